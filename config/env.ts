@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** Raised when the environment cannot start the engine; the message names the variable at fault. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalUrl = z.url().optional();
+
+const databaseUrl = z
+  .string()
+  .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
+    message: 'must be sqlite:<path> or postgres://user:pass@host:port/db',
+  });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    DATABASE_URL: databaseUrl.default('sqlite:var/billing.sqlite'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('billing'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('billing'),
+    STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    STRIPE_API_BASE: optionalUrl,
+    OIDC_ISSUER: optionalUrl,
+    OIDC_JWKS_URL: optionalUrl,
+    OIDC_AUDIENCE: z.string().optional(),
+    KEYCLOAK_URL: optionalUrl,
+    KEYCLOAK_REALM: z.string().optional(),
+    KEYCLOAK_CLIENT_ID: z.string().optional(),
+    KEYCLOAK_CLIENT_SECRET: z.string().optional(),
+    LAGO_API_URL: optionalUrl,
+    LAGO_API_KEY: z.string().optional(),
+    BYOK_ENCRYPTION_KEY: z.string().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Where local state lives (SQLite files, the dev signing key). */
+    VAR_DIR: z.string().default('var'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_ISSUER'],
+        message: 'is required when NODE_ENV=production (the local dev signing key is never used in production)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+/** Empty strings mean "unset" so that `FOO= npm run dev` behaves like leaving FOO out. */
+function withoutEmpty(source: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(withoutEmpty(source));
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,32 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/** A person or organisation that pays: one per identity-provider subject. */
+export class Customer {
+  id!: string;
+  userId!: string;
+  email!: string;
+  name?: string | null;
+  roles: string[] = [];
+  keycloakId?: string | null;
+  stripeCustomerId?: string | null;
+  lagoCustomerId?: string | null;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const CustomerSchema = new EntitySchema<Customer>({
+  class: Customer,
+  tableName: 'customers',
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    userId: { type: 'string', unique: true },
+    email: { type: 'string', unique: true },
+    name: { type: 'string', nullable: true },
+    roles: { type: 'json' },
+    keycloakId: { type: 'string', nullable: true },
+    stripeCustomerId: { type: 'string', nullable: true, unique: true },
+    lagoCustomerId: { type: 'string', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+  },
+});

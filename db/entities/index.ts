@@ -1,0 +1,43 @@
+import { AuditEntrySchema } from './audit-entry';
+import { ChargeSchema } from './charge';
+import { CustomerSchema } from './customer';
+import { DailyUsageSchema } from './daily-usage';
+import { InvoiceSchema } from './invoice';
+import { NotificationSchema } from './notification';
+import { PaymentMethodSchema } from './payment-method';
+import { PlanSchema } from './plan';
+import { ProviderKeySchema } from './provider-key';
+import { SubscriptionSchema } from './subscription';
+import { UsageEventSchema } from './usage-event';
+import { UsageRollupSchema } from './usage-rollup';
+import { WebhookEventSchema } from './webhook-event';
+
+export * from './audit-entry';
+export * from './charge';
+export * from './customer';
+export * from './daily-usage';
+export * from './invoice';
+export * from './notification';
+export * from './payment-method';
+export * from './plan';
+export * from './provider-key';
+export * from './subscription';
+export * from './usage-event';
+export * from './usage-rollup';
+export * from './webhook-event';
+
+export const entities = [
+  CustomerSchema,
+  PlanSchema,
+  SubscriptionSchema,
+  InvoiceSchema,
+  ChargeSchema,
+  PaymentMethodSchema,
+  UsageEventSchema,
+  UsageRollupSchema,
+  DailyUsageSchema,
+  WebhookEventSchema,
+  ProviderKeySchema,
+  AuditEntrySchema,
+  NotificationSchema,
+];

@@ -1,0 +1,57 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { Customer } from './customer';
+import { Subscription } from './subscription';
+
+/** Mirror of a Stripe invoice, kept by activities so reads never call Stripe. */
+export class Invoice {
+  id!: string;
+  stripeInvoiceId!: string;
+  customer!: Customer;
+  subscription?: Subscription | null;
+  number?: string | null;
+  status!: string;
+  currency: string = 'usd';
+  subtotalCents: number = 0;
+  totalCents: number = 0;
+  amountDueCents: number = 0;
+  amountPaidCents: number = 0;
+  billingReason?: string | null;
+  attemptCount: number = 0;
+  periodStart?: Date | null;
+  periodEnd?: Date | null;
+  dueDate?: Date | null;
+  paidAt?: Date | null;
+  hostedInvoiceUrl?: string | null;
+  invoicePdf?: string | null;
+  createdAt!: Date;
+  updatedAt: Date = new Date();
+}
+
+export const InvoiceSchema = new EntitySchema<Invoice>({
+  class: Invoice,
+  tableName: 'invoices',
+  indexes: [{ properties: ['customer', 'createdAt'] }, { properties: ['status'] }],
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    stripeInvoiceId: { type: 'string', unique: true },
+    customer: { kind: 'm:1', entity: () => Customer },
+    subscription: { kind: 'm:1', entity: () => Subscription, nullable: true },
+    number: { type: 'string', nullable: true },
+    status: { type: 'string', length: 16 },
+    currency: { type: 'string', length: 3 },
+    subtotalCents: { type: 'integer' },
+    totalCents: { type: 'integer' },
+    amountDueCents: { type: 'integer' },
+    amountPaidCents: { type: 'integer' },
+    billingReason: { type: 'string', nullable: true },
+    attemptCount: { type: 'integer' },
+    periodStart: { type: 'datetime', nullable: true },
+    periodEnd: { type: 'datetime', nullable: true },
+    dueDate: { type: 'datetime', nullable: true },
+    paidAt: { type: 'datetime', nullable: true },
+    hostedInvoiceUrl: { type: 'text', nullable: true },
+    invoicePdf: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+  },
+});

@@ -1,0 +1,35 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { Customer } from './customer';
+
+/** Mirror of a payment method attached to a customer in Stripe. */
+export class PaymentMethod {
+  id!: string;
+  stripePaymentMethodId!: string;
+  customer!: Customer;
+  type: string = 'card';
+  brand?: string | null;
+  last4?: string | null;
+  expMonth?: number | null;
+  expYear?: number | null;
+  isDefault: boolean = false;
+  detachedAt?: Date | null;
+  createdAt!: Date;
+}
+
+export const PaymentMethodSchema = new EntitySchema<PaymentMethod>({
+  class: PaymentMethod,
+  tableName: 'payment_methods',
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    stripePaymentMethodId: { type: 'string', unique: true },
+    customer: { kind: 'm:1', entity: () => Customer, index: true },
+    type: { type: 'string', length: 32 },
+    brand: { type: 'string', nullable: true },
+    last4: { type: 'string', length: 4, nullable: true },
+    expMonth: { type: 'integer', nullable: true },
+    expYear: { type: 'integer', nullable: true },
+    isDefault: { type: 'boolean' },
+    detachedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+  },
+});

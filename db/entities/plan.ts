@@ -1,0 +1,62 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/**
+ * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
+ * `isCurrent` marks the version new subscribers get.
+ */
+export class Plan {
+  id!: string;
+  code!: string;
+  version: number = 1;
+  isCurrent: boolean = true;
+  status: 'active' | 'archived' = 'active';
+  name!: string;
+  displayName!: string;
+  description?: string | null;
+  currency: string = 'usd';
+  priceMonthlyCents!: number;
+  priceYearlyCents?: number | null;
+  trialDays: number = 0;
+  services: string[] = [];
+  features: string[] = [];
+  includedCredits: number = 0;
+  overagePer1kCents: number = 0;
+  dailyApiCalls?: number | null;
+  sortOrder: number = 0;
+  stripeProductId?: string | null;
+  stripePriceMonthlyId?: string | null;
+  stripePriceYearlyId?: string | null;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const PlanSchema = new EntitySchema<Plan>({
+  class: Plan,
+  tableName: 'plans',
+  uniques: [{ properties: ['code', 'version'] }],
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    code: { type: 'string', index: true },
+    version: { type: 'integer' },
+    isCurrent: { type: 'boolean' },
+    status: { type: 'string', length: 16 },
+    name: { type: 'string' },
+    displayName: { type: 'string' },
+    description: { type: 'text', nullable: true },
+    currency: { type: 'string', length: 3 },
+    priceMonthlyCents: { type: 'integer' },
+    priceYearlyCents: { type: 'integer', nullable: true },
+    trialDays: { type: 'integer' },
+    services: { type: 'json' },
+    features: { type: 'json' },
+    includedCredits: { type: 'integer' },
+    overagePer1kCents: { type: 'integer' },
+    dailyApiCalls: { type: 'integer', nullable: true },
+    sortOrder: { type: 'integer' },
+    stripeProductId: { type: 'string', nullable: true },
+    stripePriceMonthlyId: { type: 'string', nullable: true },
+    stripePriceYearlyId: { type: 'string', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+  },
+});

@@ -1,0 +1,70 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { Customer } from './customer';
+import { Plan } from './plan';
+
+export type SubscriptionStatus =
+  | 'incomplete'
+  | 'trialing'
+  | 'active'
+  | 'past_due'
+  | 'suspended'
+  | 'paused'
+  | 'canceled'
+  | 'expired';
+
+/** The database mirror of a subscription; its workflow (`subscription-<id>`) is the owner of the state. */
+export class Subscription {
+  id!: string;
+  customer!: Customer;
+  plan!: Plan;
+  tier!: string;
+  status: SubscriptionStatus = 'incomplete';
+  interval: 'month' | 'year' = 'month';
+  amountCents!: number;
+  currency: string = 'usd';
+  stripeSubscriptionId?: string | null;
+  stripeSubscriptionItemId?: string | null;
+  stripePriceId?: string | null;
+  currentPeriodStart?: Date | null;
+  currentPeriodEnd?: Date | null;
+  trialStart?: Date | null;
+  trialEnd?: Date | null;
+  cancelAtPeriodEnd: boolean = false;
+  canceledAt?: Date | null;
+  endedAt?: Date | null;
+  pausedAt?: Date | null;
+  /** The newest Stripe object timestamp applied, so a late webhook never moves state backwards. */
+  stripeUpdatedAt?: Date | null;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const SubscriptionSchema = new EntitySchema<Subscription>({
+  class: Subscription,
+  tableName: 'subscriptions',
+  indexes: [{ properties: ['status'] }, { properties: ['tier'] }],
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    customer: { kind: 'm:1', entity: () => Customer, index: true },
+    plan: { kind: 'm:1', entity: () => Plan },
+    tier: { type: 'string' },
+    status: { type: 'string', length: 16 },
+    interval: { type: 'string', length: 8 },
+    amountCents: { type: 'integer' },
+    currency: { type: 'string', length: 3 },
+    stripeSubscriptionId: { type: 'string', nullable: true, unique: true },
+    stripeSubscriptionItemId: { type: 'string', nullable: true },
+    stripePriceId: { type: 'string', nullable: true },
+    currentPeriodStart: { type: 'datetime', nullable: true },
+    currentPeriodEnd: { type: 'datetime', nullable: true },
+    trialStart: { type: 'datetime', nullable: true },
+    trialEnd: { type: 'datetime', nullable: true },
+    cancelAtPeriodEnd: { type: 'boolean' },
+    canceledAt: { type: 'datetime', nullable: true },
+    endedAt: { type: 'datetime', nullable: true },
+    pausedAt: { type: 'datetime', nullable: true },
+    stripeUpdatedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime' },
+    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+  },
+});

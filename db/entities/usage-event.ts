@@ -1,0 +1,37 @@
+import { EntitySchema } from '@mikro-orm/core';
+import { Customer } from './customer';
+
+/** One reported unit of metered usage; (customer, eventId) is the caller's idempotency key. */
+export class UsageEvent {
+  id!: string;
+  customer!: Customer;
+  eventId!: string;
+  type!: string;
+  quantity!: number;
+  occurredAt!: Date;
+  receivedAt: Date = new Date();
+  metadata: Record<string, unknown> = {};
+  /** Ran on the customer's own provider key: shown in BYOK stats, not counted against credits. */
+  byok: boolean = false;
+  /** Set once the event is folded into a rollup. */
+  rollupId?: string | null;
+}
+
+export const UsageEventSchema = new EntitySchema<UsageEvent>({
+  class: UsageEvent,
+  tableName: 'usage_events',
+  uniques: [{ properties: ['customer', 'eventId'] }],
+  indexes: [{ properties: ['rollupId', 'occurredAt'] }, { properties: ['customer', 'occurredAt'] }],
+  properties: {
+    id: { type: 'string', primary: true, length: 40 },
+    customer: { kind: 'm:1', entity: () => Customer },
+    eventId: { type: 'string' },
+    type: { type: 'string', length: 32 },
+    quantity: { type: 'integer' },
+    occurredAt: { type: 'datetime' },
+    receivedAt: { type: 'datetime' },
+    metadata: { type: 'json' },
+    byok: { type: 'boolean' },
+    rollupId: { type: 'string', nullable: true, length: 40 },
+  },
+});

@@ -1,0 +1,9 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122000002_SeedPlanCatalog } from '../shared/Migration20261122000002_SeedPlanCatalog';
+import { Migration20261122000001_Initial } from './Migration20261122000001_Initial';
+
+/** Applied in this order; add each generated migration here. */
+export const postgresMigrations: MigrationObject[] = [
+  { name: 'Migration20261122000001_Initial', class: Migration20261122000001_Initial },
+  { name: 'Migration20261122000002_SeedPlanCatalog', class: Migration20261122000002_SeedPlanCatalog },
+];

@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ConfigError } from '../config/env';
+import { entities } from './entities';
+import { postgresMigrations } from './migrations/postgresql';
+import { sqliteMigrations } from './migrations/sqlite';
+
+export type Dialect = 'sqlite' | 'postgresql';
+
+export function dialectOf(databaseUrl: string): Dialect {
+  if (databaseUrl.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return 'postgresql';
+  throw new ConfigError(`DATABASE_URL: unsupported scheme in "${databaseUrl.split(':')[0]}:…"`);
+}
+
+/** MikroORM options for a DATABASE_URL; migrations are listed statically so bundlers and jest find them. */
+export function ormOptions(databaseUrl: string, debug = false): Options {
+  const dialect = dialectOf(databaseUrl);
+  const common = {
+    entities,
+    debug,
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    extensions: [Migrator],
+    discovery: { warnWhenNoEntities: true },
+  } satisfies Options;
+  if (dialect === 'sqlite') {
+    const dbName = databaseUrl.slice('sqlite:'.length);
+    if (dbName !== ':memory:') mkdirSync(dirname(dbName), { recursive: true });
+    return {
+      ...common,
+      driver: BetterSqliteDriver,
+      dbName,
+      migrations: {
+        migrationsList: sqliteMigrations,
+        path: 'db/migrations/sqlite',
+        emit: 'ts',
+        snapshot: false,
+      },
+    };
+  }
+  return {
+    ...common,
+    driver: PostgreSqlDriver,
+    clientUrl: databaseUrl,
+    pool: { min: 0, max: 10 },
+    migrations: {
+      migrationsList: postgresMigrations,
+      path: 'db/migrations/postgresql',
+      emit: 'ts',
+      snapshot: false,
+    },
+  };
+}
+
+/** Connects, applies pending migrations, and tunes SQLite for concurrent readers. */
+export async function openDatabase(databaseUrl: string, opts: { migrate?: boolean } = {}): Promise<MikroORM> {
+  let orm: MikroORM;
+  try {
+    orm = await MikroORM.init(ormOptions(databaseUrl));
+    if (!(await orm.isConnected())) throw new Error('connection check failed');
+  } catch (err) {
+    const safeUrl = databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    throw new ConfigError(`DATABASE_URL: cannot open ${safeUrl}: ${(err as Error).message}`);
+  }
+  if (dialectOf(databaseUrl) === 'sqlite') {
+    const conn = orm.em.getConnection();
+    await conn.execute('PRAGMA journal_mode = WAL');
+    await conn.execute('PRAGMA busy_timeout = 5000');
+    await conn.execute('PRAGMA foreign_keys = ON');
+  }
+  if (opts.migrate !== false) await orm.getMigrator().up();
+  return orm;
+}

@@ -1,0 +1,108 @@
+'use strict';
+/**
+ * PostgreSQL for tests: finds the server binaries (installing Debian's package when missing and we are
+ * root), and starts a throwaway cluster in a temporary directory on a free loopback port.
+ * Plain CommonJS with no dependencies: it runs before `npm install` and from jest's global setup.
+ */
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+function findBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (fs.existsSync(root)) {
+    const versions = fs
+      .readdirSync(root)
+      .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions.length) return path.join(root, versions[0], 'bin');
+  }
+  for (const dir of (process.env.PATH || '').split(':')) {
+    if (dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl'))) return dir;
+  }
+  return null;
+}
+
+/** Returns the directory of initdb/pg_ctl/postgres, installing PostgreSQL from Debian's packages if needed. */
+function ensurePostgres({ log = console.log } = {}) {
+  let bin = findBinDir();
+  if (bin) return bin;
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
+    throw new Error('PostgreSQL is not installed; run: sudo apt-get install -y postgresql');
+  }
+  log('Installing PostgreSQL from Debian packages (once)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env });
+  bin = findBinDir();
+  if (!bin) throw new Error('PostgreSQL was installed but initdb was not found under /usr/lib/postgresql');
+  return bin;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user. */
+function asServerUser(cmd, args) {
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root) return [cmd, args];
+  return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+}
+
+function run(cmd, args) {
+  const [c, a] = asServerUser(cmd, args);
+  execFileSync(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * Starts a cluster with trust auth on 127.0.0.1; resolves to { url, stop() }.
+ * Tuned for tests (fsync off): never a place for data that matters.
+ */
+async function startThrowawayCluster({ log = () => {} } = {}) {
+  const bin = ensurePostgres({ log });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-pg-'));
+  const dataDir = path.join(dir, 'data');
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (root) execFileSync('chown', ['postgres', dir]);
+  run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+  const port = await freePort();
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  run(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
+  log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port}`);
+  const stop = () => {
+    try {
+      run(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop };
+}
+
+/** Creates a fresh database in the cluster (each suite gets its own) and returns its URL. */
+function createDatabase(clusterUrl, name) {
+  const u = new URL(clusterUrl);
+  const bin = ensurePostgres();
+  execFileSync(path.join(bin, 'createdb') , ['-h', u.hostname, '-p', u.port, '-U', 'postgres', name], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+module.exports = { ensurePostgres, startThrowawayCluster, createDatabase };
+
+if (require.main === module) {
+  ensurePostgres();
+  console.log(findBinDir());
+}
