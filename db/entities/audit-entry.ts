@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** Who changed what, with the value before and after; written for every admin write. */
 export class AuditEntry {
@@ -10,7 +10,7 @@ export class AuditEntry {
   entityId!: string;
   before?: unknown;
   after?: unknown;
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 }
 
 export const AuditEntrySchema = new EntitySchema<AuditEntry>({

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 import { Invoice } from './invoice';
 
@@ -9,11 +9,11 @@ export class Charge {
   customer!: Customer;
   invoice?: Invoice | null;
   amountCents!: number;
-  amountRefundedCents: number = 0;
-  currency: string = 'usd';
+  amountRefundedCents: Opt<number> = 0;
+  currency: Opt<string> = 'usd';
   status!: string;
-  paid: boolean = false;
-  refunded: boolean = false;
+  paid: Opt<boolean> = false;
+  refunded: Opt<boolean> = false;
   description?: string | null;
   failureCode?: string | null;
   createdAt!: Date;

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** A person or organisation that pays: one per identity-provider subject. */
 export class Customer {
@@ -6,12 +6,12 @@ export class Customer {
   userId!: string;
   email!: string;
   name?: string | null;
-  roles: string[] = [];
+  roles: Opt<string[]> = [];
   keycloakId?: string | null;
   stripeCustomerId?: string | null;
   lagoCustomerId?: string | null;
-  createdAt: Date = new Date();
-  updatedAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 export const CustomerSchema = new EntitySchema<Customer>({

@@ -1,11 +1,11 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** Per customer, UTC day and usage type: the shared counter that quota checks read and bump. */
 export class DailyUsage {
   customerId!: string;
   day!: string;
   type!: string;
-  quantity: number = 0;
+  quantity: Opt<number> = 0;
 }
 
 export const DailyUsageSchema = new EntitySchema<DailyUsage>({

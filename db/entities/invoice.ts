@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 import { Subscription } from './subscription';
 
@@ -10,13 +10,13 @@ export class Invoice {
   subscription?: Subscription | null;
   number?: string | null;
   status!: string;
-  currency: string = 'usd';
-  subtotalCents: number = 0;
-  totalCents: number = 0;
-  amountDueCents: number = 0;
-  amountPaidCents: number = 0;
+  currency: Opt<string> = 'usd';
+  subtotalCents: Opt<number> = 0;
+  totalCents: Opt<number> = 0;
+  amountDueCents: Opt<number> = 0;
+  amountPaidCents: Opt<number> = 0;
   billingReason?: string | null;
-  attemptCount: number = 0;
+  attemptCount: Opt<number> = 0;
   periodStart?: Date | null;
   periodEnd?: Date | null;
   dueDate?: Date | null;
@@ -24,7 +24,7 @@ export class Invoice {
   hostedInvoiceUrl?: string | null;
   invoicePdf?: string | null;
   createdAt!: Date;
-  updatedAt: Date = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 export const InvoiceSchema = new EntitySchema<Invoice>({

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** Outbox of customer notifications; a sender delivers them (SMTP when configured) and stamps sentAt. */
 export class Notification {
@@ -8,8 +8,8 @@ export class Notification {
   kind!: string;
   /** Unique per business event so a retried activity never queues the same message twice. */
   dedupeKey!: string;
-  payload: Record<string, unknown> = {};
-  createdAt: Date = new Date();
+  payload: Opt<Record<string, unknown>> = {};
+  createdAt: Opt<Date> = new Date();
   sentAt?: Date | null;
   error?: string | null;
 }

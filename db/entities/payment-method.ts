@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 
 /** Mirror of a payment method attached to a customer in Stripe. */
@@ -6,12 +6,12 @@ export class PaymentMethod {
   id!: string;
   stripePaymentMethodId!: string;
   customer!: Customer;
-  type: string = 'card';
+  type: Opt<string> = 'card';
   brand?: string | null;
   last4?: string | null;
   expMonth?: number | null;
   expYear?: number | null;
-  isDefault: boolean = false;
+  isDefault: Opt<boolean> = false;
   detachedAt?: Date | null;
   createdAt!: Date;
 }

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -7,27 +7,27 @@ import { EntitySchema } from '@mikro-orm/core';
 export class Plan {
   id!: string;
   code!: string;
-  version: number = 1;
-  isCurrent: boolean = true;
-  status: 'active' | 'archived' = 'active';
+  version: Opt<number> = 1;
+  isCurrent: Opt<boolean> = true;
+  status: Opt<'active' | 'archived'> = 'active';
   name!: string;
   displayName!: string;
   description?: string | null;
-  currency: string = 'usd';
+  currency: Opt<string> = 'usd';
   priceMonthlyCents!: number;
   priceYearlyCents?: number | null;
-  trialDays: number = 0;
-  services: string[] = [];
-  features: string[] = [];
-  includedCredits: number = 0;
-  overagePer1kCents: number = 0;
+  trialDays: Opt<number> = 0;
+  services: Opt<string[]> = [];
+  features: Opt<string[]> = [];
+  includedCredits: Opt<number> = 0;
+  overagePer1kCents: Opt<number> = 0;
   dailyApiCalls?: number | null;
-  sortOrder: number = 0;
+  sortOrder: Opt<number> = 0;
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
-  createdAt: Date = new Date();
-  updatedAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 export const PlanSchema = new EntitySchema<Plan>({

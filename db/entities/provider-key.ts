@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 
 /** A customer's own LLM provider key, encrypted; only the hint is ever shown again. */
@@ -9,11 +9,11 @@ export class ProviderKey {
   ciphertext!: string;
   nonce!: string;
   keyHint!: string;
-  keyVersion: number = 1;
+  keyVersion: Opt<number> = 1;
   lastTestedAt?: Date | null;
   lastTestResult?: string | null;
-  createdAt: Date = new Date();
-  updatedAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 export const ProviderKeySchema = new EntitySchema<ProviderKey>({

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 import { Plan } from './plan';
 
@@ -18,10 +18,10 @@ export class Subscription {
   customer!: Customer;
   plan!: Plan;
   tier!: string;
-  status: SubscriptionStatus = 'incomplete';
-  interval: 'month' | 'year' = 'month';
+  status: Opt<SubscriptionStatus> = 'incomplete';
+  interval: Opt<'month' | 'year'> = 'month';
   amountCents!: number;
-  currency: string = 'usd';
+  currency: Opt<string> = 'usd';
   stripeSubscriptionId?: string | null;
   stripeSubscriptionItemId?: string | null;
   stripePriceId?: string | null;
@@ -29,14 +29,14 @@ export class Subscription {
   currentPeriodEnd?: Date | null;
   trialStart?: Date | null;
   trialEnd?: Date | null;
-  cancelAtPeriodEnd: boolean = false;
+  cancelAtPeriodEnd: Opt<boolean> = false;
   canceledAt?: Date | null;
   endedAt?: Date | null;
   pausedAt?: Date | null;
   /** The newest Stripe object timestamp applied, so a late webhook never moves state backwards. */
   stripeUpdatedAt?: Date | null;
-  createdAt: Date = new Date();
-  updatedAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 export const SubscriptionSchema = new EntitySchema<Subscription>({

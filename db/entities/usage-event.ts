@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 
 /** One reported unit of metered usage; (customer, eventId) is the caller's idempotency key. */
@@ -9,10 +9,10 @@ export class UsageEvent {
   type!: string;
   quantity!: number;
   occurredAt!: Date;
-  receivedAt: Date = new Date();
-  metadata: Record<string, unknown> = {};
+  receivedAt: Opt<Date> = new Date();
+  metadata: Opt<Record<string, unknown>> = {};
   /** Ran on the customer's own provider key: shown in BYOK stats, not counted against credits. */
-  byok: boolean = false;
+  byok: Opt<boolean> = false;
   /** Set once the event is folded into a rollup. */
   rollupId?: string | null;
 }

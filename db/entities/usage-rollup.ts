@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 
 /**
@@ -15,7 +15,7 @@ export class UsageRollup {
   identifier!: string;
   stripeReportedAt?: Date | null;
   lagoReportedAt?: Date | null;
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 }
 
 export const UsageRollupSchema = new EntitySchema<UsageRollup>({

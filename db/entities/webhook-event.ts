@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type Opt } from '@mikro-orm/core';
 
 /** A Stripe event seen by the webhook route; its primary key (Stripe's event id) makes a redelivery a no-op. */
 export class WebhookEvent {
@@ -6,7 +6,7 @@ export class WebhookEvent {
   type!: string;
   objectId?: string | null;
   stripeCreatedAt!: Date;
-  receivedAt: Date = new Date();
+  receivedAt: Opt<Date> = new Date();
   workflowId?: string | null;
 }
 

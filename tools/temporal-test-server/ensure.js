@@ -189,10 +189,11 @@ async function buildCdsArchive(dir, java, cp, log) {
     [...JVM_FLAGS, `-XX:ArchiveClassesAtExit=${tmp}`, '-cp', cp, MAIN_CLASS, String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const stopGuard = killOnParentExit(child);
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
-  const exited = new Promise((resolve) => child.on('close', resolve));
+  const exited = new Promise((resolve) => child.on('close', resolve)).finally(stopGuard);
   let alive = true;
   child.on('exit', () => { alive = false; });
   try {
@@ -225,6 +226,25 @@ async function buildCdsArchive(dir, java, cp, log) {
   }
   fs.renameSync(tmp, archive);
   return archive;
+}
+
+// Otherwise a Ctrl-C or a test runner's SIGTERM during the cold build would
+// leave the training server running with nobody to stop it.
+function killOnParentExit(child) {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onExit = () => child.kill('SIGKILL');
+  const onSignal = (sig) => {
+    stop();
+    onExit();
+    process.kill(process.pid, sig);
+  };
+  const stop = () => {
+    process.off('exit', onExit);
+    for (const sig of signals) process.off(sig, onSignal);
+  };
+  process.on('exit', onExit);
+  for (const sig of signals) process.on(sig, onSignal);
+  return stop;
 }
 
 function wrapperScript(java, cp, archive) {

@@ -1,0 +1,20 @@
+import { customerActivities } from './db/customers';
+import { trialActivities } from './db/trials';
+import type { ActivityDeps } from './deps';
+import { outboxActivities } from './notify/outbox';
+
+export type { ActivityDeps } from './deps';
+export type { CustomerInput, CustomerRecord } from './db/customers';
+export type { NotificationInput } from './notify/outbox';
+export type { TrialOutcome } from './db/trials';
+
+/** Every activity the worker registers, built from its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...customerActivities(deps),
+    ...trialActivities(deps),
+    ...outboxActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

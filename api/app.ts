@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { AppError } from '../domain/errors';
+import type { AppDeps } from './deps';
+import { renderDocsPage } from './docs-page';
+import { authenticate } from './middleware/authenticate';
+import { bodyReader } from './middleware/body';
+import { errorHandler } from './middleware/error-handler';
+import { requestContext } from './middleware/request-context';
+import { buildOpenApi } from './openapi';
+import { mount, type AnyRoute } from './route';
+import { adminRoutes } from './routes/admin/router';
+import { customerRoutes } from './routes/customers/router';
+import { healthRoutes } from './routes/health/router';
+import { planRoutes } from './routes/plans/router';
+
+export const API_PREFIX = '/api/v1';
+const VERSION = '0.1.0';
+
+/** Builds the Koa app. Order matters: errors outermost, then request context, body, identity, routes. */
+export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openapi: Record<string, unknown> } {
+  const routes: AnyRoute[] = [];
+  const router = new Router();
+  mount(router, '', healthRoutes, deps, routes);
+  mount(router, API_PREFIX, [...planRoutes, ...customerRoutes, ...adminRoutes], deps, routes);
+
+  const openapi = buildOpenApi(routes, VERSION);
+  const docs = renderDocsPage(openapi as never);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = docs;
+  });
+
+  const app = new Koa({ proxy: true });
+  app.silent = true;
+  app.use(errorHandler);
+  app.use(requestContext(deps.logger));
+  app.use(bodyReader);
+  app.use(authenticate(deps.verifier));
+  app.use(router.routes());
+  app.use(
+    router.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new AppError(405, 'method_not_allowed', 'Method not allowed on this path'),
+      notImplemented: () => new AppError(501, 'not_implemented', 'Method not implemented'),
+    }),
+  );
+  return { app, routes, openapi };
+}

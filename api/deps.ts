@@ -1,0 +1,14 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config/env';
+import type { TokenVerifier } from './auth/verifier';
+
+/** Everything a request handler may use; built once in main.ts, or by a test. */
+export interface AppDeps {
+  config: Config;
+  orm: MikroORM;
+  temporal: Client;
+  logger: Logger;
+  verifier: TokenVerifier;
+}

@@ -1,0 +1,43 @@
+/** API process: validates config, opens the database (migrating it), connects to Temporal, serves HTTP. */
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { ConfigError, loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+import { openDatabase } from '../db/orm';
+import { createApp } from './app';
+import { createVerifier } from './auth/verifier';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'api');
+  const orm = await openDatabase(config.DATABASE_URL);
+  // Lazy: the API starts (and /readyz says why it is not ready) even while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const verifier = await createVerifier(config);
+  const { app } = createApp({ config, orm, temporal, logger, verifier });
+  const server: Server = app.listen(config.PORT, () => {
+    logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'api stopping');
+    server.close(async () => {
+      await connection.close();
+      await orm.close();
+      process.exit(0);
+    });
+    // Idle keep-alive sockets would hold close() open forever.
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import type { Middleware } from 'koa';
+import { AppError } from '../../domain/errors';
+
+/** First in the chain: turns every failure into the one error shape, and hides internals behind a 500. */
+export const errorHandler: Middleware = async (ctx, next) => {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      throw new AppError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}`);
+    }
+  } catch (err) {
+    const appError =
+      err instanceof AppError
+        ? err
+        : isHttpError(err)
+          ? new AppError(err.status, err.code ?? 'bad_request', err.expose ? err.message : 'Bad request')
+          : null;
+    if (appError) {
+      ctx.status = appError.status;
+      ctx.body = { error: { code: appError.code, message: appError.message, details: appError.details ?? {} } };
+      if (appError.status >= 500) ctx.state.log?.error({ err }, appError.message);
+      return;
+    }
+    ctx.state.log?.error({ err }, 'unhandled error');
+    ctx.status = 500;
+    ctx.body = {
+      error: {
+        code: 'internal_error',
+        message: 'Something went wrong on our side',
+        details: { request_id: ctx.state.requestId },
+      },
+    };
+  }
+};
+
+function isHttpError(err: unknown): err is { status: number; code?: string; expose?: boolean; message: string } {
+  const status = (err as { status?: unknown })?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

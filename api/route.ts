@@ -1,0 +1,102 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z, type ZodType } from 'zod';
+import { AppError, forbidden, unauthorized } from '../domain/errors';
+import { hasRole, type Role } from '../domain/roles';
+import type { Identity } from './auth/identity';
+import type { AppDeps } from './deps';
+
+/** Who may call a route: anyone, or a signed-in user with at least this role ('viewer' = any user). */
+export type Access = 'public' | Role;
+
+type Infer<T> = T extends ZodType ? z.output<T> : undefined;
+
+export interface HandlerInput<P, Q, B, A extends Access> {
+  params: Infer<P>;
+  query: Infer<Q>;
+  body: Infer<B>;
+  identity: A extends 'public' ? Identity | null : Identity;
+  deps: AppDeps;
+  ctx: Context;
+}
+
+export interface RouteSpec<P, Q, B, A extends Access> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Koa-style path under the router's prefix, e.g. `/plans/:plan_id`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  access: A;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response?: ZodType;
+  /** Status on success (default 200); handlers that write ctx.body themselves return undefined. */
+  status?: number;
+  /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
+  errors?: Record<number, string>;
+  handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
+}
+
+// Erased form kept for the OpenAPI document and the RBAC walk.
+export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, Access> & {
+  fullPath: string;
+};
+
+export function defineRoute<
+  P extends ZodType | undefined = undefined,
+  Q extends ZodType | undefined = undefined,
+  B extends ZodType | undefined = undefined,
+  A extends Access = Access,
+>(spec: RouteSpec<P, Q, B, A>): RouteSpec<P, Q, B, A> {
+  return spec;
+}
+
+function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({
+    field: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  const first = issues[0] ?? { field: where, message: 'is invalid' };
+  throw new AppError(400, 'validation_failed', `${first.field}: ${first.message}`, { field: first.field, issues });
+}
+
+function authorize(access: Access, identity: Identity | null): void {
+  if (access === 'public') return;
+  if (!identity) throw unauthorized();
+  if (!hasRole(identity.role, access)) throw forbidden(`This route needs the ${access} role`);
+}
+
+/** Mounts routes on a router with validation and access checks, and records them for the docs. */
+export function mount(
+  router: Router,
+  prefix: string,
+  routes: RouteSpec<any, any, any, any>[], // eslint-disable-line @typescript-eslint/no-explicit-any
+  deps: AppDeps,
+  registry: AnyRoute[],
+): void {
+  for (const spec of routes as AnyRoute[]) {
+    const fullPath = `${prefix}${spec.path}`;
+    registry.push({ ...spec, fullPath });
+    router[spec.method](fullPath, async (ctx) => {
+      const identity = (ctx.state.identity as Identity | undefined) ?? null;
+      authorize(spec.access, identity);
+      const input = {
+        params: parse(spec.params, ctx.params, 'params'),
+        query: parse(spec.query, ctx.query, 'query'),
+        body: parse(spec.body, ctx.request.body ?? {}, 'body'),
+        identity,
+        deps,
+        ctx,
+      } as HandlerInput<unknown, unknown, unknown, Access>;
+      const result = await spec.handler(input as never);
+      if (result !== undefined) {
+        ctx.status = spec.status ?? 200;
+        ctx.body = result;
+      }
+    });
+  }
+}

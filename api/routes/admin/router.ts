@@ -1,0 +1,15 @@
+import { defineRoute } from '../../route';
+import { listAuditLog } from './handlers';
+import { auditLogQuery } from './schemas';
+
+export const adminRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/admin/audit-log',
+    summary: 'Every admin write: who, what, before, after, when',
+    tags: ['admin'],
+    access: 'admin',
+    query: auditLogQuery,
+    handler: listAuditLog,
+  }),
+];

@@ -1,0 +1,25 @@
+import { defineRoute } from '../../route';
+import { createCustomer, getCustomer } from './handlers';
+import { createCustomerBody, customerResponse } from './schemas';
+
+export const customerRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/stripe/create_customer',
+    summary: "Create or retrieve the caller's billing customer",
+    tags: ['customers'],
+    access: 'viewer',
+    body: createCustomerBody,
+    response: customerResponse,
+    handler: createCustomer,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/stripe/customer',
+    summary: "The caller's billing customer",
+    tags: ['customers'],
+    access: 'viewer',
+    errors: { 404: 'The caller has no customer yet' },
+    handler: getCustomer,
+  }),
+];

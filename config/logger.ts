@@ -1,0 +1,21 @@
+import pino, { type Logger } from 'pino';
+
+/** Structured JSON logs; anything that could carry a secret is redacted before it is written. */
+export function createLogger(level: string, name: string): Logger {
+  return pino({
+    name,
+    level,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["stripe-signature"]',
+        '*.apiKey',
+        '*.api_key',
+        '*.secret',
+        '*.password',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The two quick-start commands (`npm run dev`, `npm test`) and `npm run token` start here. Plain Node with
+ * no dependencies: it first installs what the project needs (npm packages, the Temporal CLI, the Java
+ * test server, PostgreSQL for tests), each step skipped when already done, then hands over.
+ */
+const { execFileSync, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const log = (msg) => console.error(`[setup] ${msg}`);
+
+function ensureNodeModules() {
+  const lock = path.join(root, 'package-lock.json');
+  const stamp = path.join(root, 'node_modules', '.billing-engine-installed');
+  const hash = crypto.createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return;
+  log('Installing npm dependencies (npm ci)…');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  fs.writeFileSync(stamp, hash);
+}
+
+function bin(name) {
+  return path.join(root, 'node_modules', '.bin', name);
+}
+
+function run(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  if (r.signal) process.kill(process.pid, r.signal);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2);
+  ensureNodeModules();
+  if (command === 'token') return run(bin('tsx'), ['tools/token.ts', ...rest]);
+
+  const { ensureTemporalCli } = require('./temporal-cli');
+  const env = { ...process.env };
+  if (command === 'dev') {
+    if (!process.env.TEMPORAL_ADDRESS) env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
+    return run(bin('tsx'), ['tools/dev.ts', ...rest], env);
+  }
+  if (command === 'test') {
+    env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
+    env.TEMPORAL_TEST_SERVER_PATH = await require('./temporal-test-server/ensure').ensureTestServer({ log });
+    require('./postgres').ensurePostgres({ log });
+    const started = Date.now();
+    const step = (name, cmd, args) => {
+      log(`${name}…`);
+      run(cmd, args, env);
+    };
+    step('Type check (tsc --noEmit)', bin('tsc'), ['--noEmit', '-p', '.']);
+    step('Lint (eslint)', bin('eslint'), ['.', '--max-warnings=0']);
+    step('Format (prettier --check)', bin('prettier'), ['--check', '.', '--log-level=warn']);
+    step('Tests (jest)', bin('jest'), ['--ci', ...rest]);
+    log(`all green in ${Math.round((Date.now() - started) / 1000)} s`);
+    return;
+  }
+  console.error('usage: node tools/run.js dev|test|token [args]');
+  process.exit(2);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+export interface WorkerSettings {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** A worker that runs every workflow of the engine with the activities built from `deps`. */
+export function createWorker(s: WorkerSettings): Promise<Worker> {
+  return Worker.create({
+    connection: s.connection,
+    namespace: s.namespace,
+    taskQueue: s.taskQueue,
+    activities: createActivities(s.deps),
+    ...(s.workflowBundle
+      ? { workflowBundle: s.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
+  });
+}

@@ -1,0 +1,34 @@
+/** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+import { openDatabase } from '../db/orm';
+import { createWorker } from './create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'worker');
+  // The SDK's own handlers drain in-flight tasks on these signals before run() resolves.
+  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  const orm = await openDatabase(config.DATABASE_URL);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { orm, logger },
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    await orm.close();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,27 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows). */
+export const NON_RETRYABLE_ERRORS = ['NotFound', 'InvalidRequest', 'CardDeclined', 'IdempotencyConflict'];
+
+/** Database work: quick, retried briefly with backoff; a longer outage is retried for up to an hour. */
+export const dbActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+  },
+  scheduleToCloseTimeout: '1 hour',
+};
+
+/** Calls to outside systems (Stripe, Keycloak, Lago): retried until they come back, never given up early. */
+export const externalActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+  },
+};

@@ -1,0 +1,2 @@
+export { customerOnboarding } from './customer-onboarding';
+export { trialExpiry } from './trial-expiry';
