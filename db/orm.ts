@@ -40,6 +40,8 @@ export function ormOptions(databaseUrl: string, debug = false): Options {
         path: 'db/migrations/sqlite',
         emit: 'ts',
         snapshot: false,
+      silent: true,
+        silent: true,
       },
     };
   }
@@ -53,6 +55,7 @@ export function ormOptions(databaseUrl: string, debug = false): Options {
       path: 'db/migrations/postgresql',
       emit: 'ts',
       snapshot: false,
+      silent: true,
     },
   };
 }

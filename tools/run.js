@@ -16,11 +16,13 @@ const log = (msg) => console.error(`[setup] ${msg}`);
 function ensureNodeModules() {
   const lock = path.join(root, 'package-lock.json');
   const stamp = path.join(root, 'node_modules', '.billing-engine-installed');
-  const hash = crypto.createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) return;
-  log('Installing npm dependencies (npm ci)…');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
-  fs.writeFileSync(stamp, hash);
+  const hashOf = () => crypto.createHash('sha256').update(fs.readFileSync(lock)).digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hashOf()) return;
+  // `npm install`, not `npm ci`: the lock omits other platforms' optional binaries (of @swc/core), which
+  // `npm ci` wrongly treats as out of sync; install still follows the lock for everything it lists.
+  log('Installing npm dependencies…');
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  fs.writeFileSync(stamp, hashOf());
 }
 
 function bin(name) {

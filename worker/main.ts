@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   // The SDK's own handlers drain in-flight tasks on these signals before run() resolves.
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const orm = await openDatabase(config.DATABASE_URL);
+  // The API (or `npm run migrate`) owns migrations; two processes migrating one SQLite file would collide.
+  const orm = await openDatabase(config.DATABASE_URL, { migrate: false });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createWorker({
     connection,

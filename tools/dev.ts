@@ -1,0 +1,138 @@
+/**
+ * `npm run dev`: the whole engine on embedded defaults. Starts a Temporal dev server (unless
+ * TEMPORAL_ADDRESS is set), then the worker and the API as child processes, prints where everything
+ * is, and on Ctrl-C stops them in reverse order.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ConfigError, loadConfig } from '../config/env';
+import { openDatabase } from '../db/orm';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+const TEMPORAL_PORT = 7233;
+const UI_PORT = 8233;
+const children: { name: string; proc: ChildProcess }[] = [];
+let stopping = false;
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void {
+  let buf = '';
+  stream.on('data', (chunk: Buffer) => {
+    buf += chunk.toString();
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      out.write(`[${name}] ${compact(buf.slice(0, i))}\n`);
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
+/** pino's JSON lines, shortened for a terminal. */
+function compact(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const { level, time: _t, pid: _p, hostname: _h, name: _n, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+    const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
+    return `${levels[Number(level)] ?? level} ${String(msg)}${extra}`;
+  } catch {
+    return line;
+  }
+}
+
+function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixLines(name, proc.stdout!, process.stdout);
+  prefixLines(name, proc.stderr!, process.stderr);
+  proc.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[dev] ${name} exited (${signal ?? code}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.push({ name, proc });
+  return proc;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not become ready within ${timeoutMs / 1000} s`);
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.error('[dev] stopping…');
+  for (const { proc } of [...children].reverse()) {
+    if (proc.exitCode !== null || proc.signalCode !== null) continue;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  mkdirSync(config.VAR_DIR, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  if (!process.env.TEMPORAL_ADDRESS) {
+    const cli = process.env.TEMPORAL_CLI_PATH;
+    if (!cli) throw new Error('TEMPORAL_CLI_PATH is not set: start through `npm run dev`');
+    temporalAddress = `127.0.0.1:${TEMPORAL_PORT}`;
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT)];
+    args.push('--ui-port', String(UI_PORT), '--db-filename', join(config.VAR_DIR, 'temporal.sqlite'));
+    args.push('--namespace', config.TEMPORAL_NAMESPACE, '--log-level', 'error');
+    for (const key of ALL_SEARCH_ATTRIBUTES) {
+      const type = key.type === 'DATETIME' ? 'Datetime' : 'Keyword';
+      args.push('--search-attribute', `${key.name}=${type}`);
+    }
+    start('temporal', cli, args, env);
+    await waitFor('Temporal', async () => {
+      const conn = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });
+      try {
+        await conn.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE });
+        return true;
+      } finally {
+        await conn.close();
+      }
+    });
+  }
+  env.TEMPORAL_ADDRESS = temporalAddress;
+  // Migrate once, before the processes that share the database start.
+  await (await openDatabase(config.DATABASE_URL)).close();
+
+  const tsx = require.resolve('tsx/cli');
+  start('worker', process.execPath, [tsx, 'worker/main.ts'], env);
+  start('api', process.execPath, [tsx, 'api/main.ts'], env);
+  const base = `http://127.0.0.1:${config.PORT}`;
+  await waitFor('API', async () => (await fetch(`${base}/readyz`)).ok, 120_000);
+  if (stopping) return;
+  console.log(`
+  Billing engine is ready.
+    API            ${base}/api/v1
+    API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)
+    Health         ${base}/healthz, ${base}/readyz
+    Temporal UI    ${process.env.TEMPORAL_ADDRESS ? '(your Temporal cluster)' : `http://127.0.0.1:${UI_PORT}`}
+    Database       ${config.DATABASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}
+  A token for trying it:  npm run token -- --email you@example.com --role admin
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : (err as Error).message);
+  void shutdown(1);
+});

@@ -1,0 +1,43 @@
+/**
+ * Mints a token for the local development key:
+ *   npm run token -- --email a@example.com --role admin [--sub id] [--name "A B"] [--ttl 3600]
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/env';
+import { isRole } from '../domain/roles';
+import { loadOrCreateLocalKey, signToken } from '../api/auth/local-key';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      email: { type: 'string' },
+      role: { type: 'string', default: 'viewer' },
+      sub: { type: 'string' },
+      name: { type: 'string' },
+      ttl: { type: 'string', default: '86400' },
+    },
+  });
+  const config = loadConfig();
+  if (config.OIDC_ISSUER) throw new Error('OIDC_ISSUER is set: get tokens from your identity provider instead');
+  if (!values.email) throw new Error('--email is required');
+  if (!isRole(values.role)) throw new Error('--role must be viewer, editor or admin');
+  const key = await loadOrCreateLocalKey(config.VAR_DIR);
+  const token = await signToken(
+    key,
+    {
+      sub: values.sub ?? `local-${values.email.toLowerCase()}`,
+      email: values.email,
+      name: values.name,
+      roles: [values.role],
+      ttlSeconds: Number(values.ttl),
+    },
+    undefined,
+    config.OIDC_AUDIENCE,
+  );
+  process.stdout.write(`${token}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message);
+  process.exit(1);
+});
