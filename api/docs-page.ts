@@ -1,11 +1,18 @@
 /** A self-contained docs page (no CDN: the engine runs offline) rendered from the OpenAPI document. */
-export function renderDocsPage(doc: { info: { title: string; version: string }; paths: Record<string, Record<string, Op>> }): string {
+export function renderDocsPage(doc: {
+  info: { title: string; version: string };
+  paths: Record<string, Record<string, Op>>;
+}): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const params = (op.parameters ?? []).map((p) => `${esc(p.name)} <small>(${p.in})</small>`).join(', ');
-      const body = op.requestBody ? '<details><summary>body</summary><pre>' + esc(JSON.stringify(op.requestBody.content['application/json']?.schema, null, 2)) + '</pre></details>' : '';
+      const body = op.requestBody
+        ? '<details><summary>body</summary><pre>' +
+          esc(JSON.stringify(op.requestBody.content['application/json']?.schema, null, 2)) +
+          '</pre></details>'
+        : '';
       rows.push(
         `<tr><td class="m ${method}">${method.toUpperCase()}</td><td><code>${esc(path)}</code><div>${esc(op.summary)}</div>${body}</td>` +
           `<td>${esc(op['x-required-role'])}</td><td>${params}</td><td>${Object.keys(op.responses).join(' ')}</td></tr>`,

@@ -54,7 +54,10 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
     }
     Object.assign(errs, r.errors ?? {});
     for (const [status, description] of Object.entries(errs)) {
-      responses[status] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses[status] = {
+        description,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     }
     (paths[path] ??= {})[r.method] = {
       summary: r.summary,
@@ -63,7 +66,9 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       'x-required-role': r.access,
       ...(r.access === 'public' ? { security: [] } : {}),
       parameters: parametersOf(r),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } }
+        : {}),
       responses,
     };
   }
@@ -72,7 +77,8 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
     info: {
       title: 'Billing engine API',
       version,
-      description: 'Subscriptions, usage, invoices and revenue; every mutation runs through a Temporal workflow.',
+      description:
+        'Subscriptions, usage, invoices and revenue; every mutation runs through a Temporal workflow.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { z, type ZodType } from 'zod';
+import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../domain/errors';
 import { hasRole, type Role } from '../domain/roles';
 import type { Identity } from './auth/identity';
@@ -61,7 +61,10 @@ function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'q
     message: i.message,
   }));
   const first = issues[0] ?? { field: where, message: 'is invalid' };
-  throw new AppError(400, 'validation_failed', `${first.field}: ${first.message}`, { field: first.field, issues });
+  throw new AppError(400, 'validation_failed', `${first.field}: ${first.message}`, {
+    field: first.field,
+    issues,
+  });
 }
 
 function authorize(access: Access, identity: Identity | null): void {

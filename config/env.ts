@@ -10,11 +10,9 @@ export class ConfigError extends Error {
 
 const optionalUrl = z.url().optional();
 
-const databaseUrl = z
-  .string()
-  .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
-    message: 'must be sqlite:<path> or postgres://user:pass@host:port/db',
-  });
+const databaseUrl = z.string().refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
+  message: 'must be sqlite:<path> or postgres://user:pass@host:port/db',
+});
 
 const schema = z
   .object({
@@ -46,7 +44,8 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['OIDC_ISSUER'],
-        message: 'is required when NODE_ENV=production (the local dev signing key is never used in production)',
+        message:
+          'is required when NODE_ENV=production (the local dev signing key is never used in production)',
       });
     }
   });

@@ -40,7 +40,6 @@ export function ormOptions(databaseUrl: string, debug = false): Options {
         path: 'db/migrations/sqlite',
         emit: 'ts',
         snapshot: false,
-      silent: true,
         silent: true,
       },
     };

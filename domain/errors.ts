@@ -11,7 +11,8 @@ export class AppError extends Error {
   }
 }
 
-export const unauthorized = (message = 'Authentication required') => new AppError(401, 'unauthorized', message);
+export const unauthorized = (message = 'Authentication required') =>
+  new AppError(401, 'unauthorized', message);
 
 export const forbidden = (message = 'You do not have the role this route needs') =>
   new AppError(403, 'forbidden', message);

@@ -69,7 +69,12 @@ export const PLAN_CATALOG: readonly CatalogPlan[] = [
     priceYearlyCents: 49000,
     trialDays: 0,
     services: ['ops-center', 'chat', 'api', 'embeddings', 'tts', 'stt', 'byok'],
-    features: ['Everything in Starter', 'Embeddings, TTS and STT', 'Bring your own keys', '10,000 API calls/day'],
+    features: [
+      'Everything in Starter',
+      'Embeddings, TTS and STT',
+      'Bring your own keys',
+      '10,000 API calls/day',
+    ],
     includedCredits: 500,
     overagePer1kCents: 200,
     dailyApiCalls: 10000,

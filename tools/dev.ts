@@ -32,8 +32,23 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.Wr
 function compact(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const { level, time: _t, pid: _p, hostname: _h, name: _n, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    const levels: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+    const {
+      level,
+      time: _t,
+      pid: _p,
+      hostname: _h,
+      name: _n,
+      msg,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
+    const levels: Record<number, string> = {
+      10: 'trace',
+      20: 'debug',
+      30: 'info',
+      40: 'WARN',
+      50: 'ERROR',
+      60: 'FATAL',
+    };
     const extra = Object.keys(rest).length ? ` ${JSON.stringify(rest)}` : '';
     return `${levels[Number(level)] ?? level} ${String(msg)}${extra}`;
   } catch {

@@ -4,7 +4,7 @@
  * root), and starts a throwaway cluster in a temporary directory on a free loopback port.
  * Plain CommonJS with no dependencies: it runs before `npm install` and from jest's global setup.
  */
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -35,7 +35,10 @@ function ensurePostgres({ log = console.log } = {}) {
   log('Installing PostgreSQL from Debian packages (once)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], {
+    stdio: 'inherit',
+    env,
+  });
   bin = findBinDir();
   if (!bin) throw new Error('PostgreSQL was installed but initdb was not found under /usr/lib/postgresql');
   return bin;
@@ -74,10 +77,28 @@ async function startThrowawayCluster({ log = () => {} } = {}) {
   const dataDir = path.join(dir, 'data');
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root) execFileSync('chown', ['postgres', dir]);
-  run(path.join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
+  run(path.join(bin, 'initdb'), [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+  ]);
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-  run(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
+  run(path.join(bin, 'pg_ctl'), [
+    '-D',
+    dataDir,
+    '-o',
+    opts,
+    '-l',
+    path.join(dir, 'server.log'),
+    '-w',
+    'start',
+  ]);
   log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port}`);
   const stop = () => {
     try {
@@ -93,7 +114,7 @@ async function startThrowawayCluster({ log = () => {} } = {}) {
 function createDatabase(clusterUrl, name) {
   const u = new URL(clusterUrl);
   const bin = ensurePostgres();
-  execFileSync(path.join(bin, 'createdb') , ['-h', u.hostname, '-p', u.port, '-U', 'postgres', name], {
+  execFileSync(path.join(bin, 'createdb'), ['-h', u.hostname, '-p', u.port, '-U', 'postgres', name], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   u.pathname = `/${name}`;

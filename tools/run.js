@@ -21,7 +21,10 @@ function ensureNodeModules() {
   // `npm install`, not `npm ci`: the lock omits other platforms' optional binaries (of @swc/core), which
   // `npm ci` wrongly treats as out of sync; install still follows the lock for everything it lists.
   log('Installing npm dependencies…');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   fs.writeFileSync(stamp, hashOf());
 }
 

@@ -22,7 +22,9 @@ function ensureTemporalCli({ log = console.log } = {}) {
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
   } catch {
-    throw new Error('Go is needed once to build the Temporal CLI (go install from the Go module proxy); install Go 1.23+');
+    throw new Error(
+      'Go is needed once to build the Temporal CLI (go install from the Go module proxy); install Go 1.23+',
+    );
   }
   log(`Building the Temporal CLI ${VERSION} from the Go module proxy (once, a few minutes)…`);
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.temporal-build-'));

@@ -18,7 +18,8 @@ async function main(): Promise<void> {
     },
   });
   const config = loadConfig();
-  if (config.OIDC_ISSUER) throw new Error('OIDC_ISSUER is set: get tokens from your identity provider instead');
+  if (config.OIDC_ISSUER)
+    throw new Error('OIDC_ISSUER is set: get tokens from your identity provider instead');
   if (!values.email) throw new Error('--email is required');
   if (!isRole(values.role)) throw new Error('--role must be viewer, editor or admin');
   const key = await loadOrCreateLocalKey(config.VAR_DIR);

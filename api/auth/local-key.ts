@@ -13,7 +13,9 @@ interface StoredKey {
 }
 
 /** The local signing key under VAR_DIR, created on first use (development only). */
-export async function loadOrCreateLocalKey(varDir: string): Promise<{ kid: string; privateKey: KeyLike; publicKey: KeyLike }> {
+export async function loadOrCreateLocalKey(
+  varDir: string,
+): Promise<{ kid: string; privateKey: KeyLike; publicKey: KeyLike }> {
   const file = join(varDir, 'dev-signing-key.json');
   if (!existsSync(file)) {
     const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });

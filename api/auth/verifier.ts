@@ -32,7 +32,8 @@ function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVe
       try {
         ({ payload } = await jwtVerify(token, key as KeyLike, { issuer, audience }));
       } catch (err) {
-        if (err instanceof errors.JWTExpired) throw new AppError(401, 'token_expired', 'The token has expired');
+        if (err instanceof errors.JWTExpired)
+          throw new AppError(401, 'token_expired', 'The token has expired');
         // Anything that is not a JOSE verdict on the token (a timeout, a refused connection) is our outage.
         const aboutTheToken = err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout);
         if (!aboutTheToken) {
@@ -54,7 +55,8 @@ function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVe
 /** OIDC (JWKS over HTTP) when OIDC_ISSUER is set; otherwise the local development key under VAR_DIR. */
 export async function createVerifier(config: Config): Promise<TokenVerifier> {
   if (config.OIDC_ISSUER) {
-    const jwksUrl = config.OIDC_JWKS_URL ?? `${config.OIDC_ISSUER.replace(/\/$/, '')}/protocol/openid-connect/certs`;
+    const jwksUrl =
+      config.OIDC_JWKS_URL ?? `${config.OIDC_ISSUER.replace(/\/$/, '')}/protocol/openid-connect/certs`;
     const jwks = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
     return verifierFor(jwks, config.OIDC_ISSUER, config.OIDC_AUDIENCE);
   }

@@ -13,7 +13,8 @@ export const bodyReader: Middleware = async (ctx, next) => {
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > LIMIT_BYTES) throw new AppError(413, 'payload_too_large', `Bodies are limited to ${LIMIT_BYTES} bytes`);
+    if (size > LIMIT_BYTES)
+      throw new AppError(413, 'payload_too_large', `Bodies are limited to ${LIMIT_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);

@@ -17,7 +17,9 @@ export const errorHandler: Middleware = async (ctx, next) => {
           : null;
     if (appError) {
       ctx.status = appError.status;
-      ctx.body = { error: { code: appError.code, message: appError.message, details: appError.details ?? {} } };
+      ctx.body = {
+        error: { code: appError.code, message: appError.message, details: appError.details ?? {} },
+      };
       if (appError.status >= 500) ctx.state.log?.error({ err }, appError.message);
       return;
     }
@@ -33,7 +35,9 @@ export const errorHandler: Middleware = async (ctx, next) => {
   }
 };
 
-function isHttpError(err: unknown): err is { status: number; code?: string; expose?: boolean; message: string } {
+function isHttpError(
+  err: unknown,
+): err is { status: number; code?: string; expose?: boolean; message: string } {
   const status = (err as { status?: unknown })?.status;
   return typeof status === 'number' && status >= 400 && status < 500;
 }

@@ -3,14 +3,7 @@ import { Customer } from './customer';
 import { Plan } from './plan';
 
 export type SubscriptionStatus =
-  | 'incomplete'
-  | 'trialing'
-  | 'active'
-  | 'past_due'
-  | 'suspended'
-  | 'paused'
-  | 'canceled'
-  | 'expired';
+  'incomplete' | 'trialing' | 'active' | 'past_due' | 'suspended' | 'paused' | 'canceled' | 'expired';
 
 /** The database mirror of a subscription; its workflow (`subscription-<id>`) is the owner of the state. */
 export class Subscription {

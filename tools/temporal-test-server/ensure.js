@@ -97,8 +97,10 @@ function isReady(dir, stamp) {
     if (fs.readFileSync(path.join(dir, 'ready'), 'utf8') !== stamp) return false;
     // ~/.m2 may have been cleaned since; the wrapper points into it.
     const cp = fs.readFileSync(path.join(dir, 'classpath.txt'), 'utf8');
-    return cp.split(path.delimiter).every((jar) => fs.existsSync(jar)) &&
-      isExecutable(path.join(dir, 'test-server'));
+    return (
+      cp.split(path.delimiter).every((jar) => fs.existsSync(jar)) &&
+      isExecutable(path.join(dir, 'test-server'))
+    );
   } catch {
     return false;
   }
@@ -111,7 +113,11 @@ function resolveClasspath(dir, log) {
   const r = spawnSync(
     process.env.MVN || 'mvn',
     [
-      '-B', '-q', '-Dstyle.color=never', '-f', POM,
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      POM,
       'dependency:build-classpath',
       '-Dmdep.includeScope=runtime',
       `-Dmdep.outputFile=${tmp}`,
@@ -159,8 +165,12 @@ function grpcCall(port, method) {
       te: 'trailers',
     });
     let status;
-    req.on('response', (h) => { status = h['grpc-status'] ?? status; });
-    req.on('trailers', (h) => { status = h['grpc-status'] ?? status; });
+    req.on('response', (h) => {
+      status = h['grpc-status'] ?? status;
+    });
+    req.on('trailers', (h) => {
+      status = h['grpc-status'] ?? status;
+    });
     req.on('error', done);
     req.on('end', () => done(null, status));
     req.resume();
@@ -191,11 +201,17 @@ async function buildCdsArchive(dir, java, cp, log) {
   );
   const stopGuard = killOnParentExit(child);
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   const exited = new Promise((resolve) => child.on('close', resolve)).finally(stopGuard);
   let alive = true;
-  child.on('exit', () => { alive = false; });
+  child.on('exit', () => {
+    alive = false;
+  });
   try {
     const deadline = Date.now() + 60000;
     for (;;) {

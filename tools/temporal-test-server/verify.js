@@ -7,7 +7,7 @@
 const { TestWorkflowEnvironment } = require('@temporalio/testing');
 const { ensureTestServer } = require('./ensure');
 
-const ms = (since) => `${Number(process.hrtime.bigint() - since) / 1e6 | 0} ms`;
+const ms = (since) => `${(Number(process.hrtime.bigint() - since) / 1e6) | 0} ms`;
 
 async function main() {
   let t = process.hrtime.bigint();

@@ -4,17 +4,19 @@ import type { HandlerInput } from '../../route';
 import type { auditLogQuery } from './schemas';
 
 /** Newest first; the cursor is the last id seen (ids sort by creation time). */
-export async function listAuditLog({ deps, query }: HandlerInput<undefined, typeof auditLogQuery, undefined, 'admin'>) {
+export async function listAuditLog({
+  deps,
+  query,
+}: HandlerInput<undefined, typeof auditLogQuery, undefined, 'admin'>) {
   const em = deps.orm.em.fork();
   const where: FilterQuery<AuditEntry> = {};
   if (query.entity_type) where.entityType = query.entity_type;
   if (query.entity_id) where.entityId = query.entity_id;
   const total = await em.count(AuditEntry, where);
-  const page = await em.find(
-    AuditEntry,
-    query.cursor ? { ...where, id: { $lt: query.cursor } } : where,
-    { orderBy: { id: 'desc' }, limit: query.limit + 1 },
-  );
+  const page = await em.find(AuditEntry, query.cursor ? { ...where, id: { $lt: query.cursor } } : where, {
+    orderBy: { id: 'desc' },
+    limit: query.limit + 1,
+  });
   const more = page.length > query.limit;
   const entries = page.slice(0, query.limit);
   return {

@@ -15,7 +15,14 @@ export async function createCustomer({
     workflowId: workflowIds.customer(identity.sub),
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
     workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [{ userId: identity.sub, email: identity.email, name: body.name ?? identity.name, roles: identity.roles }],
+    args: [
+      {
+        userId: identity.sub,
+        email: identity.email,
+        name: body.name ?? identity.name,
+        roles: identity.roles,
+      },
+    ],
   });
   return {
     customer_id: record.customerId,
@@ -26,7 +33,10 @@ export async function createCustomer({
 }
 
 /** The caller's customer as the database mirror has it. */
-export async function getCustomer({ identity, deps }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
+export async function getCustomer({
+  identity,
+  deps,
+}: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
   const customer = await findCustomerFor(deps.orm.em.fork(), identity);
   if (!customer) throw notFound('customer');
   return {
@@ -37,4 +47,3 @@ export async function getCustomer({ identity, deps }: HandlerInput<undefined, un
     created: customer.createdAt.toISOString(),
   };
 }
-

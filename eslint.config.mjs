@@ -1,0 +1,97 @@
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/**',
+      'var/**',
+      'coverage/**',
+      'dist/**',
+      'db/migrations/sqlite/**',
+      'db/migrations/postgresql/**',
+    ],
+  },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Workflow code is replayed and must be deterministic: no I/O, no Node APIs, no database, no API,
+    // and activities only as types (their implementations run in the worker, not the workflow sandbox).
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflows cannot use Node built-ins.' })),
+          patterns: [
+            {
+              group: ['**/db', '**/db/**', '@mikro-orm/*'],
+              message: 'Workflows reach the database through activities.',
+            },
+            { group: ['**/api', '**/api/**', 'koa', '@koa/*'], message: 'Nothing imports the API.' },
+            {
+              group: ['**/config/**', '**/worker/**'],
+              message: 'Workflows get settings as input, not from the environment.',
+            },
+            {
+              group: ['stripe', '@keycloak/*', 'lago-javascript-client', 'pino'],
+              message: 'Workflows call outside systems through activities.',
+            },
+            {
+              group: ['**/activities', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Import activities as types only (proxyActivities<Activities>).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use sleep() in a loop with continue-as-new.' },
+        { name: 'process', message: 'Workflows cannot read the process environment.' },
+      ],
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'domain/ is pure TypeScript shared with workflows.',
+          })),
+          patterns: [
+            {
+              group: ['**/db/**', '**/api/**', '**/activities/**', '**/config/**'],
+              message: 'domain/ depends on nothing.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['activities/**/*.ts', 'db/**/*.ts', 'worker/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' }] },
+      ],
+    },
+  },
+);
