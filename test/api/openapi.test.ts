@@ -1,0 +1,88 @@
+import { startTestApi, type TestApi } from '../helpers/api';
+import { openTestDatabase } from '../helpers/db';
+
+describe('API surface', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: TestApi;
+  beforeAll(async () => {
+    db = await openTestDatabase('sqlite');
+    api = await startTestApi({ orm: db.orm, env: { VAR_DIR: `${db.url.slice('sqlite:'.length)}.var` } });
+  });
+  afterAll(async () => {
+    await api.stop();
+    await db.close();
+  });
+
+  it('publishes an OpenAPI 3.1 document in which every operation states the role it needs', async () => {
+    const { status, body } = await api.request('GET', '/openapi.json');
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    const operations = Object.values(
+      body.paths as Record<string, Record<string, { 'x-required-role': string }>>,
+    ).flatMap((ops) => Object.values(ops));
+    expect(operations.length).toBe(api.routes.length);
+    for (const op of operations)
+      expect(['public', 'viewer', 'editor', 'admin']).toContain(op['x-required-role']);
+    expect(body.paths['/api/v1/subscriptions/plans/{plan_id}'].get.parameters[0]).toMatchObject({
+      name: 'plan_id',
+      in: 'path',
+    });
+  });
+
+  it('serves a human docs page listing the routes', async () => {
+    const res = await fetch(`${api.url}/docs`);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('/api/v1/subscriptions/plans');
+    expect(html).toContain('/api/v1/admin/audit-log');
+  });
+
+  it('answers an unknown route with the one error shape', async () => {
+    const res = await api.request('GET', '/api/v1/nowhere');
+    expect(res).toEqual({
+      status: 404,
+      body: { error: { code: 'route_not_found', message: 'No route for GET /api/v1/nowhere', details: {} } },
+    });
+  });
+
+  it('names the field at fault when input is invalid', async () => {
+    const res = await api.request('GET', '/api/v1/subscriptions/plans/NOT%20A%20CODE');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.details.field).toBe('params.plan_id');
+  });
+
+  it('rejects a body that is not JSON with a clear code', async () => {
+    const res = await fetch(`${api.url}/api/v1/stripe/create_customer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"name":',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
+  });
+
+  it('sends a request id back, keeping a sane one the caller chose', async () => {
+    const res = await fetch(`${api.url}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    const other = await fetch(`${api.url}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(other.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('lists the seeded plans with dollar and cent prices', async () => {
+    const res = await api.request('GET', '/api/v1/subscriptions/plans');
+    expect(res.status).toBe(200);
+    expect(res.body.map((p: { id: string }) => p.id)).toEqual([
+      'trial',
+      'starter',
+      'professional',
+      'enterprise',
+    ]);
+    expect(res.body[0]).toMatchObject({
+      price_monthly: 1,
+      price_monthly_cents: 100,
+      trial_days: 7,
+      daily_api_calls: 100,
+    });
+  });
+});

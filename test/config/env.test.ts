@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../config/env';
+
+const root = join(__dirname, '..', '..');
+
+function startApi(env: Record<string, string>) {
+  return spawnSync(process.execPath, [require.resolve('tsx/cli'), 'api/main.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
+describe('configuration', () => {
+  it('has embedded defaults for a local run', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(8080);
+    expect(config.DATABASE_URL).toBe('sqlite:var/billing.sqlite');
+    expect(config.TEMPORAL_NAMESPACE).toBe('billing');
+    expect(config.TEMPORAL_TASK_QUEUE).toBe('billing');
+  });
+
+  it('names every bad variable in one message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://db/x', OIDC_ISSUER: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/DATABASE_URL: must be sqlite:<path> or postgres/);
+    expect(message).toMatch(/OIDC_ISSUER/);
+  });
+
+  it('refuses production without an OIDC issuer', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /OIDC_ISSUER: is required when NODE_ENV=production/,
+    );
+  });
+
+  it('stops the API at start-up with a clear message when DATABASE_URL is malformed', () => {
+    const result = startApi({ DATABASE_URL: 'mysql://localhost/billing' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('DATABASE_URL: must be sqlite:<path> or postgres://');
+  });
+
+  it('stops the API at start-up naming DATABASE_URL when the database cannot be opened', () => {
+    const result = startApi({
+      DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/billing',
+      VAR_DIR: mkdtempSync(join(tmpdir(), 'billing-var-')),
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('DATABASE_URL: cannot open postgres://nobody:***@127.0.0.1:1/billing');
+    expect(result.stderr).not.toContain('secret');
+  });
+});

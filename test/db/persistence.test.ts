@@ -1,0 +1,67 @@
+import { Customer, Plan, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { PLAN_CATALOG } from '../../domain/plan-catalog';
+import { openTestDatabase } from '../helpers/db';
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase(dialect);
+  });
+  afterAll(() => db.close());
+
+  it('leaves no difference between the migrations and the entities', async () => {
+    expect(await db.orm.getSchemaGenerator().getUpdateSchemaSQL()).toBe('');
+  });
+
+  it('seeds the plan catalog with prices in integer cents', async () => {
+    const plans = await db.orm.em.fork().find(Plan, {}, { orderBy: { sortOrder: 'asc' } });
+    expect(plans.map((p) => [p.code, p.priceMonthlyCents, p.priceYearlyCents])).toEqual(
+      PLAN_CATALOG.map((p) => [p.code, p.priceMonthlyCents, p.priceYearlyCents]),
+    );
+    const professional = plans.find((p) => p.code === 'professional');
+    expect(professional?.includedCredits).toBe(500);
+    expect(professional?.overagePer1kCents).toBe(200);
+    expect(professional?.services).toContain('byok');
+  });
+
+  it('stores a subscription with its customer and plan and reads it back with dates intact', async () => {
+    const em = db.orm.em.fork();
+    const customer = em.create(Customer, {
+      id: newId('cust'),
+      userId: `u-${dialect}`,
+      email: `${dialect}@example.com`,
+    });
+    const plan = await em.findOneOrFail(Plan, { code: 'starter' });
+    const periodEnd = new Date('2026-12-22T10:00:00.000Z');
+    const sub = em.create(Subscription, {
+      id: newId('subs'),
+      customer,
+      plan,
+      tier: plan.code,
+      status: 'active',
+      amountCents: plan.priceMonthlyCents,
+      currentPeriodEnd: periodEnd,
+    });
+    await em.flush();
+
+    const read = await db.orm.em
+      .fork()
+      .findOneOrFail(Subscription, sub.id, { populate: ['customer', 'plan'] });
+    expect(read.customer.email).toBe(`${dialect}@example.com`);
+    expect(read.plan.code).toBe('starter');
+    expect(read.amountCents).toBe(1900);
+    expect(read.currentPeriodEnd?.toISOString()).toBe(periodEnd.toISOString());
+    expect(read.cancelAtPeriodEnd).toBe(false);
+  });
+
+  it('refuses a second customer with the same email', async () => {
+    const em = db.orm.em.fork();
+    em.create(Customer, { id: newId('cust'), userId: 'dup-1', email: `dup-${dialect}@example.com` });
+    await em.flush();
+    const em2 = db.orm.em.fork();
+    em2.create(Customer, { id: newId('cust'), userId: 'dup-2', email: `dup-${dialect}@example.com` });
+    await expect(em2.flush()).rejects.toThrow(/unique|UNIQUE/);
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { MikroORM } from '@mikro-orm/core';
+import { openDatabase, type Dialect } from '../../db/orm';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createDatabase } = require('../../tools/postgres');
+
+let counter = 0;
+
+/** A fresh, migrated database of the given dialect; each call gets its own (a file, or a PG database). */
+export async function openTestDatabase(
+  dialect: Dialect = 'sqlite',
+): Promise<{ orm: MikroORM; url: string; close(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'billing-db-'));
+    const url = `sqlite:${join(dir, 'billing.sqlite')}`;
+    const orm = await openDatabase(url);
+    return {
+      orm,
+      url,
+      close: async () => {
+        await orm.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const cluster = process.env.TEST_POSTGRES_URL;
+  if (!cluster) throw new Error('TEST_POSTGRES_URL is not set: jest global setup starts PostgreSQL');
+  const url: string = createDatabase(cluster, `billing_${process.pid}_${++counter}_${Date.now() % 100000}`);
+  const orm = await openDatabase(url);
+  return { orm, url, close: () => orm.close() };
+}

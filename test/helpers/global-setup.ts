@@ -1,0 +1,31 @@
+/**
+ * Once per `jest` run: the tools the suites need (built once into the user cache), one throwaway
+ * PostgreSQL cluster (each suite makes its own database in it), and one workflow bundle that every
+ * test worker reuses instead of bundling again.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startThrowawayCluster } = require('../../tools/postgres');
+const { ensureTemporalCli } = require('../../tools/temporal-cli');
+const { ensureTestServer } = require('../../tools/temporal-test-server/ensure');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export default async function globalSetup(): Promise<void> {
+  process.env.TEMPORAL_CLI_PATH ??= ensureTemporalCli();
+  process.env.TEMPORAL_TEST_SERVER_PATH ??= await ensureTestServer();
+  const pg = await startThrowawayCluster();
+  (globalThis as { __billingPg?: { stop(): void } }).__billingPg = pg;
+  process.env.TEST_POSTGRES_URL = pg.url;
+
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { log() {}, info() {}, warn: console.warn, error: console.error, debug() {}, trace() {} },
+  });
+  const bundlePath = join(tmpdir(), `billing-workflows-${process.pid}.js`);
+  writeFileSync(bundlePath, code);
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+}

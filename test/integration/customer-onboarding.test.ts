@@ -1,0 +1,84 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { createLogger } from '../../config/logger';
+import { Customer } from '../../db/entities';
+import { createWorker } from '../../worker/create-worker';
+import { workflowIds } from '../../workflows/ids';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+describe('API → workflow → activity → database, on a real Temporal dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let idp: TestIdp;
+  let api: TestApi;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
+    const taskQueue = 'onboarding-it';
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue,
+      deps: { orm: db.orm, logger: createLogger('silent', 'test') },
+      workflowBundle: workflowBundle(),
+    });
+    running = worker.run();
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      env: { TEMPORAL_TASK_QUEUE: taskQueue, OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl },
+    });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    worker?.shutdown();
+    await running;
+    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
+  });
+
+  it('creates the caller’s customer through the workflow and reads it back from the database', async () => {
+    const token = await idp.token({ sub: 'kc-ada', email: 'Ada@Example.com', roles: ['viewer'] });
+
+    const created = await api.request('POST', '/api/v1/stripe/create_customer', {
+      token,
+      body: { name: 'Ada' },
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ email: 'ada@example.com', created: true, stripe_customer_id: null });
+    expect(created.body.customer_id).toMatch(/^cust_/);
+
+    const row = await db.orm.em.fork().findOneOrFail(Customer, { userId: 'kc-ada' });
+    expect(row.id).toBe(created.body.customer_id);
+    expect(row.name).toBe('Ada');
+
+    const read = await api.request('GET', '/api/v1/stripe/customer', { token });
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ customer_id: row.id, email: 'ada@example.com', name: 'Ada' });
+
+    const history = await env.client.workflow.getHandle(workflowIds.customer('kc-ada')).describe();
+    expect(history.status.name).toBe('COMPLETED');
+  });
+
+  it('answers a repeated create with the same customer instead of a second one', async () => {
+    const token = await idp.token({ sub: 'kc-bob', email: 'bob@example.com' });
+    const first = await api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} });
+    const second = await api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} });
+    expect(first.body.created).toBe(true);
+    expect(second.body).toMatchObject({ customer_id: first.body.customer_id, created: false });
+    expect(await db.orm.em.fork().count(Customer, { email: 'bob@example.com' })).toBe(1);
+  });
+
+  it('reports ready when the database and Temporal both answer', async () => {
+    const ready = await api.request('GET', '/readyz');
+    expect(ready).toEqual({
+      status: 200,
+      body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } },
+    });
+  });
+});
