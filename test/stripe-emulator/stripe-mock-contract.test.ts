@@ -1,0 +1,75 @@
+import Stripe from 'stripe';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startStripeMock } = require('../../tools/stripe-mock') as {
+  startStripeMock: (opts?: {
+    log?: (m: string) => void;
+  }) => Promise<{ url: string; port: number; stop(): Promise<void> }>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * Sends calls the engine makes, through stripe-node, to Stripe's own stripe-mock, which validates them
+ * against the OpenAPI spec: a call it accepts has parameters the real API accepts.
+ */
+let mock: { url: string; port: number; stop(): Promise<void> };
+let stripe: Stripe;
+
+beforeAll(async () => {
+  mock = await startStripeMock({ log: () => undefined });
+  stripe = new Stripe('sk_test_123', {
+    host: '127.0.0.1',
+    port: mock.port,
+    protocol: 'http',
+    maxNetworkRetries: 0,
+  });
+}, 600_000);
+afterAll(() => mock?.stop());
+
+describe('stripe-mock contract', () => {
+  it('accepts customer creation and search as the engine sends them', async () => {
+    const c = await stripe.customers.create({ email: 'a@example.com', metadata: { account: 'acc_1' } });
+    expect(c.object).toBe('customer');
+    const found = await stripe.customers.search({ query: "email:'a@example.com'" });
+    expect(found.object).toBe('search_result');
+  });
+
+  it('accepts a subscription with trial settings and expansions', async () => {
+    const sub = await stripe.subscriptions.create({
+      customer: 'cus_123',
+      items: [{ price: 'price_123', quantity: 2 }],
+      trial_period_days: 14,
+      trial_settings: { end_behavior: { missing_payment_method: 'pause' } },
+      payment_behavior: 'default_incomplete',
+      expand: ['latest_invoice'],
+    });
+    expect(sub.object).toBe('subscription');
+  });
+
+  it('accepts a subscription-mode checkout session and a proration update', async () => {
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: 'cus_123',
+      line_items: [{ price: 'price_123', quantity: 1 }],
+      success_url: 'https://example.com/ok?session={CHECKOUT_SESSION_ID}',
+    });
+    expect(session.object).toBe('checkout.session');
+    const sub = await stripe.subscriptions.update('sub_123', {
+      items: [{ id: 'si_123', price: 'price_456' }],
+      proration_behavior: 'always_invoice',
+    });
+    expect(sub.object).toBe('subscription');
+  });
+
+  it('accepts meter events and rejects an unknown parameter', async () => {
+    const event = await stripe.billing.meterEvents.create({
+      event_name: 'api_calls',
+      identifier: 'req-1',
+      payload: { stripe_customer_id: 'cus_123', value: '5' },
+    });
+    expect(event.object).toBe('billing.meter_event');
+    await expect(
+      stripe.customers.create({ not_a_param: 'x' } as unknown as Stripe.CustomerCreateParams),
+    ).rejects.toMatchObject({ statusCode: 400 });
+  });
+});

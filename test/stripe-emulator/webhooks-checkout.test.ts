@@ -1,0 +1,145 @@
+import type Stripe from 'stripe';
+import { monthlyPrice, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.stop());
+afterEach(() => h.emulator.setWebhookBehavior({ duplicate: false, outOfOrder: false, delayMs: 0 }));
+
+describe('checkout and webhooks', () => {
+  it('completes a checkout session from the hosted page into a subscription with signed webhooks', async () => {
+    const price = await monthlyPrice(h.stripe, 2500, 'Team');
+    const session = await h.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer_email: 'buyer@example.com',
+      line_items: [{ price: price.id, quantity: 2 }],
+      success_url: 'https://app.example.com/done?session={CHECKOUT_SESSION_ID}',
+      cancel_url: 'https://app.example.com/cancel',
+    });
+    expect(session.id).toMatch(/^cs_test_/);
+    const page = await fetch(session.url!);
+    expect(await page.text()).toContain('name="card_number"');
+
+    const submit = await fetch(session.url!, {
+      method: 'POST',
+      body: new URLSearchParams({ card_number: '4242 4242 4242 4242', email: 'buyer@example.com' }),
+      redirect: 'manual',
+    });
+    expect(submit.status).toBe(303);
+    expect(submit.headers.get('location')).toBe(`https://app.example.com/done?session=${session.id}`);
+
+    const done = await h.stripe.checkout.sessions.retrieve(session.id, { expand: ['subscription'] });
+    expect(done).toMatchObject({ status: 'complete', payment_status: 'paid' });
+    const sub = done.subscription as Stripe.Subscription;
+    expect(sub).toMatchObject({ status: 'active', customer: done.customer });
+    expect(sub.items.data[0]).toMatchObject({ quantity: 2 });
+
+    await h.emulator.waitForWebhooks();
+    expect(h.receiver.rejected).toBe(0);
+    const types = h.receiver.events.map((e) => e.type);
+    for (const t of [
+      'customer.created',
+      'payment_method.attached',
+      'customer.subscription.created',
+      'invoice.created',
+      'invoice.finalized',
+      'charge.succeeded',
+      'invoice.paid',
+      'checkout.session.completed',
+    ]) {
+      expect(types).toContain(t);
+    }
+    const completed = h.receiver.events.find((e) => e.type === 'checkout.session.completed')!;
+    expect((completed.data.object as Stripe.Checkout.Session).subscription).toBe(sub.id);
+    const fromApi = await h.stripe.events.retrieve(completed.id);
+    expect(fromApi.type).toBe('checkout.session.completed');
+  });
+
+  it('refuses a declining card on the hosted page and completes through the test helper', async () => {
+    const price = await monthlyPrice(h.stripe, 1000);
+    const session = await h.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: 'https://x.test/ok',
+    });
+    const refused = await fetch(session.url!, {
+      method: 'POST',
+      body: new URLSearchParams({ card_number: '4000000000000002' }),
+    });
+    expect(refused.status).toBe(402);
+    const done = h.emulator.completeCheckoutSession(session.id, { email: 'helper@example.com' });
+    expect(done['status']).toBe('complete');
+  });
+
+  it('retries a webhook answered with a 500 until it is accepted', async () => {
+    h.receiver.failNext = 1;
+    const customer = await h.stripe.customers.create({ email: 'retry@example.com' });
+    await h.emulator.waitForWebhooks();
+    const created = h.emulator
+      .webhookDeliveries()
+      .filter((d) => d.type === 'customer.created' && d.status !== null);
+    const forThis = h.receiver.events.filter(
+      (e) => e.type === 'customer.created' && (e.data.object as Stripe.Customer).id === customer.id,
+    );
+    expect(forThis).toHaveLength(1);
+    expect(created.some((d) => d.status === 500)).toBe(true);
+  });
+
+  it('delivers duplicates when asked to', async () => {
+    h.emulator.setWebhookBehavior({ duplicate: true });
+    const customer = await h.stripe.customers.create({ email: 'dup@example.com' });
+    await h.emulator.waitForWebhooks();
+    const forThis = h.receiver.events.filter((e) => (e.data.object as Stripe.Customer).id === customer.id);
+    expect(forThis).toHaveLength(2);
+    expect(forThis[0]!.id).toBe(forThis[1]!.id);
+  });
+
+  it('delivers a burst newest first when out-of-order delivery is on', async () => {
+    h.emulator.setWebhookBehavior({ outOfOrder: true });
+    const a = await h.stripe.customers.create({ email: 'first@example.com' });
+    const b = await h.stripe.customers.create({ email: 'second@example.com' });
+    await h.emulator.waitForWebhooks();
+    const order = h.receiver.events
+      .map((e) => (e.data.object as Stripe.Customer).id)
+      .filter((id) => id === a.id || id === b.id);
+    expect(order).toEqual([b.id, a.id]);
+  });
+
+  it('registers webhook endpoints through the API with their own secret', async () => {
+    const endpoint = await h.stripe.webhookEndpoints.create({
+      url: 'http://127.0.0.1:9/nowhere',
+      enabled_events: ['invoice.paid'],
+    });
+    expect(endpoint.secret).toMatch(/^whsec_/);
+    await h.stripe.webhookEndpoints.del(endpoint.id);
+  });
+
+  it('serves the invoice PDF as a real PDF document and a billing portal page', async () => {
+    const customer = await h.stripe.customers.create({
+      email: 'pdf@example.com',
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const price = await monthlyPrice(h.stripe, 1234, 'PDF plan');
+    const sub = await h.stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      expand: ['latest_invoice'],
+    });
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    const pdf = Buffer.from(await (await fetch(invoice.invoice_pdf!)).arrayBuffer()).toString('latin1');
+    expect(pdf.startsWith('%PDF-')).toBe(true);
+    expect(pdf.trimEnd().endsWith('%%EOF')).toBe(true);
+    const xrefAt = Number(/startxref\n(\d+)/.exec(pdf)![1]);
+    expect(pdf.slice(xrefAt, xrefAt + 4)).toBe('xref');
+    expect((await fetch(invoice.hosted_invoice_url!)).status).toBe(200);
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: customer.id,
+      return_url: 'https://app.example.com',
+    });
+    expect(portal.id).toMatch(/^bps_/);
+    expect(await (await fetch(portal.url)).text()).toContain(sub.id);
+  });
+});

@@ -1,0 +1,479 @@
+import type Stripe from 'stripe';
+import type { Emulator } from '../emulator';
+import { invalidRequest, StripeApiError } from '../errors';
+import { newId } from '../ids';
+import type {
+  ChargeRec,
+  CustomerRec,
+  InvoiceItemRec,
+  InvoiceLineRec,
+  InvoiceRec,
+  PaymentIntentRec,
+  PaymentMethodRec,
+  SubscriptionRec,
+} from '../types';
+
+export interface LineSpec {
+  amount: number;
+  description: string;
+  quantity: number;
+  price: string | null;
+  proration: boolean;
+  period: { start: number; end: number };
+  subscriptionItem: string | null;
+  invoiceItem: string | null;
+}
+
+export function pendingItemsFor(
+  emu: Emulator,
+  customer: string,
+  subscription: string | null,
+): InvoiceItemRec[] {
+  return emu.store
+    .all<InvoiceItemRec>('invoiceitem')
+    .filter(
+      (ii) =>
+        ii.invoice === null &&
+        ii.customer === customer &&
+        (!subscription || ii.subscription === subscription),
+    )
+    .reverse();
+}
+
+function lineFrom(
+  emu: Emulator,
+  spec: LineSpec,
+  currency: string,
+  subscription: string | null,
+): InvoiceLineRec {
+  const price = spec.price ? emu.price(spec.price) : null;
+  return {
+    id: newId('il', 24),
+    object: 'line_item',
+    amount: spec.amount,
+    currency,
+    description: spec.description,
+    discountable: !spec.proration,
+    invoice: null,
+    livemode: false,
+    metadata: {},
+    period: spec.period,
+    quantity: spec.quantity,
+    subtotal: spec.amount,
+    subscription,
+    proration: spec.proration,
+    price: spec.price,
+    pricing: price
+      ? {
+          type: 'price_details',
+          price_details: { price: price.id, product: price.product },
+          unit_amount_decimal: price.unit_amount_decimal,
+        }
+      : null,
+    parent: spec.invoiceItem
+      ? {
+          type: 'invoice_item_details',
+          invoice_item_details: { invoice_item: spec.invoiceItem, proration: spec.proration, subscription },
+          subscription_item_details: null,
+        }
+      : subscription && spec.subscriptionItem
+        ? {
+            type: 'subscription_item_details',
+            subscription_item_details: {
+              subscription,
+              subscription_item: spec.subscriptionItem,
+              proration: spec.proration,
+            },
+            invoice_item_details: null,
+          }
+        : null,
+  };
+}
+
+export function createInvoice(
+  emu: Emulator,
+  opts: {
+    customer: CustomerRec;
+    subscription: SubscriptionRec | null;
+    billingReason: Stripe.Invoice.BillingReason;
+    lines: LineSpec[];
+    includePending: boolean;
+    currency: string;
+    periodStart: number;
+    periodEnd: number;
+    collectionMethod?: Stripe.Invoice.CollectionMethod;
+    daysUntilDue?: number | null;
+    description?: string | null;
+    autoAdvance?: boolean;
+  },
+): InvoiceRec {
+  const { customer, subscription } = opts;
+  const now = emu.nowFor(customer.id);
+  const id = newId('in', 24);
+  const lines = opts.lines.map((l) => lineFrom(emu, l, opts.currency, subscription?.id ?? null));
+  if (opts.includePending) {
+    for (const ii of pendingItemsFor(emu, customer.id, subscription?.id ?? null)) {
+      ii.invoice = id;
+      lines.push(
+        lineFrom(
+          emu,
+          {
+            amount: ii.amount,
+            description: ii.description ?? '',
+            quantity: ii.quantity,
+            price: ii.price,
+            proration: ii.proration,
+            period: ii.period,
+            subscriptionItem: ii.subscription_item,
+            invoiceItem: ii.id,
+          },
+          ii.currency,
+          ii.subscription,
+        ),
+      );
+    }
+  }
+  for (const l of lines) l.invoice = id;
+  const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  const amountDue = Math.max(0, total);
+  const collectionMethod = opts.collectionMethod ?? subscription?.collection_method ?? 'charge_automatically';
+  const invoice = emu.store.put<InvoiceRec>({
+    id,
+    object: 'invoice',
+    amount_due: amountDue,
+    amount_paid: 0,
+    amount_remaining: amountDue,
+    attempt_count: 0,
+    attempted: false,
+    auto_advance: opts.autoAdvance ?? true,
+    billing_reason: opts.billingReason,
+    charge: null,
+    collection_method: collectionMethod,
+    created: now,
+    currency: opts.currency,
+    customer: customer.id,
+    customer_email: customer.email,
+    customer_name: customer.name ?? null,
+    default_payment_method: null,
+    description: opts.description ?? null,
+    due_date:
+      collectionMethod === 'send_invoice'
+        ? now + (opts.daysUntilDue ?? subscription?.days_until_due ?? 30) * 86_400
+        : null,
+    hosted_invoice_url: null,
+    invoice_pdf: null,
+    lines,
+    livemode: false,
+    metadata: {},
+    next_payment_attempt: null,
+    number: null,
+    paid: false,
+    parent: subscription
+      ? {
+          type: 'subscription_details',
+          subscription_details: { subscription: subscription.id, metadata: subscription.metadata },
+        }
+      : null,
+    payment_intent: null,
+    period_end: opts.periodEnd,
+    period_start: opts.periodStart,
+    status: 'draft',
+    status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
+    subscription: subscription?.id ?? null,
+    subtotal: total,
+    test_clock: customer.test_clock,
+    total,
+  });
+  // A customer's credit balance would reduce amount_due; the emulator keeps balances at zero.
+  emu.emit('invoice.created', invoice);
+  return invoice;
+}
+
+function markPaid(emu: Emulator, inv: InvoiceRec, at: number): void {
+  inv.status = 'paid';
+  inv.paid = true;
+  inv.amount_paid = inv.amount_due;
+  inv.amount_remaining = 0;
+  inv.status_transitions.paid_at = at;
+  inv.next_payment_attempt = null;
+  emu.emit('invoice.paid', inv);
+  emu.emit('invoice.payment_succeeded', inv);
+}
+
+export function finalizeInvoice(emu: Emulator, inv: InvoiceRec): InvoiceRec {
+  if (inv.status !== 'draft') {
+    throw invalidRequest(`This invoice is already finalized.`, undefined, 'invoice_not_editable');
+  }
+  const customer = emu.store.get<CustomerRec>('customer', inv.customer);
+  const now = emu.nowFor(customer.id);
+  customer._invoiceSeq += 1;
+  inv.number = `${customer.invoice_prefix ?? 'INV'}-${String(customer._invoiceSeq).padStart(4, '0')}`;
+  inv.status = 'open';
+  inv.status_transitions.finalized_at = now;
+  inv.hosted_invoice_url = `${emu.baseUrl}/invoice/${inv.id}`;
+  inv.invoice_pdf = `${emu.baseUrl}/invoice/${inv.id}/pdf`;
+  if (inv.collection_method === 'charge_automatically' && inv.amount_due > 0) {
+    inv.next_payment_attempt = now;
+    const pi = emu.store.put<PaymentIntentRec>({
+      id: newId('pi', 24),
+      object: 'payment_intent',
+      amount: inv.amount_due,
+      amount_capturable: 0,
+      amount_received: 0,
+      capture_method: 'automatic',
+      client_secret: null,
+      confirmation_method: 'automatic',
+      created: now,
+      currency: inv.currency,
+      customer: customer.id,
+      description:
+        inv.billing_reason === 'subscription_create' ? 'Subscription creation' : 'Subscription update',
+      invoice: inv.id,
+      last_payment_error: null,
+      latest_charge: null,
+      livemode: false,
+      metadata: {},
+      next_action: null,
+      payment_method: null,
+      payment_method_types: ['card'],
+      status: 'requires_payment_method',
+    });
+    pi.client_secret = `${pi.id}_secret_${newId('x', 20).slice(2)}`;
+    inv.payment_intent = pi.id;
+  }
+  emu.emit('invoice.finalized', inv);
+  if (inv.amount_due === 0) markPaid(emu, inv, now);
+  return inv;
+}
+
+export function voidInvoice(emu: Emulator, inv: InvoiceRec): InvoiceRec {
+  if (inv.status !== 'open' && inv.status !== 'uncollectible') {
+    throw invalidRequest(
+      `You can only pass in open or uncollectible invoices.`,
+      undefined,
+      'invoice_not_editable',
+    );
+  }
+  inv.status = 'void';
+  inv.amount_remaining = 0;
+  inv.next_payment_attempt = null;
+  inv.status_transitions.voided_at = emu.nowFor(inv.customer);
+  emu.emit('invoice.voided', inv);
+  return inv;
+}
+
+export function markUncollectible(emu: Emulator, inv: InvoiceRec): InvoiceRec {
+  inv.status = 'uncollectible';
+  inv.next_payment_attempt = null;
+  inv.status_transitions.marked_uncollectible_at = emu.nowFor(inv.customer);
+  emu.emit('invoice.marked_uncollectible', inv);
+  return inv;
+}
+
+export type PaymentOutcome = 'paid' | 'failed' | 'action_required';
+
+function setSubscriptionStatus(emu: Emulator, inv: InvoiceRec, outcome: PaymentOutcome): void {
+  if (!inv.subscription) return;
+  const sub = emu.store.find(inv.subscription) as SubscriptionRec | undefined;
+  if (!sub || sub.latest_invoice !== inv.id) return;
+  let next = sub.status;
+  if (outcome === 'paid') {
+    if (['incomplete', 'past_due', 'unpaid'].includes(sub.status)) next = 'active';
+  } else if (sub.status === 'active' || sub.status === 'trialing') {
+    next = inv.billing_reason === 'subscription_create' ? 'incomplete' : 'past_due';
+  }
+  if (next !== sub.status) {
+    const previous = { status: sub.status };
+    sub.status = next;
+    emu.emit('customer.subscription.updated', sub, previous);
+  }
+}
+
+function paymentMethodFor(emu: Emulator, inv: InvoiceRec, override?: string): PaymentMethodRec | null {
+  const sub = inv.subscription
+    ? (emu.store.find(inv.subscription) as SubscriptionRec | undefined)
+    : undefined;
+  const customer = emu.store.get<CustomerRec>('customer', inv.customer);
+  const id =
+    override ??
+    inv.default_payment_method ??
+    sub?.default_payment_method ??
+    customer.invoice_settings.default_payment_method;
+  if (!id) return null;
+  return emu.store.get<PaymentMethodRec>('payment_method', id, 'payment_method');
+}
+
+function createCharge(
+  emu: Emulator,
+  inv: InvoiceRec,
+  pi: PaymentIntentRec,
+  pm: PaymentMethodRec,
+  ok: boolean,
+): ChargeRec {
+  const charge = emu.store.put<ChargeRec>({
+    id: newId('ch', 24),
+    object: 'charge',
+    amount: inv.amount_due,
+    amount_captured: ok ? inv.amount_due : 0,
+    amount_refunded: 0,
+    captured: ok,
+    created: emu.nowFor(inv.customer),
+    currency: inv.currency,
+    customer: inv.customer,
+    description: pi.description,
+    failure_code: ok ? null : 'card_declined',
+    failure_message: ok ? null : 'Your card was declined.',
+    invoice: inv.id,
+    livemode: false,
+    metadata: {},
+    outcome: ok
+      ? {
+          type: 'authorized',
+          network_status: 'approved_by_network',
+          reason: null,
+          seller_message: 'Payment complete.',
+        }
+      : {
+          type: 'issuer_declined',
+          network_status: 'declined_by_network',
+          reason: 'generic_decline',
+          seller_message: 'The bank did not return any further details with this decline.',
+        },
+    paid: ok,
+    payment_intent: pi.id,
+    payment_method: pm.id,
+    refunded: false,
+    status: ok ? 'succeeded' : 'failed',
+  });
+  pi.latest_charge = charge.id;
+  inv.charge = charge.id;
+  return charge;
+}
+
+/**
+ * One payment attempt on an open invoice, decided by the test card: the outcome updates the payment intent,
+ * charge, invoice and subscription and emits the events Stripe emits. With `raise`, a failure also throws
+ * the 402 Stripe answers `POST /v1/invoices/:id/pay` with.
+ */
+export function attemptInvoicePayment(
+  emu: Emulator,
+  inv: InvoiceRec,
+  opts: { paymentMethod?: string; raise?: boolean } = {},
+): PaymentOutcome {
+  if (inv.status === 'draft') finalizeInvoice(emu, inv);
+  if (inv.status === 'paid') return 'paid';
+  if (inv.status !== 'open')
+    throw invalidRequest(
+      `Invoice is ${inv.status ?? 'not open'} and cannot be paid.`,
+      undefined,
+      'invoice_not_editable',
+    );
+  const now = emu.nowFor(inv.customer);
+  const pm = paymentMethodFor(emu, inv, opts.paymentMethod);
+  inv.attempted = true;
+  inv.attempt_count += 1;
+  inv.next_payment_attempt = null;
+  const pi = inv.payment_intent
+    ? (emu.store.find(inv.payment_intent) as PaymentIntentRec | undefined)
+    : undefined;
+  if (!pm || !pi) {
+    emu.emit('invoice.payment_failed', inv);
+    setSubscriptionStatus(emu, inv, 'failed');
+    if (opts.raise) {
+      throw invalidRequest(
+        'This customer has no attached payment source or default payment method. Please consider adding a default payment method.',
+        undefined,
+        'invoice_no_customer_line_items',
+      );
+    }
+    return 'failed';
+  }
+  pi.payment_method = pm.id;
+  if (pm._behavior === 'succeed') {
+    pi.status = 'succeeded';
+    pi.amount_received = pi.amount;
+    pi.last_payment_error = null;
+    pi.next_action = null;
+    const charge = createCharge(emu, inv, pi, pm, true);
+    emu.emit('charge.succeeded', charge);
+    emu.emit('payment_intent.succeeded', pi);
+    markPaid(emu, inv, now);
+    setSubscriptionStatus(emu, inv, 'paid');
+    return 'paid';
+  }
+  if (pm._behavior === 'require_action') {
+    pi.status = 'requires_action';
+    pi.next_action = {
+      type: 'redirect_to_url',
+      redirect_to_url: { url: `${emu.baseUrl}/authenticate/${pi.id}`, return_url: null },
+    } as PaymentIntentRec['next_action'];
+    emu.emit('payment_intent.requires_action', pi);
+    emu.emit('invoice.payment_action_required', inv);
+    setSubscriptionStatus(emu, inv, 'action_required');
+    if (opts.raise) {
+      throw new StripeApiError(402, {
+        type: 'card_error',
+        code: 'invoice_payment_intent_requires_action',
+        message: 'This payment requires additional user action before it can be completed successfully.',
+        payment_intent: emu.present(pi),
+      });
+    }
+    return 'action_required';
+  }
+  const charge = createCharge(emu, inv, pi, pm, false);
+  pi.status = 'requires_payment_method';
+  pi.last_payment_error = {
+    type: 'card_error',
+    code: 'card_declined',
+    decline_code: 'generic_decline',
+    message: 'Your card was declined.',
+    charge: charge.id,
+  } as PaymentIntentRec['last_payment_error'];
+  emu.emit('charge.failed', charge);
+  emu.emit('payment_intent.payment_failed', pi);
+  emu.emit('invoice.payment_failed', inv);
+  setSubscriptionStatus(emu, inv, 'failed');
+  if (opts.raise) {
+    throw new StripeApiError(402, {
+      type: 'card_error',
+      code: 'card_declined',
+      decline_code: 'generic_decline',
+      message: 'Your card was declined.',
+      payment_intent: emu.present(pi),
+    });
+  }
+  return 'failed';
+}
+
+/** The customer finishing (or abandoning) 3-D Secure for a payment intent that required action. */
+export function completeAuthentication(
+  emu: Emulator,
+  pi: PaymentIntentRec,
+  succeed: boolean,
+): PaymentIntentRec {
+  if (pi.status !== 'requires_action')
+    throw invalidRequest(`PaymentIntent ${pi.id} does not require action.`);
+  const inv = pi.invoice ? (emu.store.find(pi.invoice) as InvoiceRec | undefined) : undefined;
+  const pm = pi.payment_method ? emu.store.get<PaymentMethodRec>('payment_method', pi.payment_method) : null;
+  if (!inv || !pm) throw invalidRequest('The emulator can only authenticate invoice payments.');
+  pi.next_action = null;
+  if (succeed) {
+    pi.status = 'succeeded';
+    pi.amount_received = pi.amount;
+    const charge = createCharge(emu, inv, pi, pm, true);
+    emu.emit('charge.succeeded', charge);
+    emu.emit('payment_intent.succeeded', pi);
+    markPaid(emu, inv, emu.nowFor(inv.customer));
+    setSubscriptionStatus(emu, inv, 'paid');
+  } else {
+    pi.status = 'requires_payment_method';
+    pi.last_payment_error = {
+      type: 'card_error',
+      code: 'payment_intent_authentication_failure',
+      message: 'The provided PaymentMethod has failed authentication.',
+    } as PaymentIntentRec['last_payment_error'];
+    emu.emit('payment_intent.payment_failed', pi);
+    emu.emit('invoice.payment_failed', inv);
+  }
+  return pi;
+}

@@ -1,0 +1,142 @@
+import { newId } from './ids';
+import { listOf } from './list';
+import { Store } from './store';
+import type {
+  BaseRec,
+  CustomerRec,
+  EventRec,
+  InvoiceRec,
+  PriceRec,
+  SubscriptionRec,
+  TestClockRec,
+  WebhookEndpointRec,
+} from './types';
+import { WebhookDispatcher, type WebhookBehavior, type WebhookTarget } from './webhooks';
+import { FaultInjector } from './faults';
+
+export const API_VERSION = '2026-02-25.clover';
+
+export interface StoredResponse {
+  fingerprint: string;
+  status: number;
+  body: string;
+}
+
+/** The emulator's whole state and the operations every resource shares (time, rendering, events). */
+export class Emulator {
+  readonly store = new Store();
+  readonly faults = new FaultInjector();
+  readonly webhooks: WebhookDispatcher;
+  /** Idempotency keys are scoped to the API key that used them, as in Stripe. */
+  readonly idempotency = new Map<string, StoredResponse>();
+  readonly inFlightKeys = new Set<string>();
+  baseUrl = '';
+  currentRequest: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null };
+
+  constructor(
+    private readonly staticWebhook: { url: string; secret: string } | undefined,
+    webhookBehavior: Partial<WebhookBehavior>,
+  ) {
+    this.webhooks = new WebhookDispatcher(webhookBehavior);
+  }
+
+  reset(): void {
+    this.store.clear();
+    this.idempotency.clear();
+    this.faults.clear();
+    this.webhooks.reset();
+  }
+
+  realNow(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  clockTime(clockId: string | null): number {
+    if (!clockId) return this.realNow();
+    const clock = this.store.find(clockId) as TestClockRec | undefined;
+    return clock ? clock.frozen_time : this.realNow();
+  }
+
+  /** Objects belonging to a customer on a test clock live in that clock's frozen time. */
+  nowFor(customerId: string | null): number {
+    if (!customerId) return this.realNow();
+    const c = this.store.find(customerId) as CustomerRec | undefined;
+    return this.clockTime(c?.test_clock ?? null);
+  }
+
+  /** Renders a stored record as the API returns it: embedded sub-objects, lists, no bookkeeping fields. */
+  present(rec: BaseRec): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(rec)) if (!k.startsWith('_')) out[k] = structuredClone(v);
+    if (rec.object === 'subscription') {
+      const sub = rec as unknown as SubscriptionRec;
+      out['items'] = {
+        ...listOf(
+          sub.items.map((it) => ({ ...structuredClone(it), price: this.presentId(it.price), plan: null })),
+          `/v1/subscription_items?subscription=${sub.id}`,
+        ),
+        total_count: sub.items.length,
+      };
+      out['plan'] = null;
+      out['quantity'] = sub.items.length === 1 ? (sub.items[0]?.quantity ?? null) : null;
+      out['default_source'] = null;
+      out['discounts'] = [];
+      out['invoice_settings'] = { account_tax_ids: null, issuer: { type: 'self' } };
+    } else if (rec.object === 'invoice') {
+      const inv = rec as unknown as InvoiceRec;
+      out['lines'] = {
+        ...listOf(structuredClone(inv.lines), `/v1/invoices/${inv.id}/lines`),
+        total_count: inv.lines.length,
+      };
+      out['amount_overpaid'] = 0;
+      out['amount_shipping'] = 0;
+      out['discounts'] = [];
+      out['total_discount_amounts'] = [];
+      out['total_taxes'] = [];
+      out['issuer'] = { type: 'self' };
+    } else if (rec.object === 'customer' && (rec as CustomerRec).deleted) {
+      return { id: rec.id, object: 'customer', deleted: true };
+    }
+    return out;
+  }
+
+  presentId(id: string): Record<string, unknown> | string {
+    const rec = this.store.find(id);
+    return rec ? this.present(rec) : id;
+  }
+
+  price(id: string): PriceRec {
+    return this.store.get<PriceRec>('price', id);
+  }
+
+  webhookTargets(): WebhookTarget[] {
+    const targets: WebhookTarget[] = [];
+    if (this.staticWebhook) targets.push({ ...this.staticWebhook, enabledEvents: ['*'] });
+    for (const ep of this.store.all<WebhookEndpointRec & BaseRec>('webhook_endpoint')) {
+      if (ep.status === 'enabled')
+        targets.push({ url: ep.url, secret: ep._secret, enabledEvents: ep.enabled_events });
+    }
+    return targets;
+  }
+
+  emit(type: string, rec: BaseRec, previous?: Record<string, unknown>, created?: number): EventRec {
+    const customerId =
+      rec.object === 'customer' ? rec.id : ((rec as { customer?: unknown }).customer ?? null);
+    const event: EventRec = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: API_VERSION,
+      created: created ?? this.nowFor(typeof customerId === 'string' ? customerId : null),
+      data: previous
+        ? { object: this.present(rec), previous_attributes: previous }
+        : { object: this.present(rec) },
+      livemode: false,
+      pending_webhooks: 0,
+      request: { id: this.currentRequest.id, idempotency_key: this.currentRequest.idempotencyKey },
+      type,
+    };
+    this.store.put(event);
+    event.pending_webhooks = this.webhooks.dispatch(event, this.webhookTargets());
+    return event;
+  }
+}

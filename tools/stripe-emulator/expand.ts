@@ -1,0 +1,35 @@
+import { invalidRequest } from './errors';
+
+type Lookup = (id: string) => unknown;
+
+/**
+ * Applies `expand[]` paths (`latest_invoice.payment_intent`, `data.default_payment_method`) to a rendered
+ * response: a string id found on the path is replaced by the rendered object it names, and arrays fan out.
+ */
+export function applyExpansions(value: unknown, paths: string[], lookup: Lookup): unknown {
+  for (const path of paths) {
+    const parts = path.split('.');
+    if (parts.length > 4)
+      throw invalidRequest('You cannot expand more than 4 levels of a property.', 'expand');
+    value = expandPath(value, parts, lookup, path);
+  }
+  return value;
+}
+
+function expandPath(node: unknown, parts: string[], lookup: Lookup, full: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => expandPath(n, parts, lookup, full));
+  if (node === null || typeof node !== 'object') return node;
+  const [head, ...rest] = parts;
+  if (head === undefined) return node;
+  const obj = node as Record<string, unknown>;
+  if (!(head in obj)) {
+    throw invalidRequest(`This property cannot be expanded (${head}).`, 'expand');
+  }
+  let child = obj[head];
+  if (typeof child === 'string') {
+    const found = lookup(child);
+    if (found !== undefined) child = found;
+  }
+  obj[head] = rest.length > 0 ? expandPath(child, rest, lookup, full) : child;
+  return obj;
+}

@@ -1,0 +1,129 @@
+import type { Emulator } from '../emulator';
+import { invalidParam, invalidRequest, missingParam } from '../errors';
+import { newId } from '../ids';
+import { listOf, paginate } from '../list';
+import { mergeMetadata, objectList, optInt, optObject, optString, reqString } from '../params';
+import type { Router } from '../router';
+import type { CheckoutSessionRec, CustomerRec, PortalSessionRec, PriceRec } from '../types';
+
+export function registerCheckout(router: Router, emu: Emulator): void {
+  const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
+
+  router.post('/v1/checkout/sessions', ({ params }) => {
+    const mode = reqString(params, 'mode');
+    if (mode !== 'subscription')
+      throw invalidParam('mode', 'The emulator supports Checkout in subscription mode only.');
+    const customerId = optString(params, 'customer') || null;
+    const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
+    const lineItems = objectList(params, 'line_items').map((li, i) => {
+      const price = emu.store.get<PriceRec>('price', reqString(li, 'price'), `line_items[${i}][price]`);
+      if (!price.recurring)
+        throw invalidParam(`line_items[${i}][price]`, 'Subscription mode needs recurring prices.');
+      return {
+        price: price.id,
+        quantity: optInt(li, 'quantity') ?? 1,
+        unit: price.unit_amount ?? 0,
+        currency: price.currency,
+      };
+    });
+    if (lineItems.length === 0) throw missingParam('line_items');
+    const successUrl = optString(params, 'success_url') || null;
+    const subData = optObject(params, 'subscription_data') ?? {};
+    const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
+    const trialDays = optInt(subData, 'trial_period_days');
+    const now = emu.nowFor(customer?.id ?? null);
+    const id = newId('cs_test', 58);
+    const s = emu.store.put<CheckoutSessionRec>({
+      id,
+      object: 'checkout.session',
+      amount_subtotal: total,
+      amount_total: trialDays ? 0 : total,
+      cancel_url: optString(params, 'cancel_url') || null,
+      client_reference_id: optString(params, 'client_reference_id') || null,
+      created: now,
+      currency: lineItems[0]?.currency ?? 'usd',
+      customer: customer?.id ?? null,
+      customer_details: null,
+      customer_email: customer ? null : optString(params, 'customer_email') || null,
+      expires_at: now + 24 * 3600,
+      invoice: null,
+      livemode: false,
+      metadata: mergeMetadata({}, params),
+      mode: 'subscription',
+      payment_method_collection:
+        (optString(params, 'payment_method_collection') as 'always' | 'if_required') || 'always',
+      payment_status: 'unpaid',
+      status: 'open',
+      subscription: null,
+      success_url: successUrl,
+      url: `${emu.baseUrl}/checkout/${id}`,
+      _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
+      _subscriptionData: {
+        trialPeriodDays: trialDays,
+        metadata: mergeMetadata({}, subData),
+        description: optString(subData, 'description'),
+      },
+    });
+    return emu.present(s);
+  });
+  router.get('/v1/checkout/sessions/:id', ({ pathParams }) => emu.present(session(pathParams['id'])));
+  router.get('/v1/checkout/sessions/:id/line_items', ({ pathParams }) => {
+    const s = session(pathParams['id']);
+    return listOf(
+      s._lineItems.map((li) => {
+        const price = emu.price(li.price);
+        const amount = (price.unit_amount ?? 0) * li.quantity;
+        return {
+          id: newId('li', 24),
+          object: 'item',
+          amount_subtotal: amount,
+          amount_total: amount,
+          currency: price.currency,
+          description: (emu.store.find(price.product) as { name?: string } | undefined)?.name ?? null,
+          price: emu.present(price),
+          quantity: li.quantity,
+        };
+      }),
+      `/v1/checkout/sessions/${s.id}/line_items`,
+    );
+  });
+  router.get('/v1/checkout/sessions', ({ params }) => {
+    const customer = optString(params, 'customer');
+    const subscription = optString(params, 'subscription');
+    const items = emu.store
+      .all<CheckoutSessionRec>('checkout.session')
+      .filter(
+        (s) => (!customer || s.customer === customer) && (!subscription || s.subscription === subscription),
+      );
+    const page = paginate(items, params, '/v1/checkout/sessions');
+    return { ...page, data: page.data.map((s) => emu.present(s)) };
+  });
+  router.post('/v1/checkout/sessions/:id/expire', ({ pathParams }) => {
+    const s = session(pathParams['id']);
+    if (s.status !== 'open')
+      throw invalidRequest(`Only Checkout Sessions with a status of open can be expired.`);
+    s.status = 'expired';
+    s.url = null;
+    emu.emit('checkout.session.expired', s);
+    return emu.present(s);
+  });
+
+  router.post('/v1/billing_portal/sessions', ({ params }) => {
+    const customer = emu.store.get<CustomerRec>('customer', reqString(params, 'customer'), 'customer');
+    const id = newId('bps', 24);
+    const s = emu.store.put<PortalSessionRec>({
+      id,
+      object: 'billing_portal.session',
+      configuration: optString(params, 'configuration') || 'bpc_emulator_default',
+      created: emu.realNow(),
+      customer: customer.id,
+      flow: null,
+      livemode: false,
+      locale: null,
+      on_behalf_of: null,
+      return_url: optString(params, 'return_url') || null,
+      url: `${emu.baseUrl}/portal/${id}`,
+    });
+    return emu.present(s);
+  });
+}

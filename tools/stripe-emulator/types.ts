@@ -1,0 +1,381 @@
+import type Stripe from 'stripe';
+
+/**
+ * Stored records. Top-level fields are picked from stripe-node's own types so the JSON we serve keeps the
+ * shapes the client declares; fields starting with `_` are emulator bookkeeping and never serialized.
+ * References are stored as ids and embedded or expanded only when a response is rendered.
+ */
+export interface BaseRec {
+  id: string;
+  object: string;
+  created: number;
+}
+
+export type CardBehavior = 'succeed' | 'decline' | 'fail_charges' | 'require_action';
+
+export type CustomerRec = Pick<
+  Stripe.Customer,
+  | 'id'
+  | 'object'
+  | 'created'
+  | 'livemode'
+  | 'email'
+  | 'name'
+  | 'description'
+  | 'phone'
+  | 'metadata'
+  | 'balance'
+  | 'delinquent'
+  | 'currency'
+  | 'invoice_prefix'
+  | 'default_source'
+> & {
+  invoice_settings: Pick<
+    Stripe.Customer.InvoiceSettings,
+    'custom_fields' | 'footer' | 'rendering_options'
+  > & { default_payment_method: string | null };
+  test_clock: string | null;
+  deleted?: true;
+  _invoiceSeq: number;
+};
+
+export type ProductRec = Pick<
+  Stripe.Product,
+  | 'id'
+  | 'object'
+  | 'active'
+  | 'created'
+  | 'updated'
+  | 'description'
+  | 'images'
+  | 'livemode'
+  | 'metadata'
+  | 'name'
+  | 'type'
+  | 'url'
+  | 'unit_label'
+  | 'marketing_features'
+  | 'package_dimensions'
+  | 'shippable'
+> & { default_price: string | null; deleted?: true };
+
+export type PriceRec = Pick<
+  Stripe.Price,
+  | 'id'
+  | 'object'
+  | 'active'
+  | 'billing_scheme'
+  | 'created'
+  | 'currency'
+  | 'custom_unit_amount'
+  | 'livemode'
+  | 'lookup_key'
+  | 'metadata'
+  | 'nickname'
+  | 'recurring'
+  | 'tax_behavior'
+  | 'tiers_mode'
+  | 'transform_quantity'
+  | 'type'
+  | 'unit_amount'
+  | 'unit_amount_decimal'
+> & { product: string };
+
+export type CardDetails = Pick<
+  Stripe.PaymentMethod.Card,
+  'brand' | 'country' | 'display_brand' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4'
+> & { checks: null; generated_from: null; networks: null; regulated_status: null; wallet: null };
+
+export type PaymentMethodRec = Pick<
+  Stripe.PaymentMethod,
+  'id' | 'object' | 'billing_details' | 'created' | 'livemode' | 'metadata' | 'type'
+> & { customer: string | null; card: CardDetails; _behavior: CardBehavior };
+
+export interface SubscriptionItemRec {
+  id: string;
+  object: 'subscription_item';
+  created: number;
+  metadata: Stripe.Metadata;
+  price: string;
+  quantity: number;
+  subscription: string;
+  current_period_start: number;
+  current_period_end: number;
+}
+
+export type SubscriptionRec = Pick<
+  Stripe.Subscription,
+  | 'id'
+  | 'object'
+  | 'billing_cycle_anchor'
+  | 'cancel_at'
+  | 'cancel_at_period_end'
+  | 'canceled_at'
+  | 'cancellation_details'
+  | 'collection_method'
+  | 'created'
+  | 'currency'
+  | 'days_until_due'
+  | 'description'
+  | 'ended_at'
+  | 'livemode'
+  | 'metadata'
+  | 'pause_collection'
+  | 'start_date'
+  | 'status'
+  | 'trial_end'
+  | 'trial_settings'
+  | 'trial_start'
+> & {
+  customer: string;
+  default_payment_method: string | null;
+  latest_invoice: string | null;
+  test_clock: string | null;
+  items: SubscriptionItemRec[];
+  // Stripe moved periods onto items in 2025; kept here too for engines written against older API versions.
+  current_period_start: number;
+  current_period_end: number;
+  _trialWillEndSent: boolean;
+  _upcomingSentFor: number | null;
+};
+
+export type InvoiceLineRec = Pick<
+  Stripe.InvoiceLineItem,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'currency'
+  | 'description'
+  | 'discountable'
+  | 'livemode'
+  | 'metadata'
+  | 'period'
+  | 'quantity'
+  | 'subtotal'
+> & {
+  invoice: string | null;
+  subscription: string | null;
+  proration: boolean;
+  price: string | null;
+  pricing: {
+    type: 'price_details';
+    price_details: { price: string; product: string };
+    unit_amount_decimal: string | null;
+  } | null;
+  parent: {
+    type: 'subscription_item_details' | 'invoice_item_details';
+    subscription_item_details: { subscription: string; subscription_item: string; proration: boolean } | null;
+    invoice_item_details: { invoice_item: string; proration: boolean; subscription: string | null } | null;
+  } | null;
+};
+
+export type InvoiceRec = Pick<
+  Stripe.Invoice,
+  | 'id'
+  | 'object'
+  | 'amount_due'
+  | 'amount_paid'
+  | 'amount_remaining'
+  | 'attempt_count'
+  | 'attempted'
+  | 'auto_advance'
+  | 'billing_reason'
+  | 'collection_method'
+  | 'created'
+  | 'currency'
+  | 'customer_email'
+  | 'customer_name'
+  | 'description'
+  | 'due_date'
+  | 'hosted_invoice_url'
+  | 'invoice_pdf'
+  | 'livemode'
+  | 'metadata'
+  | 'next_payment_attempt'
+  | 'number'
+  | 'period_end'
+  | 'period_start'
+  | 'status'
+  | 'status_transitions'
+  | 'subtotal'
+  | 'total'
+> & {
+  customer: string;
+  default_payment_method: string | null;
+  test_clock: string | null;
+  lines: InvoiceLineRec[];
+  parent: {
+    type: 'subscription_details';
+    subscription_details: { subscription: string; metadata: Stripe.Metadata | null };
+  } | null;
+  // Fields removed from the API in 2025 but still read by many integrations; served alongside the new ones.
+  subscription: string | null;
+  payment_intent: string | null;
+  charge: string | null;
+  paid: boolean;
+};
+
+export type PaymentIntentRec = Pick<
+  Stripe.PaymentIntent,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'amount_capturable'
+  | 'amount_received'
+  | 'capture_method'
+  | 'client_secret'
+  | 'confirmation_method'
+  | 'created'
+  | 'currency'
+  | 'description'
+  | 'last_payment_error'
+  | 'livemode'
+  | 'metadata'
+  | 'next_action'
+  | 'payment_method_types'
+  | 'status'
+> & {
+  customer: string | null;
+  payment_method: string | null;
+  latest_charge: string | null;
+  invoice: string | null;
+};
+
+export type ChargeRec = Pick<
+  Stripe.Charge,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'amount_captured'
+  | 'amount_refunded'
+  | 'captured'
+  | 'created'
+  | 'currency'
+  | 'description'
+  | 'failure_code'
+  | 'failure_message'
+  | 'livemode'
+  | 'metadata'
+  | 'paid'
+  | 'refunded'
+  | 'status'
+> & {
+  customer: string | null;
+  payment_intent: string | null;
+  payment_method: string | null;
+  invoice: string | null;
+  outcome: { type: string; network_status: string; reason: string | null; seller_message: string } | null;
+};
+
+export type InvoiceItemRec = {
+  id: string;
+  object: 'invoiceitem';
+  created: number;
+  customer: string;
+  amount: number;
+  currency: string;
+  description: string | null;
+  invoice: string | null;
+  livemode: false;
+  metadata: Stripe.Metadata;
+  period: { start: number; end: number };
+  price: string | null;
+  proration: boolean;
+  quantity: number;
+  subscription: string | null;
+  subscription_item: string | null;
+};
+
+export type CheckoutSessionRec = Pick<
+  Stripe.Checkout.Session,
+  | 'id'
+  | 'object'
+  | 'amount_subtotal'
+  | 'amount_total'
+  | 'cancel_url'
+  | 'client_reference_id'
+  | 'created'
+  | 'currency'
+  | 'customer_email'
+  | 'expires_at'
+  | 'livemode'
+  | 'metadata'
+  | 'mode'
+  | 'payment_method_collection'
+  | 'payment_status'
+  | 'status'
+  | 'success_url'
+  | 'url'
+> & {
+  customer: string | null;
+  subscription: string | null;
+  invoice: string | null;
+  customer_details: { email: string | null; name: string | null } | null;
+  _lineItems: { price: string; quantity: number }[];
+  _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };
+};
+
+export type PortalSessionRec = Pick<
+  Stripe.BillingPortal.Session,
+  'id' | 'object' | 'created' | 'livemode' | 'locale' | 'on_behalf_of' | 'return_url' | 'url'
+> & { customer: string; configuration: string; flow: null };
+
+export type MeterRec = Pick<
+  Stripe.Billing.Meter,
+  | 'id'
+  | 'object'
+  | 'created'
+  | 'customer_mapping'
+  | 'default_aggregation'
+  | 'display_name'
+  | 'event_name'
+  | 'event_time_window'
+  | 'livemode'
+  | 'status'
+  | 'updated'
+  | 'value_settings'
+>;
+
+export interface MeterEventRec {
+  object: 'billing.meter_event';
+  created: number;
+  event_name: string;
+  identifier: string;
+  livemode: false;
+  payload: Record<string, string>;
+  timestamp: number;
+  _customer: string;
+  _value: number;
+}
+
+export type TestClockRec = Pick<
+  Stripe.TestHelpers.TestClock,
+  'id' | 'object' | 'created' | 'deletes_after' | 'frozen_time' | 'livemode' | 'name' | 'status'
+> & { status_details: Record<string, never> };
+
+export interface WebhookEndpointRec {
+  id: string;
+  object: 'webhook_endpoint';
+  created: number;
+  url: string;
+  secret?: string;
+  enabled_events: string[];
+  status: 'enabled' | 'disabled';
+  livemode: false;
+  metadata: Stripe.Metadata;
+  api_version: string | null;
+  description: string | null;
+  _secret: string;
+}
+
+export interface EventRec {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: unknown; previous_attributes?: Record<string, unknown> };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
