@@ -1,8 +1,11 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */
 export interface ActivityDeps {
   orm: MikroORM;
   logger: Logger;
+  /** Null when neither a key nor an API base is configured: Stripe activities then fail non-retryably. */
+  stripe?: Stripe | null;
 }

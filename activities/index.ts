@@ -1,7 +1,9 @@
 import { customerActivities } from './db/customers';
+import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
 import { outboxActivities } from './notify/outbox';
+import { stripeActivities } from './stripe';
 
 export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
@@ -14,6 +16,8 @@ export function createActivities(deps: ActivityDeps) {
     ...customerActivities(deps),
     ...trialActivities(deps),
     ...outboxActivities(deps),
+    ...subscriptionDbActivities(deps),
+    ...stripeActivities(deps),
   };
 }
 

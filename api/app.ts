@@ -10,9 +10,11 @@ import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './route';
 import { adminRoutes } from './routes/admin/router';
+import { billingRoutes } from './routes/billing/router';
 import { customerRoutes } from './routes/customers/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
+import { webhookRoutes } from './routes/webhooks/router';
 
 export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
@@ -22,7 +24,13 @@ export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openap
   const routes: AnyRoute[] = [];
   const router = new Router();
   mount(router, '', healthRoutes, deps, routes);
-  mount(router, API_PREFIX, [...planRoutes, ...customerRoutes, ...adminRoutes], deps, routes);
+  mount(
+    router,
+    API_PREFIX,
+    [...planRoutes, ...customerRoutes, ...billingRoutes, ...webhookRoutes, ...adminRoutes],
+    deps,
+    routes,
+  );
 
   const openapi = buildOpenApi(routes, VERSION);
   const docs = renderDocsPage(openapi as never);

@@ -8,13 +8,19 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/env';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createStripeClient } from '../activities/stripe/client';
+import { syncCatalog } from '../activities/stripe/catalog-sync';
 import { openDatabase } from '../db/orm';
+import { startStripeEmulator, type StripeEmulator } from './stripe-emulator';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 const children: { name: string; proc: ChildProcess }[] = [];
 let stopping = false;
+const stoppers: (() => Promise<void> | undefined)[] = [];
 
 function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void {
   let buf = '';
@@ -92,7 +98,15 @@ async function shutdown(code: number): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
+  for (const stop of stoppers) await stop();
   process.exit(code);
+}
+
+/** A webhook secret for the local emulator, kept under VAR_DIR so it survives restarts. */
+function devWebhookSecret(varDir: string): string {
+  const file = join(varDir, 'stripe-webhook-secret');
+  if (!existsSync(file)) writeFileSync(file, `whsec_${randomBytes(24).toString('hex')}`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 async function main(): Promise<void> {
@@ -127,7 +141,26 @@ async function main(): Promise<void> {
   }
   env.TEMPORAL_ADDRESS = temporalAddress;
   // Migrate once, before the processes that share the database start.
-  await (await openDatabase(config.DATABASE_URL)).close();
+  const orm = await openDatabase(config.DATABASE_URL);
+  let emulator: StripeEmulator | null = null;
+  if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE) {
+    // No Stripe key: the repo's Stripe emulator plays Stripe, and sends its webhooks to our API.
+    const secret = config.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret(config.VAR_DIR);
+    emulator = await startStripeEmulator({
+      webhook: { url: `http://127.0.0.1:${config.PORT}/api/v1/billing/webhooks/stripe`, secret },
+    });
+    stoppers.push(() => emulator?.stop());
+    env.STRIPE_API_BASE = emulator.url;
+    env.STRIPE_WEBHOOK_SECRET = secret;
+  }
+  const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE });
+  if (stripe && emulator) {
+    const steps = await syncCatalog(stripe, orm);
+    console.error(
+      `[dev] Stripe emulator on ${emulator.url}; catalog synced (${steps.filter((x) => x.action !== 'keep').length} changes)`,
+    );
+  }
+  await orm.close();
 
   const tsx = require.resolve('tsx/cli');
   start('worker', process.execPath, [tsx, 'worker/main.ts'], env);
@@ -142,6 +175,7 @@ async function main(): Promise<void> {
     Health         ${base}/healthz, ${base}/readyz
     Temporal UI    ${process.env.TEMPORAL_ADDRESS ? '(your Temporal cluster)' : `http://127.0.0.1:${UI_PORT}`}
     Database       ${config.DATABASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}
+    Stripe         ${env.STRIPE_API_BASE && !config.STRIPE_SECRET_KEY ? `emulator at ${env.STRIPE_API_BASE} (test cards: 4242 4242 4242 4242 succeeds)` : 'your Stripe account'}
   A token for trying it:  npm run token -- --email you@example.com --role admin
   Ctrl-C stops everything.
 `);

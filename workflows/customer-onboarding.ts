@@ -1,10 +1,16 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities, CustomerInput, CustomerRecord } from '../activities';
-import { dbActivityOptions } from './activity-options';
+import { dbActivityOptions, externalActivityOptions } from './activity-options';
 
 const { upsertCustomer } = proxyActivities<Activities>(dbActivityOptions);
+const { ensureStripeCustomer } = proxyActivities<Activities>(externalActivityOptions);
 
-/** Makes sure a signed-in identity has its customer record; workflow id `customer-<userId>`. */
-export async function customerOnboarding(input: CustomerInput): Promise<CustomerRecord> {
-  return upsertCustomer(input);
+/** Makes sure a signed-in identity has its customer record (and Stripe customer); id `customer-<userId>`. */
+export async function customerOnboarding(
+  input: CustomerInput,
+  opts: { withStripe: boolean } = { withStripe: false },
+): Promise<CustomerRecord> {
+  const record = await upsertCustomer(input);
+  if (!opts.withStripe) return record;
+  return { ...record, stripeCustomerId: await ensureStripeCustomer(record.customerId) };
 }

@@ -1,2 +1,5 @@
 export { customerOnboarding } from './customer-onboarding';
+export { dunningWorkflow } from './dunning';
+export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';
+export { subscriptionWorkflow } from './subscription';
 export { trialExpiry } from './trial-expiry';

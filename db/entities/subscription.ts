@@ -2,8 +2,9 @@ import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 import { Plan } from './plan';
 
-export type SubscriptionStatus =
-  'incomplete' | 'trialing' | 'active' | 'past_due' | 'suspended' | 'paused' | 'canceled' | 'expired';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
+
+export type { SubscriptionStatus };
 
 /** The database mirror of a subscription; its workflow (`subscription-<id>`) is the owner of the state. */
 export class Subscription {

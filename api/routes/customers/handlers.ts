@@ -1,7 +1,6 @@
 import { notFound } from '../../../domain/errors';
-import { customerOnboarding } from '../../../workflows';
-import { workflowIds } from '../../../workflows/ids';
 import type { HandlerInput } from '../../route';
+import { ensureCustomer } from '../../services/customer-onboarding';
 import { findCustomerFor } from '../../services/customers';
 import type { createCustomerBody } from './schemas';
 
@@ -11,19 +10,7 @@ export async function createCustomer({
   body,
   deps,
 }: HandlerInput<undefined, undefined, typeof createCustomerBody, 'viewer'>) {
-  const record = await deps.temporal.workflow.execute(customerOnboarding, {
-    workflowId: workflowIds.customer(identity.sub),
-    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [
-      {
-        userId: identity.sub,
-        email: identity.email,
-        name: body.name ?? identity.name,
-        roles: identity.roles,
-      },
-    ],
-  });
+  const record = await ensureCustomer(deps, identity, body.name);
   return {
     customer_id: record.customerId,
     stripe_customer_id: record.stripeCustomerId,

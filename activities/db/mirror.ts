@@ -1,0 +1,97 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type Stripe from 'stripe';
+import { Customer, Invoice, PaymentMethod, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
+import { subscriptionIdOfInvoice, type SubscriptionSnapshot } from '../stripe/snapshots';
+
+const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : null);
+const dateIso = (s: string | null) => (s ? new Date(s) : null);
+
+/** Copies Stripe's view of a subscription, with the status the workflow decided, into the mirror. */
+export function applySubscriptionSnapshot(
+  row: Subscription,
+  snap: SubscriptionSnapshot,
+  status: SubscriptionStatus,
+): void {
+  row.status = status;
+  row.stripeSubscriptionId = snap.stripeSubscriptionId;
+  row.stripeSubscriptionItemId = snap.itemId;
+  row.stripePriceId = snap.priceId;
+  row.amountCents = snap.amountCents;
+  row.interval = snap.interval;
+  row.currentPeriodStart = dateIso(snap.currentPeriodStart);
+  row.currentPeriodEnd = dateIso(snap.currentPeriodEnd);
+  row.trialEnd = dateIso(snap.trialEnd);
+  row.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
+  row.canceledAt = dateIso(snap.canceledAt);
+}
+
+/** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
+export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Promise<Invoice | null> {
+  const stripeCustomerId = typeof inv.customer === 'string' ? inv.customer : inv.customer?.id;
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  if (!customer) return null;
+  const stripeSubId = subscriptionIdOfInvoice(inv);
+  const subscription = stripeSubId
+    ? await em.findOne(Subscription, { stripeSubscriptionId: stripeSubId })
+    : null;
+  let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string });
+  if (!row) {
+    row = em.create(Invoice, {
+      id: newId('inv'),
+      stripeInvoiceId: inv.id as string,
+      customer,
+      status: inv.status ?? 'draft',
+      createdAt: date(inv.created) ?? new Date(),
+    });
+  }
+  row.subscription = subscription;
+  row.number = inv.number ?? null;
+  row.status = inv.status ?? 'draft';
+  row.currency = inv.currency;
+  row.subtotalCents = inv.subtotal;
+  row.totalCents = inv.total;
+  row.amountDueCents = inv.amount_due;
+  row.amountPaidCents = inv.amount_paid;
+  row.billingReason = inv.billing_reason ?? null;
+  row.attemptCount = inv.attempt_count;
+  row.periodStart = date(inv.period_start);
+  row.periodEnd = date(inv.period_end);
+  row.dueDate = date(inv.due_date);
+  row.paidAt = date(inv.status_transitions?.paid_at);
+  row.hostedInvoiceUrl = inv.hosted_invoice_url ?? null;
+  row.invoicePdf = inv.invoice_pdf ?? null;
+  await em.flush();
+  return row;
+}
+
+/** Upserts a card into the mirror; `isDefault` follows the customer's invoice default. */
+export async function upsertPaymentMethod(
+  em: EntityManager,
+  customer: Customer,
+  pm: Stripe.PaymentMethod,
+  isDefault: boolean,
+): Promise<PaymentMethod> {
+  let row = await em.findOne(PaymentMethod, { stripePaymentMethodId: pm.id });
+  if (!row) {
+    row = em.create(PaymentMethod, {
+      id: newId('pmt'),
+      stripePaymentMethodId: pm.id,
+      customer,
+      createdAt: date(pm.created) ?? new Date(),
+    });
+  }
+  row.type = pm.type;
+  row.brand = pm.card?.brand ?? null;
+  row.last4 = pm.card?.last4 ?? null;
+  row.expMonth = pm.card?.exp_month ?? null;
+  row.expYear = pm.card?.exp_year ?? null;
+  row.detachedAt = null;
+  if (isDefault) {
+    await em.nativeUpdate(PaymentMethod, { customer, isDefault: true }, { isDefault: false });
+    row.isDefault = true;
+  }
+  await em.flush();
+  return row;
+}

@@ -1,0 +1,70 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { Customer, PaymentMethod, Plan, Subscription } from '../../db/entities';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
+import type { ActivityDeps } from '../deps';
+import type { SubscriptionSnapshot } from '../stripe/snapshots';
+import { applySubscriptionSnapshot } from './mirror';
+
+export interface NewSubscription {
+  subscriptionId: string;
+  customerId: string;
+  planId: string;
+  interval: 'month' | 'year';
+  amountCents: number;
+}
+
+/** The subscription mirror, written only by the subscription's own workflow. */
+export function subscriptionDbActivities({ orm }: ActivityDeps) {
+  async function createSubscriptionRecord(input: NewSubscription): Promise<void> {
+    const em = orm.em.fork();
+    if (await em.findOne(Subscription, input.subscriptionId)) return;
+    const plan = await em.findOne(Plan, input.planId);
+    const customer = await em.findOne(Customer, input.customerId);
+    if (!plan || !customer) throw ApplicationFailure.nonRetryable('plan or customer not found', 'NotFound');
+    em.create(Subscription, {
+      id: input.subscriptionId,
+      customer,
+      plan,
+      tier: plan.code,
+      status: 'incomplete',
+      interval: input.interval,
+      amountCents: input.amountCents,
+    });
+    await em.flush();
+  }
+
+  /** Stripe's view plus the workflow's status; the plan follows the price, so upgrades show at once. */
+  async function recordSubscriptionState(req: {
+    subscriptionId: string;
+    snapshot: SubscriptionSnapshot | null;
+    status: SubscriptionStatus;
+  }): Promise<void> {
+    const em = orm.em.fork();
+    const row = await em.findOne(Subscription, req.subscriptionId);
+    if (!row)
+      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, 'NotFound');
+    if (req.snapshot) {
+      applySubscriptionSnapshot(row, req.snapshot, req.status);
+      const priceId = req.snapshot.priceId;
+      if (priceId) {
+        const plan = await em.findOne(Plan, {
+          $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }],
+        });
+        if (plan) {
+          row.plan = plan;
+          row.tier = plan.code;
+        }
+      }
+    } else {
+      row.status = req.status;
+    }
+    if ((req.status === 'canceled' || req.status === 'expired') && !row.endedAt) row.endedAt = new Date();
+    await em.flush();
+  }
+
+  async function customerHasPaymentMethod(customerId: string): Promise<boolean> {
+    return (await orm.em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null })) > 0;
+  }
+
+  return { createSubscriptionRecord, recordSubscriptionState, customerHasPaymentMethod };
+}

@@ -1,0 +1,58 @@
+import type { ActivityDeps } from '../deps';
+import { stripeCall } from './errors';
+import { idempotencyKey } from './idempotency';
+import { requireStripe } from './require-stripe';
+
+export interface CheckoutRequest {
+  subscriptionId: string;
+  stripeCustomerId: string;
+  priceId: string;
+  trialDays: number;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+/** Hosted pages: Checkout for a new subscription, the billing portal for self-service. */
+export function stripeCheckoutActivities(deps: ActivityDeps) {
+  async function createCheckoutSession(req: CheckoutRequest): Promise<{ sessionId: string; url: string }> {
+    const stripe = requireStripe(deps);
+    const session = await stripeCall(() =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'subscription',
+          customer: req.stripeCustomerId,
+          client_reference_id: req.subscriptionId,
+          line_items: [{ price: req.priceId, quantity: 1 }],
+          success_url: req.successUrl,
+          cancel_url: req.cancelUrl,
+          // Our id rides on the Stripe subscription so every later webhook finds its workflow.
+          subscription_data: {
+            metadata: { subscription_id: req.subscriptionId },
+            ...(req.trialDays > 0
+              ? {
+                  trial_period_days: req.trialDays,
+                  trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+                }
+              : {}),
+          },
+          metadata: { subscription_id: req.subscriptionId },
+        },
+        { idempotencyKey: idempotencyKey(`checkout:${req.subscriptionId}`) },
+      ),
+    );
+    return { sessionId: session.id, url: session.url ?? '' };
+  }
+
+  async function createPortalSession(req: {
+    stripeCustomerId: string;
+    returnUrl: string;
+  }): Promise<{ url: string }> {
+    const stripe = requireStripe(deps);
+    const session = await stripeCall(() =>
+      stripe.billingPortal.sessions.create({ customer: req.stripeCustomerId, return_url: req.returnUrl }),
+    );
+    return { url: session.url };
+  }
+
+  return { createCheckoutSession, createPortalSession };
+}

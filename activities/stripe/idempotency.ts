@@ -1,0 +1,12 @@
+import { Context } from '@temporalio/activity';
+
+/**
+ * An idempotency key for a Stripe mutation. The business part (e.g. `sub-create:subs_123`) is supplied by
+ * the workflow; without one, the workflow id and activity id name this call, which stay the same on every
+ * retry of the activity, so a retry replays Stripe's first answer instead of charging again.
+ */
+export function idempotencyKey(business?: string): string {
+  if (business) return `billing-engine:${business}`;
+  const { workflowExecution, activityId } = Context.current().info;
+  return `billing-engine:${workflowExecution?.workflowId}:${workflowExecution?.runId}:${activityId}`;
+}

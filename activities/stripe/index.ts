@@ -1,0 +1,16 @@
+import type { ActivityDeps } from '../deps';
+import { stripeCheckoutActivities } from './checkout';
+import { stripeCustomerActivities } from './customers';
+import { stripeInvoiceActivities } from './invoices';
+import { stripePaymentMethodActivities } from './payment-methods';
+import { stripeSubscriptionActivities } from './subscriptions';
+
+export function stripeActivities(deps: ActivityDeps) {
+  return {
+    ...stripeCustomerActivities(deps),
+    ...stripeCheckoutActivities(deps),
+    ...stripeSubscriptionActivities(deps),
+    ...stripeInvoiceActivities(deps),
+    ...stripePaymentMethodActivities(deps),
+  };
+}

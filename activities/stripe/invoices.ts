@@ -1,0 +1,40 @@
+import type { ActivityDeps } from '../deps';
+import { upsertInvoice } from '../db/mirror';
+import { stripeCall } from './errors';
+import { idempotencyKey } from './idempotency';
+import { requireStripe } from './require-stripe';
+import { invoiceSnapshot, type InvoiceSnapshot } from './snapshots';
+
+/** Invoice activities: read (and mirror) an invoice, and attempt its payment. */
+export function stripeInvoiceActivities(deps: ActivityDeps) {
+  async function fetchInvoice(stripeInvoiceId: string): Promise<InvoiceSnapshot> {
+    const stripe = requireStripe(deps);
+    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId));
+    await upsertInvoice(deps.orm.em.fork(), inv);
+    return invoiceSnapshot(inv);
+  }
+
+  /**
+   * One payment attempt. The key names the invoice and the attempt, so a retried activity never charges
+   * twice, while the next dunning attempt is a real new try. A decline fails with type CardDeclined.
+   */
+  async function payInvoice(req: { stripeInvoiceId: string; attempt: number }): Promise<InvoiceSnapshot> {
+    const stripe = requireStripe(deps);
+    const current = await stripeCall(() => stripe.invoices.retrieve(req.stripeInvoiceId));
+    if (current.status !== 'open') {
+      await upsertInvoice(deps.orm.em.fork(), current);
+      return invoiceSnapshot(current);
+    }
+    const inv = await stripeCall(() =>
+      stripe.invoices.pay(
+        req.stripeInvoiceId,
+        {},
+        { idempotencyKey: idempotencyKey(`invoice-pay:${req.stripeInvoiceId}:${req.attempt}`) },
+      ),
+    );
+    await upsertInvoice(deps.orm.em.fork(), inv);
+    return invoiceSnapshot(inv);
+  }
+
+  return { fetchInvoice, payInvoice };
+}

@@ -1,0 +1,75 @@
+import type Stripe from 'stripe';
+
+/** The few fields of a Stripe subscription a workflow needs (kept small: it goes into history). */
+export interface SubscriptionSnapshot {
+  stripeSubscriptionId: string;
+  stripeCustomerId: string;
+  status: string;
+  pausedCollection: boolean;
+  priceId: string | null;
+  itemId: string | null;
+  amountCents: number;
+  interval: 'month' | 'year';
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  trialEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  canceledAt: string | null;
+  hasPaymentMethod: boolean;
+}
+
+export interface InvoiceSnapshot {
+  stripeInvoiceId: string;
+  stripeSubscriptionId: string | null;
+  status: string;
+  amountDueCents: number;
+  amountPaidCents: number;
+  hostedInvoiceUrl: string | null;
+  attemptCount: number;
+}
+
+const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
+
+/** The subscription's first licensed item: the plan's price (metered usage items are not the plan). */
+export function planItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
+  return sub.items.data.find((i) => i.price.recurring?.usage_type !== 'metered') ?? sub.items.data[0];
+}
+
+export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
+  const item = planItem(sub);
+  const customerId = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
+  return {
+    stripeSubscriptionId: sub.id,
+    stripeCustomerId: customerId,
+    status: sub.status,
+    pausedCollection: Boolean(sub.pause_collection),
+    priceId: item?.price.id ?? null,
+    itemId: item?.id ?? null,
+    amountCents: (item?.price.unit_amount ?? 0) * (item?.quantity ?? 1),
+    interval: item?.price.recurring?.interval === 'year' ? 'year' : 'month',
+    currentPeriodStart: iso(item?.current_period_start),
+    currentPeriodEnd: iso(item?.current_period_end),
+    trialEnd: iso(sub.trial_end),
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    canceledAt: iso(sub.canceled_at),
+    hasPaymentMethod: Boolean(sub.default_payment_method),
+  };
+}
+
+export function subscriptionIdOfInvoice(inv: Stripe.Invoice): string | null {
+  const sub = inv.parent?.subscription_details?.subscription;
+  if (!sub) return null;
+  return typeof sub === 'string' ? sub : sub.id;
+}
+
+export function invoiceSnapshot(inv: Stripe.Invoice): InvoiceSnapshot {
+  return {
+    stripeInvoiceId: inv.id as string,
+    stripeSubscriptionId: subscriptionIdOfInvoice(inv),
+    status: inv.status ?? 'draft',
+    amountDueCents: inv.amount_due,
+    amountPaidCents: inv.amount_paid,
+    hostedInvoiceUrl: inv.hosted_invoice_url ?? null,
+    attemptCount: inv.attempt_count,
+  };
+}

@@ -1,0 +1,96 @@
+import type Stripe from 'stripe';
+import type { ActivityDeps } from '../deps';
+import { stripeCall } from './errors';
+import { idempotencyKey } from './idempotency';
+import { requireStripe } from './require-stripe';
+import { subscriptionSnapshot, type SubscriptionSnapshot } from './snapshots';
+
+export interface PriceChange {
+  stripeSubscriptionId: string;
+  itemId: string;
+  priceId: string;
+  /** `always_invoice` charges the proration now (upgrades); `none` switches at renewal (downgrades). */
+  prorationBehavior: 'always_invoice' | 'create_prorations' | 'none';
+  /** Names this change, so a retry does not apply it twice. */
+  changeKey: string;
+}
+
+/** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
+export function stripeSubscriptionActivities(deps: ActivityDeps) {
+  const retrieve = (stripe: Stripe, id: string) =>
+    stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method'] }));
+
+  /** Re-reads the subscription: webhooks arrive late and out of order, Stripe's current object does not. */
+  async function fetchSubscription(stripeSubscriptionId: string): Promise<SubscriptionSnapshot> {
+    return subscriptionSnapshot(await retrieve(requireStripe(deps), stripeSubscriptionId));
+  }
+
+  async function changeSubscriptionPrice(c: PriceChange): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    const sub = await stripeCall(() =>
+      stripe.subscriptions.update(
+        c.stripeSubscriptionId,
+        { items: [{ id: c.itemId, price: c.priceId }], proration_behavior: c.prorationBehavior },
+        { idempotencyKey: idempotencyKey(`price-change:${c.changeKey}`) },
+      ),
+    );
+    return subscriptionSnapshot(sub);
+  }
+
+  async function setCancelAtPeriodEnd(req: {
+    stripeSubscriptionId: string;
+    cancel: boolean;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    const sub = await stripeCall(() =>
+      stripe.subscriptions.update(
+        req.stripeSubscriptionId,
+        { cancel_at_period_end: req.cancel },
+        { idempotencyKey: idempotencyKey(`cancel-at-period-end:${req.changeKey}`) },
+      ),
+    );
+    return subscriptionSnapshot(sub);
+  }
+
+  async function cancelSubscriptionNow(req: {
+    stripeSubscriptionId: string;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    const current = await retrieve(stripe, req.stripeSubscriptionId);
+    if (current.status === 'canceled') return subscriptionSnapshot(current);
+    const sub = await stripeCall(() =>
+      stripe.subscriptions.cancel(
+        req.stripeSubscriptionId,
+        {},
+        { idempotencyKey: idempotencyKey(`cancel:${req.changeKey}`) },
+      ),
+    );
+    return subscriptionSnapshot(sub);
+  }
+
+  async function setPaused(req: {
+    stripeSubscriptionId: string;
+    paused: boolean;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    const sub = await stripeCall(() =>
+      stripe.subscriptions.update(
+        req.stripeSubscriptionId,
+        { pause_collection: req.paused ? { behavior: 'void' } : '' },
+        { idempotencyKey: idempotencyKey(`pause:${req.paused}:${req.changeKey}`) },
+      ),
+    );
+    return subscriptionSnapshot(sub);
+  }
+
+  return {
+    fetchSubscription,
+    changeSubscriptionPrice,
+    setCancelAtPeriodEnd,
+    cancelSubscriptionNow,
+    setPaused,
+  };
+}

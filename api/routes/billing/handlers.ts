@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { PaymentMethod } from '../../../db/entities';
+import { newId } from '../../../db/ids';
+import { conflict, notFound } from '../../../domain/errors';
+import { centsToDollars } from '../../../domain/money';
+import { previewProration } from '../../../domain/proration';
+import { attachPaymentMethodWorkflow, portalSessionWorkflow, subscriptionWorkflow } from '../../../workflows';
+import { workflowIds } from '../../../workflows/ids';
+import {
+  beginCheckout,
+  cancelSubscription,
+  changePlan,
+  resumeSubscription,
+} from '../../../workflows/messages';
+import type { HandlerInput } from '../../route';
+import { ensureCustomer } from '../../services/customer-onboarding';
+import { runWorkflowFailure } from '../../services/workflow-errors';
+import { findCustomerFor } from '../../services/customers';
+import {
+  findLiveSubscription,
+  requireLive,
+  resolvePlanPrice,
+  runUpdate,
+  subscriptionDto,
+} from '../../services/subscriptions';
+import type {
+  attachPaymentMethodBody,
+  cancelBody,
+  checkoutBody,
+  emptyBody,
+  portalBody,
+  upgradeBody,
+} from './schemas';
+
+type In<B = undefined> = HandlerInput<undefined, undefined, B, 'viewer'>;
+
+function appUrl(ctx: In['ctx'], path: string): string {
+  return `${ctx.protocol}://${ctx.host}${path}`;
+}
+
+async function liveSubscriptionOf({ deps, identity }: In<unknown>) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  return { customer, sub: customer ? await findLiveSubscription(em, customer) : null };
+}
+
+/** Starts the subscription's workflow and asks it, in the same call, for a Checkout page. */
+export async function createCheckout(input: In<typeof checkoutBody>) {
+  const { deps, identity, body, ctx } = input;
+  const customer = await ensureCustomer(deps, identity);
+  const em = deps.orm.em.fork();
+  const { sub: existing } = await liveSubscriptionOf(input);
+  if (existing && existing.status !== 'incomplete') {
+    throw conflict(
+      'subscription_exists',
+      `You already have a ${existing.tier} subscription; change its plan instead`,
+    );
+  }
+  const price = await resolvePlanPrice(em, body.tier_id, body.billing_cycle);
+  const subscriptionId = newId('subs');
+  const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
+    workflowId: workflowIds.subscription(subscriptionId),
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        subscriptionId,
+        customerId: customer.customerId,
+        email: identity.email,
+        plan: {
+          planId: price.plan.id,
+          planCode: price.plan.code,
+          priceId: price.priceId,
+          amountCents: price.amountCents,
+          interval: price.interval,
+          trialDays: price.plan.trialDays,
+        },
+      },
+    ],
+  });
+  const session = await runUpdate(() =>
+    deps.temporal.workflow.executeUpdateWithStart(beginCheckout, {
+      args: [
+        {
+          successUrl: body.success_url ?? appUrl(ctx, '/billing/success?session_id={CHECKOUT_SESSION_ID}'),
+          cancelUrl: body.cancel_url ?? appUrl(ctx, '/billing/canceled'),
+        },
+      ],
+      startWorkflowOperation: start,
+    }),
+  );
+  return { checkout_url: session.url, session_id: session.sessionId, subscription_id: subscriptionId };
+}
+
+export async function createPortal({ deps, identity, body, ctx }: In<typeof portalBody>) {
+  const customer = await ensureCustomer(deps, identity);
+  const session = await deps.temporal.workflow.execute(portalSessionWorkflow, {
+    workflowId: `portal-${customer.customerId}-${randomUUID()}`,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [{ customerId: customer.customerId, returnUrl: body.return_url ?? appUrl(ctx, '/billing') }],
+  });
+  return { portal_url: session.url };
+}
+
+export async function getSubscription(input: In) {
+  const { sub } = await liveSubscriptionOf(input);
+  if (!sub) throw notFound('subscription');
+  return subscriptionDto(sub);
+}
+
+export async function getSubscriptionStatus(input: In) {
+  const { sub } = await liveSubscriptionOf(input);
+  if (!sub) return { has_subscription: false, tier: null, status: 'none' };
+  return { has_subscription: true, ...subscriptionDto(sub) };
+}
+
+/** Plan change through the subscription workflow's Update, or only its proration preview. */
+export async function upgradeSubscription(input: In<typeof upgradeBody>) {
+  const { deps, body } = input;
+  const sub = requireLive((await liveSubscriptionOf(input)).sub);
+  const price = await resolvePlanPrice(deps.orm.em.fork(), body.new_tier_id, body.billing_cycle);
+  const isUpgrade =
+    price.amountCents * (sub.interval === 'year' ? 1 : 12) >=
+    sub.amountCents * (price.interval === 'year' ? 1 : 12);
+  const when = body.when ?? (isUpgrade ? 'now' : 'period_end');
+  if (body.preview) {
+    const p = previewProration({
+      oldAmountCents: sub.amountCents,
+      newAmountCents: price.amountCents,
+      periodStartMs: sub.currentPeriodStart?.getTime() ?? Date.now(),
+      periodEndMs: sub.currentPeriodEnd?.getTime() ?? Date.now(),
+      atMs: Date.now(),
+    });
+    const now = when === 'now';
+    return {
+      preview: true,
+      when,
+      new_tier: price.plan.code,
+      credit_cents: now ? p.creditCents : 0,
+      charge_cents: now ? p.chargeCents : 0,
+      amount_due_now_cents: now ? Math.max(0, p.netCents) : 0,
+      amount_due_now: centsToDollars(now ? Math.max(0, p.netCents) : 0),
+      next_amount_cents: price.amountCents,
+    };
+  }
+  const result = await runUpdate(() =>
+    deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
+      args: [
+        {
+          planCode: price.plan.code,
+          planId: price.plan.id,
+          priceId: price.priceId,
+          amountCents: price.amountCents,
+          interval: price.interval,
+          when,
+          requestId: randomUUID(),
+        },
+      ],
+    }),
+  );
+  return { success: true, status: result.status, new_tier: result.tier, effective_at: result.effectiveAt };
+}
+
+export async function cancel(input: In<typeof cancelBody>) {
+  const sub = requireLive((await liveSubscriptionOf(input)).sub);
+  const view = await runUpdate(() =>
+    input.deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: input.body.at_period_end, requestId: randomUUID() }],
+      }),
+  );
+  return {
+    success: true,
+    status: view.status,
+    cancel_at_period_end: view.cancelAtPeriodEnd,
+    current_period_end: view.currentPeriodEnd,
+  };
+}
+
+export async function resume(input: In<typeof emptyBody>) {
+  const sub = requireLive((await liveSubscriptionOf(input)).sub);
+  const view = await runUpdate(() =>
+    input.deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(resumeSubscription, {
+        args: [{ requestId: randomUUID() }],
+      }),
+  );
+  return { success: true, status: view.status, cancel_at_period_end: view.cancelAtPeriodEnd };
+}
+
+export async function listPaymentMethods({ deps, identity }: In) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  if (!customer) return [];
+  const rows = await em.find(
+    PaymentMethod,
+    { customer, detachedAt: null },
+    { orderBy: { createdAt: 'desc' } },
+  );
+  return rows.map((pm) => ({
+    id: pm.stripePaymentMethodId,
+    type: pm.type,
+    card: {
+      brand: pm.brand ?? null,
+      last4: pm.last4 ?? null,
+      exp_month: pm.expMonth ?? null,
+      exp_year: pm.expYear ?? null,
+    },
+    is_default: pm.isDefault,
+    created: pm.createdAt.toISOString(),
+  }));
+}
+
+export async function attachPaymentMethod({ deps, identity, body }: In<typeof attachPaymentMethodBody>) {
+  const customer = await ensureCustomer(deps, identity);
+  const pm = await runWorkflowFailure(() =>
+    deps.temporal.workflow.execute(attachPaymentMethodWorkflow, {
+      workflowId: `payment-method-${body.payment_method_id}`,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [
+        {
+          customerId: customer.customerId,
+          paymentMethodId: body.payment_method_id,
+          makeDefault: body.make_default,
+        },
+      ],
+    }),
+  );
+  return {
+    success: true,
+    payment_method_id: pm.paymentMethodId,
+    card: { brand: pm.brand, last4: pm.last4 },
+    is_default: pm.isDefault,
+  };
+}

@@ -1,0 +1,178 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type Stripe from 'stripe';
+import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
+import { AppError } from '../../domain/errors';
+import { subscriptionWorkflow } from '../../workflows';
+import { workflowIds } from '../../workflows/ids';
+import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
+import type { SubscriptionInput } from '../../workflows/subscription';
+import type { AppDeps } from '../deps';
+
+type Obj = Record<string, unknown> & { id?: string };
+
+const str = (v: unknown): string | null =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as Obj).id) : null;
+
+/** Where an event belongs: the Stripe subscription and, when Stripe carries it, our subscription id. */
+function ownerOf(event: Stripe.Event): {
+  stripeSubscriptionId: string | null;
+  subscriptionId: string | null;
+  stripeCustomerId: string | null;
+} {
+  const o = event.data.object as unknown as Obj;
+  const meta = (o.metadata ?? {}) as Record<string, string>;
+  if (event.type.startsWith('customer.subscription.')) {
+    return {
+      stripeSubscriptionId: str(o.id),
+      subscriptionId: meta.subscription_id ?? null,
+      stripeCustomerId: str(o.customer),
+    };
+  }
+  if (event.type === 'checkout.session.completed') {
+    return {
+      stripeSubscriptionId: str(o.subscription),
+      subscriptionId: meta.subscription_id ?? (o.client_reference_id as string | null) ?? null,
+      stripeCustomerId: str(o.customer),
+    };
+  }
+  if (event.type.startsWith('invoice.')) {
+    const details = ((o.parent as Obj | null)?.subscription_details ?? null) as Obj | null;
+    return {
+      stripeSubscriptionId: str(details?.subscription) ?? str(o.subscription),
+      subscriptionId: ((details?.metadata ?? {}) as Record<string, string>).subscription_id ?? null,
+      stripeCustomerId: str(o.customer),
+    };
+  }
+  return { stripeSubscriptionId: null, subscriptionId: null, stripeCustomerId: str(o.customer) };
+}
+
+/** The input that starts a subscription's workflow when Stripe made the subscription (dashboard, portal). */
+async function startInputFor(
+  em: EntityManager,
+  subscriptionId: string,
+  stripeSubscriptionId: string,
+  stripeCustomerId: string | null,
+  event: Stripe.Event,
+): Promise<SubscriptionInput | null> {
+  const row = await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] });
+  const customer =
+    row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
+  if (!customer) return null;
+  const o = event.data.object as unknown as { items?: { data?: { price?: { id?: string } }[] } };
+  const priceId = row?.stripePriceId ?? o.items?.data?.[0]?.price?.id ?? null;
+  const plan =
+    row?.plan ??
+    (priceId
+      ? await em.findOne(Plan, { $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }] })
+      : null);
+  if (!plan) return null;
+  const yearly = priceId !== null && plan.stripePriceYearlyId === priceId;
+  return {
+    subscriptionId,
+    customerId: customer.id,
+    email: customer.email,
+    stripeSubscriptionId,
+    plan: {
+      planId: plan.id,
+      planCode: plan.code,
+      priceId: priceId ?? '',
+      amountCents: (yearly ? plan.priceYearlyCents : plan.priceMonthlyCents) ?? plan.priceMonthlyCents,
+      interval: yearly ? 'year' : 'month',
+      trialDays: plan.trialDays,
+    },
+  };
+}
+
+/**
+ * Accepts a verified Stripe event: records its id (a redelivery is a no-op), signals the owning
+ * subscription workflow (starting it if Stripe made the subscription), and forgets the id again if the
+ * signal could not be sent, so Stripe's retry is not mistaken for a duplicate.
+ */
+export async function acceptStripeEvent(
+  deps: AppDeps,
+  event: Stripe.Event,
+): Promise<{ duplicate: boolean; routed: string[] }> {
+  const em = deps.orm.em.fork();
+  const owner = ownerOf(event);
+  try {
+    await em.insert(WebhookEvent, {
+      id: event.id,
+      type: event.type,
+      objectId: (event.data.object as unknown as Obj).id ?? null,
+      stripeCreatedAt: new Date(event.created * 1000),
+      receivedAt: new Date(),
+    });
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException) return { duplicate: true, routed: [] };
+    throw err;
+  }
+  try {
+    const targets = await targetsOf(em, event, owner);
+    for (const t of targets) {
+      const signal: StripeEventSignal = {
+        id: event.id,
+        type: event.type,
+        created: event.created,
+        objectId: (event.data.object as unknown as Obj).id ?? '',
+        stripeSubscriptionId: t.stripeSubscriptionId,
+        hostedInvoiceUrl:
+          ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
+      };
+      const start = t.stripeSubscriptionId
+        ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, owner.stripeCustomerId, event)
+        : null;
+      if (start) {
+        await deps.temporal.workflow.signalWithStart(subscriptionWorkflow, {
+          workflowId: workflowIds.subscription(t.subscriptionId),
+          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+          args: [start],
+          signal: stripeEvent,
+          signalArgs: [signal],
+        });
+      } else {
+        await deps.temporal.workflow
+          .getHandle(workflowIds.subscription(t.subscriptionId))
+          .signal(stripeEvent, signal);
+      }
+    }
+    if (targets.length)
+      await em.nativeUpdate(
+        WebhookEvent,
+        { id: event.id },
+        { workflowId: targets.map((t) => t.subscriptionId).join(',') },
+      );
+    return { duplicate: false, routed: targets.map((t) => workflowIds.subscription(t.subscriptionId)) };
+  } catch (err) {
+    await em.nativeDelete(WebhookEvent, { id: event.id });
+    deps.logger.error({ err, eventId: event.id, type: event.type }, 'webhook could not be routed');
+    throw new AppError(
+      503,
+      'webhook_not_routed',
+      'The event could not be handed to its workflow; retry later',
+    );
+  }
+}
+
+async function targetsOf(
+  em: EntityManager,
+  event: Stripe.Event,
+  owner: ReturnType<typeof ownerOf>,
+): Promise<{ subscriptionId: string; stripeSubscriptionId: string | null }[]> {
+  if (event.type === 'payment_method.attached') {
+    if (!owner.stripeCustomerId) return [];
+    const subs = await em.find(Subscription, {
+      customer: { stripeCustomerId: owner.stripeCustomerId },
+      status: { $nin: ['canceled', 'expired'] },
+    });
+    return subs.map((s) => ({ subscriptionId: s.id, stripeSubscriptionId: s.stripeSubscriptionId ?? null }));
+  }
+  if (!owner.stripeSubscriptionId && !owner.subscriptionId) return [];
+  let subscriptionId = owner.subscriptionId;
+  if (!subscriptionId && owner.stripeSubscriptionId) {
+    const row = await em.findOne(Subscription, { stripeSubscriptionId: owner.stripeSubscriptionId });
+    // Made outside the engine: a stable id derived from Stripe's, so every later event finds the same run.
+    subscriptionId = row?.id ?? `subs_stripe_${owner.stripeSubscriptionId.replace(/^sub_/, '')}`;
+  }
+  return subscriptionId ? [{ subscriptionId, stripeSubscriptionId: owner.stripeSubscriptionId }] : [];
+}

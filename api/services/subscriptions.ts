@@ -1,0 +1,96 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { Plan, Subscription } from '../../db/entities';
+import { AppError, conflict, notFound } from '../../domain/errors';
+import { centsToDollars } from '../../domain/money';
+import { isFinal } from '../../domain/subscription-status';
+import type { Customer } from '../../db/entities';
+
+/** The customer's current subscription: the newest one that has not ended. */
+export async function findLiveSubscription(
+  em: EntityManager,
+  customer: Customer,
+): Promise<Subscription | null> {
+  const rows = await em.find(
+    Subscription,
+    { customer, status: { $nin: ['canceled', 'expired'] } },
+    { orderBy: { createdAt: 'desc' }, limit: 1, populate: ['plan'] },
+  );
+  return rows[0] ?? null;
+}
+
+export interface PlanPrice {
+  plan: Plan;
+  priceId: string;
+  amountCents: number;
+  interval: 'month' | 'year';
+}
+
+/** The current version of a plan and its Stripe price for the billing cycle. */
+export async function resolvePlanPrice(
+  em: EntityManager,
+  code: string,
+  cycle: 'monthly' | 'yearly',
+): Promise<PlanPrice> {
+  const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
+  if (!plan) throw new AppError(404, 'plan_not_found', `No plan "${code}"`, { field: 'body.tier_id' });
+  const yearly = cycle === 'yearly';
+  const amountCents = yearly ? plan.priceYearlyCents : plan.priceMonthlyCents;
+  if (amountCents == null) {
+    throw new AppError(400, 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
+      field: 'body.billing_cycle',
+    });
+  }
+  const priceId = yearly ? plan.stripePriceYearlyId : plan.stripePriceMonthlyId;
+  if (!priceId) {
+    throw new AppError(
+      503,
+      'plan_not_synced',
+      `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
+    );
+  }
+  return { plan, priceId, amountCents, interval: yearly ? 'year' : 'month' };
+}
+
+/** Turns an Update's rejection or failure into the engine's error shape. */
+export async function runUpdate<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause;
+      const inner = cause instanceof ActivityFailure ? cause.cause : cause;
+      if (inner instanceof ApplicationFailure && inner.type === 'CardDeclined') {
+        throw new AppError(402, 'card_declined', inner.message);
+      }
+      if (cause instanceof ActivityFailure)
+        throw new AppError(502, 'payment_provider_error', 'The payment provider refused the change');
+      throw conflict('invalid_subscription_state', cause?.message ?? err.message);
+    }
+    throw err;
+  }
+}
+
+export function requireLive(sub: Subscription | null): Subscription {
+  if (!sub || isFinal(sub.status)) throw notFound('subscription');
+  return sub;
+}
+
+/** The seed's subscription fields (dollars) beside cents and dates in ISO 8601. */
+export function subscriptionDto(sub: Subscription) {
+  return {
+    subscription_id: sub.id,
+    tier: sub.tier,
+    status: sub.status,
+    current_period_start: sub.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: sub.currentPeriodEnd?.toISOString() ?? null,
+    trial_end: sub.trialEnd?.toISOString() ?? null,
+    cancel_at_period_end: sub.cancelAtPeriodEnd,
+    amount: centsToDollars(sub.amountCents),
+    amount_cents: sub.amountCents,
+    interval: sub.interval,
+    currency: sub.currency,
+    stripe_subscription_id: sub.stripeSubscriptionId ?? null,
+  };
+}

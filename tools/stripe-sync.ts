@@ -1,0 +1,32 @@
+/** `npm run stripe:sync [-- --dry-run]`: makes the Stripe account match the plan catalog (idempotent). */
+import { createStripeClient } from '../activities/stripe/client';
+import { syncCatalog } from '../activities/stripe/catalog-sync';
+import { ConfigError, loadConfig } from '../config/env';
+import { openDatabase } from '../db/orm';
+
+async function main(): Promise<void> {
+  const dryRun = process.argv.includes('--dry-run');
+  const config = loadConfig();
+  const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+  if (!stripe) throw new ConfigError('STRIPE_SECRET_KEY (or STRIPE_API_BASE for the emulator) is required');
+  const orm = await openDatabase(config.DATABASE_URL);
+  try {
+    const steps = await syncCatalog(stripe, orm, {
+      dryRun,
+      onStep: (s) => console.log(`${dryRun ? '[dry run] ' : ''}${s.action.padEnd(6)} ${s.what}`),
+    });
+    const changes = steps.filter((s) => s.action !== 'keep').length;
+    console.log(
+      changes
+        ? `${changes} change(s)${dryRun ? ' would be made' : ' made'}`
+        : 'Stripe already matches the catalog',
+    );
+  } finally {
+    await orm.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : (err as Error).message);
+  process.exit(1);
+});

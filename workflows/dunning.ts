@@ -1,0 +1,113 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DunningPolicy } from '../domain/dunning-policy';
+import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dunningReport, invoicePaid, paymentMethodAttached, type DunningReport } from './messages';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const { payInvoice } = proxyActivities<Activities>(externalActivityOptions);
+const { queueNotification } = proxyActivities<Activities>(dbActivityOptions);
+
+export interface DunningInput {
+  stripeInvoiceId: string;
+  subscriptionId: string;
+  subscriptionWorkflowId: string;
+  customerId: string;
+  email: string;
+  hostedInvoiceUrl: string | null;
+  policy: DunningPolicy;
+}
+
+/** Chases one failed invoice (id `dunning-<invoiceId>`): notify, retry on the policy's days, suspend, give up. */
+export async function dunningWorkflow(input: DunningInput): Promise<DunningReport['outcome']> {
+  const parent = getExternalWorkflowHandle(input.subscriptionWorkflowId);
+  const report = async (outcome: DunningReport['outcome']) => {
+    try {
+      await parent.signal(dunningReport, { stripeInvoiceId: input.stripeInvoiceId, outcome });
+    } catch {
+      // The subscription has already ended (canceled meanwhile): nobody is left to tell.
+    }
+  };
+  let paid = false;
+  let newCard = false;
+  setHandler(invoicePaid, () => void (paid = true));
+  setHandler(paymentMethodAttached, () => void (newCard = true));
+
+  const started = Date.now();
+  const notify = (kind: string, attempt: number, extra: Record<string, unknown> = {}) =>
+    queueNotification({
+      customerId: input.customerId,
+      email: input.email,
+      kind,
+      dedupeKey: `${kind}:${input.stripeInvoiceId}:${attempt}:${workflowInfo().firstExecutionRunId}`,
+      payload: {
+        invoiceId: input.stripeInvoiceId,
+        hostedInvoiceUrl: input.hostedInvoiceUrl,
+        attempt,
+        ...extra,
+      },
+    });
+
+  try {
+    await notify('payment_failed', 0);
+    let suspended = false;
+    for (let i = 0; i < input.policy.retryDays.length; i++) {
+      const attempt = i + 1;
+      const dueAt = started + (input.policy.retryDays[i] as number) * DAY_MS;
+      const suspendAt = started + input.policy.suspendAfterDays * DAY_MS;
+      setCurrentDetails(
+        `Invoice **${input.stripeInvoiceId}**: attempt ${attempt} of ${input.policy.retryDays.length} due ` +
+          `${new Date(dueAt).toISOString()}${suspended ? '; access suspended' : ''}`,
+      );
+      // Wake for the suspension deadline, the retry day, a payment, or a new card (which retries at once).
+      while (!paid && !newCard && Date.now() < dueAt) {
+        const wakeAt = !suspended && suspendAt < dueAt && suspendAt > Date.now() ? suspendAt : dueAt;
+        await condition(() => paid || newCard, wakeAt - Date.now());
+        if (!suspended && Date.now() >= suspendAt && !paid) {
+          suspended = true;
+          await report('suspend');
+        }
+      }
+      if (paid) break;
+      newCard = false;
+      if (!suspended && Date.now() >= suspendAt) {
+        suspended = true;
+        await report('suspend');
+      }
+      await notify('payment_retry', attempt, { hostedInvoiceUrl: input.hostedInvoiceUrl });
+      try {
+        const inv = await payInvoice({ stripeInvoiceId: input.stripeInvoiceId, attempt });
+        if (inv.status === 'paid' || inv.status === 'void') paid = true;
+      } catch (err) {
+        if (!isDecline(err)) throw err;
+      }
+      if (paid) break;
+    }
+    const outcome = paid ? 'recovered' : 'exhausted';
+    setCurrentDetails(`Invoice **${input.stripeInvoiceId}**: ${outcome}`);
+    await report(outcome);
+    return outcome;
+  } catch (err) {
+    if (isCancellation(err)) {
+      // An operator ended the run: tell the subscription, even though this scope is cancelled.
+      await CancellationScope.nonCancellable(() => report('stopped'));
+    }
+    throw err;
+  }
+}
+
+function isDecline(err: unknown): boolean {
+  const cause = (err as { cause?: unknown }).cause;
+  return cause instanceof ApplicationFailure && cause.type === 'CardDeclined';
+}

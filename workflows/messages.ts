@@ -1,0 +1,94 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SubscriptionStatus } from '../domain/subscription-status';
+
+/** A Stripe event as the webhook route forwards it: just what routing and ordering need. */
+export interface StripeEventSignal {
+  id: string;
+  type: string;
+  /** Unix seconds, from the event. */
+  created: number;
+  objectId: string;
+  stripeSubscriptionId: string | null;
+  hostedInvoiceUrl?: string | null;
+}
+
+export const stripeEvent = defineSignal<[StripeEventSignal]>('stripeEvent');
+
+export interface CheckoutResult {
+  sessionId: string;
+  url: string;
+}
+export const beginCheckout = defineUpdate<CheckoutResult, [{ successUrl: string; cancelUrl: string }]>(
+  'beginCheckout',
+);
+
+export interface PlanChangeRequest {
+  planCode: string;
+  planId: string;
+  priceId: string;
+  amountCents: number;
+  interval: 'month' | 'year';
+  /** `now` prorates at once; `period_end` switches at renewal. Upgrades default to now, downgrades to period end. */
+  when: 'now' | 'period_end';
+  requestId: string;
+}
+export interface PlanChangeResult {
+  status: 'applied' | 'scheduled';
+  effectiveAt: string;
+  tier: string;
+}
+export const changePlan = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('changePlan');
+
+export interface CancelRequest {
+  atPeriodEnd: boolean;
+  requestId: string;
+}
+export const cancelSubscription = defineUpdate<SubscriptionView, [CancelRequest]>('cancelSubscription');
+export const resumeSubscription = defineUpdate<SubscriptionView, [{ requestId: string }]>(
+  'resumeSubscription',
+);
+export const pauseSubscription = defineUpdate<SubscriptionView, [{ paused: boolean; requestId: string }]>(
+  'pauseSubscription',
+);
+
+/** Sent by a dunning child to its subscription. */
+export interface DunningReport {
+  stripeInvoiceId: string;
+  outcome: 'suspend' | 'recovered' | 'exhausted' | 'stopped';
+}
+export const dunningReport = defineSignal<[DunningReport]>('dunningReport');
+
+/** Sent to a dunning run: the invoice got paid, or a new card arrived (retry now). */
+export const invoicePaid = defineSignal('invoicePaid');
+export const paymentMethodAttached = defineSignal('paymentMethodAttached');
+
+export interface PendingChange {
+  planCode: string;
+  planId: string;
+  priceId: string;
+  amountCents: number;
+  interval: 'month' | 'year';
+  effectiveAt: string;
+  requestId: string;
+}
+
+export interface SubscriptionView {
+  subscriptionId: string;
+  customerId: string;
+  email: string;
+  status: SubscriptionStatus;
+  tier: string;
+  interval: 'month' | 'year';
+  amountCents: number;
+  stripeSubscriptionId: string | null;
+  stripeCustomerId: string | null;
+  itemId: string | null;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  trialEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  pendingChange: PendingChange | null;
+  dunningInvoices: string[];
+  trialReminderSent: boolean;
+}
+export const subscriptionState = defineQuery<SubscriptionView>('subscriptionState');

@@ -1,0 +1,472 @@
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { SubscriptionSnapshot } from '../activities/stripe/snapshots';
+import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../domain/dunning-policy';
+import { fromStripeStatus, isFinal, type SubscriptionStatus } from '../domain/subscription-status';
+import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dunningWorkflow } from './dunning';
+import { workflowIds } from './ids';
+import {
+  beginCheckout,
+  cancelSubscription,
+  changePlan,
+  dunningReport,
+  invoicePaid,
+  pauseSubscription,
+  paymentMethodAttached,
+  resumeSubscription,
+  stripeEvent,
+  subscriptionState,
+  type DunningReport,
+  type StripeEventSignal,
+  type SubscriptionView,
+} from './messages';
+import {
+  CustomerEmail,
+  CustomerId,
+  NextBillingAt,
+  PlanTier,
+  SubscriptionStatus as StatusAttr,
+} from './search-attributes';
+
+const stripe = proxyActivities<Activities>(externalActivityOptions);
+const db = proxyActivities<Activities>(dbActivityOptions);
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
+const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
+const REMEMBERED_EVENT_IDS = 500;
+
+export interface SubscriptionInput {
+  subscriptionId: string;
+  customerId: string;
+  email: string;
+  plan: {
+    planId: string;
+    planCode: string;
+    priceId: string;
+    amountCents: number;
+    interval: 'month' | 'year';
+    trialDays: number;
+  };
+  dunningPolicy?: DunningPolicy;
+  /** Set when Stripe made the subscription (dashboard, portal) and a webhook started this workflow. */
+  stripeSubscriptionId?: string;
+  /** Carried across continue-as-new. */
+  carried?: { state: SubscriptionView; appliedEventIds: string[] };
+}
+
+/** Owns one subscription's life (id `subscription-<id>`): checkout, trial, plan changes, dunning, cancel. */
+export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
+  const policy = input.dunningPolicy ?? DEFAULT_DUNNING_POLICY;
+  const state: SubscriptionView = input.carried?.state ?? {
+    subscriptionId: input.subscriptionId,
+    customerId: input.customerId,
+    email: input.email,
+    status: 'incomplete',
+    tier: input.plan.planCode,
+    interval: input.plan.interval,
+    amountCents: input.plan.amountCents,
+    stripeSubscriptionId: input.stripeSubscriptionId ?? null,
+    stripeCustomerId: null,
+    itemId: null,
+    currentPeriodStart: null,
+    currentPeriodEnd: null,
+    trialEnd: null,
+    cancelAtPeriodEnd: false,
+    pendingChange: null,
+    dunningInvoices: [],
+    trialReminderSent: false,
+  };
+  const applied = new Set(input.carried?.appliedEventIds ?? []);
+  const inbox: StripeEventSignal[] = [];
+  const reports: DunningReport[] = [];
+
+  setHandler(subscriptionState, () => state);
+  setHandler(stripeEvent, (e) => {
+    if (!applied.has(e.id) && !inbox.some((x) => x.id === e.id)) inbox.push(e);
+  });
+  setHandler(dunningReport, (r) => void reports.push(r));
+
+  setHandler(
+    beginCheckout,
+    async (urls) => {
+      const stripeCustomerId = await stripe.ensureStripeCustomer(state.customerId);
+      state.stripeCustomerId = stripeCustomerId;
+      return stripe.createCheckoutSession({
+        subscriptionId: state.subscriptionId,
+        stripeCustomerId,
+        priceId: input.plan.priceId,
+        trialDays: input.plan.trialDays,
+        successUrl: urls.successUrl,
+        cancelUrl: urls.cancelUrl,
+      });
+    },
+    {
+      validator: (_urls) => {
+        if (state.status !== 'incomplete' || state.stripeSubscriptionId) {
+          throw new Error(`subscription is ${state.status}; checkout is only for a new subscription`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    changePlan,
+    async (req) => {
+      if (req.when === 'period_end') {
+        const effectiveAt = state.currentPeriodEnd as string;
+        state.pendingChange = { ...req, effectiveAt };
+        await publish();
+        return { status: 'scheduled' as const, effectiveAt, tier: req.planCode };
+      }
+      state.pendingChange = null;
+      const snap = await stripe.changeSubscriptionPrice({
+        stripeSubscriptionId: state.stripeSubscriptionId as string,
+        itemId: state.itemId as string,
+        priceId: req.priceId,
+        prorationBehavior: 'always_invoice',
+        changeKey: req.requestId,
+      });
+      state.tier = req.planCode;
+      await applySnapshot(snap);
+      return {
+        status: 'applied' as const,
+        effectiveAt: new Date(Date.now()).toISOString(),
+        tier: req.planCode,
+      };
+    },
+    {
+      validator: (req) => {
+        requireLive();
+        if (req.planCode === state.tier && req.interval === state.interval) {
+          throw new Error(`already on ${req.planCode} (${req.interval})`);
+        }
+        if (req.when === 'period_end' && !state.currentPeriodEnd)
+          throw new Error('the subscription has no period yet');
+      },
+    },
+  );
+
+  setHandler(
+    cancelSubscription,
+    async (req) => {
+      const id = state.stripeSubscriptionId as string;
+      const snap = req.atPeriodEnd
+        ? await stripe.setCancelAtPeriodEnd({
+            stripeSubscriptionId: id,
+            cancel: true,
+            changeKey: req.requestId,
+          })
+        : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
+      state.pendingChange = null;
+      await applySnapshot(snap);
+      return state;
+    },
+    { validator: (_req) => requireLive() },
+  );
+
+  setHandler(
+    resumeSubscription,
+    async (req) => {
+      const snap = await stripe.setCancelAtPeriodEnd({
+        stripeSubscriptionId: state.stripeSubscriptionId as string,
+        cancel: false,
+        changeKey: req.requestId,
+      });
+      await applySnapshot(snap);
+      return state;
+    },
+    {
+      validator: (_req) => {
+        requireLive();
+        if (!state.cancelAtPeriodEnd) throw new Error('no cancellation is pending');
+      },
+    },
+  );
+
+  setHandler(
+    pauseSubscription,
+    async (req) => {
+      const snap = await stripe.setPaused({
+        stripeSubscriptionId: state.stripeSubscriptionId as string,
+        paused: req.paused,
+        changeKey: req.requestId,
+      });
+      await applySnapshot(snap);
+      return state;
+    },
+    {
+      validator: (req) => {
+        requireLive();
+        if (req.paused === (state.status === 'paused'))
+          throw new Error(req.paused ? 'already paused' : 'not paused');
+      },
+    },
+  );
+
+  function requireLive(): void {
+    if (!state.stripeSubscriptionId || isFinal(state.status) || state.status === 'incomplete') {
+      throw new Error(`subscription is ${state.status}`);
+    }
+  }
+
+  /** Search attributes and the run's details, so an operator can find and read it in the Temporal UI. */
+  async function publish(): Promise<void> {
+    upsertSearchAttributes([
+      { key: CustomerId, value: state.customerId },
+      { key: CustomerEmail, value: state.email },
+      { key: PlanTier, value: state.tier },
+      { key: StatusAttr, value: state.status },
+      { key: NextBillingAt, value: state.currentPeriodEnd ? new Date(state.currentPeriodEnd) : null },
+    ]);
+    const lines = [
+      `**${state.tier}** (${state.interval}), **${state.status}**`,
+      state.currentPeriodEnd ? `period ends ${state.currentPeriodEnd}` : null,
+      state.trialEnd && state.status === 'trialing' ? `trial ends ${state.trialEnd}` : null,
+      state.cancelAtPeriodEnd ? 'cancels at period end' : null,
+      state.pendingChange
+        ? `switches to ${state.pendingChange.planCode} on ${state.pendingChange.effectiveAt}`
+        : null,
+      state.dunningInvoices.length ? `dunning: ${state.dunningInvoices.join(', ')}` : null,
+    ];
+    setCurrentDetails(lines.filter(Boolean).join('\n\n'));
+  }
+
+  async function setStatus(
+    status: SubscriptionStatus,
+    snap: SubscriptionSnapshot | null = null,
+  ): Promise<void> {
+    state.status = status;
+    await db.recordSubscriptionState({ subscriptionId: state.subscriptionId, snapshot: snap, status });
+    await publish();
+  }
+
+  async function applySnapshot(snap: SubscriptionSnapshot): Promise<void> {
+    state.stripeSubscriptionId = snap.stripeSubscriptionId;
+    state.stripeCustomerId = snap.stripeCustomerId;
+    state.itemId = snap.itemId;
+    state.amountCents = snap.amountCents;
+    state.interval = snap.interval;
+    state.currentPeriodStart = snap.currentPeriodStart;
+    state.currentPeriodEnd = snap.currentPeriodEnd;
+    state.trialEnd = snap.trialEnd;
+    state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
+    // Dunning's suspension holds until the invoice is paid, whatever Stripe's status says meanwhile.
+    const next =
+      state.status === 'suspended' && state.dunningInvoices.length > 0 && snap.status !== 'canceled'
+        ? 'suspended'
+        : fromStripeStatus(snap.status, state.status, snap.pausedCollection);
+    await setStatus(next, snap);
+  }
+
+  async function refresh(): Promise<void> {
+    if (state.stripeSubscriptionId)
+      await applySnapshot(await stripe.fetchSubscription(state.stripeSubscriptionId));
+  }
+
+  async function handleEvent(e: StripeEventSignal): Promise<void> {
+    if (e.stripeSubscriptionId && !state.stripeSubscriptionId)
+      state.stripeSubscriptionId = e.stripeSubscriptionId;
+    switch (e.type) {
+      case 'invoice.payment_failed': {
+        const inv = await stripe.fetchInvoice(e.objectId);
+        // A late failure for an invoice that has since been paid or voided starts nothing.
+        if (inv.status === 'open' && !state.dunningInvoices.includes(inv.stripeInvoiceId)) {
+          state.dunningInvoices.push(inv.stripeInvoiceId);
+          await startChild(dunningWorkflow, {
+            workflowId: workflowIds.dunning(inv.stripeInvoiceId),
+            args: [
+              {
+                stripeInvoiceId: inv.stripeInvoiceId,
+                subscriptionId: state.subscriptionId,
+                subscriptionWorkflowId: workflowInfo().workflowId,
+                customerId: state.customerId,
+                email: state.email,
+                hostedInvoiceUrl: inv.hostedInvoiceUrl,
+                policy,
+              },
+            ],
+            // The run outlives this one across continue-as-new; it reports back by signal.
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+          });
+        }
+        await refresh();
+        return;
+      }
+      case 'invoice.paid': {
+        await stripe.fetchInvoice(e.objectId);
+        if (state.dunningInvoices.includes(e.objectId)) {
+          await getExternalWorkflowHandle(workflowIds.dunning(e.objectId)).signal(invoicePaid);
+          state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
+          if (state.status === 'suspended') state.status = 'past_due';
+        }
+        await refresh();
+        return;
+      }
+      case 'invoice.payment_action_required':
+        await db.queueNotification({
+          customerId: state.customerId,
+          email: state.email,
+          kind: 'payment_action_required',
+          dedupeKey: `payment_action_required:${e.objectId}:${e.id}`,
+          payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
+        });
+        return;
+      case 'payment_method.attached':
+        for (const invoiceId of state.dunningInvoices) {
+          await getExternalWorkflowHandle(workflowIds.dunning(invoiceId)).signal(paymentMethodAttached);
+        }
+        return;
+      case 'invoice.created':
+      case 'invoice.finalized':
+      case 'invoice.upcoming':
+        await stripe.fetchInvoice(e.objectId);
+        return;
+      default:
+        // checkout.session.completed and customer.subscription.*: Stripe's current object is the truth.
+        await refresh();
+    }
+  }
+
+  async function handleReport(r: DunningReport): Promise<void> {
+    if (r.outcome === 'suspend' && state.dunningInvoices.includes(r.stripeInvoiceId)) {
+      await setStatus('suspended');
+      return;
+    }
+    state.dunningInvoices = state.dunningInvoices.filter((id) => id !== r.stripeInvoiceId);
+    if (r.outcome === 'exhausted') {
+      if (policy.finalAction === 'cancel' && state.stripeSubscriptionId) {
+        const snap = await stripe.cancelSubscriptionNow({
+          stripeSubscriptionId: state.stripeSubscriptionId,
+          changeKey: `dunning-exhausted:${r.stripeInvoiceId}`,
+        });
+        await applySnapshot(snap);
+      } else {
+        await setStatus('suspended');
+      }
+      return;
+    }
+    await refresh();
+  }
+
+  /** At a trial's end with no card on file, access ends and the Stripe subscription is canceled. */
+  async function endTrialWithoutCard(): Promise<void> {
+    if (state.stripeSubscriptionId) {
+      const snap = await stripe.fetchSubscription(state.stripeSubscriptionId);
+      if (snap.status !== 'trialing' && snap.status !== 'canceled') return applySnapshot(snap);
+      if (snap.hasPaymentMethod || (await db.customerHasPaymentMethod(state.customerId)))
+        return applySnapshot(snap);
+      if (snap.status !== 'canceled') {
+        await stripe.cancelSubscriptionNow({
+          stripeSubscriptionId: state.stripeSubscriptionId,
+          changeKey: `trial-expired:${state.subscriptionId}`,
+        });
+      }
+    }
+    await setStatus('expired');
+  }
+
+  function nextTimer(): { at: number; run: () => Promise<void> } | null {
+    const timers: { at: number; run: () => Promise<void> }[] = [];
+    if (state.status === 'trialing' && state.trialEnd) {
+      const end = Date.parse(state.trialEnd);
+      if (!state.trialReminderSent) {
+        timers.push({
+          at: end - 3 * DAY_MS,
+          run: async () => {
+            state.trialReminderSent = true;
+            await db.queueNotification({
+              customerId: state.customerId,
+              email: state.email,
+              kind: 'trial_will_end',
+              dedupeKey: `trial_will_end:${state.subscriptionId}`,
+              payload: { trialEnd: state.trialEnd },
+            });
+          },
+        });
+      }
+      // A grace hour lets Stripe's own conversion (and its webhook) land first.
+      timers.push({ at: end + 60 * 60 * 1000, run: endTrialWithoutCard });
+    }
+    const pending = state.pendingChange;
+    if (pending && !isFinal(state.status)) {
+      timers.push({
+        at: Date.parse(pending.effectiveAt),
+        run: async () => {
+          state.pendingChange = null;
+          const snap = await stripe.changeSubscriptionPrice({
+            stripeSubscriptionId: state.stripeSubscriptionId as string,
+            itemId: state.itemId as string,
+            priceId: pending.priceId,
+            prorationBehavior: 'none',
+            changeKey: pending.requestId,
+          });
+          state.tier = pending.planCode;
+          await applySnapshot(snap);
+        },
+      });
+    }
+    timers.sort((a, b) => a.at - b.at);
+    return timers[0] ?? null;
+  }
+
+  if (!input.carried) {
+    await db.createSubscriptionRecord({
+      subscriptionId: state.subscriptionId,
+      customerId: state.customerId,
+      planId: input.plan.planId,
+      interval: input.plan.interval,
+      amountCents: input.plan.amountCents,
+    });
+    if (state.stripeSubscriptionId) await refresh();
+    else await publish();
+  }
+
+  while (!isFinal(state.status)) {
+    const timer = nextTimer();
+    const ready = () => inbox.length > 0 || reports.length > 0;
+    if (timer) {
+      const woke = await condition(ready, Math.max(1, timer.at - Date.now()));
+      if (!woke) {
+        await timer.run();
+        continue;
+      }
+    } else {
+      await condition(ready);
+    }
+    const e = inbox.shift();
+    if (e) {
+      await handleEvent(e);
+      applied.add(e.id);
+    }
+    const r = reports.shift();
+    if (r) await handleReport(r);
+
+    if (
+      workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE &&
+      inbox.length === 0 &&
+      reports.length === 0
+    ) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof subscriptionWorkflow>({
+        ...input,
+        carried: { state, appliedEventIds: [...applied].slice(-REMEMBERED_EVENT_IDS) },
+      });
+    }
+  }
+  await condition(allHandlersFinished);
+  return state;
+}
