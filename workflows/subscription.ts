@@ -1,5 +1,7 @@
 import {
+  ActivityFailure,
   condition,
+  log,
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
@@ -330,9 +332,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
           await getExternalWorkflowHandle(workflowIds.dunning(invoiceId)).signal(paymentMethodAttached);
         }
         return;
+      case 'invoice.upcoming':
+        // A preview of the next invoice: it has no id yet and nothing to mirror.
+        return;
       case 'invoice.created':
       case 'invoice.finalized':
-      case 'invoice.upcoming':
         await stripe.fetchInvoice(e.objectId);
         return;
       default:
@@ -449,7 +453,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     }
     const e = inbox.shift();
     if (e) {
-      await handleEvent(e);
+      try {
+        await handleEvent(e);
+      } catch (err) {
+        // One event Stripe will not explain (a deleted invoice, say) must not end the subscription's run.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.warn('stripe event could not be applied', { eventId: e.id, type: e.type, error: String(err.cause) });
+      }
       applied.add(e.id);
     }
     const r = reports.shift();

@@ -3,6 +3,7 @@ import { Customer } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { upsertPaymentMethod } from '../db/mirror';
 import { stripeCall } from './errors';
+import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 
 export interface PaymentMethodSummary {
@@ -26,18 +27,26 @@ export function stripePaymentMethodActivities(deps: ActivityDeps) {
       throw ApplicationFailure.nonRetryable(`customer ${req.customerId} has no Stripe customer`, 'NotFound');
     }
     const stripeCustomerId = customer.stripeCustomerId;
-    // Attaching is naturally idempotent: attaching an attached card to the same customer is a no-op.
-    const existing = await stripeCall(() => stripe.paymentMethods.retrieve(req.paymentMethodId));
-    const pm =
-      existing.customer === stripeCustomerId
-        ? existing
-        : await stripeCall(() =>
-            stripe.paymentMethods.attach(req.paymentMethodId, { customer: stripeCustomerId }),
-          );
+    // The key names this card and customer, so a retried attach replays Stripe's first answer.
+    const pm = await stripeCall(() =>
+      stripe.paymentMethods.attach(
+        req.paymentMethodId,
+        { customer: stripeCustomerId },
+        { idempotencyKey: idempotencyKey(`pm-attach:${req.paymentMethodId}:${stripeCustomerId}`) },
+      ),
+    );
     if (req.makeDefault) {
       await stripeCall(() =>
         stripe.customers.update(stripeCustomerId, { invoice_settings: { default_payment_method: pm.id } }),
       );
+      // Checkout pins its card on the subscription, which Stripe prefers over the customer's default:
+      // the new default card must reach the live subscriptions too, or the old card keeps being charged.
+      const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }));
+      for (const sub of subs.data) {
+        const current = typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method?.id;
+        if (sub.status === 'canceled' || sub.status === 'incomplete_expired' || current === pm.id) continue;
+        await stripeCall(() => stripe.subscriptions.update(sub.id, { default_payment_method: pm.id }));
+      }
     }
     const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault);
     return {

@@ -1,0 +1,167 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createLogger } from '../../config/logger';
+import { Customer, Notification } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { createWorker } from '../../worker/create-worker';
+import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+const DAY = 24 * 60 * 60;
+const WEBHOOK_SECRET = 'whsec_e2e_test_secret';
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
+
+describe('checkout → payment → subscription → renewal → failed payment, end to end', () => {
+  let env: TestWorkflowEnvironment;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let idp: TestIdp;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let api: TestApi;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
+    const port = await freePort();
+    emulator = await startStripeEmulator({
+      port: 0,
+      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
+    });
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    const taskQueue = 'e2e-cycle';
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue,
+      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
+      workflowBundle: workflowBundle(),
+    });
+    running = worker.run();
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      port,
+      env: {
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_JWKS_URL: idp.jwksUrl,
+        STRIPE_API_BASE: emulator.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    worker?.shutdown();
+    await running;
+    await emulator?.stop();
+    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
+  });
+
+  it('subscribes through Checkout, renews on the test clock, and starts dunning when a renewal fails', async () => {
+    // The customer lives on a Stripe test clock so renewals can be made to happen now.
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const stripeCustomer = await stripe.customers.create({ email: 'cyc@example.com', test_clock: clock.id });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'kc-cyc',
+      email: 'cyc@example.com',
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: 'kc-cyc', email: 'cyc@example.com' });
+    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
+
+    // Checkout: the API starts the workflow and returns Stripe's hosted page.
+    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'starter' },
+    });
+    expect(checkout.status).toBe(200);
+    expect(checkout.body.checkout_url).toContain(emulator.url);
+
+    // The customer pays with a card that works; Stripe's webhooks drive the workflow to active.
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+    );
+    expect(active.body).toMatchObject({ tier: 'starter', amount: 19, amount_cents: 1900, interval: 'month' });
+    const firstPeriodEnd = Date.parse(active.body.current_period_end);
+
+    // A month later Stripe renews and the card pays: the mirror moves to the next period.
+    await stripe.testHelpers.testClocks.advance(clock.id, {
+      frozen_time: Math.floor(firstPeriodEnd / 1000) + DAY,
+    });
+    const renewed = await eventually(
+      getSub,
+      (r) => Date.parse(r.body?.current_period_end) > firstPeriodEnd,
+      'the renewal to reach the mirror',
+    );
+    expect(renewed.body.status).toBe('active');
+    const invoices = await stripe.invoices.list({ customer: stripeCustomer.id });
+    expect(invoices.data.filter((i) => i.status === 'paid')).toHaveLength(2);
+
+    // The customer switches to a card that attaches but fails every later charge.
+    const attached = await api.request('POST', '/api/v1/stripe/attach_payment_method', {
+      token,
+      body: { payment_method_id: 'pm_card_chargeCustomerFail' },
+    });
+    expect(attached.status).toBe(200);
+    expect(attached.body).toMatchObject({ success: true, is_default: true, card: { last4: '0341' } });
+
+    // The next renewal fails: the subscription is past due and a dunning run chases the invoice.
+    const secondPeriodEnd = Date.parse(renewed.body.current_period_end);
+    await stripe.testHelpers.testClocks.advance(clock.id, {
+      frozen_time: Math.floor(secondPeriodEnd / 1000) + DAY,
+    });
+    const pastDue = await eventually(getSub, (r) => r.body?.status === 'past_due', 'the failed renewal');
+    expect(pastDue.body.tier).toBe('starter');
+    const failed = (await stripe.invoices.list({ customer: stripeCustomer.id, status: 'open' })).data[0];
+    expect(failed).toBeDefined();
+    const dunning = env.client.workflow.getHandle(`dunning-${failed?.id}`);
+    const status = await eventually(
+      () =>
+        dunning.describe().then(
+          (d) => d.status.name,
+          () => 'NOT_STARTED',
+        ),
+      (name) => name !== 'NOT_STARTED',
+      'the dunning run to start',
+    );
+    expect(status).toBe('RUNNING');
+    await eventually(
+      () => db.orm.em.fork().count(Notification, { kind: 'payment_failed' }),
+      (n) => n === 1,
+      'the payment_failed notification',
+    );
+    await dunning.terminate('end of test');
+  });
+});
