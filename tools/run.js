@@ -52,6 +52,7 @@ async function main() {
   if (command === 'test') {
     env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
     env.TEMPORAL_TEST_SERVER_PATH = await require('./temporal-test-server/ensure').ensureTestServer({ log });
+    env.STRIPE_MOCK_PATH = require('./stripe-mock').ensureStripeMock({ log });
     require('./postgres').ensurePostgres({ log });
     const started = Date.now();
     const step = (name, cmd, args) => {

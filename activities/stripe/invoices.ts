@@ -1,9 +1,22 @@
+import type Stripe from 'stripe';
 import type { ActivityDeps } from '../deps';
 import { upsertInvoice } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { invoiceSnapshot, type InvoiceSnapshot } from './snapshots';
+
+/**
+ * The payment request itself. The key names the invoice and the attempt, so a retried activity never
+ * charges twice, while the next dunning attempt is a real new try.
+ */
+export function requestInvoicePayment(stripe: Stripe, stripeInvoiceId: string, attempt: number) {
+  return stripe.invoices.pay(
+    stripeInvoiceId,
+    {},
+    { idempotencyKey: idempotencyKey(`invoice-pay:${stripeInvoiceId}:${attempt}`) },
+  );
+}
 
 /** Invoice activities: read (and mirror) an invoice, and attempt its payment. */
 export function stripeInvoiceActivities(deps: ActivityDeps) {
@@ -14,10 +27,7 @@ export function stripeInvoiceActivities(deps: ActivityDeps) {
     return invoiceSnapshot(inv);
   }
 
-  /**
-   * One payment attempt. The key names the invoice and the attempt, so a retried activity never charges
-   * twice, while the next dunning attempt is a real new try. A decline fails with type CardDeclined.
-   */
+  /** One payment attempt of an open invoice; a decline fails with type CardDeclined. */
   async function payInvoice(req: { stripeInvoiceId: string; attempt: number }): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
     const current = await stripeCall(() => stripe.invoices.retrieve(req.stripeInvoiceId));
@@ -25,13 +35,7 @@ export function stripeInvoiceActivities(deps: ActivityDeps) {
       await upsertInvoice(deps.orm.em.fork(), current);
       return invoiceSnapshot(current);
     }
-    const inv = await stripeCall(() =>
-      stripe.invoices.pay(
-        req.stripeInvoiceId,
-        {},
-        { idempotencyKey: idempotencyKey(`invoice-pay:${req.stripeInvoiceId}:${req.attempt}`) },
-      ),
-    );
+    const inv = await stripeCall(() => requestInvoicePayment(stripe, req.stripeInvoiceId, req.attempt));
     await upsertInvoice(deps.orm.em.fork(), inv);
     return invoiceSnapshot(inv);
   }

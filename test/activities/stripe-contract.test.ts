@@ -1,0 +1,131 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import Stripe from 'stripe';
+import { createActivities } from '../../activities';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { requestInvoicePayment } from '../../activities/stripe/invoices';
+import { createLogger } from '../../config/logger';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { openTestDatabase } from '../helpers/db';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startStripeMock } = require('../../tools/stripe-mock') as {
+  startStripeMock: (opts?: {
+    log?: (m: string) => void;
+  }) => Promise<{ url: string; port: number; stop(): Promise<void> }>;
+};
+
+/**
+ * Every Stripe call the engine makes, sent by the engine's own code to Stripe's official stripe-mock,
+ * which checks each request against Stripe's OpenAPI spec and refuses what the real API would refuse.
+ */
+describe('Stripe calls of the engine, checked by stripe-mock', () => {
+  let mock: Awaited<ReturnType<typeof startStripeMock>>;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let stripe: Stripe;
+  const seen: { method: string; path: string; status: number }[] = [];
+
+  beforeAll(async () => {
+    [mock, db] = await Promise.all([startStripeMock({ log: () => undefined }), openTestDatabase('sqlite')]);
+    stripe = new Stripe('sk_test_contract', {
+      host: '127.0.0.1',
+      port: mock.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+    });
+    stripe.on('response', (r) =>
+      seen.push({ method: r.method, path: r.path.split('?')[0] as string, status: r.status }),
+    );
+  }, 600_000);
+  afterAll(async () => {
+    await mock?.stop();
+    await db?.close();
+  });
+
+  it('accepts every request of every Stripe activity and of the catalog sync', async () => {
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const em = db.orm.em.fork();
+    const customer = em.create(Customer, {
+      id: newId('cust'),
+      userId: 'u-contract',
+      email: 'contract@example.com',
+    });
+    await em.flush();
+
+    const stripeCustomerId = await env.run(acts.ensureStripeCustomer, customer.id);
+    await env.run(acts.createCheckoutSession, {
+      subscriptionId: 'subs_contract',
+      stripeCustomerId,
+      priceId: 'price_123',
+      trialDays: 7,
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/no',
+    });
+    await env.run(acts.createPortalSession, { stripeCustomerId, returnUrl: 'https://example.com/billing' });
+    await env.run(acts.fetchSubscription, 'sub_123');
+    await env.run(acts.changeSubscriptionPrice, {
+      stripeSubscriptionId: 'sub_123',
+      itemId: 'si_123',
+      priceId: 'price_456',
+      prorationBehavior: 'always_invoice',
+      changeKey: 'contract-1',
+    });
+    await env.run(acts.setCancelAtPeriodEnd, {
+      stripeSubscriptionId: 'sub_123',
+      cancel: true,
+      changeKey: 'c-2',
+    });
+    await env.run(acts.setPaused, { stripeSubscriptionId: 'sub_123', paused: true, changeKey: 'c-3' });
+    await env.run(acts.setPaused, { stripeSubscriptionId: 'sub_123', paused: false, changeKey: 'c-4' });
+    await env.run(acts.cancelSubscriptionNow, { stripeSubscriptionId: 'sub_123', changeKey: 'c-5' });
+    await env.run(acts.fetchInvoice, 'in_123');
+    await env.run(acts.payInvoice, { stripeInvoiceId: 'in_123', attempt: 1 });
+    // stripe-mock's invoice is not open, so the activity stops short of paying; send its payment request too.
+    await requestInvoicePayment(stripe, 'in_123', 1);
+    await env.run(acts.attachPaymentMethod, {
+      customerId: customer.id,
+      paymentMethodId: 'pm_123',
+      makeDefault: true,
+    });
+    await syncCatalog(stripe, db.orm);
+
+    const rejected = seen.filter((r) => r.status >= 400);
+    expect(rejected).toEqual([]);
+    const endpoints = new Set(
+      seen.map(
+        (r) => `${r.method} ${r.path.replace(/\/(cus|sub|in|pm|si|price|prod)_[A-Za-z0-9]+/g, '/:id')}`,
+      ),
+    );
+    for (const e of [
+      'GET /v1/customers',
+      'POST /v1/customers',
+      'POST /v1/customers/:id',
+      'POST /v1/checkout/sessions',
+      'POST /v1/billing_portal/sessions',
+      'GET /v1/subscriptions/:id',
+      'POST /v1/subscriptions/:id',
+      'DELETE /v1/subscriptions/:id',
+      'GET /v1/subscriptions',
+      'GET /v1/invoices/:id',
+      'POST /v1/invoices/:id/pay',
+      'POST /v1/prices',
+      'POST /v1/products',
+      'POST /v1/billing/meters',
+      'POST /v1/payment_methods/:id/attach',
+      'GET /v1/products',
+      'GET /v1/prices',
+      'GET /v1/billing/meters',
+    ]) {
+      expect(endpoints).toContain(e);
+    }
+  });
+
+  it('is a real check: stripe-mock refuses a parameter Stripe does not have', async () => {
+    await expect(
+      stripe.subscriptions.update('sub_123', {
+        not_a_stripe_param: true,
+      } as unknown as Stripe.SubscriptionUpdateParams),
+    ).rejects.toThrow(/additional properties are not allowed|unknown parameter/);
+  });
+});
