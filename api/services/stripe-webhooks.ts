@@ -3,6 +3,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
 import { AppError } from '../../domain/errors';
+import { isFinal } from '../../domain/subscription-status';
 import { subscriptionWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
@@ -108,7 +109,12 @@ export async function acceptStripeEvent(
     throw err;
   }
   try {
-    const targets = await targetsOf(em, event, owner);
+    const targets = [];
+    for (const t of await targetsOf(em, event, owner)) {
+      // A late event for an ended subscription changes nothing; starting a new run for it would be waste.
+      const row = await em.findOne(Subscription, t.subscriptionId);
+      if (!row || !isFinal(row.status)) targets.push(t);
+    }
     for (const t of targets) {
       const signal: StripeEventSignal = {
         id: event.id,

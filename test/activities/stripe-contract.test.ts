@@ -53,7 +53,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     });
     await em.flush();
 
-    const stripeCustomerId = await env.run(acts.ensureStripeCustomer, customer.id);
+    const stripeCustomerId: string = await env.run(acts.ensureStripeCustomer, customer.id);
     await env.run(acts.createCheckoutSession, {
       subscriptionId: 'subs_contract',
       stripeCustomerId,
@@ -68,7 +68,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       stripeSubscriptionId: 'sub_123',
       itemId: 'si_123',
       priceId: 'price_456',
-      prorationBehavior: 'always_invoice',
+      prorationBehavior: 'always_invoice' as const,
       changeKey: 'contract-1',
     });
     await env.run(acts.setCancelAtPeriodEnd, {

@@ -1,0 +1,172 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createLogger } from '../../config/logger';
+import { Customer, Subscription, WebhookEvent } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { createWorker } from '../../worker/create-worker';
+import { subscriptionState } from '../../workflows/messages';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { openTestDatabase } from '../helpers/db';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+const SECRET = 'whsec_webhook_tests';
+const signer = new Stripe('sk_test_signer');
+
+function signed(payload: string, secret = SECRET, timestamp?: number): string {
+  return signer.webhooks.generateTestHeaderString({ payload, secret, timestamp });
+}
+
+describe('Stripe webhook intake', () => {
+  let env: TestWorkflowEnvironment;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let api: TestApi;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    [env, db, emulator] = await Promise.all([
+      startDevServer(),
+      openTestDatabase('sqlite'),
+      startStripeEmulator({ port: 0 }),
+    ]);
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue: 'webhooks',
+      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
+      workflowBundle: workflowBundle(),
+    });
+    running = worker.run();
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      env: { TEMPORAL_TASK_QUEUE: 'webhooks', STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: SECRET },
+    });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    worker?.shutdown();
+    await running;
+    await emulator?.stop();
+    await Promise.all([env?.teardown(), db?.close()]);
+  });
+
+  const post = (payload: string, signature: string) =>
+    fetch(`${api.url}/api/v1/billing/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: payload,
+    });
+
+  /** A customer of ours with a Stripe subscription made outside the engine (as in Stripe's dashboard). */
+  async function dashboardSubscription(email: string) {
+    const sc = await stripe.customers.create({
+      email,
+      payment_method: 'pm_card_visa',
+      invoice_settings: { default_payment_method: 'pm_card_visa' },
+    });
+    const em = db.orm.em.fork();
+    em.create(Customer, { id: newId('cust'), userId: `u-${email}`, email, stripeCustomerId: sc.id });
+    await em.flush();
+    const price = (await stripe.prices.list({ lookup_keys: ['starter_v1_monthly'] })).data[0] as Stripe.Price;
+    return stripe.subscriptions.create({ customer: sc.id, items: [{ price: price.id }] });
+  }
+
+  function event(id: string, type: string, object: unknown, created = Math.floor(Date.now() / 1000)): string {
+    return JSON.stringify({
+      id,
+      object: 'event',
+      type,
+      created,
+      data: { object },
+      livemode: false,
+      api_version: '2026-02-25.clover',
+    });
+  }
+
+  it('answers 400 to a bad signature and records nothing', async () => {
+    const payload = event('evt_badsig', 'customer.subscription.updated', {
+      id: 'sub_x',
+      object: 'subscription',
+    });
+    const res = await post(payload, signed(payload, 'whsec_someone_else'));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
+    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_badsig' })).toBe(0);
+  });
+
+  it('answers 400 to a signature older than five minutes', async () => {
+    const payload = event('evt_old', 'customer.subscription.updated', {
+      id: 'sub_x',
+      object: 'subscription',
+    });
+    const res = await post(payload, signed(payload, SECRET, Math.floor(Date.now() / 1000) - 600));
+    expect(res.status).toBe(400);
+  });
+
+  it('starts the workflow of a subscription made in Stripe, and treats a redelivery as a duplicate', async () => {
+    const sub = await dashboardSubscription('dash@example.com');
+    const payload = event('evt_dash_1', 'customer.subscription.created', sub);
+    const first = await post(payload, signed(payload));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ received: true, duplicate: false });
+    const again = await post(payload, signed(payload));
+    expect(await again.json()).toEqual({ received: true, duplicate: true });
+
+    const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    const handle = env.client.workflow.getHandle(`subscription-${subscriptionId}`);
+    let state = await handle.query(subscriptionState);
+    for (let i = 0; i < 100 && state.status !== 'active'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await handle.query(subscriptionState);
+    }
+    expect(state).toMatchObject({ status: 'active', tier: 'starter', stripeSubscriptionId: sub.id });
+    const row = await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId);
+    expect(row.status).toBe('active');
+    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_dash_1' })).toBe(1);
+  });
+
+  it('never moves state backwards when an old event arrives after a newer one', async () => {
+    const sub = await dashboardSubscription('order@example.com');
+    const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    const handle = env.client.workflow.getHandle(`subscription-${subscriptionId}`);
+    const canceled = await stripe.subscriptions.cancel(sub.id);
+    // The cancellation's event lands first; the older "active" one comes late.
+    const newer = event(
+      'evt_order_2',
+      'customer.subscription.deleted',
+      canceled,
+      Math.floor(Date.now() / 1000),
+    );
+    const older = event(
+      'evt_order_1',
+      'customer.subscription.created',
+      sub,
+      Math.floor(Date.now() / 1000) - 60,
+    );
+    expect((await post(newer, signed(newer))).status).toBe(200);
+    expect((await post(older, signed(older))).status).toBe(200);
+    const result = await handle.result();
+    expect(result.status).toBe('canceled');
+    const row = await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId);
+    expect(row.status).toBe('canceled');
+  });
+
+  it('acknowledges an event type it does not handle', async () => {
+    const payload = event('evt_unknown', 'radar.early_fraud_warning.created', {
+      id: 'issfr_1',
+      object: 'radar.early_fraud_warning',
+    });
+    const res = await post(payload, signed(payload));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: true, duplicate: false });
+  });
+});
