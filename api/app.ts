@@ -9,8 +9,10 @@ import { errorHandler } from './middleware/error-handler';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './route';
+import { accessRoutes } from './routes/access/router';
 import { adminRoutes } from './routes/admin/router';
 import { billingRoutes } from './routes/billing/router';
+import { byokRoutes } from './routes/byok/router';
 import { customerRoutes } from './routes/customers/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
@@ -27,7 +29,15 @@ export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openap
   mount(
     router,
     API_PREFIX,
-    [...planRoutes, ...customerRoutes, ...billingRoutes, ...webhookRoutes, ...adminRoutes],
+    [
+      ...planRoutes,
+      ...accessRoutes,
+      ...customerRoutes,
+      ...billingRoutes,
+      ...webhookRoutes,
+      ...byokRoutes,
+      ...adminRoutes,
+    ],
     deps,
     routes,
   );

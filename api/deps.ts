@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { TokenVerifier } from './auth/verifier';
+import type { ByokRuntime } from './services/byok/runtime';
 
 /** Everything a request handler may use; built once in main.ts, or by a test. */
 export interface AppDeps {
@@ -11,4 +12,6 @@ export interface AppDeps {
   temporal: Client;
   logger: Logger;
   verifier: TokenVerifier;
+  /** Customers' own provider keys: the master keyring, provider base URLs, the key-test timeout. */
+  byok: ByokRuntime;
 }

@@ -4,18 +4,22 @@ import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
+import { loadByokKey } from '../config/byok-key';
 import { createApp } from './app';
 import { createVerifier } from './auth/verifier';
+import { createByokRuntime } from './services/byok/runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'api');
+  // Before the database: a missing or malformed master key should stop start-up at once.
+  const byok = createByokRuntime(loadByokKey(config, logger), process.env);
   const orm = await openDatabase(config.DATABASE_URL);
   // Lazy: the API starts (and /readyz says why it is not ready) even while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const verifier = await createVerifier(config);
-  const { app } = createApp({ config, orm, temporal, logger, verifier });
+  const { app } = createApp({ config, orm, temporal, logger, verifier, byok });
   const server: Server = app.listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });

@@ -35,6 +35,8 @@ const schema = z
     LAGO_API_URL: optionalUrl,
     LAGO_API_KEY: z.string().optional(),
     BYOK_ENCRYPTION_KEY: z.string().optional(),
+    /** Set only while `npm run byok:rotate` moves stored keys from this key to BYOK_ENCRYPTION_KEY. */
+    BYOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Where local state lives (SQLite files, the dev signing key). */
     VAR_DIR: z.string().default('var'),

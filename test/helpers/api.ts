@@ -6,6 +6,7 @@ import { createApp } from '../../api/app';
 import { createVerifier } from '../../api/auth/verifier';
 import { loadConfig, type Config } from '../../config/env';
 import { createLogger } from '../../config/logger';
+import { testByokRuntime } from './byok-app';
 
 export interface TestApi {
   url: string;
@@ -45,6 +46,7 @@ export async function startTestApi(opts: {
     temporal,
     logger: createLogger('silent', 'test'),
     verifier,
+    byok: testByokRuntime(opts.env),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));

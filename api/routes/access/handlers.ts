@@ -1,0 +1,40 @@
+import { notFound } from '../../../domain/errors';
+import type { HandlerInput } from '../../route';
+import { accessOf, decideAccess, findCustomerByUserId, type Access } from '../../services/access';
+import { findCustomerFor } from '../../services/customers';
+import type { serviceParams, userParams } from './schemas';
+
+function accessDto(a: Access) {
+  return {
+    tier: a.tier,
+    status: a.status,
+    services: a.services,
+    features: a.features,
+    daily_api_calls: a.dailyApiCalls,
+    current_period_end: a.subscription?.currentPeriodEnd?.toISOString() ?? null,
+  };
+}
+
+export async function myAccess({ deps, identity }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
+  const em = deps.orm.em.fork();
+  return accessDto(await accessOf(em, await findCustomerFor(em, identity)));
+}
+
+export async function checkAccess({
+  deps,
+  identity,
+  params,
+}: HandlerInput<typeof serviceParams, undefined, undefined, 'viewer'>) {
+  const em = deps.orm.em.fork();
+  return decideAccess(em, await accessOf(em, await findCustomerFor(em, identity)), params.service);
+}
+
+export async function userAccess({
+  deps,
+  params,
+}: HandlerInput<typeof userParams, undefined, undefined, 'admin'>) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerByUserId(em, params.user_id);
+  if (!customer) throw notFound('user', params.user_id);
+  return { user_id: customer.userId, email: customer.email, ...accessDto(await accessOf(em, customer)) };
+}

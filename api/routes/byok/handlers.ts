@@ -1,0 +1,81 @@
+import { BYOK_PROVIDER_IDS, BYOK_PROVIDERS, type ByokProviderId } from '../../../domain/byok-providers';
+import type { HandlerInput } from '../../route';
+import { findCustomerFor } from '../../services/customers';
+import { findOrCreateCustomer } from '../../services/byok/customer';
+import { testStoredKey } from '../../services/byok/key-check';
+import {
+  deleteProviderKey,
+  findProviderKey,
+  listProviderKeys,
+  providerKeyDto,
+  storeProviderKey,
+} from '../../services/byok/keys';
+import { byokRuntime } from '../../services/byok/runtime';
+import { byokStats } from '../../services/byok/stats';
+import type { addKeyBody, providerParams } from './schemas';
+
+type Viewer<P = undefined, B = undefined> = HandlerInput<P, undefined, B, 'viewer'>;
+
+/** Every supported provider, and whether the caller has a key stored for it. */
+export async function listProviders({ deps, identity }: Viewer) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  const stored = new Set(customer ? (await listProviderKeys(em, customer)).map((k) => k.provider) : []);
+  return BYOK_PROVIDER_IDS.map((id) => ({
+    id,
+    name: BYOK_PROVIDERS[id].name,
+    key_format: BYOK_PROVIDERS[id].keyFormat,
+    docs_url: BYOK_PROVIDERS[id].docsUrl,
+    configured: stored.has(id),
+  }));
+}
+
+export async function listKeys({ deps, identity }: Viewer) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  return customer ? (await listProviderKeys(em, customer)).map(providerKeyDto) : [];
+}
+
+export async function addKey({ deps, identity, body, ctx }: Viewer<undefined, typeof addKeyBody>) {
+  const runtime = byokRuntime(deps);
+  const em = deps.orm.em.fork();
+  const customer = await findOrCreateCustomer(em, identity);
+  const { row, replaced } = await storeProviderKey(em, {
+    identity,
+    customer,
+    provider: body.provider,
+    apiKey: body.api_key,
+    keyring: runtime.keyring,
+  });
+  ctx.state.log?.info({ provider: body.provider, replaced }, 'provider key stored');
+  return { ...providerKeyDto(row), replaced };
+}
+
+export async function removeKey({ deps, identity, params, ctx }: Viewer<typeof providerParams>) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  await deleteProviderKey(em, identity, customer, params.provider);
+  ctx.state.log?.info({ provider: params.provider }, 'provider key deleted');
+  return { provider: params.provider, deleted: true };
+}
+
+export async function testKey({ deps, identity, params, ctx }: Viewer<typeof providerParams>) {
+  const runtime = byokRuntime(deps);
+  const em = deps.orm.em.fork();
+  const row = await findProviderKey(em, await findCustomerFor(em, identity), params.provider);
+  const outcome = await testStoredKey(em, row, runtime, ctx.state.log);
+  return {
+    provider: row.provider as ByokProviderId,
+    result: outcome.result,
+    valid: outcome.result === 'valid',
+    message: outcome.message,
+    http_status: outcome.httpStatus,
+    latency_ms: outcome.latencyMs,
+    tested_at: outcome.testedAt.toISOString(),
+  };
+}
+
+export async function getStats({ deps, identity }: Viewer) {
+  const em = deps.orm.em.fork();
+  return byokStats(em, await findCustomerFor(em, identity));
+}

@@ -1,0 +1,92 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Customer, DailyUsage, type Plan, type Subscription } from '../../db/entities';
+import { grantsAccess } from '../../domain/subscription-status';
+import { findLiveSubscription } from './subscriptions';
+
+export interface Access {
+  customerId: string | null;
+  tier: string | null;
+  status: string;
+  services: string[];
+  features: string[];
+  dailyApiCalls: number | null;
+  plan: Plan | null;
+  subscription: Subscription | null;
+}
+
+const NO_ACCESS: Access = {
+  customerId: null,
+  tier: null,
+  status: 'none',
+  services: [],
+  features: [],
+  dailyApiCalls: null,
+  plan: null,
+  subscription: null,
+};
+
+/** What a customer's subscription grants right now (nothing while it does not grant access). */
+export async function accessOf(em: EntityManager, customer: Customer | null): Promise<Access> {
+  if (!customer) return NO_ACCESS;
+  const sub = await findLiveSubscription(em, customer);
+  if (!sub) return { ...NO_ACCESS, customerId: customer.id };
+  const live = grantsAccess(sub.status);
+  return {
+    customerId: customer.id,
+    tier: sub.tier,
+    status: sub.status,
+    services: live ? sub.plan.services : [],
+    features: live ? sub.plan.features : [],
+    dailyApiCalls: sub.plan.dailyApiCalls ?? null,
+    plan: sub.plan,
+    subscription: sub,
+  };
+}
+
+/** Usage days are UTC days: the quota resets at 00:00 UTC. */
+export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
+  const day = at.toISOString().slice(0, 10);
+  return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
+}
+
+export async function usedToday(em: EntityManager, customerId: string, at = new Date()): Promise<number> {
+  const rows = await em.find(DailyUsage, { customerId, day: utcDay(at).day });
+  return rows.reduce((n, r) => n + r.quantity, 0);
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: string;
+  tier: string | null;
+  remaining_today: number | null;
+  resets_at: string | null;
+}
+
+/** The check-access answer of DESIGN.md: allowed or not, and why. */
+export async function decideAccess(
+  em: EntityManager,
+  access: Access,
+  service: string,
+): Promise<AccessDecision> {
+  const base = { tier: access.tier, remaining_today: null, resets_at: null };
+  if (!access.subscription) return { ...base, allowed: false, reason: 'no_subscription' };
+  if (!grantsAccess(access.subscription.status)) {
+    return { ...base, allowed: false, reason: `subscription_${access.subscription.status}` };
+  }
+  if (!access.plan?.services.includes(service))
+    return { ...base, allowed: false, reason: 'service_not_in_plan' };
+  if (access.dailyApiCalls == null) return { ...base, allowed: true, reason: 'ok' };
+  const { resetsAt } = utcDay();
+  const remaining = Math.max(0, access.dailyApiCalls - (await usedToday(em, access.customerId as string)));
+  return {
+    tier: access.tier,
+    allowed: remaining > 0,
+    reason: remaining > 0 ? 'ok' : 'daily_quota_exhausted',
+    remaining_today: remaining,
+    resets_at: resetsAt.toISOString(),
+  };
+}
+
+export function findCustomerByUserId(em: EntityManager, userId: string): Promise<Customer | null> {
+  return em.findOne(Customer, { $or: [{ userId }, { id: userId }] });
+}
