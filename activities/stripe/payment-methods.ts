@@ -41,9 +41,14 @@ export function stripePaymentMethodActivities(deps: ActivityDeps) {
       );
       // Checkout pins its card on the subscription, which Stripe prefers over the customer's default:
       // the new default card must reach the live subscriptions too, or the old card keeps being charged.
-      const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }));
+      const subs = await stripeCall(() =>
+        stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }),
+      );
       for (const sub of subs.data) {
-        const current = typeof sub.default_payment_method === 'string' ? sub.default_payment_method : sub.default_payment_method?.id;
+        const current =
+          typeof sub.default_payment_method === 'string'
+            ? sub.default_payment_method
+            : sub.default_payment_method?.id;
         if (sub.status === 'canceled' || sub.status === 'incomplete_expired' || current === pm.id) continue;
         await stripeCall(() => stripe.subscriptions.update(sub.id, { default_payment_method: pm.id }));
       }
