@@ -5,4 +5,5 @@ export const workflowIds = {
   trial: (subscriptionId: string) => `trial-${subscriptionId}`,
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
+  catalogSync: () => 'catalog-sync',
 };

@@ -1,3 +1,4 @@
+export { catalogSyncWorkflow } from './catalog-sync';
 export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';
 export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';

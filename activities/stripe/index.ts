@@ -1,4 +1,5 @@
 import type { ActivityDeps } from '../deps';
+import { stripeCatalogActivities } from './catalog';
 import { stripeCheckoutActivities } from './checkout';
 import { stripeCustomerActivities } from './customers';
 import { stripeInvoiceActivities } from './invoices';
@@ -7,6 +8,7 @@ import { stripeSubscriptionActivities } from './subscriptions';
 
 export function stripeActivities(deps: ActivityDeps) {
   return {
+    ...stripeCatalogActivities(deps),
     ...stripeCustomerActivities(deps),
     ...stripeCheckoutActivities(deps),
     ...stripeSubscriptionActivities(deps),

@@ -1,6 +1,7 @@
 import { defineRoute } from '../../route';
 import { getPlan, listPlans, listServices } from './handlers';
-import { planParams } from './schemas';
+import { archivePlanHandler, createPlanHandler, updatePlanHandler } from './admin-handlers';
+import { createPlanBody, planParams, updatePlanBody } from './schemas';
 
 export const planRoutes = [
   defineRoute({
@@ -28,5 +29,38 @@ export const planRoutes = [
     tags: ['plans'],
     access: 'public',
     handler: listServices,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/subscriptions/plans',
+    summary: 'Create a plan (version 1); its Stripe prices are synced in the background',
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    body: createPlanBody,
+    status: 201,
+    errors: { 409: 'A plan with this id exists' },
+    handler: createPlanHandler,
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/subscriptions/plans/:plan_id',
+    summary:
+      'Change a plan; with subscribers, new terms make a new version and current subscribers keep theirs',
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    params: planParams,
+    body: updatePlanBody,
+    errors: { 404: 'No such plan', 409: 'The plan is archived' },
+    handler: updatePlanHandler,
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/subscriptions/plans/:plan_id',
+    summary: 'Archive a plan: no new subscriptions; existing subscribers keep it',
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    params: planParams,
+    errors: { 404: 'No such plan' },
+    handler: archivePlanHandler,
   }),
 ];

@@ -1,3 +1,70 @@
 import { z } from 'zod';
+import { dollarsToCents } from '../../../domain/money';
+import { SERVICES } from '../../../domain/plan-catalog';
 
-export const planParams = z.object({ plan_id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/) }).strict();
+const code = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _');
+
+export const planParams = z.object({ plan_id: code }).strict();
+
+/** Dollars as the seeds send them ("19.99" or 19.99), turned into integer cents at the edge. */
+const dollars = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  try {
+    const cents = dollarsToCents(v);
+    if (cents < 0) throw new RangeError('negative');
+    return cents;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be a non-negative amount with at most two decimals' });
+    return z.NEVER;
+  }
+});
+const cents = z.number().int().min(0);
+const service = z.enum(Object.keys(SERVICES) as [keyof typeof SERVICES, ...(keyof typeof SERVICES)[]]);
+
+const planFields = {
+  name: z.string().min(1).max(100).optional(),
+  display_name: z.string().min(1).max(200),
+  description: z.string().max(2000).nullable().optional(),
+  price_monthly: dollars.optional(),
+  price_monthly_cents: cents.optional(),
+  price_yearly: dollars.nullable().optional(),
+  price_yearly_cents: cents.nullable().optional(),
+  trial_days: z.number().int().min(0).max(365).default(0),
+  services: z.array(service).max(50).default([]),
+  features: z.array(z.string().min(1).max(200)).max(50).default([]),
+  included_credits: z.number().int().min(0).default(0),
+  overage_price_per_1k: dollars.optional(),
+  overage_price_per_1k_cents: cents.optional(),
+  daily_api_calls: z.number().int().min(1).nullable().default(null),
+};
+
+export const createPlanBody = z
+  .object({ id: code, ...planFields })
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.price_monthly === undefined && b.price_monthly_cents === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['price_monthly_cents'],
+        message: 'price_monthly or price_monthly_cents is required',
+      });
+    }
+  });
+
+export const updatePlanBody = z
+  .object({
+    name: planFields.name,
+    display_name: planFields.display_name.optional(),
+    description: planFields.description,
+    price_monthly: planFields.price_monthly,
+    price_monthly_cents: planFields.price_monthly_cents,
+    price_yearly: planFields.price_yearly,
+    price_yearly_cents: planFields.price_yearly_cents,
+    trial_days: z.number().int().min(0).max(365).optional(),
+    services: z.array(service).max(50).optional(),
+    features: z.array(z.string().min(1).max(200)).max(50).optional(),
+    included_credits: z.number().int().min(0).optional(),
+    overage_price_per_1k: planFields.overage_price_per_1k,
+    overage_price_per_1k_cents: planFields.overage_price_per_1k_cents,
+    daily_api_calls: z.number().int().min(1).nullable().optional(),
+  })
+  .strict();
