@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
+import type { LagoSettings } from './lago';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */
 export interface ActivityDeps {
@@ -8,4 +9,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** Null when neither a key nor an API base is configured: Stripe activities then fail non-retryably. */
   stripe?: Stripe | null;
+  /** Null or absent when LAGO_API_URL/LAGO_API_KEY are unset: Lago activities then answer { skipped: true }. */
+  lago?: LagoSettings | null;
 }

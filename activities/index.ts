@@ -2,6 +2,7 @@ import { customerActivities } from './db/customers';
 import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
+import { createLagoActivities } from './lago';
 import { outboxActivities } from './notify/outbox';
 import { stripeActivities } from './stripe';
 
@@ -9,6 +10,7 @@ export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
 export type { NotificationInput } from './notify/outbox';
 export type { TrialOutcome } from './db/trials';
+export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from './lago';
 
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -18,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...outboxActivities(deps),
     ...subscriptionDbActivities(deps),
     ...stripeActivities(deps),
+    ...createLagoActivities(deps.lago ?? null),
   };
 }
 

@@ -42,6 +42,14 @@ const schema = z
     VAR_DIR: z.string().default('var'),
   })
   .superRefine((env, ctx) => {
+    // Half a Lago configuration would silently turn usage billing off.
+    if (Boolean(env.LAGO_API_URL) !== Boolean(env.LAGO_API_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.LAGO_API_URL ? 'LAGO_API_KEY' : 'LAGO_API_URL'],
+        message: 'is required when the other LAGO_ variable is set',
+      });
+    }
     if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {
       ctx.addIssue({
         code: 'custom',

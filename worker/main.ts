@@ -3,6 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
+import { lagoSettingsFrom } from '../activities/lago';
 import { createStripeClient } from '../activities/stripe/client';
 import { createWorker } from './create-worker';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
       orm,
       logger,
       stripe: createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE }),
+      lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
     },
   });
   logger.info(

@@ -1,7 +1,14 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /** Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows). */
-export const NON_RETRYABLE_ERRORS = ['NotFound', 'InvalidRequest', 'CardDeclined', 'IdempotencyConflict'];
+export const NON_RETRYABLE_ERRORS = [
+  'NotFound',
+  'InvalidRequest',
+  'CardDeclined',
+  'IdempotencyConflict',
+  'LagoMisconfigured',
+  'StripeMisconfigured',
+];
 
 /** Database work: quick, retried briefly with backoff; a longer outage is retried for up to an hour. */
 export const dbActivityOptions: ActivityOptions = {
