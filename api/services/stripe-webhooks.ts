@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
@@ -125,22 +126,7 @@ export async function acceptStripeEvent(
         hostedInvoiceUrl:
           ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
       };
-      const start = t.stripeSubscriptionId
-        ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, owner.stripeCustomerId, event)
-        : null;
-      if (start) {
-        await deps.temporal.workflow.signalWithStart(subscriptionWorkflow, {
-          workflowId: workflowIds.subscription(t.subscriptionId),
-          taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-          args: [start],
-          signal: stripeEvent,
-          signalArgs: [signal],
-        });
-      } else {
-        await deps.temporal.workflow
-          .getHandle(workflowIds.subscription(t.subscriptionId))
-          .signal(stripeEvent, signal);
-      }
+      await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event);
     }
     if (targets.length)
       await em.nativeUpdate(
@@ -158,6 +144,44 @@ export async function acceptStripeEvent(
       'The event could not be handed to its workflow; retry later',
     );
   }
+}
+
+/**
+ * Signals the subscription's workflow. Most events find it running, and a plain signal is the cheap path;
+ * only when there is none does it look up what is needed to start one (signal-with-start).
+ */
+async function signalOwner(
+  deps: AppDeps,
+  em: EntityManager,
+  t: { subscriptionId: string; stripeSubscriptionId: string | null },
+  signal: StripeEventSignal,
+  stripeCustomerId: string | null,
+  event: Stripe.Event,
+): Promise<void> {
+  const workflowId = workflowIds.subscription(t.subscriptionId);
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(stripeEvent, signal);
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const start = t.stripeSubscriptionId
+    ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event)
+    : null;
+  if (!start) {
+    deps.logger.warn(
+      { eventId: event.id, workflowId },
+      'no workflow and not enough to start one; event recorded only',
+    );
+    return;
+  }
+  await deps.temporal.workflow.signalWithStart(subscriptionWorkflow, {
+    workflowId,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [start],
+    signal: stripeEvent,
+    signalArgs: [signal],
+  });
 }
 
 async function targetsOf(
