@@ -3,6 +3,7 @@ import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
 import { createLagoActivities } from './lago';
+import { createUsageActivities } from './usage';
 import { outboxActivities } from './notify/outbox';
 import { stripeActivities } from './stripe';
 
@@ -14,13 +15,15 @@ export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from '.
 
 /** Every activity the worker registers, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const lago = createLagoActivities(deps.lago ?? null);
   return {
     ...customerActivities(deps),
     ...trialActivities(deps),
     ...outboxActivities(deps),
     ...subscriptionDbActivities(deps),
     ...stripeActivities(deps),
-    ...createLagoActivities(deps.lago ?? null),
+    ...lago,
+    ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
   };
 }
 

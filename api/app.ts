@@ -16,6 +16,7 @@ import { byokRoutes } from './routes/byok/router';
 import { customerRoutes } from './routes/customers/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
+import { usageRoutes } from './routes/usage/router';
 import { webhookRoutes } from './routes/webhooks/router';
 
 export const API_PREFIX = '/api/v1';
@@ -36,6 +37,7 @@ export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openap
       ...billingRoutes,
       ...webhookRoutes,
       ...byokRoutes,
+      ...usageRoutes,
       ...adminRoutes,
     ],
     deps,

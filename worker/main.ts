@@ -1,5 +1,7 @@
 /** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { ensureUsageRollup } from '../activities/usage/start';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';

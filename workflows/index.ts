@@ -4,3 +4,4 @@ export { dunningWorkflow } from './dunning';
 export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';
 export { subscriptionWorkflow } from './subscription';
 export { trialExpiry } from './trial-expiry';
+export { usageRollupWorkflow } from './usage-rollup';

@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Customer, DailyUsage, type Plan, type Subscription } from '../../db/entities';
 import { grantsAccess } from '../../domain/subscription-status';
+import type { Identity } from '../auth/identity';
+import { findCustomerFor } from './customers';
 import { findLiveSubscription } from './subscriptions';
+import { countersFor } from './usage/counters';
 
 export interface Access {
   customerId: string | null;
@@ -43,12 +46,23 @@ export async function accessOf(em: EntityManager, customer: Customer | null): Pr
   };
 }
 
+/**
+ * accessOf for the caller, memoised for a couple of seconds per process (check-access is on every
+ * request of the platform); a plan or status change is seen within that TTL.
+ */
+export function cachedAccessFor(em: EntityManager, identity: Identity): Promise<Access> {
+  return countersFor(em).snapshot(`user:${identity.sub}`, async () =>
+    accessOf(em, await findCustomerFor(em, identity)),
+  );
+}
+
 /** Usage days are UTC days: the quota resets at 00:00 UTC. */
 export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
   const day = at.toISOString().slice(0, 10);
   return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
 }
 
+/** Units used on the UTC day of `at`, read from the database (the authoritative counter). */
 export async function usedToday(em: EntityManager, customerId: string, at = new Date()): Promise<number> {
   const rows = await em.find(DailyUsage, { customerId, day: utcDay(at).day });
   return rows.reduce((n, r) => n + r.quantity, 0);
@@ -62,7 +76,10 @@ export interface AccessDecision {
   resets_at: string | null;
 }
 
-/** The check-access answer of DESIGN.md: allowed or not, and why. */
+/**
+ * The check-access answer of DESIGN.md: allowed or not, and why. Today's usage comes from the process's
+ * counter cache (see countersFor), which report_usage keeps current for this process's writes.
+ */
 export async function decideAccess(
   em: EntityManager,
   access: Access,
@@ -76,8 +93,10 @@ export async function decideAccess(
   if (!access.plan?.services.includes(service))
     return { ...base, allowed: false, reason: 'service_not_in_plan' };
   if (access.dailyApiCalls == null) return { ...base, allowed: true, reason: 'ok' };
-  const { resetsAt } = utcDay();
-  const remaining = Math.max(0, access.dailyApiCalls - (await usedToday(em, access.customerId as string)));
+  const counters = countersFor(em);
+  const { day, resetsAt } = utcDay(new Date(counters.now()));
+  const used = await counters.usedOn(em, access.customerId as string, day);
+  const remaining = Math.max(0, access.dailyApiCalls - used);
   return {
     tier: access.tier,
     allowed: remaining > 0,

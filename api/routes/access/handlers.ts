@@ -1,6 +1,12 @@
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { accessOf, decideAccess, findCustomerByUserId, type Access } from '../../services/access';
+import {
+  accessOf,
+  cachedAccessFor,
+  decideAccess,
+  findCustomerByUserId,
+  type Access,
+} from '../../services/access';
 import { findCustomerFor } from '../../services/customers';
 import type { serviceParams, userParams } from './schemas';
 
@@ -26,7 +32,7 @@ export async function checkAccess({
   params,
 }: HandlerInput<typeof serviceParams, undefined, undefined, 'viewer'>) {
   const em = deps.orm.em.fork();
-  return decideAccess(em, await accessOf(em, await findCustomerFor(em, identity)), params.service);
+  return decideAccess(em, await cachedAccessFor(em, identity), params.service);
 }
 
 export async function userAccess({

@@ -1,0 +1,19 @@
+import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { UsageRollupInput } from '../../workflows/usage-rollup';
+
+/**
+ * Starts the one usage rollup loop (`usage-rollup`) unless it already runs; safe to call from every
+ * worker or API process at start-up.
+ */
+export async function ensureUsageRollup(
+  client: Client,
+  taskQueue: string,
+  input: UsageRollupInput = {},
+): Promise<void> {
+  await client.workflow.start('usageRollupWorkflow', {
+    workflowId: 'usage-rollup',
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}

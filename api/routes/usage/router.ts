@@ -1,0 +1,59 @@
+import { defineRoute } from '../../route';
+import { getUsage, getUsageRecords, getUsageStats, postReportUsage, postResetUsage } from './handlers';
+import { emailParams, reportUsageBody, resetUsageBody, usageRecordsQuery, usageStatsQuery } from './schemas';
+
+export const usageRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/billing/report_usage',
+    summary:
+      'Report metered usage: one event or {"events": […]} (≤1,000); idempotent by event id; good events of a batch are kept',
+    tags: ['usage'],
+    access: 'viewer',
+    body: reportUsageBody,
+    errors: {
+      400: 'The event (or the batch envelope) does not validate',
+      403: 'Only service accounts (editor) report for other customers',
+      404: 'The caller has no customer record',
+      429: 'The daily limit is used up (Retry-After: seconds until 00:00 UTC)',
+    },
+    handler: postReportUsage,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/usage',
+    summary: "The caller's usage today and this period per type, and the credits it used",
+    tags: ['usage'],
+    access: 'viewer',
+    handler: getUsage,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/usage_records',
+    summary: "The caller's usage events and rollups, and where each was reported",
+    tags: ['usage'],
+    access: 'viewer',
+    query: usageRecordsQuery,
+    handler: getUsageRecords,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/subscriptions/:email/reset-usage',
+    summary: "Zero a customer's daily quota counters for today (audited; billed usage is kept)",
+    tags: ['usage', 'admin'],
+    access: 'admin',
+    params: emailParams,
+    body: resetUsageBody,
+    errors: { 404: 'No customer with that email' },
+    handler: postResetUsage,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/subscriptions/analytics/usage-stats',
+    summary: 'Usage across customers: per type and day, top customers today, rollup backlog',
+    tags: ['usage', 'admin'],
+    access: 'editor',
+    query: usageStatsQuery,
+    handler: getUsageStats,
+  }),
+];

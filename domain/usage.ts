@@ -1,0 +1,76 @@
+import { divRound, type Cents } from './money';
+
+/** Usage types every deployment knows; seed 001 reports usage per type under these names. */
+export const DEFAULT_USAGE_TYPES = ['inference', 'embedding', 'tts', 'stt'] as const;
+
+/** A type name as stored in `usage_events.type` (32 characters at most). */
+export const USAGE_TYPE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Most events one report_usage request may carry. */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+/** Clocks drift: a timestamp up to this far ahead of ours is taken as "now", further is refused. */
+export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * `rollup_id` of usage that ran on the customer's own provider key: such events are kept (BYOK stats) but
+ * never billed, and the marker keeps them out of the rollup's scan of unreported events.
+ */
+export const BYOK_ROLLUP_MARK = 'byok';
+
+export interface CreditsInput {
+  tier: string | null;
+  includedCredits: number;
+  overagePer1kCents: number;
+  /** Units counted against credits this billing period (BYOK usage excluded). */
+  used: number;
+}
+
+export interface Credits {
+  tier: string | null;
+  included: number;
+  used: number;
+  remaining: number;
+  overage: number;
+  overageCostCents: Cents;
+  pricePer1kCents: Cents;
+}
+
+/**
+ * What a period's usage costs beyond the plan's included credits, in integer cents: overage units are
+ * priced per thousand and the product is rounded once, half away from zero (85 units at 200¢/1k = 17¢).
+ */
+export function creditsFor(input: CreditsInput): Credits {
+  const included = Math.max(0, input.includedCredits);
+  const used = Math.max(0, input.used);
+  const overage = Math.max(0, used - included);
+  return {
+    tier: input.tier,
+    included,
+    used,
+    remaining: Math.max(0, included - used),
+    overage,
+    overageCostCents: overage === 0 ? 0 : divRound(overage * input.overagePer1kCents, 1000),
+    pricePer1kCents: input.overagePer1kCents,
+  };
+}
+
+/** The start of the rollup window that holds `atMs`; windows are aligned to the epoch. */
+export function windowStartOf(atMs: number, windowMs: number): number {
+  return atMs - (((atMs % windowMs) + windowMs) % windowMs);
+}
+
+/**
+ * The name a rollup is reported under (Stripe meter event `identifier`, Lago `transaction_id`). It is
+ * fixed when the rollup row is written, so every retry reports the same name and the receiver drops the
+ * repeat. Late events for a window already rolled up form a further rollup with a sequence suffix.
+ */
+export function rollupIdentifier(customerId: string, type: string, windowStartMs: number, seq = 1): string {
+  const base = `${customerId}:${type}:${new Date(windowStartMs).toISOString()}`;
+  return seq <= 1 ? base : `${base}#${seq}`;
+}
+
+/** Whole seconds from `now` until `until`, at least 1 (the value of a Retry-After header). */
+export function secondsUntil(until: Date, now: Date): number {
+  return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+}
