@@ -28,6 +28,13 @@ async function main(): Promise<void> {
       lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
     },
   });
+  // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).
+  const client = new Client({
+    connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
+  await ensureUsageRollup(client, config.TEMPORAL_TASK_QUEUE);
+  await client.connection.close();
   logger.info(
     { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
     'worker running',
