@@ -10,10 +10,12 @@ import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './route';
 import { accessRoutes } from './routes/access/router';
+import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminRoutes } from './routes/admin/router';
 import { billingRoutes } from './routes/billing/router';
 import { byokRoutes } from './routes/byok/router';
 import { customerRoutes } from './routes/customers/router';
+import { invoiceRoutes } from './routes/invoices/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
 import { usageRoutes } from './routes/usage/router';
@@ -39,6 +41,8 @@ export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openap
       ...byokRoutes,
       ...usageRoutes,
       ...adminRoutes,
+      ...invoiceRoutes,
+      ...adminBillingRoutes,
     ],
     deps,
     routes,

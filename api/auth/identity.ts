@@ -7,4 +7,6 @@ export interface Identity {
   name: string | null;
   roles: string[];
   role: Role;
+  /** When the token stops being valid (ms since the epoch). */
+  expMs: number;
 }

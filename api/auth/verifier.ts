@@ -24,8 +24,30 @@ function rolesOf(payload: JWTPayload): string[] {
   return [...roles];
 }
 
-function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVerifier {
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Remembers tokens already verified until they expire: a signature check costs ~0.1 ms, and the AI
+ * gateway sends the same token on every check-access. The map is bounded; the oldest entry goes first.
+ */
+function cached(inner: TokenVerifier): TokenVerifier {
+  const seen = new Map<string, { identity: Identity; expMs: number }>();
   return {
+    issuer: inner.issuer,
+    async verify(token) {
+      const hit = seen.get(token);
+      if (hit && hit.expMs > Date.now()) return hit.identity;
+      if (hit) seen.delete(token);
+      const identity = await inner.verify(token);
+      if (seen.size >= CACHE_LIMIT) seen.delete(seen.keys().next().value as string);
+      seen.set(token, { identity, expMs: identity.expMs });
+      return identity;
+    },
+  };
+}
+
+function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVerifier {
+  return cached({
     issuer,
     async verify(token) {
       let payload: JWTPayload;
@@ -47,9 +69,16 @@ function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVe
       }
       const roles = rolesOf(payload);
       const name = typeof payload.name === 'string' ? payload.name : null;
-      return { sub: payload.sub, email: email.toLowerCase(), name, roles, role: highestRole(roles) };
+      return {
+        sub: payload.sub,
+        email: email.toLowerCase(),
+        name,
+        roles,
+        role: highestRole(roles),
+        expMs: (payload.exp ?? 0) * 1000,
+      };
     },
-  };
+  });
 }
 
 /** OIDC (JWKS over HTTP) when OIDC_ISSUER is set; otherwise the local development key under VAR_DIR. */

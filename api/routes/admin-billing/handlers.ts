@@ -1,0 +1,69 @@
+import type { HandlerInput } from '../../route';
+import { changeSubscriptionAsAdmin, subscriptionByEmail } from '../../services/revenue/admin-subscriptions';
+import { listCharges, listCustomers, listSubscriptions } from '../../services/revenue/lists';
+import {
+  analyticsOverview,
+  billingStats,
+  revenueByTier,
+  revenueSummary,
+  revenueTimeseries,
+} from '../../services/revenue/metrics';
+import type {
+  chargesQuery,
+  customersQuery,
+  emailParams,
+  revenueQuery,
+  statsQuery,
+  subscriptionPatchBody,
+  subscriptionsQuery,
+  timeseriesQuery,
+} from './schemas';
+
+type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'editor'>;
+
+export const getStats = ({ deps, query }: Read<typeof statsQuery>) =>
+  billingStats(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+
+export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) =>
+  revenueSummary(deps.orm.em.fork(), { now: new Date(), month: query.month, currency: query.currency });
+
+export const getTimeseries = ({ deps, query }: Read<typeof timeseriesQuery>) =>
+  revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
+
+/** 30 days, or 12 months, up to today unless the caller says otherwise. */
+function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month' }, now: Date) {
+  const to = q.to ?? now.toISOString().slice(0, 10);
+  if (q.from) return { from: q.from, to };
+  const end = new Date(`${to}T00:00:00Z`);
+  const from =
+    q.interval === 'day'
+      ? new Date(end.getTime() - 29 * 86_400_000)
+      : new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 11, 1));
+  return { from: from.toISOString().slice(0, 10), to };
+}
+
+export const getCustomers = ({ deps, query }: Read<typeof customersQuery>) =>
+  listCustomers(deps.orm.em.fork(), query);
+
+export const getSubscriptions = ({ deps, query }: Read<typeof subscriptionsQuery>) =>
+  listSubscriptions(deps.orm.em.fork(), query);
+
+export const getCharges = ({ deps, query }: Read<typeof chargesQuery>) =>
+  listCharges(deps.orm.em.fork(), query);
+
+export const getOverview = ({ deps, query }: Read<typeof statsQuery>) =>
+  analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+
+export const getRevenueByTier = ({ deps, query }: Read<typeof statsQuery>) =>
+  revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+
+export const getSubscriptionByEmail = ({ deps, params }: Read<undefined, typeof emailParams>) =>
+  subscriptionByEmail(deps, params.email);
+
+export const patchSubscription = ({
+  deps,
+  identity,
+  params,
+  body,
+}: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) =>
+  changeSubscriptionAsAdmin(deps, identity, params.email, body);

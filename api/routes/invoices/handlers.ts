@@ -1,0 +1,40 @@
+import type { HandlerInput } from '../../route';
+import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../services/invoices';
+import type { invoicePdfParams, invoicesQuery } from './schemas';
+
+/**
+ * The seed's bare array stays the body; the next page is announced in `X-Next-Cursor` and in a `Link`
+ * header (RFC 8288), and asked for with `?cursor=`.
+ */
+export async function listInvoices({
+  deps,
+  identity,
+  query,
+  ctx,
+}: HandlerInput<undefined, typeof invoicesQuery, undefined, 'viewer'>) {
+  const page = await listOwnInvoices(deps.orm.em.fork(), identity, query);
+  if (page.nextCursor) {
+    ctx.set('X-Next-Cursor', page.nextCursor);
+    const next = `${ctx.path}?limit=${query.limit}&cursor=${encodeURIComponent(page.nextCursor)}`;
+    ctx.set('Link', `<${next}>; rel="next"`);
+  }
+  // `/api/v1/billing/invoices` → `/api/v1/billing`: the PDF route sits beside this one, whatever the prefix.
+  const billingBase = ctx.path.replace(/\/invoices$/, '');
+  return page.invoices.map((inv) => invoiceDto(inv, billingBase));
+}
+
+export async function invoicePdf({
+  deps,
+  identity,
+  params,
+  ctx,
+}: HandlerInput<typeof invoicePdfParams, undefined, undefined, 'viewer'>) {
+  const pdf = await openOwnInvoicePdf(deps.orm.em.fork(), identity, params.stripe_invoice_id, deps.config);
+  ctx.status = 200;
+  ctx.type = 'application/pdf';
+  ctx.set('Content-Disposition', `inline; filename="${pdf.filename}"`);
+  ctx.set('Cache-Control', 'private, no-store');
+  if (pdf.length) ctx.length = pdf.length;
+  ctx.body = pdf.body;
+  return undefined;
+}

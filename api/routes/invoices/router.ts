@@ -1,0 +1,34 @@
+import { defineRoute } from '../../route';
+import { invoicePdf, listInvoices } from './handlers';
+import { invoicePdfParams, invoicesQuery } from './schemas';
+
+const tags = ['billing'];
+
+export const invoiceRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/billing/invoices',
+    summary:
+      "The caller's invoices, newest first (from the database mirror). The body is a bare array as before; " +
+      'when more remain, the X-Next-Cursor header (and a Link rel="next" header) carries the cursor to pass ' +
+      'back as ?cursor= for the next page.',
+    tags,
+    access: 'viewer',
+    query: invoicesQuery,
+    errors: { 400: 'Invalid limit or cursor' },
+    handler: listInvoices,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/invoice/:stripe_invoice_id/pdf',
+    summary: "The PDF of one of the caller's invoices, fetched from Stripe by the engine and streamed",
+    tags,
+    access: 'viewer',
+    params: invoicePdfParams,
+    errors: {
+      404: "No such invoice among the caller's (another customer's invoice is a 404 too)",
+      502: 'Stripe did not deliver the PDF',
+    },
+    handler: invoicePdf,
+  }),
+];

@@ -1,0 +1,264 @@
+import type { Client } from '@temporalio/client';
+import { AuditEntry, Plan, Subscription } from '../../db/entities';
+import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+
+/** Records the Updates sent to workflows and answers each with a canned view; nothing reaches Temporal. */
+function recordingTemporal() {
+  const calls: { workflowId: string; update: string; args: unknown[] }[] = [];
+  const client = {
+    workflow: {
+      getHandle: (workflowId: string) => ({
+        executeUpdate: async (def: { name: string }, opts: { args: unknown[] }) => {
+          calls.push({ workflowId, update: def.name, args: opts.args });
+          return def.name === 'changePlan'
+            ? { status: 'applied', effectiveAt: '2030-01-01T00:00:00.000Z', tier: 'enterprise' }
+            : { status: 'active', cancelAtPeriodEnd: true };
+        },
+      }),
+    },
+  };
+  return { calls, client: client as unknown as Client };
+}
+
+describe('admin billing lists and changes', () => {
+  let idp: TestIdp;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: Awaited<ReturnType<typeof startBillingTestApi>>;
+  let temporal: ReturnType<typeof recordingTemporal>;
+  let admin: string;
+  let editor: string;
+
+  beforeAll(async () => {
+    [idp, db] = await Promise.all([startTestIdp(), openTestDatabase('sqlite')]);
+    temporal = recordingTemporal();
+    api = await startBillingTestApi({
+      orm: db.orm,
+      temporal: temporal.client,
+      env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl },
+    });
+    admin = await idp.token({ sub: 'admin-1', email: 'boss@example.com', roles: ['admin'] });
+    editor = await idp.token({ email: 'ed@example.com', roles: ['editor'] });
+  });
+  afterAll(async () => {
+    await api.stop();
+    await Promise.all([idp.stop(), db.close()]);
+  });
+
+  it('pages through subscriptions without repeating or skipping any while new ones arrive', async () => {
+    const book = bookWriter(db.orm.em.fork());
+    const start = Date.now() - 50 * DAY;
+    const original = new Set<string>();
+    for (let i = 0; i < 25; i++) {
+      const c = book.customer({ email: `page-${i}@stable.example` });
+      const s = book.subscription(c, {
+        tier: 'starter',
+        amountCents: 1900,
+        status: 'active',
+        createdAt: new Date(start + i * DAY),
+      });
+      original.add(s.id);
+    }
+    await book.flush();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let round = 0;
+    do {
+      const q: string = `tier=starter&email=stable.example&limit=10${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await api.request('GET', `/api/v1/admin/billing/subscriptions?${q}`, { token: editor });
+      expect(res.status).toBe(200);
+      seen.push(...res.body.subscriptions.map((s: { subscription_id: string }) => s.subscription_id));
+      cursor = res.body.next_cursor;
+      // Between pages: a newer subscription and an older one land in the mirror.
+      const more = bookWriter(db.orm.em.fork());
+      const c = more.customer({ email: `late-${round}@stable.example` });
+      more.subscription(c, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: new Date() });
+      more.subscription(c, {
+        tier: 'starter',
+        amountCents: 1900,
+        status: 'active',
+        createdAt: new Date(start - (round + 1) * DAY),
+      });
+      await more.flush();
+      round++;
+    } while (cursor && round < 20);
+
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of original) expect(seen).toContain(id);
+  });
+
+  it('filters subscriptions by status and counts the total of the filter', async () => {
+    const book = bookWriter(db.orm.em.fork());
+    for (const status of ['past_due', 'past_due', 'paused'] as const) {
+      const c = book.customer({ email: `${status}-${Math.random()}@filter.example` });
+      book.subscription(c, { tier: 'enterprise', amountCents: 9900, status, createdAt: new Date() });
+    }
+    await book.flush();
+    const res = await api.request(
+      'GET',
+      '/api/v1/admin/subscriptions/list?status=past_due,paused&email=filter.example&limit=2',
+      { token: editor },
+    );
+    expect(res.body.total).toBe(3);
+    expect(res.body.subscriptions).toHaveLength(2);
+    expect(res.body.subscriptions[0]).toMatchObject({
+      tier: 'enterprise',
+      amount: 99,
+      currency: 'usd',
+      interval: 'month',
+      cancel_at_period_end: false,
+      customer: expect.stringMatching(/^cus_/),
+    });
+    const bad = await api.request('GET', '/api/v1/admin/billing/subscriptions?status=happy', {
+      token: editor,
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('lists customers by email with their tier, and recent charges newest first', async () => {
+    const book = bookWriter(db.orm.em.fork());
+    const names = ['carol', 'alice', 'bob'];
+    for (const n of names) {
+      const c = book.customer({ email: `${n}@customers.example`, name: n });
+      book.subscription(c, {
+        tier: 'professional',
+        amountCents: 4900,
+        status: 'active',
+        createdAt: new Date(),
+      });
+      book.charge(c, { amountCents: 4900, createdAt: new Date(Date.now() - names.indexOf(n) * 1000) });
+    }
+    await book.flush();
+    const res = await api.request(
+      'GET',
+      '/api/v1/admin/billing/customers?email=customers.example&sort=email',
+      {
+        token: editor,
+      },
+    );
+    expect(res.body.total).toBe(3);
+    expect(res.body.customers.map((c: { email: string }) => c.email)).toEqual([
+      'alice@customers.example',
+      'bob@customers.example',
+      'carol@customers.example',
+    ]);
+    expect(res.body.customers[0]).toMatchObject({ name: 'alice', metadata: { tier: 'professional' } });
+
+    const charges = await api.request('GET', '/api/v1/admin/billing/recent-charges?limit=2', {
+      token: editor,
+    });
+    expect(charges.body.charges.map((c: { customer_email: string }) => c.customer_email)).toEqual([
+      'carol@customers.example',
+      'alice@customers.example',
+    ]);
+    expect(charges.body.charges[0]).toMatchObject({
+      amount: 49,
+      status: 'succeeded',
+      paid: true,
+      refunded: false,
+    });
+    expect(charges.body.next_cursor).toEqual(expect.any(String));
+  });
+
+  it("shows a customer's subscription by email, whatever the case of the address", async () => {
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email: 'Dana@Show.example' });
+    book.subscription(c, {
+      tier: 'starter',
+      amountCents: 19000,
+      interval: 'year',
+      status: 'active',
+      createdAt: new Date(),
+    });
+    await book.flush();
+    const res = await api.request('GET', '/api/v1/admin/subscriptions/dana@show.example', { token: editor });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      email: 'Dana@Show.example',
+      tier: 'starter',
+      interval: 'year',
+      mrr_cents: 1583,
+    });
+    expect(
+      (await api.request('GET', '/api/v1/admin/subscriptions/nobody@show.example', { token: editor })).status,
+    ).toBe(404);
+  });
+
+  it("changes a tier and cancels through the subscription workflow's Updates, audits both, leaves the table alone", async () => {
+    // As after `npm run stripe:sync`: the plan has a Stripe price to move to.
+    await db.orm.em
+      .fork()
+      .nativeUpdate(Plan, { id: 'plan_enterprise_v1' }, { stripePriceMonthlyId: 'price_ent_m' });
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email: 'erin@patch.example' });
+    const sub = book.subscription(c, {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'active',
+      createdAt: new Date(),
+    });
+    await book.flush();
+    temporal.calls.length = 0;
+
+    const res = await api.request('PATCH', '/api/v1/admin/subscriptions/erin@patch.example', {
+      token: admin,
+      body: { tier: 'enterprise', status: 'canceled', reason: 'customer asked by phone' },
+    });
+    expect(res.status).toBe(200);
+    expect(temporal.calls.map((c) => [c.workflowId, c.update])).toEqual([
+      [`subscription-${sub.id}`, 'changePlan'],
+      [`subscription-${sub.id}`, 'cancelSubscription'],
+    ]);
+    expect(temporal.calls[0]!.args[0]).toMatchObject({
+      planCode: 'enterprise',
+      priceId: 'price_ent_m',
+      amountCents: 9900,
+      when: 'now',
+    });
+    expect(temporal.calls[1]!.args[0]).toMatchObject({ atPeriodEnd: true });
+
+    const em = db.orm.em.fork();
+    expect(await em.findOneOrFail(Subscription, sub.id)).toMatchObject({ tier: 'starter', status: 'active' });
+    const audit = await em.find(
+      AuditEntry,
+      { entityType: 'subscription', entityId: sub.id },
+      { orderBy: { id: 'asc' } },
+    );
+    expect(audit.map((a) => [a.action, a.actorEmail])).toEqual([
+      ['subscription.change_plan', 'boss@example.com'],
+      ['subscription.cancel', 'boss@example.com'],
+    ]);
+    expect(audit[0]!.before).toMatchObject({ tier: 'starter', reason: 'customer asked by phone' });
+    expect(audit[0]!.after).toMatchObject({ tier: 'enterprise', status: 'applied' });
+
+    const log = await api.request(
+      'GET',
+      `/api/v1/admin/audit-log?entity_type=subscription&entity_id=${sub.id}`,
+      {
+        token: admin,
+      },
+    );
+    expect(log.body.total).toBe(2);
+  });
+
+  it('lets editors read but not change subscriptions, and refuses an empty change', async () => {
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email: 'finn@patch.example' });
+    book.subscription(c, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: new Date() });
+    await book.flush();
+    temporal.calls.length = 0;
+    const denied = await api.request('PATCH', '/api/v1/admin/subscriptions/finn@patch.example', {
+      token: editor,
+      body: { status: 'paused' },
+    });
+    expect(denied.status).toBe(403);
+    const empty = await api.request('PATCH', '/api/v1/admin/subscriptions/finn@patch.example', {
+      token: admin,
+      body: {},
+    });
+    expect(empty.status).toBe(400);
+    expect(temporal.calls).toEqual([]);
+  });
+});

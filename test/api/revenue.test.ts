@@ -1,0 +1,239 @@
+import type { Dialect } from '../../db/orm';
+import { bookWriter, DAY, setUpdatedAt, startBillingTestApi } from '../helpers/book';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (dialect) => {
+  let idp: TestIdp;
+  let editor: string;
+  beforeAll(async () => {
+    idp = await startTestIdp();
+    editor = await idp.token({ email: 'ed@example.com', roles: ['editor'] });
+  });
+  afterAll(() => idp.stop());
+
+  async function withBook<T>(fn: (ctx: Awaited<ReturnType<typeof setUp>>) => Promise<T>): Promise<T> {
+    const ctx = await setUp();
+    try {
+      return await fn(ctx);
+    } finally {
+      await ctx.api.stop();
+      await ctx.db.close();
+    }
+  }
+  async function setUp() {
+    const db = await openTestDatabase(dialect);
+    const api = await startBillingTestApi({
+      orm: db.orm,
+      env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl },
+    });
+    const em = db.orm.em.fork();
+    return { db, api, em, book: bookWriter(em) };
+  }
+
+  it('computes MRR, ARR, churn, ARPU and 30-day revenue as worked out by hand', () =>
+    withBook(async ({ api, em, book }) => {
+      const ago = (days: number) => new Date(Date.now() - days * DAY);
+      const inDays = (days: number) => new Date(Date.now() + days * DAY);
+      const sub = (row: Parameters<typeof book.subscription>[1]) => {
+        const c = book.customer({ createdAt: row.createdAt });
+        return { c, s: book.subscription(c, row) };
+      };
+      // Paying now (annualised cents in brackets):
+      const a = sub({ tier: 'professional', amountCents: 4900, status: 'active', createdAt: ago(100) }); // 58800
+      sub({ tier: 'starter', amountCents: 19000, interval: 'year', status: 'active', createdAt: ago(200) }); // 19000
+      sub({
+        tier: 'professional',
+        amountCents: 4900,
+        status: 'active',
+        createdAt: ago(60),
+        cancelAtPeriodEnd: true,
+      }); // 58800, until it ends
+      const e = sub({ tier: 'enterprise', amountCents: 9900, status: 'active', createdAt: ago(90) }); // upgraded from starter: 118800
+      const f = sub({ tier: 'professional', amountCents: 4900, status: 'past_due', createdAt: ago(45) }); // 58800
+      const h = sub({
+        tier: 'starter',
+        amountCents: 1900,
+        status: 'active',
+        createdAt: ago(40),
+        trialEnd: ago(33),
+      }); // 22800
+      // Not paying now:
+      sub({ tier: 'starter', amountCents: 1900, status: 'trialing', createdAt: ago(3), trialEnd: inDays(4) });
+      sub({
+        amountCents: 4900,
+        status: 'canceled',
+        createdAt: ago(120),
+        canceledAt: ago(10),
+        endedAt: ago(10),
+      }); // churned
+      sub({
+        tier: 'starter',
+        amountCents: 1900,
+        status: 'canceled',
+        createdAt: ago(20),
+        trialEnd: ago(13),
+        endedAt: ago(13),
+      }); // trial never converted: not churn
+      sub({ amountCents: 4900, status: 'incomplete', createdAt: ago(2) });
+      const k = sub({ amountCents: 4900, status: 'paused', createdAt: ago(80), pausedAt: ago(5) }); // stopped paying: churned
+      sub({
+        tier: 'enterprise',
+        amountCents: 99000,
+        interval: 'year',
+        status: 'canceled',
+        createdAt: ago(400),
+        endedAt: ago(50),
+      });
+      sub({ amountCents: 5000, status: 'active', createdAt: ago(30), currency: 'eur' }); // another currency
+      book.invoice(a.c, { amountCents: 4900, createdAt: ago(10) });
+      book.invoice(e.c, { amountCents: 9900, createdAt: ago(20) });
+      book.invoice(h.c, { amountCents: 1900, createdAt: ago(3) });
+      book.invoice(f.c, { amountCents: 4900, createdAt: ago(5), status: 'open' });
+      book.invoice(a.c, { amountCents: 4900, createdAt: ago(40) });
+      await book.flush();
+      await setUpdatedAt(em, k.s.id, ago(5));
+
+      const res = await api.request('GET', '/api/v1/admin/revenue', { token: editor });
+      expect(res.status).toBe(200);
+      // ARR = 58800 + 19000 + 58800 + 118800 + 58800 + 22800 = 337000; MRR = 337000 / 12 = 28083.33.
+      // ARPU over 6 paying customers = 4680.56. Active 30 days ago: 8 (6 above but h? yes, plus the
+      // canceled and the paused one); 2 of them stopped paying since: churn 2 / 8.
+      expect(res.body).toMatchObject({
+        mrr: 280.83,
+        mrr_cents: 28083,
+        arr: 3370,
+        arr_cents: 337000,
+        active_subscriptions: 6,
+        paying_customers: 6,
+        arpu: 46.81,
+        arpu_cents: 4681,
+        churn_rate: 0.25,
+        churn_percentage: 25,
+        active_subscriptions_30d_ago: 8,
+        churned_subscriptions_30d: 2,
+        recent_revenue_30d: 167,
+        recent_revenue_30d_cents: 16700,
+        currency: 'usd',
+      });
+
+      const stats = await api.request('GET', '/api/v1/admin/billing/stats', { token: editor });
+      expect(stats.body).toMatchObject({
+        total_customers: 13,
+        active_subscriptions: 6,
+        trial_subscriptions: 1,
+        monthly_revenue: 280.83,
+        tier_breakdown: {
+          professional: { count: 3, revenue: 147, paying: 3, trialing: 0 },
+          starter: { count: 3, revenue_cents: 3483, paying: 2, trialing: 1 },
+          enterprise: { count: 1, revenue: 99 },
+        },
+      });
+
+      const tiers = await api.request('GET', '/api/v1/admin/subscriptions/analytics/revenue-by-tier', {
+        token: editor,
+      });
+      expect(tiers.body.total_mrr_cents).toBe(28083);
+      expect(tiers.body.tiers.map((t: { tier: string; arr_cents: number }) => [t.tier, t.arr_cents])).toEqual(
+        [
+          ['enterprise', 118800],
+          ['professional', 176400],
+          ['starter', 41800],
+        ],
+      );
+
+      const overview = await api.request('GET', '/api/v1/admin/subscriptions/analytics/overview', {
+        token: editor,
+      });
+      expect(overview.body).toMatchObject({
+        total_subscriptions: 13,
+        active_subscriptions: 6,
+        trial_subscriptions: 1,
+        past_due_subscriptions: 1,
+        canceled_subscriptions: 3,
+        pending_cancellations: 1,
+        mrr_cents: 28083,
+      });
+
+      const euro = await api.request('GET', '/api/v1/admin/revenue?currency=eur', { token: editor });
+      expect(euro.body).toMatchObject({ mrr_cents: 5000, active_subscriptions: 1 });
+    }));
+
+  it("splits a month's MRR change into new, expansion, contraction, churned and reactivated", () =>
+    withBook(async ({ api, book }) => {
+      const now = new Date();
+      const m0 = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      const month = m0.toISOString().slice(0, 7);
+      const at = (days: number) => new Date(m0.getTime() + days * DAY);
+      const monthly = (amountCents: number, createdAt: Date, more: { endedAt?: Date } = {}) => ({
+        amountCents,
+        createdAt,
+        status: more.endedAt ? ('canceled' as const) : ('active' as const),
+        endedAt: more.endedAt ?? null,
+      });
+      // Steady: 4900 all along.
+      book.subscription(book.customer(), monthly(4900, at(-40)));
+      // New: 1900 monthly, and a yearly 49000 (4083.33 a month).
+      book.subscription(book.customer(), monthly(1900, at(5)));
+      book.subscription(book.customer(), { ...monthly(49000, at(8)), interval: 'year' });
+      // Churned: 9900 gone on day 10.
+      book.subscription(book.customer(), monthly(9900, at(-60), { endedAt: at(10) }));
+      // Reactivated: left before the month, back on day 12.
+      const back = book.customer();
+      book.subscription(back, monthly(4900, at(-100), { endedAt: at(-20) }));
+      book.subscription(back, monthly(4900, at(12)));
+      // Expansion: 1900 → 1900 + 4900 on day 3.
+      const grows = book.customer();
+      book.subscription(grows, monthly(1900, at(-50)));
+      book.subscription(grows, monthly(4900, at(3)));
+      // Contraction: 4900 + 1900 → 4900 on day 7.
+      const shrinks = book.customer();
+      book.subscription(shrinks, monthly(4900, at(-50)));
+      book.subscription(shrinks, monthly(1900, at(-50), { endedAt: at(7) }));
+      // A trial started in the month adds nothing.
+      book.subscription(book.customer(), { ...monthly(1900, at(9)), status: 'trialing', trialEnd: at(40) });
+      await book.flush();
+
+      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: editor });
+      expect(res.status).toBe(200);
+      // Start: (4900 + 9900 + 1900 + 6800) = 23500. End: (4900 + 1900 + 4900 + 6800 + 4900) + 49000 / 12.
+      expect(res.body.movements).toMatchObject({
+        month,
+        starting_mrr_cents: 23500,
+        ending_mrr_cents: 27483,
+        new: { mrr_cents: 5983, customers: 2 },
+        expansion: { mrr_cents: 4900, customers: 1 },
+        contraction: { mrr_cents: 1900, customers: 1 },
+        churned: { mrr_cents: 9900, customers: 1 },
+        reactivated: { mrr_cents: 4900, customers: 1 },
+        net_new_mrr_cents: 3983,
+        // (282000 + 58800 - 22800 - 118800) / 282000, in annualised cents.
+        net_revenue_retention: 0.7064,
+      });
+      expect(res.body.net_revenue_retention).toBe(0.7064);
+
+      const monthlySeries = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/timeseries?interval=month&from=${at(-1).toISOString().slice(0, 10)}&to=${month}-01`,
+        { token: editor },
+      );
+      expect(monthlySeries.status).toBe(200);
+      const [before, during] = monthlySeries.body.points;
+      expect(before).toMatchObject({ mrr_cents: 23500, churned_subscriptions: 1 });
+      expect(during).toMatchObject({
+        period: month,
+        mrr_cents: 27483,
+        new_subscriptions: 4,
+        churned_subscriptions: 2,
+        churned_mrr_cents: 11800,
+      });
+
+      const daily = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/timeseries?interval=day&from=${month}-01&to=${at(9).toISOString().slice(0, 10)}`,
+        { token: editor },
+      );
+      const byDay = daily.body.points.map((p: { mrr_cents: number }) => p.mrr_cents);
+      expect(byDay).toEqual([23500, 23500, 23500, 28400, 28400, 30300, 30300, 28400, 32483, 32483]);
+    }));
+});

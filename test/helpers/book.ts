@@ -1,0 +1,207 @@
+import Router from '@koa/router';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { API_PREFIX, createApp } from '../../api/app';
+import { createVerifier } from '../../api/auth/verifier';
+import { buildOpenApi } from '../../api/openapi';
+import { mount } from '../../api/route';
+import { adminBillingRoutes } from '../../api/routes/admin-billing/router';
+import { invoiceRoutes } from '../../api/routes/invoices/router';
+import { loadConfig } from '../../config/env';
+import { Charge, Customer, Invoice, Plan, Subscription, type SubscriptionStatus } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { TestApi } from './api';
+import { testByokRuntime } from './byok-app';
+
+export const DAY = 86_400_000;
+
+/**
+ * The real app (createApp) with the invoice and admin-billing routes mounted behind the same middleware,
+ * for as long as api/app.ts does not list them itself; once it does, nothing is added twice. The OpenAPI
+ * document is rebuilt in place so the RBAC walk sees every route.
+ */
+export async function startBillingTestApi(opts: {
+  orm: MikroORM;
+  env?: Record<string, string>;
+  temporal?: Client;
+}): Promise<TestApi & { raw(path: string, token?: string): Promise<Response> }> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: 'sqlite::memory:',
+    ...opts.env,
+  });
+  const ownClient = !opts.temporal;
+  const temporal =
+    opts.temporal ??
+    new Client({
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+      namespace: 'none',
+    });
+  const deps = {
+    config,
+    orm: opts.orm,
+    temporal,
+    logger: pino({ level: 'silent' }),
+    verifier: await createVerifier(config),
+    byok: testByokRuntime(opts.env),
+  };
+  const { app, routes, openapi } = createApp(deps);
+  const known = new Set(routes.map((r) => `${r.method} ${r.fullPath}`));
+  const missing = [...invoiceRoutes, ...adminBillingRoutes].filter(
+    (r) => !known.has(`${r.method} ${API_PREFIX}${r.path}`),
+  );
+  if (missing.length) {
+    const router = new Router();
+    mount(router, API_PREFIX, missing, deps, routes);
+    app.use(router.routes());
+    Object.assign(openapi, buildOpenApi(routes, String((openapi.info as { version: string }).version)));
+  }
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const raw = (path: string, token?: string) =>
+    fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return {
+    url,
+    config,
+    routes,
+    raw,
+    async request(method, path, { token, body } = {}) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return {
+        status: res.status,
+        body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+      };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (ownClient) await temporal.connection.close();
+    },
+  };
+}
+
+export interface SubscriptionRow {
+  tier?: string;
+  amountCents: number;
+  interval?: 'month' | 'year';
+  status: SubscriptionStatus;
+  createdAt: Date;
+  trialEnd?: Date | null;
+  cancelAtPeriodEnd?: boolean;
+  canceledAt?: Date | null;
+  endedAt?: Date | null;
+  pausedAt?: Date | null;
+  updatedAt?: Date;
+  currency?: string;
+}
+
+/** Writes a book of customers, subscriptions, invoices and charges straight into the mirror. */
+export function bookWriter(em: EntityManager) {
+  let seq = 0;
+  const unique = () =>
+    `${Date.now().toString(36)}${(++seq).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    customer(opts: { email?: string; userId?: string; createdAt?: Date; name?: string } = {}): Customer {
+      const tag = unique();
+      return em.create(Customer, {
+        id: newId('cust', opts.createdAt?.getTime()),
+        userId: opts.userId ?? `user-${tag}`,
+        email: opts.email ?? `c-${tag}@example.com`,
+        name: opts.name ?? null,
+        stripeCustomerId: `cus_${tag}`,
+        createdAt: opts.createdAt ?? new Date(),
+      });
+    },
+    subscription(customer: Customer, row: SubscriptionRow): Subscription {
+      const tier = row.tier ?? 'professional';
+      const sub = em.create(Subscription, {
+        id: newId('subs', row.createdAt.getTime()),
+        customer,
+        plan: em.getReference(Plan, `plan_${tier}_v1`),
+        tier,
+        status: row.status,
+        interval: row.interval ?? 'month',
+        amountCents: row.amountCents,
+        currency: row.currency ?? 'usd',
+        stripeSubscriptionId: `sub_${unique()}`,
+        trialEnd: row.trialEnd ?? null,
+        cancelAtPeriodEnd: row.cancelAtPeriodEnd ?? false,
+        canceledAt: row.canceledAt ?? null,
+        endedAt: row.endedAt ?? null,
+        pausedAt: row.pausedAt ?? null,
+        createdAt: row.createdAt,
+        currentPeriodStart: row.createdAt,
+        currentPeriodEnd: new Date(row.createdAt.getTime() + (row.interval === 'year' ? 365 : 30) * DAY),
+      });
+      // onUpdate stamps updatedAt on flush; a book that needs a past one sets it after (see setUpdatedAt).
+      if (row.updatedAt) sub.updatedAt = row.updatedAt;
+      return sub;
+    },
+    invoice(
+      customer: Customer,
+      opts: {
+        amountCents: number;
+        createdAt: Date;
+        status?: string;
+        paidAt?: Date | null;
+        invoicePdf?: string | null;
+        number?: string;
+        subscription?: Subscription;
+      },
+    ): Invoice {
+      const status = opts.status ?? 'paid';
+      return em.create(Invoice, {
+        id: newId('inv', opts.createdAt.getTime()),
+        stripeInvoiceId: `in_${unique()}`,
+        customer,
+        subscription: opts.subscription ?? null,
+        number: opts.number ?? `INV-${unique().toUpperCase()}`,
+        status,
+        currency: 'usd',
+        subtotalCents: opts.amountCents,
+        totalCents: opts.amountCents,
+        amountDueCents: opts.amountCents,
+        amountPaidCents: status === 'paid' ? opts.amountCents : 0,
+        paidAt: status === 'paid' ? (opts.paidAt ?? opts.createdAt) : null,
+        dueDate: new Date(opts.createdAt.getTime() + 7 * DAY),
+        invoicePdf: opts.invoicePdf ?? null,
+        hostedInvoiceUrl: null,
+        createdAt: opts.createdAt,
+      });
+    },
+    charge(customer: Customer, opts: { amountCents: number; createdAt: Date; status?: string }): Charge {
+      const status = opts.status ?? 'succeeded';
+      return em.create(Charge, {
+        id: newId('chg', opts.createdAt.getTime()),
+        stripeChargeId: `ch_${unique()}`,
+        customer,
+        amountCents: opts.amountCents,
+        status,
+        paid: status === 'succeeded',
+        createdAt: opts.createdAt,
+      });
+    },
+    flush: () => em.flush(),
+  };
+}
+
+/** Sets `updated_at` by SQL: the entity's onUpdate hook would overwrite it on flush. */
+export async function setUpdatedAt(em: EntityManager, subscriptionId: string, at: Date): Promise<void> {
+  await em.nativeUpdate(Subscription, { id: subscriptionId }, { updatedAt: at });
+}
