@@ -43,3 +43,8 @@ export function fromStripeStatus(
       return 'incomplete';
   }
 }
+
+/** Paying states: what MRR counts (trials, pauses and suspensions do not pay). */
+export function countsTowardMrr(status: SubscriptionStatus): boolean {
+  return status === 'active' || status === 'past_due';
+}

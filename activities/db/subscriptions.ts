@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Customer, PaymentMethod, Plan, Subscription } from '../../db/entities';
-import type { SubscriptionStatus } from '../../domain/subscription-status';
+import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { countsTowardMrr, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
@@ -41,8 +42,10 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
   }): Promise<void> {
     const em = orm.em.fork();
     const row = await em.findOne(Subscription, req.subscriptionId);
-    if (!row)
+    if (!row) {
       throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, 'NotFound');
+    }
+    const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
     if (req.snapshot) {
       applySubscriptionSnapshot(row, req.snapshot, req.status);
       const priceId = req.snapshot.priceId;
@@ -59,6 +62,33 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
       row.status = req.status;
     }
     if ((req.status === 'canceled' || req.status === 'expired') && !row.endedAt) row.endedAt = new Date();
+    row.arrCents = countsTowardMrr(row.status)
+      ? row.interval === 'year'
+        ? row.amountCents
+        : row.amountCents * 12
+      : 0;
+    const changed =
+      before.amount !== row.amountCents ||
+      before.interval !== row.interval ||
+      before.status !== row.status ||
+      before.tier !== row.tier;
+    if (changed) {
+      // The history revenue's MRR movements are computed from; a retried activity finds nothing changed.
+      em.create(SubscriptionChange, {
+        id: newId('sch'),
+        subscription: row,
+        customerId: row.customer.id,
+        at: new Date(),
+        oldAmountCents: before.amount,
+        newAmountCents: row.amountCents,
+        oldInterval: before.interval,
+        newInterval: row.interval,
+        oldStatus: before.status,
+        newStatus: row.status,
+        oldTier: before.tier,
+        newTier: row.tier,
+      });
+    }
     await em.flush();
   }
 

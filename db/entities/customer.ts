@@ -17,6 +17,7 @@ export class Customer {
 export const CustomerSchema = new EntitySchema<Customer>({
   class: Customer,
   tableName: 'customers',
+  indexes: [{ properties: ['createdAt'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     userId: { type: 'string', unique: true },

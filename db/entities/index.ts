@@ -8,6 +8,7 @@ import { PaymentMethodSchema } from './payment-method';
 import { PlanSchema } from './plan';
 import { ProviderKeySchema } from './provider-key';
 import { SubscriptionSchema } from './subscription';
+import { SubscriptionChangeSchema } from './subscription-change';
 import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { WebhookEventSchema } from './webhook-event';
@@ -22,6 +23,7 @@ export * from './payment-method';
 export * from './plan';
 export * from './provider-key';
 export * from './subscription';
+export * from './subscription-change';
 export * from './usage-event';
 export * from './usage-rollup';
 export * from './webhook-event';
@@ -30,6 +32,7 @@ export const entities = [
   CustomerSchema,
   PlanSchema,
   SubscriptionSchema,
+  SubscriptionChangeSchema,
   InvoiceSchema,
   ChargeSchema,
   PaymentMethodSchema,

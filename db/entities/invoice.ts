@@ -30,7 +30,11 @@ export class Invoice {
 export const InvoiceSchema = new EntitySchema<Invoice>({
   class: Invoice,
   tableName: 'invoices',
-  indexes: [{ properties: ['customer', 'createdAt'] }, { properties: ['status'] }],
+  indexes: [
+    { properties: ['customer', 'createdAt'] },
+    { properties: ['status'] },
+    { properties: ['paidAt'] },
+  ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     stripeInvoiceId: { type: 'string', unique: true },

@@ -9,6 +9,7 @@ export class ProviderKey {
   ciphertext!: string;
   nonce!: string;
   keyHint!: string;
+  label?: string | null;
   keyVersion: Opt<number> = 1;
   lastTestedAt?: Date | null;
   lastTestResult?: string | null;
@@ -27,6 +28,7 @@ export const ProviderKeySchema = new EntitySchema<ProviderKey>({
     ciphertext: { type: 'text' },
     nonce: { type: 'string', length: 32 },
     keyHint: { type: 'string', length: 8 },
+    label: { type: 'string', length: 100, nullable: true },
     keyVersion: { type: 'integer' },
     lastTestedAt: { type: 'datetime', nullable: true },
     lastTestResult: { type: 'string', nullable: true },

@@ -29,6 +29,8 @@ export class Subscription {
   pausedAt?: Date | null;
   /** The newest Stripe object timestamp applied, so a late webhook never moves state backwards. */
   stripeUpdatedAt?: Date | null;
+  /** Recurring amount per year while it counts toward MRR (paying states), else 0: revenue sums this. */
+  arrCents: Opt<number> = 0;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
 }
@@ -36,7 +38,7 @@ export class Subscription {
 export const SubscriptionSchema = new EntitySchema<Subscription>({
   class: Subscription,
   tableName: 'subscriptions',
-  indexes: [{ properties: ['status'] }, { properties: ['tier'] }],
+  indexes: [{ properties: ['status'] }, { properties: ['tier'] }, { properties: ['createdAt'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     customer: { kind: 'm:1', entity: () => Customer, index: true },
@@ -58,6 +60,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     endedAt: { type: 'datetime', nullable: true },
     pausedAt: { type: 'datetime', nullable: true },
     stripeUpdatedAt: { type: 'datetime', nullable: true },
+    arrCents: { type: 'integer' },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

@@ -1,0 +1,36 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261122000003_HistoryAndIndexes extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table "subscription_changes" ("id" varchar(40) not null, "subscription_id" varchar(40) not null, "customer_id" varchar(40) not null, "at" timestamptz not null, "old_amount_cents" int null, "new_amount_cents" int not null, "old_interval" varchar(8) null, "new_interval" varchar(8) not null, "old_status" varchar(16) null, "new_status" varchar(16) not null, "old_tier" varchar(255) null, "new_tier" varchar(255) not null, constraint "subscription_changes_pkey" primary key ("id"));`);
+    this.addSql(`create index "subscription_changes_subscription_id_index" on "subscription_changes" ("subscription_id");`);
+    this.addSql(`create index "subscription_changes_at_index" on "subscription_changes" ("at");`);
+    this.addSql(`create index "subscription_changes_customer_id_at_index" on "subscription_changes" ("customer_id", "at");`);
+
+    this.addSql(`alter table "subscription_changes" add constraint "subscription_changes_subscription_id_foreign" foreign key ("subscription_id") references "subscriptions" ("id") on update cascade;`);
+
+    this.addSql(`create index "customers_created_at_index" on "customers" ("created_at");`);
+
+    this.addSql(`alter table "provider_keys" add column "label" varchar(100) null;`);
+
+    this.addSql(`alter table "subscriptions" add column "arr_cents" int not null default 0;`);
+    this.addSql(`create index "subscriptions_created_at_index" on "subscriptions" ("created_at");`);
+
+    this.addSql(`create index "invoices_paid_at_index" on "invoices" ("paid_at");`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "subscription_changes" cascade;`);
+
+    this.addSql(`drop index "customers_created_at_index";`);
+
+    this.addSql(`drop index "invoices_paid_at_index";`);
+
+    this.addSql(`alter table "provider_keys" drop column "label";`);
+
+    this.addSql(`drop index "subscriptions_created_at_index";`);
+    this.addSql(`alter table "subscriptions" drop column "arr_cents";`);
+  }
+
+}
