@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  isCancellation,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SubscriptionSnapshot } from '../activities/stripe/snapshots';
@@ -47,6 +48,7 @@ const stripe = proxyActivities<Activities>(externalActivityOptions);
 const db = proxyActivities<Activities>(dbActivityOptions);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 const REMEMBERED_EVENT_IDS = 500;
@@ -95,6 +97,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   const applied = new Set(input.carried?.appliedEventIds ?? []);
   const inbox: StripeEventSignal[] = [];
   const reports: DunningReport[] = [];
+  /** When Stripe still shows a carded trial past its end, look again then (not in a 1 ms loop). */
+  let trialRecheckAt = 0;
 
   setHandler(subscriptionState, () => state);
   setHandler(stripeEvent, (e) => {
@@ -311,7 +315,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       case 'invoice.paid': {
         await stripe.fetchInvoice(e.objectId);
         if (state.dunningInvoices.includes(e.objectId)) {
-          await getExternalWorkflowHandle(workflowIds.dunning(e.objectId)).signal(invoicePaid);
+          await signalDunning(e.objectId, invoicePaid);
           state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
           if (state.status === 'suspended') state.status = 'past_due';
         }
@@ -328,9 +332,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         });
         return;
       case 'payment_method.attached':
-        for (const invoiceId of state.dunningInvoices) {
-          await getExternalWorkflowHandle(workflowIds.dunning(invoiceId)).signal(paymentMethodAttached);
-        }
+        for (const invoiceId of state.dunningInvoices) await signalDunning(invoiceId, paymentMethodAttached);
         return;
       case 'invoice.upcoming':
         // A preview of the next invoice: it has no id yet and nothing to mirror.
@@ -342,6 +344,19 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       default:
         // checkout.session.completed and customer.subscription.*: Stripe's current object is the truth.
         await refresh();
+    }
+  }
+
+  /** A dunning run that already ended (its report still on the way, or terminated) is not an error here. */
+  async function signalDunning(
+    invoiceId: string,
+    signal: typeof invoicePaid | typeof paymentMethodAttached,
+  ): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(workflowIds.dunning(invoiceId)).signal(signal);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('dunning run could not be signalled', { invoiceId, error: String(err) });
     }
   }
 
@@ -371,8 +386,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (state.stripeSubscriptionId) {
       const snap = await stripe.fetchSubscription(state.stripeSubscriptionId);
       if (snap.status !== 'trialing' && snap.status !== 'canceled') return applySnapshot(snap);
-      if (snap.hasPaymentMethod || (await db.customerHasPaymentMethod(state.customerId)))
+      if (snap.hasPaymentMethod || (await db.customerHasPaymentMethod(state.customerId))) {
+        // Stripe converts (or fails the first charge) on its own; its webhook wakes us, else check back.
+        trialRecheckAt = Date.now() + HOUR_MS;
         return applySnapshot(snap);
+      }
       if (snap.status !== 'canceled') {
         await stripe.cancelSubscriptionNow({
           stripeSubscriptionId: state.stripeSubscriptionId,
@@ -403,13 +421,15 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         });
       }
       // A grace hour lets Stripe's own conversion (and its webhook) land first.
-      timers.push({ at: end + 60 * 60 * 1000, run: endTrialWithoutCard });
+      timers.push({ at: Math.max(end + HOUR_MS, trialRecheckAt), run: endTrialWithoutCard });
     }
     const pending = state.pendingChange;
     if (pending && !isFinal(state.status)) {
       timers.push({
         at: Date.parse(pending.effectiveAt),
         run: async () => {
+          // Canceled or replaced meanwhile (an upgrade, a cancellation): nothing to switch.
+          if (state.pendingChange !== pending) return;
           state.pendingChange = null;
           const snap = await stripe.changeSubscriptionPrice({
             stripeSubscriptionId: state.stripeSubscriptionId as string,
@@ -439,9 +459,14 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     else await publish();
   }
 
+  // What the timers depend on: an update that changes it (a scheduled downgrade, a cancellation) re-arms them.
+  const timerKey = () =>
+    [state.status, state.trialEnd, state.trialReminderSent, state.pendingChange?.requestId].join('|');
+
   while (!isFinal(state.status)) {
     const timer = nextTimer();
-    const ready = () => inbox.length > 0 || reports.length > 0;
+    const key = timerKey();
+    const ready = () => inbox.length > 0 || reports.length > 0 || timerKey() !== key;
     if (timer) {
       const woke = await condition(ready, Math.max(1, timer.at - Date.now()));
       if (!woke) {
@@ -458,7 +483,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       } catch (err) {
         // One event Stripe will not explain (a deleted invoice, say) must not end the subscription's run.
         if (!(err instanceof ActivityFailure)) throw err;
-        log.warn('stripe event could not be applied', { eventId: e.id, type: e.type, error: String(err.cause) });
+        log.warn('stripe event could not be applied', {
+          eventId: e.id,
+          type: e.type,
+          error: String(err.cause),
+        });
       }
       applied.add(e.id);
     }

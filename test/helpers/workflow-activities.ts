@@ -1,0 +1,271 @@
+import { ApplicationFailure, SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Activities, NotificationInput } from '../../activities';
+import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../activities/stripe/snapshots';
+import type { SubscriptionInput } from '../../workflows/subscription';
+import type { StripeEventSignal } from '../../workflows/messages';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+export const DAY = 24 * 60 * 60 * 1000;
+export const HOUR = 60 * 60 * 1000;
+
+/** The plan catalog the fakes know: price id → amount and interval. */
+export const PRICES: Record<string, { planCode: string; amountCents: number; interval: 'month' | 'year' }> = {
+  price_starter_m: { planCode: 'starter', amountCents: 1900, interval: 'month' },
+  price_pro_m: { planCode: 'pro', amountCents: 4900, interval: 'month' },
+};
+
+export const STARTER: SubscriptionInput['plan'] = {
+  planId: 'plan_starter',
+  planCode: 'starter',
+  priceId: 'price_starter_m',
+  amountCents: 1900,
+  interval: 'month',
+  trialDays: 7,
+};
+
+export const PRO_CHANGE = {
+  planCode: 'pro',
+  planId: 'plan_pro',
+  priceId: 'price_pro_m',
+  amountCents: 4900,
+  interval: 'month' as const,
+};
+
+export function subscriptionSnapshot(
+  id: string,
+  overrides: Partial<SubscriptionSnapshot> = {},
+): SubscriptionSnapshot {
+  return {
+    stripeSubscriptionId: id,
+    stripeCustomerId: `cus_${id}`,
+    status: 'active',
+    pausedCollection: false,
+    priceId: 'price_starter_m',
+    itemId: `si_${id}`,
+    amountCents: 1900,
+    interval: 'month',
+    currentPeriodStart: null,
+    currentPeriodEnd: null,
+    trialEnd: null,
+    cancelAtPeriodEnd: false,
+    canceledAt: null,
+    hasPaymentMethod: true,
+    ...overrides,
+  };
+}
+
+export function openInvoice(id: string, stripeSubscriptionId: string): InvoiceSnapshot {
+  return {
+    stripeInvoiceId: id,
+    stripeSubscriptionId,
+    status: 'open',
+    amountDueCents: 1900,
+    amountPaidCents: 0,
+    hostedInvoiceUrl: `https://invoice.test/${id}`,
+    attemptCount: 1,
+  };
+}
+
+let eventSeq = 0;
+/** A Stripe event as the webhook route forwards it to the workflow. */
+export function stripeEventOf(
+  type: string,
+  objectId: string,
+  stripeSubscriptionId: string | null,
+  id = `evt_${++eventSeq}_${Date.now()}`,
+): StripeEventSignal {
+  return { id, type, created: Math.floor(Date.now() / 1000), objectId, stripeSubscriptionId };
+}
+
+export interface FakeStripeOptions {
+  subscription: SubscriptionSnapshot;
+  invoices?: InvoiceSnapshot[];
+  /** What the customer table says (the trial-end check asks it when Stripe shows no card). */
+  customerHasPaymentMethod?: boolean;
+  /** Whether the n-th payment attempt (1-based) of an invoice succeeds; declines by default. */
+  paymentSucceeds?: (attempt: number, invoiceId: string) => boolean;
+  /**
+   * Stripe converts a trial with a card on file once this long after its end has passed (as a real Stripe
+   * does a little after `trial_end`); undefined: never on its own.
+   */
+  trialConversionLagMs?: number;
+}
+
+type Fakes = Pick<
+  Activities,
+  | 'ensureStripeCustomer'
+  | 'createCheckoutSession'
+  | 'fetchSubscription'
+  | 'changeSubscriptionPrice'
+  | 'setCancelAtPeriodEnd'
+  | 'cancelSubscriptionNow'
+  | 'setPaused'
+  | 'fetchInvoice'
+  | 'payInvoice'
+  | 'createSubscriptionRecord'
+  | 'recordSubscriptionState'
+  | 'customerHasPaymentMethod'
+  | 'queueNotification'
+>;
+type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
+/** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
+const fake = <K extends keyof Fakes>(impl: (...args: Parameters<Fakes[K]>) => ReturnType<Fakes[K]>) =>
+  jest.fn(impl);
+
+/**
+ * A tiny in-memory Stripe and database behind the subscription and dunning workflows' activities:
+ * the fakes mutate one subscription snapshot and a few invoices, and note when (in the test server's
+ * skipped time) notifications and payment attempts happened.
+ */
+export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOptions) {
+  const sub: SubscriptionSnapshot = { ...opts.subscription };
+  const invoices = new Map((opts.invoices ?? []).map((i) => [i.stripeInvoiceId, { ...i }]));
+  const notifications: { input: NotificationInput; at: number }[] = [];
+  const payments: { invoiceId: string; attempt: number; at: number; outcome: 'paid' | 'declined' }[] = [];
+  const now = () => env.currentTimeMs();
+  const snap = (): SubscriptionSnapshot => ({ ...sub });
+
+  const activities: Mocked<Fakes> = {
+    ensureStripeCustomer: fake<'ensureStripeCustomer'>(async () => sub.stripeCustomerId),
+    createCheckoutSession: fake<'createCheckoutSession'>(async () => ({
+      sessionId: 'cs_test',
+      url: 'https://checkout.test/cs_test',
+    })),
+    fetchSubscription: fake<'fetchSubscription'>(async (id) => {
+      expect(id).toBe(sub.stripeSubscriptionId);
+      const t = await now();
+      if (
+        sub.status === 'trialing' &&
+        sub.trialEnd &&
+        sub.hasPaymentMethod &&
+        opts.trialConversionLagMs !== undefined &&
+        t >= Date.parse(sub.trialEnd) + opts.trialConversionLagMs
+      ) {
+        const start = Date.parse(sub.trialEnd);
+        Object.assign(sub, {
+          status: 'active',
+          currentPeriodStart: new Date(start).toISOString(),
+          currentPeriodEnd: new Date(start + 30 * DAY).toISOString(),
+        });
+      }
+      return snap();
+    }),
+    changeSubscriptionPrice: fake<'changeSubscriptionPrice'>(async (c) => {
+      const price = PRICES[c.priceId];
+      if (!price) throw ApplicationFailure.nonRetryable(`no price ${c.priceId}`, 'InvalidRequest');
+      Object.assign(sub, { priceId: c.priceId, amountCents: price.amountCents, interval: price.interval });
+      return snap();
+    }),
+    setCancelAtPeriodEnd: fake<'setCancelAtPeriodEnd'>(async (req) => {
+      sub.cancelAtPeriodEnd = req.cancel;
+      return snap();
+    }),
+    cancelSubscriptionNow: fake<'cancelSubscriptionNow'>(async () => {
+      if (sub.status !== 'canceled') {
+        sub.status = 'canceled';
+        sub.canceledAt = new Date(await now()).toISOString();
+      }
+      return snap();
+    }),
+    setPaused: fake<'setPaused'>(async (req) => {
+      sub.pausedCollection = req.paused;
+      return snap();
+    }),
+    fetchInvoice: fake<'fetchInvoice'>(async (id) => {
+      const inv = invoices.get(id);
+      if (!inv) throw ApplicationFailure.nonRetryable(`no invoice ${id}`, 'NotFound');
+      return { ...inv };
+    }),
+    payInvoice: fake<'payInvoice'>(async (req: { stripeInvoiceId: string; attempt: number }) => {
+      const inv = invoices.get(req.stripeInvoiceId);
+      if (!inv) throw ApplicationFailure.nonRetryable(`no invoice ${req.stripeInvoiceId}`, 'NotFound');
+      if (inv.status !== 'open') return { ...inv };
+      const ok = opts.paymentSucceeds?.(req.attempt, req.stripeInvoiceId) ?? false;
+      payments.push({
+        invoiceId: req.stripeInvoiceId,
+        attempt: req.attempt,
+        at: await now(),
+        outcome: ok ? 'paid' : 'declined',
+      });
+      inv.attemptCount += 1;
+      if (!ok) {
+        throw ApplicationFailure.create({
+          message: 'Your card was declined.',
+          type: 'CardDeclined',
+          nonRetryable: true,
+        });
+      }
+      markPaid(req.stripeInvoiceId);
+      return { ...inv };
+    }),
+    createSubscriptionRecord: fake<'createSubscriptionRecord'>(async () => {}),
+    recordSubscriptionState: fake<'recordSubscriptionState'>(async () => {}),
+    customerHasPaymentMethod: fake<'customerHasPaymentMethod'>(
+      async () => opts.customerHasPaymentMethod ?? false,
+    ),
+    queueNotification: fake<'queueNotification'>(async (input) => {
+      notifications.push({ input, at: await now() });
+      return { queued: true };
+    }),
+  };
+
+  /** Stripe's side of a paid invoice: the invoice is paid and a past-due subscription is active again. */
+  function markPaid(invoiceId: string): void {
+    const inv = invoices.get(invoiceId);
+    if (!inv) throw new Error(`no invoice ${invoiceId}`);
+    Object.assign(inv, { status: 'paid', amountPaidCents: inv.amountDueCents });
+    if (sub.status === 'past_due' || sub.status === 'unpaid') sub.status = 'active';
+  }
+
+  return {
+    activities,
+    /** Stripe's current subscription: tests change it as Stripe would. */
+    subscription: sub,
+    invoices,
+    notifications,
+    payments,
+    markPaid,
+    kinds: () => notifications.map((n) => n.input.kind),
+  };
+}
+
+/** Polls (in real time, without skipping any) until `check` holds; queries do not advance the clock. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await read();
+  }
+  return last;
+}
+
+/**
+ * The time-skipping server knows none of the engine's search attributes, and a workflow that upserts an
+ * unknown one fails its task ("BadSearchAttributes: search attribute PlanTier is not defined"); its
+ * operator service registers them, as the dev server's `--search-attribute` flag does.
+ */
+export async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  const { IndexedValueType } = temporal.api.enums.v1;
+  const types: Partial<Record<string, temporal.api.enums.v1.IndexedValueType>> = {
+    [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    [SearchAttributeType.DATETIME]: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  };
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      ALL_SEARCH_ATTRIBUTES.map((k) => {
+        const type = types[k.type];
+        if (type === undefined) throw new Error(`no indexed type for ${k.type}`);
+        return [k.name, type];
+      }),
+    ),
+  });
+}

@@ -1,0 +1,186 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { type dunningWorkflow, subscriptionWorkflow } from '../../workflows';
+import { stripeEvent, subscriptionState } from '../../workflows/messages';
+import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import {
+  DAY,
+  eventually,
+  fakeBilling,
+  HOUR,
+  openInvoice,
+  registerSearchAttributes,
+  STARTER,
+  stripeEventOf,
+  subscriptionSnapshot,
+  type FakeStripeOptions,
+} from '../helpers/workflow-activities';
+
+describe('dunning', () => {
+  let env: TestWorkflowEnvironment;
+  // A server per test: one run's leftovers can hold the shared clock that time skipping advances.
+  beforeEach(async () => {
+    env = await startTimeSkipping();
+    await registerSearchAttributes(env);
+  });
+  afterEach(() => env?.teardown());
+
+  /**
+   * An active monthly subscription whose invoice `invoiceId` has just failed: Stripe shows it past due and
+   * the webhook's `invoice.payment_failed` reaches the workflow, which starts `dunning-<invoiceId>`.
+   */
+  async function failedPayment(name: string, invoiceId: string, opts: Partial<FakeStripeOptions> = {}) {
+    const now = await env.currentTimeMs();
+    const stripeSubscriptionId = `sub_${name}`;
+    const fake = fakeBilling(env, {
+      subscription: subscriptionSnapshot(stripeSubscriptionId, {
+        currentPeriodStart: new Date(now).toISOString(),
+        currentPeriodEnd: new Date(now + 30 * DAY).toISOString(),
+      }),
+      invoices: [openInvoice(invoiceId, stripeSubscriptionId)],
+      ...opts,
+    });
+    const taskQueue = `dunning-${name}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const run = <T>(body: (h: WorkflowHandle<typeof subscriptionWorkflow>, failedAt: number) => Promise<T>) =>
+      worker.runUntil(async () => {
+        const handle = await env.client.workflow.start(subscriptionWorkflow, {
+          workflowId: `subscription-subs_${name}`,
+          taskQueue,
+          args: [
+            {
+              subscriptionId: `subs_${name}`,
+              customerId: `cust_${name}`,
+              email: `${name}@example.com`,
+              plan: STARTER,
+              stripeSubscriptionId,
+            },
+          ],
+        });
+        await eventually(
+          () => handle.query(subscriptionState),
+          (s) => s.status === 'active',
+        );
+        fake.subscription.status = 'past_due';
+        const failedAt = await env.currentTimeMs();
+        await handle.signal(
+          stripeEvent,
+          stripeEventOf('invoice.payment_failed', invoiceId, stripeSubscriptionId),
+        );
+        await eventually(
+          () => handle.query(subscriptionState),
+          (s) => s.dunningInvoices.includes(invoiceId) && s.status === 'past_due',
+        );
+        return body(handle, failedAt);
+      });
+    return {
+      fake,
+      run,
+      dunning: () => env.client.workflow.getHandle<typeof dunningWorkflow>(`dunning-${invoiceId}`),
+    };
+  }
+
+  const status = (handle: WorkflowHandle<typeof subscriptionWorkflow>, want: string) =>
+    eventually(
+      () => handle.query(subscriptionState),
+      (s) => s.status === want,
+    );
+
+  it('when a payment fails twice, access is suspended on day 3 and restored by the third retry', async () => {
+    const { fake, run, dunning } = await failedPayment('recovers', 'in_1', {
+      paymentSucceeds: (attempt) => attempt === 3,
+    });
+    await run(async (handle, failedAt) => {
+      expect((await dunning().describe()).status.name).toBe('RUNNING');
+
+      await env.sleep(2 * DAY);
+      await eventually(
+        async () => fake.payments.length,
+        (n) => n === 1,
+      );
+      expect((await handle.query(subscriptionState)).status).toBe('past_due');
+
+      await env.sleep(2 * DAY); // day 4: the day-3 retry failed and the grace period is over
+      await status(handle, 'suspended');
+      expect(fake.payments).toHaveLength(2);
+
+      await env.sleep(2 * DAY); // day 6: the day-5 retry pays
+      const state = await status(handle, 'active');
+      expect(state.dunningInvoices).toEqual([]);
+      expect(await dunning().result()).toBe('recovered');
+
+      const days = fake.payments.map((p) => (p.at - failedAt) / DAY);
+      expect(fake.payments.map((p) => p.attempt)).toEqual([1, 2, 3]);
+      expect(fake.payments.map((p) => p.outcome)).toEqual(['declined', 'declined', 'paid']);
+      [1, 3, 5].forEach((day, i) => {
+        expect(days[i]).toBeGreaterThanOrEqual(day);
+        expect(days[i]).toBeLessThan(day + HOUR / DAY);
+      });
+    });
+    expect(fake.activities.payInvoice.mock.calls.map(([req]) => req)).toEqual([
+      { stripeInvoiceId: 'in_1', attempt: 1 },
+      { stripeInvoiceId: 'in_1', attempt: 2 },
+      { stripeInvoiceId: 'in_1', attempt: 3 },
+    ]);
+    expect(fake.kinds()).toEqual(['payment_failed', 'payment_retry', 'payment_retry', 'payment_retry']);
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    expect(fake.activities.recordSubscriptionState).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 'suspended' }),
+    );
+  });
+
+  it('when no retry succeeds, access is suspended and the subscription is canceled after day 7', async () => {
+    const { fake, run, dunning } = await failedPayment('exhausted', 'in_2');
+    const result = await run(async (handle, failedAt) => {
+      const final = await handle.result();
+      expect(await dunning().result()).toBe('exhausted');
+      expect(fake.payments.map((p) => Math.floor((p.at - failedAt) / DAY))).toEqual([1, 3, 5, 7]);
+      return final;
+    });
+    expect(result.status).toBe('canceled');
+    expect(fake.activities.recordSubscriptionState).toHaveBeenCalledWith(
+      expect.objectContaining({ status: 'suspended' }),
+    );
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledTimes(1);
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_exhausted',
+      changeKey: 'dunning-exhausted:in_2',
+    });
+  });
+
+  it('when the invoice gets paid meanwhile, dunning stops at once without charging again', async () => {
+    const { fake, run, dunning } = await failedPayment('paid-meanwhile', 'in_3');
+    await run(async (handle) => {
+      await env.sleep(DAY + HOUR);
+      await eventually(
+        async () => fake.payments.length,
+        (n) => n === 1,
+      );
+      // The customer pays on the hosted invoice page; Stripe sends invoice.paid.
+      fake.markPaid('in_3');
+      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_3', 'sub_paid-meanwhile'));
+      expect(await dunning().result()).toBe('recovered');
+      const state = await status(handle, 'active');
+      expect(state.dunningInvoices).toEqual([]);
+    });
+    expect(fake.activities.payInvoice).toHaveBeenCalledTimes(1);
+  });
+
+  it('an invoice paid after its dunning run was terminated does not end the subscription', async () => {
+    const { fake, run, dunning } = await failedPayment('terminated-run', 'in_4');
+    await run(async (handle) => {
+      await dunning().terminate('operator');
+      fake.markPaid('in_4');
+      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_4', 'sub_terminated-run'));
+      const state = await status(handle, 'active');
+      expect(state.dunningInvoices).toEqual([]);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    });
+  });
+});

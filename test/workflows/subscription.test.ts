@@ -1,0 +1,368 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { subscriptionWorkflow } from '../../workflows';
+import {
+  cancelSubscription,
+  changePlan,
+  resumeSubscription,
+  stripeEvent,
+  subscriptionState,
+} from '../../workflows/messages';
+import { SubscriptionStatus } from '../../workflows/search-attributes';
+import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import {
+  DAY,
+  eventually,
+  fakeBilling,
+  HOUR,
+  registerSearchAttributes,
+  PRO_CHANGE,
+  STARTER,
+  stripeEventOf,
+  subscriptionSnapshot,
+  type FakeStripeOptions,
+} from '../helpers/workflow-activities';
+
+describe('subscription workflow', () => {
+  let env: TestWorkflowEnvironment;
+  // A server per test: one run's leftovers can hold the shared clock that time skipping advances.
+  beforeEach(async () => {
+    env = await startTimeSkipping();
+    await registerSearchAttributes(env);
+  });
+  afterEach(() => env?.teardown());
+
+  /** One worker on its own task queue, a fake Stripe, and a started subscription workflow. */
+  async function scenario(
+    name: string,
+    opts: FakeStripeOptions,
+    input: { stripeSubscriptionId?: string; plan?: typeof STARTER } = {},
+  ) {
+    const fake = fakeBilling(env, opts);
+    const taskQueue = `subscription-${name}`;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const subscriptionId = `subs_${name}`;
+    const run = async <T>(body: (h: Awaited<ReturnType<typeof start>>) => Promise<T>) =>
+      worker.runUntil(async () => {
+        const handle = await start();
+        try {
+          return await body(handle);
+        } finally {
+          await settleAndStop(handle);
+        }
+      });
+    const start = () =>
+      env.client.workflow.start(subscriptionWorkflow, {
+        workflowId: `subscription-${subscriptionId}`,
+        taskQueue,
+        args: [
+          {
+            subscriptionId,
+            customerId: `cust_${name}`,
+            email: `${name}@example.com`,
+            plan: input.plan ?? STARTER,
+            stripeSubscriptionId: input.stripeSubscriptionId,
+          },
+        ],
+      });
+    return { fake, run, subscriptionId };
+  }
+
+  /**
+   * The time-skipping server holds its clock while an activity or workflow task is outstanding, and a run
+   * cut off then (worker gone, run terminated) would hold it for every later test: wait for quiet first.
+   */
+  async function settleAndStop(handle: WorkflowHandle): Promise<void> {
+    const d = await eventually(
+      () => handle.describe(),
+      (x) =>
+        x.status.name !== 'RUNNING' ||
+        (!x.raw.pendingWorkflowTask && (x.raw.pendingActivities ?? []).length === 0),
+    );
+    if (d.status.name === 'RUNNING') await handle.terminate('test over');
+  }
+
+  async function activeMonthly(name: string) {
+    const now = await env.currentTimeMs();
+    const periodEnd = new Date(now + 20 * DAY).toISOString();
+    const s = await scenario(
+      name,
+      {
+        subscription: subscriptionSnapshot(`sub_${name}`, {
+          currentPeriodStart: new Date(now - 10 * DAY).toISOString(),
+          currentPeriodEnd: periodEnd,
+        }),
+      },
+      { stripeSubscriptionId: `sub_${name}` },
+    );
+    return { ...s, now, periodEnd };
+  }
+
+  it('converts a trial with a card on file: reminds 3 days before the end and never cancels', async () => {
+    const start = await env.currentTimeMs();
+    const trialEnd = start + 7 * DAY;
+    // Stripe converts a little after the trial's end, later than the workflow's grace hour.
+    const { fake, run } = await scenario('trial-converts', {
+      subscription: subscriptionSnapshot('sub_trial1', {
+        status: 'trialing',
+        trialEnd: new Date(trialEnd).toISOString(),
+        currentPeriodStart: new Date(start).toISOString(),
+        currentPeriodEnd: new Date(trialEnd).toISOString(),
+      }),
+      trialConversionLagMs: 90 * 60 * 1000,
+    });
+    await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.created', 'sub_trial1', 'sub_trial1'),
+      );
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'trialing',
+      );
+      await env.sleep(7 * DAY + 3 * HOUR);
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_trial1', 'sub_trial1'),
+      );
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      expect(state.trialReminderSent).toBe(true);
+    });
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    expect(fake.kinds()).toEqual(['trial_will_end']);
+    const reminderAt = fake.notifications[0]?.at ?? 0;
+    expect(reminderAt).toBeGreaterThanOrEqual(trialEnd - 3 * DAY);
+    expect(reminderAt).toBeLessThan(trialEnd - 3 * DAY + HOUR);
+    // While Stripe is late to convert, the workflow checks back hourly rather than spinning.
+    expect(fake.activities.fetchSubscription.mock.calls.length).toBeLessThanOrEqual(5);
+  });
+
+  it('expires a trial without a payment method: cancels in Stripe once and ends as expired', async () => {
+    const start = await env.currentTimeMs();
+    const trialEnd = start + 7 * DAY;
+    const { fake, run } = await scenario('trial-expires', {
+      subscription: subscriptionSnapshot('sub_trial2', {
+        status: 'trialing',
+        trialEnd: new Date(trialEnd).toISOString(),
+        hasPaymentMethod: false,
+      }),
+      customerHasPaymentMethod: false,
+    });
+    const result = await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.created', 'sub_trial2', 'sub_trial2'),
+      );
+      return handle.result();
+    });
+    expect(result.status).toBe('expired');
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledTimes(1);
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_trial2',
+      changeKey: 'trial-expired:subs_trial-expires',
+    });
+    expect(fake.activities.customerHasPaymentMethod).toHaveBeenCalledWith('cust_trial-expires');
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+      expect.objectContaining({ status: 'expired' }),
+    );
+    expect(fake.kinds()).toEqual(['trial_will_end']);
+  });
+
+  it('upgrades mid-period at once, invoicing the proration', async () => {
+    const { fake, run } = await activeMonthly('upgrade');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const result = await handle.executeUpdate(changePlan, {
+        args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_up1' }],
+      });
+      expect(result).toMatchObject({ status: 'applied', tier: 'pro' });
+      const state = await handle.query(subscriptionState);
+      expect(state).toMatchObject({ tier: 'pro', amountCents: 4900, status: 'active', pendingChange: null });
+    });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_upgrade',
+      itemId: 'si_sub_upgrade',
+      priceId: 'price_pro_m',
+      prorationBehavior: 'always_invoice',
+      changeKey: 'req_up1',
+    });
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith({
+      subscriptionId: 'subs_upgrade',
+      snapshot: expect.objectContaining({ priceId: 'price_pro_m', amountCents: 4900 }),
+      status: 'active',
+    });
+  });
+
+  it('schedules a downgrade for the period end and applies it then without proration', async () => {
+    const { fake, run, now, periodEnd } = await activeMonthly('downgrade');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const result = await handle.executeUpdate(changePlan, {
+        args: [
+          {
+            planCode: 'basic',
+            planId: 'plan_basic',
+            priceId: 'price_starter_m',
+            amountCents: 1900,
+            interval: 'month',
+            when: 'period_end',
+            requestId: 'req_down1',
+          },
+        ],
+      });
+      expect(result).toEqual({ status: 'scheduled', effectiveAt: periodEnd, tier: 'basic' });
+      expect((await handle.query(subscriptionState)).pendingChange).toMatchObject({ planCode: 'basic' });
+
+      await env.sleep(Date.parse(periodEnd) - now - HOUR);
+      expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+      expect((await handle.query(subscriptionState)).tier).toBe('starter');
+
+      await env.sleep(2 * HOUR);
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.tier === 'basic',
+      );
+      expect(state.pendingChange).toBeNull();
+    });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({
+        priceId: 'price_starter_m',
+        prorationBehavior: 'none',
+        changeKey: 'req_down1',
+      }),
+    );
+  });
+
+  it('drops a scheduled downgrade when the customer upgrades before the period ends', async () => {
+    const { fake, run, periodEnd, now } = await activeMonthly('down-then-up');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      await handle.executeUpdate(changePlan, {
+        args: [
+          {
+            planCode: 'basic',
+            planId: 'plan_basic',
+            priceId: 'price_starter_m',
+            amountCents: 1900,
+            interval: 'month',
+            when: 'period_end',
+            requestId: 'req_down2',
+          },
+        ],
+      });
+      await handle.executeUpdate(changePlan, {
+        args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_up2' }],
+      });
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+      const state = await handle.query(subscriptionState);
+      expect(state).toMatchObject({ tier: 'pro', pendingChange: null });
+    });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({ priceId: 'price_pro_m', changeKey: 'req_up2' }),
+    );
+  });
+
+  it('cancels at period end, resumes, and rejects a second resume', async () => {
+    const { fake, run } = await activeMonthly('cancel-resume');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const canceled = await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: true, requestId: 'req_c1' }],
+      });
+      expect(canceled).toMatchObject({ status: 'active', cancelAtPeriodEnd: true });
+      expect(fake.activities.setCancelAtPeriodEnd).toHaveBeenLastCalledWith({
+        stripeSubscriptionId: 'sub_cancel-resume',
+        cancel: true,
+        changeKey: 'req_c1',
+      });
+
+      const resumed = await handle.executeUpdate(resumeSubscription, { args: [{ requestId: 'req_r1' }] });
+      expect(resumed.cancelAtPeriodEnd).toBe(false);
+      expect(fake.activities.setCancelAtPeriodEnd).toHaveBeenLastCalledWith({
+        stripeSubscriptionId: 'sub_cancel-resume',
+        cancel: false,
+        changeKey: 'req_r1',
+      });
+
+      const again = handle.executeUpdate(resumeSubscription, { args: [{ requestId: 'req_r2' }] });
+      await expect(again).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await expect(again).rejects.toMatchObject({ cause: { message: 'no cancellation is pending' } });
+    });
+    expect(fake.activities.setCancelAtPeriodEnd).toHaveBeenCalledTimes(2);
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+  });
+
+  it('ends the run when the subscription is canceled at once', async () => {
+    const { fake, run } = await activeMonthly('cancel-now');
+    const result = await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      await handle.executeUpdate(cancelSubscription, { args: [{ atPeriodEnd: false, requestId: 'req_cn' }] });
+      return handle.result();
+    });
+    expect(result.status).toBe('canceled');
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledTimes(1);
+  });
+
+  it('applies a duplicate Stripe event once', async () => {
+    const { fake, run } = await scenario('duplicate', {
+      subscription: subscriptionSnapshot('sub_dup'),
+    });
+    await run(async (handle) => {
+      const event = stripeEventOf('customer.subscription.created', 'sub_dup', 'sub_dup', 'evt_dup_1');
+      await handle.signal(stripeEvent, event);
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      await handle.signal(stripeEvent, event);
+      // A later, different event proves the loop went past the duplicate.
+      await handle.signal(stripeEvent, stripeEventOf('invoice.upcoming', 'in_upcoming', 'sub_dup'));
+      await handle.signal(stripeEvent, event);
+      await env.sleep(HOUR);
+      expect((await handle.query(subscriptionState)).status).toBe('active');
+    });
+    expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
+  });
+
+  it('publishes its status as a search attribute', async () => {
+    const { run } = await activeMonthly('search-attrs');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const desc = await eventually(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(SubscriptionStatus) === 'active',
+      );
+      expect(desc.typedSearchAttributes.get(SubscriptionStatus)).toBe('active');
+    });
+  });
+});
