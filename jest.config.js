@@ -1,11 +1,20 @@
 /** Jest runs TypeScript through SWC; the servers a suite needs start in global setup or in the suite itself. */
+// The Keycloak admin client ships ESM only, and so do the Kiota libraries and small helpers it imports.
+const ESM_ONLY = '(@keycloak/keycloak-admin-client|@microsoft/kiota-[^/]+|camelize-ts|url-template)';
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+    // ESM-only packages (below) compiled to CommonJS, since jest's module system cannot require() ESM.
+    [`/node_modules/${ESM_ONLY}/.+\\.js$`]: [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
+import type { KeycloakSettings } from './keycloak/settings';
 import type { LagoSettings } from './lago';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */
@@ -11,4 +12,6 @@ export interface ActivityDeps {
   stripe?: Stripe | null;
   /** Null or absent when LAGO_API_URL/LAGO_API_KEY are unset: Lago activities then answer { skipped: true }. */
   lago?: LagoSettings | null;
+  /** Null when KEYCLOAK_* is unset: the user-attribute sync is then skipped, not failed. */
+  keycloak?: KeycloakSettings | null;
 }

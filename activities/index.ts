@@ -2,6 +2,7 @@ import { customerActivities } from './db/customers';
 import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
+import { keycloakActivities } from './keycloak';
 import { createLagoActivities } from './lago';
 import { createUsageActivities } from './usage';
 import { outboxActivities } from './notify/outbox';
@@ -11,6 +12,7 @@ export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
 export type { NotificationInput } from './notify/outbox';
 export type { TrialOutcome } from './db/trials';
+export type { SubscriptionAttributes, SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from './lago';
 
 /** Every activity the worker registers, built from its dependencies. */
@@ -23,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...subscriptionDbActivities(deps),
     ...stripeActivities(deps),
     ...lago,
+    ...keycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
   };
 }

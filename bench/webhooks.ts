@@ -10,7 +10,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { createApp } from '../api/app';
 import { createVerifier } from '../api/auth/verifier';
 import { createStripeClient } from '../activities/stripe/client';

@@ -42,6 +42,17 @@ const schema = z
     VAR_DIR: z.string().default('var'),
   })
   .superRefine((env, ctx) => {
+    const kc = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
+    if (kc.some((k) => env[k]) && !kc.every((k) => env[k])) {
+      for (const k of kc) {
+        if (!env[k])
+          ctx.addIssue({
+            code: 'custom',
+            path: [k],
+            message: 'is required when any KEYCLOAK_* variable is set',
+          });
+      }
+    }
     // Half a Lago configuration would silently turn usage billing off.
     if (Boolean(env.LAGO_API_URL) !== Boolean(env.LAGO_API_KEY)) {
       ctx.addIssue({

@@ -53,6 +53,7 @@ async function main() {
     env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
     env.TEMPORAL_TEST_SERVER_PATH = await require('./temporal-test-server/ensure').ensureTestServer({ log });
     env.STRIPE_MOCK_PATH = require('./stripe-mock').ensureStripeMock({ log });
+    await require('./keycloak').ensureKeycloak({ log });
     require('./postgres').ensurePostgres({ log });
     const started = Date.now();
     const step = (name, cmd, args) => {

@@ -5,6 +5,7 @@ import { ensureUsageRollup } from '../activities/usage/start';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
+import { keycloakSettingsFromEnv } from '../activities/keycloak';
 import { lagoSettingsFrom } from '../activities/lago';
 import { createStripeClient } from '../activities/stripe/client';
 import { createWorker } from './create-worker';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
       logger,
       stripe: createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE }),
       lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
+      keycloak: keycloakSettingsFromEnv(config),
     },
   });
   // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).

@@ -32,3 +32,17 @@ export const externalActivityOptions: ActivityOptions = {
     nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
 };
+
+/**
+ * Keeping Keycloak and Lago in step: retried for as long as they are down (no schedule-to-close limit),
+ * with backoff capped at five minutes, so the sync completes when they come back and nothing is lost.
+ */
+export const outsideActivityOptions: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
+  },
+};

@@ -18,7 +18,7 @@ import type { Activities } from '../activities';
 import type { SubscriptionSnapshot } from '../activities/stripe/snapshots';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../domain/dunning-policy';
 import { fromStripeStatus, isFinal, type SubscriptionStatus } from '../domain/subscription-status';
-import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dbActivityOptions, externalActivityOptions, outsideActivityOptions } from './activity-options';
 import { dunningWorkflow } from './dunning';
 import { workflowIds } from './ids';
 import {
@@ -46,6 +46,7 @@ import {
 
 const stripe = proxyActivities<Activities>(externalActivityOptions);
 const db = proxyActivities<Activities>(dbActivityOptions);
+const outside = proxyActivities<Activities>(outsideActivityOptions);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -251,12 +252,46 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));
   }
 
+  /**
+   * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
+   * own, so an outage there (retried until it is back) never holds up Stripe's events; the run waits for
+   * the chain before it continues as new or ends.
+   */
+  let outsideChain: Promise<void> = Promise.resolve();
+  let syncedKey = '';
+  function syncOutside(): void {
+    outsideChain = outsideChain.then(async () => {
+      const key = [state.status, state.tier, state.currentPeriodEnd].join('|');
+      if (key === syncedKey || state.status === 'incomplete') return;
+      syncedKey = key;
+      await outside.syncKeycloakUser({
+        email: state.email,
+        attributes: {
+          subscription_tier: state.tier,
+          subscription_status: state.status,
+          stripe_customer_id: state.stripeCustomerId,
+          stripe_subscription_id: state.stripeSubscriptionId,
+          subscription_start_date: state.currentPeriodStart,
+          subscription_end_date: state.currentPeriodEnd,
+        },
+      });
+      await outside.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      await outside.syncLagoSubscription({
+        subscriptionId: state.subscriptionId,
+        customerId: state.customerId,
+        planCode: state.tier,
+        status: state.status,
+      });
+    });
+  }
+
   async function setStatus(
     status: SubscriptionStatus,
     snap: SubscriptionSnapshot | null = null,
   ): Promise<void> {
     state.status = status;
     await db.recordSubscriptionState({ subscriptionId: state.subscriptionId, snapshot: snap, status });
+    syncOutside();
     await publish();
   }
 
@@ -332,7 +367,15 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         });
         return;
       case 'payment_method.attached':
+        await stripe.syncPaymentMethods(state.customerId);
         for (const invoiceId of state.dunningInvoices) await signalDunning(invoiceId, paymentMethodAttached);
+        return;
+      case 'payment_method.detached':
+        await stripe.syncPaymentMethods(state.customerId);
+        return;
+      case 'checkout.session.completed':
+        await stripe.syncPaymentMethods(state.customerId);
+        await refresh();
         return;
       case 'invoice.upcoming':
         // A preview of the next invoice: it has no id yet and nothing to mirror.
@@ -341,9 +384,18 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       case 'invoice.finalized':
         await stripe.fetchInvoice(e.objectId);
         return;
-      default:
-        // checkout.session.completed and customer.subscription.*: Stripe's current object is the truth.
+      default: {
+        // customer.subscription.*: Stripe's current object is the truth, so one re-read answers every
+        // such event already waiting in the inbox as well.
+        for (let i = inbox.length - 1; i >= 0; i--) {
+          const queued = inbox[i] as StripeEventSignal;
+          if (queued.type.startsWith('customer.subscription.')) {
+            applied.add(queued.id);
+            inbox.splice(i, 1);
+          }
+        }
         await refresh();
+      }
     }
   }
 
@@ -500,6 +552,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       reports.length === 0
     ) {
       await condition(allHandlersFinished);
+      await outsideChain;
       await continueAsNew<typeof subscriptionWorkflow>({
         ...input,
         carried: { state, appliedEventIds: [...applied].slice(-REMEMBERED_EVENT_IDS) },
@@ -507,5 +560,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     }
   }
   await condition(allHandlersFinished);
+  await outsideChain;
   return state;
 }

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Customer } from '../../db/entities';
+import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { upsertPaymentMethod } from '../db/mirror';
 import { stripeCall } from './errors';
@@ -62,5 +62,27 @@ export function stripePaymentMethodActivities(deps: ActivityDeps) {
     };
   }
 
-  return { attachPaymentMethod };
+  /** Mirrors the customer's cards as Stripe has them (cards added in Checkout or the portal included). */
+  async function syncPaymentMethods(customerId: string): Promise<{ cards: number }> {
+    const stripe = requireStripe(deps);
+    const em = deps.orm.em.fork();
+    const customer = await em.findOne(Customer, customerId);
+    if (!customer?.stripeCustomerId) return { cards: 0 };
+    const stripeCustomerId = customer.stripeCustomerId;
+    const [stripeCustomer, cards] = await Promise.all([
+      stripeCall(() => stripe.customers.retrieve(stripeCustomerId)),
+      stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, type: 'card', limit: 100 })),
+    ]);
+    const defaultPm =
+      'deleted' in stripeCustomer ? null : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
+    const defaultId = typeof defaultPm === 'string' ? defaultPm : (defaultPm?.id ?? null);
+    for (const pm of cards.data) await upsertPaymentMethod(em, customer, pm, pm.id === defaultId);
+    const present = new Set(cards.data.map((pm) => pm.id));
+    const rows = await em.find(PaymentMethod, { customer, detachedAt: null });
+    for (const row of rows) if (!present.has(row.stripePaymentMethodId)) row.detachedAt = new Date();
+    await em.flush();
+    return { cards: cards.data.length };
+  }
+
+  return { attachPaymentMethod, syncPaymentMethods };
 }

@@ -189,7 +189,7 @@ async function targetsOf(
   event: Stripe.Event,
   owner: ReturnType<typeof ownerOf>,
 ): Promise<{ subscriptionId: string; stripeSubscriptionId: string | null }[]> {
-  if (event.type === 'payment_method.attached') {
+  if (event.type.startsWith('payment_method.')) {
     if (!owner.stripeCustomerId) return [];
     const subs = await em.find(Subscription, {
       customer: { stripeCustomerId: owner.stripeCustomerId },

@@ -108,6 +108,10 @@ type Fakes = Pick<
   | 'recordSubscriptionState'
   | 'customerHasPaymentMethod'
   | 'queueNotification'
+  | 'syncPaymentMethods'
+  | 'syncLagoCustomer'
+  | 'syncLagoSubscription'
+  | 'syncKeycloakUser'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -209,6 +213,10 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       notifications.push({ input, at: await now() });
       return { queued: true };
     }),
+    syncPaymentMethods: fake<'syncPaymentMethods'>(async () => ({ cards: 1 })),
+    syncLagoCustomer: fake<'syncLagoCustomer'>(async () => ({ skipped: true as const })),
+    syncLagoSubscription: fake<'syncLagoSubscription'>(async () => ({ skipped: true as const })),
+    syncKeycloakUser: fake<'syncKeycloakUser'>(async () => ({ userId: null, changed: false })),
   };
 
   /** Stripe's side of a paid invoice: the invoice is paid and a past-due subscription is active again. */

@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { KeycloakSettings } from './settings';
+import { KeycloakSession } from './session';
+import { type SyncKeycloakUserInput, type SyncKeycloakUserResult, syncUser } from './sync-user';
+
+export type { KeycloakSettings } from './settings';
+export type { SubscriptionAttributes } from './attributes';
+export type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './sync-user';
+export { keycloakSettingsFromEnv } from './settings';
+export { ensureKeycloakUserProfile } from './user-profile';
+export { KeycloakSession } from './session';
+export { setupKeycloakRealm } from './setup';
+
+/** What the Keycloak activities need; a subset of ActivityDeps. */
+export interface KeycloakDeps {
+  logger: Logger;
+  /** Null or absent when Keycloak is not configured: the sync is then skipped, not failed. */
+  keycloak?: KeycloakSettings | null;
+}
+
+export function keycloakActivities(deps: KeycloakDeps) {
+  // One session per worker, so the access token is shared by every activity run.
+  const session = deps.keycloak ? new KeycloakSession(deps.keycloak) : null;
+  return {
+    /** Writes a user's subscription state into their Keycloak attributes; applying it twice is a no-op. */
+    async syncKeycloakUser(input: SyncKeycloakUserInput): Promise<SyncKeycloakUserResult> {
+      if (!session) return { userId: null, changed: false, skipped: 'keycloak_not_configured' };
+      return syncUser(session, deps.logger, input);
+    },
+  };
+}

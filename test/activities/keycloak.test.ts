@@ -1,0 +1,385 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { createLogger } from '../../config/logger';
+import {
+  ensureKeycloakUserProfile,
+  keycloakActivities,
+  setupKeycloakRealm,
+  type SubscriptionAttributes,
+} from '../../activities/keycloak';
+import {
+  KEYCLOAK_START_TIMEOUT_MS,
+  startTestKeycloak,
+  type TestKeycloak,
+  type TestRealm,
+} from '../helpers/keycloak';
+import { startDevServer, TEST_NAMESPACE } from '../helpers/temporal';
+
+const logger = createLogger('silent', 'test');
+
+const proAttributes: SubscriptionAttributes = {
+  subscription_tier: 'pro',
+  subscription_status: 'active',
+  stripe_customer_id: 'cus_123',
+  stripe_subscription_id: 'sub_456',
+  subscription_start_date: '2025-01-01T00:00:00.000Z',
+  subscription_end_date: null,
+};
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the activity to fail');
+}
+
+/** A loopback port with nothing listening on it. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('syncKeycloakUser against a real Keycloak', () => {
+  let keycloak: TestKeycloak;
+  let realm: TestRealm;
+
+  beforeAll(async () => {
+    keycloak = await startTestKeycloak();
+    realm = await keycloak.createRealm();
+  }, KEYCLOAK_START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await keycloak?.stop();
+  });
+
+  it('writes the subscription attributes onto the user with that email', async () => {
+    const user = await realm.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+
+    const result = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+
+    expect(result).toEqual({ userId: user.id, changed: true });
+    const stored = await realm.getUser(user.id);
+    expect(stored.attributes).toMatchObject({
+      subscription_tier: ['pro'],
+      subscription_status: ['active'],
+      stripe_customer_id: ['cus_123'],
+      stripe_subscription_id: ['sub_456'],
+      subscription_start_date: ['2025-01-01T00:00:00.000Z'],
+    });
+    expect(stored.attributes).not.toHaveProperty('subscription_end_date');
+  });
+
+  it("keeps the user's other attributes and profile fields", async () => {
+    const user = await realm.createUser({ department: ['ops'] });
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+
+    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+
+    const stored = await realm.getUser(user.id);
+    expect(stored.attributes?.department).toEqual(['ops']);
+    expect(stored).toMatchObject({
+      email: user.email,
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      enabled: true,
+    });
+  });
+
+  it('reports no change when the same attributes are applied twice', async () => {
+    const user = await realm.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+
+    const first = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    const second = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+
+    expect(first.changed).toBe(true);
+    expect(second).toEqual({ userId: user.id, changed: false });
+  });
+
+  it('replaces changed values and removes the ones that became null', async () => {
+    const user = await realm.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+
+    const canceled = {
+      ...proAttributes,
+      subscription_tier: 'free',
+      subscription_status: 'canceled',
+      stripe_subscription_id: null,
+      subscription_end_date: '2025-02-01T00:00:00.000Z',
+    };
+    const result = await syncKeycloakUser({ email: user.email, attributes: canceled });
+
+    expect(result.changed).toBe(true);
+    const stored = await realm.getUser(user.id);
+    expect(stored.attributes).toMatchObject({
+      subscription_tier: ['free'],
+      subscription_status: ['canceled'],
+      subscription_end_date: ['2025-02-01T00:00:00.000Z'],
+      department: ['ops'],
+    });
+    expect(stored.attributes).not.toHaveProperty('stripe_subscription_id');
+  });
+
+  it('finds the user whatever the case of the email it is given', async () => {
+    const user = await realm.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+
+    const result = await syncKeycloakUser({ email: user.email.toUpperCase(), attributes: proAttributes });
+
+    expect(result.userId).toBe(user.id);
+  });
+
+  it('treats an email no user has as nothing to do, not as an error', async () => {
+    await realm.createUser(); // a realm with users, none of them this one
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+
+    const result = await syncKeycloakUser({ email: 'nobody-here@example.com', attributes: proAttributes });
+
+    expect(result).toMatchObject({ userId: null, changed: false, skipped: 'user_not_found' });
+  });
+
+  it('asks for an access token once and reuses it across syncs', async () => {
+    const users = [await realm.createUser(), await realm.createUser()];
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    try {
+      for (const user of users) await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+      const tokenRequests = fetchSpy.mock.calls.filter(([input]) => String(input).endsWith('/token'));
+      expect(tokenRequests).toHaveLength(1);
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it('fails retryably while Keycloak cannot be reached, so Temporal retries until it is back', async () => {
+    const settings = { ...realm.settings, url: `http://127.0.0.1:${await closedPort()}` };
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: settings });
+
+    const err = await failureOf(syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes }));
+
+    // fetch's own error (from outside jest's realm, hence no instanceof): anything but an ApplicationFailure
+    // is retried by Temporal.
+    expect(err).not.toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+  });
+
+  it('fails non-retryably as KeycloakMisconfigured when the client secret is wrong', async () => {
+    const user = await realm.createUser();
+    const settings = { ...realm.settings, clientSecret: 'not-the-secret' };
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: settings });
+
+    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
+  });
+
+  it('fails non-retryably as KeycloakMisconfigured when the service account may not manage users', async () => {
+    const readOnly = await keycloak.createRealm({ serviceAccountRoles: ['view-users'] });
+    const user = await readOnly.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: readOnly.settings });
+
+    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+
+    expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
+    expect((await readOnly.getUser(user.id)).attributes).not.toHaveProperty('subscription_tier');
+  });
+
+  it('fails loudly, instead of storing nothing, when the realm does not declare the attributes', async () => {
+    const undeclared = await keycloak.createRealm({ declareBillingAttributes: false });
+    const user = await undeclared.createUser();
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: undeclared.settings });
+
+    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+
+    expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
+    expect((err as Error).message).toMatch(/user profile/);
+  });
+
+  it('declares the attributes once; declaring them again changes nothing', async () => {
+    const fresh = await keycloak.createRealm({ declareBillingAttributes: false });
+
+    const first = await ensureKeycloakUserProfile(keycloak.admin, fresh.name);
+    const second = await ensureKeycloakUserProfile(keycloak.admin, fresh.name);
+
+    expect(first).toHaveLength(6);
+    expect(second).toEqual([]);
+    const profile = await keycloak.admin.users.getProfile({ realm: fresh.name });
+    const tier = profile.attributes?.find((a) => a.name === 'subscription_tier');
+    expect(tier?.permissions).toEqual({ view: ['admin'], edit: ['admin'] });
+    expect(profile.attributes?.map((a) => a.name)).toContain('department');
+  });
+
+  it('sets a realm up with the engine’s own client when it may manage the realm', async () => {
+    const fresh = await keycloak.createRealm({
+      declareBillingAttributes: false,
+      serviceAccountRoles: ['manage-users', 'view-users', 'manage-realm'],
+    });
+    const user = await fresh.createUser();
+
+    expect(await setupKeycloakRealm(fresh.settings)).toHaveLength(6);
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: fresh.settings });
+    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+
+    expect((await fresh.getUser(user.id)).attributes?.subscription_tier).toEqual(['pro']);
+  });
+
+  it('skips the sync without calling anyone when Keycloak is not configured', async () => {
+    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: null });
+
+    const result = await syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes });
+
+    expect(result).toEqual({ userId: null, changed: false, skipped: 'keycloak_not_configured' });
+  });
+});
+
+// Only this suite's stand-in for the subscription workflows that will call the sync: it retries quickly.
+const SYNC_WORKFLOW = `
+import { proxyActivities } from '@temporalio/workflow';
+const { syncKeycloakUser } = proxyActivities({
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '200 milliseconds',
+    maximumInterval: '2 seconds',
+    nonRetryableErrorTypes: ['KeycloakMisconfigured', 'InvalidRequest'],
+  },
+});
+export async function keycloakSync(input) {
+  return syncKeycloakUser(input);
+}
+`;
+
+async function bundleSyncWorkflow(): Promise<{ code: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keycloak-sync-workflow-'));
+  try {
+    const workflowsPath = join(dir, 'workflow.js');
+    writeFileSync(workflowsPath, SYNC_WORKFLOW);
+    const nodeModules = resolve(__dirname, '../../node_modules');
+    return await bundleWorkflowCode({
+      workflowsPath,
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: { ...config.resolve, modules: [nodeModules, 'node_modules'] },
+      }),
+      logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Forwards a fixed port to Keycloak's, so the worker's settings can name an address before Keycloak runs. */
+function forward(fromPort: number, toPort: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(toPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolveListen, reject) => {
+    server.on('error', reject);
+    server.listen(fromPort, '127.0.0.1', () =>
+      resolveListen({
+        close: () =>
+          new Promise((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
+async function waitForAttempt(handle: WorkflowHandle, attempt: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { raw } = await handle.describe();
+    if ((raw.pendingActivities?.[0]?.attempt ?? 0) >= attempt) return;
+    if (Date.now() > deadline) throw new Error(`the activity never reached attempt ${attempt}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('a sync started while Keycloak is down, on a real Temporal dev server', () => {
+  let env: TestWorkflowEnvironment;
+
+  beforeAll(async () => {
+    env = await startDevServer();
+  }, 120_000);
+
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it(
+    'keeps retrying and completes once Keycloak is up',
+    async () => {
+      const port = await closedPort();
+      const settings = {
+        url: `http://127.0.0.1:${port}`,
+        realm: 'billing-late',
+        clientId: 'billing-engine',
+        clientSecret: 'late-secret',
+      };
+      const taskQueue = 'keycloak-sync-it';
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        namespace: TEST_NAMESPACE,
+        taskQueue,
+        activities: keycloakActivities({ logger, keycloak: settings }),
+        workflowBundle: await bundleSyncWorkflow(),
+      });
+
+      await worker.runUntil(async () => {
+        const email = 'late@example.com';
+        const handle = await env.client.workflow.start('keycloakSync', {
+          taskQueue,
+          workflowId: 'keycloak-sync-late',
+          args: [{ email, attributes: proAttributes }],
+        });
+        await waitForAttempt(handle, 2); // Keycloak is not running yet: the first attempts fail
+
+        const keycloak = await startTestKeycloak();
+        let proxy: { close(): Promise<void> } | undefined;
+        try {
+          const realm = await keycloak.createRealm({
+            name: settings.realm,
+            clientSecret: settings.clientSecret,
+          });
+          const user = await realm.createUser(undefined, email);
+          proxy = await forward(port, Number(new URL(keycloak.url).port));
+
+          expect(await handle.result()).toEqual({ userId: user.id, changed: true });
+          expect((await realm.getUser(user.id)).attributes?.subscription_tier).toEqual(['pro']);
+        } finally {
+          await proxy?.close();
+          await keycloak.stop();
+        }
+      });
+    },
+    KEYCLOAK_START_TIMEOUT_MS,
+  );
+});

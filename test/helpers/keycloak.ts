@@ -1,0 +1,142 @@
+/**
+ * A real Keycloak (tools/keycloak.js) for a test file, and realms set up the way an operator would: a
+ * confidential client whose service account holds realm-management roles, and a user profile that already
+ * declares another system's attribute (`department`) besides the billing ones.
+ */
+import { randomUUID } from 'node:crypto';
+import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
+import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation';
+import { ensureKeycloakUserProfile, type KeycloakSettings } from '../../activities/keycloak';
+
+interface StartedKeycloak {
+  url: string;
+  adminUser: string;
+  adminPassword: string;
+  stop(): Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startKeycloak } = require('../../tools/keycloak') as {
+  startKeycloak(options: { log?: (msg: string) => void; port?: number }): Promise<StartedKeycloak>;
+};
+
+export const KEYCLOAK_START_TIMEOUT_MS = 240_000;
+
+export interface RealmOptions {
+  /** Declare the billing attributes in the user profile (what the setup tool does). Default true. */
+  declareBillingAttributes?: boolean;
+  /** realm-management roles of the engine's service account. Default manage-users and view-users. */
+  serviceAccountRoles?: string[];
+  /** Fixed names, for settings that must be known before the realm exists. Default random. */
+  name?: string;
+  clientSecret?: string;
+}
+
+export interface TestRealm {
+  name: string;
+  /** What the engine would be configured with for this realm. */
+  settings: KeycloakSettings;
+  /** A user with a unique email and `department=ops`; returns their id and email. */
+  createUser(attributes?: Record<string, string[]>, email?: string): Promise<{ id: string; email: string }>;
+  getUser(id: string): Promise<UserRepresentation>;
+}
+
+export interface TestKeycloak {
+  url: string;
+  /** Master-realm administrator. */
+  admin: KeycloakAdminClient;
+  createRealm(options?: RealmOptions): Promise<TestRealm>;
+  stop(): Promise<void>;
+}
+
+export async function startTestKeycloak(options: { port?: number } = {}): Promise<TestKeycloak> {
+  const kc = await startKeycloak({ log: () => {}, port: options.port });
+  const admin = new KeycloakAdminClient({ baseUrl: kc.url, realmName: 'master' });
+  try {
+    await admin.auth({
+      grantType: 'password',
+      clientId: 'admin-cli',
+      username: kc.adminUser,
+      password: kc.adminPassword,
+    });
+  } catch (err) {
+    await kc.stop();
+    throw err;
+  }
+  return {
+    url: kc.url,
+    admin,
+    createRealm: (options) => createRealm(admin, kc.url, options),
+    stop: () => kc.stop(),
+  };
+}
+
+async function createRealm(
+  admin: KeycloakAdminClient,
+  url: string,
+  options: RealmOptions = {},
+): Promise<TestRealm> {
+  const realm = options.name ?? `billing-${randomUUID().slice(0, 8)}`;
+  await admin.realms.create({ realm, enabled: true });
+
+  const profile = await admin.users.getProfile({ realm });
+  await admin.users.updateProfile({
+    ...profile,
+    realm,
+    attributes: [
+      ...(profile.attributes ?? []),
+      { name: 'department', displayName: 'Department', permissions: { view: ['admin'], edit: ['admin'] } },
+    ],
+  });
+  if (options.declareBillingAttributes ?? true) await ensureKeycloakUserProfile(admin, realm);
+
+  const clientId = 'billing-engine';
+  const clientSecret = options.clientSecret ?? randomUUID();
+  const { id: clientUuid } = await admin.clients.create({
+    realm,
+    clientId,
+    secret: clientSecret,
+    publicClient: false,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+    directAccessGrantsEnabled: false,
+  });
+  const serviceAccount = await admin.clients.getServiceAccountUser({ realm, id: clientUuid });
+  const [realmManagement] = await admin.clients.find({ realm, clientId: 'realm-management' });
+  const wanted = options.serviceAccountRoles ?? ['manage-users', 'view-users'];
+  const roles = (await admin.clients.listRoles({ realm, id: realmManagement!.id! })).filter((r) =>
+    wanted.includes(r.name!),
+  );
+  if (roles.length > 0) {
+    await admin.users.addClientRoleMappings({
+      realm,
+      id: serviceAccount.id!,
+      clientUniqueId: realmManagement!.id!,
+      roles: roles.map((r) => ({ id: r.id!, name: r.name! })),
+    });
+  }
+
+  return {
+    name: realm,
+    settings: { url, realm, clientId, clientSecret },
+    async createUser(
+      attributes = { department: ['ops'] },
+      email = `user-${randomUUID().slice(0, 8)}@example.com`,
+    ) {
+      const { id } = await admin.users.create({
+        realm,
+        username: email,
+        email,
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        enabled: true,
+        attributes,
+      });
+      return { id, email };
+    },
+    async getUser(id) {
+      const user = await admin.users.findOne({ realm, id });
+      if (!user) throw new Error(`no user ${id} in ${realm}`);
+      return user;
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/** `npm run keycloak:setup`: declares the billing attributes in the configured realm's user profile. */
+import { keycloakSettingsFromEnv, setupKeycloakRealm } from '../activities/keycloak';
+import { loadConfig } from '../config/env';
+
+async function main(): Promise<void> {
+  const settings = keycloakSettingsFromEnv(loadConfig());
+  if (!settings)
+    throw new Error('set KEYCLOAK_URL, KEYCLOAK_REALM, KEYCLOAK_CLIENT_ID and KEYCLOAK_CLIENT_SECRET');
+  const added = await setupKeycloakRealm(settings);
+  console.log(
+    added.length
+      ? `declared ${added.join(', ')} in realm ${settings.realm}`
+      : `realm ${settings.realm} is already set up`,
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
