@@ -83,6 +83,8 @@ export interface SubscriptionView {
   stripeSubscriptionId: string | null;
   stripeCustomerId: string | null;
   itemId: string | null;
+  /** The Stripe price the subscription is on (a plan version and cycle). */
+  priceId?: string | null;
   currentPeriodStart: string | null;
   currentPeriodEnd: string | null;
   trialEnd: string | null;

@@ -71,6 +71,8 @@ export interface SubscriptionInput {
   stripeSubscriptionId?: string;
   /** Carried across continue-as-new. */
   carried?: { state: SubscriptionView; appliedEventIds: string[] };
+  /** History length at which the run continues as new (tests lower it). */
+  historyLimit?: number;
 }
 
 /** Owns one subscription's life (id `subscription-<id>`): checkout, trial, plan changes, dunning, cancel. */
@@ -87,6 +89,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     stripeSubscriptionId: input.stripeSubscriptionId ?? null,
     stripeCustomerId: null,
     itemId: null,
+    priceId: input.plan.priceId,
     currentPeriodStart: null,
     currentPeriodEnd: null,
     trialEnd: null,
@@ -158,7 +161,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     {
       validator: (req) => {
         requireLive();
-        if (req.planCode === state.tier && req.interval === state.interval) {
+        // Same plan and cycle is a no-op, unless it is a newer version's price (an admin's migration).
+        const samePrice = state.priceId ? req.priceId === state.priceId : true;
+        if (req.planCode === state.tier && req.interval === state.interval && samePrice) {
           throw new Error(`already on ${req.planCode} (${req.interval})`);
         }
         if (req.when === 'period_end' && !state.currentPeriodEnd)
@@ -299,6 +304,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.stripeSubscriptionId = snap.stripeSubscriptionId;
     state.stripeCustomerId = snap.stripeCustomerId;
     state.itemId = snap.itemId;
+    state.priceId = snap.priceId;
     state.amountCents = snap.amountCents;
     state.interval = snap.interval;
     state.currentPeriodStart = snap.currentPeriodStart;
@@ -547,7 +553,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (r) await handleReport(r);
 
     if (
-      workflowInfo().historyLength > HISTORY_EVENTS_BEFORE_CONTINUE &&
+      workflowInfo().historyLength > (input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE) &&
       inbox.length === 0 &&
       reports.length === 0
     ) {

@@ -78,6 +78,7 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
         id: newId('sch'),
         subscription: row,
         customerId: row.customer.id,
+        currency: row.currency,
         at: new Date(),
         oldAmountCents: before.amount,
         newAmountCents: row.amountCents,

@@ -33,7 +33,7 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
   indexes: [
     { properties: ['customer', 'createdAt'] },
     { properties: ['status'] },
-    { properties: ['paidAt'] },
+    { properties: ['paidAt', 'currency', 'amountPaidCents'] },
   ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },

@@ -10,6 +10,8 @@ export class SubscriptionChange {
   id!: string;
   subscription!: Subscription;
   customerId!: string;
+  /** The subscription's currency, so revenue sums per currency without joining subscriptions. */
+  currency!: string;
   at!: Date;
   oldAmountCents?: number | null;
   newAmountCents!: number;
@@ -24,11 +26,12 @@ export class SubscriptionChange {
 export const SubscriptionChangeSchema = new EntitySchema<SubscriptionChange>({
   class: SubscriptionChange,
   tableName: 'subscription_changes',
-  indexes: [{ properties: ['at'] }, { properties: ['customerId', 'at'] }],
+  indexes: [{ properties: ['at', 'currency'] }, { properties: ['customerId', 'at'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     subscription: { kind: 'm:1', entity: () => Subscription, index: true },
     customerId: { type: 'string', length: 40 },
+    currency: { type: 'string', length: 3 },
     at: { type: 'datetime' },
     oldAmountCents: { type: 'integer', nullable: true },
     newAmountCents: { type: 'integer' },

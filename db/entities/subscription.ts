@@ -38,7 +38,11 @@ export class Subscription {
 export const SubscriptionSchema = new EntitySchema<Subscription>({
   class: Subscription,
   tableName: 'subscriptions',
-  indexes: [{ properties: ['status'] }, { properties: ['tier'] }, { properties: ['createdAt'] }],
+  indexes: [
+    { properties: ['status', 'currency', 'customer', 'arrCents'] },
+    { properties: ['tier'] },
+    { properties: ['createdAt'] },
+  ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     customer: { kind: 'm:1', entity: () => Customer, index: true },

@@ -1,5 +1,5 @@
 import type { Dialect } from '../../db/orm';
-import { bookWriter, DAY, setUpdatedAt, startBillingTestApi } from '../helpers/book';
+import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 
@@ -32,7 +32,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
   }
 
   it('computes MRR, ARR, churn, ARPU and 30-day revenue as worked out by hand', () =>
-    withBook(async ({ api, em, book }) => {
+    withBook(async ({ api, book }) => {
       const ago = (days: number) => new Date(Date.now() - days * DAY);
       const inDays = (days: number) => new Date(Date.now() + days * DAY);
       const sub = (row: Parameters<typeof book.subscription>[1]) => {
@@ -49,7 +49,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         createdAt: ago(60),
         cancelAtPeriodEnd: true,
       }); // 58800, until it ends
-      const e = sub({ tier: 'enterprise', amountCents: 9900, status: 'active', createdAt: ago(90) }); // upgraded from starter: 118800
+      // Upgraded from starter 20 days ago: 118800.
+      const e = sub({ tier: 'starter', amountCents: 1900, status: 'active', createdAt: ago(90) });
+      book.change(e.s, { at: ago(20), tier: 'enterprise', amountCents: 9900 });
       const f = sub({ tier: 'professional', amountCents: 4900, status: 'past_due', createdAt: ago(45) }); // 58800
       const h = sub({
         tier: 'starter',
@@ -76,7 +78,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         endedAt: ago(13),
       }); // trial never converted: not churn
       sub({ amountCents: 4900, status: 'incomplete', createdAt: ago(2) });
-      const k = sub({ amountCents: 4900, status: 'paused', createdAt: ago(80), pausedAt: ago(5) }); // stopped paying: churned
+      sub({ amountCents: 4900, status: 'paused', createdAt: ago(80), pausedAt: ago(5) }); // stopped paying: churned
       sub({
         tier: 'enterprise',
         amountCents: 99000,
@@ -92,7 +94,6 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       book.invoice(f.c, { amountCents: 4900, createdAt: ago(5), status: 'open' });
       book.invoice(a.c, { amountCents: 4900, createdAt: ago(40) });
       await book.flush();
-      await setUpdatedAt(em, k.s.id, ago(5));
 
       const res = await api.request('GET', '/api/v1/admin/revenue', { token: editor });
       expect(res.status).toBe(200);
@@ -235,5 +236,79 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       );
       const byDay = daily.body.points.map((p: { mrr_cents: number }) => p.mrr_cents);
       expect(byDay).toEqual([23500, 23500, 23500, 28400, 28400, 30300, 30300, 28400, 32483, 32483]);
+    }));
+
+  it('counts an upgrade of a subscription as expansion and a downgrade as contraction, at the old price before', () =>
+    withBook(async ({ api, book }) => {
+      const now = new Date();
+      const m0 = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+      const month = m0.toISOString().slice(0, 7);
+      const at = (days: number) => new Date(m0.getTime() + days * DAY);
+      const active = (tier: string, amountCents: number) => ({
+        tier,
+        amountCents,
+        status: 'active' as const,
+        createdAt: at(-40),
+      });
+      // Upgraded on day 4: starter 1900 → professional 4900.
+      const up = book.subscription(book.customer(), active('starter', 1900));
+      book.change(up, { at: at(4), tier: 'professional', amountCents: 4900 });
+      // Downgraded on day 6: enterprise 9900 → starter 1900.
+      const down = book.subscription(book.customer(), active('enterprise', 9900));
+      book.change(down, { at: at(6), tier: 'starter', amountCents: 1900 });
+      // Paused on day 8, resumed on day 15: the same MRR at both ends of the month, so no movement.
+      const pauses = book.subscription(book.customer(), active('professional', 4900));
+      book.change(pauses, { at: at(8), status: 'paused' });
+      book.change(pauses, { at: at(15), status: 'active' });
+      await book.flush();
+
+      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: editor });
+      expect(res.status).toBe(200);
+      // Start: 1900 + 9900 + 4900 = 16700 (the prices then, not now). End: 4900 + 1900 + 4900 = 11700.
+      expect(res.body.movements).toMatchObject({
+        starting_mrr_cents: 16700,
+        ending_mrr_cents: 11700,
+        new: { mrr_cents: 0, customers: 0 },
+        expansion: { mrr_cents: 3000, customers: 1 },
+        contraction: { mrr_cents: 8000, customers: 1 },
+        churned: { mrr_cents: 0, customers: 0 },
+        reactivated: { mrr_cents: 0, customers: 0 },
+        net_new_mrr_cents: -5000,
+        // (200400 + 36000 - 96000) / 200400, in annualised cents.
+        net_revenue_retention: 0.7006,
+      });
+
+      const daily = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/timeseries?interval=day&from=${month}-01&to=${at(16).toISOString().slice(0, 10)}`,
+        { token: editor },
+      );
+      expect(daily.status).toBe(200);
+      const points = daily.body.points as {
+        mrr_cents: number;
+        active_subscriptions: number;
+        new_subscriptions: number;
+        churned_subscriptions: number;
+        churned_mrr_cents: number;
+      }[];
+      expect(points.map((p) => p.mrr_cents)).toEqual([
+        16700, 16700, 16700, 16700, 19700, 19700, 11700, 11700, 6800, 6800, 6800, 6800, 6800, 6800, 6800,
+        11700, 11700,
+      ]);
+      expect(points[8]).toMatchObject({
+        active_subscriptions: 2,
+        churned_subscriptions: 1,
+        churned_mrr_cents: 4900,
+      });
+      expect(points[15]).toMatchObject({
+        active_subscriptions: 3,
+        new_subscriptions: 1,
+        churned_subscriptions: 0,
+      });
+      expect(points[4]).toMatchObject({
+        active_subscriptions: 3,
+        new_subscriptions: 0,
+        churned_subscriptions: 0,
+      });
     }));
 });

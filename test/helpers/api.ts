@@ -36,7 +36,9 @@ export async function startTestApi(opts: {
   const temporal =
     opts.temporal ??
     new Client({
-      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+      // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
+      // timer to fire after the test has closed the connection.
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
       namespace: 'none',
     });
   const verifier = await createVerifier(config);

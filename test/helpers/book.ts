@@ -11,7 +11,16 @@ import { mount } from '../../api/route';
 import { adminBillingRoutes } from '../../api/routes/admin-billing/router';
 import { invoiceRoutes } from '../../api/routes/invoices/router';
 import { loadConfig } from '../../config/env';
-import { Charge, Customer, Invoice, Plan, Subscription, type SubscriptionStatus } from '../../db/entities';
+import {
+  Charge,
+  Customer,
+  Invoice,
+  Plan,
+  Subscription,
+  SubscriptionChange,
+  type SubscriptionStatus,
+} from '../../db/entities';
+import { countsTowardMrr } from '../../domain/subscription-status';
 import { newId } from '../../db/ids';
 import type { TestApi } from './api';
 import { testByokRuntime } from './byok-app';
@@ -38,7 +47,9 @@ export async function startBillingTestApi(opts: {
   const temporal =
     opts.temporal ??
     new Client({
-      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+      // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
+      // timer to fire after the test has closed the connection.
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
       namespace: 'none',
     });
   const deps = {
@@ -111,11 +122,93 @@ export interface SubscriptionRow {
   currency?: string;
 }
 
-/** Writes a book of customers, subscriptions, invoices and charges straight into the mirror. */
+/** A later change to a subscription, as the mirror would record it; unnamed fields stay as they were. */
+export interface SubscriptionStep {
+  at: Date;
+  amountCents?: number;
+  interval?: 'month' | 'year';
+  tier?: string;
+  status?: SubscriptionStatus;
+}
+
+/** The mirror's rule (activities/db/subscriptions.ts): the yearly amount while paying, else 0. */
+const arrOf = (s: Pick<Subscription, 'status' | 'interval' | 'amountCents'>) =>
+  countsTowardMrr(s.status) ? (s.interval === 'year' ? s.amountCents : s.amountCents * 12) : 0;
+
+/**
+ * The changes the mirror would have written for a row that reached its state by the ordinary path:
+ * created (incomplete), then trialing until trial_end or paying from creation, then its final state at
+ * the time the row gives for it (ended, canceled, paused; otherwise the last update).
+ */
+function lifecycle(row: SubscriptionRow): SubscriptionStep[] {
+  if (row.status === 'incomplete') return [];
+  const steps: SubscriptionStep[] = [];
+  const trial = row.trialEnd != null && row.trialEnd > row.createdAt ? row.trialEnd : null;
+  const endAt =
+    row.status === 'canceled' || row.status === 'expired'
+      ? (row.endedAt ?? row.canceledAt ?? row.updatedAt ?? row.createdAt)
+      : row.status === 'paused'
+        ? (row.pausedAt ?? row.updatedAt ?? row.createdAt)
+        : (row.updatedAt ?? row.createdAt);
+  if (row.status === 'expired') return [{ at: endAt, status: 'expired' }];
+  if (trial) {
+    steps.push({ at: row.createdAt, status: 'trialing' });
+    if (row.status === 'trialing') return steps;
+    // A trial that ended without paying goes straight to its final state.
+    if (row.status !== 'active' && endAt <= trial) return [...steps, { at: endAt, status: row.status }];
+    steps.push({ at: trial, status: 'active' });
+  } else {
+    if (row.status === 'trialing') return [{ at: row.createdAt, status: 'trialing' }];
+    steps.push({ at: row.createdAt, status: 'active' });
+  }
+  if (row.status !== 'active') steps.push({ at: endAt, status: row.status });
+  return steps;
+}
+
+/**
+ * Writes a book of customers, subscriptions, invoices and charges straight into the mirror, with
+ * `arr_cents` and `subscription_changes` as the mirror activity keeps them.
+ */
 export function bookWriter(em: EntityManager) {
   let seq = 0;
   const unique = () =>
     `${Date.now().toString(36)}${(++seq).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const lastChange = new Map<string, number>();
+
+  /** Applies a step to the row and records the change, as recordSubscriptionState does. */
+  function change(sub: Subscription, step: SubscriptionStep): Subscription {
+    const previous = lastChange.get(sub.id) ?? -Infinity;
+    // Out of order, the history would no longer telescope into the row's state: a mistake in the book.
+    if (step.at.getTime() < previous)
+      throw new Error(`change to ${sub.id} at ${step.at.toISOString()} is out of order`);
+    lastChange.set(sub.id, step.at.getTime());
+    const before = { amount: sub.amountCents, interval: sub.interval, status: sub.status, tier: sub.tier };
+    sub.amountCents = step.amountCents ?? sub.amountCents;
+    sub.interval = step.interval ?? sub.interval;
+    sub.status = step.status ?? sub.status;
+    if (step.tier && step.tier !== sub.tier) {
+      sub.tier = step.tier;
+      sub.plan = em.getReference(Plan, `plan_${step.tier}_v1`);
+    }
+    sub.arrCents = arrOf(sub);
+    em.create(SubscriptionChange, {
+      id: newId('sch', step.at.getTime()),
+      subscription: sub,
+      customerId: sub.customer.id,
+      currency: sub.currency,
+      at: step.at,
+      oldAmountCents: before.amount,
+      newAmountCents: sub.amountCents,
+      oldInterval: before.interval,
+      newInterval: sub.interval,
+      oldStatus: before.status,
+      newStatus: sub.status,
+      oldTier: before.tier,
+      newTier: sub.tier,
+    });
+    return sub;
+  }
+
   return {
     customer(opts: { email?: string; userId?: string; createdAt?: Date; name?: string } = {}): Customer {
       const tag = unique();
@@ -128,6 +221,7 @@ export function bookWriter(em: EntityManager) {
         createdAt: opts.createdAt ?? new Date(),
       });
     },
+    /** A subscription in the row's state, with the history that led there (see lifecycle). */
     subscription(customer: Customer, row: SubscriptionRow): Subscription {
       const tier = row.tier ?? 'professional';
       const sub = em.create(Subscription, {
@@ -135,7 +229,7 @@ export function bookWriter(em: EntityManager) {
         customer,
         plan: em.getReference(Plan, `plan_${tier}_v1`),
         tier,
-        status: row.status,
+        status: 'incomplete',
         interval: row.interval ?? 'month',
         amountCents: row.amountCents,
         currency: row.currency ?? 'usd',
@@ -149,10 +243,13 @@ export function bookWriter(em: EntityManager) {
         currentPeriodStart: row.createdAt,
         currentPeriodEnd: new Date(row.createdAt.getTime() + (row.interval === 'year' ? 365 : 30) * DAY),
       });
+      for (const step of lifecycle(row)) change(sub, step);
       // onUpdate stamps updatedAt on flush; a book that needs a past one sets it after (see setUpdatedAt).
       if (row.updatedAt) sub.updatedAt = row.updatedAt;
       return sub;
     },
+    /** A later change (upgrade, downgrade, pause, cancellation…), in time order per subscription. */
+    change,
     invoice(
       customer: Customer,
       opts: {

@@ -45,7 +45,9 @@ export async function startByokTestApi(opts: {
   const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env };
   const config = loadConfig(env);
   const temporal = new Client({
-    connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+    // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
+    // timer to fire after the test has closed the connection.
+    connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
     namespace: 'none',
   });
   const byok = testByokRuntime(env, opts.keyring);

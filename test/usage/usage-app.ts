@@ -23,7 +23,9 @@ export function createUsageApp(orm: MikroORM, verifier: TokenVerifier): Koa {
     config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:' }),
     orm,
     temporal: new Client({
-      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+      // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
+      // timer to fire after the test has closed the connection.
+      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
       namespace: 'none',
     }),
     logger: createLogger('silent', 'test'),

@@ -37,7 +37,7 @@ describe('subscription workflow', () => {
   async function scenario(
     name: string,
     opts: FakeStripeOptions,
-    input: { stripeSubscriptionId?: string; plan?: typeof STARTER } = {},
+    input: { stripeSubscriptionId?: string; plan?: typeof STARTER; historyLimit?: number } = {},
   ) {
     const fake = fakeBilling(env, opts);
     const taskQueue = `subscription-${name}`;
@@ -68,6 +68,7 @@ describe('subscription workflow', () => {
             email: `${name}@example.com`,
             plan: input.plan ?? STARTER,
             stripeSubscriptionId: input.stripeSubscriptionId,
+            historyLimit: input.historyLimit,
           },
         ],
       });
@@ -349,6 +350,42 @@ describe('subscription workflow', () => {
       expect((await handle.query(subscriptionState)).status).toBe('active');
     });
     expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
+  });
+
+  it('continues as new when its history grows, keeping its state and the events it already applied', async () => {
+    const { fake, run, subscriptionId } = await scenario(
+      'long-life',
+      { subscription: subscriptionSnapshot('sub_long') },
+      { stripeSubscriptionId: 'sub_long', historyLimit: 40 },
+    );
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const firstRunId = (await handle.describe()).runId;
+      const early = stripeEventOf('customer.subscription.updated', 'sub_long', 'sub_long', 'evt_long_early');
+      await handle.signal(stripeEvent, early);
+      const latest = env.client.workflow.getHandle(`subscription-${subscriptionId}`);
+      for (let i = 0; i < 40; i++) {
+        await latest.signal(stripeEvent, stripeEventOf('invoice.upcoming', 'in_upcoming', 'sub_long'));
+      }
+      const next = await eventually(
+        () => latest.describe(),
+        (d) => d.runId !== firstRunId,
+      );
+      expect(next.status.name).toBe('RUNNING');
+      const carried = await latest.query(subscriptionState);
+      expect(carried).toMatchObject({ status: 'active', tier: 'starter', stripeSubscriptionId: 'sub_long' });
+
+      // The early event again, now seen by the new run: it remembers having applied it.
+      const reads = fake.activities.fetchSubscription.mock.calls.length;
+      await latest.signal(stripeEvent, early);
+      await latest.signal(stripeEvent, stripeEventOf('invoice.upcoming', 'in_upcoming', 'sub_long'));
+      await env.sleep(HOUR);
+      expect(fake.activities.fetchSubscription.mock.calls.length).toBe(reads);
+      return latest;
+    });
   });
 
   it('publishes its status as a search attribute', async () => {

@@ -1,4 +1,5 @@
 import type { HandlerInput } from '../../route';
+import { cached } from '../../services/revenue/cache';
 import { changeSubscriptionAsAdmin, subscriptionByEmail } from '../../services/revenue/admin-subscriptions';
 import { listCharges, listCustomers, listSubscriptions } from '../../services/revenue/lists';
 import {
@@ -21,11 +22,19 @@ import type {
 
 type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'editor'>;
 
-export const getStats = ({ deps, query }: Read<typeof statsQuery>) =>
-  billingStats(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+export const getStats = ({ deps, query }: Read<typeof statsQuery>) => {
+  const em = deps.orm.em.fork();
+  return cached(em, `stats:${query.currency}`, () =>
+    billingStats(em, { now: new Date(), currency: query.currency }),
+  );
+};
 
-export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) =>
-  revenueSummary(deps.orm.em.fork(), { now: new Date(), month: query.month, currency: query.currency });
+export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) => {
+  const em = deps.orm.em.fork();
+  return cached(em, `revenue:${query.currency}:${query.month ?? ''}`, () =>
+    revenueSummary(em, { now: new Date(), month: query.month, currency: query.currency }),
+  );
+};
 
 export const getTimeseries = ({ deps, query }: Read<typeof timeseriesQuery>) =>
   revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });

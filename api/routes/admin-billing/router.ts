@@ -30,7 +30,9 @@ export const adminBillingRoutes = [
   defineRoute({
     method: 'get',
     path: '/admin/billing/stats',
-    summary: 'Customers, active and trial subscriptions, MRR (monthly_revenue) and its split by tier',
+    summary:
+      'Customers, active and trial subscriptions, MRR (monthly_revenue) and its split by tier; computed ' +
+      'figures are served again for up to 15 s (per currency)',
     tags,
     access: 'editor',
     query: statsQuery,
@@ -68,7 +70,8 @@ export const adminBillingRoutes = [
     path: '/admin/revenue',
     summary:
       'MRR, ARR, churn, ARPU and the last 30 days of collected revenue, with net revenue retention and the ' +
-      "MRR movements of ?month=YYYY-MM (default: this month); Stripe's definitions, see the README",
+      "MRR movements of ?month=YYYY-MM (default: this month); Stripe's definitions, see the README. Computed " +
+      'figures are served again for up to 15 s (per currency and month); as_of says when they were computed',
     tags,
     access: 'editor',
     query: revenueQuery,
@@ -77,7 +80,9 @@ export const adminBillingRoutes = [
   defineRoute({
     method: 'get',
     path: '/admin/revenue/timeseries',
-    summary: 'MRR, active subscriptions and churn per day or month between from and to (inclusive)',
+    summary:
+      'MRR and paying subscriptions at the end of each day or month between from and to (inclusive), and ' +
+      'the subscriptions that started (or resumed) and stopped paying in it, from the subscription history',
     tags,
     access: 'editor',
     query: timeseriesQuery,

@@ -23,7 +23,12 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
 export async function checkReadiness({ deps, ctx }: HandlerInput<unknown, unknown, unknown, 'public'>) {
   const [database, temporal] = await Promise.all([
     probe(() => deps.orm.em.fork().getConnection().execute('select 1')),
-    probe(() => deps.temporal.workflowService.getSystemInfo({})),
+    // A deadline on the call itself, so a slow server leaves no call retrying after the answer.
+    probe(() =>
+      deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () =>
+        deps.temporal.workflowService.getSystemInfo({}),
+      ),
+    ),
   ]);
   const ready = database === 'ok' && temporal === 'ok';
   ctx.status = ready ? 200 : 503;

@@ -1,13 +1,18 @@
 import type { z } from 'zod';
+import { AuditEntry, Plan, Subscription } from '../../../db/entities';
+import { newId } from '../../../db/ids';
+import { AppError, notFound } from '../../../domain/errors';
 import { catalogSyncWorkflow } from '../../../workflows';
 import { catalogChanged } from '../../../workflows/catalog-sync';
 import { workflowIds } from '../../../workflows/ids';
+import { changePlan } from '../../../workflows/messages';
 import type { AppDeps } from '../../deps';
 import type { HandlerInput } from '../../route';
 import { stripeConfigured } from '../../services/customer-onboarding';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../services/plan-admin';
 import { planDto } from '../../services/plans';
-import type { createPlanBody, planParams, updatePlanBody } from './schemas';
+import { runUpdate } from '../../services/subscriptions';
+import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
 type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;
 
@@ -67,4 +72,74 @@ export async function updatePlanHandler({
 export async function archivePlanHandler({ deps, identity, params }: Admin<typeof planParams, undefined>) {
   const plan = await archivePlan(deps.orm.em.fork(), identity, params.plan_id);
   return { ...planDto(plan), archived: true };
+}
+
+/**
+ * Moves grandfathered subscribers of older versions onto the current one, through each subscription's
+ * workflow (at their period end unless asked otherwise). Repeatable: a subscriber already on the current
+ * price is rejected by its workflow's validator and reported, not changed twice.
+ */
+export async function migratePlanHandler({
+  deps,
+  identity,
+  params,
+  body,
+}: Admin<typeof planParams, typeof migratePlanBody>) {
+  const em = deps.orm.em.fork();
+  const current = await em.findOne(Plan, { code: params.plan_id, isCurrent: true });
+  if (!current) throw notFound('plan', params.plan_id);
+  const subs = await em.find(
+    Subscription,
+    {
+      tier: params.plan_id,
+      plan: { version: { $lt: current.version } },
+      status: { $nin: ['canceled', 'expired'] },
+    },
+    { populate: ['plan'] },
+  );
+  const migrated: string[] = [];
+  const failed: { subscription_id: string; reason: string }[] = [];
+  for (const sub of subs) {
+    const priceId = sub.interval === 'year' ? current.stripePriceYearlyId : current.stripePriceMonthlyId;
+    const amountCents = sub.interval === 'year' ? current.priceYearlyCents : current.priceMonthlyCents;
+    if (!priceId || amountCents == null) {
+      failed.push({ subscription_id: sub.id, reason: 'plan_not_synced' });
+      continue;
+    }
+    try {
+      await runUpdate(() =>
+        deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
+          args: [
+            {
+              planCode: current.code,
+              planId: current.id,
+              priceId,
+              amountCents,
+              interval: sub.interval,
+              when: body.when,
+              requestId: `migrate:${sub.id}:v${current.version}`,
+            },
+          ],
+        }),
+      );
+      migrated.push(sub.id);
+    } catch (err) {
+      failed.push({
+        subscription_id: sub.id,
+        reason: err instanceof AppError ? err.message : 'workflow_unreachable',
+      });
+    }
+  }
+  em.create(AuditEntry, {
+    id: newId('aud'),
+    actorId: identity.sub,
+    actorEmail: identity.email,
+    action: 'plan.migrate',
+    entityType: 'plan',
+    entityId: current.code,
+    before: { subscriptions: subs.map((s) => ({ id: s.id, version: s.plan.version })) },
+    after: { version: current.version, when: body.when, migrated, failed },
+  });
+  await em.flush();
+  return { plan_id: current.code, version: current.version, when: body.when, migrated, failed };
 }

@@ -1,7 +1,12 @@
 import { defineRoute } from '../../route';
 import { getPlan, listPlans, listServices } from './handlers';
-import { archivePlanHandler, createPlanHandler, updatePlanHandler } from './admin-handlers';
-import { createPlanBody, planParams, updatePlanBody } from './schemas';
+import {
+  archivePlanHandler,
+  createPlanHandler,
+  migratePlanHandler,
+  updatePlanHandler,
+} from './admin-handlers';
+import { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
 export const planRoutes = [
   defineRoute({
@@ -62,5 +67,17 @@ export const planRoutes = [
     params: planParams,
     errors: { 404: 'No such plan' },
     handler: archivePlanHandler,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/subscriptions/plans/:plan_id/migrate',
+    summary:
+      "Move grandfathered subscribers onto the plan's current version (at their period end by default)",
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    params: planParams,
+    body: migratePlanBody,
+    errors: { 404: 'No such plan' },
+    handler: migratePlanHandler,
   }),
 ];

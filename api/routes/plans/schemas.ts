@@ -68,3 +68,7 @@ export const updatePlanBody = z
     daily_api_calls: z.number().int().min(1).nullable().optional(),
   })
   .strict();
+
+export const migratePlanBody = z
+  .object({ when: z.enum(['period_end', 'now']).default('period_end') })
+  .strict();

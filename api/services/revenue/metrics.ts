@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../../../domain/errors';
 import { centsToDollars, divRound } from '../../../domain/money';
-import { ACTIVE_AT, EVER_PAID, SPANS, num, sqlFor, type Sql } from './sql';
+import { PAYING, changes, num, sideArr, sqlFor, type Sql } from './sql';
 
 const DAY_MS = 86_400_000;
 const MONTHS_PER_YEAR = 12;
 
-/** Annualised cents (the unit SPANS sums in) as monthly cents, rounded once, at the end. */
+/** Annualised cents (the unit `arr_cents` holds) as monthly cents, rounded once, at the end. */
 const monthly = (arrCents: number) => divRound(arrCents, MONTHS_PER_YEAR);
 
 /** A figure as the seeds publish it (dollars) beside its cents. */
@@ -14,46 +14,34 @@ function money(cents: number) {
   return { dollars: centsToDollars(cents), cents };
 }
 
-/** Binds `ACTIVE_AT` for an instant. */
-const activeAt = (sql: Sql, t: Date) => [sql.at(t), sql.at(t)];
-
-interface PointRow {
-  arr_now: unknown;
-  active_now: unknown;
-  customers_now: unknown;
-  active_before: unknown;
-  churned: unknown;
-}
+/** ARR, paying subscriptions and paying customers now: a light aggregate over the paying rows. */
+const CURRENT = `select coalesce(sum(s.arr_cents), 0) as arr, count(*) as n,
+    count(distinct s.customer_id) as customers
+  from subscriptions s where s.status in ${PAYING} and s.currency = :currency`;
 
 /** MRR, active subscriptions and paying customers now, and subscriber churn over the 30 days before. */
 async function pointMetrics(sql: Sql, now: Date, currency: string) {
   const windowStart = new Date(now.getTime() - 30 * DAY_MS);
-  const [row] = await sql.rows<PointRow>(
-    `select
-       sum(case when ${ACTIVE_AT} then sp.arr_cents else 0 end) as arr_now,
-       sum(case when ${ACTIVE_AT} then 1 else 0 end) as active_now,
-       count(distinct case when ${ACTIVE_AT} then sp.customer_id end) as customers_now,
-       sum(case when ${ACTIVE_AT} then 1 else 0 end) as active_before,
-       sum(case when ${ACTIVE_AT} and sp.end_at <= ? then 1 else 0 end) as churned
-     from ${SPANS} sp`,
-    [
-      ...activeAt(sql, now),
-      ...activeAt(sql, now),
-      ...activeAt(sql, now),
-      ...activeAt(sql, windowStart),
-      ...activeAt(sql, windowStart),
-      sql.at(now),
-      currency,
-    ],
-  );
-  const arrCents = num(row?.arr_now);
-  const activeBefore = num(row?.active_before);
-  const churned = num(row?.churned);
-  const customers = num(row?.customers_now);
+  const [[current], [since]] = await Promise.all([
+    sql.rows<{ arr: unknown; n: unknown; customers: unknown }>(CURRENT, { currency }),
+    // Per subscription, its changes since the window's start sum to (paying now) − (paying then): −1 is a
+    // subscription that paid then and does not now, whatever happened in between.
+    sql.rows<{ d_paying: unknown; churned: unknown }>(
+      `select sum(g.d) as d_paying, sum(case when g.d < 0 then 1 else 0 end) as churned
+       from (select ch.subscription_id, sum(ch.d_paying) as d
+             from ${changes('c.at > :since')} ch group by ch.subscription_id) g`,
+      { currency, since: sql.at(windowStart) },
+    ),
+  ]);
+  const arrCents = num(current?.arr);
+  const active = num(current?.n);
+  const activeBefore = active - num(since?.d_paying);
+  const churned = num(since?.churned);
+  const customers = num(current?.customers);
   return {
     arrCents,
     mrrCents: monthly(arrCents),
-    activeSubscriptions: num(row?.active_now),
+    activeSubscriptions: active,
     payingCustomers: customers,
     activeThirtyDaysAgo: activeBefore,
     churnedLast30d: churned,
@@ -86,6 +74,9 @@ export function monthBounds(month: string): { start: Date; end: Date } {
 export const monthOf = (d: Date) => d.toISOString().slice(0, 7);
 
 interface MovementRow {
+  arr_now: unknown;
+  since_start: unknown;
+  since_stop: unknown;
   new_arr: unknown;
   reactivated_arr: unknown;
   expansion_arr: unknown;
@@ -101,55 +92,65 @@ interface MovementRow {
 /**
  * Stripe's MRR movements for a month, per customer: their MRR at the end of the month before against the
  * end of this one (or now, for the current month). 0 → more is new (or reactivated when they had paid
- * before), more → 0 churned, up expansion, down contraction. Changes that cancel out inside the month
- * are not seen.
+ * before), more → 0 churned, up expansion, down contraction; an upgrade or downgrade of the same
+ * subscription counts as well as a subscription added or ended. By definition a customer whose changes
+ * cancel out inside the month moved nothing.
+ *
+ * One statement: only customers with a change inside the month can have moved, and each one's MRR at the
+ * end is their subscriptions' `arr_cents` now less their changes since the end (see `changes` in sql.ts); at the
+ * start, less the month's changes too. The totals come the same way from the book's ARR now.
  */
 export async function mrrMovements(sql: Sql, month: string, now: Date, currency: string) {
   const { start, end } = monthBounds(month);
-  const t0 = new Date(start.getTime() - 1);
-  const t1 = new Date(Math.min(end.getTime(), now.getTime() + 1) - 1);
+  // Changes before `stop` make the figure at the end: the month's end, or now (inclusive) for this month.
+  const stop = new Date(Math.min(end.getTime(), now.getTime() + 1));
   const [row] = await sql.rows<MovementRow>(
-    `select
-       sum(case when g.a0 = 0 and g.a1 > 0 and g.paid_before = 0 then g.a1 else 0 end) as new_arr,
-       sum(case when g.a0 = 0 and g.a1 > 0 and g.paid_before = 1 then g.a1 else 0 end) as reactivated_arr,
-       sum(case when g.a0 > 0 and g.a1 > g.a0 then g.a1 - g.a0 else 0 end) as expansion_arr,
-       sum(case when g.a0 > 0 and g.a1 > 0 and g.a1 < g.a0 then g.a0 - g.a1 else 0 end) as contraction_arr,
-       sum(case when g.a0 > 0 and g.a1 = 0 then g.a0 else 0 end) as churned_arr,
-       sum(case when g.a0 = 0 and g.a1 > 0 and g.paid_before = 0 then 1 else 0 end) as new_n,
-       sum(case when g.a0 = 0 and g.a1 > 0 and g.paid_before = 1 then 1 else 0 end) as reactivated_n,
-       sum(case when g.a0 > 0 and g.a1 > g.a0 then 1 else 0 end) as expansion_n,
-       sum(case when g.a0 > 0 and g.a1 > 0 and g.a1 < g.a0 then 1 else 0 end) as contraction_n,
-       sum(case when g.a0 > 0 and g.a1 = 0 then 1 else 0 end) as churned_n
-     from (
-       select sp.customer_id,
-         sum(case when ${ACTIVE_AT} then sp.arr_cents else 0 end) as a0,
-         sum(case when ${ACTIVE_AT} then sp.arr_cents else 0 end) as a1,
-         max(case when sp.start_at <= ? and ${EVER_PAID} then 1 else 0 end) as paid_before
-       from ${SPANS} sp
-       where sp.customer_id in (
-         select sc.customer_id from ${SPANS} sc
-         where (sc.start_at > ? and sc.start_at <= ?) or (sc.end_at > ? and sc.end_at <= ?))
-       group by sp.customer_id
-     ) g`,
-    [
-      ...activeAt(sql, t0),
-      ...activeAt(sql, t1),
-      sql.at(t0),
-      currency,
-      currency,
-      ...[t0, t1, t0, t1].map(sql.at),
-    ],
+    `with ch as (select * from ${changes('c.at >= :start')} x),
+     g as (
+       select ch.customer_id,
+         sum(case when ch.at >= :stop then ch.d_arr else 0 end) as after_arr,
+         sum(case when ch.at < :stop then ch.d_arr else 0 end) as during_arr
+       from ch group by ch.customer_id
+       having sum(case when ch.at < :stop then 1 else 0 end) > 0
+     ),
+     e as (
+       select g.customer_id, g.during_arr,
+         (select coalesce(sum(s.arr_cents), 0) from subscriptions s
+          where s.customer_id = g.customer_id and s.currency = :currency) - g.after_arr as a1
+       from g
+     ),
+     p as (
+       select e.a1 - e.during_arr as a0, e.a1,
+         case when e.a1 - e.during_arr = 0 and e.a1 > 0 and exists (
+             select 1 from subscription_changes c
+             cross join subscriptions s
+             where s.id = c.subscription_id and s.currency = :currency and c.customer_id = e.customer_id and c.at < :start
+               and (${sideArr('old')} > 0 or ${sideArr('new')} > 0)
+         ) then 1 else 0 end as back
+       from e
+     )
+     select
+       (select coalesce(sum(s.arr_cents), 0) from subscriptions s
+        where s.status in ${PAYING} and s.currency = :currency) as arr_now,
+       (select coalesce(sum(ch.d_arr), 0) from ch) as since_start,
+       (select coalesce(sum(ch.d_arr), 0) from ch where ch.at >= :stop) as since_stop,
+       sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 0 then p.a1 else 0 end) as new_arr,
+       sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 1 then p.a1 else 0 end) as reactivated_arr,
+       sum(case when p.a0 > 0 and p.a1 > p.a0 then p.a1 - p.a0 else 0 end) as expansion_arr,
+       sum(case when p.a0 > 0 and p.a1 > 0 and p.a1 < p.a0 then p.a0 - p.a1 else 0 end) as contraction_arr,
+       sum(case when p.a0 > 0 and p.a1 = 0 then p.a0 else 0 end) as churned_arr,
+       sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 0 then 1 else 0 end) as new_n,
+       sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 1 then 1 else 0 end) as reactivated_n,
+       sum(case when p.a0 > 0 and p.a1 > p.a0 then 1 else 0 end) as expansion_n,
+       sum(case when p.a0 > 0 and p.a1 > 0 and p.a1 < p.a0 then 1 else 0 end) as contraction_n,
+       sum(case when p.a0 > 0 and p.a1 = 0 then 1 else 0 end) as churned_n
+     from p`,
+    { currency, start: sql.at(start), stop: sql.at(stop) },
   );
-  // Customers with no span starting or ending inside the month moved nothing; only the totals need them.
-  const [totals] = await sql.rows<{ start_arr: unknown; end_arr: unknown }>(
-    `select sum(case when ${ACTIVE_AT} then sp.arr_cents else 0 end) as start_arr,
-       sum(case when ${ACTIVE_AT} then sp.arr_cents else 0 end) as end_arr
-     from ${SPANS} sp`,
-    [...activeAt(sql, t0), ...activeAt(sql, t1), currency],
-  );
-  const startArr = num(totals?.start_arr);
+  const arrNow = num(row?.arr_now);
+  const startArr = arrNow - num(row?.since_start);
   const startCents = monthly(startArr);
-  const endCents = monthly(num(totals?.end_arr));
+  const endCents = monthly(arrNow - num(row?.since_stop));
   const expansion = monthly(num(row?.expansion_arr));
   const contraction = monthly(num(row?.contraction_arr));
   const churned = monthly(num(row?.churned_arr));
@@ -163,7 +164,7 @@ export async function mrrMovements(sql: Sql, month: string, now: Date, currency:
   return {
     month,
     from: start.toISOString(),
-    to: new Date(t1.getTime() + 1).toISOString(),
+    to: stop.toISOString(),
     starting_mrr: centsToDollars(startCents),
     starting_mrr_cents: startCents,
     ending_mrr: centsToDollars(endCents),
@@ -218,45 +219,37 @@ export async function revenueSummary(
 
 interface TierRow {
   tier: string;
-  n: unknown;
+  paying: unknown;
+  trialing: unknown;
   arr: unknown;
 }
 
 /** Per tier: paying subscriptions and their MRR now, and trialing ones (which add no MRR). */
-async function tiers(sql: Sql, now: Date, currency: string) {
-  const [paying, trialing] = await Promise.all([
-    sql.rows<TierRow>(
-      `select sp.tier as tier, count(*) as n, sum(sp.arr_cents) as arr
-       from ${SPANS} sp where ${ACTIVE_AT} group by sp.tier`,
-      [currency, ...activeAt(sql, now)],
-    ),
-    sql.rows<TierRow>(
-      `select tier, count(*) as n, 0 as arr from subscriptions
-       where status = 'trialing' and currency = ? group by tier`,
-      [currency],
-    ),
-  ]);
-  const out = new Map<string, { paying: number; trialing: number; arrCents: number; mrrCents: number }>();
-  const entry = (tier: string) => {
-    let e = out.get(tier);
-    if (!e) out.set(tier, (e = { paying: 0, trialing: 0, arrCents: 0, mrrCents: 0 }));
-    return e;
-  };
-  for (const r of paying) {
-    const e = entry(r.tier);
-    e.paying = num(r.n);
-    e.arrCents = num(r.arr);
-    e.mrrCents = monthly(e.arrCents);
-  }
-  for (const r of trialing) entry(r.tier).trialing = num(r.n);
-  return [...out.entries()].sort(([a], [b]) => a.localeCompare(b));
+async function tiers(sql: Sql, currency: string) {
+  const rows = await sql.rows<TierRow>(
+    `select s.tier as tier,
+       sum(case when s.status in ${PAYING} then 1 else 0 end) as paying,
+       sum(case when s.status = 'trialing' then 1 else 0 end) as trialing,
+       coalesce(sum(s.arr_cents), 0) as arr
+     from subscriptions s
+     where s.currency = :currency and (s.status in ${PAYING} or s.status = 'trialing')
+     group by s.tier`,
+    { currency },
+  );
+  return rows
+    .map((r) => {
+      const arrCents = num(r.arr);
+      const t = { paying: num(r.paying), trialing: num(r.trialing), arrCents, mrrCents: monthly(arrCents) };
+      return [r.tier, t] as const;
+    })
+    .sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** `GET /admin/billing/stats`: seed 001's shape; `monthly_revenue` is MRR. */
 export async function billingStats(em: EntityManager, opts: { now: Date; currency: string }) {
   const sql = sqlFor(em);
   const [byTier, [customers]] = await Promise.all([
-    tiers(sql, opts.now, opts.currency),
+    tiers(sql, opts.currency),
     sql.rows<{ n: unknown }>('select count(*) as n from customers'),
   ]);
   let active = 0;
@@ -290,7 +283,7 @@ export async function billingStats(em: EntityManager, opts: { now: Date; currenc
 
 /** `GET /admin/subscriptions/analytics/revenue-by-tier`. */
 export async function revenueByTier(em: EntityManager, opts: { now: Date; currency: string }) {
-  const byTier = await tiers(sqlFor(em), opts.now, opts.currency);
+  const byTier = await tiers(sqlFor(em), opts.currency);
   const totalArr = byTier.reduce((s, [, t]) => s + t.arrCents, 0);
   const total = monthly(totalArr);
   return {
@@ -369,10 +362,20 @@ function buckets(from: string, to: string, interval: 'day' | 'month'): Bucket[] 
 
 export const MAX_BUCKETS = { day: 400, month: 120 } as const;
 
+interface BucketRow {
+  b: string;
+  d_arr: unknown;
+  d_paying: unknown;
+  started: unknown;
+  stopped: unknown;
+  stopped_arr: unknown;
+}
+
 /**
- * `GET /admin/revenue/timeseries`: MRR and active subscriptions at the end of each bucket, and what started
- * and stopped paying inside it. One baseline aggregate, then the starts and stops grouped by bucket, summed
- * here, so the cost is two scans whatever the number of buckets.
+ * `GET /admin/revenue/timeseries`: MRR and active (paying) subscriptions at the end of each bucket, and
+ * the subscriptions that started (or resumed) and stopped paying inside it. The book now, then the
+ * changes since the first bucket grouped by bucket: walking back from now, each bucket's end is the next
+ * one's end less the next one's changes. Two statements whatever the number of buckets.
  */
 export async function revenueTimeseries(
   em: EntityManager,
@@ -391,50 +394,52 @@ export async function revenueTimeseries(
     );
   }
   const sql = sqlFor(em);
-  const w0 = list[0]!.start;
-  const w1 = list[list.length - 1]!.end;
-  const label = (col: string) => sql.bucket(col, opts.interval);
-  type Grouped = { b: string; arr: unknown; n: unknown };
-  const [[base], starts, stops] = await Promise.all([
-    sql.rows<{ arr: unknown; n: unknown }>(
-      `select sum(sp.arr_cents) as arr, count(*) as n from ${SPANS} sp where ${ACTIVE_AT}`,
-      [opts.currency, ...activeAt(sql, new Date(w0.getTime() - 1))],
-    ),
-    sql.rows<Grouped>(
-      `select ${label('sp.start_at')} as b, sum(sp.arr_cents) as arr, count(*) as n from ${SPANS} sp
-       where sp.start_at >= ? and sp.start_at < ? and ${EVER_PAID} group by 1`,
-      [opts.currency, sql.at(w0), sql.at(w1)],
-    ),
-    sql.rows<Grouped>(
-      `select ${label('sp.end_at')} as b, sum(sp.arr_cents) as arr, count(*) as n from ${SPANS} sp
-       where sp.end_at >= ? and sp.end_at < ? and sp.end_at > sp.start_at group by 1`,
-      [opts.currency, sql.at(w0), sql.at(w1)],
+  const currency = opts.currency;
+  const [[current], grouped] = await Promise.all([
+    sql.rows<{ arr: unknown; n: unknown }>(CURRENT, { currency }),
+    sql.rows<BucketRow>(
+      `select ${sql.bucket('ch.at', opts.interval)} as b, sum(ch.d_arr) as d_arr, sum(ch.d_paying) as d_paying,
+         sum(case when ch.d_paying > 0 then 1 else 0 end) as started,
+         sum(case when ch.d_paying < 0 then 1 else 0 end) as stopped,
+         sum(case when ch.d_paying < 0 then ch.old_arr else 0 end) as stopped_arr
+       from ${changes('c.at >= :from')} ch group by 1`,
+      { currency, from: sql.at(list[0]!.start) },
     ),
   ]);
-  const byLabel = (rows: Grouped[]) => new Map(rows.map((r) => [r.b, { arr: num(r.arr), n: num(r.n) }]));
-  const startMap = byLabel(starts);
-  const stopMap = byLabel(stops);
-  let arr = num(base?.arr);
-  let active = num(base?.n);
-  const points = list.map((b) => {
-    const s = startMap.get(b.period) ?? { arr: 0, n: 0 };
-    const e = stopMap.get(b.period) ?? { arr: 0, n: 0 };
-    const activeAtStart = active;
-    arr += s.arr - e.arr;
-    active += s.n - e.n;
+  const byLabel = new Map(grouped.map((r) => [r.b, r]));
+  // Labels sort as their periods do; those after the last bucket are the changes between it and now.
+  const last = list[list.length - 1]!.period;
+  let arr = num(current?.arr);
+  let active = num(current?.n);
+  for (const r of grouped) {
+    if (r.b > last) {
+      arr -= num(r.d_arr);
+      active -= num(r.d_paying);
+    }
+  }
+  const points = [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const b = list[i]!;
+    const r = byLabel.get(b.period);
+    const started = num(r?.started);
+    const stopped = num(r?.stopped);
+    const activeAtStart = active - num(r?.d_paying);
     const mrrCents = monthly(arr);
-    return {
+    points.push({
       period: b.period,
       start: b.start.toISOString(),
       end: b.end.toISOString(),
       mrr: centsToDollars(mrrCents),
       mrr_cents: mrrCents,
       active_subscriptions: active,
-      new_subscriptions: s.n,
-      churned_subscriptions: e.n,
-      churned_mrr_cents: monthly(e.arr),
-      churn_rate: activeAtStart === 0 ? 0 : Math.round((e.n / activeAtStart) * 10_000) / 10_000,
-    };
-  });
-  return { interval: opts.interval, from: opts.from, to: opts.to, currency: opts.currency, points };
+      new_subscriptions: started,
+      churned_subscriptions: stopped,
+      churned_mrr_cents: monthly(num(r?.stopped_arr)),
+      churn_rate: activeAtStart === 0 ? 0 : Math.round((stopped / activeAtStart) * 10_000) / 10_000,
+    });
+    arr -= num(r?.d_arr);
+    active = activeAtStart;
+  }
+  points.reverse();
+  return { interval: opts.interval, from: opts.from, to: opts.to, currency, points };
 }

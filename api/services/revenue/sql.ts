@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
+import { countsTowardMrr, type SubscriptionStatus } from '../../../domain/subscription-status';
 
 /**
  * Raw aggregate SQL that runs unchanged on SQLite and PostgreSQL. The two differ in how a datetime is
@@ -13,7 +14,11 @@ export interface Sql {
   at(d: Date): number | Date;
   /** SQL turning a datetime column into a UTC 'YYYY-MM-DD' or 'YYYY-MM' label. */
   bucket(column: string, interval: 'day' | 'month'): string;
-  rows<T = Record<string, unknown>>(sql: string, bindings?: readonly unknown[]): Promise<T[]>;
+  /** Positional (`?`) bindings as an array, or named (`:name`) ones as an object. */
+  rows<T = Record<string, unknown>>(
+    sql: string,
+    bindings?: readonly unknown[] | Record<string, unknown>,
+  ): Promise<T[]>;
 }
 
 export function sqlFor(em: EntityManager): Sql {
@@ -30,7 +35,7 @@ export function sqlFor(em: EntityManager): Sql {
       dialect === 'sqlite'
         ? `strftime('${interval === 'day' ? '%Y-%m-%d' : '%Y-%m'}', ${column} / 1000, 'unixepoch')`
         : `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`,
-    async rows<T>(sql: string, bindings: readonly unknown[] = []) {
+    async rows<T>(sql: string, bindings: readonly unknown[] | Record<string, unknown> = []) {
       const result = await knex.raw(sql, bindings as Knex.RawBinding[]);
       // pg answers { rows }, better-sqlite3 an array.
       return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
@@ -41,31 +46,67 @@ export function sqlFor(em: EntityManager): Sql {
 /** A numeric aggregate as a number: pg returns SUM/COUNT of integers as strings, and NULL for no rows. */
 export const num = (v: unknown): number => (v == null ? 0 : Number(v));
 
+const STATUSES: readonly SubscriptionStatus[] = [
+  'incomplete',
+  'trialing',
+  'active',
+  'past_due',
+  'suspended',
+  'paused',
+  'canceled',
+  'expired',
+];
+
 /**
- * Each subscription's span of recurring revenue, the base every revenue figure is computed from:
- * - `arr_cents`: the price annualised (a monthly price × 12, a yearly price as is), so a yearly plan counts
- *   1/12 per month without rounding until the very end;
- * - `start_at`: when it started paying (the end of its trial, else its creation);
- * - `end_at`: when it stopped (ended, or paused/suspended: the mirror keeps no separate suspension
- *   time, so the last update stands in for it), null while it still pays.
- * A subscription is "active at t" when start_at <= t < end_at. Trialing, incomplete and expired
- * subscriptions never paid and have no span. The price is the current one (see README: revenue).
+ * The paying states as an SQL list, taken from the domain rule the mirror uses for `arr_cents`, so the
+ * counts here and the sums of `arr_cents` cannot disagree on what pays.
  */
-export const SPANS = `(
-  select s.id, s.customer_id, s.tier, s.status,
-    case when s."interval" = 'year' then s.amount_cents else s.amount_cents * 12 end as arr_cents,
-    case when s.trial_end is not null and s.trial_end > s.created_at then s.trial_end else s.created_at end
-      as start_at,
-    coalesce(s.ended_at, case s.status
-      when 'canceled' then coalesce(s.canceled_at, s.updated_at)
-      when 'paused' then coalesce(s.paused_at, s.updated_at)
-      when 'suspended' then s.updated_at end) as end_at
-  from subscriptions s
-  where s.status not in ('incomplete', 'expired', 'trialing') and s.currency = ?
+export const PAYING = `(${STATUSES.filter(countsTowardMrr)
+  .map((s) => `'${s}'`)
+  .join(', ')})`;
+
+/** 1 when a status column (possibly NULL: a change's old side) is a paying state, else 0. */
+const payingFlag = (status: string) => `(case when ${status} in ${PAYING} then 1 else 0 end)`;
+
+/** The annualised amount of one side of a change, as the mirror computes `arr_cents` for a row. */
+const arrOf = (status: string, interval: string, amount: string) =>
+  `(case when ${status} in ${PAYING} then case when ${interval} = 'year' then ${amount} ` +
+  `else ${amount} * 12 end else 0 end)`;
+
+/**
+ * The rows of `subscription_changes` in one currency (the currency is the subscription's) that match
+ * `where` (over the change, aliased `c`), each with what it did to ARR and to the count of paying
+ * subscriptions:
+ * - `d_arr`: new ARR − old ARR; `d_paying`: +1 started paying, −1 stopped, 0 otherwise;
+ * - `old_arr`: ARR before the change (what a stop takes away).
+ * Binds `:currency`.
+ *
+ * Every figure in the past is the present (`subscriptions.arr_cents` and `status`) minus the changes
+ * after that instant: the mirror writes one row per change with both sides, so per subscription the
+ * deltas telescope, and the state at t equals the one left by the latest change at or before t. Going
+ * back from now reads only the changes since t (indexed on `at`), not the whole history, and is also
+ * right for a subscription whose history started after it did (its first row's old side says what it
+ * was before).
+ *
+ * A CROSS JOIN with the condition in WHERE: SQLite then keeps the written order (the changes by their
+ * `at` index, each subscription by its key) instead of scanning every subscription for its changes;
+ * PostgreSQL plans it as the inner join it is.
+ */
+export const changes = (where: string) => `(
+  select c.subscription_id, c.customer_id, c.at,
+    ${arrOf('c.new_status', 'c.new_interval', 'c.new_amount_cents')}
+      - ${arrOf('c.old_status', 'c.old_interval', 'coalesce(c.old_amount_cents, 0)')} as d_arr,
+    ${payingFlag('c.new_status')} - ${payingFlag('c.old_status')} as d_paying,
+    ${arrOf('c.old_status', 'c.old_interval', 'coalesce(c.old_amount_cents, 0)')} as old_arr
+  from subscription_changes c
+  cross join subscriptions s
+  where s.id = c.subscription_id and s.currency = :currency and ${where}
 )`;
 
-/** `active at ?` over a SPANS row aliased `sp`; binds the instant twice. */
-export const ACTIVE_AT = '(sp.start_at <= ? and (sp.end_at is null or sp.end_at > ?))';
-
-/** A span that ever paid (a trial canceled at its end has an empty one). */
-export const EVER_PAID = '(sp.end_at is null or sp.end_at > sp.start_at)';
+/** The ARR a side of a change carries, for a change row aliased `c` (`old` or `new`). */
+export const sideArr = (side: 'old' | 'new', alias = 'c') =>
+  arrOf(
+    `${alias}.${side}_status`,
+    `${alias}.${side}_interval`,
+    side === 'old' ? `coalesce(${alias}.old_amount_cents, 0)` : `${alias}.new_amount_cents`,
+  );

@@ -3,9 +3,9 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261122000003_HistoryAndIndexes extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "subscription_changes" ("id" varchar(40) not null, "subscription_id" varchar(40) not null, "customer_id" varchar(40) not null, "at" timestamptz not null, "old_amount_cents" int null, "new_amount_cents" int not null, "old_interval" varchar(8) null, "new_interval" varchar(8) not null, "old_status" varchar(16) null, "new_status" varchar(16) not null, "old_tier" varchar(255) null, "new_tier" varchar(255) not null, constraint "subscription_changes_pkey" primary key ("id"));`);
+    this.addSql(`create table "subscription_changes" ("id" varchar(40) not null, "subscription_id" varchar(40) not null, "customer_id" varchar(40) not null, "currency" varchar(3) not null, "at" timestamptz not null, "old_amount_cents" int null, "new_amount_cents" int not null, "old_interval" varchar(8) null, "new_interval" varchar(8) not null, "old_status" varchar(16) null, "new_status" varchar(16) not null, "old_tier" varchar(255) null, "new_tier" varchar(255) not null, constraint "subscription_changes_pkey" primary key ("id"));`);
     this.addSql(`create index "subscription_changes_subscription_id_index" on "subscription_changes" ("subscription_id");`);
-    this.addSql(`create index "subscription_changes_at_index" on "subscription_changes" ("at");`);
+    this.addSql(`create index "subscription_changes_at_currency_index" on "subscription_changes" ("at", "currency");`);
     this.addSql(`create index "subscription_changes_customer_id_at_index" on "subscription_changes" ("customer_id", "at");`);
 
     this.addSql(`alter table "subscription_changes" add constraint "subscription_changes_subscription_id_foreign" foreign key ("subscription_id") references "subscriptions" ("id") on update cascade;`);
@@ -14,10 +14,15 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
 
     this.addSql(`alter table "provider_keys" add column "label" varchar(100) null;`);
 
+    this.addSql(`drop index "subscriptions_status_index";`);
+
     this.addSql(`alter table "subscriptions" add column "arr_cents" int not null default 0;`);
+    this.addSql(`create index "subscriptions_status_currency_customer_id_arr_cents_index" on "subscriptions" ("status", "currency", "customer_id", "arr_cents");`);
     this.addSql(`create index "subscriptions_created_at_index" on "subscriptions" ("created_at");`);
 
-    this.addSql(`create index "invoices_paid_at_index" on "invoices" ("paid_at");`);
+    this.addSql(`create index "invoices_paid_at_currency_amount_paid_cents_index" on "invoices" ("paid_at", "currency", "amount_paid_cents");`);
+    // Subscriptions mirrored before this column existed: their ARR from what they pay now.
+    this.addSql(`update subscriptions set arr_cents = case when status in ('active', 'past_due') then case when "interval" = 'year' then amount_cents else amount_cents * 12 end else 0 end;`);
   }
 
   override async down(): Promise<void> {
@@ -25,12 +30,15 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
 
     this.addSql(`drop index "customers_created_at_index";`);
 
-    this.addSql(`drop index "invoices_paid_at_index";`);
+    this.addSql(`drop index "invoices_paid_at_currency_amount_paid_cents_index";`);
 
     this.addSql(`alter table "provider_keys" drop column "label";`);
 
+    this.addSql(`drop index "subscriptions_status_currency_customer_id_arr_cents_index";`);
     this.addSql(`drop index "subscriptions_created_at_index";`);
     this.addSql(`alter table "subscriptions" drop column "arr_cents";`);
+
+    this.addSql(`create index "subscriptions_status_index" on "subscriptions" ("status");`);
   }
 
 }

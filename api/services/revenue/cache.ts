@@ -1,0 +1,42 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { sqlFor } from './sql';
+
+/**
+ * How long a computed revenue figure is served again. The headline aggregates cost several hundred
+ * milliseconds on a large book (SQLite, 100,000 subscriptions: see bench/revenue.ts) while a dashboard
+ * asks for the same ones every few seconds; figures up to this old are fine for it, and `as_of` says
+ * when they were computed.
+ */
+export const REVENUE_CACHE_MS = 15_000;
+
+interface Entry {
+  expires: number;
+  value: Promise<unknown>;
+}
+
+// Per database (its knex instance), so two ORMs in one process (tests, tools) never share figures.
+const caches = new WeakMap<object, Map<string, Entry>>();
+
+/**
+ * The value computed for `key` on this database less than REVENUE_CACHE_MS ago, else computes it.
+ * Concurrent callers share one computation; a failure is not kept.
+ */
+export function cached<T>(em: EntityManager, key: string, compute: () => Promise<T>): Promise<T> {
+  const db = sqlFor(em).knex;
+  let cache = caches.get(db);
+  if (!cache) caches.set(db, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expires > now) return hit.value as Promise<T>;
+  for (const [k, e] of cache) if (e.expires <= now) cache.delete(k);
+  const value = compute();
+  const entries = cache;
+  entries.set(key, { expires: now + REVENUE_CACHE_MS, value });
+  value.catch(() => entries.delete(key));
+  return value;
+}
+
+/** Forgets every cached figure (benchmarks measuring the uncached path; tests that change the book). */
+export function clearRevenueCache(em: EntityManager): void {
+  caches.delete(sqlFor(em).knex);
+}
