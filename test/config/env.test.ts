@@ -59,4 +59,21 @@ describe('configuration', () => {
     expect(result.stderr).toContain('DATABASE_URL: cannot open postgres://nobody:***@127.0.0.1:1/billing');
     expect(result.stderr).not.toContain('secret');
   });
+
+  it('stops the API in production when no BYOK encryption key is given', () => {
+    const result = startApi({
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');
+    expect(result.stderr).toContain('production');
+  });
+
+  it('stops the API naming BYOK_ENCRYPTION_KEY when the key is malformed, without echoing it', () => {
+    const result = startApi({ BYOK_ENCRYPTION_KEY: 'not-a-32-byte-key-secretvalue' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');
+    expect(result.stderr).not.toContain('secretvalue');
+  });
 });
