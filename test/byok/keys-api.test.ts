@@ -154,7 +154,10 @@ describe('BYOK keys through the API', () => {
     const { token } = await user();
     await add(token, { provider: 'groq', api_key: `gsk_${randomBytes(24).toString('hex')}` });
     const res = await api.request('DELETE', '/api/v1/byok/keys/groq', { token });
-    expect(res).toEqual({ status: 200, body: { provider: 'groq', deleted: true } });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 200,
+      body: { provider: 'groq', deleted: true },
+    });
     expect((await api.request('GET', '/api/v1/byok/keys', { token })).body).toEqual([]);
     expect((await api.request('DELETE', '/api/v1/byok/keys/groq', { token })).status).toBe(404);
     const deleted = await db.orm.em.fork().find(AuditEntry, { action: 'byok.key_deleted' });

@@ -2,53 +2,62 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
 import { createVerifier } from '../../api/auth/verifier';
+import { createByokRuntime, type ByokRuntime } from '../../api/services/byok/runtime';
 import { loadConfig, type Config } from '../../config/env';
+import type { ByokKeyring } from '../../config/byok-key';
 import { createLogger } from '../../config/logger';
-import { testByokRuntime } from './byok-app';
+import { testKeyring } from './byok-keys';
+
+export interface TestResponse {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
 
 export interface TestApi {
   url: string;
   config: Config;
   routes: ReturnType<typeof createApp>['routes'];
-  request(
-    method: string,
-    path: string,
-    opts?: { token?: string; body?: unknown },
-  ): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  byok: ByokRuntime;
+  request(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<TestResponse>;
+  /** The raw response, for bodies that are not JSON (PDFs) and for headers. */
+  raw(path: string, token?: string): Promise<Response>;
   stop(): Promise<void>;
 }
 
-/** The real Koa app on a free loopback port, wired to the given database and Temporal client. */
+/** Outside Temporal for tests that do not need it. */
+function unreachableTemporal(): Client {
+  return new Client({
+    // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
+    // timer to fire after the test has closed the connection.
+    connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
+    namespace: 'none',
+  });
+}
+
+/** The real Koa app (every route, every middleware) on a loopback port, wired to what the test gives. */
 export async function startTestApi(opts: {
   orm: MikroORM;
   env?: Record<string, string>;
   temporal?: Client;
   port?: number;
+  logger?: Logger;
+  keyring?: ByokKeyring;
 }): Promise<TestApi> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: 'sqlite::memory:',
-    ...opts.env,
-  });
-  const temporal =
-    opts.temporal ??
-    new Client({
-      // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
-      // timer to fire after the test has closed the connection.
-      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
-      namespace: 'none',
-    });
-  const verifier = await createVerifier(config);
+  const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env };
+  const config = loadConfig(env);
+  const temporal = opts.temporal ?? unreachableTemporal();
+  const byok = createByokRuntime(opts.keyring ?? testKeyring(), env);
   const { app, routes } = createApp({
     config,
     orm: opts.orm,
     temporal,
-    logger: createLogger('silent', 'test'),
-    verifier,
-    byok: testByokRuntime(opts.env),
+    logger: opts.logger ?? createLogger('silent', 'test'),
+    verifier: await createVerifier(config),
+    byok,
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
@@ -58,6 +67,9 @@ export async function startTestApi(opts: {
     url,
     config,
     routes,
+    byok,
+    raw: (path, token) =>
+      fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
     async request(method, path, { token, body } = {}) {
       const res = await fetch(`${url}${path}`, {
         method,
@@ -68,16 +80,16 @@ export async function startTestApi(opts: {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      return {
-        status: res.status,
-        body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
-      };
+      const json = text && res.headers.get('content-type')?.includes('json');
+      return { status: res.status, body: json ? JSON.parse(text) : text, headers: res.headers };
     },
-    stop: () =>
-      new Promise((resolve) => {
+    async stop() {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      if (!opts.temporal) await temporal.connection.close();
+    },
   };
 }
 

@@ -1,16 +1,5 @@
-import Router from '@koa/router';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import type { EntityManager, MikroORM } from '@mikro-orm/core';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
-import { API_PREFIX, createApp } from '../../api/app';
-import { createVerifier } from '../../api/auth/verifier';
-import { buildOpenApi } from '../../api/openapi';
-import { mount } from '../../api/route';
-import { adminBillingRoutes } from '../../api/routes/admin-billing/router';
-import { invoiceRoutes } from '../../api/routes/invoices/router';
-import { loadConfig } from '../../config/env';
+import type { Client } from '@temporalio/client';
 import {
   Charge,
   Customer,
@@ -22,89 +11,17 @@ import {
 } from '../../db/entities';
 import { countsTowardMrr } from '../../domain/subscription-status';
 import { newId } from '../../db/ids';
-import type { TestApi } from './api';
-import { testByokRuntime } from './byok-app';
+import { startTestApi } from './api';
 
 export const DAY = 86_400_000;
 
-/**
- * The real app (createApp) with the invoice and admin-billing routes mounted behind the same middleware,
- * for as long as api/app.ts does not list them itself; once it does, nothing is added twice. The OpenAPI
- * document is rebuilt in place so the RBAC walk sees every route.
- */
-export async function startBillingTestApi(opts: {
+/** The real app for the billing and revenue tests (kept for their call sites). */
+export function startBillingTestApi(opts: {
   orm: MikroORM;
   env?: Record<string, string>;
   temporal?: Client;
-}): Promise<TestApi & { raw(path: string, token?: string): Promise<Response> }> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: 'sqlite::memory:',
-    ...opts.env,
-  });
-  const ownClient = !opts.temporal;
-  const temporal =
-    opts.temporal ??
-    new Client({
-      // No gRPC retries: calls to this unreachable Temporal fail at once and leave no retry
-      // timer to fire after the test has closed the connection.
-      connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200, interceptors: [] }),
-      namespace: 'none',
-    });
-  const deps = {
-    config,
-    orm: opts.orm,
-    temporal,
-    logger: pino({ level: 'silent' }),
-    verifier: await createVerifier(config),
-    byok: testByokRuntime(opts.env),
-  };
-  const { app, routes, openapi } = createApp(deps);
-  const known = new Set(routes.map((r) => `${r.method} ${r.fullPath}`));
-  const missing = [...invoiceRoutes, ...adminBillingRoutes].filter(
-    (r) => !known.has(`${r.method} ${API_PREFIX}${r.path}`),
-  );
-  if (missing.length) {
-    const router = new Router();
-    mount(router, API_PREFIX, missing, deps, routes);
-    app.use(router.routes());
-    Object.assign(openapi, buildOpenApi(routes, String((openapi.info as { version: string }).version)));
-  }
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const raw = (path: string, token?: string) =>
-    fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  return {
-    url,
-    config,
-    routes,
-    raw,
-    async request(method, path, { token, body } = {}) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return {
-        status: res.status,
-        body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
-      };
-    },
-    async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      if (ownClient) await temporal.connection.close();
-    },
-  };
+}) {
+  return startTestApi(opts);
 }
 
 export interface SubscriptionRow {

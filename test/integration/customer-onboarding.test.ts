@@ -76,7 +76,7 @@ describe('API → workflow → activity → database, on a real Temporal dev ser
 
   it('reports ready when the database and Temporal both answer', async () => {
     const ready = await api.request('GET', '/readyz');
-    expect(ready).toEqual({
+    expect({ status: ready.status, body: ready.body }).toEqual({
       status: 200,
       body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } },
     });

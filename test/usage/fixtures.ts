@@ -1,55 +1,15 @@
-import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
-import { createVerifier } from '../../api/auth/verifier';
 import { UsageCounters, setCountersFor } from '../../api/services/usage/counters';
-import { loadConfig } from '../../config/env';
 import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { TestIdp } from '../helpers/auth';
-import { createUsageApp } from './usage-app';
+import { startTestApi, type TestApi } from '../helpers/api';
 
-export interface UsageApi {
-  url: string;
-  request(
-    method: string,
-    path: string,
-    opts?: { token?: string; body?: unknown },
-  ): Promise<{ status: number; body: any; headers: Headers }>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  stop(): Promise<void>;
-}
+export type UsageApi = TestApi;
 
-export async function startUsageApi(orm: MikroORM, idp: TestIdp): Promise<UsageApi> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: 'sqlite::memory:',
-    OIDC_ISSUER: idp.issuer,
-    OIDC_JWKS_URL: idp.jwksUrl,
-  });
-  const app = createUsageApp(orm, await createVerifier(config));
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    async request(method, path, { token, body } = {}) {
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+/** The real app with the test identity provider's keys. */
+export function startUsageApi(orm: MikroORM, idp: TestIdp): Promise<UsageApi> {
+  return startTestApi({ orm, env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl } });
 }
 
 /** A customer with a live subscription to a catalog plan, its period opened `periodStart`. */
