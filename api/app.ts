@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
+import { WebhookForwarder } from './services/webhook-forwarder';
 import { renderDocsPage } from './docs-page';
 import { authenticate } from './middleware/authenticate';
 import { bodyReader } from './middleware/body';
@@ -25,7 +26,14 @@ export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
 
 /** Builds the Koa app. Order matters: errors outermost, then request context, body, identity, routes. */
-export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openapi: Record<string, unknown> } {
+export function createApp(input: Omit<AppDeps, 'webhooks'>): {
+  app: Koa;
+  routes: AnyRoute[];
+  openapi: Record<string, unknown>;
+  webhooks: WebhookForwarder;
+} {
+  const webhooks = new WebhookForwarder(input);
+  const deps: AppDeps = { ...input, webhooks };
   const routes: AnyRoute[] = [];
   const router = new Router();
   mount(router, '', healthRoutes, deps, routes);
@@ -72,5 +80,5 @@ export function createApp(deps: AppDeps): { app: Koa; routes: AnyRoute[]; openap
       notImplemented: () => new AppError(501, 'not_implemented', 'Method not implemented'),
     }),
   );
-  return { app, routes, openapi };
+  return { app, routes, openapi, webhooks };
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env';
 import type { TokenVerifier } from './auth/verifier';
 import type { ByokRuntime } from './services/byok/runtime';
+import type { WebhookForwarder } from './services/webhook-forwarder';
 
 /** Everything a request handler may use; built once in main.ts, or by a test. */
 export interface AppDeps {
@@ -14,4 +15,6 @@ export interface AppDeps {
   verifier: TokenVerifier;
   /** Customers' own provider keys: the master keyring, provider base URLs, the key-test timeout. */
   byok: ByokRuntime;
+  /** Hands recorded Stripe events to their workflows; made by createApp. */
+  webhooks: WebhookForwarder;
 }

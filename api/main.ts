@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const verifier = await createVerifier(config);
-  const { app } = createApp({ config, orm, temporal, logger, verifier, byok });
+  const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });
   const server: Server = app.listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'api stopping');
     server.close(async () => {
+      webhooks.close();
+      await webhooks.drain();
       await connection.close();
       await orm.close();
       process.exit(0);

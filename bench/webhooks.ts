@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     VAR_DIR: dir,
   });
   const byok = createByokRuntime(loadByokKey(config, logger), {});
-  const { app } = createApp({
+  const { app, webhooks } = createApp({
     config,
     orm,
     temporal: env.client,
@@ -169,6 +169,8 @@ async function main(): Promise<void> {
   const fastElapsed = (Date.now() - t1) / 1000;
 
   const all = [...fixedResults, ...fast];
+  // Acknowledged means recorded; then every event must also reach its workflow.
+  await webhooks.drain();
   const recorded = await orm.em
     .fork()
     .count(WebhookEvent, { id: { $in: all.filter((r) => r.ok).map((r) => r.id) } });
@@ -184,10 +186,15 @@ async function main(): Promise<void> {
   );
   report(`fixed ${RATE} ev/s`, fixedResults, fixedElapsed);
   report(`max (${CONCURRENCY} in flight)`, fast, fastElapsed);
+  const ackedIds = all.filter((r) => r.ok).map((r) => r.id);
+  const forwarded = await orm.em
+    .fork()
+    .count(WebhookEvent, { id: { $in: ackedIds }, forwardedAt: { $ne: null } });
   console.log(
-    `acknowledged ${all.filter((r) => r.ok).length}, recorded ${recorded}, lost ${all.filter((r) => r.ok).length - recorded}`,
+    `acknowledged ${ackedIds.length}, recorded ${recorded}, forwarded to workflows ${forwarded}, lost ${ackedIds.length - recorded}`,
   );
 
+  webhooks.close();
   server.close();
   server.closeAllConnections();
   agent.destroy();

@@ -3,7 +3,6 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
-import { AppError } from '../../domain/errors';
 import { isFinal } from '../../domain/subscription-status';
 import { subscriptionWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
@@ -87,63 +86,71 @@ async function startInputFor(
 }
 
 /**
- * Accepts a verified Stripe event: records its id (a redelivery is a no-op), signals the owning
- * subscription workflow (starting it if Stripe made the subscription), and forgets the id again if the
- * signal could not be sent, so Stripe's retry is not mistaken for a duplicate.
+ * Records a verified Stripe event durably; its id is the primary key, so a redelivery is a duplicate and
+ * changes nothing. The event is handed to its workflow afterwards (see WebhookForwarder).
  */
-export async function acceptStripeEvent(
-  deps: AppDeps,
+export async function recordStripeEvent(
+  deps: Pick<AppDeps, 'orm'>,
   event: Stripe.Event,
-): Promise<{ duplicate: boolean; routed: string[] }> {
-  const em = deps.orm.em.fork();
-  const owner = ownerOf(event);
+): Promise<{ duplicate: boolean }> {
   try {
-    await em.insert(WebhookEvent, {
+    await deps.orm.em.fork().insert(WebhookEvent, {
       id: event.id,
       type: event.type,
       objectId: (event.data.object as unknown as Obj).id ?? null,
       stripeCreatedAt: new Date(event.created * 1000),
       receivedAt: new Date(),
+      payload: JSON.stringify(event),
     });
+    return { duplicate: false };
   } catch (err) {
-    if (err instanceof UniqueConstraintViolationException) return { duplicate: true, routed: [] };
+    if (err instanceof UniqueConstraintViolationException) return { duplicate: true };
     throw err;
   }
-  try {
-    const targets = [];
-    for (const t of await targetsOf(em, event, owner)) {
-      // A late event for an ended subscription changes nothing; starting a new run for it would be waste.
-      const row = await em.findOne(Subscription, t.subscriptionId);
-      if (!row || !isFinal(row.status)) targets.push(t);
-    }
-    for (const t of targets) {
-      const signal: StripeEventSignal = {
-        id: event.id,
-        type: event.type,
-        created: event.created,
-        objectId: (event.data.object as unknown as Obj).id ?? '',
-        stripeSubscriptionId: t.stripeSubscriptionId,
-        hostedInvoiceUrl:
-          ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
-      };
-      await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event);
-    }
-    if (targets.length)
-      await em.nativeUpdate(
-        WebhookEvent,
-        { id: event.id },
-        { workflowId: targets.map((t) => t.subscriptionId).join(',') },
-      );
-    return { duplicate: false, routed: targets.map((t) => workflowIds.subscription(t.subscriptionId)) };
-  } catch (err) {
-    await em.nativeDelete(WebhookEvent, { id: event.id });
-    deps.logger.error({ err, eventId: event.id, type: event.type }, 'webhook could not be routed');
-    throw new AppError(
-      503,
-      'webhook_not_routed',
-      'The event could not be handed to its workflow; retry later',
-    );
+}
+
+/**
+ * Signals the workflow that owns a recorded event (starting it when Stripe made the subscription) and
+ * marks the event forwarded. Throws when Temporal cannot be reached; the event stays for the next try.
+ */
+export async function forwardStripeEvent(
+  deps: Omit<AppDeps, 'webhooks'>,
+  eventId: string,
+): Promise<string[]> {
+  const em = deps.orm.em.fork();
+  const row = await em.findOne(WebhookEvent, eventId);
+  if (!row || row.forwardedAt || !row.payload) return [];
+  const event = JSON.parse(row.payload) as Stripe.Event;
+  const owner = ownerOf(event);
+  const targets = [];
+  for (const t of await targetsOf(em, event, owner)) {
+    // A late event for an ended subscription changes nothing; starting a new run for it would be waste.
+    const sub = await em.findOne(Subscription, t.subscriptionId);
+    if (!sub || !isFinal(sub.status)) targets.push(t);
   }
+  for (const t of targets) {
+    const signal: StripeEventSignal = {
+      id: event.id,
+      type: event.type,
+      created: event.created,
+      objectId: (event.data.object as unknown as Obj).id ?? '',
+      stripeSubscriptionId: t.stripeSubscriptionId,
+      hostedInvoiceUrl:
+        ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
+    };
+    await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event);
+  }
+  if (targets.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
+  await em.nativeUpdate(
+    WebhookEvent,
+    { id: event.id },
+    {
+      forwardedAt: new Date(),
+      payload: null,
+      workflowId: targets.length ? targets.map((t) => t.subscriptionId).join(',') : null,
+    },
+  );
+  return targets.map((t) => workflowIds.subscription(t.subscriptionId));
 }
 
 /**
@@ -151,7 +158,7 @@ export async function acceptStripeEvent(
  * only when there is none does it look up what is needed to start one (signal-with-start).
  */
 async function signalOwner(
-  deps: AppDeps,
+  deps: Omit<AppDeps, 'webhooks'>,
   em: EntityManager,
   t: { subscriptionId: string; stripeSubscriptionId: string | null },
   signal: StripeEventSignal,

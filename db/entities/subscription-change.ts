@@ -26,7 +26,25 @@ export class SubscriptionChange {
 export const SubscriptionChangeSchema = new EntitySchema<SubscriptionChange>({
   class: SubscriptionChange,
   tableName: 'subscription_changes',
-  indexes: [{ properties: ['at', 'currency'] }, { properties: ['customerId', 'at'] }],
+  indexes: [
+    {
+      // Covers the revenue queries' scan of recent changes, so they never fetch the rows themselves.
+      name: 'subscription_changes_revenue_index',
+      properties: [
+        'at',
+        'currency',
+        'customerId',
+        'subscription',
+        'oldStatus',
+        'newStatus',
+        'oldInterval',
+        'newInterval',
+        'oldAmountCents',
+        'newAmountCents',
+      ],
+    },
+    { properties: ['customerId', 'at'] },
+  ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     subscription: { kind: 'm:1', entity: () => Subscription, index: true },

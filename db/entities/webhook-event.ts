@@ -8,11 +8,16 @@ export class WebhookEvent {
   stripeCreatedAt!: Date;
   receivedAt: Opt<Date> = new Date();
   workflowId?: string | null;
+  /** The verified event as Stripe sent it, kept until it has been handed to its workflow. */
+  payload?: string | null;
+  /** Set once the event is handed to its workflow; unset rows are what the forwarder's sweep retries. */
+  forwardedAt?: Date | null;
 }
 
 export const WebhookEventSchema = new EntitySchema<WebhookEvent>({
   class: WebhookEvent,
   tableName: 'webhook_events',
+  indexes: [{ properties: ['forwardedAt', 'receivedAt'] }],
   properties: {
     id: { type: 'string', primary: true },
     type: { type: 'string' },
@@ -20,5 +25,7 @@ export const WebhookEventSchema = new EntitySchema<WebhookEvent>({
     stripeCreatedAt: { type: 'datetime' },
     receivedAt: { type: 'datetime' },
     workflowId: { type: 'string', nullable: true },
+    payload: { type: 'text', nullable: true },
+    forwardedAt: { type: 'datetime', nullable: true },
   },
 });

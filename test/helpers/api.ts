@@ -51,7 +51,7 @@ export async function startTestApi(opts: {
   const config = loadConfig(env);
   const temporal = opts.temporal ?? unreachableTemporal();
   const byok = createByokRuntime(opts.keyring ?? testKeyring(), env);
-  const { app, routes } = createApp({
+  const { app, routes, webhooks } = createApp({
     config,
     orm: opts.orm,
     temporal,
@@ -88,6 +88,8 @@ export async function startTestApi(opts: {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      webhooks.close();
+      await webhooks.drain();
       if (!opts.temporal) await temporal.connection.close();
     },
   };

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { acceptStripeEvent } from '../../services/stripe-webhooks';
+import { recordStripeEvent } from '../../services/stripe-webhooks';
 
 /** Stripe's own tolerance for replayed signatures: five minutes. */
 const TOLERANCE_SECONDS = 300;
@@ -27,8 +27,8 @@ export async function receiveStripeWebhook({
     ctx.state.log?.warn({ hasSignature: Boolean(signature) }, 'stripe webhook with a bad signature');
     throw new AppError(400, 'invalid_signature', 'The Stripe-Signature header does not match the body');
   }
-  const result = await acceptStripeEvent(deps, event);
-  if (!result.duplicate && result.routed.length === 0)
-    ctx.state.log?.info({ type: event.type, id: event.id }, 'stripe event not routed');
-  return { received: true, duplicate: result.duplicate };
+  const { duplicate } = await recordStripeEvent(deps, event);
+  // Acknowledged once durable; the forwarder signals the workflow right after (and retries if it must).
+  if (!duplicate) void deps.webhooks.kick(event.id, (event.data.object as { id?: string }).id ?? null);
+  return { received: true, duplicate };
 }

@@ -74,9 +74,8 @@ const arrOf = (status: string, interval: string, amount: string) =>
   `else ${amount} * 12 end else 0 end)`;
 
 /**
- * The rows of `subscription_changes` in one currency (the currency is the subscription's) that match
- * `where` (over the change, aliased `c`), each with what it did to ARR and to the count of paying
- * subscriptions:
+ * The rows of `subscription_changes` in one currency that match `where` (over the change, aliased `c`),
+ * each with what it did to ARR and to the count of paying subscriptions:
  * - `d_arr`: new ARR − old ARR; `d_paying`: +1 started paying, −1 stopped, 0 otherwise;
  * - `old_arr`: ARR before the change (what a stop takes away).
  * Binds `:currency`.
@@ -84,13 +83,12 @@ const arrOf = (status: string, interval: string, amount: string) =>
  * Every figure in the past is the present (`subscriptions.arr_cents` and `status`) minus the changes
  * after that instant: the mirror writes one row per change with both sides, so per subscription the
  * deltas telescope, and the state at t equals the one left by the latest change at or before t. Going
- * back from now reads only the changes since t (indexed on `at`), not the whole history, and is also
- * right for a subscription whose history started after it did (its first row's old side says what it
+ * back from now reads only the changes since t (indexed on `at, currency`), not the whole history, and is
+ * also right for a subscription whose history started after it did (its first row's old side says what it
  * was before).
  *
- * A CROSS JOIN with the condition in WHERE: SQLite then keeps the written order (the changes by their
- * `at` index, each subscription by its key) instead of scanning every subscription for its changes;
- * PostgreSQL plans it as the inner join it is.
+ * The row carries its subscription's currency (the mirror copies it), so no per-change lookup of the
+ * subscription is needed to filter on it.
  */
 export const changes = (where: string) => `(
   select c.subscription_id, c.customer_id, c.at,
@@ -99,8 +97,7 @@ export const changes = (where: string) => `(
     ${payingFlag('c.new_status')} - ${payingFlag('c.old_status')} as d_paying,
     ${arrOf('c.old_status', 'c.old_interval', 'coalesce(c.old_amount_cents, 0)')} as old_arr
   from subscription_changes c
-  cross join subscriptions s
-  where s.id = c.subscription_id and s.currency = :currency and ${where}
+  where c.currency = :currency and ${where}
 )`;
 
 /** The ARR a side of a change carries, for a change row aliased `c` (`old` or `new`). */

@@ -5,7 +5,7 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create table "subscription_changes" ("id" varchar(40) not null, "subscription_id" varchar(40) not null, "customer_id" varchar(40) not null, "currency" varchar(3) not null, "at" timestamptz not null, "old_amount_cents" int null, "new_amount_cents" int not null, "old_interval" varchar(8) null, "new_interval" varchar(8) not null, "old_status" varchar(16) null, "new_status" varchar(16) not null, "old_tier" varchar(255) null, "new_tier" varchar(255) not null, constraint "subscription_changes_pkey" primary key ("id"));`);
     this.addSql(`create index "subscription_changes_subscription_id_index" on "subscription_changes" ("subscription_id");`);
-    this.addSql(`create index "subscription_changes_at_currency_index" on "subscription_changes" ("at", "currency");`);
+    this.addSql(`create index "subscription_changes_revenue_index" on "subscription_changes" ("at", "currency", "customer_id", "subscription_id", "old_status", "new_status", "old_interval", "new_interval", "old_amount_cents", "new_amount_cents");`);
     this.addSql(`create index "subscription_changes_customer_id_at_index" on "subscription_changes" ("customer_id", "at");`);
 
     this.addSql(`alter table "subscription_changes" add constraint "subscription_changes_subscription_id_foreign" foreign key ("subscription_id") references "subscriptions" ("id") on update cascade;`);
@@ -21,6 +21,9 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
     this.addSql(`create index "subscriptions_created_at_index" on "subscriptions" ("created_at");`);
 
     this.addSql(`create index "invoices_paid_at_currency_amount_paid_cents_index" on "invoices" ("paid_at", "currency", "amount_paid_cents");`);
+
+    this.addSql(`alter table "webhook_events" add column "payload" text null, add column "forwarded_at" timestamptz null;`);
+    this.addSql(`create index "webhook_events_forwarded_at_received_at_index" on "webhook_events" ("forwarded_at", "received_at");`);
     // Subscriptions mirrored before this column existed: their ARR from what they pay now.
     this.addSql(`update subscriptions set arr_cents = case when status in ('active', 'past_due') then case when "interval" = 'year' then amount_cents else amount_cents * 12 end else 0 end;`);
   }
@@ -39,6 +42,9 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
     this.addSql(`alter table "subscriptions" drop column "arr_cents";`);
 
     this.addSql(`create index "subscriptions_status_index" on "subscriptions" ("status");`);
+
+    this.addSql(`drop index "webhook_events_forwarded_at_received_at_index";`);
+    this.addSql(`alter table "webhook_events" drop column "payload", drop column "forwarded_at";`);
   }
 
 }
