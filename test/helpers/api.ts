@@ -25,6 +25,8 @@ export interface TestApi {
   request(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<TestResponse>;
   /** The raw response, for bodies that are not JSON (PDFs) and for headers. */
   raw(path: string, token?: string): Promise<Response>;
+  /** Resolves once every webhook event handed to the forwarder so far has been tried. */
+  webhooksDrained(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function startTestApi(opts: {
     config,
     routes,
     byok,
+    webhooksDrained: () => webhooks.drain(),
     raw: (path, token) =>
       fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
     async request(method, path, { token, body } = {}) {
