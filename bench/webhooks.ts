@@ -6,25 +6,19 @@
  * database). Target: p99 under 50 ms at 200 events/s, none lost. Loopback only; bounded in time.
  */
 import { mkdtempSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type Stripe from 'stripe';
-import { createApp } from '../api/app';
-import { createVerifier } from '../api/auth/verifier';
 import { createStripeClient } from '../activities/stripe/client';
 import { syncCatalog } from '../activities/stripe/catalog-sync';
-import { loadConfig } from '../config/env';
-import { createLogger } from '../config/logger';
 import { Customer, WebhookEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { startStripeEmulator } from '../tools/stripe-emulator';
-import { createWorker } from '../worker/create-worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { createByokRuntime } from '../api/services/byok/runtime';
-import { loadByokKey } from '../config/byok-key';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureTemporalCli } = require('../tools/temporal-cli');
@@ -38,6 +32,24 @@ const CONCURRENCY = 32;
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the engine did not become ready');
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-webhooks-'));
@@ -56,35 +68,26 @@ async function main(): Promise<void> {
   const emulator = await startStripeEmulator({ port: 0 });
   const stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
   await syncCatalog(stripe, orm);
-  const logger = createLogger('error', 'bench');
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'billing',
-    taskQueue: 'bench',
-    deps: { orm, logger, stripe },
-  });
-  const running = worker.run();
-  const config = loadConfig({
+  // The API and the worker run as the engine deploys them: each in its own process, sharing the database.
+  const port = await freePort();
+  const childEnv = {
+    ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
+    PORT: String(port),
     DATABASE_URL: dbUrl,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: 'billing',
     TEMPORAL_TASK_QUEUE: 'bench',
     STRIPE_API_BASE: emulator.url,
     STRIPE_WEBHOOK_SECRET: SECRET,
     VAR_DIR: dir,
-  });
-  const byok = createByokRuntime(loadByokKey(config, logger), {});
-  const { app, webhooks } = createApp({
-    config,
-    orm,
-    temporal: env.client,
-    logger,
-    verifier: await createVerifier(config),
-    byok,
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const port = (server.address() as { port: number }).port;
+  };
+  const tsx = require.resolve('tsx/cli');
+  const children = ['api/main.ts', 'worker/main.ts'].map((entry) =>
+    spawn(process.execPath, [tsx, entry], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok);
 
   // Subscriptions made in Stripe; their first event starts each one's workflow.
   const price = (await stripe.prices.list({ lookup_keys: ['starter_v1_monthly'] })).data[0] as Stripe.Price;
@@ -169,8 +172,6 @@ async function main(): Promise<void> {
   const fastElapsed = (Date.now() - t1) / 1000;
 
   const all = [...fixedResults, ...fast];
-  // Acknowledged means recorded; then every event must also reach its workflow.
-  await webhooks.drain();
   const recorded = await orm.em
     .fork()
     .count(WebhookEvent, { id: { $in: all.filter((r) => r.ok).map((r) => r.id) } });
@@ -187,19 +188,22 @@ async function main(): Promise<void> {
   report(`fixed ${RATE} ev/s`, fixedResults, fixedElapsed);
   report(`max (${CONCURRENCY} in flight)`, fast, fastElapsed);
   const ackedIds = all.filter((r) => r.ok).map((r) => r.id);
-  const forwarded = await orm.em
-    .fork()
-    .count(WebhookEvent, { id: { $in: ackedIds }, forwardedAt: { $ne: null } });
+  // Acknowledged means recorded; every event must then also reach its workflow (within a minute).
+  const countForwarded = () =>
+    orm.em.fork().count(WebhookEvent, { id: { $in: ackedIds }, forwardedAt: { $ne: null } });
+  const deadline = Date.now() + 60_000;
+  let forwarded = await countForwarded();
+  while (forwarded < ackedIds.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    forwarded = await countForwarded();
+  }
   console.log(
     `acknowledged ${ackedIds.length}, recorded ${recorded}, forwarded to workflows ${forwarded}, lost ${ackedIds.length - recorded}`,
   );
 
-  webhooks.close();
-  server.close();
-  server.closeAllConnections();
   agent.destroy();
-  worker.shutdown();
-  await running;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
   await emulator.stop();
   await orm.close();
   await env.teardown();
