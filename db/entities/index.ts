@@ -11,6 +11,7 @@ import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
 import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
+import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
 
 export * from './audit-entry';
@@ -26,6 +27,7 @@ export * from './subscription';
 export * from './subscription-change';
 export * from './usage-event';
 export * from './usage-rollup';
+export * from './usage-type';
 export * from './webhook-event';
 
 export const entities = [
@@ -38,6 +40,7 @@ export const entities = [
   PaymentMethodSchema,
   UsageEventSchema,
   UsageRollupSchema,
+  UsageTypeSchema,
   DailyUsageSchema,
   WebhookEventSchema,
   ProviderKeySchema,

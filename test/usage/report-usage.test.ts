@@ -27,6 +27,49 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
 
   const tokenFor = (email: string, roles: string[] = []) => idp.token({ sub: `kc-${email}`, email, roles });
 
+  it('accepts a usage type an admin added, and only after it was added', async () => {
+    await seedSubscriber(db.orm, {
+      email: 'types@example.com',
+      plan: 'professional',
+      periodStart: new Date(T0 - 5 * DAY),
+    });
+    const token = await tokenFor('types@example.com');
+    const admin = await tokenFor('types-admin@example.com', ['admin']);
+    const editor = await tokenFor('types-editor@example.com', ['editor']);
+    const event = (id: string) => ({ id, type: 'rerank', quantity: 1 });
+
+    const before = await api.request('POST', REPORT, { token, body: event('t-1') });
+    expect(before.body).toMatchObject({ accepted: 0, rejected: 1 });
+    expect(before.body.rejected_events[0]).toMatchObject({ index: 0, reason: 'unknown_type' });
+
+    expect(
+      (await api.request('POST', '/api/v1/admin/usage-types', { token: editor, body: { code: 'rerank' } }))
+        .status,
+    ).toBe(403);
+    const added = await api.request('POST', '/api/v1/admin/usage-types', {
+      token: admin,
+      body: { code: 'rerank', description: 'Reranking calls' },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual({ code: 'rerank', description: 'Reranking calls', built_in: false });
+    const again = await api.request('POST', '/api/v1/admin/usage-types', {
+      token: admin,
+      body: { code: 'rerank' },
+    });
+    expect(again.status).toBe(409);
+    const listed = await api.request('GET', '/api/v1/admin/usage-types', { token: editor });
+    expect(listed.body.types.map((t: { code: string }) => t.code)).toEqual([
+      'inference',
+      'embedding',
+      'tts',
+      'stt',
+      'rerank',
+    ]);
+
+    const after = await api.request('POST', REPORT, { token, body: event('t-2') });
+    expect(after.body).toMatchObject({ accepted: 1, rejected: 0 });
+  });
+
   it('stores a batch once: replaying it reports every event as a duplicate and counts nothing twice', async () => {
     const { customer } = await seedSubscriber(db.orm, {
       email: 'replay@example.com',

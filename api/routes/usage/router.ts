@@ -1,6 +1,14 @@
 import { defineRoute } from '../../route';
 import { getUsage, getUsageRecords, getUsageStats, postReportUsage, postResetUsage } from './handlers';
-import { emailParams, reportUsageBody, resetUsageBody, usageRecordsQuery, usageStatsQuery } from './schemas';
+import {
+  emailParams,
+  reportUsageBody,
+  resetUsageBody,
+  usageRecordsQuery,
+  usageStatsQuery,
+  usageTypeBody,
+} from './schemas';
+import { getUsageTypes, postUsageType } from './type-handlers';
 
 export const usageRoutes = [
   defineRoute({
@@ -55,5 +63,24 @@ export const usageRoutes = [
     access: 'editor',
     query: usageStatsQuery,
     handler: getUsageStats,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/usage-types',
+    summary: 'Usage types events may carry: the built-in ones and those admins added',
+    tags: ['usage', 'admin'],
+    access: 'editor',
+    handler: getUsageTypes,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/usage-types',
+    summary: 'Add a usage type (audited)',
+    tags: ['usage', 'admin'],
+    access: 'admin',
+    body: usageTypeBody,
+    status: 201,
+    errors: { 409: 'The type exists' },
+    handler: postUsageType,
   }),
 ];

@@ -167,3 +167,10 @@ export function parseReport(body: Record<string, unknown>): {
   });
   return { events, rejections };
 }
+
+export const usageTypeBody = z
+  .object({
+    code: z.string().regex(USAGE_TYPE_PATTERN, 'must be lower-case letters, digits, - or _, up to 32'),
+    description: z.string().min(1).max(200).optional(),
+  })
+  .strict();

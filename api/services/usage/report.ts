@@ -1,22 +1,17 @@
+import { usageTypes } from './types';
 import type { EntityManager } from '@mikro-orm/core';
 import { Customer } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { AppError, forbidden, notFound } from '../../../domain/errors';
 import { hasRole } from '../../../domain/roles';
 import { grantsAccess } from '../../../domain/subscription-status';
-import {
-  BYOK_ROLLUP_MARK,
-  DEFAULT_USAGE_TYPES,
-  MAX_FUTURE_SKEW_MS,
-  secondsUntil,
-} from '../../../domain/usage';
+import { BYOK_ROLLUP_MARK, MAX_FUTURE_SKEW_MS, secondsUntil } from '../../../domain/usage';
 import type { Identity } from '../../auth/identity';
 import { accessOf, cachedAccessFor, utcDay, type Access } from '../access';
 import { countersFor, type UsageCounters } from './counters';
 import { placeholders, sqlFor, type Sql } from '../../../db/raw-sql';
 
 /** Types the engine accepts; admin-defined types would extend this list (see README, Usage). */
-export const USAGE_TYPES: ReadonlySet<string> = new Set(DEFAULT_USAGE_TYPES);
 
 /** An event as the service takes it, whichever form it arrived in. */
 export interface IncomingEvent {
@@ -141,6 +136,7 @@ export async function reportUsage(
     rejections.push({ index: ev.index, id, reason, message });
 
   const targets = await resolveTargets(em, counters, identity, incoming.events);
+  const known = await usageTypes(em);
   const rows: Row[] = [];
   const seen = new Set<string>();
   let duplicate = 0;
@@ -150,7 +146,7 @@ export async function reportUsage(
       reject(ev, ev.eventId, 'customer_not_found', 'No customer with that email or user id');
       continue;
     }
-    if (!USAGE_TYPES.has(ev.type)) {
+    if (!known.has(ev.type)) {
       reject(ev, ev.eventId, 'unknown_type', `Unknown usage type "${ev.type}"`);
       continue;
     }

@@ -8,6 +8,8 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
     this.addSql(`create index "subscription_changes_revenue_index" on "subscription_changes" ("at", "currency", "customer_id", "subscription_id", "old_status", "new_status", "old_interval", "new_interval", "old_amount_cents", "new_amount_cents");`);
     this.addSql(`create index "subscription_changes_customer_id_at_index" on "subscription_changes" ("customer_id", "at");`);
 
+    this.addSql(`create table "usage_types" ("code" varchar(32) not null, "description" varchar(255) null, "created_by" varchar(255) not null, "created_at" timestamptz not null, constraint "usage_types_pkey" primary key ("code"));`);
+
     this.addSql(`alter table "subscription_changes" add constraint "subscription_changes_subscription_id_foreign" foreign key ("subscription_id") references "subscriptions" ("id") on update cascade;`);
 
     this.addSql(`create index "customers_created_at_index" on "customers" ("created_at");`);
@@ -30,6 +32,8 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`drop table if exists "subscription_changes" cascade;`);
+
+    this.addSql(`drop table if exists "usage_types" cascade;`);
 
     this.addSql(`drop index "customers_created_at_index";`);
 

@@ -8,6 +8,8 @@ export class Migration20261122000003_HistoryAndIndexes extends Migration {
     this.addSql(`create index \`subscription_changes_revenue_index\` on \`subscription_changes\` (\`at\`, \`currency\`, \`customer_id\`, \`subscription_id\`, \`old_status\`, \`new_status\`, \`old_interval\`, \`new_interval\`, \`old_amount_cents\`, \`new_amount_cents\`);`);
     this.addSql(`create index \`subscription_changes_customer_id_at_index\` on \`subscription_changes\` (\`customer_id\`, \`at\`);`);
 
+    this.addSql(`create table \`usage_types\` (\`code\` text not null, \`description\` text null, \`created_by\` text not null, \`created_at\` datetime not null, primary key (\`code\`));`);
+
     this.addSql(`create index \`customers_created_at_index\` on \`customers\` (\`created_at\`);`);
 
     this.addSql(`alter table \`provider_keys\` add column \`label\` text null;`);

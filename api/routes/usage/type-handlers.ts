@@ -1,0 +1,15 @@
+import type { HandlerInput } from '../../route';
+import { addUsageType, listUsageTypes } from '../../services/usage/types';
+import type { usageTypeBody } from './schemas';
+
+export async function getUsageTypes({ deps }: HandlerInput<undefined, undefined, undefined, 'editor'>) {
+  return { types: await listUsageTypes(deps.orm.em.fork()) };
+}
+
+export async function postUsageType({
+  deps,
+  identity,
+  body,
+}: HandlerInput<undefined, undefined, typeof usageTypeBody, 'admin'>) {
+  return addUsageType(deps.orm.em.fork(), identity, body.code, body.description);
+}
