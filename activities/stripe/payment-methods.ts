@@ -37,7 +37,11 @@ export function stripePaymentMethodActivities(deps: ActivityDeps) {
     );
     if (req.makeDefault) {
       await stripeCall(() =>
-        stripe.customers.update(stripeCustomerId, { invoice_settings: { default_payment_method: pm.id } }),
+        stripe.customers.update(
+          stripeCustomerId,
+          { invoice_settings: { default_payment_method: pm.id } },
+          { idempotencyKey: idempotencyKey(`pm-default:${stripeCustomerId}:${pm.id}`) },
+        ),
       );
       // Checkout pins its card on the subscription, which Stripe prefers over the customer's default:
       // the new default card must reach the live subscriptions too, or the old card keeps being charged.
@@ -50,7 +54,13 @@ export function stripePaymentMethodActivities(deps: ActivityDeps) {
             ? sub.default_payment_method
             : sub.default_payment_method?.id;
         if (sub.status === 'canceled' || sub.status === 'incomplete_expired' || current === pm.id) continue;
-        await stripeCall(() => stripe.subscriptions.update(sub.id, { default_payment_method: pm.id }));
+        await stripeCall(() =>
+          stripe.subscriptions.update(
+            sub.id,
+            { default_payment_method: pm.id },
+            { idempotencyKey: idempotencyKey(`sub-default-pm:${sub.id}:${pm.id}`) },
+          ),
+        );
       }
     }
     const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault);
