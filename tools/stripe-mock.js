@@ -30,6 +30,8 @@ function ensureStripeMock({ log = console.log } = {}) {
   }
   log(`Building stripe-mock ${VERSION} from the Go module proxy (once, about a minute)…`);
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  // A new machine has no cache folder yet.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.stripe-mock-build-'));
   execFileSync('go', ['install', '-trimpath', '-ldflags=-s -w', `${MODULE}@${VERSION}`], {
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -27,6 +27,8 @@ function ensureTemporalCli({ log = console.log } = {}) {
     );
   }
   log(`Building the Temporal CLI ${VERSION} from the Go module proxy (once, a few minutes)…`);
+  // A new machine has no cache folder yet.
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.temporal-build-'));
   execFileSync('go', ['install', '-trimpath', '-ldflags=-s -w', `${MODULE}@${VERSION}`], {
     stdio: ['ignore', 'inherit', 'inherit'],
