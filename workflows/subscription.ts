@@ -142,16 +142,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         await publish();
         return { status: 'scheduled' as const, effectiveAt, tier: req.planCode };
       }
-      state.pendingChange = null;
-      const snap = await stripe.changeSubscriptionPrice({
-        stripeSubscriptionId: state.stripeSubscriptionId as string,
-        itemId: state.itemId as string,
-        priceId: req.priceId,
-        prorationBehavior: 'always_invoice',
-        changeKey: req.requestId,
-      });
-      state.tier = req.planCode;
-      await applySnapshot(snap);
+      await switchPrice(req, 'always_invoice');
       return {
         status: 'applied' as const,
         effectiveAt: new Date(Date.now()).toISOString(),
@@ -228,6 +219,23 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       },
     },
   );
+
+  /** Moves the subscription to another price in Stripe; an upgrade invoices the proration at once. */
+  async function switchPrice(
+    to: { planCode: string; priceId: string; requestId: string },
+    prorationBehavior: 'always_invoice' | 'none',
+  ): Promise<void> {
+    state.pendingChange = null;
+    const snap = await stripe.changeSubscriptionPrice({
+      stripeSubscriptionId: state.stripeSubscriptionId as string,
+      itemId: state.itemId as string,
+      priceId: to.priceId,
+      prorationBehavior,
+      changeKey: to.requestId,
+    });
+    state.tier = to.planCode;
+    await applySnapshot(snap);
+  }
 
   function requireLive(): void {
     if (!state.stripeSubscriptionId || isFinal(state.status) || state.status === 'incomplete') {
@@ -488,16 +496,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         run: async () => {
           // Canceled or replaced meanwhile (an upgrade, a cancellation): nothing to switch.
           if (state.pendingChange !== pending) return;
-          state.pendingChange = null;
-          const snap = await stripe.changeSubscriptionPrice({
-            stripeSubscriptionId: state.stripeSubscriptionId as string,
-            itemId: state.itemId as string,
-            priceId: pending.priceId,
-            prorationBehavior: 'none',
-            changeKey: pending.requestId,
-          });
-          state.tier = pending.planCode;
-          await applySnapshot(snap);
+          await switchPrice(pending, 'none');
         },
       });
     }
