@@ -53,7 +53,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 120_000): Prom
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-webhooks-'));
-  const dbUrl = `sqlite:${join(dir, 'billing.sqlite')}`;
+  // The embedded SQLite file by default; BENCH_DATABASE_URL=postgres://… measures the production database.
+  const dbUrl = process.env.BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'billing.sqlite')}`;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: ensureTemporalCli({ log: console.error }) },
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
     );
   };
   console.log(
-    '\nWebhook intake (signature check, dedupe insert, signal to a running workflow; SQLite; Temporal dev server)',
+    `\nWebhook intake (signature check, dedupe insert, signal to a running workflow; ${dbUrl.split(':')[0]}; Temporal dev server)`,
   );
   report(`fixed ${RATE} ev/s`, fixedResults, fixedElapsed);
   report(`max (${CONCURRENCY} in flight)`, fast, fastElapsed);
