@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { KeycloakSettings } from './keycloak/settings';
 import type { LagoSettings } from './lago';
+import type { MailSettings } from './notify/email';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */
 export interface ActivityDeps {
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   lago?: LagoSettings | null;
   /** Null when KEYCLOAK_* is unset: the user-attribute sync is then skipped, not failed. */
   keycloak?: KeycloakSettings | null;
+  /** Null when SMTP_URL is unset: notifications then stay in the outbox table for another sender. */
+  mail?: MailSettings | null;
 }

@@ -34,6 +34,11 @@ const schema = z
     KEYCLOAK_CLIENT_SECRET: z.string().optional(),
     LAGO_API_URL: optionalUrl,
     LAGO_API_KEY: z.string().optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/.+/, 'must be smtp://… or smtps://…')
+      .optional(),
+    SMTP_FROM: z.string().default('billing@localhost'),
     BYOK_ENCRYPTION_KEY: z.string().optional(),
     /** Set only while `npm run byok:rotate` moves stored keys from this key to BYOK_ENCRYPTION_KEY. */
     BYOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       stripe: createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE }),
       lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
       keycloak: keycloakSettingsFromEnv(config),
+      mail: config.SMTP_URL ? { url: config.SMTP_URL, from: config.SMTP_FROM } : null,
     },
   });
   // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).

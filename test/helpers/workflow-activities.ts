@@ -211,7 +211,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     ),
     queueNotification: fake<'queueNotification'>(async (input) => {
       notifications.push({ input, at: await now() });
-      return { queued: true };
+      return { queued: true, sent: false };
     }),
     syncPaymentMethods: fake<'syncPaymentMethods'>(async () => ({ cards: 1 })),
     syncLagoCustomer: fake<'syncLagoCustomer'>(async () => ({ skipped: true as const })),

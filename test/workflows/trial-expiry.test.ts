@@ -20,7 +20,7 @@ describe('trial expiry workflow', () => {
     const activities = {
       queueNotification: jest.fn(async (input: NotificationInput) => {
         notifications.push({ input, at: await env.currentTimeMs() });
-        return { queued: true };
+        return { queued: true, sent: false };
       }),
       endTrial: jest.fn(async () => {
         endedAt = await env.currentTimeMs();
@@ -55,7 +55,7 @@ describe('trial expiry workflow', () => {
   it('skips the reminder when the trial ends in less than three days', async () => {
     const start = await env.currentTimeMs();
     const activities = {
-      queueNotification: jest.fn(async () => ({ queued: true })),
+      queueNotification: jest.fn(async () => ({ queued: true, sent: false })),
       endTrial: jest.fn(async () => 'expired' as const),
     };
     const worker = await Worker.create({
