@@ -20,6 +20,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 const { cacheDir } = require('./cache-dir');
+const { isAlive } = require('./process-alive');
 
 const VERSION = '26.4.7';
 const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${VERSION}:zip`;
@@ -239,15 +240,6 @@ function removeStaleStaging(base) {
   for (const f of fs.readdirSync(base)) {
     const m = /^\.keycloak-build-(\d+)-/.exec(f);
     if (m && !isAlive(Number(m[1]))) fs.rmSync(path.join(base, f), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
   }
 }
 

@@ -49,7 +49,11 @@ export function stripeCheckoutActivities(deps: ActivityDeps) {
   }): Promise<{ url: string }> {
     const stripe = requireStripe(deps);
     const session = await stripeCall(() =>
-      stripe.billingPortal.sessions.create({ customer: req.stripeCustomerId, return_url: req.returnUrl }),
+      stripe.billingPortal.sessions.create(
+        { customer: req.stripeCustomerId, return_url: req.returnUrl },
+        // Named by the calling workflow and activity: a retry returns the same session, not a second one.
+        { idempotencyKey: idempotencyKey() },
+      ),
     );
     return { url: session.url };
   }

@@ -16,9 +16,10 @@ const crypto = require('crypto');
 const fs = require('fs');
 const http2 = require('http2');
 const net = require('net');
-const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { cacheDir } = require('../cache-dir');
+const { isAlive } = require('../process-alive');
 
 const POM = path.join(__dirname, 'pom.xml');
 const MAIN_CLASS = 'io.temporal.testserver.TestServer';
@@ -42,9 +43,8 @@ function temporalVersion(pom) {
   return m[1];
 }
 
-function cacheDir(version) {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'billing-engine', `temporal-test-server-${version}`);
+function serverDir(version) {
+  return cacheDir(`temporal-test-server-${version}`);
 }
 
 // Same lookup order as the mvn script, so Maven and the server share a JDK.
@@ -285,15 +285,6 @@ function removeStaleTemps(dir) {
   }
 }
 
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
-
 /**
  * Returns (a promise of) the absolute path of an executable `test-server`
  * wrapper, building it on first use. Later calls only stat a few files.
@@ -306,7 +297,7 @@ function isAlive(pid) {
  */
 async function ensureTestServer({ log = defaultLog } = {}) {
   const pom = fs.readFileSync(POM, 'utf8');
-  const dir = cacheDir(temporalVersion(pom));
+  const dir = serverDir(temporalVersion(pom));
   const wrapper = path.join(dir, 'test-server');
   const java = findJava();
   const stamp = stampOf(pom, java);
