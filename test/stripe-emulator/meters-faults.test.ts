@@ -54,6 +54,103 @@ describe('billing meters', () => {
   });
 });
 
+describe('tiered metered prices', () => {
+  async function tieredSetup(tiersMode: 'graduated' | 'volume', tiers: Stripe.PriceCreateParams.Tier[]) {
+    const eventName = `tiered_${tiersMode}_${Date.now()}`;
+    const meter = await h.stripe.billing.meters.create({
+      display_name: 'Credits',
+      event_name: eventName,
+      default_aggregation: { formula: 'sum' },
+    });
+    const price = await h.stripe.prices.create({
+      currency: 'usd',
+      billing_scheme: 'tiered',
+      tiers_mode: tiersMode,
+      tiers,
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+      product_data: { name: 'Credits' },
+    });
+    const { clock, customer } = await customerOnClock(h.stripe);
+    const sub = await h.stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      default_payment_method: 'pm_card_visa',
+    });
+    const use = (value: number) =>
+      h.stripe.billing.meterEvents.create({
+        event_name: eventName,
+        identifier: `use-${value}-${Math.random()}`,
+        payload: { stripe_customer_id: customer.id, value: String(value) },
+      });
+    const renewal = async () => {
+      await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: JAN_1_2025 + 32 * DAY });
+      return (await h.stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0]!;
+    };
+    return { price, use, renewal };
+  }
+
+  it('bills only the units beyond a free first tier, at a sub-cent unit price rounded once', async () => {
+    const { price, use, renewal } = await tieredSetup('graduated', [
+      { up_to: 500, unit_amount: 0 },
+      { up_to: 'inf', unit_amount_decimal: '0.15' },
+    ]);
+    expect(price).toMatchObject({ billing_scheme: 'tiered', tiers_mode: 'graduated', unit_amount: null });
+    expect(price.tiers).toEqual([
+      expect.objectContaining({ up_to: 500, unit_amount: 0 }),
+      expect.objectContaining({ up_to: null, unit_amount_decimal: '0.15' }),
+    ]);
+    await use(300);
+    await use(285);
+    // 85 units over at 0.15¢ = 12.75¢, rounded half up to 13¢.
+    const invoice = await renewal();
+    expect(invoice.lines.data).toEqual([expect.objectContaining({ amount: 13, quantity: 585 })]);
+  });
+
+  it('prices every unit at the tier the total lands in when tiers are by volume', async () => {
+    const { use, renewal } = await tieredSetup('volume', [
+      { up_to: 100, unit_amount: 10 },
+      { up_to: 'inf', unit_amount: 5, flat_amount: 100 },
+    ]);
+    await use(150);
+    const invoice = await renewal();
+    expect(invoice.lines.data).toEqual([expect.objectContaining({ amount: 850, quantity: 150 })]);
+  });
+
+  it('refuses tiers that do not end at inf and a quantity on a metered Checkout line', async () => {
+    await expect(
+      h.stripe.prices.create({
+        currency: 'usd',
+        billing_scheme: 'tiered',
+        tiers_mode: 'graduated',
+        tiers: [{ up_to: 10, unit_amount: 0 }],
+        recurring: { interval: 'month' },
+        product_data: { name: 'Bad' },
+      }),
+    ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', param: 'tiers[0][up_to]' });
+
+    const meter = await h.stripe.billing.meters.create({
+      display_name: 'Credits',
+      event_name: `checkout_${Date.now()}`,
+      default_aggregation: { formula: 'sum' },
+    });
+    const metered = await h.stripe.prices.create({
+      currency: 'usd',
+      unit_amount_decimal: '0.2',
+      recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
+      product_data: { name: 'Usage' },
+    });
+    const customer = await h.stripe.customers.create({ email: 'metered-checkout@example.com' });
+    await expect(
+      h.stripe.checkout.sessions.create({
+        mode: 'subscription',
+        customer: customer.id,
+        line_items: [{ price: metered.id, quantity: 1 }],
+        success_url: 'https://example.com/ok',
+      }),
+    ).rejects.toMatchObject({ param: 'line_items[0][quantity]' });
+  });
+});
+
 describe('fault injection', () => {
   it('fails the next request with a 500 and lets stripe-node retry it', async () => {
     const stripe = clientFor(h.emulator, { maxNetworkRetries: 2 });

@@ -79,7 +79,7 @@ export type PriceRec = Pick<
   | 'type'
   | 'unit_amount'
   | 'unit_amount_decimal'
-> & { product: string };
+> & { product: string; tiers?: Stripe.Price.Tier[] };
 
 export type CardDetails = Pick<
   Stripe.PaymentMethod.Card,

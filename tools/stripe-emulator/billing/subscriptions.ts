@@ -21,6 +21,7 @@ import {
   type LineSpec,
 } from './invoices';
 import { addInterval, prorate, SECONDS_PER_DAY } from './periods';
+import { priceAmount } from './tiers';
 import { meterUsage } from './usage';
 
 export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
@@ -91,7 +92,7 @@ function advanceLines(
       const price = emu.price(it.price);
       const name = productName(emu, price);
       return {
-        amount: trial ? 0 : (price.unit_amount ?? 0) * it.quantity,
+        amount: trial ? 0 : priceAmount(price, it.quantity),
         description: trial ? `Trial period for ${name}` : `${it.quantity} × ${name}`,
         quantity: it.quantity,
         price: price.id,
@@ -110,9 +111,8 @@ function usageLines(emu: Emulator, sub: SubscriptionRec, start: number, end: num
     if (!isMetered(price) || !price.recurring?.meter) continue;
     const meter = emu.store.get<MeterRec>('billing.meter', price.recurring.meter);
     const quantity = meterUsage(emu, meter, sub.customer, start, end);
-    const unit = Number(price.unit_amount_decimal ?? price.unit_amount ?? 0);
     lines.push({
-      amount: Math.round(unit * quantity),
+      amount: priceAmount(price, quantity),
       description: `${quantity} × ${productName(emu, price)} (usage)`,
       quantity,
       price: price.id,

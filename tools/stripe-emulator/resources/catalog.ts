@@ -5,6 +5,7 @@ import type { Params } from '../form';
 import { newId } from '../ids';
 import { paginate } from '../list';
 import { mergeMetadata, optBool, optInt, optObject, optString, reqString, stringList } from '../params';
+import { parseTiers } from '../billing/tiers';
 import type { Router } from '../router';
 import type { MeterRec, PriceRec, ProductRec } from '../types';
 
@@ -121,18 +122,28 @@ export function registerCatalog(router: Router, emu: Emulator): void {
     if (productId) product = emu.store.get<ProductRec>('product', productId, 'product');
     else if (productData) product = createProduct(emu, productData);
     else throw missingParam('product');
+    const scheme = optString(params, 'billing_scheme') || 'per_unit';
+    if (scheme !== 'per_unit' && scheme !== 'tiered') throw invalidParam('billing_scheme');
+    const tiered = scheme === 'tiered';
+    const tiersMode = optString(params, 'tiers_mode') || null;
+    if (tiered && tiersMode !== 'graduated' && tiersMode !== 'volume') throw missingParam('tiers_mode');
+    if (!tiered && tiersMode) throw invalidParam('tiers_mode', 'Only tiered prices take `tiers_mode`.');
+    const tiers = tiered ? parseTiers(params) : undefined;
     const unitAmount = optInt(params, 'unit_amount');
     const unitAmountDecimal = optString(params, 'unit_amount_decimal') || null;
-    if (unitAmount === undefined && unitAmountDecimal === null) throw missingParam('unit_amount');
+    if (tiered && (unitAmount !== undefined || unitAmountDecimal !== null))
+      throw invalidParam('unit_amount', 'Tiered prices take their amounts from `tiers`.');
+    if (!tiered && unitAmount === undefined && unitAmountDecimal === null) throw missingParam('unit_amount');
     if (unitAmount !== undefined && unitAmount < 0) throw invalidParam('unit_amount');
     const lookupKey = optString(params, 'lookup_key') || null;
     claimLookupKey(emu, lookupKey, optBool(params, 'transfer_lookup_key') ?? false);
     const recurring = recurringFrom(emu, params);
+    if (tiered && !recurring) throw invalidParam('billing_scheme', 'Tiered prices must be recurring.');
     const price: PriceRec = emu.store.put({
       id: newId('price', 24),
       object: 'price',
       active: optBool(params, 'active') ?? true,
-      billing_scheme: 'per_unit',
+      billing_scheme: scheme,
       created: emu.realNow(),
       currency: reqString(params, 'currency').toLowerCase(),
       custom_unit_amount: null,
@@ -143,7 +154,8 @@ export function registerCatalog(router: Router, emu: Emulator): void {
       product: product.id,
       recurring,
       tax_behavior: 'unspecified',
-      tiers_mode: null,
+      tiers_mode: tiersMode as Stripe.Price.TiersMode | null,
+      ...(tiers ? { tiers } : {}),
       transform_quantity: null,
       type: recurring ? 'recurring' : 'one_time',
       unit_amount: unitAmount ?? (unitAmountDecimal ? Math.round(Number(unitAmountDecimal)) : null),

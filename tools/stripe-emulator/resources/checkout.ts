@@ -19,10 +19,19 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       const price = emu.store.get<PriceRec>('price', reqString(li, 'price'), `line_items[${i}][price]`);
       if (!price.recurring)
         throw invalidParam(`line_items[${i}][price]`, 'Subscription mode needs recurring prices.');
+      const metered = price.recurring.usage_type === 'metered';
+      const quantity = optInt(li, 'quantity');
+      if (metered && quantity !== undefined) {
+        throw invalidParam(
+          `line_items[${i}][quantity]`,
+          'Quantity should not be specified where usage_type is `metered`.',
+        );
+      }
       return {
         price: price.id,
-        quantity: optInt(li, 'quantity') ?? 1,
-        unit: price.unit_amount ?? 0,
+        quantity: quantity ?? 1,
+        // Metered usage is billed at the end of each period, never up front.
+        unit: metered ? 0 : (price.unit_amount ?? 0),
         currency: price.currency,
       };
     });
@@ -72,7 +81,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     return listOf(
       s._lineItems.map((li) => {
         const price = emu.price(li.price);
-        const amount = (price.unit_amount ?? 0) * li.quantity;
+        const amount = price.recurring?.usage_type === 'metered' ? 0 : (price.unit_amount ?? 0) * li.quantity;
         return {
           id: newId('li', 24),
           object: 'item',
