@@ -74,3 +74,18 @@ export function rollupIdentifier(customerId: string, type: string, windowStartMs
 export function secondsUntil(until: Date, now: Date): number {
   return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
 }
+
+/** Plans state included credits per month; a yearly billing period includes twelve months of them. */
+export function includedCreditsPerPeriod(monthlyCredits: number, interval: 'month' | 'year'): number {
+  return Math.max(0, monthlyCredits) * (interval === 'year' ? 12 : 1);
+}
+
+/** A price per 1,000 units in cents as the exact per-unit decimal Stripe takes (200 → "0.2", 150 → "0.15"). */
+export function perUnitCentsDecimal(per1kCents: number): string {
+  if (!Number.isInteger(per1kCents) || per1kCents < 0) throw new RangeError(`bad price ${per1kCents}`);
+  const whole = Math.floor(per1kCents / 1000);
+  const frac = String(per1kCents % 1000)
+    .padStart(3, '0')
+    .replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : String(whole);
+}

@@ -26,6 +26,8 @@ export interface PlanChangeRequest {
   planCode: string;
   planId: string;
   priceId: string;
+  /** The plan version's metered overage price for this cycle; null when the plan bills no overage. */
+  usagePriceId?: string | null;
   amountCents: number;
   interval: 'month' | 'year';
   /** `now` prorates at once; `period_end` switches at renewal. Upgrades default to now, downgrades to period end. */
@@ -66,6 +68,7 @@ export interface PendingChange {
   planCode: string;
   planId: string;
   priceId: string;
+  usagePriceId?: string | null;
   amountCents: number;
   interval: 'month' | 'year';
   effectiveAt: string;
@@ -83,6 +86,8 @@ export interface SubscriptionView {
   stripeSubscriptionId: string | null;
   stripeCustomerId: string | null;
   itemId: string | null;
+  /** The metered item that bills overage, when the subscription has one. */
+  usageItemId?: string | null;
   /** The Stripe price the subscription is on (a plan version and cycle). */
   priceId?: string | null;
   currentPeriodStart: string | null;

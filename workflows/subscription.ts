@@ -62,6 +62,7 @@ export interface SubscriptionInput {
     planId: string;
     planCode: string;
     priceId: string;
+    usagePriceId?: string | null;
     amountCents: number;
     interval: 'month' | 'year';
     trialDays: number;
@@ -119,6 +120,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         subscriptionId: state.subscriptionId,
         stripeCustomerId,
         priceId: input.plan.priceId,
+        usagePriceId: input.plan.usagePriceId ?? null,
         trialDays: input.plan.trialDays,
         successUrl: urls.successUrl,
         cancelUrl: urls.cancelUrl,
@@ -222,7 +224,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   /** Moves the subscription to another price in Stripe; an upgrade invoices the proration at once. */
   async function switchPrice(
-    to: { planCode: string; priceId: string; requestId: string },
+    to: { planCode: string; priceId: string; usagePriceId?: string | null; requestId: string },
     prorationBehavior: 'always_invoice' | 'none',
   ): Promise<void> {
     state.pendingChange = null;
@@ -230,6 +232,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       stripeSubscriptionId: state.stripeSubscriptionId as string,
       itemId: state.itemId as string,
       priceId: to.priceId,
+      usageItemId: state.usageItemId ?? null,
+      usagePriceId: to.usagePriceId,
       prorationBehavior,
       changeKey: to.requestId,
     });
@@ -312,6 +316,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.stripeSubscriptionId = snap.stripeSubscriptionId;
     state.stripeCustomerId = snap.stripeCustomerId;
     state.itemId = snap.itemId;
+    state.usageItemId = snap.usageItemId;
     state.priceId = snap.priceId;
     state.amountCents = snap.amountCents;
     state.interval = snap.interval;

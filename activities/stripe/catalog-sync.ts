@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
+import { includedCreditsPerPeriod, perUnitCentsDecimal } from '../../domain/usage';
 
 /** The meter usage events are reported to; its name is part of the API contract with Stripe. */
 export const USAGE_METER_EVENT = 'billing_engine_usage';
@@ -11,11 +12,76 @@ export interface SyncStep {
 }
 
 const lookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_${cycle}`;
+const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_usage_${cycle}`;
+
+/**
+ * The metered price that bills a plan version's overage: Stripe sums the period's meter events per
+ * customer, the first tier (the included credits) is free and every unit beyond costs the plan's per-1k
+ * price ÷ 1000, so the invoice carries exactly the overage the usage view shows. The terms ride in the
+ * metadata so a plan edited in place (no subscribers yet) gets a fresh price. Returns the price id, or
+ * undefined when a dry run would create it.
+ */
+async function syncUsagePrice(
+  stripe: Stripe,
+  plan: Plan,
+  cycle: 'monthly' | 'yearly',
+  product: Stripe.Product | undefined,
+  meter: Stripe.Billing.Meter | undefined,
+  step: (s: SyncStep) => void,
+  dryRun = false,
+): Promise<string | undefined> {
+  const key = usageLookupKey(plan, cycle);
+  const interval = cycle === 'monthly' ? 'month' : 'year';
+  const included = includedCreditsPerPeriod(plan.includedCredits, interval);
+  const unit = perUnitCentsDecimal(plan.overagePer1kCents);
+  const terms = { included_credits: String(included), overage_per_1k_cents: String(plan.overagePer1kCents) };
+  const existing = (await stripe.prices.list({ lookup_keys: [key], limit: 1 })).data[0];
+  if (
+    existing &&
+    existing.recurring?.meter === meter?.id &&
+    existing.metadata['included_credits'] === terms.included_credits &&
+    existing.metadata['overage_per_1k_cents'] === terms.overage_per_1k_cents
+  ) {
+    step({ action: 'keep', what: `price ${key}` });
+    return existing.id;
+  }
+  step({ action: 'create', what: `price ${key} (${included} included, then ${unit}¢ per unit)` });
+  if (dryRun || !product || !meter) return undefined;
+  const recurring = { interval, usage_type: 'metered', meter: meter.id } as const;
+  const amounts: Pick<
+    Stripe.PriceCreateParams,
+    'billing_scheme' | 'tiers_mode' | 'tiers' | 'unit_amount_decimal'
+  > =
+    included > 0
+      ? {
+          billing_scheme: 'tiered',
+          tiers_mode: 'graduated',
+          tiers: [
+            { up_to: included, unit_amount: 0 },
+            { up_to: 'inf', unit_amount_decimal: unit },
+          ],
+        }
+      : { unit_amount_decimal: unit };
+  const price = await stripe.prices.create(
+    {
+      product: product.id,
+      currency: plan.currency,
+      nickname: `${plan.displayName} usage beyond ${included} credits`,
+      recurring,
+      ...amounts,
+      lookup_key: key,
+      transfer_lookup_key: true,
+      metadata: { plan_code: plan.code, plan_version: String(plan.version), ...terms },
+    },
+    { idempotencyKey: `billing-engine:usage-price:${key}:${included}:${plan.overagePer1kCents}` },
+  );
+  return price.id;
+}
 
 /**
  * Makes the configured Stripe account match the plan catalog: one product per plan code, a monthly and a
- * yearly price per plan version (found again by lookup key, so a second run changes nothing), and the
- * usage meter. Prices are immutable in Stripe: a new plan version gets new prices, old ones stay for
+ * yearly price per plan version (found again by lookup key, so a second run changes nothing), the
+ * usage meter, and per plan version with an overage price a metered price for each cycle. Prices are immutable in Stripe: a new plan version gets new prices, old ones stay for
  * grandfathered subscribers. With dryRun, only says what it would do.
  */
 export async function syncCatalog(
@@ -28,6 +94,25 @@ export async function syncCatalog(
     steps.push(s);
     opts.onStep?.(s);
   };
+  const meters = await stripe.billing.meters.list({ limit: 100 });
+  let meter = meters.data.find((m) => m.event_name === USAGE_METER_EVENT);
+  if (meter) step({ action: 'keep', what: `meter ${USAGE_METER_EVENT}` });
+  else {
+    step({ action: 'create', what: `meter ${USAGE_METER_EVENT}` });
+    if (!opts.dryRun) {
+      meter = await stripe.billing.meters.create(
+        {
+          display_name: 'API usage',
+          event_name: USAGE_METER_EVENT,
+          default_aggregation: { formula: 'sum' },
+          customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
+          value_settings: { event_payload_key: 'value' },
+        },
+        { idempotencyKey: `billing-engine:meter:${USAGE_METER_EVENT}` },
+      );
+    }
+  }
+
   const em = orm.em.fork();
   const plans = await em.find(Plan, { status: 'active' }, { orderBy: { sortOrder: 'asc', version: 'asc' } });
   const products = await stripe.products.list({ limit: 100 });
@@ -75,27 +160,24 @@ export async function syncCatalog(
         if (!opts.dryRun) plan[column] = priceId;
       }
     }
+    for (const cycle of ['monthly', 'yearly'] as const) {
+      const column = cycle === 'monthly' ? 'stripeUsagePriceMonthlyId' : 'stripeUsagePriceYearlyId';
+      const hasCycle = cycle === 'monthly' || plan.priceYearlyCents != null;
+      const priceId =
+        hasCycle && plan.overagePer1kCents > 0
+          ? await syncUsagePrice(stripe, plan, cycle, product, meter, step, opts.dryRun)
+          : null;
+      if (priceId !== undefined && (plan[column] ?? null) !== priceId) {
+        step({
+          action: 'update',
+          what: `plan ${plan.code} v${plan.version} ${cycle} usage price → ${priceId}`,
+        });
+        if (!opts.dryRun) plan[column] = priceId;
+      }
+    }
     if (product && plan.stripeProductId !== product.id && !opts.dryRun) plan.stripeProductId = product.id;
   }
 
-  const meters = await stripe.billing.meters.list({ limit: 100 });
-  if (meters.data.some((m) => m.event_name === USAGE_METER_EVENT))
-    step({ action: 'keep', what: `meter ${USAGE_METER_EVENT}` });
-  else {
-    step({ action: 'create', what: `meter ${USAGE_METER_EVENT}` });
-    if (!opts.dryRun) {
-      await stripe.billing.meters.create(
-        {
-          display_name: 'API usage',
-          event_name: USAGE_METER_EVENT,
-          default_aggregation: { formula: 'sum' },
-          customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
-          value_settings: { event_payload_key: 'value' },
-        },
-        { idempotencyKey: `billing-engine:meter:${USAGE_METER_EVENT}` },
-      );
-    }
-  }
   if (!opts.dryRun) await em.flush();
   return steps;
 }

@@ -7,6 +7,8 @@ export interface CheckoutRequest {
   subscriptionId: string;
   stripeCustomerId: string;
   priceId: string;
+  /** Bills usage beyond the plan's included credits at each period end; metered lines take no quantity. */
+  usagePriceId?: string | null;
   trialDays: number;
   successUrl: string;
   cancelUrl: string;
@@ -22,7 +24,10 @@ export function stripeCheckoutActivities(deps: ActivityDeps) {
           mode: 'subscription',
           customer: req.stripeCustomerId,
           client_reference_id: req.subscriptionId,
-          line_items: [{ price: req.priceId, quantity: 1 }],
+          line_items: [
+            { price: req.priceId, quantity: 1 },
+            ...(req.usagePriceId ? [{ price: req.usagePriceId }] : []),
+          ],
           success_url: req.successUrl,
           cancel_url: req.cancelUrl,
           // Our id rides on the Stripe subscription so every later webhook finds its workflow.

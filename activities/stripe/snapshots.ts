@@ -8,6 +8,8 @@ export interface SubscriptionSnapshot {
   pausedCollection: boolean;
   priceId: string | null;
   itemId: string | null;
+  /** The metered item billing overage; null when the subscription has none. */
+  usageItemId: string | null;
   amountCents: number;
   interval: 'month' | 'year';
   currentPeriodStart: string | null;
@@ -45,6 +47,8 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     pausedCollection: Boolean(sub.pause_collection),
     priceId: item?.price.id ?? null,
     itemId: item?.id ?? null,
+    usageItemId:
+      sub.items.data.find((i) => i !== item && i.price.recurring?.usage_type === 'metered')?.id ?? null,
     amountCents: (item?.price.unit_amount ?? 0) * (item?.quantity ?? 1),
     interval: item?.price.recurring?.interval === 'year' ? 'year' : 'month',
     currentPeriodStart: iso(item?.current_period_start),

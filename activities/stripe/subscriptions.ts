@@ -9,10 +9,27 @@ export interface PriceChange {
   stripeSubscriptionId: string;
   itemId: string;
   priceId: string;
+  /** The subscription's metered overage item, if it has one. */
+  usageItemId?: string | null;
+  /**
+   * The new plan's metered overage price: swapped onto the usage item, added, or (null) the item removed.
+   * Undefined leaves the usage item as it is.
+   */
+  usagePriceId?: string | null;
   /** `always_invoice` charges the proration now (upgrades); `none` switches at renewal (downgrades). */
   prorationBehavior: 'always_invoice' | 'create_prorations' | 'none';
   /** Names this change, so a retry does not apply it twice. */
   changeKey: string;
+}
+
+/** How the metered overage item follows a plan change. */
+function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[] {
+  if (c.usagePriceId === undefined) return [];
+  if (c.usageItemId)
+    return [
+      c.usagePriceId ? { id: c.usageItemId, price: c.usagePriceId } : { id: c.usageItemId, deleted: true },
+    ];
+  return c.usagePriceId ? [{ price: c.usagePriceId }] : [];
 }
 
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
@@ -30,7 +47,10 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
     const sub = await stripeCall(() =>
       stripe.subscriptions.update(
         c.stripeSubscriptionId,
-        { items: [{ id: c.itemId, price: c.priceId }], proration_behavior: c.prorationBehavior },
+        {
+          items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
+          proration_behavior: c.prorationBehavior,
+        },
         { idempotencyKey: idempotencyKey(`price-change:${c.changeKey}`) },
       ),
     );

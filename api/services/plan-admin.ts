@@ -107,12 +107,22 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
       isCurrent: true,
       stripePriceMonthlyId: null,
       stripePriceYearlyId: null,
+      stripeUsagePriceMonthlyId: null,
+      stripeUsagePriceYearlyId: null,
     });
   }
   for (const [k, v] of Object.entries(c))
     if (v !== undefined) (target as unknown as Record<string, unknown>)[k] = v;
   if (target.priceMonthlyCents !== before.price_monthly_cents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== before.price_yearly_cents) target.stripePriceYearlyId = null;
+  if (
+    target.includedCredits !== before.included_credits ||
+    target.overagePer1kCents !== before.overage_price_per_1k_cents
+  ) {
+    // The metered prices carry the included credits and the overage rate: new terms need new prices.
+    target.stripeUsagePriceMonthlyId = null;
+    target.stripeUsagePriceYearlyId = null;
+  }
   audit(em, actor, target === current ? 'plan.update' : 'plan.new_version', code, before, planDto(target));
   await em.flush();
   return { plan: target, grandfathered: target === current ? 0 : subscribers };

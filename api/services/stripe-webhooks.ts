@@ -60,8 +60,11 @@ async function startInputFor(
   const customer =
     row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
   if (!customer) return null;
-  const o = event.data.object as unknown as { items?: { data?: { price?: { id?: string } }[] } };
-  const priceId = row?.stripePriceId ?? o.items?.data?.[0]?.price?.id ?? null;
+  const o = event.data.object as unknown as {
+    items?: { data?: { price?: { id?: string; recurring?: { usage_type?: string } } }[] };
+  };
+  const planItem = o.items?.data?.find((i) => i.price?.recurring?.usage_type !== 'metered');
+  const priceId = row?.stripePriceId ?? planItem?.price?.id ?? null;
   const plan =
     row?.plan ??
     (priceId

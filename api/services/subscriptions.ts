@@ -23,6 +23,8 @@ export async function findLiveSubscription(
 export interface PlanPrice {
   plan: Plan;
   priceId: string;
+  /** The metered price billing overage for this cycle; null when the plan bills none. */
+  usagePriceId: string | null;
   amountCents: number;
   interval: 'month' | 'year';
 }
@@ -43,14 +45,16 @@ export async function resolvePlanPrice(
     });
   }
   const priceId = yearly ? plan.stripePriceYearlyId : plan.stripePriceMonthlyId;
-  if (!priceId) {
+  const usagePriceId = (yearly ? plan.stripeUsagePriceYearlyId : plan.stripeUsagePriceMonthlyId) ?? null;
+  // A plan that bills overage must not sell a subscription Stripe could not invoice that overage on.
+  if (!priceId || (plan.overagePer1kCents > 0 && !usagePriceId)) {
     throw new AppError(
       503,
       'plan_not_synced',
       `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
     );
   }
-  return { plan, priceId, amountCents, interval: yearly ? 'year' : 'month' };
+  return { plan, priceId, usagePriceId, amountCents, interval: yearly ? 'year' : 'month' };
 }
 
 /** Turns an Update's rejection or failure into the engine's error shape. */

@@ -26,6 +26,9 @@ export class Plan {
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
+  /** Metered prices that bill usage beyond the included credits, one per billing cycle. */
+  stripeUsagePriceMonthlyId?: string | null;
+  stripeUsagePriceYearlyId?: string | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
 }
@@ -56,6 +59,8 @@ export const PlanSchema = new EntitySchema<Plan>({
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },
     stripePriceYearlyId: { type: 'string', nullable: true },
+    stripeUsagePriceMonthlyId: { type: 'string', nullable: true },
+    stripeUsagePriceYearlyId: { type: 'string', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

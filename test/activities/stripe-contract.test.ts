@@ -58,6 +58,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       subscriptionId: 'subs_contract',
       stripeCustomerId,
       priceId: 'price_123',
+      usagePriceId: 'price_usage_123',
       trialDays: 7,
       successUrl: 'https://example.com/ok',
       cancelUrl: 'https://example.com/no',
@@ -68,8 +69,20 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       stripeSubscriptionId: 'sub_123',
       itemId: 'si_123',
       priceId: 'price_456',
+      usageItemId: 'si_usage_123',
+      usagePriceId: 'price_usage_456',
       prorationBehavior: 'always_invoice' as const,
       changeKey: 'contract-1',
+    });
+    // Onto a plan without overage: the metered item goes.
+    await env.run(acts.changeSubscriptionPrice, {
+      stripeSubscriptionId: 'sub_123',
+      itemId: 'si_123',
+      priceId: 'price_789',
+      usageItemId: 'si_usage_123',
+      usagePriceId: null,
+      prorationBehavior: 'none' as const,
+      changeKey: 'contract-1b',
     });
     await env.run(acts.setCancelAtPeriodEnd, {
       stripeSubscriptionId: 'sub_123',

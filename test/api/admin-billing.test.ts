@@ -1,41 +1,27 @@
-import type { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { AuditEntry, Plan, Subscription } from '../../db/entities';
+import { subscriptionWorkflow } from '../../workflows';
+import { subscriptionState } from '../../workflows/messages';
 import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-
-/** Records the Updates sent to workflows and answers each with a canned view; nothing reaches Temporal. */
-function recordingTemporal() {
-  const calls: { workflowId: string; update: string; args: unknown[] }[] = [];
-  const client = {
-    workflow: {
-      getHandle: (workflowId: string) => ({
-        executeUpdate: async (def: { name: string }, opts: { args: unknown[] }) => {
-          calls.push({ workflowId, update: def.name, args: opts.args });
-          return def.name === 'changePlan'
-            ? { status: 'applied', effectiveAt: '2030-01-01T00:00:00.000Z', tier: 'enterprise' }
-            : { status: 'active', cancelAtPeriodEnd: true };
-        },
-      }),
-    },
-  };
-  return { calls, client: client as unknown as Client };
-}
+import { startDevServer, workflowBundle } from '../helpers/temporal';
+import { eventually, fakeBilling, STARTER, subscriptionSnapshot } from '../helpers/workflow-activities';
 
 describe('admin billing lists and changes', () => {
   let idp: TestIdp;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: Awaited<ReturnType<typeof startBillingTestApi>>;
-  let temporal: ReturnType<typeof recordingTemporal>;
+  let env: TestWorkflowEnvironment;
   let admin: string;
   let editor: string;
 
   beforeAll(async () => {
-    [idp, db] = await Promise.all([startTestIdp(), openTestDatabase('sqlite')]);
-    temporal = recordingTemporal();
+    [idp, db, env] = await Promise.all([startTestIdp(), openTestDatabase('sqlite'), startDevServer()]);
     api = await startBillingTestApi({
       orm: db.orm,
-      temporal: temporal.client,
+      temporal: env.client,
       env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl },
     });
     admin = await idp.token({ sub: 'admin-1', email: 'boss@example.com', roles: ['admin'] });
@@ -43,7 +29,7 @@ describe('admin billing lists and changes', () => {
   });
   afterAll(async () => {
     await api.stop();
-    await Promise.all([idp.stop(), db.close()]);
+    await Promise.all([idp.stop(), db.close(), env?.teardown()]);
   });
 
   it('pages through subscriptions without repeating or skipping any while new ones arrive', async () => {
@@ -190,7 +176,11 @@ describe('admin billing lists and changes', () => {
     // As after `npm run stripe:sync`: the plan has a Stripe price to move to.
     await db.orm.em
       .fork()
-      .nativeUpdate(Plan, { id: 'plan_enterprise_v1' }, { stripePriceMonthlyId: 'price_ent_m' });
+      .nativeUpdate(
+        Plan,
+        { id: 'plan_enterprise_v1' },
+        { stripePriceMonthlyId: 'price_ent_m', stripeUsagePriceMonthlyId: 'price_ent_usage_m' },
+      );
     const book = bookWriter(db.orm.em.fork());
     const c = book.customer({ email: 'erin@patch.example' });
     const sub = book.subscription(c, {
@@ -200,25 +190,66 @@ describe('admin billing lists and changes', () => {
       createdAt: new Date(),
     });
     await book.flush();
-    temporal.calls.length = 0;
 
-    const res = await api.request('PATCH', '/api/v1/admin/subscriptions/erin@patch.example', {
-      token: admin,
-      body: { tier: 'enterprise', status: 'canceled', reason: 'customer asked by phone' },
+    // The subscription's own workflow, on a fake Stripe behind its activities.
+    const fake = fakeBilling(env, {
+      subscription: subscriptionSnapshot('sub_erin', {
+        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
+        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
+      }),
+    });
+    const taskQueue = 'admin-billing-patch';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'billing',
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const res = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(subscriptionWorkflow, {
+        workflowId: `subscription-${sub.id}`,
+        taskQueue,
+        args: [
+          {
+            subscriptionId: sub.id,
+            customerId: c.id,
+            email: 'erin@patch.example',
+            plan: STARTER,
+            stripeSubscriptionId: 'sub_erin',
+          },
+        ],
+      });
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.status === 'active',
+      );
+      const patched = await api.request('PATCH', '/api/v1/admin/subscriptions/erin@patch.example', {
+        token: admin,
+        body: { tier: 'enterprise', status: 'canceled', reason: 'customer asked by phone' },
+      });
+      expect(await handle.query(subscriptionState)).toMatchObject({
+        tier: 'enterprise',
+        amountCents: 9900,
+        cancelAtPeriodEnd: true,
+      });
+      await handle.terminate('end of test');
+      return patched;
     });
     expect(res.status).toBe(200);
-    expect(temporal.calls.map((c) => [c.workflowId, c.update])).toEqual([
-      [`subscription-${sub.id}`, 'changePlan'],
-      [`subscription-${sub.id}`, 'cancelSubscription'],
-    ]);
-    expect(temporal.calls[0]!.args[0]).toMatchObject({
-      planCode: 'enterprise',
-      priceId: 'price_ent_m',
-      amountCents: 9900,
-      when: 'now',
-    });
-    expect(temporal.calls[1]!.args[0]).toMatchObject({ atPeriodEnd: true });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({
+        stripeSubscriptionId: 'sub_erin',
+        priceId: 'price_ent_m',
+        usagePriceId: 'price_ent_usage_m',
+        prorationBehavior: 'always_invoice',
+      }),
+    );
+    expect(fake.activities.setCancelAtPeriodEnd).toHaveBeenCalledWith(
+      expect.objectContaining({ stripeSubscriptionId: 'sub_erin', cancel: true }),
+    );
 
+    // The handler wrote only the audit log; the mirror is the workflow's to write (here a fake's).
     const em = db.orm.em.fork();
     expect(await em.findOneOrFail(Subscription, sub.id)).toMatchObject({ tier: 'starter', status: 'active' });
     const audit = await em.find(
@@ -248,7 +279,6 @@ describe('admin billing lists and changes', () => {
     const c = book.customer({ email: 'finn@patch.example' });
     book.subscription(c, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: new Date() });
     await book.flush();
-    temporal.calls.length = 0;
     const denied = await api.request('PATCH', '/api/v1/admin/subscriptions/finn@patch.example', {
       token: editor,
       body: { status: 'paused' },
@@ -259,6 +289,7 @@ describe('admin billing lists and changes', () => {
       body: {},
     });
     expect(empty.status).toBe(400);
-    expect(temporal.calls).toEqual([]);
+    const em = db.orm.em.fork();
+    expect(await em.count(AuditEntry, { entityType: 'subscription', actorEmail: 'ed@example.com' })).toBe(0);
   });
 });

@@ -154,6 +154,18 @@ describe('Stripe webhook intake', () => {
     );
     expect((await post(newer, signed(newer))).status).toBe(200);
     expect((await post(older, signed(older))).status).toBe(200);
+    // The 2xx comes before the forwarder starts the workflow: wait for it to exist.
+    for (
+      let i = 0;
+      i < 100 &&
+      !(await handle.describe().then(
+        () => true,
+        () => false,
+      ));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const result = await handle.result();
     expect(result.status).toBe('canceled');
     const row = await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId);

@@ -13,6 +13,7 @@ import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 import { subscriptionState } from '../../workflows/messages';
+import { usageRollupWorkflow } from '../../workflows/usage-rollup';
 
 const DAY = 24 * 60 * 60;
 const WEBHOOK_SECRET = 'whsec_e2e_test_secret';
@@ -43,6 +44,7 @@ describe('checkout → payment → subscription → renewal → failed payment, 
   let api: TestApi;
   let worker: Worker;
   let running: Promise<void>;
+  let taskQueue: string;
 
   beforeAll(async () => {
     [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
@@ -53,7 +55,7 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     });
     stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
     await syncCatalog(stripe, db.orm);
-    const taskQueue = 'e2e-cycle';
+    taskQueue = 'e2e-cycle';
     worker = await createWorker({
       connection: env.nativeConnection,
       namespace: TEST_NAMESPACE,
@@ -230,5 +232,85 @@ describe('checkout → payment → subscription → renewal → failed payment, 
       body: {},
     });
     expect(again.body).toMatchObject({ migrated: [], failed: [] });
+  });
+
+  it('invoices usage beyond the included credits on the renewal, through the metered price', async () => {
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const sc = await stripe.customers.create({ email: 'over@example.com', test_clock: clock.id });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'kc-over',
+      email: 'over@example.com',
+      stripeCustomerId: sc.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: 'kc-over', email: 'over@example.com' });
+    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
+
+    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'professional' },
+    });
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+    );
+    const stripeSub = await stripe.subscriptions.retrieve(active.body.stripe_subscription_id);
+    const plan = await db.orm.em.fork().findOneOrFail(Plan, { code: 'professional', isCurrent: true });
+    expect(stripeSub.items.data.map((i) => i.price.id).sort()).toEqual(
+      [plan.stripePriceMonthlyId, plan.stripeUsagePriceMonthlyId].sort(),
+    );
+
+    // Seed 001's month: 585 units against 500 included.
+    const reported = await api.request('POST', '/api/v1/billing/report_usage', {
+      token,
+      body: {
+        events: [
+          { id: 'over-1', type: 'inference', quantity: 400 },
+          { id: 'over-2', type: 'embedding', quantity: 185 },
+        ],
+      },
+    });
+    expect(reported.body).toMatchObject({ accepted: 2, rejected: 0 });
+    const usage = await api.request('GET', '/api/v1/billing/usage', { token });
+    expect(usage.body.credits).toMatchObject({
+      included_credits: 500,
+      used: 585,
+      overage: 85,
+      overage_cost_cents: 17,
+    });
+
+    // The rollup folds the closed one-second windows and sends them to the meter.
+    await new Promise((r) => setTimeout(r, 1100));
+    const totals = await env.client.workflow.execute(usageRollupWorkflow, {
+      workflowId: `usage-rollup-e2e-${Date.now()}`,
+      taskQueue,
+      args: [{ windowSeconds: 1, maxCycles: 1 }],
+    });
+    expect(totals).toMatchObject({ events: 2, failedCycles: 0 });
+    expect(totals.stripeReported).toBeGreaterThanOrEqual(1);
+
+    // At renewal Stripe bills the month ahead and the overage of the month behind: 85 × 0.2¢ = 17¢.
+    // (The plan's current version, whatever its monthly price: another test may have raised it.)
+    const periodEnd = Date.parse(active.body.current_period_end);
+    await stripe.testHelpers.testClocks.advance(clock.id, {
+      frozen_time: Math.floor(periodEnd / 1000) + DAY,
+    });
+    await eventually(
+      getSub,
+      (r) => Date.parse(r.body?.current_period_end) > periodEnd,
+      'the renewal to reach the mirror',
+    );
+    const renewal = (await stripe.invoices.list({ customer: sc.id, limit: 1 })).data[0]!;
+    expect(renewal.lines.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ amount: plan.priceMonthlyCents, price: plan.stripePriceMonthlyId }),
+        expect.objectContaining({ amount: 17, quantity: 585, price: plan.stripeUsagePriceMonthlyId }),
+      ]),
+    );
+    expect(renewal).toMatchObject({ total: plan.priceMonthlyCents + 17, status: 'paid' });
   });
 });

@@ -14,6 +14,7 @@ export const HOUR = 60 * 60 * 1000;
 export const PRICES: Record<string, { planCode: string; amountCents: number; interval: 'month' | 'year' }> = {
   price_starter_m: { planCode: 'starter', amountCents: 1900, interval: 'month' },
   price_pro_m: { planCode: 'pro', amountCents: 4900, interval: 'month' },
+  price_ent_m: { planCode: 'enterprise', amountCents: 9900, interval: 'month' },
 };
 
 export const STARTER: SubscriptionInput['plan'] = {
@@ -29,6 +30,7 @@ export const PRO_CHANGE = {
   planCode: 'pro',
   planId: 'plan_pro',
   priceId: 'price_pro_m',
+  usagePriceId: 'price_pro_usage_m',
   amountCents: 4900,
   interval: 'month' as const,
 };
@@ -44,6 +46,7 @@ export function subscriptionSnapshot(
     pausedCollection: false,
     priceId: 'price_starter_m',
     itemId: `si_${id}`,
+    usageItemId: null,
     amountCents: 1900,
     interval: 'month',
     currentPeriodStart: null,
@@ -160,6 +163,9 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       const price = PRICES[c.priceId];
       if (!price) throw ApplicationFailure.nonRetryable(`no price ${c.priceId}`, 'InvalidRequest');
       Object.assign(sub, { priceId: c.priceId, amountCents: price.amountCents, interval: price.interval });
+      // The usage item follows the plan as Stripe's would: swapped, added, or removed.
+      if (c.usagePriceId !== undefined)
+        sub.usageItemId = c.usagePriceId ? (c.usageItemId ?? `si_usage_${sub.stripeSubscriptionId}`) : null;
       return snap();
     }),
     setCancelAtPeriodEnd: fake<'setCancelAtPeriodEnd'>(async (req) => {

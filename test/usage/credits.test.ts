@@ -1,4 +1,11 @@
-import { creditsFor, rollupIdentifier, secondsUntil, windowStartOf } from '../../domain/usage';
+import {
+  creditsFor,
+  includedCreditsPerPeriod,
+  perUnitCentsDecimal,
+  rollupIdentifier,
+  secondsUntil,
+  windowStartOf,
+} from '../../domain/usage';
 
 describe('usage arithmetic', () => {
   it('prices the overage of seed 001 in whole cents: 85 units at 200¢ per 1k is 17¢', () => {
@@ -37,5 +44,19 @@ describe('usage arithmetic', () => {
 
   it('counts Retry-After in whole seconds until the reset', () => {
     expect(secondsUntil(new Date('2026-03-11T00:00:00Z'), new Date('2026-03-10T23:59:59.200Z'))).toBe(1);
+  });
+
+  it('writes a per-1k price as the exact per-unit decimal the metered Stripe price carries', () => {
+    expect(perUnitCentsDecimal(200)).toBe('0.2');
+    expect(perUnitCentsDecimal(150)).toBe('0.15');
+    expect(perUnitCentsDecimal(7)).toBe('0.007');
+    expect(perUnitCentsDecimal(2500)).toBe('2.5');
+    expect(perUnitCentsDecimal(3000)).toBe('3');
+    expect(() => perUnitCentsDecimal(1.5)).toThrow(RangeError);
+  });
+
+  it('gives a yearly period twelve months of included credits', () => {
+    expect(includedCreditsPerPeriod(500, 'month')).toBe(500);
+    expect(includedCreditsPerPeriod(500, 'year')).toBe(6000);
   });
 });

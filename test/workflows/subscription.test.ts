@@ -191,12 +191,16 @@ describe('subscription workflow', () => {
       expect(result).toMatchObject({ status: 'applied', tier: 'pro' });
       const state = await handle.query(subscriptionState);
       expect(state).toMatchObject({ tier: 'pro', amountCents: 4900, status: 'active', pendingChange: null });
+      // The new plan's metered overage price came along as a second item.
+      expect(state.usageItemId).toBe('si_usage_sub_upgrade');
     });
     expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
     expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith({
       stripeSubscriptionId: 'sub_upgrade',
       itemId: 'si_sub_upgrade',
       priceId: 'price_pro_m',
+      usageItemId: null,
+      usagePriceId: 'price_pro_usage_m',
       prorationBehavior: 'always_invoice',
       changeKey: 'req_up1',
     });

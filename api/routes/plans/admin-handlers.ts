@@ -100,9 +100,12 @@ export async function migratePlanHandler({
   const migrated: string[] = [];
   const failed: { subscription_id: string; reason: string }[] = [];
   for (const sub of subs) {
-    const priceId = sub.interval === 'year' ? current.stripePriceYearlyId : current.stripePriceMonthlyId;
-    const amountCents = sub.interval === 'year' ? current.priceYearlyCents : current.priceMonthlyCents;
-    if (!priceId || amountCents == null) {
+    const yearly = sub.interval === 'year';
+    const priceId = yearly ? current.stripePriceYearlyId : current.stripePriceMonthlyId;
+    const usagePriceId =
+      (yearly ? current.stripeUsagePriceYearlyId : current.stripeUsagePriceMonthlyId) ?? null;
+    const amountCents = yearly ? current.priceYearlyCents : current.priceMonthlyCents;
+    if (!priceId || amountCents == null || (current.overagePer1kCents > 0 && !usagePriceId)) {
       failed.push({ subscription_id: sub.id, reason: 'plan_not_synced' });
       continue;
     }
@@ -114,6 +117,7 @@ export async function migratePlanHandler({
               planCode: current.code,
               planId: current.id,
               priceId,
+              usagePriceId,
               amountCents,
               interval: sub.interval,
               when: body.when,

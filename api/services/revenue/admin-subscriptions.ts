@@ -120,6 +120,7 @@ export async function changeSubscriptionAsAdmin(
             planCode: price.plan.code,
             planId: price.plan.id,
             priceId: price.priceId,
+            usagePriceId: price.usagePriceId,
             amountCents: price.amountCents,
             interval: price.interval,
             when: change.when ?? (isUpgrade ? 'now' : 'period_end'),

@@ -3,7 +3,12 @@ import { AuditEntry, Customer, UsageEvent, UsageRollup } from '../../../db/entit
 import { newId } from '../../../db/ids';
 import { notFound } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
-import { BYOK_ROLLUP_MARK, creditsFor, DEFAULT_USAGE_TYPES } from '../../../domain/usage';
+import {
+  BYOK_ROLLUP_MARK,
+  creditsFor,
+  DEFAULT_USAGE_TYPES,
+  includedCreditsPerPeriod,
+} from '../../../domain/usage';
 import type { Identity } from '../../auth/identity';
 import { accessOf, utcDay, type Access } from '../access';
 import { findCustomerFor } from '../customers';
@@ -65,7 +70,10 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   const plan = access.plan;
   const credits = creditsFor({
     tier: access.tier,
-    includedCredits: plan?.includedCredits ?? 0,
+    includedCredits: includedCreditsPerPeriod(
+      plan?.includedCredits ?? 0,
+      access.subscription?.interval ?? 'month',
+    ),
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
     used: sum(month),
   });

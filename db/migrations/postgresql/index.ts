@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000002_SeedPlanCatalog } from '../shared/Migration20261122000002_SeedPlanCatalog';
 import { Migration20261122000001_Initial } from './Migration20261122000001_Initial';
 import { Migration20261122000003_HistoryAndIndexes } from './Migration20261122000003_HistoryAndIndexes';
+import { Migration20261122000004_UsagePrices } from './Migration20261122000004_UsagePrices';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122000001_Initial', class: Migration20261122000001_Initial },
   { name: 'Migration20261122000002_SeedPlanCatalog', class: Migration20261122000002_SeedPlanCatalog },
   { name: 'Migration20261122000003_HistoryAndIndexes', class: Migration20261122000003_HistoryAndIndexes },
+  { name: 'Migration20261122000004_UsagePrices', class: Migration20261122000004_UsagePrices },
 ];
