@@ -5,6 +5,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -312,7 +313,20 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     await publish();
   }
 
+  /** The snapshot last applied and the status it led to. */
+  let lastApplied = '';
+
   async function applySnapshot(snap: SubscriptionSnapshot): Promise<void> {
+    // Dunning's suspension holds until the invoice is paid, whatever Stripe's status says meanwhile.
+    const next =
+      state.status === 'suspended' && state.dunningInvoices.length > 0 && snap.status !== 'canceled'
+        ? 'suspended'
+        : fromStripeStatus(snap.status, state.status, snap.pausedCollection);
+    const key = JSON.stringify([snap, next]);
+    // Stripe often says again what it said before (a burst of customer.subscription.updated re-reads the
+    // same object): the mirror, Keycloak, Lago and the search attributes show it already, so skip the writes.
+    if (key === lastApplied && next === state.status && patched('skip-unchanged-snapshot')) return;
+    lastApplied = key;
     state.stripeSubscriptionId = snap.stripeSubscriptionId;
     state.stripeCustomerId = snap.stripeCustomerId;
     state.itemId = snap.itemId;
@@ -324,11 +338,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.currentPeriodEnd = snap.currentPeriodEnd;
     state.trialEnd = snap.trialEnd;
     state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
-    // Dunning's suspension holds until the invoice is paid, whatever Stripe's status says meanwhile.
-    const next =
-      state.status === 'suspended' && state.dunningInvoices.length > 0 && snap.status !== 'canceled'
-        ? 'suspended'
-        : fromStripeStatus(snap.status, state.status, snap.pausedCollection);
     await setStatus(next, snap);
   }
 

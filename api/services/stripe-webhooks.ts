@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
 import { isFinal } from '../../domain/subscription-status';
@@ -8,6 +7,7 @@ import { subscriptionWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
+import { sqlFor } from '../../db/raw-sql';
 import type { AppDeps } from '../deps';
 
 type Obj = Record<string, unknown> & { id?: string };
@@ -90,47 +90,57 @@ async function startInputFor(
 
 /**
  * Records a verified Stripe event durably; its id is the primary key, so a redelivery is a duplicate and
- * changes nothing. The event is handed to its workflow afterwards (see WebhookForwarder).
+ * changes nothing. One plain statement (this is the path Stripe waits on); the event is handed to its
+ * workflow afterwards (see WebhookForwarder).
  */
 export async function recordStripeEvent(
   deps: Pick<AppDeps, 'orm'>,
   event: Stripe.Event,
 ): Promise<{ duplicate: boolean }> {
-  try {
-    await deps.orm.em.fork().insert(WebhookEvent, {
-      id: event.id,
-      type: event.type,
-      objectId: (event.data.object as unknown as Obj).id ?? null,
-      stripeCreatedAt: new Date(event.created * 1000),
-      receivedAt: new Date(),
-      payload: JSON.stringify(event),
-    });
-    return { duplicate: false };
-  } catch (err) {
-    if (err instanceof UniqueConstraintViolationException) return { duplicate: true };
-    throw err;
-  }
+  const sql = sqlFor(deps.orm.em.fork());
+  const inserted = await sql.run(
+    `insert into webhook_events (id, type, object_id, stripe_created_at, received_at, payload)
+     values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`,
+    [
+      event.id,
+      event.type,
+      (event.data.object as unknown as Obj).id ?? null,
+      sql.date(new Date(event.created * 1000)),
+      sql.date(new Date()),
+      JSON.stringify(event),
+    ],
+  );
+  return { duplicate: inserted.length === 0 };
+}
+
+/** A recorded event handed to its workflows, to be marked forwarded. */
+export interface ForwardedMark {
+  eventId: string;
+  workflowIds: string | null;
 }
 
 /**
- * Signals the workflow that owns a recorded event (starting it when Stripe made the subscription) and
- * marks the event forwarded. Throws when Temporal cannot be reached; the event stays for the next try.
+ * Signals the workflow that owns a recorded event (starting it when Stripe made the subscription). The
+ * event comes from the request that recorded it, or else from its row. Throws when Temporal cannot be
+ * reached; the event stays unforwarded for the next try. Returns what to mark, or null when the row is
+ * gone or already forwarded.
  */
 export async function forwardStripeEvent(
   deps: Omit<AppDeps, 'webhooks'>,
   eventId: string,
-): Promise<string[]> {
+  recorded?: Stripe.Event,
+  routes?: RouteCache,
+): Promise<ForwardedMark | null> {
   const em = deps.orm.em.fork();
-  const row = await em.findOne(WebhookEvent, eventId);
-  if (!row || row.forwardedAt || !row.payload) return [];
-  const event = JSON.parse(row.payload) as Stripe.Event;
-  const owner = ownerOf(event);
-  const targets = [];
-  for (const t of await targetsOf(em, event, owner)) {
-    // A late event for an ended subscription changes nothing; starting a new run for it would be waste.
-    const sub = await em.findOne(Subscription, t.subscriptionId);
-    if (!sub || !isFinal(sub.status)) targets.push(t);
+  let event = recorded;
+  if (!event) {
+    const row = await em.findOne(WebhookEvent, eventId);
+    if (!row || row.forwardedAt || !row.payload) return null;
+    event = JSON.parse(row.payload) as Stripe.Event;
   }
+  const owner = ownerOf(event);
+  const targets = await targetsOf(em, event, owner, routes);
+  let routed = 0;
   for (const t of targets) {
     const signal: StripeEventSignal = {
       id: event.id,
@@ -141,24 +151,53 @@ export async function forwardStripeEvent(
       hostedInvoiceUrl:
         ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
     };
-    await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event);
+    if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed++;
   }
-  if (targets.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
-  await em.nativeUpdate(
-    WebhookEvent,
-    { id: event.id },
-    {
-      forwardedAt: new Date(),
-      payload: null,
-      workflowId: targets.length ? targets.map((t) => t.subscriptionId).join(',') : null,
-    },
-  );
-  return targets.map((t) => workflowIds.subscription(t.subscriptionId));
+  if (routed === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
+  return {
+    eventId: event.id,
+    workflowIds: routed ? targets.map((t) => t.subscriptionId).join(',') : null,
+  };
+}
+
+/** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
+export async function markForwarded(orm: AppDeps['orm'], marks: ForwardedMark[]): Promise<void> {
+  if (marks.length === 0) return;
+  await orm.em.fork().transactional(async (em) => {
+    const sql = sqlFor(em);
+    const at = sql.date(new Date());
+    for (const m of marks) {
+      await sql.run(
+        'update webhook_events set forwarded_at = ?, payload = null, workflow_id = ? where id = ?',
+        [at, m.workflowIds, m.eventId],
+      );
+    }
+  });
+}
+
+/**
+ * Our subscription id for a Stripe subscription id. The pair never changes once the row exists, so the
+ * forwarder keeps what it has looked up (bounded) and a burst of events for one subscription costs one
+ * query.
+ */
+export class RouteCache {
+  private readonly ids = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+
+  get(stripeSubscriptionId: string): string | undefined {
+    return this.ids.get(stripeSubscriptionId);
+  }
+
+  set(stripeSubscriptionId: string, subscriptionId: string): void {
+    if (this.ids.size >= this.max) this.ids.delete(this.ids.keys().next().value as string);
+    this.ids.set(stripeSubscriptionId, subscriptionId);
+  }
 }
 
 /**
  * Signals the subscription's workflow. Most events find it running, and a plain signal is the cheap path;
- * only when there is none does it look up what is needed to start one (signal-with-start).
+ * only when there is none does it look up what is needed to start one (signal-with-start). A late event
+ * for a subscription that has ended starts nothing. Says whether a workflow got the event.
  */
 async function signalOwner(
   deps: Omit<AppDeps, 'webhooks'>,
@@ -167,14 +206,16 @@ async function signalOwner(
   signal: StripeEventSignal,
   stripeCustomerId: string | null,
   event: Stripe.Event,
-): Promise<void> {
+): Promise<boolean> {
   const workflowId = workflowIds.subscription(t.subscriptionId);
   try {
     await deps.temporal.workflow.getHandle(workflowId).signal(stripeEvent, signal);
-    return;
+    return true;
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   }
+  const sub = await em.findOne(Subscription, t.subscriptionId);
+  if (sub && isFinal(sub.status)) return false;
   const start = t.stripeSubscriptionId
     ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event)
     : null;
@@ -183,7 +224,7 @@ async function signalOwner(
       { eventId: event.id, workflowId },
       'no workflow and not enough to start one; event recorded only',
     );
-    return;
+    return false;
   }
   await deps.temporal.workflow.signalWithStart(subscriptionWorkflow, {
     workflowId,
@@ -192,12 +233,14 @@ async function signalOwner(
     signal: stripeEvent,
     signalArgs: [signal],
   });
+  return true;
 }
 
 async function targetsOf(
   em: EntityManager,
   event: Stripe.Event,
   owner: ReturnType<typeof ownerOf>,
+  routes?: RouteCache,
 ): Promise<{ subscriptionId: string; stripeSubscriptionId: string | null }[]> {
   if (event.type.startsWith('payment_method.')) {
     if (!owner.stripeCustomerId) return [];
@@ -210,9 +253,17 @@ async function targetsOf(
   if (!owner.stripeSubscriptionId && !owner.subscriptionId) return [];
   let subscriptionId = owner.subscriptionId;
   if (!subscriptionId && owner.stripeSubscriptionId) {
-    const row = await em.findOne(Subscription, { stripeSubscriptionId: owner.stripeSubscriptionId });
-    // Made outside the engine: a stable id derived from Stripe's, so every later event finds the same run.
-    subscriptionId = row?.id ?? `subs_stripe_${owner.stripeSubscriptionId.replace(/^sub_/, '')}`;
+    subscriptionId = routes?.get(owner.stripeSubscriptionId) ?? null;
+    if (!subscriptionId) {
+      const row = await em.findOne(
+        Subscription,
+        { stripeSubscriptionId: owner.stripeSubscriptionId },
+        { fields: ['id'] },
+      );
+      if (row) routes?.set(owner.stripeSubscriptionId, row.id);
+      // Made outside the engine: a stable id derived from Stripe's, so every later event finds the same run.
+      subscriptionId = row?.id ?? `subs_stripe_${owner.stripeSubscriptionId.replace(/^sub_/, '')}`;
+    }
   }
   return subscriptionId ? [{ subscriptionId, stripeSubscriptionId: owner.stripeSubscriptionId }] : [];
 }

@@ -1,22 +1,31 @@
 import type { Logger } from 'pino';
+import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
 import type { AppDeps } from '../deps';
-import { forwardStripeEvent } from './stripe-webhooks';
+import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './stripe-webhooks';
 
 const LANES = 8;
 const SWEEP_MS = 2_000;
 /** An event not forwarded this long after it arrived is retried by the sweep (crash, Temporal outage). */
 const STALE_MS = 5_000;
+/** Forwarded marks are written together: one commit per burst instead of one per event. */
+const MARK_EVERY_MS = 50;
+const MARK_BATCH = 500;
 
 /**
  * Hands recorded webhook events to their workflows after the 2xx has gone out, so Stripe's acknowledgement
  * waits only for the durable insert. Events of one Stripe object share a lane and keep their order; a
  * sweep retries whatever is left unforwarded, so an event survives a crash or a Temporal outage. Several
- * API processes may forward the same event: the workflow ignores an event id it has applied.
+ * API processes may forward the same event, and a crash between signal and mark forwards it again: the
+ * workflow ignores an event id it has applied.
  */
 export class WebhookForwarder {
   private readonly lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
   private readonly timer: NodeJS.Timeout;
+  private readonly routes = new RouteCache();
+  private marks: ForwardedMark[] = [];
+  private marking: Promise<void> = Promise.resolve();
+  private markTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
 
   constructor(
@@ -27,29 +36,56 @@ export class WebhookForwarder {
     this.timer.unref();
   }
 
-  /** Queues one event behind earlier events of the same object. */
-  kick(eventId: string, objectId: string | null): Promise<void> {
+  /** Queues one event behind earlier events of the same object; `event` spares re-reading its row. */
+  kick(eventId: string, objectId: string | null, event?: Stripe.Event): Promise<void> {
     const lane = laneOf(objectId ?? eventId);
-    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId));
+    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event));
     this.lanes[lane] = next;
     return next;
   }
 
-  /** Waits until everything queued so far has been tried. */
+  /** Waits until everything queued so far has been tried and its mark written. */
   async drain(): Promise<void> {
     await Promise.all(this.lanes);
+    await this.flushMarks();
   }
 
   close(): void {
     clearInterval(this.timer);
   }
 
-  private async forward(eventId: string): Promise<void> {
+  private async forward(eventId: string, event?: Stripe.Event): Promise<void> {
     try {
-      await forwardStripeEvent(this.deps, eventId);
+      const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes);
+      if (mark) this.queueMark(mark);
     } catch (err) {
       this.logger.warn({ err, eventId }, 'webhook event not forwarded yet; the sweep retries it');
     }
+  }
+
+  private queueMark(mark: ForwardedMark): void {
+    this.marks.push(mark);
+    if (this.marks.length >= MARK_BATCH) void this.flushMarks();
+    else if (!this.markTimer) this.markTimer = setTimeout(() => void this.flushMarks(), MARK_EVERY_MS);
+  }
+
+  /** Writes queued marks, one flush at a time; a failed write leaves the events to the sweep. */
+  private flushMarks(): Promise<void> {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimer = null;
+    this.marking = this.marking.then(async () => {
+      const batch = this.marks;
+      this.marks = [];
+      try {
+        await markForwarded(this.deps.orm, batch);
+      } catch (err) {
+        this.logger.warn(
+          { err, events: batch.length },
+          'forwarded marks not written; the sweep resends them',
+        );
+      }
+    });
+    return this.marking;
   }
 
   private async sweep(): Promise<void> {
@@ -64,6 +100,7 @@ export class WebhookForwarder {
           { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId'] },
         );
       for (const e of stale) await this.kick(e.id, e.objectId ?? null);
+      await this.flushMarks();
     } catch (err) {
       this.logger.warn({ err }, 'webhook sweep failed');
     } finally {

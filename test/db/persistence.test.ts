@@ -1,4 +1,6 @@
-import { Customer, Plan, Subscription } from '../../db/entities';
+import type Stripe from 'stripe';
+import { markForwarded, recordStripeEvent } from '../../api/services/stripe-webhooks';
+import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { PLAN_CATALOG } from '../../domain/plan-catalog';
@@ -63,5 +65,26 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     const em2 = db.orm.em.fork();
     em2.create(Customer, { id: newId('cust'), userId: 'dup-2', email: `dup-${dialect}@example.com` });
     await expect(em2.flush()).rejects.toThrow(/unique|UNIQUE/);
+  });
+
+  it('records a webhook event once, with its dates, and drops the payload when marked forwarded', async () => {
+    const event = {
+      id: `evt_${dialect}_once`,
+      object: 'event',
+      type: 'customer.subscription.updated',
+      created: 1_790_000_000,
+      data: { object: { id: 'sub_once', object: 'subscription' } },
+    } as unknown as Stripe.Event;
+    expect(await recordStripeEvent({ orm: db.orm }, event)).toEqual({ duplicate: false });
+    expect(await recordStripeEvent({ orm: db.orm }, event)).toEqual({ duplicate: true });
+    const row = await db.orm.em.fork().findOneOrFail(WebhookEvent, event.id);
+    expect(row).toMatchObject({ type: event.type, objectId: 'sub_once', forwardedAt: null });
+    expect(row.stripeCreatedAt.toISOString()).toBe('2026-09-21T14:13:20.000Z');
+    expect(JSON.parse(row.payload as string)).toEqual(event);
+
+    await markForwarded(db.orm, [{ eventId: event.id, workflowIds: 'subs_once' }]);
+    const marked = await db.orm.em.fork().findOneOrFail(WebhookEvent, event.id);
+    expect(marked).toMatchObject({ payload: null, workflowId: 'subs_once' });
+    expect(marked.forwardedAt).toBeInstanceOf(Date);
   });
 });

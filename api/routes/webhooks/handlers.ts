@@ -29,6 +29,6 @@ export async function receiveStripeWebhook({
   }
   const { duplicate } = await recordStripeEvent(deps, event);
   // Acknowledged once durable; the forwarder signals the workflow right after (and retries if it must).
-  if (!duplicate) void deps.webhooks.kick(event.id, (event.data.object as { id?: string }).id ?? null);
+  if (!duplicate) void deps.webhooks.kick(event.id, (event.data.object as { id?: string }).id ?? null, event);
   return { received: true, duplicate };
 }
