@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows). */
 export const NON_RETRYABLE_ERRORS = [
@@ -45,4 +45,15 @@ export const outsideActivityOptions: ActivityOptions = {
     maximumInterval: '5 minutes',
     nonRetryableErrorTypes: NON_RETRYABLE_ERRORS,
   },
+};
+
+/**
+ * Re-reading a subscription from Stripe after its webhooks: one quick GET, run as a local activity inside
+ * the workflow task, which spares the server an activity task's round trips on every event. Past the
+ * local retry threshold, retries wait on workflow timers, so a long Stripe outage is still ridden out.
+ */
+export const stripeReadLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: externalActivityOptions.retry,
 };

@@ -7,6 +7,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -19,7 +20,12 @@ import type { Activities } from '../activities';
 import type { SubscriptionSnapshot } from '../activities/stripe/snapshots';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../domain/dunning-policy';
 import { fromStripeStatus, isFinal, type SubscriptionStatus } from '../domain/subscription-status';
-import { dbActivityOptions, externalActivityOptions, outsideActivityOptions } from './activity-options';
+import {
+  dbActivityOptions,
+  externalActivityOptions,
+  outsideActivityOptions,
+  stripeReadLocalOptions,
+} from './activity-options';
 import { dunningWorkflow } from './dunning';
 import { workflowIds } from './ids';
 import {
@@ -46,6 +52,7 @@ import {
 } from './search-attributes';
 
 const stripe = proxyActivities<Activities>(externalActivityOptions);
+const stripeRead = proxyLocalActivities<Activities>(stripeReadLocalOptions);
 const db = proxyActivities<Activities>(dbActivityOptions);
 const outside = proxyActivities<Activities>(outsideActivityOptions);
 
@@ -342,8 +349,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   }
 
   async function refresh(): Promise<void> {
-    if (state.stripeSubscriptionId)
-      await applySnapshot(await stripe.fetchSubscription(state.stripeSubscriptionId));
+    if (!state.stripeSubscriptionId) return;
+    const read = patched('reread-as-local-activity') ? stripeRead : stripe;
+    await applySnapshot(await read.fetchSubscription(state.stripeSubscriptionId));
   }
 
   async function handleEvent(e: StripeEventSignal): Promise<void> {

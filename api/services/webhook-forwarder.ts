@@ -23,6 +23,8 @@ export class WebhookForwarder {
   private readonly lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
   private readonly timer: NodeJS.Timeout;
   private readonly routes = new RouteCache();
+  /** Events queued or being forwarded here: a sweep during a backlog must not queue them twice. */
+  private readonly inFlight = new Set<string>();
   private marks: ForwardedMark[] = [];
   private marking: Promise<void> = Promise.resolve();
   private markTimer: NodeJS.Timeout | null = null;
@@ -38,6 +40,8 @@ export class WebhookForwarder {
 
   /** Queues one event behind earlier events of the same object; `event` spares re-reading its row. */
   kick(eventId: string, objectId: string | null, event?: Stripe.Event): Promise<void> {
+    if (this.inFlight.has(eventId)) return Promise.resolve();
+    this.inFlight.add(eventId);
     const lane = laneOf(objectId ?? eventId);
     const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event));
     this.lanes[lane] = next;
@@ -57,8 +61,11 @@ export class WebhookForwarder {
   private async forward(eventId: string, event?: Stripe.Event): Promise<void> {
     try {
       const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes);
+      // Held in flight until its mark is written, so a sweep in between does not send it again.
       if (mark) this.queueMark(mark);
+      else this.inFlight.delete(eventId);
     } catch (err) {
+      this.inFlight.delete(eventId);
       this.logger.warn({ err, eventId }, 'webhook event not forwarded yet; the sweep retries it');
     }
   }
@@ -83,6 +90,8 @@ export class WebhookForwarder {
           { err, events: batch.length },
           'forwarded marks not written; the sweep resends them',
         );
+      } finally {
+        for (const m of batch) this.inFlight.delete(m.eventId);
       }
     });
     return this.marking;
