@@ -62,6 +62,14 @@ function compact(line: string): string {
   }
 }
 
+/**
+ * Everything shares this machine: the worker and Temporal run at nice 10 so the API, which answers Stripe
+ * and the frontend, gets the CPU first (`nice` execs the command, so signals reach it unchanged).
+ */
+function background(cmd: string, args: string[]): [string, string[]] {
+  return process.platform === 'win32' ? [cmd, args] : ['nice', ['-n', '10', cmd, ...args]];
+}
+
 function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   prefixLines(name, proc.stdout!, process.stdout);
@@ -128,7 +136,7 @@ async function main(): Promise<void> {
       const type = key.type === 'DATETIME' ? 'Datetime' : 'Keyword';
       args.push('--search-attribute', `${key.name}=${type}`);
     }
-    start('temporal', cli, args, env);
+    start('temporal', ...background(cli, args), env);
     await waitFor('Temporal', async () => {
       const conn = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });
       try {
@@ -163,7 +171,7 @@ async function main(): Promise<void> {
   await orm.close();
 
   const tsx = require.resolve('tsx/cli');
-  start('worker', process.execPath, [tsx, 'worker/main.ts'], env);
+  start('worker', ...background(process.execPath, [tsx, 'worker/main.ts']), env);
   start('api', process.execPath, [tsx, 'api/main.ts'], env);
   const base = `http://127.0.0.1:${config.PORT}`;
   await waitFor('API', async () => (await fetch(`${base}/readyz`)).ok, 120_000);
