@@ -86,20 +86,41 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
   });
 
-  it('subscribes through Checkout, renews on the test clock, and starts dunning when a renewal fails', async () => {
-    // The customer lives on a Stripe test clock so renewals can be made to happen now.
+  /** A customer in our database and in Stripe, on a Stripe test clock so renewals can be made to happen now. */
+  async function customerOnClock(name: string) {
     const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
-    const stripeCustomer = await stripe.customers.create({ email: 'cyc@example.com', test_clock: clock.id });
+    const email = `${name}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
     const em = db.orm.em.fork();
     em.create(Customer, {
       id: newId('cust'),
-      userId: 'kc-cyc',
-      email: 'cyc@example.com',
+      userId: `kc-${name}`,
+      email,
       stripeCustomerId: stripeCustomer.id,
     });
     await em.flush();
-    const token = await idp.token({ sub: 'kc-cyc', email: 'cyc@example.com' });
+    const token = await idp.token({ sub: `kc-${name}`, email });
     const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
+    return { clock, stripeCustomer, token, getSub };
+  }
+
+  /** Checkout for a plan, paid with a card that works; resolves once the mirror shows it active. */
+  async function subscribeAndPay(token: string, getSub: () => ReturnType<TestApi['request']>, tier: string) {
+    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: tier },
+    });
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+    );
+    return { checkout, active };
+  }
+
+  it('subscribes through Checkout, renews on the test clock, and starts dunning when a renewal fails', async () => {
+    const { clock, stripeCustomer, token, getSub } = await customerOnClock('cyc');
 
     // Checkout: the API starts the workflow and returns Stripe's hosted page.
     const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
@@ -169,29 +190,9 @@ describe('checkout → payment → subscription → renewal → failed payment, 
   });
 
   it('moves a grandfathered subscriber onto a new plan version when an admin migrates them', async () => {
-    const sc = await stripe.customers.create({ email: 'grand@example.com' });
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'kc-grand',
-      email: 'grand@example.com',
-      stripeCustomerId: sc.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: 'kc-grand', email: 'grand@example.com' });
+    const { token, getSub } = await customerOnClock('grand');
     const admin = await idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });
-    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
-
-    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
-      token,
-      body: { tier_id: 'professional' },
-    });
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    const active = await eventually(
-      getSub,
-      (r) => r.body?.status === 'active',
-      'the subscription to be active',
-    );
+    const { checkout, active } = await subscribeAndPay(token, getSub, 'professional');
     expect(active.body.amount_cents).toBe(4900);
 
     // The price goes up: a new version, synced to Stripe by the catalog-sync workflow.
@@ -235,29 +236,8 @@ describe('checkout → payment → subscription → renewal → failed payment, 
   });
 
   it('invoices usage beyond the included credits on the renewal, through the metered price', async () => {
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
-    const sc = await stripe.customers.create({ email: 'over@example.com', test_clock: clock.id });
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'kc-over',
-      email: 'over@example.com',
-      stripeCustomerId: sc.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: 'kc-over', email: 'over@example.com' });
-    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
-
-    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
-      token,
-      body: { tier_id: 'professional' },
-    });
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    const active = await eventually(
-      getSub,
-      (r) => r.body?.status === 'active',
-      'the subscription to be active',
-    );
+    const { clock, stripeCustomer: sc, token, getSub } = await customerOnClock('over');
+    const { active } = await subscribeAndPay(token, getSub, 'professional');
     const stripeSub = await stripe.subscriptions.retrieve(active.body.stripe_subscription_id);
     const plan = await db.orm.em.fork().findOneOrFail(Plan, { code: 'professional', isCurrent: true });
     expect(stripeSub.items.data.map((i) => i.price.id).sort()).toEqual(
