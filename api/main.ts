@@ -23,6 +23,10 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });
+  // Idle keep-alive connections outlive a load balancer's (60 s is common), so the balancer never sends a
+  // request down a socket we are closing at that moment (Node's 5 s default races it).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
 
   let stopping = false;
   const stop = (signal: string) => {
