@@ -352,6 +352,33 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (!state.stripeSubscriptionId) return;
     const read = patched('reread-as-local-activity') ? stripeRead : stripe;
     await applySnapshot(await read.fetchSubscription(state.stripeSubscriptionId));
+    await ensureUsageItem();
+  }
+
+  /** Looked at once per run: a subscription without the usage item cannot be billed overage. */
+  let usageItemChecked = false;
+
+  /**
+   * A subscription made in Stripe's dashboard or portal, or before the plan had a metered price, gets
+   * its plan's usage item, so its overage is invoiced like everyone else's.
+   */
+  async function ensureUsageItem(): Promise<void> {
+    if (usageItemChecked || state.usageItemId || !state.priceId || !state.itemId) return;
+    if (!['active', 'trialing', 'past_due'].includes(state.status)) return;
+    if (!patched('ensure-usage-item')) return;
+    usageItemChecked = true;
+    const usagePriceId = await db.usagePriceFor(state.priceId);
+    if (!usagePriceId) return;
+    const snap = await stripe.changeSubscriptionPrice({
+      stripeSubscriptionId: state.stripeSubscriptionId as string,
+      itemId: state.itemId,
+      priceId: state.priceId,
+      usageItemId: null,
+      usagePriceId,
+      prorationBehavior: 'none',
+      changeKey: `usage-item:${state.subscriptionId}:${usagePriceId}`,
+    });
+    await applySnapshot(snap);
   }
 
   async function handleEvent(e: StripeEventSignal): Promise<void> {
@@ -557,6 +584,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     }
     const e = inbox.shift();
     if (e) {
+      // Taken now, not once handled: a redelivery arriving while this one waits on Stripe is a duplicate.
+      if (patched('event-applied-when-taken')) applied.add(e.id);
       try {
         await handleEvent(e);
       } catch (err) {

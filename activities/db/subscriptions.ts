@@ -97,5 +97,19 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
     return (await orm.em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null })) > 0;
   }
 
-  return { createSubscriptionRecord, recordSubscriptionState, customerHasPaymentMethod };
+  /**
+   * The metered overage price that belongs beside a plan price (same plan version and cycle); null when
+   * the plan bills no overage or the price is not one of ours.
+   */
+  async function usagePriceFor(priceId: string): Promise<string | null> {
+    const plan = await orm.em
+      .fork()
+      .findOne(Plan, { $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }] });
+    if (!plan || plan.overagePer1kCents <= 0) return null;
+    const usage =
+      plan.stripePriceYearlyId === priceId ? plan.stripeUsagePriceYearlyId : plan.stripeUsagePriceMonthlyId;
+    return usage ?? null;
+  }
+
+  return { createSubscriptionRecord, recordSubscriptionState, customerHasPaymentMethod, usagePriceFor };
 }

@@ -131,6 +131,13 @@ describe('Stripe webhook intake', () => {
     expect(state).toMatchObject({ status: 'active', tier: 'starter', stripeSubscriptionId: sub.id });
     const row = await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId);
     expect(row.status).toBe('active');
+    // Made without the plan's metered price, it gets it, so its overage is invoiced too.
+    const usage = (await stripe.prices.list({ lookup_keys: ['starter_v1_usage_monthly'] })).data[0];
+    for (let i = 0; i < 100 && !(await handle.query(subscriptionState)).usageItemId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const items = (await stripe.subscriptions.retrieve(sub.id)).items.data.map((it) => it.price.id);
+    expect(items.sort()).toEqual([sub.items.data[0]?.price.id, usage?.id].sort());
     expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_dash_1' })).toBe(1);
   });
 

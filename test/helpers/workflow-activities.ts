@@ -87,6 +87,8 @@ export interface FakeStripeOptions {
   invoices?: InvoiceSnapshot[];
   /** What the customer table says (the trial-end check asks it when Stripe shows no card). */
   customerHasPaymentMethod?: boolean;
+  /** What `usagePriceFor` answers: the metered price beside each plan price; none by default. */
+  usagePrices?: Record<string, string>;
   /** Whether the n-th payment attempt (1-based) of an invoice succeeds; declines by default. */
   paymentSucceeds?: (attempt: number, invoiceId: string) => boolean;
   /**
@@ -110,6 +112,7 @@ type Fakes = Pick<
   | 'createSubscriptionRecord'
   | 'recordSubscriptionState'
   | 'customerHasPaymentMethod'
+  | 'usagePriceFor'
   | 'queueNotification'
   | 'syncPaymentMethods'
   | 'syncLagoCustomer'
@@ -215,6 +218,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     customerHasPaymentMethod: fake<'customerHasPaymentMethod'>(
       async () => opts.customerHasPaymentMethod ?? false,
     ),
+    usagePriceFor: fake<'usagePriceFor'>(async (priceId) => opts.usagePrices?.[priceId] ?? null),
     queueNotification: fake<'queueNotification'>(async (input) => {
       notifications.push({ input, at: await now() });
       return { queued: true, sent: false };

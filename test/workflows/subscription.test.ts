@@ -211,6 +211,48 @@ describe('subscription workflow', () => {
     });
   });
 
+  it("gives a subscription made without the usage item its plan's metered price, once, without proration", async () => {
+    const now = await env.currentTimeMs();
+    const { fake, run } = await scenario(
+      'usage-backfill',
+      {
+        subscription: subscriptionSnapshot('sub_usage-backfill', {
+          currentPeriodStart: new Date(now - 10 * DAY).toISOString(),
+          currentPeriodEnd: new Date(now + 20 * DAY).toISOString(),
+        }),
+        usagePrices: { price_starter_m: 'price_starter_usage_m' },
+      },
+      { stripeSubscriptionId: 'sub_usage-backfill' },
+    );
+    await run(async (handle) => {
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => Boolean(s.usageItemId),
+      );
+      expect(state).toMatchObject({ status: 'active', tier: 'starter', priceId: 'price_starter_m' });
+      // Later events re-read Stripe but add nothing more.
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_usage-backfill', 'sub_usage-backfill'),
+      );
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n >= 2,
+      );
+    });
+    expect(fake.activities.usagePriceFor).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_usage-backfill',
+      itemId: 'si_sub_usage-backfill',
+      priceId: 'price_starter_m',
+      usageItemId: null,
+      usagePriceId: 'price_starter_usage_m',
+      prorationBehavior: 'none',
+      changeKey: 'usage-item:subs_usage-backfill:price_starter_usage_m',
+    });
+  });
+
   it('schedules a downgrade for the period end and applies it then without proration', async () => {
     const { fake, run, now, periodEnd } = await activeMonthly('downgrade');
     await run(async (handle) => {
