@@ -21,6 +21,7 @@ export async function seedSubscriber(
     periodStart: Date;
     stripeCustomerId?: string;
     status?: 'active' | 'trialing';
+    interval?: 'month' | 'year';
   },
 ): Promise<{ customer: Customer; subscription: Subscription; sub: string }> {
   const em = orm.em.fork();
@@ -38,9 +39,12 @@ export async function seedSubscriber(
     plan,
     tier: plan.code,
     status: opts.status ?? 'active',
-    amountCents: plan.priceMonthlyCents,
+    interval: opts.interval ?? 'month',
+    amountCents: opts.interval === 'year' ? (plan.priceYearlyCents as number) : plan.priceMonthlyCents,
     currentPeriodStart: opts.periodStart,
-    currentPeriodEnd: new Date(opts.periodStart.getTime() + 30 * 86_400_000),
+    currentPeriodEnd: new Date(
+      opts.periodStart.getTime() + (opts.interval === 'year' ? 365 : 30) * 86_400_000,
+    ),
     createdAt: new Date(opts.periodStart.getTime() - 1000),
   });
   await em.flush();

@@ -307,4 +307,26 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
       tier: 'professional',
     });
   });
+
+  it('gives a yearly subscriber twelve months of included credits for the year', async () => {
+    await seedSubscriber(db.orm, {
+      email: 'yearly@example.com',
+      plan: 'professional',
+      interval: 'year',
+      periodStart: new Date(T0 - 40 * DAY),
+    });
+    const token = await tokenFor('yearly@example.com');
+    const res = await api.request('POST', REPORT, {
+      token,
+      body: { events: [{ id: 'y-1', type: 'inference', quantity: 6085 }] },
+    });
+    expect(res.body.accepted).toBe(1);
+    const usage = await api.request('GET', '/api/v1/billing/usage', { token });
+    expect(usage.body.credits).toMatchObject({
+      included_credits: 6000,
+      used: 6085,
+      overage: 85,
+      overage_cost_cents: 17,
+    });
+  });
 });
