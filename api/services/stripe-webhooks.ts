@@ -140,7 +140,7 @@ export async function forwardStripeEvent(
   }
   const owner = ownerOf(event);
   const targets = await targetsOf(em, event, owner, routes);
-  let routed = 0;
+  const routed: string[] = [];
   for (const t of targets) {
     const signal: StripeEventSignal = {
       id: event.id,
@@ -151,13 +151,10 @@ export async function forwardStripeEvent(
       hostedInvoiceUrl:
         ((event.data.object as unknown as Obj).hosted_invoice_url as string | undefined) ?? null,
     };
-    if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed++;
+    if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }
-  if (routed === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
-  return {
-    eventId: event.id,
-    workflowIds: routed ? targets.map((t) => t.subscriptionId).join(',') : null,
-  };
+  if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
+  return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }
 
 /** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
