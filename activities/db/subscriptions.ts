@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { countsTowardMrr, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
@@ -50,12 +51,10 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
       applySubscriptionSnapshot(row, req.snapshot, req.status);
       const priceId = req.snapshot.priceId;
       if (priceId) {
-        const plan = await em.findOne(Plan, {
-          $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }],
-        });
-        if (plan) {
-          row.plan = plan;
-          row.tier = plan.code;
+        const owner = await planOfPrice(em, priceId);
+        if (owner) {
+          row.plan = owner.plan;
+          row.tier = owner.plan.code;
         }
       }
     } else {
@@ -102,13 +101,9 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
    * the plan bills no overage or the price is not one of ours.
    */
   async function usagePriceFor(priceId: string): Promise<string | null> {
-    const plan = await orm.em
-      .fork()
-      .findOne(Plan, { $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }] });
-    if (!plan || plan.overagePer1kCents <= 0) return null;
-    const usage =
-      plan.stripePriceYearlyId === priceId ? plan.stripeUsagePriceYearlyId : plan.stripeUsagePriceMonthlyId;
-    return usage ?? null;
+    const owner = await planOfPrice(orm.em.fork(), priceId);
+    if (!owner || owner.plan.overagePer1kCents <= 0) return null;
+    return pricesFor(owner.plan, owner.interval).usagePriceId;
   }
 
   return { createSubscriptionRecord, recordSubscriptionState, customerHasPaymentMethod, usagePriceFor };

@@ -14,6 +14,16 @@ export interface SyncStep {
 const lookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_${cycle}`;
 const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_usage_${cycle}`;
 
+/** Prices by lookup key, ten keys a request (Stripe's limit) rather than one request per key. */
+async function pricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
+  const found = new Map<string, Stripe.Price>();
+  for (let i = 0; i < keys.length; i += 10) {
+    const page = await stripe.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 100 });
+    for (const p of page.data) if (p.lookup_key) found.set(p.lookup_key, p);
+  }
+  return found;
+}
+
 /**
  * The metered price that bills a plan version's overage: Stripe sums the period's meter events per
  * customer, the first tier (the included credits) is free and every unit beyond costs the plan's per-1k
@@ -23,6 +33,7 @@ const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p
  */
 async function syncUsagePrice(
   stripe: Stripe,
+  prices: Map<string, Stripe.Price>,
   plan: Plan,
   cycle: 'monthly' | 'yearly',
   product: Stripe.Product | undefined,
@@ -35,7 +46,7 @@ async function syncUsagePrice(
   const included = includedCreditsPerPeriod(plan.includedCredits, interval);
   const unit = perUnitCentsDecimal(plan.overagePer1kCents);
   const terms = { included_credits: String(included), overage_per_1k_cents: String(plan.overagePer1kCents) };
-  const existing = (await stripe.prices.list({ lookup_keys: [key], limit: 1 })).data[0];
+  const existing = prices.get(key);
   if (
     existing &&
     existing.recurring?.meter === meter?.id &&
@@ -80,9 +91,10 @@ async function syncUsagePrice(
 
 /**
  * Makes the configured Stripe account match the plan catalog: one product per plan code, a monthly and a
- * yearly price per plan version (found again by lookup key, so a second run changes nothing), the
- * usage meter, and per plan version with an overage price a metered price for each cycle. Prices are immutable in Stripe: a new plan version gets new prices, old ones stay for
- * grandfathered subscribers. With dryRun, only says what it would do.
+ * yearly price per plan version (found again by lookup key, so a second run changes nothing), the usage
+ * meter, and for each plan version that bills overage a metered price per cycle. Prices are immutable in
+ * Stripe: a new plan version gets new prices, old ones stay for grandfathered subscribers. With dryRun,
+ * only says what it would do.
  */
 export async function syncCatalog(
   stripe: Stripe,
@@ -116,6 +128,12 @@ export async function syncCatalog(
   const em = orm.em.fork();
   const plans = await em.find(Plan, { status: 'active' }, { orderBy: { sortOrder: 'asc', version: 'asc' } });
   const products = await stripe.products.list({ limit: 100 });
+  const prices = await pricesByLookupKey(
+    stripe,
+    plans.flatMap((p) =>
+      (['monthly', 'yearly'] as const).flatMap((c) => [lookupKey(p, c), usageLookupKey(p, c)]),
+    ),
+  );
   for (const plan of plans) {
     let product = products.data.find((p) => p.metadata?.plan_code === plan.code);
     if (!product) {
@@ -133,7 +151,7 @@ export async function syncCatalog(
       const amount = cycle === 'monthly' ? plan.priceMonthlyCents : plan.priceYearlyCents;
       if (amount == null) continue;
       const key = lookupKey(plan, cycle);
-      const existing = (await stripe.prices.list({ lookup_keys: [key], limit: 1 })).data[0];
+      const existing = prices.get(key);
       let priceId = existing && existing.unit_amount === amount ? existing.id : null;
       if (priceId) step({ action: 'keep', what: `price ${key}` });
       else {
@@ -165,7 +183,7 @@ export async function syncCatalog(
       const hasCycle = cycle === 'monthly' || plan.priceYearlyCents != null;
       const priceId =
         hasCycle && plan.overagePer1kCents > 0
-          ? await syncUsagePrice(stripe, plan, cycle, product, meter, step, opts.dryRun)
+          ? await syncUsagePrice(stripe, prices, plan, cycle, product, meter, step, opts.dryRun)
           : null;
       if (priceId !== undefined && (plan[column] ?? null) !== priceId) {
         step({

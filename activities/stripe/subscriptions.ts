@@ -37,24 +37,33 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
   const retrieve = (stripe: Stripe, id: string) =>
     stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method'] }));
 
+  /** One update of the subscription under a key naming the business change, so a retry applies it once. */
+  async function update(
+    id: string,
+    params: Stripe.SubscriptionUpdateParams,
+    key: string,
+  ): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    const sub = await stripeCall(() =>
+      stripe.subscriptions.update(id, params, { idempotencyKey: idempotencyKey(key) }),
+    );
+    return subscriptionSnapshot(sub);
+  }
+
   /** Re-reads the subscription: webhooks arrive late and out of order, Stripe's current object does not. */
   async function fetchSubscription(stripeSubscriptionId: string): Promise<SubscriptionSnapshot> {
     return subscriptionSnapshot(await retrieve(requireStripe(deps), stripeSubscriptionId));
   }
 
   async function changeSubscriptionPrice(c: PriceChange): Promise<SubscriptionSnapshot> {
-    const stripe = requireStripe(deps);
-    const sub = await stripeCall(() =>
-      stripe.subscriptions.update(
-        c.stripeSubscriptionId,
-        {
-          items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
-          proration_behavior: c.prorationBehavior,
-        },
-        { idempotencyKey: idempotencyKey(`price-change:${c.changeKey}`) },
-      ),
+    return update(
+      c.stripeSubscriptionId,
+      {
+        items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
+        proration_behavior: c.prorationBehavior,
+      },
+      `price-change:${c.changeKey}`,
     );
-    return subscriptionSnapshot(sub);
   }
 
   async function setCancelAtPeriodEnd(req: {
@@ -62,15 +71,11 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
     cancel: boolean;
     changeKey: string;
   }): Promise<SubscriptionSnapshot> {
-    const stripe = requireStripe(deps);
-    const sub = await stripeCall(() =>
-      stripe.subscriptions.update(
-        req.stripeSubscriptionId,
-        { cancel_at_period_end: req.cancel },
-        { idempotencyKey: idempotencyKey(`cancel-at-period-end:${req.changeKey}`) },
-      ),
+    return update(
+      req.stripeSubscriptionId,
+      { cancel_at_period_end: req.cancel },
+      `cancel-at-period-end:${req.changeKey}`,
     );
-    return subscriptionSnapshot(sub);
   }
 
   async function cancelSubscriptionNow(req: {
@@ -95,15 +100,11 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
     paused: boolean;
     changeKey: string;
   }): Promise<SubscriptionSnapshot> {
-    const stripe = requireStripe(deps);
-    const sub = await stripeCall(() =>
-      stripe.subscriptions.update(
-        req.stripeSubscriptionId,
-        { pause_collection: req.paused ? { behavior: 'void' } : '' },
-        { idempotencyKey: idempotencyKey(`pause:${req.paused}:${req.changeKey}`) },
-      ),
+    return update(
+      req.stripeSubscriptionId,
+      { pause_collection: req.paused ? { behavior: 'void' } : '' },
+      `pause:${req.paused}:${req.changeKey}`,
     );
-    return subscriptionSnapshot(sub);
   }
 
   return {

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
-import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
+import { planItem } from '../../activities/stripe/snapshots';
+import { Customer, Subscription, WebhookEvent } from '../../db/entities';
+import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { isFinal } from '../../domain/subscription-status';
 import { subscriptionWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
@@ -60,18 +62,12 @@ async function startInputFor(
   const customer =
     row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
   if (!customer) return null;
-  const o = event.data.object as unknown as {
-    items?: { data?: { price?: { id?: string; recurring?: { usage_type?: string } } }[] };
-  };
-  const planItem = o.items?.data?.find((i) => i.price?.recurring?.usage_type !== 'metered');
-  const priceId = row?.stripePriceId ?? planItem?.price?.id ?? null;
-  const plan =
-    row?.plan ??
-    (priceId
-      ? await em.findOne(Plan, { $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }] })
-      : null);
+  const sub = event.data.object as Stripe.Subscription;
+  const priceId = row?.stripePriceId ?? (sub.items ? planItem(sub)?.price.id : null) ?? null;
+  const owner = priceId ? await planOfPrice(em, priceId) : null;
+  const plan = row?.plan ?? owner?.plan;
   if (!plan) return null;
-  const yearly = priceId !== null && plan.stripePriceYearlyId === priceId;
+  const interval = owner?.interval ?? 'month';
   return {
     subscriptionId,
     customerId: customer.id,
@@ -81,8 +77,8 @@ async function startInputFor(
       planId: plan.id,
       planCode: plan.code,
       priceId: priceId ?? '',
-      amountCents: (yearly ? plan.priceYearlyCents : plan.priceMonthlyCents) ?? plan.priceMonthlyCents,
-      interval: yearly ? 'year' : 'month',
+      amountCents: pricesFor(plan, interval).amountCents ?? plan.priceMonthlyCents,
+      interval,
       trialDays: plan.trialDays,
     },
   };
@@ -96,6 +92,8 @@ async function startInputFor(
 export async function recordStripeEvent(
   deps: Pick<AppDeps, 'orm'>,
   event: Stripe.Event,
+  /** The body as Stripe signed it; kept as is rather than serialized again. */
+  payload: string = JSON.stringify(event),
 ): Promise<{ duplicate: boolean }> {
   const sql = sqlFor(deps.orm.em.fork());
   const inserted = await sql.run(
@@ -107,7 +105,7 @@ export async function recordStripeEvent(
       (event.data.object as unknown as Obj).id ?? null,
       sql.date(new Date(event.created * 1000)),
       sql.date(new Date()),
-      JSON.stringify(event),
+      payload,
     ],
   );
   return { duplicate: inserted.length === 0 };

@@ -6,6 +6,7 @@ import { AppError, conflict, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import { isFinal } from '../../domain/subscription-status';
 import type { Customer } from '../../db/entities';
+import { pricesFor } from '../../db/plan-prices';
 
 /** The customer's current subscription: the newest one that has not ended. */
 export async function findLiveSubscription(
@@ -37,24 +38,21 @@ export async function resolvePlanPrice(
 ): Promise<PlanPrice> {
   const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
   if (!plan) throw new AppError(404, 'plan_not_found', `No plan "${code}"`, { field: 'body.tier_id' });
-  const yearly = cycle === 'yearly';
-  const amountCents = yearly ? plan.priceYearlyCents : plan.priceMonthlyCents;
+  const interval = cycle === 'yearly' ? 'year' : 'month';
+  const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
   if (amountCents == null) {
     throw new AppError(400, 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
       field: 'body.billing_cycle',
     });
   }
-  const priceId = yearly ? plan.stripePriceYearlyId : plan.stripePriceMonthlyId;
-  const usagePriceId = (yearly ? plan.stripeUsagePriceYearlyId : plan.stripeUsagePriceMonthlyId) ?? null;
-  // A plan that bills overage must not sell a subscription Stripe could not invoice that overage on.
-  if (!priceId || (plan.overagePer1kCents > 0 && !usagePriceId)) {
+  if (!synced || !priceId) {
     throw new AppError(
       503,
       'plan_not_synced',
       `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
     );
   }
-  return { plan, priceId, usagePriceId, amountCents, interval: yearly ? 'year' : 'month' };
+  return { plan, priceId, usagePriceId, amountCents, interval };
 }
 
 /** Turns an Update's rejection or failure into the engine's error shape. */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AuditEntry, Plan, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
+import { pricesFor } from '../../../db/plan-prices';
 import { AppError, notFound } from '../../../domain/errors';
 import { catalogSyncWorkflow } from '../../../workflows';
 import { catalogChanged } from '../../../workflows/catalog-sync';
@@ -100,12 +101,8 @@ export async function migratePlanHandler({
   const migrated: string[] = [];
   const failed: { subscription_id: string; reason: string }[] = [];
   for (const sub of subs) {
-    const yearly = sub.interval === 'year';
-    const priceId = yearly ? current.stripePriceYearlyId : current.stripePriceMonthlyId;
-    const usagePriceId =
-      (yearly ? current.stripeUsagePriceYearlyId : current.stripeUsagePriceMonthlyId) ?? null;
-    const amountCents = yearly ? current.priceYearlyCents : current.priceMonthlyCents;
-    if (!priceId || amountCents == null || (current.overagePer1kCents > 0 && !usagePriceId)) {
+    const { priceId, usagePriceId, amountCents, synced } = pricesFor(current, sub.interval);
+    if (!synced || !priceId || amountCents == null) {
       failed.push({ subscription_id: sub.id, reason: 'plan_not_synced' });
       continue;
     }

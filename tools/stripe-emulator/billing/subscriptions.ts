@@ -301,24 +301,33 @@ export function cancelSubscriptionNow(
   return sub;
 }
 
-function prorationCredits(emu: Emulator, sub: SubscriptionRec, at: number): LineSpec[] {
+/** A proration line over [at, period end): a credit for an item's unused time or a charge for what remains. */
+function prorationLine(
+  emu: Emulator,
+  sub: SubscriptionRec,
+  it: SubscriptionItemRec,
+  at: number,
+  kind: 'unused' | 'remaining',
+): LineSpec {
+  const price = emu.price(it.price);
   const whole = sub.current_period_end - sub.current_period_start;
-  const part = sub.current_period_end - at;
+  const amount = prorate(priceAmount(price, it.quantity), Math.max(0, sub.current_period_end - at), whole);
+  return {
+    amount: kind === 'unused' ? -amount : amount,
+    description: `${kind === 'unused' ? 'Unused' : 'Remaining'} time on ${it.quantity} × ${productName(emu, price)}`,
+    quantity: it.quantity,
+    price: price.id,
+    proration: true,
+    period: { start: at, end: sub.current_period_end },
+    subscriptionItem: it.id,
+    invoiceItem: null,
+  };
+}
+
+function prorationCredits(emu: Emulator, sub: SubscriptionRec, at: number): LineSpec[] {
   return sub.items
     .filter((it) => !isMetered(emu.price(it.price)))
-    .map((it) => {
-      const price = emu.price(it.price);
-      return {
-        amount: -prorate((price.unit_amount ?? 0) * it.quantity, part, whole),
-        description: `Unused time on ${it.quantity} × ${productName(emu, price)}`,
-        quantity: it.quantity,
-        price: price.id,
-        proration: true,
-        period: { start: at, end: sub.current_period_end },
-        subscriptionItem: it.id,
-        invoiceItem: null,
-      };
-    });
+    .map((it) => prorationLine(emu, sub, it, at, 'unused'));
 }
 
 function addPendingItem(emu: Emulator, sub: SubscriptionRec, spec: LineSpec): InvoiceItemRec {
@@ -409,8 +418,6 @@ export function changeItems(
   const intervalChanged =
     !!oldFirst &&
     (oldFirst.interval !== newRecurring.interval || oldFirst.interval_count !== newRecurring.interval_count);
-  const whole = sub.current_period_end - sub.current_period_start;
-  const part = Math.max(0, sub.current_period_end - at);
   const lines: LineSpec[] = [];
   if (billable) {
     const unchanged = (a: SubscriptionItemRec, b: SubscriptionItemRec | undefined) =>
@@ -425,18 +432,7 @@ export function changeItems(
         )
       )
         continue;
-      if (behavior !== 'none') {
-        lines.push({
-          amount: -prorate((price.unit_amount ?? 0) * old.quantity, part, whole),
-          description: `Unused time on ${old.quantity} × ${productName(emu, price)}`,
-          quantity: old.quantity,
-          price: price.id,
-          proration: true,
-          period: { start: at, end: sub.current_period_end },
-          subscriptionItem: old.id,
-          invoiceItem: null,
-        });
-      }
+      if (behavior !== 'none') lines.push(prorationLine(emu, sub, old, at, 'unused'));
     }
     if (!intervalChanged && behavior !== 'none') {
       for (const it of sub.items) {
@@ -449,16 +445,7 @@ export function changeItems(
           )
         )
           continue;
-        lines.push({
-          amount: prorate((price.unit_amount ?? 0) * it.quantity, part, whole),
-          description: `Remaining time on ${it.quantity} × ${productName(emu, price)}`,
-          quantity: it.quantity,
-          price: price.id,
-          proration: true,
-          period: { start: at, end: sub.current_period_end },
-          subscriptionItem: it.id,
-          invoiceItem: null,
-        });
+        lines.push(prorationLine(emu, sub, it, at, 'remaining'));
       }
     }
   }
