@@ -8,7 +8,7 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -35,14 +35,8 @@ const CONCURRENCY = 32;
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../tools/free-port') as { freePort: () => Promise<number> };
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

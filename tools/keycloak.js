@@ -13,9 +13,9 @@
  *
  * `node tools/keycloak.js` runs one until Ctrl-C; `node tools/keycloak.js ensure` prints the home dir.
  */
+const { freePort } = require('./free-port');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
@@ -61,17 +61,6 @@ function isReady(home) {
   } catch {
     return false;
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function download(staging, log) {

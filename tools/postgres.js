@@ -4,9 +4,9 @@
  * root), and starts a throwaway cluster in a temporary directory on a free loopback port.
  * Plain CommonJS with no dependencies: it runs before `npm install` and from jest's global setup.
  */
+const { freePort } = require('./free-port');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -42,17 +42,6 @@ function ensurePostgres({ log = console.log } = {}) {
   bin = findBinDir();
   if (!bin) throw new Error('PostgreSQL was installed but initdb was not found under /usr/lib/postgresql');
   return bin;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** PostgreSQL refuses to run as root, so as root the cluster belongs to the `postgres` system user. */

@@ -5,6 +5,7 @@
  * are ones the real API accepts; the stateful behaviour comes from tools/stripe-emulator.
  * v0.203.0 is the newest version on the proxy and installs with `go install pkg@version`.
  */
+const { freePort } = require('./free-port');
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -42,17 +43,6 @@ function ensureStripeMock({ log = console.log } = {}) {
   fs.renameSync(path.join(staging, 'stripe-mock'), bin);
   fs.rmSync(staging, { recursive: true, force: true });
   return bin;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port) {

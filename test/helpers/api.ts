@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection } from '@temporalio/client';
@@ -99,13 +99,5 @@ export async function startTestApi(opts: {
 }
 
 /** A free loopback port, for servers that must know each other's address before they start. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const { freePort } = require('../../tools/free-port') as { freePort: () => Promise<number> };

@@ -12,10 +12,10 @@
 //
 // Needs `java` (17+) and `mvn` only when the cache is cold.
 
+const { freePort } = require('../free-port');
 const crypto = require('crypto');
 const fs = require('fs');
 const http2 = require('http2');
-const net = require('net');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 const { cacheDir } = require('../cache-dir');
@@ -133,17 +133,6 @@ function resolveClasspath(dir, log) {
   if (!cp) throw new Error('mvn produced an empty classpath');
   writeAtomic(out, cp);
   return cp;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 // A bare gRPC call with an empty message, enough to exercise the server's
