@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
+import { AppError } from '../../domain/errors';
 import { planItem } from '../../activities/stripe/snapshots';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
@@ -13,6 +14,76 @@ import { sqlFor } from '../../db/raw-sql';
 import type { AppDeps } from '../deps';
 
 type Obj = Record<string, unknown> & { id?: string };
+
+/** Stripe's own tolerance for replayed signatures: five minutes. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+// Verification is local HMAC work; this client never makes a request.
+const verifier = new Stripe('sk_test_signature_only');
+
+/**
+ * Checks a webhook's signature on the raw body. An expired timestamp gets its own code: a right signature
+ * that arrives late points at a clock or a queue to fix, not at a wrong secret.
+ */
+export function verifyStripeEvent(
+  rawBody: Buffer | string,
+  signature: string,
+  secret: string,
+  toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
+): Stripe.Event {
+  try {
+    return verifier.webhooks.constructEvent(rawBody, signature, secret, toleranceSeconds);
+  } catch {
+    // stripe-node checks the age only after the signature matched; an unbounded tolerance skips the age.
+    let signedRight = false;
+    try {
+      verifier.webhooks.constructEvent(rawBody, signature, secret, Number.POSITIVE_INFINITY);
+      signedRight = true;
+    } catch {
+      signedRight = false;
+    }
+    if (signedRight) {
+      throw new AppError(
+        400,
+        'webhook_timestamp_expired',
+        `The Stripe-Signature timestamp is more than ${toleranceSeconds} s old; check this server's clock, or replay the event`,
+      );
+    }
+    throw new AppError(400, 'invalid_signature', 'The Stripe-Signature header does not match the body');
+  }
+}
+
+/**
+ * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
+ * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
+ * events (charges, payment intents, invoice items, customers, test clocks).
+ */
+const IGNORED_EVENT_PREFIXES = [
+  'product.',
+  'price.',
+  'plan.',
+  'coupon.',
+  'promotion_code.',
+  'tax_rate.',
+  'billing.meter.',
+  'billing.alert.',
+  'billing_portal.',
+  'charge.',
+  'payment_intent.',
+  'setup_intent.',
+  'invoiceitem.',
+  'test_helpers.test_clock.',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.discount.',
+  'customer.tax_id.',
+  'customer.source.',
+];
+
+/** Whether the engine ignores this type of event on purpose (so it is not reported as unrouted). */
+export function isIgnoredEventType(type: string): boolean {
+  return IGNORED_EVENT_PREFIXES.some((p) => (p.endsWith('.') ? type.startsWith(p) : type === p));
+}
 
 const str = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as Obj).id) : null;
@@ -135,6 +206,13 @@ export async function forwardStripeEvent(
     const row = await em.findOne(WebhookEvent, eventId);
     if (!row || row.forwardedAt || !row.payload) return null;
     event = JSON.parse(row.payload) as Stripe.Event;
+  }
+  if (isIgnoredEventType(event.type)) {
+    deps.logger.debug(
+      { type: event.type, id: event.id },
+      'stripe event ignored: the engine does not act on this type',
+    );
+    return { eventId: event.id, workflowIds: null };
   }
   const owner = ownerOf(event);
   const targets = await targetsOf(em, event, owner, routes);

@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import pino from 'pino';
 import Stripe from 'stripe';
 import { createStripeClient } from '../../activities/stripe/client';
 import { syncCatalog } from '../../activities/stripe/catalog-sync';
@@ -28,6 +29,12 @@ describe('Stripe webhook intake', () => {
   let api: TestApi;
   let worker: Worker;
   let running: Promise<void>;
+  /** Every line the API logs, down to debug, parsed. */
+  const logLines: { level: number; msg: string; type?: string }[] = [];
+  const apiLogger = pino(
+    { level: 'debug' },
+    { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) },
+  );
 
   beforeAll(async () => {
     [env, db, emulator] = await Promise.all([
@@ -48,6 +55,7 @@ describe('Stripe webhook intake', () => {
     api = await startTestApi({
       orm: db.orm,
       temporal: env.client,
+      logger: apiLogger,
       env: { TEMPORAL_TASK_QUEUE: 'webhooks', STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: SECRET },
     });
   });
@@ -103,13 +111,55 @@ describe('Stripe webhook intake', () => {
     expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_badsig' })).toBe(0);
   });
 
-  it('answers 400 to a signature older than five minutes', async () => {
+  it('answers 400 webhook_timestamp_expired to a rightly signed event older than five minutes', async () => {
     const payload = event('evt_old', 'customer.subscription.updated', {
       id: 'sub_x',
       object: 'subscription',
     });
     const res = await post(payload, signed(payload, SECRET, Math.floor(Date.now() / 1000) - 600));
     expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('webhook_timestamp_expired');
+    expect(body.error.message).toMatch(/timestamp/i);
+    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_old' })).toBe(0);
+  });
+
+  it('calls an old signature made with the wrong secret a bad signature, not an expired one', async () => {
+    const payload = event('evt_old_badsig', 'customer.subscription.updated', {
+      id: 'sub_x',
+      object: 'subscription',
+    });
+    const old = Math.floor(Date.now() / 1000) - 600;
+    const res = await post(payload, signed(payload, 'whsec_someone_else', old));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
+  });
+
+  it('logs catalog events it ignores at debug, not as unrouted events', async () => {
+    const deliver = async (id: string, type: string, object: unknown) => {
+      const payload = event(id, type, object);
+      expect((await post(payload, signed(payload))).status).toBe(200);
+    };
+    await deliver('evt_cat_price', 'price.updated', { id: 'price_x', object: 'price' });
+    await deliver('evt_cat_product', 'product.created', { id: 'prod_x', object: 'product' });
+    await deliver('evt_cat_meter', 'billing.meter.created', { id: 'mtr_x', object: 'billing.meter' });
+    // An invoice with no subscription is an event the engine handles but cannot place: still reported.
+    await deliver('evt_cat_invoice', 'invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_x' });
+    await api.webhooksDrained();
+
+    const unrouted = logLines.filter((l) => l.msg === 'stripe event not routed').map((l) => l.type);
+    expect(unrouted).toContain('invoice.paid');
+    expect(unrouted.filter((t) => t !== 'invoice.paid')).toEqual([]);
+    const ignored = logLines.filter((l) => l.type?.match(/^(price|product|billing\.meter)\./));
+    expect(ignored.map((l) => [l.type, l.level, l.msg])).toEqual(
+      ['price.updated', 'product.created', 'billing.meter.created'].map((t) => [
+        t,
+        20,
+        'stripe event ignored: the engine does not act on this type',
+      ]),
+    );
+    const rows = await db.orm.em.fork().find(WebhookEvent, { id: { $like: 'evt_cat_%' } });
+    expect(rows.every((r) => r.forwardedAt)).toBe(true);
   });
 
   it('starts the workflow of a subscription made in Stripe, and treats a redelivery as a duplicate', async () => {

@@ -10,7 +10,7 @@ export const webhookRoutes = [
     tags: ['webhooks'],
     access: 'public',
     errors: {
-      400: 'Missing or invalid Stripe-Signature',
+      400: 'Missing or invalid Stripe-Signature (invalid_signature), or signed too long ago (webhook_timestamp_expired)',
       503: 'Could not reach the workflow; Stripe retries',
     },
     handler: receiveStripeWebhook,
