@@ -31,6 +31,8 @@ export class Emulator {
   readonly idempotency = new Map<string, StoredResponse>();
   readonly inFlightKeys = new Set<string>();
   baseUrl = '';
+  /** Development: every new customer gets a test clock of its own (see billing/test-clocks.ts). */
+  autoTestClock = false;
   currentRequest: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null };
 
   constructor(

@@ -16,6 +16,7 @@ import { registerMeters } from './resources/meters';
 import { registerCheckout } from './resources/checkout';
 import { completeCheckoutSession } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
+import { StateFile } from './state-file';
 import type { CheckoutSessionRec, EventRec, PaymentIntentRec } from './types';
 import type { DeliveryRecord, WebhookBehavior } from './webhooks';
 
@@ -34,12 +35,21 @@ export interface StripeEmulatorOptions {
   webhook?: { url: string; secret: string };
   /** Webhook retry/ordering behaviour; tests usually shorten `retryDelaysMs`. */
   webhookBehavior?: Partial<WebhookBehavior>;
+  /**
+   * A JSON file that keeps every object, event and idempotency key across restarts: loaded at start,
+   * written shortly after each change and on stop. Without it the state lives in memory only.
+   */
+  statePath?: string;
+  /** Gives each new customer a test clock of its own, so development can move its time forward. */
+  autoTestClock?: boolean;
 }
 
 export interface StripeEmulator {
   url: string;
   port: number;
   stop(): Promise<void>;
+  /** Writes a pending state change now (synchronously); nothing without `statePath`. */
+  flushState(): void;
   /** Forgets every object, event, idempotency key and fault. */
   reset(): void;
   injectFault(rule: FaultRule): ActiveFault;
@@ -80,6 +90,10 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
   const port = opts.port ?? envPort ?? DEFAULT_PORT;
   const host = opts.host ?? '127.0.0.1';
   const emu = new Emulator(opts.webhook, opts.webhookBehavior ?? {});
+  emu.autoTestClock = opts.autoTestClock ?? false;
+  const stateFile = opts.statePath ? new StateFile(emu, opts.statePath) : null;
+  stateFile?.load();
+  const changed = () => stateFile?.changed();
   const router = buildRouter(emu);
   const sockets = new Set<Socket>();
 
@@ -87,6 +101,8 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://emulator');
       const body = await readBody(req);
+      // Only reads are GETs here, so any other request may have changed something worth saving.
+      if (req.method !== 'GET' && req.method !== 'HEAD') res.once('close', changed);
       if (url.pathname.startsWith('/v1/')) return handleApi(emu, router, req, res, url, body);
       if (url.pathname.startsWith('/_emulator/')) return handleControl(emu, req, res, url, body);
       if (await handleHosted(emu, req, res, url, body)) return;
@@ -116,8 +132,13 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       emu.webhooks.stop();
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      stateFile?.flush();
     },
-    reset: () => emu.reset(),
+    flushState: () => stateFile?.flush(),
+    reset: () => {
+      emu.reset();
+      changed();
+    },
     injectFault: (rule) => emu.faults.add(rule),
     clearFaults: () => emu.faults.clear(),
     faults: () => emu.faults.list(),
@@ -131,12 +152,16 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
         .all<EventRec>('event')
         .reverse()
         .filter((e) => !type || e.type === type),
-    completeCheckoutSession: (id, o) =>
-      emu.present(completeCheckoutSession(emu, emu.store.get<CheckoutSessionRec>('checkout.session', id), o)),
-    authenticatePayment: (id, succeed = true) =>
-      emu.present(
-        completeAuthentication(emu, emu.store.get<PaymentIntentRec>('payment_intent', id), succeed),
-      ),
+    completeCheckoutSession: (id, o) => {
+      const session = emu.store.get<CheckoutSessionRec>('checkout.session', id);
+      changed();
+      return emu.present(completeCheckoutSession(emu, session, o));
+    },
+    authenticatePayment: (id, succeed = true) => {
+      const pi = emu.store.get<PaymentIntentRec>('payment_intent', id);
+      changed();
+      return emu.present(completeAuthentication(emu, pi, succeed));
+    },
     meterUsage: (customer, meter, range) => usageFor(emu, customer, meter, range?.start, range?.end),
   };
 }

@@ -11,6 +11,12 @@ const KIND_BY_OBJECT: Record<string, string> = {
   webhook_endpoint: 'webhook endpoint',
 };
 
+/** The store as plain data: records oldest first, so reloading keeps the tie-break order of lists. */
+export interface StoreDump {
+  objects: BaseRec[];
+  meterEvents: MeterEventRec[];
+}
+
 /** Everything lives in one id-keyed map, so expansion can resolve any id without knowing its type. */
 export class Store {
   private readonly objects = new Map<string, BaseRec>();
@@ -47,6 +53,17 @@ export class Store {
 
   private seqOf(id: string): number {
     return this.order.get(id) ?? 0;
+  }
+
+  dump(): StoreDump {
+    const objects = [...this.objects.values()].sort((a, b) => this.seqOf(a.id) - this.seqOf(b.id));
+    return { objects, meterEvents: this.meterEvents };
+  }
+
+  load(dump: StoreDump): void {
+    this.clear();
+    for (const rec of dump.objects) this.put(rec);
+    this.meterEvents = dump.meterEvents;
   }
 
   clear(): void {

@@ -4,6 +4,7 @@ import { newId } from '../ids';
 import type { CheckoutSessionRec, CustomerRec, InvoiceRec } from '../types';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './payment-methods';
 import { createSubscription } from './subscriptions';
+import { clockForNewCustomer } from './test-clocks';
 
 /**
  * What the hosted page does when the customer submits a card: the card is checked and must pay the first
@@ -24,12 +25,14 @@ export function completeCheckoutSession(
   if (session.customer) customer = emu.store.get<CustomerRec>('customer', session.customer);
   else {
     const now = emu.realNow();
+    const email = opts.email ?? session.customer_email ?? null;
+    const clock = clockForNewCustomer(emu, null, email);
     customer = emu.store.put<CustomerRec>({
       id: newId('cus', 14),
       object: 'customer',
       created: now,
       livemode: false,
-      email: opts.email ?? session.customer_email ?? null,
+      email,
       name: opts.name ?? null,
       description: null,
       phone: null,
@@ -45,7 +48,7 @@ export function completeCheckoutSession(
         footer: null,
         rendering_options: null,
       },
-      test_clock: null,
+      test_clock: clock,
       _invoiceSeq: 0,
     });
     emu.emit('customer.created', customer);

@@ -7,6 +7,7 @@ import type { Router } from '../router';
 import type { CustomerRec, TestClockRec } from '../types';
 import { attachPaymentMethod, resolvePaymentMethod } from '../billing/payment-methods';
 import { cancelSubscriptionNow } from '../billing/subscriptions';
+import { clockForNewCustomer } from '../billing/test-clocks';
 import type { SubscriptionRec } from '../types';
 
 const EDITABLE = ['email', 'name', 'description', 'phone'] as const;
@@ -45,8 +46,9 @@ function matchesQuery(c: CustomerRec, query: string): boolean {
 
 export function registerCustomers(router: Router, emu: Emulator): void {
   router.post('/v1/customers', ({ params }) => {
-    const clockId = optString(params, 'test_clock') || null;
-    if (clockId) emu.store.get<TestClockRec>('test_helpers.test_clock', clockId, 'test_clock');
+    const requestedClock = optString(params, 'test_clock') || null;
+    if (requestedClock) emu.store.get<TestClockRec>('test_helpers.test_clock', requestedClock, 'test_clock');
+    const clockId = clockForNewCustomer(emu, requestedClock, optString(params, 'email') || null);
     const customer: CustomerRec = emu.store.put({
       id: newId('cus', 14),
       object: 'customer',

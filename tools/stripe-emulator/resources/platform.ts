@@ -7,6 +7,7 @@ import { mergeMetadata, optInt, optObject, optString, reqString, stringList } fr
 import type { Router } from '../router';
 import type { CustomerRec, EventRec, SubscriptionRec, TestClockRec, WebhookEndpointRec } from '../types';
 import { advanceClock, cancelSubscriptionNow } from '../billing/subscriptions';
+import { createTestClock } from '../billing/test-clocks';
 
 /** Test clocks, events and webhook endpoints: the API surface around the billing objects. */
 export function registerPlatform(router: Router, emu: Emulator): void {
@@ -15,18 +16,7 @@ export function registerPlatform(router: Router, emu: Emulator): void {
   router.post('/v1/test_helpers/test_clocks', ({ params }) => {
     const frozen = optInt(params, 'frozen_time');
     if (frozen === undefined) throw invalidParam('frozen_time', 'Missing required param: frozen_time.');
-    const now = emu.realNow();
-    const c = emu.store.put<TestClockRec>({
-      id: newId('clock', 24),
-      object: 'test_helpers.test_clock',
-      created: now,
-      deletes_after: now + 30 * 86_400,
-      frozen_time: frozen,
-      livemode: false,
-      name: optString(params, 'name') || null,
-      status: 'ready',
-      status_details: {},
-    });
+    const c = createTestClock(emu, frozen, optString(params, 'name') || null);
     return emu.present(c);
   });
   router.get('/v1/test_helpers/test_clocks/:id', ({ pathParams }) => emu.present(clock(pathParams['id'])));
