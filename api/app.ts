@@ -25,7 +25,7 @@ import { webhookRoutes } from './routes/webhooks/router';
 export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
 
-/** Builds the Koa app. Order matters: errors outermost, then request context, body, identity, routes. */
+/** Builds the Koa app. Order matters: access log outermost, then errors, body, identity, routes. */
 export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app: Koa;
   routes: AnyRoute[];
@@ -68,8 +68,9 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
 
   const app = new Koa({ proxy: true });
   app.silent = true;
-  app.use(errorHandler);
+  // The access log wraps the error handler, so it logs the status the client was actually sent.
   app.use(requestContext(deps.logger));
+  app.use(errorHandler);
   app.use(bodyReader);
   app.use(authenticate(deps.verifier));
   app.use(router.routes());
@@ -77,7 +78,8 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
     router.allowedMethods({
       throw: true,
       methodNotAllowed: () => new AppError(405, 'method_not_allowed', 'Method not allowed on this path'),
-      notImplemented: () => new AppError(501, 'not_implemented', 'Method not implemented'),
+      // TRACE, CONNECT and other methods no route serves are the caller's mistake, not a missing feature.
+      notImplemented: () => new AppError(405, 'method_not_allowed', 'Method not allowed on this path'),
     }),
   );
   return { app, routes, openapi, webhooks };

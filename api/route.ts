@@ -4,6 +4,7 @@ import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../domain/errors';
 import { hasRole, type Role } from '../domain/roles';
 import type { Identity } from './auth/identity';
+import { guardInput, InputRejected } from './validation/untrusted-input';
 import type { AppDeps } from './deps';
 
 /** Who may call a route: anyone, or a signed-in user with at least this role ('viewer' = any user). */
@@ -33,6 +34,11 @@ export interface RouteSpec<P, Q, B, A extends Access> {
   response?: ZodType;
   /** Status on success (default 200); handlers that write ctx.body themselves return undefined. */
   status?: number;
+  /**
+   * `handler`: the handler guards the body itself (report_usage refuses a bad event by index instead of
+   * refusing the whole batch). Query and path parameters are always guarded here.
+   */
+  bodyGuard?: 'handler';
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
   errors?: Record<number, string>;
   handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
@@ -67,6 +73,47 @@ function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'q
   });
 }
 
+/**
+ * Percent-encoding that does not decode to UTF-8 (a stray `%`, `%FF`, an encoded surrogate) is refused:
+ * Node's query parser and the router would otherwise pass it on raw or as U+FFFD.
+ */
+function refuseMalformedUrl(ctx: Context): void {
+  const check = (text: string, field: string) => {
+    try {
+      decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      throw new InputRejected(field, 'malformed_percent_encoding');
+    }
+  };
+  check(ctx.path, 'path');
+  for (const pair of ctx.querystring ? ctx.querystring.split('&') : []) {
+    const [key = '', value = ''] = pair.split('=', 2);
+    check(key, 'query');
+    check(value, `query.${key}`);
+  }
+}
+
+/**
+ * The JSON body a route with a body schema takes: refused with 415 when something else was sent, so the
+ * caller is told the content type is wrong rather than that a field is missing.
+ */
+function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
+  const raw = ctx.state.rawBody as Buffer | undefined;
+  if (raw && raw.length > 0 && !ctx.is('application/json', '+json')) {
+    throw new AppError(
+      415,
+      'unsupported_media_type',
+      'The body must be JSON (Content-Type: application/json)',
+      {
+        expected: 'application/json',
+        received: ctx.get('content-type') || null,
+      },
+    );
+  }
+  const body = ctx.request.body ?? {};
+  return bodyGuard === 'handler' ? body : guardInput(body, 'body');
+}
+
 function authorize(access: Access, identity: Identity | null): void {
   if (access === 'public') return;
   if (!identity) throw unauthorized();
@@ -87,10 +134,11 @@ export function mount(
     router[spec.method](fullPath, async (ctx) => {
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
+      refuseMalformedUrl(ctx);
       const input = {
-        params: parse(spec.params, ctx.params, 'params'),
-        query: parse(spec.query, ctx.query, 'query'),
-        body: parse(spec.body, ctx.request.body ?? {}, 'body'),
+        params: parse(spec.params, guardInput(ctx.params, 'params'), 'params'),
+        query: parse(spec.query, guardInput(ctx.query, 'query'), 'query'),
+        body: spec.body ? parse(spec.body, bodyOf(ctx, spec.bodyGuard), 'body') : undefined,
         identity,
         deps,
         ctx,

@@ -28,6 +28,8 @@ const schema = z
     OIDC_ISSUER: optionalUrl,
     OIDC_JWKS_URL: optionalUrl,
     OIDC_AUDIENCE: z.string().optional(),
+    /** The Keycloak client whose client roles (resource_access.<id>.roles) the engine reads. */
+    OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
     KEYCLOAK_URL: optionalUrl,
     KEYCLOAK_REALM: z.string().optional(),
     KEYCLOAK_CLIENT_ID: z.string().optional(),
@@ -64,6 +66,14 @@ const schema = z
         code: 'custom',
         path: [env.LAGO_API_URL ? 'LAGO_API_KEY' : 'LAGO_API_URL'],
         message: 'is required when the other LAGO_ variable is set',
+      });
+    }
+    // Without an audience, a token the realm issued for any other client would be accepted here.
+    if (env.NODE_ENV === 'production' && !env.OIDC_AUDIENCE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_AUDIENCE'],
+        message: 'is required when NODE_ENV=production (tokens must be issued for this engine)',
       });
     }
     if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {

@@ -9,6 +9,15 @@ export const USAGE_TYPE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 /** Most events one report_usage request may carry. */
 export const MAX_EVENTS_PER_REQUEST = 1000;
 
+/**
+ * Most units one event may carry. A unit is one API call's worth of credits; a gateway reporting a million
+ * in one event is a bug or an attack, and at the dearest overage price it is already thousands of dollars.
+ */
+export const MAX_QUANTITY_PER_EVENT = 1_000_000;
+
+/** Most units one report_usage request may carry in all; a request over it is refused whole. */
+export const MAX_QUANTITY_PER_REQUEST = 10_000_000;
+
 /** Clocks drift: a timestamp up to this far ahead of ours is taken as "now", further is refused. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 

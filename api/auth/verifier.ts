@@ -12,16 +12,42 @@ export interface TokenVerifier {
 
 type KeySource = KeyLike | ReturnType<typeof createRemoteJWKSet>;
 
-/** Keycloak puts realm roles under realm_access and client roles under resource_access.<client>. */
-function rolesOf(payload: JWTPayload): string[] {
+/**
+ * Keycloak puts realm roles under realm_access and client roles under resource_access.<client>. Only this
+ * engine's client counts: a role another client of the realm grants (another team's "admin") is not ours.
+ */
+function rolesOf(payload: JWTPayload, clientId: string): string[] {
   const roles = new Set<string>();
   const realm = payload.realm_access as { roles?: unknown } | undefined;
   if (Array.isArray(realm?.roles)) for (const r of realm.roles) if (typeof r === 'string') roles.add(r);
   const resources = payload.resource_access as Record<string, { roles?: unknown }> | undefined;
-  for (const entry of Object.values(resources ?? {})) {
-    if (Array.isArray(entry?.roles)) for (const r of entry.roles) if (typeof r === 'string') roles.add(r);
-  }
+  const own = resources && Object.hasOwn(resources, clientId) ? resources[clientId] : undefined;
+  if (Array.isArray(own?.roles)) for (const r of own.roles) if (typeof r === 'string') roles.add(r);
   return [...roles];
+}
+
+// Public-key algorithms only: a token whose header names HS256 (signed with the public key as a shared
+// secret) or "none" is refused as a bad token before any key is used.
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** Fetching the issuer's keys failed: our outage (503), not a verdict on the token. */
+class SigningKeysUnavailable extends Error {}
+
+/** The JWKS getter with its fetch failures told apart from "no key matches this token". */
+function remoteKeys(jwks: ReturnType<typeof createRemoteJWKSet>): ReturnType<typeof createRemoteJWKSet> {
+  const wrapped = async (...args: Parameters<typeof jwks>) => {
+    try {
+      return await jwks(...args);
+    } catch (err) {
+      const aboutTheToken =
+        err instanceof errors.JWKSNoMatchingKey ||
+        err instanceof errors.JWKSMultipleMatchingKeys ||
+        err instanceof errors.JOSEAlgNotAllowed ||
+        err instanceof errors.JWSInvalid;
+      throw aboutTheToken ? err : new SigningKeysUnavailable((err as Error).message);
+    }
+  };
+  return Object.assign(wrapped, jwks);
 }
 
 const CACHE_LIMIT = 10_000;
@@ -46,19 +72,24 @@ function cached(inner: TokenVerifier): TokenVerifier {
   };
 }
 
-function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVerifier {
+function verifierFor(
+  key: KeySource,
+  issuer: string,
+  audience: string | undefined,
+  clientId: string,
+): TokenVerifier {
   return cached({
     issuer,
     async verify(token) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, key as KeyLike, { issuer, audience }));
+        ({ payload } = await jwtVerify(token, key as KeyLike, { issuer, audience, algorithms: ALGORITHMS }));
       } catch (err) {
         if (err instanceof errors.JWTExpired)
           throw new AppError(401, 'token_expired', 'The token has expired');
-        // Anything that is not a JOSE verdict on the token (a timeout, a refused connection) is our outage.
-        const aboutTheToken = err instanceof errors.JOSEError && !(err instanceof errors.JWKSTimeout);
-        if (!aboutTheToken) {
+        // Only a failure to fetch the issuer's keys is our outage; anything else (a malformed token, an
+        // algorithm the key does not use) is the token's fault.
+        if (err instanceof SigningKeysUnavailable || err instanceof errors.JWKSTimeout) {
           throw new AppError(503, 'identity_provider_unavailable', 'Could not fetch the signing keys');
         }
         throw new AppError(401, 'invalid_token', 'The token could not be verified');
@@ -67,7 +98,7 @@ function verifierFor(key: KeySource, issuer: string, audience?: string): TokenVe
       if (!payload.sub || !email) {
         throw new AppError(401, 'invalid_token', 'The token has no subject or email claim');
       }
-      const roles = rolesOf(payload);
+      const roles = rolesOf(payload, clientId);
       const name = typeof payload.name === 'string' ? payload.name : null;
       return {
         sub: payload.sub,
@@ -87,8 +118,8 @@ export async function createVerifier(config: Config): Promise<TokenVerifier> {
     const jwksUrl =
       config.OIDC_JWKS_URL ?? `${config.OIDC_ISSUER.replace(/\/$/, '')}/protocol/openid-connect/certs`;
     const jwks = createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
-    return verifierFor(jwks, config.OIDC_ISSUER, config.OIDC_AUDIENCE);
+    return verifierFor(remoteKeys(jwks), config.OIDC_ISSUER, config.OIDC_AUDIENCE, config.OIDC_CLIENT_ID);
   }
   const { publicKey } = await loadOrCreateLocalKey(config.VAR_DIR);
-  return verifierFor(publicKey, LOCAL_ISSUER, config.OIDC_AUDIENCE);
+  return verifierFor(publicKey, LOCAL_ISSUER, config.OIDC_AUDIENCE, config.OIDC_CLIENT_ID);
 }

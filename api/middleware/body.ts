@@ -2,6 +2,8 @@ import type { Middleware } from 'koa';
 import { AppError } from '../../domain/errors';
 
 const LIMIT_BYTES = 2 * 1024 * 1024;
+// Fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads the body once as bytes (webhook signatures are checked on these exact bytes, ctx.state.rawBody),
@@ -20,10 +22,17 @@ export const bodyReader: Middleware = async (ctx, next) => {
   const raw = Buffer.concat(chunks);
   ctx.state.rawBody = raw;
   if (raw.length > 0 && ctx.is('application/json', '+json')) {
+    let text: string;
     try {
-      ctx.request.body = JSON.parse(raw.toString('utf8'));
+      text = utf8.decode(raw);
     } catch {
-      throw new AppError(400, 'invalid_json', 'The request body is not valid JSON');
+      throw new AppError(400, 'invalid_json', 'The request body is not valid UTF-8', { field: 'body' });
+    }
+    try {
+      ctx.request.body = JSON.parse(text);
+    } catch {
+      // Also what nesting deep enough to exhaust the parser's stack ends in.
+      throw new AppError(400, 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
     }
   }
   return next();

@@ -44,6 +44,19 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses production without a token audience, so tokens for other clients are not taken', () => {
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', OIDC_ISSUER: 'https://sso.example.com/realms/billing' }),
+    ).toThrow(/OIDC_AUDIENCE: is required when NODE_ENV=production/);
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+        OIDC_AUDIENCE: 'billing-engine',
+      }),
+    ).not.toThrow();
+  });
+
   it('stops the API at start-up with a clear message when DATABASE_URL is malformed', () => {
     const result = startApi({ DATABASE_URL: 'mysql://localhost/billing' });
     expect(result.status).toBe(1);
@@ -64,6 +77,7 @@ describe('configuration', () => {
     const result = startApi({
       NODE_ENV: 'production',
       OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+      OIDC_AUDIENCE: 'billing-engine',
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');

@@ -3,6 +3,9 @@ import { UsageCounters, setCountersFor } from '../../api/services/usage/counters
 import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { TestIdp } from '../helpers/auth';
+import { storeProviderKey } from '../../api/services/byok/keys';
+import type { ByokProviderId } from '../../domain/byok-providers';
+import { testKeyring } from '../helpers/byok-keys';
 import { startTestApi, type TestApi } from '../helpers/api';
 
 export type UsageApi = TestApi;
@@ -49,6 +52,28 @@ export async function seedSubscriber(
   });
   await em.flush();
   return { customer, subscription, sub };
+}
+
+/** A provider key the customer stored, through the engine's own BYOK service (so BYOK usage is exempt). */
+export async function storeCustomerKey(
+  orm: MikroORM,
+  customer: Customer,
+  provider: ByokProviderId = 'openai',
+) {
+  await storeProviderKey(orm.em.fork(), {
+    identity: {
+      sub: customer.userId,
+      email: customer.email,
+      name: null,
+      roles: [],
+      role: 'viewer',
+      expMs: 0,
+    },
+    customer,
+    provider,
+    apiKey: `sk-test-${'k'.repeat(40)}`,
+    keyring: testKeyring(),
+  });
 }
 
 /** Puts the usage clock of this database under the test's control. */

@@ -1,7 +1,7 @@
 import { AuditEntry, DailyUsage, UsageEvent } from '../../db/entities';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
 
 const DAY = 86_400_000;
 // 10:00 UTC on a fixed day, so the distance to midnight is known.
@@ -263,11 +263,12 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
   });
 
   it('prices overage in whole cents: 585 used of 500 included at $2.00/1k costs $0.17 (seed 001)', async () => {
-    await seedSubscriber(db.orm, {
+    const { customer } = await seedSubscriber(db.orm, {
       email: 'pro@example.com',
       plan: 'professional',
       periodStart: new Date(T0 - 3 * DAY),
     });
+    await storeCustomerKey(db.orm, customer);
     const token = await tokenFor('pro@example.com');
     const at = (d: number) => new Date(T0 - d * DAY).toISOString();
     const res = await api.request('POST', REPORT, {

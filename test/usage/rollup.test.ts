@@ -14,7 +14,7 @@ import { usageRollupWorkflow } from '../../workflows/usage-rollup';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
-import { seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
 
 jest.setTimeout(180_000);
 
@@ -74,6 +74,7 @@ describe('usage rollup to Stripe meters and Lago', () => {
       periodStart: new Date(now - 24 * 60 * MIN),
       stripeCustomerId: stripeCustomer.id,
     });
+    await storeCustomerKey(db.orm, customer);
     const token = await idp.token({ sub, email: 'meter@example.com' });
     const at = (ago: number) => new Date(now - ago).toISOString();
     const report = await api.request('POST', '/api/v1/billing/report_usage', {

@@ -19,6 +19,7 @@ export const usageRoutes = [
     tags: ['usage'],
     access: 'viewer',
     body: reportUsageBody,
+    bodyGuard: 'handler',
     errors: {
       400: 'The event (or the batch envelope) does not validate',
       403: 'Only service accounts (editor) report for other customers',

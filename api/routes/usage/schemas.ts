@@ -1,21 +1,35 @@
 import { z } from 'zod';
 import { AppError } from '../../../domain/errors';
-import { MAX_EVENTS_PER_REQUEST, USAGE_TYPE_PATTERN } from '../../../domain/usage';
+import {
+  MAX_EVENTS_PER_REQUEST,
+  MAX_QUANTITY_PER_EVENT,
+  MAX_QUANTITY_PER_REQUEST,
+  USAGE_TYPE_PATTERN,
+} from '../../../domain/usage';
+import { guardInput, InputRejected } from '../../validation/untrusted-input';
+import { identifierText } from '../../validation/text-fields';
 import type { EventRejection, IncomingEvent } from '../../services/usage/report';
 
-const metadata = z.record(z.string(), z.unknown());
+/** Metadata is stored with every event: kept small so a batch cannot bloat the ledger. */
+export const MAX_METADATA_CHARS = 4096;
+const metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= MAX_METADATA_CHARS, {
+    message: `must serialize to at most ${MAX_METADATA_CHARS} characters of JSON`,
+  });
 const customerRef = {
   /** Service accounts (editor and above) report for other customers by email or identity-provider id. */
   customer_email: z.email().max(320).optional(),
-  user_id: z.string().min(1).max(200).optional(),
+  user_id: identifierText(200).optional(),
 };
+const quantity = z.number().int('must be a whole number of units').min(1).max(MAX_QUANTITY_PER_EVENT);
 
 /** One usage event as DESIGN.md pins it; `id` is the caller's idempotency key for the event. */
 export const usageEvent = z
   .object({
-    id: z.string().min(1).max(200),
+    id: identifierText(200),
     type: z.string().regex(USAGE_TYPE_PATTERN, 'must be a lower-case usage type name'),
-    quantity: z.number().int().min(1).max(1_000_000_000),
+    quantity,
     timestamp: z.iso.datetime({ offset: true }).optional(),
     metadata: metadata.optional(),
     /** Ran on the customer's own provider key (also accepted as metadata.byok). */
@@ -27,9 +41,9 @@ export const usageEvent = z
 /** Seed 003's form: no event id or type; metadata may arrive as a JSON string. */
 export const legacyUsageEvent = z
   .object({
-    quantity: z.number().int('must be a whole number of units').min(1).max(1_000_000_000),
-    subscription_item_id: z.string().min(1).max(200).optional(),
-    metadata: z.union([metadata, z.string().max(10_000)]).optional(),
+    quantity,
+    subscription_item_id: identifierText(200).optional(),
+    metadata: z.union([metadata, z.string().max(MAX_METADATA_CHARS)]).optional(),
     ...customerRef,
   })
   .strict();
@@ -69,12 +83,12 @@ function validationFailed(issues: z.core.$ZodIssue[], prefix: string): AppError 
   });
 }
 
+/** Seed 003's metadata as a JSON string: an object, held to the same rules as metadata sent as JSON. */
 function parseMetadataString(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
-    return value && typeof value === 'object' && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+    return guardInput(value, 'metadata') as Record<string, unknown>;
   } catch {
     return null;
   }
@@ -82,7 +96,23 @@ function parseMetadataString(text: string): Record<string, unknown> | null {
 
 type Parsed = { ok: true; event: IncomingEvent } | { ok: false; issues: z.core.$ZodIssue[] };
 
-function parseOne(raw: unknown, index: number, defaults: { email?: string; userId?: string }): Parsed {
+function parseOne(
+  input: unknown,
+  index: number,
+  defaults: { email?: string; userId?: string },
+  field: string,
+): Parsed {
+  let raw: unknown;
+  try {
+    raw = guardInput(input, field);
+  } catch (err) {
+    if (!(err instanceof InputRejected)) throw err;
+    const path = err.field.split('.').slice(field.split('.').length);
+    return {
+      ok: false,
+      issues: [{ code: 'custom', path, message: err.message.replace(/^[^:]*: /, ''), input }],
+    };
+  }
   const isLegacy =
     raw !== null && typeof raw === 'object' && !('id' in raw) && !('type' in raw) && 'quantity' in raw;
   if (isLegacy) {
@@ -92,7 +122,14 @@ function parseOne(raw: unknown, index: number, defaults: { email?: string; userI
     if (meta === null) {
       return {
         ok: false,
-        issues: [{ code: 'custom', path: ['metadata'], message: 'must be a JSON object', input: raw }],
+        issues: [
+          {
+            code: 'custom',
+            path: ['metadata'],
+            message: 'must be a JSON object of well-formed text',
+            input: raw,
+          },
+        ],
       };
     }
     const metadata = { ...(meta ?? {}) };
@@ -141,30 +178,43 @@ export function parseReport(body: Record<string, unknown>): {
   rejections: EventRejection[];
 } {
   if (!('events' in body)) {
-    const one = parseOne(body, 0, {});
+    // One event alone is refused whole, with the reason the edge guard gives.
+    const one = parseOne(guardInput(body, 'body'), 0, {}, 'body');
     if (!one.ok) throw validationFailed(one.issues, 'body');
     return { events: [one.event], rejections: [] };
   }
-  const batch = usageBatch.safeParse(body);
+  const { events: list, ...shared } = body;
+  const batch = usageBatch.safeParse({ ...(guardInput(shared, 'body') as object), events: list });
   if (!batch.success) throw validationFailed(batch.error.issues, 'body');
   const defaults = { email: batch.data.customer_email?.toLowerCase(), userId: batch.data.user_id };
   const events: IncomingEvent[] = [];
   const rejections: EventRejection[] = [];
   batch.data.events.forEach((raw, index) => {
-    const one = parseOne(raw, index, defaults);
+    const one = parseOne(raw, index, defaults, `body.events.${index}`);
     if (one.ok) events.push(one.event);
     else {
       const issue = one.issues[0];
       const field = ['events', index, ...(issue?.path ?? []).map(String)].join('.');
-      const id = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string';
+      const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+      // The id is echoed back only when it is one the engine could have stored.
+      const echo = typeof id === 'string' && identifierText(200).safeParse(id).success;
       rejections.push({
         index,
-        id: id ? (raw as { id: string }).id : null,
+        id: echo ? (id as string).normalize('NFC') : null,
         reason: 'invalid',
         message: `${field}: ${issue?.message ?? 'is invalid'}`,
       });
     }
   });
+  const total = events.reduce((n, e) => n + e.quantity, 0);
+  if (total > MAX_QUANTITY_PER_REQUEST) {
+    throw new AppError(
+      400,
+      'validation_failed',
+      `body.events: the request carries ${total} units; one request may carry at most ${MAX_QUANTITY_PER_REQUEST}`,
+      { field: 'body.events', max: MAX_QUANTITY_PER_REQUEST },
+    );
+  }
   return { events, rejections };
 }
 

@@ -6,6 +6,7 @@ import { BYOK_PROVIDERS, keyHint, type ByokProviderId } from '../../../domain/by
 import { notFound } from '../../../domain/errors';
 import type { Identity } from '../../auth/identity';
 import { sealProviderKey } from './crypto';
+import { byokKeysMemo, countersFor } from '../usage/counters';
 
 export const AUDIT_ENTITY = 'provider_key';
 
@@ -79,6 +80,8 @@ export async function storeProviderKey(
     // Two adds raced past the lookup; the second becomes a replacement of the first.
     if (!(err instanceof UniqueConstraintViolationException)) throw err;
     return storeOnce(em.fork(), input);
+  } finally {
+    countersFor(em).forgetSnapshot(byokKeysMemo(input.customer.id));
   }
 }
 
@@ -125,4 +128,5 @@ export async function deleteProviderKey(
   audit(em, identity, 'byok.key_deleted', row.id, { before: auditView(row), after: null });
   em.remove(row);
   await em.flush();
+  countersFor(em).forgetSnapshot(byokKeysMemo(row.customer.id));
 }

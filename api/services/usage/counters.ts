@@ -98,10 +98,18 @@ export class UsageCounters {
     return value;
   }
 
+  /** Drops one memo, after this process changed what it holds. */
+  forgetSnapshot(key: string): void {
+    this.snapshots.delete(key);
+  }
+
   forgetSnapshots(): void {
     this.snapshots.clear();
   }
 }
+
+/** The memo of which provider keys a customer stored; dropped by this process when it changes them. */
+export const byokKeysMemo = (customerId: string) => `byok:${customerId}`;
 
 export async function readUsedOn(em: EntityManager, customerId: string, day: string): Promise<number> {
   const rows = await sqlFor(em).run<{ n: number | string | null }>(

@@ -8,7 +8,7 @@ import { grantsAccess } from '../../../domain/subscription-status';
 import { BYOK_ROLLUP_MARK, MAX_FUTURE_SKEW_MS, secondsUntil } from '../../../domain/usage';
 import type { Identity } from '../../auth/identity';
 import { accessOf, cachedAccessFor, utcDay, type Access } from '../access';
-import { countersFor, type UsageCounters } from './counters';
+import { byokKeysMemo, countersFor, type UsageCounters } from './counters';
 import { placeholders, sqlFor, type Sql } from '../../../db/raw-sql';
 
 /** Types the engine accepts; admin-defined types would extend this list (see README, Usage). */
@@ -155,6 +155,13 @@ export async function reportUsage(
       reject(ev, ev.eventId, 'no_active_subscription', 'The customer has no subscription that grants usage');
       continue;
     }
+    if (ev.byok) {
+      const refusal = await byokRefusal(em, counters, target, ev);
+      if (refusal) {
+        reject(ev, ev.eventId, refusal.reason, refusal.message);
+        continue;
+      }
+    }
     const at = ev.timestamp ?? now;
     if (at.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
       reject(ev, ev.eventId, 'timestamp_in_future', 'The timestamp is more than 5 minutes ahead');
@@ -234,9 +241,10 @@ export async function reportUsage(
       );
     accepted = result.inserted.length - result.overflow.dropped.length;
     duplicate += toStore.length - result.inserted.length;
-    for (const [customerId, total] of result.overflow.totals) {
-      counters.set(customerId, today, total);
-      totals.set(customerId, total);
+    for (const [key, total] of result.overflow.totals) {
+      const [customerId, day] = key.split('|') as [string, string];
+      counters.set(customerId, day, total);
+      if (day === today) totals.set(customerId, total);
     }
     for (const [key, delta] of result.overflow.uncheckedDeltas) {
       const [customerId, day] = key.split('|') as [string, string];
@@ -266,6 +274,36 @@ export async function reportUsage(
     throw new QuotaExceeded(outcome, secondsUntil(resetsAt, now), resetsAt);
   }
   return outcome;
+}
+
+/**
+ * Why an event marked `byok` cannot be taken as made on the customer's own key: it goes unbilled, so it
+ * needs a plan that includes BYOK and a key the customer stored (for the provider the event names, if any).
+ */
+async function byokRefusal(
+  em: EntityManager,
+  counters: UsageCounters,
+  target: Target,
+  ev: IncomingEvent,
+): Promise<{ reason: string; message: string } | null> {
+  if (!target.access.plan?.services.includes('byok')) {
+    return { reason: 'byok_not_in_plan', message: 'The plan does not include bring-your-own-key usage' };
+  }
+  const providers = await counters.snapshot(byokKeysMemo(target.customerId), async () => {
+    const rows = await sqlFor(em).run<{ provider: string }>(
+      'select provider from provider_keys where customer_id = ?',
+      [target.customerId],
+    );
+    return new Set(rows.map((r) => r.provider));
+  });
+  const named = typeof ev.metadata.provider === 'string' ? ev.metadata.provider : null;
+  if (named ? !providers.has(named) : providers.size === 0) {
+    return {
+      reason: 'byok_key_not_stored',
+      message: named ? `The customer has stored no ${named} key` : 'The customer has stored no provider key',
+    };
+  }
+  return null;
 }
 
 /** 429 with the full outcome in details; the handler turns retryAfterSeconds into a Retry-After header. */
@@ -335,7 +373,10 @@ async function insertEvents(sql: Sql, rows: Row[], now: Date): Promise<Row[]> {
     );
     for (const g of got) {
       const row = byKey.get(`${g.customer_id}\u0000${g.event_id}`);
-      if (row) inserted.push(row);
+      // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
+      // counted as a duplicate; refuse the whole write rather than answer what was not stored.
+      if (!row) throw new Error(`usage event id changed on its way into the database: ${JSON.stringify(g)}`);
+      inserted.push(row);
     }
   }
   // RETURNING order is not promised; request order decides which events a full quota drops.
@@ -344,8 +385,9 @@ async function insertEvents(sql: Sql, rows: Row[], now: Date): Promise<Row[]> {
 }
 
 /**
- * Bumps daily_usage for the new, counted events; then, for customers with a daily limit, re-reads today's
- * total in this transaction and takes the newest events back out while it is over the limit.
+ * Bumps daily_usage for the new, counted events; then, for customers with a daily limit, re-reads each
+ * touched day's total in this transaction and takes the newest events back out while it is over the limit.
+ * Totals are keyed `<customerId>|<day>`.
  */
 async function applyCounters(
   sql: Sql,
@@ -376,30 +418,35 @@ async function applyCounters(
   const totals = new Map<string, number>();
   const dropped: Row[] = [];
   const uncheckedDeltas = new Map<string, number>();
-  const touchedToday = new Set(inserted.filter((r) => r.counted && r.day === today).map((r) => r.customerId));
-  for (const customerId of touchedToday) {
-    const limit = limits.get(customerId);
-    if (limit === undefined) continue;
+  // The cap holds for every UTC day an event lands on, not only today: a backdated event counts
+  // against the day it happened.
+  const touchedDays = new Map<string, { customerId: string; day: string }>();
+  for (const r of inserted) {
+    if (r.counted && limits.has(r.customerId))
+      touchedDays.set(`${r.customerId}|${r.day}`, { customerId: r.customerId, day: r.day });
+  }
+  for (const [key, { customerId, day }] of touchedDays) {
+    const limit = limits.get(customerId) as number;
     const rows = await sql.run<{ n: number | string | null }>(
       'select sum(quantity) as n from daily_usage where customer_id = ? and day = ?',
-      [customerId, today],
+      [customerId, day],
     );
     let total = Number(rows[0]?.n ?? 0);
     if (total > limit) {
-      const candidates = inserted.filter((r) => r.customerId === customerId && r.counted && r.day === today);
+      const candidates = inserted.filter((r) => r.customerId === customerId && r.counted && r.day === day);
       const drop: Row[] = [];
       for (let i = candidates.length - 1; i >= 0 && total > limit; i--) {
         const r = candidates[i] as Row;
         drop.push(r);
         total -= r.ev.quantity;
       }
-      await dropEvents(sql, customerId, today, drop);
+      await dropEvents(sql, customerId, day, drop);
       dropped.push(...drop);
     }
-    totals.set(customerId, total);
+    totals.set(key, total);
   }
   for (const d of list) {
-    if (d.day === today && limits.has(d.customerId)) continue;
+    if (limits.has(d.customerId)) continue;
     const key = `${d.customerId}|${d.day}`;
     uncheckedDeltas.set(key, (uncheckedDeltas.get(key) ?? 0) + d.n);
   }
