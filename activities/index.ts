@@ -2,6 +2,7 @@ import { customerActivities } from './db/customers';
 import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
+import { classifyFailures } from './failures';
 import { keycloakActivities } from './keycloak';
 import { createLagoActivities } from './lago';
 import { createUsageActivities } from './usage';
@@ -15,10 +16,10 @@ export type { TrialOutcome } from './db/trials';
 export type { SubscriptionAttributes, SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from './lago';
 
-/** Every activity the worker registers, built from its dependencies. */
+/** Every activity the worker registers, built from its dependencies, with failures classified alike. */
 export function createActivities(deps: ActivityDeps) {
   const lago = createLagoActivities(deps.lago ?? null);
-  return {
+  return classifyFailures({
     ...customerActivities(deps),
     ...trialActivities(deps),
     ...outboxActivities(deps),
@@ -27,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...lago,
     ...keycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

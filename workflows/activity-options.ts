@@ -1,9 +1,14 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
-/** Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows). */
+/**
+ * Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows, data
+ * the database refuses: see activities/failures.ts, which also marks them non-retryable itself).
+ */
 export const NON_RETRYABLE_ERRORS = [
   'NotFound',
   'InvalidRequest',
+  'InvalidData',
+  'ConstraintViolation',
   'CardDeclined',
   'IdempotencyConflict',
   'LagoMisconfigured',

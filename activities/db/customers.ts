@@ -40,9 +40,11 @@ export function customerActivities({ orm }: ActivityDeps) {
     try {
       await em.flush();
     } catch (err) {
-      // A concurrent attempt won the race: that row is the answer, not an error.
+      // A concurrent attempt won the race: that row is the answer, not an error. Another user holding the
+      // email is no race: the violation stands, and a retry cannot fix it (activities/failures.ts).
       if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      const winner = await orm.em.fork().findOneOrFail(Customer, { userId: input.userId });
+      const winner = await orm.em.fork().findOne(Customer, { userId: input.userId });
+      if (!winner) throw err;
       return toRecord(winner, false);
     }
     return toRecord(customer, true);

@@ -3,8 +3,8 @@ import Stripe from 'stripe';
 
 /**
  * Turns a Stripe failure into what the workflow branches on. Declines and invalid requests cannot be
- * fixed by retrying, so they are non-retryable failures with a type; network trouble, 5xx and 429 are
- * rethrown as they are, and Temporal retries the activity with backoff.
+ * fixed by retrying, so they are non-retryable failures with a type, as is any other 4xx but 408, 409 and
+ * 429; network trouble, 5xx, 408, 409 and 429 are rethrown as they are, and Temporal retries the activity with backoff.
  */
 export function classifyStripeError(err: unknown): never {
   if (err instanceof Stripe.errors.StripeCardError) {
@@ -40,6 +40,17 @@ export function classifyStripeError(err: unknown): never {
       message: err.message,
       type: 'StripeMisconfigured',
       nonRetryable: true,
+    });
+  }
+  const status = err instanceof Stripe.errors.StripeError ? (err.statusCode ?? 0) : 0;
+  // Any other 4xx refuses the request itself; 408, 409 (lock timeout) and 429 are Stripe's "try again".
+  if (status >= 400 && status < 500 && ![408, 409, 429].includes(status)) {
+    const stripeErr = err as Stripe.errors.StripeError;
+    throw ApplicationFailure.create({
+      message: stripeErr.message,
+      type: 'InvalidRequest',
+      nonRetryable: true,
+      details: [{ code: stripeErr.code ?? null, status }],
     });
   }
   throw err;

@@ -1,0 +1,108 @@
+import {
+  ConstraintViolationException,
+  ForeignKeyConstraintViolationException,
+  UniqueConstraintViolationException,
+  ValidationError,
+} from '@mikro-orm/core';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import Stripe from 'stripe';
+import { ZodError } from 'zod';
+import { classifyStripeError } from './stripe/errors';
+
+/** Failure types for data a retry cannot fix; workflows and the API branch on them. */
+export const FAILURE_TYPES = {
+  /** The database refused the value itself (bad encoding, too long, wrong type) or validation did. */
+  invalidData: 'InvalidData',
+  /** A not-null, check, unique or foreign-key constraint refused the row. */
+  constraintViolation: 'ConstraintViolation',
+} as const;
+
+/**
+ * A unique or foreign-key violation can be a race with a concurrent activity (find-then-insert), which the
+ * next attempt resolves by finding the row; past this many attempts it is the data, not the timing.
+ */
+export const RACE_ATTEMPTS = 3;
+
+// PostgreSQL SQLSTATE classes 22 (data exception, e.g. 22021 invalid byte sequence) and 23 (integrity).
+const SQLSTATE = /^(2[23])[0-9A-Z]{3}$/;
+// 08P01 (protocol violation): a statement PostgreSQL's wire format cannot carry, e.g. a NUL inside a value.
+const PG_DATA = new Set(['08P01']);
+// better-sqlite3's extended result codes for the same two families.
+const SQLITE_DATA = new Set(['SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE']);
+
+function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    // Called outside an activity (a script, a test): there is no retry to wait for.
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+function nonRetryable(err: Error, type: string, code?: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: err.message,
+    type,
+    nonRetryable: true,
+    cause: err,
+    details: [{ code: code ?? null }],
+  });
+}
+
+/**
+ * What an activity's failure should be for Temporal: failures that the same input reproduces (the database
+ * refusing a value or a constraint, validation, a Stripe 4xx other than 429) become non-retryable with a
+ * stable type, so a workflow stops at once instead of retrying for an hour; outages stay retryable.
+ */
+export function classifyActivityError(err: unknown): unknown {
+  if (err instanceof ApplicationFailure || !(err instanceof Error)) return err;
+  if (err instanceof Stripe.errors.StripeError) {
+    try {
+      return classifyStripeError(err);
+    } catch (classified) {
+      return classified;
+    }
+  }
+  if (err instanceof ZodError || err instanceof ValidationError) {
+    return nonRetryable(err, FAILURE_TYPES.invalidData);
+  }
+  const raw: unknown = (err as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
+  const mayBeRace =
+    err instanceof UniqueConstraintViolationException ||
+    err instanceof ForeignKeyConstraintViolationException ||
+    code === '23505' ||
+    code === '23503' ||
+    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+  const constraint =
+    err instanceof ConstraintViolationException ||
+    SQLSTATE.exec(code)?.[1] === '23' ||
+    code.startsWith('SQLITE_CONSTRAINT');
+  if (constraint) {
+    if (mayBeRace && attempt() < RACE_ATTEMPTS) return err;
+    return nonRetryable(err, FAILURE_TYPES.constraintViolation, code);
+  }
+  if (SQLSTATE.exec(code)?.[1] === '22' || PG_DATA.has(code) || SQLITE_DATA.has(code)) {
+    return nonRetryable(err, FAILURE_TYPES.invalidData, code);
+  }
+  return err;
+}
+
+type AsyncFn = (...args: never[]) => Promise<unknown>;
+
+/** Every activity of `acts` with its failures classified in one place (see classifyActivityError). */
+export function classifyFailures<T extends Record<string, AsyncFn>>(acts: T): T {
+  const wrapped: Record<string, AsyncFn> = {};
+  for (const [name, fn] of Object.entries(acts)) {
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        throw classifyActivityError(err);
+      }
+    };
+  }
+  return wrapped as T;
+}
