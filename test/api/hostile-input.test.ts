@@ -340,6 +340,32 @@ describe.each(['sqlite', 'postgresql'] as const)('hostile input at the edge (%s)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
   });
 
+  it('refuses plan prices and counts past what Stripe or the database can hold, with 400 naming the field', async () => {
+    const admin = await idp.token({ email: 'hostile-admin@example.com', roles: ['admin'] });
+    const plan = { id: `huge-${dialect}`, display_name: 'Huge', price_monthly_cents: 100 };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ price_monthly_cents: 1e300 }, 'body.price_monthly_cents'],
+      [{ price_monthly_cents: 2 ** 53 + 2 }, 'body.price_monthly_cents'],
+      [{ price_monthly: '9'.repeat(400) }, 'body.price_monthly'],
+      [{ price_monthly: 1e21 }, 'body.price_monthly'],
+      [{ price_monthly: '1000000.00' }, 'body.price_monthly'],
+      [{ overage_price_per_1k_cents: 100_000_000 }, 'body.overage_price_per_1k_cents'],
+      [{ included_credits: 1e15 }, 'body.included_credits'],
+      [{ daily_api_calls: 2 ** 40 }, 'body.daily_api_calls'],
+    ];
+    for (const [extra, field] of cases) {
+      const res = await api.request('POST', '/api/v1/subscriptions/plans', {
+        token: admin,
+        body: { ...plan, ...extra },
+      });
+      expect({ extra, status: res.status, field: res.body?.error?.details?.field }).toEqual({
+        extra,
+        status: 400,
+        field,
+      });
+    }
+  });
+
   it('answers TRACE and other unserved methods with 405', async () => {
     for (const method of ['TRACE', 'PROPFIND', 'OPTIONS']) {
       const status = await rawStatus(api.url, method, '/api/v1/subscriptions/plans');

@@ -6,18 +6,27 @@ const code = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case 
 
 export const planParams = z.object({ plan_id: code }).strict();
 
+/** Stripe's own ceiling for one price in USD ($999,999.99): anything above it could never be charged. */
+export const MAX_PRICE_CENTS = 99_999_999;
+/** Credits and daily calls stay far inside the integers every database and JSON reader handles exactly. */
+const MAX_COUNT = 1_000_000_000;
+
 /** Dollars as the seeds send them ("19.99" or 19.99), turned into integer cents at the edge. */
-const dollars = z.union([z.string(), z.number()]).transform((v, ctx) => {
+const dollars = z.union([z.string().max(32), z.number()]).transform((v, ctx) => {
   try {
     const cents = dollarsToCents(v);
-    if (cents < 0) throw new RangeError('negative');
+    if (cents < 0 || cents > MAX_PRICE_CENTS) throw new RangeError('out of range');
     return cents;
   } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be a non-negative amount with at most two decimals' });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be an amount from 0 to ${MAX_PRICE_CENTS / 100} with at most two decimals`,
+    });
     return z.NEVER;
   }
 });
-const cents = z.number().int().min(0);
+const cents = z.number().int().min(0).max(MAX_PRICE_CENTS);
+const count = z.number().int().min(0).max(MAX_COUNT);
 const service = z.enum(Object.keys(SERVICES) as [keyof typeof SERVICES, ...(keyof typeof SERVICES)[]]);
 
 const planFields = {
@@ -31,10 +40,10 @@ const planFields = {
   trial_days: z.number().int().min(0).max(365).default(0),
   services: z.array(service).max(50).default([]),
   features: z.array(z.string().min(1).max(200)).max(50).default([]),
-  included_credits: z.number().int().min(0).default(0),
+  included_credits: count.default(0),
   overage_price_per_1k: dollars.optional(),
   overage_price_per_1k_cents: cents.optional(),
-  daily_api_calls: z.number().int().min(1).nullable().default(null),
+  daily_api_calls: count.min(1).nullable().default(null),
 };
 
 export const createPlanBody = z
@@ -62,10 +71,10 @@ export const updatePlanBody = z
     trial_days: z.number().int().min(0).max(365).optional(),
     services: z.array(service).max(50).optional(),
     features: z.array(z.string().min(1).max(200)).max(50).optional(),
-    included_credits: z.number().int().min(0).optional(),
+    included_credits: count.optional(),
     overage_price_per_1k: planFields.overage_price_per_1k,
     overage_price_per_1k_cents: planFields.overage_price_per_1k_cents,
-    daily_api_calls: z.number().int().min(1).nullable().optional(),
+    daily_api_calls: count.min(1).nullable().optional(),
   })
   .strict();
 
