@@ -1,26 +1,32 @@
 /**
  * `npm run dev`: the whole engine on embedded defaults. Starts a Temporal dev server (unless
- * TEMPORAL_ADDRESS is set), then the worker and the API as child processes, prints where everything
- * is, and on Ctrl-C stops them in reverse order.
+ * TEMPORAL_ADDRESS is set), the Stripe emulator (unless a Stripe key or API base is set), the worker and
+ * the API as supervised child processes (one that dies is restarted), prints where everything is, and on
+ * Ctrl-C stops them in reverse order.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/env';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createStripeClient } from '../activities/stripe/client';
+import { createStripeClient, EMULATOR_KEY } from '../activities/stripe/client';
 import { syncCatalog } from '../activities/stripe/catalog-sync';
 import { openDatabase } from '../db/orm';
-import { startStripeEmulator, type StripeEmulator } from './stripe-emulator';
+import { DEFAULT_PORT as EMULATOR_DEFAULT_PORT } from './stripe-emulator';
+import { Supervisor } from './supervise';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
-const children: { name: string; proc: ChildProcess }[] = [];
 let stopping = false;
-const stoppers: (() => Promise<void> | undefined)[] = [];
+const supervisor = new Supervisor({
+  log: (line) => console.error(`[dev] ${line}`),
+  onGiveUp: (name) => {
+    console.error(`[dev] ${name} cannot stay up; stopping everything`);
+    void shutdown(1);
+  },
+});
 
 function prefixLines(name: string, stream: NodeJS.ReadableStream, out: NodeJS.WriteStream): void {
   let buf = '';
@@ -70,18 +76,16 @@ function background(cmd: string, args: string[]): [string, string[]] {
   return process.platform === 'win32' ? [cmd, args] : ['nice', ['-n', '10', cmd, ...args]];
 }
 
-function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  prefixLines(name, proc.stdout!, process.stdout);
-  prefixLines(name, proc.stderr!, process.stderr);
-  proc.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`[dev] ${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
-  children.push({ name, proc });
-  return proc;
+function start(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): void {
+  supervisor.start(
+    { name, command: cmd, args, env },
+    {
+      onSpawn: (proc: ChildProcess) => {
+        prefixLines(name, proc.stdout!, process.stdout);
+        prefixLines(name, proc.stderr!, process.stderr);
+      },
+    },
+  );
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -98,15 +102,7 @@ async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.error('[dev] stopping…');
-  for (const { proc } of [...children].reverse()) {
-    if (proc.exitCode !== null || proc.signalCode !== null) continue;
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  for (const stop of stoppers) await stop();
+  await supervisor.stopAll();
   process.exit(code);
 }
 
@@ -148,29 +144,40 @@ async function main(): Promise<void> {
     });
   }
   env.TEMPORAL_ADDRESS = temporalAddress;
+  const tsx = require.resolve('tsx/cli');
   // Migrate once, before the processes that share the database start.
   const orm = await openDatabase(config.DATABASE_URL);
-  let emulator: StripeEmulator | null = null;
+  let emulatorUrl: string | null = null;
   if (!config.STRIPE_SECRET_KEY && !config.STRIPE_API_BASE) {
-    // No Stripe key: the repo's Stripe emulator plays Stripe, and sends its webhooks to our API.
+    // No Stripe key: the repo's Stripe emulator plays Stripe, and sends its webhooks to our API. Its state
+    // file keeps customers and subscriptions as long as the database and Temporal keep theirs; its test
+    // clocks let `npm run stripe:advance` move a customer's time.
     const secret = config.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret(config.VAR_DIR);
-    emulator = await startStripeEmulator({
-      webhook: { url: `http://127.0.0.1:${config.PORT}/api/v1/billing/webhooks/stripe`, secret },
+    const port = Number(process.env.STRIPE_EMULATOR_PORT ?? EMULATOR_DEFAULT_PORT);
+    emulatorUrl = `http://127.0.0.1:${port}`;
+    start('stripe', process.execPath, [tsx, 'tools/stripe-emulator/main.ts'], {
+      ...env,
+      STRIPE_EMULATOR_PORT: String(port),
+      STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${config.PORT}/api/v1/billing/webhooks/stripe`,
+      STRIPE_WEBHOOK_SECRET: secret,
+      STRIPE_EMULATOR_STATE: resolve(config.VAR_DIR, 'stripe-emulator.json'),
+      STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',
     });
-    stoppers.push(() => emulator?.stop());
-    env.STRIPE_API_BASE = emulator.url;
+    const probe = `${emulatorUrl}/v1/customers?limit=1`;
+    const auth = { authorization: `Bearer ${EMULATOR_KEY}` };
+    await waitFor('Stripe emulator', async () => (await fetch(probe, { headers: auth })).ok);
+    env.STRIPE_API_BASE = emulatorUrl;
     env.STRIPE_WEBHOOK_SECRET = secret;
   }
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE });
-  if (stripe && emulator) {
+  if (stripe && emulatorUrl) {
     const steps = await syncCatalog(stripe, orm);
     console.error(
-      `[dev] Stripe emulator on ${emulator.url}; catalog synced (${steps.filter((x) => x.action !== 'keep').length} changes)`,
+      `[dev] Stripe emulator on ${emulatorUrl}; catalog synced (${steps.filter((x) => x.action !== 'keep').length} changes)`,
     );
   }
   await orm.close();
 
-  const tsx = require.resolve('tsx/cli');
   start('worker', ...background(process.execPath, [tsx, 'worker/main.ts']), env);
   start('api', process.execPath, [tsx, 'api/main.ts'], env);
   const base = `http://127.0.0.1:${config.PORT}`;
@@ -184,7 +191,11 @@ async function main(): Promise<void> {
     Temporal UI    ${process.env.TEMPORAL_ADDRESS ? '(your Temporal cluster)' : `http://127.0.0.1:${UI_PORT}`}
     Database       ${config.DATABASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}
     Stripe         ${env.STRIPE_API_BASE && !config.STRIPE_SECRET_KEY ? `emulator at ${env.STRIPE_API_BASE} (test cards: 4242 4242 4242 4242 succeeds)` : 'your Stripe account'}
-  A token for trying it:  npm run token -- --email you@example.com --role admin
+  A token for trying it:  npm run token -- --email you@example.com --role admin${
+    emulatorUrl
+      ? '\n  Renewals and dunning:  npm run stripe:advance -- --email you@example.com --days 31'
+      : ''
+  }
   Ctrl-C stops everything.
 `);
 }

@@ -120,11 +120,16 @@ export class SupervisedChild {
     }, delay);
   }
 
-  /** Stops the child for good: SIGTERM, then SIGKILL if it lingers; no restart follows. */
-  async stop(): Promise<void> {
+  /** No restart from now on; the child keeps running until stop(). */
+  retire(): void {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+  }
+
+  /** Stops the child for good: SIGTERM, then SIGKILL if it lingers; no restart follows. */
+  async stop(): Promise<void> {
+    this.retire();
     const proc = this.proc;
     if (!proc || proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
@@ -149,6 +154,8 @@ export class Supervisor {
   }
 
   async stopAll(): Promise<void> {
+    // Ctrl-C reaches every child at once: one that exits while a later one is being stopped stays down.
+    for (const child of this.children) child.retire();
     for (const child of [...this.children].reverse()) await child.stop();
   }
 }

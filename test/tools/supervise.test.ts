@@ -179,4 +179,27 @@ describe('supervisor', () => {
     expect(children.map((c) => alive(c.pid))).toEqual([false, false, false, false]);
     expect(children.map((c) => c.restarts)).toEqual([0, 0, 0, 0]);
   });
+
+  it('does not restart a child that exits on its own while the others are being stopped', async () => {
+    const supervisor = new Supervisor(fast);
+    started.push(supervisor);
+    const first = supervisor.start(node('temporal', STAY_UP));
+    // The last child takes a while to stop, as the API does while it drains.
+    const slow = supervisor.start(
+      node(
+        'api',
+        `process.on('SIGTERM', () => setTimeout(() => process.exit(0), 300));
+         require('fs').writeFileSync(require('path').join(process.argv[1], 'api.up'), '');
+         ${STAY_UP}`,
+      ),
+    );
+    await until('api up', () => existsSync(join(dir, 'api.up')));
+    const stopping = supervisor.stopAll();
+    process.kill(first.pid as number, 'SIGINT');
+    await stopping;
+    await new Promise((r) => setTimeout(r, 100));
+    expect([first.restarts, slow.restarts]).toEqual([0, 0]);
+    expect(lines.filter((l) => l.includes('restarting'))).toEqual([]);
+    expect(alive(first.pid)).toBe(false);
+  });
 });
