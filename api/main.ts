@@ -8,6 +8,7 @@ import { loadByokKey } from '../config/byok-key';
 import { createApp } from './app';
 import { createVerifier } from './auth/verifier';
 import { createByokRuntime } from './services/byok/runtime';
+import { retriesWithinDeadline } from './services/workflow-gateway';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,7 +17,10 @@ async function main(): Promise<void> {
   const byok = createByokRuntime(loadByokKey(config, logger), process.env);
   const orm = await openDatabase(config.DATABASE_URL);
   // Lazy: the API starts (and /readyz says why it is not ready) even while Temporal is still coming up.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy({
+    address: config.TEMPORAL_ADDRESS,
+    interceptors: [retriesWithinDeadline()],
+  });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const verifier = await createVerifier(config);
   const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });

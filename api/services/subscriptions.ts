@@ -1,8 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { Plan, Subscription } from '../../db/entities';
-import { AppError, conflict, notFound } from '../../domain/errors';
+import { AppError, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import { isFinal } from '../../domain/subscription-status';
 import type { Customer } from '../../db/entities';
@@ -53,25 +51,6 @@ export async function resolvePlanPrice(
     );
   }
   return { plan, priceId, usagePriceId, amountCents, interval };
-}
-
-/** Turns an Update's rejection or failure into the engine's error shape. */
-export async function runUpdate<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause;
-      const inner = cause instanceof ActivityFailure ? cause.cause : cause;
-      if (inner instanceof ApplicationFailure && inner.type === 'CardDeclined') {
-        throw new AppError(402, 'card_declined', inner.message);
-      }
-      if (cause instanceof ActivityFailure)
-        throw new AppError(502, 'payment_provider_error', 'The payment provider refused the change');
-      throw conflict('invalid_subscription_state', cause?.message ?? err.message);
-    }
-    throw err;
-  }
 }
 
 export function requireLive(sub: Subscription | null): Subscription {

@@ -198,7 +198,8 @@ describe('admin billing lists and changes', () => {
         currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
       }),
     });
-    const taskQueue = 'admin-billing-patch';
+    // The API's own queue: it answers 503 no_worker when nothing polls it.
+    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
     const worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: 'billing',

@@ -74,11 +74,11 @@ describe('API → workflow → activity → database, on a real Temporal dev ser
     expect(await db.orm.em.fork().count(Customer, { email: 'bob@example.com' })).toBe(1);
   });
 
-  it('reports ready when the database and Temporal both answer', async () => {
+  it('reports ready when the database and Temporal answer and a worker polls the task queue', async () => {
     const ready = await api.request('GET', '/readyz');
     expect({ status: ready.status, body: ready.body }).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { database: 'ok', temporal: 'ok' } },
+      body: { status: 'ready', checks: { database: 'ok', temporal: 'ok', worker: 'ok' } },
     });
   });
 });

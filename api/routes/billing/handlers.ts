@@ -15,13 +15,12 @@ import {
 } from '../../../workflows/messages';
 import type { HandlerInput } from '../../route';
 import { ensureCustomer } from '../../services/customer-onboarding';
-import { runWorkflowFailure } from '../../services/workflow-errors';
+import { callWorkflow } from '../../services/workflow-gateway';
 import { findCustomerFor } from '../../services/customers';
 import {
   findLiveSubscription,
   requireLive,
   resolvePlanPrice,
-  runUpdate,
   subscriptionDto,
 } from '../../services/subscriptions';
 import type {
@@ -80,7 +79,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
       },
     ],
   });
-  const session = await runUpdate(() =>
+  const session = await callWorkflow(deps, () =>
     deps.temporal.workflow.executeUpdateWithStart(beginCheckout, {
       args: [
         {
@@ -96,11 +95,13 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
 
 export async function createPortal({ deps, identity, body, ctx }: In<typeof portalBody>) {
   const customer = await ensureCustomer(deps, identity);
-  const session = await deps.temporal.workflow.execute(portalSessionWorkflow, {
-    workflowId: `portal-${customer.customerId}-${randomUUID()}`,
-    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    args: [{ customerId: customer.customerId, returnUrl: body.return_url ?? appUrl(ctx, '/billing') }],
-  });
+  const session = await callWorkflow(deps, () =>
+    deps.temporal.workflow.execute(portalSessionWorkflow, {
+      workflowId: `portal-${customer.customerId}-${randomUUID()}`,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [{ customerId: customer.customerId, returnUrl: body.return_url ?? appUrl(ctx, '/billing') }],
+    }),
+  );
   return { portal_url: session.url };
 }
 
@@ -145,7 +146,7 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
       next_amount_cents: price.amountCents,
     };
   }
-  const result = await runUpdate(() =>
+  const result = await callWorkflow(deps, () =>
     deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
       args: [
         {
@@ -166,7 +167,7 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
 
 export async function cancel(input: In<typeof cancelBody>) {
   const sub = requireLive((await liveSubscriptionOf(input)).sub);
-  const view = await runUpdate(() =>
+  const view = await callWorkflow(input.deps, () =>
     input.deps.temporal.workflow
       .getHandle(workflowIds.subscription(sub.id))
       .executeUpdate(cancelSubscription, {
@@ -183,7 +184,7 @@ export async function cancel(input: In<typeof cancelBody>) {
 
 export async function resume(input: In<typeof emptyBody>) {
   const sub = requireLive((await liveSubscriptionOf(input)).sub);
-  const view = await runUpdate(() =>
+  const view = await callWorkflow(input.deps, () =>
     input.deps.temporal.workflow
       .getHandle(workflowIds.subscription(sub.id))
       .executeUpdate(resumeSubscription, {
@@ -218,7 +219,7 @@ export async function listPaymentMethods({ deps, identity }: In) {
 
 export async function attachPaymentMethod({ deps, identity, body }: In<typeof attachPaymentMethodBody>) {
   const customer = await ensureCustomer(deps, identity);
-  const pm = await runWorkflowFailure(() =>
+  const pm = await callWorkflow(deps, () =>
     deps.temporal.workflow.execute(attachPaymentMethodWorkflow, {
       workflowId: `payment-method-${body.payment_method_id}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,

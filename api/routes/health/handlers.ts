@@ -1,6 +1,9 @@
 import type { HandlerInput } from '../../route';
+import { workerState } from '../../services/workflow-gateway';
 
 const TIMEOUT_MS = 2000;
+
+const firstLine = (err: unknown) => (err as Error).message.split('\n')[0] ?? 'unreachable';
 
 async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
   let timer: NodeJS.Timeout | undefined;
@@ -13,15 +16,18 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
     ]);
     return 'ok';
   } catch (err) {
-    return (err as Error).message.split('\n')[0] ?? 'unreachable';
+    return firstLine(err);
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** 200 when both the database and Temporal answer, 503 naming the one that does not. */
+/**
+ * 200 when the database and Temporal answer and a worker polls the task queue, 503 naming what does not:
+ * without a worker every mutation would wait for nothing.
+ */
 export async function checkReadiness({ deps, ctx }: HandlerInput<unknown, unknown, unknown, 'public'>) {
-  const [database, temporal] = await Promise.all([
+  const [database, temporal, worker] = await Promise.all([
     probe(() => deps.orm.em.fork().getConnection().execute('select 1')),
     // A deadline on the call itself, so a slow server leaves no call retrying after the answer.
     probe(() =>
@@ -29,9 +35,10 @@ export async function checkReadiness({ deps, ctx }: HandlerInput<unknown, unknow
         deps.temporal.workflowService.getSystemInfo({}),
       ),
     ),
+    workerState(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, TIMEOUT_MS).catch(firstLine),
   ]);
-  const ready = database === 'ok' && temporal === 'ok';
+  const ready = database === 'ok' && temporal === 'ok' && worker === 'ok';
   ctx.status = ready ? 200 : 503;
-  ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal } };
+  ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal, worker } };
   return undefined;
 }

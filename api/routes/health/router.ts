@@ -15,7 +15,7 @@ export const healthRoutes = [
   defineRoute({
     method: 'get',
     path: '/readyz',
-    summary: 'The database and Temporal are reachable (503 when not)',
+    summary: 'The database and Temporal are reachable and a worker polls (503 when not)',
     tags: ['health'],
     access: 'public',
     errors: { 503: 'A dependency is unreachable' },

@@ -12,7 +12,7 @@ import type { HandlerInput } from '../../route';
 import { stripeConfigured } from '../../services/customer-onboarding';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../services/plan-admin';
 import { planDto } from '../../services/plans';
-import { runUpdate } from '../../services/subscriptions';
+import { callWorkflow } from '../../services/workflow-gateway';
 import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
 type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;
@@ -20,11 +20,17 @@ type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;
 /** New prices reach Stripe through the catalog-sync workflow (signal-with-start: no change is lost). */
 async function syncStripe(deps: AppDeps): Promise<'started' | 'skipped'> {
   if (!stripeConfigured(deps.config)) return 'skipped';
-  await deps.temporal.workflow.signalWithStart(catalogSyncWorkflow, {
-    workflowId: workflowIds.catalogSync(),
-    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-    signal: catalogChanged,
-  });
+  // Temporal keeps the signal until a worker comes, so only Temporal itself must answer.
+  await callWorkflow(
+    deps,
+    () =>
+      deps.temporal.workflow.signalWithStart(catalogSyncWorkflow, {
+        workflowId: workflowIds.catalogSync(),
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        signal: catalogChanged,
+      }),
+    { needsWorker: false },
+  );
   return 'started';
 }
 
@@ -107,7 +113,7 @@ export async function migratePlanHandler({
       continue;
     }
     try {
-      await runUpdate(() =>
+      await callWorkflow(deps, () =>
         deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
           args: [
             {

@@ -12,7 +12,8 @@ import {
 } from '../../../workflows/messages';
 import type { Identity } from '../../auth/identity';
 import type { AppDeps } from '../../deps';
-import { findLiveSubscription, resolvePlanPrice, runUpdate } from '../subscriptions';
+import { findLiveSubscription, resolvePlanPrice } from '../subscriptions';
+import { callWorkflow } from '../workflow-gateway';
 import { adminSubscriptionDto, caseless } from './lists';
 
 /** The customer with this email, compared without regard to case (identity providers differ on it). */
@@ -113,7 +114,7 @@ export async function changeSubscriptionAsAdmin(
     const isUpgrade =
       price.amountCents * (sub.interval === 'year' ? 1 : 12) >=
       sub.amountCents * (price.interval === 'year' ? 1 : 12);
-    const result = await runUpdate(() =>
+    const result = await callWorkflow(deps, () =>
       handle.executeUpdate(changePlan, {
         args: [
           {
@@ -133,7 +134,7 @@ export async function changeSubscriptionAsAdmin(
   }
 
   if (change.status === 'canceled') {
-    const view = await runUpdate(() =>
+    const view = await callWorkflow(deps, () =>
       handle.executeUpdate(cancelSubscription, {
         args: [{ atPeriodEnd: change.cancel_at_period_end, requestId: randomUUID() }],
       }),
@@ -141,12 +142,12 @@ export async function changeSubscriptionAsAdmin(
     await record('subscription.cancel', view);
   } else if (change.status === 'paused' || (change.status === 'active' && sub.status === 'paused')) {
     const paused = change.status === 'paused';
-    const view = await runUpdate(() =>
+    const view = await callWorkflow(deps, () =>
       handle.executeUpdate(pauseSubscription, { args: [{ paused, requestId: randomUUID() }] }),
     );
     await record(paused ? 'subscription.pause' : 'subscription.unpause', view);
   } else if (change.status === 'active' && sub.cancelAtPeriodEnd) {
-    const view = await runUpdate(() =>
+    const view = await callWorkflow(deps, () =>
       handle.executeUpdate(resumeSubscription, { args: [{ requestId: randomUUID() }] }),
     );
     await record('subscription.resume', view);
