@@ -38,6 +38,8 @@ export interface PlanChangeResult {
   status: 'applied' | 'scheduled';
   effectiveAt: string;
   tier: string;
+  /** The change that was waiting for period end and that this one replaced; null when none was. */
+  replacedPendingChange?: PendingChange | null;
 }
 export const changePlan = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('changePlan');
 
@@ -45,7 +47,11 @@ export interface CancelRequest {
   atPeriodEnd: boolean;
   requestId: string;
 }
-export const cancelSubscription = defineUpdate<SubscriptionView, [CancelRequest]>('cancelSubscription');
+export interface CancelResult extends SubscriptionView {
+  /** A pending plan change the cancellation ended (cancel now); one at period end stays pending. */
+  canceledPendingChange?: PendingChange | null;
+}
+export const cancelSubscription = defineUpdate<CancelResult, [CancelRequest]>('cancelSubscription');
 export const resumeSubscription = defineUpdate<SubscriptionView, [{ requestId: string }]>(
   'resumeSubscription',
 );

@@ -40,6 +40,8 @@ import {
   stripeEvent,
   subscriptionState,
   type DunningReport,
+  type PendingChange,
+  type PlanChangeRequest,
   type StripeEventSignal,
   type SubscriptionView,
 } from './messages';
@@ -61,6 +63,11 @@ const HOUR_MS = 60 * 60 * 1000;
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 const REMEMBERED_EVENT_IDS = 500;
+/**
+ * A customer's pending plan change survives cancel-at-period-end, resume, migrations and failed upgrades,
+ * and is mirrored to the database; histories from before keep the old behaviour on replay.
+ */
+const KEEP_PENDING_CHANGE = 'keep-pending-change';
 
 export interface SubscriptionInput {
   subscriptionId: string;
@@ -112,6 +119,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   const reports: DunningReport[] = [];
   /** When Stripe still shows a carded trial past its end, look again then (not in a 1 ms loop). */
   let trialRecheckAt = 0;
+  /** Prices this run put the subscription on (or found it on): any other one was chosen in Stripe. */
+  const knownPrices = new Set<string>(state.priceId ? [state.priceId] : []);
 
   setHandler(subscriptionState, () => state);
   setHandler(stripeEvent, (e) => {
@@ -146,17 +155,27 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   setHandler(
     changePlan,
     async (req) => {
+      const replaced = state.pendingChange;
       if (req.when === 'period_end') {
         const effectiveAt = state.currentPeriodEnd as string;
-        state.pendingChange = { ...req, effectiveAt };
+        await setPending({ ...req, effectiveAt });
         await publish();
-        return { status: 'scheduled' as const, effectiveAt, tier: req.planCode };
+        return {
+          status: 'scheduled' as const,
+          effectiveAt,
+          tier: req.planCode,
+          replacedPendingChange: replaced,
+        };
       }
-      await switchPrice(req, 'always_invoice');
+      // A new version of the same plan and cycle (an admin's migration) is not the customer's choice:
+      // their pending change still applies at period end.
+      const keep = isMigration(req) && patched(KEEP_PENDING_CHANGE) ? replaced : null;
+      await switchPrice(req, 'always_invoice', keep);
       return {
         status: 'applied' as const,
         effectiveAt: new Date(Date.now()).toISOString(),
         tier: req.planCode,
+        replacedPendingChange: keep ? null : replaced,
       };
     },
     {
@@ -169,6 +188,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         }
         if (req.when === 'period_end' && !state.currentPeriodEnd)
           throw new Error('the subscription has no period yet');
+        const pending = state.pendingChange;
+        if (req.when === 'period_end' && isMigration(req) && pending && !isMigration(pending)) {
+          throw new Error(
+            `a change to ${pending.planCode} (${pending.interval}) is pending for ${pending.effectiveAt}; ` +
+              'it replaces this plan then, so there is nothing to migrate',
+          );
+        }
       },
     },
   );
@@ -184,9 +210,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
             changeKey: req.requestId,
           })
         : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
-      state.pendingChange = null;
+      // At period end the customer may still resume, and then gets the change they asked for; cancelling
+      // now ends the subscription and the change with it, which the answer says.
+      const keep = req.atPeriodEnd && patched(KEEP_PENDING_CHANGE);
+      const canceledPendingChange = keep ? null : state.pendingChange;
+      if (!keep) await setPending(null);
       await applySnapshot(snap);
-      return state;
+      return { ...state, canceledPendingChange };
     },
     { validator: (_req) => requireLive() },
   );
@@ -230,23 +260,77 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     },
   );
 
-  /** Moves the subscription to another price in Stripe; an upgrade invoices the proration at once. */
+  /**
+   * Moves the subscription to another price in Stripe; an upgrade invoices the proration at once. The
+   * pending change becomes `keep` (null: this change replaces it).
+   */
   async function switchPrice(
     to: { planCode: string; priceId: string; usagePriceId?: string | null; requestId: string },
     prorationBehavior: 'always_invoice' | 'none',
+    keep: PendingChange | null = null,
   ): Promise<void> {
-    state.pendingChange = null;
-    const snap = await stripe.changeSubscriptionPrice({
-      stripeSubscriptionId: state.stripeSubscriptionId as string,
-      itemId: state.itemId as string,
-      priceId: to.priceId,
-      usageItemId: state.usageItemId ?? null,
-      usagePriceId: to.usagePriceId,
-      prorationBehavior,
-      changeKey: to.requestId,
-    });
+    const before = state.pendingChange;
+    // At once, so the period-end timer cannot apply a change this one replaces while Stripe answers.
+    state.pendingChange = keep;
+    if (state.priceId) knownPrices.add(state.priceId);
+    knownPrices.add(to.priceId);
+    let snap: SubscriptionSnapshot;
+    try {
+      snap = await stripe.changeSubscriptionPrice({
+        stripeSubscriptionId: state.stripeSubscriptionId as string,
+        itemId: state.itemId as string,
+        priceId: to.priceId,
+        usageItemId: state.usageItemId ?? null,
+        usagePriceId: to.usagePriceId,
+        prorationBehavior,
+        changeKey: to.requestId,
+      });
+    } catch (err) {
+      // A refused change (a declined upgrade) leaves the customer's earlier request standing.
+      if (state.pendingChange === keep && patched(KEEP_PENDING_CHANGE)) state.pendingChange = before;
+      throw err;
+    }
     state.tier = to.planCode;
+    if (keep !== before) await mirrorPending();
     await applySnapshot(snap);
+  }
+
+  /** Same plan and cycle as now: only the price differs (a new plan version). */
+  function isMigration(c: Pick<PlanChangeRequest, 'planCode' | 'interval'>): boolean {
+    return c.planCode === state.tier && c.interval === state.interval;
+  }
+
+  /** Changes the pending plan change and the mirror's copy of it, which reads show. */
+  async function setPending(next: PendingChange | null): Promise<void> {
+    if (next === state.pendingChange) return;
+    state.pendingChange = next;
+    await mirrorPending();
+  }
+
+  async function mirrorPending(): Promise<void> {
+    if (!patched(KEEP_PENDING_CHANGE)) return;
+    const p = state.pendingChange;
+    await db.recordPendingChange({
+      subscriptionId: state.subscriptionId,
+      pending: p
+        ? { tier: p.planCode, interval: p.interval, amountCents: p.amountCents, effectiveAt: p.effectiveAt }
+        : null,
+    });
+  }
+
+  /**
+   * A price chosen in Stripe itself (dashboard, portal) is a newer decision than the one waiting for
+   * period end, so that one is withdrawn rather than applied over it.
+   */
+  async function reconcilePending(snap: SubscriptionSnapshot): Promise<void> {
+    const pending = state.pendingChange;
+    if (!pending || !snap.priceId || snap.priceId === state.priceId || knownPrices.has(snap.priceId)) return;
+    if (!patched(KEEP_PENDING_CHANGE)) return;
+    log.warn('plan changed in Stripe; the pending change is withdrawn', {
+      pendingTier: pending.planCode,
+      stripePriceId: snap.priceId,
+    });
+    await setPending(null);
   }
 
   function requireLive(): void {
@@ -315,6 +399,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     snap: SubscriptionSnapshot | null = null,
   ): Promise<void> {
     state.status = status;
+    // An ended subscription switches to nothing.
+    if (isFinal(status)) await setPending(null);
     await db.recordSubscriptionState({ subscriptionId: state.subscriptionId, snapshot: snap, status });
     syncOutside();
     await publish();
@@ -351,7 +437,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   async function refresh(): Promise<void> {
     if (!state.stripeSubscriptionId) return;
     const read = patched('reread-as-local-activity') ? stripeRead : stripe;
-    await applySnapshot(await read.fetchSubscription(state.stripeSubscriptionId));
+    const snap = await read.fetchSubscription(state.stripeSubscriptionId);
+    await reconcilePending(snap);
+    await applySnapshot(snap);
     await ensureUsageItem();
   }
 
@@ -539,13 +627,25 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       timers.push({ at: Math.max(end + HOUR_MS, trialRecheckAt), run: endTrialWithoutCard });
     }
     const pending = state.pendingChange;
-    if (pending && !isFinal(state.status)) {
+    // While a cancellation is pending the subscription ends at period end instead (switching it then would
+    // race Stripe's cancellation); resuming re-arms the switch.
+    if (pending && !isFinal(state.status) && !state.cancelAtPeriodEnd) {
       timers.push({
         at: Date.parse(pending.effectiveAt),
         run: async () => {
-          // Canceled or replaced meanwhile (an upgrade, a cancellation): nothing to switch.
+          // Replaced meanwhile (an upgrade, another change): nothing to switch.
           if (state.pendingChange !== pending) return;
-          await switchPrice(pending, 'none');
+          try {
+            await switchPrice(pending, 'none');
+          } catch (err) {
+            // Stripe refusing it (a price since archived) must not end the run nor retry every tick.
+            if (!(err instanceof ActivityFailure) || !patched(KEEP_PENDING_CHANGE)) throw err;
+            log.warn('pending plan change refused by Stripe; withdrawn', {
+              tier: pending.planCode,
+              error: String(err.cause),
+            });
+            await setPending(null);
+          }
         },
       });
     }
@@ -567,7 +667,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   // What the timers depend on: an update that changes it (a scheduled downgrade, a cancellation) re-arms them.
   const timerKey = () =>
-    [state.status, state.trialEnd, state.trialReminderSent, state.pendingChange?.requestId].join('|');
+    [
+      state.status,
+      state.trialEnd,
+      state.trialReminderSent,
+      state.pendingChange?.requestId,
+      state.pendingChange ? state.cancelAtPeriodEnd : null,
+    ].join('|');
 
   while (!isFinal(state.status)) {
     const timer = nextTimer();

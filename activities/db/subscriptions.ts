@@ -92,6 +92,24 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
     await em.flush();
   }
 
+  /** The mirror's copy of the workflow's pending plan change; null clears it (applied, replaced or canceled). */
+  async function recordPendingChange(req: {
+    subscriptionId: string;
+    pending: { tier: string; interval: 'month' | 'year'; amountCents: number; effectiveAt: string } | null;
+  }): Promise<void> {
+    const em = orm.em.fork();
+    const row = await em.findOne(Subscription, req.subscriptionId);
+    if (!row) {
+      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, 'NotFound');
+    }
+    const p = req.pending;
+    row.pendingTier = p?.tier ?? null;
+    row.pendingInterval = p?.interval ?? null;
+    row.pendingAmountCents = p?.amountCents ?? null;
+    row.pendingEffectiveAt = p ? new Date(p.effectiveAt) : null;
+    await em.flush();
+  }
+
   async function customerHasPaymentMethod(customerId: string): Promise<boolean> {
     return (await orm.em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null })) > 0;
   }
@@ -106,5 +124,11 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
     return pricesFor(owner.plan, owner.interval).usagePriceId;
   }
 
-  return { createSubscriptionRecord, recordSubscriptionState, customerHasPaymentMethod, usagePriceFor };
+  return {
+    createSubscriptionRecord,
+    recordSubscriptionState,
+    recordPendingChange,
+    customerHasPaymentMethod,
+    usagePriceFor,
+  };
 }

@@ -31,6 +31,14 @@ export class Subscription {
   stripeUpdatedAt?: Date | null;
   /** Recurring amount per year while it counts toward MRR (paying states), else 0: revenue sums this. */
   arrCents: Opt<number> = 0;
+  /**
+   * A plan change the customer asked for at period end and has not withdrawn (its workflow holds the
+   * request; this copy lets reads show it). All four are null when nothing is pending.
+   */
+  pendingTier?: string | null;
+  pendingInterval?: 'month' | 'year' | null;
+  pendingAmountCents?: number | null;
+  pendingEffectiveAt?: Date | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
 }
@@ -65,6 +73,10 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     pausedAt: { type: 'datetime', nullable: true },
     stripeUpdatedAt: { type: 'datetime', nullable: true },
     arrCents: { type: 'integer' },
+    pendingTier: { type: 'string', nullable: true },
+    pendingInterval: { type: 'string', length: 8, nullable: true },
+    pendingAmountCents: { type: 'integer', nullable: true },
+    pendingEffectiveAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

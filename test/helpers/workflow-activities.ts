@@ -14,6 +14,8 @@ export const HOUR = 60 * 60 * 1000;
 export const PRICES: Record<string, { planCode: string; amountCents: number; interval: 'month' | 'year' }> = {
   price_starter_m: { planCode: 'starter', amountCents: 1900, interval: 'month' },
   price_pro_m: { planCode: 'pro', amountCents: 4900, interval: 'month' },
+  /** A newer version of pro (an admin raised the price). */
+  price_pro_v2_m: { planCode: 'pro', amountCents: 5900, interval: 'month' },
   price_ent_m: { planCode: 'enterprise', amountCents: 9900, interval: 'month' },
 };
 
@@ -111,6 +113,7 @@ type Fakes = Pick<
   | 'payInvoice'
   | 'createSubscriptionRecord'
   | 'recordSubscriptionState'
+  | 'recordPendingChange'
   | 'customerHasPaymentMethod'
   | 'usagePriceFor'
   | 'queueNotification'
@@ -134,6 +137,10 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
   const invoices = new Map((opts.invoices ?? []).map((i) => [i.stripeInvoiceId, { ...i }]));
   const notifications: { input: NotificationInput; at: number }[] = [];
   const payments: { invoiceId: string; attempt: number; at: number; outcome: 'paid' | 'declined' }[] = [];
+  /** The database mirror's pending plan change, as the workflow last recorded it. */
+  const mirror: { pending: Parameters<Fakes['recordPendingChange']>[0]['pending'] } = { pending: null };
+  /** Renewal invoices, billed at the price the subscription is on when Stripe renews it. */
+  const renewals: { priceId: string | null; amountCents: number; periodStart: string | null }[] = [];
   const now = () => env.currentTimeMs();
   const snap = (): SubscriptionSnapshot => ({ ...sub });
 
@@ -215,6 +222,9 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     }),
     createSubscriptionRecord: fake<'createSubscriptionRecord'>(async () => {}),
     recordSubscriptionState: fake<'recordSubscriptionState'>(async () => {}),
+    recordPendingChange: fake<'recordPendingChange'>(async (req) => {
+      mirror.pending = req.pending;
+    }),
     customerHasPaymentMethod: fake<'customerHasPaymentMethod'>(
       async () => opts.customerHasPaymentMethod ?? false,
     ),
@@ -237,10 +247,23 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     if (sub.status === 'past_due' || sub.status === 'unpaid') sub.status = 'active';
   }
 
+  /** Stripe's renewal: a new period, invoiced in advance at the subscription's current price. */
+  function renew(): void {
+    const start = sub.currentPeriodEnd ?? new Date(0).toISOString();
+    Object.assign(sub, {
+      currentPeriodStart: start,
+      currentPeriodEnd: new Date(Date.parse(start) + 30 * DAY).toISOString(),
+    });
+    renewals.push({ priceId: sub.priceId, amountCents: sub.amountCents, periodStart: start });
+  }
+
   return {
     activities,
     /** Stripe's current subscription: tests change it as Stripe would. */
     subscription: sub,
+    mirror,
+    renewals,
+    renew,
     invoices,
     notifications,
     payments,

@@ -273,7 +273,12 @@ describe('subscription workflow', () => {
           },
         ],
       });
-      expect(result).toEqual({ status: 'scheduled', effectiveAt: periodEnd, tier: 'basic' });
+      expect(result).toEqual({
+        status: 'scheduled',
+        effectiveAt: periodEnd,
+        tier: 'basic',
+        replacedPendingChange: null,
+      });
       expect((await handle.query(subscriptionState)).pendingChange).toMatchObject({ planCode: 'basic' });
 
       await env.sleep(Date.parse(periodEnd) - now - HOUR);
@@ -317,9 +322,12 @@ describe('subscription workflow', () => {
           },
         ],
       });
-      await handle.executeUpdate(changePlan, {
+      const up = await handle.executeUpdate(changePlan, {
         args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_up2' }],
       });
+      // The answer names the downgrade the upgrade replaced, and the mirror no longer shows it.
+      expect(up).toMatchObject({ status: 'applied', replacedPendingChange: { planCode: 'basic' } });
+      expect(fake.mirror.pending).toBeNull();
       await env.sleep(Date.parse(periodEnd) - now + HOUR);
       const state = await handle.query(subscriptionState);
       expect(state).toMatchObject({ tier: 'pro', pendingChange: null });
@@ -328,6 +336,212 @@ describe('subscription workflow', () => {
     expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
       expect.objectContaining({ priceId: 'price_pro_m', changeKey: 'req_up2' }),
     );
+  });
+
+  /** On pro (49.00 a month) mid-period, with a downgrade to starter (19.00) scheduled for the period end. */
+  async function proWithPendingDowngrade(name: string) {
+    const now = await env.currentTimeMs();
+    const periodEnd = new Date(now + 20 * DAY).toISOString();
+    const s = await scenario(
+      name,
+      {
+        subscription: subscriptionSnapshot(`sub_${name}`, {
+          priceId: 'price_pro_m',
+          amountCents: 4900,
+          currentPeriodStart: new Date(now - 10 * DAY).toISOString(),
+          currentPeriodEnd: periodEnd,
+        }),
+      },
+      {
+        stripeSubscriptionId: `sub_${name}`,
+        plan: { ...STARTER, planId: 'plan_pro', planCode: 'pro', priceId: 'price_pro_m', amountCents: 4900 },
+      },
+    );
+    const scheduleDowngrade = async (handle: WorkflowHandle<typeof subscriptionWorkflow>) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.status === 'active',
+      );
+      return handle.executeUpdate(changePlan, {
+        args: [{ ...STARTER_CHANGE, when: 'period_end', requestId: `req_down_${name}` }],
+      });
+    };
+    return { ...s, now, periodEnd, scheduleDowngrade };
+  }
+
+  const STARTER_CHANGE = {
+    planCode: 'starter',
+    planId: 'plan_starter',
+    priceId: 'price_starter_m',
+    amountCents: 1900,
+    interval: 'month' as const,
+  };
+  const PENDING_STARTER = { tier: 'starter', interval: 'month', amountCents: 1900 };
+
+  it('keeps a scheduled downgrade through cancel at period end and resume, and renews at the lower price', async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } =
+      await proWithPendingDowngrade('down-cancel-resume');
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      expect(fake.mirror.pending).toEqual({ ...PENDING_STARTER, effectiveAt: periodEnd });
+
+      const canceled = await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: true, requestId: 'req_c_dcr' }],
+      });
+      expect(canceled).toMatchObject({
+        cancelAtPeriodEnd: true,
+        pendingChange: { planCode: 'starter', effectiveAt: periodEnd },
+        canceledPendingChange: null,
+      });
+      expect(fake.mirror.pending).toEqual({ ...PENDING_STARTER, effectiveAt: periodEnd });
+
+      const resumed = await handle.executeUpdate(resumeSubscription, { args: [{ requestId: 'req_r_dcr' }] });
+      expect(resumed).toMatchObject({ cancelAtPeriodEnd: false, pendingChange: { planCode: 'starter' } });
+
+      await env.sleep(Date.parse(periodEnd) - now - HOUR);
+      expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+      await env.sleep(2 * HOUR);
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.tier === 'starter',
+      );
+      expect(state).toMatchObject({ pendingChange: null, amountCents: 1900, priceId: 'price_starter_m' });
+      // Stripe renews at the price the subscription is on: the one the customer asked for.
+      fake.renew();
+    });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({
+        priceId: 'price_starter_m',
+        prorationBehavior: 'none',
+        changeKey: 'req_down_down-cancel-resume',
+      }),
+    );
+    expect(fake.renewals).toEqual([
+      { priceId: 'price_starter_m', amountCents: 1900, periodStart: periodEnd },
+    ]);
+    expect(fake.mirror.pending).toBeNull();
+  });
+
+  it('does not switch plans while a cancellation is pending, and lets the subscription end at period end', async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } =
+      await proWithPendingDowngrade('down-cancel-ends');
+    const result = await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: true, requestId: 'req_c_dce' }],
+      });
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+      expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+      // Stripe ends the subscription at the period end.
+      Object.assign(fake.subscription, { status: 'canceled', canceledAt: periodEnd });
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.deleted', 'sub_down-cancel-ends', 'sub_down-cancel-ends'),
+      );
+      return handle.result();
+    });
+    expect(result).toMatchObject({ status: 'canceled', pendingChange: null });
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+    expect(fake.mirror.pending).toBeNull();
+  });
+
+  it('cancelling at once withdraws a pending downgrade and says so', async () => {
+    const { fake, run, scheduleDowngrade } = await proWithPendingDowngrade('down-cancel-now');
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      const canceled = await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: false, requestId: 'req_cn_dcn' }],
+      });
+      expect(canceled).toMatchObject({
+        status: 'canceled',
+        pendingChange: null,
+        canceledPendingChange: { planCode: 'starter', amountCents: 1900 },
+      });
+      await handle.result();
+    });
+    expect(fake.mirror.pending).toBeNull();
+  });
+
+  it('a refused upgrade leaves the pending downgrade in place', async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } = await proWithPendingDowngrade('down-up-refused');
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      const refused = handle.executeUpdate(changePlan, {
+        args: [
+          {
+            ...PRO_CHANGE,
+            planCode: 'enterprise',
+            priceId: 'price_not_in_stripe',
+            amountCents: 9900,
+            when: 'now',
+            requestId: 'req_up_refused',
+          },
+        ],
+      });
+      await expect(refused).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((await handle.query(subscriptionState)).pendingChange).toMatchObject({ planCode: 'starter' });
+      expect(fake.mirror.pending).toEqual({ ...PENDING_STARTER, effectiveAt: periodEnd });
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.tier === 'starter',
+      );
+    });
+  });
+
+  it("keeps the customer's pending downgrade when an admin migrates them to a new version of their plan", async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } = await proWithPendingDowngrade('down-migrate');
+    const migration = { ...PRO_CHANGE, priceId: 'price_pro_v2_m', amountCents: 5900 };
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      // At period end the downgrade replaces the plan anyway: the migration is refused and says why.
+      const later = handle.executeUpdate(changePlan, {
+        args: [{ ...migration, when: 'period_end', requestId: 'migrate:later' }],
+      });
+      await expect(later).rejects.toMatchObject({ cause: { message: expect.stringContaining('starter') } });
+
+      const applied = await handle.executeUpdate(changePlan, {
+        args: [{ ...migration, when: 'now', requestId: 'migrate:now' }],
+      });
+      expect(applied).toMatchObject({ status: 'applied', replacedPendingChange: null });
+      expect(await handle.query(subscriptionState)).toMatchObject({
+        priceId: 'price_pro_v2_m',
+        pendingChange: { planCode: 'starter' },
+      });
+      expect(fake.mirror.pending).toEqual({ ...PENDING_STARTER, effectiveAt: periodEnd });
+
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.priceId === 'price_starter_m',
+      );
+    });
+    expect(fake.activities.changeSubscriptionPrice.mock.calls.map(([c]) => c.priceId)).toEqual([
+      'price_pro_v2_m',
+      'price_starter_m',
+    ]);
+  });
+
+  it('withdraws a pending downgrade when the plan is changed in Stripe itself', async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } =
+      await proWithPendingDowngrade('down-stripe-side');
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      // The customer picks enterprise in Stripe's portal.
+      Object.assign(fake.subscription, { priceId: 'price_ent_m', amountCents: 9900 });
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_down-stripe-side', 'sub_down-stripe-side'),
+      );
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.pendingChange === null && st.amountCents === 9900,
+      );
+      expect(fake.mirror.pending).toBeNull();
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+    });
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
   });
 
   it('cancels at period end, resumes, and rejects a second resume', async () => {

@@ -3,6 +3,7 @@ import { Migration20261122000002_SeedPlanCatalog } from '../shared/Migration2026
 import { Migration20261122000001_Initial } from './Migration20261122000001_Initial';
 import { Migration20261122000003_HistoryAndIndexes } from './Migration20261122000003_HistoryAndIndexes';
 import { Migration20261122000004_UsagePrices } from './Migration20261122000004_UsagePrices';
+import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122000002_SeedPlanCatalog', class: Migration20261122000002_SeedPlanCatalog },
   { name: 'Migration20261122000003_HistoryAndIndexes', class: Migration20261122000003_HistoryAndIndexes },
   { name: 'Migration20261122000004_UsagePrices', class: Migration20261122000004_UsagePrices },
+  { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
 ];
