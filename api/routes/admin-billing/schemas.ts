@@ -6,7 +6,10 @@ const currency = z
   .default('usd');
 const cursor = z.string().min(1).max(512).optional();
 const limit = (byDefault: number) => z.coerce.number().int().min(1).max(200).default(byDefault);
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+// A real calendar date (no 2026-02-30), from year 2000 on: nothing was billed before.
+const isoDate = z.iso
+  .date({ message: 'must be a date as YYYY-MM-DD' })
+  .refine((d) => d >= '2000-01-01', { message: 'must be 2000-01-01 or later' });
 const STATUSES = [
   'incomplete',
   'trialing',

@@ -398,12 +398,13 @@ interface Bucket {
   end: Date;
 }
 
+/** The periods from `from` to `to`; stops one past the limit, so a range of centuries costs nothing. */
 function buckets(from: string, to: string, interval: 'day' | 'month'): Bucket[] {
   const out: Bucket[] = [];
   const first = new Date(`${from}T00:00:00Z`);
   const last = new Date(`${to}T00:00:00Z`);
   let cur = interval === 'day' ? first : new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1));
-  while (cur <= last) {
+  while (cur <= last && out.length <= MAX_BUCKETS[interval]) {
     const next =
       interval === 'day'
         ? new Date(cur.getTime() + DAY_MS)
