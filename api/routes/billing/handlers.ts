@@ -12,6 +12,7 @@ import {
   cancelSubscription,
   changePlan,
   resumeSubscription,
+  type PendingChange,
 } from '../../../workflows/messages';
 import type { HandlerInput } from '../../route';
 import { ensureCustomer } from '../../services/customer-onboarding';
@@ -19,6 +20,7 @@ import { callWorkflow } from '../../services/workflow-gateway';
 import { findCustomerFor } from '../../services/customers';
 import {
   findLiveSubscription,
+  pendingChangeDto,
   requireLive,
   resolvePlanPrice,
   subscriptionDto,
@@ -33,6 +35,15 @@ import type {
 } from './schemas';
 
 type In<B = undefined> = HandlerInput<undefined, undefined, B, 'viewer'>;
+
+/** The workflow's pending change in the answers' shape. */
+function pendingOf(p: PendingChange | null | undefined) {
+  return pendingChangeDto(
+    p
+      ? { tier: p.planCode, interval: p.interval, amountCents: p.amountCents, effectiveAt: p.effectiveAt }
+      : null,
+  );
+}
 
 function appUrl(ctx: In['ctx'], path: string): string {
   return `${ctx.protocol}://${ctx.host}${path}`;
@@ -162,7 +173,14 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
       ],
     }),
   );
-  return { success: true, status: result.status, new_tier: result.tier, effective_at: result.effectiveAt };
+  return {
+    success: true,
+    status: result.status,
+    new_tier: result.tier,
+    effective_at: result.effectiveAt,
+    // A change waiting for period end that this one replaced (an upgrade, or another change).
+    replaced_pending_change: pendingOf(result.replacedPendingChange),
+  };
 }
 
 export async function cancel(input: In<typeof cancelBody>) {
@@ -179,6 +197,9 @@ export async function cancel(input: In<typeof cancelBody>) {
     status: view.status,
     cancel_at_period_end: view.cancelAtPeriodEnd,
     current_period_end: view.currentPeriodEnd,
+    // Kept through a cancellation at period end (it applies if the customer resumes); ended by cancel now.
+    pending_change: pendingOf(view.pendingChange),
+    canceled_pending_change: pendingOf(view.canceledPendingChange),
   };
 }
 
@@ -191,7 +212,12 @@ export async function resume(input: In<typeof emptyBody>) {
         args: [{ requestId: randomUUID() }],
       }),
   );
-  return { success: true, status: view.status, cancel_at_period_end: view.cancelAtPeriodEnd };
+  return {
+    success: true,
+    status: view.status,
+    cancel_at_period_end: view.cancelAtPeriodEnd,
+    pending_change: pendingOf(view.pendingChange),
+  };
 }
 
 export async function listPaymentMethods({ deps, identity }: In) {

@@ -16,6 +16,7 @@ import {
   checkoutBody,
   emptyBody,
   portalBody,
+  subscriptionResponse,
   upgradeBody,
 } from './schemas';
 
@@ -48,6 +49,7 @@ export const billingRoutes = [
     summary: "The caller's current subscription",
     tags,
     access: 'viewer',
+    response: subscriptionResponse,
     errors: { 404: 'The caller has no subscription' },
     handler: getSubscription,
   }),

@@ -31,3 +31,30 @@ export const attachPaymentMethodBody = z
     make_default: z.boolean().default(true),
   })
   .strict();
+
+const pendingChange = z
+  .object({
+    tier: z.string(),
+    billing_cycle: z.enum(['monthly', 'yearly']),
+    interval: z.enum(['month', 'year']),
+    amount: z.number(),
+    amount_cents: z.number().int(),
+    effective_at: z.iso.datetime(),
+  })
+  .describe('A plan change waiting for the period end; it survives a cancellation at period end and resume');
+
+export const subscriptionResponse = z.object({
+  subscription_id: z.string(),
+  tier: z.string(),
+  status: z.string(),
+  current_period_start: z.iso.datetime().nullable(),
+  current_period_end: z.iso.datetime().nullable(),
+  trial_end: z.iso.datetime().nullable(),
+  cancel_at_period_end: z.boolean(),
+  amount: z.number(),
+  amount_cents: z.number().int(),
+  interval: z.enum(['month', 'year']),
+  currency: z.string(),
+  stripe_subscription_id: z.string().nullable(),
+  pending_change: pendingChange.nullable(),
+});

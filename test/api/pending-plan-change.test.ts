@@ -1,0 +1,240 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createLogger } from '../../config/logger';
+import { Customer, Plan } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { addInterval } from '../../tools/stripe-emulator/billing/periods';
+import { createWorker } from '../../worker/create-worker';
+import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+const WEBHOOK_SECRET = 'whsec_pending_change_test';
+/** How far ahead the first period ends: room for checkout, the downgrade, cancel and resume. */
+const LEAD_SECONDS = 45;
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await read();
+  }
+  return last;
+}
+
+/**
+ * A test-clock time whose billing period (monthly, or yearly where no month back lands on the target day)
+ * ends at `target`: the workflow's period-end timer then fires in real time, seconds from now.
+ */
+function clockStartEndingAt(target: number): { frozen: number; cycle: 'monthly' | 'yearly' } {
+  const d = new Date(target * 1000);
+  const back = (months: number) =>
+    Date.UTC(
+      d.getUTCFullYear(),
+      d.getUTCMonth() - months,
+      d.getUTCDate(),
+      d.getUTCHours(),
+      d.getUTCMinutes(),
+      d.getUTCSeconds(),
+    ) / 1000;
+  const month = back(1);
+  if (addInterval(month, 'month', 1) === target) return { frozen: month, cycle: 'monthly' };
+  const year = back(12);
+  if (addInterval(year, 'year', 1) === target) return { frozen: year, cycle: 'yearly' };
+  throw new Error(`no period ends at ${d.toISOString()}`);
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('pending plan changes on %s', (dialect) => {
+  let env: TestWorkflowEnvironment;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let idp: TestIdp;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let api: TestApi;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase(dialect), startTestIdp()]);
+    const port = await freePort();
+    emulator = await startStripeEmulator({
+      port: 0,
+      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
+    });
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    const taskQueue = `pending-change-${dialect}`;
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue,
+      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
+      workflowBundle: workflowBundle(),
+    });
+    running = worker.run();
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      port,
+      env: {
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_JWKS_URL: idp.jwksUrl,
+        STRIPE_API_BASE: emulator.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    worker?.shutdown();
+    await running;
+    await emulator?.stop();
+    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
+  });
+
+  /** A paying professional subscriber on a Stripe test clock frozen at `frozen`. */
+  async function professionalSubscriber(name: string, frozen: number, cycle: 'monthly' | 'yearly') {
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+    const email = `${name}-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
+    const call = (method: string, path: string, body?: unknown) =>
+      api.request(method, `/api/v1/billing${path}`, { token, body });
+    const getSub = () => call('GET', '/subscription');
+    const checkout = await call('POST', '/checkout/create', {
+      tier_id: 'professional',
+      billing_cycle: cycle,
+    });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+    );
+    return { clock, stripeCustomer, call, getSub, active };
+  }
+
+  it('shows a scheduled downgrade through cancel and resume, then none once it took effect; the renewal bills the lower price', async () => {
+    const target = Math.floor(Date.now() / 1000) + LEAD_SECONDS;
+    const { frozen, cycle } = clockStartEndingAt(target);
+    const { clock, stripeCustomer, call, getSub, active } = await professionalSubscriber(
+      'dcr',
+      frozen,
+      cycle,
+    );
+    const periodEnd = active.body.current_period_end as string;
+    expect(Date.parse(periodEnd)).toBe(target * 1000);
+    expect(active.body.pending_change).toBeNull();
+    const starterCents = cycle === 'monthly' ? 1900 : 19000;
+    const pending = {
+      tier: 'starter',
+      billing_cycle: cycle,
+      interval: cycle === 'monthly' ? 'month' : 'year',
+      amount_cents: starterCents,
+      amount: starterCents / 100,
+      effective_at: periodEnd,
+    };
+
+    const scheduled = await call('POST', '/subscription/upgrade', {
+      new_tier_id: 'starter',
+      billing_cycle: cycle,
+    });
+    expect(scheduled.body).toMatchObject({
+      status: 'scheduled',
+      new_tier: 'starter',
+      effective_at: periodEnd,
+      replaced_pending_change: null,
+    });
+    expect((await getSub()).body).toMatchObject({ tier: 'professional', pending_change: pending });
+
+    const canceled = await call('POST', '/subscription/cancel', { at_period_end: true });
+    expect(canceled.body).toMatchObject({
+      cancel_at_period_end: true,
+      pending_change: pending,
+      canceled_pending_change: null,
+    });
+    expect((await getSub()).body).toMatchObject({ cancel_at_period_end: true, pending_change: pending });
+
+    const resumed = await call('POST', '/subscription/resume', {});
+    expect(resumed.body).toMatchObject({ cancel_at_period_end: false, pending_change: pending });
+    expect((await getSub()).body).toMatchObject({
+      tier: 'professional',
+      cancel_at_period_end: false,
+      pending_change: pending,
+    });
+
+    // The period ends (in real time): the workflow moves the subscription to starter.
+    const switched = await eventually(
+      getSub,
+      (r) => r.body?.tier === 'starter',
+      'the downgrade to take effect',
+      (LEAD_SECONDS + 30) * 1000,
+    );
+    expect(switched.body).toMatchObject({ amount_cents: starterCents, pending_change: null });
+
+    // Stripe's renewal bills the plan the customer asked for.
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: target + 3600 });
+    await eventually(
+      getSub,
+      (r) => Date.parse(r.body?.current_period_end) > target * 1000,
+      'the renewal to reach the mirror',
+    );
+    const plans = db.orm.em.fork();
+    const starter = await plans.findOneOrFail(Plan, { code: 'starter', isCurrent: true });
+    const starterPrice = cycle === 'monthly' ? starter.stripePriceMonthlyId : starter.stripePriceYearlyId;
+    const renewal = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data[0]!;
+    expect(renewal.billing_reason).toBe('subscription_cycle');
+    const fees = renewal.lines.data.filter((l) => l.amount > 0);
+    expect(fees).toEqual([expect.objectContaining({ amount: starterCents, price: starterPrice })]);
+  }, 180_000);
+
+  it('an upgrade replaces a pending downgrade and says so; cancelling now withdraws one and says so', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { call, getSub } = await professionalSubscriber('up', now, 'monthly');
+    await call('POST', '/subscription/upgrade', { new_tier_id: 'starter' });
+    expect((await getSub()).body.pending_change).toMatchObject({ tier: 'starter' });
+
+    const upgraded = await call('POST', '/subscription/upgrade', { new_tier_id: 'enterprise' });
+    expect(upgraded.body).toMatchObject({
+      status: 'applied',
+      new_tier: 'enterprise',
+      replaced_pending_change: { tier: 'starter', amount_cents: 1900 },
+    });
+    expect((await getSub()).body).toMatchObject({ tier: 'enterprise', pending_change: null });
+
+    await call('POST', '/subscription/upgrade', { new_tier_id: 'starter' });
+    expect((await getSub()).body.pending_change).toMatchObject({ tier: 'starter' });
+    const canceled = await call('POST', '/subscription/cancel', { at_period_end: false });
+    expect(canceled.body).toMatchObject({
+      status: 'canceled',
+      pending_change: null,
+      canceled_pending_change: { tier: 'starter', amount_cents: 1900 },
+    });
+    expect((await getSub()).status).toBe(404);
+  }, 120_000);
+});
