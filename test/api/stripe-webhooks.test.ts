@@ -172,6 +172,8 @@ describe('Stripe webhook intake', () => {
     expect(await again.json()).toEqual({ received: true, duplicate: true });
 
     const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    // Acknowledged first, forwarded a moment later: the workflow exists once the forwarder has run.
+    await api.webhooksDrained();
     const handle = env.client.workflow.getHandle(`subscription-${subscriptionId}`);
     let state = await handle.query(subscriptionState);
     for (let i = 0; i < 100 && state.status !== 'active'; i++) {
