@@ -1,4 +1,5 @@
 import { z, type ZodType } from 'zod';
+import { allowedPrincipals } from '../domain/roles';
 import type { AnyRoute } from './route';
 
 function jsonSchema(schema: ZodType): Record<string, unknown> {
@@ -35,7 +36,8 @@ const errorSchema = {
   },
 };
 
-/** The OpenAPI 3.1 document of every mounted route; `x-required-role` states who may call each one. */
+/** The OpenAPI 3.1 document of every mounted route; `x-required-role` states who may call each
+ * one, and `x-roles` spells it out as the token roles let in. */
 export function buildOpenApi(routes: AnyRoute[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -50,7 +52,7 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
     if (r.body || r.query || r.params) errs[400] = 'Invalid input';
     if (r.access !== 'public') {
       errs[401] = 'Missing, invalid or expired token';
-      if (r.access !== 'viewer') errs[403] = `Caller lacks the ${r.access} role`;
+      errs[403] = `Caller is not one of: ${allowedPrincipals(r.access)?.join(', ')}`;
     }
     Object.assign(errs, r.errors ?? {});
     for (const [status, description] of Object.entries(errs)) {
@@ -64,6 +66,7 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       tags: r.tags,
       operationId: `${r.method}_${path.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '')}`,
       'x-required-role': r.access,
+      ...(r.access === 'public' ? {} : { 'x-roles': allowedPrincipals(r.access) }),
       ...(r.access === 'public' ? { security: [] } : {}),
       parameters: parametersOf(r),
       ...(r.body

@@ -2,13 +2,16 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../domain/errors';
-import { hasRole, type Role } from '../domain/roles';
+import { GATEWAY_ROLE, mayCall, type Access } from '../domain/roles';
 import type { Identity } from './auth/identity';
 import { guardInput, InputRejected } from './validation/untrusted-input';
 import type { AppDeps } from './deps';
 
-/** Who may call a route: anyone, or a signed-in user with at least this role ('viewer' = any user). */
-export type Access = 'public' | Role;
+/**
+ * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
+ * gateway alone; or either (`viewer|billing-gateway`). See domain/roles.ts.
+ */
+export type { Access };
 
 type Infer<T> = T extends ZodType ? z.output<T> : undefined;
 
@@ -117,7 +120,12 @@ function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
 function authorize(access: Access, identity: Identity | null): void {
   if (access === 'public') return;
   if (!identity) throw unauthorized();
-  if (!hasRole(identity.role, access)) throw forbidden(`This route needs the ${access} role`);
+  if (mayCall(identity.role, access)) return;
+  throw forbidden(
+    identity.role === GATEWAY_ROLE
+      ? `The ${GATEWAY_ROLE} role may not call this route`
+      : `This route needs the ${access.replace('|', ' or ')} role`,
+  );
 }
 
 /** Mounts routes on a router with validation and access checks, and records them for the docs. */

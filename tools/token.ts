@@ -1,10 +1,10 @@
 /**
  * Mints a token for the local development key:
- *   npm run token -- --email a@example.com --role admin [--sub id] [--name "A B"] [--ttl 3600]
+ *   npm run token -- --email a@example.com --role admin|billing-gateway [--sub id] [--name "A B"] [--ttl 3600]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
-import { isRole } from '../domain/roles';
+import { GATEWAY_ROLE, isRole } from '../domain/roles';
 import { loadOrCreateLocalKey, signToken } from '../api/auth/local-key';
 
 async function main(): Promise<void> {
@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   if (config.OIDC_ISSUER)
     throw new Error('OIDC_ISSUER is set: get tokens from your identity provider instead');
   if (!values.email) throw new Error('--email is required');
-  if (!isRole(values.role)) throw new Error('--role must be viewer, editor or admin');
+  if (!isRole(values.role) && values.role !== GATEWAY_ROLE)
+    throw new Error('--role must be viewer, editor, admin or billing-gateway');
   const key = await loadOrCreateLocalKey(config.VAR_DIR);
   const token = await signToken(
     key,

@@ -1,4 +1,4 @@
-import type { Role } from '../../domain/roles';
+import type { Principal } from '../../domain/roles';
 
 /** Who is calling, from a verified bearer token. */
 export interface Identity {
@@ -6,7 +6,8 @@ export interface Identity {
   email: string;
   name: string | null;
   roles: string[];
-  role: Role;
+  /** A person's rung on the ladder, or the gateway (see domain/roles.ts). */
+  role: Principal;
   /** When the token stops being valid (ms since the epoch). */
   expMs: number;
 }

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type KeyLike } from 'jose';
 import type { Config } from '../../config/env';
 import { AppError } from '../../domain/errors';
-import { highestRole } from '../../domain/roles';
+import { ConflictingRoles, GATEWAY_ROLE, principalOf, type Principal } from '../../domain/roles';
 import type { Identity } from './identity';
 import { LOCAL_ISSUER, loadOrCreateLocalKey } from './local-key';
 
@@ -24,6 +24,14 @@ function rolesOf(payload: JWTPayload, clientId: string): string[] {
   const own = resources && Object.hasOwn(resources, clientId) ? resources[clientId] : undefined;
   if (Array.isArray(own?.roles)) for (const r of own.roles) if (typeof r === 'string') roles.add(r);
   return [...roles];
+}
+
+function serviceName(payload: JWTPayload): string | null {
+  for (const claim of ['preferred_username', 'azp', 'client_id']) {
+    const value = payload[claim];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+  }
+  return null;
 }
 
 // Public-key algorithms only: a token whose header names HS256 (signed with the public key as a shared
@@ -94,18 +102,36 @@ function verifierFor(
         }
         throw new AppError(401, 'invalid_token', 'The token could not be verified');
       }
-      const email = typeof payload.email === 'string' ? payload.email : null;
+      const roles = rolesOf(payload, clientId);
+      let role: Principal;
+      try {
+        role = principalOf(roles);
+      } catch (err) {
+        if (!(err instanceof ConflictingRoles)) throw err;
+        throw new AppError(
+          403,
+          'conflicting_roles',
+          `A token with the ${GATEWAY_ROLE} role may not be editor or admin`,
+        );
+      }
+      // A Keycloak service account (the gateway's client-credentials token) has no email; it is named by
+      // its username instead, which is what audit entries then show.
+      const email =
+        typeof payload.email === 'string'
+          ? payload.email
+          : role === GATEWAY_ROLE
+            ? serviceName(payload)
+            : null;
       if (!payload.sub || !email) {
         throw new AppError(401, 'invalid_token', 'The token has no subject or email claim');
       }
-      const roles = rolesOf(payload, clientId);
       const name = typeof payload.name === 'string' ? payload.name : null;
       return {
         sub: payload.sub,
         email: email.toLowerCase(),
         name,
         roles,
-        role: highestRole(roles),
+        role,
         expMs: (payload.exp ?? 0) * 1000,
       };
     },

@@ -1,8 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Customer, DailyUsage, type Plan, type Subscription } from '../../db/entities';
+import { AppError, forbidden } from '../../domain/errors';
+import { GATEWAY_ROLE } from '../../domain/roles';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../auth/identity';
-import { findCustomerFor } from './customers';
+import { findCustomerByRef, findCustomerFor } from './customers';
 import { findLiveSubscription } from './subscriptions';
 import { countersFor } from './usage/counters';
 
@@ -53,6 +55,34 @@ export async function accessOf(em: EntityManager, customer: Customer | null): Pr
 export function cachedAccessFor(em: EntityManager, identity: Identity): Promise<Access> {
   return countersFor(em).snapshot(`user:${identity.sub}`, async () =>
     accessOf(em, await findCustomerFor(em, identity)),
+  );
+}
+
+/**
+ * Whose access a check-access call asks about: a person's own (naming themselves is allowed, anyone else
+ * is not), or for the gateway the customer it names. An unknown customer has no access, as a person who
+ * never subscribed: the gateway needs a yes or no, not a lookup error.
+ */
+export function accessToCheck(
+  em: EntityManager,
+  identity: Identity,
+  ref: { customer_email?: string; user_id?: string },
+): Promise<Access> {
+  const named = ref.customer_email !== undefined || ref.user_id !== undefined;
+  if (identity.role !== GATEWAY_ROLE) {
+    const self =
+      (ref.customer_email === undefined || ref.customer_email === identity.email) &&
+      (ref.user_id === undefined || ref.user_id === identity.sub);
+    if (!self) throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) checks another customer's access`);
+    return cachedAccessFor(em, identity);
+  }
+  if (!named)
+    throw new AppError(400, 'validation_failed', 'query.user_id: the gateway names the customer', {
+      field: 'query.user_id',
+    });
+  const key = ref.customer_email !== undefined ? `email:${ref.customer_email}` : `user:${ref.user_id}`;
+  return countersFor(em).snapshot(`ref-access:${key}`, async () =>
+    accessOf(em, await findCustomerByRef(em, ref)),
   );
 }
 

@@ -53,7 +53,7 @@ describe('admin billing lists and changes', () => {
     let round = 0;
     do {
       const q: string = `tier=starter&email=stable.example&limit=10${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await api.request('GET', `/api/v1/admin/billing/subscriptions?${q}`, { token: editor });
+      const res = await api.request('GET', `/api/v1/admin/billing/subscriptions?${q}`, { token: admin });
       expect(res.status).toBe(200);
       seen.push(...res.body.subscriptions.map((s: { subscription_id: string }) => s.subscription_id));
       cursor = res.body.next_cursor;
@@ -85,7 +85,7 @@ describe('admin billing lists and changes', () => {
     const res = await api.request(
       'GET',
       '/api/v1/admin/subscriptions/list?status=past_due,paused&email=filter.example&limit=2',
-      { token: editor },
+      { token: admin },
     );
     expect(res.body.total).toBe(3);
     expect(res.body.subscriptions).toHaveLength(2);
@@ -98,7 +98,7 @@ describe('admin billing lists and changes', () => {
       customer: expect.stringMatching(/^cus_/),
     });
     const bad = await api.request('GET', '/api/v1/admin/billing/subscriptions?status=happy', {
-      token: editor,
+      token: admin,
     });
     expect(bad.status).toBe(400);
   });
@@ -121,7 +121,7 @@ describe('admin billing lists and changes', () => {
       'GET',
       '/api/v1/admin/billing/customers?email=customers.example&sort=email',
       {
-        token: editor,
+        token: admin,
       },
     );
     expect(res.body.total).toBe(3);
@@ -133,7 +133,7 @@ describe('admin billing lists and changes', () => {
     expect(res.body.customers[0]).toMatchObject({ name: 'alice', metadata: { tier: 'professional' } });
 
     const charges = await api.request('GET', '/api/v1/admin/billing/recent-charges?limit=2', {
-      token: editor,
+      token: admin,
     });
     expect(charges.body.charges.map((c: { customer_email: string }) => c.customer_email)).toEqual([
       'carol@customers.example',
@@ -159,7 +159,7 @@ describe('admin billing lists and changes', () => {
       createdAt: new Date(),
     });
     await book.flush();
-    const res = await api.request('GET', '/api/v1/admin/subscriptions/dana@show.example', { token: editor });
+    const res = await api.request('GET', '/api/v1/admin/subscriptions/dana@show.example', { token: admin });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       email: 'Dana@Show.example',
@@ -168,7 +168,7 @@ describe('admin billing lists and changes', () => {
       mrr_cents: 1583,
     });
     expect(
-      (await api.request('GET', '/api/v1/admin/subscriptions/nobody@show.example', { token: editor })).status,
+      (await api.request('GET', '/api/v1/admin/subscriptions/nobody@show.example', { token: admin })).status,
     ).toBe(404);
   });
 
@@ -275,11 +275,13 @@ describe('admin billing lists and changes', () => {
     expect(log.body.total).toBe(2);
   });
 
-  it('lets editors read but not change subscriptions, and refuses an empty change', async () => {
+  it('lets editors neither read nor change subscriptions, and refuses an empty change', async () => {
     const book = bookWriter(db.orm.em.fork());
     const c = book.customer({ email: 'finn@patch.example' });
     book.subscription(c, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: new Date() });
     await book.flush();
+    for (const path of ['/api/v1/admin/subscriptions/finn@patch.example', '/api/v1/admin/billing/customers'])
+      expect([path, (await api.request('GET', path, { token: editor })).status]).toEqual([path, 403]);
     const denied = await api.request('PATCH', '/api/v1/admin/subscriptions/finn@patch.example', {
       token: editor,
       body: { status: 'paused' },

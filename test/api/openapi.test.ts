@@ -22,7 +22,15 @@ describe('API surface', () => {
     ).flatMap((ops) => Object.values(ops));
     expect(operations.length).toBe(api.routes.length);
     for (const op of operations)
-      expect(['public', 'viewer', 'editor', 'admin']).toContain(op['x-required-role']);
+      expect([
+        'public',
+        'viewer',
+        'editor',
+        'admin',
+        'billing-gateway',
+        'viewer|billing-gateway',
+        'admin|billing-gateway',
+      ]).toContain(op['x-required-role']);
     expect(body.paths['/api/v1/subscriptions/plans/{plan_id}'].get.parameters[0]).toMatchObject({
       name: 'plan_id',
       in: 'path',

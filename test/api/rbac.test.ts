@@ -1,44 +1,108 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { bookWriter, startBillingTestApi } from '../helpers/book';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createLogger } from '../../config/logger';
+import { GATEWAY_ROLE, type Principal } from '../../domain/roles';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { createWorker } from '../../worker/create-worker';
+import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { bookWriter } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 
-type Role = 'public' | 'viewer' | 'editor' | 'admin';
-type Caller = 'anonymous' | 'viewer' | 'other customer' | 'editor' | 'admin';
-const RANK: Record<Role, number> = { public: -1, viewer: 0, editor: 1, admin: 2 };
-const CALLER_RANK: Record<Caller, number> = {
-  anonymous: -1,
-  viewer: 0,
-  'other customer': 0,
-  editor: 1,
-  admin: 2,
+type Caller = 'anonymous' | 'viewer' | 'other customer' | 'editor' | 'admin' | 'gateway';
+/** The principal each caller's token makes it (see domain/roles.ts). */
+const PRINCIPAL: Record<Exclude<Caller, 'anonymous'>, Principal> = {
+  viewer: 'viewer',
+  'other customer': 'viewer',
+  editor: 'editor',
+  admin: 'admin',
+  gateway: GATEWAY_ROLE,
 };
+const WEBHOOK_SECRET = 'whsec_rbac_secret';
 
+interface Operation {
+  path: string;
+  method: string;
+  role: string | undefined;
+  roles: string[] | undefined;
+}
+
+/**
+ * Walks every operation of /openapi.json as each kind of caller against the whole engine (real Temporal
+ * dev server and worker, the Stripe emulator), so a route that passes the role check also gets past its
+ * workflow: any 5xx is a failure.
+ */
 describe('role-based access over every route of the OpenAPI document', () => {
+  let env: TestWorkflowEnvironment;
   let idp: TestIdp;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let api: Awaited<ReturnType<typeof startBillingTestApi>>;
-  let pdfServer: Server;
+  let emulator: StripeEmulator;
+  let worker: Worker;
+  let running: Promise<void>;
+  let api: TestApi;
+  let stripe: Stripe;
+  let operations: Operation[];
 
   beforeAll(async () => {
-    pdfServer = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'application/pdf' }).end('%PDF-1.4'),
-    );
-    await new Promise<void>((r) => pdfServer.listen(0, '127.0.0.1', r));
-    const pdfBase = `http://127.0.0.1:${(pdfServer.address() as AddressInfo).port}`;
-    [idp, db] = await Promise.all([startTestIdp(), openTestDatabase('sqlite')]);
-    api = await startBillingTestApi({
-      orm: db.orm,
-      env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl, STRIPE_API_BASE: pdfBase },
+    [env, idp, db] = await Promise.all([startDevServer(), startTestIdp(), openTestDatabase('sqlite')]);
+    const port = await freePort();
+    emulator = await startStripeEmulator({
+      port: 0,
+      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
     });
-  });
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    const taskQueue = 'rbac';
+    worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: TEST_NAMESPACE,
+      taskQueue,
+      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
+      workflowBundle: workflowBundle(),
+    });
+    running = worker.run();
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      port,
+      env: {
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_JWKS_URL: idp.jwksUrl,
+        STRIPE_API_BASE: emulator.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
+    });
+    const doc = (await api.request('GET', '/openapi.json')).body as {
+      paths: Record<string, Record<string, { 'x-required-role'?: string; 'x-roles'?: string[] }>>;
+    };
+    operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        path,
+        method,
+        role: op['x-required-role'],
+        roles: op['x-roles'],
+      })),
+    );
+  }, 120_000);
+
   afterAll(async () => {
-    await api.stop();
-    await Promise.all([idp.stop(), db.close(), new Promise((r) => pdfServer.close(r))]);
+    await api?.stop();
+    worker?.shutdown();
+    await running;
+    await emulator?.stop();
+    await Promise.all([env?.teardown(), idp?.stop(), db?.close()]);
   });
 
-  it('gives each caller exactly what the route declares, and another customer a 404 for an object not theirs', async () => {
+  it('gives each caller exactly what the route declares, never a 5xx, and another customer a 404 for an object not theirs', async () => {
+    // A finalized invoice of the emulator, so its PDF address is a Stripe address the engine fetches.
+    const stripeCustomer = await stripe.customers.create({ email: 'owner@rbac.example' });
+    const draft = await stripe.invoices.create({ customer: stripeCustomer.id });
+    const finalized = await stripe.invoices.finalizeInvoice(draft.id!);
     const book = bookWriter(db.orm.em.fork());
     const owner = book.customer({ userId: 'user-owner', email: 'owner@rbac.example' });
     book.customer({ userId: 'user-other', email: 'other@rbac.example' });
@@ -46,7 +110,7 @@ describe('role-based access over every route of the OpenAPI document', () => {
     const invoice = book.invoice(owner, {
       amountCents: 4900,
       createdAt: new Date(),
-      invoicePdf: `${api.config.STRIPE_API_BASE}/invoice.pdf`,
+      invoicePdf: finalized.invoice_pdf!,
     });
     await book.flush();
     const tokens: Record<Exclude<Caller, 'anonymous'>, string> = {
@@ -54,18 +118,11 @@ describe('role-based access over every route of the OpenAPI document', () => {
       'other customer': await idp.token({ sub: 'user-other', email: 'other@rbac.example' }),
       editor: await idp.token({ email: 'editor@rbac.example', roles: ['editor'] }),
       admin: await idp.token({ email: 'admin@rbac.example', roles: ['admin'] }),
+      gateway: await idp.token({ email: 'gateway@rbac.example', roles: [GATEWAY_ROLE] }),
     };
 
-    const doc = (await api.request('GET', '/openapi.json')).body as {
-      paths: Record<string, Record<string, { 'x-required-role'?: string }>>;
-    };
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).map(([method, op]) => ({ path, method, role: op['x-required-role'] })),
-    );
     expect(operations.length).toBe(api.routes.length);
-    const undeclared = operations.filter(
-      (o) => !['public', 'viewer', 'editor', 'admin'].includes(o.role ?? ''),
-    );
+    const undeclared = operations.filter((o) => o.role !== 'public' && !o.roles?.length);
     expect(undeclared).toEqual([]);
 
     // Reads get real objects; writes get ids that do not exist and a body no strict schema accepts, so the
@@ -81,13 +138,13 @@ describe('role-based access over every route of the OpenAPI document', () => {
       })[name] ?? 'x';
 
     const failures: string[] = [];
+    let walked = 0;
     for (const op of operations) {
       const write = op.method !== 'get';
       const url = op.path.replace(/\{([^}]+)\}/g, (_, name: string) =>
         encodeURIComponent(sample(name, write)),
       );
-      const required = RANK[op.role as Role];
-      for (const caller of Object.keys(CALLER_RANK) as Caller[]) {
+      for (const caller of ['anonymous', ...Object.keys(PRINCIPAL)] as Caller[]) {
         const token = caller === 'anonymous' ? undefined : tokens[caller];
         const res = await fetch(`${api.url}${url}`, {
           method: op.method.toUpperCase(),
@@ -96,57 +153,69 @@ describe('role-based access over every route of the OpenAPI document', () => {
             ...(write ? { 'content-type': 'application/json' } : {}),
           },
           body: write ? JSON.stringify({ rbac_probe: true }) : undefined,
-          signal: AbortSignal.timeout(10_000),
+          signal: AbortSignal.timeout(15_000),
         });
-        await res.arrayBuffer();
+        const body = await res.text();
+        walked++;
         let expected: string;
         let ok: boolean;
-        if (caller === 'anonymous' && required >= 0) {
+        if (op.role === 'public') {
+          expected = 'neither 401 nor 403';
+          ok = res.status !== 401 && res.status !== 403;
+        } else if (caller === 'anonymous') {
           expected = '401';
           ok = res.status === 401;
-        } else if (CALLER_RANK[caller] < required) {
+        } else if (!op.roles?.includes(PRINCIPAL[caller])) {
           expected = '403';
           ok = res.status === 403;
         } else {
           expected = 'neither 401 nor 403';
           ok = res.status !== 401 && res.status !== 403;
         }
+        if (res.status >= 500) {
+          ok = false;
+          expected += ', and no 5xx';
+        }
         if (!ok)
           failures.push(
-            `${op.method.toUpperCase()} ${op.path} as ${caller}: ${res.status}, expected ${expected}`,
+            `${op.method.toUpperCase()} ${op.path} as ${caller}: ${res.status} ${body.slice(0, 160)}, expected ${expected}`,
           );
       }
     }
     expect(failures).toEqual([]);
+    expect(walked).toBe(operations.length * 6);
 
     const pdf = `/api/v1/billing/invoice/${invoice.stripeInvoiceId}/pdf`;
     expect((await api.raw(pdf, tokens.viewer)).status).toBe(200);
     expect((await api.raw(pdf, tokens['other customer'])).status).toBe(404);
     expect((await api.raw(pdf, tokens.admin)).status).toBe(404);
+    expect((await api.raw(pdf, tokens.gateway)).status).toBe(403);
+  }, 300_000);
+
+  it('keeps every admin read for admins, as the seeds say, and lets editors do no more than viewers', () => {
+    const declared = (o: Operation) =>
+      `${o.method.toUpperCase()} ${o.path} ${o.roles?.join(',') ?? 'public'}`;
+    const adminArea = operations.filter(
+      (o) => o.path.startsWith('/api/v1/admin/') || o.path.startsWith('/api/v1/subscriptions/admin/'),
+    );
+    expect(adminArea.length).toBeGreaterThan(15);
+    for (const o of adminArea) {
+      const people = (o.roles ?? []).filter((r) => r !== GATEWAY_ROLE);
+      expect([declared(o), people]).toEqual([declared(o), ['admin']]);
+    }
+    const editorOnly = operations.filter((o) => o.roles?.includes('editor') && !o.roles.includes('viewer'));
+    expect(editorOnly.map(declared)).toEqual([]);
   });
 
-  it('declares the billing read routes for editors and the subscription change for admins only', async () => {
-    const doc = (await api.request('GET', '/openapi.json')).body as {
-      paths: Record<string, Record<string, { 'x-required-role': string }>>;
-    };
-    const role = (path: string, method = 'get') => doc.paths[`/api/v1${path}`]?.[method]?.['x-required-role'];
-    for (const path of [
-      '/admin/billing/stats',
-      '/admin/billing/customers',
-      '/admin/billing/subscriptions',
-      '/admin/billing/recent-charges',
-      '/admin/revenue',
-      '/admin/revenue/timeseries',
-      '/admin/subscriptions',
-      '/admin/subscriptions/list',
-      '/admin/subscriptions/{email}',
-      '/admin/subscriptions/analytics/overview',
-      '/admin/subscriptions/analytics/revenue-by-tier',
-    ]) {
-      expect([path, role(path)]).toEqual([path, 'editor']);
-    }
-    expect(role('/admin/subscriptions/{email}', 'patch')).toBe('admin');
-    expect(role('/billing/invoices')).toBe('viewer');
-    expect(role('/billing/invoice/{stripe_invoice_id}/pdf')).toBe('viewer');
+  it('lets the gateway call only usage reports, access checks and user access', () => {
+    const gateway = operations
+      .filter((o) => o.roles?.includes(GATEWAY_ROLE))
+      .map((o) => `${o.method.toUpperCase()} ${o.path}`)
+      .sort();
+    expect(gateway).toEqual([
+      'GET /api/v1/subscriptions/admin/user-access/{user_id}',
+      'POST /api/v1/billing/report_usage',
+      'POST /api/v1/subscriptions/check-access/{service}',
+    ]);
   });
 });

@@ -5,10 +5,10 @@ import { openTestDatabase } from '../helpers/db';
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (dialect) => {
   let idp: TestIdp;
-  let editor: string;
+  let admin: string;
   beforeAll(async () => {
     idp = await startTestIdp();
-    editor = await idp.token({ email: 'ed@example.com', roles: ['editor'] });
+    admin = await idp.token({ email: 'boss@example.com', roles: ['admin'] });
   });
   afterAll(() => idp.stop());
 
@@ -95,7 +95,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       book.invoice(a.c, { amountCents: 4900, createdAt: ago(40) });
       await book.flush();
 
-      const res = await api.request('GET', '/api/v1/admin/revenue', { token: editor });
+      const res = await api.request('GET', '/api/v1/admin/revenue', { token: admin });
       expect(res.status).toBe(200);
       // ARR = 58800 + 19000 + 58800 + 118800 + 58800 + 22800 = 337000; MRR = 337000 / 12 = 28083.33.
       // ARPU over 6 paying customers = 4680.56. Active 30 days ago: 8 (6 above but h? yes, plus the
@@ -118,7 +118,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         currency: 'usd',
       });
 
-      const stats = await api.request('GET', '/api/v1/admin/billing/stats', { token: editor });
+      const stats = await api.request('GET', '/api/v1/admin/billing/stats', { token: admin });
       expect(stats.body).toMatchObject({
         total_customers: 13,
         active_subscriptions: 6,
@@ -132,7 +132,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       });
 
       const tiers = await api.request('GET', '/api/v1/admin/subscriptions/analytics/revenue-by-tier', {
-        token: editor,
+        token: admin,
       });
       expect(tiers.body.total_mrr_cents).toBe(28083);
       expect(tiers.body.tiers.map((t: { tier: string; arr_cents: number }) => [t.tier, t.arr_cents])).toEqual(
@@ -144,7 +144,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       );
 
       const overview = await api.request('GET', '/api/v1/admin/subscriptions/analytics/overview', {
-        token: editor,
+        token: admin,
       });
       expect(overview.body).toMatchObject({
         total_subscriptions: 13,
@@ -156,7 +156,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         mrr_cents: 28083,
       });
 
-      const euro = await api.request('GET', '/api/v1/admin/revenue?currency=eur', { token: editor });
+      const euro = await api.request('GET', '/api/v1/admin/revenue?currency=eur', { token: admin });
       expect(euro.body).toMatchObject({ mrr_cents: 5000, active_subscriptions: 1 });
     }));
 
@@ -195,7 +195,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       book.subscription(book.customer(), { ...monthly(1900, at(9)), status: 'trialing', trialEnd: at(40) });
       await book.flush();
 
-      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: editor });
+      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: admin });
       expect(res.status).toBe(200);
       // Start: (4900 + 9900 + 1900 + 6800) = 23500. End: (4900 + 1900 + 4900 + 6800 + 4900) + 49000 / 12.
       expect(res.body.movements).toMatchObject({
@@ -216,7 +216,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       const monthlySeries = await api.request(
         'GET',
         `/api/v1/admin/revenue/timeseries?interval=month&from=${at(-1).toISOString().slice(0, 10)}&to=${month}-01`,
-        { token: editor },
+        { token: admin },
       );
       expect(monthlySeries.status).toBe(200);
       const [before, during] = monthlySeries.body.points;
@@ -232,7 +232,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       const daily = await api.request(
         'GET',
         `/api/v1/admin/revenue/timeseries?interval=day&from=${month}-01&to=${at(9).toISOString().slice(0, 10)}`,
-        { token: editor },
+        { token: admin },
       );
       const byDay = daily.body.points.map((p: { mrr_cents: number }) => p.mrr_cents);
       expect(byDay).toEqual([23500, 23500, 23500, 28400, 28400, 30300, 30300, 28400, 32483, 32483]);
@@ -262,7 +262,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       book.change(pauses, { at: at(15), status: 'active' });
       await book.flush();
 
-      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: editor });
+      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: admin });
       expect(res.status).toBe(200);
       // Start: 1900 + 9900 + 4900 = 16700 (the prices then, not now). End: 4900 + 1900 + 4900 = 11700.
       expect(res.body.movements).toMatchObject({
@@ -281,7 +281,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       const daily = await api.request(
         'GET',
         `/api/v1/admin/revenue/timeseries?interval=day&from=${month}-01&to=${at(16).toISOString().slice(0, 10)}`,
-        { token: editor },
+        { token: admin },
       );
       expect(daily.status).toBe(200);
       const points = daily.body.points as {

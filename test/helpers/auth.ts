@@ -4,7 +4,10 @@ import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 
 export interface Claims {
   sub?: string;
-  email: string;
+  /** Left out for a service account's token, which Keycloak issues without one. */
+  email?: string;
+  /** Further claims, e.g. preferred_username. */
+  extra?: Record<string, unknown>;
   roles?: string[];
   /** Keycloak client roles: resource_access.<client>.roles */
   clientRoles?: Record<string, string[]>;
@@ -36,6 +39,7 @@ export async function startTestIdp(): Promise<TestIdp> {
 
   const sign = (key: KeyLike, c: Claims) =>
     new SignJWT({
+      ...c.extra,
       email: c.email,
       realm_access: { roles: c.roles ?? [] },
       resource_access: Object.fromEntries(
@@ -43,7 +47,7 @@ export async function startTestIdp(): Promise<TestIdp> {
       ),
     })
       .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-      .setSubject(c.sub ?? `user-${c.email}`)
+      .setSubject(c.sub ?? `user-${c.email ?? 'service'}`)
       .setIssuer(c.issuer ?? issuer)
       .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
       .setExpirationTime(c.expiresIn ?? '1h')

@@ -57,7 +57,8 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
       body: { code: 'rerank' },
     });
     expect(again.status).toBe(409);
-    const listed = await api.request('GET', '/api/v1/admin/usage-types', { token: editor });
+    expect((await api.request('GET', '/api/v1/admin/usage-types', { token: editor })).status).toBe(403);
+    const listed = await api.request('GET', '/api/v1/admin/usage-types', { token: admin });
     expect(listed.body.types.map((t: { code: string }) => t.code)).toEqual([
       'inference',
       'embedding',
@@ -158,21 +159,42 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
     expect(bad.body.error).toMatchObject({ code: 'validation_failed', details: { field: 'body.quantity' } });
   });
 
-  it('lets only service accounts report for another customer', async () => {
-    await seedSubscriber(db.orm, {
+  it('lets only the gateway report for another customer, and never for itself', async () => {
+    const { customer } = await seedSubscriber(db.orm, {
       email: 'target@example.com',
-      plan: 'starter',
+      plan: 'professional',
       periodStart: new Date(T0 - DAY),
     });
+    await storeCustomerKey(db.orm, customer);
     const body = { id: 's-1', type: 'inference', quantity: 1, customer_email: 'target@example.com' };
-    const plain = await api.request('POST', REPORT, { token: await tokenFor('someone@example.com'), body });
-    expect(plain.status).toBe(403);
-    const service = await api.request('POST', REPORT, {
-      token: await tokenFor('svc@example.com', ['editor']),
-      body: { events: [body, { ...body, id: 's-2', customer_email: 'nobody@example.com' }] },
+    for (const roles of [[], ['editor'], ['admin']]) {
+      const person = await api.request('POST', REPORT, {
+        token: await tokenFor('someone@example.com', roles),
+        body,
+      });
+      expect([roles, person.status]).toEqual([roles, 403]);
+    }
+    const gateway = await api.request('POST', REPORT, {
+      token: await tokenFor('svc@example.com', ['billing-gateway']),
+      body: {
+        events: [
+          body,
+          { ...body, id: 's-2', customer_email: 'nobody@example.com' },
+          { id: 's-3', type: 'inference', quantity: 1 },
+          { id: 's-4', type: 'inference', quantity: 7, byok: true, user_id: customer.userId },
+        ],
+      },
     });
-    expect(service.body).toMatchObject({ accepted: 1, rejected: 1 });
-    expect(service.body.rejected_events[0]).toMatchObject({ index: 1, reason: 'customer_not_found' });
+    expect(gateway.body).toMatchObject({ accepted: 2, rejected: 2, quota: null });
+    expect(gateway.body.rejected_events).toMatchObject([
+      { index: 1, reason: 'customer_not_found' },
+      { index: 2, reason: 'customer_not_found', message: expect.stringContaining('must name the customer') },
+    ]);
+    const stored = await db.orm.em.fork().find(UsageEvent, { customer }, { orderBy: { eventId: 'asc' } });
+    expect(stored.map((e) => [e.eventId, e.quantity, e.byok])).toEqual([
+      ['s-1', 1, false],
+      ['s-4', 7, true],
+    ]);
   });
 
   it('stops a trial at 100 calls a day with 429 and Retry-After, and lets it start again after 00:00 UTC', async () => {
@@ -256,7 +278,7 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
     });
 
     const stats = await api.request('GET', '/api/v1/admin/subscriptions/analytics/usage-stats', {
-      token: await tokenFor('ed@example.com', ['editor']),
+      token: admin,
     });
     expect(stats.status).toBe(200);
     expect(stats.body.rollup_backlog.events_not_rolled_up).toBeGreaterThanOrEqual(100);

@@ -2,13 +2,13 @@ import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
 import {
   accessOf,
-  cachedAccessFor,
+  accessToCheck,
   decideAccess,
   findCustomerByUserId,
   type Access,
 } from '../../services/access';
 import { findCustomerFor } from '../../services/customers';
-import type { serviceParams, userParams } from './schemas';
+import type { checkAccessQuery, serviceParams, userParams } from './schemas';
 
 function accessDto(a: Access) {
   return {
@@ -30,15 +30,16 @@ export async function checkAccess({
   deps,
   identity,
   params,
-}: HandlerInput<typeof serviceParams, undefined, undefined, 'viewer'>) {
+  query,
+}: HandlerInput<typeof serviceParams, typeof checkAccessQuery, undefined, 'viewer|billing-gateway'>) {
   const em = deps.orm.em.fork();
-  return decideAccess(em, await cachedAccessFor(em, identity), params.service);
+  return decideAccess(em, await accessToCheck(em, identity, query), params.service);
 }
 
 export async function userAccess({
   deps,
   params,
-}: HandlerInput<typeof userParams, undefined, undefined, 'admin'>) {
+}: HandlerInput<typeof userParams, undefined, undefined, 'admin|billing-gateway'>) {
   const em = deps.orm.em.fork();
   const customer = await findCustomerByUserId(em, params.user_id);
   if (!customer) throw notFound('user', params.user_id);

@@ -1,6 +1,6 @@
 import { defineRoute } from '../../route';
 import { checkAccess, myAccess, userAccess } from './handlers';
-import { serviceParams, userParams } from './schemas';
+import { checkAccessQuery, serviceParams, userParams } from './schemas';
 
 export const accessRoutes = [
   defineRoute({
@@ -14,10 +14,16 @@ export const accessRoutes = [
   defineRoute({
     method: 'post',
     path: '/subscriptions/check-access/:service',
-    summary: 'May the caller use this service now, and why not',
+    summary:
+      'May the caller (or, for the gateway, the customer named by customer_email or user_id) use this service now, and why not',
     tags: ['access'],
-    access: 'viewer',
+    access: 'viewer|billing-gateway',
     params: serviceParams,
+    query: checkAccessQuery,
+    errors: {
+      400: 'The gateway named no customer',
+      403: 'A person named another customer',
+    },
     handler: checkAccess,
   }),
   defineRoute({
@@ -25,7 +31,7 @@ export const accessRoutes = [
     path: '/subscriptions/admin/user-access/:user_id',
     summary: "What a user's subscription grants (by identity-provider id or customer id)",
     tags: ['access', 'admin'],
-    access: 'admin',
+    access: 'admin|billing-gateway',
     params: userParams,
     errors: { 404: 'No such user' },
     handler: userAccess,

@@ -20,7 +20,7 @@ import type {
   timeseriesQuery,
 } from './schemas';
 
-type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'editor'>;
+type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
 export const getStats = ({ deps, query }: Read<typeof statsQuery>) => {
   const em = deps.orm.em.fork();

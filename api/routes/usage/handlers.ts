@@ -49,6 +49,6 @@ export function postResetUsage({
 export function getUsageStats({
   deps,
   query,
-}: HandlerInput<undefined, typeof usageStatsQuery, undefined, 'editor'>) {
+}: HandlerInput<undefined, typeof usageStatsQuery, undefined, 'admin'>) {
   return usageStats(deps.orm.em.fork(), query);
 }

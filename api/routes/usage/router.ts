@@ -17,12 +17,12 @@ export const usageRoutes = [
     summary:
       'Report metered usage: one event or {"events": […]} (≤1,000); idempotent by event id; good events of a batch are kept',
     tags: ['usage'],
-    access: 'viewer',
+    access: 'viewer|billing-gateway',
     body: reportUsageBody,
     bodyGuard: 'handler',
     errors: {
       400: 'The event (or the batch envelope) does not validate',
-      403: 'Only service accounts (editor) report for other customers',
+      403: 'Only the gateway (billing-gateway role) reports for other customers',
       404: 'The caller has no customer record',
       429: 'The daily limit is used up (Retry-After: seconds until 00:00 UTC)',
     },
@@ -61,7 +61,7 @@ export const usageRoutes = [
     path: '/admin/subscriptions/analytics/usage-stats',
     summary: 'Usage across customers: per type and day, top customers today, rollup backlog',
     tags: ['usage', 'admin'],
-    access: 'editor',
+    access: 'admin',
     query: usageStatsQuery,
     handler: getUsageStats,
   }),
@@ -70,7 +70,7 @@ export const usageRoutes = [
     path: '/admin/usage-types',
     summary: 'Usage types events may carry: the built-in ones and those admins added',
     tags: ['usage', 'admin'],
-    access: 'editor',
+    access: 'admin',
     handler: getUsageTypes,
   }),
   defineRoute({

@@ -18,7 +18,7 @@ const metadata = z
     message: `must serialize to at most ${MAX_METADATA_CHARS} characters of JSON`,
   });
 const customerRef = {
-  /** Service accounts (editor and above) report for other customers by email or identity-provider id. */
+  /** The gateway (billing-gateway role) reports for a customer by email or identity-provider id. */
   customer_email: z.email().max(320).optional(),
   user_id: identifierText(200).optional(),
 };

@@ -2,7 +2,7 @@ import type { HandlerInput } from '../../route';
 import { addUsageType, listUsageTypes } from '../../services/usage/types';
 import type { usageTypeBody } from './schemas';
 
-export async function getUsageTypes({ deps }: HandlerInput<undefined, undefined, undefined, 'editor'>) {
+export async function getUsageTypes({ deps }: HandlerInput<undefined, undefined, undefined, 'admin'>) {
   return { types: await listUsageTypes(deps.orm.em.fork()) };
 }
 

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Customer } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { AppError, forbidden, notFound } from '../../../domain/errors';
-import { hasRole } from '../../../domain/roles';
+import { GATEWAY_ROLE } from '../../../domain/roles';
 import { grantsAccess } from '../../../domain/subscription-status';
 import { BYOK_ROLLUP_MARK, MAX_FUTURE_SKEW_MS, secondsUntil } from '../../../domain/usage';
 import type { Identity } from '../../auth/identity';
@@ -77,12 +77,18 @@ function targetOf(access: Access): Target {
   };
 }
 
-/** `self` for the caller's own usage, else the customer reference the event names. */
+/** `self` for the caller's own usage, else the customer reference the event names (`none`: no name). */
 function targetKey(e: IncomingEvent, identity: Identity): string {
-  const own =
-    (e.customerEmail === null || e.customerEmail === identity.email) &&
-    (e.userId === null || e.userId === identity.sub);
-  return own ? 'self' : `email:${e.customerEmail ?? ''}|user:${e.userId ?? ''}`;
+  // The gateway has no usage of its own: every event it sends is some customer's.
+  if (identity.role === GATEWAY_ROLE) {
+    if (e.customerEmail === null && e.userId === null) return 'none';
+  } else {
+    const own =
+      (e.customerEmail === null || e.customerEmail === identity.email) &&
+      (e.userId === null || e.userId === identity.sub);
+    if (own) return 'self';
+  }
+  return `email:${e.customerEmail ?? ''}|user:${e.userId ?? ''}`;
 }
 
 /** Whose usage each event is: the caller's own, or (service accounts only) the named customer's. */
@@ -93,17 +99,22 @@ async function resolveTargets(
   events: IncomingEvent[],
 ): Promise<Map<string, Target | null>> {
   const targets = new Map<string, Target | null>();
-  const isService = hasRole(identity.role, 'editor');
+  const isService = identity.role === GATEWAY_ROLE;
   for (const e of events) {
     const key = targetKey(e, identity);
     if (targets.has(key)) continue;
+    if (key === 'none') {
+      targets.set(key, null);
+      continue;
+    }
     if (key === 'self') {
       const access = await cachedAccessFor(em, identity);
       if (!access.customerId) throw notFound('customer');
       targets.set(key, targetOf(access));
       continue;
     }
-    if (!isService) throw forbidden('Only service accounts (editor role) report usage for other customers');
+    if (!isService)
+      throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) reports usage for other customers`);
     const where = e.customerEmail
       ? { email: e.customerEmail }
       : { $or: [{ userId: e.userId! }, { id: e.userId! }] };
@@ -141,9 +152,14 @@ export async function reportUsage(
   const seen = new Set<string>();
   let duplicate = 0;
   for (const ev of incoming.events) {
-    const target = targets.get(targetKey(ev, identity));
+    const key = targetKey(ev, identity);
+    const target = targets.get(key);
     if (!target) {
-      reject(ev, ev.eventId, 'customer_not_found', 'No customer with that email or user id');
+      const message =
+        key === 'none'
+          ? 'The gateway must name the customer (customer_email or user_id)'
+          : 'No customer with that email or user id';
+      reject(ev, ev.eventId, 'customer_not_found', message);
       continue;
     }
     if (!known.has(ev.type)) {
