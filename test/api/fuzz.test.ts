@@ -8,6 +8,7 @@ import { legacyUsageEvent, usageBatch, usageEvent } from '../../api/routes/usage
 import { createStripeClient } from '../../activities/stripe/client';
 import { syncCatalog } from '../../activities/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
+import { GATEWAY_ROLE } from '../../domain/roles';
 import { textProblem } from '../../domain/text';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
@@ -20,8 +21,8 @@ import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/tempo
 /**
  * Schema-driven fuzzing of every operation in /openapi.json against the whole engine (real Temporal dev
  * server and worker, the Stripe emulator, SQLite): requests are generated from each operation's declared
- * parameters and body, with hostile values mixed in at every node, and sent as anonymous, a customer, a
- * service account and an admin. Any 5xx fails, so does a 2xx whose body breaks the declared response
+ * parameters and body, with hostile values mixed in at every node, and sent as anonymous, a customer, an
+ * editor, the AI gateway (billing-gateway role) and an admin. Any 5xx fails, so does a 2xx whose body breaks the declared response
  * schema, a 2xx to a request the operation's own schema refuses, and an error not in the one error shape.
  */
 
@@ -36,7 +37,7 @@ interface Operation {
 }
 
 interface Sample {
-  caller: 'anonymous' | 'customer' | 'service' | 'admin';
+  caller: 'anonymous' | 'customer' | 'editor' | 'gateway' | 'admin';
   params: Record<string, unknown>;
   query: Record<string, unknown>;
   body: unknown;
@@ -157,13 +158,19 @@ describe('schema-driven fuzzing of the whole API', () => {
     const tokens = {
       anonymous: undefined,
       customer: await idp.token({ sub: 'fuzz-customer', email: 'fuzz-customer@example.com' }),
-      service: await idp.token({ sub: 'fuzz-gateway', email: 'gateway@example.com', roles: ['editor'] }),
+      editor: await idp.token({ sub: 'fuzz-editor', email: 'editor@example.com', roles: ['editor'] }),
+      gateway: await idp.token({ sub: 'fuzz-gateway', email: 'gateway@example.com', roles: [GATEWAY_ROLE] }),
       admin: await idp.token({ sub: 'fuzz-admin', email: 'fuzz-admin@example.com', roles: ['admin'] }),
     };
     // The customer exists (with its Stripe customer), so its routes get past "who are you".
     expect(
       (await api.request('POST', '/api/v1/stripe/create_customer', { token: tokens.customer, body: {} }))
         .status,
+    ).toBe(200);
+    // …and has a provider key, so the gateway's key read gets as far as decrypting it.
+    const key = { provider: 'openai', api_key: `sk-proj-${'f'.repeat(40)}` };
+    expect(
+      (await api.request('POST', '/api/v1/byok/keys/add', { token: tokens.customer, body: key })).status,
     ).toBe(200);
 
     const doc = (await api.request('GET', '/openapi.json')).body as {
@@ -190,7 +197,7 @@ describe('schema-driven fuzzing of the whole API', () => {
       // Half the samples are valid throughout (they reach the use cases); half carry hostile values.
       const sampleWith = (hostility: number): fc.Arbitrary<Sample> =>
         fc.record({
-          caller: fc.constantFrom('anonymous', 'customer', 'service', 'admin', 'admin'),
+          caller: fc.constantFrom('anonymous', 'customer', 'editor', 'gateway', 'admin', 'admin'),
           params: fc.record(
             Object.fromEntries(
               pathParams.map((p) => [p.name, arbitraryFor(p.schema, hostility, 0, HINTS, p.name)]),

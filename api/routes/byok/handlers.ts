@@ -12,7 +12,8 @@ import {
 } from '../../services/byok/keys';
 import { byokRuntime } from '../../services/byok/runtime';
 import { byokStats } from '../../services/byok/stats';
-import type { addKeyBody, providerParams } from './schemas';
+import { KeyReadsLimited, readKeyForGateway } from '../../services/byok/gateway-read';
+import type { addKeyBody, gatewayKeyQuery, providerParams } from './schemas';
 
 type Viewer<P = undefined, B = undefined> = HandlerInput<P, undefined, B, 'viewer'>;
 
@@ -78,4 +79,41 @@ export async function testKey({ deps, identity, params, ctx }: Viewer<typeof pro
 export async function getStats({ deps, identity }: Viewer) {
   const em = deps.orm.em.fork();
   return byokStats(em, await findCustomerFor(em, identity));
+}
+
+/** The decrypted key, for the gateway alone; the answer must not be stored by any cache on the way. */
+export async function readKeyAsGateway({
+  deps,
+  identity,
+  params,
+  query,
+  ctx,
+}: HandlerInput<typeof providerParams, typeof gatewayKeyQuery, undefined, 'billing-gateway'>) {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+  try {
+    const { customer, row, apiKey } = await readKeyForGateway(
+      deps.orm.em.fork(),
+      byokRuntime(deps),
+      identity,
+      query,
+      params.provider,
+    );
+    ctx.state.log?.info(
+      { provider: row.provider, customerId: customer.id },
+      'provider key read by the gateway',
+    );
+    return {
+      provider: row.provider as ByokProviderId,
+      api_key: apiKey,
+      key_hint: `…${row.keyHint}`,
+      customer_id: customer.id,
+      user_id: customer.userId,
+      updated_at: row.updatedAt.toISOString(),
+    };
+  } catch (err) {
+    // The one error shape carries the body; only the header has to be set here.
+    if (err instanceof KeyReadsLimited) ctx.set('Retry-After', String(err.retryAfterSeconds));
+    throw err;
+  }
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { defineRoute } from '../../route';
-import { addKey, getStats, listKeys, listProviders, removeKey, testKey } from './handlers';
+import { addKey, getStats, listKeys, listProviders, readKeyAsGateway, removeKey, testKey } from './handlers';
 import {
   addKeyBody,
+  gatewayKeyQuery,
+  gatewayKeyResponse,
   keyTestResponse,
   providerInfoResponse,
   providerKeyResponse,
@@ -68,5 +70,22 @@ export const byokRoutes = [
     access: 'viewer',
     response: statsResponse,
     handler: getStats,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/byok/gateway/keys/:provider',
+    summary:
+      "The AI gateway's read of a customer's decrypted key for one provider (audited, rate limited, never cached)",
+    tags: ['byok', 'gateway'],
+    access: 'billing-gateway',
+    params: providerParams,
+    query: gatewayKeyQuery,
+    response: gatewayKeyResponse,
+    errors: {
+      404: 'No such customer, or no key stored for this provider',
+      409: 'The stored key can no longer be decrypted (provider_key_unreadable)',
+      429: 'Too many key reads by this gateway or of this customer (rate_limited; Retry-After)',
+    },
+    handler: readKeyAsGateway,
   }),
 ];

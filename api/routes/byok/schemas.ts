@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BYOK_PROVIDER_IDS, BYOK_PROVIDERS, KEY_TEST_RESULTS } from '../../../domain/byok-providers';
+import { requiredCustomerRef } from '../../validation/customer-ref';
 
 const provider = z.enum(BYOK_PROVIDER_IDS);
 
@@ -57,4 +58,16 @@ export const statsResponse = z.object({
   keys_by_provider: z.record(z.string(), z.number().int()),
   tests: z.object({ passed: z.number().int(), failed: z.number().int(), untested: z.number().int() }),
   byok_usage_events: z.number().int(),
+});
+
+/** Whose key the gateway asks for: exactly one of customer_email or user_id. */
+export const gatewayKeyQuery = requiredCustomerRef;
+
+export const gatewayKeyResponse = z.object({
+  provider,
+  api_key: z.string(),
+  key_hint: z.string(),
+  customer_id: z.string(),
+  user_id: z.string(),
+  updated_at: z.string(),
 });

@@ -43,7 +43,7 @@ function auditView(row: ProviderKey) {
   return { provider: row.provider, key_hint: row.keyHint, created_at: row.createdAt.toISOString() };
 }
 
-function audit(
+export function audit(
   em: EntityManager,
   identity: Identity,
   action: string,
