@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { watchForReplayCorpus } from './replay-recorder';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -10,9 +11,23 @@ function required(name: string): string {
 
 export const TEST_NAMESPACE = 'billing';
 
+/** With REPLAY_RECORD_DIR set, an environment's histories go to the replay corpus before it stops. */
+function withReplayRecording(env: TestWorkflowEnvironment): TestWorkflowEnvironment {
+  const recorder = watchForReplayCorpus(env.client);
+  const teardown = env.teardown.bind(env);
+  env.teardown = async () => {
+    try {
+      await recorder.record();
+    } finally {
+      await teardown();
+    }
+  };
+  return env;
+}
+
 /** A real Temporal dev server (the CLI built from the Go module proxy) on free loopback ports. */
-export function startDevServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: required('TEMPORAL_CLI_PATH') },
       ip: '127.0.0.1',
@@ -22,13 +37,15 @@ export function startDevServer(): Promise<TestWorkflowEnvironment> {
       log: { format: 'pretty', level: 'error' },
     },
   });
+  return withReplayRecording(env);
 }
 
 /** Temporal's Java time-skipping test server: days-long timers pass in milliseconds. */
-export function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
+export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: required('TEMPORAL_TEST_SERVER_PATH') } },
   });
+  return withReplayRecording(env);
 }
 
 /** The workflow bundle global setup built once for the whole run. */
