@@ -18,7 +18,7 @@ import type { AppDeps } from '../deps';
 export const WORKFLOW_DEADLINE_MS = 10_000;
 /** How long the worker check may take: past it Temporal counts as unavailable. */
 export const PROBE_DEADLINE_MS = 2_000;
-/** How long a worker check's outcome is reused, so a burst of mutations costs one DescribeTaskQueue. */
+/** How long a worker seen polling is taken as present, so a burst of mutations costs one DescribeTaskQueue. */
 export const WORKER_CHECK_CACHE_MS = 3_000;
 
 // gRPC's UNAVAILABLE; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and TASK_QUEUE_KIND_NORMAL.
@@ -103,26 +103,38 @@ export async function workerState(
 type WorkerCheck = 'ok' | 'no pollers' | 'unavailable';
 const checks = new WeakMap<Client, Map<string, { at: number; outcome: Promise<WorkerCheck> }>>();
 
-/** 503 before a workflow is started or updated that no worker would pick up (outcome cached briefly). */
+/** How long a "no pollers" answer is looked at again before it is believed (a worker just starting). */
+export const NO_WORKER_GRACE_MS = 1_000;
+
+/**
+ * 503 before a workflow is started or updated that no worker would pick up. A present worker is
+ * remembered briefly; an absent one is asked about again for a moment, since a worker that has just
+ * started polling is not listed at once, and only then refused.
+ */
 async function requireWorker(client: Client, taskQueue: string, ms: number): Promise<void> {
   let byQueue = checks.get(client);
   if (!byQueue) checks.set(client, (byQueue = new Map()));
-  let entry = byQueue.get(taskQueue);
-  if (!entry || Date.now() - entry.at > WORKER_CHECK_CACHE_MS) {
-    entry = {
-      at: Date.now(),
-      outcome: workerState(client, taskQueue, ms).catch((): WorkerCheck => 'unavailable'),
-    };
-    byQueue.set(taskQueue, entry);
+  const check = (): Promise<WorkerCheck> =>
+    workerState(client, taskQueue, ms).catch(() => 'unavailable' as const);
+  const cached = byQueue.get(taskQueue);
+  let outcome =
+    cached && Date.now() - cached.at <= WORKER_CHECK_CACHE_MS ? await cached.outcome : await check();
+  for (const started = Date.now(); outcome === 'no pollers' && Date.now() - started < NO_WORKER_GRACE_MS;) {
+    await new Promise((r) => setTimeout(r, 200));
+    outcome = await check();
   }
-  const outcome = await entry.outcome;
+  if (outcome === 'ok') {
+    byQueue.set(taskQueue, { at: Date.now(), outcome: Promise.resolve(outcome) });
+    return;
+  }
+  byQueue.delete(taskQueue);
   if (outcome === 'no pollers') {
     throw unavailable(
       'no_worker',
       `No worker is polling task queue "${taskQueue}"; the request was not started`,
     );
   }
-  if (outcome === 'unavailable') throw temporalUnavailable();
+  throw temporalUnavailable();
 }
 
 const temporalUnavailable = () =>
