@@ -58,7 +58,7 @@ export function watchForReplayCorpus(client: Client): { record(): Promise<void> 
 type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>;
 
 /** Every run of a workflow from its first, following continue-as-new. */
-async function runsOf(client: Client, workflowId: string, runId?: string): Promise<History[]> {
+export async function runsOf(client: Client, workflowId: string, runId?: string): Promise<History[]> {
   const described = await client.workflow
     .getHandle(workflowId, runId)
     .describe()
