@@ -1,4 +1,5 @@
 import { customerActivities } from './db/customers';
+import { dunningPolicyActivities } from './db/dunning-policy';
 import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...trialActivities(deps),
     ...outboxActivities(deps),
     ...subscriptionDbActivities(deps),
+    ...dunningPolicyActivities(deps),
     ...stripeActivities(deps),
     ...lago,
     ...keycloakActivities(deps),

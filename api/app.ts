@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin/router';
 import { billingRoutes } from './routes/billing/router';
 import { byokRoutes } from './routes/byok/router';
 import { customerRoutes } from './routes/customers/router';
+import { dunningRoutes } from './routes/dunning/router';
 import { invoiceRoutes } from './routes/invoices/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
@@ -51,6 +52,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
       ...adminRoutes,
       ...invoiceRoutes,
       ...adminBillingRoutes,
+      ...dunningRoutes,
     ],
     deps,
     routes,

@@ -14,8 +14,19 @@ export const DEFAULT_DUNNING_POLICY: DunningPolicy = {
   finalAction: 'cancel',
 };
 
+/** Past this, an unpaid invoice is a collections matter, not a retry schedule. */
+export const MAX_DUNNING_DAYS = 60;
+export const MAX_RETRIES = 10;
+
+/** Why a policy cannot be used, or null when it can. */
 export function validateDunningPolicy(p: DunningPolicy): string | null {
   if (p.retryDays.length === 0) return 'retryDays must name at least one day';
+  if (p.retryDays.length > MAX_RETRIES) return `retryDays may name at most ${MAX_RETRIES} days`;
+  if (p.retryDays.some((d) => d > MAX_DUNNING_DAYS))
+    return `retryDays must be at most day ${MAX_DUNNING_DAYS}`;
+  if (p.suspendAfterDays > MAX_DUNNING_DAYS) return `suspendAfterDays must be at most ${MAX_DUNNING_DAYS}`;
+  if (p.finalAction !== 'cancel' && p.finalAction !== 'mark_unpaid')
+    return 'finalAction must be cancel or mark_unpaid';
   for (let i = 0; i < p.retryDays.length; i++) {
     const d = p.retryDays[i] as number;
     if (!Number.isInteger(d) || d <= 0) return 'retryDays must be positive whole days';

@@ -2,6 +2,7 @@ import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
+import { EngineSettingSchema } from './engine-setting';
 import { InvoiceSchema } from './invoice';
 import { NotificationSchema } from './notification';
 import { PaymentMethodSchema } from './payment-method';
@@ -18,6 +19,7 @@ export * from './audit-entry';
 export * from './charge';
 export * from './customer';
 export * from './daily-usage';
+export * from './engine-setting';
 export * from './invoice';
 export * from './notification';
 export * from './payment-method';
@@ -46,4 +48,5 @@ export const entities = [
   ProviderKeySchema,
   AuditEntrySchema,
   NotificationSchema,
+  EngineSettingSchema,
 ];

@@ -4,6 +4,7 @@ import { Migration20261122000001_Initial } from './Migration20261122000001_Initi
 import { Migration20261122000003_HistoryAndIndexes } from './Migration20261122000003_HistoryAndIndexes';
 import { Migration20261122000004_UsagePrices } from './Migration20261122000004_UsagePrices';
 import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
+import { Migration20261122095749_EngineSettings } from './Migration20261122095749_EngineSettings';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122000003_HistoryAndIndexes', class: Migration20261122000003_HistoryAndIndexes },
   { name: 'Migration20261122000004_UsagePrices', class: Migration20261122000004_UsagePrices },
   { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
+  { name: 'Migration20261122095749_EngineSettings', class: Migration20261122095749_EngineSettings },
 ];
