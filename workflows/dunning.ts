@@ -34,7 +34,11 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
   const parent = getExternalWorkflowHandle(input.subscriptionWorkflowId);
   const report = async (outcome: DunningReport['outcome']) => {
     try {
-      await parent.signal(dunningReport, { stripeInvoiceId: input.stripeInvoiceId, outcome });
+      await parent.signal(dunningReport, {
+        stripeInvoiceId: input.stripeInvoiceId,
+        outcome,
+        finalAction: input.policy.finalAction,
+      });
     } catch {
       // The subscription has already ended (canceled meanwhile): nobody is left to tell.
     }

@@ -63,6 +63,8 @@ export const pauseSubscription = defineUpdate<SubscriptionView, [{ paused: boole
 export interface DunningReport {
   stripeInvoiceId: string;
   outcome: 'suspend' | 'recovered' | 'exhausted' | 'stopped';
+  /** What the run's own policy says to do once exhausted (a run keeps the policy it started with). */
+  finalAction?: 'cancel' | 'mark_unpaid';
 }
 export const dunningReport = defineSignal<[DunningReport]>('dunningReport');
 

@@ -93,7 +93,6 @@ export interface SubscriptionInput {
 
 /** Owns one subscription's life (id `subscription-<id>`): checkout, trial, plan changes, dunning, cancel. */
 export async function subscriptionWorkflow(input: SubscriptionInput): Promise<SubscriptionView> {
-  const policy = input.dunningPolicy ?? DEFAULT_DUNNING_POLICY;
   const state: SubscriptionView = input.carried?.state ?? {
     subscriptionId: input.subscriptionId,
     customerId: input.customerId,
@@ -488,7 +487,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
                 customerId: state.customerId,
                 email: state.email,
                 hostedInvoiceUrl: inv.hostedInvoiceUrl,
-                policy,
+                // The policy an admin set, read as the run starts; the run keeps it to its end.
+                policy: input.dunningPolicy ?? (await db.currentDunningPolicy()),
               },
             ],
             // The run outlives this one across continue-as-new; it reports back by signal.
@@ -570,7 +570,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     }
     state.dunningInvoices = state.dunningInvoices.filter((id) => id !== r.stripeInvoiceId);
     if (r.outcome === 'exhausted') {
-      if (policy.finalAction === 'cancel' && state.stripeSubscriptionId) {
+      const finalAction = r.finalAction ?? DEFAULT_DUNNING_POLICY.finalAction;
+      if (finalAction === 'cancel' && state.stripeSubscriptionId) {
         const snap = await stripe.cancelSubscriptionNow({
           stripeSubscriptionId: state.stripeSubscriptionId,
           changeKey: `dunning-exhausted:${r.stripeInvoiceId}`,

@@ -6,6 +6,7 @@ import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../activities/str
 import type { SubscriptionInput } from '../../workflows/subscription';
 import type { StripeEventSignal } from '../../workflows/messages';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../../domain/dunning-policy';
 
 export const DAY = 24 * 60 * 60 * 1000;
 export const HOUR = 60 * 60 * 1000;
@@ -86,6 +87,8 @@ export function stripeEventOf(
 
 export interface FakeStripeOptions {
   subscription: SubscriptionSnapshot;
+  /** The policy an admin set (the default when not given). */
+  dunningPolicy?: DunningPolicy;
   invoices?: InvoiceSnapshot[];
   /** What the customer table says (the trial-end check asks it when Stripe shows no card). */
   customerHasPaymentMethod?: boolean;
@@ -121,6 +124,7 @@ type Fakes = Pick<
   | 'syncLagoCustomer'
   | 'syncLagoSubscription'
   | 'syncKeycloakUser'
+  | 'currentDunningPolicy'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -237,6 +241,9 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     syncLagoCustomer: fake<'syncLagoCustomer'>(async () => ({ skipped: true as const })),
     syncLagoSubscription: fake<'syncLagoSubscription'>(async () => ({ skipped: true as const })),
     syncKeycloakUser: fake<'syncKeycloakUser'>(async () => ({ userId: null, changed: false })),
+    currentDunningPolicy: fake<'currentDunningPolicy'>(
+      async () => opts.dunningPolicy ?? DEFAULT_DUNNING_POLICY,
+    ),
   };
 
   /** Stripe's side of a paid invoice: the invoice is paid and a past-due subscription is active again. */

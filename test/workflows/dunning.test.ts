@@ -154,6 +154,22 @@ describe('dunning', () => {
     });
   });
 
+  it('follows the policy an admin set when the payment failed, and keeps it though it changes later', async () => {
+    const opts: Partial<FakeStripeOptions> = {
+      dunningPolicy: { retryDays: [2, 4], suspendAfterDays: 1, finalAction: 'mark_unpaid' },
+    };
+    const { fake, run, dunning } = await failedPayment('admin-policy', 'in_5', opts);
+    await run(async (handle, failedAt) => {
+      expect(await dunning().result()).toBe('exhausted');
+      expect(fake.payments.map((p) => Math.floor((p.at - failedAt) / DAY))).toEqual([2, 4]);
+      await status(handle, 'suspended');
+    });
+    // Kept, with the invoice unpaid: never canceled.
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    // Read once, into the run's input: a later change of the setting cannot reach a running dunning.
+    expect(fake.activities.currentDunningPolicy).toHaveBeenCalledTimes(1);
+  });
+
   it('when the invoice gets paid meanwhile, dunning stops at once without charging again', async () => {
     const { fake, run, dunning } = await failedPayment('paid-meanwhile', 'in_3');
     await run(async (handle) => {
