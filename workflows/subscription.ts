@@ -5,7 +5,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   ParentClosePolicy,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -63,11 +62,6 @@ const HOUR_MS = 60 * 60 * 1000;
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
 const REMEMBERED_EVENT_IDS = 500;
-/**
- * A customer's pending plan change survives cancel-at-period-end, resume, migrations and failed upgrades,
- * and is mirrored to the database; histories from before keep the old behaviour on replay.
- */
-const KEEP_PENDING_CHANGE = 'keep-pending-change';
 
 export interface SubscriptionInput {
   subscriptionId: string;
@@ -168,7 +162,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       }
       // A new version of the same plan and cycle (an admin's migration) is not the customer's choice:
       // their pending change still applies at period end.
-      const keep = isMigration(req) && patched(KEEP_PENDING_CHANGE) ? replaced : null;
+      const keep = isMigration(req) ? replaced : null;
       await switchPrice(req, 'always_invoice', keep);
       return {
         status: 'applied' as const,
@@ -211,7 +205,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
       // At period end the customer may still resume, and then gets the change they asked for; cancelling
       // now ends the subscription and the change with it, which the answer says.
-      const keep = req.atPeriodEnd && patched(KEEP_PENDING_CHANGE);
+      const keep = req.atPeriodEnd;
       const canceledPendingChange = keep ? null : state.pendingChange;
       if (!keep) await setPending(null);
       await applySnapshot(snap);
@@ -286,7 +280,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       });
     } catch (err) {
       // A refused change (a declined upgrade) leaves the customer's earlier request standing.
-      if (state.pendingChange === keep && patched(KEEP_PENDING_CHANGE)) state.pendingChange = before;
+      if (state.pendingChange === keep) state.pendingChange = before;
       throw err;
     }
     state.tier = to.planCode;
@@ -307,7 +301,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   }
 
   async function mirrorPending(): Promise<void> {
-    if (!patched(KEEP_PENDING_CHANGE)) return;
     const p = state.pendingChange;
     await db.recordPendingChange({
       subscriptionId: state.subscriptionId,
@@ -324,7 +317,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   async function reconcilePending(snap: SubscriptionSnapshot): Promise<void> {
     const pending = state.pendingChange;
     if (!pending || !snap.priceId || snap.priceId === state.priceId || knownPrices.has(snap.priceId)) return;
-    if (!patched(KEEP_PENDING_CHANGE)) return;
     log.warn('plan changed in Stripe; the pending change is withdrawn', {
       pendingTier: pending.planCode,
       stripePriceId: snap.priceId,
@@ -417,7 +409,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     const key = JSON.stringify([snap, next]);
     // Stripe often says again what it said before (a burst of customer.subscription.updated re-reads the
     // same object): the mirror, Keycloak, Lago and the search attributes show it already, so skip the writes.
-    if (key === lastApplied && next === state.status && patched('skip-unchanged-snapshot')) return;
+    if (key === lastApplied && next === state.status) return;
     lastApplied = key;
     state.stripeSubscriptionId = snap.stripeSubscriptionId;
     state.stripeCustomerId = snap.stripeCustomerId;
@@ -435,8 +427,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   async function refresh(): Promise<void> {
     if (!state.stripeSubscriptionId) return;
-    const read = patched('reread-as-local-activity') ? stripeRead : stripe;
-    const snap = await read.fetchSubscription(state.stripeSubscriptionId);
+    const snap = await stripeRead.fetchSubscription(state.stripeSubscriptionId);
     await reconcilePending(snap);
     await applySnapshot(snap);
     await ensureUsageItem();
@@ -452,7 +443,6 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   async function ensureUsageItem(): Promise<void> {
     if (usageItemChecked || state.usageItemId || !state.priceId || !state.itemId) return;
     if (!['active', 'trialing', 'past_due'].includes(state.status)) return;
-    if (!patched('ensure-usage-item')) return;
     usageItemChecked = true;
     const usagePriceId = await db.usagePriceFor(state.priceId);
     if (!usagePriceId) return;
@@ -640,7 +630,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
             await switchPrice(pending, 'none');
           } catch (err) {
             // Stripe refusing it (a price since archived) must not end the run nor retry every tick.
-            if (!(err instanceof ActivityFailure) || !patched(KEEP_PENDING_CHANGE)) throw err;
+            if (!(err instanceof ActivityFailure)) throw err;
             log.warn('pending plan change refused by Stripe; withdrawn', {
               tier: pending.planCode,
               error: String(err.cause),
@@ -692,7 +682,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     const e = inbox.shift();
     if (e) {
       // Taken now, not once handled: a redelivery arriving while this one waits on Stripe is a duplicate.
-      if (patched('event-applied-when-taken')) applied.add(e.id);
+      applied.add(e.id);
       try {
         await handleEvent(e);
       } catch (err) {
