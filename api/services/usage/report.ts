@@ -244,6 +244,7 @@ export async function reportUsage(
   if (toStore.length > 0) {
     const result = await em.transactional(async (tem) => {
       const tsql = sqlFor(tem);
+      await lockCappedDays(tsql, toStore, targets);
       const inserted = await insertEvents(tsql, toStore, now);
       const overflow = await applyCounters(tsql, inserted, today, targets);
       return { inserted, overflow };
@@ -340,6 +341,24 @@ export class QuotaExceeded extends AppError {
       },
     );
   }
+}
+
+/**
+ * One writer at a time per capped customer and day. The counters are a row per type, so two requests
+ * adding different types lock different rows and each re-reads a total without the other's uncommitted
+ * units: together they could pass the cap. A transaction-scoped advisory lock, taken in a fixed order,
+ * makes the second wait for the first to commit. SQLite has one writer already.
+ */
+async function lockCappedDays(sql: Sql, rows: Row[], targets: Map<string, Target | null>): Promise<void> {
+  if (!sql.postgres) return;
+  const capped = new Set<string>();
+  for (const t of targets.values()) if (t?.limit != null) capped.add(t.customerId);
+  const keys = [
+    ...new Set(
+      rows.filter((r) => r.counted && capped.has(r.customerId)).map((r) => `${r.customerId}|${r.day}`),
+    ),
+  ].sort();
+  for (const key of keys) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`daily_usage:${key}`]);
 }
 
 async function existingEventIds(sql: Sql, rows: Row[]): Promise<Set<string>> {
