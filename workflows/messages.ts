@@ -105,5 +105,7 @@ export interface SubscriptionView {
   pendingChange: PendingChange | null;
   dunningInvoices: string[];
   trialReminderSent: boolean;
+  /** Keycloak or Lago syncs that failed for good, until one of that system succeeds again. */
+  syncFailures?: { system: 'keycloak' | 'lago'; error: string; at: string }[];
 }
 export const subscriptionState = defineQuery<SubscriptionView>('subscriptionState');

@@ -348,6 +348,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         ? `switches to ${state.pendingChange.planCode} on ${state.pendingChange.effectiveAt}`
         : null,
       state.dunningInvoices.length ? `dunning: ${state.dunningInvoices.join(', ')}` : null,
+      ...(state.syncFailures ?? []).map((f) => `**${f.system} sync failed** ${f.at}: ${f.error}`),
     ];
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));
   }
@@ -364,25 +365,51 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       const key = [state.status, state.tier, state.currentPeriodEnd].join('|');
       if (key === syncedKey || state.status === 'incomplete') return;
       syncedKey = key;
-      await outside.syncKeycloakUser({
-        email: state.email,
-        attributes: {
-          subscription_tier: state.tier,
-          subscription_status: state.status,
-          stripe_customer_id: state.stripeCustomerId,
-          stripe_subscription_id: state.stripeSubscriptionId,
-          subscription_start_date: state.currentPeriodStart,
-          subscription_end_date: state.currentPeriodEnd,
-        },
-      });
-      await outside.syncLagoCustomer({ customerId: state.customerId, email: state.email });
-      await outside.syncLagoSubscription({
-        subscriptionId: state.subscriptionId,
-        customerId: state.customerId,
-        planCode: state.tier,
-        status: state.status,
+      // Each system on its own: Lago refusing a plan code must not keep Keycloak's access stale, nor
+      // one failure stop the syncs of later changes (a rejected link would end the whole chain).
+      await reportedSync('keycloak', () =>
+        outside.syncKeycloakUser({
+          email: state.email,
+          attributes: {
+            subscription_tier: state.tier,
+            subscription_status: state.status,
+            stripe_customer_id: state.stripeCustomerId,
+            stripe_subscription_id: state.stripeSubscriptionId,
+            subscription_start_date: state.currentPeriodStart,
+            subscription_end_date: state.currentPeriodEnd,
+          },
+        }),
+      );
+      await reportedSync('lago', async () => {
+        await outside.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+        await outside.syncLagoSubscription({
+          subscriptionId: state.subscriptionId,
+          customerId: state.customerId,
+          planCode: state.tier,
+          status: state.status,
+        });
       });
     });
+  }
+
+  /** A sync that failed for good is logged and shown in the run's details and state; later ones still run. */
+  async function reportedSync(system: 'keycloak' | 'lago', sync: () => Promise<unknown>): Promise<void> {
+    try {
+      await sync();
+      if (state.syncFailures?.some((f) => f.system === system)) {
+        state.syncFailures = state.syncFailures.filter((f) => f.system !== system);
+        await publish();
+      }
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const error = String(err.cause ?? err.message).slice(0, 300);
+      log.warn('sync failed for good', { system, tier: state.tier, status: state.status, error });
+      state.syncFailures = [
+        ...(state.syncFailures ?? []).filter((f) => f.system !== system),
+        { system, error, at: new Date().toISOString() },
+      ];
+      await publish();
+    }
   }
 
   async function setStatus(

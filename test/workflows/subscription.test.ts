@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { subscriptionWorkflow } from '../../workflows';
@@ -645,6 +646,41 @@ describe('subscription workflow', () => {
       await env.sleep(HOUR);
       expect(fake.activities.fetchSubscription.mock.calls.length).toBe(reads);
       return latest;
+    });
+  });
+
+  it('reports a Lago sync that fails for good and keeps syncing Keycloak and later changes', async () => {
+    const { fake, run } = await activeMonthly('sync-fails');
+    // Lago does not know the plan the first time it is asked (a plan code missing in Lago).
+    fake.activities.syncLagoSubscription.mockImplementationOnce(async () => {
+      throw ApplicationFailure.nonRetryable('plan_not_found: no plan "starter" in Lago', 'InvalidRequest');
+    });
+    await run(async (handle) => {
+      const failed = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => (s.syncFailures ?? []).length > 0,
+      );
+      expect(failed.syncFailures).toEqual([
+        { system: 'lago', error: expect.stringContaining('plan_not_found'), at: expect.any(String) },
+      ]);
+      expect(fake.activities.syncKeycloakUser).toHaveBeenCalledTimes(1);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+
+      // A later change syncs both systems again, and the failure clears once Lago takes it.
+      await handle.executeUpdate(changePlan, {
+        args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_sync' }],
+      });
+      const healed = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.tier === 'pro' && (s.syncFailures ?? []).length === 0,
+      );
+      expect(healed.status).toBe('active');
+      expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+        expect.objectContaining({ attributes: expect.objectContaining({ subscription_tier: 'pro' }) }),
+      );
+      expect(fake.activities.syncLagoSubscription).toHaveBeenLastCalledWith(
+        expect.objectContaining({ planCode: 'pro' }),
+      );
     });
   });
 
