@@ -1,5 +1,6 @@
 import { customerActivities } from './db/customers';
 import { dunningPolicyActivities } from './db/dunning-policy';
+import { planActivities } from './db/plans';
 import { subscriptionDbActivities } from './db/subscriptions';
 import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...outboxActivities(deps),
     ...subscriptionDbActivities(deps),
     ...dunningPolicyActivities(deps),
+    ...planActivities(deps),
     ...stripeActivities(deps),
     ...lago,
     ...keycloakActivities(deps),

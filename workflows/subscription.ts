@@ -324,6 +324,21 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     await setPending(null);
   }
 
+  /**
+   * A plan chosen in Stripe's portal or dashboard moves the tier too, so access (Keycloak, Lago, quotas)
+   * follows what the customer now pays for, not only the database mirror.
+   */
+  async function followPlanChosenInStripe(snap: SubscriptionSnapshot): Promise<void> {
+    if (!snap.priceId || knownPrices.has(snap.priceId)) return;
+    const owner = await db.planCodeOfPrice(snap.priceId);
+    knownPrices.add(snap.priceId);
+    if (!owner) {
+      log.warn('Stripe price belongs to no plan; the tier stays', { stripePriceId: snap.priceId });
+      return;
+    }
+    state.tier = owner.planCode;
+  }
+
   function requireLive(): void {
     if (!state.stripeSubscriptionId || isFinal(state.status) || state.status === 'incomplete') {
       throw new Error(`subscription is ${state.status}`);
@@ -456,6 +471,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (!state.stripeSubscriptionId) return;
     const snap = await stripeRead.fetchSubscription(state.stripeSubscriptionId);
     await reconcilePending(snap);
+    await followPlanChosenInStripe(snap);
     await applySnapshot(snap);
     await ensureUsageItem();
   }

@@ -125,6 +125,7 @@ type Fakes = Pick<
   | 'syncLagoSubscription'
   | 'syncKeycloakUser'
   | 'currentDunningPolicy'
+  | 'planCodeOfPrice'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -241,6 +242,10 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
     syncLagoCustomer: fake<'syncLagoCustomer'>(async () => ({ skipped: true as const })),
     syncLagoSubscription: fake<'syncLagoSubscription'>(async () => ({ skipped: true as const })),
     syncKeycloakUser: fake<'syncKeycloakUser'>(async () => ({ userId: null, changed: false })),
+    planCodeOfPrice: fake<'planCodeOfPrice'>(async (priceId) => {
+      const price = PRICES[priceId];
+      return price ? { planCode: price.planCode, planId: `plan_${price.planCode}` } : null;
+    }),
     currentDunningPolicy: fake<'currentDunningPolicy'>(
       async () => opts.dunningPolicy ?? DEFAULT_DUNNING_POLICY,
     ),

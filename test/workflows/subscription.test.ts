@@ -545,6 +545,44 @@ describe('subscription workflow', () => {
     expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
   });
 
+  it('moves the tier, and Keycloak and Lago with it, when the plan is changed in Stripe itself', async () => {
+    const { fake, run } = await activeMonthly('portal-change');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      // The customer picks pro in Stripe's portal.
+      Object.assign(fake.subscription, { priceId: 'price_pro_m', amountCents: 4900 });
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_portal-change', 'sub_portal-change'),
+      );
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.tier === 'pro' && s.amountCents === 4900,
+      );
+      await eventually(
+        async () => fake.activities.syncLagoSubscription.mock.calls.at(-1)?.[0].planCode,
+        (code) => code === 'pro',
+      );
+      expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+        expect.objectContaining({ attributes: expect.objectContaining({ subscription_tier: 'pro' }) }),
+      );
+      // A price no plan owns (made by hand in the dashboard) leaves the tier as it was.
+      Object.assign(fake.subscription, { priceId: 'price_handmade', amountCents: 1234 });
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_portal-change', 'sub_portal-change'),
+      );
+      const after = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.amountCents === 1234,
+      );
+      expect(after).toMatchObject({ tier: 'pro', status: 'active' });
+    });
+  });
+
   it('cancels at period end, resumes, and rejects a second resume', async () => {
     const { fake, run } = await activeMonthly('cancel-resume');
     await run(async (handle) => {
