@@ -2,7 +2,6 @@ import { customerActivities } from './db/customers';
 import { dunningPolicyActivities } from './db/dunning-policy';
 import { planActivities } from './db/plans';
 import { subscriptionDbActivities } from './db/subscriptions';
-import { trialActivities } from './db/trials';
 import type { ActivityDeps } from './deps';
 import { classifyFailures } from './failures';
 import { keycloakActivities } from './keycloak';
@@ -14,7 +13,6 @@ import { stripeActivities } from './stripe';
 export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
 export type { NotificationInput } from './notify/outbox';
-export type { TrialOutcome } from './db/trials';
 export type { SubscriptionAttributes, SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from './lago';
 
@@ -23,7 +21,6 @@ export function createActivities(deps: ActivityDeps) {
   const lago = createLagoActivities(deps.lago ?? null);
   return classifyFailures({
     ...customerActivities(deps),
-    ...trialActivities(deps),
     ...outboxActivities(deps),
     ...subscriptionDbActivities(deps),
     ...dunningPolicyActivities(deps),

@@ -3,5 +3,4 @@ export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';
 export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';
 export { subscriptionWorkflow } from './subscription';
-export { trialExpiry } from './trial-expiry';
 export { usageRollupWorkflow } from './usage-rollup';
