@@ -1,10 +1,9 @@
-import { defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { externalActivityOptions } from './activity-options';
+import { catalogChanged } from './messages';
 
 const { syncStripeCatalog } = proxyActivities<Activities>(externalActivityOptions);
-
-export const catalogChanged = defineSignal('catalogChanged');
 
 /**
  * Brings Stripe's products and prices in line with the plan catalog (id `catalog-sync`). Started with a

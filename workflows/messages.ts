@@ -109,3 +109,17 @@ export interface SubscriptionView {
   syncFailures?: { system: 'keycloak' | 'lago'; error: string; at: string }[];
 }
 export const subscriptionState = defineQuery<SubscriptionView>('subscriptionState');
+
+/** Sent to `catalog-sync` on every plan change: one more pass once the running one ends. */
+export const catalogChanged = defineSignal('catalogChanged');
+
+/** What the usage rollup loop has done so far (its `usageRollupStatus` query). */
+export interface UsageRollupTotals {
+  cycles: number;
+  events: number;
+  rollups: number;
+  stripeReported: number;
+  lagoReported: number;
+  failedCycles: number;
+}
+export const usageRollupStatus = defineQuery<UsageRollupTotals>('usageRollupStatus');

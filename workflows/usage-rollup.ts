@@ -1,7 +1,7 @@
+import { usageRollupStatus, type UsageRollupTotals } from './messages';
 import {
   ActivityFailure,
   continueAsNew,
-  defineQuery,
   log,
   proxyActivities,
   setHandler,
@@ -23,16 +23,7 @@ export interface UsageRollupInput {
   totals?: UsageRollupTotals;
 }
 
-export interface UsageRollupTotals {
-  cycles: number;
-  events: number;
-  rollups: number;
-  stripeReported: number;
-  lagoReported: number;
-  failedCycles: number;
-}
-
-export const usageRollupStatus = defineQuery<UsageRollupTotals>('usageRollupStatus');
+export type { UsageRollupTotals } from './messages';
 
 /** The workflow id of the one rollup loop (DESIGN.md: business keys as ids). */
 export const USAGE_ROLLUP_WORKFLOW_ID = 'usage-rollup';

@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { attachPaymentMethodWorkflow, catalogSyncWorkflow, portalSessionWorkflow } from '../../workflows';
-import { catalogChanged } from '../../workflows/catalog-sync';
+import { catalogChanged } from '../../workflows/messages';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 
 describe('catalog sync and payment-method workflows', () => {

@@ -4,7 +4,7 @@ import { newId } from '../../../db/ids';
 import { pricesFor } from '../../../db/plan-prices';
 import { AppError, notFound } from '../../../domain/errors';
 import { catalogSyncWorkflow } from '../../../workflows';
-import { catalogChanged } from '../../../workflows/catalog-sync';
+import { catalogChanged } from '../../../workflows/messages';
 import { workflowIds } from '../../../workflows/ids';
 import { changePlan } from '../../../workflows/messages';
 import type { AppDeps } from '../../deps';
