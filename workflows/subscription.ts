@@ -27,6 +27,7 @@ import {
 } from './activity-options';
 import { dunningWorkflow } from './dunning';
 import { workflowIds } from './ids';
+import { oneAtATime } from './one-at-a-time';
 import {
   beginCheckout,
   cancelSubscription,
@@ -115,6 +116,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   /** Prices this run put the subscription on (or found it on): any other one was chosen in Stripe. */
   const knownPrices = new Set<string>(state.priceId ? [state.priceId] : []);
 
+  const exclusive = oneAtATime();
+
   setHandler(subscriptionState, () => state);
   setHandler(stripeEvent, (e) => {
     if (!applied.has(e.id) && !inbox.some((x) => x.id === e.id)) inbox.push(e);
@@ -123,19 +126,20 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   setHandler(
     beginCheckout,
-    async (urls) => {
-      const stripeCustomerId = await stripe.ensureStripeCustomer(state.customerId);
-      state.stripeCustomerId = stripeCustomerId;
-      return stripe.createCheckoutSession({
-        subscriptionId: state.subscriptionId,
-        stripeCustomerId,
-        priceId: input.plan.priceId,
-        usagePriceId: input.plan.usagePriceId ?? null,
-        trialDays: input.plan.trialDays,
-        successUrl: urls.successUrl,
-        cancelUrl: urls.cancelUrl,
-      });
-    },
+    async (urls) =>
+      exclusive(async () => {
+        const stripeCustomerId = await stripe.ensureStripeCustomer(state.customerId);
+        state.stripeCustomerId = stripeCustomerId;
+        return stripe.createCheckoutSession({
+          subscriptionId: state.subscriptionId,
+          stripeCustomerId,
+          priceId: input.plan.priceId,
+          usagePriceId: input.plan.usagePriceId ?? null,
+          trialDays: input.plan.trialDays,
+          successUrl: urls.successUrl,
+          cancelUrl: urls.cancelUrl,
+        });
+      }),
     {
       validator: (_urls) => {
         if (state.status !== 'incomplete' || state.stripeSubscriptionId) {
@@ -147,30 +151,31 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   setHandler(
     changePlan,
-    async (req) => {
-      const replaced = state.pendingChange;
-      if (req.when === 'period_end') {
-        const effectiveAt = state.currentPeriodEnd as string;
-        await setPending({ ...req, effectiveAt });
-        await publish();
+    async (req) =>
+      exclusive(async () => {
+        const replaced = state.pendingChange;
+        if (req.when === 'period_end') {
+          const effectiveAt = state.currentPeriodEnd as string;
+          await setPending({ ...req, effectiveAt });
+          await publish();
+          return {
+            status: 'scheduled' as const,
+            effectiveAt,
+            tier: req.planCode,
+            replacedPendingChange: replaced,
+          };
+        }
+        // A new version of the same plan and cycle (an admin's migration) is not the customer's choice:
+        // their pending change still applies at period end.
+        const keep = isMigration(req) ? replaced : null;
+        await switchPrice(req, 'always_invoice', keep);
         return {
-          status: 'scheduled' as const,
-          effectiveAt,
+          status: 'applied' as const,
+          effectiveAt: new Date(Date.now()).toISOString(),
           tier: req.planCode,
-          replacedPendingChange: replaced,
+          replacedPendingChange: keep ? null : replaced,
         };
-      }
-      // A new version of the same plan and cycle (an admin's migration) is not the customer's choice:
-      // their pending change still applies at period end.
-      const keep = isMigration(req) ? replaced : null;
-      await switchPrice(req, 'always_invoice', keep);
-      return {
-        status: 'applied' as const,
-        effectiveAt: new Date(Date.now()).toISOString(),
-        tier: req.planCode,
-        replacedPendingChange: keep ? null : replaced,
-      };
-    },
+      }),
     {
       validator: (req) => {
         requireLive();
@@ -194,37 +199,39 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   setHandler(
     cancelSubscription,
-    async (req) => {
-      const id = state.stripeSubscriptionId as string;
-      const snap = req.atPeriodEnd
-        ? await stripe.setCancelAtPeriodEnd({
-            stripeSubscriptionId: id,
-            cancel: true,
-            changeKey: req.requestId,
-          })
-        : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
-      // At period end the customer may still resume, and then gets the change they asked for; cancelling
-      // now ends the subscription and the change with it, which the answer says.
-      const keep = req.atPeriodEnd;
-      const canceledPendingChange = keep ? null : state.pendingChange;
-      if (!keep) await setPending(null);
-      await applySnapshot(snap);
-      return { ...state, canceledPendingChange };
-    },
+    async (req) =>
+      exclusive(async () => {
+        const id = state.stripeSubscriptionId as string;
+        const snap = req.atPeriodEnd
+          ? await stripe.setCancelAtPeriodEnd({
+              stripeSubscriptionId: id,
+              cancel: true,
+              changeKey: req.requestId,
+            })
+          : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
+        // At period end the customer may still resume, and then gets the change they asked for; cancelling
+        // now ends the subscription and the change with it, which the answer says.
+        const keep = req.atPeriodEnd;
+        const canceledPendingChange = keep ? null : state.pendingChange;
+        if (!keep) await setPending(null);
+        await applySnapshot(snap);
+        return { ...state, canceledPendingChange };
+      }),
     { validator: (_req) => requireLive() },
   );
 
   setHandler(
     resumeSubscription,
-    async (req) => {
-      const snap = await stripe.setCancelAtPeriodEnd({
-        stripeSubscriptionId: state.stripeSubscriptionId as string,
-        cancel: false,
-        changeKey: req.requestId,
-      });
-      await applySnapshot(snap);
-      return state;
-    },
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.setCancelAtPeriodEnd({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          cancel: false,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(snap);
+        return state;
+      }),
     {
       validator: (_req) => {
         requireLive();
@@ -235,15 +242,16 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
 
   setHandler(
     pauseSubscription,
-    async (req) => {
-      const snap = await stripe.setPaused({
-        stripeSubscriptionId: state.stripeSubscriptionId as string,
-        paused: req.paused,
-        changeKey: req.requestId,
-      });
-      await applySnapshot(snap);
-      return state;
-    },
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.setPaused({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          paused: req.paused,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(snap);
+        return state;
+      }),
     {
       validator: (req) => {
         requireLive();
@@ -695,7 +703,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       interval: input.plan.interval,
       amountCents: input.plan.amountCents,
     });
-    if (state.stripeSubscriptionId) await refresh();
+    if (state.stripeSubscriptionId) await exclusive(refresh);
     else await publish();
   }
 
@@ -716,7 +724,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (timer) {
       const woke = await condition(ready, Math.max(1, timer.at - Date.now()));
       if (!woke) {
-        await timer.run();
+        await exclusive(timer.run);
         continue;
       }
     } else {
@@ -727,7 +735,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       // Taken now, not once handled: a redelivery arriving while this one waits on Stripe is a duplicate.
       applied.add(e.id);
       try {
-        await handleEvent(e);
+        await exclusive(() => handleEvent(e));
       } catch (err) {
         // One event Stripe will not explain (a deleted invoice, say) must not end the subscription's run.
         if (!(err instanceof ActivityFailure)) throw err;
@@ -740,7 +748,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       applied.add(e.id);
     }
     const r = reports.shift();
-    if (r) await handleReport(r);
+    if (r) await exclusive(() => handleReport(r));
 
     if (
       workflowInfo().historyLength > (input.historyLimit ?? HISTORY_EVENTS_BEFORE_CONTINUE) &&

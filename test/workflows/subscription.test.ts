@@ -722,6 +722,67 @@ describe('subscription workflow', () => {
     });
   });
 
+  it('never moves backwards when two plan changes and a burst of Stripe updates arrive at the same moment', async () => {
+    const { fake, run } = await activeMonthly('interleave');
+    // Stripe takes its time answering the first change, with the subscription as that change left it:
+    // interleaved with a later change, that older answer would be applied last.
+    const change = fake.activities.changeSubscriptionPrice.getMockImplementation()!;
+    fake.activities.changeSubscriptionPrice.mockImplementation(async (c) => {
+      const snap = await change(c);
+      if (c.priceId === 'price_pro_m') await new Promise((r) => setTimeout(r, 400));
+      return snap;
+    });
+    const ENTERPRISE = {
+      planCode: 'enterprise',
+      planId: 'plan_ent',
+      priceId: 'price_ent_m',
+      usagePriceId: null,
+      amountCents: 9900,
+      interval: 'month' as const,
+    };
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const first = handle.executeUpdate(changePlan, {
+        args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_interleave_pro' }],
+      });
+      await eventually(
+        async () => fake.activities.changeSubscriptionPrice.mock.calls.length,
+        (n) => n === 1,
+      );
+      const second = handle.executeUpdate(changePlan, {
+        args: [{ ...ENTERPRISE, when: 'now', requestId: 'req_interleave_ent' }],
+      });
+      const burst = Array.from({ length: 8 }, (_, i) =>
+        handle.signal(
+          stripeEvent,
+          stripeEventOf(
+            'customer.subscription.updated',
+            'sub_interleave',
+            'sub_interleave',
+            `evt_burst_${i}`,
+          ),
+        ),
+      );
+      await Promise.all([first, second, ...burst]);
+      await eventually(
+        () => handle.describe(),
+        (d) => !d.raw.pendingWorkflowTask && (d.raw.pendingActivities ?? []).length === 0,
+      );
+      // The workflow ends where Stripe ended: on the change made last.
+      expect(fake.subscription.priceId).toBe('price_ent_m');
+      expect(await handle.query(subscriptionState)).toMatchObject({ tier: 'enterprise', amountCents: 9900 });
+    });
+    // Every state the workflow recorded, in order, followed the changes in the order they were made.
+    const amounts = fake.activities.recordSubscriptionState.mock.calls
+      .map(([req]) => req.snapshot?.amountCents)
+      .filter((a): a is number => a !== undefined);
+    expect(amounts.slice(amounts.indexOf(9900))).not.toContain(4900);
+    expect(amounts.at(-1)).toBe(9900);
+  });
+
   it('publishes its status as a search attribute', async () => {
     const { run } = await activeMonthly('search-attrs');
     await run(async (handle) => {
