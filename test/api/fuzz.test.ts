@@ -1,22 +1,13 @@
 import { parse as parseQuery } from 'node:querystring';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import fc from 'fast-check';
-import type Stripe from 'stripe';
 import { z, type ZodType } from 'zod';
 import { legacyUsageEvent, usageBatch, usageEvent } from '../../api/routes/usage/schemas';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
-import { createLogger } from '../../config/logger';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import { textProblem } from '../../domain/text';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { createWorker } from '../../worker/create-worker';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
+import type { TestApi } from '../helpers/api';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import type { TestIdp } from '../helpers/auth';
 import { arbitraryFor, percentEncode, type Hints, type JsonSchema } from '../helpers/openapi-arbitraries';
-import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 
 /**
  * Schema-driven fuzzing of every operation in /openapi.json against the whole engine (real Temporal dev
@@ -27,7 +18,6 @@ import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/tempo
  */
 
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 40);
-const WEBHOOK_SECRET = 'whsec_fuzz_secret';
 
 interface Operation {
   method: string;
@@ -106,53 +96,16 @@ function schemaAccepts(
 }
 
 describe('schema-driven fuzzing of the whole API', () => {
-  let env: TestWorkflowEnvironment;
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let idp: TestIdp;
-  let emulator: StripeEmulator;
+  let stack: FullStack;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
+  let idp: TestIdp;
 
   beforeAll(async () => {
-    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
-    const port = await freePort();
-    emulator = await startStripeEmulator({
-      port: 0,
-      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
-    });
-    const stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-    await syncCatalog(stripe, db.orm);
-    const taskQueue = 'fuzz';
-    worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: TEST_NAMESPACE,
-      taskQueue,
-      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
-      workflowBundle: workflowBundle(),
-    });
-    running = worker.run();
-    api = await startTestApi({
-      orm: db.orm,
-      temporal: env.client,
-      port,
-      env: {
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OIDC_ISSUER: idp.issuer,
-        OIDC_JWKS_URL: idp.jwksUrl,
-        STRIPE_API_BASE: emulator.url,
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      },
-    });
+    stack = await startFullStack({ taskQueue: 'fuzz' });
+    ({ api, idp } = stack);
   }, 120_000);
 
-  afterAll(async () => {
-    await api?.stop();
-    worker?.shutdown();
-    await running;
-    await emulator?.stop();
-    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   it('answers every generated request without a 5xx, within its declared schemas, in the one error shape', async () => {
     const tokens = {

@@ -1,19 +1,13 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
-import { createLogger } from '../../config/logger';
 import { Customer, Plan } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import type { StripeEmulator } from '../../tools/stripe-emulator';
 import { addInterval } from '../../tools/stripe-emulator/billing/periods';
-import { createWorker } from '../../worker/create-worker';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
-import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+import type { TestApi } from '../helpers/api';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import type { TestIdp } from '../helpers/auth';
+import { type openTestDatabase } from '../helpers/db';
 
 const WEBHOOK_SECRET = 'whsec_pending_change_test';
 /** How far ahead the first period ends: room for checkout, the downgrade, cancel and resume. */
@@ -59,54 +53,23 @@ function clockStartEndingAt(target: number): { frozen: number; cycle: 'monthly' 
 }
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('pending plan changes on %s', (dialect) => {
-  let env: TestWorkflowEnvironment;
+  let stack: FullStack;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let idp: TestIdp;
   let emulator: StripeEmulator;
   let stripe: Stripe;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
 
   beforeAll(async () => {
-    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase(dialect), startTestIdp()]);
-    const port = await freePort();
-    emulator = await startStripeEmulator({
-      port: 0,
-      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
+    stack = await startFullStack({
+      taskQueue: `pending-change-${dialect}`,
+      webhookSecret: WEBHOOK_SECRET,
+      dialect,
     });
-    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-    await syncCatalog(stripe, db.orm);
-    const taskQueue = `pending-change-${dialect}`;
-    worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: TEST_NAMESPACE,
-      taskQueue,
-      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
-      workflowBundle: workflowBundle(),
-    });
-    running = worker.run();
-    api = await startTestApi({
-      orm: db.orm,
-      temporal: env.client,
-      port,
-      env: {
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OIDC_ISSUER: idp.issuer,
-        OIDC_JWKS_URL: idp.jwksUrl,
-        STRIPE_API_BASE: emulator.url,
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      },
-    });
+    ({ db, idp, emulator, stripe, api } = stack);
   });
 
-  afterAll(async () => {
-    await api?.stop();
-    worker?.shutdown();
-    await running;
-    await emulator?.stop();
-    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   /** A paying professional subscriber on a Stripe test clock frozen at `frozen`. */
   async function professionalSubscriber(name: string, frozen: number, cycle: 'monthly' | 'yearly') {

@@ -1,17 +1,10 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
-import { createLogger } from '../../config/logger';
 import { GATEWAY_ROLE, type Principal } from '../../domain/roles';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { createWorker } from '../../worker/create-worker';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
+import type { TestApi } from '../helpers/api';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import type { TestIdp } from '../helpers/auth';
 import { bookWriter } from '../helpers/book';
-import { openTestDatabase } from '../helpers/db';
-import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+import { type openTestDatabase } from '../helpers/db';
 
 type Caller = 'anonymous' | 'viewer' | 'other customer' | 'editor' | 'admin' | 'gateway';
 /** The principal each caller's token makes it (see domain/roles.ts). */
@@ -37,46 +30,16 @@ interface Operation {
  * workflow: any 5xx is a failure.
  */
 describe('role-based access over every route of the OpenAPI document', () => {
-  let env: TestWorkflowEnvironment;
+  let stack: FullStack;
   let idp: TestIdp;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let emulator: StripeEmulator;
-  let worker: Worker;
-  let running: Promise<void>;
   let api: TestApi;
   let stripe: Stripe;
   let operations: Operation[];
 
   beforeAll(async () => {
-    [env, idp, db] = await Promise.all([startDevServer(), startTestIdp(), openTestDatabase('sqlite')]);
-    const port = await freePort();
-    emulator = await startStripeEmulator({
-      port: 0,
-      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
-    });
-    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-    await syncCatalog(stripe, db.orm);
-    const taskQueue = 'rbac';
-    worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: TEST_NAMESPACE,
-      taskQueue,
-      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
-      workflowBundle: workflowBundle(),
-    });
-    running = worker.run();
-    api = await startTestApi({
-      orm: db.orm,
-      temporal: env.client,
-      port,
-      env: {
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OIDC_ISSUER: idp.issuer,
-        OIDC_JWKS_URL: idp.jwksUrl,
-        STRIPE_API_BASE: emulator.url,
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      },
-    });
+    stack = await startFullStack({ taskQueue: 'rbac', webhookSecret: WEBHOOK_SECRET });
+    ({ db, idp, stripe, api } = stack);
     const doc = (await api.request('GET', '/openapi.json')).body as {
       paths: Record<string, Record<string, { 'x-required-role'?: string; 'x-roles'?: string[] }>>;
     };
@@ -90,13 +53,7 @@ describe('role-based access over every route of the OpenAPI document', () => {
     );
   }, 120_000);
 
-  afterAll(async () => {
-    await api?.stop();
-    worker?.shutdown();
-    await running;
-    await emulator?.stop();
-    await Promise.all([env?.teardown(), idp?.stop(), db?.close()]);
-  });
+  afterAll(() => stack?.stop());
 
   it('gives each caller exactly what the route declares, never a 5xx, and another customer a 404 for an object not theirs', async () => {
     // A finalized invoice of the emulator, so its PDF address is a Stripe address the engine fetches.

@@ -1,17 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
-import { createLogger } from '../../config/logger';
 import { Customer, Notification, Plan } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { createWorker } from '../../worker/create-worker';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
-import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+import type { StripeEmulator } from '../../tools/stripe-emulator';
+import type { TestApi } from '../helpers/api';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import type { TestIdp } from '../helpers/auth';
+import { type openTestDatabase } from '../helpers/db';
 import { subscriptionState } from '../../workflows/messages';
 import { usageRollupWorkflow } from '../../workflows/usage-rollup';
 
@@ -36,55 +31,22 @@ async function eventually<T>(
 }
 
 describe('checkout → payment → subscription → renewal → failed payment, end to end', () => {
+  let stack: FullStack;
   let env: TestWorkflowEnvironment;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let idp: TestIdp;
   let emulator: StripeEmulator;
   let stripe: Stripe;
   let api: TestApi;
-  let worker: Worker;
-  let running: Promise<void>;
   let taskQueue: string;
 
   beforeAll(async () => {
-    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
-    const port = await freePort();
-    emulator = await startStripeEmulator({
-      port: 0,
-      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
-    });
-    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-    await syncCatalog(stripe, db.orm);
+    stack = await startFullStack({ taskQueue: 'e2e-cycle', webhookSecret: WEBHOOK_SECRET });
+    ({ env, db, idp, emulator, stripe, api } = stack);
     taskQueue = 'e2e-cycle';
-    worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: TEST_NAMESPACE,
-      taskQueue,
-      deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
-      workflowBundle: workflowBundle(),
-    });
-    running = worker.run();
-    api = await startTestApi({
-      orm: db.orm,
-      temporal: env.client,
-      port,
-      env: {
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        OIDC_ISSUER: idp.issuer,
-        OIDC_JWKS_URL: idp.jwksUrl,
-        STRIPE_API_BASE: emulator.url,
-        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      },
-    });
   });
 
-  afterAll(async () => {
-    await api?.stop();
-    worker?.shutdown();
-    await running;
-    await emulator?.stop();
-    await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   /** A customer in our database and in Stripe, on a Stripe test clock so renewals can be made to happen now. */
   async function customerOnClock(name: string) {
