@@ -100,6 +100,21 @@ describe('Stripe webhook intake', () => {
     });
   }
 
+  it("takes events at seed 003's /billing/webhook too, with the same signature check", async () => {
+    const payload = event('evt_alias_1', 'customer.created', { id: 'cus_alias', object: 'customer' });
+    const alias = (signature: string) =>
+      fetch(`${api.url}/api/v1/billing/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
+    expect((await alias('t=1,v1=bad')).status).toBe(400);
+    const res = await alias(signed(payload));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: true, duplicate: false });
+    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_alias_1' })).toBe(1);
+  });
+
   it('answers 400 to a bad signature and records nothing', async () => {
     const payload = event('evt_badsig', 'customer.subscription.updated', {
       id: 'sub_x',

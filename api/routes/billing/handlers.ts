@@ -118,9 +118,25 @@ export async function createPortal({ deps, identity, body, ctx }: In<typeof port
 
 export async function getSubscription(input: In) {
   const { sub } = await liveSubscriptionOf(input);
-  if (!sub) throw notFound('subscription');
-  return subscriptionDto(sub);
+  return sub ? subscriptionDto(sub) : NO_SUBSCRIPTION;
 }
+
+/** What a caller without a subscription has: the free tier (no paid services), nothing billed. */
+const NO_SUBSCRIPTION = {
+  subscription_id: null,
+  tier: 'free' as const,
+  status: 'none' as const,
+  current_period_start: null,
+  current_period_end: null,
+  trial_end: null,
+  cancel_at_period_end: false as const,
+  amount: 0 as const,
+  amount_cents: 0 as const,
+  interval: null,
+  currency: null,
+  stripe_subscription_id: null,
+  pending_change: null,
+};
 
 export async function getSubscriptionStatus(input: In) {
   const { sub } = await liveSubscriptionOf(input);
@@ -185,6 +201,10 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
 
 export async function cancel(input: In<typeof cancelBody>) {
   const sub = requireLive((await liveSubscriptionOf(input)).sub);
+  const named = input.body.subscription_id;
+  // Another customer's subscription, or one that has ended, is not found (never "forbidden").
+  if (named !== undefined && named !== sub.id && named !== sub.stripeSubscriptionId)
+    throw notFound('subscription');
   const view = await callWorkflow(input.deps, () =>
     input.deps.temporal.workflow
       .getHandle(workflowIds.subscription(sub.id))

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineRoute } from '../../route';
 import {
   attachPaymentMethod,
@@ -16,6 +17,7 @@ import {
   checkoutBody,
   emptyBody,
   portalBody,
+  noSubscriptionResponse,
   subscriptionResponse,
   upgradeBody,
 } from './schemas';
@@ -46,11 +48,10 @@ export const billingRoutes = [
   defineRoute({
     method: 'get',
     path: '/billing/subscription',
-    summary: "The caller's current subscription",
+    summary: "The caller's current subscription; without one, the free tier's basic info (status none)",
     tags,
     access: 'viewer',
-    response: subscriptionResponse,
-    errors: { 404: 'The caller has no subscription' },
+    response: z.union([subscriptionResponse, noSubscriptionResponse]),
     handler: getSubscription,
   }),
   defineRoute({
@@ -82,7 +83,10 @@ export const billingRoutes = [
     tags,
     access: 'viewer',
     body: cancelBody,
-    errors: { 404: 'No subscription', ...conflictError },
+    errors: {
+      404: 'No subscription, or subscription_id names one that is not the caller’s',
+      ...conflictError,
+    },
     handler: cancel,
   }),
   defineRoute({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { identifierText } from '../../validation/text-fields';
 
 const tier = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"');
 const cycle = z.enum(['monthly', 'yearly']).default('monthly');
@@ -21,7 +22,13 @@ export const upgradeBody = z
   })
   .strict();
 
-export const cancelBody = z.object({ at_period_end: z.boolean().default(true) }).strict();
+export const cancelBody = z
+  .object({
+    at_period_end: z.boolean().default(true),
+    /** Seed 004 names the subscription (ours or Stripe's id); it must be the caller's own. */
+    subscription_id: identifierText(200).optional(),
+  })
+  .strict();
 
 export const emptyBody = z.object({}).strict();
 
@@ -57,4 +64,21 @@ export const subscriptionResponse = z.object({
   currency: z.string(),
   stripe_subscription_id: z.string().nullable(),
   pending_change: pendingChange.nullable(),
+});
+
+/** The seeds' "basic tier info" for a caller without a subscription: the free tier, nothing billed. */
+export const noSubscriptionResponse = z.object({
+  subscription_id: z.null(),
+  tier: z.literal('free'),
+  status: z.literal('none'),
+  current_period_start: z.null(),
+  current_period_end: z.null(),
+  trial_end: z.null(),
+  cancel_at_period_end: z.literal(false),
+  amount: z.literal(0),
+  amount_cents: z.literal(0),
+  interval: z.null(),
+  currency: z.null(),
+  stripe_subscription_id: z.null(),
+  pending_change: z.null(),
 });

@@ -1,18 +1,22 @@
 import { defineRoute } from '../../route';
 import { receiveStripeWebhook } from './handlers';
 
+const stripeWebhook = {
+  method: 'post' as const,
+  path: '/billing/webhooks/stripe',
+  summary:
+    'Stripe webhooks: signature checked on the raw body, deduplicated by event id, routed to workflows',
+  tags: ['webhooks'],
+  access: 'public' as const,
+  errors: {
+    400: 'Missing or invalid Stripe-Signature (invalid_signature), or signed too long ago (webhook_timestamp_expired)',
+    503: 'Could not reach the workflow; Stripe retries',
+  },
+  handler: receiveStripeWebhook,
+};
+
 export const webhookRoutes = [
-  defineRoute({
-    method: 'post',
-    path: '/billing/webhooks/stripe',
-    summary:
-      'Stripe webhooks: signature checked on the raw body, deduplicated by event id, routed to workflows',
-    tags: ['webhooks'],
-    access: 'public',
-    errors: {
-      400: 'Missing or invalid Stripe-Signature (invalid_signature), or signed too long ago (webhook_timestamp_expired)',
-      503: 'Could not reach the workflow; Stripe retries',
-    },
-    handler: receiveStripeWebhook,
-  }),
+  defineRoute(stripeWebhook),
+  // Seed 003's `stripe listen --forward-to …/api/billing/webhook`, under /api/v1 like every seed path.
+  defineRoute({ ...stripeWebhook, path: '/billing/webhook', summary: 'Alias of /billing/webhooks/stripe' }),
 ];
