@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
 import { WebhookForwarder } from './services/webhook-forwarder';
 import { renderDocsPage } from './docs-page';
+import { mountReturnPages } from './pages/return-pages';
 import { authenticate } from './middleware/authenticate';
 import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
@@ -63,6 +64,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
+  mountReturnPages(router);
   router.get('/docs', (ctx) => {
     ctx.type = 'html';
     ctx.body = docs;

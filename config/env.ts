@@ -28,6 +28,8 @@ const schema = z
     OIDC_ISSUER: optionalUrl,
     OIDC_JWKS_URL: optionalUrl,
     OIDC_AUDIENCE: z.string().optional(),
+    /** Where customers reach the engine (Checkout's default return pages); default: the request's host. */
+    PUBLIC_BASE_URL: optionalUrl,
     /** The Keycloak client whose client roles (resource_access.<id>.roles) the engine reads. */
     OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
     KEYCLOAK_URL: optionalUrl,

@@ -91,6 +91,13 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     });
     expect(checkout.status).toBe(200);
     expect(checkout.body.checkout_url).toContain(emulator.url);
+    // With no return URLs given, Stripe sends the customer back to pages of the engine's that exist.
+    const session = await stripe.checkout.sessions.retrieve(checkout.body.session_id);
+    for (const back of [session.success_url, session.cancel_url]) {
+      const page = await fetch(String(back).replace('{CHECKOUT_SESSION_ID}', session.id));
+      expect({ back, status: page.status }).toEqual({ back, status: 200 });
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    }
 
     // The customer pays with a card that works; Stripe's webhooks drive the workflow to active.
     emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });

@@ -45,8 +45,11 @@ function pendingOf(p: PendingChange | null | undefined) {
   );
 }
 
-function appUrl(ctx: In['ctx'], path: string): string {
-  return `${ctx.protocol}://${ctx.host}${path}`;
+/** A page of ours on the public address customers use (PUBLIC_BASE_URL), else the address they called. */
+function appUrl(input: Pick<In, 'ctx' | 'deps'>, path: string): string {
+  const base =
+    input.deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `${input.ctx.protocol}://${input.ctx.host}`;
+  return `${base}${path}`;
 }
 
 async function liveSubscriptionOf({ deps, identity }: In<unknown>) {
@@ -94,8 +97,8 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
     deps.temporal.workflow.executeUpdateWithStart(beginCheckout, {
       args: [
         {
-          successUrl: body.success_url ?? appUrl(ctx, '/billing/success?session_id={CHECKOUT_SESSION_ID}'),
-          cancelUrl: body.cancel_url ?? appUrl(ctx, '/billing/canceled'),
+          successUrl: body.success_url ?? appUrl(input, '/billing/success?session_id={CHECKOUT_SESSION_ID}'),
+          cancelUrl: body.cancel_url ?? appUrl(input, '/billing/canceled'),
         },
       ],
       startWorkflowOperation: start,
@@ -110,7 +113,9 @@ export async function createPortal({ deps, identity, body, ctx }: In<typeof port
     deps.temporal.workflow.execute(portalSessionWorkflow, {
       workflowId: `portal-${customer.customerId}-${randomUUID()}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      args: [{ customerId: customer.customerId, returnUrl: body.return_url ?? appUrl(ctx, '/billing') }],
+      args: [
+        { customerId: customer.customerId, returnUrl: body.return_url ?? appUrl({ ctx, deps }, '/billing') },
+      ],
     }),
   );
   return { portal_url: session.url };
