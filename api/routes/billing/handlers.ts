@@ -60,7 +60,7 @@ async function liveSubscriptionOf({ deps, identity }: In<unknown>) {
 
 /** Starts the subscription's workflow and asks it, in the same call, for a Checkout page. */
 export async function createCheckout(input: In<typeof checkoutBody>) {
-  const { deps, identity, body, ctx } = input;
+  const { deps, identity, body } = input;
   const customer = await ensureCustomer(deps, identity);
   const em = deps.orm.em.fork();
   const { sub: existing } = await liveSubscriptionOf(input);
