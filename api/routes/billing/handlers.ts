@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { PaymentMethod } from '../../../db/entities';
+import type { EntityManager } from '@mikro-orm/core';
+import { PaymentMethod, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { conflict, notFound } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
@@ -58,6 +59,21 @@ async function liveSubscriptionOf({ deps, identity }: In<unknown>) {
   return { customer, sub: customer ? await findLiveSubscription(em, customer) : null };
 }
 
+/**
+ * Whether this customer (by id, or by email across accounts) ever had a trial that got past checkout. A
+ * checkout abandoned before payment does not count.
+ */
+async function trialAlreadyUsed(em: EntityManager, customerId: string, email: string): Promise<boolean> {
+  const used = await em.count(Subscription, {
+    $and: [
+      { $or: [{ customer: customerId }, { customer: { email: email.toLowerCase() } }] },
+      { $or: [{ trialEnd: { $ne: null } }, { tier: 'trial' }] },
+      { status: { $ne: 'incomplete' } },
+    ],
+  });
+  return used > 0;
+}
+
 /** Starts the subscription's workflow and asks it, in the same call, for a Checkout page. */
 export async function createCheckout(input: In<typeof checkoutBody>) {
   const { deps, identity, body } = input;
@@ -71,6 +87,11 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
     );
   }
   const price = await resolvePlanPrice(em, body.tier_id, body.billing_cycle);
+  if (price.plan.trialDays > 0 && (await trialAlreadyUsed(em, customer.customerId, identity.email))) {
+    throw conflict('trial_already_used', 'A trial can be started once per customer; choose a paid plan', {
+      field: 'body.tier_id',
+    });
+  }
   const subscriptionId = newId('subs');
   const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
     workflowId: workflowIds.subscription(subscriptionId),

@@ -33,7 +33,10 @@ export const billingRoutes = [
     tags,
     access: 'viewer',
     body: checkoutBody,
-    errors: { 404: 'No such plan', 409: 'The caller already has a subscription' },
+    errors: {
+      404: 'No such plan',
+      409: 'The caller already has a subscription (subscription_exists), or already had its trial (trial_already_used)',
+    },
     handler: createCheckout,
   }),
   defineRoute({
