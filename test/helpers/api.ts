@@ -9,6 +9,7 @@ import { createByokRuntime, type ByokRuntime } from '../../api/services/byok/run
 import { loadConfig, type Config } from '../../config/env';
 import type { ByokKeyring } from '../../config/byok-key';
 import { createLogger } from '../../config/logger';
+import type { AnyRoute } from '../../api/route';
 import { testKeyring } from './byok-keys';
 
 export interface TestResponse {
@@ -28,6 +29,46 @@ export interface TestApi {
   /** Resolves once every webhook event handed to the forwarder so far has been tried. */
   webhooksDrained(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Thrown by `request` when a 2xx answer breaks its route's declared response schema. */
+export class ResponseSchemaMismatch extends Error {
+  override name = 'ResponseSchemaMismatch';
+}
+
+/** The route Koa would serve this request with: the first registered one whose pattern matches. */
+export function routeFor(routes: AnyRoute[], method: string, path: string): AnyRoute | undefined {
+  const pathname = path.split('?')[0] ?? '';
+  return routes.find((r) => {
+    if (r.method !== method.toLowerCase()) return false;
+    const escaped = r.fullPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+');
+    return new RegExp(`^${escaped}/?$`).test(pathname);
+  });
+}
+
+/**
+ * Every 2xx JSON answer the suite receives through `request` is held to its route's declared response
+ * schema, so the whole suite checks that /openapi.json tells clients the truth; the test that made the
+ * request fails on a mismatch, naming the route and the fields.
+ */
+export function checkDeclaredResponse(
+  routes: AnyRoute[],
+  method: string,
+  path: string,
+  res: { status: number; body: unknown; json: boolean },
+): void {
+  if (res.status < 200 || res.status >= 300 || !res.json) return;
+  const route = routeFor(routes, method, path);
+  if (!route?.response) return;
+  const parsed = route.response.safeParse(res.body);
+  if (parsed.success) return;
+  const issues = parsed.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  throw new ResponseSchemaMismatch(
+    `${method.toUpperCase()} ${path} answered ${res.status} with a body that breaks the declared response schema of ${route.method.toUpperCase()} ${route.fullPath}: ${issues}\n${JSON.stringify(res.body).slice(0, 2000)}`,
+  );
 }
 
 /** Outside Temporal for tests that do not need it. */
@@ -83,8 +124,10 @@ export async function startTestApi(opts: {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
-      const json = text && res.headers.get('content-type')?.includes('json');
-      return { status: res.status, body: json ? JSON.parse(text) : text, headers: res.headers };
+      const json = Boolean(text && res.headers.get('content-type')?.includes('json'));
+      const parsed: unknown = json ? JSON.parse(text) : text;
+      checkDeclaredResponse(routes, method, path, { status: res.status, body: parsed, json });
+      return { status: res.status, body: parsed, headers: res.headers };
     },
     async stop() {
       await new Promise<void>((resolve) => {

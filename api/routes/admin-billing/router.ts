@@ -20,6 +20,16 @@ import {
   subscriptionPatchBody,
   subscriptionsQuery,
   timeseriesQuery,
+  statsResponse,
+  customersResponse,
+  subscriptionsResponse,
+  chargesResponse,
+  revenueResponse,
+  timeseriesResponse,
+  overviewResponse,
+  revenueByTierResponse,
+  subscriptionByEmailResponse,
+  subscriptionPatchResponse,
 } from './schemas';
 
 const tags = ['admin'];
@@ -36,6 +46,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: statsQuery,
+    response: statsResponse,
     handler: getStats,
   }),
   defineRoute({
@@ -45,6 +56,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: customersQuery,
+    response: customersResponse,
     handler: getCustomers,
   }),
   defineRoute({
@@ -54,6 +66,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: subscriptionsQuery,
+    response: subscriptionsResponse,
     handler: getSubscriptions,
   }),
   defineRoute({
@@ -63,6 +76,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: chargesQuery,
+    response: chargesResponse,
     handler: getCharges,
   }),
   defineRoute({
@@ -75,6 +89,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: revenueQuery,
+    response: revenueResponse,
     handler: getRevenue,
   }),
   defineRoute({
@@ -86,6 +101,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: timeseriesQuery,
+    response: timeseriesResponse,
     handler: getTimeseries,
   }),
   defineRoute({
@@ -95,6 +111,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: subscriptionsQuery,
+    response: subscriptionsResponse,
     handler: getSubscriptions,
   }),
   defineRoute({
@@ -104,6 +121,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: subscriptionsQuery,
+    response: subscriptionsResponse,
     handler: getSubscriptions,
   }),
   defineRoute({
@@ -113,6 +131,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: statsQuery,
+    response: overviewResponse,
     handler: getOverview,
   }),
   defineRoute({
@@ -122,6 +141,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: statsQuery,
+    response: revenueByTierResponse,
     handler: getRevenueByTier,
   }),
   defineRoute({
@@ -132,6 +152,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: emailParams,
     errors: { 404: 'No customer or subscription with that email' },
+    response: subscriptionByEmailResponse,
     handler: getSubscriptionByEmail,
   }),
   defineRoute({
@@ -148,6 +169,7 @@ export const adminBillingRoutes = [
       404: 'No customer, live subscription or plan',
       409: 'The subscription is not in a state that allows this',
     },
+    response: subscriptionPatchResponse,
     handler: patchSubscription,
   }),
 ];

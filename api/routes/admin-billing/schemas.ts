@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import {
+  cents,
+  count,
+  currencyCode,
+  dollars,
+  interval,
+  page,
+  subscriptionStatus,
+  timestamp,
+} from '../response-types';
 
 const currency = z
   .string()
@@ -95,3 +105,190 @@ export const subscriptionPatchBody = z
     message: 'give a tier, a status, or both',
     path: ['tier'],
   });
+
+// Responses.
+
+const moneyFigure = (name: string) => ({ [name]: dollars, [`${name}_cents`]: cents });
+
+export const statsResponse = z.object({
+  total_customers: count,
+  active_subscriptions: count,
+  trial_subscriptions: count,
+  ...moneyFigure('monthly_revenue'),
+  tier_breakdown: z.record(
+    z.string(),
+    z.object({ count, revenue: dollars, revenue_cents: cents, paying: count, trialing: count }),
+  ),
+  currency: currencyCode,
+});
+
+const customerRow = z.object({
+  id: z.string(),
+  customer_id: z.string(),
+  stripe_customer_id: z.string().nullable(),
+  email: z.string(),
+  name: z.string().nullable(),
+  created: timestamp,
+  metadata: z.object({ user_id: z.string(), tier: z.string().nullable() }),
+  subscription_status: subscriptionStatus.nullable(),
+});
+export const customersResponse = z.object({ customers: z.array(customerRow), ...page });
+
+export const adminSubscription = z.object({
+  id: z.string(),
+  subscription_id: z.string(),
+  stripe_subscription_id: z.string().nullable(),
+  customer: z.string(),
+  customer_id: z.string(),
+  email: z.string(),
+  tier: z.string(),
+  status: subscriptionStatus,
+  amount: dollars,
+  amount_cents: cents,
+  mrr_cents: cents,
+  currency: currencyCode,
+  interval,
+  current_period_start: timestamp.nullable(),
+  current_period_end: timestamp.nullable(),
+  trial_end: timestamp.nullable(),
+  cancel_at_period_end: z.boolean(),
+  canceled_at: timestamp.nullable(),
+  created: timestamp,
+});
+export const subscriptionsResponse = z.object({ subscriptions: z.array(adminSubscription), ...page });
+
+const chargeRow = z.object({
+  id: z.string(),
+  amount: dollars,
+  amount_cents: cents,
+  amount_refunded_cents: cents,
+  currency: currencyCode,
+  status: z.string(),
+  customer: z.string(),
+  customer_email: z.string(),
+  description: z.string().nullable(),
+  failure_code: z.string().nullable(),
+  created: timestamp,
+  paid: z.boolean(),
+  refunded: z.boolean(),
+});
+export const chargesResponse = z.object({ charges: z.array(chargeRow), ...page });
+
+const movement = z.object({ ...moneyFigure('mrr'), customers: count });
+export const revenueResponse = z.object({
+  mrr: dollars,
+  arr: dollars,
+  churn_rate: z.number().min(0),
+  churn_percentage: z.number().min(0),
+  active_subscriptions: count,
+  recent_revenue_30d: dollars,
+  arpu: dollars,
+  mrr_cents: cents,
+  arr_cents: cents,
+  arpu_cents: cents,
+  recent_revenue_30d_cents: cents,
+  paying_customers: count,
+  churned_subscriptions_30d: count,
+  active_subscriptions_30d_ago: count,
+  net_revenue_retention: z.number().nullable(),
+  movements: z.object({
+    month: z.string().regex(/^\d{4}-\d{2}$/),
+    from: timestamp,
+    to: timestamp,
+    ...moneyFigure('starting_mrr'),
+    ...moneyFigure('ending_mrr'),
+    new: movement,
+    expansion: movement,
+    contraction: movement,
+    churned: movement,
+    reactivated: movement,
+    net_new_mrr_cents: cents,
+    net_revenue_retention: z.number().nullable(),
+  }),
+  currency: currencyCode,
+  as_of: timestamp,
+});
+
+export const timeseriesResponse = z.object({
+  interval: z.enum(['day', 'month']),
+  from: z.string(),
+  to: z.string(),
+  currency: currencyCode,
+  points: z.array(
+    z.object({
+      period: z.string(),
+      start: timestamp,
+      end: timestamp,
+      ...moneyFigure('mrr'),
+      active_subscriptions: count,
+      new_subscriptions: count,
+      churned_subscriptions: count,
+      churned_mrr_cents: cents,
+      churn_rate: z.number().min(0),
+    }),
+  ),
+});
+
+export const overviewResponse = z.object({
+  total_subscriptions: count,
+  by_status: z.record(z.string(), count),
+  active_subscriptions: count,
+  trial_subscriptions: count,
+  past_due_subscriptions: count,
+  canceled_subscriptions: count,
+  pending_cancellations: count,
+  paying_customers: count,
+  ...moneyFigure('mrr'),
+  ...moneyFigure('arr'),
+  ...moneyFigure('arpu'),
+  churn_rate: z.number().min(0),
+  currency: currencyCode,
+});
+
+export const revenueByTierResponse = z.object({
+  tiers: z.array(
+    z.object({
+      tier: z.string(),
+      paying_subscriptions: count,
+      trialing_subscriptions: count,
+      ...moneyFigure('mrr'),
+      ...moneyFigure('arr'),
+      share_of_mrr: z.number().min(0).max(1),
+    }),
+  ),
+  ...moneyFigure('total_mrr'),
+  currency: currencyCode,
+});
+
+export const subscriptionByEmailResponse = adminSubscription.extend({
+  customer_name: z.string().nullable(),
+  user_id: z.string(),
+  history: z.array(
+    z.object({
+      subscription_id: z.string(),
+      tier: z.string(),
+      status: subscriptionStatus,
+      amount_cents: cents,
+      interval,
+      created: timestamp,
+      ended_at: timestamp.nullable(),
+    }),
+  ),
+  recent_invoices: z.array(
+    z.object({
+      id: z.string(),
+      status: z.string(),
+      amount_due_cents: cents,
+      amount_paid_cents: cents,
+      created: timestamp,
+    }),
+  ),
+});
+
+export const subscriptionPatchResponse = z.object({
+  success: z.literal(true),
+  subscription_id: z.string(),
+  email: z.string(),
+  /** Each step the workflow applied, with the workflow's own answer to it. */
+  applied: z.array(z.object({ action: z.string(), result: z.unknown() })),
+});

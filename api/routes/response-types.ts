@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * Building blocks of the declared response schemas. They describe what the engine sends, so they are
+ * exact about types (integers stay integers, a field that can be null says so) but leave objects open:
+ * a client may rely on the fields listed, and new fields can be added without breaking it.
+ */
+
+/** Money in minor units (cents): always an integer inside and outside the engine. */
+export const cents = z.number().int();
+/** The seeds' dollar figures, derived from cents. */
+export const dollars = z.number();
+export const count = z.number().int().nonnegative();
+/** A moment as `Date.toISOString()` writes it (UTC, `Z`). */
+export const timestamp = z.iso.datetime({ offset: true });
+export const currencyCode = z.string().regex(/^[a-z]{3}$/);
+export const subscriptionStatus = z.enum([
+  'incomplete',
+  'trialing',
+  'active',
+  'past_due',
+  'suspended',
+  'paused',
+  'canceled',
+  'expired',
+]);
+export const interval = z.enum(['month', 'year']);
+/** The `{ success: true }` answers of mutations that return nothing else. */
+export const ok = z.object({ success: z.literal(true) });
+/** Cursor pagination shared by the admin lists. */
+export const page = { total: count, next_cursor: z.string().nullable() };
