@@ -20,6 +20,13 @@ import type { SubscriptionSnapshot } from '../activities/stripe/snapshots';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../domain/dunning-policy';
 import { fromStripeStatus, isFinal, type SubscriptionStatus } from '../domain/subscription-status';
 import {
+  TRIAL_REMINDER_BEFORE_END_MS,
+  TRIAL_TIER,
+  trialDecisionAt,
+  trialEndAction,
+  type TrialEndAction,
+} from '../domain/trial';
+import {
   dbActivityOptions,
   externalActivityOptions,
   outsideActivityOptions,
@@ -58,7 +65,6 @@ const stripeRead = proxyLocalActivities<Activities>(stripeReadLocalOptions);
 const db = proxyActivities<Activities>(dbActivityOptions);
 const outside = proxyActivities<Activities>(outsideActivityOptions);
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
@@ -269,6 +275,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     to: { planCode: string; priceId: string; usagePriceId?: string | null; requestId: string },
     prorationBehavior: 'always_invoice' | 'none',
     keep: PendingChange | null = null,
+    endTrialNow = false,
   ): Promise<void> {
     const before = state.pendingChange;
     // At once, so the period-end timer cannot apply a change this one replaces while Stripe answers.
@@ -285,6 +292,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         usagePriceId: to.usagePriceId,
         prorationBehavior,
         changeKey: to.requestId,
+        ...(endTrialNow ? { endTrialNow } : {}),
       });
     } catch (err) {
       // A refused change (a declined upgrade) leaves the customer's earlier request standing.
@@ -646,13 +654,54 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     await setStatus('expired');
   }
 
+  /**
+   * A trial-tier trial with a chosen continuation moves to that plan and ends the trial at once: Stripe
+   * bills the new plan's first period, no new checkout. A change Stripe refuses ends the trial instead.
+   */
+  async function convertTrial(): Promise<void> {
+    const pending = state.pendingChange;
+    if (!pending) return expireTrial();
+    try {
+      await switchPrice(pending, 'none', null, true);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('trial continuation refused by Stripe; the trial ends', {
+        tier: pending.planCode,
+        error: String(err.cause),
+      });
+      await setPending(null);
+      await expireTrial();
+    }
+  }
+
+  /** The trial tier never continues at its own price: without a pick, Stripe cancels and access ends. */
+  async function expireTrial(): Promise<void> {
+    if (state.stripeSubscriptionId) {
+      await stripe.cancelSubscriptionNow({
+        stripeSubscriptionId: state.stripeSubscriptionId,
+        changeKey: `trial-expired:${state.subscriptionId}`,
+      });
+    }
+    await setStatus('expired');
+  }
+
+  function trialEndTimer(end: number, action: TrialEndAction): { at: number; run: () => Promise<void> } {
+    if (action === 'convert') return { at: trialDecisionAt(state.tier, end), run: convertTrial };
+    if (action === 'expire') return { at: trialDecisionAt(state.tier, end), run: expireTrial };
+    // A grace hour lets Stripe's own conversion (and its webhook) land first.
+    return { at: Math.max(end + HOUR_MS, trialRecheckAt), run: endTrialWithoutCard };
+  }
+
+  /** On the trial tier the pending change is the plan chosen to follow the trial; the trial timer applies it. */
+  const isTrialTierTrial = () => state.status === 'trialing' && state.tier === TRIAL_TIER;
+
   function nextTimer(): { at: number; run: () => Promise<void> } | null {
     const timers: { at: number; run: () => Promise<void> }[] = [];
     if (state.status === 'trialing' && state.trialEnd) {
       const end = Date.parse(state.trialEnd);
       if (!state.trialReminderSent) {
         timers.push({
-          at: end - 3 * DAY_MS,
+          at: end - TRIAL_REMINDER_BEFORE_END_MS,
           run: async () => {
             state.trialReminderSent = true;
             await db.queueNotification({
@@ -660,18 +709,27 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
               email: state.email,
               kind: 'trial_will_end',
               dedupeKey: `trial_will_end:${state.subscriptionId}`,
-              payload: { trialEnd: state.trialEnd },
+              payload: {
+                trialEnd: state.trialEnd,
+                continuation: state.pendingChange
+                  ? { tier: state.pendingChange.planCode, interval: state.pendingChange.interval }
+                  : null,
+              },
             });
           },
         });
       }
-      // A grace hour lets Stripe's own conversion (and its webhook) land first.
-      timers.push({ at: Math.max(end + HOUR_MS, trialRecheckAt), run: endTrialWithoutCard });
+      const action = trialEndAction({
+        tier: state.tier,
+        hasContinuation: state.pendingChange !== null,
+        cancelAtPeriodEnd: state.cancelAtPeriodEnd,
+      });
+      timers.push(trialEndTimer(end, action));
     }
     const pending = state.pendingChange;
     // While a cancellation is pending the subscription ends at period end instead (switching it then would
     // race Stripe's cancellation); resuming re-arms the switch.
-    if (pending && !isFinal(state.status) && !state.cancelAtPeriodEnd) {
+    if (pending && !isFinal(state.status) && !state.cancelAtPeriodEnd && !isTrialTierTrial()) {
       timers.push({
         at: Date.parse(pending.effectiveAt),
         run: async () => {

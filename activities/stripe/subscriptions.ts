@@ -20,6 +20,8 @@ export interface PriceChange {
   prorationBehavior: 'always_invoice' | 'create_prorations' | 'none';
   /** Names this change, so a retry does not apply it twice. */
   changeKey: string;
+  /** Ends a trial with the change (a trial's chosen continuation): Stripe bills the new price's period now. */
+  endTrialNow?: boolean;
 }
 
 /** How the metered overage item follows a plan change. */
@@ -61,6 +63,7 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
       {
         items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
         proration_behavior: c.prorationBehavior,
+        ...(c.endTrialNow ? { trial_end: 'now' as const } : {}),
       },
       `price-change:${c.changeKey}`,
     );

@@ -13,6 +13,7 @@ export const HOUR = 60 * 60 * 1000;
 
 /** The plan catalog the fakes know: price id → amount and interval. */
 export const PRICES: Record<string, { planCode: string; amountCents: number; interval: 'month' | 'year' }> = {
+  price_trial_m: { planCode: 'trial', amountCents: 100, interval: 'month' },
   price_starter_m: { planCode: 'starter', amountCents: 1900, interval: 'month' },
   price_pro_m: { planCode: 'pro', amountCents: 4900, interval: 'month' },
   /** A newer version of pro (an admin raised the price). */
@@ -25,6 +26,16 @@ export const STARTER: SubscriptionInput['plan'] = {
   planCode: 'starter',
   priceId: 'price_starter_m',
   amountCents: 1900,
+  interval: 'month',
+  trialDays: 7,
+};
+
+/** The seeds' trial tier: 7 days, then the chosen plan or nothing. */
+export const TRIAL: SubscriptionInput['plan'] = {
+  planId: 'plan_trial',
+  planCode: 'trial',
+  priceId: 'price_trial_m',
+  amountCents: 100,
   interval: 'month',
   trialDays: 7,
 };
@@ -178,6 +189,21 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       const price = PRICES[c.priceId];
       if (!price) throw ApplicationFailure.nonRetryable(`no price ${c.priceId}`, 'InvalidRequest');
       Object.assign(sub, { priceId: c.priceId, amountCents: price.amountCents, interval: price.interval });
+      if (c.endTrialNow && sub.status === 'trialing') {
+        // Stripe ends the trial at once and bills the new price's first period.
+        const t = await now();
+        Object.assign(sub, {
+          status: 'active',
+          trialEnd: new Date(t).toISOString(),
+          currentPeriodStart: new Date(t).toISOString(),
+          currentPeriodEnd: new Date(t + 30 * DAY).toISOString(),
+        });
+        renewals.push({
+          priceId: sub.priceId,
+          amountCents: sub.amountCents,
+          periodStart: sub.currentPeriodStart,
+        });
+      }
       // The usage item follows the plan as Stripe's would: swapped, added, or removed.
       if (c.usagePriceId !== undefined)
         sub.usageItemId = c.usagePriceId ? (c.usageItemId ?? `si_usage_${sub.stripeSubscriptionId}`) : null;

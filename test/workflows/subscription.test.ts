@@ -21,9 +21,18 @@ import {
   PRO_CHANGE,
   STARTER,
   stripeEventOf,
+  TRIAL,
   subscriptionSnapshot,
   type FakeStripeOptions,
 } from '../helpers/workflow-activities';
+
+const STARTER_CHANGE = {
+  planCode: 'starter',
+  planId: 'plan_starter',
+  priceId: 'price_starter_m',
+  amountCents: 1900,
+  interval: 'month' as const,
+};
 
 describe('subscription workflow', () => {
   let env: TestWorkflowEnvironment;
@@ -106,7 +115,127 @@ describe('subscription workflow', () => {
     return { ...s, now, periodEnd };
   }
 
-  it('converts a trial with a card on file: reminds 3 days before the end and never cancels', async () => {
+  /** A trial-tier subscription as Checkout leaves it: trialing 7 days on the $1 price, a card on file. */
+  async function trialTier(name: string) {
+    const start = await env.currentTimeMs();
+    const trialEnd = start + 7 * DAY;
+    const s = await scenario(
+      name,
+      {
+        subscription: subscriptionSnapshot(`sub_${name}`, {
+          status: 'trialing',
+          priceId: 'price_trial_m',
+          amountCents: 100,
+          trialEnd: new Date(trialEnd).toISOString(),
+          currentPeriodStart: new Date(start).toISOString(),
+          currentPeriodEnd: new Date(trialEnd).toISOString(),
+        }),
+        // Were the engine to leave it to Stripe, Stripe would convert it at $1/month soon after the end.
+        trialConversionLagMs: 0,
+      },
+      { plan: TRIAL },
+    );
+    const began = (handle: WorkflowHandle) =>
+      handle
+        .signal(stripeEvent, stripeEventOf('customer.subscription.created', `sub_${name}`, `sub_${name}`))
+        .then(() =>
+          eventually(
+            () => handle.query(subscriptionState),
+            (x) => x.status === 'trialing',
+          ),
+        );
+    return { ...s, start, trialEnd, began };
+  }
+
+  it('ends a trial-tier trial nobody chose a plan for on day 7, card or not: expired, never billed', async () => {
+    const { fake, run, trialEnd, began, subscriptionId } = await trialTier('trial-tier-expires');
+    const result = await run(async (handle) => {
+      await began(handle);
+      return handle.result();
+    });
+    expect(result.status).toBe('expired');
+    const endedAt = Date.parse(fake.subscription.canceledAt ?? '');
+    expect(endedAt).toBeLessThanOrEqual(trialEnd);
+    expect(endedAt).toBeGreaterThan(trialEnd - 2 * HOUR);
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledTimes(1);
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_trial-tier-expires',
+      changeKey: `trial-expired:${subscriptionId}`,
+    });
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+    expect(fake.renewals).toEqual([]);
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+      expect.objectContaining({ status: 'expired' }),
+    );
+    // Keycloak follows: the last sync says expired.
+    expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        attributes: expect.objectContaining({ subscription_status: 'expired', subscription_tier: 'trial' }),
+      }),
+    );
+    expect(fake.kinds()).toEqual(['trial_will_end']);
+    const reminderAt = fake.notifications[0]?.at ?? 0;
+    expect(reminderAt).toBeGreaterThanOrEqual(trialEnd - 2 * DAY);
+    expect(reminderAt).toBeLessThan(trialEnd - 2 * DAY + HOUR);
+  });
+
+  it('converts a trial-tier trial to the plan picked during it, on day 7 without a new checkout', async () => {
+    const { fake, run, trialEnd, began } = await trialTier('trial-tier-continues');
+    await run(async (handle) => {
+      await began(handle);
+      await env.sleep(2 * DAY);
+      const picked = await handle.executeUpdate(changePlan, {
+        args: [{ ...STARTER_CHANGE, when: 'period_end', requestId: 'req_continue' }],
+      });
+      expect(picked).toMatchObject({ status: 'scheduled', tier: 'starter' });
+      expect(picked.effectiveAt).toBe(new Date(trialEnd).toISOString());
+      // Still the trial until day 7.
+      await env.sleep(4 * DAY);
+      expect(await handle.query(subscriptionState)).toMatchObject({ status: 'trialing', tier: 'trial' });
+      expect(fake.kinds()).toEqual(['trial_will_end']);
+      expect(fake.notifications[0]?.input.payload).toMatchObject({ continuation: { tier: 'starter' } });
+
+      await env.sleep(DAY);
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (x) => x.status === 'active',
+      );
+      expect(state).toMatchObject({ tier: 'starter', amountCents: 1900, pendingChange: null });
+    });
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({
+        priceId: 'price_starter_m',
+        prorationBehavior: 'none',
+        endTrialNow: true,
+        changeKey: 'req_continue',
+      }),
+    );
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    // The first paid period is billed at the picked plan's price, never at the trial's $1.
+    expect(fake.renewals).toEqual([
+      expect.objectContaining({ priceId: 'price_starter_m', amountCents: 1900 }),
+    ]);
+  });
+
+  it('ends a trial-tier trial whose customer picked a plan and then canceled', async () => {
+    const { fake, run, began } = await trialTier('trial-tier-pick-cancel');
+    const result = await run(async (handle) => {
+      await began(handle);
+      await handle.executeUpdate(changePlan, {
+        args: [{ ...STARTER_CHANGE, when: 'period_end', requestId: 'req_pick' }],
+      });
+      await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: true, requestId: 'req_cancel' }],
+      });
+      return handle.result();
+    });
+    expect(result.status).toBe('expired');
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+    expect(fake.renewals).toEqual([]);
+  });
+
+  it('converts a paid plan trial with a card on file: reminds 2 days before the end and never cancels', async () => {
     const start = await env.currentTimeMs();
     const trialEnd = start + 7 * DAY;
     // Stripe converts a little after the trial's end, later than the workflow's grace hour.
@@ -142,8 +271,8 @@ describe('subscription workflow', () => {
     expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
     expect(fake.kinds()).toEqual(['trial_will_end']);
     const reminderAt = fake.notifications[0]?.at ?? 0;
-    expect(reminderAt).toBeGreaterThanOrEqual(trialEnd - 3 * DAY);
-    expect(reminderAt).toBeLessThan(trialEnd - 3 * DAY + HOUR);
+    expect(reminderAt).toBeGreaterThanOrEqual(trialEnd - 2 * DAY);
+    expect(reminderAt).toBeLessThan(trialEnd - 2 * DAY + HOUR);
     // While Stripe is late to convert, the workflow checks back hourly rather than spinning.
     expect(fake.activities.fetchSubscription.mock.calls.length).toBeLessThanOrEqual(5);
   });
@@ -370,13 +499,6 @@ describe('subscription workflow', () => {
     return { ...s, now, periodEnd, scheduleDowngrade };
   }
 
-  const STARTER_CHANGE = {
-    planCode: 'starter',
-    planId: 'plan_starter',
-    priceId: 'price_starter_m',
-    amountCents: 1900,
-    interval: 'month' as const,
-  };
   const PENDING_STARTER = { tier: 'starter', interval: 'month', amountCents: 1900 };
 
   it('keeps a scheduled downgrade through cancel at period end and resume, and renews at the lower price', async () => {

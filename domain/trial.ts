@@ -1,0 +1,45 @@
+/** The seeds' trial tier: 7 days at trial limits, then the plan the customer picked, or nothing. */
+export const TRIAL_TIER = 'trial';
+
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The customer hears of the trial's end this long before it, with time left to pick a plan. */
+export const TRIAL_REMINDER_BEFORE_END_MS = 2 * DAY_MS;
+
+/**
+ * The engine decides a trial-tier trial's fate this long before Stripe's `trial_end`: at `trial_end`
+ * Stripe would otherwise convert it on its own at the trial price ($1/month forever) when a card is on file.
+ */
+export const TRIAL_DECISION_BEFORE_END_MS = HOUR_MS;
+
+export type TrialEndAction =
+  /** Move to the continuation plan and end the trial now: Stripe bills the new plan's first period. */
+  | 'convert'
+  /** Cancel in Stripe, nothing billed; access ends (status `expired`). */
+  | 'expire'
+  /** A paid plan's own trial: Stripe converts (card on file) or the subscription expires without a card. */
+  | 'stripe_converts';
+
+/**
+ * What happens at the end of a trial. Only the trial tier is special: it never continues at its own price,
+ * so without a chosen continuation (or with a cancellation pending) access ends.
+ */
+export function trialEndAction(t: {
+  tier: string;
+  hasContinuation: boolean;
+  cancelAtPeriodEnd: boolean;
+}): TrialEndAction {
+  if (t.tier !== TRIAL_TIER) return 'stripe_converts';
+  return t.hasContinuation && !t.cancelAtPeriodEnd ? 'convert' : 'expire';
+}
+
+/** When the workflow acts on a trial ending at `trialEndMs`. */
+export function trialDecisionAt(tier: string, trialEndMs: number): number {
+  return tier === TRIAL_TIER ? trialEndMs - TRIAL_DECISION_BEFORE_END_MS : trialEndMs;
+}
+
+/** A continuation must be a plan that bills: the trial tier (or a free one) cannot follow itself. */
+export function isValidContinuation(planCode: string, amountCents: number): boolean {
+  return planCode !== TRIAL_TIER && amountCents > 0;
+}
