@@ -84,6 +84,15 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       prorationBehavior: 'none' as const,
       changeKey: 'contract-1b',
     });
+    // A trial's chosen continuation: the price changes and the trial ends in one request.
+    await env.run(acts.changeSubscriptionPrice, {
+      stripeSubscriptionId: 'sub_123',
+      itemId: 'si_123',
+      priceId: 'price_456',
+      prorationBehavior: 'none' as const,
+      changeKey: 'contract-1c',
+      endTrialNow: true,
+    });
     await env.run(acts.setCancelAtPeriodEnd, {
       stripeSubscriptionId: 'sub_123',
       cancel: true,

@@ -59,6 +59,12 @@ describe('stripe-mock contract', () => {
       proration_behavior: 'always_invoice',
     });
     expect(sub.object).toBe('subscription');
+    const converted = await stripe.subscriptions.update('sub_123', {
+      items: [{ id: 'si_123', price: 'price_456' }],
+      proration_behavior: 'none',
+      trial_end: 'now',
+    });
+    expect(converted.object).toBe('subscription');
   });
 
   it('accepts meter events and rejects an unknown parameter', async () => {
