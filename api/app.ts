@@ -15,6 +15,7 @@ import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminRoutes } from './routes/admin/router';
 import { billingRoutes } from './routes/billing/router';
+import { trialRoutes } from './routes/billing/trial';
 import { byokRoutes } from './routes/byok/router';
 import { customerRoutes } from './routes/customers/router';
 import { dunningRoutes } from './routes/dunning/router';
@@ -47,6 +48,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
       ...accessRoutes,
       ...customerRoutes,
       ...billingRoutes,
+      ...trialRoutes,
       ...webhookRoutes,
       ...byokRoutes,
       ...usageRoutes,

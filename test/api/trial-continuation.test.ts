@@ -1,0 +1,121 @@
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { TRIAL_DECISION_BEFORE_END_MS } from '../../domain/trial';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+
+const DAY_S = 86_400;
+/** The trial is decided this many real seconds after checkout (the workflow's timer runs in real time). */
+const LEAD_S = 20;
+
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  let last = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    last = await read();
+  }
+  return last;
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialect) => {
+  let stack: FullStack;
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: `trial-continuation-${dialect}`, dialect });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  /**
+   * A customer on a Stripe test clock set so the 7-day trial they start now is decided LEAD_S seconds from
+   * now in real time, with a card on file (Stripe alone would convert it at $1/month).
+   */
+  async function trialist(name: string) {
+    const { stripe, db, idp, api, emulator } = stack;
+    const decideAt = Math.floor(Date.now() / 1000) + LEAD_S;
+    const frozen = decideAt + TRIAL_DECISION_BEFORE_END_MS / 1000 - 7 * DAY_S;
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen });
+    const email = `${name}-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
+    const call = (method: string, path: string, body?: unknown) =>
+      api.request(method, `/api/v1/billing${path}`, { token, body });
+    const getSub = () => call('GET', '/subscription');
+    const checkout = await call('POST', '/checkout/create', { tier_id: 'trial' });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const trialing = await eventually(getSub, (r) => r.body?.status === 'trialing', 'the trial to start');
+    expect(trialing.body).toMatchObject({ tier: 'trial', amount_cents: 100, pending_change: null });
+    expect(Date.parse(trialing.body.trial_end)).toBe((frozen + 7 * DAY_S) * 1000);
+    const invoicedCents = async () => {
+      const invoices = await stripe.invoices.list({ customer: stripeCustomer.id, limit: 100 });
+      return invoices.data.map((i) => i.amount_paid).filter((c) => c > 0);
+    };
+    return { call, getSub, trialEnd: trialing.body.trial_end as string, stripeCustomer, invoicedCents };
+  }
+
+  it('becomes the plan picked during the trial on day 7, billed at that plan’s price without a new checkout', async () => {
+    const { call, getSub, trialEnd, invoicedCents } = await trialist('continues');
+    const picked = await call('POST', '/trial/continuation', {
+      tier_id: 'starter',
+      billing_cycle: 'monthly',
+    });
+    expect(picked.status).toBe(200);
+    const continuation = {
+      tier: 'starter',
+      billing_cycle: 'monthly',
+      interval: 'month',
+      amount: 19,
+      amount_cents: 1900,
+      effective_at: trialEnd,
+    };
+    expect(picked.body).toEqual({ success: true, continuation });
+    const shown = await eventually(getSub, (r) => r.body?.pending_change !== null, 'the pick to show');
+    expect(shown.body).toMatchObject({ status: 'trialing', tier: 'trial', pending_change: continuation });
+
+    const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the conversion');
+    expect(active.body).toMatchObject({ tier: 'starter', amount_cents: 1900, pending_change: null });
+    // What the API says is what Stripe billed: the picked plan's first month, never the trial's $1.
+    expect(await eventually(invoicedCents, (c) => c.length > 0, 'the first invoice')).toEqual([1900]);
+  }, 120_000);
+
+  it('ends on day 7 when no plan was picked, card on file or not: expired, nothing billed, no second trial', async () => {
+    const { call, getSub, stripeCustomer, invoicedCents } = await trialist('lapses');
+    const stripeSubId = (await getSub()).body.stripe_subscription_id as string;
+    await eventually(getSub, (r) => r.body?.status === 'none', 'access to end');
+    const sub = await stack.stripe.subscriptions.retrieve(stripeSubId);
+    expect(sub.status).toBe('canceled');
+    expect(sub.customer).toBe(stripeCustomer.id);
+    expect(await invoicedCents()).toEqual([]);
+    const again = await call('POST', '/checkout/create', { tier_id: 'trial' });
+    expect({ status: again.status, code: again.body.error?.code }).toEqual({
+      status: 409,
+      code: 'trial_already_used',
+    });
+  }, 120_000);
+
+  it('refuses a continuation outside a trial, and the trial tier as one', async () => {
+    const { call } = await trialist('bad-pick');
+    const trialAgain = await call('POST', '/trial/continuation', { tier_id: 'trial' });
+    expect({ status: trialAgain.status, code: trialAgain.body.error?.code }).toEqual({
+      status: 400,
+      code: 'invalid_continuation',
+    });
+    const email = `nobody-${dialect}@example.com`;
+    const token = await stack.idp.token({ sub: `kc-nobody-${dialect}`, email });
+    const none = await stack.api.request('POST', '/api/v1/billing/trial/continuation', {
+      token,
+      body: { tier_id: 'starter' },
+    });
+    expect(none.status).toBe(404);
+  }, 120_000);
+});
