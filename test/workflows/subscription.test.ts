@@ -235,6 +235,33 @@ describe('subscription workflow', () => {
     expect(fake.renewals).toEqual([]);
   });
 
+  it('a subscription deleted in Stripe falls back to no paid services and never starts a trial', async () => {
+    const { fake, run } = await scenario(
+      'deleted-no-trial',
+      {
+        subscription: subscriptionSnapshot('sub_deleted', {
+          status: 'canceled',
+          canceledAt: new Date(await env.currentTimeMs()).toISOString(),
+        }),
+      },
+      { stripeSubscriptionId: 'sub_deleted', plan: TRIAL },
+    );
+    const result = await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.deleted', 'sub_deleted', 'sub_deleted'),
+      );
+      return handle.result();
+    });
+    expect(result).toMatchObject({ status: 'canceled', trialEnd: null });
+    expect(fake.activities.createCheckoutSession).not.toHaveBeenCalled();
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
+    expect(fake.kinds()).toEqual([]);
+    expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+      expect.objectContaining({ attributes: expect.objectContaining({ subscription_status: 'canceled' }) }),
+    );
+  });
+
   it('converts a paid plan trial with a card on file: reminds 2 days before the end and never cancels', async () => {
     const start = await env.currentTimeMs();
     const trialEnd = start + 7 * DAY;
