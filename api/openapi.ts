@@ -2,8 +2,9 @@ import { z, type ZodType } from 'zod';
 import { allowedPrincipals } from '../domain/roles';
 import type { AnyRoute } from './route';
 
-function jsonSchema(schema: ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+/** Requests are described as callers may send them, answers as the engine sends them. */
+function jsonSchema(schema: ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
 }
 
 function parametersOf(route: AnyRoute): unknown[] {
@@ -45,7 +46,9 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
     const responses: Record<string, unknown> = {
       [String(r.status ?? 200)]: {
         description: 'OK',
-        ...(r.response ? { content: { 'application/json': { schema: jsonSchema(r.response) } } } : {}),
+        ...(r.response
+          ? { content: { [r.produces ?? 'application/json']: { schema: jsonSchema(r.response, 'output') } } }
+          : {}),
       },
     };
     const errs: Record<number, string> = {};

@@ -34,7 +34,10 @@ export interface RouteSpec<P, Q, B, A extends Access> {
   params?: P;
   query?: Q;
   body?: B;
+  /** The answer's schema; every route declares one (a test holds the suite's answers to it). */
   response?: ZodType;
+  /** The answer's media type when it is not JSON (e.g. `application/pdf`); `response` then describes it. */
+  produces?: string;
   /** Status on success (default 200); handlers that write ctx.body themselves return undefined. */
   status?: number;
   /**

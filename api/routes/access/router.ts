@@ -1,6 +1,13 @@
 import { defineRoute } from '../../route';
 import { checkAccess, myAccess, userAccess } from './handlers';
-import { checkAccessQuery, serviceParams, userParams } from './schemas';
+import {
+  checkAccessQuery,
+  serviceParams,
+  userParams,
+  accessResponse,
+  checkAccessResponse,
+  userAccessResponse,
+} from './schemas';
 
 export const accessRoutes = [
   defineRoute({
@@ -9,6 +16,7 @@ export const accessRoutes = [
     summary: "What the caller's subscription grants now",
     tags: ['access'],
     access: 'viewer',
+    response: accessResponse,
     handler: myAccess,
   }),
   defineRoute({
@@ -24,6 +32,7 @@ export const accessRoutes = [
       400: 'The gateway named no customer',
       403: 'A person named another customer',
     },
+    response: checkAccessResponse,
     handler: checkAccess,
   }),
   defineRoute({
@@ -34,6 +43,7 @@ export const accessRoutes = [
     access: 'admin|billing-gateway',
     params: userParams,
     errors: { 404: 'No such user' },
+    response: userAccessResponse,
     handler: userAccess,
   }),
 ];

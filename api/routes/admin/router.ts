@@ -1,6 +1,6 @@
 import { defineRoute } from '../../route';
 import { listAuditLog } from './handlers';
-import { auditLogQuery } from './schemas';
+import { auditLogQuery, auditLogResponse } from './schemas';
 
 export const adminRoutes = [
   defineRoute({
@@ -10,6 +10,7 @@ export const adminRoutes = [
     tags: ['admin'],
     access: 'admin',
     query: auditLogQuery,
+    response: auditLogResponse,
     handler: listAuditLog,
   }),
 ];

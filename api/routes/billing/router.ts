@@ -20,6 +20,14 @@ import {
   noSubscriptionResponse,
   subscriptionResponse,
   upgradeBody,
+  checkoutResponse,
+  portalResponse,
+  subscriptionStatusResponse,
+  upgradeResponse,
+  cancelResponse,
+  resumeResponse,
+  paymentMethodsResponse,
+  attachPaymentMethodResponse,
 } from './schemas';
 
 const tags = ['billing'];
@@ -37,6 +45,7 @@ export const billingRoutes = [
       404: 'No such plan',
       409: 'The caller already has a subscription (subscription_exists), or already had its trial (trial_already_used)',
     },
+    response: checkoutResponse,
     handler: createCheckout,
   }),
   defineRoute({
@@ -46,6 +55,7 @@ export const billingRoutes = [
     tags,
     access: 'viewer',
     body: portalBody,
+    response: portalResponse,
     handler: createPortal,
   }),
   defineRoute({
@@ -63,6 +73,7 @@ export const billingRoutes = [
     summary: 'Whether the caller has a subscription, and its state',
     tags,
     access: 'viewer',
+    response: subscriptionStatusResponse,
     handler: getSubscriptionStatus,
   }),
   defineRoute({
@@ -77,6 +88,7 @@ export const billingRoutes = [
       404: 'No subscription or plan',
       ...conflictError,
     },
+    response: upgradeResponse,
     handler: upgradeSubscription,
   }),
   defineRoute({
@@ -90,6 +102,7 @@ export const billingRoutes = [
       404: 'No subscription, or subscription_id names one that is not the caller’s',
       ...conflictError,
     },
+    response: cancelResponse,
     handler: cancel,
   }),
   defineRoute({
@@ -100,6 +113,7 @@ export const billingRoutes = [
     access: 'viewer',
     body: emptyBody,
     errors: { 404: 'No subscription', ...conflictError },
+    response: resumeResponse,
     handler: resume,
   }),
   defineRoute({
@@ -108,6 +122,7 @@ export const billingRoutes = [
     summary: "The caller's cards (from the database mirror)",
     tags,
     access: 'viewer',
+    response: paymentMethodsResponse,
     handler: listPaymentMethods,
   }),
   defineRoute({
@@ -118,6 +133,7 @@ export const billingRoutes = [
     access: 'viewer',
     body: attachPaymentMethodBody,
     errors: { 402: 'The card was declined' },
+    response: attachPaymentMethodResponse,
     handler: attachPaymentMethod,
   }),
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifierText } from '../../validation/text-fields';
+import { cents, currencyCode, dollars, interval, subscriptionStatus, timestamp } from '../response-types';
 
 const tier = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"');
 const cycle = z.enum(['monthly', 'yearly']).default('monthly');
@@ -44,24 +45,24 @@ const pendingChange = z
     tier: z.string(),
     billing_cycle: z.enum(['monthly', 'yearly']),
     interval: z.enum(['month', 'year']),
-    amount: z.number(),
-    amount_cents: z.number().int(),
-    effective_at: z.iso.datetime(),
+    amount: dollars,
+    amount_cents: cents,
+    effective_at: timestamp,
   })
   .describe('A plan change waiting for the period end; it survives a cancellation at period end and resume');
 
 export const subscriptionResponse = z.object({
   subscription_id: z.string(),
   tier: z.string(),
-  status: z.string(),
-  current_period_start: z.iso.datetime().nullable(),
-  current_period_end: z.iso.datetime().nullable(),
-  trial_end: z.iso.datetime().nullable(),
+  status: subscriptionStatus,
+  current_period_start: timestamp.nullable(),
+  current_period_end: timestamp.nullable(),
+  trial_end: timestamp.nullable(),
   cancel_at_period_end: z.boolean(),
-  amount: z.number(),
-  amount_cents: z.number().int(),
-  interval: z.enum(['month', 'year']),
-  currency: z.string(),
+  amount: dollars,
+  amount_cents: cents,
+  interval,
+  currency: currencyCode,
   stripe_subscription_id: z.string().nullable(),
   pending_change: pendingChange.nullable(),
 });
@@ -81,4 +82,77 @@ export const noSubscriptionResponse = z.object({
   currency: z.null(),
   stripe_subscription_id: z.null(),
   pending_change: z.null(),
+});
+
+export const checkoutResponse = z.object({
+  checkout_url: z.url(),
+  session_id: z.string(),
+  subscription_id: z.string(),
+});
+
+export const portalResponse = z.object({ portal_url: z.url() });
+
+export const subscriptionStatusResponse = z.union([
+  subscriptionResponse.extend({ has_subscription: z.literal(true) }),
+  z.object({ has_subscription: z.literal(false), tier: z.null(), status: z.literal('none') }),
+]);
+
+export const upgradeResponse = z.union([
+  z
+    .object({
+      preview: z.literal(true),
+      when: z.enum(['now', 'period_end']),
+      new_tier: z.string(),
+      credit_cents: cents,
+      charge_cents: cents,
+      amount_due_now_cents: cents.nonnegative(),
+      amount_due_now: dollars.nonnegative(),
+      next_amount_cents: cents,
+    })
+    .describe('preview: true: what the change would cost now; nothing was changed'),
+  z.object({
+    success: z.literal(true),
+    status: z.enum(['applied', 'scheduled']),
+    new_tier: z.string(),
+    effective_at: timestamp,
+    replaced_pending_change: pendingChange.nullable(),
+  }),
+]);
+
+export const cancelResponse = z.object({
+  success: z.literal(true),
+  status: subscriptionStatus,
+  cancel_at_period_end: z.boolean(),
+  current_period_end: timestamp.nullable(),
+  pending_change: pendingChange.nullable(),
+  canceled_pending_change: pendingChange.nullable(),
+});
+
+export const resumeResponse = z.object({
+  success: z.literal(true),
+  status: subscriptionStatus,
+  cancel_at_period_end: z.boolean(),
+  pending_change: pendingChange.nullable(),
+});
+
+export const paymentMethodsResponse = z.array(
+  z.object({
+    id: z.string(),
+    type: z.string(),
+    card: z.object({
+      brand: z.string().nullable(),
+      last4: z.string().nullable(),
+      exp_month: z.number().int().nullable(),
+      exp_year: z.number().int().nullable(),
+    }),
+    is_default: z.boolean(),
+    created: timestamp,
+  }),
+);
+
+export const attachPaymentMethodResponse = z.object({
+  success: z.literal(true),
+  payment_method_id: z.string(),
+  card: z.object({ brand: z.string().nullable(), last4: z.string().nullable() }),
+  is_default: z.boolean(),
 });

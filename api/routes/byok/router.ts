@@ -10,6 +10,7 @@ import {
   providerKeyResponse,
   providerParams,
   statsResponse,
+  deleteKeyResponse,
 } from './schemas';
 
 export const byokRoutes = [
@@ -49,6 +50,7 @@ export const byokRoutes = [
     access: 'viewer',
     params: providerParams,
     errors: { 404: 'The caller has no key for this provider' },
+    response: deleteKeyResponse,
     handler: removeKey,
   }),
   defineRoute({

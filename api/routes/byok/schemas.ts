@@ -35,6 +35,8 @@ export const providerKeyResponse = z.object({
   last_test_result: z.enum(KEY_TEST_RESULTS).nullable(),
 });
 
+export const deleteKeyResponse = z.object({ provider, deleted: z.literal(true) });
+
 export const providerInfoResponse = z.object({
   id: provider,
   name: z.string(),

@@ -1,6 +1,6 @@
 import { defineRoute } from '../../route';
 import { createCustomer, getCustomer } from './handlers';
-import { createCustomerBody, customerResponse } from './schemas';
+import { createCustomerBody, customerResponse, customerRecordResponse } from './schemas';
 
 export const customerRoutes = [
   defineRoute({
@@ -20,6 +20,7 @@ export const customerRoutes = [
     tags: ['customers'],
     access: 'viewer',
     errors: { 404: 'The caller has no customer yet' },
+    response: customerRecordResponse,
     handler: getCustomer,
   }),
 ];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { timestamp } from '../response-types';
 import { MAX_DUNNING_DAYS, MAX_RETRIES } from '../../../domain/dunning-policy';
 
 const day = z.number().int().min(1).max(MAX_DUNNING_DAYS);
@@ -19,6 +20,6 @@ export const dunningPolicyResponse = z.object({
   suspend_after_days: z.number().int(),
   final_action: z.enum(['cancel', 'mark_unpaid']),
   is_default: z.boolean(),
-  updated_at: z.string().nullable(),
+  updated_at: timestamp.nullable(),
   updated_by: z.string().nullable(),
 });

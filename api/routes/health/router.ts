@@ -19,6 +19,16 @@ export const healthRoutes = [
     tags: ['health'],
     access: 'public',
     errors: { 503: 'A dependency is unreachable' },
+    // The same body comes with the 503, naming the check that failed.
+    response: z.object({
+      status: z.enum(['ready', 'not_ready']),
+      checks: z.object({
+        /** `ok`, or why not (the first line of the error). */
+        database: z.string(),
+        temporal: z.string(),
+        worker: z.string(),
+      }),
+    }),
     handler: checkReadiness,
   }),
 ];

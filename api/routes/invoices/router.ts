@@ -1,6 +1,6 @@
 import { defineRoute } from '../../route';
 import { invoicePdf, listInvoices } from './handlers';
-import { invoicePdfParams, invoicesQuery } from './schemas';
+import { invoicePdfParams, invoicesQuery, invoicesResponse, invoicePdfResponse } from './schemas';
 
 const tags = ['billing'];
 
@@ -16,6 +16,7 @@ export const invoiceRoutes = [
     access: 'viewer',
     query: invoicesQuery,
     errors: { 400: 'Invalid limit or cursor' },
+    response: invoicesResponse,
     handler: listInvoices,
   }),
   defineRoute({
@@ -29,6 +30,8 @@ export const invoiceRoutes = [
       404: "No such invoice among the caller's (another customer's invoice is a 404 too)",
       502: 'Stripe did not deliver the PDF',
     },
+    produces: 'application/pdf',
+    response: invoicePdfResponse,
     handler: invoicePdf,
   }),
 ];

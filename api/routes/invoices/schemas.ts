@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cents, currencyCode, dollars, timestamp } from '../response-types';
 
 export const invoicesQuery = z
   .object({
@@ -11,3 +12,30 @@ export const invoicesQuery = z
 export const invoicePdfParams = z
   .object({ stripe_invoice_id: z.string().regex(/^in_[A-Za-z0-9_]{1,120}$/, 'must be a Stripe invoice id') })
   .strict();
+
+export const invoicesResponse = z.array(
+  z.object({
+    id: z.string(),
+    number: z.string().nullable(),
+    amount_due: dollars,
+    amount_paid: dollars,
+    amount_due_cents: cents,
+    amount_paid_cents: cents,
+    total_cents: cents,
+    currency: currencyCode,
+    status: z.string(),
+    created: timestamp,
+    due_date: timestamp.nullable(),
+    paid: z.boolean(),
+    paid_at: timestamp.nullable(),
+    period_start: timestamp.nullable(),
+    period_end: timestamp.nullable(),
+    invoice_pdf: z.string().nullable(),
+    hosted_invoice_url: z.string().nullable(),
+    /** The engine's own PDF route for this invoice, when Stripe has a PDF. */
+    pdf_url: z.string().nullable(),
+  }),
+);
+
+/** The PDF's bytes (Content-Type application/pdf), not JSON. */
+export const invoicePdfResponse = z.string().meta({ format: 'binary' });

@@ -6,7 +6,19 @@ import {
   migratePlanHandler,
   updatePlanHandler,
 } from './admin-handlers';
-import { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
+import {
+  createPlanBody,
+  migratePlanBody,
+  planParams,
+  updatePlanBody,
+  plansResponse,
+  planResponse,
+  servicesResponse,
+  createPlanResponse,
+  updatePlanResponse,
+  archivePlanResponse,
+  migratePlanResponse,
+} from './schemas';
 
 export const planRoutes = [
   defineRoute({
@@ -15,6 +27,7 @@ export const planRoutes = [
     summary: 'Plans on sale, with prices in dollars and cents',
     tags: ['plans'],
     access: 'public',
+    response: plansResponse,
     handler: listPlans,
   }),
   defineRoute({
@@ -25,6 +38,7 @@ export const planRoutes = [
     access: 'public',
     params: planParams,
     errors: { 404: 'No such plan' },
+    response: planResponse,
     handler: getPlan,
   }),
   defineRoute({
@@ -33,6 +47,7 @@ export const planRoutes = [
     summary: 'Services a plan can grant',
     tags: ['plans'],
     access: 'public',
+    response: servicesResponse,
     handler: listServices,
   }),
   defineRoute({
@@ -44,6 +59,7 @@ export const planRoutes = [
     body: createPlanBody,
     status: 201,
     errors: { 409: 'A plan with this id exists' },
+    response: createPlanResponse,
     handler: createPlanHandler,
   }),
   defineRoute({
@@ -56,6 +72,7 @@ export const planRoutes = [
     params: planParams,
     body: updatePlanBody,
     errors: { 404: 'No such plan', 409: 'The plan is archived' },
+    response: updatePlanResponse,
     handler: updatePlanHandler,
   }),
   defineRoute({
@@ -66,6 +83,7 @@ export const planRoutes = [
     access: 'admin',
     params: planParams,
     errors: { 404: 'No such plan' },
+    response: archivePlanResponse,
     handler: archivePlanHandler,
   }),
   defineRoute({
@@ -78,6 +96,7 @@ export const planRoutes = [
     params: planParams,
     body: migratePlanBody,
     errors: { 404: 'No such plan' },
+    response: migratePlanResponse,
     handler: migratePlanHandler,
   }),
 ];

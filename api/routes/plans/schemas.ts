@@ -81,3 +81,51 @@ export const updatePlanBody = z
 export const migratePlanBody = z
   .object({ when: z.enum(['period_end', 'now']).default('period_end') })
   .strict();
+
+// Responses. The plan's money fields are the seeds' dollars beside integer cents.
+
+export const planResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  display_name: z.string(),
+  description: z.string().nullable(),
+  version: z.number().int().positive(),
+  status: z.enum(['active', 'archived']),
+  currency: z.string().regex(/^[a-z]{3}$/),
+  price_monthly: z.number(),
+  price_monthly_cents: z.number().int(),
+  price_yearly: z.number().nullable(),
+  price_yearly_cents: z.number().int().nullable(),
+  trial_days: z.number().int(),
+  features: z.array(z.string()),
+  services: z.array(z.string()),
+  included_credits: z.number().int(),
+  overage_price_per_1k: z.number(),
+  overage_price_per_1k_cents: z.number().int(),
+  daily_api_calls: z.number().int().nullable(),
+});
+
+export const plansResponse = z.array(planResponse);
+
+export const servicesResponse = z.array(z.object({ id: z.string(), name: z.string() }));
+
+/** Whether the new prices are on their way to Stripe (skipped when no Stripe is configured). */
+const stripeSync = z.enum(['started', 'skipped']);
+
+export const createPlanResponse = planResponse.extend({ stripe_sync: stripeSync });
+
+export const updatePlanResponse = planResponse.extend({
+  /** Subscribers left on the previous version, when the change made a new one. */
+  grandfathered_subscribers: z.number().int().nonnegative(),
+  stripe_sync: stripeSync,
+});
+
+export const archivePlanResponse = planResponse.extend({ archived: z.literal(true) });
+
+export const migratePlanResponse = z.object({
+  plan_id: z.string(),
+  version: z.number().int().positive(),
+  when: z.enum(['period_end', 'now']),
+  migrated: z.array(z.string()),
+  failed: z.array(z.object({ subscription_id: z.string(), reason: z.string() })),
+});

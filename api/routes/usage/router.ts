@@ -7,6 +7,13 @@ import {
   usageRecordsQuery,
   usageStatsQuery,
   usageTypeBody,
+  reportUsageResponse,
+  usageResponse,
+  usageRecordsResponse,
+  resetUsageResponse,
+  usageStatsResponse,
+  usageTypesResponse,
+  usageTypeResponse,
 } from './schemas';
 import { getUsageTypes, postUsageType } from './type-handlers';
 
@@ -26,6 +33,7 @@ export const usageRoutes = [
       404: 'The caller has no customer record',
       429: 'The daily limit is used up (Retry-After: seconds until 00:00 UTC)',
     },
+    response: reportUsageResponse,
     handler: postReportUsage,
   }),
   defineRoute({
@@ -34,6 +42,7 @@ export const usageRoutes = [
     summary: "The caller's usage today and this period per type, and the credits it used",
     tags: ['usage'],
     access: 'viewer',
+    response: usageResponse,
     handler: getUsage,
   }),
   defineRoute({
@@ -43,6 +52,7 @@ export const usageRoutes = [
     tags: ['usage'],
     access: 'viewer',
     query: usageRecordsQuery,
+    response: usageRecordsResponse,
     handler: getUsageRecords,
   }),
   defineRoute({
@@ -54,6 +64,7 @@ export const usageRoutes = [
     params: emailParams,
     body: resetUsageBody,
     errors: { 404: 'No customer with that email' },
+    response: resetUsageResponse,
     handler: postResetUsage,
   }),
   defineRoute({
@@ -63,6 +74,7 @@ export const usageRoutes = [
     tags: ['usage', 'admin'],
     access: 'admin',
     query: usageStatsQuery,
+    response: usageStatsResponse,
     handler: getUsageStats,
   }),
   defineRoute({
@@ -71,6 +83,7 @@ export const usageRoutes = [
     summary: 'Usage types events may carry: the built-in ones and those admins added',
     tags: ['usage', 'admin'],
     access: 'admin',
+    response: usageTypesResponse,
     handler: getUsageTypes,
   }),
   defineRoute({
@@ -82,6 +95,7 @@ export const usageRoutes = [
     body: usageTypeBody,
     status: 201,
     errors: { 409: 'The type exists' },
+    response: usageTypeResponse,
     handler: postUsageType,
   }),
 ];

@@ -7,6 +7,7 @@ import {
   USAGE_TYPE_PATTERN,
 } from '../../../domain/usage';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
+import { cents, count, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
 import type { EventRejection, IncomingEvent } from '../../services/usage/report';
 
@@ -224,3 +225,107 @@ export const usageTypeBody = z
     description: z.string().min(1).max(200).optional(),
   })
   .strict();
+
+// Responses.
+
+const unitsByType = z.record(z.string(), z.number().int().nonnegative());
+
+export const reportUsageResponse = z.object({
+  accepted: count,
+  duplicate: count,
+  rejected: count,
+  rejected_events: z.array(
+    z.object({ index: count, id: z.string().nullable(), reason: z.string(), message: z.string() }),
+  ),
+  /** The caller's own daily quota after this report; null when their plan has none. */
+  quota: z
+    .object({ limit: count, used_today: count, remaining_today: count, resets_at: timestamp })
+    .nullable(),
+});
+
+export const usageResponse = z.object({
+  usage: z.object({
+    today: unitsByType,
+    month: unitsByType,
+    byok_month: unitsByType,
+    period_start: timestamp,
+    period_end: timestamp.nullable(),
+  }),
+  credits: z.object({
+    tier: z.string().nullable(),
+    included_credits: count,
+    used: count,
+    remaining: count,
+    overage: count,
+    overage_cost: dollars,
+    overage_cost_cents: cents,
+    price_per_1k: dollars,
+    price_per_1k_cents: cents,
+  }),
+  tier: z.string().nullable(),
+});
+
+const rollup = z.object({
+  id: z.string(),
+  identifier: z.string(),
+  type: z.string(),
+  quantity: count,
+  window_start: timestamp,
+  window_end: timestamp,
+  stripe_reported_at: timestamp.nullable(),
+  lago_reported_at: timestamp.nullable(),
+});
+
+export const usageRecordsResponse = z.object({
+  records: z.array(
+    z.object({
+      id: z.string(),
+      event_id: z.string(),
+      type: z.string(),
+      quantity: count,
+      timestamp,
+      reported_at: timestamp,
+      metadata: z.record(z.string(), z.unknown()),
+      byok: z.boolean(),
+      status: z.enum(['not_billed_byok', 'pending', 'rolled_up', 'reported']),
+      rollup_id: z.string().nullable(),
+      stripe_report_id: z.string().nullable(),
+      lago_transaction_id: z.string().nullable(),
+    }),
+  ),
+  rollups: z.array(rollup),
+  next_cursor: z.string().nullable(),
+});
+
+export const resetUsageResponse = z.object({
+  email: z.string(),
+  customer_id: z.string(),
+  day: z.iso.date(),
+  reset: z.literal(true),
+  previous_used: count,
+  previous_by_type: unitsByType,
+  resets_at: timestamp,
+});
+
+export const usageStatsResponse = z.object({
+  since: z.iso.date(),
+  today: z.iso.date(),
+  totals_by_type: unitsByType,
+  total: count,
+  today_by_type: unitsByType,
+  /** One entry per day with usage: the day, its units per type, and their total. */
+  by_day: z.array(z.object({ day: z.iso.date(), total: count }).catchall(count)),
+  top_customers_today: z.array(z.object({ customer_id: z.string(), email: z.string(), used: count })),
+  rollup_backlog: z.object({
+    events_not_rolled_up: count,
+    oldest_unrolled_event_at: timestamp.nullable(),
+    rollups_not_in_stripe: count,
+    rollups_not_in_lago: count,
+  }),
+});
+
+const usageType = z.object({ code: z.string(), description: z.string().nullable(), built_in: z.boolean() });
+
+export const usageTypesResponse = z.object({ types: z.array(usageType) });
+
+export const usageTypeResponse = usageType;

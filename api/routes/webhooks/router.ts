@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineRoute } from '../../route';
 import { receiveStripeWebhook } from './handlers';
 
@@ -12,6 +13,11 @@ const stripeWebhook = {
     400: 'Missing or invalid Stripe-Signature (invalid_signature), or signed too long ago (webhook_timestamp_expired)',
     503: 'Could not reach the workflow; Stripe retries',
   },
+  response: z.object({
+    received: z.literal(true),
+    /** A redelivery of an event already recorded: acknowledged, nothing done again. */
+    duplicate: z.boolean(),
+  }),
   handler: receiveStripeWebhook,
 };
 
