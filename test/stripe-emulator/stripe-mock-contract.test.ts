@@ -67,6 +67,54 @@ describe('stripe-mock contract', () => {
     expect(converted.object).toBe('subscription');
   });
 
+  it('accepts the refund, credit note, dispute and charge-listing requests the emulator serves', async () => {
+    const refund = await stripe.refunds.create(
+      { charge: 'ch_123', amount: 500, reason: 'requested_by_customer', metadata: { reason: 'late' } },
+      { idempotencyKey: 'contract-refund-1' },
+    );
+    expect(refund.object).toBe('refund');
+    expect((await stripe.refunds.list({ charge: 'ch_123', limit: 100 })).object).toBe('list');
+    const note = await stripe.creditNotes.create(
+      { invoice: 'in_123', amount: 300, credit_amount: 300, reason: 'order_change', memo: 'goodwill' },
+      { idempotencyKey: 'contract-cn-1' },
+    );
+    expect(note.object).toBe('credit_note');
+    const byLines = await stripe.creditNotes.create({
+      invoice: 'in_123',
+      lines: [{ type: 'custom_line_item', unit_amount: 600, quantity: 2, description: 'two seats' }],
+    });
+    expect(byLines.object).toBe('credit_note');
+    expect((await stripe.creditNotes.preview({ invoice: 'in_123', amount: 300 })).object).toBe('credit_note');
+    expect((await stripe.creditNotes.list({ invoice: 'in_123' })).object).toBe('list');
+    expect((await stripe.disputes.close('dp_123')).object).toBe('dispute');
+    expect((await stripe.disputes.list({ charge: 'ch_123' })).object).toBe('list');
+    const payments = await stripe.invoicePayments.list({
+      payment: { type: 'payment_intent', payment_intent: 'pi_123' },
+    });
+    expect(payments.object).toBe('list');
+    expect((await stripe.invoicePayments.list({ invoice: 'in_123' })).object).toBe('list');
+    const charges = await stripe.charges.list({ limit: 100, starting_after: 'ch_123' });
+    expect(charges.object).toBe('list');
+    expect((await stripe.charges.list({ payment_intent: 'pi_123' })).object).toBe('list');
+  });
+
+  it('accepts a trial checkout that charges a one-time price at signup', async () => {
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: 'cus_123',
+      line_items: [
+        { price: 'price_123', quantity: 1 },
+        { price_data: { currency: 'usd', product: 'prod_123', unit_amount: 100 }, quantity: 1 },
+      ],
+      subscription_data: {
+        trial_period_days: 7,
+        trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+      },
+      success_url: 'https://example.com/ok',
+    });
+    expect(session.object).toBe('checkout.session');
+  });
+
   it('accepts meter events and rejects an unknown parameter', async () => {
     const event = await stripe.billing.meterEvents.create({
       event_name: 'api_calls',

@@ -3,7 +3,8 @@ import type { Emulator } from './emulator';
 import { invalidParam, StripeApiError } from './errors';
 import type { FaultKind, FaultRule } from './faults';
 import { parseForm } from './form';
-import type { CheckoutSessionRec, MeterRec, PaymentIntentRec } from './types';
+import type { ChargeRec, CheckoutSessionRec, DisputeRec, MeterRec, PaymentIntentRec } from './types';
+import { closeDispute, openDispute } from './billing/refunds';
 import { completeCheckoutSession } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
 import { meterUsage } from './billing/usage';
@@ -107,6 +108,16 @@ export async function handleControl(
     if (method === 'POST' && (m = /^\/payment_intents\/([^/]+)\/authenticate$/.exec(path))) {
       const pi = emu.store.get<PaymentIntentRec>('payment_intent', m[1] ?? '');
       return send(200, emu.present(completeAuthentication(emu, pi, input['outcome'] !== 'fail')));
+    }
+    if (method === 'POST' && (m = /^\/charges\/([^/]+)\/dispute$/.exec(path))) {
+      const charge = emu.store.get<ChargeRec>('charge', m[1] ?? '');
+      const amount = typeof input['amount'] === 'number' ? input['amount'] : undefined;
+      const reason = typeof input['reason'] === 'string' ? input['reason'] : undefined;
+      return send(200, emu.present(openDispute(emu, charge, { amount, reason })));
+    }
+    if (method === 'POST' && (m = /^\/disputes\/([^/]+)\/close$/.exec(path))) {
+      const dispute = emu.store.get<DisputeRec>('dispute', m[1] ?? '');
+      return send(200, emu.present(closeDispute(emu, dispute, input['outcome'] === 'won' ? 'won' : 'lost')));
     }
     if (method === 'GET' && path === '/usage') {
       const q = Object.fromEntries(url.searchParams);

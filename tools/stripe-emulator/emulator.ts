@@ -3,10 +3,13 @@ import { listOf } from './list';
 import { Store } from './store';
 import type {
   BaseRec,
+  ChargeRec,
+  CreditNoteRec,
   CustomerRec,
   EventRec,
   InvoiceRec,
   PriceRec,
+  RefundRec,
   SubscriptionRec,
   TestClockRec,
   WebhookEndpointRec,
@@ -96,6 +99,30 @@ export class Emulator {
       out['total_discount_amounts'] = [];
       out['total_taxes'] = [];
       out['issuer'] = { type: 'self' };
+      out['pre_payment_credit_notes_amount'] = inv.pre_payment_credit_notes_amount ?? 0;
+      out['post_payment_credit_notes_amount'] = inv.post_payment_credit_notes_amount ?? 0;
+    } else if (rec.object === 'charge') {
+      const ch = rec as unknown as ChargeRec;
+      out['disputed'] = ch.disputed ?? false;
+      out['payment_method_details'] = ch.payment_method_details ?? null;
+    } else if (rec.object === 'credit_note') {
+      const cn = rec as unknown as CreditNoteRec;
+      out['lines'] = {
+        ...listOf(structuredClone(cn.lines), `/v1/credit_notes/${cn.id}/lines`),
+        total_count: cn.lines.length,
+      };
+      out['refunds'] = cn._refunds.map((r) => ({
+        amount_refunded: (this.store.find(r) as RefundRec | undefined)?.amount ?? 0,
+        refund: r,
+        type: 'refund',
+      }));
+      out['discount_amount'] = 0;
+      out['discount_amounts'] = [];
+      out['amount_shipping'] = 0;
+      out['pdf'] = `${this.baseUrl}/credit_notes/${cn.id}/pdf`;
+      out['pre_payment_amount'] = cn.type === 'pre_payment' ? cn.amount : 0;
+      out['post_payment_amount'] = cn.type === 'post_payment' ? cn.amount : 0;
+      out['total_taxes'] = [];
     } else if (rec.object === 'customer' && (rec as CustomerRec).deleted) {
       return { id: rec.id, object: 'customer', deleted: true };
     }

@@ -14,10 +14,12 @@ import { registerInvoices } from './resources/invoices';
 import { registerPlatform } from './resources/platform';
 import { registerMeters } from './resources/meters';
 import { registerCheckout } from './resources/checkout';
+import { registerRefunds } from './resources/refunds';
+import { closeDispute, openDispute } from './billing/refunds';
 import { completeCheckoutSession } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
 import { StateFile } from './state-file';
-import type { CheckoutSessionRec, EventRec, PaymentIntentRec } from './types';
+import type { ChargeRec, CheckoutSessionRec, DisputeRec, EventRec, PaymentIntentRec } from './types';
 import type { DeliveryRecord, WebhookBehavior } from './webhooks';
 
 export type { FaultRule, ActiveFault, FaultKind } from './faults';
@@ -68,6 +70,10 @@ export interface StripeEmulator {
   ): Record<string, unknown>;
   /** Completes (or fails) 3-D Secure for a payment intent in `requires_action`. */
   authenticatePayment(paymentIntentId: string, succeed?: boolean): Record<string, unknown>;
+  /** The cardholder disputes a charge (default: what is left unrefunded); emits `charge.dispute.created`. */
+  openDispute(chargeId: string, opts?: { amount?: number; reason?: string }): Record<string, unknown>;
+  /** Ends a dispute won or lost; emits `charge.dispute.closed`. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): Record<string, unknown>;
   /** Aggregated usage of a meter (by id or event name) for a customer, optionally within [start, end). */
   meterUsage(customerId: string, meter: string, range?: { start?: number; end?: number }): number;
 }
@@ -82,6 +88,7 @@ function buildRouter(emu: Emulator): Router {
   registerPlatform(router, emu);
   registerMeters(router, emu);
   registerCheckout(router, emu);
+  registerRefunds(router, emu);
   return router;
 }
 
@@ -161,6 +168,14 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
       const pi = emu.store.get<PaymentIntentRec>('payment_intent', id);
       changed();
       return emu.present(completeAuthentication(emu, pi, succeed));
+    },
+    openDispute: (chargeId, o) => {
+      changed();
+      return emu.present(openDispute(emu, emu.store.get<ChargeRec>('charge', chargeId), o));
+    },
+    closeDispute: (disputeId, outcome) => {
+      changed();
+      return emu.present(closeDispute(emu, emu.store.get<DisputeRec>('dispute', disputeId), outcome));
     },
     meterUsage: (customer, meter, range) => usageFor(emu, customer, meter, range?.start, range?.end),
   };

@@ -213,6 +213,9 @@ export type InvoiceRec = Pick<
   payment_intent: string | null;
   charge: string | null;
   paid: boolean;
+  /** Absent on invoices stored before credit notes existed here; presented as 0. */
+  pre_payment_credit_notes_amount?: number;
+  post_payment_credit_notes_amount?: number;
 };
 
 export type PaymentIntentRec = Pick<
@@ -265,6 +268,71 @@ export type ChargeRec = Pick<
   payment_method: string | null;
   invoice: string | null;
   outcome: { type: string; network_status: string; reason: string | null; seller_message: string } | null;
+  payment_method_details: {
+    type: 'card';
+    card: Pick<
+      CardDetails,
+      'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4'
+    >;
+  } | null;
+  /** Absent on charges stored before disputes existed here; presented as false. */
+  disputed?: boolean;
+};
+
+export type RefundRec = {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  metadata: Record<string, string>;
+  payment_intent: string | null;
+  reason: 'duplicate' | 'fraudulent' | 'requested_by_customer' | null;
+  status: 'succeeded';
+};
+
+export type DisputeRec = Pick<
+  Stripe.Dispute,
+  'id' | 'object' | 'amount' | 'created' | 'currency' | 'livemode' | 'metadata' | 'reason' | 'status'
+> & { charge: string; payment_intent: string | null; is_charge_refundable: boolean };
+
+export type CreditNoteRec = Pick<
+  Stripe.CreditNote,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'created'
+  | 'currency'
+  | 'effective_at'
+  | 'livemode'
+  | 'memo'
+  | 'metadata'
+  | 'number'
+  | 'out_of_band_amount'
+  | 'reason'
+  | 'status'
+  | 'subtotal'
+  | 'total'
+  | 'type'
+  | 'voided_at'
+> & {
+  customer: string;
+  invoice: string;
+  credit_amount: number;
+  refund_amount: number;
+  /** Ids of the refunds the credit note made on the invoice's charge. */
+  _refunds: string[];
+  lines: {
+    id: string;
+    object: 'credit_note_line_item';
+    amount: number;
+    description: string | null;
+    quantity: number | null;
+    type: 'custom_line_item' | 'invoice_line_item';
+    invoice_line_item: string | null;
+    unit_amount: number | null;
+  }[];
 };
 
 export type InvoiceItemRec = {

@@ -135,7 +135,10 @@ export function createInvoice(
   }
   for (const l of lines) l.invoice = id;
   const total = lines.reduce((sum, l) => sum + l.amount, 0);
-  const amountDue = Math.max(0, total);
+  // A credit balance (negative, e.g. from a credit note) pays what it can of the new invoice, as in Stripe.
+  const applied = customer.balance < 0 ? Math.min(-customer.balance, Math.max(0, total)) : 0;
+  customer.balance += applied;
+  const amountDue = Math.max(0, total) - applied;
   const collectionMethod = opts.collectionMethod ?? subscription?.collection_method ?? 'charge_automatically';
   const invoice = emu.store.put<InvoiceRec>({
     id,
@@ -184,7 +187,6 @@ export function createInvoice(
     test_clock: customer.test_clock,
     total,
   });
-  // A customer's credit balance would reduce amount_due; the emulator keeps balances at zero.
   emu.emit('invoice.created', invoice);
   return invoice;
 }
@@ -342,6 +344,19 @@ function createCharge(
     paid: ok,
     payment_intent: pi.id,
     payment_method: pm.id,
+    payment_method_details: {
+      type: 'card',
+      card: {
+        brand: pm.card.brand,
+        country: pm.card.country,
+        fingerprint: pm.card.fingerprint,
+        last4: pm.card.last4,
+        exp_month: pm.card.exp_month,
+        exp_year: pm.card.exp_year,
+        funding: pm.card.funding,
+      },
+    },
+    disputed: false,
     refunded: false,
     status: ok ? 'succeeded' : 'failed',
   });
