@@ -73,6 +73,70 @@ describe('checkout and webhooks', () => {
     expect(done['status']).toBe('complete');
   });
 
+  it('charges a one-time line item at once in a subscription-mode checkout with a trial', async () => {
+    const price = await monthlyPrice(h.stripe, 100, 'Trial');
+    const session = await h.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer_email: 'trial-fee@example.com',
+      line_items: [
+        { price: price.id, quantity: 1 },
+        { price_data: { currency: 'usd', product: price.product as string, unit_amount: 100 }, quantity: 1 },
+      ],
+      subscription_data: { trial_period_days: 7 },
+      success_url: 'https://x.test/ok',
+    });
+    // The trial defers the recurring price only.
+    expect({ subtotal: session.amount_subtotal, total: session.amount_total }).toEqual({
+      subtotal: 200,
+      total: 100,
+    });
+    const lines = await h.stripe.checkout.sessions.listLineItems(session.id);
+    expect(lines.data.map((l) => [l.price?.type, l.amount_total])).toEqual([
+      ['recurring', 100],
+      ['one_time', 100],
+    ]);
+    h.emulator.completeCheckoutSession(session.id, { cardNumber: '4242424242424242' });
+    const done = await h.stripe.checkout.sessions.retrieve(session.id, {
+      expand: ['subscription', 'invoice'],
+    });
+    expect(done.payment_status).toBe('paid');
+    const sub = done.subscription as Stripe.Subscription;
+    expect(sub.status).toBe('trialing');
+    // The one-time price is no subscription item: it never bills again.
+    expect(sub.items.data.map((i) => i.price.id)).toEqual([price.id]);
+    const invoice = done.invoice as Stripe.Invoice;
+    expect({ due: invoice.amount_due, paid: invoice.amount_paid, status: invoice.status }).toEqual({
+      due: 100,
+      paid: 100,
+      status: 'paid',
+    });
+    expect(invoice.lines.data.map((l) => l.amount).sort()).toEqual([0, 100]);
+    const charges = await h.stripe.charges.list({ customer: sub.customer as string });
+    expect(charges.data.map((c) => [c.amount, c.status])).toEqual([[100, 'succeeded']]);
+  });
+
+  it('refuses a subscription-mode checkout without a recurring price, and a price_data that recurs', async () => {
+    const price = await monthlyPrice(h.stripe, 100, 'Fee');
+    const oneTime = { currency: 'usd', product: price.product as string, unit_amount: 100 };
+    await expect(
+      h.stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price_data: oneTime, quantity: 1 }],
+        success_url: 'https://x.test/ok',
+      }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'line_items' });
+    await expect(
+      h.stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [
+          { price: price.id, quantity: 1 },
+          { price_data: { ...oneTime, recurring: { interval: 'month' } }, quantity: 1 },
+        ],
+        success_url: 'https://x.test/ok',
+      }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'line_items[1][price_data][recurring]' });
+  });
+
   it('retries a webhook answered with a 500 until it is accepted', async () => {
     h.receiver.failNext = 1;
     const customer = await h.stripe.customers.create({ email: 'retry@example.com' });

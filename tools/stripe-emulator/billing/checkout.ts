@@ -66,9 +66,15 @@ export function completeCheckoutSession(
   attachPaymentMethod(emu, pm, customer);
   const trialDays = session._subscriptionData.trialPeriodDays;
   const now = emu.nowFor(customer.id);
+  const isRecurring = (li: { price: string }) => emu.price(li.price).recurring !== null;
   const sub = createSubscription(emu, {
     customer,
-    items: session._lineItems.map((li) => ({ price: li.price, quantity: li.quantity, metadata: {} })),
+    items: session._lineItems
+      .filter(isRecurring)
+      .map((li) => ({ price: li.price, quantity: li.quantity, metadata: {} })),
+    addInvoiceItems: session._lineItems
+      .filter((li) => !isRecurring(li))
+      .map((li) => ({ price: li.price, quantity: li.quantity })),
     defaultPaymentMethod: pm.id,
     trialEnd: trialDays ? now + trialDays * 86_400 : null,
     trialSettings: null,

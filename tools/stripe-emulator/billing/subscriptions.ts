@@ -104,6 +104,23 @@ function advanceLines(
     });
 }
 
+function oneTimeLines(emu: Emulator, items: { price: string; quantity: number }[], at: number): LineSpec[] {
+  return items.map((it) => {
+    const price = emu.price(it.price);
+    if (price.recurring) throw invalidParam('add_invoice_items', 'add_invoice_items takes one-time prices.');
+    return {
+      amount: priceAmount(price, it.quantity),
+      description: `${it.quantity} × ${productName(emu, price)}`,
+      quantity: it.quantity,
+      price: price.id,
+      proration: false,
+      period: { start: at, end: at },
+      subscriptionItem: null,
+      invoiceItem: null,
+    };
+  });
+}
+
 function usageLines(emu: Emulator, sub: SubscriptionRec, start: number, end: number): LineSpec[] {
   const lines: LineSpec[] = [];
   for (const it of sub.items) {
@@ -142,6 +159,8 @@ export function createSubscription(
   opts: {
     customer: CustomerRec;
     items: ItemSpec[];
+    /** One-time prices billed on the first invoice, trial or not (Stripe's `add_invoice_items`). */
+    addInvoiceItems?: { price: string; quantity: number }[];
     defaultPaymentMethod: string | null;
     trialEnd: number | null;
     trialSettings: Stripe.Subscription.TrialSettings | null;
@@ -220,7 +239,10 @@ export function createSubscription(
     customer: opts.customer,
     subscription: sub,
     billingReason: 'subscription_create',
-    lines: advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, trialEnd !== null),
+    lines: [
+      ...advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, trialEnd !== null),
+      ...oneTimeLines(emu, opts.addInvoiceItems ?? [], now),
+    ],
     includePending: false,
     currency: sub.currency,
     periodStart: now,

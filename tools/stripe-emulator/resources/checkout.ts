@@ -2,12 +2,58 @@ import type { Emulator } from '../emulator';
 import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { listOf, paginate } from '../list';
+import type { Params } from '../form';
 import { mergeMetadata, objectList, optInt, optObject, optString, reqString } from '../params';
 import type { Router } from '../router';
-import type { CheckoutSessionRec, CustomerRec, PortalSessionRec, PriceRec } from '../types';
+import type { CheckoutSessionRec, CustomerRec, PortalSessionRec, PriceRec, ProductRec } from '../types';
 
 export function registerCheckout(router: Router, emu: Emulator): void {
   const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
+
+  /** A line's price: a stored one, or `price_data` (a one-time price made for this session, as Stripe does). */
+  function lineItemPrice(li: Params, i: number): PriceRec {
+    const data = optObject(li, 'price_data');
+    if (!data) return emu.store.get<PriceRec>('price', reqString(li, 'price'), `line_items[${i}][price]`);
+    if (optString(li, 'price') !== undefined)
+      throw invalidParam(
+        `line_items[${i}][price]`,
+        'You may only specify one of these parameters: price, price_data.',
+      );
+    if (optObject(data, 'recurring') !== undefined)
+      throw invalidParam(
+        `line_items[${i}][price_data][recurring]`,
+        'The emulator makes one-time prices only.',
+      );
+    const product = emu.store.get<ProductRec>(
+      'product',
+      reqString(data, 'product'),
+      `line_items[${i}][price_data][product]`,
+    );
+    const unitAmount = optInt(data, 'unit_amount');
+    if (unitAmount === undefined) throw missingParam(`line_items[${i}][price_data][unit_amount]`);
+    if (unitAmount < 0) throw invalidParam(`line_items[${i}][price_data][unit_amount]`);
+    return emu.store.put<PriceRec>({
+      id: newId('price', 24),
+      object: 'price',
+      active: false,
+      billing_scheme: 'per_unit',
+      created: emu.realNow(),
+      currency: reqString(data, 'currency').toLowerCase(),
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: null,
+      metadata: {},
+      nickname: null,
+      product: product.id,
+      recurring: null,
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: 'one_time',
+      unit_amount: unitAmount,
+      unit_amount_decimal: String(unitAmount),
+    });
+  }
 
   router.post('/v1/checkout/sessions', ({ params }) => {
     const mode = reqString(params, 'mode');
@@ -16,10 +62,8 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     const customerId = optString(params, 'customer') || null;
     const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
     const lineItems = objectList(params, 'line_items').map((li, i) => {
-      const price = emu.store.get<PriceRec>('price', reqString(li, 'price'), `line_items[${i}][price]`);
-      if (!price.recurring)
-        throw invalidParam(`line_items[${i}][price]`, 'Subscription mode needs recurring prices.');
-      const metered = price.recurring.usage_type === 'metered';
+      const price = lineItemPrice(li, i);
+      const metered = price.recurring?.usage_type === 'metered';
       const quantity = optInt(li, 'quantity');
       if (metered && quantity !== undefined) {
         throw invalidParam(
@@ -33,20 +77,27 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         // Metered usage is billed at the end of each period, never up front.
         unit: metered ? 0 : (price.unit_amount ?? 0),
         currency: price.currency,
+        recurring: price.recurring !== null,
       };
     });
     if (lineItems.length === 0) throw missingParam('line_items');
+    // One-time prices ride along on the subscription's first invoice; the subscription itself needs one
+    // recurring price.
+    if (!lineItems.some((li) => li.recurring))
+      throw invalidParam('line_items', 'Subscription mode needs at least one recurring price.');
     const successUrl = optString(params, 'success_url') || null;
     const subData = optObject(params, 'subscription_data') ?? {};
     const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
     const trialDays = optInt(subData, 'trial_period_days');
+    // A trial defers the recurring prices only: one-time prices are charged at once, on the first invoice.
+    const oneTime = lineItems.reduce((s, li) => s + (li.recurring ? 0 : li.unit * li.quantity), 0);
     const now = emu.nowFor(customer?.id ?? null);
     const id = newId('cs_test', 58);
     const s = emu.store.put<CheckoutSessionRec>({
       id,
       object: 'checkout.session',
       amount_subtotal: total,
-      amount_total: trialDays ? 0 : total,
+      amount_total: trialDays ? oneTime : total,
       cancel_url: optString(params, 'cancel_url') || null,
       client_reference_id: optString(params, 'client_reference_id') || null,
       created: now,
