@@ -86,7 +86,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'db/**/*.ts', 'worker/**/*.ts'],
+    files: ['activities/**/*.ts', 'db/**/*.ts', 'worker/**/*.ts', 'services/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

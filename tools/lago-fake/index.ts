@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { registerCustomers } from './customers';
 import { registerEvents } from './events';
+import { registerPlans } from './plans';
 import { Router } from './router';
 import { handle, type FailureOptions, type FaultState, type OutageMode } from './server';
 import { DEFAULT_PLANS, LagoStore, type PlanSeed } from './store';
@@ -67,6 +68,7 @@ export async function startLagoFake(opts: LagoFakeOptions = {}): Promise<LagoFak
   registerCustomers(router);
   registerSubscriptions(router);
   registerEvents(router);
+  registerPlans(router);
   const faults: FaultState = { down: null, failures: [] };
   const sockets = new Set<Socket>();
 

@@ -50,6 +50,23 @@ export function registerPlatform(router: Router, emu: Emulator): void {
     return { id: c.id, object: 'test_helpers.test_clock', deleted: true };
   });
 
+  // The account the key belongs to: one fixed test-mode account, so setup checks can name it.
+  router.get('/v1/account', () => ({
+    id: 'acct_emulator',
+    object: 'account',
+    type: 'standard',
+    country: 'US',
+    default_currency: 'usd',
+    email: null,
+    charges_enabled: true,
+    payouts_enabled: false,
+    details_submitted: true,
+    business_profile: { name: 'Stripe emulator', url: null },
+    settings: { dashboard: { display_name: 'Stripe emulator', timezone: 'Etc/UTC' } },
+    metadata: {},
+    created: 0,
+  }));
+
   router.get('/v1/events', ({ params }) => {
     const type = optString(params, 'type');
     const types = stringList(params, 'types');

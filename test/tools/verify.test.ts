@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import {
+  RECOMMENDED_WEBHOOK_EVENTS,
+  REQUIRED_WEBHOOK_EVENTS,
+  verifyIntegration,
+  type VerifyInput,
+} from '../../services/setup/verify-integration';
+import { startLagoFake, type LagoFake } from '../../tools/lago-fake';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { openTestDatabase } from '../helpers/db';
+
+const ROOT = resolve(__dirname, '../..');
+const PUBLIC_BASE_URL = 'https://billing.example.com';
+
+/** `npm run verify` as an operator runs it: its own process, configured by the environment only. */
+function runVerify(env: Record<string, string>): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'tools/verify.ts'],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+/** A loopback port with nothing listening on it. */
+function closedPort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emulator (%s)', (dialect) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let lago: LagoFake;
+  let webhookSecret: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [db, emulator, lago] = await Promise.all([
+      openTestDatabase(dialect),
+      startStripeEmulator({ port: 0 }),
+      startLagoFake({ port: 0 }),
+    ]);
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    const endpoint = await stripe.webhookEndpoints.create({
+      url: `${PUBLIC_BASE_URL}/api/v1/billing/webhooks/stripe`,
+      enabled_events: [...REQUIRED_WEBHOOK_EVENTS, ...RECOMMENDED_WEBHOOK_EVENTS],
+    });
+    webhookSecret = endpoint.secret as string;
+    env = {
+      DATABASE_URL: db.url,
+      STRIPE_SECRET_KEY: 'sk_test_verify',
+      STRIPE_API_BASE: emulator.url,
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      PUBLIC_BASE_URL,
+      LAGO_API_URL: lago.url,
+      LAGO_API_KEY: lago.apiKey,
+    };
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([emulator?.stop(), lago?.stop()]);
+    await db?.close();
+  });
+
+  const input = (over: Partial<VerifyInput> = {}): VerifyInput => ({
+    orm: db.orm,
+    stripe,
+    stripeSecretKey: 'sk_test_verify',
+    stripeApiBase: emulator.url,
+    stripeWebhookSecret: webhookSecret,
+    publicBaseUrl: PUBLIC_BASE_URL,
+    keycloak: null,
+    lago: { apiUrl: lago.url, apiKey: lago.apiKey },
+    ...over,
+  });
+  const failed = (r: Awaited<ReturnType<typeof verifyIntegration>>) =>
+    r.checks.filter((c) => c.status === 'fail').map((c) => `${c.system} ${c.name}`);
+
+  it('passes a synced catalog, a complete webhook endpoint and a working Lago, and exits 0', async () => {
+    const { code, out } = await runVerify(env);
+    expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('every check passed') });
+    for (const line of [
+      '✓ API key: a test mode secret key of account acct_emulator',
+      '✓ usage meter: meter billing_engine_usage exists',
+      '✓ plan catalog:',
+      '✓ webhook endpoint:',
+      '? webhook secret matches:',
+      '✓ API key: Lago at',
+      '✓ plans: a Lago plan exists for every tier',
+      '- user-attribute sync: KEYCLOAK_* not set',
+    ])
+      expect(out).toContain(line);
+    expect(out).not.toContain('✗');
+  }, 90_000);
+
+  it('exits non-zero and names the item when STRIPE_WEBHOOK_SECRET is missing', async () => {
+    const { STRIPE_WEBHOOK_SECRET: _unset, ...rest } = env;
+    const { code, out } = await runVerify(rest);
+    expect(code).toBe(1);
+    expect(out).toContain('✗ webhook secret: STRIPE_WEBHOOK_SECRET is not set');
+    expect(out).toContain('1 check(s) failed');
+  }, 90_000);
+
+  it('fails the catalog and the meter on a Stripe account that was never synced', async () => {
+    const fresh = await startStripeEmulator({ port: 0 });
+    try {
+      const report = await verifyIntegration(
+        input({ stripe: createStripeClient({ apiBase: fresh.url }) as Stripe, stripeApiBase: fresh.url }),
+      );
+      expect(report.ok).toBe(false);
+      expect(failed(report)).toEqual(
+        expect.arrayContaining(['Stripe usage meter', 'Stripe plan catalog', 'Stripe webhook endpoint']),
+      );
+      const catalog = report.checks.find((c) => c.name === 'plan catalog');
+      expect(catalog?.detail).toContain('create price starter_v1_monthly');
+      expect(catalog?.fix).toContain('npm run stripe:sync');
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('fails the webhook item when the endpoint leaves out an event the engine needs', async () => {
+    const partial = await stripe.webhookEndpoints.create({
+      url: 'https://other.example.com/api/v1/billing/webhook',
+      enabled_events: ['checkout.session.completed', 'invoice.paid'],
+    });
+    try {
+      const report = await verifyIntegration(input({ publicBaseUrl: 'https://other.example.com' }));
+      const events = report.checks.find((c) => c.name === 'webhook events');
+      expect(events).toMatchObject({ status: 'fail' });
+      expect(events?.detail).toContain('invoice.payment_failed');
+      expect(events?.detail).toContain('customer.subscription.updated');
+    } finally {
+      await stripe.webhookEndpoints.del(partial.id);
+    }
+  });
+
+  it('fails the Stripe key when Stripe refuses it, and checks nothing that needs it', async () => {
+    const refused = createStripeClient({ secretKey: 'sk_live_wrong', apiBase: emulator.url }) as Stripe;
+    const report = await verifyIntegration(input({ stripe: refused, stripeSecretKey: 'sk_live_wrong' }));
+    expect(failed(report)).toEqual(['Stripe API key']);
+    expect(report.checks[0]?.detail).toContain('refused a live mode secret key');
+    expect(report.checks.some((c) => c.name === 'plan catalog')).toBe(false);
+  });
+
+  it('names a refused Lago key, a Lago plan that is missing, and an unreachable Keycloak', async () => {
+    const wrongKey = await verifyIntegration(input({ lago: { apiUrl: lago.url, apiKey: 'nope' } }));
+    expect(wrongKey.checks.find((c) => c.system === 'Lago')).toMatchObject({
+      name: 'API key',
+      status: 'fail',
+      detail: expect.stringContaining('refused LAGO_API_KEY'),
+    });
+
+    const partialLago = await startLagoFake({
+      port: 0,
+      plans: [{ code: 'starter', name: 'Starter', amount_cents: 1900 }],
+    });
+    try {
+      const missing = await verifyIntegration(
+        input({ lago: { apiUrl: partialLago.url, apiKey: partialLago.apiKey } }),
+      );
+      const plans = missing.checks.find((c) => c.system === 'Lago' && c.name === 'plans');
+      expect(plans?.status).toBe('fail');
+      expect(plans?.detail).toContain('professional');
+      expect(plans?.detail).not.toContain('starter,');
+    } finally {
+      await partialLago.stop();
+    }
+
+    const port = await closedPort();
+    const keycloak = await verifyIntegration(
+      input({
+        keycloak: {
+          url: `http://127.0.0.1:${port}`,
+          realm: 'billing',
+          clientId: 'billing-engine',
+          clientSecret: 'secret',
+          timeoutMs: 2000,
+        },
+      }),
+    );
+    expect(keycloak.checks.find((c) => c.system === 'Keycloak')).toMatchObject({
+      name: 'client credentials',
+      status: 'fail',
+      detail: expect.stringContaining('could not be reached'),
+    });
+  });
+});
