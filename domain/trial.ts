@@ -43,3 +43,11 @@ export function trialDecisionAt(tier: string, trialEndMs: number): number {
 export function isValidContinuation(planCode: string, amountCents: number): boolean {
   return planCode !== TRIAL_TIER && amountCents > 0;
 }
+
+/**
+ * What a trial costs at signup (seed 002: "$1.00 for 7 days"): the trial tier's own price, charged once on
+ * the first invoice. A paid plan's trial days cost nothing up front.
+ */
+export function signupFeeCents(plan: { code: string; amountCents: number }): number {
+  return plan.code === TRIAL_TIER ? plan.amountCents : 0;
+}

@@ -82,6 +82,8 @@ export interface SubscriptionInput {
     amountCents: number;
     interval: 'month' | 'year';
     trialDays: number;
+    /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
+    signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
   };
   dunningPolicy?: DunningPolicy;
   /** Set when Stripe made the subscription (dashboard, portal) and a webhook started this workflow. */
@@ -142,6 +144,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
           priceId: input.plan.priceId,
           usagePriceId: input.plan.usagePriceId ?? null,
           trialDays: input.plan.trialDays,
+          signupFee: input.plan.signupFee ?? null,
           successUrl: urls.successUrl,
           cancelUrl: urls.cancelUrl,
         });

@@ -10,6 +10,11 @@ export interface CheckoutRequest {
   /** Bills usage beyond the plan's included credits at each period end; metered lines take no quantity. */
   usagePriceId?: string | null;
   trialDays: number;
+  /**
+   * Charged once, at signup, on the first invoice (a trial tier's $1.00): a one-time line beside the
+   * recurring price, which Stripe bills at once even though the trial defers the recurring one.
+   */
+  signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
   successUrl: string;
   cancelUrl: string;
 }
@@ -27,6 +32,18 @@ export function stripeCheckoutActivities(deps: ActivityDeps) {
           line_items: [
             { price: req.priceId, quantity: 1 },
             ...(req.usagePriceId ? [{ price: req.usagePriceId }] : []),
+            ...(req.signupFee && req.signupFee.amountCents > 0
+              ? [
+                  {
+                    price_data: {
+                      currency: req.signupFee.currency,
+                      product: req.signupFee.stripeProductId,
+                      unit_amount: req.signupFee.amountCents,
+                    },
+                    quantity: 1,
+                  },
+                ]
+              : []),
           ],
           success_url: req.successUrl,
           cancel_url: req.cancelUrl,

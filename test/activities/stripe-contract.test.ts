@@ -63,6 +63,16 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       successUrl: 'https://example.com/ok',
       cancelUrl: 'https://example.com/no',
     });
+    // The trial tier: $1.00 charged at signup as a one-time line beside the trial's recurring price.
+    await env.run(acts.createCheckoutSession, {
+      subscriptionId: 'subs_contract_trial',
+      stripeCustomerId,
+      priceId: 'price_trial_123',
+      trialDays: 7,
+      signupFee: { amountCents: 100, currency: 'usd', stripeProductId: 'prod_trial_123' },
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/no',
+    });
     await env.run(acts.createPortalSession, { stripeCustomerId, returnUrl: 'https://example.com/billing' });
     await env.run(acts.fetchSubscription, 'sub_123');
     await env.run(acts.changeSubscriptionPrice, {

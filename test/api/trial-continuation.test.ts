@@ -1,4 +1,4 @@
-import { Customer } from '../../db/entities';
+import { Customer, Invoice } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { TRIAL_DECISION_BEFORE_END_MS } from '../../domain/trial';
@@ -56,14 +56,37 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
     const trialing = await eventually(getSub, (r) => r.body?.status === 'trialing', 'the trial to start');
     expect(trialing.body).toMatchObject({ tier: 'trial', amount_cents: 100, pending_change: null });
     expect(Date.parse(trialing.body.trial_end)).toBe((frozen + 7 * DAY_S) * 1000);
+    /** What Stripe charged this customer, oldest first. */
     const invoicedCents = async () => {
       const invoices = await stripe.invoices.list({ customer: stripeCustomer.id, limit: 100 });
-      return invoices.data.map((i) => i.amount_paid).filter((c) => c > 0);
+      return invoices.data
+        .map((i) => i.amount_paid)
+        .filter((c) => c > 0)
+        .reverse();
     };
+    // Signup costs $1.00 once, charged at checkout although the trial defers the recurring price: Stripe
+    // bills it, the mirror stores it and the API answers it, all as 100 cents.
+    const session = await stripe.checkout.sessions.retrieve(checkout.body.session_id);
+    expect({ total: session.amount_total, paid: session.payment_status }).toEqual({
+      total: 100,
+      paid: 'paid',
+    });
+    expect(await invoicedCents()).toEqual([100]);
+    const signupInvoice = session.invoice as string;
+    const listed = await eventually(
+      () => call('GET', '/invoices'),
+      (r) => Array.isArray(r.body) && r.body.some((i: { id: string }) => i.id === signupInvoice),
+      'the signup invoice in the mirror',
+    );
+    expect(listed.body).toEqual([
+      expect.objectContaining({ id: signupInvoice, amount_paid_cents: 100, amount_paid: 1, status: 'paid' }),
+    ]);
+    const stored = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: signupInvoice });
+    expect({ paid: stored.amountPaidCents, total: stored.totalCents }).toEqual({ paid: 100, total: 100 });
     return { call, getSub, trialEnd: trialing.body.trial_end as string, stripeCustomer, invoicedCents };
   }
 
-  it('becomes the plan picked during the trial on day 7, billed at that plan’s price without a new checkout', async () => {
+  it('charges $1.00 at signup and becomes the plan picked during the trial on day 7, billed at that plan’s price without a new checkout', async () => {
     const { call, getSub, trialEnd, invoicedCents } = await trialist('continues');
     const picked = await call('POST', '/trial/continuation', {
       tier_id: 'starter',
@@ -84,18 +107,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
 
     const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the conversion');
     expect(active.body).toMatchObject({ tier: 'starter', amount_cents: 1900, pending_change: null });
-    // What the API says is what Stripe billed: the picked plan's first month, never the trial's $1.
-    expect(await eventually(invoicedCents, (c) => c.length > 0, 'the first invoice')).toEqual([1900]);
+    // What the API says is what Stripe billed: the $1.00 signup, then the picked plan's first month.
+    expect(await eventually(invoicedCents, (c) => c.length > 1, 'the first paid period')).toEqual([
+      100, 1900,
+    ]);
   }, 120_000);
 
-  it('ends on day 7 when no plan was picked, card on file or not: expired, nothing billed, no second trial', async () => {
+  it('ends on day 7 when no plan was picked, card on file or not: expired, nothing billed past the $1.00 signup, no second trial', async () => {
     const { call, getSub, stripeCustomer, invoicedCents } = await trialist('lapses');
     const stripeSubId = (await getSub()).body.stripe_subscription_id as string;
     await eventually(getSub, (r) => r.body?.status === 'none', 'access to end');
     const sub = await stack.stripe.subscriptions.retrieve(stripeSubId);
     expect(sub.status).toBe('canceled');
     expect(sub.customer).toBe(stripeCustomer.id);
-    expect(await invoicedCents()).toEqual([]);
+    // The $1.00 signup only: never a month at the trial price.
+    expect(await invoicedCents()).toEqual([100]);
     const again = await call('POST', '/checkout/create', { tier_id: 'trial' });
     expect({ status: again.status, code: again.body.error?.code }).toEqual({
       status: 409,

@@ -1,5 +1,6 @@
 import {
   isValidContinuation,
+  signupFeeCents,
   trialDecisionAt,
   trialEndAction,
   TRIAL_DECISION_BEFORE_END_MS,
@@ -33,5 +34,14 @@ describe('what happens at the end of a trial', () => {
     ${'free'}    | ${0}        | ${false}
   `('$planCode at $amountCents cents as a continuation: $valid', ({ planCode, amountCents, valid }) => {
     expect(isValidContinuation(planCode, amountCents)).toBe(valid);
+  });
+
+  it.each`
+    code         | amountCents | fee
+    ${'trial'}   | ${100}      | ${100}
+    ${'starter'} | ${1900}     | ${0}
+    ${'trial'}   | ${0}        | ${0}
+  `('$code at $amountCents cents costs $fee cents at signup', ({ code, amountCents, fee }) => {
+    expect(signupFeeCents({ code, amountCents })).toBe(fee);
   });
 });

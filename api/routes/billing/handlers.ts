@@ -3,9 +3,10 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/core';
 import { PaymentMethod, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
-import { conflict, notFound } from '../../../domain/errors';
+import { AppError, conflict, notFound } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
 import { previewProration } from '../../../domain/proration';
+import { signupFeeCents } from '../../../domain/trial';
 import { attachPaymentMethodWorkflow, portalSessionWorkflow, subscriptionWorkflow } from '../../../workflows';
 import { workflowIds } from '../../../workflows/ids';
 import {
@@ -22,6 +23,7 @@ import { findCustomerFor } from '../../services/customers';
 import {
   findLiveSubscription,
   pendingChangeDto,
+  type PlanPrice,
   requireLive,
   resolvePlanPrice,
   subscriptionDto,
@@ -74,6 +76,16 @@ async function trialAlreadyUsed(em: EntityManager, customerId: string, email: st
   return used > 0;
 }
 
+/** The one-time charge a plan takes at signup (the trial tier's $1.00), as Checkout bills it. */
+function signupFeeOf(price: PlanPrice) {
+  const amountCents = signupFeeCents({ code: price.plan.code, amountCents: price.amountCents });
+  if (amountCents === 0) return null;
+  if (!price.plan.stripeProductId) {
+    throw new AppError(503, 'plan_not_synced', `Plan "${price.plan.code}" has no Stripe product yet`);
+  }
+  return { amountCents, currency: price.plan.currency, stripeProductId: price.plan.stripeProductId };
+}
+
 /** Starts the subscription's workflow and asks it, in the same call, for a Checkout page. */
 export async function createCheckout(input: In<typeof checkoutBody>) {
   const { deps, identity, body } = input;
@@ -110,6 +122,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
           amountCents: price.amountCents,
           interval: price.interval,
           trialDays: price.plan.trialDays,
+          signupFee: signupFeeOf(price),
         },
       },
     ],
