@@ -1,4 +1,5 @@
 export { catalogSyncWorkflow } from './catalog-sync';
+export { refundInvoiceWorkflow, syncChargeWorkflow } from './charges';
 export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';
 export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Customer, Invoice, PaymentMethod, Subscription } from '../../db/entities';
+import { Charge, Customer, Invoice, PaymentMethod, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { subscriptionIdOfInvoice, type SubscriptionSnapshot } from '../stripe/snapshots';
@@ -63,6 +63,8 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.hostedInvoiceUrl = inv.hosted_invoice_url ?? null;
   row.invoicePdf = inv.invoice_pdf ?? null;
   await em.flush();
+  // A charge mirrored before its invoice points at it from now on.
+  await em.nativeUpdate(Charge, { stripeInvoiceId: row.stripeInvoiceId, invoice: null }, { invoice: row });
   return row;
 }
 
@@ -92,6 +94,51 @@ export async function upsertPaymentMethod(
     await em.nativeUpdate(PaymentMethod, { customer, isDefault: true }, { isDefault: false });
     row.isDefault = true;
   }
+  await em.flush();
+  return row;
+}
+
+const idOf = (v: unknown): string | null =>
+  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
+
+/** Outcomes a charge never leaves: a read made before one of them must not undo it. */
+const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
+
+/**
+ * Upserts the charge mirror by Stripe id from a charge read from Stripe; the customer must already be
+ * mirrored. Reads may land out of order (two events' re-reads racing), so nothing moves backwards: a
+ * settled status stays, and the refunded amount only grows.
+ */
+export async function upsertCharge(em: EntityManager, ch: Stripe.Charge): Promise<Charge | null> {
+  const stripeCustomerId = idOf(ch.customer);
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  if (!customer) return null;
+  // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
+  const stripeInvoiceId = idOf((ch as unknown as { invoice?: unknown }).invoice);
+  const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }) : null;
+  let row = await em.findOne(Charge, { stripeChargeId: ch.id });
+  if (!row) {
+    row = em.create(Charge, {
+      id: newId('chg'),
+      stripeChargeId: ch.id,
+      customer,
+      amountCents: ch.amount,
+      status: ch.status,
+      createdAt: date(ch.created) ?? new Date(),
+    });
+  }
+  if (!(SETTLED_CHARGE.has(row.status) && !SETTLED_CHARGE.has(ch.status))) row.status = ch.status;
+  row.amountCents = ch.amount;
+  row.currency = ch.currency;
+  row.paid = row.paid || ch.paid;
+  row.amountRefundedCents = Math.max(row.amountRefundedCents, ch.amount_refunded);
+  row.refunded = row.refunded || ch.refunded;
+  row.stripeInvoiceId = stripeInvoiceId ?? row.stripeInvoiceId ?? null;
+  row.invoice = invoice ?? row.invoice ?? null;
+  row.description = ch.description ?? null;
+  row.failureCode = ch.failure_code ?? null;
+  row.cardBrand = ch.payment_method_details?.card?.brand ?? row.cardBrand ?? null;
+  row.cardLast4 = ch.payment_method_details?.card?.last4 ?? row.cardLast4 ?? null;
   await em.flush();
   return row;
 }

@@ -1,5 +1,6 @@
 import type { ActivityDeps } from '../deps';
 import { stripeCatalogActivities } from './catalog';
+import { stripeChargeActivities } from './charges';
 import { stripeCheckoutActivities } from './checkout';
 import { stripeCustomerActivities } from './customers';
 import { stripeInvoiceActivities } from './invoices';
@@ -14,5 +15,6 @@ export function stripeActivities(deps: ActivityDeps) {
     ...stripeSubscriptionActivities(deps),
     ...stripeInvoiceActivities(deps),
     ...stripePaymentMethodActivities(deps),
+    ...stripeChargeActivities(deps),
   };
 }

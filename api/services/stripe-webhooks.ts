@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
 import { planItem } from '../../activities/stripe/snapshots';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { isFinal } from '../../domain/subscription-status';
-import { subscriptionWorkflow } from '../../workflows';
+import { subscriptionWorkflow, syncChargeWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
@@ -55,7 +55,8 @@ export function verifyStripeEvent(
 /**
  * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
  * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
- * events (charges, payment intents, invoice items, customers, test clocks).
+ * events (payment intents, refunds, disputes, invoice items, customers, test clocks). Charges themselves
+ * are mirrored (see mirrorCharge).
  */
 const IGNORED_EVENT_PREFIXES = [
   'product.',
@@ -67,7 +68,9 @@ const IGNORED_EVENT_PREFIXES = [
   'billing.meter.',
   'billing.alert.',
   'billing_portal.',
-  'charge.',
+  'charge.dispute.',
+  'charge.refund.',
+  'refund.',
   'payment_intent.',
   'setup_intent.',
   'invoiceitem.',
@@ -214,6 +217,7 @@ export async function forwardStripeEvent(
     );
     return { eventId: event.id, workflowIds: null };
   }
+  if (isChargeEvent(event)) return { eventId: event.id, workflowIds: await mirrorCharge(deps, event) };
   const owner = ownerOf(event);
   const targets = await targetsOf(em, event, owner, routes);
   const routed: string[] = [];
@@ -231,6 +235,31 @@ export async function forwardStripeEvent(
   }
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
+}
+
+function isChargeEvent(event: Stripe.Event): boolean {
+  return event.type.startsWith('charge.') && (event.data.object as unknown as Obj).object === 'charge';
+}
+
+/**
+ * Starts the run that mirrors the event's charge. The run re-reads the charge from Stripe rather than
+ * trusting this payload, so events arriving late or out of order cannot move the mirror backwards; one
+ * run per event (a redelivery after a crash finds it started) keeps a later change from being lost to
+ * an earlier run that had already read the charge.
+ */
+async function mirrorCharge(deps: Omit<AppDeps, 'webhooks'>, event: Stripe.Event): Promise<string> {
+  const chargeId = (event.data.object as unknown as Obj).id ?? '';
+  const workflowId = `charge-sync-${event.id}`;
+  try {
+    await deps.temporal.workflow.start(syncChargeWorkflow, {
+      workflowId,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [chargeId],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
 }
 
 /** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */

@@ -8,6 +8,8 @@ export class Charge {
   stripeChargeId!: string;
   customer!: Customer;
   invoice?: Invoice | null;
+  /** Stripe's invoice id, kept even before the invoice itself is mirrored (its event may come later). */
+  stripeInvoiceId?: string | null;
   amountCents!: number;
   amountRefundedCents: Opt<number> = 0;
   currency: Opt<string> = 'usd';
@@ -16,6 +18,8 @@ export class Charge {
   refunded: Opt<boolean> = false;
   description?: string | null;
   failureCode?: string | null;
+  cardBrand?: string | null;
+  cardLast4?: string | null;
   createdAt!: Date;
 }
 
@@ -28,6 +32,7 @@ export const ChargeSchema = new EntitySchema<Charge>({
     stripeChargeId: { type: 'string', unique: true },
     customer: { kind: 'm:1', entity: () => Customer, index: true },
     invoice: { kind: 'm:1', entity: () => Invoice, nullable: true },
+    stripeInvoiceId: { type: 'string', nullable: true, index: true },
     amountCents: { type: 'integer' },
     amountRefundedCents: { type: 'integer' },
     currency: { type: 'string', length: 3 },
@@ -36,6 +41,8 @@ export const ChargeSchema = new EntitySchema<Charge>({
     refunded: { type: 'boolean' },
     description: { type: 'string', nullable: true },
     failureCode: { type: 'string', nullable: true },
+    cardBrand: { type: 'string', length: 32, nullable: true },
+    cardLast4: { type: 'string', length: 4, nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

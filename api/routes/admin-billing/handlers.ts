@@ -1,4 +1,6 @@
+import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
+import { refundInvoiceAsAdmin } from '../../services/refunds';
 import { cached } from '../../services/revenue/cache';
 import { changeSubscriptionAsAdmin, subscriptionByEmail } from '../../services/revenue/admin-subscriptions';
 import { listCharges, listCustomers, listSubscriptions } from '../../services/revenue/lists';
@@ -9,7 +11,10 @@ import {
   revenueSummary,
   revenueTimeseries,
 } from '../../services/revenue/metrics';
+import { idempotencyKeyField } from './schemas';
 import type {
+  invoiceParams,
+  refundBody,
   chargesQuery,
   customersQuery,
   emailParams,
@@ -76,3 +81,34 @@ export const patchSubscription = ({
   body,
 }: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) =>
   changeSubscriptionAsAdmin(deps, identity, params.email, body);
+
+/** The key comes from the `Idempotency-Key` header or the body's `idempotency_key`; both must agree. */
+export const refundInvoice = ({
+  deps,
+  identity,
+  params,
+  body,
+  ctx,
+}: HandlerInput<typeof invoiceParams, undefined, typeof refundBody, 'admin'>) => {
+  const header = ctx.get('Idempotency-Key') || undefined;
+  if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
+    throw new AppError(
+      400,
+      'invalid_request',
+      'The Idempotency-Key header must be 1-200 printable characters',
+    );
+  }
+  if (header !== undefined && body.idempotency_key !== undefined && header !== body.idempotency_key) {
+    throw new AppError(400, 'invalid_request', 'The Idempotency-Key header and idempotency_key differ');
+  }
+  const key = header ?? body.idempotency_key;
+  if (key === undefined) {
+    throw new AppError(400, 'idempotency_key_required', 'Send an Idempotency-Key header or idempotency_key');
+  }
+  return refundInvoiceAsAdmin(deps, identity, {
+    invoiceId: params.id,
+    amountCents: body.amount_cents,
+    reason: body.reason,
+    idempotencyKey: key,
+  });
+};

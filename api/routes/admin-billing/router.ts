@@ -10,6 +10,7 @@ import {
   getSubscriptions,
   getTimeseries,
   patchSubscription,
+  refundInvoice,
 } from './handlers';
 import {
   chargesQuery,
@@ -30,6 +31,9 @@ import {
   revenueByTierResponse,
   subscriptionByEmailResponse,
   subscriptionPatchResponse,
+  invoiceParams,
+  refundBody,
+  refundResponse,
 } from './schemas';
 
 const tags = ['admin'];
@@ -78,6 +82,24 @@ export const adminBillingRoutes = [
     query: chargesQuery,
     response: chargesResponse,
     handler: getCharges,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/billing/invoices/:id/refund',
+    summary:
+      "Refund an invoice's charge, whole when amount_cents is omitted, with an Idempotency-Key header (or " +
+      'idempotency_key): a replay with the same key answers the first result and never refunds twice; audited',
+    tags,
+    access: 'admin',
+    params: invoiceParams,
+    body: refundBody,
+    errors: {
+      400: 'No idempotency key, or header and body keys differ',
+      404: 'No such invoice',
+      409: 'refund_exceeds_charge: more than is left to refund; invoice_not_paid: no charge to refund',
+    },
+    response: refundResponse,
+    handler: refundInvoice,
   }),
   defineRoute({
     method: 'get',

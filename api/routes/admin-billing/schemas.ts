@@ -171,6 +171,10 @@ const chargeRow = z.object({
   created: timestamp,
   paid: z.boolean(),
   refunded: z.boolean(),
+  card_brand: z.string().nullable(),
+  card_last4: z.string().nullable(),
+  /** Stripe's invoice id, when the charge paid one the engine mirrors. */
+  invoice: z.string().nullable(),
 });
 export const chargesResponse = z.object({ charges: z.array(chargeRow), ...page });
 
@@ -292,3 +296,37 @@ export const subscriptionPatchResponse = z.object({
   /** Each step the workflow applied, with the workflow's own answer to it. */
   applied: z.array(z.object({ action: z.string(), result: z.unknown() })),
 });
+
+export const invoiceParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, "must be an invoice id (the engine's inv_… or Stripe's in_…)"),
+});
+
+const idempotencyKeyField = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const refundBody = z
+  .object({
+    /** Omitted: whatever is left to refund on the invoice's charge. */
+    amount_cents: z.number().int().positive().max(100_000_000).optional(),
+    /** Kept in the audit log and the refund's metadata; Stripe's own reasons are passed on as such. */
+    reason: z.string().trim().min(1).max(500),
+    /** Or the `Idempotency-Key` header. */
+    idempotency_key: idempotencyKeyField.optional(),
+  })
+  .strict();
+
+export const refundResponse = z.object({
+  refund_id: z.string(),
+  invoice: z.string(),
+  charge: z.string(),
+  amount_cents: cents,
+  currency: currencyCode,
+  charge_amount_cents: cents,
+  amount_refunded_cents: cents,
+  refunded: z.boolean(),
+  idempotency_key: z.string(),
+});
+export { idempotencyKeyField };

@@ -5,6 +5,7 @@ import { Migration20261122000003_HistoryAndIndexes } from './Migration2026112200
 import { Migration20261122000004_UsagePrices } from './Migration20261122000004_UsagePrices';
 import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
 import { Migration20261122095751_EngineSettings } from './Migration20261122095751_EngineSettings';
+import { Migration20261122110709_ChargeMirror } from './Migration20261122110709_ChargeMirror';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122000004_UsagePrices', class: Migration20261122000004_UsagePrices },
   { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
   { name: 'Migration20261122095751_EngineSettings', class: Migration20261122095751_EngineSettings },
+  { name: 'Migration20261122110709_ChargeMirror', class: Migration20261122110709_ChargeMirror },
 ];

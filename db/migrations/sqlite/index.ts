@@ -5,6 +5,7 @@ import { Migration20261122000003_HistoryAndIndexes } from './Migration2026112200
 import { Migration20261122000004_UsagePrices } from './Migration20261122000004_UsagePrices';
 import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
 import { Migration20261122095749_EngineSettings } from './Migration20261122095749_EngineSettings';
+import { Migration20261122110706_ChargeMirror } from './Migration20261122110706_ChargeMirror';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122000004_UsagePrices', class: Migration20261122000004_UsagePrices },
   { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
   { name: 'Migration20261122095749_EngineSettings', class: Migration20261122095749_EngineSettings },
+  { name: 'Migration20261122110706_ChargeMirror', class: Migration20261122110706_ChargeMirror },
 ];

@@ -1,0 +1,202 @@
+import type Stripe from 'stripe';
+import { AuditEntry, Charge, Customer, Invoice } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+
+async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await read();
+  }
+  return last;
+}
+
+interface ChargeRow {
+  id: string;
+  amount_cents: number;
+  amount_refunded_cents: number;
+  status: string;
+  refunded: boolean;
+  card_brand: string | null;
+  card_last4: string | null;
+  invoice: string | null;
+  customer_email: string;
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin refunds on %s', (dialect) => {
+  let stack: FullStack;
+  let admin: string;
+
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: `charges-${dialect}`, dialect });
+    admin = await stack.idp.token({ sub: 'admin-refunds', email: 'boss@example.com', roles: ['admin'] });
+  });
+  afterAll(() => stack?.stop());
+
+  /** A customer who paid a professional subscription through checkout with `card`. */
+  async function payingCustomer(name: string, card = '4242424242424242') {
+    const { stripe, db, idp, api, emulator } = stack;
+    const email = `${name}-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
+    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'professional', billing_cycle: 'monthly' },
+    });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: card });
+    return { email, stripeCustomer };
+  }
+
+  const chargesOf = async (email: string): Promise<ChargeRow[]> => {
+    const res = await stack.api.request('GET', '/api/v1/admin/billing/recent-charges?limit=100', {
+      token: admin,
+    });
+    expect(res.status).toBe(200);
+    return (res.body.charges as ChargeRow[]).filter((c) => c.customer_email === email);
+  };
+
+  async function paidCharge(email: string) {
+    const [row] = await eventually(
+      () => chargesOf(email),
+      (cs) => cs.length === 1 && cs[0]?.status === 'succeeded' && cs[0]?.invoice !== null,
+      'the paid charge in recent-charges',
+    );
+    return row as ChargeRow;
+  }
+
+  /** With a key, it travels in the Idempotency-Key header (the helper sends no headers of its own). */
+  async function refund(invoiceId: string, body: Record<string, unknown>, key?: string) {
+    const path = `/api/v1/admin/billing/invoices/${invoiceId}/refund`;
+    if (!key) return stack.api.request('POST', path, { token: admin, body });
+    const res = await fetch(`${stack.api.url}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${admin}`,
+        'content-type': 'application/json',
+        'idempotency-key': key,
+      },
+      body: JSON.stringify(body),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: res.status, body: (await res.json()) as any };
+  }
+
+  it('shows a paid charge in recent-charges as Stripe has it: amount, card, invoice and customer', async () => {
+    const { email, stripeCustomer } = await payingCustomer('mirror');
+    const row = await paidCharge(email);
+    const stripeCharge = await stack.stripe.charges.retrieve(row.id);
+    expect(stripeCharge.customer).toBe(stripeCustomer.id);
+    expect(row).toMatchObject({
+      amount_cents: stripeCharge.amount,
+      amount_refunded_cents: 0,
+      card_brand: 'visa',
+      card_last4: '4242',
+      refunded: false,
+    });
+    expect(stripeCharge.amount).toBe(4900);
+    // The invoice may be mirrored after its charge: the charge is linked to it once it is.
+    const stored = await eventually(
+      () =>
+        stack.db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: row.id }, { populate: ['invoice'] }),
+      (c) => c.invoice != null,
+      'the charge linked to its mirrored invoice',
+    );
+    expect(stored.invoice?.stripeInvoiceId).toBe(row.invoice);
+    expect(stored.amountCents).toBe(stripeCharge.amount);
+    expect(stored.cardLast4).toBe('4242');
+  });
+
+  it('refunds part of an invoice, answers the same refund to a replay with the same key, refuses an over-refund with 409, then refunds the rest', async () => {
+    const { email } = await payingCustomer('refund');
+    const charge = await paidCharge(email);
+    const invoice = await eventually(
+      () => stack.db.orm.em.fork().findOne(Invoice, { stripeInvoiceId: charge.invoice as string }),
+      (row) => row !== null,
+      'the invoice mirrored',
+    ).then((row) => row as Invoice);
+
+    const first = await refund(
+      invoice.id,
+      { amount_cents: 1500, reason: 'requested_by_customer' },
+      'key-part',
+    );
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      invoice: invoice.stripeInvoiceId,
+      charge: charge.id,
+      amount_cents: 1500,
+      charge_amount_cents: charge.amount_cents,
+      amount_refunded_cents: 1500,
+      refunded: false,
+    });
+    const replay = await refund(
+      invoice.id,
+      { amount_cents: 1500, reason: 'requested_by_customer' },
+      'key-part',
+    );
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+
+    const refunds = await stack.stripe.refunds.list({ charge: charge.id });
+    expect(refunds.data.map((r: Stripe.Refund) => r.amount)).toEqual([1500]);
+    expect((await stack.stripe.charges.retrieve(charge.id)).amount_refunded).toBe(1500);
+    const stored = await stack.db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: charge.id });
+    expect(stored.amountRefundedCents).toBe(1500);
+
+    const over = await refund(
+      invoice.id,
+      { amount_cents: charge.amount_cents, reason: 'too much' },
+      'key-over',
+    );
+    expect(over.status).toBe(409);
+    expect(over.body.error?.code ?? over.body.code).toBe('refund_exceeds_charge');
+    expect((await stack.stripe.charges.retrieve(charge.id)).amount_refunded).toBe(1500);
+
+    const rest = await refund(invoice.stripeInvoiceId, { reason: 'goodwill', idempotency_key: 'key-rest' });
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ amount_cents: charge.amount_cents - 1500, refunded: true });
+    expect(rest.body.amount_refunded_cents).toBe(charge.amount_cents);
+    expect((await stack.stripe.charges.retrieve(charge.id)).amount_refunded).toBe(charge.amount_cents);
+
+    // The charge.refunded events re-read the charge: the mirror ends refunded in full, never less.
+    const [listed] = await eventually(
+      () => chargesOf(email),
+      (cs) => cs[0]?.refunded === true,
+      'the refunded charge in recent-charges',
+    );
+    expect(listed?.amount_refunded_cents).toBe(charge.amount_cents);
+    const audits = await stack.db.orm.em
+      .fork()
+      .find(AuditEntry, { action: 'invoice.refund', entityId: invoice.stripeInvoiceId });
+    expect(audits).toHaveLength(2);
+    expect(audits.map((a) => (a.after as { amount_cents: number }).amount_cents).sort()).toEqual(
+      [1500, charge.amount_cents - 1500].sort(),
+    );
+  });
+
+  it('refuses a refund without an idempotency key and of an unknown invoice', async () => {
+    const noKey = await refund('in_missing', { reason: 'x' });
+    expect(noKey.status).toBe(400);
+    const missing = await refund('in_missing', { reason: 'x' }, 'k1');
+    expect(missing.status).toBe(404);
+  });
+});

@@ -1,0 +1,19 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ChargeSyncResult, RefundRequest, RefundResult } from '../activities/stripe/charges';
+import { externalActivityOptions } from './activity-options';
+
+const stripe = proxyActivities<Activities>(externalActivityOptions);
+
+/** Mirrors one charge as Stripe has it now (id `charge-sync-<event>`, one run per charge event). */
+export async function syncChargeWorkflow(stripeChargeId: string): Promise<ChargeSyncResult> {
+  return stripe.syncCharge(stripeChargeId);
+}
+
+/**
+ * An admin's refund of an invoice's charge (id `refund-<invoice>-<key hash>`): started at most once per
+ * idempotency key, so a replayed request reads this run's result instead of refunding again.
+ */
+export async function refundInvoiceWorkflow(req: RefundRequest): Promise<RefundResult> {
+  return stripe.refundInvoiceCharge(req);
+}
