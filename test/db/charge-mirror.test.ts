@@ -1,0 +1,90 @@
+import type Stripe from 'stripe';
+import { upsertCharge, upsertInvoice } from '../../activities/db/mirror';
+import { Charge, Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { openTestDatabase } from '../helpers/db';
+
+/** A charge as Stripe returns it, with only the fields the mirror reads. */
+function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
+  return {
+    id: 'ch_mirror_1',
+    object: 'charge',
+    amount: 4900,
+    amount_refunded: 0,
+    currency: 'usd',
+    customer: 'cus_mirror',
+    invoice: 'in_mirror_1',
+    status: 'succeeded',
+    paid: true,
+    refunded: false,
+    created: 1_790_000_000,
+    description: 'Subscription creation',
+    failure_code: null,
+    payment_method_details: { type: 'card', card: { brand: 'visa', last4: '4242' } },
+    ...over,
+  } as unknown as Stripe.Charge;
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(dialect);
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'kc-mirror',
+      email: 'm@example.com',
+      stripeCustomerId: 'cus_mirror',
+    });
+    await em.flush();
+  });
+  afterAll(() => db?.close());
+
+  it('keeps the later state when an older read of the charge lands after a newer one, and links the invoice once mirrored', async () => {
+    await upsertCharge(db.orm.em.fork(), stripeCharge({ amount_refunded: 4900, refunded: true }));
+    await upsertCharge(db.orm.em.fork(), stripeCharge({ status: 'pending', paid: false }));
+    const rows = await db.orm.em.fork().find(Charge, { stripeChargeId: 'ch_mirror_1' });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      status: 'succeeded',
+      paid: true,
+      amountCents: 4900,
+      amountRefundedCents: 4900,
+      refunded: true,
+      cardBrand: 'visa',
+      cardLast4: '4242',
+      stripeInvoiceId: 'in_mirror_1',
+      invoice: null,
+    });
+    const invoice = await upsertInvoice(db.orm.em.fork(), {
+      id: 'in_mirror_1',
+      customer: 'cus_mirror',
+      status: 'paid',
+      currency: 'usd',
+      subtotal: 4900,
+      total: 4900,
+      amount_due: 4900,
+      amount_paid: 4900,
+      attempt_count: 1,
+      created: 1_790_000_000,
+      period_start: 1_790_000_000,
+      period_end: 1_790_000_000,
+      parent: null,
+      lines: { data: [] },
+      status_transitions: { paid_at: 1_790_000_000 },
+    } as unknown as Stripe.Invoice);
+    const linked = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_mirror_1' });
+    expect(linked.invoice?.id).toBe(invoice?.id);
+  });
+
+  it('does not mirror a charge of a customer the engine does not know', async () => {
+    const row = await upsertCharge(
+      db.orm.em.fork(),
+      stripeCharge({ id: 'ch_mirror_2', customer: 'cus_nobody' }),
+    );
+    expect(row).toBeNull();
+    expect(await db.orm.em.fork().count(Charge, { stripeChargeId: 'ch_mirror_2' })).toBe(0);
+  });
+});
