@@ -85,6 +85,11 @@ export interface SubscriptionInput {
     /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
     signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
   };
+  /**
+   * A trial-tier trial's plan to continue with, picked at signup: it becomes the pending change (effective
+   * at the trial's end) as soon as Stripe shows the trial running.
+   */
+  continuation?: Omit<PendingChange, 'effectiveAt'> | null;
   dunningPolicy?: DunningPolicy;
   /** Set when Stripe made the subscription (dashboard, portal) and a webhook started this workflow. */
   stripeSubscriptionId?: string;
@@ -483,7 +488,13 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.currentPeriodEnd = snap.currentPeriodEnd;
     state.trialEnd = snap.trialEnd;
     state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
+    const trialStarts = state.status === 'incomplete' && next === 'trialing';
     await setStatus(next, snap);
+    // Only runs started with a pick take this path, so histories from before it replay unchanged.
+    if (trialStarts && input.continuation && state.trialEnd && !state.pendingChange) {
+      await setPending({ ...input.continuation, effectiveAt: state.trialEnd });
+      await publish();
+    }
   }
 
   async function refresh(): Promise<void> {

@@ -33,14 +33,16 @@ export async function resolvePlanPrice(
   em: EntityManager,
   code: string,
   cycle: 'monthly' | 'yearly',
+  /** Where the plan code came from, for the errors' `details.field`. */
+  field = 'body.tier_id',
 ): Promise<PlanPrice> {
   const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
-  if (!plan) throw new AppError(404, 'plan_not_found', `No plan "${code}"`, { field: 'body.tier_id' });
+  if (!plan) throw new AppError(404, 'plan_not_found', `No plan "${code}"`, { field });
   const interval = cycle === 'yearly' ? 'year' : 'month';
   const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
   if (amountCents == null) {
     throw new AppError(400, 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
-      field: 'body.billing_cycle',
+      field: field.replace(/tier_id$/, 'billing_cycle'),
     });
   }
   if (!synced || !priceId) {

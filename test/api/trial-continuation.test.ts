@@ -1,4 +1,4 @@
-import { Customer, Invoice } from '../../db/entities';
+import { Customer, Invoice, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { TRIAL_DECISION_BEFORE_END_MS } from '../../domain/trial';
@@ -31,7 +31,10 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
    * A customer on a Stripe test clock set so the 7-day trial they start now is decided LEAD_S seconds from
    * now in real time, with a card on file (Stripe alone would convert it at $1/month).
    */
-  async function trialist(name: string) {
+  async function trialist(
+    name: string,
+    continuation?: { tier_id: string; billing_cycle: 'monthly' | 'yearly' },
+  ) {
     const { stripe, db, idp, api, emulator } = stack;
     const decideAt = Math.floor(Date.now() / 1000) + LEAD_S;
     const frozen = decideAt + TRIAL_DECISION_BEFORE_END_MS / 1000 - 7 * DAY_S;
@@ -50,11 +53,14 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
     const call = (method: string, path: string, body?: unknown) =>
       api.request(method, `/api/v1/billing${path}`, { token, body });
     const getSub = () => call('GET', '/subscription');
-    const checkout = await call('POST', '/checkout/create', { tier_id: 'trial' });
+    const checkout = await call('POST', '/checkout/create', {
+      tier_id: 'trial',
+      ...(continuation ? { continuation } : {}),
+    });
     expect(checkout.status).toBe(200);
     emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
     const trialing = await eventually(getSub, (r) => r.body?.status === 'trialing', 'the trial to start');
-    expect(trialing.body).toMatchObject({ tier: 'trial', amount_cents: 100, pending_change: null });
+    expect(trialing.body).toMatchObject({ tier: 'trial', amount_cents: 100 });
     expect(Date.parse(trialing.body.trial_end)).toBe((frozen + 7 * DAY_S) * 1000);
     /** What Stripe charged this customer, oldest first. */
     const invoicedCents = async () => {
@@ -88,6 +94,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
 
   it('charges $1.00 at signup and becomes the plan picked during the trial on day 7, billed at that plan’s price without a new checkout', async () => {
     const { call, getSub, trialEnd, invoicedCents } = await trialist('continues');
+    expect((await getSub()).body.pending_change).toBeNull();
     const picked = await call('POST', '/trial/continuation', {
       tier_id: 'starter',
       billing_cycle: 'monthly',
@@ -113,12 +120,95 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
     ]);
   }, 120_000);
 
+  it('becomes the plan picked at signup on day 7, billed at that plan’s price without a new checkout', async () => {
+    const { getSub, trialEnd, invoicedCents } = await trialist('signup-pick', {
+      tier_id: 'professional',
+      billing_cycle: 'monthly',
+    });
+    const shown = await eventually(getSub, (r) => r.body?.pending_change !== null, 'the pick to show');
+    expect(shown.body).toMatchObject({
+      status: 'trialing',
+      tier: 'trial',
+      pending_change: {
+        tier: 'professional',
+        billing_cycle: 'monthly',
+        interval: 'month',
+        amount: 49,
+        amount_cents: 4900,
+        effective_at: trialEnd,
+      },
+    });
+    const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the conversion');
+    expect(active.body).toMatchObject({ tier: 'professional', amount_cents: 4900, pending_change: null });
+    const stored = await stack.db.orm.em
+      .fork()
+      .findOneOrFail(Subscription, { id: active.body.subscription_id });
+    expect({ tier: stored.tier, amountCents: stored.amountCents }).toEqual({
+      tier: 'professional',
+      amountCents: 4900,
+    });
+    expect(await eventually(invoicedCents, (c) => c.length > 1, 'the first paid period')).toEqual([
+      100, 4900,
+    ]);
+  }, 120_000);
+
+  it('refuses a continuation picked at signup for anything but the trial, or that is no paid plan', async () => {
+    const token = await stack.idp.token({
+      sub: `kc-signup-bad-${dialect}`,
+      email: `sb-${dialect}@example.com`,
+    });
+    const checkout = (body: unknown) =>
+      stack.api.request('POST', '/api/v1/billing/checkout/create', { token, body });
+    const cases = [
+      [
+        { tier_id: 'starter', continuation: { tier_id: 'professional' } },
+        400,
+        'continuation_not_allowed',
+        'body.continuation',
+      ],
+      [
+        { tier_id: 'trial', continuation: { tier_id: 'trial' } },
+        400,
+        'invalid_continuation',
+        'body.continuation.tier_id',
+      ],
+      [
+        { tier_id: 'trial', continuation: { tier_id: 'no-such-plan' } },
+        404,
+        'plan_not_found',
+        'body.continuation.tier_id',
+      ],
+      [
+        { tier_id: 'trial', continuation: { tier_id: 'starter', extra: 1 } },
+        400,
+        'validation_failed',
+        undefined,
+      ],
+    ] as const;
+    for (const [body, status, code, field] of cases) {
+      const r = await checkout(body);
+      expect({
+        status: r.status,
+        code: r.body.error?.code,
+        field: field && r.body.error?.details?.field,
+      }).toEqual({
+        status,
+        code,
+        field,
+      });
+    }
+  }, 120_000);
+
   it('ends on day 7 when no plan was picked, card on file or not: expired, nothing billed past the $1.00 signup, no second trial', async () => {
     const { call, getSub, stripeCustomer, invoicedCents } = await trialist('lapses');
     const stripeSubId = (await getSub()).body.stripe_subscription_id as string;
     await eventually(getSub, (r) => r.body?.status === 'none', 'access to end');
     const sub = await stack.stripe.subscriptions.retrieve(stripeSubId);
     expect(sub.status).toBe('canceled');
+    const stored = await stack.db.orm.em
+      .fork()
+      .findOneOrFail(Subscription, { stripeSubscriptionId: stripeSubId });
+    expect(stored.status).toBe('expired');
     expect(sub.customer).toBe(stripeCustomer.id);
     // The $1.00 signup only: never a month at the trial price.
     expect(await invoicedCents()).toEqual([100]);

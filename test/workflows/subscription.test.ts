@@ -11,6 +11,7 @@ import {
   subscriptionState,
 } from '../../workflows/messages';
 import { SubscriptionStatus } from '../../workflows/search-attributes';
+import type { SubscriptionInput } from '../../workflows/subscription';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 import {
   DAY,
@@ -47,7 +48,12 @@ describe('subscription workflow', () => {
   async function scenario(
     name: string,
     opts: FakeStripeOptions,
-    input: { stripeSubscriptionId?: string; plan?: typeof STARTER; historyLimit?: number } = {},
+    input: {
+      stripeSubscriptionId?: string;
+      plan?: typeof STARTER;
+      historyLimit?: number;
+      continuation?: SubscriptionInput['continuation'];
+    } = {},
   ) {
     const fake = fakeBilling(env, opts);
     const taskQueue = `subscription-${name}`;
@@ -79,6 +85,7 @@ describe('subscription workflow', () => {
             plan: input.plan ?? STARTER,
             stripeSubscriptionId: input.stripeSubscriptionId,
             historyLimit: input.historyLimit,
+            ...(input.continuation ? { continuation: input.continuation } : {}),
           },
         ],
       });
@@ -116,7 +123,7 @@ describe('subscription workflow', () => {
   }
 
   /** A trial-tier subscription as Checkout leaves it: trialing 7 days on the $1 price, a card on file. */
-  async function trialTier(name: string) {
+  async function trialTier(name: string, input: { continuation?: SubscriptionInput['continuation'] } = {}) {
     const start = await env.currentTimeMs();
     const trialEnd = start + 7 * DAY;
     const s = await scenario(
@@ -133,7 +140,7 @@ describe('subscription workflow', () => {
         // Were the engine to leave it to Stripe, Stripe would convert it at $1/month soon after the end.
         trialConversionLagMs: 0,
       },
-      { plan: TRIAL },
+      { plan: TRIAL, ...input },
     );
     const began = (handle: WorkflowHandle) =>
       handle
@@ -215,6 +222,54 @@ describe('subscription workflow', () => {
     // The first paid period is billed at the picked plan's price, never at the trial's $1.
     expect(fake.renewals).toEqual([
       expect.objectContaining({ priceId: 'price_starter_m', amountCents: 1900 }),
+    ]);
+  });
+
+  it('converts a trial-tier trial to the plan picked at signup on day 7, billing that plan and no more checkout', async () => {
+    const { fake, run, trialEnd, began } = await trialTier('trial-tier-signup-pick', {
+      continuation: { ...STARTER_CHANGE, requestId: 'signup:subs_trial-tier-signup-pick' },
+    });
+    await run(async (handle) => {
+      await began(handle);
+      // The pick waits for the trial's end, shown in the mirror as the pending change.
+      const trialing = await eventually(
+        () => handle.query(subscriptionState),
+        (x) => x.pendingChange !== null,
+      );
+      expect(trialing).toMatchObject({
+        status: 'trialing',
+        tier: 'trial',
+        pendingChange: { planCode: 'starter', effectiveAt: new Date(trialEnd).toISOString() },
+      });
+      expect(fake.mirror.pending).toEqual({
+        tier: 'starter',
+        interval: 'month',
+        amountCents: 1900,
+        effectiveAt: new Date(trialEnd).toISOString(),
+      });
+      await env.sleep(7 * DAY);
+      const state = await eventually(
+        () => handle.query(subscriptionState),
+        (x) => x.status === 'active',
+      );
+      expect(state).toMatchObject({ tier: 'starter', amountCents: 1900, pendingChange: null });
+    });
+    expect(fake.activities.createCheckoutSession).not.toHaveBeenCalled();
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledTimes(1);
+    expect(fake.activities.changeSubscriptionPrice).toHaveBeenCalledWith(
+      expect.objectContaining({
+        priceId: 'price_starter_m',
+        prorationBehavior: 'none',
+        endTrialNow: true,
+        changeKey: 'signup:subs_trial-tier-signup-pick',
+      }),
+    );
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    expect(fake.renewals).toEqual([
+      expect.objectContaining({ priceId: 'price_starter_m', amountCents: 1900 }),
+    ]);
+    expect(fake.notifications.map((n) => n.input.payload)).toEqual([
+      expect.objectContaining({ continuation: { tier: 'starter', interval: 'month' } }),
     ]);
   });
 

@@ -6,7 +6,7 @@ import { newId } from '../../../db/ids';
 import { AppError, conflict, notFound } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
 import { previewProration } from '../../../domain/proration';
-import { signupFeeCents } from '../../../domain/trial';
+import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../../domain/trial';
 import { attachPaymentMethodWorkflow, portalSessionWorkflow, subscriptionWorkflow } from '../../../workflows';
 import { workflowIds } from '../../../workflows/ids';
 import {
@@ -86,6 +86,33 @@ function signupFeeOf(price: PlanPrice) {
   return { amountCents, currency: price.plan.currency, stripeProductId: price.plan.stripeProductId };
 }
 
+/** The paid plan a trial-tier signup continues with on day 7, checked as the continuation route checks it. */
+async function signupContinuation(
+  em: EntityManager,
+  trial: PlanPrice,
+  pick: { tier_id: string; billing_cycle: 'monthly' | 'yearly' },
+) {
+  if (trial.plan.code !== TRIAL_TIER) {
+    throw new AppError(400, 'continuation_not_allowed', 'Only a trial takes a plan to continue with', {
+      field: 'body.continuation',
+    });
+  }
+  const next = await resolvePlanPrice(em, pick.tier_id, pick.billing_cycle, 'body.continuation.tier_id');
+  if (!isValidContinuation(next.plan.code, next.amountCents)) {
+    throw new AppError(400, 'invalid_continuation', 'A trial continues with a paid plan', {
+      field: 'body.continuation.tier_id',
+    });
+  }
+  return {
+    planCode: next.plan.code,
+    planId: next.plan.id,
+    priceId: next.priceId,
+    usagePriceId: next.usagePriceId,
+    amountCents: next.amountCents,
+    interval: next.interval,
+  };
+}
+
 /** Starts the subscription's workflow and asks it, in the same call, for a Checkout page. */
 export async function createCheckout(input: In<typeof checkoutBody>) {
   const { deps, identity, body } = input;
@@ -104,6 +131,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
       field: 'body.tier_id',
     });
   }
+  const continuation = body.continuation ? await signupContinuation(em, price, body.continuation) : null;
   const subscriptionId = newId('subs');
   const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
     workflowId: workflowIds.subscription(subscriptionId),
@@ -124,6 +152,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
           trialDays: price.plan.trialDays,
           signupFee: signupFeeOf(price),
         },
+        ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
       },
     ],
   });

@@ -6,8 +6,21 @@ const tier = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code
 const cycle = z.enum(['monthly', 'yearly']).default('monthly');
 const url = z.url().max(2000);
 
+/** The paid plan a trial becomes on day 7; without one, access ends then. */
+export const trialContinuation = z
+  .object({ tier_id: tier, billing_cycle: cycle })
+  .strict()
+  .describe('The paid plan the trial becomes on day 7, billed then without a new checkout');
+
 export const checkoutBody = z
-  .object({ tier_id: tier, billing_cycle: cycle, success_url: url.optional(), cancel_url: url.optional() })
+  .object({
+    tier_id: tier,
+    billing_cycle: cycle,
+    /** Trial tier only: picked at signup; it can be changed during the trial. */
+    continuation: trialContinuation.optional(),
+    success_url: url.optional(),
+    cancel_url: url.optional(),
+  })
   .strict();
 
 export const portalBody = z.object({ return_url: url.optional() }).strict();
