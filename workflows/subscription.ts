@@ -476,6 +476,9 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     // Stripe often says again what it said before (a burst of customer.subscription.updated re-reads the
     // same object): the mirror, Keycloak, Lago and the search attributes show it already, so skip the writes.
     if (key === lastApplied && next === state.status) return;
+    const trialStarts = state.status === 'incomplete' && next === 'trialing';
+    // Only runs that charged a signup fee claim the card, so histories from before it replay unchanged.
+    if (trialStarts && input.plan.signupFee && !(await claimTrialCard(snap))) return;
     lastApplied = key;
     state.stripeSubscriptionId = snap.stripeSubscriptionId;
     state.stripeCustomerId = snap.stripeCustomerId;
@@ -488,13 +491,55 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.currentPeriodEnd = snap.currentPeriodEnd;
     state.trialEnd = snap.trialEnd;
     state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
-    const trialStarts = state.status === 'incomplete' && next === 'trialing';
     await setStatus(next, snap);
     // Only runs started with a pick take this path, so histories from before it replay unchanged.
     if (trialStarts && input.continuation && state.trialEnd && !state.pendingChange) {
       await setPending({ ...input.continuation, effectiveAt: state.trialEnd });
       await publish();
     }
+  }
+
+  /**
+   * One trial per card: a card that already paid for another customer's trial cannot start this one. It
+   * ends before any access is granted, and the signup fee goes back to the card. False when refused.
+   */
+  async function claimTrialCard(snap: SubscriptionSnapshot): Promise<boolean> {
+    const claim = await stripe.claimTrialCard({
+      subscriptionId: state.subscriptionId,
+      stripeSubscriptionId: snap.stripeSubscriptionId,
+    });
+    if (!claim.refused) return true;
+    log.warn('trial refused: its card already paid for another trial', {
+      subscriptionId: state.subscriptionId,
+    });
+    const canceled = await stripe.cancelSubscriptionNow({
+      stripeSubscriptionId: snap.stripeSubscriptionId,
+      changeKey: `trial-refused:${state.subscriptionId}`,
+    });
+    if (claim.signupInvoiceId) {
+      try {
+        await stripe.refundInvoiceCharge({
+          invoiceId: claim.signupInvoiceId,
+          reason: 'trial_already_used',
+          idempotencyKey: `trial-refused:${state.subscriptionId}`,
+          actorId: 'billing-engine',
+          actorEmail: null,
+        });
+      } catch (err) {
+        // The trial stays refused; an operator can refund from the admin routes.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.warn('signup fee of a refused trial not refunded', { error: String(err.cause) });
+      }
+    }
+    await db.queueNotification({
+      customerId: state.customerId,
+      email: state.email,
+      kind: 'trial_refused',
+      dedupeKey: `trial_refused:${state.subscriptionId}`,
+      payload: { reason: 'trial_already_used', refundedInvoiceId: claim.signupInvoiceId },
+    });
+    await applySnapshot(canceled);
+    return false;
   }
 
   async function refresh(): Promise<void> {

@@ -89,6 +89,7 @@ export async function upsertPaymentMethod(
   row.last4 = pm.card?.last4 ?? null;
   row.expMonth = pm.card?.exp_month ?? null;
   row.expYear = pm.card?.exp_year ?? null;
+  row.fingerprint = pm.card?.fingerprint ?? null;
   row.detachedAt = null;
   if (isDefault) {
     await em.nativeUpdate(PaymentMethod, { customer, isDefault: true }, { isDefault: false });

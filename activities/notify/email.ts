@@ -8,7 +8,8 @@ export interface MailSettings {
 }
 
 const SUBJECTS: Record<string, string> = {
-  trial_will_end: 'Your trial ends in three days',
+  trial_will_end: 'Your trial ends in two days',
+  trial_refused: 'Your trial could not start: this card already paid for one',
   payment_failed: 'Your payment did not go through',
   payment_retry: 'We are retrying your payment',
   payment_action_required: 'Your payment needs your confirmation',

@@ -6,6 +6,7 @@ import { stripeCustomerActivities } from './customers';
 import { stripeInvoiceActivities } from './invoices';
 import { stripePaymentMethodActivities } from './payment-methods';
 import { stripeSubscriptionActivities } from './subscriptions';
+import { stripeTrialActivities } from './trials';
 
 export function stripeActivities(deps: ActivityDeps) {
   return {
@@ -16,5 +17,6 @@ export function stripeActivities(deps: ActivityDeps) {
     ...stripeInvoiceActivities(deps),
     ...stripePaymentMethodActivities(deps),
     ...stripeChargeActivities(deps),
+    ...stripeTrialActivities(deps),
   };
 }

@@ -11,6 +11,8 @@ export class PaymentMethod {
   last4?: string | null;
   expMonth?: number | null;
   expYear?: number | null;
+  /** Stripe's card fingerprint: the same card number gives the same one, whichever customer adds it. */
+  fingerprint?: string | null;
   isDefault: Opt<boolean> = false;
   detachedAt?: Date | null;
   createdAt!: Date;
@@ -28,6 +30,7 @@ export const PaymentMethodSchema = new EntitySchema<PaymentMethod>({
     last4: { type: 'string', length: 4, nullable: true },
     expMonth: { type: 'integer', nullable: true },
     expYear: { type: 'integer', nullable: true },
+    fingerprint: { type: 'string', length: 64, nullable: true, index: true },
     isDefault: { type: 'boolean' },
     detachedAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime' },

@@ -39,6 +39,11 @@ export class Subscription {
   pendingInterval?: 'month' | 'year' | null;
   pendingAmountCents?: number | null;
   pendingEffectiveAt?: Date | null;
+  /**
+   * The fingerprint of the card that paid for this trial; unique, so one card pays for one trial across
+   * all customers (a second claim fails on the constraint, whoever races whom).
+   */
+  trialCardFingerprint?: string | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
 }
@@ -77,6 +82,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     pendingInterval: { type: 'string', length: 8, nullable: true },
     pendingAmountCents: { type: 'integer', nullable: true },
     pendingEffectiveAt: { type: 'datetime', nullable: true },
+    trialCardFingerprint: { type: 'string', length: 64, nullable: true, unique: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
   },

@@ -73,6 +73,11 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       successUrl: 'https://example.com/ok',
       cancelUrl: 'https://example.com/no',
     });
+    // One trial per card: the paying card's fingerprint, read with its payment method expanded.
+    await env.run(acts.claimTrialCard, {
+      subscriptionId: 'subs_contract_trial',
+      stripeSubscriptionId: 'sub_123',
+    });
     await env.run(acts.createPortalSession, { stripeCustomerId, returnUrl: 'https://example.com/billing' });
     await env.run(acts.fetchSubscription, 'sub_123');
     await env.run(acts.changeSubscriptionPrice, {

@@ -40,6 +40,12 @@ export const TRIAL: SubscriptionInput['plan'] = {
   trialDays: 7,
 };
 
+/** The trial tier as checkouts start it now: $1.00 charged at signup. */
+export const PAID_TRIAL: SubscriptionInput['plan'] = {
+  ...TRIAL,
+  signupFee: { amountCents: 100, currency: 'usd', stripeProductId: 'prod_trial' },
+};
+
 export const PRO_CHANGE = {
   planCode: 'pro',
   planId: 'plan_pro',
@@ -112,6 +118,8 @@ export interface FakeStripeOptions {
    * does a little after `trial_end`); undefined: never on its own.
    */
   trialConversionLagMs?: number;
+  /** The card paying for a trial already paid for another customer's trial. */
+  trialCardTaken?: boolean;
 }
 
 type Fakes = Pick<
@@ -137,6 +145,8 @@ type Fakes = Pick<
   | 'syncKeycloakUser'
   | 'currentDunningPolicy'
   | 'planCodeOfPrice'
+  | 'claimTrialCard'
+  | 'refundInvoiceCharge'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -272,6 +282,21 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       const price = PRICES[priceId];
       return price ? { planCode: price.planCode, planId: `plan_${price.planCode}` } : null;
     }),
+    claimTrialCard: fake<'claimTrialCard'>(async () => ({
+      fingerprint: 'fp_4242',
+      refused: opts.trialCardTaken ?? false,
+      signupInvoiceId: `in_signup_${sub.stripeSubscriptionId}`,
+    })),
+    refundInvoiceCharge: fake<'refundInvoiceCharge'>(async (req) => ({
+      refundId: `re_${req.idempotencyKey}`,
+      stripeChargeId: 'ch_signup',
+      stripeInvoiceId: req.invoiceId,
+      amountCents: req.amountCents ?? 100,
+      currency: 'usd',
+      chargeAmountCents: 100,
+      amountRefundedCents: req.amountCents ?? 100,
+      refunded: true,
+    })),
     currentDunningPolicy: fake<'currentDunningPolicy'>(
       async () => opts.dunningPolicy ?? DEFAULT_DUNNING_POLICY,
     ),

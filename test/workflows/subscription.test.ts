@@ -22,6 +22,7 @@ import {
   PRO_CHANGE,
   STARTER,
   stripeEventOf,
+  PAID_TRIAL,
   TRIAL,
   subscriptionSnapshot,
   type FakeStripeOptions,
@@ -123,7 +124,11 @@ describe('subscription workflow', () => {
   }
 
   /** A trial-tier subscription as Checkout leaves it: trialing 7 days on the $1 price, a card on file. */
-  async function trialTier(name: string, input: { continuation?: SubscriptionInput['continuation'] } = {}) {
+  async function trialTier(
+    name: string,
+    input: { continuation?: SubscriptionInput['continuation']; plan?: typeof TRIAL } = {},
+    opts: Partial<FakeStripeOptions> = {},
+  ) {
     const start = await env.currentTimeMs();
     const trialEnd = start + 7 * DAY;
     const s = await scenario(
@@ -139,6 +144,7 @@ describe('subscription workflow', () => {
         }),
         // Were the engine to leave it to Stripe, Stripe would convert it at $1/month soon after the end.
         trialConversionLagMs: 0,
+        ...opts,
       },
       { plan: TRIAL, ...input },
     );
@@ -271,6 +277,55 @@ describe('subscription workflow', () => {
     expect(fake.notifications.map((n) => n.input.payload)).toEqual([
       expect.objectContaining({ continuation: { tier: 'starter', interval: 'month' } }),
     ]);
+  });
+
+  it('starts a trial paid with a card no trial used, and claims that card for it', async () => {
+    const { fake, run, began, subscriptionId } = await trialTier('trial-card-claimed', { plan: PAID_TRIAL });
+    await run(async (handle) => {
+      await began(handle);
+    });
+    expect(fake.activities.claimTrialCard).toHaveBeenCalledTimes(1);
+    expect(fake.activities.claimTrialCard).toHaveBeenCalledWith({
+      subscriptionId,
+      stripeSubscriptionId: 'sub_trial-card-claimed',
+    });
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    expect(fake.activities.refundInvoiceCharge).not.toHaveBeenCalled();
+  });
+
+  it('refuses a trial whose card already paid for another trial: ended before any access, the $1.00 refunded', async () => {
+    const { fake, run, subscriptionId } = await trialTier(
+      'trial-card-taken',
+      { plan: PAID_TRIAL },
+      { trialCardTaken: true },
+    );
+    const result = await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.created', 'sub_trial-card-taken', 'sub_trial-card-taken'),
+      );
+      return handle.result();
+    });
+    expect(result.status).toBe('canceled');
+    expect(fake.activities.cancelSubscriptionNow).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_trial-card-taken',
+      changeKey: `trial-refused:${subscriptionId}`,
+    });
+    expect(fake.activities.refundInvoiceCharge).toHaveBeenCalledWith(
+      expect.objectContaining({
+        invoiceId: 'in_signup_sub_trial-card-taken',
+        idempotencyKey: `trial-refused:${subscriptionId}`,
+      }),
+    );
+    expect(fake.kinds()).toEqual(['trial_refused']);
+    // Access was never granted: neither the mirror nor Keycloak ever heard of a running trial.
+    const statuses = fake.activities.recordSubscriptionState.mock.calls.map(([r]) => r.status);
+    expect(statuses).toEqual(['canceled']);
+    const keycloak = fake.activities.syncKeycloakUser.mock.calls.map(
+      ([r]) => r.attributes.subscription_status,
+    );
+    expect(keycloak).not.toContain('trialing');
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
   });
 
   it('ends a trial-tier trial whose customer picked a plan and then canceled', async () => {

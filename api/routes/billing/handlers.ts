@@ -62,8 +62,8 @@ async function liveSubscriptionOf({ deps, identity }: In<unknown>) {
 }
 
 /**
- * Whether this customer (by id, or by email across accounts) ever had a trial that got past checkout. A
- * checkout abandoned before payment does not count.
+ * Whether this customer (by id, or by email across accounts) ever had a trial that got past checkout, or
+ * holds a card that paid for one. A checkout abandoned before payment does not count.
  */
 async function trialAlreadyUsed(em: EntityManager, customerId: string, email: string): Promise<boolean> {
   const used = await em.count(Subscription, {
@@ -73,7 +73,19 @@ async function trialAlreadyUsed(em: EntityManager, customerId: string, email: st
       { status: { $ne: 'incomplete' } },
     ],
   });
-  return used > 0;
+  if (used > 0) return true;
+  // A saved card that already paid for a trial, under any account. A card first typed into Checkout is
+  // only known once paid: the workflow refuses that trial then (claimTrialCard).
+  const cards = await em.find(PaymentMethod, {
+    customer: customerId,
+    detachedAt: null,
+    fingerprint: { $ne: null },
+  });
+  const fingerprints = cards.map((c) => c.fingerprint).filter((f): f is string => !!f);
+  return (
+    fingerprints.length > 0 &&
+    (await em.count(Subscription, { trialCardFingerprint: { $in: fingerprints } })) > 0
+  );
 }
 
 /** The one-time charge a plan takes at signup (the trial tier's $1.00), as Checkout bills it. */

@@ -6,6 +6,7 @@ import { Migration20261122000004_UsagePrices } from './Migration20261122000004_U
 import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
 import { Migration20261122095751_EngineSettings } from './Migration20261122095751_EngineSettings';
 import { Migration20261122110709_ChargeMirror } from './Migration20261122110709_ChargeMirror';
+import { Migration20261122111518_TrialCard } from './Migration20261122111518_TrialCard';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
   { name: 'Migration20261122095751_EngineSettings', class: Migration20261122095751_EngineSettings },
   { name: 'Migration20261122110709_ChargeMirror', class: Migration20261122110709_ChargeMirror },
+  { name: 'Migration20261122111518_TrialCard', class: Migration20261122111518_TrialCard },
 ];

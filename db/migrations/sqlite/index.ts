@@ -6,6 +6,7 @@ import { Migration20261122000004_UsagePrices } from './Migration20261122000004_U
 import { Migration20261122090040_PendingChange } from './Migration20261122090040_PendingChange';
 import { Migration20261122095749_EngineSettings } from './Migration20261122095749_EngineSettings';
 import { Migration20261122110706_ChargeMirror } from './Migration20261122110706_ChargeMirror';
+import { Migration20261122111516_TrialCard } from './Migration20261122111516_TrialCard';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122090040_PendingChange', class: Migration20261122090040_PendingChange },
   { name: 'Migration20261122095749_EngineSettings', class: Migration20261122095749_EngineSettings },
   { name: 'Migration20261122110706_ChargeMirror', class: Migration20261122110706_ChargeMirror },
+  { name: 'Migration20261122111516_TrialCard', class: Migration20261122111516_TrialCard },
 ];
