@@ -110,6 +110,37 @@ describe('trials on a test clock', () => {
     expect(after.latest_invoice).toMatchObject({ status: 'paid', amount_paid: 4900 });
   });
 
+  it('ends a carded trial at its end, unbilled, when cancel_at is the trial end; unset, the trial converts', async () => {
+    const { clock, customer } = await customerOnClock(h.stripe);
+    const price = await monthlyPrice(h.stripe, 100);
+    const trialEnd = JAN_1_2025 + 7 * DAY;
+    const create = () =>
+      h.stripe.subscriptions.create({
+        customer: customer.id,
+        items: [{ price: price.id }],
+        trial_period_days: 7,
+        default_payment_method: 'pm_card_visa',
+      });
+    const ending = await h.stripe.subscriptions.update((await create()).id, { cancel_at: trialEnd });
+    expect(ending).toMatchObject({ status: 'trialing', cancel_at: trialEnd });
+    const unset = await h.stripe.subscriptions.update((await create()).id, { cancel_at: trialEnd });
+    expect(await h.stripe.subscriptions.update(unset.id, { cancel_at: '' })).toMatchObject({
+      cancel_at: null,
+    });
+
+    await advance(clock.id, trialEnd + DAY);
+    const ended = await h.stripe.subscriptions.retrieve(ending.id, { expand: ['latest_invoice'] });
+    expect(ended).toMatchObject({ status: 'canceled', ended_at: trialEnd });
+    expect(ended.latest_invoice).toMatchObject({ amount_paid: 0, billing_reason: 'subscription_create' });
+    expect(eventsFor('customer.subscription.deleted', ending.id)).toHaveLength(1);
+    const converted = await h.stripe.subscriptions.retrieve(unset.id, { expand: ['latest_invoice'] });
+    expect(converted.status).toBe('active');
+    expect(converted.latest_invoice).toMatchObject({
+      amount_paid: 100,
+      billing_reason: 'subscription_cycle',
+    });
+  });
+
   it('cancels at trial end without a payment method when the end behaviour is cancel', async () => {
     const { clock, customer } = await customerOnClock(h.stripe);
     const price = await monthlyPrice(h.stripe, 900);

@@ -622,7 +622,10 @@ function nextAction(emu: Emulator, sub: SubscriptionRec, upTo: number): Action |
       emu.emit('customer.subscription.updated', sub, previous);
     });
   }
-  if (sub.cancel_at !== null && sub.cancel_at < sub.current_period_end) {
+  // A trial told to end at its own end (`cancel_at` = `trial_end`) ends then, never converted or invoiced.
+  const endsInTrial =
+    sub.status === 'trialing' && sub.cancel_at !== null && sub.cancel_at <= sub.current_period_end;
+  if (sub.cancel_at !== null && (sub.cancel_at < sub.current_period_end || endsInTrial)) {
     push(sub.cancel_at, 2, () => cancelSubscriptionNow(emu, sub, 'cancellation_requested'));
   }
   if (['active', 'past_due', 'unpaid'].includes(sub.status)) {
