@@ -28,8 +28,11 @@ const schema = z
     OIDC_ISSUER: optionalUrl,
     OIDC_JWKS_URL: optionalUrl,
     OIDC_AUDIENCE: z.string().optional(),
-    /** Where customers reach the engine (Checkout's default return pages); default: the request's host. */
-    PUBLIC_BASE_URL: optionalUrl,
+    /**
+     * Where customers reach the engine (Checkout's default return pages); in development, the address the
+     * API was called on. Required in production.
+     */
+    PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The Keycloak client whose client roles (resource_access.<id>.roles) the engine reads. */
     OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
     KEYCLOAK_URL: optionalUrl,
@@ -76,6 +79,15 @@ const schema = z
         code: 'custom',
         path: ['OIDC_AUDIENCE'],
         message: 'is required when NODE_ENV=production (tokens must be issued for this engine)',
+      });
+    }
+    // Behind a proxy the Host a request carries is the proxy's, or whatever the caller chose: Stripe
+    // would send customers back to an address they cannot reach.
+    if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'is required when NODE_ENV=production (where Checkout sends customers back)',
       });
     }
     if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {

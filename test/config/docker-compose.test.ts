@@ -25,7 +25,13 @@ describe('docker-compose.yml', () => {
     const env = compose.services.api?.environment ?? {};
     expect(String(env.DATABASE_URL)).toMatch(/^postgres:\/\//);
     expect(env.NODE_ENV).toBe('production');
-    for (const name of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'OIDC_ISSUER']) {
+    for (const name of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_TASK_QUEUE',
+      'OIDC_ISSUER',
+      'PUBLIC_BASE_URL',
+    ]) {
       expect(env).toHaveProperty(name);
     }
     expect(compose.services.worker?.environment).toEqual(env);

@@ -53,8 +53,21 @@ describe('configuration', () => {
         NODE_ENV: 'production',
         OIDC_ISSUER: 'https://sso.example.com/realms/billing',
         OIDC_AUDIENCE: 'billing-engine',
+        PUBLIC_BASE_URL: 'https://billing.example.com',
       }),
     ).not.toThrow();
+  });
+
+  it("refuses production without PUBLIC_BASE_URL, so Checkout's return pages never follow a request's Host", () => {
+    const production = {
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+      OIDC_AUDIENCE: 'billing-engine',
+    };
+    expect(() => loadConfig(production)).toThrow(/PUBLIC_BASE_URL: is required when NODE_ENV=production/);
+    expect(loadConfig({ NODE_ENV: 'development' }).PUBLIC_BASE_URL).toBeUndefined();
+    // Stripe redirects customers there, so only a web address will do.
+    expect(() => loadConfig({ PUBLIC_BASE_URL: 'javascript:alert(1)' })).toThrow(/PUBLIC_BASE_URL/);
   });
 
   it('stops the API at start-up with a clear message when DATABASE_URL is malformed', () => {
@@ -78,6 +91,7 @@ describe('configuration', () => {
       NODE_ENV: 'production',
       OIDC_ISSUER: 'https://sso.example.com/realms/billing',
       OIDC_AUDIENCE: 'billing-engine',
+      PUBLIC_BASE_URL: 'https://billing.example.com',
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');
