@@ -1,3 +1,4 @@
+import { Subscription } from '../../db/entities';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { bookWriter } from '../helpers/book';
@@ -58,6 +59,23 @@ describe.each(['sqlite', 'postgresql'] as const)(
           code: 'subscription_not_found',
         });
       }
+      const untouched = await db.orm.em.fork().findOneOrFail(Subscription, other.id);
+      expect({ status: untouched.status, cancelAtPeriodEnd: untouched.cancelAtPeriodEnd }).toEqual({
+        status: 'active',
+        cancelAtPeriodEnd: false,
+      });
+    });
+
+    it('answers 404 to a caller without a subscription who names one to cancel', async () => {
+      const token = await idp.token({ sub: 'contract-nobody', email: 'contract-nobody@example.com' });
+      const res = await api.request('POST', '/api/v1/billing/subscription/cancel', {
+        token,
+        body: { subscription_id: 'sub_unknown', at_period_end: false },
+      });
+      expect({ status: res.status, code: res.body.error?.code }).toEqual({
+        status: 404,
+        code: 'subscription_not_found',
+      });
     });
   },
 );
