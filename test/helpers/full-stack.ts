@@ -31,6 +31,8 @@ export async function startFullStack(opts: {
   taskQueue: string;
   dialect?: 'sqlite' | 'postgresql';
   webhookSecret?: string;
+  /** More API configuration, given the port the API will listen on (for addresses of its own). */
+  apiEnv?: (port: number) => Record<string, string>;
 }): Promise<FullStack> {
   const secret = opts.webhookSecret ?? 'whsec_full_stack_secret';
   const [env, db, idp] = await Promise.all([
@@ -63,6 +65,7 @@ export async function startFullStack(opts: {
       OIDC_JWKS_URL: idp.jwksUrl,
       STRIPE_API_BASE: emulator.url,
       STRIPE_WEBHOOK_SECRET: secret,
+      ...opts.apiEnv?.(port),
     },
   });
   return {
