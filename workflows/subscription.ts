@@ -492,6 +492,15 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     state.trialEnd = snap.trialEnd;
     state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
     await setStatus(next, snap);
+    // Stripe ends the trial at its end by itself should the engine not decide first (a worker down that
+    // hour): the price it would otherwise convert to is the trial's, at trial limits. Converting clears it.
+    if (trialStarts && input.plan.signupFee && state.trialEnd && state.tier === TRIAL_TIER) {
+      await stripe.setCancelAt({
+        stripeSubscriptionId: snap.stripeSubscriptionId,
+        at: state.trialEnd,
+        changeKey: `trial-ends:${state.subscriptionId}`,
+      });
+    }
     // Only runs started with a pick take this path, so histories from before it replay unchanged.
     if (trialStarts && input.continuation && state.trialEnd && !state.pendingChange) {
       await setPending({ ...input.continuation, effectiveAt: state.trialEnd });

@@ -63,7 +63,8 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
       {
         items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
         proration_behavior: c.prorationBehavior,
-        ...(c.endTrialNow ? { trial_end: 'now' as const } : {}),
+        // The trial's own end (cancel_at) stops applying once it has become a paid plan.
+        ...(c.endTrialNow ? { trial_end: 'now' as const, cancel_at: '' as const } : {}),
       },
       `price-change:${c.changeKey}`,
     );
@@ -78,6 +79,22 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
       req.stripeSubscriptionId,
       { cancel_at_period_end: req.cancel },
       `cancel-at-period-end:${req.changeKey}`,
+    );
+  }
+
+  /**
+   * Tells Stripe to end the subscription at `at` (a trial-tier trial's end), or (null) not to: Stripe then
+   * ends it itself, never converting, even if the engine is not there to decide.
+   */
+  async function setCancelAt(req: {
+    stripeSubscriptionId: string;
+    at: string | null;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    return update(
+      req.stripeSubscriptionId,
+      { cancel_at: req.at ? Math.floor(Date.parse(req.at) / 1000) : '' },
+      `cancel-at:${req.changeKey}`,
     );
   }
 
@@ -114,6 +131,7 @@ export function stripeSubscriptionActivities(deps: ActivityDeps) {
     fetchSubscription,
     changeSubscriptionPrice,
     setCancelAtPeriodEnd,
+    setCancelAt,
     cancelSubscriptionNow,
     setPaused,
   };

@@ -73,6 +73,12 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       successUrl: 'https://example.com/ok',
       cancelUrl: 'https://example.com/no',
     });
+    // A trial-tier trial ends at its own end in Stripe unless converted (converting, below, unsets it).
+    await env.run(acts.setCancelAt, {
+      stripeSubscriptionId: 'sub_123',
+      at: '2026-12-01T00:00:00.000Z',
+      changeKey: 'contract-trial-ends',
+    });
     // One trial per card: the paying card's fingerprint, read with its payment method expanded.
     await env.run(acts.claimTrialCard, {
       subscriptionId: 'subs_contract_trial',

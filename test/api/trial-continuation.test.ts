@@ -20,6 +20,19 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what
   return last;
 }
 
+/** A Luhn-valid test card number of its own (one card pays for one trial): Stripe's test mode accepts it. */
+function cardNumber(seq: number): string {
+  const body = `4000${String(seq).padStart(11, '0')}`;
+  let sum = 0;
+  for (let i = 0; i < body.length; i++) {
+    let d = Number(body[body.length - 1 - i]);
+    if (i % 2 === 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return `${body}${(10 - (sum % 10)) % 10}`;
+}
+let cards = 0;
+
 describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialect) => {
   let stack: FullStack;
   beforeAll(async () => {
@@ -58,7 +71,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
       ...(continuation ? { continuation } : {}),
     });
     expect(checkout.status).toBe(200);
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: cardNumber(++cards) });
     const trialing = await eventually(getSub, (r) => r.body?.status === 'trialing', 'the trial to start');
     expect(trialing.body).toMatchObject({ tier: 'trial', amount_cents: 100 });
     expect(Date.parse(trialing.body.trial_end)).toBe((frozen + 7 * DAY_S) * 1000);
@@ -89,6 +102,14 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
     ]);
     const stored = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: signupInvoice });
     expect({ paid: stored.amountPaidCents, total: stored.totalCents }).toEqual({ paid: 100, total: 100 });
+    // Stripe itself ends the trial on day 7 unless the engine converts it first.
+    const stripeSubId = trialing.body.stripe_subscription_id as string;
+    const ends = await eventually(
+      () => stripe.subscriptions.retrieve(stripeSubId),
+      (s) => s.cancel_at !== null,
+      'cancel_at on the trial',
+    );
+    expect(ends.cancel_at).toBe(frozen + 7 * DAY_S);
     return { call, getSub, trialEnd: trialing.body.trial_end as string, stripeCustomer, invoicedCents };
   }
 
@@ -114,6 +135,11 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
 
     const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the conversion');
     expect(active.body).toMatchObject({ tier: 'starter', amount_cents: 1900, pending_change: null });
+    const converted = await stack.stripe.subscriptions.retrieve(active.body.stripe_subscription_id);
+    expect({ status: converted.status, cancel_at: converted.cancel_at }).toEqual({
+      status: 'active',
+      cancel_at: null,
+    });
     // What the API says is what Stripe billed: the $1.00 signup, then the picked plan's first month.
     expect(await eventually(invoicedCents, (c) => c.length > 1, 'the first paid period')).toEqual([
       100, 1900,

@@ -147,6 +147,7 @@ type Fakes = Pick<
   | 'planCodeOfPrice'
   | 'claimTrialCard'
   | 'refundInvoiceCharge'
+  | 'setCancelAt'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -282,6 +283,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       const price = PRICES[priceId];
       return price ? { planCode: price.planCode, planId: `plan_${price.planCode}` } : null;
     }),
+    setCancelAt: fake<'setCancelAt'>(async () => snap()),
     claimTrialCard: fake<'claimTrialCard'>(async () => ({
       fingerprint: 'fp_4242',
       refused: opts.trialCardTaken ?? false,

@@ -279,8 +279,10 @@ describe('subscription workflow', () => {
     ]);
   });
 
-  it('starts a trial paid with a card no trial used, and claims that card for it', async () => {
-    const { fake, run, began, subscriptionId } = await trialTier('trial-card-claimed', { plan: PAID_TRIAL });
+  it('starts a trial paid with a card no trial used, claims that card for it, and has Stripe end it on day 7 unless converted', async () => {
+    const { fake, run, began, subscriptionId, trialEnd } = await trialTier('trial-card-claimed', {
+      plan: PAID_TRIAL,
+    });
     await run(async (handle) => {
       await began(handle);
     });
@@ -291,6 +293,11 @@ describe('subscription workflow', () => {
     });
     expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
     expect(fake.activities.refundInvoiceCharge).not.toHaveBeenCalled();
+    expect(fake.activities.setCancelAt).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_trial-card-claimed',
+      at: new Date(trialEnd).toISOString(),
+      changeKey: `trial-ends:${subscriptionId}`,
+    });
   });
 
   it('refuses a trial whose card already paid for another trial: ended before any access, the $1.00 refunded', async () => {
@@ -318,6 +325,7 @@ describe('subscription workflow', () => {
       }),
     );
     expect(fake.kinds()).toEqual(['trial_refused']);
+    expect(fake.activities.setCancelAt).not.toHaveBeenCalled();
     // Access was never granted: neither the mirror nor Keycloak ever heard of a running trial.
     const statuses = fake.activities.recordSubscriptionState.mock.calls.map(([r]) => r.status);
     expect(statuses).toEqual(['canceled']);
