@@ -244,6 +244,14 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
           changeKey: req.requestId,
         });
         await applySnapshot(snap);
+        // Resuming clears Stripe's cancel_at too, and with it the trial's own end: set it again.
+        if (isTrialTierTrial() && input.plan.signupFee && state.trialEnd) {
+          await stripe.setCancelAt({
+            stripeSubscriptionId: snap.stripeSubscriptionId,
+            at: state.trialEnd,
+            changeKey: `trial-ends:${state.subscriptionId}:${req.requestId}`,
+          });
+        }
         return state;
       }),
     {

@@ -336,6 +336,21 @@ describe('subscription workflow', () => {
     expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
   });
 
+  it('has Stripe end a resumed trial on day 7 again, as resuming clears its end', async () => {
+    const { fake, run, began, trialEnd } = await trialTier('trial-resumed', { plan: PAID_TRIAL });
+    await run(async (handle) => {
+      await began(handle);
+      await handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: true, requestId: 'req_cancel' }],
+      });
+      await handle.executeUpdate(resumeSubscription, { args: [{ requestId: 'req_resume' }] });
+    });
+    expect(fake.activities.setCancelAt.mock.calls.map(([r]) => [r.at, r.changeKey])).toEqual([
+      [new Date(trialEnd).toISOString(), 'trial-ends:subs_trial-resumed'],
+      [new Date(trialEnd).toISOString(), 'trial-ends:subs_trial-resumed:req_resume'],
+    ]);
+  });
+
   it('ends a trial-tier trial whose customer picked a plan and then canceled', async () => {
     const { fake, run, began } = await trialTier('trial-tier-pick-cancel');
     const result = await run(async (handle) => {
