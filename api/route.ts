@@ -116,7 +116,8 @@ function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
       },
     );
   }
-  const body = ctx.request.body ?? {};
+  // A JSON `null` is a body, and not an object: the schema refuses it rather than taking it as empty.
+  const body = ctx.request.body === undefined ? {} : ctx.request.body;
   return bodyGuard === 'handler' ? body : guardInput(body, 'body');
 }
 

@@ -285,6 +285,11 @@ describe('subscription workflow', () => {
     });
     await run(async (handle) => {
       await began(handle);
+      // Claiming the card and setting Stripe's end follow the start; wait for them, not for a quiet moment.
+      await eventually(
+        async () => fake.activities.setCancelAt.mock.calls.length,
+        (n) => n >= 1,
+      );
     });
     expect(fake.activities.claimTrialCard).toHaveBeenCalledTimes(1);
     expect(fake.activities.claimTrialCard).toHaveBeenCalledWith({
