@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan, Subscription } from '../../db/entities';
 import { AppError, notFound } from '../../domain/errors';
@@ -26,6 +27,20 @@ export interface PlanPrice {
   usagePriceId: string | null;
   amountCents: number;
   interval: 'month' | 'year';
+}
+
+/** The changePlan Update's arguments for moving a subscription onto `price` now or at period end. */
+export function planChangeRequest(price: PlanPrice, when: 'now' | 'period_end') {
+  return {
+    planCode: price.plan.code,
+    planId: price.plan.id,
+    priceId: price.priceId,
+    usagePriceId: price.usagePriceId,
+    amountCents: price.amountCents,
+    interval: price.interval,
+    when,
+    requestId: randomUUID(),
+  };
 }
 
 /** The current version of a plan and its Stripe price for the billing cycle. */

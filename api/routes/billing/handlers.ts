@@ -23,6 +23,7 @@ import { findCustomerFor } from '../../services/customers';
 import {
   findLiveSubscription,
   pendingChangeDto,
+  planChangeRequest,
   type PlanPrice,
   requireLive,
   resolvePlanPrice,
@@ -254,20 +255,9 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
     };
   }
   const result = await callWorkflow(deps, () =>
-    deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
-      args: [
-        {
-          planCode: price.plan.code,
-          planId: price.plan.id,
-          priceId: price.priceId,
-          usagePriceId: price.usagePriceId,
-          amountCents: price.amountCents,
-          interval: price.interval,
-          when,
-          requestId: randomUUID(),
-        },
-      ],
-    }),
+    deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(changePlan, { args: [planChangeRequest(price, when)] }),
   );
   return {
     success: true,

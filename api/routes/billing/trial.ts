@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, conflict } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
@@ -8,7 +7,12 @@ import { changePlan } from '../../../workflows/messages';
 import { defineRoute, type HandlerInput } from '../../route';
 import { findCustomerFor } from '../../services/customers';
 import { callWorkflow } from '../../services/workflow-gateway';
-import { findLiveSubscription, requireLive, resolvePlanPrice } from '../../services/subscriptions';
+import {
+  findLiveSubscription,
+  planChangeRequest,
+  requireLive,
+  resolvePlanPrice,
+} from '../../services/subscriptions';
 import { cents, dollars, interval, timestamp } from '../response-types';
 
 const continuationBody = z
@@ -53,20 +57,9 @@ async function chooseContinuation(
     });
   }
   const result = await callWorkflow(deps, () =>
-    deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
-      args: [
-        {
-          planCode: price.plan.code,
-          planId: price.plan.id,
-          priceId: price.priceId,
-          usagePriceId: price.usagePriceId,
-          amountCents: price.amountCents,
-          interval: price.interval,
-          when: 'period_end',
-          requestId: randomUUID(),
-        },
-      ],
-    }),
+    deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(changePlan, { args: [planChangeRequest(price, 'period_end')] }),
   );
   return {
     success: true as const,
