@@ -1,0 +1,31 @@
+import type { SubscriptionStatus } from '../subscription-status';
+
+interface AccessFacts {
+  status: SubscriptionStatus;
+  tier: string;
+  stripeCustomerId: string | null;
+  stripeSubscriptionId: string | null;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+}
+
+/** The user attributes Keycloak holds for the AI gateway's access decisions (the seeds' names). */
+export function keycloakAttributes(f: AccessFacts) {
+  return {
+    subscription_tier: f.tier,
+    subscription_status: f.status,
+    stripe_customer_id: f.stripeCustomerId,
+    stripe_subscription_id: f.stripeSubscriptionId,
+    subscription_start_date: f.currentPeriodStart,
+    subscription_end_date: f.currentPeriodEnd,
+  };
+}
+
+/**
+ * What Keycloak and Lago are told, as one key: an unchanged key needs no sync. Nothing is synced before
+ * Stripe has the subscription (null).
+ */
+export function outsideSyncKey(f: Pick<AccessFacts, 'status' | 'tier' | 'currentPeriodEnd'>): string | null {
+  if (f.status === 'incomplete') return null;
+  return [f.status, f.tier, f.currentPeriodEnd].join('|');
+}

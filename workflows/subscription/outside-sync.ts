@@ -1,0 +1,57 @@
+import { ActivityFailure, log } from '@temporalio/workflow';
+import { keycloakAttributes, outsideSyncKey } from '../../domain/subscription';
+import { outside } from './activity-proxies';
+import type { Run } from './run';
+import { publish } from './visibility';
+
+/**
+ * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
+ * own, so an outage there (retried until it is back) never holds up Stripe's events; the run waits for
+ * the chain before it continues as new or ends.
+ */
+export function syncOutside(run: Run): void {
+  const { state } = run;
+  run.outsideChain = run.outsideChain.then(async () => {
+    const key = outsideSyncKey(state);
+    if (key === null || key === run.syncedKey) return;
+    run.syncedKey = key;
+    // Each system on its own: Lago refusing a plan code must not keep Keycloak's access stale, nor
+    // one failure stop the syncs of later changes (a rejected link would end the whole chain).
+    await reportedSync(run, 'keycloak', () =>
+      outside.syncKeycloakUser({ email: state.email, attributes: keycloakAttributes(state) }),
+    );
+    await reportedSync(run, 'lago', async () => {
+      await outside.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      await outside.syncLagoSubscription({
+        subscriptionId: state.subscriptionId,
+        customerId: state.customerId,
+        planCode: state.tier,
+        status: state.status,
+      });
+    });
+  });
+}
+
+/** A sync that failed for good is logged and shown in the run's details and state; later ones still run. */
+async function reportedSync(
+  { state }: Run,
+  system: 'keycloak' | 'lago',
+  sync: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await sync();
+    if (state.syncFailures?.some((f) => f.system === system)) {
+      state.syncFailures = state.syncFailures.filter((f) => f.system !== system);
+      await publish(state);
+    }
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const error = String(err.cause ?? err.message).slice(0, 300);
+    log.warn('sync failed for good', { system, tier: state.tier, status: state.status, error });
+    state.syncFailures = [
+      ...(state.syncFailures ?? []).filter((f) => f.system !== system),
+      { system, error, at: new Date().toISOString() },
+    ];
+    await publish(state);
+  }
+}

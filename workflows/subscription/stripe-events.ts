@@ -1,0 +1,104 @@
+import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { statusAfterInvoicePaid } from '../../domain/subscription';
+import { dunningWorkflow } from '../dunning';
+import { workflowIds } from '../ids';
+import { invoicePaid, paymentMethodAttached, type StripeEventSignal } from '../messages';
+import { db, stripe } from './activity-proxies';
+import { signalDunning } from './dunning-reports';
+import { refresh } from './refresh';
+import type { Run } from './run';
+
+type Handler = (run: Run, e: StripeEventSignal) => Promise<void>;
+
+/** What each Stripe event does to the subscription; any other event re-reads the subscription. */
+const handlers: Record<string, Handler> = {
+  'invoice.payment_failed': async (run, e) => {
+    const inv = await stripe.fetchInvoice(e.objectId);
+    // A late failure for an invoice that has since been paid or voided starts nothing.
+    if (inv.status === 'open' && !run.state.dunningInvoices.includes(inv.stripeInvoiceId)) {
+      run.state.dunningInvoices.push(inv.stripeInvoiceId);
+      // Inline rather than in a helper: an extra await here would reorder commands on replay.
+      await startChild(dunningWorkflow, {
+        workflowId: workflowIds.dunning(inv.stripeInvoiceId),
+        args: [
+          {
+            stripeInvoiceId: inv.stripeInvoiceId,
+            subscriptionId: run.state.subscriptionId,
+            subscriptionWorkflowId: workflowInfo().workflowId,
+            customerId: run.state.customerId,
+            email: run.state.email,
+            hostedInvoiceUrl: inv.hostedInvoiceUrl,
+            // The policy an admin set, read as the run starts; the run keeps it to its end.
+            policy: run.input.dunningPolicy ?? (await db.currentDunningPolicy()),
+          },
+        ],
+        // The run outlives this one across continue-as-new; it reports back by signal.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+    }
+    await refresh(run);
+  },
+  'invoice.paid': async (run, e) => {
+    const { state } = run;
+    await stripe.fetchInvoice(e.objectId);
+    if (state.dunningInvoices.includes(e.objectId)) {
+      await signalDunning(e.objectId, invoicePaid);
+      state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
+      state.status = statusAfterInvoicePaid(state.status);
+    }
+    await refresh(run);
+  },
+  'invoice.payment_action_required': async ({ state }, e) => {
+    await db.queueNotification({
+      customerId: state.customerId,
+      email: state.email,
+      kind: 'payment_action_required',
+      dedupeKey: `payment_action_required:${e.objectId}:${e.id}`,
+      payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
+    });
+  },
+  'payment_method.attached': async ({ state }) => {
+    await stripe.syncPaymentMethods(state.customerId);
+    for (const invoiceId of state.dunningInvoices) await signalDunning(invoiceId, paymentMethodAttached);
+  },
+  'payment_method.detached': async ({ state }) => {
+    await stripe.syncPaymentMethods(state.customerId);
+  },
+  'checkout.session.completed': async (run) => {
+    await stripe.syncPaymentMethods(run.state.customerId);
+    await refresh(run);
+  },
+  // A preview of the next invoice: it has no id yet and nothing to mirror.
+  'invoice.upcoming': async () => undefined,
+  'invoice.created': mirrorInvoice,
+  'invoice.finalized': mirrorInvoice,
+};
+
+async function mirrorInvoice(_run: Run, e: StripeEventSignal): Promise<void> {
+  await stripe.fetchInvoice(e.objectId);
+}
+
+/**
+ * customer.subscription.* and the rest: Stripe's current object is the truth, so one re-read answers
+ * every such event already waiting in the inbox as well.
+ */
+async function rereadSubscription(run: Run): Promise<void> {
+  const { inbox, applied } = run;
+  for (let i = inbox.length - 1; i >= 0; i--) {
+    const queued = inbox[i] as StripeEventSignal;
+    if (queued.type.startsWith('customer.subscription.')) {
+      applied.add(queued.id);
+      inbox.splice(i, 1);
+    }
+  }
+  await refresh(run);
+}
+
+/** Not async: the handler's own promise is the answer, so replay takes the same turns as before the split. */
+export function handleStripeEvent(run: Run, e: StripeEventSignal): Promise<void> {
+  if (e.stripeSubscriptionId && !run.state.stripeSubscriptionId) {
+    run.state.stripeSubscriptionId = e.stripeSubscriptionId;
+  }
+  const handler = Object.hasOwn(handlers, e.type) ? handlers[e.type] : undefined;
+  return (handler ?? rereadSubscription)(run, e);
+}

@@ -1,0 +1,142 @@
+import { setHandler } from '@temporalio/workflow';
+import {
+  checkoutRefusal,
+  isTrialTierTrial,
+  liveRefusal,
+  pauseRefusal,
+  pendingAfterImmediateChange,
+  planChangeRefusal,
+  resumeRefusal,
+} from '../../domain/subscription';
+import {
+  beginCheckout,
+  cancelSubscription,
+  changePlan,
+  pauseSubscription,
+  resumeSubscription,
+} from '../messages';
+import { stripe } from './activity-proxies';
+import { setPending } from './pending-change';
+import { switchPrice } from './plan-switch';
+import type { Run } from './run';
+import { applySnapshot } from './snapshots';
+import { publish } from './visibility';
+
+/** Validators refuse with the domain's reason; Temporal answers the caller and nothing is recorded. */
+function refuse(reason: string | null): void {
+  if (reason) throw new Error(reason);
+}
+
+/** The customer's and admin's requests, each taking its turn with events, reports and timers. */
+export function acceptRequests(run: Run): void {
+  const { state, input, exclusive } = run;
+
+  setHandler(
+    beginCheckout,
+    async (urls) =>
+      exclusive(async () => {
+        const stripeCustomerId = await stripe.ensureStripeCustomer(state.customerId);
+        state.stripeCustomerId = stripeCustomerId;
+        return stripe.createCheckoutSession({
+          subscriptionId: state.subscriptionId,
+          stripeCustomerId,
+          priceId: input.plan.priceId,
+          usagePriceId: input.plan.usagePriceId ?? null,
+          trialDays: input.plan.trialDays,
+          signupFee: input.plan.signupFee ?? null,
+          successUrl: urls.successUrl,
+          cancelUrl: urls.cancelUrl,
+        });
+      }),
+    { validator: (_urls) => refuse(checkoutRefusal(state)) },
+  );
+
+  setHandler(
+    changePlan,
+    async (req) =>
+      exclusive(async () => {
+        const replaced = state.pendingChange;
+        if (req.when === 'period_end') {
+          const effectiveAt = state.currentPeriodEnd as string;
+          await setPending(run, { ...req, effectiveAt });
+          await publish(state);
+          return {
+            status: 'scheduled' as const,
+            effectiveAt,
+            tier: req.planCode,
+            replacedPendingChange: replaced,
+          };
+        }
+        const keep = pendingAfterImmediateChange(state, req);
+        await switchPrice(run, req, 'always_invoice', keep);
+        return {
+          status: 'applied' as const,
+          effectiveAt: new Date(Date.now()).toISOString(),
+          tier: req.planCode,
+          replacedPendingChange: keep ? null : replaced,
+        };
+      }),
+    { validator: (req) => refuse(planChangeRefusal(state, req)) },
+  );
+
+  setHandler(
+    cancelSubscription,
+    async (req) =>
+      exclusive(async () => {
+        const id = state.stripeSubscriptionId as string;
+        const snap = req.atPeriodEnd
+          ? await stripe.setCancelAtPeriodEnd({
+              stripeSubscriptionId: id,
+              cancel: true,
+              changeKey: req.requestId,
+            })
+          : await stripe.cancelSubscriptionNow({ stripeSubscriptionId: id, changeKey: req.requestId });
+        // At period end the customer may still resume, and then gets the change they asked for; cancelling
+        // now ends the subscription and the change with it, which the answer says.
+        const keep = req.atPeriodEnd;
+        const canceledPendingChange = keep ? null : state.pendingChange;
+        if (!keep) await setPending(run, null);
+        await applySnapshot(run, snap);
+        return { ...state, canceledPendingChange };
+      }),
+    { validator: (_req) => refuse(liveRefusal(state)) },
+  );
+
+  setHandler(
+    resumeSubscription,
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.setCancelAtPeriodEnd({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          cancel: false,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(run, snap);
+        // Resuming clears Stripe's cancel_at too, and with it the trial's own end: set it again.
+        if (isTrialTierTrial(state) && input.plan.signupFee && state.trialEnd) {
+          await stripe.setCancelAt({
+            stripeSubscriptionId: snap.stripeSubscriptionId,
+            at: state.trialEnd,
+            changeKey: `trial-ends:${state.subscriptionId}:${req.requestId}`,
+          });
+        }
+        return state;
+      }),
+    { validator: (_req) => refuse(resumeRefusal(state)) },
+  );
+
+  setHandler(
+    pauseSubscription,
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.setPaused({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          paused: req.paused,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(run, snap);
+        return state;
+      }),
+    { validator: (req) => refuse(pauseRefusal(state, req.paused)) },
+  );
+}
