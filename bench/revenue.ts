@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { openDatabase } from '../db/orm';
 import { newId } from '../db/ids';
+import { arrCents } from '../domain/plan-change';
 import { clearRevenueCache } from '../api/services/revenue/cache';
 import { startTestIdp } from '../test/helpers/auth';
 import { startBillingTestApi } from '../test/helpers/book';
@@ -154,7 +155,7 @@ async function seed(knex: Knex, now: number) {
         canceled_at: endedAt,
         ended_at: endedAt,
         paused_at: status === 'paused' ? now - 10 * DAY : null,
-        arr_cents: status === 'active' || status === 'past_due' ? (yearly ? amount : amount * 12) : 0,
+        arr_cents: arrCents(status, { amountCents: amount, interval: yearly ? 'year' : 'month' }),
         created_at: startedAt,
         updated_at: endedAt ?? created,
       });

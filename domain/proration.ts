@@ -6,6 +6,11 @@ export interface ProrationInput {
   periodStartMs: number;
   periodEndMs: number;
   atMs: number;
+  /**
+   * A switch between monthly and yearly: Stripe ends the old period now and starts a new one, so the new
+   * price is charged whole (only the old one is prorated).
+   */
+  intervalChanges?: boolean;
 }
 
 export interface ProrationPreview {
@@ -20,13 +25,13 @@ export interface ProrationPreview {
 
 /**
  * Second-based proration the way Stripe prorates a price change mid-period: each line is rounded to the
- * cent on its own, so the net equals what the two invoice lines add up to.
+ * cent on its own, so the net equals what the invoice lines add up to.
  */
 export function previewProration(p: ProrationInput): ProrationPreview {
   const period = Math.max(1, Math.floor((p.periodEndMs - p.periodStartMs) / 1000));
   const remaining = Math.min(period, Math.max(0, Math.floor((p.periodEndMs - p.atMs) / 1000)));
   const creditCents = -divRound(p.oldAmountCents * remaining, period);
-  const chargeCents = divRound(p.newAmountCents * remaining, period);
+  const chargeCents = p.intervalChanges ? p.newAmountCents : divRound(p.newAmountCents * remaining, period);
   return {
     creditCents,
     chargeCents,

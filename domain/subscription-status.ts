@@ -1,6 +1,18 @@
 /** The engine's subscription states; the workflow `subscription-<id>` moves between them. */
-export type SubscriptionStatus =
-  'incomplete' | 'trialing' | 'active' | 'past_due' | 'suspended' | 'paused' | 'canceled' | 'expired';
+export const SUBSCRIPTION_STATUSES = [
+  'incomplete',
+  'trialing',
+  'active',
+  'past_due',
+  'suspended',
+  'paused',
+  'canceled',
+  'expired',
+] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** States nothing leaves: the workflow ends when it reaches one. A subscription in any other is live. */
+export const FINAL_STATUSES: readonly SubscriptionStatus[] = ['canceled', 'expired'];
 
 /** States in which the customer may use the plan's services. */
 export const ACCESS_GRANTING: readonly SubscriptionStatus[] = ['trialing', 'active', 'past_due'];
@@ -9,9 +21,8 @@ export function grantsAccess(status: SubscriptionStatus): boolean {
   return ACCESS_GRANTING.includes(status);
 }
 
-/** States nothing leaves: the workflow ends when it reaches one. */
 export function isFinal(status: SubscriptionStatus): boolean {
-  return status === 'canceled' || status === 'expired';
+  return FINAL_STATUSES.includes(status);
 }
 
 /**

@@ -2,7 +2,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { countsTowardMrr, type SubscriptionStatus } from '../../domain/subscription-status';
+import { arrCents } from '../../domain/plan-change';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
@@ -61,11 +62,7 @@ export function subscriptionDbActivities({ orm }: ActivityDeps) {
       row.status = req.status;
     }
     if ((req.status === 'canceled' || req.status === 'expired') && !row.endedAt) row.endedAt = new Date();
-    row.arrCents = countsTowardMrr(row.status)
-      ? row.interval === 'year'
-        ? row.amountCents
-        : row.amountCents * 12
-      : 0;
+    row.arrCents = arrCents(row.status, row);
     const changed =
       before.amount !== row.amountCents ||
       before.interval !== row.interval ||

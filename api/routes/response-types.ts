@@ -1,3 +1,4 @@
+import { SUBSCRIPTION_STATUSES } from '../../domain/subscription-status';
 import { z } from 'zod';
 
 /**
@@ -14,16 +15,7 @@ export const count = z.number().int().nonnegative();
 /** A moment as `Date.toISOString()` writes it (UTC, `Z`). */
 export const timestamp = z.iso.datetime({ offset: true });
 export const currencyCode = z.string().regex(/^[a-z]{3}$/);
-export const subscriptionStatus = z.enum([
-  'incomplete',
-  'trialing',
-  'active',
-  'past_due',
-  'suspended',
-  'paused',
-  'canceled',
-  'expired',
-]);
+export const subscriptionStatus = z.enum(SUBSCRIPTION_STATUSES);
 export const interval = z.enum(['month', 'year']);
 /** The `{ success: true }` answers of mutations that return nothing else. */
 export const ok = z.object({ success: z.literal(true) });

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, conflict, notFound } from '../../domain/errors';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
 import type { Identity } from '../auth/identity';
 import { planDto } from './plans';
 
@@ -91,7 +92,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   if (current.status === 'archived') throw conflict('plan_archived', `Plan "${code}" is archived`);
   const subscribers = await em.count(Subscription, {
     plan: current,
-    status: { $nin: ['canceled', 'expired'] },
+    status: { $nin: [...FINAL_STATUSES] },
   });
   const touchesTerms = TERMS.some(
     (k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k]),

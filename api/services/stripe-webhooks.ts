@@ -5,7 +5,7 @@ import { AppError } from '../../domain/errors';
 import { planItem } from '../../activities/stripe/snapshots';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { isFinal } from '../../domain/subscription-status';
+import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
 import { subscriptionWorkflow, syncChargeWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
@@ -348,7 +348,7 @@ async function targetsOf(
     if (!owner.stripeCustomerId) return [];
     const subs = await em.find(Subscription, {
       customer: { stripeCustomerId: owner.stripeCustomerId },
-      status: { $nin: ['canceled', 'expired'] },
+      status: { $nin: [...FINAL_STATUSES] },
     });
     return subs.map((s) => ({ subscriptionId: s.id, stripeSubscriptionId: s.stripeSubscriptionId ?? null }));
   }

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Plan, Subscription } from '../../db/entities';
 import { AppError, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
-import { isFinal } from '../../domain/subscription-status';
+import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
 import type { Customer } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 
@@ -14,7 +14,7 @@ export async function findLiveSubscription(
 ): Promise<Subscription | null> {
   const rows = await em.find(
     Subscription,
-    { customer, status: { $nin: ['canceled', 'expired'] } },
+    { customer, status: { $nin: [...FINAL_STATUSES] } },
     { orderBy: { createdAt: 'desc' }, limit: 1, populate: ['plan'] },
   );
   return rows[0] ?? null;
@@ -29,8 +29,15 @@ export interface PlanPrice {
   interval: 'month' | 'year';
 }
 
-/** The changePlan Update's arguments for moving a subscription onto `price` now or at period end. */
-export function planChangeRequest(price: PlanPrice, when: 'now' | 'period_end') {
+/**
+ * The changePlan Update's arguments for moving a subscription onto `price` now or at period end. A
+ * repeatable action (a migration) passes its own request id, so a second run changes nothing twice.
+ */
+export function planChangeRequest(
+  price: PlanPrice,
+  when: 'now' | 'period_end',
+  requestId: string = randomUUID(),
+) {
   return {
     planCode: price.plan.code,
     planId: price.plan.id,
@@ -39,7 +46,7 @@ export function planChangeRequest(price: PlanPrice, when: 'now' | 'period_end') 
     amountCents: price.amountCents,
     interval: price.interval,
     when,
-    requestId: randomUUID(),
+    requestId,
   };
 }
 

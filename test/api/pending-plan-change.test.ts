@@ -206,4 +206,41 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('pending plan changes on %s', (
     // Ended now: the caller has no subscription, so the answer is the free tier's basic info.
     expect((await getSub()).body).toMatchObject({ status: 'none', tier: 'free', pending_change: null });
   }, 120_000);
+
+  it.each`
+    to              | cycle
+    ${'enterprise'} | ${'monthly'}
+    ${'enterprise'} | ${'yearly'}
+  `(
+    'the preview of an upgrade to $to $cycle mid-period is what Stripe then invoices, to the cent',
+    async ({ to, cycle }: { to: string; cycle: 'monthly' | 'yearly' }) => {
+      const DAY = 86_400;
+      const started = Math.floor(Date.now() / 1000) - 11 * DAY;
+      const { clock, stripeCustomer, call } = await professionalSubscriber(`pv-${cycle}`, started, 'monthly');
+      // Eleven days into the period: Stripe's clock and the engine's (real) clock agree again.
+      await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(Date.now() / 1000) });
+      const preview = await call('POST', '/subscription/upgrade', {
+        new_tier_id: to,
+        billing_cycle: cycle,
+        preview: true,
+      });
+      expect(preview.body).toMatchObject({ preview: true, when: 'now', new_tier: to });
+      const applied = await call('POST', '/subscription/upgrade', { new_tier_id: to, billing_cycle: cycle });
+      expect(applied.body).toMatchObject({ status: 'applied', new_tier: to });
+      const invoice = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data[0]!;
+      expect(invoice.billing_reason).toBe('subscription_update');
+      const lines = invoice.lines.data;
+      const credit = lines.filter((l) => l.amount < 0).reduce((sum, l) => sum + l.amount, 0);
+      const charge = lines.filter((l) => l.amount > 0).reduce((sum, l) => sum + l.amount, 0);
+      // The seconds between the preview and the change move the prorated lines by a cent at most.
+      expect(Math.abs(credit - preview.body.credit_cents)).toBeLessThanOrEqual(1);
+      expect(Math.abs(charge - preview.body.charge_cents)).toBeLessThanOrEqual(1);
+      expect(Math.abs(invoice.amount_due - preview.body.amount_due_now_cents)).toBeLessThanOrEqual(2);
+      // Mid-period, so the credit is a real fraction of the old price, not all or nothing.
+      expect(-credit).toBeGreaterThan(0);
+      expect(-credit).toBeLessThan(4900);
+      if (cycle === 'yearly') expect(charge).toBe(preview.body.next_amount_cents);
+    },
+    120_000,
+  );
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
 import {
   cents,
   count,
@@ -20,16 +21,6 @@ const limit = (byDefault: number) => z.coerce.number().int().min(1).max(200).def
 const isoDate = z.iso
   .date({ message: 'must be a date as YYYY-MM-DD' })
   .refine((d) => d >= '2000-01-01', { message: 'must be 2000-01-01 or later' });
-const STATUSES = [
-  'incomplete',
-  'trialing',
-  'active',
-  'past_due',
-  'suspended',
-  'paused',
-  'canceled',
-  'expired',
-] as const;
 
 export const statsQuery = z.object({ currency }).strict();
 
@@ -72,7 +63,7 @@ export const subscriptionsQuery = z
     status: z
       .string()
       .transform((v) => v.split(',').map((s) => s.trim()))
-      .pipe(z.array(z.enum(STATUSES)).min(1))
+      .pipe(z.array(z.enum(SUBSCRIPTION_STATUSES)).min(1))
       .optional(),
     tier: z.string().max(64).optional(),
     email: z.string().min(1).max(254).optional(),

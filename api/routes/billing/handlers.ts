@@ -5,6 +5,7 @@ import { PaymentMethod, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { AppError, conflict, notFound } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
+import { planChangeTiming } from '../../../domain/plan-change';
 import { previewProration } from '../../../domain/proration';
 import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../../domain/trial';
 import { attachPaymentMethodWorkflow, portalSessionWorkflow, subscriptionWorkflow } from '../../../workflows';
@@ -230,10 +231,7 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
   const { deps, body } = input;
   const sub = requireLive((await liveSubscriptionOf(input)).sub);
   const price = await resolvePlanPrice(deps.orm.em.fork(), body.new_tier_id, body.billing_cycle);
-  const isUpgrade =
-    price.amountCents * (sub.interval === 'year' ? 1 : 12) >=
-    sub.amountCents * (price.interval === 'year' ? 1 : 12);
-  const when = body.when ?? (isUpgrade ? 'now' : 'period_end');
+  const when = planChangeTiming(sub, price, body.when);
   if (body.preview) {
     const p = previewProration({
       oldAmountCents: sub.amountCents,
@@ -241,6 +239,7 @@ export async function upgradeSubscription(input: In<typeof upgradeBody>) {
       periodStartMs: sub.currentPeriodStart?.getTime() ?? Date.now(),
       periodEndMs: sub.currentPeriodEnd?.getTime() ?? Date.now(),
       atMs: Date.now(),
+      intervalChanges: sub.interval !== price.interval,
     });
     const now = when === 'now';
     return {

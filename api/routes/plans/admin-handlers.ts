@@ -3,6 +3,7 @@ import { AuditEntry, Plan, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { pricesFor } from '../../../db/plan-prices';
 import { AppError, notFound } from '../../../domain/errors';
+import { FINAL_STATUSES } from '../../../domain/subscription-status';
 import { catalogSyncWorkflow } from '../../../workflows';
 import { catalogChanged } from '../../../workflows/messages';
 import { workflowIds } from '../../../workflows/ids';
@@ -12,6 +13,7 @@ import type { HandlerInput } from '../../route';
 import { stripeConfigured } from '../../services/customer-onboarding';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../services/plan-admin';
 import { planDto } from '../../services/plans';
+import { planChangeRequest } from '../../services/subscriptions';
 import { callWorkflow } from '../../services/workflow-gateway';
 import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
@@ -100,7 +102,7 @@ export async function migratePlanHandler({
     {
       tier: params.plan_id,
       plan: { version: { $lt: current.version } },
-      status: { $nin: ['canceled', 'expired'] },
+      status: { $nin: [...FINAL_STATUSES] },
     },
     { populate: ['plan'] },
   );
@@ -116,16 +118,11 @@ export async function migratePlanHandler({
       await callWorkflow(deps, () =>
         deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
           args: [
-            {
-              planCode: current.code,
-              planId: current.id,
-              priceId,
-              usagePriceId,
-              amountCents,
-              interval: sub.interval,
-              when: body.when,
-              requestId: `migrate:${sub.id}:v${current.version}`,
-            },
+            planChangeRequest(
+              { plan: current, priceId, usagePriceId, amountCents, interval: sub.interval },
+              body.when,
+              `migrate:${sub.id}:v${current.version}`,
+            ),
           ],
         }),
       );

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry, Customer, Invoice, Subscription } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { conflict, notFound } from '../../../domain/errors';
+import { planChangeTiming } from '../../../domain/plan-change';
 import { workflowIds } from '../../../workflows/ids';
 import {
   cancelSubscription,
@@ -12,7 +13,7 @@ import {
 } from '../../../workflows/messages';
 import type { Identity } from '../../auth/identity';
 import type { AppDeps } from '../../deps';
-import { findLiveSubscription, resolvePlanPrice } from '../subscriptions';
+import { findLiveSubscription, planChangeRequest, resolvePlanPrice } from '../subscriptions';
 import { callWorkflow } from '../workflow-gateway';
 import { adminSubscriptionDto, caseless } from './lists';
 
@@ -111,24 +112,9 @@ export async function changeSubscriptionAsAdmin(
   if (change.tier) {
     const cycle = change.billing_cycle ?? (sub.interval === 'year' ? 'yearly' : 'monthly');
     const price = await resolvePlanPrice(em, change.tier, cycle);
-    const isUpgrade =
-      price.amountCents * (sub.interval === 'year' ? 1 : 12) >=
-      sub.amountCents * (price.interval === 'year' ? 1 : 12);
+    const when = planChangeTiming(sub, price, change.when);
     const result = await callWorkflow(deps, () =>
-      handle.executeUpdate(changePlan, {
-        args: [
-          {
-            planCode: price.plan.code,
-            planId: price.plan.id,
-            priceId: price.priceId,
-            usagePriceId: price.usagePriceId,
-            amountCents: price.amountCents,
-            interval: price.interval,
-            when: change.when ?? (isUpgrade ? 'now' : 'period_end'),
-            requestId: randomUUID(),
-          },
-        ],
-      }),
+      handle.executeUpdate(changePlan, { args: [planChangeRequest(price, when)] }),
     );
     await record('subscription.change_plan', result);
   }

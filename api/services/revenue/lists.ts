@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../../db/entities';
 import { centsToDollars, divRound } from '../../../domain/money';
+import { FINAL_STATUSES } from '../../../domain/subscription-status';
 import { seekPage, sortKey } from './pagination';
 import { sqlFor } from './sql';
 
@@ -33,7 +34,7 @@ export async function listCustomers(
   const live = page.items.length
     ? await em.find(
         Subscription,
-        { customer: { $in: page.items.map((c) => c.id) }, status: { $nin: ['canceled', 'expired'] } },
+        { customer: { $in: page.items.map((c) => c.id) }, status: { $nin: [...FINAL_STATUSES] } },
         { orderBy: { createdAt: 'asc' } },
       )
     : [];

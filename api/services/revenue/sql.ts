@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
-import { countsTowardMrr, type SubscriptionStatus } from '../../../domain/subscription-status';
+import { countsTowardMrr, SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
 
 /**
  * Raw aggregate SQL that runs unchanged on SQLite and PostgreSQL. The two differ in how a datetime is
@@ -46,22 +46,11 @@ export function sqlFor(em: EntityManager): Sql {
 /** A numeric aggregate as a number: pg returns SUM/COUNT of integers as strings, and NULL for no rows. */
 export const num = (v: unknown): number => (v == null ? 0 : Number(v));
 
-const STATUSES: readonly SubscriptionStatus[] = [
-  'incomplete',
-  'trialing',
-  'active',
-  'past_due',
-  'suspended',
-  'paused',
-  'canceled',
-  'expired',
-];
-
 /**
  * The paying states as an SQL list, taken from the domain rule the mirror uses for `arr_cents`, so the
  * counts here and the sums of `arr_cents` cannot disagree on what pays.
  */
-export const PAYING = `(${STATUSES.filter(countsTowardMrr)
+export const PAYING = `(${SUBSCRIPTION_STATUSES.filter(countsTowardMrr)
   .map((s) => `'${s}'`)
   .join(', ')})`;
 
