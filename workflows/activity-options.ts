@@ -27,8 +27,11 @@ export const dbActivityOptions: ActivityOptions = {
   scheduleToCloseTimeout: '1 hour',
 };
 
-/** Calls to outside systems (Stripe, Keycloak, Lago): retried until they come back, never given up early. */
-export const externalActivityOptions: ActivityOptions = {
+/**
+ * Calls that move money or billing state (Stripe, the usage reports): a minute per attempt, as Stripe can
+ * be slow to answer an invoice payment, backoff up to ten minutes, retried until they come back.
+ */
+export const stripeCallOptions: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '2 seconds',
@@ -39,10 +42,11 @@ export const externalActivityOptions: ActivityOptions = {
 };
 
 /**
- * Keeping Keycloak and Lago in step: retried for as long as they are down (no schedule-to-close limit),
- * with backoff capped at five minutes, so the sync completes when they come back and nothing is lost.
+ * Keeping Keycloak and Lago in step with a subscription (access): thirty seconds per attempt and backoff
+ * capped at five minutes, so access catches up within minutes of them coming back; retried for as long
+ * as they are down (no schedule-to-close limit), so nothing is lost.
  */
-export const outsideActivityOptions: ActivityOptions = {
+export const accessSyncOptions: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
@@ -60,5 +64,5 @@ export const outsideActivityOptions: ActivityOptions = {
 export const stripeReadLocalOptions: LocalActivityOptions = {
   startToCloseTimeout: '30 seconds',
   localRetryThreshold: '10 seconds',
-  retry: externalActivityOptions.retry,
+  retry: stripeCallOptions.retry,
 };

@@ -1,9 +1,9 @@
 import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { externalActivityOptions } from './activity-options';
+import { stripeCallOptions } from './activity-options';
 import { catalogChanged } from './messages';
 
-const { syncStripeCatalog } = proxyActivities<Activities>(externalActivityOptions);
+const { syncStripeCatalog } = proxyActivities<Activities>(stripeCallOptions);
 
 /**
  * Brings Stripe's products and prices in line with the plan catalog (id `catalog-sync`). Started with a

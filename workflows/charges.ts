@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ChargeSyncResult, RefundRequest, RefundResult } from '../activities/stripe/charges';
-import { externalActivityOptions } from './activity-options';
+import { stripeCallOptions } from './activity-options';
 
-const stripe = proxyActivities<Activities>(externalActivityOptions);
+const stripe = proxyActivities<Activities>(stripeCallOptions);
 
 /** Mirrors one charge as Stripe has it now (id `charge-sync-<event>`, one run per charge event). */
 export async function syncChargeWorkflow(stripeChargeId: string): Promise<ChargeSyncResult> {

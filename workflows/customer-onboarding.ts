@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities, CustomerInput, CustomerRecord } from '../activities';
-import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
 
 const { upsertCustomer } = proxyActivities<Activities>(dbActivityOptions);
-const { ensureStripeCustomer } = proxyActivities<Activities>(externalActivityOptions);
+const { ensureStripeCustomer } = proxyActivities<Activities>(stripeCallOptions);
 
 /** Makes sure a signed-in identity has its customer record (and Stripe customer); id `customer-<userId>`. */
 export async function customerOnboarding(

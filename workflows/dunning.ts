@@ -11,12 +11,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DunningPolicy } from '../domain/dunning-policy';
-import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { dunningReport, invoicePaid, paymentMethodAttached, type DunningReport } from './messages';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const { payInvoice } = proxyActivities<Activities>(externalActivityOptions);
+const { payInvoice } = proxyActivities<Activities>(stripeCallOptions);
 const { queueNotification } = proxyActivities<Activities>(dbActivityOptions);
 
 export interface DunningInput {

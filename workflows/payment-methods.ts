@@ -1,9 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PaymentMethodSummary } from '../activities/stripe/payment-methods';
-import { externalActivityOptions } from './activity-options';
+import { stripeCallOptions } from './activity-options';
 
-const stripe = proxyActivities<Activities>(externalActivityOptions);
+const stripe = proxyActivities<Activities>(stripeCallOptions);
 
 /** Attaches a card to the customer's Stripe customer (id `payment-method-<pm>`); a decline fails it. */
 export async function attachPaymentMethodWorkflow(req: {

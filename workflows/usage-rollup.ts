@@ -8,7 +8,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { ReportResult, RollupResult, UsageActivities } from '../activities/usage';
-import { dbActivityOptions, externalActivityOptions } from './activity-options';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
 
 export interface UsageRollupInput {
   /** Pause between cycles (default 300 s). */
@@ -31,7 +31,7 @@ export const USAGE_ROLLUP_WORKFLOW_ID = 'usage-rollup';
 const db = proxyActivities<UsageActivities>(dbActivityOptions);
 // A receiver that stays down fails the cycle after ten minutes instead of holding the loop.
 const external = proxyActivities<UsageActivities>({
-  ...externalActivityOptions,
+  ...stripeCallOptions,
   scheduleToCloseTimeout: '10 minutes',
 });
 

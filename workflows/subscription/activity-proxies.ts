@@ -2,12 +2,12 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   dbActivityOptions,
-  externalActivityOptions,
-  outsideActivityOptions,
+  stripeCallOptions,
+  accessSyncOptions,
   stripeReadLocalOptions,
 } from '../activity-options';
 
-export const stripe = proxyActivities<Activities>(externalActivityOptions);
+export const stripe = proxyActivities<Activities>(stripeCallOptions);
 export const stripeRead = proxyLocalActivities<Activities>(stripeReadLocalOptions);
 export const db = proxyActivities<Activities>(dbActivityOptions);
-export const outside = proxyActivities<Activities>(outsideActivityOptions);
+export const accessSync = proxyActivities<Activities>(accessSyncOptions);

@@ -105,5 +105,5 @@ function historyIsLong(input: SubscriptionInput): boolean {
 /** Before the run ends or continues as new: every Update answered, Keycloak and Lago in step. */
 async function finishTurns(run: Run): Promise<void> {
   await condition(allHandlersFinished);
-  await run.outsideChain;
+  await run.syncChain;
 }

@@ -49,8 +49,8 @@ export interface Run {
   lastApplied: string;
   /** Looked at once per run: a subscription without the usage item cannot be billed overage. */
   usageItemChecked: boolean;
-  /** Keycloak and Lago syncs, in order, off the main path (see outside-sync). */
-  outsideChain: Promise<void>;
+  /** Keycloak and Lago syncs, in order, off the main path (see access-sync). */
+  syncChain: Promise<void>;
   syncedKey: string;
 }
 
@@ -86,7 +86,7 @@ export function startRun(input: SubscriptionInput): Run {
     trialRecheckAt: 0,
     lastApplied: '',
     usageItemChecked: false,
-    outsideChain: Promise.resolve(),
+    syncChain: Promise.resolve(),
     syncedKey: '',
   };
 }

@@ -1,7 +1,7 @@
 import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { db } from './activity-proxies';
-import { syncOutside } from './outside-sync';
+import { syncAccess } from './access-sync';
 import { setPending } from './pending-change';
 import type { Run } from './run';
 import { publish } from './visibility';
@@ -17,6 +17,6 @@ export async function setStatus(
   // An ended subscription switches to nothing.
   if (isFinal(status)) await setPending(run, null);
   await db.recordSubscriptionState({ subscriptionId: state.subscriptionId, snapshot: snap, status });
-  syncOutside(run);
+  syncAccess(run);
   await publish(state);
 }

@@ -1,6 +1,6 @@
 import { ActivityFailure, log } from '@temporalio/workflow';
 import { keycloakAttributes, outsideSyncKey } from '../../domain/subscription';
-import { outside } from './activity-proxies';
+import { accessSync } from './activity-proxies';
 import type { Run } from './run';
 import { publish } from './visibility';
 
@@ -9,20 +9,20 @@ import { publish } from './visibility';
  * own, so an outage there (retried until it is back) never holds up Stripe's events; the run waits for
  * the chain before it continues as new or ends.
  */
-export function syncOutside(run: Run): void {
+export function syncAccess(run: Run): void {
   const { state } = run;
-  run.outsideChain = run.outsideChain.then(async () => {
+  run.syncChain = run.syncChain.then(async () => {
     const key = outsideSyncKey(state);
     if (key === null || key === run.syncedKey) return;
     run.syncedKey = key;
     // Each system on its own: Lago refusing a plan code must not keep Keycloak's access stale, nor
     // one failure stop the syncs of later changes (a rejected link would end the whole chain).
     await reportedSync(run, 'keycloak', () =>
-      outside.syncKeycloakUser({ email: state.email, attributes: keycloakAttributes(state) }),
+      accessSync.syncKeycloakUser({ email: state.email, attributes: keycloakAttributes(state) }),
     );
     await reportedSync(run, 'lago', async () => {
-      await outside.syncLagoCustomer({ customerId: state.customerId, email: state.email });
-      await outside.syncLagoSubscription({
+      await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      await accessSync.syncLagoSubscription({
         subscriptionId: state.subscriptionId,
         customerId: state.customerId,
         planCode: state.tier,
