@@ -1,20 +1,15 @@
-import type { MikroORM } from '@mikro-orm/core';
-import type { Client } from '@temporalio/client';
-import type { Logger } from 'pino';
-import type { Config } from '../config/env';
+import type { CoreDeps } from './core-deps';
 import type { TokenVerifier } from './auth/verifier';
 import type { ByokRuntime } from './services/byok/runtime';
 import type { WebhookForwarder } from './services/webhook-forwarder';
 
 /** Everything a request handler may use; built once in main.ts, or by a test. */
-export interface AppDeps {
-  config: Config;
-  orm: MikroORM;
-  temporal: Client;
-  logger: Logger;
+export interface AppDeps extends CoreDeps {
   verifier: TokenVerifier;
   /** Customers' own provider keys: the master keyring, provider base URLs, the key-test timeout. */
   byok: ByokRuntime;
   /** Hands recorded Stripe events to their workflows; made by createApp. */
   webhooks: WebhookForwarder;
 }
+
+export type { CoreDeps } from './core-deps';

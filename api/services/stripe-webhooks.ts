@@ -11,7 +11,7 @@ import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import { sqlFor } from '../../db/raw-sql';
-import type { AppDeps } from '../deps';
+import type { CoreDeps } from '../core-deps';
 
 type Obj = Record<string, unknown> & { id?: string };
 
@@ -164,7 +164,7 @@ async function startInputFor(
  * workflow afterwards (see WebhookForwarder).
  */
 export async function recordStripeEvent(
-  deps: Pick<AppDeps, 'orm'>,
+  deps: Pick<CoreDeps, 'orm'>,
   event: Stripe.Event,
   /** The body as Stripe signed it; kept as is rather than serialized again. */
   payload: string = JSON.stringify(event),
@@ -198,7 +198,7 @@ export interface ForwardedMark {
  * gone or already forwarded.
  */
 export async function forwardStripeEvent(
-  deps: Omit<AppDeps, 'webhooks'>,
+  deps: CoreDeps,
   eventId: string,
   recorded?: Stripe.Event,
   routes?: RouteCache,
@@ -247,7 +247,7 @@ function isChargeEvent(event: Stripe.Event): boolean {
  * run per event (a redelivery after a crash finds it started) keeps a later change from being lost to
  * an earlier run that had already read the charge.
  */
-async function mirrorCharge(deps: Omit<AppDeps, 'webhooks'>, event: Stripe.Event): Promise<string> {
+async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string> {
   const chargeId = (event.data.object as unknown as Obj).id ?? '';
   const workflowId = `charge-sync-${event.id}`;
   try {
@@ -263,7 +263,7 @@ async function mirrorCharge(deps: Omit<AppDeps, 'webhooks'>, event: Stripe.Event
 }
 
 /** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
-export async function markForwarded(orm: AppDeps['orm'], marks: ForwardedMark[]): Promise<void> {
+export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[]): Promise<void> {
   if (marks.length === 0) return;
   await orm.em.fork().transactional(async (em) => {
     const sql = sqlFor(em);
@@ -302,7 +302,7 @@ export class RouteCache {
  * for a subscription that has ended starts nothing. Says whether a workflow got the event.
  */
 async function signalOwner(
-  deps: Omit<AppDeps, 'webhooks'>,
+  deps: CoreDeps,
   em: EntityManager,
   t: { subscriptionId: string; stripeSubscriptionId: string | null },
   signal: StripeEventSignal,

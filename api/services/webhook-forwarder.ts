@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
-import type { AppDeps } from '../deps';
+import type { CoreDeps } from '../core-deps';
 import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './stripe-webhooks';
 
 const LANES = 8;
@@ -31,7 +31,7 @@ export class WebhookForwarder {
   private sweeping = false;
 
   constructor(
-    private readonly deps: Omit<AppDeps, 'webhooks'>,
+    private readonly deps: CoreDeps,
     private readonly logger: Logger = deps.logger,
   ) {
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);

@@ -7,7 +7,6 @@ import {
   type ByokProviderId,
 } from '../../../domain/byok-providers';
 import { unavailable } from '../../../domain/errors';
-import type { AppDeps } from '../../deps';
 import { TokenBuckets } from './rate-limit';
 
 export const DEFAULT_KEY_TEST_TIMEOUT_MS = 5000;
@@ -90,8 +89,8 @@ export function createByokRuntime(keyring: ByokKeyring, env: Env): ByokRuntime {
 }
 
 /** The BYOK runtime from the app's deps; a clear 503 if the process was started without one. */
-export function byokRuntime(deps: AppDeps): ByokRuntime {
-  const runtime = (deps as AppDeps & { byok?: ByokRuntime }).byok;
+export function byokRuntime(deps: { byok?: ByokRuntime }): ByokRuntime {
+  const runtime = deps.byok;
   if (!runtime) throw unavailable('byok_not_configured', 'Provider keys are not configured on this server');
   return runtime;
 }
