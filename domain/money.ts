@@ -6,7 +6,7 @@ export function assertCents(value: number, field = 'amount'): Cents {
   return value;
 }
 
-/** For JSON fields the seeds publish in dollars; the engine never computes with the result. */
+/** For the API's dollar fields (kept for clients that read dollars); the engine never computes with the result. */
 export function centsToDollars(cents: Cents): number {
   return assertCents(cents) / 100;
 }

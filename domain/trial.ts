@@ -1,4 +1,4 @@
-/** The seeds' trial tier: 7 days at trial limits, then the plan the customer picked, or nothing. */
+/** The trial tier: 7 days at trial limits for $1.00, then the plan the customer picked, or nothing. */
 export const TRIAL_TIER = 'trial';
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -45,7 +45,7 @@ export function isValidContinuation(planCode: string, amountCents: number): bool
 }
 
 /**
- * What a trial costs at signup (seed 002: "$1.00 for 7 days"): the trial tier's own price, charged once on
+ * What a trial costs at signup ($1.00 for 7 days): the trial tier's own price, charged once on
  * the first invoice. A paid plan's trial days cost nothing up front.
  */
 export function signupFeeCents(plan: { code: string; amountCents: number }): number {

@@ -1,6 +1,6 @@
 import { divRound, type Cents } from './money';
 
-/** Usage types every deployment knows; seed 001 reports usage per type under these names. */
+/** Usage types every deployment knows; the usage views report per type under these names. */
 export const DEFAULT_USAGE_TYPES = ['inference', 'embedding', 'tts', 'stt'] as const;
 
 /** A type name as stored in `usage_events.type` (32 characters at most). */

@@ -1,5 +1,5 @@
 /**
- * `npm run verify`: the seeds' verify_stripe_integration. Checks the Stripe key and account, the synced
+ * `npm run verify` (verify_stripe_integration). Checks the Stripe key and account, the synced
  * catalog and meter, the webhook endpoint and secret, and Keycloak and Lago when configured; prints a
  * checklist with what to fix and exits 1 when anything failed. It changes nothing anywhere.
  */

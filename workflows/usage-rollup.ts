@@ -25,7 +25,7 @@ export interface UsageRollupInput {
 
 export type { UsageRollupTotals } from './messages';
 
-/** The workflow id of the one rollup loop (DESIGN.md: business keys as ids). */
+/** The workflow id of the one rollup loop: a business key, so a second start finds the running one. */
 export const USAGE_ROLLUP_WORKFLOW_ID = 'usage-rollup';
 
 const db = proxyActivities<UsageActivities>(dbActivityOptions);

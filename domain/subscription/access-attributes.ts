@@ -9,7 +9,7 @@ interface AccessFacts {
   currentPeriodEnd: string | null;
 }
 
-/** The user attributes Keycloak holds for the AI gateway's access decisions (the seeds' names). */
+/** The user attributes Keycloak holds for the AI gateway's access decisions (names the gateway's access checks read). */
 export function keycloakAttributes(f: AccessFacts) {
   return {
     subscription_tier: f.tier,

@@ -19,7 +19,7 @@ export interface CheckResult {
   fix?: string;
 }
 
-/** The engine's webhook routes (seed 003's `stripe listen` target is an alias of the first). */
+/** The engine's webhook routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
 export const WEBHOOK_PATHS = ['/api/v1/billing/webhooks/stripe', '/api/v1/billing/webhook'] as const;
 
 /** Events the subscription workflow cannot do without: a missing one leaves the mirror behind Stripe. */
@@ -449,7 +449,7 @@ async function checkLago(input: VerifyInput, settings: LagoSettings): Promise<Ch
 }
 
 /**
- * The seeds' verify_stripe_integration: checks the Stripe key and account, the synced catalog and meter,
+ * verify_stripe_integration: checks the Stripe key and account, the synced catalog and meter,
  * the webhook endpoint and secret, and Keycloak and Lago when they are configured. Read-only everywhere.
  */
 export async function verifyIntegration(input: VerifyInput): Promise<VerifyReport> {

@@ -40,7 +40,7 @@ export interface LagoFake {
   port: number;
   apiKey: string;
   stop(): Promise<void>;
-  /** Forgets customers, subscriptions, events, requests and faults; plans go back to the seeds. */
+  /** Forgets customers, subscriptions, events, requests and faults; plans go back to the ones it starts with. */
   reset(): void;
   /**
    * An outage: `refuse` drops every connection (the client sees a network error), `unavailable`
