@@ -8,27 +8,14 @@ import type { TestApi } from '../helpers/api';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 import type { TestIdp } from '../helpers/auth';
 import { type openTestDatabase } from '../helpers/db';
+import { waitUntil } from '../helpers/eventually';
+
+const eventually = <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000) =>
+  waitUntil(read, ok, what, timeoutMs, 200);
 
 const WEBHOOK_SECRET = 'whsec_pending_change_test';
 /** How far ahead the first period ends: room for checkout, the downgrade, cancel and resume. */
 const LEAD_SECONDS = 45;
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
-}
 
 /**
  * A test-clock time whose billing period (monthly, or yearly where no month back lands on the target day)

@@ -9,26 +9,13 @@ import type { TestIdp } from '../helpers/auth';
 import { type openTestDatabase } from '../helpers/db';
 import { subscriptionState } from '../../workflows/messages';
 import { usageRollupWorkflow } from '../../workflows/usage-rollup';
+import { waitUntil } from '../helpers/eventually';
+
+const eventually = <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000) =>
+  waitUntil(read, ok, what, timeoutMs, 100);
 
 const DAY = 24 * 60 * 60;
 const WEBHOOK_SECRET = 'whsec_e2e_test_secret';
-
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 describe('checkout → payment → subscription → renewal → failed payment, end to end', () => {
   let stack: FullStack;

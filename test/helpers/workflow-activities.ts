@@ -7,6 +7,7 @@ import type { SubscriptionInput } from '../../workflows/subscription';
 import type { StripeEventSignal } from '../../workflows/messages';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../../domain/dunning-policy';
+import { waitUntil } from './eventually';
 
 export const DAY = 24 * 60 * 60 * 1000;
 export const HOUR = 60 * 60 * 1000;
@@ -338,19 +339,12 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
 }
 
 /** Polls (in real time, without skipping any) until `check` holds; queries do not advance the clock. */
-export async function eventually<T>(
+export function eventually<T>(
   read: () => Promise<T>,
   check: (value: T) => boolean,
   timeoutMs = 15_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!check(last)) {
-    if (Date.now() > deadline) throw new Error(`condition not met; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-    last = await read();
-  }
-  return last;
+  return waitUntil(read, check, 'the condition', timeoutMs, 50);
 }
 
 /**
