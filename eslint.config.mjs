@@ -86,11 +86,65 @@ export default tseslint.config(
     },
   },
   {
-    files: ['activities/**/*.ts', 'db/**/*.ts', 'worker/**/*.ts', 'services/**/*.ts'],
+    // The use cases: called by the API, the command-line tools and the benchmarks alike, so they know
+    // nothing of HTTP.
+    files: ['services/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' }] },
+        {
+          patterns: [
+            { group: ['**/api', '**/api/**', 'koa', '@koa/*'], message: 'Use cases know nothing of HTTP.' },
+            { group: ['**/worker', '**/worker/**'], message: 'Use cases reach workflows through Temporal.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Activities run in the worker: the database and outside systems, never the API or the use cases.
+    files: ['activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' },
+            { group: ['**/services', '**/services/**'], message: 'Activities do not call use cases.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['db/**/*.ts', 'config/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' },
+            { group: ['**/services', '**/services/**'], message: 'db/ and config/ sit below the use cases.' },
+            {
+              group: ['**/activities', '**/activities/**'],
+              message: 'db/ and config/ sit below activities.',
+            },
+            { group: ['**/workflows', '**/workflows/**'], message: 'db/ and config/ sit below workflows.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['worker/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/api', '**/api/**'], message: 'Nothing imports the API: call the use case.' },
+          ],
+        },
       ],
     },
   },

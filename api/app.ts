@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
-import { WebhookForwarder } from './services/webhook-forwarder';
+import { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
 import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
 import { authenticate } from './middleware/authenticate';

@@ -1,7 +1,7 @@
-import type { CoreDeps } from './core-deps';
+import type { CoreDeps } from '../services/deps';
 import type { TokenVerifier } from './auth/verifier';
-import type { ByokRuntime } from './services/byok/runtime';
-import type { WebhookForwarder } from './services/webhook-forwarder';
+import type { ByokRuntime } from '../services/byok/runtime';
+import type { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
 
 /** Everything a request handler may use; built once in main.ts, or by a test. */
 export interface AppDeps extends CoreDeps {
@@ -12,4 +12,4 @@ export interface AppDeps extends CoreDeps {
   webhooks: WebhookForwarder;
 }
 
-export type { CoreDeps } from './core-deps';
+export type { CoreDeps } from '../services/deps';

@@ -7,8 +7,8 @@ import { openDatabase } from '../db/orm';
 import { loadByokKey } from '../config/byok-key';
 import { createApp } from './app';
 import { createVerifier } from './auth/verifier';
-import { createByokRuntime } from './services/byok/runtime';
-import { retriesWithinDeadline } from './services/workflow-gateway';
+import { createByokRuntime } from '../services/byok/runtime';
+import { retriesWithinDeadline } from '../services/temporal/gateway';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../domain/errors';
 import { GATEWAY_ROLE, mayCall, type Access } from '../domain/roles';
-import type { Identity } from './auth/identity';
+import type { Identity } from '../domain/identity';
 import { guardInput, InputRejected } from './validation/untrusted-input';
 import type { AppDeps } from './deps';
 

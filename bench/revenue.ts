@@ -16,7 +16,7 @@ import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { openDatabase } from '../db/orm';
 import { newId } from '../db/ids';
 import { arrCents } from '../domain/plan-change';
-import { clearRevenueCache } from '../api/services/revenue/cache';
+import { clearRevenueCache } from '../services/revenue/cache';
 import { startTestIdp } from '../test/helpers/auth';
 import { startBillingTestApi } from '../test/helpers/book';
 

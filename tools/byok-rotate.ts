@@ -9,7 +9,7 @@ import { loadByokKey } from '../config/byok-key';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
-import { rotateProviderKeys, type RotationProgress } from '../api/services/byok/rotate';
+import { rotateProviderKeys, type RotationProgress } from '../services/byok/rotate-keys';
 
 function progressLine(p: RotationProgress): string {
   const width = 30;

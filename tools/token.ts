@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/env';
 import { GATEWAY_ROLE, isRole } from '../domain/roles';
-import { loadOrCreateLocalKey, signToken } from '../api/auth/local-key';
+import { loadOrCreateLocalKey, signToken } from '../services/auth/local-key';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

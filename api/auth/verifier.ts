@@ -2,8 +2,8 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type KeyLike } 
 import type { Config } from '../../config/env';
 import { AppError } from '../../domain/errors';
 import { ConflictingRoles, GATEWAY_ROLE, principalOf, type Principal } from '../../domain/roles';
-import type { Identity } from './identity';
-import { LOCAL_ISSUER, loadOrCreateLocalKey } from './local-key';
+import type { Identity } from '../../domain/identity';
+import { LOCAL_ISSUER, loadOrCreateLocalKey } from '../../services/auth/local-key';
 
 export interface TokenVerifier {
   readonly issuer: string;

@@ -16,7 +16,7 @@ describe("the README's roles matrix", () => {
     await db.close();
   });
 
-  it('lists every route with exactly the callers its declared access lets in (regenerate: npx tsx tools/roles-matrix.ts --write)', () => {
+  it('lists every route with exactly the callers its declared access lets in (regenerate: npx tsx api/roles-matrix-cli.ts --write)', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
     const documented = matrixIn(readme);
     expect(documented).not.toBeNull();

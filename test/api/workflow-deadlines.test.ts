@@ -1,6 +1,6 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { callWorkflow, PROBE_DEADLINE_MS, retriesWithinDeadline } from '../../api/services/workflow-gateway';
+import { callWorkflow, PROBE_DEADLINE_MS, retriesWithinDeadline } from '../../services/temporal/gateway';
 import { AppError } from '../../domain/errors';
 import { customerOnboarding } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';

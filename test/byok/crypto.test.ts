@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { openProviderKey, sealProviderKey, UnreadableKeyError } from '../../api/services/byok/crypto';
+import { openProviderKey, sealProviderKey, UnreadableKeyError } from '../../services/byok/crypto';
 import { ByokKey, loadByokKey, parseByokKey } from '../../config/byok-key';
 import { ConfigError } from '../../config/env';
 import { testKeyring } from '../helpers/byok-app';

@@ -1,4 +1,4 @@
-import { TokenBuckets } from '../../api/services/byok/rate-limit';
+import { TokenBuckets } from '../../services/byok/rate-limit';
 
 describe('token buckets for key reads', () => {
   it("lets a minute's reads through at once, then one more each time a token refills", () => {

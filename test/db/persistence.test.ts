@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { markForwarded, recordStripeEvent } from '../../api/services/stripe-webhooks';
+import { markForwarded, recordStripeEvent } from '../../services/stripe-events/record-stripe-event';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
 import { createVerifier } from '../../api/auth/verifier';
-import { createByokRuntime, type ByokRuntime } from '../../api/services/byok/runtime';
+import { createByokRuntime, type ByokRuntime } from '../../services/byok/runtime';
 import { loadConfig, type Config } from '../../config/env';
 import type { ByokKeyring } from '../../config/byok-key';
 import { createLogger } from '../../config/logger';

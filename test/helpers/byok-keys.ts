@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createByokRuntime, type ByokRuntime } from '../../api/services/byok/runtime';
+import { createByokRuntime, type ByokRuntime } from '../../services/byok/runtime';
 import { ByokKey, type ByokKeyring } from '../../config/byok-key';
 
 export const newByokKey = () => new ByokKey(randomBytes(32));

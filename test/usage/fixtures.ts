@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { UsageCounters, setCountersFor } from '../../api/services/usage/counters';
+import { UsageCounters, setCountersFor } from '../../services/usage/counters';
 import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { TestIdp } from '../helpers/auth';
-import { storeProviderKey } from '../../api/services/byok/keys';
+import { storeProviderKey } from '../../services/byok/provider-keys';
 import type { ByokProviderId } from '../../domain/byok-providers';
 import { testKeyring } from '../helpers/byok-keys';
 import { startTestApi, type TestApi } from '../helpers/api';

@@ -6,8 +6,8 @@ import {
   decideAccess,
   findCustomerByUserId,
   type Access,
-} from '../../services/access';
-import { findCustomerFor } from '../../services/customers';
+} from '../../../services/access/check-access';
+import { findCustomerFor } from '../../../services/customers/find-customer';
 import type { checkAccessQuery, serviceParams, userParams } from './schemas';
 
 function accessDto(a: Access) {

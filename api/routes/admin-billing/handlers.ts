@@ -1,16 +1,19 @@
 import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { refundInvoiceAsAdmin } from '../../services/refunds';
-import { cached } from '../../services/revenue/cache';
-import { changeSubscriptionAsAdmin, subscriptionByEmail } from '../../services/revenue/admin-subscriptions';
-import { listCharges, listCustomers, listSubscriptions } from '../../services/revenue/lists';
+import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice';
+import { cached } from '../../../services/revenue/cache';
+import {
+  changeSubscriptionAsAdmin,
+  subscriptionByEmail,
+} from '../../../services/subscriptions/change-as-admin';
+import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import {
   analyticsOverview,
   billingStats,
   revenueByTier,
   revenueSummary,
   revenueTimeseries,
-} from '../../services/revenue/metrics';
+} from '../../../services/revenue/metrics';
 import { idempotencyKeyField } from './schemas';
 import type {
   invoiceParams,

@@ -18,9 +18,9 @@ import {
   type PendingChange,
 } from '../../../workflows/messages';
 import type { HandlerInput } from '../../route';
-import { ensureCustomer } from '../../services/customer-onboarding';
-import { callWorkflow } from '../../services/workflow-gateway';
-import { findCustomerFor } from '../../services/customers';
+import { ensureCustomer } from '../../../services/customers/ensure-customer';
+import { callWorkflow } from '../../../services/temporal/gateway';
+import { findCustomerFor } from '../../../services/customers/find-customer';
 import {
   findLiveSubscription,
   pendingChangeDto,
@@ -29,7 +29,7 @@ import {
   requireLive,
   resolvePlanPrice,
   subscriptionDto,
-} from '../../services/subscriptions';
+} from '../../../services/subscriptions/subscriptions';
 import type {
   attachPaymentMethodBody,
   cancelBody,

@@ -5,14 +5,14 @@ import { isValidContinuation, TRIAL_TIER } from '../../../domain/trial';
 import { workflowIds } from '../../../workflows/ids';
 import { changePlan } from '../../../workflows/messages';
 import { defineRoute, type HandlerInput } from '../../route';
-import { findCustomerFor } from '../../services/customers';
-import { callWorkflow } from '../../services/workflow-gateway';
+import { findCustomerFor } from '../../../services/customers/find-customer';
+import { callWorkflow } from '../../../services/temporal/gateway';
 import {
   findLiveSubscription,
   planChangeRequest,
   requireLive,
   resolvePlanPrice,
-} from '../../services/subscriptions';
+} from '../../../services/subscriptions/subscriptions';
 import { cents, dollars, interval, timestamp } from '../response-types';
 
 const continuationBody = z

@@ -1,18 +1,18 @@
 import { BYOK_PROVIDER_IDS, BYOK_PROVIDERS, type ByokProviderId } from '../../../domain/byok-providers';
 import type { HandlerInput } from '../../route';
-import { findCustomerFor } from '../../services/customers';
-import { findOrCreateCustomer } from '../../services/byok/customer';
-import { testStoredKey } from '../../services/byok/key-check';
+import { findCustomerFor } from '../../../services/customers/find-customer';
+import { findOrCreateCustomer } from '../../../services/byok/customer';
+import { testStoredKey } from '../../../services/byok/test-key';
 import {
   deleteProviderKey,
   findProviderKey,
   listProviderKeys,
   providerKeyDto,
   storeProviderKey,
-} from '../../services/byok/keys';
-import { byokRuntime } from '../../services/byok/runtime';
-import { byokStats } from '../../services/byok/stats';
-import { KeyReadsLimited, readKeyForGateway } from '../../services/byok/gateway-read';
+} from '../../../services/byok/provider-keys';
+import { byokRuntime } from '../../../services/byok/runtime';
+import { byokStats } from '../../../services/byok/key-stats';
+import { KeyReadsLimited, readKeyForGateway } from '../../../services/byok/read-key-for-gateway';
 import type { addKeyBody, gatewayKeyQuery, providerParams } from './schemas';
 
 type Viewer<P = undefined, B = undefined> = HandlerInput<P, undefined, B, 'viewer'>;

@@ -1,7 +1,7 @@
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { ensureCustomer } from '../../services/customer-onboarding';
-import { findCustomerFor } from '../../services/customers';
+import { ensureCustomer } from '../../../services/customers/ensure-customer';
+import { findCustomerFor } from '../../../services/customers/find-customer';
 import type { createCustomerBody } from './schemas';
 
 /** Runs the onboarding workflow for the caller (idempotent: a second call finds the same customer). */

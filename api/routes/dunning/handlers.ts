@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../route';
-import { currentDunningPolicy, setDunningPolicy } from '../../services/dunning-policy';
+import { currentDunningPolicy, setDunningPolicy } from '../../../services/dunning/dunning-policy';
 import type { dunningPolicyBody } from './schemas';
 
 function dto(p: Awaited<ReturnType<typeof currentDunningPolicy>>) {

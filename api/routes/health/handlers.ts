@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../route';
-import { workerState } from '../../services/workflow-gateway';
+import { workerState } from '../../../services/temporal/gateway';
 
 const TIMEOUT_MS = 2000;
 

@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../route';
-import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../services/invoices';
+import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
 import type { invoicePdfParams, invoicesQuery } from './schemas';
 
 /**

@@ -10,11 +10,11 @@ import { workflowIds } from '../../../workflows/ids';
 import { changePlan } from '../../../workflows/messages';
 import type { AppDeps } from '../../deps';
 import type { HandlerInput } from '../../route';
-import { stripeConfigured } from '../../services/customer-onboarding';
-import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../services/plan-admin';
-import { planDto } from '../../services/plans';
-import { planChangeRequest } from '../../services/subscriptions';
-import { callWorkflow } from '../../services/workflow-gateway';
+import { stripeConfigured } from '../../../services/customers/ensure-customer';
+import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
+import { planDto } from '../../../services/plans/list-plans';
+import { planChangeRequest } from '../../../services/subscriptions/subscriptions';
+import { callWorkflow } from '../../../services/temporal/gateway';
 import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
 type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;

@@ -1,6 +1,6 @@
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { findCurrentPlan, listCurrentPlans, planDto, serviceList } from '../../services/plans';
+import { findCurrentPlan, listCurrentPlans, planDto, serviceList } from '../../../services/plans/list-plans';
 import type { planParams } from './schemas';
 
 type Public<P = undefined> = HandlerInput<P, undefined, undefined, 'public'>;

@@ -1,6 +1,6 @@
 import type { HandlerInput } from '../../route';
-import { QuotaExceeded, reportUsage } from '../../services/usage/report';
-import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../services/usage/views';
+import { QuotaExceeded, reportUsage } from '../../../services/usage/report-usage';
+import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../../services/usage/usage-views';
 import {
   parseReport,
   type emailParams,

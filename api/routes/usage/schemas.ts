@@ -9,7 +9,7 @@ import {
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
 import { cents, count, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
-import type { EventRejection, IncomingEvent } from '../../services/usage/report';
+import type { EventRejection, IncomingEvent } from '../../../services/usage/report-usage';
 
 /** Metadata is stored with every event: kept small so a batch cannot bloat the ledger. */
 export const MAX_METADATA_CHARS = 4096;

@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../route';
-import { addUsageType, listUsageTypes } from '../../services/usage/types';
+import { addUsageType, listUsageTypes } from '../../../services/usage/usage-types';
 import type { usageTypeBody } from './schemas';
 
 export async function getUsageTypes({ deps }: HandlerInput<undefined, undefined, undefined, 'admin'>) {

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../route';
-import { recordStripeEvent, verifyStripeEvent } from '../../services/stripe-webhooks';
+import { recordStripeEvent, verifyStripeEvent } from '../../../services/stripe-events/record-stripe-event';
 
 export async function receiveStripeWebhook({
   deps,

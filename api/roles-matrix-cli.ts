@@ -1,0 +1,42 @@
+/**
+ * Prints who may call every route (the README's roles matrix), built from the routes' declared access;
+ * `--write` puts it into README.md between its markers.
+ *   npx tsx api/roles-matrix-cli.ts [--write]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'prettier';
+import { createApp } from './app';
+import { MATRIX_END, MATRIX_START, rolesMatrix } from './roles-matrix';
+import { loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+
+async function main(): Promise<void> {
+  // The routes are all that is read: nothing is served, so the app gets no database or Temporal.
+  const { routes, webhooks } = createApp({
+    config: loadConfig({ NODE_ENV: 'development' }),
+    orm: null as never,
+    temporal: null as never,
+    logger: createLogger('silent', 'roles-matrix'),
+    verifier: null as never,
+    byok: null as never,
+  });
+  webhooks.close();
+  const table = rolesMatrix(routes);
+  if (!process.argv.includes('--write')) {
+    process.stdout.write(`${table}\n`);
+    return;
+  }
+  const path = join(__dirname, '..', 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const start = readme.indexOf(MATRIX_START);
+  const end = readme.indexOf(MATRIX_END);
+  if (start < 0 || end < start) throw new Error(`README.md has no ${MATRIX_START} … ${MATRIX_END} markers`);
+  const next = `${readme.slice(0, start + MATRIX_START.length)}\n\n${table}\n\n${readme.slice(end)}`;
+  writeFileSync(path, await format(next, { filepath: path }));
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { Charge, Customer, Subscription } from '../../db/entities';
+import { centsToDollars, divRound } from '../../domain/money';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
+import { seekPage, sortKey } from '../../db/keyset-pagination';
+import { sqlFor } from '../revenue/sql';
+
+/**
+ * A case-insensitive match: SQLite's LIKE already ignores ASCII case and has no ILIKE; PostgreSQL needs ILIKE.
+ * SQLite's LIKE has no default escape character either, so instead of escaping, `%` and `\` are dropped
+ * from a "contains" search; an `_` still matches any one character, which only widens it.
+ */
+export function caseless(em: EntityManager, pattern: string) {
+  return sqlFor(em).dialect === 'sqlite' ? { $like: pattern } : { $ilike: pattern };
+}
+const likeContains = (text: string) => `%${text.replace(/[%\\]/g, '')}%`;
+
+const customerSorts = {
+  created: { field: 'createdAt', kind: 'date' },
+  email: { field: 'email', kind: 'string' },
+} as const;
+
+/** `GET /admin/billing/customers`: seed 001's customer fields, the tier from the live subscription. */
+export async function listCustomers(
+  em: EntityManager,
+  q: { limit: number; cursor?: string; sort: string; email?: string },
+) {
+  const where: FilterQuery<Customer> = q.email ? { email: caseless(em, likeContains(q.email)) } : {};
+  const page = await seekPage(em, Customer, where, {
+    key: sortKey(q.sort, customerSorts),
+    limit: q.limit,
+    cursor: q.cursor,
+  });
+  const live = page.items.length
+    ? await em.find(
+        Subscription,
+        { customer: { $in: page.items.map((c) => c.id) }, status: { $nin: [...FINAL_STATUSES] } },
+        { orderBy: { createdAt: 'asc' } },
+      )
+    : [];
+  // Ascending, so the newest live subscription of a customer is the one left in the map.
+  const tierOf = new Map(live.map((s) => [s.customer.id, s]));
+  return {
+    customers: page.items.map((c) => ({
+      id: c.stripeCustomerId ?? c.id,
+      customer_id: c.id,
+      stripe_customer_id: c.stripeCustomerId ?? null,
+      email: c.email,
+      name: c.name ?? null,
+      created: c.createdAt.toISOString(),
+      metadata: { user_id: c.userId, tier: tierOf.get(c.id)?.tier ?? null },
+      subscription_status: tierOf.get(c.id)?.status ?? null,
+    })),
+    total: page.total,
+    next_cursor: page.nextCursor,
+  };
+}
+
+const subscriptionSorts = {
+  created: { field: 'createdAt', kind: 'date' },
+  amount: { field: 'amountCents', kind: 'number' },
+} as const;
+
+/** The admin view of a subscription: seed 001's fields, with the customer's email and the MRR it adds. */
+export function adminSubscriptionDto(s: Subscription) {
+  const paying = s.status === 'active' || s.status === 'past_due';
+  const mrrCents = paying ? (s.interval === 'year' ? divRound(s.amountCents, 12) : s.amountCents) : 0;
+  return {
+    id: s.stripeSubscriptionId ?? s.id,
+    subscription_id: s.id,
+    stripe_subscription_id: s.stripeSubscriptionId ?? null,
+    customer: s.customer.stripeCustomerId ?? s.customer.id,
+    customer_id: s.customer.id,
+    email: s.customer.email,
+    tier: s.tier,
+    status: s.status,
+    amount: centsToDollars(s.amountCents),
+    amount_cents: s.amountCents,
+    mrr_cents: mrrCents,
+    currency: s.currency,
+    interval: s.interval,
+    current_period_start: s.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: s.currentPeriodEnd?.toISOString() ?? null,
+    trial_end: s.trialEnd?.toISOString() ?? null,
+    cancel_at_period_end: s.cancelAtPeriodEnd,
+    canceled_at: s.canceledAt?.toISOString() ?? null,
+    created: s.createdAt.toISOString(),
+  };
+}
+
+/** Subscriptions for the admin lists, filtered by status(es), tier and email. */
+export async function listSubscriptions(
+  em: EntityManager,
+  q: { limit: number; cursor?: string; sort: string; status?: string[]; tier?: string; email?: string },
+) {
+  const where = {
+    ...(q.status?.length ? { status: { $in: q.status } } : {}),
+    ...(q.tier ? { tier: q.tier } : {}),
+    ...(q.email ? { customer: { email: caseless(em, likeContains(q.email)) } } : {}),
+  } as FilterQuery<Subscription>;
+  const page = await seekPage(em, Subscription, where, {
+    key: sortKey(q.sort, subscriptionSorts),
+    limit: q.limit,
+    cursor: q.cursor,
+    populate: ['customer'],
+  });
+  return {
+    subscriptions: page.items.map(adminSubscriptionDto),
+    total: page.total,
+    next_cursor: page.nextCursor,
+  };
+}
+
+/** `GET /admin/billing/recent-charges`: newest first. */
+export async function listCharges(em: EntityManager, q: { limit: number; cursor?: string; status?: string }) {
+  const where = (q.status ? { status: q.status } : {}) as FilterQuery<Charge>;
+  const page = await seekPage(em, Charge, where, {
+    key: sortKey('-created', { created: { field: 'createdAt', kind: 'date' } }),
+    limit: q.limit,
+    cursor: q.cursor,
+    populate: ['customer'],
+  });
+  return {
+    charges: page.items.map((c) => ({
+      id: c.stripeChargeId,
+      amount: centsToDollars(c.amountCents),
+      amount_cents: c.amountCents,
+      amount_refunded_cents: c.amountRefundedCents,
+      currency: c.currency,
+      status: c.status,
+      customer: c.customer.stripeCustomerId ?? c.customer.id,
+      customer_email: c.customer.email,
+      description: c.description ?? null,
+      failure_code: c.failureCode ?? null,
+      created: c.createdAt.toISOString(),
+      paid: c.paid,
+      refunded: c.refunded,
+      card_brand: c.cardBrand ?? null,
+      card_last4: c.cardLast4 ?? null,
+      invoice: c.stripeInvoiceId ?? null,
+    })),
+    total: page.total,
+    next_cursor: page.nextCursor,
+  };
+}

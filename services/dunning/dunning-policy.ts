@@ -1,0 +1,33 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEntry, EngineSetting } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { DUNNING_POLICY_KEY, readDunningPolicy } from '../../db/dunning-policy';
+import { validateDunningPolicy, type DunningPolicy } from '../../domain/dunning-policy';
+import { AppError } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+
+/** The policy new dunning runs start with. */
+export const currentDunningPolicy = readDunningPolicy;
+
+/** Sets the policy for dunning runs that start from now on (running ones keep theirs); audited. */
+export async function setDunningPolicy(em: EntityManager, actor: Identity, policy: DunningPolicy) {
+  const problem = validateDunningPolicy(policy);
+  if (problem) throw new AppError(400, 'invalid_dunning_policy', problem, { field: 'body' });
+  const before = await currentDunningPolicy(em);
+  const row =
+    (await em.findOne(EngineSetting, { key: DUNNING_POLICY_KEY })) ??
+    em.create(EngineSetting, { key: DUNNING_POLICY_KEY, value: policy, updatedBy: actor.sub });
+  Object.assign(row, { value: policy, updatedBy: actor.sub, updatedAt: new Date() });
+  em.create(AuditEntry, {
+    id: newId('aud'),
+    actorId: actor.sub,
+    actorEmail: actor.email,
+    action: 'dunning_policy.update',
+    entityType: 'engine_setting',
+    entityId: DUNNING_POLICY_KEY,
+    before: before.policy,
+    after: policy,
+  });
+  await em.flush();
+  return currentDunningPolicy(em);
+}

@@ -1,0 +1,148 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEntry, Plan, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { AppError, conflict, notFound } from '../../domain/errors';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
+import type { Identity } from '../../domain/identity';
+import { planDto } from './list-plans';
+
+export interface PlanChanges {
+  name?: string;
+  displayName?: string;
+  description?: string | null;
+  priceMonthlyCents?: number;
+  priceYearlyCents?: number | null;
+  trialDays?: number;
+  services?: string[];
+  features?: string[];
+  includedCredits?: number;
+  overagePer1kCents?: number;
+  dailyApiCalls?: number | null;
+}
+
+/** Changes that alter what a subscriber pays or gets; only these make a new version for grandfathering. */
+const TERMS: (keyof PlanChanges)[] = [
+  'priceMonthlyCents',
+  'priceYearlyCents',
+  'trialDays',
+  'services',
+  'includedCredits',
+  'overagePer1kCents',
+  'dailyApiCalls',
+];
+
+function audit(
+  em: EntityManager,
+  actor: Identity,
+  action: string,
+  entityId: string,
+  before: unknown,
+  after: unknown,
+) {
+  em.create(AuditEntry, {
+    id: newId('aud'),
+    actorId: actor.sub,
+    actorEmail: actor.email,
+    action,
+    entityType: 'plan',
+    entityId,
+    before: before ?? null,
+    after: after ?? null,
+  });
+}
+
+export async function createPlan(
+  em: EntityManager,
+  actor: Identity,
+  code: string,
+  c: Required<Pick<PlanChanges, 'displayName' | 'priceMonthlyCents'>> & PlanChanges,
+) {
+  if (await em.count(Plan, { code }))
+    throw conflict('plan_exists', `A plan "${code}" already exists`, { field: 'body.id' });
+  const [last] = await em.find(Plan, {}, { orderBy: { sortOrder: 'desc' }, limit: 1 });
+  const plan = em.create(Plan, {
+    id: `plan_${code}_v1`,
+    code,
+    version: 1,
+    name: c.name ?? code,
+    displayName: c.displayName,
+    description: c.description ?? null,
+    priceMonthlyCents: c.priceMonthlyCents,
+    priceYearlyCents: c.priceYearlyCents ?? null,
+    trialDays: c.trialDays ?? 0,
+    services: c.services ?? [],
+    features: c.features ?? [],
+    includedCredits: c.includedCredits ?? 0,
+    overagePer1kCents: c.overagePer1kCents ?? 0,
+    dailyApiCalls: c.dailyApiCalls ?? null,
+    sortOrder: (last?.sortOrder ?? 0) + 1,
+  });
+  audit(em, actor, 'plan.create', code, null, planDto(plan));
+  await em.flush();
+  return plan;
+}
+
+/**
+ * Applies a change to a plan. When the current version has subscribers and the change touches their
+ * terms, a new version becomes current and the subscribers keep theirs (grandfathered) until migrated.
+ */
+export async function updatePlan(em: EntityManager, actor: Identity, code: string, c: PlanChanges) {
+  const current = await em.findOne(Plan, { code, isCurrent: true });
+  if (!current) throw notFound('plan', code);
+  if (current.status === 'archived') throw conflict('plan_archived', `Plan "${code}" is archived`);
+  const subscribers = await em.count(Subscription, {
+    plan: current,
+    status: { $nin: [...FINAL_STATUSES] },
+  });
+  const touchesTerms = TERMS.some(
+    (k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k]),
+  );
+  const before = planDto(current);
+  let target = current;
+  if (subscribers > 0 && touchesTerms) {
+    current.isCurrent = false;
+    target = em.create(Plan, {
+      ...copyOf(current),
+      id: `plan_${code}_v${current.version + 1}`,
+      version: current.version + 1,
+      isCurrent: true,
+      stripePriceMonthlyId: null,
+      stripePriceYearlyId: null,
+      stripeUsagePriceMonthlyId: null,
+      stripeUsagePriceYearlyId: null,
+    });
+  }
+  for (const [k, v] of Object.entries(c))
+    if (v !== undefined) (target as unknown as Record<string, unknown>)[k] = v;
+  if (target.priceMonthlyCents !== before.price_monthly_cents) target.stripePriceMonthlyId = null;
+  if ((target.priceYearlyCents ?? null) !== before.price_yearly_cents) target.stripePriceYearlyId = null;
+  if (
+    target.includedCredits !== before.included_credits ||
+    target.overagePer1kCents !== before.overage_price_per_1k_cents
+  ) {
+    // The metered prices carry the included credits and the overage rate: new terms need new prices.
+    target.stripeUsagePriceMonthlyId = null;
+    target.stripeUsagePriceYearlyId = null;
+  }
+  audit(em, actor, target === current ? 'plan.update' : 'plan.new_version', code, before, planDto(target));
+  await em.flush();
+  return { plan: target, grandfathered: target === current ? 0 : subscribers };
+}
+
+/** Archiving stops new subscriptions; existing subscribers keep their plan. */
+export async function archivePlan(em: EntityManager, actor: Identity, code: string) {
+  const versions = await em.find(Plan, { code });
+  if (versions.length === 0) throw notFound('plan', code);
+  const current = versions.find((v) => v.isCurrent) ?? versions[versions.length - 1];
+  if (!current) throw new AppError(500, 'plan_inconsistent', 'Plan has no versions');
+  const before = planDto(current);
+  for (const v of versions) v.status = 'archived';
+  audit(em, actor, 'plan.archive', code, before, planDto(current));
+  await em.flush();
+  return current;
+}
+
+function copyOf(p: Plan): Omit<Plan, 'id' | 'version' | 'createdAt' | 'updatedAt'> {
+  const { id: _id, version: _v, createdAt: _c, updatedAt: _u, ...rest } = p;
+  return { ...rest };
+}

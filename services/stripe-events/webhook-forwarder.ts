@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import { WebhookEvent } from '../../db/entities';
+import type { CoreDeps } from '../deps';
+import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './record-stripe-event';
+
+const LANES = 8;
+const SWEEP_MS = 2_000;
+/** An event not forwarded this long after it arrived is retried by the sweep (crash, Temporal outage). */
+const STALE_MS = 5_000;
+/** Forwarded marks are written together: one commit per burst instead of one per event. */
+const MARK_EVERY_MS = 50;
+const MARK_BATCH = 500;
+
+/**
+ * Hands recorded webhook events to their workflows after the 2xx has gone out, so Stripe's acknowledgement
+ * waits only for the durable insert. Events of one Stripe object share a lane and keep their order; a
+ * sweep retries whatever is left unforwarded, so an event survives a crash or a Temporal outage. Several
+ * API processes may forward the same event, and a crash between signal and mark forwards it again: the
+ * workflow ignores an event id it has applied.
+ */
+export class WebhookForwarder {
+  private readonly lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
+  private readonly timer: NodeJS.Timeout;
+  private readonly routes = new RouteCache();
+  /** Events queued or being forwarded here: a sweep during a backlog must not queue them twice. */
+  private readonly inFlight = new Set<string>();
+  private marks: ForwardedMark[] = [];
+  private marking: Promise<void> = Promise.resolve();
+  private markTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly logger: Logger = deps.logger,
+  ) {
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  /** Queues one event behind earlier events of the same object; `event` spares re-reading its row. */
+  kick(eventId: string, objectId: string | null, event?: Stripe.Event): Promise<void> {
+    if (this.inFlight.has(eventId)) return Promise.resolve();
+    this.inFlight.add(eventId);
+    const lane = laneOf(objectId ?? eventId);
+    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event));
+    this.lanes[lane] = next;
+    return next;
+  }
+
+  /** Waits until everything queued so far has been tried and its mark written. */
+  async drain(): Promise<void> {
+    await Promise.all(this.lanes);
+    await this.flushMarks();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async forward(eventId: string, event?: Stripe.Event): Promise<void> {
+    try {
+      const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes);
+      // Held in flight until its mark is written, so a sweep in between does not send it again.
+      if (mark) this.queueMark(mark);
+      else this.inFlight.delete(eventId);
+    } catch (err) {
+      this.inFlight.delete(eventId);
+      this.logger.warn({ err, eventId }, 'webhook event not forwarded yet; the sweep retries it');
+    }
+  }
+
+  private queueMark(mark: ForwardedMark): void {
+    this.marks.push(mark);
+    if (this.marks.length >= MARK_BATCH) void this.flushMarks();
+    else if (!this.markTimer) this.markTimer = setTimeout(() => void this.flushMarks(), MARK_EVERY_MS);
+  }
+
+  /** Writes queued marks, one flush at a time; a failed write leaves the events to the sweep. */
+  private flushMarks(): Promise<void> {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimer = null;
+    this.marking = this.marking.then(async () => {
+      const batch = this.marks;
+      this.marks = [];
+      try {
+        await markForwarded(this.deps.orm, batch);
+      } catch (err) {
+        this.logger.warn(
+          { err, events: batch.length },
+          'forwarded marks not written; the sweep resends them',
+        );
+      } finally {
+        for (const m of batch) this.inFlight.delete(m.eventId);
+      }
+    });
+    return this.marking;
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const stale = await this.deps.orm.em
+        .fork()
+        .find(
+          WebhookEvent,
+          { forwardedAt: null, receivedAt: { $lt: new Date(Date.now() - STALE_MS) } },
+          { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId'] },
+        );
+      for (const e of stale) await this.kick(e.id, e.objectId ?? null);
+      await this.flushMarks();
+    } catch (err) {
+      this.logger.warn({ err }, 'webhook sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}
+
+function laneOf(key: string): number {
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+  return Math.abs(h) % LANES;
+}

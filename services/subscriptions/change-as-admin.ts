@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEntry, Customer, Invoice, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { conflict, notFound } from '../../domain/errors';
+import { planChangeTiming } from '../../domain/plan-change';
+import { workflowIds } from '../../workflows/ids';
+import {
+  cancelSubscription,
+  changePlan,
+  pauseSubscription,
+  resumeSubscription,
+} from '../../workflows/messages';
+import type { Identity } from '../../domain/identity';
+import type { CoreDeps } from '../deps';
+import { findLiveSubscription, planChangeRequest, resolvePlanPrice } from './subscriptions';
+import { callWorkflow } from '../temporal/gateway';
+import { adminSubscriptionDto, caseless } from '../admin-lists/lists';
+
+/** The customer with this email, compared without regard to case (identity providers differ on it). */
+async function customerByEmail(em: EntityManager, email: string): Promise<Customer> {
+  const candidates = await em.find(Customer, { email: caseless(em, email) }, { limit: 5 });
+  const customer = candidates.find((c) => c.email.toLowerCase() === email.toLowerCase());
+  if (!customer) throw notFound('customer');
+  return customer;
+}
+
+/** The customer's current subscription (or their newest, if none is live). */
+async function subscriptionOf(em: EntityManager, customer: Customer): Promise<Subscription> {
+  const sub =
+    (await findLiveSubscription(em, customer)) ??
+    (await em.findOne(Subscription, { customer }, { orderBy: { createdAt: 'desc' } }));
+  if (!sub) throw notFound('subscription');
+  return sub;
+}
+
+/** `GET /admin/subscriptions/{email}`: the subscription, its history and recent invoices. */
+export async function subscriptionByEmail(deps: CoreDeps, email: string) {
+  const em = deps.orm.em.fork();
+  const customer = await customerByEmail(em, email);
+  const sub = await subscriptionOf(em, customer);
+  const [history, invoices] = await Promise.all([
+    em.find(Subscription, { customer }, { orderBy: { createdAt: 'desc' }, limit: 20 }),
+    em.find(Invoice, { customer }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 12 }),
+  ]);
+  return {
+    ...adminSubscriptionDto(sub),
+    customer_name: customer.name ?? null,
+    user_id: customer.userId,
+    history: history.map((s) => ({
+      subscription_id: s.id,
+      tier: s.tier,
+      status: s.status,
+      amount_cents: s.amountCents,
+      interval: s.interval,
+      created: s.createdAt.toISOString(),
+      ended_at: s.endedAt?.toISOString() ?? null,
+    })),
+    recent_invoices: invoices.map((i) => ({
+      id: i.stripeInvoiceId,
+      status: i.status,
+      amount_due_cents: i.amountDueCents,
+      amount_paid_cents: i.amountPaidCents,
+      created: i.createdAt.toISOString(),
+    })),
+  };
+}
+
+export interface AdminSubscriptionChange {
+  tier?: string;
+  billing_cycle?: 'monthly' | 'yearly';
+  when?: 'now' | 'period_end';
+  status?: 'active' | 'paused' | 'canceled';
+  cancel_at_period_end: boolean;
+  reason?: string;
+}
+
+/**
+ * `PATCH /admin/subscriptions/{email}`: a tier or status change, made by the subscription's workflow through
+ * its Updates (the workflow owns the state and talks to Stripe), never by writing the table. Each applied
+ * step lands in the audit log with the admin, the state before and the workflow's answer.
+ */
+export async function changeSubscriptionAsAdmin(
+  deps: CoreDeps,
+  actor: Identity,
+  email: string,
+  change: AdminSubscriptionChange,
+) {
+  const em = deps.orm.em.fork();
+  const customer = await customerByEmail(em, email);
+  const sub = await findLiveSubscription(em, customer);
+  if (!sub) throw notFound('subscription');
+  const handle = deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id));
+  const before = { ...adminSubscriptionDto(sub), reason: change.reason ?? null };
+  const applied: { action: string; result: unknown }[] = [];
+  // Audited as each step succeeds, so a later step's failure never hides an earlier change.
+  const record = async (action: string, result: unknown) => {
+    applied.push({ action, result });
+    em.create(AuditEntry, {
+      id: newId('aud'),
+      actorId: actor.sub,
+      actorEmail: actor.email,
+      action,
+      entityType: 'subscription',
+      entityId: sub.id,
+      before,
+      after: result,
+    });
+    await em.flush();
+  };
+
+  if (change.tier) {
+    const cycle = change.billing_cycle ?? (sub.interval === 'year' ? 'yearly' : 'monthly');
+    const price = await resolvePlanPrice(em, change.tier, cycle);
+    const when = planChangeTiming(sub, price, change.when);
+    const result = await callWorkflow(deps, () =>
+      handle.executeUpdate(changePlan, { args: [planChangeRequest(price, when)] }),
+    );
+    await record('subscription.change_plan', result);
+  }
+
+  if (change.status === 'canceled') {
+    const view = await callWorkflow(deps, () =>
+      handle.executeUpdate(cancelSubscription, {
+        args: [{ atPeriodEnd: change.cancel_at_period_end, requestId: randomUUID() }],
+      }),
+    );
+    await record('subscription.cancel', view);
+  } else if (change.status === 'paused' || (change.status === 'active' && sub.status === 'paused')) {
+    const paused = change.status === 'paused';
+    const view = await callWorkflow(deps, () =>
+      handle.executeUpdate(pauseSubscription, { args: [{ paused, requestId: randomUUID() }] }),
+    );
+    await record(paused ? 'subscription.pause' : 'subscription.unpause', view);
+  } else if (change.status === 'active' && sub.cancelAtPeriodEnd) {
+    const view = await callWorkflow(deps, () =>
+      handle.executeUpdate(resumeSubscription, { args: [{ requestId: randomUUID() }] }),
+    );
+    await record('subscription.resume', view);
+  } else if (change.status === 'active' && !change.tier) {
+    throw conflict('no_change', `The subscription is already ${sub.status} and not set to cancel`);
+  }
+
+  return {
+    success: true,
+    subscription_id: sub.id,
+    email: customer.email,
+    applied,
+  };
+}

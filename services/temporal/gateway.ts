@@ -1,0 +1,222 @@
+import {
+  type Client,
+  type ConnectionOptions,
+  defaultGrpcRetryOptions,
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  makeGrpcRetryInterceptor,
+  WorkflowFailedError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { AppError, conflict, unavailable } from '../../domain/errors';
+import type { CoreDeps } from '../deps';
+
+/** How long a request waits on a workflow (a start, an Update, a result) before answering 504. */
+export const WORKFLOW_DEADLINE_MS = 10_000;
+/** How long the worker check may take: past it Temporal counts as unavailable. */
+export const PROBE_DEADLINE_MS = 2_000;
+/** How long a worker seen polling is taken as present, so a burst of mutations costs one DescribeTaskQueue. */
+export const WORKER_CHECK_CACHE_MS = 3_000;
+
+// gRPC's UNAVAILABLE; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and TASK_QUEUE_KIND_NORMAL.
+const UNAVAILABLE = 14;
+const WORKFLOW_TASKS = 1;
+const ACTIVITY_TASKS = 2;
+const NORMAL_QUEUE = 1;
+
+type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
+
+/**
+ * The SDK's gRPC retries (backoff up to 5 s, 10 attempts: 18 s against a Temporal that is down), but no
+ * attempt is scheduled past the call's deadline, so no retry outlives the answer the API gave.
+ */
+export function retriesWithinDeadline(): GrpcInterceptor {
+  const sdk = defaultGrpcRetryOptions();
+  return (options, nextCall) => {
+    const deadline = options.deadline == null ? Infinity : new Date(options.deadline).getTime();
+    let delay = 0;
+    return makeGrpcRetryInterceptor({
+      retryableDecider: (attempt, status) => {
+        delay = sdk.delayFunction(attempt, status);
+        return sdk.retryableDecider(attempt, status) && Date.now() + delay < deadline;
+      },
+      delayFunction: () => delay,
+    })(options, nextCall);
+  };
+}
+
+/**
+ * Runs `fn` with a deadline on every Temporal call it makes and cancels them when it passes, so nothing
+ * keeps running after the answer. A slow answer rejects with a deadline error (see toAppError).
+ */
+async function withTemporalDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // The client's gRPC retries sleep past a deadline before noticing it, so a timer answers on time.
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExpired(ms)), ms);
+  });
+  try {
+    return await Promise.race([
+      client.withDeadline(Date.now() + ms, () => client.withAbortSignal(abort.signal, fn)),
+      expired,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+}
+
+class DeadlineExpired extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
+}
+
+/**
+ * Whether a worker polls the task queue for both workflow and activity tasks. Temporal lists a poller
+ * for a few minutes after it was last seen, so a worker that just died still counts; the call deadline
+ * covers that window.
+ */
+export async function workerState(
+  client: Client,
+  taskQueue: string,
+  ms = PROBE_DEADLINE_MS,
+): Promise<'ok' | 'no pollers'> {
+  const answers = await withTemporalDeadline(client, ms, () =>
+    Promise.all(
+      [WORKFLOW_TASKS, ACTIVITY_TASKS].map((taskQueueType) =>
+        client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: taskQueue, kind: NORMAL_QUEUE },
+          taskQueueType,
+        }),
+      ),
+    ),
+  );
+  return answers.every((a) => a.pollers.length > 0) ? 'ok' : 'no pollers';
+}
+
+type WorkerCheck = 'ok' | 'no pollers' | 'unavailable';
+const checks = new WeakMap<Client, Map<string, { at: number; outcome: Promise<WorkerCheck> }>>();
+
+/** How long a "no pollers" answer is looked at again before it is believed (a worker just starting). */
+export const NO_WORKER_GRACE_MS = 1_000;
+
+/**
+ * 503 before a workflow is started or updated that no worker would pick up. A present worker is
+ * remembered briefly; an absent one is asked about again for a moment, since a worker that has just
+ * started polling is not listed at once, and only then refused.
+ */
+async function requireWorker(client: Client, taskQueue: string, ms: number): Promise<void> {
+  let byQueue = checks.get(client);
+  if (!byQueue) checks.set(client, (byQueue = new Map()));
+  const check = (): Promise<WorkerCheck> =>
+    workerState(client, taskQueue, ms).catch(() => 'unavailable' as const);
+  const cached = byQueue.get(taskQueue);
+  let outcome =
+    cached && Date.now() - cached.at <= WORKER_CHECK_CACHE_MS ? await cached.outcome : await check();
+  for (const started = Date.now(); outcome === 'no pollers' && Date.now() - started < NO_WORKER_GRACE_MS;) {
+    await new Promise((r) => setTimeout(r, 200));
+    outcome = await check();
+  }
+  if (outcome === 'ok') {
+    byQueue.set(taskQueue, { at: Date.now(), outcome: Promise.resolve(outcome) });
+    return;
+  }
+  byQueue.delete(taskQueue);
+  if (outcome === 'no pollers') {
+    throw unavailable(
+      'no_worker',
+      `No worker is polling task queue "${taskQueue}"; the request was not started`,
+    );
+  }
+  throw temporalUnavailable();
+}
+
+const temporalUnavailable = () =>
+  unavailable('temporal_unavailable', 'The workflow service cannot be reached; try again shortly');
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e = err; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+/** A failed workflow or Update as the engine's error shape; null for anything else. */
+function failureToAppError(err: unknown): AppError | null {
+  if (!(err instanceof WorkflowFailedError) && !(err instanceof WorkflowUpdateFailedError)) return null;
+  const cause = err.cause;
+  const inner = cause instanceof ActivityFailure ? cause.cause : cause;
+  const type = inner instanceof ApplicationFailure ? inner.type : undefined;
+  if (type === 'CardDeclined') return new AppError(402, 'card_declined', inner?.message ?? '');
+  // The database's own message names tables and statements: the caller gets the class, not the text.
+  if (type === 'InvalidData') {
+    return new AppError(400, 'invalid_request', 'The request holds a value that cannot be stored');
+  }
+  if (type === 'ConstraintViolation') {
+    return conflict('constraint_violation', 'The request conflicts with data already stored');
+  }
+  if (err instanceof WorkflowUpdateFailedError) {
+    if (cause instanceof ActivityFailure) {
+      return new AppError(502, 'payment_provider_error', 'The payment provider refused the change');
+    }
+    return conflict('invalid_subscription_state', cause?.message ?? err.message);
+  }
+  if (type === 'NotFound') return new AppError(404, 'payment_method_not_found', inner?.message ?? '');
+  if (type === 'InvalidRequest') return new AppError(400, 'invalid_request', inner?.message ?? '');
+  return new AppError(502, 'payment_provider_error', 'The payment provider could not complete the request');
+}
+
+/** Any failure of a call to Temporal as the engine's error shape; other errors pass through. */
+export function toAppError(err: unknown, ms = WORKFLOW_DEADLINE_MS): unknown {
+  const failure = failureToAppError(err);
+  if (failure) return failure;
+  if (
+    err instanceof DeadlineExpired ||
+    err instanceof WorkflowUpdateRPCTimeoutOrCancelledError ||
+    isGrpcDeadlineError(err) ||
+    isGrpcCancelledError(err)
+  ) {
+    return new AppError(
+      504,
+      'workflow_timeout',
+      `The workflow did not answer within ${Math.round(ms / 1000)} s; the request may still complete`,
+    );
+  }
+  if (grpcCode(err) === UNAVAILABLE) return temporalUnavailable();
+  return err;
+}
+
+export interface WorkflowCallOptions {
+  /** The whole call's budget, the worker check included. */
+  deadlineMs?: number;
+  /** False for calls Temporal keeps until a worker comes (a signal): no worker check then. */
+  needsWorker?: boolean;
+}
+
+/**
+ * Every API call that waits on a workflow goes through here: 503 at once when Temporal or the worker is
+ * missing, 504 when the answer does not come within the deadline (the call is then cancelled), and a
+ * workflow's or Update's failure mapped to its status and stable code.
+ */
+export async function callWorkflow<T>(
+  deps: Pick<CoreDeps, 'temporal' | 'config'>,
+  fn: () => Promise<T>,
+  opts: WorkflowCallOptions = {},
+): Promise<T> {
+  const ms = opts.deadlineMs ?? WORKFLOW_DEADLINE_MS;
+  const started = Date.now();
+  if (opts.needsWorker !== false) {
+    await requireWorker(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, Math.min(ms, PROBE_DEADLINE_MS));
+  }
+  try {
+    return await withTemporalDeadline(deps.temporal, Math.max(ms - (Date.now() - started), 1), fn);
+  } catch (err) {
+    throw toAppError(err, ms);
+  }
+}

@@ -1,0 +1,259 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEntry, Customer, UsageEvent, UsageRollup } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { notFound } from '../../domain/errors';
+import { centsToDollars } from '../../domain/money';
+import {
+  BYOK_ROLLUP_MARK,
+  creditsFor,
+  DEFAULT_USAGE_TYPES,
+  includedCreditsPerPeriod,
+} from '../../domain/usage';
+import type { Identity } from '../../domain/identity';
+import { accessOf, utcDay, type Access } from '../access/check-access';
+import { findCustomerFor } from '../customers/find-customer';
+import { countersFor } from './counters';
+import { readDate, sqlFor } from '../../db/raw-sql';
+
+type ByType = Record<string, number>;
+
+function zeroes(): ByType {
+  return Object.fromEntries(DEFAULT_USAGE_TYPES.map((t) => [t, 0]));
+}
+
+function fold(rows: { type: string; n: number | string | null }[]): ByType {
+  const out = zeroes();
+  for (const r of rows) out[r.type] = (out[r.type] ?? 0) + Number(r.n ?? 0);
+  return out;
+}
+
+const sum = (b: ByType) => Object.values(b).reduce((a, n) => a + n, 0);
+
+/** The billing period usage is counted in: the subscription's open period, else the calendar month. */
+function periodOf(access: Access, now: Date): { start: Date; end: Date | null } {
+  const sub = access.subscription;
+  const start = sub?.currentPeriodStart ?? sub?.trialStart ?? null;
+  if (start) return { start, end: sub?.currentPeriodEnd ?? sub?.trialEnd ?? null };
+  const monthStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  return { start: monthStart, end: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) };
+}
+
+/**
+ * Seed 001's usage view: today's and this period's units per type, and the credits arithmetic in integer
+ * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
+ */
+export async function usageSummary(em: EntityManager, identity: Identity) {
+  const now = new Date(countersFor(em).now());
+  const customer = await findCustomerFor(em, identity);
+  const access = await accessOf(em, customer);
+  const period = periodOf(access, now);
+  let today = zeroes();
+  let month = zeroes();
+  let byokMonth = zeroes();
+  if (customer) {
+    const sql = sqlFor(em);
+    today = fold(
+      await sql.run(
+        'select type, sum(quantity) as n from daily_usage where customer_id = ? and day = ? group by type',
+        [customer.id, utcDay(now).day],
+      ),
+    );
+    const periodRows = await sql.run<{ type: string; byok: unknown; n: number }>(
+      `select type, byok, sum(quantity) as n from usage_events
+       where customer_id = ? and occurred_at >= ? group by type, byok`,
+      [customer.id, sql.date(period.start)],
+    );
+    const isByok = (v: unknown) => v === true || v === 1;
+    month = fold(periodRows.filter((r) => !isByok(r.byok)));
+    byokMonth = fold(periodRows.filter((r) => isByok(r.byok)));
+  }
+  const plan = access.plan;
+  const credits = creditsFor({
+    tier: access.tier,
+    includedCredits: includedCreditsPerPeriod(
+      plan?.includedCredits ?? 0,
+      access.subscription?.interval ?? 'month',
+    ),
+    overagePer1kCents: plan?.overagePer1kCents ?? 0,
+    used: sum(month),
+  });
+  return {
+    usage: {
+      today,
+      month,
+      byok_month: byokMonth,
+      period_start: period.start.toISOString(),
+      period_end: period.end?.toISOString() ?? null,
+    },
+    credits: {
+      tier: credits.tier,
+      included_credits: credits.included,
+      used: credits.used,
+      remaining: credits.remaining,
+      overage: credits.overage,
+      overage_cost: centsToDollars(credits.overageCostCents),
+      overage_cost_cents: credits.overageCostCents,
+      price_per_1k: centsToDollars(credits.pricePer1kCents),
+      price_per_1k_cents: credits.pricePer1kCents,
+    },
+    tier: access.tier,
+  };
+}
+
+function rollupDto(r: UsageRollup) {
+  return {
+    id: r.id,
+    identifier: r.identifier,
+    type: r.type,
+    quantity: r.quantity,
+    window_start: r.windowStart.toISOString(),
+    window_end: r.windowEnd.toISOString(),
+    stripe_reported_at: r.stripeReportedAt?.toISOString() ?? null,
+    lago_reported_at: r.lagoReportedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * The caller's events, newest first (cursor = last id seen), each with the rollup it was folded into and
+ * where that rollup was reported; the page's rollups are listed once beside them.
+ */
+export async function usageRecords(
+  em: EntityManager,
+  identity: Identity,
+  q: { limit: number; cursor?: string; type?: string },
+) {
+  const customer = await findCustomerFor(em, identity);
+  if (!customer) return { records: [], rollups: [], next_cursor: null };
+  const where = {
+    customer,
+    ...(q.type ? { type: q.type } : {}),
+    ...(q.cursor ? { id: { $lt: q.cursor } } : {}),
+  };
+  const page = await em.find(UsageEvent, where, { orderBy: { id: 'desc' }, limit: q.limit + 1 });
+  const more = page.length > q.limit;
+  const events = page.slice(0, q.limit);
+  const rollupIds = [...new Set(events.map((e) => e.rollupId).filter((id): id is string => !!id))];
+  const rollups = rollupIds.length ? await em.find(UsageRollup, { id: { $in: rollupIds } }) : [];
+  const byId = new Map(rollups.map((r) => [r.id, r]));
+  return {
+    records: events.map((e) => {
+      const rollup = e.rollupId ? byId.get(e.rollupId) : undefined;
+      const status = e.byok
+        ? 'not_billed_byok'
+        : !rollup
+          ? 'pending'
+          : rollup.stripeReportedAt || rollup.lagoReportedAt
+            ? 'reported'
+            : 'rolled_up';
+      return {
+        id: e.id,
+        event_id: e.eventId,
+        type: e.type,
+        quantity: e.quantity,
+        timestamp: e.occurredAt.toISOString(),
+        reported_at: e.receivedAt.toISOString(),
+        metadata: e.metadata,
+        byok: e.byok,
+        status,
+        rollup_id: e.rollupId && e.rollupId !== BYOK_ROLLUP_MARK ? e.rollupId : null,
+        stripe_report_id: rollup?.stripeReportedAt ? rollup.identifier : null,
+        lago_transaction_id: rollup?.lagoReportedAt ? rollup.identifier : null,
+      };
+    }),
+    rollups: rollups.map(rollupDto),
+    next_cursor: more ? (events[events.length - 1]?.id ?? null) : null,
+  };
+}
+
+/**
+ * Zeroes today's quota counters of one customer, audited. Stored events are untouched, so billing still
+ * counts them; only the daily limit starts over.
+ */
+export async function resetTodayUsage(
+  em: EntityManager,
+  actor: Identity,
+  email: string,
+  reason: string | undefined,
+) {
+  const counters = countersFor(em);
+  const now = new Date(counters.now());
+  const { day, resetsAt } = utcDay(now);
+  const customer = await em.findOne(Customer, { email: email.toLowerCase() });
+  if (!customer) throw notFound('customer', email);
+  const previous = await em.transactional(async (tem) => {
+    const sql = sqlFor(tem);
+    const before = fold(
+      await sql.run('select type, quantity as n from daily_usage where customer_id = ? and day = ?', [
+        customer.id,
+        day,
+      ]),
+    );
+    await sql.run('delete from daily_usage where customer_id = ? and day = ?', [customer.id, day]);
+    tem.create(AuditEntry, {
+      id: newId('aud'),
+      actorId: actor.sub,
+      actorEmail: actor.email,
+      action: 'usage.reset',
+      entityType: 'customer',
+      entityId: customer.id,
+      before: { day, used: before },
+      after: { day, used: {}, reason: reason ?? null },
+    });
+    return before;
+  });
+  counters.set(customer.id, day, 0);
+  return {
+    email: customer.email,
+    customer_id: customer.id,
+    day,
+    reset: true,
+    previous_used: sum(previous),
+    previous_by_type: previous,
+    resets_at: resetsAt.toISOString(),
+  };
+}
+
+/** Usage across customers for operators: per type and day, top customers today, rollup backlog. */
+export async function usageStats(em: EntityManager, q: { days: number; top: number }) {
+  const now = new Date(countersFor(em).now());
+  const { day: today } = utcDay(now);
+  const since = utcDay(new Date(now.getTime() - (q.days - 1) * 86_400_000)).day;
+  const sql = sqlFor(em);
+  const perDay = await sql.run<{ day: string; type: string; n: number }>(
+    'select day, type, sum(quantity) as n from daily_usage where day >= ? group by day, type order by day',
+    [since],
+  );
+  const top = await sql.run<{ customer_id: string; email: string; n: number }>(
+    `select d.customer_id, c.email, sum(d.quantity) as n from daily_usage d
+     join customers c on c.id = d.customer_id where d.day = ?
+     group by d.customer_id, c.email order by n desc limit ?`,
+    [today, q.top],
+  );
+  const backlog = await sql.run<{ pending_events: number; stripe: number; lago: number; oldest: unknown }>(
+    `select
+       (select count(*) from usage_events where rollup_id is null) as pending_events,
+       (select count(*) from usage_rollups where stripe_reported_at is null) as stripe,
+       (select count(*) from usage_rollups where lago_reported_at is null) as lago,
+       (select min(occurred_at) from usage_events where rollup_id is null) as oldest`,
+  );
+  const days: Record<string, ByType> = {};
+  for (const r of perDay) (days[r.day] ??= zeroes())[r.type] = Number(r.n);
+  const totals = zeroes();
+  for (const r of perDay) totals[r.type] = (totals[r.type] ?? 0) + Number(r.n);
+  const b = backlog[0];
+  return {
+    since,
+    today,
+    totals_by_type: totals,
+    total: sum(totals),
+    today_by_type: days[today] ?? zeroes(),
+    by_day: Object.entries(days).map(([day, byType]) => ({ day, ...byType, total: sum(byType) })),
+    top_customers_today: top.map((t) => ({ customer_id: t.customer_id, email: t.email, used: Number(t.n) })),
+    rollup_backlog: {
+      events_not_rolled_up: Number(b?.pending_events ?? 0),
+      oldest_unrolled_event_at: b?.oldest != null ? readDate(b.oldest).toISOString() : null,
+      rollups_not_in_stripe: Number(b?.stripe ?? 0),
+      rollups_not_in_lago: Number(b?.lago ?? 0),
+    },
+  };
+}
