@@ -6,6 +6,9 @@ import { centsToDollars } from '../../domain/money';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
 import type { Customer } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
+import type { Identity } from '../../domain/identity';
+import { findCustomerFor } from '../customers/find-customer';
+import type { CoreDeps } from '../deps';
 
 /** The customer's current subscription: the newest one that has not ended. */
 export async function findLiveSubscription(
@@ -75,6 +78,13 @@ export async function resolvePlanPrice(
     );
   }
   return { plan, priceId, usagePriceId, amountCents, interval };
+}
+
+/** The caller's customer record and live subscription, either of which may not exist yet. */
+export async function ownLiveSubscription(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  return { customer, sub: customer ? await findLiveSubscription(em, customer) : null };
 }
 
 export function requireLive(sub: Subscription | null): Subscription {

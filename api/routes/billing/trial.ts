@@ -1,18 +1,7 @@
 import { z } from 'zod';
-import { AppError, conflict } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
-import { isValidContinuation, TRIAL_TIER } from '../../../domain/trial';
-import { workflowIds } from '../../../workflows/ids';
-import { changePlan } from '../../../workflows/messages';
+import { chooseTrialContinuation } from '../../../services/subscriptions/choose-trial-continuation';
 import { defineRoute, type HandlerInput } from '../../route';
-import { findCustomerFor } from '../../../services/customers/find-customer';
-import { callWorkflow } from '../../../services/temporal/gateway';
-import {
-  findLiveSubscription,
-  planChangeRequest,
-  requireLive,
-  resolvePlanPrice,
-} from '../../../services/subscriptions/subscriptions';
 import { cents, dollars, interval, timestamp } from '../response-types';
 
 const continuationBody = z
@@ -34,33 +23,15 @@ const continuationResponse = z.object({
   }),
 });
 
-/**
- * Picks the plan a trial-tier trial becomes on day 7. The workflow keeps it as the subscription's pending
- * change, so `GET /billing/subscription` shows it as `pending_change` and picking again replaces it.
- */
-async function chooseContinuation(
-  input: HandlerInput<undefined, undefined, typeof continuationBody, 'viewer'>,
-) {
-  const { deps, identity, body } = input;
-  const em = deps.orm.em.fork();
-  const customer = await findCustomerFor(em, identity);
-  const sub = requireLive(customer ? await findLiveSubscription(em, customer) : null);
-  if (sub.status !== 'trialing' || sub.tier !== TRIAL_TIER) {
-    throw conflict('not_in_trial', 'Only a running trial takes a plan to continue with', {
-      status: sub.status,
-    });
-  }
-  const price = await resolvePlanPrice(em, body.tier_id, body.billing_cycle);
-  if (!isValidContinuation(price.plan.code, price.amountCents)) {
-    throw new AppError(400, 'invalid_continuation', 'A trial continues with a paid plan', {
-      field: 'body.tier_id',
-    });
-  }
-  const result = await callWorkflow(deps, () =>
-    deps.temporal.workflow
-      .getHandle(workflowIds.subscription(sub.id))
-      .executeUpdate(changePlan, { args: [planChangeRequest(price, 'period_end')] }),
-  );
+async function chooseContinuation({
+  deps,
+  identity,
+  body,
+}: HandlerInput<undefined, undefined, typeof continuationBody, 'viewer'>) {
+  const { price, result } = await chooseTrialContinuation(deps, identity, {
+    tierId: body.tier_id,
+    billingCycle: body.billing_cycle,
+  });
   return {
     success: true as const,
     continuation: {
@@ -74,6 +45,7 @@ async function chooseContinuation(
   };
 }
 
+/** Picks the plan a trial-tier trial becomes on day 7 (shown as the subscription's pending change). */
 export const trialRoutes = [
   defineRoute({
     method: 'post',

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { PaymentMethod } from '../../db/entities';
+import type { Identity } from '../../domain/identity';
+import { attachPaymentMethodWorkflow, portalSessionWorkflow } from '../../workflows';
+import { ensureCustomer } from '../customers/ensure-customer';
+import { findCustomerFor } from '../customers/find-customer';
+import type { CoreDeps } from '../deps';
+import { callWorkflow } from '../temporal/gateway';
+
+/** The caller's saved cards, newest first; none before they ever subscribed. */
+export async function listPaymentMethods(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
+  const em = deps.orm.em.fork();
+  const customer = await findCustomerFor(em, identity);
+  if (!customer) return [];
+  return em.find(PaymentMethod, { customer, detachedAt: null }, { orderBy: { createdAt: 'desc' } });
+}
+
+/** Attaches a card to the caller's Stripe customer (optionally as the default) through its workflow. */
+export async function attachPaymentMethod(
+  deps: CoreDeps,
+  identity: Identity,
+  req: { paymentMethodId: string; makeDefault: boolean },
+) {
+  const customer = await ensureCustomer(deps, identity);
+  return callWorkflow(deps, () =>
+    deps.temporal.workflow.execute(attachPaymentMethodWorkflow, {
+      workflowId: `payment-method-${req.paymentMethodId}`,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [
+        {
+          customerId: customer.customerId,
+          paymentMethodId: req.paymentMethodId,
+          makeDefault: req.makeDefault,
+        },
+      ],
+    }),
+  );
+}
+
+/** A Stripe customer-portal session for the caller, returning to `returnUrl`. */
+export async function openBillingPortal(deps: CoreDeps, identity: Identity, returnUrl: string) {
+  const customer = await ensureCustomer(deps, identity);
+  return callWorkflow(deps, () =>
+    deps.temporal.workflow.execute(portalSessionWorkflow, {
+      workflowId: `portal-${customer.customerId}-${randomUUID()}`,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [{ customerId: customer.customerId, returnUrl }],
+    }),
+  );
+}

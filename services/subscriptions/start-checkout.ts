@@ -1,0 +1,141 @@
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import type { EntityManager } from '@mikro-orm/core';
+import { PaymentMethod, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { AppError, conflict } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../domain/trial';
+import { subscriptionWorkflow } from '../../workflows';
+import { workflowIds } from '../../workflows/ids';
+import { beginCheckout } from '../../workflows/messages';
+import { ensureCustomer } from '../customers/ensure-customer';
+import type { CoreDeps } from '../deps';
+import { callWorkflow } from '../temporal/gateway';
+import { ownLiveSubscription, resolvePlanPrice, type PlanPrice } from './subscriptions';
+
+export interface CheckoutRequest {
+  tierId: string;
+  billingCycle: 'monthly' | 'yearly';
+  /** A trial-tier signup's plan for day 7. */
+  continuation?: { tier_id: string; billing_cycle: 'monthly' | 'yearly' } | null;
+  successUrl: string;
+  cancelUrl: string;
+}
+
+/**
+ * Starts the subscription's workflow and asks it, in the same call, for a Checkout page. One live
+ * subscription per customer, one trial per customer (by account, email and card).
+ */
+export async function startCheckout(deps: CoreDeps, identity: Identity, req: CheckoutRequest) {
+  const customer = await ensureCustomer(deps, identity);
+  const em = deps.orm.em.fork();
+  const { sub: existing } = await ownLiveSubscription(deps, identity);
+  if (existing && existing.status !== 'incomplete') {
+    throw conflict(
+      'subscription_exists',
+      `You already have a ${existing.tier} subscription; change its plan instead`,
+    );
+  }
+  const price = await resolvePlanPrice(em, req.tierId, req.billingCycle);
+  if (price.plan.trialDays > 0 && (await trialAlreadyUsed(em, customer.customerId, identity.email))) {
+    throw conflict('trial_already_used', 'A trial can be started once per customer; choose a paid plan', {
+      field: 'body.tier_id',
+    });
+  }
+  const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
+  const subscriptionId = newId('subs');
+  const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
+    workflowId: workflowIds.subscription(subscriptionId),
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        subscriptionId,
+        customerId: customer.customerId,
+        email: identity.email,
+        plan: {
+          planId: price.plan.id,
+          planCode: price.plan.code,
+          priceId: price.priceId,
+          usagePriceId: price.usagePriceId,
+          amountCents: price.amountCents,
+          interval: price.interval,
+          trialDays: price.plan.trialDays,
+          signupFee: signupFeeOf(price),
+        },
+        ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
+      },
+    ],
+  });
+  const session = await callWorkflow(deps, () =>
+    deps.temporal.workflow.executeUpdateWithStart(beginCheckout, {
+      args: [{ successUrl: req.successUrl, cancelUrl: req.cancelUrl }],
+      startWorkflowOperation: start,
+    }),
+  );
+  return { checkoutUrl: session.url, sessionId: session.sessionId, subscriptionId };
+}
+
+/**
+ * Whether this customer (by id, or by email across accounts) ever had a trial that got past checkout, or
+ * holds a card that paid for one. A checkout abandoned before payment does not count.
+ */
+async function trialAlreadyUsed(em: EntityManager, customerId: string, email: string): Promise<boolean> {
+  const used = await em.count(Subscription, {
+    $and: [
+      { $or: [{ customer: customerId }, { customer: { email: email.toLowerCase() } }] },
+      { $or: [{ trialEnd: { $ne: null } }, { tier: 'trial' }] },
+      { status: { $ne: 'incomplete' } },
+    ],
+  });
+  if (used > 0) return true;
+  // A saved card that already paid for a trial, under any account. A card first typed into Checkout is
+  // only known once paid: the workflow refuses that trial then (claimTrialCard).
+  const cards = await em.find(PaymentMethod, {
+    customer: customerId,
+    detachedAt: null,
+    fingerprint: { $ne: null },
+  });
+  const fingerprints = cards.map((c) => c.fingerprint).filter((f): f is string => !!f);
+  return (
+    fingerprints.length > 0 &&
+    (await em.count(Subscription, { trialCardFingerprint: { $in: fingerprints } })) > 0
+  );
+}
+
+/** The one-time charge a plan takes at signup (the trial tier's $1.00), as Checkout bills it. */
+function signupFeeOf(price: PlanPrice) {
+  const amountCents = signupFeeCents({ code: price.plan.code, amountCents: price.amountCents });
+  if (amountCents === 0) return null;
+  if (!price.plan.stripeProductId) {
+    throw new AppError(503, 'plan_not_synced', `Plan "${price.plan.code}" has no Stripe product yet`);
+  }
+  return { amountCents, currency: price.plan.currency, stripeProductId: price.plan.stripeProductId };
+}
+
+/** The paid plan a trial-tier signup continues with on day 7, checked as the continuation route checks it. */
+async function signupContinuation(
+  em: EntityManager,
+  trial: PlanPrice,
+  pick: { tier_id: string; billing_cycle: 'monthly' | 'yearly' },
+) {
+  if (trial.plan.code !== TRIAL_TIER) {
+    throw new AppError(400, 'continuation_not_allowed', 'Only a trial takes a plan to continue with', {
+      field: 'body.continuation',
+    });
+  }
+  const next = await resolvePlanPrice(em, pick.tier_id, pick.billing_cycle, 'body.continuation.tier_id');
+  if (!isValidContinuation(next.plan.code, next.amountCents)) {
+    throw new AppError(400, 'invalid_continuation', 'A trial continues with a paid plan', {
+      field: 'body.continuation.tier_id',
+    });
+  }
+  return {
+    planCode: next.plan.code,
+    planId: next.plan.id,
+    priceId: next.priceId,
+    usagePriceId: next.usagePriceId,
+    amountCents: next.amountCents,
+    interval: next.interval,
+  };
+}
