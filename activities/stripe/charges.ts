@@ -6,6 +6,7 @@ import { upsertCharge } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
+import { recordAudit } from '../../db/audit';
 
 export interface ChargeSyncResult {
   mirrored: boolean;
@@ -142,10 +143,9 @@ export function stripeChargeActivities(deps: ActivityDeps) {
     // Named by the refund, so a retried activity finds its entry instead of writing a second one.
     const auditId = `aud_${refund.id}`.slice(0, 40);
     if (!(await em.findOne(AuditEntry, auditId))) {
-      em.create(AuditEntry, {
+      recordAudit(em, {
         id: auditId,
-        actorId: req.actorId,
-        actorEmail: req.actorEmail,
+        actor: { sub: req.actorId, email: req.actorEmail },
         action: 'invoice.refund',
         entityType: 'invoice',
         entityId: invoice,

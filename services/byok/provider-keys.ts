@@ -1,12 +1,13 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { ByokKeyring } from '../../config/byok-key';
-import { AuditEntry, type Customer, ProviderKey } from '../../db/entities';
+import { type Customer, ProviderKey } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { BYOK_PROVIDERS, keyHint, type ByokProviderId } from '../../domain/byok-providers';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { sealProviderKey } from './crypto';
 import { byokKeysMemo, countersFor } from '../usage/counters';
+import { recordAudit } from '../../db/audit';
 
 export const AUDIT_ENTITY = 'provider_key';
 
@@ -50,10 +51,8 @@ export function audit(
   entityId: string,
   change: { before: unknown; after: unknown },
 ) {
-  em.create(AuditEntry, {
-    id: newId('aud'),
-    actorId: identity.sub,
-    actorEmail: identity.email,
+  recordAudit(em, {
+    actor: identity,
     action,
     entityType: AUDIT_ENTITY,
     entityId,

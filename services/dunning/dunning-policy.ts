@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry, EngineSetting } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { EngineSetting } from '../../db/entities';
 import { DUNNING_POLICY_KEY, readDunningPolicy } from '../../db/dunning-policy';
 import { validateDunningPolicy, type DunningPolicy } from '../../domain/dunning-policy';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
+import { recordAudit } from '../../db/audit';
 
 /** The policy new dunning runs start with. */
 export const currentDunningPolicy = readDunningPolicy;
@@ -18,10 +18,8 @@ export async function setDunningPolicy(em: EntityManager, actor: Identity, polic
     (await em.findOne(EngineSetting, { key: DUNNING_POLICY_KEY })) ??
     em.create(EngineSetting, { key: DUNNING_POLICY_KEY, value: policy, updatedBy: actor.sub });
   Object.assign(row, { value: policy, updatedBy: actor.sub, updatedAt: new Date() });
-  em.create(AuditEntry, {
-    id: newId('aud'),
-    actorId: actor.sub,
-    actorEmail: actor.email,
+  recordAudit(em, {
+    actor: actor,
     action: 'dunning_policy.update',
     entityType: 'engine_setting',
     entityId: DUNNING_POLICY_KEY,

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry, Plan, Subscription } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { Plan, Subscription } from '../../db/entities';
 import { AppError, conflict, notFound } from '../../domain/errors';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { planDto } from './list-plans';
+import { recordAudit } from '../../db/audit';
 
 export interface PlanChanges {
   name?: string;
@@ -39,10 +39,8 @@ function audit(
   before: unknown,
   after: unknown,
 ) {
-  em.create(AuditEntry, {
-    id: newId('aud'),
-    actorId: actor.sub,
-    actorEmail: actor.email,
+  recordAudit(em, {
+    actor: actor,
     action,
     entityType: 'plan',
     entityId,

@@ -1,5 +1,4 @@
-import { AuditEntry, Plan, Subscription } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { Plan, Subscription } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -9,6 +8,7 @@ import { changePlan } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { planChangeRequest } from '../subscriptions/subscriptions';
 import { callWorkflow } from '../temporal/gateway';
+import { recordAudit } from '../../db/audit';
 
 /**
  * Moves grandfathered subscribers of older versions onto the current one, through each subscription's
@@ -61,10 +61,8 @@ export async function migratePlan(
       });
     }
   }
-  em.create(AuditEntry, {
-    id: newId('aud'),
-    actorId: identity.sub,
-    actorEmail: identity.email,
+  recordAudit(em, {
+    actor: identity,
     action: 'plan.migrate',
     entityType: 'plan',
     entityId: current.code,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry, Customer, Invoice, Subscription } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { Customer, Invoice, Subscription } from '../../db/entities';
 import { conflict, notFound } from '../../domain/errors';
 import { planChangeTiming } from '../../domain/plan-change';
 import { workflowIds } from '../../workflows/ids';
@@ -16,6 +15,7 @@ import type { CoreDeps } from '../deps';
 import { findLiveSubscription, planChangeRequest, resolvePlanPrice } from './subscriptions';
 import { callWorkflow } from '../temporal/gateway';
 import { adminSubscriptionDto, caseless } from '../admin-lists/lists';
+import { recordAudit } from '../../db/audit';
 
 /** The customer with this email, compared without regard to case (identity providers differ on it). */
 async function customerByEmail(em: EntityManager, email: string): Promise<Customer> {
@@ -96,10 +96,8 @@ export async function changeSubscriptionAsAdmin(
   // Audited as each step succeeds, so a later step's failure never hides an earlier change.
   const record = async (action: string, result: unknown) => {
     applied.push({ action, result });
-    em.create(AuditEntry, {
-      id: newId('aud'),
-      actorId: actor.sub,
-      actorEmail: actor.email,
+    recordAudit(em, {
+      actor: actor,
       action,
       entityType: 'subscription',
       entityId: sub.id,

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry, UsageType } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { UsageType } from '../../db/entities';
 import { conflict } from '../../domain/errors';
 import { DEFAULT_USAGE_TYPES } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
+import { recordAudit } from '../../db/audit';
 
 const TTL_MS = 5_000;
 /** One cache per database (keyed by its driver), since one process may talk to several. */
@@ -36,10 +36,8 @@ export async function addUsageType(em: EntityManager, actor: Identity, code: str
     throw conflict('usage_type_exists', `Usage type "${code}" already exists`, { field: 'body.code' });
   }
   const type = em.create(UsageType, { code, description: description ?? null, createdBy: actor.sub });
-  em.create(AuditEntry, {
-    id: newId('aud'),
-    actorId: actor.sub,
-    actorEmail: actor.email,
+  recordAudit(em, {
+    actor: actor,
     action: 'usage_type.create',
     entityType: 'usage_type',
     entityId: code,

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry, Customer, UsageEvent, UsageRollup } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import {
@@ -14,6 +13,7 @@ import { accessOf, utcDay, type Access } from '../access/check-access';
 import { findCustomerFor } from '../customers/find-customer';
 import { countersFor } from './counters';
 import { readDate, sqlFor } from '../../db/raw-sql';
+import { recordAudit } from '../../db/audit';
 
 type ByType = Record<string, number>;
 
@@ -189,10 +189,8 @@ export async function resetTodayUsage(
       ]),
     );
     await sql.run('delete from daily_usage where customer_id = ? and day = ?', [customer.id, day]);
-    tem.create(AuditEntry, {
-      id: newId('aud'),
-      actorId: actor.sub,
-      actorEmail: actor.email,
+    recordAudit(tem, {
+      actor: actor,
       action: 'usage.reset',
       entityType: 'customer',
       entityId: customer.id,
