@@ -1,28 +1,55 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 
 /**
- * Raw SQL for the usage hot path (one multi-row statement per batch instead of one ORM entity per event).
- * Both dialects accept `INSERT … ON CONFLICT … DO NOTHING|UPDATE … RETURNING`; only value encodings differ:
- * MikroORM keeps SQLite datetimes as epoch milliseconds and booleans as 0/1.
+ * The one way to raw SQL on both dialects, for the hot paths (one multi-row statement per usage batch
+ * instead of one ORM entity per event) and the aggregates (revenue, admin lists). Both dialects accept
+ * `INSERT … ON CONFLICT … DO NOTHING|UPDATE … RETURNING`; what differs is hidden here: MikroORM keeps SQLite
+ * datetimes as epoch milliseconds and booleans as 0/1, date formatting differs, and pg returns bigint
+ * aggregates as strings (see `num`).
  */
 export interface Sql {
   readonly postgres: boolean;
+  readonly dialect: 'sqlite' | 'postgresql';
+  /** Positional (`?`) statement inside the entity manager's transaction, if it has one. */
   run<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** A read with positional (`?`) or named (`:name`) bindings, outside any transaction. */
+  rows<T = Record<string, unknown>>(
+    sql: string,
+    bindings?: readonly unknown[] | Record<string, unknown>,
+  ): Promise<T[]>;
+  /** A Date as a bind value comparable with a datetime column. */
   date(d: Date): unknown;
   bool(b: boolean): unknown;
+  /** SQL turning a datetime column into a UTC 'YYYY-MM-DD' or 'YYYY-MM' label. */
+  bucket(column: string, interval: 'day' | 'month'): string;
 }
 
 export function sqlFor(em: EntityManager): Sql {
   const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
+  const knex = (): Knex => (em as unknown as SqlEntityManager).getKnex();
   return {
     postgres,
+    dialect: postgres ? 'postgresql' : 'sqlite',
     run: (sql, params = []) =>
       em.getConnection().execute(sql, params, 'all', em.getTransactionContext()) as Promise<never[]>,
+    async rows<T>(sql: string, bindings: readonly unknown[] | Record<string, unknown> = []) {
+      const result = await knex().raw(sql, bindings as Knex.RawBinding[]);
+      // pg answers { rows }, better-sqlite3 an array.
+      return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+    },
     date: (d) => (postgres ? d.toISOString() : d.getTime()),
     bool: (b) => (postgres ? b : b ? 1 : 0),
+    bucket: (column, interval) =>
+      postgres
+        ? `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`
+        : `strftime('${interval === 'day' ? '%Y-%m-%d' : '%Y-%m'}', ${column} / 1000, 'unixepoch')`,
   };
 }
+
+/** A numeric aggregate as a number: pg returns SUM/COUNT of integers as strings, and NULL for no rows. */
+export const num = (v: unknown): number => (v == null ? 0 : Number(v));
 
 /** A datetime column as read by raw SQL: a Date from PostgreSQL, epoch milliseconds from SQLite. */
 export function readDate(value: unknown): Date {

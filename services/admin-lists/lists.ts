@@ -3,7 +3,7 @@ import { Charge, Customer, Subscription } from '../../db/entities';
 import { centsToDollars, divRound } from '../../domain/money';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
-import { sqlFor } from '../revenue/sql';
+import { sqlFor } from '../../db/raw-sql';
 
 /**
  * A case-insensitive match: SQLite's LIKE already ignores ASCII case and has no ILIKE; PostgreSQL needs ILIKE.

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor } from './sql';
 
 /**
  * How long a computed revenue figure is served again. The headline aggregates cost several hundred
@@ -14,7 +13,7 @@ interface Entry {
   value: Promise<unknown>;
 }
 
-// Per database (its knex instance), so two ORMs in one process (tests, tools) never share figures.
+// Per database (its driver), so two ORMs in one process (tests, tools) never share figures.
 const caches = new WeakMap<object, Map<string, Entry>>();
 
 /**
@@ -22,7 +21,7 @@ const caches = new WeakMap<object, Map<string, Entry>>();
  * Concurrent callers share one computation; a failure is not kept.
  */
 export function cached<T>(em: EntityManager, key: string, compute: () => Promise<T>): Promise<T> {
-  const db = sqlFor(em).knex;
+  const db = em.getDriver();
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map()));
   const now = Date.now();
@@ -38,5 +37,5 @@ export function cached<T>(em: EntityManager, key: string, compute: () => Promise
 
 /** Forgets every cached figure (benchmarks measuring the uncached path; tests that change the book). */
 export function clearRevenueCache(em: EntityManager): void {
-  caches.delete(sqlFor(em).knex);
+  caches.delete(em.getDriver());
 }

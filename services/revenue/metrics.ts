@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../../domain/errors';
 import { centsToDollars, divRound } from '../../domain/money';
-import { PAYING, changes, num, sideArr, sqlFor, type Sql } from './sql';
+import { num, sqlFor, type Sql } from '../../db/raw-sql';
+import { PAYING, changes, sideArr } from './sql';
 
 const DAY_MS = 86_400_000;
 const MONTHS_PER_YEAR = 12;
@@ -70,7 +71,7 @@ function pointFrom(row: PointRow | undefined) {
 }
 
 async function pointMetrics(sql: Sql, now: Date, currency: string) {
-  const since = sql.at(new Date(now.getTime() - 30 * DAY_MS));
+  const since = sql.date(new Date(now.getTime() - 30 * DAY_MS));
   const [row] = await sql.rows<PointRow>(
     `with ${moved(':since')}, cur as (${CURRENT}), churn as (${CHURN}) select * from cur, churn`,
     { currency, since },
@@ -231,11 +232,11 @@ export async function revenueSummary(
      select * from cur, churn, inv, mv, tot`,
     {
       currency,
-      from: sql.at(new Date(Math.min(start.getTime(), since.getTime()))),
-      since: sql.at(since),
-      now: sql.at(now),
-      start: sql.at(start),
-      stop: sql.at(stop),
+      from: sql.date(new Date(Math.min(start.getTime(), since.getTime()))),
+      since: sql.date(since),
+      now: sql.date(now),
+      start: sql.date(start),
+      stop: sql.date(stop),
     },
   );
   const point = pointFrom(row);
@@ -368,7 +369,7 @@ export async function analyticsOverview(em: EntityManager, opts: { now: Date; cu
     sql.rows<{ n: unknown }>(
       `select count(*) as n from subscriptions
        where cancel_at_period_end = ? and status not in ('canceled', 'expired')`,
-      [sql.dialect === 'sqlite' ? 1 : true],
+      [sql.bool(true)],
     ),
   ]);
   const byStatus = Object.fromEntries(statuses.map((r) => [r.status, num(r.n)]));
@@ -458,7 +459,7 @@ export async function revenueTimeseries(
          sum(case when ch.d_paying < 0 then 1 else 0 end) as stopped,
          sum(case when ch.d_paying < 0 then ch.old_arr else 0 end) as stopped_arr
        from ${changes('c.at >= :from')} ch group by 1`,
-      { currency, from: sql.at(list[0]!.start) },
+      { currency, from: sql.date(list[0]!.start) },
     ),
   ]);
   const byLabel = new Map(grouped.map((r) => [r.b, r]));
