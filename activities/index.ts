@@ -1,14 +1,14 @@
-import { customerActivities } from './db/customers';
-import { dunningPolicyActivities } from './db/dunning-policy';
-import { planActivities } from './db/plans';
-import { subscriptionDbActivities } from './db/subscriptions';
+import { createCustomerActivities } from './db/customers';
+import { createDunningPolicyActivities } from './db/dunning-policy';
+import { createPlanActivities } from './db/plans';
+import { createSubscriptionDbActivities } from './db/subscriptions';
 import type { ActivityDeps } from './deps';
 import { classifyFailures } from './failures';
-import { keycloakActivities } from './keycloak';
+import { createKeycloakActivities } from './keycloak';
 import { createLagoActivities } from './lago';
 import { createUsageActivities } from './usage';
-import { outboxActivities } from './notify/outbox';
-import { stripeActivities } from './stripe';
+import { createOutboxActivities } from './notify/outbox';
+import { createStripeActivities } from './stripe';
 
 export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
@@ -20,14 +20,14 @@ export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from '.
 export function createActivities(deps: ActivityDeps) {
   const lago = createLagoActivities(deps.lago ?? null);
   return classifyFailures({
-    ...customerActivities(deps),
-    ...outboxActivities(deps),
-    ...subscriptionDbActivities(deps),
-    ...dunningPolicyActivities(deps),
-    ...planActivities(deps),
-    ...stripeActivities(deps),
+    ...createCustomerActivities(deps),
+    ...createOutboxActivities(deps),
+    ...createSubscriptionDbActivities(deps),
+    ...createDunningPolicyActivities(deps),
+    ...createPlanActivities(deps),
+    ...createStripeActivities(deps),
     ...lago,
-    ...keycloakActivities(deps),
+    ...createKeycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
   });
 }

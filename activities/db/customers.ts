@@ -18,7 +18,7 @@ export interface CustomerRecord {
 }
 
 /** Database activities for the customer record. */
-export function customerActivities({ orm }: ActivityDeps) {
+export function createCustomerActivities({ orm }: ActivityDeps) {
   /** Creates the customer for an identity, or refreshes its email/name/roles; safe to retry. */
   async function upsertCustomer(input: CustomerInput): Promise<CustomerRecord> {
     const em = orm.em.fork();

@@ -17,7 +17,7 @@ export interface NewSubscription {
 }
 
 /** The subscription mirror, written only by the subscription's own workflow. */
-export function subscriptionDbActivities({ orm }: ActivityDeps) {
+export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
   async function createSubscriptionRecord(input: NewSubscription): Promise<void> {
     const em = orm.em.fork();
     if (await em.findOne(Subscription, input.subscriptionId)) return;

@@ -18,7 +18,7 @@ export interface KeycloakDeps {
   keycloak?: KeycloakSettings | null;
 }
 
-export function keycloakActivities(deps: KeycloakDeps) {
+export function createKeycloakActivities(deps: KeycloakDeps) {
   // One session per worker, so the access token is shared by every activity run.
   const session = deps.keycloak ? new KeycloakSession(deps.keycloak) : null;
   return {

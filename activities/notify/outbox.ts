@@ -18,7 +18,7 @@ export interface NotificationInput {
  * SMTP configured the same activity then sends the row and stamps it. A failed send fails the activity,
  * and Temporal's retry finds the row already queued and tries the send again, never a second row.
  */
-export function outboxActivities({ orm, mail }: ActivityDeps) {
+export function createOutboxActivities({ orm, mail }: ActivityDeps) {
   async function queueNotification(input: NotificationInput): Promise<{ queued: boolean; sent: boolean }> {
     const em = orm.em.fork();
     let queued = true;

@@ -44,7 +44,7 @@ const idOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
 
 /** Mirroring charges from Stripe, and refunding an invoice's charge. */
-export function stripeChargeActivities(deps: ActivityDeps) {
+export function createStripeChargeActivities(deps: ActivityDeps) {
   /**
    * Re-reads the charge from Stripe and upserts the mirror: an event says only that something changed,
    * and its payload may be older than another event already applied.

@@ -20,7 +20,7 @@ export interface CheckoutRequest {
 }
 
 /** Hosted pages: Checkout for a new subscription, the billing portal for self-service. */
-export function stripeCheckoutActivities(deps: ActivityDeps) {
+export function createStripeCheckoutActivities(deps: ActivityDeps) {
   async function createCheckoutSession(req: CheckoutRequest): Promise<{ sessionId: string; url: string }> {
     const stripe = requireStripe(deps);
     const session = await stripeCall(() =>

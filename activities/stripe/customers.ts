@@ -6,7 +6,7 @@ import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 
 /** Stripe customer activities. */
-export function stripeCustomerActivities(deps: ActivityDeps) {
+export function createStripeCustomerActivities(deps: ActivityDeps) {
   /**
    * The customer's Stripe id, creating the Stripe customer once. Stripe forgets idempotency keys after a
    * day, so before creating we also look for one that carries our id in its metadata.

@@ -1,22 +1,22 @@
 import type { ActivityDeps } from '../deps';
-import { stripeCatalogActivities } from './catalog';
-import { stripeChargeActivities } from './charges';
-import { stripeCheckoutActivities } from './checkout';
-import { stripeCustomerActivities } from './customers';
-import { stripeInvoiceActivities } from './invoices';
-import { stripePaymentMethodActivities } from './payment-methods';
-import { stripeSubscriptionActivities } from './subscriptions';
-import { stripeTrialActivities } from './trials';
+import { createStripeCatalogActivities } from './catalog';
+import { createStripeChargeActivities } from './charges';
+import { createStripeCheckoutActivities } from './checkout';
+import { createStripeCustomerActivities } from './customers';
+import { createStripeInvoiceActivities } from './invoices';
+import { createStripePaymentMethodActivities } from './payment-methods';
+import { createStripeSubscriptionActivities } from './subscriptions';
+import { createStripeTrialActivities } from './trials';
 
-export function stripeActivities(deps: ActivityDeps) {
+export function createStripeActivities(deps: ActivityDeps) {
   return {
-    ...stripeCatalogActivities(deps),
-    ...stripeCustomerActivities(deps),
-    ...stripeCheckoutActivities(deps),
-    ...stripeSubscriptionActivities(deps),
-    ...stripeInvoiceActivities(deps),
-    ...stripePaymentMethodActivities(deps),
-    ...stripeChargeActivities(deps),
-    ...stripeTrialActivities(deps),
+    ...createStripeCatalogActivities(deps),
+    ...createStripeCustomerActivities(deps),
+    ...createStripeCheckoutActivities(deps),
+    ...createStripeSubscriptionActivities(deps),
+    ...createStripeInvoiceActivities(deps),
+    ...createStripePaymentMethodActivities(deps),
+    ...createStripeChargeActivities(deps),
+    ...createStripeTrialActivities(deps),
   };
 }

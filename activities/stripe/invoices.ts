@@ -19,7 +19,7 @@ export function requestInvoicePayment(stripe: Stripe, stripeInvoiceId: string, a
 }
 
 /** Invoice activities: read (and mirror) an invoice, and attempt its payment. */
-export function stripeInvoiceActivities(deps: ActivityDeps) {
+export function createStripeInvoiceActivities(deps: ActivityDeps) {
   async function fetchInvoice(stripeInvoiceId: string): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
     const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId));

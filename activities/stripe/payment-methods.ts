@@ -14,7 +14,7 @@ export interface PaymentMethodSummary {
 }
 
 /** Attaching a card (a declined card fails here with type CardDeclined) and making it the default. */
-export function stripePaymentMethodActivities(deps: ActivityDeps) {
+export function createStripePaymentMethodActivities(deps: ActivityDeps) {
   async function attachPaymentMethod(req: {
     customerId: string;
     paymentMethodId: string;

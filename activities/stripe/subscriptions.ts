@@ -35,7 +35,7 @@ function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[]
 }
 
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
-export function stripeSubscriptionActivities(deps: ActivityDeps) {
+export function createStripeSubscriptionActivities(deps: ActivityDeps) {
   const retrieve = (stripe: Stripe, id: string) =>
     stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method'] }));
 

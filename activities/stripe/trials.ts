@@ -18,7 +18,7 @@ const idOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
 
 /** One trial per card: the paying card's fingerprint is claimed by the first trial it paid for. */
-export function stripeTrialActivities(deps: ActivityDeps) {
+export function createStripeTrialActivities(deps: ActivityDeps) {
   async function fingerprintOf(stripe: Stripe, sub: Stripe.Subscription): Promise<string | null> {
     const pm = sub.default_payment_method;
     if (pm && typeof pm === 'object') return pm.card?.fingerprint ?? null;

@@ -9,7 +9,7 @@ import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createLogger } from '../../config/logger';
 import {
   ensureKeycloakUserProfile,
-  keycloakActivities,
+  createKeycloakActivities,
   setupKeycloakRealm,
   type SubscriptionAttributes,
 } from '../../activities/keycloak';
@@ -68,7 +68,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('writes the subscription attributes onto the user with that email', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
 
     const result = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
 
@@ -86,7 +86,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it("keeps the user's other attributes and profile fields", async () => {
     const user = await realm.createUser({ department: ['ops'] });
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
 
     await syncKeycloakUser({ email: user.email, attributes: proAttributes });
 
@@ -102,7 +102,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('reports no change when the same attributes are applied twice', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
 
     const first = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
     const second = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
@@ -113,7 +113,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('replaces changed values and removes the ones that became null', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
     await syncKeycloakUser({ email: user.email, attributes: proAttributes });
 
     const canceled = {
@@ -138,7 +138,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('finds the user whatever the case of the email it is given', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
 
     const result = await syncKeycloakUser({ email: user.email.toUpperCase(), attributes: proAttributes });
 
@@ -147,7 +147,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('treats an email no user has as nothing to do, not as an error', async () => {
     await realm.createUser(); // a realm with users, none of them this one
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
 
     const result = await syncKeycloakUser({ email: 'nobody-here@example.com', attributes: proAttributes });
 
@@ -156,7 +156,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('asks for an access token once and reuses it across syncs', async () => {
     const users = [await realm.createUser(), await realm.createUser()];
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
     try {
       for (const user of users) await syncKeycloakUser({ email: user.email, attributes: proAttributes });
@@ -169,7 +169,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('fails retryably while Keycloak cannot be reached, so Temporal retries until it is back', async () => {
     const settings = { ...realm.settings, url: `http://127.0.0.1:${await closedPort()}` };
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: settings });
 
     const err = await failureOf(syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes }));
 
@@ -182,7 +182,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails non-retryably as KeycloakMisconfigured when the client secret is wrong', async () => {
     const user = await realm.createUser();
     const settings = { ...realm.settings, clientSecret: 'not-the-secret' };
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: settings });
 
     const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
 
@@ -193,7 +193,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails non-retryably as KeycloakMisconfigured when the service account may not manage users', async () => {
     const readOnly = await keycloak.createRealm({ serviceAccountRoles: ['view-users'] });
     const user = await readOnly.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: readOnly.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: readOnly.settings });
 
     const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
 
@@ -204,7 +204,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails loudly, instead of storing nothing, when the realm does not declare the attributes', async () => {
     const undeclared = await keycloak.createRealm({ declareBillingAttributes: false });
     const user = await undeclared.createUser();
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: undeclared.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: undeclared.settings });
 
     const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
 
@@ -234,14 +234,14 @@ describe('syncKeycloakUser against a real Keycloak', () => {
     const user = await fresh.createUser();
 
     expect(await setupKeycloakRealm(fresh.settings)).toHaveLength(6);
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: fresh.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: fresh.settings });
     await syncKeycloakUser({ email: user.email, attributes: proAttributes });
 
     expect((await fresh.getUser(user.id)).attributes?.subscription_tier).toEqual(['pro']);
   });
 
   it('skips the sync without calling anyone when Keycloak is not configured', async () => {
-    const { syncKeycloakUser } = keycloakActivities({ logger, keycloak: null });
+    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: null });
 
     const result = await syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes });
 
@@ -349,7 +349,7 @@ describe('a sync started while Keycloak is down, on a real Temporal dev server',
         connection: env.nativeConnection,
         namespace: TEST_NAMESPACE,
         taskQueue,
-        activities: keycloakActivities({ logger, keycloak: settings }),
+        activities: createKeycloakActivities({ logger, keycloak: settings }),
         workflowBundle: await bundleSyncWorkflow(),
       });
 
