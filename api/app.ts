@@ -10,7 +10,7 @@ import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
-import { mount, type AnyRoute } from './route';
+import { mount, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminRoutes } from './routes/admin/router';

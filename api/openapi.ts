@@ -1,6 +1,6 @@
 import { z, type ZodType } from 'zod';
 import { allowedPrincipals } from '../domain/roles';
-import type { AnyRoute } from './route';
+import type { AnyRoute } from './routing/define-route';
 
 /** Requests are described as callers may send them, answers as the engine sends them. */
 function jsonSchema(schema: ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { allowedPrincipals, GATEWAY_ROLE, ROLES, type Principal } from '../domain/roles';
-import type { AnyRoute } from './route';
+import type { AnyRoute } from './routing/define-route';
 
 const COLUMNS: ('anonymous' | Principal)[] = ['anonymous', ...ROLES, GATEWAY_ROLE];
 const METHOD_ORDER = ['get', 'post', 'put', 'patch', 'delete'];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnyRoute } from '../../api/route';
+import type { AnyRoute } from '../../api/routing/define-route';
 import {
   checkDeclaredResponse,
   ResponseSchemaMismatch,

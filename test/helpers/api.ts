@@ -9,7 +9,7 @@ import { createByokRuntime, type ByokRuntime } from '../../services/byok/runtime
 import { loadConfig, type Config } from '../../config/env';
 import type { ByokKeyring } from '../../config/byok-key';
 import { createLogger } from '../../config/logger';
-import type { AnyRoute } from '../../api/route';
+import type { AnyRoute } from '../../api/routing/define-route';
 import { testKeyring } from './byok-keys';
 
 export interface TestResponse {

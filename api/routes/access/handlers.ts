@@ -1,5 +1,5 @@
 import { notFound } from '../../../domain/errors';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import {
   accessOf,
   accessToCheck,

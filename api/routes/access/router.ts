@@ -1,4 +1,4 @@
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { checkAccess, myAccess, userAccess } from './handlers';
 import {
   checkAccessQuery,

@@ -1,5 +1,5 @@
 import { AppError } from '../../../domain/errors';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice';
 import { cached } from '../../../services/revenue/cache';
 import {

@@ -1,6 +1,6 @@
 import type { FilterQuery } from '@mikro-orm/core';
 import { AuditEntry } from '../../../db/entities';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import type { auditLogQuery } from './schemas';
 
 /** Newest first; the cursor is the last id seen (ids sort by creation time). */

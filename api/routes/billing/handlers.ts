@@ -1,6 +1,6 @@
 import { centsToDollars } from '../../../domain/money';
 import type { PendingChange } from '../../../workflows/messages';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import {
   attachPaymentMethod as attachCard,
   listPaymentMethods as listCards,

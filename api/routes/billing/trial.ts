@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { centsToDollars } from '../../../domain/money';
 import { chooseTrialContinuation } from '../../../services/subscriptions/choose-trial-continuation';
-import { defineRoute, type HandlerInput } from '../../route';
+import { defineRoute, type HandlerInput } from '../../routing/define-route';
 import { cents, dollars, interval, timestamp } from '../response-types';
 
 const continuationBody = z

@@ -1,5 +1,5 @@
 import { BYOK_PROVIDER_IDS, BYOK_PROVIDERS, type ByokProviderId } from '../../../domain/byok-providers';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { findCustomerFor } from '../../../services/customers/find-customer';
 import { findOrCreateCustomer } from '../../../services/byok/customer';
 import { testStoredKey } from '../../../services/byok/test-key';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { addKey, getStats, listKeys, listProviders, readKeyAsGateway, removeKey, testKey } from './handlers';
 import {
   addKeyBody,

@@ -1,5 +1,5 @@
 import { notFound } from '../../../domain/errors';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { ensureCustomer } from '../../../services/customers/ensure-customer';
 import { findCustomerFor } from '../../../services/customers/find-customer';
 import type { createCustomerBody } from './schemas';

@@ -1,4 +1,4 @@
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { currentDunningPolicy, setDunningPolicy } from '../../../services/dunning/dunning-policy';
 import type { dunningPolicyBody } from './schemas';
 

@@ -1,4 +1,4 @@
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { getDunningPolicy, putDunningPolicy } from './handlers';
 import { dunningPolicyBody, dunningPolicyResponse } from './schemas';
 

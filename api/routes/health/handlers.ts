@@ -1,4 +1,4 @@
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { workerState } from '../../../services/temporal/gateway';
 
 const TIMEOUT_MS = 2000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { checkReadiness } from './handlers';
 
 export const healthRoutes = [

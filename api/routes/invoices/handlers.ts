@@ -1,4 +1,4 @@
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
 import type { invoicePdfParams, invoicesQuery } from './schemas';
 

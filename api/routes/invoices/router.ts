@@ -1,4 +1,4 @@
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { invoicePdf, listInvoices } from './handlers';
 import { invoicePdfParams, invoicesQuery, invoicesResponse, invoicePdfResponse } from './schemas';
 

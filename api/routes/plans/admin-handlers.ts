@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
 import { planDto } from '../../../services/plans/list-plans';
 import { migratePlan } from '../../../services/plans/migrate-plan';

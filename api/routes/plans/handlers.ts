@@ -1,5 +1,5 @@
 import { notFound } from '../../../domain/errors';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { findCurrentPlan, listCurrentPlans, planDto, serviceList } from '../../../services/plans/list-plans';
 import type { planParams } from './schemas';
 

@@ -1,4 +1,4 @@
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { QuotaExceeded, reportUsage } from '../../../services/usage/report-usage';
 import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../../services/usage/usage-views';
 import {

@@ -1,4 +1,4 @@
-import { defineRoute } from '../../route';
+import { defineRoute } from '../../routing/define-route';
 import { getUsage, getUsageRecords, getUsageStats, postReportUsage, postResetUsage } from './handlers';
 import {
   emailParams,

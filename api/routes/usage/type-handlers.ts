@@ -1,4 +1,4 @@
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { addUsageType, listUsageTypes } from '../../../services/usage/usage-types';
 import type { usageTypeBody } from './schemas';
 

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { AppError } from '../../../domain/errors';
-import type { HandlerInput } from '../../route';
+import type { HandlerInput } from '../../routing/define-route';
 import { recordStripeEvent, verifyStripeEvent } from '../../../services/stripe-events/record-stripe-event';
 
 export async function receiveStripeWebhook({

@@ -1,11 +1,11 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { type z, type ZodType } from 'zod';
-import { AppError, forbidden, unauthorized } from '../domain/errors';
-import { GATEWAY_ROLE, mayCall, type Access } from '../domain/roles';
-import type { Identity } from '../domain/identity';
-import { guardInput, InputRejected } from './validation/untrusted-input';
-import type { AppDeps } from './deps';
+import { AppError, forbidden, unauthorized } from '../../domain/errors';
+import { GATEWAY_ROLE, mayCall, type Access } from '../../domain/roles';
+import type { Identity } from '../../domain/identity';
+import { guardInput, InputRejected } from '../validation/untrusted-input';
+import type { AppDeps } from '../deps';
 
 /**
  * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
