@@ -83,9 +83,11 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app.use(
     router.allowedMethods({
       throw: true,
-      methodNotAllowed: () => new AppError(405, 'method_not_allowed', 'Method not allowed on this path'),
+      methodNotAllowed: () =>
+        new AppError('method_not_allowed', 'method_not_allowed', 'Method not allowed on this path'),
       // TRACE, CONNECT and other methods no route serves are the caller's mistake, not a missing feature.
-      notImplemented: () => new AppError(405, 'method_not_allowed', 'Method not allowed on this path'),
+      notImplemented: () =>
+        new AppError('method_not_allowed', 'method_not_allowed', 'Method not allowed on this path'),
     }),
   );
   return { app, routes, openapi, webhooks };

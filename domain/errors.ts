@@ -1,7 +1,27 @@
-/** The one error shape of the engine: a status, a stable code, a message and optional details. */
+/**
+ * What went wrong, in the engine's terms. The API turns each kind into an HTTP status (api/http-status.ts);
+ * nothing below the API knows HTTP.
+ */
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'payment_required'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal'
+  | 'upstream'
+  | 'unavailable'
+  | 'timeout';
+
+/** The one error shape of the engine: a kind, a stable code, a message and optional details. */
 export class AppError extends Error {
   constructor(
-    readonly status: number,
+    readonly kind: ErrorKind,
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
@@ -12,15 +32,20 @@ export class AppError extends Error {
 }
 
 export const unauthorized = (message = 'Authentication required') =>
-  new AppError(401, 'unauthorized', message);
+  new AppError('unauthenticated', 'unauthorized', message);
 
 export const forbidden = (message = 'You do not have the role this route needs') =>
-  new AppError(403, 'forbidden', message);
+  new AppError('forbidden', 'forbidden', message);
 
 export const notFound = (what: string, id?: string) =>
-  new AppError(404, `${what}_not_found`, `No ${what.replace(/_/g, ' ')} found`, id ? { id } : undefined);
+  new AppError(
+    'not_found',
+    `${what}_not_found`,
+    `No ${what.replace(/_/g, ' ')} found`,
+    id ? { id } : undefined,
+  );
 
 export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(409, code, message, details);
+  new AppError('conflict', code, message, details);
 
-export const unavailable = (code: string, message: string) => new AppError(503, code, message);
+export const unavailable = (code: string, message: string) => new AppError('unavailable', code, message);

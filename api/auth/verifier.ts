@@ -94,13 +94,17 @@ function verifierFor(
         ({ payload } = await jwtVerify(token, key as KeyLike, { issuer, audience, algorithms: ALGORITHMS }));
       } catch (err) {
         if (err instanceof errors.JWTExpired)
-          throw new AppError(401, 'token_expired', 'The token has expired');
+          throw new AppError('unauthenticated', 'token_expired', 'The token has expired');
         // Only a failure to fetch the issuer's keys is our outage; anything else (a malformed token, an
         // algorithm the key does not use) is the token's fault.
         if (err instanceof SigningKeysUnavailable || err instanceof errors.JWKSTimeout) {
-          throw new AppError(503, 'identity_provider_unavailable', 'Could not fetch the signing keys');
+          throw new AppError(
+            'unavailable',
+            'identity_provider_unavailable',
+            'Could not fetch the signing keys',
+          );
         }
-        throw new AppError(401, 'invalid_token', 'The token could not be verified');
+        throw new AppError('unauthenticated', 'invalid_token', 'The token could not be verified');
       }
       const roles = rolesOf(payload, clientId);
       let role: Principal;
@@ -109,7 +113,7 @@ function verifierFor(
       } catch (err) {
         if (!(err instanceof ConflictingRoles)) throw err;
         throw new AppError(
-          403,
+          'forbidden',
           'conflicting_roles',
           `A token with the ${GATEWAY_ROLE} role may not be editor or admin`,
         );
@@ -123,7 +127,7 @@ function verifierFor(
             ? serviceName(payload)
             : null;
       if (!payload.sub || !email) {
-        throw new AppError(401, 'invalid_token', 'The token has no subject or email claim');
+        throw new AppError('unauthenticated', 'invalid_token', 'The token has no subject or email claim');
       }
       const name = typeof payload.name === 'string' ? payload.name : null;
       return {

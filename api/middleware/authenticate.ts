@@ -8,7 +8,8 @@ export function authenticate(verifier: TokenVerifier): Middleware {
     const header = ctx.get('authorization');
     if (header) {
       const m = /^Bearer\s+(\S+)$/i.exec(header);
-      if (!m?.[1]) throw new AppError(401, 'invalid_token', 'Authorization must be "Bearer <token>"');
+      if (!m?.[1])
+        throw new AppError('unauthenticated', 'invalid_token', 'Authorization must be "Bearer <token>"');
       ctx.state.identity = await verifier.verify(m[1]);
     }
     return next();

@@ -16,7 +16,7 @@ export const bodyReader: Middleware = async (ctx, next) => {
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
     if (size > LIMIT_BYTES)
-      throw new AppError(413, 'payload_too_large', `Bodies are limited to ${LIMIT_BYTES} bytes`);
+      throw new AppError('too_large', 'payload_too_large', `Bodies are limited to ${LIMIT_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   const raw = Buffer.concat(chunks);
@@ -26,13 +26,13 @@ export const bodyReader: Middleware = async (ctx, next) => {
     try {
       text = utf8.decode(raw);
     } catch {
-      throw new AppError(400, 'invalid_json', 'The request body is not valid UTF-8', { field: 'body' });
+      throw new AppError('invalid', 'invalid_json', 'The request body is not valid UTF-8', { field: 'body' });
     }
     try {
       ctx.request.body = JSON.parse(text);
     } catch {
       // Also what nesting deep enough to exhaust the parser's stack ends in.
-      throw new AppError(400, 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
+      throw new AppError('invalid', 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
     }
   }
   return next();

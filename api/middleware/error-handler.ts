@@ -1,26 +1,32 @@
 import type { Middleware } from 'koa';
 import { AppError } from '../../domain/errors';
+import { HTTP_STATUS, kindOfStatus } from '../http-status';
 
 /** First in the chain: turns every failure into the one error shape, and hides internals behind a 500. */
 export const errorHandler: Middleware = async (ctx, next) => {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) {
-      throw new AppError(404, 'route_not_found', `No route for ${ctx.method} ${ctx.path}`);
+      throw new AppError('not_found', 'route_not_found', `No route for ${ctx.method} ${ctx.path}`);
     }
   } catch (err) {
     const appError =
       err instanceof AppError
         ? err
         : isHttpError(err)
-          ? new AppError(err.status, err.code ?? 'bad_request', err.expose ? err.message : 'Bad request')
+          ? new AppError(
+              kindOfStatus(err.status),
+              err.code ?? 'bad_request',
+              err.expose ? err.message : 'Bad request',
+            )
           : null;
     if (appError) {
-      ctx.status = appError.status;
+      const status = HTTP_STATUS[appError.kind];
+      ctx.status = status;
       ctx.body = {
         error: { code: appError.code, message: appError.message, details: appError.details ?? {} },
       };
-      if (appError.status >= 500) ctx.state.log?.error({ err }, appError.message);
+      if (status >= 500) ctx.state.log?.error({ err }, appError.message);
       return;
     }
     ctx.state.log?.error({ err }, 'unhandled error');

@@ -73,7 +73,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'q
     message: i.message,
   }));
   const first = issues[0] ?? { field: where, message: 'is invalid' };
-  throw new AppError(400, 'validation_failed', `${first.field}: ${first.message}`, {
+  throw new AppError('invalid', 'validation_failed', `${first.field}: ${first.message}`, {
     field: first.field,
     issues,
   });
@@ -107,7 +107,7 @@ function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
   const raw = ctx.state.rawBody as Buffer | undefined;
   if (raw && raw.length > 0 && !ctx.is('application/json', '+json')) {
     throw new AppError(
-      415,
+      'unsupported_media_type',
       'unsupported_media_type',
       'The body must be JSON (Content-Type: application/json)',
       {

@@ -29,7 +29,7 @@ export class InputRejected extends AppError {
     readonly problem: InputProblem,
   ) {
     const message = `${field}: ${MESSAGES[problem]}`;
-    super(400, 'validation_failed', message, {
+    super('invalid', 'validation_failed', message, {
       field,
       reason: problem,
       issues: [{ field, message: MESSAGES[problem] }],

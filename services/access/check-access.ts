@@ -77,7 +77,7 @@ export function accessToCheck(
     return cachedAccessFor(em, identity);
   }
   if (!named)
-    throw new AppError(400, 'validation_failed', 'query.user_id: the gateway names the customer', {
+    throw new AppError('invalid', 'validation_failed', 'query.user_id: the gateway names the customer', {
       field: 'query.user_id',
     });
   const key = ref.customer_email !== undefined ? `email:${ref.customer_email}` : `user:${ref.user_id}`;

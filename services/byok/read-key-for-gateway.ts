@@ -15,7 +15,7 @@ export class KeyReadsLimited extends AppError {
     scope: 'gateway' | 'customer',
   ) {
     super(
-      429,
+      'rate_limited',
       'rate_limited',
       scope === 'gateway'
         ? 'This gateway reads keys too often; try again later'
@@ -69,7 +69,7 @@ export async function readKeyForGateway(
     });
     await em.flush();
     throw new AppError(
-      409,
+      'conflict',
       'provider_key_unreadable',
       'The stored key can no longer be decrypted (it was stored under a master key that is no longer configured); the customer must add it again',
       { provider: row.provider },

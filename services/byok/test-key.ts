@@ -89,9 +89,14 @@ export async function testStoredKey(
   } catch (err) {
     if (!(err instanceof UnreadableKeyError)) throw err;
     log?.warn({ providerKeyId: row.id, provider: row.provider }, 'stored provider key cannot be decrypted');
-    throw new AppError(409, 'provider_key_unreadable', 'This key can no longer be read; add it again', {
-      provider: row.provider,
-    });
+    throw new AppError(
+      'conflict',
+      'provider_key_unreadable',
+      'This key can no longer be read; add it again',
+      {
+        provider: row.provider,
+      },
+    );
   }
   const outcome = await checkKeyWithProvider(row.provider as ByokProviderId, apiKey, runtime);
   const testedAt = new Date();

@@ -75,7 +75,7 @@ function allowedPdfUrl(raw: string, config: Config): URL | null {
 }
 
 const upstreamFailed = (why: string) =>
-  new AppError(502, 'invoice_pdf_unavailable', `The invoice PDF could not be fetched: ${why}`);
+  new AppError('upstream', 'invoice_pdf_unavailable', `The invoice PDF could not be fetched: ${why}`);
 
 /**
  * The PDF of one of the caller's own invoices, streamed from Stripe's URL. Another customer's invoice is
@@ -90,7 +90,11 @@ export async function openOwnInvoicePdf(
   const invoice = await em.findOne(Invoice, { stripeInvoiceId, customer: { userId: identity.sub } });
   if (!invoice) throw notFound('invoice', stripeInvoiceId);
   if (!invoice.invoicePdf) {
-    throw new AppError(404, 'invoice_pdf_not_found', 'This invoice has no PDF yet (it is still a draft)');
+    throw new AppError(
+      'not_found',
+      'invoice_pdf_not_found',
+      'This invoice has no PDF yet (it is still a draft)',
+    );
   }
   let url = allowedPdfUrl(invoice.invoicePdf, config);
   for (let hop = 0; url; hop++) {

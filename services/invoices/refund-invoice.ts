@@ -76,7 +76,7 @@ export async function refundInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
     }
   });
   if (result.stripeInvoiceId !== stripeInvoiceId) {
-    throw new AppError(500, 'internal_error', 'The refund answered for another invoice');
+    throw new AppError('internal', 'internal_error', 'The refund answered for another invoice');
   }
   return {
     refund_id: result.refundId,

@@ -132,7 +132,7 @@ export async function archivePlan(em: EntityManager, actor: Identity, code: stri
   const versions = await em.find(Plan, { code });
   if (versions.length === 0) throw notFound('plan', code);
   const current = versions.find((v) => v.isCurrent) ?? versions[versions.length - 1];
-  if (!current) throw new AppError(500, 'plan_inconsistent', 'Plan has no versions');
+  if (!current) throw new AppError('internal', 'plan_inconsistent', 'Plan has no versions');
   const before = planDto(current);
   for (const v of versions) v.status = 'archived';
   audit(em, actor, 'plan.archive', code, before, planDto(current));

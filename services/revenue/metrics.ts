@@ -85,7 +85,9 @@ export function monthBounds(month: string): { start: Date; end: Date } {
   const year = Number(m?.[1]);
   const mon = Number(m?.[2]);
   if (!m || mon < 1 || mon > 12) {
-    throw new AppError(400, 'validation_failed', 'query.month: must be YYYY-MM', { field: 'query.month' });
+    throw new AppError('invalid', 'validation_failed', 'query.month: must be YYYY-MM', {
+      field: 'query.month',
+    });
   }
   return { start: new Date(Date.UTC(year, mon - 1, 1)), end: new Date(Date.UTC(year, mon, 1)) };
 }
@@ -439,11 +441,13 @@ export async function revenueTimeseries(
 ) {
   const list = buckets(opts.from, opts.to, opts.interval);
   if (list.length === 0) {
-    throw new AppError(400, 'validation_failed', 'query.to: must not be before from', { field: 'query.to' });
+    throw new AppError('invalid', 'validation_failed', 'query.to: must not be before from', {
+      field: 'query.to',
+    });
   }
   if (list.length > MAX_BUCKETS[opts.interval]) {
     throw new AppError(
-      400,
+      'invalid',
       'validation_failed',
       `query.to: at most ${MAX_BUCKETS[opts.interval]} ${opts.interval}s per request`,
       { field: 'query.to' },

@@ -43,12 +43,12 @@ export function verifyStripeEvent(
     }
     if (signedRight) {
       throw new AppError(
-        400,
+        'invalid',
         'webhook_timestamp_expired',
         `The Stripe-Signature timestamp is more than ${toleranceSeconds} s old; check this server's clock, or replay the event`,
       );
     }
-    throw new AppError(400, 'invalid_signature', 'The Stripe-Signature header does not match the body');
+    throw new AppError('invalid', 'invalid_signature', 'The Stripe-Signature header does not match the body');
   }
 }
 

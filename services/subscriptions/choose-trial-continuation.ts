@@ -24,7 +24,7 @@ export async function chooseTrialContinuation(
   }
   const price = await resolvePlanPrice(deps.orm.em.fork(), pick.tierId, pick.billingCycle);
   if (!isValidContinuation(price.plan.code, price.amountCents)) {
-    throw new AppError(400, 'invalid_continuation', 'A trial continues with a paid plan', {
+    throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
       field: 'body.tier_id',
     });
   }

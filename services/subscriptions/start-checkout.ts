@@ -108,7 +108,11 @@ function signupFeeOf(price: PlanPrice) {
   const amountCents = signupFeeCents({ code: price.plan.code, amountCents: price.amountCents });
   if (amountCents === 0) return null;
   if (!price.plan.stripeProductId) {
-    throw new AppError(503, 'plan_not_synced', `Plan "${price.plan.code}" has no Stripe product yet`);
+    throw new AppError(
+      'unavailable',
+      'plan_not_synced',
+      `Plan "${price.plan.code}" has no Stripe product yet`,
+    );
   }
   return { amountCents, currency: price.plan.currency, stripeProductId: price.plan.stripeProductId };
 }
@@ -120,13 +124,13 @@ async function signupContinuation(
   pick: { tier_id: string; billing_cycle: 'monthly' | 'yearly' },
 ) {
   if (trial.plan.code !== TRIAL_TIER) {
-    throw new AppError(400, 'continuation_not_allowed', 'Only a trial takes a plan to continue with', {
+    throw new AppError('invalid', 'continuation_not_allowed', 'Only a trial takes a plan to continue with', {
       field: 'body.continuation',
     });
   }
   const next = await resolvePlanPrice(em, pick.tier_id, pick.billing_cycle, 'body.continuation.tier_id');
   if (!isValidContinuation(next.plan.code, next.amountCents)) {
-    throw new AppError(400, 'invalid_continuation', 'A trial continues with a paid plan', {
+    throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
       field: 'body.continuation.tier_id',
     });
   }

@@ -62,17 +62,17 @@ export async function resolvePlanPrice(
   field = 'body.tier_id',
 ): Promise<PlanPrice> {
   const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
-  if (!plan) throw new AppError(404, 'plan_not_found', `No plan "${code}"`, { field });
+  if (!plan) throw new AppError('not_found', 'plan_not_found', `No plan "${code}"`, { field });
   const interval = cycle === 'yearly' ? 'year' : 'month';
   const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
   if (amountCents == null) {
-    throw new AppError(400, 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
+    throw new AppError('invalid', 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
       field: field.replace(/tier_id$/, 'billing_cycle'),
     });
   }
   if (!synced || !priceId) {
     throw new AppError(
-      503,
+      'unavailable',
       'plan_not_synced',
       `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
     );

@@ -153,23 +153,27 @@ function failureToAppError(err: unknown): AppError | null {
   const cause = err.cause;
   const inner = cause instanceof ActivityFailure ? cause.cause : cause;
   const type = inner instanceof ApplicationFailure ? inner.type : undefined;
-  if (type === 'CardDeclined') return new AppError(402, 'card_declined', inner?.message ?? '');
+  if (type === 'CardDeclined') return new AppError('payment_required', 'card_declined', inner?.message ?? '');
   // The database's own message names tables and statements: the caller gets the class, not the text.
   if (type === 'InvalidData') {
-    return new AppError(400, 'invalid_request', 'The request holds a value that cannot be stored');
+    return new AppError('invalid', 'invalid_request', 'The request holds a value that cannot be stored');
   }
   if (type === 'ConstraintViolation') {
     return conflict('constraint_violation', 'The request conflicts with data already stored');
   }
   if (err instanceof WorkflowUpdateFailedError) {
     if (cause instanceof ActivityFailure) {
-      return new AppError(502, 'payment_provider_error', 'The payment provider refused the change');
+      return new AppError('upstream', 'payment_provider_error', 'The payment provider refused the change');
     }
     return conflict('invalid_subscription_state', cause?.message ?? err.message);
   }
-  if (type === 'NotFound') return new AppError(404, 'payment_method_not_found', inner?.message ?? '');
-  if (type === 'InvalidRequest') return new AppError(400, 'invalid_request', inner?.message ?? '');
-  return new AppError(502, 'payment_provider_error', 'The payment provider could not complete the request');
+  if (type === 'NotFound') return new AppError('not_found', 'payment_method_not_found', inner?.message ?? '');
+  if (type === 'InvalidRequest') return new AppError('invalid', 'invalid_request', inner?.message ?? '');
+  return new AppError(
+    'upstream',
+    'payment_provider_error',
+    'The payment provider could not complete the request',
+  );
 }
 
 /** Any failure of a call to Temporal as the engine's error shape; other errors pass through. */
@@ -183,7 +187,7 @@ export function toAppError(err: unknown, ms = WORKFLOW_DEADLINE_MS): unknown {
     isGrpcCancelledError(err)
   ) {
     return new AppError(
-      504,
+      'timeout',
       'workflow_timeout',
       `The workflow did not answer within ${Math.round(ms / 1000)} s; the request may still complete`,
     );

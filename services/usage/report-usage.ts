@@ -331,7 +331,7 @@ export class QuotaExceeded extends AppError {
     resetsAt: Date,
   ) {
     super(
-      429,
+      'rate_limited',
       'daily_quota_exceeded',
       `The daily usage limit is reached; it resets at ${resetsAt.toISOString()}`,
       {

@@ -94,8 +94,8 @@ describe('Temporal answers but no worker polls the task queue', () => {
 
     expect(ms).toBeLessThan(SOON_MS);
     expect(err).toBeInstanceOf(AppError);
-    expect({ status: (err as AppError).status, code: (err as AppError).code }).toEqual({
-      status: 504,
+    expect({ kind: (err as AppError).kind, code: (err as AppError).code }).toEqual({
+      kind: 'timeout',
       code: 'workflow_timeout',
     });
   });
@@ -114,8 +114,8 @@ describe('Temporal answers but no worker polls the task queue', () => {
     );
 
     expect(ms).toBeLessThan(SOON_MS);
-    expect({ status: (err as AppError).status, code: (err as AppError).code }).toEqual({
-      status: 504,
+    expect({ kind: (err as AppError).kind, code: (err as AppError).code }).toEqual({
+      kind: 'timeout',
       code: 'workflow_timeout',
     });
   });

@@ -96,17 +96,21 @@ export const refundInvoice = ({
   const header = ctx.get('Idempotency-Key') || undefined;
   if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
     throw new AppError(
-      400,
+      'invalid',
       'invalid_request',
       'The Idempotency-Key header must be 1-200 printable characters',
     );
   }
   if (header !== undefined && body.idempotency_key !== undefined && header !== body.idempotency_key) {
-    throw new AppError(400, 'invalid_request', 'The Idempotency-Key header and idempotency_key differ');
+    throw new AppError('invalid', 'invalid_request', 'The Idempotency-Key header and idempotency_key differ');
   }
   const key = header ?? body.idempotency_key;
   if (key === undefined) {
-    throw new AppError(400, 'idempotency_key_required', 'Send an Idempotency-Key header or idempotency_key');
+    throw new AppError(
+      'invalid',
+      'idempotency_key_required',
+      'Send an Idempotency-Key header or idempotency_key',
+    );
   }
   return refundInvoiceAsAdmin(deps, identity, {
     invoiceId: params.id,

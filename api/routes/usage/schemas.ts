@@ -78,7 +78,7 @@ export const usageStatsQuery = z
 function validationFailed(issues: z.core.$ZodIssue[], prefix: string): AppError {
   const all = issues.map((i) => ({ field: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
   const first = all[0] ?? { field: prefix, message: 'is invalid' };
-  return new AppError(400, 'validation_failed', `${first.field}: ${first.message}`, {
+  return new AppError('invalid', 'validation_failed', `${first.field}: ${first.message}`, {
     field: first.field,
     issues: all,
   });
@@ -210,7 +210,7 @@ export function parseReport(body: Record<string, unknown>): {
   const total = events.reduce((n, e) => n + e.quantity, 0);
   if (total > MAX_QUANTITY_PER_REQUEST) {
     throw new AppError(
-      400,
+      'invalid',
       'validation_failed',
       `body.events: the request carries ${total} units; one request may carry at most ${MAX_QUANTITY_PER_REQUEST}`,
       { field: 'body.events', max: MAX_QUANTITY_PER_REQUEST },

@@ -8,7 +8,8 @@ export async function receiveStripeWebhook({
   ctx,
 }: HandlerInput<undefined, undefined, undefined, 'public'>) {
   const secret = deps.config.STRIPE_WEBHOOK_SECRET;
-  if (!secret) throw new AppError(503, 'webhooks_not_configured', 'STRIPE_WEBHOOK_SECRET is not set');
+  if (!secret)
+    throw new AppError('unavailable', 'webhooks_not_configured', 'STRIPE_WEBHOOK_SECRET is not set');
   const signature = ctx.get('stripe-signature');
   const rawBody = ctx.state.rawBody as Buffer;
   let event: Stripe.Event;
