@@ -1,26 +1,19 @@
-import type { FilterQuery } from '@mikro-orm/core';
-import { AuditEntry } from '../../../db/entities';
+import { listAuditLog as listEntries } from '../../../services/audit/list-audit-log';
 import type { HandlerInput } from '../../routing/define-route';
 import type { auditLogQuery } from './schemas';
 
-/** Newest first; the cursor is the last id seen (ids sort by creation time). */
 export async function listAuditLog({
   deps,
   query,
 }: HandlerInput<undefined, typeof auditLogQuery, undefined, 'admin'>) {
-  const em = deps.orm.em.fork();
-  const where: FilterQuery<AuditEntry> = {};
-  if (query.entity_type) where.entityType = query.entity_type;
-  if (query.entity_id) where.entityId = query.entity_id;
-  const total = await em.count(AuditEntry, where);
-  const page = await em.find(AuditEntry, query.cursor ? { ...where, id: { $lt: query.cursor } } : where, {
-    orderBy: { id: 'desc' },
-    limit: query.limit + 1,
+  const page = await listEntries(deps.orm.em.fork(), {
+    entityType: query.entity_type,
+    entityId: query.entity_id,
+    cursor: query.cursor,
+    limit: query.limit,
   });
-  const more = page.length > query.limit;
-  const entries = page.slice(0, query.limit);
   return {
-    entries: entries.map((e) => ({
+    entries: page.entries.map((e) => ({
       id: e.id,
       actor_id: e.actorId,
       actor_email: e.actorEmail ?? null,
@@ -31,7 +24,7 @@ export async function listAuditLog({
       after: e.after ?? null,
       created_at: e.createdAt.toISOString(),
     })),
-    total,
-    next_cursor: more ? (entries[entries.length - 1]?.id ?? null) : null,
+    total: page.total,
+    next_cursor: page.nextCursor,
   };
 }
