@@ -26,7 +26,7 @@ export function sortKey(param: string, fields: Record<string, Omit<SortKey, 'dir
   const desc = param.startsWith('-');
   const spec = fields[desc ? param.slice(1) : param];
   if (!spec)
-    throw new AppError(400, 'validation_failed', 'query.sort: unknown sort', { field: 'query.sort' });
+    throw new AppError('invalid', 'validation_failed', 'query.sort: unknown sort', { field: 'query.sort' });
   return { ...spec, dir: desc ? 'desc' : 'asc' };
 }
 
@@ -47,7 +47,7 @@ function decode(cursor: string, key: SortKey): { value: SortValue | Date; id: st
     typeof parsed[1] === 'string' &&
     (key.kind === 'string' ? typeof parsed[0] === 'string' : typeof parsed[0] === 'number');
   if (!ok) {
-    throw new AppError(400, 'invalid_cursor', 'query.cursor: not a cursor this list gave out', {
+    throw new AppError('invalid', 'invalid_cursor', 'query.cursor: not a cursor this list gave out', {
       field: 'query.cursor',
     });
   }
