@@ -8,6 +8,9 @@ import { mountReturnPages } from './pages/return-pages';
 import { authenticate } from './middleware/authenticate';
 import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
+import { httpMetrics } from './middleware/http-metrics';
+import { metricsEndpoint } from './metrics-endpoint';
+import { readGaugesFrom } from '../metrics/database-gauges';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './routing/define-route';
@@ -28,7 +31,10 @@ import { webhookRoutes } from './routes/webhooks/router';
 export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
 
-/** Builds the Koa app. Order matters: access log outermost, then errors, body, identity, routes. */
+/**
+ * Builds the Koa app. Order matters: request metrics outermost, then the access log, errors, /metrics,
+ * body, identity, routes.
+ */
 export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app: Koa;
   routes: AnyRoute[];
@@ -72,11 +78,14 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
     ctx.body = docs;
   });
 
+  readGaugesFrom(deps.orm);
   const app = new Koa({ proxy: true });
   app.silent = true;
   // The access log wraps the error handler, so it logs the status the client was actually sent.
+  app.use(httpMetrics);
   app.use(requestContext(deps.logger));
   app.use(errorHandler);
+  app.use(metricsEndpoint(deps.config));
   app.use(bodyReader);
   app.use(authenticate(deps.verifier));
   app.use(router.routes());

@@ -7,6 +7,7 @@ import { openDatabase } from '../db/orm';
 import { loadByokKey } from '../config/byok-key';
 import { createApp } from './app';
 import { createVerifier } from './auth/verifier';
+import { startMetricsServer } from './metrics-endpoint';
 import { createByokRuntime } from '../services/byok/runtime';
 import { retriesWithinDeadline } from '../services/temporal/gateway';
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });
+  const metricsServer = config.METRICS_PORT !== undefined ? startMetricsServer(config.METRICS_PORT) : null;
+  if (metricsServer) logger.info({ port: config.METRICS_PORT }, 'metrics listening');
   // Idle keep-alive connections outlive a load balancer's (60 s is common), so the balancer never sends a
   // request down a socket we are closing at that moment (Node's 5 s default races it).
   server.keepAliveTimeout = 65_000;
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'api stopping');
+    metricsServer?.close();
     server.close(async () => {
       webhooks.close();
       await webhooks.drain();

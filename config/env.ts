@@ -49,6 +49,16 @@ const schema = z
     BYOK_ENCRYPTION_KEY: z.string().optional(),
     /** Set only while `npm run byok:rotate` moves stored keys from this key to BYOK_ENCRYPTION_KEY. */
     BYOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+    /** Scrapers must send `Authorization: Bearer <token>` to /metrics. */
+    METRICS_TOKEN: z.string().min(16).optional(),
+    /** Serve the API's /metrics on this port alone (not on PORT). */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** The worker's /metrics (the Temporal SDK's and the engine's own); unset, the worker serves none. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** A prebuilt workflow bundle (a file Temporal's bundleWorkflowCode wrote): the worker starts without bundling. */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318); unset, tracing is off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Where local state lives (SQLite files, the dev signing key). */
     VAR_DIR: z.string().default('var'),
@@ -88,6 +98,14 @@ const schema = z
         code: 'custom',
         path: ['PUBLIC_BASE_URL'],
         message: 'is required when NODE_ENV=production (where Checkout sends customers back)',
+      });
+    }
+    // Metrics name routes, plans and volumes: not for the open internet.
+    if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN && env.METRICS_PORT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message: 'or METRICS_PORT is required when NODE_ENV=production (/metrics is not public)',
       });
     }
     if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {

@@ -7,25 +7,31 @@ import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
 import { keycloakSettingsFromEnv } from '../activities/keycloak';
 import { lagoSettingsFrom } from '../activities/lago';
-import { createStripeClient } from '../activities/stripe/client';
+import { createStripeClient, meterStripeCalls } from '../activities/stripe/client';
 import { createWorker } from './create-worker';
+import { installRuntime } from './telemetry';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  // The SDK's own handlers drain in-flight tasks on these signals before run() resolves.
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  // The SDK's own handlers drain in-flight tasks on SIGINT/SIGTERM before run() resolves.
+  const { metricsAddress } = installRuntime(config);
+  if (metricsAddress)
+    logger.info({ metrics: `http://${metricsAddress}/metrics` }, 'worker metrics listening');
   // The API (or `npm run migrate`) owns migrations; two processes migrating one SQLite file would collide.
   const orm = await openDatabase(config.DATABASE_URL, { migrate: false });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+  if (stripe) meterStripeCalls(stripe, Runtime.instance().metricMeter);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
     deps: {
       orm,
       logger,
-      stripe: createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE }),
+      stripe,
       lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
       keycloak: keycloakSettingsFromEnv(config),
       mail: config.SMTP_URL ? { url: config.SMTP_URL, from: config.SMTP_FROM } : null,

@@ -4,6 +4,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  metricMeter,
   proxyActivities,
   setHandler,
   setCurrentDetails,
@@ -29,10 +30,21 @@ export interface DunningInput {
   policy: DunningPolicy;
 }
 
+/** The metric's name for a report: suspended, recovered, canceled or unpaid (exhausted), stopped. */
+function runOutcome(outcome: DunningReport['outcome'], finalAction: DunningPolicy['finalAction']): string {
+  if (outcome === 'suspend') return 'suspended';
+  if (outcome === 'exhausted') return finalAction === 'cancel' ? 'canceled' : 'unpaid';
+  return outcome;
+}
+
 /** Chases one failed invoice (id `dunning-<invoiceId>`): notify, retry on the policy's days, suspend, give up. */
 export async function dunningWorkflow(input: DunningInput): Promise<DunningReport['outcome']> {
   const parent = getExternalWorkflowHandle(input.subscriptionWorkflowId);
+  // Recorded live only, never on replay: what operators graph and alert on (runs started, and how each ends).
+  const runs = metricMeter.createCounter('billing_dunning_runs', undefined, 'Dunning runs by stage reached.');
+  runs.add(1, { outcome: 'started' });
   const report = async (outcome: DunningReport['outcome']) => {
+    runs.add(1, { outcome: runOutcome(outcome, input.policy.finalAction) });
     try {
       await parent.signal(dunningReport, {
         stripeInvoiceId: input.stripeInvoiceId,

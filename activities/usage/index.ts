@@ -6,6 +6,7 @@ import type { LagoSkipped, LagoUsageEvent, LagoUsageSent } from '../lago';
 import { USAGE_METER_EVENT } from '../stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
 import { placeholders, readDate, sqlFor } from '../../db/raw-sql';
+import { activityMeter } from '../metrics';
 
 export interface UsageActivityDeps extends ActivityDeps {
   /** Lago's batch sender (createLagoActivities(settings).sendLagoUsageBatch); absent means Lago is off. */
@@ -57,6 +58,32 @@ const ID_CHUNK = 1000;
 const STRIPE_MAX_AGE_S = 35 * 24 * 60 * 60 - 60 * 60;
 
 /** Activities of the usage rollup workflow: fold events into rollups, report those to Stripe and Lago. */
+/** How far behind the rollup runs: the age of the oldest event it found still waiting (0 when none). */
+function recordRollupLag(ms: number): void {
+  activityMeter()
+    ?.createGauge(
+      'billing_usage_rollup_lag',
+      'float',
+      's',
+      'Age of the oldest usage event not yet rolled up.',
+    )
+    .set(Math.max(0, ms) / 1000);
+}
+
+function recordUnitsReported(target: 'stripe' | 'lago', rows: { quantity: unknown }[]): void {
+  if (rows.length === 0) return;
+  const meter = activityMeter();
+  meter
+    ?.createCounter('billing_usage_units_reported', undefined, 'Usage units reported for billing, by system.')
+    .add(
+      rows.reduce((n, r) => n + Number(r.quantity), 0),
+      { target },
+    );
+  meter
+    ?.createCounter('billing_usage_rollups_reported', undefined, 'Usage rollups reported, by system.')
+    .add(rows.length, { target });
+}
+
 export function createUsageActivities(deps: UsageActivityDeps) {
   const now = deps.now ?? Date.now;
 
@@ -75,6 +102,7 @@ export function createUsageActivities(deps: UsageActivityDeps) {
          where rollup_id is null and occurred_at < ? order by occurred_at limit ?`,
         [sql.date(new Date(closedBefore)), maxEvents],
       );
+      recordRollupLag(events[0] ? now() - readDate(events[0].occurred_at).getTime() : 0);
       if (events.length === 0) return { rollups: 0, events: 0, more: false };
 
       const groups = new Map<
@@ -201,6 +229,10 @@ export function createUsageActivities(deps: UsageActivityDeps) {
       rows.map((r) => r.identifier),
     );
     await markReported('stripe_reported_at', done);
+    recordUnitsReported(
+      'stripe',
+      rows.filter((r) => done.includes(r.id)),
+    );
     return { skipped: false, reported: done.length, failed, more: rows.length === limit };
   }
 
@@ -243,6 +275,7 @@ export function createUsageActivities(deps: UsageActivityDeps) {
       'lago_reported_at',
       sendable.map((r) => r.id),
     );
+    recordUnitsReported('lago', sendable);
     return {
       skipped: false,
       reported: sendable.length,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { revenueQueryDuration, secondsSince } from '../../metrics/api-metrics';
 
 /**
  * How long a computed revenue figure is served again. The headline aggregates cost several hundred
@@ -28,7 +29,13 @@ export function cached<T>(em: EntityManager, key: string, compute: () => Promise
   const hit = cache.get(key);
   if (hit && hit.expires > now) return hit.value as Promise<T>;
   for (const [k, e] of cache) if (e.expires <= now) cache.delete(k);
+  const start = process.hrtime.bigint();
   const value = compute();
+  // The label is the figure's kind (`stats`, `revenue`), never its parameters.
+  void value.then(
+    () => revenueQueryDuration.observe({ query: key.split(':')[0] ?? key }, secondsSince(start)),
+    () => undefined,
+  );
   const entries = cache;
   entries.set(key, { expires: now + REVENUE_CACHE_MS, value });
   value.catch(() => entries.delete(key));

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
+import { webhookEvents, webhookForwardLag } from '../../metrics/api-metrics';
 import type { CoreDeps } from '../deps';
 import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './record-stripe-event';
 
@@ -39,11 +40,16 @@ export class WebhookForwarder {
   }
 
   /** Queues one event behind earlier events of the same object; `event` spares re-reading its row. */
-  kick(eventId: string, objectId: string | null, event?: Stripe.Event): Promise<void> {
+  kick(
+    eventId: string,
+    objectId: string | null,
+    event?: Stripe.Event,
+    receivedAt: Date = new Date(),
+  ): Promise<void> {
     if (this.inFlight.has(eventId)) return Promise.resolve();
     this.inFlight.add(eventId);
     const lane = laneOf(objectId ?? eventId);
-    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event));
+    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event, receivedAt));
     this.lanes[lane] = next;
     return next;
   }
@@ -58,13 +64,17 @@ export class WebhookForwarder {
     clearInterval(this.timer);
   }
 
-  private async forward(eventId: string, event?: Stripe.Event): Promise<void> {
+  private async forward(eventId: string, event: Stripe.Event | undefined, receivedAt: Date): Promise<void> {
     try {
       const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes);
       // Held in flight until its mark is written, so a sweep in between does not send it again.
-      if (mark) this.queueMark(mark);
-      else this.inFlight.delete(eventId);
+      if (mark) {
+        this.queueMark(mark);
+        webhookEvents.inc({ outcome: mark.workflowIds ? 'forwarded' : 'ignored' });
+        webhookForwardLag.observe((Date.now() - receivedAt.getTime()) / 1000);
+      } else this.inFlight.delete(eventId);
     } catch (err) {
+      webhookEvents.inc({ outcome: 'failed' });
       this.inFlight.delete(eventId);
       this.logger.warn({ err, eventId }, 'webhook event not forwarded yet; the sweep retries it');
     }
@@ -106,9 +116,9 @@ export class WebhookForwarder {
         .find(
           WebhookEvent,
           { forwardedAt: null, receivedAt: { $lt: new Date(Date.now() - STALE_MS) } },
-          { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId'] },
+          { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId', 'receivedAt'] },
         );
-      for (const e of stale) await this.kick(e.id, e.objectId ?? null);
+      for (const e of stale) await this.kick(e.id, e.objectId ?? null, undefined, e.receivedAt);
       await this.flushMarks();
     } catch (err) {
       this.logger.warn({ err }, 'webhook sweep failed');

@@ -54,8 +54,21 @@ describe('configuration', () => {
         OIDC_ISSUER: 'https://sso.example.com/realms/billing',
         OIDC_AUDIENCE: 'billing-engine',
         PUBLIC_BASE_URL: 'https://billing.example.com',
+        METRICS_TOKEN: 'a-long-scrape-token',
       }),
     ).not.toThrow();
+  });
+
+  it('refuses production with /metrics open to anyone: a token or a port of its own is needed', () => {
+    const production = {
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+      OIDC_AUDIENCE: 'billing-engine',
+      PUBLIC_BASE_URL: 'https://billing.example.com',
+    };
+    expect(() => loadConfig(production)).toThrow(/METRICS_TOKEN: or METRICS_PORT is required/);
+    expect(() => loadConfig({ ...production, METRICS_PORT: '9100' })).not.toThrow();
+    expect(() => loadConfig({ ...production, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
   });
 
   it("refuses production without PUBLIC_BASE_URL, so Checkout's return pages never follow a request's Host", () => {

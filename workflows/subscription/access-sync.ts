@@ -1,4 +1,4 @@
-import { ActivityFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, log, metricMeter } from '@temporalio/workflow';
 import { keycloakAttributes, outsideSyncKey } from '../../domain/subscription';
 import { accessSync } from './activity-proxies';
 import type { Run } from './run';
@@ -48,6 +48,13 @@ async function reportedSync(
     if (!(err instanceof ActivityFailure)) throw err;
     const error = String(err.cause ?? err.message).slice(0, 300);
     log.warn('sync failed for good', { system, tier: state.tier, status: state.status, error });
+    metricMeter
+      .createCounter(
+        'billing_access_sync_failures',
+        undefined,
+        'Keycloak or Lago syncs that failed for good.',
+      )
+      .add(1, { system });
     state.syncFailures = [
       ...(state.syncFailures ?? []).filter((f) => f.system !== system),
       { system, error, at: new Date().toISOString() },

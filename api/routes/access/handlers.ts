@@ -1,3 +1,4 @@
+import { checkAccessDuration, quotaDenials, secondsSince } from '../../../metrics/api-metrics';
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
 import {
@@ -32,8 +33,14 @@ export async function checkAccess({
   params,
   query,
 }: HandlerInput<typeof serviceParams, typeof checkAccessQuery, undefined, 'viewer|billing-gateway'>) {
+  const start = process.hrtime.bigint();
   const em = deps.orm.em.fork();
-  return decideAccess(em, await accessToCheck(em, identity, query), params.service);
+  const decision = await decideAccess(em, await accessToCheck(em, identity, query), params.service);
+  checkAccessDuration.observe({ allowed: String(decision.allowed) }, secondsSince(start));
+  if (decision.reason === 'daily_quota_exhausted') {
+    quotaDenials.inc({ plan: decision.tier ?? 'none', where: 'check_access' });
+  }
+  return decision;
 }
 
 export async function userAccess({

@@ -1,5 +1,6 @@
 import type { HandlerInput } from '../../routing/define-route';
-import { QuotaExceeded, reportUsage } from '../../../services/usage/report-usage';
+import { quotaDenials, usageEvents } from '../../../metrics/api-metrics';
+import { QuotaExceeded, reportUsage, type ReportOutcome } from '../../../services/usage/report-usage';
 import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../../services/usage/usage-views';
 import {
   parseReport,
@@ -17,12 +18,25 @@ export async function postReportUsage({
   ctx,
 }: HandlerInput<undefined, undefined, typeof reportUsageBody, 'viewer'>) {
   try {
-    return await reportUsage(deps.orm.em.fork(), identity, parseReport(body));
+    const outcome = await reportUsage(deps.orm.em.fork(), identity, parseReport(body));
+    countOutcome(outcome);
+    return outcome;
   } catch (err) {
     // The one error shape carries the body; only the header has to be set here.
-    if (err instanceof QuotaExceeded) ctx.set('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof QuotaExceeded) {
+      ctx.set('Retry-After', String(err.retryAfterSeconds));
+      const tier = (err.details as { tier?: unknown } | undefined)?.tier;
+      quotaDenials.inc({ plan: typeof tier === 'string' ? tier : 'unknown', where: 'report' });
+      countOutcome(err.details as unknown as ReportOutcome);
+    }
     throw err;
   }
+}
+
+function countOutcome(o: Pick<ReportOutcome, 'accepted' | 'duplicate' | 'rejected_events'>): void {
+  if (o.accepted) usageEvents.inc({ outcome: 'accepted', reason: '' }, o.accepted);
+  if (o.duplicate) usageEvents.inc({ outcome: 'duplicate', reason: '' }, o.duplicate);
+  for (const r of o.rejected_events ?? []) usageEvents.inc({ outcome: 'rejected', reason: r.reason });
 }
 
 export function getUsage({ deps, identity }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {

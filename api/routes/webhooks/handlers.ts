@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { AppError } from '../../../domain/errors';
+import { webhookEvents } from '../../../metrics/api-metrics';
 import type { HandlerInput } from '../../routing/define-route';
 import { recordStripeEvent, verifyStripeEvent } from '../../../services/stripe-events/record-stripe-event';
 
@@ -21,6 +22,7 @@ export async function receiveStripeWebhook({
     throw err;
   }
   const { duplicate } = await recordStripeEvent(deps, event, rawBody.toString('utf8'));
+  webhookEvents.inc({ outcome: duplicate ? 'duplicate' : 'received' });
   // Acknowledged once durable; the forwarder signals the workflow right after (and retries if it must).
   if (!duplicate) void deps.webhooks.kick(event.id, (event.data.object as { id?: string }).id ?? null, event);
   return { received: true, duplicate };

@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { registry } from './registry';
+
+/**
+ * The API's metrics. Labels stay low-cardinality: route templates, methods, statuses, plan codes and
+ * reasons, never customer, event or invoice ids. Durations in seconds, counters end in `_total`.
+ */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const httpRequestDuration = new Histogram({
+  name: 'billing_http_request_duration_seconds',
+  help: 'Time to answer an HTTP request, by method, route template and status.',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+export const httpRequestsInFlight = new Gauge({
+  name: 'billing_http_requests_in_flight',
+  help: 'HTTP requests being answered now.',
+  registers: [registry],
+});
+
+export const webhookEvents = new Counter({
+  name: 'billing_webhook_events_total',
+  help: 'Stripe webhook events, by what became of them (received, duplicate, ignored, forwarded, failed).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const webhookForwardLag = new Histogram({
+  name: 'billing_webhook_forward_lag_seconds',
+  help: 'From a Stripe event reaching the API to its workflow having it.',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry],
+});
+
+export const usageEvents = new Counter({
+  name: 'billing_usage_events_total',
+  help: 'Usage events reported, by outcome (accepted, duplicate, rejected) and the reason of a rejection.',
+  labelNames: ['outcome', 'reason'] as const,
+  registers: [registry],
+});
+
+export const quotaDenials = new Counter({
+  name: 'billing_quota_denials_total',
+  help: 'Requests refused because the daily quota is spent, by plan and by where (report, check_access).',
+  labelNames: ['plan', 'where'] as const,
+  registers: [registry],
+});
+
+export const checkAccessDuration = new Histogram({
+  name: 'billing_check_access_duration_seconds',
+  help: 'Time to decide a check-access call, by whether it was allowed.',
+  labelNames: ['allowed'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  registers: [registry],
+});
+
+export const revenueQueryDuration = new Histogram({
+  name: 'billing_revenue_query_duration_seconds',
+  help: 'Time to compute a revenue or admin figure from the database (cache misses), by query.',
+  labelNames: ['query'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+/** Seconds since `start` (a `process.hrtime.bigint()` reading). */
+export function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}

@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type Stripe from 'stripe';
+import { createStripeClient } from '../../activities/stripe/client';
+import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { refreshBusinessFigures } from '../../metrics/database-gauges';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+import { waitUntil } from '../helpers/eventually';
+import { parsePrometheusText, total } from '../helpers/prometheus-text';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+const WEBHOOK_SECRET = 'whsec_metrics_scenario';
+const METRICS_TOKEN = 'scrape-token-for-the-test';
+const TASK_QUEUE = 'metrics-scenario';
+
+async function scrape(url: string, token?: string) {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+}
+
+describe('metrics an operator scrapes from the API and the worker', () => {
+  let env: TestWorkflowEnvironment;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let idp: TestIdp;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let api: TestApi;
+  let worker: ChildProcess;
+  let workerMetrics: string;
+
+  beforeAll(async () => {
+    [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
+    const port = await freePort();
+    emulator = await startStripeEmulator({
+      port: 0,
+      webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
+    });
+    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+    await syncCatalog(stripe, db.orm);
+    // The worker as it runs in production: its own process, its own Temporal runtime and exporter.
+    const metricsPort = await freePort();
+    workerMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
+    worker = spawn(process.execPath, [join('node_modules', 'tsx', 'dist', 'cli.mjs'), 'worker/main.ts'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'warn',
+        DATABASE_URL: db.url,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_NAMESPACE: TEST_NAMESPACE,
+        TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+        STRIPE_API_BASE: emulator.url,
+        WORKER_METRICS_PORT: String(metricsPort),
+        WORKFLOW_BUNDLE_PATH: workflowBundle().codePath,
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    api = await startTestApi({
+      orm: db.orm,
+      temporal: env.client,
+      port,
+      env: {
+        TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+        OIDC_ISSUER: idp.issuer,
+        OIDC_JWKS_URL: idp.jwksUrl,
+        STRIPE_API_BASE: emulator.url,
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        METRICS_TOKEN,
+      },
+    });
+    await waitUntil(
+      () =>
+        fetch(workerMetrics).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (status) => status === 200,
+      'the worker to serve its metrics',
+      60_000,
+      250,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    // The worker drains on SIGTERM; Temporal and the emulator must outlive it.
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    await api?.stop();
+    await emulator?.stop();
+    await idp?.stop();
+    await db?.close();
+    await env?.teardown();
+  });
+
+  it('refuses a scrape without the token, and answers Prometheus text with it', async () => {
+    expect((await scrape(`${api.url}/metrics`)).status).toBe(401);
+    expect((await scrape(`${api.url}/metrics`, 'not-the-token-of-this-api')).status).toBe(401);
+    const ok = await scrape(`${api.url}/metrics`, METRICS_TOKEN);
+    expect(ok.status).toBe(200);
+    expect(ok.type).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('moves the API and worker figures a subscription, usage, check-access and webhooks should move', async () => {
+    const before = parsePrometheusText((await scrape(`${api.url}/metrics`, METRICS_TOKEN)).text).samples;
+    const userId = `kc-metrics-${Date.now()}`;
+    const email = `${userId}@example.com`;
+    const em = db.orm.em.fork();
+    em.create(Customer, { id: newId('cust'), userId, email });
+    await em.flush();
+    const token = await idp.token({ sub: userId, email });
+
+    // A subscription through Checkout: the worker calls Stripe, Stripe's webhooks reach the API.
+    const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'professional', billing_cycle: 'monthly' },
+    });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    await waitUntil(
+      () => api.request('GET', '/api/v1/billing/subscription', { token }),
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+      30_000,
+    );
+    // Usage: two accepted, one repeated, one refused for its type.
+    const events = [
+      { id: 'm-1', type: 'inference', quantity: 3 },
+      { id: 'm-2', type: 'inference', quantity: 4 },
+      { id: 'm-1', type: 'inference', quantity: 3 },
+      { id: 'm-3', type: 'no-such-type', quantity: 1 },
+    ];
+    const report = await api.request('POST', '/api/v1/billing/report_usage', { token, body: { events } });
+    expect(report.body).toMatchObject({ accepted: 2, duplicate: 1, rejected: 1 });
+    const reason = report.body.rejected_events[0].reason as string;
+    const access = await api.request('POST', '/api/v1/subscriptions/check-access/chat', { token });
+    expect(access.status).toBe(200);
+
+    // The business gauges are read at most every 15 s; this scrape must not get the figures from before.
+    refreshBusinessFigures();
+    const after = await waitUntil(
+      async () => parsePrometheusText((await scrape(`${api.url}/metrics`, METRICS_TOKEN)).text),
+      (m) => total(m.samples, 'billing_webhook_events_total', { outcome: 'forwarded' }) > 0,
+      'a webhook event to be forwarded',
+    );
+    const moved = (name: string, labels: Record<string, string> = {}) =>
+      total(after.samples, name, labels) - total(before, name, labels);
+    expect(after.types.get('billing_http_request_duration_seconds')).toBe('histogram');
+    expect(after.types.get('billing_usage_events_total')).toBe('counter');
+    expect(after.types.get('billing_subscriptions')).toBe('gauge');
+    expect(moved('billing_usage_events_total', { outcome: 'accepted' })).toBe(2);
+    expect(moved('billing_usage_events_total', { outcome: 'duplicate' })).toBe(1);
+    expect(moved('billing_usage_events_total', { outcome: 'rejected', reason })).toBe(1);
+    expect(moved('billing_check_access_duration_seconds_count', { allowed: 'true' })).toBe(1);
+    expect(moved('billing_webhook_events_total', { outcome: 'received' })).toBeGreaterThan(0);
+    expect(
+      moved('billing_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/api/v1/billing/report_usage',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(total(after.samples, 'billing_subscriptions', { status: 'active', tier: 'professional' })).toBe(1);
+    expect(total(after.samples, 'billing_db_pool_connections', { state: 'free' })).toBeGreaterThanOrEqual(0);
+    expect(after.types.get('process_cpu_seconds_total')).toBe('counter');
+    // No label carries an id of a customer, event, invoice or subscription.
+    const labelValues = after.samples.flatMap((s) => Object.values(s.labels));
+    expect(labelValues.filter((v) => /(cus|cust|sub|subs|in|evt)_[A-Za-z0-9]{6,}/.test(v))).toEqual([]);
+    expect(labelValues).not.toContain(userId);
+
+    // The worker: the SDK's own figures and the engine's, through the same exporter.
+    const w = parsePrometheusText((await scrape(workerMetrics)).text);
+    const names = [...w.types.keys()];
+    expect(names.filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(5);
+    const stripeCalls = names.find((n) => n.endsWith('billing_stripe_requests_total'));
+    expect(stripeCalls).toBeDefined();
+    expect(w.types.get(stripeCalls as string)).toBe('counter');
+    expect(total(w.samples, stripeCalls as string, { resource: 'checkout', status: '200' })).toBeGreaterThan(
+      0,
+    );
+    const activityLatency = names.find((n) => /activity_execution_latency_seconds$/.test(n));
+    expect(activityLatency && w.types.get(activityLatency)).toBe('histogram');
+    expect(
+      total(w.samples, `${activityLatency}_count`, { activity_type: 'createCheckoutSession' }),
+    ).toBeGreaterThan(0);
+  }, 120_000);
+});
