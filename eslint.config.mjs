@@ -117,19 +117,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ['db/**/*.ts', 'config/**/*.ts'],
+    files: ['db/**/*.ts', 'config/**/*.ts', 'metrics/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' },
-            { group: ['**/services', '**/services/**'], message: 'db/ and config/ sit below the use cases.' },
+            { group: ['**/services', '**/services/**'], message: 'db/, config/ and metrics/ sit below the use cases.' },
             {
               group: ['**/activities', '**/activities/**'],
-              message: 'db/ and config/ sit below activities.',
+              message: 'db/, config/ and metrics/ sit below activities.',
             },
-            { group: ['**/workflows', '**/workflows/**'], message: 'db/ and config/ sit below workflows.' },
+            { group: ['**/workflows', '**/workflows/**'], message: 'db/, config/ and metrics/ sit below workflows.' },
           ],
         },
       ],

@@ -81,6 +81,7 @@ async function main() {
         'services',
         'tools',
         'bench',
+        'metrics',
         'test',
       ],
     ]);
