@@ -124,12 +124,18 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' },
-            { group: ['**/services', '**/services/**'], message: 'db/, config/ and metrics/ sit below the use cases.' },
+            {
+              group: ['**/services', '**/services/**'],
+              message: 'db/, config/ and metrics/ sit below the use cases.',
+            },
             {
               group: ['**/activities', '**/activities/**'],
               message: 'db/, config/ and metrics/ sit below activities.',
             },
-            { group: ['**/workflows', '**/workflows/**'], message: 'db/, config/ and metrics/ sit below workflows.' },
+            {
+              group: ['**/workflows', '**/workflows/**'],
+              message: 'db/, config/ and metrics/ sit below workflows.',
+            },
           ],
         },
       ],
