@@ -57,8 +57,6 @@ const schema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** A prebuilt workflow bundle (a file Temporal's bundleWorkflowCode wrote): the worker starts without bundling. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-    /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318); unset, tracing is off. */
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Where local state lives (SQLite files, the dev signing key). */
     VAR_DIR: z.string().default('var'),

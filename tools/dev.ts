@@ -116,7 +116,8 @@ function devWebhookSecret(varDir: string): string {
 async function main(): Promise<void> {
   const config = loadConfig();
   mkdirSync(config.VAR_DIR, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The worker's metrics on a port of their own; the API's are at /metrics (open outside production).
+  const env: NodeJS.ProcessEnv = { WORKER_METRICS_PORT: '9464', ...process.env };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
     API            ${base}/api/v1
     API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)
     Health         ${base}/healthz, ${base}/readyz
+    Metrics        ${base}/metrics (API), http://127.0.0.1:${env.WORKER_METRICS_PORT}/metrics (worker); Grafana dashboard: ops/grafana
     Temporal UI    ${process.env.TEMPORAL_ADDRESS ? '(your Temporal cluster)' : `http://127.0.0.1:${UI_PORT}`}
     Database       ${config.DATABASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}
     Stripe         ${env.STRIPE_API_BASE && !config.STRIPE_SECRET_KEY ? `emulator at ${env.STRIPE_API_BASE} (test cards: 4242 4242 4242 4242 succeeds)` : 'your Stripe account'}

@@ -62,9 +62,10 @@ const STRIPE_MAX_AGE_S = 35 * 24 * 60 * 60 - 60 * 60;
 function recordRollupLag(ms: number): void {
   activityMeter()
     ?.createGauge(
-      'billing_usage_rollup_lag',
+      // The unit is in the name: the exporter would otherwise append a bare `_s`.
+      'billing_usage_rollup_lag_seconds',
       'float',
-      's',
+      undefined,
       'Age of the oldest usage event not yet rolled up.',
     )
     .set(Math.max(0, ms) / 1000);

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type Stripe from 'stripe';
+import { parse } from 'yaml';
 import { createStripeClient } from '../../activities/stripe/client';
 import { syncCatalog } from '../../activities/stripe/catalog-sync';
 import { Customer } from '../../db/entities';
@@ -101,6 +103,15 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     await env?.teardown();
   });
 
+  /** Every metric name either endpoint served during this suite, with its type. */
+  const served = new Map<string, string>();
+  afterEach(async () => {
+    for (const url of [`${api.url}/metrics`, workerMetrics]) {
+      const { types } = parsePrometheusText((await scrape(url, METRICS_TOKEN)).text);
+      for (const [name, type] of types) served.set(name, type);
+    }
+  });
+
   it('refuses a scrape without the token, and answers Prometheus text with it', async () => {
     expect((await scrape(`${api.url}/metrics`)).status).toBe(401);
     expect((await scrape(`${api.url}/metrics`, 'not-the-token-of-this-api')).status).toBe(401);
@@ -176,20 +187,75 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     expect(labelValues.filter((v) => /(cus|cust|sub|subs|in|evt)_[A-Za-z0-9]{6,}/.test(v))).toEqual([]);
     expect(labelValues).not.toContain(userId);
 
-    // The worker: the SDK's own figures and the engine's, through the same exporter.
-    const w = parsePrometheusText((await scrape(workerMetrics)).text);
-    const names = [...w.types.keys()];
-    expect(names.filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(5);
-    const stripeCalls = names.find((n) => n.endsWith('billing_stripe_requests_total'));
-    expect(stripeCalls).toBeDefined();
-    expect(w.types.get(stripeCalls as string)).toBe('counter');
-    expect(total(w.samples, stripeCalls as string, { resource: 'checkout', status: '200' })).toBeGreaterThan(
-      0,
+    // The worker: the SDK's own figures and the engine's, through the same exporter. The usage rollup's
+    // first cycle runs as the worker starts; its lag gauge shows once that cycle has run.
+    const w = await waitUntil(
+      async () => parsePrometheusText((await scrape(workerMetrics)).text),
+      (m) => m.types.has('billing_usage_rollup_lag_seconds'),
+      "the usage rollup's first cycle",
+      30_000,
+      250,
     );
-    const activityLatency = names.find((n) => /activity_execution_latency_seconds$/.test(n));
-    expect(activityLatency && w.types.get(activityLatency)).toBe('histogram');
+    for (const m of [after, w]) for (const [name, type] of m.types) served.set(name, type);
+    expect([...w.types.keys()].filter((n) => n.startsWith('temporal_')).length).toBeGreaterThan(5);
+    expect(w.types.get('billing_usage_rollup_lag_seconds')).toBe('gauge');
+    expect(w.types.get('billing_stripe_requests_total')).toBe('counter');
+    expect(w.types.get('billing_stripe_request_duration_seconds')).toBe('histogram');
     expect(
-      total(w.samples, `${activityLatency}_count`, { activity_type: 'createCheckoutSession' }),
+      total(w.samples, 'billing_stripe_requests_total', { resource: 'checkout', status: '200' }),
     ).toBeGreaterThan(0);
+    expect(w.types.get('temporal_activity_execution_latency_seconds')).toBe('histogram');
+    expect(
+      total(w.samples, 'temporal_activity_execution_latency_seconds_count', {
+        activity_type: 'createCheckoutSession',
+      }),
+    ).toBeGreaterThan(0);
+    expect(w.types.get('temporal_workflow_task_schedule_to_start_latency_seconds')).toBe('histogram');
   }, 120_000);
+
+  it('has a dashboard and alert rules whose every query names a metric the engine serves', () => {
+    const root = join(__dirname, '..', '..', 'ops');
+    const dashboard = JSON.parse(
+      readFileSync(join(root, 'grafana', 'billing-engine-dashboard.json'), 'utf8'),
+    ) as {
+      uid: string;
+      panels: { id: number; title: string; targets: { expr: string }[] }[];
+    };
+    const alerts = parse(readFileSync(join(root, 'prometheus', 'alerts.yml'), 'utf8')) as {
+      groups: { rules: { alert: string; expr: string; for: string; labels: { severity: string } }[] }[];
+    };
+    expect(dashboard.uid).toBeTruthy();
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    const rules = alerts.groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'BillingWebhookForwardLagHigh',
+        'BillingStripeErrorRateHigh',
+        'BillingUsageRollupStuck',
+        'BillingWorkerDown',
+      ]),
+    );
+    for (const r of rules) expect(r).toMatchObject({ for: expect.any(String), labels: { severity: 'page' } });
+    const queries = [
+      ...dashboard.panels.flatMap((p) =>
+        p.targets.map((t) => ({ where: `panel "${p.title}"`, expr: t.expr })),
+      ),
+      ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+    ];
+    expect(served.size).toBeGreaterThan(20);
+    const unknown: string[] = [];
+    for (const q of queries) {
+      const names = [...q.expr.matchAll(/\b((?:billing|temporal|process|nodejs)_[a-zA-Z0-9_]*)/g)].map(
+        (m) => m[1] as string,
+      );
+      // Prometheus' own `up` (is the target scraped at all) is the one metric neither endpoint serves.
+      if (names.length === 0) expect(q.expr).toMatch(/\bup\{job="billing-(api|worker)"\}/);
+      for (const name of names) {
+        const base = name.replace(/_(bucket|count|sum)$/, '');
+        const known = served.has(name) || (base !== name && served.get(base) === 'histogram');
+        if (!known) unknown.push(`${q.where}: ${name}`);
+      }
+    }
+    expect(unknown).toEqual([]);
+  });
 });
