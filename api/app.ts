@@ -3,6 +3,7 @@ import Koa from 'koa';
 import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
 import { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
+import { mountDocs } from './docs-assets';
 import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
 import { authenticate } from './middleware/authenticate';
@@ -73,10 +74,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
     ctx.body = openapi;
   });
   mountReturnPages(router);
-  router.get('/docs', (ctx) => {
-    ctx.type = 'html';
-    ctx.body = docs;
-  });
+  mountDocs(router, docs);
 
   readGaugesFrom(deps.orm);
   const app = new Koa({ proxy: true });

@@ -1,4 +1,8 @@
-/** A self-contained docs page (no CDN: the engine runs offline) rendered from the OpenAPI document. */
+/**
+ * The docs page: Swagger UI, served from the project's own dependencies (no CDN: the engine runs offline),
+ * renders /openapi.json with "Try it out" and the bearer token (Authorize). Without JavaScript, a table of
+ * the routes rendered here from the same document.
+ */
 export function renderDocsPage(doc: {
   info: { title: string; version: string };
   paths: Record<string, Record<string, Op>>;
@@ -19,14 +23,22 @@ export function renderDocsPage(doc: {
       );
     }
   }
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}.m{font-weight:700}
-.get{color:#0a6}.post{color:#06c}.put,.patch{color:#a60}.delete{color:#c00}pre{background:#f6f6f6;padding:.5rem}</style>
-</head><body><h1>${esc(doc.info.title)} <small>${esc(doc.info.version)}</small></h1>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(doc.info.title)} — API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<style>body{margin:0}.fallback{font:14px system-ui,sans-serif;margin:2rem;color:#222}
+.fallback table{border-collapse:collapse;width:100%}.fallback td,.fallback th{border-bottom:1px solid #ddd;
+padding:.4rem;text-align:left;vertical-align:top}.m{font-weight:700}pre{background:#f6f6f6;padding:.5rem}</style>
+</head><body>
+<div id="swagger-ui"></div>
+<noscript><div class="fallback"><h1>${esc(doc.info.title)} <small>${esc(doc.info.version)}</small></h1>
 <p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors: <code>{"error":{"code","message","details"}}</code>.</p>
 <table><thead><tr><th>Method</th><th>Path</th><th>Role</th><th>Parameters</th><th>Responses</th></tr></thead>
-<tbody>${rows.join('\n')}</tbody></table></body></html>`;
+<tbody>${rows.join('\n')}</tbody></table></div></noscript>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/docs-init.js"></script>
+</body></html>`;
 }
 
 interface Op {

@@ -37,12 +37,51 @@ describe('API surface', () => {
     });
   });
 
-  it('serves a human docs page listing the routes', async () => {
+  it('serves the interactive docs from its own files, scripts from itself only, and a table without JavaScript', async () => {
     const res = await fetch(`${api.url}/docs`);
     expect(res.headers.get('content-type')).toContain('text/html');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*(unsafe-inline|https?:)/);
     const html = await res.text();
+    // No inline script and nothing from another origin.
+    expect(html).not.toMatch(/<script>(?!<\/script>)/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    for (const src of html.matchAll(/(?:src|href)="(\/docs\/assets\/[^"]+)"/g)) {
+      const asset = await fetch(`${api.url}${src[1]}`);
+      expect({ path: src[1], status: asset.status }).toEqual({ path: src[1], status: 200 });
+      expect((await asset.text()).length).toBeGreaterThan(20);
+    }
+    expect(html).toContain('/docs/assets/swagger-ui-bundle.js');
+    expect((await fetch(`${api.url}/docs/assets/docs-init.js`)).status).toBe(200);
+    expect(await (await fetch(`${api.url}/docs/assets/docs-init.js`)).text()).toContain(
+      "url: '/openapi.json'",
+    );
+    // Nothing else of the package, nor of the file system, is reachable.
+    expect((await fetch(`${api.url}/docs/assets/package.json`)).status).toBe(404);
+    expect((await fetch(`${api.url}/docs/assets/..%2F..%2Fpackage.json`)).status).toBe(404);
     expect(html).toContain('/api/v1/subscriptions/plans');
     expect(html).toContain('/api/v1/admin/audit-log');
+  });
+
+  it('declares a summary and the bearer scheme for every route, and its errors for every protected one', async () => {
+    const body = (await api.request('GET', '/openapi.json')).body;
+    expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const missing: string[] = [];
+    for (const [path, ops] of Object.entries(
+      body.paths as Record<
+        string,
+        Record<string, { summary?: string; responses: Record<string, unknown>; 'x-required-role': string }>
+      >,
+    )) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (!op.summary) missing.push(`${method} ${path}: summary`);
+        const errors = Object.keys(op.responses).filter((s) => s.startsWith('4') || s.startsWith('5'));
+        if (op['x-required-role'] !== 'public' && errors.length === 0)
+          missing.push(`${method} ${path}: errors`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('answers an unknown route with the one error shape', async () => {
