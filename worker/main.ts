@@ -8,12 +8,14 @@ import { openDatabase } from '../db/orm';
 import { keycloakSettingsFromEnv } from '../activities/keycloak';
 import { lagoSettingsFrom } from '../activities/lago';
 import { createStripeClient, meterStripeCalls } from '../activities/stripe/client';
+import { activityLogContext } from '../activities/activity-context';
 import { createWorker } from './create-worker';
 import { installRuntime } from './telemetry';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL, 'worker');
+  // Lines written inside an activity name its workflow and run, so one run's story can be followed.
+  const logger = createLogger(config.LOG_LEVEL, 'worker', activityLogContext);
   // The SDK's own handlers drain in-flight tasks on SIGINT/SIGTERM before run() resolves.
   const { metricsAddress } = installRuntime(config);
   if (metricsAddress)

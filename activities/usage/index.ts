@@ -6,7 +6,7 @@ import type { LagoSkipped, LagoUsageEvent, LagoUsageSent } from '../lago';
 import { USAGE_METER_EVENT } from '../stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
 import { placeholders, readDate, sqlFor } from '../../db/raw-sql';
-import { activityMeter } from '../metrics';
+import { activityMeter } from '../activity-context';
 
 export interface UsageActivityDeps extends ActivityDeps {
   /** Lago's batch sender (createLagoActivities(settings).sendLagoUsageBatch); absent means Lago is off. */
