@@ -105,6 +105,7 @@ describe('configuration', () => {
       OIDC_ISSUER: 'https://sso.example.com/realms/billing',
       OIDC_AUDIENCE: 'billing-engine',
       PUBLIC_BASE_URL: 'https://billing.example.com',
+      METRICS_TOKEN: 'a-long-scrape-token',
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');
