@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ChargeSyncResult, RefundRequest, RefundResult } from '../activities/stripe/charges';
+import type { CreditNoteRequest, CreditNoteResult } from '../activities/stripe/credit-notes';
 import { stripeCallOptions } from './activity-options';
 
 const stripe = proxyActivities<Activities>(stripeCallOptions);
@@ -16,4 +17,19 @@ export async function syncChargeWorkflow(stripeChargeId: string): Promise<Charge
  */
 export async function refundInvoiceWorkflow(req: RefundRequest): Promise<RefundResult> {
   return stripe.refundInvoiceCharge(req);
+}
+
+/**
+ * An admin's credit note on an invoice (id `credit-note-<invoice>-<key hash>`): started at most once per
+ * idempotency key, so a replayed request reads this run's result instead of crediting again.
+ */
+export async function creditInvoiceWorkflow(req: CreditNoteRequest): Promise<CreditNoteResult> {
+  return stripe.creditInvoice(req);
+}
+
+/** Mirrors one credit note as Stripe has it now (id `credit-note-sync-<event>`, one run per event). */
+export async function syncCreditNoteWorkflow(
+  stripeCreditNoteId: string,
+): Promise<{ mirrored: boolean; status: string | null }> {
+  return stripe.syncCreditNote(stripeCreditNoteId);
 }

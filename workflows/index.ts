@@ -1,5 +1,10 @@
 export { catalogSyncWorkflow } from './catalog-sync';
-export { refundInvoiceWorkflow, syncChargeWorkflow } from './charges';
+export {
+  creditInvoiceWorkflow,
+  refundInvoiceWorkflow,
+  syncChargeWorkflow,
+  syncCreditNoteWorkflow,
+} from './charges';
 export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';
 export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Charge, Customer, Invoice, PaymentMethod, Subscription } from '../../db/entities';
+import { Charge, CreditNote, Customer, Invoice, PaymentMethod, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { subscriptionIdOfInvoice, type SubscriptionSnapshot } from '../stripe/snapshots';
@@ -63,8 +63,13 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.hostedInvoiceUrl = inv.hosted_invoice_url ?? null;
   row.invoicePdf = inv.invoice_pdf ?? null;
   await em.flush();
-  // A charge mirrored before its invoice points at it from now on.
+  // A charge or credit note mirrored before its invoice points at it from now on.
   await em.nativeUpdate(Charge, { stripeInvoiceId: row.stripeInvoiceId, invoice: null }, { invoice: row });
+  await em.nativeUpdate(
+    CreditNote,
+    { stripeInvoiceId: row.stripeInvoiceId, invoice: null },
+    { invoice: row },
+  );
   return row;
 }
 
@@ -140,6 +145,47 @@ export async function upsertCharge(em: EntityManager, ch: Stripe.Charge): Promis
   row.failureCode = ch.failure_code ?? null;
   row.cardBrand = ch.payment_method_details?.card?.brand ?? row.cardBrand ?? null;
   row.cardLast4 = ch.payment_method_details?.card?.last4 ?? row.cardLast4 ?? null;
+  await em.flush();
+  return row;
+}
+
+/**
+ * Upserts the credit note mirror by Stripe id from a credit note read from Stripe; the customer must
+ * already be mirrored. A credit note's amounts never change once issued; only voiding it does, and a
+ * void one stays void whatever an older read says.
+ */
+export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote): Promise<CreditNote | null> {
+  const stripeCustomerId = idOf(cn.customer);
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  const stripeInvoiceId = idOf(cn.invoice);
+  if (!customer || !stripeInvoiceId) return null;
+  const invoice = await em.findOne(Invoice, { stripeInvoiceId });
+  const refundedCents = (cn.refunds ?? []).reduce((sum, r) => sum + (r.amount_refunded ?? 0), 0);
+  let row = await em.findOne(CreditNote, { stripeCreditNoteId: cn.id });
+  if (!row) {
+    row = em.create(CreditNote, {
+      id: newId('crn'),
+      stripeCreditNoteId: cn.id,
+      customer,
+      stripeInvoiceId,
+      amountCents: cn.amount,
+      creditedCents: cn.amount - refundedCents,
+      type: cn.type,
+      status: cn.status,
+      createdAt: date(cn.created) ?? new Date(),
+    });
+  }
+  row.invoice = invoice ?? row.invoice ?? null;
+  row.number = cn.number || null;
+  row.amountCents = cn.amount;
+  row.refundedCents = refundedCents;
+  row.creditedCents = cn.amount - refundedCents;
+  row.currency = cn.currency;
+  row.type = cn.type;
+  if (row.status !== 'void') row.status = cn.status;
+  row.voidedAt = row.voidedAt ?? date(cn.voided_at);
+  row.reason = cn.reason ?? null;
+  row.memo = cn.memo ?? null;
   await em.flush();
   return row;
 }

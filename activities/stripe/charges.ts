@@ -1,10 +1,13 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
-import { AuditEntry, Charge, Invoice } from '../../db/entities';
+import type { EntityManager } from '@mikro-orm/core';
+import { AuditEntry } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { upsertCharge } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
+import { requestTag } from './credit-notes';
+import { oneAdjustmentAtATime, readInvoiceMoney, refundableCents, stripeInvoiceIdOf } from './invoice-money';
 import { requireStripe } from './require-stripe';
 import { recordAudit } from '../../db/audit';
 
@@ -40,9 +43,6 @@ export interface RefundResult {
 /** Reasons Stripe itself knows; any other reason travels in the refund's metadata only. */
 const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_customer']);
 
-const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
-
 /** Mirroring charges from Stripe, and refunding an invoice's charge. */
 export function createStripeChargeActivities(deps: ActivityDeps) {
   /**
@@ -60,75 +60,66 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     };
   }
 
-  /** The invoice's paid charge: from the mirror, else as Stripe links it (charge, or its payment intent). */
-  async function chargeOfInvoice(
-    stripe: Stripe,
-    invoiceId: string,
-  ): Promise<{ charge: string; invoice: string }> {
-    const em = deps.orm.em.fork();
-    const row = await em.findOne(Invoice, { $or: [{ id: invoiceId }, { stripeInvoiceId: invoiceId }] });
-    const stripeInvoiceId = row?.stripeInvoiceId ?? (invoiceId.startsWith('in_') ? invoiceId : null);
-    if (!stripeInvoiceId) {
-      throw ApplicationFailure.nonRetryable(`invoice ${invoiceId} not found`, 'InvoiceNotFound');
-    }
-    if (row) {
-      const mirrored = await em.findOne(
-        Charge,
-        { stripeInvoiceId, status: 'succeeded' },
-        { orderBy: { createdAt: 'desc' } },
-      );
-      if (mirrored) return { charge: mirrored.stripeChargeId, invoice: stripeInvoiceId };
-    }
-    const inv = (await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId))) as unknown as Record<
-      string,
-      unknown
-    >;
-    let charge = idOf(inv.charge);
-    const pi = idOf(inv.payment_intent);
-    if (!charge && pi) {
-      charge = idOf((await stripeCall(() => stripe.paymentIntents.retrieve(pi))).latest_charge);
-    }
-    if (!charge) {
-      throw ApplicationFailure.nonRetryable(`invoice ${invoiceId} has no charge to refund`, 'NoCharge');
-    }
-    return { charge, invoice: stripeInvoiceId };
-  }
-
   /**
-   * Refunds an invoice's charge, whole or in part. The Stripe idempotency key comes from the caller's key,
-   * so a retry or a replay returns Stripe's first refund instead of making a second; a refund of more than
-   * is left fails without calling Stripe's refund.
+   * Refunds an invoice's charge, whole or in part, never more than is left once earlier refunds and credit
+   * notes are counted, one refund or credit note of the invoice at a time. The Stripe idempotency key and
+   * the refund's mark come from the caller's key, so a retry or a replay finds Stripe's first refund
+   * instead of making a second; a refund of more than is left fails without calling Stripe's refund.
    */
   async function refundInvoiceCharge(req: RefundRequest): Promise<RefundResult> {
     const stripe = requireStripe(deps);
-    const { charge: chargeId, invoice } = await chargeOfInvoice(stripe, req.invoiceId);
-    const key = idempotencyKey(`refund:${invoice}:${req.idempotencyKey}`);
-    const before = await stripeCall(() => stripe.charges.retrieve(chargeId));
-    const left = before.amount - before.amount_refunded;
-    const amount = req.amountCents ?? left;
-    if (before.status !== 'succeeded' || amount <= 0 || amount > left) {
-      throw ApplicationFailure.create({
-        message: `a refund of ${amount} cents exceeds the ${left} cents left on charge ${chargeId}`,
-        type: 'RefundExceedsCharge',
-        nonRetryable: true,
-        details: [{ chargeAmountCents: before.amount, amountRefundedCents: before.amount_refunded }],
-      });
-    }
-    const refund = await stripeCall(() =>
-      stripe.refunds.create(
-        {
-          charge: chargeId,
-          amount,
-          ...(STRIPE_REASONS.has(req.reason)
-            ? { reason: req.reason as Stripe.RefundCreateParams.Reason }
-            : {}),
-          metadata: { reason: req.reason.slice(0, 500), actor: req.actorId },
-        },
-        { idempotencyKey: key },
-      ),
-    );
-    const after = await stripeCall(() => stripe.charges.retrieve(chargeId));
     const em = deps.orm.em.fork();
+    const invoice = await stripeInvoiceIdOf(em, req.invoiceId);
+    return oneAdjustmentAtATime(em, invoice, () => refundLocked(stripe, em, invoice, req));
+  }
+
+  async function refundLocked(
+    stripe: Stripe,
+    em: EntityManager,
+    invoice: string,
+    req: RefundRequest,
+  ): Promise<RefundResult> {
+    const money = await readInvoiceMoney(stripe, em, invoice);
+    const before = money.charge;
+    if (!before) {
+      throw ApplicationFailure.nonRetryable(`invoice ${req.invoiceId} has no charge to refund`, 'NoCharge');
+    }
+    const chargeId = before.id;
+    const key = idempotencyKey(`refund:${invoice}:${req.idempotencyKey}`);
+    const request = requestTag(req.idempotencyKey);
+    let refund = before.amount_refunded > 0 ? await refundOfRequest(stripe, chargeId, request) : null;
+    if (!refund) {
+      const left = refundableCents(money);
+      const amount = req.amountCents ?? left;
+      if (before.status !== 'succeeded' || amount <= 0 || amount > left) {
+        throw ApplicationFailure.create({
+          message: `a refund of ${amount} cents exceeds the ${left} cents left on charge ${chargeId}`,
+          type: 'RefundExceedsCharge',
+          nonRetryable: true,
+          details: [
+            {
+              chargeAmountCents: before.amount,
+              amountRefundedCents: before.amount_refunded,
+              amountLeftCents: left,
+            },
+          ],
+        });
+      }
+      refund = await stripeCall(() =>
+        stripe.refunds.create(
+          {
+            charge: chargeId,
+            amount,
+            ...(STRIPE_REASONS.has(req.reason)
+              ? { reason: req.reason as Stripe.RefundCreateParams.Reason }
+              : {}),
+            metadata: { reason: req.reason.slice(0, 500), actor: req.actorId, engine_request: request },
+          },
+          { idempotencyKey: key },
+        ),
+      );
+    }
+    const after = await stripeCall(() => stripe.charges.retrieve(chargeId));
     const row = await upsertCharge(em, after);
     const result: RefundResult = {
       refundId: refund.id,
@@ -161,6 +152,12 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
       await em.flush();
     }
     return result;
+  }
+
+  /** The refund an earlier attempt of this request made, found by its mark. */
+  async function refundOfRequest(stripe: Stripe, chargeId: string, request: string) {
+    const refunds = await stripeCall(() => stripe.refunds.list({ charge: chargeId, limit: 100 }));
+    return refunds.data.find((r) => r.metadata?.engine_request === request) ?? null;
   }
 
   return { syncCharge, refundInvoiceCharge };

@@ -2,6 +2,7 @@ import type { ActivityDeps } from '../deps';
 import { createStripeCatalogActivities } from './catalog';
 import { createStripeChargeActivities } from './charges';
 import { createStripeCheckoutActivities } from './checkout';
+import { createStripeCreditNoteActivities } from './credit-notes';
 import { createStripeCustomerActivities } from './customers';
 import { createStripeInvoiceActivities } from './invoices';
 import { createStripePaymentMethodActivities } from './payment-methods';
@@ -17,6 +18,7 @@ export function createStripeActivities(deps: ActivityDeps) {
     ...createStripeInvoiceActivities(deps),
     ...createStripePaymentMethodActivities(deps),
     ...createStripeChargeActivities(deps),
+    ...createStripeCreditNoteActivities(deps),
     ...createStripeTrialActivities(deps),
   };
 }

@@ -1,9 +1,11 @@
 import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
+import { CreditNoteSchema } from './credit-note';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
 import { EngineSettingSchema } from './engine-setting';
 import { InvoiceSchema } from './invoice';
+import { LeaseSchema } from './lease';
 import { NotificationSchema } from './notification';
 import { PaymentMethodSchema } from './payment-method';
 import { PlanSchema } from './plan';
@@ -17,10 +19,12 @@ import { WebhookEventSchema } from './webhook-event';
 
 export * from './audit-entry';
 export * from './charge';
+export * from './credit-note';
 export * from './customer';
 export * from './daily-usage';
 export * from './engine-setting';
 export * from './invoice';
+export * from './lease';
 export * from './notification';
 export * from './payment-method';
 export * from './plan';
@@ -49,4 +53,6 @@ export const entities = [
   AuditEntrySchema,
   NotificationSchema,
   EngineSettingSchema,
+  CreditNoteSchema,
+  LeaseSchema,
 ];

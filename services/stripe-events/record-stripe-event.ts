@@ -6,7 +6,7 @@ import { planItem } from '../../activities/stripe/snapshots';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
-import { subscriptionWorkflow, syncChargeWorkflow } from '../../workflows';
+import { subscriptionWorkflow, syncChargeWorkflow, syncCreditNoteWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
@@ -55,8 +55,8 @@ export function verifyStripeEvent(
 /**
  * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
  * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
- * events (payment intents, refunds, disputes, invoice items, customers, test clocks). Charges themselves
- * are mirrored (see mirrorCharge).
+ * events (payment intents, refunds, disputes, invoice items, customers, test clocks). Charges and
+ * credit notes themselves are mirrored (see mirrorCharge).
  */
 const IGNORED_EVENT_PREFIXES = [
   'product.',
@@ -218,6 +218,11 @@ export async function forwardStripeEvent(
     return { eventId: event.id, workflowIds: null };
   }
   if (isChargeEvent(event)) return { eventId: event.id, workflowIds: await mirrorCharge(deps, event) };
+  if (event.type.startsWith('credit_note.')) {
+    const id = (event.data.object as unknown as Obj).id ?? '';
+    const workflowId = await startMirrorRun(deps, syncCreditNoteWorkflow, `credit-note-sync-${event.id}`, id);
+    return { eventId: event.id, workflowIds: workflowId };
+  }
   const owner = ownerOf(event);
   const targets = await targetsOf(em, event, owner, routes);
   const routed: string[] = [];
@@ -249,12 +254,21 @@ function isChargeEvent(event: Stripe.Event): boolean {
  */
 async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string> {
   const chargeId = (event.data.object as unknown as Obj).id ?? '';
-  const workflowId = `charge-sync-${event.id}`;
+  return startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
+}
+
+/** Starts a run that re-reads one Stripe object into the mirror; a run already started is left to finish. */
+async function startMirrorRun(
+  deps: CoreDeps,
+  workflow: typeof syncChargeWorkflow | typeof syncCreditNoteWorkflow,
+  workflowId: string,
+  objectId: string,
+): Promise<string> {
   try {
-    await deps.temporal.workflow.start(syncChargeWorkflow, {
+    await deps.temporal.workflow.start(workflow, {
       workflowId,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      args: [chargeId],
+      args: [objectId],
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

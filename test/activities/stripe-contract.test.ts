@@ -2,6 +2,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import Stripe from 'stripe';
 import { createActivities } from '../../activities';
 import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { issueCreditNote } from '../../activities/stripe/credit-notes';
+import { chargeIdOfInvoice, readInvoiceMoney } from '../../activities/stripe/invoice-money';
 import { requestInvoicePayment } from '../../activities/stripe/invoices';
 import { createLogger } from '../../config/logger';
 import { Customer } from '../../db/entities';
@@ -132,12 +134,33 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       makeDefault: true,
     });
     await syncCatalog(stripe, db.orm);
+    // Money back on an invoice: the reads that count what is left (stripe-mock's invoice is no paid one,
+    // so the activity would stop before them), and credit notes after and before payment as it sends them.
+    await env.run(acts.syncCharge, 'ch_123');
+    await env.run(acts.syncCreditNote, 'cn_123');
+    const money = await readInvoiceMoney(stripe, db.orm.em.fork(), 'in_123');
+    expect(money.invoice.object).toBe('invoice');
+    await chargeIdOfInvoice(stripe, db.orm.em.fork(), 'in_123');
+    for (const afterPayment of [true, false]) {
+      const note = await issueCreditNote(stripe, {
+        stripeInvoiceId: 'in_123',
+        amountCents: 500,
+        afterPayment,
+        reason: 'order_change',
+        memo: 'goodwill',
+        request: 'a'.repeat(32),
+        actorId: 'admin-1',
+        idempotencyKey: `contract-credit-note-${afterPayment}`,
+      });
+      expect(note.object).toBe('credit_note');
+    }
 
     const rejected = seen.filter((r) => r.status >= 400);
     expect(rejected).toEqual([]);
     const endpoints = new Set(
       seen.map(
-        (r) => `${r.method} ${r.path.replace(/\/(cus|sub|in|pm|si|price|prod)_[A-Za-z0-9]+/g, '/:id')}`,
+        (r) =>
+          `${r.method} ${r.path.replace(/\/(cus|sub|in|pm|si|price|prod|ch|cn|pi|re)_[A-Za-z0-9]+/g, '/:id')}`,
       ),
     );
     for (const e of [
@@ -159,6 +182,10 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       'GET /v1/products',
       'GET /v1/prices',
       'GET /v1/billing/meters',
+      'GET /v1/charges/:id',
+      'GET /v1/credit_notes',
+      'GET /v1/credit_notes/:id',
+      'POST /v1/credit_notes',
     ]) {
       expect(endpoints).toContain(e);
     }

@@ -23,7 +23,11 @@ export interface TestApi {
   config: Config;
   routes: ReturnType<typeof createApp>['routes'];
   byok: ByokRuntime;
-  request(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<TestResponse>;
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<TestResponse>;
   /** The raw response, for bodies that are not JSON (PDFs) and for headers. */
   raw(path: string, token?: string): Promise<Response>;
   /** Resolves once every webhook event handed to the forwarder so far has been tried. */
@@ -114,12 +118,13 @@ export async function startTestApi(opts: {
     webhooksDrained: () => webhooks.drain(),
     raw: (path, token) =>
       fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
-    async request(method, path, { token, body } = {}) {
+    async request(method, path, { token, body, headers } = {}) {
       const res = await fetch(`${url}${path}`, {
         method,
         headers: {
           ...(token ? { authorization: `Bearer ${token}` } : {}),
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });

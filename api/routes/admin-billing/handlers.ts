@@ -1,5 +1,7 @@
+import type { Context } from 'koa';
 import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
+import { creditInvoiceAsAdmin } from '../../../services/invoices/credit-invoice';
 import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice';
 import { cached } from '../../../services/revenue/cache';
 import {
@@ -16,6 +18,7 @@ import {
 } from '../../../services/revenue/metrics';
 import { idempotencyKeyField } from './schemas';
 import type {
+  creditNoteBody,
   invoiceParams,
   refundBody,
   chargesQuery,
@@ -85,37 +88,69 @@ export const patchSubscription = ({
 }: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) =>
   changeSubscriptionAsAdmin(deps, identity, params.email, body);
 
-/** The key comes from the `Idempotency-Key` header or the body's `idempotency_key`; both must agree. */
-export const refundInvoice = ({
-  deps,
-  identity,
-  params,
-  body,
-  ctx,
-}: HandlerInput<typeof invoiceParams, undefined, typeof refundBody, 'admin'>) => {
+/**
+ * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
+ * must agree when both are sent.
+ */
+function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
   const header = ctx.get('Idempotency-Key') || undefined;
   if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
     throw new AppError(
       'invalid',
       'invalid_request',
       'The Idempotency-Key header must be 1-200 printable characters',
+      { field: 'headers.idempotency-key' },
     );
   }
-  if (header !== undefined && body.idempotency_key !== undefined && header !== body.idempotency_key) {
-    throw new AppError('invalid', 'invalid_request', 'The Idempotency-Key header and idempotency_key differ');
+  if (header !== undefined && bodyKey !== undefined && header !== bodyKey) {
+    throw new AppError(
+      'invalid',
+      'invalid_request',
+      'The Idempotency-Key header and idempotency_key differ',
+      {
+        field: 'body.idempotency_key',
+      },
+    );
   }
-  const key = header ?? body.idempotency_key;
+  const key = header ?? bodyKey;
   if (key === undefined) {
     throw new AppError(
       'invalid',
       'idempotency_key_required',
       'Send an Idempotency-Key header or idempotency_key',
+      {
+        field: 'headers.idempotency-key',
+      },
     );
   }
-  return refundInvoiceAsAdmin(deps, identity, {
+  return key;
+}
+
+export const refundInvoice = ({
+  deps,
+  identity,
+  params,
+  body,
+  ctx,
+}: HandlerInput<typeof invoiceParams, undefined, typeof refundBody, 'admin'>) =>
+  refundInvoiceAsAdmin(deps, identity, {
     invoiceId: params.id,
     amountCents: body.amount_cents,
     reason: body.reason,
-    idempotencyKey: key,
+    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
   });
-};
+
+export const creditInvoice = ({
+  deps,
+  identity,
+  params,
+  body,
+  ctx,
+}: HandlerInput<typeof invoiceParams, undefined, typeof creditNoteBody, 'admin'>) =>
+  creditInvoiceAsAdmin(deps, identity, {
+    invoiceId: params.id,
+    amountCents: body.amount_cents,
+    reason: body.reason,
+    memo: body.memo,
+    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
+  });

@@ -11,6 +11,7 @@ import {
   getTimeseries,
   patchSubscription,
   refundInvoice,
+  creditInvoice,
 } from './handlers';
 import {
   chargesQuery,
@@ -34,6 +35,8 @@ import {
   invoiceParams,
   refundBody,
   refundResponse,
+  creditNoteBody,
+  creditNoteResponse,
 } from './schemas';
 
 const tags = ['admin'];
@@ -100,6 +103,27 @@ export const adminBillingRoutes = [
     },
     response: refundResponse,
     handler: refundInvoice,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/billing/invoices/:id/credit-notes',
+    summary:
+      "Issue a credit note on an invoice (a paid one: credit to the customer's balance; an open one: less to " +
+      'pay), for what is left when amount_cents is omitted, with an Idempotency-Key header (or ' +
+      'idempotency_key): a replay with the same key answers the first result and never credits twice; audited',
+    tags,
+    access: 'admin',
+    params: invoiceParams,
+    body: creditNoteBody,
+    errors: {
+      400: 'No idempotency key, or header and body keys differ',
+      404: 'No such invoice',
+      409:
+        'credit_exceeds_invoice: more than is left once refunds and credit notes are counted ' +
+        '(details.amount_left_cents); invoice_not_creditable: neither open nor paid',
+    },
+    response: creditNoteResponse,
+    handler: creditInvoice,
   }),
   defineRoute({
     method: 'get',

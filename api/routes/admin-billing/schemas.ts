@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
 import {
   cents,
@@ -318,6 +319,38 @@ export const refundResponse = z.object({
   charge_amount_cents: cents,
   amount_refunded_cents: cents,
   refunded: z.boolean(),
+  idempotency_key: z.string(),
+});
+export const creditNoteBody = z
+  .object({
+    /** Omitted: whatever is left to credit (what was paid less refunds and earlier credit notes). */
+    amount_cents: z.number().int().positive().max(100_000_000).optional(),
+    /** Stripe's reasons for a credit note; kept in the audit log. */
+    reason: z.enum(CREDIT_NOTE_REASONS),
+    /** Shown on the credit note; kept in the audit log. */
+    memo: z.string().trim().min(1).max(500).optional(),
+    /** Or the `Idempotency-Key` header. */
+    idempotency_key: idempotencyKeyField.optional(),
+  })
+  .strict();
+
+export const creditNoteResponse = z.object({
+  credit_note_id: z.string(),
+  number: z.string().nullable(),
+  invoice: z.string(),
+  amount_cents: cents,
+  currency: currencyCode,
+  reason: z.enum(CREDIT_NOTE_REASONS).nullable(),
+  memo: z.string().nullable(),
+  /** `post_payment`: a paid invoice, credited to the customer's balance; `pre_payment`: less to pay. */
+  type: z.enum(['pre_payment', 'post_payment']),
+  invoice_amount_paid_cents: cents,
+  /** Every credit note of the invoice not voided, less what they paid back as refunds. */
+  amount_credited_cents: cents,
+  /** Refunded on the invoice's charge. */
+  amount_refunded_cents: cents,
+  /** What a further credit note could still give back. */
+  amount_left_cents: cents,
   idempotency_key: z.string(),
 });
 export { idempotencyKeyField };

@@ -7,6 +7,7 @@ import { Migration20261122090040_PendingChange } from './Migration20261122090040
 import { Migration20261122095751_EngineSettings } from './Migration20261122095751_EngineSettings';
 import { Migration20261122110709_ChargeMirror } from './Migration20261122110709_ChargeMirror';
 import { Migration20261122111518_TrialCard } from './Migration20261122111518_TrialCard';
+import { Migration20261122130925_CreditNotes } from './Migration20261122130925_CreditNotes';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122095751_EngineSettings', class: Migration20261122095751_EngineSettings },
   { name: 'Migration20261122110709_ChargeMirror', class: Migration20261122110709_ChargeMirror },
   { name: 'Migration20261122111518_TrialCard', class: Migration20261122111518_TrialCard },
+  { name: 'Migration20261122130925_CreditNotes', class: Migration20261122130925_CreditNotes },
 ];

@@ -7,6 +7,7 @@ import { Migration20261122090040_PendingChange } from './Migration20261122090040
 import { Migration20261122095749_EngineSettings } from './Migration20261122095749_EngineSettings';
 import { Migration20261122110706_ChargeMirror } from './Migration20261122110706_ChargeMirror';
 import { Migration20261122111516_TrialCard } from './Migration20261122111516_TrialCard';
+import { Migration20261122130923_CreditNotes } from './Migration20261122130923_CreditNotes';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122095749_EngineSettings', class: Migration20261122095749_EngineSettings },
   { name: 'Migration20261122110706_ChargeMirror', class: Migration20261122110706_ChargeMirror },
   { name: 'Migration20261122111516_TrialCard', class: Migration20261122111516_TrialCard },
+  { name: 'Migration20261122130923_CreditNotes', class: Migration20261122130923_CreditNotes },
 ];
