@@ -117,7 +117,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['db/**/*.ts', 'config/**/*.ts', 'metrics/**/*.ts'],
+    files: ['db/**/*.ts', 'config/**/*.ts', 'telemetry/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -126,15 +126,15 @@ export default tseslint.config(
             { group: ['**/api', '**/api/**'], message: 'Nothing imports the API.' },
             {
               group: ['**/services', '**/services/**'],
-              message: 'db/, config/ and metrics/ sit below the use cases.',
+              message: 'db/, config/ and telemetry/ sit below the use cases.',
             },
             {
               group: ['**/activities', '**/activities/**'],
-              message: 'db/, config/ and metrics/ sit below activities.',
+              message: 'db/, config/ and telemetry/ sit below activities.',
             },
             {
               group: ['**/workflows', '**/workflows/**'],
-              message: 'db/, config/ and metrics/ sit below workflows.',
+              message: 'db/, config/ and telemetry/ sit below workflows.',
             },
           ],
         },

@@ -11,7 +11,7 @@ import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
 import { metricsEndpoint } from './metrics-endpoint';
-import { readGaugesFrom } from '../metrics/database-gauges';
+import { readGaugesFrom } from '../telemetry/database-gauges';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './routing/define-route';

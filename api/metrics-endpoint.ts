@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/env';
-import { registry } from '../metrics/registry';
+import { registry } from '../telemetry/registry';
 import { AppError } from '../domain/errors';
 
 function tokenMatches(header: string, token: string): boolean {

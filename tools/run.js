@@ -81,7 +81,7 @@ async function main() {
         'services',
         'tools',
         'bench',
-        'metrics',
+        'telemetry',
         'test',
       ],
     ]);

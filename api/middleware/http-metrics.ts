@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { httpRequestDuration, httpRequestsInFlight, secondsSince } from '../../metrics/api-metrics';
+import { httpRequestDuration, httpRequestsInFlight, secondsSince } from '../../telemetry/api-metrics';
 
 /**
  * Outermost: times every request by its route template (`/api/v1/plans/:plan_id`, never the id itself),

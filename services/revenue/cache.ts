@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { revenueQueryDuration, secondsSince } from '../../metrics/api-metrics';
+import { revenueQueryDuration, secondsSince } from '../../telemetry/api-metrics';
 
 /**
  * How long a computed revenue figure is served again. The headline aggregates cost several hundred

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
-import { webhookEvents, webhookForwardLag } from '../../metrics/api-metrics';
+import { webhookEvents, webhookForwardLag } from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
 import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './record-stripe-event';
 

@@ -8,7 +8,7 @@ import { createStripeClient } from '../../activities/stripe/client';
 import { syncCatalog } from '../../activities/stripe/catalog-sync';
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { refreshBusinessFigures } from '../../metrics/database-gauges';
+import { refreshBusinessFigures } from '../../telemetry/database-gauges';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';

@@ -1,4 +1,4 @@
-import { checkAccessDuration, quotaDenials, secondsSince } from '../../../metrics/api-metrics';
+import { checkAccessDuration, quotaDenials, secondsSince } from '../../../telemetry/api-metrics';
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
 import {

@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../routing/define-route';
-import { quotaDenials, usageEvents } from '../../../metrics/api-metrics';
+import { quotaDenials, usageEvents } from '../../../telemetry/api-metrics';
 import { QuotaExceeded, reportUsage, type ReportOutcome } from '../../../services/usage/report-usage';
 import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../../services/usage/usage-views';
 import {

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { AppError } from '../../../domain/errors';
-import { webhookEvents } from '../../../metrics/api-metrics';
+import { webhookEvents } from '../../../telemetry/api-metrics';
 import type { HandlerInput } from '../../routing/define-route';
 import { recordStripeEvent, verifyStripeEvent } from '../../../services/stripe-events/record-stripe-event';
 
