@@ -115,7 +115,12 @@ const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
  * mirrored. Reads may land out of order (two events' re-reads racing), so nothing moves backwards: a
  * settled status stays, and the refunded amount only grows.
  */
-export async function upsertCharge(em: EntityManager, ch: Stripe.Charge): Promise<Charge | null> {
+export async function upsertCharge(
+  em: EntityManager,
+  ch: Stripe.Charge,
+  /** The charge's latest dispute, when it has one. */
+  dispute?: Stripe.Dispute | null,
+): Promise<Charge | null> {
   const stripeCustomerId = idOf(ch.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
   if (!customer) return null;
@@ -145,8 +150,41 @@ export async function upsertCharge(em: EntityManager, ch: Stripe.Charge): Promis
   row.failureCode = ch.failure_code ?? null;
   row.cardBrand = ch.payment_method_details?.card?.brand ?? row.cardBrand ?? null;
   row.cardLast4 = ch.payment_method_details?.card?.last4 ?? row.cardLast4 ?? null;
+  if (dispute) applyDispute(row, dispute);
   await em.flush();
   return row;
+}
+
+/**
+ * How far along a dispute is: an inquiry (`warning_…`) may become a dispute, a dispute goes under review,
+ * and it ends won, lost or closed. A read of an earlier stage never undoes a later one.
+ */
+const DISPUTE_STAGE: Record<string, number> = {
+  warning_needs_response: 0,
+  warning_under_review: 1,
+  needs_response: 2,
+  under_review: 3,
+  warning_closed: 4,
+  prevented: 4,
+  won: 4,
+  lost: 4,
+};
+/** A dispute at this stage has ended. */
+export const FINAL_DISPUTE_STAGE = 4;
+export const stageOfDispute = (status: string | null | undefined) =>
+  status ? (DISPUTE_STAGE[status] ?? 0) : -1;
+
+/** Copies a dispute onto its charge's row; an older dispute of the charge never replaces a newer one. */
+function applyDispute(row: Charge, d: Stripe.Dispute): void {
+  const at = date(d.created);
+  if (row.stripeDisputeId && row.stripeDisputeId !== d.id && row.disputedAt && at && at < row.disputedAt)
+    return;
+  const same = row.stripeDisputeId === d.id;
+  if (!same || stageOfDispute(d.status) >= stageOfDispute(row.disputeStatus)) row.disputeStatus = d.status;
+  row.stripeDisputeId = d.id;
+  row.disputedAmountCents = d.amount;
+  row.disputeReason = d.reason ?? null;
+  row.disputedAt = at ?? row.disputedAt ?? null;
 }
 
 /**

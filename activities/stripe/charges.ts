@@ -3,11 +3,17 @@ import type Stripe from 'stripe';
 import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
-import { upsertCharge } from '../db/mirror';
+import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requestTag } from './credit-notes';
-import { oneAdjustmentAtATime, readInvoiceMoney, refundableCents, stripeInvoiceIdOf } from './invoice-money';
+import {
+  latestDispute,
+  oneAdjustmentAtATime,
+  readInvoiceMoney,
+  refundableCents,
+  stripeInvoiceIdOf,
+} from './invoice-money';
 import { requireStripe } from './require-stripe';
 import { recordAudit } from '../../db/audit';
 
@@ -15,6 +21,7 @@ export interface ChargeSyncResult {
   mirrored: boolean;
   status: string | null;
   amountRefundedCents: number | null;
+  disputeStatus?: string | null;
 }
 
 export interface RefundRequest {
@@ -46,17 +53,19 @@ const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_custome
 /** Mirroring charges from Stripe, and refunding an invoice's charge. */
 export function createStripeChargeActivities(deps: ActivityDeps) {
   /**
-   * Re-reads the charge from Stripe and upserts the mirror: an event says only that something changed,
-   * and its payload may be older than another event already applied.
+   * Re-reads the charge (and its dispute, if it has one) from Stripe and upserts the mirror: an event says
+   * only that something changed, and its payload may be older than another event already applied.
    */
   async function syncCharge(stripeChargeId: string): Promise<ChargeSyncResult> {
     const stripe = requireStripe(deps);
     const ch = await stripeCall(() => stripe.charges.retrieve(stripeChargeId));
-    const row = await upsertCharge(deps.orm.em.fork(), ch);
+    const dispute = ch.disputed ? await latestDispute(stripe, ch.id) : null;
+    const row = await upsertCharge(deps.orm.em.fork(), ch, dispute);
     return {
       mirrored: row !== null,
       status: row?.status ?? null,
       amountRefundedCents: row?.amountRefundedCents ?? null,
+      disputeStatus: row?.disputeStatus ?? null,
     };
   }
 
@@ -88,6 +97,16 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     const key = idempotencyKey(`refund:${invoice}:${req.idempotencyKey}`);
     const request = requestTag(req.idempotencyKey);
     let refund = before.amount_refunded > 0 ? await refundOfRequest(stripe, chargeId, request) : null;
+    // The cardholder's bank holds the money while a dispute is open: Stripe refuses refunds until it ends.
+    const dispute = money.dispute;
+    if (!refund && dispute && stageOfDispute(dispute.status) < FINAL_DISPUTE_STAGE) {
+      throw ApplicationFailure.create({
+        message: `charge ${chargeId} is disputed (${dispute.status}); it cannot be refunded until the dispute ends`,
+        type: 'ChargeDisputed',
+        nonRetryable: true,
+        details: [{ disputeStatus: dispute.status }],
+      });
+    }
     if (!refund) {
       const left = refundableCents(money);
       const amount = req.amountCents ?? left;

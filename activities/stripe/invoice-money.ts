@@ -64,7 +64,20 @@ export interface InvoiceMoney {
    * refunds a credit note made are in the charge's refunded amount already.
    */
   creditedAfterPaymentCents: number;
+  /** The charge's latest dispute, if it has one. */
+  dispute: Stripe.Dispute | null;
+  /** Held or taken back by the cardholder's bank: an open dispute's amount, or a lost one's. */
+  disputedCents: number;
 }
+
+/** The charge's newest dispute (Stripe allows one per charge; a second would follow a closed first). */
+export async function latestDispute(stripe: Stripe, chargeId: string): Promise<Stripe.Dispute | null> {
+  const list = await stripeCall(() => stripe.disputes.list({ charge: chargeId, limit: 10 }));
+  return list.data.reduce<Stripe.Dispute | null>((a, d) => (a && a.created >= d.created ? a : d), null);
+}
+
+/** Dispute outcomes after which the merchant keeps the money. */
+const KEPT = new Set(['won', 'warning_closed', 'prevented']);
 
 /** The part of a credit note Stripe paid back as refunds on the invoice's charge. */
 export const refundedByCreditNote = (cn: Stripe.CreditNote): number =>
@@ -95,24 +108,33 @@ export async function readInvoiceMoney(
   const creditedAfterPaymentCents = creditNotes
     .filter((cn) => cn.type === 'post_payment')
     .reduce((sum, cn) => sum + cn.amount - refundedByCreditNote(cn), 0);
-  return { invoice, charge, creditNotes, creditedAfterPaymentCents };
+  const dispute = charge?.disputed ? await latestDispute(stripe, charge.id) : null;
+  const disputedCents = dispute && !KEPT.has(dispute.status) ? dispute.amount : 0;
+  return { invoice, charge, creditNotes, creditedAfterPaymentCents, dispute, disputedCents };
 }
 
 /**
- * What a new credit note may still give back: on a paid invoice, what was paid less what was refunded and
- * what credit notes gave back otherwise; on an open one, what it still asks for.
+ * What a new credit note may still give back: on a paid invoice, what was paid less what was refunded,
+ * what credit notes gave back otherwise and what a dispute holds or took; on an open one, what it still
+ * asks for.
  */
 export function creditableCents(m: InvoiceMoney): number {
   if (m.invoice.status === 'open') return Math.max(0, m.invoice.amount_remaining);
   if (m.invoice.status !== 'paid') return 0;
   const refunded = m.charge?.amount_refunded ?? 0;
-  return Math.max(0, m.invoice.amount_paid - refunded - m.creditedAfterPaymentCents);
+  return Math.max(0, m.invoice.amount_paid - refunded - m.creditedAfterPaymentCents - m.disputedCents);
 }
 
-/** What a new refund may still give back: the charge's unrefunded amount less what credit notes gave back. */
+/**
+ * What a new refund may still give back: the charge's unrefunded amount less what credit notes gave back
+ * and what a dispute holds or took.
+ */
 export function refundableCents(m: InvoiceMoney): number {
   if (!m.charge) return 0;
-  return Math.max(0, m.charge.amount - m.charge.amount_refunded - m.creditedAfterPaymentCents);
+  return Math.max(
+    0,
+    m.charge.amount - m.charge.amount_refunded - m.creditedAfterPaymentCents - m.disputedCents,
+  );
 }
 
 /** Long enough to outlive one activity attempt (a minute), so a dead worker's lease lapses by itself. */

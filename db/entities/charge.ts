@@ -20,6 +20,13 @@ export class Charge {
   failureCode?: string | null;
   cardBrand?: string | null;
   cardLast4?: string | null;
+  /** The cardholder's dispute of this charge, if any (Stripe allows one per charge). */
+  stripeDisputeId?: string | null;
+  /** Stripe's dispute status: open ones (`needs_response`, `under_review`, `warning_…`) or the outcome. */
+  disputeStatus?: string | null;
+  disputeReason?: string | null;
+  disputedAmountCents: Opt<number> = 0;
+  disputedAt?: Date | null;
   createdAt!: Date;
 }
 
@@ -43,6 +50,11 @@ export const ChargeSchema = new EntitySchema<Charge>({
     failureCode: { type: 'string', nullable: true },
     cardBrand: { type: 'string', length: 32, nullable: true },
     cardLast4: { type: 'string', length: 4, nullable: true },
+    stripeDisputeId: { type: 'string', nullable: true },
+    disputeStatus: { type: 'string', length: 32, nullable: true },
+    disputeReason: { type: 'string', length: 64, nullable: true },
+    disputedAmountCents: { type: 'integer' },
+    disputedAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime' },
   },
 });

@@ -111,6 +111,12 @@ export async function listSubscriptions(
   };
 }
 
+/** A dispute's outcome once it has one: won (the merchant keeps the money) or lost (the cardholder gets it). */
+function disputeOutcome(status: string | null | undefined): 'won' | 'lost' | null {
+  if (status === 'won' || status === 'warning_closed' || status === 'prevented') return 'won';
+  return status === 'lost' ? 'lost' : null;
+}
+
 /** `GET /admin/billing/recent-charges`: newest first. */
 export async function listCharges(em: EntityManager, q: { limit: number; cursor?: string; status?: string }) {
   const where = (q.status ? { status: q.status } : {}) as FilterQuery<Charge>;
@@ -138,6 +144,11 @@ export async function listCharges(em: EntityManager, q: { limit: number; cursor?
       card_brand: c.cardBrand ?? null,
       card_last4: c.cardLast4 ?? null,
       invoice: c.stripeInvoiceId ?? null,
+      disputed: c.disputeStatus != null,
+      dispute_status: c.disputeStatus ?? null,
+      disputed_amount_cents: c.disputedAmountCents,
+      dispute_outcome: disputeOutcome(c.disputeStatus),
+      dispute_reason: c.disputeReason ?? null,
     })),
     total: page.total,
     next_cursor: page.nextCursor,

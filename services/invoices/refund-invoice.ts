@@ -44,6 +44,12 @@ export async function refundInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
           amount_left_cents: detailsOf(failure).amountLeftCents ?? null,
         });
       }
+      if (failure.type === 'ChargeDisputed') {
+        return conflict('charge_disputed', failure.message, {
+          field: 'params.id',
+          dispute_status: detailsOf(failure).disputeStatus ?? null,
+        });
+      }
       if (failure.type === 'NoCharge') {
         return conflict('invoice_not_paid', failure.message, { field: 'params.id' });
       }

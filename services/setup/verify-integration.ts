@@ -32,13 +32,24 @@ export const REQUIRED_WEBHOOK_EVENTS = [
   'invoice.payment_failed',
 ] as const;
 
-/** Events the engine acts on when they come (cards, confirmations, invoice copies), but can live without. */
+/**
+ * Events the engine acts on when they come (cards, confirmations, invoice copies, the charge mirror), but
+ * can live without.
+ */
 export const RECOMMENDED_WEBHOOK_EVENTS = [
   'invoice.payment_action_required',
   'invoice.created',
   'invoice.finalized',
   'payment_method.attached',
   'payment_method.detached',
+  // The charge, dispute and credit note mirror (admin charge list, refunds, revenue figures).
+  'charge.succeeded',
+  'charge.failed',
+  'charge.refunded',
+  'charge.dispute.created',
+  'charge.dispute.closed',
+  'credit_note.created',
+  'credit_note.voided',
 ] as const;
 
 export interface VerifyInput {

@@ -55,8 +55,8 @@ export function verifyStripeEvent(
 /**
  * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
  * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
- * events (payment intents, refunds, disputes, invoice items, customers, test clocks). Charges and
- * credit notes themselves are mirrored (see mirrorCharge).
+ * events (payment intents, refunds, invoice items, customers, test clocks). Charges, their disputes and
+ * credit notes are mirrored (see mirrorCharge).
  */
 const IGNORED_EVENT_PREFIXES = [
   'product.',
@@ -68,7 +68,6 @@ const IGNORED_EVENT_PREFIXES = [
   'billing.meter.',
   'billing.alert.',
   'billing_portal.',
-  'charge.dispute.',
   'charge.refund.',
   'refund.',
   'payment_intent.',
@@ -218,6 +217,12 @@ export async function forwardStripeEvent(
     return { eventId: event.id, workflowIds: null };
   }
   if (isChargeEvent(event)) return { eventId: event.id, workflowIds: await mirrorCharge(deps, event) };
+  if (isDisputeEvent(event)) {
+    // A dispute is mirrored on its charge: the charge's run re-reads both.
+    const chargeId = str((event.data.object as unknown as Obj).charge) ?? '';
+    const workflowId = await startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
+    return { eventId: event.id, workflowIds: workflowId };
+  }
   if (event.type.startsWith('credit_note.')) {
     const id = (event.data.object as unknown as Obj).id ?? '';
     const workflowId = await startMirrorRun(deps, syncCreditNoteWorkflow, `credit-note-sync-${event.id}`, id);
@@ -244,6 +249,12 @@ export async function forwardStripeEvent(
 
 function isChargeEvent(event: Stripe.Event): boolean {
   return event.type.startsWith('charge.') && (event.data.object as unknown as Obj).object === 'charge';
+}
+
+/** `charge.dispute.created|updated|closed|funds_withdrawn|funds_reinstated`, whose object is the dispute. */
+function isDisputeEvent(event: Stripe.Event): boolean {
+  const o = event.data.object as unknown as Obj;
+  return event.type.startsWith('charge.dispute.') && o.object === 'dispute' && str(o.charge) !== null;
 }
 
 /**

@@ -79,6 +79,46 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
     expect(linked.invoice?.id).toBe(invoice?.id);
   });
 
+  it('keeps a dispute at its latest stage when an older read of it lands last, and a newer dispute over an older one', async () => {
+    const dispute = (status: string, over: Partial<Record<string, unknown>> = {}) =>
+      ({
+        id: 'dp_mirror_1',
+        object: 'dispute',
+        amount: 2000,
+        charge: 'ch_mirror_3',
+        created: 1_790_000_100,
+        currency: 'usd',
+        reason: 'fraudulent',
+        status,
+        ...over,
+      }) as unknown as Stripe.Dispute;
+    const charge = stripeCharge({ id: 'ch_mirror_3', disputed: true });
+    const read = async (d: Stripe.Dispute) => {
+      await upsertCharge(db.orm.em.fork(), charge, d);
+      return db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_mirror_3' });
+    };
+    expect(await read(dispute('needs_response'))).toMatchObject({
+      stripeDisputeId: 'dp_mirror_1',
+      disputeStatus: 'needs_response',
+      disputedAmountCents: 2000,
+      disputeReason: 'fraudulent',
+    });
+    expect((await read(dispute('lost'))).disputeStatus).toBe('lost');
+    expect((await read(dispute('under_review'))).disputeStatus).toBe('lost');
+    // A read without the dispute (a charge event's payload) leaves it as it is.
+    await upsertCharge(db.orm.em.fork(), charge);
+    expect((await read(dispute('needs_response'))).disputeStatus).toBe('lost');
+    // An inquiry that escalates moves on; a second dispute after the first replaces it, an older one not.
+    const later = dispute('warning_needs_response', { id: 'dp_mirror_2', created: 1_790_000_900 });
+    expect((await read(later)).stripeDisputeId).toBe('dp_mirror_2');
+    expect((await read(dispute('lost'))).stripeDisputeId).toBe('dp_mirror_2');
+    const escalated = dispute('needs_response', { id: 'dp_mirror_2', created: 1_790_000_900, amount: 4900 });
+    expect(await read(escalated)).toMatchObject({
+      disputeStatus: 'needs_response',
+      disputedAmountCents: 4900,
+    });
+  });
+
   it('does not mirror a charge of a customer the engine does not know', async () => {
     const row = await upsertCharge(
       db.orm.em.fork(),

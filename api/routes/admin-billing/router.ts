@@ -99,7 +99,9 @@ export const adminBillingRoutes = [
     errors: {
       400: 'No idempotency key, or header and body keys differ',
       404: 'No such invoice',
-      409: 'refund_exceeds_charge: more than is left to refund; invoice_not_paid: no charge to refund',
+      409:
+        'refund_exceeds_charge: more than is left to refund; invoice_not_paid: no charge to refund; ' +
+        'charge_disputed: a dispute of the charge is open',
     },
     response: refundResponse,
     handler: refundInvoice,

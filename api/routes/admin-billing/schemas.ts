@@ -167,6 +167,14 @@ const chargeRow = z.object({
   card_last4: z.string().nullable(),
   /** Stripe's invoice id, when the charge paid one the engine mirrors. */
   invoice: z.string().nullable(),
+  /** The cardholder disputed the charge. */
+  disputed: z.boolean(),
+  /** Stripe's dispute status (`needs_response`, `under_review`, `won`, `lost`, `warning_…`). */
+  dispute_status: z.string().nullable(),
+  disputed_amount_cents: cents,
+  /** Once the dispute ended: `won` (the money stays) or `lost` (it went back to the cardholder). */
+  dispute_outcome: z.enum(['won', 'lost']).nullable(),
+  dispute_reason: z.string().nullable(),
 });
 export const chargesResponse = z.object({ charges: z.array(chargeRow), ...page });
 

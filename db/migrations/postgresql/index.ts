@@ -8,6 +8,7 @@ import { Migration20261122095751_EngineSettings } from './Migration2026112209575
 import { Migration20261122110709_ChargeMirror } from './Migration20261122110709_ChargeMirror';
 import { Migration20261122111518_TrialCard } from './Migration20261122111518_TrialCard';
 import { Migration20261122130925_CreditNotes } from './Migration20261122130925_CreditNotes';
+import { Migration20261122131902_ChargeDisputes } from './Migration20261122131902_ChargeDisputes';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122110709_ChargeMirror', class: Migration20261122110709_ChargeMirror },
   { name: 'Migration20261122111518_TrialCard', class: Migration20261122111518_TrialCard },
   { name: 'Migration20261122130925_CreditNotes', class: Migration20261122130925_CreditNotes },
+  { name: 'Migration20261122131902_ChargeDisputes', class: Migration20261122131902_ChargeDisputes },
 ];

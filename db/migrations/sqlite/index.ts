@@ -8,6 +8,7 @@ import { Migration20261122095749_EngineSettings } from './Migration2026112209574
 import { Migration20261122110706_ChargeMirror } from './Migration20261122110706_ChargeMirror';
 import { Migration20261122111516_TrialCard } from './Migration20261122111516_TrialCard';
 import { Migration20261122130923_CreditNotes } from './Migration20261122130923_CreditNotes';
+import { Migration20261122131901_ChargeDisputes } from './Migration20261122131901_ChargeDisputes';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122110706_ChargeMirror', class: Migration20261122110706_ChargeMirror },
   { name: 'Migration20261122111516_TrialCard', class: Migration20261122111516_TrialCard },
   { name: 'Migration20261122130923_CreditNotes', class: Migration20261122130923_CreditNotes },
+  { name: 'Migration20261122131901_ChargeDisputes', class: Migration20261122131901_ChargeDisputes },
 ];
