@@ -10,6 +10,7 @@ import { authenticate } from './middleware/authenticate';
 import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
+import { httpTracing } from './middleware/http-tracing';
 import { metricsEndpoint } from './metrics-endpoint';
 import { readGaugesFrom } from '../telemetry/database-gauges';
 import { requestContext } from './middleware/request-context';
@@ -81,6 +82,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app.silent = true;
   // The access log wraps the error handler, so it logs the status the client was actually sent.
   app.use(httpMetrics);
+  if (deps.config.OTEL_EXPORTER_OTLP_ENDPOINT) app.use(httpTracing());
   app.use(requestContext(deps.logger));
   app.use(errorHandler);
   app.use(metricsEndpoint(deps.config));

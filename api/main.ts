@@ -1,6 +1,8 @@
 /** API process: validates config, opens the database (migrating it), connects to Temporal, serves HTTP. */
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { startTracing } from '../telemetry/tracing';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
@@ -22,7 +24,13 @@ async function main(): Promise<void> {
     address: config.TEMPORAL_ADDRESS,
     interceptors: [retriesWithinDeadline()],
   });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const tracing = startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'billing-api');
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    // Starting, signalling and updating workflows carries the request's trace into them.
+    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
+  });
   const verifier = await createVerifier(config);
   const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });
   const server: Server = app.listen(config.PORT, () => {
@@ -46,6 +54,7 @@ async function main(): Promise<void> {
       await webhooks.drain();
       await connection.close();
       await orm.close();
+      await tracing?.shutdown();
       process.exit(0);
     });
     // Idle keep-alive sockets would hold close() open forever.

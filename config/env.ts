@@ -55,6 +55,8 @@ const schema = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** The worker's /metrics (the Temporal SDK's and the engine's own); unset, the worker serves none. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /** OTLP/HTTP collector for traces (e.g. http://collector:4318); unset, tracing is off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     /** A prebuilt workflow bundle (a file Temporal's bundleWorkflowCode wrote): the worker starts without bundling. */
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -96,6 +98,15 @@ const schema = z
         code: 'custom',
         path: ['PUBLIC_BASE_URL'],
         message: 'is required when NODE_ENV=production (where Checkout sends customers back)',
+      });
+    }
+    // Workflow spans need the tracing interceptors inside the bundle, which a prebuilt one lacks.
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT && env.WORKFLOW_BUNDLE_PATH) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKFLOW_BUNDLE_PATH'],
+        message:
+          'cannot be used with OTEL_EXPORTER_OTLP_ENDPOINT (the worker bundles the tracing interceptors in)',
       });
     }
     // Metrics name routes, plans and volumes: not for the open internet.

@@ -8,6 +8,8 @@ export interface WorkerSettings {
   deps: ActivityDeps;
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Interceptors and sinks (tracing). */
+  extra?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
 }
 
 /** A worker that runs every workflow of the engine with the activities built from `deps`. */
@@ -17,6 +19,7 @@ export function createWorker(s: WorkerSettings): Promise<Worker> {
     namespace: s.namespace,
     taskQueue: s.taskQueue,
     activities: createActivities(s.deps),
+    ...s.extra,
     ...(s.workflowBundle
       ? { workflowBundle: s.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),

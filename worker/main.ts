@@ -10,7 +10,8 @@ import { lagoSettingsFrom } from '../activities/lago';
 import { createStripeClient, meterStripeCalls } from '../activities/stripe/client';
 import { activityLogContext } from '../activities/activity-context';
 import { createWorker } from './create-worker';
-import { installRuntime } from './telemetry';
+import { startTracing } from '../telemetry/tracing';
+import { installRuntime, tracingWorkerOptions } from './telemetry';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,7 +26,9 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   if (stripe) meterStripeCalls(stripe, Runtime.instance().metricMeter);
+  const tracing = startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'billing-worker');
   const worker = await createWorker({
+    ...(tracing ? { extra: tracingWorkerOptions(tracing) } : {}),
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     await orm.close();
+    await tracing?.shutdown();
     logger.info('worker stopped');
   }
 }

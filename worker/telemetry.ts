@@ -1,4 +1,10 @@
-import { Runtime } from '@temporalio/worker';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import { Runtime, type WorkerOptions } from '@temporalio/worker';
+import type { Tracing } from '../telemetry/tracing';
 import type { Config } from '../config/env';
 
 /**
@@ -31,4 +37,24 @@ export function installRuntime(config: Pick<Config, 'WORKER_METRICS_PORT'>): {
       : {}),
   });
   return { metricsAddress };
+}
+
+/**
+ * The worker options that trace workflows and activities into `tracing`'s exporter: the workflow
+ * interceptors (bundled into the workflow code), a sink that exports workflow spans from outside the
+ * sandbox, and the activity interceptors that continue the workflow's trace.
+ */
+export function tracingWorkerOptions(tracing: Tracing): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  return {
+    interceptors: {
+      workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
+      activity: [
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
+      ],
+    },
+    sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) },
+  };
 }
