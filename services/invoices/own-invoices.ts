@@ -2,15 +2,28 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../../config/env';
-import { Invoice } from '../../db/entities';
+import { Charge, CreditNote, Invoice } from '../../db/entities';
 import { AppError, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import type { Identity } from '../../domain/identity';
 import { findCustomerFor } from '../customers/find-customer';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
 
-/** Seed 001's invoice fields (dollars, ISO dates) beside cents and the engine's own PDF link. */
-export function invoiceDto(inv: Invoice, billingBase: string) {
+/** What went back to the customer on one invoice, in cents. */
+export interface MoneyBack {
+  /** Refunded on the invoice's charges (refunds a credit note made included). */
+  refundedCents: number;
+  /** Credit notes not voided, less the parts they paid back as refunds (counted above). */
+  creditedCents: number;
+}
+
+const NOTHING_BACK: MoneyBack = { refundedCents: 0, creditedCents: 0 };
+
+/**
+ * Seed 001's invoice fields (dollars, ISO dates) beside cents and the engine's own PDF link, and what
+ * was refunded and credited on it.
+ */
+export function invoiceDto(inv: Invoice, billingBase: string, back: MoneyBack = NOTHING_BACK) {
   return {
     id: inv.stripeInvoiceId,
     number: inv.number ?? null,
@@ -30,17 +43,50 @@ export function invoiceDto(inv: Invoice, billingBase: string) {
     invoice_pdf: inv.invoicePdf ?? null,
     hosted_invoice_url: inv.hostedInvoiceUrl ?? null,
     pdf_url: inv.invoicePdf ? `${billingBase}/invoice/${encodeURIComponent(inv.stripeInvoiceId)}/pdf` : null,
+    amount_refunded: centsToDollars(back.refundedCents),
+    amount_credited: centsToDollars(back.creditedCents),
+    amount_refunded_cents: back.refundedCents,
+    amount_credited_cents: back.creditedCents,
   };
 }
 
-/** The caller's invoices, newest first, one page after `cursor`. */
+/** What went back on each of these invoices (by Stripe id), from the charge and credit note mirror. */
+export async function moneyBackOf(
+  em: EntityManager,
+  stripeInvoiceIds: string[],
+): Promise<Map<string, MoneyBack>> {
+  const out = new Map<string, MoneyBack>();
+  if (stripeInvoiceIds.length === 0) return out;
+  const at = (id: string) => {
+    let back = out.get(id);
+    if (!back) out.set(id, (back = { refundedCents: 0, creditedCents: 0 }));
+    return back;
+  };
+  const [charges, notes] = await Promise.all([
+    em.find(
+      Charge,
+      { stripeInvoiceId: { $in: stripeInvoiceIds }, amountRefundedCents: { $gt: 0 } },
+      { fields: ['stripeInvoiceId', 'amountRefundedCents'] },
+    ),
+    em.find(
+      CreditNote,
+      { stripeInvoiceId: { $in: stripeInvoiceIds }, status: { $ne: 'void' } },
+      { fields: ['stripeInvoiceId', 'creditedCents'] },
+    ),
+  ]);
+  for (const c of charges) at(c.stripeInvoiceId as string).refundedCents += c.amountRefundedCents;
+  for (const n of notes) at(n.stripeInvoiceId).creditedCents += n.creditedCents;
+  return out;
+}
+
+/** The caller's invoices, newest first, one page after `cursor`, with what went back on each. */
 export async function listOwnInvoices(
   em: EntityManager,
   identity: Identity,
   q: { limit: number; cursor?: string },
-): Promise<{ invoices: Invoice[]; nextCursor: string | null }> {
+): Promise<{ invoices: Invoice[]; nextCursor: string | null; moneyBack: Map<string, MoneyBack> }> {
   const customer = await findCustomerFor(em, identity);
-  if (!customer) return { invoices: [], nextCursor: null };
+  if (!customer) return { invoices: [], nextCursor: null, moneyBack: new Map() };
   const page = await seekPage(
     em,
     Invoice,
@@ -51,7 +97,11 @@ export async function listOwnInvoices(
       cursor: q.cursor,
     },
   );
-  return { invoices: page.items, nextCursor: page.nextCursor };
+  const moneyBack = await moneyBackOf(
+    em,
+    page.items.map((i) => i.stripeInvoiceId),
+  );
+  return { invoices: page.items, nextCursor: page.nextCursor, moneyBack };
 }
 
 const PDF_TIMEOUT_MS = 15_000;

@@ -293,6 +293,46 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('admin credit notes on %s', (di
     });
   });
 
+  it('shows the customer, in their invoice list, what was refunded and credited on each invoice', async () => {
+    const { invoice, token } = await paidInvoice('credit-listed');
+    const other = await paidInvoice('credit-listed-other');
+    expect((await refund(invoice.id, { amount_cents: 1500, reason: 'duplicate' }, 'list-r')).status).toBe(
+      200,
+    );
+    expect((await credit(invoice.id, { amount_cents: 1000, reason: 'order_change' }, 'list-c')).status).toBe(
+      200,
+    );
+    // Made in Stripe's dashboard: 500 paid back as a refund by a credit note counts as refunded, once.
+    await stack.stripe.creditNotes.create({
+      invoice: invoice.stripeInvoiceId,
+      amount: 500,
+      refund_amount: 500,
+      reason: 'duplicate',
+    });
+    const listOf = async (t: string) => {
+      const res = await stack.api.request('GET', '/api/v1/billing/invoices', { token: t });
+      expect(res.status).toBe(200);
+      return res.body as Record<string, unknown>[];
+    };
+    const listed = await waitUntil(
+      () => listOf(token),
+      (rows) => rows[0]?.amount_refunded_cents === 2000,
+      'the refunds and credit notes in the invoice list',
+    );
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      id: invoice.stripeInvoiceId,
+      amount_paid_cents: 4900,
+      amount_refunded_cents: 2000,
+      amount_refunded: 20,
+      amount_credited_cents: 1000,
+      amount_credited: 10,
+    });
+    expect(await listOf(other.token)).toEqual([
+      expect.objectContaining({ amount_refunded_cents: 0, amount_credited_cents: 0 }),
+    ]);
+  });
+
   it("mirrors a credit note issued in Stripe's dashboard from its webhook", async () => {
     const { invoice } = await paidInvoice('credit-dashboard');
     const note = await stack.stripe.creditNotes.create({

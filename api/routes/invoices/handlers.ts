@@ -20,7 +20,7 @@ export async function listInvoices({
   }
   // `/api/v1/billing/invoices` → `/api/v1/billing`: the PDF route sits beside this one, whatever the prefix.
   const billingBase = ctx.path.replace(/\/invoices$/, '');
-  return page.invoices.map((inv) => invoiceDto(inv, billingBase));
+  return page.invoices.map((inv) => invoiceDto(inv, billingBase, page.moneyBack.get(inv.stripeInvoiceId)));
 }
 
 export async function invoicePdf({

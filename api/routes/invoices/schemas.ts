@@ -34,6 +34,15 @@ export const invoicesResponse = z.array(
     hosted_invoice_url: z.string().nullable(),
     /** The engine's own PDF route for this invoice, when Stripe has a PDF. */
     pdf_url: z.string().nullable(),
+    amount_refunded: dollars,
+    amount_credited: dollars,
+    /** Refunded on the invoice's charges, in minor units. */
+    amount_refunded_cents: cents,
+    /**
+     * Credited by credit notes (to the customer's balance, or taken off before payment), in minor units;
+     * a credit note's part paid back as a refund is in amount_refunded_cents instead.
+     */
+    amount_credited_cents: cents,
   }),
 );
 
