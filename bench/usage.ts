@@ -1,27 +1,41 @@
 /**
- * Usage hot-path benchmark: sustained ingestion through POST /billing/report_usage (batches of 1,000 into
- * the embedded SQLite database) and POST /subscriptions/check-access/:service, each beside the ceiling of
- * the same run (a bare Koa route that reads and parses the same request and answers). The API runs in a
- * child process and the load loop here, so each has a core. Loopback only; bounded in count and time.
+ * Usage hot-path benchmark, in the shape an AI gateway sends: the gateway reports each model call as it
+ * happens (one event per POST /billing/report_usage, for one of many customers), 16 requests in flight on
+ * keep-alive connections; then 10 events a request, a 1,000-event batch, check-access alone, and
+ * check-access while ingestion runs at a fixed 5,000 events/s beside it. Every figure stands beside the
+ * ceiling of the same run: a bare Koa route that reads and parses the same request and answers.
  *
- *   npx tsx bench/usage.ts [--seconds 8] [--concurrency 16]
+ * The API runs in a child process and the load loop here, so each has a core. A run repeats every phase;
+ * the summary prints min / median / max over the runs. SQLite is a file in a temporary directory (WAL,
+ * synchronous=FULL); PostgreSQL is a throwaway cluster with fsync and synchronous_commit on, so an answered
+ * event is on disk in both. After the runs the benchmark counts the stored events against the accepted ones.
+ *
+ *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
+ *                          [--phases ceiling,one,ten,batch,fixed,check,mixed]   (which to run; all by default)
+ *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
 
 interface Ready {
   usagePort: number;
   ceilingPort: number;
-  ingestToken: string;
+  gatewayToken: string;
+  ownToken: string;
   checkToken: string;
+  customers: string[];
 }
 
-async function serve(): Promise<void> {
+const CUSTOMERS = 50;
+const REPORT = '/api/v1/billing/report_usage';
+const CHECK = '/api/v1/subscriptions/check-access/api';
+
+async function serve(databaseUrl: string): Promise<void> {
   const [{ default: Koa }, { openDatabase }, { createVerifier }, { loadConfig }, { bodyReader }] =
     await Promise.all([
       import('koa'),
@@ -33,13 +47,17 @@ async function serve(): Promise<void> {
   const { startTestIdp } = await import('../test/helpers/auth');
   const { createUsageApp } = await import('../test/usage/usage-app');
   const { seedSubscriber } = await import('../test/usage/fixtures');
-  const dir = mkdtempSync(join(tmpdir(), 'bench-usage-'));
-  const orm = await openDatabase(`sqlite:${join(dir, 'billing.sqlite')}`);
+  const { UsageEvent } = await import('../db/entities');
+  const orm = await openDatabase(databaseUrl);
   const idp = await startTestIdp();
   const periodStart = new Date(Date.now() - 86_400_000);
-  // Enterprise has no daily cap (ingestion runs unhindered); professional's 10,000/day puts the counter
+  // Enterprise has no daily cap, so ingestion runs unhindered; professional's 10,000/day puts the counter
   // cache on check-access's path.
-  const ingest = await seedSubscriber(orm, { email: 'ingest@bench.local', plan: 'enterprise', periodStart });
+  const customers: string[] = [];
+  for (let c = 0; c < CUSTOMERS; c++) {
+    const email = `ingest-${c}@bench.local`;
+    customers.push((await seedSubscriber(orm, { email, plan: 'enterprise', periodStart })).sub);
+  }
   const check = await seedSubscriber(orm, { email: 'check@bench.local', plan: 'professional', periodStart });
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -62,175 +80,237 @@ async function serve(): Promise<void> {
   const ready: Ready = {
     usagePort: await listen(app as never),
     ceilingPort: await listen(ceiling as never),
-    ingestToken: await idp.token({ sub: ingest.sub, email: 'ingest@bench.local' }),
+    gatewayToken: await idp.token({
+      sub: 'svc-gateway',
+      extra: { preferred_username: 'ai-gateway' },
+      roles: ['billing-gateway'],
+    }),
+    ownToken: await idp.token({ sub: customers[0], email: 'ingest-0@bench.local' }),
     checkToken: await idp.token({ sub: check.sub, email: 'check@bench.local' }),
+    customers,
   };
   process.send?.(ready);
+  process.on('message', (m: { count?: boolean }) => {
+    if (m.count)
+      void orm.em
+        .fork()
+        .count(UsageEvent, {})
+        .then((n) => process.send?.({ stored: n }));
+  });
   process.on('disconnect', () => {
-    void orm.close().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
+    void Promise.all([orm.close(), idp.stop()]).finally(() => process.exit(0));
   });
 }
 
-interface LoadResult {
-  requests: number;
-  seconds: number;
-  failures: number;
-  latenciesMs: number[];
+type Phase = { label: string; unit: string; result: LoadResult; unitsPerRequest: number };
+
+function line(p: Phase): string {
+  const f = figures(p.result, p.unitsPerRequest);
+  const rate = Math.round(f.rate).toLocaleString('en-US');
+  return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed)${p.result.failureSamples.length ? `\n    e.g. ${p.result.failureSamples[0]}` : ''}`;
 }
 
-/** Keeps `concurrency` keep-alive requests in flight until `maxRequests` or `seconds` is reached. */
-function load(opts: {
-  port: number;
-  path: string;
-  token?: string;
-  body: () => string | null;
-  concurrency: number;
-  maxRequests: number;
-  seconds: number;
-  check?: (status: number, text: string) => boolean;
-}): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
-  const latencies: number[] = [];
-  let started = 0;
-  let failures = 0;
-  const t0 = process.hrtime.bigint();
-  const deadline = Date.now() + opts.seconds * 1000;
-  const one = (): Promise<void> =>
-    new Promise((resolve) => {
-      const body = opts.body();
-      const t = process.hrtime.bigint();
-      const req = request(
-        {
-          agent,
-          host: '127.0.0.1',
-          port: opts.port,
-          method: 'POST',
-          path: opts.path,
-          headers: {
-            ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-            ...(body
-              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-              : {}),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-            const ok = opts.check
-              ? opts.check(res.statusCode ?? 0, Buffer.concat(chunks).toString())
-              : res.statusCode === 200;
-            if (!ok) failures++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        failures++;
-        resolve();
-      });
-      req.end(body ?? undefined);
+async function benchDialect(
+  dialect: 'sqlite' | 'postgresql',
+  opts: { seconds: number; runs: number; concurrency: number; profile: string | null; phases: string[] },
+): Promise<void> {
+  let stopPg: (() => void) | null = null;
+  let dir: string | null = null;
+  let url: string;
+  if (dialect === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'bench-usage-'));
+    url = `sqlite:${join(dir, 'billing.sqlite')}`;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
+    const pg = await startThrowawayCluster({ durable: true });
+    stopPg = pg.stop;
+    url = createDatabase(pg.url, 'bench_usage');
+  }
+  const execArgv = [...process.execArgv];
+  if (opts.profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${resolvePath(opts.profile)}`);
+  const child: ChildProcess = fork(__filename, ['--serve', url], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
+  try {
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Ready));
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
-  const lane = async () => {
-    while (started < opts.maxRequests && Date.now() < deadline) {
-      started++;
-      await one();
-    }
-  };
-  return Promise.all(Array.from({ length: opts.concurrency }, lane)).then(() => {
-    agent.destroy();
+    await runPhases(dialect, ready, child, opts);
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.disconnect();
+    await exited;
+    stopPg?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runPhases(
+  dialect: string,
+  ready: Ready,
+  child: ChildProcess,
+  opts: { seconds: number; runs: number; concurrency: number; phases: string[] },
+): Promise<void> {
+  const { seconds, concurrency } = opts;
+  let runTag = 0;
+  let acceptedTotal = 0;
+  const gateway = { authorization: `Bearer ${ready.gatewayToken}` };
+  const customerOf = (i: number) => ready.customers[i % ready.customers.length] as string;
+  /** `n` events a request, the gateway naming one customer per request. */
+  const reports = (port: number, n: number): Target => {
+    const tag = `r${runTag++}`;
     return {
-      requests: latencies.length,
-      seconds: Number(process.hrtime.bigint() - t0) / 1e9,
-      failures,
-      latenciesMs: latencies,
+      port,
+      path: () => REPORT,
+      headers: gateway,
+      body: (i) =>
+        n === 1
+          ? JSON.stringify({ id: `${tag}-${i}`, type: 'inference', quantity: 1, user_id: customerOf(i) })
+          : JSON.stringify({
+              user_id: customerOf(i),
+              events: Array.from({ length: n }, (_, k) => ({
+                id: `${tag}-${i}-${k}`,
+                type: k % 4 === 0 ? 'embedding' : 'inference',
+                quantity: 1,
+              })),
+            }),
+      ok: (status, text) => {
+        if (port === ready.ceilingPort) return status === 200;
+        if (status !== 200) return false;
+        const accepted = (JSON.parse(text) as { accepted: number }).accepted;
+        acceptedTotal += accepted;
+        return accepted === n;
+      },
     };
+  };
+  const checks = (port: number): Target => ({
+    port,
+    method: 'POST',
+    path: () => CHECK,
+    headers: { authorization: `Bearer ${ready.checkToken}` },
   });
-}
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
+  // Warm-up: JIT, the JWKS fetch, the page caches.
+  await closedLoop(reports(ready.usagePort, 1), { concurrency, seconds: 2 });
+  await closedLoop(reports(ready.usagePort, 10), { concurrency, seconds: 1 });
+  await closedLoop(checks(ready.usagePort), { concurrency, seconds: 1 });
 
-function row(label: string, r: LoadResult, unitsPerRequest = 1): string {
-  const sorted = [...r.latenciesMs].sort((a, b) => a - b);
-  const rate = Math.round((r.requests * unitsPerRequest) / r.seconds);
-  return `${label.padEnd(34)} ${String(rate).padStart(9)}/s  p50 ${pct(sorted, 50).toFixed(2)} ms  p99 ${pct(sorted, 99).toFixed(2)} ms  (${r.requests} requests, ${r.failures} failed, ${r.seconds.toFixed(1)} s)`;
+  const table = new Map<string, { unit: string; rate: number[]; p50: number[]; p99: number[] }>();
+  const keep = (p: Phase) => {
+    const f = figures(p.result, p.unitsPerRequest);
+    const row = table.get(p.label) ?? { unit: p.unit, rate: [], p50: [], p99: [] };
+    row.rate.push(f.rate);
+    row.p50.push(f.p50);
+    row.p99.push(f.p99);
+    table.set(p.label, row);
+    console.log(line(p));
+  };
+  const c = { concurrency, seconds };
+  console.log(
+    `\n${dialect}: ${opts.runs} runs, ${seconds} s per phase, ${concurrency} in flight, keep-alive`,
+  );
+  const on = (name: string) => opts.phases.includes(name);
+  for (let run = 1; run <= opts.runs; run++) {
+    console.log(`run ${run}`);
+    const phase = async (
+      label: string,
+      unit: string,
+      unitsPerRequest: number,
+      r: () => Promise<LoadResult>,
+    ) => keep({ label, unit, unitsPerRequest, result: await r() });
+    if (on('ceiling'))
+      await phase('ceiling: bare Koa, 1-event body', 'req', 1, () =>
+        closedLoop(reports(ready.ceilingPort, 1), c),
+      );
+    if (on('one'))
+      await phase('report_usage, 1 event/request', 'events', 1, () =>
+        closedLoop(reports(ready.usagePort, 1), c),
+      );
+    if (on('ten'))
+      await phase('report_usage, 10 events/request', 'events', 10, () =>
+        closedLoop(reports(ready.usagePort, 10), c),
+      );
+    if (on('batch'))
+      await phase('report_usage, 1,000 events/request (4 in flight)', 'events', 1000, () =>
+        closedLoop(reports(ready.usagePort, 1000), { concurrency: 4, seconds }),
+      );
+    if (on('fixed'))
+      await phase('report_usage at a fixed 5,000 events/s', 'events', 1, () =>
+        openLoop(reports(ready.usagePort, 1), { rate: 5000, seconds }),
+      );
+    if (on('check')) {
+      await phase('ceiling: bare Koa, check-access', 'req', 1, () =>
+        closedLoop(checks(ready.ceilingPort), c),
+      );
+      await phase('check-access alone', 'req', 1, () => closedLoop(checks(ready.usagePort), c));
+    }
+    if (on('mixed')) {
+      // The gateway asks before each model call and reports after it: both at once on one API.
+      const [beside, ingest] = await Promise.all([
+        closedLoop(checks(ready.usagePort), { concurrency: 4, seconds }),
+        openLoop(reports(ready.usagePort, 1), { rate: 5000, seconds }),
+      ]);
+      keep({
+        label: 'check-access (4 in flight) beside 5,000 ev/s',
+        unit: 'req',
+        unitsPerRequest: 1,
+        result: beside,
+      });
+      keep({
+        label: '  … and that ingestion at 5,000 events/s',
+        unit: 'events',
+        unitsPerRequest: 1,
+        result: ingest,
+      });
+    }
+  }
+
+  const stored = await new Promise<number>((resolve) => {
+    child.once('message', (m) => resolve((m as { stored: number }).stored));
+    child.send({ count: true });
+  });
+  console.log(`\n${dialect} summary, min / median / max over ${opts.runs} runs`);
+  for (const [label, row] of table) {
+    console.log(
+      `  ${label.padEnd(44)} ${spread(row.rate).padStart(24)} ${row.unit}/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms`,
+    );
+  }
+  console.log(
+    `  stored events ${stored.toLocaleString('en-US')}; accepted in answers (warm-up included) ${acceptedTotal.toLocaleString('en-US')}${stored === acceptedTotal ? '' : '  MISMATCH'}`,
+  );
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '8' }, concurrency: { type: 'string', default: '16' } },
+    options: {
+      seconds: { type: 'string', default: '8' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '16' },
+      dialect: { type: 'string', default: 'sqlite,postgresql' },
+      profile: { type: 'string' },
+      phases: { type: 'string', default: 'ceiling,one,ten,batch,fixed,check,mixed' },
+    },
   });
-  const seconds = Number(values.seconds);
-  const concurrency = Number(values.concurrency);
-  const child: ChildProcess = fork(__filename, ['--serve'], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<Ready>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as Ready));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-
-  const BATCH = 1000;
-  let seq = 0;
-  const batchBody = () => {
-    const run = seq++;
-    const events = new Array(BATCH);
-    for (let i = 0; i < BATCH; i++)
-      events[i] = { id: `b${run}-${i}`, type: i % 4 === 0 ? 'embedding' : 'inference', quantity: 1 };
-    return JSON.stringify({ events });
+  const opts = {
+    seconds: Number(values.seconds),
+    runs: Number(values.runs),
+    concurrency: Number(values.concurrency),
+    profile: values.profile ?? null,
+    phases: values.phases.split(','),
   };
-  const allAccepted = (status: number, text: string) =>
-    status === 200 && (JSON.parse(text) as { accepted: number }).accepted === BATCH;
-  const ingest = (port: number, check?: typeof allAccepted) =>
-    load({
-      port,
-      path: '/api/v1/billing/report_usage',
-      token: ready.ingestToken,
-      body: batchBody,
-      concurrency: 4,
-      maxRequests: 2000,
-      seconds,
-      check,
-    });
-  const access = (port: number) =>
-    load({
-      port,
-      path: '/api/v1/subscriptions/check-access/api',
-      token: ready.checkToken,
-      body: () => null,
-      concurrency,
-      maxRequests: 200_000,
-      seconds,
-    });
-
-  // Warm-up: JIT, the JWKS fetch, SQLite's page cache.
-  await load({
-    ...{ port: ready.usagePort, path: '/api/v1/billing/report_usage' },
-    token: ready.ingestToken,
-    body: batchBody,
-    concurrency: 2,
-    maxRequests: 20,
-    seconds: 2,
-  });
-  await access(ready.usagePort).then(() => undefined);
-
-  console.log(`usage benchmark — ${seconds} s per run, loopback keep-alive, API in its own process\n`);
-  console.log(row('ingestion ceiling (bare Koa)', await ingest(ready.ceilingPort), BATCH) + '  events');
   console.log(
-    row('ingestion report_usage (1k batch)', await ingest(ready.usagePort, allAccepted), BATCH) + '  events',
+    `usage benchmark — API in its own process, load from this one; figures are min / median / max of ${opts.runs} runs`,
   );
-  console.log(row('check-access ceiling (bare Koa)', await access(ready.ceilingPort)));
-  console.log(row('check-access', await access(ready.usagePort)));
-  child.disconnect();
+  for (const d of values.dialect.split(',')) {
+    if (d !== 'sqlite' && d !== 'postgresql') throw new Error(`--dialect: sqlite or postgresql, not ${d}`);
+    await benchDialect(d, opts);
+  }
 }
 
-if (process.argv.includes('--serve')) void serve();
+if (process.argv.includes('--serve')) void serve(process.argv[process.argv.indexOf('--serve') + 1] as string);
 else
   main().catch((err) => {
     console.error(err);

@@ -58,9 +58,11 @@ function run(cmd, args) {
 
 /**
  * Starts a cluster with trust auth on 127.0.0.1; resolves to { url, stop() }.
- * Tuned for tests (fsync off): never a place for data that matters.
+ * Tuned for tests (fsync off): never a place for data that matters. `durable: true` keeps PostgreSQL's
+ * own defaults (fsync, synchronous_commit, full_page_writes on), for benchmarks whose figures claim a
+ * commit reached the disk.
  */
-async function startThrowawayCluster({ log = () => {} } = {}) {
+async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
   const bin = ensurePostgres({ log });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-pg-'));
   const dataDir = path.join(dir, 'data');
@@ -77,7 +79,8 @@ async function startThrowawayCluster({ log = () => {} } = {}) {
     '--locale=C.UTF-8',
   ]);
   const port = await freePort();
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200`;
   run(path.join(bin, 'pg_ctl'), [
     '-D',
     dataDir,
