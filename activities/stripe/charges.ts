@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEntry } from '../../db/entities';
+import { AuditEntry, Refund } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
-import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge } from '../db/mirror';
+import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge, upsertRefund } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requestTag } from './credit-notes';
@@ -60,7 +60,12 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     const stripe = requireStripe(deps);
     const ch = await stripeCall(() => stripe.charges.retrieve(stripeChargeId));
     const dispute = ch.disputed ? await latestDispute(stripe, ch.id) : null;
-    const row = await upsertCharge(deps.orm.em.fork(), ch, dispute);
+    const em = deps.orm.em.fork();
+    const row = await upsertCharge(em, ch, dispute);
+    // Refunded, or refunded before and since failed: each refund is kept with its own date and status.
+    if (row && (ch.amount_refunded > 0 || (await em.count(Refund, { charge: row })) > 0)) {
+      for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r);
+    }
     return {
       mirrored: row !== null,
       status: row?.status ?? null,
@@ -140,6 +145,7 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     }
     const after = await stripeCall(() => stripe.charges.retrieve(chargeId));
     const row = await upsertCharge(em, after);
+    await upsertRefund(em, refund);
     const result: RefundResult = {
       refundId: refund.id,
       stripeChargeId: chargeId,
@@ -175,8 +181,21 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
 
   /** The refund an earlier attempt of this request made, found by its mark. */
   async function refundOfRequest(stripe: Stripe, chargeId: string, request: string) {
-    const refunds = await stripeCall(() => stripe.refunds.list({ charge: chargeId, limit: 100 }));
-    return refunds.data.find((r) => r.metadata?.engine_request === request) ?? null;
+    const refunds = await refundsOf(stripe, chargeId);
+    return refunds.find((r) => r.metadata?.engine_request === request) ?? null;
+  }
+
+  /** Every refund of a charge, page by page. */
+  async function refundsOf(stripe: Stripe, chargeId: string): Promise<Stripe.Refund[]> {
+    const out: Stripe.Refund[] = [];
+    for (let after: string | undefined; ;) {
+      const page = await stripeCall(() =>
+        stripe.refunds.list({ charge: chargeId, limit: 100, ...(after ? { starting_after: after } : {}) }),
+      );
+      out.push(...page.data);
+      if (!page.has_more || page.data.length === 0) return out;
+      after = page.data[page.data.length - 1]?.id;
+    }
   }
 
   return { syncCharge, refundInvoiceCharge };

@@ -10,6 +10,7 @@ import { NotificationSchema } from './notification';
 import { PaymentMethodSchema } from './payment-method';
 import { PlanSchema } from './plan';
 import { ProviderKeySchema } from './provider-key';
+import { RefundSchema } from './refund';
 import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
 import { UsageEventSchema } from './usage-event';
@@ -29,6 +30,7 @@ export * from './notification';
 export * from './payment-method';
 export * from './plan';
 export * from './provider-key';
+export * from './refund';
 export * from './subscription';
 export * from './subscription-change';
 export * from './usage-event';
@@ -55,4 +57,5 @@ export const entities = [
   EngineSettingSchema,
   CreditNoteSchema,
   LeaseSchema,
+  RefundSchema,
 ];

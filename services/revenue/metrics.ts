@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../../domain/errors';
 import { centsToDollars, divRound } from '../../domain/money';
 import { num, sqlFor, type Sql } from '../../db/raw-sql';
-import { PAYING, changes, sideArr } from './sql';
+import { PAYING, changes, moneyFlows, moneyFlowsByBucket, sideArr } from './sql';
 
 const DAY_MS = 86_400_000;
 const MONTHS_PER_YEAR = 12;
@@ -222,16 +222,14 @@ export async function revenueSummary(
   // Changes before `stop` make the figure at the end: the month's end, or now (inclusive) for this month.
   const stop = new Date(Math.min(end.getTime(), now.getTime() + 1));
   const since = new Date(now.getTime() - 30 * DAY_MS);
-  const [row] = await sql.rows<PointRow & MovementRow & { paid: unknown }>(
+  const [row] = await sql.rows<PointRow & MovementRow & FlowRow<'r30'> & FlowRow<'m'>>(
     `with ${moved(':from')},
      cur as (${CURRENT}),
      churn as (${CHURN}),
-     inv as (
-       select coalesce(sum(i.amount_paid_cents), 0) as paid from invoices i
-       where i.paid_at >= :since and i.paid_at <= :now and i.currency = :currency
-     ),
+     last30 as (${moneyFlows('r30', ':since', ':now', '<=')}),
+     inmonth as (${moneyFlows('m', ':start', ':stop', '<')}),
      ${MOVEMENTS}
-     select * from cur, churn, inv, mv, tot`,
+     select * from cur, churn, last30, inmonth, mv, tot`,
     {
       currency,
       from: sql.date(new Date(Math.min(start.getTime(), since.getTime()))),
@@ -246,8 +244,9 @@ export async function revenueSummary(
   const mrr = money(point.mrrCents);
   const arr = money(point.arrCents);
   const arpu = money(point.arpuCents);
-  // Money collected: invoices paid in the 30 days (gross; refunds are not subtracted).
-  const recentRevenue = money(num(row?.paid));
+  // Money collected: invoices paid in the 30 days (gross), then what went back in the same 30 days.
+  const last30 = flowsOf(row, 'r30');
+  const recentRevenue = money(last30.paid);
   return {
     mrr: mrr.dollars,
     arr: arr.dollars,
@@ -260,13 +259,47 @@ export async function revenueSummary(
     arr_cents: arr.cents,
     arpu_cents: arpu.cents,
     recent_revenue_30d_cents: recentRevenue.cents,
+    refunds_30d: centsToDollars(last30.refunded),
+    refunds_30d_cents: last30.refunded,
+    credit_notes_30d: centsToDollars(last30.credited),
+    credit_notes_30d_cents: last30.credited,
+    net_revenue_30d: centsToDollars(last30.net),
+    net_revenue_30d_cents: last30.net,
     paying_customers: point.payingCustomers,
     churned_subscriptions_30d: point.churnedLast30d,
     active_subscriptions_30d_ago: point.activeThirtyDaysAgo,
     net_revenue_retention: movements.net_revenue_retention,
     movements,
+    collected: collectedIn(flowsOf(row, 'm'), month, { start, stop }),
     currency,
     as_of: now.toISOString(),
+  };
+}
+
+type FlowRow<P extends string> = Record<`${P}_paid` | `${P}_refunded` | `${P}_credited`, unknown>;
+
+/** A window's money in and back (see moneyFlows), with net revenue: collected less what went back. */
+function flowsOf<P extends string>(row: FlowRow<P> | undefined, p: P) {
+  const r = (row ?? {}) as Record<string, unknown>;
+  const paid = num(r[`${p}_paid`]);
+  const refunded = num(r[`${p}_refunded`]);
+  const credited = num(r[`${p}_credited`]);
+  return { paid, refunded, credited, net: paid - refunded - credited };
+}
+
+function collectedIn(f: ReturnType<typeof flowsOf>, month: string, bounds: { start: Date; stop: Date }) {
+  return {
+    month,
+    from: bounds.start.toISOString(),
+    to: bounds.stop.toISOString(),
+    gross: centsToDollars(f.paid),
+    gross_cents: f.paid,
+    refunds: centsToDollars(f.refunded),
+    refunds_cents: f.refunded,
+    credit_notes: centsToDollars(f.credited),
+    credit_notes_cents: f.credited,
+    net_revenue: centsToDollars(f.net),
+    net_revenue_cents: f.net,
   };
 }
 
@@ -455,7 +488,7 @@ export async function revenueTimeseries(
   }
   const sql = sqlFor(em);
   const currency = opts.currency;
-  const [[current], grouped] = await Promise.all([
+  const [[current], grouped, flows] = await Promise.all([
     sql.rows<{ arr: unknown; n: unknown }>(CURRENT, { currency }),
     sql.rows<BucketRow>(
       `select ${sql.bucket('ch.at', opts.interval)} as b, sum(ch.d_arr) as d_arr, sum(ch.d_paying) as d_paying,
@@ -465,8 +498,13 @@ export async function revenueTimeseries(
        from ${changes('c.at >= :from')} ch group by 1`,
       { currency, from: sql.date(list[0]!.start) },
     ),
+    sql.rows<{ b: string; paid: unknown; refunded: unknown; credited: unknown }>(
+      moneyFlowsByBucket((column) => sql.bucket(column, opts.interval)),
+      { currency, from: sql.date(list[0]!.start), to: sql.date(list[list.length - 1]!.end) },
+    ),
   ]);
   const byLabel = new Map(grouped.map((r) => [r.b, r]));
+  const flowsByLabel = new Map(flows.map((r) => [r.b, r]));
   // Labels sort as their periods do; those after the last bucket are the changes between it and now.
   const last = list[list.length - 1]!.period;
   let arr = num(current?.arr);
@@ -496,10 +534,24 @@ export async function revenueTimeseries(
       churned_subscriptions: stopped,
       churned_mrr_cents: monthly(num(r?.stopped_arr)),
       churn_rate: activeAtStart === 0 ? 0 : Math.round((stopped / activeAtStart) * 10_000) / 10_000,
+      ...bucketFlows(flowsByLabel.get(b.period)),
     });
     arr -= num(r?.d_arr);
     active = activeAtStart;
   }
   points.reverse();
   return { interval: opts.interval, from: opts.from, to: opts.to, currency, points };
+}
+
+/** A bucket's money in and back, and net revenue (collected less refunds and credit notes). */
+function bucketFlows(r: { paid: unknown; refunded: unknown; credited: unknown } | undefined) {
+  const collected = num(r?.paid);
+  const refunds = num(r?.refunded);
+  const credits = num(r?.credited);
+  return {
+    collected_cents: collected,
+    refunds_cents: refunds,
+    credit_notes_cents: credits,
+    net_revenue_cents: collected - refunds - credits,
+  };
 }

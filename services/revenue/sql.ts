@@ -50,3 +50,43 @@ export const sideArr = (side: 'old' | 'new', alias = 'c') =>
     `${alias}.${side}_interval`,
     side === 'old' ? `coalesce(${alias}.old_amount_cents, 0)` : `${alias}.new_amount_cents`,
   );
+
+/**
+ * Money in and money back between two instants (SQL expressions of bound parameters; `to` is inclusive
+ * when `upTo` is `<=`), in one currency, as one row of three columns prefixed with `p`:
+ * - `<p>_paid`: `amount_paid` of invoices paid in it (gross collected);
+ * - `<p>_refunded`: refunds made in it, whenever the charge was, except those that failed or were
+ *   canceled;
+ * - `<p>_credited`: credit notes issued in it after payment (the invoice had been paid), less the parts
+ *   they paid back as refunds (those are refunds above), except voided ones. A credit note before payment
+ *   only lowered what was collected, so it is already out of `paid`.
+ * Binds `:currency`.
+ */
+export const moneyFlows = (p: string, from: string, to: string, upTo: '<' | '<=') => `select
+  (select coalesce(sum(i.amount_paid_cents), 0) from invoices i
+    where i.paid_at >= ${from} and i.paid_at ${upTo} ${to} and i.currency = :currency) as ${p}_paid,
+  (select coalesce(sum(r.amount_cents), 0) from refunds r
+    where r.created_at >= ${from} and r.created_at ${upTo} ${to} and r.currency = :currency
+      and r.status not in ('failed', 'canceled')) as ${p}_refunded,
+  (select coalesce(sum(n.credited_cents), 0) from credit_notes n
+    where n.created_at >= ${from} and n.created_at ${upTo} ${to} and n.currency = :currency
+      and n.type = 'post_payment' and n.status <> 'void') as ${p}_credited`;
+
+/**
+ * The same three sums per day or month label (column `b`) from `:from` up to `:to` (exclusive), for the
+ * timeseries. Binds `:currency`, `:from`, `:to`.
+ */
+export const moneyFlowsByBucket = (bucket: (column: string) => string) => `select x.b,
+    sum(x.paid) as paid, sum(x.refunded) as refunded, sum(x.credited) as credited
+  from (
+    select ${bucket('i.paid_at')} as b, i.amount_paid_cents as paid, 0 as refunded, 0 as credited
+    from invoices i where i.paid_at >= :from and i.paid_at < :to and i.currency = :currency
+    union all
+    select ${bucket('r.created_at')}, 0, r.amount_cents, 0
+    from refunds r where r.created_at >= :from and r.created_at < :to and r.currency = :currency
+      and r.status not in ('failed', 'canceled')
+    union all
+    select ${bucket('n.created_at')}, 0, 0, n.credited_cents
+    from credit_notes n where n.created_at >= :from and n.created_at < :to and n.currency = :currency
+      and n.type = 'post_payment' and n.status <> 'void'
+  ) x group by x.b`;

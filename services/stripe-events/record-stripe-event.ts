@@ -55,8 +55,8 @@ export function verifyStripeEvent(
 /**
  * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
  * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
- * events (payment intents, refunds, invoice items, customers, test clocks). Charges, their disputes and
- * credit notes are mirrored (see mirrorCharge).
+ * events (payment intents, invoice items, customers, test clocks). Charges with their refunds and
+ * disputes, and credit notes, are mirrored (see mirrorCharge).
  */
 const IGNORED_EVENT_PREFIXES = [
   'product.',
@@ -68,8 +68,8 @@ const IGNORED_EVENT_PREFIXES = [
   'billing.meter.',
   'billing.alert.',
   'billing_portal.',
-  'charge.refund.',
-  'refund.',
+  // A new refund comes with charge.refunded, which mirrors it; later changes of it are mirrored.
+  'refund.created',
   'payment_intent.',
   'setup_intent.',
   'invoiceitem.',
@@ -217,8 +217,8 @@ export async function forwardStripeEvent(
     return { eventId: event.id, workflowIds: null };
   }
   if (isChargeEvent(event)) return { eventId: event.id, workflowIds: await mirrorCharge(deps, event) };
-  if (isDisputeEvent(event)) {
-    // A dispute is mirrored on its charge: the charge's run re-reads both.
+  if (isDisputeEvent(event) || isRefundEvent(event)) {
+    // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
     const chargeId = str((event.data.object as unknown as Obj).charge) ?? '';
     const workflowId = await startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
     return { eventId: event.id, workflowIds: workflowId };
@@ -249,6 +249,12 @@ export async function forwardStripeEvent(
 
 function isChargeEvent(event: Stripe.Event): boolean {
   return event.type.startsWith('charge.') && (event.data.object as unknown as Obj).object === 'charge';
+}
+
+/** `charge.refund.updated`, `refund.updated|failed`: a refund that went through, failed or was canceled. */
+function isRefundEvent(event: Stripe.Event): boolean {
+  const o = event.data.object as unknown as Obj;
+  return /^(charge\.)?refund\./.test(event.type) && o.object === 'refund' && str(o.charge) !== null;
 }
 
 /** `charge.dispute.created|updated|closed|funds_withdrawn|funds_reinstated`, whose object is the dispute. */

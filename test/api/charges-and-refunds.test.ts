@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { AuditEntry, Charge, Customer, Invoice } from '../../db/entities';
+import { AuditEntry, Charge, Customer, Invoice, Refund } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
@@ -191,6 +191,53 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
     expect(audits.map((a) => (a.after as { amount_cents: number }).amount_cents).sort()).toEqual(
       [1500, charge.amount_cents - 1500].sort(),
     );
+
+    // Each refund is mirrored with its own date, and the revenue figures net them out.
+    const mirrored = await stack.db.orm.em
+      .fork()
+      .find(Refund, { charge: { stripeChargeId: charge.id } }, { orderBy: { createdAt: 'asc' } });
+    expect(mirrored.map((r) => [r.amountCents, r.status, r.stripeInvoiceId])).toEqual([
+      [1500, 'succeeded', invoice.stripeInvoiceId],
+      [charge.amount_cents - 1500, 'succeeded', invoice.stripeInvoiceId],
+    ]);
+    const revenue = await stack.api.request('GET', '/api/v1/admin/revenue', { token: admin });
+    expect(revenue.status).toBe(200);
+    expect(revenue.body.refunds_30d_cents).toBe(charge.amount_cents);
+    expect(revenue.body.net_revenue_30d_cents).toBe(
+      revenue.body.recent_revenue_30d_cents - charge.amount_cents,
+    );
+  });
+
+  it('re-reads the charge and its refunds when Stripe says a refund changed (refund.updated)', async () => {
+    const { email } = await payingCustomer('refund-event');
+    const charge = await paidCharge(email);
+    const made = await stack.stripe.refunds.create({ charge: charge.id, amount: 900 });
+    const mirrored = () => stack.db.orm.em.fork().find(Refund, { stripeRefundId: made.id });
+    await eventually(mirrored, (rows) => rows.length === 1, 'the refund mirrored from charge.refunded');
+    await stack.db.orm.em.fork().nativeDelete(Refund, { stripeRefundId: made.id });
+
+    const event = {
+      id: `evt_refund_updated_${dialect}`,
+      object: 'event',
+      type: 'refund.updated',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: await stack.stripe.refunds.retrieve(made.id) },
+    };
+    const payload = JSON.stringify(event);
+    const res = await fetch(`${stack.api.url}/api/v1/billing/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': stack.stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: 'whsec_full_stack_secret',
+        }),
+      },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+    const [row] = await eventually(mirrored, (rows) => rows.length === 1, 'the refund mirrored again');
+    expect(row).toMatchObject({ amountCents: 900, status: 'succeeded', stripeInvoiceId: charge.invoice });
   });
 
   it('refuses a refund without an idempotency key and of an unknown invoice', async () => {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { AuditEntry, CreditNote, Customer, Invoice } from '../../db/entities';
+import { AuditEntry, CreditNote, Customer, Invoice, Refund } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { waitUntil } from '../helpers/eventually';
@@ -330,6 +330,19 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('admin credit notes on %s', (di
     });
     expect(await listOf(other.token)).toEqual([
       expect.objectContaining({ amount_refunded_cents: 0, amount_credited_cents: 0 }),
+    ]);
+    // The refund made in Stripe reaches the refund mirror through charge.refunded, beside the admin's.
+    const refunds = await waitUntil(
+      () =>
+        stack.db.orm.em
+          .fork()
+          .find(Refund, { stripeInvoiceId: invoice.stripeInvoiceId }, { orderBy: { createdAt: 'asc' } }),
+      (rows) => rows.length === 2,
+      'both refunds mirrored',
+    );
+    expect(refunds.map((r) => [r.amountCents, r.status]).sort()).toEqual([
+      [1500, 'succeeded'],
+      [500, 'succeeded'],
     ]);
   });
 

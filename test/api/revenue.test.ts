@@ -160,6 +160,125 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       expect(euro.body).toMatchObject({ mrr_cents: 5000, active_subscriptions: 1 });
     }));
 
+  it('nets refunds and credit notes out of the money collected, in a month and in the last 30 days, as worked out by hand', () =>
+    withBook(async ({ api, book }) => {
+      const now = new Date();
+      // Four months back: the month, the one before and the one after end more than 56 days ago, so
+      // nothing of the last 40 days falls in them.
+      const m0 = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 4, 1));
+      const m1 = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 3, 1));
+      const month = m0.toISOString().slice(0, 7);
+      const at = (days: number, hours = 12) => new Date(m0.getTime() + days * DAY + hours * 3_600_000);
+      const ago = (days: number) => new Date(now.getTime() - days * DAY);
+      const paid = (amountCents: number, paidAt: Date, currency = 'usd') => {
+        const customer = book.customer();
+        const invoice = book.invoice(customer, { amountCents, createdAt: paidAt, currency });
+        const charge = book.charge(customer, { amountCents, createdAt: paidAt, invoice });
+        charge.currency = currency;
+        return { invoice, charge };
+      };
+
+      // The month: gross 16700, refunds 3200, credit notes 2000, net 11500.
+      const a = paid(4900, at(2)); // gross 4900
+      book.refund(a.charge, { amountCents: 1500, createdAt: at(5) }); // refund 1500
+      book.refund(a.charge, { amountCents: 400, createdAt: at(6), status: 'failed' }); // nothing
+      const b = paid(9900, at(10)); // gross 9900
+      book.creditNote(b.invoice, { amountCents: 2000, createdAt: at(12) }); // credit 2000
+      // A credit note paid back as a refund counts once, as the refund.
+      book.creditNote(b.invoice, { amountCents: 1000, refundedCents: 1000, createdAt: at(13) });
+      book.refund(b.charge, { amountCents: 1000, createdAt: at(13) }); // refund 1000
+      book.creditNote(b.invoice, { amountCents: 500, createdAt: at(14), status: 'void' }); // nothing
+      const c = paid(1900, at(20)); // gross 1900
+      // Before payment it only lowered what was collected.
+      book.creditNote(c.invoice, { amountCents: 300, createdAt: at(18), type: 'pre_payment' });
+      // Paid the month before, refunded in this one: the refund counts when it was made.
+      const older = paid(4900, at(-10));
+      book.refund(older.charge, { amountCents: 700, createdAt: at(25) }); // refund 700
+      // The first instant of the next month belongs to the next month.
+      book.refund(older.charge, { amountCents: 100, createdAt: m1 });
+      const euro = paid(5000, at(3), 'eur');
+      book.refund(euro.charge, { amountCents: 5000, createdAt: at(4), currency: 'eur' });
+
+      // The last 30 days: gross 5900, refunds 6000, credit notes 1000, net -1100.
+      const e = paid(4900, ago(10)); // gross 4900
+      book.refund(e.charge, { amountCents: 4900, createdAt: ago(2) }); // refund 4900
+      const f = paid(2900, ago(40)); // paid before the window
+      book.refund(f.charge, { amountCents: 900, createdAt: ago(5) }); // refund 900
+      book.creditNote(f.invoice, { amountCents: 1000, createdAt: ago(6) }); // credit 1000
+      const g = paid(1000, ago(1)); // gross 1000
+      book.refund(g.charge, { amountCents: 200, createdAt: ago(1), status: 'pending' }); // refund 200
+      book.refund(g.charge, { amountCents: 300, createdAt: ago(3), status: 'canceled' }); // nothing
+      await book.flush();
+
+      const res = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: admin });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        recent_revenue_30d_cents: 5900,
+        refunds_30d_cents: 6000,
+        refunds_30d: 60,
+        credit_notes_30d_cents: 1000,
+        credit_notes_30d: 10,
+        net_revenue_30d_cents: -1100,
+        net_revenue_30d: -11,
+      });
+      expect(res.body.collected).toEqual({
+        month,
+        from: m0.toISOString(),
+        to: m1.toISOString(),
+        gross: 167,
+        gross_cents: 16700,
+        refunds: 32,
+        refunds_cents: 3200,
+        credit_notes: 20,
+        credit_notes_cents: 2000,
+        net_revenue: 115,
+        net_revenue_cents: 11500,
+      });
+      const euroRes = await api.request('GET', `/api/v1/admin/revenue?month=${month}&currency=eur`, {
+        token: admin,
+      });
+      expect(euroRes.body.collected).toMatchObject({
+        gross_cents: 5000,
+        refunds_cents: 5000,
+        net_revenue_cents: 0,
+      });
+
+      const series = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/timeseries?interval=month&from=${at(-1).toISOString().slice(0, 10)}&to=${m1
+          .toISOString()
+          .slice(0, 10)}`,
+        { token: admin },
+      );
+      expect(series.status).toBe(200);
+      const flows = (p: Record<string, unknown>) => [
+        p.period,
+        p.collected_cents,
+        p.refunds_cents,
+        p.credit_notes_cents,
+        p.net_revenue_cents,
+      ];
+      expect(series.body.points.map(flows)).toEqual([
+        [at(-1).toISOString().slice(0, 7), 4900, 0, 0, 4900],
+        [month, 16700, 3200, 2000, 11500],
+        [m1.toISOString().slice(0, 7), 0, 100, 0, -100],
+      ]);
+      const daily = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/timeseries?interval=day&from=${month}-01&to=${at(6).toISOString().slice(0, 10)}`,
+        { token: admin },
+      );
+      expect(daily.body.points.map(flows)).toEqual([
+        [`${month}-01`, 0, 0, 0, 0],
+        [at(1).toISOString().slice(0, 10), 0, 0, 0, 0],
+        [at(2).toISOString().slice(0, 10), 4900, 0, 0, 4900],
+        [at(3).toISOString().slice(0, 10), 0, 0, 0, 0],
+        [at(4).toISOString().slice(0, 10), 0, 0, 0, 0],
+        [at(5).toISOString().slice(0, 10), 0, 1500, 0, -1500],
+        [at(6).toISOString().slice(0, 10), 0, 0, 0, 0],
+      ]);
+    }));
+
   it("splits a month's MRR change into new, expansion, contraction, churned and reactivated", () =>
     withBook(async ({ api, book }) => {
       const now = new Date();

@@ -2,9 +2,11 @@ import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import {
   Charge,
+  CreditNote,
   Customer,
   Invoice,
   Plan,
+  Refund,
   Subscription,
   SubscriptionChange,
   type SubscriptionStatus,
@@ -177,6 +179,7 @@ export function bookWriter(em: EntityManager) {
         invoicePdf?: string | null;
         number?: string;
         subscription?: Subscription;
+        currency?: string;
       },
     ): Invoice {
       const status = opts.status ?? 'paid';
@@ -187,7 +190,7 @@ export function bookWriter(em: EntityManager) {
         subscription: opts.subscription ?? null,
         number: opts.number ?? `INV-${unique().toUpperCase()}`,
         status,
-        currency: 'usd',
+        currency: opts.currency ?? 'usd',
         subtotalCents: opts.amountCents,
         totalCents: opts.amountCents,
         amountDueCents: opts.amountCents,
@@ -199,15 +202,69 @@ export function bookWriter(em: EntityManager) {
         createdAt: opts.createdAt,
       });
     },
-    charge(customer: Customer, opts: { amountCents: number; createdAt: Date; status?: string }): Charge {
+    charge(
+      customer: Customer,
+      opts: { amountCents: number; createdAt: Date; status?: string; invoice?: Invoice },
+    ): Charge {
       const status = opts.status ?? 'succeeded';
       return em.create(Charge, {
         id: newId('chg', opts.createdAt.getTime()),
         stripeChargeId: `ch_${unique()}`,
         customer,
+        invoice: opts.invoice ?? null,
+        stripeInvoiceId: opts.invoice?.stripeInvoiceId ?? null,
         amountCents: opts.amountCents,
         status,
         paid: status === 'succeeded',
+        createdAt: opts.createdAt,
+      });
+    },
+    /** A refund of a charge; the charge's refunded amount grows with it unless it failed or was canceled. */
+    refund(
+      charge: Charge,
+      opts: { amountCents: number; createdAt: Date; status?: string; currency?: string },
+    ): Refund {
+      const status = opts.status ?? 'succeeded';
+      if (status !== 'failed' && status !== 'canceled') {
+        charge.amountRefundedCents += opts.amountCents;
+        charge.refunded = charge.amountRefundedCents >= charge.amountCents;
+      }
+      return em.create(Refund, {
+        id: newId('rfd', opts.createdAt.getTime()),
+        stripeRefundId: `re_${unique()}`,
+        charge,
+        customer: charge.customer,
+        stripeInvoiceId: charge.stripeInvoiceId ?? null,
+        amountCents: opts.amountCents,
+        currency: opts.currency ?? charge.currency,
+        status,
+        createdAt: opts.createdAt,
+      });
+    },
+    /** A credit note on an invoice; `refundedCents` of it was paid back as a refund (book that separately). */
+    creditNote(
+      invoice: Invoice,
+      opts: {
+        amountCents: number;
+        createdAt: Date;
+        refundedCents?: number;
+        type?: 'pre_payment' | 'post_payment';
+        status?: 'issued' | 'void';
+      },
+    ): CreditNote {
+      const refunded = opts.refundedCents ?? 0;
+      return em.create(CreditNote, {
+        id: newId('crn', opts.createdAt.getTime()),
+        stripeCreditNoteId: `cn_${unique()}`,
+        customer: invoice.customer,
+        invoice,
+        stripeInvoiceId: invoice.stripeInvoiceId,
+        amountCents: opts.amountCents,
+        refundedCents: refunded,
+        creditedCents: opts.amountCents - refunded,
+        currency: invoice.currency,
+        type: opts.type ?? 'post_payment',
+        status: opts.status ?? 'issued',
         createdAt: opts.createdAt,
       });
     },

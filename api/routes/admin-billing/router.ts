@@ -131,8 +131,9 @@ export const adminBillingRoutes = [
     method: 'get',
     path: '/admin/revenue',
     summary:
-      'MRR, ARR, churn, ARPU and the last 30 days of collected revenue, with net revenue retention and the ' +
-      "MRR movements of ?month=YYYY-MM (default: this month); Stripe's definitions, see the README. Computed " +
+      'MRR, ARR, churn, ARPU and the last 30 days of collected revenue, refunds, credit notes and net revenue, ' +
+      'with net revenue retention, the MRR movements and the money collected and given back in ' +
+      "?month=YYYY-MM (default: this month); Stripe's definitions, see the README. Computed " +
       'figures are served again for up to 15 s (per currency and month); as_of says when they were computed',
     tags,
     access: 'admin',
@@ -144,8 +145,9 @@ export const adminBillingRoutes = [
     method: 'get',
     path: '/admin/revenue/timeseries',
     summary:
-      'MRR and paying subscriptions at the end of each day or month between from and to (inclusive), and ' +
-      'the subscriptions that started (or resumed) and stopped paying in it, from the subscription history',
+      'MRR and paying subscriptions at the end of each day or month between from and to (inclusive), the ' +
+      'subscriptions that started (or resumed) and stopped paying in it, from the subscription history, and ' +
+      'the money collected, refunded, credited and net in it',
     tags,
     access: 'admin',
     query: timeseriesQuery,

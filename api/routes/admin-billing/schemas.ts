@@ -191,6 +191,12 @@ export const revenueResponse = z.object({
   arr_cents: cents,
   arpu_cents: cents,
   recent_revenue_30d_cents: cents,
+  /** Refunds made in the last 30 days (whenever the charge was), except failed or canceled ones. */
+  ...moneyFigure('refunds_30d'),
+  /** Credit notes after payment in the last 30 days, less their parts paid back as refunds. */
+  ...moneyFigure('credit_notes_30d'),
+  /** recent_revenue_30d less refunds_30d and credit_notes_30d; negative when more went back than came in. */
+  ...moneyFigure('net_revenue_30d'),
   paying_customers: count,
   churned_subscriptions_30d: count,
   active_subscriptions_30d_ago: count,
@@ -208,6 +214,16 @@ export const revenueResponse = z.object({
     reactivated: movement,
     net_new_mrr_cents: cents,
     net_revenue_retention: z.number().nullable(),
+  }),
+  /** Money collected in ?month (up to now for this month), what went back in it, and net revenue. */
+  collected: z.object({
+    month: z.string().regex(/^\d{4}-\d{2}$/),
+    from: timestamp,
+    to: timestamp,
+    ...moneyFigure('gross'),
+    ...moneyFigure('refunds'),
+    ...moneyFigure('credit_notes'),
+    ...moneyFigure('net_revenue'),
   }),
   currency: currencyCode,
   as_of: timestamp,
@@ -229,6 +245,14 @@ export const timeseriesResponse = z.object({
       churned_subscriptions: count,
       churned_mrr_cents: cents,
       churn_rate: z.number().min(0),
+      /** Invoices paid in the period (gross collected). */
+      collected_cents: cents,
+      /** Refunds made in the period, except failed or canceled ones. */
+      refunds_cents: cents,
+      /** Credit notes after payment issued in the period, less their parts paid back as refunds. */
+      credit_notes_cents: cents,
+      /** collected less refunds and credit notes. */
+      net_revenue_cents: cents,
     }),
   ),
 });

@@ -9,6 +9,7 @@ import { Migration20261122110709_ChargeMirror } from './Migration20261122110709_
 import { Migration20261122111518_TrialCard } from './Migration20261122111518_TrialCard';
 import { Migration20261122130925_CreditNotes } from './Migration20261122130925_CreditNotes';
 import { Migration20261122131902_ChargeDisputes } from './Migration20261122131902_ChargeDisputes';
+import { Migration20261122132830_RefundMirror } from './Migration20261122132830_RefundMirror';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122111518_TrialCard', class: Migration20261122111518_TrialCard },
   { name: 'Migration20261122130925_CreditNotes', class: Migration20261122130925_CreditNotes },
   { name: 'Migration20261122131902_ChargeDisputes', class: Migration20261122131902_ChargeDisputes },
+  { name: 'Migration20261122132830_RefundMirror', class: Migration20261122132830_RefundMirror },
 ];

@@ -9,6 +9,7 @@ import { Migration20261122110706_ChargeMirror } from './Migration20261122110706_
 import { Migration20261122111516_TrialCard } from './Migration20261122111516_TrialCard';
 import { Migration20261122130923_CreditNotes } from './Migration20261122130923_CreditNotes';
 import { Migration20261122131901_ChargeDisputes } from './Migration20261122131901_ChargeDisputes';
+import { Migration20261122132829_RefundMirror } from './Migration20261122132829_RefundMirror';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122111516_TrialCard', class: Migration20261122111516_TrialCard },
   { name: 'Migration20261122130923_CreditNotes', class: Migration20261122130923_CreditNotes },
   { name: 'Migration20261122131901_ChargeDisputes', class: Migration20261122131901_ChargeDisputes },
+  { name: 'Migration20261122132829_RefundMirror', class: Migration20261122132829_RefundMirror },
 ];
