@@ -7,15 +7,8 @@ import {
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import Stripe from 'stripe';
 import { ZodError } from 'zod';
+import { FAILURE } from '../domain/failure-types';
 import { classifyStripeError } from './stripe/errors';
-
-/** Failure types for data a retry cannot fix; workflows and the API branch on them. */
-export const FAILURE_TYPES = {
-  /** The database refused the value itself (bad encoding, too long, wrong type) or validation did. */
-  invalidData: 'InvalidData',
-  /** A not-null, check, unique or foreign-key constraint refused the row. */
-  constraintViolation: 'ConstraintViolation',
-} as const;
 
 /**
  * A unique or foreign-key violation can be a race with a concurrent activity (find-then-insert), which the
@@ -64,7 +57,7 @@ export function classifyActivityError(err: unknown): unknown {
     }
   }
   if (err instanceof ZodError || err instanceof ValidationError) {
-    return nonRetryable(err, FAILURE_TYPES.invalidData);
+    return nonRetryable(err, FAILURE.invalidData);
   }
   const raw: unknown = (err as { code?: unknown }).code;
   const code = typeof raw === 'string' ? raw : '';
@@ -82,10 +75,10 @@ export function classifyActivityError(err: unknown): unknown {
     code.startsWith('SQLITE_CONSTRAINT');
   if (constraint) {
     if (mayBeRace && attempt() < RACE_ATTEMPTS) return err;
-    return nonRetryable(err, FAILURE_TYPES.constraintViolation, code);
+    return nonRetryable(err, FAILURE.constraintViolation, code);
   }
   if (SQLSTATE.exec(code)?.[1] === '22' || PG_DATA.has(code) || SQLITE_DATA.has(code)) {
-    return nonRetryable(err, FAILURE_TYPES.invalidData, code);
+    return nonRetryable(err, FAILURE.invalidData, code);
   }
   return err;
 }

@@ -1,19 +1,11 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_FAILURES } from '../domain/failure-types';
 
 /**
  * Error types an activity throws for failures a retry cannot fix (declines, bad input, missing rows, data
  * the database refuses: see activities/failures.ts, which also marks them non-retryable itself).
  */
-export const NON_RETRYABLE_ERRORS = [
-  'NotFound',
-  'InvalidRequest',
-  'InvalidData',
-  'ConstraintViolation',
-  'CardDeclined',
-  'IdempotencyConflict',
-  'LagoMisconfigured',
-  'StripeMisconfigured',
-];
+export const NON_RETRYABLE_ERRORS = [...NON_RETRYABLE_FAILURES];
 
 /** Database work: quick, retried briefly with backoff; a longer outage is retried for up to an hour. */
 export const dbActivityOptions: ActivityOptions = {

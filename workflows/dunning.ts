@@ -14,6 +14,7 @@ import type { Activities } from '../activities';
 import type { DunningPolicy } from '../domain/dunning-policy';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { dunningReport, invoicePaid, paymentMethodAttached, type DunningReport } from './messages';
+import { FAILURE } from '../domain/failure-types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -125,5 +126,5 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
 
 function isDecline(err: unknown): boolean {
   const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof ApplicationFailure && cause.type === 'CardDeclined';
+  return cause instanceof ApplicationFailure && cause.type === FAILURE.cardDeclined;
 }

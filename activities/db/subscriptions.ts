@@ -7,6 +7,7 @@ import type { SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -23,7 +24,8 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     if (await em.findOne(Subscription, input.subscriptionId)) return;
     const plan = await em.findOne(Plan, input.planId);
     const customer = await em.findOne(Customer, input.customerId);
-    if (!plan || !customer) throw ApplicationFailure.nonRetryable('plan or customer not found', 'NotFound');
+    if (!plan || !customer)
+      throw ApplicationFailure.nonRetryable('plan or customer not found', FAILURE.notFound);
     em.create(Subscription, {
       id: input.subscriptionId,
       customer,
@@ -45,7 +47,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     const em = orm.em.fork();
     const row = await em.findOne(Subscription, req.subscriptionId);
     if (!row) {
-      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, 'NotFound');
+      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, FAILURE.notFound);
     }
     const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
     if (req.snapshot) {
@@ -97,7 +99,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     const em = orm.em.fork();
     const row = await em.findOne(Subscription, req.subscriptionId);
     if (!row) {
-      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, 'NotFound');
+      throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, FAILURE.notFound);
     }
     const p = req.pending;
     row.pendingTier = p?.tier ?? null;

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE } from '../../domain/failure-types';
 
 /** A failed call to the token endpoint, which answers outside the admin client. */
 export class KeycloakTokenError extends Error {
@@ -41,7 +42,7 @@ export function classifyKeycloakError(err: unknown): never {
     // The token endpoint rejects bad client credentials with 401 and a disabled service account with 400.
     throw ApplicationFailure.create({
       message: `Keycloak refused the engine's client (${status}): ${message}`,
-      type: 'KeycloakMisconfigured',
+      type: FAILURE.keycloakMisconfigured,
       nonRetryable: true,
       details: [{ status }],
     });
@@ -50,7 +51,7 @@ export function classifyKeycloakError(err: unknown): never {
   if (status === 404) throw err;
   throw ApplicationFailure.create({
     message: `Keycloak rejected the request (${status}): ${message}`,
-    type: 'InvalidRequest',
+    type: FAILURE.invalidRequest,
     nonRetryable: true,
     details: [{ status }],
   });

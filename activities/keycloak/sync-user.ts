@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { type SubscriptionAttributes, mergeAttributes, missingAttributes } from './attributes';
 import type { KeycloakSession } from './session';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface SyncKeycloakUserInput {
   email: string;
@@ -25,7 +26,7 @@ export async function syncUser(
   if (!email) {
     throw ApplicationFailure.create({
       message: 'email is empty',
-      type: 'InvalidRequest',
+      type: FAILURE.invalidRequest,
       nonRetryable: true,
     });
   }
@@ -39,7 +40,7 @@ export async function syncUser(
   if (users.length > 1) {
     throw ApplicationFailure.create({
       message: `${users.length} Keycloak users share this email; cannot tell whose subscription it is`,
-      type: 'InvalidRequest',
+      type: FAILURE.invalidRequest,
       nonRetryable: true,
     });
   }
@@ -58,7 +59,7 @@ export async function syncUser(
       message:
         `Keycloak accepted but did not keep ${lost.join(', ')}: the realm's user profile does not declare ` +
         'them (run the Keycloak setup, which calls ensureKeycloakUserProfile)',
-      type: 'KeycloakMisconfigured',
+      type: FAILURE.keycloakMisconfigured,
       nonRetryable: true,
       details: [{ lost }],
     });

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE } from '../../domain/failure-types';
 
 /** Lago's error envelope: `{ status, error }`, plus `code` and `error_details` on 404 and 422. */
 export interface LagoErrorBody {
@@ -47,20 +48,24 @@ export function classifyLagoError(err: unknown): never {
     const detail = (cause && typeof cause.code === 'string' && cause.code) || (err as Error)?.message;
     throw ApplicationFailure.create({
       message: `Lago unreachable: ${detail ?? String(err)}`,
-      type: 'LagoUnavailable',
+      type: FAILURE.lagoUnavailable,
       cause: err instanceof Error ? err : undefined,
     });
   }
   if (http.status === 429 || http.status >= 500) {
-    throw ApplicationFailure.create({ message: http.message, type: 'LagoUnavailable', cause: http });
+    throw ApplicationFailure.create({ message: http.message, type: FAILURE.lagoUnavailable, cause: http });
   }
   if (http.status === 401 || http.status === 403) {
     // A wrong or revoked key does not heal by itself; an operator must fix LAGO_API_KEY.
-    throw ApplicationFailure.create({ message: http.message, type: 'LagoMisconfigured', nonRetryable: true });
+    throw ApplicationFailure.create({
+      message: http.message,
+      type: FAILURE.lagoMisconfigured,
+      nonRetryable: true,
+    });
   }
   throw ApplicationFailure.create({
     message: http.message,
-    type: 'InvalidRequest',
+    type: FAILURE.invalidRequest,
     nonRetryable: true,
     details: [
       { status: http.status, code: http.body?.code ?? null, errorDetails: http.body?.error_details ?? null },

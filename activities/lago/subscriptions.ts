@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { grantsAccess, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { LagoClient } from './client';
 import { lagoCall } from './errors';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface LagoSubscriptionInput {
   subscriptionId: string;
@@ -79,7 +80,7 @@ export async function syncSubscription(
     // Our ids are unique, so this is a data problem for an operator; terminating it would stop another bill.
     throw ApplicationFailure.create({
       message: `Lago subscription ${input.subscriptionId} belongs to customer ${current.subscription.external_customer_id}`,
-      type: 'InvalidRequest',
+      type: FAILURE.invalidRequest,
       nonRetryable: true,
       details: [{ conflict: 'external_id', externalCustomerId: current.subscription.external_customer_id }],
     });

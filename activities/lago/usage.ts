@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { EventInputObject } from 'lago-javascript-client';
 import type { LagoClient } from './client';
 import { lagoCall, type LagoHttpError } from './errors';
+import { FAILURE } from '../../domain/failure-types';
 
 /** Lago takes at most this many events in one batch request. */
 export const LAGO_BATCH_LIMIT = 100;
@@ -39,7 +40,7 @@ function toLago(events: LagoUsageEvent[]): EventInputObject[] {
   if (invalid.length > 0) {
     throw ApplicationFailure.create({
       message: `usage events with an unreadable timestamp: ${invalid.slice(0, 10).join(', ')}`,
-      type: 'InvalidRequest',
+      type: FAILURE.invalidRequest,
       nonRetryable: true,
       details: [{ transactionIds: invalid }],
     });

@@ -16,6 +16,7 @@ import {
 } from './invoice-money';
 import { requireStripe } from './require-stripe';
 import { recordAudit } from '../../db/audit';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface ChargeSyncResult {
   mirrored: boolean;
@@ -96,7 +97,10 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     const money = await readInvoiceMoney(stripe, em, invoice);
     const before = money.charge;
     if (!before) {
-      throw ApplicationFailure.nonRetryable(`invoice ${req.invoiceId} has no charge to refund`, 'NoCharge');
+      throw ApplicationFailure.nonRetryable(
+        `invoice ${req.invoiceId} has no charge to refund`,
+        FAILURE.noCharge,
+      );
     }
     const chargeId = before.id;
     const key = idempotencyKey(`refund:${invoice}:${req.idempotencyKey}`);
@@ -107,7 +111,7 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     if (!refund && dispute && stageOfDispute(dispute.status) < FINAL_DISPUTE_STAGE) {
       throw ApplicationFailure.create({
         message: `charge ${chargeId} is disputed (${dispute.status}); it cannot be refunded until the dispute ends`,
-        type: 'ChargeDisputed',
+        type: FAILURE.chargeDisputed,
         nonRetryable: true,
         details: [{ disputeStatus: dispute.status }],
       });
@@ -118,7 +122,7 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
       if (before.status !== 'succeeded' || amount <= 0 || amount > left) {
         throw ApplicationFailure.create({
           message: `a refund of ${amount} cents exceeds the ${left} cents left on charge ${chargeId}`,
-          type: 'RefundExceedsCharge',
+          type: FAILURE.refundExceedsCharge,
           nonRetryable: true,
           details: [
             {

@@ -17,6 +17,7 @@ import {
   type InvoiceMoney,
 } from './invoice-money';
 import { requireStripe } from './require-stripe';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface CreditNoteRequest {
   /** Ours (`inv_…`) or Stripe's (`in_…`). */
@@ -113,7 +114,7 @@ export function createStripeCreditNoteActivities(deps: ActivityDeps) {
         if (status !== 'paid' && status !== 'open') {
           throw ApplicationFailure.create({
             message: `invoice ${stripeInvoiceId} is ${status}: only open or paid invoices take credit notes`,
-            type: 'InvoiceNotCreditable',
+            type: FAILURE.invoiceNotCreditable,
             nonRetryable: true,
             details: [{ status }],
           });
@@ -123,7 +124,7 @@ export function createStripeCreditNoteActivities(deps: ActivityDeps) {
         if (amount <= 0 || amount > left) {
           throw ApplicationFailure.create({
             message: `a credit note of ${amount} cents exceeds the ${left} cents left to credit on ${stripeInvoiceId}`,
-            type: 'CreditExceedsInvoice',
+            type: FAILURE.creditExceedsInvoice,
             nonRetryable: true,
             details: [{ amountLeftCents: left }],
           });

@@ -4,6 +4,7 @@ import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
+import { FAILURE } from '../../domain/failure-types';
 
 /** Stripe customer activities. */
 export function createStripeCustomerActivities(deps: ActivityDeps) {
@@ -15,7 +16,8 @@ export function createStripeCustomerActivities(deps: ActivityDeps) {
     const stripe = requireStripe(deps);
     const em = deps.orm.em.fork();
     const customer = await em.findOne(Customer, customerId);
-    if (!customer) throw ApplicationFailure.nonRetryable(`customer ${customerId} not found`, 'NotFound');
+    if (!customer)
+      throw ApplicationFailure.nonRetryable(`customer ${customerId} not found`, FAILURE.notFound);
     if (customer.stripeCustomerId) return customer.stripeCustomerId;
     const found = await stripeCall(() => stripe.customers.list({ email: customer.email, limit: 10 }));
     const mine = found.data.find((c) => c.metadata?.customer_id === customerId);

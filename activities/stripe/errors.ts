@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import Stripe from 'stripe';
+import { FAILURE } from '../../domain/failure-types';
 
 /**
  * Turns a Stripe failure into what the workflow branches on. Declines and invalid requests cannot be
@@ -10,7 +11,7 @@ export function classifyStripeError(err: unknown): never {
   if (err instanceof Stripe.errors.StripeCardError) {
     throw ApplicationFailure.create({
       message: err.message,
-      type: 'CardDeclined',
+      type: FAILURE.cardDeclined,
       nonRetryable: true,
       details: [{ code: err.code ?? null, declineCode: err.decline_code ?? null }],
     });
@@ -18,12 +19,12 @@ export function classifyStripeError(err: unknown): never {
   if (err instanceof Stripe.errors.StripeIdempotencyError) {
     throw ApplicationFailure.create({
       message: err.message,
-      type: 'IdempotencyConflict',
+      type: FAILURE.idempotencyConflict,
       nonRetryable: true,
     });
   }
   if (err instanceof Stripe.errors.StripeInvalidRequestError) {
-    const type = err.code === 'resource_missing' ? 'NotFound' : 'InvalidRequest';
+    const type = err.code === 'resource_missing' ? FAILURE.notFound : FAILURE.invalidRequest;
     throw ApplicationFailure.create({
       message: err.message,
       type,
@@ -38,7 +39,7 @@ export function classifyStripeError(err: unknown): never {
     // A wrong key does not heal by itself; an operator must fix the configuration.
     throw ApplicationFailure.create({
       message: err.message,
-      type: 'StripeMisconfigured',
+      type: FAILURE.stripeMisconfigured,
       nonRetryable: true,
     });
   }
@@ -48,7 +49,7 @@ export function classifyStripeError(err: unknown): never {
     const stripeErr = err as Stripe.errors.StripeError;
     throw ApplicationFailure.create({
       message: stripeErr.message,
-      type: 'InvalidRequest',
+      type: FAILURE.invalidRequest,
       nonRetryable: true,
       details: [{ code: stripeErr.code ?? null, status }],
     });

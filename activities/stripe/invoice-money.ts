@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { Charge, Invoice } from '../../db/entities';
 import { acquireLease, releaseLease } from '../../db/leases';
 import { stripeCall } from './errors';
+import { FAILURE } from '../../domain/failure-types';
 
 const idOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
@@ -13,7 +14,7 @@ export async function stripeInvoiceIdOf(em: EntityManager, invoiceId: string): P
   const row = await em.findOne(Invoice, { $or: [{ id: invoiceId }, { stripeInvoiceId: invoiceId }] });
   const stripeInvoiceId = row?.stripeInvoiceId ?? (invoiceId.startsWith('in_') ? invoiceId : null);
   if (!stripeInvoiceId) {
-    throw ApplicationFailure.nonRetryable(`invoice ${invoiceId} not found`, 'InvoiceNotFound');
+    throw ApplicationFailure.nonRetryable(`invoice ${invoiceId} not found`, FAILURE.invoiceNotFound);
   }
   return stripeInvoiceId;
 }

@@ -5,6 +5,7 @@ import { upsertPaymentMethod } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface PaymentMethodSummary {
   paymentMethodId: string;
@@ -24,7 +25,10 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     const em = deps.orm.em.fork();
     const customer = await em.findOne(Customer, req.customerId);
     if (!customer?.stripeCustomerId) {
-      throw ApplicationFailure.nonRetryable(`customer ${req.customerId} has no Stripe customer`, 'NotFound');
+      throw ApplicationFailure.nonRetryable(
+        `customer ${req.customerId} has no Stripe customer`,
+        FAILURE.notFound,
+      );
     }
     const stripeCustomerId = customer.stripeCustomerId;
     // The key names this card and customer, so a retried attach replays Stripe's first answer.

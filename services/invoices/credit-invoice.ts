@@ -11,6 +11,7 @@ import {
   runOncePerKey,
   stripeInvoiceIdFor,
 } from './once-per-key';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface AdminCreditNote {
   invoiceId: string;
@@ -41,19 +42,19 @@ export async function creditInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
       actorEmail: actor.email,
     },
     (failure) => {
-      if (failure.type === 'CreditExceedsInvoice') {
+      if (failure.type === FAILURE.creditExceedsInvoice) {
         return conflict('credit_exceeds_invoice', failure.message, {
           field: 'body.amount_cents',
           amount_left_cents: detailsOf(failure).amountLeftCents ?? null,
         });
       }
-      if (failure.type === 'InvoiceNotCreditable') {
+      if (failure.type === FAILURE.invoiceNotCreditable) {
         return conflict('invoice_not_creditable', failure.message, {
           field: 'params.id',
           status: detailsOf(failure).status ?? null,
         });
       }
-      if (failure.type === 'InvoiceNotFound' || failure.type === 'NotFound') {
+      if (failure.type === FAILURE.invoiceNotFound || failure.type === FAILURE.notFound) {
         return invoiceNotFound(req.invoiceId);
       }
       return null;

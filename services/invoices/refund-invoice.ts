@@ -10,6 +10,7 @@ import {
   runOncePerKey,
   stripeInvoiceIdFor,
 } from './once-per-key';
+import { FAILURE } from '../../domain/failure-types';
 
 export interface AdminRefund {
   invoiceId: string;
@@ -38,23 +39,23 @@ export async function refundInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
       actorEmail: actor.email,
     },
     (failure) => {
-      if (failure.type === 'RefundExceedsCharge') {
+      if (failure.type === FAILURE.refundExceedsCharge) {
         return conflict('refund_exceeds_charge', failure.message, {
           field: 'body.amount_cents',
           amount_left_cents: detailsOf(failure).amountLeftCents ?? null,
         });
       }
-      if (failure.type === 'ChargeDisputed') {
+      if (failure.type === FAILURE.chargeDisputed) {
         return conflict('charge_disputed', failure.message, {
           field: 'params.id',
           dispute_status: detailsOf(failure).disputeStatus ?? null,
         });
       }
-      if (failure.type === 'NoCharge') {
+      if (failure.type === FAILURE.noCharge) {
         return conflict('invoice_not_paid', failure.message, { field: 'params.id' });
       }
       // Stripe's resource_missing here means the invoice (or its charge) is not Stripe's either.
-      if (failure.type === 'InvoiceNotFound' || failure.type === 'NotFound') {
+      if (failure.type === FAILURE.invoiceNotFound || failure.type === FAILURE.notFound) {
         return invoiceNotFound(req.invoiceId);
       }
       return null;

@@ -13,6 +13,7 @@ import {
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { AppError, conflict, unavailable } from '../../domain/errors';
 import type { CoreDeps } from '../deps';
+import { FAILURE } from '../../domain/failure-types';
 
 /** How long a request waits on a workflow (a start, an Update, a result) before answering 504. */
 export const WORKFLOW_DEADLINE_MS = 10_000;
@@ -153,12 +154,13 @@ function failureToAppError(err: unknown): AppError | null {
   const cause = err.cause;
   const inner = cause instanceof ActivityFailure ? cause.cause : cause;
   const type = inner instanceof ApplicationFailure ? inner.type : undefined;
-  if (type === 'CardDeclined') return new AppError('payment_required', 'card_declined', inner?.message ?? '');
+  if (type === FAILURE.cardDeclined)
+    return new AppError('payment_required', 'card_declined', inner?.message ?? '');
   // The database's own message names tables and statements: the caller gets the class, not the text.
-  if (type === 'InvalidData') {
+  if (type === FAILURE.invalidData) {
     return new AppError('invalid', 'invalid_request', 'The request holds a value that cannot be stored');
   }
-  if (type === 'ConstraintViolation') {
+  if (type === FAILURE.constraintViolation) {
     return conflict('constraint_violation', 'The request conflicts with data already stored');
   }
   if (err instanceof WorkflowUpdateFailedError) {
@@ -167,8 +169,10 @@ function failureToAppError(err: unknown): AppError | null {
     }
     return conflict('invalid_subscription_state', cause?.message ?? err.message);
   }
-  if (type === 'NotFound') return new AppError('not_found', 'payment_method_not_found', inner?.message ?? '');
-  if (type === 'InvalidRequest') return new AppError('invalid', 'invalid_request', inner?.message ?? '');
+  if (type === FAILURE.notFound)
+    return new AppError('not_found', 'payment_method_not_found', inner?.message ?? '');
+  if (type === FAILURE.invalidRequest)
+    return new AppError('invalid', 'invalid_request', inner?.message ?? '');
   return new AppError(
     'upstream',
     'payment_provider_error',
