@@ -108,6 +108,31 @@ describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emu
     expect(out).not.toContain('✗');
   }, 90_000);
 
+  it("finds the emulator's own forwarding address (npm run dev's setup) as the webhook endpoint", async () => {
+    const secret = 'whsec_forwarding_like_stripe_listen';
+    const forwarding = await startStripeEmulator({
+      port: 0,
+      webhook: { url: `${PUBLIC_BASE_URL}/api/v1/billing/webhooks/stripe`, secret },
+    });
+    try {
+      const client = createStripeClient({ apiBase: forwarding.url }) as Stripe;
+      const listed = (await client.webhookEndpoints.list()).data;
+      expect(listed).toEqual([
+        expect.objectContaining({
+          url: `${PUBLIC_BASE_URL}/api/v1/billing/webhooks/stripe`,
+          status: 'enabled',
+        }),
+      ]);
+      const r = await verifyIntegration(
+        input({ stripe: client, stripeApiBase: forwarding.url, stripeWebhookSecret: secret }),
+      );
+      expect(r.checks.find((c) => c.name === 'webhook endpoint')).toMatchObject({ status: 'pass' });
+      expect(failed(r).filter((f) => f.includes('webhook'))).toEqual([]);
+    } finally {
+      await forwarding.stop();
+    }
+  });
+
   it('exits non-zero and names the item when STRIPE_WEBHOOK_SECRET is missing', async () => {
     const { STRIPE_WEBHOOK_SECRET: _unset, ...rest } = env;
     const { code, out } = await runVerify(rest);

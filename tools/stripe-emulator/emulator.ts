@@ -26,6 +26,9 @@ export interface StoredResponse {
 }
 
 /** The emulator's whole state and the operations every resource shares (time, rendering, events). */
+/** The id under which the emulator lists its own forwarding address. */
+export const FORWARDING_ENDPOINT_ID = 'we_emulator_forwarding';
+
 export class Emulator {
   readonly store = new Store();
   readonly faults = new FaultInjector();
@@ -43,6 +46,28 @@ export class Emulator {
     webhookBehavior: Partial<WebhookBehavior>,
   ) {
     this.webhooks = new WebhookDispatcher(webhookBehavior);
+  }
+
+  /**
+   * The address the emulator forwards every event to (like `stripe listen --forward-to`), shown as a
+   * webhook endpoint so that `npm run verify` finds where events go in development. Not stored: it cannot
+   * be changed or deleted, and delivery does not count it twice.
+   */
+  forwardingEndpoint(): WebhookEndpointRec | null {
+    if (!this.staticWebhook) return null;
+    return {
+      id: FORWARDING_ENDPOINT_ID,
+      object: 'webhook_endpoint',
+      created: 0,
+      url: this.staticWebhook.url,
+      enabled_events: ['*'],
+      status: 'enabled',
+      livemode: false,
+      metadata: {},
+      api_version: null,
+      description: 'the emulator forwards every event here (like stripe listen)',
+      _secret: this.staticWebhook.secret,
+    };
   }
 
   reset(): void {

@@ -103,16 +103,19 @@ export function registerPlatform(router: Router, emu: Emulator): void {
     return { ...emu.present(ep), secret };
   });
   router.get('/v1/webhook_endpoints', ({ params }) => {
+    const forwarding = emu.forwardingEndpoint();
     const page = paginate(
-      emu.store.all<WebhookEndpointRec>('webhook_endpoint'),
+      [...(forwarding ? [forwarding] : []), ...emu.store.all<WebhookEndpointRec>('webhook_endpoint')],
       params,
       '/v1/webhook_endpoints',
     );
     return { ...page, data: page.data.map((e) => emu.present(e)) };
   });
-  router.get('/v1/webhook_endpoints/:id', ({ pathParams }) =>
-    emu.present(emu.store.get('webhook_endpoint', pathParams['id'] ?? '')),
-  );
+  router.get('/v1/webhook_endpoints/:id', ({ pathParams }) => {
+    const forwarding = emu.forwardingEndpoint();
+    if (forwarding && pathParams['id'] === forwarding.id) return emu.present(forwarding);
+    return emu.present(emu.store.get('webhook_endpoint', pathParams['id'] ?? ''));
+  });
   router.post('/v1/webhook_endpoints/:id', ({ pathParams, params }) => {
     const ep = emu.store.get<WebhookEndpointRec>('webhook_endpoint', pathParams['id'] ?? '');
     const url = optString(params, 'url');
