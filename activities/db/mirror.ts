@@ -115,6 +115,13 @@ export async function upsertPaymentMethod(
 const idOf = (v: unknown): string | null =>
   typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
 
+/**
+ * Rows read only to point at them (a charge's customer and invoice) are read as their id alone: a whole
+ * row would be written back by the flush on SQLite, where MikroORM sees its dates as changed, and an
+ * unchanged invoice or customer would get a new `updated_at` each time one of its charges is mirrored.
+ */
+const LINK_ONLY = { fields: ['id'] as never[] };
+
 /** Outcomes a charge never leaves: a read made before one of them must not undo it. */
 const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
 
@@ -130,11 +137,11 @@ export async function upsertCharge(
   dispute?: Stripe.Dispute | null,
 ): Promise<Charge | null> {
   const stripeCustomerId = idOf(ch.customer);
-  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
   if (!customer) return null;
   // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
   const stripeInvoiceId = idOf((ch as unknown as { invoice?: unknown }).invoice);
-  const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }) : null;
+  const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY) : null;
   let row = await em.findOne(Charge, { stripeChargeId: ch.id });
   if (!row) {
     row = em.create(Charge, {
@@ -202,10 +209,10 @@ function applyDispute(row: Charge, d: Stripe.Dispute): void {
  */
 export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote): Promise<CreditNote | null> {
   const stripeCustomerId = idOf(cn.customer);
-  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
   const stripeInvoiceId = idOf(cn.invoice);
   if (!customer || !stripeInvoiceId) return null;
-  const invoice = await em.findOne(Invoice, { stripeInvoiceId });
+  const invoice = await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY);
   const refundedCents = (cn.refunds ?? []).reduce((sum, r) => sum + (r.amount_refunded ?? 0), 0);
   let row = await em.findOne(CreditNote, { stripeCreditNoteId: cn.id });
   if (!row) {
@@ -255,7 +262,13 @@ const REFUND_STAGE: Record<string, number> = {
 export async function upsertRefund(em: EntityManager, r: Stripe.Refund): Promise<Refund | null> {
   const stripeChargeId = idOf(r.charge);
   const charge = stripeChargeId
-    ? await em.findOne(Charge, { stripeChargeId }, { populate: ['customer'] })
+    ? ((await em.findOne(
+        Charge,
+        { stripeChargeId },
+        {
+          fields: ['id', 'customer', 'stripeInvoiceId'],
+        },
+      )) as Charge | null)
     : null;
   if (!charge) return null;
   let row = await em.findOne(Refund, { stripeRefundId: r.id });
