@@ -22,6 +22,8 @@ export const FAILURE = {
   chargeDisputed: 'ChargeDisputed',
   creditExceedsInvoice: 'CreditExceedsInvoice',
   invoiceNotCreditable: 'InvoiceNotCreditable',
+  /** Another refund or credit note of the invoice holds its lease: retried. */
+  invoiceBusy: 'InvoiceBusy',
 } as const;
 
 export type FailureType = (typeof FAILURE)[keyof typeof FAILURE];

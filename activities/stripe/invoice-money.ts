@@ -159,7 +159,7 @@ export async function oneAdjustmentAtATime<T>(
   if (!(await acquireLease(em, name, holder, { ttlMs: LEASE_TTL_MS, waitMs: LEASE_WAIT_MS }))) {
     throw ApplicationFailure.retryable(
       `another refund or credit note of ${stripeInvoiceId} is in progress`,
-      'InvoiceBusy',
+      FAILURE.invoiceBusy,
     );
   }
   try {
