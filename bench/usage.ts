@@ -48,6 +48,7 @@ async function serve(databaseUrl: string): Promise<void> {
   const { createUsageApp } = await import('../test/usage/usage-app');
   const { seedSubscriber } = await import('../test/usage/fixtures');
   const { UsageEvent } = await import('../db/entities');
+  const { ledgerWriterFor } = await import('../services/usage/ledger-writer');
   const orm = await openDatabase(databaseUrl);
   const idp = await startTestIdp();
   const periodStart = new Date(Date.now() - 86_400_000);
@@ -90,24 +91,68 @@ async function serve(databaseUrl: string): Promise<void> {
     customers,
   };
   process.send?.(ready);
-  process.on('message', (m: { count?: boolean }) => {
+  const writer = ledgerWriterFor(orm.em);
+  process.on('message', (m: { count?: boolean; probe?: boolean }) => {
     if (m.count)
       void orm.em
         .fork()
         .count(UsageEvent, {})
         .then((n) => process.send?.({ stored: n }));
+    if (m.probe) {
+      const cpu = process.cpuUsage();
+      const elu = performance.eventLoopUtilization();
+      const probe: Probe = {
+        cpuMicros: cpu.user + cpu.system,
+        loopBusyMs: elu.active,
+        loopMs: elu.active + elu.idle,
+        commits: writer.stats.groups,
+        commitMs: writer.stats.commitMs,
+        reports: writer.stats.members,
+      };
+      process.send?.({ probe });
+    }
   });
   process.on('disconnect', () => {
     void Promise.all([orm.close(), idp.stop()]).finally(() => process.exit(0));
   });
 }
 
-type Phase = { label: string; unit: string; result: LoadResult; unitsPerRequest: number };
+/** The API process's CPU time and the ledger's group commits so far. */
+interface Probe {
+  /** The process's CPU time, every thread. */
+  cpuMicros: number;
+  /** The main thread's event loop: time busy, and time in all. */
+  loopBusyMs: number;
+  loopMs: number;
+  commits: number;
+  commitMs: number;
+  reports: number;
+}
+
+type Phase = {
+  label: string;
+  unit: string;
+  result: LoadResult;
+  unitsPerRequest: number;
+  /** The API's CPU time and its commits during the phase (none when another row carries them). */
+  used: Probe | null;
+  /** Requests the CPU time is divided by, when the phase served more than this row's. */
+  cpuRequests?: number;
+};
+
+const cpuPerRequest = (p: Phase) =>
+  p.used ? p.used.cpuMicros / Math.max(1, p.cpuRequests ?? p.result.requests) : NaN;
 
 function line(p: Phase): string {
   const f = figures(p.result, p.unitsPerRequest);
   const rate = Math.round(f.rate).toLocaleString('en-US');
-  return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed)${p.result.failureSamples.length ? `\n    e.g. ${p.result.failureSamples[0]}` : ''}`;
+  const cpu = p.used ? `; API CPU ${cpuPerRequest(p).toFixed(0)} µs/request` : '';
+  const loop = p.used ? `, event loop ${((100 * p.used.loopBusyMs) / p.used.loopMs).toFixed(0)}% busy` : '';
+  const grouping =
+    p.used && p.used.commits > 0
+      ? `, ${(p.used.reports / p.used.commits).toFixed(1)} reports/commit of ${(p.used.commitMs / p.used.commits).toFixed(2)} ms`
+      : '';
+  return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed${cpu}${loop}${grouping})${p.result.failureSamples.length ? `\n    e.g. ${p.result.failureSamples[0]}` : ''}`;
 }
 
 async function benchDialect(
@@ -198,16 +243,33 @@ async function runPhases(
   await closedLoop(reports(ready.usagePort, 10), { concurrency, seconds: 1 });
   await closedLoop(checks(ready.usagePort), { concurrency, seconds: 1 });
 
-  const table = new Map<string, { unit: string; rate: number[]; p50: number[]; p99: number[] }>();
+  const probe = () =>
+    new Promise<Probe>((resolve) => {
+      child.once('message', (m) => resolve((m as { probe: Probe }).probe));
+      child.send({ probe: true });
+    });
+  const table = new Map<
+    string,
+    { unit: string; rate: number[]; p50: number[]; p99: number[]; cpu: number[] }
+  >();
   const keep = (p: Phase) => {
     const f = figures(p.result, p.unitsPerRequest);
-    const row = table.get(p.label) ?? { unit: p.unit, rate: [], p50: [], p99: [] };
+    const row = table.get(p.label) ?? { unit: p.unit, rate: [], p50: [], p99: [], cpu: [] };
     row.rate.push(f.rate);
     row.p50.push(f.p50);
     row.p99.push(f.p99);
+    row.cpu.push(cpuPerRequest(p));
     table.set(p.label, row);
     console.log(line(p));
   };
+  const since = (a: Probe, b: Probe): Probe => ({
+    cpuMicros: b.cpuMicros - a.cpuMicros,
+    loopBusyMs: b.loopBusyMs - a.loopBusyMs,
+    loopMs: b.loopMs - a.loopMs,
+    commits: b.commits - a.commits,
+    commitMs: b.commitMs - a.commitMs,
+    reports: b.reports - a.reports,
+  });
   const c = { concurrency, seconds };
   console.log(
     `\n${dialect}: ${opts.runs} runs, ${seconds} s per phase, ${concurrency} in flight, keep-alive`,
@@ -220,7 +282,11 @@ async function runPhases(
       unit: string,
       unitsPerRequest: number,
       r: () => Promise<LoadResult>,
-    ) => keep({ label, unit, unitsPerRequest, result: await r() });
+    ) => {
+      const before = await probe();
+      const result = await r();
+      keep({ label, unit, unitsPerRequest, result, used: since(before, await probe()) });
+    };
     if (on('ceiling'))
       await phase('ceiling: bare Koa, 1-event body', 'req', 1, () =>
         closedLoop(reports(ready.ceilingPort, 1), c),
@@ -249,21 +315,27 @@ async function runPhases(
     }
     if (on('mixed')) {
       // The gateway asks before each model call and reports after it: both at once on one API.
+      const before = await probe();
       const [beside, ingest] = await Promise.all([
         closedLoop(checks(ready.usagePort), { concurrency: 4, seconds }),
         openLoop(reports(ready.usagePort, 1), { rate: 5000, seconds }),
       ]);
+      const used = since(before, await probe());
       keep({
         label: 'check-access (4 in flight) beside 5,000 ev/s',
         unit: 'req',
         unitsPerRequest: 1,
         result: beside,
+        used: null,
       });
       keep({
         label: '  … and that ingestion at 5,000 events/s',
         unit: 'events',
         unitsPerRequest: 1,
         result: ingest,
+        // Both kinds of request share the API's CPU: this row's figure is per request of either.
+        used,
+        cpuRequests: ingest.requests + beside.requests,
       });
     }
   }
@@ -275,7 +347,7 @@ async function runPhases(
   console.log(`\n${dialect} summary, min / median / max over ${opts.runs} runs`);
   for (const [label, row] of table) {
     console.log(
-      `  ${label.padEnd(44)} ${spread(row.rate).padStart(24)} ${row.unit}/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms`,
+      `  ${label.padEnd(44)} ${spread(row.rate).padStart(24)} ${row.unit}/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms   API CPU ${spread(row.cpu)} µs/req`,
     );
   }
   console.log(

@@ -72,6 +72,11 @@ export async function openDatabase(databaseUrl: string, opts: { migrate?: boolea
   if (dialectOf(databaseUrl) === 'sqlite') {
     const conn = orm.em.getConnection();
     await conn.execute('PRAGMA journal_mode = WAL');
+    // A commit is on disk when it returns: FULL syncs the WAL at every commit. (better-sqlite3 builds
+    // SQLite with WAL defaulting to NORMAL, which survives the process being killed but can lose the last
+    // commits to a power cut or a kernel crash.) Usage reports share commits (group commit), so this costs
+    // one fsync per group, not per request.
+    await conn.execute('PRAGMA synchronous = FULL');
     await conn.execute('PRAGMA busy_timeout = 5000');
     await conn.execute('PRAGMA foreign_keys = ON');
     // Revenue queries scan indexes of a few hundred thousand rows: a 64 MiB page cache and memory-mapped

@@ -5,11 +5,13 @@ import { newId } from '../../db/ids';
 import { AppError, forbidden, notFound } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import { grantsAccess } from '../../domain/subscription-status';
-import { BYOK_ROLLUP_MARK, MAX_FUTURE_SKEW_MS, secondsUntil } from '../../domain/usage';
+import { MAX_FUTURE_SKEW_MS, secondsUntil } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
 import { accessOf, cachedAccessFor, utcDay, type Access } from '../access/check-access';
 import { byokKeysMemo, countersFor, type UsageCounters } from './counters';
-import { placeholders, sqlFor, type Sql } from '../../db/raw-sql';
+import { sqlFor, type Sql } from '../../db/raw-sql';
+import type { LedgerRow } from './ledger-write';
+import { ledgerWriterFor } from './ledger-writer';
 
 /** Types the engine accepts; admin-defined types would extend this list (see README, Usage). */
 
@@ -43,15 +45,6 @@ export interface ReportOutcome {
   quota: { limit: number; used_today: number; remaining_today: number; resets_at: string } | null;
 }
 
-interface Row {
-  ev: IncomingEvent;
-  customerId: string;
-  eventId: string;
-  occurredAt: Date;
-  day: string;
-  counted: boolean;
-}
-
 interface Target {
   customerId: string;
   access: Access;
@@ -59,9 +52,8 @@ interface Target {
   limit: number | null;
 }
 
-const EVENT_COLUMNS = 10;
-// Ten bound values a row keeps each statement under SQLite's 32,766-variable limit.
-const ROWS_PER_INSERT = 1000;
+// Two bound values a row keep each lookup far under SQLite's 32,766-variable limit.
+const ROWS_PER_LOOKUP = 1000;
 
 function periodStartOf(access: Access): Date | null {
   const sub = access.subscription;
@@ -128,11 +120,12 @@ async function resolveTargets(
 }
 
 /**
- * Stores a report_usage request: validated events go in with one multi-row INSERT … ON CONFLICT DO
- * NOTHING (the customer's event id is the idempotency key) and bump the `daily_usage` counters in the
- * same transaction. Good events of a batch are kept when others are rejected. Over a hard daily limit the
- * newest events of the request are taken back out in that transaction; when nothing was accepted for that
- * reason the caller gets 429 with Retry-After.
+ * Stores a report_usage request: validated events go in with a multi-row INSERT … ON CONFLICT DO NOTHING
+ * (the customer's event id is the idempotency key) and bump the `daily_usage` counters in the same
+ * transaction, which concurrent requests share (group commit, see ledger-writer.ts); the answer waits for
+ * its commit. Good events of a batch are kept when others are rejected. Over a hard daily limit the newest
+ * events of the request are taken back out in that transaction; when nothing was accepted for that reason
+ * the caller gets 429 with Retry-After.
  */
 export async function reportUsage(
   em: EntityManager,
@@ -143,12 +136,12 @@ export async function reportUsage(
   const now = new Date(counters.now());
   const { day: today, resetsAt } = utcDay(now);
   const rejections = [...incoming.rejections];
-  const reject = (ev: IncomingEvent, id: string | null, reason: string, message: string) =>
+  const reject = (ev: { index: number }, id: string | null, reason: string, message: string) =>
     rejections.push({ index: ev.index, id, reason, message });
 
   const targets = await resolveTargets(em, counters, identity, incoming.events);
   const known = await usageTypes(em);
-  const rows: Row[] = [];
+  const rows: LedgerRow[] = [];
   const seen = new Set<string>();
   let duplicate = 0;
   for (const ev of incoming.events) {
@@ -202,9 +195,12 @@ export async function reportUsage(
     }
     seen.add(uniqueKey);
     rows.push({
-      ev,
+      index: ev.index,
       customerId: target.customerId,
       eventId,
+      type: ev.type,
+      quantity: ev.quantity,
+      metadata: JSON.stringify(ev.metadata),
       occurredAt,
       day: occurredAt.toISOString().slice(0, 10),
       counted: !ev.byok,
@@ -231,7 +227,7 @@ export async function reportUsage(
       if (known.has(`${r.customerId}\u0000${r.eventId}`)) duplicate++;
       else
         reject(
-          r.ev,
+          r,
           r.eventId,
           'daily_quota_exceeded',
           `The daily limit is used up until ${resetsAt.toISOString()}`,
@@ -242,28 +238,25 @@ export async function reportUsage(
 
   let accepted = 0;
   if (toStore.length > 0) {
-    const result = await em.transactional(async (tem) => {
-      const tsql = sqlFor(tem);
-      await lockCappedDays(tsql, toStore, targets);
-      const inserted = await insertEvents(tsql, toStore, now);
-      const overflow = await applyCounters(tsql, inserted, today, targets);
-      return { inserted, overflow };
-    });
-    for (const r of result.overflow.dropped)
+    const limits = new Map<string, number>();
+    for (const t of targets.values()) if (t?.limit != null) limits.set(t.customerId, t.limit);
+    // Answered once the group of concurrent reports this one joins has committed.
+    const result = await ledgerWriterFor(em).submit({ rows: toStore, limits, receivedAt: now });
+    for (const r of result.dropped)
       reject(
-        r.ev,
+        r,
         r.eventId,
         'daily_quota_exceeded',
         `The daily limit is used up until ${resetsAt.toISOString()}`,
       );
-    accepted = result.inserted.length - result.overflow.dropped.length;
+    accepted = result.inserted.length - result.dropped.length;
     duplicate += toStore.length - result.inserted.length;
-    for (const [key, total] of result.overflow.totals) {
+    for (const [key, total] of result.totals) {
       const [customerId, day] = key.split('|') as [string, string];
       counters.set(customerId, day, total);
       if (day === today) totals.set(customerId, total);
     }
-    for (const [key, delta] of result.overflow.uncheckedDeltas) {
+    for (const [key, delta] of result.uncheckedDeltas) {
       const [customerId, day] = key.split('|') as [string, string];
       counters.add(customerId, day, delta);
     }
@@ -343,28 +336,10 @@ export class QuotaExceeded extends AppError {
   }
 }
 
-/**
- * One writer at a time per capped customer and day. The counters are a row per type, so two requests
- * adding different types lock different rows and each re-reads a total without the other's uncommitted
- * units: together they could pass the cap. A transaction-scoped advisory lock, taken in a fixed order,
- * makes the second wait for the first to commit. SQLite has one writer already.
- */
-async function lockCappedDays(sql: Sql, rows: Row[], targets: Map<string, Target | null>): Promise<void> {
-  if (!sql.postgres) return;
-  const capped = new Set<string>();
-  for (const t of targets.values()) if (t?.limit != null) capped.add(t.customerId);
-  const keys = [
-    ...new Set(
-      rows.filter((r) => r.counted && capped.has(r.customerId)).map((r) => `${r.customerId}|${r.day}`),
-    ),
-  ].sort();
-  for (const key of keys) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`daily_usage:${key}`]);
-}
-
-async function existingEventIds(sql: Sql, rows: Row[]): Promise<Set<string>> {
+async function existingEventIds(sql: Sql, rows: LedgerRow[]): Promise<Set<string>> {
   const found = new Set<string>();
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+  for (let i = 0; i < rows.length; i += ROWS_PER_LOOKUP) {
+    const chunk = rows.slice(i, i + ROWS_PER_LOOKUP);
     if (chunk.length === 0) continue;
     const got = await sql.run<{ customer_id: string; event_id: string }>(
       `select customer_id, event_id from usage_events where ${chunk.map(() => '(customer_id = ? and event_id = ?)').join(' or ')}`,
@@ -373,135 +348,4 @@ async function existingEventIds(sql: Sql, rows: Row[]): Promise<Set<string>> {
     for (const g of got) found.add(`${g.customer_id}\u0000${g.event_id}`);
   }
   return found;
-}
-
-/** The rows that were new (the others were already stored under the same customer and event id). */
-async function insertEvents(sql: Sql, rows: Row[], now: Date): Promise<Row[]> {
-  const receivedAt = sql.date(now);
-  const yes = sql.bool(true);
-  const no = sql.bool(false);
-  const inserted: Row[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    const params: unknown[] = [];
-    const byKey = new Map<string, Row>();
-    for (const r of chunk) {
-      byKey.set(`${r.customerId}\u0000${r.eventId}`, r);
-      params.push(
-        newId('uev', now.getTime()),
-        r.customerId,
-        r.eventId,
-        r.ev.type,
-        r.ev.quantity,
-        sql.date(r.occurredAt),
-        receivedAt,
-        JSON.stringify(r.ev.metadata),
-        r.counted ? no : yes,
-        r.counted ? null : BYOK_ROLLUP_MARK,
-      );
-    }
-    const got = await sql.run<{ customer_id: string; event_id: string }>(
-      `insert into usage_events (id, customer_id, event_id, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
-       values ${placeholders(chunk.length, EVENT_COLUMNS)}
-       on conflict (customer_id, event_id) do nothing returning customer_id, event_id`,
-      params,
-    );
-    for (const g of got) {
-      const row = byKey.get(`${g.customer_id}\u0000${g.event_id}`);
-      // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
-      // counted as a duplicate; refuse the whole write rather than answer what was not stored.
-      if (!row) throw new Error(`usage event id changed on its way into the database: ${JSON.stringify(g)}`);
-      inserted.push(row);
-    }
-  }
-  // RETURNING order is not promised; request order decides which events a full quota drops.
-  inserted.sort((a, b) => a.ev.index - b.ev.index);
-  return inserted;
-}
-
-/**
- * Bumps daily_usage for the new, counted events; then, for customers with a daily limit, re-reads each
- * touched day's total in this transaction and takes the newest events back out while it is over the limit.
- * Totals are keyed `<customerId>|<day>`.
- */
-async function applyCounters(
-  sql: Sql,
-  inserted: Row[],
-  today: string,
-  targets: Map<string, Target | null>,
-): Promise<{ dropped: Row[]; totals: Map<string, number>; uncheckedDeltas: Map<string, number> }> {
-  const deltas = new Map<string, { customerId: string; day: string; type: string; n: number }>();
-  for (const r of inserted) {
-    if (!r.counted) continue;
-    const key = `${r.customerId}|${r.day}|${r.ev.type}`;
-    const d = deltas.get(key) ?? { customerId: r.customerId, day: r.day, type: r.ev.type, n: 0 };
-    d.n += r.ev.quantity;
-    deltas.set(key, d);
-  }
-  const list = [...deltas.values()];
-  for (let i = 0; i < list.length; i += ROWS_PER_INSERT) {
-    const chunk = list.slice(i, i + ROWS_PER_INSERT);
-    await sql.run(
-      `insert into daily_usage (customer_id, day, type, quantity) values ${placeholders(chunk.length, 4)}
-       on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity`,
-      chunk.flatMap((d) => [d.customerId, d.day, d.type, d.n]),
-    );
-  }
-
-  const limits = new Map<string, number>();
-  for (const t of targets.values()) if (t?.limit != null) limits.set(t.customerId, t.limit);
-  const totals = new Map<string, number>();
-  const dropped: Row[] = [];
-  const uncheckedDeltas = new Map<string, number>();
-  // The cap holds for every UTC day an event lands on, not only today: a backdated event counts
-  // against the day it happened.
-  const touchedDays = new Map<string, { customerId: string; day: string }>();
-  for (const r of inserted) {
-    if (r.counted && limits.has(r.customerId))
-      touchedDays.set(`${r.customerId}|${r.day}`, { customerId: r.customerId, day: r.day });
-  }
-  for (const [key, { customerId, day }] of touchedDays) {
-    const limit = limits.get(customerId) as number;
-    const rows = await sql.run<{ n: number | string | null }>(
-      'select sum(quantity) as n from daily_usage where customer_id = ? and day = ?',
-      [customerId, day],
-    );
-    let total = Number(rows[0]?.n ?? 0);
-    if (total > limit) {
-      const candidates = inserted.filter((r) => r.customerId === customerId && r.counted && r.day === day);
-      const drop: Row[] = [];
-      for (let i = candidates.length - 1; i >= 0 && total > limit; i--) {
-        const r = candidates[i] as Row;
-        drop.push(r);
-        total -= r.ev.quantity;
-      }
-      await dropEvents(sql, customerId, day, drop);
-      dropped.push(...drop);
-    }
-    totals.set(key, total);
-  }
-  for (const d of list) {
-    if (limits.has(d.customerId)) continue;
-    const key = `${d.customerId}|${d.day}`;
-    uncheckedDeltas.set(key, (uncheckedDeltas.get(key) ?? 0) + d.n);
-  }
-  return { dropped, totals, uncheckedDeltas };
-}
-
-async function dropEvents(sql: Sql, customerId: string, day: string, rows: Row[]): Promise<void> {
-  const byType = new Map<string, number>();
-  for (const r of rows) byType.set(r.ev.type, (byType.get(r.ev.type) ?? 0) + r.ev.quantity);
-  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-    await sql.run(
-      `delete from usage_events where customer_id = ? and event_id in (${chunk.map(() => '?').join(', ')})`,
-      [customerId, ...chunk.map((r) => r.eventId)],
-    );
-  }
-  for (const [type, n] of byType) {
-    await sql.run(
-      'update daily_usage set quantity = quantity - ? where customer_id = ? and day = ? and type = ?',
-      [n, customerId, day, type],
-    );
-  }
 }

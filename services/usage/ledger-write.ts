@@ -1,0 +1,251 @@
+import { newId } from '../../db/ids';
+import type { Sql } from '../../db/raw-sql';
+import { BYOK_ROLLUP_MARK } from '../../domain/usage';
+
+// Imports stay light: this module also runs in the SQLite writer thread (see ledger-writer.ts).
+
+/** One event of a report, validated and ready to store. */
+export interface LedgerRow {
+  /** Its place in the request: a full quota drops the newest (highest) first. */
+  index: number;
+  customerId: string;
+  eventId: string;
+  type: string;
+  quantity: number;
+  /** The event's metadata as JSON text. */
+  metadata: string;
+  occurredAt: Date;
+  /** The UTC day of occurredAt, 'YYYY-MM-DD'. */
+  day: string;
+  /** False for BYOK usage: stored, never counted or billed. */
+  counted: boolean;
+}
+
+/** What one report_usage request writes: its new events, and the daily cap of each capped customer. */
+export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
+  rows: R[];
+  /** Daily caps by customer id, as this request saw the customers' plans. */
+  limits: ReadonlyMap<string, number>;
+  receivedAt: Date;
+}
+
+export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
+  /** The rows that were new (the others were already stored under the same customer and event id). */
+  inserted: R[];
+  /** New rows taken back out because they would have passed a daily cap. */
+  dropped: R[];
+  /** Committed totals of capped customers' touched days, keyed `<customerId>|<day>`. */
+  totals: Map<string, number>;
+  /** Units added to uncapped customers' days (their totals were not read), keyed `<customerId>|<day>`. */
+  uncheckedDeltas: Map<string, number>;
+}
+
+const EVENT_COLUMNS = 10;
+// Ten bound values a row keeps each statement under SQLite's 32,766-variable limit.
+const ROWS_PER_INSERT = 1000;
+
+const eventKey = (customerId: string, eventId: string) => `${customerId}\u0000${eventId}`;
+const dayKey = (r: { customerId: string; day: string }) => `${r.customerId}|${r.day}`;
+
+/** `(?, ?, ?), (?, ?, ?)` for a multi-row VALUES list. */
+function placeholders(rows: number, columns: number): string {
+  const row = `(${new Array(columns).fill('?').join(', ')})`;
+  return new Array(rows).fill(row).join(', ');
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Writes the reports of a group in one transaction, each as if it had its own transaction after the ones
+ * before it: new events go in with one multi-row INSERT … ON CONFLICT DO NOTHING (the customer's event id
+ * is the idempotency key), each capped customer's day total is read once and walked through the members
+ * in order, taking a member's newest events back out while the day is over its cap, and the `daily_usage`
+ * counters move once by what was kept. No two members carry the same event (the group commit keeps them
+ * apart), so the rows of the group are distinct.
+ */
+export async function writeLedgerGroup<R extends LedgerRow>(
+  sql: Sql,
+  writes: LedgerWrite<R>[],
+): Promise<LedgerWriteResult<R>[]> {
+  await lockCappedDays(sql, writes);
+  const inserted = await insertEvents(sql, writes);
+
+  // The day totals of capped customers before this group, then each member's effect in order.
+  const capped = new Map<string, { customerId: string; day: string }>();
+  writes.forEach((w, m) => {
+    for (const r of inserted[m] as R[]) if (r.counted && w.limits.has(r.customerId)) capped.set(dayKey(r), r);
+  });
+  const running = await dayTotals(sql, [...capped.values()]);
+  const results = writes.map((w, m): LedgerWriteResult<R> => {
+    const mine = inserted[m] as R[];
+    for (const r of mine) {
+      const key = dayKey(r);
+      if (r.counted && running.has(key)) running.set(key, (running.get(key) as number) + r.quantity);
+    }
+    const dropped: R[] = [];
+    const totals = new Map<string, number>();
+    const uncheckedDeltas = new Map<string, number>();
+    for (const r of mine) {
+      if (!r.counted) continue;
+      const key = dayKey(r);
+      const limit = w.limits.get(r.customerId);
+      if (limit === undefined) {
+        uncheckedDeltas.set(key, (uncheckedDeltas.get(key) ?? 0) + r.quantity);
+        continue;
+      }
+      if (totals.has(key)) continue;
+      // The cap holds for every UTC day an event lands on, not only today: a backdated event counts
+      // against the day it happened.
+      let total = running.get(key) as number;
+      const candidates = mine.filter((c) => c.counted && dayKey(c) === key);
+      for (let i = candidates.length - 1; i >= 0 && total > limit; i--) {
+        const c = candidates[i] as R;
+        dropped.push(c);
+        total -= c.quantity;
+      }
+      running.set(key, total);
+      totals.set(key, total);
+    }
+    dropped.sort((a, b) => a.index - b.index);
+    return { inserted: mine, dropped, totals, uncheckedDeltas };
+  });
+
+  const droppedRows = results.flatMap((r) => r.dropped);
+  await deleteEvents(sql, droppedRows);
+  const gone = new Set(droppedRows);
+  await bumpCounters(
+    sql,
+    results.flatMap((r) => r.inserted.filter((row) => row.counted && !gone.has(row))),
+  );
+  return results;
+}
+
+/**
+ * One writer at a time per capped customer and day. The counters are a row per type, so two transactions
+ * adding different types lock different rows and each re-reads a total without the other's uncommitted
+ * units: together they could pass the cap. Transaction-scoped advisory locks, taken in one statement in a
+ * fixed order, make the second wait for the first to commit. SQLite has one writer already.
+ */
+async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
+  if (!sql.postgres) return;
+  const keys = new Set<string>();
+  for (const w of writes)
+    for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) keys.add(`daily_usage:${dayKey(r)}`);
+  if (keys.size === 0) return;
+  const sorted = [...keys].sort();
+  // The select list is evaluated left to right, so the locks are taken in this order.
+  await sql.run(`select ${sorted.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, sorted);
+}
+
+/** Each member's new rows, in request order. */
+async function insertEvents<R extends LedgerRow>(sql: Sql, writes: LedgerWrite<R>[]): Promise<R[][]> {
+  const owner = new Map<string, { row: R; member: number }>();
+  writes.forEach((w, member) => {
+    for (const row of w.rows) owner.set(eventKey(row.customerId, row.eventId), { row, member });
+  });
+  // One order for every writer, so two transactions inserting overlapping events cannot deadlock.
+  const all = [...owner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const yes = sql.bool(true);
+  const no = sql.bool(false);
+  const inserted: R[][] = writes.map(() => []);
+  for (const chunk of chunks(all, ROWS_PER_INSERT)) {
+    const params: unknown[] = [];
+    for (const [, { row: r, member }] of chunk) {
+      const at = (writes[member] as LedgerWrite<R>).receivedAt;
+      params.push(
+        newId('uev', at.getTime()),
+        r.customerId,
+        r.eventId,
+        r.type,
+        r.quantity,
+        sql.date(r.occurredAt),
+        sql.date(at),
+        r.metadata,
+        r.counted ? no : yes,
+        r.counted ? null : BYOK_ROLLUP_MARK,
+      );
+    }
+    const got = await sql.run<{ customer_id: string; event_id: string }>(
+      `insert into usage_events (id, customer_id, event_id, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
+       values ${placeholders(chunk.length, EVENT_COLUMNS)}
+       on conflict (customer_id, event_id) do nothing returning customer_id, event_id`,
+      params,
+    );
+    for (const g of got) {
+      const hit = owner.get(eventKey(g.customer_id, g.event_id));
+      // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
+      // counted as a duplicate; refuse the whole write rather than answer what was not stored.
+      if (!hit) throw new Error(`usage event id changed on its way into the database: ${JSON.stringify(g)}`);
+      (inserted[hit.member] as R[]).push(hit.row);
+    }
+  }
+  // RETURNING order is not promised; request order decides which events a full quota drops.
+  for (const rows of inserted) rows.sort((a, b) => a.index - b.index);
+  return inserted;
+}
+
+async function dayTotals(
+  sql: Sql,
+  days: { customerId: string; day: string }[],
+): Promise<Map<string, number>> {
+  const totals = new Map<string, number>(days.map((d) => [dayKey(d), 0]));
+  for (const chunk of chunks(days, 500)) {
+    const rows = await sql.run<{ customer_id: string; day: string; n: number | string | null }>(
+      `select customer_id, day, sum(quantity) as n from daily_usage
+       where ${chunk.map(() => '(customer_id = ? and day = ?)').join(' or ')} group by customer_id, day`,
+      chunk.flatMap((d) => [d.customerId, d.day]),
+    );
+    for (const r of rows) totals.set(dayKey({ customerId: r.customer_id, day: r.day }), Number(r.n ?? 0));
+  }
+  return totals;
+}
+
+async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
+  for (const chunk of chunks(rows, 500)) {
+    await sql.run(
+      `delete from usage_events where ${chunk.map(() => '(customer_id = ? and event_id = ?)').join(' or ')}`,
+      chunk.flatMap((r) => [r.customerId, r.eventId]),
+    );
+  }
+}
+
+/** Adds the kept events' units to daily_usage, one row per customer, day and type, in a fixed order. */
+async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
+  const deltas = new Map<string, { customerId: string; day: string; type: string; n: number }>();
+  for (const r of rows) {
+    const key = `${r.customerId}|${r.day}|${r.type}`;
+    const d = deltas.get(key) ?? { customerId: r.customerId, day: r.day, type: r.type, n: 0 };
+    d.n += r.quantity;
+    deltas.set(key, d);
+  }
+  const list = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+  for (const chunk of chunks(list, ROWS_PER_INSERT)) {
+    await sql.run(
+      `insert into daily_usage (customer_id, day, type, quantity) values ${placeholders(chunk.length, 4)}
+       on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity`,
+      chunk.flatMap((d) => [d.customerId, d.day, d.type, d.n]),
+    );
+  }
+}
+
+/** A member's answer as positions in its rows, for the answer to cross from the writer thread. */
+export interface LedgerWriteIndexes {
+  inserted: number[];
+  dropped: number[];
+  totals: Map<string, number>;
+  uncheckedDeltas: Map<string, number>;
+}
+
+/** writeLedgerGroup as the SQLite writer thread runs it: rows do not cross threads as themselves. */
+export async function ledgerGroupJob(sql: Sql, writes: LedgerWrite[]): Promise<LedgerWriteIndexes[]> {
+  const results = await writeLedgerGroup(sql, writes);
+  return results.map((r, m) => {
+    const at = new Map((writes[m] as LedgerWrite).rows.map((row, i) => [row, i]));
+    const positions = (rows: LedgerRow[]) => rows.map((row) => at.get(row) as number);
+    return { ...r, inserted: positions(r.inserted), dropped: positions(r.dropped) };
+  });
+}

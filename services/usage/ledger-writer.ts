@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { GroupCommit } from '../../db/group-commit';
+import { sqlFor } from '../../db/raw-sql';
+import { SqliteWriter } from '../../db/sqlite-writer';
+import {
+  writeLedgerGroup,
+  type LedgerWrite,
+  type LedgerWriteIndexes,
+  type LedgerWriteResult,
+} from './ledger-write';
+
+/** Rows one group commits at most (a single request of up to 1,000 events always goes in whole). */
+const MAX_ROWS_PER_GROUP = 4000;
+
+export type LedgerWriter = GroupCommit<LedgerWrite, LedgerWriteResult>;
+
+/** The events a write stores, by customer and event id: writes sharing one go in different groups. */
+function eventKeys(w: LedgerWrite): string[] {
+  return w.rows.map((r) => `${r.customerId}\u0000${r.eventId}`);
+}
+
+/**
+ * How a group reaches the database: on PostgreSQL one transaction from the pool; on a SQLite file the
+ * writer thread's connection, so neither the statements nor the commit's fsync hold up the event loop;
+ * an in-memory SQLite database (one connection only) in the ORM's own transaction.
+ */
+function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<LedgerWriteResult[]> {
+  const root = em.fork({ clear: true });
+  const inOrmTransaction = (writes: LedgerWrite[]) =>
+    root.transactional((tem) => writeLedgerGroup(sqlFor(tem), writes));
+  const sql = sqlFor(root);
+  const file = root.config.get('dbName');
+  if (sql.postgres || !file || file === ':memory:') return inOrmTransaction;
+  const thread = new SqliteWriter<LedgerWrite[], LedgerWriteIndexes[]>(file, {
+    module: require.resolve('./ledger-write'),
+    name: 'ledgerGroupJob',
+  });
+  return async (writes) => {
+    const answers = await thread.run(writes);
+    return answers.map((a, m) => {
+      const rows = (writes[m] as LedgerWrite).rows;
+      return { ...a, inserted: a.inserted.map((i) => rows[i]!), dropped: a.dropped.map((i) => rows[i]!) };
+    });
+  };
+}
+
+// One writer per database (every EntityManager fork of an ORM shares its driver).
+const writers = new WeakMap<object, LedgerWriter>();
+
+/**
+ * The group commit of the usage ledger of the database `em` belongs to: concurrent report_usage requests
+ * share one transaction and one fsync, and each is answered once that transaction has committed. One
+ * group at a time: SQLite has one writer, and on PostgreSQL the next group gathers while one commits.
+ */
+export function ledgerWriterFor(em: EntityManager): LedgerWriter {
+  const driver = em.getDriver();
+  let writer = writers.get(driver);
+  if (!writer) {
+    writer = new GroupCommit<LedgerWrite, LedgerWriteResult>({
+      run: groupRunner(em),
+      keys: eventKeys,
+      weight: (w) => w.rows.length,
+      maxWeight: MAX_ROWS_PER_GROUP,
+    });
+    writers.set(driver, writer);
+  }
+  return writer;
+}

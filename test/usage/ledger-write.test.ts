@@ -1,0 +1,158 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { DailyUsage, UsageEvent } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { LedgerRow, LedgerWrite } from '../../services/usage/ledger-write';
+import { ledgerWriterFor } from '../../services/usage/ledger-writer';
+import { openTestDatabase } from '../helpers/db';
+import { seedSubscriber } from './fixtures';
+
+const DAY = 86_400_000;
+const CAP = 100; // the trial plan's daily calls
+
+describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit (%s)', (dialect) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase(dialect);
+  });
+  afterAll(() => db?.close());
+
+  const now = new Date();
+  const today = now.toISOString().slice(0, 10);
+  let n = 0;
+  async function customer(plan = 'trial'): Promise<string> {
+    const { customer } = await seedSubscriber(db.orm, {
+      email: `group-${dialect}-${++n}@example.com`,
+      plan,
+      status: plan === 'trial' ? 'trialing' : 'active',
+      periodStart: new Date(Date.now() - DAY),
+    });
+    return customer.id;
+  }
+  const row = (customerId: string, eventId: string, quantity: number, index = 0): LedgerRow => ({
+    index,
+    customerId,
+    eventId,
+    type: 'inference',
+    quantity,
+    metadata: '{}',
+    occurredAt: now,
+    day: today,
+    counted: true,
+  });
+  const write = (rows: LedgerRow[], cap?: number): LedgerWrite => ({
+    rows,
+    limits: new Map(cap === undefined ? [] : rows.map((r) => [r.customerId, cap])),
+    receivedAt: now,
+  });
+  const writer = () => ledgerWriterFor(db.orm.em);
+  async function stored(orm: MikroORM, customerId: string) {
+    const em = orm.em.fork();
+    const events = await em.find(UsageEvent, { customer: customerId }, { orderBy: { eventId: 'asc' } });
+    const counters = await em.find(DailyUsage, { customerId });
+    return {
+      events: events.map((e) => `${e.eventId}:${e.quantity}`),
+      counted: counters.reduce((s, c) => s + c.quantity, 0),
+    };
+  }
+
+  it('commits reports sent together in one transaction and answers each with its own outcome', async () => {
+    const [a, b] = [await customer('enterprise'), await customer('enterprise')];
+    const before = writer().stats.groups;
+    const results = await Promise.all([
+      writer().submit(write([row(a, 'e1', 1), row(a, 'e2', 2, 1)])),
+      writer().submit(write([row(b, 'e1', 3)])),
+      writer().submit(write([row(a, 'e3', 4)])),
+    ]);
+    expect(writer().stats.groups - before).toBe(1);
+    expect(results.map((r) => r.inserted.map((x) => x.eventId))).toEqual([['e1', 'e2'], ['e1'], ['e3']]);
+    expect(results.map((r) => Object.fromEntries(r.uncheckedDeltas))).toEqual([
+      { [`${a}|${today}`]: 3 },
+      { [`${b}|${today}`]: 3 },
+      { [`${a}|${today}`]: 4 },
+    ]);
+    expect(await stored(db.orm, a)).toEqual({ events: ['e1:1', 'e2:2', 'e3:4'], counted: 7 });
+    expect(await stored(db.orm, b)).toEqual({ events: ['e1:3'], counted: 3 });
+  });
+
+  it('shares one daily cap across the members of a group, in the order they were sent', async () => {
+    const c = await customer();
+    await writer().submit(write([row(c, 'fill', CAP - 3)], CAP));
+    const before = writer().stats.groups;
+    // 3 units of room: the first takes 2, the second (2) no longer fits, the third (1) still does,
+    // exactly as three transactions one after another would have answered.
+    const [first, second, third] = await Promise.all([
+      writer().submit(write([row(c, 'a', 2)], CAP)),
+      writer().submit(write([row(c, 'b', 2)], CAP)),
+      writer().submit(write([row(c, 'c', 1)], CAP)),
+    ]);
+    expect(writer().stats.groups - before).toBe(1);
+    expect([first, second, third].map((r) => [r!.inserted.length, r!.dropped.map((d) => d.eventId)])).toEqual(
+      [
+        [1, []],
+        [1, ['b']],
+        [1, []],
+      ],
+    );
+    const key = `${c}|${today}`;
+    expect([first, second, third].map((r) => r!.totals.get(key))).toEqual([CAP - 1, CAP - 1, CAP]);
+    expect(await stored(db.orm, c)).toEqual({ events: ['a:2', 'c:1', `fill:${CAP - 3}`], counted: CAP });
+  });
+
+  it('drops the newest events of a member over the cap and keeps its earlier ones', async () => {
+    const c = await customer();
+    await writer().submit(write([row(c, 'fill', CAP - 5)], CAP));
+    const [other, mine] = await Promise.all([
+      writer().submit(write([row(c, 'x', 1)], CAP)),
+      writer().submit(write([row(c, 'm0', 2, 0), row(c, 'm1', 1, 1), row(c, 'm2', 3, 2)], CAP)),
+    ]);
+    expect(other.dropped).toEqual([]);
+    // 4 units left after x: m0 and m1 fit (3), m2 (3 more) does not.
+    expect(mine.dropped.map((d) => d.eventId)).toEqual(['m2']);
+    expect(await stored(db.orm, c)).toEqual({
+      events: [`fill:${CAP - 5}`, 'm0:2', 'm1:1', 'x:1'],
+      counted: CAP - 1,
+    });
+  });
+
+  it('stores an event sent by two members of one group once: the second sees the first as a duplicate', async () => {
+    const c = await customer('enterprise');
+    const before = writer().stats.groups;
+    const [first, second, other] = await Promise.all([
+      writer().submit(write([row(c, 'same', 2)])),
+      writer().submit(write([row(c, 'same', 5), row(c, 'new', 1, 1)])),
+      writer().submit(write([row(c, 'other', 1)])),
+    ]);
+    // The second waits for the next group, so it is answered as its own transaction would have been.
+    expect(writer().stats.groups - before).toBe(2);
+    expect(first.inserted.map((r) => r.eventId)).toEqual(['same']);
+    expect(second.inserted.map((r) => r.eventId)).toEqual(['new']);
+    expect(other.inserted.map((r) => r.eventId)).toEqual(['other']);
+    expect(await stored(db.orm, c)).toEqual({ events: ['new:1', 'other:1', 'same:2'], counted: 4 });
+  });
+
+  it('lets a second copy of an event in when the first copy did not fit under the cap', async () => {
+    const c = await customer();
+    await writer().submit(write([row(c, 'fill', CAP - 2)], CAP));
+    const [big, small] = await Promise.all([
+      writer().submit(write([row(c, 'e', 5)], CAP)),
+      writer().submit(write([row(c, 'e', 2)], CAP)),
+    ]);
+    expect(big.dropped.map((r) => r.eventId)).toEqual(['e']);
+    expect([small.inserted.length, small.dropped.length]).toEqual([1, 0]);
+    expect(await stored(db.orm, c)).toEqual({ events: ['e:2', `fill:${CAP - 2}`], counted: CAP });
+  });
+
+  it('fails only the member whose write the database refuses; the others of its group are stored', async () => {
+    const c = await customer('enterprise');
+    const before = { ...writer().stats };
+    const outcomes = await Promise.allSettled([
+      writer().submit(write([row(c, 'ok-1', 1)])),
+      // No such customer: the foreign key refuses the row, and with it the group's transaction.
+      writer().submit(write([row(newId('cust'), 'ghost', 1)])),
+      writer().submit(write([row(c, 'ok-2', 1)])),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(writer().stats.splitGroups - before.splitGroups).toBe(1);
+    expect(await stored(db.orm, c)).toEqual({ events: ['ok-1:1', 'ok-2:1'], counted: 2 });
+  });
+});
