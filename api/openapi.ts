@@ -1,5 +1,6 @@
 import { z, type ZodType } from 'zod';
 import { allowedPrincipals } from '../domain/roles';
+import { exampleOf } from './openapi-examples';
 import type { AnyRoute } from './routing/define-route';
 
 /** Requests are described as callers may send them, answers as the engine sends them. */
@@ -47,7 +48,16 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       [String(r.status ?? 200)]: {
         description: 'OK',
         ...(r.response
-          ? { content: { [r.produces ?? 'application/json']: { schema: jsonSchema(r.response, 'output') } } }
+          ? {
+              content: {
+                [r.produces ?? 'application/json']: {
+                  schema: jsonSchema(r.response, 'output'),
+                  ...(r.produces && r.produces !== 'application/json'
+                    ? {}
+                    : { example: exampleOf(jsonSchema(r.response, 'output')) }),
+                },
+              },
+            }
           : {}),
       },
     };
@@ -73,7 +83,14 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
       ...(r.access === 'public' ? { security: [] } : {}),
       parameters: parametersOf(r),
       ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': { schema: jsonSchema(r.body), example: exampleOf(jsonSchema(r.body)) },
+              },
+            },
+          }
         : {}),
       responses,
     };
