@@ -11,7 +11,8 @@ export interface Target {
   method?: 'GET' | 'POST';
   /** The path of request `i` (0-based, counted across lanes). */
   path: (i: number) => string;
-  headers?: Record<string, string>;
+  /** The same headers for every request, or request `i`'s. */
+  headers?: Record<string, string> | ((i: number) => Record<string, string>);
   /** The JSON body of request `i`, or null for none. */
   body?: (i: number) => string | null;
   /** Whether an answer counts as a success; default: any 2xx. */
@@ -44,7 +45,7 @@ function send(agent: Agent, t: Target, i: number): Promise<Shot> {
         method: t.method ?? (body === null ? 'GET' : 'POST'),
         path: t.path(i),
         headers: {
-          ...t.headers,
+          ...(typeof t.headers === 'function' ? t.headers(i) : t.headers),
           ...(body !== null
             ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
             : {}),

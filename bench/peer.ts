@@ -1,0 +1,178 @@
+/**
+ * The engine beside a real peer, Kill Bill, on the same machine, one after the other, driven by the same
+ * load generator (bench/load.ts: closed loop, keep-alive, 16 in flight) in the same shapes: usage reported
+ * one event per request and ten per request, and a customer's invoice list read. Both store on a
+ * PostgreSQL cluster with fsync and synchronous_commit on, started the same way; the engine also on SQLite
+ * when asked. Each phase runs `--runs` times after a warm-up; the table prints min / median / max for both
+ * and the ratio of the medians (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time (see
+ * bench/killbill.ts); when it cannot start, the error is printed and the engine's figures still are.
+ *
+ *   npm run bench:peer [-- --seconds 15 --runs 3 --concurrency 16 --engine postgresql,sqlite --skip-killbill]
+ */
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { CUSTOMERS, invoiceReadTarget, reportTarget, startEngine, type Dialect } from './engine';
+import { killBillInvoiceTarget, killBillUsageTarget, KILLBILL_VERSION, startKillBill } from './killbill';
+import { closedLoop, figures, spread, type Target } from './load';
+
+interface Shape {
+  key: 'one' | 'ten' | 'read';
+  label: string;
+  unit: string;
+  unitsPerRequest: number;
+}
+
+const SHAPES: Shape[] = [
+  { key: 'one', label: 'usage, 1 event per request', unit: 'events/s', unitsPerRequest: 1 },
+  { key: 'ten', label: 'usage, 10 events per request', unit: 'events/s', unitsPerRequest: 10 },
+  { key: 'read', label: "a customer's invoice list", unit: 'reads/s', unitsPerRequest: 1 },
+];
+
+interface Figures {
+  rate: number[];
+  p99: number[];
+  failures: number;
+}
+
+type System = { name: string; figures: Map<Shape['key'], Figures> } | { name: string; error: string };
+
+/** Warm-up, then `runs` rounds of every shape, one after the other. */
+async function measure(
+  name: string,
+  target: (shape: Shape, tag: string) => Target,
+  opts: { seconds: number; runs: number; concurrency: number; warmup: number },
+): Promise<System> {
+  let tag = 0;
+  const next = () => `${name.replace(/\W+/g, '')}${Date.now().toString(36)}x${tag++}`;
+  for (const shape of SHAPES)
+    await closedLoop(target(shape, next()), { concurrency: opts.concurrency, seconds: opts.warmup });
+  const out = new Map<Shape['key'], Figures>();
+  for (let run = 1; run <= opts.runs; run++) {
+    for (const shape of SHAPES) {
+      const result = await closedLoop(target(shape, next()), {
+        concurrency: opts.concurrency,
+        seconds: opts.seconds,
+      });
+      const f = figures(result, shape.unitsPerRequest);
+      const row = out.get(shape.key) ?? { rate: [], p99: [], failures: 0 };
+      row.rate.push(f.rate);
+      row.p99.push(f.p99);
+      row.failures += result.failures;
+      out.set(shape.key, row);
+      console.log(
+        `  ${name.padEnd(22)} run ${run}  ${shape.label.padEnd(30)} ${Math.round(f.rate).toLocaleString('en-US').padStart(8)} ${shape.unit}  p50 ${f.p50.toFixed(1)} ms  p99 ${f.p99.toFixed(1)} ms  (${result.requests} requests, ${result.failures} failed)${result.failureSamples[0] ? `  e.g. ${result.failureSamples[0]}` : ''}`,
+      );
+    }
+  }
+  return { name, figures: out };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
+
+function report(systems: System[], peer: System | null): void {
+  console.log('\nsummary: min / median / max over the runs; ratio = engine median ÷ Kill Bill median');
+  for (const shape of SHAPES) {
+    console.log(`\n  ${shape.label} (${shape.unit}, p99 latency)`);
+    for (const s of systems) {
+      if ('error' in s) {
+        console.log(`    ${s.name.padEnd(24)} did not run: ${s.error.split('\n')[0]}`);
+        continue;
+      }
+      const f = s.figures.get(shape.key) as Figures;
+      const ratio =
+        peer && !('error' in peer) && s !== peer
+          ? `   ratio ${(median(f.rate) / median((peer.figures.get(shape.key) as Figures).rate)).toFixed(1)}×`
+          : '';
+      console.log(
+        `    ${s.name.padEnd(24)} ${spread(f.rate).padStart(26)}   p99 ${spread(f.p99, 1)} ms${f.failures ? `   ${f.failures} failed` : ''}${ratio}`,
+      );
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '10' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '16' },
+      engine: { type: 'string', default: 'postgresql' },
+      'skip-killbill': { type: 'boolean', default: false },
+    },
+  });
+  const opts = {
+    seconds: Number(values.seconds),
+    warmup: Number(values.warmup),
+    runs: Number(values.runs),
+    concurrency: Number(values.concurrency),
+  };
+  console.log(
+    `peer benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
+      `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after ${opts.warmup} s of warm-up; ` +
+      `${CUSTOMERS} customers with one invoice each on both sides`,
+  );
+  const systems: System[] = [];
+  let peer: System | null = null;
+
+  if (!values['skip-killbill']) {
+    const name = `Kill Bill ${KILLBILL_VERSION} (PostgreSQL)`;
+    console.log(`\n${name}`);
+    try {
+      const kb = await startKillBill();
+      try {
+        console.log(
+          `  healthy ${kb.startupSeconds.toFixed(1)} s after the JVM started; seeding ${CUSTOMERS} accounts`,
+        );
+        const seeded = await kb.seed(CUSTOMERS);
+        const subscriptions = seeded.map((s) => s.subscriptionId);
+        const accounts = seeded.map((s) => s.accountId);
+        peer = await measure(
+          name,
+          (shape, tag) =>
+            shape.key === 'read'
+              ? killBillInvoiceTarget(kb, accounts)
+              : killBillUsageTarget(kb, subscriptions, shape.unitsPerRequest, tag),
+          opts,
+        );
+        systems.push(peer);
+      } finally {
+        await kb.stop();
+      }
+    } catch (err) {
+      const error = (err as Error).message;
+      console.log(`  Kill Bill could not be measured: ${error}`);
+      peer = { name, error };
+      systems.push(peer);
+    }
+  }
+
+  for (const dialect of values.engine.split(',') as Dialect[]) {
+    if (dialect !== 'sqlite' && dialect !== 'postgresql')
+      throw new Error(`--engine: sqlite or postgresql, not ${dialect}`);
+    const name = `this engine (${dialect === 'postgresql' ? 'PostgreSQL' : 'SQLite'})`;
+    console.log(`\n${name}`);
+    const engine = await startEngine(dialect);
+    try {
+      const port = engine.ready.usagePort;
+      systems.push(
+        await measure(
+          name,
+          (shape, tag) =>
+            shape.key === 'read'
+              ? invoiceReadTarget(engine.ready, port)
+              : reportTarget(engine.ready, port, shape.unitsPerRequest, tag),
+          opts,
+        ),
+      );
+    } finally {
+      await engine.stop();
+    }
+  }
+  report(systems, peer);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
