@@ -2,24 +2,12 @@ import type Stripe from 'stripe';
 import { AuditEntry, Charge, Customer, Invoice, Refund } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
+import { waitUntil } from '../helpers/eventually';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 
-async function eventually<T>(
-  read: () => Promise<T>,
-  ok: (v: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await read();
-  while (!ok(last)) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    last = await read();
-  }
-  return last;
-}
+/** Waits (200 ms apart, 30 s at most by default) for what the engine does in the background. */
+const eventually = <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 30_000) =>
+  waitUntil(read, ok, what, timeoutMs, 200);
 
 interface ChargeRow {
   id: string;
