@@ -6,9 +6,10 @@
  *
  * The members of a group are applied in the order they were submitted, as if one after another: `run`
  * gets them in that order and answers each as a serial run would have. Two members that touch the same
- * key (`keys`) never share a group: the later one waits for the next, so it sees the earlier one's outcome
- * exactly as it would have in its own transaction. When a group's transaction fails, each of its members is
- * tried again alone, so one member's bad data fails that member only.
+ * key (`keys`) never share a group, nor commit at once in two: the later one waits for the earlier one's
+ * group to commit, so it sees its outcome exactly as it would have in its own transaction after it. When a
+ * group's transaction fails, each of its members is tried again alone, so one member's bad data fails that
+ * member only.
  */
 export interface GroupCommitOptions<I, O> {
   /** Applies the members in order in one transaction and commits it; one answer per member, in order. */
@@ -41,6 +42,8 @@ export interface GroupCommitStats {
 
 export class GroupCommit<I, O> {
   private pending: Pending<I, O>[] = [];
+  /** Keys of the groups committing now: a member holding one waits for that group's outcome. */
+  private readonly busy = new Set<string>();
   private inFlight = 0;
   private scheduled = false;
   readonly stats: GroupCommitStats = { groups: 0, members: 0, splitGroups: 0, commitMs: 0 };
@@ -63,10 +66,12 @@ export class GroupCommit<I, O> {
     // After the current turn: every request whose bytes arrived with this one reaches submit() first.
     setImmediate(() => {
       this.scheduled = false;
-      const group = this.takeGroup();
+      const { group, keys } = this.takeGroup();
       if (group.length === 0) return;
       this.inFlight++;
+      for (const k of keys) this.busy.add(k);
       void this.commit(group).finally(() => {
+        for (const k of keys) this.busy.delete(k);
         this.inFlight--;
         this.schedule();
       });
@@ -74,10 +79,14 @@ export class GroupCommit<I, O> {
     });
   }
 
-  /** The next members in submission order, skipping (for the next group) any that shares a key. */
-  private takeGroup(): Pending<I, O>[] {
+  /**
+   * The next members in submission order, skipping (for a later group) any that shares a key with an
+   * earlier member or with a group committing now.
+   */
+  private takeGroup(): { group: Pending<I, O>[]; keys: string[] } {
     const { keys, weight, maxWeight = Number.POSITIVE_INFINITY } = this.opts;
     const taken: Pending<I, O>[] = [];
+    const takenKeys: string[] = [];
     const left: Pending<I, O>[] = [];
     const held = new Set<string>();
     let total = 0;
@@ -85,18 +94,19 @@ export class GroupCommit<I, O> {
       const w = weight?.(p.member) ?? 1;
       const full = taken.length > 0 && total + w > maxWeight;
       const mine = keys ? [...keys(p.member)] : [];
-      if (full || mine.some((k) => held.has(k))) {
+      if (full || mine.some((k) => held.has(k) || this.busy.has(k))) {
         left.push(p);
         // What a deferred member holds stays held, so a later member never overtakes it.
         for (const k of mine) held.add(k);
         continue;
       }
       for (const k of mine) held.add(k);
+      takenKeys.push(...mine);
       taken.push(p);
       total += w;
     }
     this.pending = left;
-    return taken;
+    return { group: taken, keys: takenKeys };
   }
 
   private async commit(group: Pending<I, O>[]): Promise<void> {

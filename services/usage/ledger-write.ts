@@ -141,8 +141,48 @@ async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
   await sql.run(`select ${sorted.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, sorted);
 }
 
-/** Each member's new rows, in request order. */
-async function insertEvents<R extends LedgerRow>(sql: Sql, writes: LedgerWrite<R>[]): Promise<R[][]> {
+/**
+ * Whether a group can go in as one statement on PostgreSQL: no capped customer's day to lock and check,
+ * and few enough rows for one INSERT, so the statement is the whole transaction.
+ */
+export function fitsOneStatement(writes: LedgerWrite[]): boolean {
+  let rows = 0;
+  for (const w of writes) {
+    rows += w.rows.length;
+    for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) return false;
+  }
+  return rows <= ROWS_PER_INSERT;
+}
+
+/**
+ * A group without capped customers on PostgreSQL, in one statement that is its own transaction: the
+ * INSERT of the events and, in a data-modifying WITH, the `daily_usage` counters bumped by the rows it
+ * inserted. One round trip and one commit instead of four; the answers are writeLedgerGroup's.
+ */
+export async function writeUncappedGroup<R extends LedgerRow>(
+  sql: Sql,
+  writes: LedgerWrite<R>[],
+): Promise<LedgerWriteResult<R>[]> {
+  if (!sql.postgres || !fitsOneStatement(writes))
+    throw new Error('writeUncappedGroup: not a one-statement group');
+  const inserted = await insertEvents(sql, writes, { countInline: true });
+  return inserted.map((rows) => {
+    const uncheckedDeltas = new Map<string, number>();
+    for (const r of rows)
+      if (r.counted) uncheckedDeltas.set(dayKey(r), (uncheckedDeltas.get(dayKey(r)) ?? 0) + r.quantity);
+    return { inserted: rows, dropped: [], totals: new Map(), uncheckedDeltas };
+  });
+}
+
+/**
+ * Each member's new rows, in request order. With `countInline` (PostgreSQL) the same statement adds the
+ * new counted rows to `daily_usage`, by the UTC day of their occurred_at, as bumpCounters would.
+ */
+async function insertEvents<R extends LedgerRow>(
+  sql: Sql,
+  writes: LedgerWrite<R>[],
+  opts: { countInline?: boolean } = {},
+): Promise<R[][]> {
   const owner = new Map<string, { row: R; member: number }>();
   writes.forEach((w, member) => {
     for (const row of w.rows) owner.set(eventKey(row.customerId, row.eventId), { row, member });
@@ -169,10 +209,20 @@ async function insertEvents<R extends LedgerRow>(sql: Sql, writes: LedgerWrite<R
         r.counted ? null : BYOK_ROLLUP_MARK,
       );
     }
-    const got = await sql.run<{ customer_id: string; event_id: string }>(
-      `insert into usage_events (id, customer_id, event_id, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
+    const insert = `insert into usage_events (id, customer_id, event_id, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
        values ${placeholders(chunk.length, EVENT_COLUMNS)}
-       on conflict (customer_id, event_id) do nothing returning customer_id, event_id`,
+       on conflict (customer_id, event_id) do nothing`;
+    const got = await sql.run<{ customer_id: string; event_id: string }>(
+      opts.countInline
+        ? `with ins as (${insert} returning customer_id, event_id, type, quantity, occurred_at, byok),
+           bump as (
+             insert into daily_usage (customer_id, day, type, quantity)
+             select customer_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), type, sum(quantity)
+             from ins where not byok group by 1, 2, 3 order by 1, 2, 3
+             on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity
+           )
+           select customer_id, event_id from ins`
+        : `${insert} returning customer_id, event_id`,
       params,
     );
     for (const g of got) {

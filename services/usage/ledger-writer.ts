@@ -3,7 +3,9 @@ import { GroupCommit } from '../../db/group-commit';
 import { sqlFor } from '../../db/raw-sql';
 import { SqliteWriter } from '../../db/sqlite-writer';
 import {
+  fitsOneStatement,
   writeLedgerGroup,
+  writeUncappedGroup,
   type LedgerWrite,
   type LedgerWriteIndexes,
   type LedgerWriteResult,
@@ -11,6 +13,12 @@ import {
 
 /** Rows one group commits at most (a single request of up to 1,000 events always goes in whole). */
 const MAX_ROWS_PER_GROUP = 4000;
+/**
+ * While one group commits, the next is already on its way: the SQLite writer thread takes them one after
+ * the other, and on PostgreSQL the database orders them (the unique event key, the cap's advisory locks),
+ * as it does two API processes'. More than two only makes the groups smaller.
+ */
+const GROUPS_IN_FLIGHT = 2;
 
 export type LedgerWriter = GroupCommit<LedgerWrite, LedgerWriteResult>;
 
@@ -20,9 +28,10 @@ function eventKeys(w: LedgerWrite): string[] {
 }
 
 /**
- * How a group reaches the database: on PostgreSQL one transaction from the pool; on a SQLite file the
- * writer thread's connection, so neither the statements nor the commit's fsync hold up the event loop;
- * an in-memory SQLite database (one connection only) in the ORM's own transaction.
+ * How a group reaches the database: on PostgreSQL one transaction from the pool (a single statement when
+ * no capped customer is in it); on a SQLite file the writer thread's connection, so neither the statements
+ * nor the commit's fsync hold up the event loop; an in-memory SQLite database (one connection only) in the
+ * ORM's own transaction.
  */
 function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<LedgerWriteResult[]> {
   const root = em.fork({ clear: true });
@@ -30,7 +39,10 @@ function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<Ledg
     root.transactional((tem) => writeLedgerGroup(sqlFor(tem), writes));
   const sql = sqlFor(root);
   const file = root.config.get('dbName');
-  if (sql.postgres || !file || file === ':memory:') return inOrmTransaction;
+  if (sql.postgres)
+    return (writes) =>
+      fitsOneStatement(writes) ? writeUncappedGroup(sql, writes) : inOrmTransaction(writes);
+  if (!file || file === ':memory:') return inOrmTransaction;
   const thread = new SqliteWriter<LedgerWrite[], LedgerWriteIndexes[]>(file, {
     module: require.resolve('./ledger-write'),
     name: 'ledgerGroupJob',
@@ -49,8 +61,7 @@ const writers = new WeakMap<object, LedgerWriter>();
 
 /**
  * The group commit of the usage ledger of the database `em` belongs to: concurrent report_usage requests
- * share one transaction and one fsync, and each is answered once that transaction has committed. One
- * group at a time: SQLite has one writer, and on PostgreSQL the next group gathers while one commits.
+ * share one transaction and one fsync, and each is answered once that transaction has committed.
  */
 export function ledgerWriterFor(em: EntityManager): LedgerWriter {
   const driver = em.getDriver();
@@ -61,6 +72,7 @@ export function ledgerWriterFor(em: EntityManager): LedgerWriter {
       keys: eventKeys,
       weight: (w) => w.rows.length,
       maxWeight: MAX_ROWS_PER_GROUP,
+      concurrency: GROUPS_IN_FLIGHT,
     });
     writers.set(driver, writer);
   }

@@ -104,6 +104,20 @@ describe('group commit', () => {
     expect(groups).toEqual([['big'], ['a', 'b'], ['c']]);
   });
 
+  it('holds a member back while a group committing now has its key, even when another group could start', async () => {
+    const r = recorder({ concurrency: 2 });
+    r.holdCommits();
+    const first = r.gc.submit({ name: 'a', keys: ['k1'] });
+    await new Promise((res) => setImmediate(res));
+    const later = [r.gc.submit({ name: 'b', keys: ['k1'] }), r.gc.submit({ name: 'c', keys: ['k2'] })];
+    await new Promise((res) => setImmediate(res));
+    // c starts beside a; b waits for a's commit.
+    expect(r.groups).toEqual([['a'], ['c']]);
+    r.open();
+    await Promise.all([first, ...later]);
+    expect(r.groups).toEqual([['a'], ['c'], ['b']]);
+  });
+
   it('runs several groups at once when allowed', async () => {
     const r = recorder({ concurrency: 2, maxWeight: 2 });
     r.holdCommits();

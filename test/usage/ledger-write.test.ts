@@ -39,6 +39,11 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     day: today,
     counted: true,
   });
+  /** Usage on the customer's own provider key: stored, never counted against anything. */
+  const byok = (customerId: string, eventId: string, quantity: number, index = 0): LedgerRow => ({
+    ...row(customerId, eventId, quantity, index),
+    counted: false,
+  });
   const write = (rows: LedgerRow[], cap?: number): LedgerWrite => ({
     rows,
     limits: new Map(cap === undefined ? [] : rows.map((r) => [r.customerId, cap])),
@@ -59,18 +64,22 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     const [a, b] = [await customer('enterprise'), await customer('enterprise')];
     const before = writer().stats.groups;
     const results = await Promise.all([
-      writer().submit(write([row(a, 'e1', 1), row(a, 'e2', 2, 1)])),
+      writer().submit(write([row(a, 'e1', 1), row(a, 'e2', 2, 1), byok(a, 'e-byok', 5, 2)])),
       writer().submit(write([row(b, 'e1', 3)])),
       writer().submit(write([row(a, 'e3', 4)])),
     ]);
     expect(writer().stats.groups - before).toBe(1);
-    expect(results.map((r) => r.inserted.map((x) => x.eventId))).toEqual([['e1', 'e2'], ['e1'], ['e3']]);
+    expect(results.map((r) => r.inserted.map((x) => x.eventId))).toEqual([
+      ['e1', 'e2', 'e-byok'],
+      ['e1'],
+      ['e3'],
+    ]);
     expect(results.map((r) => Object.fromEntries(r.uncheckedDeltas))).toEqual([
       { [`${a}|${today}`]: 3 },
       { [`${b}|${today}`]: 3 },
       { [`${a}|${today}`]: 4 },
     ]);
-    expect(await stored(db.orm, a)).toEqual({ events: ['e1:1', 'e2:2', 'e3:4'], counted: 7 });
+    expect(await stored(db.orm, a)).toEqual({ events: ['e-byok:5', 'e1:1', 'e2:2', 'e3:4'], counted: 7 });
     expect(await stored(db.orm, b)).toEqual({ events: ['e1:3'], counted: 3 });
   });
 
@@ -83,19 +92,22 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     const [first, second, third] = await Promise.all([
       writer().submit(write([row(c, 'a', 2)], CAP)),
       writer().submit(write([row(c, 'b', 2)], CAP)),
-      writer().submit(write([row(c, 'c', 1)], CAP)),
+      writer().submit(write([row(c, 'c', 1), byok(c, 'c-byok', 50, 1)], CAP)),
     ]);
     expect(writer().stats.groups - before).toBe(1);
     expect([first, second, third].map((r) => [r!.inserted.length, r!.dropped.map((d) => d.eventId)])).toEqual(
       [
         [1, []],
         [1, ['b']],
-        [1, []],
+        [2, []],
       ],
     );
     const key = `${c}|${today}`;
     expect([first, second, third].map((r) => r!.totals.get(key))).toEqual([CAP - 1, CAP - 1, CAP]);
-    expect(await stored(db.orm, c)).toEqual({ events: ['a:2', 'c:1', `fill:${CAP - 3}`], counted: CAP });
+    expect(await stored(db.orm, c)).toEqual({
+      events: ['a:2', 'c:1', 'c-byok:50', `fill:${CAP - 3}`],
+      counted: CAP,
+    });
   });
 
   it('drops the newest events of a member over the cap and keeps its earlier ones', async () => {
