@@ -34,7 +34,13 @@ export class SqliteWriter<P, R> {
   constructor(
     private readonly filename: string,
     private readonly job: SqliteJob,
+    private readonly opts: { idleMs?: number } = {},
   ) {}
+
+  /** Whether the thread is up (it goes after a while without work). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
 
   /** Runs the job on `payload` in one transaction; settles after its commit. */
   run(payload: P): Promise<R> {
@@ -52,7 +58,9 @@ export class SqliteWriter<P, R> {
     const tsx = __filename.endsWith('.ts') ? `require(${JSON.stringify(require.resolve('tsx/cjs'))});` : '';
     const worker = new Worker(`${tsx} require(${JSON.stringify(__filename)});`, {
       eval: true,
-      workerData: { sqliteWriter: { filename: this.filename, job: this.job, idleMs: IDLE_MS } },
+      workerData: {
+        sqliteWriter: { filename: this.filename, job: this.job, idleMs: this.opts.idleMs ?? IDLE_MS },
+      },
     });
     worker.unref();
     worker.on('message', (reply: Reply) => {
