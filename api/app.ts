@@ -19,6 +19,7 @@ import { mount, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminRoutes } from './routes/admin/router';
+import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
 import { trialRoutes } from './routes/billing/trial';
 import { byokRoutes } from './routes/byok/router';
@@ -52,6 +53,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
     router,
     API_PREFIX,
     [
+      ...authRoutes,
       ...planRoutes,
       ...accessRoutes,
       ...customerRoutes,

@@ -35,6 +35,8 @@ const schema = z
     PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The Keycloak client whose client roles (resource_access.<id>.roles) the engine reads. */
     OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
+    /** The public OIDC client (authorization code with PKCE) the web app signs people in with. */
+    OIDC_WEB_CLIENT_ID: z.string().min(1).max(200).optional(),
     KEYCLOAK_URL: optionalUrl,
     KEYCLOAK_REALM: z.string().optional(),
     KEYCLOAK_CLIENT_ID: z.string().optional(),

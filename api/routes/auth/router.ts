@@ -1,0 +1,27 @@
+import { defineRoute } from '../../routing/define-route';
+import { authConfig, devToken } from './handlers';
+import { authConfigResponse, devTokenBody, devTokenResponse } from './schemas';
+
+export const authRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/auth/config',
+    summary: 'How the web app signs people in: the OIDC issuer and public client, or the development sign-in',
+    tags: ['auth'],
+    access: 'public',
+    response: authConfigResponse,
+    handler: authConfig,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/auth/dev-token',
+    summary:
+      'Development only: a token for any email and role, signed with the local key (404 in production and when OIDC_ISSUER is set)',
+    tags: ['auth'],
+    access: 'public',
+    body: devTokenBody,
+    errors: { 404: 'The development sign-in is off (production, or an identity provider is configured)' },
+    response: devTokenResponse,
+    handler: devToken,
+  }),
+];
