@@ -1,0 +1,304 @@
+/**
+ * Customer read benchmark: the reads the web app's dashboard and the AI gateway make on every page —
+ * GET /billing/invoices?limit=10, /billing/subscription, /billing/usage, /billing/payment-methods and
+ * /subscriptions/my-access — for one seeded customer (a live subscription, 12 paid invoices, two payment
+ * methods, some usage), each at 16 in flight on keep-alive connections, and each at a fixed 1,000 req/s
+ * (latency counted from when each request was due). Every phase runs three times; the summary prints
+ * min / median / max with the API's CPU time per request.
+ *
+ * The real app (test/usage/usage-app.ts: every route and middleware, Temporal out of reach, which these
+ * reads never call) runs in a child process on a database the benchmark owns: a SQLite file, or a
+ * throwaway PostgreSQL cluster (tools/postgres.js). `npm run bench:peer` measures Kill Bill's invoice read
+ * on the same machine; the ratio to it is these figures over its.
+ *
+ *   npx tsx bench/reads.ts [--seconds 5] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
+ *                          [--reads invoices,subscription,usage,payment-methods,my-access]
+ *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { parseArgs } from 'node:util';
+import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
+
+type Dialect = 'sqlite' | 'postgresql';
+
+interface Ready {
+  port: number;
+  token: string;
+  gatewayToken: string;
+  sub: string;
+}
+
+const READS: Record<string, { path: string; expect: string }> = {
+  invoices: { path: '/api/v1/billing/invoices?limit=10', expect: '"READ-' },
+  subscription: { path: '/api/v1/billing/subscription', expect: '"status"' },
+  usage: { path: '/api/v1/billing/usage', expect: '"' },
+  'payment-methods': { path: '/api/v1/billing/payment-methods', expect: '"pm_read_' },
+  'my-access': { path: '/api/v1/subscriptions/my-access', expect: '"' },
+};
+
+const INVOICES = 12;
+
+async function serve(databaseUrl: string): Promise<void> {
+  const { openDatabase } = await import('../db/orm');
+  const { createVerifier } = await import('../api/auth/verifier');
+  const { loadConfig } = await import('../config/env');
+  const { startTestIdp } = await import('../test/helpers/auth');
+  const { createUsageApp } = await import('../test/usage/usage-app');
+  const { seedSubscriber } = await import('../test/usage/fixtures');
+  const { Invoice, PaymentMethod } = await import('../db/entities');
+  const { newId } = await import('../db/ids');
+  const orm = await openDatabase(databaseUrl);
+  const idp = await startTestIdp();
+  const periodStart = new Date(Date.now() - 86_400_000);
+  const email = 'reader@bench.local';
+  const { customer, subscription, sub } = await seedSubscriber(orm, {
+    email,
+    plan: 'professional',
+    periodStart,
+    stripeCustomerId: 'cus_bench_reader',
+  });
+  const em = orm.em.fork();
+  for (let i = 0; i < INVOICES; i++) {
+    const start = new Date(periodStart.getTime() - (INVOICES - i) * 30 * 86_400_000);
+    em.create(Invoice, {
+      id: newId('inv'),
+      stripeInvoiceId: `in_read_${i}`,
+      customer: customer.id,
+      subscription: subscription.id,
+      number: `READ-${i}`,
+      status: 'paid',
+      subtotalCents: subscription.amountCents,
+      totalCents: subscription.amountCents,
+      amountPaidCents: subscription.amountCents,
+      billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
+      periodStart: start,
+      periodEnd: new Date(start.getTime() + 30 * 86_400_000),
+      paidAt: start,
+      createdAt: start,
+    });
+  }
+  for (let i = 0; i < 2; i++) {
+    em.create(PaymentMethod, {
+      id: newId('pm'),
+      stripePaymentMethodId: `pm_read_${i}`,
+      customer: customer.id,
+      brand: i === 0 ? 'visa' : 'mastercard',
+      last4: i === 0 ? '4242' : '4444',
+      expMonth: 12,
+      expYear: 2030,
+      isDefault: i === 0,
+      createdAt: new Date(periodStart.getTime() + i * 1000),
+    });
+  }
+  await em.flush();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: 'sqlite::memory:',
+    OIDC_ISSUER: idp.issuer,
+    OIDC_JWKS_URL: idp.jwksUrl,
+  });
+  const app = createUsageApp(orm, await createVerifier(config));
+  const port = await new Promise<number>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port));
+  });
+  const ready: Ready = {
+    port,
+    token: await idp.token({ sub, email }),
+    gatewayToken: await idp.token({
+      sub: 'svc-gateway',
+      extra: { preferred_username: 'ai-gateway' },
+      roles: ['billing-gateway'],
+    }),
+    sub,
+  };
+  process.send?.({ ready });
+  process.on('message', (m: { probe?: boolean }) => {
+    if (m.probe) {
+      const cpu = process.cpuUsage();
+      process.send?.({ cpuMicros: cpu.user + cpu.system });
+    }
+  });
+  process.on('disconnect', () => {
+    void Promise.all([orm.close(), idp.stop()]).finally(() => process.exit(0));
+  });
+}
+
+interface Api {
+  ready: Ready;
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startApi(dialect: Dialect, profile: string | null): Promise<Api> {
+  let stopPg: (() => void) | null = null;
+  let dir: string | null = null;
+  let url: string;
+  if (dialect === 'sqlite') {
+    dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
+    url = `sqlite:${join(dir, 'billing.sqlite')}`;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
+    const pg = await startThrowawayCluster({ durable: true });
+    stopPg = pg.stop;
+    url = createDatabase(pg.url, 'bench_reads');
+  }
+  const execArgv = [...process.execArgv];
+  if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${resolvePath(profile)}`);
+  const child: ChildProcess = fork(__filename, ['--serve', url], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv,
+  });
+  const cleanUp = () => {
+    stopPg?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  let ready: Ready;
+  try {
+    ready = await new Promise<Ready>((resolve, reject) => {
+      child.once('message', (m) => resolve((m as { ready: Ready }).ready));
+      child.once('exit', (code) => reject(new Error(`the API exited with ${code} before it was ready`)));
+    });
+  } catch (err) {
+    cleanUp();
+    throw err;
+  }
+  return {
+    ready,
+    cpu: () =>
+      new Promise<number>((resolve) => {
+        const on = (m: Record<string, unknown>) => {
+          if (!('cpuMicros' in m)) return;
+          child.off('message', on);
+          resolve(m.cpuMicros as number);
+        };
+        child.on('message', on);
+        child.send({ probe: true });
+      }),
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.disconnect();
+      await exited;
+      cleanUp();
+    },
+  };
+}
+
+async function seedUsage(ready: Ready): Promise<void> {
+  const r = await closedLoop(
+    {
+      port: ready.port,
+      path: () => '/api/v1/billing/report_usage',
+      headers: { authorization: `Bearer ${ready.gatewayToken}` },
+      body: (i) =>
+        JSON.stringify({
+          user_id: ready.sub,
+          events: Array.from({ length: 10 }, (_, k) => ({
+            id: `seed-${i}-${k}`,
+            type: k % 4 === 0 ? 'embedding' : 'inference',
+            quantity: 1 + k,
+          })),
+        }),
+    },
+    { concurrency: 1, seconds: 0.3 },
+  );
+  if (r.failures) throw new Error(`seeding usage failed: ${r.failureSamples[0]}`);
+}
+
+async function run(
+  dialect: Dialect,
+  opts: { seconds: number; runs: number; concurrency: number; reads: string[]; profile: string | null },
+) {
+  const api = await startApi(dialect, opts.profile);
+  try {
+    const { ready } = api;
+    await seedUsage(ready);
+    const target = (name: string): Target => {
+      const read = READS[name];
+      if (!read) throw new Error(`--reads: unknown read ${name}`);
+      return {
+        port: ready.port,
+        method: 'GET',
+        path: () => read.path,
+        headers: { authorization: `Bearer ${ready.token}` },
+        ok: (status, text) => status === 200 && text.includes(read.expect),
+      };
+    };
+    // Warm-up: JIT, the JWKS fetch, the page caches.
+    for (const name of opts.reads)
+      await closedLoop(target(name), { concurrency: opts.concurrency, seconds: 1 });
+    const table = new Map<string, { rate: number[]; p50: number[]; p99: number[]; cpu: number[] }>();
+    const keep = (label: string, result: LoadResult, cpuMicros: number) => {
+      const f = figures(result);
+      const row = table.get(label) ?? { rate: [], p50: [], p99: [], cpu: [] };
+      row.rate.push(f.rate);
+      row.p50.push(f.p50);
+      row.p99.push(f.p99);
+      row.cpu.push(cpuMicros / Math.max(1, result.requests));
+      table.set(label, row);
+      const failed = result.failureSamples.length ? `\n    e.g. ${result.failureSamples[0]}` : '';
+      console.log(
+        `  ${label.padEnd(36)} ${Math.round(f.rate).toLocaleString('en-US').padStart(7)} req/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${result.requests} requests, ${result.failures} failed; API CPU ${(cpuMicros / Math.max(1, result.requests)).toFixed(0)} µs/request)${failed}`,
+      );
+    };
+    console.log(
+      `\n${dialect}: ${opts.runs} runs, ${opts.seconds} s per phase, ${opts.concurrency} in flight, keep-alive`,
+    );
+    for (let r = 1; r <= opts.runs; r++) {
+      console.log(`run ${r}`);
+      for (const name of opts.reads) {
+        let before = await api.cpu();
+        let result = await closedLoop(target(name), { concurrency: opts.concurrency, seconds: opts.seconds });
+        keep(`${name}, ${opts.concurrency} in flight`, result, (await api.cpu()) - before);
+        before = await api.cpu();
+        result = await openLoop(target(name), { rate: 1000, seconds: opts.seconds });
+        keep(`${name}, fixed 1,000 req/s`, result, (await api.cpu()) - before);
+      }
+    }
+    console.log(`\n${dialect} summary, min / median / max over ${opts.runs} runs`);
+    for (const [label, row] of table) {
+      console.log(
+        `  ${label.padEnd(36)} ${spread(row.rate).padStart(22)} req/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms   API CPU ${spread(row.cpu)} µs/req`,
+      );
+    }
+  } finally {
+    await api.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '5' },
+      runs: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '16' },
+      dialect: { type: 'string', default: 'sqlite,postgresql' },
+      reads: { type: 'string', default: Object.keys(READS).join(',') },
+      profile: { type: 'string' },
+    },
+  });
+  console.log(
+    'customer read benchmark — API in its own process, load from this one; figures are min / median / max of runs',
+  );
+  for (const d of values.dialect.split(',')) {
+    if (d !== 'sqlite' && d !== 'postgresql') throw new Error(`--dialect: sqlite or postgresql, not ${d}`);
+    await run(d, {
+      seconds: Number(values.seconds),
+      runs: Number(values.runs),
+      concurrency: Number(values.concurrency),
+      reads: values.reads.split(','),
+      profile: values.profile ?? null,
+    });
+  }
+}
+
+if (process.argv.includes('--serve')) void serve(process.argv[process.argv.indexOf('--serve') + 1] as string);
+else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
