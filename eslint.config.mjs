@@ -12,6 +12,9 @@ export default tseslint.config(
       'dist/**',
       'db/migrations/sqlite/**',
       'db/migrations/postgresql/**',
+      'web/dist/**',
+      'web/.generated/**',
+      'web/src/api/openapi.gen.ts',
     ],
   },
   ...tseslint.configs.recommended,
@@ -141,6 +144,25 @@ export default tseslint.config(
             {
               group: ['**/workflows', '**/workflows/**'],
               message: 'db/, config/ and telemetry/ sit below workflows.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The web app runs in the browser and talks to the engine over HTTP only, with types generated from
+    // /openapi.json (tools/web.js); no engine code reaches the bundle.
+    files: ['web/**/*.ts', 'web/**/*.tsx', 'web/**/*.mts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // Anything above web/src (from web/src or web/src/pages) is outside the app.
+              group: ['../../**', '../../../**'],
+              message: 'The web app reaches the engine over HTTP only (src/api/client.ts).',
             },
           ],
         },

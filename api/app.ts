@@ -6,6 +6,7 @@ import { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
 import { mountDocs } from './docs-assets';
 import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
+import { mountWebApp, webAppBuilt } from './pages/web-app';
 import { authenticate } from './middleware/authenticate';
 import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
@@ -76,7 +77,9 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
-  mountReturnPages(router);
+  // The web app draws Checkout's return pages once built; without it, small pages of the engine's do.
+  if (webAppBuilt()) mountWebApp(router, { oidcIssuer: deps.config.OIDC_ISSUER });
+  else mountReturnPages(router);
   mountDocs(router, docs);
 
   readGaugesFrom(deps.orm);

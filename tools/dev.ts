@@ -186,6 +186,7 @@ async function main(): Promise<void> {
   if (stopping) return;
   console.log(`
   Billing engine is ready.
+    Web app        ${base}/
     API            ${base}/api/v1
     API docs       ${base}/docs   (OpenAPI: ${base}/openapi.json)
     Health         ${base}/healthz, ${base}/readyz

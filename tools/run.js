@@ -45,6 +45,9 @@ async function main() {
 
   const { ensureTemporalCli } = require('./temporal-cli');
   const env = { ...process.env };
+  // The web app the API serves at / (types generated from the routes, type-checked, bundled); quick when
+  // nothing it reads has changed.
+  if (command === 'dev' || command === 'test') require('./web').ensureWebBuild({ log });
   if (command === 'dev') {
     if (!process.env.TEMPORAL_ADDRESS) env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
     return run(bin('tsx'), ['tools/dev.ts', ...rest], env);
@@ -55,6 +58,7 @@ async function main() {
     env.STRIPE_MOCK_PATH = require('./stripe-mock').ensureStripeMock({ log });
     await require('./keycloak').ensureKeycloak({ log });
     require('./postgres').ensurePostgres({ log });
+    env.CHROMIUM_PATH = require('./chromium').ensureChromium({ log });
     const started = Date.now();
     const step = (name, cmd, args) => {
       log(`${name}…`);

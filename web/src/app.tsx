@@ -1,0 +1,137 @@
+import { useEffect, type ReactNode } from 'react';
+import { useAuth } from './auth';
+import { Link, navigate, useLocation } from './router';
+import { Page } from './components';
+import { Plans } from './pages/plans';
+import { SignIn } from './pages/sign-in';
+import { Signup } from './pages/signup';
+import { CheckoutReturn, CheckoutCanceled } from './pages/checkout-return';
+import { Dashboard } from './pages/dashboard';
+import { ChangePlan } from './pages/change-plan';
+import { CancelPlan } from './pages/cancel';
+import { PaymentMethods } from './pages/payment-methods';
+import { Invoices } from './pages/invoices';
+import { ProviderKeys } from './pages/provider-keys';
+
+const NAV: { href: string; label: string; signedIn?: boolean }[] = [
+  { href: '/plans', label: 'Plans' },
+  { href: '/billing', label: 'Billing', signedIn: true },
+  { href: '/billing/invoices', label: 'Invoices', signedIn: true },
+  { href: '/billing/payment-methods', label: 'Payment methods', signedIn: true },
+  { href: '/billing/keys', label: 'Provider keys', signedIn: true },
+];
+
+/** Pages that need a signed-in person send everyone else to sign in, and back here afterwards. */
+function SignedIn({ children }: { children: ReactNode }) {
+  const { session } = useAuth();
+  const { path, query } = useLocation();
+  const here = `${path}${query.size ? `?${query}` : ''}`;
+  useEffect(() => {
+    if (!session) navigate(`/signin?next=${encodeURIComponent(here)}`, { replace: true });
+  }, [session, here]);
+  return session ? <>{children}</> : null;
+}
+
+function Home() {
+  const { session } = useAuth();
+  useEffect(() => navigate(session ? '/billing' : '/plans', { replace: true }), [session]);
+  return null;
+}
+
+function route(path: string): ReactNode {
+  switch (path) {
+    case '/':
+      return <Home />;
+    case '/plans':
+      return <Plans />;
+    case '/signin':
+      return <SignIn />;
+    case '/signup':
+      return (
+        <SignedIn>
+          <Signup />
+        </SignedIn>
+      );
+    case '/billing/canceled':
+      return <CheckoutCanceled />;
+  }
+  const pages: Record<string, () => ReactNode> = {
+    '/billing': () => <Dashboard />,
+    '/billing/success': () => <CheckoutReturn />,
+    '/billing/change-plan': () => <ChangePlan />,
+    '/billing/cancel': () => <CancelPlan />,
+    '/billing/payment-methods': () => <PaymentMethods />,
+    '/billing/invoices': () => <Invoices />,
+    '/billing/keys': () => <ProviderKeys />,
+  };
+  const page = pages[path];
+  if (page) return <SignedIn>{page()}</SignedIn>;
+  return (
+    <Page title="Page not found">
+      <p>
+        There is no page here. Go to the <Link href="/plans">plans</Link> or your{' '}
+        <Link href="/billing">billing dashboard</Link>.
+      </p>
+    </Page>
+  );
+}
+
+export function App() {
+  const { session, config, signOut } = useAuth();
+  const { path } = useLocation();
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      {config?.mode === 'development' && (
+        <div className="dev-banner" role="note">
+          Development mode: sign-in uses this engine&rsquo;s local key and payments go to the Stripe emulator.
+        </div>
+      )}
+      <header className="top">
+        <Link href="/" className="brand">
+          Billing
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.filter((n) => !n.signedIn || session).map((n) => (
+              <li key={n.href}>
+                <Link href={n.href} aria-current={path === n.href ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          {session ? (
+            <>
+              <span className="email" title={session.email}>
+                {session.email}
+              </span>
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  signOut();
+                  navigate('/plans');
+                }}
+              >
+                Sign out
+              </button>
+            </>
+          ) : (
+            <Link href={`/signin?next=${encodeURIComponent(path === '/' ? '/billing' : path)}`}>Sign in</Link>
+          )}
+        </div>
+      </header>
+      <main id="main">{route(path)}</main>
+      <footer className="bottom">
+        <p>
+          Prices in your account&rsquo;s currency. <a href="/docs">API documentation</a>
+        </p>
+      </footer>
+    </>
+  );
+}

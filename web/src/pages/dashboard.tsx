@@ -1,0 +1,337 @@
+import { useState } from 'react';
+import {
+  api,
+  type ApiError,
+  call,
+  type Invoice,
+  type Plan,
+  type Subscription,
+  type Usage,
+  type UsageRecords,
+} from '../api/client';
+import { DailyUsageChart, type DailySeries } from '../chart';
+import { Empty, ErrorNotice, Loading, Notice, Page } from '../components';
+import { useLoad } from '../data';
+import { count, date, daysUntil, money } from '../format';
+import { Link } from '../router';
+import { statusOf } from '../status';
+
+const DAY_S = 86_400;
+/** The chart reads at most this many of the period's events (newest first). */
+const CHART_EVENT_PAGES = 5;
+
+async function loadDashboard() {
+  const [sub, usage, access, invoices, plans] = await Promise.all([
+    call(api.GET('/api/v1/billing/subscription')),
+    call(api.GET('/api/v1/billing/usage')),
+    call(api.GET('/api/v1/subscriptions/my-access')),
+    call(api.GET('/api/v1/billing/invoices', { params: { query: { limit: 10 } } })),
+    call(api.GET('/api/v1/subscriptions/plans')),
+  ]);
+  return { sub, usage, access, invoices, plans };
+}
+
+/** Events since the period started, counted per UTC day and type. */
+async function loadDaily(periodStart: string): Promise<DailySeries> {
+  const since = Date.parse(periodStart);
+  const records: UsageRecords['records'] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < CHART_EVENT_PAGES; page++) {
+    const r = await call(
+      api.GET('/api/v1/billing/usage_records', { params: { query: { limit: 200, cursor } } }),
+    );
+    records.push(...r.records);
+    const oldest = r.records[r.records.length - 1];
+    if (!r.next_cursor || (oldest && Date.parse(oldest.timestamp) < since)) break;
+    cursor = r.next_cursor;
+  }
+  const first = Math.floor(since / 1000 / DAY_S) * DAY_S;
+  const last = Math.floor(Date.now() / 1000 / DAY_S) * DAY_S;
+  const days: number[] = [];
+  for (let d = first; d <= last; d += DAY_S) days.push(d);
+  const types = new Map<string, number[]>();
+  for (const rec of records) {
+    const t = Date.parse(rec.timestamp);
+    if (t < since) continue;
+    const i = Math.floor((t / 1000 - first) / DAY_S);
+    if (i < 0 || i >= days.length) continue;
+    const counts = types.get(rec.type) ?? new Array<number>(days.length).fill(0);
+    counts[i] = (counts[i] ?? 0) + rec.quantity;
+    types.set(rec.type, counts);
+  }
+  return { days, byType: [...types].map(([type, counts]) => ({ type, counts })) };
+}
+
+function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice[] }) {
+  if (sub.status !== 'past_due' && sub.status !== 'suspended') return null;
+  const open = invoices.find((i) => i.status === 'open' && i.hosted_invoice_url);
+  return (
+    <div className="notice error" role="alert">
+      <p>
+        <strong>{sub.status === 'suspended' ? 'Access is suspended.' : 'Your last payment failed.'}</strong>{' '}
+        {open
+          ? `Invoice ${open.number ?? open.id} for ${money(open.amount_due_cents, open.currency)} is unpaid.`
+          : 'An invoice is unpaid.'}{' '}
+        Pay it now, or update your card, to keep your plan.
+      </p>
+      <p>
+        {open?.hosted_invoice_url && (
+          <a className="button" href={open.hosted_invoice_url}>
+            Pay the invoice
+          </a>
+        )}{' '}
+        <Link href="/billing/payment-methods">Update payment method</Link>
+      </p>
+    </div>
+  );
+}
+
+function PlanSummary({
+  sub,
+  plan,
+  onChanged,
+}: {
+  sub: Subscription;
+  plan: Plan | undefined;
+  onChanged(): void;
+}) {
+  const s = statusOf(sub.status);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const resume = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call(api.POST('/api/v1/billing/subscription/resume', { body: {} }));
+      onChanged();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const ends = sub.cancel_at_period_end && sub.current_period_end;
+  return (
+    <section className="card" aria-labelledby="plan-heading">
+      <h2 id="plan-heading">Your plan</h2>
+      <p className="plan-name">
+        <strong>{plan?.display_name ?? sub.tier}</strong>{' '}
+        <span className={`badge ${s.tone}`} data-testid="status">
+          {s.label}
+        </span>
+      </p>
+      <p className="muted">{s.text}</p>
+      <dl className="facts">
+        <dt>Price</dt>
+        <dd>
+          {money(sub.amount_cents, sub.currency)} / {sub.interval}
+        </dd>
+        <dt>Current period</dt>
+        <dd>
+          {date(sub.current_period_start)} – {date(sub.current_period_end)}
+        </dd>
+        {sub.status === 'trialing' && sub.trial_end && (
+          <>
+            <dt>Trial</dt>
+            <dd>
+              {daysUntil(sub.trial_end)} days left (ends {date(sub.trial_end)})
+            </dd>
+          </>
+        )}
+      </dl>
+      {ends && (
+        <Notice kind="warning">
+          <p data-testid="cancel-notice">
+            Your plan ends on <strong>{date(sub.current_period_end)}</strong>. You keep everything until then.
+          </p>
+          <button type="button" onClick={() => void resume()} disabled={busy}>
+            {busy ? 'Resuming…' : 'Resume my plan'}
+          </button>
+        </Notice>
+      )}
+      {sub.pending_change && (
+        <Notice kind="info">
+          <p>
+            Changes to <strong>{sub.pending_change.tier}</strong> (
+            {money(sub.pending_change.amount_cents, sub.currency)} / {sub.pending_change.interval}) on{' '}
+            {date(sub.pending_change.effective_at)}.
+          </p>
+        </Notice>
+      )}
+      {error && <ErrorNotice error={error} />}
+      <p className="actions">
+        <Link className="button secondary" href="/billing/change-plan">
+          Change plan
+        </Link>
+        {!ends && ['active', 'trialing', 'past_due'].includes(sub.status) && (
+          <Link className="button secondary" href="/billing/cancel">
+            Cancel plan
+          </Link>
+        )}
+      </p>
+    </section>
+  );
+}
+
+function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
+  if (
+    sub.cancel_at_period_end ||
+    !sub.current_period_end ||
+    !['active', 'trialing', 'past_due'].includes(sub.status)
+  ) {
+    return null;
+  }
+  const base = sub.pending_change ? sub.pending_change.amount_cents : sub.amount_cents;
+  const overage = usage.credits.overage_cost_cents;
+  return (
+    <section className="card" aria-labelledby="next-heading">
+      <h2 id="next-heading">Next invoice (estimate)</h2>
+      <p className="big">{money(base + overage, sub.currency)}</p>
+      <p className="muted">
+        On {date(sub.pending_change?.effective_at ?? sub.current_period_end)}: {money(base, sub.currency)}{' '}
+        plan
+        {overage > 0 ? ` + ${money(overage, sub.currency)} overage so far` : ''}.
+      </p>
+    </section>
+  );
+}
+
+function UsageMeter({
+  usage,
+  dailyLimit,
+  currency,
+}: {
+  usage: Usage;
+  dailyLimit: number | null;
+  currency: string;
+}) {
+  const c = usage.credits;
+  const today = Object.values(usage.usage.today).reduce((a, b) => a + b, 0);
+  return (
+    <section className="card" aria-labelledby="usage-heading">
+      <h2 id="usage-heading">Usage this period</h2>
+      <label htmlFor="credits-meter" className="meter-label">
+        <span data-testid="credits-used">
+          {count(c.used)} of {count(c.included_credits)} included credits used
+        </span>
+      </label>
+      <meter
+        id="credits-meter"
+        min={0}
+        max={Math.max(c.included_credits, c.used, 1)}
+        value={c.used}
+        high={c.included_credits * 0.8 || undefined}
+      >
+        {count(c.used)} of {count(c.included_credits)}
+      </meter>
+      {c.overage > 0 ? (
+        <p className="warn-text">
+          {count(c.overage)} over the included credits: {money(c.overage_cost_cents, currency)} at{' '}
+          {money(c.price_per_1k_cents, currency)} per 1,000.
+        </p>
+      ) : (
+        <p className="muted">{count(c.remaining)} credits left this period.</p>
+      )}
+      <label htmlFor="today-meter" className="meter-label">
+        Today: {count(today)} API calls
+        {dailyLimit !== null ? ` of ${count(dailyLimit)} a day` : ' (no daily cap)'}
+      </label>
+      {dailyLimit !== null && (
+        <meter
+          id="today-meter"
+          min={0}
+          max={Math.max(dailyLimit, 1)}
+          value={Math.min(today, dailyLimit)}
+          high={dailyLimit * 0.8}
+        >
+          {count(today)} of {count(dailyLimit)}
+        </meter>
+      )}
+      {Object.values(usage.usage.month).some((n) => n > 0) && (
+        <table className="compact">
+          <caption>By type this period</caption>
+          <thead>
+            <tr>
+              <th scope="col">Type</th>
+              <th scope="col">Today</th>
+              <th scope="col">This period</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(usage.usage.month)
+              .filter(([type, n]) => n > 0 || (usage.usage.today[type] ?? 0) > 0)
+              .map(([type, n]) => (
+                <tr key={type}>
+                  <th scope="row">{type}</th>
+                  <td>{count(usage.usage.today[type] ?? 0)}</td>
+                  <td>{count(n)}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function DailyUsage({ periodStart }: { periodStart: string }) {
+  const daily = useLoad(() => loadDaily(periodStart), periodStart);
+  return (
+    <section className="card wide" aria-labelledby="daily-heading">
+      <h2 id="daily-heading">Daily usage</h2>
+      {daily.error ? (
+        <ErrorNotice error={daily.error} retry={daily.reload} />
+      ) : !daily.data ? (
+        <Loading what="daily usage" />
+      ) : daily.data.byType.length === 0 ? (
+        <Empty>No usage this period yet.</Empty>
+      ) : (
+        <DailyUsageChart data={daily.data} label="API usage per day this period, by type" />
+      )}
+    </section>
+  );
+}
+
+export function Dashboard() {
+  const d = useLoad(loadDashboard, 'dashboard');
+  if (d.error && !d.data)
+    return (
+      <Page title="Billing">
+        <ErrorNotice error={d.error} retry={d.reload} />
+      </Page>
+    );
+  if (!d.data)
+    return (
+      <Page title="Billing">
+        <Loading what="your billing" />
+      </Page>
+    );
+  const { sub, usage, access, invoices, plans } = d.data;
+  if (sub.status === 'none') {
+    return (
+      <Page title="Billing">
+        <Empty>
+          <p>You have no plan yet.</p>
+          <p>
+            <Link className="button" href="/plans">
+              See the plans
+            </Link>
+          </p>
+        </Empty>
+      </Page>
+    );
+  }
+  const plan = plans.find((p) => p.id === sub.tier);
+  return (
+    <Page title="Billing" wide>
+      {d.error && <ErrorNotice error={d.error} retry={d.reload} />}
+      <DunningBanner sub={sub} invoices={invoices} />
+      <div className="grid">
+        <PlanSummary sub={sub} plan={plan} onChanged={d.reload} />
+        <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
+        <NextInvoice sub={sub} usage={usage} />
+        <DailyUsage periodStart={usage.usage.period_start} />
+      </div>
+    </Page>
+  );
+}

@@ -1,0 +1,147 @@
+import { useState } from 'react';
+import { api, type ApiError, call, download, type Invoice } from '../api/client';
+import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { useLoad } from '../data';
+import { date, money } from '../format';
+
+const LABEL: Record<string, string> = {
+  paid: 'Paid',
+  open: 'Unpaid',
+  void: 'Void',
+  uncollectible: 'Uncollectible',
+  draft: 'Draft',
+};
+
+function PdfButton({ invoice }: { invoice: Invoice }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const name = `invoice-${invoice.number ?? invoice.id}.pdf`;
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const blob = await download(`/api/v1/billing/invoice/${encodeURIComponent(invoice.id)}/pdf`);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary small"
+        onClick={() => void save()}
+        disabled={busy}
+        aria-label={`Download PDF of invoice ${invoice.number ?? invoice.id}`}
+      >
+        {busy ? 'Downloading…' : 'PDF'}
+      </button>
+      {error && <ErrorNotice error={error} />}
+    </>
+  );
+}
+
+/** The invoices, newest first, a page at a time (the API's cursor). */
+export function Invoices() {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useLoad(async () => {
+    const { data, error, response } = await api.GET('/api/v1/billing/invoices', {
+      params: { query: { limit: 20, cursor } },
+    });
+    const list = await call(Promise.resolve({ data, error, response }));
+    return { list, next: response.headers.get('X-Next-Cursor') };
+  }, cursor ?? '');
+  return (
+    <Page title="Invoices">
+      {page.error ? (
+        <ErrorNotice error={page.error} retry={page.reload} />
+      ) : !page.data ? (
+        <Loading what="invoices" />
+      ) : page.data.list.length === 0 ? (
+        <Empty>No invoices yet. They appear here after your first payment.</Empty>
+      ) : (
+        <>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Invoices">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Invoice</th>
+                  <th scope="col">Date</th>
+                  <th scope="col">Period</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Amount
+                  </th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.list.map((i) => (
+                  <tr key={i.id}>
+                    <th scope="row">{i.number ?? i.id}</th>
+                    <td>{date(i.created)}</td>
+                    <td>{i.period_start ? `${date(i.period_start)} – ${date(i.period_end)}` : '—'}</td>
+                    <td>
+                      <span
+                        className={`badge ${i.status === 'paid' ? 'good' : i.status === 'open' ? 'bad' : ''}`}
+                      >
+                        {LABEL[i.status] ?? i.status}
+                      </span>
+                      {i.amount_refunded_cents > 0 && (
+                        <span className="small"> {money(i.amount_refunded_cents, i.currency)} refunded</span>
+                      )}
+                      {i.amount_credited_cents > 0 && (
+                        <span className="small"> {money(i.amount_credited_cents, i.currency)} credited</span>
+                      )}
+                    </td>
+                    <td className="num">{money(i.total_cents, i.currency)}</td>
+                    <td>
+                      <div className="row-actions">
+                        <PdfButton invoice={i} />
+                        {i.hosted_invoice_url && (
+                          <a href={i.hosted_invoice_url} className="small">
+                            {i.status === 'open' ? 'Pay' : 'View'}
+                            <span className="visually-hidden"> invoice {i.number ?? i.id}</span>
+                          </a>
+                        )}
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p className="pager">
+            {cursors.length > 1 && (
+              <button type="button" className="secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
+                Newer
+              </button>
+            )}
+            {page.data.next && (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => setCursors((c) => [...c, page.data!.next ?? undefined])}
+              >
+                Older
+              </button>
+            )}
+          </p>
+        </>
+      )}
+    </Page>
+  );
+}
