@@ -30,11 +30,16 @@ export function sortKey(param: string, fields: Record<string, Omit<SortKey, 'dir
   return { ...spec, dir: desc ? 'desc' : 'asc' };
 }
 
-function encode(value: SortValue, id: string): string {
+/** The cursor of a page that ends at the row with sort value `value` and id `id`. */
+export function encodeCursor(value: SortValue, id: string): string {
   return Buffer.from(JSON.stringify([value, id])).toString('base64url');
 }
 
-function decode(cursor: string, key: SortKey): { value: SortValue | Date; id: string } {
+/** A cursor this module gave out, read back with its key's kind; otherwise a 400 invalid_cursor. */
+export function decodeCursor(
+  cursor: string,
+  key: Pick<SortKey, 'kind'>,
+): { value: SortValue | Date; id: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -66,7 +71,7 @@ export async function seekPage<T extends { id: string }>(
   const op = key.dir === 'desc' ? '$lt' : '$gt';
   let paged = where;
   if (opts.cursor) {
-    const { value, id } = decode(opts.cursor, key);
+    const { value, id } = decodeCursor(opts.cursor, key);
     paged = {
       $and: [where, { $or: [{ [key.field]: { [op]: value } }, { [key.field]: value, id: { [op]: id } }] }],
     } as FilterQuery<T>;
@@ -84,7 +89,7 @@ export async function seekPage<T extends { id: string }>(
   let nextCursor: string | null = null;
   if (rows.length > limit && last) {
     const raw = (last as unknown as Record<string, unknown>)[key.field];
-    nextCursor = encode(raw instanceof Date ? raw.getTime() : (raw as SortValue), last.id);
+    nextCursor = encodeCursor(raw instanceof Date ? raw.getTime() : (raw as SortValue), last.id);
   }
   return { items, total, nextCursor };
 }

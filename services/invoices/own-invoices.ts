@@ -2,12 +2,19 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../../config/env';
-import { Charge, CreditNote, Invoice } from '../../db/entities';
+import { Invoice } from '../../db/entities';
+import {
+  creditsOfInvoices,
+  customerIdOf,
+  invoicesOfCustomer,
+  refundsOfInvoices,
+  type InvoiceRow,
+} from '../../db/customer-reads';
+import { sqlFor } from '../../db/raw-sql';
 import { AppError, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import type { Identity } from '../../domain/identity';
-import { findCustomerFor } from '../customers/find-customer';
-import { seekPage, sortKey } from '../../db/keyset-pagination';
+import { decodeCursor, encodeCursor } from '../../db/keyset-pagination';
 
 /** What went back to the customer on one invoice, in cents. */
 export interface MoneyBack {
@@ -23,7 +30,7 @@ const NOTHING_BACK: MoneyBack = { refundedCents: 0, creditedCents: 0 };
  * Seed 001's invoice fields (dollars, ISO dates) beside cents and the engine's own PDF link, and what
  * was refunded and credited on it.
  */
-export function invoiceDto(inv: Invoice, billingBase: string, back: MoneyBack = NOTHING_BACK) {
+export function invoiceDto(inv: InvoiceRow, billingBase: string, back: MoneyBack = NOTHING_BACK) {
   return {
     id: inv.stripeInvoiceId,
     number: inv.number ?? null,
@@ -56,52 +63,45 @@ export async function moneyBackOf(
   stripeInvoiceIds: string[],
 ): Promise<Map<string, MoneyBack>> {
   const out = new Map<string, MoneyBack>();
-  if (stripeInvoiceIds.length === 0) return out;
   const at = (id: string) => {
     let back = out.get(id);
     if (!back) out.set(id, (back = { refundedCents: 0, creditedCents: 0 }));
     return back;
   };
-  const [charges, notes] = await Promise.all([
-    em.find(
-      Charge,
-      { stripeInvoiceId: { $in: stripeInvoiceIds }, amountRefundedCents: { $gt: 0 } },
-      { fields: ['stripeInvoiceId', 'amountRefundedCents'] },
-    ),
-    em.find(
-      CreditNote,
-      { stripeInvoiceId: { $in: stripeInvoiceIds }, status: { $ne: 'void' } },
-      { fields: ['stripeInvoiceId', 'creditedCents'] },
-    ),
+  const sql = sqlFor(em);
+  const [refunds, credits] = await Promise.all([
+    refundsOfInvoices(sql, stripeInvoiceIds),
+    creditsOfInvoices(sql, stripeInvoiceIds),
   ]);
-  for (const c of charges) at(c.stripeInvoiceId as string).refundedCents += c.amountRefundedCents;
-  for (const n of notes) at(n.stripeInvoiceId).creditedCents += n.creditedCents;
+  for (const r of refunds) at(r.stripeInvoiceId).refundedCents += r.cents;
+  for (const c of credits) at(c.stripeInvoiceId).creditedCents += c.cents;
   return out;
 }
 
-/** The caller's invoices, newest first, one page after `cursor`, with what went back on each. */
+/**
+ * The caller's invoices, newest first, one page after `cursor`, with what went back on each: plain SQL
+ * (db/customer-reads.ts), the customer's id from its cache, no entities.
+ */
 export async function listOwnInvoices(
   em: EntityManager,
   identity: Identity,
   q: { limit: number; cursor?: string },
-): Promise<{ invoices: Invoice[]; nextCursor: string | null; moneyBack: Map<string, MoneyBack> }> {
-  const customer = await findCustomerFor(em, identity);
-  if (!customer) return { invoices: [], nextCursor: null, moneyBack: new Map() };
-  const page = await seekPage(
-    em,
-    Invoice,
-    { customer },
-    {
-      key: sortKey('-created', { created: { field: 'createdAt', kind: 'date' } }),
-      limit: q.limit,
-      cursor: q.cursor,
-    },
-  );
+): Promise<{ invoices: InvoiceRow[]; nextCursor: string | null; moneyBack: Map<string, MoneyBack> }> {
+  const customerId = await customerIdOf(em, identity.sub);
+  if (!customerId) return { invoices: [], nextCursor: null, moneyBack: new Map() };
+  const after = q.cursor ? decodeCursor(q.cursor, { kind: 'date' }) : null;
+  const rows = await invoicesOfCustomer(em, customerId, {
+    limit: q.limit + 1,
+    after: after ? { createdAt: after.value as Date, id: after.id } : undefined,
+  });
+  const invoices = rows.slice(0, q.limit);
+  const last = invoices[invoices.length - 1];
+  const nextCursor = rows.length > q.limit && last ? encodeCursor(last.createdAt.getTime(), last.id) : null;
   const moneyBack = await moneyBackOf(
     em,
-    page.items.map((i) => i.stripeInvoiceId),
+    invoices.map((i) => i.stripeInvoiceId),
   );
-  return { invoices: page.items, nextCursor: page.nextCursor, moneyBack };
+  return { invoices, nextCursor, moneyBack };
 }
 
 const PDF_TIMEOUT_MS = 15_000;
