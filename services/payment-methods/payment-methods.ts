@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { PaymentMethod } from '../../db/entities';
+import { customerIdOf, paymentMethodsOfCustomer } from '../../db/customer-reads';
 import type { Identity } from '../../domain/identity';
 import { attachPaymentMethodWorkflow, portalSessionWorkflow } from '../../workflows';
 import { ensureCustomer } from '../customers/ensure-customer';
-import { findCustomerFor } from '../customers/find-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 
 /** The caller's saved cards, newest first; none before they ever subscribed. */
 export async function listPaymentMethods(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
-  const em = deps.orm.em.fork();
-  const customer = await findCustomerFor(em, identity);
-  if (!customer) return [];
-  return em.find(PaymentMethod, { customer, detachedAt: null }, { orderBy: { createdAt: 'desc' } });
+  // Plain SQL (db/customer-reads.ts): no fork, no hydration; the customer's id from its cache.
+  const customerId = await customerIdOf(deps.orm.em, identity.sub);
+  if (!customerId) return [];
+  return paymentMethodsOfCustomer(deps.orm.em, customerId);
 }
 
 /** Attaches a card to the caller's Stripe customer (optionally as the default) through its workflow. */

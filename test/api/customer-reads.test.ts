@@ -1,7 +1,8 @@
 import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { Invoice } from '../../db/entities';
+import { Invoice, PaymentMethod } from '../../db/entities';
+import { newId } from '../../db/ids';
 import { invoiceDto } from '../../services/invoices/own-invoices';
 import type { InvoiceRow } from '../../db/customer-reads';
 
@@ -87,5 +88,49 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     }
     expect([...seen].sort()).toEqual(['L-0', 'L-1', 'L-2', 'L-3', 'L-4']);
     expect(seen).toHaveLength(5);
+  });
+  it('lists the attached cards newest first as the entities give them, never a detached one or another customer’s', async () => {
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    const card = book.customer({ userId: 'user-card', email: 'card@example.com' });
+    const stranger = book.customer({ userId: 'user-stranger', email: 'stranger@example.com' });
+    const at = Date.now() - 10 * DAY;
+    const pm = (customer: typeof card, n: number, extra: Partial<PaymentMethod> = {}) =>
+      em.create(PaymentMethod, {
+        id: newId('pm'),
+        stripePaymentMethodId: `pm_cr_${dialect}_${n}`,
+        customer,
+        createdAt: new Date(at + n * 1000 + 7),
+        ...extra,
+      });
+    pm(card, 1, { brand: 'visa', last4: '4242', expMonth: 1, expYear: 2031, isDefault: true });
+    pm(card, 2);
+    pm(card, 3, { brand: 'amex', detachedAt: new Date() });
+    pm(stranger, 4, { brand: 'mastercard' });
+    await em.flush();
+
+    const res = await api.raw('/api/v1/billing/payment-methods', await tokenOf('card'));
+    expect(res.status).toBe(200);
+    const entities = await db.orm.em
+      .fork()
+      .find(PaymentMethod, { customer: card.id, detachedAt: null }, { orderBy: { createdAt: 'desc' } });
+    expect(entities).toHaveLength(2);
+    const expected = entities.map((p) => ({
+      id: p.stripePaymentMethodId,
+      type: p.type,
+      card: {
+        brand: p.brand ?? null,
+        last4: p.last4 ?? null,
+        exp_month: p.expMonth ?? null,
+        exp_year: p.expYear ?? null,
+      },
+      is_default: p.isDefault,
+      created: p.createdAt.toISOString(),
+    }));
+    expect(await res.text()).toBe(JSON.stringify(expected));
+    const none = await api.request('GET', '/api/v1/billing/payment-methods', {
+      token: await tokenOf('nobody'),
+    });
+    expect(none.body).toEqual([]);
   });
 });
