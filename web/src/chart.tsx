@@ -4,11 +4,10 @@ import uPlot from 'uplot';
 export interface DailySeries {
   /** Days as UTC midnights in seconds. */
   days: number[];
-  /** One line per usage type, a count per day. */
-  byType: { type: string; counts: number[] }[];
+  /** One line per usage type, a count per day (null for days still to come). */
+  byType: { type: string; counts: (number | null)[] }[];
 }
 
-const DAY_S = 86_400;
 const COLORS = ['#1f4fbf', '#b3261e', '#1b7f3b', '#8a4b08', '#6a1b9a', '#00696f'];
 
 /** Daily usage by type, drawn by uPlot (canvas); the same figures follow as a table for screen readers. */
@@ -23,11 +22,7 @@ export function DailyUsageChart({ data, label }: { data: DailySeries; label: str
         width: width(),
         height: 220,
         scales: {
-          // At least a week wide, so one day of data is a point on a calendar rather than the whole axis.
-          x: {
-            time: true,
-            range: (_u, min, max) => [min - DAY_S / 2, Math.max(max, min + 6 * DAY_S) + DAY_S / 2],
-          },
+          x: { time: true },
           y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.15))] },
         },
         axes: [{ space: 60 }, { size: 50 }],

@@ -52,7 +52,7 @@ export function CheckoutReturn() {
           <Notice kind="success">
             <p>
               <strong>
-                Your {sub.tier} plan is {sub.status === 'trialing' ? 'in its trial' : 'active'}.
+                {sub.status === 'trialing' ? 'Your trial has started.' : `Your ${sub.tier} plan is active.`}
               </strong>{' '}
               {sub.status === 'trialing' && sub.trial_end
                 ? `The trial runs until ${date(sub.trial_end)}.`
@@ -104,7 +104,8 @@ export function CheckoutCanceled() {
               className="button"
               href={`/signup?plan=${choice.plan}&cycle=${choice.cycle}${choice.trial ? '&trial=1' : ''}`}
             >
-              Try again with {choice.plan} ({choice.cycle})
+              Try again with {choice.plan} ({choice.cycle}
+              {choice.trial ? ', after the $1 trial' : ''})
             </Link>
           </p>
         )}

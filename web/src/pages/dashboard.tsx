@@ -31,8 +31,8 @@ async function loadDashboard() {
   return { sub, usage, access, invoices, plans };
 }
 
-/** Events since the period started, counted per UTC day and type. */
-async function loadDaily(periodStart: string): Promise<DailySeries> {
+/** Events since the period started, counted per UTC day and type; the days to come stay empty. */
+async function loadDaily(periodStart: string, periodEnd: string | null): Promise<DailySeries> {
   const since = Date.parse(periodStart);
   const records: UsageRecords['records'] = [];
   let cursor: string | undefined;
@@ -46,20 +46,27 @@ async function loadDaily(periodStart: string): Promise<DailySeries> {
     cursor = r.next_cursor;
   }
   const first = Math.floor(since / 1000 / DAY_S) * DAY_S;
-  const last = Math.floor(Date.now() / 1000 / DAY_S) * DAY_S;
+  const today = Math.floor(Date.now() / 1000 / DAY_S) * DAY_S;
+  const end = periodEnd ? Math.floor((Date.parse(periodEnd) - 1) / 1000 / DAY_S) * DAY_S : today;
+  const last = Math.max(today, end, first + 6 * DAY_S);
   const days: number[] = [];
   for (let d = first; d <= last; d += DAY_S) days.push(d);
-  const types = new Map<string, number[]>();
+  const types = new Map<string, (number | null)[]>();
   for (const rec of records) {
     const t = Date.parse(rec.timestamp);
     if (t < since) continue;
     const i = Math.floor((t / 1000 - first) / DAY_S);
     if (i < 0 || i >= days.length) continue;
-    const counts = types.get(rec.type) ?? new Array<number>(days.length).fill(0);
+    const counts = types.get(rec.type) ?? days.map((d) => (d <= today ? 0 : null));
     counts[i] = (counts[i] ?? 0) + rec.quantity;
     types.set(rec.type, counts);
   }
   return { days, byType: [...types].map(([type, counts]) => ({ type, counts })) };
+}
+
+/** The $1 trial: a one-off price and no yearly one (see the catalog). */
+function isTrialPlan(plan: Plan | undefined): boolean {
+  return Boolean(plan && plan.trial_days > 0 && plan.price_yearly_cents === null);
 }
 
 function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice[] }) {
@@ -124,7 +131,9 @@ function PlanSummary({
       <dl className="facts">
         <dt>Price</dt>
         <dd>
-          {money(sub.amount_cents, sub.currency)} / {sub.interval}
+          {isTrialPlan(plan)
+            ? `${money(sub.amount_cents, sub.currency)}, charged once for the trial`
+            : `${money(sub.amount_cents, sub.currency)} / ${sub.interval}`}
         </dd>
         <dt>Current period</dt>
         <dd>
@@ -210,27 +219,33 @@ function UsageMeter({
   return (
     <section className="card" aria-labelledby="usage-heading">
       <h2 id="usage-heading">Usage this period</h2>
-      <label htmlFor="credits-meter" className="meter-label">
-        <span data-testid="credits-used">
-          {count(c.used)} of {count(c.included_credits)} included credits used
-        </span>
-      </label>
-      <meter
-        id="credits-meter"
-        min={0}
-        max={Math.max(c.included_credits, c.used, 1)}
-        value={c.used}
-        high={c.included_credits * 0.8 || undefined}
-      >
-        {count(c.used)} of {count(c.included_credits)}
-      </meter>
-      {c.overage > 0 ? (
-        <p className="warn-text">
-          {count(c.overage)} over the included credits: {money(c.overage_cost_cents, currency)} at{' '}
-          {money(c.price_per_1k_cents, currency)} per 1,000.
-        </p>
+      {c.included_credits === 0 && c.used === 0 ? (
+        <p className="muted">Your plan includes no usage credits.</p>
       ) : (
-        <p className="muted">{count(c.remaining)} credits left this period.</p>
+        <>
+          <label htmlFor="credits-meter" className="meter-label">
+            <span data-testid="credits-used">
+              {count(c.used)} of {count(c.included_credits)} included credits used
+            </span>
+          </label>
+          <meter
+            id="credits-meter"
+            min={0}
+            max={Math.max(c.included_credits, c.used, 1)}
+            value={c.used}
+            high={c.included_credits * 0.8 || undefined}
+          >
+            {count(c.used)} of {count(c.included_credits)}
+          </meter>
+          {c.overage > 0 ? (
+            <p className="warn-text">
+              {count(c.overage)} over the included credits: {money(c.overage_cost_cents, currency)} at{' '}
+              {money(c.price_per_1k_cents, currency)} per 1,000.
+            </p>
+          ) : (
+            <p className="muted">{count(c.remaining)} credits left this period.</p>
+          )}
+        </>
       )}
       <label htmlFor="today-meter" className="meter-label">
         Today: {count(today)} API calls
@@ -274,8 +289,8 @@ function UsageMeter({
   );
 }
 
-function DailyUsage({ periodStart }: { periodStart: string }) {
-  const daily = useLoad(() => loadDaily(periodStart), periodStart);
+function DailyUsage({ periodStart, periodEnd }: { periodStart: string; periodEnd: string | null }) {
+  const daily = useLoad(() => loadDaily(periodStart, periodEnd), `${periodStart} ${periodEnd}`);
   return (
     <section className="card wide" aria-labelledby="daily-heading">
       <h2 id="daily-heading">Daily usage</h2>
@@ -330,7 +345,7 @@ export function Dashboard() {
         <PlanSummary sub={sub} plan={plan} onChanged={d.reload} />
         <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
         <NextInvoice sub={sub} usage={usage} />
-        <DailyUsage periodStart={usage.usage.period_start} />
+        <DailyUsage periodStart={usage.usage.period_start} periodEnd={usage.usage.period_end} />
       </div>
     </Page>
   );

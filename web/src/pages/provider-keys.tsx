@@ -68,7 +68,7 @@ function AddKey({ providers, onAdded }: { providers: Provider[]; onAdded(): void
         aria-describedby="key-format"
       />
       <p id="key-format" className="small muted">
-        Format: {chosen?.key_format ?? '—'}.{' '}
+        Format: <code>{chosen?.key_format ?? '—'}</code>{' '}
         {chosen?.docs_url && <a href={chosen.docs_url}>Where to find it</a>} The key is stored encrypted and
         never shown again.
       </p>
@@ -162,7 +162,7 @@ function KeyRow({ k, onChanged }: { k: ProviderKey; onChanged(): void }) {
 export function ProviderKeys() {
   const d = useLoad(loadKeys, 'keys');
   return (
-    <Page title="Provider keys">
+    <Page title="Provider keys" wide>
       <p className="lead">Bring your own keys: usage on your own provider keys is not billed as credits.</p>
       {d.error ? (
         d.error.status === 403 ? (
