@@ -3,7 +3,7 @@ import { useAuth } from './auth';
 import { Link, navigate, useLocation } from './router';
 import { Page } from './components';
 import { Plans } from './pages/plans';
-import { SignIn } from './pages/sign-in';
+import { OidcCallback, SignIn } from './pages/sign-in';
 import { Signup } from './pages/signup';
 import { CheckoutReturn, CheckoutCanceled } from './pages/checkout-return';
 import { Dashboard } from './pages/dashboard';
@@ -46,6 +46,8 @@ function route(path: string): ReactNode {
       return <Plans />;
     case '/signin':
       return <SignIn />;
+    case '/auth/callback':
+      return <OidcCallback />;
     case '/signup':
       return (
         <SignedIn>

@@ -64,6 +64,7 @@ export async function startOidcSignIn(config: AuthConfig, next: string): Promise
 export interface OidcTokens {
   session: Session;
   refreshToken: string | null;
+  idToken: string | null;
   expiresIn: number;
 }
 
@@ -86,6 +87,7 @@ async function tokenRequest(config: AuthConfig, form: Record<string, string>): P
   const body = (await r.json().catch(() => ({}))) as {
     access_token?: string;
     refresh_token?: string;
+    id_token?: string;
     expires_in?: number;
     error?: string;
     error_description?: string;
@@ -105,8 +107,10 @@ async function tokenRequest(config: AuthConfig, form: Record<string, string>): P
       email: claims.email ?? '',
       role: claims.realm_access?.roles?.find((r) => ['admin', 'editor', 'viewer'].includes(r)) ?? 'viewer',
       expiresAt: Date.now() + expiresIn * 1000,
+      kind: 'oidc',
     },
     refreshToken: body.refresh_token ?? null,
+    idToken: body.id_token ?? null,
     expiresIn,
   };
 }
@@ -147,4 +151,18 @@ export async function finishOidcSignIn(
 
 export function refreshOidc(config: AuthConfig, refreshToken: string): Promise<OidcTokens> {
   return tokenRequest(config, { grant_type: 'refresh_token', refresh_token: refreshToken });
+}
+
+/** Ends the identity provider's session (RP-initiated logout) and comes back to the plans. */
+export async function endOidcSession(config: AuthConfig, idTokenHint: string | null): Promise<void> {
+  if (!config.issuer || !config.client_id) return;
+  const d = await discover(config.issuer);
+  if (!d.end_session_endpoint) return;
+  const url = new URL(d.end_session_endpoint);
+  url.search = new URLSearchParams({
+    client_id: config.client_id,
+    post_logout_redirect_uri: `${location.origin}/plans`,
+    ...(idTokenHint ? { id_token_hint: idTokenHint } : {}),
+  }).toString();
+  location.assign(url.toString());
 }

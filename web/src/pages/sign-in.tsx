@@ -1,9 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, call } from '../api/client';
-import { useAuth } from '../auth';
+import { OIDC_ACTIVE, useAuth } from '../auth';
 import { ErrorNotice, Loading, Notice, Page } from '../components';
-import { navigate, useLocation } from '../router';
-import { startOidcSignIn } from '../oidc';
+import { Link, navigate, useLocation } from '../router';
+import { finishOidcSignIn, startOidcSignIn } from '../oidc';
 
 /** Only paths of this app: a `next` that leads elsewhere is ignored. */
 export function safeNext(next: string | null): string {
@@ -22,7 +22,13 @@ function DevSignIn({ next }: { next: string }) {
     setError(null);
     try {
       const t = await call(api.POST('/api/v1/auth/dev-token', { body: { email, role } }));
-      signIn({ token: t.access_token, email: t.email, role: t.role, expiresAt: Date.parse(t.expires_at) });
+      signIn({
+        token: t.access_token,
+        email: t.email,
+        role: t.role,
+        expiresAt: Date.parse(t.expires_at),
+        kind: 'dev',
+      });
       navigate(next, { replace: true });
     } catch (err) {
       setError(err as ApiError);
@@ -67,6 +73,22 @@ export function SignIn() {
   const { query } = useLocation();
   const next = safeNext(query.get('next'));
   const [error, setError] = useState<ApiError | null>(null);
+  const resumed = useRef(false);
+  const oidc = Boolean(config && !config.dev_sign_in && config.issuer && config.client_id);
+  const continueToIdp = () => {
+    if (!config) return;
+    startOidcSignIn(config, next).catch((err: unknown) =>
+      setError(err instanceof ApiError ? err : new ApiError(0, 'oidc_error', String(err))),
+    );
+  };
+  // Back from Checkout or a reload with an OIDC session open in this tab: the identity provider's own
+  // session signs the person in again without a click.
+  useEffect(() => {
+    if (!oidc || session || endedBecause || resumed.current) return;
+    if (sessionStorage.getItem(OIDC_ACTIVE) !== '1') return;
+    resumed.current = true;
+    continueToIdp();
+  });
   return (
     <Page title="Sign in">
       {endedBecause && <Notice kind="warning">{endedBecause}</Notice>}
@@ -83,14 +105,7 @@ export function SignIn() {
         <>
           <p>You sign in with your organisation&rsquo;s account.</p>
           {error && <ErrorNotice error={error} />}
-          <button
-            type="button"
-            onClick={() =>
-              startOidcSignIn(config, next).catch((err: unknown) =>
-                setError(err instanceof ApiError ? err : new ApiError(0, 'oidc_error', String(err))),
-              )
-            }
-          >
+          <button type="button" onClick={continueToIdp}>
             Continue to sign-in
           </button>
         </>
@@ -101,6 +116,41 @@ export function SignIn() {
             your administrator.
           </p>
         </Notice>
+      )}
+    </Page>
+  );
+}
+
+/** Where the identity provider sends the person back: trades the code for tokens, then goes on. */
+export function OidcCallback() {
+  const { config, signIn } = useAuth();
+  const { query } = useLocation();
+  const [error, setError] = useState<ApiError | null>(null);
+  const done = useRef(false);
+  useEffect(() => {
+    if (!config || done.current) return;
+    done.current = true;
+    finishOidcSignIn(config, query).then(
+      (t) => {
+        signIn(t.session, t);
+        navigate(safeNext(t.next), { replace: true });
+      },
+      (err: unknown) => setError(err instanceof ApiError ? err : new ApiError(0, 'oidc_error', String(err))),
+    );
+  }, [config, query, signIn]);
+  return (
+    <Page title="Signing in">
+      {error ? (
+        <>
+          <ErrorNotice error={error} />
+          <p>
+            <Link className="button" href="/signin">
+              Sign in again
+            </Link>
+          </p>
+        </>
+      ) : (
+        <Loading what="your account" />
       )}
     </Page>
   );
