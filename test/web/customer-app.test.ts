@@ -220,6 +220,44 @@ describe('the customer web app in a browser', () => {
       .waitFor();
   });
 
+  it('warns of a failed payment with a link to pay the invoice', async () => {
+    // The failed renewal itself is covered end to end in test/e2e; here the API's answers are made to say
+    // so, to see what the customer is shown.
+    const hosted = `${stack.emulator.url}/invoice/in_failed_renewal`;
+    await page.route('**/api/v1/billing/subscription', async (route) => {
+      const real = await route.fetch();
+      await route.fulfill({ response: real, json: { ...(await real.json()), status: 'past_due' } });
+    });
+    await page.route('**/api/v1/billing/invoices?*', async (route) => {
+      const real = await route.fetch();
+      const [latest] = (await real.json()) as Record<string, unknown>[];
+      const failed = {
+        ...latest,
+        id: 'in_failed_renewal',
+        number: 'FAILED-0003',
+        status: 'open',
+        paid: false,
+      };
+      await route.fulfill({
+        response: real,
+        json: [{ ...failed, amount_due_cents: 9900, amount_paid_cents: 0, hosted_invoice_url: hosted }],
+      });
+    });
+    try {
+      await page.getByRole('navigation').getByRole('link', { name: 'Billing' }).click();
+      const banner = page.getByRole('alert').filter({ hasText: 'Your last payment failed.' });
+      await banner.getByText(/Invoice FAILED-0003 for \$99\.00 is unpaid/).waitFor();
+      await expect(banner.getByRole('link', { name: 'Pay the invoice' }).getAttribute('href')).resolves.toBe(
+        hosted,
+      );
+      await expect(page.getByTestId('status').textContent()).resolves.toBe('Payment failed');
+      await screenshot(page, 'dashboard-past-due');
+      await expectAccessible('dashboard, payment failed');
+    } finally {
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+  });
+
   it('fits a phone screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole('navigation').getByRole('link', { name: 'Billing' }).click();

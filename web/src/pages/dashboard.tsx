@@ -61,7 +61,10 @@ async function loadDaily(periodStart: string, periodEnd: string | null): Promise
     counts[i] = (counts[i] ?? 0) + rec.quantity;
     types.set(rec.type, counts);
   }
-  return { days, byType: [...types].map(([type, counts]) => ({ type, counts })) };
+  const byType = [...types].map(([type, counts]) => ({ type, counts }));
+  // A type keeps its colour from one load to the next.
+  byType.sort((a, b) => a.type.localeCompare(b.type));
+  return { days, byType };
 }
 
 /** The $1 trial: a one-off price and no yearly one (see the catalog). */
