@@ -144,6 +144,10 @@ describe('the customer web app in a browser', () => {
     await page.getByText('You are now on enterprise.').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Back to billing' }).click();
     await page.locator('.plan-name').getByText('Enterprise').waitFor();
+    // The plans page marks the plan the customer is on, and offers a switch to the others.
+    await page.getByRole('navigation').getByRole('link', { name: 'Plans' }).click();
+    await page.getByRole('heading', { name: /Enterprise\s*Your plan/ }).waitFor();
+    await page.getByRole('link', { name: 'Switch to Professional' }).waitFor();
   }, 60_000);
 
   it('lists the invoices and downloads one as a PDF', async () => {
