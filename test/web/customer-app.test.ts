@@ -310,6 +310,13 @@ describe('the customer web app in a browser', () => {
       await trial.getByTestId('status').filter({ hasText: 'Trial' }).waitFor();
       await trial.getByText(/7 days left/).waitFor();
       await screenshot(trial, 'dashboard-trial');
+      // During the trial, changing plan picks the plan it continues into.
+      await trial.getByRole('link', { name: 'Change plan' }).click();
+      await trial.getByRole('radio', { name: /Starter/ }).check();
+      await trial.getByRole('button', { name: 'Continue with this plan' }).click();
+      await trial.getByText(/Your trial continues on starter at \$19\.00 \/ month/).waitFor();
+      await trial.getByRole('link', { name: 'Back to billing' }).click();
+      await trial.getByText(/Changes to starter/).waitFor();
       await trial.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
       await trial.getByRole('cell').filter({ hasText: '$1.00' }).first().waitFor();
     } finally {

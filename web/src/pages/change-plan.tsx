@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type ApiError, call, type ChangeAnswer } from '../api/client';
+import { api, type ApiError, call, type ChangeAnswer, type Plan } from '../api/client';
 import { ErrorNotice, Loading, Notice, Page } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
@@ -74,6 +74,9 @@ export function ChangePlan() {
   }
   const plans = d.data.plans;
   const current = plans.find((p) => p.id === sub.tier);
+  if (sub.status === 'trialing' && !current) {
+    return <TrialContinuation plans={plans} trialEnd={sub.trial_end} chosen={sub.pending_change?.tier} />;
+  }
 
   const confirm = async () => {
     if (!preview) return;
@@ -179,6 +182,76 @@ export function ChangePlan() {
           </div>
         )}
       </section>
+    </Page>
+  );
+}
+
+/** During the $1 trial: the plan it becomes when it ends, billed then without a new checkout. */
+function TrialContinuation({
+  plans,
+  trialEnd,
+  chosen,
+}: {
+  plans: Plan[];
+  trialEnd: string | null;
+  chosen: string | undefined;
+}) {
+  const [target, setTarget] = useState(chosen ?? '');
+  const [cycle, setCycle] = useState<Cycle>('monthly');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await call(
+        api.POST('/api/v1/billing/trial/continuation', { body: { tier_id: target, billing_cycle: cycle } }),
+      );
+      setDone(
+        `Your trial continues on ${r.continuation.tier} at ${money(r.continuation.amount_cents, plans[0]?.currency)} / ${r.continuation.interval} from ${date(r.continuation.effective_at)}.`,
+      );
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Page title="Change plan">
+      <p>
+        You are on the trial until {date(trialEnd)}. Pick the plan it continues into; nothing is charged
+        before then.
+      </p>
+      <CycleSwitch cycle={cycle} onChange={setCycle} />
+      <fieldset className="choices">
+        <legend>Continue with</legend>
+        {plans.map((p) => {
+          const price = priceOf(p, cycle);
+          return (
+            <label key={p.id} className={target === p.id ? 'choice selected' : 'choice'}>
+              <input type="radio" name="plan" checked={target === p.id} onChange={() => setTarget(p.id)} />
+              <span>
+                <strong>{p.display_name}</strong> — {money(price.cents, p.currency)} / {price.per}
+                {chosen === p.id && ' (chosen now)'}
+              </span>
+            </label>
+          );
+        })}
+      </fieldset>
+      {error && <ErrorNotice error={error} />}
+      {done ? (
+        <Notice kind="success">
+          <p>{done}</p>
+          <p>
+            <Link href="/billing">Back to billing</Link>
+          </p>
+        </Notice>
+      ) : (
+        <button type="button" onClick={() => void save()} disabled={busy || !target}>
+          {busy ? 'Saving…' : 'Continue with this plan'}
+        </button>
+      )}
     </Page>
   );
 }
