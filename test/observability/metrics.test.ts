@@ -87,7 +87,20 @@ describe('metrics an operator scrapes from the API and the worker', () => {
       60_000,
       250,
     );
-  }, 120_000);
+    // Its exporter is up before it polls: wait until the API sees a worker on the queue, or a checkout
+    // meets the API's no_worker answer on a slow machine.
+    await waitUntil(
+      () =>
+        fetch(`${api.url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (status) => status === 200,
+      'the worker to poll the task queue',
+      90_000,
+      250,
+    );
+  }, 180_000);
 
   afterAll(async () => {
     // The worker drains on SIGTERM; Temporal and the emulator must outlive it.
