@@ -1,3 +1,4 @@
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
@@ -149,6 +150,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // React's rules of hooks for the web app's components (the classic two; the React Compiler's are not
+    // used, as the app is not compiled by it).
+    files: ['web/**/*.tsx', 'web/**/*.ts'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     // The web app runs in the browser and talks to the engine over HTTP only, with types generated from
