@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { WEB_DIST_DIR, webAppBuilt, webAppPolicy } from '../../api/pages/web-app';
+import { APP_PATHS, WEB_DIST_DIR, webAppBuilt, webAppPolicy } from '../../api/pages/web-app';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
@@ -53,6 +53,13 @@ describe('the web app, served by the API at /', () => {
       expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
       expect(html).not.toMatch(/<style\b|\sstyle=/);
     }
+  });
+
+  it('serves index.html on every path the app draws, so a reload or a link from outside finds the page', () => {
+    const app = readFileSync(join(__dirname, '..', '..', 'web', 'src', 'app.tsx'), 'utf8');
+    const drawn = [...app.matchAll(/(?:case |^\s+)'(\/[a-z/-]*)'(?::| =>)/gm)].map((m) => m[1]);
+    expect(drawn.length).toBeGreaterThan(10);
+    expect([...new Set(drawn)].sort()).toEqual([...APP_PATHS].sort());
   });
 
   it('answers 304 to a browser that has the current index.html', async () => {
