@@ -271,6 +271,23 @@ describe('the customer web app in a browser', () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'dashboard-phone');
     await expectAccessible('dashboard at phone width');
+    // Every other page too: nothing wider than the screen (wide tables scroll inside their own box).
+    for (const [path, heading] of [
+      ['/plans', 'Plans'],
+      ['/billing/change-plan', 'Change plan'],
+      ['/billing/cancel', 'Cancel plan'],
+      ['/billing/invoices', 'Invoices'],
+      ['/billing/payment-methods', 'Payment methods'],
+      ['/billing/keys', 'Provider keys'],
+    ]) {
+      await page.goto(`${base}${path}`);
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      await page.locator('.loading').first().waitFor({ state: 'detached' });
+      await screenshot(page, `phone${path.replace(/\//g, '-')}`);
+      const wider = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect({ path, wider: Math.max(0, wider) }).toEqual({ path, wider: 0 });
+    }
+    await screenshot(page, 'provider-keys-phone');
   });
 
   it('takes another person through the $1 trial, back from a canceled Checkout with the choice kept', async () => {
