@@ -279,7 +279,7 @@ describe('the customer web app in a browser', () => {
       ['/billing/invoices', 'Invoices'],
       ['/billing/payment-methods', 'Payment methods'],
       ['/billing/keys', 'Provider keys'],
-    ]) {
+    ] as const) {
       await page.goto(`${base}${path}`);
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
       await page.locator('.loading').first().waitFor({ state: 'detached' });
