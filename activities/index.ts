@@ -1,3 +1,4 @@
+import { recordAccessSyncFailures } from './access-sync-failures';
 import { createCustomerActivities } from './db/customers';
 import { createDunningPolicyActivities } from './db/dunning-policy';
 import { createPlanActivities } from './db/plans';
@@ -19,7 +20,7 @@ export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from '.
 /** Every activity the worker registers, built from its dependencies, with failures classified alike. */
 export function createActivities(deps: ActivityDeps) {
   const lago = createLagoActivities(deps.lago ?? null);
-  return classifyFailures({
+  const activities = classifyFailures({
     ...createCustomerActivities(deps),
     ...createOutboxActivities(deps),
     ...createSubscriptionDbActivities(deps),
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createKeycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
   });
+  return { ...activities, ...recordAccessSyncFailures(deps, activities) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

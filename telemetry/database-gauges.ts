@@ -8,8 +8,12 @@ import { registry } from './registry';
 const BUSINESS_REFRESH_MS = 15_000;
 
 let source: MikroORM | null = null;
-let business: { at: number; subs: { status: string; tier: string; n: number }[]; pastDue: number } | null =
-  null;
+let business: {
+  at: number;
+  subs: { status: string; tier: string; n: number }[];
+  pastDue: number;
+  syncFailing: { system: string; n: number }[];
+} | null = null;
 
 /** The database the gauges read (the API's; the last one set wins, as a process serves one). */
 export function readGaugesFrom(orm: MikroORM): void {
@@ -54,7 +58,7 @@ async function businessFigures() {
   if (!source) return null;
   if (business && Date.now() - business.at < BUSINESS_REFRESH_MS) return business;
   const sql = sqlFor(source.em.fork());
-  const [subs, pastDue] = await Promise.all([
+  const [subs, pastDue, syncFailing] = await Promise.all([
     sql.rows<{ status: string; tier: string; n: unknown }>(
       'select status, tier, count(*) as n from subscriptions group by status, tier',
     ),
@@ -62,11 +66,15 @@ async function businessFigures() {
       "select count(*) as n from invoices where status = 'open' and due_date is not null and due_date < ?",
       [sql.date(new Date())],
     ),
+    sql.rows<{ system: string; n: unknown }>(
+      'select system, count(*) as n from access_sync_failures group by system',
+    ),
   ]);
   business = {
     at: Date.now(),
     subs: subs.map((r) => ({ status: r.status, tier: r.tier, n: num(r.n) })),
     pastDue: num(pastDue[0]?.n),
+    syncFailing: syncFailing.map((r) => ({ system: r.system, n: num(r.n) })),
   };
   return business;
 }
@@ -91,5 +99,21 @@ new Gauge({
   async collect() {
     const figures = await businessFigures().catch(() => null);
     if (figures) this.set(figures.pastDue);
+  },
+});
+
+new Gauge({
+  name: 'billing_access_sync_failing',
+  help:
+    'Users (Keycloak) and customers (Lago) whose last access sync failed for good and has not succeeded ' +
+    'since, so their access there is stale (refreshed every 15 s at most).',
+  labelNames: ['system'] as const,
+  registers: [registry],
+  async collect() {
+    const figures = await businessFigures().catch(() => null);
+    if (!figures) return;
+    for (const system of ['keycloak', 'lago']) {
+      this.set({ system }, figures.syncFailing.find((f) => f.system === system)?.n ?? 0);
+    }
   },
 });

@@ -1,3 +1,4 @@
+import { AccessSyncFailureSchema } from './access-sync-failure';
 import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
 import { CreditNoteSchema } from './credit-note';
@@ -18,6 +19,7 @@ import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
 
+export * from './access-sync-failure';
 export * from './audit-entry';
 export * from './charge';
 export * from './credit-note';
@@ -58,4 +60,5 @@ export const entities = [
   CreditNoteSchema,
   LeaseSchema,
   RefundSchema,
+  AccessSyncFailureSchema,
 ];

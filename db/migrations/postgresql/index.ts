@@ -10,6 +10,7 @@ import { Migration20261122111518_TrialCard } from './Migration20261122111518_Tri
 import { Migration20261122130925_CreditNotes } from './Migration20261122130925_CreditNotes';
 import { Migration20261122131902_ChargeDisputes } from './Migration20261122131902_ChargeDisputes';
 import { Migration20261122132830_RefundMirror } from './Migration20261122132830_RefundMirror';
+import { Migration20261122213304_AccessSyncFailures } from './Migration20261122213304_AccessSyncFailures';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122130925_CreditNotes', class: Migration20261122130925_CreditNotes },
   { name: 'Migration20261122131902_ChargeDisputes', class: Migration20261122131902_ChargeDisputes },
   { name: 'Migration20261122132830_RefundMirror', class: Migration20261122132830_RefundMirror },
+  { name: 'Migration20261122213304_AccessSyncFailures', class: Migration20261122213304_AccessSyncFailures },
 ];

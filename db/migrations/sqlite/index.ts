@@ -10,6 +10,7 @@ import { Migration20261122111516_TrialCard } from './Migration20261122111516_Tri
 import { Migration20261122130923_CreditNotes } from './Migration20261122130923_CreditNotes';
 import { Migration20261122131901_ChargeDisputes } from './Migration20261122131901_ChargeDisputes';
 import { Migration20261122132829_RefundMirror } from './Migration20261122132829_RefundMirror';
+import { Migration20261122213301_AccessSyncFailures } from './Migration20261122213301_AccessSyncFailures';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122130923_CreditNotes', class: Migration20261122130923_CreditNotes },
   { name: 'Migration20261122131901_ChargeDisputes', class: Migration20261122131901_ChargeDisputes },
   { name: 'Migration20261122132829_RefundMirror', class: Migration20261122132829_RefundMirror },
+  { name: 'Migration20261122213301_AccessSyncFailures', class: Migration20261122213301_AccessSyncFailures },
 ];
