@@ -1,6 +1,7 @@
 import { z, type ZodType } from 'zod';
 import { allowedPrincipals } from '../domain/roles';
 import { exampleOf } from './openapi-examples';
+import { overlayExample, SEED_RESPONSE_EXAMPLES } from './seed-examples';
 import type { AnyRoute } from './routing/define-route';
 
 /** Requests are described as callers may send them, answers as the engine sends them. */
@@ -54,7 +55,12 @@ export function buildOpenApi(routes: AnyRoute[], version: string): Record<string
                   schema: jsonSchema(r.response, 'output'),
                   ...(r.produces && r.produces !== 'application/json'
                     ? {}
-                    : { example: exampleOf(jsonSchema(r.response, 'output')) }),
+                    : {
+                        example: overlayExample(
+                          exampleOf(jsonSchema(r.response, 'output')),
+                          SEED_RESPONSE_EXAMPLES[`${r.method} ${r.fullPath}`],
+                        ),
+                      }),
                 },
               },
             }

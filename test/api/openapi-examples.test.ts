@@ -1,3 +1,4 @@
+import { SEED_RESPONSE_EXAMPLES } from '../../api/seed-examples';
 import type { TestApi } from '../helpers/api';
 import { startTestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
@@ -54,5 +55,40 @@ describe('the examples in /openapi.json', () => {
     }
     expect(checked).toBeGreaterThan(60);
     expect(wrong).toEqual([]);
+  });
+
+  it("shows the contract's own example answers where it gives one, on routes that exist", async () => {
+    const doc = (await api.request('GET', '/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content?: Record<string, { example?: unknown }> }> }>
+      >;
+    };
+    const exampleAt = (key: string) => {
+      const [method, fullPath] = key.split(' ') as [string, string];
+      const route = api.routes.find((r) => r.method === method && r.fullPath === fullPath);
+      const path = fullPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      return {
+        route,
+        example:
+          doc.paths[path]?.[method]?.responses[String(route?.status ?? 200)]?.content?.['application/json']
+            ?.example,
+      };
+    };
+    for (const key of Object.keys(SEED_RESPONSE_EXAMPLES))
+      expect({ key, found: Boolean(exampleAt(key).route) }).toEqual({ key, found: true });
+    expect(exampleAt('get /api/v1/billing/subscription').example).toMatchObject({
+      tier: 'professional',
+      status: 'active',
+      amount: 49,
+      current_period_end: '2025-10-08T00:00:00.000Z',
+    });
+    expect(exampleAt('get /api/v1/billing/usage').example).toMatchObject({
+      credits: { included_credits: 500, used: 585, overage: 85, overage_cost: 0.17 },
+    });
+    expect(exampleAt('get /api/v1/admin/billing/stats').example).toMatchObject({
+      total_customers: 150,
+      monthly_revenue: 5880,
+    });
   });
 });
