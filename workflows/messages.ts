@@ -55,6 +55,14 @@ export const cancelSubscription = defineUpdate<CancelResult, [CancelRequest]>('c
 export const resumeSubscription = defineUpdate<SubscriptionView, [{ requestId: string }]>(
   'resumeSubscription',
 );
+/**
+ * Withdraws the plan change scheduled for period end; answers the change withdrawn (null when it was
+ * applied or replaced between the validator and the handler's turn).
+ */
+export const cancelPendingChange = defineUpdate<
+  { canceledPendingChange: PendingChange | null; view: SubscriptionView },
+  [{ requestId: string }]
+>('cancelPendingChange');
 export const pauseSubscription = defineUpdate<SubscriptionView, [{ paused: boolean; requestId: string }]>(
   'pauseSubscription',
 );

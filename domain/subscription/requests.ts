@@ -87,3 +87,10 @@ export function pauseRefusal(
   if (paused === (f.status === 'paused')) return paused ? 'already paused' : 'not paused';
   return null;
 }
+
+/** Withdrawing a plan change scheduled for period end: the customer keeps the plan they have. */
+export function pendingChangeCancelRefusal(
+  f: Pick<SubscriptionFacts, 'status' | 'stripeSubscriptionId' | 'pendingChange'>,
+): string | null {
+  return liveRefusal(f) ?? (f.pendingChange ? null : 'no plan change is scheduled');
+}

@@ -194,6 +194,40 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('pending plan changes on %s', (
     expect((await getSub()).body).toMatchObject({ status: 'none', tier: 'free', pending_change: null });
   }, 120_000);
 
+  it('a customer withdraws a scheduled downgrade and stays on their plan; a second withdrawal is a 409', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { call, getSub } = await professionalSubscriber('wd', now, 'monthly');
+    const nothingYet = await call('POST', '/subscription/pending-change/cancel', {});
+    expect(nothingYet.status).toBe(409);
+    expect(nothingYet.body.error.code).toBe('invalid_subscription_state');
+
+    await call('POST', '/subscription/upgrade', { new_tier_id: 'starter' });
+    expect((await getSub()).body.pending_change).toMatchObject({ tier: 'starter' });
+    const withdrawn = await call('POST', '/subscription/pending-change/cancel', {});
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({
+      success: true,
+      status: 'active',
+      tier: 'professional',
+      canceled_pending_change: { tier: 'starter', amount_cents: 1900, billing_cycle: 'monthly' },
+    });
+    expect((await getSub()).body).toMatchObject({ tier: 'professional', pending_change: null });
+
+    const again = await call('POST', '/subscription/pending-change/cancel', {});
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'invalid_subscription_state' });
+    expect(again.body.error.message).toContain('no plan change is scheduled');
+  }, 120_000);
+
+  it('withdrawing a scheduled change without a subscription is a 404', async () => {
+    const token = await idp.token({ sub: `kc-nosub-${dialect}`, email: `nosub-${dialect}@example.com` });
+    const res = await api.request('POST', '/api/v1/billing/subscription/pending-change/cancel', {
+      token,
+      body: {},
+    });
+    expect(res.status).toBe(404);
+  });
+
   it.each`
     to              | cycle
     ${'enterprise'} | ${'monthly'}

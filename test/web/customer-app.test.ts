@@ -150,6 +150,27 @@ describe('the customer web app in a browser', () => {
     await page.getByRole('link', { name: 'Switch to Professional' }).waitFor();
   }, 60_000);
 
+  it('schedules a downgrade for the period end, shows it on the dashboard, and withdraws it', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Billing' }).click();
+    await page.getByRole('link', { name: 'Change plan' }).click();
+    await page.getByRole('heading', { name: 'Change plan' }).waitFor();
+    await page.getByRole('radio', { name: /Starter/ }).check();
+    const preview = page.getByTestId('preview');
+    await preview.getByText(/At the period end/).waitFor();
+    await preview.getByRole('button', { name: 'Schedule the change' }).click();
+    await page.getByText(/Your plan changes to starter on/).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Back to billing' }).click();
+    const keep = page.getByRole('button', { name: 'Keep Enterprise instead' });
+    await keep.waitFor();
+    await expect(page.getByText(/Changes to\s*starter/).isVisible()).resolves.toBe(true);
+    await screenshot(page, 'dashboard-scheduled-change');
+    await expectAccessible('dashboard with a scheduled change');
+    await keep.click();
+    await page.getByText(/Changes to\s*starter/).waitFor({ state: 'detached' });
+    const sub = await stack.api.request('GET', '/api/v1/billing/subscription', { token: await token() });
+    expect(sub.body).toMatchObject({ tier: 'enterprise', pending_change: null });
+  }, 60_000);
+
   it('lists the invoices and downloads one as a PDF', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
     await page.getByRole('heading', { name: 'Invoices' }).waitFor();

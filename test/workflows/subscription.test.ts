@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { subscriptionWorkflow } from '../../workflows';
 import {
+  cancelPendingChange,
   cancelSubscription,
   changePlan,
   resumeSubscription,
@@ -749,6 +750,36 @@ describe('subscription workflow', () => {
       await handle.result();
     });
     expect(fake.mirror.pending).toBeNull();
+  });
+
+  it('withdrawing a scheduled downgrade keeps the plan through the period end, and a second withdrawal is refused', async () => {
+    const { fake, run, now, periodEnd, scheduleDowngrade } = await proWithPendingDowngrade('down-withdrawn');
+    await run(async (handle) => {
+      await scheduleDowngrade(handle);
+      const withdrawn = await handle.executeUpdate(cancelPendingChange, {
+        args: [{ requestId: 'req_w_dw' }],
+      });
+      expect(withdrawn).toMatchObject({
+        canceledPendingChange: { planCode: 'starter', amountCents: 1900, effectiveAt: periodEnd },
+        view: { tier: 'pro', pendingChange: null },
+      });
+      expect(fake.mirror.pending).toBeNull();
+      const again = await handle
+        .executeUpdate(cancelPendingChange, { args: [{ requestId: 'req_w_dw2' }] })
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
+      expect(again).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(String((again as WorkflowUpdateFailedError).cause?.message)).toContain(
+        'no plan change is scheduled',
+      );
+
+      // Past the period end: the price never changes, the plan stays.
+      await env.sleep(Date.parse(periodEnd) - now + HOUR);
+      expect(await handle.query(subscriptionState)).toMatchObject({ tier: 'pro', pendingChange: null });
+    });
+    expect(fake.activities.changeSubscriptionPrice).not.toHaveBeenCalled();
   });
 
   it('a refused upgrade leaves the pending downgrade in place', async () => {

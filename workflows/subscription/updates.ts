@@ -4,12 +4,14 @@ import {
   isTrialTierTrial,
   liveRefusal,
   pauseRefusal,
+  pendingChangeCancelRefusal,
   pendingAfterImmediateChange,
   planChangeRefusal,
   resumeRefusal,
 } from '../../domain/subscription';
 import {
   beginCheckout,
+  cancelPendingChange,
   cancelSubscription,
   changePlan,
   pauseSubscription,
@@ -77,6 +79,20 @@ export function acceptRequests(run: Run): void {
         };
       }),
     { validator: (req) => refuse(planChangeRefusal(state, req)) },
+  );
+
+  setHandler(
+    cancelPendingChange,
+    async (_req) =>
+      exclusive(async () => {
+        const canceledPendingChange = state.pendingChange;
+        if (canceledPendingChange) {
+          await setPending(run, null);
+          await publish(state);
+        }
+        return { canceledPendingChange, view: state };
+      }),
+    { validator: (_req) => refuse(pendingChangeCancelRefusal(state)) },
   );
 
   setHandler(

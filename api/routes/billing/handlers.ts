@@ -9,6 +9,7 @@ import {
 import { cancelSubscription, resumeSubscription } from '../../../services/subscriptions/cancel-subscription';
 import { changePlan, previewPlanChange } from '../../../services/subscriptions/change-plan';
 import { startCheckout } from '../../../services/subscriptions/start-checkout';
+import { withdrawPendingChange } from '../../../services/subscriptions/withdraw-pending-change';
 import {
   ownLiveSubscription,
   pendingChangeDto,
@@ -131,6 +132,16 @@ export async function cancel({ deps, identity, body }: In<typeof cancelBody>) {
     // Kept through a cancellation at period end (it applies if the customer resumes); ended by cancel now.
     pending_change: pendingOf(view.pendingChange),
     canceled_pending_change: pendingOf(view.canceledPendingChange),
+  };
+}
+
+export async function withdrawPending({ deps, identity }: In<typeof emptyBody>) {
+  const { withdrawn, view } = await withdrawPendingChange(deps, identity);
+  return {
+    success: true,
+    status: view.status,
+    tier: view.tier,
+    canceled_pending_change: pendingOf(withdrawn),
   };
 }
 

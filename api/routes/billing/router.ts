@@ -10,6 +10,7 @@ import {
   listPaymentMethods,
   resume,
   upgradeSubscription,
+  withdrawPending,
 } from './handlers';
 import {
   attachPaymentMethodBody,
@@ -26,6 +27,7 @@ import {
   upgradeResponse,
   cancelResponse,
   resumeResponse,
+  withdrawPendingResponse,
   paymentMethodsResponse,
   attachPaymentMethodResponse,
 } from './schemas';
@@ -104,6 +106,17 @@ export const billingRoutes = [
     },
     response: cancelResponse,
     handler: cancel,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/billing/subscription/pending-change/cancel',
+    summary: 'Withdraw the plan change scheduled for period end; the current plan continues',
+    tags,
+    access: 'viewer',
+    body: emptyBody,
+    errors: { 404: 'No subscription', 409: 'No plan change is scheduled, or the subscription has ended' },
+    response: withdrawPendingResponse,
+    handler: withdrawPending,
   }),
   defineRoute({
     method: 'post',

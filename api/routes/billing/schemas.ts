@@ -141,6 +141,13 @@ export const cancelResponse = z.object({
   canceled_pending_change: pendingChange.nullable(),
 });
 
+export const withdrawPendingResponse = z.object({
+  success: z.literal(true),
+  status: subscriptionStatus,
+  tier: z.string(),
+  canceled_pending_change: pendingChange,
+});
+
 export const resumeResponse = z.object({
   success: z.literal(true),
   status: subscriptionStatus,

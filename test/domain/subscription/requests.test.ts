@@ -2,6 +2,7 @@ import {
   checkoutRefusal,
   isMigration,
   pauseRefusal,
+  pendingChangeCancelRefusal,
   pendingAfterImmediateChange,
   planChangeRefusal,
   resumeRefusal,
@@ -93,4 +94,21 @@ describe('which requests a subscription takes', () => {
   `('pause=$paused on $status: $refusal', ({ status, paused, refusal }) => {
     expect(pauseRefusal({ status, stripeSubscriptionId: 'sub_1' }, paused)).toBe(refusal);
   });
+
+  it.each`
+    status        | scheduled | refusal
+    ${'active'}   | ${true}   | ${null}
+    ${'trialing'} | ${true}   | ${null}
+    ${'past_due'} | ${true}   | ${null}
+    ${'active'}   | ${false}  | ${'no plan change is scheduled'}
+    ${'canceled'} | ${true}   | ${'subscription is canceled'}
+  `(
+    'withdrawing the scheduled change on $status (one scheduled: $scheduled): $refusal',
+    ({ status, scheduled, refusal }) => {
+      const pendingChange = scheduled ? downgrade : null;
+      expect(pendingChangeCancelRefusal({ status, stripeSubscriptionId: 'sub_1', pendingChange })).toBe(
+        refusal,
+      );
+    },
+  );
 });

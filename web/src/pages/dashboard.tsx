@@ -108,11 +108,11 @@ function PlanSummary({
   const s = statusOf(sub.status);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const resume = async () => {
+  const act = async (request: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
     try {
-      await call(api.POST('/api/v1/billing/subscription/resume', { body: {} }));
+      await request();
       onChanged();
     } catch (err) {
       setError(err as ApiError);
@@ -120,6 +120,9 @@ function PlanSummary({
       setBusy(false);
     }
   };
+  const resume = () => act(() => call(api.POST('/api/v1/billing/subscription/resume', { body: {} })));
+  const keepPlan = () =>
+    act(() => call(api.POST('/api/v1/billing/subscription/pending-change/cancel', { body: {} })));
   const ends = sub.cancel_at_period_end && sub.current_period_end;
   return (
     <section className="card" aria-labelledby="plan-heading">
@@ -168,6 +171,9 @@ function PlanSummary({
             {money(sub.pending_change.amount_cents, sub.currency)} / {sub.pending_change.interval}) on{' '}
             {date(sub.pending_change.effective_at)}.
           </p>
+          <button type="button" className="secondary" onClick={() => void keepPlan()} disabled={busy}>
+            {busy ? 'Withdrawing…' : `Keep ${plan?.display_name ?? sub.tier} instead`}
+          </button>
         </Notice>
       )}
       {error && <ErrorNotice error={error} />}
