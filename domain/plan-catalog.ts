@@ -26,6 +26,8 @@ export interface CatalogPlan {
   overagePer1kCents: number;
   /** Hard cap on API calls per UTC day; null for none. */
   dailyApiCalls: number | null;
+  /** Whether a subscriber may pause it themselves. */
+  pausable: boolean;
   sortOrder: number;
 }
 
@@ -43,6 +45,7 @@ export const PLAN_CATALOG: readonly CatalogPlan[] = [
     includedCredits: 0,
     overagePer1kCents: 0,
     dailyApiCalls: 100,
+    pausable: false,
     sortOrder: 0,
   },
   {
@@ -58,6 +61,7 @@ export const PLAN_CATALOG: readonly CatalogPlan[] = [
     includedCredits: 100,
     overagePer1kCents: 300,
     dailyApiCalls: 1000,
+    pausable: true,
     sortOrder: 1,
   },
   {
@@ -78,6 +82,7 @@ export const PLAN_CATALOG: readonly CatalogPlan[] = [
     includedCredits: 500,
     overagePer1kCents: 200,
     dailyApiCalls: 10000,
+    pausable: true,
     sortOrder: 2,
   },
   {
@@ -93,6 +98,7 @@ export const PLAN_CATALOG: readonly CatalogPlan[] = [
     includedCredits: 2000,
     overagePer1kCents: 150,
     dailyApiCalls: null,
+    pausable: true,
     sortOrder: 3,
   },
 ];

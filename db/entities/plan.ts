@@ -22,6 +22,8 @@ export class Plan {
   includedCredits: Opt<number> = 0;
   overagePer1kCents: Opt<number> = 0;
   dailyApiCalls?: number | null;
+  /** Whether a subscriber may pause it themselves (Stripe pauses collection; access stops meanwhile). */
+  pausable: Opt<boolean> = false;
   sortOrder: Opt<number> = 0;
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
@@ -55,6 +57,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     includedCredits: { type: 'integer' },
     overagePer1kCents: { type: 'integer' },
     dailyApiCalls: { type: 'integer', nullable: true },
+    pausable: { type: 'boolean', default: false },
     sortOrder: { type: 'integer' },
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },

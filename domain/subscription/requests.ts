@@ -94,3 +94,12 @@ export function pendingChangeCancelRefusal(
 ): string | null {
   return liveRefusal(f) ?? (f.pendingChange ? null : 'no plan change is scheduled');
 }
+
+/** A subscriber pauses their own plan only when the plan allows it; unpausing is always theirs to do. */
+export function customerPauseRefusal(
+  plan: { code: string; pausable: boolean },
+  paused: boolean,
+): string | null {
+  if (paused && !plan.pausable) return `the ${plan.code} plan cannot be paused; cancel it instead`;
+  return null;
+}

@@ -33,6 +33,7 @@ export function planDto(p: Plan) {
     overage_price_per_1k: centsToDollars(p.overagePer1kCents),
     overage_price_per_1k_cents: p.overagePer1kCents,
     daily_api_calls: p.dailyApiCalls ?? null,
+    pausable: p.pausable,
   };
 }
 

@@ -18,6 +18,7 @@ export interface PlanChanges {
   includedCredits?: number;
   overagePer1kCents?: number;
   dailyApiCalls?: number | null;
+  pausable?: boolean;
 }
 
 /** Changes that alter what a subscriber pays or gets; only these make a new version for grandfathering. */
@@ -73,6 +74,7 @@ export async function createPlan(
     includedCredits: c.includedCredits ?? 0,
     overagePer1kCents: c.overagePer1kCents ?? 0,
     dailyApiCalls: c.dailyApiCalls ?? null,
+    pausable: c.pausable ?? false,
     sortOrder: (last?.sortOrder ?? 0) + 1,
   });
   audit(em, actor, 'plan.create', code, null, planDto(plan));

@@ -207,6 +207,21 @@ describe('the customer web app in a browser', () => {
     await page.getByRole('link', { name: 'Cancel plan' }).waitFor();
   }, 60_000);
 
+  it('pauses the plan instead of canceling it, then unpauses it', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Billing' }).click();
+    await page.getByRole('link', { name: 'Cancel plan' }).click();
+    await page.getByRole('heading', { name: 'Rather take a break?' }).waitFor();
+    await page.getByRole('button', { name: 'Pause my plan' }).click();
+    const notice = page.getByTestId('paused-notice');
+    await notice.waitFor();
+    await expect(page.getByTestId('status').textContent()).resolves.toBe('Paused');
+    await screenshot(page, 'dashboard-paused');
+    await expectAccessible('dashboard, paused');
+    await page.getByRole('button', { name: 'Unpause my plan' }).click();
+    await notice.waitFor({ state: 'detached' });
+    await expect(page.getByTestId('status').textContent()).resolves.toBe('Active');
+  }, 60_000);
+
   it('shows the card on file and the provider keys', async () => {
     await page.getByRole('link', { name: 'Payment methods' }).click();
     await page.getByText(/VISA •••• 4242/).waitFor();

@@ -8,6 +8,7 @@ import {
 } from '../../../services/payment-methods/payment-methods';
 import { cancelSubscription, resumeSubscription } from '../../../services/subscriptions/cancel-subscription';
 import { changePlan, previewPlanChange } from '../../../services/subscriptions/change-plan';
+import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-subscription';
 import { startCheckout } from '../../../services/subscriptions/start-checkout';
 import { withdrawPendingChange } from '../../../services/subscriptions/withdraw-pending-change';
 import {
@@ -143,6 +144,16 @@ export async function withdrawPending({ deps, identity }: In<typeof emptyBody>) 
     tier: view.tier,
     canceled_pending_change: pendingOf(withdrawn),
   };
+}
+
+export async function pause({ deps, identity }: In<typeof emptyBody>) {
+  const view = await pauseOwnSubscription(deps, identity, true);
+  return { success: true, status: view.status, tier: view.tier };
+}
+
+export async function unpause({ deps, identity }: In<typeof emptyBody>) {
+  const view = await pauseOwnSubscription(deps, identity, false);
+  return { success: true, status: view.status, tier: view.tier };
 }
 
 export async function resume({ deps, identity }: In<typeof emptyBody>) {

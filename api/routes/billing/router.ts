@@ -9,6 +9,8 @@ import {
   getSubscriptionStatus,
   listPaymentMethods,
   resume,
+  pause,
+  unpause,
   upgradeSubscription,
   withdrawPending,
 } from './handlers';
@@ -28,6 +30,7 @@ import {
   cancelResponse,
   resumeResponse,
   withdrawPendingResponse,
+  pauseResponse,
   paymentMethodsResponse,
   attachPaymentMethodResponse,
 } from './schemas';
@@ -117,6 +120,31 @@ export const billingRoutes = [
     errors: { 404: 'No subscription', 409: 'No plan change is scheduled, or the subscription has ended' },
     response: withdrawPendingResponse,
     handler: withdrawPending,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/billing/subscription/pause',
+    summary: 'Pause the plan where it allows: Stripe stops invoicing and paid access stops until unpaused',
+    tags,
+    access: 'viewer',
+    body: emptyBody,
+    errors: {
+      404: 'No subscription',
+      409: 'The plan cannot be paused (pause_not_allowed), or the subscription is not in a state that allows it',
+    },
+    response: pauseResponse,
+    handler: pause,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/billing/subscription/unpause',
+    summary: 'Unpause a paused plan: invoicing and access start again',
+    tags,
+    access: 'viewer',
+    body: emptyBody,
+    errors: { 404: 'No subscription', ...conflictError },
+    response: pauseResponse,
+    handler: unpause,
   }),
   defineRoute({
     method: 'post',

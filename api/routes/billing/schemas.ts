@@ -141,6 +141,12 @@ export const cancelResponse = z.object({
   canceled_pending_change: pendingChange.nullable(),
 });
 
+export const pauseResponse = z.object({
+  success: z.literal(true),
+  status: subscriptionStatus,
+  tier: z.string(),
+});
+
 export const withdrawPendingResponse = z.object({
   success: z.literal(true),
   status: subscriptionStatus,

@@ -21,6 +21,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     includedCredits: b.included_credits,
     overagePer1kCents: b.overage_price_per_1k_cents ?? b.overage_price_per_1k,
     dailyApiCalls: b.daily_api_calls,
+    pausable: b.pausable,
   };
 }
 

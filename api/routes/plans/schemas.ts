@@ -44,6 +44,7 @@ const planFields = {
   overage_price_per_1k: dollars.optional(),
   overage_price_per_1k_cents: cents.optional(),
   daily_api_calls: count.min(1).nullable().default(null),
+  pausable: z.boolean().default(false),
 };
 
 export const createPlanBody = z
@@ -75,6 +76,7 @@ export const updatePlanBody = z
     overage_price_per_1k: planFields.overage_price_per_1k,
     overage_price_per_1k_cents: planFields.overage_price_per_1k_cents,
     daily_api_calls: count.min(1).nullable().optional(),
+    pausable: z.boolean().optional(),
   })
   .strict();
 
@@ -103,6 +105,8 @@ export const planResponse = z.object({
   overage_price_per_1k: z.number(),
   overage_price_per_1k_cents: z.number().int(),
   daily_api_calls: z.number().int().nullable(),
+  /** Whether a subscriber may pause this plan themselves. */
+  pausable: z.boolean(),
 });
 
 export const plansResponse = z.array(planResponse);

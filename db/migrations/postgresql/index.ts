@@ -11,6 +11,7 @@ import { Migration20261122130925_CreditNotes } from './Migration20261122130925_C
 import { Migration20261122131902_ChargeDisputes } from './Migration20261122131902_ChargeDisputes';
 import { Migration20261122132830_RefundMirror } from './Migration20261122132830_RefundMirror';
 import { Migration20261122213304_AccessSyncFailures } from './Migration20261122213304_AccessSyncFailures';
+import { Migration20261122214646_PlanPausable } from './Migration20261122214646_PlanPausable';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122131902_ChargeDisputes', class: Migration20261122131902_ChargeDisputes },
   { name: 'Migration20261122132830_RefundMirror', class: Migration20261122132830_RefundMirror },
   { name: 'Migration20261122213304_AccessSyncFailures', class: Migration20261122213304_AccessSyncFailures },
+  { name: 'Migration20261122214646_PlanPausable', class: Migration20261122214646_PlanPausable },
 ];

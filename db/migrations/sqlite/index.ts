@@ -11,6 +11,7 @@ import { Migration20261122130923_CreditNotes } from './Migration20261122130923_C
 import { Migration20261122131901_ChargeDisputes } from './Migration20261122131901_ChargeDisputes';
 import { Migration20261122132829_RefundMirror } from './Migration20261122132829_RefundMirror';
 import { Migration20261122213301_AccessSyncFailures } from './Migration20261122213301_AccessSyncFailures';
+import { Migration20261122214642_PlanPausable } from './Migration20261122214642_PlanPausable';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122131901_ChargeDisputes', class: Migration20261122131901_ChargeDisputes },
   { name: 'Migration20261122132829_RefundMirror', class: Migration20261122132829_RefundMirror },
   { name: 'Migration20261122213301_AccessSyncFailures', class: Migration20261122213301_AccessSyncFailures },
+  { name: 'Migration20261122214642_PlanPausable', class: Migration20261122214642_PlanPausable },
 ];

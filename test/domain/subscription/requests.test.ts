@@ -1,6 +1,7 @@
 import {
   checkoutRefusal,
   isMigration,
+  customerPauseRefusal,
   pauseRefusal,
   pendingChangeCancelRefusal,
   pendingAfterImmediateChange,
@@ -109,6 +110,19 @@ describe('which requests a subscription takes', () => {
       expect(pendingChangeCancelRefusal({ status, stripeSubscriptionId: 'sub_1', pendingChange })).toBe(
         refusal,
       );
+    },
+  );
+
+  it.each`
+    pausable | paused   | refusal
+    ${true}  | ${true}  | ${null}
+    ${true}  | ${false} | ${null}
+    ${false} | ${true}  | ${'the starter plan cannot be paused; cancel it instead'}
+    ${false} | ${false} | ${null}
+  `(
+    'a subscriber pausing=$paused a plan with pausable=$pausable: $refusal',
+    ({ pausable, paused, refusal }) => {
+      expect(customerPauseRefusal({ code: 'starter', pausable }, paused)).toBe(refusal);
     },
   );
 });

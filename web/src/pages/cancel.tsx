@@ -8,6 +8,7 @@ import { Link, navigate } from '../router';
 /** Cancel at the period end (the default, undoable until then) or now. */
 export function CancelPlan() {
   const sub = useLoad(() => call(api.GET('/api/v1/billing/subscription')), 'cancel');
+  const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'cancel-plans');
   const [when, setWhen] = useState<'period_end' | 'now'>('period_end');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -33,19 +34,25 @@ export function CancelPlan() {
       </Page>
     );
   }
-  const submit = async () => {
+  const act = async (request: () => Promise<unknown>) => {
     setBusy(true);
     setError(null);
     try {
-      await call(
-        api.POST('/api/v1/billing/subscription/cancel', { body: { at_period_end: when === 'period_end' } }),
-      );
+      await request();
       navigate('/billing');
     } catch (err) {
       setError(err as ApiError);
       setBusy(false);
     }
   };
+  const submit = () =>
+    act(() =>
+      call(
+        api.POST('/api/v1/billing/subscription/cancel', { body: { at_period_end: when === 'period_end' } }),
+      ),
+    );
+  const pause = () => act(() => call(api.POST('/api/v1/billing/subscription/pause', { body: {} })));
+  const pausable = s.status === 'active' && plans.data?.find((p) => p.id === s.tier)?.pausable === true;
   return (
     <Page title="Cancel plan">
       <form className="form" onSubmit={(e) => (e.preventDefault(), void submit())}>
@@ -77,6 +84,18 @@ export function CancelPlan() {
         </button>{' '}
         <Link href="/billing">Keep my plan</Link>
       </form>
+      {pausable && (
+        <section className="card" aria-labelledby="pause-heading">
+          <h2 id="pause-heading">Rather take a break?</h2>
+          <p>
+            Pause your plan instead: nothing is billed and access is off until you unpause it from your
+            billing page, with your plan and history kept.
+          </p>
+          <button type="button" className="secondary" onClick={() => void pause()} disabled={busy}>
+            {busy ? 'Pausing…' : 'Pause my plan'}
+          </button>
+        </section>
+      )}
     </Page>
   );
 }

@@ -121,6 +121,7 @@ function PlanSummary({
     }
   };
   const resume = () => act(() => call(api.POST('/api/v1/billing/subscription/resume', { body: {} })));
+  const unpause = () => act(() => call(api.POST('/api/v1/billing/subscription/unpause', { body: {} })));
   const keepPlan = () =>
     act(() => call(api.POST('/api/v1/billing/subscription/pending-change/cancel', { body: {} })));
   const ends = sub.cancel_at_period_end && sub.current_period_end;
@@ -161,6 +162,14 @@ function PlanSummary({
           </p>
           <button type="button" onClick={() => void resume()} disabled={busy}>
             {busy ? 'Resuming…' : 'Resume my plan'}
+          </button>
+        </Notice>
+      )}
+      {sub.status === 'paused' && (
+        <Notice kind="info">
+          <p data-testid="paused-notice">Your plan is paused. Unpause it to be billed and use it again.</p>
+          <button type="button" onClick={() => void unpause()} disabled={busy}>
+            {busy ? 'Unpausing…' : 'Unpause my plan'}
           </button>
         </Notice>
       )}

@@ -1,0 +1,17 @@
+import { Migration } from '@mikro-orm/migrations';
+import { PLAN_CATALOG } from '../../../domain/plan-catalog';
+
+export class Migration20261122214646_PlanPausable extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table "plans" add column "pausable" boolean not null default false;`);
+    // The shipped catalog's paid plans may be paused by their subscribers; the trial may not.
+    const pausable = PLAN_CATALOG.filter((p) => p.pausable).map((p) => p.code);
+    this.addSql(this.getKnex()('plans').update({ pausable: true }).whereIn('code', pausable).toQuery());
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "plans" drop column "pausable";`);
+  }
+
+}

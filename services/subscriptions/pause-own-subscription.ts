@@ -1,0 +1,24 @@
+import { randomUUID } from 'node:crypto';
+import { conflict } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { customerPauseRefusal } from '../../domain/subscription';
+import { workflowIds } from '../../workflows/ids';
+import { pauseSubscription } from '../../workflows/messages';
+import type { CoreDeps } from '../deps';
+import { callWorkflow } from '../temporal/gateway';
+import { ownLiveSubscription, requireLive } from './subscriptions';
+
+/**
+ * Pauses (Stripe stops invoicing, access stops) or unpauses the caller's own subscription, where their plan
+ * lets them; the workflow refuses what its state does not allow (already paused, not paused, ended).
+ */
+export async function pauseOwnSubscription(deps: CoreDeps, identity: Identity, paused: boolean) {
+  const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
+  const refusal = customerPauseRefusal(sub.plan, paused);
+  if (refusal) throw conflict('pause_not_allowed', refusal);
+  return callWorkflow(deps, () =>
+    deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(pauseSubscription, { args: [{ paused, requestId: randomUUID() }] }),
+  );
+}
