@@ -5,7 +5,7 @@ import { GATEWAY_ROLE } from '../../domain/roles';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { findCustomerByRef, findCustomerFor } from '../customers/find-customer';
-import { findLiveSubscription } from '../subscriptions/subscriptions';
+import { findLiveSubscription } from '../subscriptions/live-subscription';
 import { countersFor } from '../usage/counters';
 
 export interface Access {

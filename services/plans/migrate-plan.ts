@@ -6,7 +6,7 @@ import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
 import { changePlan } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
-import { planChangeRequest } from '../subscriptions/subscriptions';
+import { planChangeRequest } from '../subscriptions/plan-price';
 import { callWorkflow } from '../temporal/gateway';
 import { recordAudit } from '../../db/audit';
 

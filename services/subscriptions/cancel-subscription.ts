@@ -8,7 +8,7 @@ import {
 } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { ownLiveSubscription, requireLive } from './subscriptions';
+import { ownLiveSubscription, requireLive } from './live-subscription';
 
 /**
  * Cancels the caller's subscription now or at period end. `subscriptionRef` (ours or Stripe's id), when

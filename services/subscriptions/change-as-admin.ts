@@ -12,7 +12,8 @@ import {
 } from '../../workflows/messages';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
-import { findLiveSubscription, planChangeRequest, resolvePlanPrice } from './subscriptions';
+import { findLiveSubscription } from './live-subscription';
+import { planChangeRequest, resolvePlanPrice } from './plan-price';
 import { callWorkflow } from '../temporal/gateway';
 import { adminSubscriptionDto, caseless } from '../admin-lists/lists';
 import { recordAudit } from '../../db/audit';

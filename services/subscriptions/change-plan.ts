@@ -5,7 +5,8 @@ import { workflowIds } from '../../workflows/ids';
 import { changePlan as changePlanUpdate } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { ownLiveSubscription, planChangeRequest, requireLive, resolvePlanPrice } from './subscriptions';
+import { ownLiveSubscription, requireLive } from './live-subscription';
+import { planChangeRequest, resolvePlanPrice } from './plan-price';
 
 export interface PlanChangeAsk {
   tierId: string;

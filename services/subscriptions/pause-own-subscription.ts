@@ -6,7 +6,7 @@ import { workflowIds } from '../../workflows/ids';
 import { pauseSubscription } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { ownLiveSubscription, requireLive } from './subscriptions';
+import { ownLiveSubscription, requireLive } from './live-subscription';
 
 /**
  * Pauses (Stripe stops invoicing, access stops) or unpauses the caller's own subscription, where their plan

@@ -11,7 +11,8 @@ import { beginCheckout } from '../../workflows/messages';
 import { ensureCustomer } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { ownLiveSubscription, resolvePlanPrice, type PlanPrice } from './subscriptions';
+import { ownLiveSubscription } from './live-subscription';
+import { resolvePlanPrice, type PlanPrice } from './plan-price';
 
 export interface CheckoutRequest {
   tierId: string;

@@ -5,7 +5,7 @@ import { workflowIds } from '../../workflows/ids';
 import { cancelPendingChange } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { ownLiveSubscription, requireLive } from './subscriptions';
+import { ownLiveSubscription, requireLive } from './live-subscription';
 
 /**
  * Withdraws the caller's plan change scheduled for period end (a downgrade, a cycle switch, a trial's

@@ -11,11 +11,8 @@ import { changePlan, previewPlanChange } from '../../../services/subscriptions/c
 import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-subscription';
 import { startCheckout } from '../../../services/subscriptions/start-checkout';
 import { withdrawPendingChange } from '../../../services/subscriptions/withdraw-pending-change';
-import {
-  ownLiveSubscription,
-  pendingChangeDto,
-  subscriptionDto,
-} from '../../../services/subscriptions/subscriptions';
+import { ownLiveSubscription } from '../../../services/subscriptions/live-subscription';
+import { pendingChangeDto, subscriptionDto } from './subscription-dto';
 import type {
   attachPaymentMethodBody,
   cancelBody,

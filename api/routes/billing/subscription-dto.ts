@@ -1,0 +1,45 @@
+import { centsToDollars } from '../../../domain/money';
+import type { Subscription } from '../../../db/entities';
+
+/** The seed's subscription fields (dollars) beside cents and dates in ISO 8601. */
+export function subscriptionDto(sub: Subscription) {
+  return {
+    subscription_id: sub.id,
+    tier: sub.tier,
+    status: sub.status,
+    current_period_start: sub.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: sub.currentPeriodEnd?.toISOString() ?? null,
+    trial_end: sub.trialEnd?.toISOString() ?? null,
+    cancel_at_period_end: sub.cancelAtPeriodEnd,
+    amount: centsToDollars(sub.amountCents),
+    amount_cents: sub.amountCents,
+    interval: sub.interval,
+    currency: sub.currency,
+    stripe_subscription_id: sub.stripeSubscriptionId ?? null,
+    pending_change: pendingChangeDto(
+      sub.pendingTier && sub.pendingInterval && sub.pendingAmountCents != null && sub.pendingEffectiveAt
+        ? {
+            tier: sub.pendingTier,
+            interval: sub.pendingInterval,
+            amountCents: sub.pendingAmountCents,
+            effectiveAt: sub.pendingEffectiveAt.toISOString(),
+          }
+        : null,
+    ),
+  };
+}
+
+/** A plan change waiting for period end, as answers show it; null when none is pending. */
+export function pendingChangeDto(
+  p: { tier: string; interval: 'month' | 'year'; amountCents: number; effectiveAt: string } | null,
+) {
+  if (!p) return null;
+  return {
+    tier: p.tier,
+    billing_cycle: p.interval === 'year' ? ('yearly' as const) : ('monthly' as const),
+    interval: p.interval,
+    amount: centsToDollars(p.amountCents),
+    amount_cents: p.amountCents,
+    effective_at: p.effectiveAt,
+  };
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import { Plan } from '../../db/entities';
+import { pricesFor } from '../../db/plan-prices';
+import { AppError } from '../../domain/errors';
+
+export interface PlanPrice {
+  plan: Plan;
+  priceId: string;
+  /** The metered price billing overage for this cycle; null when the plan bills none. */
+  usagePriceId: string | null;
+  amountCents: number;
+  interval: 'month' | 'year';
+}
+
+/**
+ * The changePlan Update's arguments for moving a subscription onto `price` now or at period end. A
+ * repeatable action (a migration) passes its own request id, so a second run changes nothing twice.
+ */
+export function planChangeRequest(
+  price: PlanPrice,
+  when: 'now' | 'period_end',
+  requestId: string = randomUUID(),
+) {
+  return {
+    planCode: price.plan.code,
+    planId: price.plan.id,
+    priceId: price.priceId,
+    usagePriceId: price.usagePriceId,
+    amountCents: price.amountCents,
+    interval: price.interval,
+    when,
+    requestId,
+  };
+}
+
+/** The current version of a plan and its Stripe price for the billing cycle. */
+export async function resolvePlanPrice(
+  em: EntityManager,
+  code: string,
+  cycle: 'monthly' | 'yearly',
+  /** Where the plan code came from, for the errors' `details.field`. */
+  field = 'body.tier_id',
+): Promise<PlanPrice> {
+  const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
+  if (!plan) throw new AppError('not_found', 'plan_not_found', `No plan "${code}"`, { field });
+  const interval = cycle === 'yearly' ? 'year' : 'month';
+  const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
+  if (amountCents == null) {
+    throw new AppError('invalid', 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
+      field: field.replace(/tier_id$/, 'billing_cycle'),
+    });
+  }
+  if (!synced || !priceId) {
+    throw new AppError(
+      'unavailable',
+      'plan_not_synced',
+      `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
+    );
+  }
+  return { plan, priceId, usagePriceId, amountCents, interval };
+}
