@@ -23,6 +23,10 @@ export const APP_PATHS = [
   '/billing/payment-methods',
   '/billing/invoices',
   '/billing/keys',
+  '/admin',
+  '/admin/customers',
+  '/admin/customer',
+  '/admin/audit',
 ];
 
 const TYPES: Record<string, string> = {

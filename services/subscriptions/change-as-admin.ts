@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { Customer, Invoice, Subscription } from '../../db/entities';
+import { Customer, Invoice, Subscription, SubscriptionChange } from '../../db/entities';
 import { conflict, notFound } from '../../domain/errors';
 import { planChangeTiming } from '../../domain/plan-change';
 import { workflowIds } from '../../workflows/ids';
@@ -35,13 +35,18 @@ async function subscriptionOf(em: EntityManager, customer: Customer): Promise<Su
   return sub;
 }
 
-/** `GET /admin/subscriptions/{email}`: the subscription, its history and recent invoices. */
+/** `GET /admin/subscriptions/{email}`: the subscription, its history, its changes and recent invoices. */
 export async function subscriptionByEmail(deps: CoreDeps, email: string) {
   const em = deps.orm.em.fork();
   const customer = await customerByEmail(em, email);
   const sub = await subscriptionOf(em, customer);
-  const [history, invoices] = await Promise.all([
+  const [history, changes, invoices] = await Promise.all([
     em.find(Subscription, { customer }, { orderBy: { createdAt: 'desc' }, limit: 20 }),
+    em.find(
+      SubscriptionChange,
+      { customerId: customer.id },
+      { orderBy: { at: 'desc', id: 'desc' }, limit: 100 },
+    ),
     em.find(Invoice, { customer }, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 12 }),
   ]);
   return {
@@ -56,6 +61,19 @@ export async function subscriptionByEmail(deps: CoreDeps, email: string) {
       interval: s.interval,
       created: s.createdAt.toISOString(),
       ended_at: s.endedAt?.toISOString() ?? null,
+    })),
+    // Every change of price, cycle, status or plan the mirror recorded, newest first.
+    changes: changes.map((c) => ({
+      subscription_id: c.subscription.id,
+      at: c.at.toISOString(),
+      old_tier: c.oldTier ?? null,
+      new_tier: c.newTier,
+      old_status: c.oldStatus ?? null,
+      new_status: c.newStatus,
+      old_amount_cents: c.oldAmountCents ?? null,
+      new_amount_cents: c.newAmountCents,
+      old_interval: c.oldInterval ?? null,
+      new_interval: c.newInterval,
     })),
     recent_invoices: invoices.map((i) => ({
       id: i.stripeInvoiceId,

@@ -12,13 +12,21 @@ import { CancelPlan } from './pages/cancel';
 import { PaymentMethods } from './pages/payment-methods';
 import { Invoices } from './pages/invoices';
 import { ProviderKeys } from './pages/provider-keys';
+import { AdminOverview } from './pages/admin-overview';
+import { AdminCustomers } from './pages/admin-customers';
+import { AdminCustomer } from './pages/admin-customer';
+import { AdminAudit } from './pages/admin-audit';
 
-const NAV: { href: string; label: string; signedIn?: boolean }[] = [
+const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
   { href: '/billing', label: 'Billing', signedIn: true },
   { href: '/billing/invoices', label: 'Invoices', signedIn: true },
   { href: '/billing/payment-methods', label: 'Payment methods', signedIn: true },
   { href: '/billing/keys', label: 'Provider keys', signedIn: true },
+  // The operator's console: shown to admins only; the API refuses everyone else (403) on a direct link.
+  { href: '/admin', label: 'Revenue', admin: true },
+  { href: '/admin/customers', label: 'Customers', admin: true },
+  { href: '/admin/audit', label: 'Audit log', admin: true },
 ];
 
 /** Pages that need a signed-in person send everyone else to sign in, and back here afterwards. */
@@ -65,6 +73,10 @@ function route(path: string): ReactNode {
     '/billing/payment-methods': () => <PaymentMethods />,
     '/billing/invoices': () => <Invoices />,
     '/billing/keys': () => <ProviderKeys />,
+    '/admin': () => <AdminOverview />,
+    '/admin/customers': () => <AdminCustomers />,
+    '/admin/customer': () => <AdminCustomer />,
+    '/admin/audit': () => <AdminAudit />,
   };
   const page = pages[path];
   if (page) return <SignedIn>{page()}</SignedIn>;
@@ -97,13 +109,15 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.filter((n) => !n.signedIn || session).map((n) => (
-              <li key={n.href}>
-                <Link href={n.href} aria-current={path === n.href ? 'page' : undefined}>
-                  {n.label}
-                </Link>
-              </li>
-            ))}
+            {NAV.filter((n) => (!n.signedIn || session) && (!n.admin || session?.role === 'admin')).map(
+              (n) => (
+                <li key={n.href}>
+                  <Link href={n.href} aria-current={path === n.href ? 'page' : undefined}>
+                    {n.label}
+                  </Link>
+                </li>
+              ),
+            )}
           </ul>
         </nav>
         <div className="who">

@@ -302,6 +302,20 @@ export const subscriptionByEmailResponse = adminSubscription.extend({
       ended_at: timestamp.nullable(),
     }),
   ),
+  changes: z.array(
+    z.object({
+      subscription_id: z.string(),
+      at: timestamp,
+      old_tier: z.string().nullable(),
+      new_tier: z.string(),
+      old_status: subscriptionStatus.nullable(),
+      new_status: subscriptionStatus,
+      old_amount_cents: cents.nullable(),
+      new_amount_cents: cents,
+      old_interval: interval.nullable(),
+      new_interval: interval,
+    }),
+  ),
   recent_invoices: z.array(
     z.object({
       id: z.string(),

@@ -1,0 +1,174 @@
+import type { Browser, Page } from 'playwright-core';
+import { webAppBuilt } from '../../api/pages/web-app';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { bookWriter, DAY } from '../helpers/book';
+import { openTestDatabase } from '../helpers/db';
+import { launchChromium, screenshot, seriousA11yViolations } from './browser';
+
+/**
+ * The operator's console in real Chromium against the API serving the built app, over a book of
+ * subscriptions whose figures are worked out by hand below.
+ */
+describe("the operator's console in a browser", () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: TestApi;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  const upgraded = 'grace-upgraded@example.com';
+
+  beforeAll(async () => {
+    if (!webAppBuilt())
+      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
+    [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
+    browser = chromium.browser;
+    api = await startTestApi({ orm: db.orm, env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '' } });
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    const ago = (days: number) => new Date(Date.now() - days * DAY);
+    const sub = (email: string, row: Parameters<typeof book.subscription>[1]) =>
+      book.subscription(book.customer({ email, createdAt: row.createdAt, name: email.split('@')[0] }), row);
+    // Paying now, yearly amounts: 4900 × 12 = 58800; 19000 (yearly); 1900 × 12 = 22800, upgraded to
+    // enterprise 9900 × 12 = 118800 ten days ago. ARR 58800 + 19000 + 118800 = 196600, MRR 16383.33.
+    sub('ada-pro@example.com', {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'active',
+      createdAt: ago(100),
+    });
+    sub('bob-yearly@example.com', {
+      tier: 'starter',
+      amountCents: 19000,
+      interval: 'year',
+      status: 'active',
+      createdAt: ago(200),
+    });
+    const g = sub(upgraded, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: ago(60) });
+    book.change(g, { at: ago(10), tier: 'enterprise', amountCents: 9900 });
+    // Not paying: a trial and one that ended 5 days ago.
+    sub('tess-trial@example.com', {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'trialing',
+      createdAt: ago(2),
+    });
+    sub('carl-gone@example.com', {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'canceled',
+      createdAt: ago(90),
+      canceledAt: ago(5),
+      endedAt: ago(5),
+    });
+    await book.flush();
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await api?.stop();
+    await db?.close();
+  });
+
+  async function signedIn(email: string, role: 'admin' | 'viewer'): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${api.url}/signin?next=${encodeURIComponent('/billing')}`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Role').selectOption(role);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
+    return page;
+  }
+
+  async function expectAccessible(page: Page, name: string) {
+    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
+      page: name,
+      violations: [],
+    });
+  }
+
+  it('shows an admin the revenue figures the API computes, which are the book worked out by hand', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    const started = Date.now();
+    await page.getByRole('navigation').getByRole('link', { name: 'Revenue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Revenue' }).waitFor();
+    const mrr = page.getByTestId('figure-MRR');
+    await mrr.waitFor();
+    await page.getByRole('img', { name: 'MRR at the end of each period' }).waitFor();
+    console.log(
+      `admin overview: figures and both charts on screen ${Date.now() - started} ms after the click`,
+    );
+    const token = await page.evaluate<string>(
+      `JSON.parse(sessionStorage.getItem('billing.dev-session')).token`,
+    );
+    const figures = (await api.request('GET', '/api/v1/admin/revenue', { token })).body;
+    expect(figures).toMatchObject({ mrr_cents: 16383, arr_cents: 196600, active_subscriptions: 3 });
+    expect(await mrr.textContent()).toBe('$163.83');
+    expect(await page.getByTestId('figure-ARR').textContent()).toBe('$1,966.00');
+    expect(await page.getByTestId('figure-Active subscriptions').textContent()).toBe('3');
+    // Definitions stand beside the figures.
+    await page
+      .getByText(/rounded once/)
+      .first()
+      .waitFor();
+    // The chart's figures as a table: its last point is today's MRR.
+    await page.getByText('Data table: MRR at the end of each period').click();
+    const rows = page
+      .getByRole('region', { name: 'MRR at the end of each period, figures' })
+      .getByRole('row');
+    expect(await rows.last().textContent()).toContain('$163.83');
+    // Revenue by plan: enterprise carries the upgraded customer, 9900 of the 16383 a month (60.4 %).
+    const tiers = page.getByRole('region', { name: 'Revenue by plan' });
+    expect(await tiers.getByRole('row', { name: /enterprise/ }).textContent()).toContain('$99.0060.4 %');
+    await screenshot(page, 'admin-overview');
+    await expectAccessible(page, 'admin overview');
+    await page.context().close();
+  }, 60_000);
+
+  it('finds a customer by email and shows their subscription with its timeline', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+    expect(await page.getByTestId('customer-total').textContent()).toContain('5 customers');
+    await page.getByLabel('Email contains').fill('grace');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByTestId('customer-total')
+      .getByText(/1 customers/)
+      .waitFor();
+    await screenshot(page, 'admin-customers');
+    await expectAccessible(page, 'admin customers');
+    await page.getByRole('link', { name: upgraded }).click();
+    await page.getByRole('heading', { level: 1, name: upgraded }).waitFor();
+    expect(await page.getByTestId('admin-customer-tier').textContent()).toBe('enterprise');
+    const timeline = page.getByTestId('timeline');
+    await timeline.waitFor();
+    // Every change the engine recorded: the subscription becoming active on starter, then the upgrade.
+    const entries = await timeline.getByRole('listitem').allTextContents();
+    expect(entries).toEqual([
+      expect.stringContaining('plan starter → enterprise, $19.00 / month → $99.00 / month'),
+      expect.stringContaining('incomplete → active, on starter at $19.00 / month'),
+    ]);
+    await screenshot(page, 'admin-customer');
+    await expectAccessible(page, 'admin customer');
+    await page.context().close();
+  }, 60_000);
+
+  it('shows a non-admin no console, and the API refuses them on a direct link', async () => {
+    const page = await signedIn('viewer@example.com', 'viewer');
+    const nav = page.getByRole('navigation');
+    expect(await nav.getByRole('link', { name: 'Billing' }).count()).toBe(1);
+    expect(await nav.getByRole('link', { name: 'Revenue' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Customers' }).count()).toBe(0);
+    await page.goto(`${api.url}/admin`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('HTTP 403');
+    await page.goto(`${api.url}/admin/customers`);
+    await page
+      .getByRole('alert')
+      .getByText(/HTTP 403/)
+      .waitFor();
+    await page.context().close();
+  }, 60_000);
+});

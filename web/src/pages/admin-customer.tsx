@@ -1,0 +1,159 @@
+import { api, call } from '../api/client';
+import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { useLoad } from '../data';
+import { date, dateTime, money } from '../format';
+import { Link, useLocation } from '../router';
+
+interface Change {
+  old_tier: string | null;
+  new_tier: string;
+  old_status: string | null;
+  new_status: string;
+  old_amount_cents: number | null;
+  new_amount_cents: number;
+  old_interval: string | null;
+  new_interval: string;
+}
+
+/** A recorded change in words: what it started as, or what moved from what to what. */
+function describeChange(c: Change, currency: string): string {
+  const price = (cents: number, interval: string) => `${money(cents, currency)} / ${interval}`;
+  if (c.old_status === null)
+    return `started on ${c.new_tier}, ${c.new_status}, ${price(c.new_amount_cents, c.new_interval)}`;
+  const parts: string[] = [];
+  if (c.old_tier !== c.new_tier) parts.push(`plan ${c.old_tier} → ${c.new_tier}`);
+  if (c.old_status !== c.new_status) parts.push(`${c.old_status} → ${c.new_status}`);
+  if (c.old_amount_cents !== c.new_amount_cents || c.old_interval !== c.new_interval)
+    parts.push(
+      `${price(c.old_amount_cents ?? 0, c.old_interval ?? c.new_interval)} → ${price(c.new_amount_cents, c.new_interval)}`,
+    );
+  // A status change alone says on what it happened.
+  if (parts.length === 1 && c.old_tier === c.new_tier && c.old_amount_cents === c.new_amount_cents)
+    parts.push(`on ${c.new_tier} at ${price(c.new_amount_cents, c.new_interval)}`);
+  return parts.join(', ') || 'recorded again, nothing moved';
+}
+
+/** One customer as an operator looks them up: their subscription, its history and recent invoices. */
+export function AdminCustomer() {
+  const { query } = useLocation();
+  const email = query.get('email') ?? '';
+  const sub = useLoad(
+    () => call(api.GET('/api/v1/admin/subscriptions/{email}', { params: { path: { email } } })),
+    `admin-customer-${email}`,
+  );
+  const title = email || 'Customer';
+  if (sub.error) {
+    return (
+      <Page title={title} wide>
+        <ErrorNotice error={sub.error} retry={sub.reload} />
+        <p>
+          <Link href="/admin/customers">All customers</Link>
+        </p>
+      </Page>
+    );
+  }
+  if (!sub.data) {
+    return (
+      <Page title={title} wide>
+        <Loading what="the customer" />
+      </Page>
+    );
+  }
+  const s = sub.data;
+  return (
+    <Page title={title} wide>
+      <p>
+        <Link href="/admin/customers">All customers</Link>
+      </p>
+      <div className="grid">
+        <section className="card" aria-labelledby="profile-heading">
+          <h2 id="profile-heading">Profile</h2>
+          <dl className="facts">
+            <dt>Name</dt>
+            <dd>{s.customer_name ?? '—'}</dd>
+            <dt>User id</dt>
+            <dd>
+              <code>{s.user_id}</code>
+            </dd>
+            <dt>Stripe customer</dt>
+            <dd>
+              <code>{s.customer}</code>
+            </dd>
+          </dl>
+        </section>
+        <section className="card" aria-labelledby="sub-heading">
+          <h2 id="sub-heading">Subscription</h2>
+          <dl className="facts">
+            <dt>Plan</dt>
+            <dd data-testid="admin-customer-tier">{s.tier}</dd>
+            <dt>Status</dt>
+            <dd>{s.status}</dd>
+            <dt>Price</dt>
+            <dd>
+              {money(s.amount_cents, s.currency)} / {s.interval}
+            </dd>
+            <dt>MRR</dt>
+            <dd>{money(s.mrr_cents, s.currency)}</dd>
+            <dt>Current period</dt>
+            <dd>
+              {date(s.current_period_start)} – {date(s.current_period_end)}
+            </dd>
+            {s.cancel_at_period_end && (
+              <>
+                <dt>Ends</dt>
+                <dd>At the period end</dd>
+              </>
+            )}
+          </dl>
+        </section>
+      </div>
+      <section className="card" aria-labelledby="history-heading">
+        <h2 id="history-heading">Timeline</h2>
+        {s.changes.length === 0 ? (
+          <Empty>No change recorded yet.</Empty>
+        ) : (
+          <ol className="timeline" data-testid="timeline">
+            {s.changes.map((c) => (
+              <li key={`${c.subscription_id}-${c.at}-${c.new_status}-${c.new_tier}`}>
+                <strong>{dateTime(c.at)}</strong>: {describeChange(c, s.currency)}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section className="card" aria-labelledby="invoices-heading">
+        <h2 id="invoices-heading">Recent invoices</h2>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Recent invoices">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Invoice</th>
+                <th scope="col">Date</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Due
+                </th>
+                <th scope="col" className="num">
+                  Paid
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.recent_invoices.map((i) => (
+                <tr key={i.id}>
+                  <th scope="row">
+                    <code>{i.id}</code>
+                  </th>
+                  <td>{date(i.created)}</td>
+                  <td>{i.status}</td>
+                  <td className="num">{money(i.amount_due_cents, s.currency)}</td>
+                  <td className="num">{money(i.amount_paid_cents, s.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </Page>
+  );
+}

@@ -1,0 +1,119 @@
+import { useState, type FormEvent } from 'react';
+import { api, call } from '../api/client';
+import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { useLoad } from '../data';
+import { count, date } from '../format';
+import { Link } from '../router';
+
+type Sort = 'created' | '-created' | 'email' | '-email';
+
+/** Every customer, searched by email, sorted and paged by the server (a cursor per page). */
+export function AdminCustomers() {
+  const [typed, setTyped] = useState('');
+  const [email, setEmail] = useState('');
+  const [sort, setSort] = useState<Sort>('-created');
+  // The cursors of the pages before this one, so Previous goes back without the server keeping state.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const list = useLoad(
+    () =>
+      call(
+        api.GET('/api/v1/admin/billing/customers', {
+          params: { query: { limit: 25, sort, ...(email ? { email } : {}), ...(cursor ? { cursor } : {}) } },
+        }),
+      ),
+    `admin-customers-${sort}-${email}-${cursor ?? ''}`,
+  );
+  const search = (e: FormEvent) => {
+    e.preventDefault();
+    setEmail(typed.trim());
+    setCursors([undefined]);
+  };
+  return (
+    <Page title="Customers" wide>
+      <form className="filters" role="search" onSubmit={search}>
+        <label>
+          Email contains{' '}
+          <input type="search" value={typed} onChange={(e) => setTyped(e.target.value)} maxLength={254} />
+        </label>
+        <label>
+          Sort{' '}
+          <select
+            value={sort}
+            onChange={(e) => {
+              setSort(e.target.value as Sort);
+              setCursors([undefined]);
+            }}
+          >
+            <option value="-created">Newest first</option>
+            <option value="created">Oldest first</option>
+            <option value="email">Email A–Z</option>
+            <option value="-email">Email Z–A</option>
+          </select>
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      {list.error ? (
+        <ErrorNotice error={list.error} retry={list.reload} />
+      ) : !list.data ? (
+        <Loading what="customers" />
+      ) : list.data.customers.length === 0 ? (
+        <Empty>No customer matches.</Empty>
+      ) : (
+        <>
+          <p className="muted" data-testid="customer-total">
+            {count(list.data.total)} customers{email ? ` whose email contains “${email}”` : ''}
+          </p>
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Customers">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Plan</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Stripe customer</th>
+                  <th scope="col">Since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.customers.map((c) => (
+                  <tr key={c.customer_id}>
+                    <th scope="row">
+                      <Link href={`/admin/customer?email=${encodeURIComponent(c.email)}`}>{c.email}</Link>
+                    </th>
+                    <td>{c.name ?? '—'}</td>
+                    <td>{c.metadata.tier ?? '—'}</td>
+                    <td>{c.subscription_status ?? 'none'}</td>
+                    <td>
+                      <code>{c.stripe_customer_id ?? '—'}</code>
+                    </td>
+                    <td>{date(c.created)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p className="pager">
+            <button
+              type="button"
+              className="secondary"
+              disabled={cursors.length === 1}
+              onClick={() => setCursors((c) => c.slice(0, -1))}
+            >
+              Previous page
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              disabled={!list.data.next_cursor}
+              onClick={() => setCursors((c) => [...c, list.data?.next_cursor ?? undefined])}
+            >
+              Next page
+            </button>
+          </p>
+        </>
+      )}
+    </Page>
+  );
+}

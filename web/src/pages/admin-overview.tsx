@@ -1,0 +1,287 @@
+import { useMemo, useState } from 'react';
+import { api, call } from '../api/client';
+import { ErrorNotice, Loading, Page } from '../components';
+import { useLoad } from '../data';
+import { count, money } from '../format';
+import { SeriesChart } from '../series-chart';
+
+type Range = '30d' | '90d' | '12m';
+const RANGES: { id: Range; label: string; interval: 'day' | 'month'; days: number }[] = [
+  { id: '30d', label: 'Last 30 days, by day', interval: 'day', days: 30 },
+  { id: '90d', label: 'Last 90 days, by day', interval: 'day', days: 90 },
+  { id: '12m', label: 'Last 12 months, by month', interval: 'month', days: 365 },
+];
+
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+const percent = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)} %`);
+
+/** One figure with what it means (the definitions the README gives) and how it moved. */
+function Figure({
+  label,
+  value,
+  change,
+  definition,
+}: {
+  label: string;
+  value: string;
+  change?: string;
+  definition: string;
+}) {
+  return (
+    <div className="card figure">
+      <dt>{label}</dt>
+      <dd className="big" data-testid={`figure-${label}`}>
+        {value}
+      </dd>
+      {change && <dd className="muted">{change}</dd>}
+      <dd className="small muted">{definition}</dd>
+    </div>
+  );
+}
+
+/** The operator's morning view: revenue figures, MRR over time and its movements, and revenue by plan. */
+export function AdminOverview() {
+  const [range, setRange] = useState<Range>('30d');
+  const r = RANGES.find((x) => x.id === range)!;
+  const revenue = useLoad(() => call(api.GET('/api/v1/admin/revenue')), 'admin-revenue');
+  const byTier = useLoad(
+    () => call(api.GET('/api/v1/admin/subscriptions/analytics/revenue-by-tier')),
+    'admin-tiers',
+  );
+  const series = useLoad(() => {
+    const to = new Date();
+    const from = new Date(to.getTime() - r.days * 86_400_000);
+    return call(
+      api.GET('/api/v1/admin/revenue/timeseries', {
+        params: { query: { interval: r.interval, from: isoDay(from), to: isoDay(to) } },
+      }),
+    );
+  }, `admin-series-${range}`);
+
+  const cur = revenue.data?.currency ?? 'usd';
+  const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
+  const chart = useMemo(() => {
+    const points = series.data?.points ?? [];
+    return {
+      times: points.map((p) => Date.parse(p.start) / 1000),
+      labels: points.map((p) => p.period),
+      mrr: [{ label: 'MRR', values: points.map((p) => p.mrr_cents) }],
+      flows: [
+        // In the chart's colour order: blue, green, red.
+        { label: 'Collected', values: points.map((p) => p.collected_cents) },
+        { label: 'Net revenue', values: points.map((p) => p.net_revenue_cents) },
+        { label: 'Churned MRR', values: points.map((p) => p.churned_mrr_cents) },
+      ],
+    };
+  }, [series.data]);
+
+  if (revenue.error) {
+    return (
+      <Page title="Revenue" wide>
+        <ErrorNotice error={revenue.error} retry={revenue.reload} />
+      </Page>
+    );
+  }
+  if (!revenue.data) {
+    return (
+      <Page title="Revenue" wide>
+        <Loading what="the revenue figures" />
+      </Page>
+    );
+  }
+  const v = revenue.data;
+  const m = v.movements;
+  const first = series.data?.points[0];
+  const mrrChange = first ? v.mrr_cents - first.mrr_cents : null;
+  const subsChange = first ? v.active_subscriptions - first.active_subscriptions : null;
+  const signed = (n: number, f: (x: number) => string) =>
+    `${n >= 0 ? '+' : '−'}${f(Math.abs(n))} over the range below`;
+  return (
+    <Page title="Revenue" wide>
+      <p className="muted">
+        Figures in {cur.toUpperCase()}, computed {new Date(v.as_of).toLocaleTimeString()}; the month is{' '}
+        {m.month}.
+      </p>
+      <dl className="figures">
+        <Figure
+          label="MRR"
+          value={fmt(v.mrr_cents)}
+          change={mrrChange == null ? undefined : signed(mrrChange, fmt)}
+          definition="Σ of paying subscriptions' yearly amounts (active or past due; monthly × 12) ÷ 12, rounded once. Trials, paused and ended ones and metered overage add nothing."
+        />
+        <Figure
+          label="ARR"
+          value={fmt(v.arr_cents)}
+          definition="Σ of paying subscriptions' yearly amounts."
+        />
+        <Figure
+          label="Active subscriptions"
+          value={count(v.active_subscriptions)}
+          change={subsChange == null ? undefined : signed(subsChange, count)}
+          definition="Subscriptions in a paying state (active or past due); trials are not counted."
+        />
+        <Figure
+          label="ARPU"
+          value={fmt(v.arpu_cents)}
+          definition="ARR ÷ 12 ÷ customers with at least one paying subscription."
+        />
+        <Figure
+          label="Churn"
+          value={`${v.churn_percentage.toFixed(1)} %`}
+          change={`${count(v.churned_subscriptions_30d)} of ${count(v.active_subscriptions_30d_ago)} in 30 days`}
+          definition="Subscriptions paying 30 days ago and not now ÷ those paying 30 days ago. A pause and resume inside the window, or a trial that never converted, is not churn."
+        />
+        <Figure
+          label="Revenue churn"
+          value={fmt(m.churned.mrr_cents)}
+          change={`${count(m.churned.customers)} customers in ${m.month}`}
+          definition="MRR of customers whose MRR went to 0 between the end of last month and now."
+        />
+        <Figure
+          label="NRR"
+          value={percent(v.net_revenue_retention)}
+          definition="(Starting ARR + expansion − contraction − churned) ÷ starting ARR, this month; none when nothing paid at its start."
+        />
+        <Figure
+          label="Net revenue, 30 days"
+          value={fmt(v.net_revenue_30d_cents)}
+          change={`${fmt(v.recent_revenue_30d_cents)} collected, ${fmt(v.refunds_30d_cents)} refunded`}
+          definition="Invoices paid in the last 30 days (gross collected) less refunds and credit notes made in them."
+        />
+      </dl>
+
+      <section className="card" aria-labelledby="mrr-heading">
+        <h2 id="mrr-heading">MRR over time</h2>
+        <label>
+          Range{' '}
+          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
+            {RANGES.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {series.error ? (
+          <ErrorNotice error={series.error} retry={series.reload} />
+        ) : !series.data ? (
+          <Loading what="the MRR series" />
+        ) : (
+          <>
+            <SeriesChart
+              title="MRR at the end of each period"
+              times={chart.times}
+              labels={chart.labels}
+              series={chart.mrr}
+              format={fmt}
+            />
+            <SeriesChart
+              title="Money collected, MRR churned and net revenue per period"
+              times={chart.times}
+              labels={chart.labels}
+              series={chart.flows}
+              format={fmt}
+              bars
+            />
+          </>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="movements-heading">
+        <h2 id="movements-heading">MRR movements in {m.month}</h2>
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="MRR movements">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Movement</th>
+                <th scope="col" className="num">
+                  MRR
+                </th>
+                <th scope="col" className="num">
+                  Customers
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              <tr>
+                <th scope="row">Starting MRR</th>
+                <td className="num">{fmt(m.starting_mrr_cents)}</td>
+                <td />
+              </tr>
+              {(
+                [
+                  ['New', m.new, 1],
+                  ['Expansion', m.expansion, 1],
+                  ['Reactivation', m.reactivated, 1],
+                  ['Contraction', m.contraction, -1],
+                  ['Churn', m.churned, -1],
+                ] as const
+              ).map(([label, mv, sign]) => (
+                <tr key={label}>
+                  <th scope="row">{label}</th>
+                  <td className="num">
+                    {sign < 0 && mv.mrr_cents > 0 ? '−' : '+'}
+                    {fmt(mv.mrr_cents)}
+                  </td>
+                  <td className="num">{count(mv.customers)}</td>
+                </tr>
+              ))}
+              <tr>
+                <th scope="row">Net new MRR</th>
+                <td className="num">{fmt(m.net_new_mrr_cents)}</td>
+                <td />
+              </tr>
+              <tr>
+                <th scope="row">Ending MRR</th>
+                <td className="num">{fmt(m.ending_mrr_cents)}</td>
+                <td />
+              </tr>
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      <section className="card" aria-labelledby="tiers-heading">
+        <h2 id="tiers-heading">Revenue and subscribers by plan</h2>
+        {byTier.error ? (
+          <ErrorNotice error={byTier.error} retry={byTier.reload} />
+        ) : !byTier.data ? (
+          <Loading what="revenue by plan" />
+        ) : (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Revenue by plan">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Plan</th>
+                  <th scope="col" className="num">
+                    Paying
+                  </th>
+                  <th scope="col" className="num">
+                    Trialing
+                  </th>
+                  <th scope="col" className="num">
+                    MRR
+                  </th>
+                  <th scope="col" className="num">
+                    Share of MRR
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {byTier.data.tiers.map((t) => (
+                  <tr key={t.tier}>
+                    <th scope="row">{t.tier}</th>
+                    <td className="num">{count(t.paying_subscriptions)}</td>
+                    <td className="num">{count(t.trialing_subscriptions)}</td>
+                    <td className="num">{fmt(t.mrr_cents)}</td>
+                    <td className="num">{percent(t.share_of_mrr)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Page>
+  );
+}
