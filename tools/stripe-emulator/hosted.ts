@@ -11,7 +11,7 @@ import type {
   PortalSessionRec,
   SubscriptionRec,
 } from './types';
-import { completeCheckoutSession } from './billing/checkout';
+import { finishCheckoutAuthentication, submitCheckoutCard } from './billing/checkout';
 import { attemptInvoicePayment, completeAuthentication } from './billing/invoices';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './billing/payment-methods';
 
@@ -38,14 +38,36 @@ function redirect(res: ServerResponse, location: string): void {
 }
 
 function checkoutForm(s: CheckoutSessionRec, error?: string): string {
-  return `${error ? `<p class="error">${esc(error)}</p>` : ''}
-<p>Subscribe — ${esc(money(s.amount_total ?? 0, s.currency ?? 'usd'))}</p>
-<form method="post">
-<label>Email <input name="email" type="email" value="${esc(s.customer_email ?? '')}"></label>
+  const setup = s.mode === 'setup';
+  // An explicit action: the form is also drawn in answer to the 3-D Secure step, at that step's address.
+  return `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
+<p>${setup ? 'Save a card for future payments. Nothing is charged now.' : `Subscribe — ${esc(money(s.amount_total ?? 0, s.currency ?? 'usd'))}`}</p>
+<form method="post" action="/checkout/${esc(s.id)}">
+${setup ? '' : `<label>Email <input name="email" type="email" value="${esc(s.customer_email ?? '')}"></label>`}
 <label>Card number <input name="card_number" value="4242 4242 4242 4242" autocomplete="off"></label>
 <label>Name on card <input name="name"></label>
-<button type="submit">Subscribe</button></form>
+<button type="submit">${setup ? 'Save card' : 'Subscribe'}</button></form>
 ${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel</a></p>` : ''}`;
+}
+
+/** The challenge Stripe's test mode shows for a card that needs 3-D Secure: the tester picks the outcome. */
+function checkoutChallenge(s: CheckoutSessionRec): string {
+  const last4 = (s._authentication?.cardNumber ?? '').slice(-4);
+  const what =
+    s.mode === 'setup'
+      ? 'saving this card'
+      : `a payment of ${esc(money(s.amount_total ?? 0, s.currency ?? 'usd'))}`;
+  return `<p>Your bank asks you to confirm ${what} with the card ending ${esc(last4)}.</p>
+<p><small>This is a test 3-D Secure page: choose whether the authentication succeeds.</small></p>
+<form method="post" action="/checkout/${esc(s.id)}/authenticate">
+<button name="outcome" value="succeed">Complete authentication</button>
+<button name="outcome" value="fail">Fail authentication</button></form>`;
+}
+
+function checkoutDone(res: ServerResponse, s: CheckoutSessionRec): void {
+  if (s.success_url) redirect(res, s.success_url.replace('{CHECKOUT_SESSION_ID}', s.id));
+  else if (s.mode === 'setup') page(res, 200, 'Card saved', '<p>Your card is saved.</p>');
+  else page(res, 200, 'Thanks for subscribing', '<p>Your subscription is active.</p>');
 }
 
 function invoiceLines(emu: Emulator, inv: InvoiceRec): string[] {
@@ -81,20 +103,36 @@ export async function handleHosted(
 
   if (kind === 'checkout' && rec?.object === 'checkout.session') {
     const s = rec as CheckoutSessionRec;
+    const message = (e: unknown) => (e instanceof StripeApiError ? e.message : String(e));
+    if (extra === 'authenticate') {
+      if (req.method === 'POST' && s.status === 'open' && s._authentication) {
+        try {
+          finishCheckoutAuthentication(emu, s, field('outcome') === 'succeed');
+        } catch (e) {
+          // Failed: back to the form, the session still open, to try another card.
+          page(res, 402, 'Checkout', checkoutForm(s, message(e)));
+          return true;
+        }
+        checkoutDone(res, s);
+      } else if (s.status === 'open' && s._authentication) {
+        page(res, 200, '3-D Secure authentication', checkoutChallenge(s));
+      } else redirect(res, `/checkout/${s.id}`);
+      return true;
+    }
     if (req.method === 'POST') {
+      let next: 'authenticate' | 'complete';
       try {
-        completeCheckoutSession(emu, s, {
+        next = submitCheckoutCard(emu, s, {
           cardNumber: (field('card_number') ?? '').replace(/\s/g, ''),
           email: field('email') || undefined,
           name: field('name') || undefined,
         });
       } catch (e) {
-        const message = e instanceof StripeApiError ? e.message : String(e);
-        page(res, 402, 'Checkout', checkoutForm(s, message));
+        page(res, 402, 'Checkout', checkoutForm(s, message(e)));
         return true;
       }
-      if (s.success_url) redirect(res, s.success_url.replace('{CHECKOUT_SESSION_ID}', s.id));
-      else page(res, 200, 'Thanks for subscribing', '<p>Your subscription is active.</p>');
+      if (next === 'authenticate') redirect(res, `/checkout/${s.id}/authenticate`);
+      else checkoutDone(res, s);
       return true;
     }
     if (s.status !== 'open') page(res, 410, 'Checkout', `<p>This session is ${esc(s.status ?? '')}.</p>`);

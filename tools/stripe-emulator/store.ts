@@ -8,6 +8,7 @@ const KIND_BY_OBJECT: Record<string, string> = {
   'test_helpers.test_clock': 'test clock',
   payment_intent: 'payment_intent',
   payment_method: 'PaymentMethod',
+  setup_intent: 'setupintent',
   webhook_endpoint: 'webhook endpoint',
 };
 

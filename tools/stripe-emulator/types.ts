@@ -378,10 +378,30 @@ export type CheckoutSessionRec = Pick<
   customer: string | null;
   subscription: string | null;
   invoice: string | null;
+  /** Setup mode: the SetupIntent that saves the card, made with the session as Stripe makes it. */
+  setup_intent: string | null;
   customer_details: { email: string | null; name: string | null } | null;
   _lineItems: { price: string; quantity: number }[];
   _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };
+  /** A card waiting on the hosted page's 3-D Secure step, with what was typed beside it. */
+  _authentication?: { cardNumber: string; email?: string; name?: string } | null;
 };
+
+export type SetupIntentRec = Pick<
+  Stripe.SetupIntent,
+  | 'id'
+  | 'object'
+  | 'client_secret'
+  | 'created'
+  | 'description'
+  | 'last_setup_error'
+  | 'livemode'
+  | 'metadata'
+  | 'next_action'
+  | 'payment_method_types'
+  | 'status'
+  | 'usage'
+> & { customer: string | null; payment_method: string | null };
 
 export type PortalSessionRec = Pick<
   Stripe.BillingPortal.Session,

@@ -1,23 +1,84 @@
 import type { Emulator } from '../emulator';
 import { cardDeclined, invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
-import type { CheckoutSessionRec, CustomerRec, InvoiceRec } from '../types';
+import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec } from '../types';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './payment-methods';
 import { createSubscription } from './subscriptions';
 import { clockForNewCustomer } from './test-clocks';
 
+export interface CheckoutCard {
+  cardNumber?: string;
+  email?: string;
+  name?: string;
+}
+
+/** Stripe's words when the customer fails (or abandons) 3-D Secure on its hosted page. */
+export const AUTHENTICATION_FAILED =
+  'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
+
+function openSession(session: CheckoutSessionRec): void {
+  if (session.status !== 'open')
+    throw invalidRequest(`This Checkout Session is ${session.status ?? 'not open'}.`);
+}
+
 /**
- * What the hosted page does when the customer submits a card: the card is checked and must pay the first
- * invoice (a card that fails charges is refused here, as Checkout refuses it), then customer, payment
- * method and subscription are created and `checkout.session.completed` is sent.
+ * The hosted page's submit. A card that needs 3-D Secure (4000 0025 0000 3155, 4000 0027 6000 3184) is
+ * held on the session for the challenge, and `'authenticate'` says so; any other card completes the
+ * session at once (or is refused, as completeCheckoutSession refuses it).
+ */
+export function submitCheckoutCard(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  opts: CheckoutCard,
+): 'authenticate' | 'complete' {
+  openSession(session);
+  const number = opts.cardNumber ?? '4242424242424242';
+  const card = cardFromNumber(number, 'card_number');
+  if (card.behavior === 'require_action') {
+    session._authentication = { ...opts, cardNumber: number };
+    return 'authenticate';
+  }
+  completeCheckoutSession(emu, session, opts);
+  return 'complete';
+}
+
+/**
+ * The outcome of the challenge: completed, the held card pays (or is saved) as if typed again; failed,
+ * nothing is charged or saved, the session stays open for another card, and the error carries Stripe's
+ * message.
+ */
+export function finishCheckoutAuthentication(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  succeed: boolean,
+): CheckoutSessionRec {
+  openSession(session);
+  const held = session._authentication;
+  if (!held) throw invalidRequest('This Checkout Session has no payment waiting for authentication.');
+  session._authentication = null;
+  if (!succeed) {
+    throw new StripeApiError(402, {
+      type: 'card_error',
+      code: 'payment_intent_authentication_failure',
+      message: AUTHENTICATION_FAILED,
+    });
+  }
+  return completeCheckoutSession(emu, session, held);
+}
+
+/**
+ * What the hosted page does once the card is accepted (and authenticated where it must be): the card is
+ * checked and must pay the first invoice (a card that fails charges is refused here, as Checkout refuses
+ * it), then customer, payment method and subscription are created and `checkout.session.completed` is
+ * sent. A setup-mode session saves the card instead (completeSetupSession).
  */
 export function completeCheckoutSession(
   emu: Emulator,
   session: CheckoutSessionRec,
-  opts: { cardNumber?: string; email?: string; name?: string } = {},
+  opts: CheckoutCard = {},
 ): CheckoutSessionRec {
-  if (session.status !== 'open')
-    throw invalidRequest(`This Checkout Session is ${session.status ?? 'not open'}.`);
+  openSession(session);
+  if (session.mode === 'setup') return completeSetupSession(emu, session, opts);
   const number = opts.cardNumber ?? '4242424242424242';
   const card = cardFromNumber(number, 'card_number');
   if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
@@ -98,6 +159,45 @@ export function completeCheckoutSession(
   session.status = 'complete';
   session.payment_status = inv && inv.amount_paid > 0 ? 'paid' : 'no_payment_required';
   session.customer_details = { email: customer.email, name: customer.name ?? null };
+  session.url = null;
+  emu.emit('checkout.session.completed', session);
+  return session;
+}
+
+/**
+ * Setup mode: the card is checked (a declining card is refused, as the SetupIntent's check refuses it),
+ * attached to the session's customer (`payment_method.attached`) but not made its default, the
+ * SetupIntent succeeds and `checkout.session.completed` is sent, as Stripe does.
+ */
+function completeSetupSession(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  opts: CheckoutCard,
+): CheckoutSessionRec {
+  const card = cardFromNumber(opts.cardNumber ?? '4242424242424242', 'card_number');
+  if (card.behavior === 'decline') throw cardDeclined('generic_decline');
+  const customer = session.customer ? emu.store.get<CustomerRec>('customer', session.customer) : null;
+  // 3-D Secure was done on the hosted page; setting the card up is what spares later off-session charges it.
+  const pm = createCardPaymentMethod(
+    emu,
+    card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
+    { name: opts.name ?? null, email: customer?.email ?? opts.email ?? null },
+  );
+  if (customer) attachPaymentMethod(emu, pm, customer);
+  const intent = session.setup_intent
+    ? emu.store.get<SetupIntentRec>('setup_intent', session.setup_intent)
+    : undefined;
+  if (intent) {
+    intent.payment_method = pm.id;
+    intent.status = 'succeeded';
+    emu.emit('setup_intent.succeeded', intent);
+  }
+  session.status = 'complete';
+  session.payment_status = 'no_payment_required';
+  session.customer_details = {
+    email: customer?.email ?? opts.email ?? null,
+    name: opts.name ?? customer?.name ?? null,
+  };
   session.url = null;
   emu.emit('checkout.session.completed', session);
   return session;

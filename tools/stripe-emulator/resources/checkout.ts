@@ -3,9 +3,16 @@ import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { listOf, paginate } from '../list';
 import type { Params } from '../form';
-import { mergeMetadata, objectList, optInt, optObject, optString, reqString } from '../params';
+import { mergeMetadata, objectList, optInt, optObject, optString, reqString, stringList } from '../params';
 import type { Router } from '../router';
-import type { CheckoutSessionRec, CustomerRec, PortalSessionRec, PriceRec, ProductRec } from '../types';
+import type {
+  CheckoutSessionRec,
+  CustomerRec,
+  PortalSessionRec,
+  PriceRec,
+  ProductRec,
+  SetupIntentRec,
+} from '../types';
 
 export function registerCheckout(router: Router, emu: Emulator): void {
   const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
@@ -55,10 +62,75 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     });
   }
 
+  /**
+   * Setup mode saves a card for later without charging: no line items, a currency (Stripe asks for one
+   * unless payment method types are named), and a SetupIntent made with the session.
+   */
+  function createSetupSession(params: Params): CheckoutSessionRec {
+    if (params['line_items'] !== undefined)
+      throw invalidParam('line_items', 'You cannot pass `line_items` in `setup` mode.');
+    const customerId = optString(params, 'customer') || null;
+    const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
+    const types = stringList(params, 'payment_method_types');
+    if (types.some((t) => t !== 'card'))
+      throw invalidParam('payment_method_types', 'The emulator saves cards only.');
+    const currency = optString(params, 'currency')?.toLowerCase() || null;
+    if (!currency && types.length === 0) throw missingParam('currency');
+    const now = emu.nowFor(customer?.id ?? null);
+    const intentData = optObject(params, 'setup_intent_data') ?? {};
+    const intent = emu.store.put<SetupIntentRec>({
+      id: newId('seti', 24),
+      object: 'setup_intent',
+      client_secret: null,
+      created: now,
+      customer: customer?.id ?? null,
+      description: optString(intentData, 'description') ?? null,
+      last_setup_error: null,
+      livemode: false,
+      metadata: mergeMetadata({}, intentData),
+      next_action: null,
+      payment_method: null,
+      payment_method_types: ['card'],
+      status: 'requires_payment_method',
+      usage: 'off_session',
+    });
+    intent.client_secret = `${intent.id}_secret_${newId('x', 24).slice(2)}`;
+    emu.emit('setup_intent.created', intent);
+    const id = newId('cs_test', 58);
+    return emu.store.put<CheckoutSessionRec>({
+      id,
+      object: 'checkout.session',
+      amount_subtotal: null,
+      amount_total: null,
+      cancel_url: optString(params, 'cancel_url') || null,
+      client_reference_id: optString(params, 'client_reference_id') || null,
+      created: now,
+      currency,
+      customer: customer?.id ?? null,
+      customer_details: null,
+      customer_email: customer ? null : optString(params, 'customer_email') || null,
+      expires_at: now + 24 * 3600,
+      invoice: null,
+      livemode: false,
+      metadata: mergeMetadata({}, params),
+      mode: 'setup',
+      payment_method_collection: 'always',
+      payment_status: 'no_payment_required',
+      setup_intent: intent.id,
+      status: 'open',
+      subscription: null,
+      success_url: optString(params, 'success_url') || null,
+      url: `${emu.baseUrl}/checkout/${id}`,
+      _lineItems: [],
+      _subscriptionData: { metadata: {} },
+    });
+  }
+
   router.post('/v1/checkout/sessions', ({ params }) => {
     const mode = reqString(params, 'mode');
+    if (mode === 'setup') return emu.present(createSetupSession(params));
     if (mode !== 'subscription')
-      throw invalidParam('mode', 'The emulator supports Checkout in subscription mode only.');
+      throw invalidParam('mode', 'The emulator supports Checkout in subscription and setup modes only.');
     const customerId = optString(params, 'customer') || null;
     const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
     const lineItems = objectList(params, 'line_items').map((li, i) => {
@@ -113,6 +185,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       payment_method_collection:
         (optString(params, 'payment_method_collection') as 'always' | 'if_required') || 'always',
       payment_status: 'unpaid',
+      setup_intent: null,
       status: 'open',
       subscription: null,
       success_url: successUrl,
@@ -127,6 +200,9 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     return emu.present(s);
   });
   router.get('/v1/checkout/sessions/:id', ({ pathParams }) => emu.present(session(pathParams['id'])));
+  router.get('/v1/setup_intents/:id', ({ pathParams }) =>
+    emu.present(emu.store.get<SetupIntentRec>('setup_intent', pathParams['id'] ?? '')),
+  );
   router.get('/v1/checkout/sessions/:id/line_items', ({ pathParams }) => {
     const s = session(pathParams['id']);
     return listOf(
