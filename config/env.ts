@@ -33,6 +33,8 @@ const schema = z
      * API was called on. Required in production.
      */
     PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** The Temporal Web UI operators open, for the console's links to a subscription's workflow. */
+    TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The Keycloak client whose client roles (resource_access.<id>.roles) the engine reads. */
     OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
     /** The public OIDC client (authorization code with PKCE) the web app signs people in with. */

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     });
   }
   env.TEMPORAL_ADDRESS = temporalAddress;
+  if (!process.env.TEMPORAL_ADDRESS) env.TEMPORAL_UI_URL ??= `http://127.0.0.1:${UI_PORT}`;
   const tsx = require.resolve('tsx/cli');
   // Migrate once, before the processes that share the database start.
   const orm = await openDatabase(config.DATABASE_URL);

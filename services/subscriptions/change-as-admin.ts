@@ -14,6 +14,7 @@ import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
 import { findLiveSubscription } from './live-subscription';
 import { planChangeRequest, resolvePlanPrice } from './plan-price';
+import { prorationPreview } from './change-plan';
 import { callWorkflow } from '../temporal/gateway';
 import { adminSubscriptionDto, caseless } from '../admin-lists/lists';
 import { recordAudit } from '../../db/audit';
@@ -53,6 +54,11 @@ export async function subscriptionByEmail(deps: CoreDeps, email: string) {
     ...adminSubscriptionDto(sub),
     customer_name: customer.name ?? null,
     user_id: customer.userId,
+    workflow_id: workflowIds.subscription(sub.id),
+    // Where an operator sees the run: the namespace's workflow page in the configured Temporal Web UI.
+    workflow_url: deps.config.TEMPORAL_UI_URL
+      ? `${deps.config.TEMPORAL_UI_URL.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(deps.config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowIds.subscription(sub.id))}`
+      : null,
     history: history.map((s) => ({
       subscription_id: s.id,
       tier: s.tier,
@@ -83,6 +89,20 @@ export async function subscriptionByEmail(deps: CoreDeps, email: string) {
       created: i.createdAt.toISOString(),
     })),
   };
+}
+
+/** What moving the customer's live subscription to `tier_id` would cost now; nothing is changed. */
+export async function previewAdminPlanChange(
+  deps: CoreDeps,
+  email: string,
+  ask: { tier_id: string; billing_cycle?: 'monthly' | 'yearly'; when?: 'now' | 'period_end' },
+) {
+  const em = deps.orm.em.fork();
+  const sub = await findLiveSubscription(em, await customerByEmail(em, email));
+  if (!sub) throw notFound('subscription');
+  const cycle = ask.billing_cycle ?? (sub.interval === 'year' ? 'yearly' : 'monthly');
+  const price = await resolvePlanPrice(em, ask.tier_id, cycle, 'query.tier_id');
+  return prorationPreview(sub, price, planChangeTiming(sub, price, ask.when));
 }
 
 export interface AdminSubscriptionChange {

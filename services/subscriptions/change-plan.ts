@@ -6,7 +6,8 @@ import { changePlan as changePlanUpdate } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { planChangeRequest, resolvePlanPrice } from './plan-price';
+import { planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
+import type { Subscription } from '../../db/entities';
 
 export interface PlanChangeAsk {
   tierId: string;
@@ -24,6 +25,15 @@ async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
 /** What the change would cost now, as Stripe will prorate it; nothing is changed. */
 export async function previewPlanChange(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const { sub, price, when } = await target(deps, identity, ask);
+  return prorationPreview(sub, price, when);
+}
+
+/** The proration Stripe will invoice for moving `sub` onto `price` now, or nothing now at period end. */
+export function prorationPreview(
+  sub: Pick<Subscription, 'amountCents' | 'interval' | 'currentPeriodStart' | 'currentPeriodEnd'>,
+  price: PlanPrice,
+  when: 'now' | 'period_end',
+) {
   const p = previewProration({
     oldAmountCents: sub.amountCents,
     newAmountCents: price.amountCents,

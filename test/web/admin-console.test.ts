@@ -3,6 +3,8 @@ import { webAppBuilt } from '../../api/pages/web-app';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
+import { waitUntil } from '../helpers/eventually';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
 import { launchChromium, screenshot, seriousA11yViolations } from './browser';
 
 /**
@@ -171,4 +173,108 @@ describe("the operator's console in a browser", () => {
       .waitFor();
     await page.context().close();
   }, 60_000);
+});
+
+describe("the operator's console acting on a live subscription", () => {
+  let stack: FullStack;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  const email = 'olga-operated@example.com';
+
+  beforeAll(async () => {
+    const started = await Promise.allSettled([
+      startFullStack({
+        taskQueue: 'admin-console',
+        apiEnv: () => ({
+          OIDC_ISSUER: '',
+          OIDC_JWKS_URL: '',
+          TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
+        }),
+      }).then((s) => (stack = s)),
+      launchChromium().then((c) => (chromium = c)),
+    ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    // A professional subscriber who paid through Checkout, so a real workflow owns the subscription.
+    const signIn = await stack.api.request('POST', '/api/v1/auth/dev-token', {
+      body: { email, role: 'viewer' },
+    });
+    const token = signIn.body.access_token as string;
+    const checkout = await stack.api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'professional', billing_cycle: 'monthly' },
+    });
+    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    await waitUntil(
+      () => stack.api.request('GET', '/api/v1/billing/subscription', { token }),
+      (r) => r.body?.status === 'active',
+      'the subscription to be active',
+      30_000,
+      200,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+  });
+
+  it('changes the plan with its preview, pauses and unpauses, and the timeline and audit log show each step', async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${stack.api.url}/signin?next=${encodeURIComponent(`/admin/customer?email=${email}`)}`);
+    await page.getByLabel('Email').fill('ops@example.com');
+    await page.getByLabel('Role').selectOption('admin');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: email }).waitFor();
+    const link = page.getByRole('link', { name: /in the Temporal UI/ });
+    expect(await link.getAttribute('href')).toMatch(
+      /^http:\/\/temporal-ui\.test:8233\/namespaces\/[^/]+\/workflows\/subscription-subs_/,
+    );
+    const timeline = page.getByTestId('timeline').getByRole('listitem');
+    const before = await timeline.count();
+
+    await page.getByLabel('New plan').selectOption('enterprise');
+    await page.getByRole('button', { name: 'Preview the change' }).click();
+    const preview = page.getByTestId('admin-preview');
+    await preview.getByText(/Moves to\s*enterprise\s*now/).waitFor();
+    expect(await preview.textContent()).toContain('Then each period$99.00');
+    await screenshot(page, 'admin-customer-preview');
+    await preview.getByRole('button', { name: 'Change the plan' }).click();
+    await page
+      .getByRole('alertdialog')
+      .getByLabel(/Reason/)
+      .fill('asked by phone');
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Change the plan to enterprise: done.').waitFor();
+    await page.getByTestId('admin-customer-tier').getByText('enterprise').waitFor();
+    await waitUntil(
+      () => timeline.allTextContents(),
+      (items) => items.some((t) => t.includes('plan professional → enterprise')),
+      'the timeline to show the upgrade',
+      15_000,
+      300,
+    );
+    expect(await timeline.count()).toBeGreaterThan(before);
+
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Pause the subscription: done.').waitFor();
+    await page.getByRole('button', { name: 'Unpause' }).waitFor();
+    await page.getByRole('button', { name: 'Unpause' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Unpause the subscription: done.').waitFor();
+    await screenshot(page, 'admin-customer-acted');
+    expect({ violations: await seriousA11yViolations(page) }).toEqual({ violations: [] });
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Audit log' }).click();
+    const entries = page.getByRole('region', { name: 'Audit entries' });
+    await entries.getByText('subscription.change_plan').waitFor();
+    await entries.getByText('subscription.pause').waitFor();
+    await entries.getByText('subscription.unpause').waitFor();
+    expect(await entries.getByRole('row', { name: /subscription.change_plan/ }).textContent()).toContain(
+      'ops@example.com',
+    );
+    await screenshot(page, 'admin-audit');
+    await context.close();
+  }, 120_000);
 });

@@ -6,8 +6,10 @@ import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice'
 import { cached } from '../../../services/revenue/cache';
 import {
   changeSubscriptionAsAdmin,
+  previewAdminPlanChange,
   subscriptionByEmail,
 } from '../../../services/subscriptions/change-as-admin';
+import { centsToDollars } from '../../../domain/money';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import {
   analyticsOverview,
@@ -24,6 +26,7 @@ import type {
   chargesQuery,
   customersQuery,
   emailParams,
+  planChangePreviewQuery,
   revenueQuery,
   statsQuery,
   subscriptionPatchBody,
@@ -154,3 +157,21 @@ export const creditInvoice = ({
     memo: body.memo,
     idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
   });
+
+export async function previewPlanChangeForCustomer({
+  deps,
+  params,
+  query,
+}: HandlerInput<typeof emailParams, typeof planChangePreviewQuery, undefined, 'admin'>) {
+  const p = await previewAdminPlanChange(deps, params.email, query);
+  return {
+    preview: true as const,
+    when: p.when,
+    new_tier: p.tier,
+    credit_cents: p.creditCents,
+    charge_cents: p.chargeCents,
+    amount_due_now_cents: p.dueNowCents,
+    amount_due_now: centsToDollars(p.dueNowCents),
+    next_amount_cents: p.nextAmountCents,
+  };
+}

@@ -12,6 +12,7 @@ import {
   patchSubscription,
   refundInvoice,
   creditInvoice,
+  previewPlanChangeForCustomer,
 } from './handlers';
 import {
   chargesQuery,
@@ -37,6 +38,8 @@ import {
   refundResponse,
   creditNoteBody,
   creditNoteResponse,
+  planChangePreviewQuery,
+  planChangePreviewResponse,
 } from './schemas';
 
 const tags = ['admin'];
@@ -204,6 +207,19 @@ export const adminBillingRoutes = [
     errors: { 404: 'No customer or subscription with that email' },
     response: subscriptionByEmailResponse,
     handler: getSubscriptionByEmail,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/subscriptions/:email/plan-change-preview',
+    summary:
+      "What moving a customer's live subscription to another plan or cycle would cost now, as Stripe will prorate it; nothing is changed",
+    tags,
+    access: 'admin',
+    params: emailParams,
+    query: planChangePreviewQuery,
+    errors: { 404: 'No customer, live subscription or plan', 503: 'The plan has no Stripe price yet' },
+    response: planChangePreviewResponse,
+    handler: previewPlanChangeForCustomer,
   }),
   defineRoute({
     method: 'patch',

@@ -291,6 +291,9 @@ export const revenueByTierResponse = z.object({
 export const subscriptionByEmailResponse = adminSubscription.extend({
   customer_name: z.string().nullable(),
   user_id: z.string(),
+  workflow_id: z.string(),
+  /** The subscription's workflow in the Temporal Web UI; null when TEMPORAL_UI_URL is not set. */
+  workflow_url: z.string().nullable(),
   history: z.array(
     z.object({
       subscription_id: z.string(),
@@ -325,6 +328,25 @@ export const subscriptionByEmailResponse = adminSubscription.extend({
       created: timestamp,
     }),
   ),
+});
+
+export const planChangePreviewQuery = z
+  .object({
+    tier_id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"'),
+    billing_cycle: z.enum(['monthly', 'yearly']).optional(),
+    when: z.enum(['now', 'period_end']).optional(),
+  })
+  .strict();
+
+export const planChangePreviewResponse = z.object({
+  preview: z.literal(true),
+  when: z.enum(['now', 'period_end']),
+  new_tier: z.string(),
+  credit_cents: cents,
+  charge_cents: cents,
+  amount_due_now_cents: cents.nonnegative(),
+  amount_due_now: dollars.nonnegative(),
+  next_amount_cents: cents,
 });
 
 export const subscriptionPatchResponse = z.object({

@@ -3,6 +3,7 @@ import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
+import { CustomerActions } from './admin-customer-actions';
 
 interface Change {
   old_tier: string | null;
@@ -79,6 +80,16 @@ export function AdminCustomer() {
             <dd>
               <code>{s.customer}</code>
             </dd>
+            <dt>Workflow</dt>
+            <dd>
+              {s.workflow_url ? (
+                <a href={s.workflow_url} target="_blank" rel="noreferrer">
+                  {s.workflow_id} in the Temporal UI
+                </a>
+              ) : (
+                <code>{s.workflow_id}</code>
+              )}
+            </dd>
           </dl>
         </section>
         <section className="card" aria-labelledby="sub-heading">
@@ -107,6 +118,7 @@ export function AdminCustomer() {
           </dl>
         </section>
       </div>
+      <CustomerActions email={email} sub={s} onChanged={sub.reload} />
       <section className="card" aria-labelledby="history-heading">
         <h2 id="history-heading">Timeline</h2>
         {s.changes.length === 0 ? (

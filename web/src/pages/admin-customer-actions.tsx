@@ -1,0 +1,262 @@
+import { useState } from 'react';
+import { api, type ApiError, call } from '../api/client';
+import { ErrorNotice, Notice } from '../components';
+import { useLoad } from '../data';
+import { date, money } from '../format';
+
+interface Sub {
+  tier: string;
+  status: string;
+  interval: 'month' | 'year';
+  currency: string;
+  cancel_at_period_end: boolean;
+  current_period_end: string | null;
+}
+
+type Preview = {
+  when: 'now' | 'period_end';
+  new_tier: string;
+  credit_cents: number;
+  charge_cents: number;
+  amount_due_now_cents: number;
+  next_amount_cents: number;
+};
+
+/**
+ * What an operator does for a customer, each step confirmed before it is sent and audited by the API:
+ * change plan (with Stripe's proration previewed), cancel or resume, pause or unpause, reset today's usage.
+ */
+export function CustomerActions({ email, sub, onChanged }: { email: string; sub: Sub; onChanged(): void }) {
+  const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'admin-actions-plans');
+  const [tier, setTier] = useState('');
+  const [cycle, setCycle] = useState<'monthly' | 'yearly'>(sub.interval === 'year' ? 'yearly' : 'monthly');
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [confirming, setConfirming] = useState<{ label: string; run: () => Promise<unknown> } | null>(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const path = { email };
+
+  const attempt = async (fn: () => Promise<unknown>, after?: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+      if (after) setDone(after);
+      setConfirming(null);
+      setPreview(null);
+      setReason('');
+      onChanged();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const patch = (change: {
+    tier?: string;
+    billing_cycle?: 'monthly' | 'yearly';
+    when?: 'now' | 'period_end';
+    status?: 'active' | 'paused' | 'canceled';
+    cancel_at_period_end?: boolean;
+  }) =>
+    call(
+      api.PATCH('/api/v1/admin/subscriptions/{email}', {
+        params: { path },
+        body: { ...change, ...(reason.trim() ? { reason: reason.trim() } : {}) },
+      }),
+    );
+  const askPreview = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setPreview(
+        await call(
+          api.GET('/api/v1/admin/subscriptions/{email}/plan-change-preview', {
+            params: { path, query: { tier_id: tier, billing_cycle: cycle } },
+          }),
+        ),
+      );
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const live = !['canceled', 'expired', 'incomplete'].includes(sub.status);
+  const others = (plans.data ?? []).filter(
+    (p) => p.id !== sub.tier || (cycle === 'yearly') !== (sub.interval === 'year'),
+  );
+
+  return (
+    <section className="card" aria-labelledby="actions-heading">
+      <h2 id="actions-heading">Actions</h2>
+      {done && <Notice kind="success">{done}</Notice>}
+      {error && <ErrorNotice error={error} />}
+      {!live ? (
+        <p className="muted">This subscription has ended; there is nothing to change.</p>
+      ) : (
+        <>
+          <form
+            className="filters"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void askPreview();
+            }}
+          >
+            <label>
+              New plan{' '}
+              <select
+                value={tier}
+                onChange={(e) => {
+                  setTier(e.target.value);
+                  setPreview(null);
+                }}
+                required
+              >
+                <option value="">Choose…</option>
+                {others.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.display_name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Cycle{' '}
+              <select
+                value={cycle}
+                onChange={(e) => {
+                  setCycle(e.target.value as 'monthly' | 'yearly');
+                  setPreview(null);
+                }}
+              >
+                <option value="monthly">Monthly</option>
+                <option value="yearly">Yearly</option>
+              </select>
+            </label>
+            <button type="submit" className="secondary" disabled={busy || !tier}>
+              Preview the change
+            </button>
+          </form>
+          {preview && (
+            <div className="summary" data-testid="admin-preview">
+              <p>
+                Moves to <strong>{preview.new_tier}</strong>{' '}
+                {preview.when === 'now' ? 'now' : `at the period end, ${date(sub.current_period_end)}`}.
+              </p>
+              <dl className="facts">
+                <dt>Credit for unused time</dt>
+                <dd>{money(preview.credit_cents, sub.currency)}</dd>
+                <dt>Charge for the rest of the period</dt>
+                <dd>{money(preview.charge_cents, sub.currency)}</dd>
+                <dt>Due now</dt>
+                <dd>{money(preview.amount_due_now_cents, sub.currency)}</dd>
+                <dt>Then each period</dt>
+                <dd>{money(preview.next_amount_cents, sub.currency)}</dd>
+              </dl>
+              <button
+                type="button"
+                onClick={() =>
+                  setConfirming({
+                    label: `Change the plan to ${preview.new_tier}`,
+                    run: () => patch({ tier, billing_cycle: cycle, when: preview.when }),
+                  })
+                }
+              >
+                Change the plan
+              </button>
+            </div>
+          )}
+          <p className="actions">
+            {sub.cancel_at_period_end ? (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  setConfirming({ label: 'Resume the subscription', run: () => patch({ status: 'active' }) })
+                }
+              >
+                Resume
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  setConfirming({
+                    label: 'Cancel at the period end',
+                    run: () => patch({ status: 'canceled', cancel_at_period_end: true }),
+                  })
+                }
+              >
+                Cancel at period end
+              </button>
+            )}
+            {sub.status === 'paused' ? (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  setConfirming({ label: 'Unpause the subscription', run: () => patch({ status: 'active' }) })
+                }
+              >
+                Unpause
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  setConfirming({ label: 'Pause the subscription', run: () => patch({ status: 'paused' }) })
+                }
+              >
+                Pause
+              </button>
+            )}
+            <button
+              type="button"
+              className="secondary"
+              onClick={() =>
+                setConfirming({
+                  label: "Reset today's usage counters",
+                  run: () =>
+                    call(
+                      api.POST('/api/v1/admin/subscriptions/{email}/reset-usage', {
+                        params: { path },
+                        body: reason.trim() ? { reason: reason.trim() } : {},
+                      }),
+                    ),
+                })
+              }
+            >
+              Reset today&rsquo;s usage
+            </button>
+          </p>
+        </>
+      )}
+      {confirming && (
+        <div className="notice warning" role="alertdialog" aria-labelledby="confirm-heading">
+          <h3 id="confirm-heading">{confirming.label}?</h3>
+          <p>It is recorded in the audit log under your name.</p>
+          <label>
+            Reason (kept in the audit log){' '}
+            <input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
+          </label>{' '}
+          <button
+            type="button"
+            className="danger"
+            disabled={busy}
+            onClick={() => void attempt(confirming.run, `${confirming.label}: done.`)}
+          >
+            {busy ? 'Working…' : 'Confirm'}
+          </button>{' '}
+          <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+            Back
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
