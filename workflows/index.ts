@@ -7,6 +7,13 @@ export {
 } from './charges';
 export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';
-export { attachPaymentMethodWorkflow, portalSessionWorkflow } from './payment-methods';
+export {
+  attachPaymentMethodWorkflow,
+  cardSetupSessionWorkflow,
+  detachPaymentMethodWorkflow,
+  portalSessionWorkflow,
+  setDefaultPaymentMethodWorkflow,
+  syncPaymentMethodsWorkflow,
+} from './payment-methods';
 export { subscriptionWorkflow } from './subscription';
 export { usageRollupWorkflow } from './usage-rollup';

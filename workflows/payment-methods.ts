@@ -23,3 +23,44 @@ export async function portalSessionWorkflow(req: {
   const stripeCustomerId = await stripe.ensureStripeCustomer(req.customerId);
   return stripe.createPortalSession({ stripeCustomerId, returnUrl: req.returnUrl });
 }
+
+/** Makes one of the customer's cards the one that pays (id `payment-method-default-<pm>-<request>`). */
+export async function setDefaultPaymentMethodWorkflow(req: {
+  customerId: string;
+  paymentMethodId: string;
+  requestId: string;
+}): Promise<PaymentMethodSummary> {
+  return stripe.setDefaultPaymentMethod(req);
+}
+
+/** Removes a card from the customer (id `payment-method-detach-<pm>`: a card is removed once). */
+export async function detachPaymentMethodWorkflow(req: {
+  customerId: string;
+  paymentMethodId: string;
+}): Promise<{ paymentMethodId: string }> {
+  return stripe.detachPaymentMethod(req);
+}
+
+/** A Checkout page in setup mode where the customer adds a card. */
+export async function cardSetupSessionWorkflow(req: {
+  customerId: string;
+  currency: string;
+  successUrl: string;
+  cancelUrl: string;
+}): Promise<{ sessionId: string; url: string }> {
+  const stripeCustomerId = await stripe.ensureStripeCustomer(req.customerId);
+  return stripe.createCardSetupSession({
+    stripeCustomerId,
+    currency: req.currency,
+    successUrl: req.successUrl,
+    cancelUrl: req.cancelUrl,
+  });
+}
+
+/**
+ * Re-reads a customer's cards into the mirror when a card event has no live subscription to go to (a
+ * card added by a customer whose plan has ended); id `payment-methods-sync-<event id>`.
+ */
+export async function syncPaymentMethodsWorkflow(customerId: string): Promise<{ cards: number }> {
+  return stripe.syncPaymentMethods(customerId);
+}

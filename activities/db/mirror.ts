@@ -105,7 +105,13 @@ export async function upsertPaymentMethod(
   row.fingerprint = pm.card?.fingerprint ?? null;
   row.detachedAt = null;
   if (isDefault) {
-    await em.nativeUpdate(PaymentMethod, { customer, isDefault: true }, { isDefault: false });
+    // The row itself is left out: had it been default already, the update would clear it in the database
+    // while the loaded row, unchanged, would not be written back.
+    await em.nativeUpdate(
+      PaymentMethod,
+      { customer, isDefault: true, stripePaymentMethodId: { $ne: pm.id } },
+      { isDefault: false },
+    );
     row.isDefault = true;
   }
   await em.flush();

@@ -19,7 +19,7 @@ export interface CheckoutRequest {
   cancelUrl: string;
 }
 
-/** Hosted pages: Checkout for a new subscription, the billing portal for self-service. */
+/** Hosted pages: Checkout for a new subscription or a new card, the billing portal for self-service. */
 export function createStripeCheckoutActivities(deps: ActivityDeps) {
   async function createCheckoutSession(req: CheckoutRequest): Promise<{ sessionId: string; url: string }> {
     const stripe = requireStripe(deps);
@@ -80,5 +80,32 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
     return { url: session.url };
   }
 
-  return { createCheckoutSession, createPortalSession };
+  /**
+   * Checkout in setup mode: the customer types a card on Stripe's page (3-D Secure there when the card
+   * asks for it) and Stripe attaches it, which `payment_method.attached` brings into the mirror.
+   */
+  async function createCardSetupSession(req: {
+    stripeCustomerId: string;
+    currency: string;
+    successUrl: string;
+    cancelUrl: string;
+  }): Promise<{ sessionId: string; url: string }> {
+    const stripe = requireStripe(deps);
+    const session = await stripeCall(() =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'setup',
+          customer: req.stripeCustomerId,
+          currency: req.currency,
+          success_url: req.successUrl,
+          cancel_url: req.cancelUrl,
+        },
+        // One run per request: a retry returns the same page rather than opening a second.
+        { idempotencyKey: idempotencyKey() },
+      ),
+    );
+    return { sessionId: session.id, url: session.url ?? '' };
+  }
+
+  return { createCheckoutSession, createPortalSession, createCardSetupSession };
 }

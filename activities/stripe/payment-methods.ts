@@ -1,4 +1,6 @@
+import type { EntityManager } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/activity';
+import type Stripe from 'stripe';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { upsertPaymentMethod } from '../db/mirror';
@@ -40,40 +42,71 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       ),
     );
     if (req.makeDefault) {
-      await stripeCall(() =>
-        stripe.customers.update(
-          stripeCustomerId,
-          { invoice_settings: { default_payment_method: pm.id } },
-          { idempotencyKey: idempotencyKey(`pm-default:${stripeCustomerId}:${pm.id}`) },
-        ),
-      );
-      // Checkout pins its card on the subscription, which Stripe prefers over the customer's default:
-      // the new default card must reach the live subscriptions too, or the old card keeps being charged.
-      const subs = await stripeCall(() =>
-        stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }),
-      );
-      for (const sub of subs.data) {
-        const current =
-          typeof sub.default_payment_method === 'string'
-            ? sub.default_payment_method
-            : sub.default_payment_method?.id;
-        if (sub.status === 'canceled' || sub.status === 'incomplete_expired' || current === pm.id) continue;
-        await stripeCall(() =>
-          stripe.subscriptions.update(
-            sub.id,
-            { default_payment_method: pm.id },
-            { idempotencyKey: idempotencyKey(`sub-default-pm:${sub.id}:${pm.id}`) },
-          ),
-        );
-      }
+      await makeDefaultInStripe(stripe, stripeCustomerId, pm.id, {
+        customer: `pm-default:${stripeCustomerId}:${pm.id}`,
+        subscription: (subId) => `sub-default-pm:${subId}:${pm.id}`,
+      });
     }
     const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault);
-    return {
-      paymentMethodId: pm.id,
-      brand: row.brand ?? null,
-      last4: row.last4 ?? null,
-      isDefault: row.isDefault,
-    };
+    return summaryOf(row);
+  }
+
+  /**
+   * Makes one of the customer's cards the one that pays. `requestId` is the caller's, one per request:
+   * choosing card A, then B, then A again within Stripe's key lifetime must not replay the first answer.
+   */
+  async function setDefaultPaymentMethod(req: {
+    customerId: string;
+    paymentMethodId: string;
+    requestId: string;
+  }): Promise<PaymentMethodSummary> {
+    const stripe = requireStripe(deps);
+    const em = deps.orm.em.fork();
+    const { customer, stripeCustomerId } = await ownCard(em, req);
+    const pm = await stripeCall(() => stripe.paymentMethods.retrieve(req.paymentMethodId));
+    await makeDefaultInStripe(stripe, stripeCustomerId, pm.id, {
+      customer: `pm-default:${req.requestId}:customer`,
+      subscription: (subId) => `pm-default:${req.requestId}:${subId}`,
+    });
+    return summaryOf(await upsertPaymentMethod(em, customer, pm, true));
+  }
+
+  /**
+   * Removes a card from the customer in Stripe and the mirror. A card a live subscription is charged
+   * with is refused here too, in case the mirror had not yet caught up when the use case checked it.
+   */
+  async function detachPaymentMethod(req: {
+    customerId: string;
+    paymentMethodId: string;
+  }): Promise<{ paymentMethodId: string }> {
+    const stripe = requireStripe(deps);
+    const em = deps.orm.em.fork();
+    const { row, stripeCustomerId } = await ownCard(em, req);
+    const subs = await stripeCall(() =>
+      stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }),
+    );
+    const paying = subs.data.find(
+      (s) => LIVE.has(s.status) && idOf(s.default_payment_method) === req.paymentMethodId,
+    );
+    if (paying) {
+      throw ApplicationFailure.nonRetryable(
+        `card ${req.paymentMethodId} pays subscription ${paying.id}; make another card the default first`,
+        FAILURE.invalidRequest,
+      );
+    }
+    // Detaching is final in Stripe, so the card's id alone names the request; a retry after Stripe
+    // answered replays that answer.
+    await stripeCall(() =>
+      stripe.paymentMethods.detach(
+        req.paymentMethodId,
+        {},
+        { idempotencyKey: idempotencyKey(`pm-detach:${req.paymentMethodId}`) },
+      ),
+    );
+    row.detachedAt ??= new Date();
+    row.isDefault = false;
+    await em.flush();
+    return { paymentMethodId: row.stripePaymentMethodId };
   }
 
   /** Mirrors the customer's cards as Stripe has them (cards added in Checkout or the portal included). */
@@ -89,7 +122,9 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     ]);
     const defaultPm =
       'deleted' in stripeCustomer ? null : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
-    const defaultId = typeof defaultPm === 'string' ? defaultPm : (defaultPm?.id ?? null);
+    // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
+    // customer picks one, the card their live subscription is charged with is the one shown as default.
+    const defaultId = idOf(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
     for (const pm of cards.data) await upsertPaymentMethod(em, customer, pm, pm.id === defaultId);
     const present = new Set(cards.data.map((pm) => pm.id));
     const rows = await em.find(PaymentMethod, { customer, detachedAt: null });
@@ -98,5 +133,82 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     return { cards: cards.data.length };
   }
 
-  return { attachPaymentMethod, syncPaymentMethods };
+  return { attachPaymentMethod, setDefaultPaymentMethod, detachPaymentMethod, syncPaymentMethods };
+}
+
+/** Subscription states in which Stripe still charges the subscription's card. */
+const LIVE = new Set<Stripe.Subscription.Status>([
+  'active',
+  'trialing',
+  'past_due',
+  'unpaid',
+  'incomplete',
+  'paused',
+]);
+
+const idOf = (v: string | { id: string } | null | undefined): string | null =>
+  typeof v === 'string' ? v : (v?.id ?? null);
+
+function summaryOf(row: PaymentMethod): PaymentMethodSummary {
+  return {
+    paymentMethodId: row.stripePaymentMethodId,
+    brand: row.brand ?? null,
+    last4: row.last4 ?? null,
+    isDefault: row.isDefault,
+  };
+}
+
+/** The customer's card in the mirror; another customer's card, or one already removed, is not found. */
+async function ownCard(em: EntityManager, req: { customerId: string; paymentMethodId: string }) {
+  const customer = await em.findOne(Customer, req.customerId);
+  const row = await em.findOne(PaymentMethod, { stripePaymentMethodId: req.paymentMethodId });
+  if (!customer?.stripeCustomerId || !row || row.customer.id !== customer.id) {
+    throw ApplicationFailure.nonRetryable(
+      `card ${req.paymentMethodId} is not on customer ${req.customerId}`,
+      FAILURE.notFound,
+    );
+  }
+  return { customer, row, stripeCustomerId: customer.stripeCustomerId };
+}
+
+/**
+ * The card becomes the customer's invoice default and the card of each live subscription: Checkout pins
+ * its card on the subscription, which Stripe prefers over the customer's default, so without the second
+ * step the old card would keep being charged. Each call carries the key `keys` names for it.
+ */
+async function makeDefaultInStripe(
+  stripe: Stripe,
+  stripeCustomerId: string,
+  paymentMethodId: string,
+  keys: { customer: string; subscription(subscriptionId: string): string },
+): Promise<void> {
+  await stripeCall(() =>
+    stripe.customers.update(
+      stripeCustomerId,
+      { invoice_settings: { default_payment_method: paymentMethodId } },
+      { idempotencyKey: idempotencyKey(keys.customer) },
+    ),
+  );
+  const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }));
+  for (const sub of subs.data) {
+    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') continue;
+    if (idOf(sub.default_payment_method) === paymentMethodId) continue;
+    await stripeCall(() =>
+      stripe.subscriptions.update(
+        sub.id,
+        { default_payment_method: paymentMethodId },
+        { idempotencyKey: idempotencyKey(keys.subscription(sub.id)) },
+      ),
+    );
+  }
+}
+
+/** The card the customer's newest live subscription is charged with, if it names one. */
+async function pinnedCard(stripe: Stripe, stripeCustomerId: string): Promise<string | null> {
+  const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 10 }));
+  for (const sub of subs.data) {
+    const card = LIVE.has(sub.status) ? idOf(sub.default_payment_method) : null;
+    if (card) return card;
+  }
+  return null;
 }

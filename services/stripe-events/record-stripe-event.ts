@@ -6,7 +6,12 @@ import { planItem } from '../../activities/stripe/snapshots';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
-import { subscriptionWorkflow, syncChargeWorkflow, syncCreditNoteWorkflow } from '../../workflows';
+import {
+  subscriptionWorkflow,
+  syncChargeWorkflow,
+  syncCreditNoteWorkflow,
+  syncPaymentMethodsWorkflow,
+} from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
@@ -14,6 +19,9 @@ import { sqlFor } from '../../db/raw-sql';
 import type { CoreDeps } from '../deps';
 
 type Obj = Record<string, unknown> & { id?: string };
+
+/** A row read only for its id. */
+const LINK_ONLY = { fields: ['id'] as never[] };
 
 /** Stripe's own tolerance for replayed signatures: five minutes. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -243,6 +251,15 @@ export async function forwardStripeEvent(
     };
     if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }
+  if (routed.length === 0 && event.type === 'payment_method.attached' && owner.stripeCustomerId) {
+    // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
+    const customer = await em.findOne(Customer, { stripeCustomerId: owner.stripeCustomerId }, LINK_ONLY);
+    if (customer) {
+      const workflowId = `payment-methods-sync-${event.id}`;
+      await startMirrorRun(deps, syncPaymentMethodsWorkflow, workflowId, customer.id);
+      return { eventId: event.id, workflowIds: workflowId };
+    }
+  }
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }
@@ -277,7 +294,7 @@ async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string
 /** Starts a run that re-reads one Stripe object into the mirror; a run already started is left to finish. */
 async function startMirrorRun(
   deps: CoreDeps,
-  workflow: typeof syncChargeWorkflow | typeof syncCreditNoteWorkflow,
+  workflow: typeof syncChargeWorkflow | typeof syncCreditNoteWorkflow | typeof syncPaymentMethodsWorkflow,
   workflowId: string,
   objectId: string,
 ): Promise<string> {

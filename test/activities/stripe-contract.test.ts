@@ -133,6 +133,20 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       paymentMethodId: 'pm_123',
       makeDefault: true,
     });
+    // The customer's own card management: another card made the one that pays, a card removed, and a
+    // setup-mode Checkout page to add one.
+    await env.run(acts.setDefaultPaymentMethod, {
+      customerId: customer.id,
+      paymentMethodId: 'pm_123',
+      requestId: 'contract-default-1',
+    });
+    await env.run(acts.createCardSetupSession, {
+      stripeCustomerId,
+      currency: 'usd',
+      successUrl: 'https://app.example.com/billing/payment-methods?card_setup={CHECKOUT_SESSION_ID}',
+      cancelUrl: 'https://app.example.com/billing/payment-methods?card_setup=canceled',
+    });
+    await env.run(acts.detachPaymentMethod, { customerId: customer.id, paymentMethodId: 'pm_123' });
     await syncCatalog(stripe, db.orm);
     // Money back on an invoice: the reads that count what is left (stripe-mock's invoice is no paid one,
     // so the activity would stop before them), and credit notes after and before payment as it sends them.
@@ -179,6 +193,8 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       'POST /v1/products',
       'POST /v1/billing/meters',
       'POST /v1/payment_methods/:id/attach',
+      'GET /v1/payment_methods/:id',
+      'POST /v1/payment_methods/:id/detach',
       'GET /v1/products',
       'GET /v1/prices',
       'GET /v1/billing/meters',

@@ -115,6 +115,38 @@ describe('stripe-mock contract', () => {
     expect(session.object).toBe('checkout.session');
   });
 
+  it('accepts a setup-mode checkout session and the card changes a customer makes', async () => {
+    const session = await stripe.checkout.sessions.create(
+      {
+        mode: 'setup',
+        customer: 'cus_123',
+        currency: 'usd',
+        success_url: 'https://example.com/cards?card_setup={CHECKOUT_SESSION_ID}',
+        cancel_url: 'https://example.com/cards?card_setup=canceled',
+      },
+      { idempotencyKey: 'contract-setup-1' },
+    );
+    expect(session.object).toBe('checkout.session');
+    const customer = await stripe.customers.update(
+      'cus_123',
+      { invoice_settings: { default_payment_method: 'pm_123' } },
+      { idempotencyKey: 'contract-default-1' },
+    );
+    expect(customer.object).toBe('customer');
+    const sub = await stripe.subscriptions.update(
+      'sub_123',
+      { default_payment_method: 'pm_123' },
+      { idempotencyKey: 'contract-default-2' },
+    );
+    expect(sub.object).toBe('subscription');
+    const detached = await stripe.paymentMethods.detach(
+      'pm_123',
+      {},
+      { idempotencyKey: 'contract-detach-1' },
+    );
+    expect(detached.object).toBe('payment_method');
+  });
+
   it('accepts meter events and rejects an unknown parameter', async () => {
     const event = await stripe.billing.meterEvents.create({
       event_name: 'api_calls',

@@ -6,6 +6,8 @@ import {
   listPaymentMethods as listCards,
   openBillingPortal,
 } from '../../../services/payment-methods/payment-methods';
+import { removeCard, setDefaultCard, startCardSetup } from '../../../services/payment-methods/manage-cards';
+import type { PaymentMethodRow } from '../../../db/customer-reads';
 import { cancelSubscription, resumeSubscription } from '../../../services/subscriptions/cancel-subscription';
 import { changePlan, previewPlanChange } from '../../../services/subscriptions/change-plan';
 import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-subscription';
@@ -15,6 +17,8 @@ import { ownLiveSubscription } from '../../../services/subscriptions/live-subscr
 import { pendingChangeDto, subscriptionDto } from './subscription-dto';
 import type {
   attachPaymentMethodBody,
+  cardSetupBody,
+  paymentMethodParams,
   cancelBody,
   checkoutBody,
   emptyBody,
@@ -163,9 +167,9 @@ export async function resume({ deps, identity }: In<typeof emptyBody>) {
   };
 }
 
-export async function listPaymentMethods({ deps, identity }: In) {
-  const rows = await listCards(deps, identity);
-  return rows.map((pm) => ({
+/** A card as the answers show it, from a mirror row (read by SQL or by the ORM). */
+function paymentMethodDto(pm: PaymentMethodRow) {
+  return {
     id: pm.stripePaymentMethodId,
     type: pm.type,
     card: {
@@ -176,7 +180,43 @@ export async function listPaymentMethods({ deps, identity }: In) {
     },
     is_default: pm.isDefault,
     created: pm.createdAt.toISOString(),
-  }));
+  };
+}
+
+export async function listPaymentMethods({ deps, identity }: In) {
+  const rows = await listCards(deps, identity);
+  return rows.map(paymentMethodDto);
+}
+
+type CardIn = HandlerInput<typeof paymentMethodParams, undefined, undefined, 'viewer'>;
+
+export async function makeDefaultPaymentMethod({ deps, identity, params }: CardIn) {
+  const card = await setDefaultCard(deps, identity, params.id);
+  return {
+    success: true,
+    payment_method: paymentMethodDto({
+      ...card,
+      brand: card.brand ?? null,
+      last4: card.last4 ?? null,
+      expMonth: card.expMonth ?? null,
+      expYear: card.expYear ?? null,
+    }),
+  };
+}
+
+export async function removePaymentMethod({ deps, identity, params }: CardIn) {
+  const removed = await removeCard(deps, identity, params.id);
+  return { success: true, payment_method_id: removed.paymentMethodId, deleted: true };
+}
+
+export async function createCardSetup(input: In<typeof cardSetupBody>) {
+  const { deps, identity, body } = input;
+  const session = await startCardSetup(deps, identity, {
+    successUrl:
+      body.success_url ?? appUrl(input, '/billing/payment-methods?card_setup={CHECKOUT_SESSION_ID}'),
+    cancelUrl: body.cancel_url ?? appUrl(input, '/billing/payment-methods?card_setup=canceled'),
+  });
+  return { checkout_url: session.checkoutUrl, session_id: session.sessionId };
 }
 
 export async function attachPaymentMethod({ deps, identity, body }: In<typeof attachPaymentMethodBody>) {

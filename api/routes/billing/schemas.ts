@@ -161,20 +161,40 @@ export const resumeResponse = z.object({
   pending_change: pendingChange.nullable(),
 });
 
-export const paymentMethodsResponse = z.array(
-  z.object({
-    id: z.string(),
-    type: z.string(),
-    card: z.object({
-      brand: z.string().nullable(),
-      last4: z.string().nullable(),
-      exp_month: z.number().int().nullable(),
-      exp_year: z.number().int().nullable(),
-    }),
-    is_default: z.boolean(),
-    created: timestamp,
+const paymentMethodId = z.string().regex(/^pm_[A-Za-z0-9_]{1,200}$/, 'must be a card id such as "pm_123"');
+
+export const paymentMethodParams = z.object({ id: paymentMethodId }).strict();
+
+export const cardSetupBody = z.object({ success_url: url.optional(), cancel_url: url.optional() }).strict();
+
+export const paymentMethodResponse = z.object({
+  id: z.string(),
+  type: z.string(),
+  card: z.object({
+    brand: z.string().nullable(),
+    last4: z.string().nullable(),
+    exp_month: z.number().int().nullable(),
+    exp_year: z.number().int().nullable(),
   }),
-);
+  /** The card that pays: the customer's chosen default, else the card their live subscription is charged with. */
+  is_default: z.boolean(),
+  created: timestamp,
+});
+
+export const paymentMethodsResponse = z.array(paymentMethodResponse);
+
+export const defaultPaymentMethodResponse = z.object({
+  success: z.literal(true),
+  payment_method: paymentMethodResponse,
+});
+
+export const removePaymentMethodResponse = z.object({
+  success: z.literal(true),
+  payment_method_id: z.string(),
+  deleted: z.literal(true),
+});
+
+export const cardSetupResponse = z.object({ checkout_url: z.url(), session_id: z.string() });
 
 export const attachPaymentMethodResponse = z.object({
   success: z.literal(true),
