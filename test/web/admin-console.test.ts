@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
 import { startTestApi, type TestApi } from '../helpers/api';
@@ -71,7 +72,10 @@ describe("the operator's console in a browser", () => {
   });
 
   async function signedIn(email: string, role: 'admin' | 'viewer'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      acceptDownloads: true,
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${api.url}/signin?next=${encodeURIComponent('/billing')}`);
@@ -139,6 +143,19 @@ describe("the operator's console in a browser", () => {
       .getByText(/1 customers/)
       .waitFor();
     await screenshot(page, 'admin-customers');
+    // The export holds the filtered list: the header and the one customer found.
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    expect(file.suggestedFilename()).toBe('customers.csv');
+    const csv = readFileSync((await file.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(csv).toHaveLength(2);
+    expect(csv[0]).toBe('customer_id,email,name,stripe_customer_id,user_id,tier,status,created');
+    expect(csv[1]).toContain(`,${upgraded},grace-upgraded,`);
+    expect(csv[1]).toContain(',enterprise,active,');
     await expectAccessible(page, 'admin customers');
     await page.getByRole('link', { name: upgraded }).click();
     await page.getByRole('heading', { level: 1, name: upgraded }).waitFor();

@@ -225,7 +225,7 @@ describe('the customer web app in a browser', () => {
   it('shows the card on file and the provider keys', async () => {
     await page.getByRole('link', { name: 'Payment methods' }).click();
     await page.getByText(/VISA •••• 4242/).waitFor();
-    await expect(page.getByText('Default').isVisible()).resolves.toBe(true);
+    await expect(page.getByText('Default', { exact: true }).isVisible()).resolves.toBe(true);
     await expectAccessible('payment methods');
 
     await page.getByRole('link', { name: 'Provider keys' }).click();

@@ -11,6 +11,7 @@ import {
 } from '../../../services/subscriptions/change-as-admin';
 import { centsToDollars } from '../../../domain/money';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
+import { exportCustomersCsv } from '../../../services/admin-lists/export-customers';
 import {
   analyticsOverview,
   billingStats,
@@ -25,6 +26,7 @@ import type {
   refundBody,
   chargesQuery,
   customersQuery,
+  customersExportQuery,
   emailParams,
   planChangePreviewQuery,
   revenueQuery,
@@ -67,6 +69,16 @@ function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month'
 
 export const getCustomers = ({ deps, query }: Read<typeof customersQuery>) =>
   listCustomers(deps.orm.em.fork(), query);
+
+/** The filtered customer list as a CSV download, streamed. */
+export async function exportCustomers({ deps, query, ctx }: Read<typeof customersExportQuery>) {
+  ctx.status = 200;
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', 'attachment; filename="customers.csv"');
+  ctx.set('Cache-Control', 'private, no-store');
+  ctx.body = exportCustomersCsv(deps.orm.em.fork(), query);
+  return undefined;
+}
 
 export const getSubscriptions = ({ deps, query }: Read<typeof subscriptionsQuery>) =>
   listSubscriptions(deps.orm.em.fork(), query);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineRoute } from '../../routing/define-route';
 import {
   getCharges,
@@ -13,10 +14,12 @@ import {
   refundInvoice,
   creditInvoice,
   previewPlanChangeForCustomer,
+  exportCustomers,
 } from './handlers';
 import {
   chargesQuery,
   customersQuery,
+  customersExportQuery,
   emailParams,
   revenueQuery,
   statsQuery,
@@ -68,6 +71,18 @@ export const adminBillingRoutes = [
     query: customersQuery,
     response: customersResponse,
     handler: getCustomers,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/billing/customers/export',
+    summary:
+      'The customers the list shows for the same email filter and sort, every page, as CSV (streamed); cells that start like a formula are prefixed with a quote',
+    tags,
+    access: 'admin',
+    query: customersExportQuery,
+    produces: 'text/csv',
+    response: z.string(),
+    handler: exportCustomers,
   }),
   defineRoute({
     method: 'get',

@@ -55,6 +55,9 @@ export const customersQuery = z
   })
   .strict();
 
+/** The customer list's filter and sort, without paging: the export walks every page itself. */
+export const customersExportQuery = customersQuery.omit({ limit: true, cursor: true });
+
 export const subscriptionsQuery = z
   .object({
     limit: limit(100),

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, call } from '../api/client';
+import { api, type ApiError, call, download } from '../api/client';
+import { saveFile } from '../save-file';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { count, date } from '../format';
@@ -24,6 +25,20 @@ export function AdminCustomers() {
       ),
     `admin-customers-${sort}-${email}-${cursor ?? ''}`,
   );
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<ApiError | null>(null);
+  const exportCsv = async () => {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const query = new URLSearchParams({ sort, ...(email ? { email } : {}) });
+      saveFile(await download(`/api/v1/admin/billing/customers/export?${query}`), 'customers.csv');
+    } catch (err) {
+      setExportError(err as ApiError);
+    } finally {
+      setExporting(false);
+    }
+  };
   const search = (e: FormEvent) => {
     e.preventDefault();
     setEmail(typed.trim());
@@ -52,7 +67,11 @@ export function AdminCustomers() {
           </select>
         </label>
         <button type="submit">Search</button>
+        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
+          {exporting ? 'Exporting…' : 'Export CSV'}
+        </button>
       </form>
+      {exportError && <ErrorNotice error={exportError} />}
       {list.error ? (
         <ErrorNotice error={list.error} retry={list.reload} />
       ) : !list.data ? (

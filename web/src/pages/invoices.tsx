@@ -3,6 +3,7 @@ import { api, type ApiError, call, download, type Invoice } from '../api/client'
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
+import { saveFile } from '../save-file';
 
 const LABEL: Record<string, string> = {
   paid: 'Paid',
@@ -21,14 +22,7 @@ function PdfButton({ invoice }: { invoice: Invoice }) {
     setError(null);
     try {
       const blob = await download(`/api/v1/billing/invoice/${encodeURIComponent(invoice.id)}/pdf`);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = name;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(blob, name);
     } catch (err) {
       setError(err as ApiError);
     } finally {
