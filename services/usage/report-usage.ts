@@ -143,6 +143,8 @@ export async function reportUsage(
   const known = await usageTypes(em);
   const rows: LedgerRow[] = [];
   const seen = new Set<string>();
+  // Later copies of an event already in this request: duplicates only if the first copy is kept.
+  const repeats: { ev: IncomingEvent; eventId: string; key: string }[] = [];
   let duplicate = 0;
   for (const ev of incoming.events) {
     const key = targetKey(ev, identity);
@@ -190,7 +192,7 @@ export async function reportUsage(
     const eventId = ev.eventId ?? newId('uevt', now.getTime());
     const uniqueKey = `${target.customerId}\u0000${eventId}`;
     if (seen.has(uniqueKey)) {
-      duplicate++;
+      repeats.push({ ev, eventId, key: uniqueKey });
       continue;
     }
     seen.add(uniqueKey);
@@ -214,6 +216,7 @@ export async function reportUsage(
 
   // Over the limit already (as far as this process knows): find what is a replay without taking the
   // write lock, and refuse the rest.
+  const overCap = new Set<string>();
   const exhausted = new Set<string>();
   for (const t of targets.values()) {
     if (t?.limit != null && (await counters.usedOn(em, t.customerId, today)) >= t.limit)
@@ -225,13 +228,15 @@ export async function reportUsage(
     const blockedSet = new Set(blocked);
     for (const r of blocked) {
       if (known.has(`${r.customerId}\u0000${r.eventId}`)) duplicate++;
-      else
+      else {
+        overCap.add(`${r.customerId}\u0000${r.eventId}`);
         reject(
           r,
           r.eventId,
           'daily_quota_exceeded',
           `The daily limit is used up until ${resetsAt.toISOString()}`,
         );
+      }
     }
     toStore = rows.filter((r) => !blockedSet.has(r));
   }
@@ -242,13 +247,15 @@ export async function reportUsage(
     for (const t of targets.values()) if (t?.limit != null) limits.set(t.customerId, t.limit);
     // Answered once the group of concurrent reports this one joins has committed.
     const result = await ledgerWriterFor(em).submit({ rows: toStore, limits, receivedAt: now });
-    for (const r of result.dropped)
+    for (const r of result.dropped) {
+      overCap.add(`${r.customerId}\u0000${r.eventId}`);
       reject(
         r,
         r.eventId,
         'daily_quota_exceeded',
         `The daily limit is used up until ${resetsAt.toISOString()}`,
       );
+    }
     accepted = result.inserted.length - result.dropped.length;
     duplicate += toStore.length - result.inserted.length;
     for (const [key, total] of result.totals) {
@@ -260,6 +267,18 @@ export async function reportUsage(
       const [customerId, day] = key.split('|') as [string, string];
       counters.add(customerId, day, delta);
     }
+  }
+
+  // A copy of an event the cap refused was not stored either: answering it `duplicate` would claim it was.
+  for (const r of repeats) {
+    if (overCap.has(r.key))
+      reject(
+        r.ev,
+        r.eventId,
+        'daily_quota_exceeded',
+        `The daily limit is used up until ${resetsAt.toISOString()}`,
+      );
+    else duplicate++;
   }
 
   rejections.sort((a, b) => a.index - b.index);

@@ -36,10 +36,70 @@ const badEvent = fc.oneof(
   }),
   fc.record({ id: fc.constant('n\u0000l'), type: fc.constant('inference'), quantity: fc.constant(3) }),
 );
-const request = fc.array(fc.oneof({ weight: 4, arbitrary: goodEvent }, { weight: 1, arbitrary: badEvent }), {
-  minLength: 1,
-  maxLength: 12,
-});
+/** Each event with whether the engine may take it, which the model needs and the wire must not carry. */
+const request = fc.array(
+  fc.oneof(
+    { weight: 4, arbitrary: goodEvent.map((event) => ({ event, valid: true })) },
+    { weight: 1, arbitrary: badEvent.map((event) => ({ event, valid: false })) },
+  ),
+  { minLength: 1, maxLength: 12 },
+);
+type Sent = { events: Record<string, unknown>[]; valid: boolean[] };
+
+/** What the ledger should hold for one customer: each stored event by its (NFC) id. */
+type Ledger = Map<string, { type: string; quantity: number; day: string }>;
+type Verdict = 'accepted' | 'duplicate' | 'invalid' | 'over_cap';
+
+/**
+ * The answer the engine owes one request, worked out from the ledger before it: invalid events are
+ * refused; an id already stored, or taken earlier in the same request, is a duplicate; the new events of
+ * a UTC day are kept in request order until the day would pass the cap, the newest going back out first.
+ * An id whose first copy in the request went back out is refused the same way, not called a duplicate.
+ */
+function expectedOutcome(ledger: Ledger, sent: Sent): { verdicts: Verdict[]; after: Ledger } {
+  const verdicts: Verdict[] = [];
+  const firstCopy = new Map<string, number>();
+  const fresh: { index: number; id: string; day: string; type: string; quantity: number }[] = [];
+  sent.events.forEach((e, index) => {
+    if (!sent.valid[index]) {
+      verdicts.push('invalid');
+      return;
+    }
+    const id = (e.id as string).normalize('NFC');
+    const first = firstCopy.get(id);
+    if (ledger.has(id) || first !== undefined) {
+      verdicts.push('duplicate');
+      return;
+    }
+    firstCopy.set(id, index);
+    const at = typeof e.timestamp === 'string' ? e.timestamp : new Date(T0).toISOString();
+    fresh.push({ index, id, day: at.slice(0, 10), type: e.type as string, quantity: e.quantity as number });
+    verdicts.push('accepted');
+  });
+  const after: Ledger = new Map(ledger);
+  for (const day of new Set(fresh.map((f) => f.day))) {
+    const ofDay = fresh.filter((f) => f.day === day);
+    let total = [...ledger.values()].filter((l) => l.day === day).reduce((n, l) => n + l.quantity, 0);
+    total += ofDay.reduce((n, f) => n + f.quantity, 0);
+    for (let i = ofDay.length - 1; i >= 0 && total > CAP; i--) {
+      const f = ofDay[i] as (typeof ofDay)[number];
+      verdicts[f.index] = 'over_cap';
+      total -= f.quantity;
+    }
+    for (const f of ofDay) {
+      if (verdicts[f.index] === 'accepted') after.set(f.id, { type: f.type, quantity: f.quantity, day });
+    }
+  }
+  // Later copies of an id that went back out were never stored: they are refused with it.
+  sent.events.forEach((e, index) => {
+    if (verdicts[index] !== 'duplicate') return;
+    const id = (e.id as string).normalize('NFC');
+    const first = firstCopy.get(id);
+    if (!ledger.has(id) && first !== undefined && verdicts[first] === 'over_cap')
+      verdicts[index] = 'over_cap';
+  });
+  return { verdicts, after };
+}
 /** A step sends a new request or retries an earlier one verbatim. */
 const step = fc.oneof(
   { weight: 3, arbitrary: request.map((events) => ({ kind: 'send' as const, events })) },
@@ -64,7 +124,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
     });
 
     let run = 0;
-    it('stores exactly what it answers, counts exactly what it stores, and never passes the daily cap', async () => {
+    it('answers each event as a model of the ledger predicts, stores exactly that, counts what it stores, and never passes the daily cap', async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 6 }), async (steps) => {
           const email = `ledger-${dialect}-${++run}@example.com`;
@@ -74,35 +134,71 @@ describe.each(['sqlite', 'postgresql'] as const)(
             periodStart: new Date(T0 - 5 * DAY),
           });
           const token = await idp.token({ sub: `kc-${email}`, email });
-          const sent: unknown[][] = [];
-          let storedBefore = 0;
+          const sent: Sent[] = [];
+          let ledger: Ledger = new Map();
           for (const s of steps) {
-            const events =
+            const req: Sent | null =
               s.kind === 'retry' && sent.length > 0
-                ? (sent[s.n % sent.length] as unknown[])
+                ? (sent[s.n % sent.length] as Sent)
                 : s.kind === 'send'
-                  ? s.events.map((e) => ({
-                      ...e,
-                      timestamp:
-                        'timestamp' in e && typeof e.timestamp === 'number'
-                          ? new Date(T0 + e.timestamp).toISOString()
-                          : undefined,
-                    }))
+                  ? {
+                      events: s.events.map(({ event: e }) => ({
+                        ...e,
+                        timestamp:
+                          'timestamp' in e && typeof e.timestamp === 'number'
+                            ? new Date(T0 + e.timestamp).toISOString()
+                            : undefined,
+                      })),
+                      valid: s.events.map((e) => e.valid),
+                    }
                   : null;
-            if (!events) continue;
-            sent.push(events);
+            if (!req) continue;
+            sent.push(req);
+            const { events } = req;
+            const model = expectedOutcome(ledger, req);
+            const want = (v: Verdict) => model.verdicts.filter((x) => x === v).length;
             const res = await api.request('POST', REPORT, { token, body: { events } });
-            // 200, or 429 when the cap refused everything new; both carry the outcome.
-            expect([200, 429]).toContain(res.status);
+            // 429 exactly when the cap refused something and nothing was taken; both carry the outcome.
+            const capped = want('accepted') === 0 && want('over_cap') > 0;
+            expect({ status: res.status }).toEqual({ status: capped ? 429 : 200 });
             const outcome = res.status === 200 ? res.body : res.body.error.details;
-            expect(outcome.accepted + outcome.duplicate + outcome.rejected).toBe(events.length);
-            expect(outcome.rejected_events).toHaveLength(outcome.rejected);
+            // The answer's counts equal what happened, event by event.
+            expect({
+              accepted: outcome.accepted,
+              duplicate: outcome.duplicate,
+              rejected: (outcome.rejected_events as { index: number; reason: string }[]).map((r) => ({
+                index: r.index,
+                over_cap: r.reason === 'daily_quota_exceeded',
+              })),
+            }).toEqual({
+              accepted: want('accepted'),
+              duplicate: want('duplicate'),
+              rejected: model.verdicts.flatMap((v, index) =>
+                v === 'invalid' || v === 'over_cap' ? [{ index, over_cap: v === 'over_cap' }] : [],
+              ),
+            });
+            expect(outcome.rejected).toBe(outcome.rejected_events.length);
 
             const em = db.orm.em.fork();
             const stored = await em.find(UsageEvent, { customer: customer.id });
-            // The answer equals what was stored: exactly `accepted` new rows.
-            expect(stored.length - storedBefore).toBe(outcome.accepted);
-            storedBefore = stored.length;
+            // Each accepted event is stored once with its units; duplicates and refusals add nothing.
+            expect(
+              new Map(
+                stored.map((e) => [
+                  e.eventId,
+                  { type: e.type, quantity: e.quantity, day: e.occurredAt.toISOString().slice(0, 10) },
+                ]),
+              ),
+            ).toEqual(model.after);
+            // Stored units grew by exactly the units of the events it took.
+            const units = (l: Ledger) => [...l.values()].reduce((n, e) => n + e.quantity, 0);
+            expect(stored.reduce((n, e) => n + e.quantity, 0) - units(ledger)).toBe(
+              model.verdicts.reduce(
+                (n, v, i) => (v === 'accepted' ? n + (events[i]?.quantity as number) : n),
+                0,
+              ),
+            );
+            ledger = model.after;
             // Counters equal the sum of stored events, per day, and no day passes the cap.
             const counters = await em.find(DailyUsage, { customerId: customer.id });
             const perDay = new Map<string, number>();
