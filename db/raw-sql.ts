@@ -63,3 +63,16 @@ export function placeholders(rows: number, columns: number): string {
   const row = `(${new Array(columns).fill('?').join(', ')})`;
   return new Array(rows).fill(row).join(', ');
 }
+
+/**
+ * A parenthesised list of SQL string literals, `('a', 'b')`, for `column in …` over a set the domain
+ * defines (status names and the like), so a query states the domain's set instead of a copy of it. Only
+ * plain names are accepted: anything that would need quoting is refused rather than escaped.
+ */
+export function sqlList(values: readonly string[]): string {
+  if (values.length === 0) throw new RangeError('an SQL list needs at least one value');
+  for (const v of values) {
+    if (!/^[a-z][a-z0-9_]*$/.test(v)) throw new RangeError(`"${v}" is not a plain name for an SQL list`);
+  }
+  return `(${values.map((v) => `'${v}'`).join(', ')})`;
+}

@@ -1,7 +1,22 @@
-import type { Cents } from './money';
+import { divRound, type Cents } from './money';
 import { countsTowardMrr, type SubscriptionStatus } from './subscription-status';
 
-export type BillingInterval = 'month' | 'year';
+export const BILLING_INTERVALS = ['month', 'year'] as const;
+export type BillingInterval = (typeof BILLING_INTERVALS)[number];
+
+export const MONTHS_PER_YEAR = 12;
+
+/** Months one billing period covers. */
+const MONTHS_PER_PERIOD: Readonly<Record<BillingInterval, number>> = { month: 1, year: 12 };
+
+export function monthsPerPeriod(interval: BillingInterval): number {
+  return MONTHS_PER_PERIOD[interval];
+}
+
+/** Billing periods in a year: how many times a price on this cycle is charged over one. */
+export function periodsPerYear(interval: BillingInterval): number {
+  return MONTHS_PER_YEAR / MONTHS_PER_PERIOD[interval];
+}
 
 /** A price as the rules compare it. */
 export interface PriceTerms {
@@ -11,12 +26,25 @@ export interface PriceTerms {
 
 /** What a price comes to over a year: how plans on different cycles are compared. */
 export function annualizedCents({ amountCents, interval }: PriceTerms): Cents {
-  return interval === 'year' ? amountCents : amountCents * 12;
+  return amountCents * periodsPerYear(interval);
 }
 
 /** A subscription's annual recurring revenue: its annualized price while it pays, else nothing. */
 export function arrCents(status: SubscriptionStatus, terms: PriceTerms): Cents {
   return countsTowardMrr(status) ? annualizedCents(terms) : 0;
+}
+
+/**
+ * Annual recurring revenue as monthly (MRR), rounded half away from zero. Sums of revenue are kept
+ * annualized and divided once, at the end, so a total is not the sum of rounded parts.
+ */
+export function mrrFromArrCents(arr: Cents): Cents {
+  return divRound(arr, MONTHS_PER_YEAR);
+}
+
+/** A subscription's monthly recurring revenue: its ARR over twelve months. */
+export function mrrCents(status: SubscriptionStatus, terms: PriceTerms): Cents {
+  return mrrFromArrCents(arrCents(status, terms));
 }
 
 /**

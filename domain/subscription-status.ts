@@ -56,6 +56,8 @@ export function fromStripeStatus(
 }
 
 /** Paying states: what MRR counts (trials, pauses and suspensions do not pay). */
+export const PAYING_STATUSES: readonly SubscriptionStatus[] = ['active', 'past_due'];
+
 export function countsTowardMrr(status: SubscriptionStatus): boolean {
-  return status === 'active' || status === 'past_due';
+  return PAYING_STATUSES.includes(status);
 }

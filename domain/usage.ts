@@ -1,4 +1,5 @@
 import { divRound, type Cents } from './money';
+import { monthsPerPeriod, type BillingInterval } from './plan-change';
 
 /** Usage types every deployment knows; the usage views report per type under these names. */
 export const DEFAULT_USAGE_TYPES = ['inference', 'embedding', 'tts', 'stt'] as const;
@@ -85,8 +86,8 @@ export function secondsUntil(until: Date, now: Date): number {
 }
 
 /** Plans state included credits per month; a yearly billing period includes twelve months of them. */
-export function includedCreditsPerPeriod(monthlyCredits: number, interval: 'month' | 'year'): number {
-  return Math.max(0, monthlyCredits) * (interval === 'year' ? 12 : 1);
+export function includedCreditsPerPeriod(monthlyCredits: number, interval: BillingInterval): number {
+  return Math.max(0, monthlyCredits) * monthsPerPeriod(interval);
 }
 
 /** A price per 1,000 units in cents as the exact per-unit decimal Stripe takes (200 → "0.2", 150 → "0.15"). */

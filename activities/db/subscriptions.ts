@@ -3,7 +3,7 @@ import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from 
 import { newId } from '../../db/ids';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { arrCents } from '../../domain/plan-change';
-import type { SubscriptionStatus } from '../../domain/subscription-status';
+import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
@@ -63,7 +63,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     } else {
       row.status = req.status;
     }
-    if ((req.status === 'canceled' || req.status === 'expired') && !row.endedAt) row.endedAt = new Date();
+    if (isFinal(req.status) && !row.endedAt) row.endedAt = new Date();
     row.arrCents = arrCents(row.status, row);
     const changed =
       before.amount !== row.amountCents ||

@@ -1,6 +1,7 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../db/entities';
-import { centsToDollars, divRound } from '../../domain/money';
+import { centsToDollars } from '../../domain/money';
+import { mrrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
 import { sqlFor } from '../../db/raw-sql';
@@ -63,8 +64,6 @@ const subscriptionSorts = {
 
 /** The admin view of a subscription: seed 001's fields, with the customer's email and the MRR it adds. */
 export function adminSubscriptionDto(s: Subscription) {
-  const paying = s.status === 'active' || s.status === 'past_due';
-  const mrrCents = paying ? (s.interval === 'year' ? divRound(s.amountCents, 12) : s.amountCents) : 0;
   return {
     id: s.stripeSubscriptionId ?? s.id,
     subscription_id: s.id,
@@ -76,7 +75,7 @@ export function adminSubscriptionDto(s: Subscription) {
     status: s.status,
     amount: centsToDollars(s.amountCents),
     amount_cents: s.amountCents,
-    mrr_cents: mrrCents,
+    mrr_cents: mrrCents(s.status, s),
     currency: s.currency,
     interval: s.interval,
     current_period_start: s.currentPeriodStart?.toISOString() ?? null,

@@ -1,14 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../../domain/errors';
 import { centsToDollars, divRound } from '../../domain/money';
-import { num, sqlFor, type Sql } from '../../db/raw-sql';
+import { num, sqlFor, sqlList, type Sql } from '../../db/raw-sql';
+import { MONTHS_PER_YEAR, mrrFromArrCents } from '../../domain/plan-change';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { PAYING, changes, moneyFlows, moneyFlowsByBucket, sideArr } from './sql';
 
 const DAY_MS = 86_400_000;
-const MONTHS_PER_YEAR = 12;
-
-/** Annualised cents (the unit `arr_cents` holds) as monthly cents, rounded once, at the end. */
-const monthly = (arrCents: number) => divRound(arrCents, MONTHS_PER_YEAR);
 
 /** A figure as the seeds publish it (dollars) beside its cents. */
 function money(cents: number) {
@@ -60,7 +58,7 @@ function pointFrom(row: PointRow | undefined) {
   const customers = num(row?.customers);
   return {
     arrCents,
-    mrrCents: monthly(arrCents),
+    mrrCents: mrrFromArrCents(arrCents),
     activeSubscriptions: active,
     payingCustomers: customers,
     activeThirtyDaysAgo: activeBefore,
@@ -174,11 +172,11 @@ function movementsFrom(
   bounds: { start: Date; stop: Date },
 ) {
   const startArr = arrNow - num(row?.since_start);
-  const startCents = monthly(startArr);
-  const endCents = monthly(arrNow - num(row?.since_stop));
-  const expansion = monthly(num(row?.expansion_arr));
-  const contraction = monthly(num(row?.contraction_arr));
-  const churned = monthly(num(row?.churned_arr));
+  const startCents = mrrFromArrCents(startArr);
+  const endCents = mrrFromArrCents(arrNow - num(row?.since_stop));
+  const expansion = mrrFromArrCents(num(row?.expansion_arr));
+  const contraction = mrrFromArrCents(num(row?.contraction_arr));
+  const churned = mrrFromArrCents(num(row?.churned_arr));
   const retained = startArr + num(row?.expansion_arr) - num(row?.contraction_arr) - num(row?.churned_arr);
   const nrr = startArr === 0 ? null : retained / startArr;
   const part = (cents: number, count: unknown) => ({
@@ -194,11 +192,11 @@ function movementsFrom(
     starting_mrr_cents: startCents,
     ending_mrr: centsToDollars(endCents),
     ending_mrr_cents: endCents,
-    new: part(monthly(num(row?.new_arr)), row?.new_n),
+    new: part(mrrFromArrCents(num(row?.new_arr)), row?.new_n),
     expansion: part(expansion, row?.expansion_n),
     contraction: part(contraction, row?.contraction_n),
     churned: part(churned, row?.churned_n),
-    reactivated: part(monthly(num(row?.reactivated_arr)), row?.reactivated_n),
+    reactivated: part(mrrFromArrCents(num(row?.reactivated_arr)), row?.reactivated_n),
     net_new_mrr_cents: endCents - startCents,
     net_revenue_retention: nrr === null ? null : Math.round(nrr * 10_000) / 10_000,
   };
@@ -329,7 +327,12 @@ async function tiers(sql: Sql, currency: string) {
   return rows
     .map((r) => {
       const arrCents = num(r.arr);
-      const t = { paying: num(r.paying), trialing: num(r.trialing), arrCents, mrrCents: monthly(arrCents) };
+      const t = {
+        paying: num(r.paying),
+        trialing: num(r.trialing),
+        arrCents,
+        mrrCents: mrrFromArrCents(arrCents),
+      };
       return [r.tier, t] as const;
     })
     .sort(([a], [b]) => a.localeCompare(b));
@@ -359,7 +362,7 @@ export async function billingStats(em: EntityManager, opts: { now: Date; currenc
     };
   }
   // The total is rounded once from the exact sum, so it may differ by a cent from the tiers' rounded sum.
-  const mrrCents = monthly(arrCents);
+  const mrrCents = mrrFromArrCents(arrCents);
   return {
     total_customers: num(customers?.n),
     active_subscriptions: active,
@@ -375,7 +378,7 @@ export async function billingStats(em: EntityManager, opts: { now: Date; currenc
 export async function revenueByTier(em: EntityManager, opts: { now: Date; currency: string }) {
   const byTier = await tiers(sqlFor(em), opts.currency);
   const totalArr = byTier.reduce((s, [, t]) => s + t.arrCents, 0);
-  const total = monthly(totalArr);
+  const total = mrrFromArrCents(totalArr);
   return {
     tiers: byTier.map(([tier, t]) => ({
       tier,
@@ -403,7 +406,7 @@ export async function analyticsOverview(em: EntityManager, opts: { now: Date; cu
     ),
     sql.rows<{ n: unknown }>(
       `select count(*) as n from subscriptions
-       where cancel_at_period_end = ? and status not in ('canceled', 'expired')`,
+       where cancel_at_period_end = ? and status not in ${sqlList(FINAL_STATUSES)}`,
       [sql.bool(true)],
     ),
   ]);
@@ -522,7 +525,7 @@ export async function revenueTimeseries(
     const started = num(r?.started);
     const stopped = num(r?.stopped);
     const activeAtStart = active - num(r?.d_paying);
-    const mrrCents = monthly(arr);
+    const mrrCents = mrrFromArrCents(arr);
     points.push({
       period: b.period,
       start: b.start.toISOString(),
@@ -532,7 +535,7 @@ export async function revenueTimeseries(
       active_subscriptions: active,
       new_subscriptions: started,
       churned_subscriptions: stopped,
-      churned_mrr_cents: monthly(num(r?.stopped_arr)),
+      churned_mrr_cents: mrrFromArrCents(num(r?.stopped_arr)),
       churn_rate: activeAtStart === 0 ? 0 : Math.round((stopped / activeAtStart) * 10_000) / 10_000,
       ...bucketFlows(flowsByLabel.get(b.period)),
     });

@@ -1,20 +1,23 @@
-import { countsTowardMrr, SUBSCRIPTION_STATUSES } from '../../domain/subscription-status';
+import { sqlList } from '../../db/raw-sql';
+import { BILLING_INTERVALS, periodsPerYear } from '../../domain/plan-change';
+import { PAYING_STATUSES } from '../../domain/subscription-status';
 
 /**
  * The paying states as an SQL list, taken from the domain rule the mirror uses for `arr_cents`, so the
  * counts here and the sums of `arr_cents` cannot disagree on what pays.
  */
-export const PAYING = `(${SUBSCRIPTION_STATUSES.filter(countsTowardMrr)
-  .map((s) => `'${s}'`)
-  .join(', ')})`;
+export const PAYING = sqlList(PAYING_STATUSES);
 
 /** 1 when a status column (possibly NULL: a change's old side) is a paying state, else 0. */
 const payingFlag = (status: string) => `(case when ${status} in ${PAYING} then 1 else 0 end)`;
 
+/** An amount over a year, by its interval column: the domain's `annualizedCents` in SQL. */
+const annualized = (interval: string, amount: string) =>
+  `case ${interval} ${BILLING_INTERVALS.map((i) => `when '${i}' then ${amount} * ${periodsPerYear(i)}`).join(' ')} end`;
+
 /** The annualised amount of one side of a change, as the mirror computes `arr_cents` for a row. */
 const arrOf = (status: string, interval: string, amount: string) =>
-  `(case when ${status} in ${PAYING} then case when ${interval} = 'year' then ${amount} ` +
-  `else ${amount} * 12 end else 0 end)`;
+  `(case when ${status} in ${PAYING} then ${annualized(interval, amount)} else 0 end)`;
 
 /**
  * The rows of `subscription_changes` in one currency that match `where` (over the change, aliased `c`),

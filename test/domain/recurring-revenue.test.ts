@@ -1,0 +1,68 @@
+import {
+  annualizedCents,
+  BILLING_INTERVALS,
+  monthsPerPeriod,
+  mrrCents,
+  mrrFromArrCents,
+  periodsPerYear,
+} from '../../domain/plan-change';
+
+const m = (amountCents: number) => ({ amountCents, interval: 'month' as const });
+const y = (amountCents: number) => ({ amountCents, interval: 'year' as const });
+
+describe('recurring revenue by billing cycle', () => {
+  it.each`
+    interval   | months | periods
+    ${'month'} | ${1}   | ${12}
+    ${'year'}  | ${12}  | ${1}
+  `(
+    'a $interval period covers $months month(s) and recurs $periods time(s) a year',
+    ({ interval, months, periods }) => {
+      expect(monthsPerPeriod(interval)).toBe(months);
+      expect(periodsPerYear(interval)).toBe(periods);
+    },
+  );
+
+  it('knows exactly the monthly and yearly cycles', () => {
+    expect([...BILLING_INTERVALS]).toEqual(['month', 'year']);
+  });
+
+  it.each`
+    status         | terms       | mrr
+    ${'active'}    | ${m(1900)}  | ${1900}
+    ${'past_due'}  | ${m(4900)}  | ${4900}
+    ${'active'}    | ${y(19000)} | ${1583}
+    ${'active'}    | ${y(49000)} | ${4083}
+    ${'active'}    | ${y(18)}    | ${2}
+    ${'active'}    | ${y(17)}    | ${1}
+    ${'trialing'}  | ${m(1900)}  | ${0}
+    ${'paused'}    | ${y(19000)} | ${0}
+    ${'suspended'} | ${m(1900)}  | ${0}
+    ${'expired'}   | ${m(1900)}  | ${0}
+  `(
+    'MRR of a $status subscription at $terms.amountCents/$terms.interval is $mrr, rounded half away from zero',
+    ({ status, terms, mrr }) => {
+      expect(mrrCents(status, terms)).toBe(mrr);
+    },
+  );
+
+  it.each`
+    arr       | mrr
+    ${0}      | ${0}
+    ${22800}  | ${1900}
+    ${19006}  | ${1584}
+    ${19005}  | ${1584}
+    ${19004}  | ${1584}
+    ${19002}  | ${1584}
+    ${19001}  | ${1583}
+    ${-19005} | ${-1584}
+  `('ARR of $arr cents is MRR of $mrr cents', ({ arr, mrr }) => {
+    expect(mrrFromArrCents(arr)).toBe(mrr);
+  });
+
+  it('gives a monthly price back as its MRR, whatever the amount', () => {
+    for (const cents of [1, 99, 1900, 4900, 123_457]) {
+      expect(mrrFromArrCents(annualizedCents(m(cents)))).toBe(cents);
+    }
+  });
+});
