@@ -27,6 +27,7 @@ export const APP_PATHS = [
   '/admin/customers',
   '/admin/customer',
   '/admin/audit',
+  '/admin/plans',
 ];
 
 const TYPES: Record<string, string> = {

@@ -173,6 +173,49 @@ describe("the operator's console in a browser", () => {
     await page.context().close();
   }, 60_000);
 
+  it('shows the catalog with subscribers per version; an edit makes a version and the migration preview names who moves', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.getByRole('navigation').getByRole('link', { name: 'Catalog' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Plans' }).waitFor();
+    // Two live professional subscriptions in the book (one upgraded away, one ended): ada's only.
+    const pro = page.getByTestId('plan-professional-v1');
+    expect(await pro.getByRole('cell').allTextContents()).toEqual([
+      '1 (current)',
+      'active',
+      '$49.00',
+      '500',
+      '1',
+      'not synced',
+      expect.any(String),
+    ]);
+    await page.getByRole('button', { name: 'Edit professional' }).click();
+    await page
+      .getByRole('form', { name: 'Edit professional' })
+      .getByLabel('Monthly price (cents)')
+      .fill('5900');
+    await page.getByRole('button', { name: 'Save professional' }).click();
+    await page
+      .getByText('professional is now version 2; 1 subscribers keep their version until migrated.')
+      .waitFor();
+    await page.getByTestId('plan-professional-v2').waitFor();
+    expect(await page.getByTestId('plan-professional-v2').getByRole('cell').nth(0).textContent()).toBe(
+      '2 (current)',
+    );
+    expect(await page.getByTestId('plan-professional-v1').getByRole('cell').nth(0).textContent()).toBe('1');
+    await page.getByRole('button', { name: 'Preview migration of professional' }).click();
+    const moves = page.getByRole('region', { name: 'Subscriptions that would move' });
+    expect(await moves.getByRole('row', { name: /ada-pro@example.com/ }).textContent()).toBe(
+      'ada-pro@example.com1$49.00 / month$59.00 / month',
+    );
+    await screenshot(page, 'admin-plans');
+    await expectAccessible(page, 'admin plans');
+    await page.getByRole('button', { name: 'Archive starter' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Archive' }).click();
+    await page.getByText('starter is archived.').waitFor();
+    expect(await page.getByTestId('plan-starter-v1').getByRole('cell').nth(1).textContent()).toBe('archived');
+    await page.context().close();
+  }, 60_000);
+
   it('shows a non-admin no console, and the API refuses them on a direct link', async () => {
     const page = await signedIn('viewer@example.com', 'viewer');
     const nav = page.getByRole('navigation');

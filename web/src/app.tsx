@@ -16,6 +16,7 @@ import { AdminOverview } from './pages/admin-overview';
 import { AdminCustomers } from './pages/admin-customers';
 import { AdminCustomer } from './pages/admin-customer';
 import { AdminAudit } from './pages/admin-audit';
+import { AdminPlans } from './pages/admin-plans';
 
 const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
@@ -26,6 +27,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   // The operator's console: shown to admins only; the API refuses everyone else (403) on a direct link.
   { href: '/admin', label: 'Revenue', admin: true },
   { href: '/admin/customers', label: 'Customers', admin: true },
+  { href: '/admin/plans', label: 'Catalog', admin: true },
   { href: '/admin/audit', label: 'Audit log', admin: true },
 ];
 
@@ -77,6 +79,7 @@ function route(path: string): ReactNode {
     '/admin/customers': () => <AdminCustomers />,
     '/admin/customer': () => <AdminCustomer />,
     '/admin/audit': () => <AdminAudit />,
+    '/admin/plans': () => <AdminPlans />,
   };
   const page = pages[path];
   if (page) return <SignedIn>{page()}</SignedIn>;

@@ -3,6 +3,7 @@ import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
 import { planDto } from '../../../services/plans/list-plans';
 import { migratePlan } from '../../../services/plans/migrate-plan';
+import { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
 import { requestCatalogSync } from '../../../services/plans/sync-catalog';
 import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
@@ -68,3 +69,9 @@ export async function migratePlanHandler({
 }: Admin<typeof planParams, typeof migratePlanBody>) {
   return migratePlan(deps, identity, params.plan_id, body);
 }
+
+export const listPlanVersionsHandler = ({ deps }: Admin<undefined, undefined>) =>
+  listPlanVersions(deps.orm.em.fork());
+
+export const migrationPreviewHandler = ({ deps, params }: Admin<typeof planParams, undefined>) =>
+  migrationPreview(deps.orm.em.fork(), params.plan_id);

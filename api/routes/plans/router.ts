@@ -5,6 +5,8 @@ import {
   createPlanHandler,
   migratePlanHandler,
   updatePlanHandler,
+  listPlanVersionsHandler,
+  migrationPreviewHandler,
 } from './admin-handlers';
 import {
   createPlanBody,
@@ -18,6 +20,8 @@ import {
   updatePlanResponse,
   archivePlanResponse,
   migratePlanResponse,
+  planVersionsResponse,
+  migrationPreviewResponse,
 } from './schemas';
 
 export const planRoutes = [
@@ -85,6 +89,28 @@ export const planRoutes = [
     errors: { 404: 'No such plan' },
     response: archivePlanResponse,
     handler: archivePlanHandler,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/plans',
+    summary:
+      'Every version of every plan, archived ones too, with its live subscriptions and whether Stripe can bill each cycle yet',
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    response: planVersionsResponse,
+    handler: listPlanVersionsHandler,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/plans/:plan_id/migration-preview',
+    summary:
+      "Who a migration would move onto the plan's current version: the live subscribers of its older versions, with their price before and after",
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    params: planParams,
+    errors: { 404: 'No such plan' },
+    response: migrationPreviewResponse,
+    handler: migrationPreviewHandler,
   }),
   defineRoute({
     method: 'post',

@@ -133,3 +133,29 @@ export const migratePlanResponse = z.object({
   migrated: z.array(z.string()),
   failed: z.array(z.object({ subscription_id: z.string(), reason: z.string() })),
 });
+
+export const planVersionsResponse = z.array(
+  planResponse.extend({
+    plan_version_id: z.string(),
+    is_current: z.boolean(),
+    /** Subscriptions on this version that have not ended. */
+    live_subscriptions: count,
+    /** Whether Stripe can bill each cycle of this version yet (null: the plan has no yearly price). */
+    stripe_sync: z.object({ monthly: z.boolean(), yearly: z.boolean().nullable() }),
+  }),
+);
+
+export const migrationPreviewResponse = z.object({
+  plan_id: z.string(),
+  to_version: z.number().int().positive(),
+  subscriptions: z.array(
+    z.object({
+      subscription_id: z.string(),
+      email: z.string(),
+      from_version: z.number().int().positive(),
+      interval: z.enum(['month', 'year']),
+      amount_cents: z.number().int(),
+      new_amount_cents: z.number().int().nullable(),
+    }),
+  ),
+});

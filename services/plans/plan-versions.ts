@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { Plan, Subscription } from '../../db/entities';
+import { pricesFor } from '../../db/plan-prices';
+import { num, sqlFor } from '../../db/raw-sql';
+import { notFound } from '../../domain/errors';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
+import { planDto } from './list-plans';
+
+/**
+ * Every version of every plan, archived ones too, with how many live subscriptions each version carries
+ * and whether Stripe can bill each of its cycles yet: what an operator needs before editing or migrating.
+ */
+export async function listPlanVersions(em: EntityManager) {
+  const sql = sqlFor(em);
+  const final = [...FINAL_STATUSES];
+  const [plans, counts] = await Promise.all([
+    em.find(Plan, {}, { orderBy: { sortOrder: 'asc', code: 'asc', version: 'desc' } }),
+    sql.rows<{ plan_id: string; n: unknown }>(
+      `select plan_id, count(*) as n from subscriptions where status not in (${final.map(() => '?').join(', ')}) group by plan_id`,
+      final,
+    ),
+  ]);
+  const live = new Map(counts.map((c) => [c.plan_id, num(c.n)]));
+  return plans.map((p) => ({
+    ...planDto(p),
+    plan_version_id: p.id,
+    is_current: p.isCurrent,
+    live_subscriptions: live.get(p.id) ?? 0,
+    stripe_sync: {
+      monthly: pricesFor(p, 'month').synced,
+      yearly: p.priceYearlyCents == null ? null : pricesFor(p, 'year').synced,
+    },
+  }));
+}
+
+/** Who a migration of `code` to its current version would move: live subscribers of its older versions. */
+export async function migrationPreview(em: EntityManager, code: string) {
+  const current = await em.findOne(Plan, { code, isCurrent: true });
+  if (!current) throw notFound('plan', code);
+  const subs = await em.find(
+    Subscription,
+    { tier: code, plan: { version: { $lt: current.version } }, status: { $nin: [...FINAL_STATUSES] } },
+    { populate: ['plan', 'customer'], orderBy: { createdAt: 'asc', id: 'asc' } },
+  );
+  return {
+    plan_id: code,
+    to_version: current.version,
+    subscriptions: subs.map((s) => ({
+      subscription_id: s.id,
+      email: s.customer.email,
+      from_version: s.plan.version,
+      interval: s.interval,
+      amount_cents: s.amountCents,
+      new_amount_cents: pricesFor(current, s.interval).amountCents,
+    })),
+  };
+}
