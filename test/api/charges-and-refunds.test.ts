@@ -11,6 +11,9 @@ const eventually = <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: stri
 
 interface ChargeRow {
   id: string;
+  paid: boolean;
+  failure_code: string | null;
+  customer: string;
   amount_cents: number;
   amount_refunded_cents: number;
   status: string;
@@ -111,6 +114,68 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
     expect(stored.invoice?.stripeInvoiceId).toBe(row.invoice);
     expect(stored.amountCents).toBe(stripeCharge.amount);
     expect(stored.cardLast4).toBe('4242');
+  });
+
+  /** A one-off invoice of `amountCents` for the Stripe customer, paid (or tried) with `paymentMethod`. */
+  async function payInvoice(stripeCustomerId: string, amountCents: number, paymentMethod: string) {
+    const { stripe } = stack;
+    await stripe.invoiceItems.create({ customer: stripeCustomerId, amount: amountCents, currency: 'usd' });
+    const invoice = await stripe.invoices.create({
+      customer: stripeCustomerId,
+      pending_invoice_items_behavior: 'include',
+    });
+    const error = await stripe.invoices.pay(invoice.id, { payment_method: paymentMethod }).then(
+      () => null,
+      (err: Stripe.errors.StripeError) => err,
+    );
+    return { invoice, error };
+  }
+
+  it('shows a declined charge in recent-charges as failed, with its amount, card, invoice and customer', async () => {
+    const { stripe, db } = stack;
+    const email = `declined-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-declined-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    // 4000 0000 0000 0341 attaches, then every charge on it is declined.
+    const card = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: stripeCustomer.id,
+    });
+    const { invoice, error } = await payInvoice(stripeCustomer.id, 3100, card.id);
+    expect(error?.code).toBe('card_declined');
+
+    const [row] = await eventually(
+      () => chargesOf(email),
+      (cs) => cs.length === 1,
+      'the declined charge in recent-charges',
+    );
+    const [stripeCharge] = (await stripe.charges.list({ customer: stripeCustomer.id })).data;
+    expect(stripeCharge?.status).toBe('failed');
+    expect(row).toMatchObject({
+      id: stripeCharge?.id,
+      status: 'failed',
+      paid: false,
+      amount_cents: 3100,
+      amount_refunded_cents: 0,
+      card_brand: 'visa',
+      card_last4: '0341',
+      failure_code: 'card_declined',
+      invoice: invoice.id,
+      customer: stripeCustomer.id,
+      customer_email: email,
+    });
+    // The failed filter finds it too.
+    const failed = await stack.api.request('GET', '/api/v1/admin/billing/recent-charges?status=failed', {
+      token: admin,
+    });
+    expect(failed.status).toBe(200);
+    expect((failed.body.charges as ChargeRow[]).map((c) => c.id)).toContain(stripeCharge?.id);
   });
 
   it('refunds part of an invoice, answers the same refund to a replay with the same key, refuses an over-refund with 409, then refunds the rest', async () => {
