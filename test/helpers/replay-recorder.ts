@@ -6,8 +6,8 @@ import { historyToJson } from './history-json';
 /**
  * Records the histories of every workflow a test environment ran, for the replay corpus
  * (test/replay/histories, re-recorded by `npm run replay:record`). Off unless REPLAY_RECORD_DIR is set.
- * It watches the client's start calls; runs continued as new and child workflows are followed from the
- * histories themselves.
+ * It watches the client's start calls (update-with-start too); runs continued as new and child workflows
+ * are followed from the histories themselves.
  */
 export function watchForReplayCorpus(client: Client): { record(): Promise<void> } {
   const dir = process.env.REPLAY_RECORD_DIR;
@@ -20,6 +20,16 @@ export function watchForReplayCorpus(client: Client): { record(): Promise<void> 
       const id = (options as { workflowId?: string } | undefined)?.workflowId;
       if (id) started.add(id);
       return original(type, options, ...rest);
+    };
+  }
+  // Checkout starts the subscription workflow with its first Update: the id is in the start operation.
+  for (const method of ['executeUpdateWithStart', 'startUpdateWithStart']) {
+    const original = wf[method]!.bind(client.workflow);
+    wf[method] = (update: unknown, options: unknown, ...rest: unknown[]) => {
+      const op = (options as { startWorkflowOperation?: { options?: { workflowId?: string } } } | undefined)
+        ?.startWorkflowOperation;
+      if (op?.options?.workflowId) started.add(op.options.workflowId);
+      return original(update, options, ...rest);
     };
   }
   return {
