@@ -1,15 +1,23 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { subscriptionWorkflow } from '../../workflows';
 import {
+  beginCheckout,
   cancelPendingChange,
   cancelSubscription,
   changePlan,
+  pauseSubscription,
   resumeSubscription,
   stripeEvent,
   subscriptionState,
+  type CheckoutResult,
 } from '../../workflows/messages';
 import { SubscriptionStatus } from '../../workflows/search-attributes';
 import type { SubscriptionInput } from '../../workflows/subscription';
@@ -66,30 +74,34 @@ describe('subscription workflow', () => {
       activities: fake.activities,
     });
     const subscriptionId = `subs_${name}`;
-    const run = async <T>(body: (h: Awaited<ReturnType<typeof start>>) => Promise<T>) =>
+    const options = {
+      workflowId: `subscription-${subscriptionId}`,
+      taskQueue,
+      args: [
+        {
+          subscriptionId,
+          customerId: `cust_${name}`,
+          email: `${name}@example.com`,
+          plan: input.plan ?? STARTER,
+          stripeSubscriptionId: input.stripeSubscriptionId,
+          historyLimit: input.historyLimit,
+          ...(input.continuation ? { continuation: input.continuation } : {}),
+        },
+      ] as [SubscriptionInput],
+    };
+    type Start = (o: typeof options) => Promise<WorkflowHandle<typeof subscriptionWorkflow>>;
+    /** `start` begins the run as the test needs it (the API's checkout starts it with an Update). */
+    const run = async <T>(
+      body: (h: WorkflowHandle<typeof subscriptionWorkflow>) => Promise<T>,
+      start: Start = (o) => env.client.workflow.start(subscriptionWorkflow, o),
+    ) =>
       worker.runUntil(async () => {
-        const handle = await start();
+        const handle = await start(options);
         try {
           return await body(handle);
         } finally {
           await settleAndStop(handle);
         }
-      });
-    const start = () =>
-      env.client.workflow.start(subscriptionWorkflow, {
-        workflowId: `subscription-${subscriptionId}`,
-        taskQueue,
-        args: [
-          {
-            subscriptionId,
-            customerId: `cust_${name}`,
-            email: `${name}@example.com`,
-            plan: input.plan ?? STARTER,
-            stripeSubscriptionId: input.stripeSubscriptionId,
-            historyLimit: input.historyLimit,
-            ...(input.continuation ? { continuation: input.continuation } : {}),
-          },
-        ],
       });
     return { fake, run, subscriptionId };
   }
@@ -934,6 +946,170 @@ describe('subscription workflow', () => {
     });
     expect(fake.activities.setCancelAtPeriodEnd).toHaveBeenCalledTimes(2);
     expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+  });
+
+  it('opens Checkout for a new subscription and activates it once Stripe reports the session completed', async () => {
+    const now = await env.currentTimeMs();
+    const periodEnd = new Date(now + 30 * DAY).toISOString();
+    const { fake, run, subscriptionId } = await scenario(
+      'checkout',
+      {
+        subscription: subscriptionSnapshot('sub_checkout', {
+          currentPeriodStart: new Date(now).toISOString(),
+          currentPeriodEnd: periodEnd,
+        }),
+      },
+      // A plan without a trial: paying at Checkout activates it at once.
+      { plan: { ...STARTER, trialDays: 0 } },
+    );
+    const urls = { successUrl: 'https://app.test/welcome', cancelUrl: 'https://app.test/plans' };
+    let session: CheckoutResult | undefined;
+    // As the API's checkout does it: one call starts the workflow and asks it for the Checkout page.
+    const startWithCheckout = async (options: WorkflowStartOptions<typeof subscriptionWorkflow>) => {
+      const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
+        ...options,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      session = await env.client.workflow.executeUpdateWithStart(beginCheckout, {
+        args: [urls],
+        startWorkflowOperation: start,
+      });
+      return start.workflowHandle();
+    };
+    await run(async (handle) => {
+      expect(session).toEqual({ sessionId: 'cs_test', url: 'https://checkout.test/cs_test' });
+      expect(fake.activities.createCheckoutSession).toHaveBeenCalledWith({
+        subscriptionId,
+        stripeCustomerId: 'cus_sub_checkout',
+        priceId: 'price_starter_m',
+        usagePriceId: null,
+        trialDays: 0,
+        signupFee: null,
+        ...urls,
+      });
+      // Until Stripe says the customer paid, there is no subscription in Stripe and nothing is granted.
+      expect(await handle.query(subscriptionState)).toMatchObject({
+        status: 'incomplete',
+        stripeSubscriptionId: null,
+        stripeCustomerId: 'cus_sub_checkout',
+      });
+      expect(fake.activities.fetchSubscription).not.toHaveBeenCalled();
+
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('checkout.session.completed', 'cs_test', 'sub_checkout'),
+      );
+      const active = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      expect(active).toMatchObject({
+        stripeSubscriptionId: 'sub_checkout',
+        itemId: 'si_sub_checkout',
+        tier: 'starter',
+        amountCents: 1900,
+        currentPeriodEnd: periodEnd,
+      });
+      expect(fake.activities.syncPaymentMethods).toHaveBeenCalledWith('cust_checkout');
+
+      // Stripe's own subscription event, arriving after, changes nothing.
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.created', 'sub_checkout', 'sub_checkout'),
+      );
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n === 2,
+      );
+      expect(await handle.query(subscriptionState)).toMatchObject({ status: 'active' });
+
+      const again = handle.executeUpdate(beginCheckout, { args: [urls] });
+      await expect(again).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      await expect(again).rejects.toMatchObject({
+        cause: { message: 'subscription is active; checkout is only for a new subscription' },
+      });
+    }, startWithCheckout);
+    expect(fake.activities.createCheckoutSession).toHaveBeenCalledTimes(1);
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+      expect.objectContaining({ subscriptionId, status: 'active' }),
+    );
+    expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+      expect.objectContaining({ attributes: expect.objectContaining({ subscription_status: 'active' }) }),
+    );
+  });
+
+  it('pauses collection and resumes it, refusing a second pause and an unpause of an active subscription', async () => {
+    const { fake, run, subscriptionId } = await activeMonthly('pause-resume');
+    const keycloakStatuses = () =>
+      fake.activities.syncKeycloakUser.mock.calls.map(([req]) => req.attributes.subscription_status);
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+
+      const paused = await handle.executeUpdate(pauseSubscription, {
+        args: [{ paused: true, requestId: 'req_p1' }],
+      });
+      expect(paused).toMatchObject({ status: 'paused', tier: 'starter' });
+      expect(fake.activities.setPaused).toHaveBeenLastCalledWith({
+        stripeSubscriptionId: 'sub_pause-resume',
+        paused: true,
+        changeKey: 'req_p1',
+      });
+      expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+        expect.objectContaining({ subscriptionId, status: 'paused' }),
+      );
+      await eventually(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(SubscriptionStatus) === 'paused',
+      );
+      await eventually(
+        async () => keycloakStatuses(),
+        (statuses) => statuses.at(-1) === 'paused',
+      );
+
+      const twice = handle.executeUpdate(pauseSubscription, {
+        args: [{ paused: true, requestId: 'req_p2' }],
+      });
+      await expect(twice).rejects.toMatchObject({ cause: { message: 'already paused' } });
+
+      // Stripe's echo of the pause re-reads a subscription still paused.
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_pause-resume', 'sub_pause-resume'),
+      );
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n === 2,
+      );
+      expect(await handle.query(subscriptionState)).toMatchObject({ status: 'paused' });
+
+      const resumed = await handle.executeUpdate(pauseSubscription, {
+        args: [{ paused: false, requestId: 'req_u1' }],
+      });
+      expect(resumed).toMatchObject({ status: 'active', tier: 'starter' });
+      expect(fake.activities.setPaused).toHaveBeenLastCalledWith({
+        stripeSubscriptionId: 'sub_pause-resume',
+        paused: false,
+        changeKey: 'req_u1',
+      });
+      await eventually(
+        () => handle.describe(),
+        (d) => d.typedSearchAttributes.get(SubscriptionStatus) === 'active',
+      );
+
+      const unpauseAgain = handle.executeUpdate(pauseSubscription, {
+        args: [{ paused: false, requestId: 'req_u2' }],
+      });
+      await expect(unpauseAgain).rejects.toMatchObject({ cause: { message: 'not paused' } });
+    });
+    expect(fake.activities.setPaused).toHaveBeenCalledTimes(2);
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+      expect.objectContaining({ subscriptionId, status: 'active' }),
+    );
+    // Keycloak took access away while paused and gave it back.
+    expect(keycloakStatuses()).toEqual(['active', 'paused', 'active']);
   });
 
   it('ends the run when the subscription is canceled at once', async () => {
