@@ -2,7 +2,6 @@
 export const workflowIds = {
   customer: (userId: string) => `customer-${userId}`,
   subscription: (subscriptionId: string) => `subscription-${subscriptionId}`,
-  trial: (subscriptionId: string) => `trial-${subscriptionId}`,
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
   catalogSync: () => 'catalog-sync',
