@@ -60,30 +60,40 @@ export function decodeCursor(
   return { value: key.kind === 'date' ? new Date(value) : value, id };
 }
 
-/** One page of `entity` matching `where`, ordered by `key` then id, with the total count of `where`. */
-export async function seekPage<T extends { id: string }>(
+/**
+ * Newest first by id alone: ids are unique and time-ordered (see newId), so the id is the whole position
+ * and needs no second column to break ties.
+ */
+export const NEWEST_ID_FIRST: SortKey = { field: 'id', dir: 'desc', kind: 'string' };
+
+/**
+ * One page of `entity` matching `where`, ordered by `key` then id, without counting the matches (for
+ * lists that show no total, where a count would read every match on each page).
+ */
+export async function seekRows<T extends { id: string }>(
   em: EntityManager,
   entity: EntityName<T>,
   where: FilterQuery<T>,
   opts: { key: SortKey; limit: number; cursor?: string; populate?: string[] },
-): Promise<Page<T>> {
+): Promise<Omit<Page<T>, 'total'>> {
   const { key, limit } = opts;
   const op = key.dir === 'desc' ? '$lt' : '$gt';
+  const byIdAlone = key.field === 'id';
   let paged = where;
   if (opts.cursor) {
     const { value, id } = decodeCursor(opts.cursor, key);
-    paged = {
-      $and: [where, { $or: [{ [key.field]: { [op]: value } }, { [key.field]: value, id: { [op]: id } }] }],
-    } as FilterQuery<T>;
+    const after = byIdAlone
+      ? { id: { [op]: id } }
+      : { $or: [{ [key.field]: { [op]: value } }, { [key.field]: value, id: { [op]: id } }] };
+    paged = { $and: [where, after] } as FilterQuery<T>;
   }
-  const [total, rows] = await Promise.all([
-    em.fork().count(entity, where),
-    em.find(entity, paged, {
-      orderBy: { [key.field]: key.dir, id: key.dir } as FindOptions<T>['orderBy'],
-      limit: limit + 1,
-      populate: opts.populate as FindOptions<T>['populate'],
-    }),
-  ]);
+  const rows = await em.find(entity, paged, {
+    orderBy: (byIdAlone
+      ? { id: key.dir }
+      : { [key.field]: key.dir, id: key.dir }) as FindOptions<T>['orderBy'],
+    limit: limit + 1,
+    populate: opts.populate as FindOptions<T>['populate'],
+  });
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   let nextCursor: string | null = null;
@@ -91,5 +101,19 @@ export async function seekPage<T extends { id: string }>(
     const raw = (last as unknown as Record<string, unknown>)[key.field];
     nextCursor = encodeCursor(raw instanceof Date ? raw.getTime() : (raw as SortValue), last.id);
   }
-  return { items, total, nextCursor };
+  return { items, nextCursor };
+}
+
+/** One page of `entity` matching `where`, ordered by `key` then id, with the total count of `where`. */
+export async function seekPage<T extends { id: string }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+  opts: { key: SortKey; limit: number; cursor?: string; populate?: string[] },
+): Promise<Page<T>> {
+  const [total, page] = await Promise.all([
+    em.fork().count(entity, where),
+    seekRows(em, entity, where, opts),
+  ]);
+  return { ...page, total };
 }

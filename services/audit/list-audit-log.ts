@@ -1,7 +1,8 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { AuditEntry } from '../../db/entities';
+import { NEWEST_ID_FIRST, seekPage } from '../../db/keyset-pagination';
 
-/** Newest first; the cursor is the last id seen (ids sort by creation time). */
+/** Newest first, optionally of one entity type or one entity; a page continues after the cursor's entry. */
 export async function listAuditLog(
   em: EntityManager,
   q: { entityType?: string; entityId?: string; cursor?: string; limit: number },
@@ -9,12 +10,10 @@ export async function listAuditLog(
   const where: FilterQuery<AuditEntry> = {};
   if (q.entityType) where.entityType = q.entityType;
   if (q.entityId) where.entityId = q.entityId;
-  const total = await em.count(AuditEntry, where);
-  const page = await em.find(AuditEntry, q.cursor ? { ...where, id: { $lt: q.cursor } } : where, {
-    orderBy: { id: 'desc' },
-    limit: q.limit + 1,
+  const page = await seekPage(em, AuditEntry, where, {
+    key: NEWEST_ID_FIRST,
+    limit: q.limit,
+    cursor: q.cursor,
   });
-  const entries = page.slice(0, q.limit);
-  const more = page.length > q.limit;
-  return { entries, total, nextCursor: more ? (entries[entries.length - 1]?.id ?? null) : null };
+  return { entries: page.items, total: page.total, nextCursor: page.nextCursor };
 }

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
@@ -14,6 +14,7 @@ import { findCustomerFor } from '../customers/find-customer';
 import { countersFor } from './counters';
 import { readDate, sqlFor } from '../../db/raw-sql';
 import { recordAudit } from '../../db/audit';
+import { NEWEST_ID_FIRST, seekRows } from '../../db/keyset-pagination';
 
 type ByType = Record<string, number>;
 
@@ -114,7 +115,7 @@ function rollupDto(r: UsageRollup) {
 }
 
 /**
- * The caller's events, newest first (cursor = last id seen), each with the rollup it was folded into and
+ * The caller's events, newest first, a page after the cursor's event, each with the rollup it was folded into and
  * where that rollup was reported; the page's rollups are listed once beside them.
  */
 export async function usageRecords(
@@ -124,14 +125,12 @@ export async function usageRecords(
 ) {
   const customer = await findCustomerFor(em, identity);
   if (!customer) return { records: [], rollups: [], next_cursor: null };
-  const where = {
-    customer,
-    ...(q.type ? { type: q.type } : {}),
-    ...(q.cursor ? { id: { $lt: q.cursor } } : {}),
-  };
-  const page = await em.find(UsageEvent, where, { orderBy: { id: 'desc' }, limit: q.limit + 1 });
-  const more = page.length > q.limit;
-  const events = page.slice(0, q.limit);
+  const where: FilterQuery<UsageEvent> = { customer, ...(q.type ? { type: q.type } : {}) };
+  const { items: events, nextCursor } = await seekRows(em, UsageEvent, where, {
+    key: NEWEST_ID_FIRST,
+    limit: q.limit,
+    cursor: q.cursor,
+  });
   const rollupIds = [...new Set(events.map((e) => e.rollupId).filter((id): id is string => !!id))];
   const rollups = rollupIds.length ? await em.find(UsageRollup, { id: { $in: rollupIds } }) : [];
   const byId = new Map(rollups.map((r) => [r.id, r]));
@@ -161,7 +160,7 @@ export async function usageRecords(
       };
     }),
     rollups: rollups.map(rollupDto),
-    next_cursor: more ? (events[events.length - 1]?.id ?? null) : null,
+    next_cursor: nextCursor,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { recordAudit } from '../../db/audit';
 import { AuditEntry, Plan, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
 import { subscriptionWorkflow } from '../../workflows';
 import { subscriptionState } from '../../workflows/messages';
 import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
@@ -294,5 +296,33 @@ describe('admin billing lists and changes', () => {
     expect(empty.status).toBe(400);
     const em = db.orm.em.fork();
     expect(await em.count(AuditEntry, { entityType: 'subscription', actorEmail: 'ed@example.com' })).toBe(0);
+  });
+
+  it('pages through the audit log newest first, serving each entry once', async () => {
+    const em = db.orm.em.fork();
+    const start = Date.now() - DAY;
+    const written = Array.from({ length: 5 }, (_, i) =>
+      recordAudit(em, {
+        id: newId('aud', start + i * 60_000),
+        actor: { sub: 'admin-1', email: 'boss@example.com' },
+        action: 'plan.update',
+        entityType: 'plan',
+        entityId: 'plan_audit_pages',
+        after: { step: i },
+      }),
+    );
+    await em.flush();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let round = 0; round === 0 || (cursor && round < 10); round++) {
+      const q: string = `entity_id=plan_audit_pages&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const page = await api.request('GET', `/api/v1/admin/audit-log?${q}`, { token: admin });
+      expect(page.status).toBe(200);
+      expect(page.body.total).toBe(5);
+      seen.push(...page.body.entries.map((e: { id: string }) => e.id));
+      cursor = page.body.next_cursor;
+    }
+    expect(seen).toEqual(written.map((e) => e.id).reverse());
   });
 });

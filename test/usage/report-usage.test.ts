@@ -352,4 +352,54 @@ describe.each(['sqlite', 'postgresql'] as const)('metered usage through the API 
       overage_cost_cents: 17,
     });
   });
+
+  it("pages through the caller's usage records newest first, serving each event once", async () => {
+    await seedSubscriber(db.orm, {
+      email: 'pages@example.com',
+      plan: 'professional',
+      periodStart: new Date(T0 - DAY),
+    });
+    const token = await tokenFor('pages@example.com');
+    const events = Array.from({ length: 7 }, (_, i) => ({
+      id: `p-${i}`,
+      type: i % 2 ? 'embedding' : 'inference',
+      quantity: 1,
+    }));
+    expect((await api.request('POST', REPORT, { token, body: { events } })).body.accepted).toBe(7);
+    const records = '/api/v1/billing/usage_records';
+    const whole = await api.request('GET', `${records}?limit=200`, { token });
+    expect(whole.body.next_cursor).toBeNull();
+    const ids = whole.body.records.map((r: { id: string }) => r.id);
+    expect(ids).toHaveLength(7);
+    expect([...ids].sort().reverse()).toEqual(ids);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let round = 0; round === 0 || (cursor && round < 10); round++) {
+      const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await api.request('GET', `${records}?limit=3${q}`, { token });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.records.map((r: { id: string }) => r.id));
+      cursor = page.body.next_cursor;
+    }
+    expect(seen).toEqual(ids);
+
+    const inference = await api.request('GET', `${records}?limit=2&type=inference`, { token });
+    const next = await api.request(
+      'GET',
+      `${records}?limit=2&type=inference&cursor=${encodeURIComponent(inference.body.next_cursor)}`,
+      { token },
+    );
+    expect(
+      [...inference.body.records, ...next.body.records].map((r: { event_id: string }) => r.event_id),
+    ).toEqual(
+      whole.body.records
+        .filter((r: { type: string }) => r.type === 'inference')
+        .map((r: { event_id: string }) => r.event_id),
+    );
+
+    const foreign = await api.request('GET', `${records}?cursor=not-a-cursor`, { token });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error).toMatchObject({ code: 'invalid_cursor', details: { field: 'query.cursor' } });
+  });
 });

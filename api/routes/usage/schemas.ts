@@ -59,7 +59,7 @@ export const reportUsageBody = z.record(z.string(), z.unknown());
 export const usageRecordsQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(64).optional(),
+    cursor: z.string().max(512).optional(),
     type: z.string().regex(USAGE_TYPE_PATTERN).optional(),
   })
   .strict();
