@@ -106,6 +106,11 @@ export default tseslint.config(
               message: 'Use cases know nothing of HTTP.',
             },
             { group: ['**/worker', '**/worker/**'], message: 'Use cases reach workflows through Temporal.' },
+            {
+              group: ['**/activities', '**/activities/**'],
+              message:
+                'Use cases run in the API and the tools, not the worker: shared code goes in integrations/, db/ or domain/.',
+            },
           ],
         },
       ],
@@ -121,6 +126,29 @@ export default tseslint.config(
           patterns: [
             { group: ['**/api', '**/api/**', '!@opentelemetry/api'], message: 'Nothing imports the API.' },
             { group: ['**/services', '**/services/**'], message: 'Activities do not call use cases.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The clients of Stripe, Keycloak and Lago and what both activities and use cases do with them (the
+    // catalog sync, the realm's user profile): below both, so neither imports the other.
+    files: ['integrations/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/api', '**/api/**', '!@opentelemetry/api'], message: 'Nothing imports the API.' },
+            {
+              group: ['**/services', '**/services/**', '**/activities', '**/activities/**'],
+              message: 'integrations/ sits below the use cases and the activities.',
+            },
+            {
+              group: ['**/workflows', '**/workflows/**', '**/worker', '**/worker/**'],
+              message: 'integrations/ sits below workflows and the worker.',
+            },
           ],
         },
       ],

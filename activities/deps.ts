@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import type { KeycloakSettings } from './keycloak/settings';
-import type { LagoSettings } from './lago';
+import type { KeycloakSettings } from '../integrations/keycloak/settings';
+import type { LagoSettings } from '../integrations/lago/client';
 import type { MailSettings } from './notify/email';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */

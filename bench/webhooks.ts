@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../activities/stripe/client';
-import { syncCatalog } from '../activities/stripe/catalog-sync';
+import { createStripeClient } from '../integrations/stripe/client';
 import { Customer, WebhookEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
+import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { startStripeEmulator } from '../tools/stripe-emulator';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const orm = await openDatabase(dbUrl);
   const emulator = await startStripeEmulator({ port: 0 });
   const stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-  await syncCatalog(stripe, orm);
+  await syncCatalogToStripe({ stripe, orm });
   // The API and the worker run as the engine deploys them: each in its own process, sharing the database.
   const port = await freePort();
   const childEnv = {

@@ -10,9 +10,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/env';
-import { createStripeClient, EMULATOR_KEY } from '../activities/stripe/client';
-import { syncCatalog } from '../activities/stripe/catalog-sync';
+import { createStripeClient, EMULATOR_KEY } from '../integrations/stripe/client';
 import { openDatabase } from '../db/orm';
+import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { DEFAULT_PORT as EMULATOR_DEFAULT_PORT } from './stripe-emulator';
 import { Supervisor } from './supervise';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -173,10 +173,8 @@ async function main(): Promise<void> {
   }
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: env.STRIPE_API_BASE });
   if (stripe && emulatorUrl) {
-    const steps = await syncCatalog(stripe, orm);
-    console.error(
-      `[dev] Stripe emulator on ${emulatorUrl}; catalog synced (${steps.filter((x) => x.action !== 'keep').length} changes)`,
-    );
+    const { changes } = await syncCatalogToStripe({ stripe, orm });
+    console.error(`[dev] Stripe emulator on ${emulatorUrl}; catalog synced (${changes} changes)`);
   }
   await orm.close();
 

@@ -1,6 +1,7 @@
 /** `npm run keycloak:setup`: declares the billing attributes in the configured realm's user profile. */
-import { keycloakSettingsFromEnv, setupKeycloakRealm } from '../activities/keycloak';
 import { loadConfig } from '../config/env';
+import { keycloakSettingsFromEnv } from '../integrations/keycloak/settings';
+import { setupKeycloakRealm } from '../services/setup/set-up-keycloak-realm';
 
 async function main(): Promise<void> {
   const settings = keycloakSettingsFromEnv(loadConfig());

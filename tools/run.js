@@ -80,6 +80,7 @@ async function main() {
         'workflows',
         'domain',
         'db',
+        'integrations',
         'config',
         'worker',
         'services',

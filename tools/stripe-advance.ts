@@ -4,7 +4,7 @@
  * trial ends and retries that fall due and sends their webhooks to the engine.
  */
 import type Stripe from 'stripe';
-import { createStripeClient } from '../activities/stripe/client';
+import { createStripeClient } from '../integrations/stripe/client';
 import { DEFAULT_PORT as EMULATOR_DEFAULT_PORT } from './stripe-emulator';
 
 const DAY = 86_400;

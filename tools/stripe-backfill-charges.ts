@@ -8,7 +8,7 @@ import {
   type BackfillCount,
   type BackfillReport,
 } from '../activities/stripe/charge-backfill';
-import { createStripeClient } from '../activities/stripe/client';
+import { createStripeClient } from '../integrations/stripe/client';
 import { ConfigError, loadConfig } from '../config/env';
 import { openDatabase } from '../db/orm';
 

@@ -1,8 +1,8 @@
 /** `npm run stripe:sync [-- --dry-run]`: makes the Stripe account match the plan catalog (idempotent). */
-import { createStripeClient } from '../activities/stripe/client';
-import { syncCatalog } from '../activities/stripe/catalog-sync';
+import { createStripeClient } from '../integrations/stripe/client';
 import { ConfigError, loadConfig } from '../config/env';
 import { openDatabase } from '../db/orm';
+import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 
 async function main(): Promise<void> {
   const dryRun = process.argv.includes('--dry-run');
@@ -11,11 +11,13 @@ async function main(): Promise<void> {
   if (!stripe) throw new ConfigError('STRIPE_SECRET_KEY (or STRIPE_API_BASE for the emulator) is required');
   const orm = await openDatabase(config.DATABASE_URL);
   try {
-    const steps = await syncCatalog(stripe, orm, {
-      dryRun,
-      onStep: (s) => console.log(`${dryRun ? '[dry run] ' : ''}${s.action.padEnd(6)} ${s.what}`),
-    });
-    const changes = steps.filter((s) => s.action !== 'keep').length;
+    const { changes } = await syncCatalogToStripe(
+      { stripe, orm },
+      {
+        dryRun,
+        onStep: (s) => console.log(`${dryRun ? '[dry run] ' : ''}${s.action.padEnd(6)} ${s.what}`),
+      },
+    );
     console.log(
       changes
         ? `${changes} change(s)${dryRun ? ' would be made' : ' made'}`

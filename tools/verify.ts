@@ -3,9 +3,9 @@
  * catalog and meter, the webhook endpoint and secret, and Keycloak and Lago when configured; prints a
  * checklist with what to fix and exits 1 when anything failed. It changes nothing anywhere.
  */
-import { keycloakSettingsFromEnv } from '../activities/keycloak/settings';
-import { lagoSettingsFrom } from '../activities/lago/client';
-import { createStripeClient } from '../activities/stripe/client';
+import { keycloakSettingsFromEnv } from '../integrations/keycloak/settings';
+import { lagoSettingsFrom } from '../integrations/lago/client';
+import { createStripeClient } from '../integrations/stripe/client';
 import { ConfigError, loadConfig } from '../config/env';
 import { openDatabase } from '../db/orm';
 import { formatChecklist, verifyIntegration } from '../services/setup/verify-integration';

@@ -1,15 +1,10 @@
 import type { Logger } from 'pino';
-import type { KeycloakSettings } from './settings';
-import { KeycloakSession } from './session';
+import type { KeycloakSettings } from '../../integrations/keycloak/settings';
+import { KeycloakSession } from '../../integrations/keycloak/session';
 import { type SyncKeycloakUserInput, type SyncKeycloakUserResult, syncUser } from './sync-user';
 
-export type { KeycloakSettings } from './settings';
-export type { SubscriptionAttributes } from './attributes';
+export type { SubscriptionAttributes } from '../../integrations/keycloak/attributes';
 export type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './sync-user';
-export { keycloakSettingsFromEnv } from './settings';
-export { ensureKeycloakUserProfile } from './user-profile';
-export { KeycloakSession } from './session';
-export { setupKeycloakRealm } from './setup';
 
 /** What the Keycloak activities need; a subset of ActivityDeps. */
 export interface KeycloakDeps {

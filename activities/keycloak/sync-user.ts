@@ -1,7 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import { type SubscriptionAttributes, mergeAttributes, missingAttributes } from './attributes';
-import type { KeycloakSession } from './session';
+import {
+  type SubscriptionAttributes,
+  mergeAttributes,
+  missingAttributes,
+} from '../../integrations/keycloak/attributes';
+import type { KeycloakSession } from '../../integrations/keycloak/session';
 import { FAILURE } from '../../domain/failure-types';
 
 export interface SyncKeycloakUserInput {

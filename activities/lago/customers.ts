@@ -1,5 +1,5 @@
 import { lagoCall } from './errors';
-import type { LagoClient } from './client';
+import type { LagoClient } from '../../integrations/lago/client';
 
 export interface LagoCustomerInput {
   customerId: string;

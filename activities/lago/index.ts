@@ -1,10 +1,9 @@
-import { createLagoClient, type LagoSettings } from './client';
+import { createLagoClient, type LagoSettings } from '../../integrations/lago/client';
 import { syncCustomer, type LagoCustomerInput, type LagoCustomerSynced } from './customers';
 import { syncSubscription, type LagoSubscriptionInput, type LagoSubscriptionSynced } from './subscriptions';
 import { skipped, type LagoSkipped } from './types';
 import { sendUsage, type LagoUsageEvent, type LagoUsageSent } from './usage';
 
-export { lagoSettingsFrom, type LagoSettings } from './client';
 export type { LagoCustomerInput, LagoCustomerSynced } from './customers';
 export type { LagoSubscriptionAction, LagoSubscriptionInput, LagoSubscriptionSynced } from './subscriptions';
 export type { LagoSkipped } from './types';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { grantsAccess, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
-import type { LagoClient } from './client';
+import type { LagoClient } from '../../integrations/lago/client';
 import { lagoCall } from './errors';
 import { FAILURE } from '../../domain/failure-types';
 

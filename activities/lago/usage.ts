@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { EventInputObject } from 'lago-javascript-client';
-import type { LagoClient } from './client';
+import type { LagoClient } from '../../integrations/lago/client';
 import { lagoCall, type LagoHttpError } from './errors';
 import { FAILURE } from '../../domain/failure-types';
 

@@ -1,5 +1,5 @@
 import type { ActivityDeps } from '../deps';
-import { syncCatalog } from './catalog-sync';
+import { changesIn, syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { stripeCall } from './errors';
 import { requireStripe } from './require-stripe';
 
@@ -7,7 +7,7 @@ import { requireStripe } from './require-stripe';
 export function createStripeCatalogActivities(deps: ActivityDeps) {
   async function syncStripeCatalog(): Promise<{ changes: number }> {
     const steps = await stripeCall(() => syncCatalog(requireStripe(deps), deps.orm));
-    return { changes: steps.filter((s) => s.action !== 'keep').length };
+    return { changes: changesIn(steps) };
   }
   return { syncStripeCatalog };
 }

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { planItem } from '../../integrations/stripe/plan-item';
 
 /** The few fields of a Stripe subscription a workflow needs (kept small: it goes into history). */
 export interface SubscriptionSnapshot {
@@ -31,11 +32,6 @@ export interface InvoiceSnapshot {
 }
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
-
-/** The subscription's first licensed item: the plan's price (metered usage items are not the plan). */
-export function planItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
-  return sub.items.data.find((i) => i.price.recurring?.usage_type !== 'metered') ?? sub.items.data[0];
-}
 
 export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
   const item = planItem(sub);

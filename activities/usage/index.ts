@@ -3,7 +3,7 @@ import { newId } from '../../db/ids';
 import { BYOK_ROLLUP_MARK, rollupIdentifier, windowStartOf } from '../../domain/usage';
 import type { ActivityDeps } from '../deps';
 import type { LagoSkipped, LagoUsageEvent, LagoUsageSent } from '../lago';
-import { USAGE_METER_EVENT } from '../stripe/catalog-sync';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
 import { placeholders, readDate, sqlFor } from '../../db/raw-sql';
 import { activityMeter } from '../activity-context';

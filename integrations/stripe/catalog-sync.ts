@@ -11,6 +11,11 @@ export interface SyncStep {
   what: string;
 }
 
+/** How many of the steps changed something in Stripe (or would, in a dry run). */
+export function changesIn(steps: SyncStep[]): number {
+  return steps.filter((s) => s.action !== 'keep').length;
+}
+
 const lookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_${cycle}`;
 const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_usage_${cycle}`;
 

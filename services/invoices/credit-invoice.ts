@@ -1,4 +1,3 @@
-import type { CreditNoteResult } from '../../activities/stripe/credit-notes';
 import type { CreditNoteReason } from '../../domain/credit-notes';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -28,7 +27,7 @@ export interface AdminCreditNote {
  */
 export async function creditInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req: AdminCreditNote) {
   const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
-  const result = await runOncePerKey<CreditNoteResult>(
+  const result = await runOncePerKey<Awaited<ReturnType<typeof creditInvoiceWorkflow>>>(
     deps,
     creditInvoiceWorkflow,
     moneyBackWorkflowId('credit-note', stripeInvoiceId, req.idempotencyKey),

@@ -1,4 +1,3 @@
-import type { RefundResult } from '../../activities/stripe/charges';
 import { AppError, conflict } from '../../domain/errors';
 import { refundInvoiceWorkflow } from '../../workflows';
 import type { Identity } from '../../domain/identity';
@@ -26,7 +25,7 @@ export interface AdminRefund {
  */
 export async function refundInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req: AdminRefund) {
   const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
-  const result = await runOncePerKey<RefundResult>(
+  const result = await runOncePerKey<Awaited<ReturnType<typeof refundInvoiceWorkflow>>>(
     deps,
     refundInvoiceWorkflow,
     moneyBackWorkflowId('refund', stripeInvoiceId, req.idempotencyKey),

@@ -1,6 +1,6 @@
-import { KeycloakSession } from './session';
-import type { KeycloakSettings } from './settings';
-import { ensureKeycloakUserProfile } from './user-profile';
+import { KeycloakSession } from '../../integrations/keycloak/session';
+import type { KeycloakSettings } from '../../integrations/keycloak/settings';
+import { ensureKeycloakUserProfile } from '../../integrations/keycloak/user-profile';
 
 /**
  * One-time realm setup run by an operator (`npm run keycloak:setup`): declares the billing attributes in

@@ -1,11 +1,12 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { syncCatalog, USAGE_METER_EVENT } from '../../activities/stripe/catalog-sync';
-import { SUBSCRIPTION_ATTRIBUTES } from '../../activities/keycloak/attributes';
-import { KeycloakSession } from '../../activities/keycloak/session';
-import type { KeycloakSettings } from '../../activities/keycloak/settings';
-import { lagoBaseUrl, type LagoSettings } from '../../activities/lago/client';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
+import { SUBSCRIPTION_ATTRIBUTES } from '../../integrations/keycloak/attributes';
+import { KeycloakSession } from '../../integrations/keycloak/session';
+import type { KeycloakSettings } from '../../integrations/keycloak/settings';
+import { lagoBaseUrl, type LagoSettings } from '../../integrations/lago/client';
 import { Plan } from '../../db/entities';
+import { syncCatalogToStripe } from './sync-catalog-to-stripe';
 
 /** `fail` makes the run fail; `manual` is what no API lets us check, with how to check it by hand. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'manual';
@@ -122,7 +123,7 @@ async function checkStripeKey(input: VerifyInput, stripe: Stripe): Promise<Check
 async function checkCatalog(input: VerifyInput, stripe: Stripe): Promise<CheckResult[]> {
   let steps;
   try {
-    steps = await syncCatalog(stripe, input.orm, { dryRun: true });
+    ({ steps } = await syncCatalogToStripe({ stripe, orm: input.orm }, { dryRun: true }));
   } catch (err) {
     return [
       {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
-import { planItem } from '../../activities/stripe/snapshots';
+import { planItem } from '../../integrations/stripe/plan-item';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { KeycloakTokenError, classifyKeycloakError } from '../../activities/keycloak/errors';
-import { ClientCredentialsToken } from '../../activities/keycloak/session';
+import { KeycloakTokenError, classifyKeycloakError } from '../../integrations/keycloak/errors';
+import { ClientCredentialsToken } from '../../integrations/keycloak/session';
 
 /** Shaped like the admin client's NetworkError: the failed response rides along. */
 function adminApiError(status: number): Error {

@@ -7,12 +7,9 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createLogger } from '../../config/logger';
-import {
-  ensureKeycloakUserProfile,
-  createKeycloakActivities,
-  setupKeycloakRealm,
-  type SubscriptionAttributes,
-} from '../../activities/keycloak';
+import { createKeycloakActivities, type SubscriptionAttributes } from '../../activities/keycloak';
+import { ensureKeycloakUserProfile } from '../../integrations/keycloak/user-profile';
+import { setupKeycloakRealm } from '../../services/setup/set-up-keycloak-realm';
 import {
   KEYCLOAK_START_TIMEOUT_MS,
   startTestKeycloak,

@@ -1,7 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Stripe from 'stripe';
 import { createActivities } from '../../activities';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { issueCreditNote } from '../../activities/stripe/credit-notes';
 import { chargeIdOfInvoice, readInvoiceMoney } from '../../activities/stripe/invoice-money';
 import { requestInvoicePayment } from '../../activities/stripe/invoices';

@@ -1,8 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createStripeClient } from '../../integrations/stripe/client';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';

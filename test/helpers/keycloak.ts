@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import KeycloakAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation';
-import { ensureKeycloakUserProfile, type KeycloakSettings } from '../../activities/keycloak';
+import type { KeycloakSettings } from '../../integrations/keycloak/settings';
+import { ensureKeycloakUserProfile } from '../../integrations/keycloak/user-profile';
 
 interface StartedKeycloak {
   url: string;

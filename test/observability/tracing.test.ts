@@ -5,8 +5,8 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createStripeClient } from '../../integrations/stripe/client';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
+import { createStripeClient } from '../../integrations/stripe/client';
 import { Charge, CreditNote, Customer, Invoice, Refund } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type Stripe from 'stripe';
-import { createStripeClient } from '../../activities/stripe/client';
-import { syncCatalog } from '../../activities/stripe/catalog-sync';
+import { createStripeClient } from '../../integrations/stripe/client';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import {
   RECOMMENDED_WEBHOOK_EVENTS,
   REQUIRED_WEBHOOK_EVENTS,
