@@ -28,6 +28,7 @@ export const APP_PATHS = [
   '/admin/customer',
   '/admin/audit',
   '/admin/plans',
+  '/admin/usage',
 ];
 
 const TYPES: Record<string, string> = {

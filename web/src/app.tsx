@@ -17,6 +17,7 @@ import { AdminCustomers } from './pages/admin-customers';
 import { AdminCustomer } from './pages/admin-customer';
 import { AdminAudit } from './pages/admin-audit';
 import { AdminPlans } from './pages/admin-plans';
+import { AdminUsage } from './pages/admin-usage';
 
 const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
@@ -28,6 +29,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   { href: '/admin', label: 'Revenue', admin: true },
   { href: '/admin/customers', label: 'Customers', admin: true },
   { href: '/admin/plans', label: 'Catalog', admin: true },
+  { href: '/admin/usage', label: 'Usage', admin: true },
   { href: '/admin/audit', label: 'Audit log', admin: true },
 ];
 
@@ -80,6 +82,7 @@ function route(path: string): ReactNode {
     '/admin/customer': () => <AdminCustomer />,
     '/admin/audit': () => <AdminAudit />,
     '/admin/plans': () => <AdminPlans />,
+    '/admin/usage': () => <AdminUsage />,
   };
   const page = pages[path];
   if (page) return <SignedIn>{page()}</SignedIn>;

@@ -152,16 +152,18 @@ export function AdminOverview() {
 
       <section className="card" aria-labelledby="mrr-heading">
         <h2 id="mrr-heading">MRR over time</h2>
-        <label>
-          Range{' '}
-          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
-            {RANGES.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="filters">
+          <label>
+            Range{' '}
+            <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
+              {RANGES.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
         {series.error ? (
           <ErrorNotice error={series.error} retry={series.reload} />
         ) : !series.data ? (
