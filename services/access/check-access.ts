@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Customer, DailyUsage, type Plan, type Subscription } from '../../db/entities';
 import { AppError, forbidden } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
+import { serviceEligibility, withinDailyQuota } from '../../domain/access';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { findCustomerByRef, findCustomerFor } from '../customers/find-customer';
@@ -107,8 +108,9 @@ export interface AccessDecision {
 }
 
 /**
- * The check-access answer of DESIGN.md: allowed or not, and why. Today's usage comes from the process's
- * counter cache (see countersFor), which report_usage keeps current for this process's writes.
+ * The check-access answer: allowed or not, and why (the rule is serviceEligibility's and
+ * withinDailyQuota's). Today's usage is read only for a plan with a daily cap, from the process's counter
+ * cache (see countersFor), which report_usage keeps current for this process's writes.
  */
 export async function decideAccess(
   em: EntityManager,
@@ -116,22 +118,25 @@ export async function decideAccess(
   service: string,
 ): Promise<AccessDecision> {
   const base = { tier: access.tier, remaining_today: null, resets_at: null };
-  if (!access.subscription) return { ...base, allowed: false, reason: 'no_subscription' };
-  if (!grantsAccess(access.subscription.status)) {
-    return { ...base, allowed: false, reason: `subscription_${access.subscription.status}` };
-  }
-  if (!access.plan?.services.includes(service))
-    return { ...base, allowed: false, reason: 'service_not_in_plan' };
-  if (access.dailyApiCalls == null) return { ...base, allowed: true, reason: 'ok' };
+  const eligibility = serviceEligibility(
+    {
+      status: access.subscription?.status ?? null,
+      planServices: access.plan?.services ?? [],
+      dailyApiCalls: access.dailyApiCalls,
+    },
+    service,
+  );
+  if (!eligibility.allowed) return { ...base, allowed: false, reason: eligibility.reason };
+  if (eligibility.dailyLimit === null) return { ...base, allowed: true, reason: 'ok' };
   const counters = countersFor(em);
   const { day, resetsAt } = utcDay(new Date(counters.now()));
   const used = await counters.usedOn(em, access.customerId as string, day);
-  const remaining = Math.max(0, access.dailyApiCalls - used);
+  const quota = withinDailyQuota(eligibility.dailyLimit, used);
   return {
     tier: access.tier,
-    allowed: remaining > 0,
-    reason: remaining > 0 ? 'ok' : 'daily_quota_exhausted',
-    remaining_today: remaining,
+    allowed: quota.allowed,
+    reason: quota.reason,
+    remaining_today: quota.remaining,
     resets_at: resetsAt.toISOString(),
   };
 }
