@@ -6,7 +6,10 @@ import { stripeCallOptions } from './activity-options';
 
 const stripe = proxyActivities<Activities>(stripeCallOptions);
 
-/** Mirrors one charge as Stripe has it now (id `charge-sync-<event>`, one run per charge event). */
+/**
+ * Mirrors one charge as Stripe has it now (id `charge-sync-<event>`, one run per charge event), or the
+ * charge that paid an invoice when given the invoice's id (`in_…`, from invoice.paid).
+ */
 export async function syncChargeWorkflow(stripeChargeId: string): Promise<ChargeSyncResult> {
   return stripe.syncCharge(stripeChargeId);
 }

@@ -8,6 +8,7 @@ import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requestTag } from './credit-notes';
 import {
+  chargeIdOfInvoice,
   latestDispute,
   oneAdjustmentAtATime,
   readInvoiceMoney,
@@ -55,10 +56,17 @@ const STRIPE_REASONS = new Set(['duplicate', 'fraudulent', 'requested_by_custome
 export function createStripeChargeActivities(deps: ActivityDeps) {
   /**
    * Re-reads the charge (and its dispute, if it has one) from Stripe and upserts the mirror: an event says
-   * only that something changed, and its payload may be older than another event already applied.
+   * only that something changed, and its payload may be older than another event already applied. An
+   * invoice id (`in_…`) stands for the charge that paid it, so a paid invoice's charge is mirrored even
+   * when no charge event arrives (newer API versions name no charge on the invoice: Stripe is asked).
    */
-  async function syncCharge(stripeChargeId: string): Promise<ChargeSyncResult> {
+  async function syncCharge(stripeChargeOrInvoiceId: string): Promise<ChargeSyncResult> {
     const stripe = requireStripe(deps);
+    const stripeChargeId = stripeChargeOrInvoiceId.startsWith('in_')
+      ? await chargeIdOfInvoice(stripe, deps.orm.em.fork(), stripeChargeOrInvoiceId)
+      : stripeChargeOrInvoiceId;
+    // Paid without a charge (from the customer's balance, or out of band): nothing to mirror.
+    if (!stripeChargeId) return { mirrored: false, status: null, amountRefundedCents: null };
     const ch = await stripeCall(() => stripe.charges.retrieve(stripeChargeId));
     const dispute = ch.disputed ? await latestDispute(stripe, ch.id) : null;
     const em = deps.orm.em.fork();

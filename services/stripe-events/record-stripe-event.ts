@@ -251,6 +251,8 @@ export async function forwardStripeEvent(
     };
     if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }
+  const chargeRun = await mirrorPaidInvoiceCharge(deps, event);
+  if (chargeRun) routed.push(chargeRun);
   if (routed.length === 0 && event.type === 'payment_method.attached' && owner.stripeCustomerId) {
     // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
     const customer = await em.findOne(Customer, { stripeCustomerId: owner.stripeCustomerId }, LINK_ONLY);
@@ -289,6 +291,20 @@ function isDisputeEvent(event: Stripe.Event): boolean {
 async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string> {
   const chargeId = (event.data.object as unknown as Obj).id ?? '';
   return startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
+}
+
+/**
+ * A paid invoice's charge is mirrored from the invoice's own event too: an endpoint may not be sent charge
+ * events, or one may be lost. The run is given the invoice's charge when the payload names it (older API
+ * versions), else the invoice, whose charge it asks Stripe for. An invoice nothing was charged for has none.
+ */
+async function mirrorPaidInvoiceCharge(deps: CoreDeps, event: Stripe.Event): Promise<string | null> {
+  if (event.type !== 'invoice.paid' && event.type !== 'invoice.payment_succeeded') return null;
+  const invoice = event.data.object as unknown as Obj;
+  if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
+  const target = str(invoice.charge) ?? invoice.id;
+  if (!target) return null;
+  return startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, target);
 }
 
 /** Starts a run that re-reads one Stripe object into the mirror; a run already started is left to finish. */

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
-import { AuditEntry, Charge, Customer, Invoice, Refund } from '../../db/entities';
+import { AuditEntry, Charge, Customer, Invoice, Refund, WebhookEvent } from '../../db/entities';
+import type { syncChargeWorkflow } from '../../workflows';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { waitUntil } from '../helpers/eventually';
@@ -176,6 +177,78 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
     });
     expect(failed.status).toBe(200);
     expect((failed.body.charges as ChargeRow[]).map((c) => c.id)).toContain(stripeCharge?.id);
+  });
+
+  it('mirrors the charge of a paid invoice from invoice.paid alone, when no charge event could mirror it', async () => {
+    const { stripe, db, emulator, env } = stack;
+    const email = `invoice-paid-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email });
+    const { invoice, error } = await payInvoice(stripeCustomer.id, 2700, 'pm_card_visa');
+    expect(error).toBeNull();
+    const [stripeCharge] = (await stripe.charges.list({ customer: stripeCustomer.id })).data;
+
+    // The engine does not know the customer yet: the charge.succeeded the emulator sent mirrors nothing.
+    await emulator.waitForWebhooks();
+    const succeeded = emulator
+      .events('charge.succeeded')
+      .find((e) => (e.data.object as { id?: string }).id === stripeCharge?.id);
+    await eventually(
+      () => db.orm.em.fork().findOne(WebhookEvent, succeeded?.id as string),
+      (row) => row?.forwardedAt != null,
+      'the charge.succeeded event forwarded',
+    );
+    const run = env.client.workflow.getHandle<typeof syncChargeWorkflow>(`charge-sync-${succeeded?.id}`);
+    expect((await run.result()).mirrored).toBe(false);
+    expect(await db.orm.em.fork().count(Charge, { stripeChargeId: stripeCharge?.id })).toBe(0);
+
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-invoice-paid-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    // Newer API versions name no charge or payment intent on the invoice: the engine must ask Stripe.
+    const paid = { ...(await stripe.invoices.retrieve(invoice.id)) } as Record<string, unknown>;
+    delete paid.charge;
+    delete paid.payment_intent;
+    const event = {
+      id: `evt_invoice_paid_only_${dialect}`,
+      object: 'event',
+      type: 'invoice.paid',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: paid },
+    };
+    const payload = JSON.stringify(event);
+    const res = await fetch(`${stack.api.url}/api/v1/billing/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: 'whsec_full_stack_secret',
+        }),
+      },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+
+    const [row] = await eventually(
+      () => chargesOf(email),
+      (cs) => cs.length === 1,
+      'the charge of the invoice in recent-charges',
+    );
+    expect(row).toMatchObject({
+      id: stripeCharge?.id,
+      status: 'succeeded',
+      paid: true,
+      amount_cents: 2700,
+      card_brand: 'visa',
+      card_last4: '4242',
+      invoice: invoice.id,
+      customer: stripeCustomer.id,
+    });
   });
 
   it('refunds part of an invoice, answers the same refund to a replay with the same key, refuses an over-refund with 409, then refunds the rest', async () => {
