@@ -9,7 +9,7 @@ import { z } from 'zod';
 
 /** Money in minor units (cents): always an integer inside and outside the engine. */
 export const cents = z.number().int();
-/** The seeds' dollar figures, derived from cents. */
+/** Dollar figures for clients that read dollars, derived from cents; the engine never computes with them. */
 export const dollars = z.number();
 export const count = z.number().int().nonnegative();
 /** A moment as `Date.toISOString()` writes it (UTC, `Z`). */

@@ -21,7 +21,10 @@ const customerSorts = {
   email: { field: 'email', kind: 'string' },
 } as const;
 
-/** `GET /admin/billing/customers`: seed 001's customer fields, the tier from the live subscription. */
+/**
+ * `GET /admin/billing/customers`: each customer's ids (ours and Stripe's), email, name and creation time,
+ * with the tier and status of its newest subscription that has not ended.
+ */
 export async function listCustomers(
   em: EntityManager,
   q: { limit: number; cursor?: string; sort: string; email?: string },
@@ -62,7 +65,10 @@ const subscriptionSorts = {
   amount: { field: 'amountCents', kind: 'number' },
 } as const;
 
-/** The admin view of a subscription: seed 001's fields, with the customer's email and the MRR it adds. */
+/**
+ * The admin view of a subscription: its ids (ours and Stripe's), price (dollars beside cents), status and
+ * period, with the customer's email and the MRR it adds.
+ */
 export function adminSubscriptionDto(s: Subscription) {
   return {
     id: s.stripeSubscriptionId ?? s.id,

@@ -27,8 +27,8 @@ export interface MoneyBack {
 const NOTHING_BACK: MoneyBack = { refundedCents: 0, creditedCents: 0 };
 
 /**
- * Seed 001's invoice fields (dollars, ISO dates) beside cents and the engine's own PDF link, and what
- * was refunded and credited on it.
+ * An invoice as clients read it (money in dollars beside integer cents, dates in ISO 8601), with the
+ * engine's own PDF link and what was refunded and credited on it.
  */
 export function invoiceDto(inv: InvoiceRow, billingBase: string, back: MoneyBack = NOTHING_BACK) {
   return {

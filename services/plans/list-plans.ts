@@ -12,7 +12,7 @@ export function findCurrentPlan(em: EntityManager, code: string): Promise<Plan |
   return em.findOne(Plan, { code, isCurrent: true });
 }
 
-/** The seeds' plan fields (dollars) beside the engine's integer cents. */
+/** A plan as clients read it: money in dollars for clients that read dollars, beside integer cents. */
 export function planDto(p: Plan) {
   return {
     id: p.code,

@@ -8,7 +8,7 @@ import { PAYING, changes, moneyFlows, moneyFlowsByBucket, sideArr } from './sql'
 
 const DAY_MS = 86_400_000;
 
-/** A figure as the seeds publish it (dollars) beside its cents. */
+/** A money figure in dollars, for clients that read dollars, beside its integer cents. */
 function money(cents: number) {
   return { dollars: centsToDollars(cents), cents };
 }
@@ -203,7 +203,8 @@ function movementsFrom(
 }
 
 /**
- * `GET /admin/revenue`: the seed 003 figures, then NRR and the month's MRR movements.
+ * `GET /admin/revenue`: MRR, ARR, ARPU, subscriber churn over the last 30 days, active subscriptions and
+ * paying customers now, then NRR and the month's MRR movements and money collected.
  *
  * One statement: on SQLite (one synchronous connection at a time) separate statements would only queue,
  * and together the churn window and the month share one read of the changes since the earlier of their
@@ -338,7 +339,10 @@ async function tiers(sql: Sql, currency: string) {
     .sort(([a], [b]) => a.localeCompare(b));
 }
 
-/** `GET /admin/billing/stats`: seed 001's shape; `monthly_revenue` is MRR. */
+/**
+ * `GET /admin/billing/stats`: the number of customers, and paying and trialing subscriptions and MRR in
+ * total and per tier; `monthly_revenue` is MRR.
+ */
 export async function billingStats(em: EntityManager, opts: { now: Date; currency: string }) {
   const sql = sqlFor(em);
   const [byTier, [customers]] = await Promise.all([

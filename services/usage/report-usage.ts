@@ -13,12 +13,10 @@ import { sqlFor, type Sql } from '../../db/raw-sql';
 import type { LedgerRow } from './ledger-write';
 import { ledgerWriterFor } from './ledger-writer';
 
-/** Types the engine accepts; admin-defined types would extend this list (see README, Usage). */
-
 /** An event as the service takes it, whichever form it arrived in. */
 export interface IncomingEvent {
   index: number;
-  /** Null for seed 003's form, which has no idempotency key: the engine names the event. */
+  /** Null for the older single-event form (a bare quantity): no idempotency key, the engine names it. */
   eventId: string | null;
   type: string;
   quantity: number;

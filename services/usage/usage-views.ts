@@ -40,7 +40,7 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
 }
 
 /**
- * Seed 001's usage view: today's and this period's units per type, and the credits arithmetic in integer
+ * The caller's usage: today's and this period's units per type, and the credits arithmetic in integer
  * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
  */
 export async function usageSummary(em: EntityManager, identity: Identity) {

@@ -39,7 +39,7 @@ export const upgradeBody = z
 export const cancelBody = z
   .object({
     at_period_end: z.boolean().default(true),
-    /** Seed 004 names the subscription (ours or Stripe's id); it must be the caller's own. */
+    /** Clients may name the subscription (ours or Stripe's id); it must be the caller's own. */
     subscription_id: identifierText(200).optional(),
   })
   .strict();
@@ -80,7 +80,7 @@ export const subscriptionResponse = z.object({
   pending_change: pendingChange.nullable(),
 });
 
-/** The seeds' "basic tier info" for a caller without a subscription: the free tier, nothing billed. */
+/** The answer for a caller without a subscription: the free tier, nothing billed. */
 export const noSubscriptionResponse = z.object({
   subscription_id: z.null(),
   tier: z.literal('free'),

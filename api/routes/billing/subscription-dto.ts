@@ -1,7 +1,7 @@
 import { centsToDollars } from '../../../domain/money';
 import type { Subscription } from '../../../db/entities';
 
-/** The seed's subscription fields (dollars) beside cents and dates in ISO 8601. */
+/** The caller's subscription as clients read it: money in dollars beside cents, dates in ISO 8601. */
 export function subscriptionDto(sub: Subscription) {
   return {
     subscription_id: sub.id,

@@ -3,8 +3,8 @@ import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../../service
 import type { invoicePdfParams, invoicesQuery } from './schemas';
 
 /**
- * The seed's bare array stays the body; the next page is announced in `X-Next-Cursor` and in a `Link`
- * header (RFC 8288), and asked for with `?cursor=`.
+ * The body is a bare array of invoices, as clients already read it; the next page is announced in
+ * `X-Next-Cursor` and in a `Link` header (RFC 8288), and asked for with `?cursor=`.
  */
 export async function listInvoices({
   deps,

@@ -11,7 +11,7 @@ export const MAX_PRICE_CENTS = 99_999_999;
 /** Credits and daily calls stay far inside the integers every database and JSON reader handles exactly. */
 const MAX_COUNT = 1_000_000_000;
 
-/** Dollars as the seeds send them ("19.99" or 19.99), turned into integer cents at the edge. */
+/** Dollars as clients send them ("19.99" or 19.99), turned into integer cents at the edge. */
 const dollars = z.union([z.string().max(32), z.number()]).transform((v, ctx) => {
   try {
     const cents = dollarsToCents(v);
@@ -84,7 +84,7 @@ export const migratePlanBody = z
   .object({ when: z.enum(['period_end', 'now']).default('period_end') })
   .strict();
 
-// Responses. The plan's money fields are the seeds' dollars beside integer cents.
+// Responses. The plan's money fields are dollars, for clients that read dollars, beside integer cents.
 
 export const planResponse = z.object({
   id: z.string(),

@@ -25,7 +25,11 @@ const customerRef = {
 };
 const quantity = z.number().int('must be a whole number of units').min(1).max(MAX_QUANTITY_PER_EVENT);
 
-/** One usage event as DESIGN.md pins it; `id` is the caller's idempotency key for the event. */
+/**
+ * One usage event: `id` is the caller's idempotency key for the event (a repeat is acknowledged as a
+ * duplicate and counted once), `type` a usage type the engine knows, `timestamp` when it happened (now if
+ * absent), `customer_email` or `user_id` the customer the gateway reports for.
+ */
 export const usageEvent = z
   .object({
     id: identifierText(200),
@@ -39,7 +43,10 @@ export const usageEvent = z
   })
   .strict();
 
-/** Seed 003's form: no event id or type; metadata may arrive as a JSON string. */
+/**
+ * The older single-event form, still accepted: a bare quantity of API calls with no event id or type;
+ * metadata may arrive as a JSON string.
+ */
 export const legacyUsageEvent = z
   .object({
     quantity,
@@ -84,7 +91,7 @@ function validationFailed(issues: z.core.$ZodIssue[], prefix: string): AppError 
   });
 }
 
-/** Seed 003's metadata as a JSON string: an object, held to the same rules as metadata sent as JSON. */
+/** The older form's metadata as a JSON string: an object, held to the same rules as metadata sent as JSON. */
 function parseMetadataString(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text);
@@ -140,7 +147,7 @@ function parseOne(
       event: {
         index,
         eventId: null,
-        // Seed 003 meters one thing, API calls: they count as inference.
+        // The older form meters one thing, API calls: they count as inference.
         type: 'inference',
         quantity: r.data.quantity,
         timestamp: null,

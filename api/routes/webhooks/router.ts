@@ -23,6 +23,6 @@ const stripeWebhook = {
 
 export const webhookRoutes = [
   defineRoute(stripeWebhook),
-  // Seed 003's `stripe listen --forward-to …/api/billing/webhook`, under /api/v1 like every seed path.
+  // For a `stripe listen --forward-to …/api/billing/webhook` set up with the shorter path; under /api/v1 too.
   defineRoute({ ...stripeWebhook, path: '/billing/webhook', summary: 'Alias of /billing/webhooks/stripe' }),
 ];
