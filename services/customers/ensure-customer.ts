@@ -1,16 +1,16 @@
-import { customerOnboarding } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
 import type { Config } from '../../config/env';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 
 export const stripeConfigured = (c: Config) => Boolean(c.STRIPE_SECRET_KEY || c.STRIPE_API_BASE);
 
 /** Makes sure the caller has a customer record, through its onboarding workflow; returns its id. */
 export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: string | null) {
   return callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(customerOnboarding, {
+    deps.temporal.workflow.execute(workflowType('customerOnboarding'), {
       workflowId: workflowIds.customer(identity.sub),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       // A running onboarding is joined; a finished or failed one leaves the id free for the next call.

@@ -1,8 +1,9 @@
 import type { CreditNoteReason } from '../../domain/credit-notes';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { creditInvoiceWorkflow } from '../../workflows';
+import type { creditInvoiceWorkflow } from '../../workflows';
 import type { CoreDeps } from '../deps';
+import { workflowType } from '../temporal/workflow-type';
 import {
   detailsOf,
   invoiceNotFound,
@@ -29,7 +30,7 @@ export async function creditInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
   const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
   const result = await runOncePerKey<Awaited<ReturnType<typeof creditInvoiceWorkflow>>>(
     deps,
-    creditInvoiceWorkflow,
+    workflowType('creditInvoiceWorkflow'),
     moneyBackWorkflowId('credit-note', stripeInvoiceId, req.idempotencyKey),
     {
       invoiceId: stripeInvoiceId,

@@ -1,7 +1,8 @@
 import { AppError, conflict } from '../../domain/errors';
-import { refundInvoiceWorkflow } from '../../workflows';
+import type { refundInvoiceWorkflow } from '../../workflows';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
+import { workflowType } from '../temporal/workflow-type';
 import {
   detailsOf,
   invoiceNotFound,
@@ -27,7 +28,7 @@ export async function refundInvoiceAsAdmin(deps: CoreDeps, actor: Identity, req:
   const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
   const result = await runOncePerKey<Awaited<ReturnType<typeof refundInvoiceWorkflow>>>(
     deps,
-    refundInvoiceWorkflow,
+    workflowType('refundInvoiceWorkflow'),
     moneyBackWorkflowId('refund', stripeInvoiceId, req.idempotencyKey),
     {
       invoiceId: stripeInvoiceId,

@@ -3,16 +3,12 @@ import type { EntityManager } from '@mikro-orm/core';
 import { PaymentMethod } from '../../db/entities';
 import { conflict, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import {
-  cardSetupSessionWorkflow,
-  detachPaymentMethodWorkflow,
-  setDefaultPaymentMethodWorkflow,
-} from '../../workflows';
 import { ensureCustomer } from '../customers/ensure-customer';
 import { findCustomerFor } from '../customers/find-customer';
 import type { CoreDeps } from '../deps';
 import { findLiveSubscription } from '../subscriptions/live-subscription';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 
 /**
  * One of the caller's cards still on file, from the mirror. Another customer's card answers exactly as
@@ -38,7 +34,7 @@ export async function setDefaultCard(
   // Each request gets keys of its own: choosing A, then B, then A again must reach Stripe every time.
   const requestId = randomUUID();
   await callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(setDefaultPaymentMethodWorkflow, {
+    deps.temporal.workflow.execute(workflowType('setDefaultPaymentMethodWorkflow'), {
       workflowId: `payment-method-default-${paymentMethodId}-${requestId}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [{ customerId: customer.id, paymentMethodId, requestId }],
@@ -77,7 +73,7 @@ export async function removeCard(
     }
   }
   return callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(detachPaymentMethodWorkflow, {
+    deps.temporal.workflow.execute(workflowType('detachPaymentMethodWorkflow'), {
       // A card is removed once: a second click joins the first run.
       workflowId: `payment-method-detach-${paymentMethodId}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
@@ -101,7 +97,7 @@ export async function startCardSetup(
   const own = await findCustomerFor(em, identity);
   const sub = own ? await findLiveSubscription(em, own) : null;
   const session = await callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(cardSetupSessionWorkflow, {
+    deps.temporal.workflow.execute(workflowType('cardSetupSessionWorkflow'), {
       workflowId: `payment-method-setup-${customer.customerId}-${randomUUID()}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [

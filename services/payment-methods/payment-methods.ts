@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { customerIdOf, paymentMethodsOfCustomer } from '../../db/customer-reads';
 import type { Identity } from '../../domain/identity';
-import { attachPaymentMethodWorkflow, portalSessionWorkflow } from '../../workflows';
 import { ensureCustomer } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 
 /** The caller's saved cards, newest first; none before they ever subscribed. */
 export async function listPaymentMethods(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
@@ -22,7 +22,7 @@ export async function attachPaymentMethod(
 ) {
   const customer = await ensureCustomer(deps, identity);
   return callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(attachPaymentMethodWorkflow, {
+    deps.temporal.workflow.execute(workflowType('attachPaymentMethodWorkflow'), {
       workflowId: `payment-method-${req.paymentMethodId}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -41,7 +41,7 @@ export async function attachPaymentMethod(
 export async function openBillingPortal(deps: CoreDeps, identity: Identity, returnUrl: string) {
   const customer = await ensureCustomer(deps, identity);
   return callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(portalSessionWorkflow, {
+    deps.temporal.workflow.execute(workflowType('portalSessionWorkflow'), {
       workflowId: `portal-${customer.customerId}-${randomUUID()}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [{ customerId: customer.customerId, returnUrl }],

@@ -1,9 +1,9 @@
-import { catalogSyncWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { catalogChanged } from '../../workflows/messages';
 import { stripeConfigured } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 
 /** New prices reach Stripe through the catalog-sync workflow (signal-with-start: no change is lost). */
 export async function requestCatalogSync(deps: CoreDeps): Promise<'started' | 'skipped'> {
@@ -12,7 +12,7 @@ export async function requestCatalogSync(deps: CoreDeps): Promise<'started' | 's
   await callWorkflow(
     deps,
     () =>
-      deps.temporal.workflow.signalWithStart(catalogSyncWorkflow, {
+      deps.temporal.workflow.signalWithStart(workflowType('catalogSyncWorkflow'), {
         workflowId: workflowIds.catalogSync(),
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         signal: catalogChanged,

@@ -5,12 +5,12 @@ import { newId } from '../../db/ids';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../domain/trial';
-import { subscriptionWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { beginCheckout } from '../../workflows/messages';
 import { ensureCustomer } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
 import { resolvePlanPrice, type PlanPrice } from './plan-price';
 
@@ -45,7 +45,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
   }
   const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
   const subscriptionId = newId('subs');
-  const start = new WithStartWorkflowOperation(subscriptionWorkflow, {
+  const start = new WithStartWorkflowOperation(workflowType('subscriptionWorkflow'), {
     workflowId: workflowIds.subscription(subscriptionId),
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
     workflowIdConflictPolicy: 'USE_EXISTING',
