@@ -173,7 +173,7 @@ describe('subscription workflow', () => {
     return { ...s, start, trialEnd, began };
   }
 
-  it('ends a trial-tier trial nobody chose a plan for on day 7, card or not: expired, never billed', async () => {
+  it('ends a trial-tier trial nobody chose a plan for on day 7, card or not: expired, never billed, Keycloak and Lago told', async () => {
     const { fake, run, trialEnd, began, subscriptionId } = await trialTier('trial-tier-expires');
     const result = await run(async (handle) => {
       await began(handle);
@@ -199,6 +199,17 @@ describe('subscription workflow', () => {
         attributes: expect.objectContaining({ subscription_status: 'expired', subscription_tier: 'trial' }),
       }),
     );
+    // Lago follows: the last sync hands it the expired status, on which Lago's subscription is terminated.
+    expect(fake.activities.syncLagoCustomer).toHaveBeenLastCalledWith({
+      customerId: 'cust_trial-tier-expires',
+      email: 'trial-tier-expires@example.com',
+    });
+    expect(fake.activities.syncLagoSubscription).toHaveBeenLastCalledWith({
+      subscriptionId,
+      customerId: 'cust_trial-tier-expires',
+      planCode: 'trial',
+      status: 'expired',
+    });
     expect(fake.kinds()).toEqual(['trial_will_end']);
     const reminderAt = fake.notifications[0]?.at ?? 0;
     expect(reminderAt).toBeGreaterThanOrEqual(trialEnd - 2 * DAY);
