@@ -29,6 +29,7 @@ export const APP_PATHS = [
   '/admin/audit',
   '/admin/plans',
   '/admin/usage',
+  '/admin/operations',
 ];
 
 const TYPES: Record<string, string> = {

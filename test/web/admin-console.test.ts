@@ -379,6 +379,30 @@ describe("the operator's console acting on a live subscription", () => {
       'ops@example.com',
     );
     await screenshot(page, 'admin-audit');
+
+    // Operations: Stripe's events from the checkout, each handed to the subscription's workflow.
+    await page.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
+    const events = page.getByRole('region', { name: 'Webhook events' });
+    await events.getByRole('cell', { name: 'checkout.session.completed', exact: true }).waitFor();
+    await waitUntil(
+      async () => {
+        await page.reload();
+        return page.getByTestId('unforwarded').textContent();
+      },
+      (t) => t === 'Every event received has reached its workflow.',
+      'every webhook event to be forwarded',
+      15_000,
+      500,
+    );
+    expect(
+      await events
+        .getByRole('row', { name: /checkout\.session\.completed/ })
+        .first()
+        .textContent(),
+    ).toMatch(/subs_/);
+    await page.getByText('No payment is being retried.').waitFor();
+    expect({ violations: await seriousA11yViolations(page) }).toEqual({ violations: [] });
+    await screenshot(page, 'admin-operations');
     await context.close();
   }, 120_000);
 });

@@ -18,6 +18,7 @@ import { AdminCustomer } from './pages/admin-customer';
 import { AdminAudit } from './pages/admin-audit';
 import { AdminPlans } from './pages/admin-plans';
 import { AdminUsage } from './pages/admin-usage';
+import { AdminOperations } from './pages/admin-operations';
 
 const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
@@ -30,6 +31,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   { href: '/admin/customers', label: 'Customers', admin: true },
   { href: '/admin/plans', label: 'Catalog', admin: true },
   { href: '/admin/usage', label: 'Usage', admin: true },
+  { href: '/admin/operations', label: 'Operations', admin: true },
   { href: '/admin/audit', label: 'Audit log', admin: true },
 ];
 
@@ -83,6 +85,7 @@ function route(path: string): ReactNode {
     '/admin/audit': () => <AdminAudit />,
     '/admin/plans': () => <AdminPlans />,
     '/admin/usage': () => <AdminUsage />,
+    '/admin/operations': () => <AdminOperations />,
   };
   const page = pages[path];
   if (page) return <SignedIn>{page()}</SignedIn>;

@@ -1,6 +1,7 @@
 import { listAuditLog as listEntries } from '../../../services/audit/list-audit-log';
 import type { HandlerInput } from '../../routing/define-route';
-import type { auditLogQuery } from './schemas';
+import { operationsView } from '../../../services/operations/operations-view';
+import type { auditLogQuery, operationsQuery } from './schemas';
 
 export async function listAuditLog({
   deps,
@@ -28,3 +29,9 @@ export async function listAuditLog({
     next_cursor: page.nextCursor,
   };
 }
+
+export const getOperations = ({
+  deps,
+  query,
+}: HandlerInput<undefined, typeof operationsQuery, undefined, 'admin'>) =>
+  operationsView(deps.orm.em.fork(), query);

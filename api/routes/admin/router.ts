@@ -1,6 +1,6 @@
 import { defineRoute } from '../../routing/define-route';
-import { listAuditLog } from './handlers';
-import { auditLogQuery, auditLogResponse } from './schemas';
+import { getOperations, listAuditLog } from './handlers';
+import { auditLogQuery, auditLogResponse, operationsQuery, operationsResponse } from './schemas';
 
 export const adminRoutes = [
   defineRoute({
@@ -12,5 +12,16 @@ export const adminRoutes = [
     query: auditLogQuery,
     response: auditLogResponse,
     handler: listAuditLog,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/operations',
+    summary:
+      "Stripe's webhook events newest first (received, forwarded to which workflows; a page at a time), the invoices in dunning and the notification outbox",
+    tags: ['admin'],
+    access: 'admin',
+    query: operationsQuery,
+    response: operationsResponse,
+    handler: getOperations,
   }),
 ];

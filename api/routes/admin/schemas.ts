@@ -27,3 +27,61 @@ export const auditLogResponse = z.object({
   total: count,
   next_cursor: z.string().nullable(),
 });
+
+export const operationsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().max(200).optional(),
+    /** `unforwarded`: only Stripe events not yet handed to a workflow. */
+    webhooks: z.enum(['all', 'unforwarded']).default('all'),
+    type: z
+      .string()
+      .regex(/^[a-z_.]{1,80}$/, 'must be a Stripe event type such as invoice.paid')
+      .optional(),
+  })
+  .strict();
+
+export const operationsResponse = z.object({
+  webhooks: z.object({
+    unforwarded: count,
+    events: z.array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        object_id: z.string().nullable(),
+        created: timestamp,
+        received_at: timestamp,
+        forwarded_at: timestamp.nullable(),
+        /** Whom the event was handed to: our subscription ids, or a mirror run's workflow id. */
+        routed_to: z.array(z.string()),
+      }),
+    ),
+    next_cursor: z.string().nullable(),
+  }),
+  dunning: z.array(
+    z.object({
+      invoice_id: z.string(),
+      email: z.string(),
+      subscription_id: z.string(),
+      subscription_status: z.string(),
+      amount_due_cents: z.number().int(),
+      currency: z.string(),
+      attempts: count,
+      due_date: timestamp.nullable(),
+      hosted_invoice_url: z.string().nullable(),
+    }),
+  ),
+  outbox: z.object({
+    unsent: count,
+    recent: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        email: z.string(),
+        created_at: timestamp,
+        sent_at: timestamp.nullable(),
+        error: z.string().nullable(),
+      }),
+    ),
+  }),
+});

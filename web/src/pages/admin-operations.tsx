@@ -1,0 +1,177 @@
+import { useState } from 'react';
+import { api, call } from '../api/client';
+import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { useLoad } from '../data';
+import { count, date, dateTime, money } from '../format';
+
+/** Where to look when something seems stuck: Stripe's events, payments in dunning, notifications. */
+export function AdminOperations() {
+  const [onlyStuck, setOnlyStuck] = useState(false);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const ops = useLoad(
+    () =>
+      call(
+        api.GET('/api/v1/admin/operations', {
+          params: {
+            query: { limit: 25, webhooks: onlyStuck ? 'unforwarded' : 'all', ...(cursor ? { cursor } : {}) },
+          },
+        }),
+      ),
+    `admin-ops-${onlyStuck}-${cursor ?? ''}`,
+  );
+  if (ops.error)
+    return (
+      <Page title="Operations" wide>
+        <ErrorNotice error={ops.error} retry={ops.reload} />
+      </Page>
+    );
+  if (!ops.data)
+    return (
+      <Page title="Operations" wide>
+        <Loading what="operations" />
+      </Page>
+    );
+  const { webhooks, dunning, outbox } = ops.data;
+  return (
+    <Page title="Operations" wide>
+      <section className="card" aria-labelledby="webhooks-heading">
+        <h2 id="webhooks-heading">Stripe webhook events</h2>
+        <p data-testid="unforwarded">
+          {webhooks.unforwarded === 0
+            ? 'Every event received has reached its workflow.'
+            : `${count(webhooks.unforwarded)} events not yet forwarded; the sweep retries them.`}
+        </p>
+        <label>
+          <input
+            type="checkbox"
+            checked={onlyStuck}
+            onChange={(e) => {
+              setOnlyStuck(e.target.checked);
+              setCursors([undefined]);
+            }}
+          />{' '}
+          Only events not yet forwarded
+        </label>
+        {webhooks.events.length === 0 ? (
+          <Empty>No events.</Empty>
+        ) : (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Webhook events">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Event</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Received</th>
+                  <th scope="col">Forwarded</th>
+                  <th scope="col">Handed to</th>
+                </tr>
+              </thead>
+              <tbody>
+                {webhooks.events.map((e) => (
+                  <tr key={e.id}>
+                    <th scope="row">
+                      <code>{e.id}</code>
+                    </th>
+                    <td>{e.type}</td>
+                    <td>{dateTime(e.received_at)}</td>
+                    <td>{e.forwarded_at ? dateTime(e.forwarded_at) : 'not yet'}</td>
+                    <td>{e.routed_to.length ? e.routed_to.join(', ') : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <p className="pager">
+          <button
+            type="button"
+            className="secondary"
+            disabled={cursors.length === 1}
+            onClick={() => setCursors((c) => c.slice(0, -1))}
+          >
+            Newer events
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={!webhooks.next_cursor}
+            onClick={() => setCursors((c) => [...c, webhooks.next_cursor ?? undefined])}
+          >
+            Older events
+          </button>
+        </p>
+      </section>
+      <section className="card" aria-labelledby="dunning-heading">
+        <h2 id="dunning-heading">Payments in dunning</h2>
+        {dunning.length === 0 ? (
+          <p className="muted">No payment is being retried.</p>
+        ) : (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Payments in dunning">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Invoice</th>
+                  <th scope="col" className="num">
+                    Due
+                  </th>
+                  <th scope="col" className="num">
+                    Attempts
+                  </th>
+                  <th scope="col">Subscription</th>
+                </tr>
+              </thead>
+              <tbody>
+                {dunning.map((d) => (
+                  <tr key={d.invoice_id}>
+                    <th scope="row">{d.email}</th>
+                    <td>
+                      {d.hosted_invoice_url ? (
+                        <a href={d.hosted_invoice_url}>{d.invoice_id}</a>
+                      ) : (
+                        <code>{d.invoice_id}</code>
+                      )}
+                      {d.due_date ? `, due ${date(d.due_date)}` : ''}
+                    </td>
+                    <td className="num">{money(d.amount_due_cents, d.currency)}</td>
+                    <td className="num">{count(d.attempts)}</td>
+                    <td>{d.subscription_status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section className="card" aria-labelledby="outbox-heading">
+        <h2 id="outbox-heading">Notification outbox</h2>
+        <p>{count(outbox.unsent)} not sent.</p>
+        {outbox.recent.length > 0 && (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Recent notifications">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Handed to</th>
+                  <th scope="col">Queued</th>
+                  <th scope="col">Sent</th>
+                </tr>
+              </thead>
+              <tbody>
+                {outbox.recent.map((n) => (
+                  <tr key={n.id}>
+                    <th scope="row">{n.kind}</th>
+                    <td>{n.email}</td>
+                    <td>{dateTime(n.created_at)}</td>
+                    <td>{n.sent_at ? dateTime(n.sent_at) : n.error ? `failed: ${n.error}` : 'not yet'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Page>
+  );
+}
