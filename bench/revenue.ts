@@ -22,6 +22,8 @@ import { startBillingTestApi } from '../test/helpers/book';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
+const DAY_MS = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const DAY = 86_400_000;
 const STRIPE_PAGE = 100;
 const TIERS = [
@@ -266,6 +268,41 @@ async function main() {
         );
       }
     }
+    // The console's revenue page: every request it makes, in parallel as the browser does, cold.
+    const overview = [
+      '/api/v1/admin/revenue',
+      '/api/v1/admin/subscriptions/analytics/revenue-by-tier',
+      `/api/v1/admin/revenue/timeseries?interval=day&from=${isoDay(Date.now() - 30 * DAY_MS)}&to=${isoDay(Date.now())}`,
+    ];
+    const consoleTimes: number[] = [];
+    for (let i = 0; i < Math.min(CALLS, 10); i++) {
+      clearRevenueCache(em);
+      const start = performance.now();
+      const answers = await Promise.all(overview.map((path) => api.request('GET', path, { token })));
+      consoleTimes.push(performance.now() - start);
+      for (const [j, res] of answers.entries())
+        if (res.status !== 200) throw new Error(`${overview[j]}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    consoleTimes.sort((a, b) => a - b);
+    console.log(
+      `  console revenue page (${overview.length} requests in parallel, cold)  p50 ${percentile(consoleTimes, 50).toFixed(1)} ms   max ${consoleTimes[consoleTimes.length - 1]!.toFixed(1)} ms   (target: under 1 s)`,
+    );
+    // The console's customer search: a fragment of an email, first page.
+    const searchTimes: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      const start = performance.now();
+      const res = await api.request(
+        'GET',
+        `/api/v1/admin/billing/customers?email=${i % 10}${i % 7}@&limit=25`,
+        { token },
+      );
+      searchTimes.push(performance.now() - start);
+      if (res.status !== 200) throw new Error(`customer search: ${res.status}`);
+    }
+    searchTimes.sort((a, b) => a - b);
+    console.log(
+      `  console customer search by email fragment       p50 ${percentile(searchTimes, 50).toFixed(1)} ms   p99 ${percentile(searchTimes, 99).toFixed(1)} ms   (target: under 200 ms)`,
+    );
     await api.stop();
 
     // What the seeds did instead: list every object through Stripe's API, 100 per request.
