@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../config/env';
@@ -36,6 +36,25 @@ describe('configuration', () => {
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/DATABASE_URL: must be sqlite:<path> or postgres/);
     expect(message).toMatch(/OIDC_ISSUER/);
+  });
+
+  it("names every variable production requires in the README's production checklist", () => {
+    let message = '';
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    // Each line of the refusal is `  NAME: why`; a line like `METRICS_TOKEN: or METRICS_PORT …` names two.
+    const required = message
+      .split('\n')
+      .slice(1)
+      .flatMap((line) => line.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) ?? [])
+      .filter((name) => name !== 'NODE_ENV');
+    expect(required).toEqual(expect.arrayContaining(['OIDC_ISSUER', 'OIDC_AUDIENCE', 'PUBLIC_BASE_URL']));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const checklist = /^## Production\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    expect(required.filter((name) => !checklist.includes(`\`${name}\``))).toEqual([]);
   });
 
   it('refuses production without an OIDC issuer', () => {
