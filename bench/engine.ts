@@ -1,10 +1,10 @@
 /**
- * The engine as the benchmarks drive it: the real Koa app (every route and middleware; Temporal out of
- * reach, which report_usage, check-access and the invoice list never call) in a child process of its own,
- * on a database the benchmark owns, beside a bare Koa server in the same process whose answers are the
- * ceiling of what HTTP alone allows there. It seeds customers the gateway reports usage for (enterprise,
- * no daily cap), each with a paid invoice, and one professional customer whose 10,000-a-day cap puts the
- * counter cache on check-access's path.
+ * The engine as the benchmarks drive it: the API as production runs it (`api/main.ts`, every route and
+ * middleware; Temporal out of reach, which report_usage, check-access and the invoice list never call) in a
+ * process of its own (bench/api-process.ts), on a database the benchmark owns and seeds first, beside a bare
+ * Koa server in another process whose answers are the ceiling of what HTTP alone allows there. It seeds
+ * customers the gateway reports usage for (enterprise, no daily cap), each with a paid invoice, and one
+ * professional customer whose 10,000-a-day cap puts the counter cache on check-access's path.
  *
  * SQLite is a file in a temporary directory (WAL, synchronous=FULL); PostgreSQL a throwaway cluster with
  * fsync and synchronous_commit on: an answered event is on disk in both.
@@ -13,7 +13,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { Invoice, UsageEvent } from '../db/entities';
+import { newId } from '../db/ids';
+import { openDatabase } from '../db/orm';
+import { startTestIdp } from '../test/helpers/auth';
+import { seedSubscriber } from '../test/usage/seed-subscriber';
+import { startApiProcess } from './api-process';
 import type { Target } from './load';
 
 export type Dialect = 'sqlite' | 'postgresql';
@@ -44,7 +51,8 @@ export interface Probe {
 export interface Engine {
   dialect: Dialect;
   ready: Ready;
-  probe(): Promise<Probe>;
+  /** The API's figures so far, or the ceiling server's. */
+  probe(server?: 'api' | 'ceiling'): Promise<Probe>;
   /** Usage events stored. */
   stored(): Promise<number>;
   stop(): Promise<void>;
@@ -52,110 +60,72 @@ export interface Engine {
 
 export const CUSTOMERS = 50;
 
-async function serve(databaseUrl: string): Promise<void> {
-  const [{ default: Koa }, { openDatabase }, { createVerifier }, { loadConfig }, { bodyReader }] =
-    await Promise.all([
-      import('koa'),
-      import('../db/orm'),
-      import('../api/auth/verifier'),
-      import('../config/env'),
-      import('../api/middleware/body'),
-    ]);
-  const { startTestIdp } = await import('../test/helpers/auth');
-  const { createUsageApp } = await import('../test/usage/usage-app');
-  const { seedSubscriber } = await import('../test/usage/fixtures');
-  const { Invoice, UsageEvent } = await import('../db/entities');
-  const { newId } = await import('../db/ids');
-  const { ledgerWriterFor } = await import('../services/usage/ledger-writer');
-  const orm = await openDatabase(databaseUrl);
-  const idp = await startTestIdp();
-  const periodStart = new Date(Date.now() - 86_400_000);
-  const customers: string[] = [];
-  const customerTokens: string[] = [];
-  for (let c = 0; c < CUSTOMERS; c++) {
-    const email = `ingest-${c}@bench.local`;
-    const { customer, subscription, sub } = await seedSubscriber(orm, {
-      email,
-      plan: 'enterprise',
-      periodStart,
-    });
-    const em = orm.em.fork();
-    em.create(Invoice, {
-      id: newId('inv'),
-      stripeInvoiceId: `in_bench_${c}`,
-      customer: customer.id,
-      subscription: subscription.id,
-      number: `BENCH-${c}`,
-      status: 'paid',
-      subtotalCents: subscription.amountCents,
-      totalCents: subscription.amountCents,
-      amountPaidCents: subscription.amountCents,
-      billingReason: 'subscription_create',
-      periodStart,
-      periodEnd: new Date(periodStart.getTime() + 30 * 86_400_000),
-      paidAt: periodStart,
-      createdAt: periodStart,
-    });
-    await em.flush();
-    customers.push(sub);
-    customerTokens.push(await idp.token({ sub, email }));
-  }
-  const check = await seedSubscriber(orm, { email: 'check@bench.local', plan: 'professional', periodStart });
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: 'sqlite::memory:',
-    OIDC_ISSUER: idp.issuer,
-    OIDC_JWKS_URL: idp.jwksUrl,
-  });
-  const app = createUsageApp(orm, await createVerifier(config));
+/**
+ * The ceiling: Koa reading the body as the API's body reader does (bytes, then JSON) and answering, with
+ * nothing else behind it. It runs in a process of its own, as the API does, and reports its own CPU time
+ * and event loop when asked.
+ */
+function serveCeiling(): void {
   const ceiling = new Koa();
-  ceiling.use(bodyReader);
-  ceiling.use((ctx) => {
-    ctx.body = { ok: true, read: ctx.request.body !== undefined };
-  });
-  const listen = (a: { listen: (...args: unknown[]) => unknown }) =>
-    new Promise<number>((resolve) => {
-      const s = a.listen(0, '127.0.0.1', () =>
-        resolve(((s as { address(): AddressInfo }).address() as AddressInfo).port),
-      );
-    });
-  const ready: Ready = {
-    usagePort: await listen(app as never),
-    ceilingPort: await listen(ceiling as never),
-    gatewayToken: await idp.token({
-      sub: 'svc-gateway',
-      extra: { preferred_username: 'ai-gateway' },
-      roles: ['billing-gateway'],
-    }),
-    checkToken: await idp.token({ sub: check.sub, email: 'check@bench.local' }),
-    customers,
-    customerTokens,
-  };
-  process.send?.({ ready });
-  const writer = ledgerWriterFor(orm.em);
-  process.on('message', (m: { stored?: boolean; probe?: boolean }) => {
-    if (m.stored)
-      void orm.em
-        .fork()
-        .count(UsageEvent, {})
-        .then((n) => process.send?.({ stored: n }));
-    if (m.probe) {
-      const cpu = process.cpuUsage();
-      const elu = performance.eventLoopUtilization();
-      const probe: Probe = {
-        cpuMicros: cpu.user + cpu.system,
-        loopBusyMs: elu.active,
-        loopMs: elu.active + elu.idle,
-        commits: writer.stats.groups,
-        commitMs: writer.stats.commitMs,
-        reports: writer.stats.members,
-      };
-      process.send?.({ probe });
+  ceiling.use(async (ctx) => {
+    let read = false;
+    if (ctx.method !== 'GET') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks);
+      if (raw.length > 0 && ctx.is('application/json')) {
+        JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+        read = true;
+      }
     }
+    ctx.body = { ok: true, read };
   });
-  process.on('disconnect', () => {
-    void Promise.all([orm.close(), idp.stop()]).finally(() => process.exit(0));
+  const server = ceiling.listen(0, '127.0.0.1', () =>
+    process.send?.({ port: (server.address() as AddressInfo).port }),
+  );
+  process.on('message', (m: { probe?: boolean }) => {
+    if (!m.probe) return;
+    const cpu = process.cpuUsage();
+    const elu = performance.eventLoopUtilization();
+    const probe: Probe = {
+      cpuMicros: cpu.user + cpu.system,
+      loopBusyMs: elu.active,
+      loopMs: elu.active + elu.idle,
+      commits: 0,
+      commitMs: 0,
+      reports: 0,
+    };
+    process.send?.({ probe });
   });
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function startCeiling(): Promise<{ port: number; probe(): Promise<Probe>; stop(): Promise<void> }> {
+  const child: ChildProcess = fork(__filename, ['--ceiling'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`the ceiling server exited with ${code}`)));
+  });
+  return {
+    port,
+    probe: () =>
+      new Promise<Probe>((resolve) => {
+        const on = (m: { probe?: Probe }) => {
+          if (!m.probe) return;
+          child.off('message', on);
+          resolve(m.probe);
+        };
+        child.on('message', on);
+        child.send({ probe: true });
+      }),
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 /** Starts the engine on a fresh database of `dialect`; `profile` names a folder for its CPU profile. */
@@ -173,51 +143,102 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
     stopPg = pg.stop;
     url = createDatabase(pg.url, 'bench_engine');
   }
-  const execArgv = [...process.execArgv];
-  if (opts.profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${resolvePath(opts.profile)}`);
-  const child: ChildProcess = fork(__filename, ['--serve', url], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
-  const cleanUp = () => {
-    stopPg?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const stops: (() => Promise<void> | void)[] = [
+    () => stopPg?.(),
+    () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  ];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
   };
-  let ready: Ready;
   try {
-    ready = await new Promise<Ready>((resolve, reject) => {
-      child.once('message', (m) => resolve((m as { ready: Ready }).ready));
-      child.once('exit', (code) => reject(new Error(`the engine exited with ${code} before it was ready`)));
+    const orm = await openDatabase(url);
+    stops.push(() => orm.close());
+    const idp = await startTestIdp();
+    stops.push(() => idp.stop());
+    const periodStart = new Date(Date.now() - 86_400_000);
+    const customers: string[] = [];
+    const customerTokens: string[] = [];
+    for (let c = 0; c < CUSTOMERS; c++) {
+      const email = `ingest-${c}@bench.local`;
+      const { customer, subscription, sub } = await seedSubscriber(orm, {
+        email,
+        plan: 'enterprise',
+        periodStart,
+      });
+      const em = orm.em.fork();
+      em.create(Invoice, {
+        id: newId('inv'),
+        stripeInvoiceId: `in_bench_${c}`,
+        customer: customer.id,
+        subscription: subscription.id,
+        number: `BENCH-${c}`,
+        status: 'paid',
+        subtotalCents: subscription.amountCents,
+        totalCents: subscription.amountCents,
+        amountPaidCents: subscription.amountCents,
+        billingReason: 'subscription_create',
+        periodStart,
+        periodEnd: new Date(periodStart.getTime() + 30 * 86_400_000),
+        paidAt: periodStart,
+        createdAt: periodStart,
+      });
+      await em.flush();
+      customers.push(sub);
+      customerTokens.push(await idp.token({ sub, email }));
+    }
+    const check = await seedSubscriber(orm, {
+      email: 'check@bench.local',
+      plan: 'professional',
+      periodStart,
     });
+    const api = await startApiProcess({
+      databaseUrl: url,
+      oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
+      profile: opts.profile,
+    });
+    stops.push(() => api.stop());
+    const ceiling = await startCeiling();
+    stops.push(() => ceiling.stop());
+    const ready: Ready = {
+      usagePort: api.port,
+      ceilingPort: ceiling.port,
+      gatewayToken: await idp.token({
+        sub: 'svc-gateway',
+        extra: { preferred_username: 'ai-gateway' },
+        roles: ['billing-gateway'],
+      }),
+      checkToken: await idp.token({ sub: check.sub, email: 'check@bench.local' }),
+      customers,
+      customerTokens,
+    };
+    return {
+      dialect,
+      ready,
+      async probe(server = 'api') {
+        if (server === 'ceiling') return ceiling.probe();
+        const r = await api.read();
+        return {
+          cpuMicros: r.cpuMicros,
+          loopBusyMs: r.loopBusyMs,
+          // Wall time: differences between two probes are the time the busy share is of.
+          loopMs: r.atMs,
+          commits: r.commits,
+          commitMs: r.commitMs,
+          reports: r.reports,
+        };
+      },
+      stored: () => orm.em.fork().count(UsageEvent, {}),
+      stop: stopAll,
+    };
   } catch (err) {
-    cleanUp();
+    await stopAll();
     throw err;
   }
-  const ask = <T>(question: Record<string, true>, key: string) =>
-    new Promise<T>((resolve) => {
-      const on = (m: Record<string, unknown>) => {
-        if (!(key in m)) return;
-        child.off('message', on);
-        resolve(m[key] as T);
-      };
-      child.on('message', on);
-      child.send(question);
-    });
-  return {
-    dialect,
-    ready,
-    probe: () => ask<Probe>({ probe: true }, 'probe'),
-    stored: () => ask<number>({ stored: true }, 'stored'),
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      await exited;
-      cleanUp();
-    },
-  };
 }
 
-if (process.argv.includes('--serve')) void serve(process.argv[process.argv.indexOf('--serve') + 1] as string);
+if (process.argv.includes('--ceiling')) serveCeiling();
 
 export const REPORT_PATH = '/api/v1/billing/report_usage';
 

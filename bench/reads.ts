@@ -6,21 +6,25 @@
  * (latency counted from when each request was due). Every phase runs three times; the summary prints
  * min / median / max with the API's CPU time per request.
  *
- * The real app (test/usage/usage-app.ts: every route and middleware, Temporal out of reach, which these
- * reads never call) runs in a child process on a database the benchmark owns: a SQLite file, or a
- * throwaway PostgreSQL cluster (tools/postgres.js). `npm run bench:peer` measures Kill Bill's invoice read
+ * The API as production runs it (api/main.ts: every route and middleware, Temporal out of reach, which
+ * these reads never call) runs in a process of its own (bench/api-process.ts) on a database the benchmark
+ * owns and seeds first: a SQLite file, or a throwaway PostgreSQL cluster (tools/postgres.js). `npm run bench:peer` measures Kill Bill's invoice read
  * on the same machine; the ratio to it is these figures over its.
  *
  *   npx tsx bench/reads.ts [--seconds 5] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
  *                          [--reads invoices,subscription,usage,payment-methods,my-access]
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Invoice, PaymentMethod } from '../db/entities';
+import { newId } from '../db/ids';
+import { openDatabase } from '../db/orm';
+import { startTestIdp } from '../test/helpers/auth';
+import { seedSubscriber } from '../test/usage/seed-subscriber';
+import { startApiProcess } from './api-process';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
 
 type Dialect = 'sqlite' | 'postgresql';
@@ -42,97 +46,13 @@ const READS: Record<string, { path: string; expect: string }> = {
 
 const INVOICES = 12;
 
-async function serve(databaseUrl: string): Promise<void> {
-  const { openDatabase } = await import('../db/orm');
-  const { createVerifier } = await import('../api/auth/verifier');
-  const { loadConfig } = await import('../config/env');
-  const { startTestIdp } = await import('../test/helpers/auth');
-  const { createUsageApp } = await import('../test/usage/usage-app');
-  const { seedSubscriber } = await import('../test/usage/fixtures');
-  const { Invoice, PaymentMethod } = await import('../db/entities');
-  const { newId } = await import('../db/ids');
-  const orm = await openDatabase(databaseUrl);
-  const idp = await startTestIdp();
-  const periodStart = new Date(Date.now() - 86_400_000);
-  const email = 'reader@bench.local';
-  const { customer, subscription, sub } = await seedSubscriber(orm, {
-    email,
-    plan: 'professional',
-    periodStart,
-    stripeCustomerId: 'cus_bench_reader',
-  });
-  const em = orm.em.fork();
-  for (let i = 0; i < INVOICES; i++) {
-    const start = new Date(periodStart.getTime() - (INVOICES - i) * 30 * 86_400_000);
-    em.create(Invoice, {
-      id: newId('inv'),
-      stripeInvoiceId: `in_read_${i}`,
-      customer: customer.id,
-      subscription: subscription.id,
-      number: `READ-${i}`,
-      status: 'paid',
-      subtotalCents: subscription.amountCents,
-      totalCents: subscription.amountCents,
-      amountPaidCents: subscription.amountCents,
-      billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
-      periodStart: start,
-      periodEnd: new Date(start.getTime() + 30 * 86_400_000),
-      paidAt: start,
-      createdAt: start,
-    });
-  }
-  for (let i = 0; i < 2; i++) {
-    em.create(PaymentMethod, {
-      id: newId('pm'),
-      stripePaymentMethodId: `pm_read_${i}`,
-      customer: customer.id,
-      brand: i === 0 ? 'visa' : 'mastercard',
-      last4: i === 0 ? '4242' : '4444',
-      expMonth: 12,
-      expYear: 2030,
-      isDefault: i === 0,
-      createdAt: new Date(periodStart.getTime() + i * 1000),
-    });
-  }
-  await em.flush();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: 'sqlite::memory:',
-    OIDC_ISSUER: idp.issuer,
-    OIDC_JWKS_URL: idp.jwksUrl,
-  });
-  const app = createUsageApp(orm, await createVerifier(config));
-  const port = await new Promise<number>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port));
-  });
-  const ready: Ready = {
-    port,
-    token: await idp.token({ sub, email }),
-    gatewayToken: await idp.token({
-      sub: 'svc-gateway',
-      extra: { preferred_username: 'ai-gateway' },
-      roles: ['billing-gateway'],
-    }),
-    sub,
-  };
-  process.send?.({ ready });
-  process.on('message', (m: { probe?: boolean }) => {
-    if (m.probe) {
-      const cpu = process.cpuUsage();
-      process.send?.({ cpuMicros: cpu.user + cpu.system });
-    }
-  });
-  process.on('disconnect', () => {
-    void Promise.all([orm.close(), idp.stop()]).finally(() => process.exit(0));
-  });
-}
-
 interface Api {
   ready: Ready;
   cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
+/** Seeds one reader (a live subscription, paid invoices, two cards), then starts the API on that database. */
 async function startApi(dialect: Dialect, profile: string | null): Promise<Api> {
   let stopPg: (() => void) | null = null;
   let dir: string | null = null;
@@ -147,45 +67,83 @@ async function startApi(dialect: Dialect, profile: string | null): Promise<Api> 
     stopPg = pg.stop;
     url = createDatabase(pg.url, 'bench_reads');
   }
-  const execArgv = [...process.execArgv];
-  if (profile) execArgv.push('--cpu-prof', `--cpu-prof-dir=${resolvePath(profile)}`);
-  const child: ChildProcess = fork(__filename, ['--serve', url], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv,
-  });
-  const cleanUp = () => {
-    stopPg?.();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+  const stops: (() => Promise<void> | void)[] = [
+    () => stopPg?.(),
+    () => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  ];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
   };
-  let ready: Ready;
   try {
-    ready = await new Promise<Ready>((resolve, reject) => {
-      child.once('message', (m) => resolve((m as { ready: Ready }).ready));
-      child.once('exit', (code) => reject(new Error(`the API exited with ${code} before it was ready`)));
+    const orm = await openDatabase(url);
+    stops.push(() => orm.close());
+    const idp = await startTestIdp();
+    stops.push(() => idp.stop());
+    const periodStart = new Date(Date.now() - 86_400_000);
+    const email = 'reader@bench.local';
+    const { customer, subscription, sub } = await seedSubscriber(orm, {
+      email,
+      plan: 'professional',
+      periodStart,
+      stripeCustomerId: 'cus_bench_reader',
     });
+    const em = orm.em.fork();
+    for (let i = 0; i < INVOICES; i++) {
+      const start = new Date(periodStart.getTime() - (INVOICES - i) * 30 * 86_400_000);
+      em.create(Invoice, {
+        id: newId('inv'),
+        stripeInvoiceId: `in_read_${i}`,
+        customer: customer.id,
+        subscription: subscription.id,
+        number: `READ-${i}`,
+        status: 'paid',
+        subtotalCents: subscription.amountCents,
+        totalCents: subscription.amountCents,
+        amountPaidCents: subscription.amountCents,
+        billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
+        periodStart: start,
+        periodEnd: new Date(start.getTime() + 30 * 86_400_000),
+        paidAt: start,
+        createdAt: start,
+      });
+    }
+    for (let i = 0; i < 2; i++) {
+      em.create(PaymentMethod, {
+        id: newId('pm'),
+        stripePaymentMethodId: `pm_read_${i}`,
+        customer: customer.id,
+        brand: i === 0 ? 'visa' : 'mastercard',
+        last4: i === 0 ? '4242' : '4444',
+        expMonth: 12,
+        expYear: 2030,
+        isDefault: i === 0,
+        createdAt: new Date(periodStart.getTime() + i * 1000),
+      });
+    }
+    await em.flush();
+    const api = await startApiProcess({
+      databaseUrl: url,
+      oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
+      profile,
+    });
+    stops.push(() => api.stop());
+    const ready: Ready = {
+      port: api.port,
+      token: await idp.token({ sub, email }),
+      gatewayToken: await idp.token({
+        sub: 'svc-gateway',
+        extra: { preferred_username: 'ai-gateway' },
+        roles: ['billing-gateway'],
+      }),
+      sub,
+    };
+    return { ready, cpu: async () => (await api.read()).cpuMicros, stop: stopAll };
   } catch (err) {
-    cleanUp();
+    await stopAll();
     throw err;
   }
-  return {
-    ready,
-    cpu: () =>
-      new Promise<number>((resolve) => {
-        const on = (m: Record<string, unknown>) => {
-          if (!('cpuMicros' in m)) return;
-          child.off('message', on);
-          resolve(m.cpuMicros as number);
-        };
-        child.on('message', on);
-        child.send({ probe: true });
-      }),
-    async stop() {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.disconnect();
-      await exited;
-      cleanUp();
-    },
-  };
 }
 
 async function seedUsage(ready: Ready): Promise<void> {
@@ -296,9 +254,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--serve')) void serve(process.argv[process.argv.indexOf('--serve') + 1] as string);
-else
-  main().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

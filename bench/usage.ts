@@ -6,11 +6,11 @@
  * stands beside the ceiling of the same run: a bare Koa route that reads and parses the same request and
  * answers.
  *
- * The engine runs in a child process (bench/engine.ts) and the load loop here, so each has a core. A run
- * repeats every phase; the summary prints min / median / max over the runs, with the API's CPU time per
- * request (all its threads), how busy its event loop was, and how many reports shared a commit. An
- * answered event is on disk on both databases; after the runs the stored events are counted against the
- * accepted ones.
+ * The engine's API runs in a process of its own (bench/engine.ts) and the load loop here, so each has a
+ * core. A run repeats every phase; the summary prints min / median / max over the runs, with the API's CPU
+ * time per request (all its threads), how busy its event loop was, and how many reports shared a commit
+ * (read from its /metrics). An answered event is on disk on both databases; after the runs the stored
+ * events are counted against the accepted ones.
  *
  *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
  *                          [--phases ceiling,one,ten,batch,fixed,check,mixed]   (which to run; all by default)
@@ -99,10 +99,11 @@ async function runPhases(
     unit: string,
     unitsPerRequest: number,
     r: () => Promise<LoadResult>,
+    server: 'api' | 'ceiling' = 'api',
   ) => {
-    const before = await engine.probe();
+    const before = await engine.probe(server);
     const result = await r();
-    keep({ label, unit, unitsPerRequest, result, used: since(before, await engine.probe()) });
+    keep({ label, unit, unitsPerRequest, result, used: since(before, await engine.probe(server)) });
   };
   const c = { concurrency, seconds };
   const on = (name: string) => opts.phases.includes(name);
@@ -112,8 +113,12 @@ async function runPhases(
   for (let run = 1; run <= opts.runs; run++) {
     console.log(`run ${run}`);
     if (on('ceiling'))
-      await phase('ceiling: bare Koa, 1-event body', 'req', 1, () =>
-        closedLoop(reports(ready.ceilingPort, 1), c),
+      await phase(
+        'ceiling: bare Koa, 1-event body',
+        'req',
+        1,
+        () => closedLoop(reports(ready.ceilingPort, 1), c),
+        'ceiling',
       );
     if (on('one'))
       await phase('report_usage, 1 event/request', 'events', 1, () =>
@@ -132,8 +137,12 @@ async function runPhases(
         openLoop(reports(ready.usagePort, 1), { rate: 5000, seconds }),
       );
     if (on('check')) {
-      await phase('ceiling: bare Koa, check-access', 'req', 1, () =>
-        closedLoop(checks(ready.ceilingPort), c),
+      await phase(
+        'ceiling: bare Koa, check-access',
+        'req',
+        1,
+        () => closedLoop(checks(ready.ceilingPort), c),
+        'ceiling',
       );
       await phase('check-access alone', 'req', 1, () => closedLoop(checks(ready.usagePort), c));
     }

@@ -21,6 +21,18 @@ export const httpRequestsInFlight = new Gauge({
   registers: [registry],
 });
 
+/** A request starts: counted in flight until httpRequestEnded; returns when it started. */
+export function httpRequestBegan(): bigint {
+  httpRequestsInFlight.inc();
+  return process.hrtime.bigint();
+}
+
+/** A request was answered: out of flight, its time observed under its route template and status. */
+export function httpRequestEnded(start: bigint, method: string, route: string, status: number): void {
+  httpRequestsInFlight.dec();
+  httpRequestDuration.observe({ method, route, status: String(status) }, secondsSince(start));
+}
+
 export const webhookEvents = new Counter({
   name: 'billing_webhook_events_total',
   help: 'Stripe webhook events, by what became of them (received, duplicate, ignored, forwarded, failed).',
@@ -55,6 +67,37 @@ export const checkAccessDuration = new Histogram({
   labelNames: ['allowed'] as const,
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
   registers: [registry],
+});
+
+export const usageLedgerCommits = new Counter({
+  name: 'billing_usage_ledger_commits_total',
+  help: 'Transactions the usage ledger committed; reports arriving together share one (group commit).',
+  registers: [registry],
+});
+
+export const usageLedgerCommitSeconds = new Counter({
+  name: 'billing_usage_ledger_commit_seconds_total',
+  help: "Time the usage ledger's committed transactions took, from start to commit.",
+  registers: [registry],
+});
+
+export const usageLedgerReports = new Counter({
+  name: 'billing_usage_ledger_reports_total',
+  help: 'Usage reports (requests) the ledger committed; over billing_usage_ledger_commits_total, the reports a commit holds.',
+  registers: [registry],
+});
+
+// Node's default figures give the event loop's delay, not how busy it is; its rate is the utilization.
+let eventLoopBusySeconds = 0;
+export const eventLoopBusy = new Counter({
+  name: 'billing_event_loop_busy_seconds_total',
+  help: "Time the API's event loop spent running code rather than waiting; its rate is the loop's utilization.",
+  registers: [registry],
+  collect() {
+    const busy = performance.eventLoopUtilization().active / 1000;
+    this.inc(Math.max(0, busy - eventLoopBusySeconds));
+    eventLoopBusySeconds = busy;
+  },
 });
 
 export const revenueQueryDuration = new Histogram({

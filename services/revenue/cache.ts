@@ -41,8 +41,3 @@ export function cached<T>(em: EntityManager, key: string, compute: () => Promise
   value.catch(() => entries.delete(key));
   return value;
 }
-
-/** Forgets every cached figure (benchmarks measuring the uncached path; tests that change the book). */
-export function clearRevenueCache(em: EntityManager): void {
-  caches.delete(em.getDriver());
-}

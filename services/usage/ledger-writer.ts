@@ -3,6 +3,12 @@ import { GroupCommit } from '../../db/group-commit';
 import { sqlFor } from '../../db/raw-sql';
 import { SqliteWriter } from '../../db/sqlite-writer';
 import {
+  secondsSince,
+  usageLedgerCommits,
+  usageLedgerCommitSeconds,
+  usageLedgerReports,
+} from '../../telemetry/api-metrics';
+import {
   fitsOneStatement,
   writeLedgerGroup,
   writeUncappedGroup,
@@ -56,6 +62,20 @@ function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<Ledg
   };
 }
 
+/** Each committed group counted in the metrics: how often the ledger commits, for how long, for how many. */
+function measured(
+  run: (writes: LedgerWrite[]) => Promise<LedgerWriteResult[]>,
+): (writes: LedgerWrite[]) => Promise<LedgerWriteResult[]> {
+  return async (writes) => {
+    const start = process.hrtime.bigint();
+    const answers = await run(writes);
+    usageLedgerCommits.inc();
+    usageLedgerCommitSeconds.inc(secondsSince(start));
+    usageLedgerReports.inc(writes.length);
+    return answers;
+  };
+}
+
 // One writer per database (every EntityManager fork of an ORM shares its driver).
 const writers = new WeakMap<object, LedgerWriter>();
 
@@ -68,7 +88,7 @@ export function ledgerWriterFor(em: EntityManager): LedgerWriter {
   let writer = writers.get(driver);
   if (!writer) {
     writer = new GroupCommit<LedgerWrite, LedgerWriteResult>({
-      run: groupRunner(em),
+      run: measured(groupRunner(em)),
       keys: eventKeys,
       weight: (w) => w.rows.length,
       maxWeight: MAX_ROWS_PER_GROUP,

@@ -184,6 +184,11 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     expect(moved('billing_usage_events_total', { outcome: 'duplicate' })).toBe(1);
     expect(moved('billing_usage_events_total', { outcome: 'rejected', reason })).toBe(1);
     expect(moved('billing_check_access_duration_seconds_count', { allowed: 'true' })).toBe(1);
+    // The report's new events went to the ledger in one commit of their own.
+    expect(moved('billing_usage_ledger_commits_total')).toBe(1);
+    expect(moved('billing_usage_ledger_reports_total')).toBe(1);
+    expect(moved('billing_usage_ledger_commit_seconds_total')).toBeGreaterThan(0);
+    expect(moved('billing_event_loop_busy_seconds_total')).toBeGreaterThan(0);
     expect(moved('billing_webhook_events_total', { outcome: 'received' })).toBeGreaterThan(0);
     expect(
       moved('billing_http_request_duration_seconds_count', {

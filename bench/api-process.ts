@@ -1,0 +1,122 @@
+/**
+ * The API as production runs it, for the benchmarks: `api/main.ts` in a process of its own (node with tsx
+ * as a loader, so signals and `--cpu-prof` reach it), on a database the benchmark has seeded, Temporal out
+ * of reach (the reads and usage reports measured never call it). What the benchmarks read of it while it
+ * runs comes from its /metrics: the process's CPU time, how busy its event loop was, and the usage ledger's
+ * commits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../tools/free-port') as { freePort: () => Promise<number> };
+
+const ROOT = join(__dirname, '..');
+
+/** Counters read from the API's /metrics at one moment; differences between two readings are the figures. */
+export interface ApiReading {
+  /** When it was read (performance.now() of this process). */
+  atMs: number;
+  /** CPU time of every thread of the API process. */
+  cpuMicros: number;
+  /** Time the API's event loop was busy. */
+  loopBusyMs: number;
+  /** Usage ledger commits, the time they took, and the reports they held. */
+  commits: number;
+  commitMs: number;
+  reports: number;
+}
+
+export interface ApiProcess {
+  port: number;
+  read(): Promise<ApiReading>;
+  stop(): Promise<void>;
+}
+
+/** The sum of a metric's samples in Prometheus text (every label set). */
+function sample(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    sum += Number(rest.slice(rest.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export async function startApiProcess(opts: {
+  databaseUrl: string;
+  /** The identity provider whose tokens the benchmark sends. */
+  oidc: { issuer: string; jwksUrl: string };
+  /** A folder for the API process's CPU profile (node --cpu-prof), written when it stops. */
+  profile?: string | null;
+}): Promise<ApiProcess> {
+  const varDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
+  const port = await freePort();
+  const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolvePath(opts.profile)}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'api/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      PORT: String(port),
+      DATABASE_URL: opts.databaseUrl,
+      // Nothing listens there: the calls measured never reach Temporal.
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      OIDC_ISSUER: opts.oidc.issuer,
+      OIDC_JWKS_URL: opts.oidc.jwksUrl,
+      VAR_DIR: varDir,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  const cleanUp = () => rmSync(varDir, { recursive: true, force: true });
+  try {
+    for (const deadline = Date.now() + 120_000; ;) {
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`the API exited with ${child.exitCode ?? child.signalCode} before it was ready`);
+      if (Date.now() > deadline) throw new Error('the API did not answer /healthz within 120 s');
+      const ok = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    cleanUp();
+    throw err;
+  }
+  return {
+    port,
+    async read() {
+      const res = await fetch(`${base}/metrics`);
+      const text = await res.text();
+      if (!res.ok) throw new Error(`/metrics answered ${res.status}: ${text.slice(0, 200)}`);
+      return {
+        atMs: performance.now(),
+        cpuMicros:
+          (sample(text, 'process_cpu_user_seconds_total') +
+            sample(text, 'process_cpu_system_seconds_total')) *
+          1e6,
+        loopBusyMs: sample(text, 'billing_event_loop_busy_seconds_total') * 1000,
+        commits: sample(text, 'billing_usage_ledger_commits_total'),
+        commitMs: sample(text, 'billing_usage_ledger_commit_seconds_total') * 1000,
+        reports: sample(text, 'billing_usage_ledger_reports_total'),
+      };
+    },
+    async stop() {
+      // SIGTERM: the API closes its server and database and exits, writing its CPU profile.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+      cleanUp();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { Customer, Plan, Subscription } from '../../db/entities';
+import { newId } from '../../db/ids';
+
+/** A customer with a live subscription to a catalog plan, its period opened `periodStart`. */
+export async function seedSubscriber(
+  orm: MikroORM,
+  opts: {
+    email: string;
+    plan: string;
+    periodStart: Date;
+    stripeCustomerId?: string;
+    status?: 'active' | 'trialing';
+    interval?: 'month' | 'year';
+  },
+): Promise<{ customer: Customer; subscription: Subscription; sub: string }> {
+  const em = orm.em.fork();
+  const plan = await em.findOneOrFail(Plan, { code: opts.plan, isCurrent: true });
+  const sub = `kc-${opts.email}`;
+  const customer = em.create(Customer, {
+    id: newId('cust'),
+    userId: sub,
+    email: opts.email,
+    stripeCustomerId: opts.stripeCustomerId ?? null,
+  });
+  const subscription = em.create(Subscription, {
+    id: newId('subs'),
+    customer,
+    plan,
+    tier: plan.code,
+    status: opts.status ?? 'active',
+    interval: opts.interval ?? 'month',
+    amountCents: opts.interval === 'year' ? (plan.priceYearlyCents as number) : plan.priceMonthlyCents,
+    currentPeriodStart: opts.periodStart,
+    currentPeriodEnd: new Date(
+      opts.periodStart.getTime() + (opts.interval === 'year' ? 365 : 30) * 86_400_000,
+    ),
+    createdAt: new Date(opts.periodStart.getTime() - 1000),
+  });
+  await em.flush();
+  return { customer, subscription, sub };
+}
