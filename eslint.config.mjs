@@ -61,6 +61,10 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'Import activities as types only (proxyActivities<Activities>).',
             },
+            {
+              group: ['**/services', '**/services/**', '**/integrations', '**/integrations/**'],
+              message: 'Workflows reach use cases and outside systems through activities.',
+            },
           ],
         },
       ],
@@ -84,7 +88,18 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/db/**', '**/api/**', '**/activities/**', '**/config/**'],
+              group: [
+                '**/db/**',
+                '**/api/**',
+                '**/activities/**',
+                '**/config/**',
+                '**/services',
+                '**/services/**',
+                '**/workflows',
+                '**/workflows/**',
+                '**/integrations',
+                '**/integrations/**',
+              ],
               message: 'domain/ depends on nothing.',
             },
           ],
@@ -111,6 +126,14 @@ export default tseslint.config(
               message:
                 'Use cases run in the API and the tools, not the worker: shared code goes in integrations/, db/ or domain/.',
             },
+            {
+              // Signal, Update and query definitions and workflow ids are the workflows' contract with
+              // their callers; their code runs in the worker.
+              regex: '^\\.{1,2}/(.*/)?workflows(/(?!(ids|messages)$).*)?$',
+              allowTypeImports: true,
+              message:
+                "Use cases reach workflows through Temporal: import workflows' ids and messages, and workflows themselves as types only (workflowType).",
+            },
           ],
         },
       ],
@@ -126,6 +149,11 @@ export default tseslint.config(
           patterns: [
             { group: ['**/api', '**/api/**', '!@opentelemetry/api'], message: 'Nothing imports the API.' },
             { group: ['**/services', '**/services/**'], message: 'Activities do not call use cases.' },
+            {
+              group: ['**/workflows', '**/workflows/**'],
+              allowTypeImports: true,
+              message: 'Activities know workflows by their types only.',
+            },
           ],
         },
       ],
@@ -175,6 +203,40 @@ export default tseslint.config(
               message: 'db/, config/ and telemetry/ sit below workflows.',
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // import() and require() escape the import rules above: nothing outside api/ (tests aside, which test the
+    // API) loads the API that way either.
+    files: [
+      'activities/**/*.ts',
+      'bench/**/*.ts',
+      'config/**/*.ts',
+      'db/**/*.ts',
+      'domain/**/*.ts',
+      'integrations/**/*.ts',
+      'services/**/*.ts',
+      'telemetry/**/*.ts',
+      'tools/**/*.ts',
+      'tools/**/*.js',
+      'worker/**/*.ts',
+      'workflows/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]',
+          message:
+            'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
+        },
+        {
+          selector:
+            "CallExpression[callee.name='require'][arguments.0.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]",
+          message:
+            'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
         },
       ],
     },

@@ -90,6 +90,9 @@ async function main() {
         'test',
       ],
     ]);
+    step('Nothing outside api/ reaches api/ (madge)', process.execPath, [
+      path.join(root, 'tools', 'check-layers.js'),
+    ]);
     step('Format (prettier --check)', bin('prettier'), ['--check', '.', '--log-level=warn']);
     step('Tests (jest)', bin('jest'), ['--ci', ...rest]);
     log(`all green in ${Math.round((Date.now() - started) / 1000)} s`);

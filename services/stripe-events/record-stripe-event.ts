@@ -6,17 +6,12 @@ import { planItem } from '../../integrations/stripe/plan-item';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
-import {
-  subscriptionWorkflow,
-  syncChargeWorkflow,
-  syncCreditNoteWorkflow,
-  syncPaymentMethodsWorkflow,
-} from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import { sqlFor } from '../../db/raw-sql';
 import type { CoreDeps } from '../deps';
+import { workflowType } from '../temporal/workflow-type';
 
 type Obj = Record<string, unknown> & { id?: string };
 
@@ -228,12 +223,17 @@ export async function forwardStripeEvent(
   if (isDisputeEvent(event) || isRefundEvent(event)) {
     // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
     const chargeId = str((event.data.object as unknown as Obj).charge) ?? '';
-    const workflowId = await startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
+    const workflowId = await startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, chargeId);
     return { eventId: event.id, workflowIds: workflowId };
   }
   if (event.type.startsWith('credit_note.')) {
     const id = (event.data.object as unknown as Obj).id ?? '';
-    const workflowId = await startMirrorRun(deps, syncCreditNoteWorkflow, `credit-note-sync-${event.id}`, id);
+    const workflowId = await startMirrorRun(
+      deps,
+      'syncCreditNoteWorkflow',
+      `credit-note-sync-${event.id}`,
+      id,
+    );
     return { eventId: event.id, workflowIds: workflowId };
   }
   const owner = ownerOf(event);
@@ -258,7 +258,7 @@ export async function forwardStripeEvent(
     const customer = await em.findOne(Customer, { stripeCustomerId: owner.stripeCustomerId }, LINK_ONLY);
     if (customer) {
       const workflowId = `payment-methods-sync-${event.id}`;
-      await startMirrorRun(deps, syncPaymentMethodsWorkflow, workflowId, customer.id);
+      await startMirrorRun(deps, 'syncPaymentMethodsWorkflow', workflowId, customer.id);
       return { eventId: event.id, workflowIds: workflowId };
     }
   }
@@ -290,7 +290,7 @@ function isDisputeEvent(event: Stripe.Event): boolean {
  */
 async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string> {
   const chargeId = (event.data.object as unknown as Obj).id ?? '';
-  return startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, chargeId);
+  return startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, chargeId);
 }
 
 /**
@@ -304,18 +304,18 @@ async function mirrorPaidInvoiceCharge(deps: CoreDeps, event: Stripe.Event): Pro
   if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
   const target = str(invoice.charge) ?? invoice.id;
   if (!target) return null;
-  return startMirrorRun(deps, syncChargeWorkflow, `charge-sync-${event.id}`, target);
+  return startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, target);
 }
 
 /** Starts a run that re-reads one Stripe object into the mirror; a run already started is left to finish. */
 async function startMirrorRun(
   deps: CoreDeps,
-  workflow: typeof syncChargeWorkflow | typeof syncCreditNoteWorkflow | typeof syncPaymentMethodsWorkflow,
+  workflow: 'syncChargeWorkflow' | 'syncCreditNoteWorkflow' | 'syncPaymentMethodsWorkflow',
   workflowId: string,
   objectId: string,
 ): Promise<string> {
   try {
-    await deps.temporal.workflow.start(workflow, {
+    await deps.temporal.workflow.start(workflowType(workflow), {
       workflowId,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [objectId],
@@ -392,7 +392,7 @@ async function signalOwner(
     );
     return false;
   }
-  await deps.temporal.workflow.signalWithStart(subscriptionWorkflow, {
+  await deps.temporal.workflow.signalWithStart(workflowType('subscriptionWorkflow'), {
     workflowId,
     taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
     args: [start],
