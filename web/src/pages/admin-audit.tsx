@@ -3,13 +3,14 @@ import { api, call } from '../api/client';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { dateTime } from '../format';
+import { Pager, useCursorPages } from '../cursor-pages';
 
 /** Who changed what: the audit log, newest first, filtered by the object changed. */
 export function AdminAudit() {
   const [typed, setTyped] = useState({ entity_type: '', entity_id: '' });
   const [filter, setFilter] = useState(typed);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const log = useLoad(
     () =>
       call(
@@ -34,7 +35,7 @@ export function AdminAudit() {
         onSubmit={(e) => {
           e.preventDefault();
           setFilter({ entity_type: typed.entity_type.trim(), entity_id: typed.entity_id.trim() });
-          setCursors([undefined]);
+          pages.restart();
         }}
       >
         <label>
@@ -89,24 +90,7 @@ export function AdminAudit() {
               </tbody>
             </table>
           </div>
-          <p className="pager">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!log.data.next_cursor}
-              onClick={() => setCursors((c) => [...c, log.data?.next_cursor ?? undefined])}
-            >
-              Next page
-            </button>
-          </p>
+          <Pager pages={pages} next={log.data.next_cursor} />
         </>
       )}
     </Page>

@@ -5,6 +5,7 @@ import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { count, date } from '../format';
 import { Link } from '../router';
+import { Pager, useCursorPages } from '../cursor-pages';
 
 type Sort = 'created' | '-created' | 'email' | '-email';
 
@@ -14,8 +15,8 @@ export function AdminCustomers() {
   const [email, setEmail] = useState('');
   const [sort, setSort] = useState<Sort>('-created');
   // The cursors of the pages before this one, so Previous goes back without the server keeping state.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useLoad(
     () =>
       call(
@@ -42,7 +43,7 @@ export function AdminCustomers() {
   const search = (e: FormEvent) => {
     e.preventDefault();
     setEmail(typed.trim());
-    setCursors([undefined]);
+    pages.restart();
   };
   return (
     <Page title="Customers" wide>
@@ -57,7 +58,7 @@ export function AdminCustomers() {
             value={sort}
             onChange={(e) => {
               setSort(e.target.value as Sort);
-              setCursors([undefined]);
+              pages.restart();
             }}
           >
             <option value="-created">Newest first</option>
@@ -113,24 +114,7 @@ export function AdminCustomers() {
               </tbody>
             </table>
           </div>
-          <p className="pager">
-            <button
-              type="button"
-              className="secondary"
-              disabled={cursors.length === 1}
-              onClick={() => setCursors((c) => c.slice(0, -1))}
-            >
-              Previous page
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              disabled={!list.data.next_cursor}
-              onClick={() => setCursors((c) => [...c, list.data?.next_cursor ?? undefined])}
-            >
-              Next page
-            </button>
-          </p>
+          <Pager pages={pages} next={list.data.next_cursor} />
         </>
       )}
     </Page>

@@ -3,12 +3,13 @@ import { api, call } from '../api/client';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { count, date, dateTime, money } from '../format';
+import { Pager, useCursorPages } from '../cursor-pages';
 
 /** Where to look when something seems stuck: Stripe's events, payments in dunning, notifications. */
 export function AdminOperations() {
   const [onlyStuck, setOnlyStuck] = useState(false);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const ops = useLoad(
     () =>
       call(
@@ -48,7 +49,7 @@ export function AdminOperations() {
             checked={onlyStuck}
             onChange={(e) => {
               setOnlyStuck(e.target.checked);
-              setCursors([undefined]);
+              pages.restart();
             }}
           />{' '}
           Only events not yet forwarded
@@ -83,24 +84,7 @@ export function AdminOperations() {
             </table>
           </div>
         )}
-        <p className="pager">
-          <button
-            type="button"
-            className="secondary"
-            disabled={cursors.length === 1}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Newer events
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            disabled={!webhooks.next_cursor}
-            onClick={() => setCursors((c) => [...c, webhooks.next_cursor ?? undefined])}
-          >
-            Older events
-          </button>
-        </p>
+        <Pager pages={pages} next={webhooks.next_cursor} labels={['Newer events', 'Older events']} />
       </section>
       <section className="card" aria-labelledby="dunning-heading">
         <h2 id="dunning-heading">Payments in dunning</h2>
