@@ -1,8 +1,28 @@
-/** Workflow ids are business keys, so a second start for the same thing finds the first. */
+/**
+ * Every workflow id the engine starts, in one place. Ids are business keys, so a second start for the same
+ * thing finds the first; runs that may happen more than once for the same object carry the request's or
+ * the event's id.
+ */
 export const workflowIds = {
   customer: (userId: string) => `customer-${userId}`,
   subscription: (subscriptionId: string) => `subscription-${subscriptionId}`,
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
   catalogSync: () => 'catalog-sync',
+  /** One mirror run per Stripe event. */
+  chargeSync: (eventId: string) => `charge-sync-${eventId}`,
+  creditNoteSync: (eventId: string) => `credit-note-sync-${eventId}`,
+  paymentMethodsSync: (eventId: string) => `payment-methods-sync-${eventId}`,
+  /** Attaching a card happens once per card. */
+  paymentMethodAttach: (paymentMethodId: string) => `payment-method-${paymentMethodId}`,
+  paymentMethodDetach: (paymentMethodId: string) => `payment-method-detach-${paymentMethodId}`,
+  /** Choosing a default can flip back and forth, so each request is its own run. */
+  paymentMethodDefault: (paymentMethodId: string, requestId: string) =>
+    `payment-method-default-${paymentMethodId}-${requestId}`,
+  paymentMethodSetup: (customerId: string, requestId: string) =>
+    `payment-method-setup-${customerId}-${requestId}`,
+  portalSession: (customerId: string, requestId: string) => `portal-${customerId}-${requestId}`,
+  /** One refund or credit note per invoice and idempotency key (its digest, so any printable key fits). */
+  moneyBack: (kind: 'refund' | 'credit-note', stripeInvoiceId: string, keyDigest: string) =>
+    `${kind}-${stripeInvoiceId}-${keyDigest}`,
 };

@@ -6,6 +6,7 @@ import { Invoice } from '../../db/entities';
 import { AppError } from '../../domain/errors';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
+import { workflowIds } from '../../workflows/ids';
 
 /** An invoice the caller named that neither the mirror nor Stripe knows. */
 export const invoiceNotFound = (id: string) =>
@@ -28,7 +29,11 @@ export function moneyBackWorkflowId(
   stripeInvoiceId: string,
   key: string,
 ): string {
-  return `${kind}-${stripeInvoiceId}-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+  return workflowIds.moneyBack(
+    kind,
+    stripeInvoiceId,
+    createHash('sha256').update(key).digest('hex').slice(0, 32),
+  );
 }
 
 /**

@@ -9,6 +9,7 @@ import type { CoreDeps } from '../deps';
 import { findLiveSubscription } from '../subscriptions/live-subscription';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
+import { workflowIds } from '../../workflows/ids';
 
 /**
  * One of the caller's cards still on file, from the mirror. Another customer's card answers exactly as
@@ -35,7 +36,7 @@ export async function setDefaultCard(
   const requestId = randomUUID();
   await callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('setDefaultPaymentMethodWorkflow'), {
-      workflowId: `payment-method-default-${paymentMethodId}-${requestId}`,
+      workflowId: workflowIds.paymentMethodDefault(paymentMethodId, requestId),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [{ customerId: customer.id, paymentMethodId, requestId }],
     }),
@@ -75,7 +76,7 @@ export async function removeCard(
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('detachPaymentMethodWorkflow'), {
       // A card is removed once: a second click joins the first run.
-      workflowId: `payment-method-detach-${paymentMethodId}`,
+      workflowId: workflowIds.paymentMethodDetach(paymentMethodId),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ customerId: customer.id, paymentMethodId }],
@@ -98,7 +99,7 @@ export async function startCardSetup(
   const sub = own ? await findLiveSubscription(em, own) : null;
   const session = await callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('cardSetupSessionWorkflow'), {
-      workflowId: `payment-method-setup-${customer.customerId}-${randomUUID()}`,
+      workflowId: workflowIds.paymentMethodSetup(customer.customerId, randomUUID()),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [
         {

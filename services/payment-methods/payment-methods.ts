@@ -5,6 +5,7 @@ import { ensureCustomer } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
+import { workflowIds } from '../../workflows/ids';
 
 /** The caller's saved cards, newest first; none before they ever subscribed. */
 export async function listPaymentMethods(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
@@ -23,7 +24,7 @@ export async function attachPaymentMethod(
   const customer = await ensureCustomer(deps, identity);
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('attachPaymentMethodWorkflow'), {
-      workflowId: `payment-method-${req.paymentMethodId}`,
+      workflowId: workflowIds.paymentMethodAttach(req.paymentMethodId),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [
@@ -42,7 +43,7 @@ export async function openBillingPortal(deps: CoreDeps, identity: Identity, retu
   const customer = await ensureCustomer(deps, identity);
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('portalSessionWorkflow'), {
-      workflowId: `portal-${customer.customerId}-${randomUUID()}`,
+      workflowId: workflowIds.portalSession(customer.customerId, randomUUID()),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [{ customerId: customer.customerId, returnUrl }],
     }),

@@ -223,7 +223,12 @@ export async function forwardStripeEvent(
   if (isDisputeEvent(event) || isRefundEvent(event)) {
     // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
     const chargeId = str((event.data.object as unknown as Obj).charge) ?? '';
-    const workflowId = await startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, chargeId);
+    const workflowId = await startMirrorRun(
+      deps,
+      'syncChargeWorkflow',
+      workflowIds.chargeSync(event.id),
+      chargeId,
+    );
     return { eventId: event.id, workflowIds: workflowId };
   }
   if (event.type.startsWith('credit_note.')) {
@@ -231,7 +236,7 @@ export async function forwardStripeEvent(
     const workflowId = await startMirrorRun(
       deps,
       'syncCreditNoteWorkflow',
-      `credit-note-sync-${event.id}`,
+      workflowIds.creditNoteSync(event.id),
       id,
     );
     return { eventId: event.id, workflowIds: workflowId };
@@ -257,7 +262,7 @@ export async function forwardStripeEvent(
     // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
     const customer = await em.findOne(Customer, { stripeCustomerId: owner.stripeCustomerId }, LINK_ONLY);
     if (customer) {
-      const workflowId = `payment-methods-sync-${event.id}`;
+      const workflowId = workflowIds.paymentMethodsSync(event.id);
       await startMirrorRun(deps, 'syncPaymentMethodsWorkflow', workflowId, customer.id);
       return { eventId: event.id, workflowIds: workflowId };
     }
@@ -290,7 +295,7 @@ function isDisputeEvent(event: Stripe.Event): boolean {
  */
 async function mirrorCharge(deps: CoreDeps, event: Stripe.Event): Promise<string> {
   const chargeId = (event.data.object as unknown as Obj).id ?? '';
-  return startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, chargeId);
+  return startMirrorRun(deps, 'syncChargeWorkflow', workflowIds.chargeSync(event.id), chargeId);
 }
 
 /**
@@ -304,7 +309,7 @@ async function mirrorPaidInvoiceCharge(deps: CoreDeps, event: Stripe.Event): Pro
   if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
   const target = str(invoice.charge) ?? invoice.id;
   if (!target) return null;
-  return startMirrorRun(deps, 'syncChargeWorkflow', `charge-sync-${event.id}`, target);
+  return startMirrorRun(deps, 'syncChargeWorkflow', workflowIds.chargeSync(event.id), target);
 }
 
 /** Starts a run that re-reads one Stripe object into the mirror; a run already started is left to finish. */
