@@ -1,11 +1,6 @@
-import type Stripe from 'stripe';
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
-import type { StripeEmulator } from '../../tools/stripe-emulator';
-import type { TestApi } from '../helpers/api';
-import type { TestIdp } from '../helpers/auth';
-import type { openTestDatabase } from '../helpers/db';
 import { waitUntil } from '../helpers/eventually';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 
@@ -13,26 +8,19 @@ const WEBHOOK_SECRET = 'whsec_customer_pause_test';
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own plan on %s', (dialect) => {
   let stack: FullStack;
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let idp: TestIdp;
-  let emulator: StripeEmulator;
-  let stripe: Stripe;
-  let api: TestApi;
-
   beforeAll(async () => {
     stack = await startFullStack({
       taskQueue: `customer-pause-${dialect}`,
       webhookSecret: WEBHOOK_SECRET,
       dialect,
     });
-    ({ db, idp, emulator, stripe, api } = stack);
   });
   afterAll(() => stack?.stop());
 
   async function subscriber(name: string, tier: string) {
     const email = `${name}-${dialect}@example.com`;
-    const stripeCustomer = await stripe.customers.create({ email });
-    const em = db.orm.em.fork();
+    const stripeCustomer = await stack.stripe.customers.create({ email });
+    const em = stack.db.orm.em.fork();
     em.create(Customer, {
       id: newId('cust'),
       userId: `kc-${name}-${dialect}`,
@@ -40,15 +28,15 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own
       stripeCustomerId: stripeCustomer.id,
     });
     await em.flush();
-    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
+    const token = await stack.idp.token({ sub: `kc-${name}-${dialect}`, email });
     const call = (method: string, path: string, body?: unknown) =>
-      api.request(method, `/api/v1${path}`, { token, body });
+      stack.api.request(method, `/api/v1${path}`, { token, body });
     const checkout = await call('POST', '/billing/checkout/create', {
       tier_id: tier,
       billing_cycle: 'monthly',
     });
     expect(checkout.status).toBe(200);
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
     await waitUntil(
       () => call('GET', '/billing/subscription'),
       (r) => r.body?.status === 'active',
@@ -67,7 +55,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ success: true, status: 'paused', tier: 'starter' });
     expect((await call('GET', '/billing/subscription')).body).toMatchObject({ status: 'paused' });
-    const [inStripe] = (await stripe.subscriptions.list({ customer: stripeCustomer.id })).data;
+    const [inStripe] = (await stack.stripe.subscriptions.list({ customer: stripeCustomer.id })).data;
     expect(inStripe?.pause_collection).toMatchObject({ behavior: expect.any(String) });
     const access = await call('POST', '/subscriptions/check-access/chat');
     expect(access.body).toMatchObject({ allowed: false });
@@ -78,7 +66,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own
 
     const unpaused = await call('POST', '/billing/subscription/unpause', {});
     expect(unpaused.body).toMatchObject({ success: true, status: 'active' });
-    const [after] = (await stripe.subscriptions.list({ customer: stripeCustomer.id })).data;
+    const [after] = (await stack.stripe.subscriptions.list({ customer: stripeCustomer.id })).data;
     expect(after?.pause_collection ?? null).toBeNull();
     // check-access memoises a caller's access for a couple of seconds.
     await waitUntil(
@@ -91,13 +79,13 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own
   }, 120_000);
 
   it('refuses to pause a plan an admin made unpausable, naming why, and leaves the subscription active', async () => {
-    const admin = await idp.token({
+    const admin = await stack.idp.token({
       sub: `kc-admin-${dialect}`,
       email: `admin-${dialect}@example.com`,
       roles: ['admin'],
     });
     const { call } = await subscriber('steady', 'professional');
-    const edited = await api.request('PUT', '/api/v1/subscriptions/plans/professional', {
+    const edited = await stack.api.request('PUT', '/api/v1/subscriptions/plans/professional', {
       token: admin,
       body: { pausable: false },
     });
@@ -112,8 +100,8 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a subscriber pausing their own
   }, 120_000);
 
   it('answers 404 to a caller without a subscription', async () => {
-    const token = await idp.token({ sub: `kc-none-${dialect}`, email: `none-${dialect}@example.com` });
-    const res = await api.request('POST', '/api/v1/billing/subscription/pause', { token, body: {} });
+    const token = await stack.idp.token({ sub: `kc-none-${dialect}`, email: `none-${dialect}@example.com` });
+    const res = await stack.api.request('POST', '/api/v1/billing/subscription/pause', { token, body: {} });
     expect(res.status).toBe(404);
   });
 });
