@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { readDate, sqlFor, type Sql } from './raw-sql';
+import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
+import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
 
 /**
  * The customer reads' queries in plain SQL with typed row mapping: no entity manager fork, no identity
@@ -161,4 +162,118 @@ export async function paymentMethodsOfCustomer(
     isDefault: Boolean(r.is_default),
     createdAt: readDate(r.created_at),
   }));
+}
+
+/** A customer as the reads name it: our id, the identity provider's id and the email. */
+export interface CustomerRef {
+  id: string;
+  userId: string | null;
+  email: string;
+}
+
+/** A customer named by email, or by user id (the identity provider's id, or our customer id). */
+export async function customerByRef(
+  em: EntityManager,
+  ref: { email?: string; userId?: string },
+): Promise<CustomerRef | null> {
+  const sql = sqlFor(em);
+  const rows =
+    ref.email !== undefined
+      ? await sql.run<Record<string, unknown>>('select id, user_id, email from customers where email = ?', [
+          ref.email,
+        ])
+      : ref.userId !== undefined
+        ? await sql.run<Record<string, unknown>>(
+            'select id, user_id, email from customers where user_id = ? or id = ? order by user_id = ? desc limit 1',
+            [ref.userId, ref.userId, ref.userId],
+          )
+        : [];
+  const r = rows[0];
+  return r
+    ? { id: r.id as string, userId: (r.user_id as string | null) ?? null, email: r.email as string }
+    : null;
+}
+
+/** What a plan grants and charges, as access checks and usage views read it. */
+export interface PlanTermsRow {
+  id: string;
+  code: string;
+  services: string[];
+  features: string[];
+  dailyApiCalls: number | null;
+  includedCredits: number;
+  overagePer1kCents: number;
+}
+
+/** A customer's live subscription with its plan's terms. */
+export interface LiveSubscriptionRow {
+  id: string;
+  tier: string;
+  status: SubscriptionStatus;
+  interval: 'month' | 'year';
+  amountCents: number;
+  currency: string;
+  stripeSubscriptionId: string | null;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  trialStart: Date | null;
+  trialEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  pendingTier: string | null;
+  pendingInterval: 'month' | 'year' | null;
+  pendingAmountCents: number | null;
+  pendingEffectiveAt: Date | null;
+  createdAt: Date;
+  plan: PlanTermsRow;
+}
+
+/** A JSON column: PostgreSQL's driver parses it, SQLite hands back the text. */
+const jsonList = (v: unknown): string[] =>
+  typeof v === 'string' ? (JSON.parse(v) as string[]) : (v as string[]);
+
+/** The customer's current subscription (the newest that has not ended) and its plan, or null. */
+export async function liveSubscriptionOf(
+  em: EntityManager,
+  customerId: string,
+): Promise<LiveSubscriptionRow | null> {
+  const [r] = await sqlFor(em).run<Record<string, unknown>>(
+    `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
+            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
+            s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,
+            p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
+            p.overage_per1k_cents
+       from subscriptions s join plans p on p.id = s.plan_id
+      where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
+      order by s.created_at desc limit 1`,
+    [customerId],
+  );
+  if (!r) return null;
+  return {
+    id: r.id as string,
+    tier: r.tier as string,
+    status: r.status as SubscriptionStatus,
+    interval: r.interval as 'month' | 'year',
+    amountCents: Number(r.amount_cents),
+    currency: r.currency as string,
+    stripeSubscriptionId: (r.stripe_subscription_id as string | null) ?? null,
+    currentPeriodStart: maybeDate(r.current_period_start),
+    currentPeriodEnd: maybeDate(r.current_period_end),
+    trialStart: maybeDate(r.trial_start),
+    trialEnd: maybeDate(r.trial_end),
+    cancelAtPeriodEnd: Boolean(r.cancel_at_period_end),
+    pendingTier: (r.pending_tier as string | null) ?? null,
+    pendingInterval: (r.pending_interval as 'month' | 'year' | null) ?? null,
+    pendingAmountCents: maybeNumber(r.pending_amount_cents),
+    pendingEffectiveAt: maybeDate(r.pending_effective_at),
+    createdAt: readDate(r.created_at),
+    plan: {
+      id: r.plan_id as string,
+      code: r.plan_code as string,
+      services: jsonList(r.services),
+      features: jsonList(r.features),
+      dailyApiCalls: maybeNumber(r.daily_api_calls),
+      includedCredits: Number(r.included_credits),
+      overagePer1kCents: Number(r.overage_per1k_cents),
+    },
+  };
 }

@@ -1,12 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Customer, DailyUsage, type Plan, type Subscription } from '../../db/entities';
+import {
+  customerByRef,
+  customerIdOf,
+  liveSubscriptionOf,
+  type CustomerRef,
+  type LiveSubscriptionRow,
+  type PlanTermsRow,
+} from '../../db/customer-reads';
 import { AppError, forbidden } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import { serviceEligibility, withinDailyQuota } from '../../domain/access';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
-import { findCustomerByRef, findCustomerFor } from '../customers/find-customer';
-import { findLiveSubscription } from '../subscriptions/live-subscription';
 import { countersFor } from '../usage/counters';
 
 export interface Access {
@@ -16,8 +21,8 @@ export interface Access {
   services: string[];
   features: string[];
   dailyApiCalls: number | null;
-  plan: Plan | null;
-  subscription: Subscription | null;
+  plan: PlanTermsRow | null;
+  subscription: LiveSubscriptionRow | null;
 }
 
 const NO_ACCESS: Access = {
@@ -32,31 +37,43 @@ const NO_ACCESS: Access = {
 };
 
 /** What a customer's subscription grants right now (nothing while it does not grant access). */
-export async function accessOf(em: EntityManager, customer: Customer | null): Promise<Access> {
-  if (!customer) return NO_ACCESS;
-  const sub = await findLiveSubscription(em, customer);
-  if (!sub) return { ...NO_ACCESS, customerId: customer.id };
+export async function accessOf(em: EntityManager, customerId: string | null): Promise<Access> {
+  if (!customerId) return NO_ACCESS;
+  const sub = await liveSubscriptionOf(em, customerId);
+  if (!sub) return { ...NO_ACCESS, customerId };
   const live = grantsAccess(sub.status);
   return {
-    customerId: customer.id,
+    customerId,
     tier: sub.tier,
     status: sub.status,
     services: live ? sub.plan.services : [],
     features: live ? sub.plan.features : [],
-    dailyApiCalls: sub.plan.dailyApiCalls ?? null,
+    dailyApiCalls: sub.plan.dailyApiCalls,
     plan: sub.plan,
     subscription: sub,
   };
 }
 
+/** The caller's own access, read without the ORM (the customer reads' plain SQL). */
+export async function ownAccess(em: EntityManager, identity: Identity): Promise<Access> {
+  return accessOf(em, await customerIdOf(em, identity.sub));
+}
+
+/** A customer's access named by their identity provider's id or our customer id, or null if unknown. */
+export async function accessOfUser(
+  em: EntityManager,
+  userId: string,
+): Promise<{ customer: CustomerRef; access: Access } | null> {
+  const customer = await customerByRef(em, { userId });
+  return customer ? { customer, access: await accessOf(em, customer.id) } : null;
+}
+
 /**
- * accessOf for the caller, memoised for a couple of seconds per process (check-access is on every
- * request of the platform); a plan or status change is seen within that TTL.
+ * ownAccess memoised for a couple of seconds per process (check-access is on every request of the
+ * platform); a plan or status change is seen within that TTL.
  */
 export function cachedAccessFor(em: EntityManager, identity: Identity): Promise<Access> {
-  return countersFor(em).snapshot(`user:${identity.sub}`, async () =>
-    accessOf(em, await findCustomerFor(em, identity)),
-  );
+  return countersFor(em).snapshot(`user:${identity.sub}`, () => ownAccess(em, identity));
 }
 
 /**
@@ -82,21 +99,16 @@ export function accessToCheck(
       field: 'query.user_id',
     });
   const key = ref.customer_email !== undefined ? `email:${ref.customer_email}` : `user:${ref.user_id}`;
-  return countersFor(em).snapshot(`ref-access:${key}`, async () =>
-    accessOf(em, await findCustomerByRef(em, ref)),
-  );
+  return countersFor(em).snapshot(`ref-access:${key}`, async () => {
+    const customer = await customerByRef(em, { email: ref.customer_email, userId: ref.user_id });
+    return accessOf(em, customer?.id ?? null);
+  });
 }
 
 /** Usage days are UTC days: the quota resets at 00:00 UTC. */
 export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
   const day = at.toISOString().slice(0, 10);
   return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
-}
-
-/** Units used on the UTC day of `at`, read from the database (the authoritative counter). */
-export async function usedToday(em: EntityManager, customerId: string, at = new Date()): Promise<number> {
-  const rows = await em.find(DailyUsage, { customerId, day: utcDay(at).day });
-  return rows.reduce((n, r) => n + r.quantity, 0);
 }
 
 export interface AccessDecision {
@@ -139,8 +151,4 @@ export async function decideAccess(
     remaining_today: quota.remaining,
     resets_at: resetsAt.toISOString(),
   };
-}
-
-export function findCustomerByUserId(em: EntityManager, userId: string): Promise<Customer | null> {
-  return em.findOne(Customer, { $or: [{ userId }, { id: userId }] });
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Subscription } from '../../db/entities';
 import type { Customer } from '../../db/entities';
+import { customerIdOf, liveSubscriptionOf, type LiveSubscriptionRow } from '../../db/customer-reads';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';
@@ -25,6 +26,18 @@ export async function ownLiveSubscription(deps: Pick<CoreDeps, 'orm'>, identity:
   const em = deps.orm.em.fork();
   const customer = await findCustomerFor(em, identity);
   return { customer, sub: customer ? await findLiveSubscription(em, customer) : null };
+}
+
+/**
+ * The caller's live subscription as the dashboard and the gateway read it (plain SQL, no entities), or
+ * null when they have none.
+ */
+export async function ownSubscriptionView(
+  deps: Pick<CoreDeps, 'orm'>,
+  identity: Identity,
+): Promise<LiveSubscriptionRow | null> {
+  const customerId = await customerIdOf(deps.orm.em, identity.sub);
+  return customerId ? liveSubscriptionOf(deps.orm.em, customerId) : null;
 }
 
 /** A subscription a request acts on: one that has not ended, or the caller has none to act on. */

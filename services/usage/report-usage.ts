@@ -1,6 +1,6 @@
 import { usageTypes } from './usage-types';
 import type { EntityManager } from '@mikro-orm/core';
-import { Customer } from '../../db/entities';
+import { customerByRef } from '../../db/customer-reads';
 import { newId } from '../../db/ids';
 import { AppError, forbidden, notFound } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
@@ -105,12 +105,10 @@ async function resolveTargets(
     }
     if (!isService)
       throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) reports usage for other customers`);
-    const where = e.customerEmail
-      ? { email: e.customerEmail }
-      : { $or: [{ userId: e.userId! }, { id: e.userId! }] };
+    const ref = e.customerEmail ? { email: e.customerEmail } : { userId: e.userId! };
     const access = await counters.snapshot(`ref:${key}`, async () => {
-      const customer = await em.findOne(Customer, where);
-      return customer ? accessOf(em, customer) : null;
+      const customer = await customerByRef(em, ref);
+      return customer ? accessOf(em, customer.id) : null;
     });
     targets.set(key, access?.customerId ? targetOf(access) : null);
   }

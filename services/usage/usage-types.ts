@@ -4,6 +4,7 @@ import { conflict } from '../../domain/errors';
 import { DEFAULT_USAGE_TYPES } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
 import { recordAudit } from '../../db/audit';
+import { sqlFor } from '../../db/raw-sql';
 
 const TTL_MS = 5_000;
 /** One cache per database (keyed by its driver), since one process may talk to several. */
@@ -16,7 +17,7 @@ const caches = new WeakMap<object, { at: number; types: ReadonlySet<string> }>()
 export async function usageTypes(em: EntityManager): Promise<ReadonlySet<string>> {
   const cached = caches.get(em.getDriver());
   if (cached && Date.now() - cached.at < TTL_MS) return cached.types;
-  const added = await em.find(UsageType, {}, { fields: ['code'] });
+  const added = await sqlFor(em).run<{ code: string }>('select code from usage_types');
   const types = new Set<string>([...DEFAULT_USAGE_TYPES, ...added.map((t) => t.code)]);
   caches.set(em.getDriver(), { at: Date.now(), types });
   return types;

@@ -9,7 +9,7 @@ import {
   includedCreditsPerPeriod,
 } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
-import { accessOf, utcDay, type Access } from '../access/check-access';
+import { ownAccess, utcDay, type Access } from '../access/check-access';
 import { findCustomerFor } from '../customers/find-customer';
 import { countersFor } from './counters';
 import { readDate, sqlFor } from '../../db/raw-sql';
@@ -45,24 +45,24 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
  */
 export async function usageSummary(em: EntityManager, identity: Identity) {
   const now = new Date(countersFor(em).now());
-  const customer = await findCustomerFor(em, identity);
-  const access = await accessOf(em, customer);
+  const access = await ownAccess(em, identity);
   const period = periodOf(access, now);
   let today = zeroes();
   let month = zeroes();
   let byokMonth = zeroes();
-  if (customer) {
+  const customerId = access.customerId;
+  if (customerId) {
     const sql = sqlFor(em);
     today = fold(
       await sql.run(
         'select type, sum(quantity) as n from daily_usage where customer_id = ? and day = ? group by type',
-        [customer.id, utcDay(now).day],
+        [customerId, utcDay(now).day],
       ),
     );
     const periodRows = await sql.run<{ type: string; byok: unknown; n: number }>(
       `select type, byok, sum(quantity) as n from usage_events
        where customer_id = ? and occurred_at >= ? group by type, byok`,
-      [customer.id, sql.date(period.start)],
+      [customerId, sql.date(period.start)],
     );
     const isByok = (v: unknown) => v === true || v === 1;
     month = fold(periodRows.filter((r) => !isByok(r.byok)));

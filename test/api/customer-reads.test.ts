@@ -1,14 +1,15 @@
 import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { Invoice, PaymentMethod } from '../../db/entities';
+import { Invoice, PaymentMethod, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { invoiceDto } from '../../services/invoices/own-invoices';
 import type { InvoiceRow } from '../../db/customer-reads';
 
 /**
- * The customer invoice list reads plain SQL (db/customer-reads.ts) with the caller's customer id cached:
- * its answer must be the one the entities give, byte for byte, on both dialects.
+ * The customer reads (invoices, cards, subscription, access, usage) go through plain SQL
+ * (db/customer-reads.ts) with the caller's customer id cached: their answers must be what the entities
+ * hold, on both dialects.
  */
 describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialect) => {
   let idp: TestIdp;
@@ -132,5 +133,125 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       token: await tokenOf('nobody'),
     });
     expect(none.body).toEqual([]);
+  });
+
+  it('reads the live subscription, its plan’s access and the usage credits as the entities hold them', async () => {
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    const me = book.customer({ userId: 'user-subr', email: 'subr@example.com' });
+    const now = Date.now();
+    // A newer subscription that ended must not hide the live one, nor may another customer's.
+    const live = book.subscription(me, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'active',
+      createdAt: new Date(now - 20 * DAY),
+      cancelAtPeriodEnd: true,
+    });
+    live.pendingTier = 'starter';
+    live.pendingInterval = 'month';
+    live.pendingAmountCents = 1900;
+    live.pendingEffectiveAt = new Date(now + 10 * DAY + 321);
+    book.subscription(me, {
+      tier: 'enterprise',
+      amountCents: 29900,
+      status: 'canceled',
+      createdAt: new Date(now - 2 * DAY),
+      endedAt: new Date(now - DAY),
+    });
+    const trialist = book.customer({ userId: 'user-subt', email: 'subt@example.com' });
+    const trial = book.subscription(trialist, {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'trialing',
+      createdAt: new Date(now - DAY),
+      trialEnd: new Date(now + 6 * DAY + 5),
+    });
+    trial.trialStart = trial.createdAt;
+    await em.flush();
+
+    const token = await tokenOf('subr');
+    const sub = await api.request('GET', '/api/v1/billing/subscription', { token });
+    const stored = await db.orm.em.fork().findOneOrFail(Subscription, live.id, { populate: ['plan'] });
+    const expected = {
+      subscription_id: stored.id,
+      tier: 'professional',
+      status: 'active',
+      current_period_start: stored.currentPeriodStart!.toISOString(),
+      current_period_end: stored.currentPeriodEnd!.toISOString(),
+      trial_end: null,
+      cancel_at_period_end: true,
+      amount: 49,
+      amount_cents: 4900,
+      interval: 'month',
+      currency: 'usd',
+      stripe_subscription_id: stored.stripeSubscriptionId,
+      pending_change: {
+        tier: 'starter',
+        billing_cycle: 'monthly',
+        interval: 'month',
+        amount: 19,
+        amount_cents: 1900,
+        effective_at: stored.pendingEffectiveAt!.toISOString(),
+      },
+    };
+    expect(sub.body).toEqual(expected);
+    const status = await api.request('GET', '/api/v1/billing/subscription-status', { token });
+    expect(status.body).toEqual({ has_subscription: true, ...expected });
+
+    const access = await api.request('GET', '/api/v1/subscriptions/my-access', { token });
+    expect(access.body).toEqual({
+      tier: 'professional',
+      status: 'active',
+      services: stored.plan.services,
+      features: stored.plan.features,
+      daily_api_calls: stored.plan.dailyApiCalls ?? null,
+      current_period_end: stored.currentPeriodEnd!.toISOString(),
+    });
+    expect((access.body as { services: string[] }).services.length).toBeGreaterThan(0);
+
+    const usage = await api.request('GET', '/api/v1/billing/usage', { token });
+    const { credits } = usage.body as { credits: { included_credits: number; price_per_1k_cents: number } };
+    expect(credits.included_credits).toBe(stored.plan.includedCredits);
+    expect(credits.price_per_1k_cents).toBe(stored.plan.overagePer1kCents);
+
+    const trialSub = await api.request('GET', '/api/v1/billing/subscription', {
+      token: await tokenOf('subt'),
+    });
+    expect(trialSub.body).toMatchObject({
+      subscription_id: trial.id,
+      status: 'trialing',
+      trial_end: trial.trialEnd!.toISOString(),
+      pending_change: null,
+      cancel_at_period_end: false,
+    });
+    const starter = await db.orm.em.fork().findOneOrFail(Plan, 'plan_starter_v1');
+    const trialAccess = await api.request('GET', '/api/v1/subscriptions/my-access', {
+      token: await tokenOf('subt'),
+    });
+    expect(trialAccess.body).toMatchObject({ tier: 'starter', services: starter.services });
+
+    const none = await api.request('GET', '/api/v1/billing/subscription', { token: await tokenOf('nosub') });
+    expect(none.body).toMatchObject({ subscription_id: null, status: 'none' });
+    const noAccess = await api.request('GET', '/api/v1/subscriptions/my-access', {
+      token: await tokenOf('nosub'),
+    });
+    expect(noAccess.body).toMatchObject({ tier: null, status: 'none', services: [] });
+
+    const gateway = await idp.token({ sub: 'svc-gw', email: 'gw@example.com', roles: ['billing-gateway'] });
+    for (const ref of ['user-subr', me.id]) {
+      const byRef = await api.request('GET', `/api/v1/subscriptions/admin/user-access/${ref}`, {
+        token: gateway,
+      });
+      expect(byRef.body).toMatchObject({
+        user_id: 'user-subr',
+        email: 'subr@example.com',
+        tier: 'professional',
+      });
+    }
+    const unknown = await api.request('GET', '/api/v1/subscriptions/admin/user-access/user-nobody', {
+      token: gateway,
+    });
+    expect(unknown.status).toBe(404);
   });
 });

@@ -2,13 +2,12 @@ import { checkAccessDuration, quotaDenials, secondsSince } from '../../../teleme
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
 import {
-  accessOf,
+  accessOfUser,
   accessToCheck,
   decideAccess,
-  findCustomerByUserId,
+  ownAccess,
   type Access,
 } from '../../../services/access/check-access';
-import { findCustomerFor } from '../../../services/customers/find-customer';
 import type { checkAccessQuery, serviceParams, userParams } from './schemas';
 
 function accessDto(a: Access) {
@@ -23,8 +22,7 @@ function accessDto(a: Access) {
 }
 
 export async function myAccess({ deps, identity }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
-  const em = deps.orm.em.fork();
-  return accessDto(await accessOf(em, await findCustomerFor(em, identity)));
+  return accessDto(await ownAccess(deps.orm.em, identity));
 }
 
 export async function checkAccess({
@@ -34,7 +32,7 @@ export async function checkAccess({
   query,
 }: HandlerInput<typeof serviceParams, typeof checkAccessQuery, undefined, 'viewer|billing-gateway'>) {
   const start = process.hrtime.bigint();
-  const em = deps.orm.em.fork();
+  const em = deps.orm.em;
   const decision = await decideAccess(em, await accessToCheck(em, identity, query), params.service);
   checkAccessDuration.observe({ allowed: String(decision.allowed) }, secondsSince(start));
   if (decision.reason === 'daily_quota_exhausted') {
@@ -47,8 +45,7 @@ export async function userAccess({
   deps,
   params,
 }: HandlerInput<typeof userParams, undefined, undefined, 'admin|billing-gateway'>) {
-  const em = deps.orm.em.fork();
-  const customer = await findCustomerByUserId(em, params.user_id);
-  if (!customer) throw notFound('user', params.user_id);
-  return { user_id: customer.userId, email: customer.email, ...accessDto(await accessOf(em, customer)) };
+  const found = await accessOfUser(deps.orm.em, params.user_id);
+  if (!found) throw notFound('user', params.user_id);
+  return { user_id: found.customer.userId, email: found.customer.email, ...accessDto(found.access) };
 }

@@ -13,7 +13,7 @@ import { changePlan, previewPlanChange } from '../../../services/subscriptions/c
 import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-subscription';
 import { startCheckout } from '../../../services/subscriptions/start-checkout';
 import { withdrawPendingChange } from '../../../services/subscriptions/withdraw-pending-change';
-import { ownLiveSubscription } from '../../../services/subscriptions/live-subscription';
+import { ownSubscriptionView } from '../../../services/subscriptions/live-subscription';
 import { pendingChangeDto, subscriptionDto } from './subscription-dto';
 import type {
   attachPaymentMethodBody,
@@ -67,7 +67,7 @@ export async function createPortal(input: In<typeof portalBody>) {
 }
 
 export async function getSubscription({ deps, identity }: In) {
-  const { sub } = await ownLiveSubscription(deps, identity);
+  const sub = await ownSubscriptionView(deps, identity);
   return sub ? subscriptionDto(sub) : NO_SUBSCRIPTION;
 }
 
@@ -89,7 +89,7 @@ const NO_SUBSCRIPTION = {
 };
 
 export async function getSubscriptionStatus({ deps, identity }: In) {
-  const { sub } = await ownLiveSubscription(deps, identity);
+  const sub = await ownSubscriptionView(deps, identity);
   if (!sub) return { has_subscription: false, tier: null, status: 'none' };
   return { has_subscription: true, ...subscriptionDto(sub) };
 }

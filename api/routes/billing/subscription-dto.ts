@@ -1,8 +1,8 @@
 import { centsToDollars } from '../../../domain/money';
-import type { Subscription } from '../../../db/entities';
+import type { LiveSubscriptionRow } from '../../../db/customer-reads';
 
 /** The caller's subscription as clients read it: money in dollars beside cents, dates in ISO 8601. */
-export function subscriptionDto(sub: Subscription) {
+export function subscriptionDto(sub: LiveSubscriptionRow) {
   return {
     subscription_id: sub.id,
     tier: sub.tier,
@@ -15,7 +15,7 @@ export function subscriptionDto(sub: Subscription) {
     amount_cents: sub.amountCents,
     interval: sub.interval,
     currency: sub.currency,
-    stripe_subscription_id: sub.stripeSubscriptionId ?? null,
+    stripe_subscription_id: sub.stripeSubscriptionId,
     pending_change: pendingChangeDto(
       sub.pendingTier && sub.pendingInterval && sub.pendingAmountCents != null && sub.pendingEffectiveAt
         ? {

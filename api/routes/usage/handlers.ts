@@ -18,7 +18,7 @@ export async function postReportUsage({
   ctx,
 }: HandlerInput<undefined, undefined, typeof reportUsageBody, 'viewer'>) {
   try {
-    const outcome = await reportUsage(deps.orm.em.fork(), identity, parseReport(body));
+    const outcome = await reportUsage(deps.orm.em, identity, parseReport(body));
     countOutcome(outcome);
     return outcome;
   } catch (err) {
@@ -40,7 +40,7 @@ function countOutcome(o: Pick<ReportOutcome, 'accepted' | 'duplicate' | 'rejecte
 }
 
 export function getUsage({ deps, identity }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
-  return usageSummary(deps.orm.em.fork(), identity);
+  return usageSummary(deps.orm.em, identity);
 }
 
 export function getUsageRecords({
