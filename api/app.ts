@@ -19,6 +19,7 @@ import { buildOpenApi } from './openapi';
 import { mount, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
+import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminRoutes } from './routes/admin/router';
 import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
@@ -66,6 +67,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
       ...adminRoutes,
       ...invoiceRoutes,
       ...adminBillingRoutes,
+      ...adminConsoleRoutes,
       ...dunningRoutes,
     ],
     deps,

@@ -1,15 +1,32 @@
 import { listAuditLog as listEntries } from '../../../services/audit/list-audit-log';
 import type { HandlerInput } from '../../routing/define-route';
 import { operationsView } from '../../../services/operations/operations-view';
-import type { auditLogQuery, operationsQuery } from './schemas';
+import { exportAuditLogCsv } from '../../../services/audit/export-audit-log';
+import type { AuditFilter } from '../../../services/audit/list-audit-log';
+import type { auditLogExportQuery, auditLogQuery, operationsQuery } from './schemas';
+
+function auditFilterOf(q: {
+  entity_type?: string;
+  entity_id?: string;
+  customer?: string;
+  actor?: string;
+  action?: string;
+}): AuditFilter {
+  return {
+    entityType: q.entity_type,
+    entityId: q.entity_id,
+    customer: q.customer,
+    actor: q.actor,
+    action: q.action,
+  };
+}
 
 export async function listAuditLog({
   deps,
   query,
 }: HandlerInput<undefined, typeof auditLogQuery, undefined, 'admin'>) {
   const page = await listEntries(deps.orm.em.fork(), {
-    entityType: query.entity_type,
-    entityId: query.entity_id,
+    ...auditFilterOf(query),
     cursor: query.cursor,
     limit: query.limit,
   });
@@ -35,3 +52,18 @@ export const getOperations = ({
   query,
 }: HandlerInput<undefined, typeof operationsQuery, undefined, 'admin'>) =>
   operationsView(deps.orm.em.fork(), query);
+
+/** The filtered audit log as a CSV download, streamed. */
+export async function exportAuditLog({
+  deps,
+  query,
+  ctx,
+}: HandlerInput<undefined, typeof auditLogExportQuery, undefined, 'admin'>) {
+  const body = await exportAuditLogCsv(deps.orm.em.fork(), auditFilterOf(query));
+  ctx.status = 200;
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', 'attachment; filename="audit-log.csv"');
+  ctx.set('Cache-Control', 'private, no-store');
+  ctx.body = body;
+  return undefined;
+}

@@ -1,14 +1,28 @@
 import { z } from 'zod';
 import { count, timestamp } from '../response-types';
 
+const auditFilter = {
+  entity_type: z.string().max(32).optional(),
+  entity_id: z.string().max(128).optional(),
+  /** Entries about this customer: the customer, their subscriptions, invoices and provider keys. */
+  customer: z.email().optional(),
+  /** Who acted, by email or subject. */
+  actor: z.string().min(1).max(254).optional(),
+  action: z
+    .string()
+    .regex(/^[a-z_]+\.[a-z_]+$/, 'must be an action such as invoice.refund')
+    .optional(),
+};
+
 export const auditLogQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().max(512).optional(),
-    entity_type: z.string().max(32).optional(),
-    entity_id: z.string().max(128).optional(),
+    ...auditFilter,
   })
   .strict();
+
+export const auditLogExportQuery = z.object(auditFilter).strict();
 
 export const auditLogResponse = z.object({
   entries: z.array(
