@@ -29,8 +29,8 @@ async function currentSubscription(em: EntityManager, customer: Customer): Promi
 
 /**
  * A customer's invoices, newest first, a page after the cursor's, each with its charges and what is
- * left to refund (on its charges) and to credit (what was paid, or is due, less refunds and credit notes),
- * so the console offers only what the money routes would accept.
+ * left to credit (what was paid, or is due, less refunds and credit notes) and to refund (that much of a
+ * paid invoice, at most what its charges still hold), so the console offers only what may go back.
  */
 export async function customerInvoices(
   em: EntityManager,
@@ -56,11 +56,16 @@ export async function customerInvoices(
     invoices: page.items.map((inv) => {
       const own = charges.filter((c) => c.stripeInvoiceId === inv.stripeInvoiceId);
       const moneyBack = back.get(inv.stripeInvoiceId) ?? { refundedCents: 0, creditedCents: 0 };
-      const refundable = own
-        .filter((c) => c.paid && c.status === 'succeeded')
-        .reduce((sum, c) => sum + Math.max(0, c.amountCents - c.amountRefundedCents), 0);
       const base =
         inv.status === 'paid' ? inv.amountPaidCents : inv.status === 'open' ? inv.amountDueCents : 0;
+      const creditable = Math.max(0, base - moneyBack.refundedCents - moneyBack.creditedCents);
+      // What a credit note already gave back is not offered again as a refund of the charge.
+      const refundable = Math.min(
+        own
+          .filter((c) => c.paid && c.status === 'succeeded')
+          .reduce((sum, c) => sum + Math.max(0, c.amountCents - c.amountRefundedCents), 0),
+        inv.status === 'paid' ? creditable : 0,
+      );
       return {
         id: inv.stripeInvoiceId,
         number: inv.number ?? null,
@@ -73,7 +78,7 @@ export async function customerInvoices(
         amount_refunded_cents: moneyBack.refundedCents,
         amount_credited_cents: moneyBack.creditedCents,
         refundable_cents: refundable,
-        creditable_cents: Math.max(0, base - moneyBack.refundedCents - moneyBack.creditedCents),
+        creditable_cents: creditable,
         hosted_invoice_url: inv.hostedInvoiceUrl ?? null,
         charges: own.map((c) => ({
           id: c.stripeChargeId,

@@ -125,7 +125,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the console's customer page re
       amount_paid_cents: 4900,
       amount_refunded_cents: 1000,
       amount_credited_cents: 500,
-      refundable_cents: 3900,
+      refundable_cents: 3400,
       creditable_cents: 3400,
       charges: [
         expect.objectContaining({ amount_cents: 4900, amount_refunded_cents: 1000, card: 'visa …4242' }),

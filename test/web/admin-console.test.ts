@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
+import { AuditEntry, DailyUsage, ProviderKey, UsageEvent } from '../../db/entities';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
@@ -56,6 +57,64 @@ describe("the operator's console in a browser", () => {
     });
     const g = sub(upgraded, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: ago(60) });
     book.change(g, { at: ago(10), tier: 'enterprise', amountCents: 9900 });
+    // Grace's money, usage, key and an operator's earlier refund, for the customer page.
+    const graceInvoice = book.invoice(g.customer, {
+      amountCents: 9900,
+      createdAt: ago(10),
+      subscription: g,
+      number: 'GRACE-0001',
+    });
+    const graceCharge = book.charge(g.customer, {
+      amountCents: 9900,
+      createdAt: ago(10),
+      invoice: graceInvoice,
+    });
+    book.refund(graceCharge, { amountCents: 900, createdAt: ago(9) });
+    g.currentPeriodStart = ago(10);
+    g.currentPeriodEnd = ago(-20);
+    em.create(DailyUsage, {
+      customerId: g.customer.id,
+      day: ago(1).toISOString().slice(0, 10),
+      type: 'inference',
+      quantity: 40,
+    });
+    em.create(DailyUsage, {
+      customerId: g.customer.id,
+      day: ago(0).toISOString().slice(0, 10),
+      type: 'tts',
+      quantity: 2,
+    });
+    for (const [i, type, quantity] of [
+      [1, 'inference', 40],
+      [2, 'tts', 2],
+    ] as const) {
+      em.create(UsageEvent, {
+        id: `uev_grace_${i}`,
+        customer: g.customer,
+        eventId: `grace-${i}`,
+        type,
+        quantity,
+        occurredAt: ago(i === 1 ? 1 : 0),
+      });
+    }
+    em.create(ProviderKey, {
+      id: 'pk_grace_openai',
+      customer: g.customer,
+      provider: 'openai',
+      ciphertext: 'bm90IGEga2V5',
+      nonce: 'bm9uY2U=',
+      keyHint: 'k9Zq',
+    });
+    em.create(AuditEntry, {
+      id: 'aud_grace_refund',
+      actorId: 'ops-1',
+      actorEmail: 'ops@example.com',
+      action: 'invoice.refund',
+      entityType: 'invoice',
+      entityId: graceInvoice.stripeInvoiceId,
+      before: null,
+      after: { amount_cents: 900 },
+    });
     // Not paying: a trial and one that ended 5 days ago.
     sub('tess-trial@example.com', {
       tier: 'starter',
@@ -177,6 +236,27 @@ describe("the operator's console in a browser", () => {
       expect.stringContaining('plan starter → enterprise, $19.00 / month → $99.00 / month'),
       expect.stringContaining('incomplete → active, on starter at $19.00 / month'),
     ]);
+    // Money: the invoice with its charge and the earlier refund; what is left can be refunded or credited.
+    const invoiceRow = page
+      .getByRole('region', { name: 'Invoices and charges' })
+      .getByRole('row', { name: /GRACE-0001/ });
+    expect(await invoiceRow.textContent()).toContain('$99.00$9.00$0.00');
+    await invoiceRow.getByRole('button', { name: 'Refund GRACE-0001' }).waitFor();
+    await invoiceRow.getByRole('button', { name: 'Credit note on GRACE-0001' }).waitFor();
+    // Usage this period: 42 billable units, per day in the chart and its table.
+    expect(await page.getByTestId('customer-usage-used').textContent()).toMatch(/^42 of [\d,]+ included$/);
+    await page.getByRole('img', { name: 'Customer usage per day by type' }).waitFor();
+    await page.getByText('Data table: Customer usage per day by type').click();
+    const usageRows = page
+      .getByRole('region', { name: 'Customer usage per day by type, figures' })
+      .getByRole('row');
+    expect(await usageRows.count()).toBe(11 + 1);
+    // The key as its hint only, and the audit entries about grace.
+    expect(await page.getByRole('list', { name: 'Stored provider keys' }).textContent()).toContain('…k9Zq');
+    const audit = page.getByRole('region', { name: 'Audit entries about this customer' });
+    expect(await audit.getByRole('row', { name: /invoice\.refund/ }).textContent()).toContain(
+      'ops@example.com',
+    );
     await screenshot(page, 'admin-customer');
     await expectAccessible(page, 'admin customer');
     await page.context().close();
@@ -243,8 +323,9 @@ describe("the operator's console in a browser", () => {
     const page = await signedIn('boss@example.com', 'admin');
     await page.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
-    expect(await page.getByTestId('usage-total').textContent()).toBe('7');
-    expect(await page.getByTestId('usage-backlog').textContent()).toBe('2');
+    // Ada's 7 units today beside grace's 42 of the book (40 yesterday, 2 today), none rolled up yet.
+    expect(await page.getByTestId('usage-total').textContent()).toBe('49');
+    expect(await page.getByTestId('usage-backlog').textContent()).toBe('4');
     const top = page.getByRole('region', { name: 'Top customers today' });
     expect(await top.getByRole('row', { name: /ada-pro@example.com/ }).textContent()).toBe(
       'ada-pro@example.com7',
@@ -252,7 +333,7 @@ describe("the operator's console in a browser", () => {
     await page.getByText('Data table: Usage events per day by type').click();
     const today = new Date().toISOString().slice(0, 10);
     const rows = page.getByRole('region', { name: 'Usage events per day by type, figures' }).getByRole('row');
-    expect(await rows.last().textContent()).toBe(`${today}5200`);
+    expect(await rows.last().textContent()).toBe(`${today}5220`);
     // Thirty days, quiet ones as zero, under the header row.
     expect(await rows.count()).toBe(30 + 1);
     await screenshot(page, 'admin-usage');
@@ -334,6 +415,45 @@ describe("the operator's console acting on a live subscription", () => {
     expect(await link.getAttribute('href')).toMatch(
       /^http:\/\/temporal-ui\.test:8233\/namespaces\/[^/]+\/workflows\/subscription-subs_/,
     );
+    // Money back from the customer page: part of the Checkout invoice refunded, then the rest credited.
+    const invoices = page.getByRole('region', { name: 'Invoices and charges' });
+    await waitUntil(
+      async () => {
+        await page.reload();
+        await page.getByRole('heading', { level: 2, name: 'Invoices and charges' }).waitFor();
+        return invoices.getByRole('button', { name: /^Refund / }).count();
+      },
+      (n) => n > 0,
+      "the Checkout invoice's charge to be mirrored",
+      15_000,
+      500,
+    );
+    await invoices
+      .getByRole('button', { name: /^Refund / })
+      .first()
+      .click();
+    const money = page.getByRole('alertdialog');
+    await money.getByLabel(/Amount/).fill('10.00');
+    await money.getByLabel(/Reason/).fill('goodwill after an outage');
+    await screenshot(page, 'admin-customer-refund');
+    await money.getByRole('button', { name: 'Confirm' }).click();
+    await page
+      .getByText(/^Refunded \$10\.00 on in_\w+ \(re_\w+\); \$10\.00 of \$49\.00 refunded in all\.$/)
+      .waitFor();
+    await invoices
+      .getByRole('button', { name: /^Credit note on / })
+      .first()
+      .click();
+    await page
+      .getByRole('alertdialog')
+      .getByText('Up to $39.00 is left to credit.', { exact: false })
+      .waitFor();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText(/^Credit note \S+ for \$39\.00 on in_\w+; \$0\.00 left to credit\.$/).waitFor();
+    const customerAudit = page.getByRole('region', { name: 'Audit entries about this customer' });
+    await customerAudit.getByText('invoice.refund').waitFor();
+    await customerAudit.getByText('invoice.credit_note').waitFor();
+
     const timeline = page.getByTestId('timeline').getByRole('listitem');
     const before = await timeline.count();
 

@@ -24,7 +24,7 @@ export const customerInvoicesResponse = z.object({
       amount_paid_cents: cents,
       amount_refunded_cents: cents,
       amount_credited_cents: cents,
-      /** Left to refund on the invoice's succeeded charges. */
+      /** Left to refund: what is left to credit of a paid invoice, at most what its charges still hold. */
       refundable_cents: cents.nonnegative(),
       /** Left to credit: what was paid (or, open, is due) less refunds and credit notes. */
       creditable_cents: cents.nonnegative(),

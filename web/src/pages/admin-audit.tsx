@@ -1,13 +1,36 @@
 import { useState } from 'react';
-import { api, call } from '../api/client';
+import { api, type ApiError, call, download } from '../api/client';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
-import { dateTime } from '../format';
+import { count, dateTime } from '../format';
+import { useLocation } from '../router';
+import { saveFile } from '../save-file';
 import { Pager, useCursorPages } from '../cursor-pages';
 
-/** Who changed what: the audit log, newest first, filtered by the object changed. */
+type Filter = { entity_type: string; entity_id: string; customer: string; actor: string; action: string };
+const FIELDS: { name: keyof Filter; label: string; max: number; placeholder?: string }[] = [
+  { name: 'customer', label: 'Customer email', max: 254 },
+  { name: 'actor', label: 'Actor', max: 254, placeholder: 'email or subject' },
+  { name: 'action', label: 'Action', max: 64, placeholder: 'invoice.refund' },
+  { name: 'entity_type', label: 'Object type', max: 32 },
+  { name: 'entity_id', label: 'Object id', max: 128 },
+];
+
+/** The filter's fields that are set, as query parameters. */
+function setFields(f: Filter): Partial<Filter> {
+  return Object.fromEntries(Object.entries(f).filter(([, v]) => v !== '')) as Partial<Filter>;
+}
+
+/** Who changed what: the audit log, newest first, filtered by customer, actor, action or object; exported as CSV. */
 export function AdminAudit() {
-  const [typed, setTyped] = useState({ entity_type: '', entity_id: '' });
+  const { query } = useLocation();
+  const [typed, setTyped] = useState<Filter>({
+    entity_type: '',
+    entity_id: '',
+    customer: query.get('customer') ?? '',
+    actor: '',
+    action: '',
+  });
   const [filter, setFilter] = useState(typed);
   const pages = useCursorPages();
   const cursor = pages.cursor;
@@ -15,18 +38,25 @@ export function AdminAudit() {
     () =>
       call(
         api.GET('/api/v1/admin/audit-log', {
-          params: {
-            query: {
-              limit: 50,
-              ...(filter.entity_type ? { entity_type: filter.entity_type } : {}),
-              ...(filter.entity_id ? { entity_id: filter.entity_id } : {}),
-              ...(cursor ? { cursor } : {}),
-            },
-          },
+          params: { query: { limit: 50, ...setFields(filter), ...(cursor ? { cursor } : {}) } },
         }),
       ),
-    `admin-audit-${filter.entity_type}-${filter.entity_id}-${cursor ?? ''}`,
+    `admin-audit-${JSON.stringify(filter)}-${cursor ?? ''}`,
   );
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<ApiError | null>(null);
+  const exportCsv = async () => {
+    setExporting(true);
+    setExportError(null);
+    try {
+      const q = new URLSearchParams(setFields(filter) as Record<string, string>);
+      saveFile(await download(`/api/v1/admin/audit-log/export?${q}`), 'audit-log.csv');
+    } catch (err) {
+      setExportError(err as ApiError);
+    } finally {
+      setExporting(false);
+    }
+  };
   return (
     <Page title="Audit log" wide>
       <form
@@ -34,28 +64,29 @@ export function AdminAudit() {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setFilter({ entity_type: typed.entity_type.trim(), entity_id: typed.entity_id.trim() });
+          setFilter(
+            Object.fromEntries(Object.entries(typed).map(([k, v]) => [k, v.trim()])) as unknown as Filter,
+          );
           pages.restart();
         }}
       >
-        <label>
-          Object type{' '}
-          <input
-            value={typed.entity_type}
-            maxLength={32}
-            onChange={(e) => setTyped({ ...typed, entity_type: e.target.value })}
-          />
-        </label>
-        <label>
-          Object id{' '}
-          <input
-            value={typed.entity_id}
-            maxLength={128}
-            onChange={(e) => setTyped({ ...typed, entity_id: e.target.value })}
-          />
-        </label>
+        {FIELDS.map((f) => (
+          <label key={f.name}>
+            {f.label}{' '}
+            <input
+              value={typed[f.name]}
+              maxLength={f.max}
+              placeholder={f.placeholder}
+              onChange={(e) => setTyped({ ...typed, [f.name]: e.target.value })}
+            />
+          </label>
+        ))}
         <button type="submit">Filter</button>
+        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
+          {exporting ? 'Exporting…' : 'Export CSV'}
+        </button>
       </form>
+      {exportError && <ErrorNotice error={exportError} />}
       {log.error ? (
         <ErrorNotice error={log.error} retry={log.reload} />
       ) : !log.data ? (
@@ -64,6 +95,9 @@ export function AdminAudit() {
         <Empty>Nothing recorded yet.</Empty>
       ) : (
         <>
+          <p className="muted" data-testid="audit-total">
+            {count(log.data.total)} entries
+          </p>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
             <table>
               <thead>

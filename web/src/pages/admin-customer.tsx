@@ -1,9 +1,12 @@
+import { useState } from 'react';
 import { api, call } from '../api/client';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
 import { CustomerActions } from './admin-customer-actions';
+import { CustomerMoney } from './admin-customer-money';
+import { CustomerAudit, CustomerKeys, CustomerUsage } from './admin-customer-records';
 
 interface Change {
   old_tier: string | null;
@@ -34,7 +37,11 @@ function describeChange(c: Change, currency: string): string {
   return parts.join(', ') || 'recorded again, nothing moved';
 }
 
-/** One customer as an operator looks them up: their subscription, its history and recent invoices. */
+/**
+ * One customer as an operator looks them up: their subscription and its history, the actions on it,
+ * invoices and charges with refunds and credit notes, usage this period, provider keys (hints) and the
+ * audit entries about them.
+ */
 export function AdminCustomer() {
   const { query } = useLocation();
   const email = query.get('email') ?? '';
@@ -42,6 +49,12 @@ export function AdminCustomer() {
     () => call(api.GET('/api/v1/admin/subscriptions/{email}', { params: { path: { email } } })),
     `admin-customer-${email}`,
   );
+  // Bumped by every action, so the sections that show its effects (usage, audit) load again.
+  const [round, setRound] = useState(0);
+  const changed = () => {
+    sub.reload();
+    setRound((r) => r + 1);
+  };
   const title = email || 'Customer';
   if (sub.error) {
     return (
@@ -118,7 +131,7 @@ export function AdminCustomer() {
           </dl>
         </section>
       </div>
-      <CustomerActions email={email} sub={s} onChanged={sub.reload} />
+      <CustomerActions email={email} sub={s} onChanged={changed} />
       <section className="card" aria-labelledby="history-heading">
         <h2 id="history-heading">Timeline</h2>
         {s.changes.length === 0 ? (
@@ -133,39 +146,10 @@ export function AdminCustomer() {
           </ol>
         )}
       </section>
-      <section className="card" aria-labelledby="invoices-heading">
-        <h2 id="invoices-heading">Recent invoices</h2>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Recent invoices">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Invoice</th>
-                <th scope="col">Date</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Due
-                </th>
-                <th scope="col" className="num">
-                  Paid
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.recent_invoices.map((i) => (
-                <tr key={i.id}>
-                  <th scope="row">
-                    <code>{i.id}</code>
-                  </th>
-                  <td>{date(i.created)}</td>
-                  <td>{i.status}</td>
-                  <td className="num">{money(i.amount_due_cents, s.currency)}</td>
-                  <td className="num">{money(i.amount_paid_cents, s.currency)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      </section>
+      <CustomerMoney email={email} onChanged={changed} />
+      <CustomerUsage email={email} round={round} />
+      <CustomerKeys email={email} />
+      <CustomerAudit email={email} round={round} />
     </Page>
   );
 }
