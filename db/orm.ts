@@ -6,6 +6,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { ConfigError } from '../config/env';
 import { entities } from './entities';
+import { closeReaderOf } from './raw-sql';
 import { postgresMigrations } from './migrations/postgresql';
 import { sqliteMigrations } from './migrations/sqlite';
 
@@ -83,6 +84,12 @@ export async function openDatabase(databaseUrl: string, opts: { migrate?: boolea
     // reads keep that in memory instead of re-reading pages.
     await conn.execute('PRAGMA cache_size = -65536');
     await conn.execute('PRAGMA mmap_size = 268435456');
+    // The query-only connection of the hot reads (raw-sql.ts) goes with the ORM's.
+    const close = orm.close.bind(orm);
+    orm.close = (force?: boolean) => {
+      closeReaderOf(orm.em);
+      return close(force);
+    };
   }
   if (opts.migrate !== false) await orm.getMigrator().up();
   return orm;

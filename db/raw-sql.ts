@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { SqliteReader } from './sqlite-reader';
 
 /**
  * The one way to raw SQL on both dialects, for the hot paths (one multi-row statement per usage batch
@@ -12,7 +13,10 @@ import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 export interface Sql {
   readonly postgres: boolean;
   readonly dialect: 'sqlite' | 'postgresql';
-  /** Positional (`?`) statement inside the entity manager's transaction, if it has one. */
+  /**
+   * Positional (`?`) statement inside the entity manager's transaction, if it has one. Outside one, a
+   * pure read of a SQLite file goes through the query-only connection (see SqliteReader).
+   */
   run<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** A read with positional (`?`) or named (`:name`) bindings, outside any transaction. */
   rows<T = Record<string, unknown>>(
@@ -32,8 +36,14 @@ export function sqlFor(em: EntityManager): Sql {
   return {
     postgres,
     dialect: postgres ? 'postgresql' : 'sqlite',
-    run: (sql, params = []) =>
-      em.getConnection().execute(sql, params, 'all', em.getTransactionContext()) as Promise<never[]>,
+    run: (sql, params = []) => {
+      const trx = em.getTransactionContext();
+      if (!trx && !postgres) {
+        const rows = readerOf(em)?.read<never>(sql, params);
+        if (rows) return Promise.resolve(rows);
+      }
+      return em.getConnection().execute(sql, params, 'all', trx) as Promise<never[]>;
+    },
     async rows<T>(sql: string, bindings: readonly unknown[] | Record<string, unknown> = []) {
       const result = await knex().raw(sql, bindings as Knex.RawBinding[]);
       // pg answers { rows }, better-sqlite3 an array.
@@ -46,6 +56,27 @@ export function sqlFor(em: EntityManager): Sql {
         ? `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`
         : `strftime('${interval === 'day' ? '%Y-%m-%d' : '%Y-%m'}', ${column} / 1000, 'unixepoch')`,
   };
+}
+
+// One query-only connection per SQLite file (every fork of an ORM shares its driver); none in memory.
+const readers = new WeakMap<object, SqliteReader | null>();
+
+function readerOf(em: EntityManager): SqliteReader | null {
+  const driver = em.getDriver();
+  let reader = readers.get(driver);
+  if (reader === undefined) {
+    const file = em.config.get('dbName');
+    reader = file && file !== ':memory:' ? SqliteReader.open(file) : null;
+    readers.set(driver, reader);
+  }
+  return reader;
+}
+
+/** Closes the query-only connection of the database `em` belongs to, with the ORM. */
+export function closeReaderOf(em: EntityManager): void {
+  const driver = em.getDriver();
+  readers.get(driver)?.close();
+  readers.delete(driver);
 }
 
 /** A numeric aggregate as a number: pg returns SUM/COUNT of integers as strings, and NULL for no rows. */

@@ -1,6 +1,6 @@
-import { dirname } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Sql } from './raw-sql';
+import { openSqliteConnection, statementCache, type SqliteConnection } from './sqlite-connection';
 
 /**
  * A SQLite connection of its own in a worker thread, for writes that commit often. better-sqlite3 is
@@ -101,47 +101,9 @@ export class SqliteWriter<P, R> {
 
 // ---------------------------------------------------------------------------------------------- the thread
 
-interface Statement {
-  reader: boolean;
-  all(params: unknown[]): unknown[];
-  run(params: unknown[]): unknown;
-}
-interface Connection {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(sql: string): unknown;
-  readonly inTransaction: boolean;
-  close(): void;
-}
-
-/** better-sqlite3, from where the ORM's driver finds it (the engine does not depend on it by name). */
-function openConnection(filename: string): Connection {
-  const from = dirname(require.resolve('@mikro-orm/better-sqlite'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const Database = require(require.resolve('better-sqlite3', { paths: [from] })) as new (
-    filename: string,
-    opts: { timeout: number },
-  ) => Connection;
-  const db = new Database(filename, { timeout: 5000 });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  return db;
-}
-
 /** The Sql interface over this thread's connection; statements are prepared once per text. */
-function sqlOver(db: Connection): Sql {
-  const prepared = new Map<string, Statement>();
-  const statement = (text: string) => {
-    let s = prepared.get(text);
-    if (!s) {
-      // Multi-row statements differ in their row count: a bound, not an LRU.
-      if (prepared.size >= 500) prepared.clear();
-      s = db.prepare(text);
-      prepared.set(text, s);
-    }
-    return s;
-  };
+function sqlOver(db: SqliteConnection): Sql {
+  const statement = statementCache(db);
   const exec = <T>(text: string, params: readonly unknown[] | Record<string, unknown> = []): Promise<T[]> => {
     const s = statement(text);
     const args = (Array.isArray(params) ? params : [params]) as unknown[];
@@ -163,7 +125,7 @@ function sqlOver(db: Connection): Sql {
 
 function serveJobs(opts: { filename: string; job: SqliteJob; idleMs: number }): void {
   const port = parentPort!;
-  const db = openConnection(opts.filename);
+  const db = openSqliteConnection(opts.filename);
   const sql = sqlOver(db);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const job = require(opts.job.module)[opts.job.name] as (sql: Sql, payload: unknown) => Promise<unknown>;
