@@ -142,9 +142,11 @@ export async function openLoop(
     while (inFlight >= maxInFlight) await new Promise<void>((r) => (wake = r));
     const i = due++;
     inFlight++;
+    // From when it was due, or from when it went if that was earlier (a request sent up to 1 ms early).
+    const from = Math.min(dueAtMs, elapsedMs(t0));
     running.push(
       send(agent, target, i).then((shot) => {
-        tally.record(target, shot, elapsedMs(t0) - dueAtMs);
+        tally.record(target, shot, elapsedMs(t0) - from);
         inFlight--;
         const w = wake;
         wake = null;
