@@ -12,6 +12,7 @@ import { createVerifier } from './auth/verifier';
 import { startMetricsServer } from './metrics-endpoint';
 import { createByokRuntime } from '../services/byok/runtime';
 import { retriesWithinDeadline } from '../services/temporal/gateway';
+import { storeQuotaDenials } from '../services/operations/quota-denials';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -43,6 +44,14 @@ async function main(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
+  // Quota denials are counted in memory by the telemetry counter; their increases go to the database here.
+  const storeDenials = () =>
+    storeQuotaDenials(orm.em.fork()).catch((err: unknown) =>
+      logger.warn({ err }, 'quota denials could not be stored; the next pass tries again'),
+    );
+  const denials = setInterval(() => void storeDenials(), 10_000);
+  denials.unref();
+
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -52,6 +61,8 @@ async function main(): Promise<void> {
     server.close(async () => {
       webhooks.close();
       await webhooks.drain();
+      clearInterval(denials);
+      await storeDenials();
       await connection.close();
       await orm.close();
       await tracing?.shutdown();

@@ -13,7 +13,13 @@ import {
 import type { Activities } from '../activities';
 import type { DunningPolicy } from '../domain/dunning-policy';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
-import { dunningReport, invoicePaid, paymentMethodAttached, type DunningReport } from './messages';
+import {
+  dunningReport,
+  dunningStatus,
+  invoicePaid,
+  paymentMethodAttached,
+  type DunningReport,
+} from './messages';
 import { FAILURE } from '../domain/failure-types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -62,6 +68,22 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
   setHandler(paymentMethodAttached, () => void (newCard = true));
 
   const started = Date.now();
+  let attempt = 1;
+  let retriesMade = 0;
+  let suspended = false;
+  const dueOf = (i: number) => started + (input.policy.retryDays[i] as number) * DAY_MS;
+  setHandler(dunningStatus, () => ({
+    stripeInvoiceId: input.stripeInvoiceId,
+    email: input.email,
+    startedAt: new Date(started).toISOString(),
+    attempt,
+    attempts: input.policy.retryDays.length,
+    nextAttemptAt:
+      attempt <= input.policy.retryDays.length ? new Date(dueOf(attempt - 1)).toISOString() : null,
+    suspendAt: new Date(started + input.policy.suspendAfterDays * DAY_MS).toISOString(),
+    suspended,
+    retriesMade,
+  }));
   const notify = (kind: string, attempt: number, extra: Record<string, unknown> = {}) =>
     queueNotification({
       customerId: input.customerId,
@@ -78,10 +100,9 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
 
   try {
     await notify('payment_failed', 0);
-    let suspended = false;
     for (let i = 0; i < input.policy.retryDays.length; i++) {
-      const attempt = i + 1;
-      const dueAt = started + (input.policy.retryDays[i] as number) * DAY_MS;
+      attempt = i + 1;
+      const dueAt = dueOf(i);
       const suspendAt = started + input.policy.suspendAfterDays * DAY_MS;
       setCurrentDetails(
         `Invoice **${input.stripeInvoiceId}**: attempt ${attempt} of ${input.policy.retryDays.length} due ` +
@@ -103,6 +124,7 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
         await report('suspend');
       }
       await notify('payment_retry', attempt, { hostedInvoiceUrl: input.hostedInvoiceUrl });
+      retriesMade = attempt;
       try {
         const inv = await payInvoice({ stripeInvoiceId: input.stripeInvoiceId, attempt });
         if (inv.status === 'paid' || inv.status === 'void') paid = true;

@@ -80,6 +80,22 @@ export const dunningReport = defineSignal<[DunningReport]>('dunningReport');
 export const invoicePaid = defineSignal('invoicePaid');
 export const paymentMethodAttached = defineSignal('paymentMethodAttached');
 
+/** Where a dunning run stands (its `dunningStatus` query); times are ISO 8601. */
+export interface DunningStatus {
+  stripeInvoiceId: string;
+  email: string;
+  startedAt: string;
+  /** The retry being waited for or made (1-based), of how many the run's policy allows. */
+  attempt: number;
+  attempts: number;
+  nextAttemptAt: string | null;
+  suspendAt: string;
+  suspended: boolean;
+  /** Retries made so far. */
+  retriesMade: number;
+}
+export const dunningStatus = defineQuery<DunningStatus>('dunningStatus');
+
 export interface PendingChange {
   planCode: string;
   planId: string;
@@ -129,5 +145,9 @@ export interface UsageRollupTotals {
   stripeReported: number;
   lagoReported: number;
   failedCycles: number;
+  /** When the last cycle ended, and when one last failed and why (workflow time, ISO 8601). */
+  lastCycleAt?: string;
+  lastFailureAt?: string;
+  lastError?: string;
 }
 export const usageRollupStatus = defineQuery<UsageRollupTotals>('usageRollupStatus');

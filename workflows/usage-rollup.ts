@@ -63,6 +63,12 @@ export async function usageRollupWorkflow(input: UsageRollupInput = {}): Promise
     failedCycles: 0,
   };
   setHandler(usageRollupStatus, () => totals);
+  const failed = (err: unknown) => {
+    totals.failedCycles++;
+    totals.lastFailureAt = new Date().toISOString();
+    const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+    totals.lastError = (cause instanceof Error ? cause.message : String(cause)).slice(0, 500);
+  };
 
   for (let run = 0; run < cyclesPerRun; run++) {
     try {
@@ -77,14 +83,16 @@ export async function usageRollupWorkflow(input: UsageRollupInput = {}): Promise
       ]);
       if (stripe.status === 'fulfilled') for (const r of stripe.value) totals.stripeReported += r.reported;
       if (lago.status === 'fulfilled') for (const r of lago.value) totals.lagoReported += r.reported;
-      if (stripe.status === 'rejected' || lago.status === 'rejected') totals.failedCycles++;
+      const rejected = [stripe, lago].find((r) => r.status === 'rejected');
+      if (rejected) failed(rejected.reason);
     } catch (err) {
       // A cycle that fails for good is logged and the next one tries again: the loop must not end.
       if (!(err instanceof ActivityFailure)) throw err;
-      totals.failedCycles++;
+      failed(err);
       log.warn('usage rollup cycle failed', { error: err.message });
     }
     totals.cycles++;
+    totals.lastCycleAt = new Date().toISOString();
     if (input.maxCycles !== undefined && totals.cycles >= input.maxCycles) return totals;
     await sleep(intervalSeconds * 1000);
   }

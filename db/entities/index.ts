@@ -11,6 +11,7 @@ import { NotificationSchema } from './notification';
 import { PaymentMethodSchema } from './payment-method';
 import { PlanSchema } from './plan';
 import { ProviderKeySchema } from './provider-key';
+import { QuotaDenialDaySchema } from './quota-denial-day';
 import { RefundSchema } from './refund';
 import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
@@ -32,6 +33,7 @@ export * from './notification';
 export * from './payment-method';
 export * from './plan';
 export * from './provider-key';
+export * from './quota-denial-day';
 export * from './refund';
 export * from './subscription';
 export * from './subscription-change';
@@ -60,5 +62,6 @@ export const entities = [
   CreditNoteSchema,
   LeaseSchema,
   RefundSchema,
+  QuotaDenialDaySchema,
   AccessSyncFailureSchema,
 ];

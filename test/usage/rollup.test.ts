@@ -125,7 +125,10 @@ describe('usage rollup to Stripe meters and Lago', () => {
     // A new worker picks the retried activities up and reports the same identifiers again.
     const second = await workerWith(taskQueue);
     const totals = await second.runUntil(handle.result());
-    expect(totals).toMatchObject({ cycles: 1, events: 4 });
+    expect(totals).toMatchObject({ cycles: 1, events: 4, failedCycles: 0 });
+    // The status query says when the loop last finished a cycle, and no failure.
+    expect(Date.parse(totals.lastCycleAt ?? '')).toBeGreaterThan(0);
+    expect(totals.lastFailureAt).toBeUndefined();
 
     expect(emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT)).toBe(billed);
     const lagoEvents = lago.events({ externalSubscriptionId: subscription.id });

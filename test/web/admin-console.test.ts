@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
+import { ensureUsageRollup } from '../../activities/usage/start';
 import { AuditEntry, DailyUsage, ProviderKey, UsageEvent } from '../../db/entities';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
@@ -320,12 +321,29 @@ describe("the operator's console in a browser", () => {
       },
     });
     expect(reported.body).toMatchObject({ accepted: 2 });
+    // More than professional's 10,000 calls a day in one event: refused, and counted as a quota denial.
+    const refused = await api.request('POST', '/api/v1/billing/report_usage', {
+      token: ada.body.access_token,
+      body: { id: 'console-usage-3', type: 'inference', quantity: 20_000 },
+    });
+    expect(refused.status).toBe(429);
     const page = await signedIn('boss@example.com', 'admin');
     await page.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { level: 1, name: 'Usage' }).waitFor();
     // Ada's 7 units today beside grace's 42 of the book (40 yesterday, 2 today), none rolled up yet.
     expect(await page.getByTestId('usage-total').textContent()).toBe('49');
     expect(await page.getByTestId('usage-backlog').textContent()).toBe('4');
+    expect(await page.getByTestId('quota-denials-total').textContent()).toBe('1');
+    await page.getByRole('img', { name: 'Quota denials per day' }).waitFor();
+    // The rollup's lag from the database; without Temporal here, the workflow's own account is missing.
+    expect(await page.getByTestId('rollup-lag').textContent()).toMatch(
+      /^\d+ (s|min|h)\b.*\(4 events waiting, the oldest from /,
+    );
+    await page
+      .getByRole('region', { name: 'Rollup', exact: true })
+      .getByRole('alert')
+      .getByText(/^The usage-rollup workflow could not be asked: /)
+      .waitFor();
     const top = page.getByRole('region', { name: 'Top customers today' });
     expect(await top.getByRole('row', { name: /ada-pro@example.com/ }).textContent()).toBe(
       'ada-pro@example.com7',
@@ -503,7 +521,6 @@ describe("the operator's console acting on a live subscription", () => {
     // Operations: Stripe's events from the checkout, each handed to the subscription's workflow.
     await page.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
     const events = page.getByRole('region', { name: 'Webhook events' });
-    await events.getByRole('cell', { name: 'checkout.session.completed', exact: true }).waitFor();
     await waitUntil(
       async () => {
         await page.reload();
@@ -514,6 +531,13 @@ describe("the operator's console acting on a live subscription", () => {
       15_000,
       500,
     );
+    // The refunds and the plan change brought newer events; the checkout's is found by its type.
+    await page.getByLabel('Event type').fill('checkout.session.completed');
+    await page
+      .getByRole('search', { name: 'Webhook events by type' })
+      .getByRole('button', { name: 'Filter' })
+      .click();
+    await events.getByRole('cell', { name: 'checkout.session.completed', exact: true }).waitFor();
     expect(
       await events
         .getByRole('row', { name: /checkout\.session\.completed/ })
@@ -521,8 +545,32 @@ describe("the operator's console acting on a live subscription", () => {
         .textContent(),
     ).toMatch(/subs_/);
     await page.getByText('No payment is being retried.').waitFor();
+    // Asked of Temporal itself: no dunning run is in flight for this book.
+    await page.getByText('No dunning run is in flight.').waitFor();
     expect({ violations: await seriousA11yViolations(page) }).toEqual({ violations: [] });
     await screenshot(page, 'admin-operations');
+
+    // Usage: the rollup workflow's own account of itself, through its status query, once the worker's
+    // loop has run a cycle.
+    await ensureUsageRollup(stack.env.client, 'admin-console', { intervalSeconds: 30 });
+    await page.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
+    const loop = page.getByTestId('rollup-workflow');
+    await waitUntil(
+      async () => {
+        await page.reload();
+        await page.getByRole('heading', { level: 2, name: 'Rollup' }).waitFor();
+        return page.getByTestId('rollup-status').textContent();
+      },
+      (t) => /Last cycle(?!Not finished)/.test(t ?? ''),
+      "the rollup loop's first cycle",
+      15_000,
+      500,
+    );
+    expect(await loop.textContent()).toMatch(
+      /^RUNNING, this run since .+; \d+ cycles, \d+ events in \d+ rollups$/,
+    );
+    expect(await page.getByTestId('rollup-failures').textContent()).toBe('None');
+    await screenshot(page, 'admin-usage-rollup');
     await context.close();
   }, 120_000);
 });

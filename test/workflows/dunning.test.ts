@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type dunningWorkflow, subscriptionWorkflow } from '../../workflows';
-import { stripeEvent, subscriptionState } from '../../workflows/messages';
+import { dunningStatus, stripeEvent, subscriptionState } from '../../workflows/messages';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 import {
   DAY,
@@ -98,6 +98,16 @@ describe('dunning', () => {
     });
     await run(async (handle, failedAt) => {
       expect((await dunning().describe()).status.name).toBe('RUNNING');
+      // Where the run stands, for the operator's console: waiting for the first of four retries.
+      const first = await dunning().query(dunningStatus);
+      expect(first).toMatchObject({
+        stripeInvoiceId: 'in_1',
+        attempt: 1,
+        attempts: 4,
+        retriesMade: 0,
+        suspended: false,
+      });
+      expect(Date.parse(first.nextAttemptAt!) - Date.parse(first.startedAt)).toBe(DAY);
 
       await env.sleep(2 * DAY);
       await eventually(
@@ -109,6 +119,11 @@ describe('dunning', () => {
       await env.sleep(2 * DAY); // day 4: the day-3 retry failed and the grace period is over
       await status(handle, 'suspended');
       expect(fake.payments).toHaveLength(2);
+      expect(await dunning().query(dunningStatus)).toMatchObject({
+        attempt: 3,
+        retriesMade: 2,
+        suspended: true,
+      });
 
       await env.sleep(2 * DAY); // day 6: the day-5 retry pays
       const state = await status(handle, 'active');

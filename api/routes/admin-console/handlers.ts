@@ -4,7 +4,10 @@ import {
   customerProviderKeys,
   customerUsage,
 } from '../../../services/admin-lists/customer-detail';
-import type { customerInvoicesQuery, customerParams } from './schemas';
+import { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
+import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
+import { usageRollupState } from '../../../services/operations/rollup-status';
+import type { customerInvoicesQuery, customerParams, quotaDenialsQuery } from './schemas';
 
 type Read<P, Q = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
@@ -20,3 +23,10 @@ export const getCustomerUsage = ({ deps, params }: Read<typeof customerParams>) 
 
 export const getCustomerKeys = ({ deps, params }: Read<typeof customerParams>) =>
   customerProviderKeys(deps.orm.em.fork(), params.email);
+
+export const getQuotaDenials = ({ deps, query }: Read<undefined, typeof quotaDenialsQuery>) =>
+  quotaDenialsByDay(deps.orm.em.fork(), { days: query.days, now: new Date() });
+
+export const getRollupStatus = ({ deps }: Read<undefined>) => usageRollupState(deps, new Date());
+
+export const getDunningRuns = ({ deps }: Read<undefined>) => dunningRunsInFlight(deps);

@@ -1,17 +1,28 @@
 import { defineRoute } from '../../routing/define-route';
-import { getCustomerInvoices, getCustomerKeys, getCustomerUsage } from './handlers';
+import {
+  getCustomerInvoices,
+  getCustomerKeys,
+  getCustomerUsage,
+  getDunningRuns,
+  getQuotaDenials,
+  getRollupStatus,
+} from './handlers';
 import {
   customerInvoicesQuery,
   customerInvoicesResponse,
   customerKeysResponse,
   customerParams,
   customerUsageResponse,
+  dunningRunsResponse,
+  quotaDenialsQuery,
+  quotaDenialsResponse,
+  rollupStatusResponse,
 } from './schemas';
 
 const tags = ['admin'];
 const noCustomer = { 404: 'No customer with that email' };
 
-/** What the console's customer page reads beside the subscription: money, usage, keys. */
+/** What the console reads beside the older admin routes: a customer's money, usage and keys; usage health. */
 export const adminConsoleRoutes = [
   defineRoute({
     method: 'get',
@@ -50,5 +61,40 @@ export const adminConsoleRoutes = [
     errors: noCustomer,
     response: customerKeysResponse,
     handler: getCustomerKeys,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/usage/quota-denials',
+    summary:
+      'Requests refused because the daily quota was spent, per day of the last ?days= (default 30), on ' +
+      'report_usage and on check-access, and per plan',
+    tags,
+    access: 'admin',
+    query: quotaDenialsQuery,
+    response: quotaDenialsResponse,
+    handler: getQuotaDenials,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/usage/rollup-status',
+    summary:
+      "The usage rollup's state: the last rollup written, the lag of the oldest event not rolled up, what " +
+      "waits for Stripe and Lago, and the rollup workflow's own cycles, last cycle and failures",
+    tags,
+    access: 'admin',
+    response: rollupStatusResponse,
+    handler: getRollupStatus,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/dunning-runs',
+    summary:
+      "The dunning runs in flight (newest 50), each with where it stands by the run's own query: the retry it " +
+      'waits for and when, retries made, when access is suspended; reachable: false with why when Temporal ' +
+      'does not answer',
+    tags,
+    access: 'admin',
+    response: dunningRunsResponse,
+    handler: getDunningRuns,
   }),
 ];

@@ -83,3 +83,66 @@ export const customerKeysResponse = z.object({
     }),
   ),
 });
+
+export const quotaDenialsQuery = z
+  .object({ days: z.coerce.number().int().min(1).max(90).default(30) })
+  .strict();
+
+export const quotaDenialsResponse = z.object({
+  since: z.string(),
+  /** Every day of the range, quiet ones as zero: refused on report_usage, on check-access, in all. */
+  days: z.array(z.object({ day: z.string(), report: count, check_access: count, total: count })),
+  total: count,
+  by_plan: z.record(z.string(), count),
+});
+
+export const rollupStatusResponse = z.object({
+  as_of: timestamp,
+  last_rollup_at: timestamp.nullable(),
+  events_not_rolled_up: count,
+  oldest_unrolled_event_at: timestamp.nullable(),
+  lag_seconds: count,
+  rollups_not_in_stripe: count,
+  rollups_not_in_lago: count,
+  oldest_unreported_rollup_at: timestamp.nullable(),
+  /** The rollup workflow's own answer to its status query; `reachable: false` with why when it gave none. */
+  workflow: z.union([
+    z.object({
+      reachable: z.literal(true),
+      status: z.string(),
+      run_started_at: timestamp,
+      cycles: count,
+      events: count,
+      rollups: count,
+      stripe_reported: count,
+      lago_reported: count,
+      failed_cycles: count,
+      last_cycle_at: timestamp.nullable(),
+      last_failure_at: timestamp.nullable(),
+      last_error: z.string().nullable(),
+      error: z.null(),
+    }),
+    z.object({ reachable: z.literal(false), error: z.string() }),
+  ]),
+});
+
+export const dunningRunsResponse = z.object({
+  /** False when Temporal gave no answer in time; `error` says why and `runs` is empty. */
+  reachable: z.boolean(),
+  error: z.string().nullable(),
+  runs: z.array(
+    z.object({
+      workflow_id: z.string(),
+      started_at: timestamp,
+      invoice_id: z.string(),
+      email: z.string().nullable(),
+      /** The retry the run waits for or makes (1-based), of how many its policy allows; null when the run did not answer its query. */
+      attempt: count.nullable(),
+      attempts: count.nullable(),
+      retries_made: count.nullable(),
+      next_attempt_at: timestamp.nullable(),
+      suspend_at: timestamp.nullable(),
+      suspended: z.boolean().nullable(),
+    }),
+  ),
+});

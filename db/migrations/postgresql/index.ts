@@ -12,6 +12,7 @@ import { Migration20261122131902_ChargeDisputes } from './Migration2026112213190
 import { Migration20261122132830_RefundMirror } from './Migration20261122132830_RefundMirror';
 import { Migration20261122213304_AccessSyncFailures } from './Migration20261122213304_AccessSyncFailures';
 import { Migration20261122214646_PlanPausable } from './Migration20261122214646_PlanPausable';
+import { Migration20261123003428_QuotaDenials } from './Migration20261123003428_QuotaDenials';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122132830_RefundMirror', class: Migration20261122132830_RefundMirror },
   { name: 'Migration20261122213304_AccessSyncFailures', class: Migration20261122213304_AccessSyncFailures },
   { name: 'Migration20261122214646_PlanPausable', class: Migration20261122214646_PlanPausable },
+  { name: 'Migration20261123003428_QuotaDenials', class: Migration20261123003428_QuotaDenials },
 ];

@@ -12,6 +12,7 @@ import { Migration20261122131901_ChargeDisputes } from './Migration2026112213190
 import { Migration20261122132829_RefundMirror } from './Migration20261122132829_RefundMirror';
 import { Migration20261122213301_AccessSyncFailures } from './Migration20261122213301_AccessSyncFailures';
 import { Migration20261122214642_PlanPausable } from './Migration20261122214642_PlanPausable';
+import { Migration20261123003426_QuotaDenials } from './Migration20261123003426_QuotaDenials';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122132829_RefundMirror', class: Migration20261122132829_RefundMirror },
   { name: 'Migration20261122213301_AccessSyncFailures', class: Migration20261122213301_AccessSyncFailures },
   { name: 'Migration20261122214642_PlanPausable', class: Migration20261122214642_PlanPausable },
+  { name: 'Migration20261123003426_QuotaDenials', class: Migration20261123003426_QuotaDenials },
 ];

@@ -4,10 +4,13 @@ import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { count, date, dateTime, money } from '../format';
 import { Pager, useCursorPages } from '../cursor-pages';
+import { DunningRuns } from './admin-dunning-runs';
 
 /** Where to look when something seems stuck: Stripe's events, payments in dunning, notifications. */
 export function AdminOperations() {
   const [onlyStuck, setOnlyStuck] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [type, setType] = useState('');
   const pages = useCursorPages();
   const cursor = pages.cursor;
   const ops = useLoad(
@@ -15,11 +18,16 @@ export function AdminOperations() {
       call(
         api.GET('/api/v1/admin/operations', {
           params: {
-            query: { limit: 25, webhooks: onlyStuck ? 'unforwarded' : 'all', ...(cursor ? { cursor } : {}) },
+            query: {
+              limit: 25,
+              webhooks: onlyStuck ? 'unforwarded' : 'all',
+              ...(type ? { type } : {}),
+              ...(cursor ? { cursor } : {}),
+            },
           },
         }),
       ),
-    `admin-ops-${onlyStuck}-${cursor ?? ''}`,
+    `admin-ops-${onlyStuck}-${type}-${cursor ?? ''}`,
   );
   if (ops.error)
     return (
@@ -54,6 +62,30 @@ export function AdminOperations() {
           />{' '}
           Only events not yet forwarded
         </label>
+        <form
+          className="filters"
+          role="search"
+          aria-label="Webhook events by type"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setType(typed.trim());
+            pages.restart();
+          }}
+        >
+          <label>
+            Event type{' '}
+            <input
+              value={typed}
+              maxLength={80}
+              placeholder="invoice.paid"
+              pattern="[a-z_.]{1,80}"
+              onChange={(e) => setTyped(e.target.value)}
+            />
+          </label>
+          <button type="submit" className="secondary">
+            Filter
+          </button>
+        </form>
         {webhooks.events.length === 0 ? (
           <Empty>No events.</Empty>
         ) : (
@@ -128,6 +160,7 @@ export function AdminOperations() {
           </div>
         )}
       </section>
+      <DunningRuns />
       <section className="card" aria-labelledby="outbox-heading">
         <h2 id="outbox-heading">Notification outbox</h2>
         <p>{count(outbox.unsent)} not sent.</p>

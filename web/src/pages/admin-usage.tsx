@@ -4,8 +4,12 @@ import { ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { count, dateTime } from '../format';
 import { SeriesChart } from '../series-chart';
+import { QuotaDenials, RollupStatus } from './admin-usage-health';
 
-/** Usage across all customers: events per day by type, today's heaviest users, and the rollup's backlog. */
+/**
+ * Usage across all customers: events per day by type, quota denials per day, the rollup's state (its
+ * backlog and lag, and the workflow's own account), and today's heaviest users.
+ */
 export function AdminUsage() {
   const [days, setDays] = useState(30);
   const stats = useLoad(
@@ -107,6 +111,8 @@ export function AdminUsage() {
           />
         )}
       </section>
+      <QuotaDenials days={days} />
+      <RollupStatus />
       <section className="card" aria-labelledby="top-heading">
         <h2 id="top-heading">Top customers today</h2>
         {s.top_customers_today.length === 0 ? (

@@ -1,0 +1,84 @@
+import type { CoreDeps } from '../deps';
+import { AppError } from '../../domain/errors';
+import { num, readDate, sqlFor } from '../../db/raw-sql';
+import { usageRollupStatus, type UsageRollupTotals } from '../../workflows/messages';
+import { workflowIds } from '../../workflows/ids';
+import { callWorkflow, PROBE_DEADLINE_MS } from '../temporal/gateway';
+
+const iso = (v: unknown) => (v == null ? null : readDate(v).toISOString());
+
+/** What the rollup loop says of itself: its run, and its totals, last cycle and last failure. */
+async function askTheLoop(deps: Pick<CoreDeps, 'temporal' | 'config'>) {
+  const handle = deps.temporal.workflow.getHandle(workflowIds.usageRollup());
+  try {
+    const [described, totals] = await callWorkflow(
+      deps,
+      () => Promise.all([handle.describe(), handle.query<UsageRollupTotals>(usageRollupStatus)]),
+      { deadlineMs: PROBE_DEADLINE_MS },
+    );
+    return {
+      reachable: true as const,
+      status: described.status.name,
+      run_started_at: described.startTime.toISOString(),
+      cycles: totals.cycles,
+      events: totals.events,
+      rollups: totals.rollups,
+      stripe_reported: totals.stripeReported,
+      lago_reported: totals.lagoReported,
+      failed_cycles: totals.failedCycles,
+      last_cycle_at: totals.lastCycleAt ?? null,
+      last_failure_at: totals.lastFailureAt ?? null,
+      last_error: totals.lastError ?? null,
+      error: null,
+    };
+  } catch (err) {
+    const why =
+      (err as { name?: string }).name === 'WorkflowNotFoundError'
+        ? 'The usage-rollup workflow is not running'
+        : `The usage-rollup workflow could not be asked: ${err instanceof AppError ? err.message : (err as Error).message}`;
+    return { reachable: false as const, error: why };
+  }
+}
+
+/**
+ * The usage rollup's state for operators: from the database, the last rollup written and the lag of the
+ * oldest event not rolled up yet, with what still waits for Stripe and Lago; from the workflow's own
+ * query (when Temporal answers within 2 s), its cycles, last cycle and failures.
+ */
+export async function usageRollupState(deps: Pick<CoreDeps, 'orm' | 'temporal' | 'config'>, now: Date) {
+  const sql = sqlFor(deps.orm.em.fork());
+  const [stored, loop] = await Promise.all([
+    sql.run<{
+      last_rollup: unknown;
+      pending: unknown;
+      oldest: unknown;
+      stripe: unknown;
+      lago: unknown;
+      oldest_unreported: unknown;
+    }>(
+      `select
+         (select max(created_at) from usage_rollups) as last_rollup,
+         (select count(*) from usage_events where rollup_id is null) as pending,
+         (select min(occurred_at) from usage_events where rollup_id is null) as oldest,
+         (select count(*) from usage_rollups where stripe_reported_at is null) as stripe,
+         (select count(*) from usage_rollups where lago_reported_at is null) as lago,
+         (select min(created_at) from usage_rollups
+           where stripe_reported_at is null or lago_reported_at is null) as oldest_unreported`,
+    ),
+    askTheLoop(deps),
+  ]);
+  const s = stored[0];
+  const oldest = iso(s?.oldest);
+  return {
+    as_of: now.toISOString(),
+    last_rollup_at: iso(s?.last_rollup),
+    events_not_rolled_up: num(s?.pending),
+    oldest_unrolled_event_at: oldest,
+    /** How far the rollup is behind: the age of the oldest event not rolled up yet (0 when none waits). */
+    lag_seconds: oldest ? Math.max(0, Math.round((now.getTime() - Date.parse(oldest)) / 1000)) : 0,
+    rollups_not_in_stripe: num(s?.stripe),
+    rollups_not_in_lago: num(s?.lago),
+    oldest_unreported_rollup_at: iso(s?.oldest_unreported),
+    workflow: loop,
+  };
+}
