@@ -22,7 +22,7 @@ export async function customerIdOf(em: EntityManager, userId: string): Promise<s
   if (!cache) customerIds.set(driver, (cache = new Map()));
   const hit = cache.get(userId);
   if (hit !== undefined) return hit;
-  const [row] = await sqlFor(em).run<{ id: string }>('select id from customers where user_id = ?', [userId]);
+  const [row] = await sqlFor(em).read<{ id: string }>('select id from customers where user_id = ?', [userId]);
   if (!row) return null;
   if (cache.size >= CACHED_CUSTOMERS) cache.clear();
   cache.set(userId, row.id);
@@ -68,7 +68,7 @@ export async function invoicesOfCustomer(
     params.push(at, at, opts.after.id);
   }
   params.push(opts.limit);
-  const rows = await sql.run<Record<string, unknown>>(
+  const rows = await sql.read<Record<string, unknown>>(
     `select id, stripe_invoice_id, number, status, currency, total_cents, amount_due_cents, amount_paid_cents,
             period_start, period_end, due_date, paid_at, hosted_invoice_url, invoice_pdf, created_at
        from invoices where customer_id = ?${seek} order by created_at desc, id desc limit ?`,
@@ -121,7 +121,7 @@ export function creditsOfInvoices(
 
 async function sumRows(sql: Sql, query: string, ids: string[]) {
   if (ids.length === 0) return [];
-  const rows = await sql.run<{ stripe_invoice_id: string; cents: unknown }>(
+  const rows = await sql.read<{ stripe_invoice_id: string; cents: unknown }>(
     query.replace('#', ids.map(() => '?').join(', ')),
     ids,
   );
@@ -147,7 +147,7 @@ export async function paymentMethodsOfCustomer(
   em: EntityManager,
   customerId: string,
 ): Promise<PaymentMethodRow[]> {
-  const rows = await sqlFor(em).run<Record<string, unknown>>(
+  const rows = await sqlFor(em).read<Record<string, unknown>>(
     `select stripe_payment_method_id, type, brand, last4, exp_month, exp_year, is_default, created_at
        from payment_methods where customer_id = ? and detached_at is null order by created_at desc`,
     [customerId],
@@ -179,11 +179,11 @@ export async function customerByRef(
   const sql = sqlFor(em);
   const rows =
     ref.email !== undefined
-      ? await sql.run<Record<string, unknown>>('select id, user_id, email from customers where email = ?', [
+      ? await sql.read<Record<string, unknown>>('select id, user_id, email from customers where email = ?', [
           ref.email,
         ])
       : ref.userId !== undefined
-        ? await sql.run<Record<string, unknown>>(
+        ? await sql.read<Record<string, unknown>>(
             'select id, user_id, email from customers where user_id = ? or id = ? order by user_id = ? desc limit 1',
             [ref.userId, ref.userId, ref.userId],
           )
@@ -236,7 +236,7 @@ export async function liveSubscriptionOf(
   em: EntityManager,
   customerId: string,
 ): Promise<LiveSubscriptionRow | null> {
-  const [r] = await sqlFor(em).run<Record<string, unknown>>(
+  const [r] = await sqlFor(em).read<Record<string, unknown>>(
     `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
             s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { postgresRead } from './postgres-reader';
 import { SqliteReader } from './sqlite-reader';
 
 /**
@@ -15,9 +16,16 @@ export interface Sql {
   readonly dialect: 'sqlite' | 'postgresql';
   /**
    * Positional (`?`) statement inside the entity manager's transaction, if it has one. Outside one, a
-   * pure read of a SQLite file goes through the query-only connection (see SqliteReader).
+   * pure read of a SQLite file binds its values on the query-only connection (SqliteReader) instead of
+   * having the ORM quote them into the text.
    */
   run<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * A hot-path read (positional `?`): as `run`, but on PostgreSQL outside a transaction a named statement
+   * with bound values (postgresRead). Bound, a value PostgreSQL cannot type from its place (one in the
+   * select list, say) comes back as text, so only reads whose values all meet a column use it.
+   */
+  read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** A read with positional (`?`) or named (`:name`) bindings, outside any transaction. */
   rows<T = Record<string, unknown>>(
     sql: string,
@@ -33,17 +41,24 @@ export interface Sql {
 export function sqlFor(em: EntityManager): Sql {
   const postgres = em.getPlatform() instanceof PostgreSqlPlatform;
   const knex = (): Knex => (em as unknown as SqlEntityManager).getKnex();
+  const ormRun = (sql: string, params: readonly unknown[], trx?: unknown) =>
+    em.getConnection().execute(sql, params as unknown[], 'all', trx) as Promise<never[]>;
+  const run = <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    const trx = em.getTransactionContext();
+    if (!trx && !postgres) {
+      const rows = readerOf(em)?.read<T>(sql, params);
+      if (rows) return Promise.resolve(rows);
+    }
+    return ormRun(sql, params, trx) as Promise<T[]>;
+  };
   return {
     postgres,
     dialect: postgres ? 'postgresql' : 'sqlite',
-    run: (sql, params = []) => {
-      const trx = em.getTransactionContext();
-      if (!trx && !postgres) {
-        const rows = readerOf(em)?.read<never>(sql, params);
-        if (rows) return Promise.resolve(rows);
-      }
-      return em.getConnection().execute(sql, params, 'all', trx) as Promise<never[]>;
-    },
+    run,
+    read: (sql, params = []) =>
+      !postgres || em.getTransactionContext()
+        ? run(sql, params)
+        : postgresRead<never>(em, sql, params).then((rows) => rows ?? ormRun(sql, params)),
     async rows<T>(sql: string, bindings: readonly unknown[] | Record<string, unknown> = []) {
       const result = await knex().raw(sql, bindings as Knex.RawBinding[]);
       // pg answers { rows }, better-sqlite3 an array.

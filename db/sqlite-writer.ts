@@ -115,6 +115,7 @@ function sqlOver(db: SqliteConnection): Sql {
     postgres: false,
     dialect: 'sqlite',
     run: (text, params) => exec(text, params),
+    read: (text, params) => exec(text, params),
     rows: (text, bindings) => exec(text, bindings),
     date: (d) => d.getTime(),
     bool: (b) => (b ? 1 : 0),

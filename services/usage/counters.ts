@@ -112,7 +112,7 @@ export class UsageCounters {
 export const byokKeysMemo = (customerId: string) => `byok:${customerId}`;
 
 export async function readUsedOn(em: EntityManager, customerId: string, day: string): Promise<number> {
-  const rows = await sqlFor(em).run<{ n: number | string | null }>(
+  const rows = await sqlFor(em).read<{ n: number | string | null }>(
     'select sum(quantity) as n from daily_usage where customer_id = ? and day = ?',
     [customerId, day],
   );

@@ -315,7 +315,7 @@ async function byokRefusal(
     return { reason: 'byok_not_in_plan', message: 'The plan does not include bring-your-own-key usage' };
   }
   const providers = await counters.snapshot(byokKeysMemo(target.customerId), async () => {
-    const rows = await sqlFor(em).run<{ provider: string }>(
+    const rows = await sqlFor(em).read<{ provider: string }>(
       'select provider from provider_keys where customer_id = ?',
       [target.customerId],
     );

@@ -17,7 +17,7 @@ const caches = new WeakMap<object, { at: number; types: ReadonlySet<string> }>()
 export async function usageTypes(em: EntityManager): Promise<ReadonlySet<string>> {
   const cached = caches.get(em.getDriver());
   if (cached && Date.now() - cached.at < TTL_MS) return cached.types;
-  const added = await sqlFor(em).run<{ code: string }>('select code from usage_types');
+  const added = await sqlFor(em).read<{ code: string }>('select code from usage_types');
   const types = new Set<string>([...DEFAULT_USAGE_TYPES, ...added.map((t) => t.code)]);
   caches.set(em.getDriver(), { at: Date.now(), types });
   return types;

@@ -54,12 +54,12 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   if (customerId) {
     const sql = sqlFor(em);
     today = fold(
-      await sql.run(
+      await sql.read(
         'select type, sum(quantity) as n from daily_usage where customer_id = ? and day = ? group by type',
         [customerId, utcDay(now).day],
       ),
     );
-    const periodRows = await sql.run<{ type: string; byok: unknown; n: number }>(
+    const periodRows = await sql.read<{ type: string; byok: unknown; n: number }>(
       `select type, byok, sum(quantity) as n from usage_events
        where customer_id = ? and occurred_at >= ? group by type, byok`,
       [customerId, sql.date(period.start)],

@@ -1,0 +1,61 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+
+interface PgClient {
+  query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+interface PoolClient {
+  acquireConnection(): Promise<PgClient>;
+  releaseConnection(c: PgClient): Promise<unknown>;
+}
+
+/** Named statements per database at most; past that, reads still bind their values, unnamed. */
+const MAX_NAMED = 500;
+const names = new WeakMap<object, Map<string, string>>();
+
+/** `?` placeholders as PostgreSQL's `$1, $2…`, leaving any inside a quoted literal alone. */
+export function numberedPlaceholders(text: string): string {
+  let n = 0;
+  let quoted = false;
+  let out = '';
+  for (const ch of text) {
+    if (ch === "'") quoted = !quoted;
+    out += ch === '?' && !quoted ? `$${++n}` : ch;
+  }
+  return out;
+}
+
+/** What goes to the driver as it is; anything else (an array to spread, an object) is left to the ORM. */
+function bindable(v: unknown): boolean {
+  const t = typeof v;
+  return (
+    v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || v instanceof Date
+  );
+}
+
+/**
+ * A read outside any transaction, on a connection of the ORM's pool, as a named statement with its values
+ * bound: through the ORM the values are quoted into the text, so PostgreSQL parses and plans every call
+ * anew and the API builds the text each time. Null when the read is not one for this path.
+ */
+export async function postgresRead<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly unknown[],
+): Promise<T[] | null> {
+  if (!/^\s*(select|with)\s/i.test(text) || !params.every(bindable)) return null;
+  const driver = em.getDriver();
+  let named = names.get(driver);
+  if (!named) names.set(driver, (named = new Map()));
+  let name = named.get(text);
+  if (name === undefined && named.size < MAX_NAMED) named.set(text, (name = `engine_read_${named.size + 1}`));
+  const pool = (em as unknown as SqlEntityManager).getKnex().client as unknown as PoolClient;
+  const conn = await pool.acquireConnection();
+  try {
+    const values = params.map((v) => (v instanceof Date ? v.toISOString() : v));
+    const res = await conn.query({ name, text: numberedPlaceholders(text), values });
+    return res.rows as T[];
+  } finally {
+    await pool.releaseConnection(conn);
+  }
+}
