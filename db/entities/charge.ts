@@ -33,7 +33,8 @@ export class Charge {
 export const ChargeSchema = new EntitySchema<Charge>({
   class: Charge,
   tableName: 'charges',
-  indexes: [{ properties: ['createdAt'] }],
+  // Keyset pages order by (created, id): with created alone, rows of one instant are sorted apart on every page.
+  indexes: [{ properties: ['createdAt', 'id'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     stripeChargeId: { type: 'string', unique: true },

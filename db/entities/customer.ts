@@ -17,7 +17,8 @@ export class Customer {
 export const CustomerSchema = new EntitySchema<Customer>({
   class: Customer,
   tableName: 'customers',
-  indexes: [{ properties: ['createdAt'] }],
+  // Keyset pages order by (created, id): with created alone, rows of one instant are sorted apart on every page.
+  indexes: [{ properties: ['createdAt', 'id'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     userId: { type: 'string', unique: true },

@@ -31,7 +31,8 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
   class: Invoice,
   tableName: 'invoices',
   indexes: [
-    { properties: ['customer', 'createdAt'] },
+    // A customer's invoices newest first, page by page (created, then id).
+    { properties: ['customer', 'createdAt', 'id'] },
     { properties: ['status'] },
     { properties: ['paidAt', 'currency', 'amountPaidCents'] },
   ],

@@ -54,7 +54,9 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
   indexes: [
     { properties: ['status', 'currency', 'customer', 'arrCents'] },
     { properties: ['tier'] },
-    { properties: ['createdAt'] },
+    // The admin list's keyset sorts, each with the id that breaks its ties.
+    { properties: ['createdAt', 'id'] },
+    { properties: ['amountCents', 'id'] },
   ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },

@@ -13,6 +13,7 @@ import { Migration20261122132830_RefundMirror } from './Migration20261122132830_
 import { Migration20261122213304_AccessSyncFailures } from './Migration20261122213304_AccessSyncFailures';
 import { Migration20261122214646_PlanPausable } from './Migration20261122214646_PlanPausable';
 import { Migration20261123003428_QuotaDenials } from './Migration20261123003428_QuotaDenials';
+import { Migration20261123004942_KeysetIndexes } from './Migration20261123004942_KeysetIndexes';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122213304_AccessSyncFailures', class: Migration20261122213304_AccessSyncFailures },
   { name: 'Migration20261122214646_PlanPausable', class: Migration20261122214646_PlanPausable },
   { name: 'Migration20261123003428_QuotaDenials', class: Migration20261123003428_QuotaDenials },
+  { name: 'Migration20261123004942_KeysetIndexes', class: Migration20261123004942_KeysetIndexes },
 ];

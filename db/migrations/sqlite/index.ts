@@ -13,6 +13,7 @@ import { Migration20261122132829_RefundMirror } from './Migration20261122132829_
 import { Migration20261122213301_AccessSyncFailures } from './Migration20261122213301_AccessSyncFailures';
 import { Migration20261122214642_PlanPausable } from './Migration20261122214642_PlanPausable';
 import { Migration20261123003426_QuotaDenials } from './Migration20261123003426_QuotaDenials';
+import { Migration20261123004932_KeysetIndexes } from './Migration20261123004932_KeysetIndexes';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122213301_AccessSyncFailures', class: Migration20261122213301_AccessSyncFailures },
   { name: 'Migration20261122214642_PlanPausable', class: Migration20261122214642_PlanPausable },
   { name: 'Migration20261123003426_QuotaDenials', class: Migration20261123003426_QuotaDenials },
+  { name: 'Migration20261123004932_KeysetIndexes', class: Migration20261123004932_KeysetIndexes },
 ];
