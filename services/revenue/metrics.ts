@@ -4,7 +4,7 @@ import { centsToDollars, divRound } from '../../domain/money';
 import { num, sqlFor, sqlList, type Sql } from '../../db/raw-sql';
 import { MONTHS_PER_YEAR, mrrFromArrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
-import { PAYING, changes, moneyFlows, moneyFlowsByBucket, sideArr } from './sql';
+import { PAYING, changes, moneyFlows, moneyFlowsByBucket, movementSums, sideArr } from './sql';
 
 const DAY_MS = 86_400_000;
 
@@ -130,18 +130,7 @@ const MOVEMENTS = `g as (
     from e
   ),
   mv as (
-    select
-      coalesce(sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 0 then p.a1 else 0 end), 0) as new_arr,
-      coalesce(sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 1 then p.a1 else 0 end), 0) as reactivated_arr,
-      coalesce(sum(case when p.a0 > 0 and p.a1 > p.a0 then p.a1 - p.a0 else 0 end), 0) as expansion_arr,
-      coalesce(sum(case when p.a0 > 0 and p.a1 > 0 and p.a1 < p.a0 then p.a0 - p.a1 else 0 end), 0)
-        as contraction_arr,
-      coalesce(sum(case when p.a0 > 0 and p.a1 = 0 then p.a0 else 0 end), 0) as churned_arr,
-      coalesce(sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 0 then 1 else 0 end), 0) as new_n,
-      coalesce(sum(case when p.a0 = 0 and p.a1 > 0 and p.back = 1 then 1 else 0 end), 0) as reactivated_n,
-      coalesce(sum(case when p.a0 > 0 and p.a1 > p.a0 then 1 else 0 end), 0) as expansion_n,
-      coalesce(sum(case when p.a0 > 0 and p.a1 > 0 and p.a1 < p.a0 then 1 else 0 end), 0) as contraction_n,
-      coalesce(sum(case when p.a0 > 0 and p.a1 = 0 then 1 else 0 end), 0) as churned_n
+    select ${movementSums('p')}
     from p
   ),
   tot as (
@@ -460,6 +449,25 @@ function buckets(from: string, to: string, interval: 'day' | 'month'): Bucket[] 
 
 export const MAX_BUCKETS = { day: 400, month: 120 } as const;
 
+/** The periods of a range asked for, refused when it is empty or longer than MAX_BUCKETS. */
+function rangeBuckets(opts: { from: string; to: string; interval: 'day' | 'month' }): Bucket[] {
+  const list = buckets(opts.from, opts.to, opts.interval);
+  if (list.length === 0) {
+    throw new AppError('invalid', 'validation_failed', 'query.to: must not be before from', {
+      field: 'query.to',
+    });
+  }
+  if (list.length > MAX_BUCKETS[opts.interval]) {
+    throw new AppError(
+      'invalid',
+      'validation_failed',
+      `query.to: at most ${MAX_BUCKETS[opts.interval]} ${opts.interval}s per request`,
+      { field: 'query.to' },
+    );
+  }
+  return list;
+}
+
 interface BucketRow {
   b: string;
   d_arr: unknown;
@@ -479,20 +487,7 @@ export async function revenueTimeseries(
   em: EntityManager,
   opts: { from: string; to: string; interval: 'day' | 'month'; currency: string },
 ) {
-  const list = buckets(opts.from, opts.to, opts.interval);
-  if (list.length === 0) {
-    throw new AppError('invalid', 'validation_failed', 'query.to: must not be before from', {
-      field: 'query.to',
-    });
-  }
-  if (list.length > MAX_BUCKETS[opts.interval]) {
-    throw new AppError(
-      'invalid',
-      'validation_failed',
-      `query.to: at most ${MAX_BUCKETS[opts.interval]} ${opts.interval}s per request`,
-      { field: 'query.to' },
-    );
-  }
+  const list = rangeBuckets(opts);
   const sql = sqlFor(em);
   const currency = opts.currency;
   const [[current], grouped, flows] = await Promise.all([
@@ -561,4 +556,120 @@ function bucketFlows(r: { paid: unknown; refunded: unknown; credited: unknown } 
     credit_notes_cents: credits,
     net_revenue_cents: collected - refunds - credits,
   };
+}
+
+/**
+ * The MRR movements of each period from `:from`, per customer as for the month (see MOVEMENTS and
+ * `movementSums`): a customer's ARR at the end of a period is their paying subscriptions' `arr_cents` now
+ * less their changes in later periods (a running sum over their periods, newest last), and at its start
+ * that less the period's own changes. Only periods in which a customer's changes sum to something are
+ * looked at (`g`); they hold every change that moved ARR, so the running sums are exact. A customer at 0
+ * at the start of a period and above it at its end had paid before when their first change with a paying
+ * side falls in an earlier period (labels sort as periods do): `fp` looks that up once per such customer
+ * on the `(customer_id, at)` index. Binds `:currency`, `:from` and `:last` (the last period's label);
+ * `tot` also gives the changes in periods after `:last`, up to now, for the walk back from the book now.
+ */
+const periodMovements = (bucket: (column: string) => string) => `with
+  ch as materialized (select x.customer_id, x.at, x.d_arr from ${changes('c.at >= :from')} x where x.d_arr <> 0),
+  g as (
+    select ch.customer_id, ${bucket('ch.at')} as b, sum(ch.d_arr) as during
+    from ch group by ch.customer_id, ${bucket('ch.at')} having sum(ch.d_arr) <> 0
+  ),
+  w as materialized (
+    select g.customer_id, g.b, g.during,
+      sum(g.during) over (partition by g.customer_id)
+        - sum(g.during) over (partition by g.customer_id order by g.b) as later
+    from g
+  ),
+  now_arr as materialized (
+    select x.customer_id, coalesce(sum(s.arr_cents), 0) as arr
+    from (select distinct w.customer_id from w where w.b <= :last) x
+    left join subscriptions s
+      on s.customer_id = x.customer_id and s.status in ${PAYING} and s.currency = :currency
+    group by x.customer_id
+  ),
+  e as materialized (
+    select w.customer_id, w.b, n.arr - w.later - w.during as a0, n.arr - w.later as a1
+    from w join now_arr n on n.customer_id = w.customer_id
+    where w.b <= :last
+  ),
+  fp as materialized (
+    select x.customer_id, min(c.at) as first_paid
+    from (select distinct e.customer_id from e where e.a0 = 0 and e.a1 > 0) x
+    join subscription_changes c on c.customer_id = x.customer_id and c.currency = :currency
+      and (${sideArr('old')} > 0 or ${sideArr('new')} > 0)
+    group by x.customer_id
+  ),
+  p as (
+    select e.b, e.a0, e.a1,
+      case when e.a0 = 0 and e.a1 > 0 and ${bucket('fp.first_paid')} < e.b then 1 else 0 end as back
+    from e left join fp on fp.customer_id = e.customer_id
+  ),
+  mv as (select p.b, ${movementSums('p')} from p group by p.b),
+  tot as (select g.b, sum(g.during) as d_arr from g group by g.b)
+select tot.b, tot.d_arr, mv.new_arr, mv.new_n, mv.reactivated_arr, mv.reactivated_n, mv.expansion_arr,
+  mv.expansion_n, mv.contraction_arr, mv.contraction_n, mv.churned_arr, mv.churned_n
+from tot left join mv on mv.b = tot.b`;
+
+type MovementKind = 'new' | 'expansion' | 'contraction' | 'churned' | 'reactivated';
+type PeriodMovementRow = { b: string; d_arr: unknown } & Partial<
+  Record<`${MovementKind}_${'arr' | 'n'}`, unknown>
+>;
+
+/**
+ * `GET /admin/revenue/movements`: per day or month between from and to (inclusive), MRR at its start
+ * and end and the movements between them (new, expansion, contraction, churned, reactivated; MRR and
+ * customers), by the month's rule applied to each period. Over a month by day, a customer who moves once
+ * in it moves the same in the day it happens as in the month; one who moves several times shows each
+ * move on its day (a pause and resume inside the month is churn and then reactivation by day, nothing by
+ * month). Each period's figures are rounded to the cent on their own. Two statements (the book now, and
+ * the changes since the first period) whatever the number of periods.
+ */
+export async function revenueMovements(
+  em: EntityManager,
+  opts: { from: string; to: string; interval: 'day' | 'month'; currency: string },
+) {
+  const list = rangeBuckets(opts);
+  const sql = sqlFor(em);
+  const { currency } = opts;
+  const last = list[list.length - 1]!.period;
+  const [[current], rows] = await Promise.all([
+    sql.rows<{ arr: unknown }>(CURRENT, { currency }),
+    sql.rows<PeriodMovementRow>(
+      periodMovements((column) => sql.bucket(column, opts.interval)),
+      { currency, from: sql.date(list[0]!.start), last },
+    ),
+  ]);
+  const byLabel = new Map(rows.map((r) => [r.b, r]));
+  // Walking back from the book now: first through the changes after the last period.
+  let arr = num(current?.arr);
+  for (const r of rows) if (r.b > last) arr -= num(r.d_arr);
+  const points = [];
+  for (let i = list.length - 1; i >= 0; i--) {
+    const b = list[i]!;
+    const r = byLabel.get(b.period);
+    const startArr = arr - num(r?.d_arr);
+    const endCents = mrrFromArrCents(arr);
+    const startCents = mrrFromArrCents(startArr);
+    const part = (kind: MovementKind) => ({
+      mrr_cents: mrrFromArrCents(num(r?.[`${kind}_arr`])),
+      customers: num(r?.[`${kind}_n`]),
+    });
+    points.push({
+      period: b.period,
+      start: b.start.toISOString(),
+      end: b.end.toISOString(),
+      starting_mrr_cents: startCents,
+      ending_mrr_cents: endCents,
+      new: part('new'),
+      expansion: part('expansion'),
+      contraction: part('contraction'),
+      churned: part('churned'),
+      reactivated: part('reactivated'),
+      net_new_mrr_cents: endCents - startCents,
+    });
+    arr = startArr;
+  }
+  points.reverse();
+  return { interval: opts.interval, from: opts.from, to: opts.to, currency, points };
 }

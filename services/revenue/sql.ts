@@ -93,3 +93,33 @@ export const moneyFlowsByBucket = (bucket: (column: string) => string) => `selec
     from credit_notes n where n.created_at >= :from and n.created_at < :to and n.currency = :currency
       and n.type = 'post_payment' and n.status <> 'void'
   ) x group by x.b`;
+
+/**
+ * Stripe's MRR movements, summed over rows (aliased `alias`) that each give one customer's ARR at the
+ * start of a period (`a0`) and at its end (`a1`), and `back` = 1 when the customer had paid before the
+ * period started. 0 → more is new (reactivated when `back`), more → 0 churned, up expansion, down
+ * contraction; columns `<kind>_arr` (annualised cents) and `<kind>_n` (customers). The one statement of
+ * the rule, for the month (`GET /admin/revenue`) and for each period of a range (`/movements`).
+ */
+export const movementSums = (alias: string) => {
+  const kinds = {
+    new: `${alias}.a0 = 0 and ${alias}.a1 > 0 and ${alias}.back = 0`,
+    reactivated: `${alias}.a0 = 0 and ${alias}.a1 > 0 and ${alias}.back = 1`,
+    expansion: `${alias}.a0 > 0 and ${alias}.a1 > ${alias}.a0`,
+    contraction: `${alias}.a0 > 0 and ${alias}.a1 > 0 and ${alias}.a1 < ${alias}.a0`,
+    churned: `${alias}.a0 > 0 and ${alias}.a1 = 0`,
+  };
+  const amount = {
+    new: `${alias}.a1`,
+    reactivated: `${alias}.a1`,
+    expansion: `${alias}.a1 - ${alias}.a0`,
+    contraction: `${alias}.a0 - ${alias}.a1`,
+    churned: `${alias}.a0`,
+  };
+  return (Object.keys(kinds) as (keyof typeof kinds)[])
+    .flatMap((k) => [
+      `coalesce(sum(case when ${kinds[k]} then ${amount[k]} else 0 end), 0) as ${k}_arr`,
+      `coalesce(sum(case when ${kinds[k]} then 1 else 0 end), 0) as ${k}_n`,
+    ])
+    .join(',\n      ');
+};

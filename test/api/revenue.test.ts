@@ -21,6 +21,66 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       await ctx.db.close();
     }
   }
+  const KINDS = ['new', 'expansion', 'contraction', 'churned', 'reactivated'] as const;
+  interface MovementPoint {
+    period: string;
+    starting_mrr_cents: number;
+    ending_mrr_cents: number;
+    net_new_mrr_cents: number;
+    [kind: string]: unknown;
+  }
+  const part = (p: MovementPoint, kind: string) => p[kind] as { mrr_cents: number; customers: number };
+
+  /**
+   * This month's movements as GET /admin/revenue gives them, against the same month from
+   * GET /admin/revenue/movements: as one month, and as the sum of its days up to today.
+   */
+  async function expectPeriodsToSumToThisMonth(api: Awaited<ReturnType<typeof setUp>>['api']) {
+    const month = await api.request('GET', '/api/v1/admin/revenue', { token: admin });
+    expect(month.status).toBe(200);
+    const m = month.body.movements;
+    const today = new Date().toISOString().slice(0, 10);
+    const first = `${today.slice(0, 7)}-01`;
+    const get = async (interval: string) => {
+      const res = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/movements?interval=${interval}&from=${first}&to=${today}`,
+        { token: admin },
+      );
+      expect(res.status).toBe(200);
+      return res.body.points as MovementPoint[];
+    };
+    const [days, months] = await Promise.all([get('day'), get('month')]);
+    expect(days).toHaveLength(Number(today.slice(8, 10)));
+    expect(months).toHaveLength(1);
+    const expected = {
+      starting_mrr_cents: m.starting_mrr_cents,
+      ending_mrr_cents: m.ending_mrr_cents,
+      net_new_mrr_cents: m.net_new_mrr_cents,
+      ...Object.fromEntries(KINDS.map((k) => [k, { mrr_cents: m[k].mrr_cents, customers: m[k].customers }])),
+    };
+    expect(months[0]).toMatchObject({ period: m.month, ...expected });
+    const summed = {
+      starting_mrr_cents: days[0]!.starting_mrr_cents,
+      ending_mrr_cents: days[days.length - 1]!.ending_mrr_cents,
+      net_new_mrr_cents: days.reduce((s, p) => s + p.net_new_mrr_cents, 0),
+      ...Object.fromEntries(
+        KINDS.map((k) => [
+          k,
+          {
+            mrr_cents: days.reduce((s, p) => s + part(p, k).mrr_cents, 0),
+            customers: days.reduce((s, p) => s + part(p, k).customers, 0),
+          },
+        ]),
+      ),
+    };
+    expect(summed).toEqual(expected);
+    // Each day starts where the one before ended.
+    for (let i = 1; i < days.length; i++)
+      expect(days[i]!.starting_mrr_cents).toBe(days[i - 1]!.ending_mrr_cents);
+    return { month: m, days };
+  }
+
   async function setUp() {
     const db = await openTestDatabase(dialect);
     const api = await startBillingTestApi({
@@ -158,6 +218,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
 
       const euro = await api.request('GET', '/api/v1/admin/revenue?currency=eur', { token: admin });
       expect(euro.body).toMatchObject({ mrr_cents: 5000, active_subscriptions: 1 });
+
+      // Whichever of these changes fall in this month, no customer moves twice in it.
+      await expectPeriodsToSumToThisMonth(api);
     }));
 
   it('nets refunds and credit notes out of the money collected, in a month and in the last 30 days, as worked out by hand', () =>
@@ -355,6 +418,120 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       );
       const byDay = daily.body.points.map((p: { mrr_cents: number }) => p.mrr_cents);
       expect(byDay).toEqual([23500, 23500, 23500, 28400, 28400, 30300, 30300, 28400, 32483, 32483]);
+
+      // Per period: the month as one period is the month above; by day each customer moves on its day.
+      const last = new Date(Date.UTC(m0.getUTCFullYear(), m0.getUTCMonth() + 1, 0))
+        .toISOString()
+        .slice(0, 10);
+      const moves = async (interval: string, from: string, to: string) => {
+        const r = await api.request(
+          'GET',
+          `/api/v1/admin/revenue/movements?interval=${interval}&from=${from}&to=${to}`,
+          { token: admin },
+        );
+        expect(r.status).toBe(200);
+        return r.body.points as MovementPoint[];
+      };
+      const [asMonth] = await moves('month', `${month}-01`, last);
+      const m = res.body.movements;
+      expect(asMonth).toEqual({
+        period: month,
+        start: m.from,
+        end: `${new Date(Date.UTC(m0.getUTCFullYear(), m0.getUTCMonth() + 1, 1)).toISOString()}`,
+        starting_mrr_cents: m.starting_mrr_cents,
+        ending_mrr_cents: m.ending_mrr_cents,
+        net_new_mrr_cents: m.net_new_mrr_cents,
+        ...Object.fromEntries(
+          KINDS.map((k) => [k, { mrr_cents: m[k].mrr_cents, customers: m[k].customers }]),
+        ),
+      });
+      const days = await moves('day', `${month}-01`, last);
+      const moved = days
+        .map((p) => [
+          p.period,
+          ...KINDS.flatMap((k) =>
+            part(p, k).customers ? [`${k} ${part(p, k).mrr_cents} × ${part(p, k).customers}`] : [],
+          ),
+        ])
+        .filter((row) => row.length > 1);
+      const day = (n: number) => at(n).toISOString().slice(0, 10);
+      expect(moved).toEqual([
+        [day(3), 'expansion 4900 × 1'],
+        [day(5), 'new 1900 × 1'],
+        [day(7), 'contraction 1900 × 1'],
+        [day(8), 'new 4083 × 1'],
+        [day(10), 'churned 9900 × 1'],
+        [day(12), 'reactivated 4900 × 1'],
+      ]);
+      expect(days[0]).toMatchObject({ period: `${month}-01`, starting_mrr_cents: 23500 });
+      expect(days[days.length - 1]).toMatchObject({ period: last, ending_mrr_cents: 27483 });
+      expect(days[8]).toMatchObject({
+        starting_mrr_cents: 28400,
+        ending_mrr_cents: 32483,
+        net_new_mrr_cents: 4083,
+      });
+    }));
+
+  it("gives this month's movements per day and per month that add up to the month's figures", () =>
+    withBook(async ({ api, book }) => {
+      const now = Date.now();
+      const monthStart = new Date(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 1));
+      // Tenths of the way from the month's first instant to now, so every change is in the month so far.
+      const at = (tenths: number) =>
+        new Date(monthStart.getTime() + Math.floor(((now - monthStart.getTime()) * tenths) / 10));
+      const before = (days: number) => new Date(monthStart.getTime() - days * DAY);
+      const monthly = (
+        amountCents: number,
+        createdAt: Date,
+        more: { endedAt?: Date; tier?: string } = {},
+      ) => ({
+        tier: more.tier,
+        amountCents,
+        createdAt,
+        status: more.endedAt ? ('canceled' as const) : ('active' as const),
+        endedAt: more.endedAt ?? null,
+      });
+      // Steady: 4900 all along.
+      book.subscription(book.customer(), monthly(4900, before(40)));
+      // New: 1900 monthly, and a yearly 49000.
+      book.subscription(book.customer(), monthly(1900, at(1)));
+      book.subscription(book.customer(), { ...monthly(49000, at(2)), interval: 'year' });
+      // Churned: 9900 gone.
+      book.subscription(book.customer(), monthly(9900, before(60), { endedAt: at(3) }));
+      // Reactivated: left the month before, back in this one.
+      const back = book.customer();
+      book.subscription(back, monthly(4900, before(100), { endedAt: before(20) }));
+      book.subscription(back, monthly(4900, at(4)));
+      // Expansion by a second subscription, and by an upgrade of one.
+      const grows = book.customer();
+      book.subscription(grows, monthly(1900, before(50)));
+      book.subscription(grows, monthly(4900, at(5)));
+      const up = book.subscription(book.customer(), monthly(1900, before(50), { tier: 'starter' }));
+      book.change(up, { at: at(6), tier: 'professional', amountCents: 4900 });
+      // Contraction by a subscription ending, and by a downgrade.
+      const shrinks = book.customer();
+      book.subscription(shrinks, monthly(4900, before(50)));
+      book.subscription(shrinks, monthly(1900, before(50), { endedAt: at(7) }));
+      const down = book.subscription(book.customer(), monthly(9900, before(50), { tier: 'enterprise' }));
+      book.change(down, { at: at(8), tier: 'starter', amountCents: 1900 });
+      // A trial adds nothing; another currency is not in these figures.
+      book.subscription(book.customer(), { ...monthly(1900, at(9)), status: 'trialing', trialEnd: at(10) });
+      book.subscription(book.customer(), { ...monthly(5000, at(3)), currency: 'eur' });
+      await book.flush();
+
+      const { month } = await expectPeriodsToSumToThisMonth(api);
+      // Start: 4900 + 9900 + 1900 + 1900 + 6800 + 9900 = 35300. End: 4900 + 1900 + 4083.33 + 4900 + 6800
+      // + 4900 + 4900 + 1900 = 34283.33.
+      expect(month).toMatchObject({
+        starting_mrr_cents: 35300,
+        ending_mrr_cents: 34283,
+        new: { mrr_cents: 5983, customers: 2 },
+        expansion: { mrr_cents: 7900, customers: 2 },
+        contraction: { mrr_cents: 9900, customers: 2 },
+        churned: { mrr_cents: 9900, customers: 1 },
+        reactivated: { mrr_cents: 4900, customers: 1 },
+        net_new_mrr_cents: -1017,
+      });
     }));
 
   it('counts an upgrade of a subscription as expansion and a downgrade as contraction, at the old price before', () =>
@@ -429,5 +606,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         new_subscriptions: 0,
         churned_subscriptions: 0,
       });
+
+      // By day, the pause is churn on its day and the resume a reactivation on its own; the month as a
+      // whole saw neither (above).
+      const byDay = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/movements?interval=day&from=${month}-01&to=${at(16).toISOString().slice(0, 10)}`,
+        { token: admin },
+      );
+      expect(byDay.status).toBe(200);
+      const moves = (byDay.body.points as MovementPoint[]).map((p) => KINDS.map((k) => part(p, k).mrr_cents));
+      // new, expansion, contraction, churned, reactivated
+      expect(moves[4]).toEqual([0, 3000, 0, 0, 0]);
+      expect(moves[6]).toEqual([0, 0, 8000, 0, 0]);
+      expect(moves[8]).toEqual([0, 0, 0, 4900, 0]);
+      expect(moves[15]).toEqual([0, 0, 0, 0, 4900]);
+      expect(moves.filter((m) => m.some((v) => v !== 0))).toHaveLength(4);
     }));
 });

@@ -16,6 +16,7 @@ import {
   analyticsOverview,
   billingStats,
   revenueByTier,
+  revenueMovements,
   revenueSummary,
   revenueTimeseries,
 } from '../../../services/revenue/metrics';
@@ -28,6 +29,7 @@ import type {
   customersQuery,
   customersExportQuery,
   emailParams,
+  movementsQuery,
   planChangePreviewQuery,
   revenueQuery,
   statsQuery,
@@ -54,6 +56,9 @@ export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) => {
 
 export const getTimeseries = ({ deps, query }: Read<typeof timeseriesQuery>) =>
   revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
+
+export const getMovements = ({ deps, query }: Read<typeof movementsQuery>) =>
+  revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
 
 /** 30 days, or 12 months, up to today unless the caller says otherwise. */
 function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month' }, now: Date) {

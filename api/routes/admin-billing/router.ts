@@ -3,6 +3,7 @@ import { defineRoute } from '../../routing/define-route';
 import {
   getCharges,
   getCustomers,
+  getMovements,
   getOverview,
   getRevenue,
   getRevenueByTier,
@@ -21,6 +22,8 @@ import {
   customersQuery,
   customersExportQuery,
   emailParams,
+  movementsQuery,
+  movementsResponse,
   revenueQuery,
   statsQuery,
   subscriptionPatchBody,
@@ -171,6 +174,19 @@ export const adminBillingRoutes = [
     query: timeseriesQuery,
     response: timeseriesResponse,
     handler: getTimeseries,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/revenue/movements',
+    summary:
+      'MRR at the start and end of each day or month between from and to (inclusive), and its movements ' +
+      'in between per customer (new, expansion, contraction, churned, reactivated: MRR and customers), ' +
+      "from the subscription history, by the month's rule of /admin/revenue applied to each period",
+    tags,
+    access: 'admin',
+    query: movementsQuery,
+    response: movementsResponse,
+    handler: getMovements,
   }),
   defineRoute({
     method: 'get',

@@ -46,6 +46,9 @@ export const timeseriesQuery = z
   })
   .strict();
 
+/** The same range and interval as the timeseries. */
+export const movementsQuery = timeseriesQuery;
+
 export const customersQuery = z
   .object({
     limit: limit(100),
@@ -256,6 +259,36 @@ export const timeseriesResponse = z.object({
       credit_notes_cents: cents,
       /** collected less refunds and credit notes. */
       net_revenue_cents: cents,
+    }),
+  ),
+});
+
+const periodMovement = z.object({ mrr_cents: cents, customers: count });
+export const movementsResponse = z.object({
+  interval: z.enum(['day', 'month']),
+  from: z.string(),
+  to: z.string(),
+  currency: currencyCode,
+  points: z.array(
+    z.object({
+      period: z.string(),
+      start: timestamp,
+      end: timestamp,
+      /** MRR at the period's start and end, from the subscription history. */
+      starting_mrr_cents: cents,
+      ending_mrr_cents: cents,
+      /** Customers from 0 MRR to more, who had never paid before the period. */
+      new: periodMovement,
+      /** Customers whose MRR grew (an upgrade, another subscription). */
+      expansion: periodMovement,
+      /** Customers whose MRR shrank but stayed above 0. */
+      contraction: periodMovement,
+      /** Customers whose MRR went to 0. */
+      churned: periodMovement,
+      /** Customers from 0 MRR to more, who had paid before the period. */
+      reactivated: periodMovement,
+      /** ending_mrr_cents − starting_mrr_cents. */
+      net_new_mrr_cents: cents,
     }),
   ),
 });
