@@ -170,6 +170,7 @@ describe("the operator's console in a browser", () => {
     const mrr = page.getByTestId('figure-MRR');
     await mrr.waitFor();
     await page.getByRole('img', { name: 'MRR at the end of each period' }).waitFor();
+    await page.getByRole('img', { name: 'MRR movements per period' }).waitFor();
     console.log(
       `admin overview: figures and both charts on screen ${Date.now() - started} ms after the click`,
     );
@@ -195,6 +196,46 @@ describe("the operator's console in a browser", () => {
     // Revenue by plan: enterprise carries the upgraded customer, 9900 of the 16383 a month (60.4 %).
     const tiers = page.getByRole('region', { name: 'Revenue by plan' });
     expect(await tiers.getByRole('row', { name: /enterprise/ }).textContent()).toContain('$99.0060.4 %');
+    // The movements chart's table is the API's movements over the same 30 days, day by day: grace's
+    // upgrade (+$80.00 expansion) ten days ago and carl's end (−$49.00 churn) five days ago.
+    const day = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 10);
+    const moves = await api.request(
+      'GET',
+      `/api/v1/admin/revenue/movements?interval=day&from=${day(30)}&to=${day(0)}`,
+      { token },
+    );
+    expect(moves.status).toBe(200);
+    const usd = (cents: number) =>
+      new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(cents / 100);
+    type Moves = Record<
+      'new' | 'expansion' | 'reactivated' | 'contraction' | 'churned',
+      { mrr_cents: number }
+    >;
+    const expected = (moves.body.points as (Moves & { period: string })[]).map((p) => [
+      p.period,
+      usd(p.new.mrr_cents),
+      usd(p.expansion.mrr_cents),
+      usd(p.reactivated.mrr_cents),
+      usd(0 - p.contraction.mrr_cents),
+      usd(0 - p.churned.mrr_cents),
+    ]);
+    expect(expected.filter((row) => row.slice(1).some((v) => v !== '$0.00'))).toEqual([
+      [day(10), '$0.00', '$80.00', '$0.00', '$0.00', '$0.00'],
+      [day(5), '$0.00', '$0.00', '$0.00', '$0.00', '-$49.00'],
+    ]);
+    await page.getByText('Data table: MRR movements per period').click();
+    const table = page.getByRole('region', { name: 'MRR movements per period, figures' });
+    expect(await table.getByRole('columnheader').allTextContents()).toEqual([
+      'Period',
+      'New',
+      'Expansion',
+      'Reactivation',
+      'Contraction',
+      'Churn',
+    ]);
+    const tableRows = await table.getByRole('row').all();
+    const shown = await Promise.all(tableRows.slice(1).map((tr) => tr.locator('th, td').allTextContents()));
+    expect(shown).toEqual(expected);
     await screenshot(page, 'admin-overview');
     await expectAccessible(page, 'admin overview');
     await page.context().close();

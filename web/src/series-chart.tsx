@@ -4,13 +4,37 @@ import uPlot from 'uplot';
 export interface Series {
   label: string;
   values: number[];
+  /** Its colour; by default the next of COLORS. */
+  color?: string;
 }
 
 const COLORS = ['#1f4fbf', '#1b7f3b', '#b3261e', '#8a4b08', '#6a1b9a', '#00696f'];
 
 /**
- * Lines over time (uPlot, canvas) with the same figures in a table behind a disclosure, so a screen
- * reader or a person who wants the numbers reads them exactly.
+ * Where each series' bar ends when they are stacked: per period, the positive values pile up above 0 and
+ * the negative ones below it, the last series nearest 0. Each bar is drawn from 0, the first (outermost)
+ * first, so what shows of a bar is its own value.
+ */
+function stackedTops(series: Series[]): (number | null)[][] {
+  const tops = series.map(() => [] as (number | null)[]);
+  const periods = Math.max(0, ...series.map((s) => s.values.length));
+  for (let x = 0; x < periods; x++) {
+    let up = 0;
+    let down = 0;
+    for (let i = series.length - 1; i >= 0; i--) {
+      const v = series[i]!.values[x] ?? 0;
+      // No bar at all for a zero: a bar of no height would still draw its outline.
+      if (v === 0) tops[i]![x] = null;
+      else if (v > 0) tops[i]![x] = up += v;
+      else tops[i]![x] = down += v;
+    }
+  }
+  return tops;
+}
+
+/**
+ * Lines over time (uPlot, canvas), or bars (overlaid, or stacked), with the same figures in a table
+ * behind a disclosure, so a screen reader or a person who wants the numbers reads them exactly.
  */
 export function SeriesChart({
   title,
@@ -18,7 +42,8 @@ export function SeriesChart({
   labels,
   series,
   format,
-  bars,
+  bars: barsAsked,
+  stacked,
 }: {
   title: string;
   /** Period starts, UTC seconds. */
@@ -29,12 +54,16 @@ export function SeriesChart({
   format: (v: number) => string;
   /** Bars instead of lines (movements per period). */
   bars?: boolean;
+  /** Bars stacked per period, positive values above 0 and negative ones below (implies bars). */
+  stacked?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
+  const bars = barsAsked || stacked;
   useEffect(() => {
     const el = box.current;
     if (!el || times.length === 0) return;
     const width = () => Math.max(260, el.clientWidth);
+    const drawn = stacked ? stackedTops(series) : series.map((s) => s.values);
     const plot = new uPlot(
       {
         width: width(),
@@ -44,19 +73,25 @@ export function SeriesChart({
         legend: { show: true, live: true },
         series: [
           {},
-          ...series.map((s, i) => ({
-            label: s.label,
-            stroke: COLORS[i % COLORS.length],
-            fill: bars ? `${COLORS[i % COLORS.length]}55` : undefined,
-            width: 2,
-            value: (_u: uPlot, v: number | null) => (v == null ? '—' : format(v)),
-            ...(bars
-              ? { paths: uPlot.paths.bars?.({ size: [0.6, 40], align: 0 }), points: { show: false } }
-              : {}),
-          })),
+          ...series.map((s, i) => {
+            const color = s.color ?? COLORS[i % COLORS.length]!;
+            return {
+              label: s.label,
+              stroke: color,
+              // Stacked bars are opaque, so each shows only its own part.
+              fill: stacked ? color : bars ? `${color}55` : undefined,
+              width: stacked ? 1 : 2,
+              // The series' own figure, not where its stacked bar ends.
+              value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
+                idx == null ? '—' : format(s.values[idx] ?? 0),
+              ...(bars
+                ? { paths: uPlot.paths.bars?.({ size: [0.6, 40], align: 0 }), points: { show: false } }
+                : {}),
+            };
+          }),
         ],
       },
-      [times, ...series.map((s) => s.values)],
+      [times, ...drawn],
       el,
     );
     const resize = new ResizeObserver(() => plot.setSize({ width: width(), height: 240 }));
@@ -65,7 +100,7 @@ export function SeriesChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [times, series, format, bars]);
+  }, [times, series, format, bars, stacked]);
   return (
     <figure className="chart">
       <div ref={box} role="img" aria-label={title} />

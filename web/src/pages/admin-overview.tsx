@@ -48,15 +48,19 @@ export function AdminOverview() {
     () => call(api.GET('/api/v1/admin/subscriptions/analytics/revenue-by-tier')),
     'admin-tiers',
   );
-  const series = useLoad(() => {
+  const span = () => {
     const to = new Date();
     const from = new Date(to.getTime() - r.days * 86_400_000);
-    return call(
-      api.GET('/api/v1/admin/revenue/timeseries', {
-        params: { query: { interval: r.interval, from: isoDay(from), to: isoDay(to) } },
-      }),
-    );
-  }, `admin-series-${range}`);
+    return { query: { interval: r.interval, from: isoDay(from), to: isoDay(to) } };
+  };
+  const series = useLoad(
+    () => call(api.GET('/api/v1/admin/revenue/timeseries', { params: span() })),
+    `admin-series-${range}`,
+  );
+  const moves = useLoad(
+    () => call(api.GET('/api/v1/admin/revenue/movements', { params: span() })),
+    `admin-movements-${range}`,
+  );
 
   const cur = revenue.data?.currency ?? 'usd';
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
@@ -74,6 +78,24 @@ export function AdminOverview() {
       ],
     };
   }, [series.data]);
+  const movementChart = useMemo(() => {
+    const points = moves.data?.points ?? [];
+    // 0 − x rather than −1 × x, which would make −0 of a zero and show it as "−$0.00".
+    const of = (pick: (p: (typeof points)[number]) => number, below = false) =>
+      points.map((p) => (below ? 0 - pick(p) : pick(p)));
+    return {
+      times: points.map((p) => Date.parse(p.start) / 1000),
+      labels: points.map((p) => p.period),
+      // Gains above 0, losses below it.
+      series: [
+        { label: 'New', color: '#1b7f3b', values: of((p) => p.new.mrr_cents) },
+        { label: 'Expansion', color: '#1f4fbf', values: of((p) => p.expansion.mrr_cents) },
+        { label: 'Reactivation', color: '#00696f', values: of((p) => p.reactivated.mrr_cents) },
+        { label: 'Contraction', color: '#8a4b08', values: of((p) => p.contraction.mrr_cents, true) },
+        { label: 'Churn', color: '#b3261e', values: of((p) => p.churned.mrr_cents, true) },
+      ],
+    };
+  }, [moves.data]);
 
   if (revenue.error) {
     return (
@@ -150,20 +172,21 @@ export function AdminOverview() {
         />
       </dl>
 
+      <div className="filters">
+        <label>
+          Charts' range{' '}
+          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
+            {RANGES.map((x) => (
+              <option key={x.id} value={x.id}>
+                {x.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+
       <section className="card" aria-labelledby="mrr-heading">
         <h2 id="mrr-heading">MRR over time</h2>
-        <div className="filters">
-          <label>
-            Range{' '}
-            <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
-              {RANGES.map((x) => (
-                <option key={x.id} value={x.id}>
-                  {x.label}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
         {series.error ? (
           <ErrorNotice error={series.error} retry={series.reload} />
         ) : !series.data ? (
@@ -190,7 +213,27 @@ export function AdminOverview() {
       </section>
 
       <section className="card" aria-labelledby="movements-heading">
-        <h2 id="movements-heading">MRR movements in {m.month}</h2>
+        <h2 id="movements-heading">MRR movements</h2>
+        <p className="small muted">
+          Per customer, their MRR at the end of each period against its start: from 0 is new (reactivation
+          when they had paid before), to 0 is churn, up is expansion, down contraction. A customer who pauses
+          and resumes inside a month moves on both days by day, and not at all in the month.
+        </p>
+        {moves.error ? (
+          <ErrorNotice error={moves.error} retry={moves.reload} />
+        ) : !moves.data ? (
+          <Loading what="the MRR movements" />
+        ) : (
+          <SeriesChart
+            title="MRR movements per period"
+            times={movementChart.times}
+            labels={movementChart.labels}
+            series={movementChart.series}
+            format={fmt}
+            stacked
+          />
+        )}
+        <h3>This month, {m.month}</h3>
         <div className="table-wrap" tabIndex={0} role="region" aria-label="MRR movements">
           <table>
             <thead>
