@@ -50,28 +50,40 @@ export interface InvoiceRow {
 
 const maybeDate = (v: unknown): Date | null => (v == null ? null : readDate(v));
 
+/** An invoice with what went back on it: refunded on its charges, credited by its credit notes not void. */
+export interface InvoiceWithMoneyBackRow extends InvoiceRow {
+  refundedCents: number;
+  creditedCents: number;
+}
+
 /**
  * One customer's invoices, newest first (created, then id, descending), `limit` of them strictly after
- * the (created, id) position `after` when given.
+ * the (created, id) position `after` when given, each with the sums refundsOfInvoices and
+ * creditsOfInvoices give, in the same statement: one round trip for the whole page.
  */
 export async function invoicesOfCustomer(
   em: EntityManager,
   customerId: string,
   opts: { limit: number; after?: { createdAt: Date; id: string } },
-): Promise<InvoiceRow[]> {
+): Promise<InvoiceWithMoneyBackRow[]> {
   const sql = sqlFor(em);
   const params: unknown[] = [customerId];
   let seek = '';
   if (opts.after) {
     const at = sql.date(opts.after.createdAt);
-    seek = ' and (created_at < ? or (created_at = ? and id < ?))';
+    seek = ' and (i.created_at < ? or (i.created_at = ? and i.id < ?))';
     params.push(at, at, opts.after.id);
   }
   params.push(opts.limit);
   const rows = await sql.read<Record<string, unknown>>(
-    `select id, stripe_invoice_id, number, status, currency, total_cents, amount_due_cents, amount_paid_cents,
-            period_start, period_end, due_date, paid_at, hosted_invoice_url, invoice_pdf, created_at
-       from invoices where customer_id = ?${seek} order by created_at desc, id desc limit ?`,
+    `select i.id, i.stripe_invoice_id, i.number, i.status, i.currency, i.total_cents, i.amount_due_cents,
+            i.amount_paid_cents, i.period_start, i.period_end, i.due_date, i.paid_at, i.hosted_invoice_url,
+            i.invoice_pdf, i.created_at,
+            (select coalesce(sum(c.amount_refunded_cents), 0) from charges c
+              where c.stripe_invoice_id = i.stripe_invoice_id and c.amount_refunded_cents > 0) as refunded_cents,
+            (select coalesce(sum(n.credited_cents), 0) from credit_notes n
+              where n.stripe_invoice_id = i.stripe_invoice_id and n.status <> 'void') as credited_cents
+       from invoices i where i.customer_id = ?${seek} order by i.created_at desc, i.id desc limit ?`,
     params,
   );
   return rows.map((r) => ({
@@ -90,6 +102,8 @@ export async function invoicesOfCustomer(
     hostedInvoiceUrl: (r.hosted_invoice_url as string | null) ?? null,
     invoicePdf: (r.invoice_pdf as string | null) ?? null,
     createdAt: readDate(r.created_at),
+    refundedCents: Number(r.refunded_cents),
+    creditedCents: Number(r.credited_cents),
   }));
 }
 

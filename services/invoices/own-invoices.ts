@@ -97,9 +97,10 @@ export async function listOwnInvoices(
   const invoices = rows.slice(0, q.limit);
   const last = invoices[invoices.length - 1];
   const nextCursor = rows.length > q.limit && last ? encodeCursor(last.createdAt.getTime(), last.id) : null;
-  const moneyBack = await moneyBackOf(
-    em,
-    invoices.map((i) => i.stripeInvoiceId),
+  const moneyBack = new Map<string, MoneyBack>(
+    invoices
+      .filter((i) => i.refundedCents > 0 || i.creditedCents > 0)
+      .map((i) => [i.stripeInvoiceId, { refundedCents: i.refundedCents, creditedCents: i.creditedCents }]),
   );
   return { invoices, nextCursor, moneyBack };
 }

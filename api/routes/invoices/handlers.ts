@@ -12,7 +12,7 @@ export async function listInvoices({
   query,
   ctx,
 }: HandlerInput<undefined, typeof invoicesQuery, undefined, 'viewer'>) {
-  const page = await listOwnInvoices(deps.orm.em.fork(), identity, query);
+  const page = await listOwnInvoices(deps.orm.em, identity, query);
   if (page.nextCursor) {
     ctx.set('X-Next-Cursor', page.nextCursor);
     const next = `${ctx.path}?limit=${query.limit}&cursor=${encodeURIComponent(page.nextCursor)}`;
