@@ -69,7 +69,14 @@ export function SeriesChart({
         width: width(),
         height: 240,
         scales: { x: { time: true } },
-        axes: [{ space: 70 }, { size: 80, values: (_u, ticks) => ticks.map((t) => format(t)) }],
+        axes: [
+          { space: 70 },
+          {
+            values: (_u, ticks) => ticks.map((t) => format(t)),
+            // Wide enough for the longest label ("$84,500.00" is cut off at a fixed width).
+            size: (_u, values) => Math.max(60, ...(values ?? []).map((v) => String(v).length * 7 + 18)),
+          },
+        ],
         legend: { show: true, live: true },
         series: [
           {},
