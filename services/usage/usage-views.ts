@@ -53,17 +53,17 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   const customerId = access.customerId;
   if (customerId) {
     const sql = sqlFor(em);
-    today = fold(
-      await sql.read(
-        'select type, sum(quantity) as n from daily_usage where customer_id = ? and day = ? group by type',
-        [customerId, utcDay(now).day],
-      ),
+    // Today's counters and the period's events in one round trip.
+    const rows = await sql.read<{ part: string; type: string; byok: unknown; n: number }>(
+      `select 'day' as part, type, null as byok, sum(quantity) as n from daily_usage
+        where customer_id = ? and day = ? group by type
+       union all
+       select 'period' as part, type, byok, sum(quantity) as n from usage_events
+        where customer_id = ? and occurred_at >= ? group by type, byok`,
+      [customerId, utcDay(now).day, customerId, sql.date(period.start)],
     );
-    const periodRows = await sql.read<{ type: string; byok: unknown; n: number }>(
-      `select type, byok, sum(quantity) as n from usage_events
-       where customer_id = ? and occurred_at >= ? group by type, byok`,
-      [customerId, sql.date(period.start)],
-    );
+    today = fold(rows.filter((r) => r.part === 'day'));
+    const periodRows = rows.filter((r) => r.part === 'period');
     const isByok = (v: unknown) => v === true || v === 1;
     month = fold(periodRows.filter((r) => !isByok(r.byok)));
     byokMonth = fold(periodRows.filter((r) => isByok(r.byok)));
