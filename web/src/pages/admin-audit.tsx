@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { api, type ApiError, call, download } from '../api/client';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
-import { count, dateTime } from '../format';
+import { count } from '../format';
 import { useLocation } from '../router';
 import { saveFile } from '../save-file';
 import { Pager, useCursorPages } from '../cursor-pages';
+import { AuditTable } from '../audit-table';
 
 type Filter = { entity_type: string; entity_id: string; customer: string; actor: string; action: string };
 const FIELDS: { name: keyof Filter; label: string; max: number; placeholder?: string }[] = [
@@ -98,32 +99,7 @@ export function AdminAudit() {
           <p className="muted" data-testid="audit-total">
             {count(log.data.total)} entries
           </p>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit entries">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Object</th>
-                </tr>
-              </thead>
-              <tbody>
-                {log.data.entries.map((e) => (
-                  <tr key={e.id}>
-                    <td>{dateTime(e.created_at)}</td>
-                    <td>{e.actor_email ?? e.actor_id}</td>
-                    <th scope="row">
-                      <code>{e.action}</code>
-                    </th>
-                    <td>
-                      {e.entity_type} <code>{e.entity_id}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <AuditTable entries={log.data.entries} label="Audit entries" />
           <Pager pages={pages} next={log.data.next_cursor} />
         </>
       )}

@@ -5,6 +5,7 @@ import { useLoad } from '../data';
 import { count, date, dateTime, money } from '../format';
 import { Link } from '../router';
 import { SeriesChart } from '../series-chart';
+import { AuditTable } from '../audit-table';
 
 const units = (n: number) => count(Math.round(n));
 
@@ -121,37 +122,7 @@ export function CustomerAudit({ email, round }: { email: string; round: number }
         <Empty>Nobody has changed anything of this customer&rsquo;s yet.</Empty>
       ) : (
         <>
-          <div
-            className="table-wrap"
-            tabIndex={0}
-            role="region"
-            aria-label="Audit entries about this customer"
-          >
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Object</th>
-                </tr>
-              </thead>
-              <tbody>
-                {log.data.entries.map((e) => (
-                  <tr key={e.id}>
-                    <td>{dateTime(e.created_at)}</td>
-                    <td>{e.actor_email ?? e.actor_id}</td>
-                    <th scope="row">
-                      <code>{e.action}</code>
-                    </th>
-                    <td>
-                      {e.entity_type} <code>{e.entity_id}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <AuditTable entries={log.data.entries} label="Audit entries about this customer" />
           {log.data.total > log.data.entries.length && (
             <p>
               <Link href={`/admin/audit?customer=${encodeURIComponent(email)}`}>
