@@ -104,16 +104,21 @@ export async function seekRows<T extends { id: string }>(
   return { items, nextCursor };
 }
 
-/** One page of `entity` matching `where`, ordered by `key` then id, with the total count of `where`. */
+/**
+ * One page of `entity` matching `where`, ordered by `key` then id, with the total count of `where`. A
+ * filter with raw SQL keys (MikroORM's `raw()`, whose key is good for one query) is given as a function
+ * and built once for the count and once for the page.
+ */
 export async function seekPage<T extends { id: string }>(
   em: EntityManager,
   entity: EntityName<T>,
-  where: FilterQuery<T>,
+  where: FilterQuery<T> | (() => FilterQuery<T>),
   opts: { key: SortKey; limit: number; cursor?: string; populate?: string[] },
 ): Promise<Page<T>> {
+  const build = typeof where === 'function' ? where : () => where;
   const [total, page] = await Promise.all([
-    em.fork().count(entity, where),
-    seekRows(em, entity, where, opts),
+    em.fork().count(entity, build()),
+    seekRows(em, entity, build(), opts),
   ]);
   return { ...page, total };
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/core';
-import { listCustomers } from './lists';
+import { listCustomers, type CustomerFilter } from './lists';
 
 /** Rows fetched per query while streaming: a keyset page, so memory stays flat however long the list. */
 const BATCH = 500;
@@ -20,7 +20,7 @@ export function csvCell(value: string | null): string {
  * The customers `GET /admin/billing/customers` would page through for the same filter and sort, as CSV,
  * streamed a keyset page at a time (never built in memory) in the list's own order.
  */
-export function exportCustomersCsv(em: EntityManager, q: { sort: string; email?: string }): Readable {
+export function exportCustomersCsv(em: EntityManager, q: CustomerFilter & { sort: string }): Readable {
   async function* lines() {
     yield `${HEADER.join(',')}\r\n`;
     let cursor: string | undefined;

@@ -1,8 +1,8 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { raw, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../db/entities';
 import { centsToDollars } from '../../domain/money';
 import { mrrCents } from '../../domain/plan-change';
-import { FINAL_STATUSES } from '../../domain/subscription-status';
+import { FINAL_STATUSES, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
 import { sqlFor } from '../../db/raw-sql';
 
@@ -21,16 +21,85 @@ const customerSorts = {
   email: { field: 'email', kind: 'string' },
 } as const;
 
+/** The customer list's filters; each one given narrows the list (they combine with AND). */
+export interface CustomerFilter {
+  /** Part of the email (any case). */
+  email?: string;
+  /** Part of the email, or exactly a Stripe customer id, a Stripe subscription id (any of the customer's) or our customer id. */
+  q?: string;
+  /** The plan code of the customer's live subscription (its newest that has not ended). */
+  tier?: string;
+  /**
+   * The status of the customer's live subscription; `none`: no live subscription. A final status
+   * (canceled, expired): no live subscription, and the newest one ended in that status.
+   */
+  status?: SubscriptionStatus | 'none';
+}
+
+// The final statuses are the domain's constants, so they are written into the SQL rather than bound.
+const FINAL_SQL = FINAL_STATUSES.map((f) => `'${f}'`).join(', ');
+const LIVE = (alias: string) => `${alias}.status not in (${FINAL_SQL})`;
+/** No subscription of the same customer newer than `s` (by creation, then id) that also passes `among`. */
+const newest = (among: string) =>
+  `not exists (select 1 from subscriptions n where n.customer_id = s.customer_id and ${among} ` +
+  `and (n.created_at > s.created_at or (n.created_at = s.created_at and n.id > s.id)))`;
+
+/**
+ * The filter as a MikroORM query on customers. Built anew for each query: a `raw()` key is good for one.
+ * The tier and status conditions are subqueries on subscriptions, not a join, so a customer stays one row
+ * and keyset paging on the customers' own columns still holds.
+ */
+function customerWhere(em: EntityManager, f: CustomerFilter): FilterQuery<Customer> {
+  const all: FilterQuery<Customer>[] = [];
+  if (f.email) all.push({ email: caseless(em, likeContains(f.email)) });
+  if (f.q) {
+    all.push({
+      $or: [
+        { email: caseless(em, likeContains(f.q)) },
+        { stripeCustomerId: f.q },
+        { id: f.q },
+        {
+          [raw(
+            (a: string) =>
+              `${a}.id in (select customer_id from subscriptions where stripe_subscription_id = ?)`,
+            [f.q],
+          )]: [],
+        },
+      ],
+    } as FilterQuery<Customer>);
+  }
+  const liveCustomers = `select customer_id from subscriptions s where ${LIVE('s')}`;
+  if (f.status === 'none' || (f.status && isFinal(f.status))) {
+    all.push({ [raw((a: string) => `${a}.id not in (${liveCustomers})`)]: [] } as FilterQuery<Customer>);
+  }
+  if (f.status && f.status !== 'none' && isFinal(f.status)) {
+    // The newest subscription of all, which (no live one being left) is the last to have ended.
+    const params: unknown[] = [f.status, ...(f.tier ? [f.tier] : [])];
+    const sub =
+      `select customer_id from subscriptions s where s.status = ?${f.tier ? ' and s.tier = ?' : ''} ` +
+      `and ${newest('1 = 1')}`;
+    all.push({ [raw((a: string) => `${a}.id in (${sub})`, params)]: [] } as FilterQuery<Customer>);
+  } else if (f.tier || (f.status && f.status !== 'none')) {
+    // The newest live subscription, with this tier and/or status (with `none` and a tier: nobody).
+    const status = f.status === 'none' ? undefined : f.status;
+    const params: unknown[] = [...(f.tier ? [f.tier] : []), ...(status ? [status] : [])];
+    const sub =
+      `${liveCustomers}${f.tier ? ' and s.tier = ?' : ''}${status ? ' and s.status = ?' : ''} ` +
+      `and ${newest(LIVE('n'))}`;
+    all.push({ [raw((a: string) => `${a}.id in (${sub})`, params)]: [] } as FilterQuery<Customer>);
+  }
+  return all.length ? ({ $and: all } as FilterQuery<Customer>) : {};
+}
+
 /**
  * `GET /admin/billing/customers`: each customer's ids (ours and Stripe's), email, name and creation time,
- * with the tier and status of its newest subscription that has not ended.
+ * with the tier and status of its newest subscription that has not ended; filtered by `CustomerFilter`.
  */
 export async function listCustomers(
   em: EntityManager,
-  q: { limit: number; cursor?: string; sort: string; email?: string },
+  q: CustomerFilter & { limit: number; cursor?: string; sort: string },
 ) {
-  const where: FilterQuery<Customer> = q.email ? { email: caseless(em, likeContains(q.email)) } : {};
-  const page = await seekPage(em, Customer, where, {
+  const page = await seekPage(em, Customer, () => customerWhere(em, q), {
     key: sortKey(q.sort, customerSorts),
     limit: q.limit,
     cursor: q.cursor,
@@ -39,10 +108,10 @@ export async function listCustomers(
     ? await em.find(
         Subscription,
         { customer: { $in: page.items.map((c) => c.id) }, status: { $nin: [...FINAL_STATUSES] } },
-        { orderBy: { createdAt: 'asc' } },
+        { orderBy: { createdAt: 'asc', id: 'asc' } },
       )
     : [];
-  // Ascending, so the newest live subscription of a customer is the one left in the map.
+  // Ascending (as the filter's "newest"), so the newest live subscription of a customer is the one left in the map.
   const tierOf = new Map(live.map((s) => [s.customer.id, s]));
   return {
     customers: page.items.map((c) => ({

@@ -58,6 +58,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s'
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: TestApi;
   let admin: string;
+  let churnedSubscription: string;
 
   beforeAll(async () => {
     [idp, db] = await Promise.all([startTestIdp(), openTestDatabase(dialect)]);
@@ -81,6 +82,37 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s'
       status: 'active',
       createdAt: new Date(),
     });
+    // The filter book: each customer's live subscription is its newest that has not ended.
+    const at = (days: number) => new Date(Date.now() - days * DAY);
+    const upgraded = book.customer({ email: 'upgraded@filters.example' });
+    book.subscription(upgraded, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: at(40) });
+    book.subscription(upgraded, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'past_due',
+      createdAt: at(2),
+    });
+    const starter = book.customer({ email: 'starter@filters.example' });
+    starter.name = 'Starter';
+    starter.stripeCustomerId = 'cus_FilterStarter';
+    book.subscription(starter, { tier: 'starter', amountCents: 1900, status: 'active', createdAt: at(10) });
+    const trial = book.customer({ email: 'trial@filters.example' });
+    book.subscription(trial, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'trialing',
+      createdAt: at(3),
+    });
+    const churned = book.customer({ email: 'churned@filters.example' });
+    book.subscription(churned, { tier: 'starter', amountCents: 1900, status: 'expired', createdAt: at(90) });
+    const ended = book.subscription(churned, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'canceled',
+      createdAt: at(30),
+    });
+    churnedSubscription = ended.stripeSubscriptionId!;
+    book.customer({ email: 'never@filters.example' });
     await book.flush();
   }, 60_000);
   afterAll(async () => {
@@ -94,7 +126,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s'
     });
 
   it('streams every customer the list pages through, in its order, as a CSV download', async () => {
-    const res = await download('?sort=email');
+    const res = await download('?sort=email&email=example.com');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="customers.csv"');
@@ -114,9 +146,13 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s'
     expect(emails).toEqual([...emails].sort());
     expect(new Set(emails).size).toBe(1_204);
     // The list's first page holds the same customers in the same order.
-    const list = await api.request('GET', '/api/v1/admin/billing/customers?sort=email&limit=100', {
-      token: admin,
-    });
+    const list = await api.request(
+      'GET',
+      '/api/v1/admin/billing/customers?sort=email&email=example.com&limit=100',
+      {
+        token: admin,
+      },
+    );
     expect(emails.slice(0, 100)).toEqual(list.body.customers.map((c: { email: string }) => c.email));
   });
 
@@ -137,5 +173,85 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s'
     const bad = await download('?sort=nope');
     expect(bad.status).toBe(400);
     expect((await download('?limit=5')).status).toBe(400);
+  });
+
+  const list = async (query: string) => {
+    const res = await api.request('GET', `/api/v1/admin/billing/customers?sort=email&${query}`, {
+      token: admin,
+    });
+    expect(res.status).toBe(200);
+    return res.body as {
+      total: number;
+      next_cursor: string | null;
+      customers: { email: string; metadata: { tier: string | null }; subscription_status: string | null }[];
+    };
+  };
+  const emails = (body: { customers: { email: string }[] }) => body.customers.map((c) => c.email);
+
+  it.each`
+    query                                  | expected
+    ${'tier=professional'}                 | ${['trial', 'upgraded']}
+    ${'tier=starter'}                      | ${['starter']}
+    ${'status=active'}                     | ${['starter']}
+    ${'status=past_due'}                   | ${['upgraded']}
+    ${'status=trialing&tier=professional'} | ${['trial']}
+    ${'status=trialing&tier=starter'}      | ${[]}
+    ${'status=none'}                       | ${['churned', 'never']}
+    ${'status=none&tier=starter'}          | ${[]}
+    ${'status=canceled'}                   | ${['churned']}
+    ${'status=expired'}                    | ${[]}
+    ${'status=canceled&tier=starter'}      | ${[]}
+  `('filters the list by the live subscription: $query', async ({ query, expected }) => {
+    const want = (expected as string[]).map((e) => `${e}@filters.example`);
+    const body = await list(`email=filters.example&${query as string}`);
+    expect(emails(body)).toEqual(want);
+    expect(body.total).toBe(want.length);
+  });
+
+  it('shows the tier and status the filter matched on', async () => {
+    const body = await list('email=filters.example&status=past_due');
+    expect(body.customers[0]).toMatchObject({
+      metadata: { tier: 'professional' },
+      subscription_status: 'past_due',
+    });
+  });
+
+  it('keeps keyset paging and the total under a filter', async () => {
+    const first = await list('status=none&limit=1');
+    // The 1,203 bulk customers and the two of the filter book have no live subscription.
+    expect(first.total).toBe(1_205);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await list(`status=none&limit=1&cursor=${first.next_cursor}`);
+    expect(second.total).toBe(1_205);
+    expect(emails(second)).not.toEqual(emails(first));
+    expect(emails(second)[0]! > emails(first)[0]!).toBe(true);
+  });
+
+  it('finds a customer by its Stripe customer id or any of its Stripe subscription ids, or by email with q', async () => {
+    expect(emails(await list('q=cus_FilterStarter'))).toEqual(['starter@filters.example']);
+    expect(emails(await list(`q=${churnedSubscription}`))).toEqual(['churned@filters.example']);
+    expect(emails(await list('q=TRIAL@filters'))).toEqual(['trial@filters.example']);
+    // An id matches whole, not as a fragment.
+    expect(emails(await list('q=cus_FilterStart'))).toEqual([]);
+    expect(emails(await list('q=cus_FilterStarter&status=none'))).toEqual([]);
+  });
+
+  it('exports the same filtered customers', async () => {
+    const rows = parseCsv(
+      await (await download('?sort=email&email=filters.example&tier=professional')).text(),
+    ).slice(1);
+    expect(rows.map((r) => r[1])).toEqual(['trial@filters.example', 'upgraded@filters.example']);
+    expect(rows.map((r) => r[6])).toEqual(['trialing', 'past_due']);
+    const none = parseCsv(await (await download('?status=none&email=filters')).text()).slice(1);
+    expect(none.map((r) => r[1]).sort()).toEqual(['churned@filters.example', 'never@filters.example']);
+    const byId = parseCsv(await (await download(`?q=${churnedSubscription}`)).text()).slice(1);
+    expect(byId.map((r) => r[1])).toEqual(['churned@filters.example']);
+  });
+
+  it('refuses an unknown status, naming the field', async () => {
+    const res = await api.request('GET', '/api/v1/admin/billing/customers?status=happy', { token: admin });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('status');
+    expect((await download('?status=happy')).status).toBe(400);
   });
 });

@@ -246,13 +246,44 @@ describe("the operator's console in a browser", () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();
     await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
     expect(await page.getByTestId('customer-total').textContent()).toContain('5 customers');
-    await page.getByLabel('Email contains').fill('grace');
+    // Filtered by the server on the live subscription: two on starter, of whom one is trialing.
+    await page.getByLabel('Plan').selectOption('starter');
+    await page
+      .getByTestId('customer-total')
+      .getByText(/^2 customers/)
+      .waitFor();
+    await page.getByLabel('Status').selectOption('trialing');
+    await page
+      .getByTestId('customer-total')
+      .getByText(/^1 customers/)
+      .waitFor();
+    const filtered = page.getByRole('region', { name: 'Customers' });
+    expect(await filtered.getByRole('row').count()).toBe(2);
+    await filtered.getByRole('link', { name: 'tess-trial@example.com' }).waitFor();
+    await screenshot(page, 'admin-customers');
+    // The export takes the same filters.
+    const [trialFile] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    const trialCsv = readFileSync((await trialFile.path())!, 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(trialCsv).toHaveLength(2);
+    expect(trialCsv[1]).toContain(',tess-trial@example.com,');
+    expect(trialCsv[1]).toContain(',starter,trialing,');
+    await page.getByLabel('Plan').selectOption('');
+    await page.getByLabel('Status').selectOption('');
+    await page
+      .getByTestId('customer-total')
+      .getByText(/^5 customers/)
+      .waitFor();
+    await page.getByLabel('Email or Stripe id').fill('grace');
     await page.getByRole('button', { name: 'Search' }).click();
     await page
       .getByTestId('customer-total')
-      .getByText(/1 customers/)
+      .getByText(/^1 customers/)
       .waitFor();
-    await screenshot(page, 'admin-customers');
     // The export holds the filtered list: the header and the one customer found.
     const [file] = await Promise.all([
       page.waitForEvent('download'),

@@ -68,7 +68,7 @@ export const adminBillingRoutes = [
   defineRoute({
     method: 'get',
     path: '/admin/billing/customers',
-    summary: `Customers, newest first by default; search by email. ${pages}`,
+    summary: `Customers, newest first by default; search by email or a Stripe customer or subscription id (q), filter by the live subscription's tier and status. ${pages}`,
     tags,
     access: 'admin',
     query: customersQuery,
@@ -79,7 +79,7 @@ export const adminBillingRoutes = [
     method: 'get',
     path: '/admin/billing/customers/export',
     summary:
-      'The customers the list shows for the same email filter and sort, every page, as CSV (streamed); cells that start like a formula are prefixed with a quote',
+      'The customers the list shows for the same search, filters and sort, every page, as CSV (streamed); cells that start like a formula are prefixed with a quote',
     tags,
     access: 'admin',
     query: customersExportQuery,

@@ -54,7 +54,17 @@ export const customersQuery = z
     limit: limit(100),
     cursor,
     sort: z.enum(['created', '-created', 'email', '-email']).default('-created'),
+    /** Part of the email, any case. */
     email: z.string().min(1).max(254).optional(),
+    /** Part of the email, or exactly a Stripe customer id, a Stripe subscription id or a customer id. */
+    q: z.string().trim().min(1).max(254).optional(),
+    /** The plan code of the customer's live subscription (its newest that has not ended). */
+    tier: z.string().min(1).max(64).optional(),
+    /**
+     * The status of that live subscription; `none`: no live subscription; `canceled` or `expired`: no live
+     * subscription and the newest one ended so.
+     */
+    status: z.enum([...SUBSCRIPTION_STATUSES, 'none']).optional(),
   })
   .strict();
 

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call, download } from '../api/client';
+import type { paths } from '../api/openapi.gen';
 import { saveFile } from '../save-file';
 import { Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
@@ -8,12 +9,38 @@ import { Link } from '../router';
 import { Pager, useCursorPages } from '../cursor-pages';
 
 type Sort = 'created' | '-created' | 'email' | '-email';
+type Status = NonNullable<paths['/api/v1/admin/billing/customers']['get']['parameters']['query']>['status'];
 
-/** Every customer, searched by email, sorted and paged by the server (a cursor per page). */
+/** The status filter's choices: the live subscription's status, none, or how the last one ended. */
+const STATUSES: { value: NonNullable<Status>; label: string }[] = [
+  { value: 'active', label: 'Active' },
+  { value: 'trialing', label: 'Trialing' },
+  { value: 'past_due', label: 'Past due' },
+  { value: 'suspended', label: 'Suspended' },
+  { value: 'paused', label: 'Paused' },
+  { value: 'incomplete', label: 'Incomplete' },
+  { value: 'none', label: 'No live subscription' },
+  { value: 'canceled', label: 'Ended: canceled' },
+  { value: 'expired', label: 'Ended: expired' },
+];
+
+/**
+ * Every customer, searched by email or a Stripe customer or subscription id, filtered by the live
+ * subscription's plan and status, sorted and paged by the server (a cursor per page).
+ */
 export function AdminCustomers() {
   const [typed, setTyped] = useState('');
-  const [email, setEmail] = useState('');
+  const [search, setSearch] = useState('');
+  const [tier, setTier] = useState('');
+  const [status, setStatus] = useState<Status | ''>('');
   const [sort, setSort] = useState<Sort>('-created');
+  const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'admin-customers-plans');
+  // The list's filters, the same for every page and for the export.
+  const filters = {
+    ...(search ? { q: search } : {}),
+    ...(tier ? { tier } : {}),
+    ...(status ? { status } : {}),
+  };
   // The cursors of the pages before this one, so Previous goes back without the server keeping state.
   const pages = useCursorPages();
   const cursor = pages.cursor;
@@ -21,10 +48,10 @@ export function AdminCustomers() {
     () =>
       call(
         api.GET('/api/v1/admin/billing/customers', {
-          params: { query: { limit: 25, sort, ...(email ? { email } : {}), ...(cursor ? { cursor } : {}) } },
+          params: { query: { limit: 25, sort, ...filters, ...(cursor ? { cursor } : {}) } },
         }),
       ),
-    `admin-customers-${sort}-${email}-${cursor ?? ''}`,
+    `admin-customers-${sort}-${search}-${tier}-${status}-${cursor ?? ''}`,
   );
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<ApiError | null>(null);
@@ -32,7 +59,7 @@ export function AdminCustomers() {
     setExporting(true);
     setExportError(null);
     try {
-      const query = new URLSearchParams({ sort, ...(email ? { email } : {}) });
+      const query = new URLSearchParams({ sort, ...filters });
       saveFile(await download(`/api/v1/admin/billing/customers/export?${query}`), 'customers.csv');
     } catch (err) {
       setExportError(err as ApiError);
@@ -40,17 +67,57 @@ export function AdminCustomers() {
       setExporting(false);
     }
   };
-  const search = (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setEmail(typed.trim());
+    setSearch(typed.trim());
     pages.restart();
   };
   return (
     <Page title="Customers" wide>
-      <form className="filters" role="search" onSubmit={search}>
+      <form className="filters" role="search" onSubmit={submit}>
         <label>
-          Email contains{' '}
-          <input type="search" value={typed} onChange={(e) => setTyped(e.target.value)} maxLength={254} />
+          Email or Stripe id{' '}
+          <input
+            type="search"
+            value={typed}
+            onChange={(e) => setTyped(e.target.value)}
+            maxLength={254}
+            placeholder="part of an email, cus_…, sub_…"
+          />
+        </label>
+        <label>
+          Plan{' '}
+          <select
+            value={tier}
+            onChange={(e) => {
+              setTier(e.target.value);
+              pages.restart();
+            }}
+          >
+            <option value="">Any plan</option>
+            {(plans.data ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.display_name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Status{' '}
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value as Status | '');
+              pages.restart();
+            }}
+          >
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Sort{' '}
@@ -82,7 +149,7 @@ export function AdminCustomers() {
       ) : (
         <>
           <p className="muted" data-testid="customer-total">
-            {count(list.data.total)} customers{email ? ` whose email contains “${email}”` : ''}
+            {count(list.data.total)} customers{search ? ` matching “${search}”` : ''}
           </p>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Customers">
             <table>
