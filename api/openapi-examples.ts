@@ -29,7 +29,8 @@ const BY_NAME: [RegExp, unknown][] = [
   [/email/, 'ada@example.com'],
   [/^(tier|tier_id|new_tier_id|new_tier|plan_id|plan_code|code|id)$/, 'professional'],
   [/billing_cycle/, 'monthly'],
-  [/currency/, 'usd'],
+  // `currencies` too, whose items are named `currencie`.
+  [/currenc/, 'usd'],
   [/(^|_)url$/, 'https://billing.example.com/billing'],
   [/stripe_invoice_id|invoice_id/, 'in_1QxExampleInvoice'],
   [/payment_method_id/, 'pm_1QxExampleCard'],

@@ -227,6 +227,7 @@ export async function revenueSummary(
       stop: sql.date(stop),
     },
   );
+  const currencies = await bookCurrencies(sql);
   const point = pointFrom(row);
   const movements = movementsFrom(row, point.arrCents, month, { start, stop });
   const mrr = money(point.mrrCents);
@@ -260,8 +261,20 @@ export async function revenueSummary(
     movements,
     collected: collectedIn(flowsOf(row, 'm'), month, { start, stop }),
     currency,
+    currencies,
     as_of: now.toISOString(),
   };
+}
+
+/**
+ * The currencies the book's subscriptions are in (any status), sorted: what the console offers to switch
+ * the figures to. A subscription's currency is its invoices' and charges' too.
+ */
+async function bookCurrencies(sql: Sql): Promise<string[]> {
+  const rows = await sql.rows<{ currency: string }>(
+    'select distinct currency from subscriptions order by currency',
+  );
+  return rows.map((r) => r.currency);
 }
 
 type FlowRow<P extends string> = Record<`${P}_paid` | `${P}_refunded` | `${P}_credited`, unknown>;

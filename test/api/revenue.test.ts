@@ -218,6 +218,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
 
       const euro = await api.request('GET', '/api/v1/admin/revenue?currency=eur', { token: admin });
       expect(euro.body).toMatchObject({ mrr_cents: 5000, active_subscriptions: 1 });
+      // The book's currencies, for the console's currency selector, whichever one is asked for.
+      expect(res.body.currencies).toEqual(['eur', 'usd']);
+      expect(euro.body.currencies).toEqual(['eur', 'usd']);
 
       // Whichever of these changes fall in this month, no customer moves twice in it.
       await expectPeriodsToSumToThisMonth(api);

@@ -123,13 +123,23 @@ describe("the operator's console in a browser", () => {
       status: 'trialing',
       createdAt: ago(2),
     });
-    sub('carl-gone@example.com', {
+    const carl = sub('carl-gone@example.com', {
       tier: 'professional',
       amountCents: 4900,
       status: 'canceled',
       createdAt: ago(90),
       canceledAt: ago(5),
       endedAt: ago(5),
+    });
+    // A second currency in the book, long ended, so the overview offers a currency selector.
+    book.subscription(carl.customer, {
+      tier: 'professional',
+      amountCents: 4500,
+      currency: 'eur',
+      status: 'canceled',
+      createdAt: ago(300),
+      canceledAt: ago(200),
+      endedAt: ago(200),
     });
     await book.flush();
   }, 120_000);
@@ -238,6 +248,27 @@ describe("the operator's console in a browser", () => {
     expect(shown).toEqual(expected);
     await screenshot(page, 'admin-overview');
     await expectAccessible(page, 'admin overview');
+
+    // The book has two currencies: every request of the page asks for the one chosen.
+    expect(figures.currencies).toEqual(['eur', 'usd']);
+    const asked: string[] = [];
+    page.on('request', (req) => {
+      if (/\/api\/v1\/admin\/(revenue|subscriptions\/analytics)/.test(req.url())) asked.push(req.url());
+    });
+    await page.getByLabel('Currency').selectOption('eur');
+    await page.getByText(/^Figures in EUR/).waitFor();
+    expect(await page.getByTestId('figure-MRR').textContent()).toBe('€0.00');
+    await page.getByRole('img', { name: 'MRR at the end of each period' }).waitFor();
+    await page.getByRole('region', { name: 'Revenue by plan' }).waitFor();
+    const paths = asked.map((u) => new URL(u).pathname).sort();
+    expect(paths).toEqual([
+      '/api/v1/admin/revenue',
+      '/api/v1/admin/revenue/movements',
+      '/api/v1/admin/revenue/timeseries',
+      '/api/v1/admin/subscriptions/analytics/revenue-by-tier',
+    ]);
+    for (const u of asked) expect(new URL(u).searchParams.get('currency')).toBe('eur');
+    await screenshot(page, 'admin-overview-eur');
     await page.context().close();
   }, 60_000);
 

@@ -242,6 +242,8 @@ export const revenueResponse = z.object({
     ...moneyFigure('net_revenue'),
   }),
   currency: currencyCode,
+  /** Every currency the book's subscriptions are in, sorted: the other values `currency` can take. */
+  currencies: z.array(currencyCode),
   as_of: timestamp,
 });
 

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
@@ -42,27 +42,58 @@ function Figure({
 /** The operator's morning view: revenue figures, MRR over time and its movements, and revenue by plan. */
 export function AdminOverview() {
   const [range, setRange] = useState<Range>('30d');
+  // The API's default; every request of the page asks for the chosen one.
+  const [currency, setCurrency] = useState('usd');
   const r = RANGES.find((x) => x.id === range)!;
-  const revenue = useLoad(() => call(api.GET('/api/v1/admin/revenue')), 'admin-revenue');
+  const revenue = useLoad(
+    () => call(api.GET('/api/v1/admin/revenue', { params: { query: { currency } } })),
+    `admin-revenue-${currency}`,
+  );
+  // The book's currencies, kept from the last answer so the selector stays while another one loads.
+  const [known, setKnown] = useState<string[]>([]);
+  const listed = revenue.data?.currencies;
+  useEffect(() => {
+    if (listed) setKnown(listed);
+  }, [listed]);
   const byTier = useLoad(
-    () => call(api.GET('/api/v1/admin/subscriptions/analytics/revenue-by-tier')),
-    'admin-tiers',
+    () =>
+      call(
+        api.GET('/api/v1/admin/subscriptions/analytics/revenue-by-tier', { params: { query: { currency } } }),
+      ),
+    `admin-tiers-${currency}`,
   );
   const span = () => {
     const to = new Date();
     const from = new Date(to.getTime() - r.days * 86_400_000);
-    return { query: { interval: r.interval, from: isoDay(from), to: isoDay(to) } };
+    return { query: { interval: r.interval, from: isoDay(from), to: isoDay(to), currency } };
   };
   const series = useLoad(
     () => call(api.GET('/api/v1/admin/revenue/timeseries', { params: span() })),
-    `admin-series-${range}`,
+    `admin-series-${range}-${currency}`,
   );
   const moves = useLoad(
     () => call(api.GET('/api/v1/admin/revenue/movements', { params: span() })),
-    `admin-movements-${range}`,
+    `admin-movements-${range}-${currency}`,
   );
 
-  const cur = revenue.data?.currency ?? 'usd';
+  const cur = currency;
+  // The chosen currency is offered even when the book has none of it (the default on a book in euros, say).
+  const currencies = [...new Set([...known, currency])].sort();
+  const currencyPicker =
+    currencies.length > 1 ? (
+      <div className="filters">
+        <label>
+          Currency{' '}
+          <select value={currency} onChange={(e) => setCurrency(e.target.value)}>
+            {currencies.map((c) => (
+              <option key={c} value={c}>
+                {c.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+    ) : null;
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
   const chart = useMemo(() => {
     const points = series.data?.points ?? [];
@@ -107,6 +138,7 @@ export function AdminOverview() {
   if (!revenue.data) {
     return (
       <Page title="Revenue" wide>
+        {currencyPicker}
         <Loading what="the revenue figures" />
       </Page>
     );
@@ -120,6 +152,7 @@ export function AdminOverview() {
     `${n >= 0 ? '+' : '−'}${f(Math.abs(n))} over the range below`;
   return (
     <Page title="Revenue" wide>
+      {currencyPicker}
       <p className="muted">
         Figures in {cur.toUpperCase()}, computed {new Date(v.as_of).toLocaleTimeString()}; the month is{' '}
         {m.month}.
