@@ -4,7 +4,7 @@ import { centsToDollars } from '../../domain/money';
 import { mrrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
-import { sqlFor } from '../../db/raw-sql';
+import { sqlFor, sqlList } from '../../db/raw-sql';
 
 /**
  * A case-insensitive match: SQLite's LIKE already ignores ASCII case and has no ILIKE; PostgreSQL needs ILIKE.
@@ -36,9 +36,7 @@ export interface CustomerFilter {
   status?: SubscriptionStatus | 'none';
 }
 
-// The final statuses are the domain's constants, so they are written into the SQL rather than bound.
-const FINAL_SQL = FINAL_STATUSES.map((f) => `'${f}'`).join(', ');
-const LIVE = (alias: string) => `${alias}.status not in (${FINAL_SQL})`;
+const LIVE = (alias: string) => `${alias}.status not in ${sqlList(FINAL_STATUSES)}`;
 /** No subscription of the same customer newer than `s` (by creation, then id) that also passes `among`. */
 const newest = (among: string) =>
   `not exists (select 1 from subscriptions n where n.customer_id = s.customer_id and ${among} ` +
