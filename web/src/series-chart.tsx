@@ -8,6 +8,9 @@ export interface Series {
   color?: string;
 }
 
+/** Tick steps of a count axis: 1, 2, 5, 10, 20, 50… */
+const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
+
 const COLORS = ['#1f4fbf', '#1b7f3b', '#b3261e', '#8a4b08', '#6a1b9a', '#00696f'];
 
 /**
@@ -44,6 +47,7 @@ export function SeriesChart({
   format,
   bars: barsAsked,
   stacked,
+  whole,
 }: {
   title: string;
   /** Period starts, UTC seconds. */
@@ -56,6 +60,8 @@ export function SeriesChart({
   bars?: boolean;
   /** Bars stacked per period, positive values above 0 and negative ones below (implies bars). */
   stacked?: boolean;
+  /** Counts: ticks only at whole numbers (a few events would otherwise be ticked 0, 0.2, 0.4…). */
+  whole?: boolean;
 }) {
   const box = useRef<HTMLDivElement>(null);
   const bars = barsAsked || stacked;
@@ -72,6 +78,7 @@ export function SeriesChart({
         axes: [
           { space: 70 },
           {
+            ...(whole ? { incrs: WHOLE_STEPS } : {}),
             values: (_u, ticks) => ticks.map((t) => format(t)),
             // Wide enough for the longest label ("$84,500.00" is cut off at a fixed width).
             size: (_u, values) => Math.max(60, ...(values ?? []).map((v) => String(v).length * 7 + 18)),
@@ -107,7 +114,7 @@ export function SeriesChart({
       resize.disconnect();
       plot.destroy();
     };
-  }, [times, series, format, bars, stacked]);
+  }, [times, series, format, bars, stacked, whole]);
   return (
     <figure className="chart">
       <div ref={box} role="img" aria-label={title} />

@@ -149,7 +149,8 @@ export function AdminCustomers() {
       ) : (
         <>
           <p className="muted" data-testid="customer-total">
-            {count(list.data.total)} customers{search ? ` matching “${search}”` : ''}
+            {count(list.data.total)} {list.data.total === 1 ? 'customer' : 'customers'}
+            {search ? ` matching “${search}”` : ''}
           </p>
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Customers">
             <table>

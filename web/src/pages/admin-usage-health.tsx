@@ -44,8 +44,9 @@ export function QuotaDenials({ days }: { days: number }) {
       ) : (
         <>
           <p>
-            <strong data-testid="quota-denials-total">{count(denials.data.total)}</strong> requests refused
-            since {denials.data.since} because the customer&rsquo;s daily quota was spent
+            <strong data-testid="quota-denials-total">{count(denials.data.total)}</strong>{' '}
+            {denials.data.total === 1 ? 'request' : 'requests'} refused since {denials.data.since} because the
+            customer&rsquo;s daily quota was spent
             {Object.keys(denials.data.by_plan).length > 0 &&
               ` (${Object.entries(denials.data.by_plan)
                 .map(([plan, n]) => `${plan}: ${count(n)}`)
@@ -59,6 +60,7 @@ export function QuotaDenials({ days }: { days: number }) {
               labels={chart.labels}
               series={chart.series}
               format={units}
+              whole
               bars
             />
           )}

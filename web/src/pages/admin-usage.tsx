@@ -107,6 +107,7 @@ export function AdminUsage() {
             labels={chart.labels}
             series={chart.series}
             format={units}
+            whole
             bars
           />
         )}
