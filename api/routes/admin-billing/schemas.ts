@@ -247,16 +247,20 @@ export const revenueResponse = z.object({
   as_of: timestamp,
 });
 
-export const timeseriesResponse = z.object({
+/** A chart's range and currency, and each point's period: what the timeseries and movements share. */
+const seriesRange = {
   interval: z.enum(['day', 'month']),
   from: z.string(),
   to: z.string(),
   currency: currencyCode,
+};
+const seriesPeriod = { period: z.string(), start: timestamp, end: timestamp };
+
+export const timeseriesResponse = z.object({
+  ...seriesRange,
   points: z.array(
     z.object({
-      period: z.string(),
-      start: timestamp,
-      end: timestamp,
+      ...seriesPeriod,
       ...moneyFigure('mrr'),
       active_subscriptions: count,
       new_subscriptions: count,
@@ -277,15 +281,10 @@ export const timeseriesResponse = z.object({
 
 const periodMovement = z.object({ mrr_cents: cents, customers: count });
 export const movementsResponse = z.object({
-  interval: z.enum(['day', 'month']),
-  from: z.string(),
-  to: z.string(),
-  currency: currencyCode,
+  ...seriesRange,
   points: z.array(
     z.object({
-      period: z.string(),
-      start: timestamp,
-      end: timestamp,
+      ...seriesPeriod,
       /** MRR at the period's start and end, from the subscription history. */
       starting_mrr_cents: cents,
       ending_mrr_cents: cents,
