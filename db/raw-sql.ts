@@ -46,8 +46,13 @@ export function sqlFor(em: EntityManager): Sql {
   const run = <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
     const trx = em.getTransactionContext();
     if (!trx && !postgres) {
-      const rows = readerOf(em)?.read<T>(sql, params);
-      if (rows) return Promise.resolve(rows);
+      try {
+        const rows = readerOf(em)?.read<T>(sql, params);
+        if (rows) return Promise.resolve(rows);
+      } catch (err) {
+        // better-sqlite3 throws where it is called; callers expect a rejected promise, as from the ORM.
+        return Promise.reject(err);
+      }
     }
     return ormRun(sql, params, trx) as Promise<T[]>;
   };

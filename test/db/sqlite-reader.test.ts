@@ -58,6 +58,13 @@ describe('the SQLite query-only reader', () => {
     expect(asDate[0]!.n).toBeGreaterThan(0);
   });
 
+  it('rejects a statement SQLite cannot prepare, as the ORM connection would, without throwing', async () => {
+    const sql = sqlFor(db.orm.em.fork());
+    let answer: Promise<unknown> | undefined;
+    expect(() => (answer = sql.run('select a_column from no_such_table where x = ?', ['y']))).not.toThrow();
+    await expect(answer).rejects.toThrow(/no_such_table/);
+  });
+
   it('refuses to write through its own connection even when asked directly', () => {
     const file = db.url.slice('sqlite:'.length);
     const reader = SqliteReader.open(file);
