@@ -84,6 +84,8 @@ export async function openDatabase(databaseUrl: string, opts: { migrate?: boolea
     // reads keep that in memory instead of re-reading pages.
     await conn.execute('PRAGMA cache_size = -65536');
     await conn.execute('PRAGMA mmap_size = 268435456');
+    // Statement journals and sorts in memory, not in temporary files created and unlinked each time.
+    await conn.execute('PRAGMA temp_store = MEMORY');
     // The query-only connection of the hot reads (raw-sql.ts) goes with the ORM's.
     const close = orm.close.bind(orm);
     orm.close = (force?: boolean) => {

@@ -34,12 +34,13 @@ export function openSqliteConnection(filename: string, opts: { queryOnly?: boole
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  if (opts.queryOnly) {
-    db.pragma('query_only = ON');
-    // As the ORM's connection: the reads scan indexes of many rows, kept in memory rather than re-read.
-    db.pragma('cache_size = -65536');
-    db.pragma('mmap_size = 268435456');
-  }
+  // A multi-row INSERT … ON CONFLICT keeps a statement journal; on disk that is a temporary file created,
+  // written and unlinked by every transaction, about half the cost of writing a few events.
+  db.pragma('temp_store = MEMORY');
+  // As the ORM's connection: indexes of many rows stay in memory rather than being re-read.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+  if (opts.queryOnly) db.pragma('query_only = ON');
   return db;
 }
 
