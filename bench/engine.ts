@@ -3,8 +3,9 @@
  * middleware; Temporal out of reach, which report_usage, check-access and the invoice list never call) in a
  * process of its own (bench/api-process.ts), on a database the benchmark owns and seeds first, beside a bare
  * Koa server in another process whose answers are the ceiling of what HTTP alone allows there. It seeds
- * customers the gateway reports usage for (enterprise, no daily cap), each with a paid invoice, and one
- * professional customer whose 10,000-a-day cap puts the counter cache on check-access's path.
+ * customers the gateway reports usage for (enterprise, no daily cap), each with a handful of paid monthly
+ * invoices and a card, and one professional customer whose 10,000-a-day cap puts the counter cache on
+ * check-access's path.
  *
  * SQLite is a file in a temporary directory (WAL, synchronous=FULL); PostgreSQL a throwaway cluster with
  * fsync and synchronous_commit on: an answered event is on disk in both.
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Koa from 'koa';
-import { Invoice, UsageEvent } from '../db/entities';
+import { Invoice, PaymentMethod, UsageEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { startTestIdp } from '../test/helpers/auth';
@@ -59,6 +60,9 @@ export interface Engine {
 }
 
 export const CUSTOMERS = 50;
+/** Paid invoices of each seeded customer: the "handful" a customer's invoice list shows. */
+export const INVOICES_PER_CUSTOMER = 5;
+const MONTH_MS = 30 * 86_400_000;
 
 /**
  * The ceiling: Koa reading the body as the API's body reader does (bytes, then JSON) and answering, with
@@ -168,20 +172,35 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
         periodStart,
       });
       const em = orm.em.fork();
-      em.create(Invoice, {
-        id: newId('inv'),
-        stripeInvoiceId: `in_bench_${c}`,
+      for (let i = 0; i < INVOICES_PER_CUSTOMER; i++) {
+        // The newest invoice opened the current period; the others the months before it.
+        const start = new Date(periodStart.getTime() - (INVOICES_PER_CUSTOMER - 1 - i) * MONTH_MS);
+        em.create(Invoice, {
+          id: newId('inv'),
+          stripeInvoiceId: `in_bench_${c}_${i}`,
+          customer: customer.id,
+          subscription: subscription.id,
+          number: `BENCH-${c}-${i}`,
+          status: 'paid',
+          subtotalCents: subscription.amountCents,
+          totalCents: subscription.amountCents,
+          amountPaidCents: subscription.amountCents,
+          billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
+          periodStart: start,
+          periodEnd: new Date(start.getTime() + MONTH_MS),
+          paidAt: start,
+          createdAt: start,
+        });
+      }
+      em.create(PaymentMethod, {
+        id: newId('pm'),
+        stripePaymentMethodId: `pm_bench_${c}`,
         customer: customer.id,
-        subscription: subscription.id,
-        number: `BENCH-${c}`,
-        status: 'paid',
-        subtotalCents: subscription.amountCents,
-        totalCents: subscription.amountCents,
-        amountPaidCents: subscription.amountCents,
-        billingReason: 'subscription_create',
-        periodStart,
-        periodEnd: new Date(periodStart.getTime() + 30 * 86_400_000),
-        paidAt: periodStart,
+        brand: 'visa',
+        last4: '4242',
+        expMonth: 12,
+        expYear: 2030,
+        isDefault: true,
         createdAt: periodStart,
       });
       await em.flush();
@@ -280,14 +299,30 @@ export function reportTarget(
   };
 }
 
-/** GET /billing/invoices, each request a customer reading their own (one paid invoice each). */
-export function invoiceReadTarget(ready: Ready, port: number): Target {
+/** The reads of a customer's own billing the web app and the gateway make, and what a good answer holds. */
+export const CUSTOMER_READS = {
+  invoices: { path: '/api/v1/billing/invoices?limit=10', expect: '"BENCH-' },
+  subscription: { path: '/api/v1/billing/subscription', expect: '"status"' },
+  usage: { path: '/api/v1/billing/usage', expect: '"credits"' },
+  'payment-methods': { path: '/api/v1/billing/payment-methods', expect: '"pm_bench_' },
+  'my-access': { path: '/api/v1/subscriptions/my-access', expect: '"tier"' },
+} as const;
+
+export type CustomerRead = keyof typeof CUSTOMER_READS;
+
+/** GET one of CUSTOMER_READS, each request a customer reading their own, customers in turn. */
+export function customerReadTarget(ready: Ready, port: number, read: CustomerRead): Target {
   const tokens = ready.customerTokens;
+  const { path, expect } = CUSTOMER_READS[read];
   return {
     port,
     method: 'GET',
-    path: () => '/api/v1/billing/invoices',
+    path: () => path,
     headers: (i) => ({ authorization: `Bearer ${tokens[i % tokens.length]}` }),
-    ok: (status, text) => status === 200 && text.includes('"BENCH-'),
+    ok: (status, text) => status === 200 && text.includes(expect),
   };
 }
+
+/** GET /billing/invoices, each request a customer reading their own (a handful of paid invoices each). */
+export const invoiceReadTarget = (ready: Ready, port: number): Target =>
+  customerReadTarget(ready, port, 'invoices');

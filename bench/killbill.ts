@@ -153,8 +153,11 @@ export interface KillBill {
   headers: Record<string, string>;
   /** Seconds from the JVM's launch to a healthy answer. */
   startupSeconds: number;
-  /** Creates `n` accounts, each with a subscription (which invoices $10 at once). */
-  seed(n: number): Promise<{ accountId: string; subscriptionId: string }[]>;
+  /**
+   * Creates `n` accounts, each with a subscription (which invoices $10 at once) and external charges
+   * invoiced one by one until the account has `invoices` invoices.
+   */
+  seed(n: number, invoices: number): Promise<{ accountId: string; subscriptionId: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -318,7 +321,7 @@ export async function startKillBill(): Promise<KillBill> {
       port,
       headers,
       startupSeconds,
-      async seed(n) {
+      async seed(n, invoices) {
         const made: { accountId: string; subscriptionId: string }[] = [];
         for (let i = 0; i < n; i++) {
           const accountId = await call(
@@ -336,15 +339,25 @@ export async function startKillBill(): Promise<KillBill> {
             '/1.0/kb/subscriptions',
             JSON.stringify({ accountId, planName: 'metered-monthly' }),
           );
+          // Each committed external charge without an invoice id is an invoice of its own.
+          for (let k = 1; k < invoices; k++)
+            await call(
+              'POST',
+              `/1.0/kb/invoices/charges/${accountId}?autoCommit=true`,
+              JSON.stringify([{ accountId, amount: 10, currency: 'USD', description: `Bench charge ${k}` }]),
+            );
           made.push({ accountId, subscriptionId });
         }
-        // Invoicing runs on Kill Bill's bus after the subscription call answers: wait for every invoice.
+        // The subscription's own invoice comes from Kill Bill's bus after its call answers: wait for all.
         for (const { accountId } of made) {
           for (let tries = 0; ; tries++) {
             const res = await fetch(`${url}/1.0/kb/accounts/${accountId}/invoices`, { headers });
             const list = (await res.json()) as unknown[];
-            if (res.status === 200 && list.length > 0) break;
-            if (tries > 600) throw new Error(`no invoice for account ${accountId} after a minute`);
+            if (res.status === 200 && list.length >= invoices) break;
+            if (tries > 600)
+              throw new Error(
+                `${list.length} of ${invoices} invoices for account ${accountId} after a minute`,
+              );
             await new Promise((r) => setTimeout(r, 100));
           }
         }
@@ -380,7 +393,7 @@ export function killBillUsageTarget(kb: KillBill, subscriptions: string[], n: nu
   };
 }
 
-/** GET /1.0/kb/accounts/{id}/invoices, accounts in turn (one invoice each). */
+/** GET /1.0/kb/accounts/{id}/invoices, accounts in turn (each with the seeded handful). */
 export function killBillInvoiceTarget(kb: KillBill, accounts: string[]): Target {
   return {
     port: kb.port,

@@ -3,29 +3,57 @@
  * load generator (bench/load.ts: closed loop, keep-alive, 16 in flight) in the same shapes: usage reported
  * one event per request and ten per request, and a customer's invoice list read. Both store on a
  * PostgreSQL cluster with fsync and synchronous_commit on, started the same way; the engine also on SQLite
- * when asked. Each phase runs `--runs` times after a warm-up; the table prints min / median / max for both
- * and the ratio of the medians (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time (see
+ * when asked. Every customer and account has the same handful of paid invoices on both sides. The engine's
+ * other reads of a customer's own billing (subscription, usage, payment methods, access), which Kill Bill
+ * has no one call for, run in the same run and are set beside Kill Bill's invoice read. Each phase runs
+ * `--runs` times after a warm-up; the table prints min / median / max for both and the ratio of the medians
+ * (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time (see
  * bench/killbill.ts); when it cannot start, the error is printed and the engine's figures still are.
  *
  *   npm run bench:peer [-- --seconds 15 --runs 3 --concurrency 16 --engine postgresql,sqlite --skip-killbill]
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { CUSTOMERS, invoiceReadTarget, reportTarget, startEngine, type Dialect } from './engine';
+import {
+  CUSTOMERS,
+  customerReadTarget,
+  INVOICES_PER_CUSTOMER,
+  reportTarget,
+  startEngine,
+  type CustomerRead,
+  type Dialect,
+} from './engine';
 import { killBillInvoiceTarget, killBillUsageTarget, KILLBILL_VERSION, startKillBill } from './killbill';
 import { closedLoop, figures, spread, type Target } from './load';
 
 interface Shape {
-  key: 'one' | 'ten' | 'read';
+  key: 'one' | 'ten' | 'read' | CustomerRead;
   label: string;
   unit: string;
   unitsPerRequest: number;
+  /** The engine's read this shape is (the usage shapes report instead). */
+  read?: CustomerRead;
+  /** Measured on the engine only, and set beside Kill Bill's invoice read. */
+  engineOnly?: boolean;
 }
+
+const engineRead = (read: CustomerRead, label: string): Shape => ({
+  key: read,
+  label,
+  unit: 'reads/s',
+  unitsPerRequest: 1,
+  read,
+  engineOnly: true,
+});
 
 const SHAPES: Shape[] = [
   { key: 'one', label: 'usage, 1 event per request', unit: 'events/s', unitsPerRequest: 1 },
   { key: 'ten', label: 'usage, 10 events per request', unit: 'events/s', unitsPerRequest: 10 },
-  { key: 'read', label: "a customer's invoice list", unit: 'reads/s', unitsPerRequest: 1 },
+  { key: 'read', label: "a customer's invoice list", unit: 'reads/s', unitsPerRequest: 1, read: 'invoices' },
+  engineRead('subscription', 'GET /billing/subscription'),
+  engineRead('usage', 'GET /billing/usage'),
+  engineRead('payment-methods', 'GET /billing/payment-methods'),
+  engineRead('my-access', 'GET /subscriptions/my-access'),
 ];
 
 interface Figures {
@@ -40,15 +68,16 @@ type System = { name: string; figures: Map<Shape['key'], Figures> } | { name: st
 async function measure(
   name: string,
   target: (shape: Shape, tag: string) => Target,
-  opts: { seconds: number; runs: number; concurrency: number; warmup: number },
+  opts: { seconds: number; runs: number; concurrency: number; warmup: number; engine?: boolean },
 ): Promise<System> {
   let tag = 0;
   const next = () => `${name.replace(/\W+/g, '')}${Date.now().toString(36)}x${tag++}`;
-  for (const shape of SHAPES)
+  const shapes = SHAPES.filter((s) => !s.engineOnly || opts.engine);
+  for (const shape of shapes)
     await closedLoop(target(shape, next()), { concurrency: opts.concurrency, seconds: opts.warmup });
   const out = new Map<Shape['key'], Figures>();
   for (let run = 1; run <= opts.runs; run++) {
-    for (const shape of SHAPES) {
+    for (const shape of shapes) {
       const result = await closedLoop(target(shape, next()), {
         concurrency: opts.concurrency,
         seconds: opts.seconds,
@@ -78,10 +107,13 @@ function report(systems: System[], peer: System | null): void {
         console.log(`    ${s.name.padEnd(24)} did not run: ${s.error.split('\n')[0]}`);
         continue;
       }
-      const f = s.figures.get(shape.key) as Figures;
+      const f = s.figures.get(shape.key);
+      if (!f) continue;
+      const against =
+        peer && !('error' in peer) ? peer.figures.get(shape.engineOnly ? 'read' : shape.key) : null;
       const ratio =
-        peer && !('error' in peer) && s !== peer
-          ? `   ratio ${(median(f.rate) / median((peer.figures.get(shape.key) as Figures).rate)).toFixed(1)}×`
+        against && s !== peer
+          ? `   ratio ${(median(f.rate) / median(against.rate)).toFixed(1)}×${shape.engineOnly ? " Kill Bill's invoice read" : ''}`
           : '';
       console.log(
         `    ${s.name.padEnd(24)} ${spread(f.rate).padStart(26)}   p99 ${spread(f.p99, 1)} ms${f.failures ? `   ${f.failures} failed` : ''}${ratio}`,
@@ -110,7 +142,7 @@ async function main(): Promise<void> {
   console.log(
     `peer benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
       `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after ${opts.warmup} s of warm-up; ` +
-      `${CUSTOMERS} customers with one invoice each on both sides`,
+      `${CUSTOMERS} customers with ${INVOICES_PER_CUSTOMER} paid invoices each on both sides`,
   );
   const systems: System[] = [];
   let peer: System | null = null;
@@ -124,7 +156,7 @@ async function main(): Promise<void> {
         console.log(
           `  healthy ${kb.startupSeconds.toFixed(1)} s after the JVM started; seeding ${CUSTOMERS} accounts`,
         );
-        const seeded = await kb.seed(CUSTOMERS);
+        const seeded = await kb.seed(CUSTOMERS, INVOICES_PER_CUSTOMER);
         const subscriptions = seeded.map((s) => s.subscriptionId);
         const accounts = seeded.map((s) => s.accountId);
         peer = await measure(
@@ -159,10 +191,10 @@ async function main(): Promise<void> {
         await measure(
           name,
           (shape, tag) =>
-            shape.key === 'read'
-              ? invoiceReadTarget(engine.ready, port)
+            shape.read
+              ? customerReadTarget(engine.ready, port, shape.read)
               : reportTarget(engine.ready, port, shape.unitsPerRequest, tag),
-          opts,
+          { ...opts, engine: true },
         ),
       );
     } finally {
