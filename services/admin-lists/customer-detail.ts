@@ -124,7 +124,7 @@ export async function customerUsage(em: EntityManager, email: string, now: Date)
   const lastDay = utcDayOf(new Date(Math.min(now.getTime(), end.getTime() - 1)));
   const [daily, ledger] = await Promise.all([
     sql.run<{ day: string; type: string; n: unknown }>(
-      `select day, type, sum(quantity) as n from daily_usage
+      `select day, type, sum(quantity - forgiven) as n from daily_usage
        where customer_id = ? and day >= ? and day <= ? group by day, type`,
       [customer.id, firstDay, lastDay],
     ),

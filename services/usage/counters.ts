@@ -113,7 +113,8 @@ export const byokKeysMemo = (customerId: string) => `byok:${customerId}`;
 
 export async function readUsedOn(em: EntityManager, customerId: string, day: string): Promise<number> {
   const rows = await sqlFor(em).read<{ n: number | string | null }>(
-    'select sum(quantity) as n from daily_usage where customer_id = ? and day = ?',
+    // An operator's reset forgave part of the day's units: they stay stored and billed, off the quota.
+    'select sum(quantity - forgiven) as n from daily_usage where customer_id = ? and day = ?',
     [customerId, day],
   );
   return Number(rows[0]?.n ?? 0);

@@ -119,7 +119,7 @@ export async function writeLedgerGroup<R extends LedgerRow>(
   const gone = new Set(droppedRows);
   await bumpCounters(
     sql,
-    results.flatMap((r) => r.inserted.filter((row) => row.counted && !gone.has(row))),
+    results.flatMap((r) => r.inserted.filter((row) => !gone.has(row))),
   );
   return results;
 }
@@ -216,10 +216,12 @@ async function insertEvents<R extends LedgerRow>(
       opts.countInline
         ? `with ins as (${insert} returning customer_id, event_id, type, quantity, occurred_at, byok),
            bump as (
-             insert into daily_usage (customer_id, day, type, quantity)
-             select customer_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), type, sum(quantity)
-             from ins where not byok group by 1, 2, 3 order by 1, 2, 3
-             on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity
+             insert into daily_usage (customer_id, day, type, quantity, byok_quantity)
+             select customer_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), type,
+                    coalesce(sum(quantity) filter (where not byok), 0), coalesce(sum(quantity) filter (where byok), 0)
+             from ins group by 1, 2, 3 order by 1, 2, 3
+             on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
+               byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity
            )
            select customer_id, event_id from ins`
         : `${insert} returning customer_id, event_id`,
@@ -245,7 +247,7 @@ async function dayTotals(
   const totals = new Map<string, number>(days.map((d) => [dayKey(d), 0]));
   for (const chunk of chunks(days, 500)) {
     const rows = await sql.run<{ customer_id: string; day: string; n: number | string | null }>(
-      `select customer_id, day, sum(quantity) as n from daily_usage
+      `select customer_id, day, sum(quantity - forgiven) as n from daily_usage
        where ${chunk.map(() => '(customer_id = ? and day = ?)').join(' or ')} group by customer_id, day`,
       chunk.flatMap((d) => [d.customerId, d.day]),
     );
@@ -263,21 +265,27 @@ async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
   }
 }
 
-/** Adds the kept events' units to daily_usage, one row per customer, day and type, in a fixed order. */
+/**
+ * Adds the kept events' units to daily_usage (counted ones to `quantity`, BYOK ones to `byok_quantity`),
+ * one row per customer, day and type, in a fixed order.
+ */
 async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
-  const deltas = new Map<string, { customerId: string; day: string; type: string; n: number }>();
+  type Delta = { customerId: string; day: string; type: string; counted: number; byok: number };
+  const deltas = new Map<string, Delta>();
   for (const r of rows) {
     const key = `${r.customerId}|${r.day}|${r.type}`;
-    const d = deltas.get(key) ?? { customerId: r.customerId, day: r.day, type: r.type, n: 0 };
-    d.n += r.quantity;
+    const d = deltas.get(key) ?? { customerId: r.customerId, day: r.day, type: r.type, counted: 0, byok: 0 };
+    if (r.counted) d.counted += r.quantity;
+    else d.byok += r.quantity;
     deltas.set(key, d);
   }
   const list = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
   for (const chunk of chunks(list, ROWS_PER_INSERT)) {
     await sql.run(
-      `insert into daily_usage (customer_id, day, type, quantity) values ${placeholders(chunk.length, 4)}
-       on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity`,
-      chunk.flatMap((d) => [d.customerId, d.day, d.type, d.n]),
+      `insert into daily_usage (customer_id, day, type, quantity, byok_quantity) values ${placeholders(chunk.length, 5)}
+       on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
+         byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity`,
+      chunk.flatMap((d) => [d.customerId, d.day, d.type, d.counted, d.byok]),
     );
   }
 }

@@ -39,6 +39,19 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
   return { start: monthStart, end: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * How a period starting at `start` splits for the daily counters: the events from `start` to the end of
+ * its UTC day (none when it starts at midnight), then whole days from `firstWholeDay` on.
+ */
+export function periodDays(start: Date): { startDayEnd: Date; firstWholeDay: string } {
+  const midnight = Math.floor(start.getTime() / DAY_MS) * DAY_MS;
+  if (midnight === start.getTime()) return { startDayEnd: start, firstWholeDay: utcDay(start).day };
+  const next = new Date(midnight + DAY_MS);
+  return { startDayEnd: next, firstWholeDay: utcDay(next).day };
+}
+
 /**
  * The caller's usage: today's and this period's units per type, and the credits arithmetic in integer
  * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
@@ -53,20 +66,38 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   const customerId = access.customerId;
   if (customerId) {
     const sql = sqlFor(em);
-    // Today's counters and the period's events in one round trip.
-    const rows = await sql.read<{ part: string; type: string; byok: unknown; n: number }>(
-      `select 'day' as part, type, null as byok, sum(quantity) as n from daily_usage
+    const { startDayEnd, firstWholeDay } = periodDays(period.start);
+    // One round trip: today's quota counters, the period's whole days from the daily counters, and the
+    // events of the day the period starts on that fall inside it (a period rarely starts at midnight).
+    const rows = await sql.read<{
+      part: string;
+      type: string;
+      n: number | string | null;
+      byok_n: number | string | null;
+    }>(
+      `select 'day' as part, type, sum(quantity - forgiven) as n, 0 as byok_n from daily_usage
         where customer_id = ? and day = ? group by type
        union all
-       select 'period' as part, type, byok, sum(quantity) as n from usage_events
-        where customer_id = ? and occurred_at >= ? group by type, byok`,
-      [customerId, utcDay(now).day, customerId, sql.date(period.start)],
+       select 'period' as part, type, sum(quantity) as n, sum(byok_quantity) as byok_n from daily_usage
+        where customer_id = ? and day >= ? group by type
+       union all
+       select 'period' as part, type, sum(case when byok then 0 else quantity end) as n,
+              sum(case when byok then quantity else 0 end) as byok_n from usage_events
+        where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`,
+      [
+        customerId,
+        utcDay(now).day,
+        customerId,
+        firstWholeDay,
+        customerId,
+        sql.date(period.start),
+        sql.date(startDayEnd),
+      ],
     );
     today = fold(rows.filter((r) => r.part === 'day'));
     const periodRows = rows.filter((r) => r.part === 'period');
-    const isByok = (v: unknown) => v === true || v === 1;
-    month = fold(periodRows.filter((r) => !isByok(r.byok)));
-    byokMonth = fold(periodRows.filter((r) => isByok(r.byok)));
+    month = fold(periodRows);
+    byokMonth = fold(periodRows.map((r) => ({ type: r.type, n: r.byok_n })));
   }
   const plan = access.plan;
   const credits = creditsFor({
@@ -182,12 +213,16 @@ export async function resetTodayUsage(
   const previous = await em.transactional(async (tem) => {
     const sql = sqlFor(tem);
     const before = fold(
-      await sql.run('select type, quantity as n from daily_usage where customer_id = ? and day = ?', [
-        customer.id,
-        day,
-      ]),
+      await sql.run(
+        'select type, quantity - forgiven as n from daily_usage where customer_id = ? and day = ?',
+        [customer.id, day],
+      ),
     );
-    await sql.run('delete from daily_usage where customer_id = ? and day = ?', [customer.id, day]);
+    // The units stay counted (stored, billed, in the period's usage); only the quota lets them off.
+    await sql.run('update daily_usage set forgiven = quantity where customer_id = ? and day = ?', [
+      customer.id,
+      day,
+    ]);
     recordAudit(tem, {
       actor: actor,
       action: 'usage.reset',
@@ -217,13 +252,13 @@ export async function usageStats(em: EntityManager, q: { days: number; top: numb
   const since = utcDay(new Date(now.getTime() - (q.days - 1) * 86_400_000)).day;
   const sql = sqlFor(em);
   const perDay = await sql.run<{ day: string; type: string; n: number }>(
-    'select day, type, sum(quantity) as n from daily_usage where day >= ? group by day, type order by day',
+    'select day, type, sum(quantity - forgiven) as n from daily_usage where day >= ? group by day, type order by day',
     [since],
   );
   const top = await sql.run<{ customer_id: string; email: string; n: number }>(
-    `select d.customer_id, c.email, sum(d.quantity) as n from daily_usage d
+    `select d.customer_id, c.email, sum(d.quantity - d.forgiven) as n from daily_usage d
      join customers c on c.id = d.customer_id where d.day = ?
-     group by d.customer_id, c.email order by n desc limit ?`,
+     group by d.customer_id, c.email having sum(d.quantity - d.forgiven) > 0 order by n desc limit ?`,
     [today, q.top],
   );
   const backlog = await sql.run<{ pending_events: number; stripe: number; lago: number; oldest: unknown }>(

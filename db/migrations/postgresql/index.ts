@@ -14,6 +14,7 @@ import { Migration20261122213304_AccessSyncFailures } from './Migration202611222
 import { Migration20261122214646_PlanPausable } from './Migration20261122214646_PlanPausable';
 import { Migration20261123003428_QuotaDenials } from './Migration20261123003428_QuotaDenials';
 import { Migration20261123004942_KeysetIndexes } from './Migration20261123004942_KeysetIndexes';
+import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033737_DailyUsageTotals';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261122214646_PlanPausable', class: Migration20261122214646_PlanPausable },
   { name: 'Migration20261123003428_QuotaDenials', class: Migration20261123003428_QuotaDenials },
   { name: 'Migration20261123004942_KeysetIndexes', class: Migration20261123004942_KeysetIndexes },
+  { name: 'Migration20261123033737_DailyUsageTotals', class: Migration20261123033737_DailyUsageTotals },
 ];

@@ -14,6 +14,7 @@ import { Migration20261122213301_AccessSyncFailures } from './Migration202611222
 import { Migration20261122214642_PlanPausable } from './Migration20261122214642_PlanPausable';
 import { Migration20261123003426_QuotaDenials } from './Migration20261123003426_QuotaDenials';
 import { Migration20261123004932_KeysetIndexes } from './Migration20261123004932_KeysetIndexes';
+import { Migration20261123033734_DailyUsageTotals } from './Migration20261123033734_DailyUsageTotals';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261122214642_PlanPausable', class: Migration20261122214642_PlanPausable },
   { name: 'Migration20261123003426_QuotaDenials', class: Migration20261123003426_QuotaDenials },
   { name: 'Migration20261123004932_KeysetIndexes', class: Migration20261123004932_KeysetIndexes },
+  { name: 'Migration20261123033734_DailyUsageTotals', class: Migration20261123033734_DailyUsageTotals },
 ];
