@@ -302,9 +302,10 @@ export async function startKillBill(): Promise<KillBill> {
       body: string,
       type = 'application/json',
       h: Record<string, string> = headers,
+      expected = 201,
     ) => {
       const res = await fetch(`${url}${path}`, { method, headers: { ...h, 'content-type': type }, body });
-      if (res.status !== 201)
+      if (res.status !== expected)
         throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
       return (res.headers.get('location') ?? '').split('/').pop() as string;
     };
@@ -345,6 +346,9 @@ export async function startKillBill(): Promise<KillBill> {
               'POST',
               `/1.0/kb/invoices/charges/${accountId}?autoCommit=true`,
               JSON.stringify([{ accountId, amount: 10, currency: 'USD', description: `Bench charge ${k}` }]),
+              'application/json',
+              headers,
+              200, // answered with the invoice items made, not a Location
             );
           made.push({ accountId, subscriptionId });
         }
