@@ -69,37 +69,38 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   if (customerId) {
     const sql = sqlFor(em);
     const { startDayEnd, firstWholeDay } = periodDays(period.start);
-    // One round trip: today's quota counters, the period's whole days from the daily counters, and the
-    // events of the day the period starts on that fall inside it (a period rarely starts at midnight).
+    const day = utcDay(now).day;
+    // One round trip, one pass over the customer's counters: today's for the quota, the period's whole
+    // days, and the events of the day the period starts on that fall inside it (a period rarely starts
+    // at midnight).
     const rows = await sql.read<{
-      part: string;
       type: string;
+      today_n: number | string | null;
       n: number | string | null;
       byok_n: number | string | null;
     }>(
-      `select 'day' as part, type, sum(quantity - forgiven) as n, 0 as byok_n from daily_usage
-        where customer_id = ? and day = ? group by type
+      `select type, sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
+              sum(case when day >= ? then quantity else 0 end) as n,
+              sum(case when day >= ? then byok_quantity else 0 end) as byok_n
+         from daily_usage where customer_id = ? and day >= ? group by type
        union all
-       select 'period' as part, type, sum(quantity) as n, sum(byok_quantity) as byok_n from daily_usage
-        where customer_id = ? and day >= ? group by type
-       union all
-       select 'period' as part, type, sum(case when byok then 0 else quantity end) as n,
+       select type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
               sum(case when byok then quantity else 0 end) as byok_n from usage_events
         where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`,
       [
-        customerId,
-        utcDay(now).day,
-        customerId,
+        day,
         firstWholeDay,
+        firstWholeDay,
+        customerId,
+        day < firstWholeDay ? day : firstWholeDay,
         customerId,
         sql.date(period.start),
         sql.date(startDayEnd),
       ],
     );
-    today = fold(rows.filter((r) => r.part === 'day'));
-    const periodRows = rows.filter((r) => r.part === 'period');
-    month = fold(periodRows);
-    byokMonth = fold(periodRows.map((r) => ({ type: r.type, n: r.byok_n })));
+    today = fold(rows.map((r) => ({ type: r.type, n: r.today_n })));
+    month = fold(rows);
+    byokMonth = fold(rows.map((r) => ({ type: r.type, n: r.byok_n })));
   }
   const plan = access.plan;
   const credits = creditsFor({
