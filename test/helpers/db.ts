@@ -9,14 +9,18 @@ const { createDatabase } = require('../../tools/postgres');
 
 let counter = 0;
 
-/** A fresh, migrated database of the given dialect; each call gets its own (a file, or a PG database). */
+/**
+ * A fresh database of the given dialect, migrated unless `migrate: false`; each call gets its own (a file,
+ * or a PG database).
+ */
 export async function openTestDatabase(
   dialect: Dialect = 'sqlite',
+  opts: { migrate?: boolean } = {},
 ): Promise<{ orm: MikroORM; url: string; close(): Promise<void> }> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'billing-db-'));
     const url = `sqlite:${join(dir, 'billing.sqlite')}`;
-    const orm = await openDatabase(url);
+    const orm = await openDatabase(url, opts);
     return {
       orm,
       url,
@@ -29,6 +33,6 @@ export async function openTestDatabase(
   const cluster = process.env.TEST_POSTGRES_URL;
   if (!cluster) throw new Error('TEST_POSTGRES_URL is not set: jest global setup starts PostgreSQL');
   const url: string = createDatabase(cluster, `billing_${process.pid}_${++counter}_${Date.now() % 100000}`);
-  const orm = await openDatabase(url);
+  const orm = await openDatabase(url, opts);
   return { orm, url, close: () => orm.close() };
 }
