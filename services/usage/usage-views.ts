@@ -39,17 +39,15 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
   return { start: monthStart, end: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)) };
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * How a period starting at `start` splits for the daily counters: the events from `start` to the end of
  * its UTC day (none when it starts at midnight), then whole days from `firstWholeDay` on.
  */
 export function periodDays(start: Date): { startDayEnd: Date; firstWholeDay: string } {
-  const midnight = Math.floor(start.getTime() / DAY_MS) * DAY_MS;
-  if (midnight === start.getTime()) return { startDayEnd: start, firstWholeDay: utcDay(start).day };
-  const next = new Date(midnight + DAY_MS);
-  return { startDayEnd: next, firstWholeDay: utcDay(next).day };
+  const { day, resetsAt: nextMidnight } = utcDay(start);
+  if (Date.parse(`${day}T00:00:00.000Z`) === start.getTime())
+    return { startDayEnd: start, firstWholeDay: day };
+  return { startDayEnd: nextMidnight, firstWholeDay: utcDay(nextMidnight).day };
 }
 
 /**
