@@ -16,12 +16,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Koa from 'koa';
-import { Invoice, PaymentMethod, UsageEvent } from '../db/entities';
+import { PaymentMethod, UsageEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber } from '../test/usage/seed-subscriber';
 import { startApiProcess } from './api-process';
+import { seedPaidInvoices } from './seed-invoices';
 import type { Target } from './load';
 
 export type Dialect = 'sqlite' | 'postgresql';
@@ -62,7 +63,6 @@ export interface Engine {
 export const CUSTOMERS = 50;
 /** Paid invoices of each seeded customer: the "handful" a customer's invoice list shows. */
 export const INVOICES_PER_CUSTOMER = 5;
-const MONTH_MS = 30 * 86_400_000;
 
 /**
  * The ceiling: Koa reading the body as the API's body reader does (bytes, then JSON) and answering, with
@@ -172,26 +172,12 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
         periodStart,
       });
       const em = orm.em.fork();
-      for (let i = 0; i < INVOICES_PER_CUSTOMER; i++) {
-        // The newest invoice opened the current period; the others the months before it.
-        const start = new Date(periodStart.getTime() - (INVOICES_PER_CUSTOMER - 1 - i) * MONTH_MS);
-        em.create(Invoice, {
-          id: newId('inv'),
-          stripeInvoiceId: `in_bench_${c}_${i}`,
-          customer: customer.id,
-          subscription: subscription.id,
-          number: `BENCH-${c}-${i}`,
-          status: 'paid',
-          subtotalCents: subscription.amountCents,
-          totalCents: subscription.amountCents,
-          amountPaidCents: subscription.amountCents,
-          billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
-          periodStart: start,
-          periodEnd: new Date(start.getTime() + MONTH_MS),
-          paidAt: start,
-          createdAt: start,
-        });
-      }
+      // The newest invoice opened the current period; the others the months before it.
+      seedPaidInvoices(em, subscription, {
+        count: INVOICES_PER_CUSTOMER,
+        newestStart: periodStart,
+        label: `BENCH-${c}`,
+      });
       em.create(PaymentMethod, {
         id: newId('pm'),
         stripePaymentMethodId: `pm_bench_${c}`,

@@ -19,12 +19,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Invoice, PaymentMethod } from '../db/entities';
+import { PaymentMethod } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber } from '../test/usage/seed-subscriber';
 import { startApiProcess } from './api-process';
+import { seedPaidInvoices } from './seed-invoices';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
 
 type Dialect = 'sqlite' | 'postgresql';
@@ -90,25 +91,12 @@ async function startApi(dialect: Dialect, profile: string | null): Promise<Api> 
       stripeCustomerId: 'cus_bench_reader',
     });
     const em = orm.em.fork();
-    for (let i = 0; i < INVOICES; i++) {
-      const start = new Date(periodStart.getTime() - (INVOICES - i) * 30 * 86_400_000);
-      em.create(Invoice, {
-        id: newId('inv'),
-        stripeInvoiceId: `in_read_${i}`,
-        customer: customer.id,
-        subscription: subscription.id,
-        number: `READ-${i}`,
-        status: 'paid',
-        subtotalCents: subscription.amountCents,
-        totalCents: subscription.amountCents,
-        amountPaidCents: subscription.amountCents,
-        billingReason: i === 0 ? 'subscription_create' : 'subscription_cycle',
-        periodStart: start,
-        periodEnd: new Date(start.getTime() + 30 * 86_400_000),
-        paidAt: start,
-        createdAt: start,
-      });
-    }
+    // Months of invoices up to the one before the current period.
+    seedPaidInvoices(em, subscription, {
+      count: INVOICES,
+      newestStart: new Date(periodStart.getTime() - 30 * 86_400_000),
+      label: 'READ',
+    });
     for (let i = 0; i < 2; i++) {
       em.create(PaymentMethod, {
         id: newId('pm'),
