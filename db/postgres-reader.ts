@@ -11,7 +11,7 @@ interface PoolClient {
 
 /** Named statements per database at most; past that, reads still bind their values, unnamed. */
 const MAX_NAMED = 500;
-const names = new WeakMap<object, Map<string, string>>();
+const statements = new WeakMap<object, Map<string, { name: string; text: string }>>();
 
 /** `?` placeholders as PostgreSQL's `$1, $2…`, leaving any inside a quoted literal alone. */
 export function numberedPlaceholders(text: string): string {
@@ -45,15 +45,20 @@ export async function postgresRead<T>(
 ): Promise<T[] | null> {
   if (!/^\s*(select|with)\s/i.test(text) || !params.every(bindable)) return null;
   const driver = em.getDriver();
-  let named = names.get(driver);
-  if (!named) names.set(driver, (named = new Map()));
-  let name = named.get(text);
-  if (name === undefined && named.size < MAX_NAMED) named.set(text, (name = `engine_read_${named.size + 1}`));
+  let named = statements.get(driver);
+  if (!named) statements.set(driver, (named = new Map()));
+  // A named statement's numbered text is worked out once, with its name.
+  let statement = named.get(text);
+  if (!statement) {
+    statement = { name: `engine_read_${named.size + 1}`, text: numberedPlaceholders(text) };
+    if (named.size < MAX_NAMED) named.set(text, statement);
+  }
+  const name = named.get(text) === statement ? statement.name : undefined;
   const pool = (em as unknown as SqlEntityManager).getKnex().client as unknown as PoolClient;
   const conn = await pool.acquireConnection();
   try {
     const values = params.map((v) => (v instanceof Date ? v.toISOString() : v));
-    const res = await conn.query({ name, text: numberedPlaceholders(text), values });
+    const res = await conn.query({ name, text: statement.text, values });
     return res.rows as T[];
   } finally {
     await pool.releaseConnection(conn);
