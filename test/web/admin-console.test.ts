@@ -372,6 +372,8 @@ describe("the operator's console in a browser", () => {
     await page.getByRole('heading', { level: 1, name: 'Plans' }).waitFor();
     // Two live professional subscriptions in the book (one upgraded away, one ended): ada's only.
     const pro = page.getByTestId('plan-professional-v1');
+    // The heading is drawn before the catalog's answer: its rows come a moment later.
+    await pro.waitFor();
     expect(await pro.getByRole('cell').allTextContents()).toEqual([
       '1 (current)',
       'active',
