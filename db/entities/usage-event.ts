@@ -20,7 +20,10 @@ export class UsageEvent {
 export const UsageEventSchema = new EntitySchema<UsageEvent>({
   class: UsageEvent,
   tableName: 'usage_events',
-  uniques: [{ properties: ['customer', 'eventId'] }],
+  // The event id leads: a lookup by customer alone (the usage view's events of a day) then has one index
+  // to take, (customer, occurredAt). With the customer first in both, PostgreSQL could plan it on the
+  // unique index while the table was empty and keep that plan, filtering every event of the customer.
+  uniques: [{ properties: ['eventId', 'customer'] }],
   indexes: [{ properties: ['rollupId', 'occurredAt'] }, { properties: ['customer', 'occurredAt'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },

@@ -51,6 +51,21 @@ export function periodDays(start: Date): { startDayEnd: Date; firstWholeDay: str
 }
 
 /**
+ * A customer's units per type from the daily counters (today's for the quota, and the whole days from the
+ * second bound on) and from the events of the day a period starts on that fall inside it. Values: today,
+ * the first whole day (twice), the customer, the first day to read counters from, then the customer and
+ * the period's start and the end of its first day.
+ */
+export const PERIOD_USAGE_SQL = `select type, sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
+              sum(case when day >= ? then quantity else 0 end) as n,
+              sum(case when day >= ? then byok_quantity else 0 end) as byok_n
+         from daily_usage where customer_id = ? and day >= ? group by type
+       union all
+       select type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
+              sum(case when byok then quantity else 0 end) as byok_n from usage_events
+        where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`;
+
+/**
  * The caller's usage: today's and this period's units per type, and the credits arithmetic in integer
  * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
  */
@@ -76,26 +91,16 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
       today_n: number | string | null;
       n: number | string | null;
       byok_n: number | string | null;
-    }>(
-      `select type, sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
-              sum(case when day >= ? then quantity else 0 end) as n,
-              sum(case when day >= ? then byok_quantity else 0 end) as byok_n
-         from daily_usage where customer_id = ? and day >= ? group by type
-       union all
-       select type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
-              sum(case when byok then quantity else 0 end) as byok_n from usage_events
-        where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`,
-      [
-        day,
-        firstWholeDay,
-        firstWholeDay,
-        customerId,
-        day < firstWholeDay ? day : firstWholeDay,
-        customerId,
-        sql.date(period.start),
-        sql.date(startDayEnd),
-      ],
-    );
+    }>(PERIOD_USAGE_SQL, [
+      day,
+      firstWholeDay,
+      firstWholeDay,
+      customerId,
+      day < firstWholeDay ? day : firstWholeDay,
+      customerId,
+      sql.date(period.start),
+      sql.date(startDayEnd),
+    ]);
     today = fold(rows.map((r) => ({ type: r.type, n: r.today_n })));
     month = fold(rows);
     byokMonth = fold(rows.map((r) => ({ type: r.type, n: r.byok_n })));

@@ -15,6 +15,7 @@ import { Migration20261122214646_PlanPausable } from './Migration20261122214646_
 import { Migration20261123003428_QuotaDenials } from './Migration20261123003428_QuotaDenials';
 import { Migration20261123004942_KeysetIndexes } from './Migration20261123004942_KeysetIndexes';
 import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033737_DailyUsageTotals';
+import { Migration20261123065723_UsageEventIdFirst } from './Migration20261123065723_UsageEventIdFirst';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123003428_QuotaDenials', class: Migration20261123003428_QuotaDenials },
   { name: 'Migration20261123004942_KeysetIndexes', class: Migration20261123004942_KeysetIndexes },
   { name: 'Migration20261123033737_DailyUsageTotals', class: Migration20261123033737_DailyUsageTotals },
+  { name: 'Migration20261123065723_UsageEventIdFirst', class: Migration20261123065723_UsageEventIdFirst },
 ];

@@ -15,6 +15,7 @@ import { Migration20261122214642_PlanPausable } from './Migration20261122214642_
 import { Migration20261123003426_QuotaDenials } from './Migration20261123003426_QuotaDenials';
 import { Migration20261123004932_KeysetIndexes } from './Migration20261123004932_KeysetIndexes';
 import { Migration20261123033734_DailyUsageTotals } from './Migration20261123033734_DailyUsageTotals';
+import { Migration20261123065714_UsageEventIdFirst } from './Migration20261123065714_UsageEventIdFirst';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123003426_QuotaDenials', class: Migration20261123003426_QuotaDenials },
   { name: 'Migration20261123004932_KeysetIndexes', class: Migration20261123004932_KeysetIndexes },
   { name: 'Migration20261123033734_DailyUsageTotals', class: Migration20261123033734_DailyUsageTotals },
+  { name: 'Migration20261123065714_UsageEventIdFirst', class: Migration20261123065714_UsageEventIdFirst },
 ];
