@@ -11,17 +11,22 @@ export function requestContext(logger: Logger): Middleware {
     const requestId = SAFE_ID.test(given) ? given : randomUUID();
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
-    const log = logger.child({ requestId });
-    ctx.state.log = log;
+    // Made when first used: a child logger costs a serialisation of its bindings (through the redaction),
+    // and most requests write no line of their own at a level above info.
+    let log: Logger | undefined;
+    const requestLog = () => (log ??= logger.child({ requestId }));
+    Object.defineProperty(ctx.state, 'log', { get: requestLog, enumerable: true, configurable: true });
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 },
-        'request',
-      );
+      if (logger.isLevelEnabled('info')) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        requestLog().info(
+          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 },
+          'request',
+        );
+      }
     }
   };
 }
