@@ -16,6 +16,7 @@ import { Migration20261123003426_QuotaDenials } from './Migration20261123003426_
 import { Migration20261123004932_KeysetIndexes } from './Migration20261123004932_KeysetIndexes';
 import { Migration20261123033734_DailyUsageTotals } from './Migration20261123033734_DailyUsageTotals';
 import { Migration20261123065714_UsageEventIdFirst } from './Migration20261123065714_UsageEventIdFirst';
+import { Migration20261123071148_UsageEventsNoCustomerIndex } from './Migration20261123071148_UsageEventsNoCustomerIndex';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -36,4 +37,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123004932_KeysetIndexes', class: Migration20261123004932_KeysetIndexes },
   { name: 'Migration20261123033734_DailyUsageTotals', class: Migration20261123033734_DailyUsageTotals },
   { name: 'Migration20261123065714_UsageEventIdFirst', class: Migration20261123065714_UsageEventIdFirst },
+  { name: 'Migration20261123071148_UsageEventsNoCustomerIndex', class: Migration20261123071148_UsageEventsNoCustomerIndex },
 ];
