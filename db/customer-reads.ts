@@ -197,9 +197,15 @@ export async function customerByRef(
           ref.email,
         ])
       : ref.userId !== undefined
-        ? await sql.read<Record<string, unknown>>(
-            'select id, user_id, email from customers where user_id = ? or id = ? order by user_id = ? desc limit 1',
-            [ref.userId, ref.userId, ref.userId],
+        ? // Two lookups, each on its own unique key, rather than `user_id = ? or id = ?`: PostgreSQL plans
+          // that OR as a scan of the whole table while it is small, and may keep the plan as it grows.
+          await sql.read<Record<string, unknown>>(
+            `select id, user_id, email from (
+               select id, user_id, email, 0 as by_id from customers where user_id = ?
+               union all
+               select id, user_id, email, 1 as by_id from customers where id = ?
+             ) c order by by_id limit 1`,
+            [ref.userId, ref.userId],
           )
         : [];
   const r = rows[0];
