@@ -12,6 +12,7 @@ import type { Identity } from '../../domain/identity';
 import { cachedAccessFor, utcDay, type Access } from '../access/check-access';
 import { findCustomerFor } from '../customers/find-customer';
 import { countersFor } from './counters';
+import { periodUsage } from './period-usage';
 import { readDate, sqlFor } from '../../db/raw-sql';
 import { recordAudit } from '../../db/audit';
 import { NEWEST_ID_FIRST, seekRows } from '../../db/keyset-pagination';
@@ -40,32 +41,6 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
 }
 
 /**
- * How a period starting at `start` splits for the daily counters: the events from `start` to the end of
- * its UTC day (none when it starts at midnight), then whole days from `firstWholeDay` on.
- */
-export function periodDays(start: Date): { startDayEnd: Date; firstWholeDay: string } {
-  const { day, resetsAt: nextMidnight } = utcDay(start);
-  if (Date.parse(`${day}T00:00:00.000Z`) === start.getTime())
-    return { startDayEnd: start, firstWholeDay: day };
-  return { startDayEnd: nextMidnight, firstWholeDay: utcDay(nextMidnight).day };
-}
-
-/**
- * A customer's units per type from the daily counters (today's for the quota, and the whole days from the
- * second bound on) and from the events of the day a period starts on that fall inside it. Values: today,
- * the first whole day (twice), the customer, the first day to read counters from, then the customer and
- * the period's start and the end of its first day.
- */
-export const PERIOD_USAGE_SQL = `select type, sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
-              sum(case when day >= ? then quantity else 0 end) as n,
-              sum(case when day >= ? then byok_quantity else 0 end) as byok_n
-         from daily_usage where customer_id = ? and day >= ? group by type
-       union all
-       select type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
-              sum(case when byok then quantity else 0 end) as byok_n from usage_events
-        where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`;
-
-/**
  * The caller's usage: today's and this period's units per type, and the credits arithmetic in integer
  * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
  */
@@ -75,35 +50,16 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   // round trip is most of a read's cost, and the gateway and the dashboard read this view very often.
   const access = await cachedAccessFor(em, identity);
   const period = periodOf(access, now);
-  let today = zeroes();
-  let month = zeroes();
-  let byokMonth = zeroes();
+  const today = zeroes();
+  const month = zeroes();
+  const byokMonth = zeroes();
   const customerId = access.customerId;
   if (customerId) {
-    const sql = sqlFor(em);
-    const { startDayEnd, firstWholeDay } = periodDays(period.start);
-    const day = utcDay(now).day;
-    // One round trip, one pass over the customer's counters: today's for the quota, the period's whole
-    // days, and the events of the day the period starts on that fall inside it (a period rarely starts
-    // at midnight).
-    const rows = await sql.read<{
-      type: string;
-      today_n: number | string | null;
-      n: number | string | null;
-      byok_n: number | string | null;
-    }>(PERIOD_USAGE_SQL, [
-      day,
-      firstWholeDay,
-      firstWholeDay,
-      customerId,
-      day < firstWholeDay ? day : firstWholeDay,
-      customerId,
-      sql.date(period.start),
-      sql.date(startDayEnd),
-    ]);
-    today = fold(rows.map((r) => ({ type: r.type, n: r.today_n })));
-    month = fold(rows);
-    byokMonth = fold(rows.map((r) => ({ type: r.type, n: r.byok_n })));
+    for (const t of await periodUsage(em, customerId, period.start)) {
+      today[t.type] = (today[t.type] ?? 0) + t.today;
+      month[t.type] = (month[t.type] ?? 0) + t.counted;
+      byokMonth[t.type] = (byokMonth[t.type] ?? 0) + t.byok;
+    }
   }
   const plan = access.plan;
   const credits = creditsFor({

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Subscription } from '../../db/entities';
 import { countersFor } from '../../services/usage/counters';
-import { periodDays } from '../../services/usage/usage-views';
+import { periodStartDay, SETTLE_MS } from '../../services/usage/period-usage';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
@@ -21,37 +21,41 @@ const sumBy = (events: Sent[], keep: (e: Sent) => boolean): ByType => {
   return out;
 };
 
-describe('how a period splits for the daily counters', () => {
+describe('the day a period starts on, for the daily counters', () => {
   it.each([
-    ['2026-03-06T04:59:59.999Z', '2026-03-07T00:00:00.000Z', '2026-03-07'],
-    ['2026-03-06T00:00:00.001Z', '2026-03-07T00:00:00.000Z', '2026-03-07'],
-    ['2026-03-06T00:00:00.000Z', '2026-03-06T00:00:00.000Z', '2026-03-06'],
-    ['2026-12-31T23:30:00.000Z', '2027-01-01T00:00:00.000Z', '2027-01-01'],
-  ])('a period from %s reads events until %s, then whole days from %s', (start, end, firstWholeDay) => {
-    const split = periodDays(new Date(start));
-    expect({ end: split.startDayEnd.toISOString(), firstWholeDay: split.firstWholeDay }).toEqual({
-      end,
-      firstWholeDay,
+    ['2026-03-06T04:59:59.999Z', '2026-03-06', true],
+    ['2026-03-06T00:00:00.001Z', '2026-03-06', true],
+    ['2026-03-06T00:00:00.000Z', '2026-03-06', false],
+    ['2026-12-31T23:30:00.000Z', '2026-12-31', true],
+    ['2027-01-01T00:00:00.000Z', '2027-01-01', false],
+  ])('a period from %s reads counters from %s; part of that day before it: %s', (start, day, partDay) => {
+    const first = periodStartDay(new Date(start));
+    expect({ day: first.day, midnight: first.midnight.toISOString(), partDay: first.partDay }).toEqual({
+      day,
+      midnight: `${day}T00:00:00.000Z`,
+      partDay,
     });
   });
 });
 
 /**
- * The usage view sums the period from the daily counters and the events of the day it starts on. Whatever
- * events were stored, wherever the period starts (mid-day or at midnight) and whether an operator reset
- * today's quota, its totals must be the sums of the stored events since the period's start, counted and
- * BYOK apart, and today's figure what the quota sees.
+ * The usage view sums the period from the daily counters, less the events of its first day stored before
+ * it began (read with the counters until they can no longer change, then remembered). Whatever events
+ * were stored, wherever the period starts (mid-day or at midnight), whether an operator reset today's
+ * quota, and whether the view is read fresh or from what it remembers, its totals must be the sums of the
+ * stored events since the period's start, counted and BYOK apart, and today's figure what the quota sees.
  */
 describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored events (%s)', (dialect) => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let idp: TestIdp;
   let api: UsageApi;
   let admin: string;
+  let clock: ReturnType<typeof controlClock>;
 
   beforeAll(async () => {
     [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
     api = await startUsageApi(db.orm, idp);
-    controlClock(db.orm, T0);
+    clock = controlClock(db.orm, T0);
     admin = await idp.token({ sub: 'admin-usage', email: 'admin@example.com', roles: ['admin'] });
   });
   afterAll(async () => {
@@ -60,6 +64,32 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
   });
 
   const opened = T0 - 4 * DAY - 5 * HOUR;
+
+  async function usageView(token: string) {
+    const view = await api.request('GET', '/api/v1/billing/usage', { token });
+    expect(view.status).toBe(200);
+    const { period_start, month, byok_month, today } = view.body.usage;
+    return { period_start, month, byok_month, today };
+  }
+
+  async function report(token: string, events: Sent[]) {
+    const res = await api.request('POST', REPORT, {
+      token,
+      body: {
+        events: events.map((e) => ({
+          id: e.id,
+          type: e.type,
+          quantity: e.quantity,
+          timestamp: new Date(e.at).toISOString(),
+          ...(e.byok ? { byok: true } : {}),
+        })),
+      },
+    });
+    expect({ status: res.status, accepted: res.body.accepted }).toEqual({
+      status: 200,
+      accepted: events.length,
+    });
+  }
   const event = fc.record({
     type: fc.constantFrom(...TYPES),
     quantity: fc.integer({ min: 1, max: 500 }),
@@ -83,6 +113,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
         renewedAt,
         fc.boolean(),
         async (drawn, periodStart, reset) => {
+          clock.set(T0);
           const email = `view-${dialect}-${++run}@example.com`;
           const { customer, subscription } = await seedSubscriber(db.orm, {
             email,
@@ -98,22 +129,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
             at: opened + e.offset,
             byok: e.byok,
           }));
-          const res = await api.request('POST', REPORT, {
-            token,
-            body: {
-              events: sent.map((e) => ({
-                id: e.id,
-                type: e.type,
-                quantity: e.quantity,
-                timestamp: new Date(e.at).toISOString(),
-                ...(e.byok ? { byok: true } : {}),
-              })),
-            },
-          });
-          expect({ status: res.status, accepted: res.body.accepted }).toEqual({
-            status: 200,
-            accepted: sent.length,
-          });
+          await report(token, sent);
           if (reset) {
             const r = await api.request('POST', `/api/v1/admin/subscriptions/${email}/reset-usage`, {
               token: admin,
@@ -132,26 +148,92 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
           // As once the memo of what the subscription grants has expired (the test's clock stands still).
           countersFor(db.orm.em).forgetSnapshots();
 
-          const view = await api.request('GET', '/api/v1/billing/usage', { token });
-          expect(view.status).toBe(200);
           const today = new Date(T0).toISOString().slice(0, 10);
           const inPeriod = (e: Sent) => e.at >= periodStart;
-          expect({
-            period_start: view.body.usage.period_start,
-            month: view.body.usage.month,
-            byok_month: view.body.usage.byok_month,
-            today: view.body.usage.today,
-          }).toEqual({
+          const expected = {
             period_start: new Date(periodStart).toISOString(),
             month: sumBy(sent, (e) => inPeriod(e) && !e.byok),
             byok_month: sumBy(sent, (e) => inPeriod(e) && e.byok),
             today: reset
               ? sumBy([], () => false)
               : sumBy(sent, (e) => !e.byok && new Date(e.at).toISOString().slice(0, 10) === today),
-          });
+          };
+          // Read when first seen, once the units before the start are final (remembered then), and after.
+          for (const at of [T0, T0 + SETTLE_MS, T0 + SETTLE_MS + 60_000]) {
+            clock.set(at);
+            expect(await usageView(token)).toEqual(expected);
+          }
         },
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('counts a report another process took under the previous period, until the units before the start are final', async () => {
+    clock.set(T0);
+    const email = `view-race-${dialect}@example.com`;
+    const { customer, subscription } = await seedSubscriber(db.orm, {
+      email,
+      plan: 'enterprise',
+      periodStart: new Date(opened),
+    });
+    await storeCustomerKey(db.orm, customer);
+    const sub = `kc-${email}`;
+    const token = await idp.token({ sub, email });
+    const renewal = Date.parse('2026-03-09T07:00:00.000Z');
+    const at = (id: string, ms: number, quantity: number, byok = false): Sent => ({
+      id,
+      type: 'inference',
+      quantity,
+      at: ms,
+      byok,
+    });
+    const sent = [
+      at('day-before', renewal - DAY, 1),
+      at('same-day-before', renewal - 2 * HOUR, 10),
+      at('same-day-before-byok', renewal - 30 * 60_000, 20, true),
+      at('same-day-after', renewal + HOUR, 100),
+      at('today', T0 - HOUR, 1000),
+    ];
+    await report(token, sent);
+    const counters = countersFor(db.orm.em);
+    const memoKey = `user:${sub}`;
+    const stale = await counters.snapshot(memoKey, () => Promise.reject(new Error('not remembered')));
+    await db.orm.em
+      .fork()
+      .nativeUpdate(Subscription, { id: subscription.id }, { currentPeriodStart: new Date(renewal) });
+    counters.forgetSnapshots();
+    const expected = () => ({
+      period_start: new Date(renewal).toISOString(),
+      month: sumBy(sent, (e) => e.at >= renewal && !e.byok),
+      byok_month: sumBy(sent, (e) => e.at >= renewal && e.byok),
+      today: sumBy(sent, (e) => !e.byok && e.at >= Date.parse('2026-03-10T00:00:00.000Z')),
+    });
+    expect(await usageView(token)).toEqual(expected());
+
+    // A process whose memo of the subscription still holds the previous period takes reports from
+    // before the renewal, after this one first saw the new period.
+    clock.set(T0 + 60_000);
+    counters.forgetSnapshots();
+    await counters.snapshot(memoKey, async () => stale);
+    const late = [
+      at('late-before', renewal - 10 * 60_000, 10_000),
+      at('late-after', renewal + 60_000, 100_000),
+    ];
+    await report(token, late);
+    sent.push(...late);
+    counters.forgetSnapshots();
+    expect(await usageView(token)).toEqual(expected());
+
+    clock.set(T0 + SETTLE_MS + 60_000);
+    expect(await usageView(token)).toEqual(expected());
+    const after = [
+      at('after-settling', T0 + SETTLE_MS, 1_000_000),
+      at('after-settling-byok', renewal + 1, 7, true),
+    ];
+    await report(token, after);
+    sent.push(...after);
+    clock.set(T0 + SETTLE_MS + 120_000);
+    expect(await usageView(token)).toEqual(expected());
   });
 });

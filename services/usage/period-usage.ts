@@ -1,0 +1,128 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { sqlFor } from '../../db/raw-sql';
+import { utcDay } from '../access/check-access';
+import { countersFor } from './counters';
+
+/**
+ * A billing period's units, read from the daily counters in time that does not grow with the events.
+ * Periods rarely start at midnight, so the period is every whole day's counter from the day it starts on,
+ * less the units of that day stored before the start. Those units are final once the period has begun:
+ * report_usage refuses an event from before the open period's start. The one exception is a report
+ * accepted under the previous period by a process whose memo of the subscription (two seconds) had not yet
+ * seen the new start, so this process trusts its own count of them only once SETTLE_MS have passed since it
+ * first saw that start, and keeps it from then on (read again every REREAD_MS, in case).
+ *
+ * Before, the view summed the events from the start to the end of its day instead: on the day a
+ * subscription started or renewed that was every event since, and a busy gateway customer's view slowed
+ * with each call it reported.
+ */
+export const SETTLE_MS = 5 * 60_000;
+const REREAD_MS = 60 * 60_000;
+const MEMOS_PER_DATABASE = 50_000;
+
+/** The units of one type: today's as the quota counts them, the period's counted and BYOK units. */
+export interface TypeUnits {
+  type: string;
+  today: number;
+  counted: number;
+  byok: number;
+}
+
+/** Where the counters of a period starting at `start` begin, and whether part of that day comes before it. */
+export function periodStartDay(start: Date): { day: string; midnight: Date; partDay: boolean } {
+  const { day } = utcDay(start);
+  const midnight = new Date(Date.parse(`${day}T00:00:00.000Z`));
+  return { day, midnight, partDay: midnight.getTime() !== start.getTime() };
+}
+
+/**
+ * Per type: today's units less what an operator forgave (the quota's figure), and the counted and BYOK
+ * units of every day from the period's first on. Values: today, the period's first day (twice), the
+ * customer, the first day to read.
+ */
+export const PERIOD_COUNTERS_SQL = `select 'days' as part, type,
+        sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
+        sum(case when day >= ? then quantity else 0 end) as n,
+        sum(case when day >= ? then byok_quantity else 0 end) as byok_n
+   from daily_usage where customer_id = ? and day >= ? group by type`;
+
+/**
+ * The counters and, in the same statement, the units stored on the period's first day before it began.
+ * Values: those of PERIOD_COUNTERS_SQL, then the customer, that day's midnight and the period's start.
+ */
+export const PERIOD_USAGE_SQL = `${PERIOD_COUNTERS_SQL}
+ union all
+ select 'before' as part, type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
+        sum(case when byok then quantity else 0 end) as byok_n
+   from usage_events where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`;
+
+interface Row {
+  part: 'days' | 'before';
+  type: string;
+  today_n: number | string | null;
+  n: number | string | null;
+  byok_n: number | string | null;
+}
+
+interface BeforeStart {
+  firstSeenAt: number;
+  /** When `rows` were read as final; null while they may still change. */
+  settledAt: number | null;
+  rows: Row[];
+}
+
+// Per database (every fork of an ORM shares its driver), like the counter cache.
+const memos = new WeakMap<object, Map<string, BeforeStart>>();
+
+function memoOf(em: EntityManager): Map<string, BeforeStart> {
+  const driver = em.getDriver();
+  let memo = memos.get(driver);
+  if (!memo) memos.set(driver, (memo = new Map()));
+  return memo;
+}
+
+/** A customer's units per type for the period starting at `start`, one round trip (none to the events once settled). */
+export async function periodUsage(em: EntityManager, customerId: string, start: Date): Promise<TypeUnits[]> {
+  const now = countersFor(em).now();
+  const sql = sqlFor(em);
+  const today = utcDay(new Date(now)).day;
+  const first = periodStartDay(start);
+  const counterValues = [today, first.day, first.day, customerId, today < first.day ? today : first.day];
+  if (!first.partDay) return unitsOf(await sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues));
+
+  const memo = memoOf(em);
+  const key = `${customerId}|${start.getTime()}`;
+  let before = memo.get(key);
+  if (before?.settledAt != null && now - before.settledAt < REREAD_MS) {
+    return unitsOf([...(await sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues)), ...before.rows]);
+  }
+  const rows = await sql.read<Row>(PERIOD_USAGE_SQL, [
+    ...counterValues,
+    customerId,
+    sql.date(first.midnight),
+    sql.date(start),
+  ]);
+  if (!before) {
+    if (memo.size >= MEMOS_PER_DATABASE) memo.clear();
+    memo.set(key, (before = { firstSeenAt: now, settledAt: null, rows: [] }));
+  }
+  if (now - before.firstSeenAt >= SETTLE_MS) {
+    before.settledAt = now;
+    before.rows = rows.filter((r) => r.part === 'before');
+  }
+  return unitsOf(rows);
+}
+
+/** The counters' rows less the units before the period's start, per type. */
+function unitsOf(rows: Row[]): TypeUnits[] {
+  const byType = new Map<string, TypeUnits>();
+  for (const r of rows) {
+    let t = byType.get(r.type);
+    if (!t) byType.set(r.type, (t = { type: r.type, today: 0, counted: 0, byok: 0 }));
+    const sign = r.part === 'before' ? -1 : 1;
+    t.today += Number(r.today_n ?? 0);
+    t.counted += sign * Number(r.n ?? 0);
+    t.byok += sign * Number(r.byok_n ?? 0);
+  }
+  return [...byType.values()];
+}
