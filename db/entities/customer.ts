@@ -12,6 +12,12 @@ export class Customer {
   lagoCustomerId?: string | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
+  /**
+   * Bumped by the database's own triggers whenever a row the customer's invoice list shows changes (their
+   * invoices, and the charges and credit notes of those), so a read that finds it unchanged may answer
+   * with the page it built before. The engine never writes it.
+   */
+  invoiceListVersion: Opt<number> = 0;
 }
 
 export const CustomerSchema = new EntitySchema<Customer>({
@@ -30,5 +36,6 @@ export const CustomerSchema = new EntitySchema<Customer>({
     lagoCustomerId: { type: 'string', nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    invoiceListVersion: { type: 'integer', default: 0 },
   },
 });

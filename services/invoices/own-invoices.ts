@@ -15,6 +15,7 @@ import { AppError, notFound } from '../../domain/errors';
 import { centsToDollars } from '../../domain/money';
 import type { Identity } from '../../domain/identity';
 import { decodeCursor, encodeCursor } from '../../db/keyset-pagination';
+import { rememberedInvoicePage } from './invoice-page-memo';
 
 /** What went back to the customer on one invoice, in cents. */
 export interface MoneyBack {
@@ -78,31 +79,49 @@ export async function moneyBackOf(
   return out;
 }
 
+/** A page of a customer's invoices, shared by every read that finds it unchanged: not to be modified. */
+export interface InvoicePage {
+  readonly invoices: readonly InvoiceRow[];
+  readonly nextCursor: string | null;
+  readonly moneyBack: ReadonlyMap<string, MoneyBack>;
+}
+
+const NO_INVOICES: InvoicePage = { invoices: [], nextCursor: null, moneyBack: new Map() };
+
 /**
  * The caller's invoices, newest first, one page after `cursor`, with what went back on each: plain SQL
- * (db/customer-reads.ts), the customer's id from its cache, no entities.
+ * (db/customer-reads.ts), the customer's id from its cache, no entities; the first page remembered until
+ * the customer's invoice list version moves (invoice-page-memo.ts).
  */
 export async function listOwnInvoices(
   em: EntityManager,
   identity: Identity,
   q: { limit: number; cursor?: string },
-): Promise<{ invoices: InvoiceRow[]; nextCursor: string | null; moneyBack: Map<string, MoneyBack> }> {
+): Promise<InvoicePage> {
   const customerId = await customerIdOf(em, identity.sub);
-  if (!customerId) return { invoices: [], nextCursor: null, moneyBack: new Map() };
+  if (!customerId) return NO_INVOICES;
   const after = q.cursor ? decodeCursor(q.cursor, { kind: 'date' }) : null;
-  const rows = await invoicesOfCustomer(em, customerId, {
-    limit: q.limit + 1,
-    after: after ? { createdAt: after.value as Date, id: after.id } : undefined,
-  });
-  const invoices = rows.slice(0, q.limit);
-  const last = invoices[invoices.length - 1];
-  const nextCursor = rows.length > q.limit && last ? encodeCursor(last.createdAt.getTime(), last.id) : null;
-  const moneyBack = new Map<string, MoneyBack>(
-    invoices
-      .filter((i) => i.refundedCents > 0 || i.creditedCents > 0)
-      .map((i) => [i.stripeInvoiceId, { refundedCents: i.refundedCents, creditedCents: i.creditedCents }]),
-  );
-  return { invoices, nextCursor, moneyBack };
+  const build = async (): Promise<InvoicePage> => {
+    const rows = await invoicesOfCustomer(em, customerId, {
+      limit: q.limit + 1,
+      after: after ? { createdAt: after.value as Date, id: after.id } : undefined,
+    });
+    const invoices = rows.slice(0, q.limit);
+    const last = invoices[invoices.length - 1];
+    const nextCursor = rows.length > q.limit && last ? encodeCursor(last.createdAt.getTime(), last.id) : null;
+    const moneyBack = new Map<string, MoneyBack>(
+      invoices
+        .filter((i) => i.refundedCents > 0 || i.creditedCents > 0)
+        .map((i) => [i.stripeInvoiceId, { refundedCents: i.refundedCents, creditedCents: i.creditedCents }]),
+    );
+    return Object.freeze({
+      invoices: Object.freeze(invoices.map((i) => Object.freeze(i))),
+      nextCursor,
+      moneyBack,
+    });
+  };
+  // The first page is what the dashboard reads on every visit; later ones are read once, in turn.
+  return after ? build() : rememberedInvoicePage(em, customerId, `first|${q.limit}`, build);
 }
 
 const PDF_TIMEOUT_MS = 15_000;

@@ -16,6 +16,7 @@ import { Migration20261123003428_QuotaDenials } from './Migration20261123003428_
 import { Migration20261123004942_KeysetIndexes } from './Migration20261123004942_KeysetIndexes';
 import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033737_DailyUsageTotals';
 import { Migration20261123065723_UsageEventIdFirst } from './Migration20261123065723_UsageEventIdFirst';
+import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -36,4 +37,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123004942_KeysetIndexes', class: Migration20261123004942_KeysetIndexes },
   { name: 'Migration20261123033737_DailyUsageTotals', class: Migration20261123033737_DailyUsageTotals },
   { name: 'Migration20261123065723_UsageEventIdFirst', class: Migration20261123065723_UsageEventIdFirst },
+  { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
 ];

@@ -17,6 +17,7 @@ import { Migration20261123004932_KeysetIndexes } from './Migration20261123004932
 import { Migration20261123033734_DailyUsageTotals } from './Migration20261123033734_DailyUsageTotals';
 import { Migration20261123065714_UsageEventIdFirst } from './Migration20261123065714_UsageEventIdFirst';
 import { Migration20261123071148_UsageEventsNoCustomerIndex } from './Migration20261123071148_UsageEventsNoCustomerIndex';
+import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123033734_DailyUsageTotals', class: Migration20261123033734_DailyUsageTotals },
   { name: 'Migration20261123065714_UsageEventIdFirst', class: Migration20261123065714_UsageEventIdFirst },
   { name: 'Migration20261123071148_UsageEventsNoCustomerIndex', class: Migration20261123071148_UsageEventsNoCustomerIndex },
+  { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
 ];

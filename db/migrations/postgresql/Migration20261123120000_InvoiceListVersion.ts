@@ -1,0 +1,43 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * customers.invoice_list_version, bumped in the writing transaction by triggers on every table the invoice
+ * list reads: a customer's invoices, and the charges and credit notes of those invoices (found by their
+ * Stripe invoice id, before and after the change).
+ */
+export class Migration20261123120000_InvoiceListVersion extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('alter table "customers" add column "invoice_list_version" int not null default 0;');
+    this.addSql(`create function invoice_list_bump_by_customer() returns trigger language plpgsql as $$
+      begin
+        if tg_op <> 'INSERT' then
+          update customers set invoice_list_version = invoice_list_version + 1 where id = old.customer_id;
+        end if;
+        if tg_op <> 'DELETE' then
+          update customers set invoice_list_version = invoice_list_version + 1 where id = new.customer_id;
+        end if;
+        return null;
+      end $$;`);
+    this.addSql(`create function invoice_list_bump_by_invoice() returns trigger language plpgsql as $$
+      begin
+        if tg_op <> 'INSERT' then
+          update customers set invoice_list_version = invoice_list_version + 1
+           where id in (select customer_id from invoices where stripe_invoice_id = old.stripe_invoice_id);
+        end if;
+        if tg_op <> 'DELETE' then
+          update customers set invoice_list_version = invoice_list_version + 1
+           where id in (select customer_id from invoices where stripe_invoice_id = new.stripe_invoice_id);
+        end if;
+        return null;
+      end $$;`);
+    for (const [table, fn] of [
+      ['invoices', 'invoice_list_bump_by_customer'],
+      ['charges', 'invoice_list_bump_by_invoice'],
+      ['credit_notes', 'invoice_list_bump_by_invoice'],
+    ]) {
+      this.addSql(
+        `create trigger "${table}_invoice_list" after insert or update or delete on "${table}" for each row execute function ${fn}();`,
+      );
+    }
+  }
+}

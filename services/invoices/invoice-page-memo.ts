@@ -1,0 +1,62 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { sqlFor } from '../../db/raw-sql';
+
+/**
+ * Invoice pages remembered with the customer's invoice list version, which the database's triggers bump in
+ * the transaction of any write a page would show (db/migrations, InvoiceListVersion): a customer's invoices
+ * change a few times a month and are read on every dashboard page. Pages per database, the least recently
+ * read dropped first.
+ */
+const PAGES_PER_DATABASE = 5_000;
+
+interface Remembered {
+  version: number;
+  page: unknown;
+}
+
+const memos = new WeakMap<object, Map<string, Remembered>>();
+
+function memoOf(em: EntityManager): Map<string, Remembered> {
+  const driver = em.getDriver();
+  let memo = memos.get(driver);
+  if (!memo) memos.set(driver, (memo = new Map()));
+  return memo;
+}
+
+/** The version of what the customer's invoice list shows, or null when there is no such customer. */
+export async function invoiceListVersion(em: EntityManager, customerId: string): Promise<number | null> {
+  const [row] = await sqlFor(em).read<{ v: number | string }>(
+    'select invoice_list_version as v from customers where id = ?',
+    [customerId],
+  );
+  return row ? Number(row.v) : null;
+}
+
+/**
+ * The page `key` of the customer's invoices: the one remembered when the version is unchanged, else
+ * `build`'s, remembered. The version is read first, so a page built after it shows that version or a later
+ * one, and a page remembered under a version that is still current is never older than the database.
+ * Inside a transaction nothing is remembered: what it reads may yet be rolled back.
+ */
+export async function rememberedInvoicePage<T>(
+  em: EntityManager,
+  customerId: string,
+  key: string,
+  build: () => Promise<T>,
+): Promise<T> {
+  if (em.getTransactionContext()) return build();
+  const version = await invoiceListVersion(em, customerId);
+  if (version === null) return build();
+  const memo = memoOf(em);
+  const at = `${customerId}|${key}`;
+  const hit = memo.get(at);
+  memo.delete(at);
+  if (hit?.version === version) {
+    memo.set(at, hit);
+    return hit.page as T;
+  }
+  const page = await build();
+  if (memo.size >= PAGES_PER_DATABASE) memo.delete(memo.keys().next().value as string);
+  memo.set(at, { version, page });
+  return page;
+}
