@@ -45,6 +45,18 @@ describe.each(['sqlite', 'postgresql'] as const)('the remembered invoice page on
     const sql = sqlFor(em());
 
     const writes: [string, () => Promise<unknown>, Customer[]][] = [
+      [
+        'its rows written again as they are, as a backfill’s upsert does',
+        () =>
+          Promise.all([
+            sql.run('update invoices set status = status where id = ?', [mine.id]),
+            sql.run('update charges set amount_refunded_cents = amount_refunded_cents where id = ?', [
+              charge.id,
+            ]),
+            sql.run('update credit_notes set status = status where id = ?', [note.id]),
+          ]),
+        [],
+      ],
       ['an invoice voided', () => em().nativeUpdate(Invoice, { id: mine.id }, { status: 'void' }), [me]],
       [
         'a refund on its charge',

@@ -3,13 +3,17 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * customers.invoice_list_version, bumped in the writing transaction by triggers on every table the invoice
  * list reads: a customer's invoices, and the charges and credit notes of those invoices (found by their
- * Stripe invoice id, before and after the change).
+ * Stripe invoice id, before and after the change). An update that leaves the row as it was (a backfill's
+ * upsert of what is already stored) moves nothing.
  */
 export class Migration20261123120000_InvoiceListVersion extends Migration {
   override async up(): Promise<void> {
     this.addSql('alter table "customers" add column "invoice_list_version" int not null default 0;');
     this.addSql(`create function invoice_list_bump_by_customer() returns trigger language plpgsql as $$
       begin
+        if tg_op = 'UPDATE' and old is not distinct from new then
+          return null;
+        end if;
         if tg_op <> 'INSERT' then
           update customers set invoice_list_version = invoice_list_version + 1 where id = old.customer_id;
         end if;
@@ -20,6 +24,9 @@ export class Migration20261123120000_InvoiceListVersion extends Migration {
       end $$;`);
     this.addSql(`create function invoice_list_bump_by_invoice() returns trigger language plpgsql as $$
       begin
+        if tg_op = 'UPDATE' and old is not distinct from new then
+          return null;
+        end if;
         if tg_op <> 'INSERT' then
           update customers set invoice_list_version = invoice_list_version + 1
            where id in (select customer_id from invoices where stripe_invoice_id = old.stripe_invoice_id);
