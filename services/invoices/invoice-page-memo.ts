@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { perDatabase } from '../../db/per-database';
 import { sqlFor } from '../../db/raw-sql';
 
 /**
@@ -14,14 +15,7 @@ interface Remembered {
   page: unknown;
 }
 
-const memos = new WeakMap<object, Map<string, Remembered>>();
-
-function memoOf(em: EntityManager): Map<string, Remembered> {
-  const driver = em.getDriver();
-  let memo = memos.get(driver);
-  if (!memo) memos.set(driver, (memo = new Map()));
-  return memo;
-}
+const memoOf = perDatabase(() => new Map<string, Remembered>());
 
 /** The version of what the customer's invoice list shows, or null when there is no such customer. */
 export async function invoiceListVersion(em: EntityManager, customerId: string): Promise<number | null> {

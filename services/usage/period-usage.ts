@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { perDatabase } from '../../db/per-database';
 import { sqlFor } from '../../db/raw-sql';
 import { utcDay } from '../access/check-access';
 import { countersFor } from './counters';
@@ -71,15 +72,7 @@ interface BeforeStart {
   rows: Row[];
 }
 
-// Per database (every fork of an ORM shares its driver), like the counter cache.
-const memos = new WeakMap<object, Map<string, BeforeStart>>();
-
-function memoOf(em: EntityManager): Map<string, BeforeStart> {
-  const driver = em.getDriver();
-  let memo = memos.get(driver);
-  if (!memo) memos.set(driver, (memo = new Map()));
-  return memo;
-}
+const memoOf = perDatabase(() => new Map<string, BeforeStart>());
 
 /** A customer's units per type for the period starting at `start`, one round trip (none to the events once settled). */
 export async function periodUsage(em: EntityManager, customerId: string, start: Date): Promise<TypeUnits[]> {

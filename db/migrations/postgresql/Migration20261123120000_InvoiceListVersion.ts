@@ -9,34 +9,28 @@ import { Migration } from '@mikro-orm/migrations';
 export class Migration20261123120000_InvoiceListVersion extends Migration {
   override async up(): Promise<void> {
     this.addSql('alter table "customers" add column "invoice_list_version" int not null default 0;');
-    this.addSql(`create function invoice_list_bump_by_customer() returns trigger language plpgsql as $$
-      begin
-        if tg_op = 'UPDATE' and old is not distinct from new then
+    // `row` stands for old or new: the customer whose invoice list the row was, or is now, on.
+    const bumpFunction = (name: string, customersOf: (row: 'old' | 'new') => string) =>
+      `create function ${name}() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'UPDATE' and old is not distinct from new then
+            return null;
+          end if;
+          if tg_op <> 'INSERT' then
+            update customers set invoice_list_version = invoice_list_version + 1 where id in (${customersOf('old')});
+          end if;
+          if tg_op <> 'DELETE' then
+            update customers set invoice_list_version = invoice_list_version + 1 where id in (${customersOf('new')});
+          end if;
           return null;
-        end if;
-        if tg_op <> 'INSERT' then
-          update customers set invoice_list_version = invoice_list_version + 1 where id = old.customer_id;
-        end if;
-        if tg_op <> 'DELETE' then
-          update customers set invoice_list_version = invoice_list_version + 1 where id = new.customer_id;
-        end if;
-        return null;
-      end $$;`);
-    this.addSql(`create function invoice_list_bump_by_invoice() returns trigger language plpgsql as $$
-      begin
-        if tg_op = 'UPDATE' and old is not distinct from new then
-          return null;
-        end if;
-        if tg_op <> 'INSERT' then
-          update customers set invoice_list_version = invoice_list_version + 1
-           where id in (select customer_id from invoices where stripe_invoice_id = old.stripe_invoice_id);
-        end if;
-        if tg_op <> 'DELETE' then
-          update customers set invoice_list_version = invoice_list_version + 1
-           where id in (select customer_id from invoices where stripe_invoice_id = new.stripe_invoice_id);
-        end if;
-        return null;
-      end $$;`);
+        end $$;`;
+    this.addSql(bumpFunction('invoice_list_bump_by_customer', (row) => `${row}.customer_id`));
+    this.addSql(
+      bumpFunction(
+        'invoice_list_bump_by_invoice',
+        (row) => `select customer_id from invoices where stripe_invoice_id = ${row}.stripe_invoice_id`,
+      ),
+    );
     for (const [table, fn] of [
       ['invoices', 'invoice_list_bump_by_customer'],
       ['charges', 'invoice_list_bump_by_invoice'],
