@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
+import { perDatabase } from './per-database';
 import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
 
 /**
@@ -13,13 +14,11 @@ import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
  * and keeps its id and user id, so a hit never goes stale. Misses are not cached, so a customer created
  * later is found on the next read.
  */
-const customerIds = new WeakMap<object, Map<string, string>>();
+const customerIdsOf = perDatabase(() => new Map<string, string>());
 const CACHED_CUSTOMERS = 50_000;
 
 export async function customerIdOf(em: EntityManager, userId: string): Promise<string | null> {
-  const driver = em.getDriver();
-  let cache = customerIds.get(driver);
-  if (!cache) customerIds.set(driver, (cache = new Map()));
+  const cache = customerIdsOf(em);
   const hit = cache.get(userId);
   if (hit !== undefined) return hit;
   const [row] = await sqlFor(em).read<{ id: string }>('select id from customers where user_id = ?', [userId]);

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
+import { perDatabase } from './per-database';
 
 interface PgClient {
   query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
@@ -11,7 +12,7 @@ interface PoolClient {
 
 /** Named statements per database at most; past that, reads still bind their values, unnamed. */
 const MAX_NAMED = 500;
-const statements = new WeakMap<object, Map<string, { name: string; text: string }>>();
+const statementsOf = perDatabase(() => new Map<string, { name: string; text: string }>());
 
 /** `?` placeholders as PostgreSQL's `$1, $2…`, leaving any inside a quoted literal alone. */
 export function numberedPlaceholders(text: string): string {
@@ -44,9 +45,7 @@ export async function postgresRead<T>(
   params: readonly unknown[],
 ): Promise<T[] | null> {
   if (!/^\s*(select|with)\s/i.test(text) || !params.every(bindable)) return null;
-  const driver = em.getDriver();
-  let named = statements.get(driver);
-  if (!named) statements.set(driver, (named = new Map()));
+  const named = statementsOf(em);
   // A named statement's numbered text is worked out once, with its name.
   let statement = named.get(text);
   if (!statement) {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { perDatabase } from '../../db/per-database';
 import { revenueQueryDuration, secondsSince } from '../../telemetry/api-metrics';
 
 /**
@@ -14,17 +15,15 @@ interface Entry {
   value: Promise<unknown>;
 }
 
-// Per database (its driver), so two ORMs in one process (tests, tools) never share figures.
-const caches = new WeakMap<object, Map<string, Entry>>();
+// Per database, so two ORMs in one process (tests, tools) never share figures.
+const cacheOf = perDatabase(() => new Map<string, Entry>());
 
 /**
  * The value computed for `key` on this database less than REVENUE_CACHE_MS ago, else computes it.
  * Concurrent callers share one computation; a failure is not kept.
  */
 export function cached<T>(em: EntityManager, key: string, compute: () => Promise<T>): Promise<T> {
-  const db = em.getDriver();
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
+  const cache = cacheOf(em);
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.expires > now) return hit.value as Promise<T>;
@@ -36,8 +35,7 @@ export function cached<T>(em: EntityManager, key: string, compute: () => Promise
     () => revenueQueryDuration.observe({ query: key.split(':')[0] ?? key }, secondsSince(start)),
     () => undefined,
   );
-  const entries = cache;
-  entries.set(key, { expires: now + REVENUE_CACHE_MS, value });
-  value.catch(() => entries.delete(key));
+  cache.set(key, { expires: now + REVENUE_CACHE_MS, value });
+  value.catch(() => cache.delete(key));
   return value;
 }

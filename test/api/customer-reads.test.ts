@@ -1,6 +1,4 @@
-import { bookWriter, DAY, startBillingTestApi } from '../helpers/book';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
+import { billingApiOn, bookWriter, DAY } from '../helpers/book';
 import { Invoice, PaymentMethod, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { invoiceDto } from '../../services/invoices/own-invoices';
@@ -12,26 +10,12 @@ import type { InvoiceRow } from '../../db/customer-reads';
  * hold, on both dialects.
  */
 describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialect) => {
-  let idp: TestIdp;
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let api: Awaited<ReturnType<typeof startBillingTestApi>>;
+  const setup = billingApiOn(dialect);
 
-  beforeAll(async () => {
-    [idp, db] = await Promise.all([startTestIdp(), openTestDatabase(dialect)]);
-    api = await startBillingTestApi({
-      orm: db.orm,
-      env: { OIDC_ISSUER: idp.issuer, OIDC_JWKS_URL: idp.jwksUrl },
-    });
-  });
-  afterAll(async () => {
-    await api.stop();
-    await Promise.all([idp.stop(), db.close()]);
-  });
-
-  const tokenOf = (name: string) => idp.token({ sub: `user-${name}`, email: `${name}@example.com` });
+  const tokenOf = (name: string) => setup.idp.token({ sub: `user-${name}`, email: `${name}@example.com` });
 
   it('answers what the entities give, refunds and credit notes included, and never another customer’s', async () => {
-    const book = bookWriter(db.orm.em.fork());
+    const book = bookWriter(setup.db.orm.em.fork());
     const me = book.customer({ userId: 'user-me', email: 'me@example.com' });
     const other = book.customer({ userId: 'user-other', email: 'other@example.com' });
     const base = Date.now() - 60 * DAY;
@@ -51,10 +35,10 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     book.creditNote(theirs, { amountCents: 7700, createdAt: new Date(base + 2 * DAY) });
     await book.flush();
 
-    const res = await api.raw('/api/v1/billing/invoices?limit=10', await tokenOf('me'));
+    const res = await setup.api.raw('/api/v1/billing/invoices?limit=10', await tokenOf('me'));
     expect(res.status).toBe(200);
     const text = await res.text();
-    const entities = await db.orm.em
+    const entities = await setup.db.orm.em
       .fork()
       .find(Invoice, { customer: me.id }, { orderBy: { createdAt: 'desc', id: 'desc' } });
     const back: Record<string, { refundedCents: number; creditedCents: number }> = {
@@ -70,8 +54,8 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
 
   it('finds a customer created after their first read, and pages through invoices of the same instant once each', async () => {
     const token = await tokenOf('late');
-    expect((await api.request('GET', '/api/v1/billing/invoices', { token })).body).toEqual([]);
-    const book = bookWriter(db.orm.em.fork());
+    expect((await setup.api.request('GET', '/api/v1/billing/invoices', { token })).body).toEqual([]);
+    const book = bookWriter(setup.db.orm.em.fork());
     const late = book.customer({ userId: 'user-late', email: 'late@example.com' });
     const at = new Date(Date.now() - 5 * DAY);
     for (let i = 0; i < 5; i++) book.invoice(late, { amountCents: 100 + i, createdAt: at, number: `L-${i}` });
@@ -80,7 +64,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     const seen: string[] = [];
     let path = '/api/v1/billing/invoices?limit=2';
     for (let page = 0; page < 5; page++) {
-      const res = await api.raw(path, token);
+      const res = await setup.api.raw(path, token);
       expect(res.status).toBe(200);
       seen.push(...((await res.json()) as { number: string }[]).map((i) => i.number));
       const cursor = res.headers.get('x-next-cursor');
@@ -91,7 +75,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     expect(seen).toHaveLength(5);
   });
   it('lists the attached cards newest first as the entities give them, never a detached one or another customer’s', async () => {
-    const em = db.orm.em.fork();
+    const em = setup.db.orm.em.fork();
     const book = bookWriter(em);
     const card = book.customer({ userId: 'user-card', email: 'card@example.com' });
     const stranger = book.customer({ userId: 'user-stranger', email: 'stranger@example.com' });
@@ -110,9 +94,9 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     pm(stranger, 4, { brand: 'mastercard' });
     await em.flush();
 
-    const res = await api.raw('/api/v1/billing/payment-methods', await tokenOf('card'));
+    const res = await setup.api.raw('/api/v1/billing/payment-methods', await tokenOf('card'));
     expect(res.status).toBe(200);
-    const entities = await db.orm.em
+    const entities = await setup.db.orm.em
       .fork()
       .find(PaymentMethod, { customer: card.id, detachedAt: null }, { orderBy: { createdAt: 'desc' } });
     expect(entities).toHaveLength(2);
@@ -129,14 +113,14 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       created: p.createdAt.toISOString(),
     }));
     expect(await res.text()).toBe(JSON.stringify(expected));
-    const none = await api.request('GET', '/api/v1/billing/payment-methods', {
+    const none = await setup.api.request('GET', '/api/v1/billing/payment-methods', {
       token: await tokenOf('nobody'),
     });
     expect(none.body).toEqual([]);
   });
 
   it('reads the live subscription, its plan’s access and the usage credits as the entities hold them', async () => {
-    const em = db.orm.em.fork();
+    const em = setup.db.orm.em.fork();
     const book = bookWriter(em);
     const me = book.customer({ userId: 'user-subr', email: 'subr@example.com' });
     const now = Date.now();
@@ -171,8 +155,8 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     await em.flush();
 
     const token = await tokenOf('subr');
-    const sub = await api.request('GET', '/api/v1/billing/subscription', { token });
-    const stored = await db.orm.em.fork().findOneOrFail(Subscription, live.id, { populate: ['plan'] });
+    const sub = await setup.api.request('GET', '/api/v1/billing/subscription', { token });
+    const stored = await setup.db.orm.em.fork().findOneOrFail(Subscription, live.id, { populate: ['plan'] });
     const expected = {
       subscription_id: stored.id,
       tier: 'professional',
@@ -196,10 +180,10 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       },
     };
     expect(sub.body).toEqual(expected);
-    const status = await api.request('GET', '/api/v1/billing/subscription-status', { token });
+    const status = await setup.api.request('GET', '/api/v1/billing/subscription-status', { token });
     expect(status.body).toEqual({ has_subscription: true, ...expected });
 
-    const access = await api.request('GET', '/api/v1/subscriptions/my-access', { token });
+    const access = await setup.api.request('GET', '/api/v1/subscriptions/my-access', { token });
     expect(access.body).toEqual({
       tier: 'professional',
       status: 'active',
@@ -210,12 +194,12 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     });
     expect((access.body as { services: string[] }).services.length).toBeGreaterThan(0);
 
-    const usage = await api.request('GET', '/api/v1/billing/usage', { token });
+    const usage = await setup.api.request('GET', '/api/v1/billing/usage', { token });
     const { credits } = usage.body as { credits: { included_credits: number; price_per_1k_cents: number } };
     expect(credits.included_credits).toBe(stored.plan.includedCredits);
     expect(credits.price_per_1k_cents).toBe(stored.plan.overagePer1kCents);
 
-    const trialSub = await api.request('GET', '/api/v1/billing/subscription', {
+    const trialSub = await setup.api.request('GET', '/api/v1/billing/subscription', {
       token: await tokenOf('subt'),
     });
     expect(trialSub.body).toMatchObject({
@@ -225,22 +209,28 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       pending_change: null,
       cancel_at_period_end: false,
     });
-    const starter = await db.orm.em.fork().findOneOrFail(Plan, 'plan_starter_v1');
-    const trialAccess = await api.request('GET', '/api/v1/subscriptions/my-access', {
+    const starter = await setup.db.orm.em.fork().findOneOrFail(Plan, 'plan_starter_v1');
+    const trialAccess = await setup.api.request('GET', '/api/v1/subscriptions/my-access', {
       token: await tokenOf('subt'),
     });
     expect(trialAccess.body).toMatchObject({ tier: 'starter', services: starter.services });
 
-    const none = await api.request('GET', '/api/v1/billing/subscription', { token: await tokenOf('nosub') });
+    const none = await setup.api.request('GET', '/api/v1/billing/subscription', {
+      token: await tokenOf('nosub'),
+    });
     expect(none.body).toMatchObject({ subscription_id: null, status: 'none' });
-    const noAccess = await api.request('GET', '/api/v1/subscriptions/my-access', {
+    const noAccess = await setup.api.request('GET', '/api/v1/subscriptions/my-access', {
       token: await tokenOf('nosub'),
     });
     expect(noAccess.body).toMatchObject({ tier: null, status: 'none', services: [] });
 
-    const gateway = await idp.token({ sub: 'svc-gw', email: 'gw@example.com', roles: ['billing-gateway'] });
+    const gateway = await setup.idp.token({
+      sub: 'svc-gw',
+      email: 'gw@example.com',
+      roles: ['billing-gateway'],
+    });
     for (const ref of ['user-subr', me.id]) {
-      const byRef = await api.request('GET', `/api/v1/subscriptions/admin/user-access/${ref}`, {
+      const byRef = await setup.api.request('GET', `/api/v1/subscriptions/admin/user-access/${ref}`, {
         token: gateway,
       });
       expect(byRef.body).toMatchObject({
@@ -249,7 +239,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
         tier: 'professional',
       });
     }
-    const unknown = await api.request('GET', '/api/v1/subscriptions/admin/user-access/user-nobody', {
+    const unknown = await setup.api.request('GET', '/api/v1/subscriptions/admin/user-access/user-nobody', {
       token: gateway,
     });
     expect(unknown.status).toBe(404);

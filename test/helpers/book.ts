@@ -14,6 +14,8 @@ import {
 import { countsTowardMrr } from '../../domain/subscription-status';
 import { newId } from '../../db/ids';
 import { startTestApi } from './api';
+import { startTestIdp, type TestIdp } from './auth';
+import { openTestDatabase } from './db';
 
 export const DAY = 86_400_000;
 
@@ -24,6 +26,30 @@ export function startBillingTestApi(opts: {
   temporal?: Client;
 }) {
   return startTestApi(opts);
+}
+
+/**
+ * A describe block's billing API on a fresh database of `dialect`, trusting the test identity provider's
+ * tokens; started before its tests and stopped after. Its fields are set once the block has started.
+ */
+export function billingApiOn(dialect: 'sqlite' | 'postgresql') {
+  const setup = {} as {
+    idp: TestIdp;
+    db: Awaited<ReturnType<typeof openTestDatabase>>;
+    api: Awaited<ReturnType<typeof startBillingTestApi>>;
+  };
+  beforeAll(async () => {
+    [setup.idp, setup.db] = await Promise.all([startTestIdp(), openTestDatabase(dialect)]);
+    setup.api = await startBillingTestApi({
+      orm: setup.db.orm,
+      env: { OIDC_ISSUER: setup.idp.issuer, OIDC_JWKS_URL: setup.idp.jwksUrl },
+    });
+  });
+  afterAll(async () => {
+    await setup.api?.stop();
+    await Promise.all([setup.idp?.stop(), setup.db?.close()]);
+  });
+  return setup;
 }
 
 export interface SubscriptionRow {
