@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { IsolationLevel } from '@mikro-orm/core';
 import { DailyUsage, UsageEvent } from '../../db/entities';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
@@ -81,11 +82,19 @@ describe.each(['sqlite', 'postgresql'] as const)(
       return { url, process: child };
     }
 
-    /** What the database holds for these customers: event ids with how often each is stored, and the counters. */
+    /**
+     * What the database holds for these customers: event ids with how often each is stored, and the counters.
+     * Both are read in one snapshot: PostgreSQL still runs a killed client's statements that reached its
+     * socket, so a commit can land between two reads taken at read committed.
+     */
     async function ledger(customers: string[]) {
-      const em = db.orm.em.fork();
-      const events = await em.find(UsageEvent, { customer: { $in: customers } });
-      const counters = await em.find(DailyUsage, { customerId: { $in: customers } });
+      const { events, counters } = await db.orm.em.fork().transactional(
+        async (em) => ({
+          events: await em.find(UsageEvent, { customer: { $in: customers } }),
+          counters: await em.find(DailyUsage, { customerId: { $in: customers } }),
+        }),
+        dialect === 'postgresql' ? { isolationLevel: IsolationLevel.REPEATABLE_READ } : {},
+      );
       const times = new Map<string, number>();
       for (const e of events) {
         const key = `${e.customer.id}/${e.eventId}`;
