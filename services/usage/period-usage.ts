@@ -11,7 +11,10 @@ import { countersFor } from './counters';
  * report_usage refuses an event from before the open period's start. The one exception is a report
  * accepted under the previous period by a process whose memo of the subscription (two seconds) had not yet
  * seen the new start, so this process trusts its own count of them only once SETTLE_MS have passed since it
- * first saw that start, and keeps it from then on (read again every REREAD_MS, in case).
+ * first saw that start, and keeps it from then on (read again every REREAD_MS, in case). Until then, while
+ * the counters show nothing at all on the start day, nothing can have been stored before the start (an
+ * event and its counter commit together), so the events are not read: a new customer's first period, and
+ * any that starts on a day without usage, reads the counters only from its first minute.
  *
  * Before, the view summed the events from the start to the end of its day instead: on the day a
  * subscription started or renewed that was every event since, and a busy gateway customer's view slowed
@@ -37,14 +40,15 @@ export function periodStartDay(start: Date): { day: string; midnight: Date; part
 }
 
 /**
- * Per type: today's units less what an operator forgave (the quota's figure), and the counted and BYOK
- * units of every day from the period's first on. Values: today, the period's first day (twice), the
- * customer, the first day to read.
+ * Per type: today's units less what an operator forgave (the quota's figure), the counted and BYOK units
+ * of every day from the period's first on, and every unit stored on that first day. Values: today, the
+ * period's first day (three times), the customer, the first day to read.
  */
 export const PERIOD_COUNTERS_SQL = `select 'days' as part, type,
         sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
         sum(case when day >= ? then quantity else 0 end) as n,
-        sum(case when day >= ? then byok_quantity else 0 end) as byok_n
+        sum(case when day >= ? then byok_quantity else 0 end) as byok_n,
+        sum(case when day = ? then quantity + byok_quantity else 0 end) as first_day_n
    from daily_usage where customer_id = ? and day >= ? group by type`;
 
 /**
@@ -54,7 +58,7 @@ export const PERIOD_COUNTERS_SQL = `select 'days' as part, type,
 export const PERIOD_USAGE_SQL = `${PERIOD_COUNTERS_SQL}
  union all
  select 'before' as part, type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
-        sum(case when byok then quantity else 0 end) as byok_n
+        sum(case when byok then quantity else 0 end) as byok_n, 0 as first_day_n
    from usage_events where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`;
 
 interface Row {
@@ -63,6 +67,7 @@ interface Row {
   today_n: number | string | null;
   n: number | string | null;
   byok_n: number | string | null;
+  first_day_n: number | string | null;
 }
 
 interface BeforeStart {
@@ -70,7 +75,12 @@ interface BeforeStart {
   /** When `rows` were read as final; null while they may still change. */
   settledAt: number | null;
   rows: Row[];
+  /** The last read found no units at all on the start day, so none before the start either. */
+  startDayEmpty: boolean;
 }
+
+const startDayUnits = (rows: Row[]) =>
+  rows.reduce((n, r) => n + (r.part === 'days' ? Number(r.first_day_n ?? 0) : 0), 0);
 
 const memoOf = perDatabase(() => new Map<string, BeforeStart>());
 
@@ -80,14 +90,30 @@ export async function periodUsage(em: EntityManager, customerId: string, start: 
   const sql = sqlFor(em);
   const today = utcDay(new Date(now)).day;
   const first = periodStartDay(start);
-  const counterValues = [today, first.day, first.day, customerId, today < first.day ? today : first.day];
-  if (!first.partDay) return unitsOf(await sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues));
+  const counterValues = [
+    today,
+    first.day,
+    first.day,
+    first.day,
+    customerId,
+    today < first.day ? today : first.day,
+  ];
+  const counters = () => sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues);
+  if (!first.partDay) return unitsOf(await counters());
 
   const memo = memoOf(em);
   const key = `${customerId}|${start.getTime()}`;
   let before = memo.get(key);
   if (before?.settledAt != null && now - before.settledAt < REREAD_MS) {
-    return unitsOf([...(await sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues)), ...before.rows]);
+    return unitsOf([...(await counters()), ...before.rows]);
+  }
+  if (before?.startDayEmpty) {
+    const days = await counters();
+    if (startDayUnits(days) === 0) {
+      settle(before, now, []);
+      return unitsOf(days);
+    }
+    // Units arrived on the start day since: read them with the events (which says whether to go on).
   }
   const rows = await sql.read<Row>(PERIOD_USAGE_SQL, [
     ...counterValues,
@@ -97,13 +123,22 @@ export async function periodUsage(em: EntityManager, customerId: string, start: 
   ]);
   if (!before) {
     if (memo.size >= MEMOS_PER_DATABASE) memo.clear();
-    memo.set(key, (before = { firstSeenAt: now, settledAt: null, rows: [] }));
+    memo.set(key, (before = { firstSeenAt: now, settledAt: null, rows: [], startDayEmpty: false }));
   }
-  if (now - before.firstSeenAt >= SETTLE_MS) {
-    before.settledAt = now;
-    before.rows = rows.filter((r) => r.part === 'before');
-  }
+  before.startDayEmpty = startDayUnits(rows) === 0;
+  settle(
+    before,
+    now,
+    rows.filter((r) => r.part === 'before'),
+  );
   return unitsOf(rows);
+}
+
+/** Keeps the units before the start once they can no longer change. */
+function settle(before: BeforeStart, now: number, rows: Row[]): void {
+  if (now - before.firstSeenAt < SETTLE_MS) return;
+  before.settledAt = now;
+  before.rows = rows;
 }
 
 /** The counters' rows less the units before the period's start, per type. */

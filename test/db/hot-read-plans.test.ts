@@ -85,6 +85,7 @@ describe('the hot reads on PostgreSQL, as planned on empty tables', () => {
         '2026-03-10',
         '2026-03-06',
         '2026-03-06',
+        '2026-03-06',
         'cust_a',
         '2026-03-06',
       ]);
@@ -116,6 +117,7 @@ describe('the hot reads on PostgreSQL, as planned on empty tables', () => {
       const em = db.orm.em.fork();
       await sqlFor(em).read(PERIOD_USAGE_SQL, [
         '2026-03-10',
+        '2026-03-06',
         '2026-03-06',
         '2026-03-06',
         'cust_a',

@@ -169,9 +169,28 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
     );
   });
 
-  it('counts a report another process took under the previous period, until the units before the start are final', async () => {
+  const renewal = Date.parse('2026-03-09T07:00:00.000Z');
+  const at = (id: string, ms: number, quantity: number, byok = false): Sent => ({
+    id,
+    type: 'inference',
+    quantity,
+    at: ms,
+    byok,
+  });
+  const expectedAfterRenewal = (sent: Sent[]) => ({
+    period_start: new Date(renewal).toISOString(),
+    month: sumBy(sent, (e) => e.at >= renewal && !e.byok),
+    byok_month: sumBy(sent, (e) => e.at >= renewal && e.byok),
+    today: sumBy(sent, (e) => !e.byok && e.at >= Date.parse('2026-03-10T00:00:00.000Z')),
+  });
+
+  /**
+   * A subscriber who reported `sent` under the period opened four days ago, which then renews at
+   * `renewal`; `lateReport` reports as a process whose memo still holds the period before.
+   */
+  async function renewedSubscriber(name: string, sent: Sent[]) {
     clock.set(T0);
-    const email = `view-race-${dialect}@example.com`;
+    const email = `view-${name}-${dialect}@example.com`;
     const { customer, subscription } = await seedSubscriber(db.orm, {
       email,
       plan: 'enterprise',
@@ -180,21 +199,6 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
     await storeCustomerKey(db.orm, customer);
     const sub = `kc-${email}`;
     const token = await idp.token({ sub, email });
-    const renewal = Date.parse('2026-03-09T07:00:00.000Z');
-    const at = (id: string, ms: number, quantity: number, byok = false): Sent => ({
-      id,
-      type: 'inference',
-      quantity,
-      at: ms,
-      byok,
-    });
-    const sent = [
-      at('day-before', renewal - DAY, 1),
-      at('same-day-before', renewal - 2 * HOUR, 10),
-      at('same-day-before-byok', renewal - 30 * 60_000, 20, true),
-      at('same-day-after', renewal + HOUR, 100),
-      at('today', T0 - HOUR, 1000),
-    ];
     await report(token, sent);
     const counters = countersFor(db.orm.em);
     const memoKey = `user:${sub}`;
@@ -203,30 +207,41 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
       .fork()
       .nativeUpdate(Subscription, { id: subscription.id }, { currentPeriodStart: new Date(renewal) });
     counters.forgetSnapshots();
-    const expected = () => ({
-      period_start: new Date(renewal).toISOString(),
-      month: sumBy(sent, (e) => e.at >= renewal && !e.byok),
-      byok_month: sumBy(sent, (e) => e.at >= renewal && e.byok),
-      today: sumBy(sent, (e) => !e.byok && e.at >= Date.parse('2026-03-10T00:00:00.000Z')),
-    });
-    expect(await usageView(token)).toEqual(expected());
+    return {
+      token,
+      async lateReport(late: Sent[]) {
+        counters.forgetSnapshots();
+        await counters.snapshot(memoKey, async () => stale);
+        await report(token, late);
+        counters.forgetSnapshots();
+      },
+    };
+  }
+
+  it('counts a report another process took under the previous period, until the units before the start are final', async () => {
+    const sent = [
+      at('day-before', renewal - DAY, 1),
+      at('same-day-before', renewal - 2 * HOUR, 10),
+      at('same-day-before-byok', renewal - 30 * 60_000, 20, true),
+      at('same-day-after', renewal + HOUR, 100),
+      at('today', T0 - HOUR, 1000),
+    ];
+    const { token, lateReport } = await renewedSubscriber('race', sent);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
 
     // A process whose memo of the subscription still holds the previous period takes reports from
     // before the renewal, after this one first saw the new period.
     clock.set(T0 + 60_000);
-    counters.forgetSnapshots();
-    await counters.snapshot(memoKey, async () => stale);
     const late = [
       at('late-before', renewal - 10 * 60_000, 10_000),
       at('late-after', renewal + 60_000, 100_000),
     ];
-    await report(token, late);
+    await lateReport(late);
     sent.push(...late);
-    counters.forgetSnapshots();
-    expect(await usageView(token)).toEqual(expected());
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
 
     clock.set(T0 + SETTLE_MS + 60_000);
-    expect(await usageView(token)).toEqual(expected());
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
     const after = [
       at('after-settling', T0 + SETTLE_MS, 1_000_000),
       at('after-settling-byok', renewal + 1, 7, true),
@@ -234,6 +249,44 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage view over any stored
     await report(token, after);
     sent.push(...after);
     clock.set(T0 + SETTLE_MS + 120_000);
-    expect(await usageView(token)).toEqual(expected());
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+  });
+
+  it('reads the events again once units land on a start day that had none, and counts out a late report from before the start', async () => {
+    // Nothing on the renewal's day: the view reads the counters only.
+    const sent = [at('day-before', renewal - DAY, 1), at('today', T0 - HOUR, 1000)];
+    const { token, lateReport } = await renewedSubscriber('empty-start-day', sent);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+    clock.set(T0 + 30_000);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+
+    // BYOK units alone, then counted ones, each from before the start.
+    for (const [minute, late] of [
+      [1, [at('late-before-byok', renewal - 20 * 60_000, 20_000, true)]],
+      [2, [at('late-before', renewal - 10 * 60_000, 10_000), at('late-after', renewal + 60_000, 100_000)]],
+    ] as const) {
+      clock.set(T0 + minute * 60_000);
+      await lateReport([...late]);
+      sent.push(...late);
+      expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+    }
+    clock.set(T0 + SETTLE_MS + 60_000);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+  });
+
+  it('keeps a start day that stayed empty until the units before the start were final as empty, and counts what comes after the start', async () => {
+    const sent = [at('day-before', renewal - DAY, 1)];
+    const { token } = await renewedSubscriber('settled-empty', sent);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+    clock.set(T0 + SETTLE_MS + 60_000);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
+    const after = [
+      at('start-day-after', renewal + 1, 5),
+      at('start-day-after-byok', renewal + HOUR, 7, true),
+    ];
+    await report(token, after);
+    sent.push(...after);
+    clock.set(T0 + SETTLE_MS + 120_000);
+    expect(await usageView(token)).toEqual(expectedAfterRenewal(sent));
   });
 });
