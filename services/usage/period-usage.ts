@@ -84,7 +84,7 @@ const startDayUnits = (rows: Row[]) =>
 
 const memoOf = perDatabase(() => new Map<string, BeforeStart>());
 
-/** A customer's units per type for the period starting at `start`, one round trip (none to the events once settled). */
+/** A customer's units per type for the period starting at `start`: one round trip (two the first time units land on an empty start day). */
 export async function periodUsage(em: EntityManager, customerId: string, start: Date): Promise<TypeUnits[]> {
   const now = countersFor(em).now();
   const sql = sqlFor(em);
