@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,6 @@ import { openDatabase, type Dialect } from '../../db/orm';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDatabase } = require('../../tools/postgres');
-
-let counter = 0;
 
 /**
  * A fresh database of the given dialect, migrated unless `migrate: false`; each call gets its own (a file,
@@ -32,7 +31,9 @@ export async function openTestDatabase(
   }
   const cluster = process.env.TEST_POSTGRES_URL;
   if (!cluster) throw new Error('TEST_POSTGRES_URL is not set: jest global setup starts PostgreSQL');
-  const url: string = createDatabase(cluster, `billing_${process.pid}_${++counter}_${Date.now() % 100000}`);
+  // Random, not pid and a counter: jest loads this module afresh for every suite in a worker, so the counter
+  // starts at 1 again in the same process, and two suites' names collided in CI.
+  const url: string = createDatabase(cluster, `billing_${randomBytes(8).toString('hex')}`);
   const orm = await openDatabase(url, opts);
   return { orm, url, close: () => orm.close() };
 }
