@@ -1,14 +1,16 @@
 /**
  * Revenue endpoints on a large book: seeds N customers (default 100,000) with one subscription each and a
- * year of invoices into an embedded SQLite database, then times /admin/revenue and /admin/billing/stats:
- * computed afresh (cold) by the use cases the routes call, here in this process on the same database, as
- * the API does on a cache miss; and served from the API's short-lived cache (warm) over HTTP by the API
- * as production runs it, in a process of its own (bench/api-process.ts). It also counts the Stripe list
- * requests that paging through Stripe (100 objects a page, as the seeds did) would need for the same
+ * year of invoices into an embedded SQLite database (or, with BENCH_DB=postgresql, a throwaway PostgreSQL
+ * cluster), then times /admin/revenue and /admin/billing/stats: computed afresh (cold) by the use cases the
+ * routes call, here in this process on the same database, as the API does on a cache miss; and served from
+ * the API's short-lived cache (warm) over HTTP by the API as production runs it, in a process of its own
+ * (bench/api-process.ts). Then the admin lists, first page and half-way down. It also counts the Stripe
+ * list requests that paging through Stripe (100 objects a page, as the seeds did) would need for the same
  * figures.
  *
  *   npm run bench:revenue              # 100,000 customers
  *   BENCH_CUSTOMERS=20000 BENCH_CALLS=100 npm run bench:revenue
+ *   BENCH_DB=postgresql npm run bench:revenue
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,10 @@ import { startApiProcess, type ApiProcess } from './api-process';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 50);
+const DIALECT = process.env.BENCH_DB === 'postgresql' ? 'postgresql' : 'sqlite';
+const DIALECT_NAME = DIALECT === 'postgresql' ? 'PostgreSQL' : 'SQLite';
+/** Columns the seed fills with epoch milliseconds: SQLite stores those as they are, PostgreSQL as timestamptz. */
+const TIME_COLUMN = /(^at$|_at$|^trial_end$)/;
 const DAY_MS = 86_400_000;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const DAY = 86_400_000;
@@ -47,10 +53,36 @@ function rng(seed: number) {
   };
 }
 
+const asStored = (row: Record<string, unknown>) =>
+  DIALECT === 'sqlite'
+    ? row
+    : Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [
+          k,
+          TIME_COLUMN.test(k) && typeof v === 'number' ? new Date(v) : v,
+        ]),
+      );
+
 async function insertAll(knex: Knex, table: string, rows: Record<string, unknown>[]) {
   // knex writes a multi-row insert for SQLite as a compound SELECT, which SQLite caps at 500 terms.
   const chunk = 400;
-  for (let i = 0; i < rows.length; i += chunk) await knex(table).insert(rows.slice(i, i + chunk));
+  for (let i = 0; i < rows.length; i += chunk)
+    await knex(table).insert(rows.slice(i, i + chunk).map(asStored));
+}
+
+/** A fresh database of the benchmark's dialect, and how to throw it away. */
+async function freshDatabase(): Promise<{ url: string; drop(): void }> {
+  if (DIALECT === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-revenue-'));
+    return {
+      url: `sqlite:${join(dir, 'billing.sqlite')}`,
+      drop: () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
+  const pg = await startThrowawayCluster({ durable: true });
+  return { url: createDatabase(pg.url, 'bench_revenue'), drop: pg.stop };
 }
 
 async function seed(knex: Knex, now: number) {
@@ -224,18 +256,24 @@ async function seed(knex: Knex, now: number) {
   };
 }
 
+type Row = { v: number | string; id: string };
+
+/** A time as the list cursors hold it: SQLite gives epoch ms, PostgreSQL's driver `2025-11-27 08:52:33.1+00`. */
+const epochMs = (v: number | string) =>
+  typeof v === 'number' ? v : Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-revenue-'));
-  const orm = await openDatabase(`sqlite:${join(dir, 'billing.sqlite')}`);
+  const db = await freshDatabase();
+  const orm = await openDatabase(db.url);
   const idp = await startTestIdp();
   let api: ApiProcess | null = null;
   try {
     const knex = (orm.em.fork() as unknown as SqlEntityManager).getKnex();
-    console.log(`Seeding ${CUSTOMERS.toLocaleString()} customers into ${dir} …`);
+    console.log(`Seeding ${CUSTOMERS.toLocaleString()} customers into ${DIALECT_NAME} …`);
     const t0 = performance.now();
     const book = await seed(knex, Date.now());
     // The planner statistics a long-lived database has; the indexes are the migrations' own.
@@ -247,7 +285,7 @@ async function main() {
     );
 
     api = await startApiProcess({
-      databaseUrl: `sqlite:${join(dir, 'billing.sqlite')}`,
+      databaseUrl: db.url,
       oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
     });
     const port = api.port;
@@ -275,7 +313,7 @@ async function main() {
       '/api/v1/admin/billing/stats': () => billingStats(orm.em.fork(), { now: now(), currency: 'usd' }),
     };
     console.log(
-      `\nLatency over ${CALLS} calls each (SQLite; cold: the use case in this process, warm: HTTP to the API):`,
+      `\nLatency over ${CALLS} calls each (${DIALECT_NAME}; cold: the use case in this process, warm: HTTP to the API):`,
     );
     for (const [path, compute] of Object.entries(computations)) {
       await compute(); // warm-up: statement cache, page cache
@@ -315,10 +353,11 @@ async function main() {
     // The admin lists at this book: the first page, and a page half-way down through a cursor (keyset
     // paging, so as cheap as the first), over HTTP as the console asks for them.
     const middle = async (table: string, column: string, order: 'asc' | 'desc') => {
-      const [row] = (await knex.raw(
+      const result = (await knex.raw(
         `select ${column} as v, id from ${table} order by ${column} ${order}, id ${order} limit 1 offset (select count(*) / 2 from ${table})`,
-      )) as { v: number | string; id: string }[];
-      return encodeCursor(row!.v, row!.id);
+      )) as Row[] | { rows: Row[] };
+      const [row] = Array.isArray(result) ? result : result.rows;
+      return encodeCursor(column === 'email' ? row!.v : epochMs(row!.v), row!.id);
     };
     const lists: [string, string][] = [
       ['customers, newest first', '/api/v1/admin/billing/customers?limit=25'],
@@ -362,7 +401,7 @@ async function main() {
     await api?.stop();
     await idp.stop();
     await orm.close();
-    rmSync(dir, { recursive: true, force: true });
+    db.drop();
   }
 }
 
