@@ -1,5 +1,13 @@
-import type { EntityManager, EntityName, FilterQuery, FindOptions } from '@mikro-orm/core';
+import {
+  raw,
+  type EntityManager,
+  type EntityName,
+  type FilterQuery,
+  type FindOptions,
+} from '@mikro-orm/core';
 import { AppError } from '../domain/errors';
+import { textProblem } from '../domain/text';
+import { sqlFor } from './raw-sql';
 
 /**
  * Keyset ("seek") pagination: the cursor holds the sort value and id of the last row served, and the next
@@ -35,6 +43,23 @@ export function encodeCursor(value: SortValue, id: string): string {
   return Buffer.from(JSON.stringify([value, id])).toString('base64url');
 }
 
+/**
+ * A string a database can compare with a column: PostgreSQL refuses a NUL in text outright, and a lone
+ * surrogate is no character at all. Other control characters may be in stored values (a cursor carries
+ * the last row's own value), so they pass.
+ */
+const boundable = (v: unknown): v is string =>
+  typeof v === 'string' &&
+  v.length <= 1024 &&
+  !v.includes('\u0000') &&
+  textProblem(v, { kind: 'free' }) !== 'malformed_unicode';
+
+/**
+ * A number or a time (epoch milliseconds) as this module writes them: whole, and within what a Date
+ * holds (±8.64e15 ms), so neither SQL's numbers nor `new Date` see 1e300.
+ */
+const isPosition = (v: unknown): v is number => Number.isSafeInteger(v) && Math.abs(v as number) <= 8.64e15;
+
 /** A cursor this module gave out, read back with its key's kind; otherwise a 400 invalid_cursor. */
 export function decodeCursor(
   cursor: string,
@@ -49,8 +74,8 @@ export function decodeCursor(
   const ok =
     Array.isArray(parsed) &&
     parsed.length === 2 &&
-    typeof parsed[1] === 'string' &&
-    (key.kind === 'string' ? typeof parsed[0] === 'string' : typeof parsed[0] === 'number');
+    boundable(parsed[1]) &&
+    (key.kind === 'string' ? boundable(parsed[0]) : isPosition(parsed[0]));
   if (!ok) {
     throw new AppError('invalid', 'invalid_cursor', 'query.cursor: not a cursor this list gave out', {
       field: 'query.cursor',
@@ -65,6 +90,30 @@ export function decodeCursor(
  * and needs no second column to break ties.
  */
 export const NEWEST_ID_FIRST: SortKey = { field: 'id', dir: 'desc', kind: 'string' };
+
+/**
+ * Rows after (value, id) in the order of `key` then id, as one row-value comparison. Written as
+ * `field < value or (field = value and id < id)`, both databases scan the (field, id) index from the top
+ * and filter every row before the cursor (110 ms half-way down 100,000 customers on PostgreSQL); the row
+ * value is a range of that index itself, so a deep page costs what the first does.
+ */
+function afterRow<T>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  key: SortKey,
+  value: SortValue | Date,
+  id: string,
+): FilterQuery<T> {
+  const props = em.getMetadata().get(entity).properties as Record<string, { fieldNames: string[] }>;
+  const platform = em.getPlatform();
+  const column = platform.quoteIdentifier(props[key.field]!.fieldNames[0]!);
+  const idColumn = platform.quoteIdentifier(props.id!.fieldNames[0]!);
+  const bound = value instanceof Date ? sqlFor(em).date(value) : value;
+  const cmp = key.dir === 'desc' ? '<' : '>';
+  return {
+    [raw((a: string) => `(${a}.${column}, ${a}.${idColumn}) ${cmp} (?, ?)`, [bound, id])]: [],
+  } as FilterQuery<T>;
+}
 
 /**
  * One page of `entity` matching `where`, ordered by `key` then id, without counting the matches (for
@@ -82,9 +131,7 @@ export async function seekRows<T extends { id: string }>(
   let paged = where;
   if (opts.cursor) {
     const { value, id } = decodeCursor(opts.cursor, key);
-    const after = byIdAlone
-      ? { id: { [op]: id } }
-      : { $or: [{ [key.field]: { [op]: value } }, { [key.field]: value, id: { [op]: id } }] };
+    const after = byIdAlone ? { id: { [op]: id } } : afterRow(em, entity, key, value, id);
     paged = { $and: [where, after] } as FilterQuery<T>;
   }
   const rows = await em.find(entity, paged, {
