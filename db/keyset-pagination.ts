@@ -7,6 +7,7 @@ import {
 } from '@mikro-orm/core';
 import { AppError } from '../domain/errors';
 import { textProblem } from '../domain/text';
+import { COUNTED_TABLES } from './migrations/shared/counted-tables';
 import { sqlFor } from './raw-sql';
 
 /**
@@ -164,8 +165,30 @@ export async function seekPage<T extends { id: string }>(
 ): Promise<Page<T>> {
   const build = typeof where === 'function' ? where : () => where;
   const [total, page] = await Promise.all([
-    em.fork().count(entity, build()),
+    countOf(em.fork(), entity, build()),
     seekRows(em, entity, build(), opts),
   ]);
   return { ...page, total };
+}
+
+const COUNTED: ReadonlySet<string> = new Set(COUNTED_TABLES);
+
+/**
+ * How many rows match `where`. A whole table whose count its triggers keep (table_counts) is read from
+ * there: counting 100,000 customers took 10 ms of every page on PostgreSQL, and grows with the book.
+ */
+async function countOf<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  where: FilterQuery<T>,
+): Promise<number> {
+  const table = em.getMetadata().get(entity).tableName;
+  if (COUNTED.has(table) && Object.keys(where).length === 0) {
+    const [kept] = await sqlFor(em).read<{ row_count: number | string }>(
+      'select row_count from table_counts where table_name = ?',
+      [table],
+    );
+    if (kept) return Number(kept.row_count);
+  }
+  return em.count(entity, where);
 }

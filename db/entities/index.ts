@@ -15,6 +15,7 @@ import { QuotaDenialDaySchema } from './quota-denial-day';
 import { RefundSchema } from './refund';
 import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
+import { TableCountSchema } from './table-count';
 import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
@@ -37,6 +38,7 @@ export * from './quota-denial-day';
 export * from './refund';
 export * from './subscription';
 export * from './subscription-change';
+export * from './table-count';
 export * from './usage-event';
 export * from './usage-rollup';
 export * from './usage-type';
@@ -64,4 +66,5 @@ export const entities = [
   RefundSchema,
   QuotaDenialDaySchema,
   AccessSyncFailureSchema,
+  TableCountSchema,
 ];

@@ -17,6 +17,7 @@ import { Migration20261123004942_KeysetIndexes } from './Migration20261123004942
 import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033737_DailyUsageTotals';
 import { Migration20261123065723_UsageEventIdFirst } from './Migration20261123065723_UsageEventIdFirst';
 import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
+import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123033737_DailyUsageTotals', class: Migration20261123033737_DailyUsageTotals },
   { name: 'Migration20261123065723_UsageEventIdFirst', class: Migration20261123065723_UsageEventIdFirst },
   { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
+  { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
 ];

@@ -18,6 +18,7 @@ import { Migration20261123033734_DailyUsageTotals } from './Migration20261123033
 import { Migration20261123065714_UsageEventIdFirst } from './Migration20261123065714_UsageEventIdFirst';
 import { Migration20261123071148_UsageEventsNoCustomerIndex } from './Migration20261123071148_UsageEventsNoCustomerIndex';
 import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
+import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -40,4 +41,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123065714_UsageEventIdFirst', class: Migration20261123065714_UsageEventIdFirst },
   { name: 'Migration20261123071148_UsageEventsNoCustomerIndex', class: Migration20261123071148_UsageEventsNoCustomerIndex },
   { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
+  { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
 ];

@@ -1,0 +1,19 @@
+import { EntitySchema } from '@mikro-orm/core';
+
+/**
+ * How many rows a large table holds, kept by triggers in every writing transaction (migration
+ * TableCounts), so an unfiltered admin list answers its total without counting 100,000 rows a page.
+ */
+export class TableCount {
+  tableName!: string;
+  rowCount!: number;
+}
+
+export const TableCountSchema = new EntitySchema<TableCount>({
+  class: TableCount,
+  tableName: 'table_counts',
+  properties: {
+    tableName: { type: 'string', primary: true, length: 64 },
+    rowCount: { type: 'integer' },
+  },
+});
