@@ -255,6 +255,12 @@ describe("the operator's console in a browser", () => {
     page.on('request', (req) => {
       if (/\/api\/v1\/admin\/(revenue|subscriptions\/analytics)/.test(req.url())) asked.push(req.url());
     });
+    // The euro figures come late, as on a slow network: until then the page must not show the dollar
+    // figures it still holds under the euro's sign.
+    await page.route(/\/api\/v1\/admin\/revenue\?.*currency=eur/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
     await page.getByLabel('Currency').selectOption('eur');
     await page.getByText(/^Figures in EUR/).waitFor();
     expect(await page.getByTestId('figure-MRR').textContent()).toBe('€0.00');

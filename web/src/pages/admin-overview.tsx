@@ -77,6 +77,14 @@ export function AdminOverview() {
   );
 
   const cur = currency;
+  // useLoad keeps the last answer on screen while the next one loads: an answer for the currency chosen
+  // before is not shown under this one's sign (USD figures read as euros until the euro answer came).
+  const ofCurrency = <T extends { currency: string }>(d: T | undefined) =>
+    d?.currency === currency ? d : undefined;
+  const revenueData = ofCurrency(revenue.data);
+  const seriesData = ofCurrency(series.data);
+  const movesData = ofCurrency(moves.data);
+  const tiersData = ofCurrency(byTier.data);
   // The chosen currency is offered even when the book has none of it (the default on a book in euros, say).
   const currencies = [...new Set([...known, currency])].sort();
   const currencyPicker =
@@ -96,7 +104,7 @@ export function AdminOverview() {
     ) : null;
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
   const chart = useMemo(() => {
-    const points = series.data?.points ?? [];
+    const points = seriesData?.points ?? [];
     return {
       times: points.map((p) => Date.parse(p.start) / 1000),
       labels: points.map((p) => p.period),
@@ -108,9 +116,9 @@ export function AdminOverview() {
         { label: 'Churned MRR', values: points.map((p) => p.churned_mrr_cents) },
       ],
     };
-  }, [series.data]);
+  }, [seriesData]);
   const movementChart = useMemo(() => {
-    const points = moves.data?.points ?? [];
+    const points = movesData?.points ?? [];
     // 0 − x rather than −1 × x, which would make −0 of a zero and show it as "−$0.00".
     const of = (pick: (p: (typeof points)[number]) => number, below = false) =>
       points.map((p) => (below ? 0 - pick(p) : pick(p)));
@@ -126,7 +134,7 @@ export function AdminOverview() {
         { label: 'Churn', color: '#b3261e', values: of((p) => p.churned.mrr_cents, true) },
       ],
     };
-  }, [moves.data]);
+  }, [movesData]);
 
   if (revenue.error) {
     return (
@@ -135,7 +143,7 @@ export function AdminOverview() {
       </Page>
     );
   }
-  if (!revenue.data) {
+  if (!revenueData) {
     return (
       <Page title="Revenue" wide>
         {currencyPicker}
@@ -143,9 +151,9 @@ export function AdminOverview() {
       </Page>
     );
   }
-  const v = revenue.data;
+  const v = revenueData;
   const m = v.movements;
-  const first = series.data?.points[0];
+  const first = seriesData?.points[0];
   const mrrChange = first ? v.mrr_cents - first.mrr_cents : null;
   const subsChange = first ? v.active_subscriptions - first.active_subscriptions : null;
   const signed = (n: number, f: (x: number) => string) =>
@@ -222,7 +230,7 @@ export function AdminOverview() {
         <h2 id="mrr-heading">MRR over time</h2>
         {series.error ? (
           <ErrorNotice error={series.error} retry={series.reload} />
-        ) : !series.data ? (
+        ) : !seriesData ? (
           <Loading what="the MRR series" />
         ) : (
           <>
@@ -254,7 +262,7 @@ export function AdminOverview() {
         </p>
         {moves.error ? (
           <ErrorNotice error={moves.error} retry={moves.reload} />
-        ) : !moves.data ? (
+        ) : !movesData ? (
           <Loading what="the MRR movements" />
         ) : (
           <SeriesChart
@@ -323,7 +331,7 @@ export function AdminOverview() {
         <h2 id="tiers-heading">Revenue and subscribers by plan</h2>
         {byTier.error ? (
           <ErrorNotice error={byTier.error} retry={byTier.reload} />
-        ) : !byTier.data ? (
+        ) : !tiersData ? (
           <Loading what="revenue by plan" />
         ) : (
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Revenue by plan">
@@ -346,7 +354,7 @@ export function AdminOverview() {
                 </tr>
               </thead>
               <tbody>
-                {byTier.data.tiers.map((t) => (
+                {tiersData.tiers.map((t) => (
                   <tr key={t.tier}>
                     <th scope="row">{t.tier}</th>
                     <td className="num">{count(t.paying_subscriptions)}</td>
