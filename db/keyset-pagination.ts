@@ -184,11 +184,11 @@ async function countOf<T extends object>(
 ): Promise<number> {
   const table = em.getMetadata().get(entity).tableName;
   if (COUNTED.has(table) && Object.keys(where).length === 0) {
-    const [kept] = await sqlFor(em).read<{ row_count: number | string }>(
-      'select row_count from table_counts where table_name = ?',
+    const [kept] = await sqlFor(em).read<{ row_count: number | string | null }>(
+      'select sum(row_count) as row_count from table_counts where table_name = ?',
       [table],
     );
-    if (kept) return Number(kept.row_count);
+    if (kept?.row_count != null) return Number(kept.row_count);
   }
   return em.count(entity, where);
 }

@@ -1,11 +1,13 @@
 import { EntitySchema } from '@mikro-orm/core';
 
 /**
- * How many rows a large table holds, kept by triggers in every writing transaction (migration
- * TableCounts), so an unfiltered admin list answers its total without counting 100,000 rows a page.
+ * How many rows a large table holds (the sum of its shards' counts), kept by triggers in every writing
+ * transaction (migration TableCounts), so an unfiltered admin list answers its total without counting
+ * 100,000 rows a page.
  */
 export class TableCount {
   tableName!: string;
+  shard!: number;
   rowCount!: number;
 }
 
@@ -14,6 +16,7 @@ export const TableCountSchema = new EntitySchema<TableCount>({
   tableName: 'table_counts',
   properties: {
     tableName: { type: 'string', primary: true, length: 64 },
+    shard: { type: 'integer', primary: true },
     rowCount: { type: 'integer' },
   },
 });

@@ -13,7 +13,7 @@ import { openTestDatabase } from '../helpers/db';
 async function keptAndCounted(em: EntityManager) {
   const sql = sqlFor(em);
   const kept = await sql.run<{ table_name: string; row_count: number | string }>(
-    'select table_name, row_count from table_counts order by table_name',
+    'select table_name, sum(row_count) as row_count from table_counts group by table_name order by table_name',
   );
   const counted: { table_name: string; row_count: number }[] = [];
   for (const table of [...COUNTED_TABLES].sort()) {
