@@ -8,9 +8,14 @@ export interface Loaded<T> {
   reload(): void;
 }
 
-/** Loads once per change of `key`; `reload` loads again, keeping the last answer on screen meanwhile. */
-export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
+/**
+ * Loads once per change of `key` or `version`. `key` names what is loaded (a customer, a currency, a
+ * range): an answer is shown only under the key it was loaded for, so after a change of key the page shows
+ * loading, not the previous customer's or currency's figures under the new name. `version` and `reload`
+ * load the same thing afresh, keeping the last answer on screen meanwhile.
+ */
+export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): Loaded<T> {
+  const [held, setHeld] = useState<{ key: string; value: T } | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [round, setRound] = useState(0);
@@ -23,7 +28,7 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
     loader.current().then(
       (value) => {
         if (!live) return;
-        setData(value);
+        setHeld({ key, value });
         setError(null);
         setLoading(false);
       },
@@ -36,8 +41,8 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
     return () => {
       live = false;
     };
-  }, [key, round]);
+  }, [key, version, round]);
 
   const reload = useCallback(() => setRound((r) => r + 1), []);
-  return { data, error, loading, reload };
+  return { data: held?.key === key ? held.value : undefined, error, loading, reload };
 }

@@ -13,7 +13,8 @@ const units = (n: number) => count(Math.round(n));
 export function CustomerUsage({ email, round }: { email: string; round: number }) {
   const usage = useLoad(
     () => call(api.GET('/api/v1/admin/billing/customers/{email}/usage', { params: { path: { email } } })),
-    `admin-customer-usage-${email}-${round}`,
+    `admin-customer-usage-${email}`,
+    round,
   );
   const chart = useMemo(() => {
     const u = usage.data;
@@ -109,7 +110,8 @@ export function CustomerKeys({ email }: { email: string }) {
 export function CustomerAudit({ email, round }: { email: string; round: number }) {
   const log = useLoad(
     () => call(api.GET('/api/v1/admin/audit-log', { params: { query: { customer: email, limit: 10 } } })),
-    `admin-customer-audit-${email}-${round}`,
+    `admin-customer-audit-${email}`,
+    round,
   );
   return (
     <section className="card" aria-labelledby="audit-heading">

@@ -77,14 +77,6 @@ export function AdminOverview() {
   );
 
   const cur = currency;
-  // useLoad keeps the last answer on screen while the next one loads: an answer for the currency chosen
-  // before is not shown under this one's sign (USD figures read as euros until the euro answer came).
-  const ofCurrency = <T extends { currency: string }>(d: T | undefined) =>
-    d?.currency === currency ? d : undefined;
-  const revenueData = ofCurrency(revenue.data);
-  const seriesData = ofCurrency(series.data);
-  const movesData = ofCurrency(moves.data);
-  const tiersData = ofCurrency(byTier.data);
   // The chosen currency is offered even when the book has none of it (the default on a book in euros, say).
   const currencies = [...new Set([...known, currency])].sort();
   const currencyPicker =
@@ -104,7 +96,7 @@ export function AdminOverview() {
     ) : null;
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
   const chart = useMemo(() => {
-    const points = seriesData?.points ?? [];
+    const points = series.data?.points ?? [];
     return {
       times: points.map((p) => Date.parse(p.start) / 1000),
       labels: points.map((p) => p.period),
@@ -116,9 +108,9 @@ export function AdminOverview() {
         { label: 'Churned MRR', values: points.map((p) => p.churned_mrr_cents) },
       ],
     };
-  }, [seriesData]);
+  }, [series.data]);
   const movementChart = useMemo(() => {
-    const points = movesData?.points ?? [];
+    const points = moves.data?.points ?? [];
     // 0 − x rather than −1 × x, which would make −0 of a zero and show it as "−$0.00".
     const of = (pick: (p: (typeof points)[number]) => number, below = false) =>
       points.map((p) => (below ? 0 - pick(p) : pick(p)));
@@ -134,7 +126,7 @@ export function AdminOverview() {
         { label: 'Churn', color: '#b3261e', values: of((p) => p.churned.mrr_cents, true) },
       ],
     };
-  }, [movesData]);
+  }, [moves.data]);
 
   if (revenue.error) {
     return (
@@ -143,7 +135,7 @@ export function AdminOverview() {
       </Page>
     );
   }
-  if (!revenueData) {
+  if (!revenue.data) {
     return (
       <Page title="Revenue" wide>
         {currencyPicker}
@@ -151,9 +143,9 @@ export function AdminOverview() {
       </Page>
     );
   }
-  const v = revenueData;
+  const v = revenue.data;
   const m = v.movements;
-  const first = seriesData?.points[0];
+  const first = series.data?.points[0];
   const mrrChange = first ? v.mrr_cents - first.mrr_cents : null;
   const subsChange = first ? v.active_subscriptions - first.active_subscriptions : null;
   const signed = (n: number, f: (x: number) => string) =>
@@ -230,7 +222,7 @@ export function AdminOverview() {
         <h2 id="mrr-heading">MRR over time</h2>
         {series.error ? (
           <ErrorNotice error={series.error} retry={series.reload} />
-        ) : !seriesData ? (
+        ) : !series.data ? (
           <Loading what="the MRR series" />
         ) : (
           <>
@@ -262,7 +254,7 @@ export function AdminOverview() {
         </p>
         {moves.error ? (
           <ErrorNotice error={moves.error} retry={moves.reload} />
-        ) : !movesData ? (
+        ) : !moves.data ? (
           <Loading what="the MRR movements" />
         ) : (
           <SeriesChart
@@ -331,7 +323,7 @@ export function AdminOverview() {
         <h2 id="tiers-heading">Revenue and subscribers by plan</h2>
         {byTier.error ? (
           <ErrorNotice error={byTier.error} retry={byTier.reload} />
-        ) : !tiersData ? (
+        ) : !byTier.data ? (
           <Loading what="revenue by plan" />
         ) : (
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Revenue by plan">
@@ -354,7 +346,7 @@ export function AdminOverview() {
                 </tr>
               </thead>
               <tbody>
-                {tiersData.tiers.map((t) => (
+                {byTier.data.tiers.map((t) => (
                   <tr key={t.tier}>
                     <th scope="row">{t.tier}</th>
                     <td className="num">{count(t.paying_subscriptions)}</td>
