@@ -1,11 +1,14 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
+import type { UsageReporter } from '../../domain/usage';
 import { Customer } from './customer';
 
-/** One reported unit of metered usage; (customer, eventId) is the caller's idempotency key. */
+/** One reported unit of metered usage; (customer, eventId, reporter) is the reporter's idempotency key. */
 export class UsageEvent {
   id!: string;
   customer!: Customer;
   eventId!: string;
+  /** Whose id namespace eventId is in: the gateway's or the customer's own (see domain/usage.ts). */
+  reporter!: UsageReporter;
   type!: string;
   quantity!: number;
   occurredAt!: Date;
@@ -23,7 +26,8 @@ export const UsageEventSchema = new EntitySchema<UsageEvent>({
   // The event id leads: a lookup by customer alone (the usage view's events of a day) then has one index
   // to take, (customer, occurredAt). With the customer first in both, PostgreSQL could plan it on the
   // unique index while the table was empty and keep that plan, filtering every event of the customer.
-  uniques: [{ properties: ['eventId', 'customer'] }],
+  // The reporter is last: ids rarely repeat across reporters, so (event id, customer) stays as selective.
+  uniques: [{ properties: ['eventId', 'customer', 'reporter'] }],
   indexes: [{ properties: ['rollupId', 'occurredAt'] }, { properties: ['customer', 'occurredAt'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
@@ -31,6 +35,7 @@ export const UsageEventSchema = new EntitySchema<UsageEvent>({
     // it, and each index is one more page every stored event writes.
     customer: { kind: 'm:1', entity: () => Customer, index: false },
     eventId: { type: 'string' },
+    reporter: { type: 'string', length: 8 },
     type: { type: 'string', length: 32 },
     quantity: { type: 'integer' },
     occurredAt: { type: 'datetime' },

@@ -1,6 +1,6 @@
 import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
-import { BYOK_ROLLUP_MARK } from '../../domain/usage';
+import { BYOK_ROLLUP_MARK, type UsageReporter } from '../../domain/usage';
 
 // Imports stay light: this module also runs in the SQLite writer thread (see ledger-writer.ts).
 
@@ -10,6 +10,8 @@ export interface LedgerRow {
   index: number;
   customerId: string;
   eventId: string;
+  /** The namespace eventId is unique in: the same id from the gateway and from the customer is two events. */
+  reporter: UsageReporter;
   type: string;
   quantity: number;
   /** The event's metadata as JSON text. */
@@ -30,7 +32,7 @@ export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
 }
 
 export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
-  /** The rows that were new (the others were already stored under the same customer and event id). */
+  /** The rows that were new (the others were already stored under the same customer, reporter and id). */
   inserted: R[];
   /** New rows taken back out because they would have passed a daily cap. */
   dropped: R[];
@@ -40,11 +42,18 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
   uncheckedDeltas: Map<string, number>;
 }
 
-const EVENT_COLUMNS = 10;
-// Ten bound values a row keeps each statement under SQLite's 32,766-variable limit.
+const EVENT_COLUMNS = 11;
+// Eleven bound values a row keep each statement under SQLite's 32,766-variable limit.
 const ROWS_PER_INSERT = 1000;
 
-const eventKey = (customerId: string, eventId: string) => `${customerId}\u0000${eventId}`;
+/**
+ * An event's idempotency key as one string: customer, reporter and event id, which the unique key of
+ * usage_events holds. Every in-memory check of "the same event" uses it, so two reporters' events with one
+ * id are two events everywhere, as in the database. The id comes last, so whatever it holds cannot blur
+ * the parts before it.
+ */
+export const usageEventKey = (r: { customerId: string; reporter: string; eventId: string }): string =>
+  `${r.customerId}\u0000${r.reporter}\u0000${r.eventId}`;
 const dayKey = (r: { customerId: string; day: string }) => `${r.customerId}|${r.day}`;
 
 /** `(?, ?, ?), (?, ?, ?)` for a multi-row VALUES list. */
@@ -61,10 +70,10 @@ function chunks<T>(list: T[], size: number): T[][] {
 
 /**
  * Writes the reports of a group in one transaction, each as if it had its own transaction after the ones
- * before it: new events go in with one multi-row INSERT … ON CONFLICT DO NOTHING (the customer's event id
- * is the idempotency key), each capped customer's day total is read once and walked through the members
- * in order, taking a member's newest events back out while the day is over its cap, and the `daily_usage`
- * counters move once by what was kept. No two members carry the same event (the group commit keeps them
+ * before it: new events go in with one multi-row INSERT … ON CONFLICT DO NOTHING (customer, reporter and
+ * event id are the idempotency key), each capped customer's day total is read once and walked through
+ * the members in order, taking a member's newest events back out while the day is over its cap, and the
+ * `daily_usage` counters move once by what was kept. No two members carry the same event (the group commit keeps them
  * apart), so the rows of the group are distinct.
  */
 export async function writeLedgerGroup<R extends LedgerRow>(
@@ -185,7 +194,7 @@ async function insertEvents<R extends LedgerRow>(
 ): Promise<R[][]> {
   const owner = new Map<string, { row: R; member: number }>();
   writes.forEach((w, member) => {
-    for (const row of w.rows) owner.set(eventKey(row.customerId, row.eventId), { row, member });
+    for (const row of w.rows) owner.set(usageEventKey(row), { row, member });
   });
   // One order for every writer, so two transactions inserting overlapping events cannot deadlock.
   const all = [...owner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -200,6 +209,7 @@ async function insertEvents<R extends LedgerRow>(
         newId('uev', at.getTime()),
         r.customerId,
         r.eventId,
+        r.reporter,
         r.type,
         r.quantity,
         sql.date(r.occurredAt),
@@ -209,12 +219,12 @@ async function insertEvents<R extends LedgerRow>(
         r.counted ? null : BYOK_ROLLUP_MARK,
       );
     }
-    const insert = `insert into usage_events (id, customer_id, event_id, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
+    const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
        values ${placeholders(chunk.length, EVENT_COLUMNS)}
-       on conflict (customer_id, event_id) do nothing`;
-    const got = await sql.run<{ customer_id: string; event_id: string }>(
+       on conflict (event_id, customer_id, reporter) do nothing`;
+    const got = await sql.run<{ customer_id: string; event_id: string; reporter: string }>(
       opts.countInline
-        ? `with ins as (${insert} returning customer_id, event_id, type, quantity, occurred_at, byok),
+        ? `with ins as (${insert} returning customer_id, event_id, reporter, type, quantity, occurred_at, byok),
            bump as (
              insert into daily_usage (customer_id, day, type, quantity, byok_quantity)
              select customer_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), type,
@@ -223,12 +233,14 @@ async function insertEvents<R extends LedgerRow>(
              on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
                byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity
            )
-           select customer_id, event_id from ins`
-        : `${insert} returning customer_id, event_id`,
+           select customer_id, event_id, reporter from ins`
+        : `${insert} returning customer_id, event_id, reporter`,
       params,
     );
     for (const g of got) {
-      const hit = owner.get(eventKey(g.customer_id, g.event_id));
+      const hit = owner.get(
+        usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id }),
+      );
       // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
       // counted as a duplicate; refuse the whole write rather than answer what was not stored.
       if (!hit) throw new Error(`usage event id changed on its way into the database: ${JSON.stringify(g)}`);
@@ -259,8 +271,8 @@ async function dayTotals(
 async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
   for (const chunk of chunks(rows, 500)) {
     await sql.run(
-      `delete from usage_events where ${chunk.map(() => '(customer_id = ? and event_id = ?)').join(' or ')}`,
-      chunk.flatMap((r) => [r.customerId, r.eventId]),
+      `delete from usage_events where ${chunk.map(() => '(event_id = ? and customer_id = ? and reporter = ?)').join(' or ')}`,
+      chunk.flatMap((r) => [r.eventId, r.customerId, r.reporter]),
     );
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '../../telemetry/api-metrics';
 import {
   fitsOneStatement,
+  usageEventKey,
   writeLedgerGroup,
   writeUncappedGroup,
   type LedgerWrite,
@@ -28,9 +29,9 @@ const GROUPS_IN_FLIGHT = 2;
 
 export type LedgerWriter = GroupCommit<LedgerWrite, LedgerWriteResult>;
 
-/** The events a write stores, by customer and event id: writes sharing one go in different groups. */
+/** The events a write stores, by their idempotency key: writes sharing one go in different groups. */
 function eventKeys(w: LedgerWrite): string[] {
-  return w.rows.map((r) => `${r.customerId}\u0000${r.eventId}`);
+  return w.rows.map(usageEventKey);
 }
 
 /**

@@ -5,12 +5,12 @@ import { newId } from '../../db/ids';
 import { AppError, forbidden, notFound } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import { grantsAccess } from '../../domain/subscription-status';
-import { MAX_FUTURE_SKEW_MS, secondsUntil } from '../../domain/usage';
+import { MAX_FUTURE_SKEW_MS, secondsUntil, usageReporterOf } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
 import { accessOf, cachedAccessFor, utcDay, type Access } from '../access/check-access';
 import { byokKeysMemo, countersFor, type UsageCounters } from './counters';
 import { sqlFor, type Sql } from '../../db/raw-sql';
-import type { LedgerRow } from './ledger-write';
+import { usageEventKey, type LedgerRow } from './ledger-write';
 import { ledgerWriterFor } from './ledger-writer';
 
 /** An event as the service takes it, whichever form it arrived in. */
@@ -50,7 +50,7 @@ interface Target {
   limit: number | null;
 }
 
-// Two bound values a row keep each lookup far under SQLite's 32,766-variable limit.
+// Three bound values a row keep each lookup far under SQLite's 32,766-variable limit.
 const ROWS_PER_LOOKUP = 1000;
 
 function periodStartOf(access: Access): Date | null {
@@ -117,7 +117,8 @@ async function resolveTargets(
 
 /**
  * Stores a report_usage request: validated events go in with a multi-row INSERT … ON CONFLICT DO NOTHING
- * (the customer's event id is the idempotency key) and bump the `daily_usage` counters in the same
+ * (the event id is the idempotency key among the reports of one customer by one reporter, the gateway or
+ * the customer themself: see usageReporterOf) and bump the `daily_usage` counters in the same
  * transaction, which concurrent requests share (group commit, see ledger-writer.ts); the answer waits for
  * its commit. Good events of a batch are kept when others are rejected. Over a hard daily limit the newest
  * events of the request are taken back out in that transaction; when nothing was accepted for that reason
@@ -135,6 +136,7 @@ export async function reportUsage(
   const reject = (ev: { index: number }, id: string | null, reason: string, message: string) =>
     rejections.push({ index: ev.index, id, reason, message });
 
+  const reporter = usageReporterOf(identity.role);
   const targets = await resolveTargets(em, counters, identity, incoming.events);
   const known = await usageTypes(em);
   const rows: LedgerRow[] = [];
@@ -186,7 +188,7 @@ export async function reportUsage(
     // Within the allowed clock skew a future timestamp is taken as now, so it lands in an open window.
     const occurredAt = at > now ? now : at;
     const eventId = ev.eventId ?? newId('uevt', now.getTime());
-    const uniqueKey = `${target.customerId}\u0000${eventId}`;
+    const uniqueKey = usageEventKey({ customerId: target.customerId, reporter, eventId });
     if (seen.has(uniqueKey)) {
       repeats.push({ ev, eventId, key: uniqueKey });
       continue;
@@ -196,6 +198,7 @@ export async function reportUsage(
       index: ev.index,
       customerId: target.customerId,
       eventId,
+      reporter,
       type: ev.type,
       quantity: ev.quantity,
       metadata: JSON.stringify(ev.metadata),
@@ -223,9 +226,9 @@ export async function reportUsage(
     const known = await existingEventIds(sql, blocked);
     const blockedSet = new Set(blocked);
     for (const r of blocked) {
-      if (known.has(`${r.customerId}\u0000${r.eventId}`)) duplicate++;
+      if (known.has(usageEventKey(r))) duplicate++;
       else {
-        overCap.add(`${r.customerId}\u0000${r.eventId}`);
+        overCap.add(usageEventKey(r));
         reject(
           r,
           r.eventId,
@@ -244,7 +247,7 @@ export async function reportUsage(
     // Answered once the group of concurrent reports this one joins has committed.
     const result = await ledgerWriterFor(em).submit({ rows: toStore, limits, receivedAt: now });
     for (const r of result.dropped) {
-      overCap.add(`${r.customerId}\u0000${r.eventId}`);
+      overCap.add(usageEventKey(r));
       reject(
         r,
         r.eventId,
@@ -356,11 +359,12 @@ async function existingEventIds(sql: Sql, rows: LedgerRow[]): Promise<Set<string
   for (let i = 0; i < rows.length; i += ROWS_PER_LOOKUP) {
     const chunk = rows.slice(i, i + ROWS_PER_LOOKUP);
     if (chunk.length === 0) continue;
-    const got = await sql.run<{ customer_id: string; event_id: string }>(
-      `select customer_id, event_id from usage_events where ${chunk.map(() => '(customer_id = ? and event_id = ?)').join(' or ')}`,
-      chunk.flatMap((r) => [r.customerId, r.eventId]),
+    const got = await sql.run<{ customer_id: string; event_id: string; reporter: string }>(
+      `select customer_id, event_id, reporter from usage_events where ${chunk.map(() => '(event_id = ? and customer_id = ? and reporter = ?)').join(' or ')}`,
+      chunk.flatMap((r) => [r.eventId, r.customerId, r.reporter]),
     );
-    for (const g of got) found.add(`${g.customer_id}\u0000${g.event_id}`);
+    for (const g of got)
+      found.add(usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id }));
   }
   return found;
 }

@@ -140,6 +140,8 @@ export async function usageRecords(
       return {
         id: e.id,
         event_id: e.eventId,
+        // The same id may be in both namespaces: the gateway's and the customer's own reports.
+        reporter: e.reporter,
         type: e.type,
         quantity: e.quantity,
         timestamp: e.occurredAt.toISOString(),

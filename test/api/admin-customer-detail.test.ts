@@ -58,6 +58,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the console's customer page re
         id: `uev_${id}`,
         customer: mona,
         eventId: id,
+        reporter: 'gateway',
         type,
         quantity,
         occurredAt: ago(0.1),

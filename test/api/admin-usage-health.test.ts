@@ -85,6 +85,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the console's usage health on 
       id: 'uev_health_1',
       customer,
       eventId: 'health-1',
+      reporter: 'gateway',
       type: 'inference',
       quantity: 1,
       occurredAt: new Date(now - 600_000),

@@ -241,6 +241,7 @@ describe('BYOK keys through the API', () => {
         id: newId('ue'),
         customer: c,
         eventId: newId('evt'),
+        reporter: 'gateway',
         type: 'inference',
         quantity: 3,
         occurredAt: new Date(),

@@ -32,6 +32,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     index,
     customerId,
     eventId,
+    reporter: 'gateway',
     type: 'inference',
     quantity,
     metadata: '{}',
@@ -140,6 +141,45 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     expect(second.inserted.map((r) => r.eventId)).toEqual(['new']);
     expect(other.inserted.map((r) => r.eventId)).toEqual(['other']);
     expect(await stored(db.orm, c)).toEqual({ events: ['new:1', 'other:1', 'same:2'], counted: 4 });
+  });
+
+  it('stores one id from the gateway and from the customer as two events, and neither again on a retry', async () => {
+    const c = await customer();
+    const self = (r: LedgerRow): LedgerRow => ({ ...r, reporter: 'self' });
+    // One write carrying the id in both namespaces, and two reports with it sent at once: the second pair
+    // shares one group, since the events differ.
+    const both = await writer().submit(write([row(c, 'same', 2), self(row(c, 'same', 3, 1))], CAP));
+    expect(both.inserted.map((r) => `${r.reporter}:${r.eventId}`)).toEqual(['gateway:same', 'self:same']);
+    const before = writer().stats.groups;
+    const [fromGateway, fromSelf] = await Promise.all([
+      writer().submit(write([row(c, 'next', 4)], CAP)),
+      writer().submit(write([self(row(c, 'next', 5))], CAP)),
+    ]);
+    expect(writer().stats.groups - before).toBe(1);
+    expect([fromGateway.inserted.length, fromSelf.inserted.length]).toEqual([1, 1]);
+    expect(fromSelf.totals.get(`${c}|${today}`)).toBe(2 + 3 + 4 + 5);
+
+    const retries = await Promise.all([
+      writer().submit(write([row(c, 'same', 2), self(row(c, 'same', 3, 1))], CAP)),
+      writer().submit(write([row(c, 'next', 4), self(row(c, 'next', 5, 1))], CAP)),
+    ]);
+    expect(retries.map((r) => r.inserted.length)).toEqual([0, 0]);
+    expect(await stored(db.orm, c)).toEqual({
+      events: ['next:4', 'next:5', 'same:2', 'same:3'],
+      counted: 14,
+    });
+  });
+
+  it("takes back out only the namespace over the cap: the other reporter's event with that id stays", async () => {
+    const c = await customer();
+    await writer().submit(write([row(c, 'fill', CAP - 3)], CAP));
+    const self = (r: LedgerRow): LedgerRow => ({ ...r, reporter: 'self' });
+    // 3 units of room: the customer's 'x' (2) fits, the gateway's 'x' after it (2) does not.
+    const result = await writer().submit(write([self(row(c, 'x', 2)), row(c, 'x', 2, 1)], CAP));
+    expect(result.dropped.map((r) => `${r.reporter}:${r.eventId}`)).toEqual(['gateway:x']);
+    const events = await db.orm.em.fork().find(UsageEvent, { customer: c, eventId: 'x' });
+    expect(events.map((e) => `${e.reporter}:${e.quantity}`)).toEqual(['self:2']);
+    expect((await stored(db.orm, c)).counted).toBe(CAP - 1);
   });
 
   it('lets a second copy of an event in when the first copy did not fit under the cap', async () => {

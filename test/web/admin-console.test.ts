@@ -93,6 +93,7 @@ describe("the operator's console in a browser", () => {
         id: `uev_grace_${i}`,
         customer: g.customer,
         eventId: `grace-${i}`,
+        reporter: 'gateway',
         type,
         quantity,
         occurredAt: ago(i === 1 ? 1 : 0),

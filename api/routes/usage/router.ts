@@ -22,7 +22,7 @@ export const usageRoutes = [
     method: 'post',
     path: '/billing/report_usage',
     summary:
-      'Report metered usage: one event or {"events": […]} (≤1,000); idempotent by event id; good events of a batch are kept',
+      'Report metered usage: one event or {"events": […]} (≤1,000); idempotent by event id per reporter (the gateway, or the customer themself); good events of a batch are kept',
     tags: ['usage'],
     access: 'viewer|billing-gateway',
     body: reportUsageBody,

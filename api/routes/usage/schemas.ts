@@ -4,6 +4,7 @@ import {
   MAX_EVENTS_PER_REQUEST,
   MAX_QUANTITY_PER_EVENT,
   MAX_QUANTITY_PER_REQUEST,
+  USAGE_REPORTERS,
   USAGE_TYPE_PATTERN,
 } from '../../../domain/usage';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
@@ -288,6 +289,8 @@ export const usageRecordsResponse = z.object({
     z.object({
       id: z.string(),
       event_id: z.string(),
+      /** Whose id namespace event_id is in: the gateway's (`gateway`) or the customer's own (`self`). */
+      reporter: z.enum(USAGE_REPORTERS),
       type: z.string(),
       quantity: count,
       timestamp,
