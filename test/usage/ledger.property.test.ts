@@ -44,16 +44,23 @@ const request = fc.array(
   ),
   { minLength: 1, maxLength: 12 },
 );
-type Sent = { events: Record<string, unknown>[]; valid: boolean[] };
+/** Who sends a request: the customer with their own token, or the gateway naming them. */
+type Reporter = 'self' | 'gateway';
+type Sent = { events: Record<string, unknown>[]; valid: boolean[]; by: Reporter };
 
-/** What the ledger should hold for one customer: each stored event by its (NFC) id. */
+/**
+ * What the ledger should hold for one customer: each stored event by its reporter and (NFC) id. An id is
+ * an idempotency key only within one reporter's namespace, so the same id from both is two events.
+ */
 type Ledger = Map<string, { type: string; quantity: number; day: string }>;
+const ledgerKey = (by: string, id: string) => `${by}\u0000${id.normalize('NFC')}`;
 type Verdict = 'accepted' | 'duplicate' | 'invalid' | 'over_cap';
 
 /**
  * The answer the engine owes one request, worked out from the ledger before it: invalid events are
- * refused; an id already stored, or taken earlier in the same request, is a duplicate; the new events of
- * a UTC day are kept in request order until the day would pass the cap, the newest going back out first.
+ * refused; an id its reporter already stored, or taken earlier in the same request, is a duplicate; the
+ * new events of a UTC day are kept in request order until the day would pass the cap, the newest going
+ * back out first.
  * An id whose first copy in the request went back out is refused the same way, not called a duplicate.
  */
 function expectedOutcome(ledger: Ledger, sent: Sent): { verdicts: Verdict[]; after: Ledger } {
@@ -65,7 +72,7 @@ function expectedOutcome(ledger: Ledger, sent: Sent): { verdicts: Verdict[]; aft
       verdicts.push('invalid');
       return;
     }
-    const id = (e.id as string).normalize('NFC');
+    const id = ledgerKey(sent.by, e.id as string);
     const first = firstCopy.get(id);
     if (ledger.has(id) || first !== undefined) {
       verdicts.push('duplicate');
@@ -93,16 +100,20 @@ function expectedOutcome(ledger: Ledger, sent: Sent): { verdicts: Verdict[]; aft
   // Later copies of an id that went back out were never stored: they are refused with it.
   sent.events.forEach((e, index) => {
     if (verdicts[index] !== 'duplicate') return;
-    const id = (e.id as string).normalize('NFC');
+    const id = ledgerKey(sent.by, e.id as string);
     const first = firstCopy.get(id);
     if (!ledger.has(id) && first !== undefined && verdicts[first] === 'over_cap')
       verdicts[index] = 'over_cap';
   });
   return { verdicts, after };
 }
-/** A step sends a new request or retries an earlier one verbatim. */
+/** A step sends a new request, as the customer or as the gateway, or retries an earlier one verbatim. */
+const reporter = fc.constantFrom<Reporter>('self', 'gateway');
 const step = fc.oneof(
-  { weight: 3, arbitrary: request.map((events) => ({ kind: 'send' as const, events })) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(request, reporter).map(([events, by]) => ({ kind: 'send' as const, events, by })),
+  },
   { weight: 1, arbitrary: fc.nat().map((n) => ({ kind: 'retry' as const, n })) },
 );
 
@@ -133,7 +144,14 @@ describe.each(['sqlite', 'postgresql'] as const)(
             plan: PLAN,
             periodStart: new Date(T0 - 5 * DAY),
           });
-          const token = await idp.token({ sub: `kc-${email}`, email });
+          const tokens: Record<Reporter, string> = {
+            self: await idp.token({ sub: `kc-${email}`, email }),
+            gateway: await idp.token({
+              sub: 'svc-gateway',
+              email: 'gw@example.com',
+              roles: ['billing-gateway'],
+            }),
+          };
           const sent: Sent[] = [];
           let ledger: Ledger = new Map();
           for (const s of steps) {
@@ -150,6 +168,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
                             : undefined,
                       })),
                       valid: s.events.map((e) => e.valid),
+                      by: s.by,
                     }
                   : null;
             if (!req) continue;
@@ -157,7 +176,10 @@ describe.each(['sqlite', 'postgresql'] as const)(
             const { events } = req;
             const model = expectedOutcome(ledger, req);
             const want = (v: Verdict) => model.verdicts.filter((x) => x === v).length;
-            const res = await api.request('POST', REPORT, { token, body: { events } });
+            const res = await api.request('POST', REPORT, {
+              token: tokens[req.by],
+              body: req.by === 'gateway' ? { customer_email: email, events } : { events },
+            });
             // 429 exactly when the cap refused something and nothing was taken; both carry the outcome.
             const capped = want('accepted') === 0 && want('over_cap') > 0;
             expect({ status: res.status }).toEqual({ status: capped ? 429 : 200 });
@@ -185,7 +207,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
             expect(
               new Map(
                 stored.map((e) => [
-                  e.eventId,
+                  ledgerKey(e.reporter, e.eventId),
                   { type: e.type, quantity: e.quantity, day: e.occurredAt.toISOString().slice(0, 10) },
                 ]),
               ),
@@ -212,9 +234,9 @@ describe.each(['sqlite', 'postgresql'] as const)(
               expect({ day, counter: counted.get(day) ?? 0 }).toEqual({ day, counter: perDay.get(day) ?? 0 });
               expect(perDay.get(day) ?? 0).toBeLessThanOrEqual(CAP);
             }
-            // Every stored id is well formed and stored once.
+            // Every stored id is well formed and stored once in its reporter's namespace.
             const ids = stored.map((e) => e.eventId);
-            expect(new Set(ids).size).toBe(ids.length);
+            expect(new Set(stored.map((e) => ledgerKey(e.reporter, e.eventId))).size).toBe(ids.length);
             for (const id of ids) expect(id).toBe(id.normalize('NFC'));
             expect(ids).not.toContain('s\ud800');
           }
