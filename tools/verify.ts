@@ -1,5 +1,5 @@
 /**
- * `npm run verify` (verify_stripe_integration). Checks the Stripe key and account, the synced
+ * `npm run verify` (verify_stripe_integration). Checks the deployment's configuration, the Stripe key and account, the synced
  * catalog and meter, the webhook endpoint and secret, and Keycloak and Lago when configured; prints a
  * checklist with what to fix and exits 1 when anything failed. It changes nothing anywhere.
  */
@@ -34,6 +34,7 @@ async function main(): Promise<number> {
       keycloak: keycloak && { ...keycloak, timeoutMs: TIMEOUT_MS },
       lago: lago && { ...lago, timeoutMs: TIMEOUT_MS },
       timeoutMs: TIMEOUT_MS,
+      env: process.env,
     });
     console.log(formatChecklist(report));
     return report.ok ? 0 : 1;

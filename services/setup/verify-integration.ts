@@ -7,12 +7,13 @@ import type { KeycloakSettings } from '../../integrations/keycloak/settings';
 import { lagoBaseUrl, type LagoSettings } from '../../integrations/lago/client';
 import { Plan } from '../../db/entities';
 import { syncCatalogToStripe } from './sync-catalog-to-stripe';
+import { deploymentChecklist, type DeploymentEnv } from './deployment-checklist';
 
 /** `fail` makes the run fail; `manual` is what no API lets us check, with how to check it by hand. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'manual';
 
 export interface CheckResult {
-  system: 'Stripe' | 'Keycloak' | 'Lago';
+  system: 'Deployment' | 'Stripe' | 'Keycloak' | 'Lago';
   name: string;
   status: CheckStatus;
   detail: string;
@@ -67,6 +68,8 @@ export interface VerifyInput {
   lago: LagoSettings | null;
   /** Per network call; a hung system fails its item instead of hanging the run. */
   timeoutMs?: number;
+  /** The process environment, for the deployment items (see deployment-checklist.ts). */
+  env?: DeploymentEnv;
 }
 
 export interface VerifyReport {
@@ -461,11 +464,12 @@ async function checkLago(input: VerifyInput, settings: LagoSettings): Promise<Ch
 }
 
 /**
- * verify_stripe_integration: checks the Stripe key and account, the synced catalog and meter,
- * the webhook endpoint and secret, and Keycloak and Lago when they are configured. Read-only everywhere.
+ * verify_stripe_integration: checks the deployment's configuration (given the environment), the Stripe
+ * key and account, the synced catalog and meter, the webhook endpoint and secret, and Keycloak and Lago
+ * when they are configured. Read-only everywhere.
  */
 export async function verifyIntegration(input: VerifyInput): Promise<VerifyReport> {
-  const checks: CheckResult[] = [];
+  const checks: CheckResult[] = input.env ? deploymentChecklist(input.env) : [];
   if (!input.stripe) {
     checks.push({
       system: 'Stripe',

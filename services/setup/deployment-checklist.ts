@@ -1,0 +1,152 @@
+import type { CheckResult, CheckStatus } from './verify-integration';
+
+/** The environment as the process sees it: the checklist reads names, not the parsed configuration. */
+export type DeploymentEnv = Record<string, string | undefined>;
+
+const set = (env: DeploymentEnv, name: string) => (env[name] ?? '') !== '';
+
+function hostOf(address: string): string {
+  // `host:port`, `[v6]:port` or a URL: only the host decides whether traffic leaves the machine.
+  try {
+    return new URL(address.includes('://') ? address : `grpc://${address}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return address;
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+function httpsOrLoopback(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || isLoopback(u.hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `npm run verify` can tell about a deployment from its configuration alone: each item is a row of
+ * the README's threat model that depends on how the engine is started, not on its code. Outside
+ * production an item that would fail is only worth a look, since development runs on loopback.
+ */
+export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {
+  // Unset means production: the engine fails closed, and so does its checklist.
+  const production = (env.NODE_ENV ?? 'production') === 'production';
+  const bad: CheckStatus = production ? 'fail' : 'warn';
+  const item = (name: string, ok: boolean, detail: string, fix: string, otherwise: CheckStatus = bad) =>
+    ({
+      system: 'Deployment',
+      name,
+      status: ok ? 'pass' : otherwise,
+      detail,
+      ...(ok ? {} : { fix }),
+    }) satisfies CheckResult;
+
+  const temporalHost = hostOf(env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233');
+  const temporalSecured =
+    env.TEMPORAL_TLS === 'true' ||
+    set(env, 'TEMPORAL_API_KEY') ||
+    set(env, 'TEMPORAL_TLS_CLIENT_CERT_PATH') ||
+    set(env, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
+  const metricsOpen =
+    !set(env, 'METRICS_TOKEN') && (!set(env, 'METRICS_PORT') || !isLoopback(env.METRICS_HOST ?? '127.0.0.1'));
+  const returnOrigins = (env.RETURN_URL_ORIGINS ?? '').split(',').filter((o) => o.trim() !== '');
+
+  return [
+    item(
+      'environment',
+      production,
+      production ? 'NODE_ENV is production' : `NODE_ENV=${env.NODE_ENV}: development fallbacks are on`,
+      'leave NODE_ENV unset or set it to production',
+    ),
+    item(
+      'identity provider',
+      set(env, 'OIDC_ISSUER') && httpsOrLoopback(env.OIDC_ISSUER ?? ''),
+      set(env, 'OIDC_ISSUER')
+        ? `tokens are checked against ${env.OIDC_ISSUER}`
+        : 'OIDC_ISSUER is not set: tokens are signed with a local development key',
+      'set OIDC_ISSUER to the realm URL, over https',
+    ),
+    item(
+      'audience',
+      set(env, 'OIDC_AUDIENCE'),
+      set(env, 'OIDC_AUDIENCE')
+        ? `tokens must name ${env.OIDC_AUDIENCE}`
+        : 'OIDC_AUDIENCE is not set: a token the realm issued for any client is accepted',
+      'set OIDC_AUDIENCE and add an audience mapper to the clients that call the engine',
+    ),
+    item(
+      'roles',
+      !set(env, 'OIDC_REALM_ROLE_PREFIX'),
+      set(env, 'OIDC_REALM_ROLE_PREFIX')
+        ? `realm roles starting with "${env.OIDC_REALM_ROLE_PREFIX}" count beside the engine's client roles`
+        : "only the engine's client roles count (OIDC_CLIENT_ID)",
+      'make sure only billing operators can be granted realm roles with that prefix',
+      'warn',
+    ),
+    item(
+      'development sign-in',
+      env.DEV_SIGN_IN !== 'true',
+      env.DEV_SIGN_IN === 'true' ? 'DEV_SIGN_IN=true: anyone on loopback can mint a token' : 'off',
+      'unset DEV_SIGN_IN',
+    ),
+    item(
+      'Temporal connection',
+      isLoopback(temporalHost) || temporalSecured,
+      isLoopback(temporalHost)
+        ? `Temporal at ${temporalHost}, on this machine`
+        : temporalSecured
+          ? `Temporal at ${temporalHost} over TLS${set(env, 'TEMPORAL_API_KEY') ? ' with an API key' : set(env, 'TEMPORAL_TLS_CLIENT_CERT_PATH') ? ' with a client certificate' : ''}`
+          : `Temporal at ${temporalHost} in plaintext, unauthenticated: anyone who reaches it can signal and terminate workflows`,
+      'set TEMPORAL_TLS_* (mTLS) or TEMPORAL_API_KEY, and publish the frontend only to the engine',
+    ),
+    item(
+      'metrics',
+      !metricsOpen,
+      metricsOpen
+        ? '/metrics answers without a token on a reachable address'
+        : set(env, 'METRICS_TOKEN')
+          ? 'scrapers must send METRICS_TOKEN'
+          : `metrics only on ${env.METRICS_HOST ?? '127.0.0.1'}:${env.METRICS_PORT}`,
+      'set METRICS_TOKEN, or METRICS_PORT on an address only Prometheus reaches',
+    ),
+    item(
+      'public address',
+      set(env, 'PUBLIC_BASE_URL') && httpsOrLoopback(env.PUBLIC_BASE_URL ?? ''),
+      set(env, 'PUBLIC_BASE_URL')
+        ? `customers come back to ${env.PUBLIC_BASE_URL}`
+        : 'PUBLIC_BASE_URL is not set: return pages follow the address each request was sent to',
+      'set PUBLIC_BASE_URL to the https address customers reach',
+    ),
+    item(
+      'return URLs',
+      returnOrigins.every(httpsOrLoopback),
+      returnOrigins.length
+        ? `Checkout and the portal may send customers to ${returnOrigins.join(', ')}`
+        : "Checkout and the portal send customers only to PUBLIC_BASE_URL's origin",
+      'list only https origins you own in RETURN_URL_ORIGINS',
+    ),
+    item(
+      'webhook signatures',
+      !set(env, 'STRIPE_SECRET_KEY') || set(env, 'STRIPE_WEBHOOK_SECRET'),
+      set(env, 'STRIPE_WEBHOOK_SECRET')
+        ? 'Stripe webhooks are verified with STRIPE_WEBHOOK_SECRET'
+        : set(env, 'STRIPE_SECRET_KEY')
+          ? 'STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified'
+          : 'no Stripe key: the local emulator',
+      'set STRIPE_WEBHOOK_SECRET from the webhook endpoint in the Stripe Dashboard',
+    ),
+    item(
+      'proxy headers',
+      !set(env, 'TRUST_PROXY'),
+      set(env, 'TRUST_PROXY')
+        ? `X-Forwarded-* are trusted (TRUST_PROXY=${env.TRUST_PROXY})`
+        : 'X-Forwarded-* are ignored: client addresses are the sockets’',
+      'make sure only your proxy can reach the API port, and that it overwrites X-Forwarded-*',
+      'manual',
+    ),
+  ];
+}
