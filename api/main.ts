@@ -37,8 +37,12 @@ async function main(): Promise<void> {
   const server: Server = app.listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });
-  const metricsServer = config.METRICS_PORT !== undefined ? startMetricsServer(config.METRICS_PORT) : null;
-  if (metricsServer) logger.info({ port: config.METRICS_PORT }, 'metrics listening');
+  const metricsServer =
+    config.METRICS_PORT !== undefined
+      ? await startMetricsServer({ ...config, METRICS_PORT: config.METRICS_PORT })
+      : null;
+  if (metricsServer)
+    logger.info({ host: config.METRICS_HOST, port: config.METRICS_PORT }, 'metrics listening');
   // Idle keep-alive connections outlive a load balancer's (60 s is common), so the balancer never sends a
   // request down a socket we are closing at that moment (Node's 5 s default races it).
   server.keepAliveTimeout = 65_000;

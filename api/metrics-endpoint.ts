@@ -1,15 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/env';
 import { registry } from '../telemetry/registry';
+import { startMetricsListener, tokenMatches } from '../telemetry/metrics-listener';
 import { AppError } from '../domain/errors';
-
-function tokenMatches(header: string, token: string): boolean {
-  const sent = Buffer.from(header.replace(/^Bearer\s+/i, ''));
-  const want = Buffer.from(token);
-  return sent.length === want.length && timingSafeEqual(sent, want);
-}
 
 /**
  * `GET /metrics` on the API's port, unless METRICS_PORT gives it a port of its own. With METRICS_TOKEN
@@ -29,16 +23,17 @@ export function metricsEndpoint(config: Pick<Config, 'METRICS_TOKEN' | 'METRICS_
   };
 }
 
-/** The metrics alone on their own port (METRICS_PORT), for a network only Prometheus reaches. */
-export function startMetricsServer(port: number, host = '0.0.0.0'): Server {
-  return createServer((req, res) => {
-    if (req.url?.split('?')[0] !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      () => res.writeHead(500).end(),
-    );
-  }).listen(port, host);
+/**
+ * The metrics alone on their own port (METRICS_PORT), on METRICS_HOST (loopback unless a scraper on
+ * another host must reach it), with the same scrape token as on PORT when METRICS_TOKEN is set.
+ */
+export function startMetricsServer(
+  config: Pick<Config, 'METRICS_TOKEN' | 'METRICS_HOST'> & { METRICS_PORT: number },
+): Promise<Server> {
+  return startMetricsListener({
+    port: config.METRICS_PORT,
+    host: config.METRICS_HOST,
+    token: config.METRICS_TOKEN,
+    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  });
 }

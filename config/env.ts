@@ -59,6 +59,14 @@ const schema = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** The worker's /metrics (the Temporal SDK's and the engine's own); unset, the worker serves none. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /**
+     * The interface METRICS_PORT and WORKER_METRICS_PORT listen on: loopback unless a scraper elsewhere
+     * must reach them (0.0.0.0 in docker-compose.yml, where Prometheus scrapes over the compose network).
+     */
+    METRICS_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.:-]+$/, 'must be an address to listen on (127.0.0.1, 0.0.0.0, ::)')
+      .default('127.0.0.1'),
     /** OTLP/HTTP collector for traces (e.g. http://collector:4318); unset, tracing is off. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     /** A prebuilt workflow bundle (a file Temporal's bundleWorkflowCode wrote): the worker starts without bundling. */

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   // Lines written inside an activity name its workflow and run, so one run's story can be followed.
   const logger = createLogger(config.LOG_LEVEL, 'worker', activityLogContext);
   // The SDK's own handlers drain in-flight tasks on SIGINT/SIGTERM before run() resolves.
-  const { metricsAddress } = installRuntime(config);
+  const { metricsAddress } = await installRuntime(config);
   if (metricsAddress)
     logger.info({ metrics: `http://${metricsAddress}/metrics` }, 'worker metrics listening');
   // The API (or `npm run migrate`) owns migrations; two processes migrating one SQLite file would collide.

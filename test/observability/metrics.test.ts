@@ -14,6 +14,7 @@ import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { waitUntil } from '../helpers/eventually';
+import { listeningAddresses } from '../helpers/listening';
 import { parsePrometheusText, total } from '../helpers/prometheus-text';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 
@@ -131,6 +132,10 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     const ok = await scrape(`${api.url}/metrics`, METRICS_TOKEN);
     expect(ok.status).toBe(200);
     expect(ok.type).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it("serves the worker's metrics on loopback only when METRICS_HOST is not set", () => {
+    expect(listeningAddresses(Number(new URL(workerMetrics).port))).toEqual(['127.0.0.1']);
   });
 
   it('moves the API and worker figures a subscription, usage, check-access and webhooks should move', async () => {
