@@ -18,6 +18,7 @@ import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033
 import { Migration20261123065723_UsageEventIdFirst } from './Migration20261123065723_UsageEventIdFirst';
 import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
 import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
+import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -40,4 +41,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123065723_UsageEventIdFirst', class: Migration20261123065723_UsageEventIdFirst },
   { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
   { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
+  { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
 ];
