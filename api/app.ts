@@ -3,6 +3,7 @@ import Koa from 'koa';
 import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
 import { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
+import { RateLimiter } from '../services/rate-limits/rate-limiter';
 import { mountDocs } from './docs-assets';
 import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
@@ -40,14 +41,14 @@ const VERSION = '0.1.0';
  * Builds the Koa app. Order matters: request metrics outermost, then the access log, errors, /metrics,
  * body, identity, routes.
  */
-export function createApp(input: Omit<AppDeps, 'webhooks'>): {
+export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { rateLimiter?: RateLimiter }): {
   app: Koa;
   routes: AnyRoute[];
   openapi: Record<string, unknown>;
   webhooks: WebhookForwarder;
 } {
   const webhooks = new WebhookForwarder(input);
-  const deps: AppDeps = { ...input, webhooks };
+  const deps: AppDeps = { ...input, webhooks, rateLimiter: input.rateLimiter ?? new RateLimiter(input.orm) };
   const routes: AnyRoute[] = [];
   const router = new Router();
   mount(router, '', healthRoutes, deps, routes);

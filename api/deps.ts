@@ -1,6 +1,7 @@
 import type { CoreDeps } from '../services/deps';
 import type { TokenVerifier } from './auth/verifier';
 import type { ByokRuntime } from '../services/byok/runtime';
+import type { RateLimiter } from '../services/rate-limits/rate-limiter';
 import type { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
 
 /** Everything a request handler may use; built once in main.ts, or by a test. */
@@ -10,6 +11,8 @@ export interface AppDeps extends CoreDeps {
   byok: ByokRuntime;
   /** Hands recorded Stripe events to their workflows; made by createApp. */
   webhooks: WebhookForwarder;
+  /** Per-caller token buckets in the database (routes' `rateLimit`, the gateway's key reads); made by createApp. */
+  rateLimiter: RateLimiter;
 }
 
 export type { CoreDeps } from '../services/deps';

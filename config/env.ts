@@ -53,6 +53,12 @@ const schema = z
     BYOK_ENCRYPTION_KEY: z.string().optional(),
     /** Set only while `npm run byok:rotate` moves stored keys from this key to BYOK_ENCRYPTION_KEY. */
     BYOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
+    /** Per caller (token subject) a minute: requests that call Stripe or start or signal a workflow. */
+    RATE_LIMIT_STRIPE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
+    /** Per caller a minute: tests of a stored provider key against its provider. */
+    RATE_LIMIT_KEY_TESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(5),
+    /** Per caller a minute: invoice PDFs fetched from Stripe. */
+    RATE_LIMIT_PDF_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
     /** Scrapers must send `Authorization: Bearer <token>` to /metrics. */
     METRICS_TOKEN: z.string().min(16).optional(),
     /** Serve the API's /metrics on this port alone (not on PORT). */

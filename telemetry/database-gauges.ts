@@ -13,7 +13,11 @@ let business: {
   subs: { status: string; tier: string; n: number }[];
   pastDue: number;
   syncFailing: { system: string; n: number }[];
+  byokCustomersRead: number;
 } | null = null;
+
+/** The window of billing_byok_key_read_customers. */
+export const BYOK_READ_WINDOW_MS = 5 * 60_000;
 
 /** The database the gauges read (the API's; the last one set wins, as a process serves one). */
 export function readGaugesFrom(orm: MikroORM): void {
@@ -58,7 +62,7 @@ async function businessFigures() {
   if (!source) return null;
   if (business && Date.now() - business.at < BUSINESS_REFRESH_MS) return business;
   const sql = sqlFor(source.em.fork());
-  const [subs, pastDue, syncFailing] = await Promise.all([
+  const [subs, pastDue, syncFailing, byokRead] = await Promise.all([
     sql.rows<{ status: string; tier: string; n: unknown }>(
       'select status, tier, count(*) as n from subscriptions group by status, tier',
     ),
@@ -69,12 +73,20 @@ async function businessFigures() {
     sql.rows<{ system: string; n: unknown }>(
       'select system, count(*) as n from access_sync_failures group by system',
     ),
+    // Every key the gateway reads is audited in the same request: the audit log is the one record all API
+    // processes share, and its created_at index keeps this to the window's rows.
+    sql.rows<{ n: unknown }>(
+      `select count(distinct k.customer_id) as n from audit_log a join provider_keys k on k.id = a.entity_id
+       where a.action = 'byok.key_read' and a.created_at >= ?`,
+      [sql.date(new Date(Date.now() - BYOK_READ_WINDOW_MS))],
+    ),
   ]);
   business = {
     at: Date.now(),
     subs: subs.map((r) => ({ status: r.status, tier: r.tier, n: num(r.n) })),
     pastDue: num(pastDue[0]?.n),
     syncFailing: syncFailing.map((r) => ({ system: r.system, n: num(r.n) })),
+    byokCustomersRead: num(byokRead[0]?.n),
   };
   return business;
 }
@@ -115,5 +127,17 @@ new Gauge({
     for (const system of ['keycloak', 'lago']) {
       this.set({ system }, figures.syncFailing.find((f) => f.system === system)?.n ?? 0);
     }
+  },
+});
+
+new Gauge({
+  name: 'billing_byok_key_read_customers',
+  help:
+    'Distinct customers whose decrypted provider keys the gateway read in the last 5 minutes, across every ' +
+    'API process (from the audit log; refreshed every 15 s at most). A leaked gateway token shows as a jump.',
+  registers: [registry],
+  async collect() {
+    const figures = await businessFigures().catch(() => null);
+    if (figures) this.set(figures.byokCustomersRead);
   },
 });

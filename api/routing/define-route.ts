@@ -4,6 +4,8 @@ import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../../domain/errors';
 import { GATEWAY_ROLE, mayCall, type Access } from '../../domain/roles';
 import type { Identity } from '../../domain/identity';
+import type { RouteRateLimitClass } from '../../domain/rate-limit';
+import { RateLimited, routeLimitPerMinute } from '../../services/rate-limits/rate-limiter';
 import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
 
@@ -45,6 +47,12 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * refusing the whole batch). Query and path parameters are always guarded here.
    */
   bodyGuard?: 'handler';
+  /**
+   * The per-caller bucket this route takes a token from (domain/rate-limit.ts): `stripe` for whatever
+   * calls Stripe or starts or signals a workflow, `key_test`, `pdf`. Past it: 429 rate_limited with
+   * Retry-After. Taken after the input is valid, so a malformed request costs the caller nothing.
+   */
+  rateLimit?: RouteRateLimitClass;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
   errors?: Record<number, string>;
   handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
@@ -142,7 +150,18 @@ export function mount(
 ): void {
   for (const spec of routes as AnyRoute[]) {
     const fullPath = `${prefix}${spec.path}`;
-    registry.push({ ...spec, fullPath });
+    registry.push({
+      ...spec,
+      fullPath,
+      ...(spec.rateLimit
+        ? {
+            errors: {
+              429: `Too many requests of this kind by this caller (rate_limited, class ${spec.rateLimit}; Retry-After)`,
+              ...spec.errors,
+            },
+          }
+        : {}),
+    });
     router[spec.method](fullPath, async (ctx) => {
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
@@ -155,11 +174,27 @@ export function mount(
         deps,
         ctx,
       } as HandlerInput<unknown, unknown, unknown, Access>;
+      if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity, ctx);
       const result = await spec.handler(input as never);
       if (result !== undefined) {
         ctx.status = spec.status ?? 200;
         ctx.body = result;
       }
     });
+  }
+}
+
+/** One token of the route's class for the caller, or 429 with Retry-After (whole seconds). */
+async function takeRouteToken(
+  deps: AppDeps,
+  limitClass: RouteRateLimitClass,
+  identity: Identity,
+  ctx: Context,
+): Promise<void> {
+  try {
+    await deps.rateLimiter.enforce(limitClass, identity.sub, routeLimitPerMinute(deps.config, limitClass));
+  } catch (err) {
+    if (err instanceof RateLimited) ctx.set('Retry-After', String(err.retryAfterSeconds));
+    throw err;
   }
 }

@@ -12,6 +12,7 @@ import { PaymentMethodSchema } from './payment-method';
 import { PlanSchema } from './plan';
 import { ProviderKeySchema } from './provider-key';
 import { QuotaDenialDaySchema } from './quota-denial-day';
+import { RateLimitBucketSchema } from './rate-limit-bucket';
 import { RefundSchema } from './refund';
 import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
@@ -35,6 +36,7 @@ export * from './payment-method';
 export * from './plan';
 export * from './provider-key';
 export * from './quota-denial-day';
+export * from './rate-limit-bucket';
 export * from './refund';
 export * from './subscription';
 export * from './subscription-change';
@@ -67,4 +69,5 @@ export const entities = [
   QuotaDenialDaySchema,
   AccessSyncFailureSchema,
   TableCountSchema,
+  RateLimitBucketSchema,
 ];

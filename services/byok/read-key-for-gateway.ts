@@ -3,7 +3,9 @@ import type { Customer, ProviderKey } from '../../db/entities';
 import type { ByokProviderId } from '../../domain/byok-providers';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
+import { accessOf } from '../access/check-access';
 import { findCustomerByRef } from '../customers/find-customer';
+import type { RateLimiter } from '../rate-limits/rate-limiter';
 import { openProviderKey, UnreadableKeyError } from './crypto';
 import { audit, findProviderKey } from './provider-keys';
 import type { ByokRuntime } from './runtime';
@@ -34,22 +36,34 @@ export interface GatewayKeyRead {
 /**
  * Hands the gateway a customer's decrypted key for one provider, so it can call the provider on their
  * behalf. Every read that reaches a stored key is audited (who, whose, which provider, by hint; never the
- * key), a key that no longer decrypts included. Reads are limited per gateway identity and per customer,
+ * key), a key that no longer decrypts included. Reads are limited per gateway identity and per customer
+ * across every API process (the database's buckets), and refused for a customer whose plan has no BYOK,
  * so a leaked gateway token cannot drain every customer's keys at once.
  */
 export async function readKeyForGateway(
   em: EntityManager,
   runtime: ByokRuntime,
+  limiter: RateLimiter,
   gateway: Identity,
   ref: { customer_email?: string; user_id?: string },
   provider: ByokProviderId,
 ): Promise<GatewayKeyRead> {
-  const byGateway = runtime.keyReads.perGateway.take(gateway.sub);
-  if (!byGateway.ok) throw new KeyReadsLimited(byGateway.retryAfterSeconds, 'gateway');
+  const byGateway = await limiter.take('byok_read_gateway', gateway.sub, runtime.keyReads.perGateway);
+  if (!byGateway.taken) throw new KeyReadsLimited(byGateway.retryAfterSeconds, 'gateway');
   const customer = await findCustomerByRef(em, ref);
   if (!customer) throw notFound('customer');
-  const byCustomer = runtime.keyReads.perCustomer.take(customer.id);
-  if (!byCustomer.ok) throw new KeyReadsLimited(byCustomer.retryAfterSeconds, 'customer');
+  // A key is handed out only while the customer's plan includes BYOK: a stored key outlives a downgrade,
+  // and a customer who never had BYOK has nothing the gateway should be reading.
+  const access = await accessOf(em, customer.id);
+  if (!access.services.includes('byok')) {
+    throw new AppError(
+      'forbidden',
+      'byok_not_in_plan',
+      "The customer's plan does not include bring-your-own-key",
+    );
+  }
+  const byCustomer = await limiter.take('byok_read_customer', customer.id, runtime.keyReads.perCustomer);
+  if (!byCustomer.taken) throw new KeyReadsLimited(byCustomer.retryAfterSeconds, 'customer');
   const row = await findProviderKey(em, customer, provider);
   const view = {
     customer_id: customer.id,

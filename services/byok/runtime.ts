@@ -7,19 +7,26 @@ import {
   type ByokProviderId,
 } from '../../domain/byok-providers';
 import { unavailable } from '../../domain/errors';
-import { TokenBuckets } from './rate-limit';
 
 export const DEFAULT_KEY_TEST_TIMEOUT_MS = 5000;
-export const DEFAULT_KEY_READS_PER_MINUTE_PER_GATEWAY = 600;
-export const DEFAULT_KEY_READS_PER_MINUTE_PER_CUSTOMER = 60;
+/**
+ * A gateway serving every customer reads a key per customer call it cannot answer from its own short-lived
+ * cache; 60 a minute per gateway identity (10 of one customer's) bounds what one leaked gateway token reads
+ * to 3,600 keys an hour across all API processes, where 600 per process allowed 36,000 per process.
+ */
+export const DEFAULT_KEY_READS_PER_MINUTE_PER_GATEWAY = 60;
+export const DEFAULT_KEY_READS_PER_MINUTE_PER_CUSTOMER = 10;
 
 /** What the BYOK routes need beyond the common deps: the keyring, where each provider is, how long to wait. */
 export interface ByokRuntime {
   keyring: ByokKeyring;
   baseUrls: Record<ByokProviderId, string>;
   testTimeoutMs: number;
-  /** How often the gateway may read decrypted keys: per gateway identity, and per customer whose key. */
-  keyReads: { perGateway: TokenBuckets; perCustomer: TokenBuckets };
+  /**
+   * How often a minute the gateway may read decrypted keys: per gateway identity, and per customer whose
+   * key. The buckets are the database's (services/rate-limits), shared by every API process.
+   */
+  keyReads: { perGateway: number; perCustomer: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -74,15 +81,15 @@ export function createByokRuntime(keyring: ByokKeyring, env: Env): ByokRuntime {
     baseUrls,
     testTimeoutMs: timeoutFrom(env),
     keyReads: {
-      perGateway: new TokenBuckets(
-        perMinuteFrom(env, 'BYOK_KEY_READS_PER_MINUTE_PER_GATEWAY', DEFAULT_KEY_READS_PER_MINUTE_PER_GATEWAY),
+      perGateway: perMinuteFrom(
+        env,
+        'BYOK_KEY_READS_PER_MINUTE_PER_GATEWAY',
+        DEFAULT_KEY_READS_PER_MINUTE_PER_GATEWAY,
       ),
-      perCustomer: new TokenBuckets(
-        perMinuteFrom(
-          env,
-          'BYOK_KEY_READS_PER_MINUTE_PER_CUSTOMER',
-          DEFAULT_KEY_READS_PER_MINUTE_PER_CUSTOMER,
-        ),
+      perCustomer: perMinuteFrom(
+        env,
+        'BYOK_KEY_READS_PER_MINUTE_PER_CUSTOMER',
+        DEFAULT_KEY_READS_PER_MINUTE_PER_CUSTOMER,
       ),
     },
   };

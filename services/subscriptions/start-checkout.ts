@@ -4,10 +4,12 @@ import { PaymentMethod, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
+import { CHECKOUT_SESSION_LIFETIME_MS, MAX_OPEN_CHECKOUTS, mayOpenCheckout } from '../../domain/rate-limit';
 import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../domain/trial';
 import { workflowIds } from '../../workflows/ids';
 import { beginCheckout } from '../../workflows/messages';
 import { ensureCustomer } from '../customers/ensure-customer';
+import { findCustomerFor } from '../customers/find-customer';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
@@ -28,8 +30,11 @@ export interface CheckoutRequest {
  * subscription per customer, one trial per customer (by account, email and card).
  */
 export async function startCheckout(deps: CoreDeps, identity: Identity, req: CheckoutRequest) {
-  const customer = await ensureCustomer(deps, identity);
   const em = deps.orm.em.fork();
+  // Before any workflow is started or joined: a caller past the cap costs no Temporal or Stripe call.
+  const known = await findCustomerFor(em, identity);
+  if (known) await refuseTooManyOpenCheckouts(em, known.id);
+  const customer = await ensureCustomer(deps, identity);
   const { sub: existing } = await ownLiveSubscription(deps, identity);
   if (existing && existing.status !== 'incomplete') {
     throw conflict(
@@ -75,6 +80,26 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     }),
   );
   return { checkoutUrl: session.url, sessionId: session.sessionId, subscriptionId };
+}
+
+/**
+ * Each checkout starts a workflow and makes a Stripe Checkout Session that stays open for a day, so one
+ * account looping checkout/create would fill Temporal and Stripe with abandoned ones. A session open is a
+ * subscription still incomplete (a paid or trialing one has moved on) made within a session's lifetime.
+ */
+async function refuseTooManyOpenCheckouts(em: EntityManager, customerId: string): Promise<void> {
+  const open = await em.count(Subscription, {
+    customer: customerId,
+    status: 'incomplete',
+    createdAt: { $gt: new Date(Date.now() - CHECKOUT_SESSION_LIFETIME_MS) },
+  });
+  if (!mayOpenCheckout(open)) {
+    throw conflict(
+      'too_many_open_checkouts',
+      `You have ${open} checkouts open; finish one of them or wait until they expire (a day after they were made)`,
+      { open_checkouts: open, max_open_checkouts: MAX_OPEN_CHECKOUTS },
+    );
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { capturingLogger, startByokTestApi } from '../helpers/byok-app';
 import { openTestDatabase } from '../helpers/db';
 import { storeCustomerKey } from '../usage/fixtures';
+import { subscribeToByokPlan } from './byok-plan';
 
 const openaiKey = () => `sk-proj-${randomBytes(20).toString('hex')}`;
 const anthropicKey = () => `sk-ant-api03-${randomBytes(20).toString('hex')}`;
@@ -32,6 +33,7 @@ describe.each(['sqlite', 'postgresql'] as const)("the gateway's read of a custom
       body: { provider: 'openai', api_key: key },
     });
     expect(added.status).toBe(200);
+    await subscribeToByokPlan(db.orm, sub);
     return { email, sub, token, key };
   }
 
@@ -175,6 +177,13 @@ describe.each(['sqlite', 'postgresql'] as const)("the gateway's read of a custom
     const b = await customerWithKey();
     const read = (token: string, who: { sub: string }) =>
       tight.request('GET', `${KEYS}/openai?user_id=${who.sub}`, { token });
+    // Its own gateway identity: the buckets are the database's, shared with `api`, whose reads by the
+    // suite's gateway would otherwise count here (and these would leave that gateway limited for the rest).
+    const gateway = await idp.token({
+      sub: 'svc-gateway-3',
+      email: 'gateway3@example.com',
+      roles: [GATEWAY_ROLE],
+    });
     for (let i = 0; i < 3; i++) expect((await read(gateway, a)).status).toBe(200);
     const customerLimited = await read(gateway, a);
     expect(customerLimited.status).toBe(429);

@@ -7,6 +7,7 @@ import { createApp } from '../../api/app';
 import { createVerifier } from '../../api/auth/verifier';
 import { createByokRuntime, type ByokRuntime } from '../../services/byok/runtime';
 import { loadConfig, type Config } from '../../config/env';
+import { RateLimiter } from '../../services/rate-limits/rate-limiter';
 import type { ByokKeyring } from '../../config/byok-key';
 import { createLogger } from '../../config/logger';
 import type { AnyRoute } from '../../api/routing/define-route';
@@ -93,8 +94,19 @@ export async function startTestApi(opts: {
   port?: number;
   logger?: Logger;
   keyring?: ByokKeyring;
+  /** The rate limiter's clock (ms since the epoch); the real one by default. */
+  now?: () => number;
 }): Promise<TestApi> {
-  const env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'sqlite::memory:', ...opts.env };
+  const env = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: 'sqlite::memory:',
+    // Suites drive one account through many Stripe calls a minute; the rate limit tests set their own.
+    RATE_LIMIT_STRIPE_PER_MINUTE: '100000',
+    RATE_LIMIT_KEY_TESTS_PER_MINUTE: '100000',
+    RATE_LIMIT_PDF_PER_MINUTE: '100000',
+    ...opts.env,
+  };
   const config = loadConfig(env);
   const temporal = opts.temporal ?? unreachableTemporal();
   const byok = createByokRuntime(opts.keyring ?? testKeyring(), env);
@@ -105,6 +117,7 @@ export async function startTestApi(opts: {
     logger: opts.logger ?? createLogger('silent', 'test'),
     verifier: await createVerifier(config),
     byok,
+    rateLimiter: new RateLimiter(opts.orm, opts.now),
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));

@@ -50,13 +50,14 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/checkout/create',
+    rateLimit: 'stripe',
     summary: 'Start a subscription: a Stripe Checkout page for the plan',
     tags,
     access: 'viewer',
     body: checkoutBody,
     errors: {
       404: 'No such plan',
-      409: 'The caller already has a subscription (subscription_exists), or already had its trial (trial_already_used)',
+      409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), or has 3 checkouts open (too_many_open_checkouts)',
     },
     response: checkoutResponse,
     handler: createCheckout,
@@ -64,6 +65,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/portal/create',
+    rateLimit: 'stripe',
     summary: "A Stripe billing portal link for the caller's customer",
     tags,
     access: 'viewer',
@@ -92,6 +94,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/upgrade',
+    rateLimit: 'stripe',
     summary: 'Change plan (upgrade now with proration, downgrade at period end), or preview the proration',
     tags,
     access: 'viewer',
@@ -107,6 +110,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/cancel',
+    rateLimit: 'stripe',
     summary: 'Cancel at period end (default) or now',
     tags,
     access: 'viewer',
@@ -121,6 +125,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/pending-change/cancel',
+    rateLimit: 'stripe',
     summary: 'Withdraw the plan change scheduled for period end; the current plan continues',
     tags,
     access: 'viewer',
@@ -132,6 +137,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/pause',
+    rateLimit: 'stripe',
     summary: 'Pause the plan where it allows: Stripe stops invoicing and paid access stops until unpaused',
     tags,
     access: 'viewer',
@@ -146,6 +152,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/unpause',
+    rateLimit: 'stripe',
     summary: 'Unpause a paused plan: invoicing and access start again',
     tags,
     access: 'viewer',
@@ -157,6 +164,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/subscription/resume',
+    rateLimit: 'stripe',
     summary: 'Undo a pending cancellation',
     tags,
     access: 'viewer',
@@ -177,6 +185,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/payment-methods/setup',
+    rateLimit: 'stripe',
     summary:
       'Add a card: a Stripe Checkout page in setup mode (nothing charged); the card is listed once Stripe has attached it',
     tags,
@@ -188,6 +197,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/payment-methods/:id/default',
+    rateLimit: 'stripe',
     summary: "Make one of the caller's cards the one that pays their invoices and live subscription",
     tags,
     access: 'viewer',
@@ -199,6 +209,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'delete',
     path: '/billing/payment-methods/:id',
+    rateLimit: 'stripe',
     summary: "Remove one of the caller's cards",
     tags,
     access: 'viewer',
@@ -213,6 +224,7 @@ export const billingRoutes = [
   defineRoute({
     method: 'post',
     path: '/stripe/attach_payment_method',
+    rateLimit: 'stripe',
     summary: "Attach a card to the caller's customer and make it the default",
     tags: ['customers'],
     access: 'viewer',

@@ -50,6 +50,7 @@ export const trialRoutes = [
   defineRoute({
     method: 'post',
     path: '/billing/trial/continuation',
+    rateLimit: 'stripe',
     summary: 'Pick the plan the trial becomes on day 7 (without one, access ends then)',
     tags: ['billing'],
     access: 'viewer',

@@ -95,6 +95,7 @@ export async function readKeyAsGateway({
     const { customer, row, apiKey } = await readKeyForGateway(
       deps.orm.em.fork(),
       byokRuntime(deps),
+      deps.rateLimiter,
       identity,
       query,
       params.provider,

@@ -56,6 +56,7 @@ export const byokRoutes = [
   defineRoute({
     method: 'post',
     path: '/byok/keys/test/:provider',
+    rateLimit: 'key_test',
     summary: "Check the caller's stored key with its provider and record the result",
     tags: ['byok'],
     access: 'viewer',
@@ -84,6 +85,7 @@ export const byokRoutes = [
     query: gatewayKeyQuery,
     response: gatewayKeyResponse,
     errors: {
+      403: "The customer's plan does not include BYOK (byok_not_in_plan)",
       404: 'No such customer, or no key stored for this provider',
       409: 'The stored key can no longer be decrypted (provider_key_unreadable)',
       429: 'Too many key reads by this gateway or of this customer (rate_limited; Retry-After)',

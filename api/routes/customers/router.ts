@@ -6,6 +6,7 @@ export const customerRoutes = [
   defineRoute({
     method: 'post',
     path: '/stripe/create_customer',
+    rateLimit: 'stripe',
     summary: "Create or retrieve the caller's billing customer",
     tags: ['customers'],
     access: 'viewer',

@@ -22,6 +22,7 @@ export const invoiceRoutes = [
   defineRoute({
     method: 'get',
     path: '/billing/invoice/:stripe_invoice_id/pdf',
+    rateLimit: 'pdf',
     summary: "The PDF of one of the caller's invoices, fetched from Stripe by the engine and streamed",
     tags,
     access: 'viewer',

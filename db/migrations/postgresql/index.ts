@@ -18,6 +18,7 @@ import { Migration20261123033737_DailyUsageTotals } from './Migration20261123033
 import { Migration20261123065723_UsageEventIdFirst } from './Migration20261123065723_UsageEventIdFirst';
 import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
 import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
+import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 
 /** Applied in this order; add each generated migration here. */
@@ -41,5 +42,6 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123065723_UsageEventIdFirst', class: Migration20261123065723_UsageEventIdFirst },
   { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
   { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
+  { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
 ];

@@ -19,6 +19,7 @@ import { Migration20261123065714_UsageEventIdFirst } from './Migration2026112306
 import { Migration20261123071148_UsageEventsNoCustomerIndex } from './Migration20261123071148_UsageEventsNoCustomerIndex';
 import { Migration20261123120000_InvoiceListVersion } from './Migration20261123120000_InvoiceListVersion';
 import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
+import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 
 /** Applied in this order; add each generated migration here. */
@@ -43,5 +44,6 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123071148_UsageEventsNoCustomerIndex', class: Migration20261123071148_UsageEventsNoCustomerIndex },
   { name: 'Migration20261123120000_InvoiceListVersion', class: Migration20261123120000_InvoiceListVersion },
   { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
+  { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
 ];
