@@ -39,6 +39,26 @@ const schema = z
     OIDC_CLIENT_ID: z.string().min(1).default('billing-engine'),
     /** The public OIDC client (authorization code with PKCE) the web app signs people in with. */
     OIDC_WEB_CLIENT_ID: z.string().min(1).max(200).optional(),
+    /**
+     * The client the AI gateway takes its client-credentials tokens with (their `azp`); accepted beside
+     * OIDC_CLIENT_ID and OIDC_WEB_CLIENT_ID unless OIDC_ALLOWED_CLIENTS says otherwise.
+     */
+    OIDC_GATEWAY_CLIENT_ID: z.string().min(1).max(200).default('ai-gateway'),
+    /**
+     * The clients (comma-separated) a token may have been issued to (its `azp`); a token minted for any
+     * other client of the realm is refused even when it names our audience. Unset: OIDC_CLIENT_ID,
+     * OIDC_WEB_CLIENT_ID and OIDC_GATEWAY_CLIENT_ID.
+     */
+    OIDC_ALLOWED_CLIENTS: z
+      .string()
+      .max(2000)
+      .refine((v) => v.split(',').every((c) => c.trim().length > 0), 'must be client ids separated by commas')
+      .optional(),
+    /**
+     * Realm roles count only under this prefix (`billing-` makes the realm role `billing-admin` count as
+     * `admin`); unset, only the roles of OIDC_CLIENT_ID count, never a realm role.
+     */
+    OIDC_REALM_ROLE_PREFIX: z.string().min(1).max(100).optional(),
     KEYCLOAK_URL: optionalUrl,
     KEYCLOAK_REALM: z.string().optional(),
     KEYCLOAK_CLIENT_ID: z.string().optional(),

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       email: values.email,
       name: values.name,
       roles: [values.role],
+      clientId: config.OIDC_CLIENT_ID,
       ttlSeconds: Number(values.ttl),
     },
     undefined,

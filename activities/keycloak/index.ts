@@ -1,3 +1,4 @@
+import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import type { KeycloakSettings } from '../../integrations/keycloak/settings';
 import { KeycloakSession } from '../../integrations/keycloak/session';
@@ -8,6 +9,7 @@ export type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './sync-user'
 
 /** What the Keycloak activities need; a subset of ActivityDeps. */
 export interface KeycloakDeps {
+  orm: MikroORM;
   logger: Logger;
   /** Null or absent when Keycloak is not configured: the sync is then skipped, not failed. */
   keycloak?: KeycloakSettings | null;
@@ -20,7 +22,7 @@ export function createKeycloakActivities(deps: KeycloakDeps) {
     /** Writes a user's subscription state into their Keycloak attributes; applying it twice is a no-op. */
     async syncKeycloakUser(input: SyncKeycloakUserInput): Promise<SyncKeycloakUserResult> {
       if (!session) return { userId: null, changed: false, skipped: 'keycloak_not_configured' };
-      return syncUser(session, deps.logger, input);
+      return syncUser(session, deps.orm, deps.logger, input);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import {
   type SubscriptionAttributes,
@@ -7,8 +8,12 @@ import {
 } from '../../integrations/keycloak/attributes';
 import type { KeycloakSession } from '../../integrations/keycloak/session';
 import { FAILURE } from '../../domain/failure-types';
+import { Customer } from '../../db/entities';
 
 export interface SyncKeycloakUserInput {
+  /** The subscription's customer, whose stored user id (their token's sub) is their Keycloak user id. */
+  customerId?: string;
+  /** For the failure record and logs; absent customerId (a sync scheduled before it was passed), the key. */
   email: string;
   attributes: SubscriptionAttributes;
 }
@@ -20,35 +25,49 @@ export interface SyncKeycloakUserResult {
   skipped?: 'keycloak_not_configured' | 'user_not_found';
 }
 
+// Keycloak's ids are UUIDs (or an importer's ids): nothing that could step out of the admin API's path.
+const KEYCLOAK_ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * The customer's user id, as stored when their token created the record. A sync never looks a Keycloak
+ * user up by email: anyone can register an address they do not own, and would receive the subscription.
+ */
+async function storedUserId(orm: MikroORM, input: SyncKeycloakUserInput): Promise<string | null> {
+  const em = orm.em.fork();
+  const customer = input.customerId
+    ? await em.findOne(Customer, { id: input.customerId })
+    : await em.findOne(Customer, { email: input.email.trim().toLowerCase() });
+  return customer?.userId ?? null;
+}
+
 export async function syncUser(
   session: KeycloakSession,
+  orm: MikroORM,
   logger: Logger,
   input: SyncKeycloakUserInput,
 ): Promise<SyncKeycloakUserResult> {
-  const email = input.email.trim().toLowerCase();
-  // An empty email search would match every user of the realm.
-  if (!email) {
+  if (!input.customerId && !input.email.trim()) {
     throw ApplicationFailure.create({
-      message: 'email is empty',
+      message: 'neither a customer nor an email names whose attributes to sync',
       type: FAILURE.invalidRequest,
       nonRetryable: true,
     });
   }
-  const found = await session.call((admin) => admin.users.find({ email, exact: true }));
-  const users = found.filter((u) => u.email?.toLowerCase() === email);
-  if (users.length === 0) {
-    // Customers may pay before they ever sign in; the next sync after their first login applies.
-    logger.info({ realm: session.settings.realm }, 'keycloak sync: no user with this email, skipped');
+  const storedId = await storedUserId(orm, input);
+  const found =
+    storedId && KEYCLOAK_ID.test(storedId)
+      ? await session.call((admin) => admin.users.findOne({ id: storedId }))
+      : null;
+  if (!found?.id) {
+    // Customers may pay before they ever sign in, or have signed in with another identity provider's
+    // (or the development key's) subject: there is no Keycloak user of theirs to write to.
+    logger.info(
+      { realm: session.settings.realm },
+      'keycloak sync: the customer has no Keycloak user, skipped',
+    );
     return { userId: null, changed: false, skipped: 'user_not_found' };
   }
-  if (users.length > 1) {
-    throw ApplicationFailure.create({
-      message: `${users.length} Keycloak users share this email; cannot tell whose subscription it is`,
-      type: FAILURE.invalidRequest,
-      nonRetryable: true,
-    });
-  }
-  const user = users[0]!;
+  const user = found;
   const userId = user.id!;
   const { merged, changed } = mergeAttributes(user.attributes, input.attributes);
   if (!changed) return { userId, changed: false };

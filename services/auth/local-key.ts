@@ -43,10 +43,16 @@ export interface TokenClaims {
   email: string;
   name?: string;
   roles: string[];
+  /** The engine's client (OIDC_CLIENT_ID): the token is issued to it and the roles are its client roles. */
+  clientId: string;
   ttlSeconds?: number;
 }
 
-/** Signs a token shaped like Keycloak's (roles under realm_access) with a local key. */
+/**
+ * Signs a token shaped like a Keycloak access token with a local key: client roles under
+ * resource_access.<client>, issued to (`azp`) that client, the email verified (the development sign-in
+ * vouches for it), and every claim the verifier requires.
+ */
 export function signToken(
   key: { kid: string; privateKey: KeyLike },
   claims: TokenClaims,
@@ -54,9 +60,12 @@ export function signToken(
   audience?: string,
 ): Promise<string> {
   const jwt = new SignJWT({
+    typ: 'Bearer',
+    azp: claims.clientId,
     email: claims.email,
+    email_verified: true,
     name: claims.name,
-    realm_access: { roles: claims.roles },
+    resource_access: { [claims.clientId]: { roles: claims.roles } },
   })
     .setProtectedHeader({ alg: ALG, kid: key.kid })
     .setSubject(claims.sub)

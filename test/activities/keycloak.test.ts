@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import { createLogger } from '../../config/logger';
 import { createKeycloakActivities, type SubscriptionAttributes } from '../../activities/keycloak';
 import { ensureKeycloakUserProfile } from '../../integrations/keycloak/user-profile';
 import { setupKeycloakRealm } from '../../services/setup/set-up-keycloak-realm';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { openTestDatabase } from '../helpers/db';
 import {
   KEYCLOAK_START_TIMEOUT_MS,
   startTestKeycloak,
@@ -50,24 +54,46 @@ function closedPort(): Promise<number> {
   });
 }
 
+type TestDb = Awaited<ReturnType<typeof openTestDatabase>>;
+
+/** The customer record a person's first sign-in creates: their token's sub is their Keycloak user id. */
+async function customerOf(db: TestDb, user: { id: string; email: string }): Promise<string> {
+  const em = db.orm.em.fork();
+  const customer = em.create(Customer, {
+    id: newId('cust'),
+    userId: user.id,
+    email: user.email.toLowerCase(),
+    roles: [],
+  });
+  await em.flush();
+  return customer.id;
+}
+
 describe('syncKeycloakUser against a real Keycloak', () => {
   let keycloak: TestKeycloak;
   let realm: TestRealm;
+  let db: TestDb;
+  /** The sync's input as the subscription workflow builds it: the customer, and their email. */
+  const inputFor = async (user: { id: string; email: string }, attributes = proAttributes) => ({
+    customerId: await customerOf(db, user),
+    email: user.email,
+    attributes,
+  });
 
   beforeAll(async () => {
-    keycloak = await startTestKeycloak();
+    [keycloak, db] = await Promise.all([startTestKeycloak(), openTestDatabase('sqlite')]);
     realm = await keycloak.createRealm();
   }, KEYCLOAK_START_TIMEOUT_MS);
 
   afterAll(async () => {
-    await keycloak?.stop();
+    await Promise.all([keycloak?.stop(), db?.close()]);
   });
 
   it('writes the subscription attributes onto the user with that email', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
 
-    const result = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    const result = await syncKeycloakUser(await inputFor(user));
 
     expect(result).toEqual({ userId: user.id, changed: true });
     const stored = await realm.getUser(user.id);
@@ -83,9 +109,9 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it("keeps the user's other attributes and profile fields", async () => {
     const user = await realm.createUser({ department: ['ops'] });
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
 
-    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    await syncKeycloakUser(await inputFor(user));
 
     const stored = await realm.getUser(user.id);
     expect(stored.attributes?.department).toEqual(['ops']);
@@ -99,10 +125,11 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('reports no change when the same attributes are applied twice', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
 
-    const first = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
-    const second = await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    const input = await inputFor(user);
+    const first = await syncKeycloakUser(input);
+    const second = await syncKeycloakUser(input);
 
     expect(first.changed).toBe(true);
     expect(second).toEqual({ userId: user.id, changed: false });
@@ -110,8 +137,9 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('replaces changed values and removes the ones that became null', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
-    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
+    const input = await inputFor(user);
+    await syncKeycloakUser(input);
 
     const canceled = {
       ...proAttributes,
@@ -120,7 +148,7 @@ describe('syncKeycloakUser against a real Keycloak', () => {
       stripe_subscription_id: null,
       subscription_end_date: '2025-02-01T00:00:00.000Z',
     };
-    const result = await syncKeycloakUser({ email: user.email, attributes: canceled });
+    const result = await syncKeycloakUser({ ...input, attributes: canceled });
 
     expect(result.changed).toBe(true);
     const stored = await realm.getUser(user.id);
@@ -135,16 +163,46 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('finds the user whatever the case of the email it is given', async () => {
     const user = await realm.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
 
+    // A sync scheduled before the workflow passed the customer names them by the email of their record.
+    await customerOf(db, user);
     const result = await syncKeycloakUser({ email: user.email.toUpperCase(), attributes: proAttributes });
 
     expect(result.userId).toBe(user.id);
   });
 
+  it("writes to the customer's own user, never to another user who registered the customer's email", async () => {
+    const owner = await realm.createUser();
+    const squatter = await realm.createUser(undefined, `victim-${randomUUID().slice(0, 8)}@example.com`);
+    // The customer's record carries an address someone else has since registered (unverified) in Keycloak.
+    const customerId = await customerOf(db, { id: owner.id, email: squatter.email });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
+
+    const result = await syncKeycloakUser({ customerId, email: squatter.email, attributes: proAttributes });
+
+    expect(result).toEqual({ userId: owner.id, changed: true });
+    expect((await realm.getUser(owner.id)).attributes?.subscription_tier).toEqual(['pro']);
+    expect((await realm.getUser(squatter.id)).attributes).not.toHaveProperty('subscription_tier');
+  });
+
+  it('skips a customer whose user id is no Keycloak user, even when a Keycloak user has their email', async () => {
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
+    // A subject from the development key or another identity provider, and one that names nobody here.
+    for (const userIdOf of [(email: string) => `local-${email}`, () => randomUUID()]) {
+      const holder = await realm.createUser();
+      const customerId = await customerOf(db, { id: userIdOf(holder.email), email: holder.email });
+
+      const result = await syncKeycloakUser({ customerId, email: holder.email, attributes: proAttributes });
+
+      expect(result).toEqual({ userId: null, changed: false, skipped: 'user_not_found' });
+      expect((await realm.getUser(holder.id)).attributes).not.toHaveProperty('subscription_tier');
+    }
+  });
+
   it('treats an email no user has as nothing to do, not as an error', async () => {
     await realm.createUser(); // a realm with users, none of them this one
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
 
     const result = await syncKeycloakUser({ email: 'nobody-here@example.com', attributes: proAttributes });
 
@@ -153,10 +211,10 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('asks for an access token once and reuses it across syncs', async () => {
     const users = [await realm.createUser(), await realm.createUser()];
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: realm.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
     try {
-      for (const user of users) await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+      for (const user of users) await syncKeycloakUser(await inputFor(user));
       const tokenRequests = fetchSpy.mock.calls.filter(([input]) => String(input).endsWith('/token'));
       expect(tokenRequests).toHaveLength(1);
     } finally {
@@ -166,9 +224,10 @@ describe('syncKeycloakUser against a real Keycloak', () => {
 
   it('fails retryably while Keycloak cannot be reached, so Temporal retries until it is back', async () => {
     const settings = { ...realm.settings, url: `http://127.0.0.1:${await closedPort()}` };
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: settings });
 
-    const err = await failureOf(syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes }));
+    const input = await inputFor({ id: randomUUID(), email: `ada-${randomUUID()}@example.com` });
+    const err = await failureOf(syncKeycloakUser(input));
 
     // fetch's own error (from outside jest's realm, hence no instanceof): anything but an ApplicationFailure
     // is retried by Temporal.
@@ -179,9 +238,9 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails non-retryably as KeycloakMisconfigured when the client secret is wrong', async () => {
     const user = await realm.createUser();
     const settings = { ...realm.settings, clientSecret: 'not-the-secret' };
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: settings });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: settings });
 
-    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+    const err = await failureOf(syncKeycloakUser(await inputFor(user)));
 
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
@@ -190,9 +249,13 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails non-retryably as KeycloakMisconfigured when the service account may not manage users', async () => {
     const readOnly = await keycloak.createRealm({ serviceAccountRoles: ['view-users'] });
     const user = await readOnly.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: readOnly.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({
+      orm: db.orm,
+      logger,
+      keycloak: readOnly.settings,
+    });
 
-    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+    const err = await failureOf(syncKeycloakUser(await inputFor(user)));
 
     expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
     expect((await readOnly.getUser(user.id)).attributes).not.toHaveProperty('subscription_tier');
@@ -201,9 +264,13 @@ describe('syncKeycloakUser against a real Keycloak', () => {
   it('fails loudly, instead of storing nothing, when the realm does not declare the attributes', async () => {
     const undeclared = await keycloak.createRealm({ declareBillingAttributes: false });
     const user = await undeclared.createUser();
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: undeclared.settings });
+    const { syncKeycloakUser } = createKeycloakActivities({
+      orm: db.orm,
+      logger,
+      keycloak: undeclared.settings,
+    });
 
-    const err = await failureOf(syncKeycloakUser({ email: user.email, attributes: proAttributes }));
+    const err = await failureOf(syncKeycloakUser(await inputFor(user)));
 
     expect(err).toMatchObject({ type: 'KeycloakMisconfigured', nonRetryable: true });
     expect((err as Error).message).toMatch(/user profile/);
@@ -231,14 +298,14 @@ describe('syncKeycloakUser against a real Keycloak', () => {
     const user = await fresh.createUser();
 
     expect(await setupKeycloakRealm(fresh.settings)).toHaveLength(6);
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: fresh.settings });
-    await syncKeycloakUser({ email: user.email, attributes: proAttributes });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: fresh.settings });
+    await syncKeycloakUser(await inputFor(user));
 
     expect((await fresh.getUser(user.id)).attributes?.subscription_tier).toEqual(['pro']);
   });
 
   it('skips the sync without calling anyone when Keycloak is not configured', async () => {
-    const { syncKeycloakUser } = createKeycloakActivities({ logger, keycloak: null });
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: null });
 
     const result = await syncKeycloakUser({ email: 'ada@example.com', attributes: proAttributes });
 
@@ -322,13 +389,14 @@ async function waitForAttempt(handle: WorkflowHandle, attempt: number): Promise<
 
 describe('a sync started while Keycloak is down, on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;
+  let db: TestDb;
 
   beforeAll(async () => {
-    env = await startDevServer();
+    [env, db] = await Promise.all([startDevServer(), openTestDatabase('sqlite')]);
   }, 120_000);
 
   afterAll(async () => {
-    await env?.teardown();
+    await Promise.all([env?.teardown(), db?.close()]);
   });
 
   it(
@@ -346,16 +414,19 @@ describe('a sync started while Keycloak is down, on a real Temporal dev server',
         connection: env.nativeConnection,
         namespace: TEST_NAMESPACE,
         taskQueue,
-        activities: createKeycloakActivities({ logger, keycloak: settings }),
+        activities: createKeycloakActivities({ orm: db.orm, logger, keycloak: settings }),
         workflowBundle: await bundleSyncWorkflow(),
       });
 
       await worker.runUntil(async () => {
         const email = 'late@example.com';
+        // The user id Keycloak will give the user is not known before it runs: the record holds another
+        // until then (each attempt looks it up afresh).
+        const customerId = await customerOf(db, { id: randomUUID(), email });
         const handle = await env.client.workflow.start('keycloakSync', {
           taskQueue,
           workflowId: 'keycloak-sync-late',
-          args: [{ email, attributes: proAttributes }],
+          args: [{ customerId, email, attributes: proAttributes }],
         });
         await waitForAttempt(handle, 2); // Keycloak is not running yet: the first attempts fail
 
@@ -367,6 +438,7 @@ describe('a sync started while Keycloak is down, on a real Temporal dev server',
             clientSecret: settings.clientSecret,
           });
           const user = await realm.createUser(undefined, email);
+          await db.orm.em.fork().nativeUpdate(Customer, { id: customerId }, { userId: user.id });
           proxy = await forward(port, Number(new URL(keycloak.url).port));
 
           expect(await handle.result()).toEqual({ userId: user.id, changed: true });

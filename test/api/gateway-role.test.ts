@@ -66,7 +66,9 @@ describe.each(['sqlite', 'postgresql'] as const)('the AI gateway role (%s)', (di
       token: gateway,
     });
     expect(access.status).toBe(200);
-    expect(access.body).toMatchObject({ email: 'pro@gw.example', tier: 'professional' });
+    expect(access.body).toMatchObject({ user_id: 'kc-pro@gw.example', tier: 'professional' });
+    // The gateway reads no email: it keys people by user id.
+    expect(access.body).not.toHaveProperty('email');
     for (const path of [
       '/api/v1/admin/billing/customers',
       '/api/v1/admin/revenue',

@@ -127,6 +127,8 @@ async function createRealm(
         realm,
         username: email,
         email,
+        // Verified, as after the user followed Keycloak's link: the engine refuses unverified people.
+        emailVerified: true,
         firstName: 'Ada',
         lastName: 'Lovelace',
         enabled: true,

@@ -18,7 +18,11 @@ export function syncAccess(run: Run): void {
     // Each system on its own: Lago refusing a plan code must not keep Keycloak's access stale, nor
     // one failure stop the syncs of later changes (a rejected link would end the whole chain).
     await reportedSync(run, 'keycloak', () =>
-      accessSync.syncKeycloakUser({ email: state.email, attributes: keycloakAttributes(state) }),
+      accessSync.syncKeycloakUser({
+        customerId: state.customerId,
+        email: state.email,
+        attributes: keycloakAttributes(state),
+      }),
     );
     await reportedSync(run, 'lago', async () => {
       await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });

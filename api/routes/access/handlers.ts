@@ -47,5 +47,5 @@ export async function userAccess({
 }: HandlerInput<typeof userParams, undefined, undefined, 'admin|billing-gateway'>) {
   const found = await accessOfUser(deps.orm.em, params.user_id);
   if (!found) throw notFound('user', params.user_id);
-  return { user_id: found.customer.userId, email: found.customer.email, ...accessDto(found.access) };
+  return { user_id: found.customer.userId, ...accessDto(found.access) };
 }

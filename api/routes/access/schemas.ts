@@ -19,7 +19,8 @@ const accessFields = {
 
 export const accessResponse = z.object(accessFields);
 
-export const userAccessResponse = z.object({ user_id: z.string(), email: z.string(), ...accessFields });
+/** Keyed by the user id alone: the gateway reads no email (README, who may call what). */
+export const userAccessResponse = z.object({ user_id: z.string(), ...accessFields });
 
 export const checkAccessResponse = z.object({
   allowed: z.boolean(),

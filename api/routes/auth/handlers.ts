@@ -54,6 +54,7 @@ export async function devToken({
       email,
       name: body.name,
       roles: [body.role],
+      clientId: config.OIDC_CLIENT_ID,
       ttlSeconds: DEV_TOKEN_TTL_SECONDS,
     },
     undefined,
