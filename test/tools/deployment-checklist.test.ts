@@ -84,7 +84,7 @@ describe('the deployment checklist of npm run verify', () => {
   it.each(['127.0.0.1:7233', 'localhost:7233', '[::1]:7233', '127.8.9.10:7233'])(
     'accepts a plaintext Temporal on loopback (%s)',
     (address) => {
-      const env = { ...SAFE, TEMPORAL_ADDRESS: address };
+      const env: DeploymentEnv = { ...SAFE, TEMPORAL_ADDRESS: address };
       delete env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
       delete env.TEMPORAL_TLS_CLIENT_CERT_PATH;
       expect(statusOf(env, 'Temporal connection')).toBe('pass');
@@ -94,7 +94,7 @@ describe('the deployment checklist of npm run verify', () => {
   it.each(['127.0.0.1.evil.com:7233', 'localhost.evil.com:7233', '1270.0.0.1:7233'])(
     'does not take a look-alike of loopback for loopback (%s)',
     (address) => {
-      const env = { ...SAFE, TEMPORAL_ADDRESS: address };
+      const env: DeploymentEnv = { ...SAFE, TEMPORAL_ADDRESS: address };
       delete env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
       delete env.TEMPORAL_TLS_CLIENT_CERT_PATH;
       expect(statusOf(env, 'Temporal connection')).toBe('fail');
@@ -102,7 +102,11 @@ describe('the deployment checklist of npm run verify', () => {
   );
 
   it('accepts Temporal Cloud with an API key', () => {
-    const env = { ...SAFE, TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233', TEMPORAL_API_KEY: 'key' };
+    const env: DeploymentEnv = {
+      ...SAFE,
+      TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_API_KEY: 'key',
+    };
     delete env.TEMPORAL_TLS_SERVER_CA_CERT_PATH;
     delete env.TEMPORAL_TLS_CLIENT_CERT_PATH;
     expect(statusOf(env, 'Temporal connection')).toBe('pass');
