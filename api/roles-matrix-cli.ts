@@ -1,6 +1,6 @@
 /**
- * Prints who may call every route (the README's roles matrix), built from the routes' declared access;
- * `--write` puts it into README.md between its markers.
+ * Prints who may call every route (the roles matrix of docs/api.md), built from the routes' declared access;
+ * `--write` puts it into docs/api.md between its markers.
  *   npx tsx api/roles-matrix-cli.ts [--write]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,12 +27,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${table}\n`);
     return;
   }
-  const path = join(__dirname, '..', 'README.md');
-  const readme = readFileSync(path, 'utf8');
-  const start = readme.indexOf(MATRIX_START);
-  const end = readme.indexOf(MATRIX_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${MATRIX_START} … ${MATRIX_END} markers`);
-  const next = `${readme.slice(0, start + MATRIX_START.length)}\n\n${table}\n\n${readme.slice(end)}`;
+  const path = join(__dirname, '..', 'docs', 'api.md');
+  const page = readFileSync(path, 'utf8');
+  const start = page.indexOf(MATRIX_START);
+  const end = page.indexOf(MATRIX_END);
+  if (start < 0 || end < start) throw new Error(`docs/api.md has no ${MATRIX_START} … ${MATRIX_END} markers`);
+  const next = `${page.slice(0, start + MATRIX_START.length)}\n\n${table}\n\n${page.slice(end)}`;
   writeFileSync(path, await format(next, { filepath: path }));
 }
 

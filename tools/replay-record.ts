@@ -1,7 +1,8 @@
 /**
  * `npm run replay:record`: re-records the replay corpus (test/replay/histories) from the scenario tests
  * that run the engine's workflows on real Temporal servers. Only for a workflow change that is meant to
- * break old histories, before the first release; say why in the commit (see README, "Changing a workflow").
+ * break old histories, before the first release; say why in the commit (see docs/architecture.md,
+ * "Changing a workflow safely").
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -10,7 +11,10 @@ import { join, resolve } from 'node:path';
 const root = resolve(__dirname, '..');
 const corpus = join(root, 'test', 'replay', 'histories');
 
-/** The scenarios whose histories make the corpus: every workflow type and every path the README names. */
+/**
+ * The scenarios whose histories make the corpus: every workflow type and every path docs/architecture.md
+ * names.
+ */
 export const SCENARIOS = [
   'test/workflows/subscription.test.ts',
   'test/workflows/dunning.test.ts',

@@ -29,7 +29,7 @@ function httpsOrLoopback(url: string): boolean {
 
 /**
  * What `npm run verify` can tell about a deployment from its configuration alone: each item is a row of
- * the README's threat model that depends on how the engine is started, not on its code. Outside
+ * the threat model (docs/security.md) that depends on how the engine is started, not on its code. Outside
  * production an item that would fail is only worth a look, since development runs on loopback.
  */
 export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {

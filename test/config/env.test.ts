@@ -38,7 +38,7 @@ describe('configuration', () => {
     expect(message).toMatch(/OIDC_ISSUER/);
   });
 
-  it("names every variable production requires in the README's production checklist", () => {
+  it('names every variable production requires in the production checklist of docs/operations.md', () => {
     let message = '';
     try {
       loadConfig({ NODE_ENV: 'production' });
@@ -52,8 +52,10 @@ describe('configuration', () => {
       .flatMap((line) => line.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g) ?? [])
       .filter((name) => name !== 'NODE_ENV');
     expect(required).toEqual(expect.arrayContaining(['OIDC_ISSUER', 'OIDC_AUDIENCE', 'PUBLIC_BASE_URL']));
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const checklist = /^## Production\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    const page = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+    // The section runs to the next heading of its level or to the end of the page.
+    const checklist = /^## Production\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(page)?.[1] ?? '';
+    expect(checklist).not.toBe('');
     expect(required.filter((name) => !checklist.includes(`\`${name}\``))).toEqual([]);
   });
 

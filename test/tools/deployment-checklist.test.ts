@@ -1,6 +1,6 @@
 import { deploymentChecklist, type DeploymentEnv } from '../../services/setup/deployment-checklist';
 
-/** A production deployment that does everything the README's checklist asks. */
+/** A production deployment that does everything the production checklist (docs/security.md) asks. */
 const SAFE: DeploymentEnv = {
   NODE_ENV: 'production',
   OIDC_ISSUER: 'https://sso.example.com/realms/billing',
@@ -22,7 +22,7 @@ function statusOf(env: DeploymentEnv, name: string) {
 }
 
 describe('the deployment checklist of npm run verify', () => {
-  it('passes every item of a deployment that follows the README', () => {
+  it('passes every item of a deployment that follows the production checklist', () => {
     const failing = deploymentChecklist(SAFE).filter((c) => c.status !== 'pass');
     expect(failing).toEqual([]);
   });

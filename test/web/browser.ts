@@ -5,7 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** Debian's Chromium, installed by tools/chromium.js from `npm test`; no browser is downloaded. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Where the browser tests leave their screenshots (the README's come from here, copied to docs/). */
+/** Where the browser tests leave their screenshots (the docs' come from here, copied to docs/screenshots/). */
 export const SCREENSHOT_DIR = join(__dirname, '..', '..', 'var', 'screenshots');
 
 /**

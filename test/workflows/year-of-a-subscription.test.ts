@@ -25,7 +25,7 @@ const MAX_BYTES_PER_RUN = 10 * 1024 * 1024;
  * One subscription's year under time skipping: twelve monthly renewals, an upgrade in month 3, a
  * downgrade at the end of month 7, a failed payment in month 5 that dunning recovers, and Stripe's usual
  * chatter (over 300 events). Every run of the workflow stays far inside Temporal's history limits; the
- * figures are printed (README, "Bounded life").
+ * figures are printed (docs/architecture.md, "Bounded life").
  */
 describe('a year in the life of one subscription', () => {
   let env: TestWorkflowEnvironment;

@@ -154,7 +154,7 @@ export const adminBillingRoutes = [
     summary:
       'MRR, ARR, churn, ARPU and the last 30 days of collected revenue, refunds, credit notes and net revenue, ' +
       'with net revenue retention, the MRR movements and the money collected and given back in ' +
-      "?month=YYYY-MM (default: this month); Stripe's definitions, see the README. Computed " +
+      "?month=YYYY-MM (default: this month); Stripe's definitions, see docs/revenue.md. Computed " +
       'figures are served again for up to 15 s (per currency and month); as_of says when they were computed',
     tags,
     access: 'admin',

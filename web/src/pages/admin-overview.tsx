@@ -15,7 +15,7 @@ const RANGES: { id: Range; label: string; interval: 'day' | 'month'; days: numbe
 const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 const percent = (v: number | null) => (v == null ? '—' : `${(v * 100).toFixed(1)} %`);
 
-/** One figure with what it means (the definitions the README gives) and how it moved. */
+/** One figure with what it means (the definitions docs/revenue.md gives) and how it moved. */
 function Figure({
   label,
   value,
