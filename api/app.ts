@@ -85,7 +85,10 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   mountDocs(router, docs);
 
   readGaugesFrom(deps.orm);
-  const app = new Koa({ proxy: true });
+  // X-Forwarded-* are anyone's to write: believed only behind the proxies TRUST_PROXY names, which
+  // overwrite them; a number keeps only that many addresses from the right of X-Forwarded-For.
+  const trust = deps.config.TRUST_PROXY;
+  const app = new Koa({ proxy: trust !== false, maxIpsCount: typeof trust === 'number' ? trust : 0 });
   app.silent = true;
   // The access log wraps the error handler, so it logs the status the client was actually sent.
   app.use(httpMetrics);

@@ -91,6 +91,8 @@ export async function startTestApi(opts: {
   env?: Record<string, string>;
   temporal?: Client;
   port?: number;
+  /** The address to listen on (loopback unless given); `url` always reaches it over loopback. */
+  host?: string;
   logger?: Logger;
   keyring?: ByokKeyring;
 }): Promise<TestApi> {
@@ -107,7 +109,7 @@ export async function startTestApi(opts: {
     byok,
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
