@@ -8,7 +8,6 @@ import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
 import { mountWebApp, webAppBuilt } from './pages/web-app';
 import { authenticate } from './middleware/authenticate';
-import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
 import { httpTracing } from './middleware/http-tracing';
@@ -38,7 +37,7 @@ const VERSION = '0.1.0';
 
 /**
  * Builds the Koa app. Order matters: request metrics outermost, then the access log, errors, /metrics,
- * body, identity, routes.
+ * identity, routes; each route reads its body after its access check (api/routing/define-route.ts).
  */
 export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app: Koa;
@@ -96,7 +95,6 @@ export function createApp(input: Omit<AppDeps, 'webhooks'>): {
   app.use(requestContext(deps.logger));
   app.use(errorHandler);
   app.use(metricsEndpoint(deps.config));
-  app.use(bodyReader);
   app.use(authenticate(deps.verifier));
   app.use(router.routes());
   app.use(

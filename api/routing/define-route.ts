@@ -6,6 +6,7 @@ import { GATEWAY_ROLE, mayCall, type Access } from '../../domain/roles';
 import type { Identity } from '../../domain/identity';
 import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
+import { DEFAULT_BODY_LIMIT, readBody } from '../middleware/body';
 
 /**
  * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
@@ -45,6 +46,8 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * refusing the whole batch). Query and path parameters are always guarded here.
    */
   bodyGuard?: 'handler';
+  /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
+  bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
   errors?: Record<number, string>;
   handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
@@ -147,6 +150,8 @@ export function mount(
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
       refuseMalformedUrl(ctx);
+      // Only now: an unauthenticated caller has no body read, let alone parsed.
+      await readBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
       const input = {
         params: parse(spec.params, guardInput(ctx.params, 'params'), 'params'),
         query: parse(spec.query, guardInput(ctx.query, 'query'), 'query'),
