@@ -9,7 +9,6 @@ import { renderDocsPage } from './docs-page';
 import { mountReturnPages } from './pages/return-pages';
 import { mountWebApp, webAppBuilt } from './pages/web-app';
 import { authenticate } from './middleware/authenticate';
-import { bodyReader } from './middleware/body';
 import { errorHandler } from './middleware/error-handler';
 import { httpMetrics } from './middleware/http-metrics';
 import { httpTracing } from './middleware/http-tracing';
@@ -39,7 +38,7 @@ const VERSION = '0.1.0';
 
 /**
  * Builds the Koa app. Order matters: request metrics outermost, then the access log, errors, /metrics,
- * body, identity, routes.
+ * identity, routes; each route reads its body after its access check (api/routing/define-route.ts).
  */
 export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { rateLimiter?: RateLimiter }): {
   app: Koa;
@@ -86,7 +85,10 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
   mountDocs(router, docs);
 
   readGaugesFrom(deps.orm);
-  const app = new Koa({ proxy: true });
+  // X-Forwarded-* are anyone's to write: believed only behind the proxies TRUST_PROXY names, which
+  // overwrite them; a number keeps only that many addresses from the right of X-Forwarded-For.
+  const trust = deps.config.TRUST_PROXY;
+  const app = new Koa({ proxy: trust !== false, maxIpsCount: typeof trust === 'number' ? trust : 0 });
   app.silent = true;
   // The access log wraps the error handler, so it logs the status the client was actually sent.
   app.use(httpMetrics);
@@ -94,7 +96,6 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
   app.use(requestContext(deps.logger));
   app.use(errorHandler);
   app.use(metricsEndpoint(deps.config));
-  app.use(bodyReader);
   app.use(authenticate(deps.verifier));
   app.use(router.routes());
   app.use(

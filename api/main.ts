@@ -8,6 +8,7 @@ import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
 import { loadByokKey } from '../config/byok-key';
 import { createApp } from './app';
+import { createApiServer } from './http-server';
 import { createVerifier } from './auth/verifier';
 import { startMetricsServer } from './metrics-endpoint';
 import { createByokRuntime } from '../services/byok/runtime';
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   });
   const verifier = await createVerifier(config);
   const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });
-  const server: Server = app.listen(config.PORT, () => {
+  const server: Server = createApiServer(app.callback()).listen(config.PORT, () => {
     logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
   });
   const metricsServer =
@@ -43,10 +44,6 @@ async function main(): Promise<void> {
       : null;
   if (metricsServer)
     logger.info({ host: config.METRICS_HOST, port: config.METRICS_PORT }, 'metrics listening');
-  // Idle keep-alive connections outlive a load balancer's (60 s is common), so the balancer never sends a
-  // request down a socket we are closing at that moment (Node's 5 s default races it).
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
 
   // Quota denials are counted in memory by the telemetry counter; their increases go to the database here.
   const storeDenials = () =>

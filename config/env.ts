@@ -14,9 +14,38 @@ const databaseUrl = z.string().refine((v) => /^sqlite:.+/.test(v) || /^postgres(
   message: 'must be sqlite:<path> or postgres://user:pass@host:port/db',
 });
 
+/** `https://a.example.com,http://localhost:5173`: each an http(s) origin exactly (no path, no userinfo). */
+function returnUrlOrigins(value: string, ctx: z.RefinementCtx): string[] {
+  const origins: string[] = [];
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    let origin: string | null = null;
+    try {
+      const url = new URL(item);
+      if (
+        (url.protocol === 'https:' || url.protocol === 'http:') &&
+        item.replace(/\/$/, '').toLowerCase() === url.origin
+      )
+        origin = url.origin;
+    } catch {
+      origin = null;
+    }
+    if (origin) origins.push(origin);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(item)} is not an http(s) origin such as https://app.example.com`,
+      });
+  }
+  return origins;
+}
+
 const schema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    /** Unset means production: development behaviour (local signing key, open /metrics…) must be asked for. */
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     DATABASE_URL: databaseUrl.default('sqlite:var/billing.sqlite'),
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -100,6 +129,25 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Where local state lives (SQLite files, the dev signing key). */
     VAR_DIR: z.string().default('var'),
+    /** `POST /auth/dev-token` mints tokens of the local key, for loopback callers only; never in production. */
+    DEV_SIGN_IN: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    /** Origins besides PUBLIC_BASE_URL's that Checkout and the portal may send customers back to. */
+    RETURN_URL_ORIGINS: z
+      .string()
+      .default('')
+      .transform((v, ctx) => returnUrlOrigins(v, ctx)),
+    /**
+     * Whether X-Forwarded-For/-Proto/-Host are believed: unset, never (the client is the socket's peer);
+     * `true` for any number of proxies, or the number of proxies in front of the engine.
+     */
+    TRUST_PROXY: z
+      .string()
+      .regex(/^(true|false|[1-9][0-9]?)$/, 'must be true, false or the number of proxies (1-99)')
+      .default('false')
+      .transform((v) => (v === 'true' ? true : v === 'false' ? false : Number(v))),
   })
   .superRefine((env, ctx) => {
     const kc = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
@@ -161,6 +209,13 @@ const schema = z
         path: ['OIDC_ISSUER'],
         message:
           'is required when NODE_ENV=production (the local dev signing key is never used in production)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && env.DEV_SIGN_IN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DEV_SIGN_IN'],
+        message: 'cannot be true when NODE_ENV=production (anyone could mint themselves a token)',
       });
     }
   });

@@ -41,10 +41,14 @@ function run(cmd, args, env = process.env) {
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   ensureNodeModules();
-  if (command === 'token') return run(bin('tsx'), ['tools/token.ts', ...rest]);
+  const env = { ...process.env };
+  // The engine runs as production unless told otherwise; these two commands are for a developer's machine.
+  if (command === 'dev' || command === 'token') env.NODE_ENV ||= 'development';
+  // The web app's development sign-in (loopback callers only); the engine refuses it in production.
+  if (command === 'dev' && env.NODE_ENV !== 'production') env.DEV_SIGN_IN ||= 'true';
+  if (command === 'token') return run(bin('tsx'), ['tools/token.ts', ...rest], env);
 
   const { ensureTemporalCli } = require('./temporal-cli');
-  const env = { ...process.env };
   // The web app the API serves at / (types generated from the routes, type-checked, bundled); quick when
   // nothing it reads has changed.
   if (command === 'dev' || command === 'test') require('./web').ensureWebBuild({ log });

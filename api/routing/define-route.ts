@@ -8,6 +8,7 @@ import type { RouteRateLimitClass } from '../../domain/rate-limit';
 import { RateLimited, routeLimitPerMinute } from '../../services/rate-limits/rate-limiter';
 import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
+import { DEFAULT_BODY_LIMIT, readBody } from '../middleware/body';
 
 /**
  * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
@@ -53,6 +54,8 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * Retry-After. Taken after the input is valid, so a malformed request costs the caller nothing.
    */
   rateLimit?: RouteRateLimitClass;
+  /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
+  bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
   errors?: Record<number, string>;
   handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
@@ -166,6 +169,8 @@ export function mount(
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
       refuseMalformedUrl(ctx);
+      // Only now: an unauthenticated caller has no body read, let alone parsed.
+      await readBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
       const input = {
         params: parse(spec.params, guardInput(ctx.params, 'params'), 'params'),
         query: parse(spec.query, guardInput(ctx.query, 'query'), 'query'),

@@ -51,6 +51,68 @@ describe('a cell of the customer export', () => {
   `('$value becomes $cell', ({ value, cell }) => {
     expect(csvCell(value)).toBe(cell);
   });
+
+  // Whatever a spreadsheet skips before a formula sign, and the signs it reads as = + - @.
+  const skipped = {
+    space: ' ',
+    spaces: '   ',
+    tab: '\t',
+    'carriage return': '\r',
+    'line feed': '\n',
+    'CR LF': '\r\n',
+    'no-break space': '\u00a0',
+    'en quad': '\u2000',
+    'ideographic space': '\u3000',
+    'line separator': '\u2028',
+    'zero-width space': '\u200b',
+    'byte order mark': '\ufeff',
+    NUL: '\u0000',
+    'space then tab': ' \t',
+  };
+  const signs = [
+    '=',
+    '+',
+    '-',
+    '@',
+    '\uff1d',
+    '\uff0b',
+    '\uff0d',
+    '\uff20',
+    '\ufe66',
+    '\ufe62',
+    '\ufe63',
+    '\ufe6b',
+  ];
+  it.each(
+    signs.flatMap((sign): [string, string][] => [
+      [`${JSON.stringify(sign)} first`, `${sign}HYPERLINK("https://evil.example","x")`],
+      ...Object.entries(skipped).map(([name, before]): [string, string] => [
+        `${name} then ${JSON.stringify(sign)}`,
+        `${before}${sign}cmd|' /C calc'!A0`,
+      ]),
+    ]),
+  )('defuses a cell that starts with %s', (_name, value) => {
+    const cell = csvCell(value);
+    // The spreadsheet reads the cell (unquoted by CSV) as starting with a quote mark: text.
+    const text = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
+    expect(text).toBe(`'${value}`);
+  });
+
+  it.each(['\tindented', '\rreturned', '\t'])(
+    'defuses a cell that starts with a tab or carriage return: %j',
+    (value) => {
+      const cell = csvCell(value);
+      const text = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
+      expect(text).toBe(`'${value}`);
+    },
+  );
+
+  it.each([' Ada Lovelace', 'a=b', 'ada+billing@example.com', '\u00a0Ada', 'x-1', '１２３', '＃hash'])(
+    'leaves %j as it is',
+    (value) => {
+      expect(csvCell(value)).toBe(value);
+    },
+  );
 });
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('the customer CSV export on %s', (dialect) => {

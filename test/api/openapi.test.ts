@@ -1,3 +1,4 @@
+import { loadOrCreateLocalKey, signToken } from '../../services/auth/local-key';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
 
@@ -100,9 +101,16 @@ describe('API surface', () => {
   });
 
   it('rejects a body that is not JSON with a clear code', async () => {
+    // Signed in: bodies are read only once the caller may call the route.
+    const token = await signToken(await loadOrCreateLocalKey(api.config.VAR_DIR), {
+      sub: 'local-json@example.com',
+      email: 'json@example.com',
+      roles: ['viewer'],
+      ttlSeconds: 600,
+    });
     const res = await fetch(`${api.url}/api/v1/stripe/create_customer`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: '{"name":',
     });
     expect(res.status).toBe(400);

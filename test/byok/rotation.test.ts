@@ -134,6 +134,7 @@ describe('npm run byok:rotate', () => {
           env: {
             PATH: process.env.PATH ?? '',
             HOME: process.env.HOME ?? '',
+            NODE_ENV: 'test',
             LOG_LEVEL: 'silent',
             DATABASE_URL: db.url,
             BYOK_ENCRYPTION_KEY: newRaw.toString('base64'),
@@ -160,6 +161,7 @@ describe('npm run byok:rotate', () => {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
+        NODE_ENV: 'test',
         DATABASE_URL: 'sqlite::memory:',
         BYOK_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       },

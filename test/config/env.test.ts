@@ -9,7 +9,13 @@ const root = join(__dirname, '..', '..');
 function startApi(env: Record<string, string>) {
   return spawnSync(process.execPath, [require.resolve('tsx/cli'), 'api/main.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_LEVEL: 'silent',
+      NODE_ENV: 'development',
+      ...env,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -17,7 +23,7 @@ function startApi(env: Record<string, string>) {
 
 describe('configuration', () => {
   it('has embedded defaults for a local run', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ NODE_ENV: 'development' });
     expect(config.PORT).toBe(8080);
     expect(config.DATABASE_URL).toBe('sqlite:var/billing.sqlite');
     expect(config.TEMPORAL_NAMESPACE).toBe('billing');
@@ -138,5 +144,86 @@ describe('configuration', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('BYOK_ENCRYPTION_KEY');
     expect(result.stderr).not.toContain('secretvalue');
+  });
+
+  const production = {
+    NODE_ENV: 'production',
+    OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+    OIDC_AUDIENCE: 'billing-engine',
+    PUBLIC_BASE_URL: 'https://billing.example.com',
+    METRICS_TOKEN: 'a-long-scrape-token',
+  };
+
+  it('runs as production when NODE_ENV is unset: development must be asked for', () => {
+    expect(() => loadConfig({})).toThrow(/OIDC_ISSUER: is required when NODE_ENV=production/);
+    const { NODE_ENV: _, ...unset } = production;
+    expect(loadConfig(unset).NODE_ENV).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'development' }).DEV_SIGN_IN).toBe(false);
+  });
+
+  it('does not start an API that has neither NODE_ENV nor an identity provider, so it never mints admin tokens', () => {
+    const result = spawnSync(process.execPath, [require.resolve('tsx/cli'), 'api/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        DATABASE_URL: 'sqlite::memory:',
+        VAR_DIR: mkdtempSync(join(tmpdir(), 'billing-var-')),
+      },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('OIDC_ISSUER: is required when NODE_ENV=production');
+  });
+
+  it('refuses the development sign-in in production, and takes only true or false for it', () => {
+    expect(() => loadConfig({ ...production, DEV_SIGN_IN: 'true' })).toThrow(
+      /DEV_SIGN_IN: cannot be true when NODE_ENV=production/,
+    );
+    expect(loadConfig({ ...production, DEV_SIGN_IN: 'false' }).DEV_SIGN_IN).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'development', DEV_SIGN_IN: 'true' }).DEV_SIGN_IN).toBe(true);
+    for (const value of ['1', 'yes', 'TRUE', 'on'])
+      expect(() => loadConfig({ NODE_ENV: 'development', DEV_SIGN_IN: value })).toThrow(/DEV_SIGN_IN/);
+  });
+
+  it('takes RETURN_URL_ORIGINS as http(s) origins only', () => {
+    expect(
+      loadConfig({
+        NODE_ENV: 'development',
+        RETURN_URL_ORIGINS: 'https://App.example.com, http://localhost:5173/',
+      }).RETURN_URL_ORIGINS,
+    ).toEqual(['https://app.example.com', 'http://localhost:5173']);
+    expect(loadConfig({ NODE_ENV: 'development' }).RETURN_URL_ORIGINS).toEqual([]);
+    for (const value of [
+      'https://app.example.com/path',
+      'https://app.example.com?x=1',
+      'https://user@app.example.com',
+      'ftp://app.example.com',
+      'javascript:alert(1)',
+      'app.example.com',
+      '//app.example.com',
+      'https://app.example.com,https://evil.com/phish',
+    ])
+      expect(() => loadConfig({ NODE_ENV: 'development', RETURN_URL_ORIGINS: value })).toThrow(
+        /RETURN_URL_ORIGINS: .* is not an http\(s\) origin/,
+      );
+  });
+
+  it('believes no proxy unless TRUST_PROXY names one', () => {
+    const trust = (value?: string) =>
+      loadConfig({ NODE_ENV: 'development', ...(value === undefined ? {} : { TRUST_PROXY: value }) })
+        .TRUST_PROXY;
+    expect([trust(), trust('false'), trust('true'), trust('1'), trust('2')]).toEqual([
+      false,
+      false,
+      true,
+      1,
+      2,
+    ]);
+    for (const value of ['0', '-1', 'yes', '1.5', 'loopback', '100'])
+      expect(() => trust(value)).toThrow(/TRUST_PROXY/);
   });
 });

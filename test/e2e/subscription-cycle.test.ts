@@ -145,6 +145,85 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     await dunning.terminate('end of test');
   });
 
+  it('keeps chasing an invoice that a stale or replayed invoice.paid calls paid while Stripe shows it open', async () => {
+    const { clock, stripeCustomer, token, getSub } = await customerOnClock('stale-paid');
+    const { active } = await subscribeAndPay(token, getSub, 'starter');
+    await api.request('POST', '/api/v1/stripe/attach_payment_method', {
+      token,
+      body: { payment_method_id: 'pm_card_chargeCustomerFail' },
+    });
+    await stripe.testHelpers.testClocks.advance(clock.id, {
+      frozen_time: Math.floor(Date.parse(active.body.current_period_end) / 1000) + DAY,
+    });
+    await eventually(getSub, (r) => r.body?.status === 'past_due', 'the failed renewal');
+    const open = (await stripe.invoices.list({ customer: stripeCustomer.id, status: 'open' })).data[0]!;
+    const dunning = env.client.workflow.getHandle(`dunning-${open.id}`);
+    await eventually(
+      () =>
+        dunning.describe().then(
+          (d) => d.status.name,
+          () => 'NOT_STARTED',
+        ),
+      (name) => name === 'RUNNING',
+      'the dunning run to start',
+    );
+
+    // A correctly signed invoice.paid for the open invoice, under a new event id: what an old event
+    // redelivered out of order, or one forged by someone holding the secret, looks like.
+    const eventId = `evt_stale_paid_${Date.now()}`;
+    const payload = JSON.stringify({
+      id: eventId,
+      object: 'event',
+      type: 'invoice.paid',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { ...open, status: 'paid', amount_paid: open.amount_due } },
+    });
+    const res = await fetch(`${api.url}/api/v1/billing/webhooks/stripe`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }),
+      },
+      body: payload,
+    });
+    expect(res.status).toBe(200);
+    await api.webhooksDrained();
+
+    // Handled once the workflow, after the event's signal, re-reads the subscription (its last step; a local
+    // activity, which the history records as a marker naming it).
+    const subscription = env.client.workflow.getHandle(`subscription-${active.body.subscription_id}`);
+    const text = (p?: { data?: Uint8Array | null }) => Buffer.from(p?.data ?? []).toString();
+    await eventually(
+      async () => {
+        const events = (await subscription.fetchHistory()).events ?? [];
+        const signaled = events.findIndex((e) =>
+          text(e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]).includes(eventId),
+        );
+        return (
+          signaled >= 0 &&
+          events
+            .slice(signaled)
+            .some((e) =>
+              text(e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]).includes(
+                '"activity_type":"fetchSubscription"',
+              ),
+            )
+        );
+      },
+      (handled) => handled,
+      'the event to be handled',
+    );
+    const state = await subscription.query(subscriptionState);
+    expect({ dunningInvoices: state.dunningInvoices, status: state.status }).toEqual({
+      dunningInvoices: [open.id],
+      status: 'past_due',
+    });
+    expect((await dunning.describe()).status.name).toBe('RUNNING');
+    expect((await stripe.invoices.retrieve(open.id)).status).toBe('open');
+    expect((await getSub()).body.status).toBe('past_due');
+    await dunning.terminate('end of test');
+  });
+
   it('moves a grandfathered subscriber onto a new plan version when an admin migrates them', async () => {
     const { token, getSub } = await customerOnClock('grand');
     const admin = await idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });

@@ -92,6 +92,8 @@ export async function startTestApi(opts: {
   env?: Record<string, string>;
   temporal?: Client;
   port?: number;
+  /** The address to listen on (loopback unless given); `url` always reaches it over loopback. */
+  host?: string;
   logger?: Logger;
   keyring?: ByokKeyring;
   /** The rate limiter's clock (ms since the epoch); the real one by default. */
@@ -120,7 +122,7 @@ export async function startTestApi(opts: {
     rateLimiter: new RateLimiter(opts.orm, opts.now),
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -15,7 +15,11 @@ function runBackfill(env: Record<string, string>): Promise<{ code: number; out: 
     execFile(
       process.execPath,
       [require.resolve('tsx/cli'), 'tools/stripe-backfill-charges.ts'],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 120_000 },
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env },
+        timeout: 120_000,
+      },
       (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });

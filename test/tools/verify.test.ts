@@ -23,7 +23,11 @@ function runVerify(env: Record<string, string>): Promise<{ code: number; out: st
     execFile(
       process.execPath,
       [require.resolve('tsx/cli'), 'tools/verify.ts'],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env },
+        timeout: 60_000,
+      },
       (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
     );
   });

@@ -26,7 +26,10 @@ describe("the operator's console in a browser", () => {
       throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
     [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
     browser = chromium.browser;
-    api = await startTestApi({ orm: db.orm, env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '' } });
+    api = await startTestApi({
+      orm: db.orm,
+      env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '', DEV_SIGN_IN: 'true' },
+    });
     const em = db.orm.em.fork();
     const book = bookWriter(em);
     const ago = (days: number) => new Date(Date.now() - days * DAY);
@@ -502,6 +505,7 @@ describe("the operator's console acting on a live subscription", () => {
         apiEnv: () => ({
           OIDC_ISSUER: '',
           OIDC_JWKS_URL: '',
+          DEV_SIGN_IN: 'true',
           TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
         }),
       }).then((s) => (stack = s)),

@@ -29,7 +29,7 @@ describe('the customer web app in a browser', () => {
       startFullStack({
         taskQueue: 'web-app',
         // No identity provider: the engine signs tokens with its local key and offers the development sign-in.
-        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir }),
+        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
       }).then((s) => (stack = s)),
       launchChromium().then((c) => (chromium = c)),
     ]);

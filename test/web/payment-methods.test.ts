@@ -27,7 +27,7 @@ describe('cards in the customer web app', () => {
     const started = await Promise.allSettled([
       startFullStack({
         taskQueue: 'web-payment-methods',
-        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir }),
+        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
       }).then((s) => (stack = s)),
       launchChromium().then((c) => (chromium = c)),
     ]);

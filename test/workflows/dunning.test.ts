@@ -214,4 +214,28 @@ describe('dunning', () => {
       expect((await handle.describe()).status.name).toBe('RUNNING');
     });
   });
+
+  it('an invoice.paid for an invoice Stripe still shows open (stale, replayed or forged) does not end dunning', async () => {
+    const { fake, run, dunning } = await failedPayment('paid-but-open', 'in_6');
+    await run(async (handle) => {
+      const refreshes = fake.activities.fetchSubscription.mock.calls.length;
+      // Nothing was paid: Stripe still shows in_6 open when the workflow fetches it.
+      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_6', 'sub_paid-but-open'));
+      // The handler ends with a re-read of the subscription: once that is asked for, the event is handled.
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n > refreshes,
+      );
+      expect((await handle.query(subscriptionState)).dunningInvoices).toEqual(['in_6']);
+      expect((await dunning().describe()).status.name).toBe('RUNNING');
+      // The run goes on chasing the invoice on its schedule.
+      await env.sleep(DAY + HOUR);
+      await eventually(
+        async () => fake.payments.length,
+        (n) => n === 1,
+      );
+      expect((await dunning().query(dunningStatus)).retriesMade).toBe(1);
+      expect((await handle.query(subscriptionState)).status).toBe('past_due');
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { statusAfterInvoicePaid } from '../../domain/subscription';
 import { dunningWorkflow } from '../dunning';
 import { workflowIds } from '../ids';
@@ -9,6 +9,9 @@ import { refresh } from './refresh';
 import type { Run } from './run';
 
 type Handler = (run: Run, e: StripeEventSignal) => Promise<void>;
+
+/** The patch that made invoice.paid end dunning only for an invoice Stripe says is paid. */
+export const INVOICE_PAID_CHECKS_STATUS = 'invoice-paid-checks-status';
 
 /** What each Stripe event does to the subscription; any other event re-reads the subscription. */
 const handlers: Record<string, Handler> = {
@@ -40,8 +43,13 @@ const handlers: Record<string, Handler> = {
   },
   'invoice.paid': async (run, e) => {
     const { state } = run;
-    await stripe.fetchInvoice(e.objectId);
-    if (state.dunningInvoices.includes(e.objectId)) {
+    const inv = await stripe.fetchInvoice(e.objectId);
+    // Only Stripe's own word that the invoice is paid ends its dunning: a stale, replayed or forged event
+    // for an invoice still open must not restore access. (Runs recorded before this check replay without it.)
+    if (
+      state.dunningInvoices.includes(e.objectId) &&
+      (inv.status === 'paid' || !patched(INVOICE_PAID_CHECKS_STATUS))
+    ) {
       await signalDunning(e.objectId, invoicePaid);
       state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
       state.status = statusAfterInvoicePaid(state.status);

@@ -1,5 +1,6 @@
 import { AppError } from '../../../domain/errors';
 import type { Config } from '../../../config/env';
+import { isLoopbackAddress } from '../../net/loopback';
 import { loadOrCreateLocalKey, signToken } from '../../../services/auth/local-key';
 import type { HandlerInput } from '../../routing/define-route';
 import type { authConfigResponse, devTokenBody, devTokenResponse } from './schemas';
@@ -7,19 +8,35 @@ import type { z } from 'zod';
 
 const DEV_TOKEN_TTL_SECONDS = 8 * 60 * 60;
 
-/** The development sign-in exists only where the engine checks tokens with its own local key. */
-export function devSignInAllowed(config: Config): boolean {
-  return config.NODE_ENV !== 'production' && !config.OIDC_ISSUER;
+/** The engine checks tokens with its own local key: outside production, with no identity provider. */
+const localKeyMode = (config: Config) => config.NODE_ENV !== 'production' && !config.OIDC_ISSUER;
+
+/**
+ * The development sign-in: asked for (DEV_SIGN_IN), where the engine checks tokens with its own local key,
+ * and for a caller on this machine only. The socket's peer decides, never X-Forwarded-For, which anyone
+ * can write.
+ */
+export function devSignInAllowed(config: Config, remoteAddress: string | undefined): boolean {
+  return config.DEV_SIGN_IN && localKeyMode(config) && isLoopbackAddress(remoteAddress);
+}
+
+function whyNoDevSignIn(config: Config): string {
+  if (config.NODE_ENV === 'production') return 'The development sign-in is not available in production';
+  if (config.OIDC_ISSUER)
+    return 'The development sign-in is off: an identity provider (OIDC_ISSUER) issues the tokens';
+  if (!config.DEV_SIGN_IN) return 'The development sign-in is off (DEV_SIGN_IN is not true)';
+  return 'The development sign-in answers callers on this machine only';
 }
 
 export async function authConfig({
   deps,
+  ctx,
 }: HandlerInput<undefined, undefined, undefined, 'public'>): Promise<z.infer<typeof authConfigResponse>> {
   const { config } = deps;
-  const dev = devSignInAllowed(config);
+  const dev = localKeyMode(config);
   return {
     mode: dev ? 'development' : 'oidc',
-    dev_sign_in: dev,
+    dev_sign_in: devSignInAllowed(config, ctx.socket.remoteAddress),
     issuer: config.OIDC_ISSUER ?? null,
     client_id: dev ? null : (config.OIDC_WEB_CLIENT_ID ?? null),
   };
@@ -27,23 +44,19 @@ export async function authConfig({
 
 /**
  * Mints a token with the local development key, as `npm run token` does, so the web app is usable at once
- * under `npm run dev`. Refused in production and wherever an identity provider issues the tokens.
+ * under `npm run dev`. Refused unless DEV_SIGN_IN is true, in production, wherever an identity provider
+ * issues the tokens, and to callers not on this machine.
  */
 export async function devToken({
   body,
   deps,
+  ctx,
 }: HandlerInput<undefined, undefined, typeof devTokenBody, 'public'>): Promise<
   z.infer<typeof devTokenResponse>
 > {
   const { config } = deps;
-  if (!devSignInAllowed(config)) {
-    throw new AppError(
-      'not_found',
-      'dev_sign_in_disabled',
-      config.NODE_ENV === 'production'
-        ? 'The development sign-in is not available in production'
-        : 'The development sign-in is off: an identity provider (OIDC_ISSUER) issues the tokens',
-    );
+  if (!devSignInAllowed(config, ctx.socket.remoteAddress)) {
+    throw new AppError('not_found', 'dev_sign_in_disabled', whyNoDevSignIn(config));
   }
   const email = body.email.toLowerCase();
   const key = await loadOrCreateLocalKey(config.VAR_DIR);

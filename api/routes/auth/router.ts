@@ -16,11 +16,13 @@ export const authRoutes = [
     method: 'post',
     path: '/auth/dev-token',
     summary:
-      'Development only: a token for any email and role, signed with the local key (404 in production and when OIDC_ISSUER is set)',
+      'Development only: a token for any email and role, signed with the local key, for callers on this machine when DEV_SIGN_IN=true (404 otherwise, always in production and when OIDC_ISSUER is set)',
     tags: ['auth'],
     access: 'public',
     body: devTokenBody,
-    errors: { 404: 'The development sign-in is off (production, or an identity provider is configured)' },
+    errors: {
+      404: 'The development sign-in is off (not enabled, production, an identity provider is configured, or the caller is not on this machine)',
+    },
     response: devTokenResponse,
     handler: devToken,
   }),

@@ -1,4 +1,6 @@
+import { AppError } from '../../../domain/errors';
 import { centsToDollars } from '../../../domain/money';
+import { returnUrlAllowed, returnUrlOrigins } from '../../../domain/return-urls';
 import type { PendingChange } from '../../../workflows/messages';
 import type { HandlerInput } from '../../routing/define-route';
 import {
@@ -37,11 +39,38 @@ function pendingOf(p: PendingChange | null | undefined) {
   );
 }
 
-/** A page of ours on the public address customers use (PUBLIC_BASE_URL), else the address they called. */
+/**
+ * The public address customers use (PUBLIC_BASE_URL), else the address they called: proxies' X-Forwarded-*
+ * headers count only when TRUST_PROXY says a proxy writes them.
+ */
+function appBase(input: Pick<In, 'ctx' | 'deps'>): string {
+  return input.deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `${input.ctx.protocol}://${input.ctx.host}`;
+}
+
+/** A page of ours on the public address customers use. */
 function appUrl(input: Pick<In, 'ctx' | 'deps'>, path: string): string {
-  const base =
-    input.deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `${input.ctx.protocol}://${input.ctx.host}`;
-  return `${base}${path}`;
+  return `${appBase(input)}${path}`;
+}
+
+/**
+ * Where Stripe sends the customer back: the URL the caller named if it is on our origin or one the operator
+ * allowed (RETURN_URL_ORIGINS), else 400 naming the field; our own page when none is named.
+ */
+function returnUrl(
+  input: Pick<In, 'ctx' | 'deps'>,
+  field: 'success_url' | 'cancel_url' | 'return_url',
+  given: string | undefined,
+  ownPath: string,
+): string {
+  if (given === undefined) return appUrl(input, ownPath);
+  const allowed = returnUrlOrigins(appBase(input), input.deps.config.RETURN_URL_ORIGINS);
+  if (returnUrlAllowed(given, allowed)) return given;
+  throw new AppError(
+    'invalid',
+    'return_url_not_allowed',
+    `body.${field}: must be a URL on ${allowed.join(' or ')}`,
+    { field: `body.${field}`, allowed_origins: allowed },
+  );
 }
 
 export async function createCheckout(input: In<typeof checkoutBody>) {
@@ -50,8 +79,13 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
     tierId: body.tier_id,
     billingCycle: body.billing_cycle,
     continuation: body.continuation ?? null,
-    successUrl: body.success_url ?? appUrl(input, '/billing/success?session_id={CHECKOUT_SESSION_ID}'),
-    cancelUrl: body.cancel_url ?? appUrl(input, '/billing/canceled'),
+    successUrl: returnUrl(
+      input,
+      'success_url',
+      body.success_url,
+      '/billing/success?session_id={CHECKOUT_SESSION_ID}',
+    ),
+    cancelUrl: returnUrl(input, 'cancel_url', body.cancel_url, '/billing/canceled'),
   });
   return {
     checkout_url: session.checkoutUrl,
@@ -61,8 +95,8 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
 }
 
 export async function createPortal(input: In<typeof portalBody>) {
-  const returnUrl = input.body.return_url ?? appUrl(input, '/billing');
-  const session = await openBillingPortal(input.deps, input.identity, returnUrl);
+  const back = returnUrl(input, 'return_url', input.body.return_url, '/billing');
+  const session = await openBillingPortal(input.deps, input.identity, back);
   return { portal_url: session.url };
 }
 
@@ -212,9 +246,18 @@ export async function removePaymentMethod({ deps, identity, params }: CardIn) {
 export async function createCardSetup(input: In<typeof cardSetupBody>) {
   const { deps, identity, body } = input;
   const session = await startCardSetup(deps, identity, {
-    successUrl:
-      body.success_url ?? appUrl(input, '/billing/payment-methods?card_setup={CHECKOUT_SESSION_ID}'),
-    cancelUrl: body.cancel_url ?? appUrl(input, '/billing/payment-methods?card_setup=canceled'),
+    successUrl: returnUrl(
+      input,
+      'success_url',
+      body.success_url,
+      '/billing/payment-methods?card_setup={CHECKOUT_SESSION_ID}',
+    ),
+    cancelUrl: returnUrl(
+      input,
+      'cancel_url',
+      body.cancel_url,
+      '/billing/payment-methods?card_setup=canceled',
+    ),
   });
   return { checkout_url: session.checkoutUrl, session_id: session.sessionId };
 }

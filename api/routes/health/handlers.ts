@@ -3,20 +3,33 @@ import { workerState } from '../../../services/temporal/gateway';
 
 const TIMEOUT_MS = 2000;
 
-const firstLine = (err: unknown) => (err as Error).message.split('\n')[0] ?? 'unreachable';
+/**
+ * What /readyz says about a check: a fixed word. The route is public, and an error's text names hosts,
+ * ports, database users and server versions; the detail goes to the log instead.
+ */
+export type CheckOutcome = 'ok' | 'unavailable' | 'timeout' | 'no pollers';
 
-async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
+class TimedOut extends Error {}
+
+async function probe(
+  name: string,
+  check: () => Promise<'ok' | 'no pollers' | unknown>,
+  log: (name: string, err: unknown) => void,
+): Promise<CheckOutcome> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    const answer = await Promise.race([
       check(),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+        timer = setTimeout(() => reject(new TimedOut(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
       }),
     ]);
-    return 'ok';
+    return answer === 'no pollers' ? 'no pollers' : 'ok';
   } catch (err) {
-    return firstLine(err);
+    log(name, err);
+    return err instanceof TimedOut || /deadline|no answer within/i.test(String((err as Error)?.message))
+      ? 'timeout'
+      : 'unavailable';
   } finally {
     clearTimeout(timer);
   }
@@ -27,15 +40,19 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | string> {
  * without a worker every mutation would wait for nothing.
  */
 export async function checkReadiness({ deps, ctx }: HandlerInput<unknown, unknown, unknown, 'public'>) {
+  const log = (check: string, err: unknown) => ctx.state.log?.warn({ check, err }, 'readiness check failed');
   const [database, temporal, worker] = await Promise.all([
-    probe(() => deps.orm.em.fork().getConnection().execute('select 1')),
+    probe('database', () => deps.orm.em.fork().getConnection().execute('select 1'), log),
     // A deadline on the call itself, so a slow server leaves no call retrying after the answer.
-    probe(() =>
-      deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () =>
-        deps.temporal.workflowService.getSystemInfo({}),
-      ),
+    probe(
+      'temporal',
+      () =>
+        deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () =>
+          deps.temporal.workflowService.getSystemInfo({}),
+        ),
+      log,
     ),
-    workerState(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, TIMEOUT_MS).catch(firstLine),
+    probe('worker', () => workerState(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, TIMEOUT_MS), log),
   ]);
   const ready = database === 'ok' && temporal === 'ok' && worker === 'ok';
   ctx.status = ready ? 200 : 503;

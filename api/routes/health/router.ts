@@ -22,11 +22,12 @@ export const healthRoutes = [
     // The same body comes with the 503, naming the check that failed.
     response: z.object({
       status: z.enum(['ready', 'not_ready']),
+      // Fixed words only: the error behind a failed check is logged, never answered to the public.
       checks: z.object({
-        /** `ok`, or why not (the first line of the error). */
-        database: z.string(),
-        temporal: z.string(),
-        worker: z.string(),
+        database: z.enum(['ok', 'unavailable', 'timeout']),
+        temporal: z.enum(['ok', 'unavailable', 'timeout']),
+        /** `no pollers`: Temporal answers, but no worker polls the task queue. */
+        worker: z.enum(['ok', 'unavailable', 'timeout', 'no pollers']),
       }),
     }),
     handler: checkReadiness,

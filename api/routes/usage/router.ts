@@ -1,3 +1,4 @@
+import { LARGE_BODY_LIMIT } from '../../middleware/body';
 import { defineRoute } from '../../routing/define-route';
 import { getUsage, getUsageRecords, getUsageStats, postReportUsage, postResetUsage } from './handlers';
 import {
@@ -27,6 +28,8 @@ export const usageRoutes = [
     access: 'viewer|billing-gateway',
     body: reportUsageBody,
     bodyGuard: 'handler',
+    // A batch of up to 1,000 events, each with up to 4 KB of metadata.
+    bodyLimit: LARGE_BODY_LIMIT,
     errors: {
       400: 'The event (or the batch envelope) does not validate',
       403: 'Only the gateway (billing-gateway role) reports for other customers',

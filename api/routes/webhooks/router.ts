@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LARGE_BODY_LIMIT } from '../../middleware/body';
 import { defineRoute } from '../../routing/define-route';
 import { receiveStripeWebhook } from './handlers';
 
@@ -9,6 +10,8 @@ const stripeWebhook = {
     'Stripe webhooks: signature checked on the raw body, deduplicated by event id, routed to workflows',
   tags: ['webhooks'],
   access: 'public' as const,
+  // Stripe's events carry whole objects; the signature is checked on these bytes before anything else.
+  bodyLimit: LARGE_BODY_LIMIT,
   errors: {
     400: 'Missing or invalid Stripe-Signature (invalid_signature), or signed too long ago (webhook_timestamp_expired)',
     503: 'Could not reach the workflow; Stripe retries',
