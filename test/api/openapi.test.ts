@@ -106,6 +106,7 @@ describe('API surface', () => {
       sub: 'local-json@example.com',
       email: 'json@example.com',
       roles: ['viewer'],
+      clientId: api.config.OIDC_CLIENT_ID,
       ttlSeconds: 600,
     });
     const res = await fetch(`${api.url}/api/v1/stripe/create_customer`, {
