@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { startTracing } from '../telemetry/tracing';
 import { ConfigError, loadConfig } from '../config/env';
+import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
 import { loadByokKey } from '../config/byok-key';
@@ -21,9 +22,10 @@ async function main(): Promise<void> {
   // Before the database: a missing or malformed master key should stop start-up at once.
   const byok = createByokRuntime(loadByokKey(config, logger), process.env);
   const orm = await openDatabase(config.DATABASE_URL);
+  const temporalOptions = temporalConnectionOptions(config);
   // Lazy: the API starts (and /readyz says why it is not ready) even while Temporal is still coming up.
   const connection = Connection.lazy({
-    address: config.TEMPORAL_ADDRESS,
+    ...temporalOptions,
     interceptors: [retriesWithinDeadline()],
   });
   const tracing = startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'billing-api');
@@ -36,7 +38,10 @@ async function main(): Promise<void> {
   const verifier = await createVerifier(config);
   const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });
   const server: Server = createApiServer(app.callback()).listen(config.PORT, () => {
-    logger.info({ port: config.PORT, issuer: verifier.issuer }, 'api listening');
+    logger.info(
+      { port: config.PORT, issuer: verifier.issuer, temporal: describeTemporalConnection(temporalOptions) },
+      'api listening',
+    );
   });
   const metricsServer =
     config.METRICS_PORT !== undefined

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
+import { withoutTemporalTls } from '../config/temporal-tls';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../tools/free-port') as { freePort: () => Promise<number> };
@@ -60,7 +61,7 @@ export async function startApiProcess(opts: {
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'api/main.ts'], {
     cwd: ROOT,
     env: {
-      ...process.env,
+      ...withoutTemporalTls(process.env),
       NODE_ENV: 'test',
       LOG_LEVEL: 'error',
       PORT: String(port),

@@ -17,6 +17,7 @@ import { createStripeClient } from '../integrations/stripe/client';
 import { Customer, WebhookEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
+import { withoutTemporalTls } from '../config/temporal-tls';
 import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { startStripeEmulator } from '../tools/stripe-emulator';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -95,7 +96,8 @@ async function main(): Promise<void> {
   // The API and the worker run as the engine deploys them: each in its own process, sharing the database.
   const port = await freePort();
   const childEnv = {
-    ...process.env,
+    // The benchmark's own Temporal is plaintext on loopback.
+    ...withoutTemporalTls(process.env),
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
     PORT: String(port),

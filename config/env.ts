@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { temporalTlsIssues } from './temporal-tls';
 
 /** Raised when the environment cannot start the engine; the message names the variable at fault. */
 export class ConfigError extends Error {
@@ -51,6 +52,23 @@ const schema = z
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('billing'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('billing'),
+    /**
+     * TLS to Temporal (Temporal's own variable names). Unset, TLS is on when any TEMPORAL_TLS_* file, the
+     * server name or TEMPORAL_API_KEY is set, off otherwise.
+     */
+    TEMPORAL_TLS: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional(),
+    /** PEM of the CA that signed Temporal's server certificate; unset, the system's roots. */
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+    /** The name the server certificate is checked against (and sent as SNI) instead of the address's host. */
+    TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+    /** mTLS: this engine's client certificate and its key (PEM, unencrypted), both or neither. */
+    TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+    /** A Temporal Cloud API key, sent as a bearer token on every call; only ever over TLS. */
+    TEMPORAL_API_KEY: z.string().optional(),
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     STRIPE_API_BASE: optionalUrl,
@@ -218,6 +236,7 @@ const schema = z
         message: 'cannot be true when NODE_ENV=production (anyone could mint themselves a token)',
       });
     }
+    for (const issue of temporalTlsIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export type Config = z.infer<typeof schema>;

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config/env';
+import { withoutTemporalTls } from '../config/temporal-tls';
 import { createStripeClient, EMULATOR_KEY } from '../integrations/stripe/client';
 import { openDatabase } from '../db/orm';
 import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
@@ -116,8 +117,14 @@ function devWebhookSecret(varDir: string): string {
 async function main(): Promise<void> {
   const config = loadConfig();
   mkdirSync(config.VAR_DIR, { recursive: true });
+  // Without TEMPORAL_ADDRESS the dev server below is plaintext on loopback; with it, the API and the worker
+  // reach that cluster with the TEMPORAL_TLS_* and TEMPORAL_API_KEY given.
+  const ownTemporal = !process.env.TEMPORAL_ADDRESS;
+  const childEnv = ownTemporal ? withoutTemporalTls(process.env) : process.env;
+  if (ownTemporal && Object.keys(process.env).length !== Object.keys(childEnv).length)
+    console.error('[dev] TEMPORAL_TLS* and TEMPORAL_API_KEY ignored: they need TEMPORAL_ADDRESS');
   // The worker's metrics on a port of their own; the API's are at /metrics (open outside production).
-  const env: NodeJS.ProcessEnv = { WORKER_METRICS_PORT: '9464', ...process.env };
+  const env: NodeJS.ProcessEnv = { WORKER_METRICS_PORT: '9464', ...childEnv };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 

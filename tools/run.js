@@ -2,8 +2,8 @@
 'use strict';
 /**
  * The two quick-start commands (`npm run dev`, `npm test`) and `npm run token` start here. Plain Node with
- * no dependencies: it first installs what the project needs (npm packages, the Temporal CLI, the Java
- * test server, PostgreSQL for tests), each step skipped when already done, then hands over.
+ * no dependencies: it first installs what the project needs (npm packages, the Temporal CLI and
+ * server, the Java test server, PostgreSQL for tests), each step skipped when already done, then hands over.
  */
 const { execFileSync, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -58,6 +58,8 @@ async function main() {
   }
   if (command === 'test') {
     env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
+    // After the CLI: it reuses the CLI build's compiled packages.
+    env.TEMPORAL_SERVER_PATH = require('./temporal-server').ensureTemporalServer({ log });
     env.TEMPORAL_TEST_SERVER_PATH = await require('./temporal-test-server/ensure').ensureTestServer({ log });
     env.STRIPE_MOCK_PATH = require('./stripe-mock').ensureStripeMock({ log });
     await require('./keycloak').ensureKeycloak({ log });

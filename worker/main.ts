@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { ensureUsageRollup } from '../activities/usage/start';
 import { ConfigError, loadConfig } from '../config/env';
+import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
 import { keycloakSettingsFromEnv } from '../integrations/keycloak/settings';
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     logger.info({ metrics: `http://${metricsAddress}/metrics` }, 'worker metrics listening');
   // The API (or `npm run migrate`) owns migrations; two processes migrating one SQLite file would collide.
   const orm = await openDatabase(config.DATABASE_URL, { migrate: false });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporalOptions = temporalConnectionOptions(config);
+  const connection = await NativeConnection.connect(temporalOptions);
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   if (stripe) meterStripeCalls(stripe, Runtime.instance().metricMeter);
   const tracing = startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'billing-worker');
@@ -44,13 +46,17 @@ async function main(): Promise<void> {
   });
   // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).
   const client = new Client({
-    connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+    connection: await Connection.connect(temporalOptions),
     namespace: config.TEMPORAL_NAMESPACE,
   });
   await ensureUsageRollup(client, config.TEMPORAL_TASK_QUEUE);
   await client.connection.close();
   logger.info(
-    { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
+    {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      namespace: config.TEMPORAL_NAMESPACE,
+      temporal: describeTemporalConnection(temporalOptions),
+    },
     'worker running',
   );
   try {

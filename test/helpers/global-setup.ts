@@ -11,11 +11,13 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startThrowawayCluster } = require('../../tools/postgres');
 const { ensureTemporalCli } = require('../../tools/temporal-cli');
+const { ensureTemporalServer } = require('../../tools/temporal-server');
 const { ensureTestServer } = require('../../tools/temporal-test-server/ensure');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_CLI_PATH ??= ensureTemporalCli();
+  process.env.TEMPORAL_SERVER_PATH ??= ensureTemporalServer();
   process.env.TEMPORAL_TEST_SERVER_PATH ??= await ensureTestServer();
   const pg = await startThrowawayCluster();
   (globalThis as { __billingPg?: { stop(): void } }).__billingPg = pg;
