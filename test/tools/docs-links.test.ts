@@ -12,13 +12,6 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
-/**
- * Pages the README's map names before they are written: docs/security.md comes with the security work
- * (issue 27). A link to one is let through only while the file does not exist; once it does, its links
- * and anchors are checked like every other page's. Remove the entry when the page lands.
- */
-const PENDING_PAGES = new Set(['docs/security.md']);
-
 /** The Markdown files whose links must resolve: the README and every page under docs/. */
 function markdownFiles(base: string): string[] {
   const pages: string[] = [];
@@ -80,7 +73,7 @@ function targetsOf(markdown: string): string[] {
 }
 
 /** What is wrong with each relative link of the given pages: a missing file or a missing heading. */
-function brokenLinks(base: string, files: string[], pending: Set<string> = new Set()): string[] {
+function brokenLinks(base: string, files: string[]): string[] {
   const problems: string[] = [];
   for (const file of files) {
     const markdown = readFileSync(file, 'utf8');
@@ -90,7 +83,7 @@ function brokenLinks(base: string, files: string[], pending: Set<string> = new S
       const path = pathPart === '' ? file : resolve(dirname(file), decodeURIComponent(pathPart));
       const where = `${relative(base, file)}: ${target}`;
       if (!existsSync(path)) {
-        if (!pending.has(relative(base, path))) problems.push(`${where} (no such file)`);
+        problems.push(`${where} (no such file)`);
         continue;
       }
       if (anchor === undefined) continue;
@@ -112,7 +105,7 @@ describe('the links of the README and docs/', () => {
       .flatMap((f) => targetsOf(readFileSync(f, 'utf8')))
       .filter((t) => !/^[a-z]+:/i.test(t));
     expect(checked.length).toBeGreaterThan(20);
-    expect(brokenLinks(root, files, PENDING_PAGES)).toEqual([]);
+    expect(brokenLinks(root, files)).toEqual([]);
   });
 
   it('the README shows a screenshot and maps every page under docs/', () => {
@@ -135,7 +128,7 @@ describe('the links of the README and docs/', () => {
           '## The gateway’s key read: `GET /keys`',
           '[ok](#the-gateways-key-read-get-keys) [ok](docs/a.md#a-heading) ![ok](docs/a.md)',
           '[gone](docs/missing.md) [no heading](#nowhere) [elsewhere](docs/a.md#nowhere)',
-          '[pending](docs/later.md) [web](https://example.com/x.md) `[code](docs/missing-in-code.md)`',
+          '[web](https://example.com/x.md) `[code](docs/missing-in-code.md)`',
           '```',
           '[fenced](docs/missing-in-fence.md)',
           '```',
@@ -143,7 +136,7 @@ describe('the links of the README and docs/', () => {
       );
       mkdirSync(join(dir, 'docs'));
       writeFileSync(join(dir, 'docs', 'a.md'), '# A heading\n\n[up](../README.md#title)\n');
-      expect(brokenLinks(dir, markdownFiles(dir), new Set(['docs/later.md']))).toEqual([
+      expect(brokenLinks(dir, markdownFiles(dir))).toEqual([
         'README.md: docs/missing.md (no such file)',
         'README.md: #nowhere (no such heading)',
         'README.md: docs/a.md#nowhere (no such heading)',
