@@ -1,4 +1,4 @@
-import type { CheckResult, CheckStatus } from './verify-integration';
+import type { CheckResult, CheckStatus } from './check-result';
 
 /** The environment as the process sees it: the checklist reads names, not the parsed configuration. */
 export type DeploymentEnv = Record<string, string | undefined>;
