@@ -1,4 +1,7 @@
-/** An item of `npm run verify`'s checklist. `fail` makes the run fail; `manual` is what no API lets us check, with how to check it by hand. */
+/**
+ * An item of `npm run verify`'s checklist. `fail` makes the run fail; `manual` is what no API lets us check,
+ * with how to check it by hand.
+ */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'manual';
 
 export interface CheckResult {
