@@ -263,7 +263,7 @@ describe('tokens of the local development key', () => {
     db = await openTestDatabase('sqlite');
     api = await startTestApi({
       orm: db.orm,
-      env: { VAR_DIR: mkdtempSync(join(tmpdir(), 'billing-dev-key-')) },
+      env: { VAR_DIR: mkdtempSync(join(tmpdir(), 'billing-dev-key-')), DEV_SIGN_IN: 'true' },
     });
   });
   afterAll(async () => {

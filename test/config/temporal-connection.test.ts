@@ -14,9 +14,12 @@ import { makeTestCa, type TestCa } from '../helpers/test-ca';
 const root = join(__dirname, '..', '..');
 const API_KEY = 'tmprl-test-key.0123456789abcdef';
 
+/** The configuration outside production, so that only the Temporal variables decide. */
+const configOf = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', ...env });
+
 function refusal(env: Record<string, string>): string {
   try {
-    loadConfig(env);
+    configOf(env);
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;
@@ -38,21 +41,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Temporal connection options', () => {
   it('stays plaintext, as before, when no TLS variable is set', () => {
-    expect(temporalConnectionOptions(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }))).toEqual({
+    expect(temporalConnectionOptions(configOf({ TEMPORAL_ADDRESS: 'temporal:7233' }))).toEqual({
       address: 'temporal:7233',
     });
   });
 
   it("passes TEMPORAL_API_KEY through as the SDK's apiKey, over TLS with the system's roots", () => {
     const options = temporalConnectionOptions(
-      loadConfig({ TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY }),
+      configOf({ TEMPORAL_ADDRESS: 'billing.a1b2c.tmprl.cloud:7233', TEMPORAL_API_KEY: API_KEY }),
     );
     expect(options).toEqual({ address: 'billing.a1b2c.tmprl.cloud:7233', tls: {}, apiKey: API_KEY });
   });
 
   it('turns every TLS variable into the TLSConfig both SDK connections take', () => {
     const options = temporalConnectionOptions(
-      loadConfig({
+      configOf({
         TEMPORAL_ADDRESS: '10.0.0.5:7233',
         TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca.certPath,
         TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
@@ -71,16 +74,16 @@ describe('Temporal connection options', () => {
   });
 
   it('turns TLS on with TEMPORAL_TLS=true alone, and any TLS variable implies it', () => {
-    expect(temporalConnectionOptions(loadConfig({ TEMPORAL_TLS: 'true' })).tls).toEqual({});
+    expect(temporalConnectionOptions(configOf({ TEMPORAL_TLS: 'true' })).tls).toEqual({});
     expect(
-      temporalConnectionOptions(loadConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' })).tls,
+      temporalConnectionOptions(configOf({ TEMPORAL_TLS_SERVER_NAME: 'temporal.internal' })).tls,
     ).toEqual({ serverNameOverride: 'temporal.internal' });
-    expect(temporalConnectionOptions(loadConfig({ TEMPORAL_TLS: 'false' })).tls).toBeUndefined();
+    expect(temporalConnectionOptions(configOf({ TEMPORAL_TLS: 'false' })).tls).toBeUndefined();
   });
 
   it('describes the connection for logs without the key, the certificates or their contents', () => {
     const options = temporalConnectionOptions(
-      loadConfig({
+      configOf({
         TEMPORAL_API_KEY: API_KEY,
         TEMPORAL_TLS_CLIENT_CERT_PATH: client.certPath,
         TEMPORAL_TLS_CLIENT_KEY_PATH: client.keyPath,
@@ -210,6 +213,7 @@ describe('Temporal connection variables refused at start-up', () => {
         PATH: process.env.PATH ?? '',
         HOME: process.env.HOME ?? '',
         LOG_LEVEL: 'silent',
+        NODE_ENV: 'test',
         VAR_DIR: mkdtempSync(join(tmpdir(), 'billing-var-')),
         TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'missing.pem'),
         TEMPORAL_TLS_CLIENT_KEY_PATH: client.keyPath,

@@ -28,7 +28,7 @@ const NAMESPACE = 'billing';
 const SERVER_NAME = 'temporal.test';
 
 function optionsFrom(env: Record<string, string>): TemporalConnectionOptions {
-  return temporalConnectionOptions(loadConfig(env));
+  return temporalConnectionOptions(loadConfig({ NODE_ENV: 'test', ...env }));
 }
 
 /**

@@ -31,7 +31,7 @@ function send(port: number, opts: { method?: string; path?: string; headers?: Re
 describe('the metrics listener on METRICS_PORT', () => {
   const servers: Server[] = [];
   async function start(env: Record<string, string>) {
-    const config = loadConfig({ METRICS_PORT: '0', ...env });
+    const config = loadConfig({ NODE_ENV: 'test', METRICS_PORT: '0', ...env });
     const server = await startMetricsServer({ ...config, METRICS_PORT: 0 });
     servers.push(server);
     return { server, port: (server.address() as AddressInfo).port };
@@ -87,8 +87,8 @@ describe('the metrics listener on METRICS_PORT', () => {
 
   it('refuses a METRICS_HOST that is not an address', () => {
     for (const bad of ['0.0.0.0 ; rm', 'host/path', '127.0.0.1\n', 'ho st']) {
-      expect(() => loadConfig({ METRICS_HOST: bad })).toThrow(/METRICS_HOST/);
+      expect(() => loadConfig({ NODE_ENV: 'test', METRICS_HOST: bad })).toThrow(/METRICS_HOST/);
     }
-    expect(loadConfig({}).METRICS_HOST).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'test' }).METRICS_HOST).toBe('127.0.0.1');
   });
 });
