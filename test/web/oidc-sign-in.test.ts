@@ -3,7 +3,7 @@ import { webAppBuilt } from '../../api/pages/web-app';
 import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
 import { KEYCLOAK_START_TIMEOUT_MS, startTestKeycloak, type TestKeycloak } from '../helpers/keycloak';
-import { launchChromium, seriousA11yViolations } from './browser';
+import { launchChromium, screenshot, seriousA11yViolations } from './browser';
 
 /**
  * The web app's sign-in with OpenID Connect (authorization code with PKCE, public client) against a real
@@ -19,6 +19,12 @@ describe('signing in to the web app with Keycloak', () => {
   let base: string;
   let issuer: string;
   let user: { email: string; password: string };
+  // Holds the engine's own client role admin (resource_access.billing-engine), which the engine enforces.
+  let clientAdmin: { id: string; email: string; password: string };
+  // Holds a realm role named admin, which any team of a shared realm may hold; the engine ignores it.
+  let realmAdmin: { id: string; email: string; password: string };
+  // Has not followed Keycloak's verification link: the engine refuses every token of theirs.
+  let unverified: { id: string; email: string; password: string };
   const CLIENT_ID = 'billing-web';
   // Short-lived access tokens, so the test sees one renewed and used after the first has expired.
   const TOKEN_SECONDS = 10;
@@ -45,13 +51,44 @@ describe('signing in to the web app with Keycloak', () => {
         'post.logout.redirect.uris': `${base}/*`,
       },
     });
-    const { id, email } = await realm.createUser({});
-    user = { email, password: 'correct horse battery staple' };
-    await kc.admin.users.resetPassword({
+    const password = 'correct horse battery staple';
+    const newUser = async () => {
+      const { id, email } = await realm.createUser({});
+      await kc.admin.users.resetPassword({
+        realm: realm.name,
+        id,
+        credential: { type: 'password', value: password, temporary: false },
+      });
+      return { id, email, password };
+    };
+    user = await newUser();
+
+    // The engine's client (the API's OIDC_CLIENT_ID, billing-engine by default) grants `admin` as a client
+    // role; the realm has a role named `admin` too.
+    const [engine] = await kc.admin.clients.find({ realm: realm.name, clientId: realm.settings.clientId });
+    await kc.admin.clients.createRole({ realm: realm.name, id: engine!.id!, name: 'admin' });
+    const engineAdmin = await kc.admin.clients.findRole({
       realm: realm.name,
-      id,
-      credential: { type: 'password', value: user.password, temporary: false },
+      id: engine!.id!,
+      roleName: 'admin',
     });
+    await kc.admin.roles.create({ realm: realm.name, name: 'admin' });
+    const realmAdminRole = await kc.admin.roles.findOneByName({ realm: realm.name, name: 'admin' });
+    clientAdmin = await newUser();
+    await kc.admin.users.addClientRoleMappings({
+      realm: realm.name,
+      id: clientAdmin.id,
+      clientUniqueId: engine!.id!,
+      roles: [{ id: engineAdmin!.id!, name: 'admin' }],
+    });
+    realmAdmin = await newUser();
+    await kc.admin.users.addRealmRoleMappings({
+      realm: realm.name,
+      id: realmAdmin.id,
+      roles: [{ id: realmAdminRole!.id!, name: 'admin' }],
+    });
+    unverified = await newUser();
+    await kc.admin.users.update({ realm: realm.name, id: unverified.id }, { emailVerified: false });
     api = await startTestApi({
       orm: db.orm,
       port,
@@ -68,11 +105,23 @@ describe('signing in to the web app with Keycloak', () => {
     await Promise.all([kc?.stop(), db?.close()]);
   });
 
-  async function logInAtKeycloak() {
-    await page.waitForURL((u) => u.href.startsWith(issuer));
-    await page.locator('#username').fill(user.email);
-    await page.locator('#password').fill(user.password);
-    await page.locator('#kc-login').click();
+  async function logInAtKeycloak(who = user, on = page) {
+    await on.waitForURL((u) => u.href.startsWith(issuer));
+    await on.locator('#username').fill(who.email);
+    await on.locator('#password').fill(who.password);
+    await on.locator('#kc-login').click();
+  }
+
+  /** A browser of the person's own (no Keycloak session yet), signed in through Keycloak. */
+  async function signInAs(who: { email: string; password: string }): Promise<Page> {
+    const own = await (
+      await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
+    ).newPage();
+    own.setDefaultTimeout(20_000);
+    await own.goto(`${base}/billing`);
+    await own.getByRole('button', { name: 'Continue to sign-in' }).click();
+    await logInAtKeycloak(who, own);
+    return own;
   }
 
   it('offers no development sign-in, and signs in through Keycloak with PKCE', async () => {
@@ -136,4 +185,51 @@ describe('signing in to the web app with Keycloak', () => {
     // Keycloak asks for the password again: its session ended too.
     await page.locator('#password').waitFor();
   }, 30_000);
+
+  it("shows the console to a holder of the engine's client role admin, who can open it", async () => {
+    const own = await signInAs(clientAdmin);
+    await own.getByText('You have no plan yet.').waitFor();
+    await own.getByText(clientAdmin.email).waitFor();
+    const nav = own.getByRole('navigation');
+    await nav.getByRole('link', { name: 'Revenue' }).waitFor();
+    await nav.getByRole('link', { name: 'Audit log' }).waitFor();
+    await screenshot(own, 'oidc-client-admin-nav');
+    await nav.getByRole('link', { name: 'Revenue' }).click();
+    await own.getByRole('heading', { name: 'Revenue', exact: true }).waitFor();
+    // The console's own calls succeed: the API takes this token as admin too.
+    await own.getByRole('heading', { name: 'Revenue and subscribers by plan' }).waitFor();
+    expect(await own.locator('.notice.error').count()).toBe(0);
+    await nav.getByRole('link', { name: 'Audit log' }).click();
+    await own.getByRole('heading', { name: 'Audit log', exact: true }).waitFor();
+    await own.getByText('Nothing recorded yet.').or(own.getByTestId('audit-total')).waitFor();
+    expect(await own.locator('.notice.error').count()).toBe(0);
+    await screenshot(own, 'oidc-client-admin-console');
+    await own.context().close();
+  }, 60_000);
+
+  it('a realm role named admin does not show the console', async () => {
+    const own = await signInAs(realmAdmin);
+    await own.getByText('You have no plan yet.').waitFor();
+    await own.getByText(realmAdmin.email).waitFor();
+    const nav = own.getByRole('navigation');
+    await nav.getByRole('link', { name: 'Billing' }).waitFor();
+    for (const name of ['Revenue', 'Customers', 'Catalog', 'Usage', 'Operations', 'Audit log'])
+      expect({ name, links: await nav.getByRole('link', { name, exact: true }).count() }).toEqual({
+        name,
+        links: 0,
+      });
+    await screenshot(own, 'oidc-realm-admin-nav');
+    await own.context().close();
+  }, 60_000);
+
+  it('a person whose email is not verified is told so on the sign-in page, and is not signed in', async () => {
+    const own = await signInAs(unverified);
+    await own.getByRole('heading', { name: 'Signing in' }).waitFor();
+    await own.getByText('Verify your email address').waitFor();
+    await own.getByRole('link', { name: 'Sign in again' }).waitFor();
+    expect(await own.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await own.getByRole('navigation').getByRole('link', { name: 'Billing' }).count()).toBe(0);
+    await screenshot(own, 'oidc-unverified-email');
+    await own.context().close();
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { ApiError, type AuthConfig } from './api/client';
+import { api, ApiError, call, type AuthConfig } from './api/client';
 import type { Session } from './auth';
 
 /**
@@ -68,13 +68,13 @@ export interface OidcTokens {
   expiresIn: number;
 }
 
-function claimsOf(token: string): { email?: string; realm_access?: { roles?: string[] } } {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    return JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as ReturnType<typeof claimsOf>;
-  } catch {
-    return {};
-  }
+/**
+ * Who the engine takes this token's holder for. The role shown (the console's links) is the one the
+ * engine enforces, which only it can tell: which client's roles count, whether realm roles do, whether
+ * the email is verified. A refusal (403 email_not_verified) fails the sign-in with the API's message.
+ */
+function whoAmI(token: string) {
+  return call(api.GET('/api/v1/auth/me', { headers: { Authorization: `Bearer ${token}` } }));
 }
 
 async function tokenRequest(config: AuthConfig, form: Record<string, string>): Promise<OidcTokens> {
@@ -99,13 +99,13 @@ async function tokenRequest(config: AuthConfig, form: Record<string, string>): P
       body.error_description ?? 'Sign-in failed',
     );
   }
-  const claims = claimsOf(body.access_token);
   const expiresIn = body.expires_in ?? 300;
+  const me = await whoAmI(body.access_token);
   return {
     session: {
       token: body.access_token,
-      email: claims.email ?? '',
-      role: claims.realm_access?.roles?.find((r) => ['admin', 'editor', 'viewer'].includes(r)) ?? 'viewer',
+      email: me.email,
+      role: me.role,
       expiresAt: Date.now() + expiresIn * 1000,
       kind: 'oidc',
     },

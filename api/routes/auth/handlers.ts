@@ -3,7 +3,7 @@ import type { Config } from '../../../config/env';
 import { isLoopbackAddress } from '../../net/loopback';
 import { loadOrCreateLocalKey, signToken } from '../../../services/auth/local-key';
 import type { HandlerInput } from '../../routing/define-route';
-import type { authConfigResponse, devTokenBody, devTokenResponse } from './schemas';
+import type { authConfigResponse, authMeResponse, devTokenBody, devTokenResponse } from './schemas';
 import type { z } from 'zod';
 
 const DEV_TOKEN_TTL_SECONDS = 8 * 60 * 60;
@@ -80,4 +80,16 @@ export async function devToken({
     email,
     role: body.role,
   };
+}
+
+/**
+ * Who the engine takes the caller for, as its verifier decided: the web app shows what this answers rather
+ * than reading roles out of the token itself, so what it shows and what the routes enforce cannot differ.
+ */
+export async function me({
+  identity,
+}: HandlerInput<undefined, undefined, undefined, 'viewer|billing-gateway'>): Promise<
+  z.infer<typeof authMeResponse>
+> {
+  return { email: identity.email, role: identity.role, roles: identity.roles };
 }

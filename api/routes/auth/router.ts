@@ -1,6 +1,6 @@
 import { defineRoute } from '../../routing/define-route';
-import { authConfig, devToken } from './handlers';
-import { authConfigResponse, devTokenBody, devTokenResponse } from './schemas';
+import { authConfig, devToken, me } from './handlers';
+import { authConfigResponse, authMeResponse, devTokenBody, devTokenResponse } from './schemas';
 
 export const authRoutes = [
   defineRoute({
@@ -25,5 +25,18 @@ export const authRoutes = [
     },
     response: devTokenResponse,
     handler: devToken,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/auth/me',
+    summary:
+      "Who the engine takes the bearer token's holder for: their email and the role it enforces (viewer, editor, admin, or billing-gateway), as the web app shows it",
+    tags: ['auth'],
+    access: 'viewer|billing-gateway',
+    errors: {
+      403: "The token is refused: its holder's email is not verified (email_not_verified), or it holds the gateway's role beside editor or admin (conflicting_roles)",
+    },
+    response: authMeResponse,
+    handler: me,
   }),
 ];

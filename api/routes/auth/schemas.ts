@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GATEWAY_ROLE, ROLES } from '../../../domain/roles';
 
 export const devTokenBody = z
   .object({
@@ -24,4 +25,13 @@ export const authConfigResponse = z.object({
   issuer: z.string().nullable(),
   /** The public client the web app signs in with (authorization code with PKCE), when one is set. */
   client_id: z.string().nullable(),
+});
+
+export const authMeResponse = z.object({
+  /** The person's verified email; for the gateway's service account, its name. */
+  email: z.string(),
+  /** What the engine enforces for this token: a rung of the ladder, or the gateway. */
+  role: z.enum([...ROLES, GATEWAY_ROLE]),
+  /** The token's roles the engine counted (its client's, and prefixed realm roles without the prefix). */
+  roles: z.array(z.string()),
 });

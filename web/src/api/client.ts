@@ -29,7 +29,9 @@ export function onSessionEnded(handler: () => void): void {
 
 const authMiddleware: Middleware = {
   onRequest({ request }) {
-    if (bearer) request.headers.set('Authorization', `Bearer ${bearer}`);
+    // A call that names its own token (the sign-in asking who a new token is for) keeps it.
+    if (bearer && !request.headers.has('Authorization'))
+      request.headers.set('Authorization', `Bearer ${bearer}`);
     return request;
   },
 };
