@@ -8,18 +8,7 @@ import { lagoBaseUrl, type LagoSettings } from '../../integrations/lago/client';
 import { Plan } from '../../db/entities';
 import { syncCatalogToStripe } from './sync-catalog-to-stripe';
 import { deploymentChecklist, type DeploymentEnv } from './deployment-checklist';
-
-/** `fail` makes the run fail; `manual` is what no API lets us check, with how to check it by hand. */
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'manual';
-
-export interface CheckResult {
-  system: 'Deployment' | 'Stripe' | 'Keycloak' | 'Lago';
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  /** What to do about a fail, warn or manual item. */
-  fix?: string;
-}
+import type { CheckResult, CheckStatus } from './check-result';
 
 /** The engine's webhook routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
 export const WEBHOOK_PATHS = ['/api/v1/billing/webhooks/stripe', '/api/v1/billing/webhook'] as const;
