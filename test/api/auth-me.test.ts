@@ -83,18 +83,13 @@ describe('who the engine takes a token for (GET /auth/me)', () => {
     expect(res.body).toMatchObject({ email: 'ada.lovelace@me.example' });
   });
 
-  it("answers the gateway's service account with its name and the gateway role", async () => {
+  it("refuses the gateway's service account: the route is for people", async () => {
     const res = await me({
       sub: 'svc-ai-gateway',
       extra: { preferred_username: 'service-account-ai-gateway', azp: 'ai-gateway' },
       roles: [GATEWAY_ROLE, 'viewer'],
     });
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      email: 'service-account-ai-gateway',
-      role: GATEWAY_ROLE,
-      roles: [GATEWAY_ROLE, 'viewer'],
-    });
+    expect(res.status).toBe(403);
   });
 
   it('answers 401 without a token, with a forged, expired or foreign token', async () => {

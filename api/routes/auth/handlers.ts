@@ -88,7 +88,7 @@ export async function devToken({
  */
 export async function me({
   identity,
-}: HandlerInput<undefined, undefined, undefined, 'viewer|billing-gateway'>): Promise<
+}: HandlerInput<undefined, undefined, undefined, 'viewer'>): Promise<
   z.infer<typeof authMeResponse>
 > {
   return { email: identity.email, role: identity.role, roles: identity.roles };

@@ -30,11 +30,12 @@ export const authRoutes = [
     method: 'get',
     path: '/auth/me',
     summary:
-      "Who the engine takes the bearer token's holder for: their email and the role it enforces (viewer, editor, admin, or billing-gateway), as the web app shows it",
+      "Who the engine takes the signed-in person for: their email and the role it enforces (viewer, editor or admin), as the web app shows it",
     tags: ['auth'],
-    access: 'viewer|billing-gateway',
+    // People only: the gateway's powers stay the four routes it needs, and it has no app to show a role in.
+    access: 'viewer',
     errors: {
-      403: "The token is refused: its holder's email is not verified (email_not_verified), or it holds the gateway's role beside editor or admin (conflicting_roles)",
+      403: "The token is refused: its holder's email is not verified (email_not_verified), it holds the gateway's role beside editor or admin (conflicting_roles), or it is the gateway's",
     },
     response: authMeResponse,
     handler: me,

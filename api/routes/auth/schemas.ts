@@ -28,9 +28,9 @@ export const authConfigResponse = z.object({
 });
 
 export const authMeResponse = z.object({
-  /** The person's verified email; for the gateway's service account, its name. */
+  /** The person's verified email. */
   email: z.string(),
-  /** What the engine enforces for this token: a rung of the ladder, or the gateway. */
+  /** What the engine enforces for this token: a rung of the ladder (the gateway is refused the route). */
   role: z.enum([...ROLES, GATEWAY_ROLE]),
   /** The token's roles the engine counted (its client's, and prefixed realm roles without the prefix). */
   roles: z.array(z.string()),
