@@ -88,8 +88,6 @@ export async function devToken({
  */
 export async function me({
   identity,
-}: HandlerInput<undefined, undefined, undefined, 'viewer'>): Promise<
-  z.infer<typeof authMeResponse>
-> {
+}: HandlerInput<undefined, undefined, undefined, 'viewer'>): Promise<z.infer<typeof authMeResponse>> {
   return { email: identity.email, role: identity.role, roles: identity.roles };
 }

@@ -30,7 +30,7 @@ export const authRoutes = [
     method: 'get',
     path: '/auth/me',
     summary:
-      "Who the engine takes the signed-in person for: their email and the role it enforces (viewer, editor or admin), as the web app shows it",
+      'Who the engine takes the signed-in person for: their email and the role it enforces (viewer, editor or admin), as the web app shows it',
     tags: ['auth'],
     // People only: the gateway's powers stay the four routes it needs, and it has no app to show a role in.
     access: 'viewer',
