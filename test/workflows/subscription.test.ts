@@ -271,7 +271,12 @@ describe('subscription workflow', () => {
         tier: 'trial',
         pendingChange: { planCode: 'starter', effectiveAt: new Date(trialEnd).toISOString() },
       });
-      expect(fake.mirror.pending).toEqual({
+      // The mirror is written by an activity after the state changes, so it may lag the query.
+      const mirrored = await eventually(
+        () => Promise.resolve(fake.mirror.pending),
+        (p) => p !== null,
+      );
+      expect(mirrored).toEqual({
         tier: 'starter',
         interval: 'month',
         amountCents: 1900,
