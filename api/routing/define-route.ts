@@ -58,6 +58,11 @@ export interface RouteSpec<P, Q, B, A extends Access> {
   bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
   errors?: Record<number, string>;
+  /**
+   * Where the use case's business fields sit on the wire, e.g. `{ amountCents: 'body.amount_cents' }`:
+   * use cases name what they know (domain/errors.ts), and a caller is told the field they sent.
+   */
+  fields?: Record<string, string>;
   handler(input: HandlerInput<P, Q, B, A>): Promise<unknown>;
 }
 
@@ -180,13 +185,35 @@ export function mount(
         ctx,
       } as HandlerInput<unknown, unknown, unknown, Access>;
       if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity, ctx);
-      const result = await spec.handler(input as never);
+      const result = await runHandler(spec, input);
       if (result !== undefined) {
         ctx.status = spec.status ?? 200;
         ctx.body = result;
       }
     });
   }
+}
+
+async function runHandler(spec: AnyRoute, input: HandlerInput<unknown, unknown, unknown, Access>) {
+  try {
+    return await spec.handler(input as never);
+  } catch (err) {
+    throw spec.fields ? onTheWire(err, spec.fields) : err;
+  }
+}
+
+/** The error with its business field (and the message that starts with it) renamed to the wire's path. */
+export function onTheWire(err: unknown, fields: Record<string, string>): unknown {
+  if (!(err instanceof AppError)) return err;
+  const field = err.details?.field;
+  if (typeof field !== 'string' || !Object.hasOwn(fields, field)) return err;
+  const wire = fields[field] as string;
+  const message = err.message.startsWith(`${field}:`)
+    ? `${wire}${err.message.slice(field.length)}`
+    : err.message;
+  const renamed = new AppError(err.kind, err.code, message, { ...err.details, field: wire });
+  renamed.stack = err.stack;
+  return renamed;
 }
 
 /** One token of the route's class for the caller, or 429 with Retry-After (whole seconds). */
