@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call, download } from '../api/client';
+import { api, call } from '../api/client';
 import type { paths } from '../api/openapi.gen';
-import { saveFile } from '../save-file';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { ExportButton, useCsvExport } from '../csv-export';
+import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date } from '../format';
 import { Link } from '../router';
@@ -53,20 +53,10 @@ export function AdminCustomers() {
       ),
     `admin-customers-${sort}-${search}-${tier}-${status}-${cursor ?? ''}`,
   );
-  const [exporting, setExporting] = useState(false);
-  const [exportError, setExportError] = useState<ApiError | null>(null);
-  const exportCsv = async () => {
-    setExporting(true);
-    setExportError(null);
-    try {
-      const query = new URLSearchParams({ sort, ...filters });
-      saveFile(await download(`/api/v1/admin/billing/customers/export?${query}`), 'customers.csv');
-    } catch (err) {
-      setExportError(err as ApiError);
-    } finally {
-      setExporting(false);
-    }
-  };
+  const csv = useCsvExport(
+    () => `/api/v1/admin/billing/customers/export?${new URLSearchParams({ sort, ...filters })}`,
+    'customers.csv',
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setSearch(typed.trim());
@@ -135,37 +125,24 @@ export function AdminCustomers() {
           </select>
         </label>
         <button type="submit">Search</button>
-        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
-          {exporting ? 'Exporting…' : 'Export CSV'}
-        </button>
+        <ExportButton csv={csv} />
       </form>
-      {exportError && <ErrorNotice error={exportError} />}
-      {list.error ? (
-        <ErrorNotice error={list.error} retry={list.reload} />
-      ) : !list.data ? (
-        <Loading what="customers" />
-      ) : list.data.customers.length === 0 ? (
-        <Empty>No customer matches.</Empty>
-      ) : (
-        <>
-          <p className="muted" data-testid="customer-total">
-            {count(list.data.total)} {list.data.total === 1 ? 'customer' : 'customers'}
-            {search ? ` matching “${search}”` : ''}
-          </p>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Customers">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Stripe customer</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.customers.map((c) => (
+      {csv.error && <ErrorNotice error={csv.error} />}
+      <Loaded state={list} what="customers">
+        {(found) =>
+          found.customers.length === 0 ? (
+            <Empty>No customer matches.</Empty>
+          ) : (
+            <>
+              <p className="muted" data-testid="customer-total">
+                {count(found.total)} {found.total === 1 ? 'customer' : 'customers'}
+                {search ? ` matching “${search}”` : ''}
+              </p>
+              <Table
+                label="Customers"
+                columns={['Email', 'Name', 'Plan', 'Status', 'Stripe customer', 'Since']}
+              >
+                {found.customers.map((c) => (
                   <tr key={c.customer_id}>
                     <th scope="row">
                       <Link href={`/admin/customer?email=${encodeURIComponent(c.email)}`}>{c.email}</Link>
@@ -179,12 +156,12 @@ export function AdminCustomers() {
                     <td>{date(c.created)}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager pages={pages} next={list.data.next_cursor} />
-        </>
-      )}
+              </Table>
+              <Pager pages={pages} next={found.next_cursor} />
+            </>
+          )
+        }
+      </Loaded>
     </Page>
   );
 }
