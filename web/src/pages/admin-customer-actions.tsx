@@ -1,9 +1,14 @@
 import { useState } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { Card, ErrorNotice, Notice } from '../components';
+import { Card, ErrorNotice, Notice, Select } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { type Cycle, cycleOf } from '../plan-terms';
+
+const CYCLES: { value: Cycle; label: string }[] = [
+  { value: 'monthly', label: 'Monthly' },
+  { value: 'yearly', label: 'Yearly' },
+];
 
 interface Sub {
   tier: string;
@@ -109,37 +114,28 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
               void askPreview();
             }}
           >
-            <label>
-              New plan{' '}
-              <select
-                value={tier}
-                onChange={(e) => {
-                  setTier(e.target.value);
-                  setPreview(null);
-                }}
-                required
-              >
-                <option value="">Choose…</option>
-                {others.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.display_name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Cycle{' '}
-              <select
-                value={cycle}
-                onChange={(e) => {
-                  setCycle(e.target.value as Cycle);
-                  setPreview(null);
-                }}
-              >
-                <option value="monthly">Monthly</option>
-                <option value="yearly">Yearly</option>
-              </select>
-            </label>
+            <Select
+              label="New plan"
+              value={tier}
+              options={[
+                { value: '', label: 'Choose…' },
+                ...others.map((p) => ({ value: p.id, label: p.display_name })),
+              ]}
+              onChange={(v) => {
+                setTier(v);
+                setPreview(null);
+              }}
+              required
+            />
+            <Select
+              label="Cycle"
+              value={cycle}
+              options={CYCLES}
+              onChange={(v) => {
+                setCycle(v);
+                setPreview(null);
+              }}
+            />
             <button type="submit" className="secondary" disabled={busy || !tier}>
               Preview the change
             </button>

@@ -2,13 +2,19 @@ import { useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import type { paths } from '../api/openapi.gen';
 import { ExportButton, useCsvExport } from '../csv-export';
-import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
+import { Empty, ErrorNotice, Loaded, Page, Select, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date } from '../format';
 import { Link } from '../router';
 import { Pager, useCursorPages } from '../cursor-pages';
 
 type Sort = 'created' | '-created' | 'email' | '-email';
+const SORTS: { value: Sort; label: string }[] = [
+  { value: '-created', label: 'Newest first' },
+  { value: 'created', label: 'Oldest first' },
+  { value: 'email', label: 'Email A–Z' },
+  { value: '-email', label: 'Email Z–A' },
+];
 type Status = NonNullable<paths['/api/v1/admin/billing/customers']['get']['parameters']['query']>['status'];
 
 /** The status filter's choices: the live subscription's status, none, or how the last one ended. */
@@ -32,7 +38,7 @@ export function AdminCustomers() {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   const [tier, setTier] = useState('');
-  const [status, setStatus] = useState<Status | ''>('');
+  const [status, setStatus] = useState<NonNullable<Status> | ''>('');
   const [sort, setSort] = useState<Sort>('-created');
   const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'admin-customers-plans');
   // The list's filters, the same for every page and for the export.
@@ -75,55 +81,36 @@ export function AdminCustomers() {
             placeholder="part of an email, cus_…, sub_…"
           />
         </label>
-        <label>
-          Plan{' '}
-          <select
-            value={tier}
-            onChange={(e) => {
-              setTier(e.target.value);
-              pages.restart();
-            }}
-          >
-            <option value="">Any plan</option>
-            {(plans.data ?? []).map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status{' '}
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as Status | '');
-              pages.restart();
-            }}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Sort{' '}
-          <select
-            value={sort}
-            onChange={(e) => {
-              setSort(e.target.value as Sort);
-              pages.restart();
-            }}
-          >
-            <option value="-created">Newest first</option>
-            <option value="created">Oldest first</option>
-            <option value="email">Email A–Z</option>
-            <option value="-email">Email Z–A</option>
-          </select>
-        </label>
+        <Select
+          label="Plan"
+          value={tier}
+          options={[
+            { value: '', label: 'Any plan' },
+            ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.display_name })),
+          ]}
+          onChange={(v) => {
+            setTier(v);
+            pages.restart();
+          }}
+        />
+        <Select
+          label="Status"
+          value={status}
+          options={[{ value: '', label: 'Any status' }, ...STATUSES]}
+          onChange={(v) => {
+            setStatus(v);
+            pages.restart();
+          }}
+        />
+        <Select
+          label="Sort"
+          value={sort}
+          options={SORTS}
+          onChange={(v) => {
+            setSort(v);
+            pages.restart();
+          }}
+        />
         <button type="submit">Search</button>
         <ExportButton csv={csv} />
       </form>

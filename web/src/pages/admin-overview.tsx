@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
-import { Card, ErrorNotice, Loaded, Loading, Page, Table } from '../components';
+import { Card, ErrorNotice, Loaded, Loading, Page, Select, Table } from '../components';
 import { useLoad } from '../data';
 import { count, money } from '../format';
 import { SeriesChart } from '../series-chart';
@@ -82,16 +82,12 @@ export function AdminOverview() {
   const currencyPicker =
     currencies.length > 1 ? (
       <div className="filters">
-        <label>
-          Currency{' '}
-          <select value={currency} onChange={(e) => setCurrency(e.target.value)}>
-            {currencies.map((c) => (
-              <option key={c} value={c}>
-                {c.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select
+          label="Currency"
+          value={currency}
+          options={currencies.map((c) => ({ value: c, label: c.toUpperCase() }))}
+          onChange={setCurrency}
+        />
       </div>
     ) : null;
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
@@ -206,16 +202,12 @@ export function AdminOverview() {
       </dl>
 
       <div className="filters">
-        <label>
-          Charts' range{' '}
-          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
-            {RANGES.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select<Range>
+          label="Charts' range"
+          value={range}
+          options={RANGES.map((x) => ({ value: x.id, label: x.label }))}
+          onChange={setRange}
+        />
       </div>
 
       <Card id="mrr" title="MRR over time">
