@@ -12,14 +12,21 @@ import {
 import { centsToDollars } from '../../../domain/money';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import { exportCustomersCsv } from '../../../services/admin-lists/export-customers';
+import { analyticsOverview } from '../../../services/revenue/overview';
+import { revenueMovements } from '../../../services/revenue/movements';
+import { billingStats } from '../../../services/revenue/stats';
+import { revenueSummary } from '../../../services/revenue/summary';
+import { revenueTimeseries } from '../../../services/revenue/timeseries';
+import { revenueByTier } from '../../../services/revenue/tiers';
+import { defaultRange } from '../../../domain/revenue-periods';
 import {
-  analyticsOverview,
-  billingStats,
-  revenueByTier,
-  revenueMovements,
-  revenueSummary,
-  revenueTimeseries,
-} from '../../../services/revenue/metrics';
+  analyticsOverviewDto,
+  billingStatsDto,
+  revenueByTierDto,
+  revenueMovementsDto,
+  revenueSummaryDto,
+  revenueTimeseriesDto,
+} from './revenue-dto';
 import { idempotencyKeyField } from './schemas';
 import type {
   creditNoteBody,
@@ -42,35 +49,29 @@ type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
 export const getStats = ({ deps, query }: Read<typeof statsQuery>) => {
   const em = deps.orm.em.fork();
-  return cached(em, `stats:${query.currency}`, () =>
-    billingStats(em, { now: new Date(), currency: query.currency }),
+  return cached(em, `stats:${query.currency}`, async () =>
+    billingStatsDto(await billingStats(em, { now: new Date(), currency: query.currency })),
   );
 };
 
 export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) => {
   const em = deps.orm.em.fork();
-  return cached(em, `revenue:${query.currency}:${query.month ?? ''}`, () =>
-    revenueSummary(em, { now: new Date(), month: query.month, currency: query.currency }),
+  return cached(em, `revenue:${query.currency}:${query.month ?? ''}`, async () =>
+    revenueSummaryDto(
+      await revenueSummary(em, { now: new Date(), month: query.month, currency: query.currency }),
+    ),
   );
 };
 
-export const getTimeseries = ({ deps, query }: Read<typeof timeseriesQuery>) =>
-  revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
+export const getTimeseries = async ({ deps, query }: Read<typeof timeseriesQuery>) =>
+  revenueTimeseriesDto(
+    await revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) }),
+  );
 
-export const getMovements = ({ deps, query }: Read<typeof movementsQuery>) =>
-  revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
-
-/** 30 days, or 12 months, up to today unless the caller says otherwise. */
-function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month' }, now: Date) {
-  const to = q.to ?? now.toISOString().slice(0, 10);
-  if (q.from) return { from: q.from, to };
-  const end = new Date(`${to}T00:00:00Z`);
-  const from =
-    q.interval === 'day'
-      ? new Date(end.getTime() - 29 * 86_400_000)
-      : new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 11, 1));
-  return { from: from.toISOString().slice(0, 10), to };
-}
+export const getMovements = async ({ deps, query }: Read<typeof movementsQuery>) =>
+  revenueMovementsDto(
+    await revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) }),
+  );
 
 export const getCustomers = ({ deps, query }: Read<typeof customersQuery>) =>
   listCustomers(deps.orm.em.fork(), query);
@@ -91,11 +92,13 @@ export const getSubscriptions = ({ deps, query }: Read<typeof subscriptionsQuery
 export const getCharges = ({ deps, query }: Read<typeof chargesQuery>) =>
   listCharges(deps.orm.em.fork(), query);
 
-export const getOverview = ({ deps, query }: Read<typeof statsQuery>) =>
-  analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+export const getOverview = async ({ deps, query }: Read<typeof statsQuery>) =>
+  analyticsOverviewDto(
+    await analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency }),
+  );
 
-export const getRevenueByTier = ({ deps, query }: Read<typeof statsQuery>) =>
-  revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+export const getRevenueByTier = async ({ deps, query }: Read<typeof statsQuery>) =>
+  revenueByTierDto(await revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency }));
 
 export const getSubscriptionByEmail = ({ deps, params }: Read<undefined, typeof emailParams>) =>
   subscriptionByEmail(deps, params.email);
