@@ -277,6 +277,117 @@ describe('admin billing lists and changes', () => {
     expect(log.body.total).toBe(2);
   });
 
+  it('applies a retried plan change once: the same Idempotency-Key, or the same request against the same state', async () => {
+    const em0 = db.orm.em.fork();
+    await em0.nativeUpdate(
+      Plan,
+      { id: 'plan_enterprise_v1' },
+      { stripePriceMonthlyId: 'price_ent_m', stripeUsagePriceMonthlyId: 'price_ent_usage_m' },
+    );
+    await em0.nativeUpdate(
+      Plan,
+      { id: 'plan_professional_v1' },
+      { stripePriceMonthlyId: 'price_pro_m', stripeUsagePriceMonthlyId: 'price_pro_usage_m' },
+    );
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email: 'gail@retry.example' });
+    const sub = book.subscription(c, {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'active',
+      createdAt: new Date(),
+    });
+    await book.flush();
+    const fake = fakeBilling(env, {
+      subscription: subscriptionSnapshot('sub_gail', {
+        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
+        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
+      }),
+    });
+    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'billing',
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const patch = (body: object, key?: string) =>
+      api.request('PATCH', '/api/v1/admin/subscriptions/gail@retry.example', {
+        token: admin,
+        body,
+        headers: key === undefined ? {} : { 'Idempotency-Key': key },
+      });
+    const priceChanges = () =>
+      fake.activities.changeSubscriptionPrice.mock.calls.map(([change]) => change.priceId);
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(subscriptionWorkflow, {
+        workflowId: `subscription-${sub.id}`,
+        taskQueue,
+        args: [
+          {
+            subscriptionId: sub.id,
+            customerId: c.id,
+            email: 'gail@retry.example',
+            plan: STARTER,
+            stripeSubscriptionId: 'sub_gail',
+          },
+        ],
+      });
+      await eventually(
+        () => handle.query(subscriptionState),
+        (st) => st.status === 'active',
+      );
+
+      // No key: the same request against the same (mirrored) state is the same change.
+      const first = await patch({ tier: 'enterprise', when: 'now' });
+      const again = await patch({ tier: 'enterprise', when: 'now' });
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(again.body).toEqual(first.body);
+      expect(priceChanges()).toEqual(['price_ent_m']);
+
+      // The caller's key: a retry with it is the same change.
+      const keyed = await patch({ tier: 'professional', when: 'now' }, 'retry-key-1');
+      const keyedAgain = await patch({ tier: 'professional', when: 'now' }, 'retry-key-1');
+      expect([keyed.status, keyedAgain.status]).toEqual([200, 200]);
+      expect(keyedAgain.body).toEqual(keyed.body);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m']);
+
+      // Once the state it was made against has changed, the first request again is a new change.
+      await db.orm.em
+        .fork()
+        .nativeUpdate(
+          Subscription,
+          { id: sub.id },
+          { tier: 'professional', amountCents: 4900, stripePriceId: 'price_pro_m' },
+        );
+      expect((await patch({ tier: 'enterprise', when: 'now' })).status).toBe(200);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m', 'price_ent_m']);
+
+      // Another key is another change.
+      expect((await patch({ tier: 'professional', when: 'now' }, 'retry-key-2')).status).toBe(200);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m', 'price_ent_m', 'price_pro_m']);
+      expect(await handle.query(subscriptionState)).toMatchObject({
+        tier: 'professional',
+        amountCents: 4900,
+      });
+
+      // Keys that are no keys are refused, naming the header, before anything changes. A tab is the one
+      // control character Node's HTTP parser lets through to the app; it drops the connection on the rest.
+      for (const key of ['tab\tinside', 'k'.repeat(10_240), 'clé']) {
+        const res = await patch({ tier: 'enterprise', when: 'now' }, key);
+        expect([key.slice(0, 12), res.status, res.body.error?.code, res.body.error?.details?.field]).toEqual([
+          key.slice(0, 12),
+          400,
+          'invalid_request',
+          'headers.idempotency-key',
+        ]);
+      }
+      expect(priceChanges()).toHaveLength(4);
+      await handle.terminate('end of test');
+    });
+  });
+
   it('lets editors neither read nor change subscriptions, and refuses an empty change', async () => {
     const book = bookWriter(db.orm.em.fork());
     const c = book.customer({ email: 'finn@patch.example' });

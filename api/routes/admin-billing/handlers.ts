@@ -7,9 +7,10 @@ import { cached } from '../../../services/revenue/cache';
 import {
   changeSubscriptionAsAdmin,
   previewAdminPlanChange,
-  subscriptionByEmail,
 } from '../../../services/subscriptions/change-as-admin';
-import { centsToDollars } from '../../../domain/money';
+import { subscriptionDetailByEmail } from '../../../services/admin-lists/subscription-detail';
+import { subscriptionDetailDto } from './subscription-detail-dto';
+import { adminChangeDto, planChangePreviewDto } from './plan-change-dto';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import { exportCustomersCsv } from '../../../services/admin-lists/export-customers';
 import { analyticsOverview } from '../../../services/revenue/overview';
@@ -100,22 +101,30 @@ export const getOverview = async ({ deps, query }: Read<typeof statsQuery>) =>
 export const getRevenueByTier = async ({ deps, query }: Read<typeof statsQuery>) =>
   revenueByTierDto(await revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency }));
 
-export const getSubscriptionByEmail = ({ deps, params }: Read<undefined, typeof emailParams>) =>
-  subscriptionByEmail(deps, params.email);
+export const getSubscriptionByEmail = async ({ deps, params }: Read<undefined, typeof emailParams>) =>
+  subscriptionDetailDto(await subscriptionDetailByEmail(deps.orm.em.fork(), params.email), deps.config);
 
-export const patchSubscription = ({
+export async function patchSubscription({
   deps,
   identity,
   params,
   body,
-}: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) =>
-  changeSubscriptionAsAdmin(deps, identity, params.email, body);
+  ctx,
+}: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) {
+  const done = await changeSubscriptionAsAdmin(deps, identity, params.email, {
+    tierId: body.tier,
+    billingCycle: body.billing_cycle,
+    when: body.when,
+    status: body.status,
+    cancelAtPeriodEnd: body.cancel_at_period_end,
+    reason: body.reason,
+    idempotencyKey: headerIdempotencyKey(ctx),
+  });
+  return adminChangeDto(done);
+}
 
-/**
- * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
- * must agree when both are sent.
- */
-function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
+/** The `Idempotency-Key` header when sent: 1-200 printable ASCII characters, else refused naming it. */
+function headerIdempotencyKey(ctx: Context): string | undefined {
   const header = ctx.get('Idempotency-Key') || undefined;
   if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
     throw new AppError(
@@ -125,6 +134,15 @@ function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
       { field: 'headers.idempotency-key' },
     );
   }
+  return header;
+}
+
+/**
+ * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
+ * must agree when both are sent.
+ */
+function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
+  const header = headerIdempotencyKey(ctx);
   if (header !== undefined && bodyKey !== undefined && header !== bodyKey) {
     throw new AppError(
       'invalid',
@@ -183,15 +201,10 @@ export async function previewPlanChangeForCustomer({
   params,
   query,
 }: HandlerInput<typeof emailParams, typeof planChangePreviewQuery, undefined, 'admin'>) {
-  const p = await previewAdminPlanChange(deps, params.email, query);
-  return {
-    preview: true as const,
-    when: p.when,
-    new_tier: p.tier,
-    credit_cents: p.creditCents,
-    charge_cents: p.chargeCents,
-    amount_due_now_cents: p.dueNowCents,
-    amount_due_now: centsToDollars(p.dueNowCents),
-    next_amount_cents: p.nextAmountCents,
-  };
+  const p = await previewAdminPlanChange(deps, params.email, {
+    tierId: query.tier_id,
+    billingCycle: query.billing_cycle,
+    when: query.when,
+  });
+  return planChangePreviewDto(p);
 }
