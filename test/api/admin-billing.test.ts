@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { recordAudit } from '../../db/audit';
@@ -33,6 +34,52 @@ describe('admin billing lists and changes', () => {
     await api.stop();
     await Promise.all([idp.stop(), db.close(), env?.teardown()]);
   });
+
+  /**
+   * A starter subscription for `email`, and `run` while its own workflow serves it on a fake Stripe behind
+   * its activities (terminated after), on the API's own queue: it answers 503 no_worker when nothing polls it.
+   */
+  async function liveStarter(email: string, stripeSubscriptionId: string) {
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email });
+    const sub = book.subscription(c, {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'active',
+      createdAt: new Date(),
+    });
+    await book.flush();
+    const fake = fakeBilling(env, {
+      subscription: subscriptionSnapshot(stripeSubscriptionId, {
+        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
+        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
+      }),
+    });
+    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'billing',
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const run = <T>(fn: (handle: WorkflowHandle<typeof subscriptionWorkflow>) => Promise<T>) =>
+      worker.runUntil(async () => {
+        const handle = await env.client.workflow.start(subscriptionWorkflow, {
+          workflowId: `subscription-${sub.id}`,
+          taskQueue,
+          args: [{ subscriptionId: sub.id, customerId: c.id, email, plan: STARTER, stripeSubscriptionId }],
+        });
+        await eventually(
+          () => handle.query(subscriptionState),
+          (st) => st.status === 'active',
+        );
+        const result = await fn(handle);
+        await handle.terminate('end of test');
+        return result;
+      });
+    return { sub, fake, run };
+  }
 
   it('pages through subscriptions without repeating or skipping any while new ones arrive', async () => {
     const book = bookWriter(db.orm.em.fork());
@@ -183,50 +230,9 @@ describe('admin billing lists and changes', () => {
         { id: 'plan_enterprise_v1' },
         { stripePriceMonthlyId: 'price_ent_m', stripeUsagePriceMonthlyId: 'price_ent_usage_m' },
       );
-    const book = bookWriter(db.orm.em.fork());
-    const c = book.customer({ email: 'erin@patch.example' });
-    const sub = book.subscription(c, {
-      tier: 'starter',
-      amountCents: 1900,
-      status: 'active',
-      createdAt: new Date(),
-    });
-    await book.flush();
-
     // The subscription's own workflow, on a fake Stripe behind its activities.
-    const fake = fakeBilling(env, {
-      subscription: subscriptionSnapshot('sub_erin', {
-        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
-        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
-      }),
-    });
-    // The API's own queue: it answers 503 no_worker when nothing polls it.
-    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: 'billing',
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: fake.activities,
-    });
-    const res = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(subscriptionWorkflow, {
-        workflowId: `subscription-${sub.id}`,
-        taskQueue,
-        args: [
-          {
-            subscriptionId: sub.id,
-            customerId: c.id,
-            email: 'erin@patch.example',
-            plan: STARTER,
-            stripeSubscriptionId: 'sub_erin',
-          },
-        ],
-      });
-      await eventually(
-        () => handle.query(subscriptionState),
-        (st) => st.status === 'active',
-      );
+    const { sub, fake, run } = await liveStarter('erin@patch.example', 'sub_erin');
+    const res = await run(async (handle) => {
       const patched = await api.request('PATCH', '/api/v1/admin/subscriptions/erin@patch.example', {
         token: admin,
         body: { tier: 'enterprise', status: 'canceled', reason: 'customer asked by phone' },
@@ -236,7 +242,6 @@ describe('admin billing lists and changes', () => {
         amountCents: 9900,
         cancelAtPeriodEnd: true,
       });
-      await handle.terminate('end of test');
       return patched;
     });
     expect(res.status).toBe(200);
@@ -289,29 +294,7 @@ describe('admin billing lists and changes', () => {
       { id: 'plan_professional_v1' },
       { stripePriceMonthlyId: 'price_pro_m', stripeUsagePriceMonthlyId: 'price_pro_usage_m' },
     );
-    const book = bookWriter(db.orm.em.fork());
-    const c = book.customer({ email: 'gail@retry.example' });
-    const sub = book.subscription(c, {
-      tier: 'starter',
-      amountCents: 1900,
-      status: 'active',
-      createdAt: new Date(),
-    });
-    await book.flush();
-    const fake = fakeBilling(env, {
-      subscription: subscriptionSnapshot('sub_gail', {
-        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
-        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
-      }),
-    });
-    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: 'billing',
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: fake.activities,
-    });
+    const { sub, fake, run } = await liveStarter('gail@retry.example', 'sub_gail');
     const patch = (body: object, key?: string) =>
       api.request('PATCH', '/api/v1/admin/subscriptions/gail@retry.example', {
         token: admin,
@@ -320,25 +303,7 @@ describe('admin billing lists and changes', () => {
       });
     const priceChanges = () =>
       fake.activities.changeSubscriptionPrice.mock.calls.map(([change]) => change.priceId);
-    await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(subscriptionWorkflow, {
-        workflowId: `subscription-${sub.id}`,
-        taskQueue,
-        args: [
-          {
-            subscriptionId: sub.id,
-            customerId: c.id,
-            email: 'gail@retry.example',
-            plan: STARTER,
-            stripeSubscriptionId: 'sub_gail',
-          },
-        ],
-      });
-      await eventually(
-        () => handle.query(subscriptionState),
-        (st) => st.status === 'active',
-      );
-
+    await run(async (handle) => {
       // No key: the same request against the same (mirrored) state is the same change.
       const first = await patch({ tier: 'enterprise', when: 'now' });
       const again = await patch({ tier: 'enterprise', when: 'now' });
@@ -384,7 +349,6 @@ describe('admin billing lists and changes', () => {
         ]);
       }
       expect(priceChanges()).toHaveLength(4);
-      await handle.terminate('end of test');
     });
   });
 

@@ -10,7 +10,8 @@ import {
 } from '../../../services/subscriptions/change-as-admin';
 import { subscriptionDetailByEmail } from '../../../services/admin-lists/subscription-detail';
 import { subscriptionDetailDto } from './subscription-detail-dto';
-import { adminChangeDto, planChangePreviewDto } from './plan-change-dto';
+import { adminChangeDto } from './plan-change-dto';
+import { planChangePreviewDto } from '../plan-change-preview-dto';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import { exportCustomersCsv } from '../../../services/admin-lists/export-customers';
 import { analyticsOverview } from '../../../services/revenue/overview';

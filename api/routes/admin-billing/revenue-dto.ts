@@ -2,6 +2,7 @@ import { moneyFields } from '../money-fields';
 import type { Period } from '../../../domain/revenue-periods';
 import type { AnalyticsOverview } from '../../../services/revenue/overview';
 import type { RevenueMovements } from '../../../services/revenue/movements';
+import type { RevenueRange } from '../../../services/revenue/range';
 import type { BillingStats } from '../../../services/revenue/stats';
 import type { Movement, RevenueSummary } from '../../../services/revenue/summary';
 import type { RevenueTimeseries } from '../../../services/revenue/timeseries';
@@ -131,48 +132,41 @@ export function analyticsOverviewDto(o: AnalyticsOverview) {
   };
 }
 
+/** A chart's range and currency, then its points. */
+function series<P, D>(r: RevenueRange & { points: P[] }, point: (p: P) => D) {
+  return { interval: r.interval, from: r.from, to: r.to, currency: r.currency, points: r.points.map(point) };
+}
+
 /** `GET /admin/revenue/timeseries`. */
 export function revenueTimeseriesDto(t: RevenueTimeseries) {
-  return {
-    interval: t.interval,
-    from: t.from,
-    to: t.to,
-    currency: t.currency,
-    points: t.points.map((p) => ({
-      ...period(p),
-      ...moneyFields('mrr', p.mrrCents),
-      active_subscriptions: p.activeSubscriptions,
-      new_subscriptions: p.newSubscriptions,
-      churned_subscriptions: p.churnedSubscriptions,
-      churned_mrr_cents: p.churnedMrrCents,
-      churn_rate: ratio(p.churnRate),
-      collected_cents: p.collectedCents,
-      refunds_cents: p.refundsCents,
-      credit_notes_cents: p.creditNotesCents,
-      net_revenue_cents: p.netRevenueCents,
-    })),
-  };
+  return series(t, (p) => ({
+    ...period(p),
+    ...moneyFields('mrr', p.mrrCents),
+    active_subscriptions: p.activeSubscriptions,
+    new_subscriptions: p.newSubscriptions,
+    churned_subscriptions: p.churnedSubscriptions,
+    churned_mrr_cents: p.churnedMrrCents,
+    churn_rate: ratio(p.churnRate),
+    collected_cents: p.collectedCents,
+    refunds_cents: p.refundsCents,
+    credit_notes_cents: p.creditNotesCents,
+    net_revenue_cents: p.netRevenueCents,
+  }));
 }
 
 const periodMovement = (m: Movement) => ({ mrr_cents: m.mrrCents, customers: m.customers });
 
 /** `GET /admin/revenue/movements`. */
 export function revenueMovementsDto(r: RevenueMovements) {
-  return {
-    interval: r.interval,
-    from: r.from,
-    to: r.to,
-    currency: r.currency,
-    points: r.points.map((p) => ({
-      ...period(p),
-      starting_mrr_cents: p.startingMrrCents,
-      ending_mrr_cents: p.endingMrrCents,
-      new: periodMovement(p.new),
-      expansion: periodMovement(p.expansion),
-      contraction: periodMovement(p.contraction),
-      churned: periodMovement(p.churned),
-      reactivated: periodMovement(p.reactivated),
-      net_new_mrr_cents: p.netNewMrrCents,
-    })),
-  };
+  return series(r, (p) => ({
+    ...period(p),
+    starting_mrr_cents: p.startingMrrCents,
+    ending_mrr_cents: p.endingMrrCents,
+    new: periodMovement(p.new),
+    expansion: periodMovement(p.expansion),
+    contraction: periodMovement(p.contraction),
+    churned: periodMovement(p.churned),
+    reactivated: periodMovement(p.reactivated),
+    net_new_mrr_cents: p.netNewMrrCents,
+  }));
 }
