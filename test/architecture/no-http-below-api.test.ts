@@ -67,8 +67,6 @@ const NOT_YET: string[] = [
   'services/invoices/once-per-key.ts',
   'services/invoices/refund-invoice.ts',
   'services/plans/manage-plans.ts',
-  'services/revenue/metrics.ts',
-  'services/subscriptions/change-as-admin.ts',
   'services/subscriptions/choose-trial-continuation.ts',
   'services/subscriptions/plan-price.ts',
   'services/subscriptions/start-checkout.ts',
