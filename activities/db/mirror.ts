@@ -12,6 +12,7 @@ import {
 import { newId } from '../../db/ids';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { subscriptionIdOfInvoice, type SubscriptionSnapshot } from '../stripe/snapshots';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : null);
 const dateIso = (s: string | null) => (s ? new Date(s) : null);
@@ -37,7 +38,7 @@ export function applySubscriptionSnapshot(
 
 /** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
 export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Promise<Invoice | null> {
-  const stripeCustomerId = typeof inv.customer === 'string' ? inv.customer : inv.customer?.id;
+  const stripeCustomerId = expandableId(inv.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
   if (!customer) return null;
   const stripeSubId = subscriptionIdOfInvoice(inv);
@@ -118,9 +119,6 @@ export async function upsertPaymentMethod(
   return row;
 }
 
-const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
-
 /**
  * Rows read only to point at them (a charge's customer and invoice) are read as their id alone: a whole
  * row would be written back by the flush on SQLite, where MikroORM sees its dates as changed, and an
@@ -142,11 +140,11 @@ export async function upsertCharge(
   /** The charge's latest dispute, when it has one. */
   dispute?: Stripe.Dispute | null,
 ): Promise<Charge | null> {
-  const stripeCustomerId = idOf(ch.customer);
+  const stripeCustomerId = expandableId(ch.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
   if (!customer) return null;
   // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
-  const stripeInvoiceId = idOf((ch as unknown as { invoice?: unknown }).invoice);
+  const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice);
   const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY) : null;
   let row = await em.findOne(Charge, { stripeChargeId: ch.id });
   if (!row) {
@@ -214,9 +212,9 @@ function applyDispute(row: Charge, d: Stripe.Dispute): void {
  * void one stays void whatever an older read says.
  */
 export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote): Promise<CreditNote | null> {
-  const stripeCustomerId = idOf(cn.customer);
+  const stripeCustomerId = expandableId(cn.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
-  const stripeInvoiceId = idOf(cn.invoice);
+  const stripeInvoiceId = expandableId(cn.invoice);
   if (!customer || !stripeInvoiceId) return null;
   const invoice = await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY);
   const refundedCents = (cn.refunds ?? []).reduce((sum, r) => sum + (r.amount_refunded ?? 0), 0);
@@ -266,7 +264,7 @@ const REFUND_STAGE: Record<string, number> = {
  * mirrored. A refund's amount never changes; its status only moves forward (see REFUND_STAGE).
  */
 export async function upsertRefund(em: EntityManager, r: Stripe.Refund): Promise<Refund | null> {
-  const stripeChargeId = idOf(r.charge);
+  const stripeChargeId = expandableId(r.charge);
   const charge = stripeChargeId
     ? ((await em.findOne(
         Charge,

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { Charge, CreditNote, Customer, Invoice, Refund } from '../../db/entities';
 import { upsertCharge, upsertCreditNote, upsertInvoice, upsertRefund } from '../db/mirror';
 import { latestDispute } from './invoice-money';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 /** What one kind of object did in a backfill: mirrored for the first time, changed, or already right. */
 export interface BackfillCount {
@@ -25,9 +26,6 @@ export interface BackfillReport {
 }
 
 const count = (): BackfillCount => ({ seen: 0, created: 0, updated: 0, unchanged: 0, skipped: 0 });
-
-const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
 
 /**
  * A row's columns, to tell whether an upsert changed it: related rows by their id only, since whether
@@ -97,13 +95,13 @@ export async function backfillCharges(
     opts.onPage?.(report);
   };
   const backfillCharge = async (em: EntityManager, ch: Stripe.Charge) => {
-    if (!(await known(em, idOf(ch.customer)))) {
+    if (!(await known(em, expandableId(ch.customer)))) {
       report.charges.seen++;
       report.charges.skipped++;
       return;
     }
     // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
-    const stripeInvoiceId = idOf((ch as unknown as { invoice?: unknown }).invoice);
+    const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice);
     if (stripeInvoiceId && (await em.count(Invoice, { stripeInvoiceId })) === 0) {
       const inv = await stripe.invoices.retrieve(stripeInvoiceId);
       await counted(
@@ -138,7 +136,7 @@ export async function backfillCharges(
   let em = orm.em.fork();
   let n = 0;
   for await (const cn of stripe.creditNotes.list({ limit: 100 })) {
-    if (!(await known(em, idOf(cn.customer)))) {
+    if (!(await known(em, expandableId(cn.customer)))) {
       report.creditNotes.seen++;
       report.creditNotes.skipped++;
       continue;

@@ -5,9 +5,7 @@ import { Charge, Invoice } from '../../db/entities';
 import { acquireLease, releaseLease } from '../../db/leases';
 import { stripeCall } from './errors';
 import { FAILURE } from '../../domain/failure-types';
-
-const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 /** Stripe's invoice id for ours (`inv_…`) or Stripe's own (`in_…`, perhaps not mirrored yet). */
 export async function stripeInvoiceIdOf(em: EntityManager, invoiceId: string): Promise<string> {
@@ -42,16 +40,16 @@ export async function chargeIdOfInvoice(
     string,
     unknown
   >;
-  const charge = idOf(inv.charge);
+  const charge = expandableId(inv.charge);
   if (charge) return charge;
-  let pi = idOf(inv.payment_intent);
+  let pi = expandableId(inv.payment_intent);
   if (!pi) {
     const payments = await stripeCall(() => stripe.invoicePayments.list({ invoice: stripeInvoiceId }));
     const paid = payments.data.find((p) => p.status === 'paid') ?? payments.data[0];
-    pi = idOf(paid?.payment?.payment_intent);
+    pi = expandableId(paid?.payment?.payment_intent);
   }
   if (!pi) return null;
-  return idOf((await stripeCall(() => stripe.paymentIntents.retrieve(pi))).latest_charge);
+  return expandableId((await stripeCall(() => stripe.paymentIntents.retrieve(pi))).latest_charge);
 }
 
 /** What an invoice was paid and what of it has gone back already, as Stripe has it now. */

@@ -8,6 +8,7 @@ import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { FAILURE } from '../../domain/failure-types';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 export interface PaymentMethodSummary {
   paymentMethodId: string;
@@ -86,7 +87,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }),
     );
     const paying = subs.data.find(
-      (s) => LIVE.has(s.status) && idOf(s.default_payment_method) === req.paymentMethodId,
+      (s) => LIVE.has(s.status) && expandableId(s.default_payment_method) === req.paymentMethodId,
     );
     if (paying) {
       throw ApplicationFailure.nonRetryable(
@@ -124,7 +125,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       'deleted' in stripeCustomer ? null : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
     // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
     // customer picks one, the card their live subscription is charged with is the one shown as default.
-    const defaultId = idOf(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
+    const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
     for (const pm of cards.data) await upsertPaymentMethod(em, customer, pm, pm.id === defaultId);
     const present = new Set(cards.data.map((pm) => pm.id));
     const rows = await em.find(PaymentMethod, { customer, detachedAt: null });
@@ -145,9 +146,6 @@ const LIVE = new Set<Stripe.Subscription.Status>([
   'incomplete',
   'paused',
 ]);
-
-const idOf = (v: string | { id: string } | null | undefined): string | null =>
-  typeof v === 'string' ? v : (v?.id ?? null);
 
 function summaryOf(row: PaymentMethod): PaymentMethodSummary {
   return {
@@ -192,7 +190,7 @@ async function makeDefaultInStripe(
   const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }));
   for (const sub of subs.data) {
     if (sub.status === 'canceled' || sub.status === 'incomplete_expired') continue;
-    if (idOf(sub.default_payment_method) === paymentMethodId) continue;
+    if (expandableId(sub.default_payment_method) === paymentMethodId) continue;
     await stripeCall(() =>
       stripe.subscriptions.update(
         sub.id,
@@ -207,7 +205,7 @@ async function makeDefaultInStripe(
 async function pinnedCard(stripe: Stripe, stripeCustomerId: string): Promise<string | null> {
   const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 10 }));
   for (const sub of subs.data) {
-    const card = LIVE.has(sub.status) ? idOf(sub.default_payment_method) : null;
+    const card = LIVE.has(sub.status) ? expandableId(sub.default_payment_method) : null;
     if (card) return card;
   }
   return null;

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { planItem } from '../../integrations/stripe/plan-item';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 /** The few fields of a Stripe subscription a workflow needs (kept small: it goes into history). */
 export interface SubscriptionSnapshot {
@@ -35,7 +36,7 @@ const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds 
 
 export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {
   const item = planItem(sub);
-  const customerId = typeof sub.customer === 'string' ? sub.customer : sub.customer.id;
+  const customerId = expandableId(sub.customer);
   return {
     stripeSubscriptionId: sub.id,
     stripeCustomerId: customerId,
@@ -59,7 +60,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
 export function subscriptionIdOfInvoice(inv: Stripe.Invoice): string | null {
   const sub = inv.parent?.subscription_details?.subscription;
   if (!sub) return null;
-  return typeof sub === 'string' ? sub : sub.id;
+  return expandableId(sub);
 }
 
 export function invoiceSnapshot(inv: Stripe.Invoice): InvoiceSnapshot {

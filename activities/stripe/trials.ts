@@ -4,6 +4,7 @@ import { Subscription } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { requireStripe } from './require-stripe';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 
 export interface TrialCardClaim {
   /** The fingerprint of the card paying for the trial; null when Stripe shows no card. */
@@ -14,9 +15,6 @@ export interface TrialCardClaim {
   signupInvoiceId: string | null;
 }
 
-const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String(v.id) : null;
-
 /** One trial per card: the paying card's fingerprint is claimed by the first trial it paid for. */
 export function createStripeTrialActivities(deps: ActivityDeps) {
   async function fingerprintOf(stripe: Stripe, sub: Stripe.Subscription): Promise<string | null> {
@@ -24,7 +22,7 @@ export function createStripeTrialActivities(deps: ActivityDeps) {
     if (pm && typeof pm === 'object') return pm.card?.fingerprint ?? null;
     // Without a card pinned on the subscription, Stripe charges the customer's default one.
     const customer = await stripeCall(() =>
-      stripe.customers.retrieve(idOf(sub.customer) ?? '', {
+      stripe.customers.retrieve(expandableId(sub.customer) ?? '', {
         expand: ['invoice_settings.default_payment_method'],
       }),
     );
@@ -46,7 +44,7 @@ export function createStripeTrialActivities(deps: ActivityDeps) {
       stripe.subscriptions.retrieve(req.stripeSubscriptionId, { expand: ['default_payment_method'] }),
     );
     const fingerprint = await fingerprintOf(stripe, sub);
-    const signupInvoiceId = idOf(sub.latest_invoice);
+    const signupInvoiceId = expandableId(sub.latest_invoice);
     if (!fingerprint) return { fingerprint, refused: false, signupInvoiceId };
     const em = deps.orm.em.fork();
     const holder = await em.findOne(Subscription, { trialCardFingerprint: fingerprint });

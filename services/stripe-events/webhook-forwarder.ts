@@ -3,7 +3,8 @@ import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
 import { webhookEvents, webhookForwardLag } from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
-import { forwardStripeEvent, markForwarded, RouteCache, type ForwardedMark } from './record-stripe-event';
+import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
+import { RouteCache } from './targets';
 
 const LANES = 8;
 const SWEEP_MS = 2_000;

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
-import { markForwarded, recordStripeEvent } from '../../services/stripe-events/record-stripe-event';
+import { markForwarded } from '../../services/stripe-events/forward';
+import { recordStripeEvent } from '../../services/stripe-events/record';
 import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';

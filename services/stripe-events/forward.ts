@@ -1,0 +1,139 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type Stripe from 'stripe';
+import { Customer, Subscription, WebhookEvent } from '../../db/entities';
+import { sqlFor } from '../../db/raw-sql';
+import { isFinal } from '../../domain/subscription-status';
+import { workflowIds } from '../../workflows/ids';
+import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
+import type { CoreDeps } from '../deps';
+import { workflowType } from '../temporal/workflow-type';
+import { cardsRun, routeOf, subscriptionSignal, type MirrorRun } from './route';
+import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './targets';
+
+/** A row read only for its id. */
+const LINK_ONLY = { fields: ['id'] as never[] };
+
+/** A recorded event handed to its workflows, to be marked forwarded. */
+export interface ForwardedMark {
+  eventId: string;
+  workflowIds: string | null;
+}
+
+/**
+ * Signals the workflow that owns a recorded event (starting it when Stripe made the subscription). The
+ * event comes from the request that recorded it, or else from its row. Throws when Temporal cannot be
+ * reached; the event stays unforwarded for the next try. Returns what to mark, or null when the row is
+ * gone or already forwarded.
+ */
+export async function forwardStripeEvent(
+  deps: CoreDeps,
+  eventId: string,
+  recorded?: Stripe.Event,
+  routes?: RouteCache,
+): Promise<ForwardedMark | null> {
+  const em = deps.orm.em.fork();
+  let event = recorded;
+  if (!event) {
+    const row = await em.findOne(WebhookEvent, eventId);
+    if (!row || row.forwardedAt || !row.payload) return null;
+    event = JSON.parse(row.payload) as Stripe.Event;
+  }
+  const route = routeOf(event);
+  if (route.kind === 'ignored') {
+    deps.logger.debug(
+      { type: event.type, id: event.id },
+      'stripe event ignored: the engine does not act on this type',
+    );
+    return { eventId: event.id, workflowIds: null };
+  }
+  if (route.kind === 'mirror')
+    return { eventId: event.id, workflowIds: await startMirrorRun(deps, route.run) };
+  const { owner } = route;
+  const routed: string[] = [];
+  for (const t of await targetsOf(em, event, owner, routes)) {
+    const signal = subscriptionSignal(event, t.stripeSubscriptionId);
+    if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
+  }
+  if (route.paidInvoiceCharge) routed.push(await startMirrorRun(deps, route.paidInvoiceCharge));
+  if (routed.length === 0 && route.cardsOf) {
+    // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
+    const customer = await em.findOne(Customer, { stripeCustomerId: route.cardsOf }, LINK_ONLY);
+    if (customer) {
+      return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customer.id)) };
+    }
+  }
+  if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
+  return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
+}
+
+/** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
+export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[]): Promise<void> {
+  if (marks.length === 0) return;
+  await orm.em.fork().transactional(async (em) => {
+    const sql = sqlFor(em);
+    const at = sql.date(new Date());
+    for (const m of marks) {
+      await sql.run(
+        'update webhook_events set forwarded_at = ?, payload = null, workflow_id = ? where id = ?',
+        [at, m.workflowIds, m.eventId],
+      );
+    }
+  });
+}
+
+/** Starts a mirror run; a run already started is left to finish. Returns its workflow id. */
+async function startMirrorRun(deps: CoreDeps, run: MirrorRun): Promise<string> {
+  try {
+    await deps.temporal.workflow.start(workflowType(run.workflow), {
+      workflowId: run.workflowId,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [run.objectId],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return run.workflowId;
+}
+
+/**
+ * Signals the subscription's workflow. Most events find it running, and a plain signal is the cheap path;
+ * only when there is none does it look up what is needed to start one (signal-with-start). A late event
+ * for a subscription that has ended starts nothing. Says whether a workflow got the event.
+ */
+async function signalOwner(
+  deps: CoreDeps,
+  em: EntityManager,
+  t: EventTarget,
+  signal: StripeEventSignal,
+  stripeCustomerId: string | null,
+  event: Stripe.Event,
+): Promise<boolean> {
+  const workflowId = workflowIds.subscription(t.subscriptionId);
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).signal(stripeEvent, signal);
+    return true;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  const sub = await em.findOne(Subscription, t.subscriptionId);
+  if (sub && isFinal(sub.status)) return false;
+  const start = t.stripeSubscriptionId
+    ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event)
+    : null;
+  if (!start) {
+    deps.logger.warn(
+      { eventId: event.id, workflowId },
+      'no workflow and not enough to start one; event recorded only',
+    );
+    return false;
+  }
+  await deps.temporal.workflow.signalWithStart(workflowType('subscriptionWorkflow'), {
+    workflowId,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [start],
+    signal: stripeEvent,
+    signalArgs: [signal],
+  });
+  return true;
+}

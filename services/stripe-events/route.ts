@@ -1,0 +1,184 @@
+import type Stripe from 'stripe';
+import { eventObject, type StripeObject } from '../../integrations/stripe/event-object';
+import { expandableId } from '../../integrations/stripe/expandable-id';
+import { workflowIds } from '../../workflows/ids';
+import type { StripeEventSignal } from '../../workflows/messages';
+
+/**
+ * Where a Stripe event goes, decided from the event alone (no lookups, no Temporal): the pure half of
+ * forwarding, so forward.ts only carries the decision out.
+ */
+
+/**
+ * Event families the engine deliberately does nothing with: the catalog it syncs itself (products,
+ * prices, plans, meters) and objects whose outcome reaches it through the invoice and subscription
+ * events (payment intents, invoice items, customers, test clocks). Charges with their refunds and
+ * disputes, and credit notes, are mirrored (see MirrorRun).
+ */
+const IGNORED_EVENT_PREFIXES = [
+  'product.',
+  'price.',
+  'plan.',
+  'coupon.',
+  'promotion_code.',
+  'tax_rate.',
+  'billing.meter.',
+  'billing.alert.',
+  'billing_portal.',
+  // A new refund comes with charge.refunded, which mirrors it; later changes of it are mirrored.
+  'refund.created',
+  'payment_intent.',
+  'setup_intent.',
+  'invoiceitem.',
+  'test_helpers.test_clock.',
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.discount.',
+  'customer.tax_id.',
+  'customer.source.',
+];
+
+/** Whether the engine ignores this type of event on purpose (so it is not reported as unrouted). */
+export function isIgnoredEventType(type: string): boolean {
+  return IGNORED_EVENT_PREFIXES.some((p) => (p.endsWith('.') ? type.startsWith(p) : type === p));
+}
+
+/**
+ * A run that re-reads one Stripe object into the mirror. The run re-reads it from Stripe rather than
+ * trusting the payload, so events arriving late or out of order cannot move the mirror backwards; one run
+ * per event (a redelivery after a crash finds it started) keeps a later change from being lost to an
+ * earlier run that had already read the object.
+ */
+export interface MirrorRun {
+  workflow: 'syncChargeWorkflow' | 'syncCreditNoteWorkflow' | 'syncPaymentMethodsWorkflow';
+  workflowId: string;
+  objectId: string;
+}
+
+/** Where an event belongs: the Stripe subscription and, when Stripe carries it, our subscription id. */
+export interface EventOwner {
+  stripeSubscriptionId: string | null;
+  subscriptionId: string | null;
+  stripeCustomerId: string | null;
+}
+
+export type StripeEventRoute =
+  | { kind: 'ignored' }
+  /** Mirrored only: charges (with their refunds and disputes) and credit notes. */
+  | { kind: 'mirror'; run: MirrorRun }
+  /**
+   * Signalled to the subscriptions it concerns. A paid invoice also mirrors its charge; a card attached
+   * while no live subscription takes the event gets a run of its own (`cardsOf`, the Stripe customer).
+   */
+  | { kind: 'subscriptions'; owner: EventOwner; paidInvoiceCharge: MirrorRun | null; cardsOf: string | null };
+
+export function routeOf(event: Stripe.Event): StripeEventRoute {
+  if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
+  const o = eventObject(event);
+  if (event.type.startsWith('charge.') && o.object === 'charge') {
+    return { kind: 'mirror', run: chargeRun(event, o.id ?? '') };
+  }
+  if (isDisputeEvent(event.type, o) || isRefundEvent(event.type, o)) {
+    // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
+    return { kind: 'mirror', run: chargeRun(event, expandableId(o.charge) ?? '') };
+  }
+  if (event.type.startsWith('credit_note.')) {
+    const run: MirrorRun = {
+      workflow: 'syncCreditNoteWorkflow',
+      workflowId: workflowIds.creditNoteSync(event.id),
+      objectId: o.id ?? '',
+    };
+    return { kind: 'mirror', run };
+  }
+  const owner = ownerOf(event.type, o);
+  return {
+    kind: 'subscriptions',
+    owner,
+    paidInvoiceCharge: paidInvoiceCharge(event, o),
+    cardsOf: event.type === 'payment_method.attached' ? owner.stripeCustomerId : null,
+  };
+}
+
+/** The run that re-reads a customer's cards, for a card no live subscription brought in. */
+export function cardsRun(event: Stripe.Event, customerId: string): MirrorRun {
+  return {
+    workflow: 'syncPaymentMethodsWorkflow',
+    workflowId: workflowIds.paymentMethodsSync(event.id),
+    objectId: customerId,
+  };
+}
+
+/** What a subscription's workflow is told of the event. */
+export function subscriptionSignal(
+  event: Stripe.Event,
+  stripeSubscriptionId: string | null,
+): StripeEventSignal {
+  const o = eventObject(event);
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    objectId: o.id ?? '',
+    stripeSubscriptionId,
+    hostedInvoiceUrl: (o.hosted_invoice_url as string | undefined) ?? null,
+  };
+}
+
+/** Made outside the engine: a stable id derived from Stripe's, so every later event finds the same run. */
+export function subscriptionIdOfForeign(stripeSubscriptionId: string): string {
+  return `subs_stripe_${stripeSubscriptionId.replace(/^sub_/, '')}`;
+}
+
+function chargeRun(event: Stripe.Event, chargeId: string): MirrorRun {
+  return { workflow: 'syncChargeWorkflow', workflowId: workflowIds.chargeSync(event.id), objectId: chargeId };
+}
+
+/** `charge.refund.updated`, `refund.updated|failed`: a refund that went through, failed or was canceled. */
+function isRefundEvent(type: string, o: StripeObject): boolean {
+  return /^(charge\.)?refund\./.test(type) && o.object === 'refund' && expandableId(o.charge) !== null;
+}
+
+/** `charge.dispute.created|updated|closed|funds_withdrawn|funds_reinstated`, whose object is the dispute. */
+function isDisputeEvent(type: string, o: StripeObject): boolean {
+  return type.startsWith('charge.dispute.') && o.object === 'dispute' && expandableId(o.charge) !== null;
+}
+
+/**
+ * A paid invoice's charge is mirrored from the invoice's own event too: an endpoint may not be sent charge
+ * events, or one may be lost. The run is given the invoice's charge when the payload names it (older API
+ * versions), else the invoice, whose charge it asks Stripe for. An invoice nothing was charged for has none.
+ */
+function paidInvoiceCharge(event: Stripe.Event, invoice: StripeObject): MirrorRun | null {
+  if (event.type !== 'invoice.paid' && event.type !== 'invoice.payment_succeeded') return null;
+  if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
+  const target = expandableId(invoice.charge) ?? invoice.id;
+  return target ? chargeRun(event, target) : null;
+}
+
+function ownerOf(type: string, o: StripeObject): EventOwner {
+  const meta = (o.metadata ?? {}) as Record<string, string>;
+  if (type.startsWith('customer.subscription.')) {
+    return {
+      stripeSubscriptionId: expandableId(o.id),
+      subscriptionId: meta.subscription_id ?? null,
+      stripeCustomerId: expandableId(o.customer),
+    };
+  }
+  if (type === 'checkout.session.completed') {
+    return {
+      stripeSubscriptionId: expandableId(o.subscription),
+      subscriptionId: meta.subscription_id ?? (o.client_reference_id as string | null) ?? null,
+      stripeCustomerId: expandableId(o.customer),
+    };
+  }
+  if (type.startsWith('invoice.')) {
+    const details = ((o.parent as StripeObject | null)?.subscription_details ?? null) as StripeObject | null;
+    return {
+      stripeSubscriptionId: expandableId(details?.subscription) ?? expandableId(o.subscription),
+      subscriptionId: ((details?.metadata ?? {}) as Record<string, string>).subscription_id ?? null,
+      stripeCustomerId: expandableId(o.customer),
+    };
+  }
+  return { stripeSubscriptionId: null, subscriptionId: null, stripeCustomerId: expandableId(o.customer) };
+}

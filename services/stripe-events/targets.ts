@@ -1,0 +1,99 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type Stripe from 'stripe';
+import { Customer, Subscription } from '../../db/entities';
+import { planOfPrice, pricesFor } from '../../db/plan-prices';
+import { FINAL_STATUSES } from '../../domain/subscription-status';
+import { planItem } from '../../integrations/stripe/plan-item';
+import type { SubscriptionInput } from '../../workflows/subscription';
+import { subscriptionIdOfForeign, type EventOwner } from './route';
+
+/** A subscription an event concerns: our id and, when known, Stripe's. */
+export interface EventTarget {
+  subscriptionId: string;
+  stripeSubscriptionId: string | null;
+}
+
+/**
+ * Our subscription id for a Stripe subscription id. The pair never changes once the row exists, so the
+ * forwarder keeps what it has looked up (bounded) and a burst of events for one subscription costs one
+ * query.
+ */
+export class RouteCache {
+  private readonly ids = new Map<string, string>();
+  constructor(private readonly max = 10_000) {}
+
+  get(stripeSubscriptionId: string): string | undefined {
+    return this.ids.get(stripeSubscriptionId);
+  }
+
+  set(stripeSubscriptionId: string, subscriptionId: string): void {
+    if (this.ids.size >= this.max) this.ids.delete(this.ids.keys().next().value as string);
+    this.ids.set(stripeSubscriptionId, subscriptionId);
+  }
+}
+
+/** The subscriptions an event concerns: every live one of the customer for a card, else its owner. */
+export async function targetsOf(
+  em: EntityManager,
+  event: Stripe.Event,
+  owner: EventOwner,
+  routes?: RouteCache,
+): Promise<EventTarget[]> {
+  if (event.type.startsWith('payment_method.')) {
+    if (!owner.stripeCustomerId) return [];
+    const subs = await em.find(Subscription, {
+      customer: { stripeCustomerId: owner.stripeCustomerId },
+      status: { $nin: [...FINAL_STATUSES] },
+    });
+    return subs.map((s) => ({ subscriptionId: s.id, stripeSubscriptionId: s.stripeSubscriptionId ?? null }));
+  }
+  if (!owner.stripeSubscriptionId && !owner.subscriptionId) return [];
+  let subscriptionId = owner.subscriptionId;
+  if (!subscriptionId && owner.stripeSubscriptionId) {
+    subscriptionId = routes?.get(owner.stripeSubscriptionId) ?? null;
+    if (!subscriptionId) {
+      const row = await em.findOne(
+        Subscription,
+        { stripeSubscriptionId: owner.stripeSubscriptionId },
+        { fields: ['id'] },
+      );
+      if (row) routes?.set(owner.stripeSubscriptionId, row.id);
+      subscriptionId = row?.id ?? subscriptionIdOfForeign(owner.stripeSubscriptionId);
+    }
+  }
+  return subscriptionId ? [{ subscriptionId, stripeSubscriptionId: owner.stripeSubscriptionId }] : [];
+}
+
+/** The input that starts a subscription's workflow when Stripe made the subscription (dashboard, portal). */
+export async function startInputFor(
+  em: EntityManager,
+  subscriptionId: string,
+  stripeSubscriptionId: string,
+  stripeCustomerId: string | null,
+  event: Stripe.Event,
+): Promise<SubscriptionInput | null> {
+  const row = await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] });
+  const customer =
+    row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
+  if (!customer) return null;
+  const sub = event.data.object as Stripe.Subscription;
+  const priceId = row?.stripePriceId ?? (sub.items ? planItem(sub)?.price.id : null) ?? null;
+  const owner = priceId ? await planOfPrice(em, priceId) : null;
+  const plan = row?.plan ?? owner?.plan;
+  if (!plan) return null;
+  const interval = owner?.interval ?? 'month';
+  return {
+    subscriptionId,
+    customerId: customer.id,
+    email: customer.email,
+    stripeSubscriptionId,
+    plan: {
+      planId: plan.id,
+      planCode: plan.code,
+      priceId: priceId ?? '',
+      amountCents: pricesFor(plan, interval).amountCents ?? plan.priceMonthlyCents,
+      interval,
+      trialDays: plan.trialDays,
+    },
+  };
+}

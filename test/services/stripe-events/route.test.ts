@@ -1,0 +1,143 @@
+import type Stripe from 'stripe';
+import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { routeOf, subscriptionSignal } from '../../../services/stripe-events/route';
+
+const event = (type: string, object: Record<string, unknown>): Stripe.Event =>
+  ({ id: 'evt_1', type, created: 1_700_000_000, data: { object } }) as unknown as Stripe.Event;
+
+describe('where a Stripe event goes', () => {
+  it.each([
+    ['a catalog event', 'price.updated', { id: 'price_1', object: 'price' }],
+    [
+      'a new refund (charge.refunded mirrors it)',
+      'refund.created',
+      { id: 're_1', object: 'refund', charge: 'ch_1' },
+    ],
+    ['a customer update', 'customer.updated', { id: 'cus_1', object: 'customer' }],
+  ])('%s is ignored', (_what, type, object) => {
+    expect(routeOf(event(type, object))).toEqual({ kind: 'ignored' });
+  });
+
+  it.each([
+    [
+      'a charge',
+      'charge.succeeded',
+      { id: 'ch_1', object: 'charge' },
+      'syncChargeWorkflow',
+      'charge-sync-evt_1',
+      'ch_1',
+    ],
+    [
+      'a dispute, by its charge',
+      'charge.dispute.created',
+      { id: 'dp_1', object: 'dispute', charge: 'ch_2' },
+      'syncChargeWorkflow',
+      'charge-sync-evt_1',
+      'ch_2',
+    ],
+    [
+      'a refund change, by its expanded charge',
+      'refund.updated',
+      { id: 're_1', object: 'refund', charge: { id: 'ch_3' } },
+      'syncChargeWorkflow',
+      'charge-sync-evt_1',
+      'ch_3',
+    ],
+    [
+      'a credit note',
+      'credit_note.created',
+      { id: 'cn_1', object: 'credit_note' },
+      'syncCreditNoteWorkflow',
+      'credit-note-sync-evt_1',
+      'cn_1',
+    ],
+  ])('%s is mirrored', (_what, type, object, workflow, workflowId, objectId) => {
+    expect(routeOf(event(type, object))).toEqual({ kind: 'mirror', run: { workflow, workflowId, objectId } });
+  });
+
+  const checkout = { subscription: { id: 'sub_2' }, customer: 'cus_2', client_reference_id: 'subs_2' };
+  const parent = { subscription_details: { subscription: 'sub_3', metadata: { subscription_id: 'subs_3' } } };
+  it.each([
+    [
+      'a subscription change, with our id',
+      'customer.subscription.updated',
+      { id: 'sub_1', customer: 'cus_1', metadata: { subscription_id: 'subs_1' } },
+      ['sub_1', 'subs_1', 'cus_1'],
+    ],
+    [
+      'a completed checkout, by its client reference',
+      'checkout.session.completed',
+      checkout,
+      ['sub_2', 'subs_2', 'cus_2'],
+    ],
+    [
+      'an invoice, by its parent subscription',
+      'invoice.payment_failed',
+      { id: 'in_1', customer: { id: 'cus_3' }, parent },
+      ['sub_3', 'subs_3', 'cus_3'],
+    ],
+    [
+      'a dispute whose charge is missing',
+      'charge.dispute.created',
+      { id: 'dp_1', object: 'dispute', customer: 'cus_4' },
+      [null, null, 'cus_4'],
+    ],
+  ])(
+    '%s goes to its subscription',
+    (_what, type, object, [stripeSubscriptionId, subscriptionId, stripeCustomerId]) => {
+      const owner = { stripeSubscriptionId, subscriptionId, stripeCustomerId };
+      expect(routeOf(event(type, object))).toEqual({
+        kind: 'subscriptions',
+        owner,
+        paidInvoiceCharge: null,
+        cardsOf: null,
+      });
+    },
+  );
+
+  it.each([
+    ['its charge when named', { id: 'in_1', object: 'invoice', amount_paid: 500, charge: 'ch_9' }, 'ch_9'],
+    ['the invoice otherwise', { id: 'in_1', object: 'invoice', amount_paid: 500 }, 'in_1'],
+    [
+      'nothing when nothing was charged',
+      { id: 'in_1', object: 'invoice', amount_paid: 0, charge: 'ch_9' },
+      null,
+    ],
+  ])('a paid invoice mirrors %s', (_what, object, objectId) => {
+    const route = routeOf(event('invoice.paid', object));
+    expect(route.kind === 'subscriptions' && route.paidInvoiceCharge).toEqual(
+      objectId && { workflow: 'syncChargeWorkflow', workflowId: 'charge-sync-evt_1', objectId },
+    );
+  });
+
+  it('an attached card names the customer whose cards a run of its own re-reads', () => {
+    const route = routeOf(
+      event('payment_method.attached', { id: 'pm_1', object: 'payment_method', customer: 'cus_5' }),
+    );
+    expect(route).toMatchObject({ kind: 'subscriptions', cardsOf: 'cus_5' });
+  });
+
+  it("tells the subscription's workflow the event's object and hosted invoice page", () => {
+    const e = event('invoice.finalized', { id: 'in_1', hosted_invoice_url: 'https://pay.example/in_1' });
+    expect(subscriptionSignal(e, 'sub_1')).toEqual({
+      id: 'evt_1',
+      type: 'invoice.finalized',
+      created: 1_700_000_000,
+      objectId: 'in_1',
+      stripeSubscriptionId: 'sub_1',
+      hostedInvoiceUrl: 'https://pay.example/in_1',
+    });
+  });
+});
+
+describe('an expandable Stripe field', () => {
+  it.each([
+    ['an id', 'cus_1', 'cus_1'],
+    ['an expanded object', { id: 'cus_1', object: 'customer' }, 'cus_1'],
+    ['null', null, null],
+    ['absent', undefined, null],
+    ['an object without an id', { object: 'customer' }, null],
+  ])('%s gives its id', (_what, value, id) => {
+    expect(expandableId(value)).toBe(id);
+  });
+});
