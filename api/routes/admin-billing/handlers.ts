@@ -20,6 +20,7 @@ import {
   revenueSummary,
   revenueTimeseries,
 } from '../../../services/revenue/metrics';
+import { creditNoteDto, refundDto } from './money-back-dto';
 import { idempotencyKeyField } from './schemas';
 import type {
   creditNoteBody,
@@ -146,34 +147,38 @@ function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
   return key;
 }
 
-export const refundInvoice = ({
+export const refundInvoice = async ({
   deps,
   identity,
   params,
   body,
   ctx,
 }: HandlerInput<typeof invoiceParams, undefined, typeof refundBody, 'admin'>) =>
-  refundInvoiceAsAdmin(deps, identity, {
-    invoiceId: params.id,
-    amountCents: body.amount_cents,
-    reason: body.reason,
-    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
-  });
+  refundDto(
+    await refundInvoiceAsAdmin(deps, identity, {
+      invoiceId: params.id,
+      amountCents: body.amount_cents,
+      reason: body.reason,
+      idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
+    }),
+  );
 
-export const creditInvoice = ({
+export const creditInvoice = async ({
   deps,
   identity,
   params,
   body,
   ctx,
 }: HandlerInput<typeof invoiceParams, undefined, typeof creditNoteBody, 'admin'>) =>
-  creditInvoiceAsAdmin(deps, identity, {
-    invoiceId: params.id,
-    amountCents: body.amount_cents,
-    reason: body.reason,
-    memo: body.memo,
-    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
-  });
+  creditNoteDto(
+    await creditInvoiceAsAdmin(deps, identity, {
+      invoiceId: params.id,
+      amountCents: body.amount_cents,
+      reason: body.reason,
+      memo: body.memo,
+      idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
+    }),
+  );
 
 export async function previewPlanChangeForCustomer({
   deps,

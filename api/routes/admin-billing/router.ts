@@ -117,6 +117,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: invoiceParams,
     body: refundBody,
+    fields: { amountCents: 'body.amount_cents', invoiceId: 'params.id' },
     errors: {
       400: 'No idempotency key, or header and body keys differ',
       404: 'No such invoice',
@@ -138,6 +139,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: invoiceParams,
     body: creditNoteBody,
+    fields: { amountCents: 'body.amount_cents', invoiceId: 'params.id' },
     errors: {
       400: 'No idempotency key, or header and body keys differ',
       404: 'No such invoice',
