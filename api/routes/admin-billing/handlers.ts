@@ -20,6 +20,7 @@ import {
   revenueSummary,
   revenueTimeseries,
 } from '../../../services/revenue/metrics';
+import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
 import { creditNoteDto, refundDto } from './money-back-dto';
 import { idempotencyKeyField } from './schemas';
 import type {
@@ -73,8 +74,8 @@ function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month'
   return { from: from.toISOString().slice(0, 10), to };
 }
 
-export const getCustomers = ({ deps, query }: Read<typeof customersQuery>) =>
-  listCustomers(deps.orm.em.fork(), query);
+export const getCustomers = async ({ deps, query }: Read<typeof customersQuery>) =>
+  customerPageDto(await listCustomers(deps.orm.em.fork(), query));
 
 /** The filtered customer list as a CSV download, streamed. */
 export async function exportCustomers({ deps, query, ctx }: Read<typeof customersExportQuery>) {
@@ -86,11 +87,11 @@ export async function exportCustomers({ deps, query, ctx }: Read<typeof customer
   return undefined;
 }
 
-export const getSubscriptions = ({ deps, query }: Read<typeof subscriptionsQuery>) =>
-  listSubscriptions(deps.orm.em.fork(), query);
+export const getSubscriptions = async ({ deps, query }: Read<typeof subscriptionsQuery>) =>
+  subscriptionPageDto(await listSubscriptions(deps.orm.em.fork(), query));
 
-export const getCharges = ({ deps, query }: Read<typeof chargesQuery>) =>
-  listCharges(deps.orm.em.fork(), query);
+export const getCharges = async ({ deps, query }: Read<typeof chargesQuery>) =>
+  chargePageDto(await listCharges(deps.orm.em.fork(), query));
 
 export const getOverview = ({ deps, query }: Read<typeof statsQuery>) =>
   analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
