@@ -21,7 +21,10 @@ import { openDatabase } from '../db/orm';
 import { newId } from '../db/ids';
 import { encodeCursor } from '../db/keyset-pagination';
 import { arrCents } from '../domain/plan-change';
-import { billingStats, revenueByTier, revenueSummary, revenueTimeseries } from '../services/revenue/metrics';
+import { billingStats } from '../services/revenue/stats';
+import { revenueSummary } from '../services/revenue/summary';
+import { revenueTimeseries } from '../services/revenue/timeseries';
+import { revenueByTier } from '../services/revenue/tiers';
 import { startTestIdp } from '../test/helpers/auth';
 import { startApiProcess, type ApiProcess } from './api-process';
 

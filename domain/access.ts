@@ -1,3 +1,5 @@
+import type { Identity } from './identity';
+import { GATEWAY_ROLE } from './roles';
 import { grantsAccess, type SubscriptionStatus } from './subscription-status';
 
 /** What decides whether a customer may use a service, before today's usage is counted. */
@@ -36,4 +38,67 @@ export function withinDailyQuota(
 ): { allowed: boolean; reason: 'ok' | 'daily_quota_exhausted'; remaining: number } {
   const remaining = Math.max(0, dailyLimit - usedToday);
   return { allowed: remaining > 0, reason: remaining > 0 ? 'ok' : 'daily_quota_exhausted', remaining };
+}
+
+/** The customer a call names (check-access, a usage event): by email or identity-provider id, or neither. */
+export interface AccountRef {
+  email: string | null;
+  userId: string | null;
+}
+
+/**
+ * Whose account a call is about. A person reaches only their own (naming themself is allowed); the
+ * gateway has no account of its own, so it names the customer, and only it may name another.
+ */
+export type NamedAccount = 'self' | 'customer' | 'unnamed' | 'not_yours';
+
+export function accountNamed(
+  caller: Pick<Identity, 'role' | 'email' | 'sub'>,
+  ref: AccountRef,
+): NamedAccount {
+  const named = ref.email !== null || ref.userId !== null;
+  if (caller.role === GATEWAY_ROLE) return named ? 'customer' : 'unnamed';
+  const self =
+    (ref.email === null || ref.email === caller.email) && (ref.userId === null || ref.userId === caller.sub);
+  return self ? 'self' : 'not_yours';
+}
+
+/** Whether answering needs today's usage: only a service the plan allows under a daily cap does. */
+export function needsTodaysUsage(e: Entitlement, service: string): boolean {
+  const eligibility = serviceEligibility(e, service);
+  return eligibility.allowed && eligibility.dailyLimit !== null;
+}
+
+export interface AccessDecision {
+  allowed: boolean;
+  reason: AccessRefusal | 'ok' | 'daily_quota_exhausted';
+  /** Null while the customer has no tier (no subscription). */
+  tier: string | null;
+  /** Null: no daily cap applies. */
+  remainingToday: number | null;
+  resetsAt: Date | null;
+}
+
+/**
+ * The check-access answer: allowed or not, and why (serviceEligibility's rule, then withinDailyQuota's).
+ * `today` is the day's usage and when it resets, given when needsTodaysUsage says so.
+ */
+export function decideAccess(
+  e: Entitlement,
+  tier: string | null,
+  service: string,
+  today: { used: number; resetsAt: Date } | null,
+): AccessDecision {
+  const base = { tier, remainingToday: null, resetsAt: null };
+  const eligibility = serviceEligibility(e, service);
+  if (!eligibility.allowed) return { ...base, allowed: false, reason: eligibility.reason };
+  if (eligibility.dailyLimit === null || today === null) return { ...base, allowed: true, reason: 'ok' };
+  const quota = withinDailyQuota(eligibility.dailyLimit, today.used);
+  return {
+    tier,
+    allowed: quota.allowed,
+    reason: quota.reason,
+    remainingToday: quota.remaining,
+    resetsAt: today.resetsAt,
+  };
 }

@@ -118,3 +118,9 @@ export function perUnitCentsDecimal(per1kCents: number): string {
     .replace(/0+$/, '');
   return frac ? `${whole}.${frac}` : String(whole);
 }
+
+/** Usage days are UTC days: the quota resets at 00:00 UTC. */
+export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
+  const day = at.toISOString().slice(0, 10);
+  return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
+}

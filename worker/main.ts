@@ -1,7 +1,7 @@
 /** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ensureUsageRollup } from '../activities/usage/start';
+import { ensureUsageRollup } from './usage-rollup';
 import { ConfigError, loadConfig } from '../config/env';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';

@@ -9,15 +9,25 @@ import {
 } from '../../db/customer-reads';
 import { AppError, forbidden } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
-import { serviceEligibility, withinDailyQuota } from '../../domain/access';
+import {
+  accountNamed,
+  decideAccess,
+  needsTodaysUsage,
+  type AccessDecision,
+  type AccountRef,
+  type Entitlement,
+} from '../../domain/access';
+import { utcDay } from '../../domain/usage';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
-import { countersFor } from '../usage/counters';
+import { countersFor } from '../../db/usage-counters';
 
 export interface Access {
   customerId: string | null;
   tier: string | null;
   status: string;
+  /** Whether the subscription's status grants access now (see grantsAccess). */
+  live: boolean;
   services: string[];
   features: string[];
   dailyApiCalls: number | null;
@@ -29,6 +39,7 @@ const NO_ACCESS: Access = {
   customerId: null,
   tier: null,
   status: 'none',
+  live: false,
   services: [],
   features: [],
   dailyApiCalls: null,
@@ -46,6 +57,7 @@ export async function accessOf(em: EntityManager, customerId: string | null): Pr
     customerId,
     tier: sub.tier,
     status: sub.status,
+    live,
     services: live ? sub.plan.services : [],
     features: live ? sub.plan.features : [],
     dailyApiCalls: sub.plan.dailyApiCalls,
@@ -77,78 +89,60 @@ export function cachedAccessFor(em: EntityManager, identity: Identity): Promise<
 }
 
 /**
- * Whose access a check-access call asks about: a person's own (naming themselves is allowed, anyone else
+ * Whose access a check-access call asks about: a person's own (naming themself is allowed, anyone else
  * is not), or for the gateway the customer it names. An unknown customer has no access, as a person who
  * never subscribed: the gateway needs a yes or no, not a lookup error.
  */
-export function accessToCheck(
-  em: EntityManager,
-  identity: Identity,
-  ref: { customer_email?: string; user_id?: string },
-): Promise<Access> {
-  const named = ref.customer_email !== undefined || ref.user_id !== undefined;
-  if (identity.role !== GATEWAY_ROLE) {
-    const self =
-      (ref.customer_email === undefined || ref.customer_email === identity.email) &&
-      (ref.user_id === undefined || ref.user_id === identity.sub);
-    if (!self) throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) checks another customer's access`);
-    return cachedAccessFor(em, identity);
+function accessToCheck(em: EntityManager, identity: Identity, ref: AccountRef): Promise<Access> {
+  switch (accountNamed(identity, ref)) {
+    case 'not_yours':
+      throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) checks another customer's access`);
+    case 'self':
+      return cachedAccessFor(em, identity);
+    case 'unnamed':
+      throw new AppError('invalid', 'validation_failed', 'customerRef: the gateway names the customer', {
+        field: 'customerRef',
+      });
+    case 'customer': {
+      const key = ref.email !== null ? `email:${ref.email}` : `user:${ref.userId}`;
+      return countersFor(em).snapshot(`ref-access:${key}`, async () => {
+        const customer = await customerByRef(em, {
+          email: ref.email ?? undefined,
+          userId: ref.userId ?? undefined,
+        });
+        return accessOf(em, customer?.id ?? null);
+      });
+    }
   }
-  if (!named)
-    throw new AppError('invalid', 'validation_failed', 'query.user_id: the gateway names the customer', {
-      field: 'query.user_id',
-    });
-  const key = ref.customer_email !== undefined ? `email:${ref.customer_email}` : `user:${ref.user_id}`;
-  return countersFor(em).snapshot(`ref-access:${key}`, async () => {
-    const customer = await customerByRef(em, { email: ref.customer_email, userId: ref.user_id });
-    return accessOf(em, customer?.id ?? null);
-  });
 }
 
-/** Usage days are UTC days: the quota resets at 00:00 UTC. */
-export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
-  const day = at.toISOString().slice(0, 10);
-  return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
-}
-
-export interface AccessDecision {
-  allowed: boolean;
-  reason: string;
-  tier: string | null;
-  remaining_today: number | null;
-  resets_at: string | null;
+/** What decides access, as domain/access.ts takes it. */
+function entitlementOf(access: Access): Entitlement {
+  return {
+    status: access.subscription?.status ?? null,
+    planServices: access.plan?.services ?? [],
+    dailyApiCalls: access.dailyApiCalls,
+  };
 }
 
 /**
- * The check-access answer: allowed or not, and why (the rule is serviceEligibility's and
- * withinDailyQuota's). Today's usage is read only for a plan with a daily cap, from the process's counter
- * cache (see countersFor), which report_usage keeps current for this process's writes.
+ * May the caller (or the customer the gateway names) use `service` now, and why not. Today's usage is read
+ * only for a plan with a daily cap, from the process's counter cache (see countersFor), which report_usage
+ * keeps current for this process's writes.
  */
-export async function decideAccess(
+export async function checkAccess(
   em: EntityManager,
-  access: Access,
+  identity: Identity,
+  ref: AccountRef,
   service: string,
 ): Promise<AccessDecision> {
-  const base = { tier: access.tier, remaining_today: null, resets_at: null };
-  const eligibility = serviceEligibility(
-    {
-      status: access.subscription?.status ?? null,
-      planServices: access.plan?.services ?? [],
-      dailyApiCalls: access.dailyApiCalls,
-    },
-    service,
-  );
-  if (!eligibility.allowed) return { ...base, allowed: false, reason: eligibility.reason };
-  if (eligibility.dailyLimit === null) return { ...base, allowed: true, reason: 'ok' };
-  const counters = countersFor(em);
-  const { day, resetsAt } = utcDay(new Date(counters.now()));
-  const used = await counters.usedOn(em, access.customerId as string, day);
-  const quota = withinDailyQuota(eligibility.dailyLimit, used);
-  return {
-    tier: access.tier,
-    allowed: quota.allowed,
-    reason: quota.reason,
-    remaining_today: quota.remaining,
-    resets_at: resetsAt.toISOString(),
-  };
+  const access = await accessToCheck(em, identity, ref);
+  const entitlement = entitlementOf(access);
+  let today: { used: number; resetsAt: Date } | null = null;
+  if (needsTodaysUsage(entitlement, service)) {
+    const counters = countersFor(em);
+    const { day, resetsAt } = utcDay(new Date(counters.now()));
+    today = { used: await counters.usedOn(em, access.customerId as string, day), resetsAt };
+  }
+  return decideAccess(entitlement, access.tier, service, today);
 }

@@ -6,7 +6,7 @@ import { BYOK_PROVIDERS, keyHint, type ByokProviderId } from '../../domain/byok-
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { sealProviderKey } from './crypto';
-import { byokKeysMemo, countersFor } from '../usage/counters';
+import { byokKeysMemo, countersFor } from '../../db/usage-counters';
 import { recordAudit } from '../../db/audit';
 
 export const AUDIT_ENTITY = 'provider_key';

@@ -123,3 +123,31 @@ export const movementSums = (alias: string) => {
     ])
     .join(',\n      ');
 };
+
+/**
+ * ARR, paying subscriptions and paying customers now, in one pass over the covering index on
+ * `subscriptions(status, currency, customer_id, arr_cents)` (a separate pass for the distinct customers
+ * costs more than counting them here).
+ */
+export const CURRENT = `select coalesce(sum(s.arr_cents), 0) as arr, count(*) as n,
+    count(distinct s.customer_id) as customers
+  from subscriptions s where s.status in ${PAYING} and s.currency = :currency`;
+
+/**
+ * The changes in one currency since `:from` that moved ARR or the paying count: the rest (a trial
+ * starting, active → past_due) add 0 to every sum below, so dropping them early spares the groupings.
+ * MATERIALIZED (SQLite ≥ 3.35, PostgreSQL ≥ 12) so that the rows are read once through the `(at,
+ * currency)` index and shared by the figures below; inlined, SQLite would rather walk the whole table in
+ * `subscription_id` order to save the GROUP BY a sort.
+ */
+export const moved = (from: string) =>
+  `ch as materialized (select * from ${changes(`c.at >= ${from}`)} x where x.d_arr <> 0 or x.d_paying <> 0)`;
+
+/**
+ * Subscriber churn over the window after `:since`, from `ch`: per subscription, its changes since then sum
+ * to (paying now) − (paying then), so −1 is one that paid then and does not now, whatever happened in
+ * between.
+ */
+export const CHURN = `select coalesce(sum(x.d), 0) as d_paying, coalesce(sum(case when x.d < 0 then 1 else 0 end), 0) as churned
+  from (select ch.subscription_id, sum(ch.d_paying) as d from ch
+        where ch.at > :since and ch.d_paying <> 0 group by ch.subscription_id) x`;

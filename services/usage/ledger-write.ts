@@ -1,27 +1,12 @@
 import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
-import { BYOK_ROLLUP_MARK, type UsageReporter } from '../../domain/usage';
+import { BYOK_ROLLUP_MARK } from '../../domain/usage';
+import { usageEventKey, type UsageEntry } from '../../domain/usage-report';
 
 // Imports stay light: this module also runs in the SQLite writer thread (see ledger-writer.ts).
 
-/** One event of a report, validated and ready to store. */
-export interface LedgerRow {
-  /** Its place in the request: a full quota drops the newest (highest) first. */
-  index: number;
-  customerId: string;
-  eventId: string;
-  /** The namespace eventId is unique in: the same id from the gateway and from the customer is two events. */
-  reporter: UsageReporter;
-  type: string;
-  quantity: number;
-  /** The event's metadata as JSON text. */
-  metadata: string;
-  occurredAt: Date;
-  /** The UTC day of occurredAt, 'YYYY-MM-DD'. */
-  day: string;
-  /** False for BYOK usage: stored, never counted or billed. */
-  counted: boolean;
-}
+/** One event of a report, validated and ready to store (decided in domain/usage-report.ts). */
+export type LedgerRow = UsageEntry;
 
 /** What one report_usage request writes: its new events, and the daily cap of each capped customer. */
 export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
@@ -45,16 +30,22 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
 const EVENT_COLUMNS = 11;
 // Eleven bound values a row keep each statement under SQLite's 32,766-variable limit.
 const ROWS_PER_INSERT = 1000;
+// Three bound values a row keep each lookup far under SQLite's 32,766-variable limit.
+const ROWS_PER_LOOKUP = 1000;
 
-/**
- * An event's idempotency key as one string: customer, reporter and event id, which the unique key of
- * usage_events holds. Every in-memory check of "the same event" uses it, so two reporters' events with one
- * id are two events everywhere, as in the database. The id comes last, so whatever it holds cannot blur
- * the parts before it.
- */
-export const usageEventKey = (r: { customerId: string; reporter: string; eventId: string }): string =>
-  `${r.customerId}\u0000${r.reporter}\u0000${r.eventId}`;
 const dayKey = (r: { customerId: string; day: string }) => `${r.customerId}|${r.day}`;
+
+/** The key of an event as usage_events returns it. */
+const storedEventKey = (g: { customer_id: string; event_id: string; reporter: string }) =>
+  usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id });
+
+/** `(event_id = ? and …) or (…)` matching these events by their unique key, with its bound values. */
+function matchingEvents(rows: LedgerRow[]): { where: string; params: unknown[] } {
+  return {
+    where: rows.map(() => '(event_id = ? and customer_id = ? and reporter = ?)').join(' or '),
+    params: rows.flatMap((r) => [r.eventId, r.customerId, r.reporter]),
+  };
+}
 
 /** `(?, ?, ?), (?, ?, ?)` for a multi-row VALUES list. */
 function placeholders(rows: number, columns: number): string {
@@ -238,9 +229,7 @@ async function insertEvents<R extends LedgerRow>(
       params,
     );
     for (const g of got) {
-      const hit = owner.get(
-        usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id }),
-      );
+      const hit = owner.get(storedEventKey(g));
       // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
       // counted as a duplicate; refuse the whole write rather than answer what was not stored.
       if (!hit) throw new Error(`usage event id changed on its way into the database: ${JSON.stringify(g)}`);
@@ -270,11 +259,23 @@ async function dayTotals(
 
 async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
   for (const chunk of chunks(rows, 500)) {
-    await sql.run(
-      `delete from usage_events where ${chunk.map(() => '(event_id = ? and customer_id = ? and reporter = ?)').join(' or ')}`,
-      chunk.flatMap((r) => [r.eventId, r.customerId, r.reporter]),
-    );
+    const match = matchingEvents(chunk);
+    await sql.run(`delete from usage_events where ${match.where}`, match.params);
   }
+}
+
+/** Which of these events are stored already (read without taking the write lock), by usageEventKey. */
+export async function storedEventKeys(sql: Sql, rows: LedgerRow[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunks(rows, ROWS_PER_LOOKUP)) {
+    const match = matchingEvents(chunk);
+    const got = await sql.run<{ customer_id: string; event_id: string; reporter: string }>(
+      `select customer_id, event_id, reporter from usage_events where ${match.where}`,
+      match.params,
+    );
+    for (const g of got) found.add(storedEventKey(g));
+  }
+  return found;
 }
 
 /**

@@ -10,13 +10,13 @@ import {
 } from '../../telemetry/api-metrics';
 import {
   fitsOneStatement,
-  usageEventKey,
   writeLedgerGroup,
   writeUncappedGroup,
   type LedgerWrite,
   type LedgerWriteIndexes,
   type LedgerWriteResult,
 } from './ledger-write';
+import { usageEventKeys } from '../../domain/usage-report';
 
 /** Rows one group commits at most (a single request of up to 1,000 events always goes in whole). */
 const MAX_ROWS_PER_GROUP = 4000;
@@ -31,7 +31,7 @@ export type LedgerWriter = GroupCommit<LedgerWrite, LedgerWriteResult>;
 
 /** The events a write stores, by their idempotency key: writes sharing one go in different groups. */
 function eventKeys(w: LedgerWrite): string[] {
-  return w.rows.map(usageEventKey);
+  return usageEventKeys(w.rows);
 }
 
 /**
@@ -98,4 +98,9 @@ export function ledgerWriterFor(em: EntityManager): LedgerWriter {
     writers.set(driver, writer);
   }
   return writer;
+}
+
+/** One report's events written through its database's group commit; answered once the group committed. */
+export function writeLedger(em: EntityManager, write: LedgerWrite): Promise<LedgerWriteResult> {
+  return ledgerWriterFor(em).submit(write);
 }

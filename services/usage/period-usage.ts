@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { perDatabase } from '../../db/per-database';
 import { sqlFor } from '../../db/raw-sql';
-import { utcDay } from '../access/check-access';
-import { countersFor } from './counters';
+import { utcDay } from '../../domain/usage';
+import { countersFor } from '../../db/usage-counters';
 
 /**
  * A billing period's units, read from the daily counters in time that does not grow with the events.

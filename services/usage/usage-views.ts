@@ -1,17 +1,17 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
-import { centsToDollars } from '../../domain/money';
 import {
   BYOK_ROLLUP_MARK,
   creditsFor,
   DEFAULT_USAGE_TYPES,
   includedCreditsPerPeriod,
+  utcDay,
 } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
-import { cachedAccessFor, utcDay, type Access } from '../access/check-access';
+import { cachedAccessFor, type Access } from '../access/check-access';
 import { findCustomerFor } from '../customers/find-customer';
-import { countersFor } from './counters';
+import { countersFor } from '../../db/usage-counters';
 import { periodUsage } from './period-usage';
 import { readDate, sqlFor } from '../../db/raw-sql';
 import { recordAudit } from '../../db/audit';
@@ -42,7 +42,7 @@ function periodOf(access: Access, now: Date): { start: Date; end: Date | null } 
 
 /**
  * The caller's usage: today's and this period's units per type, and the credits arithmetic in integer
- * cents (dollar fields beside `*_cents`). BYOK usage is shown apart and never counted against credits.
+ * cents. BYOK usage is shown apart and never counted against credits.
  */
 export async function usageSummary(em: EntityManager, identity: Identity) {
   const now = new Date(countersFor(em).now());
@@ -72,40 +72,16 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     used: sum(month),
   });
   return {
-    usage: {
-      today,
-      month,
-      byok_month: byokMonth,
-      period_start: period.start.toISOString(),
-      period_end: period.end?.toISOString() ?? null,
-    },
-    credits: {
-      tier: credits.tier,
-      included_credits: credits.included,
-      used: credits.used,
-      remaining: credits.remaining,
-      overage: credits.overage,
-      overage_cost: centsToDollars(credits.overageCostCents),
-      overage_cost_cents: credits.overageCostCents,
-      price_per_1k: centsToDollars(credits.pricePer1kCents),
-      price_per_1k_cents: credits.pricePer1kCents,
-    },
+    usage: { today, month, byokMonth, periodStart: period.start, periodEnd: period.end },
+    credits,
     tier: access.tier,
   };
 }
 
-function rollupDto(r: UsageRollup) {
-  return {
-    id: r.id,
-    identifier: r.identifier,
-    type: r.type,
-    quantity: r.quantity,
-    window_start: r.windowStart.toISOString(),
-    window_end: r.windowEnd.toISOString(),
-    stripe_reported_at: r.stripeReportedAt?.toISOString() ?? null,
-    lago_reported_at: r.lagoReportedAt?.toISOString() ?? null,
-  };
-}
+export type UsageSummary = Awaited<ReturnType<typeof usageSummary>>;
+
+/** Where an event stands on its way to the bill. */
+export type UsageRecordStatus = 'not_billed_byok' | 'pending' | 'reported' | 'rolled_up';
 
 /**
  * The caller's events, newest first, a page after the cursor's event, each with the rollup it was folded into and
@@ -117,7 +93,7 @@ export async function usageRecords(
   q: { limit: number; cursor?: string; type?: string },
 ) {
   const customer = await findCustomerFor(em, identity);
-  if (!customer) return { records: [], rollups: [], next_cursor: null };
+  if (!customer) return { records: [], rollups: [], nextCursor: null };
   const where: FilterQuery<UsageEvent> = { customer, ...(q.type ? { type: q.type } : {}) };
   const { items: events, nextCursor } = await seekRows(em, UsageEvent, where, {
     key: NEWEST_ID_FIRST,
@@ -130,7 +106,7 @@ export async function usageRecords(
   return {
     records: events.map((e) => {
       const rollup = e.rollupId ? byId.get(e.rollupId) : undefined;
-      const status = e.byok
+      const status: UsageRecordStatus = e.byok
         ? 'not_billed_byok'
         : !rollup
           ? 'pending'
@@ -138,24 +114,15 @@ export async function usageRecords(
             ? 'reported'
             : 'rolled_up';
       return {
-        id: e.id,
-        event_id: e.eventId,
-        // The same id may be in both namespaces: the gateway's and the customer's own reports.
-        reporter: e.reporter,
-        type: e.type,
-        quantity: e.quantity,
-        timestamp: e.occurredAt.toISOString(),
-        reported_at: e.receivedAt.toISOString(),
-        metadata: e.metadata,
-        byok: e.byok,
+        event: e,
         status,
-        rollup_id: e.rollupId && e.rollupId !== BYOK_ROLLUP_MARK ? e.rollupId : null,
-        stripe_report_id: rollup?.stripeReportedAt ? rollup.identifier : null,
-        lago_transaction_id: rollup?.lagoReportedAt ? rollup.identifier : null,
+        rollupId: e.rollupId && e.rollupId !== BYOK_ROLLUP_MARK ? e.rollupId : null,
+        stripeReportId: rollup?.stripeReportedAt ? rollup.identifier : null,
+        lagoTransactionId: rollup?.lagoReportedAt ? rollup.identifier : null,
       };
     }),
-    rollups: rollups.map(rollupDto),
-    next_cursor: nextCursor,
+    rollups,
+    nextCursor,
   };
 }
 
@@ -200,12 +167,11 @@ export async function resetTodayUsage(
   counters.set(customer.id, day, 0);
   return {
     email: customer.email,
-    customer_id: customer.id,
+    customerId: customer.id,
     day,
-    reset: true,
-    previous_used: sum(previous),
-    previous_by_type: previous,
-    resets_at: resetsAt.toISOString(),
+    previousUsed: sum(previous),
+    previousByType: previous,
+    resetsAt,
   };
 }
 
@@ -240,16 +206,20 @@ export async function usageStats(em: EntityManager, q: { days: number; top: numb
   return {
     since,
     today,
-    totals_by_type: totals,
+    totalsByType: totals,
     total: sum(totals),
-    today_by_type: days[today] ?? zeroes(),
-    by_day: Object.entries(days).map(([day, byType]) => ({ day, ...byType, total: sum(byType) })),
-    top_customers_today: top.map((t) => ({ customer_id: t.customer_id, email: t.email, used: Number(t.n) })),
-    rollup_backlog: {
-      events_not_rolled_up: Number(b?.pending_events ?? 0),
-      oldest_unrolled_event_at: b?.oldest != null ? readDate(b.oldest).toISOString() : null,
-      rollups_not_in_stripe: Number(b?.stripe ?? 0),
-      rollups_not_in_lago: Number(b?.lago ?? 0),
+    todayByType: days[today] ?? zeroes(),
+    byDay: Object.entries(days).map(([day, byType]) => ({ day, byType, total: sum(byType) })),
+    topCustomersToday: top.map((t) => ({ customerId: t.customer_id, email: t.email, used: Number(t.n) })),
+    rollupBacklog: {
+      eventsNotRolledUp: Number(b?.pending_events ?? 0),
+      oldestUnrolledEventAt: b?.oldest != null ? readDate(b.oldest) : null,
+      rollupsNotInStripe: Number(b?.stripe ?? 0),
+      rollupsNotInLago: Number(b?.lago ?? 0),
     },
   };
 }
+
+export type UsageRecords = Awaited<ReturnType<typeof usageRecords>>;
+export type UsageReset = Awaited<ReturnType<typeof resetTodayUsage>>;
+export type UsageStats = Awaited<ReturnType<typeof usageStats>>;

@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { recordAudit } from '../../db/audit';
@@ -33,6 +34,52 @@ describe('admin billing lists and changes', () => {
     await api.stop();
     await Promise.all([idp.stop(), db.close(), env?.teardown()]);
   });
+
+  /**
+   * A starter subscription for `email`, and `run` while its own workflow serves it on a fake Stripe behind
+   * its activities (terminated after), on the API's own queue: it answers 503 no_worker when nothing polls it.
+   */
+  async function liveStarter(email: string, stripeSubscriptionId: string) {
+    const book = bookWriter(db.orm.em.fork());
+    const c = book.customer({ email });
+    const sub = book.subscription(c, {
+      tier: 'starter',
+      amountCents: 1900,
+      status: 'active',
+      createdAt: new Date(),
+    });
+    await book.flush();
+    const fake = fakeBilling(env, {
+      subscription: subscriptionSnapshot(stripeSubscriptionId, {
+        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
+        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
+      }),
+    });
+    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: 'billing',
+      taskQueue,
+      workflowBundle: workflowBundle(),
+      activities: fake.activities,
+    });
+    const run = <T>(fn: (handle: WorkflowHandle<typeof subscriptionWorkflow>) => Promise<T>) =>
+      worker.runUntil(async () => {
+        const handle = await env.client.workflow.start(subscriptionWorkflow, {
+          workflowId: `subscription-${sub.id}`,
+          taskQueue,
+          args: [{ subscriptionId: sub.id, customerId: c.id, email, plan: STARTER, stripeSubscriptionId }],
+        });
+        await eventually(
+          () => handle.query(subscriptionState),
+          (st) => st.status === 'active',
+        );
+        const result = await fn(handle);
+        await handle.terminate('end of test');
+        return result;
+      });
+    return { sub, fake, run };
+  }
 
   it('pages through subscriptions without repeating or skipping any while new ones arrive', async () => {
     const book = bookWriter(db.orm.em.fork());
@@ -183,50 +230,9 @@ describe('admin billing lists and changes', () => {
         { id: 'plan_enterprise_v1' },
         { stripePriceMonthlyId: 'price_ent_m', stripeUsagePriceMonthlyId: 'price_ent_usage_m' },
       );
-    const book = bookWriter(db.orm.em.fork());
-    const c = book.customer({ email: 'erin@patch.example' });
-    const sub = book.subscription(c, {
-      tier: 'starter',
-      amountCents: 1900,
-      status: 'active',
-      createdAt: new Date(),
-    });
-    await book.flush();
-
     // The subscription's own workflow, on a fake Stripe behind its activities.
-    const fake = fakeBilling(env, {
-      subscription: subscriptionSnapshot('sub_erin', {
-        currentPeriodStart: new Date(Date.now() - 10 * DAY).toISOString(),
-        currentPeriodEnd: new Date(Date.now() + 20 * DAY).toISOString(),
-      }),
-    });
-    // The API's own queue: it answers 503 no_worker when nothing polls it.
-    const taskQueue = api.config.TEMPORAL_TASK_QUEUE;
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      namespace: 'billing',
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities: fake.activities,
-    });
-    const res = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(subscriptionWorkflow, {
-        workflowId: `subscription-${sub.id}`,
-        taskQueue,
-        args: [
-          {
-            subscriptionId: sub.id,
-            customerId: c.id,
-            email: 'erin@patch.example',
-            plan: STARTER,
-            stripeSubscriptionId: 'sub_erin',
-          },
-        ],
-      });
-      await eventually(
-        () => handle.query(subscriptionState),
-        (st) => st.status === 'active',
-      );
+    const { sub, fake, run } = await liveStarter('erin@patch.example', 'sub_erin');
+    const res = await run(async (handle) => {
       const patched = await api.request('PATCH', '/api/v1/admin/subscriptions/erin@patch.example', {
         token: admin,
         body: { tier: 'enterprise', status: 'canceled', reason: 'customer asked by phone' },
@@ -236,7 +242,6 @@ describe('admin billing lists and changes', () => {
         amountCents: 9900,
         cancelAtPeriodEnd: true,
       });
-      await handle.terminate('end of test');
       return patched;
     });
     expect(res.status).toBe(200);
@@ -275,6 +280,76 @@ describe('admin billing lists and changes', () => {
       },
     );
     expect(log.body.total).toBe(2);
+  });
+
+  it('applies a retried plan change once: the same Idempotency-Key, or the same request against the same state', async () => {
+    const em0 = db.orm.em.fork();
+    await em0.nativeUpdate(
+      Plan,
+      { id: 'plan_enterprise_v1' },
+      { stripePriceMonthlyId: 'price_ent_m', stripeUsagePriceMonthlyId: 'price_ent_usage_m' },
+    );
+    await em0.nativeUpdate(
+      Plan,
+      { id: 'plan_professional_v1' },
+      { stripePriceMonthlyId: 'price_pro_m', stripeUsagePriceMonthlyId: 'price_pro_usage_m' },
+    );
+    const { sub, fake, run } = await liveStarter('gail@retry.example', 'sub_gail');
+    const patch = (body: object, key?: string) =>
+      api.request('PATCH', '/api/v1/admin/subscriptions/gail@retry.example', {
+        token: admin,
+        body,
+        headers: key === undefined ? {} : { 'Idempotency-Key': key },
+      });
+    const priceChanges = () =>
+      fake.activities.changeSubscriptionPrice.mock.calls.map(([change]) => change.priceId);
+    await run(async (handle) => {
+      // No key: the same request against the same (mirrored) state is the same change.
+      const first = await patch({ tier: 'enterprise', when: 'now' });
+      const again = await patch({ tier: 'enterprise', when: 'now' });
+      expect([first.status, again.status]).toEqual([200, 200]);
+      expect(again.body).toEqual(first.body);
+      expect(priceChanges()).toEqual(['price_ent_m']);
+
+      // The caller's key: a retry with it is the same change.
+      const keyed = await patch({ tier: 'professional', when: 'now' }, 'retry-key-1');
+      const keyedAgain = await patch({ tier: 'professional', when: 'now' }, 'retry-key-1');
+      expect([keyed.status, keyedAgain.status]).toEqual([200, 200]);
+      expect(keyedAgain.body).toEqual(keyed.body);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m']);
+
+      // Once the state it was made against has changed, the first request again is a new change.
+      await db.orm.em
+        .fork()
+        .nativeUpdate(
+          Subscription,
+          { id: sub.id },
+          { tier: 'professional', amountCents: 4900, stripePriceId: 'price_pro_m' },
+        );
+      expect((await patch({ tier: 'enterprise', when: 'now' })).status).toBe(200);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m', 'price_ent_m']);
+
+      // Another key is another change.
+      expect((await patch({ tier: 'professional', when: 'now' }, 'retry-key-2')).status).toBe(200);
+      expect(priceChanges()).toEqual(['price_ent_m', 'price_pro_m', 'price_ent_m', 'price_pro_m']);
+      expect(await handle.query(subscriptionState)).toMatchObject({
+        tier: 'professional',
+        amountCents: 4900,
+      });
+
+      // Keys that are no keys are refused, naming the header, before anything changes. A tab is the one
+      // control character Node's HTTP parser lets through to the app; it drops the connection on the rest.
+      for (const key of ['tab\tinside', 'k'.repeat(10_240), 'clé']) {
+        const res = await patch({ tier: 'enterprise', when: 'now' }, key);
+        expect([key.slice(0, 12), res.status, res.body.error?.code, res.body.error?.details?.field]).toEqual([
+          key.slice(0, 12),
+          400,
+          'invalid_request',
+          'headers.idempotency-key',
+        ]);
+      }
+      expect(priceChanges()).toHaveLength(4);
+    });
   });
 
   it('lets editors neither read nor change subscriptions, and refuses an empty change', async () => {

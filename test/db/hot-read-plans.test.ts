@@ -8,7 +8,7 @@ import {
   paymentMethodsOfCustomer,
 } from '../../db/customer-reads';
 import { sqlFor } from '../../db/raw-sql';
-import { readUsedOn } from '../../services/usage/counters';
+import { readUsedOn } from '../../db/usage-counters';
 import { usageTypes } from '../../services/usage/usage-types';
 import { PERIOD_COUNTERS_SQL, PERIOD_USAGE_SQL } from '../../services/usage/period-usage';
 import { openTestDatabase } from '../helpers/db';

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import { UsageCounters, setCountersFor } from '../../services/usage/counters';
+import { UsageCounters, setCountersFor } from '../../db/usage-counters';
 import type { Customer } from '../../db/entities';
 import type { TestIdp } from '../helpers/auth';
 import { storeProviderKey } from '../../services/byok/provider-keys';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Subscription } from '../../db/entities';
-import { countersFor } from '../../services/usage/counters';
+import { countersFor } from '../../db/usage-counters';
 import { periodStartDay, SETTLE_MS } from '../../services/usage/period-usage';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';

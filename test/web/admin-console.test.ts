@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
-import { ensureUsageRollup } from '../../activities/usage/start';
+import { ensureUsageRollup } from '../../worker/usage-rollup';
 import { AuditEntry, DailyUsage, ProviderKey, UsageEvent } from '../../db/entities';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';

@@ -1,3 +1,4 @@
+import { Table } from './components';
 import { dateTime } from './format';
 
 /** One audit entry as the audit log answers it. */
@@ -14,31 +15,19 @@ export interface AuditRow {
 /** Audit entries as a table, the same on the audit log page and on a customer's page. */
 export function AuditTable({ entries, label }: { entries: readonly AuditRow[]; label: string }) {
   return (
-    <div className="table-wrap" tabIndex={0} role="region" aria-label={label}>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">Object</th>
-          </tr>
-        </thead>
-        <tbody>
-          {entries.map((e) => (
-            <tr key={e.id}>
-              <td>{dateTime(e.created_at)}</td>
-              <td>{e.actor_email ?? e.actor_id}</td>
-              <th scope="row">
-                <code>{e.action}</code>
-              </th>
-              <td>
-                {e.entity_type} <code>{e.entity_id}</code>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table label={label} columns={['When', 'Who', 'Action', 'Object']}>
+      {entries.map((e) => (
+        <tr key={e.id}>
+          <td>{dateTime(e.created_at)}</td>
+          <td>{e.actor_email ?? e.actor_id}</td>
+          <th scope="row">
+            <code>{e.action}</code>
+          </th>
+          <td>
+            {e.entity_type} <code>{e.entity_id}</code>
+          </td>
+        </tr>
+      ))}
+    </Table>
   );
 }

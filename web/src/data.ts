@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api/client';
 
-export interface Loaded<T> {
+export interface LoadState<T> {
   data: T | undefined;
   error: ApiError | null;
   loading: boolean;
@@ -14,7 +14,7 @@ export interface Loaded<T> {
  * loading, not the previous customer's or currency's figures under the new name. `version` and `reload`
  * load the same thing afresh, keeping the last answer on screen meanwhile.
  */
-export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): Loaded<T> {
+export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): LoadState<T> {
   const [held, setHeld] = useState<{ key: string; value: T } | undefined>(undefined);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);

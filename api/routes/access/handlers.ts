@@ -1,25 +1,9 @@
 import { checkAccessDuration, quotaDenials, secondsSince } from '../../../telemetry/api-metrics';
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
-import {
-  accessOfUser,
-  accessToCheck,
-  decideAccess,
-  ownAccess,
-  type Access,
-} from '../../../services/access/check-access';
+import { accessOfUser, checkAccess as decide, ownAccess } from '../../../services/access/check-access';
+import { accessDecisionDto, accessDto } from './dto';
 import type { checkAccessQuery, serviceParams, userParams } from './schemas';
-
-function accessDto(a: Access) {
-  return {
-    tier: a.tier,
-    status: a.status,
-    services: a.services,
-    features: a.features,
-    daily_api_calls: a.dailyApiCalls,
-    current_period_end: a.subscription?.currentPeriodEnd?.toISOString() ?? null,
-  };
-}
 
 export async function myAccess({ deps, identity }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
   return accessDto(await ownAccess(deps.orm.em, identity));
@@ -32,13 +16,13 @@ export async function checkAccess({
   query,
 }: HandlerInput<typeof serviceParams, typeof checkAccessQuery, undefined, 'viewer|billing-gateway'>) {
   const start = process.hrtime.bigint();
-  const em = deps.orm.em;
-  const decision = await decideAccess(em, await accessToCheck(em, identity, query), params.service);
+  const ref = { email: query.customer_email ?? null, userId: query.user_id ?? null };
+  const decision = await decide(deps.orm.em, identity, ref, params.service);
   checkAccessDuration.observe({ allowed: String(decision.allowed) }, secondsSince(start));
   if (decision.reason === 'daily_quota_exhausted') {
     quotaDenials.inc({ plan: decision.tier ?? 'none', where: 'check_access' });
   }
-  return decision;
+  return accessDecisionDto(decision);
 }
 
 export async function userAccess({

@@ -28,6 +28,7 @@ export const accessRoutes = [
     access: 'viewer|billing-gateway',
     params: serviceParams,
     query: checkAccessQuery,
+    fields: { customerRef: 'query.user_id' },
     errors: {
       400: 'The gateway named no customer',
       403: 'A person named another customer',

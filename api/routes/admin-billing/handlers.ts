@@ -7,19 +7,28 @@ import { cached } from '../../../services/revenue/cache';
 import {
   changeSubscriptionAsAdmin,
   previewAdminPlanChange,
-  subscriptionByEmail,
 } from '../../../services/subscriptions/change-as-admin';
-import { centsToDollars } from '../../../domain/money';
+import { subscriptionDetailByEmail } from '../../../services/admin-lists/subscription-detail';
+import { subscriptionDetailDto } from './subscription-detail-dto';
+import { adminChangeDto } from './plan-change-dto';
+import { planChangePreviewDto } from '../plan-change-preview-dto';
 import { listCharges, listCustomers, listSubscriptions } from '../../../services/admin-lists/lists';
 import { exportCustomersCsv } from '../../../services/admin-lists/export-customers';
+import { analyticsOverview } from '../../../services/revenue/overview';
+import { revenueMovements } from '../../../services/revenue/movements';
+import { billingStats } from '../../../services/revenue/stats';
+import { revenueSummary } from '../../../services/revenue/summary';
+import { revenueTimeseries } from '../../../services/revenue/timeseries';
+import { revenueByTier } from '../../../services/revenue/tiers';
+import { defaultRange } from '../../../domain/revenue-periods';
 import {
-  analyticsOverview,
-  billingStats,
-  revenueByTier,
-  revenueMovements,
-  revenueSummary,
-  revenueTimeseries,
-} from '../../../services/revenue/metrics';
+  analyticsOverviewDto,
+  billingStatsDto,
+  revenueByTierDto,
+  revenueMovementsDto,
+  revenueSummaryDto,
+  revenueTimeseriesDto,
+} from './revenue-dto';
 import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
 import { creditNoteDto, refundDto } from './money-back-dto';
 import { idempotencyKeyField } from './schemas';
@@ -44,35 +53,29 @@ type Read<Q, P = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
 export const getStats = ({ deps, query }: Read<typeof statsQuery>) => {
   const em = deps.orm.em.fork();
-  return cached(em, `stats:${query.currency}`, () =>
-    billingStats(em, { now: new Date(), currency: query.currency }),
+  return cached(em, `stats:${query.currency}`, async () =>
+    billingStatsDto(await billingStats(em, { now: new Date(), currency: query.currency })),
   );
 };
 
 export const getRevenue = ({ deps, query }: Read<typeof revenueQuery>) => {
   const em = deps.orm.em.fork();
-  return cached(em, `revenue:${query.currency}:${query.month ?? ''}`, () =>
-    revenueSummary(em, { now: new Date(), month: query.month, currency: query.currency }),
+  return cached(em, `revenue:${query.currency}:${query.month ?? ''}`, async () =>
+    revenueSummaryDto(
+      await revenueSummary(em, { now: new Date(), month: query.month, currency: query.currency }),
+    ),
   );
 };
 
-export const getTimeseries = ({ deps, query }: Read<typeof timeseriesQuery>) =>
-  revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
+export const getTimeseries = async ({ deps, query }: Read<typeof timeseriesQuery>) =>
+  revenueTimeseriesDto(
+    await revenueTimeseries(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) }),
+  );
 
-export const getMovements = ({ deps, query }: Read<typeof movementsQuery>) =>
-  revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) });
-
-/** 30 days, or 12 months, up to today unless the caller says otherwise. */
-function defaultRange(q: { from?: string; to?: string; interval: 'day' | 'month' }, now: Date) {
-  const to = q.to ?? now.toISOString().slice(0, 10);
-  if (q.from) return { from: q.from, to };
-  const end = new Date(`${to}T00:00:00Z`);
-  const from =
-    q.interval === 'day'
-      ? new Date(end.getTime() - 29 * 86_400_000)
-      : new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() - 11, 1));
-  return { from: from.toISOString().slice(0, 10), to };
-}
+export const getMovements = async ({ deps, query }: Read<typeof movementsQuery>) =>
+  revenueMovementsDto(
+    await revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) }),
+  );
 
 export const getCustomers = async ({ deps, query }: Read<typeof customersQuery>) =>
   customerPageDto(await listCustomers(deps.orm.em.fork(), query));
@@ -93,28 +96,38 @@ export const getSubscriptions = async ({ deps, query }: Read<typeof subscription
 export const getCharges = async ({ deps, query }: Read<typeof chargesQuery>) =>
   chargePageDto(await listCharges(deps.orm.em.fork(), query));
 
-export const getOverview = ({ deps, query }: Read<typeof statsQuery>) =>
-  analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+export const getOverview = async ({ deps, query }: Read<typeof statsQuery>) =>
+  analyticsOverviewDto(
+    await analyticsOverview(deps.orm.em.fork(), { now: new Date(), currency: query.currency }),
+  );
 
-export const getRevenueByTier = ({ deps, query }: Read<typeof statsQuery>) =>
-  revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency });
+export const getRevenueByTier = async ({ deps, query }: Read<typeof statsQuery>) =>
+  revenueByTierDto(await revenueByTier(deps.orm.em.fork(), { now: new Date(), currency: query.currency }));
 
-export const getSubscriptionByEmail = ({ deps, params }: Read<undefined, typeof emailParams>) =>
-  subscriptionByEmail(deps, params.email);
+export const getSubscriptionByEmail = async ({ deps, params }: Read<undefined, typeof emailParams>) =>
+  subscriptionDetailDto(await subscriptionDetailByEmail(deps.orm.em.fork(), params.email), deps.config);
 
-export const patchSubscription = ({
+export async function patchSubscription({
   deps,
   identity,
   params,
   body,
-}: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) =>
-  changeSubscriptionAsAdmin(deps, identity, params.email, body);
+  ctx,
+}: HandlerInput<typeof emailParams, undefined, typeof subscriptionPatchBody, 'admin'>) {
+  const done = await changeSubscriptionAsAdmin(deps, identity, params.email, {
+    tierId: body.tier,
+    billingCycle: body.billing_cycle,
+    when: body.when,
+    status: body.status,
+    cancelAtPeriodEnd: body.cancel_at_period_end,
+    reason: body.reason,
+    idempotencyKey: headerIdempotencyKey(ctx),
+  });
+  return adminChangeDto(done);
+}
 
-/**
- * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
- * must agree when both are sent.
- */
-function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
+/** The `Idempotency-Key` header when sent: 1-200 printable ASCII characters, else refused naming it. */
+function headerIdempotencyKey(ctx: Context): string | undefined {
   const header = ctx.get('Idempotency-Key') || undefined;
   if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
     throw new AppError(
@@ -124,6 +137,15 @@ function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
       { field: 'headers.idempotency-key' },
     );
   }
+  return header;
+}
+
+/**
+ * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
+ * must agree when both are sent.
+ */
+function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
+  const header = headerIdempotencyKey(ctx);
   if (header !== undefined && bodyKey !== undefined && header !== bodyKey) {
     throw new AppError(
       'invalid',
@@ -186,15 +208,10 @@ export async function previewPlanChangeForCustomer({
   params,
   query,
 }: HandlerInput<typeof emailParams, typeof planChangePreviewQuery, undefined, 'admin'>) {
-  const p = await previewAdminPlanChange(deps, params.email, query);
-  return {
-    preview: true as const,
-    when: p.when,
-    new_tier: p.tier,
-    credit_cents: p.creditCents,
-    charge_cents: p.chargeCents,
-    amount_due_now_cents: p.dueNowCents,
-    amount_due_now: centsToDollars(p.dueNowCents),
-    next_amount_cents: p.nextAmountCents,
-  };
+  const p = await previewAdminPlanChange(deps, params.email, {
+    tierId: query.tier_id,
+    billingCycle: query.billing_cycle,
+    when: query.when,
+  });
+  return planChangePreviewDto(p);
 }

@@ -161,6 +161,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: revenueQuery,
+    fields: { month: 'query.month' },
     response: revenueResponse,
     handler: getRevenue,
   }),
@@ -174,6 +175,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: timeseriesQuery,
+    fields: { to: 'query.to' },
     response: timeseriesResponse,
     handler: getTimeseries,
   }),
@@ -187,6 +189,7 @@ export const adminBillingRoutes = [
     tags,
     access: 'admin',
     query: movementsQuery,
+    fields: { to: 'query.to' },
     response: movementsResponse,
     handler: getMovements,
   }),
@@ -250,6 +253,13 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: emailParams,
     query: planChangePreviewQuery,
+    // The plan-price use case's business fields; the two wire spellings are its older default.
+    fields: {
+      tierId: 'query.tier_id',
+      billingCycle: 'query.billing_cycle',
+      'body.tier_id': 'query.tier_id',
+      'body.billing_cycle': 'query.billing_cycle',
+    },
     errors: { 404: 'No customer, live subscription or plan', 503: 'The plan has no Stripe price yet' },
     response: planChangePreviewResponse,
     handler: previewPlanChangeForCustomer,
@@ -258,12 +268,17 @@ export const adminBillingRoutes = [
     method: 'patch',
     path: '/admin/subscriptions/:email',
     summary:
-      "Change a customer's tier or status (active, paused, canceled) through the subscription's workflow; audited",
+      "Change a customer's tier or status (active, paused, canceled) through the subscription's workflow; " +
+      'audited. A retry is the same change: with the same Idempotency-Key header (optional), or without one ' +
+      "the same request against the subscription's same state, is answered by the first change's result",
     tags,
     access: 'admin',
     params: emailParams,
     body: subscriptionPatchBody,
+    // The plan-price use case names the plan `tierId`; this route has always answered with body.tier_id.
+    fields: { tierId: 'body.tier_id', billingCycle: 'body.billing_cycle' },
     errors: {
+      400: 'An Idempotency-Key header that is not 1-200 printable ASCII characters',
       402: 'The card was declined for the prorated charge',
       404: 'No customer, live subscription or plan',
       409: 'The subscription is not in a state that allows this',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
+import { defaultRange, rangeProblem } from '../../../domain/revenue-periods';
 import {
   cents,
   count,
@@ -45,7 +46,14 @@ export const timeseriesQuery = z
     interval: z.enum(['day', 'month']).default('day'),
     currency,
   })
-  .strict();
+  .strict()
+  .superRefine((q, ctx) => {
+    // Only a range whose dates parsed: a malformed one has its own issue already.
+    const day = /^\d{4}-\d{2}-\d{2}$/;
+    if ((q.from !== undefined && !day.test(q.from)) || (q.to !== undefined && !day.test(q.to))) return;
+    const problem = rangeProblem({ ...defaultRange(q, new Date()), interval: q.interval });
+    if (problem) ctx.addIssue({ code: 'custom', path: ['to'], message: problem });
+  });
 
 /** The same range and interval as the timeseries. */
 export const movementsQuery = timeseriesQuery;

@@ -1,5 +1,4 @@
 import { AppError } from '../../../domain/errors';
-import { centsToDollars } from '../../../domain/money';
 import { returnUrlAllowed, returnUrlOrigins } from '../../../domain/return-urls';
 import type { PendingChange } from '../../../workflows/messages';
 import type { HandlerInput } from '../../routing/define-route';
@@ -16,6 +15,7 @@ import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-
 import { startCheckout } from '../../../services/subscriptions/start-checkout';
 import { withdrawPendingChange } from '../../../services/subscriptions/withdraw-pending-change';
 import { ownSubscriptionView } from '../../../services/subscriptions/live-subscription';
+import { planChangePreviewDto } from '../plan-change-preview-dto';
 import { pendingChangeDto, subscriptionDto } from './subscription-dto';
 import type {
   attachPaymentMethodBody,
@@ -134,17 +134,7 @@ export async function getSubscriptionStatus({ deps, identity }: In) {
 export async function upgradeSubscription({ deps, identity, body }: In<typeof upgradeBody>) {
   const ask = { tierId: body.new_tier_id, billingCycle: body.billing_cycle, when: body.when };
   if (body.preview) {
-    const p = await previewPlanChange(deps, identity, ask);
-    return {
-      preview: true,
-      when: p.when,
-      new_tier: p.tier,
-      credit_cents: p.creditCents,
-      charge_cents: p.chargeCents,
-      amount_due_now_cents: p.dueNowCents,
-      amount_due_now: centsToDollars(p.dueNowCents),
-      next_amount_cents: p.nextAmountCents,
-    };
+    return planChangePreviewDto(await previewPlanChange(deps, identity, ask));
   }
   const result = await changePlan(deps, identity, ask);
   return {

@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { api, type ApiError, call, download } from '../api/client';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { api, call } from '../api/client';
+import { Empty, ErrorNotice, Loaded, Page } from '../components';
 import { useLoad } from '../data';
 import { count } from '../format';
 import { useLocation } from '../router';
-import { saveFile } from '../save-file';
+import { ExportButton, useCsvExport } from '../csv-export';
 import { Pager, useCursorPages } from '../cursor-pages';
 import { AuditTable } from '../audit-table';
 
@@ -44,20 +44,11 @@ export function AdminAudit() {
       ),
     `admin-audit-${JSON.stringify(filter)}-${cursor ?? ''}`,
   );
-  const [exporting, setExporting] = useState(false);
-  const [exportError, setExportError] = useState<ApiError | null>(null);
-  const exportCsv = async () => {
-    setExporting(true);
-    setExportError(null);
-    try {
-      const q = new URLSearchParams(setFields(filter) as Record<string, string>);
-      saveFile(await download(`/api/v1/admin/audit-log/export?${q}`), 'audit-log.csv');
-    } catch (err) {
-      setExportError(err as ApiError);
-    } finally {
-      setExporting(false);
-    }
-  };
+  const csv = useCsvExport(
+    () =>
+      `/api/v1/admin/audit-log/export?${new URLSearchParams(setFields(filter) as Record<string, string>)}`,
+    'audit-log.csv',
+  );
   return (
     <Page title="Audit log" wide>
       <form
@@ -83,26 +74,24 @@ export function AdminAudit() {
           </label>
         ))}
         <button type="submit">Filter</button>
-        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
-          {exporting ? 'Exporting…' : 'Export CSV'}
-        </button>
+        <ExportButton csv={csv} />
       </form>
-      {exportError && <ErrorNotice error={exportError} />}
-      {log.error ? (
-        <ErrorNotice error={log.error} retry={log.reload} />
-      ) : !log.data ? (
-        <Loading what="the audit log" />
-      ) : log.data.entries.length === 0 ? (
-        <Empty>Nothing recorded yet.</Empty>
-      ) : (
-        <>
-          <p className="muted" data-testid="audit-total">
-            {count(log.data.total)} entries
-          </p>
-          <AuditTable entries={log.data.entries} label="Audit entries" />
-          <Pager pages={pages} next={log.data.next_cursor} />
-        </>
-      )}
+      {csv.error && <ErrorNotice error={csv.error} />}
+      <Loaded state={log} what="the audit log">
+        {(data) =>
+          data.entries.length === 0 ? (
+            <Empty>Nothing recorded yet.</Empty>
+          ) : (
+            <>
+              <p className="muted" data-testid="audit-total">
+                {count(data.total)} entries
+              </p>
+              <AuditTable entries={data.entries} label="Audit entries" />
+              <Pager pages={pages} next={data.next_cursor} />
+            </>
+          )
+        }
+      </Loaded>
     </Page>
   );
 }

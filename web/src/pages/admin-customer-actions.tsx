@@ -1,8 +1,14 @@
 import { useState } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { ErrorNotice, Notice } from '../components';
+import { Card, ErrorNotice, Notice, Select } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
+import { type Cycle, cycleOf } from '../plan-terms';
+
+const CYCLES: { value: Cycle; label: string }[] = [
+  { value: 'monthly', label: 'Monthly' },
+  { value: 'yearly', label: 'Yearly' },
+];
 
 interface Sub {
   tier: string;
@@ -29,7 +35,7 @@ type Preview = {
 export function CustomerActions({ email, sub, onChanged }: { email: string; sub: Sub; onChanged(): void }) {
   const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'admin-actions-plans');
   const [tier, setTier] = useState('');
-  const [cycle, setCycle] = useState<'monthly' | 'yearly'>(sub.interval === 'year' ? 'yearly' : 'monthly');
+  const [cycle, setCycle] = useState(cycleOf(sub.interval));
   const [preview, setPreview] = useState<Preview | null>(null);
   const [confirming, setConfirming] = useState<{ label: string; run: () => Promise<unknown> } | null>(null);
   const [reason, setReason] = useState('');
@@ -56,7 +62,7 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
   };
   const patch = (change: {
     tier?: string;
-    billing_cycle?: 'monthly' | 'yearly';
+    billing_cycle?: Cycle;
     when?: 'now' | 'period_end';
     status?: 'active' | 'paused' | 'canceled';
     cancel_at_period_end?: boolean;
@@ -84,14 +90,17 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
       setBusy(false);
     }
   };
-  const live = !['canceled', 'expired', 'incomplete'].includes(sub.status);
-  const others = (plans.data ?? []).filter(
-    (p) => p.id !== sub.tier || (cycle === 'yearly') !== (sub.interval === 'year'),
+  /** A button that asks the operator to confirm (with a reason) before `run` is sent. */
+  const askFirst = (text: string, label: string, run: () => Promise<unknown>) => (
+    <button type="button" className="secondary" onClick={() => setConfirming({ label, run })}>
+      {text}
+    </button>
   );
+  const live = !['canceled', 'expired', 'incomplete'].includes(sub.status);
+  const others = (plans.data ?? []).filter((p) => p.id !== sub.tier || cycle !== cycleOf(sub.interval));
 
   return (
-    <section className="card" aria-labelledby="actions-heading">
-      <h2 id="actions-heading">Actions</h2>
+    <Card id="actions" title="Actions">
       {done && <Notice kind="success">{done}</Notice>}
       {error && <ErrorNotice error={error} />}
       {!live ? (
@@ -105,37 +114,28 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
               void askPreview();
             }}
           >
-            <label>
-              New plan{' '}
-              <select
-                value={tier}
-                onChange={(e) => {
-                  setTier(e.target.value);
-                  setPreview(null);
-                }}
-                required
-              >
-                <option value="">Choose…</option>
-                {others.map((p) => (
-                  <option key={p.id} value={p.id}>
-                    {p.display_name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Cycle{' '}
-              <select
-                value={cycle}
-                onChange={(e) => {
-                  setCycle(e.target.value as 'monthly' | 'yearly');
-                  setPreview(null);
-                }}
-              >
-                <option value="monthly">Monthly</option>
-                <option value="yearly">Yearly</option>
-              </select>
-            </label>
+            <Select
+              label="New plan"
+              value={tier}
+              options={[
+                { value: '', label: 'Choose…' },
+                ...others.map((p) => ({ value: p.id, label: p.display_name })),
+              ]}
+              onChange={(v) => {
+                setTier(v);
+                setPreview(null);
+              }}
+              required
+            />
+            <Select
+              label="Cycle"
+              value={cycle}
+              options={CYCLES}
+              onChange={(v) => {
+                setCycle(v);
+                setPreview(null);
+              }}
+            />
             <button type="submit" className="secondary" disabled={busy || !tier}>
               Preview the change
             </button>
@@ -170,69 +170,22 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
             </div>
           )}
           <p className="actions">
-            {sub.cancel_at_period_end ? (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  setConfirming({ label: 'Resume the subscription', run: () => patch({ status: 'active' }) })
-                }
-              >
-                Resume
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  setConfirming({
-                    label: 'Cancel at the period end',
-                    run: () => patch({ status: 'canceled', cancel_at_period_end: true }),
-                  })
-                }
-              >
-                Cancel at period end
-              </button>
+            {sub.cancel_at_period_end
+              ? askFirst('Resume', 'Resume the subscription', () => patch({ status: 'active' }))
+              : askFirst('Cancel at period end', 'Cancel at the period end', () =>
+                  patch({ status: 'canceled', cancel_at_period_end: true }),
+                )}
+            {sub.status === 'paused'
+              ? askFirst('Unpause', 'Unpause the subscription', () => patch({ status: 'active' }))
+              : askFirst('Pause', 'Pause the subscription', () => patch({ status: 'paused' }))}
+            {askFirst('Reset today’s usage', "Reset today's usage counters", () =>
+              call(
+                api.POST('/api/v1/admin/subscriptions/{email}/reset-usage', {
+                  params: { path },
+                  body: reason.trim() ? { reason: reason.trim() } : {},
+                }),
+              ),
             )}
-            {sub.status === 'paused' ? (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  setConfirming({ label: 'Unpause the subscription', run: () => patch({ status: 'active' }) })
-                }
-              >
-                Unpause
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() =>
-                  setConfirming({ label: 'Pause the subscription', run: () => patch({ status: 'paused' }) })
-                }
-              >
-                Pause
-              </button>
-            )}
-            <button
-              type="button"
-              className="secondary"
-              onClick={() =>
-                setConfirming({
-                  label: "Reset today's usage counters",
-                  run: () =>
-                    call(
-                      api.POST('/api/v1/admin/subscriptions/{email}/reset-usage', {
-                        params: { path },
-                        body: reason.trim() ? { reason: reason.trim() } : {},
-                      }),
-                    ),
-                })
-              }
-            >
-              Reset today&rsquo;s usage
-            </button>
           </p>
         </>
       )}
@@ -257,6 +210,6 @@ export function CustomerActions({ email, sub, onChanged }: { email: string; sub:
           </button>
         </div>
       )}
-    </section>
+    </Card>
   );
 }

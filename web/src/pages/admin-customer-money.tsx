@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { Empty, ErrorNotice, Loading, Notice } from '../components';
+import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { Pager, useCursorPages } from '../cursor-pages';
@@ -112,39 +112,28 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
   };
 
   return (
-    <section className="card" aria-labelledby="money-heading">
-      <h2 id="money-heading">Invoices and charges</h2>
+    <Card id="money" title="Invoices and charges">
       {done && <Notice kind="success">{done}</Notice>}
-      {list.error ? (
-        <ErrorNotice error={list.error} retry={list.reload} />
-      ) : !list.data ? (
-        <Loading what="the invoices" />
-      ) : list.data.invoices.length === 0 ? (
-        <Empty>No invoice yet.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Invoices and charges">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Invoice</th>
-                  <th scope="col">Date</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="num">
-                    Paid
-                  </th>
-                  <th scope="col" className="num">
-                    Refunded
-                  </th>
-                  <th scope="col" className="num">
-                    Credited
-                  </th>
-                  <th scope="col">Charges</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.invoices.map((i) => (
+      <Loaded state={list} what="the invoices">
+        {(data) =>
+          data.invoices.length === 0 ? (
+            <Empty>No invoice yet.</Empty>
+          ) : (
+            <>
+              <Table
+                label="Invoices and charges"
+                columns={[
+                  'Invoice',
+                  'Date',
+                  'Status',
+                  { label: 'Paid', num: true },
+                  { label: 'Refunded', num: true },
+                  { label: 'Credited', num: true },
+                  'Charges',
+                  'Actions',
+                ]}
+              >
+                {data.invoices.map((i) => (
                   <tr key={i.id} data-testid={`invoice-${i.id}`}>
                     <th scope="row">
                       <code>{i.number ?? i.id}</code>
@@ -206,12 +195,12 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager pages={pages} next={list.data.next_cursor} />
-        </>
-      )}
+              </Table>
+              <Pager pages={pages} next={data.next_cursor} />
+            </>
+          )
+        }
+      </Loaded>
       {target && (
         <form
           className="notice warning"
@@ -285,6 +274,6 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
           </button>
         </form>
       )}
-    </section>
+    </Card>
   );
 }

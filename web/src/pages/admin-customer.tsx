@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, call } from '../api/client';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { Card, Empty, ErrorNotice, Loading, Page } from '../components';
 import { useLoad } from '../data';
 import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
@@ -80,8 +80,7 @@ export function AdminCustomer() {
         <Link href="/admin/customers">All customers</Link>
       </p>
       <div className="grid">
-        <section className="card" aria-labelledby="profile-heading">
-          <h2 id="profile-heading">Profile</h2>
+        <Card id="profile" title="Profile">
           <dl className="facts">
             <dt>Name</dt>
             <dd>{s.customer_name ?? '—'}</dd>
@@ -104,9 +103,8 @@ export function AdminCustomer() {
               )}
             </dd>
           </dl>
-        </section>
-        <section className="card" aria-labelledby="sub-heading">
-          <h2 id="sub-heading">Subscription</h2>
+        </Card>
+        <Card id="sub" title="Subscription">
           <dl className="facts">
             <dt>Plan</dt>
             <dd data-testid="admin-customer-tier">{s.tier}</dd>
@@ -129,11 +127,10 @@ export function AdminCustomer() {
               </>
             )}
           </dl>
-        </section>
+        </Card>
       </div>
       <CustomerActions email={email} sub={s} onChanged={changed} />
-      <section className="card" aria-labelledby="history-heading">
-        <h2 id="history-heading">Timeline</h2>
+      <Card id="history" title="Timeline">
         {s.changes.length === 0 ? (
           <Empty>No change recorded yet.</Empty>
         ) : (
@@ -145,7 +142,7 @@ export function AdminCustomer() {
             ))}
           </ol>
         )}
-      </section>
+      </Card>
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerUsage email={email} round={round} />
       <CustomerKeys email={email} />

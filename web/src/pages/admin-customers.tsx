@@ -1,14 +1,20 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call, download } from '../api/client';
+import { api, call } from '../api/client';
 import type { paths } from '../api/openapi.gen';
-import { saveFile } from '../save-file';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { ExportButton, useCsvExport } from '../csv-export';
+import { Empty, ErrorNotice, Loaded, Page, Select, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date } from '../format';
 import { Link } from '../router';
 import { Pager, useCursorPages } from '../cursor-pages';
 
 type Sort = 'created' | '-created' | 'email' | '-email';
+const SORTS: { value: Sort; label: string }[] = [
+  { value: '-created', label: 'Newest first' },
+  { value: 'created', label: 'Oldest first' },
+  { value: 'email', label: 'Email A–Z' },
+  { value: '-email', label: 'Email Z–A' },
+];
 type Status = NonNullable<paths['/api/v1/admin/billing/customers']['get']['parameters']['query']>['status'];
 
 /** The status filter's choices: the live subscription's status, none, or how the last one ended. */
@@ -32,7 +38,7 @@ export function AdminCustomers() {
   const [typed, setTyped] = useState('');
   const [search, setSearch] = useState('');
   const [tier, setTier] = useState('');
-  const [status, setStatus] = useState<Status | ''>('');
+  const [status, setStatus] = useState<NonNullable<Status> | ''>('');
   const [sort, setSort] = useState<Sort>('-created');
   const plans = useLoad(() => call(api.GET('/api/v1/subscriptions/plans')), 'admin-customers-plans');
   // The list's filters, the same for every page and for the export.
@@ -53,20 +59,10 @@ export function AdminCustomers() {
       ),
     `admin-customers-${sort}-${search}-${tier}-${status}-${cursor ?? ''}`,
   );
-  const [exporting, setExporting] = useState(false);
-  const [exportError, setExportError] = useState<ApiError | null>(null);
-  const exportCsv = async () => {
-    setExporting(true);
-    setExportError(null);
-    try {
-      const query = new URLSearchParams({ sort, ...filters });
-      saveFile(await download(`/api/v1/admin/billing/customers/export?${query}`), 'customers.csv');
-    } catch (err) {
-      setExportError(err as ApiError);
-    } finally {
-      setExporting(false);
-    }
-  };
+  const csv = useCsvExport(
+    () => `/api/v1/admin/billing/customers/export?${new URLSearchParams({ sort, ...filters })}`,
+    'customers.csv',
+  );
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setSearch(typed.trim());
@@ -85,87 +81,55 @@ export function AdminCustomers() {
             placeholder="part of an email, cus_…, sub_…"
           />
         </label>
-        <label>
-          Plan{' '}
-          <select
-            value={tier}
-            onChange={(e) => {
-              setTier(e.target.value);
-              pages.restart();
-            }}
-          >
-            <option value="">Any plan</option>
-            {(plans.data ?? []).map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.display_name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status{' '}
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as Status | '');
-              pages.restart();
-            }}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Sort{' '}
-          <select
-            value={sort}
-            onChange={(e) => {
-              setSort(e.target.value as Sort);
-              pages.restart();
-            }}
-          >
-            <option value="-created">Newest first</option>
-            <option value="created">Oldest first</option>
-            <option value="email">Email A–Z</option>
-            <option value="-email">Email Z–A</option>
-          </select>
-        </label>
+        <Select
+          label="Plan"
+          value={tier}
+          options={[
+            { value: '', label: 'Any plan' },
+            ...(plans.data ?? []).map((p) => ({ value: p.id, label: p.display_name })),
+          ]}
+          onChange={(v) => {
+            setTier(v);
+            pages.restart();
+          }}
+        />
+        <Select
+          label="Status"
+          value={status}
+          options={[{ value: '', label: 'Any status' }, ...STATUSES]}
+          onChange={(v) => {
+            setStatus(v);
+            pages.restart();
+          }}
+        />
+        <Select
+          label="Sort"
+          value={sort}
+          options={SORTS}
+          onChange={(v) => {
+            setSort(v);
+            pages.restart();
+          }}
+        />
         <button type="submit">Search</button>
-        <button type="button" className="secondary" onClick={() => void exportCsv()} disabled={exporting}>
-          {exporting ? 'Exporting…' : 'Export CSV'}
-        </button>
+        <ExportButton csv={csv} />
       </form>
-      {exportError && <ErrorNotice error={exportError} />}
-      {list.error ? (
-        <ErrorNotice error={list.error} retry={list.reload} />
-      ) : !list.data ? (
-        <Loading what="customers" />
-      ) : list.data.customers.length === 0 ? (
-        <Empty>No customer matches.</Empty>
-      ) : (
-        <>
-          <p className="muted" data-testid="customer-total">
-            {count(list.data.total)} {list.data.total === 1 ? 'customer' : 'customers'}
-            {search ? ` matching “${search}”` : ''}
-          </p>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Customers">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Stripe customer</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.customers.map((c) => (
+      {csv.error && <ErrorNotice error={csv.error} />}
+      <Loaded state={list} what="customers">
+        {(found) =>
+          found.customers.length === 0 ? (
+            <Empty>No customer matches.</Empty>
+          ) : (
+            <>
+              <p className="muted" data-testid="customer-total">
+                {count(found.total)} {found.total === 1 ? 'customer' : 'customers'}
+                {search ? ` matching “${search}”` : ''}
+              </p>
+              <Table
+                label="Customers"
+                columns={['Email', 'Name', 'Plan', 'Status', 'Stripe customer', 'Since']}
+              >
+                {found.customers.map((c) => (
                   <tr key={c.customer_id}>
                     <th scope="row">
                       <Link href={`/admin/customer?email=${encodeURIComponent(c.email)}`}>{c.email}</Link>
@@ -179,12 +143,12 @@ export function AdminCustomers() {
                     <td>{date(c.created)}</td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <Pager pages={pages} next={list.data.next_cursor} />
-        </>
-      )}
+              </Table>
+              <Pager pages={pages} next={found.next_cursor} />
+            </>
+          )
+        }
+      </Loaded>
     </Page>
   );
 }

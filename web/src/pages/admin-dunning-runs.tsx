@@ -1,5 +1,5 @@
 import { api, call } from '../api/client';
-import { Empty, ErrorNotice, Loading, Notice } from '../components';
+import { Card, Empty, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
 import { dateTime } from '../format';
 
@@ -7,31 +7,19 @@ import { dateTime } from '../format';
 export function DunningRuns() {
   const runs = useLoad(() => call(api.GET('/api/v1/admin/dunning-runs')), 'admin-dunning-runs');
   return (
-    <section className="card" aria-labelledby="dunning-runs-heading">
-      <h2 id="dunning-runs-heading">Dunning runs in flight</h2>
-      {runs.error ? (
-        <ErrorNotice error={runs.error} retry={runs.reload} />
-      ) : !runs.data ? (
-        <Loading what="the dunning runs" />
-      ) : !runs.data.reachable ? (
-        <Notice kind="warning">{runs.data.error}</Notice>
-      ) : runs.data.runs.length === 0 ? (
-        <Empty>No dunning run is in flight.</Empty>
-      ) : (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Dunning runs">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Invoice</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Started</th>
-                <th scope="col">Where it stands</th>
-                <th scope="col">Next retry</th>
-                <th scope="col">Access</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.runs.map((r) => (
+    <Card id="dunning-runs" title="Dunning runs in flight">
+      <Loaded state={runs} what="the dunning runs">
+        {(data) =>
+          !data.reachable ? (
+            <Notice kind="warning">{data.error}</Notice>
+          ) : data.runs.length === 0 ? (
+            <Empty>No dunning run is in flight.</Empty>
+          ) : (
+            <Table
+              label="Dunning runs"
+              columns={['Invoice', 'Customer', 'Started', 'Where it stands', 'Next retry', 'Access']}
+            >
+              {data.runs.map((r) => (
                 <tr key={r.workflow_id}>
                   <th scope="row">
                     <code>{r.invoice_id}</code>
@@ -53,10 +41,10 @@ export function DunningRuns() {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+            </Table>
+          )
+        }
+      </Loaded>
+    </Card>
   );
 }

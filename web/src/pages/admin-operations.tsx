@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, call } from '../api/client';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { Card, Empty, Loaded, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date, dateTime, money } from '../format';
 import { Pager, useCursorPages } from '../cursor-pages';
@@ -29,166 +29,126 @@ export function AdminOperations() {
       ),
     `admin-ops-${onlyStuck}-${type}-${cursor ?? ''}`,
   );
-  if (ops.error)
-    return (
-      <Page title="Operations" wide>
-        <ErrorNotice error={ops.error} retry={ops.reload} />
-      </Page>
-    );
-  if (!ops.data)
-    return (
-      <Page title="Operations" wide>
-        <Loading what="operations" />
-      </Page>
-    );
-  const { webhooks, dunning, outbox } = ops.data;
   return (
     <Page title="Operations" wide>
-      <section className="card" aria-labelledby="webhooks-heading">
-        <h2 id="webhooks-heading">Stripe webhook events</h2>
-        <p data-testid="unforwarded">
-          {webhooks.unforwarded === 0
-            ? 'Every event received has reached its workflow.'
-            : `${count(webhooks.unforwarded)} events not yet forwarded; the sweep retries them.`}
-        </p>
-        <label>
-          <input
-            type="checkbox"
-            checked={onlyStuck}
-            onChange={(e) => {
-              setOnlyStuck(e.target.checked);
-              pages.restart();
-            }}
-          />{' '}
-          Only events not yet forwarded
-        </label>
-        <form
-          className="filters"
-          role="search"
-          aria-label="Webhook events by type"
-          onSubmit={(e) => {
-            e.preventDefault();
-            setType(typed.trim());
-            pages.restart();
-          }}
-        >
-          <label>
-            Event type{' '}
-            <input
-              value={typed}
-              maxLength={80}
-              placeholder="invoice.paid"
-              pattern="[a-z_.]{1,80}"
-              onChange={(e) => setTyped(e.target.value)}
-            />
-          </label>
-          <button type="submit" className="secondary">
-            Filter
-          </button>
-        </form>
-        {webhooks.events.length === 0 ? (
-          <Empty>No events.</Empty>
-        ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Webhook events">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Received</th>
-                  <th scope="col">Forwarded</th>
-                  <th scope="col">Handed to</th>
-                </tr>
-              </thead>
-              <tbody>
-                {webhooks.events.map((e) => (
-                  <tr key={e.id}>
-                    <th scope="row">
-                      <code>{e.id}</code>
-                    </th>
-                    <td>{e.type}</td>
-                    <td>{dateTime(e.received_at)}</td>
-                    <td>{e.forwarded_at ? dateTime(e.forwarded_at) : 'not yet'}</td>
-                    <td>{e.routed_to.length ? e.routed_to.join(', ') : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+      <Loaded state={ops} what="operations">
+        {({ webhooks, dunning, outbox }) => (
+          <>
+            <Card id="webhooks" title="Stripe webhook events">
+              <p data-testid="unforwarded">
+                {webhooks.unforwarded === 0
+                  ? 'Every event received has reached its workflow.'
+                  : `${count(webhooks.unforwarded)} events not yet forwarded; the sweep retries them.`}
+              </p>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={onlyStuck}
+                  onChange={(e) => {
+                    setOnlyStuck(e.target.checked);
+                    pages.restart();
+                  }}
+                />{' '}
+                Only events not yet forwarded
+              </label>
+              <form
+                className="filters"
+                role="search"
+                aria-label="Webhook events by type"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  setType(typed.trim());
+                  pages.restart();
+                }}
+              >
+                <label>
+                  Event type{' '}
+                  <input
+                    value={typed}
+                    maxLength={80}
+                    placeholder="invoice.paid"
+                    pattern="[a-z_.]{1,80}"
+                    onChange={(e) => setTyped(e.target.value)}
+                  />
+                </label>
+                <button type="submit" className="secondary">
+                  Filter
+                </button>
+              </form>
+              {webhooks.events.length === 0 ? (
+                <Empty>No events.</Empty>
+              ) : (
+                <Table
+                  label="Webhook events"
+                  columns={['Event', 'Type', 'Received', 'Forwarded', 'Handed to']}
+                >
+                  {webhooks.events.map((e) => (
+                    <tr key={e.id}>
+                      <th scope="row">
+                        <code>{e.id}</code>
+                      </th>
+                      <td>{e.type}</td>
+                      <td>{dateTime(e.received_at)}</td>
+                      <td>{e.forwarded_at ? dateTime(e.forwarded_at) : 'not yet'}</td>
+                      <td>{e.routed_to.length ? e.routed_to.join(', ') : '—'}</td>
+                    </tr>
+                  ))}
+                </Table>
+              )}
+              <Pager pages={pages} next={webhooks.next_cursor} labels={['Newer events', 'Older events']} />
+            </Card>
+            <Card id="dunning" title="Payments in dunning">
+              {dunning.length === 0 ? (
+                <p className="muted">No payment is being retried.</p>
+              ) : (
+                <Table
+                  label="Payments in dunning"
+                  columns={[
+                    'Customer',
+                    'Invoice',
+                    { label: 'Due', num: true },
+                    { label: 'Attempts', num: true },
+                    'Subscription',
+                  ]}
+                >
+                  {dunning.map((d) => (
+                    <tr key={d.invoice_id}>
+                      <th scope="row">{d.email}</th>
+                      <td>
+                        {d.hosted_invoice_url ? (
+                          <a href={d.hosted_invoice_url}>{d.invoice_id}</a>
+                        ) : (
+                          <code>{d.invoice_id}</code>
+                        )}
+                        {d.due_date ? `, due ${date(d.due_date)}` : ''}
+                      </td>
+                      <td className="num">{money(d.amount_due_cents, d.currency)}</td>
+                      <td className="num">{count(d.attempts)}</td>
+                      <td>{d.subscription_status}</td>
+                    </tr>
+                  ))}
+                </Table>
+              )}
+            </Card>
+            <DunningRuns />
+            <Card id="outbox" title="Notification outbox">
+              <p>{count(outbox.unsent)} not sent.</p>
+              {outbox.recent.length > 0 && (
+                <Table label="Recent notifications" columns={['Kind', 'Handed to', 'Queued', 'Sent']}>
+                  {outbox.recent.map((n) => (
+                    <tr key={n.id}>
+                      <th scope="row">{n.kind}</th>
+                      <td>{n.email}</td>
+                      <td>{dateTime(n.created_at)}</td>
+                      <td>{n.sent_at ? dateTime(n.sent_at) : n.error ? `failed: ${n.error}` : 'not yet'}</td>
+                    </tr>
+                  ))}
+                </Table>
+              )}
+            </Card>
+          </>
         )}
-        <Pager pages={pages} next={webhooks.next_cursor} labels={['Newer events', 'Older events']} />
-      </section>
-      <section className="card" aria-labelledby="dunning-heading">
-        <h2 id="dunning-heading">Payments in dunning</h2>
-        {dunning.length === 0 ? (
-          <p className="muted">No payment is being retried.</p>
-        ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Payments in dunning">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col">Invoice</th>
-                  <th scope="col" className="num">
-                    Due
-                  </th>
-                  <th scope="col" className="num">
-                    Attempts
-                  </th>
-                  <th scope="col">Subscription</th>
-                </tr>
-              </thead>
-              <tbody>
-                {dunning.map((d) => (
-                  <tr key={d.invoice_id}>
-                    <th scope="row">{d.email}</th>
-                    <td>
-                      {d.hosted_invoice_url ? (
-                        <a href={d.hosted_invoice_url}>{d.invoice_id}</a>
-                      ) : (
-                        <code>{d.invoice_id}</code>
-                      )}
-                      {d.due_date ? `, due ${date(d.due_date)}` : ''}
-                    </td>
-                    <td className="num">{money(d.amount_due_cents, d.currency)}</td>
-                    <td className="num">{count(d.attempts)}</td>
-                    <td>{d.subscription_status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
-      <DunningRuns />
-      <section className="card" aria-labelledby="outbox-heading">
-        <h2 id="outbox-heading">Notification outbox</h2>
-        <p>{count(outbox.unsent)} not sent.</p>
-        {outbox.recent.length > 0 && (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Recent notifications">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Handed to</th>
-                  <th scope="col">Queued</th>
-                  <th scope="col">Sent</th>
-                </tr>
-              </thead>
-              <tbody>
-                {outbox.recent.map((n) => (
-                  <tr key={n.id}>
-                    <th scope="row">{n.kind}</th>
-                    <td>{n.email}</td>
-                    <td>{dateTime(n.created_at)}</td>
-                    <td>{n.sent_at ? dateTime(n.sent_at) : n.error ? `failed: ${n.error}` : 'not yet'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      </Loaded>
     </Page>
   );
 }

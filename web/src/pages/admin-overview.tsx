@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
-import { ErrorNotice, Loading, Page } from '../components';
+import { Card, ErrorNotice, Loaded, Loading, Page, Select, Table } from '../components';
 import { useLoad } from '../data';
 import { count, money } from '../format';
 import { SeriesChart } from '../series-chart';
@@ -82,16 +82,12 @@ export function AdminOverview() {
   const currencyPicker =
     currencies.length > 1 ? (
       <div className="filters">
-        <label>
-          Currency{' '}
-          <select value={currency} onChange={(e) => setCurrency(e.target.value)}>
-            {currencies.map((c) => (
-              <option key={c} value={c}>
-                {c.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select
+          label="Currency"
+          value={currency}
+          options={currencies.map((c) => ({ value: c, label: c.toUpperCase() }))}
+          onChange={setCurrency}
+        />
       </div>
     ) : null;
   const fmt = useMemo(() => (cents: number) => money(cents, cur), [cur]);
@@ -206,160 +202,123 @@ export function AdminOverview() {
       </dl>
 
       <div className="filters">
-        <label>
-          Charts' range{' '}
-          <select value={range} onChange={(e) => setRange(e.target.value as Range)}>
-            {RANGES.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Select<Range>
+          label="Charts' range"
+          value={range}
+          options={RANGES.map((x) => ({ value: x.id, label: x.label }))}
+          onChange={setRange}
+        />
       </div>
 
-      <section className="card" aria-labelledby="mrr-heading">
-        <h2 id="mrr-heading">MRR over time</h2>
-        {series.error ? (
-          <ErrorNotice error={series.error} retry={series.reload} />
-        ) : !series.data ? (
-          <Loading what="the MRR series" />
-        ) : (
-          <>
-            <SeriesChart
-              title="MRR at the end of each period"
-              times={chart.times}
-              labels={chart.labels}
-              series={chart.mrr}
-              format={fmt}
-            />
-            <SeriesChart
-              title="Money collected, MRR churned and net revenue per period"
-              times={chart.times}
-              labels={chart.labels}
-              series={chart.flows}
-              format={fmt}
-              bars
-            />
-          </>
-        )}
-      </section>
+      <Card id="mrr" title="MRR over time">
+        <Loaded state={series} what="the MRR series">
+          {() => (
+            <>
+              <SeriesChart
+                title="MRR at the end of each period"
+                times={chart.times}
+                labels={chart.labels}
+                series={chart.mrr}
+                format={fmt}
+              />
+              <SeriesChart
+                title="Money collected, MRR churned and net revenue per period"
+                times={chart.times}
+                labels={chart.labels}
+                series={chart.flows}
+                format={fmt}
+                bars
+              />
+            </>
+          )}
+        </Loaded>
+      </Card>
 
-      <section className="card" aria-labelledby="movements-heading">
-        <h2 id="movements-heading">MRR movements</h2>
+      <Card id="movements" title="MRR movements">
         <p className="small muted">
           Per customer, their MRR at the end of each period against its start: from 0 is new (reactivation
           when they had paid before), to 0 is churn, up is expansion, down contraction. A customer who pauses
           and resumes inside a month moves on both days by day, and not at all in the month.
         </p>
-        {moves.error ? (
-          <ErrorNotice error={moves.error} retry={moves.reload} />
-        ) : !moves.data ? (
-          <Loading what="the MRR movements" />
-        ) : (
-          <SeriesChart
-            title="MRR movements per period"
-            times={movementChart.times}
-            labels={movementChart.labels}
-            series={movementChart.series}
-            format={fmt}
-            stacked
-          />
-        )}
+        <Loaded state={moves} what="the MRR movements">
+          {() => (
+            <SeriesChart
+              title="MRR movements per period"
+              times={movementChart.times}
+              labels={movementChart.labels}
+              series={movementChart.series}
+              format={fmt}
+              stacked
+            />
+          )}
+        </Loaded>
         <h3>This month, {m.month}</h3>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="MRR movements">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Movement</th>
-                <th scope="col" className="num">
-                  MRR
-                </th>
-                <th scope="col" className="num">
-                  Customers
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              <tr>
-                <th scope="row">Starting MRR</th>
-                <td className="num">{fmt(m.starting_mrr_cents)}</td>
-                <td />
-              </tr>
-              {(
-                [
-                  ['New', m.new, 1],
-                  ['Expansion', m.expansion, 1],
-                  ['Reactivation', m.reactivated, 1],
-                  ['Contraction', m.contraction, -1],
-                  ['Churn', m.churned, -1],
-                ] as const
-              ).map(([label, mv, sign]) => (
-                <tr key={label}>
-                  <th scope="row">{label}</th>
-                  <td className="num">
-                    {sign < 0 && mv.mrr_cents > 0 ? '−' : '+'}
-                    {fmt(mv.mrr_cents)}
-                  </td>
-                  <td className="num">{count(mv.customers)}</td>
+        <Table
+          label="MRR movements"
+          columns={['Movement', { label: 'MRR', num: true }, { label: 'Customers', num: true }]}
+        >
+          <tr>
+            <th scope="row">Starting MRR</th>
+            <td className="num">{fmt(m.starting_mrr_cents)}</td>
+            <td />
+          </tr>
+          {(
+            [
+              ['New', m.new, 1],
+              ['Expansion', m.expansion, 1],
+              ['Reactivation', m.reactivated, 1],
+              ['Contraction', m.contraction, -1],
+              ['Churn', m.churned, -1],
+            ] as const
+          ).map(([label, mv, sign]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              <td className="num">
+                {sign < 0 && mv.mrr_cents > 0 ? '−' : '+'}
+                {fmt(mv.mrr_cents)}
+              </td>
+              <td className="num">{count(mv.customers)}</td>
+            </tr>
+          ))}
+          <tr>
+            <th scope="row">Net new MRR</th>
+            <td className="num">{fmt(m.net_new_mrr_cents)}</td>
+            <td />
+          </tr>
+          <tr>
+            <th scope="row">Ending MRR</th>
+            <td className="num">{fmt(m.ending_mrr_cents)}</td>
+            <td />
+          </tr>
+        </Table>
+      </Card>
+
+      <Card id="tiers" title="Revenue and subscribers by plan">
+        <Loaded state={byTier} what="revenue by plan">
+          {(data) => (
+            <Table
+              label="Revenue by plan"
+              columns={[
+                'Plan',
+                { label: 'Paying', num: true },
+                { label: 'Trialing', num: true },
+                { label: 'MRR', num: true },
+                { label: 'Share of MRR', num: true },
+              ]}
+            >
+              {data.tiers.map((t) => (
+                <tr key={t.tier}>
+                  <th scope="row">{t.tier}</th>
+                  <td className="num">{count(t.paying_subscriptions)}</td>
+                  <td className="num">{count(t.trialing_subscriptions)}</td>
+                  <td className="num">{fmt(t.mrr_cents)}</td>
+                  <td className="num">{percent(t.share_of_mrr)}</td>
                 </tr>
               ))}
-              <tr>
-                <th scope="row">Net new MRR</th>
-                <td className="num">{fmt(m.net_new_mrr_cents)}</td>
-                <td />
-              </tr>
-              <tr>
-                <th scope="row">Ending MRR</th>
-                <td className="num">{fmt(m.ending_mrr_cents)}</td>
-                <td />
-              </tr>
-            </tbody>
-          </table>
-        </div>
-      </section>
-
-      <section className="card" aria-labelledby="tiers-heading">
-        <h2 id="tiers-heading">Revenue and subscribers by plan</h2>
-        {byTier.error ? (
-          <ErrorNotice error={byTier.error} retry={byTier.reload} />
-        ) : !byTier.data ? (
-          <Loading what="revenue by plan" />
-        ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Revenue by plan">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Plan</th>
-                  <th scope="col" className="num">
-                    Paying
-                  </th>
-                  <th scope="col" className="num">
-                    Trialing
-                  </th>
-                  <th scope="col" className="num">
-                    MRR
-                  </th>
-                  <th scope="col" className="num">
-                    Share of MRR
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {byTier.data.tiers.map((t) => (
-                  <tr key={t.tier}>
-                    <th scope="row">{t.tier}</th>
-                    <td className="num">{count(t.paying_subscriptions)}</td>
-                    <td className="num">{count(t.trialing_subscriptions)}</td>
-                    <td className="num">{fmt(t.mrr_cents)}</td>
-                    <td className="num">{percent(t.share_of_mrr)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+            </Table>
+          )}
+        </Loaded>
+      </Card>
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { ErrorNotice, Loading, Notice, Page } from '../components';
+import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { count, money } from '../format';
 
@@ -69,298 +69,282 @@ export function AdminPlans() {
     });
   };
 
-  if (versions.error)
-    return (
-      <Page title="Plans" wide>
-        <ErrorNotice error={versions.error} retry={versions.reload} />
-      </Page>
-    );
-  if (!versions.data)
-    return (
-      <Page title="Plans" wide>
-        <Loading what="the plans" />
-      </Page>
-    );
   return (
     <Page title="Plans" wide>
-      {done && <Notice kind="success">{done}</Notice>}
-      {error && <ErrorNotice error={error} />}
-      <div className="table-wrap" tabIndex={0} role="region" aria-label="Plan versions">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Plan</th>
-              <th scope="col">Version</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Monthly
-              </th>
-              <th scope="col" className="num">
-                Credits
-              </th>
-              <th scope="col" className="num">
-                Subscribers
-              </th>
-              <th scope="col">In Stripe</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {versions.data.map((v) => (
-              <tr key={v.plan_version_id} data-testid={`plan-${v.id}-v${v.version}`}>
-                <th scope="row">
-                  {v.display_name} <code>{v.id}</code>
-                </th>
-                <td>
-                  {v.version}
-                  {v.is_current ? ' (current)' : ''}
-                </td>
-                <td>{v.status}</td>
-                <td className="num">{money(v.price_monthly_cents, v.currency)}</td>
-                <td className="num">{count(v.included_credits)}</td>
-                <td className="num">{count(v.live_subscriptions)}</td>
-                <td>{syncState(v.stripe_sync)}</td>
-                <td className="row-actions">
-                  {v.is_current && v.status === 'active' && (
-                    <>
-                      <button
-                        type="button"
-                        className="secondary"
-                        onClick={() => {
-                          setEditing(v.id);
-                          setForm({
-                            display_name: v.display_name,
-                            price_monthly_cents: String(v.price_monthly_cents),
-                            included_credits: String(v.included_credits),
-                          });
-                        }}
-                      >
-                        Edit {v.id}
-                      </button>
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy}
-                        onClick={() =>
-                          void run(async () => {
-                            setMigration(
-                              await call(
-                                api.GET('/api/v1/admin/plans/{plan_id}/migration-preview', {
-                                  params: { path: { plan_id: v.id } },
-                                }),
-                              ),
-                            );
-                            return `Who a migration of ${v.id} would move is listed below.`;
-                          })
-                        }
-                      >
-                        Preview migration of {v.id}
-                      </button>
-                      <button type="button" className="secondary" onClick={() => setArchiving(v.id)}>
-                        Archive {v.id}
-                      </button>
-                    </>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Loaded state={versions} what="the plans">
+        {(data) => (
+          <>
+            {done && <Notice kind="success">{done}</Notice>}
+            {error && <ErrorNotice error={error} />}
+            <Table
+              label="Plan versions"
+              columns={[
+                'Plan',
+                'Version',
+                'Status',
+                { label: 'Monthly', num: true },
+                { label: 'Credits', num: true },
+                { label: 'Subscribers', num: true },
+                'In Stripe',
+                'Actions',
+              ]}
+            >
+              {data.map((v) => (
+                <tr key={v.plan_version_id} data-testid={`plan-${v.id}-v${v.version}`}>
+                  <th scope="row">
+                    {v.display_name} <code>{v.id}</code>
+                  </th>
+                  <td>
+                    {v.version}
+                    {v.is_current ? ' (current)' : ''}
+                  </td>
+                  <td>{v.status}</td>
+                  <td className="num">{money(v.price_monthly_cents, v.currency)}</td>
+                  <td className="num">{count(v.included_credits)}</td>
+                  <td className="num">{count(v.live_subscriptions)}</td>
+                  <td>{syncState(v.stripe_sync)}</td>
+                  <td className="row-actions">
+                    {v.is_current && v.status === 'active' && (
+                      <>
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => {
+                            setEditing(v.id);
+                            setForm({
+                              display_name: v.display_name,
+                              price_monthly_cents: String(v.price_monthly_cents),
+                              included_credits: String(v.included_credits),
+                            });
+                          }}
+                        >
+                          Edit {v.id}
+                        </button>
+                        <button
+                          type="button"
+                          className="secondary"
+                          disabled={busy}
+                          onClick={() =>
+                            void run(async () => {
+                              setMigration(
+                                await call(
+                                  api.GET('/api/v1/admin/plans/{plan_id}/migration-preview', {
+                                    params: { path: { plan_id: v.id } },
+                                  }),
+                                ),
+                              );
+                              return `Who a migration of ${v.id} would move is listed below.`;
+                            })
+                          }
+                        >
+                          Preview migration of {v.id}
+                        </button>
+                        <button type="button" className="secondary" onClick={() => setArchiving(v.id)}>
+                          Archive {v.id}
+                        </button>
+                      </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Table>
 
-      {archiving && (
-        <div className="notice warning" role="alertdialog" aria-labelledby="archive-heading">
-          <h2 id="archive-heading">Archive {archiving}?</h2>
-          <p>New customers can no longer choose it; its subscribers keep it.</p>
-          <button
-            type="button"
-            className="danger"
-            disabled={busy}
-            onClick={() =>
-              void run(async () => {
-                await call(
-                  api.DELETE('/api/v1/subscriptions/plans/{plan_id}', {
-                    params: { path: { plan_id: archiving } },
-                  }),
-                );
-                setArchiving(null);
-                return `${archiving} is archived.`;
-              })
-            }
-          >
-            Archive
-          </button>{' '}
-          <button type="button" className="secondary" onClick={() => setArchiving(null)}>
-            Back
-          </button>
-        </div>
-      )}
-
-      <form
-        className="card form"
-        aria-labelledby="new-heading"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void run(async () => {
-            const plan = await call(
-              api.POST('/api/v1/subscriptions/plans', {
-                body: {
-                  id: creating.id,
-                  display_name: creating.display_name,
-                  price_monthly_cents: Number(creating.price_monthly_cents),
-                },
-              }),
-            );
-            setCreating({ id: '', display_name: '', price_monthly_cents: '' });
-            return `${plan.id} is created; the catalog sync gives it its Stripe prices.`;
-          });
-        }}
-      >
-        <h2 id="new-heading">New plan</h2>
-        <label>
-          Code{' '}
-          <input
-            required
-            pattern="[a-z0-9][a-z0-9_-]*"
-            maxLength={64}
-            value={creating.id}
-            onChange={(e) => setCreating({ ...creating, id: e.target.value })}
-          />
-        </label>
-        <label>
-          Name{' '}
-          <input
-            required
-            maxLength={200}
-            value={creating.display_name}
-            onChange={(e) => setCreating({ ...creating, display_name: e.target.value })}
-          />
-        </label>
-        <label>
-          Monthly price (cents){' '}
-          <input
-            required
-            inputMode="numeric"
-            pattern="[0-9]+"
-            value={creating.price_monthly_cents}
-            onChange={(e) => setCreating({ ...creating, price_monthly_cents: e.target.value })}
-          />
-        </label>
-        <button type="submit" disabled={busy}>
-          Create plan
-        </button>
-      </form>
-
-      {editing && (
-        <form className="card form" onSubmit={save} aria-labelledby="edit-heading">
-          <h2 id="edit-heading">Edit {editing}</h2>
-          <p className="muted">
-            Changing the price or credits of a plan with subscribers makes a new version; they keep theirs
-            until migrated.
-          </p>
-          <label>
-            Display name{' '}
-            <input
-              value={form.display_name}
-              maxLength={200}
-              onChange={(e) => setForm({ ...form, display_name: e.target.value })}
-            />
-          </label>
-          <label>
-            Monthly price (cents){' '}
-            <input
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.price_monthly_cents}
-              onChange={(e) => setForm({ ...form, price_monthly_cents: e.target.value })}
-            />
-          </label>
-          <label>
-            Included credits{' '}
-            <input
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.included_credits}
-              onChange={(e) => setForm({ ...form, included_credits: e.target.value })}
-            />
-          </label>
-          <button type="submit" disabled={busy}>
-            Save {editing}
-          </button>{' '}
-          <button type="button" className="secondary" onClick={() => setEditing(null)}>
-            Back
-          </button>
-        </form>
-      )}
-
-      {migration && (
-        <section className="card" aria-labelledby="migration-heading">
-          <h2 id="migration-heading">
-            Migrating {migration.plan_id} to version {migration.to_version}
-          </h2>
-          {migration.subscriptions.length === 0 ? (
-            <p>Nobody is on an older version.</p>
-          ) : (
-            <>
-              <div
-                className="table-wrap"
-                tabIndex={0}
-                role="region"
-                aria-label="Subscriptions that would move"
-              >
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Customer</th>
-                      <th scope="col">From version</th>
-                      <th scope="col" className="num">
-                        Price now
-                      </th>
-                      <th scope="col" className="num">
-                        Price after
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {migration.subscriptions.map((s) => (
-                      <tr key={s.subscription_id}>
-                        <th scope="row">{s.email}</th>
-                        <td>{s.from_version}</td>
-                        <td className="num">
-                          {money(s.amount_cents, 'usd')} / {s.interval}
-                        </td>
-                        <td className="num">
-                          {s.new_amount_cents == null
-                            ? '—'
-                            : `${money(s.new_amount_cents, 'usd')} / ${s.interval}`}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+            {archiving && (
+              <div className="notice warning" role="alertdialog" aria-labelledby="archive-heading">
+                <h2 id="archive-heading">Archive {archiving}?</h2>
+                <p>New customers can no longer choose it; its subscribers keep it.</p>
+                <button
+                  type="button"
+                  className="danger"
+                  disabled={busy}
+                  onClick={() =>
+                    void run(async () => {
+                      await call(
+                        api.DELETE('/api/v1/subscriptions/plans/{plan_id}', {
+                          params: { path: { plan_id: archiving } },
+                        }),
+                      );
+                      setArchiving(null);
+                      return `${archiving} is archived.`;
+                    })
+                  }
+                >
+                  Archive
+                </button>{' '}
+                <button type="button" className="secondary" onClick={() => setArchiving(null)}>
+                  Back
+                </button>
               </div>
-              <button
-                type="button"
-                disabled={busy}
-                onClick={() =>
-                  void run(async () => {
-                    const r = await call(
-                      api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
-                        params: { path: { plan_id: migration.plan_id } },
-                        body: { when: 'period_end' },
-                      }),
-                    );
-                    setMigration(null);
-                    return `${r.migrated.length} moved at their period end, ${r.failed.length} could not be.`;
-                  })
-                }
-              >
-                Migrate {count(migration.subscriptions.length)} at their period end
+            )}
+
+            <form
+              className="card form"
+              aria-labelledby="new-heading"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void run(async () => {
+                  const plan = await call(
+                    api.POST('/api/v1/subscriptions/plans', {
+                      body: {
+                        id: creating.id,
+                        display_name: creating.display_name,
+                        price_monthly_cents: Number(creating.price_monthly_cents),
+                      },
+                    }),
+                  );
+                  setCreating({ id: '', display_name: '', price_monthly_cents: '' });
+                  return `${plan.id} is created; the catalog sync gives it its Stripe prices.`;
+                });
+              }}
+            >
+              <h2 id="new-heading">New plan</h2>
+              <label>
+                Code{' '}
+                <input
+                  required
+                  pattern="[a-z0-9][a-z0-9_-]*"
+                  maxLength={64}
+                  value={creating.id}
+                  onChange={(e) => setCreating({ ...creating, id: e.target.value })}
+                />
+              </label>
+              <label>
+                Name{' '}
+                <input
+                  required
+                  maxLength={200}
+                  value={creating.display_name}
+                  onChange={(e) => setCreating({ ...creating, display_name: e.target.value })}
+                />
+              </label>
+              <label>
+                Monthly price (cents){' '}
+                <input
+                  required
+                  inputMode="numeric"
+                  pattern="[0-9]+"
+                  value={creating.price_monthly_cents}
+                  onChange={(e) => setCreating({ ...creating, price_monthly_cents: e.target.value })}
+                />
+              </label>
+              <button type="submit" disabled={busy}>
+                Create plan
               </button>
-            </>
-          )}
-        </section>
-      )}
+            </form>
+
+            {editing && (
+              <form className="card form" onSubmit={save} aria-labelledby="edit-heading">
+                <h2 id="edit-heading">Edit {editing}</h2>
+                <p className="muted">
+                  Changing the price or credits of a plan with subscribers makes a new version; they keep
+                  theirs until migrated.
+                </p>
+                <label>
+                  Display name{' '}
+                  <input
+                    value={form.display_name}
+                    maxLength={200}
+                    onChange={(e) => setForm({ ...form, display_name: e.target.value })}
+                  />
+                </label>
+                <label>
+                  Monthly price (cents){' '}
+                  <input
+                    inputMode="numeric"
+                    pattern="[0-9]+"
+                    value={form.price_monthly_cents}
+                    onChange={(e) => setForm({ ...form, price_monthly_cents: e.target.value })}
+                  />
+                </label>
+                <label>
+                  Included credits{' '}
+                  <input
+                    inputMode="numeric"
+                    pattern="[0-9]+"
+                    value={form.included_credits}
+                    onChange={(e) => setForm({ ...form, included_credits: e.target.value })}
+                  />
+                </label>
+                <button type="submit" disabled={busy}>
+                  Save {editing}
+                </button>{' '}
+                <button type="button" className="secondary" onClick={() => setEditing(null)}>
+                  Back
+                </button>
+              </form>
+            )}
+
+            {migration && (
+              <section className="card" aria-labelledby="migration-heading">
+                <h2 id="migration-heading">
+                  Migrating {migration.plan_id} to version {migration.to_version}
+                </h2>
+                {migration.subscriptions.length === 0 ? (
+                  <p>Nobody is on an older version.</p>
+                ) : (
+                  <>
+                    <div
+                      className="table-wrap"
+                      tabIndex={0}
+                      role="region"
+                      aria-label="Subscriptions that would move"
+                    >
+                      <table>
+                        <thead>
+                          <tr>
+                            <th scope="col">Customer</th>
+                            <th scope="col">From version</th>
+                            <th scope="col" className="num">
+                              Price now
+                            </th>
+                            <th scope="col" className="num">
+                              Price after
+                            </th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          {migration.subscriptions.map((s) => (
+                            <tr key={s.subscription_id}>
+                              <th scope="row">{s.email}</th>
+                              <td>{s.from_version}</td>
+                              <td className="num">
+                                {money(s.amount_cents, 'usd')} / {s.interval}
+                              </td>
+                              <td className="num">
+                                {s.new_amount_cents == null
+                                  ? '—'
+                                  : `${money(s.new_amount_cents, 'usd')} / ${s.interval}`}
+                              </td>
+                            </tr>
+                          ))}
+                        </tbody>
+                      </table>
+                    </div>
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() =>
+                        void run(async () => {
+                          const r = await call(
+                            api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
+                              params: { path: { plan_id: migration.plan_id } },
+                              body: { when: 'period_end' },
+                            }),
+                          );
+                          setMigration(null);
+                          return `${r.migrated.length} moved at their period end, ${r.failed.length} could not be.`;
+                        })
+                      }
+                    >
+                      Migrate {count(migration.subscriptions.length)} at their period end
+                    </button>
+                  </>
+                )}
+              </section>
+            )}
+          </>
+        )}
+      </Loaded>
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { api, call } from '../api/client';
-import { ErrorNotice, Loading, Notice } from '../components';
+import { Card, Loaded, Notice } from '../components';
 import { useLoad } from '../data';
 import { count, dateTime } from '../format';
 import { SeriesChart } from '../series-chart';
@@ -35,63 +35,57 @@ export function QuotaDenials({ days }: { days: number }) {
     };
   }, [denials.data]);
   return (
-    <section className="card" aria-labelledby="denials-heading">
-      <h2 id="denials-heading">Quota denials</h2>
-      {denials.error ? (
-        <ErrorNotice error={denials.error} retry={denials.reload} />
-      ) : !denials.data ? (
-        <Loading what="quota denials" />
-      ) : (
-        <>
-          <p>
-            <strong data-testid="quota-denials-total">{count(denials.data.total)}</strong>{' '}
-            {denials.data.total === 1 ? 'request' : 'requests'} refused since {denials.data.since} because the
-            customer&rsquo;s daily quota was spent
-            {Object.keys(denials.data.by_plan).length > 0 &&
-              ` (${Object.entries(denials.data.by_plan)
-                .map(([plan, n]) => `${plan}: ${count(n)}`)
-                .join(', ')})`}
-            .
-          </p>
-          {denials.data.total > 0 && (
-            <SeriesChart
-              title="Quota denials per day"
-              times={chart.times}
-              labels={chart.labels}
-              series={chart.series}
-              format={units}
-              whole
-              bars
-            />
-          )}
-        </>
-      )}
-    </section>
+    <Card id="denials" title="Quota denials">
+      <Loaded state={denials} what="quota denials">
+        {(data) => (
+          <>
+            <p>
+              <strong data-testid="quota-denials-total">{count(data.total)}</strong>{' '}
+              {data.total === 1 ? 'request' : 'requests'} refused since {data.since} because the
+              customer&rsquo;s daily quota was spent
+              {Object.keys(data.by_plan).length > 0 &&
+                ` (${Object.entries(data.by_plan)
+                  .map(([plan, n]) => `${plan}: ${count(n)}`)
+                  .join(', ')})`}
+              .
+            </p>
+            {data.total > 0 && (
+              <SeriesChart
+                title="Quota denials per day"
+                times={chart.times}
+                labels={chart.labels}
+                series={chart.series}
+                format={units}
+                whole
+                bars
+              />
+            )}
+          </>
+        )}
+      </Loaded>
+    </Card>
   );
 }
 
+const loadRollupStatus = () => call(api.GET('/api/v1/admin/usage/rollup-status'));
+type RollupState = Awaited<ReturnType<typeof loadRollupStatus>>;
+
 /** The rollup's state: from the database (last rollup, lag, what waits) and from the workflow itself. */
 export function RollupStatus() {
-  const status = useLoad(() => call(api.GET('/api/v1/admin/usage/rollup-status')), 'admin-rollup-status');
-  if (status.error)
-    return (
-      <section className="card" aria-labelledby="rollup-heading">
-        <h2 id="rollup-heading">Rollup</h2>
-        <ErrorNotice error={status.error} retry={status.reload} />
-      </section>
-    );
-  if (!status.data)
-    return (
-      <section className="card" aria-labelledby="rollup-heading">
-        <h2 id="rollup-heading">Rollup</h2>
-        <Loading what="the rollup's state" />
-      </section>
-    );
-  const s = status.data;
+  const status = useLoad(loadRollupStatus, 'admin-rollup-status');
+  return (
+    <Card id="rollup" title="Rollup">
+      <Loaded state={status} what="the rollup's state">
+        {(s) => <RollupFacts s={s} />}
+      </Loaded>
+    </Card>
+  );
+}
+
+function RollupFacts({ s }: { s: RollupState }) {
   const w = s.workflow;
   return (
-    <section className="card" aria-labelledby="rollup-heading">
-      <h2 id="rollup-heading">Rollup</h2>
+    <>
       <dl className="facts" data-testid="rollup-status">
         <dt>Last rollup written</dt>
         <dd>{s.last_rollup_at ? dateTime(s.last_rollup_at) : 'None yet'}</dd>
@@ -127,6 +121,6 @@ export function RollupStatus() {
         )}
       </dl>
       {!w.reachable && <Notice kind="warning">{w.error}</Notice>}
-    </section>
+    </>
   );
 }

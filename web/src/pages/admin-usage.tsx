@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { api, call } from '../api/client';
-import { ErrorNotice, Loading, Page } from '../components';
+import { Card, Loaded, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { count, dateTime } from '../format';
 import { SeriesChart } from '../series-chart';
@@ -48,99 +48,83 @@ export function AdminUsage() {
   }, [stats.data]);
   const units = useMemo(() => (n: number) => count(Math.round(n)), []);
 
-  if (stats.error)
-    return (
-      <Page title="Usage" wide>
-        <ErrorNotice error={stats.error} retry={stats.reload} />
-      </Page>
-    );
-  if (!stats.data)
-    return (
-      <Page title="Usage" wide>
-        <Loading what="usage" />
-      </Page>
-    );
-  const s = stats.data;
-  const backlog = s.rollup_backlog;
   return (
     <Page title="Usage" wide>
-      <div className="filters">
-        <label>
-          Days{' '}
-          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
-            <option value={7}>Last 7 days</option>
-            <option value={30}>Last 30 days</option>
-            <option value={90}>Last 90 days</option>
-          </select>
-        </label>
-      </div>
-      <dl className="figures">
-        <div className="card figure">
-          <dt>Events since {s.since}</dt>
-          <dd className="big" data-testid="usage-total">
-            {count(s.total)}
-          </dd>
-          <dd className="small muted">Units reported through report_usage, BYOK calls excluded.</dd>
-        </div>
-        <div className="card figure">
-          <dt>Not rolled up yet</dt>
-          <dd className="big" data-testid="usage-backlog">
-            {count(backlog.events_not_rolled_up)}
-          </dd>
-          <dd className="small muted">
-            {backlog.oldest_unrolled_event_at
-              ? `Oldest from ${dateTime(backlog.oldest_unrolled_event_at)}.`
-              : 'Every event is in a rollup.'}{' '}
-            Rollups waiting for Stripe: {count(backlog.rollups_not_in_stripe)}; for Lago:{' '}
-            {count(backlog.rollups_not_in_lago)}.
-          </dd>
-        </div>
-      </dl>
-      <section className="card" aria-labelledby="per-day-heading">
-        <h2 id="per-day-heading">Events per day by type</h2>
-        {!chart.any ? (
-          <p className="muted">No usage in this range.</p>
-        ) : (
-          <SeriesChart
-            title="Usage events per day by type"
-            times={chart.times}
-            labels={chart.labels}
-            series={chart.series}
-            format={units}
-            whole
-            bars
-          />
-        )}
-      </section>
-      <QuotaDenials days={days} />
-      <RollupStatus />
-      <section className="card" aria-labelledby="top-heading">
-        <h2 id="top-heading">Top customers today</h2>
-        {s.top_customers_today.length === 0 ? (
-          <p className="muted">Nobody has reported usage today.</p>
-        ) : (
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Top customers today">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Customer</th>
-                  <th scope="col" className="num">
-                    Units today
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {s.top_customers_today.map((c) => (
-                  <tr key={c.customer_id}>
-                    <th scope="row">{c.email}</th>
-                    <td className="num">{count(c.used)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <Loaded state={stats} what="usage">
+        {(s) => {
+          const backlog = s.rollup_backlog;
+          return (
+            <>
+              <div className="filters">
+                <label>
+                  Days{' '}
+                  <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+                    <option value={7}>Last 7 days</option>
+                    <option value={30}>Last 30 days</option>
+                    <option value={90}>Last 90 days</option>
+                  </select>
+                </label>
+              </div>
+              <dl className="figures">
+                <div className="card figure">
+                  <dt>Events since {s.since}</dt>
+                  <dd className="big" data-testid="usage-total">
+                    {count(s.total)}
+                  </dd>
+                  <dd className="small muted">Units reported through report_usage, BYOK calls excluded.</dd>
+                </div>
+                <div className="card figure">
+                  <dt>Not rolled up yet</dt>
+                  <dd className="big" data-testid="usage-backlog">
+                    {count(backlog.events_not_rolled_up)}
+                  </dd>
+                  <dd className="small muted">
+                    {backlog.oldest_unrolled_event_at
+                      ? `Oldest from ${dateTime(backlog.oldest_unrolled_event_at)}.`
+                      : 'Every event is in a rollup.'}{' '}
+                    Rollups waiting for Stripe: {count(backlog.rollups_not_in_stripe)}; for Lago:{' '}
+                    {count(backlog.rollups_not_in_lago)}.
+                  </dd>
+                </div>
+              </dl>
+              <Card id="per-day" title="Events per day by type">
+                {!chart.any ? (
+                  <p className="muted">No usage in this range.</p>
+                ) : (
+                  <SeriesChart
+                    title="Usage events per day by type"
+                    times={chart.times}
+                    labels={chart.labels}
+                    series={chart.series}
+                    format={units}
+                    whole
+                    bars
+                  />
+                )}
+              </Card>
+              <QuotaDenials days={days} />
+              <RollupStatus />
+              <Card id="top" title="Top customers today">
+                {s.top_customers_today.length === 0 ? (
+                  <p className="muted">Nobody has reported usage today.</p>
+                ) : (
+                  <Table
+                    label="Top customers today"
+                    columns={['Customer', { label: 'Units today', num: true }]}
+                  >
+                    {s.top_customers_today.map((c) => (
+                      <tr key={c.customer_id}>
+                        <th scope="row">{c.email}</th>
+                        <td className="num">{count(c.used)}</td>
+                      </tr>
+                    ))}
+                  </Table>
+                )}
+              </Card>
+            </>
+          );
+        }}
+      </Loaded>
     </Page>
   );
 }

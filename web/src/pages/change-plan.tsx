@@ -3,8 +3,9 @@ import { api, type ApiError, call, type ChangeAnswer, type Plan } from '../api/c
 import { ErrorNotice, Loading, Notice, Page } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
+import { type Cycle, cycleOf, cycleParam, intervalOf } from '../plan-terms';
 import { Link, navigate, useLocation } from '../router';
-import { CycleSwitch, priceOf, type Cycle } from './plans';
+import { CycleSwitch, priceOf } from './plans';
 
 type Preview = Extract<ChangeAnswer, { preview: true }>;
 type Applied = Exclude<ChangeAnswer, { preview: true }>;
@@ -22,7 +23,7 @@ export function ChangePlan() {
   const { query } = useLocation();
   const d = useLoad(loadChangeData, 'change-plan');
   const [target, setTarget] = useState<string>(query.get('plan') ?? '');
-  const [cycle, setCycle] = useState<Cycle>(query.get('cycle') === 'yearly' ? 'yearly' : 'monthly');
+  const [cycle, setCycle] = useState(cycleParam(query.get('cycle')));
   const [preview, setPreview] = useState<Preview | null>(null);
   const [previewError, setPreviewError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -30,7 +31,7 @@ export function ChangePlan() {
   const [error, setError] = useState<ApiError | null>(null);
 
   const sub = d.data?.sub;
-  const currentCycle: Cycle = sub && sub.status !== 'none' && sub.interval === 'year' ? 'yearly' : 'monthly';
+  const currentCycle = cycleOf(sub && sub.status !== 'none' ? sub.interval : undefined);
   const same = sub && target === sub.tier && cycle === currentCycle;
 
   useEffect(() => {
@@ -171,7 +172,7 @@ export function ChangePlan() {
               <dd>
                 <strong>{money(preview.amount_due_now_cents, sub.currency)}</strong>
               </dd>
-              <dt>Then each {cycle === 'yearly' ? 'year' : 'month'}</dt>
+              <dt>Then each {intervalOf(cycle)}</dt>
               <dd>{money(preview.next_amount_cents, sub.currency)}</dd>
             </dl>
             {error && <ErrorNotice error={error} />}

@@ -10,9 +10,10 @@ import {
   type UsageRecords,
 } from '../api/client';
 import { DailyUsageChart, type DailySeries } from '../chart';
-import { Empty, ErrorNotice, Loading, Notice, Page } from '../components';
+import { Card, Empty, ErrorNotice, Loaded, Loading, Notice, Page } from '../components';
 import { useLoad } from '../data';
 import { count, date, daysUntil, money } from '../format';
+import { isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
 import { statusOf } from '../status';
 
@@ -65,11 +66,6 @@ async function loadDaily(periodStart: string, periodEnd: string | null): Promise
   // A type keeps its colour from one load to the next.
   byType.sort((a, b) => a.type.localeCompare(b.type));
   return { days, byType };
-}
-
-/** The $1 trial: a one-off price and no yearly one (see the catalog). */
-function isTrialPlan(plan: Plan | undefined): boolean {
-  return Boolean(plan && plan.trial_days > 0 && plan.price_yearly_cents === null);
 }
 
 function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice[] }) {
@@ -126,8 +122,7 @@ function PlanSummary({
     act(() => call(api.POST('/api/v1/billing/subscription/pending-change/cancel', { body: {} })));
   const ends = sub.cancel_at_period_end && sub.current_period_end;
   return (
-    <section className="card" aria-labelledby="plan-heading">
-      <h2 id="plan-heading">Your plan</h2>
+    <Card id="plan" title="Your plan">
       <p className="plan-name">
         <strong>{plan?.display_name ?? sub.tier}</strong>{' '}
         <span className={`badge ${s.tone}`} data-testid="status">
@@ -196,7 +191,7 @@ function PlanSummary({
           </Link>
         )}
       </p>
-    </section>
+    </Card>
   );
 }
 
@@ -211,15 +206,14 @@ function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
   const base = sub.pending_change ? sub.pending_change.amount_cents : sub.amount_cents;
   const overage = usage.credits.overage_cost_cents;
   return (
-    <section className="card" aria-labelledby="next-heading">
-      <h2 id="next-heading">Next invoice (estimate)</h2>
+    <Card id="next" title="Next invoice (estimate)">
       <p className="big">{money(base + overage, sub.currency)}</p>
       <p className="muted">
         On {date(sub.pending_change?.effective_at ?? sub.current_period_end)}: {money(base, sub.currency)}{' '}
         plan
         {overage > 0 ? ` + ${money(overage, sub.currency)} overage so far` : ''}.
       </p>
-    </section>
+    </Card>
   );
 }
 
@@ -235,8 +229,7 @@ function UsageMeter({
   const c = usage.credits;
   const today = Object.values(usage.usage.today).reduce((a, b) => a + b, 0);
   return (
-    <section className="card" aria-labelledby="usage-heading">
-      <h2 id="usage-heading">Usage this period</h2>
+    <Card id="usage" title="Usage this period">
       {c.included_credits === 0 && c.used === 0 ? (
         <p className="muted">Your plan includes no usage credits.</p>
       ) : (
@@ -303,25 +296,24 @@ function UsageMeter({
           </tbody>
         </table>
       )}
-    </section>
+    </Card>
   );
 }
 
 function DailyUsage({ periodStart, periodEnd }: { periodStart: string; periodEnd: string | null }) {
   const daily = useLoad(() => loadDaily(periodStart, periodEnd), `${periodStart} ${periodEnd}`);
   return (
-    <section className="card wide" aria-labelledby="daily-heading">
-      <h2 id="daily-heading">Daily usage</h2>
-      {daily.error ? (
-        <ErrorNotice error={daily.error} retry={daily.reload} />
-      ) : !daily.data ? (
-        <Loading what="daily usage" />
-      ) : daily.data.byType.length === 0 ? (
-        <Empty>No usage this period yet.</Empty>
-      ) : (
-        <DailyUsageChart data={daily.data} label="API usage per day this period, by type" />
-      )}
-    </section>
+    <Card id="daily" title="Daily usage" wide>
+      <Loaded state={daily} what="daily usage">
+        {(data) =>
+          data.byType.length === 0 ? (
+            <Empty>No usage this period yet.</Empty>
+          ) : (
+            <DailyUsageChart data={data} label="API usage per day this period, by type" />
+          )
+        }
+      </Loaded>
+    </Card>
   );
 }
 

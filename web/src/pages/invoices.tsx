@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, type ApiError, call, download, type Invoice } from '../api/client';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { saveFile } from '../save-file';
@@ -58,32 +58,24 @@ export function Invoices() {
   }, cursor ?? '');
   return (
     <Page title="Invoices">
-      {page.error ? (
-        <ErrorNotice error={page.error} retry={page.reload} />
-      ) : !page.data ? (
-        <Loading what="invoices" />
-      ) : page.data.list.length === 0 ? (
-        <Empty>No invoices yet. They appear here after your first payment.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap" tabIndex={0} role="region" aria-label="Invoices">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Invoice</th>
-                  <th scope="col">Date</th>
-                  <th scope="col">Period</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="num">
-                    Amount
-                  </th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.list.map((i) => (
+      <Loaded state={page} what="invoices">
+        {(data) =>
+          data.list.length === 0 ? (
+            <Empty>No invoices yet. They appear here after your first payment.</Empty>
+          ) : (
+            <>
+              <Table
+                label="Invoices"
+                columns={[
+                  'Invoice',
+                  'Date',
+                  'Period',
+                  'Status',
+                  { label: 'Amount', num: true },
+                  { label: 'Actions', hidden: true },
+                ]}
+              >
+                {data.list.map((i) => (
                   <tr key={i.id}>
                     <th scope="row">{i.number ?? i.id}</th>
                     <td>{date(i.created)}</td>
@@ -115,27 +107,31 @@ export function Invoices() {
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <p className="pager">
-            {cursors.length > 1 && (
-              <button type="button" className="secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
-                Newer
-              </button>
-            )}
-            {page.data.next && (
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => setCursors((c) => [...c, page.data!.next ?? undefined])}
-              >
-                Older
-              </button>
-            )}
-          </p>
-        </>
-      )}
+              </Table>
+              <p className="pager">
+                {cursors.length > 1 && (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => setCursors((c) => c.slice(0, -1))}
+                  >
+                    Newer
+                  </button>
+                )}
+                {data.next && (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => setCursors((c) => [...c, data.next ?? undefined])}
+                  >
+                    Older
+                  </button>
+                )}
+              </p>
+            </>
+          )
+        }
+      </Loaded>
     </Page>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, type ApiError, call, type PaymentMethod } from '../api/client';
-import { Empty, ErrorNotice, Loading, Notice, Page } from '../components';
+import { Empty, ErrorNotice, Loaded, Notice, Page } from '../components';
 import { useLoad } from '../data';
 import { date } from '../format';
 import { navigate, useLocation } from '../router';
@@ -197,7 +197,6 @@ export function PaymentMethods() {
     }
   };
 
-  const cards = methods.data ?? [];
   return (
     <Page title="Payment methods">
       <div aria-live="polite">
@@ -233,19 +232,24 @@ export function PaymentMethods() {
           </Notice>
         )}
       </div>
-      {methods.error ? (
-        <ErrorNotice error={methods.error} retry={methods.reload} />
-      ) : !methods.data ? (
-        <Loading what="your cards" />
-      ) : methods.data.length === 0 ? (
-        <Empty>No card on file yet. Add one below, or pay at Checkout when you subscribe.</Empty>
-      ) : (
-        <ul className="cards-list">
-          {cards.map((m) => (
-            <CardRow key={m.id} m={m} removable={!m.is_default || cards.length === 1} onChanged={changed} />
-          ))}
-        </ul>
-      )}
+      <Loaded state={methods} what="your cards">
+        {(cards) =>
+          cards.length === 0 ? (
+            <Empty>No card on file yet. Add one below, or pay at Checkout when you subscribe.</Empty>
+          ) : (
+            <ul className="cards-list">
+              {cards.map((m) => (
+                <CardRow
+                  key={m.id}
+                  m={m}
+                  removable={!m.is_default || cards.length === 1}
+                  onChanged={changed}
+                />
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
       <h2>Add a card</h2>
       <p>You type the card on Stripe&rsquo;s secure Checkout page and come back here. Nothing is charged.</p>
       {error && <ErrorNotice error={error} />}

@@ -1,12 +1,11 @@
 import { useState } from 'react';
 import { api, call, type Plan } from '../api/client';
 import { useAuth } from '../auth';
-import { Empty, ErrorNotice, Loading, Page } from '../components';
+import { Empty, Loaded, Page } from '../components';
 import { useLoad } from '../data';
 import { count, money, yearlySaving } from '../format';
+import { type Cycle, isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
-
-export type Cycle = 'monthly' | 'yearly';
 
 /** The catalog and the services' names, loaded together. */
 export function useCatalog() {
@@ -69,7 +68,7 @@ function PlanCard({
   signedIn: boolean;
   hasPlan: boolean;
 }) {
-  const trial = plan.trial_days > 0 && plan.price_yearly_cents === null;
+  const trial = isTrialPlan(plan);
   const price = trial
     ? { cents: plan.price_monthly_cents, per: `${plan.trial_days} days` }
     : priceOf(plan, cycle);
@@ -146,33 +145,36 @@ export function PlanGrid({ chosen, initialCycle }: { chosen?: string; initialCyc
     () => (session ? call(api.GET('/api/v1/billing/subscription')) : Promise.resolve(null)),
     session?.email ?? '',
   );
-  if (catalog.error) return <ErrorNotice error={catalog.error} retry={catalog.reload} />;
-  if (!catalog.data) return <Loading what="plans" />;
-  const { plans, serviceName } = catalog.data;
-  if (plans.length === 0) return <Empty>No plans are on sale right now.</Empty>;
   const live = sub.data && ['trialing', 'active', 'past_due', 'paused'].includes(sub.data.status);
-  const best = Math.max(
-    0,
-    ...plans.map((p) => yearlySaving(p.price_monthly_cents, p.price_yearly_cents) ?? 0),
-  );
   return (
-    <>
-      <CycleSwitch cycle={cycle} onChange={setCycle} saving={best || null} />
-      <div className="plans">
-        {plans.map((p) => (
-          <PlanCard
-            key={p.id}
-            plan={p}
-            cycle={cycle}
-            current={Boolean(live && sub.data?.tier === p.id)}
-            chosen={chosen === p.id}
-            serviceName={serviceName}
-            signedIn={Boolean(session)}
-            hasPlan={Boolean(live)}
-          />
-        ))}
-      </div>
-    </>
+    <Loaded state={catalog} what="plans">
+      {({ plans, serviceName }) => {
+        if (plans.length === 0) return <Empty>No plans are on sale right now.</Empty>;
+        const best = Math.max(
+          0,
+          ...plans.map((p) => yearlySaving(p.price_monthly_cents, p.price_yearly_cents) ?? 0),
+        );
+        return (
+          <>
+            <CycleSwitch cycle={cycle} onChange={setCycle} saving={best || null} />
+            <div className="plans">
+              {plans.map((p) => (
+                <PlanCard
+                  key={p.id}
+                  plan={p}
+                  cycle={cycle}
+                  current={Boolean(live && sub.data?.tier === p.id)}
+                  chosen={chosen === p.id}
+                  serviceName={serviceName}
+                  signedIn={Boolean(session)}
+                  hasPlan={Boolean(live)}
+                />
+              ))}
+            </div>
+          </>
+        );
+      }}
+    </Loaded>
   );
 }
 

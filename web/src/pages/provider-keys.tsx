@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call, type KeyTest, type Provider, type ProviderKey } from '../api/client';
-import { Empty, ErrorNotice, Loading, Notice, Page } from '../components';
+import { Empty, ErrorNotice, Loaded, Notice, Page } from '../components';
 import { useLoad } from '../data';
 import { date, dateTime } from '../format';
 
@@ -164,32 +164,30 @@ export function ProviderKeys() {
   return (
     <Page title="Provider keys" wide>
       <p className="lead">Bring your own keys: usage on your own provider keys is not billed as credits.</p>
-      {d.error ? (
-        d.error.status === 403 ? (
-          <Notice kind="info">
-            <p>Your plan does not include your own provider keys. {d.error.message}</p>
-          </Notice>
-        ) : (
-          <ErrorNotice error={d.error} retry={d.reload} />
-        )
-      ) : !d.data ? (
-        <Loading what="your keys" />
+      {d.error?.status === 403 ? (
+        <Notice kind="info">
+          <p>Your plan does not include your own provider keys. {d.error.message}</p>
+        </Notice>
       ) : (
-        <div className="grid">
-          <section aria-labelledby="keys-heading">
-            <h2 id="keys-heading">Your keys</h2>
-            {d.data.keys.length === 0 ? (
-              <Empty>No keys yet.</Empty>
-            ) : (
-              <ul className="cards-list">
-                {d.data.keys.map((k) => (
-                  <KeyRow key={k.provider} k={k} onChanged={d.reload} />
-                ))}
-              </ul>
-            )}
-          </section>
-          <AddKey providers={d.data.providers} onAdded={d.reload} />
-        </div>
+        <Loaded state={d} what="your keys">
+          {(data) => (
+            <div className="grid">
+              <section aria-labelledby="keys-heading">
+                <h2 id="keys-heading">Your keys</h2>
+                {data.keys.length === 0 ? (
+                  <Empty>No keys yet.</Empty>
+                ) : (
+                  <ul className="cards-list">
+                    {data.keys.map((k) => (
+                      <KeyRow key={k.provider} k={k} onChanged={d.reload} />
+                    ))}
+                  </ul>
+                )}
+              </section>
+              <AddKey providers={data.providers} onAdded={d.reload} />
+            </div>
+          )}
+        </Loaded>
       )}
     </Page>
   );

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { ErrorNotice, Loading, Page } from '../components';
+import { ErrorNotice, Loaded, Page } from '../components';
 import { money } from '../format';
+import { type Cycle, cycleParam, isTrialPlan } from '../plan-terms';
 import { Link, useLocation } from '../router';
-import { CycleSwitch, priceOf, useCatalog, type Cycle } from './plans';
+import { CycleSwitch, priceOf, useCatalog } from './plans';
 
 /** What the customer picked, kept while Checkout runs so a cancel can bring them back to it. */
 export const CHOICE = 'billing.checkout-choice';
@@ -24,106 +25,108 @@ export function savedChoice(): Choice | null {
 export function Signup() {
   const { query } = useLocation();
   const catalog = useCatalog();
-  const [cycle, setCycle] = useState<Cycle>(query.get('cycle') === 'yearly' ? 'yearly' : 'monthly');
+  const [cycle, setCycle] = useState(cycleParam(query.get('cycle')));
   const [planId, setPlanId] = useState(query.get('plan') ?? 'professional');
   const [trial, setTrial] = useState(query.get('trial') === '1');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
-  if (catalog.error)
-    return (
-      <Page title="Subscribe">
-        <ErrorNotice error={catalog.error} retry={catalog.reload} />
-      </Page>
-    );
-  if (!catalog.data)
-    return (
-      <Page title="Subscribe">
-        <Loading what="plans" />
-      </Page>
-    );
-  const trialPlan = catalog.data.plans.find((p) => p.trial_days > 0 && p.price_yearly_cents === null);
-  const paid = catalog.data.plans.filter((p) => p !== trialPlan);
-  // Choosing the trial itself means "the trial, then a plan": the plan defaults to the first paid one.
-  const startsWithTrial = Boolean(trialPlan) && (trial || planId === trialPlan?.id);
-  const plan = paid.find((p) => p.id === planId) ?? paid.find((p) => p.id === 'professional') ?? paid[0];
-  if (!plan)
-    return (
-      <Page title="Subscribe">
-        <p>No plans are on sale right now.</p>
-      </Page>
-    );
-  const price = priceOf(plan, cycle);
-
-  const pay = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      sessionStorage.setItem(CHOICE, JSON.stringify({ plan: plan.id, cycle, trial: startsWithTrial }));
-      await call(api.POST('/api/v1/stripe/create_customer', { body: {} }));
-      const body =
-        startsWithTrial && trialPlan
-          ? { tier_id: trialPlan.id, continuation: { tier_id: plan.id, billing_cycle: cycle } }
-          : { tier_id: plan.id, billing_cycle: cycle };
-      const session = await call(api.POST('/api/v1/billing/checkout/create', { body }));
-      location.assign(session.checkout_url);
-    } catch (err) {
-      setError(err as ApiError);
-      setBusy(false);
-    }
-  };
-
   return (
     <Page title="Subscribe">
-      <form className="form" onSubmit={(e) => (e.preventDefault(), void pay())}>
-        <label htmlFor="plan">Plan</label>
-        <select id="plan" value={plan.id} onChange={(e) => setPlanId(e.target.value)}>
-          {paid.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.display_name} — {money(priceOf(p, cycle).cents, p.currency)} / {priceOf(p, cycle).per}
-            </option>
-          ))}
-        </select>
-        <CycleSwitch cycle={cycle} onChange={setCycle} />
-        {trialPlan && (
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={startsWithTrial}
-              onChange={(e) => {
-                setTrial(e.target.checked);
-                if (!e.target.checked && planId === trialPlan.id) setPlanId(plan.id);
-              }}
-            />
-            Start with the {money(trialPlan.price_monthly_cents, trialPlan.currency)} trial (
-            {trialPlan.trial_days} days, {trialPlan.daily_api_calls ?? 'unlimited'} API calls a day)
-          </label>
-        )}
-        <div className="summary" aria-live="polite">
-          {startsWithTrial && trialPlan ? (
-            <p>
-              You pay <strong>{money(trialPlan.price_monthly_cents, trialPlan.currency)}</strong> today for a{' '}
-              {trialPlan.trial_days}-day trial. Then {plan.display_name} starts at{' '}
-              <strong>
-                {money(price.cents, plan.currency)} / {price.per}
-              </strong>{' '}
-              unless you cancel before.
-            </p>
-          ) : (
-            <p>
-              You pay <strong>{money(price.cents, plan.currency)}</strong> today for {plan.display_name}, then
-              every {price.per} until you cancel.
-            </p>
-          )}
-        </div>
-        {error && <ErrorNotice error={error} />}
-        <button type="submit" disabled={busy}>
-          {busy ? 'Opening Checkout…' : 'Continue to payment'}
-        </button>
-        <p className="small">
-          Payment happens on Stripe&rsquo;s secure Checkout page. <Link href="/plans">Back to plans</Link>
-        </p>
-      </form>
+      <Loaded state={catalog} what="plans">
+        {(data) => {
+          const trialPlan = data.plans.find(isTrialPlan);
+          const paid = data.plans.filter((p) => p !== trialPlan);
+          // Choosing the trial itself means "the trial, then a plan": the plan defaults to the first paid one.
+          const startsWithTrial = Boolean(trialPlan) && (trial || planId === trialPlan?.id);
+          const plan =
+            paid.find((p) => p.id === planId) ?? paid.find((p) => p.id === 'professional') ?? paid[0];
+          if (!plan)
+            return (
+              <>
+                <p>No plans are on sale right now.</p>
+              </>
+            );
+          const price = priceOf(plan, cycle);
+
+          const pay = async () => {
+            setBusy(true);
+            setError(null);
+            try {
+              sessionStorage.setItem(
+                CHOICE,
+                JSON.stringify({ plan: plan.id, cycle, trial: startsWithTrial }),
+              );
+              await call(api.POST('/api/v1/stripe/create_customer', { body: {} }));
+              const body =
+                startsWithTrial && trialPlan
+                  ? { tier_id: trialPlan.id, continuation: { tier_id: plan.id, billing_cycle: cycle } }
+                  : { tier_id: plan.id, billing_cycle: cycle };
+              const session = await call(api.POST('/api/v1/billing/checkout/create', { body }));
+              location.assign(session.checkout_url);
+            } catch (err) {
+              setError(err as ApiError);
+              setBusy(false);
+            }
+          };
+
+          return (
+            <>
+              <form className="form" onSubmit={(e) => (e.preventDefault(), void pay())}>
+                <label htmlFor="plan">Plan</label>
+                <select id="plan" value={plan.id} onChange={(e) => setPlanId(e.target.value)}>
+                  {paid.map((p) => (
+                    <option key={p.id} value={p.id}>
+                      {p.display_name} — {money(priceOf(p, cycle).cents, p.currency)} /{' '}
+                      {priceOf(p, cycle).per}
+                    </option>
+                  ))}
+                </select>
+                <CycleSwitch cycle={cycle} onChange={setCycle} />
+                {trialPlan && (
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={startsWithTrial}
+                      onChange={(e) => {
+                        setTrial(e.target.checked);
+                        if (!e.target.checked && planId === trialPlan.id) setPlanId(plan.id);
+                      }}
+                    />
+                    Start with the {money(trialPlan.price_monthly_cents, trialPlan.currency)} trial (
+                    {trialPlan.trial_days} days, {trialPlan.daily_api_calls ?? 'unlimited'} API calls a day)
+                  </label>
+                )}
+                <div className="summary" aria-live="polite">
+                  {startsWithTrial && trialPlan ? (
+                    <p>
+                      You pay <strong>{money(trialPlan.price_monthly_cents, trialPlan.currency)}</strong>{' '}
+                      today for a {trialPlan.trial_days}-day trial. Then {plan.display_name} starts at{' '}
+                      <strong>
+                        {money(price.cents, plan.currency)} / {price.per}
+                      </strong>{' '}
+                      unless you cancel before.
+                    </p>
+                  ) : (
+                    <p>
+                      You pay <strong>{money(price.cents, plan.currency)}</strong> today for{' '}
+                      {plan.display_name}, then every {price.per} until you cancel.
+                    </p>
+                  )}
+                </div>
+                {error && <ErrorNotice error={error} />}
+                <button type="submit" disabled={busy}>
+                  {busy ? 'Opening Checkout…' : 'Continue to payment'}
+                </button>
+                <p className="small">
+                  Payment happens on Stripe&rsquo;s secure Checkout page.{' '}
+                  <Link href="/plans">Back to plans</Link>
+                </p>
+              </form>
+            </>
+          );
+        }}
+      </Loaded>
     </Page>
   );
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor } from '../../db/raw-sql';
+import { sqlFor } from './raw-sql';
 
 interface Entry<T> {
   value: T;
@@ -87,6 +87,24 @@ export class UsageCounters {
     const key = `${customerId}|${day}`;
     const cached = this.used.get(key, this.now());
     if (cached !== undefined) this.used.set(key, cached + delta, this.now());
+  }
+
+  /**
+   * After a committed ledger write: the totals it read (keyed `<customerId>|<day>`) replace cached values,
+   * its unread deltas adjust them. Returns `day`'s committed totals by customer.
+   */
+  settle(totals: Map<string, number>, deltas: Map<string, number>, day: string): Map<string, number> {
+    const onDay = new Map<string, number>();
+    for (const [key, total] of totals) {
+      const [customerId, d] = key.split('|') as [string, string];
+      this.set(customerId, d, total);
+      if (d === day) onDay.set(customerId, total);
+    }
+    for (const [key, delta] of deltas) {
+      const [customerId, d] = key.split('|') as [string, string];
+      this.add(customerId, d, delta);
+    }
+    return onDay;
   }
 
   /** A short-lived memo of what a subscription grants, keyed by the caller or the customer. */

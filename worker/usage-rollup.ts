@@ -1,5 +1,5 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
-import type { UsageRollupInput } from '../../workflows/usage-rollup';
+import type { UsageRollupInput } from '../workflows/usage-rollup';
 
 /**
  * Starts the one usage rollup loop (`usage-rollup`) unless it already runs; safe to call from every

@@ -1,0 +1,46 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { sqlFor } from '../../db/raw-sql';
+import {
+  settleReport,
+  type EventRejection,
+  type ReportDecision,
+  type ReportSettlement,
+} from '../../domain/usage-report';
+import { storedEventKeys } from './ledger-write';
+import { writeLedger } from './ledger-writer';
+import type { LoadedReport } from './load-report';
+
+/**
+ * Writes what decideReport let through and settles the quota: events of a customer whose day was already
+ * full are only looked up (a stored one is a replay), the rest go to the ledger in one group commit, which
+ * takes a request's newest events back out while a day is over its cap; the committed totals then replace
+ * this process's cached counters.
+ */
+export async function recordReport(
+  em: EntityManager,
+  ctx: LoadedReport,
+  decision: ReportDecision,
+  earlier: readonly EventRejection[],
+): Promise<ReportSettlement> {
+  const storedOverCap =
+    decision.overCap.length > 0 ? await storedEventKeys(sqlFor(em), decision.overCap) : new Set<string>();
+  let written: { inserted: number; dropped: ReportDecision['toStore'] } | null = null;
+  let todaysTotals = new Map<string, number>();
+  if (decision.toStore.length > 0) {
+    const limits = new Map<string, number>();
+    for (const t of ctx.targets.values()) if (t?.dailyLimit != null) limits.set(t.customerId, t.dailyLimit);
+    const result = await writeLedger(em, { rows: decision.toStore, limits, receivedAt: ctx.now });
+    todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
+    written = { inserted: result.inserted.length, dropped: result.dropped };
+  }
+  const own = ctx.targets.get('self') ?? null;
+  const ownQuota =
+    own?.dailyLimit != null
+      ? {
+          limit: own.dailyLimit,
+          usedToday:
+            todaysTotals.get(own.customerId) ?? (await ctx.counters.usedOn(em, own.customerId, ctx.today)),
+        }
+      : null;
+  return settleReport({ ctx, decision, earlier, storedOverCap, written, ownQuota });
+}
