@@ -62,7 +62,7 @@ export async function resolvePlanPrice(
   return { plan, priceId, usagePriceId, amountCents, interval };
 }
 
-/** The billing cycle's field beside the plan code's: `tierId` → `billingCycle`, `tier_id` → `billing_cycle`. */
+/** The billing cycle's field beside the plan code's: `tierId` → `billingCycle` (also under `continuation.`). */
 function cycleFieldBeside(field: string): string {
-  return field.replace(/tierId$/, 'billingCycle').replace(/tier_id$/, 'billing_cycle');
+  return field.replace(/tierId$/, 'billingCycle');
 }
