@@ -36,19 +36,19 @@ export function exportCustomersCsv(em: EntityManager, q: CustomerFilter & { sort
       const page = await listCustomers(em.fork(), { ...q, limit: BATCH, cursor });
       for (const c of page.customers) {
         yield `${[
-          c.customer_id,
+          c.customerId,
           c.email,
           c.name,
-          c.stripe_customer_id,
-          c.metadata.user_id,
-          c.metadata.tier,
-          c.subscription_status,
-          c.created,
+          c.stripeCustomerId,
+          c.userId,
+          c.tier,
+          c.subscriptionStatus,
+          c.createdAt.toISOString(),
         ]
           .map(csvCell)
           .join(',')}\r\n`;
       }
-      cursor = page.next_cursor ?? undefined;
+      cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
   return Readable.from(lines());

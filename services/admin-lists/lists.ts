@@ -1,5 +1,6 @@
 import { raw, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../db/entities';
+import type { BillingInterval } from '../../domain/billing-cycle';
 import { centsToDollars } from '../../domain/money';
 import { mrrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
@@ -89,6 +90,18 @@ function customerWhere(em: EntityManager, f: CustomerFilter): FilterQuery<Custom
   return all.length ? ({ $and: all } as FilterQuery<Customer>) : {};
 }
 
+/** A customer in the admin list, with the tier and status of its newest subscription that has not ended. */
+export interface AdminCustomer {
+  customerId: string;
+  stripeCustomerId: string | null;
+  email: string;
+  name: string | null;
+  createdAt: Date;
+  userId: string;
+  tier: string | null;
+  subscriptionStatus: SubscriptionStatus | null;
+}
+
 /**
  * `GET /admin/billing/customers`: each customer's ids (ours and Stripe's), email, name and creation time,
  * with the tier and status of its newest subscription that has not ended; filtered by `CustomerFilter`.
@@ -112,18 +125,18 @@ export async function listCustomers(
   // Ascending (as the filter's "newest"), so the newest live subscription of a customer is the one left in the map.
   const tierOf = new Map(live.map((s) => [s.customer.id, s]));
   return {
-    customers: page.items.map((c) => ({
-      id: c.stripeCustomerId ?? c.id,
-      customer_id: c.id,
-      stripe_customer_id: c.stripeCustomerId ?? null,
+    customers: page.items.map((c): AdminCustomer => ({
+      customerId: c.id,
+      stripeCustomerId: c.stripeCustomerId ?? null,
       email: c.email,
       name: c.name ?? null,
-      created: c.createdAt.toISOString(),
-      metadata: { user_id: c.userId, tier: tierOf.get(c.id)?.tier ?? null },
-      subscription_status: tierOf.get(c.id)?.status ?? null,
+      createdAt: c.createdAt,
+      userId: c.userId,
+      tier: tierOf.get(c.id)?.tier ?? null,
+      subscriptionStatus: tierOf.get(c.id)?.status ?? null,
     })),
     total: page.total,
-    next_cursor: page.nextCursor,
+    nextCursor: page.nextCursor,
   };
 }
 
@@ -133,8 +146,54 @@ const subscriptionSorts = {
 } as const;
 
 /**
- * The admin view of a subscription: its ids (ours and Stripe's), price (dollars beside cents), status and
- * period, with the customer's email and the MRR it adds.
+ * The admin view of a subscription: its ids (ours and Stripe's), price, status and period, with the
+ * customer's email and the MRR it adds.
+ */
+export interface AdminSubscription {
+  subscriptionId: string;
+  stripeSubscriptionId: string | null;
+  customerId: string;
+  stripeCustomerId: string | null;
+  email: string;
+  tier: string;
+  status: SubscriptionStatus;
+  amountCents: number;
+  mrrCents: number;
+  currency: string;
+  interval: BillingInterval;
+  currentPeriodStart: Date | null;
+  currentPeriodEnd: Date | null;
+  trialEnd: Date | null;
+  cancelAtPeriodEnd: boolean;
+  canceledAt: Date | null;
+  createdAt: Date;
+}
+
+export function adminSubscriptionOf(s: Subscription): AdminSubscription {
+  return {
+    subscriptionId: s.id,
+    stripeSubscriptionId: s.stripeSubscriptionId ?? null,
+    customerId: s.customer.id,
+    stripeCustomerId: s.customer.stripeCustomerId ?? null,
+    email: s.customer.email,
+    tier: s.tier,
+    status: s.status,
+    amountCents: s.amountCents,
+    mrrCents: mrrCents(s.status, s),
+    currency: s.currency,
+    interval: s.interval,
+    currentPeriodStart: s.currentPeriodStart ?? null,
+    currentPeriodEnd: s.currentPeriodEnd ?? null,
+    trialEnd: s.trialEnd ?? null,
+    cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+    canceledAt: s.canceledAt ?? null,
+    createdAt: s.createdAt,
+  };
+}
+
+/**
+ * The admin wire shape of a subscription, for the admin plan change (its answer and the audit's before
+ * image) only; the lists build theirs in the route's DTO from adminSubscriptionOf.
  */
 export function adminSubscriptionDto(s: Subscription) {
   return {
@@ -177,9 +236,9 @@ export async function listSubscriptions(
     populate: ['customer'],
   });
   return {
-    subscriptions: page.items.map(adminSubscriptionDto),
+    subscriptions: page.items.map(adminSubscriptionOf),
     total: page.total,
-    next_cursor: page.nextCursor,
+    nextCursor: page.nextCursor,
   };
 }
 
@@ -187,6 +246,30 @@ export async function listSubscriptions(
 function disputeOutcome(status: string | null | undefined): 'won' | 'lost' | null {
   if (status === 'won' || status === 'warning_closed' || status === 'prevented') return 'won';
   return status === 'lost' ? 'lost' : null;
+}
+
+/** A charge in the admin list, with its customer and, when disputed, the dispute's state and outcome. */
+export interface AdminCharge {
+  stripeChargeId: string;
+  amountCents: number;
+  amountRefundedCents: number;
+  currency: string;
+  status: string;
+  customerId: string;
+  stripeCustomerId: string | null;
+  customerEmail: string;
+  description: string | null;
+  failureCode: string | null;
+  createdAt: Date;
+  paid: boolean;
+  refunded: boolean;
+  cardBrand: string | null;
+  cardLast4: string | null;
+  stripeInvoiceId: string | null;
+  disputeStatus: string | null;
+  disputedAmountCents: number;
+  disputeOutcome: 'won' | 'lost' | null;
+  disputeReason: string | null;
 }
 
 /** `GET /admin/billing/recent-charges`: newest first. */
@@ -199,30 +282,29 @@ export async function listCharges(em: EntityManager, q: { limit: number; cursor?
     populate: ['customer'],
   });
   return {
-    charges: page.items.map((c) => ({
-      id: c.stripeChargeId,
-      amount: centsToDollars(c.amountCents),
-      amount_cents: c.amountCents,
-      amount_refunded_cents: c.amountRefundedCents,
+    charges: page.items.map((c): AdminCharge => ({
+      stripeChargeId: c.stripeChargeId,
+      amountCents: c.amountCents,
+      amountRefundedCents: c.amountRefundedCents,
       currency: c.currency,
       status: c.status,
-      customer: c.customer.stripeCustomerId ?? c.customer.id,
-      customer_email: c.customer.email,
+      customerId: c.customer.id,
+      stripeCustomerId: c.customer.stripeCustomerId ?? null,
+      customerEmail: c.customer.email,
       description: c.description ?? null,
-      failure_code: c.failureCode ?? null,
-      created: c.createdAt.toISOString(),
+      failureCode: c.failureCode ?? null,
+      createdAt: c.createdAt,
       paid: c.paid,
       refunded: c.refunded,
-      card_brand: c.cardBrand ?? null,
-      card_last4: c.cardLast4 ?? null,
-      invoice: c.stripeInvoiceId ?? null,
-      disputed: c.disputeStatus != null,
-      dispute_status: c.disputeStatus ?? null,
-      disputed_amount_cents: c.disputedAmountCents,
-      dispute_outcome: disputeOutcome(c.disputeStatus),
-      dispute_reason: c.disputeReason ?? null,
+      cardBrand: c.cardBrand ?? null,
+      cardLast4: c.cardLast4 ?? null,
+      stripeInvoiceId: c.stripeInvoiceId ?? null,
+      disputeStatus: c.disputeStatus ?? null,
+      disputedAmountCents: c.disputedAmountCents,
+      disputeOutcome: disputeOutcome(c.disputeStatus),
+      disputeReason: c.disputeReason ?? null,
     })),
     total: page.total,
-    next_cursor: page.nextCursor,
+    nextCursor: page.nextCursor,
   };
 }

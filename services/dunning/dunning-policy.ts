@@ -12,7 +12,7 @@ export const currentDunningPolicy = readDunningPolicy;
 /** Sets the policy for dunning runs that start from now on (running ones keep theirs); audited. */
 export async function setDunningPolicy(em: EntityManager, actor: Identity, policy: DunningPolicy) {
   const problem = validateDunningPolicy(policy);
-  if (problem) throw new AppError('invalid', 'invalid_dunning_policy', problem, { field: 'body' });
+  if (problem) throw new AppError('invalid', 'invalid_dunning_policy', problem, { field: 'policy' });
   const before = await currentDunningPolicy(em);
   const row =
     (await em.findOne(EngineSetting, { key: DUNNING_POLICY_KEY })) ??

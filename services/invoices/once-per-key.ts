@@ -4,13 +4,15 @@ import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/core';
 import { Invoice } from '../../db/entities';
 import { AppError } from '../../domain/errors';
+import { FAILURE } from '../../domain/failure-types';
+import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowIds } from '../../workflows/ids';
 
 /** An invoice the caller named that neither the mirror nor Stripe knows. */
 export const invoiceNotFound = (id: string) =>
-  new AppError('not_found', 'invoice_not_found', 'No invoice found', { id, field: 'params.id' });
+  new AppError('not_found', 'invoice_not_found', 'No invoice found', { id, field: 'invoiceId' });
 
 /**
  * Stripe's id of the invoice the caller named, ours (`inv_…`) or Stripe's (`in_…`): Stripe's id may name
@@ -73,3 +75,50 @@ export async function runOncePerKey<R>(
 /** The first details object of a typed failure (the activity puts its figures there). */
 export const detailsOf = (failure: ApplicationFailure): Record<string, unknown> =>
   (failure.details?.[0] as Record<string, unknown> | undefined) ?? {};
+
+/**
+ * What an admin's refund and credit note both name: the invoice, how much (omitted: all that is left),
+ * why, and the caller's key.
+ */
+export interface MoneyBackRequest {
+  invoiceId: string;
+  amountCents?: number;
+  reason: string;
+  idempotencyKey: string;
+}
+
+/**
+ * Gives money back on the invoice the caller named through `workflow`, one run per key (runOncePerKey),
+ * with the caller as the actor. An invoice neither the mirror nor Stripe knows (Stripe's resource_missing
+ * included) is invoice_not_found; `refusal` maps the kind's own refusals. Answers the run's result with the
+ * caller's key.
+ */
+export async function moneyBackOncePerKey<R extends { stripeInvoiceId: string }, Q extends MoneyBackRequest>(
+  deps: CoreDeps,
+  actor: Identity,
+  kind: 'refund' | 'credit-note',
+  workflow: Workflow,
+  req: Q,
+  refusal: (failure: ApplicationFailure) => AppError | null,
+): Promise<R & { idempotencyKey: string }> {
+  const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
+  const result = await runOncePerKey<R>(
+    deps,
+    workflow,
+    moneyBackWorkflowId(kind, stripeInvoiceId, req.idempotencyKey),
+    { ...req, invoiceId: stripeInvoiceId, actorId: actor.sub, actorEmail: actor.email },
+    (failure) =>
+      refusal(failure) ??
+      (failure.type === FAILURE.invoiceNotFound || failure.type === FAILURE.notFound
+        ? invoiceNotFound(req.invoiceId)
+        : null),
+  );
+  if (result.stripeInvoiceId !== stripeInvoiceId) {
+    throw new AppError(
+      'internal',
+      'internal_error',
+      `The ${kind.replace('-', ' ')} answered for another invoice`,
+    );
+  }
+  return { ...result, idempotencyKey: req.idempotencyKey };
+}

@@ -57,7 +57,7 @@ export async function createPlan(
   c: Required<Pick<PlanChanges, 'displayName' | 'priceMonthlyCents'>> & PlanChanges,
 ) {
   if (await em.count(Plan, { code }))
-    throw conflict('plan_exists', `A plan "${code}" already exists`, { field: 'body.id' });
+    throw conflict('plan_exists', `A plan "${code}" already exists`, { field: 'code' });
   const [last] = await em.find(Plan, {}, { orderBy: { sortOrder: 'desc' }, limit: 1 });
   const plan = em.create(Plan, {
     id: `plan_${code}_v1`,

@@ -1,3 +1,4 @@
+import type { BillingCycle } from '../../domain/billing-cycle';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { isValidContinuation, TRIAL_TIER } from '../../domain/trial';
@@ -15,7 +16,7 @@ import { planChangeRequest, resolvePlanPrice } from './plan-price';
 export async function chooseTrialContinuation(
   deps: CoreDeps,
   identity: Identity,
-  pick: { tierId: string; billingCycle: 'monthly' | 'yearly' },
+  pick: { tierId: string; billingCycle: BillingCycle },
 ) {
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
   if (sub.status !== 'trialing' || sub.tier !== TRIAL_TIER) {
@@ -26,7 +27,7 @@ export async function chooseTrialContinuation(
   const price = await resolvePlanPrice(deps.orm.em.fork(), pick.tierId, pick.billingCycle);
   if (!isValidContinuation(price.plan.code, price.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
-      field: 'body.tier_id',
+      field: 'tierId',
     });
   }
   const result = await callWorkflow(deps, () =>

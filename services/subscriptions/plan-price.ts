@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
+import { intervalOf, type BillingCycle, type BillingInterval } from '../../domain/billing-cycle';
 import { AppError } from '../../domain/errors';
 
 export interface PlanPrice {
@@ -10,7 +11,7 @@ export interface PlanPrice {
   /** The metered price billing overage for this cycle; null when the plan bills none. */
   usagePriceId: string | null;
   amountCents: number;
-  interval: 'month' | 'year';
+  interval: BillingInterval;
 }
 
 /**
@@ -38,17 +39,17 @@ export function planChangeRequest(
 export async function resolvePlanPrice(
   em: EntityManager,
   code: string,
-  cycle: 'monthly' | 'yearly',
-  /** Where the plan code came from, for the errors' `details.field`. */
-  field = 'body.tier_id',
+  cycle: BillingCycle,
+  /** The plan code's business field, for the errors' `details.field` (the cycle's is named beside it). */
+  field = 'tierId',
 ): Promise<PlanPrice> {
   const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
   if (!plan) throw new AppError('not_found', 'plan_not_found', `No plan "${code}"`, { field });
-  const interval = cycle === 'yearly' ? 'year' : 'month';
+  const interval = intervalOf(cycle);
   const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
   if (amountCents == null) {
     throw new AppError('invalid', 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
-      field: field.replace(/tier_id$/, 'billing_cycle'),
+      field: cycleFieldBeside(field),
     });
   }
   if (!synced || !priceId) {
@@ -59,4 +60,9 @@ export async function resolvePlanPrice(
     );
   }
   return { plan, priceId, usagePriceId, amountCents, interval };
+}
+
+/** The billing cycle's field beside the plan code's: `tierId` → `billingCycle` (also under `continuation.`). */
+function cycleFieldBeside(field: string): string {
+  return field.replace(/tierId$/, 'billingCycle');
 }

@@ -1,5 +1,6 @@
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/core';
+import type { BillingCycle } from '../../domain/billing-cycle';
 import { PaymentMethod, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, conflict } from '../../domain/errors';
@@ -18,9 +19,9 @@ import { resolvePlanPrice, type PlanPrice } from './plan-price';
 
 export interface CheckoutRequest {
   tierId: string;
-  billingCycle: 'monthly' | 'yearly';
+  billingCycle: BillingCycle;
   /** A trial-tier signup's plan for day 7. */
-  continuation?: { tier_id: string; billing_cycle: 'monthly' | 'yearly' } | null;
+  continuation?: { tierId: string; billingCycle: BillingCycle } | null;
   successUrl: string;
   cancelUrl: string;
 }
@@ -45,7 +46,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
   const price = await resolvePlanPrice(em, req.tierId, req.billingCycle);
   if (price.plan.trialDays > 0 && (await trialAlreadyUsed(em, customer.customerId, identity.email))) {
     throw conflict('trial_already_used', 'A trial can be started once per customer; choose a paid plan', {
-      field: 'body.tier_id',
+      field: 'tierId',
     });
   }
   const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
@@ -147,17 +148,17 @@ function signupFeeOf(price: PlanPrice) {
 async function signupContinuation(
   em: EntityManager,
   trial: PlanPrice,
-  pick: { tier_id: string; billing_cycle: 'monthly' | 'yearly' },
+  pick: { tierId: string; billingCycle: BillingCycle },
 ) {
   if (trial.plan.code !== TRIAL_TIER) {
     throw new AppError('invalid', 'continuation_not_allowed', 'Only a trial takes a plan to continue with', {
-      field: 'body.continuation',
+      field: 'continuation',
     });
   }
-  const next = await resolvePlanPrice(em, pick.tier_id, pick.billing_cycle, 'body.continuation.tier_id');
+  const next = await resolvePlanPrice(em, pick.tierId, pick.billingCycle, 'continuation.tierId');
   if (!isValidContinuation(next.plan.code, next.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
-      field: 'body.continuation.tier_id',
+      field: 'continuation.tierId',
     });
   }
   return {

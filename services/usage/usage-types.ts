@@ -34,7 +34,7 @@ export async function listUsageTypes(em: EntityManager) {
 /** Adds a usage type (audited); a type that exists, built in or added, is a conflict. */
 export async function addUsageType(em: EntityManager, actor: Identity, code: string, description?: string) {
   if ((DEFAULT_USAGE_TYPES as readonly string[]).includes(code) || (await em.count(UsageType, { code }))) {
-    throw conflict('usage_type_exists', `Usage type "${code}" already exists`, { field: 'body.code' });
+    throw conflict('usage_type_exists', `Usage type "${code}" already exists`, { field: 'code' });
   }
   const type = em.create(UsageType, { code, description: description ?? null, createdBy: actor.sub });
   recordAudit(em, {

@@ -25,12 +25,12 @@ async function pageThrough(
 }
 
 const customerIds = (r: Awaited<ReturnType<typeof listCustomers>>) => ({
-  ids: r.customers.map((c) => c.customer_id),
-  next: r.next_cursor,
+  ids: r.customers.map((c) => c.customerId),
+  next: r.nextCursor,
 });
 const subscriptionIds = (r: Awaited<ReturnType<typeof listSubscriptions>>) => ({
-  ids: r.subscriptions.map((s) => s.subscription_id),
-  next: r.next_cursor,
+  ids: r.subscriptions.map((s) => s.subscriptionId),
+  next: r.nextCursor,
 });
 
 type BookRow = { time: number; amount: number; local: string; idKey: number; n: number };
@@ -140,7 +140,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('admin list pages on %s', (dial
     const lists: [
       string,
       string,
-      (em: EntityManager, cursor?: string) => Promise<{ next_cursor: string | null }>,
+      (em: EntityManager, cursor?: string) => Promise<{ nextCursor: string | null }>,
     ][] = [
       ['customers', 'created_at', (em, cursor) => listCustomers(em, { limit: 5, sort: '-created', cursor })],
       ['customers', 'email', (em, cursor) => listCustomers(em, { limit: 5, sort: 'email', cursor })],
@@ -158,7 +158,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('admin list pages on %s', (dial
     ];
     const knex = (db.orm.em as unknown as SqlEntityManager).getKnex();
     for (const [table, column, list] of lists) {
-      const { next_cursor: cursor } = await list(db.orm.em.fork());
+      const { nextCursor: cursor } = await list(db.orm.em.fork());
       expect(cursor).toEqual(expect.any(String));
       const seen: string[] = [];
       const onQuery = (q: { sql: string }) => seen.push(q.sql);

@@ -29,6 +29,8 @@ import {
   revenueSummaryDto,
   revenueTimeseriesDto,
 } from './revenue-dto';
+import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
+import { creditNoteDto, refundDto } from './money-back-dto';
 import { idempotencyKeyField } from './schemas';
 import type {
   creditNoteBody,
@@ -75,8 +77,8 @@ export const getMovements = async ({ deps, query }: Read<typeof movementsQuery>)
     await revenueMovements(deps.orm.em.fork(), { ...query, ...defaultRange(query, new Date()) }),
   );
 
-export const getCustomers = ({ deps, query }: Read<typeof customersQuery>) =>
-  listCustomers(deps.orm.em.fork(), query);
+export const getCustomers = async ({ deps, query }: Read<typeof customersQuery>) =>
+  customerPageDto(await listCustomers(deps.orm.em.fork(), query));
 
 /** The filtered customer list as a CSV download, streamed. */
 export async function exportCustomers({ deps, query, ctx }: Read<typeof customersExportQuery>) {
@@ -88,11 +90,11 @@ export async function exportCustomers({ deps, query, ctx }: Read<typeof customer
   return undefined;
 }
 
-export const getSubscriptions = ({ deps, query }: Read<typeof subscriptionsQuery>) =>
-  listSubscriptions(deps.orm.em.fork(), query);
+export const getSubscriptions = async ({ deps, query }: Read<typeof subscriptionsQuery>) =>
+  subscriptionPageDto(await listSubscriptions(deps.orm.em.fork(), query));
 
-export const getCharges = ({ deps, query }: Read<typeof chargesQuery>) =>
-  listCharges(deps.orm.em.fork(), query);
+export const getCharges = async ({ deps, query }: Read<typeof chargesQuery>) =>
+  chargePageDto(await listCharges(deps.orm.em.fork(), query));
 
 export const getOverview = async ({ deps, query }: Read<typeof statsQuery>) =>
   analyticsOverviewDto(
@@ -168,34 +170,38 @@ function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
   return key;
 }
 
-export const refundInvoice = ({
+export const refundInvoice = async ({
   deps,
   identity,
   params,
   body,
   ctx,
 }: HandlerInput<typeof invoiceParams, undefined, typeof refundBody, 'admin'>) =>
-  refundInvoiceAsAdmin(deps, identity, {
-    invoiceId: params.id,
-    amountCents: body.amount_cents,
-    reason: body.reason,
-    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
-  });
+  refundDto(
+    await refundInvoiceAsAdmin(deps, identity, {
+      invoiceId: params.id,
+      amountCents: body.amount_cents,
+      reason: body.reason,
+      idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
+    }),
+  );
 
-export const creditInvoice = ({
+export const creditInvoice = async ({
   deps,
   identity,
   params,
   body,
   ctx,
 }: HandlerInput<typeof invoiceParams, undefined, typeof creditNoteBody, 'admin'>) =>
-  creditInvoiceAsAdmin(deps, identity, {
-    invoiceId: params.id,
-    amountCents: body.amount_cents,
-    reason: body.reason,
-    memo: body.memo,
-    idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
-  });
+  creditNoteDto(
+    await creditInvoiceAsAdmin(deps, identity, {
+      invoiceId: params.id,
+      amountCents: body.amount_cents,
+      reason: body.reason,
+      memo: body.memo,
+      idempotencyKey: idempotencyKeyOf(ctx, body.idempotency_key),
+    }),
+  );
 
 export async function previewPlanChangeForCustomer({
   deps,

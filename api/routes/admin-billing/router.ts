@@ -117,6 +117,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: invoiceParams,
     body: refundBody,
+    fields: { amountCents: 'body.amount_cents', invoiceId: 'params.id' },
     errors: {
       400: 'No idempotency key, or header and body keys differ',
       404: 'No such invoice',
@@ -138,6 +139,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: invoiceParams,
     body: creditNoteBody,
+    fields: { amountCents: 'body.amount_cents', invoiceId: 'params.id' },
     errors: {
       400: 'No idempotency key, or header and body keys differ',
       404: 'No such invoice',
@@ -251,13 +253,7 @@ export const adminBillingRoutes = [
     access: 'admin',
     params: emailParams,
     query: planChangePreviewQuery,
-    // The plan-price use case's business fields; the two wire spellings are its older default.
-    fields: {
-      tierId: 'query.tier_id',
-      billingCycle: 'query.billing_cycle',
-      'body.tier_id': 'query.tier_id',
-      'body.billing_cycle': 'query.billing_cycle',
-    },
+    fields: { tierId: 'query.tier_id', billingCycle: 'query.billing_cycle' },
     errors: { 404: 'No customer, live subscription or plan', 503: 'The plan has no Stripe price yet' },
     response: planChangePreviewResponse,
     handler: previewPlanChangeForCustomer,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
 import { defaultRange, rangeProblem } from '../../../domain/revenue-periods';
@@ -107,7 +108,7 @@ export const subscriptionPatchBody = z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"')
       .optional(),
-    billing_cycle: z.enum(['monthly', 'yearly']).optional(),
+    billing_cycle: z.enum(BILLING_CYCLES).optional(),
     /** Default: upgrades now (prorated), downgrades at period end. */
     when: z.enum(['now', 'period_end']).optional(),
     status: z.enum(['active', 'paused', 'canceled']).optional(),
@@ -388,7 +389,7 @@ export const subscriptionByEmailResponse = adminSubscription.extend({
 export const planChangePreviewQuery = z
   .object({
     tier_id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"'),
-    billing_cycle: z.enum(['monthly', 'yearly']).optional(),
+    billing_cycle: z.enum(BILLING_CYCLES).optional(),
     when: z.enum(['now', 'period_end']).optional(),
   })
   .strict();

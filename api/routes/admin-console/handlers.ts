@@ -7,19 +7,20 @@ import {
 import { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
 import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import { usageRollupState } from '../../../services/operations/rollup-status';
+import { customerInvoicesDto, customerUsageDto } from './dto';
 import type { customerInvoicesQuery, customerParams, quotaDenialsQuery } from './schemas';
 
 type Read<P, Q = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
-export const getCustomerInvoices = ({
+export const getCustomerInvoices = async ({
   deps,
   params,
   query,
 }: Read<typeof customerParams, typeof customerInvoicesQuery>) =>
-  customerInvoices(deps.orm.em.fork(), params.email, query);
+  customerInvoicesDto(await customerInvoices(deps.orm.em.fork(), params.email, query));
 
-export const getCustomerUsage = ({ deps, params }: Read<typeof customerParams>) =>
-  customerUsage(deps.orm.em.fork(), params.email, new Date());
+export const getCustomerUsage = async ({ deps, params }: Read<typeof customerParams>) =>
+  customerUsageDto(await customerUsage(deps.orm.em.fork(), params.email, new Date()));
 
 export const getCustomerKeys = ({ deps, params }: Read<typeof customerParams>) =>
   customerProviderKeys(deps.orm.em.fork(), params.email);

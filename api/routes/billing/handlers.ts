@@ -78,7 +78,9 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
   const session = await startCheckout(deps, identity, {
     tierId: body.tier_id,
     billingCycle: body.billing_cycle,
-    continuation: body.continuation ?? null,
+    continuation: body.continuation
+      ? { tierId: body.continuation.tier_id, billingCycle: body.continuation.billing_cycle }
+      : null,
     successUrl: returnUrl(
       input,
       'success_url',

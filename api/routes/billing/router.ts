@@ -55,6 +55,13 @@ export const billingRoutes = [
     tags,
     access: 'viewer',
     body: checkoutBody,
+    fields: {
+      tierId: 'body.tier_id',
+      billingCycle: 'body.billing_cycle',
+      continuation: 'body.continuation',
+      'continuation.tierId': 'body.continuation.tier_id',
+      'continuation.billingCycle': 'body.continuation.billing_cycle',
+    },
     errors: {
       404: 'No such plan',
       409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), or has 3 checkouts open (too_many_open_checkouts)',
@@ -99,6 +106,8 @@ export const billingRoutes = [
     tags,
     access: 'viewer',
     body: upgradeBody,
+    // The plan's errors have always named tier_id here, although this body calls it new_tier_id.
+    fields: { tierId: 'body.tier_id', billingCycle: 'body.billing_cycle' },
     errors: {
       402: 'The card was declined for the prorated charge',
       404: 'No subscription or plan',

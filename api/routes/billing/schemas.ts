@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { identifierText } from '../../validation/text-fields';
 import { cents, currencyCode, dollars, interval, subscriptionStatus, timestamp } from '../response-types';
 
 const tier = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"');
-const cycle = z.enum(['monthly', 'yearly']).default('monthly');
+const cycle = z.enum(BILLING_CYCLES).default('monthly');
 /**
  * A page Stripe sends the customer back to: checked against our origins by the handler (400
  * return_url_not_allowed), so that every URL it refuses is refused the same way.
@@ -64,7 +65,7 @@ export const attachPaymentMethodBody = z
 const pendingChange = z
   .object({
     tier: z.string(),
-    billing_cycle: z.enum(['monthly', 'yearly']),
+    billing_cycle: z.enum(BILLING_CYCLES),
     interval: z.enum(['month', 'year']),
     amount: dollars,
     amount_cents: cents,

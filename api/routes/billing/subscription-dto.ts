@@ -1,3 +1,4 @@
+import { billingCycleOf } from '../../../domain/billing-cycle';
 import { centsToDollars } from '../../../domain/money';
 import type { LiveSubscriptionRow } from '../../../db/customer-reads';
 
@@ -36,7 +37,7 @@ export function pendingChangeDto(
   if (!p) return null;
   return {
     tier: p.tier,
-    billing_cycle: p.interval === 'year' ? ('yearly' as const) : ('monthly' as const),
+    billing_cycle: billingCycleOf(p.interval),
     interval: p.interval,
     amount: centsToDollars(p.amountCents),
     amount_cents: p.amountCents,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BILLING_CYCLES, billingCycleOf } from '../../../domain/billing-cycle';
 import { centsToDollars } from '../../../domain/money';
 import { chooseTrialContinuation } from '../../../services/subscriptions/choose-trial-continuation';
 import { defineRoute, type HandlerInput } from '../../routing/define-route';
@@ -7,7 +8,7 @@ import { cents, dollars, interval, timestamp } from '../response-types';
 const continuationBody = z
   .object({
     tier_id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"'),
-    billing_cycle: z.enum(['monthly', 'yearly']).default('monthly'),
+    billing_cycle: z.enum(BILLING_CYCLES).default('monthly'),
   })
   .strict();
 
@@ -15,7 +16,7 @@ const continuationResponse = z.object({
   success: z.literal(true),
   continuation: z.object({
     tier: z.string(),
-    billing_cycle: z.enum(['monthly', 'yearly']),
+    billing_cycle: z.enum(BILLING_CYCLES),
     interval,
     amount: dollars,
     amount_cents: cents,
@@ -36,7 +37,7 @@ async function chooseContinuation({
     success: true as const,
     continuation: {
       tier: result.tier,
-      billing_cycle: price.interval === 'year' ? ('yearly' as const) : ('monthly' as const),
+      billing_cycle: billingCycleOf(price.interval),
       interval: price.interval,
       amount: centsToDollars(price.amountCents),
       amount_cents: price.amountCents,
@@ -55,6 +56,7 @@ export const trialRoutes = [
     tags: ['billing'],
     access: 'viewer',
     body: continuationBody,
+    fields: { tierId: 'body.tier_id', billingCycle: 'body.billing_cycle' },
     response: continuationResponse,
     errors: {
       400: 'The plan is not a paid plan (invalid_continuation)',

@@ -21,6 +21,7 @@ export const dunningRoutes = [
     tags,
     access: 'admin',
     body: dunningPolicyBody,
+    fields: { policy: 'body' },
     response: dunningPolicyResponse,
     errors: { 400: 'The policy does not validate (days must increase, at most 60)' },
     handler: putDunningPolicy,

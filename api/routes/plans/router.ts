@@ -61,6 +61,7 @@ export const planRoutes = [
     tags: ['plans', 'admin'],
     access: 'admin',
     body: createPlanBody,
+    fields: { code: 'body.id' },
     status: 201,
     errors: { 409: 'A plan with this id exists' },
     response: createPlanResponse,

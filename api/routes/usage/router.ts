@@ -96,6 +96,7 @@ export const usageRoutes = [
     tags: ['usage', 'admin'],
     access: 'admin',
     body: usageTypeBody,
+    fields: { code: 'body.code' },
     status: 201,
     errors: { 409: 'The type exists' },
     response: usageTypeResponse,
