@@ -1,7 +1,6 @@
 import { raw, type EntityManager, type FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../db/entities';
 import type { BillingInterval } from '../../domain/billing-cycle';
-import { centsToDollars } from '../../domain/money';
 import { mrrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
@@ -188,34 +187,6 @@ export function adminSubscriptionOf(s: Subscription): AdminSubscription {
     cancelAtPeriodEnd: s.cancelAtPeriodEnd,
     canceledAt: s.canceledAt ?? null,
     createdAt: s.createdAt,
-  };
-}
-
-/**
- * The admin wire shape of a subscription, for the admin plan change (its answer and the audit's before
- * image) only; the lists build theirs in the route's DTO from adminSubscriptionOf.
- */
-export function adminSubscriptionDto(s: Subscription) {
-  return {
-    id: s.stripeSubscriptionId ?? s.id,
-    subscription_id: s.id,
-    stripe_subscription_id: s.stripeSubscriptionId ?? null,
-    customer: s.customer.stripeCustomerId ?? s.customer.id,
-    customer_id: s.customer.id,
-    email: s.customer.email,
-    tier: s.tier,
-    status: s.status,
-    amount: centsToDollars(s.amountCents),
-    amount_cents: s.amountCents,
-    mrr_cents: mrrCents(s.status, s),
-    currency: s.currency,
-    interval: s.interval,
-    current_period_start: s.currentPeriodStart?.toISOString() ?? null,
-    current_period_end: s.currentPeriodEnd?.toISOString() ?? null,
-    trial_end: s.trialEnd?.toISOString() ?? null,
-    cancel_at_period_end: s.cancelAtPeriodEnd,
-    canceled_at: s.canceledAt?.toISOString() ?? null,
-    created: s.createdAt.toISOString(),
   };
 }
 

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { billingCycleOf, type BillingCycle } from '../../domain/billing-cycle';
 import { conflict, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { planChangeTiming } from '../../domain/plan-change';
+import { centsToDollars } from '../../domain/money';
+import { mrrCents, planChangeTiming } from '../../domain/plan-change';
 import { SubscriptionChange, type Subscription } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
 import { workflowIds } from '../../workflows/ids';
@@ -12,7 +13,6 @@ import {
   pauseSubscription,
   resumeSubscription,
 } from '../../workflows/messages';
-import { adminSubscriptionDto } from '../admin-lists/lists';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
@@ -126,7 +126,7 @@ export async function changeSubscriptionAsAdmin(
   );
   const requestId = adminChangeRequestId(actor, sub, lastChange?.id ?? null, change);
   const step = (name: string) => `${requestId}-${name}`;
-  const before = { ...adminSubscriptionDto(sub), reason: change.reason ?? null };
+  const before = { ...auditImage(sub), reason: change.reason ?? null };
   const applied: AdminChangeResult['applied'] = [];
   // Audited as each step succeeds, so a later step's failure never hides an earlier change.
   const record = async (action: string, result: unknown) => {
@@ -183,4 +183,32 @@ export async function changeSubscriptionAsAdmin(
   }
 
   return { subscriptionId: sub.id, email: customer.email, applied };
+}
+
+/**
+ * The audit log's stored image of a subscription before an admin's change. Entries already hold this
+ * shape (the admin list's row as it was when the change was written), so it is kept as a storage format.
+ */
+function auditImage(s: Subscription) {
+  return {
+    id: s.stripeSubscriptionId ?? s.id,
+    subscription_id: s.id,
+    stripe_subscription_id: s.stripeSubscriptionId ?? null,
+    customer: s.customer.stripeCustomerId ?? s.customer.id,
+    customer_id: s.customer.id,
+    email: s.customer.email,
+    tier: s.tier,
+    status: s.status,
+    amount: centsToDollars(s.amountCents),
+    amount_cents: s.amountCents,
+    mrr_cents: mrrCents(s.status, s),
+    currency: s.currency,
+    interval: s.interval,
+    current_period_start: s.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: s.currentPeriodEnd?.toISOString() ?? null,
+    trial_end: s.trialEnd?.toISOString() ?? null,
+    cancel_at_period_end: s.cancelAtPeriodEnd,
+    canceled_at: s.canceledAt?.toISOString() ?? null,
+    created: s.createdAt.toISOString(),
+  };
 }

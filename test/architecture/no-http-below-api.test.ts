@@ -60,9 +60,6 @@ function isStatusKey(node: ts.Node): boolean {
   return name !== null && STATUS_KEYS.has(name);
 }
 
-/** Files that still do it, each taken off as its use case moves to business names (issue 28). */
-const NOT_YET: string[] = [];
-
 describe('nothing below the API names an HTTP field or status', () => {
   it('finds a wire path and a status in code, and nothing in comments or unrelated strings', () => {
     const code = [
@@ -91,9 +88,6 @@ describe('nothing below the API names an HTTP field or status', () => {
         if (mentions.length > 0) offenders[rel] = mentions;
       }
     }
-    const unexpected = Object.fromEntries(Object.entries(offenders).filter(([f]) => !NOT_YET.includes(f)));
-    expect(unexpected).toEqual({});
-    // A file put right comes off the list, so the list only shrinks.
-    expect(NOT_YET.filter((f) => !(f in offenders))).toEqual([]);
+    expect(offenders).toEqual({});
   });
 });

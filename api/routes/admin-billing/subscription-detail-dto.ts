@@ -1,5 +1,6 @@
 import type { SubscriptionDetail } from '../../../services/admin-lists/subscription-detail';
-import { adminSubscriptionDto } from '../../../services/admin-lists/lists';
+import { adminSubscriptionOf } from '../../../services/admin-lists/lists';
+import { adminSubscriptionDto } from './lists-dto';
 
 /** Where an operator sees a run: the namespace's workflow page in the configured Temporal Web UI. */
 export function temporalWorkflowUrl(
@@ -17,7 +18,7 @@ export function subscriptionDetailDto(
   config: { TEMPORAL_UI_URL?: string; TEMPORAL_NAMESPACE: string },
 ) {
   return {
-    ...adminSubscriptionDto(d.subscription),
+    ...adminSubscriptionDto(adminSubscriptionOf(d.subscription)),
     customer_name: d.customer.name ?? null,
     user_id: d.customer.userId,
     workflow_id: d.workflowId,
