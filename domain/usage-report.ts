@@ -136,6 +136,8 @@ export interface ReportDecision {
   rejections: EventRejection[];
   /** New-looking events to store. */
   toStore: UsageEntry[];
+  /** usageEventKey of each toStore entry, by position: the ledger groups and orders its writes by them. */
+  toStoreKeys: string[];
   /**
    * Events of customers whose day was full before this report: a stored one is a duplicate (a replay
    * costs nothing), any other is refused without taking the write lock.
@@ -208,7 +210,7 @@ export function decideReport(
   events: readonly IncomingEvent[],
   mintId: () => string,
 ): ReportDecision {
-  const decision: ReportDecision = { rejections: [], toStore: [], overCap: [], repeats: [] };
+  const decision: ReportDecision = { rejections: [], toStore: [], toStoreKeys: [], overCap: [], repeats: [] };
   const seen = new Set<string>();
   for (const [position, ev] of events.entries()) {
     const key = ctx.eventTargets[position] as string;
@@ -246,7 +248,10 @@ export function decideReport(
     seen.add(uniqueKey);
     const full = target.dailyLimit !== null && target.usedToday >= target.dailyLimit;
     if (full && entry.counted && entry.day === ctx.today) decision.overCap.push(entry);
-    else decision.toStore.push(entry);
+    else {
+      decision.toStore.push(entry);
+      decision.toStoreKeys.push(uniqueKey);
+    }
   }
   return decision;
 }

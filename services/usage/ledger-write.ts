@@ -11,6 +11,8 @@ export type LedgerRow = UsageEntry;
 /** What one report_usage request writes: its new events, and the daily cap of each capped customer. */
 export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
   rows: R[];
+  /** usageEventKey of each row, by position (the report's decision computed them). */
+  keys: readonly string[];
   /** Daily caps by customer id, as this request saw the customers' plans. */
   limits: ReadonlyMap<string, number>;
   receivedAt: Date;
@@ -185,7 +187,7 @@ async function insertEvents<R extends LedgerRow>(
 ): Promise<R[][]> {
   const owner = new Map<string, { row: R; member: number }>();
   writes.forEach((w, member) => {
-    for (const row of w.rows) owner.set(usageEventKey(row), { row, member });
+    w.rows.forEach((row, i) => owner.set(w.keys[i] as string, { row, member }));
   });
   // One order for every writer, so two transactions inserting overlapping events cannot deadlock.
   const all = [...owner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

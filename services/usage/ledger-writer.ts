@@ -16,7 +16,6 @@ import {
   type LedgerWriteIndexes,
   type LedgerWriteResult,
 } from './ledger-write';
-import { usageEventKeys } from '../../domain/usage-report';
 
 /** Rows one group commits at most (a single request of up to 1,000 events always goes in whole). */
 const MAX_ROWS_PER_GROUP = 4000;
@@ -31,7 +30,7 @@ export type LedgerWriter = GroupCommit<LedgerWrite, LedgerWriteResult>;
 
 /** The events a write stores, by their idempotency key: writes sharing one go in different groups. */
 function eventKeys(w: LedgerWrite): string[] {
-  return usageEventKeys(w.rows);
+  return [...w.keys];
 }
 
 /**

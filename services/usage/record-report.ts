@@ -29,7 +29,12 @@ export async function recordReport(
   if (decision.toStore.length > 0) {
     const limits = new Map<string, number>();
     for (const t of ctx.targets.values()) if (t?.dailyLimit != null) limits.set(t.customerId, t.dailyLimit);
-    const result = await writeLedger(em, { rows: decision.toStore, limits, receivedAt: ctx.now });
+    const result = await writeLedger(em, {
+      rows: decision.toStore,
+      keys: decision.toStoreKeys,
+      limits,
+      receivedAt: ctx.now,
+    });
     todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
     written = { inserted: result.inserted.length, dropped: result.dropped };
   }
