@@ -1,6 +1,25 @@
 import { accountNamed, type AccountRef, type NamedAccount } from './access';
 import type { Identity } from './identity';
-import { MAX_FUTURE_SKEW_MS, secondsUntil, usageReporterOf, utcDay, type UsageReporter } from './usage';
+import { GATEWAY_ROLE, type Principal } from './roles';
+import { MAX_FUTURE_SKEW_MS, secondsUntil, utcDay } from './usage';
+
+/**
+ * The namespaces a reported event id lives in. An event id is an idempotency key only among the reports of
+ * one reporter: the gateway (every replica and service account holding the gateway role, so a retry from
+ * another replica is still a duplicate) or the customer reporting for themself. Otherwise a customer, who
+ * sees the gateway's ids in their usage records, could report the gateway's next ids first and have its
+ * real, billable events answered `duplicate`.
+ */
+export const USAGE_REPORTERS = ['gateway', 'self'] as const;
+export type UsageReporter = (typeof USAGE_REPORTERS)[number];
+
+/**
+ * Whose namespace a caller reports in. Only the gateway reports for other customers (report_usage refuses
+ * anyone else naming one), so a person, whatever their rung (an admin too), reports only their own usage.
+ */
+export function usageReporterOf(principal: Principal): UsageReporter {
+  return principal === GATEWAY_ROLE ? 'gateway' : 'self';
+}
 
 /** An event of a usage report, whichever form it arrived in. */
 export interface IncomingEvent {

@@ -1,6 +1,5 @@
 import { divRound, type Cents } from './money';
 import { monthsPerPeriod, type BillingInterval } from './plan-change';
-import { GATEWAY_ROLE, type Principal } from './roles';
 
 /** Usage types every deployment knows; the usage views report per type under these names. */
 export const DEFAULT_USAGE_TYPES = ['inference', 'embedding', 'tts', 'stt'] as const;
@@ -28,24 +27,6 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
  * never billed, and the marker keeps them out of the rollup's scan of unreported events.
  */
 export const BYOK_ROLLUP_MARK = 'byok';
-
-/**
- * The namespaces a reported event id lives in. An event id is an idempotency key only among the reports of
- * one reporter: the gateway (every replica and service account holding the gateway role, so a retry from
- * another replica is still a duplicate) or the customer reporting for themself. Otherwise a customer, who
- * sees the gateway's ids in their usage records, could report the gateway's next ids first and have its
- * real, billable events answered `duplicate`.
- */
-export const USAGE_REPORTERS = ['gateway', 'self'] as const;
-export type UsageReporter = (typeof USAGE_REPORTERS)[number];
-
-/**
- * Whose namespace a caller reports in. Only the gateway reports for other customers (report_usage refuses
- * anyone else naming one), so a person, whatever their rung (an admin too), reports only their own usage.
- */
-export function usageReporterOf(principal: Principal): UsageReporter {
-  return principal === GATEWAY_ROLE ? 'gateway' : 'self';
-}
 
 export interface CreditsInput {
   tier: string | null;

@@ -1,5 +1,5 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
-import type { UsageReporter } from '../../domain/usage';
+import type { UsageReporter } from '../../domain/usage-report';
 import { Customer } from './customer';
 
 /** One reported unit of metered usage; (customer, eventId, reporter) is the reporter's idempotency key. */

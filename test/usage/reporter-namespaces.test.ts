@@ -2,7 +2,7 @@ import { createUsageActivities } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
 import { DailyUsage, UsageEvent, UsageRollup } from '../../db/entities';
 import { ROLES } from '../../domain/roles';
-import { usageReporterOf } from '../../domain/usage';
+import { usageReporterOf } from '../../domain/usage-report';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';

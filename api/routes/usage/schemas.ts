@@ -4,9 +4,9 @@ import {
   MAX_EVENTS_PER_REQUEST,
   MAX_QUANTITY_PER_EVENT,
   MAX_QUANTITY_PER_REQUEST,
-  USAGE_REPORTERS,
   USAGE_TYPE_PATTERN,
 } from '../../../domain/usage';
+import { USAGE_REPORTERS } from '../../../domain/usage-report';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
 import { cents, count, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
