@@ -12,7 +12,6 @@ import {
 } from '../../db/customer-reads';
 import { sqlFor } from '../../db/raw-sql';
 import { AppError, notFound } from '../../domain/errors';
-import { centsToDollars } from '../../domain/money';
 import type { Identity } from '../../domain/identity';
 import { decodeCursor, encodeCursor } from '../../db/keyset-pagination';
 import { rememberedInvoicePage } from './invoice-page-memo';
@@ -23,39 +22,6 @@ export interface MoneyBack {
   refundedCents: number;
   /** Credit notes not voided, less the parts they paid back as refunds (counted above). */
   creditedCents: number;
-}
-
-const NOTHING_BACK: MoneyBack = { refundedCents: 0, creditedCents: 0 };
-
-/**
- * An invoice as clients read it (money in dollars beside integer cents, dates in ISO 8601), with the
- * engine's own PDF link and what was refunded and credited on it.
- */
-export function invoiceDto(inv: InvoiceRow, billingBase: string, back: MoneyBack = NOTHING_BACK) {
-  return {
-    id: inv.stripeInvoiceId,
-    number: inv.number ?? null,
-    amount_due: centsToDollars(inv.amountDueCents),
-    amount_paid: centsToDollars(inv.amountPaidCents),
-    amount_due_cents: inv.amountDueCents,
-    amount_paid_cents: inv.amountPaidCents,
-    total_cents: inv.totalCents,
-    currency: inv.currency,
-    status: inv.status,
-    created: inv.createdAt.toISOString(),
-    due_date: inv.dueDate?.toISOString() ?? null,
-    paid: inv.status === 'paid',
-    paid_at: inv.paidAt?.toISOString() ?? null,
-    period_start: inv.periodStart?.toISOString() ?? null,
-    period_end: inv.periodEnd?.toISOString() ?? null,
-    invoice_pdf: inv.invoicePdf ?? null,
-    hosted_invoice_url: inv.hostedInvoiceUrl ?? null,
-    pdf_url: inv.invoicePdf ? `${billingBase}/invoice/${encodeURIComponent(inv.stripeInvoiceId)}/pdf` : null,
-    amount_refunded: centsToDollars(back.refundedCents),
-    amount_credited: centsToDollars(back.creditedCents),
-    amount_refunded_cents: back.refundedCents,
-    amount_credited_cents: back.creditedCents,
-  };
 }
 
 /** What went back on each of these invoices (by Stripe id), from the charge and credit note mirror. */

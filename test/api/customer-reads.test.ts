@@ -1,7 +1,7 @@
 import { billingApiOn, bookWriter, DAY } from '../helpers/book';
 import { Invoice, PaymentMethod, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { invoiceDto } from '../../services/invoices/own-invoices';
+import { invoiceDto } from '../../api/routes/invoices/dto';
 import type { InvoiceRow } from '../../db/customer-reads';
 
 /**

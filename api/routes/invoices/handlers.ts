@@ -1,5 +1,6 @@
 import type { HandlerInput } from '../../routing/define-route';
-import { invoiceDto, listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
+import { listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
+import { invoiceDto } from './dto';
 import type { invoicePdfParams, invoicesQuery } from './schemas';
 
 /**
