@@ -70,10 +70,6 @@ export interface UsageEntry {
 export const usageEventKey = (r: { customerId: string; reporter: string; eventId: string }): string =>
   `${r.customerId}\u0000${r.reporter}\u0000${r.eventId}`;
 
-/** usageEventKey of each event, in order. */
-export const usageEventKeys = (rows: readonly { customerId: string; reporter: string; eventId: string }[]) =>
-  rows.map(usageEventKey);
-
 /** What a report's load needs to know before reading anything: see planReport. */
 export interface ReportPlan {
   reporter: UsageReporter;

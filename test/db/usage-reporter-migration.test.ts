@@ -3,7 +3,7 @@ import { sqliteMigrations } from '../../db/migrations/sqlite';
 import { sqlFor } from '../../db/raw-sql';
 import type { LedgerRow } from '../../services/usage/ledger-write';
 import { ledgerWriterFor } from '../../services/usage/ledger-writer';
-import { usageEventKeys } from '../../domain/usage-report';
+import { usageEventKey } from '../../domain/usage-report';
 import { openTestDatabase } from '../helpers/db';
 
 const MIGRATIONS = { sqlite: sqliteMigrations, postgresql: postgresMigrations };
@@ -95,14 +95,14 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage event reporter migra
       const writer = ledgerWriterFor(db.orm.em);
       const gatewayRetry = await writer.submit({
         rows: [row('old-1', 'gateway')],
-        keys: usageEventKeys([row('old-1', 'gateway')]),
+        keys: [row('old-1', 'gateway')].map(usageEventKey),
         limits: new Map(),
         receivedAt: now,
       });
       expect(gatewayRetry.inserted).toEqual([]);
       const ownReport = await writer.submit({
         rows: [row('old-1', 'self')],
-        keys: usageEventKeys([row('old-1', 'self')]),
+        keys: [row('old-1', 'self')].map(usageEventKey),
         limits: new Map(),
         receivedAt: now,
       });

@@ -3,7 +3,7 @@ import { DailyUsage, UsageEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { LedgerRow, LedgerWrite } from '../../services/usage/ledger-write';
 import { ledgerWriterFor } from '../../services/usage/ledger-writer';
-import { usageEventKeys } from '../../domain/usage-report';
+import { usageEventKey } from '../../domain/usage-report';
 import { openTestDatabase } from '../helpers/db';
 import { seedSubscriber } from './fixtures';
 
@@ -48,7 +48,7 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
   });
   const write = (rows: LedgerRow[], cap?: number): LedgerWrite => ({
     rows,
-    keys: usageEventKeys(rows),
+    keys: rows.map(usageEventKey),
     limits: new Map(cap === undefined ? [] : rows.map((r) => [r.customerId, cap])),
     receivedAt: now,
   });
