@@ -1,3 +1,9 @@
+import { BillingEventSchema } from './billing-event';
+import { CreditGrantSchema } from './credit-grant';
+import { CreditMovementSchema } from './credit-movement';
+import { CreditPackSchema } from './credit-pack';
+import { CreditSettingsSchema } from './credit-settings';
+import { CreditTopUpSchema } from './credit-top-up';
 import { AccessSyncFailureSchema } from './access-sync-failure';
 import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
@@ -23,6 +29,12 @@ import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
 
 export * from './access-sync-failure';
+export * from './billing-event';
+export * from './credit-grant';
+export * from './credit-movement';
+export * from './credit-pack';
+export * from './credit-settings';
+export * from './credit-top-up';
 export * from './audit-entry';
 export * from './charge';
 export * from './credit-note';
@@ -70,4 +82,10 @@ export const entities = [
   AccessSyncFailureSchema,
   TableCountSchema,
   RateLimitBucketSchema,
+  BillingEventSchema,
+  CreditGrantSchema,
+  CreditMovementSchema,
+  CreditPackSchema,
+  CreditSettingsSchema,
+  CreditTopUpSchema,
 ];

@@ -25,6 +25,10 @@ export class Plan {
   /** Whether a subscriber may pause it themselves (Stripe pauses collection; access stops meanwhile). */
   pausable: Opt<boolean> = false;
   sortOrder: Opt<number> = 0;
+  /** Usage beyond the included credits must be prepaid: at a zero balance it is refused, never billed. */
+  prepaidOnly: Opt<boolean> = false;
+  /** Default alert thresholds of its subscribers (domain/credit-alerts.ts), each overridable per customer. */
+  alertDefaults: Opt<{ includedPercent?: number; balanceBelow?: number; overageCents?: number }> = {};
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
@@ -59,6 +63,8 @@ export const PlanSchema = new EntitySchema<Plan>({
     dailyApiCalls: { type: 'integer', nullable: true },
     pausable: { type: 'boolean', default: false },
     sortOrder: { type: 'integer' },
+    prepaidOnly: { type: 'boolean', default: false },
+    alertDefaults: { type: 'json', default: '{}' },
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },
     stripePriceYearlyId: { type: 'string', nullable: true },

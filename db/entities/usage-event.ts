@@ -16,6 +16,11 @@ export class UsageEvent {
   metadata: Opt<Record<string, unknown>> = {};
   /** Ran on the customer's own provider key: shown in BYOK stats, not counted against credits. */
   byok: Opt<boolean> = false;
+  /**
+   * Units of it paid from prepaid credit grants (not the period's included credits): the rollup reports
+   * only the rest to Stripe and Lago, so what the ledger covered is never billed again.
+   */
+  prepaid: Opt<number> = 0;
   /** Set once the event is folded into a rollup. */
   rollupId?: string | null;
 }
@@ -42,6 +47,7 @@ export const UsageEventSchema = new EntitySchema<UsageEvent>({
     receivedAt: { type: 'datetime' },
     metadata: { type: 'json' },
     byok: { type: 'boolean' },
+    prepaid: { type: 'integer', default: 0 },
     rollupId: { type: 'string', nullable: true, length: 40 },
   },
 });

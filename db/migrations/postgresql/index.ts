@@ -20,6 +20,7 @@ import { Migration20261123120000_InvoiceListVersion } from './Migration202611231
 import { Migration20261123180000_TableCounts } from './Migration20261123180000_TableCounts';
 import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
+import { Migration20261124005247_Credits } from './Migration20261124005247_Credits';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -44,4 +45,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123180000_TableCounts', class: Migration20261123180000_TableCounts },
   { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
+  { name: 'Migration20261124005247_Credits', class: Migration20261124005247_Credits },
 ];

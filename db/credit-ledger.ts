@@ -1,0 +1,258 @@
+import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../domain/credit-ledger';
+import { newId } from './ids';
+import { num, readDate, type Sql } from './raw-sql';
+
+// Imports stay light: the usage ledger's writer thread (services/usage/ledger-write.ts) loads this module.
+
+/** A grant as stored: the ledger's fields and where it came from. */
+export interface StoredGrant extends CreditGrant {
+  customerId: string;
+  sourceKey: string;
+  packId: string | null;
+  stripeObjectId: string | null;
+  reason: string | null;
+  actor: string | null;
+}
+
+/** A movement as stored. */
+export interface StoredMovement extends CreditMovement {
+  id: string;
+  customerId: string;
+  periodStart: Date | null;
+  sourceKey: string | null;
+  reason: string | null;
+  actor: string | null;
+}
+
+export interface NewGrant {
+  customerId: string;
+  amount: number;
+  source: Exclude<GrantSource, 'included'>;
+  priority?: number;
+  effectiveAt: Date;
+  expiresAt: Date | null;
+  /** What it came from, once (see CreditGrant.sourceKey in db/entities/credit-grant.ts). */
+  sourceKey: string;
+  packId?: string | null;
+  stripeObjectId?: string | null;
+  reason?: string | null;
+  actor?: string | null;
+}
+
+export interface NewMovement {
+  customerId: string;
+  grantId: string;
+  kind: Exclude<MovementKind, 'draw'>;
+  amount: number;
+  at: Date;
+  /** A retried expiry or void finds its movement by this key and adds nothing. */
+  sourceKey: string;
+  reason?: string | null;
+  actor?: string | null;
+}
+
+type GrantRow = {
+  id: string;
+  customer_id: string;
+  amount: number | string;
+  source: GrantSource;
+  priority: number | string;
+  effective_at: unknown;
+  expires_at: unknown;
+  source_key: string;
+  pack_id: string | null;
+  stripe_object_id: string | null;
+  reason: string | null;
+  actor: string | null;
+  created_at: unknown;
+};
+
+const GRANT_COLUMNS = `id, customer_id, amount, source, priority, effective_at, expires_at, source_key, pack_id,
+  stripe_object_id, reason, actor, created_at`;
+
+function grantOf(r: GrantRow): StoredGrant {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    amount: num(r.amount),
+    source: r.source,
+    priority: num(r.priority),
+    effectiveAt: readDate(r.effective_at),
+    expiresAt: r.expires_at == null ? null : readDate(r.expires_at),
+    sourceKey: r.source_key,
+    packId: r.pack_id,
+    stripeObjectId: r.stripe_object_id,
+    reason: r.reason,
+    actor: r.actor,
+    createdAt: readDate(r.created_at),
+  };
+}
+
+/** A customer's whole ledger: every grant and every movement, oldest first. */
+export async function readLedger(
+  sql: Sql,
+  customerId: string,
+): Promise<{ grants: StoredGrant[]; movements: StoredMovement[] }> {
+  const grants = await sql.run<GrantRow>(
+    `select ${GRANT_COLUMNS} from credit_grants where customer_id = ? order by created_at, id`,
+    [customerId],
+  );
+  const movements = await sql.run<{
+    id: string;
+    customer_id: string;
+    grant_id: string;
+    kind: MovementKind;
+    amount: number | string;
+    at: unknown;
+    period_start: unknown;
+    source_key: string | null;
+    reason: string | null;
+    actor: string | null;
+  }>(
+    `select id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor
+     from credit_movements where customer_id = ? order by at, id`,
+    [customerId],
+  );
+  return {
+    grants: grants.map(grantOf),
+    movements: movements.map((m) => ({
+      id: m.id,
+      customerId: m.customer_id,
+      grantId: m.grant_id,
+      kind: m.kind,
+      amount: num(m.amount),
+      at: readDate(m.at),
+      periodStart: m.period_start == null ? null : readDate(m.period_start),
+      sourceKey: m.source_key,
+      reason: m.reason,
+      actor: m.actor,
+    })),
+  };
+}
+
+/**
+ * A customer's grants that can still be drawn at `at`, each with one movement standing for everything
+ * that left it so far: what the draw-down needs, in two short reads whatever the ledger's age.
+ */
+export async function readDrawableLedger(
+  sql: Sql,
+  customerId: string,
+  at: Date,
+): Promise<{ grants: StoredGrant[]; movements: CreditMovement[] }> {
+  const rows = await sql.run<GrantRow>(
+    `select ${GRANT_COLUMNS} from credit_grants
+     where customer_id = ? and effective_at <= ? and (expires_at is null or expires_at > ?)`,
+    [customerId, sql.date(at), sql.date(at)],
+  );
+  if (rows.length === 0) return { grants: [], movements: [] };
+  const grants = rows.map(grantOf);
+  const moved = await sql.run<{ grant_id: string; n: number | string | null }>(
+    `select grant_id, sum(amount) as n from credit_movements
+     where grant_id in (${grants.map(() => '?').join(', ')}) group by grant_id`,
+    grants.map((g) => g.id),
+  );
+  return {
+    grants,
+    movements: moved
+      .filter((m) => num(m.n) > 0)
+      .map((m) => ({ grantId: m.grant_id, kind: 'draw' as const, amount: num(m.n), at })),
+  };
+}
+
+/**
+ * Puts a grant in once per sourceKey: a second call with the same key (a redelivered webhook, a retried
+ * activity) changes nothing and answers the grant the first one made.
+ */
+export async function addGrant(sql: Sql, g: NewGrant): Promise<{ grant: StoredGrant; created: boolean }> {
+  if (!Number.isSafeInteger(g.amount) || g.amount <= 0) throw new RangeError('a grant is a positive integer');
+  const id = newId('cgr');
+  const now = new Date();
+  const inserted = await sql.run<{ id: string }>(
+    `insert into credit_grants (${GRANT_COLUMNS})
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (source_key) do nothing returning id`,
+    [
+      id,
+      g.customerId,
+      g.amount,
+      g.source,
+      g.priority ?? 0,
+      sql.date(g.effectiveAt),
+      g.expiresAt ? sql.date(g.expiresAt) : null,
+      g.sourceKey,
+      g.packId ?? null,
+      g.stripeObjectId ?? null,
+      g.reason ?? null,
+      g.actor ?? null,
+      sql.date(now),
+    ],
+  );
+  const [row] = await sql.run<GrantRow>(`select ${GRANT_COLUMNS} from credit_grants where source_key = ?`, [
+    g.sourceKey,
+  ]);
+  if (!row) throw new Error(`credit grant ${g.sourceKey} vanished after its insert`);
+  return { grant: grantOf(row), created: inserted.length > 0 };
+}
+
+/** Appends an expiry or void once per sourceKey; answers whether this call added it. */
+export async function addMovement(sql: Sql, m: NewMovement): Promise<boolean> {
+  if (!Number.isSafeInteger(m.amount) || m.amount <= 0)
+    throw new RangeError('a movement is a positive integer');
+  const inserted = await sql.run<{ id: string }>(
+    `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
+     values (?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?)
+     on conflict (source_key) do nothing returning id`,
+    [
+      newId('cmv'),
+      m.customerId,
+      m.grantId,
+      m.kind,
+      m.amount,
+      sql.date(m.at),
+      m.sourceKey,
+      m.reason ?? null,
+      m.actor ?? null,
+      sql.date(new Date()),
+    ],
+  );
+  return inserted.length > 0;
+}
+
+/**
+ * Adds usage draws to the day's row of each grant (one per grant, billing period and UTC day), in a fixed
+ * order so two writers cannot deadlock.
+ */
+export async function addDraws(
+  sql: Sql,
+  customerId: string,
+  periodStart: Date,
+  draws: readonly { grantId: string; amount: number; at: Date }[],
+): Promise<void> {
+  const byKey = new Map<string, { grantId: string; amount: number; at: Date; day: string }>();
+  for (const d of draws) {
+    if (d.amount <= 0) continue;
+    const day = d.at.toISOString().slice(0, 10);
+    const key = `draw:${d.grantId}:${periodStart.toISOString()}:${day}`;
+    const seen = byKey.get(key);
+    if (seen) seen.amount += d.amount;
+    else byKey.set(key, { ...d, day });
+  }
+  const now = sql.date(new Date());
+  for (const [key, d] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    await sql.run(
+      `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
+       values (?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)
+       on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,
+      [newId('cmv'), customerId, d.grantId, d.amount, sql.date(d.at), sql.date(periodStart), key, now],
+    );
+  }
+}
+
+/** Credits drawn from prepaid grants in one billing period (the units its overage did not have to pay). */
+export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStart: Date): Promise<number> {
+  const [row] = await sql.run<{ n: number | string | null }>(
+    `select sum(amount) as n from credit_movements where customer_id = ? and kind = 'draw' and period_start = ?`,
+    [customerId, sql.date(periodStart)],
+  );
+  return num(row?.n);
+}

@@ -1,0 +1,89 @@
+import { creditBalance, drawCredits, type CreditGrant, type CreditMovement } from './credit-ledger';
+import { divRound, type Cents } from './money';
+
+/** A spend cap on a period's overage: `block` refuses usage past it, `notify` only tells the customer. */
+export interface SpendCap {
+  cents: Cents;
+  mode: 'block' | 'notify';
+}
+
+/** What a customer's usage draws on, as it stands before an event (see drawUsage). */
+export interface UsageAccount {
+  /** The period's included credits not yet used. */
+  includedLeft: number;
+  grants: readonly CreditGrant[];
+  movements: readonly CreditMovement[];
+  /** Units of this period already beyond included and prepaid credits: billed as overage. */
+  overageUnits: number;
+  overagePer1kCents: Cents;
+  cap: SpendCap | null;
+  /** Usage beyond included and prepaid credits is refused rather than billed. */
+  prepaidOnly: boolean;
+}
+
+export type UsageRefusal = 'spend_cap_reached' | 'credits_exhausted';
+
+/** How one event's units were paid for. */
+export interface UsageDraw {
+  fromIncluded: number;
+  /** Prepaid draws, in draw order. */
+  draws: CreditMovement[];
+  /** Units paid from prepaid grants (the sum of draws). */
+  prepaid: number;
+  /** Units billed as overage. */
+  overage: number;
+}
+
+/** What `units` of overage cost: priced per thousand, rounded once, as the period's invoice prices them. */
+export function overageCost(units: number, per1kCents: Cents): Cents {
+  return units === 0 ? 0 : divRound(units * per1kCents, 1000);
+}
+
+/**
+ * Pays for one event of `units` at `at`, whole or not at all: the period's included credits first, then
+ * prepaid grants in draw order (domain/credit-ledger.ts), then overage. A prepaid-only customer's event
+ * that would need overage is refused (`credits_exhausted`), as is one whose overage would take the
+ * period's overage cost past a blocking cap (`spend_cap_reached`): nothing past a blocking cap is billed.
+ * Answers the account as it stands after the event, so a report's events are paid one after the other.
+ */
+export function drawUsage(
+  account: UsageAccount,
+  units: number,
+  at: Date,
+): { ok: true; draw: UsageDraw; after: UsageAccount } | { ok: false; reason: UsageRefusal } {
+  if (!Number.isSafeInteger(units) || units < 0) throw new RangeError('units must be a non-negative integer');
+  const fromIncluded = Math.min(units, Math.max(0, account.includedLeft));
+  const { draws, uncovered } = drawCredits(account.grants, account.movements, units - fromIncluded, at);
+  if (uncovered > 0 && account.prepaidOnly) return { ok: false, reason: 'credits_exhausted' };
+  const overageUnits = account.overageUnits + uncovered;
+  if (
+    uncovered > 0 &&
+    account.cap?.mode === 'block' &&
+    overageCost(overageUnits, account.overagePer1kCents) > account.cap.cents
+  )
+    return { ok: false, reason: 'spend_cap_reached' };
+  const prepaid = draws.reduce((sum, d) => sum + d.amount, 0);
+  return {
+    ok: true,
+    draw: { fromIncluded, draws, prepaid, overage: uncovered },
+    after: {
+      ...account,
+      includedLeft: account.includedLeft - fromIncluded,
+      movements: [...account.movements, ...draws],
+      overageUnits,
+    },
+  };
+}
+
+/** The prepaid balance of an account at `at`. */
+export const prepaidBalance = (account: UsageAccount, at: Date): number =>
+  creditBalance(account.grants, account.movements, at);
+
+/**
+ * Whether a blocking cap or a prepaid-only plan refuses the next unit, as check-access answers it: no
+ * included or prepaid credit is left and one more unit of overage is not allowed.
+ */
+export function nextUnitRefusal(account: UsageAccount, at: Date): UsageRefusal | null {
+  const outcome = drawUsage(account, 1, at);
+  return outcome.ok ? null : outcome.reason;
+}
