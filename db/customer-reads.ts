@@ -222,6 +222,9 @@ export interface PlanTermsRow {
   dailyApiCalls: number | null;
   includedCredits: number;
   overagePer1kCents: number;
+  /** Usage beyond included credits must be prepaid (refused at a zero balance, never billed). */
+  prepaidOnly: boolean;
+  alertDefaults: { includedPercent?: number; balanceBelow?: number; overageCents?: number };
 }
 
 /** A customer's live subscription with its plan's terms. */
@@ -260,7 +263,7 @@ export async function liveSubscriptionOf(
             s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
-            p.overage_per1k_cents
+            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
@@ -293,6 +296,10 @@ export async function liveSubscriptionOf(
       dailyApiCalls: maybeNumber(r.daily_api_calls),
       includedCredits: Number(r.included_credits),
       overagePer1kCents: Number(r.overage_per1k_cents),
+      prepaidOnly: Boolean(r.prepaid_only),
+      alertDefaults: (typeof r.alert_defaults === 'string'
+        ? JSON.parse(r.alert_defaults)
+        : (r.alert_defaults ?? {})) as PlanTermsRow['alertDefaults'],
     },
   };
 }

@@ -7,6 +7,29 @@ export interface SpendCap {
   mode: 'block' | 'notify';
 }
 
+/**
+ * What a customer's usage is paid by, as the report that carries it saw the plan and settings: the usage
+ * ledger's writer re-reads the account itself under the customer's lock (db/credit-account.ts).
+ */
+export interface CreditTerms {
+  periodStart: Date;
+  /** When the period ends (the cap resets and included credits come back); null when unknown. */
+  periodEnd: Date | null;
+  /** The period's included credits. */
+  included: number;
+  overagePer1kCents: number;
+  cap: SpendCap | null;
+  prepaidOnly: boolean;
+}
+
+/**
+ * When refused usage can come back: the period's end, when the cap resets and included credits return;
+ * without a known end, the start of the next UTC month.
+ */
+export function creditResetAt(terms: Pick<CreditTerms, 'periodEnd'>, now: Date): Date {
+  return terms.periodEnd ?? new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+}
+
 /** What a customer's usage draws on, as it stands before an event (see drawUsage). */
 export interface UsageAccount {
   /** The period's included credits not yet used. */

@@ -1,4 +1,5 @@
 import { accountNamed, type AccountRef, type NamedAccount } from './access';
+import type { CreditTerms, UsageRefusal } from './credit-usage';
 import type { Identity } from './identity';
 import { GATEWAY_ROLE, type Principal } from './roles';
 import { MAX_FUTURE_SKEW_MS, secondsUntil, utcDay } from './usage';
@@ -131,6 +132,11 @@ export interface UsageTarget {
   byokProviders: ReadonlySet<string>;
   /** Units counted today before this report (read only under a daily cap). */
   usedToday: number;
+  /**
+   * How their usage is paid for when credits or a cap can refuse or pay it (see creditTermsOf); null: it is
+   * counted and billed as overage.
+   */
+  credit: CreditTerms | null;
 }
 
 /** Everything a report is decided on, loaded once. */
@@ -281,11 +287,23 @@ export interface ReportOutcome {
   quota: { limit: number; usedToday: number; remainingToday: number; resetsAt: Date } | null;
 }
 
+/** Why a report was refused whole: its daily quota, its spend cap, or a prepaid-only balance at zero. */
+export type ReportRefusal = 'daily_quota_exceeded' | UsageRefusal;
+
 export interface ReportSettlement {
   outcome: ReportOutcome;
-  /** Set when the quota refused events and nothing was accepted: the report as a whole is rate_limited. */
-  retryAfterSeconds: number | null;
+  /**
+   * Set when a limit refused events and nothing was accepted: the report as a whole is rate_limited, for
+   * this reason, until resetsAt.
+   */
+  refusedWhole: { reason: ReportRefusal; resetsAt: Date; retryAfterSeconds: number } | null;
 }
+
+/** Why the credit ledger refused an event, in the answer's words. */
+const CREDIT_REFUSALS: Record<UsageRefusal, string> = {
+  spend_cap_reached: 'The spend cap of this billing period is reached',
+  credits_exhausted: 'The prepaid credits are used up and the plan bills no overage',
+};
 
 /**
  * The report's answer once the ledger has spoken: `storedOverCap` are the keys of overCap events already
@@ -297,7 +315,12 @@ export function settleReport(input: {
   decision: ReportDecision;
   earlier: readonly EventRejection[];
   storedOverCap: ReadonlySet<string>;
-  written: { inserted: number; dropped: readonly UsageEntry[] } | null;
+  written: {
+    inserted: number;
+    dropped: readonly UsageEntry[];
+    /** New events the credit ledger refused (taken back out), with why and when their period resets. */
+    refused: readonly { entry: UsageEntry; reason: UsageRefusal; resetsAt: Date }[];
+  } | null;
   ownQuota: { limit: number; usedToday: number } | null;
 }): ReportSettlement {
   const { ctx, decision, written, ownQuota } = input;
@@ -308,27 +331,35 @@ export function settleReport(input: {
     reason: 'daily_quota_exceeded',
     message: `The daily limit is used up until ${ctx.resetsAt.toISOString()}`,
   });
-  const refusedAtCap = new Set<string>();
+  // Each event a limit refused, by its key: a later copy of it in the report is refused alike.
+  const refusedAtCap = new Map<string, EventRejection>();
+  const refuse = (key: string, rejection: EventRejection) => {
+    refusedAtCap.set(key, rejection);
+    rejections.push(rejection);
+  };
   let duplicate = 0;
   for (const r of decision.overCap) {
     if (input.storedOverCap.has(usageEventKey(r))) duplicate++;
-    else {
-      refusedAtCap.add(usageEventKey(r));
-      rejections.push(quotaRefusal(r));
-    }
+    else refuse(usageEventKey(r), quotaRefusal(r));
   }
   let accepted = 0;
   if (written) {
-    for (const r of written.dropped) {
-      refusedAtCap.add(usageEventKey(r));
-      rejections.push(quotaRefusal(r));
+    for (const r of written.dropped) refuse(usageEventKey(r), quotaRefusal(r));
+    for (const r of written.refused) {
+      refuse(usageEventKey(r.entry), {
+        index: r.entry.index,
+        id: r.entry.eventId,
+        reason: r.reason,
+        message: `${CREDIT_REFUSALS[r.reason]} until ${r.resetsAt.toISOString()}`,
+      });
     }
-    accepted = written.inserted - written.dropped.length;
+    accepted = written.inserted - written.dropped.length - written.refused.length;
     duplicate += decision.toStore.length - written.inserted;
   }
-  // A copy of an event the cap refused was not stored either: answering it `duplicate` would claim it was.
+  // A copy of an event a limit refused was not stored either: answering it `duplicate` would claim it was.
   for (const r of decision.repeats) {
-    if (refusedAtCap.has(r.key)) rejections.push(quotaRefusal(r));
+    const first = refusedAtCap.get(r.key);
+    if (first) rejections.push({ ...first, index: r.index });
     else duplicate++;
   }
   rejections.sort((a, b) => a.index - b.index);
@@ -344,6 +375,22 @@ export function settleReport(input: {
       resetsAt: ctx.resetsAt,
     },
   };
-  const rateLimited = accepted === 0 && rejections.some((r) => r.reason === 'daily_quota_exceeded');
-  return { outcome, retryAfterSeconds: rateLimited ? secondsUntil(ctx.resetsAt, ctx.now) : null };
+  if (accepted > 0) return { outcome, refusedWhole: null };
+  if (rejections.some((r) => r.reason === 'daily_quota_exceeded')) {
+    const retryAfterSeconds = secondsUntil(ctx.resetsAt, ctx.now);
+    return {
+      outcome,
+      refusedWhole: { reason: 'daily_quota_exceeded', resetsAt: ctx.resetsAt, retryAfterSeconds },
+    };
+  }
+  const byCredit = written?.refused[0];
+  if (!byCredit) return { outcome, refusedWhole: null };
+  return {
+    outcome,
+    refusedWhole: {
+      reason: byCredit.reason,
+      resetsAt: byCredit.resetsAt,
+      retryAfterSeconds: secondsUntil(byCredit.resetsAt, ctx.now),
+    },
+  };
 }

@@ -1,5 +1,9 @@
+import { readUsageAccount } from '../../db/credit-account';
+import { addDraws } from '../../db/credit-ledger';
 import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
+import type { CreditMovement } from '../../domain/credit-ledger';
+import { creditResetAt, drawUsage, type CreditTerms, type UsageRefusal } from '../../domain/credit-usage';
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
 import { usageEventKey, type UsageEntry } from '../../domain/usage-report';
 
@@ -15,7 +19,16 @@ export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
   keys: readonly string[];
   /** Daily caps by customer id, as this request saw the customers' plans. */
   limits: ReadonlyMap<string, number>;
+  /** How each customer's usage is paid for, for those whose credits or cap can pay or refuse it. */
+  credits?: ReadonlyMap<string, CreditTerms>;
   receivedAt: Date;
+}
+
+/** A new row the credit ledger refused, why, and when the customer's period resets. */
+export interface CreditRefusal<R extends LedgerRow = LedgerRow> {
+  row: R;
+  reason: UsageRefusal;
+  resetsAt: Date;
 }
 
 export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
@@ -23,6 +36,8 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
   inserted: R[];
   /** New rows taken back out because they would have passed a daily cap. */
   dropped: R[];
+  /** New rows taken back out because no credit paid for them and overage was not allowed. */
+  refused: CreditRefusal<R>[];
   /** Committed totals of capped customers' touched days, keyed `<customerId>|<day>`. */
   totals: Map<string, number>;
   /** Units added to uncapped customers' days (their totals were not read), keyed `<customerId>|<day>`. */
@@ -74,7 +89,8 @@ export async function writeLedgerGroup<R extends LedgerRow>(
   writes: LedgerWrite<R>[],
 ): Promise<LedgerWriteResult<R>[]> {
   await lockCappedDays(sql, writes);
-  const inserted = await insertEvents(sql, writes);
+  const ids = new Map<LedgerRow, string>();
+  const inserted = await insertEvents(sql, writes, {}, ids);
 
   // The day totals of capped customers before this group, then each member's effect in order.
   const capped = new Map<string, { customerId: string; day: string }>();
@@ -113,17 +129,99 @@ export async function writeLedgerGroup<R extends LedgerRow>(
       totals.set(key, total);
     }
     dropped.sort((a, b) => a.index - b.index);
-    return { inserted: mine, dropped, totals, uncheckedDeltas };
+    return { inserted: mine, dropped, refused: [], totals, uncheckedDeltas };
   });
 
-  const droppedRows = results.flatMap((r) => r.dropped);
-  await deleteEvents(sql, droppedRows);
-  const gone = new Set(droppedRows);
+  const prepaid = await payWithCredits(sql, writes, results);
+  const gone = new Set<LedgerRow>(results.flatMap((r) => [...r.dropped, ...r.refused.map((x) => x.row)]));
+  await deleteEvents(sql, [...gone]);
+  for (const r of results) {
+    if (r.refused.length === 0) continue;
+    // Refused units were counted in the member's deltas as if kept; they are not.
+    for (const { row } of r.refused) {
+      const key = dayKey(row);
+      if (r.uncheckedDeltas.has(key))
+        r.uncheckedDeltas.set(key, (r.uncheckedDeltas.get(key) as number) - row.quantity);
+      else if (r.totals.has(key)) r.totals.set(key, (r.totals.get(key) as number) - row.quantity);
+    }
+  }
   await bumpCounters(
     sql,
     results.flatMap((r) => r.inserted.filter((row) => !gone.has(row))),
   );
+  await markPrepaid(sql, prepaid, ids);
   return results;
+}
+
+/**
+ * Pays each new counted event of a customer with credit terms, in the group's order: included credits,
+ * then prepaid grants, then overage, or refuses it (domain/credit-usage.ts drawUsage), on the account read
+ * under the customer's lock, so the balance never goes below zero and a blocking cap is never passed
+ * whichever process writes. Records the draws in the ledger and answers the prepaid units of each row.
+ */
+async function payWithCredits<R extends LedgerRow>(
+  sql: Sql,
+  writes: LedgerWrite<R>[],
+  results: LedgerWriteResult<R>[],
+): Promise<Map<LedgerRow, number>> {
+  const prepaid = new Map<LedgerRow, number>();
+  const terms = creditTermsOfGroup(writes);
+  if (terms.size === 0) return prepaid;
+  const accounts = new Map<string, Awaited<ReturnType<typeof readUsageAccount>>>();
+  const draws = new Map<string, CreditMovement[]>();
+  for (const [customerId, t] of [...terms.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    accounts.set(
+      customerId,
+      await readUsageAccount(sql, customerId, t, (writes[0] as LedgerWrite<R>).receivedAt),
+    );
+    draws.set(customerId, []);
+  }
+  writes.forEach((w, m) => {
+    const result = results[m] as LedgerWriteResult<R>;
+    const dropped = new Set(result.dropped);
+    for (const row of result.inserted) {
+      const t = terms.get(row.customerId);
+      if (!t || !row.counted || dropped.has(row)) continue;
+      const outcome = drawUsage(accounts.get(row.customerId)!, row.quantity, w.receivedAt);
+      if (!outcome.ok) {
+        result.refused.push({ row, reason: outcome.reason, resetsAt: creditResetAt(t, w.receivedAt) });
+        continue;
+      }
+      accounts.set(row.customerId, outcome.after);
+      if (outcome.draw.prepaid > 0) {
+        prepaid.set(row, outcome.draw.prepaid);
+        draws.get(row.customerId)!.push(...outcome.draw.draws);
+      }
+    }
+  });
+  for (const [customerId, list] of draws) {
+    if (list.length > 0)
+      await addDraws(sql, customerId, (terms.get(customerId) as CreditTerms).periodStart, list);
+  }
+  return prepaid;
+}
+
+/** Each customer's credit terms in a group: the first member's that names them holds for the whole group. */
+function creditTermsOfGroup(writes: LedgerWrite[]): Map<string, CreditTerms> {
+  const terms = new Map<string, CreditTerms>();
+  for (const w of writes) for (const [id, t] of w.credits ?? []) if (!terms.has(id)) terms.set(id, t);
+  return terms;
+}
+
+/** Stamps on each kept event the units prepaid credits paid, so the rollup bills only the rest. */
+async function markPrepaid(
+  sql: Sql,
+  prepaid: Map<LedgerRow, number>,
+  ids: Map<LedgerRow, string>,
+): Promise<void> {
+  const rows = [...prepaid.entries()].map(([row, units]) => ({ id: ids.get(row) as string, units }));
+  for (const chunk of chunks(rows, 400)) {
+    await sql.run(
+      `update usage_events set prepaid = case id ${chunk.map(() => 'when ? then ?').join(' ')} end
+       where id in (${chunk.map(() => '?').join(', ')})`,
+      [...chunk.flatMap((r) => [r.id, r.units]), ...chunk.map((r) => r.id)],
+    );
+  }
 }
 
 /**
@@ -135,8 +233,13 @@ export async function writeLedgerGroup<R extends LedgerRow>(
 async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
   if (!sql.postgres) return;
   const keys = new Set<string>();
+  const credits = creditTermsOfGroup(writes);
   for (const w of writes)
-    for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) keys.add(`daily_usage:${dayKey(r)}`);
+    for (const r of w.rows) {
+      if (r.counted && w.limits.has(r.customerId)) keys.add(`daily_usage:${dayKey(r)}`);
+      // One writer at a time draws a customer's credits and checks their cap (see payWithCredits).
+      if (r.counted && credits.has(r.customerId)) keys.add(`credits:${r.customerId}`);
+    }
   if (keys.size === 0) return;
   const sorted = [...keys].sort();
   // The select list is evaluated left to right, so the locks are taken in this order.
@@ -151,7 +254,8 @@ export function fitsOneStatement(writes: LedgerWrite[]): boolean {
   let rows = 0;
   for (const w of writes) {
     rows += w.rows.length;
-    for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) return false;
+    for (const r of w.rows)
+      if (r.counted && (w.limits.has(r.customerId) || w.credits?.has(r.customerId))) return false;
   }
   return rows <= ROWS_PER_INSERT;
 }
@@ -172,7 +276,7 @@ export async function writeUncappedGroup<R extends LedgerRow>(
     const uncheckedDeltas = new Map<string, number>();
     for (const r of rows)
       if (r.counted) uncheckedDeltas.set(dayKey(r), (uncheckedDeltas.get(dayKey(r)) ?? 0) + r.quantity);
-    return { inserted: rows, dropped: [], totals: new Map(), uncheckedDeltas };
+    return { inserted: rows, dropped: [], refused: [], totals: new Map(), uncheckedDeltas };
   });
 }
 
@@ -184,6 +288,7 @@ async function insertEvents<R extends LedgerRow>(
   sql: Sql,
   writes: LedgerWrite<R>[],
   opts: { countInline?: boolean } = {},
+  ids?: Map<LedgerRow, string>,
 ): Promise<R[][]> {
   const owner = new Map<string, { row: R; member: number }>();
   writes.forEach((w, member) => {
@@ -198,8 +303,10 @@ async function insertEvents<R extends LedgerRow>(
     const params: unknown[] = [];
     for (const [, { row: r, member }] of chunk) {
       const at = (writes[member] as LedgerWrite<R>).receivedAt;
+      const id = newId('uev', at.getTime());
+      ids?.set(r, id);
       params.push(
-        newId('uev', at.getTime()),
+        id,
         r.customerId,
         r.eventId,
         r.reporter,
@@ -309,6 +416,7 @@ async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
 export interface LedgerWriteIndexes {
   inserted: number[];
   dropped: number[];
+  refused: { row: number; reason: UsageRefusal; resetsAt: Date }[];
   totals: Map<string, number>;
   uncheckedDeltas: Map<string, number>;
 }
@@ -319,6 +427,11 @@ export async function ledgerGroupJob(sql: Sql, writes: LedgerWrite[]): Promise<L
   return results.map((r, m) => {
     const at = new Map((writes[m] as LedgerWrite).rows.map((row, i) => [row, i]));
     const positions = (rows: LedgerRow[]) => rows.map((row) => at.get(row) as number);
-    return { ...r, inserted: positions(r.inserted), dropped: positions(r.dropped) };
+    return {
+      ...r,
+      inserted: positions(r.inserted),
+      dropped: positions(r.dropped),
+      refused: r.refused.map((x) => ({ ...x, row: at.get(x.row) as number })),
+    };
   });
 }

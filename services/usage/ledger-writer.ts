@@ -57,7 +57,12 @@ function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<Ledg
     const answers = await thread.run(writes);
     return answers.map((a, m) => {
       const rows = (writes[m] as LedgerWrite).rows;
-      return { ...a, inserted: a.inserted.map((i) => rows[i]!), dropped: a.dropped.map((i) => rows[i]!) };
+      return {
+        ...a,
+        inserted: a.inserted.map((i) => rows[i]!),
+        dropped: a.dropped.map((i) => rows[i]!),
+        refused: a.refused.map((x) => ({ ...x, row: rows[x.row]! })),
+      };
     });
   };
 }

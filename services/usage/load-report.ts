@@ -13,6 +13,7 @@ import {
   type UsageTarget,
 } from '../../domain/usage-report';
 import { accessOf, cachedAccessFor, type Access } from '../access/check-access';
+import { creditTermsOf } from './credit-terms';
 import { usageTypes } from './usage-types';
 
 /** What a report is decided on, and the counter cache its write settles. */
@@ -39,7 +40,7 @@ export async function loadReport(
     const access = await accessNamed(em, counters, identity, key, named.whose, named.ref);
     targets.set(
       key,
-      access?.customerId ? await targetOf(em, counters, access, named.byok, plan.today) : null,
+      access?.customerId ? await targetOf(em, counters, access, named.byok, plan.today, now) : null,
     );
   }
   return {
@@ -87,15 +88,18 @@ async function targetOf(
   access: Access,
   byokEvents: boolean,
   today: string,
+  now: Date,
 ): Promise<UsageTarget> {
   const customerId = access.customerId as string;
   const sub = access.subscription;
   const byokInPlan = access.plan?.services.includes('byok') ?? false;
   const dailyLimit = access.dailyApiCalls;
+  const periodStart = sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null;
   return {
     customerId,
     grantsUsage: access.live,
-    periodStart: sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null,
+    periodStart,
+    credit: access.live ? await creditTermsOf(em, counters, access, periodStart, now) : null,
     dailyLimit,
     byokInPlan,
     byokProviders: byokEvents && byokInPlan ? await storedProviders(em, counters, customerId) : new Set(),

@@ -9,6 +9,8 @@ import {
 import { storedEventKeys } from './ledger-write';
 import { writeLedger } from './ledger-writer';
 import type { LoadedReport } from './load-report';
+import { creditStandingMemo } from './credit-terms';
+import type { CreditTerms } from '../../domain/credit-usage';
 
 /**
  * Writes what decideReport let through and settles the quota: events of a customer whose day was already
@@ -24,19 +26,30 @@ export async function recordReport(
 ): Promise<ReportSettlement> {
   const storedOverCap =
     decision.overCap.length > 0 ? await storedEventKeys(sqlFor(em), decision.overCap) : new Set<string>();
-  let written: { inserted: number; dropped: ReportDecision['toStore'] } | null = null;
+  let written: Parameters<typeof settleReport>[0]['written'] = null;
   let todaysTotals = new Map<string, number>();
   if (decision.toStore.length > 0) {
     const limits = new Map<string, number>();
-    for (const t of ctx.targets.values()) if (t?.dailyLimit != null) limits.set(t.customerId, t.dailyLimit);
+    const credits = new Map<string, CreditTerms>();
+    for (const t of ctx.targets.values()) {
+      if (t?.dailyLimit != null) limits.set(t.customerId, t.dailyLimit);
+      if (t?.credit) credits.set(t.customerId, t.credit);
+    }
     const result = await writeLedger(em, {
       rows: decision.toStore,
       keys: decision.toStoreKeys,
       limits,
+      credits,
       receivedAt: ctx.now,
     });
     todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
-    written = { inserted: result.inserted.length, dropped: result.dropped };
+    // What this process knows of their credits changed: the next report reads it again.
+    for (const id of credits.keys()) ctx.counters.forgetSnapshot(creditStandingMemo(id));
+    written = {
+      inserted: result.inserted.length,
+      dropped: result.dropped,
+      refused: result.refused.map((r) => ({ entry: r.row, reason: r.reason, resetsAt: r.resetsAt })),
+    };
   }
   const own = ctx.targets.get('self') ?? null;
   const ownQuota =

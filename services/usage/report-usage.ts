@@ -7,6 +7,7 @@ import {
   type EventRejection,
   type IncomingEvent,
   type ReportOutcome,
+  type ReportRefusal,
 } from '../../domain/usage-report';
 import { loadReport } from './load-report';
 import { recordReport } from './record-report';
@@ -27,22 +28,34 @@ export async function reportUsage(
 ): Promise<ReportOutcome> {
   const ctx = await loadReport(em, identity, incoming.events);
   const decision = decideReport(ctx, incoming.events, () => newId('uevt', ctx.now.getTime()));
-  const { outcome, retryAfterSeconds } = await recordReport(em, ctx, decision, incoming.rejections);
-  if (retryAfterSeconds !== null) throw new QuotaExceeded(outcome, retryAfterSeconds, ctx.resetsAt);
+  const { outcome, refusedWhole } = await recordReport(em, ctx, decision, incoming.rejections);
+  if (refusedWhole) throw new QuotaExceeded(outcome, refusedWhole);
   return outcome;
 }
 
-/** The daily limit refused the report whole (rate_limited), with its outcome and the seconds to wait. */
+const WHOLE_REFUSALS: Record<ReportRefusal, string> = {
+  daily_quota_exceeded: 'The daily usage limit is reached',
+  spend_cap_reached: 'The spend cap of this billing period is reached',
+  credits_exhausted: 'The prepaid credits are used up',
+};
+
+/**
+ * A limit refused the report whole (rate_limited): the daily quota, the spend cap, or a prepaid-only
+ * customer's zero balance, with the outcome and the seconds to wait.
+ */
 export class QuotaExceeded extends AppError {
+  readonly retryAfterSeconds: number;
+  readonly resetsAt: Date;
   constructor(
     readonly outcome: ReportOutcome,
-    readonly retryAfterSeconds: number,
-    readonly resetsAt: Date,
+    refusal: { reason: ReportRefusal; resetsAt: Date; retryAfterSeconds: number },
   ) {
     super(
       'rate_limited',
-      'daily_quota_exceeded',
-      `The daily usage limit is reached; it resets at ${resetsAt.toISOString()}`,
+      refusal.reason,
+      `${WHOLE_REFUSALS[refusal.reason]}; it resets at ${refusal.resetsAt.toISOString()}`,
     );
+    this.retryAfterSeconds = refusal.retryAfterSeconds;
+    this.resetsAt = refusal.resetsAt;
   }
 }

@@ -20,6 +20,7 @@ const target = (over: Partial<UsageTarget> = {}): UsageTarget => ({
   byokInPlan: true,
   byokProviders: new Set(['openai']),
   usedToday: 0,
+  credit: null,
   ...over,
 });
 
@@ -158,14 +159,15 @@ describe('the answer once the ledger has spoken', () => {
         usageEventKey({ customerId: 'cus_1', reporter: 'self', eventId }),
       ),
     );
-    const { outcome, retryAfterSeconds } = settleReport({
+    const { outcome, refusedWhole } = settleReport({
       ctx,
       decision,
       earlier: [],
       storedOverCap,
-      written: inserted === null ? null : { inserted, dropped },
+      written: inserted === null ? null : { inserted, dropped, refused: [] },
       ownQuota: null,
     });
+    const retryAfterSeconds = refusedWhole?.retryAfterSeconds ?? null;
     expect(outcome).toMatchObject({ accepted, duplicate, rejected: refused.length, quota: null });
     expect(outcome.rejectedEvents.map((r) => r.index)).toEqual(refused);
     for (const r of outcome.rejectedEvents) {
@@ -184,7 +186,7 @@ describe('the answer once the ledger has spoken', () => {
       decision,
       earlier: [{ index: 1, id: null, reason: 'invalid', message: 'events.1.quantity: too big' }],
       storedOverCap: new Set(),
-      written: { inserted: 1, dropped: [] },
+      written: { inserted: 1, dropped: [], refused: [] },
       ownQuota: { limit: 100, usedToday: 130 },
     });
     expect(outcome.rejectedEvents.map((r) => [r.index, r.reason])).toEqual([
@@ -192,6 +194,64 @@ describe('the answer once the ledger has spoken', () => {
       [2, 'unknown_type'],
     ]);
     expect(outcome.quota).toEqual({ limit: 100, usedToday: 130, remainingToday: 0, resetsAt: RESETS_AT });
+  });
+});
+
+describe('the answer when the credit ledger refused events', () => {
+  const ctx = context(target({ dailyLimit: null }));
+  const PERIOD_END = new Date('2026-04-01T00:00:00.000Z');
+
+  it.each`
+    case                                                 | refusedIdx | reason                 | accepted | whole
+    ${'one refused at the cap, one kept: not whole'}     | ${[1]}     | ${'spend_cap_reached'} | ${1}     | ${null}
+    ${'all refused at the cap: whole, until period end'} | ${[0, 1]}  | ${'spend_cap_reached'} | ${0}     | ${'spend_cap_reached'}
+    ${'all refused at a zero prepaid balance'}           | ${[0, 1]}  | ${'credits_exhausted'} | ${0}     | ${'credits_exhausted'}
+  `('$case', ({ refusedIdx, reason, accepted, whole }) => {
+    const decision = decideReport(ctx, [event(), event({ index: 1, eventId: 'e-2' })], mint);
+    const refused = decision.toStore
+      .filter((r) => refusedIdx.includes(r.index))
+      .map((entry) => ({ entry, reason, resetsAt: PERIOD_END }));
+    const { outcome, refusedWhole } = settleReport({
+      ctx,
+      decision,
+      earlier: [],
+      storedOverCap: new Set(),
+      written: { inserted: 2, dropped: [], refused },
+      ownQuota: null,
+    });
+    expect(outcome).toMatchObject({ accepted, duplicate: 0, rejected: refusedIdx.length });
+    expect(outcome.rejectedEvents.map((r) => [r.index, r.reason])).toEqual(
+      refusedIdx.map((i: number) => [i, reason]),
+    );
+    expect(outcome.rejectedEvents.every((r) => r.message.endsWith('until 2026-04-01T00:00:00.000Z'))).toBe(
+      true,
+    );
+    if (whole === null) expect(refusedWhole).toBeNull();
+    else
+      expect(refusedWhole).toEqual({
+        reason: whole,
+        resetsAt: PERIOD_END,
+        retryAfterSeconds: (PERIOD_END.getTime() - NOW.getTime()) / 1000,
+      });
+  });
+
+  it('refuses a later copy of a refused event for the same reason, never calling it a duplicate', () => {
+    const decision = decideReport(ctx, [event(), event({ index: 1 })], mint);
+    const [first] = decision.toStore;
+    const { outcome } = settleReport({
+      ctx,
+      decision,
+      earlier: [],
+      storedOverCap: new Set(),
+      written: {
+        inserted: 1,
+        dropped: [],
+        refused: [{ entry: first!, reason: 'spend_cap_reached', resetsAt: PERIOD_END }],
+      },
+      ownQuota: null,
+    });
+    expect(outcome).toMatchObject({ accepted: 0, duplicate: 0, rejected: 2 });
+    expect(outcome.rejectedEvents.map((r) => r.reason)).toEqual(['spend_cap_reached', 'spend_cap_reached']);
   });
 });
 

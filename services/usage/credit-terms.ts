@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { readDrawableLedger } from '../../db/credit-ledger';
+import { sqlFor } from '../../db/raw-sql';
+import type { UsageCounters } from '../../db/usage-counters';
+import { creditBalance } from '../../domain/credit-ledger';
+import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
+import { includedCreditsPerPeriod } from '../../domain/usage';
+import type { Access } from '../access/check-access';
+
+/** The memo of a customer's credit standing: dropped by whatever in this process changes it. */
+export const creditStandingMemo = (customerId: string): string => `credit-standing:${customerId}`;
+
+interface CreditStanding {
+  cap: SpendCap | null;
+  /** Whether a live grant has credits left. */
+  hasPrepaid: boolean;
+}
+
+async function readStanding(em: EntityManager, customerId: string, now: Date): Promise<CreditStanding> {
+  const sql = sqlFor(em);
+  const [settings] = await sql.read<{ spend_cap_cents: unknown; spend_cap_mode: string }>(
+    'select spend_cap_cents, spend_cap_mode from credit_settings where customer_id = ?',
+    [customerId],
+  );
+  const { grants, movements } = await readDrawableLedger(sql, customerId, now);
+  return {
+    cap:
+      settings && settings.spend_cap_cents != null
+        ? {
+            cents: Number(settings.spend_cap_cents),
+            mode: settings.spend_cap_mode === 'notify' ? 'notify' : 'block',
+          }
+        : null,
+    hasPrepaid: creditBalance(grants, movements, now) > 0,
+  };
+}
+
+/**
+ * How a customer's usage must be paid for, or null when it is simply counted and billed as overage: only
+ * customers with prepaid credits left, a blocking spend cap, or a prepaid-only plan take the ledger's
+ * locked path. Memoised like access (two seconds): a grant or cap set in another process is followed
+ * within that time, and until then usage is billed as overage, never refused wrongly or drawn twice.
+ */
+export async function creditTermsOf(
+  em: EntityManager,
+  counters: UsageCounters,
+  access: Access,
+  periodStart: Date | null,
+  now: Date,
+): Promise<CreditTerms | null> {
+  const customerId = access.customerId;
+  const plan = access.plan;
+  if (!customerId || !plan || !periodStart) return null;
+  const standing = await counters.snapshot(creditStandingMemo(customerId), () =>
+    readStanding(em, customerId, now),
+  );
+  const blocking = standing.cap?.mode === 'block';
+  if (!plan.prepaidOnly && !blocking && !standing.hasPrepaid) return null;
+  const sub = access.subscription;
+  return {
+    periodStart,
+    periodEnd: sub?.currentPeriodEnd ?? sub?.trialEnd ?? null,
+    included: includedCreditsPerPeriod(plan.includedCredits, sub?.interval ?? 'month'),
+    overagePer1kCents: plan.overagePer1kCents,
+    cap: standing.cap,
+    prepaidOnly: plan.prepaidOnly,
+  };
+}
