@@ -1,3 +1,4 @@
+import type { UsageRefusal } from './credit-usage';
 import type { Identity } from './identity';
 import { GATEWAY_ROLE } from './roles';
 import { grantsAccess, type SubscriptionStatus } from './subscription-status';
@@ -71,7 +72,7 @@ export function needsTodaysUsage(e: Entitlement, service: string): boolean {
 
 export interface AccessDecision {
   allowed: boolean;
-  reason: AccessRefusal | 'ok' | 'daily_quota_exhausted';
+  reason: AccessRefusal | 'ok' | 'daily_quota_exhausted' | UsageRefusal;
   /** Null while the customer has no tier (no subscription). */
   tier: string | null;
   /** Null: no daily cap applies. */
@@ -79,26 +80,32 @@ export interface AccessDecision {
   resetsAt: Date | null;
 }
 
+/** Services whose use is never counted against credits: usage on the customer's own provider key. */
+const UNCOUNTED_SERVICES: ReadonlySet<string> = new Set(['byok']);
+
 /**
- * The check-access answer: allowed or not, and why (serviceEligibility's rule, then withinDailyQuota's).
- * `today` is the day's usage and when it resets, given when needsTodaysUsage says so.
+ * The check-access answer: allowed or not, and why (serviceEligibility's rule, then withinDailyQuota's,
+ * then the credit ledger's: a reached blocking spend cap, or a prepaid-only balance at zero, refuses every
+ * counted service until `credit.resetsAt`). `today` is the day's usage and when it resets, given when
+ * needsTodaysUsage says so; `credit` is why the next unit would be refused, if it would.
  */
 export function decideAccess(
   e: Entitlement,
   tier: string | null,
   service: string,
   today: { used: number; resetsAt: Date } | null,
+  credit: { refusal: UsageRefusal; resetsAt: Date } | null = null,
 ): AccessDecision {
   const base = { tier, remainingToday: null, resetsAt: null };
   const eligibility = serviceEligibility(e, service);
   if (!eligibility.allowed) return { ...base, allowed: false, reason: eligibility.reason };
-  if (eligibility.dailyLimit === null || today === null) return { ...base, allowed: true, reason: 'ok' };
-  const quota = withinDailyQuota(eligibility.dailyLimit, today.used);
-  return {
-    tier,
-    allowed: quota.allowed,
-    reason: quota.reason,
-    remainingToday: quota.remaining,
-    resetsAt: today.resetsAt,
-  };
+  const quota =
+    eligibility.dailyLimit !== null && today !== null
+      ? withinDailyQuota(eligibility.dailyLimit, today.used)
+      : null;
+  const daily = quota && today ? { remainingToday: quota.remaining, resetsAt: today.resetsAt } : base;
+  if (quota && !quota.allowed) return { ...daily, tier, allowed: false, reason: quota.reason };
+  if (credit && !UNCOUNTED_SERVICES.has(service))
+    return { ...daily, tier, allowed: false, reason: credit.refusal, resetsAt: credit.resetsAt };
+  return { ...daily, tier, allowed: true, reason: 'ok' };
 }

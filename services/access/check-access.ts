@@ -21,6 +21,10 @@ import { utcDay } from '../../domain/usage';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { countersFor } from '../../db/usage-counters';
+import { readUsageAccount } from '../../db/credit-account';
+import { sqlFor } from '../../db/raw-sql';
+import { creditResetAt, nextUnitRefusal, type UsageRefusal } from '../../domain/credit-usage';
+import { creditAccountMemo, creditTermsOf } from '../usage/credit-terms';
 
 export interface Access {
   customerId: string | null;
@@ -138,11 +142,40 @@ export async function checkAccess(
 ): Promise<AccessDecision> {
   const access = await accessToCheck(em, identity, ref);
   const entitlement = entitlementOf(access);
+  const counters = countersFor(em);
+  const now = new Date(counters.now());
   let today: { used: number; resetsAt: Date } | null = null;
   if (needsTodaysUsage(entitlement, service)) {
-    const counters = countersFor(em);
-    const { day, resetsAt } = utcDay(new Date(counters.now()));
+    const { day, resetsAt } = utcDay(now);
     today = { used: await counters.usedOn(em, access.customerId as string, day), resetsAt };
   }
-  return decideAccess(entitlement, access.tier, service, today);
+  return decideAccess(entitlement, access.tier, service, today, await creditRefusal(em, access, now));
+}
+
+/**
+ * Whether credits or a cap refuse this customer's next unit of usage, and until when: read from the ledger
+ * without its lock and memoised like access (report_usage decides exactly; this is the gateway's hint).
+ */
+async function creditRefusal(
+  em: EntityManager,
+  access: Access,
+  now: Date,
+): Promise<{ refusal: UsageRefusal; resetsAt: Date } | null> {
+  if (!access.live || !access.customerId) return null;
+  const counters = countersFor(em);
+  const sub = access.subscription;
+  const terms = await creditTermsOf(
+    em,
+    counters,
+    access,
+    sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null,
+    now,
+  );
+  if (!terms) return null;
+  const customerId = access.customerId;
+  const account = await counters.snapshot(creditAccountMemo(customerId), () =>
+    readUsageAccount(sqlFor(em), customerId, terms, now),
+  );
+  const refusal = nextUnitRefusal(account, now);
+  return refusal && { refusal, resetsAt: creditResetAt(terms, now) };
 }

@@ -10,6 +10,9 @@ import type { Access } from '../access/check-access';
 /** The memo of a customer's credit standing: dropped by whatever in this process changes it. */
 export const creditStandingMemo = (customerId: string): string => `credit-standing:${customerId}`;
 
+/** The memo of the account check-access reads (see creditRefusal in services/access/check-access.ts). */
+export const creditAccountMemo = (customerId: string): string => `credit-account:${customerId}`;
+
 interface CreditStanding {
   cap: SpendCap | null;
   /** Whether a live grant has credits left. */

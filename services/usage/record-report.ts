@@ -9,7 +9,7 @@ import {
 import { storedEventKeys } from './ledger-write';
 import { writeLedger } from './ledger-writer';
 import type { LoadedReport } from './load-report';
-import { creditStandingMemo } from './credit-terms';
+import { creditAccountMemo, creditStandingMemo } from './credit-terms';
 import type { CreditTerms } from '../../domain/credit-usage';
 
 /**
@@ -44,7 +44,10 @@ export async function recordReport(
     });
     todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
     // What this process knows of their credits changed: the next report reads it again.
-    for (const id of credits.keys()) ctx.counters.forgetSnapshot(creditStandingMemo(id));
+    for (const id of credits.keys()) {
+      ctx.counters.forgetSnapshot(creditStandingMemo(id));
+      ctx.counters.forgetSnapshot(creditAccountMemo(id));
+    }
     written = {
       inserted: result.inserted.length,
       dropped: result.dropped,
