@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import Koa from 'koa';
 import { PaymentMethod, UsageEvent } from '../db/entities';
 import { newId } from '../db/ids';
+import { addGrant } from '../db/credit-ledger';
 import { openDatabase } from '../db/orm';
+import { sqlFor } from '../db/raw-sql';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber } from '../test/usage/seed-subscriber';
 import { startApiProcess } from './api-process';
@@ -36,6 +38,12 @@ export interface Ready {
   /** The seeded customers' user ids, and each one's own token. */
   customers: string[];
   customerTokens: string[];
+  /**
+   * Customers whose every report takes the credit ledger's path: a prepaid grant and a blocking spend cap
+   * (both far from reached), and one of them for check-access.
+   */
+  creditCustomers: string[];
+  creditCheckToken: string;
 }
 
 /** The API process's CPU time, its event loop, and the ledger's group commits so far. */
@@ -198,6 +206,29 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       plan: 'professional',
       periodStart,
     });
+    const creditCustomers: string[] = [];
+    for (let c = 0; c <= CUSTOMERS; c++) {
+      const email = c < CUSTOMERS ? `credit-${c}@bench.local` : 'credit-check@bench.local';
+      const { customer, sub } = await seedSubscriber(orm, {
+        email,
+        plan: c < CUSTOMERS ? 'enterprise' : 'professional',
+        periodStart,
+      });
+      const sql = sqlFor(orm.em.fork());
+      await addGrant(sql, {
+        customerId: customer.id,
+        amount: 1_000_000_000,
+        source: 'admin',
+        effectiveAt: periodStart,
+        expiresAt: null,
+        sourceKey: `bench:${customer.id}`,
+      });
+      await sql.run(
+        `insert into credit_settings (customer_id, spend_cap_cents, spend_cap_mode, updated_at) values (?, ?, 'block', ?)`,
+        [customer.id, 1_000_000_000, sql.date(periodStart)],
+      );
+      creditCustomers.push(sub);
+    }
     const api = await startApiProcess({
       databaseUrl: url,
       oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
@@ -217,6 +248,11 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       checkToken: await idp.token({ sub: check.sub, email: 'check@bench.local' }),
       customers,
       customerTokens,
+      creditCustomers: creditCustomers.slice(0, CUSTOMERS),
+      creditCheckToken: await idp.token({
+        sub: creditCustomers[CUSTOMERS] as string,
+        email: 'credit-check@bench.local',
+      }),
     };
     return {
       dialect,
@@ -258,8 +294,9 @@ export function reportTarget(
   n: number,
   tag: string,
   accepted: (count: number) => void = () => {},
+  customers: readonly string[] = ready.customers,
 ): Target {
-  const customerOf = (i: number) => ready.customers[i % ready.customers.length] as string;
+  const customerOf = (i: number) => customers[i % customers.length] as string;
   return {
     port,
     path: () => REPORT_PATH,

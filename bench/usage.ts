@@ -13,7 +13,8 @@
  * events are counted against the accepted ones.
  *
  *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
- *                          [--phases ceiling,one,ten,batch,fixed,check,mixed]   (which to run; all by default)
+ *                          [--phases ceiling,one,credits,ten,batch,fixed,check,mixed]   (which to run; all by
+ *                          default; `credits` repeats one, ten and check for customers on the credit ledger)
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
 import { parseArgs } from 'node:util';
@@ -66,19 +67,20 @@ async function runPhases(
   const { seconds, concurrency } = opts;
   let runTag = 0;
   let acceptedTotal = 0;
-  const reports = (port: number, n: number) =>
-    reportTarget(ready, port, n, `r${runTag++}`, (count) => (acceptedTotal += count));
-  const checks = (port: number): Target => ({
+  const reports = (port: number, n: number, customers = ready.customers) =>
+    reportTarget(ready, port, n, `r${runTag++}`, (count) => (acceptedTotal += count), customers);
+  const checks = (port: number, token = ready.checkToken): Target => ({
     port,
     method: 'POST',
     path: () => CHECK,
-    headers: { authorization: `Bearer ${ready.checkToken}` },
+    headers: { authorization: `Bearer ${token}` },
   });
 
   // Warm-up: JIT, the JWKS fetch, the page caches.
   await closedLoop(reports(ready.usagePort, 1), { concurrency, seconds: 2 });
   await closedLoop(reports(ready.usagePort, 10), { concurrency, seconds: 1 });
   await closedLoop(checks(ready.usagePort), { concurrency, seconds: 1 });
+  await closedLoop(reports(ready.usagePort, 1, ready.creditCustomers), { concurrency, seconds: 1 });
 
   const table = new Map<
     string,
@@ -124,9 +126,17 @@ async function runPhases(
       await phase('report_usage, 1 event/request', 'events', 1, () =>
         closedLoop(reports(ready.usagePort, 1), c),
       );
+    if (on('credits'))
+      await phase('  … credits and a cap, 1 event/request', 'events', 1, () =>
+        closedLoop(reports(ready.usagePort, 1, ready.creditCustomers), c),
+      );
     if (on('ten'))
       await phase('report_usage, 10 events/request', 'events', 10, () =>
         closedLoop(reports(ready.usagePort, 10), c),
+      );
+    if (on('credits'))
+      await phase('  … credits and a cap, 10 events/request', 'events', 10, () =>
+        closedLoop(reports(ready.usagePort, 10, ready.creditCustomers), c),
       );
     if (on('batch'))
       await phase('report_usage, 1,000 events/request (4 in flight)', 'events', 1000, () =>
@@ -146,6 +156,10 @@ async function runPhases(
       );
       await phase('check-access alone', 'req', 1, () => closedLoop(checks(ready.usagePort), c));
     }
+    if (on('check') && on('credits'))
+      await phase('  … a customer with credits and a cap', 'req', 1, () =>
+        closedLoop(checks(ready.usagePort, ready.creditCheckToken), c),
+      );
     if (on('mixed')) {
       // The gateway asks before each model call and reports after it: both at once on one API.
       const before = await engine.probe();
@@ -193,7 +207,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       dialect: { type: 'string', default: 'sqlite,postgresql' },
       profile: { type: 'string' },
-      phases: { type: 'string', default: 'ceiling,one,ten,batch,fixed,check,mixed' },
+      phases: { type: 'string', default: 'ceiling,one,credits,ten,batch,fixed,check,mixed' },
     },
   });
   const opts = {

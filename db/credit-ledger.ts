@@ -139,23 +139,19 @@ export async function readDrawableLedger(
   customerId: string,
   at: Date,
 ): Promise<{ grants: StoredGrant[]; movements: CreditMovement[] }> {
-  const rows = await sql.run<GrantRow>(
-    `select ${GRANT_COLUMNS} from credit_grants
-     where customer_id = ? and effective_at <= ? and (expires_at is null or expires_at > ?)`,
+  const rows = await sql.run<GrantRow & { moved: unknown }>(
+    `select ${GRANT_COLUMNS.split(',')
+      .map((c) => `g.${c.trim()}`)
+      .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as moved
+     from credit_grants g
+     where g.customer_id = ? and g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)`,
     [customerId, sql.date(at), sql.date(at)],
   );
-  if (rows.length === 0) return { grants: [], movements: [] };
-  const grants = rows.map(grantOf);
-  const moved = await sql.run<{ grant_id: string; n: number | string | null }>(
-    `select grant_id, sum(amount) as n from credit_movements
-     where grant_id in (${grants.map(() => '?').join(', ')}) group by grant_id`,
-    grants.map((g) => g.id),
-  );
   return {
-    grants,
-    movements: moved
-      .filter((m) => num(m.n) > 0)
-      .map((m) => ({ grantId: m.grant_id, kind: 'draw' as const, amount: num(m.n), at })),
+    grants: rows.map(grantOf),
+    movements: rows
+      .filter((r) => num(r.moved) > 0)
+      .map((r) => ({ grantId: r.id, kind: 'draw' as const, amount: num(r.moved), at })),
   };
 }
 
@@ -220,7 +216,7 @@ export async function addMovement(sql: Sql, m: NewMovement): Promise<boolean> {
 
 /**
  * Adds usage draws to the day's row of each grant (one per grant, billing period and UTC day), in a fixed
- * order so two writers cannot deadlock.
+ * order so two writers cannot deadlock, in one statement.
  */
 export async function addDraws(
   sql: Sql,
@@ -237,15 +233,24 @@ export async function addDraws(
     if (seen) seen.amount += d.amount;
     else byKey.set(key, { ...d, day });
   }
+  if (byKey.size === 0) return;
   const now = sql.date(new Date());
-  for (const [key, d] of [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    await sql.run(
-      `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
-       values (?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)
-       on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,
-      [newId('cmv'), customerId, d.grantId, d.amount, sql.date(d.at), sql.date(periodStart), key, now],
-    );
-  }
+  const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  await sql.run(
+    `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
+     values ${rows.map(() => "(?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)").join(', ')}
+     on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,
+    rows.flatMap(([key, d]) => [
+      newId('cmv'),
+      customerId,
+      d.grantId,
+      d.amount,
+      sql.date(d.at),
+      sql.date(periodStart),
+      key,
+      now,
+    ]),
+  );
 }
 
 /** Credits drawn from prepaid grants in one billing period (the units its overage did not have to pay). */

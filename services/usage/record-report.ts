@@ -9,7 +9,7 @@ import {
 import { storedEventKeys } from './ledger-write';
 import { writeLedger } from './ledger-writer';
 import type { LoadedReport } from './load-report';
-import { creditAccountMemo, creditStandingMemo } from './credit-terms';
+import { creditAccountMemo } from './credit-terms';
 import type { CreditTerms } from '../../domain/credit-usage';
 
 /**
@@ -43,11 +43,9 @@ export async function recordReport(
       receivedAt: ctx.now,
     });
     todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
-    // What this process knows of their credits changed: the next report reads it again.
-    for (const id of credits.keys()) {
-      ctx.counters.forgetSnapshot(creditStandingMemo(id));
-      ctx.counters.forgetSnapshot(creditAccountMemo(id));
-    }
+    // check-access's view of their account is behind what was just drawn: it reads it again. Whether they
+    // take the credit path at all (creditTermsOf) stays memoised: the locked path reads the account itself.
+    for (const id of credits.keys()) ctx.counters.forgetSnapshot(creditAccountMemo(id));
     written = {
       inserted: result.inserted.length,
       dropped: result.dropped,
