@@ -116,6 +116,11 @@ export class UsageCounters {
     return value;
   }
 
+  /** The memo under `key` if it is fresh, without loading it: for paths that must not wait for a load. */
+  peekSnapshot<T>(key: string): T | undefined {
+    return this.snapshots.get(key, this.now()) as T | undefined;
+  }
+
   /** Drops one memo, after this process changed what it holds. */
   forgetSnapshot(key: string): void {
     this.snapshots.delete(key);

@@ -96,16 +96,19 @@ export function decideAccess(
   today: { used: number; resetsAt: Date } | null,
   credit: { refusal: UsageRefusal; resetsAt: Date } | null = null,
 ): AccessDecision {
-  const base = { tier, remainingToday: null, resetsAt: null };
+  // Answers are written out whole, not spread: this runs on every call the gateway makes.
   const eligibility = serviceEligibility(e, service);
-  if (!eligibility.allowed) return { ...base, allowed: false, reason: eligibility.reason };
+  if (!eligibility.allowed)
+    return { allowed: false, reason: eligibility.reason, tier, remainingToday: null, resetsAt: null };
   const quota =
     eligibility.dailyLimit !== null && today !== null
       ? withinDailyQuota(eligibility.dailyLimit, today.used)
       : null;
-  const daily = quota && today ? { remainingToday: quota.remaining, resetsAt: today.resetsAt } : base;
-  if (quota && !quota.allowed) return { ...daily, tier, allowed: false, reason: quota.reason };
+  const remainingToday = quota ? quota.remaining : null;
+  const resetsAt = quota && today ? today.resetsAt : null;
+  if (quota && !quota.allowed)
+    return { allowed: false, reason: quota.reason, tier, remainingToday, resetsAt };
   if (credit && !UNCOUNTED_SERVICES.has(service))
-    return { ...daily, tier, allowed: false, reason: credit.refusal, resetsAt: credit.resetsAt };
-  return { ...daily, tier, allowed: true, reason: 'ok' };
+    return { allowed: false, reason: credit.refusal, tier, remainingToday, resetsAt: credit.resetsAt };
+  return { allowed: true, reason: 'ok', tier, remainingToday, resetsAt };
 }

@@ -23,7 +23,12 @@ import type { Identity } from '../../domain/identity';
 import { countersFor } from '../../db/usage-counters';
 import { readUsageAccount } from '../../db/credit-account';
 import { sqlFor } from '../../db/raw-sql';
-import { creditResetAt, nextUnitRefusal, type UsageRefusal } from '../../domain/credit-usage';
+import {
+  creditResetAt,
+  nextUnitRefusal,
+  type CreditTerms,
+  type UsageRefusal,
+} from '../../domain/credit-usage';
 import { creditAccountMemo, creditTermsOf } from '../usage/credit-terms';
 
 export interface Access {
@@ -149,8 +154,22 @@ export async function checkAccess(
     const { day, resetsAt } = utcDay(now);
     today = { used: await counters.usedOn(em, access.customerId as string, day), resetsAt };
   }
-  return decideAccess(entitlement, access.tier, service, today, await creditRefusal(em, access, now));
+  let terms = access.live ? creditTermsOf(em, counters, access, periodStartOf(access), now) : null;
+  if (terms instanceof Promise) terms = await terms;
+  return decideAccess(
+    entitlement,
+    access.tier,
+    service,
+    today,
+    terms && access.customerId ? await creditRefusal(em, access.customerId, terms, now) : null,
+  );
 }
+
+/** The open billing period's start, as report_usage takes it. */
+const periodStartOf = (access: Access): Date | null => {
+  const sub = access.subscription;
+  return sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null;
+};
 
 /**
  * Whether credits or a cap refuse this customer's next unit of usage, and until when: read from the ledger
@@ -158,22 +177,11 @@ export async function checkAccess(
  */
 async function creditRefusal(
   em: EntityManager,
-  access: Access,
+  customerId: string,
+  terms: CreditTerms,
   now: Date,
 ): Promise<{ refusal: UsageRefusal; resetsAt: Date } | null> {
-  if (!access.live || !access.customerId) return null;
-  const counters = countersFor(em);
-  const sub = access.subscription;
-  const terms = await creditTermsOf(
-    em,
-    counters,
-    access,
-    sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null,
-    now,
-  );
-  if (!terms) return null;
-  const customerId = access.customerId;
-  const account = await counters.snapshot(creditAccountMemo(customerId), () =>
+  const account = await countersFor(em).snapshot(creditAccountMemo(customerId), () =>
     readUsageAccount(sqlFor(em), customerId, terms, now),
   );
   const refusal = nextUnitRefusal(account, now);

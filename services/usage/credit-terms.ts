@@ -43,20 +43,28 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
  * customers with prepaid credits left, a blocking spend cap, or a prepaid-only plan take the ledger's
  * locked path. Memoised like access (two seconds): a grant or cap set in another process is followed
  * within that time, and until then usage is billed as overage, never refused wrongly or drawn twice.
+ * Answers at once, without a promise, while the memo is fresh (check-access runs on every gateway call).
  */
-export async function creditTermsOf(
+export function creditTermsOf(
   em: EntityManager,
   counters: UsageCounters,
   access: Access,
   periodStart: Date | null,
   now: Date,
-): Promise<CreditTerms | null> {
+): CreditTerms | null | Promise<CreditTerms | null> {
   const customerId = access.customerId;
+  if (!customerId || !access.plan || !periodStart) return null;
+  const memo = creditStandingMemo(customerId);
+  const standing = counters.peekSnapshot<CreditStanding>(memo);
+  if (standing) return termsOf(access, standing, periodStart);
+  return counters
+    .snapshot(memo, () => readStanding(em, customerId, now))
+    .then((read) => termsOf(access, read, periodStart));
+}
+
+function termsOf(access: Access, standing: CreditStanding, periodStart: Date): CreditTerms | null {
   const plan = access.plan;
-  if (!customerId || !plan || !periodStart) return null;
-  const standing = await counters.snapshot(creditStandingMemo(customerId), () =>
-    readStanding(em, customerId, now),
-  );
+  if (!plan) return null;
   const blocking = standing.cap?.mode === 'block';
   if (!plan.prepaidOnly && !blocking && !standing.hasPrepaid) return null;
   const sub = access.subscription;
