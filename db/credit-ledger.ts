@@ -253,10 +253,13 @@ export async function addDraws(
   );
 }
 
-/** Credits drawn from prepaid grants in one billing period (the units its overage did not have to pay). */
+/**
+ * Credits drawn from prepaid grants in the billing periods that began at or after `periodStart`: in the
+ * open period's, the units its overage did not have to pay.
+ */
 export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStart: Date): Promise<number> {
   const [row] = await sql.run<{ n: number | string | null }>(
-    `select sum(amount) as n from credit_movements where customer_id = ? and kind = 'draw' and period_start = ?`,
+    `select sum(amount) as n from credit_movements where customer_id = ? and kind = 'draw' and period_start >= ?`,
     [customerId, sql.date(periodStart)],
   );
   return num(row?.n);

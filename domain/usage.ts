@@ -34,6 +34,8 @@ export interface CreditsInput {
   overagePer1kCents: number;
   /** Units counted against credits this billing period (BYOK usage excluded). */
   used: number;
+  /** Of those, units prepaid credit grants paid for (never overage); 0 when none. */
+  prepaid?: number;
 }
 
 export interface Credits {
@@ -47,13 +49,14 @@ export interface Credits {
 }
 
 /**
- * What a period's usage costs beyond the plan's included credits, in integer cents: overage units are
- * priced per thousand and the product is rounded once, half away from zero (85 units at 200¢/1k = 17¢).
+ * What a period's usage costs beyond the plan's included credits and what prepaid credits paid, in integer
+ * cents: overage units are priced per thousand and the product is rounded once, half away from zero
+ * (85 units at 200¢/1k = 17¢).
  */
 export function creditsFor(input: CreditsInput): Credits {
   const included = Math.max(0, input.includedCredits);
   const used = Math.max(0, input.used);
-  const overage = Math.max(0, used - included);
+  const overage = Math.max(0, used - included - Math.max(0, input.prepaid ?? 0));
   return {
     tier: input.tier,
     included,

@@ -99,7 +99,8 @@ export function createUsageActivities(deps: UsageActivityDeps) {
     return deps.orm.em.fork().transactional(async (em) => {
       const sql = sqlFor(em);
       const events = await sql.run<EventRow>(
-        `select id, customer_id, type, quantity, occurred_at from usage_events
+        // What prepaid credits paid is in the ledger already: Stripe and Lago are told only the rest.
+        `select id, customer_id, type, quantity - prepaid as quantity, occurred_at from usage_events
          where rollup_id is null and occurred_at < ? order by occurred_at limit ?`,
         [sql.date(new Date(closedBefore)), maxEvents],
       );
@@ -143,8 +144,9 @@ export function createUsageActivities(deps: UsageActivityDeps) {
       for (let i = 0; i < rows.length; i += 500) {
         const chunk = rows.slice(i, i + 500);
         await sql.run(
-          `insert into usage_rollups (id, customer_id, type, window_start, window_end, quantity, identifier, created_at)
-           values ${placeholders(chunk.length, 8)}`,
+          `insert into usage_rollups (id, customer_id, type, window_start, window_end, quantity, identifier, created_at,
+             stripe_reported_at, lago_reported_at)
+           values ${placeholders(chunk.length, 10)}`,
           chunk.flatMap((r) => [
             r.id,
             r.g.customerId,
@@ -154,6 +156,9 @@ export function createUsageActivities(deps: UsageActivityDeps) {
             r.g.qty,
             r.identifier,
             created,
+            // A window wholly paid by prepaid credits bills nothing: there is nothing to report.
+            r.g.qty === 0 ? created : null,
+            r.g.qty === 0 ? created : null,
           ]),
         );
       }

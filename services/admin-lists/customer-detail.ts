@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { prepaidDrawnSince } from '../../db/credit-ledger';
 import { Charge, Customer, Invoice, ProviderKey, Subscription } from '../../db/entities';
 import { seekRows } from '../../db/keyset-pagination';
 import { num, sqlFor } from '../../db/raw-sql';
@@ -139,6 +140,7 @@ export async function customerUsage(em: EntityManager, email: string, now: Date)
     includedCredits: includedCreditsPerPeriod(plan?.includedCredits ?? 0, live?.interval ?? 'month'),
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
     used: total(billable),
+    prepaid: await prepaidDrawnSince(sql, customer.id, start),
   });
   return {
     email: customer.email,

@@ -1,4 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
+import { prepaidDrawnSince } from '../../db/credit-ledger';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
 import {
@@ -70,6 +71,7 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     ),
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
     used: sum(month),
+    prepaid: customerId ? await prepaidDrawnSince(sqlFor(em), customerId, period.start) : 0,
   });
   return {
     usage: { today, month, byokMonth, periodStart: period.start, periodEnd: period.end },
