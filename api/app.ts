@@ -20,11 +20,13 @@ import { mount, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
+import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminRoutes } from './routes/admin/router';
 import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
 import { trialRoutes } from './routes/billing/trial';
 import { byokRoutes } from './routes/byok/router';
+import { creditRoutes } from './routes/credits/router';
 import { customerRoutes } from './routes/customers/router';
 import { dunningRoutes } from './routes/dunning/router';
 import { invoiceRoutes } from './routes/invoices/router';
@@ -64,10 +66,12 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...webhookRoutes,
       ...byokRoutes,
       ...usageRoutes,
+      ...creditRoutes,
       ...adminRoutes,
       ...invoiceRoutes,
       ...adminBillingRoutes,
       ...adminConsoleRoutes,
+      ...adminCreditRoutes,
       ...dunningRoutes,
     ],
     deps,

@@ -264,3 +264,20 @@ export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStar
   );
   return num(row?.n);
 }
+
+/**
+ * Holds the customer's credit lock until the transaction ends: the one the usage ledger's writer takes
+ * before drawing (services/usage/ledger-write.ts), so a void or an expiry never races a draw below zero.
+ * SQLite has one writer already.
+ */
+export async function lockCredits(sql: Sql, customerId: string): Promise<void> {
+  if (sql.postgres) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`credits:${customerId}`]);
+}
+
+/** Moves a grant's expiry (an admin's extension); the caller audits it. */
+export async function setGrantExpiry(sql: Sql, grantId: string, expiresAt: Date | null): Promise<void> {
+  await sql.run('update credit_grants set expires_at = ? where id = ?', [
+    expiresAt ? sql.date(expiresAt) : null,
+    grantId,
+  ]);
+}

@@ -1,5 +1,3 @@
-import type { Context } from 'koa';
-import { AppError } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
 import { creditInvoiceAsAdmin } from '../../../services/invoices/credit-invoice';
 import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice';
@@ -31,7 +29,7 @@ import {
 } from './revenue-dto';
 import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
 import { creditNoteDto, refundDto } from './money-back-dto';
-import { idempotencyKeyField } from './schemas';
+import { headerIdempotencyKey, idempotencyKeyOf } from '../../validation/idempotency-key';
 import type {
   creditNoteBody,
   invoiceParams,
@@ -124,50 +122,6 @@ export async function patchSubscription({
     idempotencyKey: headerIdempotencyKey(ctx),
   });
   return adminChangeDto(done);
-}
-
-/** The `Idempotency-Key` header when sent: 1-200 printable ASCII characters, else refused naming it. */
-function headerIdempotencyKey(ctx: Context): string | undefined {
-  const header = ctx.get('Idempotency-Key') || undefined;
-  if (header !== undefined && !idempotencyKeyField.safeParse(header).success) {
-    throw new AppError(
-      'invalid',
-      'invalid_request',
-      'The Idempotency-Key header must be 1-200 printable characters',
-      { field: 'headers.idempotency-key' },
-    );
-  }
-  return header;
-}
-
-/**
- * The caller's idempotency key, from the `Idempotency-Key` header or the body's `idempotency_key`; both
- * must agree when both are sent.
- */
-function idempotencyKeyOf(ctx: Context, bodyKey: string | undefined): string {
-  const header = headerIdempotencyKey(ctx);
-  if (header !== undefined && bodyKey !== undefined && header !== bodyKey) {
-    throw new AppError(
-      'invalid',
-      'invalid_request',
-      'The Idempotency-Key header and idempotency_key differ',
-      {
-        field: 'body.idempotency_key',
-      },
-    );
-  }
-  const key = header ?? bodyKey;
-  if (key === undefined) {
-    throw new AppError(
-      'invalid',
-      'idempotency_key_required',
-      'Send an Idempotency-Key header or idempotency_key',
-      {
-        field: 'headers.idempotency-key',
-      },
-    );
-  }
-  return key;
 }
 
 export const refundInvoice = async ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyField } from '../../validation/idempotency-key';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
@@ -417,12 +418,6 @@ export const invoiceParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9_]{1,80}$/, "must be an invoice id (the engine's inv_… or Stripe's in_…)"),
 });
 
-const idempotencyKeyField = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
-
 export const refundBody = z
   .object({
     /** Omitted: whatever is left to refund on the invoice's charge. */
@@ -477,4 +472,3 @@ export const creditNoteResponse = z.object({
   amount_left_cents: cents,
   idempotency_key: z.string(),
 });
-export { idempotencyKeyField };

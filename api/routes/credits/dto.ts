@@ -1,0 +1,65 @@
+import type { CreditPack } from '../../../db/entities';
+import type { CustomerCredits, GrantView } from '../../../services/credits/customer-credits';
+import { moneyFields, nullableMoneyFields } from '../money-fields';
+
+export const grantDto = (g: GrantView) => ({
+  id: g.id,
+  amount: g.amount,
+  remaining: g.remaining,
+  source: g.source,
+  priority: g.priority,
+  effective_at: g.effectiveAt.toISOString(),
+  expires_at: g.expiresAt?.toISOString() ?? null,
+  created_at: g.createdAt.toISOString(),
+  live: g.live,
+  pack_id: g.packId,
+  reason: g.reason,
+});
+
+/** The spend cap with this period's overage against it. */
+export function spendCapDto(c: CustomerCredits) {
+  const cap = c.settings.spendCap;
+  const overage = c.overage ?? { units: 0, costCents: 0, resetsAt: null };
+  return {
+    ...nullableMoneyFields('amount', cap?.cents ?? null),
+    mode: cap?.mode ?? 'block',
+    max_cents: c.settings.spendCapMaxCents,
+    period_overage_units: overage.units,
+    ...moneyFields('period_overage', overage.costCents),
+    resets_at: overage.resetsAt?.toISOString() ?? null,
+    reached: c.refusal === 'spend_cap_reached',
+  };
+}
+
+export const autoTopUpDto = (c: CustomerCredits) => ({
+  enabled: c.settings.autoTopUp.enabled,
+  threshold: c.settings.autoTopUp.threshold,
+  pack_id: c.settings.autoTopUp.packId,
+  note: c.settings.autoTopUp.note,
+});
+
+export const creditsDto = (c: CustomerCredits) => ({
+  balance: c.balance,
+  grants: c.grants.map(grantDto),
+  included: c.included && {
+    credits: c.included.credits,
+    used: c.included.used,
+    remaining: c.included.remaining,
+    period_start: c.included.periodStart.toISOString(),
+    period_end: c.included.periodEnd?.toISOString() ?? null,
+  },
+  spend_cap: spendCapDto(c),
+  auto_top_up: autoTopUpDto(c),
+});
+
+export const packDto = (p: CreditPack) => ({
+  id: p.id,
+  code: p.code,
+  name: p.name,
+  credits: p.credits,
+  ...moneyFields('price', p.priceCents),
+  currency: p.currency,
+  plan_codes: p.planCodes,
+  expires_after_days: p.expiresAfterDays ?? null,
+  active: p.active,
+});

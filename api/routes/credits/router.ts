@@ -1,0 +1,56 @@
+import { defineRoute } from '../../routing/define-route';
+import { getCreditPacks, getCredits, getSpendCap, putSpendCap } from './handlers';
+import { creditsResponse, packsResponse, spendCapBody, spendCapResponse } from './schemas';
+
+const tags = ['credits'];
+const noCustomer = { 404: 'The caller is not a customer yet' };
+
+/** A customer's prepaid credits and spend cap, and the packs on sale (docs/credits.md). */
+export const creditRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/billing/credits',
+    summary:
+      "The caller's prepaid credits: the balance (what is left on live grants), each grant with what is left " +
+      'and its expiry in the order they are drawn, this period’s included credits, the spend cap and auto top-up',
+    tags,
+    access: 'viewer',
+    errors: noCustomer,
+    response: creditsResponse,
+    handler: getCredits,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/spend-cap',
+    summary:
+      "The caller's spend cap on a period's overage, this period's overage against it, and when it resets",
+    tags,
+    access: 'viewer',
+    errors: noCustomer,
+    response: spendCapResponse,
+    handler: getSpendCap,
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/billing/spend-cap',
+    summary:
+      'Set the spend cap (amount_cents: 0 allows no overage; null lifts it) and whether usage past it is ' +
+      'refused (block) or only notified (notify); at most the maximum an admin set',
+    tags,
+    access: 'viewer',
+    body: spendCapBody,
+    fields: { amountCents: 'body.amount_cents' },
+    errors: { ...noCustomer, 400: 'spend_cap_above_maximum, spend_cap_required: an admin set a maximum' },
+    response: spendCapResponse,
+    handler: putSpendCap,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/plans/credit-packs',
+    summary: 'Credit packs on sale: credits, price, which plans may buy them, and how long the credits last',
+    tags,
+    access: 'public',
+    response: packsResponse,
+    handler: getCreditPacks,
+  }),
+];

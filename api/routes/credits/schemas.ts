@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { MAX_SPEND_CAP_CENTS } from '../../../domain/spend-cap';
+import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
+
+export const grantResponse = z.object({
+  id: z.string(),
+  amount: count,
+  remaining: count,
+  source: z.enum(['included', 'purchase', 'promotion', 'admin', 'refund']),
+  priority: z.number().int(),
+  effective_at: timestamp,
+  expires_at: timestamp.nullable(),
+  created_at: timestamp,
+  /** Whether it can be drawn now: in effect, not expired, and something left. */
+  live: z.boolean(),
+  pack_id: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+export const spendCapResponse = z.object({
+  /** Null: no cap. */
+  amount_cents: cents.nullable(),
+  amount: dollars.nullable(),
+  mode: z.enum(['block', 'notify']),
+  /** The highest cap an admin allows; null: no maximum. */
+  max_cents: cents.nullable(),
+  period_overage_units: count,
+  period_overage_cents: cents,
+  period_overage: dollars,
+  /** When the period ends and the cap starts again from zero. */
+  resets_at: timestamp.nullable(),
+  /** A blocking cap that refuses the next unit of overage. */
+  reached: z.boolean(),
+});
+
+export const autoTopUpResponse = z.object({
+  enabled: z.boolean(),
+  threshold: count.nullable(),
+  pack_id: z.string().nullable(),
+  /** Why the engine turned auto top-up off (a declined card), until the customer changes it. */
+  note: z.string().nullable(),
+});
+
+export const creditsResponse = z.object({
+  /** Prepaid credits that can be drawn now: the sum of what is left on live grants. */
+  balance: count,
+  grants: z.array(grantResponse),
+  included: z
+    .object({
+      credits: count,
+      used: count,
+      remaining: count,
+      period_start: timestamp,
+      period_end: timestamp.nullable(),
+    })
+    .nullable(),
+  spend_cap: spendCapResponse,
+  auto_top_up: autoTopUpResponse,
+});
+
+export const spendCapBody = z
+  .object({
+    /** Null lifts the cap (unless an admin set a maximum). */
+    amount_cents: z.number().int().min(0).max(MAX_SPEND_CAP_CENTS).nullable(),
+    mode: z.enum(['block', 'notify']).default('block'),
+  })
+  .strict();
+
+export const packResponse = z.object({
+  id: z.string(),
+  code: z.string(),
+  name: z.string(),
+  credits: count,
+  price_cents: cents,
+  price: dollars,
+  currency: currencyCode,
+  /** Plans whose subscribers may buy it; empty: every plan. */
+  plan_codes: z.array(z.string()),
+  expires_after_days: count.nullable(),
+  active: z.boolean(),
+});
+
+export const packsResponse = z.object({ packs: z.array(packResponse) });

@@ -1,0 +1,93 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { recordAudit } from '../../db/audit';
+import { CreditPack } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { AppError, notFound } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+
+/** What an admin sets on a pack. */
+export interface PackTerms {
+  code: string;
+  name: string;
+  credits: number;
+  priceCents: number;
+  currency: string;
+  planCodes: string[];
+  expiresAfterDays: number | null;
+  active: boolean;
+}
+
+/** Packs on sale (or every pack, for the console), in their display order. */
+export function listCreditPacks(em: EntityManager, opts: { all?: boolean } = {}): Promise<CreditPack[]> {
+  return em.fork().find(CreditPack, opts.all ? {} : { active: true }, {
+    orderBy: { sortOrder: 'asc', priceCents: 'asc', id: 'asc' },
+  });
+}
+
+const imageOf = (p: CreditPack) => ({
+  code: p.code,
+  name: p.name,
+  credits: p.credits,
+  priceCents: p.priceCents,
+  currency: p.currency,
+  planCodes: p.planCodes,
+  expiresAfterDays: p.expiresAfterDays ?? null,
+  active: p.active,
+});
+
+async function flushUnique(em: EntityManager, code: string): Promise<void> {
+  try {
+    await em.flush();
+  } catch (err) {
+    if (err instanceof UniqueConstraintViolationException)
+      throw new AppError('conflict', 'pack_code_taken', `A pack with code "${code}" exists`, {
+        field: 'code',
+      });
+    throw err;
+  }
+}
+
+/** A new pack; audited. */
+export async function createCreditPack(
+  em: EntityManager,
+  actor: Identity,
+  terms: PackTerms,
+): Promise<CreditPack> {
+  const pack = em.create(CreditPack, { id: newId('pack'), ...terms });
+  recordAudit(em, {
+    actor,
+    action: 'credit_pack.create',
+    entityType: 'credit_pack',
+    entityId: pack.id,
+    after: imageOf(pack),
+  });
+  await flushUnique(em, terms.code);
+  return pack;
+}
+
+/**
+ * Changes a pack's terms for purchases from now on (a grant keeps the credits and expiry it was bought
+ * with); deactivating takes it off sale. Audited.
+ */
+export async function updateCreditPack(
+  em: EntityManager,
+  actor: Identity,
+  id: string,
+  change: Partial<PackTerms>,
+): Promise<CreditPack> {
+  const pack = await em.findOne(CreditPack, { id });
+  if (!pack) throw notFound('credit pack', id);
+  const before = imageOf(pack);
+  Object.assign(pack, change);
+  recordAudit(em, {
+    actor,
+    action: 'credit_pack.update',
+    entityType: 'credit_pack',
+    entityId: pack.id,
+    before,
+    after: imageOf(pack),
+  });
+  await flushUnique(em, pack.code);
+  return pack;
+}

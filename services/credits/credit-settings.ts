@@ -1,0 +1,91 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { recordAudit } from '../../db/audit';
+import { CreditSettings } from '../../db/entities';
+import { countersFor } from '../../db/usage-counters';
+import type { SpendCap } from '../../domain/credit-usage';
+import { AppError } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { spendCapRefusal } from '../../domain/spend-cap';
+import { creditAccountMemo, creditStandingMemo } from '../usage/credit-terms';
+
+/** A customer's credit settings, with the defaults of a customer who never set any. */
+export interface CreditSettingsView {
+  spendCap: SpendCap | null;
+  spendCapMaxCents: number | null;
+  autoTopUp: { enabled: boolean; threshold: number | null; packId: string | null; note: string | null };
+}
+
+const viewOf = (row: CreditSettings | null): CreditSettingsView => ({
+  spendCap: row?.spendCapCents != null ? { cents: row.spendCapCents, mode: row.spendCapMode } : null,
+  spendCapMaxCents: row?.spendCapMaxCents ?? null,
+  autoTopUp: {
+    enabled: row?.autoTopUpEnabled ?? false,
+    threshold: row?.autoTopUpThreshold ?? null,
+    packId: row?.autoTopUpPackId ?? null,
+    note: row?.autoTopUpNote ?? null,
+  },
+});
+
+export async function readCreditSettings(em: EntityManager, customerId: string): Promise<CreditSettingsView> {
+  return viewOf(await em.fork().findOne(CreditSettings, { customerId }));
+}
+
+async function settingsRow(em: EntityManager, customerId: string): Promise<CreditSettings> {
+  return (
+    (await em.findOne(CreditSettings, { customerId })) ??
+    em.create(CreditSettings, { customerId, updatedAt: new Date() })
+  );
+}
+
+/** This process sees the change at once; others within the memo's two seconds (docs/credits.md). */
+function forgetStanding(em: EntityManager, customerId: string): void {
+  const counters = countersFor(em);
+  counters.forgetSnapshot(creditStandingMemo(customerId));
+  counters.forgetSnapshot(creditAccountMemo(customerId));
+}
+
+/** Sets or lifts the customer's own spend cap, within the maximum an admin set for them. */
+export async function setSpendCap(
+  em: EntityManager,
+  customerId: string,
+  cap: SpendCap | null,
+): Promise<CreditSettingsView> {
+  const row = await settingsRow(em, customerId);
+  const refusal = spendCapRefusal(cap, row.spendCapMaxCents ?? null);
+  if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: 'amountCents' });
+  row.spendCapCents = cap?.cents ?? null;
+  row.spendCapMode = cap?.mode ?? 'block';
+  await em.flush();
+  forgetStanding(em, customerId);
+  return viewOf(row);
+}
+
+/**
+ * Sets the highest cap a customer may choose (null: no maximum); a cap above a new maximum is lowered to
+ * it, and a customer without a cap gets a blocking one at it. Audited.
+ */
+export async function setSpendCapMax(
+  em: EntityManager,
+  actor: Identity,
+  customerId: string,
+  maxCents: number | null,
+): Promise<CreditSettingsView> {
+  const row = await settingsRow(em, customerId);
+  const before = viewOf(row);
+  row.spendCapMaxCents = maxCents;
+  if (maxCents !== null && (row.spendCapCents == null || row.spendCapCents > maxCents)) {
+    row.spendCapCents = maxCents;
+    if (before.spendCap === null) row.spendCapMode = 'block';
+  }
+  recordAudit(em, {
+    actor,
+    action: 'credits.spend_cap_max',
+    entityType: 'customer',
+    entityId: customerId,
+    before: { spendCapMaxCents: before.spendCapMaxCents, spendCap: before.spendCap },
+    after: { spendCapMaxCents: row.spendCapMaxCents, spendCap: viewOf(row).spendCap },
+  });
+  await em.flush();
+  forgetStanding(em, customerId);
+  return viewOf(row);
+}

@@ -1,0 +1,122 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { readLedger, type StoredGrant } from '../../db/credit-ledger';
+import { readUsageAccount } from '../../db/credit-account';
+import { sqlFor } from '../../db/raw-sql';
+import { creditBalance, isLive, remainingByGrant, drawOrder } from '../../domain/credit-ledger';
+import {
+  creditResetAt,
+  nextUnitRefusal,
+  overageCost,
+  type CreditTerms,
+  type UsageRefusal,
+} from '../../domain/credit-usage';
+import { notFound } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { includedCreditsPerPeriod } from '../../domain/usage';
+import { accessOf, ownAccess, type Access } from '../access/check-access';
+import { readCreditSettings, type CreditSettingsView } from './credit-settings';
+
+/** A grant as the customer sees it: what is left of it now, and whether it can still be drawn. */
+export interface GrantView extends StoredGrant {
+  remaining: number;
+  live: boolean;
+}
+
+export interface CustomerCredits {
+  customerId: string;
+  /** Prepaid credits that can be drawn now: the sum of what is left on live grants. */
+  balance: number;
+  /** Live grants in the order they are drawn, then the rest (expired, voided or used up) newest first. */
+  grants: GrantView[];
+  /** This period's included credits, when the customer has a plan. */
+  included: {
+    credits: number;
+    used: number;
+    remaining: number;
+    periodStart: Date;
+    periodEnd: Date | null;
+  } | null;
+  /** This period's overage so far (units beyond included and prepaid credits) and its cost. */
+  overage: { units: number; costCents: number; resetsAt: Date } | null;
+  /** Why one more unit of usage would be refused now (a reached blocking cap, no prepaid credit left). */
+  refusal: UsageRefusal | null;
+  settings: CreditSettingsView;
+}
+
+/** The open period's start and end as report_usage and check-access take them. */
+function periodOf(access: Access): { start: Date; end: Date | null } | null {
+  const sub = access.subscription;
+  const start = sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null;
+  return start ? { start, end: sub?.currentPeriodEnd ?? sub?.trialEnd ?? null } : null;
+}
+
+/**
+ * A customer's credits read from the ledger: the balance, each grant with what is left of it, this
+ * period's included credits and overage, and their settings (auto top-up, spend cap).
+ */
+export async function customerCredits(
+  em: EntityManager,
+  customerId: string,
+  now: Date,
+): Promise<CustomerCredits> {
+  const sql = sqlFor(em);
+  const [{ grants, movements }, access, settings] = await Promise.all([
+    readLedger(sql, customerId),
+    accessOf(em, customerId),
+    readCreditSettings(em, customerId),
+  ]);
+  const left = remainingByGrant(grants, movements);
+  const views: GrantView[] = grants.map((g) => ({
+    ...g,
+    remaining: Math.max(0, left.get(g.id) ?? 0),
+    live: isLive(g, now) && (left.get(g.id) ?? 0) > 0,
+  }));
+  const drawable = views.filter((g) => g.live).sort(drawOrder);
+  const spent = views.filter((g) => !g.live).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  const period = periodOf(access);
+  const plan = access.plan;
+  let included: CustomerCredits['included'] = null;
+  let overage: CustomerCredits['overage'] = null;
+  let refusal: UsageRefusal | null = null;
+  if (period && plan) {
+    const terms: CreditTerms = {
+      periodStart: period.start,
+      periodEnd: period.end,
+      included: includedCreditsPerPeriod(plan.includedCredits, access.subscription?.interval ?? 'month'),
+      overagePer1kCents: plan.overagePer1kCents,
+      cap: settings.spendCap,
+      prepaidOnly: plan.prepaidOnly,
+    };
+    const account = await readUsageAccount(sql, customerId, terms, now);
+    const used = terms.included - account.includedLeft;
+    included = {
+      credits: terms.included,
+      used,
+      remaining: account.includedLeft,
+      periodStart: period.start,
+      periodEnd: period.end,
+    };
+    overage = {
+      units: account.overageUnits,
+      costCents: overageCost(account.overageUnits, plan.overagePer1kCents),
+      resetsAt: creditResetAt(terms, now),
+    };
+    refusal = access.live ? nextUnitRefusal(account, now) : null;
+  }
+  return {
+    customerId,
+    balance: creditBalance(grants, movements, now),
+    grants: [...drawable, ...spent],
+    included,
+    overage,
+    refusal,
+    settings,
+  };
+}
+
+/** The caller's own credits. */
+export async function ownCredits(em: EntityManager, identity: Identity, now: Date): Promise<CustomerCredits> {
+  const access = await ownAccess(em, identity);
+  if (!access.customerId) throw notFound('customer');
+  return customerCredits(em, access.customerId, now);
+}
