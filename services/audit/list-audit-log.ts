@@ -1,5 +1,5 @@
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { AuditEntry, Customer, Invoice, ProviderKey, Subscription } from '../../db/entities';
+import { AuditEntry, CreditGrant, Customer, Invoice, ProviderKey, Subscription } from '../../db/entities';
 import { NEWEST_ID_FIRST, seekPage } from '../../db/keyset-pagination';
 import { notFound } from '../../domain/errors';
 
@@ -15,16 +15,18 @@ export interface AuditFilter {
 
 /**
  * The objects an entry can be about that belong to one customer. Audit entries name the object they
- * changed (a subscription, an invoice by either id, a provider key, the customer for a usage reset), so
+ * changed (a subscription, an invoice by either id, a provider key, a credit grant, the customer for a usage
+ * reset or their spend-cap maximum), so
  * "about this customer" is any of these.
  */
 async function customerObjects(em: EntityManager, email: string): Promise<FilterQuery<AuditEntry>> {
   const customer = await em.findOne(Customer, { email: email.toLowerCase() }, { fields: ['id'] });
   if (!customer) throw notFound('customer', email);
-  const [subs, invoices, keys] = await Promise.all([
+  const [subs, invoices, keys, grants] = await Promise.all([
     em.find(Subscription, { customer }, { fields: ['id'] }),
     em.find(Invoice, { customer }, { fields: ['id', 'stripeInvoiceId'] }),
     em.find(ProviderKey, { customer }, { fields: ['id'] }),
+    em.find(CreditGrant, { customerId: customer.id }, { fields: ['id'] }),
   ]);
   const about = (entityType: string, ids: string[]) =>
     ids.length ? [{ entityType, entityId: { $in: ids } }] : [];
@@ -42,6 +44,10 @@ async function customerObjects(em: EntityManager, email: string): Promise<Filter
       ...about(
         'provider_key',
         keys.map((k) => k.id),
+      ),
+      ...about(
+        'credit_grant',
+        grants.map((g) => g.id),
       ),
     ],
   };

@@ -11,6 +11,7 @@ import { ChangePlan } from './pages/change-plan';
 import { CancelPlan } from './pages/cancel';
 import { PaymentMethods } from './pages/payment-methods';
 import { Invoices } from './pages/invoices';
+import { CreditsPage } from './pages/credits';
 import { ProviderKeys } from './pages/provider-keys';
 import { AdminOverview } from './pages/admin-overview';
 import { AdminCustomers } from './pages/admin-customers';
@@ -23,6 +24,7 @@ import { AdminOperations } from './pages/admin-operations';
 const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
   { href: '/billing', label: 'Billing', signedIn: true },
+  { href: '/billing/credits', label: 'Credits', signedIn: true },
   { href: '/billing/invoices', label: 'Invoices', signedIn: true },
   { href: '/billing/payment-methods', label: 'Payment methods', signedIn: true },
   { href: '/billing/keys', label: 'Provider keys', signedIn: true },
@@ -77,6 +79,7 @@ function route(path: string): ReactNode {
     '/billing/change-plan': () => <ChangePlan />,
     '/billing/cancel': () => <CancelPlan />,
     '/billing/payment-methods': () => <PaymentMethods />,
+    '/billing/credits': () => <CreditsPage />,
     '/billing/invoices': () => <Invoices />,
     '/billing/keys': () => <ProviderKeys />,
     '/admin': () => <AdminOverview />,

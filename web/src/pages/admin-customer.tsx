@@ -5,6 +5,7 @@ import { useLoad } from '../data';
 import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
 import { CustomerActions } from './admin-customer-actions';
+import { CustomerCredits } from './admin-customer-credits';
 import { CustomerMoney } from './admin-customer-money';
 import { CustomerAudit, CustomerKeys, CustomerUsage } from './admin-customer-records';
 
@@ -144,6 +145,7 @@ export function AdminCustomer() {
         )}
       </Card>
       <CustomerMoney email={email} onChanged={changed} />
+      <CustomerCredits email={email} onChanged={changed} />
       <CustomerUsage email={email} round={round} />
       <CustomerKeys email={email} />
       <CustomerAudit email={email} round={round} />

@@ -1,0 +1,134 @@
+import type { Browser, Page } from 'playwright-core';
+import { webAppBuilt } from '../../api/pages/web-app';
+import { addGrant } from '../../db/credit-ledger';
+import { sqlFor } from '../../db/raw-sql';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { bookWriter, DAY } from '../helpers/book';
+import { openTestDatabase } from '../helpers/db';
+import { launchChromium, screenshot, seriousA11yViolations } from './browser';
+
+/** Prepaid credits in real Chromium: the customer's Credits page and the ledger on the console's customer page. */
+describe('credits in the browser', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let api: TestApi;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let browser: Browser;
+  const email = 'cora-credits@example.com';
+  let customerId = '';
+
+  beforeAll(async () => {
+    if (!webAppBuilt())
+      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
+    [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
+    browser = chromium.browser;
+    api = await startTestApi({
+      orm: db.orm,
+      env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '', DEV_SIGN_IN: 'true' },
+    });
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    // The user id the development sign-in gives this email, so the test can act as the customer.
+    const cora = book.customer({
+      email,
+      userId: `local-${email}`,
+      createdAt: new Date(Date.now() - 3 * DAY),
+    });
+    book.subscription(cora, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'active',
+      createdAt: new Date(Date.now() - 3 * DAY),
+    });
+    await em.flush();
+    customerId = cora.id;
+    const sql = sqlFor(db.orm.em.fork());
+    await addGrant(sql, {
+      customerId,
+      amount: 5000,
+      source: 'promotion',
+      effectiveAt: new Date(Date.now() - DAY),
+      expiresAt: new Date(Date.now() + 60 * DAY),
+      sourceKey: `promotion:${customerId}:launch`,
+      reason: 'Launch offer',
+    });
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await api?.stop();
+    await db?.close();
+  });
+
+  async function signedIn(who: string, role: 'admin' | 'viewer'): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${api.url}/signin?next=${encodeURIComponent('/billing')}`);
+    await page.getByLabel('Email').fill(who);
+    await page.getByLabel('Role').selectOption(role);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
+    return page;
+  }
+
+  it('shows the customer their balance, grants and included credits, and saves a spend cap', async () => {
+    const page = await signedIn(email, 'viewer');
+    await page.getByRole('navigation').getByRole('link', { name: 'Credits' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Credits' }).waitFor();
+    expect(await page.getByTestId('credit-balance').textContent()).toBe('5,000 credits');
+    const grants = page.getByRole('region', { name: 'Credit grants' });
+    expect(await grants.getByRole('row').nth(1).textContent()).toContain('Launch offer');
+    expect(await page.locator('#included-heading + p').textContent()).toContain('500 of 500 left');
+
+    await page.getByLabel(/Most overage a billing period may cost/).fill('12.50');
+    await page.getByLabel('Only tell me').check();
+    await page.getByRole('button', { name: 'Save the cap' }).click();
+    await page.getByText('Spend cap saved.').waitFor();
+    const cap = await api.request('GET', '/api/v1/billing/spend-cap', {
+      token: (await api.request('POST', '/api/v1/auth/dev-token', { body: { email, role: 'viewer' } })).body
+        .access_token,
+    });
+    expect(cap.body).toMatchObject({ amount_cents: 1250, mode: 'notify' });
+    // A value the API refuses is shown with the field it names.
+    await page.getByLabel(/Most overage a billing period may cost/).fill('-3');
+    await page.getByRole('button', { name: 'Save the cap' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'credits');
+  });
+
+  it('lets an operator grant credits and void a grant, and shows the ledger of both', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.goto(`${api.url}/admin/customer?email=${encodeURIComponent(email)}`);
+    const card = page.getByRole('region', { name: 'Credits' });
+    await card.getByTestId('admin-credit-balance').waitFor();
+    expect(await card.getByTestId('admin-credit-balance').textContent()).toBe('5,000');
+
+    await card.getByLabel('Credits to grant').fill('250');
+    await card.getByLabel('Reason').fill('Outage on the 3rd');
+    await card.getByRole('button', { name: 'Grant credits' }).click();
+    await card.getByText('Granted 250 credits.').waitFor();
+    expect(await card.getByTestId('admin-credit-balance').textContent()).toBe('5,250');
+
+    page.once('dialog', (d) => void d.accept('Offer withdrawn'));
+    const launch = card.getByRole('row').filter({ hasText: 'Launch offer' });
+    await launch.getByRole('button', { name: 'Void' }).click();
+    await card.getByText('Voided what was left of the grant.').waitFor();
+    expect(await card.getByTestId('admin-credit-balance').textContent()).toBe('250');
+    const movements = card.getByRole('region', { name: 'Movements' });
+    expect(await movements.getByRole('row').nth(1).textContent()).toMatch(
+      /void.*5,000.*Offer withdrawn.*boss@example\.com/,
+    );
+    // Both actions are in the customer's audit entries.
+    const audit = page.getByRole('region', { name: 'Audit entries about this customer' });
+    await audit.getByText('credits.void').waitFor();
+    expect(await audit.getByText('credits.grant').count()).toBe(1);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'admin-customer-credits');
+
+    const ledger = await db.orm.em
+      .fork()
+      .getConnection()
+      .execute('select kind, amount from credit_movements where customer_id = ?', [customerId]);
+    expect(ledger).toEqual([{ kind: 'void', amount: 5000 }]);
+  });
+});
