@@ -5,7 +5,13 @@ import type { UsageCounters } from '../../db/usage-counters';
 import { creditBalance } from '../../domain/credit-ledger';
 import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
 import { includedCreditsPerPeriod } from '../../domain/usage';
-import type { Access } from '../access/check-access';
+
+/** What credit terms are read from: a customer's access as check-access loads it (services/access). */
+interface CreditAccess {
+  customerId: string | null;
+  plan: { includedCredits: number; overagePer1kCents: number; prepaidOnly: boolean } | null;
+  subscription: { currentPeriodEnd: Date | null; trialEnd: Date | null; interval: 'month' | 'year' } | null;
+}
 
 /** The memo of a customer's credit standing: dropped by whatever in this process changes it. */
 export const creditStandingMemo = (customerId: string): string => `credit-standing:${customerId}`;
@@ -48,7 +54,7 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
 export function creditTermsOf(
   em: EntityManager,
   counters: UsageCounters,
-  access: Access,
+  access: CreditAccess,
   periodStart: Date | null,
   now: Date,
 ): CreditTerms | null | Promise<CreditTerms | null> {
@@ -62,7 +68,7 @@ export function creditTermsOf(
     .then((read) => termsOf(access, read, periodStart));
 }
 
-function termsOf(access: Access, standing: CreditStanding, periodStart: Date): CreditTerms | null {
+function termsOf(access: CreditAccess, standing: CreditStanding, periodStart: Date): CreditTerms | null {
   const plan = access.plan;
   if (!plan) return null;
   const blocking = standing.cap?.mode === 'block';
