@@ -9,6 +9,7 @@ const { freePort } = require('./free-port');
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const http = require('node:http');
 const path = require('node:path');
 const { cacheDir } = require('./cache-dir');
 
@@ -56,12 +57,43 @@ function accepts(port) {
   });
 }
 
+/** Whether the server on `port` is stripe-mock: every answer of stripe-mock carries its version. */
+function answersAsStripeMock(port) {
+  return new Promise((resolve) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/v1/charges', headers: { authorization: 'Bearer sk_test_123' } },
+      (res) => {
+        res.resume();
+        resolve(res.headers['stripe-mock-version'] !== undefined);
+      },
+    );
+    req.once('error', () => resolve(false));
+    req.setTimeout(5000, () => req.destroy());
+  });
+}
+
 /**
  * Starts stripe-mock on free loopback ports and resolves to `{ url, port, stop() }` once it accepts
  * connections. `-http-addr`/`-https-addr` are the address forms of `-http-port`/`-https-port`, used so
- * the server binds 127.0.0.1 only.
+ * the server binds 127.0.0.1 only. A free port can be taken by another test's server between being found
+ * and being bound: stripe-mock then exits, while the port accepts connections all the same (the other
+ * server's), so a start counts only once the port answers as stripe-mock (its `stripe-mock-version`
+ * header); otherwise it is tried again on other ports.
  */
 async function startStripeMock({ log = console.log, timeoutMs = 30_000 } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce({ log, timeoutMs });
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 5) throw err;
+      log(`stripe-mock: ${err.message}; trying other ports`);
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce({ log, timeoutMs }) {
   const bin = ensureStripeMock({ log });
   const httpPort = await freePort();
   const httpsPort = await freePort();
@@ -86,6 +118,10 @@ async function startStripeMock({ log = console.log, timeoutMs = 30_000 } = {}) {
       throw new Error(`stripe-mock did not accept connections within ${timeoutMs} ms`);
     }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!(await answersAsStripeMock(httpPort))) {
+    await stop();
+    throw new PortTaken(`port ${httpPort} answers, but not as stripe-mock`);
   }
   return { url: `http://127.0.0.1:${httpPort}`, port: httpPort, httpsPort, stop };
 }

@@ -13,6 +13,10 @@ const SUBJECTS: Record<string, string> = {
   payment_failed: 'Your payment did not go through',
   payment_retry: 'We are retrying your payment',
   payment_action_required: 'Your payment needs your confirmation',
+  usage_threshold_reached: 'You have used most of this period’s included credits',
+  credits_low: 'Your prepaid credits are running low',
+  usage_overage_reached: 'Your usage beyond your credits reached your alert',
+  spend_cap_reached: 'Your spend cap is reached',
 };
 
 /** Plain-text mail for an outbox row; the hosted invoice link is what the customer needs to act. */

@@ -21,6 +21,7 @@ export const APP_PATHS = [
   '/billing/change-plan',
   '/billing/cancel',
   '/billing/payment-methods',
+  '/billing/credits',
   '/billing/invoices',
   '/billing/keys',
   '/admin',

@@ -10,6 +10,7 @@ import { storedEventKeys } from './ledger-write';
 import { writeLedger } from './ledger-writer';
 import type { LoadedReport } from './load-report';
 import { creditAccountMemo } from './credit-terms';
+import { checkAlertsSoon } from '../credits/alerts';
 import type { CreditTerms } from '../../domain/credit-usage';
 
 /**
@@ -46,6 +47,10 @@ export async function recordReport(
     // check-access's view of their account is behind what was just drawn: it reads it again. Whether they
     // take the credit path at all (creditTermsOf) stays memoised: the locked path reads the account itself.
     for (const id of credits.keys()) ctx.counters.forgetSnapshot(creditAccountMemo(id));
+    // Alerts look at where the customers stand once the report is answered (services/credits/alerts.ts).
+    checkAlertsSoon(em, new Set(result.inserted.map((r) => r.customerId)), ctx.now, (err) =>
+      process.emitWarning(`credit alerts: ${(err as Error).message}`),
+    );
     written = {
       inserted: result.inserted.length,
       dropped: result.dropped,

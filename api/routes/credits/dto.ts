@@ -63,3 +63,15 @@ export const packDto = (p: CreditPack) => ({
   expires_after_days: p.expiresAfterDays ?? null,
   active: p.active,
 });
+
+type Threshold = { value: number | null; source: 'customer' | 'plan' | 'engine' };
+
+export const alertsDto = (a: {
+  includedPercent: Threshold;
+  balanceBelow: Threshold;
+  overageCents: Threshold;
+}) => ({
+  included_percent: a.includedPercent,
+  balance_below: a.balanceBelow,
+  overage_cents: a.overageCents,
+});

@@ -2,8 +2,9 @@ import type { HandlerInput } from '../../routing/define-route';
 import { ownCredits } from '../../../services/credits/customer-credits';
 import { listCreditPacks } from '../../../services/credits/credit-packs';
 import { setSpendCap } from '../../../services/credits/credit-settings';
-import { creditsDto, packDto, spendCapDto } from './dto';
-import type { spendCapBody } from './schemas';
+import { alertSettings, setAlertSettings } from '../../../services/credits/alerts';
+import { alertsDto, creditsDto, packDto, spendCapDto } from './dto';
+import type { alertsBody, spendCapBody } from './schemas';
 
 type Own<B = undefined> = HandlerInput<undefined, undefined, B, 'viewer'>;
 
@@ -28,3 +29,21 @@ export async function putSpendCap({ deps, identity, body }: Own<typeof spendCapB
 export const getCreditPacks = async ({ deps }: HandlerInput<undefined, undefined, undefined, 'public'>) => ({
   packs: (await listCreditPacks(deps.orm.em)).map(packDto),
 });
+
+export async function getAlerts({ deps, identity }: Own) {
+  const em = deps.orm.em.fork();
+  const { customerId } = await ownCredits(em, identity, new Date());
+  return alertsDto(await alertSettings(em, customerId));
+}
+
+export async function putAlerts({ deps, identity, body }: Own<typeof alertsBody>) {
+  const em = deps.orm.em.fork();
+  const { customerId } = await ownCredits(em, identity, new Date());
+  return alertsDto(
+    await setAlertSettings(em, customerId, {
+      includedPercent: body.included_percent,
+      balanceBelow: body.balance_below,
+      overageCents: body.overage_cents,
+    }),
+  );
+}

@@ -1,6 +1,13 @@
 import { defineRoute } from '../../routing/define-route';
-import { getCreditPacks, getCredits, getSpendCap, putSpendCap } from './handlers';
-import { creditsResponse, packsResponse, spendCapBody, spendCapResponse } from './schemas';
+import { getAlerts, getCreditPacks, getCredits, getSpendCap, putAlerts, putSpendCap } from './handlers';
+import {
+  alertsBody,
+  alertsResponse,
+  creditsResponse,
+  packsResponse,
+  spendCapBody,
+  spendCapResponse,
+} from './schemas';
 
 const tags = ['credits'];
 const noCustomer = { 404: 'The caller is not a customer yet' };
@@ -43,6 +50,32 @@ export const creditRoutes = [
     errors: { ...noCustomer, 400: 'spend_cap_above_maximum, spend_cap_required: an admin set a maximum' },
     response: spendCapResponse,
     handler: putSpendCap,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/alerts',
+    summary:
+      "The caller's alert thresholds in force, each with whose it is (their own, their plan's default, the " +
+      "engine's): a share of included credits used, a prepaid balance below, this period's overage cost",
+    tags,
+    access: 'viewer',
+    errors: noCustomer,
+    response: alertsResponse,
+    handler: getAlerts,
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/billing/alerts',
+    summary:
+      'Set alert thresholds (null puts one back to the default); each crossing is told once a period by ' +
+      'mail and as a usage.threshold_reached, credits.low, usage.overage_reached or spend_cap.reached event',
+    tags,
+    access: 'viewer',
+    body: alertsBody,
+    fields: { includedPercent: 'body.included_percent' },
+    errors: noCustomer,
+    response: alertsResponse,
+    handler: putAlerts,
   }),
   defineRoute({
     method: 'get',

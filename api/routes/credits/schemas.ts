@@ -81,3 +81,25 @@ export const packResponse = z.object({
 });
 
 export const packsResponse = z.object({ packs: z.array(packResponse) });
+
+const threshold = z.object({
+  value: z.number().int().nullable(),
+  source: z.enum(['customer', 'plan', 'engine']),
+});
+
+export const alertsResponse = z.object({
+  /** Tell me when this share of the period's included credits is used. */
+  included_percent: threshold,
+  /** Tell me when my prepaid balance falls below this many credits. */
+  balance_below: threshold,
+  /** Tell me when this period's overage costs this many cents. */
+  overage_cents: threshold,
+});
+
+export const alertsBody = z
+  .object({
+    included_percent: z.number().int().min(1).max(100).nullable().optional(),
+    balance_below: z.number().int().min(1).max(1_000_000_000).nullable().optional(),
+    overage_cents: z.number().int().min(1).max(MAX_SPEND_CAP_CENTS).nullable().optional(),
+  })
+  .strict();

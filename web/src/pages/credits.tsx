@@ -82,12 +82,97 @@ function SpendCapForm({ credits, onSaved }: { credits: Credits; onSaved(): void 
   );
 }
 
+type Alerts = Awaited<ReturnType<typeof loadAlerts>>;
+const loadAlerts = () => call(api.GET('/api/v1/billing/alerts'));
+
+const SOURCE_OF: Record<string, string> = {
+  customer: 'yours',
+  plan: 'your plan’s default',
+  engine: 'the default',
+};
+
+/** Alert thresholds: each shows what holds and whose it is; an empty field goes back to the default. */
+function AlertsForm({ alerts, onSaved }: { alerts: Alerts; onSaved(): void }) {
+  const own = (t: { value: number | null; source: string }) =>
+    t.source === 'customer' && t.value !== null ? String(t.value) : '';
+  const [percent, setPercent] = useState(own(alerts.included_percent));
+  const [below, setBelow] = useState(own(alerts.balance_below));
+  const [overage, setOverage] = useState(
+    alerts.overage_cents.source === 'customer' && alerts.overage_cents.value !== null
+      ? String(alerts.overage_cents.value / 100)
+      : '',
+  );
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [saved, setSaved] = useState(false);
+  const num = (v: string, scale = 1) => (v.trim() === '' ? null : Math.round(Number(v) * scale));
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      await call(
+        api.PUT('/api/v1/billing/alerts', {
+          body: {
+            included_percent: num(percent),
+            balance_below: num(below),
+            overage_cents: num(overage, 100),
+          },
+        }),
+      );
+      setSaved(true);
+      onSaved();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const hint = (t: { value: number | null; source: string }, unit: (v: number) => string) =>
+    t.value === null ? 'off' : `${unit(t.value)} (${SOURCE_OF[t.source] ?? t.source})`;
+  return (
+    <form className="form" onSubmit={submit} aria-label="Alerts">
+      {error && <ErrorNotice error={error} />}
+      {saved && <Notice kind="success">Alerts saved.</Notice>}
+      <label htmlFor="alert-percent">
+        Tell me when this share of my included credits is used (%): now{' '}
+        {hint(alerts.included_percent, (v) => `${v} %`)}
+      </label>
+      <input
+        id="alert-percent"
+        inputMode="numeric"
+        value={percent}
+        onChange={(e) => setPercent(e.target.value)}
+      />
+      <label htmlFor="alert-below">
+        Tell me when my prepaid balance falls below (credits): now {hint(alerts.balance_below, count)}
+      </label>
+      <input id="alert-below" inputMode="numeric" value={below} onChange={(e) => setBelow(e.target.value)} />
+      <label htmlFor="alert-overage">
+        Tell me when this period’s overage reaches (USD): now{' '}
+        {hint(alerts.overage_cents, (v) => money(v, 'usd'))}
+      </label>
+      <input
+        id="alert-overage"
+        inputMode="decimal"
+        value={overage}
+        onChange={(e) => setOverage(e.target.value)}
+      />
+      <button type="submit" disabled={busy}>
+        Save the alerts
+      </button>
+    </form>
+  );
+}
+
 /**
  * The customer's prepaid credits: the balance and the grants it is made of (in the order usage draws on
  * them), this period's included credits, and the spend cap with the period's overage against it.
  */
 export function CreditsPage() {
   const credits = useLoad(loadCredits, 'credits');
+  const alerts = useLoad(loadAlerts, 'credit-alerts');
   return (
     <Page title="Credits">
       <Loaded state={credits} what="your credits">
@@ -155,6 +240,11 @@ export function CreditsPage() {
             </Card>
             <Card id="cap" title="Spend cap" wide>
               <SpendCapForm credits={c} onSaved={credits.reload} />
+            </Card>
+            <Card id="alerts" title="Alerts" wide>
+              <Loaded state={alerts} what="your alerts">
+                {(a) => <AlertsForm alerts={a} onSaved={alerts.reload} />}
+              </Loaded>
             </Card>
           </>
         )}

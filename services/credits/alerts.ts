@@ -1,0 +1,161 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { CreditSettings, Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
+import {
+  crossedAlerts,
+  effectiveAlerts,
+  type AlertEvent,
+  type AlertThresholds,
+} from '../../domain/credit-alerts';
+import { AppError } from '../../domain/errors';
+import { accessOf } from '../access/check-access';
+import { customerCredits } from './customer-credits';
+
+/** The customer's thresholds in force, each with whose it is. */
+export async function alertSettings(em: EntityManager, customerId: string) {
+  const [row, access] = await Promise.all([
+    em.fork().findOne(CreditSettings, { customerId }),
+    accessOf(em, customerId),
+  ]);
+  return effectiveAlerts(
+    {
+      includedPercent: row?.alertIncludedPercent ?? null,
+      balanceBelow: row?.alertBalanceBelow ?? null,
+      overageCents: row?.alertOverageCents ?? null,
+    },
+    access.plan?.alertDefaults ?? {},
+  );
+}
+
+/** Sets the customer's own thresholds; null puts one back to the plan's (or the engine's) default. */
+export async function setAlertSettings(
+  em: EntityManager,
+  customerId: string,
+  change: { [K in keyof AlertThresholds]?: number | null },
+) {
+  if (change.includedPercent != null && (change.includedPercent < 1 || change.includedPercent > 100))
+    throw new AppError('invalid', 'validation_failed', 'includedPercent: from 1 to 100', {
+      field: 'includedPercent',
+    });
+  const row =
+    (await em.findOne(CreditSettings, { customerId })) ??
+    em.create(CreditSettings, { customerId, updatedAt: new Date() });
+  if (change.includedPercent !== undefined) row.alertIncludedPercent = change.includedPercent;
+  if (change.balanceBelow !== undefined) row.alertBalanceBelow = change.balanceBelow;
+  if (change.overageCents !== undefined) row.alertOverageCents = change.overageCents;
+  await em.flush();
+  return alertSettings(em, customerId);
+}
+
+/** The notification kind of each event, for the outbox's mail subjects (activities/notify/email.ts). */
+const NOTIFICATION_KIND: Record<AlertEvent, string> = {
+  'usage.threshold_reached': 'usage_threshold_reached',
+  'credits.low': 'credits_low',
+  'usage.overage_reached': 'usage_overage_reached',
+  'spend_cap.reached': 'spend_cap_reached',
+};
+
+/** How often one process looks at a customer's alerts at most, however often they report usage. */
+const CHECK_EVERY_MS = 2000;
+const MAX_REMEMBERED = 50_000;
+/** When each customer's alerts were last looked at (this process's monotonic clock), and a look to come. */
+const lastChecked = new Map<string, number>();
+const trailing = new Set<string>();
+
+/**
+ * Records the alerts a customer has crossed this period: a row in the notifications outbox (the mail) and
+ * one in billing_events (for the outgoing webhooks), both keyed by event, customer and period (credits.low
+ * by the newest grant instead), in one transaction, so each crossing is told once however often and by
+ * however many processes this runs. Answers the events it recorded now.
+ */
+export async function recordCrossedAlerts(
+  em: EntityManager,
+  customerId: string,
+  now: Date,
+): Promise<AlertEvent[]> {
+  const credits = await customerCredits(em, customerId, now);
+  if (!credits.included) return [];
+  const thresholds = await alertSettings(em, customerId);
+  const crossed = crossedAlerts(
+    {
+      included: credits.included.credits,
+      includedUsed: credits.included.used,
+      prepaidBalance: credits.grants.length > 0 ? credits.balance : null,
+      overageCents: credits.overage?.costCents ?? 0,
+      cap: credits.settings.spendCap && {
+        ...credits.settings.spendCap,
+        refusing: credits.refusal === 'spend_cap_reached',
+      },
+    },
+    {
+      includedPercent: thresholds.includedPercent.value,
+      balanceBelow: thresholds.balanceBelow.value,
+      overageCents: thresholds.overageCents.value,
+    },
+  );
+  if (crossed.length === 0) return [];
+  const customer = await em.fork().findOneOrFail(Customer, { id: customerId }, { fields: ['email'] });
+  const period = credits.included.periodStart.toISOString();
+  const newestGrant = credits.grants.reduce<string>((a, g) => (g.id > a ? g.id : a), '');
+  return em.fork().transactional(async (tem) => {
+    const sql = sqlFor(tem);
+    const recorded: AlertEvent[] = [];
+    for (const c of crossed) {
+      const dedupeKey = `${c.event}:${customerId}:${c.event === 'credits.low' ? newestGrant : period}`;
+      const payload = JSON.stringify({
+        customerId,
+        periodStart: period,
+        threshold: c.threshold,
+        value: c.value,
+      });
+      const at = sql.date(now);
+      const added = await sql.run(
+        `insert into billing_events (id, customer_id, type, payload, dedupe_key, created_at, published_at)
+         values (?, ?, ?, ?, ?, ?, null) on conflict (dedupe_key) do nothing returning id`,
+        [newId('bev'), customerId, c.event, payload, dedupeKey, at],
+      );
+      if (added.length === 0) continue;
+      await sql.run(
+        `insert into notifications (id, customer_id, email, kind, dedupe_key, payload, created_at)
+         values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing`,
+        [newId('ntf'), customerId, customer.email, NOTIFICATION_KIND[c.event], dedupeKey, payload, at],
+      );
+      recorded.push(c.event);
+    }
+    return recorded;
+  });
+}
+
+/**
+ * recordCrossedAlerts after a report, never in the report's way: it runs after the answer, at most once per
+ * customer every two seconds in this process, and a report inside that window gets one look at its end,
+ * so the report that crossed a threshold is always looked at. A failure goes to `onError`; the next report
+ * looks again (alerts are levels, not edges).
+ */
+export function checkAlertsSoon(
+  em: EntityManager,
+  customerIds: Iterable<string>,
+  now: Date,
+  onError: (err: unknown) => void,
+): void {
+  const run = (id: string) => {
+    lastChecked.set(id, performance.now());
+    recordCrossedAlerts(em.fork(), id, now).catch(onError);
+  };
+  for (const id of customerIds) {
+    const last = lastChecked.get(id);
+    const wait = last === undefined ? 0 : last + CHECK_EVERY_MS - performance.now();
+    if (wait <= 0) {
+      if (lastChecked.size >= MAX_REMEMBERED) lastChecked.clear();
+      lastChecked.set(id, performance.now());
+      setImmediate(() => run(id));
+    } else if (!trailing.has(id)) {
+      trailing.add(id);
+      setTimeout(() => {
+        trailing.delete(id);
+        run(id);
+      }, wait).unref();
+    }
+  }
+}
