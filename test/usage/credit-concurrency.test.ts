@@ -1,13 +1,11 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { addGrant, readLedger } from '../../db/credit-ledger';
-import { Plan } from '../../db/entities';
-import { newId } from '../../db/ids';
 import { openDatabase, type Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 import { creditBalance } from '../../domain/credit-ledger';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { controlClock, seedCreditPlans, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-10T10:00:00.000Z');
@@ -34,23 +32,7 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
       apis = [await startUsageApi(db.orm, idp), await startUsageApi(otherOrm, idp)];
       controlClock(db.orm, T0);
       controlClock(otherOrm, T0);
-      const em = db.orm.em.fork();
-      const enterprise = await em.findOneOrFail(Plan, { code: 'enterprise', isCurrent: true });
-      for (const prepaidOnly of [false, true]) {
-        em.create(Plan, {
-          ...enterprise,
-          id: newId('plan'),
-          code: prepaidOnly ? 'race-prepaid' : 'race-overage',
-          includedCredits: 50,
-          prepaidOnly,
-          stripeProductId: null,
-          stripePriceMonthlyId: null,
-          stripePriceYearlyId: null,
-          stripeUsagePriceMonthlyId: null,
-          stripeUsagePriceYearlyId: null,
-        });
-      }
-      await em.flush();
+      await seedCreditPlans(db.orm, 'race', 50);
     });
     afterAll(async () => {
       await Promise.all(apis?.map((a) => a.stop()) ?? []);

@@ -1,11 +1,9 @@
 import { addGrant } from '../../db/credit-ledger';
-import { Plan } from '../../db/entities';
-import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { controlClock, seedCreditPlans, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-10T10:00:00.000Z');
@@ -24,24 +22,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('spend caps and prepaid-only pl
     [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
     api = await startUsageApi(db.orm, idp);
     clock = controlClock(db.orm, T0);
-    const em = db.orm.em.fork();
-    const enterprise = await em.findOneOrFail(Plan, { code: 'enterprise', isCurrent: true });
-    // Enterprise with 100 included credits (150¢ per thousand beyond), and a prepaid-only twin.
-    for (const prepaidOnly of [false, true]) {
-      em.create(Plan, {
-        ...enterprise,
-        id: newId('plan'),
-        code: prepaidOnly ? 'limits-prepaid' : 'limits-overage',
-        includedCredits: 100,
-        prepaidOnly,
-        stripeProductId: null,
-        stripePriceMonthlyId: null,
-        stripePriceYearlyId: null,
-        stripeUsagePriceMonthlyId: null,
-        stripeUsagePriceYearlyId: null,
-      });
-    }
-    await em.flush();
+    await seedCreditPlans(db.orm, 'limits', 100);
   });
   afterAll(async () => {
     await api?.stop();

@@ -1,12 +1,10 @@
 import fc from 'fast-check';
 import { addGrant, addMovement, readLedger } from '../../db/credit-ledger';
-import { Plan } from '../../db/entities';
-import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { creditBalance, remainingByGrant } from '../../domain/credit-ledger';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { controlClock, seedCreditPlans, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-10T10:00:00.000Z');
@@ -140,23 +138,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
       [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
       api = await startUsageApi(db.orm, idp);
       clock = controlClock(db.orm, T0);
-      const em = db.orm.em.fork();
-      const enterprise = await em.findOneOrFail(Plan, { code: 'enterprise', isCurrent: true });
-      for (const prepaidOnly of [false, true]) {
-        em.create(Plan, {
-          ...enterprise,
-          id: newId('plan'),
-          code: prepaidOnly ? 'credits-prepaid' : 'credits-overage',
-          includedCredits: INCLUDED,
-          prepaidOnly,
-          stripeProductId: null,
-          stripePriceMonthlyId: null,
-          stripePriceYearlyId: null,
-          stripeUsagePriceMonthlyId: null,
-          stripeUsagePriceYearlyId: null,
-        });
-      }
-      await em.flush();
+      await seedCreditPlans(db.orm, 'credits', INCLUDED);
     });
     afterAll(async () => {
       await api?.stop();

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { UsageCounters, setCountersFor } from '../../db/usage-counters';
-import type { Customer } from '../../db/entities';
+import { Plan, type Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
 import type { TestIdp } from '../helpers/auth';
 import { storeProviderKey } from '../../services/byok/provider-keys';
 import type { ByokProviderId } from '../../domain/byok-providers';
@@ -49,4 +50,29 @@ export function controlClock(orm: MikroORM, start: number): { set(ms: number): v
     },
     now: () => clock,
   };
+}
+
+/**
+ * Two plans made for a test from enterprise (150¢ per thousand beyond the included credits, no daily
+ * cap), with `includedCredits` a month: `<prefix>-overage` bills overage, `<prefix>-prepaid` is
+ * prepaid-only. Neither is in Stripe's catalog.
+ */
+export async function seedCreditPlans(orm: MikroORM, prefix: string, includedCredits: number): Promise<void> {
+  const em = orm.em.fork();
+  const enterprise = await em.findOneOrFail(Plan, { code: 'enterprise', isCurrent: true });
+  for (const prepaidOnly of [false, true]) {
+    em.create(Plan, {
+      ...enterprise,
+      id: newId('plan'),
+      code: `${prefix}-${prepaidOnly ? 'prepaid' : 'overage'}`,
+      includedCredits,
+      prepaidOnly,
+      stripeProductId: null,
+      stripePriceMonthlyId: null,
+      stripePriceYearlyId: null,
+      stripeUsagePriceMonthlyId: null,
+      stripeUsagePriceYearlyId: null,
+    });
+  }
+  await em.flush();
 }
