@@ -9,6 +9,7 @@ export interface StripeErrorBody {
   param?: string;
   decline_code?: string;
   payment_intent?: unknown;
+  charge?: string;
   doc_url?: string;
 }
 

@@ -39,14 +39,21 @@ function redirect(res: ServerResponse, location: string): void {
 
 function checkoutForm(s: CheckoutSessionRec, error?: string): string {
   const setup = s.mode === 'setup';
+  const total = esc(money(s.amount_total ?? 0, s.currency ?? 'usd'));
+  const [intro, button] =
+    s.mode === 'setup'
+      ? ['Save a card for future payments. Nothing is charged now.', 'Save card']
+      : s.mode === 'payment'
+        ? [`Pay ${total}`, 'Pay']
+        : [`Subscribe — ${total}`, 'Subscribe'];
   // An explicit action: the form is also drawn in answer to the 3-D Secure step, at that step's address.
   return `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
-<p>${setup ? 'Save a card for future payments. Nothing is charged now.' : `Subscribe — ${esc(money(s.amount_total ?? 0, s.currency ?? 'usd'))}`}</p>
+<p>${intro}</p>
 <form method="post" action="/checkout/${esc(s.id)}">
 ${setup ? '' : `<label>Email <input name="email" type="email" value="${esc(s.customer_email ?? '')}"></label>`}
 <label>Card number <input name="card_number" value="4242 4242 4242 4242" autocomplete="off"></label>
 <label>Name on card <input name="name"></label>
-<button type="submit">${setup ? 'Save card' : 'Subscribe'}</button></form>
+<button type="submit">${button}</button></form>
 ${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel</a></p>` : ''}`;
 }
 
@@ -67,6 +74,7 @@ function checkoutChallenge(s: CheckoutSessionRec): string {
 function checkoutDone(res: ServerResponse, s: CheckoutSessionRec): void {
   if (s.success_url) redirect(res, s.success_url.replace('{CHECKOUT_SESSION_ID}', s.id));
   else if (s.mode === 'setup') page(res, 200, 'Card saved', '<p>Your card is saved.</p>');
+  else if (s.mode === 'payment') page(res, 200, 'Payment received', '<p>Thank you for your payment.</p>');
   else page(res, 200, 'Thanks for subscribing', '<p>Your subscription is active.</p>');
 }
 

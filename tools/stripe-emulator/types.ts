@@ -380,6 +380,14 @@ export type CheckoutSessionRec = Pick<
   invoice: string | null;
   /** Setup mode: the SetupIntent that saves the card, made with the session as Stripe makes it. */
   setup_intent: string | null;
+  /** Payment mode: the payment intent that paid the session (absent on sessions stored before it existed). */
+  payment_intent?: string | null;
+  /** Payment mode: what the session's payment intent is made with. */
+  _paymentIntentData?: {
+    metadata: Record<string, string>;
+    setupFutureUsage: 'off_session' | 'on_session' | null;
+    description?: string;
+  };
   customer_details: { email: string | null; name: string | null } | null;
   _lineItems: { price: string; quantity: number }[];
   _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };

@@ -3,6 +3,7 @@ import { cardDeclined, invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
 import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec } from '../types';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './payment-methods';
+import { confirmPayment, newPaymentIntent } from './payments';
 import { createSubscription } from './subscriptions';
 import { clockForNewCustomer } from './test-clocks';
 
@@ -79,42 +80,11 @@ export function completeCheckoutSession(
 ): CheckoutSessionRec {
   openSession(session);
   if (session.mode === 'setup') return completeSetupSession(emu, session, opts);
+  if (session.mode === 'payment') return completePaymentSession(emu, session, opts);
   const number = opts.cardNumber ?? '4242424242424242';
   const card = cardFromNumber(number, 'card_number');
   if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
-  let customer: CustomerRec;
-  if (session.customer) customer = emu.store.get<CustomerRec>('customer', session.customer);
-  else {
-    const now = emu.realNow();
-    const email = opts.email ?? session.customer_email ?? null;
-    const clock = clockForNewCustomer(emu, null, email);
-    customer = emu.store.put<CustomerRec>({
-      id: newId('cus', 14),
-      object: 'customer',
-      created: now,
-      livemode: false,
-      email,
-      name: opts.name ?? null,
-      description: null,
-      phone: null,
-      metadata: {},
-      balance: 0,
-      delinquent: false,
-      currency: session.currency,
-      invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
-      default_source: null,
-      invoice_settings: {
-        custom_fields: null,
-        default_payment_method: null,
-        footer: null,
-        rendering_options: null,
-      },
-      test_clock: clock,
-      _invoiceSeq: 0,
-    });
-    emu.emit('customer.created', customer);
-    session.customer = customer.id;
-  }
+  const customer = sessionCustomer(emu, session, opts);
   const pm = createCardPaymentMethod(
     emu,
     card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
@@ -198,6 +168,81 @@ function completeSetupSession(
     email: customer?.email ?? opts.email ?? null,
     name: opts.name ?? customer?.name ?? null,
   };
+  session.url = null;
+  emu.emit('checkout.session.completed', session);
+  return session;
+}
+
+/** The session's customer, or a new one made from what was typed on the page (as Checkout makes it). */
+function sessionCustomer(emu: Emulator, session: CheckoutSessionRec, opts: CheckoutCard): CustomerRec {
+  let customer: CustomerRec;
+  if (session.customer) customer = emu.store.get<CustomerRec>('customer', session.customer);
+  else {
+    const now = emu.realNow();
+    const email = opts.email ?? session.customer_email ?? null;
+    const clock = clockForNewCustomer(emu, null, email);
+    customer = emu.store.put<CustomerRec>({
+      id: newId('cus', 14),
+      object: 'customer',
+      created: now,
+      livemode: false,
+      email,
+      name: opts.name ?? null,
+      description: null,
+      phone: null,
+      metadata: {},
+      balance: 0,
+      delinquent: false,
+      currency: session.currency,
+      invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
+      default_source: null,
+      invoice_settings: {
+        custom_fields: null,
+        default_payment_method: null,
+        footer: null,
+        rendering_options: null,
+      },
+      test_clock: clock,
+      _invoiceSeq: 0,
+    });
+    emu.emit('customer.created', customer);
+    session.customer = customer.id;
+  }
+  return customer;
+}
+
+/**
+ * Payment mode: the card pays the session's total at once through a payment intent of its own, which
+ * carries `payment_intent_data.metadata`; with `setup_future_usage` the card is also saved on the customer
+ * for later off-session charges. Then `checkout.session.completed` is sent with `payment_status: paid`.
+ */
+function completePaymentSession(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  opts: CheckoutCard,
+): CheckoutSessionRec {
+  const card = cardFromNumber(opts.cardNumber ?? '4242424242424242', 'card_number');
+  if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
+  const customer = sessionCustomer(emu, session, opts);
+  const pm = createCardPaymentMethod(
+    emu,
+    card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
+    { name: opts.name ?? null, email: customer.email },
+  );
+  const intentData = session._paymentIntentData ?? { metadata: {}, setupFutureUsage: null };
+  if (intentData.setupFutureUsage) attachPaymentMethod(emu, pm, customer);
+  const pi = newPaymentIntent(emu, {
+    amount: session.amount_total ?? 0,
+    currency: session.currency ?? 'usd',
+    customer,
+    description: intentData.description ?? null,
+    metadata: intentData.metadata,
+  });
+  confirmPayment(emu, pi, pm, { offSession: false });
+  session.payment_intent = pi.id;
+  session.status = 'complete';
+  session.payment_status = 'paid';
+  session.customer_details = { email: customer.email, name: opts.name ?? customer.name ?? null };
   session.url = null;
   emu.emit('checkout.session.completed', session);
   return session;

@@ -305,9 +305,18 @@ function paymentMethodFor(emu: Emulator, inv: InvoiceRec, override?: string): Pa
   return emu.store.get<PaymentMethodRec>('payment_method', id, 'payment_method');
 }
 
-function createCharge(
+/** What a charge pays: an invoice, or a payment intent of its own (a credit pack, a top-up). */
+export interface ChargeTarget {
+  amount: number;
+  currency: string;
+  customer: string | null;
+  invoice: string | null;
+}
+
+/** One card charge for a payment intent, succeeded or declined, as the test card decides. */
+export function createCharge(
   emu: Emulator,
-  inv: InvoiceRec,
+  target: ChargeTarget,
   pi: PaymentIntentRec,
   pm: PaymentMethodRec,
   ok: boolean,
@@ -315,17 +324,17 @@ function createCharge(
   const charge = emu.store.put<ChargeRec>({
     id: newId('ch', 24),
     object: 'charge',
-    amount: inv.amount_due,
-    amount_captured: ok ? inv.amount_due : 0,
+    amount: target.amount,
+    amount_captured: ok ? target.amount : 0,
     amount_refunded: 0,
     captured: ok,
-    created: emu.nowFor(inv.customer),
-    currency: inv.currency,
-    customer: inv.customer,
+    created: emu.nowFor(target.customer),
+    currency: target.currency,
+    customer: target.customer,
     description: pi.description,
     failure_code: ok ? null : 'card_declined',
     failure_message: ok ? null : 'Your card was declined.',
-    invoice: inv.id,
+    invoice: target.invoice,
     livemode: false,
     metadata: {},
     outcome: ok
@@ -361,6 +370,24 @@ function createCharge(
     status: ok ? 'succeeded' : 'failed',
   });
   pi.latest_charge = charge.id;
+  return charge;
+}
+
+/** An invoice's charge, which the invoice then names. */
+function chargeInvoice(
+  emu: Emulator,
+  inv: InvoiceRec,
+  pi: PaymentIntentRec,
+  pm: PaymentMethodRec,
+  ok: boolean,
+): ChargeRec {
+  const charge = createCharge(
+    emu,
+    { amount: inv.amount_due, currency: inv.currency, customer: inv.customer, invoice: inv.id },
+    pi,
+    pm,
+    ok,
+  );
   inv.charge = charge.id;
   return charge;
 }
@@ -409,7 +436,7 @@ export function attemptInvoicePayment(
     pi.amount_received = pi.amount;
     pi.last_payment_error = null;
     pi.next_action = null;
-    const charge = createCharge(emu, inv, pi, pm, true);
+    const charge = chargeInvoice(emu, inv, pi, pm, true);
     emu.emit('charge.succeeded', charge);
     emu.emit('payment_intent.succeeded', pi);
     markPaid(emu, inv, now);
@@ -435,7 +462,7 @@ export function attemptInvoicePayment(
     }
     return 'action_required';
   }
-  const charge = createCharge(emu, inv, pi, pm, false);
+  const charge = chargeInvoice(emu, inv, pi, pm, false);
   pi.status = 'requires_payment_method';
   pi.last_payment_error = {
     type: 'card_error',
@@ -475,7 +502,7 @@ export function completeAuthentication(
   if (succeed) {
     pi.status = 'succeeded';
     pi.amount_received = pi.amount;
-    const charge = createCharge(emu, inv, pi, pm, true);
+    const charge = chargeInvoice(emu, inv, pi, pm, true);
     emu.emit('charge.succeeded', charge);
     emu.emit('payment_intent.succeeded', pi);
     markPaid(emu, inv, emu.nowFor(inv.customer));

@@ -17,6 +17,44 @@ import type {
 export function registerCheckout(router: Router, emu: Emulator): void {
   const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
 
+  /** `price_data`'s product: a stored one, or `product_data` (a product made for this line, as Stripe does). */
+  function productOf(data: Params, i: number): ProductRec {
+    const made = optObject(data, 'product_data');
+    if (!made)
+      return emu.store.get<ProductRec>(
+        'product',
+        reqString(data, 'product'),
+        `line_items[${i}][price_data][product]`,
+      );
+    if (optString(data, 'product') !== undefined)
+      throw invalidParam(
+        `line_items[${i}][price_data][product]`,
+        'You may only specify one of these parameters: product, product_data.',
+      );
+    const now = emu.realNow();
+    const product = emu.store.put<ProductRec>({
+      id: newId('prod', 14),
+      object: 'product',
+      active: true,
+      created: now,
+      updated: now,
+      default_price: null,
+      description: optString(made, 'description') || null,
+      images: [],
+      livemode: false,
+      marketing_features: [],
+      metadata: mergeMetadata({}, made),
+      name: reqString(made, 'name'),
+      package_dimensions: null,
+      shippable: null,
+      type: 'service',
+      unit_label: null,
+      url: null,
+    });
+    emu.emit('product.created', product);
+    return product;
+  }
+
   /** A line's price: a stored one, or `price_data` (a one-time price made for this session, as Stripe does). */
   function lineItemPrice(li: Params, i: number): PriceRec {
     const data = optObject(li, 'price_data');
@@ -31,11 +69,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         `line_items[${i}][price_data][recurring]`,
         'The emulator makes one-time prices only.',
       );
-    const product = emu.store.get<ProductRec>(
-      'product',
-      reqString(data, 'product'),
-      `line_items[${i}][price_data][product]`,
-    );
+    const product = productOf(data, i);
     const unitAmount = optInt(data, 'unit_amount');
     if (unitAmount === undefined) throw missingParam(`line_items[${i}][price_data][unit_amount]`);
     if (unitAmount < 0) throw invalidParam(`line_items[${i}][price_data][unit_amount]`);
@@ -126,11 +160,78 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     });
   }
 
+  /**
+   * Payment mode charges once for one-time prices (a credit pack): a payment intent is made when the
+   * customer pays, with `payment_intent_data`'s metadata, and the card is saved for later off-session
+   * charges when `setup_future_usage` asks for it.
+   */
+  function createPaymentSession(params: Params): CheckoutSessionRec {
+    if (params['subscription_data'] !== undefined)
+      throw invalidParam('subscription_data', 'You can not pass `subscription_data` in `payment` mode.');
+    const customerId = optString(params, 'customer') || null;
+    const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
+    const lineItems = objectList(params, 'line_items').map((li, i) => {
+      const price = lineItemPrice(li, i);
+      if (price.recurring)
+        throw invalidParam(
+          `line_items[${i}][price]`,
+          'You must specify only one-time prices when using `payment` mode.',
+        );
+      return {
+        price: price.id,
+        quantity: optInt(li, 'quantity') ?? 1,
+        unit: price.unit_amount ?? 0,
+        currency: price.currency,
+      };
+    });
+    if (lineItems.length === 0) throw missingParam('line_items');
+    const intentData = optObject(params, 'payment_intent_data') ?? {};
+    const setupFutureUsage = optString(intentData, 'setup_future_usage') ?? null;
+    if (setupFutureUsage !== null && setupFutureUsage !== 'off_session' && setupFutureUsage !== 'on_session')
+      throw invalidParam('payment_intent_data[setup_future_usage]');
+    const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
+    const now = emu.nowFor(customer?.id ?? null);
+    const id = newId('cs_test', 58);
+    return emu.store.put<CheckoutSessionRec>({
+      id,
+      object: 'checkout.session',
+      amount_subtotal: total,
+      amount_total: total,
+      cancel_url: optString(params, 'cancel_url') || null,
+      client_reference_id: optString(params, 'client_reference_id') || null,
+      created: now,
+      currency: lineItems[0]?.currency ?? 'usd',
+      customer: customer?.id ?? null,
+      customer_details: null,
+      customer_email: customer ? null : optString(params, 'customer_email') || null,
+      expires_at: now + 24 * 3600,
+      invoice: null,
+      livemode: false,
+      metadata: mergeMetadata({}, params),
+      mode: 'payment',
+      payment_intent: null,
+      payment_method_collection: 'always',
+      payment_status: 'unpaid',
+      setup_intent: null,
+      status: 'open',
+      subscription: null,
+      success_url: optString(params, 'success_url') || null,
+      url: `${emu.baseUrl}/checkout/${id}`,
+      _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
+      _subscriptionData: { metadata: {} },
+      _paymentIntentData: {
+        metadata: mergeMetadata({}, intentData),
+        setupFutureUsage,
+        description: optString(intentData, 'description'),
+      },
+    });
+  }
+
   router.post('/v1/checkout/sessions', ({ params }) => {
     const mode = reqString(params, 'mode');
     if (mode === 'setup') return emu.present(createSetupSession(params));
-    if (mode !== 'subscription')
-      throw invalidParam('mode', 'The emulator supports Checkout in subscription and setup modes only.');
+    if (mode === 'payment') return emu.present(createPaymentSession(params));
+    if (mode !== 'subscription') throw invalidParam('mode');
     const customerId = optString(params, 'customer') || null;
     const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
     const lineItems = objectList(params, 'line_items').map((li, i) => {

@@ -1,5 +1,5 @@
 import type { Emulator } from '../emulator';
-import { invalidRequest } from '../errors';
+import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { paginate } from '../list';
 import { mergeMetadata, optBool, optInt, optString, reqString } from '../params';
@@ -22,6 +22,7 @@ import {
   voidInvoice,
 } from '../billing/invoices';
 import { resolvePaymentMethod } from '../billing/payment-methods';
+import { confirmPayment, newPaymentIntent } from '../billing/payments';
 
 export function registerInvoices(router: Router, emu: Emulator): void {
   const invoice = (id: string | undefined) => emu.store.get<InvoiceRec>('invoice', id ?? '');
@@ -219,13 +220,42 @@ export function registerInvoices(router: Router, emu: Emulator): void {
   router.get('/v1/payment_intents/:id', ({ pathParams }) =>
     emu.present(emu.store.get('payment_intent', pathParams['id'] ?? '')),
   );
+  /**
+   * A payment intent of its own: with `confirm`, the card is charged at once (`off_session` when nobody is
+   * there to authenticate, as for an automatic top-up).
+   */
+  router.post('/v1/payment_intents', ({ params }) => {
+    const amount = optInt(params, 'amount');
+    if (amount === undefined) throw missingParam('amount');
+    if (amount < 50) throw invalidParam('amount', 'Amount must be at least $0.50 usd');
+    const customerId = optString(params, 'customer');
+    const customer = customerId ? emu.store.get<CustomerRec>('customer', customerId, 'customer') : null;
+    const pmRef = optString(params, 'payment_method');
+    const pi = newPaymentIntent(emu, {
+      amount,
+      currency: reqString(params, 'currency').toLowerCase(),
+      customer,
+      description: optString(params, 'description') ?? null,
+      metadata: mergeMetadata({}, params),
+    });
+    if (!optBool(params, 'confirm')) return emu.present(pi);
+    if (!pmRef) throw missingParam('payment_method');
+    const pm = resolvePaymentMethod(emu, pmRef);
+    return emu.present(confirmPayment(emu, pi, pm, { offSession: optBool(params, 'off_session') === true }));
+  });
   /** Confirming an invoice's payment intent retries its invoice with the given (or current) method. */
   router.post('/v1/payment_intents/:id/confirm', ({ pathParams, params }) => {
     const pi = emu.store.get<PaymentIntentRec>('payment_intent', pathParams['id'] ?? '');
     if (pi.status === 'requires_action') return emu.present(completeAuthentication(emu, pi, true));
-    if (!pi.invoice) throw invalidRequest('The emulator only confirms payment intents created by invoices.');
     const pmRef = optString(params, 'payment_method');
     const pm = pmRef ? resolvePaymentMethod(emu, pmRef) : null;
+    if (!pi.invoice) {
+      const card = pm ?? (pi.payment_method ? resolvePaymentMethod(emu, pi.payment_method) : null);
+      if (!card) throw missingParam('payment_method');
+      return emu.present(
+        confirmPayment(emu, pi, card, { offSession: optBool(params, 'off_session') === true }),
+      );
+    }
     attemptInvoicePayment(emu, invoice(pi.invoice), {
       paymentMethod: pm?.id ?? pi.payment_method ?? undefined,
       raise: true,
