@@ -1,4 +1,5 @@
 import { recordAccessSyncFailures } from './access-sync-failures';
+import { createCreditActivities } from './credits';
 import { createCustomerActivities } from './db/customers';
 import { createDunningPolicyActivities } from './db/dunning-policy';
 import { createPlanActivities } from './db/plans';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDunningPolicyActivities(deps),
     ...createPlanActivities(deps),
     ...createStripeActivities(deps),
+    ...createCreditActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),

@@ -126,6 +126,8 @@ const schema = z
     RATE_LIMIT_KEY_TESTS_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(5),
     /** Per caller a minute: invoice PDFs fetched from Stripe. */
     RATE_LIMIT_PDF_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    /** How long an automatic top-up waits after a declined card before its one retry. */
+    CREDIT_TOP_UP_RETRY_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
     /** Scrapers must send `Authorization: Bearer <token>` to /metrics. */
     METRICS_TOKEN: z.string().min(16).optional(),
     /** Serve the API's /metrics on this port alone (not on PORT). */

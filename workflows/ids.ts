@@ -22,6 +22,12 @@ export const workflowIds = {
   paymentMethodSetup: (customerId: string, requestId: string) =>
     `payment-method-setup-${customerId}-${requestId}`,
   portalSession: (customerId: string, requestId: string) => `portal-${customerId}-${requestId}`,
+  /** A credit pack's Checkout page: one run per request, as for a card. */
+  creditCheckout: (customerId: string, requestId: string) => `credit-checkout-${customerId}-${requestId}`,
+  /** A paid Checkout session grants once: every event of it finds this run, or its result. */
+  creditPurchase: (checkoutSessionId: string) => `credit-purchase-${checkoutSessionId}`,
+  /** One automatic top-up per crossing of the threshold (domain/credit-purchase.ts topUpCrossingKey). */
+  creditTopUp: (crossingKey: string) => `credit-top-up-${crossingKey}`,
   /** One refund or credit note per invoice and idempotency key (its digest, so any printable key fits). */
   moneyBack: (kind: 'refund' | 'credit-note', stripeInvoiceId: string, keyDigest: string) =>
     `${kind}-${stripeInvoiceId}-${keyDigest}`,

@@ -17,6 +17,10 @@ const SUBJECTS: Record<string, string> = {
   credits_low: 'Your prepaid credits are running low',
   usage_overage_reached: 'Your usage beyond your credits reached your alert',
   spend_cap_reached: 'Your spend cap is reached',
+  credits_purchased: 'Your credits are added',
+  credits_topped_up: 'Your credits were topped up automatically',
+  top_up_declined: 'Your automatic top-up was declined',
+  auto_top_up_disabled: 'Automatic top-up is turned off',
 };
 
 /** Plain-text mail for an outbox row; the hosted invoice link is what the customer needs to act. */
@@ -26,6 +30,8 @@ export function messageFor(n: Notification, from: string) {
   if (typeof n.payload.trialEnd === 'string') lines.push(`Your trial ends on ${n.payload.trialEnd}.`);
   if (typeof n.payload.attempt === 'number' && n.payload.attempt > 0)
     lines.push(`Attempt ${n.payload.attempt}.`);
+  if (typeof n.payload.credits === 'number') lines.push(`${n.payload.credits} credits.`);
+  if (typeof n.payload.reason === 'string') lines.push(`Reason: ${n.payload.reason}`);
   if (link) lines.push(`Pay or update your card here: ${link}`);
   return { from, to: n.email, subject: SUBJECTS[n.kind] ?? 'Your subscription', text: lines.join('\n') };
 }

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry, Refund } from '../../db/entities';
+import { voidRefundedCredits } from '../credits/refunds';
 import type { ActivityDeps } from '../deps';
 import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge, upsertRefund } from '../db/mirror';
 import { stripeCall } from './errors';
@@ -74,6 +75,15 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     // Refunded, or refunded before and since failed: each refund is kept with its own date and status.
     if (row && (ch.amount_refunded > 0 || (await em.count(Refund, { charge: row })) > 0)) {
       for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r);
+    }
+    const paymentIntentId = typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id;
+    // A refunded credit pack or top-up takes its credits back (an invoice's charge finds no grant).
+    if (paymentIntentId) {
+      await voidRefundedCredits(em, {
+        paymentIntentId,
+        amountCents: ch.amount,
+        amountRefundedCents: ch.amount_refunded,
+      });
     }
     return {
       mirrored: row !== null,

@@ -1,3 +1,5 @@
+import type { CreditPackTerms } from '../../domain/credit-purchase';
+import { creditPurchaseMetadata } from '../../integrations/stripe/credit-purchase-metadata';
 import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -107,5 +109,47 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
     return { sessionId: session.id, url: session.url ?? '' };
   }
 
-  return { createCheckoutSession, createPortalSession, createCardSetupSession };
+  /**
+   * Checkout in payment mode for one credit pack. What the purchase grants rides in the session's metadata
+   * (and its payment intent's), so the grant made when it is paid is what the customer saw, even if an
+   * admin changes the pack meanwhile; the card is kept for automatic top-ups.
+   */
+  async function createCreditCheckoutSession(req: {
+    customerId: string;
+    stripeCustomerId: string;
+    pack: CreditPackTerms;
+    successUrl: string;
+    cancelUrl: string;
+  }): Promise<{ sessionId: string; url: string }> {
+    const stripe = requireStripe(deps);
+    const metadata = creditPurchaseMetadata(req.customerId, req.pack);
+    const session = await stripeCall(() =>
+      stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          customer: req.stripeCustomerId,
+          client_reference_id: req.customerId,
+          line_items: [
+            {
+              price_data: {
+                currency: req.pack.currency,
+                product_data: { name: req.pack.name },
+                unit_amount: req.pack.priceCents,
+              },
+              quantity: 1,
+            },
+          ],
+          payment_intent_data: { metadata, setup_future_usage: 'off_session' },
+          metadata,
+          success_url: req.successUrl,
+          cancel_url: req.cancelUrl,
+        },
+        // One run per request: a retry returns the same page rather than opening a second.
+        { idempotencyKey: idempotencyKey() },
+      ),
+    );
+    return { sessionId: session.id, url: session.url ?? '' };
+  }
+
+  return { createCheckoutSession, createPortalSession, createCardSetupSession, createCreditCheckoutSession };
 }

@@ -3,9 +3,10 @@ import { EntitySchema, type Opt } from '@mikro-orm/core';
 export type TopUpStatus = 'pending' | 'succeeded' | 'declined' | 'failed';
 
 /**
- * One crossing of a customer's auto top-up threshold, written in the same transaction as the usage that
- * crossed it: the top-up workflow is named after `crossingKey` and charges with it as the idempotency key,
- * so a crossing is charged once whoever starts the workflow, and however often.
+ * One crossing of a customer's auto top-up threshold, written by the top-up workflow's first try: the
+ * workflow is named after `crossingKey` and charges with it (and the try) as the idempotency key, so a
+ * crossing is charged once whoever starts the workflow, and however often. The row keeps the pack of the
+ * first try, so a try repeated after a crash asks Stripe exactly what it asked before.
  */
 export class CreditTopUp {
   id!: string;

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CreditSettings, Customer } from '../../db/entities';
+import { recordBillingEvent } from '../../db/billing-events';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import {
@@ -103,19 +104,17 @@ export async function recordCrossedAlerts(
     const recorded: AlertEvent[] = [];
     for (const c of crossed) {
       const dedupeKey = `${c.event}:${customerId}:${c.event === 'credits.low' ? newestGrant : period}`;
-      const payload = JSON.stringify({
-        customerId,
-        periodStart: period,
-        threshold: c.threshold,
-        value: c.value,
-      });
+      const facts = { customerId, periodStart: period, threshold: c.threshold, value: c.value };
+      const payload = JSON.stringify(facts);
       const at = sql.date(now);
-      const added = await sql.run(
-        `insert into billing_events (id, customer_id, type, payload, dedupe_key, created_at, published_at)
-         values (?, ?, ?, ?, ?, ?, null) on conflict (dedupe_key) do nothing returning id`,
-        [newId('bev'), customerId, c.event, payload, dedupeKey, at],
-      );
-      if (added.length === 0) continue;
+      const added = await recordBillingEvent(sql, {
+        customerId,
+        type: c.event,
+        payload: facts,
+        dedupeKey,
+        at: now,
+      });
+      if (!added) continue;
       await sql.run(
         `insert into notifications (id, customer_id, email, kind, dedupe_key, payload, created_at)
          values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing`,
@@ -128,7 +127,7 @@ export async function recordCrossedAlerts(
 }
 
 /**
- * recordCrossedAlerts after a report, never in the report's way: it runs after the answer, at most once per
+ * recordCrossedAlerts (and `also`) after a report, never in the report's way: it runs after the answer, at most once per
  * customer every two seconds in this process, and a report inside that window gets one look at its end,
  * so the report that crossed a threshold is always looked at. A failure goes to `onError`; the next report
  * looks again (alerts are levels, not edges).
@@ -138,10 +137,13 @@ export function checkAlertsSoon(
   customerIds: Iterable<string>,
   now: Date,
   onError: (err: unknown) => void,
+  /** Looks the same way at the same moments (an automatic top-up due: services/credits/top-up.ts). */
+  also?: (customerId: string) => Promise<unknown>,
 ): void {
   const run = (id: string) => {
     lastChecked.set(id, performance.now());
     recordCrossedAlerts(em.fork(), id, now).catch(onError);
+    also?.(id).catch(onError);
   };
   for (const id of customerIds) {
     const last = lastChecked.get(id);

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
-import { CreditSettings } from '../../db/entities';
+import { CreditPack, CreditSettings, PaymentMethod } from '../../db/entities';
+import { autoTopUpRefusal, type AutoTopUp } from '../../domain/credit-purchase';
 import { countersFor } from '../../db/usage-counters';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
@@ -87,5 +88,40 @@ export async function setSpendCapMax(
   });
   await em.flush();
   forgetStanding(em, customerId);
+  return viewOf(row);
+}
+
+const REFUSAL_KIND = {
+  validation_failed: 'invalid',
+  credit_pack_not_found: 'not_found',
+  credit_pack_not_for_plan: 'conflict',
+  no_payment_method: 'conflict',
+} as const;
+
+/**
+ * Turns automatic top-up on (a threshold, a pack the customer's plan may buy, a card to charge) or off.
+ * Saving clears the note the engine left when it turned auto top-up off, and starts a new decision: a
+ * balance already below the threshold is a new crossing.
+ */
+export async function setAutoTopUp(
+  em: EntityManager,
+  customerId: string,
+  want: AutoTopUp,
+  planCode: string | null,
+): Promise<CreditSettingsView> {
+  const [pack, cards] = await Promise.all([
+    want.packId ? em.fork().findOne(CreditPack, { id: want.packId }) : null,
+    em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null }),
+  ]);
+  const refusal = autoTopUpRefusal(want, pack, planCode, cards > 0);
+  if (refusal)
+    throw new AppError(REFUSAL_KIND[refusal.code], refusal.code, refusal.message, { field: refusal.field });
+  const row = await settingsRow(em, customerId);
+  row.autoTopUpEnabled = want.enabled;
+  row.autoTopUpThreshold = want.threshold;
+  row.autoTopUpPackId = want.packId;
+  row.autoTopUpNote = null;
+  row.updatedAt = new Date();
+  await em.flush();
   return viewOf(row);
 }

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { eventObject, type StripeObject } from '../../integrations/stripe/event-object';
 import { expandableId } from '../../integrations/stripe/expandable-id';
+import { CREDIT_PURCHASE } from '../../integrations/stripe/credit-purchase-metadata';
 import { workflowIds } from '../../workflows/ids';
 import type { StripeEventSignal } from '../../workflows/messages';
 
@@ -51,7 +52,8 @@ export function isIgnoredEventType(type: string): boolean {
  * earlier run that had already read the object.
  */
 export interface MirrorRun {
-  workflow: 'syncChargeWorkflow' | 'syncCreditNoteWorkflow' | 'syncPaymentMethodsWorkflow';
+  workflow:
+    'syncChargeWorkflow' | 'syncCreditNoteWorkflow' | 'syncPaymentMethodsWorkflow' | 'creditPurchaseWorkflow';
   workflowId: string;
   objectId: string;
 }
@@ -82,6 +84,15 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
   if (isDisputeEvent(event.type, o) || isRefundEvent(event.type, o)) {
     // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
     return { kind: 'mirror', run: chargeRun(event, expandableId(o.charge) ?? '') };
+  }
+  if (isCreditPurchase(event.type, o)) {
+    // One run per session, whichever of its events comes first: it grants once.
+    const run: MirrorRun = {
+      workflow: 'creditPurchaseWorkflow',
+      workflowId: workflowIds.creditPurchase(o.id ?? ''),
+      objectId: o.id ?? '',
+    };
+    return { kind: 'mirror', run };
   }
   if (event.type.startsWith('credit_note.')) {
     const run: MirrorRun = {
@@ -132,6 +143,17 @@ export function subscriptionIdOfForeign(stripeSubscriptionId: string): string {
 
 function chargeRun(event: Stripe.Event, chargeId: string): MirrorRun {
   return { workflow: 'syncChargeWorkflow', workflowId: workflowIds.chargeSync(event.id), objectId: chargeId };
+}
+
+/**
+ * A credit pack's Checkout session paid (at once, or later for a delayed payment method): the engine's
+ * metadata marks it; subscription checkouts never carry it.
+ */
+function isCreditPurchase(type: string, o: StripeObject): boolean {
+  if (type !== 'checkout.session.completed' && type !== 'checkout.session.async_payment_succeeded')
+    return false;
+  const meta = (o.metadata ?? {}) as Record<string, string>;
+  return o.mode === 'payment' && meta.kind === CREDIT_PURCHASE && typeof o.id === 'string';
 }
 
 /** `charge.refund.updated`, `refund.updated|failed`: a refund that went through, failed or was canceled. */

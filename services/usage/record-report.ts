@@ -24,6 +24,8 @@ export async function recordReport(
   ctx: LoadedReport,
   decision: ReportDecision,
   earlier: readonly EventRejection[],
+  /** Runs after the answer for each customer the report added usage to (see checkAlertsSoon). */
+  afterUsage?: (customerId: string) => Promise<unknown>,
 ): Promise<ReportSettlement> {
   const storedOverCap =
     decision.overCap.length > 0 ? await storedEventKeys(sqlFor(em), decision.overCap) : new Set<string>();
@@ -48,8 +50,13 @@ export async function recordReport(
     // take the credit path at all (creditTermsOf) stays memoised: the locked path reads the account itself.
     for (const id of credits.keys()) ctx.counters.forgetSnapshot(creditAccountMemo(id));
     // Alerts look at where the customers stand once the report is answered (services/credits/alerts.ts).
-    checkAlertsSoon(em, new Set(result.inserted.map((r) => r.customerId)), ctx.now, (err) =>
-      process.emitWarning(`credit alerts: ${(err as Error).message}`),
+    checkAlertsSoon(
+      em,
+      // Refused customers too: a prepaid-only customer at zero adds no usage, and may be due a top-up.
+      new Set([...result.inserted, ...result.refused.map((r) => r.row)].map((r) => r.customerId)),
+      ctx.now,
+      (err) => process.emitWarning(`credit alerts: ${(err as Error).message}`),
+      afterUsage,
     );
     written = {
       inserted: result.inserted.length,

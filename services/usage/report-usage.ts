@@ -25,10 +25,12 @@ export async function reportUsage(
   em: EntityManager,
   identity: Identity,
   incoming: { events: IncomingEvent[]; rejections: EventRejection[] },
+  /** After the answer, for each customer whose usage grew (an automatic top-up may be due). */
+  afterUsage?: (customerId: string) => Promise<unknown>,
 ): Promise<ReportOutcome> {
   const ctx = await loadReport(em, identity, incoming.events);
   const decision = decideReport(ctx, incoming.events, () => newId('uevt', ctx.now.getTime()));
-  const { outcome, refusedWhole } = await recordReport(em, ctx, decision, incoming.rejections);
+  const { outcome, refusedWhole } = await recordReport(em, ctx, decision, incoming.rejections, afterUsage);
   if (refusedWhole) throw new QuotaExceeded(outcome, refusedWhole);
   return outcome;
 }

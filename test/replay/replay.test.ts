@@ -43,6 +43,9 @@ describe('replay of recorded workflow histories', () => {
       expect.arrayContaining([
         'attachPaymentMethodWorkflow',
         'catalogSyncWorkflow',
+        'creditCheckoutWorkflow',
+        'creditPurchaseWorkflow',
+        'creditTopUpWorkflow',
         'customerOnboarding',
         'dunningWorkflow',
         'subscriptionWorkflow',

@@ -1,7 +1,6 @@
-import { AppError } from '../../../domain/errors';
-import { returnUrlAllowed, returnUrlOrigins } from '../../../domain/return-urls';
 import type { PendingChange } from '../../../workflows/messages';
 import type { HandlerInput } from '../../routing/define-route';
+import { returnUrl } from '../../validation/return-url';
 import {
   attachPaymentMethod as attachCard,
   listPaymentMethods as listCards,
@@ -36,40 +35,6 @@ function pendingOf(p: PendingChange | null | undefined) {
     p
       ? { tier: p.planCode, interval: p.interval, amountCents: p.amountCents, effectiveAt: p.effectiveAt }
       : null,
-  );
-}
-
-/**
- * The public address customers use (PUBLIC_BASE_URL), else the address they called: proxies' X-Forwarded-*
- * headers count only when TRUST_PROXY says a proxy writes them.
- */
-function appBase(input: Pick<In, 'ctx' | 'deps'>): string {
-  return input.deps.config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `${input.ctx.protocol}://${input.ctx.host}`;
-}
-
-/** A page of ours on the public address customers use. */
-function appUrl(input: Pick<In, 'ctx' | 'deps'>, path: string): string {
-  return `${appBase(input)}${path}`;
-}
-
-/**
- * Where Stripe sends the customer back: the URL the caller named if it is on our origin or one the operator
- * allowed (RETURN_URL_ORIGINS), else 400 naming the field; our own page when none is named.
- */
-function returnUrl(
-  input: Pick<In, 'ctx' | 'deps'>,
-  field: 'success_url' | 'cancel_url' | 'return_url',
-  given: string | undefined,
-  ownPath: string,
-): string {
-  if (given === undefined) return appUrl(input, ownPath);
-  const allowed = returnUrlOrigins(appBase(input), input.deps.config.RETURN_URL_ORIGINS);
-  if (returnUrlAllowed(given, allowed)) return given;
-  throw new AppError(
-    'invalid',
-    'return_url_not_allowed',
-    `body.${field}: must be a URL on ${allowed.join(' or ')}`,
-    { field: `body.${field}`, allowed_origins: allowed },
   );
 }
 

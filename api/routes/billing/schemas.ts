@@ -1,19 +1,12 @@
 import { z } from 'zod';
+import { returnPageUrl } from '../../validation/return-url';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { identifierText } from '../../validation/text-fields';
 import { cents, currencyCode, dollars, interval, subscriptionStatus, timestamp } from '../response-types';
 
 const tier = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be a plan code such as "professional"');
 const cycle = z.enum(BILLING_CYCLES).default('monthly');
-/**
- * A page Stripe sends the customer back to: checked against our origins by the handler (400
- * return_url_not_allowed), so that every URL it refuses is refused the same way.
- */
-const url = z
-  .string()
-  .max(2000)
-  .describe("An http(s) URL on PUBLIC_BASE_URL's origin or one of RETURN_URL_ORIGINS")
-  .meta({ format: 'uri' });
+const url = returnPageUrl;
 
 /** The paid plan a trial becomes on day 7; without one, access ends then. */
 export const trialContinuation = z

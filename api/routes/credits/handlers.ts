@@ -2,9 +2,12 @@ import type { HandlerInput } from '../../routing/define-route';
 import { ownCredits } from '../../../services/credits/customer-credits';
 import { listCreditPacks } from '../../../services/credits/credit-packs';
 import { setSpendCap } from '../../../services/credits/credit-settings';
+import { startCreditPurchase } from '../../../services/credits/purchase';
+import { changeAutoTopUp } from '../../../services/credits/top-up';
+import { returnUrl } from '../../validation/return-url';
 import { alertSettings, setAlertSettings } from '../../../services/credits/alerts';
 import { alertsDto, creditsDto, packDto, spendCapDto } from './dto';
-import type { alertsBody, spendCapBody } from './schemas';
+import type { alertsBody, autoTopUpBody, purchaseBody, spendCapBody } from './schemas';
 
 type Own<B = undefined> = HandlerInput<undefined, undefined, B, 'viewer'>;
 
@@ -46,4 +49,28 @@ export async function putAlerts({ deps, identity, body }: Own<typeof alertsBody>
       overageCents: body.overage_cents,
     }),
   );
+}
+
+export async function postPurchase(input: Own<typeof purchaseBody>) {
+  const { deps, identity, body } = input;
+  const session = await startCreditPurchase(deps, identity, {
+    packId: body.pack_id,
+    successUrl: returnUrl(
+      input,
+      'success_url',
+      body.success_url,
+      '/billing/credits?purchase={CHECKOUT_SESSION_ID}',
+    ),
+    cancelUrl: returnUrl(input, 'cancel_url', body.cancel_url, '/billing/credits?purchase=canceled'),
+  });
+  return { checkout_url: session.checkoutUrl, session_id: session.sessionId };
+}
+
+export async function putAutoTopUp({ deps, identity, body }: Own<typeof autoTopUpBody>) {
+  await changeAutoTopUp(deps, identity, {
+    enabled: body.enabled,
+    threshold: body.threshold,
+    packId: body.pack_id,
+  });
+  return creditsDto(await ownCredits(deps.orm.em.fork(), identity, new Date()));
 }

@@ -1,9 +1,21 @@
 import { defineRoute } from '../../routing/define-route';
-import { getAlerts, getCreditPacks, getCredits, getSpendCap, putAlerts, putSpendCap } from './handlers';
+import {
+  getAlerts,
+  getCreditPacks,
+  getCredits,
+  getSpendCap,
+  postPurchase,
+  putAlerts,
+  putAutoTopUp,
+  putSpendCap,
+} from './handlers';
 import {
   alertsBody,
   alertsResponse,
+  autoTopUpBody,
   creditsResponse,
+  purchaseBody,
+  purchaseResponse,
   packsResponse,
   spendCapBody,
   spendCapResponse,
@@ -25,6 +37,44 @@ export const creditRoutes = [
     errors: noCustomer,
     response: creditsResponse,
     handler: getCredits,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/billing/credits/purchase',
+    rateLimit: 'stripe',
+    summary:
+      'Buy a credit pack: a Stripe Checkout page in payment mode; the credits are granted once Stripe says ' +
+      'the payment succeeded, with the credits and expiry the pack had now',
+    tags,
+    access: 'viewer',
+    body: purchaseBody,
+    fields: { packId: 'body.pack_id' },
+    errors: {
+      ...noCustomer,
+      404: 'No such pack on sale (credit_pack_not_found), or the caller is not a customer yet',
+      409: 'The pack is for other plans (credit_pack_not_for_plan)',
+    },
+    response: purchaseResponse,
+    handler: postPurchase,
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/billing/credits/auto-top-up',
+    summary:
+      'Turn automatic top-up on (when the balance falls below threshold, the card on file buys the pack, ' +
+      'once per crossing) or off; answers the credits as GET /billing/credits does',
+    tags,
+    access: 'viewer',
+    body: autoTopUpBody,
+    fields: { packId: 'body.pack_id', threshold: 'body.threshold', enabled: 'body.enabled' },
+    errors: {
+      ...noCustomer,
+      400: 'validation_failed: a threshold and a pack are needed to turn it on',
+      404: 'No such pack on sale (credit_pack_not_found), or the caller is not a customer yet',
+      409: 'credit_pack_not_for_plan; no_payment_method: add a card first',
+    },
+    response: creditsResponse,
+    handler: putAutoTopUp,
   }),
   defineRoute({
     method: 'get',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_SPEND_CAP_CENTS } from '../../../domain/spend-cap';
 import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
+import { returnPageUrl } from '../../validation/return-url';
 
 export const grantResponse = z.object({
   id: z.string(),
@@ -101,5 +102,22 @@ export const alertsBody = z
     included_percent: z.number().int().min(1).max(100).nullable().optional(),
     balance_below: z.number().int().min(1).max(1_000_000_000).nullable().optional(),
     overage_cents: z.number().int().min(1).max(MAX_SPEND_CAP_CENTS).nullable().optional(),
+  })
+  .strict();
+
+const packId = z.string().regex(/^pack_[0-9a-z]{20}$/, 'must be a pack id (pack_…)');
+
+export const purchaseBody = z
+  .object({ pack_id: packId, success_url: returnPageUrl.optional(), cancel_url: returnPageUrl.optional() })
+  .strict();
+
+export const purchaseResponse = z.object({ checkout_url: z.url(), session_id: z.string() });
+
+export const autoTopUpBody = z
+  .object({
+    enabled: z.boolean(),
+    /** Top up when the prepaid balance falls below this many credits. */
+    threshold: z.number().int().min(1).max(1_000_000_000).nullable(),
+    pack_id: packId.nullable(),
   })
   .strict();

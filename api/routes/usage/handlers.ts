@@ -9,6 +9,7 @@ import {
   usageStatsDto,
   usageSummaryDto,
 } from './dto';
+import { startTopUpIfDue } from '../../../services/credits/top-up';
 import { resetTodayUsage, usageRecords, usageStats, usageSummary } from '../../../services/usage/usage-views';
 import {
   parseReport,
@@ -26,7 +27,9 @@ export async function postReportUsage({
   ctx,
 }: HandlerInput<undefined, undefined, typeof reportUsageBody, 'viewer'>) {
   try {
-    const outcome = await reportUsage(deps.orm.em, identity, parseReport(body));
+    const outcome = await reportUsage(deps.orm.em, identity, parseReport(body), (customerId) =>
+      startTopUpIfDue(deps, customerId),
+    );
     countOutcome(outcome);
     return reportOutcomeDto(outcome);
   } catch (err) {

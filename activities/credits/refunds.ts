@@ -1,0 +1,53 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { addMovement, lockCredits, readLedger } from '../../db/credit-ledger';
+import { sqlFor } from '../../db/raw-sql';
+import { remainingByGrant } from '../../domain/credit-ledger';
+import { refundedCredits, refundVoid } from '../../domain/credit-purchase';
+
+/** A charge as Stripe has it now, for what its refunds take back. */
+export interface RefundedCharge {
+  paymentIntentId: string;
+  amountCents: number;
+  amountRefundedCents: number;
+}
+
+/**
+ * Voids the refunded share of the credits a charge bought (a pack or a top-up), never more than is left
+ * of the grant. It runs under the customer's credit lock, so no draw runs between reading what is left
+ * and taking it out, and each refunded amount voids once (`refund:<grant>:<refunded so far>`), however
+ * often the charge is mirrored. Answers the credits voided now (0 for a charge that bought none).
+ */
+export async function voidRefundedCredits(em: EntityManager, charge: RefundedCharge): Promise<number> {
+  if (charge.amountRefundedCents <= 0) return 0;
+  const [owner] = await sqlFor(em).run<{ customer_id: string }>(
+    `select customer_id from credit_grants where stripe_object_id = ? and source = 'purchase'`,
+    [charge.paymentIntentId],
+  );
+  if (!owner) return 0;
+  return em.fork().transactional(async (tem) => {
+    const sql = sqlFor(tem);
+    await lockCredits(sql, owner.customer_id);
+    const { grants, movements } = await readLedger(sql, owner.customer_id);
+    const grant = grants.find((g) => g.stripeObjectId === charge.paymentIntentId && g.source === 'purchase');
+    if (!grant) return 0;
+    const voided = movements
+      .filter(
+        (m) => m.grantId === grant.id && m.kind === 'void' && m.sourceKey?.startsWith(`refund:${grant.id}:`),
+      )
+      .reduce((sum, m) => sum + m.amount, 0);
+    const remaining = Math.max(0, remainingByGrant(grants, movements).get(grant.id) ?? 0);
+    const takeBack = refundedCredits(grant.amount, charge.amountCents, charge.amountRefundedCents);
+    const amount = refundVoid(takeBack, voided, remaining);
+    if (amount === 0) return 0;
+    const added = await addMovement(sql, {
+      customerId: owner.customer_id,
+      grantId: grant.id,
+      kind: 'void',
+      amount,
+      at: new Date(),
+      sourceKey: `refund:${grant.id}:${charge.amountRefundedCents}`,
+      reason: `Refunded ${charge.amountRefundedCents} of ${charge.amountCents} cents`,
+    });
+    return added ? amount : 0;
+  });
+}

@@ -1,0 +1,273 @@
+import { CreditPack, Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { sqlFor } from '../../db/raw-sql';
+import { workflowIds } from '../../workflows/ids';
+import { waitUntil } from '../helpers/eventually';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+
+const WEBHOOK_SECRET = 'whsec_credit_purchase_test';
+
+interface CreditsBody {
+  balance: number;
+  grants: {
+    id: string;
+    amount: number;
+    remaining: number;
+    source: string;
+    expires_at: string | null;
+    reason: string | null;
+    pack_id: string | null;
+  }[];
+  auto_top_up: { enabled: boolean; threshold: number | null; pack_id: string | null; note: string | null };
+}
+
+/**
+ * Buying credits end to end: Checkout in payment mode on the emulator, its webhook into the purchase
+ * workflow on a real Temporal server, refunds taking credits back, and automatic top-ups off-session.
+ */
+describe.each<Dialect>(['sqlite', 'postgresql'])('buying credits on %s', (dialect) => {
+  let stack: FullStack;
+  let small: CreditPack;
+  let enterpriseOnly: CreditPack;
+
+  beforeAll(async () => {
+    stack = await startFullStack({
+      taskQueue: `credit-purchase-${dialect}`,
+      webhookSecret: WEBHOOK_SECRET,
+      dialect,
+      apiEnv: () => ({ CREDIT_TOP_UP_RETRY_SECONDS: '1' }),
+    });
+    const em = stack.db.orm.em.fork();
+    const pack = (code: string, credits: number, priceCents: number, planCodes: string[]) =>
+      em.create(CreditPack, {
+        id: newId('pack'),
+        code,
+        name: `${credits} credits`,
+        credits,
+        priceCents,
+        currency: 'usd',
+        planCodes,
+        expiresAfterDays: 365,
+        active: true,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+    small = pack(`small-${dialect}`, 1000, 1900, []);
+    enterpriseOnly = pack(`big-${dialect}`, 100_000, 90_000, ['enterprise']);
+    await em.flush();
+  });
+  afterAll(() => stack?.stop());
+
+  /** A starter subscriber who paid at Checkout with 4242, acting through the API with their own token. */
+  async function subscriber(name: string) {
+    const { stripe, db, idp, api, emulator } = stack;
+    const email = `${name}-${dialect}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email });
+    const em = db.orm.em.fork();
+    const customer = em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}-${dialect}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
+    const call = (method: string, path: string, body?: unknown) =>
+      api.request(method, `/api/v1${path}`, { token, body });
+    const checkout = await call('POST', '/billing/checkout/create', {
+      tier_id: 'starter',
+      billing_cycle: 'monthly',
+    });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    await waitUntil(
+      () => call('GET', '/billing/payment-methods'),
+      (r) => r.body?.length === 1,
+      'the Checkout card in the mirror',
+      30_000,
+      200,
+    );
+    const credits = async () => (await call('GET', '/billing/credits')).body as CreditsBody;
+    return { call, credits, customerId: customer.id, stripeCustomerId: stripeCustomer.id };
+  }
+
+  const notifications = async (customerId: string) =>
+    (
+      await sqlFor(stack.db.orm.em.fork()).run<{ kind: string }>(
+        'select kind from notifications where customer_id = ? order by created_at, kind',
+        [customerId],
+      )
+    ).map((n) => n.kind);
+
+  it('grants a paid pack once, whatever Stripe redelivers, and voids what a refund takes back', async () => {
+    const { call, credits, customerId, stripeCustomerId } = await subscriber('buyer');
+
+    const notForPlan = await call('POST', '/billing/credits/purchase', { pack_id: enterpriseOnly.id });
+    expect(notForPlan.status).toBe(409);
+    expect(notForPlan.body.error).toMatchObject({
+      code: 'credit_pack_not_for_plan',
+      details: { field: 'body.pack_id' },
+    });
+    const unknown = await call('POST', '/billing/credits/purchase', { pack_id: newId('pack') });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('credit_pack_not_found');
+    const foreign = await call('POST', '/billing/credits/purchase', {
+      pack_id: small.id,
+      success_url: 'https://evil.example/steal',
+    });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.code).toBe('return_url_not_allowed');
+
+    const bought = await call('POST', '/billing/credits/purchase', { pack_id: small.id });
+    expect(bought.status).toBe(200);
+    expect(bought.body.checkout_url).toMatch(new RegExp(`^${stack.emulator.url}/checkout/cs_test_`));
+    const session = await stack.stripe.checkout.sessions.retrieve(bought.body.session_id);
+    expect(session).toMatchObject({
+      mode: 'payment',
+      customer: stripeCustomerId,
+      amount_total: 1900,
+      currency: 'usd',
+      metadata: { kind: 'credit_pack', customer_id: customerId, credit_pack_id: small.id, credits: '1000' },
+    });
+    expect(session.success_url).toContain('/billing/credits?purchase=');
+    // Nothing is granted before Stripe says the payment succeeded.
+    expect((await credits()).balance).toBe(0);
+
+    // Stripe sends every event twice: the purchase still grants once.
+    stack.emulator.setWebhookBehavior({ duplicate: true });
+    try {
+      stack.emulator.completeCheckoutSession(session.id, { cardNumber: '4242424242424242' });
+      const after = await waitUntil(credits, (c) => c.balance === 1000, 'the purchased credits', 30_000, 200);
+      const [grant] = after.grants;
+      expect(grant).toMatchObject({ amount: 1000, remaining: 1000, source: 'purchase', pack_id: small.id });
+      const expires = new Date(grant!.expires_at!).getTime();
+      expect(Math.abs(expires - (Date.now() + 365 * 86_400_000))).toBeLessThan(120_000);
+      await stack.emulator.waitForWebhooks();
+    } finally {
+      stack.emulator.setWebhookBehavior({ duplicate: false });
+    }
+    // A late redelivery under another event id starts the session's run again once the first has ended:
+    // it grants nothing more.
+    const purchaseRun = workflowIds.creditPurchase(session.id);
+    await stack.env.client.workflow.getHandle(purchaseRun).result();
+    const again = await stack.env.client.workflow.execute('creditPurchaseWorkflow', {
+      workflowId: purchaseRun,
+      taskQueue: `credit-purchase-${dialect}`,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      args: [session.id],
+    });
+    expect(again).toMatchObject({ granted: true, credits: 1000 });
+    const once = await credits();
+    expect({ balance: once.balance, grants: once.grants.length }).toEqual({ balance: 1000, grants: 1 });
+    expect(await notifications(customerId)).toEqual(['credits_purchased']);
+    const events = await sqlFor(stack.db.orm.em.fork()).run<{ type: string }>(
+      'select type from billing_events where customer_id = ?',
+      [customerId],
+    );
+    expect(events.map((e) => e.type)).toEqual(['credits.purchased']);
+
+    // Refunds: 900 of 1900 cents takes back ceil(1000 × 900 / 1900) = 474 credits; the rest takes the rest.
+    const paid = await stack.stripe.checkout.sessions.retrieve(session.id);
+    await stack.stripe.refunds.create({ payment_intent: paid.payment_intent as string, amount: 900 });
+    await waitUntil(credits, (c) => c.balance === 526, 'the refunded share voided', 30_000, 200);
+    await stack.stripe.refunds.create({ payment_intent: paid.payment_intent as string });
+    const refunded = await waitUntil(credits, (c) => c.balance === 0, 'the whole grant voided', 30_000, 200);
+    expect(refunded.grants[0]).toMatchObject({ amount: 1000, remaining: 0 });
+    const ledger = await call('GET', '/billing/credits');
+    expect(ledger.body.grants).toHaveLength(1);
+  });
+
+  it('tops up automatically once per crossing with the card on file', async () => {
+    const { call, credits, customerId, stripeCustomerId } = await subscriber('topper');
+    const noPack = await call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: null,
+    });
+    expect(noPack.status).toBe(400);
+    expect(noPack.body.error.details).toMatchObject({ field: 'body.pack_id' });
+    const foreignPack = await call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: enterpriseOnly.id,
+    });
+    expect(foreignPack.status).toBe(409);
+
+    // The balance (0) is below 500 when it is turned on: that is the first crossing.
+    const on = await call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: small.id,
+    });
+    expect(on.status).toBe(200);
+    expect(on.body.auto_top_up).toEqual({ enabled: true, threshold: 500, pack_id: small.id, note: null });
+    const topped = await waitUntil(credits, (c) => c.balance === 1000, 'the automatic top-up', 30_000, 200);
+    expect(topped.grants[0]).toMatchObject({
+      source: 'purchase',
+      amount: 1000,
+      reason: `Automatic top-up: ${small.name}`,
+    });
+    // Saving the same settings again finds the balance above the threshold: nothing more is charged.
+    await call('PUT', '/billing/credits/auto-top-up', { enabled: true, threshold: 500, pack_id: small.id });
+    const intents = await stack.stripe.paymentIntents.list({ customer: stripeCustomerId });
+    const topUps = intents.data.filter((p) => p.metadata?.kind === 'credit_top_up');
+    expect(topUps.map((p) => [p.amount, p.status])).toEqual([[1900, 'succeeded']]);
+    await waitUntil(
+      () => notifications(customerId),
+      (n) => n.includes('credits_topped_up'),
+      'the top-up mail',
+    );
+  });
+
+  it('retries a declined top-up once, then turns auto top-up off and says why', async () => {
+    const { call, credits, customerId, stripeCustomerId } = await subscriber('declined');
+    // The customer's card on file now declines every charge.
+    const failing = await stack.stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: stripeCustomerId,
+    });
+    await waitUntil(
+      () => call('GET', '/billing/payment-methods'),
+      (r) => r.body?.length === 2,
+      'the declining card in the mirror',
+      30_000,
+      200,
+    );
+    expect((await call('POST', `/billing/payment-methods/${failing.id}/default`)).status).toBe(200);
+
+    expect(
+      (
+        await call('PUT', '/billing/credits/auto-top-up', {
+          enabled: true,
+          threshold: 100,
+          pack_id: small.id,
+        })
+      ).status,
+    ).toBe(200);
+    const off = await waitUntil(
+      credits,
+      (c) => !c.auto_top_up.enabled,
+      'auto top-up turned off',
+      30_000,
+      200,
+    );
+    expect(off.auto_top_up.note).toMatch(/^Automatic top-up was turned off: .*declined/);
+    expect(off.balance).toBe(0);
+    const charges = await stack.stripe.charges.list({ customer: stripeCustomerId });
+    expect(
+      charges.data.filter((c) => c.description?.startsWith('Automatic top-up')).map((c) => c.status),
+    ).toEqual(['failed', 'failed']);
+    await waitUntil(
+      () => notifications(customerId),
+      (n) => n.filter((k) => k === 'top_up_declined').length === 2 && n.includes('auto_top_up_disabled'),
+      'the decline and turn-off mails',
+    );
+    // Turning it back on clears the note: the customer decided again.
+    const back = await call('PUT', '/billing/credits/auto-top-up', {
+      enabled: false,
+      threshold: 100,
+      pack_id: small.id,
+    });
+    expect(back.body.auto_top_up).toMatchObject({ enabled: false, note: null });
+  });
+});

@@ -1,0 +1,60 @@
+import { proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PurchaseGrant, TopUpOutcome } from '../activities/credits';
+import { afterDecline, type CreditPackTerms } from '../domain/credit-purchase';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
+
+const stripe = proxyActivities<Activities>(stripeCallOptions);
+const db = proxyActivities<Activities>(dbActivityOptions);
+
+/** A Checkout page in payment mode where the customer pays for a credit pack. */
+export async function creditCheckoutWorkflow(req: {
+  customerId: string;
+  pack: CreditPackTerms;
+  successUrl: string;
+  cancelUrl: string;
+}): Promise<{ sessionId: string; url: string }> {
+  const stripeCustomerId = await stripe.ensureStripeCustomer(req.customerId);
+  return stripe.createCreditCheckoutSession({ ...req, stripeCustomerId });
+}
+
+/**
+ * A paid credit pack (id `credit-purchase-<session>`, started by its checkout.session.completed): the
+ * credits are granted once per session, whatever Stripe redelivers, and the customer is told.
+ */
+export async function creditPurchaseWorkflow(checkoutSessionId: string): Promise<PurchaseGrant> {
+  const granted = await stripe.grantPurchasedCredits(checkoutSessionId);
+  if (granted.notice) await db.queueNotification(granted.notice);
+  return granted;
+}
+
+/**
+ * An automatic top-up for one crossing of the customer's threshold (id `credit-top-up-<crossing>`): the
+ * saved card is charged for the chosen pack, once per crossing. A declined card is retried once after
+ * `retryAfterSeconds`; a second decline turns auto top-up off, and the customer is told each time.
+ */
+export async function creditTopUpWorkflow(req: {
+  customerId: string;
+  crossingKey: string;
+  retryAfterSeconds: number;
+}): Promise<TopUpOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await stripe.chargeTopUp({
+      customerId: req.customerId,
+      crossingKey: req.crossingKey,
+      attempt,
+    });
+    if (outcome.notice) await db.queueNotification(outcome.notice);
+    if (outcome.status !== 'declined') return outcome;
+    if (afterDecline(attempt) === 'disable') {
+      const off = await db.disableAutoTopUp({
+        customerId: req.customerId,
+        crossingKey: req.crossingKey,
+        reason: outcome.reason ?? 'the card was declined',
+      });
+      if (off.notice) await db.queueNotification(off.notice);
+      return { ...outcome, autoTopUpDisabled: true };
+    }
+    await sleep(req.retryAfterSeconds * 1000);
+  }
+}
