@@ -9,7 +9,7 @@ import { launchChromium, screenshot, seriousA11yViolations } from './browser';
 
 /**
  * Prepaid credits in real Chromium: the customer's Credits page, the ledger on the console's customer page
- * (grant, void, extend, the spend cap maximum).
+ * (grant, void, extend, the spend cap maximum) and the console's credit packs.
  */
 describe('credits in the browser', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -226,5 +226,60 @@ describe('credits in the browser', () => {
     await card.getByText('no spend cap maximum').waitFor();
     const lifted = await api.request('GET', '/api/v1/billing/spend-cap', { token: customer });
     expect(lifted.body).toMatchObject({ amount_cents: 1000, max_cents: null });
+  });
+
+  it('lets an operator put a credit pack on sale and take it off sale', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.getByRole('navigation').getByRole('link', { name: 'Credit packs' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Credit packs' }).waitFor();
+    await page.getByText('No credit packs yet.').waitFor();
+
+    const form = page.getByRole('form', { name: 'New credit pack' });
+    await form.getByLabel('Code').fill('boost-1000');
+    await form.getByLabel('Name').fill('Boost 1,000');
+    await form.getByLabel('Credits', { exact: true }).fill('1000');
+    await form.getByLabel(/^Price/).fill('19.99');
+    await form.getByLabel(/Professional/).check();
+    await form.getByLabel(/Credits expire this many days after purchase/).fill('365');
+    await form.getByRole('button', { name: 'Create pack' }).click();
+    await page.getByText('Boost 1,000 is on sale.').waitFor();
+    const row = page.getByRole('region', { name: 'Credit packs' }).getByRole('row').nth(1);
+    expect(await row.getByRole('rowheader').textContent()).toBe('Boost 1,000 boost-1000');
+    expect(await row.getByRole('cell').allTextContents()).toEqual([
+      '1,000',
+      '$19.99',
+      'USD',
+      'professional',
+      '365 days after purchase',
+      'Yes',
+      'Deactivate',
+    ]);
+    const onSale = await api.request('GET', '/api/v1/plans/credit-packs');
+    expect((onSale.body as { packs: unknown[] }).packs).toEqual([
+      expect.objectContaining({
+        code: 'boost-1000',
+        credits: 1000,
+        price_cents: 1999,
+        currency: 'usd',
+        plan_codes: ['professional'],
+        expires_after_days: 365,
+        active: true,
+      }),
+    ]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'admin-credit-packs');
+
+    await row.getByRole('button', { name: 'Deactivate Boost 1,000' }).click();
+    await page.getByText('Boost 1,000 is off sale; purchases made keep their credits.').waitFor();
+    await row.getByRole('cell').filter({ hasText: /^No$/ }).waitFor();
+    expect(await row.getByRole('button').textContent()).toBe('Activate');
+    expect((await api.request('GET', '/api/v1/plans/credit-packs')).body).toEqual({ packs: [] });
+    const all = await api.request('GET', '/api/v1/admin/billing/credit-packs', {
+      token: await tokenFor('boss@example.com', 'admin'),
+    });
+    expect((all.body as { packs: unknown[] }).packs).toEqual([
+      expect.objectContaining({ code: 'boost-1000', active: false }),
+    ]);
+    await screenshot(page, 'admin-credit-packs-off-sale');
   });
 });
