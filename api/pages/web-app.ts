@@ -29,6 +29,7 @@ export const APP_PATHS = [
   '/admin/customer',
   '/admin/audit',
   '/admin/plans',
+  '/admin/credit-packs',
   '/admin/usage',
   '/admin/operations',
 ];

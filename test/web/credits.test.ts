@@ -7,7 +7,10 @@ import { bookWriter, DAY } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
 import { launchChromium, screenshot, seriousA11yViolations } from './browser';
 
-/** Prepaid credits in real Chromium: the customer's Credits page and the ledger on the console's customer page. */
+/**
+ * Prepaid credits in real Chromium: the customer's Credits page, the ledger on the console's customer page
+ * (grant, void, extend, the spend cap maximum) and the console's credit packs.
+ */
 describe('credits in the browser', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let api: TestApi;
@@ -59,7 +62,12 @@ describe('credits in the browser', () => {
   });
 
   async function signedIn(who: string, role: 'admin' | 'viewer'): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // One locale and time zone, so the dates the page shows are the ones the test expects.
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 900 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${api.url}/signin?next=${encodeURIComponent('/billing')}`);
@@ -68,6 +76,20 @@ describe('credits in the browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
     return page;
+  }
+
+  async function tokenFor(who: string, role: 'admin' | 'viewer'): Promise<string> {
+    const res = await api.request('POST', '/api/v1/auth/dev-token', { body: { email: who, role } });
+    return (res.body as { access_token: string }).access_token;
+  }
+
+  /** A day `days` from now as a date input takes it, and as the page shows it (en-US, UTC). */
+  function dayFromNow(days: number): { input: string; shown: string } {
+    const at = new Date(Date.now() + days * DAY);
+    return {
+      input: at.toISOString().slice(0, 10),
+      shown: new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(at),
+    };
   }
 
   it('shows the customer their balance, grants and included credits, and saves a spend cap', async () => {
@@ -139,5 +161,125 @@ describe('credits in the browser', () => {
       .getConnection()
       .execute('select kind, amount from credit_movements where customer_id = ?', [customerId]);
     expect(ledger).toEqual([{ kind: 'void', amount: 5000 }]);
+  });
+
+  it("lets an operator extend a grant's expiry and set the highest spend cap the customer may set", async () => {
+    const sql = sqlFor(db.orm.em.fork());
+    await addGrant(sql, {
+      customerId,
+      amount: 300,
+      source: 'promotion',
+      effectiveAt: new Date(Date.now() - DAY),
+      expiresAt: new Date(Date.now() + 10 * DAY),
+      sourceKey: `promotion:${customerId}:trial`,
+      reason: 'Trial credits',
+    });
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.goto(`${api.url}/admin/customer?email=${encodeURIComponent(email)}`);
+    const card = page.getByRole('region', { name: 'Credits' });
+    const trial = card.getByRole('row').filter({ hasText: 'Trial credits' });
+    await trial.waitFor();
+    expect(await trial.textContent()).toContain(dayFromNow(10).shown);
+
+    await trial.getByRole('button', { name: 'Extend' }).click();
+    const extend = card.getByRole('form', { name: 'Extend the grant' });
+    const later = dayFromNow(90);
+    await extend.getByLabel('New expiry').fill(later.input);
+    await extend.getByLabel('Reason for the extension').fill('Onboarding took longer');
+    await screenshot(page, 'admin-customer-credits-extend-form');
+    await extend.getByRole('button', { name: 'Extend the grant' }).click();
+    await card.getByText(`Extended the grant to ${later.shown}.`).waitFor();
+    await trial.filter({ hasText: later.shown }).waitFor();
+    expect(await extend.count()).toBe(0);
+    const admin = await tokenFor('boss@example.com', 'admin');
+    const ledger = await api.request(
+      'GET',
+      `/api/v1/admin/billing/customers/${encodeURIComponent(email)}/credits`,
+      { token: admin },
+    );
+    const grants = (ledger.body as { credits: { grants: { reason: string | null; expires_at: string }[] } })
+      .credits.grants;
+    expect(grants.find((g) => g.reason === 'Trial credits')?.expires_at).toBe(`${later.input}T23:59:59.000Z`);
+
+    // A maximum below the customer's own cap lowers theirs to it (or sets it, when they had none).
+    expect(await card.getByText('no spend cap maximum').count()).toBe(1);
+    await card.getByLabel('Maximum in USD (empty: none)').fill('10');
+    await card.getByRole('button', { name: 'Save the maximum' }).click();
+    await card.getByText("Spend cap maximum set to 10.00 USD; the customer's cap is 10.00 USD.").waitFor();
+    await card
+      .getByTestId('admin-spend-cap-max')
+      .filter({ hasText: /^10\.00 USD$/ })
+      .waitFor();
+    const audit = page.getByRole('region', { name: 'Audit entries about this customer' });
+    await audit.getByText('credits.extend').waitFor();
+    await audit.getByText('credits.spend_cap_max').waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'admin-customer-credits-extend');
+    const customer = await tokenFor(email, 'viewer');
+    const cap = await api.request('GET', '/api/v1/billing/spend-cap', { token: customer });
+    expect(cap.body).toMatchObject({ amount_cents: 1000, max_cents: 1000 });
+
+    // Emptied, the maximum is lifted; the customer's cap stays where it is.
+    await card.getByLabel('Maximum in USD (empty: none)').fill('');
+    await card.getByRole('button', { name: 'Save the maximum' }).click();
+    await card.getByText('The customer may set any spend cap.').waitFor();
+    await card.getByText('no spend cap maximum').waitFor();
+    const lifted = await api.request('GET', '/api/v1/billing/spend-cap', { token: customer });
+    expect(lifted.body).toMatchObject({ amount_cents: 1000, max_cents: null });
+  });
+
+  it('lets an operator put a credit pack on sale and take it off sale', async () => {
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.getByRole('navigation').getByRole('link', { name: 'Credit packs' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Credit packs' }).waitFor();
+    await page.getByText('No credit packs yet.').waitFor();
+
+    const form = page.getByRole('form', { name: 'New credit pack' });
+    await form.getByLabel('Code').fill('boost-1000');
+    await form.getByLabel('Name').fill('Boost 1,000');
+    await form.getByLabel('Credits', { exact: true }).fill('1000');
+    await form.getByLabel(/^Price/).fill('19.99');
+    await form.getByLabel(/Professional/).check();
+    await form.getByLabel(/Credits expire this many days after purchase/).fill('365');
+    await form.getByRole('button', { name: 'Create pack' }).click();
+    await page.getByText('Boost 1,000 is on sale.').waitFor();
+    const row = page.getByRole('region', { name: 'Credit packs' }).getByRole('row').nth(1);
+    expect(await row.getByRole('rowheader').textContent()).toBe('Boost 1,000 boost-1000');
+    expect(await row.getByRole('cell').allTextContents()).toEqual([
+      '1,000',
+      '$19.99',
+      'USD',
+      'professional',
+      '365 days after purchase',
+      'Yes',
+      'Deactivate',
+    ]);
+    const onSale = await api.request('GET', '/api/v1/plans/credit-packs');
+    expect((onSale.body as { packs: unknown[] }).packs).toEqual([
+      expect.objectContaining({
+        code: 'boost-1000',
+        credits: 1000,
+        price_cents: 1999,
+        currency: 'usd',
+        plan_codes: ['professional'],
+        expires_after_days: 365,
+        active: true,
+      }),
+    ]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'admin-credit-packs');
+
+    await row.getByRole('button', { name: 'Deactivate Boost 1,000' }).click();
+    await page.getByText('Boost 1,000 is off sale; purchases made keep their credits.').waitFor();
+    await row.getByRole('cell').filter({ hasText: /^No$/ }).waitFor();
+    expect(await row.getByRole('button').textContent()).toBe('Activate');
+    expect((await api.request('GET', '/api/v1/plans/credit-packs')).body).toEqual({ packs: [] });
+    const all = await api.request('GET', '/api/v1/admin/billing/credit-packs', {
+      token: await tokenFor('boss@example.com', 'admin'),
+    });
+    expect((all.body as { packs: unknown[] }).packs).toEqual([
+      expect.objectContaining({ code: 'boost-1000', active: false }),
+    ]);
+    await screenshot(page, 'admin-credit-packs-off-sale');
   });
 });

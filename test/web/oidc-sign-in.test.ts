@@ -213,7 +213,15 @@ describe('signing in to the web app with Keycloak', () => {
     await own.getByText(realmAdmin.email).waitFor();
     const nav = own.getByRole('navigation');
     await nav.getByRole('link', { name: 'Billing' }).waitFor();
-    for (const name of ['Revenue', 'Customers', 'Catalog', 'Usage', 'Operations', 'Audit log'])
+    for (const name of [
+      'Revenue',
+      'Customers',
+      'Catalog',
+      'Credit packs',
+      'Usage',
+      'Operations',
+      'Audit log',
+    ])
       expect({ name, links: await nav.getByRole('link', { name, exact: true }).count() }).toEqual({
         name,
         links: 0,

@@ -18,6 +18,7 @@ import { AdminCustomers } from './pages/admin-customers';
 import { AdminCustomer } from './pages/admin-customer';
 import { AdminAudit } from './pages/admin-audit';
 import { AdminPlans } from './pages/admin-plans';
+import { AdminCreditPacks } from './pages/admin-credit-packs';
 import { AdminUsage } from './pages/admin-usage';
 import { AdminOperations } from './pages/admin-operations';
 
@@ -32,6 +33,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   { href: '/admin', label: 'Revenue', admin: true },
   { href: '/admin/customers', label: 'Customers', admin: true },
   { href: '/admin/plans', label: 'Catalog', admin: true },
+  { href: '/admin/credit-packs', label: 'Credit packs', admin: true },
   { href: '/admin/usage', label: 'Usage', admin: true },
   { href: '/admin/operations', label: 'Operations', admin: true },
   { href: '/admin/audit', label: 'Audit log', admin: true },
@@ -87,6 +89,7 @@ function route(path: string): ReactNode {
     '/admin/customer': () => <AdminCustomer />,
     '/admin/audit': () => <AdminAudit />,
     '/admin/plans': () => <AdminPlans />,
+    '/admin/credit-packs': () => <AdminCreditPacks />,
     '/admin/usage': () => <AdminUsage />,
     '/admin/operations': () => <AdminOperations />,
   };

@@ -2,12 +2,19 @@
  * reader's locale. */
 const locale = typeof navigator === 'undefined' ? undefined : navigator.languages?.[0];
 
+/** How many minor units a currency's major unit has, as a power of ten (2 for USD, 0 for JPY). */
+export function fractionDigits(currency: string | null | undefined): number {
+  const code = (currency ?? 'usd').toUpperCase();
+  return (
+    new Intl.NumberFormat(locale, { style: 'currency', currency: code }).resolvedOptions()
+      .maximumFractionDigits ?? 2
+  );
+}
+
 export function money(cents: number, currency: string | null | undefined): string {
   const code = (currency ?? 'usd').toUpperCase();
-  const digits = new Intl.NumberFormat(locale, { style: 'currency', currency: code }).resolvedOptions()
-    .maximumFractionDigits;
   return new Intl.NumberFormat(locale, { style: 'currency', currency: code }).format(
-    cents / 10 ** (digits ?? 2),
+    cents / 10 ** fractionDigits(code),
   );
 }
 

@@ -7,9 +7,123 @@ import { count, date, dateTime } from '../format';
 /** A key for one grant the operator submits: a double click or a retry grants once. */
 const newKey = () => `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
+/** A date input's value (the operator's day) as the end of that day in UTC, as the grant form sends it. */
+const endOfDay = (day: string) => new Date(`${day}T23:59:59Z`).toISOString();
+
+/** The day after the instant `ms` as a date input's value (UTC, as endOfDay reads it back). */
+const dayAfter = (ms: number) => new Date(ms + 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Moves a grant's expiry later, with a reason. The API refuses a date that is not later than both the
+ * current expiry and now, so the date input starts past both and the browser refuses an earlier one.
+ */
+function ExtendForm({
+  source,
+  expiresAt,
+  busy,
+  onExtend,
+  onBack,
+}: {
+  source: string;
+  expiresAt: string;
+  busy: boolean;
+  onExtend(expiresAt: string, reason: string): void;
+  onBack(): void;
+}) {
+  const earliest = dayAfter(Math.max(Date.parse(expiresAt), Date.now()));
+  const [day, setDay] = useState(earliest);
+  const [reason, setReason] = useState('');
+  return (
+    <>
+      <h3>
+        Extend the {source} grant that expires {date(expiresAt)}
+      </h3>
+      <form
+        className="filters"
+        aria-label="Extend the grant"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onExtend(endOfDay(day), reason.trim());
+        }}
+      >
+        <label>
+          New expiry{' '}
+          <input
+            name="extend-expires"
+            type="date"
+            min={earliest}
+            value={day}
+            onChange={(e) => setDay(e.target.value)}
+            required
+          />
+        </label>
+        <label>
+          Reason for the extension{' '}
+          <input name="extend-reason" value={reason} onChange={(e) => setReason(e.target.value)} required />
+        </label>
+        <button type="submit" disabled={busy || !day || !reason.trim()}>
+          Extend the grant
+        </button>
+        <button type="button" className="secondary" onClick={onBack}>
+          Back
+        </button>
+      </form>
+    </>
+  );
+}
+
+/** Spend caps are in USD: shown as the rest of this card shows amounts. */
+const usd = (cents: number) => `${(cents / 100).toFixed(2)} USD`;
+
+/** Whole dollars and cents, as the operator types an amount in USD. */
+const DOLLARS = '[0-9]+([.][0-9]{1,2})?';
+
+/**
+ * The highest spend cap the customer may set. Empty lifts the maximum; the API lowers (or sets) the
+ * customer's own cap to a new maximum, so the notice after saving says where their cap now stands.
+ */
+function SpendCapMaxForm({
+  maxCents,
+  busy,
+  onSave,
+}: {
+  maxCents: number | null;
+  busy: boolean;
+  onSave(maxCents: number | null): void;
+}) {
+  const [amount, setAmount] = useState(maxCents === null ? '' : (maxCents / 100).toFixed(2));
+  return (
+    <form
+      className="filters"
+      aria-label="Spend cap maximum"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const dollars = amount.trim();
+        onSave(dollars === '' ? null : Math.round(Number(dollars) * 100));
+      }}
+    >
+      <label>
+        Maximum in USD (empty: none){' '}
+        <input
+          name="spend-cap-max"
+          inputMode="decimal"
+          pattern={DOLLARS}
+          placeholder="No maximum"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+        />
+      </label>
+      <button type="submit" disabled={busy}>
+        Save the maximum
+      </button>
+    </form>
+  );
+}
+
 /**
  * A customer's credit ledger in the console: the balance, each grant with what is left (void or extend
- * it, with a reason), every movement, and a form to grant credits. Every action is audited by the API.
+ * it, with a reason), every movement, a form to grant credits and one for the highest spend cap the
+ * customer may set. Every action is audited by the API.
  */
 export function CustomerCredits({ email, onChanged }: { email: string; onChanged(): void }) {
   const path = { email };
@@ -24,14 +138,15 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [extending, setExtending] = useState<string | null>(null);
 
-  const attempt = async (fn: () => Promise<unknown>, after: string) => {
+  /** Runs one action; what it answers is the notice shown after it. */
+  const attempt = async (fn: () => Promise<string>) => {
     setBusy(true);
     setError(null);
     setDone(null);
     try {
-      await fn();
-      setDone(after);
+      setDone(await fn());
       ledger.reload();
       onChanged();
     } catch (err) {
@@ -58,22 +173,49 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
       setReason('');
       setExpires('');
       setKey(newKey());
-    }, `Granted ${amount} credits.`);
+      return `Granted ${amount} credits.`;
+    });
   };
   const voidGrant = (grantId: string) => {
     const why = window.prompt('Why void what is left of this grant?');
     if (!why?.trim()) return;
-    void attempt(
-      () =>
-        call(
-          api.POST('/api/v1/admin/billing/customers/{email}/credits/{grant_id}/void', {
-            params: { path: { email, grant_id: grantId } },
-            body: { reason: why.trim() },
-          }),
-        ),
-      'Voided what was left of the grant.',
-    );
+    void attempt(async () => {
+      await call(
+        api.POST('/api/v1/admin/billing/customers/{email}/credits/{grant_id}/void', {
+          params: { path: { email, grant_id: grantId } },
+          body: { reason: why.trim() },
+        }),
+      );
+      return 'Voided what was left of the grant.';
+    });
   };
+  const extendGrant = (grantId: string, expiresAt: string, why: string) =>
+    void attempt(async () => {
+      const grant = await call(
+        api.POST('/api/v1/admin/billing/customers/{email}/credits/{grant_id}/extend', {
+          params: { path: { email, grant_id: grantId } },
+          body: { expires_at: expiresAt, reason: why },
+        }),
+      );
+      setExtending(null);
+      return `Extended the grant to ${date(grant.expires_at)}.`;
+    });
+  const saveSpendCapMax = (maxCents: number | null) =>
+    void attempt(async () => {
+      const after = await call(
+        api.PUT('/api/v1/admin/billing/customers/{email}/spend-cap-max', {
+          params: { path },
+          body: { max_cents: maxCents },
+        }),
+      );
+      if (maxCents === null) return 'The customer may set any spend cap.';
+      const cap = after.credits.spend_cap.amount_cents;
+      return (
+        `Spend cap maximum set to ${usd(maxCents)}; ` +
+        `the customer's cap is ${cap === null ? 'none' : usd(cap)}.`
+      );
+    });
+  const extended = ledger.data?.credits.grants.find((g) => g.id === extending);
 
   return (
     <Card id="credits" title="Credits" wide>
@@ -88,8 +230,16 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
               {l.credits.spend_cap.amount_cents !== null && (
                 <>
                   {' '}
-                  · spend cap {(l.credits.spend_cap.amount_cents / 100).toFixed(2)} USD (
-                  {l.credits.spend_cap.mode})
+                  · spend cap {usd(l.credits.spend_cap.amount_cents)} ({l.credits.spend_cap.mode})
+                </>
+              )}
+              {l.credits.spend_cap.max_cents === null ? (
+                <> · no spend cap maximum</>
+              ) : (
+                <>
+                  {' '}
+                  · spend cap at most{' '}
+                  <strong data-testid="admin-spend-cap-max">{usd(l.credits.spend_cap.max_cents)}</strong>
                 </>
               )}
             </p>
@@ -115,20 +265,44 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
                     <td>{g.expires_at ? date(g.expires_at) : 'Never'}</td>
                     <td>{g.reason ?? ''}</td>
                     <td>
-                      {g.remaining > 0 && (
-                        <button
-                          type="button"
-                          className="secondary"
-                          disabled={busy}
-                          onClick={() => voidGrant(g.id)}
-                        >
-                          Void
-                        </button>
-                      )}
+                      <div className="row-actions">
+                        {g.remaining > 0 && (
+                          <button
+                            type="button"
+                            className="secondary"
+                            disabled={busy}
+                            onClick={() => voidGrant(g.id)}
+                          >
+                            Void
+                          </button>
+                        )}
+                        {/* The API extends only a grant that expires; one that never does has nothing to move. */}
+                        {g.remaining > 0 && g.expires_at !== null && (
+                          <button
+                            type="button"
+                            className="secondary"
+                            disabled={busy}
+                            aria-expanded={extending === g.id}
+                            onClick={() => setExtending(g.id)}
+                          >
+                            Extend
+                          </button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 ))}
               </Table>
+            )}
+            {extended?.expires_at && (
+              <ExtendForm
+                key={extended.id}
+                source={extended.source}
+                expiresAt={extended.expires_at}
+                busy={busy}
+                onExtend={(at, why) => extendGrant(extended.id, at, why)}
+                onBack={() => setExtending(null)}
+              />
             )}
             <h3>Movements</h3>
             {l.movements.length === 0 ? (
@@ -181,6 +355,17 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
           Grant credits
         </button>
       </form>
+      {ledger.data && (
+        <>
+          <h3>Spend cap maximum</h3>
+          <SpendCapMaxForm
+            key={String(ledger.data.credits.spend_cap.max_cents)}
+            maxCents={ledger.data.credits.spend_cap.max_cents}
+            busy={busy}
+            onSave={saveSpendCapMax}
+          />
+        </>
+      )}
     </Card>
   );
 }
