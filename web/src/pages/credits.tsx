@@ -1,8 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date, money } from '../format';
+import { navigate, useLocation } from '../router';
+import { AutoTopUpForm, BuyCredits } from './credit-purchase';
 
 const SOURCE: Record<string, string> = {
   purchase: 'Bought',
@@ -171,10 +173,28 @@ function AlertsForm({ alerts, onSaved }: { alerts: Alerts; onSaved(): void }) {
  * them), this period's included credits, and the spend cap with the period's overage against it.
  */
 export function CreditsPage() {
+  const { query } = useLocation();
   const credits = useLoad(loadCredits, 'credits');
   const alerts = useLoad(loadAlerts, 'credit-alerts');
+  const [returned] = useState(() => query.get('purchase'));
+  const reload = credits.reload;
+  // Back from Checkout: the credits come with Stripe's webhook, a moment after the page; look again then.
+  // The address Checkout came back to is not one to reload or share.
+  useEffect(() => {
+    if (!returned) return;
+    navigate('/billing/credits', { replace: true });
+    if (returned === 'canceled') return;
+    const looks = [1000, 3000, 8000].map((ms) => setTimeout(reload, ms));
+    return () => looks.forEach(clearTimeout);
+  }, [returned, reload]);
   return (
     <Page title="Credits">
+      {returned && returned !== 'canceled' && (
+        <Notice kind="success">
+          Payment received: your credits appear here as soon as Stripe confirms it.
+        </Notice>
+      )}
+      {returned === 'canceled' && <Notice kind="info">Nothing was bought.</Notice>}
       <Loaded state={credits} what="your credits">
         {(c) => (
           <>
@@ -184,7 +204,7 @@ export function CreditsPage() {
                 {date(c.spend_cap.resets_at)}.
               </Notice>
             )}
-            {c.auto_top_up.note && <Notice kind="warning">Auto top-up is off: {c.auto_top_up.note}</Notice>}
+            {c.auto_top_up.note && <Notice kind="warning">{c.auto_top_up.note}</Notice>}
             <div className="grid">
               <Card id="balance" title="Prepaid balance">
                 <p className="figure" data-testid="credit-balance">
@@ -237,6 +257,12 @@ export function CreditsPage() {
                   ))}
                 </Table>
               )}
+            </Card>
+            <Card id="buy" title="Buy credits" wide>
+              <BuyCredits />
+            </Card>
+            <Card id="auto-top-up" title="Automatic top-up" wide>
+              <AutoTopUpForm current={c.auto_top_up} onSaved={credits.reload} />
             </Card>
             <Card id="cap" title="Spend cap" wide>
               <SpendCapForm credits={c} onSaved={credits.reload} />
