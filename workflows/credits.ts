@@ -6,6 +6,12 @@ import { dbActivityOptions, stripeCallOptions } from './activity-options';
 
 const stripe = proxyActivities<Activities>(stripeCallOptions);
 const db = proxyActivities<Activities>(dbActivityOptions);
+/**
+ * A top-up's charge is one request to Stripe: a worker lost in the middle of it is given up on after 15 s,
+ * not Stripe's usual minute, and the retry asks Stripe again under the same idempotency key, which answers
+ * the first request's outcome (or "in progress", retried) rather than charging twice.
+ */
+const card = proxyActivities<Activities>({ ...stripeCallOptions, startToCloseTimeout: '15 seconds' });
 
 /** A Checkout page in payment mode where the customer pays for a credit pack. */
 export async function creditCheckoutWorkflow(req: {
@@ -39,7 +45,7 @@ export async function creditTopUpWorkflow(req: {
   retryAfterSeconds: number;
 }): Promise<TopUpOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const outcome = await stripe.chargeTopUp({
+    const outcome = await card.chargeTopUp({
       customerId: req.customerId,
       crossingKey: req.crossingKey,
       attempt,
