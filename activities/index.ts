@@ -1,5 +1,6 @@
 import { recordAccessSyncFailures } from './access-sync-failures';
 import { createCreditActivities } from './credits';
+import { createCreditHousekeepingActivities } from './credits/housekeeping';
 import { createCustomerActivities } from './db/customers';
 import { createDunningPolicyActivities } from './db/dunning-policy';
 import { createPlanActivities } from './db/plans';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlanActivities(deps),
     ...createStripeActivities(deps),
     ...createCreditActivities(deps),
+    ...createCreditHousekeepingActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),

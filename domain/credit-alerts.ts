@@ -76,3 +76,14 @@ export function crossedAlerts(
     out.push({ event: 'spend_cap.reached', threshold: cap.cents, value: state.overageCents });
   return out;
 }
+
+/**
+ * The notification kind of each alert, for the outbox's mail subjects (activities/notify/email.ts). The
+ * API queues these rows; the worker's credit housekeeping sends them.
+ */
+export const ALERT_NOTIFICATION_KIND: Record<AlertEvent, string> = {
+  'usage.threshold_reached': 'usage_threshold_reached',
+  'credits.low': 'credits_low',
+  'usage.overage_reached': 'usage_overage_reached',
+  'spend_cap.reached': 'spend_cap_reached',
+};

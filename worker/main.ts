@@ -1,7 +1,7 @@
 /** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ensureUsageRollup } from './usage-rollup';
+import { ensureCreditHousekeeping, ensureUsageRollup } from './usage-rollup';
 import { ConfigError, loadConfig } from '../config/env';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';
@@ -50,6 +50,9 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
   });
   await ensureUsageRollup(client, config.TEMPORAL_TASK_QUEUE);
+  await ensureCreditHousekeeping(client, config.TEMPORAL_TASK_QUEUE, {
+    topUpRetryAfterSeconds: config.CREDIT_TOP_UP_RETRY_SECONDS,
+  });
   await client.connection.close();
   logger.info(
     {

@@ -1,4 +1,5 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { CreditHousekeepingInput } from '../workflows/credit-housekeeping';
 import type { UsageRollupInput } from '../workflows/usage-rollup';
 
 /**
@@ -12,6 +13,20 @@ export async function ensureUsageRollup(
 ): Promise<void> {
   await client.workflow.start('usageRollupWorkflow', {
     workflowId: 'usage-rollup',
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** Starts the one credit housekeeping loop (`credit-housekeeping`) unless it already runs. */
+export async function ensureCreditHousekeeping(
+  client: Client,
+  taskQueue: string,
+  input: CreditHousekeepingInput = {},
+): Promise<void> {
+  await client.workflow.start('creditHousekeepingWorkflow', {
+    workflowId: 'credit-housekeeping',
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -5,6 +5,7 @@ export {
   syncChargeWorkflow,
   syncCreditNoteWorkflow,
 } from './charges';
+export { creditHousekeepingWorkflow } from './credit-housekeeping';
 export { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from './credits';
 export { customerOnboarding } from './customer-onboarding';
 export { dunningWorkflow } from './dunning';

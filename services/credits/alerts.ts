@@ -4,6 +4,7 @@ import { recordBillingEvent } from '../../db/billing-events';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import {
+  ALERT_NOTIFICATION_KIND,
   crossedAlerts,
   effectiveAlerts,
   type AlertEvent,
@@ -48,14 +49,6 @@ export async function setAlertSettings(
   await em.flush();
   return alertSettings(em, customerId);
 }
-
-/** The notification kind of each event, for the outbox's mail subjects (activities/notify/email.ts). */
-const NOTIFICATION_KIND: Record<AlertEvent, string> = {
-  'usage.threshold_reached': 'usage_threshold_reached',
-  'credits.low': 'credits_low',
-  'usage.overage_reached': 'usage_overage_reached',
-  'spend_cap.reached': 'spend_cap_reached',
-};
 
 /** How often one process looks at a customer's alerts at most, however often they report usage. */
 const CHECK_EVERY_MS = 2000;
@@ -118,7 +111,7 @@ export async function recordCrossedAlerts(
       await sql.run(
         `insert into notifications (id, customer_id, email, kind, dedupe_key, payload, created_at)
          values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing`,
-        [newId('ntf'), customerId, customer.email, NOTIFICATION_KIND[c.event], dedupeKey, payload, at],
+        [newId('ntf'), customerId, customer.email, ALERT_NOTIFICATION_KIND[c.event], dedupeKey, payload, at],
       );
       recorded.push(c.event);
     }

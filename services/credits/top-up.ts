@@ -1,9 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { readLedger } from '../../db/credit-ledger';
-import { CreditSettings } from '../../db/entities';
-import { sqlFor } from '../../db/raw-sql';
-import { creditBalance } from '../../domain/credit-ledger';
-import { topUpCrossingKey, topUpDue, type AutoTopUp } from '../../domain/credit-purchase';
+import { dueTopUpCrossing } from '../../db/credit-top-up-due';
+import type { AutoTopUp } from '../../domain/credit-purchase';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { ownAccess } from '../access/check-access';
@@ -23,17 +20,8 @@ export async function startTopUpIfDue(
   customerId: string,
   now = new Date(),
 ): Promise<boolean> {
-  const em = deps.orm.em.fork();
-  const settings = await em.findOne(CreditSettings, { customerId });
-  if (!settings?.autoTopUpEnabled) return false;
-  const { grants, movements } = await readLedger(sqlFor(em), customerId);
-  const auto = {
-    enabled: settings.autoTopUpEnabled,
-    threshold: settings.autoTopUpThreshold ?? null,
-    packId: settings.autoTopUpPackId ?? null,
-  };
-  if (!topUpDue(auto, creditBalance(grants, movements, now))) return false;
-  const crossingKey = topUpCrossingKey(customerId, grants.at(-1)?.id ?? null, settings.updatedAt);
+  const crossingKey = await dueTopUpCrossing(deps.orm.em.fork(), customerId, now);
+  if (!crossingKey) return false;
   try {
     await deps.temporal.workflow.start(workflowType('creditTopUpWorkflow'), {
       workflowId: workflowIds.creditTopUp(crossingKey),

@@ -1,44 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { SMTPServer } from 'smtp-server';
 import { createActivities } from '../../activities';
 import { createLogger } from '../../config/logger';
 import { Notification } from '../../db/entities';
 import { openTestDatabase } from '../helpers/db';
-
-interface Received {
-  to: string[];
-  data: string;
-}
-
-/** A real SMTP server on loopback that keeps what it receives (and can refuse, to act as an outage). */
-async function startSmtp(): Promise<{
-  url: string;
-  received: Received[];
-  refuse: boolean;
-  stop(): Promise<void>;
-}> {
-  const state = { received: [] as Received[], refuse: false };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let data = '';
-      stream.on('data', (c: Buffer) => (data += c.toString()));
-      stream.on('end', () => {
-        if (state.refuse) return callback(new Error('mailbox unavailable'));
-        state.received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.server.address() as AddressInfo;
-  return Object.assign(state, {
-    url: `smtp://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((r) => server.close(() => r())),
-  });
-}
+import { startSmtp } from '../helpers/smtp';
 
 describe('notification mail', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;

@@ -44,6 +44,7 @@ describe('replay of recorded workflow histories', () => {
         'attachPaymentMethodWorkflow',
         'catalogSyncWorkflow',
         'creditCheckoutWorkflow',
+        'creditHousekeepingWorkflow',
         'creditPurchaseWorkflow',
         'creditTopUpWorkflow',
         'customerOnboarding',
