@@ -13,6 +13,7 @@ import { stripeCall, classifyStripeError } from '../stripe/errors';
 import { idempotencyKey } from '../stripe/idempotency';
 import { requireStripe } from '../stripe/require-stripe';
 import { purchaseOf } from '../../integrations/stripe/credit-purchase-metadata';
+import { voidRefundedCredits } from './refunds';
 
 /** What a paid Checkout session granted. */
 export interface PurchaseGrant {
@@ -127,6 +128,8 @@ export function createCreditActivities(deps: ActivityDeps) {
       },
       new Date(),
     );
+    // A refund mirrored before this grant existed voided nothing: what it takes back is voided now.
+    if (paymentIntentId) await voidRefundedSoFar(stripe, em, paymentIntentId);
     return {
       granted: true,
       reason: null,
@@ -295,6 +298,20 @@ export function createCreditActivities(deps: ActivityDeps) {
   }
 
   return { grantPurchasedCredits, chargeTopUp, disableAutoTopUp };
+}
+
+/** Voids what the refunds of a payment intent's charge take back so far (none: nothing to do). */
+async function voidRefundedSoFar(stripe: Stripe, em: EntityManager, paymentIntentId: string): Promise<void> {
+  const intent = await stripeCall(() =>
+    stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }),
+  );
+  const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  if (!charge || charge.amount_refunded <= 0) return;
+  await voidRefundedCredits(em, {
+    paymentIntentId,
+    amountCents: charge.amount,
+    amountRefundedCents: charge.amount_refunded,
+  });
 }
 
 function declinedNotice(
