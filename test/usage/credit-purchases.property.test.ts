@@ -11,6 +11,7 @@ import { sqlFor } from '../../db/raw-sql';
 import { creditBalance, remainingByGrant } from '../../domain/credit-ledger';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { creditPurchaseMetadata } from '../../integrations/stripe/credit-purchase-metadata';
+import { customerCredits } from '../../services/credits/customer-credits';
 import { packTerms } from '../../services/credits/purchase';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { openTestDatabase } from '../helpers/db';
@@ -284,6 +285,10 @@ describe.each(['sqlite', 'postgresql'] as const)('buying credits under any seque
             });
           for (const v of left.values()) expect(v).toBeGreaterThanOrEqual(0);
           expect(creditBalance(ledger.grants, ledger.movements, new Date())).toBe(balanceOf(m));
+          // …and so does the balance the API answers (GET /billing/credits).
+          expect((await customerCredits(db.orm.em.fork(), customer.id, new Date())).balance).toBe(
+            balanceOf(m),
+          );
           const charges = await stripe.charges.list({ customer: stripeCustomer.id, limit: 100 });
           const net = charges.data
             .filter((c) => c.status === 'succeeded')
