@@ -96,6 +96,47 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     });
   }
 
+  /** A new open session with the fields every mode shares; `fields` says what the mode makes its own. */
+  function putSession(
+    params: Params,
+    customer: CustomerRec | null,
+    now: number,
+    fields: Pick<
+      CheckoutSessionRec,
+      | 'amount_subtotal'
+      | 'amount_total'
+      | 'currency'
+      | 'mode'
+      | 'payment_method_collection'
+      | 'payment_status'
+      | 'setup_intent'
+      | '_lineItems'
+      | '_subscriptionData'
+    > &
+      Partial<CheckoutSessionRec>,
+  ): CheckoutSessionRec {
+    const id = newId('cs_test', 58);
+    return emu.store.put<CheckoutSessionRec>({
+      id,
+      object: 'checkout.session',
+      cancel_url: optString(params, 'cancel_url') || null,
+      client_reference_id: optString(params, 'client_reference_id') || null,
+      created: now,
+      customer: customer?.id ?? null,
+      customer_details: null,
+      customer_email: customer ? null : optString(params, 'customer_email') || null,
+      expires_at: now + 24 * 3600,
+      invoice: null,
+      livemode: false,
+      metadata: mergeMetadata({}, params),
+      status: 'open',
+      subscription: null,
+      success_url: optString(params, 'success_url') || null,
+      url: `${emu.baseUrl}/checkout/${id}`,
+      ...fields,
+    });
+  }
+
   /**
    * Setup mode saves a card for later without charging: no line items, a currency (Stripe asks for one
    * unless payment method types are named), and a SetupIntent made with the session.
@@ -130,31 +171,14 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     });
     intent.client_secret = `${intent.id}_secret_${newId('x', 24).slice(2)}`;
     emu.emit('setup_intent.created', intent);
-    const id = newId('cs_test', 58);
-    return emu.store.put<CheckoutSessionRec>({
-      id,
-      object: 'checkout.session',
+    return putSession(params, customer, now, {
       amount_subtotal: null,
       amount_total: null,
-      cancel_url: optString(params, 'cancel_url') || null,
-      client_reference_id: optString(params, 'client_reference_id') || null,
-      created: now,
       currency,
-      customer: customer?.id ?? null,
-      customer_details: null,
-      customer_email: customer ? null : optString(params, 'customer_email') || null,
-      expires_at: now + 24 * 3600,
-      invoice: null,
-      livemode: false,
-      metadata: mergeMetadata({}, params),
       mode: 'setup',
       payment_method_collection: 'always',
       payment_status: 'no_payment_required',
       setup_intent: intent.id,
-      status: 'open',
-      subscription: null,
-      success_url: optString(params, 'success_url') || null,
-      url: `${emu.baseUrl}/checkout/${id}`,
       _lineItems: [],
       _subscriptionData: { metadata: {} },
     });
@@ -191,32 +215,15 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       throw invalidParam('payment_intent_data[setup_future_usage]');
     const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
     const now = emu.nowFor(customer?.id ?? null);
-    const id = newId('cs_test', 58);
-    return emu.store.put<CheckoutSessionRec>({
-      id,
-      object: 'checkout.session',
+    return putSession(params, customer, now, {
       amount_subtotal: total,
       amount_total: total,
-      cancel_url: optString(params, 'cancel_url') || null,
-      client_reference_id: optString(params, 'client_reference_id') || null,
-      created: now,
       currency: lineItems[0]?.currency ?? 'usd',
-      customer: customer?.id ?? null,
-      customer_details: null,
-      customer_email: customer ? null : optString(params, 'customer_email') || null,
-      expires_at: now + 24 * 3600,
-      invoice: null,
-      livemode: false,
-      metadata: mergeMetadata({}, params),
       mode: 'payment',
       payment_intent: null,
       payment_method_collection: 'always',
       payment_status: 'unpaid',
       setup_intent: null,
-      status: 'open',
-      subscription: null,
-      success_url: optString(params, 'success_url') || null,
-      url: `${emu.baseUrl}/checkout/${id}`,
       _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
       _subscriptionData: { metadata: {} },
       _paymentIntentData: {
@@ -258,39 +265,21 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     // recurring price.
     if (!lineItems.some((li) => li.recurring))
       throw invalidParam('line_items', 'Subscription mode needs at least one recurring price.');
-    const successUrl = optString(params, 'success_url') || null;
     const subData = optObject(params, 'subscription_data') ?? {};
     const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
     const trialDays = optInt(subData, 'trial_period_days');
     // A trial defers the recurring prices only: one-time prices are charged at once, on the first invoice.
     const oneTime = lineItems.reduce((s, li) => s + (li.recurring ? 0 : li.unit * li.quantity), 0);
     const now = emu.nowFor(customer?.id ?? null);
-    const id = newId('cs_test', 58);
-    const s = emu.store.put<CheckoutSessionRec>({
-      id,
-      object: 'checkout.session',
+    const s = putSession(params, customer, now, {
       amount_subtotal: total,
       amount_total: trialDays ? oneTime : total,
-      cancel_url: optString(params, 'cancel_url') || null,
-      client_reference_id: optString(params, 'client_reference_id') || null,
-      created: now,
       currency: lineItems[0]?.currency ?? 'usd',
-      customer: customer?.id ?? null,
-      customer_details: null,
-      customer_email: customer ? null : optString(params, 'customer_email') || null,
-      expires_at: now + 24 * 3600,
-      invoice: null,
-      livemode: false,
-      metadata: mergeMetadata({}, params),
       mode: 'subscription',
       payment_method_collection:
         (optString(params, 'payment_method_collection') as 'always' | 'if_required') || 'always',
       payment_status: 'unpaid',
       setup_intent: null,
-      status: 'open',
-      subscription: null,
-      success_url: successUrl,
-      url: `${emu.baseUrl}/checkout/${id}`,
       _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
       _subscriptionData: {
         trialPeriodDays: trialDays,
