@@ -37,6 +37,7 @@ const BY_NAME: [RegExp, unknown][] = [
   [/stripe_subscription_id/, 'sub_1QxExampleSubscription'],
   [/stripe_customer_id/, 'cus_QxExampleCustomer'],
   [/subscription_id/, 'subs_01JD5EXAMPLE'],
+  [/^pack_id$/, 'pack_01jd5example0packabc'],
   [/user_id|sub$/, 'kc-2f1d8e0a'],
   [/provider/, 'openai'],
   [/api_key/, 'sk-example-0123456789abcdefghijklmnopqrstuv'],

@@ -12,7 +12,7 @@ import {
 } from '../../domain/credit-alerts';
 import { AppError } from '../../domain/errors';
 import { accessOf } from '../access/check-access';
-import { customerCredits } from './customer-credits';
+import { customerCredits, type CustomerCredits } from './customer-credits';
 
 /** The customer's thresholds in force, each with whose it is. */
 export async function alertSettings(em: EntityManager, customerId: string) {
@@ -67,8 +67,11 @@ export async function recordCrossedAlerts(
   em: EntityManager,
   customerId: string,
   now: Date,
+  /** Given the credits read for the look, for another decision made from them (an automatic top-up). */
+  alsoWith?: (credits: CustomerCredits) => Promise<unknown> | undefined,
 ): Promise<AlertEvent[]> {
   const credits = await customerCredits(em, customerId, now);
+  await alsoWith?.(credits);
   if (!credits.included) return [];
   const thresholds = await alertSettings(em, customerId);
   const crossed = crossedAlerts(
@@ -133,10 +136,12 @@ export function checkAlertsSoon(
   /** Looks the same way at the same moments (an automatic top-up due: services/credits/top-up.ts). */
   also?: (customerId: string) => Promise<unknown>,
 ): void {
+  // Only a customer with automatic top-up on costs the top-up look anything beyond the alerts' own read.
+  const topUp =
+    also && ((c: CustomerCredits) => (c.settings.autoTopUp.enabled ? also(c.customerId) : undefined));
   const run = (id: string) => {
     lastChecked.set(id, performance.now());
-    recordCrossedAlerts(em.fork(), id, now).catch(onError);
-    also?.(id).catch(onError);
+    recordCrossedAlerts(em.fork(), id, now, topUp).catch(onError);
   };
   for (const id of customerIds) {
     const last = lastChecked.get(id);

@@ -7,6 +7,8 @@ import { waitUntil } from '../helpers/eventually';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 
 const WEBHOOK_SECRET = 'whsec_credit_purchase_test';
+/** The starter plan's included credits a month, drawn before prepaid credits. */
+const INCLUDED_STARTER = 100;
 
 interface CreditsBody {
   balance: number;
@@ -218,6 +220,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('buying credits on %s', (dialec
       (n) => n.includes('credits_topped_up'),
       'the top-up mail',
     );
+
+    // Usage takes the balance below the threshold again: the report that crossed it starts the next top-up.
+    const used = await call('POST', '/billing/report_usage', {
+      events: [{ id: `drain-${dialect}`, type: 'inference', quantity: 700 }],
+    });
+    expect(used.status).toBe(200);
+    // 700 units: the period's 100 included credits, then 600 prepaid; 400 left is below 500.
+    const again = await waitUntil(
+      credits,
+      (c) => c.balance === 1000 - (700 - INCLUDED_STARTER) + 1000,
+      'the second top-up',
+      30_000,
+      200,
+    );
+    expect(again.grants.filter((g) => g.reason?.startsWith('Automatic top-up'))).toHaveLength(2);
   });
 
   it('retries a declined top-up once, then turns auto top-up off and says why', async () => {
