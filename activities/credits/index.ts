@@ -301,7 +301,11 @@ export function createCreditActivities(deps: ActivityDeps) {
 }
 
 /** Voids what the refunds of a payment intent's charge take back so far (none: nothing to do). */
-async function voidRefundedSoFar(stripe: Stripe, em: EntityManager, paymentIntentId: string): Promise<void> {
+export async function voidRefundedSoFar(
+  stripe: Stripe,
+  em: EntityManager,
+  paymentIntentId: string,
+): Promise<void> {
   const intent = await stripeCall(() =>
     stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }),
   );

@@ -1,12 +1,13 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Stripe from 'stripe';
 import { createActivities } from '../../activities';
+import { voidRefundedSoFar, type TopUpOutcome } from '../../activities/credits';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { issueCreditNote } from '../../activities/stripe/credit-notes';
 import { chargeIdOfInvoice, readInvoiceMoney } from '../../activities/stripe/invoice-money';
 import { requestInvoicePayment } from '../../activities/stripe/invoices';
 import { createLogger } from '../../config/logger';
-import { Customer } from '../../db/entities';
+import { CreditPack, CreditSettings, Customer, PaymentMethod } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { openTestDatabase } from '../helpers/db';
 
@@ -147,6 +148,58 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       cancelUrl: 'https://app.example.com/billing/payment-methods?card_setup=canceled',
     });
     await env.run(acts.detachPaymentMethod, { customerId: customer.id, paymentMethodId: 'pm_123' });
+    // Credits: a pack's Checkout page, the paid session read back, and an automatic top-up's off-session
+    // charge of the card on file.
+    const pack = {
+      packId: 'pack_contract',
+      name: '1,000 credits',
+      credits: 1000,
+      priceCents: 1900,
+      currency: 'usd',
+      expiresAfterDays: 365,
+    };
+    await env.run(acts.createCreditCheckoutSession, {
+      customerId: customer.id,
+      stripeCustomerId,
+      pack,
+      successUrl: 'https://app.example.com/billing/credits?purchase={CHECKOUT_SESSION_ID}',
+      cancelUrl: 'https://app.example.com/billing/credits?purchase=canceled',
+    });
+    await env.run(acts.grantPurchasedCredits, 'cs_test_123');
+    // What a grant reads of its charge's refunds so far (stripe-mock's session is no purchase of ours).
+    await voidRefundedSoFar(stripe, db.orm.em.fork(), 'pi_123');
+    const cem = db.orm.em.fork();
+    const creditPack = cem.create(CreditPack, {
+      id: newId('pack'),
+      code: 'contract',
+      name: pack.name,
+      credits: pack.credits,
+      priceCents: pack.priceCents,
+      planCodes: [],
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    cem.create(PaymentMethod, {
+      id: newId('pm'),
+      customer: customer.id,
+      stripePaymentMethodId: 'pm_contractTopUp',
+      isDefault: true,
+      createdAt: new Date(),
+    });
+    cem.create(CreditSettings, {
+      customerId: customer.id,
+      autoTopUpEnabled: true,
+      autoTopUpThreshold: 100,
+      autoTopUpPackId: creditPack.id,
+      updatedAt: new Date(),
+    });
+    await cem.flush();
+    const topUp: TopUpOutcome = await env.run(acts.chargeTopUp, {
+      customerId: customer.id,
+      crossingKey: 'contract',
+      attempt: 1,
+    });
+    expect(topUp.status).toBe('charged');
     await syncCatalog(stripe, db.orm);
     // Money back on an invoice: the reads that count what is left (stripe-mock's invoice is no paid one,
     // so the activity would stop before them), and credit notes after and before payment as it sends them.
@@ -174,7 +227,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     const endpoints = new Set(
       seen.map(
         (r) =>
-          `${r.method} ${r.path.replace(/\/(cus|sub|in|pm|si|price|prod|ch|cn|pi|re)_[A-Za-z0-9]+/g, '/:id')}`,
+          `${r.method} ${r.path.replace(/\/(cus|sub|in|pm|si|price|prod|ch|cn|pi|re|cs_test)_[A-Za-z0-9]+/g, '/:id')}`,
       ),
     );
     for (const e of [
@@ -182,6 +235,9 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       'POST /v1/customers',
       'POST /v1/customers/:id',
       'POST /v1/checkout/sessions',
+      'GET /v1/checkout/sessions/:id',
+      'POST /v1/payment_intents',
+      'GET /v1/payment_intents/:id',
       'POST /v1/billing_portal/sessions',
       'GET /v1/subscriptions/:id',
       'POST /v1/subscriptions/:id',
