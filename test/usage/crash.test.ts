@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import { sqlFor } from '../../db/raw-sql';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { waitUntil } from '../helpers/eventually';
+import { killProcess, startEngineProcess, untilListening } from '../helpers/engine-process';
 import { seedSubscriber } from './fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,7 +17,6 @@ const REPORT = '/api/v1/billing/report_usage';
 const REPORTERS = 16;
 /** Requests answered before the API is killed: enough that many are in flight and in a commit at once. */
 const ANSWERED_BEFORE_KILL = 1500;
-const root = join(__dirname, '..', '..');
 
 interface Sent {
   customer: string;
@@ -25,15 +24,6 @@ interface Sent {
   quantity: number;
   /** 'stored' once a 2xx answer counted it accepted or a duplicate; null while unanswered. */
   answer: 'stored' | null;
-}
-
-/** The API as production runs it: its own process (no tsx wrapper in between, so SIGKILL reaches it). */
-function startApi(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', TEMPORAL_ADDRESS: '127.0.0.1:1', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
 }
 
 describe.each(['sqlite', 'postgresql'] as const)(
@@ -48,18 +38,15 @@ describe.each(['sqlite', 'postgresql'] as const)(
       varDir = mkdtempSync(join(tmpdir(), 'billing-crash-'));
     });
     afterAll(async () => {
-      if (api && api.exitCode === null && api.signalCode === null) {
-        const exited = new Promise((r) => api!.once('exit', r));
-        api.kill('SIGKILL');
-        await exited;
-      }
+      await killProcess(api);
       await Promise.all([db?.close(), idp?.stop()]);
       rmSync(varDir, { recursive: true, force: true });
     });
 
     async function launch(): Promise<{ url: string; process: ChildProcess }> {
       const port: number = await freePort();
-      const child = startApi({
+      const child = startEngineProcess('api/main.ts', {
+        TEMPORAL_ADDRESS: '127.0.0.1:1',
         PORT: String(port),
         DATABASE_URL: db.url,
         OIDC_ISSUER: idp.issuer,
@@ -67,18 +54,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
         VAR_DIR: varDir,
       });
       const url = `http://127.0.0.1:${port}`;
-      await waitUntil(
-        () =>
-          fetch(`${url}/healthz`).then(
-            (r) => r.status,
-            () => (child.exitCode === null ? 0 : -1),
-          ),
-        (status) => status === 200 || status === -1,
-        'the API to listen',
-        60_000,
-        100,
-      );
-      expect(child.exitCode).toBeNull();
+      await untilListening(url, child);
       return { url, process: child };
     }
 
