@@ -13,6 +13,7 @@ import {
 import { AppError } from '../../domain/errors';
 import { accessOf } from '../access/check-access';
 import { customerCredits, type CustomerCredits } from './customer-credits';
+import { settingsRow } from './credit-settings';
 
 /** The customer's thresholds in force, each with whose it is. */
 export async function alertSettings(em: EntityManager, customerId: string) {
@@ -40,9 +41,7 @@ export async function setAlertSettings(
     throw new AppError('invalid', 'validation_failed', 'includedPercent: from 1 to 100', {
       field: 'includedPercent',
     });
-  const row =
-    (await em.findOne(CreditSettings, { customerId })) ??
-    em.create(CreditSettings, { customerId, updatedAt: new Date() });
+  const row = await settingsRow(em, customerId);
   if (change.includedPercent !== undefined) row.alertIncludedPercent = change.includedPercent;
   if (change.balanceBelow !== undefined) row.alertBalanceBelow = change.balanceBelow;
   if (change.overageCents !== undefined) row.alertOverageCents = change.overageCents;

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
 import { CreditPack, CreditSettings, PaymentMethod } from '../../db/entities';
 import { autoTopUpRefusal, type AutoTopUp } from '../../domain/credit-purchase';
+import { sqlFor } from '../../db/raw-sql';
 import { countersFor } from '../../db/usage-counters';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
@@ -31,11 +32,17 @@ export async function readCreditSettings(em: EntityManager, customerId: string):
   return viewOf(await em.fork().findOne(CreditSettings, { customerId }));
 }
 
-async function settingsRow(em: EntityManager, customerId: string): Promise<CreditSettings> {
-  return (
-    (await em.findOne(CreditSettings, { customerId })) ??
-    em.create(CreditSettings, { customerId, updatedAt: new Date() })
+/**
+ * The customer's settings row, made first if they have none. The insert is one atomic statement that does
+ * nothing when the row exists, so two first changes at once both find it instead of one failing on the key.
+ */
+export async function settingsRow(em: EntityManager, customerId: string): Promise<CreditSettings> {
+  const sql = sqlFor(em);
+  await sql.run(
+    'insert into credit_settings (customer_id, updated_at) values (?, ?) on conflict (customer_id) do nothing',
+    [customerId, sql.date(new Date())],
   );
+  return em.findOneOrFail(CreditSettings, { customerId }, { refresh: true });
 }
 
 /** This process sees the change at once; others within the memo's two seconds (docs/credits.md). */

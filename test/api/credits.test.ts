@@ -208,6 +208,57 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the credits API on %s', (diale
     expect(audits).toHaveLength(1);
   });
 
+  it('takes a customer’s first settings from several requests at once, each answered, none lost', async () => {
+    const c = await subscriber();
+    // Each request changes its own fields: the first row is made once and no change is lost.
+    const answers = await Promise.all([
+      c.own('PUT', '/billing/spend-cap', { amount_cents: 700, mode: 'notify' }),
+      c.own('PUT', '/billing/alerts', { balance_below: 40 }),
+      c.own('PUT', '/billing/credits/auto-top-up', { enabled: false, threshold: 30, pack_id: null }),
+      c.own('PUT', '/billing/alerts', { overage_cents: 900 }),
+      c.own('PUT', '/billing/spend-cap', { amount_cents: 700, mode: 'notify' }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    const credits = (await c.own('GET', '/billing/credits')).body;
+    expect(credits.spend_cap).toMatchObject({ amount_cents: 700, mode: 'notify' });
+    expect(credits.auto_top_up).toMatchObject({ enabled: false, threshold: 30 });
+    expect((await c.own('GET', '/billing/alerts')).body).toMatchObject({
+      balance_below: { value: 40, source: 'customer' },
+      overage_cents: { value: 900, source: 'customer' },
+    });
+  });
+
+  it('refuses malformed purchase and auto top-up bodies by class, naming the field', async () => {
+    const c = await subscriber();
+    const packId = newId('pack');
+    for (const [path, body, field] of [
+      ['/billing/credits/purchase', { pack_id: 'pack_\ud800' }, 'body.pack_id'],
+      ['/billing/credits/purchase', { pack_id: `${packId}\u0000` }, 'body.pack_id'],
+      ['/billing/credits/purchase', { pack_id: packId, extra: 1 }, null],
+      ['/billing/credits/purchase', { pack_id: packId, success_url: 'x'.repeat(3000) }, 'body.success_url'],
+      ['/billing/credits/auto-top-up', { enabled: true, threshold: 1.5, pack_id: packId }, 'body.threshold'],
+      ['/billing/credits/auto-top-up', { enabled: true, threshold: 1e30, pack_id: packId }, 'body.threshold'],
+      ['/billing/credits/auto-top-up', { enabled: true, threshold: -1, pack_id: packId }, 'body.threshold'],
+      ['/billing/credits/auto-top-up', { enabled: 'yes', threshold: 10, pack_id: packId }, 'body.enabled'],
+      ['/billing/credits/auto-top-up', { enabled: true, threshold: '10', pack_id: packId }, 'body.threshold'],
+      [
+        '/billing/credits/auto-top-up',
+        { enabled: true, threshold: 10, pack_id: { a: { b: 1 } } },
+        'body.pack_id',
+      ],
+    ] as const) {
+      const method = path.endsWith('purchase') ? 'POST' : 'PUT';
+      const res = await c.own(method, path, body);
+      expect({ path, body, status: res.status, code: res.body.error?.code }).toEqual({
+        path,
+        body,
+        status: 400,
+        code: 'validation_failed',
+      });
+      if (field) expect(JSON.stringify(res.body.error)).toContain(field.replace('body.', ''));
+    }
+  });
+
   it('lists active packs publicly, and an admin puts packs on sale, changes and withdraws them', async () => {
     const code = `pack-${dialect}`;
     const made = await api.request('POST', '/api/v1/admin/billing/credit-packs', {
