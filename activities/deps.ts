@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import type { KeycloakSettings } from '../integrations/keycloak/settings';
 import type { LagoSettings } from '../integrations/lago/client';
 import type { MailSettings } from './notify/email';
+import type { WebhookSettings } from '../integrations/webhooks/settings';
 
 /** What activities may touch; tests pass real instances pointed at local servers. */
 export interface ActivityDeps {
@@ -17,4 +18,6 @@ export interface ActivityDeps {
   keycloak?: KeycloakSettings | null;
   /** Null when SMTP_URL is unset: notifications then stay in the outbox table for another sender. */
   mail?: MailSettings | null;
+  /** Null or absent: outgoing webhooks are not sent (the dispatcher's activities fail non-retryably). */
+  webhooks?: WebhookSettings | null;
 }

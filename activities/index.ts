@@ -12,11 +12,13 @@ import { createLagoActivities } from './lago';
 import { createUsageActivities } from './usage';
 import { createOutboxActivities } from './notify/outbox';
 import { createStripeActivities } from './stripe';
+import { createWebhookActivities } from './webhooks';
 
 export type { ActivityDeps } from './deps';
 export type { CustomerInput, CustomerRecord } from './db/customers';
 export type { NotificationInput } from './notify/outbox';
 export type { SubscriptionAttributes, SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
+export type { AttemptOutcome, WebhookQueue } from './webhooks';
 export type { LagoUsageEvent, LagoSubscriptionInput, LagoCustomerInput } from './lago';
 
 /** Every activity the worker registers, built from its dependencies, with failures classified alike. */
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCreditHousekeepingActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),
+    ...createWebhookActivities(deps),
     ...createUsageActivities({ ...deps, sendLagoUsageBatch: lago.sendLagoUsageBatch }),
   });
   return { ...activities, ...recordAccessSyncFailures(deps, activities) };

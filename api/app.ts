@@ -21,6 +21,7 @@ import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
+import { adminWebhookRoutes } from './routes/admin-webhooks/router';
 import { adminRoutes } from './routes/admin/router';
 import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
@@ -72,6 +73,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...adminBillingRoutes,
       ...adminConsoleRoutes,
       ...adminCreditRoutes,
+      ...adminWebhookRoutes,
       ...dunningRoutes,
     ],
     deps,

@@ -128,6 +128,34 @@ const schema = z
     RATE_LIMIT_PDF_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
     /** How long an automatic top-up waits after a declined card before its one retry. */
     CREDIT_TOP_UP_RETRY_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+    /**
+     * Outgoing webhooks may go to loopback, private and link-local addresses (a test, or receivers on the
+     * engine's own network); unset, such an endpoint is refused when saved and when sent to.
+     */
+    WEBHOOK_ALLOW_PRIVATE_URLS: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    /** How long one webhook attempt may take, connection to answer. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** The pause after a webhook's first failed attempt; each later one doubles, up to WEBHOOK_MAX_RETRY_DELAY_MS. */
+    WEBHOOK_FIRST_RETRY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+    WEBHOOK_MAX_RETRY_DELAY_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
+    /** How long after its first attempt a webhook delivery is retried before it is given up. */
+    WEBHOOK_RETRY_HOURS: z.coerce.number().positive().max(720).default(72),
+    /** An endpoint that has failed every attempt for this long is turned off and the operators are told. */
+    WEBHOOK_DISABLE_AFTER_DAYS: z.coerce.number().positive().max(365).default(5),
+    /** Where mail for the operators goes (comma-separated): an endpoint turned off for failing. */
+    OPERATOR_EMAILS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.email())),
     /** Scrapers must send `Authorization: Bearer <token>` to /metrics. */
     METRICS_TOKEN: z.string().min(16).optional(),
     /** Serve the API's /metrics on this port alone (not on PORT). */

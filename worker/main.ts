@@ -1,7 +1,9 @@
 /** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ensureCreditHousekeeping, ensureUsageRollup } from './usage-rollup';
+import { ensureCreditHousekeeping, ensureUsageRollup, ensureWebhookDispatch } from './usage-rollup';
+import { loadByokKey } from '../config/byok-key';
+import { webhookSettingsFrom } from '../integrations/webhooks/settings';
 import { ConfigError, loadConfig } from '../config/env';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
       lago: lagoSettingsFrom(config.LAGO_API_URL, config.LAGO_API_KEY),
       keycloak: keycloakSettingsFromEnv(config),
       mail: config.SMTP_URL ? { url: config.SMTP_URL, from: config.SMTP_FROM } : null,
+      // Endpoint secrets are sealed under the BYOK keyring, which the API loads the same way.
+      webhooks: webhookSettingsFrom(config, loadByokKey(config, logger)),
     },
   });
   // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
   await ensureCreditHousekeeping(client, config.TEMPORAL_TASK_QUEUE, {
     topUpRetryAfterSeconds: config.CREDIT_TOP_UP_RETRY_SECONDS,
   });
+  await ensureWebhookDispatch(client, config.TEMPORAL_TASK_QUEUE);
   await client.connection.close();
   logger.info(
     {

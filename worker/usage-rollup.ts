@@ -1,6 +1,7 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { CreditHousekeepingInput } from '../workflows/credit-housekeeping';
 import type { UsageRollupInput } from '../workflows/usage-rollup';
+import type { WebhookDispatchInput } from '../workflows/webhooks';
 
 /**
  * Starts the one usage rollup loop (`usage-rollup`) unless it already runs; safe to call from every
@@ -27,6 +28,20 @@ export async function ensureCreditHousekeeping(
 ): Promise<void> {
   await client.workflow.start('creditHousekeepingWorkflow', {
     workflowId: 'credit-housekeeping',
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** Starts the one outgoing webhook dispatcher (`webhook-dispatch`) unless it already runs. */
+export async function ensureWebhookDispatch(
+  client: Client,
+  taskQueue: string,
+  input: WebhookDispatchInput = {},
+): Promise<void> {
+  await client.workflow.start('webhookDispatchWorkflow', {
+    workflowId: 'webhook-dispatch',
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -31,4 +31,8 @@ export const workflowIds = {
   /** One refund or credit note per invoice and idempotency key (its digest, so any printable key fits). */
   moneyBack: (kind: 'refund' | 'credit-note', stripeInvoiceId: string, keyDigest: string) =>
     `${kind}-${stripeInvoiceId}-${keyDigest}`,
+  /** One line of deliveries per endpoint and customer ('' for events of no customer), in event order. */
+  webhookQueue: (endpointId: string, queueKey: string) => `webhook-queue-${endpointId}-${queueKey || 'none'}`,
+  /** An admin's redelivery: one run per request. */
+  webhookRedelivery: (deliveryId: string, requestId: string) => `webhook-redelivery-${deliveryId}-${requestId}`,
 };

@@ -19,3 +19,4 @@ export {
 } from './payment-methods';
 export { subscriptionWorkflow } from './subscription';
 export { usageRollupWorkflow } from './usage-rollup';
+export { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from './webhooks';

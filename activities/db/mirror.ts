@@ -13,6 +13,34 @@ import { newId } from '../../db/ids';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { subscriptionIdOfInvoice, type SubscriptionSnapshot } from '../stripe/snapshots';
 import { expandableId } from '../../integrations/stripe/expandable-id';
+import { recordBillingEvent } from '../../db/billing-events';
+import { sqlFor } from '../../db/raw-sql';
+import { chargeObject, invoiceObject } from '../../integrations/webhooks/objects';
+
+/** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
+const BILLING_PATH = '/api/v1/billing';
+
+/**
+ * `invoice.paid` the first time the mirror sees an invoice paid, and `invoice.payment_failed` for each
+ * attempt Stripe counted that left it unpaid; each once (named after the invoice and the attempt).
+ */
+async function recordInvoiceEvents(
+  em: EntityManager,
+  row: Invoice,
+  before: { status: string | null; attempts: number },
+): Promise<void> {
+  const paid = row.status === 'paid' && before.status !== 'paid';
+  const failed = !paid && row.status === 'open' && (row.attemptCount ?? 0) > before.attempts;
+  if (!paid && !failed) return;
+  const type = paid ? 'invoice.paid' : 'invoice.payment_failed';
+  await recordBillingEvent(sqlFor(em), {
+    customerId: row.customer.id,
+    type,
+    payload: { ...invoiceObject(row, BILLING_PATH), attempt_count: row.attemptCount ?? 0 },
+    dedupeKey: paid ? `${type}:${row.stripeInvoiceId}` : `${type}:${row.stripeInvoiceId}:${row.attemptCount}`,
+    at: new Date(),
+  });
+}
 
 const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : null);
 const dateIso = (s: string | null) => (s ? new Date(s) : null);
@@ -46,6 +74,7 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
     ? await em.findOne(Subscription, { stripeSubscriptionId: stripeSubId })
     : null;
   let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string });
+  const before = { status: row?.status ?? null, attempts: row?.attemptCount ?? 0 };
   if (!row) {
     row = em.create(Invoice, {
       id: newId('inv'),
@@ -71,6 +100,9 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.paidAt = date(inv.status_transitions?.paid_at);
   row.hostedInvoiceUrl = inv.hosted_invoice_url ?? null;
   row.invoicePdf = inv.invoice_pdf ?? null;
+  // Before the mirror's write: Stripe's state is already true, and a retry after a crash between the two
+  // finds the event there (its dedupe key) rather than the change already mirrored and no event.
+  await recordInvoiceEvents(em, row, before);
   await em.flush();
   // A charge or credit note mirrored before its invoice points at it from now on.
   await em.nativeUpdate(Charge, { stripeInvoiceId: row.stripeInvoiceId, invoice: null }, { invoice: row });
@@ -147,6 +179,7 @@ export async function upsertCharge(
   const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice);
   const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY) : null;
   let row = await em.findOne(Charge, { stripeChargeId: ch.id });
+  const refundedBefore = row?.amountRefundedCents ?? 0;
   if (!row) {
     row = em.create(Charge, {
       id: newId('chg'),
@@ -170,6 +203,18 @@ export async function upsertCharge(
   row.cardBrand = ch.payment_method_details?.card?.brand ?? row.cardBrand ?? null;
   row.cardLast4 = ch.payment_method_details?.card?.last4 ?? row.cardLast4 ?? null;
   if (dispute) applyDispute(row, dispute);
+  // Each refunded total is published once, before the mirror's write (as for invoices).
+  if (row.amountRefundedCents > refundedBefore)
+    await recordBillingEvent(sqlFor(em), {
+      customerId: customer.id,
+      type: 'charge.refunded',
+      payload: {
+        ...chargeObject(row),
+        refunded_now_cents: row.amountRefundedCents - refundedBefore,
+      },
+      dedupeKey: `charge.refunded:${row.stripeChargeId}:${row.amountRefundedCents}`,
+      at: new Date(),
+    });
   await em.flush();
   return row;
 }

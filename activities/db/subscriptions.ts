@@ -5,6 +5,7 @@ import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { arrCents } from '../../domain/plan-change';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
+import { recordSubscriptionEvents } from './subscription-events';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
 import { FAILURE } from '../../domain/failure-types';
@@ -72,8 +73,9 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
       before.tier !== row.tier;
     if (changed) {
       // The history revenue's MRR movements are computed from; a retried activity finds nothing changed.
+      const changeId = newId('sch');
       em.create(SubscriptionChange, {
-        id: newId('sch'),
+        id: changeId,
         subscription: row,
         customerId: row.customer.id,
         currency: row.currency,
@@ -87,6 +89,8 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
         oldTier: before.tier,
         newTier: row.tier,
       });
+      // In the same flush as the change: the outgoing events exist exactly when the change does.
+      await recordSubscriptionEvents(em, row, before, changeId);
     }
     await em.flush();
   }

@@ -27,6 +27,11 @@ import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
+import {
+  WebhookAttemptSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointSchema,
+} from './webhook-endpoint';
 
 export * from './access-sync-failure';
 export * from './billing-event';
@@ -57,6 +62,7 @@ export * from './usage-event';
 export * from './usage-rollup';
 export * from './usage-type';
 export * from './webhook-event';
+export * from './webhook-endpoint';
 
 export const entities = [
   CustomerSchema,
@@ -88,4 +94,7 @@ export const entities = [
   CreditPackSchema,
   CreditSettingsSchema,
   CreditTopUpSchema,
+  WebhookEndpointSchema,
+  WebhookDeliverySchema,
+  WebhookAttemptSchema,
 ];

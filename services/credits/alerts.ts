@@ -15,6 +15,14 @@ import { accessOf } from '../access/check-access';
 import { customerCredits, type CustomerCredits } from './customer-credits';
 import { settingsRow } from './credit-settings';
 
+/** What an alert event's threshold and value count, as its webhook says. */
+const ALERT_UNITS: Record<AlertEvent, { threshold: string; value: string }> = {
+  'usage.threshold_reached': { threshold: 'percent_of_included', value: 'included_credits_used' },
+  'credits.low': { threshold: 'credits', value: 'credits' },
+  'usage.overage_reached': { threshold: 'cents', value: 'cents' },
+  'spend_cap.reached': { threshold: 'cents', value: 'cents' },
+};
+
 /** The customer's thresholds in force, each with whose it is. */
 export async function alertSettings(em: EntityManager, customerId: string) {
   const [row, access] = await Promise.all([
@@ -105,7 +113,13 @@ export async function recordCrossedAlerts(
       const added = await recordBillingEvent(sql, {
         customerId,
         type: c.event,
-        payload: facts,
+        payload: {
+          period_start: period,
+          threshold: c.threshold,
+          threshold_unit: ALERT_UNITS[c.event].threshold,
+          value: c.value,
+          value_unit: ALERT_UNITS[c.event].value,
+        },
         dedupeKey,
         at: now,
       });

@@ -21,6 +21,7 @@ import { Migration20261123180000_TableCounts } from './Migration20261123180000_T
 import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 import { Migration20261124005247_Credits } from './Migration20261124005247_Credits';
+import { Migration20261124222350_WebhookEndpoints } from './Migration20261124222350_WebhookEndpoints';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -46,4 +47,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
   { name: 'Migration20261124005247_Credits', class: Migration20261124005247_Credits },
+  { name: 'Migration20261124222350_WebhookEndpoints', class: Migration20261124222350_WebhookEndpoints },
 ];

@@ -22,6 +22,7 @@ import { Migration20261123180000_TableCounts } from './Migration20261123180000_T
 import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190000_RateLimitBuckets';
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 import { Migration20261124005238_Credits } from './Migration20261124005238_Credits';
+import { Migration20261124221349_WebhookEndpoints } from './Migration20261124221349_WebhookEndpoints';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -48,4 +49,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123190000_RateLimitBuckets', class: Migration20261123190000_RateLimitBuckets },
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
   { name: 'Migration20261124005238_Credits', class: Migration20261124005238_Credits },
+  { name: 'Migration20261124221349_WebhookEndpoints', class: Migration20261124221349_WebhookEndpoints },
 ];
