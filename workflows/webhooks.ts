@@ -41,6 +41,8 @@ export interface WebhookDispatchInput {
   looksPerRun?: number;
   /** Every this many looks, restart queues nobody works on (default 5). */
   sweepEvery?: number;
+  /** How far past due a pending delivery must be to count as nobody's (default 30 s). */
+  strandedAfterMs?: number;
   /** Stop after this many looks (tests). */
   maxLooks?: number;
   /** Carried across continue-as-new. */
@@ -60,7 +62,8 @@ export async function webhookDispatchWorkflow(input: WebhookDispatchInput = {}):
       const fresh = await fanOut({ waitMs: input.waitMs ?? 20_000 });
       for (const q of fresh.queues) await startQueue(q);
       if (looks % sweepEvery === 0)
-        for (const q of (await db.strandedWebhookQueues({})).queues) await startQueue(q);
+        for (const q of (await db.strandedWebhookQueues({ graceMs: input.strandedAfterMs ?? 30_000 })).queues)
+          await startQueue(q);
     } catch (err) {
       // A look that fails for good is logged and the next one tries again: the loop must not end.
       if (!(err instanceof ActivityFailure)) throw err;

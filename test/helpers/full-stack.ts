@@ -10,6 +10,10 @@ import { freePort, startTestApi, type TestApi } from './api';
 import { startTestIdp, type TestIdp } from './auth';
 import { openTestDatabase } from './db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from './temporal';
+import { testKeyring } from './byok-keys';
+import { loadConfig } from '../../config/env';
+import { webhookSettingsFrom } from '../../integrations/webhooks/settings';
+import type { MailSettings } from '../../activities/notify/email';
 
 export interface FullStack {
   env: TestWorkflowEnvironment;
@@ -33,6 +37,9 @@ export async function startFullStack(opts: {
   webhookSecret?: string;
   /** More API configuration, given the port the API will listen on (for addresses of its own). */
   apiEnv?: (port: number) => Record<string, string>;
+  /** The worker's outgoing webhook settings, as WEBHOOK_* variables (the API's keyring opens their secrets). */
+  workerEnv?: Record<string, string>;
+  mail?: MailSettings;
 }): Promise<FullStack> {
   const secret = opts.webhookSecret ?? 'whsec_full_stack_secret';
   const [env, db, idp] = await Promise.all([
@@ -41,6 +48,8 @@ export async function startFullStack(opts: {
     startTestIdp(),
   ]);
   const port = await freePort();
+  // One master key for both, as in production: endpoint secrets the API seals, the worker opens.
+  const keyring = testKeyring();
   const emulator = await startStripeEmulator({
     port: 0,
     webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret },
@@ -51,11 +60,18 @@ export async function startFullStack(opts: {
     connection: env.nativeConnection,
     namespace: TEST_NAMESPACE,
     taskQueue: opts.taskQueue,
-    deps: { orm: db.orm, logger: createLogger('silent', 'test'), stripe },
+    deps: {
+      orm: db.orm,
+      logger: createLogger('silent', 'test'),
+      stripe,
+      webhooks: webhookSettingsFrom(loadConfig({ NODE_ENV: 'test', ...opts.workerEnv }), keyring),
+      mail: opts.mail ?? null,
+    },
     workflowBundle: workflowBundle(),
   });
   const running = worker.run();
   const api = await startTestApi({
+    keyring,
     orm: db.orm,
     temporal: env.client,
     port,
