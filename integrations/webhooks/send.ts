@@ -14,9 +14,17 @@ export interface SendResult {
   excerpt: string | null;
 }
 
+/** Resolves a name to every address it has (node:dns lookup with `all`), replaceable in tests. */
+export type Resolver = (
+  hostname: string,
+  options: { all: true; family: number },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
 export interface SendOptions extends EndpointUrlPolicy {
   /** The whole exchange, connection to the last byte read (WEBHOOK_TIMEOUT_MS). */
   timeoutMs: number;
+  resolve?: Resolver;
 }
 
 /** Bytes of an answer read at most: the log keeps 500 characters, and a receiver cannot make us buffer more. */
@@ -29,9 +37,10 @@ class RefusedAddress extends Error {}
  * the checked address to the connection: the address judged is the one connected to, so a name that
  * answers a public address to the check and a private one to the connection (DNS rebinding) gets nowhere.
  */
-function checkedLookup(allowPrivate: boolean): LookupFunction {
+function checkedLookup(allowPrivate: boolean, resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses: LookupAddress[]) => {
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
+    resolve(hostname, { all: true, family }, (err, addresses) => {
       if (err) return callback(err, '', 0);
       const usable = allowPrivate ? addresses : addresses.filter((a) => !addressIsPrivate(a.address));
       if (usable.length === 0 || usable.length !== addresses.length)
@@ -77,7 +86,7 @@ export async function sendWebhook(
           'content-length': Buffer.byteLength(body),
           'user-agent': 'billing-engine-webhooks/1',
         },
-        lookup: checkedLookup(opts.allowPrivate),
+        lookup: checkedLookup(opts.allowPrivate, opts.resolve ?? (dnsLookup as unknown as Resolver)),
         // One connection per attempt: a receiver's kept-alive socket is not shared across endpoints.
         agent: false,
       },
