@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sendWebhook, type Resolver } from '../../integrations/webhooks/send';
 
 /** A local server whose handler the test sets; counts what reaches it. */
-async function server(handle: (req: IncomingMessage, res: import('node:http').ServerResponse) => void) {
+async function server(handle: (req: IncomingMessage, res: ServerResponse) => void) {
   const hits: string[] = [];
   const s: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
