@@ -9,7 +9,11 @@ import { loadByokKey } from '../config/byok-key';
 import { ConfigError, loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
-import { rotateProviderKeys, type RotationProgress } from '../services/byok/rotate-keys';
+import {
+  rotateProviderKeys,
+  rotateWebhookSecrets,
+  type RotationProgress,
+} from '../services/byok/rotate-keys';
 
 function progressLine(p: RotationProgress): string {
   const width = 30;
@@ -55,9 +59,13 @@ async function main(): Promise<void> {
     if (tty) process.stderr.write('\n');
     console.log(progressLine(result));
     for (const f of result.failures) console.error(`  ${f.id} (${f.provider}): ${f.reason}`);
-    if (result.failed > 0) {
+    // Webhook endpoints' signing secrets are under the same master key: a handful of rows, done in one go.
+    const hooks = await rotateWebhookSecrets({ orm, current: keyring.current, previous: keyring.previous });
+    console.log(`webhook endpoint secrets re-encrypted: ${hooks.rotated}`);
+    for (const f of hooks.failures) console.error(`  ${f.id} (webhook endpoint): ${f.reason}`);
+    if (result.failed > 0 || hooks.failures.length > 0) {
       console.error(
-        `${result.failed} key(s) are under neither key and were left as they are; keep the previous key until they are resolved`,
+        `${result.failed + hooks.failures.length} secret(s) are under neither key and were left as they are; keep the previous key until they are resolved`,
       );
       process.exitCode = 1;
     } else {

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { ByokKey } from '../../config/byok-key';
-import { ProviderKey } from '../../db/entities';
+import { ProviderKey, WebhookEndpoint } from '../../db/entities';
+import { openEndpointSecret, sealEndpointSecret } from '../../integrations/webhooks/settings';
 import { openProviderKey, sealWith, UnreadableKeyError } from './crypto';
 
 export interface RotationProgress {
@@ -89,4 +90,47 @@ export async function rotateProviderKeys(input: RotationInput): Promise<Rotation
     await onProgress?.(progress);
   }
   return result;
+}
+
+/**
+ * Re-encrypts every webhook endpoint's signing secret under `current`, as for provider keys: rows already
+ * under it are skipped, a row is rewritten only if it still holds what was read (a secret rotated meanwhile
+ * is left alone), and only after the new ciphertext has been opened again. Answers the endpoints under
+ * neither key.
+ */
+export async function rotateWebhookSecrets(
+  input: Pick<RotationInput, 'orm' | 'current' | 'previous'>,
+): Promise<{ rotated: number; failures: { id: string; reason: string }[] }> {
+  const { orm, current, previous } = input;
+  const em = orm.em.fork();
+  const rows = await em.find(WebhookEndpoint, { secretKeyVersion: { $ne: current.version } });
+  const failures: { id: string; reason: string }[] = [];
+  let rotated = 0;
+  for (const row of rows) {
+    let secret: string;
+    try {
+      secret = openEndpointSecret({ current: previous, previous: null }, row);
+    } catch (err) {
+      if (!(err instanceof UnreadableKeyError)) throw err;
+      failures.push({ id: row.id, reason: err.message });
+      continue;
+    }
+    const sealed = sealEndpointSecret({ current, previous: null }, row.id, secret);
+    const reopened = openEndpointSecret(
+      { current, previous: null },
+      {
+        id: row.id,
+        secretCiphertext: sealed.ciphertext,
+        secretNonce: sealed.nonce,
+        secretKeyVersion: sealed.keyVersion,
+      },
+    );
+    if (reopened !== secret) throw new Error('re-encryption check failed');
+    rotated += await em.nativeUpdate(
+      WebhookEndpoint,
+      { id: row.id, secretNonce: row.secretNonce, secretKeyVersion: row.secretKeyVersion },
+      { secretCiphertext: sealed.ciphertext, secretNonce: sealed.nonce, secretKeyVersion: sealed.keyVersion },
+    );
+  }
+  return { rotated, failures };
 }

@@ -3,9 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { MikroORM } from '@mikro-orm/core';
 import { openProviderKey, sealProviderKey } from '../../services/byok/crypto';
-import { rotateProviderKeys, type RotationProgress } from '../../services/byok/rotate-keys';
+import {
+  rotateProviderKeys,
+  rotateWebhookSecrets,
+  type RotationProgress,
+} from '../../services/byok/rotate-keys';
+import { createEndpoint } from '../../services/webhooks/endpoints';
+import { openEndpointSecret } from '../../integrations/webhooks/settings';
 import { ByokKey, type ByokKeyring } from '../../config/byok-key';
-import { Customer, ProviderKey } from '../../db/entities';
+import { Customer, ProviderKey, WebhookEndpoint } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { BYOK_PROVIDER_IDS } from '../../domain/byok-providers';
@@ -114,6 +120,42 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('rotating the BYOK master key o
     const after = await db.orm.em.fork().findOneOrFail(ProviderKey, { id: strayId! });
     expect(after.ciphertext).toBe(before.ciphertext);
     expect(await readAll(db.orm, { current: newKey, previous: null }, plain.keys())).toEqual(plain);
+  });
+
+  it("moves webhook endpoints' signing secrets to the new key too, once, and reports one under neither", async () => {
+    const oldKey = key();
+    const newKey = key();
+    const actor = {
+      sub: 'admin',
+      email: 'ops@example.com',
+      name: null,
+      roles: ['admin'],
+      role: 'admin' as const,
+      expMs: 0,
+    };
+    const terms = {
+      url: 'https://hooks.example.com/',
+      description: null,
+      eventTypes: ['invoice.paid'],
+      enabled: true,
+    };
+    const urlPolicy = { production: false, allowPrivate: false };
+    const made = await createEndpoint(db.orm.em.fork(), actor, terms, {
+      keyring: { current: oldKey, previous: null },
+      urlPolicy,
+    });
+    const stray = await createEndpoint(db.orm.em.fork(), actor, terms, {
+      keyring: { current: key(), previous: null },
+      urlPolicy,
+    });
+    const result = await rotateWebhookSecrets({ orm: db.orm, current: newKey, previous: oldKey });
+    expect(result.rotated).toBe(1);
+    expect(result.failures).toEqual([
+      { id: stray.view.endpoint.id, reason: expect.stringMatching(/not configured/) },
+    ]);
+    const row = await db.orm.em.fork().findOneOrFail(WebhookEndpoint, { id: made.view.endpoint.id });
+    expect(openEndpointSecret({ current: newKey, previous: null }, row)).toBe(made.secret);
+    expect((await rotateWebhookSecrets({ orm: db.orm, current: newKey, previous: oldKey })).rotated).toBe(0);
   });
 });
 
