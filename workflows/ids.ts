@@ -34,5 +34,6 @@ export const workflowIds = {
   /** One line of deliveries per endpoint and customer ('' for events of no customer), in event order. */
   webhookQueue: (endpointId: string, queueKey: string) => `webhook-queue-${endpointId}-${queueKey || 'none'}`,
   /** An admin's redelivery: one run per request. */
-  webhookRedelivery: (deliveryId: string, requestId: string) => `webhook-redelivery-${deliveryId}-${requestId}`,
+  webhookRedelivery: (deliveryId: string, requestId: string) =>
+    `webhook-redelivery-${deliveryId}-${requestId}`,
 };

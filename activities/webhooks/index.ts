@@ -1,11 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import {
-  BillingEvent,
-  Customer,
-  WebhookAttempt,
-  WebhookDelivery,
-  WebhookEndpoint,
-} from '../../db/entities';
+import { BillingEvent, Customer, WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { FAILURE } from '../../domain/failure-types';
@@ -60,10 +54,18 @@ export function createWebhookActivities(deps: ActivityDeps) {
       const events = await tx.find(
         BillingEvent,
         { publishedAt: null },
-        { orderBy: { createdAt: 'asc', id: 'asc' }, limit, fields: ['id', 'customerId', 'type', 'createdAt'] },
+        {
+          orderBy: { createdAt: 'asc', id: 'asc' },
+          limit,
+          fields: ['id', 'customerId', 'type', 'createdAt'],
+        },
       );
       if (events.length === 0) return { queues: [], events: 0 };
-      const endpoints = await tx.find(WebhookEndpoint, { enabled: true }, { fields: ['id', 'enabled', 'eventTypes'] });
+      const endpoints = await tx.find(
+        WebhookEndpoint,
+        { enabled: true },
+        { fields: ['id', 'enabled', 'eventTypes'] },
+      );
       const sql = sqlFor(tx);
       const queues = new Map<string, WebhookQueue>();
       const now = new Date();
@@ -75,7 +77,15 @@ export function createWebhookActivities(deps: ActivityDeps) {
           await sql.run(
             `insert into webhook_deliveries (id, event_id, endpoint_id, queue_key, event_type, event_created_at, status, attempts, created_at)
              values (?, ?, ?, ?, ?, ?, 'pending', 0, ?) on conflict (event_id, endpoint_id) do nothing`,
-            [newId('whd'), event.id, endpoint.id, queueKey, event.type, sql.date(event.createdAt), sql.date(now)],
+            [
+              newId('whd'),
+              event.id,
+              endpoint.id,
+              queueKey,
+              event.type,
+              sql.date(event.createdAt),
+              sql.date(now),
+            ],
           );
           queues.set(`${endpoint.id}\0${queueKey}`, { endpointId: endpoint.id, queueKey });
         }
@@ -97,7 +107,8 @@ export function createWebhookActivities(deps: ActivityDeps) {
     const deadline = Date.now() + (req.waitMs ?? 0);
     for (;;) {
       const pass = await fanOutOnce(limit);
-      if (pass.events > 0 || Date.now() >= deadline) return { queues: pass.queues, more: pass.events === limit };
+      if (pass.events > 0 || Date.now() >= deadline)
+        return { queues: pass.queues, more: pass.events === limit };
       heartbeat();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
@@ -159,18 +170,23 @@ export function createWebhookActivities(deps: ActivityDeps) {
    * window closes; an endpoint failing for WEBHOOK_DISABLE_AFTER_DAYS is turned off and the operators
    * mailed. `manual` is an admin's redelivery: one attempt outside the queue's order and retries.
    */
-  async function attemptWebhookDelivery(req: { deliveryId: string; manual?: boolean }): Promise<AttemptOutcome> {
+  async function attemptWebhookDelivery(req: {
+    deliveryId: string;
+    manual?: boolean;
+  }): Promise<AttemptOutcome> {
     const settings = settingsOf(deps);
     const manual = req.manual ?? false;
     const em = orm.em.fork();
     const delivery = await em.findOne(WebhookDelivery, { id: req.deliveryId });
-    if (!delivery) throw ApplicationFailure.nonRetryable(`delivery ${req.deliveryId} not found`, FAILURE.notFound);
+    if (!delivery)
+      throw ApplicationFailure.nonRetryable(`delivery ${req.deliveryId} not found`, FAILURE.notFound);
     const none = { retryInMs: null, attemptId: null, statusCode: null, error: null };
     if (!manual && delivery.status !== 'pending') return { outcome: 'already_done', ...none };
     const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpointId });
     if (!endpoint || (!manual && !endpoint.enabled)) return { outcome: 'endpoint_off', ...none };
     const content = await bodyOf(delivery.eventId);
-    if (!content) throw ApplicationFailure.nonRetryable(`event ${delivery.eventId} not found`, FAILURE.notFound);
+    if (!content)
+      throw ApplicationFailure.nonRetryable(`event ${delivery.eventId} not found`, FAILURE.notFound);
 
     const at = new Date();
     const headers = signDelivery([openEndpointSecret(settings.keyring, endpoint)], {
@@ -225,7 +241,10 @@ export function createWebhookActivities(deps: ActivityDeps) {
       }
     });
     if (disable) {
-      logger.warn({ endpointId: endpoint.id, url: endpoint.url }, 'webhook endpoint turned off after failing');
+      logger.warn(
+        { endpointId: endpoint.id, url: endpoint.url },
+        'webhook endpoint turned off after failing',
+      );
       await tellOperators(endpoint.id);
       outcome = 'endpoint_off';
     }
@@ -247,7 +266,8 @@ export function createWebhookActivities(deps: ActivityDeps) {
     const settings = settingsOf(deps);
     const em = orm.em.fork();
     const endpoint = await em.findOne(WebhookEndpoint, { id: endpointId });
-    if (!endpoint || endpoint.disabledMailSentAt || settings.operatorEmails.length === 0 || !deps.mail) return;
+    if (!endpoint || endpoint.disabledMailSentAt || settings.operatorEmails.length === 0 || !deps.mail)
+      return;
     await transportFor(deps.mail.url).sendMail({
       from: deps.mail.from,
       to: settings.operatorEmails.join(', '),

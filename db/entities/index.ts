@@ -27,11 +27,7 @@ import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
-import {
-  WebhookAttemptSchema,
-  WebhookDeliverySchema,
-  WebhookEndpointSchema,
-} from './webhook-endpoint';
+import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from './webhook-endpoint';
 
 export * from './access-sync-failure';
 export * from './billing-event';

@@ -13,15 +13,17 @@ export type SubscriptionFields = Pick<
   LiveSubscriptionRow,
   'id' | 'tier' | 'status' | 'interval' | 'amountCents' | 'currency' | 'cancelAtPeriodEnd'
 > & {
-  [K in
-    | 'stripeSubscriptionId'
-    | 'currentPeriodStart'
-    | 'currentPeriodEnd'
-    | 'trialEnd'
-    | 'pendingTier'
-    | 'pendingInterval'
-    | 'pendingAmountCents'
-    | 'pendingEffectiveAt']?: LiveSubscriptionRow[K] | undefined;
+  [
+    K in
+      | 'stripeSubscriptionId'
+      | 'currentPeriodStart'
+      | 'currentPeriodEnd'
+      | 'trialEnd'
+      | 'pendingTier'
+      | 'pendingInterval'
+      | 'pendingAmountCents'
+      | 'pendingEffectiveAt'
+  ]?: LiveSubscriptionRow[K] | undefined;
 };
 
 const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
@@ -71,16 +73,16 @@ export function pendingChangeObject(
 
 export type InvoiceFields = Pick<
   InvoiceRow,
-  'stripeInvoiceId' | 'status' | 'currency' | 'totalCents' | 'amountDueCents' | 'amountPaidCents' | 'createdAt'
+  | 'stripeInvoiceId'
+  | 'status'
+  | 'currency'
+  | 'totalCents'
+  | 'amountDueCents'
+  | 'amountPaidCents'
+  | 'createdAt'
 > & {
-  [K in
-    | 'number'
-    | 'periodStart'
-    | 'periodEnd'
-    | 'dueDate'
-    | 'paidAt'
-    | 'hostedInvoiceUrl'
-    | 'invoicePdf']?: InvoiceRow[K] | undefined;
+  [K in 'number' | 'periodStart' | 'periodEnd' | 'dueDate' | 'paidAt' | 'hostedInvoiceUrl' | 'invoicePdf']?:
+    InvoiceRow[K] | undefined;
 };
 
 /** What was refunded on an invoice's charges and credited by its credit notes. */

@@ -102,12 +102,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('webhook endpoints on %s', (dia
       'webhook_url_invalid',
       'body.url',
     ],
-    [
-      'a control character',
-      { ...good, url: 'https://hooks.example.com/\u0007' },
-      'validation_failed',
-      'url',
-    ],
+    ['a control character', { ...good, url: 'https://hooks.example.com/\u0007' }, 'validation_failed', 'url'],
     [
       'a huge URL',
       { ...good, url: `https://hooks.example.com/${'a'.repeat(5000)}` },
