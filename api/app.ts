@@ -22,6 +22,7 @@ import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminWebhookRoutes } from './routes/admin-webhooks/router';
+import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
 import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
@@ -61,6 +62,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...authRoutes,
       ...planRoutes,
       ...accessRoutes,
+      ...entitlementRoutes,
       ...customerRoutes,
       ...billingRoutes,
       ...trialRoutes,

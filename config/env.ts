@@ -156,6 +156,11 @@ const schema = z
           .filter(Boolean),
       )
       .pipe(z.array(z.email())),
+    /**
+     * How long an entitlement snapshot the gateway caches stays valid: the longest it may act on access
+     * that has since changed, when it misses the `access.changed` webhook.
+     */
+    ENTITLEMENT_SNAPSHOT_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
     /** Scrapers must send `Authorization: Bearer <token>` to /metrics. */
     METRICS_TOKEN: z.string().min(16).optional(),
     /** Serve the API's /metrics on this port alone (not on PORT). */

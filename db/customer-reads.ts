@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
 import { perDatabase } from './per-database';
 import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
+import type { Entitlement } from '../domain/entitlements';
 
 /**
  * The customer reads' queries in plain SQL with typed row mapping: no entity manager fork, no identity
@@ -225,6 +226,8 @@ export interface PlanTermsRow {
   /** Usage beyond included credits must be prepaid (refused at a zero balance, never billed). */
   prepaidOnly: boolean;
   alertDefaults: { includedPercent?: number; balanceBelow?: number; overageCents?: number };
+  /** Its explicit entitlements (domain/entitlements.ts). */
+  entitlements: Entitlement[];
 }
 
 /** A customer's live subscription with its plan's terms. */
@@ -263,7 +266,7 @@ export async function liveSubscriptionOf(
             s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
-            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults
+            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
@@ -300,6 +303,9 @@ export async function liveSubscriptionOf(
       alertDefaults: (typeof r.alert_defaults === 'string'
         ? JSON.parse(r.alert_defaults)
         : (r.alert_defaults ?? {})) as PlanTermsRow['alertDefaults'],
+      entitlements: (typeof r.entitlements === 'string'
+        ? JSON.parse(r.entitlements)
+        : (r.entitlements ?? [])) as Entitlement[],
     },
   };
 }

@@ -33,6 +33,7 @@ export async function recordSubscriptionEvents(
     const plan = await em.findOneOrFail(Plan, { id: row.plan.id });
     const allowed = grantsAccess(row.status);
     add('access.changed', {
+      cause: 'subscription',
       subscription_id: row.id,
       tier: row.tier,
       status: row.status,

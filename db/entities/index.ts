@@ -27,6 +27,7 @@ import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
+import { EntitlementOverrideSchema } from './entitlement-override';
 import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from './webhook-endpoint';
 
 export * from './access-sync-failure';
@@ -58,6 +59,7 @@ export * from './usage-event';
 export * from './usage-rollup';
 export * from './usage-type';
 export * from './webhook-event';
+export * from './entitlement-override';
 export * from './webhook-endpoint';
 
 export const entities = [
@@ -93,4 +95,5 @@ export const entities = [
   WebhookEndpointSchema,
   WebhookDeliverySchema,
   WebhookAttemptSchema,
+  EntitlementOverrideSchema,
 ];

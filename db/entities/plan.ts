@@ -1,4 +1,5 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
+import type { Entitlement } from '../../domain/entitlements';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -29,6 +30,11 @@ export class Plan {
   prepaidOnly: Opt<boolean> = false;
   /** Default alert thresholds of its subscribers (domain/credit-alerts.ts), each overridable per customer. */
   alertDefaults: Opt<{ includedPercent?: number; balanceBelow?: number; overageCents?: number }> = {};
+  /**
+   * Entitlements beyond those its services, daily cap and included credits give (domain/entitlements.ts
+   * planEntitlements); one naming the same feature replaces the derived one.
+   */
+  entitlements: Opt<Entitlement[]> = [];
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
@@ -65,6 +71,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     sortOrder: { type: 'integer' },
     prepaidOnly: { type: 'boolean', default: false },
     alertDefaults: { type: 'json', default: '{}' },
+    entitlements: { type: 'json', default: '[]' },
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },
     stripePriceYearlyId: { type: 'string', nullable: true },

@@ -1,6 +1,7 @@
 import type { InvoiceRow, LiveSubscriptionRow } from '../../db/customer-reads';
 import { billingCycleOf } from '../../domain/billing-cycle';
 import { centsToDollars } from '../../domain/money';
+import type { Entitlement } from '../../domain/entitlements';
 
 /**
  * The objects the API answers with and the outgoing webhooks carry: one shape for both, so an event's
@@ -153,4 +154,23 @@ export function chargeObject(c: ChargeFields) {
     invoice: c.stripeInvoiceId ?? null,
     created: c.createdAt.toISOString(),
   };
+}
+
+/** An entitlement's terms as clients read them (domain/entitlements.ts), snake_case. */
+export function entitlementObject(e: Entitlement) {
+  switch (e.kind) {
+    case 'boolean':
+      return { feature: e.feature, kind: e.kind };
+    case 'limit':
+      return { feature: e.feature, kind: e.kind, limit: e.limit };
+    case 'metered':
+      return {
+        feature: e.feature,
+        kind: e.kind,
+        usage_type: e.usageType,
+        limit: e.amount,
+        per: e.per,
+        overage: e.overage,
+      };
+  }
 }

@@ -18,6 +18,8 @@ import {
   type Entitlement,
 } from '../../domain/access';
 import { utcDay } from '../../domain/usage';
+import { accessTermsOf, type Entitlement as EntitlementDef } from '../../domain/entitlements';
+import { effectiveEntitlements } from '../entitlements/effective';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { countersFor } from '../../db/usage-counters';
@@ -102,7 +104,7 @@ export function cachedAccessFor(em: EntityManager, identity: Identity): Promise<
  * is not), or for the gateway the customer it names. An unknown customer has no access, as a person who
  * never subscribed: the gateway needs a yes or no, not a lookup error.
  */
-function accessToCheck(em: EntityManager, identity: Identity, ref: AccountRef): Promise<Access> {
+export function accessToCheck(em: EntityManager, identity: Identity, ref: AccountRef): Promise<Access> {
   switch (accountNamed(identity, ref)) {
     case 'not_yours':
       throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) checks another customer's access`);
@@ -125,13 +127,12 @@ function accessToCheck(em: EntityManager, identity: Identity, ref: AccountRef): 
   }
 }
 
-/** What decides access, as domain/access.ts takes it. */
-function entitlementOf(access: Access): Entitlement {
-  return {
-    status: access.subscription?.status ?? null,
-    planServices: access.plan?.services ?? [],
-    dailyApiCalls: access.dailyApiCalls,
-  };
+/**
+ * What decides access, as domain/access.ts takes it, computed from the customer's entitlements (the
+ * plan's, with their overrides): for a plan without overrides, exactly its services and daily cap.
+ */
+function entitlementOf(access: Access, effective: readonly EntitlementDef[]): Entitlement {
+  return { status: access.subscription?.status ?? null, ...accessTermsOf(effective) };
 }
 
 /**
@@ -146,9 +147,9 @@ export async function checkAccess(
   service: string,
 ): Promise<AccessDecision> {
   const access = await accessToCheck(em, identity, ref);
-  const entitlement = entitlementOf(access);
   const counters = countersFor(em);
   const now = new Date(counters.now());
+  const entitlement = entitlementOf(access, await effectiveEntitlements(em, access, now));
   let today: { used: number; resetsAt: Date } | null = null;
   if (needsTodaysUsage(entitlement, service)) {
     const { day, resetsAt } = utcDay(now);
@@ -166,7 +167,7 @@ export async function checkAccess(
 }
 
 /** The open billing period's start, as report_usage takes it. */
-const periodStartOf = (access: Access): Date | null => {
+export const periodStartOf = (access: Access): Date | null => {
   const sub = access.subscription;
   return sub?.currentPeriodStart ?? sub?.trialStart ?? sub?.createdAt ?? null;
 };

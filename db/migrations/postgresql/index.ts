@@ -22,6 +22,7 @@ import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 import { Migration20261124005247_Credits } from './Migration20261124005247_Credits';
 import { Migration20261124222350_WebhookEndpoints } from './Migration20261124222350_WebhookEndpoints';
+import { Migration20261124224756_Entitlements } from './Migration20261124224756_Entitlements';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -48,4 +49,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
   { name: 'Migration20261124005247_Credits', class: Migration20261124005247_Credits },
   { name: 'Migration20261124222350_WebhookEndpoints', class: Migration20261124222350_WebhookEndpoints },
+  { name: 'Migration20261124224756_Entitlements', class: Migration20261124224756_Entitlements },
 ];

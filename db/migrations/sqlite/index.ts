@@ -23,6 +23,7 @@ import { Migration20261123190000_RateLimitBuckets } from './Migration20261123190
 import { Migration20261123200000_UsageEventReporter } from './Migration20261123200000_UsageEventReporter';
 import { Migration20261124005238_Credits } from './Migration20261124005238_Credits';
 import { Migration20261124221349_WebhookEndpoints } from './Migration20261124221349_WebhookEndpoints';
+import { Migration20261124224749_Entitlements } from './Migration20261124224749_Entitlements';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -50,4 +51,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261123200000_UsageEventReporter', class: Migration20261123200000_UsageEventReporter },
   { name: 'Migration20261124005238_Credits', class: Migration20261124005238_Credits },
   { name: 'Migration20261124221349_WebhookEndpoints', class: Migration20261124221349_WebhookEndpoints },
+  { name: 'Migration20261124224749_Entitlements', class: Migration20261124224749_Entitlements },
 ];

@@ -1,0 +1,40 @@
+import type { EntitlementOverrideRow } from '../../../db/entities';
+import type { EntitlementCheck } from '../../../domain/entitlements';
+import { entitlementObject } from '../../../integrations/webhooks/objects';
+import type { CustomerEntitlements } from '../../../services/entitlements/customer-entitlements';
+
+/** The answer to one entitlement check. */
+export function checkDto(c: EntitlementCheck) {
+  return {
+    allowed: c.allowed,
+    reason: c.reason,
+    limit: c.limit,
+    used: c.used,
+    remaining: c.remaining,
+    resets_at: c.resetsAt?.toISOString() ?? null,
+  };
+}
+
+/** Every entitlement with its terms and where the customer stands on it. */
+export function entitlementsDto(e: CustomerEntitlements) {
+  return {
+    tier: e.tier,
+    status: e.status,
+    entitlements: e.entitlements.map((s) => ({ ...entitlementObject(s.entitlement), ...checkDto(s.check) })),
+  };
+}
+
+export function overrideDto(o: EntitlementOverrideRow, now: Date) {
+  return {
+    id: o.id,
+    feature: o.feature,
+    ...o.change,
+    expires_at: o.expiresAt?.toISOString() ?? null,
+    reason: o.reason,
+    actor: o.actor,
+    created_at: o.createdAt.toISOString(),
+    removed_at: o.removedAt?.toISOString() ?? null,
+    removed_by: o.removedBy ?? null,
+    active: !o.removedAt && (!o.expiresAt || o.expiresAt.getTime() > now.getTime()),
+  };
+}

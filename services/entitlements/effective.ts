@@ -1,0 +1,67 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { sqlFor } from '../../db/raw-sql';
+import { readDate } from '../../db/raw-sql';
+import { countersFor } from '../../db/usage-counters';
+import {
+  applyOverrides,
+  planEntitlements,
+  type Entitlement,
+  type EntitlementOverride,
+} from '../../domain/entitlements';
+import type { OverrideChange } from '../../db/entities';
+
+/** The memo of a customer's entitlements: dropped by this process when an admin changes their overrides. */
+export const entitlementsMemo = (customerId: string): string => `entitlements:${customerId}`;
+
+/** What entitlements are computed from: a customer's access as check-access loads it. */
+interface EntitledAccess {
+  customerId: string | null;
+  plan: {
+    services: string[];
+    dailyApiCalls: number | null;
+    includedCredits: number;
+    prepaidOnly: boolean;
+    entitlements: Entitlement[];
+  } | null;
+}
+
+async function readOverrides(em: EntityManager, customerId: string): Promise<EntitlementOverride[]> {
+  const rows = await sqlFor(em).read<{
+    feature: string;
+    change: unknown;
+    expires_at: unknown;
+    created_at: unknown;
+  }>(
+    'select feature, change, expires_at, created_at from entitlement_overrides where customer_id = ? and removed_at is null',
+    [customerId],
+  );
+  return rows.map((r) => {
+    const change = (typeof r.change === 'string' ? JSON.parse(r.change) : r.change) as OverrideChange;
+    return {
+      feature: r.feature,
+      ...change,
+      expiresAt: r.expires_at == null ? null : readDate(r.expires_at),
+      createdAt: readDate(r.created_at),
+    };
+  });
+}
+
+/**
+ * A customer's entitlements now: their plan version's, changed by the overrides in force. Memoised per
+ * process for two seconds, like access itself: an admin's change in another process, or an override's
+ * expiry, is followed within that time. Without a plan there are none.
+ */
+export async function effectiveEntitlements(
+  em: EntityManager,
+  access: EntitledAccess,
+  now: Date,
+): Promise<Entitlement[]> {
+  const plan = access.plan;
+  const customerId = access.customerId;
+  if (!plan || !customerId) return [];
+  return countersFor(em).snapshot(entitlementsMemo(customerId), async () => {
+    const overrides = await readOverrides(em, customerId);
+    const base = planEntitlements(plan);
+    return overrides.length === 0 ? base : applyOverrides(base, overrides, now);
+  });
+}
