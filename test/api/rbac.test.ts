@@ -164,15 +164,18 @@ describe('role-based access over every route of the OpenAPI document', () => {
     expect(editorOnly.map(declared)).toEqual([]);
   });
 
-  it('lets the gateway call only usage reports, access checks, user access and the key read, which is its alone', () => {
+  it('lets the gateway call only usage reports, access and entitlement checks, user access and the key read, which is its alone', () => {
     const gateway = operations
       .filter((o) => o.roles?.includes(GATEWAY_ROLE))
       .map((o) => `${o.method.toUpperCase()} ${o.path}`)
       .sort();
     expect(gateway).toEqual([
       'GET /api/v1/byok/gateway/keys/{provider}',
+      'GET /api/v1/entitlements',
+      'GET /api/v1/entitlements/snapshot',
       'GET /api/v1/subscriptions/admin/user-access/{user_id}',
       'POST /api/v1/billing/report_usage',
+      'POST /api/v1/entitlements/check',
       'POST /api/v1/subscriptions/check-access/{service}',
     ]);
     // No person's token, however high, reads a decrypted key.
