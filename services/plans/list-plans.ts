@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from '../../db/entities';
 import { centsToDollars } from '../../domain/money';
 import { SERVICES } from '../../domain/plan-catalog';
+import { planEntitlements } from '../../domain/entitlements';
+import { entitlementObject } from '../../integrations/webhooks/objects';
 
 /** Current, active versions of every plan, cheapest first. */
 export function listCurrentPlans(em: EntityManager): Promise<Plan[]> {
@@ -34,6 +36,7 @@ export function planDto(p: Plan) {
     overage_price_per_1k_cents: p.overagePer1kCents,
     daily_api_calls: p.dailyApiCalls ?? null,
     pausable: p.pausable,
+    entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }).map(entitlementObject),
   };
 }
 

@@ -4,6 +4,7 @@ import { AppError, conflict, notFound } from '../../domain/errors';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { planDto } from './list-plans';
+import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
 
 export interface PlanChanges {
@@ -19,6 +20,19 @@ export interface PlanChanges {
   overagePer1kCents?: number;
   dailyApiCalls?: number | null;
   pausable?: boolean;
+  /** Explicit entitlements (domain/entitlements.ts), beyond those the fields above give. */
+  entitlements?: Entitlement[];
+}
+
+/** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
+function checkEntitlements(list: Entitlement[] | undefined): void {
+  for (const [i, e] of (list ?? []).entries()) {
+    const refusal = entitlementRefusal(e);
+    if (refusal)
+      throw new AppError('invalid', refusal.code, refusal.message, {
+        field: `entitlements.${i}.${refusal.field}`,
+      });
+  }
 }
 
 /** Changes that alter what a subscriber pays or gets; only these make a new version for grandfathering. */
@@ -30,6 +44,7 @@ const TERMS: (keyof PlanChanges)[] = [
   'includedCredits',
   'overagePer1kCents',
   'dailyApiCalls',
+  'entitlements',
 ];
 
 function audit(
@@ -56,6 +71,7 @@ export async function createPlan(
   code: string,
   c: Required<Pick<PlanChanges, 'displayName' | 'priceMonthlyCents'>> & PlanChanges,
 ) {
+  checkEntitlements(c.entitlements);
   if (await em.count(Plan, { code }))
     throw conflict('plan_exists', `A plan "${code}" already exists`, { field: 'code' });
   const [last] = await em.find(Plan, {}, { orderBy: { sortOrder: 'desc' }, limit: 1 });
@@ -75,6 +91,7 @@ export async function createPlan(
     overagePer1kCents: c.overagePer1kCents ?? 0,
     dailyApiCalls: c.dailyApiCalls ?? null,
     pausable: c.pausable ?? false,
+    entitlements: c.entitlements ?? [],
     sortOrder: (last?.sortOrder ?? 0) + 1,
   });
   audit(em, actor, 'plan.create', code, null, planDto(plan));
@@ -87,6 +104,7 @@ export async function createPlan(
  * terms, a new version becomes current and the subscribers keep theirs (grandfathered) until migrated.
  */
 export async function updatePlan(em: EntityManager, actor: Identity, code: string, c: PlanChanges) {
+  checkEntitlements(c.entitlements);
   const current = await em.findOne(Plan, { code, isCurrent: true });
   if (!current) throw notFound('plan', code);
   if (current.status === 'archived') throw conflict('plan_archived', `Plan "${code}" is archived`);

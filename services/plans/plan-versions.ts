@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Plan, Subscription } from '../../db/entities';
+import { EntitlementOverrideRow, Plan, Subscription } from '../../db/entities';
+import { applyOverrides, entitlementChanges, planEntitlements } from '../../domain/entitlements';
+import { entitlementObject } from '../../integrations/webhooks/objects';
 import { pricesFor } from '../../db/plan-prices';
 import { num, sqlFor } from '../../db/raw-sql';
 import { notFound } from '../../domain/errors';
@@ -33,7 +35,11 @@ export async function listPlanVersions(em: EntityManager) {
   }));
 }
 
-/** Who a migration of `code` to its current version would move: live subscribers of its older versions. */
+/**
+ * Who a migration of `code` to its current version would move: live subscribers of its older versions,
+ * each with the price and the entitlements they would gain and lose (their overrides counted), and per
+ * feature how many subscribers each change reaches.
+ */
 export async function migrationPreview(em: EntityManager, code: string) {
   const current = await em.findOne(Plan, { code, isCurrent: true });
   if (!current) throw notFound('plan', code);
@@ -42,16 +48,54 @@ export async function migrationPreview(em: EntityManager, code: string) {
     { tier: code, plan: { version: { $lt: current.version } }, status: { $nin: [...FINAL_STATUSES] } },
     { populate: ['plan', 'customer'], orderBy: { createdAt: 'asc', id: 'asc' } },
   );
-  return {
-    plan_id: code,
-    to_version: current.version,
-    subscriptions: subs.map((s) => ({
+  const now = new Date();
+  const overrides = await em.find(EntitlementOverrideRow, {
+    customerId: { $in: subs.map((s) => s.customer.id) },
+    removedAt: null,
+  });
+  const entitled = (plan: Plan, customerId: string) =>
+    applyOverrides(
+      planEntitlements({ ...plan, dailyApiCalls: plan.dailyApiCalls ?? null }),
+      overrides
+        .filter((o) => o.customerId === customerId)
+        .map((o) => ({
+          feature: o.feature,
+          ...o.change,
+          expiresAt: o.expiresAt ?? null,
+          createdAt: o.createdAt,
+        })),
+      now,
+    );
+  const summary = new Map<string, { feature: string; change: string; subscribers: number }>();
+  const subscriptions = subs.map((s) => {
+    const changes = entitlementChanges(entitled(s.plan, s.customer.id), entitled(current, s.customer.id));
+    for (const c of changes) {
+      const key = `${c.feature}\0${c.change}`;
+      const row = summary.get(key) ?? { feature: c.feature, change: c.change, subscribers: 0 };
+      row.subscribers += 1;
+      summary.set(key, row);
+    }
+    return {
       subscription_id: s.id,
       email: s.customer.email,
       from_version: s.plan.version,
       interval: s.interval,
       amount_cents: s.amountCents,
       new_amount_cents: pricesFor(current, s.interval).amountCents,
-    })),
+      entitlement_changes: changes.map((c) => ({
+        feature: c.feature,
+        change: c.change,
+        before: 'before' in c ? entitlementObject(c.before) : null,
+        after: 'after' in c ? entitlementObject(c.after) : null,
+      })),
+    };
+  });
+  return {
+    plan_id: code,
+    to_version: current.version,
+    subscriptions,
+    entitlement_summary: [...summary.values()].sort((a, b) =>
+      a.feature === b.feature ? a.change.localeCompare(b.change) : a.feature.localeCompare(b.feature),
+    ),
   };
 }

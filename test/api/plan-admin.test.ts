@@ -118,6 +118,67 @@ describe('plan administration', () => {
     expect(reworded.body).toMatchObject({ version: 2, display_name: 'Grand' });
   });
 
+  it('versions a plan whose entitlements change and previews who gains and loses what, overrides counted', async () => {
+    await api.request('POST', '/api/v1/subscriptions/plans', {
+      token: admin,
+      body: { ...basic('ents'), entitlements: [{ feature: 'seats', kind: 'limit', limit: 3 }] },
+    });
+    const em = db.orm.em.fork();
+    const v1 = await em.findOneOrFail(Plan, { code: 'ents', version: 1 });
+    const person = (name: string) =>
+      em.create(Customer, { id: newId('cust'), userId: `u-${name}`, email: `${name}@example.com` });
+    const [ada, bob] = [person('ada-ents'), person('bob-ents')];
+    for (const customer of [ada, bob])
+      em.create(Subscription, {
+        id: newId('subs'),
+        customer,
+        plan: v1,
+        tier: 'ents',
+        status: 'active',
+        amountCents: 2999,
+      });
+    await em.flush();
+    // Bob already has ten seats by an override: the new version's five are no loss to him.
+    const override = await api.request(
+      'POST',
+      '/api/v1/admin/billing/customers/bob-ents@example.com/entitlement-overrides',
+      {
+        token: admin,
+        body: { feature: 'seats', limit: 10, reason: 'contract' },
+      },
+    );
+    expect(override.status).toBe(201);
+
+    const changed = await api.request('PUT', '/api/v1/subscriptions/plans/ents', {
+      token: admin,
+      body: { services: ['ops-center'], entitlements: [{ feature: 'seats', kind: 'limit', limit: 5 }] },
+    });
+    expect(changed.body).toMatchObject({ version: 2, grandfathered_subscribers: 2 });
+    expect(changed.body.entitlements).toContainEqual({ feature: 'seats', kind: 'limit', limit: 5 });
+    const preview = await api.request('GET', '/api/v1/admin/plans/ents/migration-preview', { token: admin });
+    expect(preview.status).toBe(200);
+    const of = (email: string) =>
+      preview.body.subscriptions
+        .find((s: { email: string }) => s.email === email)
+        .entitlement_changes.map((c: { feature: string; change: string }) => `${c.feature} ${c.change}`);
+    expect(of('ada-ents@example.com')).toEqual(['chat lost', 'seats raised']);
+    expect(of('bob-ents@example.com')).toEqual(['chat lost']);
+    expect(preview.body.entitlement_summary).toEqual([
+      { feature: 'chat', change: 'lost', subscribers: 2 },
+      { feature: 'seats', change: 'raised', subscribers: 1 },
+    ]);
+
+    const bad = await api.request('PUT', '/api/v1/subscriptions/plans/ents', {
+      token: admin,
+      body: { entitlements: [{ feature: 'seats', kind: 'limit', limit: -1 }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({
+      code: 'entitlement_invalid',
+      details: { field: 'entitlements.0.limit' },
+    });
+  });
+
   it('archives a plan: it leaves the list but stays for its subscribers', async () => {
     await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body: basic('old') });
     const res = await api.request('DELETE', '/api/v1/subscriptions/plans/old', { token: admin });

@@ -23,6 +23,18 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     overagePer1kCents: b.overage_price_per_1k_cents ?? b.overage_price_per_1k,
     dailyApiCalls: b.daily_api_calls,
     pausable: b.pausable,
+    entitlements: b.entitlements?.map((e) =>
+      e.kind === 'metered'
+        ? {
+            feature: e.feature,
+            kind: e.kind,
+            usageType: e.usage_type,
+            amount: e.amount,
+            per: e.per,
+            overage: e.overage,
+          }
+        : e,
+    ),
   };
 }
 

@@ -29,6 +29,23 @@ const cents = z.number().int().min(0).max(MAX_PRICE_CENTS);
 const count = z.number().int().min(0).max(MAX_COUNT);
 const service = z.enum(Object.keys(SERVICES) as [keyof typeof SERVICES, ...(keyof typeof SERVICES)[]]);
 
+/** An explicit entitlement of a plan version (domain/entitlements.ts); the service checks each one's terms. */
+const entitlement = z.discriminatedUnion('kind', [
+  z.object({ feature: z.string().max(64), kind: z.literal('boolean') }).strict(),
+  z.object({ feature: z.string().max(64), kind: z.literal('limit'), limit: z.number().nullable() }).strict(),
+  z
+    .object({
+      feature: z.string().max(64),
+      kind: z.literal('metered'),
+      usage_type: z.string().max(64),
+      amount: z.number().nullable(),
+      per: z.enum(['day', 'period']),
+      overage: z.enum(['block', 'bill']),
+    })
+    .strict(),
+]);
+const entitlements = z.array(entitlement).max(50);
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -45,6 +62,7 @@ const planFields = {
   overage_price_per_1k_cents: cents.optional(),
   daily_api_calls: count.min(1).nullable().default(null),
   pausable: z.boolean().default(false),
+  entitlements: entitlements.default([]),
 };
 
 export const createPlanBody = z
@@ -77,6 +95,7 @@ export const updatePlanBody = z
     overage_price_per_1k_cents: planFields.overage_price_per_1k_cents,
     daily_api_calls: count.min(1).nullable().optional(),
     pausable: z.boolean().optional(),
+    entitlements: entitlements.optional(),
   })
   .strict();
 
@@ -107,6 +126,8 @@ export const planResponse = z.object({
   daily_api_calls: z.number().int().nullable(),
   /** Whether a subscriber may pause this plan themselves. */
   pausable: z.boolean(),
+  /** Everything it entitles a subscriber to: its services, daily calls, included credits and explicit ones. */
+  entitlements: z.array(z.record(z.string(), z.unknown())),
 });
 
 export const plansResponse = z.array(planResponse);
@@ -156,6 +177,19 @@ export const migrationPreviewResponse = z.object({
       interval: z.enum(['month', 'year']),
       amount_cents: z.number().int(),
       new_amount_cents: z.number().int().nullable(),
+      /** What this subscriber would gain and lose, their overrides counted. */
+      entitlement_changes: z.array(
+        z.object({
+          feature: z.string(),
+          change: z.enum(['gained', 'lost', 'raised', 'lowered', 'changed']),
+          before: z.record(z.string(), z.unknown()).nullable(),
+          after: z.record(z.string(), z.unknown()).nullable(),
+        }),
+      ),
     }),
+  ),
+  /** Per feature and change, how many subscribers it would reach. */
+  entitlement_summary: z.array(
+    z.object({ feature: z.string(), change: z.string(), subscribers: z.number().int().nonnegative() }),
   ),
 });
