@@ -1,7 +1,8 @@
 /**
  * Customer read benchmark: the reads the web app's dashboard and the AI gateway make on every page —
  * GET /billing/invoices?limit=10, /billing/subscription, /billing/usage, /billing/payment-methods and
- * /subscriptions/my-access — for one seeded customer (a live subscription, 12 paid invoices, two payment
+ * /subscriptions/my-access — and the gateway's two questions, check-access and entitlements/check (each
+ * also beside the gateway's ingestion), beside the bare route (/healthz) — for one seeded customer (a live subscription, 12 paid invoices, two payment
  * methods, some usage), each at 16 in flight on keep-alive connections, and each at a fixed 1,000 req/s
  * (latency counted from when each request was due). Every phase runs three times; the summary prints
  * min / median / max with the API's CPU time per request.
@@ -12,7 +13,7 @@
  * on the same machine; the ratio to it is these figures over its.
  *
  *   npx tsx bench/reads.ts [--seconds 5] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
- *                          [--reads invoices,subscription,usage,payment-methods,my-access]
+ *                          [--reads bare,invoices,subscription,usage,payment-methods,my-access,check-access,entitlements-check,entitlements-check-get]
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,12 +38,42 @@ interface Ready {
   sub: string;
 }
 
-const READS: Record<string, { path: string; expect: string }> = {
+interface Read {
+  path: string;
+  expect: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+  /** Also measured beside ingestion (the gateway checks before each model call and reports after it). */
+  gateway?: boolean;
+}
+
+const READS: Record<string, Read> = {
+  // The bare route: every middleware (auth included), no database: the ceiling the others are a share of.
+  bare: { path: '/healthz', expect: '"' },
   invoices: { path: '/api/v1/billing/invoices?limit=10', expect: '"READ-' },
   subscription: { path: '/api/v1/billing/subscription', expect: '"status"' },
   usage: { path: '/api/v1/billing/usage', expect: '"' },
   'payment-methods': { path: '/api/v1/billing/payment-methods', expect: '"pm_read_' },
   'my-access': { path: '/api/v1/subscriptions/my-access', expect: '"' },
+  'check-access': {
+    path: '/api/v1/subscriptions/check-access/api',
+    method: 'POST',
+    expect: '"allowed":',
+    gateway: true,
+  },
+  'entitlements-check': {
+    path: '/api/v1/entitlements/check',
+    method: 'POST',
+    body: JSON.stringify({ feature: 'api_calls' }),
+    expect: '"allowed":',
+    gateway: true,
+  },
+  // The same question in the query string: no body to read.
+  'entitlements-check-get': {
+    path: '/api/v1/entitlements/check?feature=api_calls',
+    expect: '"allowed":',
+    gateway: true,
+  },
 };
 
 const INVOICES = 12;
@@ -168,11 +199,31 @@ async function run(
       if (!read) throw new Error(`--reads: unknown read ${name}`);
       return {
         port: ready.port,
-        method: 'GET',
+        method: read.method ?? 'GET',
         path: () => read.path,
-        headers: { authorization: `Bearer ${ready.token}` },
+        headers: {
+          authorization: `Bearer ${ready.token}`,
+          ...(read.body && { 'content-type': 'application/json' }),
+        },
+        ...(read.body && { body: () => read.body as string }),
         ok: (status, text) => status === 200 && text.includes(read.expect),
       };
+    };
+    // Ingestion beside a check: the gateway's reports for the same customer, 10 events each.
+    const ingestion: Target = {
+      port: ready.port,
+      method: 'POST',
+      path: () => '/api/v1/billing/report_usage',
+      headers: { authorization: `Bearer ${ready.gatewayToken}`, 'content-type': 'application/json' },
+      body: (i) =>
+        JSON.stringify({
+          user_id: ready.sub,
+          events: Array.from({ length: 10 }, (_, k) => ({
+            id: `beside-${Date.now()}-${i}-${k}`,
+            type: 'inference',
+            quantity: 1,
+          })),
+        }),
     };
     // Warm-up: JIT, the JWKS fetch, the page caches.
     for (const name of opts.reads)
@@ -203,6 +254,14 @@ async function run(
         before = await api.cpu();
         result = await openLoop(target(name), { rate: 1000, seconds: opts.seconds });
         keep(`${name}, fixed 1,000 req/s`, result, (await api.cpu()) - before);
+        if (READS[name]?.gateway) {
+          before = await api.cpu();
+          const [beside] = await Promise.all([
+            openLoop(target(name), { rate: 1000, seconds: opts.seconds }),
+            openLoop(ingestion, { rate: 200, seconds: opts.seconds }),
+          ]);
+          keep(`${name}, 1,000 req/s beside 2,000 ev/s`, beside, (await api.cpu()) - before);
+        }
       }
     }
     console.log(`\n${dialect} summary, min / median / max over ${opts.runs} runs`);

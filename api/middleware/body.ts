@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { AppError } from '../../domain/errors';
 
@@ -17,16 +18,12 @@ export async function readBody(ctx: Context, limit: number): Promise<void> {
   if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'DELETE') return;
   // A declared length over the limit is refused before a byte is read.
   if (Number(ctx.get('content-length')) > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = await readAll(ctx.req, limit);
   ctx.state.rawBody = raw;
-  if (raw.length > 0 && ctx.is('application/json', '+json')) {
+  // Asked once: the route's guard reads the answer instead of parsing the header again.
+  const json = raw.length > 0 && typeof ctx.is('application/json', '+json') === 'string';
+  ctx.state.jsonBody = json;
+  if (json) {
     let text: string;
     try {
       text = utf8.decode(raw);
@@ -40,6 +37,48 @@ export async function readBody(ctx: Context, limit: number): Promise<void> {
       throw new AppError('invalid', 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
     }
   }
+}
+
+/**
+ * The request's bytes, refused past `limit`. Listeners rather than `for await`: the async iterator costs a
+ * promise per chunk, and every report and check the gateway makes comes through here.
+ */
+function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        // Stop reading what is left: nothing of it will be used.
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // The caller went away before the end: nothing more will come.
+    const onClose = () => onError(Object.assign(new Error('request aborted'), { code: 'ECONNRESET' }));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 const tooLarge = (limit: number) =>

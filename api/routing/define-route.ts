@@ -121,7 +121,7 @@ function refuseMalformedUrl(ctx: Context): void {
  */
 function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
   const raw = ctx.state.rawBody as Buffer | undefined;
-  if (raw && raw.length > 0 && !ctx.is('application/json', '+json')) {
+  if (raw && raw.length > 0 && ctx.state.jsonBody !== true) {
     throw new AppError(
       'unsupported_media_type',
       'unsupported_media_type',

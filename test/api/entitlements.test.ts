@@ -89,6 +89,20 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('entitlements on %s', (dialect)
     expect(calls.body.resets_at).toMatch(/T00:00:00\.000Z$/);
     const over = await check({ feature: 'api_calls', quantity: 11 }, gateway, `?customer_email=${email}`);
     expect(over.body).toMatchObject({ allowed: false, reason: 'allowance_exhausted', remaining: 10 });
+    // The query-string form answers the same.
+    const viaGet = await api.request(
+      'GET',
+      `/api/v1/entitlements/check?feature=api_calls&quantity=11&customer_email=${email}`,
+      {
+        token: gateway,
+      },
+    );
+    expect(viaGet.body).toEqual(over.body);
+    const badGet = await api.request('GET', '/api/v1/entitlements/check?feature=api_calls&quantity=-1', {
+      token,
+    });
+    expect(badGet.status).toBe(400);
+    expect(JSON.stringify(badGet.body.error)).toContain('quantity');
   });
 
   it('refuses bad checks by class, naming the field, and another customer for anyone but the gateway', async () => {

@@ -172,6 +172,7 @@ describe('role-based access over every route of the OpenAPI document', () => {
     expect(gateway).toEqual([
       'GET /api/v1/byok/gateway/keys/{provider}',
       'GET /api/v1/entitlements',
+      'GET /api/v1/entitlements/check',
       'GET /api/v1/entitlements/snapshot',
       'GET /api/v1/subscriptions/admin/user-access/{user_id}',
       'POST /api/v1/billing/report_usage',

@@ -8,7 +8,14 @@ import {
 import { addOverride, listOverrides, removeOverride } from '../../../services/entitlements/overrides';
 import type { HandlerInput } from '../../routing/define-route';
 import { checkDto, entitlementsDto, overrideDto } from './dto';
-import type { checkBody, customerParams, customerRefQuery, overrideBody, overrideParams } from './schemas';
+import type {
+  checkBody,
+  checkQuery,
+  customerParams,
+  customerRefQuery,
+  overrideBody,
+  overrideParams,
+} from './schemas';
 
 type Caller<Q, B = undefined> = HandlerInput<undefined, Q, B, 'viewer|billing-gateway'>;
 type Admin<P, B = undefined> = HandlerInput<P, undefined, B, 'admin'>;
@@ -43,6 +50,16 @@ export async function postCheck({
       feature: body.feature,
       quantity: body.quantity,
       inUse: body.in_use,
+    }),
+  );
+}
+
+export async function getCheck({ deps, identity, query }: Caller<typeof checkQuery>) {
+  return checkDto(
+    await checkFeature(deps.orm.em, identity, refOf(query), {
+      feature: query.feature,
+      quantity: query.quantity,
+      inUse: query.in_use,
     }),
   );
 }

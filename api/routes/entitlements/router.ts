@@ -1,6 +1,7 @@
 import { defineRoute } from '../../routing/define-route';
 import {
   deleteOverride,
+  getCheck,
   getCustomerEntitlements,
   getEntitlements,
   getJwks,
@@ -10,6 +11,7 @@ import {
 } from './handlers';
 import {
   checkBody,
+  checkQuery,
   checkResponse,
   customerEntitlementsResponse,
   customerParams,
@@ -56,6 +58,19 @@ export const entitlementRoutes = [
     errors: naming,
     response: checkResponse,
     handler: postCheck,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/entitlements/check',
+    summary:
+      'The same check with feature, quantity and in_use in the query string: nothing to read from the body, the quickest form for the gateway',
+    tags,
+    access: 'viewer|billing-gateway',
+    query: checkQuery,
+    fields: { customerRef: 'query.user_id' },
+    errors: naming,
+    response: checkResponse,
+    handler: getCheck,
   }),
   defineRoute({
     method: 'get',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_ENTITLEMENT_AMOUNT } from '../../../domain/entitlements';
-import { optionalCustomerRef } from '../../validation/customer-ref';
+import { customerRefFields, optionalCustomerRef } from '../../validation/customer-ref';
 import { count, timestamp } from '../response-types';
 
 export const customerRefQuery = optionalCustomerRef;
@@ -16,6 +16,20 @@ export const checkBody = z
     in_use: z.number().int().min(0).max(MAX_ENTITLEMENT_AMOUNT).default(0),
   })
   .strict();
+
+/** The same question in the query string (GET): no body to read, the gateway's quickest form. */
+export const checkQuery = z
+  .object({
+    ...customerRefFields,
+    feature,
+    quantity: z.coerce.number().int().min(1).max(MAX_ENTITLEMENT_AMOUNT).default(1),
+    in_use: z.coerce.number().int().min(0).max(MAX_ENTITLEMENT_AMOUNT).default(0),
+  })
+  .strict()
+  .refine((q) => q.customer_email === undefined || q.user_id === undefined, {
+    message: 'give customer_email or user_id, not both',
+    path: ['user_id'],
+  });
 
 export const checkResponse = z.object({
   allowed: z.boolean(),
