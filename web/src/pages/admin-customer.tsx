@@ -6,6 +6,7 @@ import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
 import { CustomerActions } from './admin-customer-actions';
 import { CustomerCredits } from './admin-customer-credits';
+import { CustomerEntitlements } from './admin-customer-entitlements';
 import { CustomerMoney } from './admin-customer-money';
 import { CustomerAudit, CustomerKeys, CustomerUsage } from './admin-customer-records';
 
@@ -40,8 +41,8 @@ function describeChange(c: Change, currency: string): string {
 
 /**
  * One customer as an operator looks them up: their subscription and its history, the actions on it,
- * invoices and charges with refunds and credit notes, usage this period, provider keys (hints) and the
- * audit entries about them.
+ * invoices and charges with refunds and credit notes, credits, entitlements and their overrides, usage this
+ * period, provider keys (hints) and the audit entries about them.
  */
 export function AdminCustomer() {
   const { query } = useLocation();
@@ -146,6 +147,7 @@ export function AdminCustomer() {
       </Card>
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerCredits email={email} onChanged={changed} />
+      <CustomerEntitlements email={email} onChanged={changed} />
       <CustomerUsage email={email} round={round} />
       <CustomerKeys email={email} />
       <CustomerAudit email={email} round={round} />

@@ -10,9 +10,9 @@ import {
   type UsageRecords,
 } from '../api/client';
 import { DailyUsageChart, type DailySeries } from '../chart';
-import { Card, Empty, ErrorNotice, Loaded, Loading, Notice, Page } from '../components';
+import { Card, Empty, ErrorNotice, Loaded, Loading, Notice, Page, Table } from '../components';
 import { useLoad } from '../data';
-import { count, date, daysUntil, money } from '../format';
+import { count, date, dateTime, daysUntil, money } from '../format';
 import { isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
 import { statusOf } from '../status';
@@ -317,6 +317,38 @@ function DailyUsage({ periodStart, periodEnd }: { periodStart: string; periodEnd
   );
 }
 
+/** What the plan (and any override an admin made) entitles the customer to, and what is left of each. */
+function Entitlements() {
+  const list = useLoad(() => call(api.GET('/api/v1/entitlements')), 'entitlements');
+  return (
+    <Card id="entitlements" title="What you may use" wide>
+      <Loaded state={list} what="what you may use">
+        {({ entitlements }) => (
+          <Table
+            label="Entitlements"
+            columns={['Feature', 'Allowance', { label: 'Left', num: true }, 'Resets']}
+          >
+            {entitlements.map((e) => (
+              <tr key={e.feature}>
+                <th scope="row">{e.feature}</th>
+                <td>
+                  {e.kind === 'boolean'
+                    ? 'Included'
+                    : e.limit === null
+                      ? 'Unlimited'
+                      : `${count(e.limit)}${e.per === 'day' ? ' a day' : e.per === 'period' ? ' this period' : ''}`}
+                </td>
+                <td className="num">{e.remaining === null ? '—' : count(e.remaining)}</td>
+                <td>{e.resets_at ? dateTime(e.resets_at) : '—'}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+      </Loaded>
+    </Card>
+  );
+}
+
 export function Dashboard() {
   const d = useLoad(loadDashboard, 'dashboard');
   if (d.error && !d.data)
@@ -356,6 +388,7 @@ export function Dashboard() {
         <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
         <NextInvoice sub={sub} usage={usage} />
         <DailyUsage periodStart={usage.usage.period_start} periodEnd={usage.usage.period_end} />
+        <Entitlements />
       </div>
     </Page>
   );

@@ -1,0 +1,260 @@
+import { useState, type FormEvent } from 'react';
+import { api, type ApiError, call } from '../api/client';
+import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
+import { useLoad } from '../data';
+import { count, date, dateTime } from '../format';
+
+type Change = 'grant' | 'revoke' | 'limit' | 'amount';
+const blank = {
+  feature: '',
+  change: 'grant' as Change,
+  value: '',
+  unlimited: false,
+  expires: '',
+  reason: '',
+};
+
+/** What an entitlement allows, in words: on, a limit, or an allowance with its period and overage. */
+function termsOf(e: {
+  kind: string;
+  limit: number | null;
+  per?: string;
+  overage?: string;
+  usage_type?: string;
+}) {
+  if (e.kind === 'boolean') return 'On';
+  const amount = e.limit === null ? 'Unlimited' : count(e.limit);
+  if (e.kind === 'limit') return amount;
+  const usage = e.usage_type === '*' ? 'all usage' : e.usage_type;
+  return `${amount} a ${e.per === 'day' ? 'day' : 'period'} (${usage}; ${e.overage === 'bill' ? 'overage billed' : 'blocks past it'})`;
+}
+
+/**
+ * A customer's entitlements as they stand (the plan's, with overrides), every override an admin made, in
+ * force or not, and a form to add one: grant or take away a feature, set a limit or an allowance's amount,
+ * until a date or for good, with a reason. The API audits each and publishes it as access.changed.
+ */
+export function CustomerEntitlements({ email, onChanged }: { email: string; onChanged(): void }) {
+  const view = useLoad(
+    () =>
+      call(api.GET('/api/v1/admin/billing/customers/{email}/entitlements', { params: { path: { email } } })),
+    `admin-entitlements-${email}`,
+  );
+  const [form, setForm] = useState(blank);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const run = async (fn: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      setDone(await fn());
+      view.reload();
+      onChanged();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const add = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const value = form.unlimited ? null : Number(form.value);
+      const change =
+        form.change === 'grant'
+          ? { grant: true }
+          : form.change === 'revoke'
+            ? { grant: false }
+            : form.change === 'limit'
+              ? { limit: value }
+              : { amount: value };
+      await call(
+        api.POST('/api/v1/admin/billing/customers/{email}/entitlement-overrides', {
+          params: { path: { email } },
+          body: {
+            feature: form.feature.trim(),
+            ...change,
+            expires_at: form.expires ? new Date(`${form.expires}T00:00:00Z`).toISOString() : null,
+            reason: form.reason.trim(),
+          },
+        }),
+      );
+      const what = form.feature.trim();
+      setForm(blank);
+      return `The override of ${what} is in force${form.expires ? ` until ${date(`${form.expires}T00:00:00Z`)}` : ''}.`;
+    });
+  };
+  const remove = (id: string, feature: string) =>
+    void run(async () => {
+      await call(
+        api.DELETE('/api/v1/admin/billing/customers/{email}/entitlement-overrides/{id}', {
+          params: { path: { email, id } },
+        }),
+      );
+      return `The override of ${feature} is removed.`;
+    });
+  const numeric = form.change === 'limit' || form.change === 'amount';
+
+  return (
+    <Card id="entitlements" title="Entitlements" wide>
+      {done && <Notice kind="success">{done}</Notice>}
+      {error && <ErrorNotice error={error} />}
+      <Loaded state={view} what="the entitlements">
+        {(v) => (
+          <>
+            {v.entitlements.length === 0 ? (
+              <Empty>No entitlements: no subscription that grants any.</Empty>
+            ) : (
+              <Table
+                label="Entitlements in force"
+                columns={[
+                  'Feature',
+                  'Terms',
+                  { label: 'Used', num: true },
+                  { label: 'Left', num: true },
+                  'Now',
+                ]}
+              >
+                {v.entitlements.map((e) => (
+                  <tr key={e.feature} data-testid={`entitlement-${e.feature}`}>
+                    <th scope="row">
+                      <code>{e.feature}</code>
+                    </th>
+                    <td>{termsOf(e)}</td>
+                    <td className="num">{e.used === null ? '—' : count(e.used)}</td>
+                    <td className="num">{e.remaining === null ? '—' : count(e.remaining)}</td>
+                    <td>{e.allowed ? 'Allowed' : `Refused (${e.reason})`}</td>
+                  </tr>
+                ))}
+              </Table>
+            )}
+            {v.overrides.length > 0 && (
+              <Table
+                label="Overrides"
+                columns={[
+                  'Feature',
+                  'Change',
+                  'Until',
+                  'Reason',
+                  'By',
+                  'State',
+                  { label: 'Actions', hidden: true },
+                ]}
+              >
+                {v.overrides.map((o) => (
+                  <tr key={o.id} data-testid={`override-${o.feature}`}>
+                    <th scope="row">
+                      <code>{o.feature}</code>
+                    </th>
+                    <td>
+                      {o.grant === true
+                        ? 'Granted'
+                        : o.grant === false
+                          ? 'Taken away'
+                          : o.limit !== undefined
+                            ? `Limit ${o.limit === null ? 'unlimited' : count(o.limit)}`
+                            : `Amount ${o.amount === null || o.amount === undefined ? 'unlimited' : count(o.amount)}`}
+                    </td>
+                    <td>{o.expires_at ? date(o.expires_at) : 'Until removed'}</td>
+                    <td>{o.reason}</td>
+                    <td>{o.actor}</td>
+                    <td>
+                      {o.active ? 'In force' : o.removed_at ? `Removed ${dateTime(o.removed_at)}` : 'Expired'}
+                    </td>
+                    <td>
+                      {o.active && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          disabled={busy}
+                          aria-label={`Remove the override of ${o.feature}`}
+                          onClick={() => remove(o.id, o.feature)}
+                        >
+                          Remove
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </Table>
+            )}
+          </>
+        )}
+      </Loaded>
+      <form className="form" onSubmit={add} aria-label="New override">
+        <label>
+          Feature{' '}
+          <input
+            required
+            pattern="[a-z0-9][a-z0-9_.\-]{0,63}"
+            value={form.feature}
+            list="entitlement-features"
+            onChange={(e) => setForm({ ...form, feature: e.target.value })}
+          />
+        </label>
+        <datalist id="entitlement-features">
+          {(view.data?.entitlements ?? []).map((e) => (
+            <option key={e.feature} value={e.feature} />
+          ))}
+        </datalist>
+        <label>
+          Change{' '}
+          <select
+            value={form.change}
+            onChange={(e) => setForm({ ...form, change: e.target.value as Change })}
+          >
+            <option value="grant">Grant the feature</option>
+            <option value="revoke">Take the feature away</option>
+            <option value="limit">Set a limit</option>
+            <option value="amount">Set an allowance's amount</option>
+          </select>
+        </label>
+        {numeric && (
+          <>
+            <label>
+              Value{' '}
+              <input
+                required={!form.unlimited}
+                disabled={form.unlimited}
+                inputMode="numeric"
+                pattern="[0-9]+"
+                value={form.value}
+                onChange={(e) => setForm({ ...form, value: e.target.value })}
+              />
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={form.unlimited}
+                onChange={(e) => setForm({ ...form, unlimited: e.target.checked })}
+              />{' '}
+              Unlimited
+            </label>
+          </>
+        )}
+        <label>
+          Until (empty: until removed){' '}
+          <input
+            type="date"
+            value={form.expires}
+            onChange={(e) => setForm({ ...form, expires: e.target.value })}
+          />
+        </label>
+        <label>
+          Reason{' '}
+          <input
+            required
+            maxLength={500}
+            value={form.reason}
+            onChange={(e) => setForm({ ...form, reason: e.target.value })}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Add override
+        </button>
+      </form>
+    </Card>
+  );
+}
