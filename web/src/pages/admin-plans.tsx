@@ -14,7 +14,9 @@ type Migration = {
     interval: string;
     amount_cents: number;
     new_amount_cents: number | null;
+    entitlement_changes: { feature: string; change: string }[];
   }[];
+  entitlement_summary: { feature: string; change: string; subscribers: number }[];
 };
 
 /** Whether Stripe can bill the version: both cycles alike, or each named when they differ. */
@@ -300,6 +302,7 @@ export function AdminPlans() {
                             <th scope="col" className="num">
                               Price after
                             </th>
+                            <th scope="col">Gains and losses</th>
                           </tr>
                         </thead>
                         <tbody>
@@ -315,11 +318,25 @@ export function AdminPlans() {
                                   ? '—'
                                   : `${money(s.new_amount_cents, 'usd')} / ${s.interval}`}
                               </td>
+                              <td>
+                                {s.entitlement_changes.length === 0
+                                  ? 'Nothing'
+                                  : s.entitlement_changes.map((c) => `${c.feature} ${c.change}`).join(', ')}
+                              </td>
                             </tr>
                           ))}
                         </tbody>
                       </table>
                     </div>
+                    {migration.entitlement_summary.length > 0 && (
+                      <ul aria-label="What the migration changes">
+                        {migration.entitlement_summary.map((c) => (
+                          <li key={`${c.feature}-${c.change}`}>
+                            <code>{c.feature}</code> {c.change} for {count(c.subscribers)} subscriber(s)
+                          </li>
+                        ))}
+                      </ul>
+                    )}
                     <button
                       type="button"
                       disabled={busy}
