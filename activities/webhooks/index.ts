@@ -30,6 +30,9 @@ export interface AttemptOutcome {
 
 const POLL_MS = 250;
 
+/** How an endpoint turned off for failing says why (an admin's turning off says who). */
+const AUTO_DISABLED = 'every attempt failed since';
+
 function settingsOf(deps: ActivityDeps): WebhookSettings {
   if (!deps.webhooks)
     throw ApplicationFailure.nonRetryable('outgoing webhooks are not configured', FAILURE.notFound);
@@ -183,7 +186,11 @@ export function createWebhookActivities(deps: ActivityDeps) {
     const none = { retryInMs: null, attemptId: null, statusCode: null, error: null };
     if (!manual && delivery.status !== 'pending') return { outcome: 'already_done', ...none };
     const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpointId });
-    if (!endpoint || (!manual && !endpoint.enabled)) return { outcome: 'endpoint_off', ...none };
+    if (!endpoint || (!manual && !endpoint.enabled)) {
+      // A retry after the mail failed: the endpoint was turned off by the try before, the mail not sent.
+      if (endpoint) await tellOperators(endpoint.id);
+      return { outcome: 'endpoint_off', ...none };
+    }
     const content = await bodyOf(delivery.eventId);
     if (!content)
       throw ApplicationFailure.nonRetryable(`event ${delivery.eventId} not found`, FAILURE.notFound);
@@ -236,7 +243,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
       if (e?.enabled && shouldDisable(e.failingSince ?? null, now, settings.disableAfterMs)) {
         e.enabled = false;
         e.disabledAt = now;
-        e.disabledReason = `every attempt failed since ${e.failingSince!.toISOString()}`;
+        e.disabledReason = `${AUTO_DISABLED} ${e.failingSince!.toISOString()}`;
         disable = true;
       }
     });
@@ -266,7 +273,14 @@ export function createWebhookActivities(deps: ActivityDeps) {
     const settings = settingsOf(deps);
     const em = orm.em.fork();
     const endpoint = await em.findOne(WebhookEndpoint, { id: endpointId });
-    if (!endpoint || endpoint.disabledMailSentAt || settings.operatorEmails.length === 0 || !deps.mail)
+    if (
+      !endpoint ||
+      endpoint.enabled ||
+      !endpoint.disabledReason?.startsWith(AUTO_DISABLED) ||
+      endpoint.disabledMailSentAt ||
+      settings.operatorEmails.length === 0 ||
+      !deps.mail
+    )
       return;
     await transportFor(deps.mail.url).sendMail({
       from: deps.mail.from,

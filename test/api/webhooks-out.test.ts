@@ -240,6 +240,8 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('outgoing webhooks on %s', (dia
           dedupeKey: `credits.low:dead-${dialect}-${n}`,
           at: new Date(Date.now() + n),
         });
+      // The mail server refuses at first: the mail is sent once it takes mail again, never twice.
+      smtp.refuse = true;
       await waitUntil(
         async () => (await call('GET', `/webhook-endpoints/${endpointId}`)).body,
         (e) => e.enabled === false,
@@ -247,6 +249,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('outgoing webhooks on %s', (dia
         60_000,
         250,
       );
+      smtp.refuse = false;
       const off = (await call('GET', `/webhook-endpoints/${endpointId}`)).body;
       expect(off.disabled_reason).toMatch(/^every attempt failed since /);
       expect(off.pending_deliveries).toBe(2);

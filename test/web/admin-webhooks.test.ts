@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
 import { loadConfig } from '../../config/env';
 import { createLogger } from '../../config/logger';
@@ -15,7 +15,7 @@ import { testKeyring } from '../helpers/byok-keys';
 import { openTestDatabase } from '../helpers/db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 import { startWebhookReceiver } from '../helpers/webhook-receiver';
-import { launchChromium, screenshot, seriousA11yViolations } from './browser';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 const TASK_QUEUE = 'web-admin-webhooks';
 
@@ -82,18 +82,12 @@ describe('the Webhooks page of the console', () => {
     await Promise.all([db?.close(), env?.teardown()]);
   });
 
-  async function signedInAsAdmin(): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
+  async function signedInAsAdmin() {
+    const page = await signInAs(browser, api.url, {
+      email: 'ops@example.com',
+      role: 'admin',
+      next: '/admin/webhooks',
     });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${api.url}/signin?next=${encodeURIComponent('/admin/webhooks')}`);
-    await page.getByLabel('Email').fill('ops@example.com');
-    await page.getByLabel('Role').selectOption('admin');
-    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { level: 1, name: 'Webhooks' }).waitFor();
     return page;
   }

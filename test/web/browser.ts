@@ -69,3 +69,26 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * A new browser context (1280 × 900, en-US, UTC, so dates show as the tests expect) signed in through the
+ * development sign-in as `email` with `role`, on `next`.
+ */
+export async function signInAs(
+  browser: Browser,
+  apiUrl: string,
+  who: { email: string; role: 'admin' | 'viewer'; next: string },
+): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${apiUrl}/signin?next=${encodeURIComponent(who.next)}`);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Role').selectOption(who.role);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}

@@ -5,7 +5,7 @@ import { sqlFor } from '../../db/raw-sql';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
-import { launchChromium, screenshot, seriousA11yViolations } from './browser';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /**
  * Prepaid credits in real Chromium: the customer's Credits page, the ledger on the console's customer page
@@ -62,18 +62,7 @@ describe('credits in the browser', () => {
   });
 
   async function signedIn(who: string, role: 'admin' | 'viewer'): Promise<Page> {
-    // One locale and time zone, so the dates the page shows are the ones the test expects.
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${api.url}/signin?next=${encodeURIComponent('/billing')}`);
-    await page.getByLabel('Email').fill(who);
-    await page.getByLabel('Role').selectOption(role);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const page = await signInAs(browser, api.url, { email: who, role, next: '/billing' });
     await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
     return page;
   }

@@ -1,9 +1,9 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
 import { openTestDatabase } from '../helpers/db';
-import { launchChromium, screenshot, seriousA11yViolations } from './browser';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /**
  * Entitlements in real Chromium: an admin overrides one on the console's customer page and removes it;
@@ -42,20 +42,8 @@ describe('entitlements in the browser', () => {
     await db?.close();
   });
 
-  async function signedIn(who: string, role: 'admin' | 'viewer', next: string): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 900 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${api.url}/signin?next=${encodeURIComponent(next)}`);
-    await page.getByLabel('Email').fill(who);
-    await page.getByLabel('Role').selectOption(role);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    return page;
-  }
+  const signedIn = (email: string, role: 'admin' | 'viewer', next: string) =>
+    signInAs(browser, api.url, { email, role, next });
 
   it('lets an admin grant a feature for a while, shows it in force, and removes it', async () => {
     const page = await signedIn('boss@example.com', 'admin', `/admin/customer?email=${email}`);

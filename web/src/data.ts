@@ -46,3 +46,43 @@ export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): Lo
   const reload = useCallback(() => setRound((r) => r + 1), []);
   return { data: held?.key === key ? held.value : undefined, error, loading, reload };
 }
+
+export interface Action {
+  busy: boolean;
+  error: ApiError | null;
+  /** What the last action that succeeded said it did. */
+  done: string | null;
+  /** Runs `fn` (which answers what it did, in words), then `after` when it succeeded. */
+  run(fn: () => Promise<string>): Promise<void>;
+  clear(): void;
+}
+
+/**
+ * The state every console form keeps around one action at a time: busy while it runs, its error, or what
+ * it did; `after` reloads what the action changed.
+ */
+export function useAction(after: () => void): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const then = useRef(after);
+  then.current = after;
+  const run = useCallback(async (fn: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      setDone(await fn());
+      then.current();
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  const clear = useCallback(() => {
+    setError(null);
+    setDone(null);
+  }, []);
+  return { busy, error, done, run, clear };
+}

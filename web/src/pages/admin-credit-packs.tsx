@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
-import { useLoad } from '../data';
+import { useAction, useLoad } from '../data';
 import { count, fractionDigits, money } from '../format';
 
 const blank = {
@@ -31,23 +31,8 @@ export function AdminCreditPacks() {
   const plans = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
   const planChoices = (plans.data ?? []).filter((v) => v.is_current && v.status === 'active');
   const [form, setForm] = useState(blank);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
 
-  const run = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await fn());
-      packs.reload();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, done, run } = useAction(packs.reload);
   const create = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
-import { useLoad } from '../data';
+import { useAction, useLoad } from '../data';
 import { count, date, dateTime } from '../format';
 
 type Change = 'grant' | 'revoke' | 'limit' | 'amount';
@@ -41,23 +41,10 @@ export function CustomerEntitlements({ email, onChanged }: { email: string; onCh
     `admin-entitlements-${email}`,
   );
   const [form, setForm] = useState(blank);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const run = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await fn());
-      view.reload();
-      onChanged();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, done, run } = useAction(() => {
+    view.reload();
+    onChanged();
+  });
   const add = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
-import { useLoad } from '../data';
+import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
 
 type Migration = {
@@ -33,23 +33,8 @@ export function AdminPlans() {
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
   const [creating, setCreating] = useState({ id: '', display_name: '', price_monthly_cents: '' });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
 
-  const run = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await fn());
-      versions.reload();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, done, run } = useAction(versions.reload);
   const save = (e: FormEvent) => {
     e.preventDefault();
     const code = editing as string;

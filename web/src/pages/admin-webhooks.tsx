@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
-import { useLoad } from '../data';
+import { useAction, useLoad } from '../data';
 import { count } from '../format';
 
 type Status = 'pending' | 'succeeded' | 'failed';
@@ -198,25 +198,14 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
 export function AdminWebhooks() {
   const endpoints = useLoad(() => call(api.GET('/api/v1/admin/billing/webhook-endpoints')), 'webhooks');
   const [form, setForm] = useState(blank);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
   const [open, setOpen] = useState<{ id: string; url: string } | null>(null);
-
-  const run = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
+  const action = useAction(endpoints.reload);
+  const { busy, error, done } = action;
+  // A secret stays on screen until the next action, whatever that is.
+  const run = (fn: () => Promise<string>) => {
     setSecret(null);
-    try {
-      setDone(await fn());
-      endpoints.reload();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
+    return action.run(fn);
   };
   const create = (e: FormEvent) => {
     e.preventDefault();
