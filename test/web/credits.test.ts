@@ -116,7 +116,7 @@ describe('credits in the browser', () => {
   it('lets an operator grant credits and void a grant, and shows the ledger of both', async () => {
     const page = await signedIn('boss@example.com', 'admin');
     await page.goto(`${api.url}/admin/customer?email=${encodeURIComponent(email)}`);
-    const card = page.getByRole('region', { name: 'Credits' });
+    const card = page.getByRole('region', { name: 'Credits', exact: true });
     await card.getByTestId('admin-credit-balance').waitFor();
     expect(await card.getByTestId('admin-credit-balance').textContent()).toBe('5,000');
 
@@ -165,7 +165,7 @@ describe('credits in the browser', () => {
     });
     const page = await signedIn('boss@example.com', 'admin');
     await page.goto(`${api.url}/admin/customer?email=${encodeURIComponent(email)}`);
-    const card = page.getByRole('region', { name: 'Credits' });
+    const card = page.getByRole('region', { name: 'Credits', exact: true });
     const trial = card.getByRole('row').filter({ hasText: 'Trial credits' });
     await trial.waitFor();
     expect(await trial.textContent()).toContain(dayFromNow(10).shown);
