@@ -1,4 +1,5 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { watchForReplayCorpus } from './replay-recorder';
 
@@ -51,4 +52,23 @@ export async function startTimeSkipping(): Promise<TestWorkflowEnvironment> {
 /** The workflow bundle global setup built once for the whole run. */
 export function workflowBundle(): { codePath: string } {
   return { codePath: required('TEST_WORKFLOW_BUNDLE') };
+}
+
+/**
+ * Runs `fn` with a worker on `taskQueue` whose activities are the test's own (recording what they are
+ * asked), and stops the worker when `fn` is done.
+ */
+export async function withActivities<T>(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  activities: Record<string, (...args: never[]) => Promise<unknown>>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities,
+  });
+  return worker.runUntil(fn);
 }

@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { webAppBuilt } from '../../api/pages/web-app';
+import { startTestApi, type TestApi } from '../helpers/api';
+import { openTestDatabase } from '../helpers/db';
 
 /** Debian's Chromium, installed by tools/chromium.js from `npm test`; no browser is downloaded. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -91,4 +94,33 @@ export async function signInAs(
   await page.getByLabel('Role').selectOption(who.role);
   await page.getByRole('button', { name: 'Sign in' }).click();
   return page;
+}
+
+/**
+ * The API serving the built web app with the development sign-in, on a fresh SQLite database, and
+ * Chromium: what the browser tests of one page start from.
+ */
+export async function openWebApp(): Promise<{
+  db: Awaited<ReturnType<typeof openTestDatabase>>;
+  api: TestApi;
+  browser: Browser;
+  close(): Promise<void>;
+}> {
+  if (!webAppBuilt())
+    throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
+  const [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
+  const api = await startTestApi({
+    orm: db.orm,
+    env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '', DEV_SIGN_IN: 'true' },
+  });
+  return {
+    db,
+    api,
+    browser: chromium.browser,
+    async close() {
+      await chromium.close();
+      await api.stop();
+      await db.close();
+    },
+  };
 }

@@ -1,33 +1,25 @@
 import type { Browser, Page } from 'playwright-core';
-import { webAppBuilt } from '../../api/pages/web-app';
 import { addGrant } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
-import { startTestApi, type TestApi } from '../helpers/api';
+import type { TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
-import { openTestDatabase } from '../helpers/db';
-import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /**
  * Prepaid credits in real Chromium: the customer's Credits page, the ledger on the console's customer page
  * (grant, void, extend, the spend cap maximum) and the console's credit packs.
  */
 describe('credits in the browser', () => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let web: Awaited<ReturnType<typeof openWebApp>>;
+  let db: typeof web.db;
   let api: TestApi;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let browser: Browser;
   const email = 'cora-credits@example.com';
   let customerId = '';
 
   beforeAll(async () => {
-    if (!webAppBuilt())
-      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
-    browser = chromium.browser;
-    api = await startTestApi({
-      orm: db.orm,
-      env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '', DEV_SIGN_IN: 'true' },
-    });
+    web = await openWebApp();
+    ({ db, api, browser } = web);
     const em = db.orm.em.fork();
     const book = bookWriter(em);
     // The user id the development sign-in gives this email, so the test can act as the customer.
@@ -55,11 +47,7 @@ describe('credits in the browser', () => {
       reason: 'Launch offer',
     });
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await api?.stop();
-    await db?.close();
-  });
+  afterAll(() => web?.close());
 
   async function signedIn(who: string, role: 'admin' | 'viewer'): Promise<Page> {
     const page = await signInAs(browser, api.url, { email: who, role, next: '/billing' });

@@ -1,30 +1,22 @@
 import type { Browser } from 'playwright-core';
-import { webAppBuilt } from '../../api/pages/web-app';
-import { startTestApi, type TestApi } from '../helpers/api';
+import type { TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
-import { openTestDatabase } from '../helpers/db';
-import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /**
  * Entitlements in real Chromium: an admin overrides one on the console's customer page and removes it;
  * the customer sees what they may use on their Billing page.
  */
 describe('entitlements in the browser', () => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let web: Awaited<ReturnType<typeof openWebApp>>;
+  let db: typeof web.db;
   let api: TestApi;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
   let browser: Browser;
   const email = 'eve-entitled@example.com';
 
   beforeAll(async () => {
-    if (!webAppBuilt())
-      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    [db, chromium] = await Promise.all([openTestDatabase('sqlite'), launchChromium()]);
-    browser = chromium.browser;
-    api = await startTestApi({
-      orm: db.orm,
-      env: { OIDC_ISSUER: '', OIDC_JWKS_URL: '', DEV_SIGN_IN: 'true' },
-    });
+    web = await openWebApp();
+    ({ db, api, browser } = web);
     const em = db.orm.em.fork();
     const book = bookWriter(em);
     const eve = book.customer({ email, userId: `local-${email}`, createdAt: new Date(Date.now() - 3 * DAY) });
@@ -36,11 +28,7 @@ describe('entitlements in the browser', () => {
     });
     await em.flush();
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await api?.stop();
-    await db?.close();
-  });
+  afterAll(() => web?.close());
 
   const signedIn = (email: string, role: 'admin' | 'viewer', next: string) =>
     signInAs(browser, api.url, { email, role, next });

@@ -1,9 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { NotificationInput } from '../../activities';
 import type { TopUpOutcome } from '../../activities/credits';
 import { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from '../../workflows';
-import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import { startTimeSkipping, withActivities } from '../helpers/temporal';
 
 const notice = (kind: string): NotificationInput => ({
   customerId: 'cust_1',
@@ -31,19 +30,11 @@ describe('credit workflows', () => {
   });
   afterAll(() => env?.teardown());
 
-  async function run<T>(
+  const run = <T>(
     taskQueue: string,
     activities: Record<string, (...args: never[]) => Promise<unknown>>,
     fn: () => Promise<T>,
-  ): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
-    return worker.runUntil(fn);
-  }
+  ) => withActivities(env, taskQueue, activities, fn);
 
   it('opens a pack’s Checkout page for the customer’s Stripe customer', async () => {
     const calls: string[] = [];

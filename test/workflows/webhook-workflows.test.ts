@@ -1,9 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { AttemptOutcome, WebhookQueue } from '../../activities';
 import { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
-import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import { startTimeSkipping, withActivities } from '../helpers/temporal';
 
 const outcome = (o: AttemptOutcome['outcome'], retryInMs: number | null = null): AttemptOutcome => ({
   outcome: o,
@@ -24,19 +23,11 @@ describe('outgoing webhook workflows', () => {
   });
   afterAll(() => env?.teardown());
 
-  async function run<T>(
+  const run = <T>(
     taskQueue: string,
     activities: Record<string, (...args: never[]) => Promise<unknown>>,
     fn: () => Promise<T>,
-  ): Promise<T> {
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: workflowBundle(),
-      activities,
-    });
-    return worker.runUntil(fn);
-  }
+  ) => withActivities(env, taskQueue, activities, fn);
 
   /** A queue of deliveries whose attempts answer as scripted, in order. */
   function scriptedQueue(script: Record<string, AttemptOutcome[]>) {

@@ -39,30 +39,25 @@ function signerOf(keyring: ByokKeyring): SnapshotSigner {
 export const getEntitlements = async ({ deps, identity, query }: Caller<typeof customerRefQuery>) =>
   entitlementsDto(await customerEntitlements(deps.orm.em, identity, refOf(query)));
 
-export async function postCheck({
-  deps,
-  identity,
-  query,
-  body,
-}: Caller<typeof customerRefQuery, typeof checkBody>) {
+async function answerCheck(
+  { deps, identity }: Pick<Caller<undefined>, 'deps' | 'identity'>,
+  ref: { customer_email?: string; user_id?: string },
+  want: { feature: string; quantity: number; in_use: number },
+) {
   return checkDto(
-    await checkFeature(deps.orm.em, identity, refOf(query), {
-      feature: body.feature,
-      quantity: body.quantity,
-      inUse: body.in_use,
+    await checkFeature(deps.orm.em, identity, refOf(ref), {
+      feature: want.feature,
+      quantity: want.quantity,
+      inUse: want.in_use,
     }),
   );
 }
 
-export async function getCheck({ deps, identity, query }: Caller<typeof checkQuery>) {
-  return checkDto(
-    await checkFeature(deps.orm.em, identity, refOf(query), {
-      feature: query.feature,
-      quantity: query.quantity,
-      inUse: query.in_use,
-    }),
-  );
-}
+export const postCheck = (input: Caller<typeof customerRefQuery, typeof checkBody>) =>
+  answerCheck(input, input.query, input.body);
+
+/** The same check, its question in the query string. */
+export const getCheck = (input: Caller<typeof checkQuery>) => answerCheck(input, input.query, input.query);
 
 export async function getSnapshot({ deps, identity, query }: Caller<typeof customerRefQuery>) {
   const view = await customerEntitlements(deps.orm.em, identity, refOf(query));
