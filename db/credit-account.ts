@@ -21,19 +21,24 @@ export async function readUsageAccount(
   const start = terms.periodStart;
   const day = start.toISOString().slice(0, 10);
   const midnight = new Date(`${day}T00:00:00.000Z`);
+  // Types the rate card prices by their own lines are outside the pool: they use no included credits.
+  const unpooled = terms.unpooledTypes ?? [];
+  const notUnpooled = unpooled.length ? ` and type not in (${unpooled.map(() => '?').join(', ')})` : '';
   const [totals] = await sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown }>(
-    `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?) as days_n,
+    `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
             (select sum(quantity) from usage_events
-              where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?) as before_n,
+              where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?${notUnpooled}) as before_n,
             (select sum(amount) from credit_movements
               where customer_id = ? and kind = 'draw' and period_start = ?) as prepaid_n`,
     [
       customerId,
       day,
+      ...unpooled,
       customerId,
       sql.date(midnight),
       sql.date(start),
       sql.bool(false),
+      ...unpooled,
       customerId,
       sql.date(start),
     ],

@@ -3,6 +3,7 @@ import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-
 import { perDatabase } from './per-database';
 import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
 import type { Entitlement } from '../domain/entitlements';
+import type { RateLine } from '../domain/rate-card';
 
 /**
  * The customer reads' queries in plain SQL with typed row mapping: no entity manager fork, no identity
@@ -228,6 +229,8 @@ export interface PlanTermsRow {
   alertDefaults: { includedPercent?: number; balanceBelow?: number; overageCents?: number };
   /** Its explicit entitlements (domain/entitlements.ts). */
   entitlements: Entitlement[];
+  /** Its rate card's own lines (domain/rate-card.ts); the pool line comes from the fields above. */
+  rateCard: RateLine[];
 }
 
 /** A customer's live subscription with its plan's terms. */
@@ -266,7 +269,8 @@ export async function liveSubscriptionOf(
             s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
-            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements
+            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
+            p.rate_card
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
@@ -306,6 +310,7 @@ export async function liveSubscriptionOf(
       entitlements: (typeof r.entitlements === 'string'
         ? JSON.parse(r.entitlements)
         : (r.entitlements ?? [])) as Entitlement[],
+      rateCard: (typeof r.rate_card === 'string' ? JSON.parse(r.rate_card) : (r.rate_card ?? [])) as RateLine[],
     },
   };
 }

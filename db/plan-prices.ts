@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from './entities';
+import { billsUsage } from '../domain/rate-card';
 
 export interface PlanCyclePrices {
   /** Stripe's price for the plan itself; null until the catalog is synced. */
@@ -9,7 +10,7 @@ export interface PlanCyclePrices {
   amountCents: number | null;
   /**
    * Whether Stripe can bill this cycle as the plan says: its price exists and, when the plan bills
-   * overage, so does the metered price (else that overage would never be invoiced).
+   * usage, so does the metered price (else that usage would never be invoiced).
    */
   synced: boolean;
 }
@@ -23,7 +24,7 @@ export function pricesFor(plan: Plan, interval: 'month' | 'year'): PlanCyclePric
     priceId,
     usagePriceId,
     amountCents: (yearly ? plan.priceYearlyCents : plan.priceMonthlyCents) ?? null,
-    synced: priceId !== null && (plan.overagePer1kCents <= 0 || usagePriceId !== null),
+    synced: priceId !== null && (!billsUsage(plan) || usagePriceId !== null),
   };
 }
 

@@ -20,6 +20,8 @@ export interface CreditTerms {
   overagePer1kCents: number;
   cap: SpendCap | null;
   prepaidOnly: boolean;
+  /** Usage types the plan's rate card prices by their own lines: outside the credit pool. */
+  unpooledTypes?: readonly string[];
 }
 
 /**

@@ -85,6 +85,10 @@ export function unpooledTypes(lines: readonly RateLine[]): Set<string> {
   return new Set(lines.filter((l) => !l.byok && l.usageType !== POOL_LINE_KEY).map((l) => l.usageType));
 }
 
+/** Whether a plan version bills usage at all: an overage price for its pool, or lines of its own. */
+export const billsUsage = (plan: { overagePer1kCents: number; rateCard?: readonly RateLine[] }): boolean =>
+  plan.overagePer1kCents > 0 || (plan.rateCard ?? []).length > 0;
+
 /** Whether a card prices BYOK usage at all (otherwise BYOK events are never rolled up). */
 export const pricesByok = (lines: readonly RateLine[]): boolean => lines.some((l) => l.byok);
 
@@ -228,7 +232,7 @@ export function effectiveRateCard(
 // ---- validation of a card as an admin sends it ----
 
 export interface RateCardProblem {
-  /** The JSON path of the field at fault, e.g. `rate_card[2].price.tiers[1].up_to`. */
+  /** The path of the field at fault, e.g. `rate_card.2.price.tiers.1.up_to`. */
   field: string;
   message: string;
 }
@@ -250,7 +254,7 @@ export function parseRateCard(input: unknown, path = 'rate_card'): { lines: Rate
   const lines: RateLine[] = [];
   const keys = new Set<string>();
   for (let i = 0; i < input.length; i++) {
-    const at = `${path}[${i}]`;
+    const at = `${path}.${i}`;
     const raw: unknown = input[i];
     if (!isRecord(raw)) return { field: at, message: 'must be an object' };
     // `key` is what the API shows of a line; a card read back and sent again carries it, and it is derived.
@@ -299,7 +303,7 @@ export function parseRateCard(input: unknown, path = 'rate_card'): { lines: Rate
     if (l.byok || Object.keys(l.match).length === 0) continue;
     if (!keys.has(l.usageType))
       return {
-        field: `${path}[${i}].match`,
+        field: `${path}.${i}.match`,
         message: `"${l.usageType}" also needs a line with no dimensions: it prices the type's other events`,
       };
   }
@@ -341,7 +345,7 @@ function parsePrice(raw: unknown, at: string): PriceModel | RateCardProblem {
   const tiers: Tier[] = [];
   let last = 0;
   for (let i = 0; i < tiersRaw.length; i++) {
-    const tat = `${at}.tiers[${i}]`;
+    const tat = `${at}.tiers.${i}`;
     const t: unknown = tiersRaw[i];
     if (!isRecord(t)) return { field: tat, message: 'must be an object' };
     const extraT = Object.keys(t).find(

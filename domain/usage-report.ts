@@ -58,8 +58,10 @@ export interface UsageEntry {
   occurredAt: Date;
   /** The UTC day of occurredAt, 'YYYY-MM-DD'. */
   day: string;
-  /** False for BYOK usage: stored, never counted or billed. */
+  /** False for BYOK usage: stored, never counted against credits or the daily cap. */
   counted: boolean;
+  /** BYOK usage the plan's rate card prices (a platform fee): rolled up and billed though not counted. */
+  billedByok?: boolean;
 }
 
 /**
@@ -128,6 +130,8 @@ export interface UsageTarget {
   /** The plan's cap on units per UTC day; null for none. */
   dailyLimit: number | null;
   byokInPlan: boolean;
+  /** Whether the plan's rate card prices BYOK usage (domain/rate-card.ts pricesByok). */
+  byokPriced?: boolean;
   /** The providers they stored a key for (read only for a BYOK event on a plan with BYOK). */
   byokProviders: ReadonlySet<string>;
   /** Units counted today before this report (read only under a daily cap). */
@@ -260,6 +264,7 @@ export function decideReport(
       occurredAt,
       day: occurredAt.toISOString().slice(0, 10),
       counted: !ev.byok,
+      ...(ev.byok && target.byokPriced ? { billedByok: true } : {}),
     };
     const uniqueKey = usageEventKey(entry);
     if (seen.has(uniqueKey)) {

@@ -9,6 +9,7 @@ import { recordSubscriptionEvents } from './subscription-events';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot } from './mirror';
 import { FAILURE } from '../../domain/failure-types';
+import { billsUsage } from '../../domain/rate-card';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -118,12 +119,12 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
   }
 
   /**
-   * The metered overage price that belongs beside a plan price (same plan version and cycle); null when
-   * the plan bills no overage or the price is not one of ours.
+   * The metered usage price that belongs beside a plan price (same plan version and cycle); null when
+   * the plan bills no usage or the price is not one of ours.
    */
   async function usagePriceFor(priceId: string): Promise<string | null> {
     const owner = await planOfPrice(orm.em.fork(), priceId);
-    if (!owner || owner.plan.overagePer1kCents <= 0) return null;
+    if (!owner || !billsUsage(owner.plan)) return null;
     return pricesFor(owner.plan, owner.interval).usagePriceId;
   }
 

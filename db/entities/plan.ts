@@ -1,5 +1,6 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 import type { Entitlement } from '../../domain/entitlements';
+import type { RateLine } from '../../domain/rate-card';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -35,6 +36,8 @@ export class Plan {
    * planEntitlements); one naming the same feature replaces the derived one.
    */
   entitlements: Opt<Entitlement[]> = [];
+  /** Usage prices beyond the pool of its included credits and overage price (domain/rate-card.ts). */
+  rateCard: Opt<RateLine[]> = [];
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
@@ -72,6 +75,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     prepaidOnly: { type: 'boolean', default: false },
     alertDefaults: { type: 'json', default: '{}' },
     entitlements: { type: 'json', default: '[]' },
+    rateCard: { type: 'json', default: '[]' },
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },
     stripePriceYearlyId: { type: 'string', nullable: true },

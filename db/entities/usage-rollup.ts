@@ -12,6 +12,10 @@ export class UsageRollup {
   windowStart!: Date;
   windowEnd!: Date;
   quantity!: number;
+  /** The rate card line its units were priced by (domain/rate-card.ts lineKey); `*` is the credit pool. */
+  lineKey: Opt<string> = '*';
+  /** The start of the customer's billing period its events fell in: what the period's cost sums. */
+  periodStart?: Date | null;
   identifier!: string;
   stripeReportedAt?: Date | null;
   lagoReportedAt?: Date | null;
@@ -21,7 +25,7 @@ export class UsageRollup {
 export const UsageRollupSchema = new EntitySchema<UsageRollup>({
   class: UsageRollup,
   tableName: 'usage_rollups',
-  indexes: [{ properties: ['customer', 'windowStart'] }],
+  indexes: [{ properties: ['customer', 'windowStart'] }, { properties: ['customer', 'periodStart'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
     customer: { kind: 'm:1', entity: () => Customer },
@@ -29,6 +33,8 @@ export const UsageRollupSchema = new EntitySchema<UsageRollup>({
     windowStart: { type: 'datetime' },
     windowEnd: { type: 'datetime' },
     quantity: { type: 'integer' },
+    lineKey: { type: 'string', default: '*' },
+    periodStart: { type: 'datetime', nullable: true },
     identifier: { type: 'string', unique: true },
     stripeReportedAt: { type: 'datetime', nullable: true },
     lagoReportedAt: { type: 'datetime', nullable: true },

@@ -1,10 +1,13 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
-import { includedCreditsPerPeriod, perUnitCentsDecimal } from '../../domain/usage';
+import { billsUsage } from '../../domain/rate-card';
 
-/** The meter usage events are reported to; its name is part of the API contract with Stripe. */
-export const USAGE_METER_EVENT = 'billing_engine_usage';
+/**
+ * The meter usage is reported to: each customer's rated usage cost of a billing period so far, in cents
+ * (domain/rate-card.ts), aggregated by `last`. Its name is part of the API contract with Stripe.
+ */
+export const USAGE_METER_EVENT = 'billing_engine_usage_cost';
 
 export interface SyncStep {
   action: 'create' | 'keep' | 'update';
@@ -30,11 +33,9 @@ async function pricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<st
 }
 
 /**
- * The metered price that bills a plan version's overage: Stripe sums the period's meter events per
- * customer, the first tier (the included credits) is free and every unit beyond costs the plan's per-1k
- * price ÷ 1000, so the invoice carries exactly the overage the usage view shows. The terms ride in the
- * metadata so a plan edited in place (no subscribers yet) gets a fresh price. Returns the price id, or
- * undefined when a dry run would create it.
+ * The metered price that bills a plan version's usage: one cent per unit of the cost meter, whose value
+ * the engine rates from the plan's rate card. The card lives in the engine, so changing it needs no new
+ * Stripe price. Returns the price id, or undefined when a dry run would create it.
  */
 async function syncUsagePrice(
   stripe: Stripe,
@@ -48,48 +49,25 @@ async function syncUsagePrice(
 ): Promise<string | undefined> {
   const key = usageLookupKey(plan, cycle);
   const interval = cycle === 'monthly' ? 'month' : 'year';
-  const included = includedCreditsPerPeriod(plan.includedCredits, interval);
-  const unit = perUnitCentsDecimal(plan.overagePer1kCents);
-  const terms = { included_credits: String(included), overage_per_1k_cents: String(plan.overagePer1kCents) };
   const existing = prices.get(key);
-  if (
-    existing &&
-    existing.recurring?.meter === meter?.id &&
-    existing.metadata['included_credits'] === terms.included_credits &&
-    existing.metadata['overage_per_1k_cents'] === terms.overage_per_1k_cents
-  ) {
+  if (existing && existing.recurring?.meter === meter?.id && existing.metadata['usage'] === 'rated_cents') {
     step({ action: 'keep', what: `price ${key}` });
     return existing.id;
   }
-  step({ action: 'create', what: `price ${key} (${included} included, then ${unit}¢ per unit)` });
+  step({ action: 'create', what: `price ${key} (the rated usage cost, 1¢ per unit of the cost meter)` });
   if (dryRun || !product || !meter) return undefined;
-  const recurring = { interval, usage_type: 'metered', meter: meter.id } as const;
-  const amounts: Pick<
-    Stripe.PriceCreateParams,
-    'billing_scheme' | 'tiers_mode' | 'tiers' | 'unit_amount_decimal'
-  > =
-    included > 0
-      ? {
-          billing_scheme: 'tiered',
-          tiers_mode: 'graduated',
-          tiers: [
-            { up_to: included, unit_amount: 0 },
-            { up_to: 'inf', unit_amount_decimal: unit },
-          ],
-        }
-      : { unit_amount_decimal: unit };
   const price = await stripe.prices.create(
     {
       product: product.id,
       currency: plan.currency,
-      nickname: `${plan.displayName} usage beyond ${included} credits`,
-      recurring,
-      ...amounts,
+      nickname: `${plan.displayName} usage`,
+      recurring: { interval, usage_type: 'metered', meter: meter.id },
+      unit_amount: 1,
       lookup_key: key,
       transfer_lookup_key: true,
-      metadata: { plan_code: plan.code, plan_version: String(plan.version), ...terms },
+      metadata: { plan_code: plan.code, plan_version: String(plan.version), usage: 'rated_cents' },
     },
-    { idempotencyKey: `billing-engine:usage-price:${key}:${included}:${plan.overagePer1kCents}` },
+    { idempotencyKey: `billing-engine:usage-cost-price:${key}:${meter.id}` },
   );
   return price.id;
 }
@@ -119,9 +97,9 @@ export async function syncCatalog(
     if (!opts.dryRun) {
       meter = await stripe.billing.meters.create(
         {
-          display_name: 'API usage',
+          display_name: 'Usage cost (cents)',
           event_name: USAGE_METER_EVENT,
-          default_aggregation: { formula: 'sum' },
+          default_aggregation: { formula: 'last' },
           customer_mapping: { type: 'by_id', event_payload_key: 'stripe_customer_id' },
           value_settings: { event_payload_key: 'value' },
         },
@@ -187,7 +165,7 @@ export async function syncCatalog(
       const column = cycle === 'monthly' ? 'stripeUsagePriceMonthlyId' : 'stripeUsagePriceYearlyId';
       const hasCycle = cycle === 'monthly' || plan.priceYearlyCents != null;
       const priceId =
-        hasCycle && plan.overagePer1kCents > 0
+        hasCycle && billsUsage(plan)
           ? await syncUsagePrice(stripe, prices, plan, cycle, product, meter, step, opts.dryRun)
           : null;
       if (priceId !== undefined && (plan[column] ?? null) !== priceId) {

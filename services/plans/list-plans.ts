@@ -4,6 +4,7 @@ import { centsToDollars } from '../../domain/money';
 import { SERVICES } from '../../domain/plan-catalog';
 import { planEntitlements } from '../../domain/entitlements';
 import { entitlementObject } from '../../integrations/webhooks/objects';
+import { rateCardView } from '../../domain/rate-card';
 
 /** Current, active versions of every plan, cheapest first. */
 export function listCurrentPlans(em: EntityManager): Promise<Plan[]> {
@@ -37,6 +38,7 @@ export function planDto(p: Plan) {
     daily_api_calls: p.dailyApiCalls ?? null,
     pausable: p.pausable,
     entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }).map(entitlementObject),
+    rate_card: rateCardView(p.rateCard),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Identity } from '../../domain/identity';
 import { planDto } from './list-plans';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
+import type { RateLine } from '../../domain/rate-card';
 
 export interface PlanChanges {
   name?: string;
@@ -22,6 +23,8 @@ export interface PlanChanges {
   pausable?: boolean;
   /** Explicit entitlements (domain/entitlements.ts), beyond those the fields above give. */
   entitlements?: Entitlement[];
+  /** Usage prices by type and dimension (domain/rate-card.ts), checked by the API's schema. */
+  rateCard?: RateLine[];
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -45,6 +48,7 @@ const TERMS: (keyof PlanChanges)[] = [
   'overagePer1kCents',
   'dailyApiCalls',
   'entitlements',
+  'rateCard',
 ];
 
 function audit(
@@ -92,6 +96,7 @@ export async function createPlan(
     dailyApiCalls: c.dailyApiCalls ?? null,
     pausable: c.pausable ?? false,
     entitlements: c.entitlements ?? [],
+    rateCard: c.rateCard ?? [],
     sortOrder: (last?.sortOrder ?? 0) + 1,
   });
   audit(em, actor, 'plan.create', code, null, planDto(plan));

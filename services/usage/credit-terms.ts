@@ -5,11 +5,17 @@ import type { UsageCounters } from '../../db/usage-counters';
 import { creditBalance } from '../../domain/credit-ledger';
 import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
 import { includedCreditsPerPeriod } from '../../domain/usage';
+import { unpooledTypes, type RateLine } from '../../domain/rate-card';
 
 /** What credit terms are read from: a customer's access as check-access loads it (services/access). */
 interface CreditAccess {
   customerId: string | null;
-  plan: { includedCredits: number; overagePer1kCents: number; prepaidOnly: boolean } | null;
+  plan: {
+    includedCredits: number;
+    overagePer1kCents: number;
+    prepaidOnly: boolean;
+    rateCard: RateLine[];
+  } | null;
   subscription: { currentPeriodEnd: Date | null; trialEnd: Date | null; interval: 'month' | 'year' } | null;
 }
 
@@ -81,5 +87,6 @@ function termsOf(access: CreditAccess, standing: CreditStanding, periodStart: Da
     overagePer1kCents: plan.overagePer1kCents,
     cap: standing.cap,
     prepaidOnly: plan.prepaidOnly,
+    unpooledTypes: [...unpooledTypes(plan.rateCard)],
   };
 }

@@ -181,7 +181,8 @@ async function payWithCredits<R extends LedgerRow>(
     const dropped = new Set(result.dropped);
     for (const row of result.inserted) {
       const t = terms.get(row.customerId);
-      if (!t || !row.counted || dropped.has(row)) continue;
+      // A type the rate card prices by its own lines is billed by them: credits never pay it.
+      if (!t || !row.counted || dropped.has(row) || t.unpooledTypes?.includes(row.type)) continue;
       const outcome = drawUsage(accounts.get(row.customerId)!, row.quantity, w.receivedAt);
       if (!outcome.ok) {
         result.refused.push({ row, reason: outcome.reason, resetsAt: creditResetAt(t, w.receivedAt) });
@@ -316,7 +317,7 @@ async function insertEvents<R extends LedgerRow>(
         sql.date(at),
         r.metadata,
         r.counted ? no : yes,
-        r.counted ? null : BYOK_ROLLUP_MARK,
+        r.counted || r.billedByok ? null : BYOK_ROLLUP_MARK,
       );
     }
     const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)

@@ -9,6 +9,7 @@ import { GATEWAY_ROLE } from '../../domain/roles';
 import type { UsageTarget } from '../../domain/usage-report';
 import { accessOf, cachedAccessFor, type Access } from '../access/check-access';
 import { creditTermsOf } from './credit-terms';
+import { pricesByok } from '../../domain/rate-card';
 
 /**
  * The customer an event of a report names, as report_usage decides on them: what their subscription
@@ -74,6 +75,7 @@ async function targetOf(
     credit: access.live ? await creditTermsOf(em, counters, access, periodStart, now) : null,
     dailyLimit,
     byokInPlan,
+    byokPriced: pricesByok(access.plan?.rateCard ?? []),
     byokProviders: byokEvents && byokInPlan ? await storedProviders(em, counters, customerId) : new Set(),
     usedToday: dailyLimit !== null ? await counters.usedOn(em, customerId, today) : 0,
   };

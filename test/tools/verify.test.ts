@@ -100,7 +100,7 @@ describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emu
     expect({ code, out }).toEqual({ code: 0, out: expect.stringContaining('every check passed') });
     for (const line of [
       '✓ API key: a test mode secret key of account acct_emulator',
-      '✓ usage meter: meter billing_engine_usage exists',
+      '✓ usage meter: meter billing_engine_usage_cost exists',
       '✓ plan catalog:',
       '✓ webhook endpoint:',
       '? webhook secret matches:',

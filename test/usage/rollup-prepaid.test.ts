@@ -89,19 +89,19 @@ describe('what Stripe is told of usage prepaid credits paid', () => {
     // Window 1: 490 included. Window 2: 10 included, 200 prepaid. Window 3: 100 prepaid, 50 overage.
     expect(rollups.map((r) => Number(r.quantity))).toEqual([490, 10, 50]);
     await activities.reportRollupsToStripe();
-    expect(emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT)).toBe(550);
-    // Stripe's free tier is the 500 included credits: it bills the 50 units neither credit paid for.
+    // Stripe is told the period's rated cost: the 50 units neither credit paid for, at 200¢ per thousand.
+    expect(emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT)).toBe(10);
     const [units] = await sql.run<{ used: unknown; prepaid: unknown }>(
       'select sum(quantity) as used, sum(prepaid) as prepaid from usage_events where customer_id = ?',
       [customer.id],
     );
     expect(Number(units?.used) - Number(units?.prepaid) - 500).toBe(50);
-    // The customer's usage view answers the same overage and its price (200¢ per thousand).
+    // The customer's usage view answers the same overage and cost Stripe bills.
     const view = await api.request('GET', '/api/v1/billing/usage', { token });
     expect(view.body.credits).toMatchObject({ used: 850, overage: 50, overage_cost_cents: 10 });
   });
 
-  it('marks a window credits paid whole as reported, without sending Stripe a zero', async () => {
+  it('marks a window credits paid whole as reported at once; Stripe hears the period cost nothing', async () => {
     const start = Date.now() - 60 * MIN;
     const clock = controlClock(db.orm, start);
     const email = 'prepaid-whole@example.com';
@@ -151,6 +151,7 @@ describe('what Stripe is told of usage prepaid credits paid', () => {
     ]);
     const sent = await activities.reportRollupsToStripe();
     expect(sent).toMatchObject({ reported: 1 });
-    expect(emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT)).toBe(100);
+    // The 100 units are the plan's included 100: the period's cost so far is zero.
+    expect(emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT)).toBe(0);
   });
 });

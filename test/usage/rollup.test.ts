@@ -8,7 +8,7 @@ import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalo
 import { createStripeClient } from '../../integrations/stripe/client';
 import { createUsageActivities, type UsageActivityDeps } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
-import { UsageEvent, UsageRollup } from '../../db/entities';
+import { Plan, UsageEvent, UsageRollup } from '../../db/entities';
 import { startLagoFake, type LagoFake } from '../../tools/lago-fake';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { usageRollupWorkflow } from '../../workflows/usage-rollup';
@@ -68,6 +68,10 @@ describe('usage rollup to Stripe meters and Lago', () => {
 
   it('when the worker dies after reporting and before marking, a new worker finishes and each unit is billed once', async () => {
     const now = Date.now();
+    // No included credits and 1¢ a unit: Stripe's meter then holds the cents of every unit billed.
+    await db.orm.em
+      .fork()
+      .nativeUpdate(Plan, { code: 'professional' }, { includedCredits: 0, overagePer1kCents: 1000 });
     const stripeCustomer = await stripe.customers.create({ email: 'meter@example.com' });
     const { customer, subscription, sub } = await seedSubscriber(db.orm, {
       email: 'meter@example.com',
@@ -91,7 +95,7 @@ describe('usage rollup to Stripe meters and Lago', () => {
       },
     });
     expect(report.body).toMatchObject({ accepted: 5, rejected: 0 });
-    const billed = 3 + 4 + 5 + 7;
+    const billed = 3 + 4 + 5 + 7; // units, and cents at 1¢ each
 
     // The first worker reports to both receivers, then dies before it can mark anything as reported.
     const taskQueue = 'usage-rollup-test';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
 import { SERVICES } from '../../../domain/plan-catalog';
+import { parseRateCard } from '../../../domain/rate-card';
 
 const code = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _');
 
@@ -46,6 +47,21 @@ const entitlement = z.discriminatedUnion('kind', [
 ]);
 const entitlements = z.array(entitlement).max(50);
 
+/** A rate card (domain/rate-card.ts), refused at the first line or field at fault. */
+const rateCard = z.unknown().transform((v, ctx) => {
+  const parsed = parseRateCard(v);
+  if ('lines' in parsed) return parsed.lines;
+  ctx.addIssue({
+    code: 'custom',
+    message: parsed.message,
+    path: parsed.field
+      .split('.')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+  });
+  return z.NEVER;
+});
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -63,6 +79,7 @@ const planFields = {
   daily_api_calls: count.min(1).nullable().default(null),
   pausable: z.boolean().default(false),
   entitlements: entitlements.default([]),
+  rate_card: rateCard.optional(),
 };
 
 export const createPlanBody = z
@@ -96,6 +113,7 @@ export const updatePlanBody = z
     daily_api_calls: count.min(1).nullable().optional(),
     pausable: z.boolean().optional(),
     entitlements: entitlements.optional(),
+    rate_card: rateCard.optional(),
   })
   .strict();
 
@@ -128,6 +146,8 @@ export const planResponse = z.object({
   pausable: z.boolean(),
   /** Everything it entitles a subscriber to: its services, daily calls, included credits and explicit ones. */
   entitlements: z.array(z.record(z.string(), z.unknown())),
+  /** How usage beyond the plan's own credits is priced, by type and dimension; see the README's rate cards. */
+  rate_card: z.array(z.record(z.string(), z.unknown())),
 });
 
 export const plansResponse = z.array(planResponse);

@@ -23,6 +23,7 @@ import { Migration20261123200000_UsageEventReporter } from './Migration202611232
 import { Migration20261124005247_Credits } from './Migration20261124005247_Credits';
 import { Migration20261124222350_WebhookEndpoints } from './Migration20261124222350_WebhookEndpoints';
 import { Migration20261124224756_Entitlements } from './Migration20261124224756_Entitlements';
+import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -50,4 +51,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261124005247_Credits', class: Migration20261124005247_Credits },
   { name: 'Migration20261124222350_WebhookEndpoints', class: Migration20261124222350_WebhookEndpoints },
   { name: 'Migration20261124224756_Entitlements', class: Migration20261124224756_Entitlements },
+  { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
 ];
