@@ -37,7 +37,7 @@ export async function ratingContexts(
     const chunk = ids.slice(i, i + 500);
     const rows = await sql.run<Record<string, unknown>>(
       `select s.customer_id, s.interval, s.current_period_start, s.current_period_end, s.trial_start, s.trial_end,
-              s.created_at, p.included_credits, p.overage_per1k_cents, p.rate_card
+              p.included_credits, p.overage_per1k_cents, p.rate_card
          from subscriptions s join plans p on p.id = s.plan_id
         where s.customer_id in (${chunk.map(() => '?').join(', ')})
         order by s.created_at asc, s.id asc`,
@@ -46,7 +46,8 @@ export async function ratingContexts(
     // Oldest first: the newest of each customer is set last.
     for (const r of rows) {
       const interval = (r.interval === 'year' ? 'year' : 'month') as BillingInterval;
-      const start = r.current_period_start ?? r.trial_start ?? r.created_at;
+      // As the usage view counts: the open period, or the calendar month while Stripe has not said one.
+      const start = r.current_period_start ?? r.trial_start;
       const end = r.current_period_end ?? r.trial_end;
       out.set(r.customer_id as string, {
         lines: effectiveRateCard(
@@ -54,7 +55,7 @@ export async function ratingContexts(
           includedCreditsPerPeriod(Number(r.included_credits), interval),
           Number(r.overage_per1k_cents),
         ),
-        current: { start: readDate(start), interval },
+        current: start == null ? null : { start: readDate(start), interval },
         currentEnd: end == null ? null : readDate(end),
       });
     }

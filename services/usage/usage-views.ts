@@ -1,3 +1,5 @@
+import { effectiveRateCard, unpooledTypes } from '../../domain/rate-card';
+import { periodCost } from './usage-cost';
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { prepaidDrawnSince } from '../../db/credit-ledger';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
@@ -63,19 +65,32 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     }
   }
   const plan = access.plan;
+  const included = includedCreditsPerPeriod(
+    plan?.includedCredits ?? 0,
+    access.subscription?.interval ?? 'month',
+  );
+  // Types the plan's rate card prices by their own lines are outside the credit pool.
+  const unpooled = unpooledTypes(plan?.rateCard ?? []);
+  const prepaid = customerId ? await prepaidDrawnSince(sqlFor(em), customerId, period.start) : 0;
   const credits = creditsFor({
     tier: access.tier,
-    includedCredits: includedCreditsPerPeriod(
-      plan?.includedCredits ?? 0,
-      access.subscription?.interval ?? 'month',
-    ),
+    includedCredits: included,
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
-    used: sum(month),
-    prepaid: customerId ? await prepaidDrawnSince(sqlFor(em), customerId, period.start) : 0,
+    used: sum(Object.fromEntries(Object.entries(month).filter(([type]) => !unpooled.has(type)))),
+    prepaid,
   });
+  const cost = await periodCost(
+    em,
+    customerId,
+    effectiveRateCard(plan?.rateCard ?? [], included, plan?.overagePer1kCents ?? 0),
+    period.start,
+    // The pool line is rated on what prepaid credits left, as the credits arithmetic: the same cents.
+    Math.max(0, credits.used - prepaid),
+  );
   return {
     usage: { today, month, byokMonth, periodStart: period.start, periodEnd: period.end },
     credits,
+    cost,
     tier: access.tier,
   };
 }

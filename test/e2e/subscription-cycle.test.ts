@@ -308,7 +308,8 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     expect(totals).toMatchObject({ events: 2, failedCycles: 0 });
     expect(totals.stripeReported).toBeGreaterThanOrEqual(1);
 
-    // At renewal Stripe bills the month ahead and the overage of the month behind: 85 × 0.2¢ = 17¢.
+    // At renewal Stripe bills the month ahead and the overage of the month behind: 85 × 0.2¢ = 17¢, which
+    // the engine rated and the cost meter carries as 17 units of 1¢.
     // (The plan's current version, whatever its monthly price: another test may have raised it.)
     const periodEnd = Date.parse(active.body.current_period_end);
     await stripe.testHelpers.testClocks.advance(clock.id, {
@@ -323,7 +324,7 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     expect(renewal.lines.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ amount: plan.priceMonthlyCents, price: plan.stripePriceMonthlyId }),
-        expect.objectContaining({ amount: 17, quantity: 585, price: plan.stripeUsagePriceMonthlyId }),
+        expect.objectContaining({ amount: 17, quantity: 17, price: plan.stripeUsagePriceMonthlyId }),
       ]),
     );
     expect(renewal).toMatchObject({ total: plan.priceMonthlyCents + 17, status: 'paid' });

@@ -48,6 +48,20 @@ export function usageSummaryDto(s: UsageSummary) {
       ...moneyFields('overage_cost', s.credits.overageCostCents),
       ...moneyFields('price_per_1k', s.credits.pricePer1kCents),
     },
+    cost: {
+      lines: s.cost.lines.map((l) => ({
+        key: l.key,
+        usage_type: l.line.usageType,
+        match: l.line.match,
+        byok: l.line.byok,
+        units: l.units,
+        included: l.line.included,
+        included_used: l.includedUsed,
+        priced_units: l.priced,
+        ...moneyFields('cost', l.cents),
+      })),
+      ...moneyFields('total', s.cost.cents),
+    },
     tier: s.tier,
   };
 }

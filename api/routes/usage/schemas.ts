@@ -270,6 +270,28 @@ export const usageResponse = z.object({
     price_per_1k: dollars,
     price_per_1k_cents: cents,
   }),
+  /**
+   * The period's usage cost so far per line of the plan's rate card: `*` is the plan's credits (included,
+   * then the overage price), the others the lines of its own, by type and metadata dimension.
+   */
+  cost: z.object({
+    lines: z.array(
+      z.object({
+        key: z.string(),
+        usage_type: z.string(),
+        match: z.record(z.string(), z.string()),
+        byok: z.boolean(),
+        units: count,
+        included: count,
+        included_used: count,
+        priced_units: count,
+        cost: dollars,
+        cost_cents: cents,
+      }),
+    ),
+    total: dollars,
+    total_cents: cents,
+  }),
   tier: z.string().nullable(),
 });
 

@@ -1,0 +1,73 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { num, sqlFor } from '../../db/raw-sql';
+import {
+  lineFor,
+  lineKey,
+  POOL_LINE_KEY,
+  rateUsage,
+  type RatedLine,
+  type RateLine,
+} from '../../domain/rate-card';
+import type { Cents } from '../../domain/money';
+
+/** A rated line of a period with the line's terms, as the usage views show it. */
+export interface PeriodCostLine extends RatedLine {
+  line: RateLine;
+}
+
+export interface PeriodCost {
+  lines: PeriodCostLine[];
+  cents: Cents;
+}
+
+const parseMetadata = (raw: unknown): Record<string, unknown> => {
+  if (typeof raw !== 'string') return (raw ?? {}) as Record<string, unknown>;
+  try {
+    const v: unknown = JSON.parse(raw);
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * A customer's usage cost of the period starting at `periodStart`, per line of their effective card
+ * (pool first). The pool's units are what the credits arithmetic counts (`poolUnits`: used less prepaid);
+ * the other lines' units are their rollups of the period and the events not yet rolled up, each placed on
+ * its line as the rollup would place it. Only a plan with lines of its own reads anything.
+ */
+export async function periodCost(
+  em: EntityManager,
+  customerId: string | null,
+  lines: readonly RateLine[],
+  periodStart: Date,
+  poolUnits: number,
+): Promise<PeriodCost> {
+  const units = new Map<string, number>([[POOL_LINE_KEY, poolUnits]]);
+  if (customerId && lines.length > 1) {
+    const sql = sqlFor(em);
+    const rolled = await sql.read<{ line_key: string; n: unknown }>(
+      `select line_key, sum(quantity) as n from usage_rollups
+        where customer_id = ? and period_start = ? and line_key <> ? group by line_key`,
+      [customerId, sql.date(periodStart), POOL_LINE_KEY],
+    );
+    for (const r of rolled) units.set(r.line_key, (units.get(r.line_key) ?? 0) + num(r.n));
+    const pending = await sql.read<{ type: string; byok: unknown; metadata: unknown; q: unknown }>(
+      `select type, byok, metadata, quantity - prepaid as q from usage_events
+        where customer_id = ? and rollup_id is null and occurred_at >= ?`,
+      [customerId, sql.date(periodStart)],
+    );
+    for (const e of pending) {
+      const byok = e.byok === true || e.byok === 1 || e.byok === 't';
+      const line = lineFor(lines, { type: e.type, byok, metadata: parseMetadata(e.metadata) });
+      if (!line || lineKey(line) === POOL_LINE_KEY) continue;
+      units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + num(e.q));
+    }
+  }
+  const rated = rateUsage(lines, units);
+  const byKey = new Map(lines.map((l) => [lineKey(l), l]));
+  return {
+    lines: rated.lines.map((r) => ({ ...r, line: byKey.get(r.key) as RateLine })),
+    cents: rated.cents,
+  };
+}

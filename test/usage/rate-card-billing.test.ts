@@ -1,0 +1,211 @@
+import type Stripe from 'stripe';
+import { createUsageActivities } from '../../activities/usage';
+import { createLogger } from '../../config/logger';
+import { Subscription } from '../../db/entities';
+import type { Identity } from '../../domain/identity';
+import { parseRateCard, type RateLine } from '../../domain/rate-card';
+import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
+import { createStripeClient } from '../../integrations/stripe/client';
+import { createPlan } from '../../services/plans/manage-plans';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
+import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
+
+jest.setTimeout(120_000);
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const admin: Identity = {
+  sub: 'admin',
+  email: 'admin@example.com',
+  name: null,
+  roles: ['billing-admin'],
+  role: 'admin',
+  expMs: 0,
+};
+
+/**
+ * The card of the scenario. Every figure below is computed by hand from it:
+ * - the pool (tts and any type no line names): 1,000 included, then 200¢ per 1,000;
+ * - inference: 0.1¢ a unit; gpt-4o output tokens on graduated tiers (0.5¢ to 1,000, 0.25¢ to 3,000,
+ *   then 0.1¢); embeddings on volume tiers (all at 0.02¢ up to 1,000, all at 0.01¢ beyond);
+ * - BYOK usage of any type: a platform fee of 0.05¢ a unit.
+ */
+function card(): RateLine[] {
+  const parsed = parseRateCard([
+    { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
+    {
+      usage_type: 'inference',
+      match: { model: 'gpt-4o', direction: 'output' },
+      price: {
+        model: 'graduated',
+        tiers: [
+          { up_to: 1000, unit_amount_decimal: '0.5' },
+          { up_to: 3000, unit_amount_decimal: '0.25' },
+          { up_to: null, unit_amount_decimal: '0.1' },
+        ],
+      },
+    },
+    {
+      usage_type: 'embedding',
+      price: {
+        model: 'volume',
+        tiers: [
+          { up_to: 1000, unit_amount_decimal: '0.02' },
+          { up_to: null, unit_amount_decimal: '0.01' },
+        ],
+      },
+    },
+    { usage_type: '*', byok: true, price: { model: 'per_unit', unit_amount_decimal: '0.05' } },
+  ]);
+  if ('field' in parsed) throw new Error(parsed.message);
+  return parsed.lines;
+}
+
+describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
+  'usage rated by a rate card, billed to the cent (%s)',
+  (dialect) => {
+    let db: Awaited<ReturnType<typeof openTestDatabase>>;
+    let idp: TestIdp;
+    let emulator: StripeEmulator;
+    let stripe: Stripe;
+    let api: UsageApi;
+
+    beforeAll(async () => {
+      [db, idp, emulator] = await Promise.all([
+        openTestDatabase(dialect),
+        startTestIdp(),
+        startStripeEmulator({ port: 0 }),
+      ]);
+      stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
+      await createPlan(db.orm.em.fork(), admin, 'ai-pro', {
+        displayName: 'AI Pro',
+        priceMonthlyCents: 4900,
+        services: ['api', 'embeddings', 'tts', 'byok'],
+        includedCredits: 1000,
+        overagePer1kCents: 200,
+        rateCard: card(),
+      });
+      await syncCatalog(stripe, db.orm);
+      api = await startUsageApi(db.orm, idp);
+    });
+    afterAll(async () => {
+      await api?.stop();
+      await Promise.all([emulator?.stop(), db?.close(), idp?.stop()]);
+    });
+
+    it('bills each line of two periods exactly, and the usage view answers what Stripe bills', async () => {
+      // Period 1 ended two hours ago; period 2 is the open one.
+      const now = Date.now();
+      const p1 = now - 2 * HOUR - 30 * 86_400_000;
+      const email = `rated-${dialect}@example.com`;
+      const stripeCustomer = await stripe.customers.create({ email });
+      const { customer, sub } = await seedSubscriber(db.orm, {
+        email,
+        plan: 'ai-pro',
+        periodStart: new Date(p1),
+        stripeCustomerId: stripeCustomer.id,
+      });
+      await storeCustomerKey(db.orm, customer);
+      const token = await idp.token({ sub, email });
+      const clock = controlClock(db.orm, p1);
+      const activities = createUsageActivities({
+        orm: db.orm,
+        logger: createLogger('silent', 'test'),
+        stripe,
+        now: () => clock.now(),
+      });
+      type Ev = { id: string; type: string; quantity: number; metadata?: object; byok?: boolean };
+      const report = async (at: number, events: Ev[]) => {
+        clock.set(at);
+        const res = await api.request('POST', '/api/v1/billing/report_usage', { token, body: { events } });
+        expect(res.body).toMatchObject({ accepted: events.length, rejected: 0 });
+      };
+      const bill = async (at: number) => {
+        clock.set(at);
+        await activities.rollupUsage({ windowSeconds: 300 });
+        await activities.reportRollupsToStripe();
+      };
+      const output = { model: 'gpt-4o', direction: 'output' };
+      const meter = (start: number, end: number) =>
+        emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT, { start: start / 1000, end: end / 1000 });
+
+      // Output tokens cross two tiers over three batches, each rolled up and reported before the next.
+      await report(p1 + 10 * MIN, [
+        { id: 'o1', type: 'inference', quantity: 800, metadata: output },
+        { id: 'i1', type: 'inference', quantity: 2000, metadata: { model: 'gpt-4o', direction: 'input' } },
+        { id: 'e1', type: 'embedding', quantity: 600 },
+      ]);
+      await bill(p1 + 20 * MIN);
+      // 800 × 0.5 = 400; 2,000 × 0.1 = 200; 600 embeddings at 0.02 = 12.
+      expect(meter(p1, p1 + 86_400_000)).toBe(612);
+
+      await report(p1 + 30 * MIN, [
+        { id: 'o2', type: 'inference', quantity: 1500, metadata: output },
+        { id: 'e2', type: 'embedding', quantity: 700 },
+        { id: 't1', type: 'tts', quantity: 1500 },
+      ]);
+      await report(p1 + 40 * MIN, [
+        { id: 'o3', type: 'inference', quantity: 1200, metadata: output },
+        { id: 'i2', type: 'inference', quantity: 500 },
+        { id: 'b1', type: 'inference', quantity: 4000, byok: true, metadata: { model: 'gpt-4o' } },
+      ]);
+      await bill(p1 + 60 * MIN);
+      // Output 3,500: 1,000 × 0.5 + 2,000 × 0.25 + 500 × 0.1 = 1,050. Inference 2,500 × 0.1 = 250.
+      // Embeddings 1,300: past 1,000 the volume tier prices all of them at 0.01 = 13, less than the 12 + 14
+      // they would cost one batch at a time. tts: 500 past the 1,000 included at 200¢/1k = 100. BYOK
+      // 4,000 × 0.05 = 200.
+      const period1 = 1050 + 250 + 13 + 100 + 200;
+      expect(meter(p1, p1 + 86_400_000)).toBe(period1);
+
+      const view = await api.request('GET', '/api/v1/billing/usage', { token });
+      expect(view.status).toBe(200);
+      expect(view.body.cost.total_cents).toBe(period1);
+      expect(
+        Object.fromEntries(
+          view.body.cost.lines.map((l: { key: string; units: number; cost_cents: number }) => [
+            l.key,
+            [l.units, l.cost_cents],
+          ]),
+        ),
+      ).toEqual({
+        '*': [1500, 100],
+        inference: [2500, 250],
+        'inference[direction=output,model=gpt-4o]': [3500, 1050],
+        embedding: [1300, 13],
+        'byok:*': [4000, 200],
+      });
+      // The credit pool is the plan's included credits: only tts drew on them.
+      expect(view.body.credits).toMatchObject({
+        included_credits: 1000,
+        used: 1500,
+        overage: 500,
+        overage_cost_cents: 100,
+      });
+
+      // The period renews: usage from now on is period 2's, starting from nothing.
+      const p2 = now - 2 * HOUR;
+      await db.orm.em
+        .fork()
+        .nativeUpdate(
+          Subscription,
+          { customer },
+          { currentPeriodStart: new Date(p2), currentPeriodEnd: new Date(p2 + 30 * 86_400_000) },
+        );
+      await new Promise((r) => setTimeout(r, 2100)); // the API's memo of the subscription
+      await report(p2 + 10 * MIN, [
+        { id: 'o4', type: 'inference', quantity: 1200, metadata: output },
+        { id: 'e3', type: 'embedding', quantity: 900 },
+      ]);
+      await bill(p2 + 20 * MIN);
+      // Output starts over at the first tier: 1,000 × 0.5 + 200 × 0.25 = 550. Embeddings 900 × 0.02 = 18.
+      expect(meter(p2, p2 + 86_400_000)).toBe(568);
+      // Period 1's bill is untouched.
+      expect(meter(p1, p2)).toBe(period1);
+      const view2 = await api.request('GET', '/api/v1/billing/usage', { token });
+      expect(view2.body.cost.total_cents).toBe(568);
+    });
+  },
+);
