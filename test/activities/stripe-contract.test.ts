@@ -9,6 +9,8 @@ import { requestInvoicePayment } from '../../activities/stripe/invoices';
 import { createLogger } from '../../config/logger';
 import { CreditPack, CreditSettings, Customer, PaymentMethod } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
+import { createUsageActivities } from '../../activities/usage';
 import { openTestDatabase } from '../helpers/db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -201,6 +203,25 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     });
     expect(topUp.status).toBe('charged');
     await syncCatalog(stripe, db.orm);
+    // The rated usage cost of a period, as the rollup tells the cost meter.
+    const usageSql = sqlFor(db.orm.em.fork());
+    const windowStart = new Date(Date.now() - 3_600_000);
+    await usageSql.run(
+      `insert into usage_rollups (id, customer_id, type, line_key, period_start, window_start, window_end, quantity,
+         identifier, created_at)
+       values (?, ?, 'inference', '*', ?, ?, ?, 1500, ?, ?)`,
+      [
+        newId('urol'),
+        customer.id,
+        usageSql.date(new Date(Date.now() - 86_400_000)),
+        usageSql.date(windowStart),
+        usageSql.date(new Date(windowStart.getTime() + 300_000)),
+        `${customer.id}:inference:contract`,
+        usageSql.date(new Date()),
+      ],
+    );
+    const usage = createUsageActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    expect(await usage.reportRollupsToStripe()).toMatchObject({ reported: 1, failed: 0 });
     // Money back on an invoice: the reads that count what is left (stripe-mock's invoice is no paid one,
     // so the activity would stop before them), and credit notes after and before payment as it sends them.
     await env.run(acts.syncCharge, 'ch_123');
@@ -254,6 +275,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       'GET /v1/products',
       'GET /v1/prices',
       'GET /v1/billing/meters',
+      'POST /v1/billing/meter_events',
       'GET /v1/charges/:id',
       'GET /v1/credit_notes',
       'GET /v1/credit_notes/:id',
