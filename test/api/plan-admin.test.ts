@@ -179,6 +179,68 @@ describe('plan administration', () => {
     });
   });
 
+  it('takes a rate card, shows it back as sent, and names the field of a card at fault', async () => {
+    const rateCard = [
+      { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
+      {
+        usage_type: 'inference',
+        match: { model: 'gpt-4o' },
+        included: 1000,
+        price: {
+          model: 'graduated',
+          tiers: [{ up_to: 10_000, unit_amount_decimal: '0.5' }, { up_to: null }],
+        },
+      },
+    ];
+    const made = await api.request('POST', '/api/v1/subscriptions/plans', {
+      token: admin,
+      body: { ...basic('rated'), rate_card: rateCard },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.rate_card.map((l: { key: string }) => l.key)).toEqual([
+      'inference',
+      'inference[model=gpt-4o]',
+    ]);
+    // What the API shows is what it takes: sent back unchanged, nothing changes.
+    const read = await api.request('GET', '/api/v1/subscriptions/plans/rated');
+    const same = await api.request('PUT', '/api/v1/subscriptions/plans/rated', {
+      token: admin,
+      body: { rate_card: read.body.rate_card },
+    });
+    expect(same.status).toBe(200);
+    expect(same.body.rate_card).toEqual(read.body.rate_card);
+    expect(same.body.version).toBe(1);
+
+    for (const [card, field] of [
+      [
+        [{ usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '1e3' } }],
+        'body.rate_card.0.price.unit_amount_decimal',
+      ],
+      [
+        [{ usage_type: '*', price: { model: 'per_unit', unit_amount_decimal: '1' } }],
+        'body.rate_card.0.usage_type',
+      ],
+      [
+        [
+          {
+            usage_type: 'tts',
+            match: { model: 'x' },
+            price: { model: 'per_unit', unit_amount_decimal: '1' },
+          },
+        ],
+        'body.rate_card.0.match',
+      ],
+      [{ usage_type: 'tts' }, 'body.rate_card'],
+    ] as const) {
+      const bad = await api.request('PUT', '/api/v1/subscriptions/plans/rated', {
+        token: admin,
+        body: { rate_card: card },
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details.field).toBe(field);
+    }
+  });
+
   it('archives a plan: it leaves the list but stays for its subscribers', async () => {
     await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body: basic('old') });
     const res = await api.request('DELETE', '/api/v1/subscriptions/plans/old', { token: admin });
