@@ -204,14 +204,15 @@ function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
     return null;
   }
   const base = sub.pending_change ? sub.pending_change.amount_cents : sub.amount_cents;
-  const overage = usage.credits.overage_cost_cents;
+  // The rated usage of the period so far: the credits' overage and every line of the plan's rate card.
+  const overage = usage.cost.total_cents;
   return (
     <Card id="next" title="Next invoice (estimate)">
       <p className="big">{money(base + overage, sub.currency)}</p>
       <p className="muted">
         On {date(sub.pending_change?.effective_at ?? sub.current_period_end)}: {money(base, sub.currency)}{' '}
         plan
-        {overage > 0 ? ` + ${money(overage, sub.currency)} overage so far` : ''}.
+        {overage > 0 ? ` + ${money(overage, sub.currency)} usage so far` : ''}.
       </p>
     </Card>
   );
@@ -296,6 +297,50 @@ function UsageMeter({
           </tbody>
         </table>
       )}
+    </Card>
+  );
+}
+
+/** What each line of the plan's rate card has cost this period; shown once the plan prices more than credits. */
+function UsageCost({ usage, currency }: { usage: Usage; currency: string }) {
+  const lines = usage.cost.lines;
+  if (!lines.some((l) => l.key !== '*')) return null;
+  const name = (l: (typeof lines)[number]) => {
+    const dims = Object.entries(l.match).map(([k, v]) => `${k} ${v}`);
+    const what =
+      l.key === '*' ? 'Other usage (included credits)' : l.usage_type === '*' ? 'All types' : l.usage_type;
+    return `${l.byok ? 'Your own key: ' : ''}${what}${dims.length ? ` · ${dims.join(', ')}` : ''}`;
+  };
+  return (
+    <Card id="usage-cost" title="Usage cost this period">
+      <table className="compact">
+        <caption>By type and model, rated by your plan</caption>
+        <thead>
+          <tr>
+            <th scope="col">Usage</th>
+            <th scope="col">Units</th>
+            <th scope="col">Included</th>
+            <th scope="col">Cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {lines.map((l) => (
+            <tr key={l.key}>
+              <th scope="row">{name(l)}</th>
+              <td>{count(l.units)}</td>
+              <td>{count(l.included_used)}</td>
+              <td>{money(l.cost_cents, currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">Total</th>
+            <td colSpan={2} />
+            <td data-testid="usage-cost-total">{money(usage.cost.total_cents, currency)}</td>
+          </tr>
+        </tfoot>
+      </table>
     </Card>
   );
 }
@@ -386,6 +431,7 @@ export function Dashboard() {
       <div className="grid">
         <PlanSummary sub={sub} plan={plan} onChanged={d.reload} />
         <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
+        <UsageCost usage={usage} currency={sub.currency} />
         <NextInvoice sub={sub} usage={usage} />
         <DailyUsage periodStart={usage.usage.period_start} periodEnd={usage.usage.period_end} />
         <Entitlements />
