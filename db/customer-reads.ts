@@ -310,7 +310,9 @@ export async function liveSubscriptionOf(
       entitlements: (typeof r.entitlements === 'string'
         ? JSON.parse(r.entitlements)
         : (r.entitlements ?? [])) as Entitlement[],
-      rateCard: (typeof r.rate_card === 'string' ? JSON.parse(r.rate_card) : (r.rate_card ?? [])) as RateLine[],
+      rateCard: (typeof r.rate_card === 'string'
+        ? JSON.parse(r.rate_card)
+        : (r.rate_card ?? [])) as RateLine[],
     },
   };
 }
