@@ -38,6 +38,8 @@ export interface InvoiceRow {
   status: string;
   currency: string;
   totalCents: number;
+  /** What discounts took off it. */
+  discountCents: number;
   amountDueCents: number;
   amountPaidCents: number;
   periodStart: Date | null;
@@ -77,7 +79,7 @@ export async function invoicesOfCustomer(
   }
   params.push(opts.limit);
   const rows = await sql.read<Record<string, unknown>>(
-    `select i.id, i.stripe_invoice_id, i.number, i.status, i.currency, i.total_cents, i.amount_due_cents,
+    `select i.id, i.stripe_invoice_id, i.number, i.status, i.currency, i.total_cents, i.discount_cents, i.amount_due_cents,
             i.amount_paid_cents, i.period_start, i.period_end, i.due_date, i.paid_at, i.hosted_invoice_url,
             i.invoice_pdf, i.created_at,
             (select coalesce(sum(c.amount_refunded_cents), 0) from charges c
@@ -94,6 +96,7 @@ export async function invoicesOfCustomer(
     status: r.status as string,
     currency: r.currency as string,
     totalCents: Number(r.total_cents),
+    discountCents: Number(r.discount_cents ?? 0),
     amountDueCents: Number(r.amount_due_cents),
     amountPaidCents: Number(r.amount_paid_cents),
     periodStart: maybeDate(r.period_start),
@@ -252,6 +255,8 @@ export interface LiveSubscriptionRow {
   pendingAmountCents: number | null;
   pendingEffectiveAt: Date | null;
   createdAt: Date;
+  /** The discount Stripe applies to its invoices, as the mirror keeps it. */
+  discount: { couponId: string; promotionCodeId: string | null; start: string; end: string | null } | null;
   plan: PlanTermsRow;
 }
 
@@ -267,7 +272,7 @@ export async function liveSubscriptionOf(
   const [r] = await sqlFor(em).read<Record<string, unknown>>(
     `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
             s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
-            s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at,
+            s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
             p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
             p.rate_card
@@ -295,6 +300,9 @@ export async function liveSubscriptionOf(
     pendingAmountCents: maybeNumber(r.pending_amount_cents),
     pendingEffectiveAt: maybeDate(r.pending_effective_at),
     createdAt: readDate(r.created_at),
+    discount: (typeof r.discount === 'string'
+      ? JSON.parse(r.discount)
+      : (r.discount ?? null)) as LiveSubscriptionRow['discount'],
     plan: {
       id: r.plan_id as string,
       code: r.plan_code as string,

@@ -18,9 +18,13 @@ export interface CheckoutResult {
   sessionId: string;
   url: string;
 }
-export const beginCheckout = defineUpdate<CheckoutResult, [{ successUrl: string; cancelUrl: string }]>(
-  'beginCheckout',
-);
+export interface CheckoutUrls {
+  successUrl: string;
+  cancelUrl: string;
+  /** Stripe's id of the promotion code the customer typed (checked by the API); absent for none. */
+  promotionCodeId?: string | null;
+}
+export const beginCheckout = defineUpdate<CheckoutResult, [CheckoutUrls]>('beginCheckout');
 
 export interface PlanChangeRequest {
   planCode: string;

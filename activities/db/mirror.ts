@@ -2,10 +2,13 @@ import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import {
   Charge,
+  CouponRedemption,
+  CouponRow,
   CreditNote,
   Customer,
   Invoice,
   PaymentMethod,
+  PromotionCodeRow,
   Refund,
   Subscription,
 } from '../../db/entities';
@@ -62,6 +65,37 @@ export function applySubscriptionSnapshot(
   row.trialEnd = dateIso(snap.trialEnd);
   row.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
   row.canceledAt = dateIso(snap.canceledAt);
+  // The engine's coupon ids are Stripe's; a snapshot from before discounts were read leaves it alone.
+  if (snap.discount !== undefined)
+    row.discount = snap.discount
+      ? {
+          couponId: snap.discount.stripeCouponId,
+          promotionCodeId: snap.discount.stripePromotionCodeId,
+          start: snap.discount.start,
+          end: snap.discount.end,
+        }
+      : null;
+}
+
+/**
+ * Records a subscription's coupon as redeemed the first time the mirror sees it: what max redemptions and
+ * the revenue's redemption counts read. The promotion code is named by the engine's id.
+ */
+export async function recordRedemption(em: EntityManager, row: Subscription): Promise<void> {
+  const d = row.discount;
+  if (!d || !(await em.findOne(CouponRow, { id: d.couponId }))) return;
+  if (await em.findOne(CouponRedemption, { subscriptionId: row.id, couponId: d.couponId })) return;
+  const promo = d.promotionCodeId
+    ? await em.findOne(PromotionCodeRow, { stripePromotionCodeId: d.promotionCodeId })
+    : null;
+  em.create(CouponRedemption, {
+    id: newId('red'),
+    couponId: d.couponId,
+    promotionCodeId: promo?.id ?? null,
+    customerId: typeof row.customer === 'string' ? row.customer : row.customer.id,
+    subscriptionId: row.id,
+    redeemedAt: new Date(d.start),
+  });
 }
 
 /** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
@@ -90,6 +124,7 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.currency = inv.currency;
   row.subtotalCents = inv.subtotal;
   row.totalCents = inv.total;
+  row.discountCents = (inv.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
   row.amountDueCents = inv.amount_due;
   row.amountPaidCents = inv.amount_paid;
   row.billingReason = inv.billing_reason ?? null;

@@ -19,6 +19,8 @@ export interface CheckoutRequest {
   signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
   successUrl: string;
   cancelUrl: string;
+  /** A promotion code Stripe redeems onto the subscription (the API checked it first). */
+  promotionCodeId?: string | null;
 }
 
 /** Hosted pages: Checkout for a new subscription or a new card, the billing portal for self-service. */
@@ -49,6 +51,7 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           ],
           success_url: req.successUrl,
           cancel_url: req.cancelUrl,
+          ...(req.promotionCodeId ? { discounts: [{ promotion_code: req.promotionCodeId }] } : {}),
           // Our id rides on the Stripe subscription so every later webhook finds its workflow.
           subscription_data: {
             metadata: { subscription_id: req.subscriptionId },
@@ -61,7 +64,12 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           },
           metadata: { subscription_id: req.subscriptionId },
         },
-        { idempotencyKey: idempotencyKey(`checkout:${req.subscriptionId}`) },
+        // A second page for the same subscription with another code is another request.
+        {
+          idempotencyKey: idempotencyKey(
+            `checkout:${req.subscriptionId}${req.promotionCodeId ? `:${req.promotionCodeId}` : ''}`,
+          ),
+        },
       ),
     );
     return { sessionId: session.id, url: session.url ?? '' };

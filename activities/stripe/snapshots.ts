@@ -20,6 +20,13 @@ export interface SubscriptionSnapshot {
   cancelAtPeriodEnd: boolean;
   canceledAt: string | null;
   hasPaymentMethod: boolean;
+  /** The discount Stripe applies to its invoices (read with `expand: ['discounts']`); absent for none. */
+  discount?: {
+    stripeCouponId: string;
+    stripePromotionCodeId: string | null;
+    start: string;
+    end: string | null;
+  } | null;
 }
 
 export interface InvoiceSnapshot {
@@ -54,6 +61,27 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     canceledAt: iso(sub.canceled_at),
     hasPaymentMethod: Boolean(sub.default_payment_method),
+    discount: discountOf(sub),
+  };
+}
+
+/**
+ * The subscription's first discount: null when it has none, undefined when Stripe sent only its id (an
+ * answer read without `expand: ['discounts']`), which leaves the mirror's as it was.
+ */
+function discountOf(sub: Stripe.Subscription): SubscriptionSnapshot['discount'] {
+  const list = sub.discounts ?? [];
+  if (list.length === 0) return null;
+  const d = list.find((x): x is Stripe.Discount => typeof x === 'object' && x !== null);
+  if (!d) return undefined;
+  const coupon = d.source?.coupon;
+  const couponId = typeof coupon === 'string' ? coupon : coupon?.id;
+  if (!couponId) return null;
+  return {
+    stripeCouponId: couponId,
+    stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
+    start: iso(d.start) as string,
+    end: iso(d.end),
   };
 }
 

@@ -37,7 +37,7 @@ function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[]
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
 export function createStripeSubscriptionActivities(deps: ActivityDeps) {
   const retrieve = (stripe: Stripe, id: string) =>
-    stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method'] }));
+    stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method', 'discounts'] }));
 
   /** One update of the subscription under a key naming the business change, so a retry applies it once. */
   async function update(

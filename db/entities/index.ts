@@ -28,6 +28,7 @@ import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { WebhookEventSchema } from './webhook-event';
 import { EntitlementOverrideSchema } from './entitlement-override';
+import { CouponRedemptionSchema, CouponSchema, PromotionCodeSchema } from './coupon';
 import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from './webhook-endpoint';
 
 export * from './access-sync-failure';
@@ -61,6 +62,7 @@ export * from './usage-type';
 export * from './webhook-event';
 export * from './entitlement-override';
 export * from './webhook-endpoint';
+export * from './coupon';
 
 export const entities = [
   CustomerSchema,
@@ -96,4 +98,7 @@ export const entities = [
   WebhookDeliverySchema,
   WebhookAttemptSchema,
   EntitlementOverrideSchema,
+  CouponSchema,
+  PromotionCodeSchema,
+  CouponRedemptionSchema,
 ];

@@ -13,6 +13,8 @@ export class Invoice {
   currency: Opt<string> = 'usd';
   subtotalCents: Opt<number> = 0;
   totalCents: Opt<number> = 0;
+  /** What discounts took off (Stripe's `total_discount_amounts`), before tax. */
+  discountCents: Opt<number> = 0;
   amountDueCents: Opt<number> = 0;
   amountPaidCents: Opt<number> = 0;
   billingReason?: string | null;
@@ -46,6 +48,7 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
     currency: { type: 'string', length: 3 },
     subtotalCents: { type: 'integer' },
     totalCents: { type: 'integer' },
+    discountCents: { type: 'integer', default: 0 },
     amountDueCents: { type: 'integer' },
     amountPaidCents: { type: 'integer' },
     billingReason: { type: 'string', nullable: true },

@@ -24,6 +24,8 @@ export class Subscription {
   trialStart?: Date | null;
   trialEnd?: Date | null;
   cancelAtPeriodEnd: Opt<boolean> = false;
+  /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
+  discount?: { couponId: string; promotionCodeId: string | null; start: string; end: string | null } | null;
   canceledAt?: Date | null;
   endedAt?: Date | null;
   pausedAt?: Date | null;
@@ -75,6 +77,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     trialStart: { type: 'datetime', nullable: true },
     trialEnd: { type: 'datetime', nullable: true },
     cancelAtPeriodEnd: { type: 'boolean' },
+    discount: { type: 'json', nullable: true },
     canceledAt: { type: 'datetime', nullable: true },
     endedAt: { type: 'datetime', nullable: true },
     pausedAt: { type: 'datetime', nullable: true },

@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
 import { billsUsage } from '../../domain/rate-card';
+import { syncCoupons } from './coupon-sync';
 
 /**
  * The meter usage is reported to: each customer's rated usage cost of a billing period so far, in cents
@@ -180,5 +181,6 @@ export async function syncCatalog(
   }
 
   if (!opts.dryRun) await em.flush();
+  await syncCoupons(stripe, em, step, opts.dryRun);
   return steps;
 }

@@ -24,6 +24,7 @@ export type SubscriptionFields = Pick<
       | 'pendingInterval'
       | 'pendingAmountCents'
       | 'pendingEffectiveAt'
+      | 'discount'
   ]?: LiveSubscriptionRow[K] | undefined;
 };
 
@@ -44,6 +45,10 @@ export function subscriptionObject(sub: SubscriptionFields) {
     interval: sub.interval,
     currency: sub.currency,
     stripe_subscription_id: sub.stripeSubscriptionId ?? null,
+    // The coupon Stripe applies to its invoices, and until when (null: every invoice, or only the next).
+    discount: sub.discount
+      ? { coupon_id: sub.discount.couponId, start: sub.discount.start, end: sub.discount.end }
+      : null,
     pending_change: pendingChangeObject(
       sub.pendingTier && sub.pendingInterval && sub.pendingAmountCents != null && sub.pendingEffectiveAt
         ? {
@@ -78,6 +83,7 @@ export type InvoiceFields = Pick<
   | 'status'
   | 'currency'
   | 'totalCents'
+  | 'discountCents'
   | 'amountDueCents'
   | 'amountPaidCents'
   | 'createdAt'
@@ -109,6 +115,8 @@ export function invoiceObject(
     amount_due_cents: inv.amountDueCents,
     amount_paid_cents: inv.amountPaidCents,
     total_cents: inv.totalCents,
+    // What the subscription's coupon took off, already out of the total.
+    discount_cents: inv.discountCents,
     currency: inv.currency,
     status: inv.status,
     created: inv.createdAt.toISOString(),

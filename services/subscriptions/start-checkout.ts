@@ -16,6 +16,7 @@ import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
 import { resolvePlanPrice, type PlanPrice } from './plan-price';
+import { promotionCodeFor } from '../coupons/coupons';
 
 export interface CheckoutRequest {
   tierId: string;
@@ -24,6 +25,8 @@ export interface CheckoutRequest {
   continuation?: { tierId: string; billingCycle: BillingCycle } | null;
   successUrl: string;
   cancelUrl: string;
+  /** A promotion code as the customer typed it. */
+  promotionCode?: string | null;
 }
 
 /**
@@ -50,6 +53,15 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     });
   }
   const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
+  const promotion = req.promotionCode
+    ? await promotionCodeFor(em, req.promotionCode, {
+        customerId: customer.customerId,
+        planCode: price.plan.code,
+        currency: price.plan.currency,
+        amountCents: price.amountCents,
+        now: new Date(),
+      })
+    : null;
   const subscriptionId = newId('subs');
   const start = new WithStartWorkflowOperation(workflowType('subscriptionWorkflow'), {
     workflowId: workflowIds.subscription(subscriptionId),
@@ -76,7 +88,13 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
   });
   const session = await callWorkflow(deps, () =>
     deps.temporal.workflow.executeUpdateWithStart(beginCheckout, {
-      args: [{ successUrl: req.successUrl, cancelUrl: req.cancelUrl }],
+      args: [
+        {
+          successUrl: req.successUrl,
+          cancelUrl: req.cancelUrl,
+          ...(promotion ? { promotionCodeId: promotion.stripePromotionCodeId } : {}),
+        },
+      ],
       startWorkflowOperation: start,
     }),
   );

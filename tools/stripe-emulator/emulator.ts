@@ -110,22 +110,28 @@ export class Emulator {
       out['plan'] = null;
       out['quantity'] = sub.items.length === 1 ? (sub.items[0]?.quantity ?? null) : null;
       out['default_source'] = null;
-      out['discounts'] = [];
+      out['discounts'] = sub._discount ? [sub._discount] : [];
       out['invoice_settings'] = { account_tax_ids: null, issuer: { type: 'self' } };
     } else if (rec.object === 'invoice') {
       const inv = rec as unknown as InvoiceRec;
       out['lines'] = {
-        ...listOf(structuredClone(inv.lines), `/v1/invoices/${inv.id}/lines`),
+        ...listOf(
+          inv.lines.map((l) => ({ discount_amounts: [], discounts: [], ...structuredClone(l) })),
+          `/v1/invoices/${inv.id}/lines`,
+        ),
         total_count: inv.lines.length,
       };
       out['amount_overpaid'] = 0;
       out['amount_shipping'] = 0;
-      out['discounts'] = [];
-      out['total_discount_amounts'] = [];
+      out['discounts'] = inv.discounts ?? [];
+      out['total_discount_amounts'] = inv.total_discount_amounts ?? [];
       out['total_taxes'] = [];
       out['issuer'] = { type: 'self' };
       out['pre_payment_credit_notes_amount'] = inv.pre_payment_credit_notes_amount ?? 0;
       out['post_payment_credit_notes_amount'] = inv.post_payment_credit_notes_amount ?? 0;
+    } else if (rec.object === 'discount') {
+      // The store orders records by `created`; Stripe's discount has only `start`.
+      delete out['created'];
     } else if (rec.object === 'charge') {
       const ch = rec as unknown as ChargeRec;
       out['disputed'] = ch.disputed ?? false;

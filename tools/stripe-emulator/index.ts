@@ -13,6 +13,7 @@ import { registerSubscriptions } from './resources/subscriptions';
 import { registerInvoices } from './resources/invoices';
 import { registerPlatform } from './resources/platform';
 import { registerMeters } from './resources/meters';
+import { registerDiscounts } from './resources/discounts';
 import { registerCheckout } from './resources/checkout';
 import { registerRefunds } from './resources/refunds';
 import { closeDispute, openDispute } from './billing/refunds';
@@ -87,6 +88,7 @@ function buildRouter(emu: Emulator): Router {
   registerInvoices(router, emu);
   registerPlatform(router, emu);
   registerMeters(router, emu);
+  registerDiscounts(router, emu);
   registerCheckout(router, emu);
   registerRefunds(router, emu);
   return router;

@@ -137,7 +137,75 @@ export type SubscriptionRec = Pick<
   current_period_end: number;
   _trialWillEndSent: boolean;
   _upcomingSentFor: number | null;
+  /** The discount applied to the subscription's invoices (a `discount` record's id); absent for none. */
+  _discount?: string | null;
 };
+
+/** A coupon or promotion code a request names in `discounts[0]`. */
+export interface DiscountRef {
+  coupon?: string;
+  promotionCode?: string;
+}
+
+export interface CouponRec {
+  id: string;
+  object: 'coupon';
+  amount_off: number | null;
+  currency: string | null;
+  currency_options: Record<string, { amount_off: number }> | null;
+  applies_to: { products: string[] } | null;
+  created: number;
+  duration: 'once' | 'repeating' | 'forever';
+  duration_in_months: number | null;
+  livemode: false;
+  max_redemptions: number | null;
+  metadata: Stripe.Metadata;
+  name: string | null;
+  percent_off: number | null;
+  redeem_by: number | null;
+  times_redeemed: number;
+  valid: boolean;
+}
+
+export interface PromotionCodeRec {
+  id: string;
+  object: 'promotion_code';
+  active: boolean;
+  code: string;
+  created: number;
+  customer: string | null;
+  customer_account: null;
+  expires_at: number | null;
+  livemode: false;
+  max_redemptions: number | null;
+  metadata: Stripe.Metadata;
+  promotion: { type: 'coupon'; coupon: string };
+  restrictions: {
+    first_time_transaction: boolean;
+    minimum_amount: number | null;
+    minimum_amount_currency: string | null;
+    currency_options: Record<string, { minimum_amount: number }>;
+  };
+  times_redeemed: number;
+}
+
+export interface DiscountRec {
+  id: string;
+  object: 'discount';
+  /** The store orders records by it; Stripe's discount has `start` instead (the same instant). */
+  created: number;
+  checkout_session: string | null;
+  customer: string;
+  customer_account: null;
+  end: number | null;
+  invoice: null;
+  invoice_item: null;
+  promotion_code: string | null;
+  source: { type: 'coupon'; coupon: string };
+  start: number;
+  subscription: string | null;
+  subscription_item: null;
+}
 
 export type InvoiceLineRec = Pick<
   Stripe.InvoiceLineItem,
@@ -156,6 +224,9 @@ export type InvoiceLineRec = Pick<
   invoice: string | null;
   subscription: string | null;
   proration: boolean;
+  /** What each discount took off this line; absent on lines stored before discounts existed here. */
+  discount_amounts?: { amount: number; discount: string }[];
+  discounts?: string[];
   price: string | null;
   pricing: {
     type: 'price_details';
@@ -216,6 +287,9 @@ export type InvoiceRec = Pick<
   /** Absent on invoices stored before credit notes existed here; presented as 0. */
   pre_payment_credit_notes_amount?: number;
   post_payment_credit_notes_amount?: number;
+  /** The discounts applied and what each took off in all; absent before discounts existed here. */
+  discounts?: string[];
+  total_discount_amounts?: { amount: number; discount: string }[];
 };
 
 export type PaymentIntentRec = Pick<
@@ -391,6 +465,8 @@ export type CheckoutSessionRec = Pick<
   customer_details: { email: string | null; name: string | null } | null;
   _lineItems: { price: string; quantity: number }[];
   _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };
+  /** The coupon or promotion code the subscription is made with (Checkout's `discounts`). */
+  _discount?: DiscountRef | null;
   /** A card waiting on the hosted page's 3-D Secure step, with what was typed beside it. */
   _authentication?: { cardNumber: string; email?: string; name?: string } | null;
 };

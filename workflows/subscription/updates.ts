@@ -48,6 +48,7 @@ export function acceptRequests(run: Run): void {
           signupFee: input.plan.signupFee ?? null,
           successUrl: urls.successUrl,
           cancelUrl: urls.cancelUrl,
+          ...(urls.promotionCodeId ? { promotionCodeId: urls.promotionCodeId } : {}),
         });
       }),
     { validator: (_urls) => refuse(checkoutRefusal(state)) },

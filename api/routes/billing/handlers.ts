@@ -53,6 +53,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
       '/billing/success?session_id={CHECKOUT_SESSION_ID}',
     ),
     cancelUrl: returnUrl(input, 'cancel_url', body.cancel_url, '/billing/canceled'),
+    promotionCode: body.promotion_code ?? null,
   });
   return {
     checkout_url: session.checkoutUrl,
@@ -86,6 +87,7 @@ const NO_SUBSCRIPTION = {
   interval: null,
   currency: null,
   stripe_subscription_id: null,
+  discount: null,
   pending_change: null,
 };
 

@@ -61,8 +61,13 @@ export const billingRoutes = [
       continuation: 'body.continuation',
       'continuation.tierId': 'body.continuation.tier_id',
       'continuation.billingCycle': 'body.continuation.billing_cycle',
+      promotion_code: 'body.promotion_code',
     },
     errors: {
+      400:
+        'A promotion code that cannot be used, with the reason as the code: promotion_code_unknown, ' +
+        '_inactive, _expired, _used_up, _first_time_only, _minimum_not_met, coupon_expired, coupon_used_up, ' +
+        'coupon_not_for_plan, coupon_not_for_currency',
       404: 'No such plan',
       409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), or has 3 checkouts open (too_many_open_checkouts)',
     },

@@ -22,6 +22,12 @@ export const checkoutBody = z
     continuation: trialContinuation.optional(),
     success_url: url.optional(),
     cancel_url: url.optional(),
+    /** A promotion code the customer typed; refused with the reason's code when it cannot be used. */
+    promotion_code: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be letters, digits, - or _ (40 at most)')
+      .optional(),
   })
   .strict();
 
@@ -79,6 +85,8 @@ export const subscriptionResponse = z.object({
   interval,
   currency: currencyCode,
   stripe_subscription_id: z.string().nullable(),
+  /** The coupon on the subscription's invoices: until `end`, or with no end every invoice (forever) or the next (once). */
+  discount: z.object({ coupon_id: z.string(), start: timestamp, end: timestamp.nullable() }).nullable(),
   pending_change: pendingChange.nullable(),
 });
 
@@ -96,6 +104,7 @@ export const noSubscriptionResponse = z.object({
   interval: z.null(),
   currency: z.null(),
   stripe_subscription_id: z.null(),
+  discount: z.null(),
   pending_change: z.null(),
 });
 

@@ -22,6 +22,8 @@ export const invoicesResponse = z.array(
     amount_due_cents: cents,
     amount_paid_cents: cents,
     total_cents: cents,
+    /** What a coupon took off, already out of total_cents. */
+    discount_cents: cents,
     currency: currencyCode,
     status: z.string(),
     created: timestamp,

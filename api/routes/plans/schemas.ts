@@ -48,19 +48,22 @@ const entitlement = z.discriminatedUnion('kind', [
 const entitlements = z.array(entitlement).max(50);
 
 /** A rate card (domain/rate-card.ts), refused at the first line or field at fault. */
-const rateCard = z.unknown().transform((v, ctx) => {
-  const parsed = parseRateCard(v);
-  if ('lines' in parsed) return parsed.lines;
-  ctx.addIssue({
-    code: 'custom',
-    message: parsed.message,
-    path: parsed.field
-      .split('.')
-      .slice(1)
-      .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+const rateCard = z
+  .array(z.unknown())
+  .meta({ default: [], description: 'Lines pricing usage by type and dimension; see docs/pricing.md' })
+  .transform((v, ctx) => {
+    const parsed = parseRateCard(v);
+    if ('lines' in parsed) return parsed.lines;
+    ctx.addIssue({
+      code: 'custom',
+      message: parsed.message,
+      path: parsed.field
+        .split('.')
+        .slice(1)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+    });
+    return z.NEVER;
   });
-  return z.NEVER;
-});
 
 const planFields = {
   name: z.string().min(1).max(100).optional(),

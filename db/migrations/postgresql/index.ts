@@ -24,6 +24,7 @@ import { Migration20261124005247_Credits } from './Migration20261124005247_Credi
 import { Migration20261124222350_WebhookEndpoints } from './Migration20261124222350_WebhookEndpoints';
 import { Migration20261124224756_Entitlements } from './Migration20261124224756_Entitlements';
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
+import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -52,4 +53,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261124222350_WebhookEndpoints', class: Migration20261124222350_WebhookEndpoints },
   { name: 'Migration20261124224756_Entitlements', class: Migration20261124224756_Entitlements },
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
+  { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
 ];

@@ -25,6 +25,7 @@ import { Migration20261124005238_Credits } from './Migration20261124005238_Credi
 import { Migration20261124221349_WebhookEndpoints } from './Migration20261124221349_WebhookEndpoints';
 import { Migration20261124224749_Entitlements } from './Migration20261124224749_Entitlements';
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
+import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -54,4 +55,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261124221349_WebhookEndpoints', class: Migration20261124221349_WebhookEndpoints },
   { name: 'Migration20261124224749_Entitlements', class: Migration20261124224749_Entitlements },
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
+  { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
 ];

@@ -115,6 +115,8 @@ export function completeCheckoutSession(
     collectionMethod: 'charge_automatically',
     daysUntilDue: null,
     description: session._subscriptionData.description ?? null,
+    discount: session._discount ?? null,
+    checkoutSession: session.id,
   });
   if (sub.status !== 'active' && sub.status !== 'trialing') {
     throw new StripeApiError(402, {

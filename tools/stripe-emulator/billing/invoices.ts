@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Emulator } from '../emulator';
 import { invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
+import { applyDiscount } from './discounts';
 import type {
   ChargeRec,
   CustomerRec,
@@ -40,7 +41,7 @@ export function pendingItemsFor(
     .reverse();
 }
 
-function lineFrom(
+export function lineFrom(
   emu: Emulator,
   spec: LineSpec,
   currency: string,
@@ -53,7 +54,8 @@ function lineFrom(
     amount: spec.amount,
     currency,
     description: spec.description,
-    discountable: !spec.proration,
+    // Prorations are discountable too: a plan change under a discount nets out discounted, as in Stripe.
+    discountable: true,
     invoice: null,
     livemode: false,
     metadata: {},
@@ -134,7 +136,9 @@ export function createInvoice(
     }
   }
   for (const l of lines) l.invoice = id;
-  const total = lines.reduce((sum, l) => sum + l.amount, 0);
+  const subtotal = lines.reduce((sum, l) => sum + l.amount, 0);
+  const discount = applyDiscount(emu, subscription, lines, opts.currency, now);
+  const total = subtotal - discount.total;
   // A credit balance (negative, e.g. from a credit note) pays what it can of the new invoice, as in Stripe.
   const applied = customer.balance < 0 ? Math.min(-customer.balance, Math.max(0, total)) : 0;
   customer.balance += applied;
@@ -183,9 +187,11 @@ export function createInvoice(
     status: 'draft',
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
     subscription: subscription?.id ?? null,
-    subtotal: total,
+    subtotal,
     test_clock: customer.test_clock,
     total,
+    discounts: discount.discounts,
+    total_discount_amounts: discount.totalDiscountAmounts,
   });
   emu.emit('invoice.created', invoice);
   return invoice;

@@ -3,6 +3,7 @@ import type { Emulator } from '../emulator';
 import { invalidParam, invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
 import type {
+  DiscountRef,
   CustomerRec,
   InvoiceItemRec,
   InvoiceRec,
@@ -16,6 +17,7 @@ import {
   attemptInvoicePayment,
   createInvoice,
   finalizeInvoice,
+  lineFrom,
   markUncollectible,
   voidInvoice,
   type LineSpec,
@@ -23,6 +25,7 @@ import {
 import { addInterval, prorate, SECONDS_PER_DAY } from './periods';
 import { priceAmount } from './tiers';
 import { meterUsage } from './usage';
+import { applyDiscount, redeem } from './discounts';
 
 export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
 export type PaymentBehavior =
@@ -170,6 +173,9 @@ export function createSubscription(
     collectionMethod: Stripe.Subscription.CollectionMethod;
     daysUntilDue: number | null;
     description: string | null;
+    /** A coupon or promotion code redeemed onto the subscription before its first invoice. */
+    discount?: DiscountRef | null;
+    checkoutSession?: string | null;
   },
 ): SubscriptionRec {
   if (opts.items.length === 0)
@@ -191,6 +197,24 @@ export function createSubscription(
   const now = emu.nowFor(opts.customer.id);
   const trialEnd = opts.trialEnd !== null && opts.trialEnd > now ? opts.trialEnd : null;
   const id = newId('sub', 24);
+  // Redeemed before anything is stored, so a refused code leaves no subscription behind.
+  const discount = opts.discount
+    ? redeem(emu, {
+        customer: opts.customer,
+        subscription: id,
+        checkoutSession: opts.checkoutSession ?? null,
+        ...opts.discount,
+        at: now,
+        amount: opts.items.reduce(
+          (sum, it, i) =>
+            sum +
+            (isMetered(prices[i] as PriceRec) ? 0 : ((prices[i] as PriceRec).unit_amount ?? 0) * it.quantity),
+          0,
+        ),
+        currency: first.currency,
+        param: 'discounts[0]',
+      })
+    : null;
   const sub = emu.store.put<SubscriptionRec>({
     id,
     object: 'subscription',
@@ -232,6 +256,7 @@ export function createSubscription(
     trial_start: trialEnd ? now : null,
     _trialWillEndSent: false,
     _upcomingSentFor: null,
+    _discount: discount?.id ?? null,
   });
   setPeriod(sub, now, trialEnd ?? periodEndFor(emu, sub, now));
   emu.emit('customer.subscription.created', sub);
@@ -658,7 +683,30 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
     .all<InvoiceItemRec>('invoiceitem')
     .filter((ii) => ii.invoice === null && ii.subscription === sub.id)
     .map((ii) => ii.amount);
-  const total = specs.reduce((s, l) => s + l.amount, 0) + pending.reduce((s, a) => s + a, 0);
+  const subtotal = specs.reduce((s, l) => s + l.amount, 0) + pending.reduce((s, a) => s + a, 0);
+  // The discount the next invoice would carry, without spending a `once` discount.
+  const previewLines = [
+    ...specs.map((l) => lineFrom(emu, l, sub.currency, sub.id)),
+    ...pending.map((amount) =>
+      lineFrom(
+        emu,
+        {
+          amount,
+          description: '',
+          quantity: 1,
+          price: null,
+          proration: true,
+          period: { start, end: start },
+          subscriptionItem: null,
+          invoiceItem: null,
+        },
+        sub.currency,
+        sub.id,
+      ),
+    ),
+  ];
+  const discount = applyDiscount(emu, sub, previewLines, sub.currency, start, true);
+  const total = subtotal - discount.total;
   return {
     id: `upcoming_${sub.id}`,
     object: 'invoice',
@@ -697,9 +745,11 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
     status: 'draft',
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
     subscription: sub.id,
-    subtotal: total,
+    subtotal,
     test_clock: sub.test_clock,
     total,
+    discounts: discount.discounts,
+    total_discount_amounts: discount.totalDiscountAmounts,
   };
 }
 

@@ -5,7 +5,9 @@ import { listOf, paginate } from '../list';
 import type { Params } from '../form';
 import { mergeMetadata, objectList, optInt, optObject, optString, reqString, stringList } from '../params';
 import type { Router } from '../router';
+import { discountRefOf } from './subscriptions';
 import type {
+  DiscountRef,
   CheckoutSessionRec,
   CustomerRec,
   PortalSessionRec,
@@ -15,6 +17,15 @@ import type {
 } from '../types';
 
 export function registerCheckout(router: Router, emu: Emulator): void {
+  /** Checkout's `discounts`: the coupon or promotion code must exist now; it is redeemed on completion. */
+  function checkoutDiscount(params: Params): DiscountRef | null {
+    const ref = discountRefOf(params);
+    if (ref?.promotionCode)
+      emu.store.get('promotion_code', ref.promotionCode, 'discounts[0][promotion_code]');
+    if (ref?.coupon) emu.store.get('coupon', ref.coupon, 'discounts[0][coupon]');
+    return ref;
+  }
+
   const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
 
   /** `price_data`'s product: a stored one, or `product_data` (a product made for this line, as Stripe does). */
@@ -286,6 +297,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         metadata: mergeMetadata({}, subData),
         description: optString(subData, 'description'),
       },
+      _discount: checkoutDiscount(params),
     });
     return emu.present(s);
   });

@@ -14,7 +14,8 @@ import {
   timestampOrNow,
 } from '../params';
 import type { Router } from '../router';
-import type { CustomerRec, PaymentMethodRec, PriceRec, SubscriptionRec } from '../types';
+import type { CustomerRec, DiscountRef, PaymentMethodRec, PriceRec, SubscriptionRec } from '../types';
+import { redeem } from '../billing/discounts';
 import { attachPaymentMethod, resolvePaymentMethod } from '../billing/payment-methods';
 import {
   cancelSubscriptionNow,
@@ -28,6 +29,18 @@ import {
   type ProrationBehavior,
 } from '../billing/subscriptions';
 import { SECONDS_PER_DAY } from '../billing/periods';
+
+/** `discounts[0]` of a request: a coupon or a promotion code (one at most, as most accounts allow). */
+export function discountRefOf(p: Params): DiscountRef | null {
+  const list = objectList(p, 'discounts');
+  if (list.length > 1) throw invalidParam('discounts', 'Only one discount may be applied here.');
+  const d = list[0];
+  if (!d) return null;
+  const coupon = optString(d, 'coupon') || undefined;
+  const promotionCode = optString(d, 'promotion_code') || undefined;
+  if (!coupon === !promotionCode) throw invalidParam('discounts[0]', 'Pass a coupon or a promotion_code.');
+  return { coupon, promotionCode };
+}
 
 function metadataOf(p: Params): Stripe.Metadata {
   return mergeMetadata({}, p);
@@ -98,6 +111,7 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
       collectionMethod: collection,
       daysUntilDue: optInt(params, 'days_until_due') ?? (collection === 'send_invoice' ? 30 : null),
       description: optString(params, 'description') || null,
+      discount: discountRefOf(params),
     });
     return emu.present(sub);
   });
@@ -163,6 +177,26 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
     }
     const ts = trialSettingsOf(params);
     if (ts) sub.trial_settings = ts;
+    // `discounts=` (empty) takes the discount off; a coupon or code replaces it, before any item change, so
+    // the change's prorations are discounted by it.
+    if (params['discounts'] === '') {
+      previous['discounts'] = sub._discount ? [sub._discount] : [];
+      sub._discount = null;
+    } else {
+      const ref = discountRefOf(params);
+      if (ref) {
+        previous['discounts'] = sub._discount ? [sub._discount] : [];
+        sub._discount = redeem(emu, {
+          customer,
+          subscription: sub.id,
+          ...ref,
+          at: now,
+          amount: upcomingInvoice(emu, sub).subtotal,
+          currency: sub.currency,
+          param: 'discounts[0]',
+        }).id;
+      }
+    }
     const changes: ItemChange[] = objectList(params, 'items').map((it) => ({
       id: optString(it, 'id') || undefined,
       price: optString(it, 'price') || undefined,

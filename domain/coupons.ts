@@ -1,0 +1,206 @@
+import { divRound, type Cents } from './money';
+
+/**
+ * Coupons and the promotion codes customers type. A coupon is the discount (a percentage, or an amount per
+ * currency) and how long it lasts: the first invoice (`once`), the invoices of `durationInMonths` months
+ * from the redemption (`repeating`), or every invoice (`forever`). A promotion code is a customer-facing
+ * code for a coupon with its own conditions. Both are kept in the engine and synced to Stripe, which
+ * applies the discount to the subscription's invoices.
+ */
+
+export const COUPON_DURATIONS = ['once', 'repeating', 'forever'] as const;
+export type CouponDuration = (typeof COUPON_DURATIONS)[number];
+
+/** Coupon ids and promotion codes: what a customer types, so letters and digits, compared without case. */
+export const COUPON_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+export const PROMOTION_CODE_PATTERN = /^[A-Z0-9][A-Z0-9_-]{2,39}$/;
+
+export interface Coupon {
+  id: string;
+  name: string;
+  /** Hundredths of a percent (2000 = 20 %), or null for an amount off. */
+  percentOffBp: number | null;
+  /** Cents off per currency (lower-case ISO code), or null for a percentage. */
+  amountOff: Record<string, Cents> | null;
+  duration: CouponDuration;
+  durationInMonths: number | null;
+  /** Plan codes it applies to; null for every plan. */
+  plans: string[] | null;
+  maxRedemptions: number | null;
+  redeemBy: Date | null;
+  active: boolean;
+}
+
+export interface PromotionCode {
+  id: string;
+  /** As customers type it, upper-cased. */
+  code: string;
+  couponId: string;
+  /** Only for a customer who has never paid an invoice. */
+  firstTimeOnly: boolean;
+  /** The least first invoice (before the discount) it applies to, in `minimumCurrency`. */
+  minimumAmountCents: Cents | null;
+  minimumCurrency: string | null;
+  expiresAt: Date | null;
+  maxRedemptions: number | null;
+  active: boolean;
+}
+
+/** A code as typed: surrounding spaces dropped, upper-cased (codes are compared without case). */
+export const normalizeCode = (typed: string): string => typed.trim().toUpperCase();
+
+export interface RedemptionContext {
+  now: Date;
+  planCode: string;
+  currency: string;
+  /** What the first invoice comes to before any discount. */
+  amountCents: Cents;
+  /** Whether the customer has ever paid an invoice. */
+  hasPaidBefore: boolean;
+  /** Redemptions so far of the promotion code and of its coupon. */
+  codeRedemptions: number;
+  couponRedemptions: number;
+}
+
+export interface CouponRefusal {
+  code:
+    | 'promotion_code_inactive'
+    | 'promotion_code_expired'
+    | 'promotion_code_used_up'
+    | 'promotion_code_first_time_only'
+    | 'promotion_code_minimum_not_met'
+    | 'coupon_inactive'
+    | 'coupon_expired'
+    | 'coupon_used_up'
+    | 'coupon_not_for_plan'
+    | 'coupon_not_for_currency';
+  message: string;
+}
+
+const money = (cents: Cents, currency: string) => `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
+
+/** Why a coupon cannot be applied to a subscription now, or null: what admins and codes both need. */
+export function couponRefusal(
+  coupon: Coupon,
+  ctx: Pick<RedemptionContext, 'now' | 'planCode' | 'currency' | 'couponRedemptions'>,
+): CouponRefusal | null {
+  if (!coupon.active)
+    return { code: 'coupon_inactive', message: `The coupon ${coupon.id} is no longer offered` };
+  if (coupon.redeemBy && ctx.now >= coupon.redeemBy)
+    return {
+      code: 'coupon_expired',
+      message: `The coupon ${coupon.id} could be redeemed until ${coupon.redeemBy.toISOString()}`,
+    };
+  if (coupon.maxRedemptions !== null && ctx.couponRedemptions >= coupon.maxRedemptions)
+    return {
+      code: 'coupon_used_up',
+      message: `The coupon ${coupon.id} has been redeemed as often as it may be`,
+    };
+  if (coupon.plans && !coupon.plans.includes(ctx.planCode))
+    return {
+      code: 'coupon_not_for_plan',
+      message: `The coupon ${coupon.id} does not apply to the ${ctx.planCode} plan`,
+    };
+  if (coupon.amountOff && !(ctx.currency in coupon.amountOff))
+    return {
+      code: 'coupon_not_for_currency',
+      message: `The coupon ${coupon.id} has no amount in ${ctx.currency.toUpperCase()}`,
+    };
+  return null;
+}
+
+/**
+ * Why a promotion code is refused for this checkout or plan change, or null: the code's own conditions
+ * first (so the customer hears about what they typed), then its coupon's.
+ */
+export function promotionRefusal(
+  promo: PromotionCode,
+  coupon: Coupon,
+  ctx: RedemptionContext,
+): CouponRefusal | null {
+  if (!promo.active)
+    return { code: 'promotion_code_inactive', message: `The code ${promo.code} is no longer valid` };
+  if (promo.expiresAt && ctx.now >= promo.expiresAt)
+    return {
+      code: 'promotion_code_expired',
+      message: `The code ${promo.code} expired on ${promo.expiresAt.toISOString()}`,
+    };
+  if (promo.maxRedemptions !== null && ctx.codeRedemptions >= promo.maxRedemptions)
+    return {
+      code: 'promotion_code_used_up',
+      message: `The code ${promo.code} has been used as often as it may be`,
+    };
+  if (promo.firstTimeOnly && ctx.hasPaidBefore)
+    return {
+      code: 'promotion_code_first_time_only',
+      message: `The code ${promo.code} is for new customers only`,
+    };
+  if (promo.minimumAmountCents !== null) {
+    const currency = promo.minimumCurrency ?? ctx.currency;
+    if (currency !== ctx.currency || ctx.amountCents < promo.minimumAmountCents)
+      return {
+        code: 'promotion_code_minimum_not_met',
+        message: `The code ${promo.code} needs a first invoice of at least ${money(promo.minimumAmountCents, currency)}`,
+      };
+  }
+  return couponRefusal(coupon, ctx);
+}
+
+/**
+ * What a coupon takes off an amount, in cents: a percentage rounded once, half away from zero; an amount
+ * never more than what there is. Negative amounts (credits) are never discounted.
+ */
+export function discountCents(
+  coupon: Pick<Coupon, 'percentOffBp' | 'amountOff'>,
+  amountCents: Cents,
+  currency: string,
+): Cents {
+  if (amountCents <= 0) return 0;
+  if (coupon.percentOffBp !== null)
+    return Math.min(amountCents, divRound(amountCents * coupon.percentOffBp, 10_000));
+  return Math.min(amountCents, coupon.amountOff?.[currency] ?? 0);
+}
+
+/** When a discount redeemed at `start` stops applying: never for `forever` and `once` (spent by its invoice). */
+export function discountEnd(coupon: Pick<Coupon, 'duration' | 'durationInMonths'>, start: Date): Date | null {
+  if (coupon.duration !== 'repeating') return null;
+  const months = coupon.durationInMonths ?? 1;
+  const end = new Date(start);
+  const day = end.getUTCDate();
+  end.setUTCDate(1);
+  end.setUTCMonth(end.getUTCMonth() + months);
+  const lastDay = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth() + 1, 0)).getUTCDate();
+  end.setUTCDate(Math.min(day, lastDay));
+  return end;
+}
+
+/** A subscription's discount as the mirror keeps it (from Stripe's `discounts`). */
+export interface SubscriptionDiscount {
+  couponId: string;
+  promotionCodeId: string | null;
+  start: Date;
+  end: Date | null;
+}
+
+/** Whether a discount still applies to an invoice made at `at` (a `once` discount is removed once used). */
+export const discountAppliesAt = (d: Pick<SubscriptionDiscount, 'end'>, at: Date): boolean =>
+  d.end === null || at < d.end;
+
+/** A coupon's terms in words, for the console and the customer ("20 % off for 3 months"). */
+export function couponTerms(
+  coupon: Pick<Coupon, 'percentOffBp' | 'amountOff' | 'duration' | 'durationInMonths'>,
+): string {
+  const off =
+    coupon.percentOffBp !== null
+      ? `${(coupon.percentOffBp / 100).toString()} % off`
+      : `${Object.entries(coupon.amountOff ?? {})
+          .map(([c, cents]) => money(cents, c))
+          .join(' or ')} off`;
+  const how =
+    coupon.duration === 'once'
+      ? 'the first invoice'
+      : coupon.duration === 'forever'
+        ? 'every invoice'
+        : `${coupon.durationInMonths ?? 1} month${(coupon.durationInMonths ?? 1) === 1 ? '' : 's'}`;
+  return `${off}, ${coupon.duration === 'repeating' ? 'for ' : ''}${how}`;
+}
