@@ -21,6 +21,7 @@ import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
+import { adminCouponRoutes } from './routes/admin-coupons/router';
 import { adminWebhookRoutes } from './routes/admin-webhooks/router';
 import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
@@ -75,6 +76,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...adminBillingRoutes,
       ...adminConsoleRoutes,
       ...adminCreditRoutes,
+      ...adminCouponRoutes,
       ...adminWebhookRoutes,
       ...dunningRoutes,
     ],

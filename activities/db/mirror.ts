@@ -78,23 +78,45 @@ export function applySubscriptionSnapshot(
 }
 
 /**
- * Records a subscription's coupon as redeemed the first time the mirror sees it: what max redemptions and
- * the revenue's redemption counts read. The promotion code is named by the engine's id.
+ * Records a coupon as redeemed on a subscription, once, the first time the mirror sees its discount (on the
+ * subscription, or on an invoice: a `once` discount is gone from the subscription once its invoice is
+ * made). What max redemptions and the redemption counts read. Coupons not of the engine are ignored.
  */
-export async function recordRedemption(em: EntityManager, row: Subscription): Promise<void> {
-  const d = row.discount;
-  if (!d || !(await em.findOne(CouponRow, { id: d.couponId }))) return;
-  if (await em.findOne(CouponRedemption, { subscriptionId: row.id, couponId: d.couponId })) return;
-  const promo = d.promotionCodeId
-    ? await em.findOne(PromotionCodeRow, { stripePromotionCodeId: d.promotionCodeId })
+export async function recordRedemption(
+  em: EntityManager,
+  r: {
+    couponId: string;
+    stripePromotionCodeId: string | null;
+    customerId: string;
+    subscriptionId: string;
+    at: Date;
+  },
+): Promise<void> {
+  if (!(await em.findOne(CouponRow, { id: r.couponId }))) return;
+  if (await em.findOne(CouponRedemption, { subscriptionId: r.subscriptionId, couponId: r.couponId })) return;
+  const promo = r.stripePromotionCodeId
+    ? await em.findOne(PromotionCodeRow, { stripePromotionCodeId: r.stripePromotionCodeId })
     : null;
   em.create(CouponRedemption, {
     id: newId('red'),
-    couponId: d.couponId,
+    couponId: r.couponId,
     promotionCodeId: promo?.id ?? null,
+    customerId: r.customerId,
+    subscriptionId: r.subscriptionId,
+    redeemedAt: r.at,
+  });
+}
+
+/** The redemption of a subscription's discount as the mirror keeps it. */
+export async function recordSubscriptionRedemption(em: EntityManager, row: Subscription): Promise<void> {
+  const d = row.discount;
+  if (!d) return;
+  await recordRedemption(em, {
+    couponId: d.couponId,
+    stripePromotionCodeId: d.promotionCodeId,
     customerId: typeof row.customer === 'string' ? row.customer : row.customer.id,
     subscriptionId: row.id,
-    redeemedAt: new Date(d.start),
+    at: new Date(d.start),
   });
 }
 
@@ -138,6 +160,21 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   // Before the mirror's write: Stripe's state is already true, and a retry after a crash between the two
   // finds the event there (its dedupe key) rather than the change already mirrored and no event.
   await recordInvoiceEvents(em, row, before);
+  // Read with `expand: ['discounts']`, an invoice names the coupons it applied.
+  if (subscription)
+    for (const d of inv.discounts ?? []) {
+      if (typeof d !== 'object' || d === null || !('source' in d)) continue;
+      const coupon = d.source?.coupon;
+      const couponId = typeof coupon === 'string' ? coupon : coupon?.id;
+      if (couponId)
+        await recordRedemption(em, {
+          couponId,
+          stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
+          customerId: customer.id,
+          subscriptionId: subscription.id,
+          at: date(d.start) ?? new Date(),
+        });
+    }
   await em.flush();
   // A charge or credit note mirrored before its invoice points at it from now on.
   await em.nativeUpdate(Charge, { stripeInvoiceId: row.stripeInvoiceId, invoice: null }, { invoice: row });

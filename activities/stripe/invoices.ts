@@ -22,7 +22,7 @@ export function requestInvoicePayment(stripe: Stripe, stripeInvoiceId: string, a
 export function createStripeInvoiceActivities(deps: ActivityDeps) {
   async function fetchInvoice(stripeInvoiceId: string): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
-    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId));
+    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId, { expand: ['discounts'] }));
     await upsertInvoice(deps.orm.em.fork(), inv);
     return invoiceSnapshot(inv);
   }

@@ -25,11 +25,10 @@ function expandPath(node: unknown, parts: string[], lookup: Lookup, full: string
   if (!(head in obj)) {
     throw invalidRequest(`This property cannot be expanded (${head}).`, 'expand');
   }
+  const one = (v: unknown) => (typeof v === 'string' ? (lookup(v) ?? v) : v);
   let child = obj[head];
-  if (typeof child === 'string') {
-    const found = lookup(child);
-    if (found !== undefined) child = found;
-  }
+  // A list of ids (a subscription's `discounts`) expands id by id.
+  child = Array.isArray(child) ? child.map(one) : one(child);
   obj[head] = rest.length > 0 ? expandPath(child, rest, lookup, full) : child;
   return obj;
 }

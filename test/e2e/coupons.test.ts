@@ -1,0 +1,219 @@
+import type Stripe from 'stripe';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
+import type { StripeEmulator } from '../../tools/stripe-emulator';
+import type { TestApi } from '../helpers/api';
+import type { TestIdp } from '../helpers/auth';
+import type { openTestDatabase } from '../helpers/db';
+import { waitUntil } from '../helpers/eventually';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+
+jest.setTimeout(180_000);
+
+const eventually = <T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string) =>
+  waitUntil(read, ok, what, 20_000, 100);
+const DAY = 24 * 60 * 60;
+
+/**
+ * Coupons and promotion codes through the API, the workflow and the Stripe emulator: admins offer them,
+ * customers type a code at checkout, Stripe discounts the invoices the coupon covers and the engine shows
+ * the discount on the subscription and every invoice.
+ */
+describe('coupons and promotion codes, end to end', () => {
+  let stack: FullStack;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let idp: TestIdp;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  let api: TestApi;
+  let admin: string;
+
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: 'e2e-coupons' });
+    ({ db, idp, emulator, stripe, api } = stack);
+    admin = await idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });
+  });
+  afterAll(() => stack?.stop());
+
+  async function offer(coupon: Record<string, unknown>, code: Record<string, unknown>) {
+    const made = await api.request('POST', '/api/v1/admin/billing/coupons', { token: admin, body: coupon });
+    expect(made.status).toBe(201);
+    const promo = await api.request('POST', '/api/v1/admin/billing/promotion-codes', {
+      token: admin,
+      body: { coupon_id: coupon.id, ...code },
+    });
+    expect(promo.status).toBe(201);
+    // The catalog sync brings both to Stripe (a workflow does it too; here it runs at once).
+    await syncCatalog(stripe, db.orm);
+    return promo.body;
+  }
+
+  async function customerOnClock(name: string) {
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    const email = `${name}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}`, email });
+    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
+    return { clock, stripeCustomer, token, getSub };
+  }
+
+  const checkout = (token: string, tier: string, code?: string) =>
+    api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: tier, ...(code ? { promotion_code: code } : {}) },
+    });
+
+  it('takes 20 % off three monthly invoices of professional, then bills the full price', async () => {
+    await offer(
+      {
+        id: 'launch20',
+        name: 'Launch',
+        percent_off: 20,
+        duration: 'repeating',
+        duration_in_months: 3,
+        plans: ['professional'],
+      },
+      { code: 'LAUNCH20' },
+    );
+    const { clock, stripeCustomer, token, getSub } = await customerOnClock('ann-coupon');
+    // Codes are typed any case, with spaces around.
+    const started = await checkout(token, 'professional', ' launch20 ');
+    expect(started.status).toBe(200);
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active' && r.body.discount !== null,
+      'the discounted subscription',
+    );
+    expect(active.body.discount).toMatchObject({ coupon_id: 'launch20' });
+    expect(Date.parse(active.body.discount.end)).toBeGreaterThan(Date.parse(active.body.current_period_end));
+
+    // Three renewals on the test clock: four invoices in all.
+    let periodEnd = Date.parse(active.body.current_period_end);
+    for (let i = 0; i < 3; i++) {
+      await stripe.testHelpers.testClocks.advance(clock.id, {
+        frozen_time: Math.floor(periodEnd / 1000) + DAY,
+      });
+      const renewed = await eventually(
+        getSub,
+        (r) => Date.parse(r.body?.current_period_end) > periodEnd,
+        'a renewal',
+      );
+      periodEnd = Date.parse(renewed.body.current_period_end);
+    }
+    const invoices = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 10 })).data.reverse();
+    // $49.00 less 20 % = $39.20 while the coupon lasts (three months from checkout), then $49.00.
+    expect(invoices.map((i) => [i.subtotal, i.total])).toEqual([
+      [4900, 3920],
+      [4900, 3920],
+      [4900, 3920],
+      [4900, 4900],
+    ]);
+    const listed = await eventually(
+      () => api.request('GET', '/api/v1/billing/invoices', { token }),
+      (r) => (r.body?.invoices ?? r.body)?.length === 4,
+      'four invoices in the mirror',
+    );
+    const mine = (listed.body.invoices ?? listed.body) as { total_cents: number; discount_cents: number }[];
+    expect(mine.map((i) => [i.total_cents, i.discount_cents])).toEqual([
+      [4900, 0],
+      [3920, 980],
+      [3920, 980],
+      [3920, 980],
+    ]);
+    const coupons = await api.request('GET', '/api/v1/admin/billing/coupons', { token: admin });
+    const launch = coupons.body.coupons.find((c: { id: string }) => c.id === 'launch20');
+    expect(launch).toMatchObject({ terms: '20 % off, for 3 months', redemptions: 1, in_stripe: true });
+    expect(launch.promotion_codes[0]).toMatchObject({ code: 'LAUNCH20', redemptions: 1 });
+  });
+
+  it('refuses a code with the reason as a stable code, and nothing is started', async () => {
+    await offer(
+      { id: 'once5', name: 'Five off', amount_off: { usd: 500 }, duration: 'once' },
+      { code: 'ONLYONE', max_redemptions: 1 },
+    );
+    await offer(
+      { id: 'old', name: 'Old', percent_off: 50, duration: 'once' },
+      { code: 'EXPIRED', expires_at: new Date(Date.now() - 60_000).toISOString() },
+    );
+    await offer(
+      { id: 'startonly', name: 'Starter only', percent_off: 10, duration: 'forever', plans: ['starter'] },
+      { code: 'STARTER10' },
+    );
+    const first = await customerOnClock('bo-coupon');
+    const used = await checkout(first.token, 'professional', 'ONLYONE');
+    expect(used.status).toBe(200);
+    emulator.completeCheckoutSession(used.body.session_id, { cardNumber: '4242424242424242' });
+    // A `once` discount leaves the subscription with its first invoice: the invoice tells the mirror.
+    await eventually(
+      () => api.request('GET', '/api/v1/admin/billing/coupons', { token: admin }),
+      (r) => r.body?.coupons?.find((c: { id: string }) => c.id === 'once5')?.redemptions === 1,
+      'the first redemption',
+    );
+
+    const second = await customerOnClock('cy-coupon');
+    for (const [code, reason] of [
+      ['ONLYONE', 'promotion_code_used_up'],
+      ['EXPIRED', 'promotion_code_expired'],
+      ['STARTER10', 'coupon_not_for_plan'],
+      ['NOSUCHCODE', 'promotion_code_unknown'],
+    ]) {
+      const refused = await checkout(second.token, 'professional', code);
+      expect({ code, status: refused.status, error: refused.body.error?.code }).toEqual({
+        code,
+        status: 400,
+        error: reason,
+      });
+      expect(refused.body.error.details.field).toBe('body.promotion_code');
+    }
+    const hostile = await checkout(second.token, 'professional', 'x\u0000y');
+    expect(hostile.status).toBe(400);
+    expect((await second.getSub()).body.status).toBe('none');
+  });
+
+  it('discounts the prorations of an upgrade made under a forever coupon', async () => {
+    await offer(
+      { id: 'forever10', name: 'Ten for ever', percent_off: 10, duration: 'forever' },
+      { code: 'FOREVER10' },
+    );
+    const { clock, stripeCustomer, token, getSub } = await customerOnClock('di-coupon');
+    const started = await checkout(token, 'starter', 'FOREVER10');
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the starter subscription');
+    // Half way through the month the customer upgrades at once: Stripe prorates, the coupon applies.
+    const half =
+      (Date.parse(active.body.current_period_start) + Date.parse(active.body.current_period_end)) / 2;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(half / 1000) });
+    const upgraded = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
+      token,
+      body: { new_tier_id: 'professional', billing_cycle: 'monthly', when: 'now' },
+    });
+    expect(upgraded.status).toBe(200);
+    await eventually(getSub, (r) => r.body?.tier === 'professional', 'the upgrade');
+    const invoices = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 10 })).data;
+    const proration = invoices.find((i) =>
+      i.lines.data.some(
+        (l) => l.parent?.subscription_item_details?.proration || l.parent?.invoice_item_details?.proration,
+      ),
+    );
+    expect(proration).toBeDefined();
+    const lines = proration!.lines.data;
+    // Each line, the credit for unused starter time too, is 10 % off, rounded half away from zero.
+    for (const l of lines) {
+      const off = Math.sign(l.amount) * Math.round(Math.abs(l.amount) / 10);
+      expect(l.discount_amounts).toEqual([{ amount: off, discount: expect.any(String) }]);
+    }
+    const off = lines.reduce((s, l) => s + Math.sign(l.amount) * Math.round(Math.abs(l.amount) / 10), 0);
+    expect(proration!.total).toBe(proration!.subtotal - off);
+    expect(off).toBeGreaterThan(0);
+  });
+});
