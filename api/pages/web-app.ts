@@ -30,6 +30,7 @@ export const APP_PATHS = [
   '/admin/audit',
   '/admin/plans',
   '/admin/credit-packs',
+  '/admin/coupons',
   '/admin/webhooks',
   '/admin/usage',
   '/admin/operations',

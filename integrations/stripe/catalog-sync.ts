@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
 import { billsUsage } from '../../domain/rate-card';
 import { syncCoupons } from './coupon-sync';
+import type { SyncStep } from './sync-step';
 
 /**
  * The meter usage is reported to: each customer's rated usage cost of a billing period so far, in cents
@@ -10,10 +11,7 @@ import { syncCoupons } from './coupon-sync';
  */
 export const USAGE_METER_EVENT = 'billing_engine_usage_cost';
 
-export interface SyncStep {
-  action: 'create' | 'keep' | 'update';
-  what: string;
-}
+export type { SyncStep } from './sync-step';
 
 /** How many of the steps changed something in Stripe (or would, in a dry run). */
 export function changesIn(steps: SyncStep[]): number {

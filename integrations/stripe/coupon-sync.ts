@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { CouponRow, PromotionCodeRow } from '../../db/entities';
-import type { SyncStep } from './catalog-sync';
+import type { SyncStep } from './sync-step';
 
 const isMissing = (err: unknown) =>
   typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404;

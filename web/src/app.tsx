@@ -19,6 +19,7 @@ import { AdminCustomer } from './pages/admin-customer';
 import { AdminAudit } from './pages/admin-audit';
 import { AdminPlans } from './pages/admin-plans';
 import { AdminCreditPacks } from './pages/admin-credit-packs';
+import { AdminCoupons } from './pages/admin-coupons';
 import { AdminWebhooks } from './pages/admin-webhooks';
 import { AdminUsage } from './pages/admin-usage';
 import { AdminOperations } from './pages/admin-operations';
@@ -35,6 +36,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   { href: '/admin/customers', label: 'Customers', admin: true },
   { href: '/admin/plans', label: 'Catalog', admin: true },
   { href: '/admin/credit-packs', label: 'Credit packs', admin: true },
+  { href: '/admin/coupons', label: 'Coupons', admin: true },
   { href: '/admin/usage', label: 'Usage', admin: true },
   { href: '/admin/webhooks', label: 'Webhooks', admin: true },
   { href: '/admin/operations', label: 'Operations', admin: true },
@@ -92,6 +94,7 @@ function route(path: string): ReactNode {
     '/admin/audit': () => <AdminAudit />,
     '/admin/plans': () => <AdminPlans />,
     '/admin/credit-packs': () => <AdminCreditPacks />,
+    '/admin/coupons': () => <AdminCoupons />,
     '/admin/usage': () => <AdminUsage />,
     '/admin/webhooks': () => <AdminWebhooks />,
     '/admin/operations': () => <AdminOperations />,

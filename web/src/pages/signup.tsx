@@ -28,6 +28,7 @@ export function Signup() {
   const [cycle, setCycle] = useState(cycleParam(query.get('cycle')));
   const [planId, setPlanId] = useState(query.get('plan') ?? 'professional');
   const [trial, setTrial] = useState(query.get('trial') === '1');
+  const [code, setCode] = useState(query.get('code') ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -58,10 +59,15 @@ export function Signup() {
                 JSON.stringify({ plan: plan.id, cycle, trial: startsWithTrial }),
               );
               await call(api.POST('/api/v1/stripe/create_customer', { body: {} }));
+              const promotion = code.trim() ? { promotion_code: code.trim() } : {};
               const body =
                 startsWithTrial && trialPlan
-                  ? { tier_id: trialPlan.id, continuation: { tier_id: plan.id, billing_cycle: cycle } }
-                  : { tier_id: plan.id, billing_cycle: cycle };
+                  ? {
+                      tier_id: trialPlan.id,
+                      continuation: { tier_id: plan.id, billing_cycle: cycle },
+                      ...promotion,
+                    }
+                  : { tier_id: plan.id, billing_cycle: cycle, ...promotion };
               const session = await call(api.POST('/api/v1/billing/checkout/create', { body }));
               location.assign(session.checkout_url);
             } catch (err) {
@@ -97,6 +103,15 @@ export function Signup() {
                     {trialPlan.trial_days} days, {trialPlan.daily_api_calls ?? 'unlimited'} API calls a day)
                   </label>
                 )}
+                <label htmlFor="promotion-code">Promotion code (optional)</label>
+                <input
+                  id="promotion-code"
+                  autoComplete="off"
+                  maxLength={40}
+                  pattern="[A-Za-z0-9][A-Za-z0-9_-]*"
+                  value={code}
+                  onChange={(e) => setCode(e.target.value)}
+                />
                 <div className="summary" aria-live="polite">
                   {startsWithTrial && trialPlan ? (
                     <p>

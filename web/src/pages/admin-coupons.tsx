@@ -1,0 +1,379 @@
+import { useState, type FormEvent } from 'react';
+import { api, call } from '../api/client';
+import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
+import { useAction, useLoad } from '../data';
+import { count, date } from '../format';
+
+const blankCoupon = {
+  id: '',
+  name: '',
+  kind: 'percent' as 'percent' | 'amount',
+  percent: '',
+  amount: '',
+  currency: 'usd',
+  duration: 'once' as 'once' | 'repeating' | 'forever',
+  months: '',
+  plans: [] as string[],
+  maxRedemptions: '',
+  redeemBy: '',
+};
+
+const blankCode = { code: '', couponId: '', firstTimeOnly: false, maxRedemptions: '', expiresAt: '' };
+
+/** The end of a day typed as a date, as an instant: a code valid "until 31 December" works all that day. */
+const endOfDay = (day: string) => new Date(`${day}T23:59:59.999Z`).toISOString();
+
+/**
+ * Coupons and the promotion codes customers type at checkout: what each takes off and for how long, how
+ * often it was redeemed, and forms to offer a coupon, give it a code, archive it or turn a code off. Every
+ * change is audited by the API and reaches Stripe with the catalog sync.
+ */
+export function AdminCoupons() {
+  const coupons = useLoad(() => call(api.GET('/api/v1/admin/billing/coupons')), 'admin-coupons');
+  const plans = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
+  const planChoices = (plans.data ?? []).filter((v) => v.is_current && v.status === 'active');
+  const [form, setForm] = useState(blankCoupon);
+  const [codeForm, setCodeForm] = useState(blankCode);
+  const { busy, error, done, run } = useAction(coupons.reload);
+
+  const createCoupon = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      const made = await call(
+        api.POST('/api/v1/admin/billing/coupons', {
+          body: {
+            id: form.id.trim(),
+            name: form.name.trim(),
+            ...(form.kind === 'percent'
+              ? { percent_off: Number(form.percent) }
+              : {
+                  amount_off: { [form.currency.trim().toLowerCase()]: Math.round(Number(form.amount) * 100) },
+                }),
+            duration: form.duration,
+            ...(form.duration === 'repeating' ? { duration_in_months: Number(form.months) } : {}),
+            ...(form.plans.length ? { plans: form.plans } : {}),
+            ...(form.maxRedemptions ? { max_redemptions: Number(form.maxRedemptions) } : {}),
+            ...(form.redeemBy ? { redeem_by: endOfDay(form.redeemBy) } : {}),
+          },
+        }),
+      );
+      setForm(blankCoupon);
+      setCodeForm({ ...blankCode, couponId: made.id });
+      return `${made.name} is offered: ${made.terms}.`;
+    });
+  };
+  const createCode = (e: FormEvent) => {
+    e.preventDefault();
+    void run(async () => {
+      await call(
+        api.POST('/api/v1/admin/billing/promotion-codes', {
+          body: {
+            code: codeForm.code.trim(),
+            coupon_id: codeForm.couponId,
+            first_time_only: codeForm.firstTimeOnly,
+            ...(codeForm.maxRedemptions ? { max_redemptions: Number(codeForm.maxRedemptions) } : {}),
+            ...(codeForm.expiresAt ? { expires_at: endOfDay(codeForm.expiresAt) } : {}),
+          },
+        }),
+      );
+      const code = codeForm.code.trim().toUpperCase();
+      setCodeForm({ ...blankCode, couponId: codeForm.couponId });
+      return `Customers can type ${code} at checkout.`;
+    });
+  };
+  const archive = (id: string, name: string) =>
+    void run(async () => {
+      await call(api.DELETE('/api/v1/admin/billing/coupons/{id}', { params: { path: { id } } }));
+      return `${name} is archived: no new redemptions; discounts already given stay.`;
+    });
+  const setCodeActive = (id: string, code: string, active: boolean) =>
+    void run(async () => {
+      await call(
+        api.PATCH('/api/v1/admin/billing/promotion-codes/{id}', {
+          params: { path: { id } },
+          body: { active },
+        }),
+      );
+      return active ? `${code} works again.` : `${code} is turned off.`;
+    });
+  const live = (coupons.data?.coupons ?? []).filter((c) => c.active);
+
+  return (
+    <Page title="Coupons" wide>
+      {done && <Notice kind="success">{done}</Notice>}
+      {error && <ErrorNotice error={error} />}
+      <Card id="coupons" title="Coupons and codes" wide>
+        <Loaded state={coupons} what="the coupons">
+          {({ coupons: list }) =>
+            list.length === 0 ? (
+              <Empty>No coupons yet.</Empty>
+            ) : (
+              <Table
+                label="Coupons"
+                columns={[
+                  'Coupon',
+                  'Terms',
+                  'Plans',
+                  { label: 'Redeemed', num: true },
+                  'Codes',
+                  'Status',
+                  { label: 'Actions', hidden: true },
+                ]}
+              >
+                {list.map((c) => (
+                  <tr key={c.id} data-testid={`coupon-${c.id}`}>
+                    <th scope="row">
+                      {c.name} <code>{c.id}</code>
+                    </th>
+                    <td>{c.terms}</td>
+                    <td>{c.plans === null ? 'Every plan' : c.plans.join(', ')}</td>
+                    <td className="num">
+                      {count(c.redemptions)}
+                      {c.max_redemptions !== null ? ` of ${count(c.max_redemptions)}` : ''}
+                    </td>
+                    <td>
+                      {c.promotion_codes.length === 0 ? (
+                        'None'
+                      ) : (
+                        <ul className="plain">
+                          {c.promotion_codes.map((p) => (
+                            <li key={p.id} data-testid={`code-${p.code}`}>
+                              <code>{p.code}</code> {count(p.redemptions)} used
+                              {p.max_redemptions !== null ? ` of ${count(p.max_redemptions)}` : ''}
+                              {p.first_time_only ? ', new customers only' : ''}
+                              {p.expires_at ? `, until ${date(p.expires_at)}` : ''}
+                              {p.active ? '' : ' (off)'}{' '}
+                              {c.active && (
+                                <button
+                                  type="button"
+                                  className="link"
+                                  disabled={busy}
+                                  aria-label={`${p.active ? 'Turn off' : 'Turn on'} ${p.code}`}
+                                  onClick={() => setCodeActive(p.id, p.code, !p.active)}
+                                >
+                                  {p.active ? 'Turn off' : 'Turn on'}
+                                </button>
+                              )}
+                            </li>
+                          ))}
+                        </ul>
+                      )}
+                    </td>
+                    <td>
+                      {!c.active ? 'Archived' : c.in_stripe ? 'Offered' : 'Waiting for Stripe'}
+                      {c.redeem_by ? ` (until ${date(c.redeem_by)})` : ''}
+                    </td>
+                    <td>
+                      {c.active && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          disabled={busy}
+                          aria-label={`Archive ${c.name}`}
+                          onClick={() => archive(c.id, c.name)}
+                        >
+                          Archive
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </Table>
+            )
+          }
+        </Loaded>
+      </Card>
+
+      <Card id="new-coupon" title="New coupon">
+        <form className="form" onSubmit={createCoupon} aria-labelledby="new-coupon-heading">
+          <label>
+            Id{' '}
+            <input
+              required
+              pattern="[a-z0-9][a-z0-9_-]*"
+              maxLength={40}
+              value={form.id}
+              onChange={(e) => setForm({ ...form, id: e.target.value })}
+            />
+          </label>
+          <label>
+            Name{' '}
+            <input
+              required
+              maxLength={200}
+              value={form.name}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
+          </label>
+          <label>
+            Takes off{' '}
+            <select
+              value={form.kind}
+              onChange={(e) => setForm({ ...form, kind: e.target.value as 'percent' | 'amount' })}
+            >
+              <option value="percent">a percentage</option>
+              <option value="amount">an amount</option>
+            </select>
+          </label>
+          {form.kind === 'percent' ? (
+            <label>
+              Percent off{' '}
+              <input
+                required
+                inputMode="decimal"
+                pattern="[0-9]+([.][0-9]{1,2})?"
+                value={form.percent}
+                onChange={(e) => setForm({ ...form, percent: e.target.value })}
+              />
+            </label>
+          ) : (
+            <>
+              <label>
+                Amount off (e.g. 10.00){' '}
+                <input
+                  required
+                  inputMode="decimal"
+                  pattern="[0-9]+([.][0-9]{1,2})?"
+                  value={form.amount}
+                  onChange={(e) => setForm({ ...form, amount: e.target.value })}
+                />
+              </label>
+              <label>
+                Currency{' '}
+                <input
+                  required
+                  pattern="[a-zA-Z]{3}"
+                  maxLength={3}
+                  value={form.currency}
+                  onChange={(e) => setForm({ ...form, currency: e.target.value })}
+                />
+              </label>
+            </>
+          )}
+          <label>
+            For{' '}
+            <select
+              value={form.duration}
+              onChange={(e) => setForm({ ...form, duration: e.target.value as typeof form.duration })}
+            >
+              <option value="once">the first invoice</option>
+              <option value="repeating">some months</option>
+              <option value="forever">every invoice</option>
+            </select>
+          </label>
+          {form.duration === 'repeating' && (
+            <label>
+              Months{' '}
+              <input
+                required
+                inputMode="numeric"
+                pattern="[0-9]+"
+                value={form.months}
+                onChange={(e) => setForm({ ...form, months: e.target.value })}
+              />
+            </label>
+          )}
+          <fieldset className="choices">
+            <legend>Plans it applies to (none ticked: every plan)</legend>
+            {planChoices.map((v) => (
+              <label key={v.id} className="check">
+                <input
+                  type="checkbox"
+                  checked={form.plans.includes(v.id)}
+                  onChange={(e) =>
+                    setForm({
+                      ...form,
+                      plans: e.target.checked ? [...form.plans, v.id] : form.plans.filter((p) => p !== v.id),
+                    })
+                  }
+                />{' '}
+                {v.display_name} <code>{v.id}</code>
+              </label>
+            ))}
+          </fieldset>
+          <label>
+            Most redemptions (empty: no limit){' '}
+            <input
+              inputMode="numeric"
+              pattern="[0-9]+"
+              value={form.maxRedemptions}
+              onChange={(e) => setForm({ ...form, maxRedemptions: e.target.value })}
+            />
+          </label>
+          <label>
+            Redeemable until (empty: no end){' '}
+            <input
+              type="date"
+              value={form.redeemBy}
+              onChange={(e) => setForm({ ...form, redeemBy: e.target.value })}
+            />
+          </label>
+          <button type="submit" disabled={busy}>
+            Create coupon
+          </button>
+        </form>
+      </Card>
+
+      <Card id="new-code" title="New promotion code">
+        {live.length === 0 ? (
+          <Empty>Offer a coupon first.</Empty>
+        ) : (
+          <form className="form" onSubmit={createCode} aria-labelledby="new-code-heading">
+            <label>
+              Code customers type{' '}
+              <input
+                required
+                pattern="[A-Za-z0-9][A-Za-z0-9_-]{2,39}"
+                value={codeForm.code}
+                onChange={(e) => setCodeForm({ ...codeForm, code: e.target.value })}
+              />
+            </label>
+            <label>
+              Coupon{' '}
+              <select
+                required
+                value={codeForm.couponId}
+                onChange={(e) => setCodeForm({ ...codeForm, couponId: e.target.value })}
+              >
+                <option value="">Choose…</option>
+                {live.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name}: {c.terms}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="check">
+              <input
+                type="checkbox"
+                checked={codeForm.firstTimeOnly}
+                onChange={(e) => setCodeForm({ ...codeForm, firstTimeOnly: e.target.checked })}
+              />{' '}
+              New customers only
+            </label>
+            <label>
+              Most uses (empty: no limit){' '}
+              <input
+                inputMode="numeric"
+                pattern="[0-9]+"
+                value={codeForm.maxRedemptions}
+                onChange={(e) => setCodeForm({ ...codeForm, maxRedemptions: e.target.value })}
+              />
+            </label>
+            <label>
+              Valid until (empty: no end){' '}
+              <input
+                type="date"
+                value={codeForm.expiresAt}
+                onChange={(e) => setCodeForm({ ...codeForm, expiresAt: e.target.value })}
+              />
+            </label>
+            <button type="submit" disabled={busy}>
+              Create code
+            </button>
+          </form>
+        )}
+      </Card>
+    </Page>
+  );
+}
