@@ -136,6 +136,12 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
     live.pendingInterval = 'month';
     live.pendingAmountCents = 1900;
     live.pendingEffectiveAt = new Date(now + 10 * DAY + 321);
+    live.discount = {
+      couponId: 'launch20',
+      promotionCodeId: 'promo_x',
+      start: new Date(now - 20 * DAY).toISOString(),
+      end: new Date(now + 70 * DAY).toISOString(),
+    };
     book.subscription(me, {
       tier: 'enterprise',
       amountCents: 29900,
@@ -170,6 +176,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       interval: 'month',
       currency: 'usd',
       stripe_subscription_id: stored.stripeSubscriptionId,
+      discount: { coupon_id: 'launch20', start: stored.discount!.start, end: stored.discount!.end },
       pending_change: {
         tier: 'starter',
         billing_cycle: 'monthly',

@@ -1,13 +1,11 @@
 import type Stripe from 'stripe';
-import { Customer } from '../../db/entities';
-import { newId } from '../../db/ids';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import type { StripeEmulator } from '../../tools/stripe-emulator';
 import type { TestApi } from '../helpers/api';
 import type { TestIdp } from '../helpers/auth';
 import type { openTestDatabase } from '../helpers/db';
 import { waitUntil } from '../helpers/eventually';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
 
 jest.setTimeout(180_000);
 
@@ -49,22 +47,7 @@ describe('coupons and promotion codes, end to end', () => {
     return promo.body;
   }
 
-  async function customerOnClock(name: string) {
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
-    const email = `${name}@example.com`;
-    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: `kc-${name}`,
-      email,
-      stripeCustomerId: stripeCustomer.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: `kc-${name}`, email });
-    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
-    return { clock, stripeCustomer, token, getSub };
-  }
+  const onClock = (name: string) => customerOnClock(stack, name);
 
   const checkout = (token: string, tier: string, code?: string) =>
     api.request('POST', '/api/v1/billing/checkout/create', {
@@ -84,7 +67,7 @@ describe('coupons and promotion codes, end to end', () => {
       },
       { code: 'LAUNCH20' },
     );
-    const { clock, stripeCustomer, token, getSub } = await customerOnClock('ann-coupon');
+    const { clock, stripeCustomer, token, getSub } = await onClock('ann-coupon');
     // Codes are typed any case, with spaces around.
     const started = await checkout(token, 'professional', ' launch20 ');
     expect(started.status).toBe(200);
@@ -149,7 +132,7 @@ describe('coupons and promotion codes, end to end', () => {
       { id: 'startonly', name: 'Starter only', percent_off: 10, duration: 'forever', plans: ['starter'] },
       { code: 'STARTER10' },
     );
-    const first = await customerOnClock('bo-coupon');
+    const first = await onClock('bo-coupon');
     const used = await checkout(first.token, 'professional', 'ONLYONE');
     expect(used.status).toBe(200);
     emulator.completeCheckoutSession(used.body.session_id, { cardNumber: '4242424242424242' });
@@ -160,7 +143,7 @@ describe('coupons and promotion codes, end to end', () => {
       'the first redemption',
     );
 
-    const second = await customerOnClock('cy-coupon');
+    const second = await onClock('cy-coupon');
     for (const [code, reason] of [
       ['ONLYONE', 'promotion_code_used_up'],
       ['EXPIRED', 'promotion_code_expired'],
@@ -185,7 +168,7 @@ describe('coupons and promotion codes, end to end', () => {
       { id: 'forever10', name: 'Ten for ever', percent_off: 10, duration: 'forever' },
       { code: 'FOREVER10' },
     );
-    const { clock, stripeCustomer, token, getSub } = await customerOnClock('di-coupon');
+    const { clock, stripeCustomer, token, getSub } = await onClock('di-coupon');
     const started = await checkout(token, 'starter', 'FOREVER10');
     emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
     const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the starter subscription');

@@ -1,10 +1,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type Stripe from 'stripe';
-import { Customer, Notification, Plan } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { Notification, Plan } from '../../db/entities';
 import type { StripeEmulator } from '../../tools/stripe-emulator';
 import type { TestApi } from '../helpers/api';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { customerOnClock as onClock, startFullStack, type FullStack } from '../helpers/full-stack';
 import type { TestIdp } from '../helpers/auth';
 import { type openTestDatabase } from '../helpers/db';
 import { subscriptionState } from '../../workflows/messages';
@@ -35,23 +34,7 @@ describe('checkout → payment → subscription → renewal → failed payment, 
 
   afterAll(() => stack?.stop());
 
-  /** A customer in our database and in Stripe, on a Stripe test clock so renewals can be made to happen now. */
-  async function customerOnClock(name: string) {
-    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
-    const email = `${name}@example.com`;
-    const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: `kc-${name}`,
-      email,
-      stripeCustomerId: stripeCustomer.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: `kc-${name}`, email });
-    const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
-    return { clock, stripeCustomer, token, getSub };
-  }
+  const customerOnClock = (name: string) => onClock(stack, name);
 
   /** Checkout for a plan, paid with a card that works; resolves once the mirror shows it active. */
   async function subscribeAndPay(token: string, getSub: () => ReturnType<TestApi['request']>, tier: string) {

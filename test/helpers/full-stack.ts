@@ -14,6 +14,8 @@ import { testKeyring } from './byok-keys';
 import { loadConfig } from '../../config/env';
 import { webhookSettingsFrom } from '../../integrations/webhooks/settings';
 import type { MailSettings } from '../../activities/notify/email';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
 
 export interface FullStack {
   env: TestWorkflowEnvironment;
@@ -100,4 +102,26 @@ export async function startFullStack(opts: {
       await Promise.all([env.teardown(), db.close(), idp.stop()]);
     },
   };
+}
+
+/**
+ * A customer in the engine's database and in Stripe, on a Stripe test clock so renewals can be made to
+ * happen now; with a token of theirs and a read of their subscription.
+ */
+export async function customerOnClock(stack: Pick<FullStack, 'stripe' | 'db' | 'idp' | 'api'>, name: string) {
+  const { stripe, db, idp, api } = stack;
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+  const email = `${name}@example.com`;
+  const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
+  const em = db.orm.em.fork();
+  em.create(Customer, {
+    id: newId('cust'),
+    userId: `kc-${name}`,
+    email,
+    stripeCustomerId: stripeCustomer.id,
+  });
+  await em.flush();
+  const token = await idp.token({ sub: `kc-${name}`, email });
+  const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
+  return { clock, stripeCustomer, token, getSub };
 }

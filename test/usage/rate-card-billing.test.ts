@@ -3,13 +3,13 @@ import { createUsageActivities } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
 import { Subscription } from '../../db/entities';
 import type { Identity } from '../../domain/identity';
-import { parseRateCard, type RateLine } from '../../domain/rate-card';
 import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { createPlan } from '../../services/plans/manage-plans';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
+import { aiRateCard } from '../helpers/rate-cards';
 import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
 
 jest.setTimeout(120_000);
@@ -25,44 +25,6 @@ const admin: Identity = {
   role: 'admin',
   expMs: 0,
 };
-
-/**
- * The card of the scenario. Every figure below is computed by hand from it:
- * - the pool (tts and any type no line names): 1,000 included, then 200¢ per 1,000;
- * - inference: 0.1¢ a unit; gpt-4o output tokens on graduated tiers (0.5¢ to 1,000, 0.25¢ to 3,000,
- *   then 0.1¢); embeddings on volume tiers (all at 0.02¢ up to 1,000, all at 0.01¢ beyond);
- * - BYOK usage of any type: a platform fee of 0.05¢ a unit.
- */
-function card(): RateLine[] {
-  const parsed = parseRateCard([
-    { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
-    {
-      usage_type: 'inference',
-      match: { model: 'gpt-4o', direction: 'output' },
-      price: {
-        model: 'graduated',
-        tiers: [
-          { up_to: 1000, unit_amount_decimal: '0.5' },
-          { up_to: 3000, unit_amount_decimal: '0.25' },
-          { up_to: null, unit_amount_decimal: '0.1' },
-        ],
-      },
-    },
-    {
-      usage_type: 'embedding',
-      price: {
-        model: 'volume',
-        tiers: [
-          { up_to: 1000, unit_amount_decimal: '0.02' },
-          { up_to: null, unit_amount_decimal: '0.01' },
-        ],
-      },
-    },
-    { usage_type: '*', byok: true, price: { model: 'per_unit', unit_amount_decimal: '0.05' } },
-  ]);
-  if ('field' in parsed) throw new Error(parsed.message);
-  return parsed.lines;
-}
 
 describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
   'usage rated by a rate card, billed to the cent (%s)',
@@ -86,7 +48,7 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
         services: ['api', 'embeddings', 'tts', 'byok'],
         includedCredits: 1000,
         overagePer1kCents: 200,
-        rateCard: card(),
+        rateCard: aiRateCard(),
       });
       await syncCatalog(stripe, db.orm);
       api = await startUsageApi(db.orm, idp);

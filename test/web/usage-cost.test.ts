@@ -2,10 +2,10 @@ import type { Browser } from 'playwright-core';
 import { newId } from '../../db/ids';
 import type { Identity } from '../../domain/identity';
 import { sqlFor } from '../../db/raw-sql';
-import { parseRateCard } from '../../domain/rate-card';
 import { createPlan } from '../../services/plans/manage-plans';
 import type { TestApi } from '../helpers/api';
 import { bookWriter, DAY } from '../helpers/book';
+import { aiRateCard } from '../helpers/rate-cards';
 import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /** The customer's Billing page shows what each line of their plan's rate card has cost this period. */
@@ -19,23 +19,6 @@ describe('usage cost by type and model in the browser', () => {
   beforeAll(async () => {
     web = await openWebApp();
     ({ db, api, browser } = web);
-    const card = parseRateCard([
-      { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
-      {
-        usage_type: 'inference',
-        match: { model: 'gpt-4o', direction: 'output' },
-        price: {
-          model: 'graduated',
-          tiers: [
-            { up_to: 1000, unit_amount_decimal: '0.5' },
-            { up_to: 3000, unit_amount_decimal: '0.25' },
-            { up_to: null, unit_amount_decimal: '0.1' },
-          ],
-        },
-      },
-      { usage_type: '*', byok: true, price: { model: 'per_unit', unit_amount_decimal: '0.05' } },
-    ]);
-    if ('field' in card) throw new Error(card.message);
     const admin: Identity = {
       sub: 'a',
       email: 'a@example.com',
@@ -50,7 +33,7 @@ describe('usage cost by type and model in the browser', () => {
       services: ['api', 'byok'],
       includedCredits: 1000,
       overagePer1kCents: 200,
-      rateCard: card.lines,
+      rateCard: aiRateCard(),
     });
     const em = db.orm.em.fork();
     const book = bookWriter(em);

@@ -87,7 +87,6 @@ const NO_SUBSCRIPTION = {
   interval: null,
   currency: null,
   stripe_subscription_id: null,
-  discount: null,
   pending_change: null,
 };
 

@@ -104,7 +104,6 @@ export const noSubscriptionResponse = z.object({
   interval: z.null(),
   currency: z.null(),
   stripe_subscription_id: z.null(),
-  discount: z.null(),
   pending_change: z.null(),
 });
 
