@@ -4,6 +4,7 @@ import { perDatabase } from './per-database';
 import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
 import type { Entitlement } from '../domain/entitlements';
 import type { RateLine } from '../domain/rate-card';
+import type { Subscription } from './entities';
 
 /**
  * The customer reads' queries in plain SQL with typed row mapping: no entity manager fork, no identity
@@ -256,7 +257,7 @@ export interface LiveSubscriptionRow {
   pendingEffectiveAt: Date | null;
   createdAt: Date;
   /** The discount Stripe applies to its invoices, as the mirror keeps it. */
-  discount: { couponId: string; promotionCodeId: string | null; start: string; end: string | null } | null;
+  discount: Subscription['discount'];
   plan: PlanTermsRow;
 }
 

@@ -204,3 +204,27 @@ export function couponTerms(
         : `${coupon.durationInMonths ?? 1} month${(coupon.durationInMonths ?? 1) === 1 ? '' : 's'}`;
   return `${off}, ${coupon.duration === 'repeating' ? 'for ' : ''}${how}`;
 }
+
+/** A discount's terms as the mirror keeps them beside it, in the subscription's currency. */
+export interface DiscountTerms {
+  percentOffBp: number | null;
+  amountOffCents: Cents | null;
+}
+
+/**
+ * What a discount takes off each line of an invoice, as Stripe applies it: a percentage of every line,
+ * credits too (so a plan change under a discount nets out discounted), each rounded half away from zero;
+ * an amount off the positive lines in order, never more than they come to.
+ */
+export function lineDiscounts(terms: DiscountTerms, lines: readonly Cents[]): Cents[] {
+  if (terms.percentOffBp !== null) {
+    const bp = terms.percentOffBp;
+    return lines.map((amount) => divRound(amount * bp, 10_000));
+  }
+  let left = Math.max(0, terms.amountOffCents ?? 0);
+  return lines.map((amount) => {
+    const off = Math.max(0, Math.min(left, amount));
+    left -= off;
+    return off;
+  });
+}

@@ -37,6 +37,8 @@ export interface PlanChangeRequest {
   /** `now` prorates at once; `period_end` switches at renewal. Upgrades default to now, downgrades to period end. */
   when: 'now' | 'period_end';
   requestId: string;
+  /** Stripe's id of a promotion code the customer typed with a change made now (checked by the API). */
+  promotionCodeId?: string | null;
 }
 export interface PlanChangeResult {
   status: 'applied' | 'scheduled';
@@ -69,6 +71,11 @@ export const cancelPendingChange = defineUpdate<
 >('cancelPendingChange');
 export const pauseSubscription = defineUpdate<SubscriptionView, [{ paused: boolean; requestId: string }]>(
   'pauseSubscription',
+);
+
+/** An admin puts a coupon on the subscription's invoices, or takes it off (null). */
+export const setDiscount = defineUpdate<SubscriptionView, [{ couponId: string | null; requestId: string }]>(
+  'setDiscount',
 );
 
 /** Sent by a dunning child to its subscription. */

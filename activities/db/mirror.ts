@@ -107,10 +107,20 @@ export async function recordRedemption(
   });
 }
 
-/** The redemption of a subscription's discount as the mirror keeps it. */
-export async function recordSubscriptionRedemption(em: EntityManager, row: Subscription): Promise<void> {
+/**
+ * A subscription's discount as the mirror keeps it: with its coupon's terms in the subscription's currency
+ * beside it (for the estimate and the proration preview), and its redemption recorded.
+ */
+export async function settleSubscriptionDiscount(em: EntityManager, row: Subscription): Promise<void> {
   const d = row.discount;
   if (!d) return;
+  const coupon = await em.findOne(CouponRow, { id: d.couponId });
+  if (coupon && d.percentOffBp === undefined)
+    row.discount = {
+      ...d,
+      percentOffBp: coupon.percentOffBp ?? null,
+      amountOffCents: coupon.amountOff?.[row.currency] ?? null,
+    };
   await recordRedemption(em, {
     couponId: d.couponId,
     stripePromotionCodeId: d.promotionCodeId,

@@ -7,7 +7,7 @@ import { isFinal, type SubscriptionStatus } from '../../domain/subscription-stat
 import type { ActivityDeps } from '../deps';
 import { recordSubscriptionEvents } from './subscription-events';
 import type { SubscriptionSnapshot } from '../stripe/snapshots';
-import { applySubscriptionSnapshot, recordSubscriptionRedemption } from './mirror';
+import { applySubscriptionSnapshot, settleSubscriptionDiscount } from './mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
 
@@ -54,7 +54,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
     if (req.snapshot) {
       applySubscriptionSnapshot(row, req.snapshot, req.status);
-      await recordSubscriptionRedemption(em, row);
+      await settleSubscriptionDiscount(em, row);
       const priceId = req.snapshot.priceId;
       if (priceId) {
         const owner = await planOfPrice(em, priceId);

@@ -22,6 +22,8 @@ export interface PriceChange {
   changeKey: string;
   /** Ends a trial with the change (a trial's chosen continuation): Stripe bills the new price's period now. */
   endTrialNow?: boolean;
+  /** A promotion code redeemed with the change, before its prorations (which it then discounts). */
+  promotionCodeId?: string | null;
 }
 
 /** How the metered overage item follows a plan change. */
@@ -65,6 +67,9 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
         proration_behavior: c.prorationBehavior,
         // The trial's own end (cancel_at) stops applying once it has become a paid plan.
         ...(c.endTrialNow ? { trial_end: 'now' as const, cancel_at: '' as const } : {}),
+        ...(c.promotionCodeId
+          ? { discounts: [{ promotion_code: c.promotionCodeId }], expand: ['discounts'] }
+          : {}),
       },
       `price-change:${c.changeKey}`,
     );
@@ -127,8 +132,25 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
     );
   }
 
+  /**
+   * Puts a coupon on the subscription's invoices, or takes it off (null). Read back with its discount, so
+   * the mirror sees the coupon's terms and dates at once.
+   */
+  async function setDiscount(req: {
+    stripeSubscriptionId: string;
+    couponId: string | null;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    return update(
+      req.stripeSubscriptionId,
+      { discounts: req.couponId ? [{ coupon: req.couponId }] : '', expand: ['discounts'] },
+      `discount:${req.couponId ?? 'none'}:${req.changeKey}`,
+    );
+  }
+
   return {
     fetchSubscription,
+    setDiscount,
     changeSubscriptionPrice,
     setCancelAtPeriodEnd,
     setCancelAt,

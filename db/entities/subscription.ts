@@ -25,7 +25,15 @@ export class Subscription {
   trialEnd?: Date | null;
   cancelAtPeriodEnd: Opt<boolean> = false;
   /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
-  discount?: { couponId: string; promotionCodeId: string | null; start: string; end: string | null } | null;
+  discount?: {
+    couponId: string;
+    promotionCodeId: string | null;
+    start: string;
+    end: string | null;
+    /** The coupon's terms in the subscription's currency (domain/coupons.ts DiscountTerms), for estimates. */
+    percentOffBp?: number | null;
+    amountOffCents?: number | null;
+  } | null;
   canceledAt?: Date | null;
   endedAt?: Date | null;
   pausedAt?: Date | null;

@@ -47,7 +47,13 @@ export function subscriptionObject(sub: SubscriptionFields) {
     stripe_subscription_id: sub.stripeSubscriptionId ?? null,
     // The coupon Stripe applies to its invoices, and until when (null: every invoice, or only the next).
     discount: sub.discount
-      ? { coupon_id: sub.discount.couponId, start: sub.discount.start, end: sub.discount.end }
+      ? {
+          coupon_id: sub.discount.couponId,
+          start: sub.discount.start,
+          end: sub.discount.end,
+          percent_off: sub.discount.percentOffBp == null ? null : sub.discount.percentOffBp / 100,
+          amount_off_cents: sub.discount.amountOffCents ?? null,
+        }
       : null,
     pending_change: pendingChangeObject(
       sub.pendingTier && sub.pendingInterval && sub.pendingAmountCents != null && sub.pendingEffectiveAt

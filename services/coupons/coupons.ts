@@ -1,9 +1,23 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
-import { CouponRedemption, CouponRow, Invoice, Plan, PromotionCodeRow } from '../../db/entities';
+import {
+  CouponRedemption,
+  CouponRow,
+  Invoice,
+  Plan,
+  PromotionCodeRow,
+  Subscription,
+} from '../../db/entities';
+import { workflowIds } from '../../workflows/ids';
+import { setDiscount } from '../../workflows/messages';
+import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
+import type { CoreDeps } from '../deps';
+import { findLiveSubscription } from '../subscriptions/live-subscription';
+import { callWorkflow } from '../temporal/gateway';
 import { newId } from '../../db/ids';
 import {
+  couponRefusal,
   normalizeCode,
   promotionRefusal,
   type Coupon,
@@ -283,4 +297,52 @@ export async function promotionCodeFor(
       field,
     );
   return { promo, coupon, stripePromotionCodeId: row.stripePromotionCodeId };
+}
+
+/**
+ * An admin puts a coupon on a customer's live subscription, or takes it off (null), through its workflow:
+ * Stripe discounts its invoices from the next one on. The coupon's own conditions apply (archived, expired,
+ * used up, for other plans or currencies), the code's do not. Audited; answers the subscription as the
+ * mirror has it afterwards.
+ */
+export async function setSubscriptionCoupon(
+  deps: CoreDeps,
+  actor: Identity,
+  email: string,
+  couponId: string | null,
+): Promise<Subscription> {
+  const em = deps.orm.em.fork();
+  const sub = await findLiveSubscription(em, await customerByEmailAnyCase(em, email));
+  if (!sub) throw notFound('subscription');
+  if (couponId) {
+    const row = await em.findOne(CouponRow, { id: couponId });
+    if (!row) throw notFound('coupon', couponId);
+    const refusal = couponRefusal(couponOf(row), {
+      now: new Date(),
+      planCode: sub.tier,
+      currency: sub.currency,
+      couponRedemptions: await em.count(CouponRedemption, { couponId }),
+    });
+    if (refusal) throw new AppError('conflict', refusal.code, refusal.message, { field: 'couponId' });
+    if (!row.stripeCouponId)
+      throw new AppError('unavailable', 'coupon_not_synced', `The coupon ${couponId} is not in Stripe yet`);
+  }
+  const before = sub.discount?.couponId ?? null;
+  // One request per change asked of this subscription's state: a retry is the same workflow update.
+  const requestId = `discount:${sub.id}:${before ?? 'none'}:${couponId ?? 'none'}`;
+  await callWorkflow(deps, () =>
+    deps.temporal.workflow
+      .getHandle(workflowIds.subscription(sub.id))
+      .executeUpdate(setDiscount, { args: [{ couponId, requestId }], updateId: requestId }),
+  );
+  recordAudit(em, {
+    actor,
+    action: couponId ? 'subscription.coupon_applied' : 'subscription.coupon_removed',
+    entityType: 'subscription',
+    entityId: sub.id,
+    before: { coupon: before },
+    after: { coupon: couponId },
+  });
+  await em.flush();
+  return em.fork().findOneOrFail(Subscription, sub.id);
 }

@@ -22,8 +22,10 @@ export function planChangeRequest(
   price: PlanPrice,
   when: 'now' | 'period_end',
   requestId: string = randomUUID(),
+  promotionCodeId: string | null = null,
 ) {
   return {
+    ...(promotionCodeId ? { promotionCodeId } : {}),
     planCode: price.plan.code,
     planId: price.plan.id,
     priceId: price.priceId,

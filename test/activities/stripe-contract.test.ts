@@ -119,6 +119,21 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       changeKey: 'contract-1c',
       endTrialNow: true,
     });
+    // An upgrade with a promotion code, and an admin's coupon put on and taken off.
+    await env.run(acts.changeSubscriptionPrice, {
+      stripeSubscriptionId: 'sub_123',
+      itemId: 'si_123',
+      priceId: 'price_456',
+      prorationBehavior: 'always_invoice' as const,
+      changeKey: 'contract-1d',
+      promotionCodeId: 'promo_123',
+    });
+    await env.run(acts.setDiscount, {
+      stripeSubscriptionId: 'sub_123',
+      couponId: 'launch20',
+      changeKey: 'c-1',
+    });
+    await env.run(acts.setDiscount, { stripeSubscriptionId: 'sub_123', couponId: null, changeKey: 'c-2' });
     await env.run(acts.setCancelAtPeriodEnd, {
       stripeSubscriptionId: 'sub_123',
       cancel: true,

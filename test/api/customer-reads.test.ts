@@ -176,7 +176,13 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       interval: 'month',
       currency: 'usd',
       stripe_subscription_id: stored.stripeSubscriptionId,
-      discount: { coupon_id: 'launch20', start: stored.discount!.start, end: stored.discount!.end },
+      discount: {
+        coupon_id: 'launch20',
+        start: stored.discount!.start,
+        end: stored.discount!.end,
+        percent_off: null,
+        amount_off_cents: null,
+      },
       pending_change: {
         tier: 'starter',
         billing_cycle: 'monthly',

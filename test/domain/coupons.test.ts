@@ -1,6 +1,7 @@
 import {
   couponRefusal,
   couponTerms,
+  lineDiscounts,
   discountAppliesAt,
   discountCents,
   discountEnd,
@@ -172,4 +173,25 @@ test.each<[Partial<Coupon>, string]>([
   ],
 ])('a coupon in words: %j', (over, words) => {
   expect(couponTerms(coupon(over))).toBe(words);
+});
+
+describe('what a discount takes off each line of an invoice', () => {
+  test.each<[string, { percentOffBp: number | null; amountOffCents: number | null }, number[], number[]]>([
+    [
+      '10 % of a proration: the credit too, half away from zero',
+      { percentOffBp: 1000, amountOffCents: null },
+      [-955, 2455],
+      [-96, 246],
+    ],
+    ['20 % of one line', { percentOffBp: 2000, amountOffCents: null }, [4900], [980]],
+    [
+      '$5 off the positive lines in order, never more than they come to',
+      { percentOffBp: null, amountOffCents: 500 },
+      [-300, 200, 400],
+      [0, 200, 300],
+    ],
+    ['no lines, nothing off', { percentOffBp: 1000, amountOffCents: null }, [], []],
+  ])('%s', (_name, terms, lines, off) => {
+    expect(lineDiscounts(terms, lines)).toEqual(off);
+  });
 });

@@ -77,7 +77,11 @@ describe('coupons and promotion codes, end to end', () => {
       (r) => r.body?.status === 'active' && r.body.discount !== null,
       'the discounted subscription',
     );
-    expect(active.body.discount).toMatchObject({ coupon_id: 'launch20' });
+    expect(active.body.discount).toMatchObject({
+      coupon_id: 'launch20',
+      percent_off: 20,
+      amount_off_cents: null,
+    });
     expect(Date.parse(active.body.discount.end)).toBeGreaterThan(Date.parse(active.body.current_period_end));
 
     // Three renewals on the test clock: four invoices in all.
@@ -176,6 +180,20 @@ describe('coupons and promotion codes, end to end', () => {
     const half =
       (Date.parse(active.body.current_period_start) + Date.parse(active.body.current_period_end)) / 2;
     await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(half / 1000) });
+    // The preview takes the coupon's share of both lines, the credit too, as Stripe will.
+    const preview = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
+      token,
+      body: { new_tier_id: 'professional', billing_cycle: 'monthly', when: 'now', preview: true },
+    });
+    expect(preview.status).toBe(200);
+    const tenth = (cents: number) => Math.sign(cents) * Math.round(Math.abs(cents) / 10);
+    expect(preview.body.discount_cents).toBe(
+      tenth(preview.body.credit_cents) + tenth(preview.body.charge_cents),
+    );
+    expect(preview.body.discount_cents).toBeGreaterThan(0);
+    expect(preview.body.amount_due_now_cents).toBe(
+      preview.body.credit_cents + preview.body.charge_cents - preview.body.discount_cents,
+    );
     const upgraded = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
       token,
       body: { new_tier_id: 'professional', billing_cycle: 'monthly', when: 'now' },
@@ -198,5 +216,126 @@ describe('coupons and promotion codes, end to end', () => {
     const off = lines.reduce((s, l) => s + Math.sign(l.amount) * Math.round(Math.abs(l.amount) / 10), 0);
     expect(proration!.total).toBe(proration!.subtotal - off);
     expect(off).toBeGreaterThan(0);
+  });
+
+  it('takes a code with an upgrade made now, discounting its prorations, and refuses one with a scheduled change', async () => {
+    await offer(
+      { id: 'upgrade15', name: 'Upgrade', percent_off: 15, duration: 'once', plans: ['professional'] },
+      { code: 'UPG15' },
+    );
+    const { clock, stripeCustomer, token, getSub } = await onClock('fay-coupon');
+    const started = await checkout(token, 'starter');
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(getSub, (r) => r.body?.status === 'active', 'the starter subscription');
+    const third =
+      Date.parse(active.body.current_period_start) +
+      (Date.parse(active.body.current_period_end) - Date.parse(active.body.current_period_start)) / 3;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(third / 1000) });
+    const later = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
+      token,
+      body: {
+        new_tier_id: 'professional',
+        billing_cycle: 'monthly',
+        when: 'period_end',
+        promotion_code: 'UPG15',
+      },
+    });
+    expect(later.status).toBe(400);
+    expect(later.body.error).toMatchObject({
+      code: 'promotion_code_needs_change_now',
+      details: { field: 'body.promotion_code' },
+    });
+    const now = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
+      token,
+      body: { new_tier_id: 'professional', billing_cycle: 'monthly', when: 'now', promotion_code: 'upg15' },
+    });
+    expect(now.status).toBe(200);
+    await eventually(getSub, (r) => r.body?.tier === 'professional', 'the upgrade');
+    const [proration] = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data;
+    const off = proration!.lines.data.reduce(
+      (sum, l) => sum + Math.sign(l.amount) * Math.round((Math.abs(l.amount) * 15) / 100),
+      0,
+    );
+    expect(off).toBeGreaterThan(0);
+    expect([proration!.subtotal - proration!.total]).toEqual([off]);
+    await eventually(
+      () => api.request('GET', '/api/v1/admin/billing/coupons', { token: admin }),
+      (r) => r.body?.coupons?.find((c: { id: string }) => c.id === 'upgrade15')?.redemptions === 1,
+      'the redemption of the upgrade code',
+    );
+  });
+});
+
+describe('an admin puts a coupon on a subscription and takes it off', () => {
+  let stack: FullStack;
+  let admin: string;
+
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: 'e2e-coupons-admin' });
+    admin = await stack.idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });
+  });
+  afterAll(() => stack?.stop());
+
+  it('discounts the next renewal, refuses a coupon for another plan, and stops when removed', async () => {
+    const { api, stripe, emulator, db } = stack;
+    for (const body of [
+      { id: 'loyal25', name: 'Loyalty', percent_off: 25, duration: 'forever', plans: ['professional'] },
+      { id: 'startonly', name: 'Starter only', percent_off: 10, duration: 'forever', plans: ['starter'] },
+    ]) {
+      expect(
+        (await api.request('POST', '/api/v1/admin/billing/coupons', { token: admin, body })).status,
+      ).toBe(201);
+    }
+    await syncCatalog(stripe, db.orm);
+    const { clock, stripeCustomer, token, getSub } = await customerOnClock(stack, 'eve-coupon');
+    const started = await api.request('POST', '/api/v1/billing/checkout/create', {
+      token,
+      body: { tier_id: 'professional' },
+    });
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await waitUntil(
+      getSub,
+      (r) => r.body?.status === 'active',
+      'the subscription',
+      20_000,
+      100,
+    );
+    const path = '/api/v1/admin/billing/customers/eve-coupon@example.com/coupon';
+
+    const wrong = await api.request('PUT', path, { token: admin, body: { coupon_id: 'startonly' } });
+    expect(wrong.status).toBe(409);
+    expect(wrong.body.error).toMatchObject({
+      code: 'coupon_not_for_plan',
+      details: { field: 'body.coupon_id' },
+    });
+
+    const applied = await api.request('PUT', path, { token: admin, body: { coupon_id: 'loyal25' } });
+    expect(applied.status).toBe(200);
+    expect(applied.body.discount).toMatchObject({ coupon_id: 'loyal25', percent_off: 25, end: null });
+    const periodEnd = Date.parse(active.body.current_period_end);
+    await stripe.testHelpers.testClocks.advance(clock.id, {
+      frozen_time: Math.floor(periodEnd / 1000) + DAY,
+    });
+    await waitUntil(
+      getSub,
+      (r) => Date.parse(r.body?.current_period_end) > periodEnd,
+      'the renewal',
+      20_000,
+      100,
+    );
+    const [renewal] = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data;
+    // $49.00 less 25 % = $36.75.
+    expect([renewal?.subtotal, renewal?.total]).toEqual([4900, 3675]);
+
+    const removed = await api.request('DELETE', path, { token: admin });
+    expect(removed.status).toBe(200);
+    expect(removed.body.discount).toBeNull();
+    const audit = await api.request('GET', '/api/v1/admin/audit-log?entity_type=subscription', {
+      token: admin,
+    });
+    const actions = audit.body.entries.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['subscription.coupon_applied', 'subscription.coupon_removed']),
+    );
   });
 });

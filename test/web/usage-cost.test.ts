@@ -39,7 +39,21 @@ describe('usage cost by type and model in the browser', () => {
     const book = bookWriter(em);
     const started = new Date(Date.now() - 3 * DAY);
     const rita = book.customer({ email, userId: `local-${email}`, createdAt: started });
-    book.subscription(rita, { tier: 'rated', amountCents: 4900, status: 'active', createdAt: started });
+    const sub = book.subscription(rita, {
+      tier: 'rated',
+      amountCents: 4900,
+      status: 'active',
+      createdAt: started,
+    });
+    // A forever coupon of 20 %: the estimate takes it off the plan and the usage, line by line.
+    sub.discount = {
+      couponId: 'launch20',
+      promotionCodeId: null,
+      start: started.toISOString(),
+      end: null,
+      percentOffBp: 2000,
+      amountOffCents: null,
+    };
     await em.flush();
     // Usage already rolled up this period: 3,500 output tokens and 4,000 units on the customer's own key.
     const sql = sqlFor(db.orm.em.fork());
@@ -68,7 +82,7 @@ describe('usage cost by type and model in the browser', () => {
   });
   afterAll(() => web?.close());
 
-  it('lists each line with its units and cents, and the estimate counts them', async () => {
+  it('lists each line with its units and cents, and the estimate counts them less the coupon', async () => {
     const page = await signInAs(browser, api.url, { email, role: 'viewer', next: '/' });
     const card = page.getByRole('region', { name: 'Usage cost this period', exact: true });
     await card.waitFor();
@@ -83,7 +97,9 @@ describe('usage cost by type and model in the browser', () => {
     ]);
     expect(await card.getByTestId('usage-cost-total').textContent()).toBe('$12.50');
     const estimate = page.getByRole('region', { name: 'Next invoice (estimate)', exact: true });
-    await estimate.getByText('$61.50').waitFor();
+    // $49.00 + $12.50, less 20 % of each: $9.80 and $2.50.
+    await estimate.getByText('$49.20').waitFor();
+    expect(await estimate.getByText(/coupon launch20/).textContent()).toContain('− $12.30 coupon launch20');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'billing-usage-cost');
   });

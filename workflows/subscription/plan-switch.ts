@@ -11,7 +11,13 @@ import { applySnapshot } from './snapshots';
  */
 export async function switchPrice(
   run: Run,
-  to: { planCode: string; priceId: string; usagePriceId?: string | null; requestId: string },
+  to: {
+    planCode: string;
+    priceId: string;
+    usagePriceId?: string | null;
+    requestId: string;
+    promotionCodeId?: string | null;
+  },
   prorationBehavior: 'always_invoice' | 'none',
   keep: PendingChange | null = null,
   endTrialNow = false,
@@ -33,6 +39,7 @@ export async function switchPrice(
       prorationBehavior,
       changeKey: to.requestId,
       ...(endTrialNow ? { endTrialNow } : {}),
+      ...(to.promotionCodeId ? { promotionCodeId: to.promotionCodeId } : {}),
     });
   } catch (err) {
     // A refused change (a declined upgrade) leaves the customer's earlier request standing.

@@ -16,6 +16,7 @@ import {
   changePlan,
   pauseSubscription,
   resumeSubscription,
+  setDiscount,
 } from '../messages';
 import { stripe } from './activity-proxies';
 import { setPending } from './pending-change';
@@ -155,5 +156,20 @@ export function acceptRequests(run: Run): void {
         return state;
       }),
     { validator: (req) => refuse(pauseRefusal(state, req.paused)) },
+  );
+
+  setHandler(
+    setDiscount,
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.setDiscount({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          couponId: req.couponId,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(run, snap);
+        return state;
+      }),
+    { validator: (_req) => refuse(liveRefusal(state)) },
   );
 }

@@ -401,6 +401,8 @@ export const planChangePreviewResponse = z.object({
   new_tier: z.string(),
   credit_cents: cents,
   charge_cents: cents,
+  /** What the subscription's coupon takes off the credit and the charge, out of amount_due_now already. */
+  discount_cents: cents,
   amount_due_now_cents: cents.nonnegative(),
   amount_due_now: dollars.nonnegative(),
   next_amount_cents: cents,

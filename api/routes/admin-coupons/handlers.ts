@@ -5,10 +5,14 @@ import {
   createPromotionCode,
   listCoupons,
   setPromotionCodeActive,
+  setSubscriptionCoupon,
 } from '../../../services/coupons/coupons';
+import { subscriptionDto } from '../billing/subscription-dto';
 import { requestCatalogSync } from '../../../services/plans/sync-catalog';
 import { couponDto } from './dto';
 import type {
+  applyCouponBody,
+  customerParams,
   couponParams,
   createCouponBody,
   createPromotionCodeBody,
@@ -73,3 +77,14 @@ export async function patchPromotionCode({
   await requestCatalogSync(deps);
   return couponDto(view);
 }
+
+export const putSubscriptionCoupon = async ({
+  deps,
+  identity,
+  params,
+  body,
+}: Admin<typeof customerParams, typeof applyCouponBody>) =>
+  subscriptionDto(await setSubscriptionCoupon(deps, identity, params.email, body.coupon_id));
+
+export const deleteSubscriptionCoupon = async ({ deps, identity, params }: Admin<typeof customerParams>) =>
+  subscriptionDto(await setSubscriptionCoupon(deps, identity, params.email, null));

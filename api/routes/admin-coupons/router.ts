@@ -1,6 +1,17 @@
 import { defineRoute } from '../../routing/define-route';
-import { deleteCoupon, getCoupons, patchPromotionCode, postCoupon, postPromotionCode } from './handlers';
 import {
+  deleteCoupon,
+  deleteSubscriptionCoupon,
+  getCoupons,
+  patchPromotionCode,
+  postCoupon,
+  postPromotionCode,
+  putSubscriptionCoupon,
+} from './handlers';
+import { subscriptionResponse } from '../billing/schemas';
+import {
+  applyCouponBody,
+  customerParams,
   couponListResponse,
   couponParams,
   couponResponse,
@@ -71,5 +82,34 @@ export const adminCouponRoutes = [
     errors: { 404: 'No such promotion code', 409: 'coupon_inactive' },
     response: couponResponse,
     handler: patchPromotionCode,
+  }),
+  defineRoute({
+    method: 'put',
+    path: '/admin/billing/customers/:email/coupon',
+    summary:
+      "Put a coupon on a customer's live subscription (it replaces any other): Stripe discounts its invoices " +
+      "from the next one. The coupon's conditions apply; audited",
+    tags,
+    access: 'admin',
+    params: customerParams,
+    body: applyCouponBody,
+    fields: { couponId: 'body.coupon_id' },
+    errors: {
+      404: 'No customer, live subscription or coupon',
+      409: 'coupon_inactive, coupon_expired, coupon_used_up, coupon_not_for_plan, coupon_not_for_currency',
+    },
+    response: subscriptionResponse,
+    handler: putSubscriptionCoupon,
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/admin/billing/customers/:email/coupon',
+    summary: "Take the coupon off a customer's live subscription: its next invoice is at full price. Audited",
+    tags,
+    access: 'admin',
+    params: customerParams,
+    errors: { 404: 'No customer or live subscription' },
+    response: subscriptionResponse,
+    handler: deleteSubscriptionCoupon,
   }),
 ];

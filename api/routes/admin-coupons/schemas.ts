@@ -77,6 +77,11 @@ export const createPromotionCodeBody = z
 
 export const updatePromotionCodeBody = z.object({ active: z.boolean() }).strict();
 
+export const customerParams = z.object({ email: z.email().max(254) }).strict();
+export const applyCouponBody = z
+  .object({ coupon_id: z.string().regex(COUPON_ID_PATTERN, 'must be a coupon id') })
+  .strict();
+
 const timestamp = z.string();
 const promotionCode = z.object({
   id: z.string(),

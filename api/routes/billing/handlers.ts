@@ -102,7 +102,7 @@ export async function upgradeSubscription({ deps, identity, body }: In<typeof up
   if (body.preview) {
     return planChangePreviewDto(await previewPlanChange(deps, identity, ask));
   }
-  const result = await changePlan(deps, identity, ask);
+  const result = await changePlan(deps, identity, { ...ask, promotionCode: body.promotion_code ?? null });
   return {
     success: true,
     status: result.status,

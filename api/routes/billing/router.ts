@@ -112,8 +112,15 @@ export const billingRoutes = [
     access: 'viewer',
     body: upgradeBody,
     // The plan's errors have always named tier_id here, although this body calls it new_tier_id.
-    fields: { tierId: 'body.tier_id', billingCycle: 'body.billing_cycle' },
+    fields: {
+      tierId: 'body.tier_id',
+      billingCycle: 'body.billing_cycle',
+      promotion_code: 'body.promotion_code',
+    },
     errors: {
+      400:
+        'A promotion code that cannot be used (the reasons of checkout/create), or one with a change at period ' +
+        'end (promotion_code_needs_change_now)',
       402: 'The card was declined for the prorated charge',
       404: 'No subscription or plan',
       ...conflictError,

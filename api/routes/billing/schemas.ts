@@ -14,6 +14,12 @@ export const trialContinuation = z
   .strict()
   .describe('The paid plan the trial becomes on day 7, billed then without a new checkout');
 
+/** A promotion code as typed: letters, digits, - and _, compared without case by the engine. */
+const promotionCode = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be letters, digits, - or _ (40 at most)');
+
 export const checkoutBody = z
   .object({
     tier_id: tier,
@@ -23,11 +29,7 @@ export const checkoutBody = z
     success_url: url.optional(),
     cancel_url: url.optional(),
     /** A promotion code the customer typed; refused with the reason's code when it cannot be used. */
-    promotion_code: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/, 'must be letters, digits, - or _ (40 at most)')
-      .optional(),
+    promotion_code: promotionCode.optional(),
   })
   .strict();
 
@@ -41,6 +43,8 @@ export const upgradeBody = z
     when: z.enum(['now', 'period_end']).optional(),
     /** Only compute what the change would cost now; change nothing. */
     preview: z.boolean().default(false),
+    /** A promotion code for the new plan, with a change made now; refused with the reason's code. */
+    promotion_code: promotionCode.optional(),
   })
   .strict();
 
@@ -86,7 +90,16 @@ export const subscriptionResponse = z.object({
   currency: currencyCode,
   stripe_subscription_id: z.string().nullable(),
   /** The coupon on the subscription's invoices: until `end`, or with no end every invoice (forever) or the next (once). */
-  discount: z.object({ coupon_id: z.string(), start: timestamp, end: timestamp.nullable() }).nullable(),
+  discount: z
+    .object({
+      coupon_id: z.string(),
+      start: timestamp,
+      end: timestamp.nullable(),
+      /** What it takes off each invoice: a percentage, or cents in the subscription's currency. */
+      percent_off: z.number().nullable(),
+      amount_off_cents: cents.nullable(),
+    })
+    .nullable(),
   pending_change: pendingChange.nullable(),
 });
 
@@ -128,6 +141,8 @@ export const upgradeResponse = z.union([
       new_tier: z.string(),
       credit_cents: cents,
       charge_cents: cents,
+      /** What the subscription's coupon takes off the credit and the charge, out of amount_due_now already. */
+      discount_cents: cents,
       amount_due_now_cents: cents.nonnegative(),
       amount_due_now: dollars.nonnegative(),
       next_amount_cents: cents,

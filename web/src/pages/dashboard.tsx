@@ -206,15 +206,40 @@ function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
   const base = sub.pending_change ? sub.pending_change.amount_cents : sub.amount_cents;
   // The rated usage of the period so far: the credits' overage and every line of the plan's rate card.
   const overage = usage.cost.total_cents;
+  const on = sub.pending_change?.effective_at ?? sub.current_period_end;
+  const off = discountOn('discount' in sub ? sub.discount : null, [base, overage], on);
   return (
     <Card id="next" title="Next invoice (estimate)">
-      <p className="big">{money(base + overage, sub.currency)}</p>
+      <p className="big">{money(base + overage - off, sub.currency)}</p>
       <p className="muted">
-        On {date(sub.pending_change?.effective_at ?? sub.current_period_end)}: {money(base, sub.currency)}{' '}
-        plan
-        {overage > 0 ? ` + ${money(overage, sub.currency)} usage so far` : ''}.
+        On {date(on)}: {money(base, sub.currency)} plan
+        {overage > 0 ? ` + ${money(overage, sub.currency)} usage so far` : ''}
+        {off > 0 && 'discount' in sub
+          ? ` − ${money(off, sub.currency)} coupon ${sub.discount?.coupon_id}`
+          : ''}
+        .
       </p>
     </Card>
+  );
+}
+
+/** The coupon on a subscription (the free tier's answer has none). */
+type Discount = NonNullable<Extract<Subscription, { discount: unknown }>['discount']>;
+
+/**
+ * What the subscription's coupon takes off an invoice made on `on`, as Stripe takes it: a percentage of
+ * each line rounded half away from zero, or an amount off the lines up to what they come to; nothing once
+ * the discount has ended.
+ */
+function discountOn(discount: Discount | null | undefined, lines: number[], on: string): number {
+  if (!discount || (discount.end !== null && Date.parse(discount.end) <= Date.parse(on))) return 0;
+  if (discount.percent_off !== null) {
+    const pct = discount.percent_off;
+    return lines.reduce((sum, l) => sum + Math.sign(l) * Math.round((Math.abs(l) * pct) / 100), 0);
+  }
+  return Math.min(
+    discount.amount_off_cents ?? 0,
+    lines.reduce((sum, l) => sum + Math.max(0, l), 0),
   );
 }
 
