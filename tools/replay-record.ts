@@ -27,6 +27,7 @@ export const SCENARIOS = [
   'test/api/stripe-webhooks.test.ts',
   'test/integration/customer-onboarding.test.ts',
   'test/e2e/subscription-cycle.test.ts',
+  'test/e2e/coupons.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });
