@@ -8,6 +8,7 @@ import { creditsFor, DEFAULT_USAGE_TYPES, includedCreditsPerPeriod } from '../..
 import { isFinal } from '../../domain/subscription-status';
 import { moneyBackOf } from '../invoices/own-invoices';
 import { providerKeyDto } from '../byok/provider-keys';
+import { unpooledTypes } from '../../domain/rate-card';
 
 const DAY_MS = 86_400_000;
 
@@ -139,7 +140,9 @@ export async function customerUsage(em: EntityManager, email: string, now: Date)
     tier: live?.tier ?? 'free',
     includedCredits: includedCreditsPerPeriod(plan?.includedCredits ?? 0, live?.interval ?? 'month'),
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
-    used: total(billable),
+    // Types the plan's rate card prices by their own lines are outside the credit pool.
+    used:
+      total(billable) - [...unpooledTypes(plan?.rateCard ?? [])].reduce((n, t) => n + (billable[t] ?? 0), 0),
     prepaid: await prepaidDrawnSince(sql, customer.id, start),
   });
   return {

@@ -15,6 +15,7 @@ import type { Identity } from '../../domain/identity';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { accessOf, ownAccess, type Access } from '../access/check-access';
 import { readCreditSettings, type CreditSettingsView } from './credit-settings';
+import { unpooledTypes } from '../../domain/rate-card';
 
 /** A grant as the customer sees it: what is left of it now, and whether it can still be drawn. */
 export interface GrantView extends StoredGrant {
@@ -86,6 +87,8 @@ export async function customerCredits(
       overagePer1kCents: plan.overagePer1kCents,
       cap: settings.spendCap,
       prepaidOnly: plan.prepaidOnly,
+      // Types the plan's rate card prices by their own lines use no included or prepaid credits.
+      unpooledTypes: [...unpooledTypes(plan.rateCard)],
     };
     const account = await readUsageAccount(sql, customerId, terms, now);
     const used = terms.included - account.includedLeft;

@@ -146,6 +146,19 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
         overage: 500,
         overage_cost_cents: 100,
       });
+      // The Credits page's spend cap and the console's usage of the customer count the same pool.
+      const credits = await api.request('GET', '/api/v1/billing/credits', { token });
+      expect(credits.body.spend_cap).toMatchObject({ period_overage_units: 500, period_overage_cents: 100 });
+      const admin = await idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });
+      const inConsole = await api.request('GET', `/api/v1/admin/billing/customers/${email}/usage`, {
+        token: admin,
+      });
+      expect(inConsole.body).toMatchObject({
+        used: 1500,
+        included_credits: 1000,
+        overage: 500,
+        overage_cost_cents: 100,
+      });
 
       // The period renews: usage from now on is period 2's, starting from nothing.
       const p2 = now - 2 * HOUR;
