@@ -18,6 +18,10 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 const TASK_QUEUE = 'webhooks-crash';
 
+// A kill that lands while an attempt is in flight (not in its backoff) leaves that attempt to Temporal's
+// start-to-close timeout (90 s) before the new worker may retry it: the test allows for that case.
+jest.setTimeout(240_000);
+
 /**
  * The worker process (worker/main.ts, which starts the dispatcher itself) SIGKILLed while a delivery waits
  * out its backoff: a new worker picks the queue up where it was, and every event reaches the receiver
@@ -119,7 +123,7 @@ describe('outgoing webhooks across a killed worker', () => {
       async () => receiver.delivered().length,
       (n) => n === 3,
       'the three events delivered by the second worker',
-      90_000,
+      150_000,
       200,
     );
     expect(receiver.received.every((r) => r.verified)).toBe(true);
