@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Take } from '../domain/rate-limit';
 import { secondsUntilToken } from '../domain/rate-limit';
-import { sqlFor } from './raw-sql';
+import { readBool, sqlFor } from './raw-sql';
 
 /**
  * Takes one token from the bucket `key` holding `perMinute` at most, at `nowMs`: one statement, so every
@@ -36,7 +36,7 @@ export async function takeBucketToken(
   );
   const row = rows[0];
   if (!row) throw new Error(`rate limit bucket ${key}: the upsert returned no row`);
-  const taken = row.taken === true || row.taken === 1 || row.taken === '1';
+  const taken = readBool(row.taken);
   const tokens = Number(row.tokens);
   return { taken, tokens, retryAfterSeconds: taken ? 0 : secondsUntilToken(tokens, perMinute) };
 }

@@ -109,6 +109,25 @@ export function readDate(value: unknown): Date {
   return new Date(String(value));
 }
 
+/** A boolean column as read by raw SQL: true from PostgreSQL, 1 from SQLite. */
+export const readBool = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
+
+/**
+ * A JSON object column as read by raw SQL (parsed by PostgreSQL's driver, text from SQLite); anything
+ * that is not an object, or not JSON, reads as `{}`.
+ */
+export function readJsonObject(raw: unknown): Record<string, unknown> {
+  let v = raw;
+  if (typeof raw === 'string') {
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      return {};
+    }
+  }
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
 /** `?, ?, ?` groups for a multi-row VALUES list. */
 export function placeholders(rows: number, columns: number): string {
   const row = `(${new Array(columns).fill('?').join(', ')})`;

@@ -5,7 +5,7 @@ import type { ActivityDeps } from '../deps';
 import type { LagoSkipped, LagoUsageEvent, LagoUsageSent } from '../lago';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
-import { num, placeholders, readDate, sqlFor } from '../../db/raw-sql';
+import { num, placeholders, readBool, readDate, readJsonObject, sqlFor } from '../../db/raw-sql';
 import { createHash } from 'node:crypto';
 import { NO_PLAN_RATING, ratingContexts } from '../../db/rating-context';
 import { lineFor, lineKey, POOL_LINE_KEY, rateUsage } from '../../domain/rate-card';
@@ -69,19 +69,6 @@ interface RollupGroup {
   start: number;
   qty: number;
   ids: string[];
-}
-
-const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
-
-function metadataOf(raw: unknown): Record<string, unknown> {
-  if (raw == null) return {};
-  if (typeof raw !== 'string') return raw as Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }
 
 /**
@@ -171,8 +158,8 @@ export function createUsageActivities(deps: UsageActivityDeps) {
         const ctx = contexts.get(e.customer_id) ?? NO_PLAN_RATING;
         const line = lineFor(ctx.lines, {
           type: e.type,
-          byok: truthy(e.byok),
-          metadata: metadataOf(e.metadata),
+          byok: readBool(e.byok),
+          metadata: readJsonObject(e.metadata),
         });
         // BYOK usage whose plan no longer prices it (changed since it was stored) is free, as any BYOK usage.
         if (!line) {

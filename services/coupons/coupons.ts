@@ -98,9 +98,11 @@ export interface CouponView {
   createdAt: Date;
 }
 
-/** Every coupon, newest first, with its codes and how often each was redeemed. */
-export async function listCoupons(em: EntityManager): Promise<CouponView[]> {
-  const coupons = await em.find(CouponRow, {}, { orderBy: { createdAt: 'desc', id: 'asc' } });
+/** Every coupon (or the one named), newest first, with its codes and how often each was redeemed. */
+export async function listCoupons(em: EntityManager, only?: string): Promise<CouponView[]> {
+  const coupons = await em.find(CouponRow, only ? { id: only } : {}, {
+    orderBy: { createdAt: 'desc', id: 'asc' },
+  });
   const codes = await em.find(
     PromotionCodeRow,
     { couponId: { $in: coupons.map((c) => c.id) } },
@@ -132,7 +134,7 @@ export async function listCoupons(em: EntityManager): Promise<CouponView[]> {
 }
 
 export async function couponView(em: EntityManager, id: string): Promise<CouponView> {
-  const found = (await listCoupons(em)).find((c) => c.coupon.id === id);
+  const [found] = await listCoupons(em, id);
   if (!found) throw notFound('coupon', id);
   return found;
 }
@@ -260,7 +262,7 @@ export async function promotionCodeFor(
   typed: string,
   ctx: { customerId: string | null; planCode: string; currency: string; amountCents: number; now: Date },
 ): Promise<{ promo: PromotionCode; coupon: Coupon; stripePromotionCodeId: string }> {
-  const field = { field: 'promotion_code' };
+  const field = { field: 'promotionCode' };
   const row = await em.findOne(PromotionCodeRow, { code: normalizeCode(typed) });
   if (!row)
     throw new AppError(

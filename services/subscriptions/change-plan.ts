@@ -83,7 +83,7 @@ export async function changePlan(deps: CoreDeps, identity: Identity, ask: PlanCh
         'invalid',
         'promotion_code_needs_change_now',
         'A promotion code applies to a change made now; make the change now, or schedule it without the code',
-        { field: 'promotion_code' },
+        { field: 'promotionCode' },
       );
     const found = await promotionCodeFor(deps.orm.em.fork(), ask.promotionCode, {
       customerId: sub.customer.id,

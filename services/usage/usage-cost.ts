@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { num, sqlFor } from '../../db/raw-sql';
+import { num, readBool, readJsonObject, sqlFor } from '../../db/raw-sql';
 import {
   lineFor,
   lineKey,
@@ -19,16 +19,6 @@ export interface PeriodCost {
   lines: PeriodCostLine[];
   cents: Cents;
 }
-
-const parseMetadata = (raw: unknown): Record<string, unknown> => {
-  if (typeof raw !== 'string') return (raw ?? {}) as Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-};
 
 /**
  * A customer's usage cost of the period starting at `periodStart`, per line of their effective card
@@ -58,8 +48,11 @@ export async function periodCost(
       [customerId, sql.date(periodStart)],
     );
     for (const e of pending) {
-      const byok = e.byok === true || e.byok === 1 || e.byok === 't';
-      const line = lineFor(lines, { type: e.type, byok, metadata: parseMetadata(e.metadata) });
+      const line = lineFor(lines, {
+        type: e.type,
+        byok: readBool(e.byok),
+        metadata: readJsonObject(e.metadata),
+      });
       if (!line || lineKey(line) === POOL_LINE_KEY) continue;
       units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + num(e.q));
     }

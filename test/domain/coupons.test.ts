@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   couponRefusal,
   couponTerms,
@@ -193,5 +194,40 @@ describe('what a discount takes off each line of an invoice', () => {
     ['no lines, nothing off', { percentOffBp: 1000, amountOffCents: null }, [], []],
   ])('%s', (_name, terms, lines, off) => {
     expect(lineDiscounts(terms, lines)).toEqual(off);
+  });
+});
+
+describe('line discounts against a model of them', () => {
+  const lines = fc.array(fc.integer({ min: -1_000_000, max: 1_000_000 }), { maxLength: 12 });
+
+  test('a percentage takes each line’s exact share, rounded half away from zero, credits too', () => {
+    fc.assert(
+      fc.property(lines, fc.integer({ min: 1, max: 10_000 }), (amounts, bp) => {
+        const off = lineDiscounts({ percentOffBp: bp, amountOffCents: null }, amounts);
+        amounts.forEach((a, i) => {
+          // |a| × bp / 10,000, plus a half, floored: the rounding stated, in integers.
+          const magnitude = Math.floor((2 * Math.abs(a) * bp + 10_000) / 20_000);
+          expect(off[i]).toBe(a < 0 ? -magnitude : magnitude);
+          expect(Math.abs(off[i] as number)).toBeLessThanOrEqual(Math.abs(a));
+        });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('an amount off comes off the positive lines in order, never more than they or it come to', () => {
+    fc.assert(
+      fc.property(lines, fc.integer({ min: 1, max: 5_000_000 }), (amounts, cents) => {
+        const off = lineDiscounts({ percentOffBp: null, amountOffCents: cents }, amounts);
+        const positive = amounts.reduce((s, a) => s + Math.max(0, a), 0);
+        expect(off.reduce((s, o) => s + o, 0)).toBe(Math.min(cents, positive));
+        let left = cents;
+        amounts.forEach((a, i) => {
+          expect(off[i]).toBe(Math.max(0, Math.min(left, a)));
+          left -= off[i] as number;
+        });
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -61,7 +61,7 @@ export const billingRoutes = [
       continuation: 'body.continuation',
       'continuation.tierId': 'body.continuation.tier_id',
       'continuation.billingCycle': 'body.continuation.billing_cycle',
-      promotion_code: 'body.promotion_code',
+      promotionCode: 'body.promotion_code',
     },
     errors: {
       400:
@@ -115,7 +115,7 @@ export const billingRoutes = [
     fields: {
       tierId: 'body.tier_id',
       billingCycle: 'body.billing_cycle',
-      promotion_code: 'body.promotion_code',
+      promotionCode: 'body.promotion_code',
     },
     errors: {
       400:
