@@ -22,6 +22,7 @@ import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminCouponRoutes } from './routes/admin-coupons/router';
+import { adminCurrencyRoutes } from './routes/admin-currencies/router';
 import { adminWebhookRoutes } from './routes/admin-webhooks/router';
 import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
@@ -77,6 +78,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...adminConsoleRoutes,
       ...adminCreditRoutes,
       ...adminCouponRoutes,
+      ...adminCurrencyRoutes,
       ...adminWebhookRoutes,
       ...dunningRoutes,
     ],

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
 import { perDatabase } from './per-database';
 import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
+import { rowUsageTermsIn } from './plan-prices';
 import type { Entitlement } from '../domain/entitlements';
 import type { RateLine } from '../domain/rate-card';
 import type { Subscription } from './entities';
@@ -276,13 +277,15 @@ export async function liveSubscriptionOf(
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
             p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
-            p.rate_card
+            p.rate_card, p.currency as plan_currency, p.currency_prices
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
     [customerId],
   );
   if (!r) return null;
+  // Usage is priced in the subscription's currency, whichever the plan's own is.
+  const usage = rowUsageTermsIn(r, r.currency as string);
   return {
     id: r.id as string,
     tier: r.tier as string,
@@ -311,7 +314,7 @@ export async function liveSubscriptionOf(
       features: jsonList(r.features),
       dailyApiCalls: maybeNumber(r.daily_api_calls),
       includedCredits: Number(r.included_credits),
-      overagePer1kCents: Number(r.overage_per1k_cents),
+      overagePer1kCents: usage.overagePer1kCents,
       prepaidOnly: Boolean(r.prepaid_only),
       alertDefaults: (typeof r.alert_defaults === 'string'
         ? JSON.parse(r.alert_defaults)
@@ -319,9 +322,7 @@ export async function liveSubscriptionOf(
       entitlements: (typeof r.entitlements === 'string'
         ? JSON.parse(r.entitlements)
         : (r.entitlements ?? [])) as Entitlement[],
-      rateCard: (typeof r.rate_card === 'string'
-        ? JSON.parse(r.rate_card)
-        : (r.rate_card ?? [])) as RateLine[],
+      rateCard: usage.rateCard,
     },
   };
 }

@@ -1,12 +1,15 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from './entities';
-import { billsUsage } from '../domain/rate-card';
+import { billsUsage, type RateLine } from '../domain/rate-card';
+import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency';
+import { sqlFor } from './raw-sql';
 
 export interface PlanCyclePrices {
   /** Stripe's price for the plan itself; null until the catalog is synced. */
   priceId: string | null;
   /** The metered price that bills overage beside it; null when there is none (yet). */
   usagePriceId: string | null;
+  /** Null when the plan has no price for this cycle, or is not sold in the currency. */
   amountCents: number | null;
   /**
    * Whether Stripe can bill this cycle as the plan says: its price exists and, when the plan bills
@@ -15,27 +18,74 @@ export interface PlanCyclePrices {
   synced: boolean;
 }
 
-/** A plan version's Stripe prices and amount for one billing interval. */
-export function pricesFor(plan: Plan, interval: 'month' | 'year'): PlanCyclePrices {
+/** A plan version's Stripe prices and amount for one billing interval, in one of its currencies. */
+export function pricesFor(plan: Plan, interval: 'month' | 'year', currency = plan.currency): PlanCyclePrices {
   const yearly = interval === 'year';
-  const priceId = (yearly ? plan.stripePriceYearlyId : plan.stripePriceMonthlyId) ?? null;
-  const usagePriceId = (yearly ? plan.stripeUsagePriceYearlyId : plan.stripeUsagePriceMonthlyId) ?? null;
+  const terms = termsIn(plan, currency);
+  const ids = currency === plan.currency ? plan : plan.currencyPrices[currency];
+  if (!terms || !ids) return { priceId: null, usagePriceId: null, amountCents: null, synced: false };
+  const priceId = (yearly ? ids.stripePriceYearlyId : ids.stripePriceMonthlyId) ?? null;
+  const usagePriceId = (yearly ? ids.stripeUsagePriceYearlyId : ids.stripeUsagePriceMonthlyId) ?? null;
   return {
     priceId,
     usagePriceId,
-    amountCents: (yearly ? plan.priceYearlyCents : plan.priceMonthlyCents) ?? null,
-    synced: priceId !== null && (!billsUsage(plan) || usagePriceId !== null),
+    amountCents: (yearly ? terms.priceYearlyCents : terms.priceMonthlyCents) ?? null,
+    synced: priceId !== null && (!billsUsage(terms) || usagePriceId !== null),
   };
 }
 
-/** The plan version a Stripe plan price belongs to, and the interval it bills. */
+/** The plan version a Stripe plan price belongs to, the interval it bills and its currency. */
 export async function planOfPrice(
   em: EntityManager,
   priceId: string,
-): Promise<{ plan: Plan; interval: 'month' | 'year' } | null> {
+): Promise<{ plan: Plan; interval: 'month' | 'year'; currency: string } | null> {
   const plan = await em.findOne(Plan, {
     $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }],
   });
-  if (!plan) return null;
-  return { plan, interval: plan.stripePriceYearlyId === priceId ? 'year' : 'month' };
+  if (plan)
+    return {
+      plan,
+      interval: plan.stripePriceYearlyId === priceId ? 'year' : 'month',
+      currency: plan.currency,
+    };
+  // A price in another currency lives in the plan's JSON: the text match narrows to a few rows (price ids
+  // are Stripe's `price_…`, whose underscore LIKE reads as any character), and the lookup below decides.
+  const rows = await sqlFor(em).rows<{ id: string }>(
+    `select id from plans where cast(currency_prices as text) like :pattern`,
+    { pattern: `%"${priceId.replace(/[^A-Za-z0-9_]/g, '')}"%` },
+  );
+  for (const { id } of rows) {
+    const candidate = await em.findOne(Plan, id);
+    if (!candidate) continue;
+    for (const [currency, p] of Object.entries(candidate.currencyPrices)) {
+      if (p.stripePriceMonthlyId === priceId) return { plan: candidate, interval: 'month', currency };
+      if (p.stripePriceYearlyId === priceId) return { plan: candidate, interval: 'year', currency };
+    }
+  }
+  return null;
 }
+
+/**
+ * A plan row's usage terms in a subscription's currency, from raw SQL columns (`overage_per1k_cents`,
+ * `rate_card`, and the plan's `currency` and `currency_prices` selected as `plan_currency` and
+ * `currency_prices`): what the hot path and the rollup rate with.
+ */
+export function rowUsageTermsIn(
+  r: Record<string, unknown>,
+  currency: string,
+): { overagePer1kCents: number; rateCard: RateLine[] } {
+  const own = {
+    currency: (r.plan_currency as string | null) ?? currency,
+    priceMonthlyCents: 0,
+    overagePer1kCents: Number(r.overage_per1k_cents),
+    rateCard: readJsonArray<RateLine>(r.rate_card),
+    currencyPrices: readJsonRecord<CurrencyPrice>(r.currency_prices),
+  };
+  const t = termsFor(own, currency);
+  return { overagePer1kCents: t.overagePer1kCents, rateCard: t.rateCard };
+}
+
+const parsed = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : v);
+const readJsonArray = <T>(v: unknown): T[] => (v == null ? [] : (parsed(v) as T[]));
+const readJsonRecord = <T>(v: unknown): Record<string, T> =>
+  v == null ? {} : (parsed(v) as Record<string, T>);

@@ -2,6 +2,7 @@ import type { BillingInterval } from '../domain/billing-cycle';
 import { effectiveRateCard, type RateLine } from '../domain/rate-card';
 import { includedCreditsPerPeriod } from '../domain/usage';
 import { readDate, type Sql } from './raw-sql';
+import { rowUsageTermsIn } from './plan-prices';
 
 /** What a customer's usage is rated by: their plan's effective rate card and where their period starts. */
 export interface RatingContext {
@@ -19,9 +20,6 @@ export const NO_PLAN_RATING: RatingContext = {
   currentEnd: null,
 };
 
-const json = <T>(v: unknown, fallback: T): T =>
-  v == null ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T);
-
 /**
  * Each customer's rating context, from their newest subscription (ended ones too: usage reported after a
  * cancellation is still rated by the plan it ran on). The current plan version rates the whole of an open
@@ -37,7 +35,8 @@ export async function ratingContexts(
     const chunk = ids.slice(i, i + 500);
     const rows = await sql.run<Record<string, unknown>>(
       `select s.customer_id, s.interval, s.current_period_start, s.current_period_end, s.trial_start, s.trial_end,
-              p.included_credits, p.overage_per1k_cents, p.rate_card
+              s.currency, p.included_credits, p.overage_per1k_cents, p.rate_card,
+              p.currency as plan_currency, p.currency_prices
          from subscriptions s join plans p on p.id = s.plan_id
         where s.customer_id in (${chunk.map(() => '?').join(', ')})
         order by s.created_at asc, s.id asc`,
@@ -49,11 +48,12 @@ export async function ratingContexts(
       // As the usage view counts: the open period, or the calendar month while Stripe has not said one.
       const start = r.current_period_start ?? r.trial_start;
       const end = r.current_period_end ?? r.trial_end;
+      const usage = rowUsageTermsIn(r, r.currency as string);
       out.set(r.customer_id as string, {
         lines: effectiveRateCard(
-          json<RateLine[]>(r.rate_card, []),
+          usage.rateCard,
           includedCreditsPerPeriod(Number(r.included_credits), interval),
-          Number(r.overage_per1k_cents),
+          usage.overagePer1kCents,
         ),
         current: start == null ? null : { start: readDate(start), interval },
         currentEnd: end == null ? null : readDate(end),

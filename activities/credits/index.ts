@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import Stripe from 'stripe';
 import { recordBillingEvent } from '../../db/billing-events';
 import { addGrant, readLedger } from '../../db/credit-ledger';
+import { packPriceIn } from '../../domain/currency';
 import { CreditPack, CreditSettings, CreditTopUp, Customer, PaymentMethod } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
@@ -193,13 +194,18 @@ export function createCreditActivities(deps: ActivityDeps) {
           { orderBy: { isDefault: 'desc', createdAt: 'desc' } },
         )
       : null;
+    // Charged in the currency the customer pays in, at the pack's price in it.
+    const currency = customer?.currency ?? pack?.currency ?? '';
+    const priceCents = pack ? packPriceIn(pack, currency) : null;
     const refusal =
       !pack || !pack.active
         ? 'the chosen pack is no longer on sale'
-        : !card || !customer?.stripeCustomerId
-          ? 'no card on file'
-          : null;
-    if (refusal || !pack || !card || !customer?.stripeCustomerId) {
+        : priceCents === null
+          ? `the chosen pack is not sold in ${currency.toUpperCase()}`
+          : !card || !customer?.stripeCustomerId
+            ? 'no card on file'
+            : null;
+    if (refusal || !pack || priceCents === null || !card || !customer?.stripeCustomerId) {
       const reason = refusal ?? 'no card on file';
       await markTopUp(em, record, { status: 'declined', error: reason });
       return { ...outcome('declined', reason), notice: declinedNotice(customer, req, reason) };
@@ -208,8 +214,8 @@ export function createCreditActivities(deps: ActivityDeps) {
     try {
       intent = await stripe.paymentIntents.create(
         {
-          amount: pack.priceCents,
-          currency: pack.currency,
+          amount: priceCents,
+          currency,
           customer: customer.stripeCustomerId,
           payment_method: card.stripePaymentMethodId,
           off_session: true,

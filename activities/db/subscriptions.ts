@@ -10,6 +10,7 @@ import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot, settleSubscriptionDiscount } from './mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
+import { termsFor } from '../../domain/currency';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -17,6 +18,8 @@ export interface NewSubscription {
   planId: string;
   interval: 'month' | 'year';
   amountCents: number;
+  /** The currency it is billed in; absent from older workflows, which billed their plan's own. */
+  currency?: string;
 }
 
 /** The subscription mirror, written only by the subscription's own workflow. */
@@ -36,6 +39,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
       status: 'incomplete',
       interval: input.interval,
       amountCents: input.amountCents,
+      currency: input.currency ?? plan.currency,
     });
     await em.flush();
   }
@@ -61,12 +65,16 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
         if (owner) {
           row.plan = owner.plan;
           row.tier = owner.plan.code;
+          row.currency = owner.currency;
         }
       }
     } else {
       row.status = req.status;
     }
     if (isFinal(req.status) && !row.endedAt) row.endedAt = new Date();
+    // Past checkout, Stripe holds the customer to this currency; so does the engine from now on.
+    if (row.status !== 'incomplete')
+      await em.nativeUpdate(Customer, { id: row.customer.id, currency: null }, { currency: row.currency });
     row.arrCents = arrCents(row.status, row);
     const changed =
       before.amount !== row.amountCents ||
@@ -125,8 +133,8 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
    */
   async function usagePriceFor(priceId: string): Promise<string | null> {
     const owner = await planOfPrice(orm.em.fork(), priceId);
-    if (!owner || !billsUsage(owner.plan)) return null;
-    return pricesFor(owner.plan, owner.interval).usagePriceId;
+    if (!owner || !billsUsage(termsFor(owner.plan, owner.currency))) return null;
+    return pricesFor(owner.plan, owner.interval, owner.currency).usagePriceId;
   }
 
   return {

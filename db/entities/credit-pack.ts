@@ -9,6 +9,8 @@ export class CreditPack {
   credits!: number;
   priceCents!: number;
   currency: Opt<string> = 'usd';
+  /** Its price in cents in currencies beside `currency`; a customer buys it in their own currency. */
+  currencyPrices: Opt<Record<string, number>> = {};
   /** Codes of the plans whose subscribers may buy it; empty: every plan. */
   planCodes: Opt<string[]> = [];
   /** Days its grant lasts after the purchase; null: it never expires. */
@@ -29,6 +31,7 @@ export const CreditPackSchema = new EntitySchema<CreditPack>({
     credits: { type: 'integer' },
     priceCents: { type: 'integer' },
     currency: { type: 'string', length: 3 },
+    currencyPrices: { type: 'json', default: '{}' },
     planCodes: { type: 'json' },
     expiresAfterDays: { type: 'integer', nullable: true },
     active: { type: 'boolean', default: true },

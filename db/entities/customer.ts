@@ -10,6 +10,11 @@ export class Customer {
   keycloakId?: string | null;
   stripeCustomerId?: string | null;
   lagoCustomerId?: string | null;
+  /**
+   * The currency they are billed in, fixed by their first checkout (Stripe allows one currency per
+   * customer once it has a subscription or invoice); null until then.
+   */
+  currency?: string | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
   /**
@@ -34,6 +39,7 @@ export const CustomerSchema = new EntitySchema<Customer>({
     keycloakId: { type: 'string', nullable: true },
     stripeCustomerId: { type: 'string', nullable: true, unique: true },
     lagoCustomerId: { type: 'string', nullable: true },
+    currency: { type: 'string', length: 3, nullable: true },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
     invoiceListVersion: { type: 'integer', default: 0 },

@@ -1,6 +1,7 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 import type { Entitlement } from '../../domain/entitlements';
 import type { RateLine } from '../../domain/rate-card';
+import type { CurrencyPrice } from '../../domain/currency';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -38,6 +39,11 @@ export class Plan {
   entitlements: Opt<Entitlement[]> = [];
   /** Usage prices beyond the pool of its included credits and overage price (domain/rate-card.ts). */
   rateCard: Opt<RateLine[]> = [];
+  /**
+   * Its prices in currencies beside `currency`, each with its own Stripe prices (domain/currency.ts): the
+   * same terms, other amounts. A subscription is billed and rated in one of them for its whole life.
+   */
+  currencyPrices: Opt<Record<string, CurrencyPrice>> = {};
   stripeProductId?: string | null;
   stripePriceMonthlyId?: string | null;
   stripePriceYearlyId?: string | null;
@@ -76,6 +82,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     alertDefaults: { type: 'json', default: '{}' },
     entitlements: { type: 'json', default: '[]' },
     rateCard: { type: 'json', default: '[]' },
+    currencyPrices: { type: 'json', default: '{}' },
     stripeProductId: { type: 'string', nullable: true },
     stripePriceMonthlyId: { type: 'string', nullable: true },
     stripePriceYearlyId: { type: 'string', nullable: true },

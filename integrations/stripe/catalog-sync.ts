@@ -2,6 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
 import { billsUsage } from '../../domain/rate-card';
+import { offeredCurrencies, termsIn, type CurrencyPrice } from '../../domain/currency';
 import { syncCoupons } from './coupon-sync';
 import type { SyncStep } from './sync-step';
 
@@ -18,8 +19,23 @@ export function changesIn(steps: SyncStep[]): number {
   return steps.filter((s) => s.action !== 'keep').length;
 }
 
-const lookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_${cycle}`;
-const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly') => `${p.code}_v${p.version}_usage_${cycle}`;
+/** The plan's own currency keeps the keys it had before there were others; the rest carry their code. */
+const suffix = (p: Plan, currency: string) => (currency === p.currency ? '' : `_${currency}`);
+const lookupKey = (p: Plan, cycle: 'monthly' | 'yearly', currency = p.currency) =>
+  `${p.code}_v${p.version}_${cycle}${suffix(p, currency)}`;
+const usageLookupKey = (p: Plan, cycle: 'monthly' | 'yearly', currency = p.currency) =>
+  `${p.code}_v${p.version}_usage_${cycle}${suffix(p, currency)}`;
+
+type CurrencyPriceIds = Pick<
+  CurrencyPrice,
+  'stripePriceMonthlyId' | 'stripePriceYearlyId' | 'stripeUsagePriceMonthlyId' | 'stripeUsagePriceYearlyId'
+>;
+const pickIds = (x: CurrencyPriceIds): CurrencyPriceIds => ({
+  stripePriceMonthlyId: x.stripePriceMonthlyId ?? null,
+  stripePriceYearlyId: x.stripePriceYearlyId ?? null,
+  stripeUsagePriceMonthlyId: x.stripeUsagePriceMonthlyId ?? null,
+  stripeUsagePriceYearlyId: x.stripeUsagePriceYearlyId ?? null,
+});
 
 /** Prices by lookup key, ten keys a request (Stripe's limit) rather than one request per key. */
 async function pricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
@@ -40,13 +56,14 @@ async function syncUsagePrice(
   stripe: Stripe,
   prices: Map<string, Stripe.Price>,
   plan: Plan,
+  currency: string,
   cycle: 'monthly' | 'yearly',
   product: Stripe.Product | undefined,
   meter: Stripe.Billing.Meter | undefined,
   step: (s: SyncStep) => void,
   dryRun = false,
 ): Promise<string | undefined> {
-  const key = usageLookupKey(plan, cycle);
+  const key = usageLookupKey(plan, cycle, currency);
   const interval = cycle === 'monthly' ? 'month' : 'year';
   const existing = prices.get(key);
   if (existing && existing.recurring?.meter === meter?.id && existing.metadata['usage'] === 'rated_cents') {
@@ -58,7 +75,7 @@ async function syncUsagePrice(
   const price = await stripe.prices.create(
     {
       product: product.id,
-      currency: plan.currency,
+      currency,
       nickname: `${plan.displayName} usage`,
       recurring: { interval, usage_type: 'metered', meter: meter.id },
       unit_amount: 1,
@@ -72,8 +89,71 @@ async function syncUsagePrice(
 }
 
 /**
+ * A plan version's prices in one currency: the plan price per cycle (found by lookup key and amount) and
+ * the metered usage price beside it. Writes the ids found or made into `ids`.
+ */
+async function syncCurrencyPrices(
+  stripe: Stripe,
+  prices: Map<string, Stripe.Price>,
+  plan: Plan,
+  currency: string,
+  ids: CurrencyPriceIds,
+  product: Stripe.Product | undefined,
+  meter: Stripe.Billing.Meter | undefined,
+  step: (s: SyncStep) => void,
+  dryRun = false,
+): Promise<void> {
+  const terms = termsIn(plan, currency);
+  if (!terms) return;
+  const label = `plan ${plan.code} v${plan.version}${suffix(plan, currency).replace('_', ' ')}`;
+  for (const cycle of ['monthly', 'yearly'] as const) {
+    const amount = cycle === 'monthly' ? terms.priceMonthlyCents : terms.priceYearlyCents;
+    if (amount == null) continue;
+    const key = lookupKey(plan, cycle, currency);
+    const existing = prices.get(key);
+    let priceId = existing && existing.unit_amount === amount ? existing.id : null;
+    if (priceId) step({ action: 'keep', what: `price ${key}` });
+    else {
+      step({ action: 'create', what: `price ${key} (${amount} ${currency})` });
+      if (!dryRun && product) {
+        const price = await stripe.prices.create(
+          {
+            product: product.id,
+            currency,
+            unit_amount: amount,
+            recurring: { interval: cycle === 'monthly' ? 'month' : 'year' },
+            lookup_key: key,
+            transfer_lookup_key: true,
+            metadata: { plan_code: plan.code, plan_version: String(plan.version) },
+          },
+          { idempotencyKey: `billing-engine:price:${key}:${amount}` },
+        );
+        priceId = price.id;
+      }
+    }
+    const column = cycle === 'monthly' ? 'stripePriceMonthlyId' : 'stripePriceYearlyId';
+    if (priceId && ids[column] !== priceId) {
+      step({ action: 'update', what: `${label} ${cycle} price → ${priceId}` });
+      ids[column] = priceId;
+    }
+  }
+  for (const cycle of ['monthly', 'yearly'] as const) {
+    const column = cycle === 'monthly' ? 'stripeUsagePriceMonthlyId' : 'stripeUsagePriceYearlyId';
+    const hasCycle = cycle === 'monthly' || terms.priceYearlyCents != null;
+    const priceId =
+      hasCycle && billsUsage(terms)
+        ? await syncUsagePrice(stripe, prices, plan, currency, cycle, product, meter, step, dryRun)
+        : null;
+    if (priceId !== undefined && (ids[column] ?? null) !== priceId) {
+      step({ action: 'update', what: `${label} ${cycle} usage price → ${priceId}` });
+      ids[column] = priceId;
+    }
+  }
+}
+
+/**
  * Makes the configured Stripe account match the plan catalog: one product per plan code, a monthly and a
- * yearly price per plan version (found again by lookup key, so a second run changes nothing), the usage
+ * yearly price per plan version and currency (found again by lookup key, so a second run changes nothing), the usage
  * meter, and for each plan version that bills overage a metered price per cycle. Prices are immutable in
  * Stripe: a new plan version gets new prices, old ones stay for grandfathered subscribers. With dryRun,
  * only says what it would do.
@@ -113,7 +193,9 @@ export async function syncCatalog(
   const prices = await pricesByLookupKey(
     stripe,
     plans.flatMap((p) =>
-      (['monthly', 'yearly'] as const).flatMap((c) => [lookupKey(p, c), usageLookupKey(p, c)]),
+      offeredCurrencies(p).flatMap((cur) =>
+        (['monthly', 'yearly'] as const).flatMap((c) => [lookupKey(p, c, cur), usageLookupKey(p, c, cur)]),
+      ),
     ),
   );
   for (const plan of plans) {
@@ -129,50 +211,16 @@ export async function syncCatalog(
       }
     } else step({ action: 'keep', what: `product ${plan.code}` });
 
-    for (const cycle of ['monthly', 'yearly'] as const) {
-      const amount = cycle === 'monthly' ? plan.priceMonthlyCents : plan.priceYearlyCents;
-      if (amount == null) continue;
-      const key = lookupKey(plan, cycle);
-      const existing = prices.get(key);
-      let priceId = existing && existing.unit_amount === amount ? existing.id : null;
-      if (priceId) step({ action: 'keep', what: `price ${key}` });
+    for (const currency of offeredCurrencies(plan)) {
+      const own = currency === plan.currency;
+      const ids = pickIds((own ? plan : plan.currencyPrices[currency]) ?? {});
+      await syncCurrencyPrices(stripe, prices, plan, currency, ids, product, meter, step, opts.dryRun);
+      if (opts.dryRun) continue;
+      if (own) Object.assign(plan, pickIds(ids));
       else {
-        step({ action: 'create', what: `price ${key} (${amount} ${plan.currency})` });
-        if (!opts.dryRun && product) {
-          const price = await stripe.prices.create(
-            {
-              product: product.id,
-              currency: plan.currency,
-              unit_amount: amount,
-              recurring: { interval: cycle === 'monthly' ? 'month' : 'year' },
-              lookup_key: key,
-              transfer_lookup_key: true,
-              metadata: { plan_code: plan.code, plan_version: String(plan.version) },
-            },
-            { idempotencyKey: `billing-engine:price:${key}:${amount}` },
-          );
-          priceId = price.id;
-        }
-      }
-      const column = cycle === 'monthly' ? 'stripePriceMonthlyId' : 'stripePriceYearlyId';
-      if (priceId && plan[column] !== priceId) {
-        step({ action: 'update', what: `plan ${plan.code} v${plan.version} ${cycle} price → ${priceId}` });
-        if (!opts.dryRun) plan[column] = priceId;
-      }
-    }
-    for (const cycle of ['monthly', 'yearly'] as const) {
-      const column = cycle === 'monthly' ? 'stripeUsagePriceMonthlyId' : 'stripeUsagePriceYearlyId';
-      const hasCycle = cycle === 'monthly' || plan.priceYearlyCents != null;
-      const priceId =
-        hasCycle && billsUsage(plan)
-          ? await syncUsagePrice(stripe, prices, plan, cycle, product, meter, step, opts.dryRun)
-          : null;
-      if (priceId !== undefined && (plan[column] ?? null) !== priceId) {
-        step({
-          action: 'update',
-          what: `plan ${plan.code} v${plan.version} ${cycle} usage price → ${priceId}`,
-        });
-        if (!opts.dryRun) plan[column] = priceId;
+        const entry = plan.currencyPrices[currency];
+        if (entry)
+          plan.currencyPrices = { ...plan.currencyPrices, [currency]: { ...entry, ...pickIds(ids) } };
       }
     }
     if (product && plan.stripeProductId !== product.id && !opts.dryRun) plan.stripeProductId = product.id;

@@ -5,6 +5,7 @@ import { CreditPack } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
+import { packPricesRefusal } from '../../domain/currency';
 
 /** What an admin sets on a pack. */
 export interface PackTerms {
@@ -13,6 +14,8 @@ export interface PackTerms {
   credits: number;
   priceCents: number;
   currency: string;
+  /** Its price in other currencies, in cents. */
+  currencyPrices: Record<string, number>;
   planCodes: string[];
   expiresAfterDays: number | null;
   active: boolean;
@@ -31,6 +34,7 @@ const imageOf = (p: CreditPack) => ({
   credits: p.credits,
   priceCents: p.priceCents,
   currency: p.currency,
+  currencyPrices: p.currencyPrices,
   planCodes: p.planCodes,
   expiresAfterDays: p.expiresAfterDays ?? null,
   active: p.active,
@@ -48,12 +52,21 @@ async function flushUnique(em: EntityManager, code: string): Promise<void> {
   }
 }
 
+function checkPackPrices(base: string, prices: Record<string, number>): void {
+  const refusal = packPricesRefusal(base, prices);
+  if (refusal)
+    throw new AppError('invalid', refusal.code, refusal.message, {
+      field: `currency_prices.${refusal.field}`,
+    });
+}
+
 /** A new pack; audited. */
 export async function createCreditPack(
   em: EntityManager,
   actor: Identity,
   terms: PackTerms,
 ): Promise<CreditPack> {
+  checkPackPrices(terms.currency, terms.currencyPrices);
   const pack = em.create(CreditPack, { id: newId('pack'), ...terms });
   recordAudit(em, {
     actor,
@@ -80,6 +93,7 @@ export async function updateCreditPack(
   if (!pack) throw notFound('credit pack', id);
   const before = imageOf(pack);
   Object.assign(pack, change);
+  checkPackPrices(pack.currency, pack.currencyPrices);
   recordAudit(em, {
     actor,
     action: 'credit_pack.update',

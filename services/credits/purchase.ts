@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreditPack } from '../../db/entities';
 import { purchaseRefusal } from '../../domain/credit-purchase';
+import { packPriceIn } from '../../domain/currency';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { workflowIds } from '../../workflows/ids';
@@ -10,14 +11,14 @@ import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 
-/** What the purchase grants, as it was on sale when the customer chose it. */
-export function packTerms(pack: CreditPack): CreditPackTerms {
+/** What the purchase grants and costs in `currency`, as it was on sale when the customer chose it. */
+export function packTerms(pack: CreditPack, currency: string, priceCents: number): CreditPackTerms {
   return {
     packId: pack.id,
     name: pack.name,
     credits: pack.credits,
-    priceCents: pack.priceCents,
-    currency: pack.currency,
+    priceCents,
+    currency,
     expiresAfterDays: pack.expiresAfterDays ?? null,
   };
 }
@@ -43,12 +44,27 @@ export async function startCreditPurchase(
       field: 'packId',
     });
   }
+  // A subscriber pays in their subscription's currency; anyone else in the pack's own.
+  const currency = access.subscription?.currency ?? pack.currency;
+  const priceCents = packPriceIn(pack, currency);
+  if (priceCents === null)
+    throw new AppError('conflict', 'credit_pack_not_in_currency', `This pack is not sold in ${currency}`, {
+      field: 'packId',
+      currency,
+    });
   const customerId = access.customerId;
   const session = await callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('creditCheckoutWorkflow'), {
       workflowId: workflowIds.creditCheckout(customerId, randomUUID()),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      args: [{ customerId, pack: packTerms(pack), successUrl: input.successUrl, cancelUrl: input.cancelUrl }],
+      args: [
+        {
+          customerId,
+          pack: packTerms(pack, currency, priceCents),
+          successUrl: input.successUrl,
+          cancelUrl: input.cancelUrl,
+        },
+      ],
     }),
   );
   return { checkoutUrl: session.url, sessionId: session.sessionId };

@@ -5,6 +5,49 @@ import { SERVICES } from '../../domain/plan-catalog';
 import { planEntitlements } from '../../domain/entitlements';
 import { entitlementObject } from '../../integrations/webhooks/objects';
 import { rateCardView } from '../../domain/rate-card';
+import {
+  BASE_CURRENCY,
+  currencyFromAcceptLanguage,
+  offeredCurrencies,
+  parseCurrency,
+  termsIn,
+} from '../../domain/currency';
+import { AppError } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { findCustomerFor } from '../customers/find-customer';
+
+/**
+ * The currency a caller sees prices in: a customer's own once their first checkout fixed it (they can buy
+ * in no other), else the one asked for, else the first their `Accept-Language` names that some plan is
+ * sold in, else the base currency.
+ */
+export async function displayCurrency(
+  em: EntityManager,
+  caller: { identity: Identity | null; asked?: string; acceptLanguage?: string },
+): Promise<string> {
+  const customer = caller.identity ? await findCustomerFor(em, caller.identity) : null;
+  if (customer?.currency) return customer.currency;
+  if (caller.asked !== undefined) {
+    const asked = parseCurrency(caller.asked);
+    if (!asked)
+      throw new AppError(
+        'invalid',
+        'currency_not_supported',
+        `"${caller.asked}" is not a currency we price in`,
+        {
+          field: 'currency',
+        },
+      );
+    return asked;
+  }
+  const offered = new Set((await listCurrentPlans(em)).flatMap(offeredCurrencies));
+  return currencyFromAcceptLanguage(caller.acceptLanguage, [...offered]) ?? BASE_CURRENCY;
+}
+
+/** The current plans sold in `currency`, priced in it. */
+export async function plansIn(em: EntityManager, currency: string) {
+  return (await listCurrentPlans(em)).filter((p) => termsIn(p, currency)).map((p) => planDto(p, currency));
+}
 
 /** Current, active versions of every plan, cheapest first. */
 export function listCurrentPlans(em: EntityManager): Promise<Plan[]> {
@@ -15,8 +58,13 @@ export function findCurrentPlan(em: EntityManager, code: string): Promise<Plan |
   return em.findOne(Plan, { code, isCurrent: true });
 }
 
-/** A plan as clients read it: money in dollars for clients that read dollars, beside integer cents. */
-export function planDto(p: Plan) {
+/**
+ * A plan as clients read it, priced in `currency` (its own when it is not sold in that one): money in
+ * dollars for clients that read dollars, beside integer cents.
+ */
+export function planDto(p: Plan, currency = p.currency) {
+  const shown = termsIn(p, currency) ? currency : p.currency;
+  const t = termsIn(p, shown) ?? p;
   return {
     id: p.code,
     name: p.name,
@@ -24,21 +72,33 @@ export function planDto(p: Plan) {
     description: p.description ?? null,
     version: p.version,
     status: p.status,
-    currency: p.currency,
-    price_monthly: centsToDollars(p.priceMonthlyCents),
-    price_monthly_cents: p.priceMonthlyCents,
-    price_yearly: p.priceYearlyCents == null ? null : centsToDollars(p.priceYearlyCents),
-    price_yearly_cents: p.priceYearlyCents ?? null,
+    currency: shown,
+    price_monthly: centsToDollars(t.priceMonthlyCents),
+    price_monthly_cents: t.priceMonthlyCents,
+    price_yearly: t.priceYearlyCents == null ? null : centsToDollars(t.priceYearlyCents),
+    price_yearly_cents: t.priceYearlyCents ?? null,
     trial_days: p.trialDays,
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,
-    overage_price_per_1k: centsToDollars(p.overagePer1kCents),
-    overage_price_per_1k_cents: p.overagePer1kCents,
+    overage_price_per_1k: centsToDollars(t.overagePer1kCents),
+    overage_price_per_1k_cents: t.overagePer1kCents,
     daily_api_calls: p.dailyApiCalls ?? null,
     pausable: p.pausable,
     entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }).map(entitlementObject),
-    rate_card: rateCardView(p.rateCard),
+    rate_card: rateCardView(t.rateCard),
+    currencies: offeredCurrencies(p),
+    currency_prices: Object.fromEntries(
+      Object.entries(p.currencyPrices).map(([c, x]) => [
+        c,
+        {
+          price_monthly_cents: x.priceMonthlyCents,
+          price_yearly_cents: x.priceYearlyCents,
+          overage_price_per_1k_cents: x.overagePer1kCents,
+          rate_card: rateCardView(x.rateCard),
+        },
+      ]),
+    ),
   };
 }
 

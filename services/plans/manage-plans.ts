@@ -7,6 +7,7 @@ import { planDto } from './list-plans';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
 import type { RateLine } from '../../domain/rate-card';
+import { currencyPriceRefusal, withCurrencyPrices, type CurrencyTerms } from '../../domain/currency';
 
 export interface PlanChanges {
   name?: string;
@@ -25,6 +26,19 @@ export interface PlanChanges {
   entitlements?: Entitlement[];
   /** Usage prices by type and dimension (domain/rate-card.ts), checked by the API's schema. */
   rateCard?: RateLine[];
+  /** Its terms in other currencies, replacing those it had (domain/currency.ts). */
+  currencyPrices?: Record<string, CurrencyTerms>;
+}
+
+/** Refuses prices in another currency that do not match the plan's own terms, naming the entry at fault. */
+function checkCurrencyPrices(plan: Plan): void {
+  for (const [currency, p] of Object.entries(plan.currencyPrices)) {
+    const refusal = currencyPriceRefusal(plan, currency, p);
+    if (refusal)
+      throw new AppError('invalid', refusal.code, refusal.message, {
+        field: `currency_prices.${refusal.field}`,
+      });
+  }
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -49,6 +63,7 @@ const TERMS: (keyof PlanChanges)[] = [
   'dailyApiCalls',
   'entitlements',
   'rateCard',
+  'currencyPrices',
 ];
 
 function audit(
@@ -97,8 +112,10 @@ export async function createPlan(
     pausable: c.pausable ?? false,
     entitlements: c.entitlements ?? [],
     rateCard: c.rateCard ?? [],
+    currencyPrices: withCurrencyPrices({}, c.currencyPrices ?? {}),
     sortOrder: (last?.sortOrder ?? 0) + 1,
   });
+  checkCurrencyPrices(plan);
   audit(em, actor, 'plan.create', code, null, planDto(plan));
   await em.flush();
   return plan;
@@ -133,10 +150,15 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
       stripePriceYearlyId: null,
       stripeUsagePriceMonthlyId: null,
       stripeUsagePriceYearlyId: null,
+      // A new version gets new Stripe prices in every currency, as in its own.
+      currencyPrices: withCurrencyPrices({}, current.currencyPrices),
     });
   }
-  for (const [k, v] of Object.entries(c))
+  const { currencyPrices, ...rest } = c;
+  for (const [k, v] of Object.entries(rest))
     if (v !== undefined) (target as unknown as Record<string, unknown>)[k] = v;
+  if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
+  checkCurrencyPrices(target);
   if (target.priceMonthlyCents !== before.price_monthly_cents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== before.price_yearly_cents) target.stripePriceYearlyId = null;
   if (

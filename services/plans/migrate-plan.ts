@@ -36,7 +36,7 @@ export async function migratePlan(
   const migrated: string[] = [];
   const failed: { subscription_id: string; reason: string }[] = [];
   for (const sub of subs) {
-    const { priceId, usagePriceId, amountCents, synced } = pricesFor(current, sub.interval);
+    const { priceId, usagePriceId, amountCents, synced } = pricesFor(current, sub.interval, sub.currency);
     if (!synced || !priceId || amountCents == null) {
       failed.push({ subscription_id: sub.id, reason: 'plan_not_synced' });
       continue;
@@ -46,7 +46,14 @@ export async function migratePlan(
         deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
           args: [
             planChangeRequest(
-              { plan: current, priceId, usagePriceId, amountCents, interval: sub.interval },
+              {
+                plan: current,
+                priceId,
+                usagePriceId,
+                amountCents,
+                interval: sub.interval,
+                currency: sub.currency,
+              },
               body.when,
               `migrate:${sub.id}:v${current.version}`,
             ),

@@ -81,7 +81,7 @@ export async function migrationPreview(em: EntityManager, code: string) {
       from_version: s.plan.version,
       interval: s.interval,
       amount_cents: s.amountCents,
-      new_amount_cents: pricesFor(current, s.interval).amountCents,
+      new_amount_cents: pricesFor(current, s.interval, s.currency).amountCents,
       entitlement_changes: changes.map((c) => ({
         feature: c.feature,
         change: c.change,

@@ -91,7 +91,9 @@ export async function startInputFor(
       planId: plan.id,
       planCode: plan.code,
       priceId: priceId ?? '',
-      amountCents: pricesFor(plan, interval).amountCents ?? plan.priceMonthlyCents,
+      amountCents:
+        pricesFor(plan, interval, owner?.currency ?? row?.currency).amountCents ?? plan.priceMonthlyCents,
+      currency: owner?.currency ?? row?.currency ?? plan.currency,
       interval,
       trialDays: plan.trialDays,
     },

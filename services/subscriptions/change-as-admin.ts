@@ -31,7 +31,13 @@ export async function previewAdminPlanChange(
   const em = deps.orm.em.fork();
   const sub = await findLiveSubscription(em, await customerByEmailAnyCase(em, email));
   if (!sub) throw notFound('subscription');
-  const price = await resolvePlanPrice(em, ask.tierId, ask.billingCycle ?? billingCycleOf(sub.interval));
+  const price = await resolvePlanPrice(
+    em,
+    ask.tierId,
+    ask.billingCycle ?? billingCycleOf(sub.interval),
+    'tierId',
+    sub.currency,
+  );
   return prorationPreview(sub, price, planChangeTiming(sub, price, ask.when));
 }
 
@@ -147,6 +153,8 @@ export async function changeSubscriptionAsAdmin(
       em,
       change.tierId,
       change.billingCycle ?? billingCycleOf(sub.interval),
+      'tierId',
+      sub.currency,
     );
     const when = planChangeTiming(sub, price, change.when);
     const id = step('change-plan');

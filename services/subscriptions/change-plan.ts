@@ -23,7 +23,13 @@ export interface PlanChangeAsk {
 
 async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
-  const price = await resolvePlanPrice(deps.orm.em.fork(), ask.tierId, ask.billingCycle);
+  const price = await resolvePlanPrice(
+    deps.orm.em.fork(),
+    ask.tierId,
+    ask.billingCycle,
+    'tierId',
+    sub.currency,
+  );
   return { sub, price, when: planChangeTiming(sub, price, ask.when) };
 }
 

@@ -24,7 +24,13 @@ export async function chooseTrialContinuation(
       status: sub.status,
     });
   }
-  const price = await resolvePlanPrice(deps.orm.em.fork(), pick.tierId, pick.billingCycle);
+  const price = await resolvePlanPrice(
+    deps.orm.em.fork(),
+    pick.tierId,
+    pick.billingCycle,
+    'tierId',
+    sub.currency,
+  );
   if (!isValidContinuation(price.plan.code, price.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
       field: 'tierId',

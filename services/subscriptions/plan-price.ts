@@ -4,6 +4,7 @@ import { Plan } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 import { intervalOf, type BillingCycle, type BillingInterval } from '../../domain/billing-cycle';
 import { AppError } from '../../domain/errors';
+import { offeredCurrencies, termsIn } from '../../domain/currency';
 
 export interface PlanPrice {
   plan: Plan;
@@ -12,6 +13,8 @@ export interface PlanPrice {
   usagePriceId: string | null;
   amountCents: number;
   interval: BillingInterval;
+  /** The currency `amountCents` and both prices are in. */
+  currency: string;
 }
 
 /**
@@ -37,18 +40,28 @@ export function planChangeRequest(
   };
 }
 
-/** The current version of a plan and its Stripe price for the billing cycle. */
+/** The current version of a plan and its Stripe price for the billing cycle, in a currency it is sold in. */
 export async function resolvePlanPrice(
   em: EntityManager,
   code: string,
   cycle: BillingCycle,
   /** The plan code's business field, for the errors' `details.field` (the cycle's is named beside it). */
   field = 'tierId',
+  /** The customer's currency; without one, the plan's own. */
+  currency?: string,
 ): Promise<PlanPrice> {
   const plan = await em.findOne(Plan, { code, isCurrent: true, status: 'active' });
   if (!plan) throw new AppError('not_found', 'plan_not_found', `No plan "${code}"`, { field });
+  const inCurrency = currency ?? plan.currency;
+  if (!termsIn(plan, inCurrency)) {
+    throw new AppError('invalid', 'plan_not_in_currency', `Plan "${code}" is not sold in ${inCurrency}`, {
+      field,
+      currency: inCurrency,
+      currencies: offeredCurrencies(plan),
+    });
+  }
   const interval = intervalOf(cycle);
-  const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval);
+  const { priceId, usagePriceId, amountCents, synced } = pricesFor(plan, interval, inCurrency);
   if (amountCents == null) {
     throw new AppError('invalid', 'billing_cycle_unavailable', `Plan "${code}" has no yearly price`, {
       field: cycleFieldBeside(field),
@@ -61,7 +74,7 @@ export async function resolvePlanPrice(
       `Plan "${code}" has no Stripe price yet: run npm run stripe:sync`,
     );
   }
-  return { plan, priceId, usagePriceId, amountCents, interval };
+  return { plan, priceId, usagePriceId, amountCents, interval, currency: inCurrency };
 }
 
 /** The billing cycle's field beside the plan code's: `tierId` → `billingCycle` (also under `continuation.`). */

@@ -17,6 +17,7 @@ import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
 import { resolvePlanPrice, type PlanPrice } from './plan-price';
 import { promotionCodeFor } from '../coupons/coupons';
+import { checkoutCurrency } from '../../domain/currency';
 
 export interface CheckoutRequest {
   tierId: string;
@@ -27,6 +28,8 @@ export interface CheckoutRequest {
   cancelUrl: string;
   /** A promotion code as the customer typed it. */
   promotionCode?: string | null;
+  /** The currency to pay in; fixed once a first checkout went through, and then only that one is taken. */
+  currency?: string | null;
 }
 
 /**
@@ -46,7 +49,13 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
       `You already have a ${existing.tier} subscription; change its plan instead`,
     );
   }
-  const price = await resolvePlanPrice(em, req.tierId, req.billingCycle);
+  const currency = checkoutCurrency(known?.currency ?? null, req.currency ?? null);
+  if ('code' in currency)
+    throw new AppError(currency.kind, currency.code, currency.message, {
+      field: 'currency',
+      ...currency.details,
+    });
+  const price = await resolvePlanPrice(em, req.tierId, req.billingCycle, 'tierId', currency.currency);
   if (price.plan.trialDays > 0 && (await trialAlreadyUsed(em, customer.customerId, identity.email))) {
     throw conflict('trial_already_used', 'A trial can be started once per customer; choose a paid plan', {
       field: 'tierId',
@@ -57,7 +66,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     ? await promotionCodeFor(em, req.promotionCode, {
         customerId: customer.customerId,
         planCode: price.plan.code,
-        currency: price.plan.currency,
+        currency: price.currency,
         amountCents: price.amountCents,
         now: new Date(),
       })
@@ -81,6 +90,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
           interval: price.interval,
           trialDays: price.plan.trialDays,
           signupFee: signupFeeOf(price),
+          currency: price.currency,
         },
         ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
       },
@@ -159,7 +169,7 @@ function signupFeeOf(price: PlanPrice) {
       `Plan "${price.plan.code}" has no Stripe product yet`,
     );
   }
-  return { amountCents, currency: price.plan.currency, stripeProductId: price.plan.stripeProductId };
+  return { amountCents, currency: price.currency, stripeProductId: price.plan.stripeProductId };
 }
 
 /** The paid plan a trial-tier signup continues with on day 7, checked as the continuation route checks it. */
@@ -173,7 +183,13 @@ async function signupContinuation(
       field: 'continuation',
     });
   }
-  const next = await resolvePlanPrice(em, pick.tierId, pick.billingCycle, 'continuation.tierId');
+  const next = await resolvePlanPrice(
+    em,
+    pick.tierId,
+    pick.billingCycle,
+    'continuation.tierId',
+    trial.currency,
+  );
   if (!isValidContinuation(next.plan.code, next.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
       field: 'continuation.tierId',

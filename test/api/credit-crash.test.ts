@@ -193,7 +193,7 @@ describe('buying credits across crashes', () => {
     const { customer, pack, stripeCustomerId } = await customerWithCard('crash-purchase');
     // An API that cannot reach Temporal records the webhook (Stripe's delivery succeeds) and cannot forward it.
     const blind = await startApi('127.0.0.1:1');
-    const metadata = creditPurchaseMetadata(customer.id, packTerms(pack));
+    const metadata = creditPurchaseMetadata(customer.id, packTerms(pack, pack.currency, pack.priceCents));
     const session = await stripe.checkout.sessions.create({
       mode: 'payment',
       customer: stripeCustomerId,

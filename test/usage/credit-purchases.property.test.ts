@@ -160,7 +160,7 @@ describe.each(['sqlite', 'postgresql'] as const)('buying credits under any seque
         for (const s of steps) {
           if (s.kind === 'buy') {
             const metadata = creditPurchaseMetadata(customer.id, {
-              ...packTerms(pack),
+              ...packTerms(pack, pack.currency, pack.priceCents),
               credits: s.credits,
               priceCents: s.priceCents,
               expiresAfterDays: null,

@@ -48,6 +48,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       planId: input.plan.planId,
       interval: input.plan.interval,
       amountCents: input.plan.amountCents,
+      ...(input.plan.currency ? { currency: input.plan.currency } : {}),
     });
     if (state.stripeSubscriptionId) await exclusive(() => refresh(run));
     else await publish(state);

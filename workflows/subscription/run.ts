@@ -16,6 +16,8 @@ export interface SubscriptionInput {
     trialDays: number;
     /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
     signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
+    /** The currency its prices are in (older histories lack it: the customer's, else the plan's). */
+    currency?: string;
   };
   /**
    * A trial-tier trial's plan to continue with, picked at signup: it becomes the pending change (effective

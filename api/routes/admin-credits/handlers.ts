@@ -109,7 +109,7 @@ export async function putSpendCapMax({
 }
 
 export const getPacks = async ({ deps }: Admin<undefined>) => ({
-  packs: (await listCreditPacks(deps.orm.em, { all: true })).map(packDto),
+  packs: (await listCreditPacks(deps.orm.em, { all: true })).map((p) => packDto(p)),
 });
 
 export const postPack = async ({ deps, identity, body }: Admin<undefined, typeof createPackBody>) =>
@@ -120,6 +120,7 @@ export const postPack = async ({ deps, identity, body }: Admin<undefined, typeof
       credits: body.credits,
       priceCents: body.price_cents,
       currency: body.currency,
+      currencyPrices: body.currency_prices,
       planCodes: body.plan_codes,
       expiresAfterDays: body.expires_after_days,
       active: body.active,
@@ -139,6 +140,7 @@ export const patchPack = async ({
       ...(body.credits !== undefined && { credits: body.credits }),
       ...(body.price_cents !== undefined && { priceCents: body.price_cents }),
       ...(body.currency !== undefined && { currency: body.currency }),
+      ...(body.currency_prices !== undefined && { currencyPrices: body.currency_prices }),
       ...(body.plan_codes !== undefined && { planCodes: body.plan_codes }),
       ...(body.expires_after_days !== undefined && { expiresAfterDays: body.expires_after_days }),
       ...(body.active !== undefined && { active: body.active }),

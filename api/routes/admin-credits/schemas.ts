@@ -42,6 +42,10 @@ const packTerms = {
   credits: z.number().int().min(1).max(MAX_GRANT_CREDITS),
   price_cents: z.number().int().min(50).max(100_000_000),
   currency: z.string().regex(/^[a-z]{3}$/),
+  /** Its price in other currencies, in their cents ({"eur": 1800}); a customer pays in their own. */
+  currency_prices: z
+    .record(z.string().regex(/^[a-z]{3}$/), z.number().int().min(50).max(100_000_000))
+    .refine((r) => Object.keys(r).length <= 20, 'at most 20 currencies'),
   plan_codes: z.array(identifierText(64)).max(50),
   expires_after_days: z.number().int().min(1).max(3660).nullable(),
   active: z.boolean(),
@@ -50,6 +54,7 @@ export const createPackBody = z
   .object({
     ...packTerms,
     currency: packTerms.currency.default('usd'),
+    currency_prices: packTerms.currency_prices.default({}),
     plan_codes: packTerms.plan_codes.default([]),
     expires_after_days: packTerms.expires_after_days.default(null),
     active: packTerms.active.default(true),

@@ -62,14 +62,16 @@ export const billingRoutes = [
       'continuation.tierId': 'body.continuation.tier_id',
       'continuation.billingCycle': 'body.continuation.billing_cycle',
       promotionCode: 'body.promotion_code',
+      currency: 'body.currency',
     },
     errors: {
       400:
         'A promotion code that cannot be used, with the reason as the code: promotion_code_unknown, ' +
         '_inactive, _expired, _used_up, _first_time_only, _minimum_not_met, coupon_expired, coupon_used_up, ' +
-        'coupon_not_for_plan, coupon_not_for_currency',
+        'coupon_not_for_plan, coupon_not_for_currency; a currency not priced in (currency_not_supported) ' +
+        'or one the plan is not sold in (plan_not_in_currency)',
       404: 'No such plan',
-      409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), or has 3 checkouts open (too_many_open_checkouts)',
+      409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), has 3 checkouts open (too_many_open_checkouts), or pays in another currency (currency_fixed)',
     },
     response: checkoutResponse,
     handler: createCheckout,

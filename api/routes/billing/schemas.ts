@@ -30,6 +30,11 @@ export const checkoutBody = z
     cancel_url: url.optional(),
     /** A promotion code the customer typed; refused with the reason's code when it cannot be used. */
     promotion_code: promotionCode.optional(),
+    /**
+     * The currency to pay in (`eur`); without it, the one the account already pays in, else the plan's own.
+     * Fixed by the first checkout that goes through.
+     */
+    currency: z.string().max(8).optional(),
   })
   .strict();
 

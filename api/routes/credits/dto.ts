@@ -1,3 +1,4 @@
+import { packPriceIn } from '../../../domain/currency';
 import type { CreditPack } from '../../../db/entities';
 import type { CustomerCredits, GrantView } from '../../../services/credits/customer-credits';
 import { moneyFields, nullableMoneyFields } from '../money-fields';
@@ -52,13 +53,15 @@ export const creditsDto = (c: CustomerCredits) => ({
   auto_top_up: autoTopUpDto(c),
 });
 
-export const packDto = (p: CreditPack) => ({
+/** A pack priced in `currency` when it is sold in it (its own otherwise), with its prices in every currency. */
+export const packDto = (p: CreditPack, currency = p.currency) => ({
   id: p.id,
   code: p.code,
   name: p.name,
   credits: p.credits,
-  ...moneyFields('price', p.priceCents),
-  currency: p.currency,
+  ...moneyFields('price', packPriceIn(p, currency) ?? p.priceCents),
+  currency: packPriceIn(p, currency) === null ? p.currency : currency,
+  currency_prices: p.currencyPrices,
   plan_codes: p.planCodes,
   expires_after_days: p.expiresAfterDays ?? null,
   active: p.active,

@@ -1,3 +1,5 @@
+import { displayCurrency } from '../../../services/plans/list-plans';
+import { packPriceIn } from '../../../domain/currency';
 import type { HandlerInput } from '../../routing/define-route';
 import { ownCredits } from '../../../services/credits/customer-credits';
 import { listCreditPacks } from '../../../services/credits/credit-packs';
@@ -29,9 +31,20 @@ export async function putSpendCap({ deps, identity, body }: Own<typeof spendCapB
   return spendCapDto(await ownCredits(em, identity, now));
 }
 
-export const getCreditPacks = async ({ deps }: HandlerInput<undefined, undefined, undefined, 'public'>) => ({
-  packs: (await listCreditPacks(deps.orm.em)).map(packDto),
-});
+/** Packs on sale in the caller's currency (their own once fixed, else their `Accept-Language`'s). */
+export const getCreditPacks = async ({
+  deps,
+  identity,
+  ctx,
+}: HandlerInput<undefined, undefined, undefined, 'public'>) => {
+  const em = deps.orm.em.fork();
+  const currency = await displayCurrency(em, {
+    identity,
+    acceptLanguage: ctx.get('accept-language') || undefined,
+  });
+  const packs = await listCreditPacks(em);
+  return { packs: packs.filter((p) => packPriceIn(p, currency) !== null).map((p) => packDto(p, currency)) };
+};
 
 export async function getAlerts({ deps, identity }: Own) {
   const em = deps.orm.em.fork();

@@ -75,6 +75,8 @@ export const packResponse = z.object({
   price_cents: cents,
   price: dollars,
   currency: currencyCode,
+  /** Its price in currencies beside its own, in their cents. */
+  currency_prices: z.record(z.string(), cents),
   /** Plans whose subscribers may buy it; empty: every plan. */
   plan_codes: z.array(z.string()),
   expires_after_days: count.nullable(),

@@ -24,6 +24,19 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     dailyApiCalls: b.daily_api_calls,
     pausable: b.pausable,
     rateCard: b.rate_card,
+    currencyPrices:
+      b.currency_prices &&
+      Object.fromEntries(
+        Object.entries(b.currency_prices).map(([currency, p]) => [
+          currency,
+          {
+            priceMonthlyCents: p.price_monthly_cents,
+            priceYearlyCents: p.price_yearly_cents,
+            overagePer1kCents: p.overage_price_per_1k_cents,
+            rateCard: p.rate_card,
+          },
+        ]),
+      ),
     entitlements: b.entitlements?.map((e) =>
       e.kind === 'metered'
         ? {

@@ -1,18 +1,32 @@
 import { notFound } from '../../../domain/errors';
 import type { HandlerInput } from '../../routing/define-route';
-import { findCurrentPlan, listCurrentPlans, planDto, serviceList } from '../../../services/plans/list-plans';
-import type { planParams } from './schemas';
+import {
+  displayCurrency,
+  findCurrentPlan,
+  planDto,
+  plansIn,
+  serviceList,
+} from '../../../services/plans/list-plans';
+import type { planParams, plansQuery } from './schemas';
 
-type Public<P = undefined> = HandlerInput<P, undefined, undefined, 'public'>;
+type Public<P = undefined> = HandlerInput<P, typeof plansQuery, undefined, 'public'>;
 
-export async function listPlans({ deps }: Public) {
-  return (await listCurrentPlans(deps.orm.em.fork())).map(planDto);
+const callerOf = ({ identity, query, ctx }: Public<unknown>) => ({
+  identity,
+  asked: query.currency,
+  acceptLanguage: ctx.get('accept-language') || undefined,
+});
+
+export async function listPlans(input: Public) {
+  const em = input.deps.orm.em.fork();
+  return plansIn(em, await displayCurrency(em, callerOf(input)));
 }
 
-export async function getPlan({ deps, params }: Public<typeof planParams>) {
-  const plan = await findCurrentPlan(deps.orm.em.fork(), params.plan_id);
-  if (!plan || plan.status !== 'active') throw notFound('plan', params.plan_id);
-  return planDto(plan);
+export async function getPlan(input: Public<typeof planParams>) {
+  const em = input.deps.orm.em.fork();
+  const plan = await findCurrentPlan(em, input.params.plan_id);
+  if (!plan || plan.status !== 'active') throw notFound('plan', input.params.plan_id);
+  return planDto(plan, await displayCurrency(em, callerOf(input)));
 }
 
 export async function listServices() {

@@ -65,6 +65,25 @@ const rateCard = z
     return z.NEVER;
   });
 
+/**
+ * A plan's prices in other currencies, by lower-case ISO 4217 code: the same terms in other amounts
+ * (domain/currency.ts). The service refuses a currency it does not price in, or a card of other lines.
+ */
+const currencyPrices = z
+  .record(
+    z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 currency code'),
+    z
+      .object({
+        price_monthly_cents: cents,
+        price_yearly_cents: cents.nullable().default(null),
+        overage_price_per_1k_cents: cents.default(0),
+        rate_card: rateCard.default([]),
+      })
+      .strict(),
+  )
+  .refine((r) => Object.keys(r).length <= 20, 'at most 20 currencies')
+  .meta({ default: {}, description: 'Prices in currencies beside the plan\'s own, e.g. {"eur": {...}}' });
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -83,6 +102,7 @@ const planFields = {
   pausable: z.boolean().default(false),
   entitlements: entitlements.default([]),
   rate_card: rateCard.optional(),
+  currency_prices: currencyPrices.optional(),
 };
 
 export const createPlanBody = z
@@ -117,8 +137,12 @@ export const updatePlanBody = z
     pausable: z.boolean().optional(),
     entitlements: entitlements.optional(),
     rate_card: rateCard.optional(),
+    currency_prices: currencyPrices.optional(),
   })
   .strict();
+
+/** Which currency to show prices in; without it, the caller's own or their `Accept-Language`'s. */
+export const plansQuery = z.object({ currency: z.string().max(8).optional() }).strict();
 
 export const migratePlanBody = z
   .object({ when: z.enum(['period_end', 'now']).default('period_end') })
@@ -151,6 +175,18 @@ export const planResponse = z.object({
   entitlements: z.array(z.record(z.string(), z.unknown())),
   /** How usage beyond the plan's own credits is priced, by type and dimension; see the README's rate cards. */
   rate_card: z.array(z.record(z.string(), z.unknown())),
+  /** Every currency it is sold in, its own first; the amounts above are in `currency`. */
+  currencies: z.array(z.string()),
+  /** Its terms in the currencies beside its own, for editing. */
+  currency_prices: z.record(
+    z.string(),
+    z.object({
+      price_monthly_cents: z.number().int(),
+      price_yearly_cents: z.number().int().nullable(),
+      overage_price_per_1k_cents: z.number().int(),
+      rate_card: z.array(z.record(z.string(), z.unknown())),
+    }),
+  ),
 });
 
 export const plansResponse = z.array(planResponse);

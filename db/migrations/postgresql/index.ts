@@ -25,6 +25,7 @@ import { Migration20261124222350_WebhookEndpoints } from './Migration20261124222
 import { Migration20261124224756_Entitlements } from './Migration20261124224756_Entitlements';
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
 import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
+import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -54,4 +55,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261124224756_Entitlements', class: Migration20261124224756_Entitlements },
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
   { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
+  { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
 ];

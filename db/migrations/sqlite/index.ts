@@ -26,6 +26,7 @@ import { Migration20261124221349_WebhookEndpoints } from './Migration20261124221
 import { Migration20261124224749_Entitlements } from './Migration20261124224749_Entitlements';
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
 import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
+import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -56,4 +57,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261124224749_Entitlements', class: Migration20261124224749_Entitlements },
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
   { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
+  { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
 ];

@@ -194,6 +194,16 @@ export function createSubscription(
     if (p.currency !== first.currency)
       throw invalidParam(`items[${i}][price]`, 'All prices on a subscription must have the same currency.');
   }
+  // Stripe's rule: once a customer is billed in a currency, everything billed to them is in it.
+  const held = opts.customer.currency;
+  if (held && held !== first.currency)
+    throw invalidRequest(
+      `You cannot combine currencies on a single customer. This customer has an active subscription, ` +
+        `subscription schedule, discount, quote, or invoice item with currency ${held}.`,
+      'items[0][price]',
+      'currency_mismatch',
+    );
+  opts.customer.currency = first.currency;
   const now = emu.nowFor(opts.customer.id);
   const trialEnd = opts.trialEnd !== null && opts.trialEnd > now ? opts.trialEnd : null;
   const id = newId('sub', 24);
@@ -449,6 +459,9 @@ export function changeItems(
     }
   }
   if (sub.items.length === 0) throw invalidParam('items', 'A subscription must have at least one item.');
+  for (const [i, it] of sub.items.entries())
+    if (emu.price(it.price).currency !== sub.currency)
+      throw invalidParam(`items[${i}][price]`, 'All prices on a subscription must have the same currency.');
   const first = sub.items[0] as SubscriptionItemRec;
   const newRecurring = recurringOf(emu.price(first.price), 'items[0][price]');
   const oldFirst = before[0] ? emu.price(before[0].price).recurring : null;

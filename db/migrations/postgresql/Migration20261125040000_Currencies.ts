@@ -1,0 +1,25 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/**
+ * Prices in several currencies (issue 31): a plan's and a credit pack's amounts beside their base currency,
+ * and the currency a customer's first checkout fixes.
+ */
+export class Migration20261125040000_Currencies extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table "credit_packs" add column "currency_prices" jsonb not null default '{}';`);
+
+    this.addSql(`alter table "customers" add column "currency" varchar(3) null;`);
+
+    this.addSql(`alter table "plans" add column "currency_prices" jsonb not null default '{}';`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "credit_packs" drop column "currency_prices";`);
+
+    this.addSql(`alter table "customers" drop column "currency";`);
+
+    this.addSql(`alter table "plans" drop column "currency_prices";`);
+  }
+
+}

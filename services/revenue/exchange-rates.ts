@@ -1,0 +1,84 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { EngineSetting } from '../../db/entities';
+import { recordAudit } from '../../db/audit';
+import { BASE_CURRENCY, isCurrency, parseRate, rateText } from '../../domain/currency';
+import { AppError } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+
+const KEY = 'exchange_rates';
+
+/**
+ * The currency revenue is reported in across currencies, and what one unit of each other currency is worth
+ * in it. Set by an admin: the engine never fetches rates, so a report is reproducible from its inputs.
+ */
+export interface ExchangeRates {
+  reportingCurrency: string;
+  /** Canonical decimal text by currency ("1.08"). */
+  rates: Record<string, string>;
+  updatedBy: string | null;
+  updatedAt: Date | null;
+}
+
+export async function readExchangeRates(em: EntityManager): Promise<ExchangeRates> {
+  const row = await em.fork().findOne(EngineSetting, { key: KEY });
+  const v = (row?.value ?? {}) as { reportingCurrency?: string; rates?: Record<string, string> };
+  return {
+    reportingCurrency: v.reportingCurrency ?? BASE_CURRENCY,
+    rates: v.rates ?? {},
+    updatedBy: row?.updatedBy ?? null,
+    updatedAt: row?.updatedAt ?? null,
+  };
+}
+
+/**
+ * Replaces the reporting currency and the rates into it; each rate is refused by its currency when it is
+ * not a positive decimal of at most 8 places. Audited.
+ */
+export async function setExchangeRates(
+  em: EntityManager,
+  actor: Identity,
+  next: { reportingCurrency: string; rates: Record<string, string | number> },
+): Promise<ExchangeRates> {
+  if (!isCurrency(next.reportingCurrency))
+    throw new AppError(
+      'invalid',
+      'currency_not_supported',
+      `"${next.reportingCurrency}" is not a currency we price in`,
+      {
+        field: 'reportingCurrency',
+      },
+    );
+  const rates: Record<string, string> = {};
+  for (const [currency, value] of Object.entries(next.rates)) {
+    if (!isCurrency(currency))
+      throw new AppError('invalid', 'currency_not_supported', `"${currency}" is not a currency we price in`, {
+        field: `rates.${currency}`,
+      });
+    const scaled = parseRate(value);
+    if (scaled === null)
+      throw new AppError(
+        'invalid',
+        'invalid_exchange_rate',
+        'A rate is a positive decimal below 10,000 with at most 8 places, such as "1.0832"',
+        { field: `rates.${currency}` },
+      );
+    // The reporting currency is worth exactly one of itself; a rate for it would only contradict that.
+    if (currency !== next.reportingCurrency) rates[currency] = rateText(scaled);
+  }
+  const before = await readExchangeRates(em);
+  const value = { reportingCurrency: next.reportingCurrency, rates };
+  const row =
+    (await em.findOne(EngineSetting, { key: KEY })) ??
+    em.create(EngineSetting, { key: KEY, value, updatedBy: actor.sub });
+  Object.assign(row, { value, updatedBy: actor.sub, updatedAt: new Date() });
+  recordAudit(em, {
+    actor,
+    action: 'exchange_rates.update',
+    entityType: 'engine_setting',
+    entityId: KEY,
+    before: { reportingCurrency: before.reportingCurrency, rates: before.rates },
+    after: value,
+  });
+  await em.flush();
+  return readExchangeRates(em);
+}
