@@ -28,6 +28,7 @@ export const SCENARIOS = [
   'test/integration/customer-onboarding.test.ts',
   'test/e2e/subscription-cycle.test.ts',
   'test/e2e/coupons.test.ts',
+  'test/e2e/currencies.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

@@ -91,6 +91,8 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     usage: { today, month, byokMonth, periodStart: period.start, periodEnd: period.end },
     credits,
     cost,
+    // The subscription's currency: the cost and the credits' overage are in it.
+    currency: access.subscription?.currency ?? 'usd',
     tier: access.tier,
   };
 }

@@ -8,7 +8,7 @@ import { parseRateCard, type RateLine } from '../../domain/rate-card';
  * - everything else (tts…): the plan's own credits, the pool.
  */
 export function aiRateCard(): RateLine[] {
-  const parsed = parseRateCard([
+  return card([
     { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
     {
       usage_type: 'inference',
@@ -34,6 +34,40 @@ export function aiRateCard(): RateLine[] {
     },
     { usage_type: '*', byok: true, price: { model: 'per_unit', unit_amount_decimal: '0.05' } },
   ]);
+}
+
+/** The same lines in euros, at about nine tenths of the dollar prices (the EUR scenarios check by hand). */
+export function aiRateCardEur(): RateLine[] {
+  return card([
+    { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.09' } },
+    {
+      usage_type: 'inference',
+      match: { model: 'gpt-4o', direction: 'output' },
+      price: {
+        model: 'graduated',
+        tiers: [
+          { up_to: 1000, unit_amount_decimal: '0.45' },
+          { up_to: 3000, unit_amount_decimal: '0.2' },
+          { up_to: null, unit_amount_decimal: '0.09' },
+        ],
+      },
+    },
+    {
+      usage_type: 'embedding',
+      price: {
+        model: 'volume',
+        tiers: [
+          { up_to: 1000, unit_amount_decimal: '0.018' },
+          { up_to: null, unit_amount_decimal: '0.009' },
+        ],
+      },
+    },
+    { usage_type: '*', byok: true, price: { model: 'per_unit', unit_amount_decimal: '0.04' } },
+  ]);
+}
+
+function card(lines: unknown[]): RateLine[] {
+  const parsed = parseRateCard(lines);
   if ('field' in parsed) throw new Error(`${parsed.field}: ${parsed.message}`);
   return parsed.lines;
 }

@@ -9,7 +9,7 @@ import { createPlan } from '../../services/plans/manage-plans';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
-import { aiRateCard } from '../helpers/rate-cards';
+import { aiRateCard, aiRateCardEur } from '../helpers/rate-cards';
 import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
 
 jest.setTimeout(120_000);
@@ -49,6 +49,14 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
         includedCredits: 1000,
         overagePer1kCents: 200,
         rateCard: aiRateCard(),
+        currencyPrices: {
+          eur: {
+            priceMonthlyCents: 4500,
+            priceYearlyCents: null,
+            overagePer1kCents: 180,
+            rateCard: aiRateCardEur(),
+          },
+        },
       });
       await syncCatalog(stripe, db.orm);
       api = await startUsageApi(db.orm, idp);
@@ -181,6 +189,54 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
       expect(meter(p1, p2)).toBe(period1);
       const view2 = await api.request('GET', '/api/v1/billing/usage', { token });
       expect(view2.body.cost.total_cents).toBe(568);
+    });
+
+    it('rates a euro subscriber by the card in euros, and Stripe bills the cents in euros', async () => {
+      const now = Date.now();
+      const start = now - 2 * HOUR;
+      const email = `rated-eur-${dialect}@example.com`;
+      const stripeCustomer = await stripe.customers.create({ email });
+      const { customer, sub } = await seedSubscriber(db.orm, {
+        email,
+        plan: 'ai-pro',
+        periodStart: new Date(start),
+        stripeCustomerId: stripeCustomer.id,
+        currency: 'eur',
+      });
+      await storeCustomerKey(db.orm, customer);
+      const token = await idp.token({ sub, email });
+      const clock = controlClock(db.orm, start);
+      const activities = createUsageActivities({
+        orm: db.orm,
+        logger: createLogger('silent', 'test'),
+        stripe,
+        now: () => clock.now(),
+      });
+      clock.set(start + 10 * MIN);
+      const events = [
+        { id: 'eo1', type: 'inference', quantity: 1200, metadata: { model: 'gpt-4o', direction: 'output' } },
+        { id: 'ei1', type: 'inference', quantity: 2000 },
+        { id: 'ee1', type: 'embedding', quantity: 600 },
+        { id: 'et1', type: 'tts', quantity: 1500 },
+        { id: 'eb1', type: 'inference', quantity: 1000, byok: true },
+      ];
+      const res = await api.request('POST', '/api/v1/billing/report_usage', { token, body: { events } });
+      expect(res.body).toMatchObject({ accepted: 5, rejected: 0 });
+      clock.set(start + 20 * MIN);
+      await activities.rollupUsage({ windowSeconds: 300 });
+      await activities.reportRollupsToStripe();
+      // Output 1,000 × 0.45 + 200 × 0.2 = 490; inference 2,000 × 0.09 = 180; embeddings 600 × 0.018 =
+      // 10.8 → 11; tts 500 past the included 1,000 at 180 per 1,000 = 90; BYOK 1,000 × 0.04 = 40. In
+      // dollars the same usage would be 550 + 200 + 12 + 100 + 50 = 912.
+      const cost = 490 + 180 + 11 + 90 + 40;
+      const meter = emulator.meterUsage(stripeCustomer.id, USAGE_METER_EVENT, {
+        start: start / 1000,
+        end: (start + 86_400_000) / 1000,
+      });
+      expect(meter).toBe(cost);
+      const view = await api.request('GET', '/api/v1/billing/usage', { token });
+      expect(view.body.cost).toMatchObject({ total_cents: cost, currency: 'eur' });
+      expect(view.body.credits).toMatchObject({ overage: 500, overage_cost_cents: 90 });
     });
   },
 );

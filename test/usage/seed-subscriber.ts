@@ -12,6 +12,8 @@ export async function seedSubscriber(
     stripeCustomerId?: string;
     status?: 'active' | 'trialing';
     interval?: 'month' | 'year';
+    /** The currency it is billed in (the customer's then too); the plan's own by default. */
+    currency?: string;
   },
 ): Promise<{ customer: Customer; subscription: Subscription; sub: string }> {
   const em = orm.em.fork();
@@ -22,6 +24,7 @@ export async function seedSubscriber(
     userId: sub,
     email: opts.email,
     stripeCustomerId: opts.stripeCustomerId ?? null,
+    currency: opts.currency ?? null,
   });
   const subscription = em.create(Subscription, {
     id: newId('subs'),
@@ -36,6 +39,7 @@ export async function seedSubscriber(
       opts.periodStart.getTime() + (opts.interval === 'year' ? 365 : 30) * 86_400_000,
     ),
     createdAt: new Date(opts.periodStart.getTime() - 1000),
+    currency: opts.currency ?? plan.currency,
   });
   await em.flush();
   return { customer, subscription, sub };

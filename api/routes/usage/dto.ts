@@ -61,6 +61,7 @@ export function usageSummaryDto(s: UsageSummary) {
         ...moneyFields('cost', l.cents),
       })),
       ...moneyFields('total', s.cost.cents),
+      currency: s.currency,
     },
     tier: s.tier,
   };

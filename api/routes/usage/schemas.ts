@@ -8,7 +8,7 @@ import {
 } from '../../../domain/usage';
 import { USAGE_REPORTERS } from '../../../domain/usage-report';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
-import { cents, count, dollars, timestamp } from '../response-types';
+import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
 import type { EventRejection, IncomingEvent } from '../../../services/usage/report-usage';
 
@@ -291,6 +291,8 @@ export const usageResponse = z.object({
     ),
     total: dollars,
     total_cents: cents,
+    /** The currency of every amount of the period: the subscription's. */
+    currency: currencyCode,
   }),
   tier: z.string().nullable(),
 });
