@@ -42,6 +42,8 @@ export interface CustomerCredits {
   /** Why one more unit of usage would be refused now (a reached blocking cap, no prepaid credit left). */
   refusal: UsageRefusal | null;
   settings: CreditSettingsView;
+  /** The currency overage, the spend cap and its alerts are in: the subscription's. */
+  currency: string;
 }
 
 /** The open period's start and end as report_usage and check-access take them. */
@@ -114,6 +116,7 @@ export async function customerCredits(
     overage,
     refusal,
     settings,
+    currency: access.subscription?.currency ?? 'usd',
   };
 }
 

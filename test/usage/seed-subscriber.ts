@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { pricesFor } from '../../db/plan-prices';
+import { arrCents } from '../../domain/plan-change';
 
 /** A customer with a live subscription to a catalog plan, its period opened `periodStart`. */
 export async function seedSubscriber(
@@ -26,6 +28,8 @@ export async function seedSubscriber(
     stripeCustomerId: opts.stripeCustomerId ?? null,
     currency: opts.currency ?? null,
   });
+  const amountCents = pricesFor(plan, opts.interval ?? 'month', opts.currency ?? plan.currency)
+    .amountCents as number;
   const subscription = em.create(Subscription, {
     id: newId('subs'),
     customer,
@@ -33,7 +37,9 @@ export async function seedSubscriber(
     tier: plan.code,
     status: opts.status ?? 'active',
     interval: opts.interval ?? 'month',
-    amountCents: opts.interval === 'year' ? (plan.priceYearlyCents as number) : plan.priceMonthlyCents,
+    amountCents,
+    // What revenue reads, as the mirror would set it.
+    arrCents: arrCents(opts.status ?? 'active', { interval: opts.interval ?? 'month', amountCents }),
     currentPeriodStart: opts.periodStart,
     currentPeriodEnd: new Date(
       opts.periodStart.getTime() + (opts.interval === 'year' ? 365 : 30) * 86_400_000,

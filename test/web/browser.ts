@@ -80,11 +80,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function signInAs(
   browser: Browser,
   apiUrl: string,
-  who: { email: string; role: 'admin' | 'viewer'; next: string },
+  who: { email: string; role: 'admin' | 'viewer'; next: string; locale?: string },
 ): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
+    // The browser's language is also its Accept-Language, which picks the currency prices are shown in.
+    locale: who.locale ?? 'en-US',
     timezoneId: 'UTC',
   });
   const page = await context.newPage();

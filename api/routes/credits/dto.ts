@@ -51,6 +51,7 @@ export const creditsDto = (c: CustomerCredits) => ({
   },
   spend_cap: spendCapDto(c),
   auto_top_up: autoTopUpDto(c),
+  currency: c.currency,
 });
 
 /** A pack priced in `currency` when it is sold in it (its own otherwise), with its prices in every currency. */

@@ -57,6 +57,8 @@ export const creditsResponse = z.object({
     .nullable(),
   spend_cap: spendCapResponse,
   auto_top_up: autoTopUpResponse,
+  /** The currency the overage, the spend cap and the overage alert are in: the subscription's. */
+  currency: currencyCode,
 });
 
 export const spendCapBody = z

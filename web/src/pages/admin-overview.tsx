@@ -1,3 +1,4 @@
+import { CurrencyReport } from './admin-currency-report';
 import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import { Card, ErrorNotice, Loaded, Loading, Page, Select, Table } from '../components';
@@ -319,6 +320,7 @@ export function AdminOverview() {
           )}
         </Loaded>
       </Card>
+      <CurrencyReport />
     </Page>
   );
 }

@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
+import { PlanCurrencies } from './admin-plan-currencies';
 
 type Migration = {
   plan_id: string;
@@ -70,6 +71,7 @@ export function AdminPlans() {
                 'Version',
                 'Status',
                 { label: 'Monthly', num: true },
+                'Currencies',
                 { label: 'Credits', num: true },
                 { label: 'Subscribers', num: true },
                 'In Stripe',
@@ -87,6 +89,7 @@ export function AdminPlans() {
                   </td>
                   <td>{v.status}</td>
                   <td className="num">{money(v.price_monthly_cents, v.currency)}</td>
+                  <td>{v.currencies.map((c) => c.toUpperCase()).join(', ')}</td>
                   <td className="num">{count(v.included_credits)}</td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
@@ -260,6 +263,10 @@ export function AdminPlans() {
                 </button>
               </form>
             )}
+            {editing &&
+              data
+                .filter((v) => v.id === editing && v.is_current)
+                .map((v) => <PlanCurrencies key={v.plan_version_id} plan={v} onSaved={versions.reload} />)}
 
             {migration && (
               <section className="card" aria-labelledby="migration-heading">

@@ -50,7 +50,9 @@ function SpendCapForm({ credits, onSaved }: { credits: Credits; onSaved(): void 
     <form className="form" onSubmit={submit} aria-label="Spend cap">
       {error && <ErrorNotice error={error} />}
       {saved && <Notice kind="success">Spend cap saved.</Notice>}
-      <label htmlFor="cap-amount">Most overage a billing period may cost (USD; empty for no cap)</label>
+      <label htmlFor="cap-amount">
+        Most overage a billing period may cost ({credits.currency.toUpperCase()}; empty for no cap)
+      </label>
       <input
         id="cap-amount"
         inputMode="decimal"
@@ -75,7 +77,7 @@ function SpendCapForm({ credits, onSaved }: { credits: Credits; onSaved(): void 
         </label>
       </fieldset>
       {cap.max_cents !== null && (
-        <p className="muted">Your administrator allows at most {money(cap.max_cents, 'usd')}.</p>
+        <p className="muted">Your administrator allows at most {money(cap.max_cents, credits.currency)}.</p>
       )}
       <button type="submit" disabled={busy}>
         Save the cap
@@ -94,7 +96,7 @@ const SOURCE_OF: Record<string, string> = {
 };
 
 /** Alert thresholds: each shows what holds and whose it is; an empty field goes back to the default. */
-function AlertsForm({ alerts, onSaved }: { alerts: Alerts; onSaved(): void }) {
+function AlertsForm({ alerts, currency, onSaved }: { alerts: Alerts; currency: string; onSaved(): void }) {
   const own = (t: { value: number | null; source: string }) =>
     t.source === 'customer' && t.value !== null ? String(t.value) : '';
   const [percent, setPercent] = useState(own(alerts.included_percent));
@@ -152,8 +154,8 @@ function AlertsForm({ alerts, onSaved }: { alerts: Alerts; onSaved(): void }) {
       </label>
       <input id="alert-below" inputMode="numeric" value={below} onChange={(e) => setBelow(e.target.value)} />
       <label htmlFor="alert-overage">
-        Tell me when this period’s overage reaches (USD): now{' '}
-        {hint(alerts.overage_cents, (v) => money(v, 'usd'))}
+        Tell me when this period’s overage reaches ({currency.toUpperCase()}): now{' '}
+        {hint(alerts.overage_cents, (v) => money(v, currency))}
       </label>
       <input
         id="alert-overage"
@@ -226,9 +228,11 @@ export function CreditsPage() {
               </Card>
               <Card id="overage" title="Overage this period">
                 <p>
-                  <strong>{money(c.spend_cap.period_overage_cents, 'usd')}</strong> for{' '}
+                  <strong>{money(c.spend_cap.period_overage_cents, c.currency)}</strong> for{' '}
                   {count(c.spend_cap.period_overage_units)} units beyond your credits
-                  {c.spend_cap.amount_cents !== null && <> (cap {money(c.spend_cap.amount_cents, 'usd')})</>}
+                  {c.spend_cap.amount_cents !== null && (
+                    <> (cap {money(c.spend_cap.amount_cents, c.currency)})</>
+                  )}
                 </p>
               </Card>
             </div>
@@ -269,7 +273,7 @@ export function CreditsPage() {
             </Card>
             <Card id="alerts" title="Alerts" wide>
               <Loaded state={alerts} what="your alerts">
-                {(a) => <AlertsForm alerts={a} onSaved={alerts.reload} />}
+                {(a) => <AlertsForm alerts={a} currency={c.currency} onSaved={alerts.reload} />}
               </Loaded>
             </Card>
           </>

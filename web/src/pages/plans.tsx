@@ -7,19 +7,61 @@ import { count, money, yearlySaving } from '../format';
 import { type Cycle, isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
 
-/** The catalog and the services' names, loaded together. */
-export function useCatalog() {
-  return useLoad(async () => {
-    const [plans, services] = await Promise.all([
-      call(api.GET('/api/v1/subscriptions/plans')),
-      call(api.GET('/api/v1/subscriptions/services')),
-    ]);
-    const names = new Map(services.map((s) => [s.id, s.name]));
-    return {
-      plans: plans.filter((p) => p.status === 'active'),
-      serviceName: (id: string) => names.get(id) ?? id,
-    };
-  }, 'catalog');
+/**
+ * The catalog and the services' names, loaded together, priced in `currency` when one is chosen (else the
+ * engine picks: the account's own, or the browser's language's). `currency` is what the prices are in;
+ * `currencies` every one some plan is sold in.
+ */
+export function useCatalog(currency?: string) {
+  return useLoad(
+    async () => {
+      const [plans, services] = await Promise.all([
+        call(api.GET('/api/v1/subscriptions/plans', { params: { query: currency ? { currency } : {} } })),
+        call(api.GET('/api/v1/subscriptions/services')),
+      ]);
+      const names = new Map(services.map((s) => [s.id, s.name]));
+      const active = plans.filter((p) => p.status === 'active');
+      return {
+        plans: active,
+        currency: active[0]?.currency ?? currency ?? 'usd',
+        currencies: [...new Set(active.flatMap((p) => p.currencies))],
+        serviceName: (id: string) => names.get(id) ?? id,
+      };
+    },
+    `catalog:${currency ?? ''}`,
+  );
+}
+
+/**
+ * The currency prices are shown and paid in, when there is a choice. An account that already pays in one
+ * gets that one whatever is asked: then the switch says so instead.
+ */
+export function CurrencySwitch({
+  shown,
+  asked,
+  offered,
+  onChange,
+}: {
+  shown: string;
+  asked: string | undefined;
+  offered: string[];
+  onChange(c: string): void;
+}) {
+  if (asked && asked !== shown)
+    return <p className="small">Your account pays in {shown.toUpperCase()}; prices are shown in it.</p>;
+  if (offered.length < 2) return null;
+  return (
+    <p className="currency-switch">
+      <label htmlFor="currency">Currency</label>{' '}
+      <select id="currency" value={shown} onChange={(e) => onChange(e.target.value)}>
+        {offered.map((c) => (
+          <option key={c} value={c}>
+            {c.toUpperCase()}
+          </option>
+        ))}
+      </select>
+    </p>
+  );
 }
 
 export function priceOf(plan: Plan, cycle: Cycle): { cents: number; per: string } {
@@ -74,7 +116,7 @@ function PlanCard({
     : priceOf(plan, cycle);
   const saving = yearlySaving(plan.price_monthly_cents, plan.price_yearly_cents);
   const headingId = `plan-${plan.id}`;
-  const next = `/signup?plan=${plan.id}&cycle=${cycle}`;
+  const next = `/signup?plan=${plan.id}&cycle=${cycle}&currency=${plan.currency}`;
   return (
     <article
       className={`plan${current ? ' current' : ''}${chosen ? ' chosen' : ''}`}
@@ -140,7 +182,8 @@ function PlanCard({
 export function PlanGrid({ chosen, initialCycle }: { chosen?: string; initialCycle?: Cycle }) {
   const { session } = useAuth();
   const [cycle, setCycle] = useState<Cycle>(initialCycle ?? 'monthly');
-  const catalog = useCatalog();
+  const [currency, setCurrency] = useState<string | undefined>(undefined);
+  const catalog = useCatalog(currency);
   const sub = useLoad(
     () => (session ? call(api.GET('/api/v1/billing/subscription')) : Promise.resolve(null)),
     session?.email ?? '',
@@ -148,7 +191,7 @@ export function PlanGrid({ chosen, initialCycle }: { chosen?: string; initialCyc
   const live = sub.data && ['trialing', 'active', 'past_due', 'paused'].includes(sub.data.status);
   return (
     <Loaded state={catalog} what="plans">
-      {({ plans, serviceName }) => {
+      {({ plans, serviceName, currency: shown, currencies }) => {
         if (plans.length === 0) return <Empty>No plans are on sale right now.</Empty>;
         const best = Math.max(
           0,
@@ -157,6 +200,7 @@ export function PlanGrid({ chosen, initialCycle }: { chosen?: string; initialCyc
         return (
           <>
             <CycleSwitch cycle={cycle} onChange={setCycle} saving={best || null} />
+            <CurrencySwitch shown={shown} asked={currency} offered={currencies} onChange={setCurrency} />
             <div className="plans">
               {plans.map((p) => (
                 <PlanCard
@@ -181,9 +225,7 @@ export function PlanGrid({ chosen, initialCycle }: { chosen?: string; initialCyc
 export function Plans() {
   return (
     <Page title="Plans" wide>
-      <p className="lead">
-        Pick a plan. Try everything for a week for $1, then continue on the plan you like.
-      </p>
+      <p className="lead">Pick a plan. Try everything for a week, then continue on the plan you like.</p>
       <PlanGrid />
     </Page>
   );

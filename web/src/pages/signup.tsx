@@ -4,7 +4,7 @@ import { ErrorNotice, Loaded, Page } from '../components';
 import { money } from '../format';
 import { type Cycle, cycleParam, isTrialPlan } from '../plan-terms';
 import { Link, useLocation } from '../router';
-import { CycleSwitch, priceOf, useCatalog } from './plans';
+import { CurrencySwitch, CycleSwitch, priceOf, useCatalog } from './plans';
 
 /** What the customer picked, kept while Checkout runs so a cancel can bring them back to it. */
 export const CHOICE = 'billing.checkout-choice';
@@ -24,7 +24,8 @@ export function savedChoice(): Choice | null {
 
 export function Signup() {
   const { query } = useLocation();
-  const catalog = useCatalog();
+  const [currency, setCurrency] = useState(query.get('currency') ?? undefined);
+  const catalog = useCatalog(currency);
   const [cycle, setCycle] = useState(cycleParam(query.get('cycle')));
   const [planId, setPlanId] = useState(query.get('plan') ?? 'professional');
   const [trial, setTrial] = useState(query.get('trial') === '1');
@@ -59,7 +60,11 @@ export function Signup() {
                 JSON.stringify({ plan: plan.id, cycle, trial: startsWithTrial }),
               );
               await call(api.POST('/api/v1/stripe/create_customer', { body: {} }));
-              const promotion = code.trim() ? { promotion_code: code.trim() } : {};
+              // What the customer saw is what they pay: the prices' currency goes with the choice.
+              const promotion = {
+                currency: plan.currency,
+                ...(code.trim() ? { promotion_code: code.trim() } : {}),
+              };
               const body =
                 startsWithTrial && trialPlan
                   ? {
@@ -89,6 +94,12 @@ export function Signup() {
                   ))}
                 </select>
                 <CycleSwitch cycle={cycle} onChange={setCycle} />
+                <CurrencySwitch
+                  shown={data.currency}
+                  asked={currency}
+                  offered={data.currencies}
+                  onChange={setCurrency}
+                />
                 {trialPlan && (
                   <label className="check">
                     <input

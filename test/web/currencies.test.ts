@@ -1,0 +1,114 @@
+import type { Browser } from 'playwright-core';
+import type { TestApi } from '../helpers/api';
+import { seedSubscriber } from '../usage/seed-subscriber';
+import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
+
+/**
+ * Several currencies in real Chromium: an operator prices professional in euros on the Plans page, a
+ * visitor whose browser speaks German sees euros and may switch to dollars, and the Revenue page sums the
+ * book's currencies at the rate the operator sets.
+ */
+describe('currencies in the browser', () => {
+  let web: Awaited<ReturnType<typeof openWebApp>>;
+  let api: TestApi;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    web = await openWebApp();
+    ({ api, browser } = web);
+  });
+  afterAll(() => web?.close());
+
+  it('lets an operator sell professional in euros', async () => {
+    const page = await signInAs(browser, api.url, {
+      email: 'boss@example.com',
+      role: 'admin',
+      next: '/admin/plans',
+    });
+    await page.getByRole('button', { name: 'Edit professional' }).click();
+    const form = page.getByRole('form', { name: 'Price professional in a currency' });
+    await form.getByLabel('Currency').selectOption('eur');
+    await form.getByLabel('Monthly price (cents)').fill('4500');
+    await form.getByLabel('Yearly price (cents)').fill('45000');
+    await form.getByLabel('Overage per 1,000 units (cents)').fill('9');
+    await form.getByRole('button', { name: 'Sell professional in EUR' }).click();
+    await page
+      .getByText('professional is sold in EUR; Stripe gets its prices at the next catalog sync.')
+      .waitFor();
+    const prices = page.getByRole('region', { name: 'Prices of professional by currency' });
+    await prices.getByRole('cell', { name: '€45.00' }).waitFor();
+    expect(await prices.getByRole('row').nth(1).getByRole('cell').allTextContents()).toEqual([
+      '€45.00',
+      '€450.00',
+      '€0.09',
+      'Stop selling in EUR',
+    ]);
+    expect(await page.getByTestId('plan-professional-v1').getByRole('cell').nth(3).textContent()).toBe(
+      'USD, EUR',
+    );
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'admin-plan-currencies');
+  });
+
+  it('shows a German visitor euros, and dollars when asked', async () => {
+    const page = await signInAs(browser, api.url, {
+      email: 'greta@example.com',
+      role: 'viewer',
+      next: '/plans',
+      locale: 'de-DE',
+    });
+    const card = page.getByRole('article', { name: /Professional/ });
+    await card.getByText('45,00 €').waitFor();
+    // Only professional is sold in euros.
+    expect(await page.getByRole('article').count()).toBe(1);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'plans-in-euros');
+    await page.getByLabel('Currency').selectOption('usd');
+    await card.getByText('49,00 $').waitFor();
+    expect(await page.getByRole('article').count()).toBeGreaterThan(1);
+    // The Subscribe page takes the currency the card showed.
+    await page.getByLabel('Currency').selectOption('eur');
+    await card.getByRole('link', { name: 'Choose Professional' }).click();
+    await page.getByText(/You pay 45,00\s€ today for Professional/).waitFor();
+  });
+
+  it('sums the book’s currencies at the rate the operator sets', async () => {
+    const start = new Date(Date.now() - 86_400_000);
+    await seedSubscriber(web.db.orm, {
+      email: 'usd-payer@example.com',
+      plan: 'professional',
+      periodStart: start,
+    });
+    await seedSubscriber(web.db.orm, {
+      email: 'eur-payer@example.com',
+      plan: 'professional',
+      periodStart: start,
+      currency: 'eur',
+    });
+    const page = await signInAs(browser, api.url, {
+      email: 'boss@example.com',
+      role: 'admin',
+      next: '/admin',
+    });
+    await page.getByText('No rate for EUR: left out of the total.').waitFor();
+    const rates = page.getByRole('form', { name: 'Exchange rates' });
+    await rates.getByLabel('Add a rate for').selectOption('eur');
+    await rates.getByRole('button', { name: 'Add EUR' }).click();
+    await rates.getByLabel('1 EUR in USD').fill('1.08');
+    await rates.getByRole('button', { name: 'Save the rates' }).click();
+    await page.getByText('Exchange rates saved.').waitFor();
+    const eur = page.getByTestId('currency-eur');
+    await eur.getByRole('cell', { name: '1.08' }).waitFor();
+    // €45.00 a month is $48.60 at 1.08; with the dollar subscriber's $49.00, $97.60.
+    expect(await eur.getByRole('cell').allTextContents()).toEqual([
+      '1.08',
+      '€45.00',
+      '€540.00',
+      '€0.00',
+      '$48.60',
+    ]);
+    expect(await page.getByTestId('currency-total').getByRole('cell').last().textContent()).toBe('$97.60');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'revenue-currencies');
+  });
+});

@@ -1,0 +1,174 @@
+import { useState, type FormEvent } from 'react';
+import { api, call } from '../api/client';
+import { ErrorNotice, Notice, Table } from '../components';
+import { useAction } from '../data';
+import { money } from '../format';
+
+type CurrencyPrice = {
+  price_monthly_cents: number;
+  price_yearly_cents: number | null;
+  overage_price_per_1k_cents: number;
+  rate_card: Record<string, unknown>[];
+};
+
+/** The currencies prices can be set in besides a plan's own (the API refuses any other). */
+const CURRENCIES = [
+  'eur',
+  'gbp',
+  'cad',
+  'aud',
+  'nzd',
+  'chf',
+  'sek',
+  'nok',
+  'dkk',
+  'pln',
+  'czk',
+  'sgd',
+  'hkd',
+  'inr',
+  'brl',
+  'mxn',
+  'zar',
+];
+
+/**
+ * A plan's prices in other currencies, each added, changed or taken off sale. Amounts are the currency's
+ * cents; a plan with a rate card needs its card in each currency too, which only the API sets.
+ */
+export function PlanCurrencies({
+  plan,
+  onSaved,
+}: {
+  plan: {
+    id: string;
+    currency: string;
+    price_yearly_cents: number | null;
+    currency_prices: Record<string, CurrencyPrice>;
+  };
+  onSaved(): void;
+}) {
+  const { busy, error, done, run } = useAction(onSaved);
+  const others = CURRENCIES.filter((c) => c !== plan.currency);
+  const [form, setForm] = useState({ currency: others[0] ?? 'eur', monthly: '', yearly: '', overage: '' });
+
+  const put = (prices: Record<string, CurrencyPrice>, what: string) =>
+    run(async () => {
+      await call(
+        api.PUT('/api/v1/subscriptions/plans/{plan_id}', {
+          params: { path: { plan_id: plan.id } },
+          body: { currency_prices: prices },
+        }),
+      );
+      return what;
+    });
+
+  const add = (e: FormEvent) => {
+    e.preventDefault();
+    const existing = plan.currency_prices[form.currency];
+    void put(
+      {
+        ...plan.currency_prices,
+        [form.currency]: {
+          price_monthly_cents: Number(form.monthly),
+          price_yearly_cents:
+            plan.price_yearly_cents === null || form.yearly === '' ? null : Number(form.yearly),
+          overage_price_per_1k_cents: Number(form.overage || 0),
+          rate_card: existing?.rate_card ?? [],
+        },
+      },
+      `${plan.id} is sold in ${form.currency.toUpperCase()}; Stripe gets its prices at the next catalog sync.`,
+    );
+  };
+
+  const remove = (currency: string) => {
+    const rest = Object.fromEntries(Object.entries(plan.currency_prices).filter(([c]) => c !== currency));
+    void put(
+      rest,
+      `${plan.id} is no longer sold in ${currency.toUpperCase()}; its subscribers keep their prices.`,
+    );
+  };
+
+  const entries = Object.entries(plan.currency_prices);
+  return (
+    <section className="card" aria-labelledby="currencies-heading">
+      <h2 id="currencies-heading">Prices of {plan.id} in other currencies</h2>
+      {done && <Notice kind="success">{done}</Notice>}
+      {error && <ErrorNotice error={error} />}
+      {entries.length === 0 ? (
+        <p className="muted">Sold in {plan.currency.toUpperCase()} only.</p>
+      ) : (
+        <Table
+          label={`Prices of ${plan.id} by currency`}
+          columns={[
+            'Currency',
+            { label: 'Monthly', num: true },
+            { label: 'Yearly', num: true },
+            { label: 'Overage per 1,000', num: true },
+            'Actions',
+          ]}
+        >
+          {entries.map(([c, p]) => (
+            <tr key={c}>
+              <th scope="row">{c.toUpperCase()}</th>
+              <td className="num">{money(p.price_monthly_cents, c)}</td>
+              <td className="num">{p.price_yearly_cents === null ? '—' : money(p.price_yearly_cents, c)}</td>
+              <td className="num">{money(p.overage_price_per_1k_cents, c)}</td>
+              <td>
+                <button type="button" className="secondary" disabled={busy} onClick={() => remove(c)}>
+                  Stop selling in {c.toUpperCase()}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <form className="form" onSubmit={add} aria-label={`Price ${plan.id} in a currency`}>
+        <label>
+          Currency{' '}
+          <select value={form.currency} onChange={(e) => setForm({ ...form, currency: e.target.value })}>
+            {others.map((c) => (
+              <option key={c} value={c}>
+                {c.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Monthly price (cents){' '}
+          <input
+            required
+            inputMode="numeric"
+            pattern="[0-9]+"
+            value={form.monthly}
+            onChange={(e) => setForm({ ...form, monthly: e.target.value })}
+          />
+        </label>
+        {plan.price_yearly_cents !== null && (
+          <label>
+            Yearly price (cents){' '}
+            <input
+              required
+              inputMode="numeric"
+              pattern="[0-9]+"
+              value={form.yearly}
+              onChange={(e) => setForm({ ...form, yearly: e.target.value })}
+            />
+          </label>
+        )}
+        <label>
+          Overage per 1,000 units (cents){' '}
+          <input
+            inputMode="numeric"
+            pattern="[0-9]+"
+            value={form.overage}
+            onChange={(e) => setForm({ ...form, overage: e.target.value })}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Sell {plan.id} in {form.currency.toUpperCase()}
+        </button>
+      </form>
+    </section>
+  );
+}
