@@ -20,4 +20,6 @@ export interface ActivityDeps {
   mail?: MailSettings | null;
   /** Null or absent: outgoing webhooks are not sent (the dispatcher's activities fail non-retryably). */
   webhooks?: WebhookSettings | null;
+  /** STRIPE_TAX: Checkout collects the address and tax ids, and Stripe Tax computes tax. */
+  stripeTax?: boolean;
 }

@@ -72,6 +72,14 @@ const schema = z
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
     STRIPE_API_BASE: optionalUrl,
+    /**
+     * Stripe Tax on checkouts: Checkout collects the billing address and tax ids and Stripe adds tax to the
+     * subscription's invoices and to credit packs. Needs Stripe Tax set up on the account (origin, registrations).
+     */
+    STRIPE_TAX: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     OIDC_ISSUER: optionalUrl,
     OIDC_JWKS_URL: optionalUrl,
     OIDC_AUDIENCE: z.string().optional(),

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
 import { perDatabase } from './per-database';
-import { readDate, sqlFor, sqlList, type Sql } from './raw-sql';
+import { readBool, readDate, sqlFor, sqlList, type Sql } from './raw-sql';
 import { rowUsageTermsIn } from './plan-prices';
 import type { Entitlement } from '../domain/entitlements';
 import type { RateLine } from '../domain/rate-card';
@@ -42,6 +42,9 @@ export interface InvoiceRow {
   totalCents: number;
   /** What discounts took off it. */
   discountCents: number;
+  /** Tax added on top of it, and whether it was reverse-charged instead. */
+  taxCents: number;
+  reverseCharge: boolean;
   amountDueCents: number;
   amountPaidCents: number;
   periodStart: Date | null;
@@ -81,7 +84,7 @@ export async function invoicesOfCustomer(
   }
   params.push(opts.limit);
   const rows = await sql.read<Record<string, unknown>>(
-    `select i.id, i.stripe_invoice_id, i.number, i.status, i.currency, i.total_cents, i.discount_cents, i.amount_due_cents,
+    `select i.id, i.stripe_invoice_id, i.number, i.status, i.currency, i.total_cents, i.discount_cents, i.tax_cents, i.reverse_charge, i.amount_due_cents,
             i.amount_paid_cents, i.period_start, i.period_end, i.due_date, i.paid_at, i.hosted_invoice_url,
             i.invoice_pdf, i.created_at,
             (select coalesce(sum(c.amount_refunded_cents), 0) from charges c
@@ -99,6 +102,8 @@ export async function invoicesOfCustomer(
     currency: r.currency as string,
     totalCents: Number(r.total_cents),
     discountCents: Number(r.discount_cents ?? 0),
+    taxCents: Number(r.tax_cents ?? 0),
+    reverseCharge: readBool(r.reverse_charge),
     amountDueCents: Number(r.amount_due_cents),
     amountPaidCents: Number(r.amount_paid_cents),
     periodStart: maybeDate(r.period_start),

@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       mail: config.SMTP_URL ? { url: config.SMTP_URL, from: config.SMTP_FROM } : null,
       // Endpoint secrets are sealed under the BYOK keyring, which the API loads the same way.
       webhooks: webhookSettingsFrom(config, loadByokKey(config, logger)),
+      stripeTax: config.STRIPE_TAX,
     },
   });
   // The usage rollup is one long-running workflow; every worker makes sure it exists (USE_EXISTING).

@@ -130,6 +130,21 @@ export async function settleSubscriptionDiscount(em: EntityManager, row: Subscri
   });
 }
 
+function recordTaxDetails(customer: Customer, inv: Stripe.Invoice): void {
+  const a = inv.customer_address;
+  customer.billingAddress = a
+    ? {
+        country: a.country ?? null,
+        line1: a.line1 ?? null,
+        line2: a.line2 ?? null,
+        city: a.city ?? null,
+        postalCode: a.postal_code ?? null,
+        state: a.state ?? null,
+      }
+    : null;
+  customer.taxIds = (inv.customer_tax_ids ?? []).map((t) => ({ type: t.type, value: t.value ?? '' }));
+}
+
 /** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
 export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Promise<Invoice | null> {
   const stripeCustomerId = expandableId(inv.customer);
@@ -157,6 +172,15 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.subtotalCents = inv.subtotal;
   row.totalCents = inv.total;
   row.discountCents = (inv.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+  row.taxCents = (inv.total_taxes ?? []).reduce((sum, t) => sum + t.amount, 0);
+  row.reverseCharge = (inv.total_taxes ?? []).some((t) => t.taxability_reason === 'reverse_charge');
+  // The address and tax ids Stripe taxed by: the customer's as of their newest invoice that carries them.
+  // An older invoice mirrored late (a redelivered event) leaves a newer address alone.
+  if (
+    inv.customer_address &&
+    (await em.count(Invoice, { customer, createdAt: { $gt: date(inv.created) ?? new Date(0) } })) === 0
+  )
+    recordTaxDetails(customer, inv);
   row.amountDueCents = inv.amount_due;
   row.amountPaidCents = inv.amount_paid;
   row.billingReason = inv.billing_reason ?? null;

@@ -23,6 +23,21 @@ export interface CheckoutRequest {
   promotionCodeId?: string | null;
 }
 
+/**
+ * With Stripe Tax on: Checkout asks for the billing address (it decides the rate) and lets a business
+ * give its tax id (a valid EU VAT id is reverse-charged), saves both on the customer, and Stripe adds tax
+ * to the session and to the subscription's invoices from then on.
+ */
+function taxCollection(deps: ActivityDeps) {
+  if (!deps.stripeTax) return {};
+  return {
+    automatic_tax: { enabled: true },
+    billing_address_collection: 'required' as const,
+    tax_id_collection: { enabled: true },
+    customer_update: { address: 'auto' as const, name: 'auto' as const },
+  };
+}
+
 /** Hosted pages: Checkout for a new subscription or a new card, the billing portal for self-service. */
 export function createStripeCheckoutActivities(deps: ActivityDeps) {
   async function createCheckoutSession(req: CheckoutRequest): Promise<{ sessionId: string; url: string }> {
@@ -51,6 +66,7 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           ],
           success_url: req.successUrl,
           cancel_url: req.cancelUrl,
+          ...taxCollection(deps),
           ...(req.promotionCodeId ? { discounts: [{ promotion_code: req.promotionCodeId }] } : {}),
           // Our id rides on the Stripe subscription so every later webhook finds its workflow.
           subscription_data: {
@@ -148,6 +164,7 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
             },
           ],
           payment_intent_data: { metadata, setup_future_usage: 'off_session' },
+          ...taxCollection(deps),
           metadata,
           success_url: req.successUrl,
           cancel_url: req.cancelUrl,

@@ -15,6 +15,17 @@ export class Customer {
    * customer once it has a subscription or invoice); null until then.
    */
   currency?: string | null;
+  /** The billing address Stripe taxes by, as its latest invoice carries it; null until one was collected. */
+  billingAddress?: {
+    country: string | null;
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    postalCode: string | null;
+    state: string | null;
+  } | null;
+  /** Its tax ids (an EU VAT number…), as its latest invoice carries them. */
+  taxIds: Opt<{ type: string; value: string }[]> = [];
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
   /**
@@ -40,6 +51,8 @@ export const CustomerSchema = new EntitySchema<Customer>({
     stripeCustomerId: { type: 'string', nullable: true, unique: true },
     lagoCustomerId: { type: 'string', nullable: true },
     currency: { type: 'string', length: 3, nullable: true },
+    billingAddress: { type: 'json', nullable: true },
+    taxIds: { type: 'json', default: '[]' },
     createdAt: { type: 'datetime' },
     updatedAt: { type: 'datetime', onUpdate: () => new Date() },
     invoiceListVersion: { type: 'integer', default: 0 },

@@ -15,6 +15,10 @@ export class Invoice {
   totalCents: Opt<number> = 0;
   /** What discounts took off (Stripe's `total_discount_amounts`), before tax. */
   discountCents: Opt<number> = 0;
+  /** Tax Stripe added (Σ `total_taxes`), on top of `subtotal − discount`; revenue leaves it out. */
+  taxCents: Opt<number> = 0;
+  /** Whether the customer self-accounts for the tax (a business with a valid EU VAT id). */
+  reverseCharge: Opt<boolean> = false;
   amountDueCents: Opt<number> = 0;
   amountPaidCents: Opt<number> = 0;
   billingReason?: string | null;
@@ -36,7 +40,7 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
     // A customer's invoices newest first, page by page (created, then id).
     { properties: ['customer', 'createdAt', 'id'] },
     { properties: ['status'] },
-    { properties: ['paidAt', 'currency', 'amountPaidCents'] },
+    { properties: ['paidAt', 'currency', 'amountPaidCents', 'taxCents'] },
   ],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
@@ -49,6 +53,8 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
     subtotalCents: { type: 'integer' },
     totalCents: { type: 'integer' },
     discountCents: { type: 'integer', default: 0 },
+    taxCents: { type: 'integer', default: 0 },
+    reverseCharge: { type: 'boolean', default: false },
     amountDueCents: { type: 'integer' },
     amountPaidCents: { type: 'integer' },
     billingReason: { type: 'string', nullable: true },

@@ -90,6 +90,8 @@ export type InvoiceFields = Pick<
   | 'currency'
   | 'totalCents'
   | 'discountCents'
+  | 'taxCents'
+  | 'reverseCharge'
   | 'amountDueCents'
   | 'amountPaidCents'
   | 'createdAt'
@@ -123,6 +125,9 @@ export function invoiceObject(
     total_cents: inv.totalCents,
     // What the subscription's coupon took off, already out of the total.
     discount_cents: inv.discountCents,
+    // Tax Stripe added on top (in the total), and whether the customer self-accounts for it instead.
+    tax_cents: inv.taxCents,
+    reverse_charge: inv.reverseCharge,
     currency: inv.currency,
     status: inv.status,
     created: inv.createdAt.toISOString(),

@@ -55,9 +55,16 @@ export const sideArr = (side: 'old' | 'new', alias = 'c') =>
   );
 
 /**
+ * What an invoice (aliased `i`) collected for the business: what was paid less the tax in it (a paid
+ * invoice's tax is all in what it collected, unless a credit balance paid part: then no more than that).
+ */
+const PAID_EXCLUDING_TAX = `(case when i.amount_paid_cents > i.tax_cents then i.amount_paid_cents - i.tax_cents else 0 end)`;
+
+/**
  * Money in and money back between two instants (SQL expressions of bound parameters; `to` is inclusive
  * when `upTo` is `<=`), in one currency, as one row of three columns prefixed with `p`:
- * - `<p>_paid`: `amount_paid` of invoices paid in it (gross collected);
+ * - `<p>_paid`: `amount_paid` of invoices paid in it (gross collected), less the tax in it: tax is the
+ *   state's money, never revenue (PAID_EXCLUDING_TAX);
  * - `<p>_refunded`: refunds made in it, whenever the charge was, except those that failed or were
  *   canceled;
  * - `<p>_credited`: credit notes issued in it after payment (the invoice had been paid), less the parts
@@ -66,7 +73,7 @@ export const sideArr = (side: 'old' | 'new', alias = 'c') =>
  * Binds `:currency`.
  */
 export const moneyFlows = (p: string, from: string, to: string, upTo: '<' | '<=') => `select
-  (select coalesce(sum(i.amount_paid_cents), 0) from invoices i
+  (select coalesce(sum(${PAID_EXCLUDING_TAX}), 0) from invoices i
     where i.paid_at >= ${from} and i.paid_at ${upTo} ${to} and i.currency = :currency) as ${p}_paid,
   (select coalesce(sum(r.amount_cents), 0) from refunds r
     where r.created_at >= ${from} and r.created_at ${upTo} ${to} and r.currency = :currency
@@ -82,7 +89,7 @@ export const moneyFlows = (p: string, from: string, to: string, upTo: '<' | '<='
 export const moneyFlowsByBucket = (bucket: (column: string) => string) => `select x.b,
     sum(x.paid) as paid, sum(x.refunded) as refunded, sum(x.credited) as credited
   from (
-    select ${bucket('i.paid_at')} as b, i.amount_paid_cents as paid, 0 as refunded, 0 as credited
+    select ${bucket('i.paid_at')} as b, ${PAID_EXCLUDING_TAX} as paid, 0 as refunded, 0 as credited
     from invoices i where i.paid_at >= :from and i.paid_at < :to and i.currency = :currency
     union all
     select ${bucket('r.created_at')}, 0, r.amount_cents, 0

@@ -7,7 +7,7 @@ import { issueCreditNote } from '../../activities/stripe/credit-notes';
 import { chargeIdOfInvoice, readInvoiceMoney } from '../../activities/stripe/invoice-money';
 import { requestInvoicePayment } from '../../activities/stripe/invoices';
 import { createLogger } from '../../config/logger';
-import { CreditPack, CreditSettings, Customer, PaymentMethod } from '../../db/entities';
+import { CreditPack, CreditSettings, Customer, PaymentMethod, Plan } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { createUsageActivities } from '../../activities/usage';
@@ -75,6 +75,37 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       priceId: 'price_trial_123',
       trialDays: 7,
       signupFee: { amountCents: 100, currency: 'usd', stripeProductId: 'prod_trial_123' },
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/no',
+    });
+    // With STRIPE_TAX: Checkout collects the address and tax ids, and Stripe Tax computes tax, for a
+    // subscription in euros and for a credit pack.
+    const taxed = createActivities({
+      orm: db.orm,
+      logger: createLogger('silent', 'test'),
+      stripe,
+      stripeTax: true,
+    });
+    await env.run(taxed.createCheckoutSession, {
+      subscriptionId: 'subs_contract_tax',
+      stripeCustomerId,
+      priceId: 'price_eur_123',
+      usagePriceId: 'price_usage_eur_123',
+      trialDays: 0,
+      successUrl: 'https://example.com/ok',
+      cancelUrl: 'https://example.com/no',
+    });
+    await env.run(taxed.createCreditCheckoutSession, {
+      customerId: customer.id,
+      stripeCustomerId,
+      pack: {
+        packId: 'pack_tax',
+        name: 'Boost',
+        credits: 100,
+        priceCents: 1800,
+        currency: 'eur',
+        expiresAfterDays: null,
+      },
       successUrl: 'https://example.com/ok',
       cancelUrl: 'https://example.com/no',
     });
@@ -217,7 +248,18 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       attempt: 1,
     });
     expect(topUp.status).toBe('charged');
+    // A plan sold in euros too: its prices in euros, found or made by their own lookup keys.
+    await db.orm.em.fork().nativeUpdate(
+      Plan,
+      { code: 'professional' },
+      {
+        currencyPrices: {
+          eur: { priceMonthlyCents: 4500, priceYearlyCents: 45000, overagePer1kCents: 9, rateCard: [] },
+        },
+      },
+    );
     await syncCatalog(stripe, db.orm);
+    expect(seen.filter((r) => r.method === 'POST' && r.path === '/v1/prices').length).toBeGreaterThan(0);
     // The rated usage cost of a period, as the rollup tells the cost meter.
     const usageSql = sqlFor(db.orm.em.fork());
     const windowStart = new Date(Date.now() - 3_600_000);

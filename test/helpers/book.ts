@@ -206,6 +206,9 @@ export function bookWriter(em: EntityManager) {
         number?: string;
         subscription?: Subscription;
         currency?: string;
+        /** Tax Stripe added on top of `amountCents` (in the total and what was paid). */
+        taxCents?: number;
+        reverseCharge?: boolean;
       },
     ): Invoice {
       const status = opts.status ?? 'paid';
@@ -218,9 +221,11 @@ export function bookWriter(em: EntityManager) {
         status,
         currency: opts.currency ?? 'usd',
         subtotalCents: opts.amountCents,
-        totalCents: opts.amountCents,
-        amountDueCents: opts.amountCents,
-        amountPaidCents: status === 'paid' ? opts.amountCents : 0,
+        totalCents: opts.amountCents + (opts.taxCents ?? 0),
+        taxCents: opts.taxCents ?? 0,
+        reverseCharge: opts.reverseCharge ?? false,
+        amountDueCents: opts.amountCents + (opts.taxCents ?? 0),
+        amountPaidCents: status === 'paid' ? opts.amountCents + (opts.taxCents ?? 0) : 0,
         paidAt: status === 'paid' ? (opts.paidAt ?? opts.createdAt) : null,
         dueDate: new Date(opts.createdAt.getTime() + 7 * DAY),
         invoicePdf: opts.invoicePdf ?? null,

@@ -42,6 +42,8 @@ export async function startFullStack(opts: {
   /** The worker's outgoing webhook settings, as WEBHOOK_* variables (the API's keyring opens their secrets). */
   workerEnv?: Record<string, string>;
   mail?: MailSettings;
+  /** STRIPE_TAX: Checkout collects the address and tax ids, and the emulator's Stripe Tax adds tax. */
+  stripeTax?: boolean;
 }): Promise<FullStack> {
   const secret = opts.webhookSecret ?? 'whsec_full_stack_secret';
   const [env, db, idp] = await Promise.all([
@@ -68,6 +70,7 @@ export async function startFullStack(opts: {
       stripe,
       webhooks: webhookSettingsFrom(loadConfig({ NODE_ENV: 'test', ...opts.workerEnv }), keyring),
       mail: opts.mail ?? null,
+      stripeTax: opts.stripeTax ?? false,
     },
     workflowBundle: workflowBundle(),
   });

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import type { TestApi } from '../helpers/api';
+import { bookWriter } from '../helpers/book';
 import { seedSubscriber } from '../usage/seed-subscriber';
 import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
 
@@ -8,7 +9,7 @@ import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './brows
  * visitor whose browser speaks German sees euros and may switch to dollars, and the Revenue page sums the
  * book's currencies at the rate the operator sets.
  */
-describe('currencies in the browser', () => {
+describe('currencies and tax in the browser', () => {
   let web: Awaited<ReturnType<typeof openWebApp>>;
   let api: TestApi;
   let browser: Browser;
@@ -110,5 +111,67 @@ describe('currencies in the browser', () => {
     expect(await page.getByTestId('currency-total').getByRole('cell').last().textContent()).toBe('$97.60');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'revenue-currencies');
+  });
+
+  it('shows the tax on a customer’s invoices, and their billing address and VAT number in the console', async () => {
+    const em = web.db.orm.em.fork();
+    const book = bookWriter(em);
+    const anna = book.customer({ email: 'anna-de@example.com', userId: 'local-anna-de@example.com' });
+    anna.billingAddress = {
+      country: 'DE',
+      line1: 'Hauptstr. 1',
+      line2: null,
+      city: 'Berlin',
+      postalCode: '10115',
+      state: null,
+    };
+    const bruno = book.customer({ email: 'bruno-fr@example.com', userId: 'local-bruno-fr@example.com' });
+    bruno.billingAddress = {
+      country: 'FR',
+      line1: null,
+      line2: null,
+      city: null,
+      postalCode: null,
+      state: null,
+    };
+    bruno.taxIds = [{ type: 'eu_vat', value: 'FR40303265045' }];
+    const at = new Date(Date.now() - 3_600_000);
+    book.subscription(anna, { createdAt: at, amountCents: 4500, currency: 'eur', status: 'active' });
+    book.invoice(anna, {
+      amountCents: 4500,
+      taxCents: 855,
+      currency: 'eur',
+      createdAt: at,
+      number: 'DE-0001',
+    });
+    book.subscription(bruno, { createdAt: at, amountCents: 4500, currency: 'eur', status: 'active' });
+    book.invoice(bruno, {
+      amountCents: 4500,
+      reverseCharge: true,
+      currency: 'eur',
+      createdAt: at,
+      number: 'FR-0001',
+    });
+    await em.flush();
+
+    const page = await signInAs(browser, api.url, {
+      email: 'anna-de@example.com',
+      role: 'viewer',
+      next: '/billing/invoices',
+      locale: 'de-DE',
+    });
+    const row = page.getByRole('row', { name: /DE-0001/ });
+    await row.getByText(/inkl|incl/).waitFor();
+    expect(await row.getByRole('cell').nth(3).innerText()).toMatch(/53,55\s€\s+incl\. 8,55\s€ tax/);
+    await screenshot(page, 'invoices-with-tax');
+
+    const operator = await signInAs(browser, api.url, {
+      email: 'boss@example.com',
+      role: 'admin',
+      next: '/admin/customer?email=bruno-fr%40example.com',
+    });
+    await operator.getByTestId('tax-ids').getByText('FR40303265045 (eu_vat)').waitFor();
+    expect(await operator.getByTestId('billing-address').textContent()).toBe('FR');
+    expect(await seriousA11yViolations(operator)).toEqual([]);
   });
 });

@@ -98,10 +98,14 @@ export async function handleControl(
     if (method === 'POST' && (m = /^\/checkout_sessions\/([^/]+)\/complete$/.exec(path))) {
       const s = emu.store.get<CheckoutSessionRec>('checkout.session', m[1] ?? '');
       const str = (k: string) => (typeof input[k] === 'string' ? (input[k] as string) : undefined);
+      const country = str('country');
+      const vat = str('tax_id');
       completeCheckoutSession(emu, s, {
         cardNumber: str('card_number'),
         email: str('email'),
         name: str('name'),
+        ...(country ? { address: { country } } : {}),
+        ...(vat ? { taxId: { type: 'eu_vat', value: vat } } : {}),
       });
       return send(200, emu.present(s));
     }

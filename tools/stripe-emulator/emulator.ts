@@ -116,7 +116,7 @@ export class Emulator {
       const inv = rec as unknown as InvoiceRec;
       out['lines'] = {
         ...listOf(
-          inv.lines.map((l) => ({ discount_amounts: [], discounts: [], ...structuredClone(l) })),
+          inv.lines.map((l) => ({ discount_amounts: [], discounts: [], taxes: [], ...structuredClone(l) })),
           `/v1/invoices/${inv.id}/lines`,
         ),
         total_count: inv.lines.length,
@@ -125,7 +125,16 @@ export class Emulator {
       out['amount_shipping'] = 0;
       out['discounts'] = inv.discounts ?? [];
       out['total_discount_amounts'] = inv.total_discount_amounts ?? [];
-      out['total_taxes'] = [];
+      out['total_taxes'] = inv.total_taxes ?? [];
+      out['total_excluding_tax'] = inv.total_excluding_tax ?? inv.total;
+      out['automatic_tax'] = inv.automatic_tax ?? {
+        enabled: false,
+        status: null,
+        disabled_reason: null,
+        liability: null,
+      };
+      out['customer_address'] = inv.customer_address ?? null;
+      out['customer_tax_ids'] = inv.customer_tax_ids ?? [];
       out['issuer'] = { type: 'self' };
       out['pre_payment_credit_notes_amount'] = inv.pre_payment_credit_notes_amount ?? 0;
       out['post_payment_credit_notes_amount'] = inv.post_payment_credit_notes_amount ?? 0;

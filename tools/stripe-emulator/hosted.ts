@@ -53,8 +53,17 @@ function checkoutForm(s: CheckoutSessionRec, error?: string): string {
 ${setup ? '' : `<label>Email <input name="email" type="email" value="${esc(s.customer_email ?? '')}"></label>`}
 <label>Card number <input name="card_number" value="4242 4242 4242 4242" autocomplete="off"></label>
 <label>Name on card <input name="name"></label>
-<button type="submit">${button}</button></form>
+${taxFields(s)}<button type="submit">${button}</button></form>
 ${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel</a></p>` : ''}`;
+}
+
+/** The billing address's country (Stripe Tax needs it) and a VAT number, when the session collects them. */
+function taxFields(s: CheckoutSessionRec): string {
+  const address = s.automatic_tax?.enabled || s.billing_address_collection === 'required';
+  return (
+    (address ? `<label>Country (two letters) <input name="country" maxlength="2" required></label>\n` : '') +
+    (s.tax_id_collection?.enabled ? `<label>EU VAT number (businesses) <input name="tax_id"></label>\n` : '')
+  );
 }
 
 /** The challenge Stripe's test mode shows for a card that needs 3-D Secure: the tester picks the outcome. */
@@ -134,6 +143,8 @@ export async function handleHosted(
           cardNumber: (field('card_number') ?? '').replace(/\s/g, ''),
           email: field('email') || undefined,
           name: field('name') || undefined,
+          ...(field('country') ? { address: { country: field('country') as string } } : {}),
+          ...(field('tax_id') ? { taxId: { type: 'eu_vat', value: field('tax_id') as string } } : {}),
         });
       } catch (e) {
         page(res, 402, 'Checkout', checkoutForm(s, message(e)));

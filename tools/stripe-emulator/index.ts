@@ -17,7 +17,7 @@ import { registerDiscounts } from './resources/discounts';
 import { registerCheckout } from './resources/checkout';
 import { registerRefunds } from './resources/refunds';
 import { closeDispute, openDispute } from './billing/refunds';
-import { completeCheckoutSession } from './billing/checkout';
+import { completeCheckoutSession, type CheckoutCard } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
 import { StateFile } from './state-file';
 import type { ChargeRec, CheckoutSessionRec, DisputeRec, EventRec, PaymentIntentRec } from './types';
@@ -65,10 +65,7 @@ export interface StripeEmulator {
   /** Events emitted so far, oldest first, optionally of one type. */
   events(type?: string): EventRec[];
   /** Does what submitting the hosted Checkout page does; the default card is 4242 4242 4242 4242. */
-  completeCheckoutSession(
-    id: string,
-    opts?: { cardNumber?: string; email?: string; name?: string },
-  ): Record<string, unknown>;
+  completeCheckoutSession(id: string, opts?: CheckoutCard): Record<string, unknown>;
   /** Completes (or fails) 3-D Secure for a payment intent in `requires_action`. */
   authenticatePayment(paymentIntentId: string, succeed?: boolean): Record<string, unknown>;
   /** The cardholder disputes a charge (default: what is left unrefunded); emits `charge.dispute.created`. */

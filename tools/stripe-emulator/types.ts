@@ -37,7 +37,45 @@ export type CustomerRec = Pick<
   test_clock: string | null;
   deleted?: true;
   _invoiceSeq: number;
+  /** The billing address Checkout collected (absent before tax existed here). */
+  address?: TaxAddress | null;
+  /** Its tax ids (`tax_id` records), newest last. */
+  _taxIds?: string[];
 };
+
+/** A billing address as Stripe keeps it. */
+export interface TaxAddress {
+  country: string | null;
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  postal_code: string | null;
+  state: string | null;
+}
+
+export interface TaxIdRec extends BaseRec {
+  object: 'tax_id';
+  country: string | null;
+  customer: string;
+  livemode: false;
+  type: string;
+  value: string;
+  verification: {
+    status: 'verified' | 'unverified' | 'pending';
+    verified_address: null;
+    verified_name: null;
+  };
+}
+
+/** Stripe Tax's answer for one line: what it charged and why. */
+export interface LineTax {
+  amount: number;
+  tax_behavior: 'exclusive';
+  tax_rate_details: { tax_rate: string };
+  taxability_reason: 'standard_rated' | 'reverse_charge' | 'not_collecting';
+  taxable_amount: number;
+  type: 'tax_rate_details';
+}
 
 export type ProductRec = Pick<
   Stripe.Product,
@@ -137,6 +175,8 @@ export type SubscriptionRec = Pick<
   current_period_end: number;
   _trialWillEndSent: boolean;
   _upcomingSentFor: number | null;
+  /** Whether Stripe Tax computes its invoices' tax (absent before tax existed here: no). */
+  automatic_tax?: { enabled: boolean; disabled_reason: null; liability: null };
   /** The discount applied to the subscription's invoices (a `discount` record's id); absent for none. */
   _discount?: string | null;
 };
@@ -227,6 +267,8 @@ export type InvoiceLineRec = Pick<
   /** What each discount took off this line; absent on lines stored before discounts existed here. */
   discount_amounts?: { amount: number; discount: string }[];
   discounts?: string[];
+  /** Stripe Tax's tax on this line; absent when the invoice is not taxed. */
+  taxes?: LineTax[];
   price: string | null;
   pricing: {
     type: 'price_details';
@@ -290,6 +332,12 @@ export type InvoiceRec = Pick<
   /** The discounts applied and what each took off in all; absent before discounts existed here. */
   discounts?: string[];
   total_discount_amounts?: { amount: number; discount: string }[];
+  /** Stripe Tax: the tax per rate, the total before it, and the customer's details it was computed on. */
+  automatic_tax?: { enabled: boolean; status: 'complete' | null; disabled_reason: null; liability: null };
+  total_taxes?: LineTax[];
+  total_excluding_tax?: number;
+  customer_address?: TaxAddress | null;
+  customer_tax_ids?: { type: string; value: string }[];
 };
 
 export type PaymentIntentRec = Pick<
@@ -462,13 +510,34 @@ export type CheckoutSessionRec = Pick<
     setupFutureUsage: 'off_session' | 'on_session' | null;
     description?: string;
   };
-  customer_details: { email: string | null; name: string | null } | null;
+  customer_details: {
+    email: string | null;
+    name: string | null;
+    address?: TaxAddress | null;
+    tax_ids?: { type: string; value: string }[];
+  } | null;
   _lineItems: { price: string; quantity: number }[];
   _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };
   /** The coupon or promotion code the subscription is made with (Checkout's `discounts`). */
   _discount?: DiscountRef | null;
   /** A card waiting on the hosted page's 3-D Secure step, with what was typed beside it. */
-  _authentication?: { cardNumber: string; email?: string; name?: string } | null;
+  _authentication?: {
+    cardNumber: string;
+    email?: string;
+    name?: string;
+    address?: Partial<TaxAddress> & { country: string };
+    taxId?: { type: string; value: string };
+  } | null;
+  /** Stripe Tax on the session (`automatic_tax[enabled]`), which needs the billing address. */
+  automatic_tax?: {
+    enabled: boolean;
+    status: 'complete' | 'requires_location_inputs' | null;
+    liability: null;
+  };
+  billing_address_collection?: 'auto' | 'required' | null;
+  tax_id_collection?: { enabled: boolean; required: 'never' };
+  /** Payment mode: the tax the session's total includes. */
+  total_details?: { amount_discount: number; amount_shipping: number; amount_tax: number };
 };
 
 export type SetupIntentRec = Pick<

@@ -348,6 +348,19 @@ export const revenueByTierResponse = z.object({
 export const subscriptionByEmailResponse = adminSubscription.extend({
   customer_name: z.string().nullable(),
   user_id: z.string(),
+  /** The billing address Stripe Tax taxes by; null until Checkout collected one. */
+  billing_address: z
+    .object({
+      country: z.string().nullable(),
+      line1: z.string().nullable(),
+      line2: z.string().nullable(),
+      city: z.string().nullable(),
+      postal_code: z.string().nullable(),
+      state: z.string().nullable(),
+    })
+    .nullable(),
+  /** Tax ids the customer gave (an EU VAT number…). */
+  tax_ids: z.array(z.object({ type: z.string(), value: z.string() })),
   workflow_id: z.string(),
   /** The subscription's workflow in the Temporal Web UI; null when TEMPORAL_UI_URL is not set. */
   workflow_url: z.string().nullable(),
@@ -382,6 +395,8 @@ export const subscriptionByEmailResponse = adminSubscription.extend({
       status: z.string(),
       amount_due_cents: cents,
       amount_paid_cents: cents,
+      tax_cents: cents,
+      reverse_charge: z.boolean(),
       created: timestamp,
     }),
   ),

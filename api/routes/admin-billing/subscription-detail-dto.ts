@@ -21,6 +21,18 @@ export function subscriptionDetailDto(
     ...adminSubscriptionDto(adminSubscriptionOf(d.subscription)),
     customer_name: d.customer.name ?? null,
     user_id: d.customer.userId,
+    // What Stripe Tax taxes by, as the customer's newest invoice carried it.
+    billing_address: d.customer.billingAddress
+      ? {
+          country: d.customer.billingAddress.country,
+          line1: d.customer.billingAddress.line1,
+          line2: d.customer.billingAddress.line2,
+          city: d.customer.billingAddress.city,
+          postal_code: d.customer.billingAddress.postalCode,
+          state: d.customer.billingAddress.state,
+        }
+      : null,
+    tax_ids: d.customer.taxIds,
     workflow_id: d.workflowId,
     workflow_url: temporalWorkflowUrl(config, d.workflowId),
     history: d.history.map((s) => ({
@@ -49,6 +61,8 @@ export function subscriptionDetailDto(
       status: i.status,
       amount_due_cents: i.amountDueCents,
       amount_paid_cents: i.amountPaidCents,
+      tax_cents: i.taxCents,
+      reverse_charge: i.reverseCharge,
       created: i.createdAt.toISOString(),
     })),
   };

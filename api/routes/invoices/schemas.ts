@@ -24,6 +24,10 @@ export const invoicesResponse = z.array(
     total_cents: cents,
     /** What a coupon took off, already out of total_cents. */
     discount_cents: cents,
+    /** Tax Stripe added (Stripe Tax), already in total_cents. */
+    tax_cents: cents,
+    /** A business with a valid EU VAT id: no tax charged, the customer accounts for it (reverse charge). */
+    reverse_charge: z.boolean(),
     currency: currencyCode,
     status: z.string(),
     created: timestamp,

@@ -26,6 +26,7 @@ import { Migration20261124224756_Entitlements } from './Migration20261124224756_
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
 import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
 import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
+import { Migration20261125050000_Tax } from './Migration20261125050000_Tax';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -56,4 +57,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
   { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
   { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
+  { name: 'Migration20261125050000_Tax', class: Migration20261125050000_Tax },
 ];

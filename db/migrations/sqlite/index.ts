@@ -27,6 +27,7 @@ import { Migration20261124224749_Entitlements } from './Migration20261124224749_
 import { Migration20261125030000_RateCards } from './Migration20261125030000_RateCards';
 import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
 import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
+import { Migration20261125050000_Tax } from './Migration20261125050000_Tax';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -58,4 +59,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261125030000_RateCards', class: Migration20261125030000_RateCards },
   { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
   { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
+  { name: 'Migration20261125050000_Tax', class: Migration20261125050000_Tax },
 ];

@@ -1,17 +1,51 @@
 import type { Emulator } from '../emulator';
 import { cardDeclined, invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
-import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec } from '../types';
+import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec, TaxAddress } from '../types';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './payment-methods';
 import { confirmPayment, newPaymentIntent } from './payments';
 import { createSubscription } from './subscriptions';
 import { clockForNewCustomer } from './test-clocks';
+import { addTaxId, blankAddress, taxIdsOf, taxOn, taxTreatment } from './tax';
 
 export interface CheckoutCard {
   cardNumber?: string;
   email?: string;
   name?: string;
+  /** The billing address typed, when the session collects it (Stripe Tax needs its country). */
+  address?: Partial<TaxAddress> & { country: string };
+  /** A tax id typed, when the session collects them. */
+  taxId?: { type: string; value: string };
 }
+
+/**
+ * What a session collecting tax details takes from the page: the billing address (required with Stripe
+ * Tax: it decides the rate), saved on the customer, and a tax id when one was typed.
+ */
+function takeTaxDetails(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  customer: CustomerRec,
+  opts: CheckoutCard,
+) {
+  const needsAddress = session.automatic_tax?.enabled || session.billing_address_collection === 'required';
+  if (!needsAddress && !opts.address) return;
+  const country = opts.address?.country?.trim().toUpperCase() ?? '';
+  if (!/^[A-Z]{2}$/.test(country))
+    throw invalidRequest('Enter the country of the billing address.', 'customer_details[address][country]');
+  customer.address = { ...blankAddress(country), ...opts.address, country };
+  emu.emit('customer.updated', customer);
+  if (opts.taxId && session.tax_id_collection?.enabled)
+    addTaxId(emu, customer, opts.taxId.type, opts.taxId.value);
+  if (session.automatic_tax?.enabled) session.automatic_tax.status = 'complete';
+}
+
+const customerDetails = (emu: Emulator, customer: CustomerRec, name: string | null) => ({
+  email: customer.email,
+  name,
+  address: customer.address ?? null,
+  tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
+});
 
 /** Stripe's words when the customer fails (or abandons) 3-D Secure on its hosted page. */
 export const AUTHENTICATION_FAILED =
@@ -85,6 +119,7 @@ export function completeCheckoutSession(
   const card = cardFromNumber(number, 'card_number');
   if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
   const customer = sessionCustomer(emu, session, opts);
+  takeTaxDetails(emu, session, customer, opts);
   const pm = createCardPaymentMethod(
     emu,
     card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
@@ -117,6 +152,7 @@ export function completeCheckoutSession(
     description: session._subscriptionData.description ?? null,
     discount: session._discount ?? null,
     checkoutSession: session.id,
+    automaticTax: session.automatic_tax?.enabled ?? false,
   });
   if (sub.status !== 'active' && sub.status !== 'trialing') {
     throw new StripeApiError(402, {
@@ -130,7 +166,7 @@ export function completeCheckoutSession(
   session.invoice = inv?.id ?? null;
   session.status = 'complete';
   session.payment_status = inv && inv.amount_paid > 0 ? 'paid' : 'no_payment_required';
-  session.customer_details = { email: customer.email, name: customer.name ?? null };
+  session.customer_details = customerDetails(emu, customer, customer.name ?? null);
   session.url = null;
   emu.emit('checkout.session.completed', session);
   return session;
@@ -226,6 +262,13 @@ function completePaymentSession(
   const card = cardFromNumber(opts.cardNumber ?? '4242424242424242', 'card_number');
   if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
   const customer = sessionCustomer(emu, session, opts);
+  takeTaxDetails(emu, session, customer, opts);
+  if (session.automatic_tax?.enabled) {
+    // The tax on a one-time payment, added to what the card pays, as Checkout shows it.
+    const tax = taxOn(session.amount_subtotal ?? 0, taxTreatment(emu, customer).basisPoints);
+    session.total_details = { amount_discount: 0, amount_shipping: 0, amount_tax: tax };
+    session.amount_total = (session.amount_subtotal ?? 0) + tax;
+  }
   const pm = createCardPaymentMethod(
     emu,
     card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
@@ -244,7 +287,7 @@ function completePaymentSession(
   session.payment_intent = pi.id;
   session.status = 'complete';
   session.payment_status = 'paid';
-  session.customer_details = { email: customer.email, name: opts.name ?? customer.name ?? null };
+  session.customer_details = customerDetails(emu, customer, opts.name ?? customer.name ?? null);
   session.url = null;
   emu.emit('checkout.session.completed', session);
   return session;

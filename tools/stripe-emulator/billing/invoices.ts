@@ -1,3 +1,4 @@
+import { taxIdsOf, taxLines } from './tax';
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator';
 import { invalidRequest, StripeApiError } from '../errors';
@@ -138,7 +139,10 @@ export function createInvoice(
   for (const l of lines) l.invoice = id;
   const subtotal = lines.reduce((sum, l) => sum + l.amount, 0);
   const discount = applyDiscount(emu, subscription, lines, opts.currency, now);
-  const total = subtotal - discount.total;
+  // Stripe Tax, when the subscription has it: on each line after its discounts, added on top (exclusive).
+  const taxed = subscription?.automatic_tax?.enabled ? taxLines(emu, customer, lines) : null;
+  const totalExcludingTax = subtotal - discount.total;
+  const total = totalExcludingTax + (taxed?.total ?? 0);
   // A credit balance (negative, e.g. from a credit note) pays what it can of the new invoice, as in Stripe.
   const applied = customer.balance < 0 ? Math.min(-customer.balance, Math.max(0, total)) : 0;
   customer.balance += applied;
@@ -192,6 +196,20 @@ export function createInvoice(
     total,
     discounts: discount.discounts,
     total_discount_amounts: discount.totalDiscountAmounts,
+    ...(taxed
+      ? {
+          automatic_tax: {
+            enabled: true,
+            status: 'complete' as const,
+            disabled_reason: null,
+            liability: null,
+          },
+          total_taxes: taxed.totalTaxes,
+          total_excluding_tax: totalExcludingTax,
+          customer_address: customer.address ?? null,
+          customer_tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
+        }
+      : {}),
   });
   emu.emit('invoice.created', invoice);
   return invoice;

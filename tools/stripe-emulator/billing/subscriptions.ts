@@ -176,6 +176,8 @@ export function createSubscription(
     /** A coupon or promotion code redeemed onto the subscription before its first invoice. */
     discount?: DiscountRef | null;
     checkoutSession?: string | null;
+    /** Stripe Tax computes its invoices' tax (Checkout's `automatic_tax`, or the API's). */
+    automaticTax?: boolean;
   },
 ): SubscriptionRec {
   if (opts.items.length === 0)
@@ -236,6 +238,7 @@ export function createSubscription(
     collection_method: opts.collectionMethod,
     created: now,
     currency: first.currency,
+    automatic_tax: { enabled: opts.automaticTax ?? false, disabled_reason: null, liability: null },
     current_period_end: now,
     current_period_start: now,
     customer: opts.customer.id,

@@ -3,7 +3,16 @@ import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { listOf, paginate } from '../list';
 import type { Params } from '../form';
-import { mergeMetadata, objectList, optInt, optObject, optString, reqString, stringList } from '../params';
+import {
+  mergeMetadata,
+  objectList,
+  optBool,
+  optInt,
+  optObject,
+  optString,
+  reqString,
+  stringList,
+} from '../params';
 import type { Router } from '../router';
 import { discountRefOf } from './subscriptions';
 import type {
@@ -27,6 +36,32 @@ export function registerCheckout(router: Router, emu: Emulator): void {
   }
 
   const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
+
+  /**
+   * Stripe Tax on a session: `automatic_tax[enabled]` needs a location, so with a customer who has no
+   * address Checkout must be allowed to save the one typed (`customer_update[address]=auto`), as Stripe
+   * insists; the page then asks for the address (and the tax id with `tax_id_collection`).
+   */
+  function taxFields(params: Params, customer: CustomerRec | null): Partial<CheckoutSessionRec> {
+    const enabled = optBool(optObject(params, 'automatic_tax') ?? {}, 'enabled') ?? false;
+    const collection = optString(params, 'billing_address_collection');
+    if (collection !== undefined && collection !== 'auto' && collection !== 'required')
+      throw invalidParam('billing_address_collection');
+    const taxIds = optBool(optObject(params, 'tax_id_collection') ?? {}, 'enabled') ?? false;
+    const update = optObject(params, 'customer_update') ?? {};
+    if ((enabled || taxIds) && customer && !customer.address && optString(update, 'address') !== 'auto')
+      throw invalidRequest(
+        'Automatic tax calculation in Checkout requires a valid address on the Customer. Add a valid ' +
+          "address to the Customer or set either 'customer_update[address]' to 'auto' or " +
+          "'customer_update[shipping]' to 'auto' to save the address entered in Checkout to the Customer.",
+        'customer_update[address]',
+      );
+    return {
+      automatic_tax: { enabled, status: enabled ? 'requires_location_inputs' : null, liability: null },
+      billing_address_collection: (collection as 'auto' | 'required' | undefined) ?? null,
+      tax_id_collection: { enabled: taxIds, required: 'never' },
+    };
+  }
 
   /** `price_data`'s product: a stored one, or `product_data` (a product made for this line, as Stripe does). */
   function productOf(data: Params, i: number): ProductRec {
@@ -242,6 +277,8 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         setupFutureUsage,
         description: optString(intentData, 'description'),
       },
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+      ...taxFields(params, customer),
     });
   }
 
@@ -298,6 +335,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         description: optString(subData, 'description'),
       },
       _discount: checkoutDiscount(params),
+      ...taxFields(params, customer),
     });
     return emu.present(s);
   });

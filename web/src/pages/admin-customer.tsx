@@ -94,6 +94,23 @@ export function AdminCustomer() {
             <dd>
               <code>{s.customer}</code>
             </dd>
+            <dt>Billing address</dt>
+            <dd data-testid="billing-address">
+              {s.billing_address
+                ? [
+                    s.billing_address.line1,
+                    s.billing_address.postal_code,
+                    s.billing_address.city,
+                    s.billing_address.country,
+                  ]
+                    .filter(Boolean)
+                    .join(', ')
+                : 'Not collected'}
+            </dd>
+            <dt>Tax ids</dt>
+            <dd data-testid="tax-ids">
+              {s.tax_ids.length ? s.tax_ids.map((t) => `${t.value} (${t.type})`).join(', ') : 'None'}
+            </dd>
             <dt>Workflow</dt>
             <dd>
               {s.workflow_url ? (

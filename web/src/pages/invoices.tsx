@@ -93,7 +93,16 @@ export function Invoices() {
                         <span className="small"> {money(i.amount_credited_cents, i.currency)} credited</span>
                       )}
                     </td>
-                    <td className="num">{money(i.total_cents, i.currency)}</td>
+                    <td className="num">
+                      {money(i.total_cents, i.currency)}
+                      {i.discount_cents > 0 && (
+                        <span className="small block">{money(i.discount_cents, i.currency)} off</span>
+                      )}
+                      {i.tax_cents > 0 && (
+                        <span className="small block">incl. {money(i.tax_cents, i.currency)} tax</span>
+                      )}
+                      {i.reverse_charge && <span className="small block">VAT reverse charged</span>}
+                    </td>
                     <td>
                       <div className="row-actions">
                         <PdfButton invoice={i} />
