@@ -25,7 +25,7 @@ export class Customer {
     state: string | null;
   } | null;
   /** Its tax ids (an EU VAT number…), as its latest invoice carries them. */
-  taxIds: Opt<{ type: string; value: string }[]> = [];
+  taxIds?: { type: string; value: string }[] | null;
   createdAt: Opt<Date> = new Date();
   updatedAt: Opt<Date> = new Date();
   /**

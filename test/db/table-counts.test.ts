@@ -196,12 +196,15 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the table counts migration on 
       const migrator = db.orm.getMigrator();
       await migrator.up({ to: list[at - 1]!.name });
       const em = db.orm.em.fork();
+      const sql = sqlFor(em);
       for (const n of [1, 2, 3]) {
-        const customer = em.create(Customer, {
-          id: `cust_old${n}`,
-          userId: `old-${n}`,
-          email: `old${n}@example.com`,
-        });
+        // Written as the schema of that time has it: the entity of today has columns it did not.
+        const now = sql.date(new Date());
+        await sql.run(
+          `insert into customers (id, user_id, email, roles, created_at, updated_at) values (?, ?, ?, '[]', ?, ?)`,
+          [`cust_old${n}`, `old-${n}`, `old${n}@example.com`, now, now],
+        );
+        const customer = em.getReference(Customer, `cust_old${n}`);
         if (n > 1) {
           em.create(Subscription, {
             id: `subs_old${n}`,

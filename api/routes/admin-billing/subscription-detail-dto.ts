@@ -32,7 +32,7 @@ export function subscriptionDetailDto(
           state: d.customer.billingAddress.state,
         }
       : null,
-    tax_ids: d.customer.taxIds,
+    tax_ids: d.customer.taxIds ?? [],
     workflow_id: d.workflowId,
     workflow_url: temporalWorkflowUrl(config, d.workflowId),
     history: d.history.map((s) => ({

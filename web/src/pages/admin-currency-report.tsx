@@ -103,7 +103,7 @@ function RatesForm({
       {done && <Notice kind="success">{done}</Notice>}
       {error && <ErrorNotice error={error} />}
       <label>
-        Reporting currency{' '}
+        Report revenue in{' '}
         <select value={reporting} onChange={(e) => setReporting(e.target.value)}>
           {rates.currencies.map((c) => (
             <option key={c} value={c}>
