@@ -1,5 +1,6 @@
 import { divRound, type Cents } from './money';
 import { countsTowardMrr, type SubscriptionStatus } from './subscription-status';
+import { lineDiscounts, type DiscountTerms } from './coupons';
 
 export const BILLING_INTERVALS = ['month', 'year'] as const;
 export type BillingInterval = (typeof BILLING_INTERVALS)[number];
@@ -27,6 +28,36 @@ export interface PriceTerms {
 /** What a price comes to over a year: how plans on different cycles are compared. */
 export function annualizedCents({ amountCents, interval }: PriceTerms): Cents {
   return amountCents * periodsPerYear(interval);
+}
+
+/** A subscription's discount as recurring revenue reads it (the mirror's `subscriptions.discount`). */
+export interface RecurringDiscount extends Partial<DiscountTerms> {
+  start: string;
+  end: string | null;
+  /** False for a `once` coupon: a one-off, like a signup credit, it never lowers recurring revenue. */
+  recurring?: boolean;
+}
+
+/**
+ * What a subscription recurs at, at `at`: its price less a recurring discount (`repeating` until its end,
+ * or `forever`) that applies then, as Stripe discounts each invoice. This is the amount MRR counts, so MRR
+ * is net of discounts; a `once` discount leaves it at the price.
+ */
+export function recurringAmountCents(
+  amountCents: Cents,
+  discount: RecurringDiscount | null | undefined,
+  at: Date,
+): Cents {
+  if (!discount || discount.recurring === false) return amountCents;
+  const t = at.getTime();
+  if (t < Date.parse(discount.start) || (discount.end !== null && t >= Date.parse(discount.end)))
+    return amountCents;
+  const terms = {
+    percentOffBp: discount.percentOffBp ?? null,
+    amountOffCents: discount.amountOffCents ?? null,
+  };
+  if (terms.percentOffBp === null && terms.amountOffCents === null) return amountCents;
+  return amountCents - (lineDiscounts(terms, [amountCents])[0] ?? 0);
 }
 
 /** A subscription's annual recurring revenue: its annualized price while it pays, else nothing. */

@@ -115,11 +115,12 @@ export async function settleSubscriptionDiscount(em: EntityManager, row: Subscri
   const d = row.discount;
   if (!d) return;
   const coupon = await em.findOne(CouponRow, { id: d.couponId });
-  if (coupon && d.percentOffBp === undefined)
+  if (coupon && (d.percentOffBp === undefined || d.recurring === undefined))
     row.discount = {
       ...d,
       percentOffBp: coupon.percentOffBp ?? null,
       amountOffCents: coupon.amountOff?.[row.currency] ?? null,
+      recurring: coupon.duration !== 'once',
     };
   await recordRedemption(em, {
     couponId: d.couponId,

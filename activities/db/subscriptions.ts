@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { arrCents } from '../../domain/plan-change';
+import { arrCents, recurringAmountCents } from '../../domain/plan-change';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import { recordSubscriptionEvents } from './subscription-events';
@@ -56,6 +56,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
       throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, FAILURE.notFound);
     }
     const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
+    const netBefore = row.netAmountCents ?? row.amountCents;
     if (req.snapshot) {
       applySubscriptionSnapshot(row, req.snapshot, req.status);
       await settleSubscriptionDiscount(em, row);
@@ -75,8 +76,11 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     // Past checkout, Stripe holds the customer to this currency; so does the engine from now on.
     if (row.status !== 'incomplete')
       await em.nativeUpdate(Customer, { id: row.customer.id, currency: null }, { currency: row.currency });
-    row.arrCents = arrCents(row.status, row);
+    // Recurring revenue is net of a recurring discount: a coupon starting or ending is a change of it.
+    row.netAmountCents = recurringAmountCents(row.amountCents, row.discount, new Date());
+    row.arrCents = arrCents(row.status, { interval: row.interval, amountCents: row.netAmountCents });
     const changed =
+      netBefore !== row.netAmountCents ||
       before.amount !== row.amountCents ||
       before.interval !== row.interval ||
       before.status !== row.status ||
@@ -90,8 +94,9 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
         customerId: row.customer.id,
         currency: row.currency,
         at: new Date(),
-        oldAmountCents: before.amount,
-        newAmountCents: row.amountCents,
+        // What it recurred at before and after, net of recurring discounts: what revenue sums.
+        oldAmountCents: netBefore,
+        newAmountCents: row.netAmountCents,
         oldInterval: before.interval,
         newInterval: row.interval,
         oldStatus: before.status,

@@ -33,7 +33,14 @@ export class Subscription {
     /** The coupon's terms in the subscription's currency (domain/coupons.ts DiscountTerms), for estimates. */
     percentOffBp?: number | null;
     amountOffCents?: number | null;
+    /** False for a `once` coupon, which recurring revenue leaves out (domain/plan-change.ts). */
+    recurring?: boolean;
   } | null;
+  /**
+   * What it recurs at after a recurring discount (domain/plan-change.ts recurringAmountCents): what
+   * `arr_cents` annualizes and the change history records; null on rows written before discounts counted.
+   */
+  netAmountCents?: number | null;
   canceledAt?: Date | null;
   endedAt?: Date | null;
   pausedAt?: Date | null;
@@ -86,6 +93,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     trialEnd: { type: 'datetime', nullable: true },
     cancelAtPeriodEnd: { type: 'boolean' },
     discount: { type: 'json', nullable: true },
+    netAmountCents: { type: 'integer', nullable: true },
     canceledAt: { type: 'datetime', nullable: true },
     endedAt: { type: 'datetime', nullable: true },
     pausedAt: { type: 'datetime', nullable: true },

@@ -69,7 +69,9 @@ const PAID_EXCLUDING_TAX = `(case when i.amount_paid_cents > i.tax_cents then i.
  *   canceled;
  * - `<p>_credited`: credit notes issued in it after payment (the invoice had been paid), less the parts
  *   they paid back as refunds (those are refunds above), except voided ones. A credit note before payment
- *   only lowered what was collected, so it is already out of `paid`.
+ *   only lowered what was collected, so it is already out of `paid`;
+ * - `<p>_discounted`: what coupons took off the invoices paid in it (already out of `paid`): what the
+ *   discounts cost in the period.
  * Binds `:currency`.
  */
 export const moneyFlows = (p: string, from: string, to: string, upTo: '<' | '<=') => `select
@@ -80,7 +82,9 @@ export const moneyFlows = (p: string, from: string, to: string, upTo: '<' | '<='
       and r.status not in ('failed', 'canceled')) as ${p}_refunded,
   (select coalesce(sum(n.credited_cents), 0) from credit_notes n
     where n.created_at >= ${from} and n.created_at ${upTo} ${to} and n.currency = :currency
-      and n.type = 'post_payment' and n.status <> 'void') as ${p}_credited`;
+      and n.type = 'post_payment' and n.status <> 'void') as ${p}_credited,
+  (select coalesce(sum(i.discount_cents), 0) from invoices i
+    where i.paid_at >= ${from} and i.paid_at ${upTo} ${to} and i.currency = :currency) as ${p}_discounted`;
 
 /**
  * The same three sums per day or month label (column `b`) from `:from` up to `:to` (exclusive), for the

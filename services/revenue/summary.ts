@@ -127,9 +127,14 @@ export interface MoneyFlows {
   refundedCents: number;
   creditedCents: number;
   netCents: number;
+  /** What coupons took off the invoices paid (already out of `paidCents`): the discounts' cost. */
+  discountedCents: number;
 }
 
-type FlowRow<P extends string> = Record<`${P}_paid` | `${P}_refunded` | `${P}_credited`, unknown>;
+type FlowRow<P extends string> = Record<
+  `${P}_paid` | `${P}_refunded` | `${P}_credited` | `${P}_discounted`,
+  unknown
+>;
 
 function flowsOf<P extends string>(row: FlowRow<P> | undefined, p: P): MoneyFlows {
   const r = (row ?? {}) as Record<string, unknown>;
@@ -141,6 +146,7 @@ function flowsOf<P extends string>(row: FlowRow<P> | undefined, p: P): MoneyFlow
     refundedCents: refunded,
     creditedCents: credited,
     netCents: paid - refunded - credited,
+    discountedCents: num(r[`${p}_discounted`]),
   };
 }
 

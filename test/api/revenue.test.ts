@@ -244,7 +244,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         return { invoice, charge };
       };
 
-      // The month: gross 16700, refunds 3200, credit notes 2000, net 11500.
+      // The month: gross 21200, refunds 3200, credit notes 2000, net 16000 (discounts 500).
       const a = paid(4900, at(2)); // gross 4900
       book.refund(a.charge, { amountCents: 1500, createdAt: at(5) }); // refund 1500
       book.refund(a.charge, { amountCents: 400, createdAt: at(6), status: 'failed' }); // nothing
@@ -262,6 +262,10 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       book.refund(older.charge, { amountCents: 700, createdAt: at(25) }); // refund 700
       // The first instant of the next month belongs to the next month.
       book.refund(older.charge, { amountCents: 100, createdAt: m1 });
+      // Discounted $5.00 and taxed $8.55 on top: $45.00 is revenue, the tax is not; the $5.00 is what
+      // the discount cost.
+      const taxed = book.customer();
+      book.invoice(taxed, { amountCents: 4500, taxCents: 855, discountCents: 500, createdAt: at(7) });
       const euro = paid(5000, at(3), 'eur');
       book.refund(euro.charge, { amountCents: 5000, createdAt: at(4), currency: 'eur' });
 
@@ -291,14 +295,16 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
         month,
         from: m0.toISOString(),
         to: m1.toISOString(),
-        gross: 167,
-        gross_cents: 16700,
+        gross: 212,
+        gross_cents: 21200,
         refunds: 32,
         refunds_cents: 3200,
         credit_notes: 20,
         credit_notes_cents: 2000,
-        net_revenue: 115,
-        net_revenue_cents: 11500,
+        net_revenue: 160,
+        net_revenue_cents: 16000,
+        discounts: 5,
+        discounts_cents: 500,
       });
       const euroRes = await api.request('GET', `/api/v1/admin/revenue?month=${month}&currency=eur`, {
         token: admin,
@@ -326,7 +332,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('revenue figures on %s', (diale
       ];
       expect(series.body.points.map(flows)).toEqual([
         [at(-1).toISOString().slice(0, 7), 4900, 0, 0, 4900],
-        [month, 16700, 3200, 2000, 11500],
+        [month, 21200, 3200, 2000, 16000],
         [m1.toISOString().slice(0, 7), 0, 100, 0, -100],
       ]);
       const daily = await api.request(

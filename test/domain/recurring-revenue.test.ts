@@ -5,6 +5,7 @@ import {
   mrrCents,
   mrrFromArrCents,
   periodsPerYear,
+  recurringAmountCents,
 } from '../../domain/plan-change';
 
 const m = (amountCents: number) => ({ amountCents, interval: 'month' as const });
@@ -64,5 +65,37 @@ describe('recurring revenue by billing cycle', () => {
     for (const cents of [1, 99, 1900, 4900, 123_457]) {
       expect(mrrFromArrCents(annualizedCents(m(cents)))).toBe(cents);
     }
+  });
+});
+
+describe('recurring revenue net of discounts', () => {
+  const at = new Date('2026-06-15T00:00:00Z');
+  const discount = (over: object) => ({ start: '2026-06-01T00:00:00Z', end: null, ...over });
+
+  it.each([
+    ['no discount', null, 4900],
+    ['20 % for ever', discount({ percentOffBp: 2000, amountOffCents: null }), 3920],
+    ['12.5 % rounds half away from zero', discount({ percentOffBp: 1250, amountOffCents: null }), 4287],
+    ['$5.00 off', discount({ percentOffBp: null, amountOffCents: 500 }), 4400],
+    ['more off than the price', discount({ percentOffBp: null, amountOffCents: 9900 }), 0],
+    ['a once coupon', discount({ percentOffBp: 2000, amountOffCents: null, recurring: false }), 4900],
+    [
+      'repeating, still running',
+      discount({ percentOffBp: 2000, amountOffCents: null, end: '2026-09-01T00:00:00Z' }),
+      3920,
+    ],
+    [
+      'repeating, ended',
+      discount({ percentOffBp: 2000, amountOffCents: null, end: '2026-06-15T00:00:00Z' }),
+      4900,
+    ],
+    [
+      'not started yet',
+      discount({ percentOffBp: 2000, amountOffCents: null, start: '2026-07-01T00:00:00Z' }),
+      4900,
+    ],
+    ['terms not known (a coupon made elsewhere)', discount({}), 4900],
+  ])('%s', (_what, d, want) => {
+    expect(recurringAmountCents(4900, d, at)).toBe(want);
   });
 });

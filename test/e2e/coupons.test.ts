@@ -83,6 +83,16 @@ describe('coupons and promotion codes, end to end', () => {
       amount_off_cents: null,
     });
     expect(Date.parse(active.body.discount.end)).toBeGreaterThan(Date.parse(active.body.current_period_end));
+    // Recurring revenue is net of the coupon while it lasts: $49.00 less 20 % is $39.20 of MRR, and the
+    // first invoice's $9.80 off is what the discount cost in the last 30 days. (The mirror wrote the
+    // subscription's recurring amount with the discount the answer above shows.)
+    await eventually(
+      () => api.request('GET', '/api/v1/billing/invoices', { token }),
+      (r) => (r.body?.invoices ?? r.body)?.some((i: { paid: boolean }) => i.paid),
+      'the first invoice paid in the mirror',
+    );
+    const discounted = await api.request('GET', '/api/v1/admin/revenue', { token: admin });
+    expect(discounted.body).toMatchObject({ mrr_cents: 3920, arr_cents: 47040, discounts_30d_cents: 980 });
 
     // Three renewals on the test clock: four invoices in all.
     let periodEnd = Date.parse(active.body.current_period_end);
@@ -97,6 +107,11 @@ describe('coupons and promotion codes, end to end', () => {
       );
       periodEnd = Date.parse(renewed.body.current_period_end);
     }
+    // The coupon has ended: MRR is the full price again. (Asked for this month by name: the figures of
+    // the same question are served again for 15 s.)
+    const month = new Date().toISOString().slice(0, 7);
+    const full = await api.request('GET', `/api/v1/admin/revenue?month=${month}`, { token: admin });
+    expect(full.body).toMatchObject({ mrr_cents: 4900, arr_cents: 58800 });
     const invoices = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 10 })).data.reverse();
     // $49.00 less 20 % = $39.20 while the coupon lasts (three months from checkout), then $49.00.
     expect(invoices.map((i) => [i.subtotal, i.total])).toEqual([

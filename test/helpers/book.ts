@@ -208,6 +208,8 @@ export function bookWriter(em: EntityManager) {
         currency?: string;
         /** Tax Stripe added on top of `amountCents` (in the total and what was paid). */
         taxCents?: number;
+        /** What a coupon took off before `amountCents` (already out of it). */
+        discountCents?: number;
         reverseCharge?: boolean;
       },
     ): Invoice {
@@ -223,6 +225,7 @@ export function bookWriter(em: EntityManager) {
         subtotalCents: opts.amountCents,
         totalCents: opts.amountCents + (opts.taxCents ?? 0),
         taxCents: opts.taxCents ?? 0,
+        discountCents: opts.discountCents ?? 0,
         reverseCharge: opts.reverseCharge ?? false,
         amountDueCents: opts.amountCents + (opts.taxCents ?? 0),
         amountPaidCents: status === 'paid' ? opts.amountCents + (opts.taxCents ?? 0) : 0,

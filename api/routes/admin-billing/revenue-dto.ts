@@ -24,6 +24,7 @@ function collectedDto(c: RevenueSummary['collected']) {
     ...moneyFields('refunds', c.refundedCents),
     ...moneyFields('credit_notes', c.creditedCents),
     ...moneyFields('net_revenue', c.netCents),
+    ...moneyFields('discounts', c.discountedCents),
   };
 }
 
@@ -51,6 +52,7 @@ export function revenueSummaryDto(s: RevenueSummary) {
     ...moneyFields('refunds_30d', last30d.refundedCents),
     ...moneyFields('credit_notes_30d', last30d.creditedCents),
     ...moneyFields('net_revenue_30d', last30d.netCents),
+    ...moneyFields('discounts_30d', last30d.discountedCents),
     paying_customers: s.payingCustomers,
     churned_subscriptions_30d: s.churnedLast30d,
     active_subscriptions_30d_ago: s.activeThirtyDaysAgo,

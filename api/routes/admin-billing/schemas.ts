@@ -223,6 +223,8 @@ export const revenueResponse = z.object({
   ...moneyFigure('credit_notes_30d'),
   /** recent_revenue_30d less refunds_30d and credit_notes_30d; negative when more went back than came in. */
   ...moneyFigure('net_revenue_30d'),
+  /** What coupons took off the invoices paid in the last 30 days (already out of recent_revenue_30d). */
+  ...moneyFigure('discounts_30d'),
   paying_customers: count,
   churned_subscriptions_30d: count,
   active_subscriptions_30d_ago: count,
@@ -250,6 +252,8 @@ export const revenueResponse = z.object({
     ...moneyFigure('refunds'),
     ...moneyFigure('credit_notes'),
     ...moneyFigure('net_revenue'),
+    /** What coupons took off the invoices paid in it: the discounts' cost in the month. */
+    ...moneyFigure('discounts'),
   }),
   currency: currencyCode,
   /** Every currency the book's subscriptions are in, sorted: the other values `currency` can take. */

@@ -27,6 +27,7 @@ import { Migration20261125030000_RateCards } from './Migration20261125030000_Rat
 import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupons';
 import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
 import { Migration20261125050000_Tax } from './Migration20261125050000_Tax';
+import { Migration20261125060000_NetRecurring } from './Migration20261125060000_NetRecurring';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -58,4 +59,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261125031000_Coupons', class: Migration20261125031000_Coupons },
   { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
   { name: 'Migration20261125050000_Tax', class: Migration20261125050000_Tax },
+  { name: 'Migration20261125060000_NetRecurring', class: Migration20261125060000_NetRecurring },
 ];

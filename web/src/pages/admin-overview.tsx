@@ -159,7 +159,7 @@ export function AdminOverview() {
           label="MRR"
           value={fmt(v.mrr_cents)}
           change={mrrChange == null ? undefined : signed(mrrChange, fmt)}
-          definition="Σ of paying subscriptions' yearly amounts (active or past due; monthly × 12) ÷ 12, rounded once. Trials, paused and ended ones and metered overage add nothing."
+          definition="Σ of paying subscriptions' yearly amounts (active or past due; monthly × 12) ÷ 12, rounded once, net of recurring coupons. Trials, paused and ended ones and metered overage add nothing."
         />
         <Figure
           label="ARR"
@@ -198,7 +198,12 @@ export function AdminOverview() {
           label="Net revenue, 30 days"
           value={fmt(v.net_revenue_30d_cents)}
           change={`${fmt(v.recent_revenue_30d_cents)} collected, ${fmt(v.refunds_30d_cents)} refunded`}
-          definition="Invoices paid in the last 30 days (gross collected) less refunds and credit notes made in them."
+          definition="Invoices paid in the last 30 days (gross collected, tax excluded) less refunds and credit notes made in them."
+        />
+        <Figure
+          label="Discounts, 30 days"
+          value={fmt(v.discounts_30d_cents)}
+          definition="What coupons took off the invoices paid in the last 30 days: already out of what was collected, and MRR is net of recurring ones."
         />
       </dl>
 
