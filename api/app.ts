@@ -23,6 +23,7 @@ import { adminConsoleRoutes } from './routes/admin-console/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminCouponRoutes } from './routes/admin-coupons/router';
 import { adminCurrencyRoutes } from './routes/admin-currencies/router';
+import { adminUsageRevenueRoutes } from './routes/admin-usage-revenue/router';
 import { adminWebhookRoutes } from './routes/admin-webhooks/router';
 import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
@@ -79,6 +80,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...adminCreditRoutes,
       ...adminCouponRoutes,
       ...adminCurrencyRoutes,
+      ...adminUsageRevenueRoutes,
       ...adminWebhookRoutes,
       ...dunningRoutes,
     ],

@@ -11,6 +11,8 @@ export interface RatingContext {
   current: { start: Date; interval: BillingInterval } | null;
   /** The current period's end, when the subscription knows it. */
   currentEnd: Date | null;
+  /** The currency the cents of `lines` are in: the subscription's. */
+  currency: string;
 }
 
 /** A customer with no subscription: usage counts in calendar months and bills nothing beyond the pool. */
@@ -18,6 +20,7 @@ export const NO_PLAN_RATING: RatingContext = {
   lines: effectiveRateCard([], 0, 0),
   current: null,
   currentEnd: null,
+  currency: 'usd',
 };
 
 /**
@@ -57,6 +60,7 @@ export async function ratingContexts(
         ),
         current: start == null ? null : { start: readDate(start), interval },
         currentEnd: end == null ? null : readDate(end),
+        currency: r.currency as string,
       });
     }
   }

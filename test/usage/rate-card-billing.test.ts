@@ -167,6 +167,30 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
         overage: 500,
         overage_cost_cents: 100,
       });
+      // Revenue per type and model: the period's lines as the rollup rated them for Stripe.
+      const billed = await api.request(
+        'GET',
+        `/api/v1/admin/revenue/usage?month=${new Date(p1).toISOString().slice(0, 7)}`,
+        { token: admin },
+      );
+      expect(billed.status).toBe(200);
+      expect(billed.body.total_cents).toBe(period1);
+      expect(
+        Object.fromEntries(
+          billed.body.lines.map(
+            (l: { key: string; units: number; cost_cents: number; customers: number }) => [
+              l.key,
+              [l.units, l.cost_cents, l.customers],
+            ],
+          ),
+        ),
+      ).toEqual({
+        '*': [1500, 100, 1],
+        inference: [2500, 250, 1],
+        'inference[direction=output,model=gpt-4o]': [3500, 1050, 1],
+        embedding: [1300, 13, 1],
+        'byok:*': [4000, 200, 1],
+      });
 
       // The period renews: usage from now on is period 2's, starting from nothing.
       const p2 = now - 2 * HOUR;
@@ -237,6 +261,15 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
       const view = await api.request('GET', '/api/v1/billing/usage', { token });
       expect(view.body.cost).toMatchObject({ total_cents: cost, currency: 'eur' });
       expect(view.body.credits).toMatchObject({ overage: 500, overage_cost_cents: 90 });
+      // In the revenue per line, in euros and only there.
+      const admin = await idp.token({ sub: 'kc-admin', email: 'admin@example.com', roles: ['admin'] });
+      const month = new Date(start).toISOString().slice(0, 7);
+      const inEuros = await api.request('GET', `/api/v1/admin/revenue/usage?month=${month}&currency=eur`, {
+        token: admin,
+      });
+      expect(inEuros.body.total_cents).toBe(cost);
+      // The dollar subscriber's usage of the same days is not in it.
+      expect(inEuros.body.lines.every((l: { customers: number }) => l.customers === 1)).toBe(true);
     });
   },
 );

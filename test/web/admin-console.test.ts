@@ -277,6 +277,7 @@ describe("the operator's console in a browser", () => {
       '/api/v1/admin/revenue',
       '/api/v1/admin/revenue/movements',
       '/api/v1/admin/revenue/timeseries',
+      '/api/v1/admin/revenue/usage',
       '/api/v1/admin/subscriptions/analytics/revenue-by-tier',
     ]);
     for (const u of asked) expect(new URL(u).searchParams.get('currency')).toBe('eur');

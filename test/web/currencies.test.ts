@@ -1,5 +1,8 @@
 import type { Browser } from 'playwright-core';
 import type { TestApi } from '../helpers/api';
+import { Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
 import { bookWriter } from '../helpers/book';
 import { seedSubscriber } from '../usage/seed-subscriber';
 import { openWebApp, screenshot, seriousA11yViolations, signInAs } from './browser';
@@ -86,12 +89,36 @@ describe('currencies and tax in the browser', () => {
       periodStart: start,
       currency: 'eur',
     });
+    // Overage the dollar subscriber ran up in a period that began this month: 1,500 units, 500 included.
+    const sql = sqlFor(web.db.orm.em.fork());
+    const monthStart = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+    const payer = await web.db.orm.em.fork().findOneOrFail(Customer, { email: 'usd-payer@example.com' });
+    await sql.run(
+      `insert into usage_rollups (id, customer_id, type, line_key, period_start, window_start, window_end, quantity,
+         identifier, created_at) values (?, ?, 'inference', '*', ?, ?, ?, 1500, ?, ?)`,
+      [
+        newId('urol'),
+        payer.id,
+        sql.date(monthStart),
+        sql.date(monthStart),
+        sql.date(new Date(monthStart.getTime() + 300_000)),
+        `${payer.id}:inference:web`,
+        sql.date(new Date()),
+      ],
+    );
     const page = await signInAs(browser, api.url, {
       email: 'boss@example.com',
       role: 'admin',
       next: '/admin',
     });
     await page.getByText('No rate for EUR: left out of the total.').waitFor();
+    // The pool's overage: 1,000 units past the 500 included, at $2.00 per 1,000.
+    expect(await page.getByTestId('usage-line-*').getByRole('cell').allTextContents()).toEqual([
+      '1,500',
+      '500',
+      '$2.00',
+      '1',
+    ]);
     const rates = page.getByRole('form', { name: 'Exchange rates' });
     await rates.getByLabel('Add a rate for').selectOption('eur');
     await rates.getByRole('button', { name: 'Add EUR' }).click();

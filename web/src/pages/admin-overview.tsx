@@ -1,4 +1,5 @@
 import { CurrencyReport } from './admin-currency-report';
+import { UsageRevenue } from './admin-usage-revenue';
 import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
 import { Card, ErrorNotice, Loaded, Loading, Page, Select, Table } from '../components';
@@ -325,6 +326,7 @@ export function AdminOverview() {
           )}
         </Loaded>
       </Card>
+      <UsageRevenue currency={cur} />
       <CurrencyReport />
     </Page>
   );

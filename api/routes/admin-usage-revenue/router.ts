@@ -1,0 +1,20 @@
+import { defineRoute } from '../../routing/define-route';
+import { getUsageRevenue } from './handlers';
+import { usageRevenueQuery, usageRevenueResponse } from './schemas';
+
+/** What usage billed per type and model, as the rollup rates it for Stripe (docs/pricing.md). */
+export const adminUsageRevenueRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/admin/revenue/usage',
+    summary:
+      'Usage billed per line of the rate cards (type and model) for the billing periods that began in ' +
+      '?month (default: this month), in one currency, with the customers on each line',
+    tags: ['admin', 'revenue'],
+    access: 'admin',
+    query: usageRevenueQuery,
+    fields: { month: 'query.month' },
+    response: usageRevenueResponse,
+    handler: getUsageRevenue,
+  }),
+];
