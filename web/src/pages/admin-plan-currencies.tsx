@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Notice, Table } from '../components';
-import { useAction } from '../data';
+import { useAction, useLoad } from '../data';
 import { money } from '../format';
 
 type CurrencyPrice = {
@@ -10,27 +10,6 @@ type CurrencyPrice = {
   overage_price_per_1k_cents: number;
   rate_card: Record<string, unknown>[];
 };
-
-/** The currencies prices can be set in besides a plan's own (the API refuses any other). */
-const CURRENCIES = [
-  'eur',
-  'gbp',
-  'cad',
-  'aud',
-  'nzd',
-  'chf',
-  'sek',
-  'nok',
-  'dkk',
-  'pln',
-  'czk',
-  'sgd',
-  'hkd',
-  'inr',
-  'brl',
-  'mxn',
-  'zar',
-];
 
 /**
  * A plan's prices in other currencies, each added, changed or taken off sale. Amounts are the currency's
@@ -49,8 +28,10 @@ export function PlanCurrencies({
   onSaved(): void;
 }) {
   const { busy, error, done, run } = useAction(onSaved);
-  const others = CURRENCIES.filter((c) => c !== plan.currency);
-  const [form, setForm] = useState({ currency: others[0] ?? 'eur', monthly: '', yearly: '', overage: '' });
+  // The currencies prices can be set in, as the engine lists them.
+  const priced = useLoad(() => call(api.GET('/api/v1/admin/billing/exchange-rates')), 'price-currencies');
+  const others = (priced.data?.currencies ?? []).filter((c) => c !== plan.currency);
+  const [form, setForm] = useState({ currency: 'eur', monthly: '', yearly: '', overage: '' });
 
   const put = (prices: Record<string, CurrencyPrice>, what: string) =>
     run(async () => {
