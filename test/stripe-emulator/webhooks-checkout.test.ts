@@ -6,7 +6,14 @@ beforeAll(async () => {
   h = await startHarness();
 });
 afterAll(() => h.stop());
-afterEach(() => h.emulator.setWebhookBehavior({ duplicate: false, outOfOrder: false, delayMs: 0 }));
+afterEach(() =>
+  h.emulator.setWebhookBehavior({
+    duplicate: false,
+    outOfOrder: false,
+    outOfOrderHoldMs: undefined,
+    delayMs: 0,
+  }),
+);
 
 describe('checkout and webhooks', () => {
   it('completes a checkout session from the hosted page into a subscription with signed webhooks', async () => {
@@ -161,7 +168,8 @@ describe('checkout and webhooks', () => {
   });
 
   it('delivers a burst newest first when out-of-order delivery is on', async () => {
-    h.emulator.setWebhookBehavior({ outOfOrder: true });
+    // Held long enough that the two requests land in one batch however loaded the machine is.
+    h.emulator.setWebhookBehavior({ outOfOrder: true, outOfOrderHoldMs: 1_000 });
     const a = await h.stripe.customers.create({ email: 'first@example.com' });
     const b = await h.stripe.customers.create({ email: 'second@example.com' });
     await h.emulator.waitForWebhooks();

@@ -14,6 +14,8 @@ export interface WebhookBehavior {
   duplicate: boolean;
   /** Hold events briefly and deliver each batch newest first. */
   outOfOrder: boolean;
+  /** How long out-of-order delivery holds a batch (default 25 ms): longer makes a burst certain under load. */
+  outOfOrderHoldMs?: number;
   /** Extra delay before the first attempt of each event. */
   delayMs: number;
   timeoutMs: number;
@@ -78,7 +80,7 @@ export class WebhookDispatcher {
       const batch = this.held.reverse();
       this.held = [];
       for (const h of batch) this.schedule(h.event, h.target, 1, this.behavior.delayMs);
-    }, OUT_OF_ORDER_HOLD_MS);
+    }, this.behavior.outOfOrderHoldMs ?? OUT_OF_ORDER_HOLD_MS);
   }
 
   private schedule(event: EventRec, target: WebhookTarget, attempt: number, delayMs: number): void {
