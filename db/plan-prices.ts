@@ -22,7 +22,7 @@ export interface PlanCyclePrices {
 export function pricesFor(plan: Plan, interval: 'month' | 'year', currency = plan.currency): PlanCyclePrices {
   const yearly = interval === 'year';
   const terms = termsIn(plan, currency);
-  const ids = currency === plan.currency ? plan : plan.currencyPrices[currency];
+  const ids = currency === plan.currency ? plan : terms ? plan.currencyPrices[currency] : undefined;
   if (!terms || !ids) return { priceId: null, usagePriceId: null, amountCents: null, synced: false };
   const priceId = (yearly ? ids.stripePriceYearlyId : ids.stripePriceMonthlyId) ?? null;
   const usagePriceId = (yearly ? ids.stripeUsagePriceYearlyId : ids.stripeUsagePriceMonthlyId) ?? null;

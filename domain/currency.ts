@@ -140,7 +140,8 @@ export function termsIn(plan: PricedPlan, currency: string): CurrencyTerms | nul
       rateCard: plan.rateCard,
     };
   }
-  const p = plan.currencyPrices[currency];
+  // Own keys only: a currency named like an Object property (`constructor`) is no price.
+  const p = Object.hasOwn(plan.currencyPrices, currency) ? plan.currencyPrices[currency] : undefined;
   if (!p) return null;
   return {
     priceMonthlyCents: p.priceMonthlyCents,

@@ -52,8 +52,10 @@ describe('a plan in several currencies', () => {
     });
   });
 
-  it('is not sold in a currency it has no prices in', () => {
+  it('is not sold in a currency it has no prices in, whatever the name', () => {
     expect(termsIn(plan(), 'gbp')).toBeNull();
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty'])
+      expect(termsIn(plan(), name)).toBeNull();
   });
 
   it('rates a subscription in a currency it no longer sells by its own terms, never at zero', () => {
