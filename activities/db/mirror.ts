@@ -115,9 +115,10 @@ export async function settleSubscriptionDiscount(em: EntityManager, row: Subscri
   const d = row.discount;
   if (!d) return;
   const coupon = await em.findOne(CouponRow, { id: d.couponId });
-  if (coupon && (d.percentOffBp === undefined || d.recurring === undefined))
+  if (coupon && (d.percentOffBp === undefined || d.recurring === undefined || d.name === undefined))
     row.discount = {
       ...d,
+      name: coupon.name,
       percentOffBp: coupon.percentOffBp ?? null,
       amountOffCents: coupon.amountOff?.[row.currency] ?? null,
       recurring: coupon.duration !== 'once',

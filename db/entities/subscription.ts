@@ -35,6 +35,8 @@ export class Subscription {
     amountOffCents?: number | null;
     /** False for a `once` coupon, which recurring revenue leaves out (domain/plan-change.ts). */
     recurring?: boolean;
+    /** The coupon's name, as customers read it ("Launch"). */
+    name?: string;
   } | null;
   /**
    * What it recurs at after a recurring discount (domain/plan-change.ts recurringAmountCents): what

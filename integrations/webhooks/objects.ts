@@ -49,6 +49,7 @@ export function subscriptionObject(sub: SubscriptionFields) {
     discount: sub.discount
       ? {
           coupon_id: sub.discount.couponId,
+          coupon_name: sub.discount.name ?? null,
           start: sub.discount.start,
           end: sub.discount.end,
           percent_off: sub.discount.percentOffBp == null ? null : sub.discount.percentOffBp / 100,

@@ -79,6 +79,7 @@ describe('coupons and promotion codes, end to end', () => {
     );
     expect(active.body.discount).toMatchObject({
       coupon_id: 'launch20',
+      coupon_name: 'Launch',
       percent_off: 20,
       amount_off_cents: null,
     });

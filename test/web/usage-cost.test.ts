@@ -53,6 +53,7 @@ describe('usage cost by type and model in the browser', () => {
       end: null,
       percentOffBp: 2000,
       amountOffCents: null,
+      name: 'Launch',
     };
     await em.flush();
     // Usage already rolled up this period: 3,500 output tokens and 4,000 units on the customer's own key.
@@ -99,7 +100,8 @@ describe('usage cost by type and model in the browser', () => {
     const estimate = page.getByRole('region', { name: 'Next invoice (estimate)', exact: true });
     // $49.00 + $12.50, less 20 % of each: $9.80 and $2.50.
     await estimate.getByText('$49.20').waitFor();
-    expect(await estimate.getByText(/coupon launch20/).textContent()).toContain('− $12.30 coupon launch20');
+    // Named as customers know it, not by its id.
+    expect(await estimate.getByText(/coupon Launch/).textContent()).toContain('− $12.30 coupon Launch');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'billing-usage-cost');
   });

@@ -98,6 +98,8 @@ export const subscriptionResponse = z.object({
   discount: z
     .object({
       coupon_id: z.string(),
+      /** The coupon's name, as customers read it; null until the mirror has read the coupon. */
+      coupon_name: z.string().nullable(),
       start: timestamp,
       end: timestamp.nullable(),
       /** What it takes off each invoice: a percentage, or cents in the subscription's currency. */

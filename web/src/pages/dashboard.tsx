@@ -215,7 +215,7 @@ function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
         On {date(on)}: {money(base, sub.currency)} plan
         {overage > 0 ? ` + ${money(overage, sub.currency)} usage so far` : ''}
         {off > 0 && 'discount' in sub
-          ? ` − ${money(off, sub.currency)} coupon ${sub.discount?.coupon_id}`
+          ? ` − ${money(off, sub.currency)} coupon ${sub.discount?.coupon_name ?? sub.discount?.coupon_id}`
           : ''}
         .
       </p>
