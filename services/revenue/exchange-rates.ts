@@ -67,10 +67,8 @@ export async function setExchangeRates(
   }
   const before = await readExchangeRates(em);
   const value = { reportingCurrency: next.reportingCurrency, rates };
-  const row =
-    (await em.findOne(EngineSetting, { key: KEY })) ??
-    em.create(EngineSetting, { key: KEY, value, updatedBy: actor.sub });
-  Object.assign(row, { value, updatedBy: actor.sub, updatedAt: new Date() });
+  // One atomic insert-or-update: two first saves at once both succeed (the later wins), never a key clash.
+  await em.upsert(EngineSetting, { key: KEY, value, updatedBy: actor.sub, updatedAt: new Date() });
   recordAudit(em, {
     actor,
     action: 'exchange_rates.update',

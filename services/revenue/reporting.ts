@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { convertCents, parseRate } from '../../domain/currency';
 import { readExchangeRates } from './exchange-rates';
 import { revenueSummary } from './summary';
+import { cached } from './cache';
 import { sqlFor } from '../../db/raw-sql';
 import { monthOf } from '../../domain/revenue-periods';
 
@@ -47,7 +48,11 @@ export async function revenueReport(
   const missingRates: string[] = [];
   const month = opts.month ?? monthOf(opts.now);
   for (const currency of currencies) {
-    const s = await revenueSummary(em, { now: opts.now, month: opts.month, currency });
+    // Each currency's figures are served again for a few seconds, as the Revenue page's are; the rates
+    // are applied after, so a new rate shows at once.
+    const s = await cached(em, `report-summary:${currency}:${month}`, () =>
+      revenueSummary(em, { now: opts.now, month, currency }),
+    );
     const rateTextOf = currency === reportingCurrency ? '1' : (rates[currency] ?? null);
     const scaled = rateTextOf === null ? null : parseRate(rateTextOf);
     const own = { mrrCents: s.mrrCents, arrCents: s.arrCents, netRevenueCents: s.collected.netCents };

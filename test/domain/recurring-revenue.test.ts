@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   annualizedCents,
   BILLING_INTERVALS,
@@ -97,5 +98,50 @@ describe('recurring revenue net of discounts', () => {
     ['terms not known (a coupon made elsewhere)', discount({}), 4900],
   ])('%s', (_what, d, want) => {
     expect(recurringAmountCents(4900, d, at)).toBe(want);
+  });
+});
+
+describe('recurring revenue net of discounts, against a model', () => {
+  // The model: a percentage rounded half away from zero, an amount never more than the price, and only
+  // while a recurring discount runs.
+  const model = (amount: number, bp: number | null, off: number | null, live: boolean) => {
+    if (!live || (bp === null && off === null)) return amount;
+    if (bp !== null) return amount - Math.floor((amount * bp + 5_000) / 10_000);
+    return amount - Math.min(amount, off as number);
+  };
+
+  it('takes off what the model takes off, for any price, terms and instant', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 99_999_999 }),
+        fc.oneof(
+          fc.record({ bp: fc.integer({ min: 1, max: 10_000 }), off: fc.constant(null) }),
+          fc.record({ bp: fc.constant(null), off: fc.integer({ min: 1, max: 100_000_000 }) }),
+          fc.record({ bp: fc.constant(null), off: fc.constant(null) }),
+        ),
+        fc.boolean(),
+        fc.integer({ min: -60, max: 60 }),
+        fc.option(fc.integer({ min: -60, max: 60 }), { nil: null }),
+        (amount, terms, recurring, atDay, endDay) => {
+          const start = Date.UTC(2026, 5, 1);
+          const at = new Date(start + atDay * 86_400_000);
+          const end = endDay === null ? null : new Date(start + endDay * 86_400_000).toISOString();
+          const live = recurring && atDay >= 0 && (endDay === null || atDay < endDay);
+          const got = recurringAmountCents(
+            amount,
+            {
+              start: new Date(start).toISOString(),
+              end,
+              recurring,
+              percentOffBp: terms.bp,
+              amountOffCents: terms.off,
+            },
+            at,
+          );
+          expect(got).toBe(model(amount, terms.bp, terms.off, live));
+        },
+      ),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -177,6 +177,16 @@ describe('several currencies, end to end', () => {
       code: 'invalid_exchange_rate',
       details: { field: 'rates.eur' },
     });
+    // Two first saves at once both succeed; either may be the one kept, so the one that counts comes after.
+    const racing = await Promise.all(
+      ['1.07', '1.09'].map((eur) =>
+        api.request('PUT', '/api/v1/admin/billing/exchange-rates', {
+          token: admin,
+          body: { reporting_currency: 'usd', rates: { eur } },
+        }),
+      ),
+    );
+    expect(racing.map((r) => r.status)).toEqual([200, 200]);
     const set = await api.request('PUT', '/api/v1/admin/billing/exchange-rates', {
       token: admin,
       body: { reporting_currency: 'usd', rates: { eur: '1.0800' } },
