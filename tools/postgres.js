@@ -63,43 +63,67 @@ function run(cmd, args) {
  * commit reached the disk.
  */
 async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
-  const bin = ensurePostgres({ log });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-pg-'));
-  const dataDir = path.join(dir, 'data');
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (root) execFileSync('chown', ['postgres', dir]);
-  run(path.join(bin, 'initdb'), [
-    '-D',
-    dataDir,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--locale=C.UTF-8',
-  ]);
-  const port = await freePort();
-  const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200`;
-  run(path.join(bin, 'pg_ctl'), [
-    '-D',
-    dataDir,
-    '-o',
-    opts,
-    '-l',
-    path.join(dir, 'server.log'),
-    '-w',
-    'start',
-  ]);
-  log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port}`);
+  const server = await startPostgres({ dir, log, durable });
   const stop = () => {
     try {
-      run(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      server.stop({ crash: true });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   };
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop };
+  return { url: server.url, port: server.port, stop };
+}
+
+/**
+ * A cluster whose data stays in `dir` (created on first start, reused after): `npm run cluster` keeps
+ * its databases between runs. Durable (PostgreSQL's defaults) unless `durable: false`. Resolves to
+ * { url, port, dir, stop({ crash }), restart({ crash }) }: `crash` stops it as a power cut would (immediate
+ * shutdown, recovery from the write-ahead log at the next start).
+ */
+async function startPostgres({ dir, port, log = () => {}, durable = true } = {}) {
+  const bin = ensurePostgres({ log });
+  const dataDir = path.join(dir, 'data');
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  fs.mkdirSync(dir, { recursive: true });
+  if (root) execFileSync('chown', ['postgres', dir]);
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    run(path.join(bin, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--locale=C.UTF-8',
+    ]);
+  } else {
+    // A run that was killed leaves its server behind; it holds the data directory and the port.
+    try {
+      run(path.join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+    } catch {
+      // not running
+    }
+  }
+  port ??= await freePort();
+  const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200`;
+  const pgCtl = (args) => run(path.join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
+  const start = () => pgCtl(['-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
+  start();
+  log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port}`);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dir,
+    stop: ({ crash = false } = {}) => pgCtl(['-m', crash ? 'immediate' : 'fast', '-w', 'stop']),
+    restart: ({ crash = false } = {}) => {
+      pgCtl(['-m', crash ? 'immediate' : 'fast', '-w', 'stop']);
+      start();
+    },
+  };
 }
 
 /** Creates a fresh database in the cluster (each suite gets its own) and returns its URL. */
@@ -113,7 +137,7 @@ function createDatabase(clusterUrl, name) {
   return u.toString();
 }
 
-module.exports = { ensurePostgres, startThrowawayCluster, createDatabase };
+module.exports = { ensurePostgres, startThrowawayCluster, startPostgres, createDatabase };
 
 if (require.main === module) {
   ensurePostgres();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The two quick-start commands (`npm run dev`, `npm test`) and `npm run token` start here. Plain Node with
+ * The two quick-start commands (`npm run dev`, `npm test`), `npm run cluster` and `npm run token` start here. Plain Node with
  * no dependencies: it first installs what the project needs (npm packages, the Temporal CLI and
  * server, the Java test server, PostgreSQL for tests), each step skipped when already done, then hands over.
  */
@@ -51,7 +51,15 @@ async function main() {
   const { ensureTemporalCli } = require('./temporal-cli');
   // The web app the API serves at / (types generated from the routes, type-checked, bundled); quick when
   // nothing it reads has changed.
-  if (command === 'dev' || command === 'test') require('./web').ensureWebBuild({ log });
+  if (command === 'dev' || command === 'test' || command === 'cluster')
+    require('./web').ensureWebBuild({ log });
+  if (command === 'cluster') {
+    require('./postgres').ensurePostgres({ log });
+    require('./nginx').ensureNginx({ log });
+    ensureTemporalCli({ log });
+    require('./temporal-server').ensureTemporalTools({ log });
+    return run(bin('tsx'), ['tools/cluster/main.ts', ...rest], env);
+  }
   if (command === 'dev') {
     if (!process.env.TEMPORAL_ADDRESS) env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
     return run(bin('tsx'), ['tools/dev.ts', ...rest], env);
@@ -59,11 +67,13 @@ async function main() {
   if (command === 'test') {
     env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });
     // After the CLI: it reuses the CLI build's compiled packages.
-    env.TEMPORAL_SERVER_PATH = require('./temporal-server').ensureTemporalServer({ log });
+    // The server, its SQL tool and its UI: the production topology's test runs all three.
+    env.TEMPORAL_SERVER_PATH = require('./temporal-server').ensureTemporalTools({ log }).server;
     env.TEMPORAL_TEST_SERVER_PATH = await require('./temporal-test-server/ensure').ensureTestServer({ log });
     env.STRIPE_MOCK_PATH = require('./stripe-mock').ensureStripeMock({ log });
     await require('./keycloak').ensureKeycloak({ log });
     require('./postgres').ensurePostgres({ log });
+    require('./nginx').ensureNginx({ log });
     env.CHROMIUM_PATH = require('./chromium').ensureChromium({ log });
     const started = Date.now();
     const step = (name, cmd, args) => {

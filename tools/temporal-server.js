@@ -17,14 +17,36 @@ const { TEMPORAL_CLI_VERSION } = require('./temporal-cli');
 
 // The go.temporal.io/server requirement in the go.mod of github.com/temporalio/cli at TEMPORAL_CLI_VERSION.
 const VERSION = 'v1.29.1';
-const PACKAGE = 'go.temporal.io/server/cmd/server';
+
+/**
+ * What a production cluster runs besides the server: Temporal's SQL tool (creates and upgrades the
+ * persistence and visibility schemas, embedded in it) and the web UI's server (its assets embedded),
+ * the UI at the version the CLI's dev server embeds.
+ */
+const BINARIES = {
+  'temporal-server': { pkg: 'go.temporal.io/server/cmd/server', env: 'TEMPORAL_SERVER_PATH' },
+  'temporal-sql-tool': { pkg: 'go.temporal.io/server/cmd/tools/sql', env: 'TEMPORAL_SQL_TOOL_PATH' },
+  'temporal-ui-server': { pkg: 'github.com/temporalio/ui-server/v2/cmd/server', env: 'TEMPORAL_UI_PATH' },
+};
 
 function ensureTemporalServer({ log = console.log } = {}) {
-  if (process.env.TEMPORAL_SERVER_PATH && fs.existsSync(process.env.TEMPORAL_SERVER_PATH)) {
-    return process.env.TEMPORAL_SERVER_PATH;
-  }
+  return ensureBinary('temporal-server', { log });
+}
+
+/** The server, the SQL tool and the UI server, each built once; returns their paths. */
+function ensureTemporalTools({ log = console.log } = {}) {
+  return {
+    server: ensureBinary('temporal-server', { log }),
+    sqlTool: ensureBinary('temporal-sql-tool', { log }),
+    ui: ensureBinary('temporal-ui-server', { log }),
+  };
+}
+
+function ensureBinary(name, { log }) {
+  const { pkg, env } = BINARIES[name];
+  if (process.env[env] && fs.existsSync(process.env[env])) return process.env[env];
   const dir = cacheDir(`temporal-server-${VERSION}`);
-  const bin = path.join(dir, 'temporal-server');
+  const bin = path.join(dir, name);
   if (fs.existsSync(bin)) return bin;
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
@@ -33,7 +55,7 @@ function ensureTemporalServer({ log = console.log } = {}) {
       'Go is needed once to build the Temporal server (go build from the Go module proxy); install Go 1.25+',
     );
   }
-  log(`Building the Temporal server ${VERSION} from the Go module proxy (once, a minute or two)…`);
+  log(`Building ${name} (Temporal ${VERSION}) from the Go module proxy (once, a minute or two)…`);
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), '.temporal-server-build-'));
   try {
@@ -50,15 +72,11 @@ function ensureTemporalServer({ log = console.log } = {}) {
         '',
       ].join('\n'),
     );
-    execFileSync(
-      'go',
-      ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(staging, 'temporal-server'), PACKAGE],
-      {
-        cwd: staging,
-        stdio: ['ignore', 'inherit', 'inherit'],
-        env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
-      },
-    );
+    execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(staging, name), pkg], {
+      cwd: staging,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+    });
     // A newer CLI embedding a newer server would otherwise put that server under this version's name.
     const built = execFileSync('go', ['list', '-m', '-f', '{{.Version}}', 'go.temporal.io/server'], {
       cwd: staging,
@@ -70,13 +88,13 @@ function ensureTemporalServer({ log = console.log } = {}) {
     }
     fs.mkdirSync(dir, { recursive: true });
     // Renamed into place only when complete, so an interrupted build is simply redone.
-    fs.renameSync(path.join(staging, 'temporal-server'), bin);
+    fs.renameSync(path.join(staging, name), bin);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
   return bin;
 }
 
-module.exports = { ensureTemporalServer, TEMPORAL_SERVER_VERSION: VERSION };
+module.exports = { ensureTemporalServer, ensureTemporalTools, TEMPORAL_SERVER_VERSION: VERSION };
 
-if (require.main === module) console.log(ensureTemporalServer());
+if (require.main === module) console.log(ensureTemporalTools());

@@ -1,0 +1,156 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCluster, type Cluster } from '../../tools/cluster/cluster';
+import { waitUntil } from '../helpers/eventually';
+import { listeningAddresses } from '../helpers/listening';
+
+// Temporal and PostgreSQL each restarted once, and an API killed: each waits for the stack to recover.
+jest.setTimeout(300_000);
+
+/**
+ * The production topology on one machine (`npm run cluster`): PostgreSQL, Temporal on it, two APIs
+ * behind nginx, two workers. What it proves here: the schema tool's versions, a customer's subscription
+ * through the balancer, and that it holds when an API is killed, Temporal restarts and PostgreSQL crashes.
+ */
+describe('the production topology on one machine', () => {
+  let dir: string;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cluster-'));
+    // PostgreSQL runs as its own user (the suite may run as root) and must reach its data folder in here.
+    chmodSync(dir, 0o755);
+    cluster = await startCluster({ dir, ports: 'free', workflowBundle: process.env.TEST_WORKFLOW_BUNDLE });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(`${cluster.urls.api}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return {
+      status: res.status,
+      body: (await res.json().catch(() => null)) as Record<string, unknown> | null,
+    };
+  };
+  const psql = (database: string, sql: string) =>
+    execFileSync('psql', [cluster.urls.postgres.replace(/\/postgres$/, `/${database}`), '-Atc', sql], {
+      encoding: 'utf8',
+    }).trim();
+
+  it("installs Temporal's schemas with its SQL tool, at the versions the server expects", () => {
+    expect(psql('temporal', 'SELECT curr_version FROM schema_version')).toBe('1.18');
+    expect(psql('temporal_visibility', 'SELECT curr_version FROM schema_version')).toBe('1.9');
+    // Temporal's data is in its own databases, not in the engine's.
+    expect(psql('billing', "SELECT count(*) FROM pg_tables WHERE tablename = 'executions'")).toBe('0');
+    expect(psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'keycloak'")).toBe('1');
+  });
+
+  it('serves from both API processes behind the balancer, and the Temporal UI', async () => {
+    for (const url of [...cluster.urls.apis, cluster.urls.api]) {
+      const ready = await fetch(`${url}/readyz`).then((r) => r.json());
+      expect(ready).toMatchObject({
+        status: 'ready',
+        checks: { database: 'ok', temporal: 'ok', worker: 'ok' },
+      });
+    }
+    expect((await fetch(`${cluster.urls.temporalUi}/`)).status).toBe(200);
+  });
+
+  it('keeps a subscription through a killed API, a Temporal restart and a PostgreSQL crash', async () => {
+    const token = await cluster.token({ email: 'topology@example.com' });
+    const checkout = await call('POST', '/billing/checkout/create', token, { tier_id: 'starter' });
+    expect(checkout.status).toBe(200);
+    const paid = await fetch(
+      `${cluster.urls.stripe}/_emulator/checkout_sessions/${String(checkout.body!.session_id)}/complete`,
+      { method: 'POST', body: new URLSearchParams({ card_number: '4242424242424242' }) },
+    );
+    expect(paid.status).toBe(200);
+    const getSub = () => call('GET', '/billing/subscription', token);
+    // Stripe's webhooks reach the workflow through the balancer.
+    await waitUntil(getSub, (r) => r.body?.status === 'active', 'the subscription to be active', 60_000, 200);
+
+    // An API killed: every request in the meantime is answered by the other one.
+    const api1 = cluster.process('api-1');
+    cluster.kill('api-1');
+    const during = await Promise.all(Array.from({ length: 20 }, () => getSub()));
+    expect(during.map((r) => r.status)).toEqual(Array(20).fill(200));
+    await waitUntil(
+      () =>
+        fetch(`${cluster.urls.apis[0]}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      'api-1 to be back',
+      60_000,
+      200,
+    );
+    expect(api1.restarts).toBe(1);
+
+    // Temporal killed and started again on its PostgreSQL: the workflow takes a signal as before.
+    cluster.kill('temporal');
+    await waitUntil(
+      () =>
+        fetch(`${cluster.urls.api}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      'Temporal to be back',
+      120_000,
+      500,
+    );
+    const cancel = await waitUntil(
+      () => call('POST', '/billing/subscription/cancel', token, {}),
+      (r) => r.status !== 503 && r.status !== 504,
+      'the cancel to be taken',
+      60_000,
+      500,
+    );
+    expect(cancel.status).toBe(200);
+    await waitUntil(
+      getSub,
+      (r) => r.body?.cancel_at_period_end === true,
+      'the cancel to reach the mirror',
+      60_000,
+      200,
+    );
+
+    // PostgreSQL crashes (an immediate stop, recovery from its log): the engine reconnects.
+    cluster.restartPostgres({ crash: true });
+    const resume = await waitUntil(
+      () => call('POST', '/billing/subscription/resume', token, {}),
+      (r) => r.status < 500,
+      'the resume to be taken after the crash',
+      90_000,
+      500,
+    );
+    expect(resume.status).toBe(200);
+    await waitUntil(
+      getSub,
+      (r) => r.body?.cancel_at_period_end === false,
+      'the resume to reach the mirror',
+      60_000,
+      200,
+    );
+    expect(cluster.process('temporal').restarts).toBe(1);
+  });
+
+  it('stops every process it started', async () => {
+    const ports = [cluster.urls.api, ...cluster.urls.apis, cluster.urls.stripe, cluster.urls.temporalUi].map(
+      (u) => Number(new URL(u).port),
+    );
+    ports.push(Number(cluster.urls.temporal.split(':')[1]), Number(new URL(cluster.urls.postgres).port));
+    expect(ports.filter((p) => listeningAddresses(p).length > 0)).toHaveLength(ports.length);
+    await cluster.stop();
+    expect(ports.filter((p) => listeningAddresses(p).length > 0)).toEqual([]);
+  });
+});

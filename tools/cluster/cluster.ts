@@ -1,0 +1,470 @@
+/**
+ * The production topology (./topology.ts) on one machine, without containers: PostgreSQL with its own
+ * databases, a Temporal server on it with its schema tool and UI, two API processes behind nginx, two
+ * workers, and the Stripe emulator in place of Stripe. Every long-running process is supervised (one
+ * that dies is started again), so a test or the chaos run can kill any of them and watch the rest hold.
+ *
+ * Loopback only. Data stays in `dir` between runs (PostgreSQL, the emulator's state); logs go to
+ * `dir/logs/<service>.log`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { loadOrCreateLocalKey, signToken } from '../../services/auth/local-key';
+import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/client';
+import { openDatabase } from '../../db/orm';
+import { syncCatalogToStripe } from '../../services/setup/sync-catalog-to-stripe';
+import { Supervisor, type SupervisedChild } from '../supervise';
+import { service, TOPOLOGY, type ServiceSpec } from './topology';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { startPostgres, ensurePostgres } = require('../postgres') as {
+  startPostgres(opts: { dir: string; port?: number; durable?: boolean; log?: (l: string) => void }): Promise<{
+    url: string;
+    port: number;
+    stop(opts?: { crash?: boolean }): void;
+    restart(opts?: { crash?: boolean }): void;
+  }>;
+  ensurePostgres(opts?: { log?: (l: string) => void }): string;
+};
+const { ensureTemporalTools } = require('../temporal-server') as {
+  ensureTemporalTools(opts?: { log?: (l: string) => void }): { server: string; sqlTool: string; ui: string };
+};
+const { ensureNginx } = require('../nginx') as { ensureNginx(opts?: { log?: (l: string) => void }): string };
+const { freePort } = require('../free-port') as { freePort(): Promise<number> };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const ROOT = resolve(__dirname, '..', '..');
+const NAMESPACE = 'billing';
+const TASK_QUEUE = 'billing';
+/** OIDC_CLIENT_ID's default: the client the local key's tokens are issued to. */
+const CLIENT_ID = 'billing-engine';
+
+export interface ClusterOptions {
+  /** Where data and logs live; reused by the next start. */
+  dir: string;
+  /** `fixed`: the documented ports (`npm run cluster`); `free`: any free ones (tests, chaos). */
+  ports?: 'fixed' | 'free';
+  log?: (line: string) => void;
+  /** A prebuilt workflow bundle; otherwise one is built into `dir`. */
+  workflowBundle?: string;
+  /** More configuration for every engine process (e.g. rate limits a test needs). */
+  engineEnv?: Record<string, string>;
+}
+
+export interface ClusterUrls {
+  /** The balancer: what clients, the web app and Stripe's webhooks use. */
+  api: string;
+  /** Each API process directly. */
+  apis: string[];
+  temporal: string;
+  temporalUi: string;
+  stripe: string;
+  databaseUrl: string;
+  postgres: string;
+}
+
+export interface Cluster {
+  urls: ClusterUrls;
+  namespace: string;
+  taskQueue: string;
+  /** The local signing key's folder (`npm run token` with VAR_DIR set to it signs tokens the APIs accept). */
+  varDir: string;
+  webhookSecret: string;
+  /** A token of the cluster's local signing key (what `npm run token` prints), for a user of this email. */
+  token(user: { email: string; role?: 'viewer' | 'editor' | 'admin' | 'billing-gateway' }): Promise<string>;
+  /** A supervised process by service name (api-1, worker-2, temporal, temporal-ui, stripe, balancer). */
+  process(name: string): SupervisedChild;
+  /** Sends a signal to a service's current process; the supervisor starts it again once it has exited. */
+  kill(name: string, signal?: NodeJS.Signals): number;
+  /** Stops PostgreSQL (as a crash, or cleanly) and starts it again on the same port and data. */
+  restartPostgres(opts?: { crash?: boolean }): void;
+  stop(): Promise<void>;
+}
+
+/** The documented ports of `npm run cluster`, apart from `npm run dev`'s (3000, 7233, 8233, 12211). */
+const FIXED_PORTS = {
+  postgres: 15432,
+  balancer: 4000,
+  api1: 4001,
+  api2: 4002,
+  apiMetrics1: 9101,
+  apiMetrics2: 9102,
+  workerMetrics1: 9465,
+  workerMetrics2: 9466,
+  temporal: 17233,
+  temporalHttp: 17243,
+  temporalMetrics: 17290,
+  temporalHistory: 17234,
+  temporalMatching: 17235,
+  temporalWorker: 17239,
+  temporalFrontendMembership: 16933,
+  temporalHistoryMembership: 16934,
+  temporalMatchingMembership: 16935,
+  temporalWorkerMembership: 16939,
+  ui: 18233,
+  stripe: 12212,
+};
+type Ports = typeof FIXED_PORTS;
+
+async function allocatePorts(kind: 'fixed' | 'free'): Promise<Ports> {
+  if (kind === 'fixed') return FIXED_PORTS;
+  const taken = new Set<number>();
+  const entries: [string, number][] = [];
+  for (const key of Object.keys(FIXED_PORTS)) {
+    // Temporal keeps membership ports in a smallint column: the OS's ephemeral ports (32768 and up) fail
+    // its first heartbeat.
+    const pick = key.endsWith('Membership') ? lowFreePort : freePort;
+    let port = await pick();
+    // The OS may hand the same free port out twice in a row.
+    while (taken.has(port)) port = await pick();
+    taken.add(port);
+    entries.push([key, port]);
+  }
+  return Object.fromEntries(entries) as Ports;
+}
+
+/** A free loopback port below 32768, tried at random from 20000 up. */
+async function lowFreePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((res) => {
+      const srv = createServer();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** A secret kept in `dir` across runs, made on first use. */
+function keptSecret(dir: string, name: string, make: () => string): string {
+  const file = join(dir, name);
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** The engine's image runs compiled JavaScript; on this machine the same entry point runs from source. */
+function engineCommand(spec: ServiceSpec): [string, string[]] {
+  const [program, main] = spec.command ?? [];
+  if (program !== 'node' || !main?.startsWith('dist/'))
+    throw new Error(`${spec.name}: not an engine command`);
+  return [process.execPath, ['--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')]];
+}
+
+/** A command of the Temporal image, with its programs found where tools/temporal-server.js built them. */
+function temporalCommand(spec: ServiceSpec, tools: { server: string; sqlTool: string; ui: string }) {
+  const [program = '', ...args] = spec.command ?? [];
+  const paths: Record<string, string> = {
+    'temporal-server': tools.server,
+    'temporal-ui-server': tools.ui,
+  };
+  return [paths[program] ?? program, args] as [string, string[]];
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const log = opts.log ?? (() => {});
+  const dir = resolve(opts.dir);
+  const logs = join(dir, 'logs');
+  const varDir = join(dir, 'var');
+  mkdirSync(logs, { recursive: true });
+  mkdirSync(varDir, { recursive: true });
+  const pgBin = ensurePostgres({ log });
+  const tools = ensureTemporalTools({ log });
+  const nginx = ensureNginx({ log });
+  const ports = await allocatePorts(opts.ports ?? 'free');
+  const streams: WriteStream[] = [];
+  const logTo = (name: string) => {
+    const stream = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
+    streams.push(stream);
+    return stream;
+  };
+  const supervisor = new Supervisor({ log, quickCrashMs: 5_000, maxQuickCrashes: 8 });
+  const children = new Map<string, SupervisedChild>();
+  const supervise = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const out = logTo(name);
+    const child = supervisor.start(
+      { name, command, args, env, cwd: ROOT },
+      {
+        onSpawn: (proc) => {
+          proc.stdout!.pipe(out, { end: false });
+          proc.stderr!.pipe(out, { end: false });
+        },
+      },
+    );
+    children.set(name, child);
+    return child;
+  };
+  const processOf = (name: string) => {
+    const child = children.get(name);
+    if (!child) throw new Error(`no process ${name} in the cluster`);
+    return child;
+  };
+  const runJob = async (name: string, command: string, args: string[], env: NodeJS.ProcessEnv) => {
+    const out = logTo(name);
+    const proc: ChildProcess = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      out.write(chunk);
+      tail = (tail + chunk.toString()).slice(-3000);
+    };
+    proc.stdout!.on('data', keep);
+    proc.stderr!.on('data', keep);
+    const code = await new Promise<number | null>((res, rej) => {
+      proc.once('exit', res);
+      proc.once('error', rej);
+    });
+    if (code !== 0) throw new Error(`${name} failed (exit ${String(code)}):\n${tail}`);
+    log(`${name}: done`);
+  };
+
+  // Only what every process needs from the caller's environment: none of its engine configuration.
+  const base: NodeJS.ProcessEnv = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'GOCACHE', 'GOPATH'] as const)
+    if (process.env[key]) base[key] = process.env[key];
+
+  let pg: Awaited<ReturnType<typeof startPostgres>> | null = null;
+  const stop = async () => {
+    await supervisor.stopAll();
+    pg?.stop();
+    pg = null;
+    for (const s of streams) s.end();
+  };
+  try {
+    pg = await startPostgres({ dir: join(dir, 'postgres'), port: ports.postgres, durable: true, log });
+    const databaseUrl = `postgres://postgres@127.0.0.1:${pg.port}/billing`;
+    const psql = (args: string[]) =>
+      runJob(
+        'postgresql',
+        join(pgBin, 'psql'),
+        ['-h', '127.0.0.1', '-p', String(pg!.port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', ...args],
+        base,
+      );
+    // The engine's own database is what the server's image creates from POSTGRES_DB; the others are
+    // in ops/postgres, as compose runs them.
+    const engineDb = join(dir, 'create-engine-database.sql');
+    writeFileSync(
+      engineDb,
+      "SELECT 'CREATE DATABASE billing' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'billing')\n\\gexec\n",
+    );
+    await psql(['-f', engineDb]);
+    await psql(['-f', join(ROOT, 'ops', 'postgres', 'create-databases.sql')]);
+
+    const temporalEnv: NodeJS.ProcessEnv = {
+      ...base,
+      PATH: [dirname(tools.sqlTool), base.PATH].filter(Boolean).join(delimiter),
+      TEMPORAL_DB_HOST: '127.0.0.1',
+      TEMPORAL_DB_PORT: String(pg.port),
+      TEMPORAL_DB_USER: 'postgres',
+      TEMPORAL_DB_PASSWORD: '',
+      TEMPORAL_FRONTEND_PORT: String(ports.temporal),
+      TEMPORAL_FRONTEND_HTTP_PORT: String(ports.temporalHttp),
+      TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.temporalFrontendMembership),
+      TEMPORAL_HISTORY_PORT: String(ports.temporalHistory),
+      TEMPORAL_HISTORY_MEMBERSHIP_PORT: String(ports.temporalHistoryMembership),
+      TEMPORAL_MATCHING_PORT: String(ports.temporalMatching),
+      TEMPORAL_MATCHING_MEMBERSHIP_PORT: String(ports.temporalMatchingMembership),
+      TEMPORAL_WORKER_PORT: String(ports.temporalWorker),
+      TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.temporalWorkerMembership),
+      TEMPORAL_FRONTEND_BIND_IP: '127.0.0.1',
+      TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${ports.temporalMetrics}`,
+    };
+    await runJob('temporal-schema', ...temporalCommand(service('temporal-schema'), tools), temporalEnv);
+    supervise('temporal', ...temporalCommand(service('temporal'), tools), temporalEnv);
+    const temporalAddress = `127.0.0.1:${ports.temporal}`;
+
+    const engine: NodeJS.ProcessEnv = {
+      ...base,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
+      VAR_DIR: varDir,
+    };
+    await runJob('temporal-namespace', ...engineCommand(service('temporal-namespace')), {
+      ...engine,
+      TEMPORAL_RETENTION_DAYS: '7',
+    });
+    supervise('temporal-ui', ...temporalCommand(service('temporal-ui'), tools), {
+      ...base,
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: NAMESPACE,
+      TEMPORAL_UI_HOST: '127.0.0.1',
+      TEMPORAL_UI_PORT: String(ports.ui),
+      TEMPORAL_UI_PUBLIC_URL: `http://127.0.0.1:${ports.ui}`,
+    });
+    await runJob('migrate', ...engineCommand(service('migrate')), engine);
+
+    // Stripe: the emulator, its webhooks sent to the balancer as Stripe's would be.
+    const balancer = `http://127.0.0.1:${ports.balancer}`;
+    const webhookSecret = keptSecret(
+      dir,
+      'stripe-webhook-secret',
+      () => `whsec_${randomBytes(24).toString('hex')}`,
+    );
+    const stripeUrl = `http://127.0.0.1:${ports.stripe}`;
+    supervise('stripe', process.execPath, ['--import', 'tsx', 'tools/stripe-emulator/main.ts'], {
+      ...base,
+      STRIPE_EMULATOR_PORT: String(ports.stripe),
+      STRIPE_EMULATOR_WEBHOOK_URL: `${balancer}/api/v1/billing/webhooks/stripe`,
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      STRIPE_EMULATOR_STATE: join(dir, 'stripe-emulator.json'),
+      STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',
+    });
+    await waitFor('the Stripe emulator', () =>
+      fetch(`${stripeUrl}/v1/customers?limit=1`, {
+        headers: { authorization: `Bearer ${EMULATOR_KEY}` },
+      }).then((r) => r.status < 500),
+    );
+    const orm = await openDatabase(databaseUrl, { migrate: false });
+    try {
+      const stripe = createStripeClient({ secretKey: undefined, apiBase: stripeUrl });
+      if (stripe) await syncCatalogToStripe({ stripe, orm });
+    } finally {
+      await orm.close();
+    }
+    // Made once before the APIs start: two processes creating it at once could each write their own.
+    const key = await loadOrCreateLocalKey(varDir);
+    Object.assign(engine, {
+      STRIPE_API_BASE: stripeUrl,
+      STRIPE_WEBHOOK_SECRET: webhookSecret,
+      PUBLIC_BASE_URL: balancer,
+      DEV_SIGN_IN: 'true',
+      BYOK_ENCRYPTION_KEY: keptSecret(dir, 'byok-key', () => randomBytes(32).toString('base64')),
+      WORKFLOW_BUNDLE_PATH: opts.workflowBundle ?? (await bundleOnce(dir)),
+      ...opts.engineEnv,
+    });
+
+    const apis = [
+      ['api-1', ports.api1, ports.apiMetrics1],
+      ['api-2', ports.api2, ports.apiMetrics2],
+    ] as const;
+    for (const [name, port, metrics] of apis)
+      supervise(name, ...engineCommand(service(name)), {
+        ...engine,
+        PORT: String(port),
+        METRICS_PORT: String(metrics),
+        TRUST_PROXY: '1',
+      });
+    const workers = [
+      ['worker-1', ports.workerMetrics1],
+      ['worker-2', ports.workerMetrics2],
+    ] as const;
+    for (const [name, metrics] of workers)
+      supervise(name, ...engineCommand(service(name)), { ...engine, WORKER_METRICS_PORT: String(metrics) });
+
+    const nginxDir = join(dir, 'nginx');
+    writeNginxConfig(nginxDir, {
+      API_1_ADDRESS: `127.0.0.1:${ports.api1}`,
+      API_2_ADDRESS: `127.0.0.1:${ports.api2}`,
+      BALANCER_LISTEN: `127.0.0.1:${ports.balancer}`,
+    });
+    supervise('balancer', nginx, ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')], base);
+
+    const apiUrls = apis.map(([, port]) => `http://127.0.0.1:${port}`);
+    for (const url of [...apiUrls, balancer])
+      await waitFor(`${url}/readyz`, () => fetch(`${url}/readyz`).then((r) => r.ok), 180_000);
+    log(`cluster ready: ${balancer}`);
+    return {
+      urls: {
+        api: balancer,
+        apis: apiUrls,
+        temporal: temporalAddress,
+        temporalUi: `http://127.0.0.1:${ports.ui}`,
+        stripe: stripeUrl,
+        databaseUrl,
+        postgres: pg.url,
+      },
+      namespace: NAMESPACE,
+      taskQueue: TASK_QUEUE,
+      varDir,
+      webhookSecret,
+      token: ({ email, role = 'viewer' }) =>
+        signToken(key, {
+          sub: `local-${email.toLowerCase()}`,
+          email,
+          roles: [role],
+          clientId: CLIENT_ID,
+        }),
+      process: processOf,
+      kill(name, signal = 'SIGKILL') {
+        const pid = processOf(name).pid;
+        if (pid === undefined) throw new Error(`${name} is not running`);
+        process.kill(pid, signal);
+        return pid;
+      },
+      restartPostgres(o) {
+        pg!.restart(o);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The workflows bundled once for both workers: each would otherwise bundle at every (re)start. */
+async function bundleOnce(dir: string): Promise<string> {
+  const path = join(dir, 'workflows.js');
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} },
+  });
+  writeFileSync(path, code);
+  return path;
+}
+
+/**
+ * nginx's own configuration around ops/nginx's server block, which is filled in as nginx's image does
+ * (each `${NAME}` of the environment; nginx's own `$variables` are left alone).
+ */
+function writeNginxConfig(dir: string, values: Record<string, string>): void {
+  for (const sub of ['', 'temp']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o777 });
+  const template = readFileSync(join(ROOT, 'ops', 'nginx', 'billing-api.conf.template'), 'utf8');
+  const server = template.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
+  writeFileSync(join(dir, 'billing-api.conf'), server);
+  const temp = join(dir, 'temp');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    [
+      'daemon off;',
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      'error_log stderr warn;',
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
+        (kind) => `  ${kind}_temp_path ${join(temp, kind)};`,
+      ),
+      `  include ${join(dir, 'billing-api.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} was not ready within ${timeoutMs / 1000} s`);
+}
+
+export { TOPOLOGY };

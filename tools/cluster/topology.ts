@@ -1,0 +1,156 @@
+/**
+ * The production topology, described once: `npm run cluster` starts it on one machine, and
+ * docker-compose.yml describes the same services with the same commands and configuration names (a test
+ * compares them). Commands are as the images run them, from the repository's root (the engine's image) or
+ * from a copy of ops/temporal (the Temporal image, ops/temporal/Dockerfile); the cluster runs the engine's
+ * TypeScript directly where the image runs its compiled `dist/`.
+ */
+
+export type Image = 'postgres' | 'temporal' | 'engine' | 'nginx' | 'keycloak';
+
+export interface ServiceSpec {
+  name: string;
+  /** One line for the cluster's listing. */
+  role: string;
+  image: Image;
+  /** The program and its arguments; absent for images run as they come (PostgreSQL, nginx). */
+  command?: string[];
+  /** A one-shot step: it runs to completion before what depends on it starts. */
+  job?: boolean;
+  /** Started only when asked for (`npm run cluster -- --keycloak`). */
+  optional?: boolean;
+  /** Configuration names the service is given (values differ: compose's secrets, the cluster's ports). */
+  env: string[];
+  dependsOn: string[];
+}
+
+const TEMPORAL_DB = ['TEMPORAL_DB_HOST', 'TEMPORAL_DB_PORT', 'TEMPORAL_DB_USER', 'TEMPORAL_DB_PASSWORD'];
+
+/** What every engine process is given; the API adds what only it reads. */
+export const ENGINE_ENV = [
+  'NODE_ENV',
+  'DATABASE_URL',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'STRIPE_WEBHOOK_SECRET',
+  'PUBLIC_BASE_URL',
+  'BYOK_ENCRYPTION_KEY',
+];
+const API_ENV = [...ENGINE_ENV, 'PORT', 'METRICS_PORT', 'TRUST_PROXY'];
+const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT'];
+
+export const TOPOLOGY: readonly ServiceSpec[] = [
+  {
+    name: 'postgresql',
+    role: 'PostgreSQL: the engine, Temporal, its visibility and Keycloak, each in its own database',
+    image: 'postgres',
+    env: [],
+    dependsOn: [],
+  },
+  {
+    name: 'temporal-schema',
+    role: "creates and upgrades Temporal's schemas (temporal-sql-tool)",
+    image: 'temporal',
+    command: ['sh', 'ops/temporal/setup-schema.sh'],
+    job: true,
+    env: TEMPORAL_DB,
+    dependsOn: ['postgresql'],
+  },
+  {
+    name: 'temporal',
+    role: 'Temporal server: frontend, history, matching and worker services',
+    image: 'temporal',
+    command: [
+      'temporal-server',
+      '--root',
+      'ops/temporal',
+      '--config',
+      'config',
+      '--env',
+      'production',
+      '--allow-no-auth',
+      'start',
+    ],
+    env: [...TEMPORAL_DB, 'TEMPORAL_FRONTEND_PORT', 'TEMPORAL_FRONTEND_BIND_IP', 'TEMPORAL_METRICS_ADDRESS'],
+    dependsOn: ['temporal-schema'],
+  },
+  {
+    name: 'temporal-namespace',
+    role: 'registers the namespace and the search attributes',
+    image: 'engine',
+    command: ['node', 'dist/tools/temporal-namespace.js'],
+    job: true,
+    env: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_RETENTION_DAYS'],
+    dependsOn: ['temporal'],
+  },
+  {
+    name: 'temporal-ui',
+    role: 'Temporal UI for operators',
+    image: 'temporal',
+    command: [
+      'temporal-ui-server',
+      '--root',
+      'ops/temporal',
+      '--config',
+      'ui',
+      '--env',
+      'production',
+      'start',
+    ],
+    env: [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_UI_HOST',
+      'TEMPORAL_UI_PORT',
+      'TEMPORAL_UI_PUBLIC_URL',
+    ],
+    dependsOn: ['temporal'],
+  },
+  {
+    name: 'keycloak',
+    role: 'Keycloak: sign-in, roles, the attributes the engine syncs',
+    image: 'keycloak',
+    optional: true,
+    env: ['KC_DB', 'KC_DB_URL', 'KC_DB_USERNAME', 'KC_DB_PASSWORD'],
+    dependsOn: ['postgresql'],
+  },
+  {
+    name: 'migrate',
+    role: "applies the engine's migrations, once, before any API starts",
+    image: 'engine',
+    command: ['node', 'dist/db/migrate.js'],
+    job: true,
+    env: ['DATABASE_URL'],
+    dependsOn: ['postgresql'],
+  },
+  ...(['api-1', 'api-2'] as const).map((name): ServiceSpec => ({
+    name,
+    role: "the engine's API",
+    image: 'engine',
+    command: ['node', 'dist/api/main.js'],
+    env: API_ENV,
+    dependsOn: ['migrate', 'temporal-namespace'],
+  })),
+  ...(['worker-1', 'worker-2'] as const).map((name): ServiceSpec => ({
+    name,
+    role: "the engine's worker",
+    image: 'engine',
+    command: ['node', 'dist/worker/main.js'],
+    env: WORKER_ENV,
+    dependsOn: ['migrate', 'temporal-namespace'],
+  })),
+  {
+    name: 'balancer',
+    role: 'nginx: one address for both APIs, passing a request a dead one could not take to the other',
+    image: 'nginx',
+    env: ['API_1_ADDRESS', 'API_2_ADDRESS', 'BALANCER_LISTEN'],
+    dependsOn: ['api-1', 'api-2'],
+  },
+];
+
+export function service(name: string): ServiceSpec {
+  const found = TOPOLOGY.find((s) => s.name === name);
+  if (!found) throw new Error(`no service ${name} in the topology`);
+  return found;
+}
