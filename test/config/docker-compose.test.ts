@@ -1,35 +1,96 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { TOPOLOGY } from '../../tools/cluster/topology';
 
 // No Docker engine runs in CI, so the compose file is checked as far as it can be without one.
 describe('docker-compose.yml', () => {
   const file = join(__dirname, '..', '..', 'docker-compose.yml');
-  const compose = parse(readFileSync(file, 'utf8')) as {
+  // Merge keys (`<<: *engine`): the engine's services share one definition.
+  const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as {
     services: Record<
       string,
       {
         image?: string;
-        build?: string;
+        build?: string | { context: string; dockerfile?: string };
         command?: string[];
         user?: string;
+        restart?: string;
+        depends_on?: string[] | Record<string, { condition: string }>;
         environment?: Record<string, unknown>;
         ports?: (string | number | { target?: number; published?: string | number; host_ip?: string })[];
       }
     >;
   };
 
-  it('describes the production topology', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ['api', 'keycloak', 'postgresql', 'temporal', 'temporal-ui', 'worker'].sort(),
-    );
-    expect(compose.services.temporal?.image).toMatch(/^temporalio\/auto-setup:/);
-    expect(compose.services['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
+  const dependencies = (name: string) => {
+    const deps = compose.services[name]?.depends_on ?? [];
+    return Array.isArray(deps)
+      ? Object.fromEntries(deps.map((d) => [d, 'service_started']))
+      : Object.fromEntries(Object.entries(deps).map(([d, v]) => [d, v.condition]));
+  };
+
+  it('describes the topology npm run cluster runs: the same services, commands and configuration names', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(TOPOLOGY.map((s) => s.name).sort());
+    for (const spec of TOPOLOGY) {
+      const service = compose.services[spec.name]!;
+      if (spec.command)
+        expect({ name: spec.name, command: service.command }).toEqual({
+          name: spec.name,
+          command: spec.command,
+        });
+      const missing = spec.env.filter((name) => !Object.hasOwn(service.environment ?? {}, name));
+      expect({ name: spec.name, missing }).toEqual({ name: spec.name, missing: [] });
+      // What the cluster waits for, compose waits for too: a one-shot step to have succeeded.
+      const deps = dependencies(spec.name);
+      for (const dep of spec.dependsOn) {
+        const wanted = TOPOLOGY.find((s) => s.name === dep)!.job
+          ? 'service_completed_successfully'
+          : expect.any(String);
+        expect({ name: spec.name, dep, condition: deps[dep] }).toEqual({
+          name: spec.name,
+          dep,
+          condition: wanted,
+        });
+      }
+      if (spec.job)
+        expect({ name: spec.name, restart: service.restart }).toEqual({ name: spec.name, restart: 'no' });
+    }
+  });
+
+  it("builds Temporal from the Go module proxy at the cluster's version, not the image that sets itself up", () => {
+    const images = Object.values(compose.services).map((s) => s.image ?? '');
+    expect(images.filter((i) => i.includes('auto-setup'))).toEqual([]);
+    for (const spec of TOPOLOGY.filter((s) => s.image === 'temporal')) {
+      expect(compose.services[spec.name]?.build).toEqual({
+        context: '.',
+        dockerfile: 'ops/temporal/Dockerfile',
+      });
+    }
+    const dockerfile = readFileSync(join(__dirname, '..', '..', 'ops', 'temporal', 'Dockerfile'), 'utf8');
+    // tools/temporal-server.js builds the same versions for the cluster.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { TEMPORAL_SERVER_VERSION } = require('../../tools/temporal-server') as {
+      TEMPORAL_SERVER_VERSION: string;
+    };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { TEMPORAL_CLI_VERSION } = require('../../tools/temporal-cli') as { TEMPORAL_CLI_VERSION: string };
+    expect(dockerfile).toContain(`ARG TEMPORAL_SERVER_VERSION=${TEMPORAL_SERVER_VERSION}`);
+    expect(dockerfile).toContain(`ARG TEMPORAL_CLI_VERSION=${TEMPORAL_CLI_VERSION}`);
+    for (const pkg of [
+      'go.temporal.io/server/cmd/server',
+      'go.temporal.io/server/cmd/tools/sql',
+      'github.com/temporalio/ui-server/v2/cmd/server',
+    ])
+      expect(dockerfile).toContain(pkg);
+    expect(compose.services['temporal-ui']?.image).toBe('billing-temporal');
     expect(compose.services.keycloak?.image).toMatch(/^quay\.io\/keycloak\/keycloak:/);
+    // Keycloak keeps its realms in a database of its own.
+    expect(String(compose.services.keycloak?.environment?.KC_DB_URL)).toMatch(/\/keycloak$/);
   });
 
   it('runs the engine on PostgreSQL with the configuration names the engine reads', () => {
-    const env = compose.services.api?.environment ?? {};
+    const env = compose.services['api-1']?.environment ?? {};
     expect(String(env.DATABASE_URL)).toMatch(/^postgres:\/\//);
     expect(env.NODE_ENV).toBe('production');
     for (const name of [
@@ -41,9 +102,8 @@ describe('docker-compose.yml', () => {
     ]) {
       expect(env).toHaveProperty(name);
     }
-    expect(compose.services.worker?.environment).toEqual(env);
-    expect(compose.services.api?.command).toEqual(['node', 'dist/api/main.js']);
-    expect(compose.services.worker?.command).toEqual(['node', 'dist/worker/main.js']);
+    for (const name of ['api-2', 'worker-1', 'worker-2', 'migrate', 'temporal-namespace'])
+      expect(compose.services[name]?.environment).toEqual(env);
     expect(readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8')).toMatch(/^FROM node:20/m);
   });
 
@@ -73,7 +133,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the engine compiled, as the unprivileged user, with metrics reachable only on the compose network', () => {
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2', 'migrate', 'temporal-namespace']) {
       const service = compose.services[name];
       expect(service?.user).toBe('node');
       expect(service?.command?.[0]).toBe('node');
