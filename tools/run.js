@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The two quick-start commands (`npm run dev`, `npm test`), `npm run cluster` and `npm run token` start here. Plain Node with
- * no dependencies: it first installs what the project needs (npm packages, the Temporal CLI and
- * server, the Java test server, PostgreSQL for tests), each step skipped when already done, then hands over.
+ * The two quick-start commands (`npm run dev`, `npm test`), `npm run cluster`, `npm run chaos` and
+ * `npm run token` start here. Plain Node with no dependencies: it first installs what the project needs
+ * (npm packages, the Temporal CLI and server, the Java test server, PostgreSQL for tests), each step
+ * skipped when already done, then hands over.
  */
 const { execFileSync, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -51,14 +52,15 @@ async function main() {
   const { ensureTemporalCli } = require('./temporal-cli');
   // The web app the API serves at / (types generated from the routes, type-checked, bundled); quick when
   // nothing it reads has changed.
-  if (command === 'dev' || command === 'test' || command === 'cluster')
-    require('./web').ensureWebBuild({ log });
-  if (command === 'cluster') {
+  const onCluster = command === 'cluster' || command === 'chaos';
+  if (command === 'dev' || command === 'test' || onCluster) require('./web').ensureWebBuild({ log });
+  if (onCluster) {
     require('./postgres').ensurePostgres({ log });
     require('./nginx').ensureNginx({ log });
     ensureTemporalCli({ log });
     require('./temporal-server').ensureTemporalTools({ log });
-    return run(bin('tsx'), ['tools/cluster/main.ts', ...rest], env);
+    const main = command === 'cluster' ? 'tools/cluster/main.ts' : 'tools/chaos/main.ts';
+    return run(bin('tsx'), [main, ...rest], env);
   }
   if (command === 'dev') {
     if (!process.env.TEMPORAL_ADDRESS) env.TEMPORAL_CLI_PATH = ensureTemporalCli({ log });

@@ -19,7 +19,10 @@ import {
 } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import type { UsageRollupInput } from '../../workflows/usage-rollup';
+import { ensureUsageRollup } from '../../worker/usage-rollup';
 import { loadOrCreateLocalKey, signToken } from '../../services/auth/local-key';
 import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/client';
 import { openDatabase } from '../../db/orm';
@@ -60,6 +63,11 @@ export interface ClusterOptions {
   workflowBundle?: string;
   /** More configuration for every engine process (e.g. rate limits a test needs). */
   engineEnv?: Record<string, string>;
+  /**
+   * The usage rollup's cadence, started before the workers (which find it running): the chaos run rolls
+   * up every few seconds where production waits five minutes.
+   */
+  usageRollup?: UsageRollupInput;
 }
 
 export interface ClusterUrls {
@@ -348,6 +356,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...opts.engineEnv,
     });
 
+    if (opts.usageRollup) {
+      const connection = await Connection.connect({ address: temporalAddress });
+      try {
+        await ensureUsageRollup(
+          new Client({ connection, namespace: NAMESPACE }),
+          TASK_QUEUE,
+          opts.usageRollup,
+        );
+      } finally {
+        await connection.close();
+      }
+    }
     const apis = [
       ['api-1', ports.api1, ports.apiMetrics1],
       ['api-2', ports.api2, ports.apiMetrics2],

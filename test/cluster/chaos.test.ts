@@ -1,0 +1,57 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeReport, runChaos } from '../../tools/chaos/run';
+
+// A worker killed mid-activity leaves that activity to its start-to-close timeout (30 s for the rollup, a
+// minute for a Stripe call) before another worker takes it: the run waits out both.
+jest.setTimeout(900_000);
+
+/**
+ * The short chaos run (`npm run chaos` is the long one): one customer of each persona through a month on
+ * the production topology while an API is killed mid-ingestion and mid-webhook-burst, a worker mid-rollup
+ * and mid-dunning, Temporal and PostgreSQL restart, and Stripe fails, throttles and slows down.
+ */
+describe('a month of chaos on the production topology', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chaos-'));
+    // PostgreSQL runs as its own user (the suite may run as root) and must reach its data folder in here.
+    chmodSync(dir, 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loses, doubles and strands nothing while every fault strikes', async () => {
+    const report = await runChaos({
+      dir,
+      customers: 10,
+      eventsPerCustomer: 12,
+      seed: 25,
+      faults: true,
+      workflowBundle: process.env.TEST_WORKFLOW_BUNDLE,
+    });
+    // The whole report on failure: which invariant, which customer, which fault.
+    const summary = describeReport(report);
+    expect({ surprises: report.surprises, summary }).toEqual({ surprises: [], summary });
+    for (const invariant of report.invariants)
+      expect({ name: invariant.name, breaches: invariant.breaches }).toEqual({
+        name: invariant.name,
+        breaches: [],
+      });
+    expect(report.faults.filter((f) => f.recoveryMs === null)).toEqual([]);
+    expect(report.faults.map((f) => f.fault)).toEqual(
+      expect.arrayContaining([
+        'SIGKILL api-1 mid-ingestion',
+        'SIGKILL api-2 mid-webhook-burst',
+        'Temporal server killed and restarted',
+        'PostgreSQL crashed and restarted',
+      ]),
+    );
+    expect(
+      report.faults.filter((f) => /^SIGKILL worker-\d mid-(rollup|dunning)$/.test(f.fault)),
+    ).toHaveLength(2);
+    expect(report.usage.acknowledged).toBeGreaterThan(0);
+    expect(report.renewals).toBe(9);
+    expect(report.ok).toBe(true);
+  });
+});

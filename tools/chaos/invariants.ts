@@ -1,0 +1,306 @@
+/**
+ * What must hold after the chaos run, whatever was killed along the way: money moved once, usage counted
+ * and billed once, every webhook applied, the engine agreeing with Stripe, and no workflow stuck. Each check
+ * returns the breaches it found, named so a person can look them up; none is a pass.
+ */
+import type { MikroORM } from '@mikro-orm/core';
+import type { Client as TemporalClient } from '@temporalio/client';
+import type Stripe from 'stripe';
+import { num, readDate, sqlFor } from '../../db/raw-sql';
+import { ratingContexts } from '../../db/rating-context';
+import { rateUsage } from '../../domain/rate-card';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
+import type { UsageLedger } from './usage';
+
+export interface Invariant {
+  name: string;
+  /** What was compared, for the report (e.g. "412 invoices"). */
+  checked: string;
+  breaches: string[];
+}
+
+export interface InvariantInputs {
+  orm: MikroORM;
+  stripe: Stripe;
+  /** The emulator's control API (`/_emulator/…`). */
+  emulatorUrl: string;
+  temporal: TemporalClient;
+  /** The run's customers: email → Stripe customer id. */
+  customers: Map<string, string>;
+  usage: UsageLedger;
+}
+
+const all = <T>(list: { autoPagingToArray(o: { limit: number }): Promise<T[]> }) =>
+  list.autoPagingToArray({ limit: 10_000 });
+
+/** Every invoice paid once, by one charge; no refund, credit note or second subscription nobody asked for. */
+export async function paidOnce(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  const ours = new Set(i.customers.values());
+  const invoices = (await all(i.stripe.invoices.list({ limit: 100 }))).filter((v) =>
+    ours.has(String(v.customer)),
+  );
+  const charges = (await all(i.stripe.charges.list({ limit: 100 }))).filter((c) =>
+    ours.has(String(c.customer)),
+  );
+  const succeeded = new Map<string, number>();
+  for (const c of charges) {
+    const invoice = (c as unknown as { invoice: string | null }).invoice;
+    if (c.status === 'succeeded' && invoice) succeeded.set(invoice, (succeeded.get(invoice) ?? 0) + 1);
+  }
+  for (const inv of invoices) {
+    const n = succeeded.get(inv.id) ?? 0;
+    if (n > 1) breaches.push(`invoice ${inv.id} was charged ${n} times`);
+    if (inv.status === 'paid' && inv.amount_paid > 0 && n !== 1)
+      breaches.push(`invoice ${inv.id} is paid (${inv.amount_paid}) with ${n} charges`);
+  }
+  // One subscription per customer: a checkout retried after a lost answer must not make a second.
+  const subs = await all(i.stripe.subscriptions.list({ limit: 100, status: 'all' }));
+  const perCustomer = new Map<string, number>();
+  for (const s of subs)
+    if (ours.has(String(s.customer)))
+      perCustomer.set(String(s.customer), (perCustomer.get(String(s.customer)) ?? 0) + 1);
+  for (const [customer, n] of perCustomer) if (n > 1) breaches.push(`${customer} has ${n} subscriptions`);
+  for (const r of await all(i.stripe.refunds.list({ limit: 100 })))
+    breaches.push(`refund ${r.id} of ${r.amount} that nobody asked for`);
+  for (const n of await all(i.stripe.creditNotes.list({ limit: 100 })))
+    breaches.push(`credit note ${n.id} that nobody asked for`);
+  // The engine's mirror says what Stripe says about every invoice.
+  const sql = sqlFor(i.orm.em.fork());
+  const rows = await sql.run<{ stripe_invoice_id: string; status: string; amount_paid_cents: unknown }>(
+    'select stripe_invoice_id, status, amount_paid_cents from invoices',
+  );
+  const mirrored = new Map(rows.map((r) => [r.stripe_invoice_id, r]));
+  for (const inv of invoices) {
+    if (inv.status === 'draft') continue;
+    const row = mirrored.get(inv.id);
+    if (!row) breaches.push(`invoice ${inv.id} (${inv.status}) is missing from the engine`);
+    else if (row.status !== inv.status || num(row.amount_paid_cents) !== inv.amount_paid)
+      breaches.push(
+        `invoice ${inv.id}: the engine says ${row.status} ${num(row.amount_paid_cents)}, Stripe ${inv.status} ${inv.amount_paid}`,
+      );
+  }
+  const grants = await sql.run<{ n: unknown }>('select count(*) as n from credit_grants');
+  if (num(grants[0]?.n) > 0) breaches.push(`${num(grants[0]?.n)} credit grants that nobody asked for`);
+  return {
+    name: 'every invoice paid exactly once; no refund, credit or grant without a request',
+    checked: `${invoices.length} invoices, ${charges.length} charges, ${subs.length} subscriptions`,
+    breaches,
+  };
+}
+
+/** Every acknowledged event stored once and rolled up once; the meter says what the engine rated. */
+export async function usageOnce(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  const sql = sqlFor(i.orm.em.fork());
+  const events = await sql.run<{ email: string; event_id: string; n: unknown }>(
+    `select c.email, e.event_id, count(*) as n from usage_events e join customers c on c.id = e.customer_id
+      group by c.email, e.event_id`,
+  );
+  const stored = new Map<string, Set<string>>();
+  for (const e of events) {
+    if (num(e.n) !== 1) breaches.push(`event ${e.event_id} of ${e.email} is stored ${num(e.n)} times`);
+    const set = stored.get(e.email) ?? new Set<string>();
+    set.add(e.event_id);
+    stored.set(e.email, set);
+  }
+  let acknowledged = 0;
+  for (const [email, ids] of i.usage.stored) {
+    acknowledged += ids.size;
+    const have = stored.get(email) ?? new Set<string>();
+    const lost = [...ids].filter((id) => !have.has(id));
+    if (lost.length)
+      breaches.push(
+        `${email}: ${lost.length} acknowledged events not stored (${lost.slice(0, 3).join(', ')})`,
+      );
+  }
+  for (const [email, ids] of stored) {
+    const acked = i.usage.stored.get(email) ?? new Set<string>();
+    const extra = [...ids].filter((id) => !acked.has(id));
+    if (extra.length)
+      breaches.push(
+        `${email}: ${extra.length} events stored that were not acknowledged (${extra.slice(0, 3).join(', ')})`,
+      );
+  }
+  // The day counters are the sum of the ledger.
+  const days = await sql.run<{ customer_id: string; day_total: unknown; event_total: unknown }>(
+    `select d.customer_id, d.day_total, coalesce(e.event_total, 0) as event_total
+       from (select customer_id, sum(quantity) as day_total from daily_usage group by customer_id) d
+       left join (select customer_id, sum(quantity) as event_total from usage_events where not byok group by customer_id) e
+         on e.customer_id = d.customer_id`,
+  );
+  for (const d of days)
+    if (num(d.day_total) !== num(d.event_total))
+      breaches.push(`${d.customer_id}: day counters ${num(d.day_total)} ≠ events ${num(d.event_total)}`);
+  // Each event in one rollup, each rollup reported to Stripe.
+  const unrolled = await sql.run<{ n: unknown }>(
+    'select count(*) as n from usage_events where rollup_id is null',
+  );
+  if (num(unrolled[0]?.n) > 0) breaches.push(`${num(unrolled[0]?.n)} events in no rollup`);
+  const rolled = await sql.run<{ customer_id: string; events: unknown; rollups: unknown }>(
+    `select e.customer_id, e.events, coalesce(r.rollups, 0) as rollups
+       from (select customer_id, sum(quantity - prepaid) as events from usage_events where not byok group by customer_id) e
+       left join (select customer_id, sum(quantity) as rollups from usage_rollups group by customer_id) r
+         on r.customer_id = e.customer_id`,
+  );
+  for (const r of rolled)
+    if (num(r.events) !== num(r.rollups))
+      breaches.push(`${r.customer_id}: rollups hold ${num(r.rollups)} units, its events ${num(r.events)}`);
+  const unreported = await sql.run<{ n: unknown }>(
+    'select count(*) as n from usage_rollups where stripe_reported_at is null',
+  );
+  if (num(unreported[0]?.n) > 0) breaches.push(`${num(unreported[0]?.n)} rollups never reported to Stripe`);
+  // The meter's figure for each period is the engine's rating of that period.
+  const periods = await sql.run<{
+    customer_id: string;
+    stripe_customer_id: string;
+    period_start: unknown;
+    line_key: string;
+    n: unknown;
+  }>(
+    `select r.customer_id, c.stripe_customer_id, r.period_start, r.line_key, sum(r.quantity) as n
+       from usage_rollups r join customers c on c.id = r.customer_id
+      group by r.customer_id, c.stripe_customer_id, r.period_start, r.line_key`,
+  );
+  const contexts = await ratingContexts(
+    sql,
+    periods.map((p) => p.customer_id),
+  );
+  const byPeriod = new Map<
+    string,
+    { stripeCustomer: string; customerId: string; start: Date; units: Map<string, number> }
+  >();
+  for (const p of periods) {
+    const start = readDate(p.period_start);
+    const key = `${p.customer_id}|${start.getTime()}`;
+    const entry = byPeriod.get(key) ?? {
+      stripeCustomer: p.stripe_customer_id,
+      customerId: p.customer_id,
+      start,
+      units: new Map(),
+    };
+    entry.units.set(p.line_key, (entry.units.get(p.line_key) ?? 0) + num(p.n));
+    byPeriod.set(key, entry);
+  }
+  for (const p of byPeriod.values()) {
+    const ctx = contexts.get(p.customerId);
+    if (!ctx) continue;
+    const engine = rateUsage(ctx.lines, p.units).cents;
+    const startS = Math.floor(p.start.getTime() / 1000);
+    const q = new URLSearchParams({
+      customer: p.stripeCustomer,
+      meter: USAGE_METER_EVENT,
+      start: String(startS),
+      end: String(startS + 28 * 86_400),
+    });
+    const meter = (await fetch(`${i.emulatorUrl}/_emulator/usage?${q}`).then((r) => r.json())) as {
+      value: number;
+    };
+    if (Number(meter.value) !== engine)
+      breaches.push(
+        `${p.stripeCustomer} period ${p.start.toISOString()}: the meter says ${meter.value}, the engine rated ${engine}`,
+      );
+  }
+  return {
+    name: 'every acknowledged usage event counted once in the engine and billed once on the meter',
+    checked: `${acknowledged} acknowledged events, ${i.usage.rejected.size} rejected, ${byPeriod.size} billing periods`,
+    breaches,
+  };
+}
+
+/** Every webhook Stripe delivered reached its workflow; every subscription in the engine is Stripe's. */
+export async function webhooksApplied(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  const { deliveries } = (await fetch(`${i.emulatorUrl}/_emulator/webhooks`, { method: 'GET' }).then((r) =>
+    r.json(),
+  )) as { deliveries: { eventId: string; status: number | null }[] };
+  const acknowledged = new Set(
+    deliveries.filter((d) => d.status !== null && d.status >= 200 && d.status < 300).map((d) => d.eventId),
+  );
+  const sql = sqlFor(i.orm.em.fork());
+  const rows = await sql.run<{ id: string; forwarded_at: unknown }>(
+    'select id, forwarded_at from webhook_events',
+  );
+  const forwarded = new Map(rows.map((r) => [r.id, r.forwarded_at !== null]));
+  for (const id of acknowledged) {
+    if (!forwarded.has(id)) breaches.push(`event ${id} was acknowledged but is not recorded`);
+    else if (!forwarded.get(id)) breaches.push(`event ${id} was recorded but never reached its workflow`);
+  }
+  const subs = await sql.run<{
+    stripe_subscription_id: string;
+    status: string;
+    stripe_price_id: string | null;
+    current_period_end: unknown;
+    cancel_at_period_end: unknown;
+  }>(
+    `select stripe_subscription_id, status, stripe_price_id, current_period_end, cancel_at_period_end
+       from subscriptions where stripe_subscription_id is not null`,
+  );
+  const mirror = new Map(subs.map((s) => [s.stripe_subscription_id, s]));
+  const ours = new Set(i.customers.values());
+  let compared = 0;
+  for (const s of await all(i.stripe.subscriptions.list({ limit: 100, status: 'all' }))) {
+    if (!ours.has(String(s.customer))) continue;
+    compared++;
+    const row = mirror.get(s.id);
+    if (!row) {
+      breaches.push(`subscription ${s.id} (${s.status}) is missing from the engine`);
+      continue;
+    }
+    const item = s.items.data.find((it) => it.price.recurring?.usage_type !== 'metered');
+    const stripeEnd = (item as unknown as { current_period_end?: number } | undefined)?.current_period_end;
+    const engineEnd = row.current_period_end
+      ? Math.floor(readDate(row.current_period_end).getTime() / 1000)
+      : null;
+    const differ: string[] = [];
+    if (row.status !== s.status) differ.push(`status ${row.status} vs ${s.status}`);
+    if (item && row.stripe_price_id !== item.price.id)
+      differ.push(`price ${row.stripe_price_id} vs ${item.price.id}`);
+    if (stripeEnd !== undefined && engineEnd !== stripeEnd)
+      differ.push(`period end ${engineEnd} vs ${stripeEnd}`);
+    if (Boolean(row.cancel_at_period_end) !== s.cancel_at_period_end)
+      differ.push(`cancel_at_period_end ${String(row.cancel_at_period_end)} vs ${s.cancel_at_period_end}`);
+    if (differ.length) breaches.push(`subscription ${s.id}: ${differ.join('; ')}`);
+  }
+  return {
+    name: "every webhook acknowledged reached its workflow; every subscription's state equals Stripe's",
+    checked: `${acknowledged.size} events acknowledged, ${compared} subscriptions`,
+    breaches,
+  };
+}
+
+/** No workflow failed, none has a failing task, no activity is retrying beyond its policy's first tries. */
+export async function noStuckWorkflows(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  let open = 0;
+  let closed = 0;
+  for await (const wf of i.temporal.workflow.list()) {
+    if (wf.status.name !== 'RUNNING') {
+      closed++;
+      if (['FAILED', 'TIMED_OUT', 'TERMINATED'].includes(wf.status.name))
+        breaches.push(`workflow ${wf.workflowId} ${wf.status.name.toLowerCase()}`);
+      continue;
+    }
+    open++;
+    const d = await i.temporal.workflow.getHandle(wf.workflowId, wf.runId).describe();
+    const raw = d.raw;
+    if ((raw.pendingWorkflowTask?.attempt ?? 1) > 1)
+      breaches.push(
+        `workflow ${wf.workflowId}: its task failed ${raw.pendingWorkflowTask!.attempt! - 1} times`,
+      );
+    for (const a of raw.pendingActivities ?? [])
+      if ((a.attempt ?? 1) > 3)
+        breaches.push(
+          `workflow ${wf.workflowId}: activity ${a.activityType?.name} on attempt ${a.attempt} (${a.lastFailure?.message ?? ''})`,
+        );
+  }
+  return {
+    name: 'no workflow stuck: none failed, no failing workflow task, no activity retrying past its first tries',
+    checked: `${open} open and ${closed} closed workflows`,
+    breaches,
+  };
+}
+
+export async function checkAll(i: InvariantInputs): Promise<Invariant[]> {
+  return [await paidOnce(i), await usageOnce(i), await webhooksApplied(i), await noStuckWorkflows(i)];
+}

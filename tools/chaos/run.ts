@@ -1,0 +1,357 @@
+/**
+ * A month of a billing business on the production topology (tools/cluster), with things breaking while it
+ * runs. Customers sign up (some with a declined card first, some with a 3-D Secure card, some on the
+ * trial), change plans, use the product through the gateway's concurrent reporters, renew on their Stripe
+ * test clocks (some renewals fail and go through dunning), cancel and resume, pause and unpause, leave.
+ * Stripe's webhooks arrive twice and out of order throughout. Meanwhile workers and APIs are SIGKILLed at
+ * chosen moments, Temporal and PostgreSQL restart, and Stripe answers 500, 429 and slowly. At the end the
+ * invariants (./invariants.ts) are checked and every breach is reported.
+ *
+ * Only Stripe's clocks move: the engine's own timers (dunning retry days, the trial's end) run in real
+ * time, so dunning recovers here through a new card (the engine retries at once), and trials stay trials.
+ */
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import type Stripe from 'stripe';
+import { num, sqlFor } from '../../db/raw-sql';
+import { openDatabase } from '../../db/orm';
+import { createStripeClient } from '../../integrations/stripe/client';
+import { advanceCustomerClock } from '../stripe-advance';
+import { startCluster } from '../cluster/cluster';
+import { Client, sleep, until } from './client';
+import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
+import { Faults, type FaultRecord } from './faults';
+import { checkAll, webhooksApplied, type Invariant } from './invariants';
+import { Random } from './random';
+import { newLedger, report, usageBatches } from './usage';
+
+export interface ChaosOptions {
+  dir: string;
+  customers: number;
+  eventsPerCustomer: number;
+  seed: number;
+  /** Off: the same month without faults (to tell a fault's harm from the scenario's own). */
+  faults: boolean;
+  reporters?: number;
+  workflowBundle?: string;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  seed: number;
+  customers: number;
+  personas: Record<string, number>;
+  usage: { requests: number; events: number; acknowledged: number; rejected: Record<string, number> };
+  renewals: number;
+  faults: FaultRecord[];
+  /** Restarts of each supervised process (kills and crashes). */
+  restarts: Record<string, number>;
+  /** Calls a client had to send again (no answer, 502/503/504). */
+  retriedCalls: number;
+  surprises: string[];
+  invariants: Invariant[];
+  durationMs: number;
+  ok: boolean;
+}
+
+
+/** Runs `fn` over `items`, `width` at a time, in order of start. */
+async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const started = Date.now();
+  const log = (line: string) =>
+    opts.log?.(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s ${line}`);
+  const random = new Random(opts.seed);
+  log(`starting the cluster in ${opts.dir}`);
+  const cluster = await startCluster({
+    dir: opts.dir,
+    ports: 'free',
+    workflowBundle: opts.workflowBundle,
+    // Roll up every 2 s, windows of 4 s: the month's usage is billed within seconds of being reported.
+    usageRollup: { intervalSeconds: 2, windowSeconds: 4 },
+    log: (line) => log(`cluster: ${line}`),
+  });
+  const connection = await Connection.connect({ address: cluster.urls.temporal });
+  const temporalClient = new TemporalClient({ connection, namespace: cluster.namespace });
+  const orm = await openDatabase(cluster.urls.databaseUrl, { migrate: false });
+  try {
+    const api = new Client(cluster.urls.api);
+    const emulator = new Client(cluster.urls.stripe);
+    const stripe = createStripeClient({ apiBase: cluster.urls.stripe }) as Stripe;
+    const actions = new CustomerActions(api, emulator);
+    const faults = new Faults(cluster, temporalClient, (line) => log(`fault: ${line}`));
+    const strike = (fn: () => Promise<unknown>) => (opts.faults ? fn() : Promise.resolve());
+    // Stripe delivers every event twice, and a burst newest first.
+    await emulator.retrying('POST', '/_emulator/webhooks', { body: { duplicate: true, outOfOrder: true } });
+
+    const customers: ChaosCustomer[] = [];
+    for (let index = 0; index < opts.customers; index++) {
+      const persona = PERSONAS[index % PERSONAS.length]!;
+      const email = `chaos${opts.seed}-${index}@example.com`;
+      customers.push({
+        index,
+        persona,
+        email,
+        token: await cluster.token({ email }),
+        tier: planFor(persona),
+        surprises: [],
+        renews: persona !== 'trial',
+      });
+    }
+    const gateway = await cluster.token({ email: 'gateway@example.com', role: 'billing-gateway' });
+
+    // Sign-ups, with Stripe failing and slow for a while and Temporal restarted among them.
+    log(`signing up ${customers.length} customers`);
+    await strike(() => faults.stripeFault('error500', 8));
+    await strike(() => faults.stripeFault('rateLimit', 8));
+    await strike(() => faults.stripeFault('latency', 8));
+    let signedUp = 0;
+    const temporalRestart = new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (signedUp >= customers.length / 3) {
+          clearInterval(check);
+          strike(() => faults.restartTemporal()).then(() => resolve(), reject);
+        }
+      }, 100);
+    });
+    await inParallel(customers, 4, async (c) => {
+      await actions.signUp(c);
+      signedUp++;
+    });
+    await temporalRestart;
+
+    log('plan changes');
+    await inParallel(customers, 4, (c) => actions.change(c));
+
+    // Usage from four reporters at once; an API killed mid-ingestion, PostgreSQL crashed, a worker
+    // killed while it rolls up.
+    const usage = newLedger();
+    const using = customers.filter((c) => c.surprises.length === 0);
+    const batches = usageBatches(
+      using.map((c) => c.email),
+      opts.eventsPerCustomer,
+      random,
+    );
+    log(`reporting ${batches.flat().length} usage events in ${batches.length} requests`);
+    const pending: Promise<unknown>[] = [];
+    let killedApi = false;
+    let crashedDb = false;
+    await report(api, gateway, batches, usage, {
+      reporters: opts.reporters ?? 4,
+      onProgress: (answered, total) => {
+        if (!killedApi && answered >= total * 0.3) {
+          killedApi = true;
+          pending.push(strike(() => faults.killApi('api-1', 'mid-ingestion')));
+        }
+        if (!crashedDb && answered >= total * 0.6) {
+          crashedDb = true;
+          pending.push(strike(() => faults.restartPostgres()));
+        }
+      },
+    });
+    await strike(() => faults.killWorkerRunning('usage-rollup', 'mid-rollup'));
+    await Promise.all(pending);
+    const sql = () => sqlFor(orm.em.fork());
+    await until(
+      'every event rolled up and reported',
+      async () => {
+        const [events] = await sql().run<{ n: unknown }>(
+          'select count(*) as n from usage_events where rollup_id is null',
+        );
+        const [rollups] = await sql().run<{ n: unknown }>(
+          'select count(*) as n from usage_rollups where stripe_reported_at is null',
+        );
+        return num(events?.n) + num(rollups?.n);
+      },
+      (left) => left === 0,
+      300_000,
+      1000,
+    );
+
+    // Renewals: the dunning persona's card fails first; every clock moves a month at once, and an API is
+    // killed in the webhook burst that follows.
+    log('renewals');
+    const renewing = customers.filter((c) => c.renews && c.surprises.length === 0);
+    await inParallel(renewing, 4, (c) => actions.beforeRenewal(c));
+    let advanced = 0;
+    const burstKill = new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (advanced >= Math.max(1, renewing.length / 4)) {
+          clearInterval(check);
+          strike(() => faults.killApi('api-2', 'mid-webhook-burst')).then(() => resolve(), reject);
+        }
+      }, 50);
+    });
+    await inParallel(renewing, 4, async (c) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await advanceCustomerClock(stripe, { email: c.email, days: 32 });
+          break;
+        } catch (err) {
+          // Stripe's own 500 or 429 (the injected faults) on the clock call: a person would press again.
+          if (attempt >= 10) throw err;
+          await sleep(500 * attempt);
+        }
+      }
+      advanced++;
+    });
+    await burstKill;
+    await inParallel(renewing, 4, async (c) => {
+      await actions.afterRenewal(c).catch((err: Error) => void c.surprises.push(err.message));
+    });
+
+    // Dunning recovers through a card that works; the worker paying the invoice is killed meanwhile.
+    log('dunning');
+    const dunning = renewing.filter((c) => c.persona === 'dunning' && c.surprises.length === 0);
+    const openInvoice = async (c: ChaosCustomer) => {
+      const [row] = await sql().run<{ stripe_invoice_id: string }>(
+        `select i.stripe_invoice_id from invoices i join customers c on c.id = i.customer_id
+          where c.email = ? and i.status = 'open' order by i.created_at desc limit 1`,
+        [c.email],
+      );
+      return row?.stripe_invoice_id;
+    };
+    const first = dunning[0];
+    const invoice = first ? await openInvoice(first) : undefined;
+    // Stripe slow to take that payment: the kill lands while the worker waits for it.
+    const dunningKill = invoice
+      ? strike(async () => {
+          await faults.stripeFault('latency', 1, `/v1/invoices/${invoice}/pay`);
+          await faults.killWorkerRunning(`dunning-${invoice}`, 'mid-dunning', 30_000);
+        })
+      : Promise.resolve();
+    await inParallel(dunning, 4, (c) => actions.recover(c));
+    await dunningKill;
+    await inParallel(dunning, 4, async (c) => {
+      await actions.recovered(c).catch((err: Error) => void c.surprises.push(err.message));
+    });
+
+    log('cancellations, pauses and departures');
+    await inParallel(customers, 4, async (c) => {
+      if (c.surprises.length) return;
+      await actions.finale(c).catch((err: Error) => void c.surprises.push(err.message));
+    });
+
+    // Settle: every webhook delivered, every event forwarded, the mirror caught up with Stripe.
+    log('settling');
+    await emulator.retrying('POST', '/_emulator/webhooks/flush');
+    await until(
+      'every recorded webhook forwarded',
+      async () => {
+        const [row] = await sql().run<{ n: unknown }>(
+          'select count(*) as n from webhook_events where forwarded_at is null',
+        );
+        return num(row?.n);
+      },
+      (n) => n === 0,
+      180_000,
+      1000,
+    );
+    const emails = new Map<string, string>();
+    const rows = await sql().run<{ email: string; stripe_customer_id: string | null }>(
+      'select email, stripe_customer_id from customers',
+    );
+    for (const r of rows)
+      if (r.stripe_customer_id && r.email.startsWith(`chaos${opts.seed}-`))
+        emails.set(r.email, r.stripe_customer_id);
+    const inputs = {
+      orm,
+      stripe,
+      emulatorUrl: cluster.urls.stripe,
+      temporal: temporalClient,
+      customers: emails,
+      usage,
+    };
+    // The mirror follows Stripe through workflows that may still be applying the last events.
+    await until(
+      'the mirror to equal Stripe',
+      () => webhooksApplied(inputs),
+      (r) => r.breaches.length === 0,
+      120_000,
+      2000,
+    ).catch(() => undefined);
+    const invariants = await checkAll(inputs);
+    const surprises = customers.flatMap((c) => c.surprises.map((s) => `${c.email} (${c.persona}): ${s}`));
+    const personas: Record<string, number> = {};
+    for (const c of customers) personas[c.persona] = (personas[c.persona] ?? 0) + 1;
+    const restarts: Record<string, number> = {};
+    for (const name of [
+      'api-1',
+      'api-2',
+      'worker-1',
+      'worker-2',
+      'temporal',
+      'temporal-ui',
+      'stripe',
+      'balancer',
+    ])
+      restarts[name] = cluster.process(name).restarts;
+    return {
+      seed: opts.seed,
+      customers: customers.length,
+      personas,
+      usage: {
+        requests: usage.requests,
+        events: usage.events,
+        acknowledged: [...usage.stored.values()].reduce((n, s) => n + s.size, 0),
+        rejected: [...usage.rejected.values()].reduce<Record<string, number>>((byReason, reason) => {
+          byReason[reason] = (byReason[reason] ?? 0) + 1;
+          return byReason;
+        }, {}),
+      },
+      renewals: advanced,
+      faults: faults.records,
+      restarts,
+      retriedCalls: api.counters.retried + emulator.counters.retried,
+      surprises,
+      invariants,
+      durationMs: Date.now() - started,
+      ok:
+        surprises.length === 0 &&
+        invariants.every((i) => i.breaches.length === 0) &&
+        faults.records.every((f) => f.recoveryMs !== null),
+    };
+  } finally {
+    await orm.close();
+    await connection.close();
+    await cluster.stop();
+  }
+}
+
+/** The report as a person reads it. */
+export function describeReport(r: ChaosReport): string {
+  const lines = [
+    `chaos run, seed ${r.seed}: ${r.customers} customers (${Object.entries(r.personas)
+      .map(([p, n]) => `${n} ${p}`)
+      .join(', ')})`,
+    `  usage: ${r.usage.events} events in ${r.usage.requests} requests, ${r.usage.acknowledged} acknowledged, rejected: ${
+      Object.entries(r.usage.rejected)
+        .map(([why, n]) => `${n} ${why}`)
+        .join(', ') || 'none'
+    }`,
+    `  renewals: ${r.renewals}; calls sent again after no answer: ${r.retriedCalls}`,
+    `  faults (${r.faults.length}):`,
+    ...r.faults.map(
+      (f) =>
+        `    at ${f.at}: ${f.fault}${f.recoveryMs === null ? ' — DID NOT STRIKE' : f.recoveryMs ? `, recovered in ${(f.recoveryMs / 1000).toFixed(1)} s` : ''}${f.note ? ` (${f.note})` : ''}`,
+    ),
+    `  restarts: ${Object.entries(r.restarts)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}`,
+    '  invariants:',
+    ...r.invariants.flatMap((i) => [
+      `    ${i.breaches.length ? 'BROKEN' : 'held  '} ${i.name} (${i.checked})`,
+      ...i.breaches.slice(0, 20).map((b) => `      - ${b}`),
+    ]),
+    ...(r.surprises.length ? ['  surprises:', ...r.surprises.map((s) => `    - ${s}`)] : []),
+    `  ${r.ok ? 'no invariant broken' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s`,
+  ];
+  return lines.join('\n');
+}
