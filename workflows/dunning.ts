@@ -64,8 +64,13 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
   };
   let paid = false;
   let newCard = false;
+  // The newest card added: its retry pays with it, not with whatever the default still is.
+  let newCardId: string | undefined;
   setHandler(invoicePaid, () => void (paid = true));
-  setHandler(paymentMethodAttached, () => void (newCard = true));
+  setHandler(paymentMethodAttached, (card) => {
+    newCard = true;
+    newCardId = card?.paymentMethodId ?? newCardId;
+  });
 
   const started = Date.now();
   let attempt = 1;
@@ -118,6 +123,7 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
         }
       }
       if (paid) break;
+      const card = newCard ? newCardId : undefined;
       newCard = false;
       if (!suspended && Date.now() >= suspendAt) {
         suspended = true;
@@ -126,7 +132,11 @@ export async function dunningWorkflow(input: DunningInput): Promise<DunningRepor
       await notify('payment_retry', attempt, { hostedInvoiceUrl: input.hostedInvoiceUrl });
       retriesMade = attempt;
       try {
-        const inv = await payInvoice({ stripeInvoiceId: input.stripeInvoiceId, attempt });
+        const inv = await payInvoice({
+          stripeInvoiceId: input.stripeInvoiceId,
+          attempt,
+          ...(card ? { paymentMethodId: card } : {}),
+        });
         if (inv.status === 'paid' || inv.status === 'void') paid = true;
       } catch (err) {
         if (!isDecline(err)) throw err;

@@ -89,7 +89,11 @@ export const dunningReport = defineSignal<[DunningReport]>('dunningReport');
 
 /** Sent to a dunning run: the invoice got paid, or a new card arrived (retry now). */
 export const invoicePaid = defineSignal('invoicePaid');
-export const paymentMethodAttached = defineSignal('paymentMethodAttached');
+/**
+ * A card was added to the customer: dunning retries at once, with that card. The card is named because
+ * Stripe announces it attached before the engine has made it the default that an invoice would use.
+ */
+export const paymentMethodAttached = defineSignal<[{ paymentMethodId: string }?]>('paymentMethodAttached');
 
 /** Where a dunning run stands (its `dunningStatus` query); times are ISO 8601. */
 export interface DunningStatus {

@@ -10,12 +10,17 @@ import { invoiceSnapshot, type InvoiceSnapshot } from './snapshots';
  * The payment request itself. The key names the invoice and the attempt, so a retried activity never
  * charges twice, while the next dunning attempt is a real new try.
  */
-export function requestInvoicePayment(stripe: Stripe, stripeInvoiceId: string, attempt: number) {
-  return stripe.invoices.pay(
-    stripeInvoiceId,
-    {},
-    { idempotencyKey: idempotencyKey(`invoice-pay:${stripeInvoiceId}:${attempt}`) },
-  );
+export function requestInvoicePayment(
+  stripe: Stripe,
+  stripeInvoiceId: string,
+  attempt: number,
+  paymentMethodId?: string,
+) {
+  return stripe.invoices.pay(stripeInvoiceId, paymentMethodId ? { payment_method: paymentMethodId } : {}, {
+    idempotencyKey: idempotencyKey(
+      `invoice-pay:${stripeInvoiceId}:${attempt}${paymentMethodId ? `:${paymentMethodId}` : ''}`,
+    ),
+  });
 }
 
 /** Invoice activities: read (and mirror) an invoice, and attempt its payment. */
@@ -27,15 +32,24 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     return invoiceSnapshot(inv);
   }
 
-  /** One payment attempt of an open invoice; a decline fails with type CardDeclined. */
-  async function payInvoice(req: { stripeInvoiceId: string; attempt: number }): Promise<InvoiceSnapshot> {
+  /**
+   * One payment attempt of an open invoice (with `paymentMethodId` when a card was just added, else the
+   * card Stripe would use); a decline fails with type CardDeclined.
+   */
+  async function payInvoice(req: {
+    stripeInvoiceId: string;
+    attempt: number;
+    paymentMethodId?: string;
+  }): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
     const current = await stripeCall(() => stripe.invoices.retrieve(req.stripeInvoiceId));
     if (current.status !== 'open') {
       await upsertInvoice(deps.orm.em.fork(), current);
       return invoiceSnapshot(current);
     }
-    const inv = await stripeCall(() => requestInvoicePayment(stripe, req.stripeInvoiceId, req.attempt));
+    const inv = await stripeCall(() =>
+      requestInvoicePayment(stripe, req.stripeInvoiceId, req.attempt, req.paymentMethodId),
+    );
     await upsertInvoice(deps.orm.em.fork(), inv);
     return invoiceSnapshot(inv);
   }

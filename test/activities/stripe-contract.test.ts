@@ -177,6 +177,8 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     await env.run(acts.payInvoice, { stripeInvoiceId: 'in_123', attempt: 1 });
     // stripe-mock's invoice is not open, so the activity stops short of paying; send its payment request too.
     await requestInvoicePayment(stripe, 'in_123', 1);
+    // Dunning's retry with a card just added names that card.
+    await requestInvoicePayment(stripe, 'in_123', 2, 'pm_123');
     await env.run(acts.attachPaymentMethod, {
       customerId: customer.id,
       paymentMethodId: 'pm_123',

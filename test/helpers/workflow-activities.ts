@@ -113,7 +113,8 @@ export interface FakeStripeOptions {
   /** What `usagePriceFor` answers: the metered price beside each plan price; none by default. */
   usagePrices?: Record<string, string>;
   /** Whether the n-th payment attempt (1-based) of an invoice succeeds; declines by default. */
-  paymentSucceeds?: (attempt: number, invoiceId: string) => boolean;
+  /** `paymentMethodId`: the card the attempt names (a card just added); absent, Stripe's default. */
+  paymentSucceeds?: (attempt: number, invoiceId: string, paymentMethodId?: string) => boolean;
   /**
    * Stripe converts a trial with a card on file once this long after its end has passed (as a real Stripe
    * does a little after `trial_end`); undefined: never on its own.
@@ -241,28 +242,30 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       if (!inv) throw ApplicationFailure.nonRetryable(`no invoice ${id}`, 'NotFound');
       return { ...inv };
     }),
-    payInvoice: fake<'payInvoice'>(async (req: { stripeInvoiceId: string; attempt: number }) => {
-      const inv = invoices.get(req.stripeInvoiceId);
-      if (!inv) throw ApplicationFailure.nonRetryable(`no invoice ${req.stripeInvoiceId}`, 'NotFound');
-      if (inv.status !== 'open') return { ...inv };
-      const ok = opts.paymentSucceeds?.(req.attempt, req.stripeInvoiceId) ?? false;
-      payments.push({
-        invoiceId: req.stripeInvoiceId,
-        attempt: req.attempt,
-        at: await now(),
-        outcome: ok ? 'paid' : 'declined',
-      });
-      inv.attemptCount += 1;
-      if (!ok) {
-        throw ApplicationFailure.create({
-          message: 'Your card was declined.',
-          type: 'CardDeclined',
-          nonRetryable: true,
+    payInvoice: fake<'payInvoice'>(
+      async (req: { stripeInvoiceId: string; attempt: number; paymentMethodId?: string }) => {
+        const inv = invoices.get(req.stripeInvoiceId);
+        if (!inv) throw ApplicationFailure.nonRetryable(`no invoice ${req.stripeInvoiceId}`, 'NotFound');
+        if (inv.status !== 'open') return { ...inv };
+        const ok = opts.paymentSucceeds?.(req.attempt, req.stripeInvoiceId, req.paymentMethodId) ?? false;
+        payments.push({
+          invoiceId: req.stripeInvoiceId,
+          attempt: req.attempt,
+          at: await now(),
+          outcome: ok ? 'paid' : 'declined',
         });
-      }
-      markPaid(req.stripeInvoiceId);
-      return { ...inv };
-    }),
+        inv.attemptCount += 1;
+        if (!ok) {
+          throw ApplicationFailure.create({
+            message: 'Your card was declined.',
+            type: 'CardDeclined',
+            nonRetryable: true,
+          });
+        }
+        markPaid(req.stripeInvoiceId);
+        return { ...inv };
+      },
+    ),
     createSubscriptionRecord: fake<'createSubscriptionRecord'>(async () => {}),
     recordSubscriptionState: fake<'recordSubscriptionState'>(async () => {}),
     recordPendingChange: fake<'recordPendingChange'>(async (req) => {

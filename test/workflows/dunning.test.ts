@@ -185,6 +185,22 @@ describe('dunning', () => {
     expect(fake.activities.currentDunningPolicy).toHaveBeenCalledTimes(1);
   });
 
+  it("a card added during dunning pays at once with that card, though Stripe's default is still the old one", async () => {
+    // Stripe announces the card attached before the engine has made it the default: only naming the new
+    // card pays the invoice (the chaos run found the retry charging the old card).
+    const { fake, run, dunning } = await failedPayment('new-card', 'in_6', {
+      paymentSucceeds: (_attempt, _invoice, card) => card === 'pm_new',
+    });
+    await run(async (handle) => {
+      await handle.signal(stripeEvent, stripeEventOf('payment_method.attached', 'pm_new', null));
+      expect(await dunning().result()).toBe('recovered');
+      await status(handle, 'active');
+    });
+    expect(fake.activities.payInvoice.mock.calls.map(([req]) => req)).toEqual([
+      { stripeInvoiceId: 'in_6', attempt: 1, paymentMethodId: 'pm_new' },
+    ]);
+  });
+
   it('when the invoice gets paid meanwhile, dunning stops at once without charging again', async () => {
     const { fake, run, dunning } = await failedPayment('paid-meanwhile', 'in_3');
     await run(async (handle) => {

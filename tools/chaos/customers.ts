@@ -47,6 +47,8 @@ export interface ChaosCustomer {
   surprises: string[];
   /** Renewal pending for this customer (its clock is advanced). */
   renews: boolean;
+  /** A trial paid with a card that already paid for one (every trial of the run pays with the same card). */
+  secondTrial: boolean;
 }
 
 export function planFor(persona: Persona): string {
@@ -100,6 +102,15 @@ export class CustomerActions {
     const paid = await pay(c.persona === 'secure-card' ? CARD.secure : CARD.works);
     if (paid.status !== 200) {
       c.surprises.push(`paying answered ${paid.status} ${JSON.stringify(paid.body)}`);
+      return;
+    }
+    if (c.secondTrial) {
+      // The card already paid for a trial: the engine ends this one before any access, and refunds it.
+      await this.waitFor(
+        c,
+        'the second trial refused',
+        (s) => s?.status === 'none' || s?.status === 'canceled',
+      );
       return;
     }
     const want = c.tier === 'trial' ? 'trialing' : 'active';

@@ -9,7 +9,9 @@ import type Stripe from 'stripe';
 import { num, readDate, sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
 import { rateUsage } from '../../domain/rate-card';
+import { grantsAccess, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
+import type { LagoFake } from '../lago-fake';
 import type { UsageLedger } from './usage';
 
 export interface Invariant {
@@ -28,6 +30,10 @@ export interface InvariantInputs {
   /** The run's customers: email → Stripe customer id. */
   customers: Map<string, string>;
   usage: UsageLedger;
+  /** The run's Lago, read directly (its events have no read route). */
+  lago: LagoFake;
+  /** Stripe customers whose trial was a second one on a card: the engine refunds its $1.00 by rule. */
+  refusedTrials: Set<string>;
 }
 
 const all = <T>(list: { autoPagingToArray(o: { limit: number }): Promise<T[]> }) =>
@@ -61,8 +67,17 @@ export async function paidOnce(i: InvariantInputs): Promise<Invariant> {
     if (ours.has(String(s.customer)))
       perCustomer.set(String(s.customer), (perCustomer.get(String(s.customer)) ?? 0) + 1);
   for (const [customer, n] of perCustomer) if (n > 1) breaches.push(`${customer} has ${n} subscriptions`);
-  for (const r of await all(i.stripe.refunds.list({ limit: 100 })))
-    breaches.push(`refund ${r.id} of ${r.amount} that nobody asked for`);
+  const refunded = new Map<string, number>();
+  const chargeOwner = new Map(charges.map((c) => [c.id, String(c.customer)]));
+  for (const r of await all(i.stripe.refunds.list({ limit: 100 }))) {
+    const owner = chargeOwner.get(String(r.charge));
+    if (owner && i.refusedTrials.has(owner) && r.amount === 100)
+      refunded.set(owner, (refunded.get(owner) ?? 0) + 1);
+    else breaches.push(`refund ${r.id} of ${r.amount} that nobody asked for`);
+  }
+  for (const owner of i.refusedTrials)
+    if (refunded.get(owner) !== 1)
+      breaches.push(`the refused trial of ${owner} was refunded ${refunded.get(owner) ?? 0} times`);
   for (const n of await all(i.stripe.creditNotes.list({ limit: 100 })))
     breaches.push(`credit note ${n.id} that nobody asked for`);
   // The engine's mirror says what Stripe says about every invoice.
@@ -301,6 +316,65 @@ export async function noStuckWorkflows(i: InvariantInputs): Promise<Invariant> {
   };
 }
 
+/** Lago bills what the engine says: each customer, its subscription on its plan, each rollup once. */
+export async function lagoInStep(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  const sql = sqlFor(i.orm.em.fork());
+  const subs = await sql.run<{
+    id: string;
+    customer_id: string;
+    email: string;
+    tier: string;
+    status: string;
+  }>(
+    `select s.id, s.customer_id, c.email, s.tier, s.status from subscriptions s join customers c on c.id = s.customer_id
+      where s.stripe_subscription_id is not null`,
+  );
+  const customers = new Map(i.lago.customers().map((c) => [c.external_id, c]));
+  const lagoSubs = i.lago.subscriptions();
+  for (const s of subs) {
+    const status = s.status as SubscriptionStatus;
+    const active = lagoSubs.filter((l) => l.external_id === s.id && l.status === 'active');
+    if (isFinal(status)) {
+      if (active.length) breaches.push(`subscription ${s.id} is ${status} but active in Lago`);
+      continue;
+    }
+    if (!grantsAccess(status)) continue;
+    if (customers.get(s.customer_id)?.email !== s.email)
+      breaches.push(`customer ${s.customer_id} (${s.email}) is not in Lago`);
+    if (active.length !== 1)
+      breaches.push(`subscription ${s.id} (${status}) has ${active.length} active Lago subscriptions`);
+    else if (active[0]!.plan_code !== s.tier || active[0]!.external_customer_id !== s.customer_id)
+      breaches.push(`subscription ${s.id} is ${s.tier} in the engine, ${active[0]!.plan_code} in Lago`);
+  }
+  const rollups = await sql.run<{ identifier: string; quantity: unknown; lago_reported_at: unknown }>(
+    'select identifier, quantity, lago_reported_at from usage_rollups',
+  );
+  const events = new Map<string, number>();
+  for (const e of i.lago.events()) events.set(e.transaction_id, (events.get(e.transaction_id) ?? 0) + 1);
+  let sent = 0;
+  for (const r of rollups) {
+    if (r.lago_reported_at === null) breaches.push(`rollup ${r.identifier} never reported to Lago`);
+    const n = events.get(r.identifier) ?? 0;
+    // A rollup that credits paid whole is kept at 0 and marked reported without a call.
+    const want = num(r.quantity) > 0 ? 1 : 0;
+    if (n !== want) breaches.push(`rollup ${r.identifier} (${num(r.quantity)} units) is ${n} events in Lago`);
+    sent += want;
+  }
+  if (events.size !== sent) breaches.push(`Lago holds ${events.size} usage events for ${sent} rollups`);
+  return {
+    name: "Lago's customers, subscriptions and usage equal the engine's",
+    checked: `${subs.length} subscriptions, ${rollups.length} rollups, ${events.size} Lago events`,
+    breaches,
+  };
+}
+
 export async function checkAll(i: InvariantInputs): Promise<Invariant[]> {
-  return [await paidOnce(i), await usageOnce(i), await webhooksApplied(i), await noStuckWorkflows(i)];
+  return [
+    await paidOnce(i),
+    await usageOnce(i),
+    await webhooksApplied(i),
+    await lagoInStep(i),
+    await noStuckWorkflows(i),
+  ];
 }

@@ -17,6 +17,7 @@ import { openDatabase } from '../../db/orm';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { advanceCustomerClock } from '../stripe-advance';
 import { startCluster } from '../cluster/cluster';
+import { startLagoFake } from '../lago-fake';
 import { Client, sleep, until } from './client';
 import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
 import { Faults, type FaultRecord } from './faults';
@@ -53,7 +54,6 @@ export interface ChaosReport {
   ok: boolean;
 }
 
-
 /** Runs `fn` over `items`, `width` at a time, in order of start. */
 async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -69,6 +69,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = (line: string) =>
     opts.log?.(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s ${line}`);
   const random = new Random(opts.seed);
+  // Lago, in this process: the engine reports to it over HTTP, the invariants read it directly.
+  const lago = await startLagoFake({ port: 0 });
   log(`starting the cluster in ${opts.dir}`);
   const cluster = await startCluster({
     dir: opts.dir,
@@ -76,7 +78,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     workflowBundle: opts.workflowBundle,
     // Roll up every 2 s, windows of 4 s: the month's usage is billed within seconds of being reported.
     usageRollup: { intervalSeconds: 2, windowSeconds: 4 },
+    engineEnv: { LAGO_API_URL: lago.url, LAGO_API_KEY: lago.apiKey },
     log: (line) => log(`cluster: ${line}`),
+  }).catch(async (err: unknown) => {
+    await lago.stop();
+    throw err;
   });
   const connection = await Connection.connect({ address: cluster.urls.temporal });
   const temporalClient = new TemporalClient({ connection, namespace: cluster.namespace });
@@ -103,6 +109,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         tier: planFor(persona),
         surprises: [],
         renews: persona !== 'trial',
+        secondTrial: persona === 'trial' && customers.some((c) => c.persona === 'trial'),
       });
     }
     const gateway = await cluster.token({ email: 'gateway@example.com', role: 'billing-gateway' });
@@ -122,18 +129,21 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       }, 100);
     });
     await inParallel(customers, 4, async (c) => {
-      await actions.signUp(c);
+      await actions.signUp(c).catch((err: Error) => void c.surprises.push(err.message));
       signedUp++;
     });
     await temporalRestart;
 
     log('plan changes');
-    await inParallel(customers, 4, (c) => actions.change(c));
+    await inParallel(customers, 4, async (c) => {
+      if (c.surprises.length || c.secondTrial) return;
+      await actions.change(c).catch((err: Error) => void c.surprises.push(err.message));
+    });
 
     // Usage from four reporters at once; an API killed mid-ingestion, PostgreSQL crashed, a worker
     // killed while it rolls up.
     const usage = newLedger();
-    const using = customers.filter((c) => c.surprises.length === 0);
+    const using = customers.filter((c) => c.surprises.length === 0 && !c.secondTrial);
     const batches = usageBatches(
       using.map((c) => c.email),
       opts.eventsPerCustomer,
@@ -166,7 +176,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           'select count(*) as n from usage_events where rollup_id is null',
         );
         const [rollups] = await sql().run<{ n: unknown }>(
-          'select count(*) as n from usage_rollups where stripe_reported_at is null',
+          'select count(*) as n from usage_rollups where stripe_reported_at is null or lago_reported_at is null',
         );
         return num(events?.n) + num(rollups?.n);
       },
@@ -178,7 +188,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Renewals: the dunning persona's card fails first; every clock moves a month at once, and an API is
     // killed in the webhook burst that follows.
     log('renewals');
-    const renewing = customers.filter((c) => c.renews && c.surprises.length === 0);
+    const renewing = customers.filter((c) => c.renews && c.surprises.length === 0 && !c.secondTrial);
     await inParallel(renewing, 4, (c) => actions.beforeRenewal(c));
     let advanced = 0;
     const burstKill = new Promise<void>((resolve, reject) => {
@@ -268,6 +278,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       temporal: temporalClient,
       customers: emails,
       usage,
+      lago,
+      refusedTrials: new Set(
+        customers
+          .filter((c) => c.secondTrial)
+          .flatMap((c) => (emails.has(c.email) ? [emails.get(c.email)!] : [])),
+      ),
     };
     // The mirror follows Stripe through workflows that may still be applying the last events.
     await until(
@@ -322,6 +338,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await orm.close();
     await connection.close();
     await cluster.stop();
+    await lago.stop();
   }
 }
 

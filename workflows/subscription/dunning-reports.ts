@@ -9,12 +9,20 @@ import { applySnapshot } from './snapshots';
 import { setStatus } from './status';
 
 /** A dunning run that already ended (its report still on the way, or terminated) is not an error here. */
+export async function signalDunning(invoiceId: string, signal: typeof invoicePaid): Promise<void>;
+export async function signalDunning(
+  invoiceId: string,
+  signal: typeof paymentMethodAttached,
+  card: { paymentMethodId: string },
+): Promise<void>;
 export async function signalDunning(
   invoiceId: string,
   signal: typeof invoicePaid | typeof paymentMethodAttached,
+  card?: { paymentMethodId: string },
 ): Promise<void> {
   try {
-    await getExternalWorkflowHandle(workflowIds.dunning(invoiceId)).signal(signal);
+    const handle = getExternalWorkflowHandle(workflowIds.dunning(invoiceId));
+    await (card ? handle.signal(signal as typeof paymentMethodAttached, card) : handle.signal(signal));
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('dunning run could not be signalled', { invoiceId, error: String(err) });

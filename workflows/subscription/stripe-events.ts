@@ -65,9 +65,10 @@ const handlers: Record<string, Handler> = {
       payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
     });
   },
-  'payment_method.attached': async ({ state }) => {
+  'payment_method.attached': async ({ state }, e) => {
     await stripe.syncPaymentMethods(state.customerId);
-    for (const invoiceId of state.dunningInvoices) await signalDunning(invoiceId, paymentMethodAttached);
+    for (const invoiceId of state.dunningInvoices)
+      await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });
   },
   'payment_method.detached': async ({ state }) => {
     await stripe.syncPaymentMethods(state.customerId);
