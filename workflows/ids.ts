@@ -13,8 +13,13 @@ export const workflowIds = {
   chargeSync: (eventId: string) => `charge-sync-${eventId}`,
   creditNoteSync: (eventId: string) => `credit-note-sync-${eventId}`,
   paymentMethodsSync: (eventId: string) => `payment-methods-sync-${eventId}`,
-  /** Attaching a card happens once per card. */
-  paymentMethodAttach: (paymentMethodId: string) => `payment-method-${paymentMethodId}`,
+  /**
+   * Attaching a card happens once per customer and card. Not per card alone: Stripe's test shortcuts
+   * (`pm_card_visa`) are one id for every customer, and two customers attaching at once would each get
+   * the run, and the card, of whoever started first.
+   */
+  paymentMethodAttach: (customerId: string, paymentMethodId: string) =>
+    `payment-method-${customerId}-${paymentMethodId}`,
   paymentMethodDetach: (paymentMethodId: string) => `payment-method-detach-${paymentMethodId}`,
   /** Choosing a default can flip back and forth, so each request is its own run. */
   paymentMethodDefault: (paymentMethodId: string, requestId: string) =>

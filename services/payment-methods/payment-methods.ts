@@ -24,7 +24,7 @@ export async function attachPaymentMethod(
   const customer = await ensureCustomer(deps, identity);
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('attachPaymentMethodWorkflow'), {
-      workflowId: workflowIds.paymentMethodAttach(req.paymentMethodId),
+      workflowId: workflowIds.paymentMethodAttach(customer.customerId, req.paymentMethodId),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [

@@ -128,6 +128,27 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     await dunning.terminate('end of test');
   });
 
+  it("attaches Stripe's shared test card to each of two customers who add it at the same moment", async () => {
+    // `pm_card_visa` is one id for everyone in test mode: each attach makes a card of that customer's own.
+    const [a, b] = await Promise.all([customerOnClock('card-a'), customerOnClock('card-b')]);
+    const answers = await Promise.all(
+      [a, b].map(({ token }) =>
+        api.request('POST', '/api/v1/stripe/attach_payment_method', {
+          token,
+          body: { payment_method_id: 'pm_card_visa' },
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    for (const { stripeCustomer } of [a, b]) {
+      const cards = await stripe.paymentMethods.list({ customer: stripeCustomer.id, type: 'card' });
+      expect({ customer: stripeCustomer.id, cards: cards.data.length }).toEqual({
+        customer: stripeCustomer.id,
+        cards: 1,
+      });
+    }
+  });
+
   it('keeps chasing an invoice that a stale or replayed invoice.paid calls paid while Stripe shows it open', async () => {
     const { clock, stripeCustomer, token, getSub } = await customerOnClock('stale-paid');
     const { active } = await subscribeAndPay(token, getSub, 'starter');

@@ -43,17 +43,7 @@ export class Faults {
     const t0 = Date.now();
     this.cluster.kill(name);
     await sleep(300);
-    await until(
-      `${name} back`,
-      () =>
-        fetch(`${url}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      (ok) => ok,
-      120_000,
-      200,
-    );
+    await ready(url, `${name} back`);
     this.record(`SIGKILL ${name} ${why}`, Date.now() - t0);
   }
 
@@ -133,17 +123,16 @@ export class Faults {
   }
 
   private async readyBehindBalancer(what: string): Promise<void> {
-    for (const url of this.cluster.urls.apis)
-      await until(
-        `${what} back for ${url}`,
-        () =>
-          fetch(`${url}/readyz`).then(
-            (r) => r.ok,
-            () => false,
-          ),
-        (ok) => ok,
-        180_000,
-        250,
-      );
+    for (const url of this.cluster.urls.apis) await ready(url, `${what} back for ${url}`);
   }
+}
+
+/** Until the API at `url` answers /readyz with 200 (its database, Temporal and a worker are there). */
+function ready(url: string, what: string): Promise<boolean> {
+  const check = () =>
+    fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+  return until(what, check, (ok) => ok, 180_000, 200);
 }

@@ -19,6 +19,8 @@ function option(args: string[], name: string, fallback: number): number {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
+  // Ctrl-C: exiting runs the cluster's own clean-up, which stops every process it started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
   // PostgreSQL runs as its own user when this runs as root, and must reach its data folder.
   chmodSync(dir, 0o755);

@@ -242,7 +242,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (process.env[key]) base[key] = process.env[key];
 
   let pg: Awaited<ReturnType<typeof startPostgres>> | null = null;
+  // A caller that exits without stop() (Ctrl-C on a run, a crash) must not leave servers behind.
+  const killAll = () => {
+    for (const child of children.values()) {
+      try {
+        if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      pg?.stop({ crash: true });
+    } catch {
+      // not running
+    }
+  };
+  process.once('exit', killAll);
   const stop = async () => {
+    process.removeListener('exit', killAll);
     await supervisor.stopAll();
     pg?.stop();
     pg = null;
