@@ -30,6 +30,15 @@ export async function creditInvoiceWorkflow(req: CreditNoteRequest): Promise<Cre
   return stripe.creditInvoice(req);
 }
 
+/**
+ * Mirrors one invoice as Stripe has it now (id `invoice-sync-<event>`): for invoice events of a
+ * subscription whose workflow has ended, such as a refused trial's $1.00, paid and then refunded.
+ */
+export async function syncInvoiceWorkflow(stripeInvoiceId: string): Promise<{ status: string }> {
+  const invoice = await stripe.fetchInvoice(stripeInvoiceId);
+  return { status: invoice.status };
+}
+
 /** Mirrors one credit note as Stripe has it now (id `credit-note-sync-<event>`, one run per event). */
 export async function syncCreditNoteWorkflow(
   stripeCreditNoteId: string,

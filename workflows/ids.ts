@@ -12,6 +12,8 @@ export const workflowIds = {
   /** One mirror run per Stripe event. */
   chargeSync: (eventId: string) => `charge-sync-${eventId}`,
   creditNoteSync: (eventId: string) => `credit-note-sync-${eventId}`,
+  /** An invoice event no live subscription took (its subscription has ended): one run per event. */
+  invoiceSync: (eventId: string) => `invoice-sync-${eventId}`,
   paymentMethodsSync: (eventId: string) => `payment-methods-sync-${eventId}`,
   /**
    * Attaching a card happens once per customer and card. Not per card alone: Stripe's test shortcuts

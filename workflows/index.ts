@@ -4,6 +4,7 @@ export {
   refundInvoiceWorkflow,
   syncChargeWorkflow,
   syncCreditNoteWorkflow,
+  syncInvoiceWorkflow,
 } from './charges';
 export { creditHousekeepingWorkflow } from './credit-housekeeping';
 export { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from './credits';

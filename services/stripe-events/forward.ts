@@ -63,6 +63,10 @@ export async function forwardStripeEvent(
       return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customer.id)) };
     }
   }
+  if (routed.length === 0 && route.invoiceOf) {
+    // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
+    return { eventId: event.id, workflowIds: await startMirrorRun(deps, route.invoiceOf) };
+  }
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }

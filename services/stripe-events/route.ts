@@ -53,7 +53,11 @@ export function isIgnoredEventType(type: string): boolean {
  */
 export interface MirrorRun {
   workflow:
-    'syncChargeWorkflow' | 'syncCreditNoteWorkflow' | 'syncPaymentMethodsWorkflow' | 'creditPurchaseWorkflow';
+    | 'syncChargeWorkflow'
+    | 'syncCreditNoteWorkflow'
+    | 'syncInvoiceWorkflow'
+    | 'syncPaymentMethodsWorkflow'
+    | 'creditPurchaseWorkflow';
   workflowId: string;
   objectId: string;
 }
@@ -73,7 +77,14 @@ export type StripeEventRoute =
    * Signalled to the subscriptions it concerns. A paid invoice also mirrors its charge; a card attached
    * while no live subscription takes the event gets a run of its own (`cardsOf`, the Stripe customer).
    */
-  | { kind: 'subscriptions'; owner: EventOwner; paidInvoiceCharge: MirrorRun | null; cardsOf: string | null };
+  | {
+      kind: 'subscriptions';
+      owner: EventOwner;
+      paidInvoiceCharge: MirrorRun | null;
+      cardsOf: string | null;
+      /** An invoice no live subscription takes gets a run of its own that mirrors it. */
+      invoiceOf: MirrorRun | null;
+    };
 
 export function routeOf(event: Stripe.Event): StripeEventRoute {
   if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
@@ -108,6 +119,10 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     owner,
     paidInvoiceCharge: paidInvoiceCharge(event, o),
     cardsOf: event.type === 'payment_method.attached' ? owner.stripeCustomerId : null,
+    invoiceOf:
+      event.type.startsWith('invoice.') && o.object === 'invoice' && o.id
+        ? { workflow: 'syncInvoiceWorkflow', workflowId: workflowIds.invoiceSync(event.id), objectId: o.id }
+        : null,
   };
 }
 

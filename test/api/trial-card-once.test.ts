@@ -1,4 +1,4 @@
-import { Subscription } from '../../db/entities';
+import { Invoice, Subscription } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 
@@ -92,6 +92,15 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('one trial per card (%s)', (dia
         'the refund',
       ),
     ).toEqual([{ amount: 100, refunded: 100 }]);
+    // Its $1.00 invoice is mirrored though the subscription's workflow had ended when Stripe's invoice
+    // events came: the customer and the console see what was charged (and refunded).
+    const [stripeInvoice] = (await stack.stripe.invoices.list({ subscription: stripeSub.id })).data;
+    const mirrored = await eventually(
+      () => stack.db.orm.em.fork().findOne(Invoice, { stripeInvoiceId: stripeInvoice!.id }),
+      (row) => row?.status === 'paid',
+      "the refused trial's invoice in the mirror",
+    );
+    expect(mirrored).toMatchObject({ amountPaidCents: 100 });
 
     // Another card starts a trial as usual.
     const other = await person('card-other');

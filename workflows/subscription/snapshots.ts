@@ -1,4 +1,4 @@
-import { ActivityFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, log, patched } from '@temporalio/workflow';
 import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
 import { statusAfterSnapshot } from '../../domain/subscription';
 import { TRIAL_TIER } from '../../domain/trial';
@@ -7,6 +7,12 @@ import { setPending } from './pending-change';
 import type { Run } from './run';
 import { setStatus } from './status';
 import { publish } from './visibility';
+
+/**
+ * The patch that mirrors a refused trial's invoice: its events reach a workflow that is ending, so the
+ * customer and the console would not see the $1.00 charged and refunded (the chaos run found it).
+ */
+export const REFUSED_TRIAL_MIRRORS_INVOICE = 'refused-trial-mirrors-invoice';
 
 /** Takes Stripe's view of the subscription as the truth, and starts a trial's own bookkeeping. */
 export async function applySnapshot(run: Run, snap: SubscriptionSnapshot): Promise<void> {
@@ -80,6 +86,7 @@ async function claimTrialCard(run: Run, snap: SubscriptionSnapshot): Promise<boo
       if (!(err instanceof ActivityFailure)) throw err;
       log.warn('signup fee of a refused trial not refunded', { error: String(err.cause) });
     }
+    if (patched(REFUSED_TRIAL_MIRRORS_INVOICE)) await stripe.fetchInvoice(claim.signupInvoiceId);
   }
   await db.queueNotification({
     customerId: state.customerId,

@@ -91,9 +91,25 @@ describe('where a Stripe event goes', () => {
         owner,
         paidInvoiceCharge: null,
         cardsOf: null,
+        invoiceOf: null,
       });
     },
   );
+
+  it('gives an invoice event a run that mirrors the invoice, for when no live subscription takes it', () => {
+    const route = routeOf(
+      event('invoice.paid', { id: 'in_7', object: 'invoice', amount_paid: 100, customer: 'cus_7' }),
+    );
+    expect(route).toMatchObject({
+      kind: 'subscriptions',
+      invoiceOf: { workflow: 'syncInvoiceWorkflow', workflowId: 'invoice-sync-evt_1', objectId: 'in_7' },
+    });
+    expect(
+      routeOf(event('customer.subscription.updated', { id: 'sub_7', object: 'subscription' })),
+    ).toMatchObject({
+      invoiceOf: null,
+    });
+  });
 
   it.each([
     ['its charge when named', { id: 'in_1', object: 'invoice', amount_paid: 500, charge: 'ch_9' }, 'ch_9'],
