@@ -158,13 +158,16 @@ describe('Stripe webhook intake', () => {
     await deliver('evt_cat_price', 'price.updated', { id: 'price_x', object: 'price' });
     await deliver('evt_cat_product', 'product.created', { id: 'prod_x', object: 'product' });
     await deliver('evt_cat_meter', 'billing.meter.created', { id: 'mtr_x', object: 'billing.meter' });
-    // An invoice with no subscription is an event the engine handles but cannot place: still reported.
+    // An invoice no live subscription takes is mirrored by a run of its own (its subscription may have
+    // ended, as a refused trial's has); an event the engine acts on but cannot place is still reported.
     await deliver('evt_cat_invoice', 'invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_x' });
+    await deliver('evt_cat_card', 'payment_method.detached', { id: 'pm_x', object: 'payment_method' });
     await api.webhooksDrained();
 
+    const row = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_cat_invoice');
+    expect(row.workflowId).toBe('invoice-sync-evt_cat_invoice');
     const unrouted = logLines.filter((l) => l.msg === 'stripe event not routed').map((l) => l.type);
-    expect(unrouted).toContain('invoice.paid');
-    expect(unrouted.filter((t) => t !== 'invoice.paid')).toEqual([]);
+    expect(unrouted).toEqual(['payment_method.detached']);
     const ignored = logLines.filter((l) => l.type?.match(/^(price|product|billing\.meter)\./));
     expect(ignored.map((l) => [l.type, l.level, l.msg])).toEqual(
       ['price.updated', 'product.created', 'billing.meter.created'].map((t) => [

@@ -359,6 +359,8 @@ describe('subscription workflow', () => {
       }),
     );
     expect(fake.kinds()).toEqual(['trial_refused']);
+    // Its invoice is read into the mirror (this fake has none: the refusal stands all the same).
+    expect(fake.activities.fetchInvoice).toHaveBeenCalledWith('in_signup_sub_trial-card-taken');
     expect(fake.activities.setCancelAt).not.toHaveBeenCalled();
     // Access was never granted: neither the mirror nor Keycloak ever heard of a running trial.
     const statuses = fake.activities.recordSubscriptionState.mock.calls.map(([r]) => r.status);

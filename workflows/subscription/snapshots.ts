@@ -86,7 +86,15 @@ async function claimTrialCard(run: Run, snap: SubscriptionSnapshot): Promise<boo
       if (!(err instanceof ActivityFailure)) throw err;
       log.warn('signup fee of a refused trial not refunded', { error: String(err.cause) });
     }
-    if (patched(REFUSED_TRIAL_MIRRORS_INVOICE)) await stripe.fetchInvoice(claim.signupInvoiceId);
+    if (patched(REFUSED_TRIAL_MIRRORS_INVOICE)) {
+      try {
+        await stripe.fetchInvoice(claim.signupInvoiceId);
+      } catch (err) {
+        // The trial stays refused; the invoice reaches the mirror with its next event.
+        if (!(err instanceof ActivityFailure)) throw err;
+        log.warn('invoice of a refused trial not mirrored', { error: String(err.cause) });
+      }
+    }
   }
   await db.queueNotification({
     customerId: state.customerId,
