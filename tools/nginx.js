@@ -4,7 +4,7 @@
  * Debian's package, installed when missing and we are root. Plain CommonJS with no dependencies, like
  * tools/postgres.js.
  */
-const { execFileSync } = require('node:child_process');
+const { installDebianPackage } = require('./debian-package');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -19,17 +19,8 @@ function findNginx() {
 function ensureNginx({ log = console.log } = {}) {
   let bin = findNginx();
   if (bin) return bin;
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new Error('nginx is not installed; run: sudo apt-get install -y nginx');
-  }
-  log('Installing nginx from Debian packages (once)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
   // Its package starts the system's nginx on port 80 where an init system runs; nothing here uses that one.
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], {
-    stdio: 'inherit',
-    env,
-  });
+  installDebianPackage('nginx', 'nginx', { log });
   bin = findNginx();
   if (!bin) throw new Error('nginx was installed but not found in /usr/sbin');
   return bin;

@@ -5,6 +5,7 @@
  * Plain CommonJS with no dependencies: it runs before `npm install` and from jest's global setup.
  */
 const { freePort } = require('./free-port');
+const { installDebianPackage } = require('./debian-package');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -29,16 +30,7 @@ function findBinDir() {
 function ensurePostgres({ log = console.log } = {}) {
   let bin = findBinDir();
   if (bin) return bin;
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    throw new Error('PostgreSQL is not installed; run: sudo apt-get install -y postgresql');
-  }
-  log('Installing PostgreSQL from Debian packages (once)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], {
-    stdio: 'inherit',
-    env,
-  });
+  installDebianPackage('postgresql', 'PostgreSQL', { log });
   bin = findBinDir();
   if (!bin) throw new Error('PostgreSQL was installed but initdb was not found under /usr/lib/postgresql');
   return bin;

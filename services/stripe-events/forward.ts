@@ -55,18 +55,17 @@ export async function forwardStripeEvent(
     const signal = subscriptionSignal(event, t.stripeSubscriptionId);
     if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }
+  // Whether a live subscription took it, before any mirror run is counted: a paid invoice's charge run
+  // must not hide that the invoice itself went nowhere.
+  const taken = routed.length > 0;
   if (route.paidInvoiceCharge) routed.push(await startMirrorRun(deps, route.paidInvoiceCharge));
-  if (routed.length === 0 && route.cardsOf) {
+  if (!taken && route.cardsOf) {
     // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
     const customer = await em.findOne(Customer, { stripeCustomerId: route.cardsOf }, LINK_ONLY);
-    if (customer) {
-      return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customer.id)) };
-    }
+    if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
   }
-  if (routed.length === 0 && route.invoiceOf) {
-    // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
-    return { eventId: event.id, workflowIds: await startMirrorRun(deps, route.invoiceOf) };
-  }
+  // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
+  if (!taken && route.invoiceOf) routed.push(await startMirrorRun(deps, route.invoiceOf));
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }

@@ -161,11 +161,21 @@ describe('Stripe webhook intake', () => {
     // An invoice no live subscription takes is mirrored by a run of its own (its subscription may have
     // ended, as a refused trial's has); an event the engine acts on but cannot place is still reported.
     await deliver('evt_cat_invoice', 'invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_x' });
+    // Paid, it also gets its charge's run; the invoice is mirrored all the same.
+    await deliver('evt_cat_paid', 'invoice.paid', {
+      id: 'in_y',
+      object: 'invoice',
+      customer: 'cus_x',
+      amount_paid: 100,
+      charge: 'ch_y',
+    });
     await deliver('evt_cat_card', 'payment_method.detached', { id: 'pm_x', object: 'payment_method' });
     await api.webhooksDrained();
 
     const row = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_cat_invoice');
     expect(row.workflowId).toBe('invoice-sync-evt_cat_invoice');
+    const paid = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_cat_paid');
+    expect(paid.workflowId).toBe('charge-sync-evt_cat_paid,invoice-sync-evt_cat_paid');
     const unrouted = logLines.filter((l) => l.msg === 'stripe event not routed').map((l) => l.type);
     expect(unrouted).toEqual(['payment_method.detached']);
     const ignored = logLines.filter((l) => l.type?.match(/^(price|product|billing\.meter)\./));
