@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../domain/subscription-status';
+import type { AttachedCard } from '../domain/subscription';
 
 /** A Stripe event as the webhook route forwards it: just what routing and ordering need. */
 export interface StripeEventSignal {
@@ -143,6 +144,8 @@ export interface SubscriptionView {
   cancelAtPeriodEnd: boolean;
   pendingChange: PendingChange | null;
   dunningInvoices: string[];
+  /** The card Stripe last announced attached: a failure heard of after it may still be retried with it. */
+  lastCardAttached?: AttachedCard | null;
   trialReminderSent: boolean;
   /** Keycloak or Lago syncs that failed for good, until one of that system succeeds again. */
   syncFailures?: { system: 'keycloak' | 'lago'; error: string; at: string }[];

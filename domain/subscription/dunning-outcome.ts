@@ -35,3 +35,22 @@ export function afterDunningReport(
     dunningInvoices,
   };
 }
+
+/** A card Stripe announced attached, with its event's time (Unix seconds). */
+export interface AttachedCard {
+  paymentMethodId: string;
+  attachedAt: number;
+}
+
+/**
+ * The card a new dunning run retries with at once, if any. Webhooks arrive out of order, so a card the
+ * customer added after seeing the payment fail can reach the subscription before the failure does; only
+ * a card attached no earlier than the failure counts (one attached before it is most likely the card that
+ * failed). The same second counts as after: a test clock stands still, and at worst it is one early retry.
+ */
+export function cardForNewDunning(
+  lastCard: AttachedCard | null | undefined,
+  failedAt: number,
+): string | null {
+  return lastCard && lastCard.attachedAt >= failedAt ? lastCard.paymentMethodId : null;
+}

@@ -30,7 +30,13 @@ describe('dunning', () => {
    * An active monthly subscription whose invoice `invoiceId` has just failed: Stripe shows it past due and
    * the webhook's `invoice.payment_failed` reaches the workflow, which starts `dunning-<invoiceId>`.
    */
-  async function failedPayment(name: string, invoiceId: string, opts: Partial<FakeStripeOptions> = {}) {
+  async function failedPayment(
+    name: string,
+    invoiceId: string,
+    opts: Partial<FakeStripeOptions> = {},
+    // What reaches the workflow between Stripe showing the subscription past due and the failure's event.
+    beforeFailure?: (handle: WorkflowHandle<typeof subscriptionWorkflow>) => Promise<void>,
+  ) {
     const now = await env.currentTimeMs();
     const stripeSubscriptionId = `sub_${name}`;
     const fake = fakeBilling(env, {
@@ -69,14 +75,24 @@ describe('dunning', () => {
         );
         fake.subscription.status = 'past_due';
         const failedAt = await env.currentTimeMs();
-        await handle.signal(
-          stripeEvent,
-          stripeEventOf('invoice.payment_failed', invoiceId, stripeSubscriptionId),
-        );
+        const failure = stripeEventOf('invoice.payment_failed', invoiceId, stripeSubscriptionId);
+        await beforeFailure?.(handle);
+        await handle.signal(stripeEvent, failure);
+        // A run handed a card at its start may already have recovered: its own history says it started.
         await eventually(
-          () => handle.query(subscriptionState),
-          (s) => s.dunningInvoices.includes(invoiceId) && s.status === 'past_due',
+          () =>
+            env.client.workflow
+              .getHandle(`dunning-${invoiceId}`)
+              .describe()
+              .catch(() => null),
+          (d) => d !== null,
         );
+        if (!beforeFailure) {
+          await eventually(
+            () => handle.query(subscriptionState),
+            (s) => s.dunningInvoices.includes(invoiceId) && s.status === 'past_due',
+          );
+        }
         return body(handle, failedAt);
       });
     return {
@@ -199,6 +215,39 @@ describe('dunning', () => {
     expect(fake.activities.payInvoice.mock.calls.map(([req]) => req)).toEqual([
       { stripeInvoiceId: 'in_6', attempt: 1, paymentMethodId: 'pm_new' },
     ]);
+  });
+
+  it("a card added after the failure but announced before the failure's event still pays at once", async () => {
+    // Webhooks arrive out of order (a delivery failed and Stripe retried it later): the customer saw the
+    // subscription past due and added a card before the engine heard of the failed invoice.
+    const { fake, run, dunning } = await failedPayment(
+      'card-first',
+      'in_7',
+      { paymentSucceeds: (_attempt, _invoice, card) => card === 'pm_later' },
+      async (handle) => {
+        await handle.signal(stripeEvent, stripeEventOf('payment_method.attached', 'pm_later', null));
+      },
+    );
+    await run(async (handle) => {
+      expect(await dunning().result()).toBe('recovered');
+      await status(handle, 'active');
+    });
+    expect(fake.activities.payInvoice.mock.calls.map(([req]) => req)).toEqual([
+      { stripeInvoiceId: 'in_7', attempt: 1, paymentMethodId: 'pm_later' },
+    ]);
+  });
+
+  it('a card attached before the payment failed waits for the retry day: it is likely the card that failed', async () => {
+    const { fake, run, dunning } = await failedPayment('card-before', 'in_8', {}, async (handle) => {
+      const earlier = stripeEventOf('payment_method.attached', 'pm_failing', null);
+      await handle.signal(stripeEvent, { ...earlier, created: earlier.created - 3600 });
+    });
+    await run(async () => {
+      expect(await dunning().query(dunningStatus)).toMatchObject({ attempt: 1, retriesMade: 0 });
+      await env.sleep(DAY / 2);
+      expect(await dunning().query(dunningStatus)).toMatchObject({ attempt: 1, retriesMade: 0 });
+      expect(fake.activities.payInvoice).not.toHaveBeenCalled();
+    });
   });
 
   it('when the invoice gets paid meanwhile, dunning stops at once without charging again', async () => {

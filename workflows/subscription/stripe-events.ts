@@ -1,5 +1,5 @@
 import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
-import { statusAfterInvoicePaid } from '../../domain/subscription';
+import { cardForNewDunning, statusAfterInvoicePaid } from '../../domain/subscription';
 import { dunningWorkflow } from '../dunning';
 import { workflowIds } from '../ids';
 import { invoicePaid, paymentMethodAttached, type StripeEventSignal } from '../messages';
@@ -12,6 +12,9 @@ type Handler = (run: Run, e: StripeEventSignal) => Promise<void>;
 
 /** The patch that made invoice.paid end dunning only for an invoice Stripe says is paid. */
 export const INVOICE_PAID_CHECKS_STATUS = 'invoice-paid-checks-status';
+
+/** The patch that hands a new dunning run a card announced before its failure's event. */
+export const DUNNING_TAKES_EARLIER_CARD = 'dunning-takes-earlier-card';
 
 /** What each Stripe event does to the subscription; any other event re-reads the subscription. */
 const handlers: Record<string, Handler> = {
@@ -38,6 +41,10 @@ const handlers: Record<string, Handler> = {
         // The run outlives this one across continue-as-new; it reports back by signal.
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
+      const card = cardForNewDunning(run.state.lastCardAttached, e.created);
+      if (card && patched(DUNNING_TAKES_EARLIER_CARD)) {
+        await signalDunning(inv.stripeInvoiceId, paymentMethodAttached, { paymentMethodId: card });
+      }
     }
     await refresh(run);
   },
@@ -66,6 +73,7 @@ const handlers: Record<string, Handler> = {
     });
   },
   'payment_method.attached': async ({ state }, e) => {
+    state.lastCardAttached = { paymentMethodId: e.objectId, attachedAt: e.created };
     await stripe.syncPaymentMethods(state.customerId);
     for (const invoiceId of state.dunningInvoices)
       await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });

@@ -1,4 +1,9 @@
-import { afterDunningReport, keycloakAttributes, outsideSyncKey } from '../../../domain/subscription';
+import {
+  afterDunningReport,
+  cardForNewDunning,
+  keycloakAttributes,
+  outsideSyncKey,
+} from '../../../domain/subscription';
 
 describe('what a dunning report does to its subscription', () => {
   it.each`
@@ -22,6 +27,18 @@ describe('what a dunning report does to its subscription', () => {
     expect(afterDunningReport({ dunningInvoices: ['in_1'], stripeSubscriptionId: null }, r).action).toBe(
       'suspend',
     );
+  });
+});
+
+describe('which card a new dunning run retries with at once', () => {
+  it.each`
+    case                                  | lastCard                                         | failedAt | card
+    ${'no card attached'}                 | ${null}                                          | ${1000}  | ${null}
+    ${'attached before the failure'}      | ${{ paymentMethodId: 'pm_1', attachedAt: 999 }}  | ${1000}  | ${null}
+    ${'attached in the second it failed'} | ${{ paymentMethodId: 'pm_1', attachedAt: 1000 }} | ${1000}  | ${'pm_1'}
+    ${'attached after the failure'}       | ${{ paymentMethodId: 'pm_1', attachedAt: 1060 }} | ${1000}  | ${'pm_1'}
+  `('$case → $card', ({ lastCard, failedAt, card }) => {
+    expect(cardForNewDunning(lastCard, failedAt)).toBe(card);
   });
 });
 
