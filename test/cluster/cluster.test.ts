@@ -10,8 +10,8 @@ import { listeningAddresses } from '../helpers/listening';
 jest.setTimeout(300_000);
 
 /**
- * The production topology on one machine (`npm run cluster`): PostgreSQL, Temporal on it, two APIs
- * behind nginx, two workers. What it proves here: the schema tool's versions, a customer's subscription
+ * The production topology on one machine (`npm run cluster`): PostgreSQL, Temporal and Keycloak on it,
+ * two APIs behind nginx, two workers, the engine in production mode taking Keycloak's tokens. What it proves here: the schema tool's versions, a customer's subscription
  * through the balancer, and that it holds when an API is killed, Temporal restarts and PostgreSQL crashes.
  */
 describe('the production topology on one machine', () => {
@@ -76,6 +76,15 @@ describe('the production topology on one machine', () => {
     const getSub = () => call('GET', '/billing/subscription', token);
     // Stripe's webhooks reach the workflow through the balancer.
     await waitUntil(getSub, (r) => r.body?.status === 'active', 'the subscription to be active', 60_000, 200);
+    // The engine signs in to Keycloak as its own client and writes what the gateway's checks read.
+    const attributes = await waitUntil(
+      () => cluster.keycloakAttributes('topology@example.com'),
+      (a) => a?.subscription_status?.[0] === 'active',
+      'Keycloak to hold the subscription',
+      60_000,
+      500,
+    );
+    expect(attributes).toMatchObject({ subscription_tier: ['starter'] });
 
     // An API killed: every request in the meantime is answered by the other one.
     const api1 = cluster.process('api-1');
@@ -145,9 +154,13 @@ describe('the production topology on one machine', () => {
   });
 
   it('stops every process it started', async () => {
-    const ports = [cluster.urls.api, ...cluster.urls.apis, cluster.urls.stripe, cluster.urls.temporalUi].map(
-      (u) => Number(new URL(u).port),
-    );
+    const ports = [
+      cluster.urls.api,
+      ...cluster.urls.apis,
+      cluster.urls.stripe,
+      cluster.urls.temporalUi,
+      cluster.urls.keycloak,
+    ].map((u) => Number(new URL(u).port));
     ports.push(Number(cluster.urls.temporal.split(':')[1]), Number(new URL(cluster.urls.postgres).port));
     expect(ports.filter((p) => listeningAddresses(p).length > 0)).toHaveLength(ports.length);
     await cluster.stop();

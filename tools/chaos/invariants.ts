@@ -34,6 +34,8 @@ export interface InvariantInputs {
   lago: LagoFake;
   /** Stripe customers whose trial was a second one on a card: the engine refunds its $1.00 by rule. */
   refusedTrials: Set<string>;
+  /** The attributes Keycloak holds for a person (null when Keycloak has no such user). */
+  keycloakAttributes: (email: string) => Promise<Record<string, string[]> | null>;
 }
 
 const all = <T>(list: { autoPagingToArray(o: { limit: number }): Promise<T[]> }) =>
@@ -369,12 +371,68 @@ export async function lagoInStep(i: InvariantInputs): Promise<Invariant> {
   };
 }
 
+/**
+ * What the AI gateway reads in Keycloak is what the engine holds: each customer's newest subscription that
+ * Stripe has (tier, status, ids and period) in their user's attributes.
+ */
+export async function keycloakInStep(i: InvariantInputs): Promise<Invariant> {
+  const breaches: string[] = [];
+  const sql = sqlFor(i.orm.em.fork());
+  let compared = 0;
+  for (const email of i.customers.keys()) {
+    const [s] = await sql.run<{
+      tier: string;
+      status: string;
+      stripe_customer_id: string;
+      stripe_subscription_id: string;
+      current_period_start: unknown;
+      current_period_end: unknown;
+    }>(
+      `select s.tier, s.status, c.stripe_customer_id, s.stripe_subscription_id, s.current_period_start,
+              s.current_period_end
+         from subscriptions s join customers c on c.id = s.customer_id
+        where c.email = ? and s.status <> 'incomplete' and s.stripe_subscription_id is not null
+        order by s.created_at desc limit 1`,
+      [email],
+    );
+    if (!s) continue;
+    compared++;
+    const held = await i.keycloakAttributes(email);
+    if (!held) {
+      breaches.push(`${email} has no Keycloak user`);
+      continue;
+    }
+    const one = (name: string) => held[name]?.[0] ?? null;
+    const date = (value: unknown) => (value === null ? null : readDate(value).getTime());
+    const attrDate = (name: string) => (one(name) === null ? null : Date.parse(one(name)!));
+    const differs = [
+      ['subscription_tier', one('subscription_tier') !== s.tier],
+      ['subscription_status', one('subscription_status') !== s.status],
+      ['stripe_customer_id', one('stripe_customer_id') !== s.stripe_customer_id],
+      ['stripe_subscription_id', one('stripe_subscription_id') !== s.stripe_subscription_id],
+      ['subscription_start_date', attrDate('subscription_start_date') !== date(s.current_period_start)],
+      ['subscription_end_date', attrDate('subscription_end_date') !== date(s.current_period_end)],
+    ].flatMap(([name, bad]) => (bad ? [name as string] : []));
+    if (differs.length)
+      breaches.push(
+        `${email}: Keycloak holds ${differs.map((n) => `${n}=${one(n) ?? 'none'}`).join(', ')}; ` +
+          `the engine, a ${s.tier} ${s.status} subscription ${s.stripe_subscription_id}`,
+      );
+  }
+  return {
+    name: "Keycloak's attributes equal the engine's subscription",
+    checked: `${compared} customers`,
+    breaches,
+  };
+}
+
 export async function checkAll(i: InvariantInputs): Promise<Invariant[]> {
   return [
     await paidOnce(i),
     await usageOnce(i),
     await webhooksApplied(i),
     await lagoInStep(i),
+    await keycloakInStep(i),
     await noStuckWorkflows(i),
   ];
 }

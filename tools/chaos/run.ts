@@ -21,7 +21,7 @@ import { startLagoFake } from '../lago-fake';
 import { Client, sleep, until } from './client';
 import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
 import { Faults, type FaultRecord } from './faults';
-import { checkAll, webhooksApplied, type Invariant } from './invariants';
+import { checkAll, keycloakInStep, webhooksApplied, type Invariant } from './invariants';
 import { Random } from './random';
 import { newLedger, report, usageBatches } from './usage';
 
@@ -279,6 +279,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       customers: emails,
       usage,
       lago,
+      keycloakAttributes: (email: string) => cluster.keycloakAttributes(email),
       refusedTrials: new Set(
         customers
           .filter((c) => c.secondTrial)
@@ -293,6 +294,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       120_000,
       2000,
     ).catch(() => undefined);
+    // Keycloak is written off the workflow's main path, after the state it reflects.
+    await until(
+      "Keycloak's attributes to follow",
+      () => keycloakInStep(inputs),
+      (r) => r.breaches.length === 0,
+      60_000,
+      2000,
+    ).catch(() => undefined);
     const invariants = await checkAll(inputs);
     const surprises = customers.flatMap((c) => c.surprises.map((s) => `${c.email} (${c.persona}): ${s}`));
     const personas: Record<string, number> = {};
@@ -305,6 +314,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       'worker-2',
       'temporal',
       'temporal-ui',
+      'keycloak',
       'stripe',
       'balancer',
     ])

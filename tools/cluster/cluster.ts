@@ -1,7 +1,8 @@
 /**
  * The production topology (./topology.ts) on one machine, without containers: PostgreSQL with its own
- * databases, a Temporal server on it with its schema tool and UI, two API processes behind nginx, two
- * workers, and the Stripe emulator in place of Stripe. Every long-running process is supervised (one
+ * databases, a Temporal server on it with its schema tool and UI, Keycloak on it with the engine's realm
+ * (./keycloak-realm.ts), two API processes behind nginx, two workers, and the Stripe emulator in place of
+ * Stripe. The engine runs in production mode, taking Keycloak's tokens only. Every long-running process is supervised (one
  * that dies is started again), so a test or the chaos run can kill any of them and watch the rest hold.
  *
  * Loopback only. Data stays in `dir` between runs (PostgreSQL, the emulator's state); logs go to
@@ -23,11 +24,11 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { UsageRollupInput } from '../../workflows/usage-rollup';
 import { ensureUsageRollup } from '../../worker/usage-rollup';
-import { loadOrCreateLocalKey, signToken } from '../../services/auth/local-key';
 import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/client';
 import { openDatabase } from '../../db/orm';
 import { syncCatalogToStripe } from '../../services/setup/sync-catalog-to-stripe';
 import { Supervisor, type SupervisedChild } from '../supervise';
+import { ENGINE_CLIENT, provisionRealm, REALM, WEB_CLIENT, type ClusterRole } from './keycloak-realm';
 import { service, TOPOLOGY, type ServiceSpec } from './topology';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -44,14 +45,22 @@ const { ensureTemporalTools } = require('../temporal-server') as {
   ensureTemporalTools(opts?: { log?: (l: string) => void }): { server: string; sqlTool: string; ui: string };
 };
 const { ensureNginx } = require('../nginx') as { ensureNginx(opts?: { log?: (l: string) => void }): string };
+const { ensureKeycloakForPostgres, keycloakOnPostgresCommand } = require('../keycloak') as {
+  ensureKeycloakForPostgres(opts?: { log?: (l: string) => void }): Promise<string>;
+  keycloakOnPostgresCommand(o: {
+    home: string;
+    port: number;
+    dataDir: string;
+    db: { url: string; user: string; password: string };
+    admin: { user: string; password: string };
+  }): { command: string; args: string[]; env: Record<string, string> };
+};
 const { freePort } = require('../free-port') as { freePort(): Promise<number> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const ROOT = resolve(__dirname, '..', '..');
 const NAMESPACE = 'billing';
 const TASK_QUEUE = 'billing';
-/** OIDC_CLIENT_ID's default: the client the local key's tokens are issued to. */
-const CLIENT_ID = 'billing-engine';
 
 export interface ClusterOptions {
   /** Where data and logs live; reused by the next start. */
@@ -80,18 +89,26 @@ export interface ClusterUrls {
   stripe: string;
   databaseUrl: string;
   postgres: string;
+  /** Keycloak (its admin console at /admin). */
+  keycloak: string;
 }
 
 export interface Cluster {
   urls: ClusterUrls;
   namespace: string;
   taskQueue: string;
-  /** The local signing key's folder (`npm run token` with VAR_DIR set to it signs tokens the APIs accept). */
   varDir: string;
   webhookSecret: string;
-  /** A token of the cluster's local signing key (what `npm run token` prints), for a user of this email. */
-  token(user: { email: string; role?: 'viewer' | 'editor' | 'admin' | 'billing-gateway' }): Promise<string>;
-  /** A supervised process by service name (api-1, worker-2, temporal, temporal-ui, stripe, balancer). */
+  /** Keycloak's administrator (master realm). */
+  keycloakAdmin: { user: string; password: string };
+  /**
+   * An access token from Keycloak for a person of this email (signed up there on first use, holding the
+   * engine's role), or the AI gateway's client-credentials token for `billing-gateway`.
+   */
+  token(user: { email: string; role?: ClusterRole }): Promise<string>;
+  /** The attributes Keycloak holds for a person the cluster signed in; null when there is none. */
+  keycloakAttributes(email: string): Promise<Record<string, string[]> | null>;
+  /** A supervised process by service name (api-1, worker-2, temporal, temporal-ui, keycloak, stripe, balancer). */
   process(name: string): SupervisedChild;
   /** Sends a signal to a service's current process; the supervisor starts it again once it has exited. */
   kill(name: string, signal?: NodeJS.Signals): number;
@@ -122,6 +139,7 @@ const FIXED_PORTS = {
   temporalWorkerMembership: 16939,
   ui: 18233,
   stripe: 12212,
+  keycloak: 18080,
 };
 type Ports = typeof FIXED_PORTS;
 
@@ -190,6 +208,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const pgBin = ensurePostgres({ log });
   const tools = ensureTemporalTools({ log });
   const nginx = ensureNginx({ log });
+  const keycloakHome = await ensureKeycloakForPostgres({ log });
   const ports = await allocatePorts(opts.ports ?? 'free');
   const streams: WriteStream[] = [];
   const logTo = (name: string) => {
@@ -238,7 +257,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 
   // Only what every process needs from the caller's environment: none of its engine configuration.
   const base: NodeJS.ProcessEnv = {};
-  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'GOCACHE', 'GOPATH'] as const)
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'GOCACHE', 'GOPATH', 'JAVA_HOME'] as const)
     if (process.env[key]) base[key] = process.env[key];
 
   let pg: Awaited<ReturnType<typeof startPostgres>> | null = null;
@@ -285,6 +304,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await psql(['-f', engineDb]);
     await psql(['-f', join(ROOT, 'ops', 'postgres', 'create-databases.sql')]);
 
+    // Keycloak first: it takes the longest to start (its first start on an empty database creates the
+    // master realm), and starts while Temporal does.
+    const keycloakUrl = `http://127.0.0.1:${ports.keycloak}`;
+    const keycloakAdmin = {
+      user: 'admin',
+      password: keptSecret(dir, 'keycloak-admin-password', () => randomBytes(18).toString('hex')),
+    };
+    const kc = keycloakOnPostgresCommand({
+      home: keycloakHome,
+      port: ports.keycloak,
+      dataDir: join(dir, 'keycloak'),
+      db: { url: `jdbc:postgresql://127.0.0.1:${pg.port}/keycloak`, user: 'postgres', password: '' },
+      admin: keycloakAdmin,
+    });
+    supervise('keycloak', kc.command, kc.args, { ...base, ...kc.env });
+
     const temporalEnv: NodeJS.ProcessEnv = {
       ...base,
       PATH: [dirname(tools.sqlTool), base.PATH].filter(Boolean).join(delimiter),
@@ -308,9 +343,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     supervise('temporal', ...temporalCommand(service('temporal'), tools), temporalEnv);
     const temporalAddress = `127.0.0.1:${ports.temporal}`;
 
+    const balancer = `http://127.0.0.1:${ports.balancer}`;
+    const engineSecret = keptSecret(dir, 'keycloak-engine-secret', () => randomBytes(24).toString('hex'));
+    // Production mode, as deployed: tokens from Keycloak only, for this engine's audience.
     const engine: NodeJS.ProcessEnv = {
       ...base,
-      NODE_ENV: 'development',
+      NODE_ENV: 'production',
+      OIDC_ISSUER: `${keycloakUrl}/realms/${REALM}`,
+      OIDC_AUDIENCE: ENGINE_CLIENT,
+      OIDC_WEB_CLIENT_ID: WEB_CLIENT,
+      KEYCLOAK_URL: keycloakUrl,
+      KEYCLOAK_REALM: REALM,
+      KEYCLOAK_CLIENT_ID: ENGINE_CLIENT,
+      KEYCLOAK_CLIENT_SECRET: engineSecret,
+      PUBLIC_BASE_URL: balancer,
+      METRICS_TOKEN: keptSecret(dir, 'metrics-token', () => randomBytes(18).toString('hex')),
       LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -334,7 +381,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await runJob('migrate', ...engineCommand(service('migrate')), engine);
 
     // Stripe: the emulator, its webhooks sent to the balancer as Stripe's would be.
-    const balancer = `http://127.0.0.1:${ports.balancer}`;
     const webhookSecret = keptSecret(
       dir,
       'stripe-webhook-secret',
@@ -361,13 +407,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     } finally {
       await orm.close();
     }
-    // Made once before the APIs start: two processes creating it at once could each write their own.
-    const key = await loadOrCreateLocalKey(varDir);
+    await waitFor('Keycloak', () => fetch(`${keycloakUrl}/realms/master`).then((r) => r.ok), 240_000);
+    const realm = await provisionRealm(keycloakUrl, keycloakAdmin, {
+      engine: engineSecret,
+      gateway: keptSecret(dir, 'keycloak-gateway-secret', () => randomBytes(24).toString('hex')),
+      people: keptSecret(dir, 'keycloak-people-secret', () => randomBytes(24).toString('hex')),
+    });
+    log('keycloak: realm ready');
     Object.assign(engine, {
       STRIPE_API_BASE: stripeUrl,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
-      PUBLIC_BASE_URL: balancer,
-      DEV_SIGN_IN: 'true',
       BYOK_ENCRYPTION_KEY: keptSecret(dir, 'byok-key', () => randomBytes(32).toString('base64')),
       WORKFLOW_BUNDLE_PATH: opts.workflowBundle ?? (await bundleOnce(dir)),
       ...opts.engineEnv,
@@ -424,18 +473,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         stripe: stripeUrl,
         databaseUrl,
         postgres: pg.url,
+        keycloak: keycloakUrl,
       },
       namespace: NAMESPACE,
       taskQueue: TASK_QUEUE,
       varDir,
       webhookSecret,
-      token: ({ email, role = 'viewer' }) =>
-        signToken(key, {
-          sub: `local-${email.toLowerCase()}`,
-          email,
-          roles: [role],
-          clientId: CLIENT_ID,
-        }),
+      keycloakAdmin,
+      token: (user) => realm.token(user),
+      keycloakAttributes: (email) => realm.attributesOf(email),
       process: processOf,
       kill(name, signal = 'SIGKILL') {
         const pid = processOf(name).pid;

@@ -1,6 +1,6 @@
 /**
  * `npm run cluster`: the production topology on this machine (tools/cluster/cluster.ts): PostgreSQL,
- * Temporal on it with its UI, two APIs behind nginx, two workers and the Stripe emulator. Prints where
+ * Temporal and Keycloak on it, two APIs behind nginx, two workers and the Stripe emulator. Prints where
  * everything is; Ctrl-C stops everything it started. Data stays in var/cluster for the next start
  * (`--fresh` begins again with empty databases).
  */
@@ -28,17 +28,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   const { urls } = cluster;
-  const services = TOPOLOGY.filter((s) => !s.optional)
-    .map((s) => `    ${s.name.padEnd(19)}${s.role}`)
-    .join('\n');
+  const services = TOPOLOGY.map((s) => `    ${s.name.padEnd(19)}${s.role}`).join('\n');
   console.log(`
   The production topology is running (ready in ${Math.round((Date.now() - started) / 1000)} s).
     Web app and API    ${urls.api}/   (through nginx; each API: ${urls.apis.join(', ')})
     Temporal           ${urls.temporal} (on PostgreSQL); UI ${urls.temporalUi}
+    Keycloak           ${urls.keycloak}/admin (admin / the password in ${join(dir, 'keycloak-admin-password')}); realm billing
     Stripe             emulator at ${urls.stripe}
     Database           ${urls.databaseUrl}
     Logs               ${join(dir, 'logs')}/<service>.log
-  A token for trying it:  VAR_DIR=${cluster.varDir} npm run token -- --email you@example.com --role admin
+  The engine runs in production mode: sign in at the web app with a user of the billing realm (create one
+  in Keycloak's console; give them the billing-engine client's admin role for the operator's console).
   Services:
 ${services}
   Ctrl-C stops everything.

@@ -17,8 +17,6 @@ export interface ServiceSpec {
   command?: string[];
   /** A one-shot step: it runs to completion before what depends on it starts. */
   job?: boolean;
-  /** Started only when asked for (`npm run cluster -- --keycloak`). */
-  optional?: boolean;
   /** Configuration names the service is given (values differ: compose's secrets, the cluster's ports). */
   env: string[];
   dependsOn: string[];
@@ -36,6 +34,12 @@ export const ENGINE_ENV = [
   'STRIPE_WEBHOOK_SECRET',
   'PUBLIC_BASE_URL',
   'BYOK_ENCRYPTION_KEY',
+  'OIDC_ISSUER',
+  'OIDC_AUDIENCE',
+  'KEYCLOAK_URL',
+  'KEYCLOAK_REALM',
+  'KEYCLOAK_CLIENT_ID',
+  'KEYCLOAK_CLIENT_SECRET',
 ];
 const API_ENV = [...ENGINE_ENV, 'PORT', 'METRICS_PORT', 'TRUST_PROXY'];
 const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT'];
@@ -111,7 +115,6 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
     name: 'keycloak',
     role: 'Keycloak: sign-in, roles, the attributes the engine syncs',
     image: 'keycloak',
-    optional: true,
     env: ['KC_DB', 'KC_DB_URL', 'KC_DB_USERNAME', 'KC_DB_PASSWORD'],
     dependsOn: ['postgresql'],
   },
