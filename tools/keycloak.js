@@ -370,6 +370,8 @@ function keycloakOnPostgresCommand(o) {
       '--optimized',
       '--http-enabled=true',
       '--hostname-strict=false',
+      // One node: Infinispan's clustering would listen on more ports (7800 and random ones) of the host.
+      '--cache=local',
       '--http-host=127.0.0.1',
       `--http-port=${o.port}`,
       `-Dquarkus.transaction-manager.object-store.directory=${path.join(o.dataDir, 'transaction-logs')}`,

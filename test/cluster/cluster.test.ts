@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startCluster, type Cluster } from '../../tools/cluster/cluster';
 import { waitUntil } from '../helpers/eventually';
 import { listeningAddresses } from '../helpers/listening';
+import { launchChromium, screenshot } from '../web/browser';
 
 // Temporal and PostgreSQL each restarted once, and an API killed: each waits for the stack to recover.
 jest.setTimeout(300_000);
@@ -151,6 +152,31 @@ describe('the production topology on one machine', () => {
       200,
     );
     expect(cluster.process('temporal').restarts).toBe(1);
+  });
+
+  it('lets an operator sign in through Keycloak at the balancer and open the console', async () => {
+    const operator = await cluster.person({ email: 'operator@example.com', role: 'admin' });
+    const chromium = await launchChromium();
+    try {
+      const page = await (
+        await chromium.browser.newContext({ viewport: { width: 1280, height: 900 } })
+      ).newPage();
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${cluster.urls.api}/billing`);
+      await page.getByRole('button', { name: 'Continue to sign-in' }).click();
+      await page.waitForURL((u) => u.href.startsWith(cluster.urls.keycloak));
+      await page.locator('#username').fill(operator.email);
+      await page.locator('#password').fill(operator.password);
+      await page.locator('#kc-login').click();
+      await page.getByText(operator.email).waitFor();
+      await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+      // The customer who subscribed above, listed by the engine behind nginx.
+      await page.getByText('topology@example.com').first().waitFor();
+      await screenshot(page, 'cluster-console-signed-in-through-keycloak');
+    } finally {
+      await chromium.close();
+    }
   });
 
   it('stops every process it started', async () => {

@@ -28,7 +28,14 @@ import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/clie
 import { openDatabase } from '../../db/orm';
 import { syncCatalogToStripe } from '../../services/setup/sync-catalog-to-stripe';
 import { Supervisor, type SupervisedChild } from '../supervise';
-import { ENGINE_CLIENT, provisionRealm, REALM, WEB_CLIENT, type ClusterRole } from './keycloak-realm';
+import {
+  ENGINE_CLIENT,
+  provisionRealm,
+  REALM,
+  WEB_CLIENT,
+  type ClusterRealm,
+  type ClusterRole,
+} from './keycloak-realm';
 import { service, TOPOLOGY, type ServiceSpec } from './topology';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -106,6 +113,8 @@ export interface Cluster {
    * engine's role), or the AI gateway's client-credentials token for `billing-gateway`.
    */
   token(user: { email: string; role?: ClusterRole }): Promise<string>;
+  /** A person of the cluster's realm (made on first use) and the password they sign in with. */
+  person: ClusterRealm['person'];
   /** The attributes Keycloak holds for a person the cluster signed in; null when there is none. */
   keycloakAttributes(email: string): Promise<Record<string, string[]> | null>;
   /** A supervised process by service name (api-1, worker-2, temporal, temporal-ui, keycloak, stripe, balancer). */
@@ -408,11 +417,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       await orm.close();
     }
     await waitFor('Keycloak', () => fetch(`${keycloakUrl}/realms/master`).then((r) => r.ok), 240_000);
-    const realm = await provisionRealm(keycloakUrl, keycloakAdmin, {
-      engine: engineSecret,
-      gateway: keptSecret(dir, 'keycloak-gateway-secret', () => randomBytes(24).toString('hex')),
-      people: keptSecret(dir, 'keycloak-people-secret', () => randomBytes(24).toString('hex')),
-    });
+    const realm = await provisionRealm(
+      keycloakUrl,
+      keycloakAdmin,
+      {
+        engine: engineSecret,
+        gateway: keptSecret(dir, 'keycloak-gateway-secret', () => randomBytes(24).toString('hex')),
+        people: keptSecret(dir, 'keycloak-people-secret', () => randomBytes(24).toString('hex')),
+      },
+      balancer,
+    );
     log('keycloak: realm ready');
     Object.assign(engine, {
       STRIPE_API_BASE: stripeUrl,
@@ -481,6 +495,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       webhookSecret,
       keycloakAdmin,
       token: (user) => realm.token(user),
+      person: (user) => realm.person(user),
       keycloakAttributes: (email) => realm.attributesOf(email),
       process: processOf,
       kill(name, signal = 'SIGKILL') {

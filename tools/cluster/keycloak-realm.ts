@@ -26,6 +26,11 @@ export interface RealmSecrets {
 
 export interface ClusterRealm {
   issuer: string;
+  /** A person of the realm with the engine's role (made on first use): what they sign in with. */
+  person(user: { email: string; role?: Exclude<ClusterRole, typeof GATEWAY_ROLE> }): Promise<{
+    email: string;
+    password: string;
+  }>;
   /** An access token for this person (made on first use, with the role), or the gateway's. */
   token(user: { email: string; role?: ClusterRole }): Promise<string>;
   /** The attributes Keycloak holds for a person the cluster signed in (null for none such). */
@@ -36,16 +41,21 @@ export async function provisionRealm(
   url: string,
   master: { user: string; password: string },
   secrets: RealmSecrets,
+  /** Where the web app is served (PUBLIC_BASE_URL): the only origin sign-in returns to and answers. */
+  appUrl: string,
 ): Promise<ClusterRealm> {
   const admin = new KeycloakAdminClient({ baseUrl: url, realmName: 'master' });
   // The master realm's admin tokens last a minute: every use signs in again rather than track expiry.
+  // Keycloak answers 5xx for a while after its database restarts (its pool's connections died with it).
   const signedIn = async () => {
-    await admin.auth({
-      grantType: 'password',
-      clientId: 'admin-cli',
-      username: master.user,
-      password: master.password,
-    });
+    await patiently(() =>
+      admin.auth({
+        grantType: 'password',
+        clientId: 'admin-cli',
+        username: master.user,
+        password: master.password,
+      }),
+    );
     return admin;
   };
   await signedIn();
@@ -98,8 +108,9 @@ export async function provisionRealm(
     // People of a script (the chaos run's customers) sign in with their password; the web app uses the
     // code flow.
     directAccessGrantsEnabled: true,
-    redirectUris: ['*'],
-    webOrigins: ['+'],
+    redirectUris: [`${appUrl}/*`],
+    // The app redeems its code and renews its tokens from the browser: Keycloak must allow its origin.
+    webOrigins: [appUrl],
   });
   const mappers = await admin.clients.listProtocolMappers({ realm, id: web });
   if (!mappers.some((m) => m.name === 'billing-engine audience')) {
@@ -134,20 +145,50 @@ export async function provisionRealm(
   });
 
   const tokenUrl = `${url}/realms/${realm}/protocol/openid-connect/token`;
-  const tokenOf = async (form: Record<string, string>) => {
-    const res = await fetch(tokenUrl, { method: 'POST', body: new URLSearchParams(form) });
-    const body = (await res.json()) as { access_token?: string; error_description?: string };
-    if (!res.ok || !body.access_token)
-      throw new Error(`Keycloak refused a token (${res.status}): ${body.error_description ?? ''}`);
-    return body.access_token;
-  };
+  const tokenOf = (form: Record<string, string>) =>
+    patiently(async () => {
+      const res = await fetch(tokenUrl, { method: 'POST', body: new URLSearchParams(form) });
+      const body = (await res.json().catch(() => ({}))) as {
+        access_token?: string;
+        error_description?: string;
+      };
+      if (!res.ok || !body.access_token)
+        throw new Error(`Keycloak refused a token (${res.status}): ${body.error_description ?? ''}`);
+      return body.access_token;
+    });
   const passwordOf = (email: string) =>
     createHash('sha256').update(`${secrets.people}:${email.toLowerCase()}`).digest('hex');
   const findUser = async (email: string) =>
     (await (await signedIn()).users.find({ realm, username: email.toLowerCase(), exact: true }))[0];
 
+  const person: ClusterRealm['person'] = async ({ email, role = 'viewer' }) => {
+    let user = await findUser(email);
+    if (!user) {
+      await admin.users.create({
+        realm,
+        username: email.toLowerCase(),
+        email,
+        // As after following Keycloak's link: the engine refuses people whose address is unverified.
+        emailVerified: true,
+        firstName: 'Chaos',
+        lastName: 'Customer',
+        enabled: true,
+        credentials: [{ type: 'password', value: passwordOf(email), temporary: false }],
+      });
+      user = await findUser(email);
+    }
+    await admin.users.addClientRoleMappings({
+      realm,
+      id: user!.id!,
+      clientUniqueId: engine,
+      roles: [await engineRole(role)],
+    });
+    return { email: email.toLowerCase(), password: passwordOf(email) };
+  };
+
   return {
     issuer: `${url}/realms/${realm}`,
+    person,
     async token({ email, role = 'viewer' }) {
       if (role === GATEWAY_ROLE) {
         return tokenOf({
@@ -156,32 +197,12 @@ export async function provisionRealm(
           client_secret: secrets.gateway,
         });
       }
-      let user = await findUser(email);
-      if (!user) {
-        await admin.users.create({
-          realm,
-          username: email.toLowerCase(),
-          email,
-          // As after following Keycloak's link: the engine refuses people whose address is unverified.
-          emailVerified: true,
-          firstName: 'Chaos',
-          lastName: 'Customer',
-          enabled: true,
-          credentials: [{ type: 'password', value: passwordOf(email), temporary: false }],
-        });
-        user = await findUser(email);
-      }
-      await admin.users.addClientRoleMappings({
-        realm,
-        id: user!.id!,
-        clientUniqueId: engine,
-        roles: [await engineRole(role)],
-      });
+      const signIn = await person({ email, role });
       return tokenOf({
         grant_type: 'password',
         client_id: WEB_CLIENT,
-        username: email.toLowerCase(),
-        password: passwordOf(email),
+        username: signIn.email,
+        password: signIn.password,
         scope: 'openid',
       });
     },
@@ -192,4 +213,17 @@ export async function provisionRealm(
       return (full?.attributes as Record<string, string[]> | undefined) ?? {};
     },
   };
+}
+
+/** Tries again for up to half a minute: Keycloak recovers on its own once its database is back. */
+async function patiently<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
