@@ -70,7 +70,7 @@ async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
 /**
  * A cluster whose data stays in `dir` (created on first start, reused after): `npm run cluster` keeps
  * its databases between runs. Durable (PostgreSQL's defaults) unless `durable: false`. Resolves to
- * { url, port, dir, stop({ crash }), restart({ crash }) }: `crash` stops it as a power cut would (immediate
+ * { url, port, dir, stop({ crash }), start(), restart({ crash }) }: `crash` stops it as a power cut would (immediate
  * shutdown, recovery from the write-ahead log at the next start).
  */
 async function startPostgres({ dir, port, log = () => {}, durable = true } = {}) {
@@ -111,6 +111,7 @@ async function startPostgres({ dir, port, log = () => {}, durable = true } = {})
     port,
     dir,
     stop: ({ crash = false } = {}) => pgCtl(['-m', crash ? 'immediate' : 'fast', '-w', 'stop']),
+    start,
     restart: ({ crash = false } = {}) => {
       pgCtl(['-m', crash ? 'immediate' : 'fast', '-w', 'stop']);
       start();

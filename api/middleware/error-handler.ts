@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { isDatabaseUnreachable } from '../../db/unreachable';
 import { AppError } from '../../domain/errors';
 import { HTTP_STATUS, kindOfStatus } from '../http-status';
 
@@ -27,6 +28,20 @@ export const errorHandler: Middleware = async (ctx, next) => {
         error: { code: appError.code, message: appError.message, details: appError.details ?? {} },
       };
       if (status >= 500) ctx.state.log?.error({ err }, appError.message);
+      return;
+    }
+    if (isDatabaseUnreachable(err)) {
+      // Maybe done, maybe not (a commit cut off): the caller sends it again, which idempotent calls allow.
+      ctx.state.log?.warn({ err }, 'database unreachable');
+      ctx.status = 503;
+      ctx.set('Retry-After', '1');
+      ctx.body = {
+        error: {
+          code: 'database_unavailable',
+          message: 'The database could not be reached; send the request again',
+          details: { request_id: ctx.state.requestId },
+        },
+      };
       return;
     }
     ctx.state.log?.error({ err }, 'unhandled error');

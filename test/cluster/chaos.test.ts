@@ -24,7 +24,7 @@ describe('a month of chaos on the production topology', () => {
   it('loses, doubles and strands nothing while every fault strikes', async () => {
     const report = await runChaos({
       dir,
-      customers: 10,
+      customers: 12,
       eventsPerCustomer: 12,
       seed: 25,
       faults: true,
@@ -32,15 +32,11 @@ describe('a month of chaos on the production topology', () => {
     });
     // The whole report on failure: which invariant, which customer, which fault.
     const summary = describeReport(report);
-    expect({ surprises: report.surprises, summary }).toEqual({ surprises: [], summary });
-    for (const invariant of report.invariants)
-      expect({ name: invariant.name, breaches: invariant.breaches }).toEqual({
-        name: invariant.name,
-        breaches: [],
-      });
+    const broken = report.invariants.filter((i) => i.breaches.length > 0);
+    expect({ surprises: report.surprises, broken, summary }).toEqual({ surprises: [], broken: [], summary });
     // Keycloak's attributes were compared for the customers who got that far, not skipped.
     const keycloak = report.invariants.find((i) => i.name.startsWith("Keycloak's"));
-    expect(keycloak?.checked).toMatch(/^([5-9]|10) customers$/);
+    expect(keycloak?.checked).toMatch(/^([5-9]|1[0-2]) customers$/);
     expect(report.faults.filter((f) => f.recoveryMs === null)).toEqual([]);
     expect(report.faults.map((f) => f.fault)).toEqual(
       expect.arrayContaining([
@@ -54,7 +50,9 @@ describe('a month of chaos on the production topology', () => {
       report.faults.filter((f) => /^SIGKILL worker-\d mid-(rollup|dunning)$/.test(f.fault)),
     ).toHaveLength(2);
     expect(report.usage.acknowledged).toBeGreaterThan(0);
-    expect(report.renewals).toBe(9);
+    // The capped customer's usage past its plan's included credits was refused, not stored.
+    expect(report.usage.rejected.spend_cap_reached).toBeGreaterThan(0);
+    expect(report.renewals).toBe(11);
     expect(report.ok).toBe(true);
   });
 });

@@ -3,8 +3,7 @@
  * whether its renewal fails), and goes through the engine's public API as the web app would, paying on
  * the emulator's hosted page. Every step a customer takes is one a person may take more than once.
  */
-import type { Client } from './client';
-import { until } from './client';
+import { until, type Client } from './client';
 
 export type Persona =
   | 'steady'
@@ -16,7 +15,9 @@ export type Persona =
   | 'canceller'
   | 'pauser'
   | 'trial'
-  | 'leaver';
+  | 'leaver'
+  | 'prepaid'
+  | 'capped';
 
 export const PERSONAS: readonly Persona[] = [
   'steady',
@@ -29,6 +30,8 @@ export const PERSONAS: readonly Persona[] = [
   'pauser',
   'trial',
   'leaver',
+  'prepaid',
+  'capped',
 ];
 
 const CARD = {
@@ -164,6 +167,42 @@ export class CustomerActions {
 
   async recovered(c: ChaosCustomer): Promise<void> {
     if (c.persona === 'dunning') await this.waitFor(c, 'active after dunning', (s) => s?.status === 'active');
+  }
+
+  /**
+   * Before usage: the prepaid persona buys a credit pack through Checkout (its usage draws the credits
+   * first); the capped one allows no overage at all, so usage past the plan's included credits is refused.
+   */
+  async prepare(c: ChaosCustomer, pack: { id: string; credits: number } | null): Promise<void> {
+    if (c.persona === 'prepaid' && pack) {
+      const bought = await this.api.retrying('POST', '/api/v1/billing/credits/purchase', {
+        token: c.token,
+        body: { pack_id: pack.id },
+      });
+      if (bought.status !== 200)
+        return void c.surprises.push(
+          `buying credits answered ${bought.status} ${JSON.stringify(bought.body)}`,
+        );
+      const paid = await this.stripe.retrying(
+        'POST',
+        `/_emulator/checkout_sessions/${String(bought.body.session_id)}/complete`,
+        { form: { card_number: CARD.works } },
+      );
+      if (paid.status !== 200) return void c.surprises.push(`paying for credits answered ${paid.status}`);
+      await until(
+        `${c.email}: ${pack.credits} credits granted`,
+        () => this.api.retrying('GET', '/api/v1/billing/credits', { token: c.token }).then((r) => r.body),
+        (b) => (b as { balance?: number } | null)?.balance === pack.credits,
+        180_000,
+        500,
+      );
+    } else if (c.persona === 'capped') {
+      const cap = await this.api.retrying('PUT', '/api/v1/billing/spend-cap', {
+        token: c.token,
+        body: { amount_cents: 0, mode: 'block' },
+      });
+      if (cap.status !== 200) c.surprises.push(`setting the spend cap answered ${cap.status}`);
+    }
   }
 
   /** The month's last moves: cancel and take it back, pause and unpause, leave now. */

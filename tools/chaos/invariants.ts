@@ -97,7 +97,10 @@ export async function paidOnce(i: InvariantInputs): Promise<Invariant> {
         `invoice ${inv.id}: the engine says ${row.status} ${num(row.amount_paid_cents)}, Stripe ${inv.status} ${inv.amount_paid}`,
       );
   }
-  const grants = await sql.run<{ n: unknown }>('select count(*) as n from credit_grants');
+  // Credit packs bought through Checkout are grants someone asked for (creditsBalanced checks them).
+  const grants = await sql.run<{ n: unknown }>(
+    "select count(*) as n from credit_grants where source <> 'purchase'",
+  );
   if (num(grants[0]?.n) > 0) breaches.push(`${num(grants[0]?.n)} credit grants that nobody asked for`);
   return {
     name: 'every invoice paid exactly once; no refund, credit or grant without a request',
@@ -422,6 +425,97 @@ export async function keycloakInStep(i: InvariantInputs): Promise<Invariant> {
   return {
     name: "Keycloak's attributes equal the engine's subscription",
     checked: `${compared} customers`,
+    breaches,
+  };
+}
+
+export interface CreditExpectations {
+  /** What GET /billing/credits answered each customer (null: no answer). */
+  balances: Map<string, number | null>;
+  /** Customers who bought one pack, and its credits. */
+  purchases: Map<string, number>;
+  /** Customers whose blocking spend cap allows no overage. */
+  capped: Set<string>;
+  rejected: Map<string, string>;
+}
+
+/**
+ * A balance is the sum of its ledger: each grant less what was drawn from it, what usage paid with
+ * credits equal to the draws, the balance a customer is told equal to the ledger's. A pack bought once is
+ * granted once, paid once in Stripe; a blocking cap of nothing lets no overage be stored.
+ */
+export async function creditsBalanced(i: InvariantInputs, want: CreditExpectations): Promise<Invariant> {
+  const breaches: string[] = [];
+  const sql = sqlFor(i.orm.em.fork());
+  const grants = await sql.run<{
+    email: string;
+    id: string;
+    amount: unknown;
+    source: string;
+    stripe_object_id: string | null;
+    drawn: unknown;
+  }>(
+    `select c.email, g.id, g.amount, g.source, g.stripe_object_id,
+            (select coalesce(sum(m.amount), 0) from credit_movements m where m.grant_id = g.id) as drawn
+       from credit_grants g join customers c on c.id = g.customer_id`,
+  );
+  const ledger = new Map<string, number>();
+  const bought = new Map<string, { credits: number; payments: string[] }>();
+  for (const g of grants) {
+    const left = num(g.amount) - Math.abs(num(g.drawn));
+    if (left < 0) breaches.push(`grant ${g.id} of ${g.email} is overdrawn by ${-left}`);
+    ledger.set(g.email, (ledger.get(g.email) ?? 0) + left);
+    if (g.source === 'purchase') {
+      const b = bought.get(g.email) ?? { credits: 0, payments: [] };
+      b.credits += num(g.amount);
+      b.payments.push(String(g.stripe_object_id));
+      bought.set(g.email, b);
+    }
+  }
+  for (const [email, told] of want.balances) {
+    const held = ledger.get(email) ?? 0;
+    if (told !== held)
+      breaches.push(`${email} is told a balance of ${String(told)}, the ledger holds ${held}`);
+  }
+  for (const [email, credits] of want.purchases) {
+    const b = bought.get(email);
+    if (!b || b.credits !== credits || b.payments.length !== 1)
+      breaches.push(
+        `${email} bought ${credits} credits once; granted ${b?.credits ?? 0} in ${b?.payments.length ?? 0}`,
+      );
+  }
+  for (const email of bought.keys())
+    if (!want.purchases.has(email)) breaches.push(`${email} was granted credits they did not buy`);
+  const draws = await sql.run<{ email: string; prepaid: unknown; drawn: unknown }>(
+    `select c.email,
+            (select coalesce(sum(e.prepaid), 0) from usage_events e where e.customer_id = c.id) as prepaid,
+            (select coalesce(sum(m.amount), 0) from credit_movements m
+              where m.customer_id = c.id and m.kind = 'draw') as drawn
+       from customers c`,
+  );
+  for (const d of draws)
+    if (num(d.prepaid) !== Math.abs(num(d.drawn)))
+      breaches.push(`${d.email}: usage paid ${num(d.prepaid)} with credits, ${Math.abs(num(d.drawn))} drawn`);
+  let refusedAtCap = 0;
+  for (const email of want.capped) {
+    const [row] = await sql.run<{ units: unknown; included: unknown }>(
+      `select coalesce(sum(e.quantity), 0) as units, max(p.included_credits) as included
+         from customers c join subscriptions s on s.customer_id = c.id join plans p on p.code = s.tier
+         left join usage_events e on e.customer_id = c.id
+        where c.email = ?`,
+      [email],
+    );
+    if (row && num(row.units) > num(row.included))
+      breaches.push(`${email} has ${num(row.units)} units stored past a cap allowing ${num(row.included)}`);
+    const id = email.split('@')[0];
+    refusedAtCap += [...want.rejected].filter(
+      ([event, reason]) => event.startsWith(`chaos-${id}-`) && reason === 'spend_cap_reached',
+    ).length;
+  }
+  if (want.capped.size > 0 && refusedAtCap === 0) breaches.push('no event was refused at a spend cap');
+  return {
+    name: 'every credit balance is the sum of its ledger; packs granted once; nothing stored past a cap',
+    checked: `${grants.length} grants, ${want.balances.size} balances, ${refusedAtCap} events refused at a cap`,
     breaches,
   };
 }

@@ -21,7 +21,7 @@ import { startLagoFake } from '../lago-fake';
 import { Client, sleep, until } from './client';
 import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
 import { Faults, type FaultRecord } from './faults';
-import { checkAll, keycloakInStep, webhooksApplied, type Invariant } from './invariants';
+import { checkAll, creditsBalanced, keycloakInStep, webhooksApplied, type Invariant } from './invariants';
 import { Random } from './random';
 import { newLedger, report, usageBatches } from './usage';
 
@@ -113,6 +113,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       });
     }
     const gateway = await cluster.token({ email: 'gateway@example.com', role: 'billing-gateway' });
+    // The pack the prepaid persona buys, put on sale by an admin as the month begins.
+    const pack = customers.some((c) => c.persona === 'prepaid')
+      ? await creditPack(api, await cluster.token({ email: 'admin@example.com', role: 'admin' }), opts.seed)
+      : null;
 
     // Sign-ups, with Stripe failing and slow for a while and Temporal restarted among them.
     log(`signing up ${customers.length} customers`);
@@ -134,11 +138,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     });
     await temporalRestart;
 
-    log('plan changes');
+    log('plan changes, credit purchases and spend caps');
     await inParallel(customers, 4, async (c) => {
       if (c.surprises.length || c.secondTrial) return;
       await actions.change(c).catch((err: Error) => void c.surprises.push(err.message));
+      await actions.prepare(c, pack).catch((err: Error) => void c.surprises.push(err.message));
     });
+    // The other API learns of a new cap within its 2 s memo (docs/credits.md, the overspend bound): usage
+    // starts once both know, so nothing past a cap of nothing may be stored.
+    if (customers.some((c) => c.persona === 'capped')) await sleep(2500);
 
     // Usage from four reporters at once; an API killed mid-ingestion, PostgreSQL crashed, a worker
     // killed while it rolls up.
@@ -303,6 +311,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       2000,
     ).catch(() => undefined);
     const invariants = await checkAll(inputs);
+    // What each customer is told about their credits, beside what the ledger holds.
+    const balances = new Map<string, number | null>();
+    for (const c of customers) {
+      if (!emails.has(c.email)) continue;
+      const answer = await api.retrying('GET', '/api/v1/billing/credits', { token: c.token });
+      balances.set(c.email, answer.status === 200 ? Number(answer.body.balance) : null);
+    }
+    invariants.push(
+      await creditsBalanced(inputs, {
+        balances,
+        purchases: new Map(
+          customers.filter((c) => c.persona === 'prepaid' && pack).map((c) => [c.email, pack!.credits]),
+        ),
+        capped: new Set(customers.filter((c) => c.persona === 'capped').map((c) => c.email)),
+        rejected: usage.rejected,
+      }),
+    );
     const surprises = customers.flatMap((c) => c.surprises.map((s) => `${c.email} (${c.persona}): ${s}`));
     const personas: Record<string, number> = {};
     for (const c of customers) personas[c.persona] = (personas[c.persona] ?? 0) + 1;
@@ -381,4 +406,26 @@ export function describeReport(r: ChaosReport): string {
     `  ${r.ok ? 'no invariant broken' : 'FAILED'} in ${(r.durationMs / 1000).toFixed(0)} s`,
   ];
   return lines.join('\n');
+}
+
+/** The run's credit pack: made once per seed (a rerun on kept data finds it on sale). */
+async function creditPack(
+  api: Client,
+  admin: string,
+  seed: number,
+): Promise<{ id: string; credits: number }> {
+  const code = `chaos-${seed}`;
+  const credits = 500;
+  const made = await api.retrying('POST', '/api/v1/admin/billing/credit-packs', {
+    token: admin,
+    body: { code, name: `Chaos ${seed}`, credits, price_cents: 500 },
+  });
+  if (made.status !== 201 && made.status !== 409)
+    throw new Error(`making the credit pack answered ${made.status} ${JSON.stringify(made.body)}`);
+  const onSale = await api.retrying('GET', '/api/v1/plans/credit-packs');
+  const found = (onSale.body.packs as { id: string; code: string }[] | undefined)?.find(
+    (p) => p.code === code,
+  );
+  if (!found) throw new Error(`the credit pack ${code} is not on sale: ${JSON.stringify(onSale.body)}`);
+  return { id: found.id, credits };
 }

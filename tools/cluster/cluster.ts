@@ -84,6 +84,13 @@ export interface ClusterOptions {
    * up every few seconds where production waits five minutes.
    */
   usageRollup?: UsageRollupInput;
+  /**
+   * The emulator's state file (default on) and a cap on its webhook deliveries at once (default none).
+   * A benchmark of thousands of subscriptions turns the file off: the emulator rewrites it whole after
+   * every change, which at that size costs more than Stripe's part of the work; and caps the deliveries,
+   * so a burst of renewals does not open more connections than nginx takes.
+   */
+  stripeEmulator?: { stateFile?: boolean; webhookConcurrency?: number };
 }
 
 export interface ClusterUrls {
@@ -98,6 +105,11 @@ export interface ClusterUrls {
   postgres: string;
   /** Keycloak (its admin console at /admin). */
   keycloak: string;
+  /** Each API's and each worker's Prometheus metrics (scraped with `metricsToken`), in name order. */
+  apiMetrics: string[];
+  workerMetrics: string[];
+  /** The Temporal server's own Prometheus metrics. */
+  temporalMetrics: string;
 }
 
 export interface Cluster {
@@ -106,6 +118,10 @@ export interface Cluster {
   taskQueue: string;
   varDir: string;
   webhookSecret: string;
+  /** The bearer token the engine's metrics ports ask for. */
+  metricsToken: string;
+  /** The configuration every engine process of the cluster gets, for one more started beside them. */
+  engineEnv: Readonly<NodeJS.ProcessEnv>;
   /** Keycloak's administrator (master realm). */
   keycloakAdmin: { user: string; password: string };
   /**
@@ -401,7 +417,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       STRIPE_EMULATOR_PORT: String(ports.stripe),
       STRIPE_EMULATOR_WEBHOOK_URL: `${balancer}/api/v1/billing/webhooks/stripe`,
       STRIPE_WEBHOOK_SECRET: webhookSecret,
-      STRIPE_EMULATOR_STATE: join(dir, 'stripe-emulator.json'),
+      ...(opts.stripeEmulator?.stateFile === false
+        ? {}
+        : { STRIPE_EMULATOR_STATE: join(dir, 'stripe-emulator.json') }),
+      ...(opts.stripeEmulator?.webhookConcurrency
+        ? { STRIPE_EMULATOR_WEBHOOK_CONCURRENCY: String(opts.stripeEmulator.webhookConcurrency) }
+        : {}),
       STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',
     });
     await waitFor('the Stripe emulator', () =>
@@ -488,11 +509,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         databaseUrl,
         postgres: pg.url,
         keycloak: keycloakUrl,
+        apiMetrics: apis.map(([, , port]) => `http://127.0.0.1:${port}/metrics`),
+        workerMetrics: workers.map(([, port]) => `http://127.0.0.1:${port}/metrics`),
+        temporalMetrics: `http://127.0.0.1:${ports.temporalMetrics}/metrics`,
       },
       namespace: NAMESPACE,
       taskQueue: TASK_QUEUE,
       varDir,
       webhookSecret,
+      metricsToken: engine.METRICS_TOKEN!,
+      engineEnv: { ...engine },
       keycloakAdmin,
       token: (user) => realm.token(user),
       person: (user) => realm.person(user),

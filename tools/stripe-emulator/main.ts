@@ -5,7 +5,7 @@ import { DEFAULT_PORT, startStripeEmulator } from './index';
  * `npm run stripe:emulator [-- --state var/stripe-emulator.json] [--auto-test-clock]`: the emulator for
  * local development, on 127.0.0.1:12211. With a state file (or STRIPE_EMULATOR_STATE) it keeps its objects
  * across restarts; with --auto-test-clock (or STRIPE_EMULATOR_AUTO_TEST_CLOCK=1) each new customer gets a
- * test clock.
+ * test clock; STRIPE_EMULATOR_WEBHOOK_CONCURRENCY caps the webhook deliveries on the wire at once.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -19,12 +19,16 @@ async function main(): Promise<void> {
   const statePath = flag('--state') ?? process.env.STRIPE_EMULATOR_STATE;
   const autoTestClock =
     args.includes('--auto-test-clock') || process.env.STRIPE_EMULATOR_AUTO_TEST_CLOCK === '1';
+  const concurrency = Number(process.env.STRIPE_EMULATOR_WEBHOOK_CONCURRENCY || 0);
+  if (!Number.isInteger(concurrency) || concurrency < 0)
+    throw new Error('STRIPE_EMULATOR_WEBHOOK_CONCURRENCY must be a whole number');
   const emulator = await startStripeEmulator({
     port,
     host: '127.0.0.1',
     webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
     statePath: statePath ? resolve(statePath) : undefined,
     autoTestClock,
+    ...(concurrency > 0 ? { webhookBehavior: { maxInFlight: concurrency } } : {}),
   });
   // Also on a crash: whatever the debounce still holds reaches the file.
   process.on('exit', () => emulator.flushState());

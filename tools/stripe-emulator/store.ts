@@ -22,11 +22,31 @@ export interface StoreDump {
 export class Store {
   private readonly objects = new Map<string, BaseRec>();
   private readonly order = new Map<string, number>();
+  /**
+   * The same records by type, and each type's list as `all` sorts it: with thousands of customers and
+   * a hundred thousand events, every list, clock advance and webhook would otherwise walk and sort them all.
+   * Records change in place but never their `created`, so a type's order only changes when one is added,
+   * replaced or removed.
+   */
+  private readonly byObject = new Map<string, Map<string, BaseRec>>();
+  private readonly sorted = new Map<string, BaseRec[]>();
   private seq = 0;
   meterEvents: MeterEventRec[] = [];
 
   put<T extends BaseRec>(rec: T): T {
-    if (!this.order.has(rec.id)) this.order.set(rec.id, ++this.seq);
+    const fresh = !this.order.has(rec.id);
+    if (fresh) this.order.set(rec.id, ++this.seq);
+    const before = this.objects.get(rec.id);
+    if (before !== rec) {
+      if (before) this.unindex(before);
+      let ofType = this.byObject.get(rec.object);
+      if (!ofType) this.byObject.set(rec.object, (ofType = new Map()));
+      ofType.set(rec.id, rec);
+      // A new record is nearly always the newest (and has the highest sequence), so it goes first.
+      const list = this.sorted.get(rec.object);
+      if (list && fresh && (list.length === 0 || rec.created >= list[0]!.created)) list.unshift(rec);
+      else this.sorted.delete(rec.object);
+    }
     this.objects.set(rec.id, rec);
     return rec;
   }
@@ -42,14 +62,27 @@ export class Store {
   }
 
   remove(id: string): void {
+    const rec = this.objects.get(id);
+    if (rec) this.unindex(rec);
     this.objects.delete(id);
   }
 
   /** Newest first, which is the order Stripe lists use. */
   all<T extends BaseRec>(object: string): T[] {
-    const out: T[] = [];
-    for (const rec of this.objects.values()) if (rec.object === object) out.push(rec as T);
-    return out.sort((a, b) => b.created - a.created || this.seqOf(b.id) - this.seqOf(a.id));
+    let list = this.sorted.get(object);
+    if (!list) {
+      list = [...(this.byObject.get(object)?.values() ?? [])].sort(
+        (a, b) => b.created - a.created || this.seqOf(b.id) - this.seqOf(a.id),
+      );
+      this.sorted.set(object, list);
+    }
+    // A copy: callers may sort or splice what they are given.
+    return list.slice() as T[];
+  }
+
+  private unindex(rec: BaseRec): void {
+    this.byObject.get(rec.object)?.delete(rec.id);
+    this.sorted.delete(rec.object);
   }
 
   private seqOf(id: string): number {
@@ -70,6 +103,8 @@ export class Store {
   clear(): void {
     this.objects.clear();
     this.order.clear();
+    this.byObject.clear();
+    this.sorted.clear();
     this.meterEvents = [];
   }
 }

@@ -19,6 +19,12 @@ export interface WebhookBehavior {
   /** Extra delay before the first attempt of each event. */
   delayMs: number;
   timeoutMs: number;
+  /**
+   * At most this many deliveries on the wire at once, the rest waiting their turn in order (unset: no
+   * limit). A burst of thousands of renewals would otherwise open a connection per event, more than the
+   * receiving end (nginx's worker connections, the port range) takes.
+   */
+  maxInFlight?: number;
 }
 
 export interface DeliveryRecord {
@@ -51,6 +57,8 @@ export class WebhookDispatcher {
   private holdTimer: NodeJS.Timeout | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  private onTheWire = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(behavior: Partial<WebhookBehavior> = {}) {
     this.behavior = { ...DEFAULT_WEBHOOK_BEHAVIOR, ...behavior };
@@ -97,6 +105,20 @@ export class WebhookDispatcher {
   }
 
   private async attempt(event: EventRec, target: WebhookTarget, attempt: number): Promise<void> {
+    const max = this.behavior.maxInFlight;
+    // A delivery that finishes hands its place to the next waiting one, so the limit is never passed.
+    if (max !== undefined && this.onTheWire >= max) await new Promise<void>((r) => this.waiting.push(r));
+    else this.onTheWire++;
+    try {
+      if (!this.stopped) await this.send(event, target, attempt);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.onTheWire--;
+    }
+  }
+
+  private async send(event: EventRec, target: WebhookTarget, attempt: number): Promise<void> {
     const payload = JSON.stringify(event, null, 2);
     const signature = signatureHeader(payload, target.secret, Math.floor(Date.now() / 1000));
     let status: number | null = null;
