@@ -8,6 +8,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type Stripe from 'stripe';
 import { num, readDate, sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
+import { overageCost } from '../../domain/credit-usage';
 import { rateUsage } from '../../domain/rate-card';
 import { grantsAccess, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
@@ -498,15 +499,19 @@ export async function creditsBalanced(i: InvariantInputs, want: CreditExpectatio
       breaches.push(`${d.email}: usage paid ${num(d.prepaid)} with credits, ${Math.abs(num(d.drawn))} drawn`);
   let refusedAtCap = 0;
   for (const email of want.capped) {
-    const [row] = await sql.run<{ units: unknown; included: unknown }>(
-      `select coalesce(sum(e.quantity), 0) as units, max(p.included_credits) as included
+    const [row] = await sql.run<{ units: unknown; prepaid: unknown; included: unknown; per1k: unknown }>(
+      `select coalesce(sum(e.quantity), 0) as units, coalesce(sum(e.prepaid), 0) as prepaid,
+              max(p.included_credits) as included, max(p.overage_per1k_cents) as per1k
          from customers c join subscriptions s on s.customer_id = c.id join plans p on p.code = s.tier
          left join usage_events e on e.customer_id = c.id
         where c.email = ?`,
       [email],
     );
-    if (row && num(row.units) > num(row.included))
-      breaches.push(`${email} has ${num(row.units)} units stored past a cap allowing ${num(row.included)}`);
+    // The cap is on what the overage costs (a unit costing under half a cent rounds to nothing).
+    const overage = row ? Math.max(0, num(row.units) - num(row.prepaid) - num(row.included)) : 0;
+    const cost = row ? overageCost(overage, num(row.per1k)) : 0;
+    if (cost > 0)
+      breaches.push(`${email} has ${overage} units (${cost}¢) of overage stored past a cap of 0¢`);
     const id = email.split('@')[0];
     refusedAtCap += [...want.rejected].filter(
       ([event, reason]) => event.startsWith(`chaos-${id}-`) && reason === 'spend_cap_reached',
