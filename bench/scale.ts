@@ -21,6 +21,11 @@
  *    moved past its period end at once, 16 clocks at a time; then the time until the engine's `invoices`
  *    table holds all N renewal invoices as paid, with the workers' task latencies (schedule-to-start
  *    histograms) and the APIs' webhook forwarding sampled meanwhile.
+ *
+ * Every figure is a ratio or a min / median / max within the one run: machines, and the same machine from
+ * one session to the next, differ several times over. The emulator runs without its state file (rewritten
+ * whole after every change, it would cost more than Stripe's part at this size) and sends at most
+ * WEBHOOK_CONCURRENCY webhooks at once. `--quick`: 200 subscriptions, one round of starts, to try it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,7 +57,7 @@ const STARTS_QUEUE = 'scale-starts';
 const START_CONCURRENCY = 32;
 const MAKE_CONCURRENCY = 16;
 const ADVANCE_CONCURRENCY = 16;
-/** nginx takes 1,024 connections; Stripe itself sends a burst over a bounded number of connections. */
+/** Unbounded, the emulator opens a connection per event of a renewal burst, past the 1,024 nginx takes. */
 const WEBHOOK_CONCURRENCY = 64;
 
 interface Settings {
@@ -160,34 +165,46 @@ function minus(after: Map<number, number>, before: Map<number, number>): Map<num
 }
 
 /**
- * A quantile of a histogram, interpolated within its bucket as Prometheus' histogram_quantile does; past
- * the last finite bound it is that bound, and `beyond` says so.
+ * The bucket a quantile of a histogram falls in. The SDK's buckets are coarse (0.1, 0.5, 1, 5, 10, 100 s),
+ * so the bucket is what is known, not a value within it.
  */
-function quantile(h: Map<number, number>, q: number): { value: number; beyond: boolean } | null {
-  const bounds = [...h.keys()].sort((a, b) => a - b);
+function bucketOf(h: Map<number, number>, q: number): [number, number] | null {
   const count = h.get(Infinity) ?? 0;
   if (count <= 0) return null;
-  const rank = q * count;
   let lower = 0;
-  let below = 0;
-  for (const bound of bounds) {
-    const n = h.get(bound)!;
-    if (n >= rank) {
-      if (bound === Infinity) return { value: lower, beyond: true };
-      const inside = n - below;
-      return {
-        value: inside > 0 ? lower + (bound - lower) * ((rank - below) / inside) : bound,
-        beyond: false,
-      };
-    }
+  for (const bound of [...h.keys()].sort((a, b) => a - b)) {
+    if (h.get(bound)! >= q * count) return [lower, bound];
     lower = bound;
-    below = n;
   }
   return null;
 }
 
-const ms = (q: { value: number; beyond: boolean } | null) =>
-  q === null ? '-' : `${q.beyond ? '>' : ''}${fmt(q.value * 1000, q.value < 0.01 ? 1 : 0)}`;
+/** Seconds as read: ms below a second. */
+const sec = (v: number) => {
+  const [n, unit] = v < 1 ? [v * 1000, 'ms'] : [v, 's'];
+  return `${n.toLocaleString('en-US', { maximumFractionDigits: n < 10 ? 1 : 0 })} ${unit}`;
+};
+
+const range = (b: [number, number] | null) =>
+  b === null
+    ? '-'
+    : b[0] === 0
+      ? `≤ ${sec(b[1])}`
+      : b[1] === Infinity
+        ? `> ${sec(b[0])}`
+        : `${sec(b[0])}–${sec(b[1])}`;
+
+/** What a histogram observed between two scrapes: how many, their mean (exact, from the sum) and buckets. */
+function observed(after: Sample[], before: Sample[], base: string) {
+  const count = total(after, `${base}_count`) - total(before, `${base}_count`);
+  const h = minus(histogram(after, base), histogram(before, base));
+  return {
+    count,
+    mean: count > 0 ? (total(after, `${base}_sum`) - total(before, `${base}_sum`)) / count : NaN,
+    p50: bucketOf(h, 0.5),
+    p99: bucketOf(h, 0.99),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Processes this benchmark starts beside the cluster: the dev server and the two start-rate workers.
@@ -299,7 +316,11 @@ async function startDevServer(dir: string, namespace: string): Promise<{ address
   return { address, server };
 }
 
-/** One more engine worker, configured as the cluster's are, on `address` and the start-rate task queue. */
+/**
+ * One more engine worker, configured as the cluster's are, on `address` and the start-rate task queue. Like
+ * every worker it makes sure the engine's long-running loops exist on its server, so the dev server runs
+ * them beside the starts as the cluster does.
+ */
 function startEngineWorker(dir: string, cluster: Cluster, name: string, address: string): Promise<Started> {
   return startProcess(
     dir,
@@ -444,14 +465,28 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
+/** RSS readings a second apart, of which the least counts: garbage not yet collected inflates the others. */
+const RSS_READINGS = 5;
+
+async function settledRssMb(pid: number | undefined): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < RSS_READINGS; i++) {
+    if (i > 0) await sleep(1000);
+    readings.push(rssMb(pid));
+  }
+  const read = readings.filter(Number.isFinite);
+  return read.length ? Math.min(...read) : NaN;
+}
+
 async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
   return Promise.all(
     cluster.urls.workerMetrics.map(async (url, i) => {
+      const rss = await settledRssMb(cluster.process(`worker-${i + 1}`).pid);
       // A worker restarting just then (the supervisor brings it back) leaves a gap, not a failed run.
       const samples = await scrape(url, cluster.metricsToken).catch(() => null);
-      if (!samples) return { rssMb: NaN, cached: NaN, evictions: NaN, hits: NaN, misses: NaN };
+      if (!samples) return { rssMb: rss, cached: NaN, evictions: NaN, hits: NaN, misses: NaN };
       return {
-        rssMb: rssMb(cluster.process(`worker-${i + 1}`).pid),
+        rssMb: rss,
         cached: total(samples, 'temporal_sticky_cache_size'),
         evictions: total(samples, 'temporal_sticky_cache_total_forced_eviction_total'),
         hits: total(samples, 'temporal_sticky_cache_hit_total'),
@@ -473,30 +508,35 @@ function defaultCacheSize(cluster: Cluster): { heapMiB: number; cache: number } 
   return { heapMiB, cache: Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10) };
 }
 
-interface Made {
-  clock: string;
-  periodEnd: number;
-}
-
 // ---------------------------------------------------------------------------------------------------
 // 3. The renewal run's sampling.
 
+const WFT_LATENCY = 'temporal_workflow_task_schedule_to_start_latency_seconds';
+const ACTIVITY_LATENCY = 'temporal_activity_schedule_to_start_latency_seconds';
+const FORWARD_LAG = 'billing_webhook_forward_lag_seconds';
+const KEPT = [WFT_LATENCY, ACTIVITY_LATENCY, FORWARD_LAG, 'billing_webhook_events_total'];
+
 interface Probe {
   at: number;
-  invoiced: number;
   backlog: number;
   workers: Sample[];
   apis: Sample[];
+  apiRssMb: number[];
 }
 
 async function probe(cluster: Cluster, orm: MikroORM, t0: number): Promise<Probe> {
-  const [workers, apis, invoiced, backlog] = await Promise.all([
-    Promise.all(cluster.urls.workerMetrics.map((u) => scrape(u, cluster.metricsToken))).then((a) => a.flat()),
-    Promise.all(cluster.urls.apiMetrics.map((u) => scrape(u, cluster.metricsToken))).then((a) => a.flat()),
-    renewalsInvoiced(orm),
+  // Only what the table reads is kept: an hour of samples of everything would be a lot of memory.
+  const all = (urls: string[]) =>
+    Promise.all(urls.map((u) => scrape(u, cluster.metricsToken))).then((a) =>
+      a.flat().filter((x) => KEPT.some((k) => x.name.startsWith(k))),
+    );
+  const [workers, apis, backlog] = await Promise.all([
+    all(cluster.urls.workerMetrics),
+    all(cluster.urls.apiMetrics),
     countOf(orm, 'select count(*) as n from webhook_events where forwarded_at is null'),
   ]);
-  return { at: elapsed(t0), invoiced, backlog, workers, apis };
+  const apiRssMb = ['api-1', 'api-2'].map((n) => rssMb(cluster.process(n).pid));
+  return { at: elapsed(t0), backlog, workers, apis, apiRssMb };
 }
 
 const renewalsInvoiced = (orm: MikroORM) =>
@@ -506,9 +546,385 @@ const renewalsInvoiced = (orm: MikroORM) =>
       where c.user_id like 'scale-%' and i.billing_reason = 'subscription_cycle' and i.status = 'paid'`,
   );
 
-const WFT_LATENCY = 'temporal_workflow_task_schedule_to_start_latency_seconds';
-const ACTIVITY_LATENCY = 'temporal_activity_schedule_to_start_latency_seconds';
-const FORWARD_LAG = 'billing_webhook_forward_lag_seconds';
+// ---------------------------------------------------------------------------------------------------
+// Printing.
+
+/** Columns padded to their widest cell: the first to the left, the others to the right unless `left`. */
+function table(rows: string[][], left = false): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === 0 || left ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('   ')
+      .trimEnd(),
+  );
+}
+
+const duration = (seconds: number | undefined) =>
+  seconds === undefined ? '-' : seconds < 120 ? `${fmt(seconds, 1)} s` : `${fmt(seconds / 60, 1)} min`;
+
+/** Milliseconds as read: one decimal below 10 ms, none above. */
+const msList = (values: number[]) => (values.length ? spread(values, median(values)! < 10 ? 1 : 0) : '-');
+
+interface Context {
+  s: Settings;
+  dir: string;
+  cluster: Cluster;
+  temporal: Client;
+  orm: MikroORM;
+  price: PlanPrice;
+  print: (line?: string) => void;
+  log: (line: string) => void;
+  machine: () => string;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function measureStarts(x: Context): Promise<void> {
+  const { s, dir, cluster, temporal, orm, price, print, log } = x;
+  log('starts: the dev server, and an engine worker for each server');
+  const dev = await startDevServer(dir, cluster.namespace);
+  const devConnection = await Connection.connect({ address: dev.address });
+  try {
+    const backends = [
+      {
+        name: 'Temporal on PostgreSQL (the cluster)',
+        client: temporal,
+        worker: await startEngineWorker(dir, cluster, 'starts-worker-pg', cluster.urls.temporal),
+        rounds: [] as StartRound[],
+      },
+      {
+        name: 'Temporal CLI dev server (SQLite file)',
+        client: new Client({ connection: devConnection, namespace: cluster.namespace }),
+        worker: await startEngineWorker(dir, cluster, 'starts-worker-dev', dev.address),
+        rounds: [] as StartRound[],
+      },
+    ];
+    // A customer of its own for each round, so its subscriptions' rows count that round alone.
+    let customers = 0;
+    const customer = () => onboard(temporal, cluster.taskQueue, `starts-${++customers}`, false);
+    for (const b of backends) await startRound(orm, b.client, await customer(), price, 2);
+    for (let r = 0; r < s.rounds; r++) {
+      // Each server goes first in every other round, so a drift of the machine falls on both.
+      for (const b of r % 2 === 0 ? backends : [...backends].reverse()) {
+        const result = await startRound(orm, b.client, await customer(), price, s.roundSeconds);
+        b.rounds.push(result);
+        log(
+          `starts round ${r + 1}, ${b.name}: ${fmt(result.acceptedRate)} accepted/s, ${fmt(result.throughRate)} recorded/s`,
+        );
+      }
+    }
+    for (const b of backends) await b.worker.stop();
+
+    print(`1. Subscription starts a second — ${x.machine()}`);
+    print(
+      `   ${START_CONCURRENCY} starts in flight from one client, ${s.rounds} round(s) of ${s.roundSeconds} s per server, the servers alternating (2 s of warm-up each first);`,
+    );
+    print(
+      '   one engine worker process per server on a task queue of its own; min / median / max over the rounds',
+    );
+    print();
+    const rows = [['server', 'accepted /s', 'recorded /s', 'start p50 ms', 'start p99 ms', 'failed']];
+    for (const b of backends) {
+      const r = b.rounds;
+      rows.push([
+        b.name,
+        spread(r.map((v) => v.acceptedRate)),
+        spread(r.map((v) => v.throughRate)),
+        msList(r.map((v) => v.p50)),
+        msList(r.map((v) => v.p99)),
+        fmt(r.reduce((n, v) => n + v.failures, 0)),
+      ]);
+    }
+    for (const line of table(rows)) print(`   ${line}`);
+    const med = (b: (typeof backends)[number], k: 'acceptedRate' | 'throughRate') =>
+      median(b.rounds.map((v) => v[k]))!;
+    const [pg, devServer] = backends as [(typeof backends)[number], (typeof backends)[number]];
+    const acceptedRatio = med(pg, 'acceptedRate') / med(devServer, 'acceptedRate');
+    const recordedRatio = med(pg, 'throughRate') / med(devServer, 'throughRate');
+    print();
+    print(
+      `   PostgreSQL ÷ dev server, medians: accepted ${fmt(acceptedRatio, 2)}, recorded ${fmt(recordedRatio, 2)}`,
+    );
+    const workerBound = backends.every((b) => med(b, 'throughRate') < 0.8 * med(b, 'acceptedRate'));
+    print(
+      `   Accepted is the server writing each new workflow's history; recorded adds the worker running its first task and activity` +
+        ` (the subscription's row). ${
+          workerBound
+            ? "Recorded stays below accepted on both servers: a burst of sign-ups waits on the worker's share of the machine, and the server's rate only sets how fast the queue fills."
+            : 'Recorded follows accepted: the one worker keeps up, and the server sets the rate.'
+        }`,
+    );
+    print();
+  } finally {
+    await devConnection.close();
+    await dev.server.stop();
+  }
+}
+
+interface Made {
+  clock: string;
+  periodEnd: number;
+}
+
+interface Holding {
+  made: Made[];
+  /** The workers when the last subscription was live. */
+  workers: WorkerState[];
+}
+
+async function measureHolding(x: Context): Promise<Holding> {
+  const { s, cluster, temporal, orm, price, print, log } = x;
+  const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
+  const { heapMiB, cache } = defaultCacheSize(cluster);
+  log(`making ${fmt(s.subscriptions)} subscriptions in Stripe, in ${s.checkpoints} steps`);
+  const made: Made[] = [];
+  const steps: { live: number; seconds: number; workers: WorkerState[] }[] = [
+    { live: 0, seconds: 0, workers: await workerStates(cluster) },
+  ];
+  let index = 0;
+  for (let c = 1; c <= s.checkpoints; c++) {
+    const upto = Math.round((s.subscriptions * c) / s.checkpoints);
+    const batch = Array.from({ length: upto - index }, () => index++);
+    const t = Date.now();
+    await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
+      const customer = await onboard(temporal, cluster.taskQueue, `scale-${i}`, true);
+      const sub = await stripe.subscriptions.create({
+        customer: customer.stripeCustomerId!,
+        items: [{ price: price.priceId }, ...(price.usagePriceId ? [{ price: price.usagePriceId }] : [])],
+        default_payment_method: 'pm_card_visa',
+      });
+      const periodEnd = sub.items.data[0]?.current_period_end;
+      if (typeof sub.test_clock !== 'string' || !periodEnd)
+        throw new Error(`subscription ${sub.id} has no test clock or period`);
+      made.push({ clock: sub.test_clock, periodEnd });
+    });
+    await until(
+      `${upto} subscriptions active in the engine`,
+      async () =>
+        (await countOf(
+          orm,
+          `select count(*) as n from subscriptions s join customers c on c.id = s.customer_id
+            where c.user_id like 'scale-%' and s.status = 'active'`,
+        )) >= upto,
+      // Only a broken run takes this long: the quick run made one in under a second on a busy machine.
+      300_000 + 2_000 * batch.length,
+      1000,
+    );
+    const seconds = elapsed(t);
+    steps.push({ live: upto, seconds, workers: await workerStates(cluster) });
+    log(`${fmt(upto)} live (${fmt(batch.length / seconds, 1)} made a second)`);
+  }
+
+  print(`2. Live subscription workflows the workers hold — ${x.machine()}`);
+  print(
+    `   ${fmt(s.subscriptions)} subscriptions made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer through the onboarding workflow, the subscription`,
+  );
+  print(
+    "   in the emulator with a card; the engine starts each one's workflow from Stripe's webhooks. Per step, each of the cluster's two workers:",
+  );
+  print(
+    `   its sticky cache (the SDK's metric) and RSS (the least of ${RSS_READINGS} readings a second apart). Cache limit per worker:`,
+  );
+  print(
+    `   maxCachedWorkflows ${fmt(cache)}, the SDK's default for a ${fmt(heapMiB)} MiB heap limit (the engine sets none)`,
+  );
+  print();
+  const rows = [
+    [
+      'live subscriptions',
+      'made /s',
+      'worker-1 cached',
+      'RSS MB',
+      'worker-2 cached',
+      'RSS MB',
+      'forced evictions',
+    ],
+  ];
+  steps.forEach((st, i) => {
+    const [w1, w2] = st.workers as [WorkerState, WorkerState];
+    rows.push([
+      fmt(st.live),
+      i > 0 ? fmt((st.live - steps[i - 1]!.live) / st.seconds, 1) : '',
+      fmt(w1.cached),
+      fmt(w1.rssMb),
+      fmt(w2.cached),
+      fmt(w2.rssMb),
+      fmt(w1.evictions + w2.evictions),
+    ]);
+  });
+  for (const line of table(rows)) print(`   ${line}`);
+  // Step by step and worker by worker, from the first step on (the step from none carries each worker's
+  // warm-up): RSS per 1,000 more cached while the cache grows, per 1,000 more live while it stays full.
+  // A step in which the cache filled up is neither.
+  const full = 0.95 * cache;
+  const whileGrowing: number[] = [];
+  const whileFull: number[] = [];
+  for (let i = 2; i < steps.length; i++)
+    for (let w = 0; w < 2; w++) {
+      const a = steps[i - 1]!.workers[w]!;
+      const b = steps[i]!.workers[w]!;
+      // New subscriptions split about evenly between the two workers (whichever polls first).
+      const liveEach = (steps[i]!.live - steps[i - 1]!.live) / 2;
+      if (b.cached < full && b.cached > a.cached)
+        whileGrowing.push(((b.rssMb - a.rssMb) / (b.cached - a.cached)) * 1000);
+      else if (a.cached >= full) whileFull.push(((b.rssMb - a.rssMb) / liveEach) * 1000);
+    }
+  const last = steps[steps.length - 1]!.workers;
+  const evictions = last.reduce((n, w) => n + w.evictions, 0);
+  const rates = steps.slice(1).map((st, i) => (st.live - steps[i]!.live) / st.seconds);
+  print();
+  const figures = [
+    [
+      'RSS MB per 1,000 more cached, while the cache grows',
+      whileGrowing.length ? spread(whileGrowing, 1) : '-',
+    ],
+    [
+      'RSS MB per 1,000 more live, while the cache is full',
+      whileFull.length ? spread(whileFull, 1) : '- (no step began with it full)',
+    ],
+  ];
+  for (const line of table(figures)) print(`   ${line}   (each worker, each step after the first)`);
+  print();
+  print(
+    `   ${
+      evictions > 0
+        ? `Memory grows with the workflows cached until the cache is full at ${fmt(cache)} a worker; past that the cache stays full, the least recently used run is evicted (${fmt(evictions)} times here) and its next event costs a replay of its history instead of memory.`
+        : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(s.subscriptions)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
+    } Making them went at ${spread(rates, 1)} a second over the steps (min / median / max).`,
+  );
+  print();
+  return { made, workers: last };
+}
+
+async function measureRenewal(x: Context, holding: Holding): Promise<void> {
+  const { s, cluster, orm, print, log } = x;
+  const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
+  const { made } = holding;
+  log(`renewal run: advancing ${fmt(made.length)} test clocks past their period end`);
+  const t0 = Date.now();
+  const before = await probe(cluster, orm, t0);
+  const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
+  const samples: Probe[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      await sleep(s.sampleMs);
+      if (!sampling) break;
+      // A scrape missed (a process restarting) leaves a longer window, not a failed run.
+      const p = await probe(cluster, orm, t0).catch(
+        (err: unknown) => void log(`sample lost: ${String(err)}`),
+      );
+      if (p) samples.push(p);
+    }
+  })();
+  await inParallel(made, ADVANCE_CONCURRENCY, async (m) => {
+    await stripe.testHelpers.testClocks.advance(m.clock, { frozen_time: m.periodEnd + 3600 });
+  });
+  const stripeDone = elapsed(t0);
+  log(`Stripe renewed them all in ${duration(stripeDone)}; waiting for the engine`);
+  const marks: Record<number, number> = {};
+  let invoiced = 0;
+  let gaveUp = false;
+  try {
+    await until(
+      `${s.subscriptions} renewal invoices paid in the engine`,
+      async () => {
+        invoiced = await renewalsInvoiced(orm);
+        for (const p of [50, 90, 100])
+          if (marks[p] === undefined && invoiced >= (s.subscriptions * p) / 100) marks[p] = elapsed(t0);
+        return invoiced >= s.subscriptions;
+      },
+      300_000 + 1_000 * s.subscriptions,
+      250,
+    );
+  } catch (err) {
+    gaveUp = true;
+    log(String(err));
+  }
+  const end = elapsed(t0);
+  sampling = false;
+  await sampler;
+  const after = await probe(cluster, orm, t0);
+  samples.push(after);
+  const events = (await countOf(orm, 'select count(*) as n from webhook_events')) - events0;
+  const workers = await workerStates(cluster);
+
+  // The whole run's mean and buckets, and the mean of each window between samples (min / median / max).
+  const latency = (of: (p: Probe) => Sample[], base: string) => {
+    const all = observed(of(after), of(before), base);
+    const means: number[] = [];
+    let prev = before;
+    for (const p of samples) {
+      const w = observed(of(p), of(prev), base);
+      if (w.count > 0) means.push(w.mean * 1000);
+      prev = p;
+    }
+    return `${Number.isNaN(all.mean) ? '-' : sec(all.mean)}; p50 ${range(all.p50)}, p99 ${range(all.p99)}; per sample ${msList(means)} ms`;
+  };
+  const W = (p: Probe) => p.workers;
+  const A = (p: Probe) => p.apis;
+  const outcome = (p: Probe, ...outcomes: string[]) =>
+    total(p.apis, 'billing_webhook_events_total', (l) => outcomes.includes(l.outcome ?? ''));
+  const received = outcome(after, 'received') - outcome(before, 'received');
+  const handed = outcome(after, 'forwarded', 'ignored') - outcome(before, 'forwarded', 'ignored');
+  const sum = (ws: WorkerState[], k: keyof WorkerState) => ws.reduce((n, w) => n + w[k], 0);
+  const delta = (k: keyof WorkerState) => sum(workers, k) - sum(holding.workers, k);
+  const done = marks[100] ?? end;
+  const rate = invoiced / done;
+  const apiRss = (i: number) =>
+    `${fmt(before.apiRssMb[i])} → ${fmt(Math.max(...samples.map((p) => p.apiRssMb[i] ?? NaN)))}`;
+
+  print(`3. The renewal run of ${fmt(s.subscriptions)} subscriptions — ${x.machine()}`);
+  print(
+    `   each customer's test clock moved past its period end, ${ADVANCE_CONCURRENCY} at a time; the emulator sends the webhooks ${WEBHOOK_CONCURRENCY} at a time`,
+  );
+  print(
+    `   through nginx. Latencies: the mean over the run (exact), the buckets its p50 and p99 fall in, and the mean of each`,
+  );
+  print(`   ${s.sampleMs / 1000}-s window between samples, min / median / max`);
+  print();
+  const rows: string[][] = [
+    ['renewal invoices paid in Stripe (every clock advanced)', `after ${duration(stripeDone)}`],
+    [
+      "renewal invoices paid in the engine's invoices table",
+      `${fmt(invoiced)} of ${fmt(s.subscriptions)}${gaveUp ? `, given up after ${duration(end)}` : ''}`,
+    ],
+    ['  half / 90 % / all of them there after', [50, 90, 100].map((p) => duration(marks[p])).join(' / ')],
+    ['  renewals invoiced a second (all ÷ the time until all)', fmt(rate, 1)],
+    [
+      'Stripe webhook events received',
+      `${fmt(events)} (${fmt(events / Math.max(1, invoiced), 1)} a renewal)`,
+    ],
+    [
+      '  handed to workflows by the two APIs, by then',
+      `${fmt(handed)} for ${fmt(received)} received${handed > received ? ` (${fmt(handed - received)} twice)` : ''}`,
+    ],
+    ['  waiting to be handed over, at most', fmt(Math.max(0, ...samples.map((p) => p.backlog)))],
+    ['  forward lag, API to workflow: mean', latency(A, FORWARD_LAG)],
+    ['  API RSS MB, before → most (api-1, api-2)', `${apiRss(0)}, ${apiRss(1)}`],
+    ['workflow task schedule-to-start: mean', latency(W, WFT_LATENCY)],
+    ['activity schedule-to-start: mean', latency(W, ACTIVITY_LATENCY)],
+    [
+      'sticky cache hits / misses (a miss replays the history)',
+      `${fmt(delta('hits'))} / ${fmt(delta('misses'))}`,
+    ],
+    ['forced evictions', fmt(delta('evictions'))],
+  ];
+  for (const line of table(rows, true)) print(`   ${line}`);
+  print();
+  print(
+    `   The time to invoice grows with the number due at once: ${fmt(1000 / rate, 0)} ms of the cluster's time per renewal here` +
+      ` (${fmt(events / Math.max(1, invoiced), 1)} webhooks each), so ${fmt(s.subscriptions)} due in the same minute are all invoiced` +
+      ` ${duration(done)} later, of which the emulator renewing them in Stripe took ${duration(stripeDone)}.`,
+  );
+  const restarts = ['api-1', 'api-2', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
+    .map((n) => [n, cluster.process(n).restarts] as const)
+    .filter(([, n]) => n > 0);
+  if (restarts.length)
+    print(`   Restarted during the run: ${restarts.map(([n, k]) => `${n} ×${k}`).join(', ')}.`);
+  print();
+}
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -519,10 +935,11 @@ async function main(): Promise<void> {
   const machine = () =>
     `${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, load ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(' / ')} (at start ${loadAtStart.map((l) => l.toFixed(1)).join(' / ')})`;
+      .join(' / ')} (${loadAtStart.map((l) => l.toFixed(1)).join(' / ')} before the cluster)`;
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   // PostgreSQL runs as its own user when this runs as root, and must reach its data folder.
   chmodSync(dir, 0o755);
+  const t0 = Date.now();
   log(`starting the cluster in ${dir}`);
   const cluster = await startCluster({
     dir,
@@ -531,320 +948,26 @@ async function main(): Promise<void> {
     log: (l) => console.error(`[cluster] ${l}`),
   });
   const connection = await Connection.connect({ address: cluster.urls.temporal });
-  const temporal = new Client({ connection, namespace: cluster.namespace });
   const orm = await openDatabase(cluster.urls.databaseUrl, { migrate: false });
-  const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
-  // Tables on stdout as each part ends (progress goes to stderr), so a run stopped later keeps them.
-  const print = (line = '') => console.log(line);
   try {
-    print(`\nbench:scale — ${s.quick ? 'quick run, ' : ''}${fmt(s.subscriptions)} subscriptions\n`);
-    const price = await resolvePlanPrice(orm.em.fork(), 'starter', 'monthly');
-
-    // ----- 1. starts a second, alternating rounds -----
-    log('starts: the dev server and a worker for each server');
-    const dev = await startDevServer(dir, cluster.namespace);
-    const devConnection = await Connection.connect({ address: dev.address });
-    const backends = [
-      {
-        name: 'Temporal on PostgreSQL (cluster)',
-        client: new Client({ connection, namespace: cluster.namespace }),
-        worker: await startEngineWorker(dir, cluster, 'starts-worker-pg', cluster.urls.temporal),
-      },
-      {
-        name: 'Temporal CLI dev server (SQLite)',
-        client: new Client({ connection: devConnection, namespace: cluster.namespace }),
-        worker: await startEngineWorker(dir, cluster, 'starts-worker-dev', dev.address),
-      },
-    ];
-    const rounds = new Map<string, StartRound[]>(backends.map((b) => [b.name, []]));
-    let customers = 0;
-    const roundCustomer = () => onboard(temporal, cluster.taskQueue, `starts-${++customers}`, false);
-    for (const b of backends) await startRound(orm, b.client, await roundCustomer(), price, 2);
-    for (let r = 0; r < s.rounds; r++) {
-      // Each server goes first in every other round, so a drift of the machine falls on both.
-      for (const b of r % 2 === 0 ? backends : [...backends].reverse()) {
-        const result = await startRound(orm, b.client, await roundCustomer(), price, s.roundSeconds);
-        rounds.get(b.name)!.push(result);
-        log(
-          `starts round ${r + 1}, ${b.name}: ${fmt(result.acceptedRate)} accepted/s, ${fmt(result.throughRate)} recorded/s`,
-        );
-      }
-    }
-    for (const b of backends) await b.worker.stop();
-    await devConnection.close();
-    await dev.server.stop();
-
-    print(`1. Subscription starts a second — ${machine()}`);
-    print(
-      `   ${START_CONCURRENCY} in flight from one client, ${s.rounds} round(s) of ${s.roundSeconds} s per server, alternating (after 2 s of warm-up each);`,
-    );
-    print(
-      '   one engine worker process per server on a queue of its own; min / median / max over the rounds',
-    );
-    print();
-    print(
-      `   ${'server'.padEnd(34)} ${'accepted /s'.padStart(20)} ${'recorded /s'.padStart(20)} ${'start p50 ms'.padStart(20)} ${'start p99 ms'.padStart(22)}`,
-    );
-    const medians: Record<string, { accepted: number; through: number }> = {};
-    for (const b of backends) {
-      const rs = rounds.get(b.name)!;
-      medians[b.name] = {
-        accepted: median(rs.map((x) => x.acceptedRate))!,
-        through: median(rs.map((x) => x.throughRate))!,
-      };
-      print(
-        `   ${b.name.padEnd(34)} ${spread(rs.map((x) => x.acceptedRate)).padStart(20)} ${spread(
-          rs.map((x) => x.throughRate),
-        ).padStart(20)} ${spread(
-          rs.map((x) => x.p50),
-          1,
-        ).padStart(20)} ${spread(
-          rs.map((x) => x.p99),
-          1,
-        ).padStart(22)}`,
-      );
-    }
-    const [pg, devName] = backends.map((b) => medians[b.name]!);
-    print();
-    print(
-      `   PostgreSQL ÷ dev server (medians): accepted ${fmt(pg!.accepted / devName!.accepted, 2)}, recorded ${fmt(
-        pg!.through / devName!.through,
-        2,
-      )}`,
-    );
-    print(
-      `   "Accepted" is the server writing each new workflow's history; "recorded" adds the worker running its first task and activity (the subscription's row). ${
-        pg!.through / pg!.accepted < 0.9 || devName!.through / devName!.accepted < 0.9
-          ? 'Where recorded is below accepted, the one worker is what a burst of sign-ups waits on, not the server.'
-          : 'Recorded follows accepted: the worker keeps up with the server.'
-      }`,
-    );
-    print();
-
-    // ----- 2. live subscriptions, and what the workers hold -----
-    const { heapMiB, cache } = defaultCacheSize(cluster);
-    log(`making ${s.subscriptions} subscriptions in Stripe, ${s.checkpoints} steps`);
-    const made: Made[] = [];
-    const baseline = await workerStates(cluster);
-    const steps: { live: number; seconds: number; workers: WorkerState[] }[] = [
-      { live: 0, seconds: 0, workers: baseline },
-    ];
-    let index = 0;
-    for (let c = 1; c <= s.checkpoints; c++) {
-      const upto = Math.round((s.subscriptions * c) / s.checkpoints);
-      const batch = Array.from({ length: upto - index }, () => index++);
-      const t = Date.now();
-      await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
-        const customer = await onboard(temporal, cluster.taskQueue, `scale-${i}`, true);
-        const sub = await stripe.subscriptions.create({
-          customer: customer.stripeCustomerId!,
-          items: [{ price: price.priceId }, ...(price.usagePriceId ? [{ price: price.usagePriceId }] : [])],
-          default_payment_method: 'pm_card_visa',
-        });
-        const periodEnd = sub.items.data[0]?.current_period_end;
-        if (typeof sub.test_clock !== 'string' || !periodEnd)
-          throw new Error(`subscription ${sub.id} has no test clock or period`);
-        made.push({ clock: sub.test_clock, periodEnd });
-      });
-      await until(
-        `${upto} subscriptions active in the engine`,
-        async () =>
-          (await countOf(
-            orm,
-            `select count(*) as n from subscriptions s join customers c on c.id = s.customer_id
-              where c.user_id like 'scale-%' and s.status = 'active'`,
-          )) >= upto,
-        120_000 + 500 * batch.length,
-        1000,
-      );
-      const seconds = elapsed(t);
-      // The mirror runs each new subscription started (its card, its first charge) finish in a moment.
-      await sleep(3_000);
-      steps.push({ live: upto, seconds, workers: await workerStates(cluster) });
-      log(`${upto} live (${fmt(batch.length / seconds)} made a second)`);
-    }
-
-    print(`2. Live subscription workflows the workers hold — ${machine()}`);
-    print(
-      `   ${s.subscriptions} subscriptions made in Stripe (customer by the onboarding workflow, subscription in the emulator with a card,`,
-    );
-    print(
-      "   its workflow started by the engine from Stripe's webhooks), in steps; RSS and sticky cache of each of the cluster's two workers",
-    );
-    print(
-      `   sticky cache limit per worker: maxCachedWorkflows ${fmt(cache)} (the SDK's default for a ${fmt(heapMiB)} MiB heap limit; the engine sets none)`,
-    );
-    print();
-    print(
-      `   ${'live subscriptions'.padStart(18)} ${'made /s'.padStart(8)}   ${'worker-1 cached'.padStart(15)} ${'RSS MB'.padStart(7)}   ${'worker-2 cached'.padStart(15)} ${'RSS MB'.padStart(7)}   ${'forced evictions'.padStart(16)}`,
-    );
-    steps.forEach((st, i) => {
-      const [w1, w2] = st.workers;
-      const rate = i > 0 ? fmt((st.live - steps[i - 1]!.live) / st.seconds, 1) : '';
-      print(
-        `   ${fmt(st.live).padStart(18)} ${rate.padStart(8)}   ${fmt(w1?.cached).padStart(15)} ${fmt(w1?.rssMb).padStart(7)}   ${fmt(w2?.cached).padStart(15)} ${fmt(w2?.rssMb).padStart(7)}   ${fmt((w1?.evictions ?? 0) + (w2?.evictions ?? 0)).padStart(16)}`,
-      );
-    });
-    // MB per 1,000 cached: each worker's RSS growth over each step its cache grew by a fair amount.
-    const perThousand: number[] = [];
-    for (let i = 1; i < steps.length; i++)
-      for (let w = 0; w < 2; w++) {
-        const a = steps[i - 1]!.workers[w]!;
-        const b = steps[i]!.workers[w]!;
-        const grew = b.cached - a.cached;
-        if (grew >= Math.max(20, s.subscriptions / s.checkpoints / 10))
-          perThousand.push(((b.rssMb - a.rssMb) / grew) * 1000);
-      }
-    const last = steps[steps.length - 1]!.workers;
-    const evictions = last.reduce((n, w) => n + w.evictions, 0);
-    const overall = last.map(
-      (w, i) => ((w.rssMb - baseline[i]!.rssMb) / Math.max(1, w.cached - baseline[i]!.cached)) * 1000,
-    );
-    print();
-    print(
-      `   RSS per 1,000 cached workflows: ${perThousand.length ? spread(perThousand, 1) : '-'} MB (each worker, each step the cache grew; min / median / max),`,
-    );
-    print(
-      `   ${overall.map((v, i) => `worker-${i + 1} ${fmt(v, 1)} MB`).join(', ')} from the start to the end`,
-    );
-    print(
-      `   ${
-        evictions > 0
-          ? `Memory grows with the workflows cached until the cache is full (${fmt(cache)} a worker); past that the cache stays full, the least recently used run is evicted (${fmt(evictions)} times here), and its next event costs a replay of its history instead of memory.`
-          : `Memory grows with the workflows cached, each live subscription being cached on one worker; ${fmt(s.subscriptions)} stayed under the cache limit (${fmt(cache)} a worker), so none was evicted.`
-      }`,
-    );
-    print();
-
-    // ----- 3. the renewal run -----
-    log(`renewal run: advancing ${made.length} test clocks past their period end`);
-    const before = await probe(cluster, orm, Date.now());
-    const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
-    const t0 = Date.now();
-    const samples: Probe[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        await sleep(s.sampleMs);
-        if (!sampling) break;
-        // A scrape missed (a process restarting) leaves a longer window, not a failed run.
-        const p = await probe(cluster, orm, t0).catch(
-          (err: unknown) => void log(`sample lost: ${String(err)}`),
-        );
-        if (p) samples.push(p);
-      }
-    })();
-    await inParallel(made, ADVANCE_CONCURRENCY, async (m) => {
-      await stripe.testHelpers.testClocks.advance(m.clock, { frozen_time: m.periodEnd + 3600 });
-    });
-    const stripeDone = elapsed(t0);
-    log(`Stripe renewed them all in ${fmt(stripeDone, 1)} s; waiting for the engine`);
-    const marks: Record<number, number> = {};
-    let invoiced = 0;
-    let timedOut = false;
-    const budgetMs = 300_000 + 300 * s.subscriptions;
-    try {
-      await until(
-        `${s.subscriptions} renewal invoices paid in the engine`,
-        async () => {
-          invoiced = await renewalsInvoiced(orm);
-          for (const p of [50, 90, 100])
-            if (marks[p] === undefined && invoiced >= (s.subscriptions * p) / 100) marks[p] = elapsed(t0);
-          return invoiced >= s.subscriptions;
-        },
-        budgetMs,
-        250,
-      );
-    } catch (err) {
-      timedOut = true;
-      log(String(err));
-    }
-    const allDone = elapsed(t0);
-    sampling = false;
-    await sampler;
-    const after = await probe(cluster, orm, t0);
-    samples.push(after);
-    const events = (await countOf(orm, 'select count(*) as n from webhook_events')) - events0;
-    const workersAfter = await workerStates(cluster);
-
-    // Per window: each quantile of the tasks scheduled in it; then min / median / max over the windows.
-    const windows = (samplesOf: (p: Probe) => Sample[], base: string, q: number) => {
-      const values: number[] = [];
-      let prev = before;
-      for (const p of samples) {
-        const v = quantile(minus(histogram(samplesOf(p), base), histogram(samplesOf(prev), base)), q);
-        if (v) values.push(v.value * 1000);
-        prev = p;
-      }
-      return values.length ? spread(values, 1) : '-';
+    const x: Context = {
+      s,
+      dir,
+      cluster,
+      temporal: new Client({ connection, namespace: cluster.namespace }),
+      orm,
+      price: await resolvePlanPrice(orm.em.fork(), 'starter', 'monthly'),
+      // Tables go to stdout as each part ends (progress to stderr), so a run stopped later keeps them.
+      print: (line = '') => console.log(line),
+      log,
+      machine,
     };
-    const whole = (samplesOf: (p: Probe) => Sample[], base: string, q: number) =>
-      ms(quantile(minus(histogram(samplesOf(after), base), histogram(samplesOf(before), base)), q));
-    const W = (p: Probe) => p.workers;
-    const A = (p: Probe) => p.apis;
-    const received = (p: Probe) =>
-      total(p.apis, 'billing_webhook_events_total', (l) => l.outcome === 'received');
-    const forwarded = (p: Probe) =>
-      total(
-        p.apis,
-        'billing_webhook_events_total',
-        (l) => l.outcome === 'forwarded' || l.outcome === 'ignored',
-      );
-    const sum = (ws: WorkerState[], k: keyof WorkerState) => ws.reduce((n, w) => n + w[k], 0);
-    const hits = sum(workersAfter, 'hits') - sum(last, 'hits');
-    const misses = sum(workersAfter, 'misses') - sum(last, 'misses');
-    const backlogMax = Math.max(0, ...samples.map((p) => p.backlog));
-    const rate = invoiced / (marks[100] ?? allDone);
-
-    print(`3. The renewal run of ${fmt(s.subscriptions)} subscriptions — ${machine()}`);
-    print(
-      `   each customer's test clock moved past its period end, ${ADVANCE_CONCURRENCY} at a time; Stripe sends webhooks ${WEBHOOK_CONCURRENCY} at a time`,
+    x.print(
+      `\nbench:scale — ${s.quick ? 'quick run, ' : ''}${fmt(s.subscriptions)} subscriptions on the production topology (tools/cluster), loopback\n`,
     );
-    print(
-      `   through nginx; latencies sampled every ${s.sampleMs / 1000} s (min / median / max over the samples)`,
-    );
-    print();
-    const row = (what: string, value: string) => print(`   ${what.padEnd(58)} ${value}`);
-    row('renewal invoices paid in Stripe (all clocks advanced)', `after ${fmt(stripeDone, 1)} s`);
-    row(
-      `renewal invoices paid in the engine's invoices table`,
-      `${fmt(invoiced)} of ${fmt(s.subscriptions)}${timedOut ? ` (gave up after ${fmt(allDone)} s)` : ''}`,
-    );
-    row(
-      '  half / 90 % / all of them there after',
-      [50, 90, 100].map((p) => `${fmt(marks[p], 1)} s`).join(' / '),
-    );
-    row('  renewals invoiced a second (all ÷ time until all)', fmt(rate, 1));
-    row(
-      'Stripe webhooks received; each API forwarded (or ignored)',
-      `${fmt(events)}; ${fmt(forwarded(after) - forwarded(before))} of ${fmt(received(after) - received(before))}`,
-    );
-    row('webhooks waiting to be forwarded, at most', fmt(backlogMax));
-    row(
-      'forward lag, event at the API to its workflow: p50 / p99 ms',
-      `${whole(A, FORWARD_LAG, 0.5)} / ${whole(A, FORWARD_LAG, 0.99)} (per sample p99 ${windows(A, FORWARD_LAG, 0.99)})`,
-    );
-    row(
-      'workflow task schedule-to-start: p50 / p99 ms',
-      `${whole(W, WFT_LATENCY, 0.5)} / ${whole(W, WFT_LATENCY, 0.99)} (per sample p99 ${windows(W, WFT_LATENCY, 0.99)})`,
-    );
-    row(
-      'activity schedule-to-start: p50 / p99 ms',
-      `${whole(W, ACTIVITY_LATENCY, 0.5)} / ${whole(W, ACTIVITY_LATENCY, 0.99)} (per sample p99 ${windows(W, ACTIVITY_LATENCY, 0.99)})`,
-    );
-    row('sticky cache hits / misses (a miss replays the history)', `${fmt(hits)} / ${fmt(misses)}`);
-    row('forced evictions during the run', fmt(sum(workersAfter, 'evictions') - sum(last, 'evictions')));
-    print();
-    print(
-      `   The time to invoice grows with the number due at once, ${fmt(1000 / rate, 1)} ms of the cluster's time per renewal here` +
-        ` (${fmt(events / Math.max(1, invoiced), 1)} webhooks each): ${fmt(s.subscriptions)} due in the same minute are all invoiced` +
-        ` ${fmt((marks[100] ?? allDone) / 60, 1)} min later, of which Stripe's own part (the emulator renewing them) took ${fmt(stripeDone / 60, 1)} min.`,
-    );
-    const restarts = ['api-1', 'api-2', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
-      .map((n) => [n, cluster.process(n).restarts] as const)
-      .filter(([, n]) => n > 0);
-    if (restarts.length)
-      print(`   Restarted during the run: ${restarts.map(([n, k]) => `${n} ×${k}`).join(', ')}.`);
+    await measureStarts(x);
+    await measureRenewal(x, await measureHolding(x));
+    log(`done in ${duration(elapsed(t0))}`);
   } finally {
     for (const p of started) await p.stop();
     await orm.close();

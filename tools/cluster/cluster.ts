@@ -2,8 +2,9 @@
  * The production topology (./topology.ts) on one machine, without containers: PostgreSQL with its own
  * databases, a Temporal server on it with its schema tool and UI, Keycloak on it with the engine's realm
  * (./keycloak-realm.ts), two API processes behind nginx, two workers, and the Stripe emulator in place of
- * Stripe. The engine runs in production mode, taking Keycloak's tokens only. Every long-running process is supervised (one
- * that dies is started again), so a test or the chaos run can kill any of them and watch the rest hold.
+ * Stripe. The engine runs in production mode, taking Keycloak's tokens only. Every long-running process
+ * is supervised (one that dies is started again), so a test or the chaos run can kill any of them and
+ * watch the rest hold.
  *
  * Loopback only. Data stays in `dir` between runs (PostgreSQL, the emulator's state); logs go to
  * `dir/logs/<service>.log`.
