@@ -7,9 +7,7 @@ import { startTestApi, type TestApi } from '../helpers/api';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startPostgres, createDatabase } = require('../../tools/postgres') as {
-  startPostgres(o: {
-    dir: string;
-  }): Promise<{
+  startPostgres(o: { dir: string }): Promise<{
     url: string;
     restart(o?: { crash?: boolean }): void;
     start(): void;
