@@ -38,6 +38,7 @@ import { openDatabase } from '../db/orm';
 import { num, sqlFor } from '../db/raw-sql';
 import { createStripeClient } from '../integrations/stripe/client';
 import { resolvePlanPrice, type PlanPrice } from '../services/subscriptions/plan-price';
+import { subscriptionPlanOf } from '../services/subscriptions/start-checkout';
 import { workflowType } from '../services/temporal/workflow-type';
 import { startCluster, type Cluster } from '../tools/cluster/cluster';
 import { workflowIds } from '../workflows/ids';
@@ -359,17 +360,7 @@ function checkoutInput(customer: { customerId: string; email: string }, price: P
     subscriptionId: newId('subs'),
     customerId: customer.customerId,
     email: customer.email,
-    plan: {
-      planId: price.plan.id,
-      planCode: price.plan.code,
-      priceId: price.priceId,
-      usagePriceId: price.usagePriceId,
-      amountCents: price.amountCents,
-      interval: price.interval,
-      trialDays: price.plan.trialDays,
-      signupFee: null,
-      currency: price.currency,
-    },
+    plan: subscriptionPlanOf(price),
   };
 }
 

@@ -9,6 +9,7 @@ import { CHECKOUT_SESSION_LIFETIME_MS, MAX_OPEN_CHECKOUTS, mayOpenCheckout } fro
 import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../domain/trial';
 import { workflowIds } from '../../workflows/ids';
 import { beginCheckout } from '../../workflows/messages';
+import type { SubscriptionInput } from '../../workflows/subscription';
 import { ensureCustomer } from '../customers/ensure-customer';
 import { findCustomerFor } from '../customers/find-customer';
 import type { CoreDeps } from '../deps';
@@ -81,17 +82,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
         subscriptionId,
         customerId: customer.customerId,
         email: identity.email,
-        plan: {
-          planId: price.plan.id,
-          planCode: price.plan.code,
-          priceId: price.priceId,
-          usagePriceId: price.usagePriceId,
-          amountCents: price.amountCents,
-          interval: price.interval,
-          trialDays: price.plan.trialDays,
-          signupFee: signupFeeOf(price),
-          currency: price.currency,
-        },
+        plan: subscriptionPlanOf(price),
         ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
       },
     ],
@@ -156,6 +147,21 @@ async function trialAlreadyUsed(em: EntityManager, customerId: string, email: st
     fingerprints.length > 0 &&
     (await em.count(Subscription, { trialCardFingerprint: { $in: fingerprints } })) > 0
   );
+}
+
+/** The plan a subscription's workflow starts on, from the price checkout resolved. */
+export function subscriptionPlanOf(price: PlanPrice): SubscriptionInput['plan'] {
+  return {
+    planId: price.plan.id,
+    planCode: price.plan.code,
+    priceId: price.priceId,
+    usagePriceId: price.usagePriceId,
+    amountCents: price.amountCents,
+    interval: price.interval,
+    trialDays: price.plan.trialDays,
+    signupFee: signupFeeOf(price),
+    currency: price.currency,
+  };
 }
 
 /** The one-time charge a plan takes at signup (the trial tier's $1.00), as Checkout bills it. */
