@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --subscriptions 10000] [--quick]`: how the engine's cost grows with the number of
+ * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts]`: how the engine's cost grows with the number of
  * subscriptions, on the production topology (tools/cluster: Temporal on PostgreSQL, two APIs behind nginx,
  * two workers, the Stripe emulator in Stripe's place). Loopback only, every wait bounded. Three tables, each
  * with the machine, the date and the load average, and a sentence on what grows with what:
@@ -26,6 +26,8 @@
  * one session to the next, differ several times over. The emulator runs without its state file (rewritten
  * whole after every change, it would cost more than Stripe's part at this size) and sends at most
  * WEBHOOK_CONCURRENCY webhooks at once. `--quick`: 200 subscriptions, one round of starts, to try it.
+ * `--no-starts`: parts 2 and 3 only; the start rate does not depend on N, and at 10,000 every minute of the
+ * run counts. Each part logs its progress to stderr, so a run stopped early still says how far it got.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -64,6 +66,7 @@ const WEBHOOK_CONCURRENCY = 64;
 interface Settings {
   subscriptions: number;
   quick: boolean;
+  starts: boolean;
   rounds: number;
   roundSeconds: number;
   checkpoints: number;
@@ -73,18 +76,21 @@ interface Settings {
 function settingsFrom(argv: string[]): Settings {
   let subscriptions: number | undefined;
   let quick = false;
+  let starts = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
+    else if (arg === '--no-starts') starts = false;
     else if (arg === '--subscriptions') {
       subscriptions = Number(argv[++i]);
       if (!Number.isInteger(subscriptions) || subscriptions < 10)
         throw new Error('--subscriptions needs a whole number of at least 10');
-    } else throw new Error(`unknown argument ${String(arg)} (--subscriptions N, --quick)`);
+    } else throw new Error(`unknown argument ${String(arg)} (--subscriptions N, --quick, --no-starts)`);
   }
   return {
     subscriptions: subscriptions ?? (quick ? 200 : 10_000),
     quick,
+    starts,
     rounds: quick ? 1 : 3,
     roundSeconds: quick ? 5 : 10,
     checkpoints: quick ? 4 : 5,
@@ -689,6 +695,7 @@ async function measureHolding(x: Context): Promise<Holding> {
       if (typeof sub.test_clock !== 'string' || !periodEnd)
         throw new Error(`subscription ${sub.id} has no test clock or period`);
       made.push({ clock: sub.test_clock, periodEnd });
+      if (made.length % 500 === 0) log(`${fmt(made.length)} made in Stripe`);
     });
     await until(
       `${upto} subscriptions active in the engine`,
@@ -797,7 +804,9 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const before = await probe(cluster, orm, t0);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const samples: Probe[] = [];
+  let invoiced = 0;
   let sampling = true;
+  let loggedAt = 0;
   const sampler = (async () => {
     while (sampling) {
       await sleep(s.sampleMs);
@@ -806,7 +815,14 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       const p = await probe(cluster, orm, t0).catch(
         (err: unknown) => void log(`sample lost: ${String(err)}`),
       );
-      if (p) samples.push(p);
+      if (!p) continue;
+      samples.push(p);
+      if (p.at - loggedAt >= 60) {
+        loggedAt = p.at;
+        log(
+          `${duration(p.at)}: ${fmt(invoiced)} of ${fmt(s.subscriptions)} invoiced, ${fmt(p.backlog)} webhooks waiting`,
+        );
+      }
     }
   })();
   await inParallel(made, ADVANCE_CONCURRENCY, async (m) => {
@@ -815,7 +831,6 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const stripeDone = elapsed(t0);
   log(`Stripe renewed them all in ${duration(stripeDone)}; waiting for the engine`);
   const marks: Record<number, number> = {};
-  let invoiced = 0;
   let gaveUp = false;
   try {
     await until(
@@ -956,7 +971,8 @@ async function main(): Promise<void> {
     x.print(
       `\nbench:scale — ${s.quick ? 'quick run, ' : ''}${fmt(s.subscriptions)} subscriptions on the production topology (tools/cluster), loopback\n`,
     );
-    await measureStarts(x);
+    if (s.starts) await measureStarts(x);
+    else log('starts: skipped (--no-starts)');
     await measureRenewal(x, await measureHolding(x));
     log(`done in ${duration(elapsed(t0))}`);
   } finally {
