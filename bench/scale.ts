@@ -1,6 +1,6 @@
 /**
- * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts]`: how the engine's cost grows with the number of
- * subscriptions, on the production topology (tools/cluster: Temporal on PostgreSQL, two APIs behind nginx,
+ * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts]`: how the engine's cost grows
+ * with the number of subscriptions, on the production topology (tools/cluster: Temporal on PostgreSQL, two APIs behind nginx,
  * two workers, the Stripe emulator in Stripe's place). Loopback only, every wait bounded. Three tables, each
  * with the machine, the date and the load average, and a sentence on what grows with what:
  *
@@ -804,7 +804,6 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const before = await probe(cluster, orm, t0);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const samples: Probe[] = [];
-  let invoiced = 0;
   let sampling = true;
   let loggedAt = 0;
   const sampler = (async () => {
@@ -817,10 +816,12 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       );
       if (!p) continue;
       samples.push(p);
+      // Read here rather than from the wait below, which starts only once Stripe's part is done.
       if (p.at - loggedAt >= 60) {
         loggedAt = p.at;
+        const n = await renewalsInvoiced(orm).catch(() => NaN);
         log(
-          `${duration(p.at)}: ${fmt(invoiced)} of ${fmt(s.subscriptions)} invoiced, ${fmt(p.backlog)} webhooks waiting`,
+          `${duration(p.at)}: ${fmt(n)} of ${fmt(s.subscriptions)} invoiced, ${fmt(p.backlog)} webhooks waiting`,
         );
       }
     }
@@ -831,6 +832,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const stripeDone = elapsed(t0);
   log(`Stripe renewed them all in ${duration(stripeDone)}; waiting for the engine`);
   const marks: Record<number, number> = {};
+  let invoiced = 0;
   let gaveUp = false;
   try {
     await until(
