@@ -1,6 +1,7 @@
 /**
- * Buying credits: which pack a customer may buy, what a paid purchase grants, what a refund takes back,
- * and when an automatic top-up is due. Pure rules; services/credits and activities/credits carry them out.
+ * Buying credits: which pack a customer may buy, what a paid purchase grants, what a refund or a lost
+ * dispute takes back, and when an automatic top-up is due. Pure rules; services/credits and
+ * activities/credits carry them out.
  */
 
 /** A credit pack as it was on sale when the customer chose it: what the purchase will grant. */
@@ -44,18 +45,34 @@ export function purchasedExpiry(paidAt: Date, expiresAfterDays: number | null): 
 }
 
 /**
- * The credits a refund takes back in all: the refunded share of the grant, rounded up (a refund never
- * leaves the customer a credit they did not pay for), all of it when the whole charge is refunded.
+ * The credits a charge's refunds and its lost dispute take back in all: the share of the grant that the
+ * money taken back paid for, rounded up (the customer keeps no credit they did not pay for), all of it when
+ * the whole charge came back. Refunds and the dispute together count at most the charge, so they never
+ * take back more than the grant.
  */
-export function refundedCredits(grantAmount: number, chargeCents: number, refundedCents: number): number {
-  if (refundedCents <= 0 || chargeCents <= 0) return 0;
-  if (refundedCents >= chargeCents) return grantAmount;
-  return Math.min(grantAmount, Math.ceil((grantAmount * refundedCents) / chargeCents));
+export function takenBackCredits(
+  grantAmount: number,
+  chargeCents: number,
+  refundedCents: number,
+  disputeLostCents: number,
+): number {
+  const back = Math.max(0, refundedCents) + Math.max(0, disputeLostCents);
+  if (back <= 0 || chargeCents <= 0) return 0;
+  if (back >= chargeCents) return grantAmount;
+  return Math.min(grantAmount, Math.ceil((grantAmount * back) / chargeCents));
 }
 
 /**
- * What to void now for a refund: what the refunds so far take back, less what earlier refunds already
- * voided, never more than is left of the grant (credits already used stay used).
+ * The cents a charge's dispute took back from the merchant: its amount once it is lost. An inquiry, an
+ * open dispute (the bank holds the money, but it may still come back) and a won one take nothing.
+ */
+export function lostToDispute(dispute: { status: string; amount: number } | null | undefined): number {
+  return dispute?.status === 'lost' ? Math.max(0, dispute.amount) : 0;
+}
+
+/**
+ * What to void now for refunds and a lost dispute: what they take back so far, less what earlier ones
+ * already voided, never more than is left of the grant (credits already used stay used).
  */
 export function refundVoid(takeBack: number, voidedForRefunds: number, remaining: number): number {
   return Math.max(0, Math.min(takeBack - voidedForRefunds, remaining));

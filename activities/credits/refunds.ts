@@ -2,23 +2,28 @@ import type { EntityManager } from '@mikro-orm/core';
 import { addMovement, lockCredits, readLedger } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
 import { remainingByGrant } from '../../domain/credit-ledger';
-import { refundedCredits, refundVoid } from '../../domain/credit-purchase';
+import { refundVoid, takenBackCredits } from '../../domain/credit-purchase';
 
-/** A charge as Stripe has it now, for what its refunds take back. */
+/** A charge as Stripe has it now, for what its refunds and its lost dispute take back. */
 export interface RefundedCharge {
   paymentIntentId: string;
   amountCents: number;
   amountRefundedCents: number;
+  /** What a lost dispute took back (see `lostToDispute`); none when omitted. */
+  amountDisputeLostCents?: number;
 }
 
 /**
- * Voids the refunded share of the credits a charge bought (a pack or a top-up), never more than is left
- * of the grant. It runs under the customer's credit lock, so no draw runs between reading what is left
- * and taking it out, and each refunded amount voids once (`refund:<grant>:<refunded so far>`), however
- * often the charge is mirrored. Answers the credits voided now (0 for a charge that bought none).
+ * Voids the share of the credits a charge bought (a pack or a top-up) that its refunds and its lost
+ * dispute took back, never more than is left of the grant: a lost dispute is money gone as surely as a
+ * refund. It runs under the customer's credit lock, so no draw runs between reading what is left and
+ * taking it out, and each state of the charge voids once (`refund:<grant>:<refunded so far>`, or
+ * `dispute:<grant>:<lost>:<refunded so far>` once a dispute is lost), however often the charge is
+ * mirrored. Answers the credits voided now (0 for a charge that bought none).
  */
 export async function voidRefundedCredits(em: EntityManager, charge: RefundedCharge): Promise<number> {
-  if (charge.amountRefundedCents <= 0) return 0;
+  const lost = Math.max(0, charge.amountDisputeLostCents ?? 0);
+  if (charge.amountRefundedCents <= 0 && lost <= 0) return 0;
   const [owner] = await sqlFor(em).run<{ customer_id: string }>(
     `select customer_id from credit_grants where stripe_object_id = ? and source = 'purchase'`,
     [charge.paymentIntentId],
@@ -30,13 +35,14 @@ export async function voidRefundedCredits(em: EntityManager, charge: RefundedCha
     const { grants, movements } = await readLedger(sql, owner.customer_id);
     const grant = grants.find((g) => g.stripeObjectId === charge.paymentIntentId && g.source === 'purchase');
     if (!grant) return 0;
+    const ours = [`refund:${grant.id}:`, `dispute:${grant.id}:`];
     const voided = movements
       .filter(
-        (m) => m.grantId === grant.id && m.kind === 'void' && m.sourceKey?.startsWith(`refund:${grant.id}:`),
+        (m) => m.grantId === grant.id && m.kind === 'void' && ours.some((p) => m.sourceKey?.startsWith(p)),
       )
       .reduce((sum, m) => sum + m.amount, 0);
     const remaining = Math.max(0, remainingByGrant(grants, movements).get(grant.id) ?? 0);
-    const takeBack = refundedCredits(grant.amount, charge.amountCents, charge.amountRefundedCents);
+    const takeBack = takenBackCredits(grant.amount, charge.amountCents, charge.amountRefundedCents, lost);
     const amount = refundVoid(takeBack, voided, remaining);
     if (amount === 0) return 0;
     const added = await addMovement(sql, {
@@ -45,8 +51,14 @@ export async function voidRefundedCredits(em: EntityManager, charge: RefundedCha
       kind: 'void',
       amount,
       at: new Date(),
-      sourceKey: `refund:${grant.id}:${charge.amountRefundedCents}`,
-      reason: `Refunded ${charge.amountRefundedCents} of ${charge.amountCents} cents`,
+      sourceKey:
+        lost > 0
+          ? `dispute:${grant.id}:${lost}:${charge.amountRefundedCents}`
+          : `refund:${grant.id}:${charge.amountRefundedCents}`,
+      reason:
+        lost > 0
+          ? `Lost ${lost} cents to a dispute and refunded ${charge.amountRefundedCents} of ${charge.amountCents} cents`
+          : `Refunded ${charge.amountRefundedCents} of ${charge.amountCents} cents`,
     });
     return added ? amount : 0;
   });

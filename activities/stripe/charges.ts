@@ -18,6 +18,7 @@ import {
 } from './invoice-money';
 import { requireStripe } from './require-stripe';
 import { recordAudit } from '../../db/audit';
+import { lostToDispute } from '../../domain/credit-purchase';
 import { FAILURE } from '../../domain/failure-types';
 
 export interface ChargeSyncResult {
@@ -77,12 +78,14 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
       for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r);
     }
     const paymentIntentId = typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id;
-    // A refunded credit pack or top-up takes its credits back (an invoice's charge finds no grant).
+    // A credit pack or top-up refunded, or its dispute lost, takes its credits back (an invoice's charge
+    // finds no grant); a dispute open or won takes nothing.
     if (paymentIntentId) {
       await voidRefundedCredits(em, {
         paymentIntentId,
         amountCents: ch.amount,
         amountRefundedCents: ch.amount_refunded,
+        amountDisputeLostCents: lostToDispute(dispute),
       });
     }
     return {

@@ -1,4 +1,4 @@
-import { CreditPack, Customer } from '../../db/entities';
+import { Charge, CreditPack, Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
@@ -179,6 +179,91 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('buying credits on %s', (dialec
     expect(refunded.grants[0]).toMatchObject({ amount: 1000, remaining: 0 });
     const ledger = await call('GET', '/billing/credits');
     expect(ledger.body.grants).toHaveLength(1);
+  });
+
+  it('voids the disputed share of a pack when the dispute is lost, once however often Stripe says so, and nothing when it is won', async () => {
+    const { call, credits } = await subscriber('disputer');
+    const { emulator, stripe, env, db } = stack;
+
+    /** Buys the small pack through Checkout; answers its charge once the credits are granted. */
+    const buy = async (balance: number) => {
+      const bought = await call('POST', '/billing/credits/purchase', { pack_id: small.id });
+      expect(bought.status).toBe(200);
+      emulator.completeCheckoutSession(bought.body.session_id, { cardNumber: '4242424242424242' });
+      await waitUntil(credits, (c) => c.balance === balance, 'the pack granted', 30_000, 200);
+      const session = await stripe.checkout.sessions.retrieve(bought.body.session_id);
+      const intent = await stripe.paymentIntents.retrieve(session.payment_intent as string);
+      return { paymentIntent: intent.id, charge: intent.latest_charge as string };
+    };
+    /** The charge's run for the dispute's `charge.dispute.closed`, ended. */
+    const closedMirrored = async (disputeId: string) => {
+      const [row] = await waitUntil(
+        () =>
+          sqlFor(db.orm.em.fork()).run<{ workflow_id: string | null }>(
+            "select workflow_id from webhook_events where type = 'charge.dispute.closed' and object_id = ?",
+            [disputeId],
+          ),
+        (rows) => rows.length === 1 && rows[0]!.workflow_id !== null,
+        'the closed dispute forwarded',
+        30_000,
+        200,
+      );
+      await env.client.workflow.getHandle(row!.workflow_id!).result();
+    };
+
+    // Won: the merchant keeps the money, and the customer the credits.
+    const first = await buy(1000);
+    const won = emulator.openDispute(first.charge) as { id: string };
+    emulator.closeDispute(won.id, 'won');
+    await closedMirrored(won.id);
+    expect((await credits()).balance).toBe(1000);
+
+    // A second pack, 900 of its 1,900 cents refunded (474 credits back), then 500 more disputed and lost:
+    // 1,400 of 1,900 cents taken back voids ceil(1000 × 1400 / 1900) = 737 of its credits in all, 263 now.
+    const second = await buy(2000);
+    await stripe.refunds.create({ payment_intent: second.paymentIntent, amount: 900 });
+    await waitUntil(credits, (c) => c.balance === 1526, 'the refunded share voided', 30_000, 200);
+    const lost = emulator.openDispute(second.charge, { amount: 500 }) as { id: string };
+    // Open, the dispute holds the money but has not taken it: nothing is voided yet.
+    const open = await waitUntil(
+      () => db.orm.em.fork().findOne(Charge, { stripeChargeId: second.charge }),
+      (c) => c?.disputeStatus === 'needs_response',
+      'the open dispute mirrored',
+      30_000,
+      200,
+    );
+    expect(open?.disputedAmountCents).toBe(500);
+    expect((await credits()).balance).toBe(1526);
+    // Stripe sends every event twice: the loss voids once.
+    emulator.setWebhookBehavior({ duplicate: true });
+    try {
+      emulator.closeDispute(lost.id, 'lost');
+      await waitUntil(credits, (c) => c.balance === 1263, 'the disputed share voided', 30_000, 200);
+      await emulator.waitForWebhooks();
+      await closedMirrored(lost.id);
+    } finally {
+      emulator.setWebhookBehavior({ duplicate: false });
+    }
+    // A late redelivery under another event id mirrors the charge again: it voids nothing more.
+    await env.client.workflow.execute('syncChargeWorkflow', {
+      workflowId: `charge-sync-redelivered-${lost.id}`,
+      taskQueue: `credit-purchase-${dialect}`,
+      args: [second.charge],
+    });
+    const once = await credits();
+    expect(once.balance).toBe(1263);
+    const grant = once.grants.find((g) => g.remaining !== 1000);
+    expect(grant).toMatchObject({ amount: 1000, remaining: 263 });
+    const voids = await sqlFor(db.orm.em.fork()).run<{ amount: number }>(
+      "select amount from credit_movements where grant_id = ? and kind = 'void' order by amount",
+      [grant!.id],
+    );
+    expect(voids.map((v) => Number(v.amount))).toEqual([263, 474]);
+
+    // Refunds and the lost dispute together never void more than the grant: the last 500 cents take the rest.
+    await stripe.refunds.create({ payment_intent: second.paymentIntent, amount: 500 });
+    const all = await waitUntil(credits, (c) => c.balance === 1000, 'the whole grant voided', 30_000, 200);
+    expect(all.grants.find((g) => g.id === grant!.id)).toMatchObject({ remaining: 0 });
   });
 
   it('tops up automatically once per crossing with the card on file', async () => {

@@ -3,8 +3,9 @@ import {
   autoTopUpRefusal,
   purchaseRefusal,
   purchasedExpiry,
-  refundedCredits,
+  lostToDispute,
   refundVoid,
+  takenBackCredits,
   topUpCrossingKey,
   topUpDue,
 } from '../../domain/credit-purchase';
@@ -25,7 +26,7 @@ describe('which pack a customer may buy', () => {
   });
 });
 
-describe('what a purchase grants and a refund takes back', () => {
+describe('what a purchase grants and a refund or a lost dispute takes back', () => {
   it('lapses the pack’s days after the payment, or never', () => {
     const paid = new Date('2026-11-24T10:00:00Z');
     expect(purchasedExpiry(paid, 30)).toEqual(new Date('2026-12-24T10:00:00Z'));
@@ -33,15 +34,38 @@ describe('what a purchase grants and a refund takes back', () => {
   });
 
   it.each([
-    // grant, charge, refunded → credits taken back
-    [1000, 1900, 0, 0],
-    [1000, 1900, 900, 474], // 473.68…, rounded up: no credit the customer did not pay for
-    [1000, 1900, 1900, 1000],
-    [1000, 1900, 5000, 1000],
-    [3, 100, 1, 1],
-    [1000, 0, 100, 0],
-  ])('a %i-credit grant bought for %i cents, %i refunded, takes back %i', (grant, charge, refunded, back) => {
-    expect(refundedCredits(grant, charge, refunded)).toBe(back);
+    // grant, charge, refunded, lost to a dispute → credits taken back
+    [1000, 1900, 0, 0, 0],
+    [1000, 1900, 900, 0, 474], // 473.68…, rounded up: no credit the customer did not pay for
+    [1000, 1900, 1900, 0, 1000],
+    [1000, 1900, 5000, 0, 1000],
+    [3, 100, 1, 0, 1],
+    [1000, 0, 100, 0, 0],
+    [1000, 1900, 0, 950, 500], // a dispute lost takes back its share, as a refund would
+    [1000, 1900, 0, 1900, 1000],
+    [1000, 1900, 900, 500, 737], // refunds and the dispute together: 1,400 of 1,900 cents
+    [1000, 1900, 900, 1000, 1000],
+    [1000, 1900, 1900, 1900, 1000], // together never more than the grant
+    [1000, 1900, -100, 950, 500], // a negative amount counts as none
+    [1000, 0, 0, 100, 0],
+  ])(
+    'a %i-credit grant bought for %i cents, %i refunded and %i lost to a dispute, takes back %i',
+    (grant, charge, refunded, lost, back) => {
+      expect(takenBackCredits(grant, charge, refunded, lost)).toBe(back);
+    },
+  );
+
+  it.each([
+    // the charge's dispute → cents it took back
+    [null, 0],
+    [{ status: 'warning_needs_response', amount: 1900 }, 0], // an inquiry takes nothing
+    [{ status: 'warning_closed', amount: 1900 }, 0],
+    [{ status: 'needs_response', amount: 1900 }, 0], // open: held, not taken
+    [{ status: 'under_review', amount: 1900 }, 0],
+    [{ status: 'won', amount: 1900 }, 0],
+    [{ status: 'lost', amount: 950 }, 950],
+  ])('a dispute %j takes back %i cents', (dispute, cents) => {
+    expect(lostToDispute(dispute)).toBe(cents);
   });
 
   it.each([
