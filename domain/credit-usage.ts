@@ -65,10 +65,20 @@ export function overageCost(units: number, per1kCents: Cents): Cents {
 }
 
 /**
+ * Whether `units` of a period's overage fit under a blocking cap of `capCents`: their exact cost, before the
+ * invoice rounds it, is at most the cap. So the bill never passes the cap, and a cap of 0 allows no unit of
+ * overage even where a unit's cost rounds to 0¢.
+ */
+export function overageFitsCap(units: number, per1kCents: Cents, capCents: Cents): boolean {
+  return units * per1kCents <= capCents * 1000;
+}
+
+/**
  * Pays for one event of `units` at `at`, whole or not at all: the period's included credits first, then
  * prepaid grants in draw order (domain/credit-ledger.ts), then overage. A prepaid-only customer's event
  * that would need overage is refused (`credits_exhausted`), as is one whose overage would take the
- * period's overage cost past a blocking cap (`spend_cap_reached`): nothing past a blocking cap is billed.
+ * period's exact (unrounded) overage cost past a blocking cap (`spend_cap_reached`, see overageFitsCap):
+ * nothing past a blocking cap is billed.
  * Answers the account as it stands after the event, so a report's events are paid one after the other.
  */
 export function drawUsage(
@@ -84,7 +94,7 @@ export function drawUsage(
   if (
     uncovered > 0 &&
     account.cap?.mode === 'block' &&
-    overageCost(overageUnits, account.overagePer1kCents) > account.cap.cents
+    !overageFitsCap(overageUnits, account.overagePer1kCents, account.cap.cents)
   )
     return { ok: false, reason: 'spend_cap_reached' };
   const prepaid = draws.reduce((sum, d) => sum + d.amount, 0);

@@ -7,18 +7,24 @@ import { countersFor } from '../../db/usage-counters';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { spendCapRefusal } from '../../domain/spend-cap';
+import { autoTopUpChanged } from '../../domain/top-up-policy';
+import { enforcedSpendCap, spendCapRefusal } from '../../domain/spend-cap';
 import { creditAccountMemo, creditStandingMemo } from '../usage/credit-terms';
 
 /** A customer's credit settings, with the defaults of a customer who never set any. */
 export interface CreditSettingsView {
+  /** The cap the engine enforces: under an admin's maximum, a blocking one within it (enforcedSpendCap). */
   spendCap: SpendCap | null;
   spendCapMaxCents: number | null;
   autoTopUp: { enabled: boolean; threshold: number | null; packId: string | null; note: string | null };
 }
 
+/** The cap as stored, which a row written before a maximum forced `block` may hold as `notify`. */
+const storedCap = (row: CreditSettings | null): SpendCap | null =>
+  row?.spendCapCents != null ? { cents: row.spendCapCents, mode: row.spendCapMode } : null;
+
 const viewOf = (row: CreditSettings | null): CreditSettingsView => ({
-  spendCap: row?.spendCapCents != null ? { cents: row.spendCapCents, mode: row.spendCapMode } : null,
+  spendCap: enforcedSpendCap(storedCap(row), row?.spendCapMaxCents ?? null),
   spendCapMaxCents: row?.spendCapMaxCents ?? null,
   autoTopUp: {
     enabled: row?.autoTopUpEnabled ?? false,
@@ -52,7 +58,7 @@ function forgetStanding(em: EntityManager, customerId: string): void {
   counters.forgetSnapshot(creditAccountMemo(customerId));
 }
 
-/** Sets or lifts the customer's own spend cap, within the maximum an admin set for them. */
+/** Sets or lifts the customer's own spend cap, within the maximum an admin set for them (and blocking). */
 export async function setSpendCap(
   em: EntityManager,
   customerId: string,
@@ -60,7 +66,7 @@ export async function setSpendCap(
 ): Promise<CreditSettingsView> {
   const row = await settingsRow(em, customerId);
   const refusal = spendCapRefusal(cap, row.spendCapMaxCents ?? null);
-  if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: 'amountCents' });
+  if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: refusal.field });
   row.spendCapCents = cap?.cents ?? null;
   row.spendCapMode = cap?.mode ?? 'block';
   await em.flush();
@@ -69,8 +75,9 @@ export async function setSpendCap(
 }
 
 /**
- * Sets the highest cap a customer may choose (null: no maximum); a cap above a new maximum is lowered to
- * it, and a customer without a cap gets a blocking one at it. Audited.
+ * Sets the highest cap a customer may choose (null: no maximum). Under a maximum the cap blocks: a cap
+ * above it is lowered to it, a notifying one becomes blocking, and a customer without a cap gets a blocking
+ * one at it. Audited.
  */
 export async function setSpendCapMax(
   em: EntityManager,
@@ -79,19 +86,18 @@ export async function setSpendCapMax(
   maxCents: number | null,
 ): Promise<CreditSettingsView> {
   const row = await settingsRow(em, customerId);
-  const before = viewOf(row);
+  const before = { spendCapMaxCents: row.spendCapMaxCents ?? null, spendCap: storedCap(row) };
   row.spendCapMaxCents = maxCents;
-  if (maxCents !== null && (row.spendCapCents == null || row.spendCapCents > maxCents)) {
-    row.spendCapCents = maxCents;
-    if (before.spendCap === null) row.spendCapMode = 'block';
-  }
+  const cap = enforcedSpendCap(before.spendCap, maxCents);
+  row.spendCapCents = cap?.cents ?? null;
+  row.spendCapMode = cap?.mode ?? 'block';
   recordAudit(em, {
     actor,
     action: 'credits.spend_cap_max',
     entityType: 'customer',
     entityId: customerId,
-    before: { spendCapMaxCents: before.spendCapMaxCents, spendCap: before.spendCap },
-    after: { spendCapMaxCents: row.spendCapMaxCents, spendCap: viewOf(row).spendCap },
+    before,
+    after: { spendCapMaxCents: row.spendCapMaxCents, spendCap: storedCap(row) },
   });
   await em.flush();
   forgetStanding(em, customerId);
@@ -106,9 +112,10 @@ const REFUSAL_KIND = {
 } as const;
 
 /**
- * Turns automatic top-up on (a threshold, a pack the customer's plan may buy, a card to charge) or off.
- * Saving clears the note the engine left when it turned auto top-up off, and starts a new decision: a
- * balance already below the threshold is a new crossing.
+ * Turns automatic top-up on (a threshold, a pack the customer's plan may buy, a card to charge: a bank
+ * debit is not charged off-session) or off. A changed save clears the note the engine left when it turned
+ * auto top-up off, and starts a new decision: a balance already below the threshold is a new crossing. The
+ * same settings saved again change nothing.
  */
 export async function setAutoTopUp(
   em: EntityManager,
@@ -124,6 +131,9 @@ export async function setAutoTopUp(
   if (refusal)
     throw new AppError(REFUSAL_KIND[refusal.code], refusal.code, refusal.message, { field: refusal.field });
   const row = await settingsRow(em, customerId);
+  const before = viewOf(row).autoTopUp;
+  // The time of the last change names the crossing: an unchanged save must not start another top-up.
+  if (before === null) return viewOf(row);
   row.autoTopUpEnabled = want.enabled;
   row.autoTopUpThreshold = want.threshold;
   row.autoTopUpPackId = want.packId;

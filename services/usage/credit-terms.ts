@@ -4,6 +4,7 @@ import { sqlFor } from '../../db/raw-sql';
 import type { UsageCounters } from '../../db/usage-counters';
 import { creditBalance } from '../../domain/credit-ledger';
 import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
+import { enforcedSpendCap } from '../../domain/spend-cap';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { unpooledTypes, type RateLine } from '../../domain/rate-card';
 
@@ -26,6 +27,7 @@ export const creditStandingMemo = (customerId: string): string => `credit-standi
 export const creditAccountMemo = (customerId: string): string => `credit-account:${customerId}`;
 
 interface CreditStanding {
+  /** The cap enforced: an admin's maximum blocks whatever mode is stored (enforcedSpendCap). */
   cap: SpendCap | null;
   /** Whether a live grant has credits left. */
   hasPrepaid: boolean;
@@ -33,19 +35,25 @@ interface CreditStanding {
 
 async function readStanding(em: EntityManager, customerId: string, now: Date): Promise<CreditStanding> {
   const sql = sqlFor(em);
-  const [settings] = await sql.read<{ spend_cap_cents: unknown; spend_cap_mode: string }>(
-    'select spend_cap_cents, spend_cap_mode from credit_settings where customer_id = ?',
+  const [settings] = await sql.read<{
+    spend_cap_cents: unknown;
+    spend_cap_mode: string;
+    spend_cap_max_cents: unknown;
+  }>(
+    'select spend_cap_cents, spend_cap_mode, spend_cap_max_cents from credit_settings where customer_id = ?',
     [customerId],
   );
   const { grants, movements } = await readDrawableLedger(sql, customerId, now);
+  const stored: SpendCap | null =
+    settings && settings.spend_cap_cents != null
+      ? {
+          cents: Number(settings.spend_cap_cents),
+          mode: settings.spend_cap_mode === 'notify' ? 'notify' : 'block',
+        }
+      : null;
+  const max = settings && settings.spend_cap_max_cents != null ? Number(settings.spend_cap_max_cents) : null;
   return {
-    cap:
-      settings && settings.spend_cap_cents != null
-        ? {
-            cents: Number(settings.spend_cap_cents),
-            mode: settings.spend_cap_mode === 'notify' ? 'notify' : 'block',
-          }
-        : null,
+    cap: enforcedSpendCap(stored, max),
     hasPrepaid: creditBalance(grants, movements, now) > 0,
   };
 }

@@ -1,5 +1,6 @@
 import { AuditEntry, CreditPack } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
 import type { Dialect } from '../../db/orm';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
@@ -206,6 +207,58 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the credits API on %s', (diale
       .fork()
       .find(AuditEntry, { action: 'credits.spend_cap_max', entityId: c.customer.id });
     expect(audits).toHaveLength(1);
+  });
+
+  it('an admin’s maximum makes the cap block: a notifying cap becomes a blocking one within it, and notify is refused', async () => {
+    const c = await subscriber();
+    expect(
+      (await c.own('PUT', '/billing/spend-cap', { amount_cents: 500, mode: 'notify' })).body,
+    ).toMatchObject({
+      amount_cents: 500,
+      mode: 'notify',
+    });
+    await c.asAdmin('PUT', '/spend-cap-max', { max_cents: 1000 });
+    // The cap was within the maximum: it keeps its amount and now blocks.
+    expect((await c.own('GET', '/billing/spend-cap')).body).toMatchObject({
+      amount_cents: 500,
+      mode: 'block',
+      max_cents: 1000,
+    });
+    const notify = await c.own('PUT', '/billing/spend-cap', { amount_cents: 300, mode: 'notify' });
+    expect(notify.status).toBe(400);
+    expect(notify.body.error).toMatchObject({
+      code: 'spend_cap_must_block',
+      details: { field: 'body.mode' },
+    });
+    expect((await c.own('GET', '/billing/spend-cap')).body).toMatchObject({
+      amount_cents: 500,
+      mode: 'block',
+    });
+    const blocking = await c.own('PUT', '/billing/spend-cap', { amount_cents: 300, mode: 'block' });
+    expect(blocking.body).toMatchObject({ amount_cents: 300, mode: 'block', max_cents: 1000 });
+    // Lifting the maximum gives the customer the choice back.
+    await c.asAdmin('PUT', '/spend-cap-max', { max_cents: null });
+    expect((await c.own('PUT', '/billing/spend-cap', { amount_cents: 300, mode: 'notify' })).status).toBe(
+      200,
+    );
+  });
+
+  it('a notifying cap above a new maximum is stored as a blocking one at the maximum', async () => {
+    const c = await subscriber();
+    await c.own('PUT', '/billing/spend-cap', { amount_cents: 2500, mode: 'notify' });
+    await c.asAdmin('PUT', '/spend-cap-max', { max_cents: 1000 });
+    const [row] = await sqlFor(db.orm.em.fork()).run<{ cents: unknown; mode: string }>(
+      'select spend_cap_cents as cents, spend_cap_mode as mode from credit_settings where customer_id = ?',
+      [c.customer.id],
+    );
+    expect({ cents: Number(row?.cents), mode: row?.mode }).toEqual({ cents: 1000, mode: 'block' });
+    const audit = await db.orm.em
+      .fork()
+      .findOneOrFail(AuditEntry, { action: 'credits.spend_cap_max', entityId: c.customer.id });
+    expect(audit).toMatchObject({
+      before: { spendCapMaxCents: null, spendCap: { cents: 2500, mode: 'notify' } },
+      after: { spendCapMaxCents: 1000, spendCap: { cents: 1000, mode: 'block' } },
+    });
   });
 
   it('takes a customer’s first settings from several requests at once, each answered, none lost', async () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { CreditGrant } from '../../domain/credit-ledger';
 import {
   creditResetAt,
@@ -32,20 +33,25 @@ const account = (over: Partial<UsageAccount> = {}): UsageAccount => ({
 
 describe('paying for one event of usage', () => {
   it.each`
-    case                                                 | acct                                                                                          | units | fromIncluded | prepaid | overage | refusal
-    ${'included credits pay first'}                      | ${account({ includedLeft: 10, grants: [grant('g', 50)] })}                                    | ${8}  | ${8}         | ${0}    | ${0}    | ${null}
-    ${'the rest of included, then a grant'}              | ${account({ includedLeft: 3, grants: [grant('g', 50)] })}                                     | ${8}  | ${3}         | ${5}    | ${0}    | ${null}
-    ${'included, grant, then overage'}                   | ${account({ includedLeft: 3, grants: [grant('g', 2)] })}                                      | ${8}  | ${3}         | ${2}    | ${3}    | ${null}
-    ${'a prepaid-only plan refuses what credits miss'}   | ${account({ includedLeft: 3, grants: [grant('g', 2)], prepaidOnly: true })}                   | ${8}  | ${0}         | ${0}    | ${0}    | ${'credits_exhausted'}
-    ${'a prepaid-only plan takes what credits cover'}    | ${account({ includedLeft: 3, grants: [grant('g', 5)], prepaidOnly: true })}                   | ${8}  | ${3}         | ${5}    | ${0}    | ${null}
-    ${'a blocking cap takes overage up to the cap'}      | ${account({ cap: { cents: 2, mode: 'block' } })}                                              | ${10} | ${0}         | ${0}    | ${10}   | ${null}
-    ${'a blocking cap refuses overage past it'}          | ${account({ overageUnits: 5, cap: { cents: 2, mode: 'block' } })}                             | ${10} | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
-    ${'a blocking cap counts rounding as the bill does'} | ${account({ overageUnits: 7, cap: { cents: 2, mode: 'block' } })}                             | ${2}  | ${0}         | ${0}    | ${2}    | ${null}
-    ${'one more unit rounds the bill past the cap'}      | ${account({ overageUnits: 7, cap: { cents: 2, mode: 'block' } })}                             | ${6}  | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
-    ${'a notifying cap never refuses'}                   | ${account({ overageUnits: 5000, cap: { cents: 2, mode: 'notify' } })}                         | ${10} | ${0}         | ${0}    | ${10}   | ${null}
-    ${'credits under a reached cap still pay'}           | ${account({ overageUnits: 5000, cap: { cents: 2, mode: 'block' }, grants: [grant('g', 9)] })} | ${9}  | ${0}         | ${9}    | ${0}    | ${null}
-    ${'an expired grant pays nothing'}                   | ${account({ grants: [grant('g', 9, { expiresAt: AT })] })}                                    | ${4}  | ${0}         | ${0}    | ${4}    | ${null}
-    ${'zero units cost nothing'}                         | ${account({ prepaidOnly: true })}                                                             | ${0}  | ${0}         | ${0}    | ${0}    | ${null}
+    case                                                            | acct                                                                                          | units | fromIncluded | prepaid | overage | refusal
+    ${'included credits pay first'}                                 | ${account({ includedLeft: 10, grants: [grant('g', 50)] })}                                    | ${8}  | ${8}         | ${0}    | ${0}    | ${null}
+    ${'the rest of included, then a grant'}                         | ${account({ includedLeft: 3, grants: [grant('g', 50)] })}                                     | ${8}  | ${3}         | ${5}    | ${0}    | ${null}
+    ${'included, grant, then overage'}                              | ${account({ includedLeft: 3, grants: [grant('g', 2)] })}                                      | ${8}  | ${3}         | ${2}    | ${3}    | ${null}
+    ${'a prepaid-only plan refuses what credits miss'}              | ${account({ includedLeft: 3, grants: [grant('g', 2)], prepaidOnly: true })}                   | ${8}  | ${0}         | ${0}    | ${0}    | ${'credits_exhausted'}
+    ${'a prepaid-only plan takes what credits cover'}               | ${account({ includedLeft: 3, grants: [grant('g', 5)], prepaidOnly: true })}                   | ${8}  | ${3}         | ${5}    | ${0}    | ${null}
+    ${'a blocking cap takes overage up to the cap'}                 | ${account({ cap: { cents: 2, mode: 'block' } })}                                              | ${10} | ${0}         | ${0}    | ${10}   | ${null}
+    ${'a blocking cap refuses overage past it'}                     | ${account({ overageUnits: 5, cap: { cents: 2, mode: 'block' } })}                             | ${10} | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
+    ${'a blocking cap takes overage whose exact cost is within it'} | ${account({ overageUnits: 7, cap: { cents: 2, mode: 'block' } })}                             | ${2}  | ${0}         | ${0}    | ${2}    | ${null}
+    ${'one more unit takes the bill past the cap'}                  | ${account({ overageUnits: 7, cap: { cents: 2, mode: 'block' } })}                             | ${6}  | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
+    ${'a blocking cap counts the unrounded cost: 2.4¢ passes 2¢'}   | ${account({ cap: { cents: 2, mode: 'block' } })}                                              | ${12} | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
+    ${'a blocking cap of 0 refuses one unit costing 0.2¢'}          | ${account({ cap: { cents: 0, mode: 'block' } })}                                              | ${1}  | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
+    ${'a blocking cap of 0 refuses two units costing 0.4¢'}         | ${account({ cap: { cents: 0, mode: 'block' } })}                                              | ${2}  | ${0}         | ${0}    | ${0}    | ${'spend_cap_reached'}
+    ${'a blocking cap of 0 lets credits pay'}                       | ${account({ includedLeft: 3, grants: [grant('g', 2)], cap: { cents: 0, mode: 'block' } })}    | ${5}  | ${3}         | ${2}    | ${0}    | ${null}
+    ${'a blocking cap of 0 on free overage refuses nothing'}        | ${account({ overagePer1kCents: 0, cap: { cents: 0, mode: 'block' } })}                        | ${9}  | ${0}         | ${0}    | ${9}    | ${null}
+    ${'a notifying cap never refuses'}                              | ${account({ overageUnits: 5000, cap: { cents: 2, mode: 'notify' } })}                         | ${10} | ${0}         | ${0}    | ${10}   | ${null}
+    ${'credits under a reached cap still pay'}                      | ${account({ overageUnits: 5000, cap: { cents: 2, mode: 'block' }, grants: [grant('g', 9)] })} | ${9}  | ${0}         | ${9}    | ${0}    | ${null}
+    ${'an expired grant pays nothing'}                              | ${account({ grants: [grant('g', 9, { expiresAt: AT })] })}                                    | ${4}  | ${0}         | ${0}    | ${4}    | ${null}
+    ${'zero units cost nothing'}                                    | ${account({ prepaidOnly: true })}                                                             | ${0}  | ${0}         | ${0}    | ${0}    | ${null}
   `('$case', ({ acct, units, fromIncluded, prepaid, overage, refusal }) => {
     const out = drawUsage(acct, units, AT);
     if (refusal) {
@@ -100,8 +106,54 @@ describe('what check-access says of the next unit', () => {
     ${'a prepaid-only customer at zero'}      | ${account({ prepaidOnly: true })}                                  | ${'credits_exhausted'}
     ${'a blocking cap already at its amount'} | ${account({ overageUnits: 12, cap: { cents: 2, mode: 'block' } })} | ${'spend_cap_reached'}
     ${'below a blocking cap'}                 | ${account({ overageUnits: 2, cap: { cents: 2, mode: 'block' } })}  | ${null}
+    ${'a blocking cap exactly spent'}         | ${account({ overageUnits: 10, cap: { cents: 2, mode: 'block' } })} | ${'spend_cap_reached'}
+    ${'a blocking cap of 0 with no overage'}  | ${account({ cap: { cents: 0, mode: 'block' } })}                   | ${'spend_cap_reached'}
+    ${'a blocking cap of 0 and credits left'} | ${account({ includedLeft: 1, cap: { cents: 0, mode: 'block' } })}  | ${null}
   `('$case', ({ acct, refusal }) => {
     expect(nextUnitRefusal(acct, AT)).toBe(refusal);
+  });
+});
+
+describe('a blocking cap against a model of its exact cost', () => {
+  // The model: an event's overage is kept while the period's overage, priced exactly (unrounded), is
+  // within the cap; so the billed (rounded) cost is within it too, and a cap of 0 keeps no overage.
+  const exactCostFits = (units: number, per1k: number, capCents: number) => units * per1k <= capCents * 1000;
+
+  it('keeps exactly what fits, never bills past the cap, and says reached as soon as no unit fits', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 30 }),
+        (per1k, capCents, includedLeft, events) => {
+          let acct = account({
+            includedLeft,
+            overagePer1kCents: per1k,
+            cap: { cents: capCents, mode: 'block' },
+          });
+          let modelOverage = 0;
+          let modelIncluded = includedLeft;
+          for (const units of events) {
+            const fromIncluded = Math.min(units, modelIncluded);
+            const overage = units - fromIncluded;
+            const keep = overage === 0 || exactCostFits(modelOverage + overage, per1k, capCents);
+            const out = drawUsage(acct, units, AT);
+            expect(out.ok).toBe(keep);
+            if (out.ok) {
+              acct = out.after;
+              modelOverage += overage;
+              modelIncluded -= fromIncluded;
+            } else expect(out.reason).toBe('spend_cap_reached');
+            expect(acct.overageUnits).toBe(modelOverage);
+            expect(modelOverage * per1k).toBeLessThanOrEqual(capCents * 1000);
+            expect(overageCost(modelOverage, per1k)).toBeLessThanOrEqual(capCents);
+            const oneMoreFits = modelIncluded > 0 || exactCostFits(modelOverage + 1, per1k, capCents);
+            expect(nextUnitRefusal(acct, AT)).toBe(oneMoreFits ? null : 'spend_cap_reached');
+          }
+        },
+      ),
+    );
   });
 });
 

@@ -125,7 +125,7 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
         periodStart: new Date(T0 - 5 * DAY),
       });
       const sql = sqlFor(db.orm.em.fork());
-      // 150¢ per thousand beyond 50 included: a 30¢ cap allows at most 203 units of overage (30.45¢).
+      // 150¢ per thousand beyond 50 included: a 30¢ cap allows at most 200 units of overage (exactly 30¢).
       await sql.run(
         `insert into credit_settings (customer_id, spend_cap_cents, spend_cap_mode, updated_at) values (?, 30, 'block', ?)`,
         [customer.id, sql.date(new Date())],
@@ -134,9 +134,9 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
       const after = await stored(customer.id);
       expect(after).toMatchObject({ events: accepted, units: acceptedUnits, prepaid: 0 });
       const overage = after.units - 50;
-      expect(Math.floor((overage * 150 + 500) / 1000)).toBeLessThanOrEqual(30);
+      expect(overage * 150).toBeLessThanOrEqual(30 * 1000);
       // Refusal is per event: the last few units under the cap may stay unused when no event fits them.
-      expect(overage).toBeGreaterThan(203 - 23);
+      expect(overage).toBeGreaterThan(200 - 23);
     });
   },
 );

@@ -46,6 +46,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('spend caps and prepaid-only pl
             events: quantities.map((quantity) => ({ id: `${name}-${++n}`, type: 'inference', quantity })),
           },
         }),
+      credits: (path: string) => api.request('GET', `/api/v1${path}`, { token }),
       access: (service = 'chat') =>
         api.request('POST', `/api/v1/subscriptions/check-access/${service}`, { token }),
       setCap: (cents: number, mode: 'block' | 'notify') =>
@@ -123,8 +124,8 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('spend caps and prepaid-only pl
     const c = await subscriber('cap-block', 'limits-overage');
     await c.setCap(3, 'block');
     later();
-    // 100 included, then overage at 150¢ per thousand: 23 units cost 3¢ (3.45), 24 units 4¢ (3.6).
-    const first = await c.report([100, 23, 4]);
+    // 100 included, then overage at 150¢ per thousand: 20 units cost exactly 3¢, a 21st takes it past.
+    const first = await c.report([100, 20, 1]);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
       accepted: 2,
@@ -139,6 +140,59 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('spend caps and prepaid-only pl
     const refused = await c.report([1]);
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('spend_cap_reached');
+  });
+
+  it('a blocking cap of 0 stores no overage, not even units whose cost rounds to 0¢, and says reached once credits are used', async () => {
+    const c = await subscriber('cap-zero', 'limits-overage');
+    await c.setCap(0, 'block');
+    later();
+    // Included credits still pay under a cap of nothing.
+    expect((await c.report([100])).body).toMatchObject({ accepted: 1, rejected: 0 });
+    // One unit of overage costs 0.15¢ and two 0.3¢: each rounds to 0¢ on the bill, yet passes a cap of 0.
+    const refused = await c.report([1, 2]);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.details).toMatchObject({
+      accepted: 0,
+      rejected_events: [
+        { index: 0, reason: 'spend_cap_reached' },
+        { index: 1, reason: 'spend_cap_reached' },
+      ],
+    });
+    later();
+    expect((await c.access()).body).toMatchObject({ allowed: false, reason: 'spend_cap_reached' });
+    expect((await c.credits('/billing/spend-cap')).body).toMatchObject({
+      amount_cents: 0,
+      mode: 'block',
+      period_overage_units: 0,
+      period_overage_cents: 0,
+      reached: true,
+    });
+  });
+
+  it('a cap stored as notifying under an admin’s maximum still blocks at the maximum', async () => {
+    const c = await subscriber('cap-max-notify', 'limits-overage');
+    // A row as one was stored before a maximum forced the cap to block: notify at 50¢, maximum 3¢.
+    await c.sql.run(
+      `insert into credit_settings (customer_id, spend_cap_cents, spend_cap_mode, spend_cap_max_cents, updated_at)
+       values (?, 50, 'notify', 3, ?)`,
+      [c.customer.id, c.sql.date(new Date())],
+    );
+    later();
+    // 100 included, then 20 units cost exactly the maximum's 3¢; a 21st would pass it.
+    const first = await c.report([100, 20, 1]);
+    expect(first.body).toMatchObject({
+      accepted: 2,
+      rejected_events: [{ index: 2, reason: 'spend_cap_reached' }],
+    });
+    later();
+    expect((await c.access()).body).toMatchObject({ allowed: false, reason: 'spend_cap_reached' });
+    expect((await c.credits('/billing/spend-cap')).body).toMatchObject({
+      amount_cents: 3,
+      mode: 'block',
+      max_cents: 3,
+      period_overage_units: 20,
+      reached: true,
+    });
   });
 
   it('a notifying cap never refuses usage', async () => {

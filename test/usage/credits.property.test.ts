@@ -15,7 +15,6 @@ const REPORT = '/api/v1/billing/report_usage';
 // with few included credits so that sequences soon draw on grants, and one of them prepaid-only.
 const INCLUDED = 200;
 const PER_1K = 150;
-const cost = (units: number) => Math.floor((units * PER_1K + 500) / 1000);
 
 type Refusal = 'spend_cap_reached' | 'credits_exhausted';
 type Verdict = 'accepted' | 'duplicate' | Refusal;
@@ -59,7 +58,8 @@ function pay(m: Model, units: number): Refusal | null {
     rest -= take;
   }
   if (rest > 0 && m.prepaidOnly) return 'credits_exhausted';
-  if (rest > 0 && m.cap?.mode === 'block' && cost(m.overageUnits + rest) > m.cap.cents)
+  // A blocking cap counts the exact cost, before the bill rounds it: a cap of 0 keeps no overage.
+  if (rest > 0 && m.cap?.mode === 'block' && (m.overageUnits + rest) * PER_1K > m.cap.cents * 1000)
     return 'spend_cap_reached';
   m.includedLeft -= fromIncluded;
   for (const [g, take] of takes) g.left -= take;
@@ -273,7 +273,7 @@ describe.each(['sqlite', 'postgresql'] as const)(
               expect(drawn).toBe(prepaid);
               // Nothing past a blocking cap is billed: any overage since it was set stays within it.
               if (m.cap?.mode === 'block' && used - INCLUDED - prepaid > m.overageAtCap)
-                expect(cost(used - INCLUDED - prepaid)).toBeLessThanOrEqual(m.cap.cents);
+                expect((used - INCLUDED - prepaid) * PER_1K).toBeLessThanOrEqual(m.cap.cents * 1000);
               if (prepaidOnly) expect(m.overageUnits).toBe(0);
             }
           },

@@ -507,10 +507,10 @@ export async function creditsBalanced(i: InvariantInputs, want: CreditExpectatio
         where c.email = ?`,
       [email],
     );
-    // The cap is on what the overage costs (a unit costing under half a cent rounds to nothing).
+    // The cap is on the overage's exact cost: a cap of 0 keeps not even a unit whose cost rounds to 0¢.
     const overage = row ? Math.max(0, num(row.units) - num(row.prepaid) - num(row.included)) : 0;
     const cost = row ? overageCost(overage, num(row.per1k)) : 0;
-    if (cost > 0)
+    if (overage > 0 && num(row?.per1k) > 0)
       breaches.push(`${email} has ${overage} units (${cost}¢) of overage stored past a cap of 0¢`);
     const id = email.split('@')[0];
     refusedAtCap += [...want.rejected].filter(

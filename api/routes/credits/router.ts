@@ -71,7 +71,7 @@ export const creditRoutes = [
       ...noCustomer,
       400: 'validation_failed: a threshold and a pack are needed to turn it on',
       404: 'No such pack on sale (credit_pack_not_found), or the caller is not a customer yet',
-      409: 'credit_pack_not_for_plan; no_payment_method: add a card first',
+      409: 'credit_pack_not_for_plan; no_payment_method: add a card first (a bank debit is not charged off-session)',
     },
     response: creditsResponse,
     handler: putAutoTopUp,
@@ -91,13 +91,17 @@ export const creditRoutes = [
     method: 'put',
     path: '/billing/spend-cap',
     summary:
-      'Set the spend cap (amount_cents: 0 allows no overage; null lifts it) and whether usage past it is ' +
-      'refused (block) or only notified (notify); at most the maximum an admin set',
+      'Set the spend cap (amount_cents: 0 allows no overage, not even a unit whose cost rounds to 0¢; null ' +
+      'lifts it) and whether usage past it is refused (block) or only notified (notify); at most the ' +
+      'maximum an admin set, and under a maximum the cap blocks',
     tags,
     access: 'viewer',
     body: spendCapBody,
-    fields: { amountCents: 'body.amount_cents' },
-    errors: { ...noCustomer, 400: 'spend_cap_above_maximum, spend_cap_required: an admin set a maximum' },
+    fields: { amountCents: 'body.amount_cents', mode: 'body.mode' },
+    errors: {
+      ...noCustomer,
+      400: 'spend_cap_above_maximum, spend_cap_required, spend_cap_must_block (mode notify): an admin set a maximum',
+    },
     response: spendCapResponse,
     handler: putSpendCap,
   }),

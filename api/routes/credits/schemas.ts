@@ -22,8 +22,9 @@ export const spendCapResponse = z.object({
   /** Null: no cap. */
   amount_cents: cents.nullable(),
   amount: dollars.nullable(),
+  /** The mode enforced: always `block` under an admin's maximum. */
   mode: z.enum(['block', 'notify']),
-  /** The highest cap an admin allows; null: no maximum. */
+  /** The highest cap an admin allows; null: no maximum (with one, the cap blocks). */
   max_cents: cents.nullable(),
   period_overage_units: count,
   period_overage_cents: cents,
@@ -65,6 +66,7 @@ export const spendCapBody = z
   .object({
     /** Null lifts the cap (unless an admin set a maximum). */
     amount_cents: z.number().int().min(0).max(MAX_SPEND_CAP_CENTS).nullable(),
+    /** `notify` is refused under an admin's maximum (spend_cap_must_block). */
     mode: z.enum(['block', 'notify']).default('block'),
   })
   .strict();
