@@ -186,6 +186,30 @@ export interface SubscriptionDiscount {
 export const discountAppliesAt = (d: Pick<SubscriptionDiscount, 'end'>, at: Date): boolean =>
   d.end === null || at < d.end;
 
+/**
+ * Why a subscription's discount stops a move to another plan, or null. Stripe keeps a subscription's
+ * discount through a price change, so a coupon for some plans only would follow the customer onto a plan
+ * it was never offered for (and could not be redeemed for at checkout): the change is refused instead,
+ * for a change now and at period end alike. A code typed with a change made now replaces the discount
+ * (it is checked for the new plan itself); a discount that has ended by `at`, when the new plan starts,
+ * and a coupon the engine does not know (made in Stripe) stop nothing.
+ */
+export function planChangeCouponRefusal(
+  discount: Pick<SubscriptionDiscount, 'couponId' | 'end'> | null,
+  coupon: Pick<Coupon, 'id' | 'plans'> | null,
+  change: { planCode: string; at: Date; replacedByCode: boolean },
+): CouponRefusal | null {
+  if (!discount || !coupon || coupon.id !== discount.couponId || change.replacedByCode) return null;
+  if (!discountAppliesAt(discount, change.at)) return null;
+  if (!coupon.plans || coupon.plans.includes(change.planCode)) return null;
+  return {
+    code: 'coupon_not_for_plan',
+    message:
+      `The subscription's coupon ${coupon.id} does not apply to the ${change.planCode} plan: ` +
+      'type a promotion code for that plan with a change made now, or ask support to remove the coupon',
+  };
+}
+
 /** A coupon's terms in words, for the console and the customer ("20 % off for 3 months"). */
 export function couponTerms(
   coupon: Pick<Coupon, 'percentOffBp' | 'amountOff' | 'duration' | 'durationInMonths'>,

@@ -1,13 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { CouponRow, PromotionCodeRow } from '../../db/entities';
+import { CouponRow, Plan, PromotionCodeRow } from '../../db/entities';
 import type { SyncStep } from './sync-step';
 
 const isMissing = (err: unknown) =>
   typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === 404;
 
-/** A coupon as Stripe takes it: the same id, a percentage or an amount per currency, its duration. */
-function couponParams(c: CouponRow): Stripe.CouponCreateParams {
+/**
+ * A coupon as Stripe takes it: the same id, a percentage or an amount per currency, its duration, and for
+ * a coupon of some plans only those plans' products (`applies_to`), so that Stripe too discounts only
+ * their lines, whatever plan the subscription moves to.
+ */
+export function stripeCouponParams(c: CouponRow, productIds: string[] = []): Stripe.CouponCreateParams {
   const amounts = Object.entries(c.amountOff ?? {});
   const [first, ...others] = amounts;
   return {
@@ -30,15 +34,25 @@ function couponParams(c: CouponRow): Stripe.CouponCreateParams {
         }),
     ...(c.maxRedemptions != null ? { max_redemptions: c.maxRedemptions } : {}),
     ...(c.redeemBy ? { redeem_by: Math.floor(c.redeemBy.getTime() / 1000) } : {}),
+    ...(c.plans ? { applies_to: { products: productIds } } : {}),
     metadata: { engine_coupon: c.id },
   };
+}
+
+/** The Stripe products of these plan codes (every version of a code shares its product). */
+async function productsOf(em: EntityManager, codes: string[]): Promise<string[]> {
+  const plans = await em.find(Plan, { code: { $in: codes }, stripeProductId: { $ne: null } });
+  return [...new Set(plans.map((p) => p.stripeProductId as string))].sort();
 }
 
 /**
  * Makes Stripe hold every live coupon and promotion code of the engine, found again by id and by code so
  * a second run changes nothing: a coupon is created with the engine's id (an archived one is deleted,
  * which stops new redemptions and keeps the discounts given), a promotion code is found by its code or
- * created, and turned off or on as the engine says. Plan restrictions are the engine's to check.
+ * created, and turned off or on as the engine says. A coupon for some plans only carries their Stripe
+ * products (run after the plans' sync, which makes them); Stripe takes `applies_to` only when a coupon is
+ * made, so one made before the engine sent it applies to every product in Stripe, and the engine's plan
+ * checks hold alone.
  */
 export async function syncCoupons(
   stripe: Stripe,
@@ -67,11 +81,19 @@ export async function syncCoupons(
       if (isMissing(err)) return null;
       throw err;
     });
+    const products = c.plans ? await productsOf(em, c.plans) : [];
+    if (!existing && c.plans && products.length === 0 && !dryRun) {
+      // Without a product Stripe would discount every plan: wait until a sync has made the plans' products.
+      step({ action: 'keep', what: `coupon ${c.id} (waits for its plans' Stripe products)` });
+      continue;
+    }
     step({ action: existing ? 'keep' : 'create', what: `coupon ${c.id}` });
     if (dryRun) continue;
     const coupon =
       existing ??
-      (await stripe.coupons.create(couponParams(c), { idempotencyKey: `billing-engine:coupon:${c.id}` }));
+      (await stripe.coupons.create(stripeCouponParams(c, products), {
+        idempotencyKey: `billing-engine:coupon:${c.id}`,
+      }));
     c.stripeCouponId = coupon.id;
   }
   if (!dryRun) await em.flush();

@@ -16,13 +16,16 @@ import {
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { prorationPreview } from './change-plan';
+import { prorationPreview, refuseCouponNotForPlan } from './change-plan';
 import { findLiveSubscription } from './live-subscription';
 import { planChangeRequest, resolvePlanPrice } from './plan-price';
 
 type When = 'now' | 'period_end';
 
-/** What moving the customer's live subscription to `tierId` would cost now; nothing is changed. */
+/**
+ * What moving the customer's live subscription to `tierId` would cost now; nothing is changed. Refused
+ * as the change is onto a plan the subscription's coupon is not for.
+ */
 export async function previewAdminPlanChange(
   deps: CoreDeps,
   email: string,
@@ -38,7 +41,9 @@ export async function previewAdminPlanChange(
     'tierId',
     sub.currency,
   );
-  return prorationPreview(sub, price, planChangeTiming(sub, price, ask.when));
+  const when = planChangeTiming(sub, price, ask.when);
+  await refuseCouponNotForPlan(em, sub, price.plan.code, when);
+  return prorationPreview(sub, price, when);
 }
 
 export interface AdminSubscriptionChange {
@@ -157,6 +162,8 @@ export async function changeSubscriptionAsAdmin(
       sub.currency,
     );
     const when = planChangeTiming(sub, price, change.when);
+    // As for the customer: the coupon stays with the subscription, so it must be for the new plan.
+    await refuseCouponNotForPlan(em, sub, price.plan.code, when);
     const id = step('change-plan');
     const result = await callWorkflow(deps, () =>
       handle.executeUpdate(changePlan, { args: [planChangeRequest(price, when, id)], updateId: id }),

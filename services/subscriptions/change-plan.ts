@@ -1,16 +1,17 @@
 import type { Identity } from '../../domain/identity';
 import { planChangeTiming } from '../../domain/plan-change';
 import { previewProration } from '../../domain/proration';
-import { lineDiscounts } from '../../domain/coupons';
+import type { EntityManager } from '@mikro-orm/core';
+import { lineDiscounts, planChangeCouponRefusal, type Coupon } from '../../domain/coupons';
 import { AppError } from '../../domain/errors';
-import { promotionCodeFor } from '../coupons/coupons';
+import { couponOf, promotionCodeFor } from '../coupons/coupons';
 import { workflowIds } from '../../workflows/ids';
 import { changePlan as changePlanUpdate } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
 import { planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
-import type { Subscription } from '../../db/entities';
+import { CouponRow, type Subscription } from '../../db/entities';
 
 export interface PlanChangeAsk {
   tierId: string;
@@ -21,32 +22,86 @@ export interface PlanChangeAsk {
   promotionCode?: string | null;
 }
 
+/**
+ * The plan change asked for, checked: the plan's price in the subscription's currency, when it applies,
+ * the promotion code typed with it, and the subscription's own discount, which must be for the new plan
+ * unless the code replaces it. The preview and the change check the same, so a preview never promises
+ * what the change refuses.
+ */
 async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
+  const em = deps.orm.em.fork();
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
-  const price = await resolvePlanPrice(
-    deps.orm.em.fork(),
-    ask.tierId,
-    ask.billingCycle,
-    'tierId',
-    sub.currency,
+  const price = await resolvePlanPrice(em, ask.tierId, ask.billingCycle, 'tierId', sub.currency);
+  const when = planChangeTiming(sub, price, ask.when);
+  let code: Awaited<ReturnType<typeof promotionCodeFor>> | null = null;
+  if (ask.promotionCode) {
+    if (when !== 'now')
+      throw new AppError(
+        'invalid',
+        'promotion_code_needs_change_now',
+        'A promotion code applies to a change made now; make the change now, or schedule it without the code',
+        { field: 'promotionCode' },
+      );
+    code = await promotionCodeFor(em, ask.promotionCode, {
+      customerId: sub.customer.id,
+      planCode: price.plan.code,
+      currency: price.plan.currency,
+      amountCents: price.amountCents,
+      now: new Date(),
+    });
+  }
+  await refuseCouponNotForPlan(em, sub, price.plan.code, when, code !== null);
+  return { sub, price, when, code };
+}
+
+/**
+ * Refuses (409 `coupon_not_for_plan`, field `tierId`) moving `sub` onto a plan its coupon is not for:
+ * Stripe would keep the discount on the new plan (domain/coupons.ts planChangeCouponRefusal).
+ */
+export async function refuseCouponNotForPlan(
+  em: EntityManager,
+  sub: Pick<Subscription, 'discount' | 'currentPeriodEnd'>,
+  planCode: string,
+  when: 'now' | 'period_end',
+  replacedByCode = false,
+): Promise<void> {
+  const d = sub.discount;
+  if (!d) return;
+  const row = await em.findOne(CouponRow, { id: d.couponId });
+  const now = new Date();
+  const refusal = planChangeCouponRefusal(
+    { couponId: d.couponId, end: d.end ? new Date(d.end) : null },
+    row ? couponOf(row) : null,
+    { planCode, at: when === 'now' ? now : (sub.currentPeriodEnd ?? now), replacedByCode },
   );
-  return { sub, price, when: planChangeTiming(sub, price, ask.when) };
+  if (refusal)
+    throw new AppError('conflict', refusal.code, refusal.message, {
+      field: 'tierId',
+      coupon_id: d.couponId,
+    });
 }
 
-/** What the change would cost now, as Stripe will prorate it; nothing is changed. */
+/**
+ * What the change would cost now, as Stripe will prorate it; nothing is changed. With a promotion code,
+ * its coupon takes the place of the subscription's discount, as it will in Stripe.
+ */
 export async function previewPlanChange(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
-  const { sub, price, when } = await target(deps, identity, ask);
-  return prorationPreview(sub, price, when);
+  const { sub, price, when, code } = await target(deps, identity, ask);
+  return prorationPreview(sub, price, when, code?.coupon ?? null);
 }
 
-/** The proration Stripe will invoice for moving `sub` onto `price` now, or nothing now at period end. */
+/**
+ * The proration Stripe will invoice for moving `sub` onto `price` now, or nothing now at period end; under
+ * the subscription's discount, or `typed`, the coupon of a code redeemed with the change.
+ */
 export function prorationPreview(
   sub: Pick<
     Subscription,
-    'amountCents' | 'interval' | 'currentPeriodStart' | 'currentPeriodEnd' | 'discount'
+    'tier' | 'amountCents' | 'interval' | 'currentPeriodStart' | 'currentPeriodEnd' | 'discount'
   >,
   price: PlanPrice,
   when: 'now' | 'period_end',
+  typed: Coupon | null = null,
 ) {
   const p = previewProration({
     oldAmountCents: sub.amountCents,
@@ -58,11 +113,18 @@ export function prorationPreview(
   });
   // A change at period end charges nothing now: the renewal bills the new price.
   const now = when === 'now';
-  // The subscription's discount takes its share of both lines, as Stripe discounts the proration invoice.
+  // The discount takes its share of both lines, as Stripe discounts the proration invoice; a typed code's
+  // coupon for some plans only leaves the old plan's credit alone (Stripe has it as applies_to).
   const d = sub.discount;
-  const live = d && (d.end === null || Date.now() < Date.parse(d.end)) && d.percentOffBp !== undefined;
-  const terms = { percentOffBp: d?.percentOffBp ?? null, amountOffCents: d?.amountOffCents ?? null };
-  const [creditOff, chargeOff] = live && now ? lineDiscounts(terms, [p.creditCents, p.chargeCents]) : [0, 0];
+  const live = typed
+    ? true
+    : d && (d.end === null || Date.now() < Date.parse(d.end)) && d.percentOffBp !== undefined;
+  const terms = typed
+    ? { percentOffBp: typed.percentOffBp, amountOffCents: typed.amountOff?.[price.currency] ?? null }
+    : { percentOffBp: d?.percentOffBp ?? null, amountOffCents: d?.amountOffCents ?? null };
+  const creditCovered = !typed?.plans || typed.plans.includes(sub.tier);
+  const [creditOff, chargeOff] =
+    live && now ? lineDiscounts(terms, [creditCovered ? p.creditCents : 0, p.chargeCents]) : [0, 0];
   const discountCents = (creditOff ?? 0) + (chargeOff ?? 0);
   return {
     when,
@@ -78,31 +140,14 @@ export function prorationPreview(
 /**
  * Moves the caller's subscription to another plan or cycle through its workflow, with a promotion code
  * when one is typed: checked as at checkout, for the new plan, and only for a change made now (a code
- * checked today could have lapsed by a scheduled change's day).
+ * checked today could have lapsed by a scheduled change's day). Refused onto a plan the subscription's
+ * coupon is not for, unless a typed code replaces it.
  */
 export async function changePlan(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
-  const { sub, price, when } = await target(deps, identity, ask);
-  let promotionCodeId: string | null = null;
-  if (ask.promotionCode) {
-    if (when !== 'now')
-      throw new AppError(
-        'invalid',
-        'promotion_code_needs_change_now',
-        'A promotion code applies to a change made now; make the change now, or schedule it without the code',
-        { field: 'promotionCode' },
-      );
-    const found = await promotionCodeFor(deps.orm.em.fork(), ask.promotionCode, {
-      customerId: sub.customer.id,
-      planCode: price.plan.code,
-      currency: price.plan.currency,
-      amountCents: price.amountCents,
-      now: new Date(),
-    });
-    promotionCodeId = found.stripePromotionCodeId;
-  }
+  const { sub, price, when, code } = await target(deps, identity, ask);
   return callWorkflow(deps, () =>
     deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlanUpdate, {
-      args: [planChangeRequest(price, when, undefined, promotionCodeId)],
+      args: [planChangeRequest(price, when, undefined, code?.stripePromotionCodeId ?? null)],
     }),
   );
 }

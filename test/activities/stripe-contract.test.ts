@@ -3,11 +3,12 @@ import Stripe from 'stripe';
 import { createActivities } from '../../activities';
 import { voidRefundedSoFar, type TopUpOutcome } from '../../activities/credits';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
+import { stripeCouponParams } from '../../integrations/stripe/coupon-sync';
 import { issueCreditNote } from '../../activities/stripe/credit-notes';
 import { chargeIdOfInvoice, readInvoiceMoney } from '../../activities/stripe/invoice-money';
 import { requestInvoicePayment } from '../../activities/stripe/invoices';
 import { createLogger } from '../../config/logger';
-import { CreditPack, CreditSettings, Customer, PaymentMethod, Plan } from '../../db/entities';
+import { CouponRow, CreditPack, CreditSettings, Customer, PaymentMethod, Plan } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { createUsageActivities } from '../../activities/usage';
@@ -262,6 +263,31 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     );
     await syncCatalog(stripe, db.orm);
     expect(seen.filter((r) => r.method === 'POST' && r.path === '/v1/prices').length).toBeGreaterThan(0);
+    // A coupon for some plans only is made with those plans' products (applies_to), a percentage and an
+    // amount in two currencies alike. (stripe-mock finds every coupon id, so the sync keeps them: sent here.)
+    const restricted = (over: Partial<CouponRow>): CouponRow =>
+      Object.assign(new CouponRow(), {
+        id: 'starter50',
+        name: 'Starter half',
+        percentOffBp: 5000,
+        amountOff: null,
+        duration: 'forever',
+        plans: ['starter'],
+        ...over,
+      });
+    await stripe.coupons.create(stripeCouponParams(restricted({}), ['prod_123']));
+    await stripe.coupons.create(
+      stripeCouponParams(
+        restricted({
+          id: 'five-off',
+          percentOffBp: null,
+          amountOff: { usd: 500, eur: 500 },
+          duration: 'repeating',
+          durationInMonths: 3,
+        }),
+        ['prod_123', 'prod_456'],
+      ),
+    );
     // The rated usage cost of a period, as the rollup tells the cost meter.
     const usageSql = sqlFor(db.orm.em.fork());
     const windowStart = new Date(Date.now() - 3_600_000);
@@ -339,6 +365,7 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
       'GET /v1/credit_notes',
       'GET /v1/credit_notes/:id',
       'POST /v1/credit_notes',
+      'POST /v1/coupons',
     ]) {
       expect(endpoints).toContain(e);
     }

@@ -7,6 +7,7 @@ import {
   discountCents,
   discountEnd,
   normalizeCode,
+  planChangeCouponRefusal,
   promotionRefusal,
   type Coupon,
   type PromotionCode,
@@ -158,6 +159,102 @@ describe('which codes are refused, and why (stable codes)', () => {
 
   test("an admin applying a coupon meets only the coupon's conditions", () => {
     expect(couponRefusal(coupon(), ctx({ hasPaidBefore: true, amountCents: 1 }))).toBeNull();
+  });
+});
+
+describe('a plan change under a coupon for some plans only (the discount follows the subscription)', () => {
+  const starterOnly = coupon({
+    id: 'starter50',
+    duration: 'forever',
+    percentOffBp: 5000,
+    plans: ['starter'],
+  });
+  const later = new Date(now.getTime() + 30 * 86_400_000);
+  test.each<
+    [
+      string,
+      { couponId: string; end: Date | null } | null,
+      Partial<Coupon> | null,
+      { planCode: string; at: Date; replacedByCode: boolean },
+      string | null,
+    ]
+  >([
+    [
+      'starter only, onto enterprise: refused',
+      { couponId: 'starter50', end: null },
+      {},
+      { planCode: 'enterprise', at: now, replacedByCode: false },
+      'coupon_not_for_plan',
+    ],
+    [
+      'starter only, onto enterprise at period end: refused too (the discount would still apply then)',
+      { couponId: 'starter50', end: null },
+      {},
+      { planCode: 'enterprise', at: later, replacedByCode: false },
+      'coupon_not_for_plan',
+    ],
+    [
+      'starter only, another cycle of starter: allowed',
+      { couponId: 'starter50', end: null },
+      {},
+      { planCode: 'starter', at: now, replacedByCode: false },
+      null,
+    ],
+    [
+      'starter and enterprise, onto enterprise: allowed',
+      { couponId: 'starter50', end: null },
+      { plans: ['starter', 'enterprise'] },
+      { planCode: 'enterprise', at: now, replacedByCode: false },
+      null,
+    ],
+    [
+      'a coupon for every plan: allowed',
+      { couponId: 'starter50', end: null },
+      { plans: null },
+      { planCode: 'enterprise', at: now, replacedByCode: false },
+      null,
+    ],
+    [
+      'a code typed with the change replaces the discount: allowed (the code is checked for the new plan)',
+      { couponId: 'starter50', end: null },
+      {},
+      { planCode: 'enterprise', at: now, replacedByCode: true },
+      null,
+    ],
+    [
+      'a repeating discount that has ended by the time the new plan starts: allowed',
+      { couponId: 'starter50', end: new Date(later.getTime() - 1) },
+      {},
+      { planCode: 'enterprise', at: later, replacedByCode: false },
+      null,
+    ],
+    [
+      'a repeating discount still running when the new plan starts: refused',
+      { couponId: 'starter50', end: new Date(later.getTime() + 1) },
+      {},
+      { planCode: 'enterprise', at: later, replacedByCode: false },
+      'coupon_not_for_plan',
+    ],
+    ['no discount: allowed', null, {}, { planCode: 'enterprise', at: now, replacedByCode: false }, null],
+    [
+      'a coupon the engine does not know (made in Stripe): allowed',
+      { couponId: 'stripe-only', end: null },
+      null,
+      { planCode: 'enterprise', at: now, replacedByCode: false },
+      null,
+    ],
+  ])('%s', (_name, discount, over, change, code) => {
+    const c = over === null ? null : { ...starterOnly, ...over };
+    expect(planChangeCouponRefusal(discount, c, change)?.code ?? null).toBe(code);
+  });
+
+  test('the refusal names the coupon and the plan', () => {
+    const refusal = planChangeCouponRefusal({ couponId: 'starter50', end: null }, starterOnly, {
+      planCode: 'enterprise',
+      at: now,
+      replacedByCode: false,
+    });
+    expect(refusal?.message).toMatch(/starter50.*enterprise/);
   });
 });
 

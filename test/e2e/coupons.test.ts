@@ -268,10 +268,11 @@ describe('coupons and promotion codes, end to end', () => {
     expect(now.status).toBe(200);
     await eventually(getSub, (r) => r.body?.tier === 'professional', 'the upgrade');
     const [proration] = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data;
-    const off = proration!.lines.data.reduce(
-      (sum, l) => sum + Math.sign(l.amount) * Math.round((Math.abs(l.amount) * 15) / 100),
-      0,
-    );
+    // The coupon is for professional only (Stripe has it as applies_to): 15 % of the professional line,
+    // the credit for unused starter time stays whole.
+    const off = proration!.lines.data
+      .filter((l) => l.amount > 0)
+      .reduce((sum, l) => sum + Math.round((l.amount * 15) / 100), 0);
     expect(off).toBeGreaterThan(0);
     expect([proration!.subtotal - proration!.total]).toEqual([off]);
     await eventually(
@@ -279,6 +280,79 @@ describe('coupons and promotion codes, end to end', () => {
       (r) => r.body?.coupons?.find((c: { id: string }) => c.id === 'upgrade15')?.redemptions === 1,
       'the redemption of the upgrade code',
     );
+  });
+  it('refuses a change onto a plan the subscription’s coupon is not for, in the preview and the change, and a code for the new plan replaces it', async () => {
+    await offer(
+      { id: 'starter50', name: 'Starter half', percent_off: 50, duration: 'forever', plans: ['starter'] },
+      { code: 'STARTER50' },
+    );
+    await offer(
+      { id: 'ent10', name: 'Enterprise ten', percent_off: 10, duration: 'once', plans: ['enterprise'] },
+      { code: 'ENT10' },
+    );
+    // Stripe holds the restriction too: it discounts only the starter product's lines.
+    const products = (await stripe.products.list({ limit: 100 })).data;
+    const productOf = (plan: string) => products.find((p) => p.metadata['plan_code'] === plan)?.id;
+    const inStripe = await stripe.coupons.retrieve('starter50', { expand: ['applies_to'] });
+    expect(inStripe.applies_to?.products).toEqual([productOf('starter')]);
+
+    const { clock, stripeCustomer, token, getSub } = await onClock('gus-coupon');
+    const started = await checkout(token, 'starter', 'STARTER50');
+    expect(started.status).toBe(200);
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await eventually(
+      getSub,
+      (r) => r.body?.status === 'active' && r.body.discount?.coupon_id === 'starter50',
+      'the starter subscription at half price',
+    );
+    const upgrade = (body: Record<string, unknown>) =>
+      api.request('POST', '/api/v1/billing/subscription/upgrade', {
+        token,
+        body: { new_tier_id: 'enterprise', billing_cycle: 'monthly', ...body },
+      });
+    for (const body of [
+      { preview: true },
+      { preview: true, when: 'period_end' },
+      {},
+      { when: 'now' },
+      { when: 'period_end' },
+    ]) {
+      const refused = await upgrade(body);
+      expect({ body, status: refused.status, error: refused.body.error?.code }).toEqual({
+        body,
+        status: 409,
+        error: 'coupon_not_for_plan',
+      });
+      expect(refused.body.error.details.field).toBe('body.tier_id');
+    }
+    // Nothing changed: still starter at half price, nothing scheduled.
+    expect((await getSub()).body).toMatchObject({
+      tier: 'starter',
+      pending_change: null,
+      discount: { coupon_id: 'starter50' },
+    });
+
+    // A code for enterprise typed with a change made now replaces the starter coupon; the preview says
+    // what it takes off (the enterprise line only: the coupon is not for the starter credit).
+    const half =
+      (Date.parse(active.body.current_period_start) + Date.parse(active.body.current_period_end)) / 2;
+    await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: Math.floor(half / 1000) });
+    const preview = await upgrade({ when: 'now', preview: true, promotion_code: 'ENT10' });
+    expect(preview.status).toBe(200);
+    expect(preview.body.discount_cents).toBe(Math.round(preview.body.charge_cents / 10));
+    expect(preview.body.discount_cents).toBeGreaterThan(0);
+    const changed = await upgrade({ when: 'now', promotion_code: 'ENT10' });
+    expect(changed.status).toBe(200);
+    await eventually(
+      getSub,
+      (r) => r.body?.tier === 'enterprise' && r.body.discount?.coupon_id !== 'starter50',
+      'enterprise without the starter coupon',
+    );
+    const [proration] = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data;
+    const enterpriseLines = proration!.lines.data.filter((l) => l.amount > 0);
+    const off = enterpriseLines.reduce((sum, l) => sum + Math.round(l.amount / 10), 0);
+    expect(off).toBeGreaterThan(0);
+    expect(proration!.subtotal - proration!.total).toBe(off);
   });
 });
 
@@ -328,6 +402,23 @@ describe('an admin puts a coupon on a subscription and takes it off', () => {
     const applied = await api.request('PUT', path, { token: admin, body: { coupon_id: 'loyal25' } });
     expect(applied.status).toBe(200);
     expect(applied.body.discount).toMatchObject({ coupon_id: 'loyal25', percent_off: 25, end: null });
+    // The coupon is for professional only: an admin's move to another plan is refused, preview and change.
+    const who = 'eve-coupon%40example.com';
+    const preview = await api.request(
+      'GET',
+      `/api/v1/admin/subscriptions/${who}/plan-change-preview?tier_id=enterprise`,
+      { token: admin },
+    );
+    const moved = await api.request('PATCH', `/api/v1/admin/subscriptions/${who}`, {
+      token: admin,
+      body: { tier: 'enterprise', when: 'period_end' },
+    });
+    expect([preview, moved].map((r) => [r.status, r.body.error?.code, r.body.error?.details?.field])).toEqual(
+      [
+        [409, 'coupon_not_for_plan', 'query.tier_id'],
+        [409, 'coupon_not_for_plan', 'body.tier_id'],
+      ],
+    );
     const periodEnd = Date.parse(active.body.current_period_end);
     await stripe.testHelpers.testClocks.advance(clock.id, {
       frozen_time: Math.floor(periodEnd / 1000) + DAY,

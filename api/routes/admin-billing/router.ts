@@ -254,7 +254,11 @@ export const adminBillingRoutes = [
     params: emailParams,
     query: planChangePreviewQuery,
     fields: { tierId: 'query.tier_id', billingCycle: 'query.billing_cycle' },
-    errors: { 404: 'No customer, live subscription or plan', 503: 'The plan has no Stripe price yet' },
+    errors: {
+      404: 'No customer, live subscription or plan',
+      409: "The subscription's coupon is not for the new plan (coupon_not_for_plan): remove it first",
+      503: 'The plan has no Stripe price yet',
+    },
     response: planChangePreviewResponse,
     handler: previewPlanChangeForCustomer,
   }),
@@ -275,7 +279,9 @@ export const adminBillingRoutes = [
       400: 'An Idempotency-Key header that is not 1-200 printable ASCII characters',
       402: 'The card was declined for the prorated charge',
       404: 'No customer, live subscription or plan',
-      409: 'The subscription is not in a state that allows this',
+      409:
+        'The subscription is not in a state that allows this, or its coupon is not for the new plan ' +
+        '(coupon_not_for_plan): remove it first',
     },
     response: subscriptionPatchResponse,
     handler: patchSubscription,

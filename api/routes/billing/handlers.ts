@@ -99,11 +99,16 @@ export async function getSubscriptionStatus({ deps, identity }: In) {
 
 /** Plan change through the subscription workflow's Update, or only its proration preview. */
 export async function upgradeSubscription({ deps, identity, body }: In<typeof upgradeBody>) {
-  const ask = { tierId: body.new_tier_id, billingCycle: body.billing_cycle, when: body.when };
+  const ask = {
+    tierId: body.new_tier_id,
+    billingCycle: body.billing_cycle,
+    when: body.when,
+    promotionCode: body.promotion_code ?? null,
+  };
   if (body.preview) {
     return planChangePreviewDto(await previewPlanChange(deps, identity, ask));
   }
-  const result = await changePlan(deps, identity, { ...ask, promotionCode: body.promotion_code ?? null });
+  const result = await changePlan(deps, identity, ask);
   return {
     success: true,
     status: result.status,

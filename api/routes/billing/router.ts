@@ -125,7 +125,10 @@ export const billingRoutes = [
         'end (promotion_code_needs_change_now)',
       402: 'The card was declined for the prorated charge',
       404: 'No subscription or plan',
-      ...conflictError,
+      409:
+        'The subscription is not in a state that allows this, or its coupon is not for the new plan ' +
+        '(coupon_not_for_plan, details.field body.tier_id; the preview too): type a promotion code for ' +
+        'the new plan with a change made now, which replaces it',
     },
     response: upgradeResponse,
     handler: upgradeSubscription,
