@@ -1,13 +1,16 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { ApplicationFailure } from '@temporalio/activity';
 import Stripe from 'stripe';
 import { recordBillingEvent } from '../../db/billing-events';
 import { addGrant, readLedger } from '../../db/credit-ledger';
+import { liveSubscriptionOf } from '../../db/customer-reads';
 import { packPriceIn } from '../../domain/currency';
 import { CreditPack, CreditSettings, CreditTopUp, Customer, PaymentMethod } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { creditBalance } from '../../domain/credit-ledger';
-import { purchasedExpiry, topUpDue } from '../../domain/credit-purchase';
+import { purchasedExpiry, purchaseRefusal, topUpDue } from '../../domain/credit-purchase';
+import { chargeableOffSession, otherTopUpInFlight, topUpPaid } from '../../domain/top-up-policy';
 import type { ActivityDeps } from '../deps';
 import type { NotificationInput } from '../notify/outbox';
 import { stripeCall, classifyStripeError } from '../stripe/errors';
@@ -29,7 +32,8 @@ export interface PurchaseGrant {
 
 /** How one try of an automatic top-up ended. */
 export interface TopUpOutcome {
-  status: 'charged' | 'declined' | 'skipped';
+  /** `pending`: Stripe took the charge but has not been paid yet; nothing is granted (and nothing retried). */
+  status: 'charged' | 'declined' | 'skipped' | 'pending';
   reason: string | null;
   grantId: string | null;
   paymentIntentId: string | null;
@@ -183,28 +187,35 @@ export function createCreditActivities(deps: ActivityDeps) {
     if (!record || record.attempts < req.attempt) {
       if (!topUpDue(auto, balance))
         return outcome('skipped', 'no longer below the threshold, or auto top-up is off');
-      record = await countTry(em, record, req, auto, balance, now);
+      const counted = await countTry(em, record, req, auto, balance, now);
+      if (!counted) return outcome('skipped', 'another top-up of this customer is being charged');
+      record = counted;
     }
     const pack = await em.findOne(CreditPack, { id: record.packId });
     const customer = await em.findOne(Customer, { id: req.customerId });
-    const card = customer
-      ? await em.findOne(
+    // The default card, else the newest: a bank debit on file is never charged off-session.
+    const methods = customer
+      ? await em.find(
           PaymentMethod,
           { customer: customer.id, detachedAt: null },
           { orderBy: { isDefault: 'desc', createdAt: 'desc' } },
         )
-      : null;
+      : [];
+    const card = methods.find((m) => chargeableOffSession(m.type)) ?? null;
+    const planCode = customer ? ((await liveSubscriptionOf(em, customer.id))?.plan.code ?? null) : null;
     // Charged in the currency the customer pays in, at the pack's price in it.
     const currency = customer?.currency ?? pack?.currency ?? '';
     const priceCents = pack ? packPriceIn(pack, currency) : null;
     const refusal =
       !pack || !pack.active
         ? 'the chosen pack is no longer on sale'
-        : priceCents === null
-          ? `the chosen pack is not sold in ${currency.toUpperCase()}`
-          : !card || !customer?.stripeCustomerId
-            ? 'no card on file'
-            : null;
+        : purchaseRefusal(pack, planCode)
+          ? 'the chosen pack is not sold on your current plan'
+          : priceCents === null
+            ? `the chosen pack is not sold in ${currency.toUpperCase()}`
+            : !card || !customer?.stripeCustomerId
+              ? 'no card on file'
+              : null;
     if (refusal || !pack || priceCents === null || !card || !customer?.stripeCustomerId) {
       const reason = refusal ?? 'no card on file';
       await markTopUp(em, record, { status: 'declined', error: reason });
@@ -231,7 +242,16 @@ export function createCreditActivities(deps: ActivityDeps) {
         { idempotencyKey: idempotencyKey(`topup:${req.crossingKey}:${req.attempt}`) },
       );
     } catch (err) {
-      if (!(err instanceof Stripe.errors.StripeCardError)) return classifyStripeError(err);
+      if (!(err instanceof Stripe.errors.StripeCardError)) {
+        try {
+          return classifyStripeError(err);
+        } catch (failure) {
+          // A refusal no retry mends ends this try, so it no longer holds back the customer's next one.
+          if (failure instanceof ApplicationFailure && failure.nonRetryable)
+            await markTopUp(em, record, { status: 'failed', error: failure.message });
+          throw failure;
+        }
+      }
       await markTopUp(em, record, {
         status: 'declined',
         error: err.message,
@@ -242,6 +262,12 @@ export function createCreditActivities(deps: ActivityDeps) {
         paymentIntentId: err.payment_intent?.id ?? null,
         notice: declinedNotice(customer, req, err.message),
       };
+    }
+    if (!topUpPaid(intent.status)) {
+      // Not paid yet (or not at all): no credits on money that may never arrive.
+      const reason = `the payment is ${intent.status}, not paid`;
+      await markTopUp(em, record, { status: 'failed', error: reason, paymentIntentId: intent.id });
+      return { ...outcome('pending', reason), paymentIntentId: intent.id };
     }
     const made = await grantBought(
       em,
@@ -267,7 +293,8 @@ export function createCreditActivities(deps: ActivityDeps) {
         email: customer.email,
         kind: 'credits_topped_up',
         dedupeKey: `credits_topped_up:${made.grant.id}`,
-        payload: { credits: made.grant.amount, amountCents: pack.priceCents, currency: pack.currency },
+        // What was charged, in the currency it was charged in, not the pack's base price.
+        payload: { credits: made.grant.amount, amountCents: intent.amount, currency: intent.currency },
       },
     };
   }
@@ -338,7 +365,11 @@ function declinedNotice(
   };
 }
 
-/** The crossing's row (one per crossing key, with the pack chosen at its first try), this try counted. */
+/**
+ * The crossing's row (one per crossing key, with the pack chosen at its first try), this try counted; or
+ * null when another crossing's top-up of the customer is being charged. The customer's settings row is
+ * locked while deciding, so two crossings counted at once cannot both see the other absent.
+ */
 async function countTry(
   em: EntityManager,
   found: CreditTopUp | null,
@@ -346,24 +377,48 @@ async function countTry(
   auto: { threshold: number | null; packId: string | null },
   balance: number,
   now: Date,
-): Promise<CreditTopUp> {
-  const row =
-    found ??
-    em.create(CreditTopUp, {
-      id: newId('ctu'),
-      customerId: req.customerId,
-      crossingKey: req.crossingKey,
-      packId: auto.packId ?? '',
-      threshold: auto.threshold ?? 0,
-      balanceAtCrossing: balance,
-      createdAt: now,
-      updatedAt: now,
-    });
-  row.attempts = req.attempt;
-  row.status = 'pending';
-  row.updatedAt = now;
-  await em.flush();
-  return row;
+): Promise<CreditTopUp | null> {
+  return em.transactional(async (tem) => {
+    await lockSettings(tem, req.customerId);
+    const tries = await tem.find(
+      CreditTopUp,
+      { customerId: req.customerId, status: 'pending' },
+      { fields: ['crossingKey', 'status', 'updatedAt'] },
+    );
+    if (otherTopUpInFlight(tries, req.crossingKey, now)) return null;
+    const row = found ? tem.merge(found) : newTry(tem, req, auto, balance, now);
+    row.attempts = req.attempt;
+    row.status = 'pending';
+    row.updatedAt = now;
+    await tem.flush();
+    return row;
+  });
+}
+
+/** Holds the customer's settings row for the rest of the transaction (PostgreSQL; SQLite has one writer). */
+async function lockSettings(em: EntityManager, customerId: string): Promise<void> {
+  const sql = sqlFor(em);
+  if (sql.dialect === 'postgresql')
+    await sql.run('select customer_id from credit_settings where customer_id = ? for update', [customerId]);
+}
+
+function newTry(
+  em: EntityManager,
+  req: { customerId: string; crossingKey: string },
+  auto: { threshold: number | null; packId: string | null },
+  balance: number,
+  now: Date,
+): CreditTopUp {
+  return em.create(CreditTopUp, {
+    id: newId('ctu'),
+    customerId: req.customerId,
+    crossingKey: req.crossingKey,
+    packId: auto.packId ?? '',
+    threshold: auto.threshold ?? 0,
+    balanceAtCrossing: balance,
+    createdAt: now,
+    updatedAt: now,
+  });
 }
 
 async function markTopUp(

@@ -110,7 +110,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     return { paymentMethodId: row.stripePaymentMethodId };
   }
 
-  /** Mirrors the customer's cards as Stripe has them (cards added in Checkout or the portal included). */
+  /** Mirrors the customer's payment methods as Stripe has them (those added in Checkout or the portal included). */
   async function syncPaymentMethods(customerId: string): Promise<{ cards: number }> {
     const stripe = requireStripe(deps);
     const em = deps.orm.em.fork();
@@ -119,7 +119,8 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     const stripeCustomerId = customer.stripeCustomerId;
     const [stripeCustomer, cards] = await Promise.all([
       stripeCall(() => stripe.customers.retrieve(stripeCustomerId)),
-      stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, type: 'card', limit: 100 })),
+      // Every type: a bank debit on file is shown too (and never charged off-session), not marked removed.
+      stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, limit: 100 })),
     ]);
     const defaultPm =
       'deleted' in stripeCustomer ? null : (stripeCustomer.invoice_settings?.default_payment_method ?? null);

@@ -21,6 +21,10 @@ export class CreditSettings {
   alertIncludedPercent?: number | null;
   alertBalanceBelow?: number | null;
   alertOverageCents?: number | null;
+  /**
+   * When the auto top-up choice last changed (set by the service, not on every write): it names the crossing
+   * (domain/credit-purchase.ts topUpCrossingKey), so a spend cap or alert saved later is no new crossing.
+   */
   updatedAt: Opt<Date> = new Date();
 }
 
@@ -39,6 +43,6 @@ export const CreditSettingsSchema = new EntitySchema<CreditSettings>({
     alertIncludedPercent: { type: 'integer', nullable: true },
     alertBalanceBelow: { type: 'integer', nullable: true },
     alertOverageCents: { type: 'integer', nullable: true },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    updatedAt: { type: 'datetime' },
   },
 });

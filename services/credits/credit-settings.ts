@@ -125,15 +125,22 @@ export async function setAutoTopUp(
 ): Promise<CreditSettingsView> {
   const [pack, cards] = await Promise.all([
     want.packId ? em.fork().findOne(CreditPack, { id: want.packId }) : null,
-    em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null }),
+    em.fork().count(PaymentMethod, { customer: customerId, detachedAt: null, type: 'card' }),
   ]);
   const refusal = autoTopUpRefusal(want, pack, planCode, cards > 0);
   if (refusal)
     throw new AppError(REFUSAL_KIND[refusal.code], refusal.code, refusal.message, { field: refusal.field });
   const row = await settingsRow(em, customerId);
   const before = viewOf(row).autoTopUp;
-  // The time of the last change names the crossing: an unchanged save must not start another top-up.
-  if (before === null) return viewOf(row);
+  // The time of the last change names the crossing: an unchanged save starts no other top-up, though it
+  // still clears the engine's note (the customer has read it and decided again).
+  if (!autoTopUpChanged(before, want)) {
+    if (row.autoTopUpNote) {
+      row.autoTopUpNote = null;
+      await em.flush();
+    }
+    return viewOf(row);
+  }
   row.autoTopUpEnabled = want.enabled;
   row.autoTopUpThreshold = want.threshold;
   row.autoTopUpPackId = want.packId;

@@ -209,3 +209,113 @@ describe('one-off payments', () => {
     expect((await h.stripe.charges.list({ customer })).data).toEqual([]);
   });
 });
+
+/** Bank debits (SEPA, ACH): accepted at once, paid or returned by the bank days later. */
+describe('delayed-notification payment methods', () => {
+  async function debitCustomer(email: string, method: Stripe.PaymentMethodCreateParams) {
+    const customer = await h.stripe.customers.create({ email });
+    const pm = await h.stripe.paymentMethods.create(method);
+    await h.stripe.paymentMethods.attach(pm.id, { customer: customer.id });
+    return { customer: customer.id, pm };
+  }
+  const offSession = (customer: string, pm: string) =>
+    h.stripe.paymentIntents.create({
+      amount: 1900,
+      currency: 'eur',
+      customer,
+      payment_method: pm,
+      off_session: true,
+      confirm: true,
+    });
+  const typesFor = (pi: string) =>
+    h.emulator
+      .events()
+      .filter((e) => {
+        const o = e.data.object as { id?: string; payment_intent?: string };
+        return o.id === pi || o.payment_intent === pi;
+      })
+      .map((e) => e.type);
+
+  it('leaves a SEPA debit processing with a pending charge until the bank settles it', async () => {
+    const { customer, pm } = await debitCustomer('sepa-ok@example.com', {
+      type: 'sepa_debit',
+      sepa_debit: { iban: 'DE89370400440532013000' },
+      billing_details: { name: 'Jenny Rosen', email: 'sepa-ok@example.com' },
+    });
+    expect(pm).toMatchObject({ type: 'sepa_debit', sepa_debit: { country: 'DE', last4: '3000' } });
+    expect(pm.card).toBeUndefined();
+    const pi = await offSession(customer, pm.id);
+    expect(pi).toMatchObject({
+      status: 'processing',
+      amount_received: 0,
+      payment_method_types: ['sepa_debit'],
+    });
+    const pending = await h.stripe.charges.retrieve(pi.latest_charge as string);
+    expect(pending).toMatchObject({
+      status: 'pending',
+      paid: false,
+      payment_method_details: { type: 'sepa_debit', sepa_debit: { last4: '3000' } },
+    });
+
+    expect(h.emulator.settleDebits()).toEqual({ settled: 1, failed: 0 });
+    expect(await h.stripe.paymentIntents.retrieve(pi.id)).toMatchObject({
+      status: 'succeeded',
+      amount_received: 1900,
+    });
+    expect(await h.stripe.charges.retrieve(pi.latest_charge as string)).toMatchObject({
+      status: 'succeeded',
+      paid: true,
+    });
+    expect(typesFor(pi.id)).toEqual([
+      'payment_intent.created',
+      'charge.pending',
+      'payment_intent.processing',
+      'charge.succeeded',
+      'payment_intent.succeeded',
+    ]);
+    // Settling again finds nothing still processing.
+    expect(h.emulator.settleDebits()).toEqual({ settled: 0, failed: 0 });
+  });
+
+  it.each([
+    ['a SEPA IBAN', { type: 'sepa_debit', sepa_debit: { iban: 'DE62370400440532013001' } }],
+    [
+      'an ACH account',
+      {
+        type: 'us_bank_account',
+        us_bank_account: { account_number: '000111111113', routing_number: '110000000' },
+      },
+    ],
+  ] as const)('returns the debit of %s that fails days later', async (_name, method) => {
+    const { customer, pm } = await debitCustomer(`debit-fails-${nextSuffix()}@example.com`, {
+      ...method,
+      billing_details: { name: 'Returned Debit' },
+    } as Stripe.PaymentMethodCreateParams);
+    const pi = await offSession(customer, pm.id);
+    expect(pi.status).toBe('processing');
+    expect(h.emulator.settleDebits()).toMatchObject({ failed: 1 });
+    expect(await h.stripe.paymentIntents.retrieve(pi.id)).toMatchObject({
+      status: 'requires_payment_method',
+      amount_received: 0,
+      last_payment_error: { code: 'insufficient_funds' },
+    });
+    expect(await h.stripe.charges.retrieve(pi.latest_charge as string)).toMatchObject({
+      status: 'failed',
+      paid: false,
+      failure_code: 'insufficient_funds',
+    });
+    expect(typesFor(pi.id).slice(-2)).toEqual(['charge.failed', 'payment_intent.payment_failed']);
+  });
+
+  it('refuses a malformed IBAN and an unknown payment method type, naming the parameter', async () => {
+    await expect(
+      h.stripe.paymentMethods.create({ type: 'sepa_debit', sepa_debit: { iban: 'not an iban' } }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'sepa_debit[iban]' });
+    await expect(
+      h.stripe.paymentMethods.create({ type: 'bacs_debit', bacs_debit: { account_number: '00012345' } }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'type' });
+  });
+});
+
+let suffix = 0;
+const nextSuffix = () => String(++suffix);

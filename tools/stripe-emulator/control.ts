@@ -7,6 +7,7 @@ import type { ChargeRec, CheckoutSessionRec, DisputeRec, MeterRec, PaymentIntent
 import { closeDispute, openDispute } from './billing/refunds';
 import { completeCheckoutSession } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
+import { settleDebits } from './billing/payments';
 import { meterUsage } from './billing/usage';
 import type { WebhookBehavior } from './webhooks';
 
@@ -123,6 +124,7 @@ export async function handleControl(
       const dispute = emu.store.get<DisputeRec>('dispute', m[1] ?? '');
       return send(200, emu.present(closeDispute(emu, dispute, input['outcome'] === 'won' ? 'won' : 'lost')));
     }
+    if (method === 'POST' && path === '/debits/settle') return send(200, settleDebits(emu));
     if (method === 'GET' && path === '/usage') {
       const q = Object.fromEntries(url.searchParams);
       const customer = q['customer'];

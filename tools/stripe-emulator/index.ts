@@ -19,6 +19,7 @@ import { registerRefunds } from './resources/refunds';
 import { closeDispute, openDispute } from './billing/refunds';
 import { completeCheckoutSession, type CheckoutCard } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
+import { settleDebits } from './billing/payments';
 import { StateFile } from './state-file';
 import type { ChargeRec, CheckoutSessionRec, DisputeRec, EventRec, PaymentIntentRec } from './types';
 import type { DeliveryRecord, WebhookBehavior } from './webhooks';
@@ -72,6 +73,8 @@ export interface StripeEmulator {
   openDispute(chargeId: string, opts?: { amount?: number; reason?: string }): Record<string, unknown>;
   /** Ends a dispute won or lost; emits `charge.dispute.closed`. */
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Record<string, unknown>;
+  /** The bank answers every debit still processing: settled, or failed for Stripe's failing accounts. */
+  settleDebits(): { settled: number; failed: number };
   /** Aggregated usage of a meter (by id or event name) for a customer, optionally within [start, end). */
   meterUsage(customerId: string, meter: string, range?: { start?: number; end?: number }): number;
 }
@@ -175,6 +178,10 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     closeDispute: (disputeId, outcome) => {
       changed();
       return emu.present(closeDispute(emu, emu.store.get<DisputeRec>('dispute', disputeId), outcome));
+    },
+    settleDebits: () => {
+      changed();
+      return settleDebits(emu);
     },
     meterUsage: (customer, meter, range) => usageFor(emu, customer, meter, range?.start, range?.end),
   };

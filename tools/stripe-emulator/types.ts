@@ -13,6 +13,27 @@ export interface BaseRec {
 
 export type CardBehavior = 'succeed' | 'decline' | 'fail_charges' | 'require_action';
 
+/** A bank debit (SEPA, ACH): the payment waits in `processing` until it settles, or fails days later. */
+export type DebitBehavior = 'settle' | 'fail_settlement';
+
+export interface SepaDebitDetails {
+  bank_code: string;
+  branch_code: string;
+  country: string;
+  fingerprint: string;
+  generated_from: null;
+  last4: string;
+}
+
+export interface UsBankAccountDetails {
+  account_holder_type: 'individual' | 'company';
+  account_type: 'checking' | 'savings';
+  bank_name: string;
+  fingerprint: string;
+  last4: string;
+  routing_number: string;
+}
+
 export type CustomerRec = Pick<
   Stripe.Customer,
   | 'id'
@@ -127,7 +148,13 @@ export type CardDetails = Pick<
 export type PaymentMethodRec = Pick<
   Stripe.PaymentMethod,
   'id' | 'object' | 'billing_details' | 'created' | 'livemode' | 'metadata' | 'type'
-> & { customer: string | null; card: CardDetails; _behavior: CardBehavior };
+> & {
+  customer: string | null;
+  card?: CardDetails;
+  sepa_debit?: SepaDebitDetails;
+  us_bank_account?: UsBankAccountDetails;
+  _behavior: CardBehavior | DebitBehavior;
+};
 
 export interface SubscriptionItemRec {
   id: string;
@@ -390,13 +417,17 @@ export type ChargeRec = Pick<
   payment_method: string | null;
   invoice: string | null;
   outcome: { type: string; network_status: string; reason: string | null; seller_message: string } | null;
-  payment_method_details: {
-    type: 'card';
-    card: Pick<
-      CardDetails,
-      'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4'
-    >;
-  } | null;
+  payment_method_details:
+    | {
+        type: 'card';
+        card: Pick<
+          CardDetails,
+          'brand' | 'country' | 'exp_month' | 'exp_year' | 'fingerprint' | 'funding' | 'last4'
+        >;
+      }
+    | { type: 'sepa_debit'; sepa_debit: Omit<SepaDebitDetails, 'generated_from'> }
+    | { type: 'us_bank_account'; us_bank_account: UsBankAccountDetails }
+    | null;
   /** Absent on charges stored before disputes existed here; presented as false. */
   disputed?: boolean;
 };

@@ -60,6 +60,8 @@ export const creditRoutes = [
   defineRoute({
     method: 'put',
     path: '/billing/credits/auto-top-up',
+    // Each changed save may charge the card at once: limited like any route that starts a Stripe charge.
+    rateLimit: 'stripe',
     summary:
       'Turn automatic top-up on (when the balance falls below threshold, the card on file buys the pack, ' +
       'once per crossing) or off; answers the credits as GET /billing/credits does',

@@ -338,6 +338,30 @@ export interface ChargeTarget {
 }
 
 /** One card charge for a payment intent, succeeded or declined, as the test card decides. */
+/** What a charge says of the method that paid it, in the shape of the method's type. */
+function chargeDetailsOf(pm: PaymentMethodRec): ChargeRec['payment_method_details'] {
+  if (pm.sepa_debit) {
+    const d = pm.sepa_debit;
+    const sepa = { bank_code: d.bank_code, branch_code: d.branch_code, country: d.country, last4: d.last4 };
+    return { type: 'sepa_debit', sepa_debit: { ...sepa, fingerprint: d.fingerprint } };
+  }
+  if (pm.us_bank_account) return { type: 'us_bank_account', us_bank_account: { ...pm.us_bank_account } };
+  if (!pm.card) return null;
+  const c = pm.card;
+  return {
+    type: 'card',
+    card: {
+      brand: c.brand,
+      country: c.country,
+      fingerprint: c.fingerprint,
+      last4: c.last4,
+      exp_month: c.exp_month,
+      exp_year: c.exp_year,
+      funding: c.funding,
+    },
+  };
+}
+
 export function createCharge(
   emu: Emulator,
   target: ChargeTarget,
@@ -377,18 +401,7 @@ export function createCharge(
     paid: ok,
     payment_intent: pi.id,
     payment_method: pm.id,
-    payment_method_details: {
-      type: 'card',
-      card: {
-        brand: pm.card.brand,
-        country: pm.card.country,
-        fingerprint: pm.card.fingerprint,
-        last4: pm.card.last4,
-        exp_month: pm.card.exp_month,
-        exp_year: pm.card.exp_year,
-        funding: pm.card.funding,
-      },
-    },
+    payment_method_details: chargeDetailsOf(pm),
     disputed: false,
     refunded: false,
     status: ok ? 'succeeded' : 'failed',

@@ -3,7 +3,7 @@ import { cardForNumber, cardForToken, type TestCard } from '../cards';
 import type { Emulator } from '../emulator';
 import { cardDeclined, invalidRequest, noSuch, StripeApiError } from '../errors';
 import { newId } from '../ids';
-import type { CustomerRec, PaymentMethodRec } from '../types';
+import type { CustomerRec, DebitBehavior, PaymentMethodRec } from '../types';
 
 export function createCardPaymentMethod(
   emu: Emulator,
@@ -41,6 +41,87 @@ export function createCardPaymentMethod(
     metadata: {},
     type: 'card',
     _behavior: card.behavior,
+  });
+}
+
+/**
+ * Stripe's test bank accounts: a debit from these fails days later (SEPA's `…3001` IBANs, the ACH account
+ * `000111111113`); any other valid account settles.
+ */
+const FAILING_IBAN = /3001$/;
+const FAILING_ACH_ACCOUNT = '000111111113';
+
+function bankBillingDetails(opts: { name?: string | null; email?: string | null }) {
+  return { address: null, email: opts.email ?? null, name: opts.name ?? null, phone: null, tax_id: null };
+}
+
+const fingerprintOf = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** A SEPA Direct Debit mandate's method, from an IBAN; its payments wait in `processing` until they settle. */
+export function createSepaDebitPaymentMethod(
+  emu: Emulator,
+  rawIban: string,
+  opts: { name?: string | null; email?: string | null } = {},
+): PaymentMethodRec {
+  const iban = rawIban.replace(/\s/g, '').toUpperCase();
+  if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban))
+    throw invalidRequest(
+      'The IBAN you provided is invalid.',
+      'sepa_debit[iban]',
+      'invalid_bank_account_iban',
+    );
+  const behavior: DebitBehavior = FAILING_IBAN.test(iban) ? 'fail_settlement' : 'settle';
+  return emu.store.put<PaymentMethodRec>({
+    id: newId('pm', 24),
+    object: 'payment_method',
+    billing_details: bankBillingDetails(opts),
+    created: emu.realNow(),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'sepa_debit',
+    sepa_debit: {
+      bank_code: iban.slice(4, 12),
+      branch_code: '',
+      country: iban.slice(0, 2),
+      fingerprint: fingerprintOf(iban),
+      generated_from: null,
+      last4: iban.slice(-4),
+    },
+    _behavior: behavior,
+  });
+}
+
+/** A US bank account (ACH Direct Debit); its payments wait in `processing` until they settle. */
+export function createUsBankAccountPaymentMethod(
+  emu: Emulator,
+  account: { accountNumber: string; routingNumber: string; holderType?: 'individual' | 'company' },
+  opts: { name?: string | null; email?: string | null } = {},
+): PaymentMethodRec {
+  if (!/^\d{4,17}$/.test(account.accountNumber))
+    throw invalidRequest('Invalid account number.', 'us_bank_account[account_number]');
+  if (!/^\d{9}$/.test(account.routingNumber))
+    throw invalidRequest('Routing number must have 9 digits.', 'us_bank_account[routing_number]');
+  const behavior: DebitBehavior =
+    account.accountNumber === FAILING_ACH_ACCOUNT ? 'fail_settlement' : 'settle';
+  return emu.store.put<PaymentMethodRec>({
+    id: newId('pm', 24),
+    object: 'payment_method',
+    billing_details: bankBillingDetails(opts),
+    created: emu.realNow(),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'us_bank_account',
+    us_bank_account: {
+      account_holder_type: account.holderType ?? 'individual',
+      account_type: 'checking',
+      bank_name: 'STRIPE TEST BANK',
+      fingerprint: fingerprintOf(`${account.routingNumber}:${account.accountNumber}`),
+      last4: account.accountNumber.slice(-4),
+      routing_number: account.routingNumber,
+    },
+    _behavior: behavior,
   });
 }
 

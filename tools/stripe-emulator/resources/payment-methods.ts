@@ -9,6 +9,8 @@ import {
   attachPaymentMethod,
   cardFromNumber,
   createCardPaymentMethod,
+  createSepaDebitPaymentMethod,
+  createUsBankAccountPaymentMethod,
   detachPaymentMethod,
   resolvePaymentMethod,
 } from '../billing/payment-methods';
@@ -26,18 +28,40 @@ function listFor(emu: Emulator, customer: string, params: Params, url: string) {
 export function registerPaymentMethods(router: Router, emu: Emulator): void {
   router.post('/v1/payment_methods', ({ params }) => {
     const type = optString(params, 'type') ?? 'card';
-    if (type !== 'card') throw invalidParam('type', 'The emulator only supports card payment methods.');
+    const details = optObject(params, 'billing_details') ?? {};
+    const who = { name: optString(details, 'name') || null, email: optString(details, 'email') || null };
+    if (type === 'sepa_debit' || type === 'us_bank_account') {
+      const bank = optObject(params, type);
+      if (!bank) throw missingParam(type);
+      const pm =
+        type === 'sepa_debit'
+          ? createSepaDebitPaymentMethod(emu, reqString(bank, 'iban'), who)
+          : createUsBankAccountPaymentMethod(
+              emu,
+              {
+                accountNumber: reqString(bank, 'account_number'),
+                routingNumber: reqString(bank, 'routing_number'),
+                holderType: optString(bank, 'account_holder_type') === 'company' ? 'company' : 'individual',
+              },
+              who,
+            );
+      pm.metadata = mergeMetadata({}, params);
+      return emu.present(pm);
+    }
+    if (type !== 'card')
+      throw invalidParam(
+        'type',
+        'The emulator supports card, sepa_debit and us_bank_account payment methods.',
+      );
     const card = optObject(params, 'card');
     if (!card) throw missingParam('card');
-    const details = optObject(params, 'billing_details') ?? {};
     const token = optString(card, 'token');
     const testCard = token ? cardForToken(token) : cardFromNumber(reqString(card, 'number'));
     if (!testCard) throw invalidParam('card[token]', `No such token: '${token ?? ''}'`);
     const pm = createCardPaymentMethod(emu, testCard, {
       expMonth: optInt(card, 'exp_month'),
       expYear: optInt(card, 'exp_year'),
-      name: optString(details, 'name') || null,
-      email: optString(details, 'email') || null,
+      ...who,
     });
     pm.metadata = mergeMetadata({}, params);
     return emu.present(pm);

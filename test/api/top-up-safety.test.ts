@@ -1,0 +1,268 @@
+import { addGrant } from '../../db/credit-ledger';
+import { dueTopUpCrossing } from '../../db/credit-top-up-due';
+import { CreditPack, CreditTopUp, Customer } from '../../db/entities';
+import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
+import type { TopUpOutcome } from '../../activities/credits';
+import { workflowIds } from '../../workflows/ids';
+import { waitUntil } from '../helpers/eventually';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+
+const WEBHOOK_SECRET = 'whsec_top_up_safety_test';
+/** Requests a caller may make a minute on routes that charge (checkout, purchase, auto top-up saves). */
+const STRIPE_LIMIT = 8;
+/** Stripe's SEPA test IBAN whose debit is returned days later. */
+const FAILING_IBAN = 'DE62370400440532013001';
+
+interface CreditsBody {
+  balance: number;
+  auto_top_up: { enabled: boolean; threshold: number | null; pack_id: string | null; note: string | null };
+}
+
+/**
+ * What an automatic top-up may never do, end to end on a real Temporal server and the emulator: grant
+ * credits on a bank debit that has not been paid, charge twice for one decision or for two decisions at
+ * once, charge for a pack the customer's plan may no longer buy, or be saved in a loop.
+ */
+describe('automatic top-ups that cannot lose money', () => {
+  let stack: FullStack;
+
+  beforeAll(async () => {
+    stack = await startFullStack({
+      taskQueue: 'top-up-safety',
+      webhookSecret: WEBHOOK_SECRET,
+      dialect: 'postgresql',
+      apiEnv: () => ({
+        CREDIT_TOP_UP_RETRY_SECONDS: '1',
+        RATE_LIMIT_STRIPE_PER_MINUTE: String(STRIPE_LIMIT),
+      }),
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  async function pack(planCodes: string[] = []): Promise<CreditPack> {
+    const em = stack.db.orm.em.fork();
+    const p = em.create(CreditPack, {
+      id: newId('pack'),
+      code: `pack-${newId('x').slice(-8)}`,
+      name: '1000 credits',
+      credits: 1000,
+      priceCents: 1900,
+      currency: 'usd',
+      planCodes,
+      expiresAfterDays: 365,
+      active: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await em.flush();
+    return p;
+  }
+
+  /** A starter subscriber who paid at Checkout with 4242, acting through the API with their own token. */
+  async function subscriber(name: string) {
+    const { stripe, db, idp, api, emulator } = stack;
+    const email = `${name}@example.com`;
+    const stripeCustomer = await stripe.customers.create({ email });
+    const em = db.orm.em.fork();
+    const customer = em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${name}`,
+      email,
+      stripeCustomerId: stripeCustomer.id,
+    });
+    await em.flush();
+    const token = await idp.token({ sub: `kc-${name}`, email });
+    const call = (method: string, path: string, body?: unknown) =>
+      api.request(method, `/api/v1${path}`, { token, body });
+    const checkout = await call('POST', '/billing/checkout/create', {
+      tier_id: 'starter',
+      billing_cycle: 'monthly',
+    });
+    expect(checkout.status).toBe(200);
+    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const methods = async (n: number, what: string) =>
+      (
+        await waitUntil(
+          () => call('GET', '/billing/payment-methods'),
+          (r) => r.body?.length === n,
+          what,
+          30_000,
+          200,
+        )
+      ).body as { id: string; type: string; is_default: boolean }[];
+    const [card] = await methods(1, 'the Checkout card in the mirror');
+    const credits = async () => (await call('GET', '/billing/credits')).body as CreditsBody;
+    const topUpIntents = async () =>
+      (await stripe.paymentIntents.list({ customer: stripeCustomer.id })).data.filter(
+        (p) => p.metadata?.kind === 'credit_top_up',
+      );
+    return {
+      call,
+      credits,
+      methods,
+      topUpIntents,
+      cardId: card!.id,
+      customerId: customer.id,
+      stripeCustomerId: stripeCustomer.id,
+    };
+  }
+
+  /** A SEPA mandate the bank will return, attached by the customer through the API as their default. */
+  async function debitAsDefault(s: Awaited<ReturnType<typeof subscriber>>, count: number): Promise<string> {
+    const debit = await stack.stripe.paymentMethods.create({
+      type: 'sepa_debit',
+      sepa_debit: { iban: FAILING_IBAN },
+      billing_details: { name: 'Debit Holder', email: 'debit@example.com' },
+    });
+    const attached = await s.call('POST', '/stripe/attach_payment_method', {
+      payment_method_id: debit.id,
+      make_default: true,
+    });
+    expect(attached.status).toBe(200);
+    const listed = await s.methods(count, 'the SEPA mandate in the mirror');
+    expect(listed.find((m) => m.id === debit.id)).toMatchObject({ type: 'sepa_debit', is_default: true });
+    return debit.id;
+  }
+
+  it('charges the card, never a default bank debit, and grants only what was paid', async () => {
+    const s = await subscriber('debit-default');
+    const small = await pack();
+    const debitId = await debitAsDefault(s, 2);
+
+    const on = await s.call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: small.id,
+    });
+    expect(on.status).toBe(200);
+    await waitUntil(s.credits, (c) => c.balance === 1000, 'the automatic top-up', 30_000, 200);
+    const intents = await s.topUpIntents();
+    expect(intents.map((p) => [p.payment_method, p.status])).toEqual([[s.cardId, 'succeeded']]);
+    expect(intents[0]!.payment_method).not.toBe(debitId);
+
+    // The bank answering later changes nothing: no credits were granted on a debit.
+    stack.emulator.settleDebits();
+    await stack.emulator.waitForWebhooks();
+    expect((await s.credits()).balance).toBe(1000);
+  });
+
+  it('refuses auto top-up to a customer whose only payment method is a bank debit', async () => {
+    const s = await subscriber('debit-only');
+    const small = await pack();
+    await debitAsDefault(s, 2);
+    expect((await s.call('DELETE', `/billing/payment-methods/${s.cardId}`)).status).toBe(200);
+    await s.methods(1, 'the card removed from the mirror');
+
+    const on = await s.call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: small.id,
+    });
+    expect(on.status).toBe(409);
+    expect(on.body.error).toMatchObject({ code: 'no_payment_method', details: { field: 'body.enabled' } });
+    expect(await s.topUpIntents()).toEqual([]);
+    expect((await s.credits()).balance).toBe(0);
+  });
+
+  it('charges one top-up at a time, and the same settings saved again are no new crossing', async () => {
+    const s = await subscriber('in-flight');
+    const small = await pack();
+    const em = stack.db.orm.em.fork();
+    // Another crossing's charge is at Stripe right now.
+    const other = em.create(CreditTopUp, {
+      id: newId('ctu'),
+      customerId: s.customerId,
+      crossingKey: `${s.customerId}:other:1`,
+      packId: small.id,
+      threshold: 500,
+      balanceAtCrossing: 0,
+      status: 'pending',
+      attempts: 1,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await em.flush();
+
+    const settings = { enabled: true, threshold: 500, pack_id: small.id };
+    expect((await s.call('PUT', '/billing/credits/auto-top-up', settings)).status).toBe(200);
+    const crossing = await dueTopUpCrossing(stack.db.orm.em.fork(), s.customerId, new Date());
+    expect(crossing).not.toBeNull();
+    const outcome = (await stack.env.client.workflow
+      .getHandle(workflowIds.creditTopUp(crossing!))
+      .result()) as TopUpOutcome;
+    expect(outcome).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/another top-up/) });
+
+    // Saved again unchanged: the same crossing, so its finished workflow is not started again.
+    expect((await s.call('PUT', '/billing/credits/auto-top-up', settings)).status).toBe(200);
+    expect(await dueTopUpCrossing(stack.db.orm.em.fork(), s.customerId, new Date())).toBe(crossing);
+    expect(await s.topUpIntents()).toEqual([]);
+
+    // Once the other charge has ended, a changed setting is a new decision and charges once.
+    await sqlFor(em).run('update credit_top_ups set status = ? where id = ?', ['succeeded', other.id]);
+    expect(
+      (await s.call('PUT', '/billing/credits/auto-top-up', { ...settings, threshold: 600 })).status,
+    ).toBe(200);
+    await waitUntil(s.credits, (c) => c.balance === 1000, 'the top-up of the new decision', 30_000, 200);
+    expect((await s.topUpIntents()).map((p) => [p.amount, p.status])).toEqual([[1900, 'succeeded']]);
+  });
+
+  it('declines a top-up of a pack the customer’s plan may no longer buy', async () => {
+    const s = await subscriber('plan-moved');
+    const small = await pack();
+    // 600 credits given: above the threshold when auto top-up is turned on, so nothing is charged yet.
+    await addGrant(sqlFor(stack.db.orm.em.fork()), {
+      customerId: s.customerId,
+      amount: 600,
+      source: 'promotion',
+      effectiveAt: new Date(Date.now() - 1000),
+      expiresAt: null,
+      sourceKey: `promo:${s.customerId}`,
+    });
+    const on = await s.call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: small.id,
+    });
+    expect(on.status).toBe(200);
+    // The pack is then restricted to another plan; the next crossing must not buy it.
+    await sqlFor(stack.db.orm.em.fork()).run('update credit_packs set plan_codes = ? where id = ?', [
+      JSON.stringify(['enterprise']),
+      small.id,
+    ]);
+    const used = await s.call('POST', '/billing/report_usage', {
+      events: [{ id: `plan-moved-1`, type: 'inference', quantity: 300 }],
+    });
+    expect(used.status).toBe(200);
+    expect(used.body).toMatchObject({ accepted: 1 });
+    const off = await waitUntil(
+      s.credits,
+      (c) => !c.auto_top_up.enabled,
+      'auto top-up turned off',
+      30_000,
+      200,
+    );
+    expect(off.auto_top_up.note).toMatch(/not sold on your current plan/);
+    expect(await s.topUpIntents()).toEqual([]);
+  });
+
+  it('limits how often a caller saves auto top-up, since a save may charge the card', async () => {
+    const s = await subscriber('saver');
+    const small = await pack();
+    const statuses: number[] = [];
+    for (let i = 0; i < STRIPE_LIMIT + 2; i++) {
+      const r = await s.call('PUT', '/billing/credits/auto-top-up', {
+        enabled: false,
+        threshold: 100 + i,
+        pack_id: small.id,
+      });
+      statuses.push(r.status);
+      if (r.status === 429) {
+        expect(r.body.error).toMatchObject({ code: 'rate_limited', details: { class: 'stripe' } });
+        break;
+      }
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((code) => code === 200)).toBe(true);
+  });
+});
