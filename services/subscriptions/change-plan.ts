@@ -42,10 +42,12 @@ async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
         'A promotion code applies to a change made now; make the change now, or schedule it without the code',
         { field: 'promotionCode' },
       );
+    // Checked in the currency the subscription pays in (a code's minimum, an amount coupon's currencies),
+    // not the plan's own: a euro customer's change is invoiced in euros.
     code = await promotionCodeFor(em, ask.promotionCode, {
       customerId: sub.customer.id,
       planCode: price.plan.code,
-      currency: price.plan.currency,
+      currency: price.currency,
       amountCents: price.amountCents,
       now: new Date(),
     });

@@ -158,6 +158,38 @@ describe('several currencies, end to end', () => {
     });
   });
 
+  it('checks a promotion code typed with a plan change in the subscription’s currency, not the plan’s', async () => {
+    const { stripeCustomer, token, getSub } = await onClock('ute-eur');
+    const started = await checkout(token, { currency: 'eur' });
+    expect(started.status).toBe(200);
+    emulator.completeCheckoutSession(started.body.session_id, { cardNumber: '4242424242424242' });
+    await eventually(getSub, (r) => r.body?.status === 'active', 'the euro subscription');
+    // FUENF has an amount in euros only: checked in professional's own dollars it would be refused.
+    const changed = await api.request('POST', '/api/v1/billing/subscription/upgrade', {
+      token,
+      body: { new_tier_id: 'professional', billing_cycle: 'yearly', when: 'now', promotion_code: 'FUENF' },
+    });
+    expect({ status: changed.status, error: changed.body.error?.code }).toEqual({
+      status: 200,
+      error: undefined,
+    });
+    await eventually(
+      getSub,
+      (r) => r.body?.interval === 'year' && r.body.amount_cents === 45000,
+      'the yearly euro price',
+    );
+    // The proration invoice is in euros, €5.00 off.
+    const [proration] = (await stripe.invoices.list({ customer: stripeCustomer.id, limit: 1 })).data;
+    expect([proration?.currency, proration!.subtotal - proration!.total]).toEqual(['eur', 500]);
+    // Ended, so the revenue below counts its own subscribers only.
+    const canceled = await api.request('POST', '/api/v1/billing/subscription/cancel', {
+      token,
+      body: { at_period_end: false },
+    });
+    expect(canceled.status).toBe(200);
+    await eventually(getSub, (r) => r.body?.status === 'canceled' || r.body?.tier === 'free', 'the end');
+  });
+
   it('reports revenue per currency and their sum at the rate an admin set', async () => {
     const dollars = await onClock('dan-usd');
     const started = await checkout(dollars.token, {});

@@ -205,6 +205,39 @@ describe('credits in the browser', () => {
     expect(lifted.body).toMatchObject({ amount_cents: 1000, max_cents: null });
   });
 
+  it("labels a euro customer's spend cap maximum in euros, the currency their cap is in", async () => {
+    const euros = 'emma-credits@example.com';
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    const emma = book.customer({
+      email: euros,
+      userId: `local-${euros}`,
+      createdAt: new Date(Date.now() - 3 * DAY),
+    });
+    book.subscription(emma, {
+      tier: 'professional',
+      amountCents: 4500,
+      currency: 'eur',
+      status: 'active',
+      createdAt: new Date(Date.now() - 3 * DAY),
+    });
+    await em.flush();
+    const page = await signedIn('boss@example.com', 'admin');
+    await page.goto(`${api.url}/admin/customer?email=${encodeURIComponent(euros)}`);
+    const card = page.getByRole('region', { name: 'Credits', exact: true });
+    await card.getByLabel('Maximum in EUR (empty: none)').fill('12.50');
+    await card.getByRole('button', { name: 'Save the maximum' }).click();
+    await card.getByText("Spend cap maximum set to 12.50 EUR; the customer's cap is 12.50 EUR.").waitFor();
+    await card
+      .getByTestId('admin-spend-cap-max')
+      .filter({ hasText: /^12\.50 EUR$/ })
+      .waitFor();
+    expect(await card.getByText(/USD/).count()).toBe(0);
+    const customer = await tokenFor(euros, 'viewer');
+    const cap = await api.request('GET', '/api/v1/billing/spend-cap', { token: customer });
+    expect(cap.body).toMatchObject({ amount_cents: 1250, max_cents: 1250 });
+  });
+
   it('lets an operator put a credit pack on sale and take it off sale', async () => {
     const page = await signedIn('boss@example.com', 'admin');
     await page.getByRole('navigation').getByRole('link', { name: 'Credit packs' }).click();

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
-import { count, date, dateTime } from '../format';
+import { count, date, dateTime, fractionDigits } from '../format';
 
 /** A key for one grant the operator submits: a double click or a retry grants once. */
 const newKey = () => `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -72,11 +72,20 @@ function ExtendForm({
   );
 }
 
-/** Spend caps are in USD: shown as the rest of this card shows amounts. */
-const usd = (cents: number) => `${(cents / 100).toFixed(2)} USD`;
+/**
+ * Spend caps are in the customer's currency (their subscription's, as the ledger answers it), shown as an
+ * amount and its code: "12.50 EUR".
+ */
+const inCurrency = (cents: number, currency: string) => {
+  const digits = fractionDigits(currency);
+  return `${(cents / 10 ** digits).toFixed(digits)} ${currency.toUpperCase()}`;
+};
 
-/** Whole dollars and cents, as the operator types an amount in USD. */
-const DOLLARS = '[0-9]+([.][0-9]{1,2})?';
+/** An amount as the operator types it in the currency: whole units, and its minor units if it has them. */
+const amountPattern = (currency: string) => {
+  const digits = fractionDigits(currency);
+  return digits === 0 ? '[0-9]+' : `[0-9]+([.][0-9]{1,${digits}})?`;
+};
 
 /**
  * The highest spend cap the customer may set. Empty lifts the maximum; the API lowers (or sets) the
@@ -84,30 +93,33 @@ const DOLLARS = '[0-9]+([.][0-9]{1,2})?';
  */
 function SpendCapMaxForm({
   maxCents,
+  currency,
   busy,
   onSave,
 }: {
   maxCents: number | null;
+  currency: string;
   busy: boolean;
   onSave(maxCents: number | null): void;
 }) {
-  const [amount, setAmount] = useState(maxCents === null ? '' : (maxCents / 100).toFixed(2));
+  const digits = fractionDigits(currency);
+  const [amount, setAmount] = useState(maxCents === null ? '' : (maxCents / 10 ** digits).toFixed(digits));
   return (
     <form
       className="filters"
       aria-label="Spend cap maximum"
       onSubmit={(e) => {
         e.preventDefault();
-        const dollars = amount.trim();
-        onSave(dollars === '' ? null : Math.round(Number(dollars) * 100));
+        const typed = amount.trim();
+        onSave(typed === '' ? null : Math.round(Number(typed) * 10 ** digits));
       }}
     >
       <label>
-        Maximum in USD (empty: none){' '}
+        Maximum in {currency.toUpperCase()} (empty: none){' '}
         <input
           name="spend-cap-max"
           inputMode="decimal"
-          pattern={DOLLARS}
+          pattern={amountPattern(currency)}
           placeholder="No maximum"
           value={amount}
           onChange={(e) => setAmount(e.target.value)}
@@ -210,9 +222,10 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
       );
       if (maxCents === null) return 'The customer may set any spend cap.';
       const cap = after.credits.spend_cap.amount_cents;
+      const currency = after.credits.currency;
       return (
-        `Spend cap maximum set to ${usd(maxCents)}; ` +
-        `the customer's cap is ${cap === null ? 'none' : usd(cap)}.`
+        `Spend cap maximum set to ${inCurrency(maxCents, currency)}; ` +
+        `the customer's cap is ${cap === null ? 'none' : inCurrency(cap, currency)}.`
       );
     });
   const extended = ledger.data?.credits.grants.find((g) => g.id === extending);
@@ -230,7 +243,8 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
               {l.credits.spend_cap.amount_cents !== null && (
                 <>
                   {' '}
-                  · spend cap {usd(l.credits.spend_cap.amount_cents)} ({l.credits.spend_cap.mode})
+                  · spend cap {inCurrency(l.credits.spend_cap.amount_cents, l.credits.currency)} (
+                  {l.credits.spend_cap.mode})
                 </>
               )}
               {l.credits.spend_cap.max_cents === null ? (
@@ -239,7 +253,9 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
                 <>
                   {' '}
                   · spend cap at most{' '}
-                  <strong data-testid="admin-spend-cap-max">{usd(l.credits.spend_cap.max_cents)}</strong>
+                  <strong data-testid="admin-spend-cap-max">
+                    {inCurrency(l.credits.spend_cap.max_cents, l.credits.currency)}
+                  </strong>
                 </>
               )}
             </p>
@@ -361,6 +377,7 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
           <SpendCapMaxForm
             key={String(ledger.data.credits.spend_cap.max_cents)}
             maxCents={ledger.data.credits.spend_cap.max_cents}
+            currency={ledger.data.credits.currency}
             busy={busy}
             onSave={saveSpendCapMax}
           />
