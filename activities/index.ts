@@ -2,6 +2,7 @@ import { recordAccessSyncFailures } from './access-sync-failures';
 import { createCreditActivities } from './credits';
 import { createCreditHousekeepingActivities } from './credits/housekeeping';
 import { createCustomerActivities } from './db/customers';
+import { createRetentionActivities } from './db/retention';
 import { createDunningPolicyActivities } from './db/dunning-policy';
 import { createPlanActivities } from './db/plans';
 import { createSubscriptionDbActivities } from './db/subscriptions';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStripeActivities(deps),
     ...createCreditActivities(deps),
     ...createCreditHousekeepingActivities(deps),
+    ...createRetentionActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),
     ...createWebhookActivities(deps),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { temporalTlsIssues } from './temporal-tls';
+import { DEFAULT_RETENTION_DAYS } from '../domain/retention';
 
 /** Raised when the environment cannot start the engine; the message names the variable at fault. */
 export class ConfigError extends Error {
@@ -136,6 +137,11 @@ const schema = z
     RATE_LIMIT_PDF_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(30),
     /** How long an automatic top-up waits after a declined card before its one retry. */
     CREDIT_TOP_UP_RETRY_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+    /**
+     * Days the finished records that only explain the past are kept (outgoing webhook deliveries and
+     * attempts, published billing events, customer mails, top-up tries); money records are never pruned.
+     */
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(DEFAULT_RETENTION_DAYS),
     /**
      * Outgoing webhooks may go to loopback, private and link-local addresses (a test, or receivers on the
      * engine's own network); unset, such an endpoint is refused when saved and when sent to.

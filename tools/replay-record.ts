@@ -22,6 +22,7 @@ export const SCENARIOS = [
   'test/workflows/small-workflows.test.ts',
   'test/workflows/credit-workflows.test.ts',
   'test/workflows/webhook-workflows.test.ts',
+  'test/workflows/retention.test.ts',
   'test/api/credit-housekeeping.test.ts',
   'test/usage/rollup.test.ts',
   'test/api/stripe-webhooks.test.ts',

@@ -1,7 +1,12 @@
 /** Worker process: connects to Temporal and the database, runs until SIGINT/SIGTERM, then drains. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { ensureCreditHousekeeping, ensureUsageRollup, ensureWebhookDispatch } from './usage-rollup';
+import {
+  ensureCreditHousekeeping,
+  ensureRetention,
+  ensureUsageRollup,
+  ensureWebhookDispatch,
+} from './usage-rollup';
 import { loadByokKey } from '../config/byok-key';
 import { webhookSettingsFrom } from '../integrations/webhooks/settings';
 import { ConfigError, loadConfig } from '../config/env';
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     topUpRetryAfterSeconds: config.CREDIT_TOP_UP_RETRY_SECONDS,
   });
   await ensureWebhookDispatch(client, config.TEMPORAL_TASK_QUEUE);
+  await ensureRetention(client, config.TEMPORAL_TASK_QUEUE, { retentionDays: config.RETENTION_DAYS });
   await client.connection.close();
   logger.info(
     {

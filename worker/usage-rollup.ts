@@ -1,5 +1,6 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { CreditHousekeepingInput } from '../workflows/credit-housekeeping';
+import type { RetentionInput } from '../workflows/retention';
 import type { UsageRollupInput } from '../workflows/usage-rollup';
 import type { WebhookDispatchInput } from '../workflows/webhooks';
 
@@ -42,6 +43,20 @@ export async function ensureWebhookDispatch(
 ): Promise<void> {
   await client.workflow.start('webhookDispatchWorkflow', {
     workflowId: 'webhook-dispatch',
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** Starts the one retention loop (`retention`) unless it already runs. */
+export async function ensureRetention(
+  client: Client,
+  taskQueue: string,
+  input: RetentionInput = {},
+): Promise<void> {
+  await client.workflow.start('retentionWorkflow', {
+    workflowId: 'retention',
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

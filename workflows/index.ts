@@ -18,6 +18,7 @@ export {
   setDefaultPaymentMethodWorkflow,
   syncPaymentMethodsWorkflow,
 } from './payment-methods';
+export { retentionWorkflow } from './retention';
 export { subscriptionWorkflow } from './subscription';
 export { usageRollupWorkflow } from './usage-rollup';
 export { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from './webhooks';

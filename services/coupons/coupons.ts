@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
+import { redemptionCounts } from '../../db/coupon-redemptions';
 import {
   CouponRedemption,
   CouponRow,
@@ -73,22 +74,6 @@ export const promotionCodeOf = (r: PromotionCodeRow): PromotionCode => ({
   maxRedemptions: r.maxRedemptions ?? null,
   active: r.active,
 });
-
-/** Redemptions so far, per coupon or per promotion code id. */
-async function redemptionCounts(
-  em: EntityManager,
-  column: 'couponId' | 'promotionCodeId',
-  ids: string[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (ids.length === 0) return out;
-  const rows = await em.find(CouponRedemption, { [column]: { $in: ids } }, { fields: [column] });
-  for (const r of rows) {
-    const id = r[column];
-    if (id) out.set(id, (out.get(id) ?? 0) + 1);
-  }
-  return out;
-}
 
 export interface CouponView {
   coupon: Coupon;
