@@ -52,7 +52,11 @@ const { startPostgres, ensurePostgres } = require('../postgres') as {
 const { ensureTemporalTools } = require('../temporal-server') as {
   ensureTemporalTools(opts?: { log?: (l: string) => void }): { server: string; sqlTool: string; ui: string };
 };
-const { ensureNginx } = require('../nginx') as { ensureNginx(opts?: { log?: (l: string) => void }): string };
+const { ensureNginx, writeNginxConfig } = require('../nginx') as {
+  ensureNginx(opts?: { log?: (l: string) => void }): string;
+  /** nginx's configuration around ops/nginx's server block, filled in from `values`; returns its main file. */
+  writeNginxConfig(dir: string, values: Record<string, string>): string;
+};
 const { ensureKeycloakForPostgres, keycloakOnPostgresCommand } = require('../keycloak') as {
   ensureKeycloakForPostgres(opts?: { log?: (l: string) => void }): Promise<string>;
   keycloakOnPostgresCommand(o: {
@@ -489,12 +493,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       supervise(name, ...engineCommand(service(name)), { ...engine, WORKER_METRICS_PORT: String(metrics) });
 
     const nginxDir = join(dir, 'nginx');
-    writeNginxConfig(nginxDir, {
+    const nginxConf = writeNginxConfig(nginxDir, {
       API_1_ADDRESS: `127.0.0.1:${ports.api1}`,
       API_2_ADDRESS: `127.0.0.1:${ports.api2}`,
       BALANCER_LISTEN: `127.0.0.1:${ports.balancer}`,
+      PUBLIC_BASE_URL: balancer,
     });
-    supervise('balancer', nginx, ['-p', nginxDir, '-c', join(nginxDir, 'nginx.conf')], base);
+    supervise('balancer', nginx, ['-p', nginxDir, '-c', nginxConf], base);
 
     const apiUrls = apis.map(([, port]) => `http://127.0.0.1:${port}`);
     for (const url of [...apiUrls, balancer])
@@ -551,36 +556,6 @@ async function bundleOnce(dir: string): Promise<string> {
   });
   writeFileSync(path, code);
   return path;
-}
-
-/**
- * nginx's own configuration around ops/nginx's server block, which is filled in as nginx's image does
- * (each `${NAME}` of the environment; nginx's own `$variables` are left alone).
- */
-function writeNginxConfig(dir: string, values: Record<string, string>): void {
-  for (const sub of ['', 'temp']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o777 });
-  const template = readFileSync(join(ROOT, 'ops', 'nginx', 'billing-api.conf.template'), 'utf8');
-  const server = template.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => values[name] ?? whole);
-  writeFileSync(join(dir, 'billing-api.conf'), server);
-  const temp = join(dir, 'temp');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    [
-      'daemon off;',
-      'worker_processes 1;',
-      `pid ${join(dir, 'nginx.pid')};`,
-      'error_log stderr warn;',
-      'events { worker_connections 1024; }',
-      'http {',
-      '  access_log off;',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
-        (kind) => `  ${kind}_temp_path ${join(temp, kind)};`,
-      ),
-      `  include ${join(dir, 'billing-api.conf')};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {

@@ -147,7 +147,8 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
     name: 'balancer',
     role: 'nginx: one address for both APIs, passing a request a dead one could not take to the other',
     image: 'nginx',
-    env: ['API_1_ADDRESS', 'API_2_ADDRESS', 'BALANCER_LISTEN'],
+    // PUBLIC_BASE_URL: the host nginx sends the APIs, whatever Host the client sent.
+    env: ['API_1_ADDRESS', 'API_2_ADDRESS', 'BALANCER_LISTEN', 'PUBLIC_BASE_URL'],
     dependsOn: ['api-1', 'api-2'],
   },
 ];
