@@ -79,29 +79,35 @@ export function hostIsPrivate(hostname: string): boolean {
   return false;
 }
 
-/** Whether an IP address (v4 or v6, as text) is loopback, private, shared, link-local or unroutable. */
+/**
+ * Whether an IP address (v4 or v6, as text) is loopback, private, shared, link-local or unroutable.
+ * IPv6 forms that carry an IPv4 address, or that a host or its network may translate into one, are judged
+ * by class: the mapped (::ffff:0:0/96), translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96) and 6to4
+ * (2002::/16) forms by the IPv4 address inside; the deprecated IPv4-compatible ::/96 (with :: and ::1),
+ * the rest of 64:ff9b::/32 (local-use NAT64 among it), the IETF block with Teredo (2001::/23, a Teredo
+ * address hides its client's IPv4 address) and discard-only 100::/64 always.
+ */
 export function addressIsPrivate(address: string): boolean {
   const v4 = ipv4Of(address);
   if (v4) return v4Private(v4);
   const v6 = ipv6Of(address);
   if (!v6) return true; // not an address we can judge: refuse rather than guess
-  // ::ffff:a.b.c.d and the NAT64 prefix carry an IPv4 address: judge that one.
-  const mapped =
-    v6.slice(0, 5).every((x) => x === 0) && v6[5] === 0xffff
-      ? v6
-      : v6[0] === 0x64 && v6[1] === 0xff9b && v6.slice(2, 6).every((x) => x === 0)
-        ? v6
-        : null;
-  if (mapped) return v4Private([mapped[6]! >> 8, mapped[6]! & 255, mapped[7]! >> 8, mapped[7]! & 255]);
-  if (v6.every((x) => x === 0)) return true; // ::
-  if (v6.slice(0, 7).every((x) => x === 0) && v6[7] === 1) return true; // ::1
-  const first = v6[0]!;
+  const zeros = (from: number, to: number) => v6.slice(from, to).every((x) => x === 0);
+  const embedded = (hi: number, lo: number) => v4Private([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  if (zeros(0, 6)) return true; // ::/96: unspecified, loopback, IPv4-compatible
+  if (zeros(0, 5) && v6[5] === 0xffff) return embedded(v6[6]!, v6[7]!); // IPv4-mapped
+  if (zeros(0, 4) && v6[4] === 0xffff && v6[5] === 0) return embedded(v6[6]!, v6[7]!); // IPv4-translated
+  const [first, second] = [v6[0]!, v6[1]!];
+  if (first === 0x64 && second === 0xff9b) return zeros(2, 6) ? embedded(v6[6]!, v6[7]!) : true;
+  if (first === 0x2002) return embedded(second, v6[2]!); // 6to4
   return (
+    (first === 0x2001 && second < 0x200) || // IETF protocol assignments 2001::/23, Teredo 2001::/32 in it
+    (first === 0x0100 && zeros(1, 4)) || // discard-only 100::/64
     (first & 0xfe00) === 0xfc00 || // unique local fc00::/7
     (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
     (first & 0xffc0) === 0xfec0 || // site-local (deprecated) fec0::/10
     (first & 0xff00) === 0xff00 || // multicast
-    (first === 0x2001 && v6[1] === 0x0db8) // documentation
+    (first === 0x2001 && second === 0x0db8) // documentation
   );
 }
 
@@ -151,4 +157,64 @@ function ipv6Of(raw: string): number[] | null {
   if (known > (halves.length === 2 ? 7 : 8)) return null;
   const zeros = new Array<number>(8 - known).fill(0);
   return [...head.map((g) => parseInt(g, 16)), ...zeros, ...rest.map((g) => parseInt(g, 16)), ...tail];
+}
+
+/** What stands where a part of an address was taken out. */
+const REDACTED = '[redacted]';
+
+/** A path segment shown: words of lowercase letters joined by `-`, `_` or `.`, or a version (`v2`). */
+const WORDS = /^[a-z]+(?:[-_.][a-z]+)*$/;
+const VERSION = /^v\d{1,2}$/;
+const MAX_SEGMENT = 32;
+const MAX_WORD = 16;
+
+/**
+ * Whether a path segment reads as a plain word rather than an id or token: at most 32 characters of
+ * lowercase words, each at most 16 letters with a vowel and no more than four consonants in a row
+ * (a random lowercase string seldom has both), or a version such as `v2`.
+ */
+function plainSegment(segment: string): boolean {
+  if (VERSION.test(segment)) return true;
+  if (segment.length > MAX_SEGMENT || !WORDS.test(segment)) return false;
+  return segment
+    .split(/[-_.]/)
+    .every((word) => word.length <= MAX_WORD && /[aeiouy]/.test(word) && !/[^aeiouy]{5}/.test(word));
+}
+
+/**
+ * An endpoint's address as it may be shown or stored anywhere but the endpoint's own row (audit entries
+ * and their export, logs, mail): the scheme, host and port; the path up to its first segment that is not a
+ * plain word, the rest replaced by one `[redacted]` (a receiver's secret often sits in the path, as in
+ * Slack's `/services/T…/B…/<token>`); `?[redacted]` for any query; no user name, password or fragment.
+ * Anything that is not an http(s) URL is `[redacted]` whole. Applying it twice gives the same text.
+ */
+export function redactedEndpointUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return REDACTED;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return REDACTED;
+  const segments = url.pathname.slice(1).split('/');
+  const trailingSlash = segments.length > 1 && segments[segments.length - 1] === '';
+  if (trailingSlash) segments.pop();
+  const shown = segments.findIndex((s) => !plainSegment(s));
+  const path =
+    segments.length === 1 && segments[0] === ''
+      ? '/'
+      : shown === -1
+        ? `/${segments.join('/')}${trailingSlash ? '/' : ''}`
+        : `/${[...segments.slice(0, shown), REDACTED].join('/')}`;
+  return `${url.protocol}//${url.host}${path}${url.search ? `?${REDACTED}` : ''}`;
+}
+
+/**
+ * An endpoint's audit image (before or after) with its address redacted, for entries written before
+ * addresses were redacted when recorded; anything else as it is.
+ */
+export function redactedEndpointImage(image: unknown): unknown {
+  if (image === null || typeof image !== 'object' || !('url' in image)) return image;
+  const { url } = image as { url: unknown };
+  return { ...image, url: typeof url === 'string' ? redactedEndpointUrl(url) : REDACTED };
 }

@@ -4,6 +4,7 @@ import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { FAILURE } from '../../domain/failure-types';
 import { endpointWants, nextAttemptAt, shouldDisable } from '../../domain/webhook-delivery';
+import { redactedEndpointUrl } from '../../domain/webhook-endpoints';
 import { sendWebhook } from '../../integrations/webhooks/send';
 import type { WebhookSettings } from '../../integrations/webhooks/settings';
 import { openEndpointSecret } from '../../integrations/webhooks/settings';
@@ -249,7 +250,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
     });
     if (disable) {
       logger.warn(
-        { endpointId: endpoint.id, url: endpoint.url },
+        { endpointId: endpoint.id, url: redactedEndpointUrl(endpoint.url) },
         'webhook endpoint turned off after failing',
       );
       await tellOperators(endpoint.id);
@@ -287,7 +288,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
       to: settings.operatorEmails.join(', '),
       subject: 'A webhook endpoint was turned off',
       text: [
-        `The webhook endpoint ${endpoint.id} (${endpoint.url}) was turned off.`,
+        `The webhook endpoint ${endpoint.id} (${redactedEndpointUrl(endpoint.url)}) was turned off.`,
         `Reason: ${endpoint.disabledReason ?? 'it kept failing'}.`,
         'Its events wait for it: turn it back on in the console (Webhooks) once it answers again.',
       ].join('\n'),

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { csvCell } from '../admin-lists/export-customers';
 import { AuditEntry } from '../../db/entities';
 import { NEWEST_ID_FIRST, seekRows } from '../../db/keyset-pagination';
-import { auditWhere, type AuditFilter } from './list-audit-log';
+import { auditWhere, shownImage, type AuditFilter } from './list-audit-log';
 
 /** Entries fetched per query while streaming: a keyset page, so memory stays flat however long the log. */
 const BATCH = 500;
@@ -47,8 +47,8 @@ export async function exportAuditLogCsv(em: EntityManager, filter: AuditFilter):
           e.action,
           e.entityType,
           e.entityId,
-          json(e.before),
-          json(e.after),
+          json(shownImage(e.entityType, e.before)),
+          json(shownImage(e.entityType, e.after)),
         ]
           .map(csvCell)
           .join(',')}\r\n`;

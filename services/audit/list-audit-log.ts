@@ -2,6 +2,7 @@ import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { AuditEntry, CreditGrant, Customer, Invoice, ProviderKey, Subscription } from '../../db/entities';
 import { NEWEST_ID_FIRST, seekPage } from '../../db/keyset-pagination';
 import { notFound } from '../../domain/errors';
+import { redactedEndpointImage } from '../../domain/webhook-endpoints';
 
 export interface AuditFilter {
   entityType?: string;
@@ -63,6 +64,14 @@ export async function auditWhere(em: EntityManager, q: AuditFilter): Promise<Fil
     where.push({ $or: [{ actorEmail: { $in: [q.actor, q.actor.toLowerCase()] } }, { actorId: q.actor }] });
   if (q.customer) where.push(await customerObjects(em, q.customer));
   return where.length === 0 ? {} : where.length === 1 ? where[0]! : { $and: where };
+}
+
+/**
+ * An entry's before or after as the log and its export show it: a webhook endpoint's address redacted,
+ * for entries recorded before the address was redacted when written.
+ */
+export function shownImage(entityType: string, image: unknown): unknown {
+  return entityType === 'webhook_endpoint' ? redactedEndpointImage(image) : image;
 }
 
 /** Newest first, filtered by object, customer, actor or action; a page continues after the cursor's entry. */

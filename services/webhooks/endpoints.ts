@@ -6,7 +6,11 @@ import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { endpointUrlRefusal, type EndpointUrlPolicy } from '../../domain/webhook-endpoints';
+import {
+  endpointUrlRefusal,
+  redactedEndpointUrl,
+  type EndpointUrlPolicy,
+} from '../../domain/webhook-endpoints';
 import { newSigningSecret } from '../../integrations/webhooks/standard-webhooks';
 import { sealEndpointSecret } from '../../integrations/webhooks/settings';
 
@@ -31,9 +35,9 @@ export interface EndpointView {
   failed: number;
 }
 
-// The audit log keeps the terms, never the secret.
+// The audit log keeps the terms, never the signing secret nor the receiver's secret in the address.
 const imageOf = (e: WebhookEndpoint) => ({
-  url: e.url,
+  url: redactedEndpointUrl(e.url),
   description: e.description ?? null,
   event_types: e.eventTypes,
   enabled: e.enabled,

@@ -1,3 +1,4 @@
+import { recordAudit } from '../../db/audit';
 import { AuditEntry, WebhookEndpoint } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
@@ -82,6 +83,60 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('webhook endpoints on %s', (dia
       ].sort(),
     );
     expect(JSON.stringify(audit)).not.toContain('whsec_');
+  });
+
+  it('shows an address whole only on the endpoint itself: the audit log, its answers and its CSV export have the secret parts redacted', async () => {
+    // Slack-style: the receiver's secret is the path after /services/, and here in the query too.
+    const first = 'https://hooks.slack.com/services/T0SECRETA/B0SECRETB/SeCrEtToKeNc?token=SECRETD#SECRETE';
+    const second = 'https://hooks.slack.com/services/T0SECRETA/B0SECRETB/SeCrEtToKeNf';
+    const made = await call('POST', '', { ...good, url: first });
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    expect(made.body.url).toBe(first);
+    expect((await call('PATCH', `/${id}`, { url: second })).body.url).toBe(second);
+    expect((await call('GET', `/${id}`)).body.url).toBe(second);
+    await call('DELETE', `/${id}`);
+    // An entry written before addresses were redacted when recorded is redacted when read.
+    const em = db.orm.em.fork();
+    const old = newId('whe');
+    recordAudit(em, {
+      actor: { sub: 'admin-hooks', email: 'boss@example.com' },
+      action: 'webhook_endpoint.create',
+      entityType: 'webhook_endpoint',
+      entityId: old,
+      after: { url: second, enabled: true },
+    });
+    await em.flush();
+
+    const secret = /SECRET|SeCrEt/i;
+    const stored = await db.orm.em.fork().find(AuditEntry, { entityId: id }, { orderBy: { id: 'asc' } });
+    expect(stored).toHaveLength(3);
+    expect(JSON.stringify(stored)).not.toMatch(secret);
+    expect(
+      stored.map((a) => [a.action, (a.before as { url?: string })?.url, (a.after as { url?: string })?.url]),
+    ).toEqual([
+      ['webhook_endpoint.create', undefined, 'https://hooks.slack.com/services/[redacted]?[redacted]'],
+      [
+        'webhook_endpoint.update',
+        'https://hooks.slack.com/services/[redacted]?[redacted]',
+        'https://hooks.slack.com/services/[redacted]',
+      ],
+      ['webhook_endpoint.delete', 'https://hooks.slack.com/services/[redacted]', undefined],
+    ]);
+    for (const entity of [id, old]) {
+      const listed = await api.request('GET', `/api/v1/admin/audit-log?entity_id=${entity}`, {
+        token: admin,
+      });
+      expect(listed.status).toBe(200);
+      expect(listed.body.entries.length).toBeGreaterThan(0);
+      expect(JSON.stringify(listed.body)).toContain('hooks.slack.com/services/[redacted]');
+      expect(JSON.stringify(listed.body)).not.toMatch(secret);
+      const csv = await api.raw(`/api/v1/admin/audit-log/export?entity_id=${entity}`, admin);
+      expect(csv.status).toBe(200);
+      const text = await csv.text();
+      expect(text).toContain('hooks.slack.com/services/[redacted]');
+      expect(text).not.toMatch(secret);
+    }
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { listAuditLog as listEntries } from '../../../services/audit/list-audit-
 import type { HandlerInput } from '../../routing/define-route';
 import { operationsView } from '../../../services/operations/operations-view';
 import { exportAuditLogCsv } from '../../../services/audit/export-audit-log';
-import type { AuditFilter } from '../../../services/audit/list-audit-log';
+import { shownImage, type AuditFilter } from '../../../services/audit/list-audit-log';
 import type { auditLogExportQuery, auditLogQuery, operationsQuery } from './schemas';
 
 function auditFilterOf(q: {
@@ -38,8 +38,8 @@ export async function listAuditLog({
       action: e.action,
       entity_type: e.entityType,
       entity_id: e.entityId,
-      before: e.before ?? null,
-      after: e.after ?? null,
+      before: shownImage(e.entityType, e.before) ?? null,
+      after: shownImage(e.entityType, e.after) ?? null,
       created_at: e.createdAt.toISOString(),
     })),
     total: page.total,
