@@ -1,5 +1,7 @@
 import { creditBalance, drawCredits, type CreditGrant, type CreditMovement } from './credit-ledger';
 import { divRound, type Cents } from './money';
+import type { Entitlement } from './entitlements';
+import type { RateLine } from './rate-card';
 
 /** A spend cap on a period's overage: `block` refuses usage past it, `notify` only tells the customer. */
 export interface SpendCap {
@@ -121,4 +123,44 @@ export const prepaidBalance = (account: UsageAccount, at: Date): number =>
 export function nextUnitRefusal(account: UsageAccount, at: Date): UsageRefusal | null {
   const outcome = drawUsage(account, 1, at);
   return outcome.ok ? null : outcome.reason;
+}
+
+/** What a plan version stores that says whether it bills usage after the fact. */
+export interface PrepaidOnlySource {
+  prepaidOnly: boolean;
+  overagePer1kCents: Cents;
+  rateCard: readonly RateLine[];
+  currencyPrices: Readonly<Record<string, { overagePer1kCents: Cents }>>;
+  entitlements: readonly Entitlement[];
+}
+
+/**
+ * Why a plan version cannot be prepaid-only as it stands, naming the field, or null. A prepaid-only plan
+ * refuses usage its included and prepaid credits cannot pay (`credits_exhausted`): nothing is billed after
+ * the fact, so whatever would bill usage contradicts it and is refused rather than silently ignored. An
+ * overage price (in its own currency or any other) could never apply; a rate card line prices its type
+ * outside the credit pool (or BYOK usage) and bills it in arrears, so credits would never stop it; an
+ * explicit metered entitlement that `bill`s past its amount would say usage is billed when it is refused.
+ */
+export function prepaidOnlyRefusal(
+  plan: PrepaidOnlySource,
+): { code: 'prepaid_only_bills_usage'; field: string; message: string } | null {
+  if (!plan.prepaidOnly) return null;
+  const refuse = (field: string, what: string) => ({
+    code: 'prepaid_only_bills_usage' as const,
+    field,
+    message: `A prepaid-only plan bills no usage after the fact: ${what}`,
+  });
+  if (plan.overagePer1kCents > 0) return refuse('overage_price_per_1k_cents', 'its overage price must be 0');
+  if (plan.rateCard.length > 0) return refuse('rate_card', 'it can have no rate card lines');
+  for (const [currency, p] of Object.entries(plan.currencyPrices))
+    if (p.overagePer1kCents > 0)
+      return refuse(
+        `currency_prices.${currency}.overage_price_per_1k_cents`,
+        `its overage price in ${currency} must be 0`,
+      );
+  for (const [i, e] of plan.entitlements.entries())
+    if (e.kind === 'metered' && e.overage === 'bill')
+      return refuse(`entitlements.${i}.overage`, `entitlement "${e.feature}" must block past its amount`);
+  return null;
 }

@@ -85,6 +85,7 @@ export function planDto(p: Plan, currency = p.currency) {
     overage_price_per_1k_cents: t.overagePer1kCents,
     daily_api_calls: p.dailyApiCalls ?? null,
     pausable: p.pausable,
+    prepaid_only: p.prepaidOnly,
     entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }).map(entitlementObject),
     rate_card: rateCardView(t.rateCard),
     currencies: offeredCurrencies(p),

@@ -8,6 +8,7 @@ import { entitlementRefusal, type Entitlement } from '../../domain/entitlements'
 import { recordAudit } from '../../db/audit';
 import type { RateLine } from '../../domain/rate-card';
 import { currencyPriceRefusal, withCurrencyPrices, type CurrencyTerms } from '../../domain/currency';
+import { prepaidOnlyRefusal } from '../../domain/credit-usage';
 
 export interface PlanChanges {
   name?: string;
@@ -22,6 +23,8 @@ export interface PlanChanges {
   overagePer1kCents?: number;
   dailyApiCalls?: number | null;
   pausable?: boolean;
+  /** Usage credits cannot pay is refused (`credits_exhausted`), never billed (domain/credit-usage.ts). */
+  prepaidOnly?: boolean;
   /** Explicit entitlements (domain/entitlements.ts), beyond those the fields above give. */
   entitlements?: Entitlement[];
   /** Usage prices by type and dimension (domain/rate-card.ts), checked by the API's schema. */
@@ -39,6 +42,12 @@ function checkCurrencyPrices(plan: Plan): void {
         field: `currency_prices.${refusal.field}`,
       });
   }
+}
+
+/** Refuses a prepaid-only plan with anything that would bill usage after the fact, naming the field. */
+function checkPrepaidOnly(plan: Plan): void {
+  const refusal = prepaidOnlyRefusal(plan);
+  if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: refusal.field });
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -61,6 +70,7 @@ const TERMS: (keyof PlanChanges)[] = [
   'includedCredits',
   'overagePer1kCents',
   'dailyApiCalls',
+  'prepaidOnly',
   'entitlements',
   'rateCard',
   'currencyPrices',
@@ -110,12 +120,14 @@ export async function createPlan(
     overagePer1kCents: c.overagePer1kCents ?? 0,
     dailyApiCalls: c.dailyApiCalls ?? null,
     pausable: c.pausable ?? false,
+    prepaidOnly: c.prepaidOnly ?? false,
     entitlements: c.entitlements ?? [],
     rateCard: c.rateCard ?? [],
     currencyPrices: withCurrencyPrices({}, c.currencyPrices ?? {}),
     sortOrder: (last?.sortOrder ?? 0) + 1,
   });
   checkCurrencyPrices(plan);
+  checkPrepaidOnly(plan);
   audit(em, actor, 'plan.create', code, null, planDto(plan));
   await em.flush();
   return plan;
@@ -159,6 +171,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
     if (v !== undefined) (target as unknown as Record<string, unknown>)[k] = v;
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);
+  checkPrepaidOnly(target);
   if (target.priceMonthlyCents !== before.price_monthly_cents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== before.price_yearly_cents) target.stripePriceYearlyId = null;
   if (

@@ -1,8 +1,12 @@
 import { AuditEntry, Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { sqlFor } from '../../db/raw-sql';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
+import { seedSubscriber } from '../usage/seed-subscriber';
+
+const DAY = 86_400_000;
 
 describe('plan administration', () => {
   let idp: TestIdp;
@@ -239,6 +243,181 @@ describe('plan administration', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.error.details.field).toBe(field);
     }
+  });
+
+  it('creates a prepaid-only plan: its subscriber draws credits only, then is refused credits_exhausted with no overage stored', async () => {
+    const made = await api.request('POST', '/api/v1/subscriptions/plans', {
+      token: admin,
+      body: {
+        id: 'prepaid',
+        display_name: 'Prepaid',
+        price_monthly_cents: 1000,
+        services: ['ops-center', 'chat'],
+        included_credits: 100,
+        prepaid_only: true,
+      },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ id: 'prepaid', prepaid_only: true, overage_price_per_1k_cents: 0 });
+    expect(made.body.entitlements).toContainEqual(
+      expect.objectContaining({ feature: 'credits', limit: 100, overage: 'block' }),
+    );
+    expect((await api.request('GET', '/api/v1/subscriptions/plans/prepaid')).body.prepaid_only).toBe(true);
+    const versions = await api.request('GET', '/api/v1/admin/plans', { token: admin });
+    expect(versions.body.find((v: { id: string }) => v.id === 'prepaid')).toMatchObject({
+      prepaid_only: true,
+    });
+    // A plan made without the field bills overage, as every plan did.
+    expect(
+      (await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body: basic('billed') }))
+        .body,
+    ).toMatchObject({ prepaid_only: false });
+
+    const email = 'pat-prepaid@example.com';
+    const { customer, sub } = await seedSubscriber(db.orm, {
+      email,
+      plan: 'prepaid',
+      periodStart: new Date(Date.now() - DAY),
+    });
+    const token = await idp.token({ sub, email });
+    let n = 0;
+    const report = (quantities: number[]) =>
+      api.request('POST', '/api/v1/billing/report_usage', {
+        token,
+        body: { events: quantities.map((quantity) => ({ id: `pat-${++n}`, type: 'inference', quantity })) },
+      });
+
+    // The 100 included credits, then 20 an admin grants, and not one unit more.
+    expect((await report([60, 40])).body).toMatchObject({ accepted: 2 });
+    const grant = await api.request(
+      'POST',
+      `/api/v1/admin/billing/customers/${encodeURIComponent(email)}/credits`,
+      { token: admin, body: { amount: 20, reason: 'goodwill' }, headers: { 'Idempotency-Key': 'pat-1' } },
+    );
+    expect(grant.status).toBe(201);
+    const partly = await report([15, 10, 5]);
+    expect(partly.status).toBe(200);
+    expect(partly.body).toMatchObject({
+      accepted: 2,
+      rejected_events: [{ index: 1, reason: 'credits_exhausted' }],
+    });
+    const refused = await report([1]);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'credits_exhausted' });
+    expect(
+      (await api.request('POST', '/api/v1/subscriptions/check-access/chat', { token })).body,
+    ).toMatchObject({ allowed: false, reason: 'credits_exhausted' });
+
+    const credits = await api.request('GET', '/api/v1/billing/credits', { token });
+    expect(credits.body).toMatchObject({
+      balance: 0,
+      included: { credits: 100, used: 100, remaining: 0 },
+      spend_cap: { period_overage_units: 0, period_overage_cents: 0 },
+    });
+    const [stored] = await sqlFor(db.orm.em.fork()).run<{ units: unknown; prepaid: unknown }>(
+      'select sum(quantity) as units, sum(prepaid) as prepaid from usage_events where customer_id = ?',
+      [customer.id],
+    );
+    // What is stored is what credits paid: 100 included and 20 prepaid, so nothing is left to bill.
+    expect([Number(stored?.units), Number(stored?.prepaid)]).toEqual([120, 20]);
+
+    // Turning it off is a change of terms: the subscriber keeps their prepaid-only version.
+    const off = await api.request('PUT', '/api/v1/subscriptions/plans/prepaid', {
+      token: admin,
+      body: { prepaid_only: false },
+    });
+    expect(off.body).toMatchObject({ version: 2, prepaid_only: false, grandfathered_subscribers: 1 });
+    const kept = await db.orm.em.fork().findOneOrFail(Subscription, { customer }, { populate: ['plan'] });
+    expect(kept.plan).toMatchObject({ version: 1, prepaidOnly: true });
+  });
+
+  it('refuses a prepaid_only that is not a boolean, naming the field', async () => {
+    await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body: basic('typed') });
+    for (const value of ['true', 'false', null, 1, 0, {}, []]) {
+      for (const [method, path, body] of [
+        ['POST', '/api/v1/subscriptions/plans', { ...basic('typed-new'), prepaid_only: value }],
+        ['PUT', '/api/v1/subscriptions/plans/typed', { prepaid_only: value }],
+      ] as const) {
+        const res = await api.request(method, path, { token: admin, body });
+        expect({ value, method, status: res.status, code: res.body.error?.code }).toEqual({
+          value,
+          method,
+          status: 400,
+          code: 'validation_failed',
+        });
+        expect(res.body.error.details.field).toBe('body.prepaid_only');
+      }
+    }
+    const em = db.orm.em.fork();
+    expect(await em.count(Plan, { code: 'typed-new' })).toBe(0);
+    expect((await em.findOneOrFail(Plan, { code: 'typed' })).prepaidOnly).toBe(false);
+  });
+
+  it('refuses a prepaid-only plan that would bill usage after the fact, naming what bills', async () => {
+    const prepaid = (id: string) => ({ ...basic(id), overage_price_per_1k: 0, prepaid_only: true });
+    const rateCard = [{ usage_type: 'tts', price: { model: 'per_unit', unit_amount_decimal: '0.1' } }];
+    for (const [body, field] of [
+      [{ ...prepaid('pp-overage'), overage_price_per_1k: 2.5 }, 'overage_price_per_1k_cents'],
+      [{ ...prepaid('pp-card'), rate_card: rateCard }, 'rate_card'],
+      [
+        {
+          ...prepaid('pp-eur'),
+          currency_prices: {
+            eur: { price_monthly_cents: 2799, price_yearly_cents: 27900, overage_price_per_1k_cents: 200 },
+          },
+        },
+        'currency_prices.eur.overage_price_per_1k_cents',
+      ],
+      [
+        {
+          ...prepaid('pp-ent'),
+          entitlements: [
+            {
+              feature: 'tts-minutes',
+              kind: 'metered',
+              usage_type: 'tts',
+              amount: 10,
+              per: 'period',
+              overage: 'bill',
+            },
+          ],
+        },
+        'entitlements.0.overage',
+      ],
+    ] as const) {
+      const res = await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body });
+      expect({ field, status: res.status, error: res.body.error }).toMatchObject({
+        field,
+        status: 400,
+        error: { code: 'prepaid_only_bills_usage', details: { field } },
+      });
+    }
+    expect(await db.orm.em.fork().count(Plan, { code: { $like: 'pp-%' } })).toBe(0);
+
+    // A plan with an overage price turns prepaid-only only with its overage price gone.
+    await api.request('POST', '/api/v1/subscriptions/plans', { token: admin, body: basic('turned') });
+    const refused = await api.request('PUT', '/api/v1/subscriptions/plans/turned', {
+      token: admin,
+      body: { prepaid_only: true },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: 'prepaid_only_bills_usage',
+      details: { field: 'overage_price_per_1k_cents' },
+    });
+    expect((await db.orm.em.fork().findOneOrFail(Plan, { code: 'turned' })).prepaidOnly).toBe(false);
+    const turned = await api.request('PUT', '/api/v1/subscriptions/plans/turned', {
+      token: admin,
+      body: { prepaid_only: true, overage_price_per_1k_cents: 0 },
+    });
+    expect(turned.status).toBe(200);
+    expect(turned.body).toMatchObject({ version: 1, prepaid_only: true, overage_price_per_1k_cents: 0 });
+    // And, prepaid-only, it takes no overage price back.
+    const again = await api.request('PUT', '/api/v1/subscriptions/plans/turned', {
+      token: admin,
+      body: { overage_price_per_1k: '1.00' },
+    });
+    expect(again.body.error).toMatchObject({ code: 'prepaid_only_bills_usage' });
   });
 
   it('archives a plan: it leaves the list but stays for its subscribers', async () => {

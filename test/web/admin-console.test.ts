@@ -393,6 +393,7 @@ describe("the operator's console in a browser", () => {
       '$49.00',
       'USD',
       '500',
+      'no',
       '1',
       'not synced',
       expect.any(String),
@@ -419,6 +420,28 @@ describe("the operator's console in a browser", () => {
     );
     await screenshot(page, 'admin-plans');
     await expectAccessible(page, 'admin plans');
+
+    // A prepaid-only plan, made by ticking its box: saved so, and shown so in the list and its edit form.
+    const create = page.getByRole('form', { name: 'New plan' });
+    await create.getByLabel('Code').fill('prepaid-team');
+    await create.getByLabel('Name').fill('Prepaid team');
+    await create.getByLabel('Monthly price (cents)').fill('2900');
+    await create.getByRole('checkbox', { name: 'Prepaid only' }).check();
+    await create.getByRole('button', { name: 'Create plan' }).click();
+    await page
+      .getByText('prepaid-team is created, prepaid only; the catalog sync gives it its Stripe prices.')
+      .waitFor();
+    await page.getByTestId('plan-prepaid-team-v1').getByRole('cell', { name: 'yes', exact: true }).waitFor();
+    expect((await api.request('GET', '/api/v1/subscriptions/plans/prepaid-team')).body).toMatchObject({
+      prepaid_only: true,
+      overage_price_per_1k_cents: 0,
+    });
+    await page.getByRole('button', { name: 'Edit prepaid-team' }).click();
+    const edit = page.getByRole('form', { name: 'Edit prepaid-team' });
+    expect(await edit.getByRole('checkbox', { name: 'Prepaid only' }).isChecked()).toBe(true);
+    await screenshot(page, 'admin-plans-prepaid');
+    await expectAccessible(page, 'admin plans, prepaid-only');
+    await edit.getByRole('button', { name: 'Back' }).click();
     await page.getByRole('button', { name: 'Archive starter' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Archive' }).click();
     await page.getByText('starter is archived.').waitFor();

@@ -23,6 +23,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     overagePer1kCents: b.overage_price_per_1k_cents ?? b.overage_price_per_1k,
     dailyApiCalls: b.daily_api_calls,
     pausable: b.pausable,
+    prepaidOnly: b.prepaid_only,
     rateCard: b.rate_card,
     currencyPrices:
       b.currency_prices &&

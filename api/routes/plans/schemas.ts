@@ -100,6 +100,10 @@ const planFields = {
   overage_price_per_1k_cents: cents.optional(),
   daily_api_calls: count.min(1).nullable().default(null),
   pausable: z.boolean().default(false),
+  prepaid_only: z.boolean().default(false).meta({
+    description:
+      'Usage its included and prepaid credits cannot pay is refused (credits_exhausted), never billed: the plan may have no overage price, rate card lines or billing entitlements',
+  }),
   entitlements: entitlements.default([]),
   rate_card: rateCard.optional(),
   currency_prices: currencyPrices.optional(),
@@ -135,6 +139,7 @@ export const updatePlanBody = z
     overage_price_per_1k_cents: planFields.overage_price_per_1k_cents,
     daily_api_calls: count.min(1).nullable().optional(),
     pausable: z.boolean().optional(),
+    prepaid_only: z.boolean().optional(),
     entitlements: entitlements.optional(),
     rate_card: rateCard.optional(),
     currency_prices: currencyPrices.optional(),
@@ -171,6 +176,8 @@ export const planResponse = z.object({
   daily_api_calls: z.number().int().nullable(),
   /** Whether a subscriber may pause this plan themselves. */
   pausable: z.boolean(),
+  /** Whether usage its credits cannot pay is refused (`credits_exhausted`) rather than billed as overage. */
+  prepaid_only: z.boolean(),
   /** Everything it entitles a subscriber to: its services, daily calls, included credits and explicit ones. */
   entitlements: z.array(z.record(z.string(), z.unknown())),
   /** How usage beyond the plan's own credits is priced, by type and dimension; see the README's rate cards. */

@@ -26,14 +26,52 @@ function syncState({ monthly, yearly }: { monthly: boolean; yearly: boolean | nu
   return `monthly ${monthly ? 'synced' : 'not synced'}, yearly ${yearly ? 'synced' : 'not synced'}`;
 }
 
+/**
+ * The prepaid-only switch of a plan form, with what it means: usage no credit pays for is refused
+ * (`credits_exhausted`), not billed; the API refuses it beside an overage price or rate card.
+ */
+function PrepaidOnlyField({
+  id,
+  checked,
+  onChange,
+}: {
+  id: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}) {
+  return (
+    <>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={checked}
+          aria-describedby={`${id}-hint`}
+          onChange={(e) => onChange(e.target.checked)}
+        />{' '}
+        Prepaid only
+      </label>
+      <p className="small muted check-hint" id={`${id}-hint`}>
+        Usage no credit pays for is refused, never billed as overage.
+      </p>
+    </>
+  );
+}
+
 /** The plan catalog as an operator runs it: every version with its subscribers and Stripe sync state. */
 export function AdminPlans() {
   const versions = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
   const [editing, setEditing] = useState<string | null>(null);
-  const [form, setForm] = useState({ display_name: '', price_monthly_cents: '', included_credits: '' });
+  const [form, setForm] = useState({
+    display_name: '',
+    price_monthly_cents: '',
+    included_credits: '',
+    overage_price_per_1k_cents: '',
+    prepaid_only: false,
+  });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
-  const [creating, setCreating] = useState({ id: '', display_name: '', price_monthly_cents: '' });
+  const blank = { id: '', display_name: '', price_monthly_cents: '', prepaid_only: false };
+  const [creating, setCreating] = useState(blank);
 
   const { busy, error, done, run } = useAction(versions.reload);
   const save = (e: FormEvent) => {
@@ -47,6 +85,10 @@ export function AdminPlans() {
             ...(form.display_name ? { display_name: form.display_name } : {}),
             ...(form.price_monthly_cents ? { price_monthly_cents: Number(form.price_monthly_cents) } : {}),
             ...(form.included_credits ? { included_credits: Number(form.included_credits) } : {}),
+            ...(form.overage_price_per_1k_cents
+              ? { overage_price_per_1k_cents: Number(form.overage_price_per_1k_cents) }
+              : {}),
+            prepaid_only: form.prepaid_only,
           },
         }),
       );
@@ -73,6 +115,7 @@ export function AdminPlans() {
                 { label: 'Monthly', num: true },
                 'Currencies',
                 { label: 'Credits', num: true },
+                'Prepaid only',
                 { label: 'Subscribers', num: true },
                 'In Stripe',
                 'Actions',
@@ -91,6 +134,7 @@ export function AdminPlans() {
                   <td className="num">{money(v.price_monthly_cents, v.currency)}</td>
                   <td>{v.currencies.map((c) => c.toUpperCase()).join(', ')}</td>
                   <td className="num">{count(v.included_credits)}</td>
+                  <td>{v.prepaid_only ? 'yes' : 'no'}</td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
                   <td className="row-actions">
@@ -105,6 +149,8 @@ export function AdminPlans() {
                               display_name: v.display_name,
                               price_monthly_cents: String(v.price_monthly_cents),
                               included_credits: String(v.included_credits),
+                              overage_price_per_1k_cents: String(v.overage_price_per_1k_cents),
+                              prepaid_only: v.prepaid_only,
                             });
                           }}
                         >
@@ -179,11 +225,12 @@ export function AdminPlans() {
                         id: creating.id,
                         display_name: creating.display_name,
                         price_monthly_cents: Number(creating.price_monthly_cents),
+                        prepaid_only: creating.prepaid_only,
                       },
                     }),
                   );
-                  setCreating({ id: '', display_name: '', price_monthly_cents: '' });
-                  return `${plan.id} is created; the catalog sync gives it its Stripe prices.`;
+                  setCreating(blank);
+                  return `${plan.id} is created${plan.prepaid_only ? ', prepaid only' : ''}; the catalog sync gives it its Stripe prices.`;
                 });
               }}
             >
@@ -217,6 +264,11 @@ export function AdminPlans() {
                   onChange={(e) => setCreating({ ...creating, price_monthly_cents: e.target.value })}
                 />
               </label>
+              <PrepaidOnlyField
+                id="new-prepaid-only"
+                checked={creating.prepaid_only}
+                onChange={(prepaid_only) => setCreating({ ...creating, prepaid_only })}
+              />
               <button type="submit" disabled={busy}>
                 Create plan
               </button>
@@ -226,8 +278,8 @@ export function AdminPlans() {
               <form className="card form" onSubmit={save} aria-labelledby="edit-heading">
                 <h2 id="edit-heading">Edit {editing}</h2>
                 <p className="muted">
-                  Changing the price or credits of a plan with subscribers makes a new version; they keep
-                  theirs until migrated.
+                  Changing the price, credits or prepaid-only of a plan with subscribers makes a new version;
+                  they keep theirs until migrated.
                 </p>
                 <label>
                   Display name{' '}
@@ -255,6 +307,20 @@ export function AdminPlans() {
                     onChange={(e) => setForm({ ...form, included_credits: e.target.value })}
                   />
                 </label>
+                <label>
+                  Overage price per 1,000 credits (cents){' '}
+                  <input
+                    inputMode="numeric"
+                    pattern="[0-9]+"
+                    value={form.overage_price_per_1k_cents}
+                    onChange={(e) => setForm({ ...form, overage_price_per_1k_cents: e.target.value })}
+                  />
+                </label>
+                <PrepaidOnlyField
+                  id="edit-prepaid-only"
+                  checked={form.prepaid_only}
+                  onChange={(prepaid_only) => setForm({ ...form, prepaid_only })}
+                />
                 <button type="submit" disabled={busy}>
                   Save {editing}
                 </button>{' '}
