@@ -62,18 +62,22 @@ export interface RedemptionContext {
   couponRedemptions: number;
 }
 
+/** Every reason a promotion code or coupon is refused, as the stable code callers get (and /openapi.json lists). */
+export const COUPON_REFUSAL_CODES = [
+  'promotion_code_inactive',
+  'promotion_code_expired',
+  'promotion_code_used_up',
+  'promotion_code_first_time_only',
+  'promotion_code_minimum_not_met',
+  'coupon_inactive',
+  'coupon_expired',
+  'coupon_used_up',
+  'coupon_not_for_plan',
+  'coupon_not_for_currency',
+] as const;
+
 export interface CouponRefusal {
-  code:
-    | 'promotion_code_inactive'
-    | 'promotion_code_expired'
-    | 'promotion_code_used_up'
-    | 'promotion_code_first_time_only'
-    | 'promotion_code_minimum_not_met'
-    | 'coupon_inactive'
-    | 'coupon_expired'
-    | 'coupon_used_up'
-    | 'coupon_not_for_plan'
-    | 'coupon_not_for_currency';
+  code: (typeof COUPON_REFUSAL_CODES)[number];
   message: string;
 }
 

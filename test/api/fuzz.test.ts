@@ -14,7 +14,8 @@ import { arbitraryFor, percentEncode, type Hints, type JsonSchema } from '../hel
  * server and worker, the Stripe emulator, SQLite): requests are generated from each operation's declared
  * parameters and body, with hostile values mixed in at every node, and sent as anonymous, a customer, an
  * editor, the AI gateway (billing-gateway role) and an admin. Any 5xx fails, so does a 2xx whose body breaks the declared response
- * schema, a 2xx to a request the operation's own schema refuses, and an error not in the one error shape.
+ * schema, a 2xx to a request the operation's own schema refuses, an error not in the one error shape, and
+ * a status the operation does not declare.
  */
 
 const RUNS_PER_OPERATION = Number(process.env.FUZZ_RUNS ?? 40);
@@ -24,6 +25,8 @@ interface Operation {
   path: string;
   parameters: { name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema }[];
   requestBody?: { content: { 'application/json': { schema: JsonSchema } } };
+  /** The statuses the operation declares: a client generated from the document knows these only. */
+  responses: Record<string, unknown>;
 }
 
 interface Sample {
@@ -210,6 +213,8 @@ describe('schema-driven fuzzing of the whole API', () => {
               return 'answer breaks the declared response schema';
             if (res.status >= 400 && typeof res.body?.error?.code !== 'string')
               return 'error not in the one shape';
+            if (!Object.hasOwn(op.responses, String(res.status)))
+              return 'status not declared in /openapi.json';
             return null;
           })();
           if (problem) {

@@ -1,3 +1,4 @@
+import { COUPON_REFUSAL_CODES } from '../../domain/coupons';
 import { loadOrCreateLocalKey, signToken } from '../../services/auth/local-key';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
@@ -83,6 +84,29 @@ describe('API surface', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  // A client generated from the document (the web app's is) knows an error by its declared status and code.
+  it('declares every reason a promotion code is refused, by its full code, where a code is typed', async () => {
+    const paths = (await api.request('GET', '/openapi.json')).body.paths as Record<
+      string,
+      Record<string, { responses: Record<string, { description: string }> }>
+    >;
+    const checkout = paths['/api/v1/billing/checkout/create']!.post!.responses;
+    const refusals = ['promotion_code_unknown', ...COUPON_REFUSAL_CODES];
+    const undeclared = refusals.filter((code) => !checkout['400']!.description.includes(code));
+    expect(undeclared).toEqual([]);
+    expect(checkout['503']?.description).toContain('promotion_code_not_synced');
+    const upgrade = paths['/api/v1/billing/subscription/upgrade']!.post!.responses;
+    expect(upgrade['400']?.description).toContain('the reasons of checkout/create');
+    expect(upgrade['503']?.description).toContain('promotion_code_not_synced');
+  });
+
+  it('declares the 404 attach_payment_method answers for a card Stripe does not know', async () => {
+    const paths = (await api.request('GET', '/openapi.json')).body.paths;
+    expect(paths['/api/v1/stripe/attach_payment_method'].post.responses['404']?.description).toContain(
+      'payment_method_not_found',
+    );
   });
 
   it('answers an unknown route with the one error shape', async () => {

@@ -45,6 +45,8 @@ import {
 
 const tags = ['billing'];
 const conflictError = { 409: 'The subscription is not in a state that allows this' };
+const promotionNotSynced =
+  'The promotion code is not in Stripe yet; try again in a minute (promotion_code_not_synced)';
 
 export const billingRoutes = [
   defineRoute({
@@ -67,11 +69,13 @@ export const billingRoutes = [
     errors: {
       400:
         'A promotion code that cannot be used, with the reason as the code: promotion_code_unknown, ' +
-        '_inactive, _expired, _used_up, _first_time_only, _minimum_not_met, coupon_expired, coupon_used_up, ' +
-        'coupon_not_for_plan, coupon_not_for_currency; a currency not priced in (currency_not_supported) ' +
-        'or one the plan is not sold in (plan_not_in_currency)',
+        'promotion_code_inactive, promotion_code_expired, promotion_code_used_up, ' +
+        'promotion_code_first_time_only, promotion_code_minimum_not_met, coupon_inactive, coupon_expired, ' +
+        'coupon_used_up, coupon_not_for_plan, coupon_not_for_currency; a currency not priced in ' +
+        '(currency_not_supported) or one the plan is not sold in (plan_not_in_currency)',
       404: 'No such plan',
       409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), has 3 checkouts open (too_many_open_checkouts), or pays in another currency (currency_fixed)',
+      503: promotionNotSynced,
     },
     response: checkoutResponse,
     handler: createCheckout,
@@ -129,6 +133,7 @@ export const billingRoutes = [
         'The subscription is not in a state that allows this, or its coupon is not for the new plan ' +
         '(coupon_not_for_plan, details.field body.tier_id; the preview too): type a promotion code for ' +
         'the new plan with a change made now, which replaces it',
+      503: promotionNotSynced,
     },
     response: upgradeResponse,
     handler: upgradeSubscription,
@@ -255,7 +260,10 @@ export const billingRoutes = [
     tags: ['customers'],
     access: 'viewer',
     body: attachPaymentMethodBody,
-    errors: { 402: 'The card was declined' },
+    errors: {
+      402: 'The card was declined (card_declined)',
+      404: 'Stripe has no such payment method (payment_method_not_found)',
+    },
     response: attachPaymentMethodResponse,
     handler: attachPaymentMethod,
   }),
