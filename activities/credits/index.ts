@@ -18,6 +18,7 @@ import { idempotencyKey } from '../stripe/idempotency';
 import { requireStripe } from '../stripe/require-stripe';
 import { purchaseOf } from '../../integrations/stripe/credit-purchase-metadata';
 import { voidRefundedCredits } from './refunds';
+import { priceTopUp, recordTopUpTax } from './top-up-tax';
 
 /** What a paid Checkout session granted. */
 export interface PurchaseGrant {
@@ -221,11 +222,17 @@ export function createCreditActivities(deps: ActivityDeps) {
       await markTopUp(em, record, { status: 'declined', error: reason });
       return { ...outcome('declined', reason), notice: declinedNotice(customer, req, reason) };
     }
+    const price = await priceTopUp(stripe, deps.stripeTax ?? false, {
+      stripeCustomerId: customer.stripeCustomerId,
+      priceCents,
+      currency,
+      packId: pack.id,
+    });
     let intent: Stripe.PaymentIntent;
     try {
       intent = await stripe.paymentIntents.create(
         {
-          amount: priceCents,
+          amount: price.amountCents,
           currency,
           customer: customer.stripeCustomerId,
           payment_method: card.stripePaymentMethodId,
@@ -269,6 +276,7 @@ export function createCreditActivities(deps: ActivityDeps) {
       await markTopUp(em, record, { status: 'failed', error: reason, paymentIntentId: intent.id });
       return { ...outcome('pending', reason), paymentIntentId: intent.id };
     }
+    await recordTopUpTax(stripe, price, req.crossingKey);
     const made = await grantBought(
       em,
       {

@@ -32,6 +32,8 @@ describe('automatic top-ups that cannot lose money', () => {
       taskQueue: 'top-up-safety',
       webhookSecret: WEBHOOK_SECRET,
       dialect: 'postgresql',
+      // Stripe Tax on: a customer with a taxable address pays tax on a top-up as on a Checkout pack.
+      stripeTax: true,
       apiEnv: () => ({
         CREDIT_TOP_UP_RETRY_SECONDS: '1',
         RATE_LIMIT_STRIPE_PER_MINUTE: String(STRIPE_LIMIT),
@@ -60,7 +62,7 @@ describe('automatic top-ups that cannot lose money', () => {
   }
 
   /** A starter subscriber who paid at Checkout with 4242, acting through the API with their own token. */
-  async function subscriber(name: string) {
+  async function subscriber(name: string, country = 'US') {
     const { stripe, db, idp, api, emulator } = stack;
     const email = `${name}@example.com`;
     const stripeCustomer = await stripe.customers.create({ email });
@@ -80,7 +82,11 @@ describe('automatic top-ups that cannot lose money', () => {
       billing_cycle: 'monthly',
     });
     expect(checkout.status).toBe(200);
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    // The billing address Checkout asks for with Stripe Tax on; the US is where the account collects none.
+    emulator.completeCheckoutSession(checkout.body.session_id, {
+      cardNumber: '4242424242424242',
+      address: { country },
+    });
     const methods = async (n: number, what: string) =>
       (
         await waitUntil(
@@ -244,6 +250,47 @@ describe('automatic top-ups that cannot lose money', () => {
     );
     expect(off.auto_top_up.note).toMatch(/not sold on your current plan/);
     expect(await s.topUpIntents()).toEqual([]);
+  });
+
+  it('charges the tax Stripe Tax prices for the customer, records it once, and tells them what was charged', async () => {
+    const s = await subscriber('taxed', 'DE');
+    const small = await pack();
+    const on = await s.call('PUT', '/billing/credits/auto-top-up', {
+      enabled: true,
+      threshold: 500,
+      pack_id: small.id,
+    });
+    expect(on.status).toBe(200);
+    await waitUntil(s.credits, (c) => c.balance === 1000, 'the taxed top-up', 30_000, 200);
+    // 19 % German VAT on 19.00.
+    const [intent] = await s.topUpIntents();
+    expect([intent!.amount, intent!.currency, intent!.status]).toEqual([2261, 'usd', 'succeeded']);
+    const notice = await waitUntil(
+      () =>
+        sqlFor(stack.db.orm.em.fork()).run<{ payload: unknown }>(
+          'select payload from notifications where customer_id = ? and kind = ?',
+          [s.customerId, 'credits_topped_up'],
+        ),
+      (rows) => rows.length === 1,
+      'the top-up mail',
+    );
+    const payload = notice[0]!.payload;
+    expect(typeof payload === 'string' ? JSON.parse(payload) : payload).toMatchObject({
+      amountCents: 2261,
+      currency: 'usd',
+    });
+    // The tax was recorded under the crossing's reference: recording it again is refused.
+    const again = await stack.stripe.tax.calculations.create({
+      currency: 'usd',
+      customer: s.stripeCustomerId,
+      line_items: [{ amount: 1900, reference: small.id, tax_behavior: 'exclusive' }],
+    });
+    await expect(
+      stack.stripe.tax.transactions.createFromCalculation({
+        calculation: again.id!,
+        reference: `topup:${intent!.metadata['crossing'] ?? ''}`,
+      }),
+    ).rejects.toMatchObject({ statusCode: 400 });
   });
 
   it('limits how often a caller saves auto top-up, since a save may charge the card', async () => {

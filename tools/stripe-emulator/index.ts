@@ -16,6 +16,7 @@ import { registerMeters } from './resources/meters';
 import { registerDiscounts } from './resources/discounts';
 import { registerCheckout } from './resources/checkout';
 import { registerRefunds } from './resources/refunds';
+import { registerTaxCalculations } from './resources/tax-calculations';
 import { closeDispute, openDispute } from './billing/refunds';
 import { completeCheckoutSession, type CheckoutCard } from './billing/checkout';
 import { completeAuthentication } from './billing/invoices';
@@ -91,6 +92,7 @@ function buildRouter(emu: Emulator): Router {
   registerDiscounts(router, emu);
   registerCheckout(router, emu);
   registerRefunds(router, emu);
+  registerTaxCalculations(router, emu);
   return router;
 }
 
