@@ -238,6 +238,53 @@ describe('credits in the browser', () => {
     expect(cap.body).toMatchObject({ amount_cents: 1250, max_cents: 1250 });
   });
 
+  it('offers a customer under an administrator’s maximum only a cap that refuses usage', async () => {
+    const held = 'hana-credits@example.com';
+    const em = db.orm.em.fork();
+    const book = bookWriter(em);
+    const hana = book.customer({
+      email: held,
+      userId: `local-${held}`,
+      createdAt: new Date(Date.now() - DAY),
+    });
+    book.subscription(hana, {
+      tier: 'professional',
+      amountCents: 4900,
+      status: 'active',
+      createdAt: new Date(Date.now() - DAY),
+    });
+    await em.flush();
+    const admin = await tokenFor('boss@example.com', 'admin');
+    const max = await api.request(
+      'PUT',
+      `/api/v1/admin/billing/customers/${encodeURIComponent(held)}/spend-cap-max`,
+      {
+        token: admin,
+        body: { max_cents: 2000 },
+      },
+    );
+    expect(max.status).toBe(200);
+
+    const page = await signedIn(held, 'viewer');
+    await page.getByRole('navigation').getByRole('link', { name: 'Credits' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Credits' }).waitFor();
+    const form = page.getByRole('form', { name: 'Spend cap' });
+    await form
+      .getByText('Your administrator allows at most $20.00, and usage past your cap is refused.')
+      .waitFor();
+    expect(await form.getByLabel('Only tell me').isDisabled()).toBe(true);
+    expect(await form.getByLabel('Refuse usage').isChecked()).toBe(true);
+    await form.getByLabel(/Most overage a billing period may cost/).fill('15');
+    await form.getByRole('button', { name: 'Save the cap' }).click();
+    await form.getByText('Spend cap saved.').waitFor();
+    const cap = await api.request('GET', '/api/v1/billing/spend-cap', {
+      token: await tokenFor(held, 'viewer'),
+    });
+    expect(cap.body).toMatchObject({ amount_cents: 1500, mode: 'block', max_cents: 2000 });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'credits-under-maximum');
+  });
+
   it('lets an operator put a credit pack on sale and take it off sale', async () => {
     const page = await signedIn('boss@example.com', 'admin');
     await page.getByRole('navigation').getByRole('link', { name: 'Credit packs' }).click();

@@ -21,8 +21,10 @@ const loadCredits = () => call(api.GET('/api/v1/billing/credits'));
 /** The spend cap: an amount of overage a period, refused past it or only notified; lifted when empty. */
 function SpendCapForm({ credits, onSaved }: { credits: Credits; onSaved(): void }) {
   const cap = credits.spend_cap;
+  // Under an administrator's maximum the cap always refuses usage past it: the engine refuses `notify`.
+  const underMaximum = cap.max_cents !== null;
   const [amount, setAmount] = useState(cap.amount_cents === null ? '' : String(cap.amount_cents / 100));
-  const [mode, setMode] = useState<'block' | 'notify'>(cap.mode);
+  const [mode, setMode] = useState<'block' | 'notify'>(underMaximum ? 'block' : cap.mode);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
@@ -71,13 +73,17 @@ function SpendCapForm({ credits, onSaved }: { credits: Credits; onSaved(): void 
             type="radio"
             name="cap-mode"
             checked={mode === 'notify'}
+            disabled={underMaximum}
             onChange={() => setMode('notify')}
           />{' '}
           Only tell me
         </label>
       </fieldset>
       {cap.max_cents !== null && (
-        <p className="muted">Your administrator allows at most {money(cap.max_cents, credits.currency)}.</p>
+        <p className="muted">
+          Your administrator allows at most {money(cap.max_cents, credits.currency)}, and usage past your cap
+          is refused.
+        </p>
       )}
       <button type="submit" disabled={busy}>
         Save the cap
