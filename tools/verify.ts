@@ -9,6 +9,7 @@ import { createStripeClient } from '../integrations/stripe/client';
 import { ConfigError, loadConfig } from '../config/env';
 import { openDatabase } from '../db/orm';
 import { formatChecklist, verifyIntegration } from '../services/setup/verify-integration';
+import { listeningAddresses } from '../services/setup/listening-sockets';
 
 const TIMEOUT_MS = 10_000;
 
@@ -35,6 +36,7 @@ async function main(): Promise<number> {
       lago: lago && { ...lago, timeoutMs: TIMEOUT_MS },
       timeoutMs: TIMEOUT_MS,
       env: process.env,
+      machine: { listeningAddresses },
     });
     console.log(formatChecklist(report));
     return report.ok ? 0 : 1;

@@ -3,6 +3,12 @@ import type { CheckResult, CheckStatus } from './check-result';
 /** The environment as the process sees it: the checklist reads names, not the parsed configuration. */
 export type DeploymentEnv = Record<string, string | undefined>;
 
+/** What the checklist may observe of the machine it runs on, beside the environment. */
+export interface DeploymentMachine {
+  /** The local addresses a TCP port listens on here; null (or absent) where that cannot be seen. */
+  listeningAddresses?(port: number): string[] | null;
+}
+
 const set = (env: DeploymentEnv, name: string) => (env[name] ?? '') !== '';
 
 function hostOf(address: string): string {
@@ -16,6 +22,55 @@ function hostOf(address: string): string {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A listening address that only this machine reaches: 127/8, ::1, or 127/8 mapped into IPv6. */
+function loopbackAddress(address: string): boolean {
+  return isLoopback(address.replace(/^::ffff:/i, ''));
+}
+
+/**
+ * The public address item. Over https it is fine. In plaintext it is fine only on loopback and only if what
+ * listens on its port here listens on loopback alone: `http://localhost:8080` served by a balancer published
+ * on every interface carries tokens and sessions in the clear to anyone who reaches the machine.
+ */
+function publicAddress(env: DeploymentEnv, machine: DeploymentMachine): { ok: boolean; detail: string } {
+  const value = env.PUBLIC_BASE_URL ?? '';
+  if (value === '')
+    return {
+      ok: false,
+      detail: 'PUBLIC_BASE_URL is not set: return pages follow the address each request was sent to',
+    };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { ok: false, detail: `PUBLIC_BASE_URL=${value} is not a URL` };
+  }
+  if (url.protocol === 'https:') return { ok: true, detail: `customers come back to ${value}` };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isLoopback(host))
+    return {
+      ok: false,
+      detail: `PUBLIC_BASE_URL=${value} is plaintext on an address other machines reach: tokens and sessions cross the network in the clear`,
+    };
+  const port = Number(url.port || 80);
+  const addresses = machine.listeningAddresses?.(port) ?? null;
+  if (addresses === null || addresses.length === 0)
+    return {
+      ok: false,
+      detail: `PUBLIC_BASE_URL=${value} is plaintext, and nothing is seen listening on port ${port} here, so whether it is published beyond loopback cannot be told`,
+    };
+  const beyond = addresses.filter((a) => !loopbackAddress(a));
+  if (beyond.length > 0)
+    return {
+      ok: false,
+      detail: `PUBLIC_BASE_URL=${value} is plaintext, but port ${port} listens on ${beyond.join(', ')}${beyond.some((a) => a === '0.0.0.0' || a === '::') ? ' (every interface)' : ''}: it is published beyond loopback without TLS`,
+    };
+  return {
+    ok: true,
+    detail: `customers come back to ${value}, in plaintext on loopback only (port ${port} listens on ${addresses.join(', ')})`,
+  };
 }
 
 function httpsOrLoopback(url: string): boolean {
@@ -32,7 +87,7 @@ function httpsOrLoopback(url: string): boolean {
  * the threat model (docs/security.md) that depends on how the engine is started, not on its code. Outside
  * production an item that would fail is only worth a look, since development runs on loopback.
  */
-export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {
+export function deploymentChecklist(env: DeploymentEnv, machine: DeploymentMachine = {}): CheckResult[] {
   // Unset means production: the engine fails closed, and so does its checklist.
   const production = (env.NODE_ENV ?? 'production') === 'production';
   const bad: CheckStatus = production ? 'fail' : 'warn';
@@ -54,6 +109,7 @@ export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {
   const metricsOpen =
     !set(env, 'METRICS_TOKEN') && (!set(env, 'METRICS_PORT') || !isLoopback(env.METRICS_HOST ?? '127.0.0.1'));
   const returnOrigins = (env.RETURN_URL_ORIGINS ?? '').split(',').filter((o) => o.trim() !== '');
+  const address = publicAddress(env, machine);
 
   return [
     item(
@@ -115,11 +171,9 @@ export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {
     ),
     item(
       'public address',
-      set(env, 'PUBLIC_BASE_URL') && httpsOrLoopback(env.PUBLIC_BASE_URL ?? ''),
-      set(env, 'PUBLIC_BASE_URL')
-        ? `customers come back to ${env.PUBLIC_BASE_URL}`
-        : 'PUBLIC_BASE_URL is not set: return pages follow the address each request was sent to',
-      'set PUBLIC_BASE_URL to the https address customers reach',
+      address.ok,
+      address.detail,
+      'set PUBLIC_BASE_URL to the https address customers reach (TLS at the balancer or in front of it); a plaintext one only on loopback, with the balancer published on 127.0.0.1 alone',
     ),
     item(
       'return URLs',
@@ -138,6 +192,14 @@ export function deploymentChecklist(env: DeploymentEnv): CheckResult[] {
           ? 'STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified'
           : 'no Stripe key: the local emulator',
       'set STRIPE_WEBHOOK_SECRET from the webhook endpoint in the Stripe Dashboard',
+    ),
+    item(
+      'outgoing webhooks',
+      env.WEBHOOK_ALLOW_PRIVATE_URLS !== 'true',
+      env.WEBHOOK_ALLOW_PRIVATE_URLS === 'true'
+        ? "WEBHOOK_ALLOW_PRIVATE_URLS=true: an admin's endpoint may point at loopback, private and link-local addresses (the engine's own network, cloud metadata)"
+        : 'endpoints on loopback, private and link-local addresses are refused',
+      'unset WEBHOOK_ALLOW_PRIVATE_URLS; a receiver on your own network needs an address the engine may send to',
     ),
     item(
       'proxy headers',

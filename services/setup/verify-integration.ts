@@ -7,7 +7,7 @@ import type { KeycloakSettings } from '../../integrations/keycloak/settings';
 import { lagoBaseUrl, type LagoSettings } from '../../integrations/lago/client';
 import { Plan } from '../../db/entities';
 import { syncCatalogToStripe } from './sync-catalog-to-stripe';
-import { deploymentChecklist, type DeploymentEnv } from './deployment-checklist';
+import { deploymentChecklist, type DeploymentEnv, type DeploymentMachine } from './deployment-checklist';
 import type { CheckResult, CheckStatus } from './check-result';
 
 /** The engine's webhook routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
@@ -59,6 +59,8 @@ export interface VerifyInput {
   timeoutMs?: number;
   /** The process environment, for the deployment items (see deployment-checklist.ts). */
   env?: DeploymentEnv;
+  /** What the deployment items may observe of this machine (what listens where). */
+  machine?: DeploymentMachine;
 }
 
 export interface VerifyReport {
@@ -458,7 +460,7 @@ async function checkLago(input: VerifyInput, settings: LagoSettings): Promise<Ch
  * when they are configured. Read-only everywhere.
  */
 export async function verifyIntegration(input: VerifyInput): Promise<VerifyReport> {
-  const checks: CheckResult[] = input.env ? deploymentChecklist(input.env) : [];
+  const checks: CheckResult[] = input.env ? deploymentChecklist(input.env, input.machine) : [];
   if (!input.stripe) {
     checks.push({
       system: 'Stripe',

@@ -1,4 +1,8 @@
-import { deploymentChecklist, type DeploymentEnv } from '../../services/setup/deployment-checklist';
+import {
+  deploymentChecklist,
+  type DeploymentEnv,
+  type DeploymentMachine,
+} from '../../services/setup/deployment-checklist';
 
 /** A production deployment that does everything the production checklist (docs/security.md) asks. */
 const SAFE: DeploymentEnv = {
@@ -15,11 +19,20 @@ const SAFE: DeploymentEnv = {
   STRIPE_WEBHOOK_SECRET: 'whsec_x',
 };
 
-function statusOf(env: DeploymentEnv, name: string) {
-  const item = deploymentChecklist(env).find((c) => c.name === name);
+function itemOf(env: DeploymentEnv, name: string, machine?: DeploymentMachine) {
+  const item = deploymentChecklist(env, machine).find((c) => c.name === name);
   if (!item) throw new Error(`no item ${name}`);
-  return item.status;
+  return item;
 }
+
+function statusOf(env: DeploymentEnv, name: string, machine?: DeploymentMachine) {
+  return itemOf(env, name, machine).status;
+}
+
+/** A machine on which `port` listens on these addresses (what /proc/net/tcp and tcp6 would say). */
+const listeningOn = (port: number, addresses: string[]): DeploymentMachine => ({
+  listeningAddresses: (p) => (p === port ? addresses : []),
+});
 
 describe('the deployment checklist of npm run verify', () => {
   it('passes every item of a deployment that follows the production checklist', () => {
@@ -65,6 +78,11 @@ describe('the deployment checklist of npm run verify', () => {
       'return URLs',
     ],
     ['a Stripe key without a webhook secret', { STRIPE_WEBHOOK_SECRET: undefined }, 'webhook signatures'],
+    [
+      'outgoing webhooks let into private networks',
+      { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' },
+      'outgoing webhooks',
+    ],
   ])('fails a production deployment with %s', (_what, change, name) => {
     expect(statusOf({ ...SAFE, ...change }, name)).toBe('fail');
   });
@@ -120,6 +138,52 @@ describe('the deployment checklist of npm run verify', () => {
   it('asks an operator who trusts proxy headers to check the proxy by hand', () => {
     expect(statusOf({ ...SAFE, TRUST_PROXY: '1' }, 'proxy headers')).toBe('manual');
     expect(statusOf(SAFE, 'proxy headers')).toBe('pass');
+  });
+
+  // A plaintext address on loopback is safe only if what serves it is on loopback too: compose's default
+  // (http://localhost:8080) with the balancer published on every interface sent tokens in the clear.
+  describe('a plaintext PUBLIC_BASE_URL on loopback', () => {
+    const plain = { ...SAFE, PUBLIC_BASE_URL: 'http://localhost:8080' };
+
+    it.each([['0.0.0.0'], ['::'], ['192.0.2.10'], ['127.0.0.1', '::']])(
+      'fails when its port listens beyond loopback (%s)',
+      (...addresses) => {
+        const item = itemOf(plain, 'public address', listeningOn(8080, addresses));
+        expect(item.status).toBe('fail');
+        expect(item.detail).toContain('PUBLIC_BASE_URL');
+        expect(item.detail).toContain('http://localhost:8080');
+        expect(item.detail).toContain(addresses.find((a) => a !== '127.0.0.1'));
+        expect(item.fix).toMatch(/https/);
+      },
+    );
+
+    it('fails when nothing on this machine is seen listening on its port, since then no one can say', () => {
+      expect(statusOf(plain, 'public address', listeningOn(8080, []))).toBe('fail');
+      expect(statusOf(plain, 'public address')).toBe('fail');
+      expect(itemOf(plain, 'public address').detail).toContain('PUBLIC_BASE_URL');
+    });
+
+    it('passes when its port listens on loopback only, and reads the default port of http', () => {
+      expect(statusOf(plain, 'public address', listeningOn(8080, ['127.0.0.1', '::1']))).toBe('pass');
+      const noPort = { ...SAFE, PUBLIC_BASE_URL: 'http://127.0.0.1' };
+      expect(statusOf(noPort, 'public address', listeningOn(80, ['127.0.0.1']))).toBe('pass');
+      expect(statusOf(noPort, 'public address', listeningOn(80, ['0.0.0.0']))).toBe('fail');
+    });
+
+    it('only warns outside production', () => {
+      const dev = { ...plain, NODE_ENV: 'development' };
+      expect(statusOf(dev, 'public address', listeningOn(8080, ['::']))).toBe('warn');
+    });
+  });
+
+  it('names WEBHOOK_ALLOW_PRIVATE_URLS, and only warns about it outside production', () => {
+    const item = itemOf({ ...SAFE, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, 'outgoing webhooks');
+    expect(item.detail).toContain('WEBHOOK_ALLOW_PRIVATE_URLS=true');
+    expect(item.fix).toContain('WEBHOOK_ALLOW_PRIVATE_URLS');
+    expect(statusOf({ ...SAFE, WEBHOOK_ALLOW_PRIVATE_URLS: 'false' }, 'outgoing webhooks')).toBe('pass');
+    expect(
+      statusOf({ ...SAFE, NODE_ENV: 'test', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, 'outgoing webhooks'),
+    ).toBe('warn');
   });
 
   it('warns, without failing, when realm roles are let in under a prefix', () => {

@@ -112,6 +112,61 @@ describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emu
     expect(out).not.toContain('✗');
   }, 90_000);
 
+  /** What the engine itself refuses to start without in production, set as a deployment would. */
+  const production = () => ({
+    ...env,
+    NODE_ENV: 'production',
+    OIDC_ISSUER: 'https://sso.example.com/realms/billing',
+    OIDC_AUDIENCE: 'billing-engine',
+    METRICS_TOKEN: 'a-scrape-token-of-32-characters!',
+  });
+
+  /** A plaintext listener standing in for the balancer, on `host`; closed by the returned function. */
+  async function plaintextBalancer(host: string): Promise<{ port: number; close(): Promise<void> }> {
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((ok, fail) => {
+      server.on('error', fail);
+      server.listen(0, host, ok);
+    });
+    return {
+      port: (server.address() as { port: number }).port,
+      close: () => new Promise((ok) => server.close(() => ok())),
+    };
+  }
+
+  it('fails a plaintext loopback PUBLIC_BASE_URL whose port listens on every interface, naming it', async () => {
+    const balancer = await plaintextBalancer('0.0.0.0');
+    try {
+      const url = `http://localhost:${balancer.port}`;
+      const { code, out } = await runVerify({ ...production(), PUBLIC_BASE_URL: url });
+      expect(code).toBe(1);
+      const line = out.split('\n').find((l) => l.includes('public address'));
+      expect(line).toMatch(/^\s*✗ public address: PUBLIC_BASE_URL/);
+      expect(line).toContain(url);
+      expect(line).toContain('0.0.0.0');
+    } finally {
+      await balancer.close();
+    }
+  }, 90_000);
+
+  it('passes a plaintext loopback PUBLIC_BASE_URL whose port listens on loopback only', async () => {
+    const balancer = await plaintextBalancer('127.0.0.1');
+    try {
+      const url = `http://localhost:${balancer.port}`;
+      const { out } = await runVerify({ ...production(), PUBLIC_BASE_URL: url });
+      expect(out).toMatch(/✓ public address: .*loopback only/);
+    } finally {
+      await balancer.close();
+    }
+  }, 90_000);
+
+  it('fails WEBHOOK_ALLOW_PRIVATE_URLS=true in production, naming it', async () => {
+    const { code, out } = await runVerify({ ...production(), WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
+    expect(code).toBe(1);
+    expect(out).toContain('✗ outgoing webhooks: WEBHOOK_ALLOW_PRIVATE_URLS=true');
+    expect(out).toContain('1 check(s) failed');
+  }, 90_000);
+
   it("finds the emulator's own forwarding address (npm run dev's setup) as the webhook endpoint", async () => {
     const secret = 'whsec_forwarding_like_stripe_listen';
     const forwarding = await startStripeEmulator({
