@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+'use strict';
+/** `npm run test:integration` / `test:system`: jest on one tier's folders (test/tiers.js). */
+const { spawnSync } = require('node:child_process');
+const { readdirSync } = require('node:fs');
+const path = require('node:path');
+const { tierOf } = require('../test/tiers');
+
+const root = path.resolve(__dirname, '..');
+const tier = process.argv[2];
+if (tier !== 'integration' && tier !== 'system') {
+  console.error('usage: node tools/test-tier.js integration|system [jest args]');
+  process.exit(2);
+}
+const folders = readdirSync(path.join(root, 'test'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && d.name !== 'helpers' && tierOf(`test/${d.name}/x.test.ts`) === tier)
+  .map((d) => `<rootDir>/test/${d.name}/`);
+const jest = path.join(root, 'node_modules', '.bin', 'jest');
+const r = spawnSync(jest, ['--ci', '--roots', ...folders, ...process.argv.slice(3)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(r.status ?? 1);
