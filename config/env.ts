@@ -44,7 +44,7 @@ function returnUrlOrigins(value: string, ctx: z.RefinementCtx): string[] {
   return origins;
 }
 
-const schema = z
+const fields = z
   .object({
     /** Unset means production: development behaviour (local signing key, open /metrics…) must be asked for. */
     NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
@@ -216,77 +216,159 @@ const schema = z
       .default('false')
       .transform((v) => (v === 'true' ? true : v === 'false' ? false : Number(v))),
   })
-  .superRefine((env, ctx) => {
-    const kc = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
-    if (kc.some((k) => env[k]) && !kc.every((k) => env[k])) {
-      for (const k of kc) {
-        if (!env[k])
-          ctx.addIssue({
-            code: 'custom',
-            path: [k],
-            message: 'is required when any KEYCLOAK_* variable is set',
-          });
-      }
-    }
+  .describe("The engine's configuration, one variable a field");
+
+type Fields = z.infer<typeof fields>;
+
+/** The name of a configuration variable the engine reads. */
+export type ConfigName = keyof Fields;
+
+interface Issue {
+  path: [ConfigName];
+  message: string;
+}
+
+/**
+ * A check across variables. `reads` names what it looks at besides NODE_ENV: a command checked for some
+ * variables only (loadConfigFor) gets the rules whose variables it reads, all of them. A `serving` rule is
+ * what the API and worker need to be safe in production (who may call, where customers go back, who may
+ * scrape): commands serve nothing, so they never get one.
+ */
+interface Rule {
+  reads: readonly ConfigName[];
+  serving?: true;
+  issues(env: Fields): Issue[];
+}
+
+const KEYCLOAK = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
+const TEMPORAL_TLS_NAMES = [
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_API_KEY',
+] as const;
+
+const inProduction = (env: Fields) => env.NODE_ENV === 'production';
+const issue = (name: ConfigName, message: string): Issue => ({ path: [name], message });
+
+const RULES: readonly Rule[] = [
+  {
+    reads: KEYCLOAK,
+    issues: (env) =>
+      KEYCLOAK.some((k) => env[k]) && !KEYCLOAK.every((k) => env[k])
+        ? KEYCLOAK.filter((k) => !env[k]).map((k) =>
+            issue(k, 'is required when any KEYCLOAK_* variable is set'),
+          )
+        : [],
+  },
+  {
     // Half a Lago configuration would silently turn usage billing off.
-    if (Boolean(env.LAGO_API_URL) !== Boolean(env.LAGO_API_KEY)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.LAGO_API_URL ? 'LAGO_API_KEY' : 'LAGO_API_URL'],
-        message: 'is required when the other LAGO_ variable is set',
-      });
-    }
+    reads: ['LAGO_API_URL', 'LAGO_API_KEY'],
+    issues: (env) =>
+      Boolean(env.LAGO_API_URL) !== Boolean(env.LAGO_API_KEY)
+        ? [
+            issue(
+              env.LAGO_API_URL ? 'LAGO_API_KEY' : 'LAGO_API_URL',
+              'is required when the other LAGO_ variable is set',
+            ),
+          ]
+        : [],
+  },
+  {
     // Without an audience, a token the realm issued for any other client would be accepted here.
-    if (env.NODE_ENV === 'production' && !env.OIDC_AUDIENCE) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OIDC_AUDIENCE'],
-        message: 'is required when NODE_ENV=production (tokens must be issued for this engine)',
-      });
-    }
+    reads: ['OIDC_AUDIENCE'],
+    serving: true,
+    issues: (env) =>
+      inProduction(env) && !env.OIDC_AUDIENCE
+        ? [
+            issue(
+              'OIDC_AUDIENCE',
+              'is required when NODE_ENV=production (tokens must be issued for this engine)',
+            ),
+          ]
+        : [],
+  },
+  {
     // Behind a proxy the Host a request carries is the proxy's, or whatever the caller chose: Stripe
     // would send customers back to an address they cannot reach.
-    if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['PUBLIC_BASE_URL'],
-        message: 'is required when NODE_ENV=production (where Checkout sends customers back)',
-      });
-    }
+    reads: ['PUBLIC_BASE_URL'],
+    serving: true,
+    issues: (env) =>
+      inProduction(env) && !env.PUBLIC_BASE_URL
+        ? [
+            issue(
+              'PUBLIC_BASE_URL',
+              'is required when NODE_ENV=production (where Checkout sends customers back)',
+            ),
+          ]
+        : [],
+  },
+  {
     // Workflow spans need the tracing interceptors inside the bundle, which a prebuilt one lacks.
-    if (env.OTEL_EXPORTER_OTLP_ENDPOINT && env.WORKFLOW_BUNDLE_PATH) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['WORKFLOW_BUNDLE_PATH'],
-        message:
-          'cannot be used with OTEL_EXPORTER_OTLP_ENDPOINT (the worker bundles the tracing interceptors in)',
-      });
-    }
+    reads: ['OTEL_EXPORTER_OTLP_ENDPOINT', 'WORKFLOW_BUNDLE_PATH'],
+    issues: (env) =>
+      env.OTEL_EXPORTER_OTLP_ENDPOINT && env.WORKFLOW_BUNDLE_PATH
+        ? [
+            issue(
+              'WORKFLOW_BUNDLE_PATH',
+              'cannot be used with OTEL_EXPORTER_OTLP_ENDPOINT (the worker bundles the tracing interceptors in)',
+            ),
+          ]
+        : [],
+  },
+  {
     // Metrics name routes, plans and volumes: not for the open internet.
-    if (env.NODE_ENV === 'production' && !env.METRICS_TOKEN && env.METRICS_PORT === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['METRICS_TOKEN'],
-        message: 'or METRICS_PORT is required when NODE_ENV=production (/metrics is not public)',
-      });
-    }
-    if (env.NODE_ENV === 'production' && !env.OIDC_ISSUER) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OIDC_ISSUER'],
-        message:
-          'is required when NODE_ENV=production (the local dev signing key is never used in production)',
-      });
-    }
-    if (env.NODE_ENV === 'production' && env.DEV_SIGN_IN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DEV_SIGN_IN'],
-        message: 'cannot be true when NODE_ENV=production (anyone could mint themselves a token)',
-      });
-    }
-    for (const issue of temporalTlsIssues(env)) ctx.addIssue({ code: 'custom', ...issue });
-  });
+    reads: ['METRICS_TOKEN', 'METRICS_PORT'],
+    serving: true,
+    issues: (env) =>
+      inProduction(env) && !env.METRICS_TOKEN && env.METRICS_PORT === undefined
+        ? [
+            issue(
+              'METRICS_TOKEN',
+              'or METRICS_PORT is required when NODE_ENV=production (/metrics is not public)',
+            ),
+          ]
+        : [],
+  },
+  {
+    reads: ['OIDC_ISSUER'],
+    serving: true,
+    issues: (env) =>
+      inProduction(env) && !env.OIDC_ISSUER
+        ? [
+            issue(
+              'OIDC_ISSUER',
+              'is required when NODE_ENV=production (the local dev signing key is never used in production)',
+            ),
+          ]
+        : [],
+  },
+  {
+    reads: ['DEV_SIGN_IN'],
+    serving: true,
+    issues: (env) =>
+      inProduction(env) && env.DEV_SIGN_IN
+        ? [
+            issue(
+              'DEV_SIGN_IN',
+              'cannot be true when NODE_ENV=production (anyone could mint themselves a token)',
+            ),
+          ]
+        : [],
+  },
+  { reads: TEMPORAL_TLS_NAMES, issues: (env) => temporalTlsIssues(env) },
+];
+
+function refineWith(rules: readonly Rule[]) {
+  return (env: Fields, ctx: z.RefinementCtx) => {
+    for (const rule of rules) for (const i of rule.issues(env)) ctx.addIssue({ code: 'custom', ...i });
+  };
+}
+
+/** The whole configuration with every rule: what the API and the worker (and `npm run dev`) start with. */
+const schema = fields.superRefine(refineWith(RULES));
 
 export type Config = z.infer<typeof schema>;
 
@@ -303,4 +385,41 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Variables a command cannot run without: one of `anyOf` must be set (the first is the one named). */
+export interface Requirement<K extends ConfigName = ConfigName> {
+  anyOf: readonly [K, ...K[]];
+  /** Why, or what the others are for, after the name. */
+  note?: string;
+}
+
+/**
+ * The configuration a command uses and nothing more: the variables it reads (and NODE_ENV), each checked
+ * as loadConfig checks it, the rules across them that need none it does not read, never the API's and
+ * worker's production requirements, and what the command itself requires. A command that reads a
+ * variable it did not name does not compile: the answer holds only those it named.
+ */
+export function loadConfigFor<K extends ConfigName>(
+  names: readonly K[],
+  opts: { source?: NodeJS.ProcessEnv; requires?: readonly Requirement<K>[]; what?: string } = {},
+): Pick<Config, K | 'NODE_ENV'> {
+  const read = new Set<ConfigName>([...names, 'NODE_ENV']);
+  const mask = Object.fromEntries([...read].map((n) => [n, true])) as Record<ConfigName, true>;
+  const rules = RULES.filter((r) => !r.serving && r.reads.every((n) => read.has(n)));
+  const narrow = fields.pick(mask).superRefine((env, ctx) => refineWith(rules)(env as Fields, ctx));
+  const values = withoutEmpty(opts.source ?? process.env);
+  const parsed = narrow.safeParse(values);
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ at: i.path.join('.'), message: i.message }));
+  for (const { anyOf, note } of opts.requires ?? []) {
+    const [first, ...others] = anyOf;
+    if (anyOf.some((n) => values[n] !== undefined) || issues.some((i) => i.at === first)) continue;
+    const or = others.length ? ` (or ${others.join(' or ')})` : '';
+    issues.push({ at: first, message: `is required${or}${note ? `: ${note}` : ''}` });
+  }
+  if (parsed.success && issues.length === 0) return parsed.data as Pick<Config, K | 'NODE_ENV'>;
+  const lines = issues.map((i) => `  ${i.at || '(env)'}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration${opts.what ? ` for ${opts.what}` : ''}:\n${lines.join('\n')}`);
 }

@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadByokKey } from '../config/byok-key';
-import { ConfigError, loadConfig } from '../config/env';
+import { commandConfig } from '../config/commands';
+import { ConfigError } from '../config/env';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
 import {
@@ -30,17 +31,10 @@ async function main(): Promise<void> {
   const batchSize = Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new Error('--batch-size must be a positive integer');
-  const config = loadConfig();
-  if (!config.BYOK_ENCRYPTION_KEY || !process.env.BYOK_ENCRYPTION_KEY_PREVIOUS) {
-    throw new ConfigError(
-      'byok:rotate needs BYOK_ENCRYPTION_KEY (the new key) and BYOK_ENCRYPTION_KEY_PREVIOUS (the key in use until now)',
-    );
-  }
+  // Both keys (the new one and the one in use until now) and the database.
+  const config = commandConfig('byok:rotate');
   const logger = createLogger(config.LOG_LEVEL, 'byok-rotate');
-  const keyring = loadByokKey(
-    { ...config, BYOK_ENCRYPTION_KEY_PREVIOUS: process.env.BYOK_ENCRYPTION_KEY_PREVIOUS },
-    logger,
-  );
+  const keyring = loadByokKey(config, logger);
   if (!keyring.previous)
     throw new ConfigError('BYOK_ENCRYPTION_KEY_PREVIOUS is the same key as BYOK_ENCRYPTION_KEY');
 

@@ -9,7 +9,8 @@ import {
   type BackfillReport,
 } from '../activities/stripe/charge-backfill';
 import { createStripeClient } from '../integrations/stripe/client';
-import { ConfigError, loadConfig } from '../config/env';
+import { commandConfig } from '../config/commands';
+import { ConfigError } from '../config/env';
 import { openDatabase } from '../db/orm';
 
 const line = (what: string, c: BackfillCount) =>
@@ -17,7 +18,7 @@ const line = (what: string, c: BackfillCount) =>
   (c.skipped ? `, ${c.skipped} of customers the engine does not know (skipped)` : '');
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = commandConfig('stripe:backfill-charges');
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   if (!stripe) throw new ConfigError('STRIPE_SECRET_KEY (or STRIPE_API_BASE for the emulator) is required');
   const orm = await openDatabase(config.DATABASE_URL);

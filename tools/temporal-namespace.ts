@@ -8,7 +8,8 @@ import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { ConfigError, loadConfig } from '../config/env';
+import { commandConfig } from '../config/commands';
+import { ConfigError } from '../config/env';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from '../config/temporal-connection';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
@@ -101,7 +102,7 @@ async function registerMissing(
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = commandConfig('temporal:namespace');
   const days = Number(process.env.TEMPORAL_RETENTION_DAYS ?? 30);
   if (!Number.isInteger(days) || days < 1 || days > 3650)
     throw new ConfigError('TEMPORAL_RETENTION_DAYS must be a whole number of days from 1 to 3650');
