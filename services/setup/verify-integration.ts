@@ -326,30 +326,45 @@ async function checkKeycloak(settings: KeycloakSettings): Promise<CheckResult[]>
   ];
   // Keycloak puts the service account's effective roles (composites expanded) in its access token.
   let roles: string[] = [];
+  let subject: string | undefined;
   try {
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      sub?: string;
       resource_access?: Record<string, { roles?: string[] }>;
     };
     roles = payload.resource_access?.['realm-management']?.roles ?? [];
+    subject = payload.sub;
   } catch {
     roles = [];
   }
   const lacking = ['view-users', 'manage-users'].filter((r) => !roles.includes(r));
+  // Holding neither role, the account may still reach users through the realm's fine-grained admin
+  // permissions (docs/operations.md, the cluster's realm): it may view itself if it may view users.
+  const permitted =
+    lacking.length === 2 && subject !== undefined && (await mayViewUser(settings, token, subject));
   out.push(
-    lacking.length
+    permitted
       ? {
           system: 'Keycloak',
           name: 'client permissions',
-          status: 'fail',
-          detail: `the service account lacks realm-management ${lacking.join(' and ')}: it cannot find users or write their attributes`,
-          fix: `assign ${lacking.join(', ')} (client realm-management) under the client's Service account roles`,
-        }
-      : {
-          system: 'Keycloak',
-          name: 'client permissions',
           status: 'pass',
-          detail: 'the service account may view and manage users',
-        },
+          detail:
+            "the service account holds no realm-management user role and may view users through the realm's admin permissions (whether it may also manage them shows at the first sync)",
+        }
+      : lacking.length
+        ? {
+            system: 'Keycloak',
+            name: 'client permissions',
+            status: 'fail',
+            detail: `the service account lacks realm-management ${lacking.join(' and ')}: it cannot find users or write their attributes`,
+            fix: `assign ${lacking.join(', ')} (client realm-management) under the client's Service account roles, or grant it view and manage of users through the realm's admin permissions (docs/operations.md)`,
+          }
+        : {
+            system: 'Keycloak',
+            name: 'client permissions',
+            status: 'pass',
+            detail: 'the service account may view and manage users',
+          },
   );
   try {
     const profile = await session.call((admin) => admin.users.getProfile({ realm: settings.realm }));
@@ -381,6 +396,23 @@ async function checkKeycloak(settings: KeycloakSettings): Promise<CheckResult[]>
     });
   }
   return out;
+}
+
+/** Whether this token may read the user `id` through Keycloak's admin API. */
+async function mayViewUser(settings: KeycloakSettings, token: string, id: string): Promise<boolean> {
+  try {
+    const res = await fetch(
+      `${settings.url}/admin/realms/${encodeURIComponent(settings.realm)}/users/${encodeURIComponent(id)}`,
+      {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
+      },
+    );
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
 }
 
 async function checkLago(input: VerifyInput, settings: LagoSettings): Promise<CheckResult[]> {

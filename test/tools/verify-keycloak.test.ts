@@ -1,5 +1,6 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { verifyIntegration, type VerifyInput } from '../../services/setup/verify-integration';
+import { grantUserSync } from '../../tools/cluster/keycloak-realm';
 import { KEYCLOAK_START_TIMEOUT_MS, startTestKeycloak, type TestKeycloak } from '../helpers/keycloak';
 
 /** Only the Keycloak items: no Stripe, no Lago, and no database read on this path. */
@@ -43,6 +44,30 @@ describe("npm run verify's Keycloak items against a real Keycloak", () => {
     expect(permissions).toMatchObject({ status: 'fail', detail: expect.stringContaining('manage-users') });
     expect(report.checks.find((c) => c.name === 'user profile')?.status).toMatch(/fail|warn/);
     expect(report.ok).toBe(false);
+  });
+
+  it("passes a service account without realm-management roles that the realm's admin permissions let view users", async () => {
+    const realm = await keycloak.createRealm({ serviceAccountRoles: [] });
+    const [engine] = await keycloak.admin.clients.find({
+      realm: realm.name,
+      clientId: realm.settings.clientId,
+    });
+    // As the cluster's realm does (docs/operations.md): view and manage of users, operators excepted.
+    await grantUserSync(keycloak.admin, realm.name, engine!.id!);
+    const report = await verifyIntegration(keycloakOnly(realm.settings));
+    expect(report.checks.find((c) => c.name === 'client permissions')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining('admin permissions'),
+    });
+  });
+
+  it('fails a service account with neither the roles nor the admin permissions', async () => {
+    const realm = await keycloak.createRealm({ serviceAccountRoles: [] });
+    const report = await verifyIntegration(keycloakOnly(realm.settings));
+    expect(report.checks.find((c) => c.name === 'client permissions')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('manage-users'),
+    });
   });
 
   it('fails the client credentials when the secret is wrong', async () => {

@@ -31,6 +31,8 @@ import { syncCatalogToStripe } from '../../services/setup/sync-catalog-to-stripe
 import { Supervisor, type SupervisedChild } from '../supervise';
 import {
   ENGINE_CLIENT,
+  GATEWAY_CLIENT,
+  HARNESS_CLIENT,
   provisionRealm,
   REALM,
   WEB_CLIENT,
@@ -131,7 +133,8 @@ export interface Cluster {
   keycloakAdmin: { user: string; password: string };
   /**
    * An access token from Keycloak for a person of this email (signed up there on first use, holding the
-   * engine's role), or the AI gateway's client-credentials token for `billing-gateway`.
+   * engine's role), or a client-credentials token with the gateway's role for `billing-gateway`: both from
+   * the harness's own client (`cluster-test-harness`), valid for an hour.
    */
   token(user: { email: string; role?: ClusterRole }): Promise<string>;
   /** A person of the cluster's realm (made on first use) and the password they sign in with. */
@@ -382,6 +385,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       OIDC_ISSUER: `${keycloakUrl}/realms/${REALM}`,
       OIDC_AUDIENCE: ENGINE_CLIENT,
       OIDC_WEB_CLIENT_ID: WEB_CLIENT,
+      // The deployment's three clients, and the harness's own for the scripts that call the cluster.
+      OIDC_ALLOWED_CLIENTS: [ENGINE_CLIENT, WEB_CLIENT, GATEWAY_CLIENT, HARNESS_CLIENT].join(','),
       KEYCLOAK_URL: keycloakUrl,
       KEYCLOAK_REALM: REALM,
       KEYCLOAK_CLIENT_ID: ENGINE_CLIENT,
@@ -450,6 +455,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         engine: engineSecret,
         gateway: keptSecret(dir, 'keycloak-gateway-secret', () => randomBytes(24).toString('hex')),
         people: keptSecret(dir, 'keycloak-people-secret', () => randomBytes(24).toString('hex')),
+        harness: keptSecret(dir, 'keycloak-harness-secret', () => randomBytes(24).toString('hex')),
       },
       balancer,
     );

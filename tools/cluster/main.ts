@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     Database           ${urls.databaseUrl}
     Logs               ${join(dir, 'logs')}/<service>.log
   The engine runs in production mode: sign in at the web app with a user of the billing realm (create one
-  in Keycloak's console; give them the billing-engine client's admin role for the operator's console).
+  in Keycloak's console; add them to the group billing-operators › admins for the operator's console).
   Services:
 ${services}
   Ctrl-C stops everything.
