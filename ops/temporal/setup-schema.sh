@@ -12,7 +12,9 @@ tool() {
 for pair in "${TEMPORAL_DB:-temporal}:temporal" "${TEMPORAL_VISIBILITY_DB:-temporal_visibility}:visibility"; do
   db=${pair%%:*}
   schema=${pair#*:}
-  tool "$db" create-database
+  # Unless the databases were made beforehand (docker-compose.yml: ops/postgres/create-roles.sh makes
+  # them, owned by a role that may not create databases).
+  if [ "${TEMPORAL_CREATE_DATABASES:-true}" != false ]; then tool "$db" create-database; fi
   # Only the versioning tables, at 0.0: update-schema then applies every version up to the newest.
   tool "$db" setup-schema -v 0.0
   tool "$db" update-schema --schema-name "postgresql/v12/$schema"
