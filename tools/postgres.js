@@ -43,13 +43,41 @@ function asServerUser(cmd, args) {
   return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
 }
 
-function run(cmd, args) {
+function run(cmd, args, { input } = {}) {
   const [c, a] = asServerUser(cmd, args);
-  execFileSync(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (input === undefined) execFileSync(c, a, { stdio: ['ignore', 'ignore', 'pipe'] });
+  else execFileSync(c, a, { input, stdio: ['pipe', 'ignore', 'pipe'] });
+}
+
+// Every connection proves a password with SCRAM, over TCP and over the socket: none is trusted.
+const PASSWORD_HBA = `# Written by tools/postgres.js at each start: every connection proves a password (SCRAM).
+local   all   all                  scram-sha-256
+host    all   all   127.0.0.1/32   scram-sha-256
+`;
+
+/**
+ * Gives the superuser this password while the server is stopped (single-user mode: no connection, so no
+ * authentication, and the password goes in on stdin, never on a command line), then lets only passwords
+ * in. A data folder made with trust before is switched over the same way.
+ */
+function requirePasswords(bin, dataDir, password) {
+  const literal = `'${String(password).replace(/'/g, "''")}'`;
+  run(
+    path.join(bin, 'postgres'),
+    ['--single', '-D', dataDir, '-c', 'password_encryption=scram-sha-256', 'postgres'],
+    {
+      input: `ALTER ROLE postgres WITH PASSWORD ${literal}\n`,
+    },
+  );
+  const hba = path.join(dataDir, 'pg_hba.conf');
+  fs.writeFileSync(hba, PASSWORD_HBA);
+  if (typeof process.getuid === 'function' && process.getuid() === 0)
+    execFileSync('chown', ['postgres', hba]);
 }
 
 /**
- * Starts a cluster with trust auth on 127.0.0.1; resolves to { url, stop() }.
+ * Starts a cluster with trust auth on 127.0.0.1 (anyone on the machine gets in: tests only); resolves to
+ * { url, stop() }.
  * Tuned for tests (fsync off): never a place for data that matters. `durable: true` keeps PostgreSQL's
  * own defaults (fsync, synchronous_commit, full_page_writes on), for benchmarks whose figures claim a
  * commit reached the disk.
@@ -72,8 +100,12 @@ async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
  * its databases between runs. Durable (PostgreSQL's defaults) unless `durable: false`. Resolves to
  * { url, port, dir, stop({ crash }), start(), restart({ crash }) }: `crash` stops it as a power cut would (immediate
  * shutdown, recovery from the write-ahead log at the next start).
+ *
+ * With `superuserPassword`, every connection must prove a password (scram-sha-256, TCP and socket alike)
+ * and the superuser's is set to this one at every start, so a caller that makes one per run leaves none
+ * valid behind; the URL carries it. Without, trust as before (the test suite's throwaway clusters).
  */
-async function startPostgres({ dir, port, log = () => {}, durable = true } = {}) {
+async function startPostgres({ dir, port, log = () => {}, durable = true, superuserPassword } = {}) {
   const bin = ensurePostgres({ log });
   const dataDir = path.join(dir, 'data');
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -99,6 +131,7 @@ async function startPostgres({ dir, port, log = () => {}, durable = true } = {})
       // not running
     }
   }
+  if (superuserPassword !== undefined) requirePasswords(bin, dataDir, superuserPassword);
   port ??= await freePort();
   const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200`;
@@ -106,8 +139,10 @@ async function startPostgres({ dir, port, log = () => {}, durable = true } = {})
   const start = () => pgCtl(['-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
   start();
   log(`PostgreSQL ${path.basename(path.dirname(bin))} on 127.0.0.1:${port}`);
+  const user =
+    superuserPassword === undefined ? 'postgres' : `postgres:${encodeURIComponent(superuserPassword)}`;
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://${user}@127.0.0.1:${port}/postgres`,
     port,
     dir,
     stop: ({ crash = false } = {}) => pgCtl(['-m', crash ? 'immediate' : 'fast', '-w', 'stop']),

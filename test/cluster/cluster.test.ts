@@ -54,6 +54,43 @@ describe('the production topology on one machine', () => {
     expect(psql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'keycloak'")).toBe('1');
   });
 
+  it('asks every PostgreSQL connection for a password, and each service reaches only its own databases', () => {
+    const { port } = new URL(cluster.urls.postgres);
+    const withoutPassword = (user: string) => () =>
+      execFileSync(
+        'psql',
+        ['-h', '127.0.0.1', '-p', port, '-U', user, '-d', 'billing', '-w', '-Atc', 'SELECT 1'],
+        {
+          env: { PATH: process.env.PATH, PGPASSFILE: '/nonexistent/.pgpass' },
+          stdio: 'pipe',
+        },
+      );
+    for (const user of ['postgres', 'billing', 'temporal', 'keycloak'])
+      expect(withoutPassword(user)).toThrow(/no password supplied|password authentication failed/);
+
+    // The engine's own URL names its own role, which owns its database and nothing else.
+    const engine = new URL(cluster.urls.databaseUrl);
+    expect(engine.username).toBe('billing');
+    const asEngine = (database: string, sql: string) => {
+      const url = new URL(engine);
+      url.pathname = `/${database}`;
+      return execFileSync('psql', [url.toString(), '-w', '-Atc', sql], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, PGPASSFILE: '/nonexistent/.pgpass' },
+        stdio: 'pipe',
+      }).trim();
+    };
+    expect(asEngine('billing', 'SELECT current_user')).toBe('billing');
+    expect(
+      asEngine(
+        'billing',
+        'SELECT rolsuper OR rolcreaterole OR rolcreatedb FROM pg_roles WHERE rolname = current_user',
+      ),
+    ).toBe('f');
+    for (const database of ['keycloak', 'temporal', 'temporal_visibility'])
+      expect(() => asEngine(database, 'SELECT 1')).toThrow(/permission denied for database/);
+  });
+
   it('serves from both API processes behind the balancer, and the Temporal UI', async () => {
     for (const url of [...cluster.urls.apis, cluster.urls.api]) {
       const ready = await fetch(`${url}/readyz`).then((r) => r.json());

@@ -6,8 +6,9 @@
  * is supervised (one that dies is started again), so a test or the chaos run can kill any of them and
  * watch the rest hold.
  *
- * Loopback only. Data stays in `dir` between runs (PostgreSQL, the emulator's state); logs go to
- * `dir/logs/<service>.log`.
+ * Loopback only. PostgreSQL asks every connection for a password, and each service signs in as its own
+ * role with a password made for the run. Data stays in `dir` between runs (PostgreSQL, the emulator's
+ * state); logs go to `dir/logs/<service>.log`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,7 +44,13 @@ import { service, TOPOLOGY, type ServiceSpec } from './topology';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startPostgres, ensurePostgres } = require('../postgres') as {
-  startPostgres(opts: { dir: string; port?: number; durable?: boolean; log?: (l: string) => void }): Promise<{
+  startPostgres(opts: {
+    dir: string;
+    port?: number;
+    durable?: boolean;
+    log?: (l: string) => void;
+    superuserPassword?: string;
+  }): Promise<{
     url: string;
     port: number;
     stop(opts?: { crash?: boolean }): void;
@@ -108,7 +115,9 @@ export interface ClusterUrls {
   temporal: string;
   temporalUi: string;
   stripe: string;
+  /** The engine's: its own role (`billing`) and this run's password. */
   databaseUrl: string;
+  /** The superuser's, with this run's password: for the harness and its tests, never a service. */
   postgres: string;
   /** Keycloak (its admin console at /admin). */
   keycloak: string;
@@ -318,24 +327,46 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (const s of streams) s.end();
   };
   try {
-    pg = await startPostgres({ dir: join(dir, 'postgres'), port: ports.postgres, durable: true, log });
-    const databaseUrl = `postgres://postgres@127.0.0.1:${pg.port}/billing`;
-    const psql = (args: string[]) =>
-      runJob(
-        'postgresql',
-        join(pgBin, 'psql'),
-        ['-h', '127.0.0.1', '-p', String(pg!.port), '-U', 'postgres', '-v', 'ON_ERROR_STOP=1', ...args],
-        base,
+    // A role per service, each owning only its own databases (ops/postgres/create-roles.sh, as compose
+    // runs it), and every connection asked for a password (scram-sha-256). The passwords, the
+    // superuser's included, are made for this run alone and kept by no file: the services get theirs in
+    // their URLs, and the next start makes new ones.
+    const pgDir = join(dir, 'postgres');
+    const rolesMade = join(dir, 'postgres-roles');
+    if (existsSync(join(pgDir, 'data', 'PG_VERSION')) && !existsSync(rolesMade)) {
+      throw new Error(
+        `${pgDir} was made before the cluster gave each service its own role (its tables belong to the ` +
+          'superuser, whom no service signs in as any more): start again with --fresh, or remove that folder',
       );
-    // The engine's own database is what the server's image creates from POSTGRES_DB; the others are
-    // in ops/postgres, as compose runs them.
-    const engineDb = join(dir, 'create-engine-database.sql');
-    writeFileSync(
-      engineDb,
-      "SELECT 'CREATE DATABASE billing' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'billing')\n\\gexec\n",
-    );
-    await psql(['-f', engineDb]);
-    await psql(['-f', join(ROOT, 'ops', 'postgres', 'create-databases.sql')]);
+    }
+    const pgPasswords = {
+      superuser: randomBytes(24).toString('hex'),
+      billing: randomBytes(24).toString('hex'),
+      temporal: randomBytes(24).toString('hex'),
+      keycloak: randomBytes(24).toString('hex'),
+    };
+    pg = await startPostgres({
+      dir: pgDir,
+      port: ports.postgres,
+      durable: true,
+      log,
+      superuserPassword: pgPasswords.superuser,
+    });
+    writeFileSync(rolesMade, 'ops/postgres/create-roles.sh\n');
+    await runJob('postgresql', 'sh', [join(ROOT, 'ops', 'postgres', 'create-roles.sh')], {
+      ...base,
+      PATH: [pgBin, base.PATH].filter(Boolean).join(delimiter),
+      PGHOST: '127.0.0.1',
+      PGPORT: String(pg.port),
+      PGPASSWORD: pgPasswords.superuser,
+      POSTGRES_USER: 'postgres',
+      POSTGRES_DB: 'postgres',
+      POSTGRES_PASSWORD: pgPasswords.superuser,
+      BILLING_DB_PASSWORD: pgPasswords.billing,
+      TEMPORAL_DB_PASSWORD: pgPasswords.temporal,
+      KEYCLOAK_DB_PASSWORD: pgPasswords.keycloak,
+    });
+    const databaseUrl = `postgres://billing:${pgPasswords.billing}@127.0.0.1:${pg.port}/billing`;
 
     // Keycloak first: it takes the longest to start (its first start on an empty database creates the
     // master realm), and starts while Temporal does.
@@ -348,7 +379,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       home: keycloakHome,
       port: ports.keycloak,
       dataDir: join(dir, 'keycloak'),
-      db: { url: `jdbc:postgresql://127.0.0.1:${pg.port}/keycloak`, user: 'postgres', password: '' },
+      db: {
+        url: `jdbc:postgresql://127.0.0.1:${pg.port}/keycloak`,
+        user: 'keycloak',
+        password: pgPasswords.keycloak,
+      },
       admin: keycloakAdmin,
     });
     supervise('keycloak', kc.command, kc.args, { ...base, ...kc.env });
@@ -358,8 +393,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       PATH: [dirname(tools.sqlTool), base.PATH].filter(Boolean).join(delimiter),
       TEMPORAL_DB_HOST: '127.0.0.1',
       TEMPORAL_DB_PORT: String(pg.port),
-      TEMPORAL_DB_USER: 'postgres',
-      TEMPORAL_DB_PASSWORD: '',
+      TEMPORAL_DB_USER: 'temporal',
+      TEMPORAL_DB_PASSWORD: pgPasswords.temporal,
+      // Its databases exist, owned by its role, which may not create databases.
+      TEMPORAL_CREATE_DATABASES: 'false',
       TEMPORAL_FRONTEND_PORT: String(ports.temporal),
       TEMPORAL_FRONTEND_HTTP_PORT: String(ports.temporalHttp),
       TEMPORAL_FRONTEND_MEMBERSHIP_PORT: String(ports.temporalFrontendMembership),

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     Temporal           ${urls.temporal} (on PostgreSQL); UI ${urls.temporalUi}
     Keycloak           ${urls.keycloak}/admin (admin / the password in ${join(dir, 'keycloak-admin-password')}); realm billing
     Stripe             emulator at ${urls.stripe}
-    Database           ${urls.databaseUrl}
+    Database           ${urls.databaseUrl}  (the engine's role; every start makes new passwords)
     Logs               ${join(dir, 'logs')}/<service>.log
   The engine runs in production mode: sign in at the web app with a user of the billing realm (create one
   in Keycloak's console; add them to the group billing-operators › admins for the operator's console).
