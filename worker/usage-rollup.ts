@@ -5,60 +5,49 @@ import type { UsageRollupInput } from '../workflows/usage-rollup';
 import type { WebhookDispatchInput } from '../workflows/webhooks';
 
 /**
- * Starts the one usage rollup loop (`usage-rollup`) unless it already runs; safe to call from every
- * worker or API process at start-up.
+ * Starts one of the engine's long-running loops under its fixed workflow id unless it already runs
+ * (USE_EXISTING), so every worker or API process may call it at start-up.
  */
-export async function ensureUsageRollup(
+async function ensureLoop(
   client: Client,
   taskQueue: string,
-  input: UsageRollupInput = {},
+  loop: { workflowType: string; workflowId: string },
+  input: object,
 ): Promise<void> {
-  await client.workflow.start('usageRollupWorkflow', {
-    workflowId: 'usage-rollup',
+  await client.workflow.start(loop.workflowType, {
+    workflowId: loop.workflowId,
     taskQueue,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
   });
 }
 
-/** Starts the one credit housekeeping loop (`credit-housekeeping`) unless it already runs. */
-export async function ensureCreditHousekeeping(
+/** The usage rollup loop (`usage-rollup`). */
+export const ensureUsageRollup = (client: Client, taskQueue: string, input: UsageRollupInput = {}) =>
+  ensureLoop(client, taskQueue, { workflowType: 'usageRollupWorkflow', workflowId: 'usage-rollup' }, input);
+
+/** The credit housekeeping loop (`credit-housekeeping`). */
+export const ensureCreditHousekeeping = (
   client: Client,
   taskQueue: string,
   input: CreditHousekeepingInput = {},
-): Promise<void> {
-  await client.workflow.start('creditHousekeepingWorkflow', {
-    workflowId: 'credit-housekeeping',
+) =>
+  ensureLoop(
+    client,
     taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  });
-}
+    { workflowType: 'creditHousekeepingWorkflow', workflowId: 'credit-housekeeping' },
+    input,
+  );
 
-/** Starts the one outgoing webhook dispatcher (`webhook-dispatch`) unless it already runs. */
-export async function ensureWebhookDispatch(
-  client: Client,
-  taskQueue: string,
-  input: WebhookDispatchInput = {},
-): Promise<void> {
-  await client.workflow.start('webhookDispatchWorkflow', {
-    workflowId: 'webhook-dispatch',
+/** The outgoing webhook dispatcher (`webhook-dispatch`). */
+export const ensureWebhookDispatch = (client: Client, taskQueue: string, input: WebhookDispatchInput = {}) =>
+  ensureLoop(
+    client,
     taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  });
-}
+    { workflowType: 'webhookDispatchWorkflow', workflowId: 'webhook-dispatch' },
+    input,
+  );
 
-/** Starts the one retention loop (`retention`) unless it already runs. */
-export async function ensureRetention(
-  client: Client,
-  taskQueue: string,
-  input: RetentionInput = {},
-): Promise<void> {
-  await client.workflow.start('retentionWorkflow', {
-    workflowId: 'retention',
-    taskQueue,
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-  });
-}
+/** The retention loop (`retention`). */
+export const ensureRetention = (client: Client, taskQueue: string, input: RetentionInput = {}) =>
+  ensureLoop(client, taskQueue, { workflowType: 'retentionWorkflow', workflowId: 'retention' }, input);

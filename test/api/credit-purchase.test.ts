@@ -1,10 +1,10 @@
-import { Charge, CreditPack, Customer } from '../../db/entities';
+import { Charge, CreditPack } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 import { workflowIds } from '../../workflows/ids';
 import { waitUntil } from '../helpers/eventually';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { startFullStack, starterSubscriber, type FullStack } from '../helpers/full-stack';
 
 const WEBHOOK_SECRET = 'whsec_credit_purchase_test';
 /** The starter plan's included credits a month, drawn before prepaid credits. */
@@ -61,37 +61,11 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('buying credits on %s', (dialec
   });
   afterAll(() => stack?.stop());
 
-  /** A starter subscriber who paid at Checkout with 4242, acting through the API with their own token. */
+  /** A starter subscriber of this dialect, with a read of their credits. */
   async function subscriber(name: string) {
-    const { stripe, db, idp, api, emulator } = stack;
-    const email = `${name}-${dialect}@example.com`;
-    const stripeCustomer = await stripe.customers.create({ email });
-    const em = db.orm.em.fork();
-    const customer = em.create(Customer, {
-      id: newId('cust'),
-      userId: `kc-${name}-${dialect}`,
-      email,
-      stripeCustomerId: stripeCustomer.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: `kc-${name}-${dialect}`, email });
-    const call = (method: string, path: string, body?: unknown) =>
-      api.request(method, `/api/v1${path}`, { token, body });
-    const checkout = await call('POST', '/billing/checkout/create', {
-      tier_id: 'starter',
-      billing_cycle: 'monthly',
-    });
-    expect(checkout.status).toBe(200);
-    emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    await waitUntil(
-      () => call('GET', '/billing/payment-methods'),
-      (r) => r.body?.length === 1,
-      'the Checkout card in the mirror',
-      30_000,
-      200,
-    );
-    const credits = async () => (await call('GET', '/billing/credits')).body as CreditsBody;
-    return { call, credits, customerId: customer.id, stripeCustomerId: stripeCustomer.id };
+    const s = await starterSubscriber(stack, `${name}-${dialect}`);
+    const credits = async () => (await s.call('GET', '/billing/credits')).body as CreditsBody;
+    return { ...s, credits };
   }
 
   const notifications = async (customerId: string) =>

@@ -1,12 +1,12 @@
 import { addGrant } from '../../db/credit-ledger';
 import { dueTopUpCrossing } from '../../db/credit-top-up-due';
-import { CreditPack, CreditTopUp, Customer } from '../../db/entities';
+import { CreditPack, CreditTopUp } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import type { TopUpOutcome } from '../../activities/credits';
 import { workflowIds } from '../../workflows/ids';
 import { waitUntil } from '../helpers/eventually';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { startFullStack, starterSubscriber, type FullStack } from '../helpers/full-stack';
 
 const WEBHOOK_SECRET = 'whsec_top_up_safety_test';
 /** Requests a caller may make a minute on routes that charge (checkout, purchase, auto top-up saves). */
@@ -61,57 +61,16 @@ describe('automatic top-ups that cannot lose money', () => {
     return p;
   }
 
-  /** A starter subscriber who paid at Checkout with 4242, acting through the API with their own token. */
+  /** A starter subscriber, with reads of their credits and of the top-ups charged to them. */
   async function subscriber(name: string, country = 'US') {
-    const { stripe, db, idp, api, emulator } = stack;
-    const email = `${name}@example.com`;
-    const stripeCustomer = await stripe.customers.create({ email });
-    const em = db.orm.em.fork();
-    const customer = em.create(Customer, {
-      id: newId('cust'),
-      userId: `kc-${name}`,
-      email,
-      stripeCustomerId: stripeCustomer.id,
-    });
-    await em.flush();
-    const token = await idp.token({ sub: `kc-${name}`, email });
-    const call = (method: string, path: string, body?: unknown) =>
-      api.request(method, `/api/v1${path}`, { token, body });
-    const checkout = await call('POST', '/billing/checkout/create', {
-      tier_id: 'starter',
-      billing_cycle: 'monthly',
-    });
-    expect(checkout.status).toBe(200);
-    // The billing address Checkout asks for with Stripe Tax on; the US is where the account collects none.
-    emulator.completeCheckoutSession(checkout.body.session_id, {
-      cardNumber: '4242424242424242',
-      address: { country },
-    });
-    const methods = async (n: number, what: string) =>
-      (
-        await waitUntil(
-          () => call('GET', '/billing/payment-methods'),
-          (r) => r.body?.length === n,
-          what,
-          30_000,
-          200,
-        )
-      ).body as { id: string; type: string; is_default: boolean }[];
-    const [card] = await methods(1, 'the Checkout card in the mirror');
-    const credits = async () => (await call('GET', '/billing/credits')).body as CreditsBody;
+    // The US: where the account collects no tax, so only the taxed test's customer pays any.
+    const s = await starterSubscriber(stack, name, { country });
+    const credits = async () => (await s.call('GET', '/billing/credits')).body as CreditsBody;
     const topUpIntents = async () =>
-      (await stripe.paymentIntents.list({ customer: stripeCustomer.id })).data.filter(
+      (await stack.stripe.paymentIntents.list({ customer: s.stripeCustomerId })).data.filter(
         (p) => p.metadata?.kind === 'credit_top_up',
       );
-    return {
-      call,
-      credits,
-      methods,
-      topUpIntents,
-      cardId: card!.id,
-      customerId: customer.id,
-      stripeCustomerId: stripeCustomer.id,
-    };
+    return { ...s, credits, topUpIntents };
   }
 
   /** A SEPA mandate the bank will return, attached by the customer through the API as their default. */
@@ -126,7 +85,7 @@ describe('automatic top-ups that cannot lose money', () => {
       make_default: true,
     });
     expect(attached.status).toBe(200);
-    const listed = await s.methods(count, 'the SEPA mandate in the mirror');
+    const listed = await s.paymentMethods(count, 'the SEPA mandate in the mirror');
     expect(listed.find((m) => m.id === debit.id)).toMatchObject({ type: 'sepa_debit', is_default: true });
     return debit.id;
   }
@@ -158,7 +117,7 @@ describe('automatic top-ups that cannot lose money', () => {
     const small = await pack();
     await debitAsDefault(s, 2);
     expect((await s.call('DELETE', `/billing/payment-methods/${s.cardId}`)).status).toBe(200);
-    await s.methods(1, 'the card removed from the mirror');
+    await s.paymentMethods(1, 'the card removed from the mirror');
 
     const on = await s.call('PUT', '/billing/credits/auto-top-up', {
       enabled: true,

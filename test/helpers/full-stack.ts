@@ -16,6 +16,7 @@ import { webhookSettingsFrom } from '../../integrations/webhooks/settings';
 import type { MailSettings } from '../../activities/notify/email';
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { waitUntil } from './eventually';
 
 export interface FullStack {
   env: TestWorkflowEnvironment;
@@ -127,4 +128,61 @@ export async function customerOnClock(stack: Pick<FullStack, 'stripe' | 'db' | '
   const token = await idp.token({ sub: `kc-${name}`, email });
   const getSub = () => api.request('GET', '/api/v1/billing/subscription', { token });
   return { clock, stripeCustomer, token, getSub };
+}
+
+/** A payment method as the caller's list shows it. */
+export interface ListedPaymentMethod {
+  id: string;
+  type: string;
+  is_default: boolean;
+}
+
+/**
+ * A starter subscriber who paid at Checkout with 4242 (typing `country` as the billing address, which
+ * Checkout asks for with Stripe Tax on), acting through the API with their own token; `name` names the
+ * email and the identity.
+ */
+export async function starterSubscriber(stack: FullStack, name: string, opts: { country?: string } = {}) {
+  const { stripe, db, idp, api, emulator } = stack;
+  const email = `${name}@example.com`;
+  const stripeCustomer = await stripe.customers.create({ email });
+  const em = db.orm.em.fork();
+  const customer = em.create(Customer, {
+    id: newId('cust'),
+    userId: `kc-${name}`,
+    email,
+    stripeCustomerId: stripeCustomer.id,
+  });
+  await em.flush();
+  const token = await idp.token({ sub: `kc-${name}`, email });
+  const call = (method: string, path: string, body?: unknown) =>
+    api.request(method, `/api/v1${path}`, { token, body });
+  const checkout = await call('POST', '/billing/checkout/create', {
+    tier_id: 'starter',
+    billing_cycle: 'monthly',
+  });
+  expect(checkout.status).toBe(200);
+  emulator.completeCheckoutSession(checkout.body.session_id, {
+    cardNumber: '4242424242424242',
+    ...(opts.country ? { address: { country: opts.country } } : {}),
+  });
+  /** The caller's payment methods once the mirror lists `n` of them. */
+  const paymentMethods = async (n: number, what: string) =>
+    (
+      await waitUntil(
+        () => call('GET', '/billing/payment-methods'),
+        (r) => r.body?.length === n,
+        what,
+        30_000,
+        200,
+      )
+    ).body as ListedPaymentMethod[];
+  const [card] = await paymentMethods(1, 'the Checkout card in the mirror');
+  return {
+    call,
+    paymentMethods,
+    cardId: card!.id,
+    customerId: customer.id,
+    stripeCustomerId: stripeCustomer.id,
+  };
 }

@@ -51,11 +51,35 @@ export function createCardPaymentMethod(
 const FAILING_IBAN = /3001$/;
 const FAILING_ACH_ACCOUNT = '000111111113';
 
-function bankBillingDetails(opts: { name?: string | null; email?: string | null }) {
-  return { address: null, email: opts.email ?? null, name: opts.name ?? null, phone: null, tax_id: null };
-}
-
 const fingerprintOf = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** A bank-debit payment method of either type, with the details that type carries. */
+function putBankMethod(
+  emu: Emulator,
+  details:
+    | { type: 'sepa_debit'; sepa_debit: NonNullable<PaymentMethodRec['sepa_debit']> }
+    | { type: 'us_bank_account'; us_bank_account: NonNullable<PaymentMethodRec['us_bank_account']> },
+  behavior: DebitBehavior,
+  who: { name?: string | null; email?: string | null },
+): PaymentMethodRec {
+  return emu.store.put<PaymentMethodRec>({
+    id: newId('pm', 24),
+    object: 'payment_method',
+    billing_details: {
+      address: null,
+      email: who.email ?? null,
+      name: who.name ?? null,
+      phone: null,
+      tax_id: null,
+    },
+    created: emu.realNow(),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    ...details,
+    _behavior: behavior,
+  });
+}
 
 /** A SEPA Direct Debit mandate's method, from an IBAN; its payments wait in `processing` until they settle. */
 export function createSepaDebitPaymentMethod(
@@ -70,26 +94,16 @@ export function createSepaDebitPaymentMethod(
       'sepa_debit[iban]',
       'invalid_bank_account_iban',
     );
-  const behavior: DebitBehavior = FAILING_IBAN.test(iban) ? 'fail_settlement' : 'settle';
-  return emu.store.put<PaymentMethodRec>({
-    id: newId('pm', 24),
-    object: 'payment_method',
-    billing_details: bankBillingDetails(opts),
-    created: emu.realNow(),
-    customer: null,
-    livemode: false,
-    metadata: {},
-    type: 'sepa_debit',
-    sepa_debit: {
-      bank_code: iban.slice(4, 12),
-      branch_code: '',
-      country: iban.slice(0, 2),
-      fingerprint: fingerprintOf(iban),
-      generated_from: null,
-      last4: iban.slice(-4),
-    },
-    _behavior: behavior,
-  });
+  const sepa = {
+    bank_code: iban.slice(4, 12),
+    branch_code: '',
+    country: iban.slice(0, 2),
+    fingerprint: fingerprintOf(iban),
+    generated_from: null,
+    last4: iban.slice(-4),
+  };
+  const behavior = FAILING_IBAN.test(iban) ? 'fail_settlement' : 'settle';
+  return putBankMethod(emu, { type: 'sepa_debit', sepa_debit: sepa }, behavior, opts);
 }
 
 /** A US bank account (ACH Direct Debit); its payments wait in `processing` until they settle. */
@@ -102,27 +116,16 @@ export function createUsBankAccountPaymentMethod(
     throw invalidRequest('Invalid account number.', 'us_bank_account[account_number]');
   if (!/^\d{9}$/.test(account.routingNumber))
     throw invalidRequest('Routing number must have 9 digits.', 'us_bank_account[routing_number]');
-  const behavior: DebitBehavior =
-    account.accountNumber === FAILING_ACH_ACCOUNT ? 'fail_settlement' : 'settle';
-  return emu.store.put<PaymentMethodRec>({
-    id: newId('pm', 24),
-    object: 'payment_method',
-    billing_details: bankBillingDetails(opts),
-    created: emu.realNow(),
-    customer: null,
-    livemode: false,
-    metadata: {},
-    type: 'us_bank_account',
-    us_bank_account: {
-      account_holder_type: account.holderType ?? 'individual',
-      account_type: 'checking',
-      bank_name: 'STRIPE TEST BANK',
-      fingerprint: fingerprintOf(`${account.routingNumber}:${account.accountNumber}`),
-      last4: account.accountNumber.slice(-4),
-      routing_number: account.routingNumber,
-    },
-    _behavior: behavior,
-  });
+  const bank = {
+    account_holder_type: account.holderType ?? 'individual',
+    account_type: 'checking' as const,
+    bank_name: 'STRIPE TEST BANK',
+    fingerprint: fingerprintOf(`${account.routingNumber}:${account.accountNumber}`),
+    last4: account.accountNumber.slice(-4),
+    routing_number: account.routingNumber,
+  };
+  const behavior = account.accountNumber === FAILING_ACH_ACCOUNT ? 'fail_settlement' : 'settle';
+  return putBankMethod(emu, { type: 'us_bank_account', us_bank_account: bank }, behavior, opts);
 }
 
 export function cardFromNumber(number: string, param = 'card[number]'): TestCard {
