@@ -108,6 +108,11 @@ describe('the links of the README and docs/', () => {
     expect(brokenLinks(root, files)).toEqual([]);
   });
 
+  it('the README stays the front door: at most 150 lines, depth in docs/', () => {
+    const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n').length;
+    expect(lines).toBeLessThanOrEqual(150);
+  });
+
   it('the README shows a screenshot and maps every page under docs/', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const targets = targetsOf(readme);
