@@ -106,6 +106,12 @@ describe('automatic top-ups that cannot lose money', () => {
     expect(intents.map((p) => [p.payment_method, p.status])).toEqual([[s.cardId, 'succeeded']]);
     expect(intents[0]!.payment_method).not.toBe(debitId);
 
+    // The crossing's try is marked as charged, so it no longer holds back the customer's next top-up.
+    const tries = await sqlFor(stack.db.orm.em.fork()).run<{ status: string; payment_intent_id: string }>(
+      'select status, payment_intent_id from credit_top_ups where customer_id = ?',
+      [s.customerId],
+    );
+    expect(tries).toEqual([{ status: 'succeeded', payment_intent_id: intents[0]!.id }]);
     // The bank answering later changes nothing: no credits were granted on a debit.
     stack.emulator.settleDebits();
     await stack.emulator.waitForWebhooks();
@@ -209,6 +215,11 @@ describe('automatic top-ups that cannot lose money', () => {
     );
     expect(off.auto_top_up.note).toMatch(/not sold on your current plan/);
     expect(await s.topUpIntents()).toEqual([]);
+    const tries = await sqlFor(stack.db.orm.em.fork()).run<{ status: string; attempts: number | string }>(
+      'select status, attempts from credit_top_ups where customer_id = ?',
+      [s.customerId],
+    );
+    expect(tries.map((t) => [t.status, Number(t.attempts)])).toEqual([['declined', 2]]);
   });
 
   it('charges the tax Stripe Tax prices for the customer, records it once, and tells them what was charged', async () => {
