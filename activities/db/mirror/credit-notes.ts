@@ -1,0 +1,47 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type Stripe from 'stripe';
+import { Customer, CreditNote, Invoice } from '../../../db/entities';
+import { newId } from '../../../db/ids';
+import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { date, LINK_ONLY } from './shared';
+
+/**
+ * Upserts the credit note mirror by Stripe id from a credit note read from Stripe; the customer must
+ * already be mirrored. A credit note's amounts never change once issued; only voiding it does, and a
+ * void one stays void whatever an older read says.
+ */
+export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote): Promise<CreditNote | null> {
+  const stripeCustomerId = expandableId(cn.customer);
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
+  const stripeInvoiceId = expandableId(cn.invoice);
+  if (!customer || !stripeInvoiceId) return null;
+  const invoice = await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY);
+  const refundedCents = (cn.refunds ?? []).reduce((sum, r) => sum + (r.amount_refunded ?? 0), 0);
+  let row = await em.findOne(CreditNote, { stripeCreditNoteId: cn.id });
+  if (!row) {
+    row = em.create(CreditNote, {
+      id: newId('crn'),
+      stripeCreditNoteId: cn.id,
+      customer,
+      stripeInvoiceId,
+      amountCents: cn.amount,
+      creditedCents: cn.amount - refundedCents,
+      type: cn.type,
+      status: cn.status,
+      createdAt: date(cn.created) ?? new Date(),
+    });
+  }
+  row.invoice = invoice ?? row.invoice ?? null;
+  row.number = cn.number || null;
+  row.amountCents = cn.amount;
+  row.refundedCents = refundedCents;
+  row.creditedCents = cn.amount - refundedCents;
+  row.currency = cn.currency;
+  row.type = cn.type;
+  if (row.status !== 'void') row.status = cn.status;
+  row.voidedAt = row.voidedAt ?? date(cn.voided_at);
+  row.reason = cn.reason ?? null;
+  row.memo = cn.memo ?? null;
+  await em.flush();
+  return row;
+}

@@ -1,0 +1,126 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type Stripe from 'stripe';
+import { Charge, CreditNote, Customer, Invoice, Subscription } from '../../../db/entities';
+import { newId } from '../../../db/ids';
+import { subscriptionIdOfInvoice } from '../../stripe/snapshots';
+import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { recordBillingEvent } from '../../../db/billing-events';
+import { sqlFor } from '../../../db/raw-sql';
+import { invoiceObject } from '../../../integrations/webhooks/objects';
+import { date } from './shared';
+import { recordRedemption } from './subscriptions';
+
+/** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
+const BILLING_PATH = '/api/v1/billing';
+
+/**
+ * `invoice.paid` the first time the mirror sees an invoice paid, and `invoice.payment_failed` for each
+ * attempt Stripe counted that left it unpaid; each once (named after the invoice and the attempt).
+ */
+async function recordInvoiceEvents(
+  em: EntityManager,
+  row: Invoice,
+  before: { status: string | null; attempts: number },
+): Promise<void> {
+  const paid = row.status === 'paid' && before.status !== 'paid';
+  const failed = !paid && row.status === 'open' && (row.attemptCount ?? 0) > before.attempts;
+  if (!paid && !failed) return;
+  const type = paid ? 'invoice.paid' : 'invoice.payment_failed';
+  await recordBillingEvent(sqlFor(em), {
+    customerId: row.customer.id,
+    type,
+    payload: { ...invoiceObject(row, BILLING_PATH), attempt_count: row.attemptCount ?? 0 },
+    dedupeKey: paid ? `${type}:${row.stripeInvoiceId}` : `${type}:${row.stripeInvoiceId}:${row.attemptCount}`,
+    at: new Date(),
+  });
+}
+
+function recordTaxDetails(customer: Customer, inv: Stripe.Invoice): void {
+  const a = inv.customer_address;
+  customer.billingAddress = a
+    ? {
+        country: a.country ?? null,
+        line1: a.line1 ?? null,
+        line2: a.line2 ?? null,
+        city: a.city ?? null,
+        postalCode: a.postal_code ?? null,
+        state: a.state ?? null,
+      }
+    : null;
+  customer.taxIds = (inv.customer_tax_ids ?? []).map((t) => ({ type: t.type, value: t.value ?? '' }));
+}
+
+/** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
+export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Promise<Invoice | null> {
+  const stripeCustomerId = expandableId(inv.customer);
+  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
+  if (!customer) return null;
+  const stripeSubId = subscriptionIdOfInvoice(inv);
+  const subscription = stripeSubId
+    ? await em.findOne(Subscription, { stripeSubscriptionId: stripeSubId })
+    : null;
+  let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string });
+  const before = { status: row?.status ?? null, attempts: row?.attemptCount ?? 0 };
+  if (!row) {
+    row = em.create(Invoice, {
+      id: newId('inv'),
+      stripeInvoiceId: inv.id as string,
+      customer,
+      status: inv.status ?? 'draft',
+      createdAt: date(inv.created) ?? new Date(),
+    });
+  }
+  row.subscription = subscription;
+  row.number = inv.number ?? null;
+  row.status = inv.status ?? 'draft';
+  row.currency = inv.currency;
+  row.subtotalCents = inv.subtotal;
+  row.totalCents = inv.total;
+  row.discountCents = (inv.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0);
+  row.taxCents = (inv.total_taxes ?? []).reduce((sum, t) => sum + t.amount, 0);
+  row.reverseCharge = (inv.total_taxes ?? []).some((t) => t.taxability_reason === 'reverse_charge');
+  // The address and tax ids Stripe taxed by: the customer's as of their newest invoice that carries them.
+  // An older invoice mirrored late (a redelivered event) leaves a newer address alone.
+  if (
+    inv.customer_address &&
+    (await em.count(Invoice, { customer, createdAt: { $gt: date(inv.created) ?? new Date(0) } })) === 0
+  )
+    recordTaxDetails(customer, inv);
+  row.amountDueCents = inv.amount_due;
+  row.amountPaidCents = inv.amount_paid;
+  row.billingReason = inv.billing_reason ?? null;
+  row.attemptCount = inv.attempt_count;
+  row.periodStart = date(inv.period_start);
+  row.periodEnd = date(inv.period_end);
+  row.dueDate = date(inv.due_date);
+  row.paidAt = date(inv.status_transitions?.paid_at);
+  row.hostedInvoiceUrl = inv.hosted_invoice_url ?? null;
+  row.invoicePdf = inv.invoice_pdf ?? null;
+  // Before the mirror's write: Stripe's state is already true, and a retry after a crash between the two
+  // finds the event there (its dedupe key) rather than the change already mirrored and no event.
+  await recordInvoiceEvents(em, row, before);
+  // Read with `expand: ['discounts']`, an invoice names the coupons it applied.
+  if (subscription)
+    for (const d of inv.discounts ?? []) {
+      if (typeof d !== 'object' || d === null || !('source' in d)) continue;
+      const coupon = d.source?.coupon;
+      const couponId = typeof coupon === 'string' ? coupon : coupon?.id;
+      if (couponId)
+        await recordRedemption(em, {
+          couponId,
+          stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
+          customerId: customer.id,
+          subscriptionId: subscription.id,
+          at: date(d.start) ?? new Date(),
+        });
+    }
+  await em.flush();
+  // A charge or credit note mirrored before its invoice points at it from now on.
+  await em.nativeUpdate(Charge, { stripeInvoiceId: row.stripeInvoiceId, invoice: null }, { invoice: row });
+  await em.nativeUpdate(
+    CreditNote,
+    { stripeInvoiceId: row.stripeInvoiceId, invoice: null },
+    { invoice: row },
+  );
+  return row;
+}
