@@ -35,6 +35,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/core';
+import { withoutTemporalTls } from '../config/temporal-tls';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { num, sqlFor } from '../db/raw-sql';
@@ -329,12 +330,15 @@ async function startDevServer(dir: string, namespace: string): Promise<{ address
  * them beside the starts as the cluster does.
  */
 function startEngineWorker(dir: string, cluster: Cluster, name: string, address: string): Promise<Started> {
+  // The cluster's Temporal takes the engine's certificate; the dev server speaks plaintext.
+  const env =
+    address === cluster.urls.temporal ? { ...cluster.engineEnv } : withoutTemporalTls(cluster.engineEnv);
   return startProcess(
     dir,
     name,
     process.execPath,
     ['--import', 'tsx', 'worker/main.ts'],
-    { ...cluster.engineEnv, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: STARTS_QUEUE },
+    { ...env, TEMPORAL_ADDRESS: address, TEMPORAL_TASK_QUEUE: STARTS_QUEUE },
     (line) => line.includes('"worker running"'),
   );
 }
@@ -955,7 +959,7 @@ async function main(): Promise<void> {
     stripeEmulator: { stateFile: false, webhookConcurrency: WEBHOOK_CONCURRENCY },
     log: (l) => console.error(`[cluster] ${l}`),
   });
-  const connection = await Connection.connect({ address: cluster.urls.temporal });
+  const connection = await Connection.connect(cluster.temporalConnection);
   const orm = await openDatabase(cluster.urls.databaseUrl, { migrate: false });
   try {
     const x: Context = {

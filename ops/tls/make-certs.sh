@@ -13,6 +13,12 @@
 # browsers are shown: in production put one a public CA issued for KEYCLOAK_HOSTNAME in
 # secrets/keycloak/tls.pem and tls.key first; the one made here is trusted by the engine only.
 #
+# `npm run cluster` (tools/cluster/cluster.ts) makes its own with this script at every start, with two
+# settings compose does not use: TEMPORAL_INTERNODE=1 also issues secrets/temporal/internode.pem/.key
+# (for the name temporal-internode, serverAuth and clientAuth: Temporal's services present it to each
+# other, there on a shared host's loopback where compose keeps them inside one container), and
+# NO_KEYCLOAK_CERT=1 issues none for Keycloak (the cluster's listens in plain HTTP on loopback).
+#
 # Usage: KEYCLOAK_HOSTNAME=sso.example.com sh ops/tls/make-certs.sh [secrets]
 # (KEYCLOAK_HOSTNAME is read from ./.env when not set.) What exists is kept: run it again to fill in
 # what is missing; delete a certificate and its key to issue it again (rotation), and restart its
@@ -46,7 +52,8 @@ if [ ! -f "$ca/ca.pem" ]; then
   echo "made the CA: $ca/ca.pem"
 fi
 
-# issue <file without .pem> <common name> <client | server DNS names, comma-separated>
+# issue <file without .pem> <common name> <client | server DNS names, comma-separated> [client: a server
+# certificate that is a client's too]
 issue() {
   if [ -f "$1.pem" ] && [ -f "$1.key" ]; then return; fi
   newkey "$1.key"
@@ -54,7 +61,7 @@ issue() {
   if [ "$3" = client ]; then
     usage='extendedKeyUsage=clientAuth'
   else
-    usage="extendedKeyUsage=serverAuth
+    usage="extendedKeyUsage=serverAuth${4:+,clientAuth}
 subjectAltName=$(printf '%s' "$3" | sed 's/^/DNS:/; s/,/,DNS:/g')"
   fi
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n%s\n' "$usage" >"$work/ext"
@@ -65,13 +72,18 @@ subjectAltName=$(printf '%s' "$3" | sed 's/^/DNS:/; s/,/,DNS:/g')"
 
 issue "$out/temporal/frontend" temporal temporal,localhost
 issue "$out/temporal/system-worker" temporal-system-worker client
+if [ "${TEMPORAL_INTERNODE:-}" = 1 ]; then
+  issue "$out/temporal/internode" temporal-internode temporal-internode client
+fi
 issue "$out/engine/temporal-client" billing-engine client
 issue "$out/temporal-ui/temporal-client" temporal-ui client
 issue "$out/admin/temporal-client" temporal-admin client
 for dir in temporal engine temporal-ui admin; do
   cp "$ca/ca.pem" "$out/$dir/ca.pem"
 done
-if [ ! -f "$out/keycloak/tls.pem" ]; then
+if [ "${NO_KEYCLOAK_CERT:-}" = 1 ]; then
+  rmdir "$out/keycloak" 2>/dev/null || true
+elif [ ! -f "$out/keycloak/tls.pem" ]; then
   if [ -z "${KEYCLOAK_HOSTNAME:-}" ]; then
     echo "set KEYCLOAK_HOSTNAME (or put Keycloak's certificate in $out/keycloak/tls.pem and tls.key)" >&2
     exit 1
@@ -82,6 +94,7 @@ fi
 # Certificates may be read by anyone who can reach the folder; keys by their service's user alone.
 chmod 700 "$ca" && chmod 600 "$ca/ca.key"
 for dir in temporal engine temporal-ui admin keycloak; do
+  if [ ! -d "$out/$dir" ]; then continue; fi
   chmod 700 "$out/$dir"
   chmod 644 "$out/$dir"/*.pem
   chmod 600 "$out/$dir"/*.key

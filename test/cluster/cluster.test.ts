@@ -1,10 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import type { TemporalConnectionOptions } from '../../config/temporal-connection';
 import { startCluster, type Cluster } from '../../tools/cluster/cluster';
 import { waitUntil } from '../helpers/eventually';
 import { listeningAddresses } from '../helpers/listening';
+import { makeTestCa } from '../helpers/test-ca';
 import { launchChromium, screenshot } from '../web/browser';
 
 // Temporal and PostgreSQL each restarted once, and an API killed: each waits for the stack to recover.
@@ -12,8 +16,10 @@ jest.setTimeout(300_000);
 
 /**
  * The production topology on one machine (`npm run cluster`): PostgreSQL, Temporal and Keycloak on it,
- * two APIs behind nginx, two workers, the engine in production mode taking Keycloak's tokens. What it proves here: the schema tool's versions, a customer's subscription
- * through the balancer, and that it holds when an API is killed, Temporal restarts and PostgreSQL crashes.
+ * two APIs behind nginx, two workers, the engine in production mode taking Keycloak's tokens. What it
+ * proves here: the schema tool's versions, PostgreSQL's passwords, Temporal's mTLS, a customer's
+ * subscription through the balancer, and that it holds when an API is killed, Temporal restarts and
+ * PostgreSQL crashes.
  */
 describe('the production topology on one machine', () => {
   let dir: string;
@@ -100,6 +106,88 @@ describe('the production topology on one machine', () => {
       });
     }
     expect((await fetch(`${cluster.urls.temporalUi}/`)).status).toBe(200);
+  });
+
+  /**
+   * What a Temporal client with these options is answered: `accepted`, or why not. A lazy connection
+   * without retries answers at once with the channel's last error (the handshake's).
+   */
+  const temporalAnswer = async (options: TemporalConnectionOptions): Promise<string> => {
+    const connection = Connection.lazy({ ...options, interceptors: [] });
+    try {
+      await connection.withDeadline(Date.now() + 5000, () =>
+        connection.workflowService.describeNamespace({ namespace: cluster.namespace }),
+      );
+      return 'accepted';
+    } catch (err) {
+      return String((err as Error).message ?? err);
+    } finally {
+      await connection.close();
+    }
+  };
+
+  it("lets into Temporal only clients with a certificate of this run's CA: none in plaintext, none without one", async () => {
+    const address = cluster.urls.temporal;
+    // Any local user's client, as `temporal workflow terminate --address 127.0.0.1:…` would dial it.
+    expect(await temporalAnswer({ address })).toMatch(/UNAVAILABLE/);
+    // Nor do its history and matching services, which answer only Temporal's own (internode mTLS).
+    for (const internal of cluster.urls.temporalInternal)
+      expect({ internal, answer: await temporalAnswer({ address: internal }) }).toEqual({
+        internal,
+        answer: expect.stringMatching(/UNAVAILABLE/),
+      });
+    // Its HTTP API is behind the frontend's mTLS too.
+    const http = await fetch(
+      `http://${cluster.urls.temporalHttp}/api/v1/namespaces/${cluster.namespace}`,
+    ).then(
+      (r) => r.status,
+      () => 'no answer',
+    );
+    expect([400, 'no answer']).toContain(http);
+
+    // A client that trusts the frontend's certificate but has none of its own, or one another CA signed.
+    const tls = cluster.temporalConnection.tls!;
+    const trusting = {
+      serverNameOverride: tls.serverNameOverride,
+      serverRootCACertificate: tls.serverRootCACertificate,
+    };
+    const forged = makeTestCa(dir, 'intruder-ca').issue('billing-engine', 'client');
+    const answers = {
+      harness: await temporalAnswer(cluster.temporalConnection),
+      none: await temporalAnswer({ address, tls: trusting }),
+      otherCa: await temporalAnswer({
+        address,
+        tls: {
+          ...trusting,
+          clientCertPair: { crt: readFileSync(forged.certPath), key: readFileSync(forged.keyPath) },
+        },
+      }),
+    };
+    expect(answers).toEqual({
+      harness: 'accepted',
+      none: expect.stringMatching(/certificate required/),
+      otherCa: expect.stringMatching(/unknown ca/),
+    });
+
+    // The UI's server reaches the frontend with its own certificate.
+    const ui = await fetch(`${cluster.urls.temporalUi}/api/v1/namespaces/${cluster.namespace}`);
+    expect(ui.status).toBe(200);
+    expect(await ui.json()).toMatchObject({ namespaceInfo: { name: cluster.namespace } });
+
+    // So does the server's system worker: deleting a namespace is its workflow, started by the frontend.
+    const connection = await Connection.connect(cluster.temporalConnection);
+    try {
+      await connection.workflowService.registerNamespace({
+        namespace: 'scratch',
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      });
+      const deleted = await connection.withDeadline(Date.now() + 60_000, () =>
+        connection.operatorService.deleteNamespace({ namespace: 'scratch' }),
+      );
+      expect(deleted.deletedNamespace).toMatch(/^scratch-deleted-/);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('keeps a subscription through a killed API, a Temporal restart and a PostgreSQL crash', async () => {

@@ -84,7 +84,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await lago.stop();
     throw err;
   });
-  const connection = await Connection.connect({ address: cluster.urls.temporal });
+  // The harness's own certificate: the cluster's Temporal takes no client without one.
+  const connection = await Connection.connect(cluster.temporalConnection);
   const temporalClient = new TemporalClient({ connection, namespace: cluster.namespace });
   const orm = await openDatabase(cluster.urls.databaseUrl, { migrate: false });
   try {

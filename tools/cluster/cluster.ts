@@ -7,16 +7,19 @@
  * watch the rest hold.
  *
  * Loopback only. PostgreSQL asks every connection for a password, and each service signs in as its own
- * role with a password made for the run. Data stays in `dir` between runs (PostgreSQL, the emulator's
- * state); logs go to `dir/logs/<service>.log`.
+ * role with a password made for the run. Temporal takes only clients with a certificate of a CA made for
+ * the run (mTLS on its frontend, and among its own services): the engine, the UI, the server's system
+ * worker and the harness (`temporalConnection`) each have their own. Data stays in `dir` between runs
+ * (PostgreSQL, the emulator's state); logs go to `dir/logs/<service>.log`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   createWriteStream,
   existsSync,
   mkdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
   type WriteStream,
 } from 'node:fs';
@@ -24,6 +27,7 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../config/temporal-connection';
 import type { UsageRollupInput } from '../../workflows/usage-rollup';
 import { ensureUsageRollup } from '../../worker/usage-rollup';
 import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/client';
@@ -77,11 +81,16 @@ const { ensureKeycloakForPostgres, keycloakOnPostgresCommand } = require('../key
   }): { command: string; args: string[]; env: Record<string, string> };
 };
 const { freePort } = require('../free-port') as { freePort(): Promise<number> };
+const { installDebianPackage } = require('../debian-package') as {
+  installDebianPackage(pkg: string, what: string, opts?: { log?: (l: string) => void }): void;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const ROOT = resolve(__dirname, '..', '..');
 const NAMESPACE = 'billing';
 const TASK_QUEUE = 'billing';
+/** The name on the frontend's certificate (ops/tls/make-certs.sh), which its clients check. */
+const TEMPORAL_SERVER_NAME = 'temporal';
 
 export interface ClusterOptions {
   /** Where data and logs live; reused by the next start. */
@@ -112,7 +121,12 @@ export interface ClusterUrls {
   api: string;
   /** Each API process directly. */
   apis: string[];
+  /** Temporal's frontend (host:port): mTLS, with `Cluster.temporalConnection` or a certificate alike. */
   temporal: string;
+  /** The frontend's HTTP API (host:port), behind the same mTLS. */
+  temporalHttp: string;
+  /** Temporal's history and matching services (host:port), which answer only its own services. */
+  temporalInternal: string[];
   temporalUi: string;
   stripe: string;
   /** The engine's: its own role (`billing`) and this run's password. */
@@ -133,6 +147,11 @@ export interface Cluster {
   namespace: string;
   taskQueue: string;
   varDir: string;
+  /**
+   * How the harness reaches Temporal (its tests, the chaos run, the benchmarks): the frontend's address
+   * and this run's CA, with the client certificate ops/tls/make-certs.sh makes for an operator's CLI.
+   */
+  temporalConnection: TemporalConnectionOptions;
   webhookSecret: string;
   /** The bearer token the engine's metrics ports ask for. */
   metricsToken: string;
@@ -222,6 +241,29 @@ function keptSecret(dir: string, name: string, make: () => string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The cluster's certificates are made with the `openssl` command, installed once when missing. */
+function ensureOpenssl(log: (line: string) => void): void {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+  } catch {
+    installDebianPackage('openssl', 'OpenSSL', { log });
+  }
+}
+
+/**
+ * The TEMPORAL_TLS_* settings of a client of Temporal's frontend, with the certificate make-certs.sh put
+ * in `folder` (engine, temporal-ui, admin): the frontend's certificate checked against the run's CA, for
+ * the name it was issued for.
+ */
+function temporalClientTls(tlsDir: string, folder: string) {
+  return {
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(tlsDir, folder, 'ca.pem'),
+    TEMPORAL_TLS_SERVER_NAME: TEMPORAL_SERVER_NAME,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: join(tlsDir, folder, 'temporal-client.pem'),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: join(tlsDir, folder, 'temporal-client.key'),
+  };
+}
+
 /** The engine's image runs compiled JavaScript; on this machine the same entry point runs from source. */
 function engineCommand(spec: ServiceSpec): [string, string[]] {
   const [program, main] = spec.command ?? [];
@@ -250,6 +292,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const pgBin = ensurePostgres({ log });
   const tools = ensureTemporalTools({ log });
   const nginx = ensureNginx({ log });
+  ensureOpenssl(log);
   const keycloakHome = await ensureKeycloakForPostgres({ log });
   const ports = await allocatePorts(opts.ports ?? 'free');
   const streams: WriteStream[] = [];
@@ -388,6 +431,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     supervise('keycloak', kc.command, kc.args, { ...base, ...kc.env });
 
+    // Temporal's certificates, made at every start as the passwords are, by ops/tls/make-certs.sh as for
+    // compose: a CA of the run's own, the frontend's certificate, one for the server's system worker, the
+    // engine, the UI and the harness (an operator's), and one its services present to each other. The
+    // CA's key is deleted once they are issued: nothing left on disk signs another.
+    const tlsDir = join(dir, 'tls');
+    rmSync(tlsDir, { recursive: true, force: true });
+    await runJob('certificates', 'sh', [join(ROOT, 'ops', 'tls', 'make-certs.sh'), tlsDir], {
+      ...base,
+      TEMPORAL_INTERNODE: '1',
+      NO_KEYCLOAK_CERT: '1',
+      // Run as root, the script gives the files to this uid (the user the services run as here).
+      SECRETS_UID: String(process.getuid?.() ?? 0),
+    });
+    rmSync(join(tlsDir, 'ca', 'ca.key'));
+    const temporalCerts = join(tlsDir, 'temporal');
+
     const temporalEnv: NodeJS.ProcessEnv = {
       ...base,
       PATH: [dirname(tools.sqlTool), base.PATH].filter(Boolean).join(delimiter),
@@ -410,8 +469,28 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${ports.temporalMetrics}`,
     };
     await runJob('temporal-schema', ...temporalCommand(service('temporal-schema'), tools), temporalEnv);
-    supervise('temporal', ...temporalCommand(service('temporal'), tools), temporalEnv);
+    supervise('temporal', ...temporalCommand(service('temporal'), tools), {
+      ...temporalEnv,
+      // mTLS on the frontend (ops/temporal/config/production.yaml), as compose sets it.
+      TEMPORAL_TLS_FRONTEND_CERT_PATH: join(temporalCerts, 'frontend.pem'),
+      TEMPORAL_TLS_FRONTEND_KEY_PATH: join(temporalCerts, 'frontend.key'),
+      TEMPORAL_TLS_CLIENT_CA_CERT_PATH: join(temporalCerts, 'ca.pem'),
+      // The server's own system worker is a client of its frontend like any other.
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(temporalCerts, 'ca.pem'),
+      TEMPORAL_TLS_SERVER_NAME: TEMPORAL_SERVER_NAME,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: join(temporalCerts, 'system-worker.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: join(temporalCerts, 'system-worker.key'),
+      // And mTLS among its services (history, matching, membership): here they listen on the host's
+      // loopback, which every local user reaches, where compose keeps them inside one container.
+      TEMPORAL_TLS_INTERNODE_CERT_PATH: join(temporalCerts, 'internode.pem'),
+      TEMPORAL_TLS_INTERNODE_KEY_PATH: join(temporalCerts, 'internode.key'),
+      TEMPORAL_TLS_INTERNODE_CA_CERT_PATH: join(temporalCerts, 'ca.pem'),
+    });
     const temporalAddress = `127.0.0.1:${ports.temporal}`;
+    const temporalConnection = temporalConnectionOptions({
+      TEMPORAL_ADDRESS: temporalAddress,
+      ...temporalClientTls(tlsDir, 'admin'),
+    });
 
     const balancer = `http://127.0.0.1:${ports.balancer}`;
     const engineSecret = keptSecret(dir, 'keycloak-engine-secret', () => randomBytes(24).toString('hex'));
@@ -433,6 +512,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
+      ...temporalClientTls(tlsDir, 'engine'),
       TEMPORAL_NAMESPACE: NAMESPACE,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,
       TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
@@ -445,6 +525,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     supervise('temporal-ui', ...temporalCommand(service('temporal-ui'), tools), {
       ...base,
       TEMPORAL_ADDRESS: temporalAddress,
+      // Its own certificate (ops/temporal/ui/production.yaml).
+      ...temporalClientTls(tlsDir, 'temporal-ui'),
       TEMPORAL_NAMESPACE: NAMESPACE,
       TEMPORAL_UI_HOST: '127.0.0.1',
       TEMPORAL_UI_PORT: String(ports.ui),
@@ -506,7 +588,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
 
     if (opts.usageRollup) {
-      const connection = await Connection.connect({ address: temporalAddress });
+      const connection = await Connection.connect(temporalConnection);
       try {
         await ensureUsageRollup(
           new Client({ connection, namespace: NAMESPACE }),
@@ -553,6 +635,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         api: balancer,
         apis: apiUrls,
         temporal: temporalAddress,
+        temporalHttp: `127.0.0.1:${ports.temporalHttp}`,
+        temporalInternal: [ports.temporalHistory, ports.temporalMatching].map((port) => `127.0.0.1:${port}`),
         temporalUi: `http://127.0.0.1:${ports.ui}`,
         stripe: stripeUrl,
         databaseUrl,
@@ -565,6 +649,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       namespace: NAMESPACE,
       taskQueue: TASK_QUEUE,
       varDir,
+      temporalConnection,
       webhookSecret,
       metricsToken: engine.METRICS_TOKEN!,
       engineEnv: { ...engine },

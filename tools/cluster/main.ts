@@ -28,11 +28,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
   const { urls } = cluster;
+  const admin = join(dir, 'tls', 'admin');
   const services = TOPOLOGY.map((s) => `    ${s.name.padEnd(19)}${s.role}`).join('\n');
   console.log(`
   The production topology is running (ready in ${Math.round((Date.now() - started) / 1000)} s).
     Web app and API    ${urls.api}/   (through nginx; each API: ${urls.apis.join(', ')})
-    Temporal           ${urls.temporal} (on PostgreSQL); UI ${urls.temporalUi}
+    Temporal           ${urls.temporal} (on PostgreSQL, mTLS only); UI ${urls.temporalUi}
+                       CLI: temporal … --address ${urls.temporal} --tls-server-name temporal \\
+                         --tls-ca-path ${admin}/ca.pem --tls-cert-path ${admin}/temporal-client.pem \\
+                         --tls-key-path ${admin}/temporal-client.key  (certificates made at every start)
     Keycloak           ${urls.keycloak}/admin (admin / the password in ${join(dir, 'keycloak-admin-password')}); realm billing
     Stripe             emulator at ${urls.stripe}
     Database           ${urls.databaseUrl}  (the engine's role; every start makes new passwords)

@@ -24,11 +24,20 @@ export interface ServiceSpec {
 
 const TEMPORAL_DB = ['TEMPORAL_DB_HOST', 'TEMPORAL_DB_PORT', 'TEMPORAL_DB_USER', 'TEMPORAL_DB_PASSWORD'];
 
+/** What a client of Temporal's frontend is given for its mTLS: the CA and name to check, its certificate. */
+const TEMPORAL_CLIENT_TLS = [
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+];
+
 /** What every engine process is given; the API adds what only it reads. */
 export const ENGINE_ENV = [
   'NODE_ENV',
   'DATABASE_URL',
   'TEMPORAL_ADDRESS',
+  ...TEMPORAL_CLIENT_TLS,
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
   'STRIPE_WEBHOOK_SECRET',
@@ -76,7 +85,18 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
       '--allow-no-auth',
       'start',
     ],
-    env: [...TEMPORAL_DB, 'TEMPORAL_FRONTEND_PORT', 'TEMPORAL_FRONTEND_BIND_IP', 'TEMPORAL_METRICS_ADDRESS'],
+    // Its frontend's certificate, the CA of its clients', and its system worker's own as a client. (The
+    // cluster adds TEMPORAL_TLS_INTERNODE_*: there its services share the host's loopback.)
+    env: [
+      ...TEMPORAL_DB,
+      'TEMPORAL_FRONTEND_PORT',
+      'TEMPORAL_FRONTEND_BIND_IP',
+      'TEMPORAL_METRICS_ADDRESS',
+      'TEMPORAL_TLS_FRONTEND_CERT_PATH',
+      'TEMPORAL_TLS_FRONTEND_KEY_PATH',
+      'TEMPORAL_TLS_CLIENT_CA_CERT_PATH',
+      ...TEMPORAL_CLIENT_TLS,
+    ],
     dependsOn: ['temporal-schema'],
   },
   {
@@ -85,7 +105,7 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
     image: 'engine',
     command: ['node', 'dist/tools/temporal-namespace.js'],
     job: true,
-    env: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_RETENTION_DAYS'],
+    env: ['TEMPORAL_ADDRESS', ...TEMPORAL_CLIENT_TLS, 'TEMPORAL_NAMESPACE', 'TEMPORAL_RETENTION_DAYS'],
     dependsOn: ['temporal'],
   },
   {
@@ -104,6 +124,7 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
     ],
     env: [
       'TEMPORAL_ADDRESS',
+      ...TEMPORAL_CLIENT_TLS,
       'TEMPORAL_NAMESPACE',
       'TEMPORAL_UI_HOST',
       'TEMPORAL_UI_PORT',
