@@ -1,8 +1,17 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, date } from '../format';
+import {
+  CheckField,
+  NumberField,
+  PlanChoices,
+  RowAction,
+  SelectField,
+  TextField,
+  useForm,
+} from '../form-kit';
 
 const blankCoupon = {
   id: '',
@@ -30,10 +39,8 @@ const endOfDay = (day: string) => new Date(`${day}T23:59:59.999Z`).toISOString()
  */
 export function AdminCoupons() {
   const coupons = useLoad(() => call(api.GET('/api/v1/admin/billing/coupons')), 'admin-coupons');
-  const plans = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
-  const planChoices = (plans.data ?? []).filter((v) => v.is_current && v.status === 'active');
-  const [form, setForm] = useState(blankCoupon);
-  const [codeForm, setCodeForm] = useState(blankCode);
+  const [form, setForm, field] = useForm(blankCoupon);
+  const [codeForm, setCodeForm, codeField] = useForm(blankCode);
   const { busy, error, done, run } = useAction(coupons.reload);
 
   const createCoupon = (e: FormEvent) => {
@@ -144,15 +151,14 @@ export function AdminCoupons() {
                               {p.expires_at ? `, until ${date(p.expires_at)}` : ''}
                               {p.active ? '' : ' (off)'}{' '}
                               {c.active && (
-                                <button
-                                  type="button"
+                                <RowAction
                                   className="link"
-                                  disabled={busy}
-                                  aria-label={`${p.active ? 'Turn off' : 'Turn on'} ${p.code}`}
+                                  busy={busy}
+                                  label={`${p.active ? 'Turn off' : 'Turn on'} ${p.code}`}
                                   onClick={() => setCodeActive(p.id, p.code, !p.active)}
                                 >
                                   {p.active ? 'Turn off' : 'Turn on'}
-                                </button>
+                                </RowAction>
                               )}
                             </li>
                           ))}
@@ -165,15 +171,13 @@ export function AdminCoupons() {
                     </td>
                     <td>
                       {c.active && (
-                        <button
-                          type="button"
-                          className="secondary"
-                          disabled={busy}
-                          aria-label={`Archive ${c.name}`}
+                        <RowAction
+                          busy={busy}
+                          label={`Archive ${c.name}`}
                           onClick={() => archive(c.id, c.name)}
                         >
                           Archive
-                        </button>
+                        </RowAction>
                       )}
                     </td>
                   </tr>
@@ -186,128 +190,35 @@ export function AdminCoupons() {
 
       <Card id="new-coupon" title="New coupon">
         <form className="form" onSubmit={createCoupon} aria-labelledby="new-coupon-heading">
-          <label>
-            Id{' '}
-            <input
-              required
-              pattern="[a-z0-9][a-z0-9_-]*"
-              maxLength={40}
-              value={form.id}
-              onChange={(e) => setForm({ ...form, id: e.target.value })}
-            />
-          </label>
-          <label>
-            Name{' '}
-            <input
-              required
-              maxLength={200}
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          </label>
-          <label>
-            Takes off{' '}
-            <select
-              value={form.kind}
-              onChange={(e) => setForm({ ...form, kind: e.target.value as 'percent' | 'amount' })}
-            >
-              <option value="percent">a percentage</option>
-              <option value="amount">an amount</option>
-            </select>
-          </label>
+          <TextField label="Id" bind={field('id')} required pattern="[a-z0-9][a-z0-9_-]*" maxLength={40} />
+          <TextField label="Name" bind={field('name')} required maxLength={200} />
+          <SelectField label="Takes off" bind={field('kind')}>
+            <option value="percent">a percentage</option>
+            <option value="amount">an amount</option>
+          </SelectField>
           {form.kind === 'percent' ? (
-            <label>
-              Percent off{' '}
-              <input
-                required
-                inputMode="decimal"
-                pattern="[0-9]+([.][0-9]{1,2})?"
-                value={form.percent}
-                onChange={(e) => setForm({ ...form, percent: e.target.value })}
-              />
-            </label>
+            <NumberField label="Percent off" bind={field('percent')} required decimals={2} />
           ) : (
             <>
-              <label>
-                Amount off (e.g. 10.00){' '}
-                <input
-                  required
-                  inputMode="decimal"
-                  pattern="[0-9]+([.][0-9]{1,2})?"
-                  value={form.amount}
-                  onChange={(e) => setForm({ ...form, amount: e.target.value })}
-                />
-              </label>
-              <label>
-                Currency{' '}
-                <input
-                  required
-                  pattern="[a-zA-Z]{3}"
-                  maxLength={3}
-                  value={form.currency}
-                  onChange={(e) => setForm({ ...form, currency: e.target.value })}
-                />
-              </label>
+              <NumberField label="Amount off (e.g. 10.00)" bind={field('amount')} required decimals={2} />
+              <TextField
+                label="Currency"
+                bind={field('currency')}
+                required
+                pattern="[a-zA-Z]{3}"
+                maxLength={3}
+              />
             </>
           )}
-          <label>
-            For{' '}
-            <select
-              value={form.duration}
-              onChange={(e) => setForm({ ...form, duration: e.target.value as typeof form.duration })}
-            >
-              <option value="once">the first invoice</option>
-              <option value="repeating">some months</option>
-              <option value="forever">every invoice</option>
-            </select>
-          </label>
-          {form.duration === 'repeating' && (
-            <label>
-              Months{' '}
-              <input
-                required
-                inputMode="numeric"
-                pattern="[0-9]+"
-                value={form.months}
-                onChange={(e) => setForm({ ...form, months: e.target.value })}
-              />
-            </label>
-          )}
-          <fieldset className="choices">
-            <legend>Plans it applies to (none ticked: every plan)</legend>
-            {planChoices.map((v) => (
-              <label key={v.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={form.plans.includes(v.id)}
-                  onChange={(e) =>
-                    setForm({
-                      ...form,
-                      plans: e.target.checked ? [...form.plans, v.id] : form.plans.filter((p) => p !== v.id),
-                    })
-                  }
-                />{' '}
-                {v.display_name} <code>{v.id}</code>
-              </label>
-            ))}
-          </fieldset>
-          <label>
-            Most redemptions (empty: no limit){' '}
-            <input
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.maxRedemptions}
-              onChange={(e) => setForm({ ...form, maxRedemptions: e.target.value })}
-            />
-          </label>
-          <label>
-            Redeemable until (empty: no end){' '}
-            <input
-              type="date"
-              value={form.redeemBy}
-              onChange={(e) => setForm({ ...form, redeemBy: e.target.value })}
-            />
-          </label>
+          <SelectField label="For" bind={field('duration')}>
+            <option value="once">the first invoice</option>
+            <option value="repeating">some months</option>
+            <option value="forever">every invoice</option>
+          </SelectField>
+          {form.duration === 'repeating' && <NumberField label="Months" bind={field('months')} required />}
+          <PlanChoices legend="Plans it applies to (none ticked: every plan)" bind={field('plans')} />
+          <NumberField label="Most redemptions (empty: no limit)" bind={field('maxRedemptions')} />
+          <TextField label="Redeemable until (empty: no end)" bind={field('redeemBy')} type="date" />
           <button type="submit" disabled={busy}>
             Create coupon
           </button>
@@ -319,55 +230,23 @@ export function AdminCoupons() {
           <Empty>Offer a coupon first.</Empty>
         ) : (
           <form className="form" onSubmit={createCode} aria-labelledby="new-code-heading">
-            <label>
-              Code customers type{' '}
-              <input
-                required
-                pattern="[A-Za-z0-9][A-Za-z0-9_-]{2,39}"
-                value={codeForm.code}
-                onChange={(e) => setCodeForm({ ...codeForm, code: e.target.value })}
-              />
-            </label>
-            <label>
-              Coupon{' '}
-              <select
-                required
-                value={codeForm.couponId}
-                onChange={(e) => setCodeForm({ ...codeForm, couponId: e.target.value })}
-              >
-                <option value="">Choose…</option>
-                {live.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.name}: {c.terms}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={codeForm.firstTimeOnly}
-                onChange={(e) => setCodeForm({ ...codeForm, firstTimeOnly: e.target.checked })}
-              />{' '}
-              New customers only
-            </label>
-            <label>
-              Most uses (empty: no limit){' '}
-              <input
-                inputMode="numeric"
-                pattern="[0-9]+"
-                value={codeForm.maxRedemptions}
-                onChange={(e) => setCodeForm({ ...codeForm, maxRedemptions: e.target.value })}
-              />
-            </label>
-            <label>
-              Valid until (empty: no end){' '}
-              <input
-                type="date"
-                value={codeForm.expiresAt}
-                onChange={(e) => setCodeForm({ ...codeForm, expiresAt: e.target.value })}
-              />
-            </label>
+            <TextField
+              label="Code customers type"
+              bind={codeField('code')}
+              required
+              pattern="[A-Za-z0-9][A-Za-z0-9_-]{2,39}"
+            />
+            <SelectField label="Coupon" bind={codeField('couponId')} required>
+              <option value="">Choose…</option>
+              {live.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}: {c.terms}
+                </option>
+              ))}
+            </SelectField>
+            <CheckField label="New customers only" bind={codeField('firstTimeOnly')} />
+            <NumberField label="Most uses (empty: no limit)" bind={codeField('maxRedemptions')} />
+            <TextField label="Valid until (empty: no end)" bind={codeField('expiresAt')} type="date" />
             <button type="submit" disabled={busy}>
               Create code
             </button>

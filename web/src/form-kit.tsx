@@ -1,0 +1,156 @@
+import { useState, type InputHTMLAttributes, type ReactNode } from 'react';
+import { api, call } from './api/client';
+import { useLoad } from './data';
+
+/**
+ * The form kit of the admin pages: a form's fields kept in one state object (`useForm`), and labelled
+ * fields bound to one key of it (`bind('name')`), each the same markup a page would write by hand: a
+ * `<label>` around its text and the control, so the label is the control's accessible name.
+ */
+
+/** One field of a form's state: its value and how to change it. */
+export type Bound<V> = { value: V; set(value: V): void };
+
+/** useState for a form's fields, with `bind(key)`: that field's value and setter, for the fields below. */
+export function useForm<F extends object>(initial: F) {
+  const [form, setForm] = useState(initial);
+  const bind = <K extends keyof F>(key: K): Bound<F[K]> => ({
+    value: form[key],
+    set: (value) => setForm((current) => ({ ...current, [key]: value })),
+  });
+  return [form, setForm, bind] as const;
+}
+
+/** What an `<input>` may be given besides its value: required, pattern, maxLength, type, inputMode… */
+type InputAttributes = Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'checked' | 'onChange'>;
+
+type FieldProps<V> = { label: ReactNode; bind: Bound<V> } & InputAttributes;
+
+/** A labelled text input (or date, url…: `type`) bound to a string field. */
+export function TextField({ label, bind, ...input }: FieldProps<string>) {
+  return (
+    <label>
+      {label} <input {...input} value={bind.value} onChange={(e) => bind.set(e.target.value)} />
+    </label>
+  );
+}
+
+/**
+ * A labelled text input for a number typed as digits, with at most `decimals` digits after a point (none:
+ * a whole number); the field keeps the text, the page turns it into a number when it sends it.
+ */
+export function NumberField({ decimals = 0, ...props }: FieldProps<string> & { decimals?: number }) {
+  return (
+    <TextField
+      inputMode={decimals ? 'decimal' : 'numeric'}
+      pattern={decimals ? `[0-9]+([.][0-9]{1,${decimals}})?` : '[0-9]+'}
+      {...props}
+    />
+  );
+}
+
+/** A labelled checkbox bound to a boolean field; the label follows the box. */
+export function CheckField({ label, bind, ...input }: FieldProps<boolean>) {
+  return (
+    <label className="check">
+      <input {...input} type="checkbox" checked={bind.value} onChange={(e) => bind.set(e.target.checked)} />{' '}
+      {label}
+    </label>
+  );
+}
+
+/** A labelled drop-down bound to a field; `children` are its `<option>`s. */
+export function SelectField<T extends string>({
+  label,
+  bind,
+  required,
+  children,
+}: {
+  label: ReactNode;
+  bind: Bound<T>;
+  required?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <label>
+      {label}{' '}
+      <select value={bind.value} onChange={(e) => bind.set(e.target.value as T)} required={required}>
+        {children}
+      </select>
+    </label>
+  );
+}
+
+/** A set of checkboxes under a legend, bound to a list field: each ticked option's value is in the list. */
+export function Choices<T extends string>({
+  legend,
+  bind,
+  options,
+}: {
+  legend: ReactNode;
+  bind: Bound<T[]>;
+  options: readonly { value: T; label: ReactNode }[];
+}) {
+  return (
+    <fieldset className="choices">
+      <legend>{legend}</legend>
+      {options.map((o) => (
+        <CheckField
+          key={o.value}
+          label={o.label}
+          bind={{
+            value: bind.value.includes(o.value),
+            set: (on) => bind.set(on ? [...bind.value, o.value] : bind.value.filter((v) => v !== o.value)),
+          }}
+        />
+      ))}
+    </fieldset>
+  );
+}
+
+/**
+ * The plans a coupon or credit pack may be limited to, as Choices of plan codes: the current version of each
+ * plan still on offer, by name and code.
+ */
+export function PlanChoices({ legend, bind }: { legend: ReactNode; bind: Bound<string[]> }) {
+  const plans = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
+  const offered = (plans.data ?? []).filter((v) => v.is_current && v.status === 'active');
+  return (
+    <Choices
+      legend={legend}
+      bind={bind}
+      options={offered.map((v) => ({
+        value: v.id,
+        label: (
+          <>
+            {v.display_name} <code>{v.id}</code>
+          </>
+        ),
+      }))}
+    />
+  );
+}
+
+/**
+ * A button of a table row (or list item) that acts on it: `label` names it with its row for a screen reader
+ * ("Archive Launch"), `busy` disables it while an action runs.
+ */
+export function RowAction({
+  label,
+  busy,
+  onClick,
+  className = 'secondary',
+  children,
+}: {
+  label?: string;
+  busy?: boolean;
+  onClick(): void;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <button type="button" className={className} disabled={busy} aria-label={label} onClick={onClick}>
+      {children}
+    </button>
+  );
+}
