@@ -1,0 +1,115 @@
+import { Context } from '@temporalio/activity';
+import { BillingEvent, WebhookDelivery, WebhookEndpoint } from '../../db/entities';
+import { sqlFor } from '../../db/raw-sql';
+import { addDelivery, strandedDeliveryQueues } from '../../db/webhook-deliveries';
+import { endpointWants } from '../../domain/webhook-delivery';
+import type { ActivityDeps } from '../deps';
+import type { WebhookQueue } from './shared';
+
+const POLL_MS = 250;
+
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Called outside an activity (a test): nobody to tell.
+  }
+}
+
+/** Fanning events out to endpoints, and finding the queues with work. */
+export function createWebhookQueueActivities(deps: ActivityDeps) {
+  const { orm } = deps;
+
+  /** One pass: the unpublished events, oldest first, become deliveries to the endpoints that want them. */
+  async function fanOutOnce(limit: number): Promise<{ queues: WebhookQueue[]; events: number }> {
+    return orm.em.fork().transactional(async (tx) => {
+      const events = await tx.find(
+        BillingEvent,
+        { publishedAt: null },
+        {
+          orderBy: { createdAt: 'asc', id: 'asc' },
+          limit,
+          fields: ['id', 'customerId', 'type', 'createdAt'],
+        },
+      );
+      if (events.length === 0) return { queues: [], events: 0 };
+      const endpoints = await tx.find(
+        WebhookEndpoint,
+        { enabled: true },
+        { fields: ['id', 'enabled', 'eventTypes'] },
+      );
+      const sql = sqlFor(tx);
+      const queues = new Map<string, WebhookQueue>();
+      const now = new Date();
+      for (const event of events) {
+        for (const endpoint of endpoints) {
+          if (!endpointWants(endpoint, event.type)) continue;
+          const queueKey = event.customerId ?? '';
+          // The unique (event, endpoint) pair makes a retried pass add nothing.
+          await addDelivery(sql, {
+            eventId: event.id,
+            endpointId: endpoint.id,
+            queueKey,
+            eventType: event.type,
+            eventCreatedAt: event.createdAt,
+            now,
+          });
+          queues.set(`${endpoint.id}\0${queueKey}`, { endpointId: endpoint.id, queueKey });
+        }
+      }
+      await tx.nativeUpdate(BillingEvent, { id: { $in: events.map((e) => e.id) } }, { publishedAt: now });
+      return { queues: [...queues.values()], events: events.length };
+    });
+  }
+
+  /**
+   * Waits (up to `waitMs`, looking every 250 ms) for unpublished events, then turns them into deliveries
+   * and answers the queues that have new work. Waiting here rather than in the workflow keeps the
+   * dispatcher's history short while an event still goes out within a quarter of a second.
+   */
+  async function fanOutWebhookEvents(
+    req: { waitMs?: number; limit?: number } = {},
+  ): Promise<{ queues: WebhookQueue[]; more: boolean }> {
+    const limit = req.limit ?? 200;
+    const deadline = Date.now() + (req.waitMs ?? 0);
+    for (;;) {
+      const pass = await fanOutOnce(limit);
+      if (pass.events > 0 || Date.now() >= deadline)
+        return { queues: pass.queues, more: pass.events === limit };
+      heartbeat();
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /**
+   * Queues with a pending delivery nobody is working on: never tried a while after it was made, or long past
+   * its next try (its queue workflow ended between a look and a new delivery, or the endpoint came back on).
+   */
+  async function strandedWebhookQueues(req: { graceMs?: number } = {}): Promise<{ queues: WebhookQueue[] }> {
+    const sql = sqlFor(orm.em.fork());
+    const rows = await strandedDeliveryQueues(sql, new Date(Date.now() - (req.graceMs ?? 30_000)));
+    return { queues: rows.map((r) => ({ endpointId: r.endpoint_id, queueKey: r.queue_key })) };
+  }
+
+  /**
+   * The oldest pending delivery of a queue and how long until it is due, or null when the queue is empty
+   * or its endpoint is off or gone (what waits stays pending for when it is back on).
+   */
+  async function nextWebhookDelivery(
+    q: WebhookQueue,
+  ): Promise<{ deliveryId: string; waitMs: number } | null> {
+    const em = orm.em.fork();
+    const endpoint = await em.findOne(WebhookEndpoint, { id: q.endpointId }, { fields: ['enabled'] });
+    if (!endpoint?.enabled) return null;
+    const head = await em.findOne(
+      WebhookDelivery,
+      { endpointId: q.endpointId, queueKey: q.queueKey, status: 'pending' },
+      { orderBy: { eventCreatedAt: 'asc', eventId: 'asc' }, fields: ['id', 'nextAttemptAt'] },
+    );
+    if (!head) return null;
+    const waitMs = head.nextAttemptAt ? Math.max(0, head.nextAttemptAt.getTime() - Date.now()) : 0;
+    return { deliveryId: head.id, waitMs };
+  }
+
+  return { fanOutWebhookEvents, strandedWebhookQueues, nextWebhookDelivery };
+}
