@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, fractionDigits, money } from '../format';
+import { CheckField, NumberField, PlanChoices, RowAction, TextField, useForm } from '../form-kit';
 
 const blank = {
   code: '',
@@ -27,10 +28,7 @@ function minorUnits(price: string, currency: string): number {
  */
 export function AdminCreditPacks() {
   const packs = useLoad(() => call(api.GET('/api/v1/admin/billing/credit-packs')), 'admin-credit-packs');
-  // The plans a pack may be limited to: the current version of each plan still on offer.
-  const plans = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
-  const planChoices = (plans.data ?? []).filter((v) => v.is_current && v.status === 'active');
-  const [form, setForm] = useState(blank);
+  const [form, setForm, field] = useForm(blank);
 
   const { busy, error, done, run } = useAction(packs.reload);
   const create = (e: FormEvent) => {
@@ -64,11 +62,6 @@ export function AdminCreditPacks() {
         }),
       );
       return active ? `${name} is on sale again.` : `${name} is off sale; purchases made keep their credits.`;
-    });
-  const togglePlan = (code: string, on: boolean) =>
-    setForm({
-      ...form,
-      planCodes: on ? [...form.planCodes, code] : form.planCodes.filter((c) => c !== code),
     });
 
   return (
@@ -110,15 +103,13 @@ export function AdminCreditPacks() {
                     </td>
                     <td>{p.active ? 'Yes' : 'No'}</td>
                     <td>
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy}
-                        aria-label={`${p.active ? 'Deactivate' : 'Activate'} ${p.name}`}
+                      <RowAction
+                        busy={busy}
+                        label={`${p.active ? 'Deactivate' : 'Activate'} ${p.name}`}
                         onClick={() => setActive(p.id, p.name, !p.active)}
                       >
                         {p.active ? 'Deactivate' : 'Activate'}
-                      </button>
+                      </RowAction>
                     </td>
                   </tr>
                 ))}
@@ -130,85 +121,31 @@ export function AdminCreditPacks() {
 
       <Card id="new-pack" title="New credit pack">
         <form className="form" onSubmit={create} aria-labelledby="new-pack-heading">
-          <label>
-            Code{' '}
-            <input
-              required
-              pattern="[a-z0-9][a-z0-9_-]*"
-              maxLength={64}
-              value={form.code}
-              onChange={(e) => setForm({ ...form, code: e.target.value })}
-            />
-          </label>
-          <label>
-            Name{' '}
-            <input
-              required
-              maxLength={120}
-              value={form.name}
-              onChange={(e) => setForm({ ...form, name: e.target.value })}
-            />
-          </label>
-          <label>
-            Credits{' '}
-            <input
-              required
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.credits}
-              onChange={(e) => setForm({ ...form, credits: e.target.value })}
-            />
-          </label>
-          <label>
-            Price (in the currency, e.g. 19.99){' '}
-            <input
-              required
-              inputMode="decimal"
-              pattern="[0-9]+([.][0-9]{1,3})?"
-              value={form.price}
-              onChange={(e) => setForm({ ...form, price: e.target.value })}
-            />
-          </label>
-          <label>
-            Currency{' '}
-            <input
-              required
-              pattern="[a-zA-Z]{3}"
-              maxLength={3}
-              value={form.currency}
-              onChange={(e) => setForm({ ...form, currency: e.target.value })}
-            />
-          </label>
-          <fieldset className="choices">
-            <legend>Plans whose subscribers may buy it (none ticked: every plan)</legend>
-            {planChoices.map((v) => (
-              <label key={v.id} className="check">
-                <input
-                  type="checkbox"
-                  checked={form.planCodes.includes(v.id)}
-                  onChange={(e) => togglePlan(v.id, e.target.checked)}
-                />{' '}
-                {v.display_name} <code>{v.id}</code>
-              </label>
-            ))}
-          </fieldset>
-          <label>
-            Credits expire this many days after purchase (empty: never){' '}
-            <input
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.expiresAfterDays}
-              onChange={(e) => setForm({ ...form, expiresAfterDays: e.target.value })}
-            />
-          </label>
-          <label className="check">
-            <input
-              type="checkbox"
-              checked={form.active}
-              onChange={(e) => setForm({ ...form, active: e.target.checked })}
-            />{' '}
-            On sale now
-          </label>
+          <TextField
+            label="Code"
+            bind={field('code')}
+            required
+            pattern="[a-z0-9][a-z0-9_-]*"
+            maxLength={64}
+          />
+          <TextField label="Name" bind={field('name')} required maxLength={120} />
+          <NumberField label="Credits" bind={field('credits')} required />
+          <NumberField
+            label="Price (in the currency, e.g. 19.99)"
+            bind={field('price')}
+            required
+            decimals={3}
+          />
+          <TextField label="Currency" bind={field('currency')} required pattern="[a-zA-Z]{3}" maxLength={3} />
+          <PlanChoices
+            legend="Plans whose subscribers may buy it (none ticked: every plan)"
+            bind={field('planCodes')}
+          />
+          <NumberField
+            label="Credits expire this many days after purchase (empty: never)"
+            bind={field('expiresAfterDays')}
+          />
+          <CheckField label="On sale now" bind={field('active')} />
           <button type="submit" disabled={busy}>
             Create pack
           </button>
