@@ -3,6 +3,7 @@ import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count } from '../format';
+import { Choices, RowAction, TextField, useForm } from '../form-kit';
 
 type Status = 'pending' | 'succeeded' | 'failed';
 const blank = { url: '', description: '', types: [] as string[] };
@@ -159,15 +160,13 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
                       </details>
                     </td>
                     <td>
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy !== null}
-                        aria-label={`Redeliver ${d.event_type} ${d.event_id}`}
+                      <RowAction
+                        busy={busy !== null}
+                        label={`Redeliver ${d.event_type} ${d.event_id}`}
                         onClick={() => void redeliver(d.id)}
                       >
                         {busy === d.id ? 'Sending…' : 'Redeliver'}
-                      </button>
+                      </RowAction>
                     </td>
                   </tr>
                 ))}
@@ -197,7 +196,7 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
  */
 export function AdminWebhooks() {
   const endpoints = useLoad(() => call(api.GET('/api/v1/admin/billing/webhook-endpoints')), 'webhooks');
-  const [form, setForm] = useState(blank);
+  const [form, setForm, field] = useForm(blank);
   const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
   const [open, setOpen] = useState<{ id: string; url: string } | null>(null);
   const action = useAction(endpoints.reload);
@@ -254,8 +253,6 @@ export function AdminWebhooks() {
       return `${url} is removed.`;
     });
   };
-  const toggleType = (type: string, on: boolean) =>
-    setForm({ ...form, types: on ? [...form.types, type] : form.types.filter((t) => t !== type) });
 
   return (
     <Page title="Webhooks" wide>
@@ -309,41 +306,29 @@ export function AdminWebhooks() {
                     <td className="num">{count(e.pending_deliveries)}</td>
                     <td className="num">{count(e.failed_deliveries)}</td>
                     <td className="actions">
-                      <button
-                        type="button"
-                        className="secondary"
-                        aria-label={`Deliveries to ${e.url}`}
+                      <RowAction
+                        label={`Deliveries to ${e.url}`}
                         onClick={() => setOpen({ id: e.id, url: e.url })}
                       >
                         Deliveries
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy}
-                        aria-label={`${e.enabled ? 'Turn off' : 'Turn on'} ${e.url}`}
+                      </RowAction>{' '}
+                      <RowAction
+                        busy={busy}
+                        label={`${e.enabled ? 'Turn off' : 'Turn on'} ${e.url}`}
                         onClick={() => setEnabled(e.id, e.url, !e.enabled)}
                       >
                         {e.enabled ? 'Turn off' : 'Turn on'}
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy}
-                        aria-label={`Rotate secret of ${e.url}`}
+                      </RowAction>{' '}
+                      <RowAction
+                        busy={busy}
+                        label={`Rotate secret of ${e.url}`}
                         onClick={() => rotate(e.id, e.url)}
                       >
                         Rotate secret
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={busy}
-                        aria-label={`Remove ${e.url}`}
-                        onClick={() => remove(e.id, e.url)}
-                      >
+                      </RowAction>{' '}
+                      <RowAction busy={busy} label={`Remove ${e.url}`} onClick={() => remove(e.id, e.url)}>
                         Remove
-                      </button>
+                      </RowAction>
                     </td>
                   </tr>
                 ))}
@@ -357,37 +342,19 @@ export function AdminWebhooks() {
 
       <Card id="new-endpoint" title="New endpoint">
         <form className="form" onSubmit={create}>
-          <label>
-            URL (https in production; the engine refuses private and loopback addresses){' '}
-            <input
-              required
-              type="url"
-              maxLength={2000}
-              value={form.url}
-              onChange={(e) => setForm({ ...form, url: e.target.value })}
-            />
-          </label>
-          <label>
-            Description (optional){' '}
-            <input
-              maxLength={200}
-              value={form.description}
-              onChange={(e) => setForm({ ...form, description: e.target.value })}
-            />
-          </label>
-          <fieldset className="choices">
-            <legend>Events it receives</legend>
-            {(endpoints.data?.event_types ?? []).map((t) => (
-              <label key={t} className="check">
-                <input
-                  type="checkbox"
-                  checked={form.types.includes(t)}
-                  onChange={(e) => toggleType(t, e.target.checked)}
-                />{' '}
-                <code>{t}</code>
-              </label>
-            ))}
-          </fieldset>
+          <TextField
+            label="URL (https in production; the engine refuses private and loopback addresses)"
+            bind={field('url')}
+            required
+            type="url"
+            maxLength={2000}
+          />
+          <TextField label="Description (optional)" bind={field('description')} maxLength={200} />
+          <Choices
+            legend="Events it receives"
+            bind={field('types')}
+            options={(endpoints.data?.event_types ?? []).map((t) => ({ value: t, label: <code>{t}</code> }))}
+          />
           <button type="submit" disabled={busy || form.types.length === 0}>
             Add endpoint
           </button>
