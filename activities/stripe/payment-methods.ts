@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/activity';
-import type Stripe from 'stripe';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { upsertPaymentMethod } from '../db/mirror';
@@ -9,6 +8,7 @@ import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { FAILURE } from '../../domain/failure-types';
 import { expandableId } from '../../integrations/stripe/expandable-id';
+import { LIVE, makeDefaultInStripe, pinnedCard } from './card-defaults';
 
 export interface PaymentMethodSummary {
   paymentMethodId: string;
@@ -138,16 +138,6 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
   return { attachPaymentMethod, setDefaultPaymentMethod, detachPaymentMethod, syncPaymentMethods };
 }
 
-/** Subscription states in which Stripe still charges the subscription's card. */
-const LIVE = new Set<Stripe.Subscription.Status>([
-  'active',
-  'trialing',
-  'past_due',
-  'unpaid',
-  'incomplete',
-  'paused',
-]);
-
 function summaryOf(row: PaymentMethod): PaymentMethodSummary {
   return {
     paymentMethodId: row.stripePaymentMethodId,
@@ -168,46 +158,4 @@ async function ownCard(em: EntityManager, req: { customerId: string; paymentMeth
     );
   }
   return { customer, row, stripeCustomerId: customer.stripeCustomerId };
-}
-
-/**
- * The card becomes the customer's invoice default and the card of each live subscription: Checkout pins
- * its card on the subscription, which Stripe prefers over the customer's default, so without the second
- * step the old card would keep being charged. Each call carries the key `keys` names for it.
- */
-async function makeDefaultInStripe(
-  stripe: Stripe,
-  stripeCustomerId: string,
-  paymentMethodId: string,
-  keys: { customer: string; subscription(subscriptionId: string): string },
-): Promise<void> {
-  await stripeCall(() =>
-    stripe.customers.update(
-      stripeCustomerId,
-      { invoice_settings: { default_payment_method: paymentMethodId } },
-      { idempotencyKey: idempotencyKey(keys.customer) },
-    ),
-  );
-  const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 100 }));
-  for (const sub of subs.data) {
-    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') continue;
-    if (expandableId(sub.default_payment_method) === paymentMethodId) continue;
-    await stripeCall(() =>
-      stripe.subscriptions.update(
-        sub.id,
-        { default_payment_method: paymentMethodId },
-        { idempotencyKey: idempotencyKey(keys.subscription(sub.id)) },
-      ),
-    );
-  }
-}
-
-/** The card the customer's newest live subscription is charged with, if it names one. */
-async function pinnedCard(stripe: Stripe, stripeCustomerId: string): Promise<string | null> {
-  const subs = await stripeCall(() => stripe.subscriptions.list({ customer: stripeCustomerId, limit: 10 }));
-  for (const sub of subs.data) {
-    const card = LIVE.has(sub.status) ? expandableId(sub.default_payment_method) : null;
-    if (card) return card;
-  }
-  return null;
 }
