@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Notice, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { money } from '../format';
+import { NumberField, RowAction, SelectField, useForm } from '../form-kit';
 
 type CurrencyPrice = {
   price_monthly_cents: number;
@@ -31,7 +32,7 @@ export function PlanCurrencies({
   // The currencies prices can be set in, as the engine lists them.
   const priced = useLoad(() => call(api.GET('/api/v1/admin/billing/exchange-rates')), 'price-currencies');
   const others = (priced.data?.currencies ?? []).filter((c) => c !== plan.currency);
-  const [form, setForm] = useState({ currency: 'eur', monthly: '', yearly: '', overage: '' });
+  const [form, , field] = useForm({ currency: 'eur', monthly: '', yearly: '', overage: '' });
 
   const put = (prices: Record<string, CurrencyPrice>, what: string) =>
     run(async () => {
@@ -96,56 +97,27 @@ export function PlanCurrencies({
               <td className="num">{p.price_yearly_cents === null ? '—' : money(p.price_yearly_cents, c)}</td>
               <td className="num">{money(p.overage_price_per_1k_cents, c)}</td>
               <td>
-                <button type="button" className="secondary" disabled={busy} onClick={() => remove(c)}>
+                <RowAction busy={busy} onClick={() => remove(c)}>
                   Stop selling in {c.toUpperCase()}
-                </button>
+                </RowAction>
               </td>
             </tr>
           ))}
         </Table>
       )}
       <form className="form" onSubmit={add} aria-label={`Price ${plan.id} in a currency`}>
-        <label>
-          Currency{' '}
-          <select value={form.currency} onChange={(e) => setForm({ ...form, currency: e.target.value })}>
-            {others.map((c) => (
-              <option key={c} value={c}>
-                {c.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Monthly price (cents){' '}
-          <input
-            required
-            inputMode="numeric"
-            pattern="[0-9]+"
-            value={form.monthly}
-            onChange={(e) => setForm({ ...form, monthly: e.target.value })}
-          />
-        </label>
+        <SelectField label="Currency" bind={field('currency')}>
+          {others.map((c) => (
+            <option key={c} value={c}>
+              {c.toUpperCase()}
+            </option>
+          ))}
+        </SelectField>
+        <NumberField label="Monthly price (cents)" bind={field('monthly')} required />
         {plan.price_yearly_cents !== null && (
-          <label>
-            Yearly price (cents){' '}
-            <input
-              required
-              inputMode="numeric"
-              pattern="[0-9]+"
-              value={form.yearly}
-              onChange={(e) => setForm({ ...form, yearly: e.target.value })}
-            />
-          </label>
+          <NumberField label="Yearly price (cents)" bind={field('yearly')} required />
         )}
-        <label>
-          Overage per 1,000 units (cents){' '}
-          <input
-            inputMode="numeric"
-            pattern="[0-9]+"
-            value={form.overage}
-            onChange={(e) => setForm({ ...form, overage: e.target.value })}
-          />
-        </label>
+        <NumberField label="Overage per 1,000 units (cents)" bind={field('overage')} />
         <button type="submit" disabled={busy}>
           Sell {plan.id} in {form.currency.toUpperCase()}
         </button>

@@ -3,6 +3,7 @@ import { api, call } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
+import { CheckField, NumberField, TextField, useForm, type Bound } from '../form-kit';
 import { PlanCurrencies } from './admin-plan-currencies';
 
 type Migration = {
@@ -30,26 +31,10 @@ function syncState({ monthly, yearly }: { monthly: boolean; yearly: boolean | nu
  * The prepaid-only switch of a plan form, with what it means: usage no credit pays for is refused
  * (`credits_exhausted`), not billed; the API refuses it beside an overage price or rate card.
  */
-function PrepaidOnlyField({
-  id,
-  checked,
-  onChange,
-}: {
-  id: string;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-}) {
+function PrepaidOnlyField({ id, bind }: { id: string; bind: Bound<boolean> }) {
   return (
     <>
-      <label className="check">
-        <input
-          type="checkbox"
-          checked={checked}
-          aria-describedby={`${id}-hint`}
-          onChange={(e) => onChange(e.target.checked)}
-        />{' '}
-        Prepaid only
-      </label>
+      <CheckField label="Prepaid only" bind={bind} aria-describedby={`${id}-hint`} />
       <p className="small muted check-hint" id={`${id}-hint`}>
         Usage no credit pays for is refused, never billed as overage.
       </p>
@@ -61,7 +46,7 @@ function PrepaidOnlyField({
 export function AdminPlans() {
   const versions = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
   const [editing, setEditing] = useState<string | null>(null);
-  const [form, setForm] = useState({
+  const [form, setForm, field] = useForm({
     display_name: '',
     price_monthly_cents: '',
     included_credits: '',
@@ -71,7 +56,7 @@ export function AdminPlans() {
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
   const blank = { id: '', display_name: '', price_monthly_cents: '', prepaid_only: false };
-  const [creating, setCreating] = useState(blank);
+  const [creating, setCreating, creatingField] = useForm(blank);
 
   const { busy, error, done, run } = useAction(versions.reload);
   const save = (e: FormEvent) => {
@@ -235,40 +220,20 @@ export function AdminPlans() {
               }}
             >
               <h2 id="new-heading">New plan</h2>
-              <label>
-                Code{' '}
-                <input
-                  required
-                  pattern="[a-z0-9][a-z0-9_-]*"
-                  maxLength={64}
-                  value={creating.id}
-                  onChange={(e) => setCreating({ ...creating, id: e.target.value })}
-                />
-              </label>
-              <label>
-                Name{' '}
-                <input
-                  required
-                  maxLength={200}
-                  value={creating.display_name}
-                  onChange={(e) => setCreating({ ...creating, display_name: e.target.value })}
-                />
-              </label>
-              <label>
-                Monthly price (cents){' '}
-                <input
-                  required
-                  inputMode="numeric"
-                  pattern="[0-9]+"
-                  value={creating.price_monthly_cents}
-                  onChange={(e) => setCreating({ ...creating, price_monthly_cents: e.target.value })}
-                />
-              </label>
-              <PrepaidOnlyField
-                id="new-prepaid-only"
-                checked={creating.prepaid_only}
-                onChange={(prepaid_only) => setCreating({ ...creating, prepaid_only })}
+              <TextField
+                label="Code"
+                bind={creatingField('id')}
+                required
+                pattern="[a-z0-9][a-z0-9_-]*"
+                maxLength={64}
               />
+              <TextField label="Name" bind={creatingField('display_name')} required maxLength={200} />
+              <NumberField
+                label="Monthly price (cents)"
+                bind={creatingField('price_monthly_cents')}
+                required
+              />
+              <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
               <button type="submit" disabled={busy}>
                 Create plan
               </button>
@@ -281,46 +246,14 @@ export function AdminPlans() {
                   Changing the price, credits or prepaid-only of a plan with subscribers makes a new version;
                   they keep theirs until migrated.
                 </p>
-                <label>
-                  Display name{' '}
-                  <input
-                    value={form.display_name}
-                    maxLength={200}
-                    onChange={(e) => setForm({ ...form, display_name: e.target.value })}
-                  />
-                </label>
-                <label>
-                  Monthly price (cents){' '}
-                  <input
-                    inputMode="numeric"
-                    pattern="[0-9]+"
-                    value={form.price_monthly_cents}
-                    onChange={(e) => setForm({ ...form, price_monthly_cents: e.target.value })}
-                  />
-                </label>
-                <label>
-                  Included credits{' '}
-                  <input
-                    inputMode="numeric"
-                    pattern="[0-9]+"
-                    value={form.included_credits}
-                    onChange={(e) => setForm({ ...form, included_credits: e.target.value })}
-                  />
-                </label>
-                <label>
-                  Overage price per 1,000 credits (cents){' '}
-                  <input
-                    inputMode="numeric"
-                    pattern="[0-9]+"
-                    value={form.overage_price_per_1k_cents}
-                    onChange={(e) => setForm({ ...form, overage_price_per_1k_cents: e.target.value })}
-                  />
-                </label>
-                <PrepaidOnlyField
-                  id="edit-prepaid-only"
-                  checked={form.prepaid_only}
-                  onChange={(prepaid_only) => setForm({ ...form, prepaid_only })}
+                <TextField label="Display name" bind={field('display_name')} maxLength={200} />
+                <NumberField label="Monthly price (cents)" bind={field('price_monthly_cents')} />
+                <NumberField label="Included credits" bind={field('included_credits')} />
+                <NumberField
+                  label="Overage price per 1,000 credits (cents)"
+                  bind={field('overage_price_per_1k_cents')}
                 />
+                <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
                 <button type="submit" disabled={busy}>
                   Save {editing}
                 </button>{' '}
