@@ -1,7 +1,8 @@
 import { addMovement, lockCredits } from '../../db/credit-ledger';
 import { autoTopUpCustomers, dueTopUpCrossing } from '../../db/credit-top-up-due';
 import { Notification } from '../../db/entities';
-import { num, readDate, sqlFor } from '../../db/raw-sql';
+import { expiredGrantsWithCredits, grantLeft } from '../../db/credit-grants';
+import { readDate, sqlFor } from '../../db/raw-sql';
 import { ALERT_NOTIFICATION_KIND } from '../../domain/credit-alerts';
 import type { ActivityDeps } from '../deps';
 import { messageFor, transportFor } from '../notify/email';
@@ -22,23 +23,13 @@ export function createCreditHousekeepingActivities(deps: ActivityDeps) {
     const limit = req.limit ?? 200;
     const now = new Date();
     const sql = sqlFor(deps.orm.em.fork());
-    const moved = '(select coalesce(sum(m.amount), 0) from credit_movements m where m.grant_id = g.id)';
-    const due = await sql.run<{ id: string; customer_id: string; expires_at: unknown }>(
-      `select g.id, g.customer_id, g.expires_at from credit_grants g
-       where g.expires_at is not null and g.expires_at <= ? and g.amount > ${moved}
-       order by g.expires_at, g.id limit ?`,
-      [sql.date(now), limit],
-    );
+    const due = await expiredGrantsWithCredits(sql, now, limit);
     let expired = 0;
     for (const g of due) {
       expired += await deps.orm.em.fork().transactional(async (tem) => {
         const tsql = sqlFor(tem);
         await lockCredits(tsql, g.customer_id);
-        const [left] = await tsql.run<{ n: number | string }>(
-          `select g.amount - ${moved} as n from credit_grants g where g.id = ?`,
-          [g.id],
-        );
-        const amount = num(left?.n);
+        const amount = await grantLeft(tsql, g.id);
         if (amount <= 0) return 0;
         const added = await addMovement(tsql, {
           customerId: g.customer_id,

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { addMovement, lockCredits, readLedger } from '../../db/credit-ledger';
+import { purchaseGrantOwner } from '../../db/credit-grants';
 import { sqlFor } from '../../db/raw-sql';
 import { remainingByGrant } from '../../domain/credit-ledger';
 import { refundVoid, takenBackCredits } from '../../domain/credit-purchase';
@@ -24,15 +25,12 @@ export interface RefundedCharge {
 export async function voidRefundedCredits(em: EntityManager, charge: RefundedCharge): Promise<number> {
   const lost = Math.max(0, charge.amountDisputeLostCents ?? 0);
   if (charge.amountRefundedCents <= 0 && lost <= 0) return 0;
-  const [owner] = await sqlFor(em).run<{ customer_id: string }>(
-    `select customer_id from credit_grants where stripe_object_id = ? and source = 'purchase'`,
-    [charge.paymentIntentId],
-  );
-  if (!owner) return 0;
+  const owner = await purchaseGrantOwner(sqlFor(em), charge.paymentIntentId);
+  if (owner === null) return 0;
   return em.fork().transactional(async (tem) => {
     const sql = sqlFor(tem);
-    await lockCredits(sql, owner.customer_id);
-    const { grants, movements } = await readLedger(sql, owner.customer_id);
+    await lockCredits(sql, owner);
+    const { grants, movements } = await readLedger(sql, owner);
     const grant = grants.find((g) => g.stripeObjectId === charge.paymentIntentId && g.source === 'purchase');
     if (!grant) return 0;
     const ours = [`refund:${grant.id}:`, `dispute:${grant.id}:`];
@@ -46,7 +44,7 @@ export async function voidRefundedCredits(em: EntityManager, charge: RefundedCha
     const amount = refundVoid(takeBack, voided, remaining);
     if (amount === 0) return 0;
     const added = await addMovement(sql, {
-      customerId: owner.customer_id,
+      customerId: owner,
       grantId: grant.id,
       kind: 'void',
       amount,
