@@ -1,5 +1,6 @@
-import { useState, type InputHTMLAttributes, type ReactNode } from 'react';
+import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { api, call } from './api/client';
+import { Card } from './components';
 import { useLoad } from './data';
 
 /**
@@ -47,6 +48,16 @@ export function NumberField({ decimals = 0, ...props }: FieldProps<string> & { d
       {...props}
     />
   );
+}
+
+/** A required code field: lower-case letters, digits, `_` and `-`, starting with a letter or a digit. */
+export function CodeField(props: FieldProps<string>) {
+  return <TextField required pattern="[a-z0-9][a-z0-9_-]*" {...props} />;
+}
+
+/** A required three-letter currency code field ("usd", "EUR"). */
+export function CurrencyField(props: FieldProps<string>) {
+  return <TextField required pattern="[a-zA-Z]{3}" maxLength={3} {...props} />;
 }
 
 /** A labelled checkbox bound to a boolean field; the label follows the box. */
@@ -128,6 +139,36 @@ export function PlanChoices({ legend, bind }: { legend: ReactNode; bind: Bound<s
         ),
       }))}
     />
+  );
+}
+
+/** A card that is a form, named by the card's heading (`${id}-heading`). */
+export function FormCard({
+  id,
+  title,
+  onSubmit,
+  children,
+}: {
+  id: string;
+  title: string;
+  onSubmit(e: FormEvent): void;
+  children: ReactNode;
+}) {
+  return (
+    <Card id={id} title={title}>
+      <form className="form" onSubmit={onSubmit} aria-labelledby={`${id}-heading`}>
+        {children}
+      </form>
+    </Card>
+  );
+}
+
+/** A form's submit button, `disabled` while its action runs (or while the form cannot be sent). */
+export function Submit({ disabled, children }: { disabled?: boolean; children: ReactNode }) {
+  return (
+    <button type="submit" disabled={disabled}>
+      {children}
+    </button>
   );
 }
 

@@ -5,10 +5,14 @@ import { useAction, useLoad } from '../data';
 import { count, date } from '../format';
 import {
   CheckField,
+  CodeField,
+  CurrencyField,
+  FormCard,
   NumberField,
   PlanChoices,
   RowAction,
   SelectField,
+  Submit,
   TextField,
   useForm,
 } from '../form-kit';
@@ -28,6 +32,8 @@ const blankCoupon = {
 };
 
 const blankCode = { code: '', couponId: '', firstTimeOnly: false, maxRedemptions: '', expiresAt: '' };
+/** What a promotion code may be: 3 to 40 letters, digits, `_` and `-`, starting with a letter or a digit. */
+const codePattern = '[A-Za-z0-9][A-Za-z0-9_-]{2,39}';
 
 /** The end of a day typed as a date, as an instant: a code valid "until 31 December" works all that day. */
 const endOfDay = (day: string) => new Date(`${day}T23:59:59.999Z`).toISOString();
@@ -188,54 +194,39 @@ export function AdminCoupons() {
         </Loaded>
       </Card>
 
-      <Card id="new-coupon" title="New coupon">
-        <form className="form" onSubmit={createCoupon} aria-labelledby="new-coupon-heading">
-          <TextField label="Id" bind={field('id')} required pattern="[a-z0-9][a-z0-9_-]*" maxLength={40} />
-          <TextField label="Name" bind={field('name')} required maxLength={200} />
-          <SelectField label="Takes off" bind={field('kind')}>
-            <option value="percent">a percentage</option>
-            <option value="amount">an amount</option>
-          </SelectField>
-          {form.kind === 'percent' ? (
-            <NumberField label="Percent off" bind={field('percent')} required decimals={2} />
-          ) : (
-            <>
-              <NumberField label="Amount off (e.g. 10.00)" bind={field('amount')} required decimals={2} />
-              <TextField
-                label="Currency"
-                bind={field('currency')}
-                required
-                pattern="[a-zA-Z]{3}"
-                maxLength={3}
-              />
-            </>
-          )}
-          <SelectField label="For" bind={field('duration')}>
-            <option value="once">the first invoice</option>
-            <option value="repeating">some months</option>
-            <option value="forever">every invoice</option>
-          </SelectField>
-          {form.duration === 'repeating' && <NumberField label="Months" bind={field('months')} required />}
-          <PlanChoices legend="Plans it applies to (none ticked: every plan)" bind={field('plans')} />
-          <NumberField label="Most redemptions (empty: no limit)" bind={field('maxRedemptions')} />
-          <TextField label="Redeemable until (empty: no end)" bind={field('redeemBy')} type="date" />
-          <button type="submit" disabled={busy}>
-            Create coupon
-          </button>
-        </form>
-      </Card>
+      <FormCard id="new-coupon" title="New coupon" onSubmit={createCoupon}>
+        <CodeField label="Id" bind={field('id')} maxLength={40} />
+        <TextField label="Name" bind={field('name')} required maxLength={200} />
+        <SelectField label="Takes off" bind={field('kind')}>
+          <option value="percent">a percentage</option>
+          <option value="amount">an amount</option>
+        </SelectField>
+        {form.kind === 'percent' ? (
+          <NumberField label="Percent off" bind={field('percent')} required decimals={2} />
+        ) : (
+          <>
+            <NumberField label="Amount off (e.g. 10.00)" bind={field('amount')} required decimals={2} />
+            <CurrencyField label="Currency" bind={field('currency')} />
+          </>
+        )}
+        <SelectField label="For" bind={field('duration')}>
+          <option value="once">the first invoice</option>
+          <option value="repeating">some months</option>
+          <option value="forever">every invoice</option>
+        </SelectField>
+        {form.duration === 'repeating' && <NumberField label="Months" bind={field('months')} required />}
+        <PlanChoices legend="Plans it applies to (none ticked: every plan)" bind={field('plans')} />
+        <NumberField label="Most redemptions (empty: no limit)" bind={field('maxRedemptions')} />
+        <TextField label="Redeemable until (empty: no end)" bind={field('redeemBy')} type="date" />
+        <Submit disabled={busy}>Create coupon</Submit>
+      </FormCard>
 
       <Card id="new-code" title="New promotion code">
         {live.length === 0 ? (
           <Empty>Offer a coupon first.</Empty>
         ) : (
           <form className="form" onSubmit={createCode} aria-labelledby="new-code-heading">
-            <TextField
-              label="Code customers type"
-              bind={codeField('code')}
-              required
-              pattern="[A-Za-z0-9][A-Za-z0-9_-]{2,39}"
-            />
+            <TextField label="Code customers type" bind={codeField('code')} required pattern={codePattern} />
             <SelectField label="Coupon" bind={codeField('couponId')} required>
               <option value="">Choose…</option>
               {live.map((c) => (
@@ -247,9 +238,7 @@ export function AdminCoupons() {
             <CheckField label="New customers only" bind={codeField('firstTimeOnly')} />
             <NumberField label="Most uses (empty: no limit)" bind={codeField('maxRedemptions')} />
             <TextField label="Valid until (empty: no end)" bind={codeField('expiresAt')} type="date" />
-            <button type="submit" disabled={busy}>
-              Create code
-            </button>
+            <Submit disabled={busy}>Create code</Submit>
           </form>
         )}
       </Card>
