@@ -3,7 +3,18 @@ import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, fractionDigits, money } from '../format';
-import { CheckField, NumberField, PlanChoices, RowAction, TextField, useForm } from '../form-kit';
+import {
+  CheckField,
+  CodeField,
+  CurrencyField,
+  FormCard,
+  NumberField,
+  PlanChoices,
+  RowAction,
+  Submit,
+  TextField,
+  useForm,
+} from '../form-kit';
 
 const blank = {
   code: '',
@@ -119,38 +130,28 @@ export function AdminCreditPacks() {
         </Loaded>
       </Card>
 
-      <Card id="new-pack" title="New credit pack">
-        <form className="form" onSubmit={create} aria-labelledby="new-pack-heading">
-          <TextField
-            label="Code"
-            bind={field('code')}
-            required
-            pattern="[a-z0-9][a-z0-9_-]*"
-            maxLength={64}
-          />
-          <TextField label="Name" bind={field('name')} required maxLength={120} />
-          <NumberField label="Credits" bind={field('credits')} required />
-          <NumberField
-            label="Price (in the currency, e.g. 19.99)"
-            bind={field('price')}
-            required
-            decimals={3}
-          />
-          <TextField label="Currency" bind={field('currency')} required pattern="[a-zA-Z]{3}" maxLength={3} />
-          <PlanChoices
-            legend="Plans whose subscribers may buy it (none ticked: every plan)"
-            bind={field('planCodes')}
-          />
-          <NumberField
-            label="Credits expire this many days after purchase (empty: never)"
-            bind={field('expiresAfterDays')}
-          />
-          <CheckField label="On sale now" bind={field('active')} />
-          <button type="submit" disabled={busy}>
-            Create pack
-          </button>
-        </form>
-      </Card>
+      <FormCard id="new-pack" title="New credit pack" onSubmit={create}>
+        <CodeField label="Code" bind={field('code')} maxLength={64} />
+        <TextField label="Name" bind={field('name')} required maxLength={120} />
+        <NumberField label="Credits" bind={field('credits')} required />
+        <NumberField
+          label="Price (in the currency, e.g. 19.99)"
+          bind={field('price')}
+          required
+          decimals={3}
+        />
+        <CurrencyField label="Currency" bind={field('currency')} />
+        <PlanChoices
+          legend="Plans whose subscribers may buy it (none ticked: every plan)"
+          bind={field('planCodes')}
+        />
+        <NumberField
+          label="Credits expire this many days after purchase (empty: never)"
+          bind={field('expiresAfterDays')}
+        />
+        <CheckField label="On sale now" bind={field('active')} />
+        <Submit disabled={busy}>Create pack</Submit>
+      </FormCard>
     </Page>
   );
 }
