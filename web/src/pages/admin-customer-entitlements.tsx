@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, date, dateTime } from '../format';
+import { CheckField, NumberField, RowAction, SelectField, Submit, TextField, useForm } from '../form-kit';
 
 type Change = 'grant' | 'revoke' | 'limit' | 'amount';
 const blank = {
@@ -40,7 +41,7 @@ export function CustomerEntitlements({ email, onChanged }: { email: string; onCh
       call(api.GET('/api/v1/admin/billing/customers/{email}/entitlements', { params: { path: { email } } })),
     `admin-entitlements-${email}`,
   );
-  const [form, setForm] = useState(blank);
+  const [form, setForm, field] = useForm(blank);
   const { busy, error, done, run } = useAction(() => {
     view.reload();
     onChanged();
@@ -152,15 +153,13 @@ export function CustomerEntitlements({ email, onChanged }: { email: string; onCh
                     </td>
                     <td>
                       {o.active && (
-                        <button
-                          type="button"
-                          className="secondary"
-                          disabled={busy}
-                          aria-label={`Remove the override of ${o.feature}`}
+                        <RowAction
+                          busy={busy}
+                          label={`Remove the override of ${o.feature}`}
                           onClick={() => remove(o.id, o.feature)}
                         >
                           Remove
-                        </button>
+                        </RowAction>
                       )}
                     </td>
                   </tr>
@@ -171,76 +170,38 @@ export function CustomerEntitlements({ email, onChanged }: { email: string; onCh
         )}
       </Loaded>
       <form className="form" onSubmit={add} aria-label="New override">
-        <label>
-          Feature{' '}
-          <input
-            required
-            pattern="[a-z0-9][a-z0-9_.\-]{0,63}"
-            value={form.feature}
-            list="entitlement-features"
-            onChange={(e) => setForm({ ...form, feature: e.target.value })}
-          />
-        </label>
+        <TextField
+          label="Feature"
+          bind={field('feature')}
+          required
+          pattern="[a-z0-9][a-z0-9_.\-]{0,63}"
+          list="entitlement-features"
+        />
         <datalist id="entitlement-features">
           {(view.data?.entitlements ?? []).map((e) => (
             <option key={e.feature} value={e.feature} />
           ))}
         </datalist>
-        <label>
-          Change{' '}
-          <select
-            value={form.change}
-            onChange={(e) => setForm({ ...form, change: e.target.value as Change })}
-          >
-            <option value="grant">Grant the feature</option>
-            <option value="revoke">Take the feature away</option>
-            <option value="limit">Set a limit</option>
-            <option value="amount">Set an allowance's amount</option>
-          </select>
-        </label>
+        <SelectField label="Change" bind={field('change')}>
+          <option value="grant">Grant the feature</option>
+          <option value="revoke">Take the feature away</option>
+          <option value="limit">Set a limit</option>
+          <option value="amount">Set an allowance's amount</option>
+        </SelectField>
         {numeric && (
           <>
-            <label>
-              Value{' '}
-              <input
-                required={!form.unlimited}
-                disabled={form.unlimited}
-                inputMode="numeric"
-                pattern="[0-9]+"
-                value={form.value}
-                onChange={(e) => setForm({ ...form, value: e.target.value })}
-              />
-            </label>
-            <label className="check">
-              <input
-                type="checkbox"
-                checked={form.unlimited}
-                onChange={(e) => setForm({ ...form, unlimited: e.target.checked })}
-              />{' '}
-              Unlimited
-            </label>
+            <NumberField
+              label="Value"
+              bind={field('value')}
+              required={!form.unlimited}
+              disabled={form.unlimited}
+            />
+            <CheckField label="Unlimited" bind={field('unlimited')} />
           </>
         )}
-        <label>
-          Until (empty: until removed){' '}
-          <input
-            type="date"
-            value={form.expires}
-            onChange={(e) => setForm({ ...form, expires: e.target.value })}
-          />
-        </label>
-        <label>
-          Reason{' '}
-          <input
-            required
-            maxLength={500}
-            value={form.reason}
-            onChange={(e) => setForm({ ...form, reason: e.target.value })}
-          />
-        </label>
-        <button type="submit" disabled={busy}>
-          Add override
-        </button>
+        <TextField label="Until (empty: until removed)" bind={field('expires')} type="date" />
+        <TextField label="Reason" bind={field('reason')} required maxLength={500} />
+        <Submit disabled={busy}>Add override</Submit>
       </form>
     </Card>
   );
