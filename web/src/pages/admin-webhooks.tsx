@@ -3,7 +3,7 @@ import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count } from '../format';
-import { Choices, RowAction, TextField, useForm } from '../form-kit';
+import { Choices, RowAction, Submit, TextField, useForm } from '../form-kit';
 
 type Status = 'pending' | 'succeeded' | 'failed';
 const blank = { url: '', description: '', types: [] as string[] };
@@ -355,9 +355,7 @@ export function AdminWebhooks() {
             bind={field('types')}
             options={(endpoints.data?.event_types ?? []).map((t) => ({ value: t, label: <code>{t}</code> }))}
           />
-          <button type="submit" disabled={busy || form.types.length === 0}>
-            Add endpoint
-          </button>
+          <Submit disabled={busy || form.types.length === 0}>Add endpoint</Submit>
         </form>
       </Card>
     </Page>
