@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ErrorNotice, Notice, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { money } from '../format';
-import { NumberField, RowAction, SelectField, useForm } from '../form-kit';
+import { NumberField, RowAction, SelectField, Submit, useForm } from '../form-kit';
 
 type CurrencyPrice = {
   price_monthly_cents: number;
@@ -118,9 +118,9 @@ export function PlanCurrencies({
           <NumberField label="Yearly price (cents)" bind={field('yearly')} required />
         )}
         <NumberField label="Overage per 1,000 units (cents)" bind={field('overage')} />
-        <button type="submit" disabled={busy}>
+        <Submit disabled={busy}>
           Sell {plan.id} in {form.currency.toUpperCase()}
-        </button>
+        </Submit>
       </form>
     </section>
   );

@@ -3,7 +3,7 @@ import { api, call } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
-import { CheckField, NumberField, TextField, useForm, type Bound } from '../form-kit';
+import { CheckField, CodeField, NumberField, Submit, TextField, useForm, type Bound } from '../form-kit';
 import { PlanCurrencies } from './admin-plan-currencies';
 
 type Migration = {
@@ -220,13 +220,7 @@ export function AdminPlans() {
               }}
             >
               <h2 id="new-heading">New plan</h2>
-              <TextField
-                label="Code"
-                bind={creatingField('id')}
-                required
-                pattern="[a-z0-9][a-z0-9_-]*"
-                maxLength={64}
-              />
+              <CodeField label="Code" bind={creatingField('id')} maxLength={64} />
               <TextField label="Name" bind={creatingField('display_name')} required maxLength={200} />
               <NumberField
                 label="Monthly price (cents)"
@@ -234,9 +228,7 @@ export function AdminPlans() {
                 required
               />
               <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
-              <button type="submit" disabled={busy}>
-                Create plan
-              </button>
+              <Submit disabled={busy}>Create plan</Submit>
             </form>
 
             {editing && (
@@ -254,9 +246,7 @@ export function AdminPlans() {
                   bind={field('overage_price_per_1k_cents')}
                 />
                 <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
-                <button type="submit" disabled={busy}>
-                  Save {editing}
-                </button>{' '}
+                <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>
                   Back
                 </button>
