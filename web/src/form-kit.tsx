@@ -179,18 +179,28 @@ export function Submit({ disabled, children }: { disabled?: boolean; children: R
 export function RowAction({
   label,
   busy,
+  expanded,
   onClick,
   className = 'secondary',
   children,
 }: {
   label?: string;
   busy?: boolean;
+  /** For a button that opens a form or details below the row: whether it is open. */
+  expanded?: boolean;
   onClick(): void;
   className?: string;
   children: ReactNode;
 }) {
   return (
-    <button type="button" className={className} disabled={busy} aria-label={label} onClick={onClick}>
+    <button
+      type="button"
+      className={className}
+      disabled={busy}
+      aria-label={label}
+      aria-expanded={expanded}
+      onClick={onClick}
+    >
       {children}
     </button>
   );

@@ -3,6 +3,7 @@ import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date, dateTime, fractionDigits } from '../format';
+import { RowAction } from '../form-kit';
 
 /** A key for one grant the operator submits: a double click or a retry grants once. */
 const newKey = () => `console-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -283,26 +284,19 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
                     <td>
                       <div className="row-actions">
                         {g.remaining > 0 && (
-                          <button
-                            type="button"
-                            className="secondary"
-                            disabled={busy}
-                            onClick={() => voidGrant(g.id)}
-                          >
+                          <RowAction busy={busy} onClick={() => voidGrant(g.id)}>
                             Void
-                          </button>
+                          </RowAction>
                         )}
                         {/* The API extends only a grant that expires; one that never does has nothing to move. */}
                         {g.remaining > 0 && g.expires_at !== null && (
-                          <button
-                            type="button"
-                            className="secondary"
-                            disabled={busy}
-                            aria-expanded={extending === g.id}
+                          <RowAction
+                            busy={busy}
+                            expanded={extending === g.id}
                             onClick={() => setExtending(g.id)}
                           >
                             Extend
-                          </button>
+                          </RowAction>
                         )}
                       </div>
                     </td>

@@ -3,6 +3,7 @@ import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
+import { RowAction } from '../form-kit';
 import { Pager, useCursorPages } from '../cursor-pages';
 
 const CREDIT_REASONS = ['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory'] as const;
@@ -158,10 +159,9 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
                     <td>
                       <div className="row-actions">
                         {i.refundable_cents > 0 && (
-                          <button
-                            type="button"
+                          <RowAction
                             className="secondary small"
-                            aria-label={`Refund ${i.number ?? i.id}`}
+                            label={`Refund ${i.number ?? i.id}`}
                             onClick={() =>
                               open({
                                 kind: 'refund',
@@ -172,13 +172,12 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
                             }
                           >
                             Refund
-                          </button>
+                          </RowAction>
                         )}
                         {i.creditable_cents > 0 && (
-                          <button
-                            type="button"
+                          <RowAction
                             className="secondary small"
-                            aria-label={`Credit note on ${i.number ?? i.id}`}
+                            label={`Credit note on ${i.number ?? i.id}`}
                             onClick={() =>
                               open({
                                 kind: 'credit',
@@ -189,7 +188,7 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
                             }
                           >
                             Credit note
-                          </button>
+                          </RowAction>
                         )}
                       </div>
                     </td>
