@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
+import type { Clock } from '../domain/clock';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { KeycloakSettings } from '../integrations/keycloak/settings';
@@ -22,4 +23,6 @@ export interface ActivityDeps {
   webhooks?: WebhookSettings | null;
   /** STRIPE_TAX: Checkout collects the address and tax ids, and Stripe Tax computes tax. */
   stripeTax?: boolean;
+  /** Where activities read business time; absent: the system's (domain/clock.ts). */
+  clock?: Clock | null;
 }
