@@ -4,6 +4,7 @@ import { Notification } from '../../db/entities';
 import { expiredGrantsWithCredits, grantLeft } from '../../db/credit-grants';
 import { readDate, sqlFor } from '../../db/raw-sql';
 import { ALERT_NOTIFICATION_KIND } from '../../domain/credit-alerts';
+import { clockOf } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import { messageFor, transportFor } from '../notify/email';
 
@@ -12,6 +13,7 @@ const API_QUEUED_KINDS = Object.values(ALERT_NOTIFICATION_KIND);
 
 /** What the credit housekeeping loop does each cycle: expiries, the API's alert mails, forgotten top-ups. */
 export function createCreditHousekeepingActivities(deps: ActivityDeps) {
+  const clock = clockOf(deps);
   /**
    * Writes an expiry movement for what is left of each grant past its expiry, oldest first, under the
    * customer's credit lock, once per grant (`expiry:<grant>`): the ledger then explains why the credits
@@ -21,7 +23,7 @@ export function createCreditHousekeepingActivities(deps: ActivityDeps) {
     req: { limit?: number } = {},
   ): Promise<{ expired: number; grants: number; more: boolean }> {
     const limit = req.limit ?? 200;
-    const now = new Date();
+    const now = clock.now();
     const sql = sqlFor(deps.orm.em.fork());
     const due = await expiredGrantsWithCredits(sql, now, limit);
     let expired = 0;
@@ -67,7 +69,7 @@ export function createCreditHousekeepingActivities(deps: ActivityDeps) {
     for (const row of rows) {
       try {
         await transportFor(mail.url).sendMail(messageFor(row, mail.from));
-        row.sentAt = new Date();
+        row.sentAt = clock.now();
         row.error = null;
         sent++;
       } catch (err) {
@@ -91,7 +93,7 @@ export function createCreditHousekeepingActivities(deps: ActivityDeps) {
     const limit = req.limit ?? 200;
     const em = deps.orm.em.fork();
     const customers = await autoTopUpCustomers(em, req.after ?? '', limit);
-    const now = new Date();
+    const now = clock.now();
     const crossings: { customerId: string; crossingKey: string }[] = [];
     for (const customerId of customers) {
       const crossingKey = await dueTopUpCrossing(em.fork(), customerId, now);

@@ -5,6 +5,7 @@ import { addGrant } from '../../db/credit-ledger';
 import { Customer } from '../../db/entities';
 import { sqlFor } from '../../db/raw-sql';
 import { purchasedExpiry } from '../../domain/credit-purchase';
+import { clockOf, systemClock, type Clock } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import type { NotificationInput } from '../notify/outbox';
 import { stripeCall } from '../stripe/errors';
@@ -108,10 +109,10 @@ export function createPurchaseActivities(deps: ActivityDeps) {
         paymentIntentId,
         reason: `Bought: ${bought.name}`,
       },
-      new Date(),
+      clockOf(deps).now(),
     );
     // A refund mirrored before this grant existed voided nothing: what it takes back is voided now.
-    if (paymentIntentId) await voidRefundedSoFar(stripe, em, paymentIntentId);
+    if (paymentIntentId) await voidRefundedSoFar(stripe, em, paymentIntentId, clockOf(deps));
     return {
       granted: true,
       reason: null,
@@ -130,20 +131,28 @@ export function createPurchaseActivities(deps: ActivityDeps) {
   return { grantPurchasedCredits };
 }
 
-/** Voids what the refunds of a payment intent's charge take back so far (none: nothing to do). */
+/**
+ * Voids what the refunds of a payment intent's charge take back so far (none: nothing to do), dated by
+ * `clock` (the system's unless given).
+ */
 export async function voidRefundedSoFar(
   stripe: Stripe,
   em: EntityManager,
   paymentIntentId: string,
+  clock: Clock = systemClock,
 ): Promise<void> {
   const intent = await stripeCall(() =>
     stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }),
   );
   const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
   if (!charge || charge.amount_refunded <= 0) return;
-  await voidRefundedCredits(em, {
-    paymentIntentId,
-    amountCents: charge.amount,
-    amountRefundedCents: charge.amount_refunded,
-  });
+  await voidRefundedCredits(
+    em,
+    {
+      paymentIntentId,
+      amountCents: charge.amount,
+      amountRefundedCents: charge.amount_refunded,
+    },
+    clock,
+  );
 }

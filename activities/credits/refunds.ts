@@ -3,6 +3,7 @@ import { addMovement, lockCredits, readLedger } from '../../db/credit-ledger';
 import { purchaseGrantOwner } from '../../db/credit-grants';
 import { sqlFor } from '../../db/raw-sql';
 import { remainingByGrant } from '../../domain/credit-ledger';
+import { systemClock, type Clock } from '../../domain/clock';
 import { refundVoid, takenBackCredits } from '../../domain/credit-purchase';
 
 /** A charge as Stripe has it now, for what its refunds and its lost dispute take back. */
@@ -20,9 +21,14 @@ export interface RefundedCharge {
  * refund. It runs under the customer's credit lock, so no draw runs between reading what is left and
  * taking it out, and each state of the charge voids once (`refund:<grant>:<refunded so far>`, or
  * `dispute:<grant>:<lost>:<refunded so far>` once a dispute is lost), however often the charge is
- * mirrored. Answers the credits voided now (0 for a charge that bought none).
+ * mirrored. Answers the credits voided now (0 for a charge that bought none). The void is dated by `clock`
+ * (the system's unless given).
  */
-export async function voidRefundedCredits(em: EntityManager, charge: RefundedCharge): Promise<number> {
+export async function voidRefundedCredits(
+  em: EntityManager,
+  charge: RefundedCharge,
+  clock: Clock = systemClock,
+): Promise<number> {
   const lost = Math.max(0, charge.amountDisputeLostCents ?? 0);
   if (charge.amountRefundedCents <= 0 && lost <= 0) return 0;
   const owner = await purchaseGrantOwner(sqlFor(em), charge.paymentIntentId);
@@ -48,7 +54,7 @@ export async function voidRefundedCredits(em: EntityManager, charge: RefundedCha
       grantId: grant.id,
       kind: 'void',
       amount,
-      at: new Date(),
+      at: clock.now(),
       sourceKey:
         lost > 0
           ? `dispute:${grant.id}:${lost}:${charge.amountRefundedCents}`

@@ -7,6 +7,7 @@ import { packPriceIn } from '../../domain/currency';
 import { CreditPack, CreditSettings, CreditTopUp, Customer, PaymentMethod } from '../../db/entities';
 import { sqlFor } from '../../db/raw-sql';
 import { creditBalance } from '../../domain/credit-ledger';
+import { clockOf } from '../../domain/clock';
 import { purchaseRefusal, topUpDue } from '../../domain/credit-purchase';
 import { chargeableOffSession, topUpPaid } from '../../domain/top-up-policy';
 import type { ActivityDeps } from '../deps';
@@ -56,7 +57,7 @@ export function createTopUpActivities(deps: ActivityDeps) {
     const { grants, movements } = await readLedger(sqlFor(em), req.customerId);
     const done = grants.find((g) => g.sourceKey === sourceKey);
     if (done) return { ...outcome('charged', null), grantId: done.id, paymentIntentId: done.stripeObjectId };
-    const now = new Date();
+    const now = clockOf(deps).now();
     const balance = creditBalance(grants, movements, now);
     const auto = {
       enabled: settings?.autoTopUpEnabled ?? false,
