@@ -1,3 +1,4 @@
+import { clockOf, type Clock } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import type { LagoSkipped, LagoUsageEvent, LagoUsageSent } from '../lago';
 
@@ -9,8 +10,14 @@ export interface UsageActivityDeps extends ActivityDeps {
    * where a crash must not lead to double billing.
    */
   afterReport?: (system: 'stripe' | 'lago', identifiers: string[]) => Promise<void>;
-  /** The clock (tests move it); defaults to Date.now. */
+  /** The clock in epoch milliseconds (tests move it); absent: the deps' clock (domain/clock.ts). */
   now?: () => number;
+}
+
+/** The usage activities' clock: `now` when a test gives one, else the deps' clock. */
+export function usageClock(deps: UsageActivityDeps): Clock {
+  const epochMs = deps.now;
+  return epochMs ? { now: () => new Date(epochMs()) } : clockOf(deps);
 }
 
 export interface ReportResult {

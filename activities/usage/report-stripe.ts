@@ -6,7 +6,7 @@ import { periodHolding } from '../../domain/billing-cycle';
 import { rateUsage } from '../../domain/rate-card';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
-import type { ReportResult, UsageActivityDeps } from './deps';
+import { usageClock, type ReportResult, type UsageActivityDeps } from './deps';
 import { markReported, recordUnitsReported } from './reported';
 
 const sameInstant = (a: Date, b: Date | undefined): boolean => b !== undefined && a.getTime() === b.getTime();
@@ -16,7 +16,8 @@ const STRIPE_MAX_AGE_S = 35 * 24 * 60 * 60 - 60 * 60;
 
 /** The usage rollup workflow's report of rated usage cost to Stripe. */
 export function createStripeReportActivities(deps: UsageActivityDeps) {
-  const now = deps.now ?? Date.now;
+  const clock = usageClock(deps);
+  const now = () => clock.now().getTime();
 
   /**
    * Tells Stripe each customer's rated usage cost for every billing period with unreported rollups: one

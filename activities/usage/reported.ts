@@ -1,7 +1,7 @@
 import { sqlFor } from '../../db/raw-sql';
 import { markRollupsReported } from '../../db/usage-rollups';
 import { activityMeter } from '../activity-context';
-import type { UsageActivityDeps } from './deps';
+import { usageClock, type UsageActivityDeps } from './deps';
 
 /** Marks rollups as reported to one system, now (by the deps' clock). */
 export async function markReported(
@@ -9,11 +9,11 @@ export async function markReported(
   column: 'stripe_reported_at' | 'lago_reported_at',
   ids: string[],
 ): Promise<void> {
-  const now = deps.now ?? Date.now;
+  const clock = usageClock(deps);
   if (ids.length === 0) return;
   const em = deps.orm.em.fork();
   const sql = sqlFor(em);
-  await markRollupsReported(sql, column, ids, new Date(now()));
+  await markRollupsReported(sql, column, ids, clock.now());
 }
 
 /** Counts the units and rollups a report carried, per system. */

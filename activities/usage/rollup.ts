@@ -7,7 +7,7 @@ import { periodHolding } from '../../domain/billing-cycle';
 import { lineFor, lineKey, POOL_LINE_KEY } from '../../domain/rate-card';
 import { BYOK_ROLLUP_MARK, rollupIdentifier, windowStartOf } from '../../domain/usage';
 import { activityMeter } from '../activity-context';
-import type { UsageActivityDeps } from './deps';
+import { usageClock, type UsageActivityDeps } from './deps';
 
 export interface RollupResult {
   rollups: number;
@@ -50,7 +50,8 @@ function recordRollupLag(ms: number): void {
 
 /** The usage rollup workflow's first step: events into rollups. */
 export function createRollupActivities(deps: UsageActivityDeps) {
-  const now = deps.now ?? Date.now;
+  const clock = usageClock(deps);
+  const now = () => clock.now().getTime();
 
   /**
    * Folds unreported events of closed windows into usage_rollups, all in one transaction: one row per
@@ -140,7 +141,7 @@ export function createRollupActivities(deps: UsageActivityDeps) {
           // A window wholly paid by prepaid credits bills nothing: there is nothing to report.
           settled: r.g.qty === 0,
         })),
-        new Date(now()),
+        clock.now(),
       );
       for (const r of rows) await linkEventsToRollup(sql, r.id, r.g.ids);
       return { rollups: rows.length, events: events.length, more: events.length === maxEvents };
