@@ -8,6 +8,7 @@ import { sendWebhook } from '../../integrations/webhooks/send';
 import { openEndpointSecret } from '../../integrations/webhooks/settings';
 import { signDelivery } from '../../integrations/webhooks/standard-webhooks';
 import { eventEnvelope } from '../../integrations/webhooks/envelope';
+import { clockOf } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import { transportFor } from '../notify/email';
 import { AUTO_DISABLED, settingsOf, type AttemptOutcome } from './shared';
@@ -15,6 +16,7 @@ import { AUTO_DISABLED, settingsOf, type AttemptOutcome } from './shared';
 /** Delivering one outgoing webhook, with its attempt's log, and telling operators of an endpoint turned off. */
 export function createWebhookAttemptActivities(deps: ActivityDeps) {
   const { orm, logger } = deps;
+  const clock = clockOf(deps);
 
   /** The body of an event as endpoints receive it, with the customer it is about. */
   async function bodyOf(eventId: string): Promise<{ body: string; eventId: string } | null> {
@@ -56,14 +58,14 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
     if (!content)
       throw ApplicationFailure.nonRetryable(`event ${delivery.eventId} not found`, FAILURE.notFound);
 
-    const at = new Date();
+    const at = clock.now();
     const headers = signDelivery([openEndpointSecret(settings.keyring, endpoint)], {
       id: content.eventId,
       at,
       body: content.body,
     });
     const sent = await sendWebhook(endpoint.url, { ...headers }, content.body, settings);
-    const now = new Date();
+    const now = clock.now();
     const attemptId = newId('wha');
     let outcome: AttemptOutcome['outcome'] = sent.ok ? 'delivered' : 'retry';
     let retryAt: Date | null = null;
@@ -119,7 +121,10 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
     const retryAtTime = retryAt as Date | null;
     return {
       outcome,
-      retryInMs: outcome === 'retry' && retryAtTime ? Math.max(0, retryAtTime.getTime() - Date.now()) : null,
+      retryInMs:
+        outcome === 'retry' && retryAtTime
+          ? Math.max(0, retryAtTime.getTime() - clock.now().getTime())
+          : null,
       attemptId,
       statusCode: sent.statusCode,
       error: sent.error,
@@ -153,7 +158,7 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
         'Its events wait for it: turn it back on in the console (Webhooks) once it answers again.',
       ].join('\n'),
     });
-    endpoint.disabledMailSentAt = new Date();
+    endpoint.disabledMailSentAt = clock.now();
     await em.flush();
   }
 

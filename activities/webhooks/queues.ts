@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { BillingEvent, WebhookDelivery, WebhookEndpoint } from '../../db/entities';
 import { sqlFor } from '../../db/raw-sql';
 import { addDelivery, strandedDeliveryQueues } from '../../db/webhook-deliveries';
+import { clockOf } from '../../domain/clock';
 import { endpointWants } from '../../domain/webhook-delivery';
 import type { ActivityDeps } from '../deps';
 import type { WebhookQueue } from './shared';
@@ -19,6 +20,7 @@ function heartbeat(): void {
 /** Fanning events out to endpoints, and finding the queues with work. */
 export function createWebhookQueueActivities(deps: ActivityDeps) {
   const { orm } = deps;
+  const clock = clockOf(deps);
 
   /** One pass: the unpublished events, oldest first, become deliveries to the endpoints that want them. */
   async function fanOutOnce(limit: number): Promise<{ queues: WebhookQueue[]; events: number }> {
@@ -40,7 +42,7 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
       );
       const sql = sqlFor(tx);
       const queues = new Map<string, WebhookQueue>();
-      const now = new Date();
+      const now = clock.now();
       for (const event of events) {
         for (const endpoint of endpoints) {
           if (!endpointWants(endpoint, event.type)) continue;
@@ -71,10 +73,12 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
     req: { waitMs?: number; limit?: number } = {},
   ): Promise<{ queues: WebhookQueue[]; more: boolean }> {
     const limit = req.limit ?? 200;
-    const deadline = Date.now() + (req.waitMs ?? 0);
+    // A stopwatch, not business time: how long this call has polled, measured on the monotonic clock (a
+    // test's clock standing still must not make the wait endless).
+    const deadline = performance.now() + (req.waitMs ?? 0);
     for (;;) {
       const pass = await fanOutOnce(limit);
-      if (pass.events > 0 || Date.now() >= deadline)
+      if (pass.events > 0 || performance.now() >= deadline)
         return { queues: pass.queues, more: pass.events === limit };
       heartbeat();
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -87,7 +91,7 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
    */
   async function strandedWebhookQueues(req: { graceMs?: number } = {}): Promise<{ queues: WebhookQueue[] }> {
     const sql = sqlFor(orm.em.fork());
-    const rows = await strandedDeliveryQueues(sql, new Date(Date.now() - (req.graceMs ?? 30_000)));
+    const rows = await strandedDeliveryQueues(sql, new Date(clock.now().getTime() - (req.graceMs ?? 30_000)));
     return { queues: rows.map((r) => ({ endpointId: r.endpoint_id, queueKey: r.queue_key })) };
   }
 
@@ -107,7 +111,7 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
       { orderBy: { eventCreatedAt: 'asc', eventId: 'asc' }, fields: ['id', 'nextAttemptAt'] },
     );
     if (!head) return null;
-    const waitMs = head.nextAttemptAt ? Math.max(0, head.nextAttemptAt.getTime() - Date.now()) : 0;
+    const waitMs = head.nextAttemptAt ? Math.max(0, head.nextAttemptAt.getTime() - clock.now().getTime()) : 0;
     return { deliveryId: head.id, waitMs };
   }
 
