@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AccessSyncFailure } from '../db/entities';
+import { clockOf, type Clock } from '../domain/clock';
 import type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 import type { LagoCustomerInput, LagoSubscriptionInput } from './lago';
 
@@ -17,7 +18,7 @@ interface AccessSyncActivities {
  * succeeds. Retryable failures leave nothing: Temporal retries them until the system is back.
  */
 export function recordAccessSyncFailures<T extends AccessSyncActivities>(
-  deps: { orm: MikroORM; logger: Logger },
+  deps: { orm: MikroORM; logger: Logger; clock?: Clock | null },
   acts: T,
 ): Pick<T, keyof AccessSyncActivities> {
   async function note(system: 'keycloak' | 'lago', subject: string, failure: unknown): Promise<void> {
@@ -32,7 +33,7 @@ export function recordAccessSyncFailures<T extends AccessSyncActivities>(
         }
       } else {
         const error = String((failure as Error).message).slice(0, 1000);
-        await em.upsert(AccessSyncFailure, { system, subject, error, failedAt: new Date() });
+        await em.upsert(AccessSyncFailure, { system, subject, error, failedAt: clockOf(deps).now() });
       }
     } catch (err) {
       // The record is for operators; the sync's own outcome is what the workflow must see.

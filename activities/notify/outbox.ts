@@ -1,6 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Notification } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { clockOf } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import { messageFor, transportFor } from './email';
 
@@ -18,7 +19,9 @@ export interface NotificationInput {
  * SMTP configured the same activity then sends the row and stamps it. A failed send fails the activity,
  * and Temporal's retry finds the row already queued and tries the send again, never a second row.
  */
-export function createOutboxActivities({ orm, mail }: ActivityDeps) {
+export function createOutboxActivities(deps: ActivityDeps) {
+  const { orm, mail } = deps;
+  const clock = clockOf(deps);
   async function queueNotification(input: NotificationInput): Promise<{ queued: boolean; sent: boolean }> {
     const em = orm.em.fork();
     let queued = true;
@@ -30,7 +33,7 @@ export function createOutboxActivities({ orm, mail }: ActivityDeps) {
         kind: input.kind,
         dedupeKey: input.dedupeKey,
         payload: input.payload ?? {},
-        createdAt: new Date(),
+        createdAt: clock.now(),
       });
     } catch (err) {
       if (!(err instanceof UniqueConstraintViolationException)) throw err;
@@ -46,7 +49,7 @@ export function createOutboxActivities({ orm, mail }: ActivityDeps) {
       await em.flush();
       throw err;
     }
-    row.sentAt = new Date();
+    row.sentAt = clock.now();
     row.error = null;
     await em.flush();
     return { queued, sent: true };
