@@ -3,6 +3,7 @@ import { BillingEvent, Plan, type Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { subscriptionEvents, type SubscriptionState } from '../../domain/subscription-events';
 import { grantsAccess } from '../../domain/subscription-status';
+import { systemClock, type Clock } from '../../domain/clock';
 import { subscriptionObject } from '../../integrations/webhooks/objects';
 
 /**
@@ -15,10 +16,11 @@ export async function recordSubscriptionEvents(
   row: Subscription,
   before: SubscriptionState,
   changeId: string,
+  clock: Clock = systemClock,
 ): Promise<void> {
   const events = subscriptionEvents(before, { status: row.status, tier: row.tier });
   const customerId = row.customer.id;
-  const at = new Date();
+  const at = clock.now();
   const add = (type: string, payload: Record<string, unknown>) =>
     em.create(BillingEvent, {
       id: newId('bev'),

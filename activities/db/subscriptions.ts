@@ -11,6 +11,7 @@ import { applySubscriptionSnapshot, settleSubscriptionDiscount } from './mirror'
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
 import { termsFor } from '../../domain/currency';
+import { clockOf } from '../../domain/clock';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -23,7 +24,9 @@ export interface NewSubscription {
 }
 
 /** The subscription mirror, written only by the subscription's own workflow. */
-export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
+export function createSubscriptionDbActivities(deps: ActivityDeps) {
+  const { orm } = deps;
+  const clock = clockOf(deps);
   async function createSubscriptionRecord(input: NewSubscription): Promise<void> {
     const em = orm.em.fork();
     if (await em.findOne(Subscription, input.subscriptionId)) return;
@@ -72,12 +75,12 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
     } else {
       row.status = req.status;
     }
-    if (isFinal(req.status) && !row.endedAt) row.endedAt = new Date();
+    if (isFinal(req.status) && !row.endedAt) row.endedAt = clock.now();
     // Past checkout, Stripe holds the customer to this currency; so does the engine from now on.
     if (row.status !== 'incomplete')
       await em.nativeUpdate(Customer, { id: row.customer.id, currency: null }, { currency: row.currency });
     // Recurring revenue is net of a recurring discount: a coupon starting or ending is a change of it.
-    row.netAmountCents = recurringAmountCents(row.amountCents, row.discount, new Date());
+    row.netAmountCents = recurringAmountCents(row.amountCents, row.discount, clock.now());
     row.arrCents = arrCents(row.status, { interval: row.interval, amountCents: row.netAmountCents });
     const changed =
       netBefore !== row.netAmountCents ||
@@ -93,7 +96,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
         subscription: row,
         customerId: row.customer.id,
         currency: row.currency,
-        at: new Date(),
+        at: clock.now(),
         // What it recurred at before and after, net of recurring discounts: what revenue sums.
         oldAmountCents: netBefore,
         newAmountCents: row.netAmountCents,
@@ -105,7 +108,7 @@ export function createSubscriptionDbActivities({ orm }: ActivityDeps) {
         newTier: row.tier,
       });
       // In the same flush as the change: the outgoing events exist exactly when the change does.
-      await recordSubscriptionEvents(em, row, before, changeId);
+      await recordSubscriptionEvents(em, row, before, changeId, clock);
     }
     await em.flush();
   }

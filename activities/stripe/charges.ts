@@ -7,6 +7,7 @@ import { chargeIdOfInvoice, latestDispute } from './invoice-money';
 import { createStripeRefundActivities, refundsOf } from './refunds';
 import { requireStripe } from './require-stripe';
 import { lostToDispute } from '../../domain/credit-purchase';
+import { clockOf } from '../../domain/clock';
 
 export type { RefundRequest, RefundResult } from './refunds';
 
@@ -35,21 +36,25 @@ export function createStripeChargeActivities(deps: ActivityDeps) {
     const ch = await stripeCall(() => stripe.charges.retrieve(stripeChargeId));
     const dispute = ch.disputed ? await latestDispute(stripe, ch.id) : null;
     const em = deps.orm.em.fork();
-    const row = await upsertCharge(em, ch, dispute);
+    const row = await upsertCharge(em, ch, dispute, clockOf(deps));
     // Refunded, or refunded before and since failed: each refund is kept with its own date and status.
     if (row && (ch.amount_refunded > 0 || (await em.count(Refund, { charge: row })) > 0)) {
-      for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r);
+      for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r, clockOf(deps));
     }
     const paymentIntentId = typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id;
     // A credit pack or top-up refunded, or its dispute lost, takes its credits back (an invoice's charge
     // finds no grant); a dispute open or won takes nothing.
     if (paymentIntentId) {
-      await voidRefundedCredits(em, {
-        paymentIntentId,
-        amountCents: ch.amount,
-        amountRefundedCents: ch.amount_refunded,
-        amountDisputeLostCents: lostToDispute(dispute),
-      });
+      await voidRefundedCredits(
+        em,
+        {
+          paymentIntentId,
+          amountCents: ch.amount,
+          amountRefundedCents: ch.amount_refunded,
+          amountDisputeLostCents: lostToDispute(dispute),
+        },
+        clockOf(deps),
+      );
     }
     return {
       mirrored: row !== null,

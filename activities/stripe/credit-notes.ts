@@ -5,6 +5,7 @@ import { recordAudit } from '../../db/audit';
 import { AuditEntry } from '../../db/entities';
 import type { CreditNoteReason } from '../../domain/credit-notes';
 import type { ActivityDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { upsertCreditNote } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -140,7 +141,7 @@ export function createStripeCreditNoteActivities(deps: ActivityDeps) {
           idempotencyKey: idempotencyKey(`credit-note:${stripeInvoiceId}:${request}`),
         });
       }
-      await upsertCreditNote(em, note);
+      await upsertCreditNote(em, note, clockOf(deps));
       const after = await readInvoiceMoney(stripe, em, stripeInvoiceId);
       const result: CreditNoteResult = {
         creditNoteId: note.id,
@@ -190,7 +191,7 @@ export function createStripeCreditNoteActivities(deps: ActivityDeps) {
   ): Promise<{ mirrored: boolean; status: string | null }> {
     const stripe = requireStripe(deps);
     const cn = await stripeCall(() => stripe.creditNotes.retrieve(stripeCreditNoteId));
-    const row = await upsertCreditNote(deps.orm.em.fork(), cn);
+    const row = await upsertCreditNote(deps.orm.em.fork(), cn, clockOf(deps));
     return { mirrored: row !== null, status: row?.status ?? null };
   }
 

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { ActivityDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { upsertInvoice } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -28,7 +29,7 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
   async function fetchInvoice(stripeInvoiceId: string): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
     const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId, { expand: ['discounts'] }));
-    await upsertInvoice(deps.orm.em.fork(), inv);
+    await upsertInvoice(deps.orm.em.fork(), inv, clockOf(deps));
     return invoiceSnapshot(inv);
   }
 
@@ -44,13 +45,13 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     const stripe = requireStripe(deps);
     const current = await stripeCall(() => stripe.invoices.retrieve(req.stripeInvoiceId));
     if (current.status !== 'open') {
-      await upsertInvoice(deps.orm.em.fork(), current);
+      await upsertInvoice(deps.orm.em.fork(), current, clockOf(deps));
       return invoiceSnapshot(current);
     }
     const inv = await stripeCall(() =>
       requestInvoicePayment(stripe, req.stripeInvoiceId, req.attempt, req.paymentMethodId),
     );
-    await upsertInvoice(deps.orm.em.fork(), inv);
+    await upsertInvoice(deps.orm.em.fork(), inv, clockOf(deps));
     return invoiceSnapshot(inv);
   }
 

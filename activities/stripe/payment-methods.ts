@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { upsertPaymentMethod } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -48,7 +49,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
         subscription: (subId) => `sub-default-pm:${subId}:${pm.id}`,
       });
     }
-    const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault);
+    const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault, clockOf(deps));
     return summaryOf(row);
   }
 
@@ -69,7 +70,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       customer: `pm-default:${req.requestId}:customer`,
       subscription: (subId) => `pm-default:${req.requestId}:${subId}`,
     });
-    return summaryOf(await upsertPaymentMethod(em, customer, pm, true));
+    return summaryOf(await upsertPaymentMethod(em, customer, pm, true, clockOf(deps)));
   }
 
   /**
@@ -104,7 +105,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
         { idempotencyKey: idempotencyKey(`pm-detach:${req.paymentMethodId}`) },
       ),
     );
-    row.detachedAt ??= new Date();
+    row.detachedAt ??= clockOf(deps).now();
     row.isDefault = false;
     await em.flush();
     return { paymentMethodId: row.stripePaymentMethodId };
@@ -127,10 +128,11 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
     // customer picks one, the card their live subscription is charged with is the one shown as default.
     const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
-    for (const pm of cards.data) await upsertPaymentMethod(em, customer, pm, pm.id === defaultId);
+    for (const pm of cards.data)
+      await upsertPaymentMethod(em, customer, pm, pm.id === defaultId, clockOf(deps));
     const present = new Set(cards.data.map((pm) => pm.id));
     const rows = await em.find(PaymentMethod, { customer, detachedAt: null });
-    for (const row of rows) if (!present.has(row.stripePaymentMethodId)) row.detachedAt = new Date();
+    for (const row of rows) if (!present.has(row.stripePaymentMethodId)) row.detachedAt = clockOf(deps).now();
     await em.flush();
     return { cards: cards.data.length };
   }

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge, upsertRefund } from '../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -126,8 +127,8 @@ export function createStripeRefundActivities(deps: ActivityDeps) {
       );
     }
     const after = await stripeCall(() => stripe.charges.retrieve(chargeId));
-    const row = await upsertCharge(em, after);
-    await upsertRefund(em, refund);
+    const row = await upsertCharge(em, after, null, clockOf(deps));
+    await upsertRefund(em, refund, clockOf(deps));
     const result: RefundResult = {
       refundId: refund.id,
       stripeChargeId: chargeId,

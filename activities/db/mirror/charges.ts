@@ -7,6 +7,7 @@ import { recordBillingEvent } from '../../../db/billing-events';
 import { sqlFor } from '../../../db/raw-sql';
 import { chargeObject } from '../../../integrations/webhooks/objects';
 import { date, LINK_ONLY } from './shared';
+import { systemClock, type Clock } from '../../../domain/clock';
 
 /** Outcomes a charge never leaves: a read made before one of them must not undo it. */
 const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
@@ -21,6 +22,8 @@ export async function upsertCharge(
   ch: Stripe.Charge,
   /** The charge's latest dispute, when it has one. */
   dispute?: Stripe.Dispute | null,
+  /** Where the time of the mirror's own dates comes from. */
+  clock: Clock = systemClock,
 ): Promise<Charge | null> {
   const stripeCustomerId = expandableId(ch.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
@@ -37,7 +40,7 @@ export async function upsertCharge(
       customer,
       amountCents: ch.amount,
       status: ch.status,
-      createdAt: date(ch.created) ?? new Date(),
+      createdAt: date(ch.created) ?? clock.now(),
     });
   }
   if (!(SETTLED_CHARGE.has(row.status) && !SETTLED_CHARGE.has(ch.status))) row.status = ch.status;
@@ -63,7 +66,7 @@ export async function upsertCharge(
         refunded_now_cents: row.amountRefundedCents - refundedBefore,
       },
       dedupeKey: `charge.refunded:${row.stripeChargeId}:${row.amountRefundedCents}`,
-      at: new Date(),
+      at: clock.now(),
     });
   await em.flush();
   return row;

@@ -4,13 +4,19 @@ import { Customer, CreditNote, Invoice } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
 import { date, LINK_ONLY } from './shared';
+import { systemClock, type Clock } from '../../../domain/clock';
 
 /**
  * Upserts the credit note mirror by Stripe id from a credit note read from Stripe; the customer must
  * already be mirrored. A credit note's amounts never change once issued; only voiding it does, and a
  * void one stays void whatever an older read says.
  */
-export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote): Promise<CreditNote | null> {
+export async function upsertCreditNote(
+  em: EntityManager,
+  cn: Stripe.CreditNote,
+  /** Dates a credit note Stripe sent without its own date. */
+  clock: Clock = systemClock,
+): Promise<CreditNote | null> {
   const stripeCustomerId = expandableId(cn.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
   const stripeInvoiceId = expandableId(cn.invoice);
@@ -28,7 +34,7 @@ export async function upsertCreditNote(em: EntityManager, cn: Stripe.CreditNote)
       creditedCents: cn.amount - refundedCents,
       type: cn.type,
       status: cn.status,
-      createdAt: date(cn.created) ?? new Date(),
+      createdAt: date(cn.created) ?? clock.now(),
     });
   }
   row.invoice = invoice ?? row.invoice ?? null;

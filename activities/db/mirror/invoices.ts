@@ -8,6 +8,7 @@ import { recordBillingEvent } from '../../../db/billing-events';
 import { sqlFor } from '../../../db/raw-sql';
 import { invoiceObject } from '../../../integrations/webhooks/objects';
 import { date } from './shared';
+import { systemClock, type Clock } from '../../../domain/clock';
 import { recordRedemption } from './subscriptions';
 
 /** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
@@ -21,6 +22,7 @@ async function recordInvoiceEvents(
   em: EntityManager,
   row: Invoice,
   before: { status: string | null; attempts: number },
+  clock: Clock,
 ): Promise<void> {
   const paid = row.status === 'paid' && before.status !== 'paid';
   const failed = !paid && row.status === 'open' && (row.attemptCount ?? 0) > before.attempts;
@@ -31,7 +33,7 @@ async function recordInvoiceEvents(
     type,
     payload: { ...invoiceObject(row, BILLING_PATH), attempt_count: row.attemptCount ?? 0 },
     dedupeKey: paid ? `${type}:${row.stripeInvoiceId}` : `${type}:${row.stripeInvoiceId}:${row.attemptCount}`,
-    at: new Date(),
+    at: clock.now(),
   });
 }
 
@@ -51,7 +53,12 @@ function recordTaxDetails(customer: Customer, inv: Stripe.Invoice): void {
 }
 
 /** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
-export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Promise<Invoice | null> {
+export async function upsertInvoice(
+  em: EntityManager,
+  inv: Stripe.Invoice,
+  /** Where the time of the mirror's own dates comes from. */
+  clock: Clock = systemClock,
+): Promise<Invoice | null> {
   const stripeCustomerId = expandableId(inv.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
   if (!customer) return null;
@@ -67,7 +74,7 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
       stripeInvoiceId: inv.id as string,
       customer,
       status: inv.status ?? 'draft',
-      createdAt: date(inv.created) ?? new Date(),
+      createdAt: date(inv.created) ?? clock.now(),
     });
   }
   row.subscription = subscription;
@@ -98,7 +105,7 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
   row.invoicePdf = inv.invoice_pdf ?? null;
   // Before the mirror's write: Stripe's state is already true, and a retry after a crash between the two
   // finds the event there (its dedupe key) rather than the change already mirrored and no event.
-  await recordInvoiceEvents(em, row, before);
+  await recordInvoiceEvents(em, row, before, clock);
   // Read with `expand: ['discounts']`, an invoice names the coupons it applied.
   if (subscription)
     for (const d of inv.discounts ?? []) {
@@ -111,7 +118,7 @@ export async function upsertInvoice(em: EntityManager, inv: Stripe.Invoice): Pro
           stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
           customerId: customer.id,
           subscriptionId: subscription.id,
-          at: date(d.start) ?? new Date(),
+          at: date(d.start) ?? clock.now(),
         });
     }
   await em.flush();

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { type Customer, PaymentMethod } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { date } from './shared';
+import { systemClock, type Clock } from '../../../domain/clock';
 
 /** Upserts a card into the mirror; `isDefault` follows the customer's invoice default. */
 export async function upsertPaymentMethod(
@@ -10,6 +11,8 @@ export async function upsertPaymentMethod(
   customer: Customer,
   pm: Stripe.PaymentMethod,
   isDefault: boolean,
+  /** Dates a card Stripe sent without its own date. */
+  clock: Clock = systemClock,
 ): Promise<PaymentMethod> {
   let row = await em.findOne(PaymentMethod, { stripePaymentMethodId: pm.id });
   if (!row) {
@@ -17,7 +20,7 @@ export async function upsertPaymentMethod(
       id: newId('pmt'),
       stripePaymentMethodId: pm.id,
       customer,
-      createdAt: date(pm.created) ?? new Date(),
+      createdAt: date(pm.created) ?? clock.now(),
     });
   }
   row.type = pm.type;

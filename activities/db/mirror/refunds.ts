@@ -4,6 +4,7 @@ import { Charge, Refund } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
 import { date } from './shared';
+import { systemClock, type Clock } from '../../../domain/clock';
 
 /**
  * How far along a refund is: pending (or waiting on the customer), then succeeded, and a succeeded one may
@@ -21,7 +22,12 @@ const REFUND_STAGE: Record<string, number> = {
  * Upserts the refund mirror by Stripe id from a refund read from Stripe; its charge must already be
  * mirrored. A refund's amount never changes; its status only moves forward (see REFUND_STAGE).
  */
-export async function upsertRefund(em: EntityManager, r: Stripe.Refund): Promise<Refund | null> {
+export async function upsertRefund(
+  em: EntityManager,
+  r: Stripe.Refund,
+  /** Dates a refund Stripe sent without its own date. */
+  clock: Clock = systemClock,
+): Promise<Refund | null> {
   const stripeChargeId = expandableId(r.charge);
   const charge = stripeChargeId
     ? ((await em.findOne(
@@ -42,7 +48,7 @@ export async function upsertRefund(em: EntityManager, r: Stripe.Refund): Promise
       customer: charge.customer,
       amountCents: r.amount,
       status: r.status ?? 'succeeded',
-      createdAt: date(r.created) ?? new Date(),
+      createdAt: date(r.created) ?? clock.now(),
     });
   }
   const status = r.status ?? 'succeeded';
