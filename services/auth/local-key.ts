@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type KeyLike } from 'jose';
+import { systemClock, type Clock } from '../../domain/clock';
 
 /** Issuer of tokens signed by the local development key; never accepted in production. */
 export const LOCAL_ISSUER = 'billing-engine-local';
@@ -15,12 +16,13 @@ interface StoredKey {
 /** The local signing key under VAR_DIR, created on first use (development only). */
 export async function loadOrCreateLocalKey(
   varDir: string,
+  clock: Clock = systemClock,
 ): Promise<{ kid: string; privateKey: KeyLike; publicKey: KeyLike }> {
   const file = join(varDir, 'dev-signing-key.json');
   if (!existsSync(file)) {
     const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
     const stored: StoredKey = {
-      kid: `local-${Date.now().toString(36)}`,
+      kid: `local-${clock.now().getTime().toString(36)}`,
       privateJwk: await exportJWK(privateKey),
       publicJwk: await exportJWK(publicKey),
     };

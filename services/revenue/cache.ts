@@ -24,7 +24,8 @@ const cacheOf = perDatabase(() => new Map<string, Entry>());
  */
 export function cached<T>(em: EntityManager, key: string, compute: () => Promise<T>): Promise<T> {
   const cache = cacheOf(em);
-  const now = Date.now();
+  // A stopwatch, not business time: entries expire by elapsed time whatever clock the caller reads.
+  const now = performance.now();
   const hit = cache.get(key);
   if (hit && hit.expires > now) return hit.value as Promise<T>;
   for (const [k, e] of cache) if (e.expires <= now) cache.delete(k);

@@ -13,6 +13,7 @@ import {
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { AppError, conflict, unavailable } from '../../domain/errors';
 import type { CoreDeps } from '../deps';
+import { systemClock } from '../../domain/clock';
 import { FAILURE } from '../../domain/failure-types';
 
 /** How long a request waits on a workflow (a start, an Update, a result) before answering 504. */
@@ -31,6 +32,12 @@ const NORMAL_QUEUE = 1;
 type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
 
 /**
+ * Epoch ms for gRPC call deadlines, which the transport compares with the system's time: never a test's
+ * clock (a fixed one would put every deadline in the past). The one place this file reads the wall clock.
+ */
+const wallClockMs = (): number => systemClock.now().getTime();
+
+/**
  * The SDK's gRPC retries (backoff up to 5 s, 10 attempts: 18 s against a Temporal that is down), but no
  * attempt is scheduled past the call's deadline, so no retry outlives the answer the API gave.
  */
@@ -42,7 +49,7 @@ export function retriesWithinDeadline(): GrpcInterceptor {
     return makeGrpcRetryInterceptor({
       retryableDecider: (attempt, status) => {
         delay = sdk.delayFunction(attempt, status);
-        return sdk.retryableDecider(attempt, status) && Date.now() + delay < deadline;
+        return sdk.retryableDecider(attempt, status) && wallClockMs() + delay < deadline;
       },
       delayFunction: () => delay,
     })(options, nextCall);
@@ -62,7 +69,7 @@ async function withTemporalDeadline<T>(client: Client, ms: number, fn: () => Pro
   });
   try {
     return await Promise.race([
-      client.withDeadline(Date.now() + ms, () => client.withAbortSignal(abort.signal, fn)),
+      client.withDeadline(wallClockMs() + ms, () => client.withAbortSignal(abort.signal, fn)),
       expired,
     ]);
   } finally {
@@ -118,14 +125,18 @@ async function requireWorker(client: Client, taskQueue: string, ms: number): Pro
   const check = (): Promise<WorkerCheck> =>
     workerState(client, taskQueue, ms).catch(() => 'unavailable' as const);
   const cached = byQueue.get(taskQueue);
+  // The cache's age and the grace period are stopwatches (performance.now()), not business time.
   let outcome =
-    cached && Date.now() - cached.at <= WORKER_CHECK_CACHE_MS ? await cached.outcome : await check();
-  for (const started = Date.now(); outcome === 'no pollers' && Date.now() - started < NO_WORKER_GRACE_MS;) {
+    cached && performance.now() - cached.at <= WORKER_CHECK_CACHE_MS ? await cached.outcome : await check();
+  for (
+    const started = performance.now();
+    outcome === 'no pollers' && performance.now() - started < NO_WORKER_GRACE_MS;
+  ) {
     await new Promise((r) => setTimeout(r, 200));
     outcome = await check();
   }
   if (outcome === 'ok') {
-    byQueue.set(taskQueue, { at: Date.now(), outcome: Promise.resolve(outcome) });
+    byQueue.set(taskQueue, { at: performance.now(), outcome: Promise.resolve(outcome) });
     return;
   }
   byQueue.delete(taskQueue);
@@ -218,12 +229,13 @@ export async function callWorkflow<T>(
   opts: WorkflowCallOptions = {},
 ): Promise<T> {
   const ms = opts.deadlineMs ?? WORKFLOW_DEADLINE_MS;
-  const started = Date.now();
+  // The budget is spent on a stopwatch, not on business time.
+  const started = performance.now();
   if (opts.needsWorker !== false) {
     await requireWorker(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, Math.min(ms, PROBE_DEADLINE_MS));
   }
   try {
-    return await withTemporalDeadline(deps.temporal, Math.max(ms - (Date.now() - started), 1), fn);
+    return await withTemporalDeadline(deps.temporal, Math.max(ms - (performance.now() - started), 1), fn);
   } catch (err) {
     throw toAppError(err, ms);
   }

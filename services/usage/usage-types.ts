@@ -7,7 +7,10 @@ import { recordAudit } from '../../db/audit';
 import { sqlFor } from '../../db/raw-sql';
 
 const TTL_MS = 5_000;
-/** One cache per database (keyed by its driver), since one process may talk to several. */
+/**
+ * One cache per database (keyed by its driver), since one process may talk to several. Its age is a
+ * stopwatch (performance.now()), not business time: a test's clock does not keep or expire it.
+ */
 const caches = new WeakMap<object, { at: number; types: ReadonlySet<string> }>();
 
 /**
@@ -16,10 +19,10 @@ const caches = new WeakMap<object, { at: number; types: ReadonlySet<string> }>()
  */
 export async function usageTypes(em: EntityManager): Promise<ReadonlySet<string>> {
   const cached = caches.get(em.getDriver());
-  if (cached && Date.now() - cached.at < TTL_MS) return cached.types;
+  if (cached && performance.now() - cached.at < TTL_MS) return cached.types;
   const added = await sqlFor(em).read<{ code: string }>('select code from usage_types');
   const types = new Set<string>([...DEFAULT_USAGE_TYPES, ...added.map((t) => t.code)]);
-  caches.set(em.getDriver(), { at: Date.now(), types });
+  caches.set(em.getDriver(), { at: performance.now(), types });
   return types;
 }
 
