@@ -71,11 +71,11 @@ export async function forwardStripeEvent(
 }
 
 /** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
-export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[]): Promise<void> {
+export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[], now: Date): Promise<void> {
   if (marks.length === 0) return;
   await orm.em.fork().transactional(async (em) => {
     const sql = sqlFor(em);
-    const at = sql.date(new Date());
+    const at = sql.date(now);
     for (const m of marks) {
       await sql.run(
         'update webhook_events set forwarded_at = ?, payload = null, workflow_id = ? where id = ?',

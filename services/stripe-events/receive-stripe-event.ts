@@ -19,7 +19,7 @@ export interface StripeDelivery {
  * workflow right after (and retries if it must). A redelivery is a duplicate and changes nothing.
  */
 export async function receiveStripeEvent(
-  deps: Pick<CoreDeps, 'orm' | 'config'> & { webhooks: Pick<WebhookForwarder, 'kick'> },
+  deps: Pick<CoreDeps, 'orm' | 'config' | 'clock'> & { webhooks: Pick<WebhookForwarder, 'kick'> },
   delivery: StripeDelivery,
   log?: Pick<Logger, 'warn'>,
 ): Promise<{ duplicate: boolean }> {

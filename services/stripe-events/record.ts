@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { sqlFor } from '../../db/raw-sql';
 import { eventObject } from '../../integrations/stripe/event-object';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 
 /**
  * Records a verified Stripe event durably; its id is the primary key, so a redelivery is a duplicate and
@@ -9,7 +10,7 @@ import type { CoreDeps } from '../deps';
  * workflow afterwards (see forward.ts).
  */
 export async function recordStripeEvent(
-  deps: Pick<CoreDeps, 'orm'>,
+  deps: Pick<CoreDeps, 'orm' | 'clock'>,
   event: Stripe.Event,
   /** The body as Stripe signed it; kept as is rather than serialized again. */
   payload: string = JSON.stringify(event),
@@ -23,7 +24,7 @@ export async function recordStripeEvent(
       event.type,
       eventObject(event).id ?? null,
       sql.date(new Date(event.created * 1000)),
-      sql.date(new Date()),
+      sql.date(clockOf(deps).now()),
       payload,
     ],
   );

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { WebhookEvent } from '../../db/entities';
 import { webhookEvents, webhookForwardLag } from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
 import { RouteCache } from './targets';
 
@@ -45,7 +46,7 @@ export class WebhookForwarder {
     eventId: string,
     objectId: string | null,
     event?: Stripe.Event,
-    receivedAt: Date = new Date(),
+    receivedAt: Date = clockOf(this.deps).now(),
   ): Promise<void> {
     if (this.inFlight.has(eventId)) return Promise.resolve();
     this.inFlight.add(eventId);
@@ -72,7 +73,8 @@ export class WebhookForwarder {
       if (mark) {
         this.queueMark(mark);
         webhookEvents.inc({ outcome: mark.workflowIds ? 'forwarded' : 'ignored' });
-        webhookForwardLag.observe((Date.now() - receivedAt.getTime()) / 1000);
+        // Lag from the stored arrival time, so read on the clock that stamped it (record.ts), not a stopwatch.
+        webhookForwardLag.observe((clockOf(this.deps).now().getTime() - receivedAt.getTime()) / 1000);
       } else this.inFlight.delete(eventId);
     } catch (err) {
       webhookEvents.inc({ outcome: 'failed' });
@@ -95,7 +97,7 @@ export class WebhookForwarder {
       const batch = this.marks;
       this.marks = [];
       try {
-        await markForwarded(this.deps.orm, batch);
+        await markForwarded(this.deps.orm, batch, clockOf(this.deps).now());
       } catch (err) {
         this.logger.warn(
           { err, events: batch.length },
@@ -116,7 +118,7 @@ export class WebhookForwarder {
         .fork()
         .find(
           WebhookEvent,
-          { forwardedAt: null, receivedAt: { $lt: new Date(Date.now() - STALE_MS) } },
+          { forwardedAt: null, receivedAt: { $lt: new Date(clockOf(this.deps).now().getTime() - STALE_MS) } },
           { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId', 'receivedAt'] },
         );
       for (const e of stale) await this.kick(e.id, e.objectId ?? null, undefined, e.receivedAt);

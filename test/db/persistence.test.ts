@@ -83,7 +83,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     expect(row.stripeCreatedAt.toISOString()).toBe('2026-09-21T14:13:20.000Z');
     expect(JSON.parse(row.payload as string)).toEqual(event);
 
-    await markForwarded(db.orm, [{ eventId: event.id, workflowIds: 'subs_once' }]);
+    await markForwarded(db.orm, [{ eventId: event.id, workflowIds: 'subs_once' }], new Date());
     const marked = await db.orm.em.fork().findOneOrFail(WebhookEvent, event.id);
     expect(marked).toMatchObject({ payload: null, workflowId: 'subs_once' });
     expect(marked.forwardedAt).toBeInstanceOf(Date);
