@@ -27,6 +27,7 @@ import {
 } from '../../domain/coupons';
 import { AppError, conflict, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
+import { clockOf } from '../../domain/clock';
 
 export interface CouponTerms {
   id: string;
@@ -305,7 +306,7 @@ export async function setSubscriptionCoupon(
     const row = await em.findOne(CouponRow, { id: couponId });
     if (!row) throw notFound('coupon', couponId);
     const refusal = couponRefusal(couponOf(row), {
-      now: new Date(),
+      now: clockOf(deps).now(),
       planCode: sub.tier,
       currency: sub.currency,
       couponRedemptions: await em.count(CouponRedemption, { couponId }),

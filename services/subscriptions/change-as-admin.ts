@@ -15,6 +15,7 @@ import {
 } from '../../workflows/messages';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { prorationPreview, refuseCouponNotForPlan } from './change-plan';
 import { findLiveSubscription } from './live-subscription';
@@ -42,8 +43,9 @@ export async function previewAdminPlanChange(
     sub.currency,
   );
   const when = planChangeTiming(sub, price, ask.when);
-  await refuseCouponNotForPlan(em, sub, price.plan.code, when);
-  return prorationPreview(sub, price, when);
+  const now = clockOf(deps).now();
+  await refuseCouponNotForPlan(em, sub, price.plan.code, when, now);
+  return prorationPreview(sub, price, when, now);
 }
 
 export interface AdminSubscriptionChange {
@@ -163,7 +165,7 @@ export async function changeSubscriptionAsAdmin(
     );
     const when = planChangeTiming(sub, price, change.when);
     // As for the customer: the coupon stays with the subscription, so it must be for the new plan.
-    await refuseCouponNotForPlan(em, sub, price.plan.code, when);
+    await refuseCouponNotForPlan(em, sub, price.plan.code, when, clockOf(deps).now());
     const id = step('change-plan');
     const result = await callWorkflow(deps, () =>
       handle.executeUpdate(changePlan, { args: [planChangeRequest(price, when, id)], updateId: id }),

@@ -8,6 +8,7 @@ import { couponOf, promotionCodeFor } from '../coupons/coupons';
 import { workflowIds } from '../../workflows/ids';
 import { changePlan as changePlanUpdate } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
 import { planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
@@ -30,6 +31,7 @@ export interface PlanChangeAsk {
  */
 async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const em = deps.orm.em.fork();
+  const now = clockOf(deps).now();
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
   const price = await resolvePlanPrice(em, ask.tierId, ask.billingCycle, 'tierId', sub.currency);
   const when = planChangeTiming(sub, price, ask.when);
@@ -49,11 +51,11 @@ async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
       planCode: price.plan.code,
       currency: price.currency,
       amountCents: price.amountCents,
-      now: new Date(),
+      now,
     });
   }
-  await refuseCouponNotForPlan(em, sub, price.plan.code, when, code !== null);
-  return { sub, price, when, code };
+  await refuseCouponNotForPlan(em, sub, price.plan.code, when, now, code !== null);
+  return { sub, price, when, code, now };
 }
 
 /**
@@ -65,12 +67,12 @@ export async function refuseCouponNotForPlan(
   sub: Pick<Subscription, 'discount' | 'currentPeriodEnd'>,
   planCode: string,
   when: 'now' | 'period_end',
+  now: Date,
   replacedByCode = false,
 ): Promise<void> {
   const d = sub.discount;
   if (!d) return;
   const row = await em.findOne(CouponRow, { id: d.couponId });
-  const now = new Date();
   const refusal = planChangeCouponRefusal(
     { couponId: d.couponId, end: d.end ? new Date(d.end) : null },
     row ? couponOf(row) : null,
@@ -88,13 +90,13 @@ export async function refuseCouponNotForPlan(
  * its coupon takes the place of the subscription's discount, as it will in Stripe.
  */
 export async function previewPlanChange(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
-  const { sub, price, when, code } = await target(deps, identity, ask);
-  return prorationPreview(sub, price, when, code?.coupon ?? null);
+  const { sub, price, when, code, now } = await target(deps, identity, ask);
+  return prorationPreview(sub, price, when, now, code?.coupon ?? null);
 }
 
 /**
- * The proration Stripe will invoice for moving `sub` onto `price` now, or nothing now at period end; under
- * the subscription's discount, or `typed`, the coupon of a code redeemed with the change.
+ * The proration Stripe will invoice for moving `sub` onto `price` at `at` (now), or nothing now at period
+ * end; under the subscription's discount, or `typed`, the coupon of a code redeemed with the change.
  */
 export function prorationPreview(
   sub: Pick<
@@ -103,14 +105,16 @@ export function prorationPreview(
   >,
   price: PlanPrice,
   when: 'now' | 'period_end',
+  at: Date,
   typed: Coupon | null = null,
 ) {
+  const atMs = at.getTime();
   const p = previewProration({
     oldAmountCents: sub.amountCents,
     newAmountCents: price.amountCents,
-    periodStartMs: sub.currentPeriodStart?.getTime() ?? Date.now(),
-    periodEndMs: sub.currentPeriodEnd?.getTime() ?? Date.now(),
-    atMs: Date.now(),
+    periodStartMs: sub.currentPeriodStart?.getTime() ?? atMs,
+    periodEndMs: sub.currentPeriodEnd?.getTime() ?? atMs,
+    atMs,
     intervalChanges: sub.interval !== price.interval,
   });
   // A change at period end charges nothing now: the renewal bills the new price.
@@ -120,7 +124,7 @@ export function prorationPreview(
   const d = sub.discount;
   const live = typed
     ? true
-    : d && (d.end === null || Date.now() < Date.parse(d.end)) && d.percentOffBp !== undefined;
+    : d && (d.end === null || atMs < Date.parse(d.end)) && d.percentOffBp !== undefined;
   const terms = typed
     ? { percentOffBp: typed.percentOffBp, amountOffCents: typed.amountOff?.[price.currency] ?? null }
     : { percentOffBp: d?.percentOffBp ?? null, amountOffCents: d?.amountOffCents ?? null };

@@ -13,6 +13,7 @@ import type { SubscriptionInput } from '../../workflows/subscription';
 import { ensureCustomer } from '../customers/ensure-customer';
 import { findCustomerFor } from '../customers/find-customer';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
@@ -39,9 +40,10 @@ export interface CheckoutRequest {
  */
 export async function startCheckout(deps: CoreDeps, identity: Identity, req: CheckoutRequest) {
   const em = deps.orm.em.fork();
+  const now = clockOf(deps).now();
   // Before any workflow is started or joined: a caller past the cap costs no Temporal or Stripe call.
   const known = await findCustomerFor(em, identity);
-  if (known) await refuseTooManyOpenCheckouts(em, known.id);
+  if (known) await refuseTooManyOpenCheckouts(em, known.id, now);
   const customer = await ensureCustomer(deps, identity);
   const { sub: existing } = await ownLiveSubscription(deps, identity);
   if (existing && existing.status !== 'incomplete') {
@@ -69,7 +71,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
         planCode: price.plan.code,
         currency: price.currency,
         amountCents: price.amountCents,
-        now: new Date(),
+        now,
       })
     : null;
   const subscriptionId = newId('subs');
@@ -107,11 +109,11 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
  * account looping checkout/create would fill Temporal and Stripe with abandoned ones. A session open is a
  * subscription still incomplete (a paid or trialing one has moved on) made within a session's lifetime.
  */
-async function refuseTooManyOpenCheckouts(em: EntityManager, customerId: string): Promise<void> {
+async function refuseTooManyOpenCheckouts(em: EntityManager, customerId: string, now: Date): Promise<void> {
   const open = await em.count(Subscription, {
     customer: customerId,
     status: 'incomplete',
-    createdAt: { $gt: new Date(Date.now() - CHECKOUT_SESSION_LIFETIME_MS) },
+    createdAt: { $gt: new Date(now.getTime() - CHECKOUT_SESSION_LIFETIME_MS) },
   });
   if (!mayOpenCheckout(open)) {
     throw conflict(
