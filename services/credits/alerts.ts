@@ -44,12 +44,13 @@ export async function setAlertSettings(
   em: EntityManager,
   customerId: string,
   change: { [K in keyof AlertThresholds]?: number | null },
+  now: Date,
 ) {
   if (change.includedPercent != null && (change.includedPercent < 1 || change.includedPercent > 100))
     throw new AppError('invalid', 'validation_failed', 'includedPercent: from 1 to 100', {
       field: 'includedPercent',
     });
-  const row = await settingsRow(em, customerId);
+  const row = await settingsRow(em, customerId, now);
   if (change.includedPercent !== undefined) row.alertIncludedPercent = change.includedPercent;
   if (change.balanceBelow !== undefined) row.alertBalanceBelow = change.balanceBelow;
   if (change.overageCents !== undefined) row.alertOverageCents = change.overageCents;

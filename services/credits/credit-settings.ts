@@ -42,11 +42,11 @@ export async function readCreditSettings(em: EntityManager, customerId: string):
  * The customer's settings row, made first if they have none. The insert is one atomic statement that does
  * nothing when the row exists, so two first changes at once both find it instead of one failing on the key.
  */
-export async function settingsRow(em: EntityManager, customerId: string): Promise<CreditSettings> {
+export async function settingsRow(em: EntityManager, customerId: string, now: Date): Promise<CreditSettings> {
   const sql = sqlFor(em);
   await sql.run(
     'insert into credit_settings (customer_id, updated_at) values (?, ?) on conflict (customer_id) do nothing',
-    [customerId, sql.date(new Date())],
+    [customerId, sql.date(now)],
   );
   return em.findOneOrFail(CreditSettings, { customerId }, { refresh: true });
 }
@@ -63,8 +63,9 @@ export async function setSpendCap(
   em: EntityManager,
   customerId: string,
   cap: SpendCap | null,
+  now: Date,
 ): Promise<CreditSettingsView> {
-  const row = await settingsRow(em, customerId);
+  const row = await settingsRow(em, customerId, now);
   const refusal = spendCapRefusal(cap, row.spendCapMaxCents ?? null);
   if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: refusal.field });
   row.spendCapCents = cap?.cents ?? null;
@@ -84,8 +85,9 @@ export async function setSpendCapMax(
   actor: Identity,
   customerId: string,
   maxCents: number | null,
+  now: Date,
 ): Promise<CreditSettingsView> {
-  const row = await settingsRow(em, customerId);
+  const row = await settingsRow(em, customerId, now);
   const before = { spendCapMaxCents: row.spendCapMaxCents ?? null, spendCap: storedCap(row) };
   row.spendCapMaxCents = maxCents;
   const cap = enforcedSpendCap(before.spendCap, maxCents);
@@ -122,6 +124,7 @@ export async function setAutoTopUp(
   customerId: string,
   want: AutoTopUp,
   planCode: string | null,
+  now: Date,
 ): Promise<CreditSettingsView> {
   const [pack, cards] = await Promise.all([
     want.packId ? em.fork().findOne(CreditPack, { id: want.packId }) : null,
@@ -130,7 +133,7 @@ export async function setAutoTopUp(
   const refusal = autoTopUpRefusal(want, pack, planCode, cards > 0);
   if (refusal)
     throw new AppError(REFUSAL_KIND[refusal.code], refusal.code, refusal.message, { field: refusal.field });
-  const row = await settingsRow(em, customerId);
+  const row = await settingsRow(em, customerId, now);
   const before = viewOf(row).autoTopUp;
   // The time of the last change names the crossing: an unchanged save starts no other top-up, though it
   // still clears the engine's note (the customer has read it and decided again).
@@ -145,7 +148,7 @@ export async function setAutoTopUp(
   row.autoTopUpThreshold = want.threshold;
   row.autoTopUpPackId = want.packId;
   row.autoTopUpNote = null;
-  row.updatedAt = new Date();
+  row.updatedAt = now;
   await em.flush();
   return viewOf(row);
 }

@@ -7,6 +7,7 @@ import { ownAccess } from '../access/check-access';
 import { setAutoTopUp } from './credit-settings';
 import { workflowIds } from '../../workflows/ids';
 import type { CoreDeps } from '../deps';
+import { clockOf } from '../../domain/clock';
 import { workflowType } from '../temporal/workflow-type';
 
 /**
@@ -16,9 +17,9 @@ import { workflowType } from '../temporal/workflow-type';
  * crossing as its idempotency key). Answers whether a top-up is under way for this crossing.
  */
 export async function startTopUpIfDue(
-  deps: Pick<CoreDeps, 'orm' | 'temporal' | 'config'>,
+  deps: Pick<CoreDeps, 'orm' | 'temporal' | 'config' | 'clock'>,
   customerId: string,
-  now = new Date(),
+  now = clockOf(deps).now(),
 ): Promise<boolean> {
   const crossingKey = await dueTopUpCrossing(deps.orm.em.fork(), customerId, now);
   if (!crossingKey) return false;
@@ -43,6 +44,6 @@ export async function changeAutoTopUp(deps: CoreDeps, identity: Identity, want: 
   const em = deps.orm.em.fork();
   const access = await ownAccess(em, identity);
   if (!access.customerId) throw notFound('customer');
-  await setAutoTopUp(em, access.customerId, want, access.plan?.code ?? null);
+  await setAutoTopUp(em, access.customerId, want, access.plan?.code ?? null, clockOf(deps).now());
   await startTopUpIfDue(deps, access.customerId);
 }

@@ -1,3 +1,4 @@
+import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import {
   customerLedger,
@@ -35,7 +36,7 @@ async function grantAsItStands(em: EntityManager, email: string, grantId: string
 }
 
 export const getLedger = async ({ deps, params }: Admin<typeof customerParams>) =>
-  ledgerDto(await customerLedger(deps.orm.em.fork(), params.email, new Date()));
+  ledgerDto(await customerLedger(deps.orm.em.fork(), params.email, clockOf(deps).now()));
 
 export async function postGrant({
   deps,
@@ -45,7 +46,7 @@ export async function postGrant({
   ctx,
 }: Admin<typeof customerParams, typeof grantBody>) {
   const em = deps.orm.em.fork();
-  const now = new Date();
+  const now = clockOf(deps).now();
   const { grant } = await grantCreditsAsAdmin(
     em,
     identity,
@@ -64,7 +65,7 @@ export async function postGrant({
 
 export async function postVoid({ deps, identity, params, body }: Admin<typeof grantParams, typeof voidBody>) {
   const em = deps.orm.em.fork();
-  const now = new Date();
+  const now = clockOf(deps).now();
   await voidGrantAsAdmin(
     em,
     identity,
@@ -81,7 +82,7 @@ export async function postExtend({
   body,
 }: Admin<typeof grantParams, typeof extendBody>) {
   const em = deps.orm.em.fork();
-  const now = new Date();
+  const now = clockOf(deps).now();
   await extendGrantAsAdmin(
     em,
     identity,
@@ -104,8 +105,9 @@ export async function putSpendCapMax({
 }: Admin<typeof customerParams, typeof spendCapMaxBody>) {
   const em = deps.orm.em.fork();
   const customer = await customerByEmail(em, params.email);
-  await setSpendCapMax(em, identity, customer.id, body.max_cents);
-  return ledgerDto(await customerLedger(em, params.email, new Date()));
+  const now = clockOf(deps).now();
+  await setSpendCapMax(em, identity, customer.id, body.max_cents, now);
+  return ledgerDto(await customerLedger(em, params.email, now));
 }
 
 export const getPacks = async ({ deps }: Admin<undefined>) => ({

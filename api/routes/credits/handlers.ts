@@ -1,3 +1,4 @@
+import { clockOf } from '../../../domain/clock';
 import { displayCurrency } from '../../../services/plans/list-plans';
 import { packPriceIn } from '../../../domain/currency';
 import type { HandlerInput } from '../../routing/define-route';
@@ -14,19 +15,20 @@ import type { alertsBody, autoTopUpBody, purchaseBody, spendCapBody } from './sc
 type Own<B = undefined> = HandlerInput<undefined, undefined, B, 'viewer'>;
 
 export const getCredits = async ({ deps, identity }: Own) =>
-  creditsDto(await ownCredits(deps.orm.em.fork(), identity, new Date()));
+  creditsDto(await ownCredits(deps.orm.em.fork(), identity, clockOf(deps).now()));
 
 export const getSpendCap = async ({ deps, identity }: Own) =>
-  spendCapDto(await ownCredits(deps.orm.em.fork(), identity, new Date()));
+  spendCapDto(await ownCredits(deps.orm.em.fork(), identity, clockOf(deps).now()));
 
 export async function putSpendCap({ deps, identity, body }: Own<typeof spendCapBody>) {
   const em = deps.orm.em.fork();
-  const now = new Date();
+  const now = clockOf(deps).now();
   const { customerId } = await ownCredits(em, identity, now);
   await setSpendCap(
     em,
     customerId,
     body.amount_cents === null ? null : { cents: body.amount_cents, mode: body.mode },
+    now,
   );
   return spendCapDto(await ownCredits(em, identity, now));
 }
@@ -48,19 +50,25 @@ export const getCreditPacks = async ({
 
 export async function getAlerts({ deps, identity }: Own) {
   const em = deps.orm.em.fork();
-  const { customerId } = await ownCredits(em, identity, new Date());
+  const { customerId } = await ownCredits(em, identity, clockOf(deps).now());
   return alertsDto(await alertSettings(em, customerId));
 }
 
 export async function putAlerts({ deps, identity, body }: Own<typeof alertsBody>) {
   const em = deps.orm.em.fork();
-  const { customerId } = await ownCredits(em, identity, new Date());
+  const now = clockOf(deps).now();
+  const { customerId } = await ownCredits(em, identity, now);
   return alertsDto(
-    await setAlertSettings(em, customerId, {
-      includedPercent: body.included_percent,
-      balanceBelow: body.balance_below,
-      overageCents: body.overage_cents,
-    }),
+    await setAlertSettings(
+      em,
+      customerId,
+      {
+        includedPercent: body.included_percent,
+        balanceBelow: body.balance_below,
+        overageCents: body.overage_cents,
+      },
+      now,
+    ),
   );
 }
 
@@ -85,5 +93,5 @@ export async function putAutoTopUp({ deps, identity, body }: Own<typeof autoTopU
     threshold: body.threshold,
     packId: body.pack_id,
   });
-  return creditsDto(await ownCredits(deps.orm.em.fork(), identity, new Date()));
+  return creditsDto(await ownCredits(deps.orm.em.fork(), identity, clockOf(deps).now()));
 }
