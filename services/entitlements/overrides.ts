@@ -76,7 +76,7 @@ export async function addOverride(
   em: EntityManager,
   actor: Identity,
   req: OverrideRequest,
-  now = new Date(),
+  now: Date,
 ): Promise<EntitlementOverrideRow> {
   const customer = await customerByEmail(em, req.email);
   const access = await accessOf(em, customer.id);
@@ -120,7 +120,7 @@ export async function removeOverride(
   actor: Identity,
   email: string,
   overrideId: string,
-  now = new Date(),
+  now: Date,
 ): Promise<EntitlementOverrideRow> {
   const customer = await customerByEmail(em, email);
   const row = await em.findOne(EntitlementOverrideRow, { id: overrideId, customerId: customer.id });

@@ -1,4 +1,5 @@
 import type { ByokKeyring } from '../../../config/byok-key';
+import { clockOf } from '../../../domain/clock';
 import { SnapshotSigner } from '../../../integrations/entitlements/snapshot';
 import {
   checkFeature,
@@ -95,21 +96,28 @@ export async function postOverride({
   params,
   body,
 }: Admin<typeof customerParams, typeof overrideBody>) {
-  const row = await addOverride(deps.orm.em.fork(), identity, {
-    email: params.email,
-    feature: body.feature,
-    change: {
-      ...(body.grant !== undefined && { grant: body.grant }),
-      ...(body.limit !== undefined && { limit: body.limit }),
-      ...(body.amount !== undefined && { amount: body.amount }),
+  const now = clockOf(deps).now();
+  const row = await addOverride(
+    deps.orm.em.fork(),
+    identity,
+    {
+      email: params.email,
+      feature: body.feature,
+      change: {
+        ...(body.grant !== undefined && { grant: body.grant }),
+        ...(body.limit !== undefined && { limit: body.limit }),
+        ...(body.amount !== undefined && { amount: body.amount }),
+      },
+      expiresAt: body.expires_at ? new Date(body.expires_at) : null,
+      reason: body.reason,
     },
-    expiresAt: body.expires_at ? new Date(body.expires_at) : null,
-    reason: body.reason,
-  });
-  return overrideDto(row, new Date());
+    now,
+  );
+  return overrideDto(row, now);
 }
 
 export async function deleteOverride({ deps, identity, params }: Admin<typeof overrideParams>) {
-  const row = await removeOverride(deps.orm.em.fork(), identity, params.email, params.id);
-  return overrideDto(row, new Date());
+  const now = clockOf(deps).now();
+  const row = await removeOverride(deps.orm.em.fork(), identity, params.email, params.id, now);
+  return overrideDto(row, now);
 }
