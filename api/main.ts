@@ -15,6 +15,7 @@ import { startMetricsServer } from './metrics-endpoint';
 import { createByokRuntime } from '../services/byok/runtime';
 import { retriesWithinDeadline } from '../services/temporal/gateway';
 import { storeQuotaDenials } from '../services/operations/quota-denials';
+import { systemClock } from '../domain/clock';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -36,7 +37,15 @@ async function main(): Promise<void> {
     ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
   });
   const verifier = await createVerifier(config);
-  const { app, webhooks } = createApp({ config, orm, temporal, logger, verifier, byok });
+  const { app, webhooks } = createApp({
+    config,
+    orm,
+    temporal,
+    logger,
+    verifier,
+    byok,
+    clock: systemClock,
+  });
   const server: Server = createApiServer(app.callback()).listen(config.PORT, () => {
     logger.info(
       { port: config.PORT, issuer: verifier.issuer, temporal: describeTemporalConnection(temporalOptions) },
@@ -52,7 +61,7 @@ async function main(): Promise<void> {
 
   // Quota denials are counted in memory by the telemetry counter; their increases go to the database here.
   const storeDenials = () =>
-    storeQuotaDenials(orm.em.fork()).catch((err: unknown) =>
+    storeQuotaDenials(orm.em.fork(), systemClock.now()).catch((err: unknown) =>
       logger.warn({ err }, 'quota denials could not be stored; the next pass tries again'),
     );
   const denials = setInterval(() => void storeDenials(), 10_000);

@@ -66,6 +66,7 @@ export interface StoreKeyInput {
   provider: ByokProviderId;
   apiKey: string;
   keyring: ByokKeyring;
+  now: Date;
 }
 
 /** Stores the caller's key for a provider, replacing (and auditing the replacement of) any earlier one. */
@@ -85,9 +86,8 @@ export async function storeProviderKey(
 }
 
 async function storeOnce(em: EntityManager, input: StoreKeyInput) {
-  const { identity, customer, provider, apiKey, keyring } = input;
+  const { identity, customer, provider, apiKey, keyring, now } = input;
   const sealed = sealProviderKey(keyring, { customerId: customer.id, provider }, apiKey);
-  const now = new Date();
   const existing = await em.findOne(ProviderKey, { customer: customer.id, provider });
   if (existing) {
     const before = auditView(existing);

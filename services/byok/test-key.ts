@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import type { Clock } from '../../domain/clock';
 import type { Logger } from 'pino';
 import type { ProviderKey } from '../../db/entities';
 import {
@@ -81,6 +82,8 @@ export async function testStoredKey(
   em: EntityManager,
   row: ProviderKey,
   runtime: ByokRuntime,
+  /** Read once the provider has answered: the test's time is when its outcome was known. */
+  clock: Clock,
   log?: Logger,
 ): Promise<CheckOutcome & { testedAt: Date }> {
   let apiKey: string;
@@ -99,7 +102,7 @@ export async function testStoredKey(
     );
   }
   const outcome = await checkKeyWithProvider(row.provider as ByokProviderId, apiKey, runtime);
-  const testedAt = new Date();
+  const testedAt = clock.now();
   row.lastTestedAt = testedAt;
   row.lastTestResult = outcome.result;
   await em.flush();

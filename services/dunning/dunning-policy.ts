@@ -10,14 +10,14 @@ import { recordAudit } from '../../db/audit';
 export const currentDunningPolicy = readDunningPolicy;
 
 /** Sets the policy for dunning runs that start from now on (running ones keep theirs); audited. */
-export async function setDunningPolicy(em: EntityManager, actor: Identity, policy: DunningPolicy) {
+export async function setDunningPolicy(em: EntityManager, actor: Identity, policy: DunningPolicy, now: Date) {
   const problem = validateDunningPolicy(policy);
   if (problem) throw new AppError('invalid', 'invalid_dunning_policy', problem, { field: 'policy' });
   const before = await currentDunningPolicy(em);
   const row =
     (await em.findOne(EngineSetting, { key: DUNNING_POLICY_KEY })) ??
     em.create(EngineSetting, { key: DUNNING_POLICY_KEY, value: policy, updatedBy: actor.sub });
-  Object.assign(row, { value: policy, updatedBy: actor.sub, updatedAt: new Date() });
+  Object.assign(row, { value: policy, updatedBy: actor.sub, updatedAt: now });
   recordAudit(em, {
     actor: actor,
     action: 'dunning_policy.update',

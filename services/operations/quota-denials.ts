@@ -14,7 +14,7 @@ let writing: Promise<void> = Promise.resolve();
  * the API calls this every few seconds and before reading. Calls run one after another, so a denial is
  * never added twice.
  */
-export function storeQuotaDenials(em: EntityManager, now = new Date()): Promise<void> {
+export function storeQuotaDenials(em: EntityManager, now: Date): Promise<void> {
   const run = writing.then(async () => {
     const { values } = await quotaDenials.get();
     const day = now.toISOString().slice(0, 10);

@@ -40,7 +40,7 @@ export async function listPlanVersions(em: EntityManager) {
  * each with the price and the entitlements they would gain and lose (their overrides counted), and per
  * feature how many subscribers each change reaches.
  */
-export async function migrationPreview(em: EntityManager, code: string) {
+export async function migrationPreview(em: EntityManager, code: string, now: Date) {
   const current = await em.findOne(Plan, { code, isCurrent: true });
   if (!current) throw notFound('plan', code);
   const subs = await em.find(
@@ -48,7 +48,6 @@ export async function migrationPreview(em: EntityManager, code: string) {
     { tier: code, plan: { version: { $lt: current.version } }, status: { $nin: [...FINAL_STATUSES] } },
     { populate: ['plan', 'customer'], orderBy: { createdAt: 'asc', id: 'asc' } },
   );
-  const now = new Date();
   const overrides = await em.find(EntitlementOverrideRow, {
     customerId: { $in: subs.map((s) => s.customer.id) },
     removedAt: null,

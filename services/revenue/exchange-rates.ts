@@ -38,6 +38,7 @@ export async function setExchangeRates(
   em: EntityManager,
   actor: Identity,
   next: { reportingCurrency: string; rates: Record<string, string | number> },
+  now: Date,
 ): Promise<ExchangeRates> {
   if (!isCurrency(next.reportingCurrency))
     throw new AppError(
@@ -68,7 +69,7 @@ export async function setExchangeRates(
   const before = await readExchangeRates(em);
   const value = { reportingCurrency: next.reportingCurrency, rates };
   // One atomic insert-or-update: two first saves at once both succeed (the later wins), never a key clash.
-  await em.upsert(EngineSetting, { key: KEY, value, updatedBy: actor.sub, updatedAt: new Date() });
+  await em.upsert(EngineSetting, { key: KEY, value, updatedBy: actor.sub, updatedAt: now });
   recordAudit(em, {
     actor,
     action: 'exchange_rates.update',

@@ -123,6 +123,7 @@ export async function updateEndpoint(
   id: string,
   change: Partial<EndpointTerms>,
   rules: EndpointRules,
+  now: Date,
 ): Promise<EndpointView> {
   const endpoint = await em.findOne(WebhookEndpoint, { id });
   if (!endpoint) throw notFound('webhook_endpoint', id);
@@ -137,7 +138,7 @@ export async function updateEndpoint(
     endpoint.failingSince = null;
   }
   if (change.enabled === false && !endpoint.disabledAt) {
-    endpoint.disabledAt = new Date();
+    endpoint.disabledAt = now;
     endpoint.disabledReason = `turned off by ${actor.email ?? actor.sub}`;
   }
   recordAudit(em, {

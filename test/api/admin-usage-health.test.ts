@@ -25,7 +25,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the console's usage health on 
     em.create(QuotaDenialDay, { day: dayOf(now - 2 * DAY), plan: 'starter', site: 'report', count: 3 });
     await em.flush();
     // Whatever other tests in this process counted belongs to their databases, not to this one.
-    await storeQuotaDenials(db.orm.em.fork());
+    await storeQuotaDenials(db.orm.em.fork(), new Date());
     await db.orm.em.fork().nativeDelete(QuotaDenialDay, { day: dayOf(now) });
   });
   afterAll(async () => {

@@ -37,6 +37,7 @@ export async function storeCustomerKey(
     provider,
     apiKey: `sk-test-${'k'.repeat(40)}`,
     keyring: testKeyring(),
+    now: new Date(),
   });
 }
 

@@ -1,4 +1,5 @@
 import type { HandlerInput } from '../../routing/define-route';
+import { clockOf } from '../../../domain/clock';
 import { CURRENCIES } from '../../../domain/currency';
 import {
   readExchangeRates,
@@ -47,11 +48,16 @@ export const putExchangeRates = async ({
   body,
 }: Admin<undefined, typeof exchangeRatesBody>) =>
   ratesDto(
-    await setExchangeRates(deps.orm.em.fork(), identity, {
-      reportingCurrency: body.reporting_currency,
-      rates: body.rates,
-    }),
+    await setExchangeRates(
+      deps.orm.em.fork(),
+      identity,
+      {
+        reportingCurrency: body.reporting_currency,
+        rates: body.rates,
+      },
+      clockOf(deps).now(),
+    ),
   );
 
 export const getRevenueReport = async ({ deps, query }: Admin<typeof reportQuery, undefined>) =>
-  reportDto(await revenueReport(deps.orm.em.fork(), { now: new Date(), month: query.month }));
+  reportDto(await revenueReport(deps.orm.em.fork(), { now: clockOf(deps).now(), month: query.month }));

@@ -1,3 +1,4 @@
+import { clockOf } from '../../../domain/clock';
 import { WEBHOOK_EVENT_TYPES } from '../../../domain/webhook-endpoints';
 import { deliveryById, listDeliveries, redeliver } from '../../../services/webhooks/deliveries';
 import {
@@ -66,6 +67,7 @@ export const patchEndpoint = async ({
         ...(body.enabled !== undefined && { enabled: body.enabled }),
       },
       rulesOf(deps),
+      clockOf(deps).now(),
     ),
   );
 

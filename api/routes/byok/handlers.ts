@@ -1,5 +1,6 @@
 import { BYOK_PROVIDER_IDS, BYOK_PROVIDERS, type ByokProviderId } from '../../../domain/byok-providers';
 import type { HandlerInput } from '../../routing/define-route';
+import { clockOf } from '../../../domain/clock';
 import { findCustomerFor } from '../../../services/customers/find-customer';
 import { findOrCreateCustomer } from '../../../services/byok/customer';
 import { testStoredKey } from '../../../services/byok/test-key';
@@ -47,6 +48,7 @@ export async function addKey({ deps, identity, body, ctx }: Viewer<undefined, ty
     provider: body.provider,
     apiKey: body.api_key,
     keyring: runtime.keyring,
+    now: clockOf(deps).now(),
   });
   ctx.state.log?.info({ provider: body.provider, replaced }, 'provider key stored');
   return { ...providerKeyDto(row), replaced };
@@ -64,7 +66,7 @@ export async function testKey({ deps, identity, params, ctx }: Viewer<typeof pro
   const runtime = byokRuntime(deps);
   const em = deps.orm.em.fork();
   const row = await findProviderKey(em, await findCustomerFor(em, identity), params.provider);
-  const outcome = await testStoredKey(em, row, runtime, ctx.state.log);
+  const outcome = await testStoredKey(em, row, runtime, clockOf(deps), ctx.state.log);
   return {
     provider: row.provider as ByokProviderId,
     result: outcome.result,

@@ -1,4 +1,5 @@
 import type { HandlerInput } from '../../routing/define-route';
+import { clockOf } from '../../../domain/clock';
 import { currentDunningPolicy, setDunningPolicy } from '../../../services/dunning/dunning-policy';
 import type { dunningPolicyBody } from './schemas';
 
@@ -22,10 +23,15 @@ export async function putDunningPolicy({
   identity,
   body,
 }: HandlerInput<undefined, undefined, typeof dunningPolicyBody, 'admin'>) {
-  const saved = await setDunningPolicy(deps.orm.em.fork(), identity, {
-    retryDays: body.retry_days,
-    suspendAfterDays: body.suspend_after_days,
-    finalAction: body.final_action,
-  });
+  const saved = await setDunningPolicy(
+    deps.orm.em.fork(),
+    identity,
+    {
+      retryDays: body.retry_days,
+      suspendAfterDays: body.suspend_after_days,
+      finalAction: body.final_action,
+    },
+    clockOf(deps).now(),
+  );
   return dto(saved);
 }

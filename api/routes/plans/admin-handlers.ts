@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
 import { planDto } from '../../../services/plans/list-plans';
@@ -101,4 +102,4 @@ export const listPlanVersionsHandler = ({ deps }: Admin<undefined, undefined>) =
   listPlanVersions(deps.orm.em.fork());
 
 export const migrationPreviewHandler = ({ deps, params }: Admin<typeof planParams, undefined>) =>
-  migrationPreview(deps.orm.em.fork(), params.plan_id);
+  migrationPreview(deps.orm.em.fork(), params.plan_id, clockOf(deps).now());
