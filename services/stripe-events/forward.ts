@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
 import { Customer, Subscription, WebhookEvent } from '../../db/entities';
-import { sqlFor } from '../../db/raw-sql';
+import { markStripeEventsForwarded, type StripeEventMark } from '../../db/stripe-events';
 import { isFinal } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
 import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
@@ -15,10 +15,7 @@ import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './t
 const LINK_ONLY = { fields: ['id'] as never[] };
 
 /** A recorded event handed to its workflows, to be marked forwarded. */
-export interface ForwardedMark {
-  eventId: string;
-  workflowIds: string | null;
-}
+export type ForwardedMark = StripeEventMark;
 
 /**
  * Signals the workflow that owns a recorded event (starting it when Stripe made the subscription). The
@@ -73,16 +70,7 @@ export async function forwardStripeEvent(
 /** Marks forwarded events in one transaction (one commit for a burst) and drops their payloads. */
 export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[], now: Date): Promise<void> {
   if (marks.length === 0) return;
-  await orm.em.fork().transactional(async (em) => {
-    const sql = sqlFor(em);
-    const at = sql.date(now);
-    for (const m of marks) {
-      await sql.run(
-        'update webhook_events set forwarded_at = ?, payload = null, workflow_id = ? where id = ?',
-        [at, m.workflowIds, m.eventId],
-      );
-    }
-  });
+  await markStripeEventsForwarded(orm.em.fork(), marks, now);
 }
 
 /** Starts a mirror run; a run already started is left to finish. Returns its workflow id. */

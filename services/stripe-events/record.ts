@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { sqlFor } from '../../db/raw-sql';
+import { insertStripeEvent } from '../../db/stripe-events';
 import { eventObject } from '../../integrations/stripe/event-object';
 import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
@@ -15,18 +15,13 @@ export async function recordStripeEvent(
   /** The body as Stripe signed it; kept as is rather than serialized again. */
   payload: string = JSON.stringify(event),
 ): Promise<{ duplicate: boolean }> {
-  const sql = sqlFor(deps.orm.em.fork());
-  const inserted = await sql.run(
-    `insert into webhook_events (id, type, object_id, stripe_created_at, received_at, payload)
-     values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`,
-    [
-      event.id,
-      event.type,
-      eventObject(event).id ?? null,
-      sql.date(new Date(event.created * 1000)),
-      sql.date(clockOf(deps).now()),
-      payload,
-    ],
-  );
+  const inserted = await insertStripeEvent(deps.orm.em.fork(), {
+    id: event.id,
+    type: event.type,
+    objectId: eventObject(event).id ?? null,
+    stripeCreatedAt: new Date(event.created * 1000),
+    receivedAt: clockOf(deps).now(),
+    payload,
+  });
   return { duplicate: inserted.length === 0 };
 }
