@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { prepaidDrawnSince } from '../../db/credit-ledger';
 import { Charge, Customer, Invoice, ProviderKey, Subscription } from '../../db/entities';
 import { seekRows } from '../../db/keyset-pagination';
+import { dailyUsageByType, periodUsageByType } from '../../db/customer-period-usage';
 import { num, sqlFor } from '../../db/raw-sql';
 import { notFound } from '../../domain/errors';
 import { creditsFor, DEFAULT_USAGE_TYPES, includedCreditsPerPeriod } from '../../domain/usage';
@@ -107,16 +108,8 @@ export async function customerUsage(em: EntityManager, email: string, now: Date)
   const firstDay = utcDayOf(start);
   const lastDay = utcDayOf(new Date(Math.min(now.getTime(), end.getTime() - 1)));
   const [daily, ledger] = await Promise.all([
-    sql.run<{ day: string; type: string; n: unknown }>(
-      `select day, type, sum(quantity - forgiven) as n from daily_usage
-       where customer_id = ? and day >= ? and day <= ? group by day, type`,
-      [customer.id, firstDay, lastDay],
-    ),
-    sql.run<{ type: string; byok: unknown; n: unknown }>(
-      `select type, byok, sum(quantity) as n from usage_events
-       where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type, byok`,
-      [customer.id, sql.date(start), sql.date(end)],
-    ),
+    dailyUsageByType(sql, customer.id, firstDay, lastDay),
+    periodUsageByType(sql, customer.id, start, end),
   ]);
   const types = [...new Set([...DEFAULT_USAGE_TYPES, ...daily.map((r) => r.type)])];
   const zero = () => Object.fromEntries(types.map((t) => [t, 0])) as Record<string, number>;

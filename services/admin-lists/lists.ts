@@ -1,10 +1,16 @@
-import { raw, type EntityManager, type FilterQuery } from '@mikro-orm/core';
+import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { Charge, Customer, Subscription } from '../../db/entities';
 import type { BillingInterval } from '../../domain/billing-cycle';
 import { mrrCents } from '../../domain/plan-change';
 import { FINAL_STATUSES, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { seekPage, sortKey } from '../../db/keyset-pagination';
-import { sqlFor, sqlList } from '../../db/raw-sql';
+import {
+  newestEndedIn,
+  newestLiveIs,
+  withoutLiveSubscription,
+  withStripeSubscription,
+} from '../../db/customer-search';
+import { sqlFor } from '../../db/raw-sql';
 
 /**
  * A case-insensitive match: SQLite's LIKE already ignores ASCII case and has no ILIKE; PostgreSQL needs ILIKE.
@@ -36,12 +42,6 @@ export interface CustomerFilter {
   status?: SubscriptionStatus | 'none';
 }
 
-const LIVE = (alias: string) => `${alias}.status not in ${sqlList(FINAL_STATUSES)}`;
-/** No subscription of the same customer newer than `s` (by creation, then id) that also passes `among`. */
-const newest = (among: string) =>
-  `not exists (select 1 from subscriptions n where n.customer_id = s.customer_id and ${among} ` +
-  `and (n.created_at > s.created_at or (n.created_at = s.created_at and n.id > s.id)))`;
-
 /**
  * The filter as a MikroORM query on customers. Built anew for each query: a `raw()` key is good for one.
  * The tier and status conditions are subqueries on subscriptions, not a join, so a customer stays one row
@@ -56,35 +56,17 @@ function customerWhere(em: EntityManager, f: CustomerFilter): FilterQuery<Custom
         { email: caseless(em, likeContains(f.q)) },
         { stripeCustomerId: f.q },
         { id: f.q },
-        {
-          [raw(
-            (a: string) =>
-              `${a}.id in (select customer_id from subscriptions where stripe_subscription_id = ?)`,
-            [f.q],
-          )]: [],
-        },
+        withStripeSubscription(f.q),
       ],
     } as FilterQuery<Customer>);
   }
-  const liveCustomers = `select customer_id from subscriptions s where ${LIVE('s')}`;
-  if (f.status === 'none' || (f.status && isFinal(f.status))) {
-    all.push({ [raw((a: string) => `${a}.id not in (${liveCustomers})`)]: [] } as FilterQuery<Customer>);
-  }
+  if (f.status === 'none' || (f.status && isFinal(f.status))) all.push(withoutLiveSubscription());
   if (f.status && f.status !== 'none' && isFinal(f.status)) {
     // The newest subscription of all, which (no live one being left) is the last to have ended.
-    const params: unknown[] = [f.status, ...(f.tier ? [f.tier] : [])];
-    const sub =
-      `select customer_id from subscriptions s where s.status = ?${f.tier ? ' and s.tier = ?' : ''} ` +
-      `and ${newest('1 = 1')}`;
-    all.push({ [raw((a: string) => `${a}.id in (${sub})`, params)]: [] } as FilterQuery<Customer>);
+    all.push(newestEndedIn(f.status, f.tier));
   } else if (f.tier || (f.status && f.status !== 'none')) {
     // The newest live subscription, with this tier and/or status (with `none` and a tier: nobody).
-    const status = f.status === 'none' ? undefined : f.status;
-    const params: unknown[] = [...(f.tier ? [f.tier] : []), ...(status ? [status] : [])];
-    const sub =
-      `${liveCustomers}${f.tier ? ' and s.tier = ?' : ''}${status ? ' and s.status = ?' : ''} ` +
-      `and ${newest(LIVE('n'))}`;
-    all.push({ [raw((a: string) => `${a}.id in (${sub})`, params)]: [] } as FilterQuery<Customer>);
+    all.push(newestLiveIs(f.tier, f.status === 'none' ? undefined : f.status));
   }
   return all.length ? ({ $and: all } as FilterQuery<Customer>) : {};
 }
