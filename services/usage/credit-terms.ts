@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { readDrawableLedger } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
+import { spendCapSettings } from '../../db/spend-cap-settings';
 import type { UsageCounters } from '../../db/usage-counters';
 import { creditBalance } from '../../domain/credit-ledger';
 import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
@@ -35,14 +36,7 @@ interface CreditStanding {
 
 async function readStanding(em: EntityManager, customerId: string, now: Date): Promise<CreditStanding> {
   const sql = sqlFor(em);
-  const [settings] = await sql.read<{
-    spend_cap_cents: unknown;
-    spend_cap_mode: string;
-    spend_cap_max_cents: unknown;
-  }>(
-    'select spend_cap_cents, spend_cap_mode, spend_cap_max_cents from credit_settings where customer_id = ?',
-    [customerId],
-  );
+  const [settings] = await spendCapSettings(sql, customerId);
   const { grants, movements } = await readDrawableLedger(sql, customerId, now);
   const stored: SpendCap | null =
     settings && settings.spend_cap_cents != null

@@ -2,6 +2,16 @@ import { readUsageAccount } from '../../db/credit-account';
 import { addDraws } from '../../db/credit-ledger';
 import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
+import {
+  addToDailyUsage,
+  deleteUsageEvents,
+  insertNewUsageEvents,
+  lockUsageKeys,
+  quotaTotalsOfDays,
+  setPrepaidUnits,
+  storedUsageEvents,
+  type NewUsageEvent,
+} from '../../db/usage-ledger';
 import type { CreditMovement } from '../../domain/credit-ledger';
 import { creditResetAt, drawUsage, type CreditTerms, type UsageRefusal } from '../../domain/credit-usage';
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
@@ -44,7 +54,6 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
   uncheckedDeltas: Map<string, number>;
 }
 
-const EVENT_COLUMNS = 11;
 // Eleven bound values a row keep each statement under SQLite's 32,766-variable limit.
 const ROWS_PER_INSERT = 1000;
 // Three bound values a row keep each lookup far under SQLite's 32,766-variable limit.
@@ -55,20 +64,6 @@ const dayKey = (r: { customerId: string; day: string }) => `${r.customerId}|${r.
 /** The key of an event as usage_events returns it. */
 const storedEventKey = (g: { customer_id: string; event_id: string; reporter: string }) =>
   usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id });
-
-/** `(event_id = ? and …) or (…)` matching these events by their unique key, with its bound values. */
-function matchingEvents(rows: LedgerRow[]): { where: string; params: unknown[] } {
-  return {
-    where: rows.map(() => '(event_id = ? and customer_id = ? and reporter = ?)').join(' or '),
-    params: rows.flatMap((r) => [r.eventId, r.customerId, r.reporter]),
-  };
-}
-
-/** `(?, ?, ?), (?, ?, ?)` for a multi-row VALUES list. */
-function placeholders(rows: number, columns: number): string {
-  const row = `(${new Array(columns).fill('?').join(', ')})`;
-  return new Array(rows).fill(row).join(', ');
-}
 
 function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -216,13 +211,7 @@ async function markPrepaid(
   ids: Map<LedgerRow, string>,
 ): Promise<void> {
   const rows = [...prepaid.entries()].map(([row, units]) => ({ id: ids.get(row) as string, units }));
-  for (const chunk of chunks(rows, 400)) {
-    await sql.run(
-      `update usage_events set prepaid = case id ${chunk.map(() => 'when ? then ?').join(' ')} end
-       where id in (${chunk.map(() => '?').join(', ')})`,
-      [...chunk.flatMap((r) => [r.id, r.units]), ...chunk.map((r) => r.id)],
-    );
-  }
+  for (const chunk of chunks(rows, 400)) await setPrepaidUnits(sql, chunk);
 }
 
 /**
@@ -242,9 +231,7 @@ async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
       if (r.counted && credits.has(r.customerId)) keys.add(`credits:${r.customerId}`);
     }
   if (keys.size === 0) return;
-  const sorted = [...keys].sort();
-  // The select list is evaluated left to right, so the locks are taken in this order.
-  await sql.run(`select ${sorted.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, sorted);
+  await lockUsageKeys(sql, [...keys].sort());
 }
 
 /**
@@ -297,47 +284,28 @@ async function insertEvents<R extends LedgerRow>(
   });
   // One order for every writer, so two transactions inserting overlapping events cannot deadlock.
   const all = [...owner.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const yes = sql.bool(true);
-  const no = sql.bool(false);
   const inserted: R[][] = writes.map(() => []);
   for (const chunk of chunks(all, ROWS_PER_INSERT)) {
-    const params: unknown[] = [];
+    const events: NewUsageEvent[] = [];
     for (const [, { row: r, member }] of chunk) {
       const at = (writes[member] as LedgerWrite<R>).receivedAt;
       const id = newId('uev', at.getTime());
       ids?.set(r, id);
-      params.push(
+      events.push({
         id,
-        r.customerId,
-        r.eventId,
-        r.reporter,
-        r.type,
-        r.quantity,
-        sql.date(r.occurredAt),
-        sql.date(at),
-        r.metadata,
-        r.counted ? no : yes,
-        r.counted || r.billedByok ? null : BYOK_ROLLUP_MARK,
-      );
+        customerId: r.customerId,
+        eventId: r.eventId,
+        reporter: r.reporter,
+        type: r.type,
+        quantity: r.quantity,
+        occurredAt: r.occurredAt,
+        receivedAt: at,
+        metadata: r.metadata,
+        byok: !r.counted,
+        rollupId: r.counted || r.billedByok ? null : BYOK_ROLLUP_MARK,
+      });
     }
-    const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
-       values ${placeholders(chunk.length, EVENT_COLUMNS)}
-       on conflict (event_id, customer_id, reporter) do nothing`;
-    const got = await sql.run<{ customer_id: string; event_id: string; reporter: string }>(
-      opts.countInline
-        ? `with ins as (${insert} returning customer_id, event_id, reporter, type, quantity, occurred_at, byok),
-           bump as (
-             insert into daily_usage (customer_id, day, type, quantity, byok_quantity)
-             select customer_id, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), type,
-                    coalesce(sum(quantity) filter (where not byok), 0), coalesce(sum(quantity) filter (where byok), 0)
-             from ins group by 1, 2, 3 order by 1, 2, 3
-             on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
-               byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity
-           )
-           select customer_id, event_id, reporter from ins`
-        : `${insert} returning customer_id, event_id, reporter`,
-      params,
-    );
+    const got = await insertNewUsageEvents(sql, events, opts);
     for (const g of got) {
       const hit = owner.get(storedEventKey(g));
       // A stored id that differs from the one sent (a driver re-encoding text) would be stored yet
@@ -357,32 +325,21 @@ async function dayTotals(
 ): Promise<Map<string, number>> {
   const totals = new Map<string, number>(days.map((d) => [dayKey(d), 0]));
   for (const chunk of chunks(days, 500)) {
-    const rows = await sql.run<{ customer_id: string; day: string; n: number | string | null }>(
-      `select customer_id, day, sum(quantity - forgiven) as n from daily_usage
-       where ${chunk.map(() => '(customer_id = ? and day = ?)').join(' or ')} group by customer_id, day`,
-      chunk.flatMap((d) => [d.customerId, d.day]),
-    );
+    const rows = await quotaTotalsOfDays(sql, chunk);
     for (const r of rows) totals.set(dayKey({ customerId: r.customer_id, day: r.day }), Number(r.n ?? 0));
   }
   return totals;
 }
 
 async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
-  for (const chunk of chunks(rows, 500)) {
-    const match = matchingEvents(chunk);
-    await sql.run(`delete from usage_events where ${match.where}`, match.params);
-  }
+  for (const chunk of chunks(rows, 500)) await deleteUsageEvents(sql, chunk);
 }
 
 /** Which of these events are stored already (read without taking the write lock), by usageEventKey. */
 export async function storedEventKeys(sql: Sql, rows: LedgerRow[]): Promise<Set<string>> {
   const found = new Set<string>();
   for (const chunk of chunks(rows, ROWS_PER_LOOKUP)) {
-    const match = matchingEvents(chunk);
-    const got = await sql.run<{ customer_id: string; event_id: string; reporter: string }>(
-      `select customer_id, event_id, reporter from usage_events where ${match.where}`,
-      match.params,
-    );
+    const got = await storedUsageEvents(sql, chunk);
     for (const g of got) found.add(storedEventKey(g));
   }
   return found;
@@ -403,14 +360,7 @@ async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
     deltas.set(key, d);
   }
   const list = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
-  for (const chunk of chunks(list, ROWS_PER_INSERT)) {
-    await sql.run(
-      `insert into daily_usage (customer_id, day, type, quantity, byok_quantity) values ${placeholders(chunk.length, 5)}
-       on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
-         byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity`,
-      chunk.flatMap((d) => [d.customerId, d.day, d.type, d.counted, d.byok]),
-    );
-  }
+  for (const chunk of chunks(list, ROWS_PER_INSERT)) await addToDailyUsage(sql, chunk);
 }
 
 /** A member's answer as positions in its rows, for the answer to cross from the writer thread. */

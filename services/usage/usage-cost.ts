@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { rolledUnitsByLine, unrolledEventsSince } from '../../db/period-line-usage';
 import { num, readBool, readJsonObject, sqlFor } from '../../db/raw-sql';
 import {
   lineFor,
@@ -36,17 +37,9 @@ export async function periodCost(
   const units = new Map<string, number>([[POOL_LINE_KEY, poolUnits]]);
   if (customerId && lines.length > 1) {
     const sql = sqlFor(em);
-    const rolled = await sql.read<{ line_key: string; n: unknown }>(
-      `select line_key, sum(quantity) as n from usage_rollups
-        where customer_id = ? and period_start = ? and line_key <> ? group by line_key`,
-      [customerId, sql.date(periodStart), POOL_LINE_KEY],
-    );
+    const rolled = await rolledUnitsByLine(sql, customerId, periodStart, POOL_LINE_KEY);
     for (const r of rolled) units.set(r.line_key, (units.get(r.line_key) ?? 0) + num(r.n));
-    const pending = await sql.read<{ type: string; byok: unknown; metadata: unknown; q: unknown }>(
-      `select type, byok, metadata, quantity - prepaid as q from usage_events
-        where customer_id = ? and rollup_id is null and occurred_at >= ?`,
-      [customerId, sql.date(periodStart)],
-    );
+    const pending = await unrolledEventsSince(sql, customerId, periodStart);
     for (const e of pending) {
       const line = lineFor(lines, {
         type: e.type,

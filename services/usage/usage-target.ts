@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { customerByRef } from '../../db/customer-reads';
-import { sqlFor } from '../../db/raw-sql';
+import { providersWithKeys } from '../../db/provider-key-list';
 import { byokKeysMemo, type UsageCounters } from '../../db/usage-counters';
 import type { NamedAccount, AccountRef } from '../../domain/access';
 import { forbidden, notFound } from '../../domain/errors';
@@ -88,10 +88,7 @@ function storedProviders(
   customerId: string,
 ): Promise<Set<string>> {
   return counters.snapshot(byokKeysMemo(customerId), async () => {
-    const rows = await sqlFor(em).read<{ provider: string }>(
-      'select provider from provider_keys where customer_id = ?',
-      [customerId],
-    );
+    const rows = await providersWithKeys(em, customerId);
     return new Set(rows.map((r) => r.provider));
   });
 }

@@ -4,7 +4,7 @@ import { conflict } from '../../domain/errors';
 import { DEFAULT_USAGE_TYPES } from '../../domain/usage';
 import type { Identity } from '../../domain/identity';
 import { recordAudit } from '../../db/audit';
-import { sqlFor } from '../../db/raw-sql';
+import { addedUsageTypes } from '../../db/usage-type-codes';
 
 const TTL_MS = 5_000;
 /**
@@ -20,7 +20,7 @@ const caches = new WeakMap<object, { at: number; types: ReadonlySet<string> }>()
 export async function usageTypes(em: EntityManager): Promise<ReadonlySet<string>> {
   const cached = caches.get(em.getDriver());
   if (cached && performance.now() - cached.at < TTL_MS) return cached.types;
-  const added = await sqlFor(em).read<{ code: string }>('select code from usage_types');
+  const added = await addedUsageTypes(em);
   const types = new Set<string>([...DEFAULT_USAGE_TYPES, ...added.map((t) => t.code)]);
   caches.set(em.getDriver(), { at: performance.now(), types });
   return types;

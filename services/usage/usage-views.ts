@@ -17,6 +17,8 @@ import { findCustomerFor } from '../customers/find-customer';
 import { countersFor } from '../../db/usage-counters';
 import { periodUsage } from './period-usage';
 import { readDate, sqlFor } from '../../db/raw-sql';
+import { forgiveDay, quotaUsedByType, quotaUsedPerDaySince, topCustomersOn } from '../../db/daily-usage';
+import { rollupBacklog } from '../../db/rollup-backlog';
 import { recordAudit } from '../../db/audit';
 import { NEWEST_ID_FIRST, seekRows } from '../../db/keyset-pagination';
 
@@ -162,17 +164,9 @@ export async function resetTodayUsage(
   if (!customer) throw notFound('customer', email);
   const previous = await em.transactional(async (tem) => {
     const sql = sqlFor(tem);
-    const before = fold(
-      await sql.run(
-        'select type, quantity - forgiven as n from daily_usage where customer_id = ? and day = ?',
-        [customer.id, day],
-      ),
-    );
+    const before = fold(await quotaUsedByType(sql, customer.id, day));
     // The units stay counted (stored, billed, in the period's usage); only the quota lets them off.
-    await sql.run('update daily_usage set forgiven = quantity where customer_id = ? and day = ?', [
-      customer.id,
-      day,
-    ]);
+    await forgiveDay(sql, customer.id, day);
     recordAudit(tem, {
       actor: actor,
       action: 'usage.reset',
@@ -200,28 +194,13 @@ export async function usageStats(em: EntityManager, q: { days: number; top: numb
   const { day: today } = utcDay(now);
   const since = utcDay(new Date(now.getTime() - (q.days - 1) * 86_400_000)).day;
   const sql = sqlFor(em);
-  const perDay = await sql.run<{ day: string; type: string; n: number }>(
-    'select day, type, sum(quantity - forgiven) as n from daily_usage where day >= ? group by day, type order by day',
-    [since],
-  );
-  const top = await sql.run<{ customer_id: string; email: string; n: number }>(
-    `select d.customer_id, c.email, sum(d.quantity - d.forgiven) as n from daily_usage d
-     join customers c on c.id = d.customer_id where d.day = ?
-     group by d.customer_id, c.email having sum(d.quantity - d.forgiven) > 0 order by n desc limit ?`,
-    [today, q.top],
-  );
-  const backlog = await sql.run<{ pending_events: number; stripe: number; lago: number; oldest: unknown }>(
-    `select
-       (select count(*) from usage_events where rollup_id is null) as pending_events,
-       (select count(*) from usage_rollups where stripe_reported_at is null) as stripe,
-       (select count(*) from usage_rollups where lago_reported_at is null) as lago,
-       (select min(occurred_at) from usage_events where rollup_id is null) as oldest`,
-  );
+  const perDay = await quotaUsedPerDaySince(sql, since);
+  const top = await topCustomersOn(sql, today, q.top);
+  const b = await rollupBacklog(sql);
   const days: Record<string, ByType> = {};
   for (const r of perDay) (days[r.day] ??= zeroes())[r.type] = Number(r.n);
   const totals = zeroes();
   for (const r of perDay) totals[r.type] = (totals[r.type] ?? 0) + Number(r.n);
-  const b = backlog[0];
   return {
     since,
     today,
