@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor } from '../../db/raw-sql';
+import { allowanceUsedSince } from '../../db/daily-usage';
 import { countersFor } from '../../db/usage-counters';
 import type { AccountRef } from '../../domain/access';
 import { checkEntitlement, type Entitlement, type EntitlementCheck } from '../../domain/entitlements';
@@ -34,14 +34,9 @@ async function usedOf(em: EntityManager, access: Access, e: Entitlement, now: Da
   const today = utcDay(now).day;
   if (e.per === 'day' && e.usageType === '*') return counters.usedOn(em, customerId, today);
   const from = e.per === 'day' ? today : utcDay(periodStartOf(access) ?? now).day;
-  return counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, async () => {
-    const [row] = await sqlFor(em).read<{ n: unknown }>(
-      `select coalesce(sum(quantity - forgiven), 0) as n from daily_usage
-       where customer_id = ? and day >= ? ${e.usageType === '*' ? '' : 'and type = ?'}`,
-      e.usageType === '*' ? [customerId, from] : [customerId, from, e.usageType],
-    );
-    return Number(row?.n ?? 0);
-  });
+  return counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, () =>
+    allowanceUsedSince(em, customerId, from, e.usageType),
+  );
 }
 
 const periodEndOf = (access: Access): Date | null =>

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor } from '../../db/raw-sql';
+import { unremovedOverrides } from '../../db/entitlement-overrides-in-force';
 import { readDate } from '../../db/raw-sql';
 import { countersFor } from '../../db/usage-counters';
 import {
@@ -26,15 +26,7 @@ interface EntitledAccess {
 }
 
 async function readOverrides(em: EntityManager, customerId: string): Promise<EntitlementOverride[]> {
-  const rows = await sqlFor(em).read<{
-    feature: string;
-    change: unknown;
-    expires_at: unknown;
-    created_at: unknown;
-  }>(
-    'select feature, change, expires_at, created_at from entitlement_overrides where customer_id = ? and removed_at is null',
-    [customerId],
-  );
+  const rows = await unremovedOverrides(em, customerId);
   return rows.map((r) => {
     const change = (typeof r.change === 'string' ? JSON.parse(r.change) : r.change) as OverrideChange;
     return {
