@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { perDatabase } from '../../db/per-database';
-import { sqlFor } from '../../db/raw-sql';
+import { storedInvoiceListVersion } from '../../db/invoice-list-version';
 
 /**
  * Invoice pages remembered with the customer's invoice list version, which the database's triggers bump in
@@ -18,12 +18,8 @@ interface Remembered {
 const memoOf = perDatabase(() => new Map<string, Remembered>());
 
 /** The version of what the customer's invoice list shows, or null when there is no such customer. */
-export async function invoiceListVersion(em: EntityManager, customerId: string): Promise<number | null> {
-  const [row] = await sqlFor(em).read<{ v: number | string }>(
-    'select invoice_list_version as v from customers where id = ?',
-    [customerId],
-  );
-  return row ? Number(row.v) : null;
+export function invoiceListVersion(em: EntityManager, customerId: string): Promise<number | null> {
+  return storedInvoiceListVersion(em, customerId);
 }
 
 /**
