@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor, num } from '../../db/raw-sql';
+import { addQuotaDenials, quotaDenialsSince } from '../../db/quota-denial-counts';
+import { num } from '../../db/raw-sql';
 import { quotaDenials } from '../../telemetry/api-metrics';
 
 const DAY_MS = 86_400_000;
@@ -18,7 +19,6 @@ export function storeQuotaDenials(em: EntityManager, now: Date): Promise<void> {
   const run = writing.then(async () => {
     const { values } = await quotaDenials.get();
     const day = now.toISOString().slice(0, 10);
-    const sql = sqlFor(em);
     for (const v of values) {
       const plan = String(v.labels.plan ?? 'unknown').slice(0, 64);
       const site = String(v.labels.where ?? 'unknown').slice(0, 16);
@@ -27,11 +27,7 @@ export function storeQuotaDenials(em: EntityManager, now: Date): Promise<void> {
       const before = written.get(key) ?? 0;
       const added = v.value >= before ? v.value - before : v.value;
       if (added <= 0) continue;
-      await sql.run(
-        `insert into quota_denials (day, plan, site, count) values (?, ?, ?, ?)
-         on conflict (day, plan, site) do update set count = quota_denials.count + excluded.count`,
-        [day, plan, site, added],
-      );
+      await addQuotaDenials(em, day, plan, site, added);
       written.set(key, v.value);
     }
   });
@@ -45,10 +41,7 @@ export async function quotaDenialsByDay(em: EntityManager, q: { days: number; no
   await storeQuotaDenials(em, q.now);
   const today = Date.parse(`${q.now.toISOString().slice(0, 10)}T00:00:00Z`);
   const since = new Date(today - (q.days - 1) * DAY_MS).toISOString().slice(0, 10);
-  const rows = await sqlFor(em).run<{ day: string; plan: string; site: string; n: unknown }>(
-    'select day, plan, site, sum(count) as n from quota_denials where day >= ? group by day, plan, site',
-    [since],
-  );
+  const rows = await quotaDenialsSince(em, since);
   const perDay = new Map<string, { report: number; check_access: number }>();
   const byPlan: Record<string, number> = {};
   for (let t = Date.parse(`${since}T00:00:00Z`); t <= today; t += DAY_MS) {

@@ -1,6 +1,7 @@
 import type { CoreDeps } from '../deps';
 import { AppError } from '../../domain/errors';
 import { num, readDate, sqlFor } from '../../db/raw-sql';
+import { rollupProgress } from '../../db/rollup-backlog';
 import { usageRollupStatus, type UsageRollupTotals } from '../../workflows/messages';
 import { workflowIds } from '../../workflows/ids';
 import { callWorkflow, PROBE_DEADLINE_MS } from '../temporal/gateway';
@@ -47,27 +48,7 @@ async function askTheLoop(deps: Pick<CoreDeps, 'temporal' | 'config'>) {
  */
 export async function usageRollupState(deps: Pick<CoreDeps, 'orm' | 'temporal' | 'config'>, now: Date) {
   const sql = sqlFor(deps.orm.em.fork());
-  const [stored, loop] = await Promise.all([
-    sql.run<{
-      last_rollup: unknown;
-      pending: unknown;
-      oldest: unknown;
-      stripe: unknown;
-      lago: unknown;
-      oldest_unreported: unknown;
-    }>(
-      `select
-         (select max(created_at) from usage_rollups) as last_rollup,
-         (select count(*) from usage_events where rollup_id is null) as pending,
-         (select min(occurred_at) from usage_events where rollup_id is null) as oldest,
-         (select count(*) from usage_rollups where stripe_reported_at is null) as stripe,
-         (select count(*) from usage_rollups where lago_reported_at is null) as lago,
-         (select min(created_at) from usage_rollups
-           where stripe_reported_at is null or lago_reported_at is null) as oldest_unreported`,
-    ),
-    askTheLoop(deps),
-  ]);
-  const s = stored[0];
+  const [s, loop] = await Promise.all([rollupProgress(sql), askTheLoop(deps)]);
   const oldest = iso(s?.oldest);
   return {
     as_of: now.toISOString(),
