@@ -3,7 +3,7 @@ import type { ByokKeyring } from '../../config/byok-key';
 import { recordAudit } from '../../db/audit';
 import { WebhookDelivery, WebhookEndpoint } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { sqlFor } from '../../db/raw-sql';
+import { pendingAndFailedDeliveries } from '../../db/webhook-endpoint-backlog';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import {
@@ -50,13 +50,9 @@ function checkUrl(url: string, policy: EndpointUrlPolicy): void {
 
 async function counted(em: EntityManager, endpoints: WebhookEndpoint[]): Promise<EndpointView[]> {
   if (endpoints.length === 0) return [];
-  const sql = sqlFor(em);
-  const ids = endpoints.map((e) => e.id);
-  const rows = await sql.run<{ endpoint_id: string; status: string; n: number | string }>(
-    `select endpoint_id, status, count(*) as n from webhook_deliveries
-     where endpoint_id in (${ids.map(() => '?').join(', ')}) and status in ('pending', 'failed')
-     group by endpoint_id, status`,
-    ids,
+  const rows = await pendingAndFailedDeliveries(
+    em,
+    endpoints.map((e) => e.id),
   );
   const countOf = (id: string, status: string) =>
     Number(rows.find((r) => r.endpoint_id === id && r.status === status)?.n ?? 0);
