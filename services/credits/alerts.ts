@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { CreditSettings, Customer } from '../../db/entities';
 import { recordBillingEvent } from '../../db/billing-events';
-import { newId } from '../../db/ids';
+import { queueNotification } from '../../db/notifications';
 import { sqlFor } from '../../db/raw-sql';
 import {
   ALERT_NOTIFICATION_KIND,
@@ -109,8 +109,6 @@ export async function recordCrossedAlerts(
     for (const c of crossed) {
       const dedupeKey = `${c.event}:${customerId}:${c.event === 'credits.low' ? newestGrant : period}`;
       const facts = { customerId, periodStart: period, threshold: c.threshold, value: c.value };
-      const payload = JSON.stringify(facts);
-      const at = sql.date(now);
       const added = await recordBillingEvent(sql, {
         customerId,
         type: c.event,
@@ -125,11 +123,14 @@ export async function recordCrossedAlerts(
         at: now,
       });
       if (!added) continue;
-      await sql.run(
-        `insert into notifications (id, customer_id, email, kind, dedupe_key, payload, created_at)
-         values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing`,
-        [newId('ntf'), customerId, customer.email, ALERT_NOTIFICATION_KIND[c.event], dedupeKey, payload, at],
-      );
+      await queueNotification(sql, {
+        customerId,
+        email: customer.email,
+        kind: ALERT_NOTIFICATION_KIND[c.event],
+        dedupeKey,
+        payload: facts,
+        at: now,
+      });
       recorded.push(c.event);
     }
     return recorded;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
 import { CreditPack, CreditSettings, PaymentMethod } from '../../db/entities';
 import { autoTopUpRefusal, type AutoTopUp } from '../../domain/credit-purchase';
-import { sqlFor } from '../../db/raw-sql';
+import { ensureCreditSettingsRow } from '../../db/credit-settings';
 import { countersFor } from '../../db/usage-counters';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
@@ -43,11 +43,7 @@ export async function readCreditSettings(em: EntityManager, customerId: string):
  * nothing when the row exists, so two first changes at once both find it instead of one failing on the key.
  */
 export async function settingsRow(em: EntityManager, customerId: string, now: Date): Promise<CreditSettings> {
-  const sql = sqlFor(em);
-  await sql.run(
-    'insert into credit_settings (customer_id, updated_at) values (?, ?) on conflict (customer_id) do nothing',
-    [customerId, sql.date(now)],
-  );
+  await ensureCreditSettingsRow(em, customerId, now);
   return em.findOneOrFail(CreditSettings, { customerId }, { refresh: true });
 }
 
