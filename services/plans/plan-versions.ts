@@ -3,7 +3,7 @@ import { EntitlementOverrideRow, Plan, Subscription } from '../../db/entities';
 import { applyOverrides, entitlementChanges, planEntitlements } from '../../domain/entitlements';
 import { entitlementObject } from '../../integrations/webhooks/objects';
 import { pricesFor } from '../../db/plan-prices';
-import { num, sqlFor } from '../../db/raw-sql';
+import { liveSubscriptionsPerPlan } from '../../db/plan-subscribers';
 import { notFound } from '../../domain/errors';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { planDto } from './list-plans';
@@ -13,16 +13,10 @@ import { planDto } from './list-plans';
  * and whether Stripe can bill each of its cycles yet: what an operator needs before editing or migrating.
  */
 export async function listPlanVersions(em: EntityManager) {
-  const sql = sqlFor(em);
-  const final = [...FINAL_STATUSES];
-  const [plans, counts] = await Promise.all([
+  const [plans, live] = await Promise.all([
     em.find(Plan, {}, { orderBy: { sortOrder: 'asc', code: 'asc', version: 'desc' } }),
-    sql.rows<{ plan_id: string; n: unknown }>(
-      `select plan_id, count(*) as n from subscriptions where status not in (${final.map(() => '?').join(', ')}) group by plan_id`,
-      final,
-    ),
+    liveSubscriptionsPerPlan(em),
   ]);
-  const live = new Map(counts.map((c) => [c.plan_id, num(c.n)]));
   return plans.map((p) => ({
     ...planDto(p),
     plan_version_id: p.id,
