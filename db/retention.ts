@@ -28,6 +28,8 @@ export async function pruneBefore(
   cutoff: Date,
   limit: number,
 ): Promise<number> {
+  // The kind names a table in the statement: only the known ones, whatever a caller passes.
+  if (!Object.hasOwn(PRUNABLE, kind)) throw new RangeError(`no retention rule for ${String(kind)}`);
   return em.fork().transactional(async (tem) => {
     const sql = sqlFor(tem);
     const gone = await sql.run<{ id: string }>(

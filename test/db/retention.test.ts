@@ -160,6 +160,11 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('pruning finished records on %s
     expect(again).toBe(0);
   });
 
+  it('refuses a kind it has no rule for, naming no table of the caller’s', async () => {
+    for (const kind of ['credit_grants', 'charges; drop table charges', '__proto__', 'toString'])
+      await expect(pruneBefore(db.orm.em, kind as never, cutoff, 10)).rejects.toThrow(RangeError);
+  });
+
   it('deletes at most a batch at a time', async () => {
     const { customerId } = await seed(`b${dialect}`);
     const em = db.orm.em.fork();

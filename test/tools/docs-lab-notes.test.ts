@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { markdownFiles } from '../helpers/markdown-files';
 
 const root = join(__dirname, '..', '..');
 
@@ -42,21 +43,6 @@ function labNotesIn(markdown: string): { line: number; note: string }[] {
       if (pattern.test(prose)) hits.push({ line: i + 1, note: name });
   });
   return hits;
-}
-
-/** The README and every Markdown page under docs/. */
-function markdownFiles(): string[] {
-  const pages: string[] = [];
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) pages.push(path);
-    }
-  };
-  walk(join(root, 'docs'));
-  return [join(root, 'README.md'), ...pages.sort()];
 }
 
 describe('lab notes in the README and docs/', () => {
@@ -103,7 +89,7 @@ describe('lab notes in the README and docs/', () => {
   });
 
   it('the README and docs/*.md hold none, listed as file:line', () => {
-    const files = markdownFiles();
+    const files = markdownFiles(root);
     expect(files.length).toBeGreaterThan(5);
     const hits = files.flatMap((file) =>
       labNotesIn(readFileSync(file, 'utf8')).map(

@@ -1,31 +1,10 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const root = join(__dirname, '..', '..');
+import { markdownFiles } from '../helpers/markdown-files';
 
-/** The Markdown files whose links must resolve: the README and every page under docs/. */
-function markdownFiles(base: string): string[] {
-  const pages: string[] = [];
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.md')) pages.push(path);
-    }
-  };
-  walk(join(base, 'docs'));
-  return [join(base, 'README.md'), ...pages.sort()];
-}
+const root = join(__dirname, '..', '..');
 
 /** The text without fenced code blocks and inline code spans, where brackets are not links. */
 function proseOf(markdown: string): string {

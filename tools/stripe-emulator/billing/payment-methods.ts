@@ -5,6 +5,14 @@ import { cardDeclined, invalidRequest, noSuch, StripeApiError } from '../errors'
 import { newId } from '../ids';
 import type { CustomerRec, DebitBehavior, PaymentMethodRec } from '../types';
 
+/** What the payer typed about themself: only a name and an email here. */
+function billingDetails(who: {
+  name?: string | null;
+  email?: string | null;
+}): PaymentMethodRec['billing_details'] {
+  return { address: null, email: who.email ?? null, name: who.name ?? null, phone: null, tax_id: null };
+}
+
 export function createCardPaymentMethod(
   emu: Emulator,
   card: TestCard,
@@ -13,13 +21,7 @@ export function createCardPaymentMethod(
   return emu.store.put<PaymentMethodRec>({
     id: newId('pm', 24),
     object: 'payment_method',
-    billing_details: {
-      address: null,
-      email: opts.email ?? null,
-      name: opts.name ?? null,
-      phone: null,
-      tax_id: null,
-    },
+    billing_details: billingDetails(opts),
     card: {
       brand: card.brand,
       checks: null,
@@ -65,13 +67,7 @@ function putBankMethod(
   return emu.store.put<PaymentMethodRec>({
     id: newId('pm', 24),
     object: 'payment_method',
-    billing_details: {
-      address: null,
-      email: who.email ?? null,
-      name: who.name ?? null,
-      phone: null,
-      tax_id: null,
-    },
+    billing_details: billingDetails(who),
     created: emu.realNow(),
     customer: null,
     livemode: false,
