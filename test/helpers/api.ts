@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection } from '@temporalio/client';
@@ -92,6 +92,12 @@ export async function startTestApi(opts: {
   env?: Record<string, string>;
   temporal?: Client;
   port?: number;
+  /**
+   * A server already listening (from `reservePort`): the app answers on it. For a port another server must
+   * know first; a port picked by `freePort` and bound later can be taken in between by any outgoing
+   * connection's ephemeral port.
+   */
+  listener?: Server;
   /** The address to listen on (loopback unless given); `url` always reaches it over loopback. */
   host?: string;
   logger?: Logger;
@@ -121,9 +127,12 @@ export async function startTestApi(opts: {
     byok,
     rateLimiter: new RateLimiter(opts.orm, opts.now),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = opts.listener
+    ? opts.listener.on('request', app.callback())
+    : await new Promise((resolve, reject) => {
+        const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
@@ -164,3 +173,18 @@ export async function startTestApi(opts: {
 /** A free loopback port, for servers that must know each other's address before they start. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const { freePort } = require('../../tools/free-port') as { freePort: () => Promise<number> };
+
+/**
+ * A loopback port bound now and held until `startTestApi({ listener })` answers on it, so nothing else can
+ * take it while the servers that must know it start.
+ */
+export async function reservePort(): Promise<{ port: number; listener: Server }> {
+  const listener = createServer();
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, '127.0.0.1', () => resolve());
+  });
+  // A suite whose setup fails before the app answers here must still be able to exit.
+  listener.unref();
+  return { port: (listener.address() as AddressInfo).port, listener };
+}

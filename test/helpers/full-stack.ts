@@ -6,7 +6,7 @@ import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
-import { freePort, startTestApi, type TestApi } from './api';
+import { reservePort, startTestApi, type TestApi } from './api';
 import { startTestIdp, type TestIdp } from './auth';
 import { openTestDatabase } from './db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from './temporal';
@@ -52,7 +52,7 @@ export async function startFullStack(opts: {
     openTestDatabase(opts.dialect ?? 'sqlite'),
     startTestIdp(),
   ]);
-  const port = await freePort();
+  const { port, listener } = await reservePort();
   // One master key for both, as in production: endpoint secrets the API seals, the worker opens.
   const keyring = testKeyring();
   const emulator = await startStripeEmulator({
@@ -80,7 +80,7 @@ export async function startFullStack(opts: {
     keyring,
     orm: db.orm,
     temporal: env.client,
-    port,
+    listener,
     env: {
       TEMPORAL_TASK_QUEUE: opts.taskQueue,
       OIDC_ISSUER: idp.issuer,

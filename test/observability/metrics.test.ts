@@ -10,7 +10,7 @@ import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { refreshBusinessFigures } from '../../telemetry/database-gauges';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { freePort, reservePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { waitUntil } from '../helpers/eventually';
@@ -39,7 +39,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
 
   beforeAll(async () => {
     [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
-    const port = await freePort();
+    const { port, listener } = await reservePort();
     emulator = await startStripeEmulator({
       port: 0,
       webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
@@ -67,7 +67,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     api = await startTestApi({
       orm: db.orm,
       temporal: env.client,
-      port,
+      listener,
       env: {
         TEMPORAL_TASK_QUEUE: TASK_QUEUE,
         OIDC_ISSUER: idp.issuer,

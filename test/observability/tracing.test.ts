@@ -14,7 +14,7 @@ import { startTracing, type Tracing } from '../../telemetry/tracing';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
 import { tracingWorkerOptions } from '../../worker/telemetry';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { reservePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { waitUntil } from '../helpers/eventually';
@@ -66,7 +66,7 @@ describe('tracing from a request through its workflow to the activities', () => 
     collector = await startCollector();
     tracing = startTracing(collector.url, 'billing-test') as Tracing;
     [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
-    const port = await freePort();
+    const { port, listener } = await reservePort();
     emulator = await startStripeEmulator({
       port: 0,
       webhook: { url: `http://127.0.0.1:${port}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
@@ -90,7 +90,7 @@ describe('tracing from a request through its workflow to the activities', () => 
     api = await startTestApi({
       orm: db.orm,
       temporal: client,
-      port,
+      listener,
       env: {
         TEMPORAL_TASK_QUEUE: TASK_QUEUE,
         OIDC_ISSUER: idp.issuer,

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
-import { freePort, startTestApi, type TestApi } from '../helpers/api';
+import { reservePort, startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
 import { KEYCLOAK_START_TIMEOUT_MS, startTestKeycloak, type TestKeycloak } from '../helpers/keycloak';
 import { launchChromium, screenshot, seriousA11yViolations } from './browser';
@@ -32,7 +32,7 @@ describe('signing in to the web app with Keycloak', () => {
   beforeAll(async () => {
     if (!webAppBuilt())
       throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    const port = await freePort();
+    const { port, listener } = await reservePort();
     base = `http://127.0.0.1:${port}`;
     [kc, db] = await Promise.all([startTestKeycloak(), openTestDatabase('sqlite')]);
     const realm = await kc.createRealm();
@@ -91,7 +91,7 @@ describe('signing in to the web app with Keycloak', () => {
     await kc.admin.users.update({ realm: realm.name, id: unverified.id }, { emailVerified: false });
     api = await startTestApi({
       orm: db.orm,
-      port,
+      listener,
       env: { OIDC_ISSUER: issuer, OIDC_WEB_CLIENT_ID: CLIENT_ID },
     });
     chromium = await launchChromium();
