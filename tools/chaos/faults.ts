@@ -56,6 +56,8 @@ export class Faults {
     const deadline = Date.now() + withinMs;
     while (Date.now() < deadline) {
       const d = await handle.describe().catch(() => null);
+      // Closed before any activity was caught running: waiting on would only spend the window.
+      if (d && d.status.name !== 'RUNNING') break;
       const running = d?.raw.pendingActivities?.find((a) => a.state === STARTED && a.lastWorkerIdentity);
       const pid = Number(running?.lastWorkerIdentity?.split('@')[0]);
       const worker = (['worker-1', 'worker-2'] as const).find((w) => this.cluster.process(w).pid === pid);
@@ -85,7 +87,7 @@ export class Faults {
     this.record(
       `SIGKILL a worker ${why}`,
       null,
-      `no activity of ${workflowId} ran within ${withinMs / 1000} s`,
+      `no activity of ${workflowId} was caught running within ${withinMs / 1000} s`,
     );
     return false;
   }

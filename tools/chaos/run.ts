@@ -243,7 +243,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const dunningKill = invoice
       ? strike(async () => {
           await faults.stripeFault('latency', 1, `/v1/invoices/${invoice}/pay`);
-          await faults.killWorkerRunning(`dunning-${invoice}`, 'mid-dunning', 30_000);
+          // The retry waits on the card's Stripe event, which comes through duplicated, reordered webhooks
+          // on a loaded machine: wait for it as long as the customers' own recovery may take.
+          await faults.killWorkerRunning(`dunning-${invoice}`, 'mid-dunning', 180_000);
         })
       : Promise.resolve();
     await inParallel(dunning, 4, (c) => actions.recover(c));
