@@ -1,5 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { perDatabase } from '../../db/per-database';
+import {
+  periodCounters,
+  periodCountersAndUnitsBeforeStart,
+  type PeriodUnitsRow,
+} from '../../db/period-usage-counters';
 import { sqlFor } from '../../db/raw-sql';
 import { utcDay } from '../../domain/usage';
 import { countersFor } from '../../db/usage-counters';
@@ -39,47 +44,16 @@ export function periodStartDay(start: Date): { day: string; midnight: Date; part
   return { day, midnight, partDay: midnight.getTime() !== start.getTime() };
 }
 
-/**
- * Per type: today's units less what an operator forgave (the quota's figure), the counted and BYOK units
- * of every day from the period's first on, and every unit stored on that first day. Values: today, the
- * period's first day (three times), the customer, the first day to read.
- */
-export const PERIOD_COUNTERS_SQL = `select 'days' as part, type,
-        sum(case when day = ? then quantity - forgiven else 0 end) as today_n,
-        sum(case when day >= ? then quantity else 0 end) as n,
-        sum(case when day >= ? then byok_quantity else 0 end) as byok_n,
-        sum(case when day = ? then quantity + byok_quantity else 0 end) as first_day_n
-   from daily_usage where customer_id = ? and day >= ? group by type`;
-
-/**
- * The counters and, in the same statement, the units stored on the period's first day before it began.
- * Values: those of PERIOD_COUNTERS_SQL, then the customer, that day's midnight and the period's start.
- */
-export const PERIOD_USAGE_SQL = `${PERIOD_COUNTERS_SQL}
- union all
- select 'before' as part, type, 0 as today_n, sum(case when byok then 0 else quantity end) as n,
-        sum(case when byok then quantity else 0 end) as byok_n, 0 as first_day_n
-   from usage_events where customer_id = ? and occurred_at >= ? and occurred_at < ? group by type`;
-
-interface Row {
-  part: 'days' | 'before';
-  type: string;
-  today_n: number | string | null;
-  n: number | string | null;
-  byok_n: number | string | null;
-  first_day_n: number | string | null;
-}
-
 interface BeforeStart {
   firstSeenAt: number;
   /** When `rows` were read as final; null while they may still change. */
   settledAt: number | null;
-  rows: Row[];
+  rows: PeriodUnitsRow[];
   /** The last read found no units at all on the start day, so none before the start either. */
   startDayEmpty: boolean;
 }
 
-const startDayUnits = (rows: Row[]) =>
+const startDayUnits = (rows: PeriodUnitsRow[]) =>
   rows.reduce((n, r) => n + (r.part === 'days' ? Number(r.first_day_n ?? 0) : 0), 0);
 
 const memoOf = perDatabase(() => new Map<string, BeforeStart>());
@@ -90,15 +64,8 @@ export async function periodUsage(em: EntityManager, customerId: string, start: 
   const sql = sqlFor(em);
   const today = utcDay(new Date(now)).day;
   const first = periodStartDay(start);
-  const counterValues = [
-    today,
-    first.day,
-    first.day,
-    first.day,
-    customerId,
-    today < first.day ? today : first.day,
-  ];
-  const counters = () => sql.read<Row>(PERIOD_COUNTERS_SQL, counterValues);
+  const days = { customerId, today, firstDay: first.day };
+  const counters = () => periodCounters(sql, days);
   if (!first.partDay) return unitsOf(await counters());
 
   const memo = memoOf(em);
@@ -108,19 +75,14 @@ export async function periodUsage(em: EntityManager, customerId: string, start: 
     return unitsOf([...(await counters()), ...before.rows]);
   }
   if (before?.startDayEmpty) {
-    const days = await counters();
-    if (startDayUnits(days) === 0) {
+    const counted = await counters();
+    if (startDayUnits(counted) === 0) {
       settle(before, now, []);
-      return unitsOf(days);
+      return unitsOf(counted);
     }
     // Units arrived on the start day since: read them with the events (which says whether to go on).
   }
-  const rows = await sql.read<Row>(PERIOD_USAGE_SQL, [
-    ...counterValues,
-    customerId,
-    sql.date(first.midnight),
-    sql.date(start),
-  ]);
+  const rows = await periodCountersAndUnitsBeforeStart(sql, days, first.midnight, start);
   if (!before) {
     if (memo.size >= MEMOS_PER_DATABASE) memo.clear();
     memo.set(key, (before = { firstSeenAt: now, settledAt: null, rows: [], startDayEmpty: false }));
@@ -135,14 +97,14 @@ export async function periodUsage(em: EntityManager, customerId: string, start: 
 }
 
 /** Keeps the units before the start once they can no longer change. */
-function settle(before: BeforeStart, now: number, rows: Row[]): void {
+function settle(before: BeforeStart, now: number, rows: PeriodUnitsRow[]): void {
   if (now - before.firstSeenAt < SETTLE_MS) return;
   before.settledAt = now;
   before.rows = rows;
 }
 
 /** The counters' rows less the units before the period's start, per type. */
-function unitsOf(rows: Row[]): TypeUnits[] {
+function unitsOf(rows: PeriodUnitsRow[]): TypeUnits[] {
   const byType = new Map<string, TypeUnits>();
   for (const r of rows) {
     let t = byType.get(r.type);

@@ -13,7 +13,7 @@ const SQL_ALLOWED = ['services/revenue/'];
  * Services whose SQL is still to move to a store. The list only shrinks: a file that no longer has SQL
  * must leave it, and a file not on it may not gain any.
  */
-const SQL_STILL_TO_MOVE: string[] = ['services/usage/period-usage.ts'];
+const SQL_STILL_TO_MOVE: string[] = [];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {

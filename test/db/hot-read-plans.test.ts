@@ -10,7 +10,7 @@ import {
 import { sqlFor } from '../../db/raw-sql';
 import { readUsedOn } from '../../db/usage-counters';
 import { usageTypes } from '../../services/usage/usage-types';
-import { PERIOD_COUNTERS_SQL, PERIOD_USAGE_SQL } from '../../services/usage/period-usage';
+import { PERIOD_COUNTERS_SQL, PERIOD_USAGE_SQL } from '../../db/period-usage-counters';
 import { openTestDatabase } from '../helpers/db';
 
 interface PlanNode {
