@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from './entities';
 import { billsUsage, type RateLine } from '../domain/rate-card';
-import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency';
+import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency/plan-terms';
 import { sqlFor } from './raw-sql';
 
 export interface PlanCyclePrices {

@@ -10,7 +10,7 @@ import type { SubscriptionSnapshot } from '../stripe/snapshots';
 import { applySubscriptionSnapshot, settleSubscriptionDiscount } from './mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
-import { termsFor } from '../../domain/currency';
+import { termsFor } from '../../domain/currency/plan-terms';
 import { clockOf } from '../../domain/clock';
 
 export interface NewSubscription {

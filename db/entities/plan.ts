@@ -1,7 +1,7 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 import type { Entitlement } from '../../domain/entitlements';
 import type { RateLine } from '../../domain/rate-card';
-import type { CurrencyPrice } from '../../domain/currency';
+import type { CurrencyPrice } from '../../domain/currency/plan-terms';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -40,7 +40,7 @@ export class Plan {
   /** Usage prices beyond the pool of its included credits and overage price (domain/rate-card.ts). */
   rateCard: Opt<RateLine[]> = [];
   /**
-   * Its prices in currencies beside `currency`, each with its own Stripe prices (domain/currency.ts): the
+   * Its prices in currencies beside `currency`, each with its own Stripe prices (domain/currency/plan-terms.ts): the
    * same terms, other amounts. A subscription is billed and rated in one of them for its whole life.
    */
   currencyPrices: Opt<Record<string, CurrencyPrice>> = {};

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
 import { billsUsage } from '../../domain/rate-card';
-import { offeredCurrencies, termsIn, type CurrencyPrice } from '../../domain/currency';
+import { offeredCurrencies, termsIn, type CurrencyPrice } from '../../domain/currency/plan-terms';
 import { syncCoupons } from './coupon-sync';
 import type { SyncStep } from './sync-step';
 

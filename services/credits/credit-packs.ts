@@ -5,7 +5,7 @@ import { CreditPack } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { packPricesRefusal } from '../../domain/currency';
+import { packPricesRefusal } from '../../domain/currency/pack-prices';
 
 /** What an admin sets on a pack. */
 export interface PackTerms {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreditPack } from '../../db/entities';
 import { purchaseRefusal } from '../../domain/credit-purchase';
-import { packPriceIn } from '../../domain/currency';
+import { packPriceIn } from '../../domain/currency/pack-prices';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { workflowIds } from '../../workflows/ids';

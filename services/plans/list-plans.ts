@@ -5,25 +5,21 @@ import { SERVICES } from '../../domain/plan-catalog';
 import { planEntitlements } from '../../domain/entitlements';
 import { entitlementObject } from '../../integrations/webhooks/objects';
 import { rateCardView } from '../../domain/rate-card';
-import {
-  BASE_CURRENCY,
-  currencyFromAcceptLanguage,
-  offeredCurrencies,
-  parseCurrency,
-  termsIn,
-} from '../../domain/currency';
+import { BASE_CURRENCY, parseCurrency } from '../../domain/currency/codes';
+import { currencyForLanguages } from '../../domain/currency/locale';
+import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { findCustomerFor } from '../customers/find-customer';
 
 /**
  * The currency a caller sees prices in: a customer's own once their first checkout fixed it (they can buy
- * in no other), else the one asked for, else the first their `Accept-Language` names that some plan is
- * sold in, else the base currency.
+ * in no other), else the one asked for, else the first their preferred languages name (most preferred
+ * first, as the API reads `Accept-Language`) that some plan is sold in, else the base currency.
  */
 export async function displayCurrency(
   em: EntityManager,
-  caller: { identity: Identity | null; asked?: string; acceptLanguage?: string },
+  caller: { identity: Identity | null; asked?: string; languages?: readonly string[] },
 ): Promise<string> {
   const customer = caller.identity ? await findCustomerFor(em, caller.identity) : null;
   if (customer?.currency) return customer.currency;
@@ -41,7 +37,7 @@ export async function displayCurrency(
     return asked;
   }
   const offered = new Set((await listCurrentPlans(em)).flatMap(offeredCurrencies));
-  return currencyFromAcceptLanguage(caller.acceptLanguage, [...offered]) ?? BASE_CURRENCY;
+  return currencyForLanguages(caller.languages ?? [], [...offered]) ?? BASE_CURRENCY;
 }
 
 /** The current plans sold in `currency`, priced in it. */

@@ -7,7 +7,8 @@ import { planDto } from './list-plans';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
 import type { RateLine } from '../../domain/rate-card';
-import { currencyPriceRefusal, withCurrencyPrices, type CurrencyTerms } from '../../domain/currency';
+import { currencyPriceRefusal, withCurrencyPrices } from '../../domain/currency/plan-price-changes';
+import type { CurrencyTerms } from '../../domain/currency/plan-terms';
 import { prepaidOnlyRefusal } from '../../domain/credit-usage';
 
 export interface PlanChanges {
@@ -29,7 +30,7 @@ export interface PlanChanges {
   entitlements?: Entitlement[];
   /** Usage prices by type and dimension (domain/rate-card.ts), checked by the API's schema. */
   rateCard?: RateLine[];
-  /** Its terms in other currencies, replacing those it had (domain/currency.ts). */
+  /** Its terms in other currencies, replacing those it had (domain/currency/plan-price-changes.ts). */
   currencyPrices?: Record<string, CurrencyTerms>;
 }
 

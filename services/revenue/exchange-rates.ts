@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { EngineSetting } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
-import { BASE_CURRENCY, isCurrency, parseRate, rateText } from '../../domain/currency';
+import { BASE_CURRENCY, isCurrency } from '../../domain/currency/codes';
+import { parseRate, rateText } from '../../domain/currency/exchange-rates';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 

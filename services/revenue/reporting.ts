@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { convertCents, parseRate } from '../../domain/currency';
+import { convertCents, parseRate } from '../../domain/currency/exchange-rates';
 import { readExchangeRates } from './exchange-rates';
 import { revenueSummary } from './summary';
 import { cached } from './cache';

@@ -4,7 +4,7 @@ import { Plan } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 import { intervalOf, type BillingCycle, type BillingInterval } from '../../domain/billing-cycle';
 import { AppError } from '../../domain/errors';
-import { offeredCurrencies, termsIn } from '../../domain/currency';
+import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
 
 export interface PlanPrice {
   plan: Plan;

@@ -19,7 +19,7 @@ import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
 import { resolvePlanPrice, type PlanPrice } from './plan-price';
 import { promotionCodeFor } from '../coupons/coupons';
-import { checkoutCurrency } from '../../domain/currency';
+import { checkoutCurrency } from '../../domain/currency/checkout';
 
 export interface CheckoutRequest {
   tierId: string;

@@ -1,6 +1,6 @@
 import type { HandlerInput } from '../../routing/define-route';
 import { clockOf } from '../../../domain/clock';
-import { CURRENCIES } from '../../../domain/currency';
+import { CURRENCIES } from '../../../domain/currency/codes';
 import {
   readExchangeRates,
   setExchangeRates,

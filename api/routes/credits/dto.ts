@@ -1,4 +1,4 @@
-import { packPriceIn } from '../../../domain/currency';
+import { packPriceIn } from '../../../domain/currency/pack-prices';
 import type { CreditPack } from '../../../db/entities';
 import type { CustomerCredits, GrantView } from '../../../services/credits/customer-credits';
 import { moneyFields, nullableMoneyFields } from '../money-fields';

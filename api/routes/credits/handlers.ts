@@ -1,6 +1,7 @@
 import { clockOf } from '../../../domain/clock';
 import { displayCurrency } from '../../../services/plans/list-plans';
-import { packPriceIn } from '../../../domain/currency';
+import { packPriceIn } from '../../../domain/currency/pack-prices';
+import { preferredLanguages } from '../../http/accept-language';
 import type { HandlerInput } from '../../routing/define-route';
 import { ownCredits } from '../../../services/credits/customer-credits';
 import { listCreditPacks } from '../../../services/credits/credit-packs';
@@ -42,7 +43,7 @@ export const getCreditPacks = async ({
   const em = deps.orm.em.fork();
   const currency = await displayCurrency(em, {
     identity,
-    acceptLanguage: ctx.get('accept-language') || undefined,
+    languages: preferredLanguages(ctx.get('accept-language')),
   });
   const packs = await listCreditPacks(em);
   return { packs: packs.filter((p) => packPriceIn(p, currency) !== null).map((p) => packDto(p, currency)) };

@@ -1,4 +1,5 @@
 import { notFound } from '../../../domain/errors';
+import { preferredLanguages } from '../../http/accept-language';
 import type { HandlerInput } from '../../routing/define-route';
 import {
   displayCurrency,
@@ -14,7 +15,7 @@ type Public<P = undefined> = HandlerInput<P, typeof plansQuery, undefined, 'publ
 const callerOf = ({ identity, query, ctx }: Public<unknown>) => ({
   identity,
   asked: query.currency,
-  acceptLanguage: ctx.get('accept-language') || undefined,
+  languages: preferredLanguages(ctx.get('accept-language')),
 });
 
 export async function listPlans(input: Public) {

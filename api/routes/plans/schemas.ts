@@ -67,7 +67,7 @@ const rateCard = z
 
 /**
  * A plan's prices in other currencies, by lower-case ISO 4217 code: the same terms in other amounts
- * (domain/currency.ts). The service refuses a currency it does not price in, or a card of other lines.
+ * (domain/currency/plan-price-changes.ts). The service refuses a currency it does not price in, or a card of other lines.
  */
 const currencyPrices = z
   .record(
