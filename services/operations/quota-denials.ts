@@ -42,22 +42,23 @@ export async function quotaDenialsByDay(em: EntityManager, q: { days: number; no
   const today = Date.parse(`${q.now.toISOString().slice(0, 10)}T00:00:00Z`);
   const since = new Date(today - (q.days - 1) * DAY_MS).toISOString().slice(0, 10);
   const rows = await quotaDenialsSince(em, since);
-  const perDay = new Map<string, { report: number; check_access: number }>();
+  const perDay = new Map<string, { report: number; checkAccess: number }>();
   const byPlan: Record<string, number> = {};
   for (let t = Date.parse(`${since}T00:00:00Z`); t <= today; t += DAY_MS) {
-    perDay.set(new Date(t).toISOString().slice(0, 10), { report: 0, check_access: 0 });
+    perDay.set(new Date(t).toISOString().slice(0, 10), { report: 0, checkAccess: 0 });
   }
   for (const r of rows) {
     const d = perDay.get(r.day);
     if (!d) continue;
-    if (r.site === 'report' || r.site === 'check_access') d[r.site] += num(r.n);
+    if (r.site === 'report') d.report += num(r.n);
+    else if (r.site === 'check_access') d.checkAccess += num(r.n);
     byPlan[r.plan] = (byPlan[r.plan] ?? 0) + num(r.n);
   }
-  const days = [...perDay].map(([day, d]) => ({ day, ...d, total: d.report + d.check_access }));
+  const days = [...perDay].map(([day, d]) => ({ day, ...d, total: d.report + d.checkAccess }));
   return {
     since,
     days,
     total: days.reduce((a, d) => a + d.total, 0),
-    by_plan: byPlan,
+    byPlan,
   };
 }

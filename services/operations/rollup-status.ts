@@ -6,7 +6,7 @@ import { usageRollupStatus, type UsageRollupTotals } from '../../workflows/messa
 import { workflowIds } from '../../workflows/ids';
 import { callWorkflow, PROBE_DEADLINE_MS } from '../temporal/gateway';
 
-const iso = (v: unknown) => (v == null ? null : readDate(v).toISOString());
+const date = (v: unknown) => (v == null ? null : readDate(v));
 
 /** What the rollup loop says of itself: its run, and its totals, last cycle and last failure. */
 async function askTheLoop(deps: Pick<CoreDeps, 'temporal' | 'config'>) {
@@ -20,16 +20,16 @@ async function askTheLoop(deps: Pick<CoreDeps, 'temporal' | 'config'>) {
     return {
       reachable: true as const,
       status: described.status.name,
-      run_started_at: described.startTime.toISOString(),
+      runStartedAt: described.startTime,
       cycles: totals.cycles,
       events: totals.events,
       rollups: totals.rollups,
-      stripe_reported: totals.stripeReported,
-      lago_reported: totals.lagoReported,
-      failed_cycles: totals.failedCycles,
-      last_cycle_at: totals.lastCycleAt ?? null,
-      last_failure_at: totals.lastFailureAt ?? null,
-      last_error: totals.lastError ?? null,
+      stripeReported: totals.stripeReported,
+      lagoReported: totals.lagoReported,
+      failedCycles: totals.failedCycles,
+      lastCycleAt: totals.lastCycleAt ?? null,
+      lastFailureAt: totals.lastFailureAt ?? null,
+      lastError: totals.lastError ?? null,
       error: null,
     };
   } catch (err) {
@@ -49,17 +49,17 @@ async function askTheLoop(deps: Pick<CoreDeps, 'temporal' | 'config'>) {
 export async function usageRollupState(deps: Pick<CoreDeps, 'orm' | 'temporal' | 'config'>, now: Date) {
   const sql = sqlFor(deps.orm.em.fork());
   const [s, loop] = await Promise.all([rollupProgress(sql), askTheLoop(deps)]);
-  const oldest = iso(s?.oldest);
+  const oldest = date(s?.oldest);
   return {
-    as_of: now.toISOString(),
-    last_rollup_at: iso(s?.last_rollup),
-    events_not_rolled_up: num(s?.pending),
-    oldest_unrolled_event_at: oldest,
+    asOf: now,
+    lastRollupAt: date(s?.last_rollup),
+    eventsNotRolledUp: num(s?.pending),
+    oldestUnrolledEventAt: oldest,
     /** How far the rollup is behind: the age of the oldest event not rolled up yet (0 when none waits). */
-    lag_seconds: oldest ? Math.max(0, Math.round((now.getTime() - Date.parse(oldest)) / 1000)) : 0,
-    rollups_not_in_stripe: num(s?.stripe),
-    rollups_not_in_lago: num(s?.lago),
-    oldest_unreported_rollup_at: iso(s?.oldest_unreported),
+    lagSeconds: oldest ? Math.max(0, Math.round((now.getTime() - oldest.getTime()) / 1000)) : 0,
+    rollupsNotInStripe: num(s?.stripe),
+    rollupsNotInLago: num(s?.lago),
+    oldestUnreportedRollupAt: date(s?.oldest_unreported),
     workflow: loop,
   };
 }

@@ -1,10 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from '../../db/entities';
-import { centsToDollars } from '../../domain/money';
 import { SERVICES } from '../../domain/plan-catalog';
 import { planEntitlements } from '../../domain/entitlements';
-import { entitlementObject } from '../../integrations/webhooks/objects';
-import { rateCardView } from '../../domain/rate-card';
 import { BASE_CURRENCY, parseCurrency } from '../../domain/currency/codes';
 import { currencyForLanguages } from '../../domain/currency/locale';
 import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
@@ -42,7 +39,7 @@ export async function displayCurrency(
 
 /** The current plans sold in `currency`, priced in it. */
 export async function plansIn(em: EntityManager, currency: string) {
-  return (await listCurrentPlans(em)).filter((p) => termsIn(p, currency)).map((p) => planDto(p, currency));
+  return (await listCurrentPlans(em)).filter((p) => termsIn(p, currency)).map((p) => pricedIn(p, currency));
 }
 
 /** Current, active versions of every plan, cheapest first. */
@@ -55,49 +52,21 @@ export function findCurrentPlan(em: EntityManager, code: string): Promise<Plan |
 }
 
 /**
- * A plan as clients read it, priced in `currency` (its own when it is not sold in that one): money in
- * dollars for clients that read dollars, beside integer cents.
+ * A plan version priced in `currency`, or in its own when it is not sold in that one: the terms a client
+ * is shown, its entitlements and the currencies it is sold in.
  */
-export function planDto(p: Plan, currency = p.currency) {
+export function pricedIn(p: Plan, currency = p.currency) {
   const shown = termsIn(p, currency) ? currency : p.currency;
-  const t = termsIn(p, shown) ?? p;
   return {
-    id: p.code,
-    name: p.name,
-    display_name: p.displayName,
-    description: p.description ?? null,
-    version: p.version,
-    status: p.status,
+    plan: p,
     currency: shown,
-    price_monthly: centsToDollars(t.priceMonthlyCents),
-    price_monthly_cents: t.priceMonthlyCents,
-    price_yearly: t.priceYearlyCents == null ? null : centsToDollars(t.priceYearlyCents),
-    price_yearly_cents: t.priceYearlyCents ?? null,
-    trial_days: p.trialDays,
-    features: p.features,
-    services: p.services,
-    included_credits: p.includedCredits,
-    overage_price_per_1k: centsToDollars(t.overagePer1kCents),
-    overage_price_per_1k_cents: t.overagePer1kCents,
-    daily_api_calls: p.dailyApiCalls ?? null,
-    pausable: p.pausable,
-    prepaid_only: p.prepaidOnly,
-    entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }).map(entitlementObject),
-    rate_card: rateCardView(t.rateCard),
+    terms: termsIn(p, shown) ?? p,
+    entitlements: planEntitlements({ ...p, dailyApiCalls: p.dailyApiCalls ?? null }),
     currencies: offeredCurrencies(p),
-    currency_prices: Object.fromEntries(
-      Object.entries(p.currencyPrices).map(([c, x]) => [
-        c,
-        {
-          price_monthly_cents: x.priceMonthlyCents,
-          price_yearly_cents: x.priceYearlyCents,
-          overage_price_per_1k_cents: x.overagePer1kCents,
-          rate_card: rateCardView(x.rateCard),
-        },
-      ]),
-    ),
   };
 }
+
+export type PricedPlan = ReturnType<typeof pricedIn>;
 
 export function serviceList() {
   return Object.entries(SERVICES).map(([id, name]) => ({ id, name }));

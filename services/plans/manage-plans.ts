@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan, Subscription } from '../../db/entities';
 import { AppError, conflict, notFound } from '../../domain/errors';
+import { registeredCode } from '../../domain/error-codes';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
-import { planDto } from './list-plans';
+import { planAuditImage } from './audit-image';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
 import type { RateLine } from '../../domain/rate-card';
@@ -39,7 +40,7 @@ function checkCurrencyPrices(plan: Plan): void {
   for (const [currency, p] of Object.entries(plan.currencyPrices)) {
     const refusal = currencyPriceRefusal(plan, currency, p);
     if (refusal)
-      throw new AppError('invalid', refusal.code, refusal.message, {
+      throw new AppError('invalid', registeredCode(refusal.code), refusal.message, {
         field: `currency_prices.${refusal.field}`,
       });
   }
@@ -129,7 +130,7 @@ export async function createPlan(
   });
   checkCurrencyPrices(plan);
   checkPrepaidOnly(plan);
-  audit(em, actor, 'plan.create', code, null, planDto(plan));
+  audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
 }
@@ -150,7 +151,14 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   const touchesTerms = TERMS.some(
     (k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k]),
   );
-  const before = planDto(current);
+  const before = planAuditImage(current);
+  // What the Stripe prices were made for, read before the change may write onto this same version.
+  const was = {
+    priceMonthlyCents: current.priceMonthlyCents,
+    priceYearlyCents: current.priceYearlyCents ?? null,
+    includedCredits: current.includedCredits,
+    overagePer1kCents: current.overagePer1kCents,
+  };
   let target = current;
   if (subscribers > 0 && touchesTerms) {
     current.isCurrent = false;
@@ -173,17 +181,21 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);
   checkPrepaidOnly(target);
-  if (target.priceMonthlyCents !== before.price_monthly_cents) target.stripePriceMonthlyId = null;
-  if ((target.priceYearlyCents ?? null) !== before.price_yearly_cents) target.stripePriceYearlyId = null;
-  if (
-    target.includedCredits !== before.included_credits ||
-    target.overagePer1kCents !== before.overage_price_per_1k_cents
-  ) {
+  if (target.priceMonthlyCents !== was.priceMonthlyCents) target.stripePriceMonthlyId = null;
+  if ((target.priceYearlyCents ?? null) !== was.priceYearlyCents) target.stripePriceYearlyId = null;
+  if (target.includedCredits !== was.includedCredits || target.overagePer1kCents !== was.overagePer1kCents) {
     // The metered prices carry the included credits and the overage rate: new terms need new prices.
     target.stripeUsagePriceMonthlyId = null;
     target.stripeUsagePriceYearlyId = null;
   }
-  audit(em, actor, target === current ? 'plan.update' : 'plan.new_version', code, before, planDto(target));
+  audit(
+    em,
+    actor,
+    target === current ? 'plan.update' : 'plan.new_version',
+    code,
+    before,
+    planAuditImage(target),
+  );
   await em.flush();
   return { plan: target, grandfathered: target === current ? 0 : subscribers };
 }
@@ -194,9 +206,9 @@ export async function archivePlan(em: EntityManager, actor: Identity, code: stri
   if (versions.length === 0) throw notFound('plan', code);
   const current = versions.find((v) => v.isCurrent) ?? versions[versions.length - 1];
   if (!current) throw new AppError('internal', 'plan_inconsistent', 'Plan has no versions');
-  const before = planDto(current);
+  const before = planAuditImage(current);
   for (const v of versions) v.status = 'archived';
-  audit(em, actor, 'plan.archive', code, before, planDto(current));
+  audit(em, actor, 'plan.archive', code, before, planAuditImage(current));
   await em.flush();
   return current;
 }

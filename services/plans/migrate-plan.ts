@@ -34,11 +34,11 @@ export async function migratePlan(
     { populate: ['plan'] },
   );
   const migrated: string[] = [];
-  const failed: { subscription_id: string; reason: string }[] = [];
+  const failed: { subscriptionId: string; reason: string }[] = [];
   for (const sub of subs) {
     const { priceId, usagePriceId, amountCents, synced } = pricesFor(current, sub.interval, sub.currency);
     if (!synced || !priceId || amountCents == null) {
-      failed.push({ subscription_id: sub.id, reason: 'plan_not_synced' });
+      failed.push({ subscriptionId: sub.id, reason: 'plan_not_synced' });
       continue;
     }
     try {
@@ -63,7 +63,7 @@ export async function migratePlan(
       migrated.push(sub.id);
     } catch (err) {
       failed.push({
-        subscription_id: sub.id,
+        subscriptionId: sub.id,
         reason: err instanceof AppError ? err.message : 'workflow_unreachable',
       });
     }
@@ -74,8 +74,13 @@ export async function migratePlan(
     entityType: 'plan',
     entityId: current.code,
     before: { subscriptions: subs.map((s) => ({ id: s.id, version: s.plan.version })) },
-    after: { version: current.version, when: body.when, migrated, failed },
+    after: { version: current.version, when: body.when, migrated, failed: failed.map(failureImage) },
   });
   await em.flush();
-  return { plan_id: current.code, version: current.version, when: body.when, migrated, failed };
+  return { planCode: current.code, version: current.version, when: body.when, migrated, failed };
+}
+
+/** A subscription the migration could not move, as the audit entry has always stored it. */
+function failureImage(f: { subscriptionId: string; reason: string }) {
+  return { subscription_id: f.subscriptionId, reason: f.reason };
 }

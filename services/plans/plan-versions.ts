@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { EntitlementOverrideRow, Plan, Subscription } from '../../db/entities';
 import { applyOverrides, entitlementChanges, planEntitlements } from '../../domain/entitlements';
-import { entitlementObject } from '../../integrations/webhooks/objects';
 import { pricesFor } from '../../db/plan-prices';
 import { liveSubscriptionsPerPlan } from '../../db/plan-subscribers';
 import { notFound } from '../../domain/errors';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
-import { planDto } from './list-plans';
+import { pricedIn } from './list-plans';
 
 /**
  * Every version of every plan, archived ones too, with how many live subscriptions each version carries
@@ -18,11 +17,9 @@ export async function listPlanVersions(em: EntityManager) {
     liveSubscriptionsPerPlan(em),
   ]);
   return plans.map((p) => ({
-    ...planDto(p),
-    plan_version_id: p.id,
-    is_current: p.isCurrent,
-    live_subscriptions: live.get(p.id) ?? 0,
-    stripe_sync: {
+    ...pricedIn(p),
+    liveSubscriptions: live.get(p.id) ?? 0,
+    stripeSync: {
       monthly: pricesFor(p, 'month').synced,
       yearly: p.priceYearlyCents == null ? null : pricesFor(p, 'year').synced,
     },
@@ -69,25 +66,20 @@ export async function migrationPreview(em: EntityManager, code: string, now: Dat
       summary.set(key, row);
     }
     return {
-      subscription_id: s.id,
+      subscriptionId: s.id,
       email: s.customer.email,
-      from_version: s.plan.version,
+      fromVersion: s.plan.version,
       interval: s.interval,
-      amount_cents: s.amountCents,
-      new_amount_cents: pricesFor(current, s.interval, s.currency).amountCents,
-      entitlement_changes: changes.map((c) => ({
-        feature: c.feature,
-        change: c.change,
-        before: 'before' in c ? entitlementObject(c.before) : null,
-        after: 'after' in c ? entitlementObject(c.after) : null,
-      })),
+      amountCents: s.amountCents,
+      newAmountCents: pricesFor(current, s.interval, s.currency).amountCents,
+      entitlementChanges: changes,
     };
   });
   return {
-    plan_id: code,
-    to_version: current.version,
+    planCode: code,
+    toVersion: current.version,
     subscriptions,
-    entitlement_summary: [...summary.values()].sort((a, b) =>
+    entitlementSummary: [...summary.values()].sort((a, b) =>
       a.feature === b.feature ? a.change.localeCompare(b.change) : a.feature.localeCompare(b.feature),
     ),
   };

@@ -1,4 +1,7 @@
 import type { customerInvoices, customerUsage } from '../../../services/admin-lists/customer-detail';
+import type { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
+import type { quotaDenialsByDay } from '../../../services/operations/quota-denials';
+import type { usageRollupState } from '../../../services/operations/rollup-status';
 
 type CustomerInvoices = Awaited<ReturnType<typeof customerInvoices>>;
 type CustomerUsage = Awaited<ReturnType<typeof customerUsage>>;
@@ -54,5 +57,73 @@ export function customerUsageDto(u: CustomerUsage) {
     overage: u.credits.overage,
     overage_cost_cents: u.credits.overageCostCents,
     currency: u.currency,
+  };
+}
+
+type QuotaDenials = Awaited<ReturnType<typeof quotaDenialsByDay>>;
+type RollupState = Awaited<ReturnType<typeof usageRollupState>>;
+type DunningRuns = Awaited<ReturnType<typeof dunningRunsInFlight>>;
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/** Quota denials per day, by where they happened, and per plan. */
+export function quotaDenialsDto(q: QuotaDenials) {
+  return {
+    since: q.since,
+    days: q.days.map((d) => ({ day: d.day, report: d.report, check_access: d.checkAccess, total: d.total })),
+    total: q.total,
+    by_plan: q.byPlan,
+  };
+}
+
+/** The usage rollup's backlog, and what its workflow says of itself when Temporal answered. */
+export function rollupStatusDto(s: RollupState) {
+  const w = s.workflow;
+  return {
+    as_of: s.asOf.toISOString(),
+    last_rollup_at: iso(s.lastRollupAt),
+    events_not_rolled_up: s.eventsNotRolledUp,
+    oldest_unrolled_event_at: iso(s.oldestUnrolledEventAt),
+    lag_seconds: s.lagSeconds,
+    rollups_not_in_stripe: s.rollupsNotInStripe,
+    rollups_not_in_lago: s.rollupsNotInLago,
+    oldest_unreported_rollup_at: iso(s.oldestUnreportedRollupAt),
+    workflow: w.reachable
+      ? {
+          reachable: w.reachable,
+          status: w.status,
+          run_started_at: w.runStartedAt.toISOString(),
+          cycles: w.cycles,
+          events: w.events,
+          rollups: w.rollups,
+          stripe_reported: w.stripeReported,
+          lago_reported: w.lagoReported,
+          failed_cycles: w.failedCycles,
+          last_cycle_at: w.lastCycleAt,
+          last_failure_at: w.lastFailureAt,
+          last_error: w.lastError,
+          error: w.error,
+        }
+      : { reachable: w.reachable, error: w.error },
+  };
+}
+
+/** The dunning runs in flight, or why Temporal could not list them. */
+export function dunningRunsDto(d: DunningRuns) {
+  return {
+    reachable: d.reachable,
+    error: d.error,
+    runs: d.runs.map((r) => ({
+      workflow_id: r.workflowId,
+      started_at: r.startedAt.toISOString(),
+      invoice_id: r.invoiceId,
+      email: r.email,
+      attempt: r.attempt,
+      attempts: r.attempts,
+      retries_made: r.retriesMade,
+      next_attempt_at: r.nextAttemptAt,
+      suspend_at: r.suspendAt,
+      suspended: r.suspended,
+    })),
   };
 }

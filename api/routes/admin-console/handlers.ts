@@ -7,7 +7,13 @@ import {
 import { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
 import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import { usageRollupState } from '../../../services/operations/rollup-status';
-import { customerInvoicesDto, customerUsageDto } from './dto';
+import {
+  customerInvoicesDto,
+  customerUsageDto,
+  dunningRunsDto,
+  quotaDenialsDto,
+  rollupStatusDto,
+} from './dto';
 import type { customerInvoicesQuery, customerParams, quotaDenialsQuery } from './schemas';
 
 type Read<P, Q = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
@@ -25,9 +31,11 @@ export const getCustomerUsage = async ({ deps, params }: Read<typeof customerPar
 export const getCustomerKeys = ({ deps, params }: Read<typeof customerParams>) =>
   customerProviderKeys(deps.orm.em.fork(), params.email);
 
-export const getQuotaDenials = ({ deps, query }: Read<undefined, typeof quotaDenialsQuery>) =>
-  quotaDenialsByDay(deps.orm.em.fork(), { days: query.days, now: new Date() });
+export const getQuotaDenials = async ({ deps, query }: Read<undefined, typeof quotaDenialsQuery>) =>
+  quotaDenialsDto(await quotaDenialsByDay(deps.orm.em.fork(), { days: query.days, now: new Date() }));
 
-export const getRollupStatus = ({ deps }: Read<undefined>) => usageRollupState(deps, new Date());
+export const getRollupStatus = async ({ deps }: Read<undefined>) =>
+  rollupStatusDto(await usageRollupState(deps, new Date()));
 
-export const getDunningRuns = ({ deps }: Read<undefined>) => dunningRunsInFlight(deps);
+export const getDunningRuns = async ({ deps }: Read<undefined>) =>
+  dunningRunsDto(await dunningRunsInFlight(deps));

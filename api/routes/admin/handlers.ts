@@ -3,6 +3,7 @@ import type { HandlerInput } from '../../routing/define-route';
 import { operationsView } from '../../../services/operations/operations-view';
 import { exportAuditLogCsv } from '../../../services/audit/export-audit-log';
 import { shownImage, type AuditFilter } from '../../../services/audit/list-audit-log';
+import { operationsDto } from './dto';
 import type { auditLogExportQuery, auditLogQuery, operationsQuery } from './schemas';
 
 function auditFilterOf(q: {
@@ -47,11 +48,11 @@ export async function listAuditLog({
   };
 }
 
-export const getOperations = ({
+export const getOperations = async ({
   deps,
   query,
 }: HandlerInput<undefined, typeof operationsQuery, undefined, 'admin'>) =>
-  operationsView(deps.orm.em.fork(), query);
+  operationsDto(await operationsView(deps.orm.em.fork(), query));
 
 /** The filtered audit log as a CSV download, streamed. */
 export async function exportAuditLog({

@@ -2,10 +2,11 @@ import type { z } from 'zod';
 import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
-import { planDto } from '../../../services/plans/list-plans';
+import { pricedIn } from '../../../services/plans/list-plans';
 import { migratePlan } from '../../../services/plans/migrate-plan';
 import { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
 import { requestCatalogSync } from '../../../services/plans/sync-catalog';
+import { migrationDto, migrationPreviewDto, planDto, planVersionDto } from './dto';
 import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
 
 type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;
@@ -62,7 +63,7 @@ export async function createPlanHandler({ deps, identity, body }: Admin<undefine
     displayName: body.display_name,
     priceMonthlyCents,
   });
-  return { ...planDto(plan), stripe_sync: await requestCatalogSync(deps) };
+  return { ...planDto(pricedIn(plan)), stripe_sync: await requestCatalogSync(deps) };
 }
 
 export async function updatePlanHandler({
@@ -78,7 +79,7 @@ export async function updatePlanHandler({
     changesOf(body),
   );
   return {
-    ...planDto(plan),
+    ...planDto(pricedIn(plan)),
     grandfathered_subscribers: grandfathered,
     stripe_sync: await requestCatalogSync(deps),
   };
@@ -86,7 +87,7 @@ export async function updatePlanHandler({
 
 export async function archivePlanHandler({ deps, identity, params }: Admin<typeof planParams, undefined>) {
   const plan = await archivePlan(deps.orm.em.fork(), identity, params.plan_id);
-  return { ...planDto(plan), archived: true };
+  return { ...planDto(pricedIn(plan)), archived: true };
 }
 
 export async function migratePlanHandler({
@@ -95,11 +96,11 @@ export async function migratePlanHandler({
   params,
   body,
 }: Admin<typeof planParams, typeof migratePlanBody>) {
-  return migratePlan(deps, identity, params.plan_id, body);
+  return migrationDto(await migratePlan(deps, identity, params.plan_id, body));
 }
 
-export const listPlanVersionsHandler = ({ deps }: Admin<undefined, undefined>) =>
-  listPlanVersions(deps.orm.em.fork());
+export const listPlanVersionsHandler = async ({ deps }: Admin<undefined, undefined>) =>
+  (await listPlanVersions(deps.orm.em.fork())).map(planVersionDto);
 
-export const migrationPreviewHandler = ({ deps, params }: Admin<typeof planParams, undefined>) =>
-  migrationPreview(deps.orm.em.fork(), params.plan_id, clockOf(deps).now());
+export const migrationPreviewHandler = async ({ deps, params }: Admin<typeof planParams, undefined>) =>
+  migrationPreviewDto(await migrationPreview(deps.orm.em.fork(), params.plan_id, clockOf(deps).now()));

@@ -1,0 +1,101 @@
+import { centsToDollars } from '../../../domain/money';
+import type { EntitlementChange } from '../../../domain/entitlements';
+import { rateCardView } from '../../../domain/rate-card-wire';
+import { entitlementObject } from '../../../integrations/webhooks/objects';
+import type { PricedPlan } from '../../../services/plans/list-plans';
+import type { migratePlan } from '../../../services/plans/migrate-plan';
+import type { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
+
+type PlanVersion = Awaited<ReturnType<typeof listPlanVersions>>[number];
+type MigrationPreview = Awaited<ReturnType<typeof migrationPreview>>;
+type Migration = Awaited<ReturnType<typeof migratePlan>>;
+
+/**
+ * A plan as clients read it, priced in the currency it is shown in: money in dollars for clients that read
+ * dollars, beside integer cents.
+ */
+export function planDto({ plan: p, currency, terms: t, entitlements, currencies }: PricedPlan) {
+  return {
+    id: p.code,
+    name: p.name,
+    display_name: p.displayName,
+    description: p.description ?? null,
+    version: p.version,
+    status: p.status,
+    currency,
+    price_monthly: centsToDollars(t.priceMonthlyCents),
+    price_monthly_cents: t.priceMonthlyCents,
+    price_yearly: t.priceYearlyCents == null ? null : centsToDollars(t.priceYearlyCents),
+    price_yearly_cents: t.priceYearlyCents ?? null,
+    trial_days: p.trialDays,
+    features: p.features,
+    services: p.services,
+    included_credits: p.includedCredits,
+    overage_price_per_1k: centsToDollars(t.overagePer1kCents),
+    overage_price_per_1k_cents: t.overagePer1kCents,
+    daily_api_calls: p.dailyApiCalls ?? null,
+    pausable: p.pausable,
+    prepaid_only: p.prepaidOnly,
+    entitlements: entitlements.map(entitlementObject),
+    rate_card: rateCardView(t.rateCard),
+    currencies,
+    currency_prices: Object.fromEntries(
+      Object.entries(p.currencyPrices).map(([c, x]) => [
+        c,
+        {
+          price_monthly_cents: x.priceMonthlyCents,
+          price_yearly_cents: x.priceYearlyCents,
+          overage_price_per_1k_cents: x.overagePer1kCents,
+          rate_card: rateCardView(x.rateCard),
+        },
+      ]),
+    ),
+  };
+}
+
+/** A plan version as operators read it: with its live subscriptions and whether Stripe can bill it. */
+export function planVersionDto(v: PlanVersion) {
+  return {
+    ...planDto(v),
+    plan_version_id: v.plan.id,
+    is_current: v.plan.isCurrent,
+    live_subscriptions: v.liveSubscriptions,
+    stripe_sync: { monthly: v.stripeSync.monthly, yearly: v.stripeSync.yearly },
+  };
+}
+
+const entitlementChangeDto = (c: EntitlementChange) => ({
+  feature: c.feature,
+  change: c.change,
+  before: 'before' in c ? entitlementObject(c.before) : null,
+  after: 'after' in c ? entitlementObject(c.after) : null,
+});
+
+/** Who a migration to the current version would move, and what each would gain and lose. */
+export function migrationPreviewDto(m: MigrationPreview) {
+  return {
+    plan_id: m.planCode,
+    to_version: m.toVersion,
+    subscriptions: m.subscriptions.map((s) => ({
+      subscription_id: s.subscriptionId,
+      email: s.email,
+      from_version: s.fromVersion,
+      interval: s.interval,
+      amount_cents: s.amountCents,
+      new_amount_cents: s.newAmountCents,
+      entitlement_changes: s.entitlementChanges.map(entitlementChangeDto),
+    })),
+    entitlement_summary: m.entitlementSummary,
+  };
+}
+
+/** What a migration moved, and each subscription it could not move with why. */
+export function migrationDto(m: Migration) {
+  return {
+    plan_id: m.planCode,
+    version: m.version,
+    when: m.when,
+    migrated: m.migrated,
+    failed: m.failed.map((f) => ({ subscription_id: f.subscriptionId, reason: f.reason })),
+  };
+}
