@@ -1,3 +1,5 @@
+import type { ErrorCode, NotFoundSubject } from './error-codes';
+
 /**
  * What went wrong, in the engine's terms. The API turns each kind into an HTTP status (api/http-status.ts);
  * nothing below the API knows HTTP.
@@ -18,11 +20,14 @@ export type ErrorKind =
   | 'unavailable'
   | 'timeout';
 
-/** The one error shape of the engine: a kind, a stable code, a message and optional details. */
+/**
+ * The one refusal shape of the engine: a kind, a stable code from domain/error-codes.ts, a message and
+ * optional details (`field` names the input at fault). api/errors.ts alone turns it into the wire body.
+ */
 export class AppError extends Error {
   constructor(
     readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -37,15 +42,15 @@ export const unauthorized = (message = 'Authentication required') =>
 export const forbidden = (message = 'You do not have the role this route needs') =>
   new AppError('forbidden', 'forbidden', message);
 
-export const notFound = (what: string, id?: string) =>
+export const notFound = (what: NotFoundSubject, id?: string) =>
   new AppError(
     'not_found',
-    `${what}_not_found`,
+    `${what}_not_found` as ErrorCode,
     `No ${what.replace(/_/g, ' ')} found`,
     id ? { id } : undefined,
   );
 
-export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
+export const conflict = (code: ErrorCode, message: string, details?: Record<string, unknown>) =>
   new AppError('conflict', code, message, details);
 
-export const unavailable = (code: string, message: string) => new AppError('unavailable', code, message);
+export const unavailable = (code: ErrorCode, message: string) => new AppError('unavailable', code, message);

@@ -1,9 +1,11 @@
 import type { Middleware } from 'koa';
 import { isDatabaseUnreachable } from '../../db/unreachable';
 import { AppError } from '../../domain/errors';
-import { HTTP_STATUS, kindOfStatus } from '../http-status';
+import { isErrorCode } from '../../domain/error-codes';
+import { databaseUnavailable, internalError, refusalOf } from '../errors';
+import { kindOfStatus } from '../http-status';
 
-/** First in the chain: turns every failure into the one error shape, and hides internals behind a 500. */
+/** First in the chain: turns every failure into the one refusal shape, and hides internals behind a 500. */
 export const errorHandler: Middleware = async (ctx, next) => {
   try {
     await next();
@@ -11,50 +13,31 @@ export const errorHandler: Middleware = async (ctx, next) => {
       throw new AppError('not_found', 'route_not_found', `No route for ${ctx.method} ${ctx.path}`);
     }
   } catch (err) {
-    const appError =
-      err instanceof AppError
-        ? err
-        : isHttpError(err)
-          ? new AppError(
-              kindOfStatus(err.status),
-              err.code ?? 'bad_request',
-              err.expose ? err.message : 'Bad request',
-            )
-          : null;
-    if (appError) {
-      const status = HTTP_STATUS[appError.kind];
-      ctx.status = status;
-      ctx.body = {
-        error: { code: appError.code, message: appError.message, details: appError.details ?? {} },
-      };
-      if (status >= 500) ctx.state.log?.error({ err }, appError.message);
-      return;
-    }
-    if (isDatabaseUnreachable(err)) {
+    const refusal = asRefusal(err, ctx.state.requestId);
+    const { status, body } = refusalOf(refusal);
+    ctx.status = status;
+    ctx.body = body;
+    if (refusal !== err && refusal.code === 'database_unavailable') {
       // Maybe done, maybe not (a commit cut off): the caller sends it again, which idempotent calls allow.
       ctx.state.log?.warn({ err }, 'database unreachable');
-      ctx.status = 503;
       ctx.set('Retry-After', '1');
-      ctx.body = {
-        error: {
-          code: 'database_unavailable',
-          message: 'The database could not be reached; send the request again',
-          details: { request_id: ctx.state.requestId },
-        },
-      };
-      return;
+    } else if (status >= 500) {
+      ctx.state.log?.error({ err }, err instanceof AppError ? err.message : 'unhandled error');
     }
-    ctx.state.log?.error({ err }, 'unhandled error');
-    ctx.status = 500;
-    ctx.body = {
-      error: {
-        code: 'internal_error',
-        message: 'Something went wrong on our side',
-        details: { request_id: ctx.state.requestId },
-      },
-    };
   }
 };
+
+/** Whatever was thrown, as a refusal: an unknown fault becomes internal_error, told by the request id. */
+function asRefusal(err: unknown, requestId: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isHttpError(err)) {
+    // A code the registry does not hold would be a code no caller can look up: such errors are bad_request.
+    const code = isErrorCode(err.code) ? err.code : 'bad_request';
+    return new AppError(kindOfStatus(err.status), code, err.expose ? err.message : 'Bad request');
+  }
+  if (isDatabaseUnreachable(err)) return databaseUnavailable(requestId);
+  return internalError(requestId);
+}
 
 function isHttpError(
   err: unknown,

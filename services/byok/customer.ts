@@ -28,7 +28,7 @@ export async function findOrCreateCustomer(em: EntityManager, identity: Identity
   }
   const customer = await em.findOne(Customer, { userId: identity.sub });
   if (!customer)
-    throw conflict('customer_email_taken', 'Another account already uses this email for billing', {
+    throw conflict('customer_email_exists', 'Another account already uses this email for billing', {
       field: 'email',
     });
   return customer;

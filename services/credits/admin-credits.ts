@@ -94,7 +94,7 @@ export async function grantCreditsAsAdmin(
 async function ownGrant(tem: EntityManager, customerId: string, grantId: string) {
   const { grants, movements } = await readLedger(sqlFor(tem), customerId);
   const grant = grants.find((g) => g.id === grantId);
-  if (!grant) throw notFound('credit grant', grantId);
+  if (!grant) throw notFound('credit_grant', grantId);
   return { grant, remaining: Math.max(0, remainingByGrant(grants, movements).get(grantId) ?? 0) };
 }
 

@@ -3,7 +3,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
 import { CreditPack } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { AppError, notFound } from '../../domain/errors';
+import { AppError, conflict, notFound } from '../../domain/errors';
+import { registeredCode } from '../../domain/error-codes';
 import type { Identity } from '../../domain/identity';
 import { packPricesRefusal } from '../../domain/currency/pack-prices';
 
@@ -45,9 +46,7 @@ async function flushUnique(em: EntityManager, code: string): Promise<void> {
     await em.flush();
   } catch (err) {
     if (err instanceof UniqueConstraintViolationException)
-      throw new AppError('conflict', 'pack_code_taken', `A pack with code "${code}" exists`, {
-        field: 'code',
-      });
+      throw conflict('pack_code_exists', `A pack with code "${code}" exists`, { field: 'code' });
     throw err;
   }
 }
@@ -55,7 +54,7 @@ async function flushUnique(em: EntityManager, code: string): Promise<void> {
 function checkPackPrices(base: string, prices: Record<string, number>): void {
   const refusal = packPricesRefusal(base, prices);
   if (refusal)
-    throw new AppError('invalid', refusal.code, refusal.message, {
+    throw new AppError('invalid', registeredCode(refusal.code), refusal.message, {
       field: `currency_prices.${refusal.field}`,
     });
 }
@@ -90,7 +89,7 @@ export async function updateCreditPack(
   change: Partial<PackTerms>,
 ): Promise<CreditPack> {
   const pack = await em.findOne(CreditPack, { id });
-  if (!pack) throw notFound('credit pack', id);
+  if (!pack) throw notFound('credit_pack', id);
   const before = imageOf(pack);
   Object.assign(pack, change);
   checkPackPrices(pack.currency, pack.currencyPrices);

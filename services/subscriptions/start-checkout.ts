@@ -4,6 +4,7 @@ import type { BillingCycle } from '../../domain/billing-cycle';
 import { PaymentMethod, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { AppError, conflict } from '../../domain/errors';
+import { registeredCode } from '../../domain/error-codes';
 import type { Identity } from '../../domain/identity';
 import { CHECKOUT_SESSION_LIFETIME_MS, MAX_OPEN_CHECKOUTS, mayOpenCheckout } from '../../domain/rate-limit';
 import { isValidContinuation, signupFeeCents, TRIAL_TIER } from '../../domain/trial';
@@ -54,7 +55,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
   }
   const currency = checkoutCurrency(known?.currency ?? null, req.currency ?? null);
   if ('code' in currency)
-    throw new AppError(currency.kind, currency.code, currency.message, {
+    throw new AppError(currency.kind, registeredCode(currency.code), currency.message, {
       field: 'currency',
       ...currency.details,
     });

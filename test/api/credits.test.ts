@@ -331,7 +331,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the credits API on %s', (diale
       token: admin,
       body: { code, name: 'Twin', credits: 1, price_cents: 100 },
     });
-    expect(again.body.error).toMatchObject({ code: 'pack_code_taken' });
+    expect(again.body.error).toMatchObject({ code: 'pack_code_exists' });
     const listed = await api.request('GET', '/api/v1/plans/credit-packs');
     expect(listed.body.packs.map((p: { code: string }) => p.code)).toContain(code);
     const off = await api.request('PATCH', `/api/v1/admin/billing/credit-packs/${made.body.id}`, {

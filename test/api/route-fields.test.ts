@@ -29,14 +29,14 @@ describe("a use case's business field reaches the caller as the wire's path", ()
   });
 
   it.each([
-    ['an error with no field', new AppError('not_found', 'x_not_found', 'No x found')],
+    ['an error with no field', new AppError('not_found', 'plan_not_found', 'No plan found')],
     [
       'a field the route does not map',
-      new AppError('invalid', 'bad', 'tierId: unknown', { field: 'tierId' }),
+      new AppError('invalid', 'validation_failed', 'tierId: unknown', { field: 'tierId' }),
     ],
     [
       'a field named like an inherited key',
-      new AppError('invalid', 'bad', 'toString: x', { field: 'toString' }),
+      new AppError('invalid', 'validation_failed', 'toString: x', { field: 'toString' }),
     ],
     ['an error that is no AppError', new TypeError('boom')],
   ])('passes %s through untouched', (_what, err) => {
