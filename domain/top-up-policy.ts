@@ -2,7 +2,7 @@
  * Who and what an automatic top-up may charge, and when its credits are earned. Pure rules; the top-up
  * activity (activities/credits) carries them out.
  */
-import type { AutoTopUp } from './credit-purchase';
+import { purchaseRefusal, type AutoTopUp, type PackForSale } from './credit-purchase';
 
 /**
  * Off-session top-ups charge cards only. A bank debit (SEPA, ACH, Link's bank payments) is accepted days
@@ -47,4 +47,23 @@ export function autoTopUpChanged(before: AutoTopUp, after: AutoTopUp): boolean {
   return (
     before.enabled !== after.enabled || before.threshold !== after.threshold || before.packId !== after.packId
   );
+}
+
+/**
+ * Why a due top-up cannot be charged, in the order the customer can mend it (the pack, their plan, the
+ * currency they pay in, a card on file), or null when it can. The reason is what the customer is told.
+ */
+export function topUpRefusal(t: {
+  pack: PackForSale | null;
+  planCode: string | null;
+  priceCents: number | null;
+  currency: string;
+  hasCard: boolean;
+}): string | null {
+  const refused = purchaseRefusal(t.pack, t.planCode);
+  if (refused?.code === 'credit_pack_not_found') return 'the chosen pack is no longer on sale';
+  if (refused) return 'the chosen pack is not sold on your current plan';
+  if (t.priceCents === null) return `the chosen pack is not sold in ${t.currency.toUpperCase()}`;
+  if (!t.hasCard) return 'no card on file';
+  return null;
 }

@@ -1,6 +1,6 @@
-import { proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PurchaseGrant, TopUpOutcome } from '../activities/credits';
+import type { PurchaseGrant, TopUpOutcome, TopUpTry } from '../activities/credits';
 import { afterDecline, type CreditPackTerms } from '../domain/credit-purchase';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 
@@ -45,11 +45,9 @@ export async function creditTopUpWorkflow(req: {
   retryAfterSeconds: number;
 }): Promise<TopUpOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const outcome = await card.chargeTopUp({
-      customerId: req.customerId,
-      crossingKey: req.crossingKey,
-      attempt,
-    });
+    const tried = { customerId: req.customerId, crossingKey: req.crossingKey, attempt };
+    // Runs started before the try was split into steps scheduled it as one activity.
+    const outcome = patched('top-up-in-steps') ? await topUpTry(tried) : await card.chargeTopUp(tried);
     if (outcome.notice) await db.queueNotification(outcome.notice);
     if (outcome.status !== 'declined') return outcome;
     if (afterDecline(attempt) === 'disable') {
@@ -63,4 +61,19 @@ export async function creditTopUpWorkflow(req: {
     }
     await sleep(req.retryAfterSeconds * 1000);
   }
+}
+
+/** One try: decide before money moves, make the one Stripe call, write down its answer. */
+async function topUpTry(req: TopUpTry): Promise<TopUpOutcome> {
+  const prepared = await db.prepareTopUp(req);
+  if (!prepared.charge) return prepared.outcome;
+  const payment = await card.chargeTopUpCard(prepared.charge);
+  const outcome = await db.recordTopUp({ charge: prepared.charge, payment });
+  if (payment.status === 'refused')
+    throw ApplicationFailure.create({
+      message: payment.message ?? 'Stripe refused the charge',
+      type: payment.failureType ?? undefined,
+      nonRetryable: true,
+    });
+  return outcome;
 }

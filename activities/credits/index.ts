@@ -4,7 +4,7 @@ import { createPurchaseActivities } from './purchase';
 import { createTopUpActivities } from './top-up';
 
 export { voidRefundedSoFar, type PurchaseGrant } from './purchase';
-export type { TopUpOutcome } from './top-up';
+export type { TopUpOutcome, TopUpTry } from './top-up-outcome';
 
 /** Buying credits, by Checkout or automatically, and turning automatic top-ups off. */
 export function createCreditActivities(deps: ActivityDeps) {

@@ -1,9 +1,8 @@
-import type { Customer } from '../../db/entities';
 import type { NotificationInput } from '../notify/outbox';
 
 /** The mail telling a customer one try of their automatic top-up was declined, once per try. */
 export function declinedNotice(
-  customer: Customer | null,
+  customer: { id: string; email: string } | null,
   req: { customerId: string; crossingKey: string; attempt: number },
   reason: string,
 ): NotificationInput | null {

@@ -4,6 +4,7 @@ import {
   otherTopUpInFlight,
   TOP_UP_IN_FLIGHT_MS,
   topUpPaid,
+  topUpRefusal,
 } from '../../domain/top-up-policy';
 
 describe('what an automatic top-up may charge and when it has earned its credits', () => {
@@ -71,5 +72,39 @@ describe('which saves are a new auto top-up decision', () => {
   });
   it('turning it back on after the engine turned it off is a new decision', () => {
     expect(autoTopUpChanged({ ...on, enabled: false }, on)).toBe(true);
+  });
+
+  const onSale = { active: true, planCodes: [] as string[] };
+  it.each([
+    ['a pack taken off sale', { pack: { ...onSale, active: false } }, 'the chosen pack is no longer on sale'],
+    ['a pack deleted', { pack: null }, 'the chosen pack is no longer on sale'],
+    [
+      'a pack for another plan',
+      { pack: { active: true, planCodes: ['pro'] }, planCode: 'starter' },
+      'the chosen pack is not sold on your current plan',
+    ],
+    [
+      'a plan-restricted pack and no live plan',
+      { pack: { active: true, planCodes: ['pro'] }, planCode: null },
+      'the chosen pack is not sold on your current plan',
+    ],
+    [
+      'no price in the currency paid in',
+      { priceCents: null, currency: 'eur' },
+      'the chosen pack is not sold in EUR',
+    ],
+    ['no card on file', { hasCard: false }, 'no card on file'],
+    // Mended in the order a customer would: a pack off sale is said first even when no card is on file.
+    ['off sale and no card', { pack: null, hasCard: false }, 'the chosen pack is no longer on sale'],
+    ['no price and no card', { priceCents: null, hasCard: false }, 'the chosen pack is not sold in USD'],
+    [
+      'a pack for its plan, priced, a card',
+      { pack: { active: true, planCodes: ['pro'] }, planCode: 'pro' },
+      null,
+    ],
+    ['a pack for every plan, priced, a card', {}, null],
+  ])('a due top-up with %s is refused: %s', (_what, change, reason) => {
+    const due = { pack: onSale, planCode: 'starter', priceCents: 1000, currency: 'usd', hasCard: true };
+    expect(topUpRefusal({ ...due, ...change })).toBe(reason);
   });
 });

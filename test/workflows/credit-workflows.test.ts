@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { NotificationInput } from '../../activities';
-import type { TopUpOutcome } from '../../activities/credits';
+import type { TopUpCharge, TopUpOutcome, TopUpPayment } from '../../activities/credits/top-up';
 import { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from '../../workflows';
 import { startTimeSkipping, withActivities } from '../helpers/temporal';
 
@@ -9,6 +9,39 @@ const notice = (kind: string): NotificationInput => ({
   email: 'ada@example.com',
   kind,
   dedupeKey: `${kind}:1`,
+});
+
+const charge = (attempt: number): TopUpCharge => ({
+  customerId: 'cust_1',
+  crossingKey: 'cust_1:cgr_1:1',
+  attempt,
+  email: 'ada@example.com',
+  packId: 'cpk_1',
+  packName: '1,000 credits',
+  credits: 1000,
+  expiresAfterDays: null,
+  priceCents: 1000,
+  currency: 'usd',
+  stripeCustomerId: 'cus_1',
+  paymentMethodId: 'pm_1',
+});
+
+const payment = (status: TopUpPayment['status'], rest: Partial<TopUpPayment> = {}): TopUpPayment => ({
+  status,
+  paymentIntentId: 'pi_1',
+  amountCents: 1000,
+  currency: 'usd',
+  message: null,
+  failureType: null,
+  ...rest,
+});
+
+/** A try whose card is to be charged: prepare hands the charge on, and each step says it ran. */
+const chargeable = (steps: string[]) => ({
+  async prepareTopUp(req: { attempt: number }) {
+    steps.push(`prepare ${req.attempt}`);
+    return { outcome: null, charge: charge(req.attempt) };
+  },
 });
 
 const declined = (attempt: number): TopUpOutcome => ({
@@ -113,10 +146,15 @@ describe('credit workflows', () => {
     const outcome = await run(
       'credit-top-up-ok',
       {
-        async chargeTopUp(req: { attempt: number }) {
-          steps.push(`charge ${req.attempt}`);
+        ...chargeable(steps),
+        async chargeTopUpCard(c: TopUpCharge) {
+          steps.push(`charge ${c.attempt}`);
+          return payment('paid');
+        },
+        async recordTopUp({ payment: paid }: { payment: TopUpPayment }) {
+          steps.push(`record ${paid.status}`);
           return {
-            ...declined(req.attempt),
+            ...declined(1),
             status: 'charged',
             reason: null,
             grantId: 'cgr_9',
@@ -136,7 +174,7 @@ describe('credit workflows', () => {
         }),
     );
     expect(outcome).toMatchObject({ status: 'charged', grantId: 'cgr_9' });
-    expect(steps).toEqual(['charge 1', 'mail credits_topped_up']);
+    expect(steps).toEqual(['prepare 1', 'charge 1', 'record paid', 'mail credits_topped_up']);
   });
 
   it('retries a declined top-up once after the wait, then turns auto top-up off and says so', async () => {
@@ -144,9 +182,13 @@ describe('credit workflows', () => {
     const outcome = await run(
       'credit-top-up-declined',
       {
-        async chargeTopUp(req: { attempt: number }) {
-          steps.push(`charge ${req.attempt}`);
-          return declined(req.attempt);
+        ...chargeable(steps),
+        async chargeTopUpCard(c: TopUpCharge) {
+          steps.push(`charge ${c.attempt}`);
+          return payment('declined', { message: 'Your card was declined.' });
+        },
+        async recordTopUp({ charge: c }: { charge: TopUpCharge }) {
+          return declined(c.attempt);
         },
         async disableAutoTopUp(req: { reason: string }) {
           steps.push(`disable: ${req.reason}`);
@@ -166,8 +208,10 @@ describe('credit workflows', () => {
     );
     expect(outcome).toMatchObject({ status: 'declined', autoTopUpDisabled: true });
     expect(steps).toEqual([
+      'prepare 1',
       'charge 1',
       'mail top_up_declined_1',
+      'prepare 2',
       'charge 2',
       'mail top_up_declined_2',
       'disable: Your card was declined.',
@@ -179,5 +223,58 @@ describe('credit workflows', () => {
     expect(timers.map((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds))).toEqual([
       3600,
     ]);
+  });
+
+  it('asks Stripe nothing when the try is decided before money moves', async () => {
+    const steps: string[] = [];
+    const outcome = await run(
+      'credit-top-up-skipped',
+      {
+        async prepareTopUp() {
+          steps.push('prepare');
+          return { outcome: { ...declined(1), status: 'skipped', notice: null }, charge: null };
+        },
+        async chargeTopUpCard() {
+          steps.push('charge');
+          return payment('paid');
+        },
+      },
+      () =>
+        env.client.workflow.execute(creditTopUpWorkflow, {
+          workflowId: 'credit-top-up-cust_1:cgr_1:3',
+          taskQueue: 'credit-top-up-skipped',
+          args: [{ customerId: 'cust_1', crossingKey: 'cust_1:cgr_1:3', retryAfterSeconds: 3600 }],
+        }),
+    );
+    expect(outcome).toMatchObject({ status: 'skipped' });
+    expect(steps).toEqual(['prepare']);
+  });
+
+  it('records a charge Stripe refused outright, then fails the run as no retry mends it', async () => {
+    const steps: string[] = [];
+    const failed = run(
+      'credit-top-up-refused',
+      {
+        ...chargeable(steps),
+        async chargeTopUpCard() {
+          steps.push('charge');
+          return payment('refused', { message: 'No such payment_method', failureType: 'InvalidRequest' });
+        },
+        async recordTopUp({ payment: refused }: { payment: TopUpPayment }) {
+          steps.push(`record ${refused.status}`);
+          return { ...declined(1), status: 'pending', notice: null };
+        },
+      },
+      () =>
+        env.client.workflow.execute(creditTopUpWorkflow, {
+          workflowId: 'credit-top-up-cust_1:cgr_1:4',
+          taskQueue: 'credit-top-up-refused',
+          args: [{ customerId: 'cust_1', crossingKey: 'cust_1:cgr_1:4', retryAfterSeconds: 3600 }],
+        }),
+    );
+    await expect(failed).rejects.toMatchObject({
+      cause: { message: 'No such payment_method', type: 'InvalidRequest', nonRetryable: true },
+    });
+    expect(steps).toEqual(['prepare 1', 'charge', 'record refused']);
   });
 });
