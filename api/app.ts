@@ -29,6 +29,7 @@ import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
 import { authRoutes } from './routes/auth/router';
 import { billingRoutes } from './routes/billing/router';
+import { billingSummaryRoutes } from './routes/billing-summary/router';
 import { trialRoutes } from './routes/billing/trial';
 import { byokRoutes } from './routes/byok/router';
 import { creditRoutes } from './routes/credits/router';
@@ -72,6 +73,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...webhookRoutes,
       ...byokRoutes,
       ...usageRoutes,
+      ...billingSummaryRoutes,
       ...creditRoutes,
       ...adminRoutes,
       ...invoiceRoutes,

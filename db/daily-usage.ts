@@ -60,3 +60,15 @@ export async function allowanceUsedSince(
   );
   return Number(row?.n ?? 0);
 }
+
+/** A customer's units per day and type from a UTC day on, BYOK ones apart: what their daily chart draws. */
+export function unitsPerDaySince(
+  sql: Sql,
+  customerId: string,
+  from: string,
+): Promise<{ day: string; type: string; n: number | string | null; byok_n: number | string | null }[]> {
+  return sql.read(
+    'select day, type, quantity as n, byok_quantity as byok_n from daily_usage where customer_id = ? and day >= ?',
+    [customerId, from],
+  );
+}
