@@ -8,7 +8,6 @@ import { notFound } from '../../domain/errors';
 import { creditsFor, DEFAULT_USAGE_TYPES, includedCreditsPerPeriod } from '../../domain/usage';
 import { isFinal } from '../../domain/subscription-status';
 import { moneyBackOf } from '../invoices/own-invoices';
-import { providerKeyDto } from '../byok/provider-keys';
 import { unpooledTypes } from '../../domain/rate-card';
 
 const DAY_MS = 86_400_000;
@@ -156,5 +155,5 @@ export async function customerUsage(em: EntityManager, email: string, now: Date)
 export async function customerProviderKeys(em: EntityManager, email: string) {
   const customer = await customerByEmail(em, email);
   const rows = await em.find(ProviderKey, { customer }, { orderBy: { provider: 'asc' } });
-  return { email: customer.email, keys: rows.map(providerKeyDto) };
+  return { email: customer.email, keys: rows };
 }

@@ -22,9 +22,9 @@ export async function byokStats(em: EntityManager, customer: Customer | null) {
   }
   const byokEvents = customer ? await em.count(UsageEvent, { customer, byok: true }) : 0;
   return {
-    total_keys: keys.length,
-    keys_by_provider: keysByProvider,
+    totalKeys: keys.length,
+    keysByProvider,
     tests,
-    byok_usage_events: byokEvents,
+    byokUsageEvents: byokEvents,
   };
 }

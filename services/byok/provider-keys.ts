@@ -26,19 +26,6 @@ export async function findProviderKey(
   return row;
 }
 
-/** The only view of a stored key anyone gets: never the key, never its ciphertext. */
-export function providerKeyDto(row: ProviderKey) {
-  return {
-    provider: row.provider,
-    provider_name: BYOK_PROVIDERS[row.provider as ByokProviderId]?.name ?? row.provider,
-    key_hint: `…${row.keyHint}`,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    last_tested_at: row.lastTestedAt?.toISOString() ?? null,
-    last_test_result: row.lastTestResult ?? null,
-  };
-}
-
 // Audit entries describe a key by its hint only.
 function auditView(row: ProviderKey) {
   return { provider: row.provider, key_hint: row.keyHint, created_at: row.createdAt.toISOString() };

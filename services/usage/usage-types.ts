@@ -29,8 +29,8 @@ export async function usageTypes(em: EntityManager): Promise<ReadonlySet<string>
 export async function listUsageTypes(em: EntityManager) {
   const added = await em.find(UsageType, {}, { orderBy: { code: 'asc' } });
   return [
-    ...DEFAULT_USAGE_TYPES.map((code) => ({ code, description: null, built_in: true })),
-    ...added.map((t) => ({ code: t.code, description: t.description ?? null, built_in: false })),
+    ...DEFAULT_USAGE_TYPES.map((code) => ({ code, description: null, builtIn: true })),
+    ...added.map((t) => ({ code: t.code, description: t.description ?? null, builtIn: false })),
   ];
 }
 
@@ -50,5 +50,5 @@ export async function addUsageType(em: EntityManager, actor: Identity, code: str
   });
   await em.flush();
   caches.delete(em.getDriver());
-  return { code: type.code, description: type.description ?? null, built_in: false };
+  return { code: type.code, description: type.description ?? null, builtIn: false };
 }

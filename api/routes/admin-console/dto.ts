@@ -1,7 +1,12 @@
-import type { customerInvoices, customerUsage } from '../../../services/admin-lists/customer-detail';
+import type {
+  customerInvoices,
+  customerProviderKeys,
+  customerUsage,
+} from '../../../services/admin-lists/customer-detail';
 import type { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
 import type { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import type { usageRollupState } from '../../../services/operations/rollup-status';
+import { providerKeyDto } from '../byok/dto';
 
 type CustomerInvoices = Awaited<ReturnType<typeof customerInvoices>>;
 type CustomerUsage = Awaited<ReturnType<typeof customerUsage>>;
@@ -126,4 +131,9 @@ export function dunningRunsDto(d: DunningRuns) {
       suspended: r.suspended,
     })),
   };
+}
+
+/** A customer's stored provider keys, as hints only. */
+export function customerProviderKeysDto(k: Awaited<ReturnType<typeof customerProviderKeys>>) {
+  return { email: k.email, keys: k.keys.map(providerKeyDto) };
 }

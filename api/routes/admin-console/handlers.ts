@@ -9,6 +9,7 @@ import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import { usageRollupState } from '../../../services/operations/rollup-status';
 import {
   customerInvoicesDto,
+  customerProviderKeysDto,
   customerUsageDto,
   dunningRunsDto,
   quotaDenialsDto,
@@ -28,8 +29,8 @@ export const getCustomerInvoices = async ({
 export const getCustomerUsage = async ({ deps, params }: Read<typeof customerParams>) =>
   customerUsageDto(await customerUsage(deps.orm.em.fork(), params.email, new Date()));
 
-export const getCustomerKeys = ({ deps, params }: Read<typeof customerParams>) =>
-  customerProviderKeys(deps.orm.em.fork(), params.email);
+export const getCustomerKeys = async ({ deps, params }: Read<typeof customerParams>) =>
+  customerProviderKeysDto(await customerProviderKeys(deps.orm.em.fork(), params.email));
 
 export const getQuotaDenials = async ({ deps, query }: Read<undefined, typeof quotaDenialsQuery>) =>
   quotaDenialsDto(await quotaDenialsByDay(deps.orm.em.fork(), { days: query.days, now: new Date() }));

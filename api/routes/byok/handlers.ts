@@ -8,12 +8,12 @@ import {
   deleteProviderKey,
   findProviderKey,
   listProviderKeys,
-  providerKeyDto,
   storeProviderKey,
 } from '../../../services/byok/provider-keys';
 import { byokRuntime } from '../../../services/byok/runtime';
 import { byokStats } from '../../../services/byok/key-stats';
 import { KeyReadsLimited, readKeyForGateway } from '../../../services/byok/read-key-for-gateway';
+import { byokStatsDto, providerKeyDto } from './dto';
 import type { addKeyBody, gatewayKeyQuery, providerParams } from './schemas';
 
 type Viewer<P = undefined, B = undefined> = HandlerInput<P, undefined, B, 'viewer'>;
@@ -80,7 +80,7 @@ export async function testKey({ deps, identity, params, ctx }: Viewer<typeof pro
 
 export async function getStats({ deps, identity }: Viewer) {
   const em = deps.orm.em.fork();
-  return byokStats(em, await findCustomerFor(em, identity));
+  return byokStatsDto(await byokStats(em, await findCustomerFor(em, identity)));
 }
 
 /** The decrypted key, for the gateway alone; the answer must not be stored by any cache on the way. */

@@ -139,3 +139,8 @@ export function usageStatsDto(s: UsageStats) {
     },
   };
 }
+
+/** A usage type, built in or added by an operator. */
+export function usageTypeDto(t: { code: string; description: string | null; builtIn: boolean }) {
+  return { code: t.code, description: t.description, built_in: t.builtIn };
+}
