@@ -3,7 +3,7 @@ import { num, readDate, sqlFor } from '../../db/raw-sql';
 import { NO_PLAN_RATING, ratingContexts } from '../../db/rating-context';
 import { periodLineTotals, rollupsUnreportedToStripe } from '../../db/usage-rollups';
 import { periodHolding } from '../../domain/billing-cycle';
-import { rateUsage } from '../../domain/rate-card';
+import { rateUsage } from '../../domain/rate-card-rating';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { stripeCall } from '../stripe/errors';
 import { usageClock, type ReportResult, type UsageActivityDeps } from './deps';
@@ -21,7 +21,7 @@ export function createStripeReportActivities(deps: UsageActivityDeps) {
 
   /**
    * Tells Stripe each customer's rated usage cost for every billing period with unreported rollups: one
-   * meter event carrying the period's cost so far in cents (domain/rate-card.ts rateUsage over all its
+   * meter event carrying the period's cost so far in cents (domain/rate-card-rating.ts rateUsage over all its
    * rollups), which the `last` meter bills, then marks the rollups. The value is absolute, so a crash
    * before the mark re-sends the same identifier (dropped by Stripe) or, after more rollups, a newer
    * total that supersedes it: nothing is billed twice, and a volume tier that lowers the total needs no

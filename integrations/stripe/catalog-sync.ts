@@ -8,7 +8,7 @@ import type { SyncStep } from './sync-step';
 
 /**
  * The meter usage is reported to: each customer's rated usage cost of a billing period so far, in cents
- * (domain/rate-card.ts), aggregated by `last`. Its name is part of the API contract with Stripe.
+ * (domain/rate-card-rating.ts), aggregated by `last`. Its name is part of the API contract with Stripe.
  */
 export const USAGE_METER_EVENT = 'billing_engine_usage_cost';
 

@@ -2,7 +2,7 @@ import type { Plan } from '../../db/entities';
 import { centsToDollars } from '../../domain/money';
 import { planEntitlements } from '../../domain/entitlements';
 import { entitlementObject } from '../../integrations/webhooks/objects';
-import { rateCardView } from '../../domain/rate-card';
+import { rateCardView } from '../../domain/rate-card-wire';
 import { offeredCurrencies } from '../../domain/currency/plan-terms';
 
 /**

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { num, readDate, sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
-import { lineKey, rateUsage, type RateLine } from '../../domain/rate-card';
+import { lineKey, type RateLine } from '../../domain/rate-card';
+import { rateUsage } from '../../domain/rate-card-rating';
 import { monthBounds, monthOf } from '../../domain/revenue-periods';
 import { AppError } from '../../domain/errors';
 

@@ -1,5 +1,5 @@
 import { effectiveRateCard, unpooledTypes } from '../../domain/rate-card';
-import { periodCost } from './usage-cost';
+import { periodCost } from '../rate-cards/period-cost';
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
 import { prepaidDrawnSince } from '../../db/credit-ledger';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';

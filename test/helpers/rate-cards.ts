@@ -1,4 +1,5 @@
-import { parseRateCard, type RateLine } from '../../domain/rate-card';
+import type { RateLine } from '../../domain/rate-card';
+import { parseRateCard } from '../../domain/rate-card-wire';
 
 /**
  * The card the rate-card scenarios bill by; every figure they check is computed by hand from it:

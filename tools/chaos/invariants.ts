@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import { num, readDate, sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
 import { overageCost } from '../../domain/credit-usage';
-import { rateUsage } from '../../domain/rate-card';
+import { rateUsage } from '../../domain/rate-card-rating';
 import { grantsAccess, isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import type { LagoFake } from '../lago-fake';

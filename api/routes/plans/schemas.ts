@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
 import { SERVICES } from '../../../domain/plan-catalog';
-import { parseRateCard } from '../../../domain/rate-card';
+import { parseRateCard } from '../../../domain/rate-card-wire';
 
 const code = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _');
 
@@ -47,7 +47,7 @@ const entitlement = z.discriminatedUnion('kind', [
 ]);
 const entitlements = z.array(entitlement).max(50);
 
-/** A rate card (domain/rate-card.ts), refused at the first line or field at fault. */
+/** A rate card (domain/rate-card-wire.ts), refused at the first line or field at fault. */
 const rateCard = z
   .array(z.unknown())
   .meta({ default: [], description: 'Lines pricing usage by type and dimension; see docs/pricing.md' })

@@ -1,14 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { rolledUnitsByLine, unrolledEventsSince } from '../../db/period-line-usage';
 import { num, readBool, readJsonObject, sqlFor } from '../../db/raw-sql';
-import {
-  lineFor,
-  lineKey,
-  POOL_LINE_KEY,
-  rateUsage,
-  type RatedLine,
-  type RateLine,
-} from '../../domain/rate-card';
+import { lineFor, lineKey, POOL_LINE_KEY, type RateLine } from '../../domain/rate-card';
+import { rateUsage, type RatedLine } from '../../domain/rate-card-rating';
 import type { Cents } from '../../domain/money';
 
 /** A rated line of a period with the line's terms, as the usage views show it. */
