@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { AppError } from '../domain/errors';
 import type { AppDeps } from './deps';
-import { WebhookForwarder } from '../services/stripe-events/webhook-forwarder';
+import { StripeEventForwarder } from '../services/stripe-events/event-forwarder';
 import { RateLimiter } from '../services/rate-limits/rate-limiter';
 import { mountDocs } from './docs-assets';
 import { renderDocsPage } from './docs-page';
@@ -39,7 +39,7 @@ import { invoiceRoutes } from './routes/invoices/router';
 import { healthRoutes } from './routes/health/router';
 import { planRoutes } from './routes/plans/router';
 import { usageRoutes } from './routes/usage/router';
-import { webhookRoutes } from './routes/webhooks/router';
+import { stripeEventRoutes } from './routes/stripe-events/router';
 
 export const API_PREFIX = '/api/v1';
 const VERSION = '0.1.0';
@@ -48,14 +48,20 @@ const VERSION = '0.1.0';
  * Builds the Koa app. Order matters: request metrics outermost, then the access log, errors, /metrics,
  * identity, routes; each route reads its body after its access check (api/routing/define-route.ts).
  */
-export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { rateLimiter?: RateLimiter }): {
+export function createApp(
+  input: Omit<AppDeps, 'stripeEventForwarder' | 'rateLimiter'> & { rateLimiter?: RateLimiter },
+): {
   app: Koa;
   routes: AnyRoute[];
   openapi: Record<string, unknown>;
-  webhooks: WebhookForwarder;
+  stripeEventForwarder: StripeEventForwarder;
 } {
-  const webhooks = new WebhookForwarder(input);
-  const deps: AppDeps = { ...input, webhooks, rateLimiter: input.rateLimiter ?? new RateLimiter(input.orm) };
+  const stripeEventForwarder = new StripeEventForwarder(input);
+  const deps: AppDeps = {
+    ...input,
+    stripeEventForwarder,
+    rateLimiter: input.rateLimiter ?? new RateLimiter(input.orm),
+  };
   const routes: AnyRoute[] = [];
   const router = new Router();
   mount(router, '', healthRoutes, deps, routes);
@@ -70,7 +76,7 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
       ...customerRoutes,
       ...billingRoutes,
       ...trialRoutes,
-      ...webhookRoutes,
+      ...stripeEventRoutes,
       ...byokRoutes,
       ...usageRoutes,
       ...billingSummaryRoutes,
@@ -124,5 +130,5 @@ export function createApp(input: Omit<AppDeps, 'webhooks' | 'rateLimiter'> & { r
         new AppError('method_not_allowed', 'method_not_allowed', 'Method not allowed on this path'),
     }),
   );
-  return { app, routes, openapi, webhooks };
+  return { app, routes, openapi, stripeEventForwarder };
 }

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
   });
   const verifier = await createVerifier(config);
-  const { app, webhooks } = createApp({
+  const { app, stripeEventForwarder } = createApp({
     config,
     orm,
     temporal,
@@ -74,8 +74,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api stopping');
     metricsServer?.close();
     server.close(async () => {
-      webhooks.close();
-      await webhooks.drain();
+      stripeEventForwarder.close();
+      await stripeEventForwarder.drain();
       clearInterval(denials);
       await storeDenials();
       await connection.close();

@@ -10,7 +10,7 @@ import { createLogger } from '../config/logger';
 
 function main(): void {
   // The routes are all that is read: nothing is served, so the app gets no database or Temporal.
-  const { openapi, webhooks } = createApp({
+  const { openapi, stripeEventForwarder } = createApp({
     config: loadConfig({ NODE_ENV: 'development' }),
     orm: null as never,
     temporal: null as never,
@@ -18,7 +18,7 @@ function main(): void {
     verifier: null as never,
     byok: null as never,
   });
-  webhooks.close();
+  stripeEventForwarder.close();
   const json = `${JSON.stringify(openapi, null, 2)}\n`;
   const at = process.argv.indexOf('--out');
   const out = at >= 0 ? process.argv[at + 1] : undefined;

@@ -13,7 +13,7 @@ import { createLogger } from '../config/logger';
 
 async function main(): Promise<void> {
   // The routes are all that is read: nothing is served, so the app gets no database or Temporal.
-  const { routes, webhooks } = createApp({
+  const { routes, stripeEventForwarder } = createApp({
     config: loadConfig({ NODE_ENV: 'development' }),
     orm: null as never,
     temporal: null as never,
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     verifier: null as never,
     byok: null as never,
   });
-  webhooks.close();
+  stripeEventForwarder.close();
   const table = rolesMatrix(routes);
   if (!process.argv.includes('--write')) {
     process.stdout.write(`${table}\n`);

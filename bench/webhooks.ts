@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type Stripe from 'stripe';
 import { createStripeClient } from '../integrations/stripe/client';
-import { Customer, WebhookEvent } from '../db/entities';
+import { Customer, StripeEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { withoutTemporalTls } from '../config/temporal-tls';
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
 
   // Warm-up, not measured: every workflow started and settled, then the target rate for a few seconds
   // (JIT, connection pools, the workflow cache), so the figures are the sustained ones.
-  const unforwarded = () => orm.em.fork().count(WebhookEvent, { forwardedAt: null });
+  const unforwarded = () => orm.em.fork().count(StripeEvent, { forwardedAt: null });
   await waitFor(async () => (await unforwarded()) === 0);
   await new Promise((r) => setTimeout(r, 3000));
   await atRate(WARM_UP_SECONDS, (i) =>
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   const all = [...fixedResults, ...fast];
   const recorded = await orm.em
     .fork()
-    .count(WebhookEvent, { id: { $in: all.filter((r) => r.ok).map((r) => r.id) } });
+    .count(StripeEvent, { id: { $in: all.filter((r) => r.ok).map((r) => r.id) } });
   const report = (name: string, rs: { ms: number; ok: boolean }[], secs: number) => {
     const lat = rs.map((r) => r.ms).sort((a, b) => a - b);
     console.log(
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
   const ackedIds = all.filter((r) => r.ok).map((r) => r.id);
   // Acknowledged means recorded; every event must then also reach its workflow (within a minute).
   const countForwarded = () =>
-    orm.em.fork().count(WebhookEvent, { id: { $in: ackedIds }, forwardedAt: { $ne: null } });
+    orm.em.fork().count(StripeEvent, { id: { $in: ackedIds }, forwardedAt: { $ne: null } });
   const deadline = Date.now() + 60_000;
   let forwarded = await countForwarded();
   while (forwarded < ackedIds.length && Date.now() < deadline) {

@@ -156,7 +156,7 @@ export async function readDrawableLedger(
 }
 
 /**
- * Puts a grant in once per sourceKey: a second call with the same key (a redelivered webhook, a retried
+ * Puts a grant in once per sourceKey: a second call with the same key (a redelivered Stripe event, a retried
  * activity) changes nothing and answers the grant the first one made.
  */
 export async function addGrant(sql: Sql, g: NewGrant): Promise<{ grant: StoredGrant; created: boolean }> {

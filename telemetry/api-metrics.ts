@@ -33,14 +33,15 @@ export function httpRequestEnded(start: bigint, method: string, route: string, s
   httpRequestDuration.observe({ method, route, status: String(status) }, secondsSince(start));
 }
 
-export const webhookEvents = new Counter({
+// The two Stripe event metrics keep their first names: dashboards and alerts query them.
+export const stripeEventOutcomes = new Counter({
   name: 'billing_webhook_events_total',
-  help: 'Stripe webhook events, by what became of them (received, duplicate, ignored, forwarded, failed).',
+  help: 'Stripe events, by what became of them (received, duplicate, ignored, forwarded, failed).',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
 
-export const webhookForwardLag = new Histogram({
+export const stripeEventForwardLag = new Histogram({
   name: 'billing_webhook_forward_lag_seconds',
   help: 'From a Stripe event reaching the API to its workflow having it.',
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],

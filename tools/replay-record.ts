@@ -25,7 +25,7 @@ export const SCENARIOS = [
   'test/workflows/retention.test.ts',
   'test/api/credit-housekeeping.test.ts',
   'test/usage/rollup.test.ts',
-  'test/api/stripe-webhooks.test.ts',
+  'test/api/stripe-events.test.ts',
   'test/integration/customer-onboarding.test.ts',
   'test/e2e/subscription-cycle.test.ts',
   'test/e2e/coupons.test.ts',

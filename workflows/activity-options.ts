@@ -49,7 +49,7 @@ export const accessSyncOptions: ActivityOptions = {
 };
 
 /**
- * Re-reading a subscription from Stripe after its webhooks: one quick GET, run as a local activity inside
+ * Re-reading a subscription from Stripe after its events: one quick GET, run as a local activity inside
  * the workflow task, which spares the server an activity task's round trips on every event. Past the
  * local retry threshold, retries wait on workflow timers, so a long Stripe outage is still ridden out.
  */

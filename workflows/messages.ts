@@ -2,7 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../domain/subscription-status';
 import type { AttachedCard } from '../domain/subscription';
 
-/** A Stripe event as the webhook route forwards it: just what routing and ordering need. */
+/** A Stripe event as the API forwards it: just what routing and ordering need. */
 export interface StripeEventSignal {
   id: string;
   type: string;

@@ -11,7 +11,7 @@ export interface BackfillCount {
   created: number;
   updated: number;
   unchanged: number;
-  /** Of customers the engine does not know: not mirrored, as the webhooks would not either. */
+  /** Of customers the engine does not know: not mirrored, as their Stripe events would not be either. */
   skipped: number;
 }
 
@@ -68,7 +68,7 @@ async function counted<T extends object>(
 /**
  * Mirrors an existing Stripe account's charges (with their refunds and disputes, and the invoices they
  * paid when missing) and credit notes, page by page, newest first. It upserts by Stripe id with the same
- * rules as the webhooks' runs, so running it twice, or while webhooks arrive, changes nothing more.
+ * rules as the Stripe events' runs, so running it twice, or while Stripe events arrive, changes nothing more.
  */
 export async function backfillCharges(
   stripe: Stripe,

@@ -68,7 +68,7 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           cancel_url: req.cancelUrl,
           ...taxCollection(deps),
           ...(req.promotionCodeId ? { discounts: [{ promotion_code: req.promotionCodeId }] } : {}),
-          // Our id rides on the Stripe subscription so every later webhook finds its workflow.
+          // Our id rides on the Stripe subscription so every later Stripe event finds its workflow.
           subscription_data: {
             metadata: { subscription_id: req.subscriptionId },
             ...(req.trialDays > 0

@@ -54,7 +54,7 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
     return subscriptionSnapshot(sub);
   }
 
-  /** Re-reads the subscription: webhooks arrive late and out of order, Stripe's current object does not. */
+  /** Re-reads the subscription: Stripe events arrive late and out of order, Stripe's current object does not. */
   async function fetchSubscription(stripeSubscriptionId: string): Promise<SubscriptionSnapshot> {
     return subscriptionSnapshot(await retrieve(requireStripe(deps), stripeSubscriptionId));
   }

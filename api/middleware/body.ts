@@ -4,13 +4,13 @@ import { AppError } from '../../domain/errors';
 
 /** What a route reads unless it says otherwise: plenty for any form, a fraction of a batch of usage. */
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
-/** The most any route reads: a batch of 1,000 usage events, a Stripe webhook. */
+/** The most any route reads: a batch of 1,000 usage events, a Stripe event. */
 export const LARGE_BODY_LIMIT = 2 * 1024 * 1024;
 // Fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Reads the body once as bytes (webhook signatures are checked on these exact bytes, ctx.state.rawBody),
+ * Reads the body once as bytes (Stripe event signatures are checked on these exact bytes, ctx.state.rawBody),
  * then parses JSON when the request says it is JSON. Called by the route once the caller may call it, so
  * that nobody gets megabytes read and parsed before authentication, and with the route's own limit.
  */

@@ -26,7 +26,7 @@ import { TableCountSchema } from './table-count';
 import { UsageEventSchema } from './usage-event';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
-import { WebhookEventSchema } from './webhook-event';
+import { StripeEventSchema } from './stripe-event';
 import { EntitlementOverrideSchema } from './entitlement-override';
 import { CouponRedemptionSchema, CouponSchema, PromotionCodeSchema } from './coupon';
 import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from './webhook-endpoint';
@@ -59,7 +59,7 @@ export * from './table-count';
 export * from './usage-event';
 export * from './usage-rollup';
 export * from './usage-type';
-export * from './webhook-event';
+export * from './stripe-event';
 export * from './entitlement-override';
 export * from './webhook-endpoint';
 export * from './coupon';
@@ -76,7 +76,7 @@ export const entities = [
   UsageRollupSchema,
   UsageTypeSchema,
   DailyUsageSchema,
-  WebhookEventSchema,
+  StripeEventSchema,
   ProviderKeySchema,
   AuditEntrySchema,
   NotificationSchema,

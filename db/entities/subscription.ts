@@ -46,7 +46,7 @@ export class Subscription {
   canceledAt?: Date | null;
   endedAt?: Date | null;
   pausedAt?: Date | null;
-  /** The newest Stripe object timestamp applied, so a late webhook never moves state backwards. */
+  /** The newest Stripe object timestamp applied, so a late Stripe event never moves state backwards. */
   stripeUpdatedAt?: Date | null;
   /** Recurring amount per year while it counts toward MRR (paying states), else 0: revenue sums this. */
   arrCents: Opt<number> = 0;

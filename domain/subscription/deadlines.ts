@@ -41,7 +41,7 @@ export function nextDeadline<P extends ScheduledChange>(f: Facts<P>, trialRechec
       hasContinuation: f.pendingChange !== null,
       cancelAtPeriodEnd: f.cancelAtPeriodEnd,
     });
-    // A paid plan's trial: a grace hour lets Stripe's own conversion (and its webhook) land first.
+    // A paid plan's trial: a grace hour lets Stripe's own conversion (and its event) land first.
     const at =
       action === 'stripe_converts' ? Math.max(end + HOUR_MS, trialRecheckAt) : trialDecisionAt(f.tier, end);
     due.push({ kind: 'trial_end', at, action });

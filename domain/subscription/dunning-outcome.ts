@@ -43,7 +43,7 @@ export interface AttachedCard {
 }
 
 /**
- * The card a new dunning run retries with at once, if any. Webhooks arrive out of order, so a card the
+ * The card a new dunning run retries with at once, if any. Stripe events arrive out of order, so a card the
  * customer added after seeing the payment fail can reach the subscription before the failure does; only
  * a card attached no earlier than the failure counts (one attached before it is most likely the card that
  * failed). The same second counts as after: a test clock stands still, and at worst it is one early retry.

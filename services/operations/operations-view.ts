@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Invoice, Notification, type Subscription, WebhookEvent } from '../../db/entities';
+import { Invoice, Notification, type Subscription, StripeEvent } from '../../db/entities';
 import { encodeCursor, decodeCursor } from '../../db/keyset-pagination';
 
 /** What an operator checks when something looks stuck: Stripe's events, payments in dunning, the outbox. */
@@ -11,7 +11,7 @@ export async function operationsView(
   const after = q.cursor ? decodeCursor(q.cursor, key) : null;
   const [events, unforwarded, dunning, outbox, unsent] = await Promise.all([
     em.find(
-      WebhookEvent,
+      StripeEvent,
       {
         ...(q.webhooks === 'unforwarded' ? { forwardedAt: null } : {}),
         ...(q.type ? { type: q.type } : {}),
@@ -30,7 +30,7 @@ export async function operationsView(
         fields: ['id', 'type', 'objectId', 'stripeCreatedAt', 'receivedAt', 'workflowId', 'forwardedAt'],
       },
     ),
-    em.count(WebhookEvent, { forwardedAt: null }),
+    em.count(StripeEvent, { forwardedAt: null }),
     // Dunning is in flight while a subscription is past due or suspended for an unpaid invoice.
     em.find(
       Invoice,

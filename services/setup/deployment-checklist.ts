@@ -184,14 +184,14 @@ export function deploymentChecklist(env: DeploymentEnv, machine: DeploymentMachi
       'list only https origins you own in RETURN_URL_ORIGINS',
     ),
     item(
-      'webhook signatures',
+      'Stripe event signatures',
       !set(env, 'STRIPE_SECRET_KEY') || set(env, 'STRIPE_WEBHOOK_SECRET'),
       set(env, 'STRIPE_WEBHOOK_SECRET')
-        ? 'Stripe webhooks are verified with STRIPE_WEBHOOK_SECRET'
+        ? 'Stripe events are verified with STRIPE_WEBHOOK_SECRET'
         : set(env, 'STRIPE_SECRET_KEY')
-          ? 'STRIPE_WEBHOOK_SECRET is not set: webhooks cannot be verified'
+          ? 'STRIPE_WEBHOOK_SECRET is not set: Stripe events cannot be verified'
           : 'no Stripe key: the local emulator',
-      'set STRIPE_WEBHOOK_SECRET from the webhook endpoint in the Stripe Dashboard',
+      "set STRIPE_WEBHOOK_SECRET to the signing secret of the engine's webhook endpoint in the Stripe Dashboard",
     ),
     item(
       'outgoing webhooks',

@@ -10,11 +10,11 @@ import { syncCatalogToStripe } from './sync-catalog-to-stripe';
 import { deploymentChecklist, type DeploymentEnv, type DeploymentMachine } from './deployment-checklist';
 import type { CheckResult, CheckStatus } from './check-result';
 
-/** The engine's webhook routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
-export const WEBHOOK_PATHS = ['/api/v1/billing/webhooks/stripe', '/api/v1/billing/webhook'] as const;
+/** The engine's Stripe event routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
+export const STRIPE_EVENT_PATHS = ['/api/v1/billing/webhooks/stripe', '/api/v1/billing/webhook'] as const;
 
 /** Events the subscription workflow cannot do without: a missing one leaves the mirror behind Stripe. */
-export const REQUIRED_WEBHOOK_EVENTS = [
+export const REQUIRED_STRIPE_EVENTS = [
   'checkout.session.completed',
   'customer.subscription.created',
   'customer.subscription.updated',
@@ -27,7 +27,7 @@ export const REQUIRED_WEBHOOK_EVENTS = [
  * Events the engine acts on when they come (cards, confirmations, invoice copies, the charge mirror), but
  * can live without.
  */
-export const RECOMMENDED_WEBHOOK_EVENTS = [
+export const RECOMMENDED_STRIPE_EVENTS = [
   'invoice.payment_action_required',
   'invoice.created',
   'invoice.finalized',
@@ -51,7 +51,7 @@ export interface VerifyInput {
   /** Set when the engine talks to an emulator or stripe-mock instead of Stripe. */
   stripeApiBase?: string;
   stripeWebhookSecret?: string;
-  /** Where Stripe should deliver webhooks; endpoints elsewhere are reported, not trusted. */
+  /** Where Stripe should send its events; endpoints elsewhere are reported, not trusted. */
   publicBaseUrl?: string;
   keycloak: KeycloakSettings | null;
   lago: LagoSettings | null;
@@ -178,11 +178,11 @@ function pathOf(url: string): string | null {
   }
 }
 
-async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckResult[]> {
+async function checkStripeEventEndpoint(input: VerifyInput, stripe: Stripe): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const create = `add an endpoint (Dashboard › Developers › Webhooks) at ${
     input.publicBaseUrl ? input.publicBaseUrl.replace(/\/+$/, '') : '<your public address>'
-  }${WEBHOOK_PATHS[0]} with the events ${REQUIRED_WEBHOOK_EVENTS.join(', ')}`;
+  }${STRIPE_EVENT_PATHS[0]} with the events ${REQUIRED_STRIPE_EVENTS.join(', ')}`;
   let endpoints: Stripe.WebhookEndpoint[];
   try {
     endpoints = (await stripe.webhookEndpoints.list({ limit: 100 })).data;
@@ -196,7 +196,9 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
       },
     ];
   }
-  const ours = endpoints.filter((e) => (WEBHOOK_PATHS as readonly string[]).includes(pathOf(e.url) ?? ''));
+  const ours = endpoints.filter((e) =>
+    (STRIPE_EVENT_PATHS as readonly string[]).includes(pathOf(e.url) ?? ''),
+  );
   const origin = input.publicBaseUrl ? new URL(input.publicBaseUrl).origin : null;
   const here = origin ? ours.filter((e) => new URL(e.url).origin === origin) : ours;
   const enabled = here.filter((e) => e.status === 'enabled');
@@ -207,7 +209,7 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
       system: 'Stripe',
       name: 'webhook endpoint',
       status: 'fail',
-      detail: `no enabled endpoint delivers to ${origin ?? 'this engine'}${WEBHOOK_PATHS[0]}${elsewhere}${disabled}`,
+      detail: `no enabled endpoint delivers to ${origin ?? 'this engine'}${STRIPE_EVENT_PATHS[0]}${elsewhere}${disabled}`,
       fix: create,
     });
   } else {
@@ -216,9 +218,9 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
     const missing = (e: Stripe.WebhookEndpoint, types: readonly string[]) =>
       types.filter((t) => !covers(e, t));
     const best = [...enabled].sort(
-      (a, b) => missing(a, REQUIRED_WEBHOOK_EVENTS).length - missing(b, REQUIRED_WEBHOOK_EVENTS).length,
+      (a, b) => missing(a, REQUIRED_STRIPE_EVENTS).length - missing(b, REQUIRED_STRIPE_EVENTS).length,
     )[0] as Stripe.WebhookEndpoint;
-    const lacking = missing(best, REQUIRED_WEBHOOK_EVENTS);
+    const lacking = missing(best, REQUIRED_STRIPE_EVENTS);
     out.push(
       lacking.length
         ? {
@@ -235,7 +237,7 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
             detail: `${best.id} delivers every needed event to ${best.url}`,
           },
     );
-    const optional = missing(best, RECOMMENDED_WEBHOOK_EVENTS);
+    const optional = missing(best, RECOMMENDED_STRIPE_EVENTS);
     if (optional.length) {
       out.push({
         system: 'Stripe',
@@ -255,7 +257,7 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
       });
     }
   }
-  out.push(checkWebhookSecret(input));
+  out.push(checkStripeSigningSecret(input));
   return out;
 }
 
@@ -263,7 +265,7 @@ async function checkWebhooks(input: VerifyInput, stripe: Stripe): Promise<CheckR
  * Stripe shows an endpoint's signing secret once, when it is created, and its API never returns it again,
  * so the value cannot be compared here; only its presence and form can.
  */
-function checkWebhookSecret(input: VerifyInput): CheckResult {
+function checkStripeSigningSecret(input: VerifyInput): CheckResult {
   const secret = input.stripeWebhookSecret;
   if (!secret) {
     return {
@@ -488,7 +490,7 @@ async function checkLago(input: VerifyInput, settings: LagoSettings): Promise<Ch
 
 /**
  * verify_stripe_integration: checks the deployment's configuration (given the environment), the Stripe
- * key and account, the synced catalog and meter, the webhook endpoint and secret, and Keycloak and Lago
+ * key and account, the synced catalog and meter, Stripe's webhook endpoint and signing secret, and Keycloak and Lago
  * when they are configured. Read-only everywhere.
  */
 export async function verifyIntegration(input: VerifyInput): Promise<VerifyReport> {
@@ -506,7 +508,7 @@ export async function verifyIntegration(input: VerifyInput): Promise<VerifyRepor
     checks.push(key);
     if (key.status !== 'fail') {
       checks.push(...(await checkCatalog(input, input.stripe)));
-      checks.push(...(await checkWebhooks(input, input.stripe)));
+      checks.push(...(await checkStripeEventEndpoint(input, input.stripe)));
     }
   }
   if (input.keycloak)

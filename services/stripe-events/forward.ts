@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
-import { Customer, Subscription, WebhookEvent } from '../../db/entities';
+import { Customer, Subscription, StripeEvent } from '../../db/entities';
 import { markStripeEventsForwarded, type StripeEventMark } from '../../db/stripe-events';
 import { isFinal } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
@@ -32,7 +32,7 @@ export async function forwardStripeEvent(
   const em = deps.orm.em.fork();
   let event = recorded;
   if (!event) {
-    const row = await em.findOne(WebhookEvent, eventId);
+    const row = await em.findOne(StripeEvent, eventId);
     if (!row || row.forwardedAt || !row.payload) return null;
     event = JSON.parse(row.payload) as Stripe.Event;
   }

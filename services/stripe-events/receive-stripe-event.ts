@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../domain/errors';
 import { eventObject } from '../../integrations/stripe/event-object';
-import { webhookEvents } from '../../telemetry/api-metrics';
+import { stripeEventOutcomes } from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
 import { recordStripeEvent } from './record';
 import { verifyStripeEvent } from './verify';
-import type { WebhookForwarder } from './webhook-forwarder';
+import type { StripeEventForwarder } from './event-forwarder';
 
 /** One delivery from Stripe: the body exactly as signed, and its Stripe-Signature. */
 export interface StripeDelivery {
@@ -19,7 +19,9 @@ export interface StripeDelivery {
  * workflow right after (and retries if it must). A redelivery is a duplicate and changes nothing.
  */
 export async function receiveStripeEvent(
-  deps: Pick<CoreDeps, 'orm' | 'config' | 'clock'> & { webhooks: Pick<WebhookForwarder, 'kick'> },
+  deps: Pick<CoreDeps, 'orm' | 'config' | 'clock'> & {
+    stripeEventForwarder: Pick<StripeEventForwarder, 'kick'>;
+  },
   delivery: StripeDelivery,
   log?: Pick<Logger, 'warn'>,
 ): Promise<{ duplicate: boolean }> {
@@ -31,11 +33,11 @@ export async function receiveStripeEvent(
     event = verifyStripeEvent(delivery.rawBody, delivery.signature, secret);
   } catch (err) {
     const code = err instanceof AppError ? err.code : 'invalid_signature';
-    log?.warn({ hasSignature: Boolean(delivery.signature), code }, 'stripe webhook rejected');
+    log?.warn({ hasSignature: Boolean(delivery.signature), code }, 'stripe event rejected');
     throw err;
   }
   const { duplicate } = await recordStripeEvent(deps, event, delivery.rawBody.toString('utf8'));
-  webhookEvents.inc({ outcome: duplicate ? 'duplicate' : 'received' });
-  if (!duplicate) void deps.webhooks.kick(event.id, eventObject(event).id ?? null, event);
+  stripeEventOutcomes.inc({ outcome: duplicate ? 'duplicate' : 'received' });
+  if (!duplicate) void deps.stripeEventForwarder.kick(event.id, eventObject(event).id ?? null, event);
   return { duplicate };
 }

@@ -2,19 +2,19 @@ import Stripe from 'stripe';
 import { AppError } from '../../domain/errors';
 
 /** Stripe's own tolerance for replayed signatures: five minutes. */
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
 // Verification is local HMAC work; this client never makes a request.
 const verifier = new Stripe('sk_test_signature_only');
 
 /**
- * Checks a webhook's signature on the raw body and parses the event. An expired timestamp gets its own
+ * Checks a Stripe event's signature on the raw body and parses the event. An expired timestamp gets its own
  * code: a right signature that arrives late points at a clock or a queue to fix, not at a wrong secret.
  */
 export function verifyStripeEvent(
   rawBody: Buffer | string,
   signature: string,
   secret: string,
-  toleranceSeconds = WEBHOOK_TOLERANCE_SECONDS,
+  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
 ): Stripe.Event {
   try {
     return verifier.webhooks.constructEvent(rawBody, signature, secret, toleranceSeconds);

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { AuditEntry, Charge, Customer, Invoice, Refund, WebhookEvent } from '../../db/entities';
+import { AuditEntry, Charge, Customer, Invoice, Refund, StripeEvent } from '../../db/entities';
 import type { syncChargeWorkflow } from '../../workflows';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
@@ -193,7 +193,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
       .events('charge.succeeded')
       .find((e) => (e.data.object as { id?: string }).id === stripeCharge?.id);
     await eventually(
-      () => db.orm.em.fork().findOne(WebhookEvent, succeeded?.id as string),
+      () => db.orm.em.fork().findOne(StripeEvent, succeeded?.id as string),
       (row) => row?.forwardedAt != null,
       'the charge.succeeded event forwarded',
     );

@@ -1,4 +1,4 @@
-import { Invoice, Notification, WebhookEvent } from '../../db/entities';
+import { Invoice, Notification, StripeEvent } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
@@ -20,7 +20,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the operator's operations view
     // 30 events a minute apart, two of them received at the same instant; every fifth not forwarded yet.
     for (let i = 0; i < 30; i++) {
       const at = new Date(base + Math.min(i, 28) * 60_000);
-      em.create(WebhookEvent, {
+      em.create(StripeEvent, {
         id: `evt_ops_${String(i).padStart(2, '0')}`,
         type: i % 2 ? 'invoice.paid' : 'customer.subscription.updated',
         objectId: `obj_${i}`,

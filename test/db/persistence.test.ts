@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { markForwarded } from '../../services/stripe-events/forward';
 import { recordStripeEvent } from '../../services/stripe-events/record';
-import { Customer, Plan, Subscription, WebhookEvent } from '../../db/entities';
+import { Customer, Plan, Subscription, StripeEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { PLAN_CATALOG } from '../../domain/plan-catalog';
@@ -78,13 +78,13 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     } as unknown as Stripe.Event;
     expect(await recordStripeEvent({ orm: db.orm }, event)).toEqual({ duplicate: false });
     expect(await recordStripeEvent({ orm: db.orm }, event)).toEqual({ duplicate: true });
-    const row = await db.orm.em.fork().findOneOrFail(WebhookEvent, event.id);
+    const row = await db.orm.em.fork().findOneOrFail(StripeEvent, event.id);
     expect(row).toMatchObject({ type: event.type, objectId: 'sub_once', forwardedAt: null });
     expect(row.stripeCreatedAt.toISOString()).toBe('2026-09-21T14:13:20.000Z');
     expect(JSON.parse(row.payload as string)).toEqual(event);
 
     await markForwarded(db.orm, [{ eventId: event.id, workflowIds: 'subs_once' }], new Date());
-    const marked = await db.orm.em.fork().findOneOrFail(WebhookEvent, event.id);
+    const marked = await db.orm.em.fork().findOneOrFail(StripeEvent, event.id);
     expect(marked).toMatchObject({ payload: null, workflowId: 'subs_once' });
     expect(marked.forwardedAt).toBeInstanceOf(Date);
   });

@@ -191,7 +191,7 @@ describe('checkout → payment → subscription → renewal → failed payment, 
       body: payload,
     });
     expect(res.status).toBe(200);
-    await api.webhooksDrained();
+    await api.stripeEventsDrained();
 
     // Handled once the workflow, after the event's signal, re-reads the subscription (its last step; a local
     // activity, which the history records as a marker naming it).

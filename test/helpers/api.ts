@@ -31,8 +31,8 @@ export interface TestApi {
   ): Promise<TestResponse>;
   /** The raw response, for bodies that are not JSON (PDFs) and for headers. */
   raw(path: string, token?: string): Promise<Response>;
-  /** Resolves once every webhook event handed to the forwarder so far has been tried. */
-  webhooksDrained(): Promise<void>;
+  /** Resolves once every Stripe event handed to the forwarder so far has been tried. */
+  stripeEventsDrained(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,7 +118,7 @@ export async function startTestApi(opts: {
   const config = loadConfig(env);
   const temporal = opts.temporal ?? unreachableTemporal();
   const byok = createByokRuntime(opts.keyring ?? testKeyring(), env);
-  const { app, routes, webhooks } = createApp({
+  const { app, routes, stripeEventForwarder } = createApp({
     config,
     orm: opts.orm,
     temporal,
@@ -139,7 +139,7 @@ export async function startTestApi(opts: {
     config,
     routes,
     byok,
-    webhooksDrained: () => webhooks.drain(),
+    stripeEventsDrained: () => stripeEventForwarder.drain(),
     raw: (path, token) =>
       fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} }),
     async request(method, path, { token, body, headers } = {}) {
@@ -163,8 +163,8 @@ export async function startTestApi(opts: {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      webhooks.close();
-      await webhooks.drain();
+      stripeEventForwarder.close();
+      await stripeEventForwarder.drain();
       if (!opts.temporal) await temporal.connection.close();
     },
   };

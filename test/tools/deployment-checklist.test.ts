@@ -77,7 +77,11 @@ describe('the deployment checklist of npm run verify', () => {
       { RETURN_URL_ORIGINS: 'https://app.example.com,http://shop.example.com' },
       'return URLs',
     ],
-    ['a Stripe key without a webhook secret', { STRIPE_WEBHOOK_SECRET: undefined }, 'webhook signatures'],
+    [
+      'a Stripe key without a webhook secret',
+      { STRIPE_WEBHOOK_SECRET: undefined },
+      'Stripe event signatures',
+    ],
     [
       'outgoing webhooks let into private networks',
       { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' },

@@ -5,8 +5,8 @@ import type Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import {
-  RECOMMENDED_WEBHOOK_EVENTS,
-  REQUIRED_WEBHOOK_EVENTS,
+  RECOMMENDED_STRIPE_EVENTS,
+  REQUIRED_STRIPE_EVENTS,
   verifyIntegration,
   type VerifyInput,
 } from '../../services/setup/verify-integration';
@@ -63,7 +63,7 @@ describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emu
     await syncCatalog(stripe, db.orm);
     const endpoint = await stripe.webhookEndpoints.create({
       url: `${PUBLIC_BASE_URL}/api/v1/billing/webhooks/stripe`,
-      enabled_events: [...REQUIRED_WEBHOOK_EVENTS, ...RECOMMENDED_WEBHOOK_EVENTS],
+      enabled_events: [...REQUIRED_STRIPE_EVENTS, ...RECOMMENDED_STRIPE_EVENTS],
     });
     webhookSecret = endpoint.secret as string;
     env = {

@@ -25,7 +25,7 @@ export interface SubscriptionInput {
    */
   continuation?: Omit<PendingChange, 'effectiveAt'> | null;
   dunningPolicy?: DunningPolicy;
-  /** Set when Stripe made the subscription (dashboard, portal) and a webhook started this workflow. */
+  /** Set when Stripe made the subscription (dashboard, portal) and a Stripe event started this workflow. */
   stripeSubscriptionId?: string;
   /** Carried across continue-as-new. */
   carried?: { state: SubscriptionView; appliedEventIds: string[] };

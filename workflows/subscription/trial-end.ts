@@ -23,7 +23,7 @@ async function endTrialWithoutCard(run: Run): Promise<void> {
     const snap = await stripe.fetchSubscription(state.stripeSubscriptionId);
     if (snap.status !== 'trialing' && snap.status !== 'canceled') return applySnapshot(run, snap);
     if (snap.hasPaymentMethod || (await db.customerHasPaymentMethod(state.customerId))) {
-      // Stripe converts (or fails the first charge) on its own; its webhook wakes us, else check back.
+      // Stripe converts (or fails the first charge) on its own; its event wakes us, else check back.
       run.trialRecheckAt = Date.now() + HOUR_MS;
       return applySnapshot(run, snap);
     }

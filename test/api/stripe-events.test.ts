@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
-import { Customer, Subscription, WebhookEvent } from '../../db/entities';
+import { Customer, Subscription, StripeEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
@@ -21,7 +21,7 @@ function signed(payload: string, secret = SECRET, timestamp?: number): string {
   return signer.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 
-describe('Stripe webhook intake', () => {
+describe('Stripe event intake', () => {
   let env: TestWorkflowEnvironment;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let emulator: StripeEmulator;
@@ -112,7 +112,7 @@ describe('Stripe webhook intake', () => {
     const res = await alias(signed(payload));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ received: true, duplicate: false });
-    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_alias_1' })).toBe(1);
+    expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_alias_1' })).toBe(1);
   });
 
   it('answers 400 to a bad signature and records nothing', async () => {
@@ -123,7 +123,7 @@ describe('Stripe webhook intake', () => {
     const res = await post(payload, signed(payload, 'whsec_someone_else'));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_signature');
-    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_badsig' })).toBe(0);
+    expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_badsig' })).toBe(0);
   });
 
   it('answers 400 webhook_timestamp_expired to a rightly signed event older than five minutes', async () => {
@@ -136,7 +136,7 @@ describe('Stripe webhook intake', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('webhook_timestamp_expired');
     expect(body.error.message).toMatch(/timestamp/i);
-    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_old' })).toBe(0);
+    expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_old' })).toBe(0);
   });
 
   it('calls an old signature made with the wrong secret a bad signature, not an expired one', async () => {
@@ -170,11 +170,11 @@ describe('Stripe webhook intake', () => {
       charge: 'ch_y',
     });
     await deliver('evt_cat_card', 'payment_method.detached', { id: 'pm_x', object: 'payment_method' });
-    await api.webhooksDrained();
+    await api.stripeEventsDrained();
 
-    const row = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_cat_invoice');
+    const row = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_cat_invoice');
     expect(row.workflowId).toBe('invoice-sync-evt_cat_invoice');
-    const paid = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_cat_paid');
+    const paid = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_cat_paid');
     expect(paid.workflowId).toBe('charge-sync-evt_cat_paid,invoice-sync-evt_cat_paid');
     const unrouted = logLines.filter((l) => l.msg === 'stripe event not routed').map((l) => l.type);
     expect(unrouted).toEqual(['payment_method.detached']);
@@ -186,7 +186,7 @@ describe('Stripe webhook intake', () => {
         'stripe event ignored: the engine does not act on this type',
       ]),
     );
-    const rows = await db.orm.em.fork().find(WebhookEvent, { id: { $like: 'evt_cat_%' } });
+    const rows = await db.orm.em.fork().find(StripeEvent, { id: { $like: 'evt_cat_%' } });
     expect(rows.every((r) => r.forwardedAt)).toBe(true);
   });
 
@@ -201,7 +201,7 @@ describe('Stripe webhook intake', () => {
 
     const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
     // Acknowledged first, forwarded a moment later: the workflow exists once the forwarder has run.
-    await api.webhooksDrained();
+    await api.stripeEventsDrained();
     const handle = env.client.workflow.getHandle(`subscription-${subscriptionId}`);
     let state = await handle.query(subscriptionState);
     for (let i = 0; i < 100 && state.status !== 'active'; i++) {
@@ -218,7 +218,7 @@ describe('Stripe webhook intake', () => {
     }
     const items = (await stripe.subscriptions.retrieve(sub.id)).items.data.map((it) => it.price.id);
     expect(items.sort()).toEqual([sub.items.data[0]?.price.id, usage?.id].sort());
-    expect(await db.orm.em.fork().count(WebhookEvent, { id: 'evt_dash_1' })).toBe(1);
+    expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_dash_1' })).toBe(1);
   });
 
   it('never moves state backwards when an old event arrives after a newer one', async () => {

@@ -1,7 +1,7 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
 
-/** A Stripe event seen by the webhook route; its primary key (Stripe's event id) makes a redelivery a no-op. */
-export class WebhookEvent {
+/** A Stripe event as received; its primary key (Stripe's event id) makes a redelivery a no-op. */
+export class StripeEvent {
   id!: string;
   type!: string;
   objectId?: string | null;
@@ -14,8 +14,9 @@ export class WebhookEvent {
   forwardedAt?: Date | null;
 }
 
-export const WebhookEventSchema = new EntitySchema<WebhookEvent>({
-  class: WebhookEvent,
+export const StripeEventSchema = new EntitySchema<StripeEvent>({
+  class: StripeEvent,
+  // The table keeps its first name: renaming it is a migration on live data for a word.
   tableName: 'webhook_events',
   indexes: [{ properties: ['forwardedAt', 'receivedAt'] }],
   properties: {

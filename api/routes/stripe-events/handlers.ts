@@ -1,7 +1,7 @@
 import type { HandlerInput } from '../../routing/define-route';
 import { receiveStripeEvent } from '../../../services/stripe-events/receive-stripe-event';
 
-export async function receiveStripeWebhook({
+export async function postStripeEvent({
   deps,
   ctx,
 }: HandlerInput<undefined, undefined, undefined, 'public'>) {

@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
-import { Customer, WebhookEvent } from '../../db/entities';
+import { Customer, StripeEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
@@ -29,7 +29,7 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, time
   return last;
 }
 
-describe('webhook forwarding while Temporal is down', () => {
+describe('Stripe event forwarding while Temporal is down', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let emulator: StripeEmulator;
   let api: TestApi;
@@ -106,8 +106,8 @@ describe('webhook forwarding while Temporal is down', () => {
       body: payload,
     });
     expect(res.status).toBe(200);
-    await api.webhooksDrained();
-    const pending = await db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_while_down');
+    await api.stripeEventsDrained();
+    const pending = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_while_down');
     expect(pending.forwardedAt ?? null).toBeNull();
 
     // Temporal comes up on that address; the forwarder's sweep delivers the event.
@@ -131,7 +131,7 @@ describe('webhook forwarding while Temporal is down', () => {
     });
     running = worker.run();
     const forwarded = await eventually(
-      () => db.orm.em.fork().findOneOrFail(WebhookEvent, 'evt_while_down'),
+      () => db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_while_down'),
       (e) => e.forwardedAt != null,
     );
     const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;

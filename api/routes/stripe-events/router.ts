@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { LARGE_BODY_LIMIT } from '../../middleware/body';
 import { defineRoute } from '../../routing/define-route';
-import { receiveStripeWebhook } from './handlers';
+import { postStripeEvent } from './handlers';
 
-const stripeWebhook = {
+const stripeEvents = {
   method: 'post' as const,
   path: '/billing/webhooks/stripe',
-  summary:
-    'Stripe webhooks: signature checked on the raw body, deduplicated by event id, routed to workflows',
-  tags: ['webhooks'],
+  summary: 'Stripe events: signature checked on the raw body, deduplicated by event id, routed to workflows',
+  tags: ['stripe'],
   access: 'public' as const,
   // Stripe's events carry whole objects; the signature is checked on these bytes before anything else.
   bodyLimit: LARGE_BODY_LIMIT,
@@ -21,11 +20,12 @@ const stripeWebhook = {
     /** A redelivery of an event already recorded: acknowledged, nothing done again. */
     duplicate: z.boolean(),
   }),
-  handler: receiveStripeWebhook,
+  handler: postStripeEvent,
 };
 
-export const webhookRoutes = [
-  defineRoute(stripeWebhook),
+/** Where Stripe sends its events; the paths are the ones configured in Stripe, so they keep their names. */
+export const stripeEventRoutes = [
+  defineRoute(stripeEvents),
   // For a `stripe listen --forward-to …/api/billing/webhook` set up with the shorter path; under /api/v1 too.
-  defineRoute({ ...stripeWebhook, path: '/billing/webhook', summary: 'Alias of /billing/webhooks/stripe' }),
+  defineRoute({ ...stripeEvents, path: '/billing/webhook', summary: 'Alias of /billing/webhooks/stripe' }),
 ];

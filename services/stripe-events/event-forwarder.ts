@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
-import { WebhookEvent } from '../../db/entities';
-import { webhookEvents, webhookForwardLag } from '../../telemetry/api-metrics';
+import { StripeEvent } from '../../db/entities';
+import { stripeEventOutcomes, stripeEventForwardLag } from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
@@ -16,13 +16,13 @@ const MARK_EVERY_MS = 50;
 const MARK_BATCH = 500;
 
 /**
- * Hands recorded webhook events to their workflows after the 2xx has gone out, so Stripe's acknowledgement
+ * Hands recorded Stripe events to their workflows after the 2xx has gone out, so Stripe's acknowledgement
  * waits only for the durable insert. Events of one Stripe object share a lane and keep their order; a
  * sweep retries whatever is left unforwarded, so an event survives a crash or a Temporal outage. Several
  * API processes may forward the same event, and a crash between signal and mark forwards it again: the
  * workflow ignores an event id it has applied.
  */
-export class WebhookForwarder {
+export class StripeEventForwarder {
   private readonly lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
   private readonly timer: NodeJS.Timeout;
   private readonly routes = new RouteCache();
@@ -72,14 +72,14 @@ export class WebhookForwarder {
       // Held in flight until its mark is written, so a sweep in between does not send it again.
       if (mark) {
         this.queueMark(mark);
-        webhookEvents.inc({ outcome: mark.workflowIds ? 'forwarded' : 'ignored' });
+        stripeEventOutcomes.inc({ outcome: mark.workflowIds ? 'forwarded' : 'ignored' });
         // Lag from the stored arrival time, so read on the clock that stamped it (record.ts), not a stopwatch.
-        webhookForwardLag.observe((clockOf(this.deps).now().getTime() - receivedAt.getTime()) / 1000);
+        stripeEventForwardLag.observe((clockOf(this.deps).now().getTime() - receivedAt.getTime()) / 1000);
       } else this.inFlight.delete(eventId);
     } catch (err) {
-      webhookEvents.inc({ outcome: 'failed' });
+      stripeEventOutcomes.inc({ outcome: 'failed' });
       this.inFlight.delete(eventId);
-      this.logger.warn({ err, eventId }, 'webhook event not forwarded yet; the sweep retries it');
+      this.logger.warn({ err, eventId }, 'stripe event not forwarded yet; the sweep retries it');
     }
   }
 
@@ -117,14 +117,14 @@ export class WebhookForwarder {
       const stale = await this.deps.orm.em
         .fork()
         .find(
-          WebhookEvent,
+          StripeEvent,
           { forwardedAt: null, receivedAt: { $lt: new Date(clockOf(this.deps).now().getTime() - STALE_MS) } },
           { orderBy: { receivedAt: 'asc' }, limit: 200, fields: ['id', 'objectId', 'receivedAt'] },
         );
       for (const e of stale) await this.kick(e.id, e.objectId ?? null, undefined, e.receivedAt);
       await this.flushMarks();
     } catch (err) {
-      this.logger.warn({ err }, 'webhook sweep failed');
+      this.logger.warn({ err }, 'stripe event sweep failed');
     } finally {
       this.sweeping = false;
     }
