@@ -5,9 +5,9 @@ import {
   call,
   type Invoice,
   type Plan,
+  type PeriodSummary,
   type Subscription,
   type Usage,
-  type UsageRecords,
 } from '../api/client';
 import { DailyUsageChart, type DailySeries } from '../chart';
 import { Card, Empty, ErrorNotice, Loaded, Loading, Notice, Page, Table } from '../components';
@@ -18,54 +18,31 @@ import { Link } from '../router';
 import { statusOf } from '../status';
 
 const DAY_S = 86_400;
-/** The chart reads at most this many of the period's events (newest first). */
-const CHART_EVENT_PAGES = 5;
 
 async function loadDashboard() {
-  const [sub, usage, access, invoices, plans] = await Promise.all([
+  const [sub, usage, period, access, invoices, plans] = await Promise.all([
     call(api.GET('/api/v1/billing/subscription')),
     call(api.GET('/api/v1/billing/usage')),
+    call(api.GET('/api/v1/billing/period_summary')),
     call(api.GET('/api/v1/subscriptions/my-access')),
     call(api.GET('/api/v1/billing/invoices', { params: { query: { limit: 10 } } })),
     call(api.GET('/api/v1/subscriptions/plans')),
   ]);
-  return { sub, usage, access, invoices, plans };
+  return { sub, usage, period, access, invoices, plans };
 }
 
-/** Events since the period started, counted per UTC day and type; the days to come stay empty. */
-async function loadDaily(periodStart: string, periodEnd: string | null): Promise<DailySeries> {
-  const since = Date.parse(periodStart);
-  const records: UsageRecords['records'] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < CHART_EVENT_PAGES; page++) {
-    const r = await call(
-      api.GET('/api/v1/billing/usage_records', { params: { query: { limit: 200, cursor } } }),
-    );
-    records.push(...r.records);
-    const oldest = r.records[r.records.length - 1];
-    if (!r.next_cursor || (oldest && Date.parse(oldest.timestamp) < since)) break;
-    cursor = r.next_cursor;
-  }
-  const first = Math.floor(since / 1000 / DAY_S) * DAY_S;
-  const today = Math.floor(Date.now() / 1000 / DAY_S) * DAY_S;
-  const end = periodEnd ? Math.floor((Date.parse(periodEnd) - 1) / 1000 / DAY_S) * DAY_S : today;
-  const last = Math.max(today, end, first + 6 * DAY_S);
-  const days: number[] = [];
-  for (let d = first; d <= last; d += DAY_S) days.push(d);
-  const types = new Map<string, (number | null)[]>();
-  for (const rec of records) {
-    const t = Date.parse(rec.timestamp);
-    if (t < since) continue;
-    const i = Math.floor((t / 1000 - first) / DAY_S);
-    if (i < 0 || i >= days.length) continue;
-    const counts = types.get(rec.type) ?? days.map((d) => (d <= today ? 0 : null));
-    counts[i] = (counts[i] ?? 0) + rec.quantity;
-    types.set(rec.type, counts);
-  }
-  const byType = [...types].map(([type, counts]) => ({ type, counts }));
+/** The engine's days of the period as the chart draws them; a short period still spans a week. */
+function dailySeries(daily: PeriodSummary['daily_usage']): DailySeries {
+  const rows = daily.map((d) => ({ at: Date.parse(d.day) / 1000, units: d.units }));
+  const first = rows[0]?.at ?? Math.floor(Date.now() / 1000 / DAY_S) * DAY_S;
+  while (rows.length < 7) rows.push({ at: first + rows.length * DAY_S, units: null });
+  const types = [...new Set(daily.flatMap((d) => Object.keys(d.units ?? {})))];
   // A type keeps its colour from one load to the next.
-  byType.sort((a, b) => a.type.localeCompare(b.type));
-  return { days, byType };
+  types.sort((a, b) => a.localeCompare(b));
+  return {
+    days: rows.map((r) => r.at),
+    byType: types.map((type) => ({ type, counts: rows.map((r) => (r.units ? (r.units[type] ?? 0) : null)) })),
+  };
 }
 
 function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice[] }) {
@@ -195,51 +172,21 @@ function PlanSummary({
   );
 }
 
-function NextInvoice({ sub, usage }: { sub: Subscription; usage: Usage }) {
-  if (
-    sub.cancel_at_period_end ||
-    !sub.current_period_end ||
-    !['active', 'trialing', 'past_due'].includes(sub.status)
-  ) {
-    return null;
-  }
-  const base = sub.pending_change ? sub.pending_change.amount_cents : sub.amount_cents;
-  // The rated usage of the period so far: the credits' overage and every line of the plan's rate card.
-  const overage = usage.cost.total_cents;
-  const on = sub.pending_change?.effective_at ?? sub.current_period_end;
-  const off = discountOn('discount' in sub ? sub.discount : null, [base, overage], on);
+function NextInvoice({ estimate }: { estimate: PeriodSummary['next_invoice'] }) {
+  if (!estimate) return null;
+  const { currency, coupon } = estimate;
   return (
     <Card id="next" title="Next invoice (estimate)">
-      <p className="big">{money(base + overage - off, sub.currency)}</p>
+      <p className="big">{money(estimate.total_cents, currency)}</p>
       <p className="muted">
-        On {date(on)}: {money(base, sub.currency)} plan
-        {overage > 0 ? ` + ${money(overage, sub.currency)} usage so far` : ''}
-        {off > 0 && 'discount' in sub
-          ? ` − ${money(off, sub.currency)} coupon ${sub.discount?.coupon_name ?? sub.discount?.coupon_id}`
+        On {date(estimate.date)}: {money(estimate.plan_cents, currency)} plan
+        {estimate.usage_cents > 0 ? ` + ${money(estimate.usage_cents, currency)} usage so far` : ''}
+        {estimate.discount_cents > 0 && coupon
+          ? ` − ${money(estimate.discount_cents, currency)} coupon ${coupon.name ?? coupon.id}`
           : ''}
         .
       </p>
     </Card>
-  );
-}
-
-/** The coupon on a subscription (the free tier's answer has none). */
-type Discount = NonNullable<Extract<Subscription, { discount: unknown }>['discount']>;
-
-/**
- * What the subscription's coupon takes off an invoice made on `on`, as Stripe takes it: a percentage of
- * each line rounded half away from zero, or an amount off the lines up to what they come to; nothing once
- * the discount has ended.
- */
-function discountOn(discount: Discount | null | undefined, lines: number[], on: string): number {
-  if (!discount || (discount.end !== null && Date.parse(discount.end) <= Date.parse(on))) return 0;
-  if (discount.percent_off !== null) {
-    const pct = discount.percent_off;
-    return lines.reduce((sum, l) => sum + Math.sign(l) * Math.round((Math.abs(l) * pct) / 100), 0);
-  }
-  return Math.min(
-    discount.amount_off_cents ?? 0,
-    lines.reduce((sum, l) => sum + Math.max(0, l), 0),
   );
 }
 
@@ -370,19 +317,15 @@ function UsageCost({ usage, currency }: { usage: Usage; currency: string }) {
   );
 }
 
-function DailyUsage({ periodStart, periodEnd }: { periodStart: string; periodEnd: string | null }) {
-  const daily = useLoad(() => loadDaily(periodStart, periodEnd), `${periodStart} ${periodEnd}`);
+function DailyUsage({ daily }: { daily: PeriodSummary['daily_usage'] }) {
+  const data = dailySeries(daily);
   return (
     <Card id="daily" title="Daily usage" wide>
-      <Loaded state={daily} what="daily usage">
-        {(data) =>
-          data.byType.length === 0 ? (
-            <Empty>No usage this period yet.</Empty>
-          ) : (
-            <DailyUsageChart data={data} label="API usage per day this period, by type" />
-          )
-        }
-      </Loaded>
+      {data.byType.length === 0 ? (
+        <Empty>No usage this period yet.</Empty>
+      ) : (
+        <DailyUsageChart data={data} label="API usage per day this period, by type" />
+      )}
     </Card>
   );
 }
@@ -433,7 +376,7 @@ export function Dashboard() {
         <Loading what="your billing" />
       </Page>
     );
-  const { sub, usage, access, invoices, plans } = d.data;
+  const { sub, usage, period, access, invoices, plans } = d.data;
   if (sub.status === 'none') {
     return (
       <Page title="Billing">
@@ -457,8 +400,8 @@ export function Dashboard() {
         <PlanSummary sub={sub} plan={plan} onChanged={d.reload} />
         <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
         <UsageCost usage={usage} currency={sub.currency} />
-        <NextInvoice sub={sub} usage={usage} />
-        <DailyUsage periodStart={usage.usage.period_start} periodEnd={usage.usage.period_end} />
+        <NextInvoice estimate={period.next_invoice} />
+        <DailyUsage daily={period.daily_usage} />
         <Entitlements />
       </div>
     </Page>
