@@ -10,7 +10,7 @@ interface CodeEntry {
 /**
  * Every stable code a refusal may carry. AppError takes only these (its `code` is an ErrorCode), so a new
  * refusal cannot reach a caller without an entry here; docs/api.md's catalogue is written from this table
- * (`npm run docs:errors`) and test/tools/error-catalogue.test.ts fails when the two differ. Conflicts
+ * (`npm run docs:errors`) and test/api/error-catalogue.test.ts fails when the two differ. Conflicts
  * about a value already in use end in `_exists`.
  */
 export const ERROR_CODES = {
@@ -24,7 +24,7 @@ export const ERROR_CODES = {
   invalid_request: {
     kinds: ['invalid'],
     meaning:
-      'A header or value cannot be taken (an Idempotency-Key that is malformed or differs from the body’s)',
+      "A header or value cannot be taken (an Idempotency-Key that is malformed or differs from the body's)",
   },
   bad_request: { kinds: ['invalid'], meaning: 'A client error the HTTP server raised before any route ran' },
   idempotency_key_required: {
@@ -33,7 +33,7 @@ export const ERROR_CODES = {
   },
   invalid_cursor: { kinds: ['invalid'], meaning: 'The cursor was not given out by this list' },
   return_url_not_allowed: { kinds: ['invalid'], meaning: 'A return URL points outside the allowed origins' },
-  payload_too_large: { kinds: ['too_large'], meaning: 'The body is over the route’s limit' },
+  payload_too_large: { kinds: ['too_large'], meaning: "The body is over the route's limit" },
   unsupported_media_type: {
     kinds: ['unsupported_media_type'],
     meaning: 'The route takes a JSON body and got another type',
@@ -52,18 +52,18 @@ export const ERROR_CODES = {
     meaning: 'The token is malformed, unsigned, for another client or audience',
   },
   token_expired: { kinds: ['unauthenticated'], meaning: 'The token has expired' },
-  forbidden: { kinds: ['forbidden'], meaning: 'The caller’s role may not call this route' },
+  forbidden: { kinds: ['forbidden'], meaning: "The caller's role may not call this route" },
   conflicting_roles: {
     kinds: ['forbidden'],
-    meaning: 'The token holds the gateway’s role beside editor or admin',
+    meaning: "The token holds the gateway's role beside editor or admin",
   },
   email_not_verified: {
     kinds: ['forbidden'],
-    meaning: 'The person’s email is not verified by the identity provider',
+    meaning: "The person's email is not verified by the identity provider",
   },
   identity_provider_unavailable: {
     kinds: ['unavailable'],
-    meaning: 'The identity provider’s signing keys could not be fetched',
+    meaning: "The identity provider's signing keys could not be fetched",
   },
   dev_sign_in_disabled: { kinds: ['not_found'], meaning: 'The development sign-in is off here' },
 
@@ -80,7 +80,7 @@ export const ERROR_CODES = {
     kinds: ['not_found'],
     meaning: 'The invoice has no PDF yet (it is still a draft)',
   },
-  payment_method_not_found: { kinds: ['not_found'], meaning: 'No such payment method of the caller’s' },
+  payment_method_not_found: { kinds: ['not_found'], meaning: "No such payment method of the caller's" },
   entitlement_override_not_found: { kinds: ['not_found'], meaning: 'No such entitlement override' },
   provider_key_not_found: { kinds: ['not_found'], meaning: 'No provider key stored for this provider' },
   coupon_not_found: { kinds: ['not_found'], meaning: 'No such coupon' },
@@ -114,7 +114,7 @@ export const ERROR_CODES = {
   plan_inconsistent: { kinds: ['internal'], meaning: 'The plan has no versions (a fault in stored data)' },
   invalid_subscription_state: {
     kinds: ['conflict'],
-    meaning: 'The subscription’s state does not allow this change',
+    meaning: "The subscription's state does not allow this change",
   },
   no_change: { kinds: ['conflict'], meaning: 'The subscription is already as asked' },
   not_in_trial: { kinds: ['conflict'], meaning: 'Only a running trial takes a plan to continue with' },
@@ -140,10 +140,10 @@ export const ERROR_CODES = {
     meaning: 'The credit grant never expires, so it cannot be extended',
   },
   not_an_extension: { kinds: ['conflict'], meaning: 'The new expiry is not later than the current one' },
-  credit_pack_not_for_plan: { kinds: ['conflict'], meaning: 'The customer’s plan may not buy this pack' },
+  credit_pack_not_for_plan: { kinds: ['conflict'], meaning: "The customer's plan may not buy this pack" },
   credit_pack_not_in_currency: {
     kinds: ['conflict'],
-    meaning: 'The pack is not sold in the customer’s currency',
+    meaning: "The pack is not sold in the customer's currency",
   },
   provider_key_unreadable: {
     kinds: ['conflict'],
@@ -151,7 +151,7 @@ export const ERROR_CODES = {
   },
   byok_not_in_plan: {
     kinds: ['forbidden'],
-    meaning: 'The customer’s plan does not include bring-your-own-key',
+    meaning: "The customer's plan does not include bring-your-own-key",
   },
 
   // Coupons and promotion codes.
@@ -170,7 +170,7 @@ export const ERROR_CODES = {
   },
   promotion_code_minimum_not_met: {
     kinds: ['invalid'],
-    meaning: 'The order is below the promotion code’s minimum',
+    meaning: "The order is below the promotion code's minimum",
   },
   promotion_code_needs_change_now: {
     kinds: ['invalid'],
@@ -188,21 +188,21 @@ export const ERROR_CODES = {
   },
   entitlement_invalid: {
     kinds: ['invalid'],
-    meaning: 'An entitlement’s terms are wrong; `details.field` names it',
+    meaning: "An entitlement's terms are wrong; `details.field` names it",
   },
   currency_not_supported: { kinds: ['invalid'], meaning: 'Not a currency the engine prices in' },
-  currency_is_base: { kinds: ['invalid'], meaning: 'The currency is the plan’s or pack’s own' },
+  currency_is_base: { kinds: ['invalid'], meaning: "The currency is the plan's or pack's own" },
   currency_fixed: {
     kinds: ['conflict'],
     meaning: 'The account pays in another currency, which cannot change',
   },
   currency_cycles_differ: {
     kinds: ['invalid'],
-    meaning: 'A currency’s prices do not cover the plan’s billing cycles',
+    meaning: "A currency's prices do not cover the plan's billing cycles",
   },
   currency_rate_card_differs: {
     kinds: ['invalid'],
-    meaning: 'A currency’s rate card does not match the plan’s',
+    meaning: "A currency's rate card does not match the plan's",
   },
   invalid_exchange_rate: {
     kinds: ['invalid'],
@@ -225,10 +225,10 @@ export const ERROR_CODES = {
   // Usage limits: the report is refused whole.
   daily_quota_exceeded: {
     kinds: ['rate_limited'],
-    meaning: 'The plan’s daily quota is used up; see Retry-After',
+    meaning: "The plan's daily quota is used up; see Retry-After",
   },
   spend_cap_reached: { kinds: ['rate_limited'], meaning: 'The spend cap of this billing period is reached' },
-  credits_exhausted: { kinds: ['rate_limited'], meaning: 'A prepaid-only customer’s credits are used up' },
+  credits_exhausted: { kinds: ['rate_limited'], meaning: "A prepaid-only customer's credits are used up" },
 
   // Stripe and its webhooks.
   card_declined: { kinds: ['payment_required'], meaning: 'The card was declined' },
@@ -267,7 +267,7 @@ export const ERROR_CODES = {
   },
   internal_error: {
     kinds: ['internal'],
-    meaning: 'Something went wrong on the engine’s side; `details.request_id` names it',
+    meaning: "Something went wrong on the engine's side; `details.request_id` names it",
   },
 } as const satisfies Record<string, CodeEntry>;
 
