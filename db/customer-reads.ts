@@ -67,7 +67,7 @@ export interface InvoiceWithMoneyBackRow extends InvoiceRow {
 /**
  * One customer's invoices, newest first (created, then id, descending), `limit` of them strictly after
  * the (created, id) position `after` when given, each with the sums refundsOfInvoices and
- * creditsOfInvoices give, in the same statement: one round trip for the whole page.
+ * creditNotesOfInvoices give, in the same statement: one round trip for the whole page.
  */
 export async function invoicesOfCustomer(
   em: EntityManager,
@@ -132,7 +132,7 @@ export function refundsOfInvoices(
 }
 
 /** Credited amounts of the credit notes of these invoices that are not void, one row per credit note. */
-export function creditsOfInvoices(
+export function creditNotesOfInvoices(
   sql: Sql,
   stripeInvoiceIds: string[],
 ): Promise<{ stripeInvoiceId: string; cents: number }[]> {

@@ -24,7 +24,8 @@ export async function refundInvoiceWorkflow(req: RefundRequest): Promise<RefundR
 
 /**
  * An admin's credit note on an invoice (id `credit-note-<invoice>-<key hash>`): started at most once per
- * idempotency key, so a replayed request reads this run's result instead of crediting again.
+ * idempotency key, so a replayed request reads this run's result instead of issuing another. Its name and
+ * its activity's (creditInvoice) are Temporal type names that running workflows and histories hold: kept.
  */
 export async function creditInvoiceWorkflow(req: CreditNoteRequest): Promise<CreditNoteResult> {
   return stripe.creditInvoice(req);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import { recordAudit } from '../../db/audit';
@@ -8,7 +7,7 @@ import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { upsertCreditNote } from '../db/mirror';
 import { stripeCall } from './errors';
-import { idempotencyKey } from './idempotency';
+import { idempotencyKey, requestTag } from './idempotency';
 import {
   creditableCents,
   oneAdjustmentAtATime,
@@ -50,13 +49,6 @@ export interface CreditNoteResult {
   /** What a further credit note could still give back. */
   amountLeftCents: number;
 }
-
-/**
- * The request's mark on what it made in Stripe (credit note or refund metadata): a retried activity finds
- * what its first attempt made instead of counting it as someone else's and refusing.
- */
-export const requestTag = (key: string): string =>
-  createHash('sha256').update(key).digest('hex').slice(0, 32);
 
 /** Every credit note of the invoice not voided, less the parts paid back as refunds. */
 const creditedCents = (m: InvoiceMoney) =>
@@ -100,7 +92,8 @@ export function createStripeCreditNoteActivities(deps: ActivityDeps) {
   /**
    * Issues a credit note on an invoice, never for more than is left once refunds and earlier credit notes
    * are counted, one refund or credit note of the invoice at a time. The Stripe idempotency key and the
-   * request's mark come from the caller's key, so a retry finds the first attempt's credit note.
+   * request's mark come from the caller's key, so a retry finds the first attempt's credit note. The name
+   * is the activity's Temporal type, which recorded histories hold, so it stays.
    */
   async function creditInvoice(req: CreditNoteRequest): Promise<CreditNoteResult> {
     const stripe = requireStripe(deps);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 
 /**
@@ -10,3 +11,10 @@ export function idempotencyKey(business?: string): string {
   const { workflowExecution, activityId } = Context.current().info;
   return `billing-engine:${workflowExecution?.workflowId}:${workflowExecution?.runId}:${activityId}`;
 }
+
+/**
+ * The request's mark on what it made in Stripe (credit note or refund metadata): a retried activity finds
+ * what its first attempt made instead of counting it as someone else's and refusing.
+ */
+export const requestTag = (key: string): string =>
+  createHash('sha256').update(key).digest('hex').slice(0, 32);

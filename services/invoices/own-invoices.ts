@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { Config } from '../../config/env';
 import { Invoice } from '../../db/entities';
 import {
-  creditsOfInvoices,
+  creditNotesOfInvoices,
   customerIdOf,
   invoicesOfCustomer,
   refundsOfInvoices,
@@ -36,12 +36,12 @@ export async function moneyBackOf(
     return back;
   };
   const sql = sqlFor(em);
-  const [refunds, credits] = await Promise.all([
+  const [refunds, creditNotes] = await Promise.all([
     refundsOfInvoices(sql, stripeInvoiceIds),
-    creditsOfInvoices(sql, stripeInvoiceIds),
+    creditNotesOfInvoices(sql, stripeInvoiceIds),
   ]);
   for (const r of refunds) at(r.stripeInvoiceId).refundedCents += r.cents;
-  for (const c of credits) at(c.stripeInvoiceId).creditedCents += c.cents;
+  for (const c of creditNotes) at(c.stripeInvoiceId).creditedCents += c.cents;
   return out;
 }
 

@@ -77,7 +77,7 @@ export async function revenueTimeseries(em: EntityManager, opts: RevenueRange): 
     const activeAtStart = active - num(r?.d_paying);
     const collected = num(f?.paid);
     const refunds = num(f?.refunded);
-    const credits = num(f?.credited);
+    const creditNotes = num(f?.credited);
     points.push({
       ...b,
       mrrCents: mrrFromArrCents(arr),
@@ -88,8 +88,8 @@ export async function revenueTimeseries(em: EntityManager, opts: RevenueRange): 
       churnRate: activeAtStart === 0 ? 0 : stopped / activeAtStart,
       collectedCents: collected,
       refundsCents: refunds,
-      creditNotesCents: credits,
-      netRevenueCents: collected - refunds - credits,
+      creditNotesCents: creditNotes,
+      netRevenueCents: collected - refunds - creditNotes,
     });
     arr -= num(r?.d_arr);
     active = activeAtStart;

@@ -30,7 +30,7 @@ const ALLOWED: Record<string, string> = {
   'services/credits/credit-settings.ts (REFUSAL_KIND)': CODES,
   'services/entitlements/overrides.ts (publishChange)': EVENT,
   'services/entitlements/overrides.ts (addOverride)': AUDIT,
-  'services/invoices/credit-invoice.ts (creditInvoiceAsAdmin)': DETAILS,
+  'services/invoices/issue-credit-note.ts (issueCreditNoteAsAdmin)': DETAILS,
   'services/invoices/refund-invoice.ts (refundInvoiceAsAdmin)': DETAILS,
   'services/payment-methods/manage-cards.ts (removeCard)': DETAILS,
   'services/plans/audit-image.ts (planAuditImage)': AUDIT,

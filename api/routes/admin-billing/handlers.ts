@@ -1,5 +1,5 @@
 import type { HandlerInput } from '../../routing/define-route';
-import { creditInvoiceAsAdmin } from '../../../services/invoices/credit-invoice';
+import { issueCreditNoteAsAdmin } from '../../../services/invoices/issue-credit-note';
 import { refundInvoiceAsAdmin } from '../../../services/invoices/refund-invoice';
 import { cached } from '../../../services/revenue/cache';
 import {
@@ -140,7 +140,7 @@ export const refundInvoice = async ({
     }),
   );
 
-export const creditInvoice = async ({
+export const postCreditNote = async ({
   deps,
   identity,
   params,
@@ -148,7 +148,7 @@ export const creditInvoice = async ({
   ctx,
 }: HandlerInput<typeof invoiceParams, undefined, typeof creditNoteBody, 'admin'>) =>
   creditNoteDto(
-    await creditInvoiceAsAdmin(deps, identity, {
+    await issueCreditNoteAsAdmin(deps, identity, {
       invoiceId: params.id,
       amountCents: body.amount_cents,
       reason: body.reason,

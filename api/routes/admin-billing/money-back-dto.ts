@@ -1,4 +1,4 @@
-import type { IssuedCreditNote } from '../../../services/invoices/credit-invoice';
+import type { IssuedCreditNote } from '../../../services/invoices/issue-credit-note';
 import type { IssuedRefund } from '../../../services/invoices/refund-invoice';
 
 /** An admin's refund as the refund route answers it. */

@@ -13,7 +13,7 @@ import {
   getTimeseries,
   patchSubscription,
   refundInvoice,
-  creditInvoice,
+  postCreditNote,
   previewPlanChangeForCustomer,
   exportCustomers,
 } from './handlers';
@@ -148,7 +148,7 @@ export const adminBillingRoutes = [
         '(details.amount_left_cents); invoice_not_creditable: neither open nor paid',
     },
     response: creditNoteResponse,
-    handler: creditInvoice,
+    handler: postCreditNote,
   }),
   defineRoute({
     method: 'get',

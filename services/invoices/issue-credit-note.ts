@@ -19,7 +19,7 @@ export type IssuedCreditNote = Awaited<ReturnType<typeof creditInvoiceWorkflow>>
  * request answers the first result, success or refusal, and Stripe sees one credit note. Never more than
  * is left once refunds and earlier credit notes are counted.
  */
-export async function creditInvoiceAsAdmin(
+export async function issueCreditNoteAsAdmin(
   deps: CoreDeps,
   actor: Identity,
   req: AdminCreditNote,
