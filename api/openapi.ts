@@ -1,4 +1,5 @@
 import { z, type ZodType } from 'zod';
+import { ERROR_CODES } from '../domain/error-codes';
 import { allowedPrincipals } from '../domain/roles';
 import { exampleOf } from './openapi-examples';
 import { overlayExample, SEED_RESPONSE_EXAMPLES } from './seed-examples';
@@ -27,14 +28,19 @@ function parametersOf(route: AnyRoute): unknown[] {
   return out;
 }
 
+/** The one refusal body (api/errors.ts); its codes are the registry's, listed in docs/api.md. */
 const errorSchema = {
   type: 'object',
   required: ['error'],
   properties: {
     error: {
       type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+      required: ['code', 'message', 'details'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_CODES).sort() },
+        message: { type: 'string' },
+        details: { type: 'object' },
+      },
     },
   },
 };

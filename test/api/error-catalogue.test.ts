@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/env';
 import { createLogger } from '../../config/logger';
 import type { ErrorKind } from '../../domain/errors';
 import { ERROR_CODES, isErrorCode } from '../../domain/error-codes';
+import { buildOpenApi } from '../../api/openapi';
 import { tableCells } from '../../api/roles-matrix';
 import { catalogueIn, DOCS_PAGE, errorCatalogue } from '../../api/error-catalogue';
 
@@ -94,6 +95,17 @@ describe('the catalogue of error codes', () => {
       'x.ts:3: credit pack_not_found (not_found)',
       'x.ts:4: not_a_code',
     ]);
+  });
+
+  it('is the list of codes the OpenAPI document gives for the error body', () => {
+    const doc = buildOpenApi([], 'test') as {
+      components: {
+        schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } };
+      };
+    };
+    const codes = doc.components.schemas.Error.properties.error.properties.code.enum;
+    expect(codes).toEqual(Object.keys(ERROR_CODES).sort());
+    expect(codes).toContain('pack_code_exists');
   });
 
   it("names only registered codes in the routes' documented errors, and conflicts only as _exists", () => {
