@@ -1,7 +1,7 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { api, call } from './api/client';
-import { Card } from './components';
-import { useLoad } from './data';
+import { Card, type Column, Empty, ErrorNotice, Loaded, Notice, Page, Table } from './components';
+import { type Action, type LoadState, useLoad } from './data';
 
 /**
  * The form kit of the admin pages: a form's fields kept in one state object (`useForm`), and labelled
@@ -203,5 +203,99 @@ export function RowAction({
     >
       {children}
     </button>
+  );
+}
+
+/** An admin page around one action at a time: what the last action did, or its error, above the cards. */
+export function ActionPage({
+  title,
+  action,
+  notice,
+  children,
+}: {
+  title: string;
+  action: Pick<Action, 'done' | 'error'>;
+  /** Shown between the two, e.g. a secret to copy once. */
+  notice?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <Page title={title} wide>
+      {action.done && <Notice kind="success">{action.done}</Notice>}
+      {notice}
+      {action.error && <ErrorNotice error={action.error} />}
+      {children}
+    </Page>
+  );
+}
+
+/** A wide card listing what an admin page manages as a table, a row each, or `empty` when there is none. */
+export function ListCard<T, R>({
+  id,
+  title,
+  state,
+  what,
+  rows,
+  empty,
+  label,
+  columns,
+  children,
+}: {
+  id: string;
+  title: string;
+  state: LoadState<T>;
+  /** What is loading, for the loading and error notices ("the coupons"). */
+  what: string;
+  rows(data: T): R[];
+  empty: ReactNode;
+  /** The table's accessible name. */
+  label: string;
+  columns: Column[];
+  /** One `<tr>` for a row. */
+  children(row: R): ReactNode;
+}) {
+  return (
+    <Card id={id} title={title} wide>
+      <Loaded state={state} what={what}>
+        {(data) => {
+          const list = rows(data);
+          return list.length === 0 ? (
+            <Empty>{empty}</Empty>
+          ) : (
+            <Table label={label} columns={columns}>
+              {list.map(children)}
+            </Table>
+          );
+        }}
+      </Loaded>
+    </Card>
+  );
+}
+
+/**
+ * A row's button that turns something on or off: it reads what it will do ("Turn off"), named with its
+ * row for a screen reader ("Turn off Launch").
+ */
+export function ToggleAction({
+  on,
+  name,
+  words,
+  busy,
+  className,
+  onToggle,
+}: {
+  on: boolean;
+  name: string;
+  /** What the button says while the thing is on, and while it is off. */
+  words: [whenOn: string, whenOff: string];
+  busy: boolean;
+  className?: string;
+  onToggle(to: boolean): void;
+}) {
+  const word = on ? words[0] : words[1];
+  return (
+    <RowAction className={className} busy={busy} label={`${word} ${name}`} onClick={() => onToggle(!on)}>
+      {word}
+    </RowAction>
   );
 }

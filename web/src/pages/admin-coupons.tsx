@@ -1,19 +1,22 @@
 import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
+import { Card, Empty } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, date } from '../format';
 import {
+  ActionPage,
   CheckField,
   CodeField,
   CurrencyField,
   FormCard,
+  ListCard,
   NumberField,
   PlanChoices,
   RowAction,
   SelectField,
   Submit,
   TextField,
+  ToggleAction,
   useForm,
 } from '../form-kit';
 
@@ -47,7 +50,8 @@ export function AdminCoupons() {
   const coupons = useLoad(() => call(api.GET('/api/v1/admin/billing/coupons')), 'admin-coupons');
   const [form, setForm, field] = useForm(blankCoupon);
   const [codeForm, setCodeForm, codeField] = useForm(blankCode);
-  const { busy, error, done, run } = useAction(coupons.reload);
+  const action = useAction(coupons.reload);
+  const { busy, run } = action;
 
   const createCoupon = (e: FormEvent) => {
     e.preventDefault();
@@ -112,87 +116,77 @@ export function AdminCoupons() {
   const live = (coupons.data?.coupons ?? []).filter((c) => c.active);
 
   return (
-    <Page title="Coupons" wide>
-      {done && <Notice kind="success">{done}</Notice>}
-      {error && <ErrorNotice error={error} />}
-      <Card id="coupons" title="Coupons and codes" wide>
-        <Loaded state={coupons} what="the coupons">
-          {({ coupons: list }) =>
-            list.length === 0 ? (
-              <Empty>No coupons yet.</Empty>
-            ) : (
-              <Table
-                label="Coupons"
-                columns={[
-                  'Coupon',
-                  'Terms',
-                  'Plans',
-                  { label: 'Redeemed', num: true },
-                  'Codes',
-                  'Status',
-                  { label: 'Actions', hidden: true },
-                ]}
-              >
-                {list.map((c) => (
-                  <tr key={c.id} data-testid={`coupon-${c.id}`}>
-                    <th scope="row">
-                      {c.name} <code>{c.id}</code>
-                    </th>
-                    <td>{c.terms}</td>
-                    <td>{c.plans === null ? 'Every plan' : c.plans.join(', ')}</td>
-                    <td className="num">
-                      {count(c.redemptions)}
-                      {c.max_redemptions !== null ? ` of ${count(c.max_redemptions)}` : ''}
-                    </td>
-                    <td>
-                      {c.promotion_codes.length === 0 ? (
-                        'None'
-                      ) : (
-                        <ul className="plain">
-                          {c.promotion_codes.map((p) => (
-                            <li key={p.id} data-testid={`code-${p.code}`}>
-                              <code>{p.code}</code> {count(p.redemptions)} used
-                              {p.max_redemptions !== null ? ` of ${count(p.max_redemptions)}` : ''}
-                              {p.first_time_only ? ', new customers only' : ''}
-                              {p.expires_at ? `, until ${date(p.expires_at)}` : ''}
-                              {p.active ? '' : ' (off)'}{' '}
-                              {c.active && (
-                                <RowAction
-                                  className="link"
-                                  busy={busy}
-                                  label={`${p.active ? 'Turn off' : 'Turn on'} ${p.code}`}
-                                  onClick={() => setCodeActive(p.id, p.code, !p.active)}
-                                >
-                                  {p.active ? 'Turn off' : 'Turn on'}
-                                </RowAction>
-                              )}
-                            </li>
-                          ))}
-                        </ul>
-                      )}
-                    </td>
-                    <td>
-                      {!c.active ? 'Archived' : c.in_stripe ? 'Offered' : 'Waiting for Stripe'}
-                      {c.redeem_by ? ` (until ${date(c.redeem_by)})` : ''}
-                    </td>
-                    <td>
+    <ActionPage title="Coupons" action={action}>
+      <ListCard
+        id="coupons"
+        title="Coupons and codes"
+        state={coupons}
+        what="the coupons"
+        rows={(d) => d.coupons}
+        empty="No coupons yet."
+        label="Coupons"
+        columns={[
+          'Coupon',
+          'Terms',
+          'Plans',
+          { label: 'Redeemed', num: true },
+          'Codes',
+          'Status',
+          { label: 'Actions', hidden: true },
+        ]}
+      >
+        {(c) => (
+          <tr key={c.id} data-testid={`coupon-${c.id}`}>
+            <th scope="row">
+              {c.name} <code>{c.id}</code>
+            </th>
+            <td>{c.terms}</td>
+            <td>{c.plans === null ? 'Every plan' : c.plans.join(', ')}</td>
+            <td className="num">
+              {count(c.redemptions)}
+              {c.max_redemptions !== null ? ` of ${count(c.max_redemptions)}` : ''}
+            </td>
+            <td>
+              {c.promotion_codes.length === 0 ? (
+                'None'
+              ) : (
+                <ul className="plain">
+                  {c.promotion_codes.map((p) => (
+                    <li key={p.id} data-testid={`code-${p.code}`}>
+                      <code>{p.code}</code> {count(p.redemptions)} used
+                      {p.max_redemptions !== null ? ` of ${count(p.max_redemptions)}` : ''}
+                      {p.first_time_only ? ', new customers only' : ''}
+                      {p.expires_at ? `, until ${date(p.expires_at)}` : ''}
+                      {p.active ? '' : ' (off)'}{' '}
                       {c.active && (
-                        <RowAction
+                        <ToggleAction
+                          className="link"
                           busy={busy}
-                          label={`Archive ${c.name}`}
-                          onClick={() => archive(c.id, c.name)}
-                        >
-                          Archive
-                        </RowAction>
+                          on={p.active}
+                          name={p.code}
+                          words={['Turn off', 'Turn on']}
+                          onToggle={(active) => setCodeActive(p.id, p.code, active)}
+                        />
                       )}
-                    </td>
-                  </tr>
-                ))}
-              </Table>
-            )
-          }
-        </Loaded>
-      </Card>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </td>
+            <td>
+              {!c.active ? 'Archived' : c.in_stripe ? 'Offered' : 'Waiting for Stripe'}
+              {c.redeem_by ? ` (until ${date(c.redeem_by)})` : ''}
+            </td>
+            <td>
+              {c.active && (
+                <RowAction busy={busy} label={`Archive ${c.name}`} onClick={() => archive(c.id, c.name)}>
+                  Archive
+                </RowAction>
+              )}
+            </td>
+          </tr>
+        )}
+      </ListCard>
 
       <FormCard id="new-coupon" title="New coupon" onSubmit={createCoupon}>
         <CodeField label="Id" bind={field('id')} maxLength={40} />
@@ -242,6 +236,6 @@ export function AdminCoupons() {
           </form>
         )}
       </Card>
-    </Page>
+    </ActionPage>
   );
 }

@@ -1,18 +1,19 @@
 import { type FormEvent } from 'react';
 import { api, call } from '../api/client';
-import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, fractionDigits, money } from '../format';
 import {
+  ActionPage,
   CheckField,
   CodeField,
   CurrencyField,
   FormCard,
+  ListCard,
   NumberField,
   PlanChoices,
-  RowAction,
   Submit,
   TextField,
+  ToggleAction,
   useForm,
 } from '../form-kit';
 
@@ -41,7 +42,8 @@ export function AdminCreditPacks() {
   const packs = useLoad(() => call(api.GET('/api/v1/admin/billing/credit-packs')), 'admin-credit-packs');
   const [form, setForm, field] = useForm(blank);
 
-  const { busy, error, done, run } = useAction(packs.reload);
+  const action = useAction(packs.reload);
+  const { busy, run } = action;
   const create = (e: FormEvent) => {
     e.preventDefault();
     void run(async () => {
@@ -76,59 +78,51 @@ export function AdminCreditPacks() {
     });
 
   return (
-    <Page title="Credit packs" wide>
-      {done && <Notice kind="success">{done}</Notice>}
-      {error && <ErrorNotice error={error} />}
-      <Card id="packs" title="Packs" wide>
-        <Loaded state={packs} what="the credit packs">
-          {({ packs: list }) =>
-            list.length === 0 ? (
-              <Empty>No credit packs yet.</Empty>
-            ) : (
-              <Table
-                label="Credit packs"
-                columns={[
-                  'Pack',
-                  { label: 'Credits', num: true },
-                  { label: 'Price', num: true },
-                  'Currency',
-                  'Plans allowed',
-                  'Credits expire',
-                  'On sale',
-                  { label: 'Actions', hidden: true },
-                ]}
-              >
-                {list.map((p) => (
-                  <tr key={p.id} data-testid={`pack-${p.code}`}>
-                    <th scope="row">
-                      {p.name} <code>{p.code}</code>
-                    </th>
-                    <td className="num">{count(p.credits)}</td>
-                    <td className="num">{money(p.price_cents, p.currency)}</td>
-                    <td>{p.currency.toUpperCase()}</td>
-                    <td>{p.plan_codes.length === 0 ? 'Every plan' : p.plan_codes.join(', ')}</td>
-                    <td>
-                      {p.expires_after_days === null
-                        ? 'Never'
-                        : `${count(p.expires_after_days)} days after purchase`}
-                    </td>
-                    <td>{p.active ? 'Yes' : 'No'}</td>
-                    <td>
-                      <RowAction
-                        busy={busy}
-                        label={`${p.active ? 'Deactivate' : 'Activate'} ${p.name}`}
-                        onClick={() => setActive(p.id, p.name, !p.active)}
-                      >
-                        {p.active ? 'Deactivate' : 'Activate'}
-                      </RowAction>
-                    </td>
-                  </tr>
-                ))}
-              </Table>
-            )
-          }
-        </Loaded>
-      </Card>
+    <ActionPage title="Credit packs" action={action}>
+      <ListCard
+        id="packs"
+        title="Packs"
+        state={packs}
+        what="the credit packs"
+        rows={(d) => d.packs}
+        empty="No credit packs yet."
+        label="Credit packs"
+        columns={[
+          'Pack',
+          { label: 'Credits', num: true },
+          { label: 'Price', num: true },
+          'Currency',
+          'Plans allowed',
+          'Credits expire',
+          'On sale',
+          { label: 'Actions', hidden: true },
+        ]}
+      >
+        {(p) => (
+          <tr key={p.id} data-testid={`pack-${p.code}`}>
+            <th scope="row">
+              {p.name} <code>{p.code}</code>
+            </th>
+            <td className="num">{count(p.credits)}</td>
+            <td className="num">{money(p.price_cents, p.currency)}</td>
+            <td>{p.currency.toUpperCase()}</td>
+            <td>{p.plan_codes.length === 0 ? 'Every plan' : p.plan_codes.join(', ')}</td>
+            <td>
+              {p.expires_after_days === null ? 'Never' : `${count(p.expires_after_days)} days after purchase`}
+            </td>
+            <td>{p.active ? 'Yes' : 'No'}</td>
+            <td>
+              <ToggleAction
+                busy={busy}
+                on={p.active}
+                name={p.name}
+                words={['Deactivate', 'Activate']}
+                onToggle={(active) => setActive(p.id, p.name, active)}
+              />
+            </td>
+          </tr>
+        )}
+      </ListCard>
 
       <FormCard id="new-pack" title="New credit pack" onSubmit={create}>
         <CodeField label="Code" bind={field('code')} maxLength={64} />
@@ -152,6 +146,6 @@ export function AdminCreditPacks() {
         <CheckField label="On sale now" bind={field('active')} />
         <Submit disabled={busy}>Create pack</Submit>
       </FormCard>
-    </Page>
+    </ActionPage>
   );
 }

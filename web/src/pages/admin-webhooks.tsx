@@ -1,9 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { api, type ApiError, call } from '../api/client';
-import { Card, Empty, ErrorNotice, Loaded, Notice, Page, Table } from '../components';
+import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count } from '../format';
-import { Choices, RowAction, Submit, TextField, useForm } from '../form-kit';
+import {
+  ActionPage,
+  Choices,
+  ListCard,
+  RowAction,
+  Submit,
+  TextField,
+  ToggleAction,
+  useForm,
+} from '../form-kit';
 
 type Status = 'pending' | 'succeeded' | 'failed';
 const blank = { url: '', description: '', types: [] as string[] };
@@ -200,7 +209,7 @@ export function AdminWebhooks() {
   const [secret, setSecret] = useState<{ url: string; secret: string } | null>(null);
   const [open, setOpen] = useState<{ id: string; url: string } | null>(null);
   const action = useAction(endpoints.reload);
-  const { busy, error, done } = action;
+  const { busy } = action;
   // A secret stays on screen until the next action, whatever that is.
   const run = (fn: () => Promise<string>) => {
     setSecret(null);
@@ -255,88 +264,78 @@ export function AdminWebhooks() {
   };
 
   return (
-    <Page title="Webhooks" wide>
-      {done && <Notice kind="success">{done}</Notice>}
-      {secret && <SecretOnce url={secret.url} secret={secret.secret} />}
-      {error && <ErrorNotice error={error} />}
-      <Card id="endpoints" title="Endpoints" wide>
-        <Loaded state={endpoints} what="the webhook endpoints">
-          {({ endpoints: list }) =>
-            list.length === 0 ? (
-              <Empty>No endpoints yet: events are kept, and go to endpoints added from now on.</Empty>
-            ) : (
-              <Table
-                label="Webhook endpoints"
-                columns={[
-                  'Endpoint',
-                  'Events',
-                  'State',
-                  { label: 'Waiting', num: true },
-                  { label: 'Given up', num: true },
-                  { label: 'Actions', hidden: true },
-                ]}
-              >
-                {list.map((e) => (
-                  <tr key={e.id} data-testid={`endpoint-${e.id}`}>
-                    <th scope="row">
-                      <code>{e.url}</code>
-                      {e.description && (
-                        <>
-                          <br />
-                          {e.description}
-                        </>
-                      )}
-                    </th>
-                    <td>{e.event_types.join(', ')}</td>
-                    <td>
-                      {e.enabled ? 'On' : 'Off'}
-                      {e.disabled_reason && (
-                        <>
-                          <br />
-                          <small>{e.disabled_reason}</small>
-                        </>
-                      )}
-                      {e.enabled && e.failing_since && (
-                        <>
-                          <br />
-                          <small>failing since {when(e.failing_since)}</small>
-                        </>
-                      )}
-                    </td>
-                    <td className="num">{count(e.pending_deliveries)}</td>
-                    <td className="num">{count(e.failed_deliveries)}</td>
-                    <td className="actions">
-                      <RowAction
-                        label={`Deliveries to ${e.url}`}
-                        onClick={() => setOpen({ id: e.id, url: e.url })}
-                      >
-                        Deliveries
-                      </RowAction>{' '}
-                      <RowAction
-                        busy={busy}
-                        label={`${e.enabled ? 'Turn off' : 'Turn on'} ${e.url}`}
-                        onClick={() => setEnabled(e.id, e.url, !e.enabled)}
-                      >
-                        {e.enabled ? 'Turn off' : 'Turn on'}
-                      </RowAction>{' '}
-                      <RowAction
-                        busy={busy}
-                        label={`Rotate secret of ${e.url}`}
-                        onClick={() => rotate(e.id, e.url)}
-                      >
-                        Rotate secret
-                      </RowAction>{' '}
-                      <RowAction busy={busy} label={`Remove ${e.url}`} onClick={() => remove(e.id, e.url)}>
-                        Remove
-                      </RowAction>
-                    </td>
-                  </tr>
-                ))}
-              </Table>
-            )
-          }
-        </Loaded>
-      </Card>
+    <ActionPage
+      title="Webhooks"
+      action={action}
+      notice={secret && <SecretOnce url={secret.url} secret={secret.secret} />}
+    >
+      <ListCard
+        id="endpoints"
+        title="Endpoints"
+        state={endpoints}
+        what="the webhook endpoints"
+        rows={(d) => d.endpoints}
+        empty="No endpoints yet: events are kept, and go to endpoints added from now on."
+        label="Webhook endpoints"
+        columns={[
+          'Endpoint',
+          'Events',
+          'State',
+          { label: 'Waiting', num: true },
+          { label: 'Given up', num: true },
+          { label: 'Actions', hidden: true },
+        ]}
+      >
+        {(e) => (
+          <tr key={e.id} data-testid={`endpoint-${e.id}`}>
+            <th scope="row">
+              <code>{e.url}</code>
+              {e.description && (
+                <>
+                  <br />
+                  {e.description}
+                </>
+              )}
+            </th>
+            <td>{e.event_types.join(', ')}</td>
+            <td>
+              {e.enabled ? 'On' : 'Off'}
+              {e.disabled_reason && (
+                <>
+                  <br />
+                  <small>{e.disabled_reason}</small>
+                </>
+              )}
+              {e.enabled && e.failing_since && (
+                <>
+                  <br />
+                  <small>failing since {when(e.failing_since)}</small>
+                </>
+              )}
+            </td>
+            <td className="num">{count(e.pending_deliveries)}</td>
+            <td className="num">{count(e.failed_deliveries)}</td>
+            <td className="actions">
+              <RowAction label={`Deliveries to ${e.url}`} onClick={() => setOpen({ id: e.id, url: e.url })}>
+                Deliveries
+              </RowAction>{' '}
+              <ToggleAction
+                busy={busy}
+                on={e.enabled}
+                name={e.url}
+                words={['Turn off', 'Turn on']}
+                onToggle={(enabled) => setEnabled(e.id, e.url, enabled)}
+              />{' '}
+              <RowAction busy={busy} label={`Rotate secret of ${e.url}`} onClick={() => rotate(e.id, e.url)}>
+                Rotate secret
+              </RowAction>{' '}
+              <RowAction busy={busy} label={`Remove ${e.url}`} onClick={() => remove(e.id, e.url)}>
+                Remove
+              </RowAction>
+            </td>
+          </tr>
+        )}
+      </ListCard>
 
       {open && <DeliveryLog endpointId={open.id} url={open.url} />}
 
@@ -358,6 +357,6 @@ export function AdminWebhooks() {
           <Submit disabled={busy || form.types.length === 0}>Add endpoint</Submit>
         </form>
       </Card>
-    </Page>
+    </ActionPage>
   );
 }
