@@ -3,14 +3,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { type dunningWorkflow, subscriptionWorkflow } from '../../workflows';
 import { dunningStatus, stripeEvent, subscriptionState } from '../../workflows/messages';
-import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import { workflowBundle } from '../helpers/temporal';
+import { timeSkippingForFile } from '../helpers/time-skipping-file';
 import {
   DAY,
   eventually,
   fakeBilling,
   HOUR,
   openInvoice,
-  registerSearchAttributes,
   STARTER,
   stripeEventOf,
   subscriptionSnapshot,
@@ -18,13 +18,11 @@ import {
 } from '../helpers/workflow-activities';
 
 describe('dunning', () => {
+  const server = timeSkippingForFile();
   let env: TestWorkflowEnvironment;
-  // A server per test: one run's leftovers can hold the shared clock that time skipping advances.
-  beforeEach(async () => {
-    env = await startTimeSkipping();
-    await registerSearchAttributes(env);
+  beforeEach(() => {
+    env = server.env;
   });
-  afterEach(() => env?.teardown());
 
   /**
    * An active monthly subscription whose invoice `invoiceId` has just failed: Stripe shows it past due and
@@ -54,6 +52,7 @@ describe('dunning', () => {
       workflowBundle: workflowBundle(),
       activities: fake.activities,
     });
+    const dunning = () => env.client.workflow.getHandle<typeof dunningWorkflow>(`dunning-${invoiceId}`);
     const run = <T>(body: (h: WorkflowHandle<typeof subscriptionWorkflow>, failedAt: number) => Promise<T>) =>
       worker.runUntil(async () => {
         const handle = await env.client.workflow.start(subscriptionWorkflow, {
@@ -69,37 +68,37 @@ describe('dunning', () => {
             },
           ],
         });
-        await eventually(
-          () => handle.query(subscriptionState),
-          (s) => s.status === 'active',
-        );
-        fake.subscription.status = 'past_due';
-        const failedAt = await env.currentTimeMs();
-        const failure = stripeEventOf('invoice.payment_failed', invoiceId, stripeSubscriptionId);
-        await beforeFailure?.(handle);
-        await handle.signal(stripeEvent, failure);
-        // A run handed a card at its start may already have recovered: its own history says it started.
-        await eventually(
-          () =>
-            env.client.workflow
-              .getHandle(`dunning-${invoiceId}`)
-              .describe()
-              .catch(() => null),
-          (d) => d !== null,
-        );
-        if (!beforeFailure) {
+        try {
           await eventually(
             () => handle.query(subscriptionState),
-            (s) => s.dunningInvoices.includes(invoiceId) && s.status === 'past_due',
+            (s) => s.status === 'active',
           );
+          fake.subscription.status = 'past_due';
+          const failedAt = await env.currentTimeMs();
+          const failure = stripeEventOf('invoice.payment_failed', invoiceId, stripeSubscriptionId);
+          await beforeFailure?.(handle);
+          await handle.signal(stripeEvent, failure);
+          // A run handed a card at its start may already have recovered: its own history says it started.
+          await eventually(
+            () =>
+              dunning()
+                .describe()
+                .catch(() => null),
+            (d) => d !== null,
+          );
+          if (!beforeFailure) {
+            await eventually(
+              () => handle.query(subscriptionState),
+              (s) => s.dunningInvoices.includes(invoiceId) && s.status === 'past_due',
+            );
+          }
+          return await body(handle, failedAt);
+        } finally {
+          // The dunning run outlives the subscription's (its parent abandons it), so both are closed.
+          await server.closeRuns([handle, dunning()]);
         }
-        return body(handle, failedAt);
       });
-    return {
-      fake,
-      run,
-      dunning: () => env.client.workflow.getHandle<typeof dunningWorkflow>(`dunning-${invoiceId}`),
-    };
+    return { fake, run, dunning };
   }
 
   const status = (handle: WorkflowHandle<typeof subscriptionWorkflow>, want: string) =>
@@ -281,17 +280,17 @@ describe('dunning', () => {
   });
 
   it('an invoice.paid for an invoice Stripe still shows open (stale, replayed or forged) does not end dunning', async () => {
-    const { fake, run, dunning } = await failedPayment('paid-but-open', 'in_6');
+    const { fake, run, dunning } = await failedPayment('paid-but-open', 'in_9');
     await run(async (handle) => {
       const refreshes = fake.activities.fetchSubscription.mock.calls.length;
-      // Nothing was paid: Stripe still shows in_6 open when the workflow fetches it.
-      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_6', 'sub_paid-but-open'));
+      // Nothing was paid: Stripe still shows in_9 open when the workflow fetches it.
+      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_9', 'sub_paid-but-open'));
       // The handler ends with a re-read of the subscription: once that is asked for, the event is handled.
       await eventually(
         async () => fake.activities.fetchSubscription.mock.calls.length,
         (n) => n > refreshes,
       );
-      expect((await handle.query(subscriptionState)).dunningInvoices).toEqual(['in_6']);
+      expect((await handle.query(subscriptionState)).dunningInvoices).toEqual(['in_9']);
       expect((await dunning().describe()).status.name).toBe('RUNNING');
       // The run goes on chasing the invoice on its schedule.
       await env.sleep(DAY + HOUR);

@@ -21,13 +21,13 @@ import {
 } from '../../workflows/messages';
 import { SubscriptionStatus } from '../../workflows/search-attributes';
 import type { SubscriptionInput } from '../../workflows/subscription';
-import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import { workflowBundle } from '../helpers/temporal';
+import { timeSkippingForFile } from '../helpers/time-skipping-file';
 import {
   DAY,
   eventually,
   fakeBilling,
   HOUR,
-  registerSearchAttributes,
   PRO_CHANGE,
   STARTER,
   stripeEventOf,
@@ -46,13 +46,11 @@ const STARTER_CHANGE = {
 };
 
 describe('subscription workflow', () => {
+  const server = timeSkippingForFile();
   let env: TestWorkflowEnvironment;
-  // A server per test: one run's leftovers can hold the shared clock that time skipping advances.
-  beforeEach(async () => {
-    env = await startTimeSkipping();
-    await registerSearchAttributes(env);
+  beforeEach(() => {
+    env = server.env;
   });
-  afterEach(() => env?.teardown());
 
   /** One worker on its own task queue, a fake Stripe, and a started subscription workflow. */
   async function scenario(
@@ -100,24 +98,10 @@ describe('subscription workflow', () => {
         try {
           return await body(handle);
         } finally {
-          await settleAndStop(handle);
+          await server.closeRuns([handle]);
         }
       });
     return { fake, run, subscriptionId };
-  }
-
-  /**
-   * The time-skipping server holds its clock while an activity or workflow task is outstanding, and a run
-   * cut off then (worker gone, run terminated) would hold it for every later test: wait for quiet first.
-   */
-  async function settleAndStop(handle: WorkflowHandle): Promise<void> {
-    const d = await eventually(
-      () => handle.describe(),
-      (x) =>
-        x.status.name !== 'RUNNING' ||
-        (!x.raw.pendingWorkflowTask && (x.raw.pendingActivities ?? []).length === 0),
-    );
-    if (d.status.name === 'RUNNING') await handle.terminate('test over');
   }
 
   async function activeMonthly(name: string) {
