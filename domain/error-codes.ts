@@ -155,11 +155,26 @@ export const ERROR_CODES = {
   },
 
   // Coupons and promotion codes.
-  coupon_inactive: { kinds: ['conflict'], meaning: 'The coupon is archived' },
-  coupon_expired: { kinds: ['conflict'], meaning: 'The coupon has expired' },
-  coupon_used_up: { kinds: ['conflict'], meaning: 'The coupon has no redemptions left' },
-  coupon_not_for_plan: { kinds: ['conflict'], meaning: 'The coupon does not apply to this plan' },
-  coupon_not_for_currency: { kinds: ['conflict'], meaning: 'The coupon has no amount in this currency' },
+  coupon_inactive: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The coupon is archived (400 when a promotion code at checkout carries it)',
+  },
+  coupon_expired: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The coupon has expired (400 when a promotion code at checkout carries it)',
+  },
+  coupon_used_up: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The coupon has no redemptions left (400 when a promotion code at checkout carries it)',
+  },
+  coupon_not_for_plan: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The coupon does not apply to this plan (400 when a promotion code at checkout carries it)',
+  },
+  coupon_not_for_currency: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The coupon has no amount in this currency (400 when a promotion code at checkout carries it)',
+  },
   promotion_code_unknown: { kinds: ['invalid'], meaning: 'No promotion code as typed' },
   promotion_code_inactive: { kinds: ['invalid'], meaning: 'The promotion code is no longer valid' },
   promotion_code_expired: { kinds: ['invalid'], meaning: 'The promotion code has expired' },

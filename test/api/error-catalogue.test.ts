@@ -7,7 +7,7 @@ import type { ErrorKind } from '../../domain/errors';
 import { ERROR_CODES, isErrorCode } from '../../domain/error-codes';
 import { buildOpenApi } from '../../api/openapi';
 import { tableCells } from '../../api/roles-matrix';
-import { catalogueIn, DOCS_PAGE, errorCatalogue } from '../../api/error-catalogue';
+import { catalogueIn, DOCS_PAGE, errorCatalogue, statusesOf } from '../../api/error-catalogue';
 
 const root = join(__dirname, '..', '..');
 const SOURCE_DIRS = ['api', 'services', 'domain', 'db', 'activities', 'integrations'];
@@ -108,7 +108,7 @@ describe('the catalogue of error codes', () => {
     expect(codes).toContain('pack_code_exists');
   });
 
-  it("names only registered codes in the routes' documented errors, and conflicts only as _exists", () => {
+  it("names only registered codes in the routes' documented errors, under their statuses, and conflicts only as _exists", () => {
     const { routes, stripeEventForwarder } = createApp({
       config: loadConfig({ NODE_ENV: 'development' }),
       orm: null as never,
@@ -130,6 +130,12 @@ describe('the catalogue of error codes', () => {
     );
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((n) => !isErrorCode(n.word) && !notCodes.has(n.word))).toEqual([]);
+    // A code documented under a status the catalogue does not give it: one of the two is wrong.
+    expect(
+      named.filter(
+        (n) => isErrorCode(n.word) && !statusesOf(n.word).includes(Number(n.where.split(' ').pop())),
+      ),
+    ).toEqual([]);
     expect(Object.keys(ERROR_CODES).filter((c) => c.endsWith('_taken'))).toEqual([]);
   });
 });
