@@ -27,7 +27,7 @@ const WEBHOOK_SECRET = 'whsec_credit_crash';
 
 /**
  * Crashes in the middle of buying credits, on PostgreSQL with a real Temporal server: the worker killed
- * while its top-up charge is at Stripe, and the API killed after it took a purchase's webhook but before
+ * while its top-up charge is at Stripe, and the API killed after it took a purchase's Stripe event but before
  * it handed it on. Each crossing charges once and each purchase grants once.
  */
 describe('buying credits across crashes', () => {
@@ -45,7 +45,7 @@ describe('buying credits across crashes', () => {
     emulator = await startStripeEmulator({
       port: 0,
       webhook: { url: `http://127.0.0.1:${apiPort}/api/v1/billing/webhooks/stripe`, secret: WEBHOOK_SECRET },
-      // Deliveries while no API listens are retried soon and given up soon: waiting for the webhooks to
+      // Deliveries while no API listens are retried soon and given up soon: waiting for the Stripe events to
       // settle must not wait out Stripe's real schedule.
       webhookBehavior: { retryDelaysMs: [200, 500, 1000] },
     });
@@ -189,9 +189,9 @@ describe('buying credits across crashes', () => {
     expect(await startTopUpIfDue(deps as never, customer.id)).toBe(false);
   }, 240_000);
 
-  it('grants a purchase once when the API dies after taking its webhook and before handing it on', async () => {
+  it('grants a purchase once when the API dies after taking its Stripe event and before handing it on', async () => {
     const { customer, pack, stripeCustomerId } = await customerWithCard('crash-purchase');
-    // An API that cannot reach Temporal records the webhook (Stripe's delivery succeeds) and cannot forward it.
+    // An API that cannot reach Temporal records the Stripe event (Stripe's delivery succeeds) and cannot forward it.
     const blind = await startApi('127.0.0.1:1');
     const metadata = creditPurchaseMetadata(customer.id, packTerms(pack, pack.currency, pack.priceCents));
     const session = await stripe.checkout.sessions.create({
@@ -213,7 +213,7 @@ describe('buying credits across crashes', () => {
         `select forwarded_at from webhook_events where type = 'checkout.session.completed' and object_id = ?`,
         [session.id],
       );
-    await waitUntil(recorded, (rows) => rows.length === 1, 'the webhook to be recorded');
+    await waitUntil(recorded, (rows) => rows.length === 1, 'the Stripe event to be recorded');
     await killProcess(blind);
     expect((await recorded())[0]?.forwarded_at ?? null).toBeNull();
     expect((await balanceOf(customer.id)).balance).toBe(0);

@@ -346,7 +346,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('admin credit notes on %s', (di
     ]);
   });
 
-  it("mirrors a credit note issued in Stripe's dashboard from its webhook", async () => {
+  it("mirrors a credit note issued in Stripe's dashboard from its Stripe event", async () => {
     const { invoice } = await paidInvoice('credit-dashboard');
     const note = await stack.stripe.creditNotes.create({
       invoice: invoice.stripeInvoiceId,

@@ -25,7 +25,7 @@ interface CreditsBody {
 }
 
 /**
- * Buying credits end to end: Checkout in payment mode on the emulator, its webhook into the purchase
+ * Buying credits end to end: Checkout in payment mode on the emulator, its Stripe event into the purchase
  * workflow on a real Temporal server, refunds taking credits back, and automatic top-ups off-session.
  */
 describe.each<Dialect>(['sqlite', 'postgresql'])('buying credits on %s', (dialect) => {

@@ -16,7 +16,7 @@ interface ChargeRow {
   dispute_reason: string | null;
 }
 
-describe.each<Dialect>(['sqlite', 'postgresql'])('disputes mirrored from webhooks on %s', (dialect) => {
+describe.each<Dialect>(['sqlite', 'postgresql'])('disputes mirrored from Stripe events on %s', (dialect) => {
   let stack: FullStack;
   let admin: string;
 

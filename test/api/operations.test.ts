@@ -65,7 +65,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])("the operator's operations view
 
   const get = (query = '') => api.request('GET', `/api/v1/admin/operations${query}`, { token: admin });
 
-  it('pages through every webhook event newest first, none twice, ties included', async () => {
+  it('pages through every Stripe event newest first, none twice, ties included', async () => {
     const first = await get();
     expect(first.status).toBe(200);
     expect(first.body.webhooks.unforwarded).toBe(6);

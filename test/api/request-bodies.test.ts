@@ -86,7 +86,7 @@ describe('request bodies', () => {
     });
   });
 
-  it("keeps the Stripe webhook's raw-body limit: read to check the signature, refused past 2 MiB", async () => {
+  it("keeps the Stripe event route's raw-body limit: read to check the signature, refused past 2 MiB", async () => {
     const signature = { 'stripe-signature': 't=1,v1=00' };
     const event = JSON.stringify({ id: 'evt_large', type: 'invoice.paid', pad: 'x'.repeat(1.5 * MiB) });
     expect(await post('/api/v1/billing/webhooks/stripe', event, signature)).toEqual({

@@ -68,7 +68,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     await expect(em2.flush()).rejects.toThrow(/unique|UNIQUE/);
   });
 
-  it('records a webhook event once, with its dates, and drops the payload when marked forwarded', async () => {
+  it('records a Stripe event once, with its dates, and drops the payload when marked forwarded', async () => {
     const event = {
       id: `evt_${dialect}_once`,
       object: 'event',

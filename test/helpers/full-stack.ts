@@ -31,7 +31,7 @@ export interface FullStack {
 
 /**
  * The whole engine on loopback: a real Temporal dev server, the worker with every real activity, the
- * Stripe emulator (catalog synced, webhooks signed to the API), the API, a database and an identity
+ * Stripe emulator (catalog synced, its events signed to the API), the API, a database and an identity
  * provider. For suites that drive the engine end to end.
  */
 export async function startFullStack(opts: {

@@ -93,7 +93,7 @@ export function openInvoice(id: string, stripeSubscriptionId: string): InvoiceSn
 }
 
 let eventSeq = 0;
-/** A Stripe event as the webhook route forwards it to the workflow. */
+/** A Stripe event as the API forwards it to the workflow. */
 export function stripeEventOf(
   type: string,
   objectId: string,

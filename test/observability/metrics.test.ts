@@ -138,7 +138,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     expect(listeningAddresses(Number(new URL(workerMetrics).port))).toEqual(['127.0.0.1']);
   });
 
-  it('moves the API and worker figures a subscription, usage, check-access and webhooks should move', async () => {
+  it('moves the API and worker figures a subscription, usage, check-access and Stripe events should move', async () => {
     const before = parsePrometheusText((await scrape(`${api.url}/metrics`, METRICS_TOKEN)).text).samples;
     const userId = `kc-metrics-${Date.now()}`;
     const email = `${userId}@example.com`;
@@ -147,7 +147,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     await em.flush();
     const token = await idp.token({ sub: userId, email });
 
-    // A subscription through Checkout: the worker calls Stripe, Stripe's webhooks reach the API.
+    // A subscription through Checkout: the worker calls Stripe, Stripe's events reach the API.
     const checkout = await api.request('POST', '/api/v1/billing/checkout/create', {
       token,
       body: { tier_id: 'professional', billing_cycle: 'monthly' },
@@ -178,7 +178,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     const after = await waitUntil(
       async () => parsePrometheusText((await scrape(`${api.url}/metrics`, METRICS_TOKEN)).text),
       (m) => total(m.samples, 'billing_webhook_events_total', { outcome: 'forwarded' }) > 0,
-      'a webhook event to be forwarded',
+      'a Stripe event to be forwarded',
     );
     const moved = (name: string, labels: Record<string, string> = {}) =>
       total(after.samples, name, labels) - total(before, name, labels);

@@ -45,7 +45,7 @@ async function subscriber(email: string, amount: number, paymentMethod = 'pm_car
 }
 
 describe('stripe:advance', () => {
-  it('moves a development customer 31 days on, so the emulator bills the renewal and sends its webhook', async () => {
+  it('moves a development customer 31 days on, so the emulator bills the renewal and sends its event', async () => {
     const { customer, sub } = await subscriber('renew@example.com', 2900);
     const clock = await stripe.testHelpers.testClocks.retrieve(customer.test_clock as string);
 

@@ -27,7 +27,7 @@ interface Bought {
   credits: number;
   priceCents: number;
   refundedCents: number;
-  /** Null until its webhook is delivered (a top-up is granted at once). */
+  /** Null until its Stripe event is delivered (a top-up is granted at once). */
   grantId: string | null;
   left: number;
   voidedForRefunds: number;
@@ -36,7 +36,7 @@ interface Bought {
 /** What the engine should hold, by rules written out plainly here, not by the engine's domain code. */
 interface Model {
   bought: Bought[];
-  /** Checkout sessions paid whose webhook may not have come yet, in the order they were paid. */
+  /** Checkout sessions paid whose Stripe event may not have come yet, in the order they were paid. */
   pending: Bought[];
 }
 
@@ -83,7 +83,7 @@ const step = fc.oneof(
 );
 
 /**
- * Buying credits under any sequence: Checkout purchases whose webhooks come late, twice or out of order,
+ * Buying credits under any sequence: Checkout purchases whose Stripe events come late, twice or out of order,
  * refunds (mirrored once or twice, before or after the grant), credits spent, and automatic top-ups
  * started once or twice per crossing. After every step the ledger, the balance and what Stripe charged
  * equal the model's, to the credit and the cent.
@@ -197,7 +197,7 @@ describe.each(['sqlite', 'postgresql'] as const)('buying credits under any seque
             m.bought.push(b);
             m.pending.push(b);
           } else if (s.kind === 'deliver' && m.pending.length > 0) {
-            // Any pending purchase, not the oldest: webhooks come out of order; and some come again.
+            // Any pending purchase, not the oldest: Stripe events come out of order; and some come again.
             const b = m.pending.splice(s.n % m.pending.length, 1)[0]!;
             for (let i = 0; i < s.times; i++) {
               const granted = await activities.grantPurchasedCredits(b.sessionId!);
@@ -298,7 +298,7 @@ describe.each(['sqlite', 'postgresql'] as const)('buying credits under any seque
       }),
       {
         numRuns: 25,
-        // Always among the runs: a refund mirrored before its purchase's webhook came, then the webhook.
+        // Always among the runs: a refund mirrored before its purchase's Stripe event came, then the event.
         examples: [
           [
             [
