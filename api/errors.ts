@@ -15,6 +15,22 @@ export function refusalOf(err: AppError): { status: number; body: Refusal } {
   };
 }
 
+/**
+ * The refusal of input a schema refused: the first issue names the field (`body.email`) and leads the
+ * message, and every issue is listed.
+ */
+export function validationFailed(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix: string,
+): AppError {
+  const all = issues.map((i) => ({ field: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
+  const first = all[0] ?? { field: prefix, message: 'is invalid' };
+  return new AppError('invalid', 'validation_failed', `${first.field}: ${first.message}`, {
+    field: first.field,
+    issues: all,
+  });
+}
+
 /** The database could not be reached: the call may or may not have taken effect, so it is sent again. */
 export const databaseUnavailable = (requestId: unknown) =>
   new AppError(

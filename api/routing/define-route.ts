@@ -9,6 +9,7 @@ import { RateLimited, routeLimitPerMinute } from '../../services/rate-limits/rat
 import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
 import { DEFAULT_BODY_LIMIT, readBody } from '../middleware/body';
+import { validationFailed } from '../errors';
 
 /**
  * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
@@ -84,15 +85,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'q
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    field: [where, ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
-  const first = issues[0] ?? { field: where, message: 'is invalid' };
-  throw new AppError('invalid', 'validation_failed', `${first.field}: ${first.message}`, {
-    field: first.field,
-    issues,
-  });
+  throw validationFailed(result.error.issues, where);
 }
 
 /**

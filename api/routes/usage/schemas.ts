@@ -8,6 +8,7 @@ import {
 } from '../../../domain/usage';
 import { USAGE_REPORTERS } from '../../../domain/usage-report';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
+import { validationFailed } from '../../errors';
 import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
 import type { EventRejection, IncomingEvent } from '../../../services/usage/report-usage';
@@ -82,15 +83,6 @@ export const usageStatsQuery = z
     top: z.coerce.number().int().min(1).max(100).default(10),
   })
   .strict();
-
-function validationFailed(issues: z.core.$ZodIssue[], prefix: string): AppError {
-  const all = issues.map((i) => ({ field: [prefix, ...i.path.map(String)].join('.'), message: i.message }));
-  const first = all[0] ?? { field: prefix, message: 'is invalid' };
-  return new AppError('invalid', 'validation_failed', `${first.field}: ${first.message}`, {
-    field: first.field,
-    issues: all,
-  });
-}
 
 /** The older form's metadata as a JSON string: an object, held to the same rules as metadata sent as JSON. */
 function parseMetadataString(text: string): Record<string, unknown> | null {
