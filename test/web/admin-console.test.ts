@@ -664,21 +664,21 @@ describe("the operator's console acting on a live subscription", () => {
 
     // Operations: Stripe's events from the checkout, each handed to the subscription's workflow.
     await page.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
-    const events = page.getByRole('region', { name: 'Webhook events' });
+    const events = page.getByRole('region', { name: 'Stripe events' });
     await waitUntil(
       async () => {
         await page.reload();
         return page.getByTestId('unforwarded').textContent();
       },
       (t) => t === 'Every event received has reached its workflow.',
-      'every webhook event to be forwarded',
+      'every Stripe event to be forwarded',
       15_000,
       500,
     );
     // The refunds and the plan change brought newer events; the checkout's is found by its type.
     await page.getByLabel('Event type').fill('checkout.session.completed');
     await page
-      .getByRole('search', { name: 'Webhook events by type' })
+      .getByRole('search', { name: 'Stripe events by type' })
       .getByRole('button', { name: 'Filter' })
       .click();
     await events.getByRole('cell', { name: 'checkout.session.completed', exact: true }).waitFor();

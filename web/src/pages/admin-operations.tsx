@@ -34,7 +34,7 @@ export function AdminOperations() {
       <Loaded state={ops} what="operations">
         {({ webhooks, dunning, outbox }) => (
           <>
-            <Card id="webhooks" title="Stripe webhook events">
+            <Card id="webhooks" title="Stripe events">
               <p data-testid="unforwarded">
                 {webhooks.unforwarded === 0
                   ? 'Every event received has reached its workflow.'
@@ -54,7 +54,7 @@ export function AdminOperations() {
               <form
                 className="filters"
                 role="search"
-                aria-label="Webhook events by type"
+                aria-label="Stripe events by type"
                 onSubmit={(e) => {
                   e.preventDefault();
                   setType(typed.trim());
@@ -79,7 +79,7 @@ export function AdminOperations() {
                 <Empty>No events.</Empty>
               ) : (
                 <Table
-                  label="Webhook events"
+                  label="Stripe events"
                   columns={['Event', 'Type', 'Received', 'Forwarded', 'Handed to']}
                 >
                   {webhooks.events.map((e) => (
