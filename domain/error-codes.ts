@@ -1,4 +1,22 @@
-import type { ErrorKind } from './errors';
+/**
+ * What went wrong, in the engine's terms. The API turns each kind into an HTTP status (api/http-status.ts);
+ * nothing below the API knows HTTP.
+ */
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'payment_required'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal'
+  | 'upstream'
+  | 'unavailable'
+  | 'timeout';
 
 interface CodeEntry {
   /** The kinds it is raised with (api/http-status.ts turns each into its HTTP status). */

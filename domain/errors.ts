@@ -1,24 +1,6 @@
-import type { ErrorCode, NotFoundSubject } from './error-codes';
+import type { ErrorCode, ErrorKind, NotFoundSubject } from './error-codes';
 
-/**
- * What went wrong, in the engine's terms. The API turns each kind into an HTTP status (api/http-status.ts);
- * nothing below the API knows HTTP.
- */
-export type ErrorKind =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'payment_required'
-  | 'forbidden'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'internal'
-  | 'upstream'
-  | 'unavailable'
-  | 'timeout';
+export type { ErrorKind } from './error-codes';
 
 /**
  * The one refusal shape of the engine: a kind, a stable code from domain/error-codes.ts, a message and

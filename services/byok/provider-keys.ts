@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException, type EntityManager } from '@mikro-o
 import type { ByokKeyring } from '../../config/byok-key';
 import { type Customer, ProviderKey } from '../../db/entities';
 import { newId } from '../../db/ids';
-import { BYOK_PROVIDERS, keyHint, type ByokProviderId } from '../../domain/byok-providers';
+import { keyHint, type ByokProviderId } from '../../domain/byok-providers';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { sealProviderKey } from './crypto';

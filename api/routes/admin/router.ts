@@ -41,7 +41,7 @@ export const adminRoutes = [
     method: 'get',
     path: '/admin/operations',
     summary:
-      "Stripe events newest first (received, forwarded to which workflows; a page at a time), the invoices in dunning and the notification outbox",
+      'Stripe events newest first (received, forwarded to which workflows; a page at a time), the invoices in dunning and the notification outbox',
     tags: ['admin'],
     access: 'admin',
     query: operationsQuery,
