@@ -2,7 +2,7 @@ import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../
 import { newId } from './ids';
 import { num, readDate, type Sql } from './raw-sql';
 
-// Imports stay light: the usage ledger's writer thread (services/usage/ledger-write.ts) loads this module.
+// Imports stay light: the usage ledger's writer thread (services/usage/ledger-transaction.ts) loads this module.
 
 /** A grant as stored: the ledger's fields and where it came from. */
 export interface StoredGrant extends CreditGrant {
@@ -267,7 +267,7 @@ export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStar
 
 /**
  * Holds the customer's credit lock until the transaction ends: the one the usage ledger's writer takes
- * before drawing (services/usage/ledger-write.ts), so a void or an expiry never races a draw below zero.
+ * before drawing (services/usage/ledger-transaction.ts), so a void or an expiry never races a draw below zero.
  * SQLite has one writer already.
  */
 export async function lockCredits(sql: Sql, customerId: string): Promise<void> {

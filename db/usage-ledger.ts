@@ -1,6 +1,6 @@
 import { placeholders, type Sql } from './raw-sql';
 
-// Imports stay light: this module also runs in the SQLite writer thread (services/usage/ledger-writer.ts).
+// Imports stay light: this module also runs in the SQLite writer thread (services/usage/ledger-group-commit.ts).
 
 /** A usage event as report_usage stores it. */
 export interface NewUsageEvent {

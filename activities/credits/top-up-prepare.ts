@@ -1,6 +1,6 @@
 import { readLedger } from '../../db/credit-ledger';
 import { countTopUpTry, markTopUp } from '../../db/credit-top-ups';
-import { liveSubscriptionOf } from '../../db/customer-reads';
+import { liveSubscriptionOf } from '../../db/live-subscription';
 import { packPriceIn } from '../../domain/currency/pack-prices';
 import { CreditPack, CreditSettings, CreditTopUp, Customer, PaymentMethod } from '../../db/entities';
 import { sqlFor } from '../../db/raw-sql';

@@ -1,4 +1,5 @@
-import type { InvoiceRow, LiveSubscriptionRow } from '../../db/customer-reads';
+import type { InvoiceRow } from '../../db/invoice-reads';
+import type { LiveSubscriptionRow } from '../../db/live-subscription';
 import { billingCycleOf } from '../../domain/billing-cycle';
 import { centsToDollars } from '../../domain/money';
 import type { Entitlement } from '../../domain/entitlements';

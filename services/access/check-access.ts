@@ -1,12 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import {
-  customerByRef,
-  customerIdOf,
-  liveSubscriptionOf,
-  type CustomerRef,
-  type LiveSubscriptionRow,
-  type PlanTermsRow,
-} from '../../db/customer-reads';
+import { customerByRef, customerIdOf, type CustomerRef } from '../../db/customer-reads';
+import { liveSubscriptionOf, type LiveSubscriptionRow, type PlanTermsRow } from '../../db/live-subscription';
 import { AppError, forbidden } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import {

@@ -1,5 +1,5 @@
 import { unitsPerDaySince } from '../../db/daily-usage';
-import type { LiveSubscriptionRow } from '../../db/customer-reads';
+import type { LiveSubscriptionRow } from '../../db/live-subscription';
 import { sqlFor } from '../../db/raw-sql';
 import { countersFor } from '../../db/usage-counters';
 import { discountAppliesAt, lineDiscounts } from '../../domain/coupons';

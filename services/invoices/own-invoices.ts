@@ -5,11 +5,11 @@ import type { Config } from '../../config/env';
 import { Invoice } from '../../db/entities';
 import {
   creditNotesOfInvoices,
-  customerIdOf,
   invoicesOfCustomer,
   refundsOfInvoices,
   type InvoiceRow,
-} from '../../db/customer-reads';
+} from '../../db/invoice-reads';
+import { customerIdOf } from '../../db/customer-reads';
 import { sqlFor } from '../../db/raw-sql';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -56,7 +56,7 @@ const NO_INVOICES: InvoicePage = { invoices: [], nextCursor: null, moneyBack: ne
 
 /**
  * The caller's invoices, newest first, one page after `cursor`, with what went back on each: plain SQL
- * (db/customer-reads.ts), the customer's id from its cache, no entities; the first page remembered until
+ * (db/invoice-reads.ts), the customer's id from its cache, no entities; the first page remembered until
  * the customer's invoice list version moves (invoice-page-memo.ts).
  */
 export async function listOwnInvoices(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { customerIdOf, paymentMethodsOfCustomer } from '../../db/customer-reads';
+import { customerIdOf } from '../../db/customer-reads';
+import { paymentMethodsOfCustomer } from '../../db/payment-method-reads';
 import type { Identity } from '../../domain/identity';
 import { ensureCustomer } from '../customers/ensure-customer';
 import type { CoreDeps } from '../deps';
@@ -9,7 +10,7 @@ import { workflowIds } from '../../workflows/ids';
 
 /** The caller's saved cards, newest first; none before they ever subscribed. */
 export async function listPaymentMethods(deps: Pick<CoreDeps, 'orm'>, identity: Identity) {
-  // Plain SQL (db/customer-reads.ts): no fork, no hydration; the customer's id from its cache.
+  // Plain SQL (db/payment-method-reads.ts): no fork, no hydration; the customer's id from its cache.
   const customerId = await customerIdOf(deps.orm.em, identity.sub);
   if (!customerId) return [];
   return paymentMethodsOfCustomer(deps.orm.em, customerId);

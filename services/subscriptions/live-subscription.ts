@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Subscription } from '../../db/entities';
 import type { Customer } from '../../db/entities';
-import { customerIdOf, liveSubscriptionOf, type LiveSubscriptionRow } from '../../db/customer-reads';
+import { customerIdOf } from '../../db/customer-reads';
+import { liveSubscriptionOf, type LiveSubscriptionRow } from '../../db/live-subscription';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { FINAL_STATUSES, isFinal } from '../../domain/subscription-status';

@@ -6,8 +6,8 @@ import {
   type ReportDecision,
   type ReportSettlement,
 } from '../../domain/usage-report';
-import { storedEventKeys } from './ledger-write';
-import { writeLedger } from './ledger-writer';
+import { storedEventKeys } from './ledger-transaction';
+import { writeLedger } from './ledger-group-commit';
 import type { LoadedReport } from './load-report';
 import { creditAccountMemo } from './credit-terms';
 import { checkAlertsSoon } from '../credits/alerts';

@@ -2,11 +2,11 @@ import { billingApiOn, bookWriter, DAY } from '../helpers/book';
 import { Invoice, PaymentMethod, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { invoiceDto } from '../../api/routes/invoices/dto';
-import type { InvoiceRow } from '../../db/customer-reads';
+import type { InvoiceRow } from '../../db/invoice-reads';
 
 /**
  * The customer reads (invoices, cards, subscription, access, usage) go through plain SQL
- * (db/customer-reads.ts) with the caller's customer id cached: their answers must be what the entities
+ * (db/customer-reads.ts and its siblings by capability) with the caller's customer id cached: their answers must be what the entities
  * hold, on both dialects.
  */
 describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialect) => {

@@ -1,12 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import {
-  customerByRef,
-  customerIdOf,
-  invoicesOfCustomer,
-  liveSubscriptionOf,
-  paymentMethodsOfCustomer,
-} from '../../db/customer-reads';
+import { customerByRef, customerIdOf } from '../../db/customer-reads';
+import { invoicesOfCustomer } from '../../db/invoice-reads';
+import { liveSubscriptionOf } from '../../db/live-subscription';
+import { paymentMethodsOfCustomer } from '../../db/payment-method-reads';
 import { sqlFor } from '../../db/raw-sql';
 import { readUsedOn } from '../../db/usage-counters';
 import { usageTypes } from '../../services/usage/usage-types';

@@ -1,8 +1,8 @@
 import { postgresMigrations } from '../../db/migrations/postgresql';
 import { sqliteMigrations } from '../../db/migrations/sqlite';
 import { sqlFor } from '../../db/raw-sql';
-import type { LedgerRow } from '../../services/usage/ledger-write';
-import { ledgerWriterFor } from '../../services/usage/ledger-writer';
+import type { LedgerRow } from '../../services/usage/ledger-transaction';
+import { ledgerWriterFor } from '../../services/usage/ledger-group-commit';
 import { usageEventKey } from '../../domain/usage-report';
 import { openTestDatabase } from '../helpers/db';
 

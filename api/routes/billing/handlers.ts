@@ -7,7 +7,7 @@ import {
   openBillingPortal,
 } from '../../../services/payment-methods/payment-methods';
 import { removeCard, setDefaultCard, startCardSetup } from '../../../services/payment-methods/manage-cards';
-import type { PaymentMethodRow } from '../../../db/customer-reads';
+import type { PaymentMethodRow } from '../../../db/payment-method-reads';
 import { cancelSubscription, resumeSubscription } from '../../../services/subscriptions/cancel-subscription';
 import { changePlan, previewPlanChange } from '../../../services/subscriptions/change-plan';
 import { pauseOwnSubscription } from '../../../services/subscriptions/pause-own-subscription';

@@ -15,7 +15,7 @@ import {
   type LedgerWrite,
   type LedgerWriteIndexes,
   type LedgerWriteResult,
-} from './ledger-write';
+} from './ledger-transaction';
 
 /** Rows one group commits at most (a single request of up to 1,000 events always goes in whole). */
 const MAX_ROWS_PER_GROUP = 4000;
@@ -50,7 +50,7 @@ function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<Ledg
       fitsOneStatement(writes) ? writeUncappedGroup(sql, writes) : inOrmTransaction(writes);
   if (!file || file === ':memory:') return inOrmTransaction;
   const thread = new SqliteWriter<LedgerWrite[], LedgerWriteIndexes[]>(file, {
-    module: require.resolve('./ledger-write'),
+    module: require.resolve('./ledger-transaction'),
     name: 'ledgerGroupJob',
   });
   return async (writes) => {

@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { DailyUsage, UsageEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
-import type { LedgerRow, LedgerWrite } from '../../services/usage/ledger-write';
-import { ledgerWriterFor } from '../../services/usage/ledger-writer';
+import type { LedgerRow, LedgerWrite } from '../../services/usage/ledger-transaction';
+import { ledgerWriterFor } from '../../services/usage/ledger-group-commit';
 import { usageEventKey } from '../../domain/usage-report';
 import { openTestDatabase } from '../helpers/db';
 import { seedSubscriber } from './fixtures';

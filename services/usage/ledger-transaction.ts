@@ -17,7 +17,7 @@ import { creditResetAt, drawUsage, type CreditTerms, type UsageRefusal } from '.
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
 import { usageEventKey, type UsageEntry } from '../../domain/usage-report';
 
-// Imports stay light: this module also runs in the SQLite writer thread (see ledger-writer.ts).
+// Imports stay light: this module also runs in the SQLite writer thread (see ledger-group-commit.ts).
 
 /** One event of a report, validated and ready to store (decided in domain/usage-report.ts). */
 export type LedgerRow = UsageEntry;
