@@ -29,3 +29,13 @@ export function outsideSyncKey(f: Pick<AccessFacts, 'status' | 'tier' | 'current
   if (f.status === 'incomplete') return null;
   return [f.status, f.tier, f.currentPeriodEnd].join('|');
 }
+
+/**
+ * What Lago is told (the customer's plan code and status), as one key: Lago bills by the plan and knows
+ * nothing of Stripe's periods, so a renewal alone (a new period end) needs no Lago sync. Null before Stripe
+ * has the subscription.
+ */
+export function lagoSyncKey(f: Pick<AccessFacts, 'status' | 'tier'>): string | null {
+  if (f.status === 'incomplete') return null;
+  return [f.status, f.tier].join('|');
+}

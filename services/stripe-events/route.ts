@@ -38,6 +38,11 @@ const IGNORED_EVENT_PREFIXES = [
   'customer.discount.',
   'customer.tax_id.',
   'customer.source.',
+  // A preview of the next invoice: no id yet, nothing to mirror, nothing for the subscription to do.
+  'invoice.upcoming',
+  // Comes with invoice.paid (a required event) for the same payment, whose re-read and charge run it only
+  // repeated: a renewal's workflow hears one of the two, and its charge is mirrored once from the invoice.
+  'invoice.payment_succeeded',
 ];
 
 /** Whether the engine ignores this type of event on purpose (so it is not reported as unrouted). */
@@ -187,7 +192,7 @@ function isDisputeEvent(type: string, o: StripeObject): boolean {
  * versions), else the invoice, whose charge it asks Stripe for. An invoice nothing was charged for has none.
  */
 function paidInvoiceCharge(event: Stripe.Event, invoice: StripeObject): MirrorRun | null {
-  if (event.type !== 'invoice.paid' && event.type !== 'invoice.payment_succeeded') return null;
+  if (event.type !== 'invoice.paid') return null;
   if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
   const target = expandableId(invoice.charge) ?? invoice.id;
   return target ? chargeRun(event, target) : null;

@@ -155,5 +155,15 @@ describe('a year in the life of one subscription', () => {
       expect(s.events).toBeLessThan(MAX_EVENTS_PER_RUN);
       expect(s.bytes).toBeLessThan(MAX_BYTES_PER_RUN);
     }
+
+    // Keycloak holds the period's end, so it hears every renewal; Lago holds the plan and the status only,
+    // so it hears their changes (and once more as each continued run starts afresh), not the renewals.
+    const ends = fake.activities.syncKeycloakUser.mock.calls.map(([r]) => r.attributes.subscription_end_date);
+    expect(new Set(ends).size).toBeGreaterThanOrEqual(12);
+    const lago = fake.activities.syncLagoSubscription.mock.calls.map(([r]) => `${r.status}|${r.planCode}`);
+    const changes = lago.filter((k, i) => k !== lago[i - 1]).length;
+    expect(changes).toBeGreaterThanOrEqual(4);
+    expect(lago.length).toBeLessThanOrEqual(changes + runs.length);
+    expect(lago.length).toBeLessThan(12);
   }, 300_000);
 });

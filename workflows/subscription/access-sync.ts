@@ -1,8 +1,11 @@
-import { ActivityFailure, log, metricMeter } from '@temporalio/workflow';
-import { keycloakAttributes, outsideSyncKey } from '../../domain/subscription';
+import { ActivityFailure, log, metricMeter, patched } from '@temporalio/workflow';
+import { keycloakAttributes, lagoSyncKey, outsideSyncKey } from '../../domain/subscription';
 import { accessSync } from './activity-proxies';
 import type { Run } from './run';
 import { publish } from './visibility';
+
+/** The patch after which Lago is synced only when the plan or the status changes, not on every renewal. */
+export const LAGO_ON_PLAN_OR_STATUS = 'lago-on-plan-or-status';
 
 /**
  * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
@@ -24,6 +27,10 @@ export function syncAccess(run: Run): void {
         attributes: keycloakAttributes(state),
       }),
     );
+    // A renewal moves only the period end, which Lago does not hold: runs before this patch told it anyway.
+    const lagoKey = lagoSyncKey(state);
+    if (lagoKey === run.lagoSyncedKey && patched(LAGO_ON_PLAN_OR_STATUS)) return;
+    run.lagoSyncedKey = lagoKey;
     await reportedSync(run, 'lago', async () => {
       await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });
       await accessSync.syncLagoSubscription({

@@ -54,6 +54,8 @@ export interface Run {
   /** Keycloak and Lago syncs, in order, off the main path (see access-sync). */
   syncChain: Promise<void>;
   syncedKey: string;
+  /** What Lago was last told (lagoSyncKey); Keycloak's key above also holds the period end. */
+  lagoSyncedKey: string | null;
 }
 
 export function startRun(input: SubscriptionInput): Run {
@@ -90,5 +92,6 @@ export function startRun(input: SubscriptionInput): Run {
     usageItemChecked: false,
     syncChain: Promise.resolve(),
     syncedKey: '',
+    lagoSyncedKey: '',
   };
 }

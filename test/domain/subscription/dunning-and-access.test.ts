@@ -2,6 +2,7 @@ import {
   afterDunningReport,
   cardForNewDunning,
   keycloakAttributes,
+  lagoSyncKey,
   outsideSyncKey,
 } from '../../../domain/subscription';
 
@@ -76,5 +77,18 @@ describe('what Keycloak and Lago are told', () => {
 
   it('syncs nothing before Stripe has the subscription', () => {
     expect(outsideSyncKey({ ...facts, status: 'incomplete' })).toBeNull();
+    expect(lagoSyncKey({ ...facts, status: 'incomplete' })).toBeNull();
+  });
+
+  it.each`
+    change                                              | synced
+    ${{}}                                               | ${false}
+    ${{ stripeCustomerId: 'cus_2' }}                    | ${false}
+    ${{ currentPeriodEnd: '2027-01-01T00:00:00.000Z' }} | ${false}
+    ${{ tier: 'starter' }}                              | ${true}
+    ${{ status: 'past_due' }}                           | ${true}
+    ${{ status: 'canceled' }}                           | ${true}
+  `('$change needs a Lago sync: $synced', ({ change, synced }) => {
+    expect(lagoSyncKey({ ...facts, ...change }) !== lagoSyncKey(facts)).toBe(synced);
   });
 });

@@ -5,6 +5,8 @@ import { routeOf, subscriptionSignal } from '../../../services/stripe-events/rou
 const event = (type: string, object: Record<string, unknown>): Stripe.Event =>
   ({ id: 'evt_1', type, created: 1_700_000_000, data: { object } }) as unknown as Stripe.Event;
 
+const parent = { subscription_details: { subscription: 'sub_3', metadata: { subscription_id: 'subs_3' } } };
+
 describe('where a Stripe event goes', () => {
   it.each([
     ['a catalog event', 'price.updated', { id: 'price_1', object: 'price' }],
@@ -14,6 +16,14 @@ describe('where a Stripe event goes', () => {
       { id: 're_1', object: 'refund', charge: 'ch_1' },
     ],
     ['a customer update', 'customer.updated', { id: 'cus_1', object: 'customer' }],
+    // A renewal's chatter: a preview with nothing to mirror, and the twin of invoice.paid, whose re-read
+    // and charge run it only repeated.
+    ['the next invoice previewed', 'invoice.upcoming', { object: 'invoice', customer: 'cus_1', parent }],
+    [
+      'a payment that invoice.paid also reports',
+      'invoice.payment_succeeded',
+      { id: 'in_1', object: 'invoice', amount_paid: 500, charge: 'ch_9', parent },
+    ],
   ])('%s is ignored', (_what, type, object) => {
     expect(routeOf(event(type, object))).toEqual({ kind: 'ignored' });
   });
@@ -56,7 +66,6 @@ describe('where a Stripe event goes', () => {
   });
 
   const checkout = { subscription: { id: 'sub_2' }, customer: 'cus_2', client_reference_id: 'subs_2' };
-  const parent = { subscription_details: { subscription: 'sub_3', metadata: { subscription_id: 'subs_3' } } };
   it.each([
     [
       'a subscription change, with our id',
