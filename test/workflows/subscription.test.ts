@@ -28,6 +28,7 @@ import {
   eventually,
   fakeBilling,
   HOUR,
+  openInvoice,
   PRO_CHANGE,
   STARTER,
   stripeEventOf,
@@ -1147,6 +1148,50 @@ describe('subscription workflow', () => {
       expect((await handle.query(subscriptionState)).status).toBe('active');
     });
     expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads an invoice once for its mirror-only events queued before the read, and again for one queued during it', async () => {
+    const { fake, run } = await scenario('invoice-burst', {
+      subscription: subscriptionSnapshot('sub_burst'),
+      invoices: [openInvoice('in_busy', 'sub_burst'), openInvoice('in_burst', 'sub_burst')],
+    });
+    const reads = () => fake.activities.fetchInvoice.mock.calls.map(([id]) => id);
+    let release = () => {};
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    let releaseBurst = () => {};
+    const burstRead = new Promise<void>((resolve) => (releaseBurst = resolve));
+    const read = fake.activities.fetchInvoice.getMockImplementation()!;
+    fake.activities.fetchInvoice.mockImplementation(async (id: string) => {
+      if (id === 'in_busy') await busy;
+      if (id === 'in_burst' && reads().filter((r) => r === 'in_burst').length === 1) await burstRead;
+      return read(id);
+    });
+    await run(async (handle) => {
+      const send = (type: string, invoiceId: string) =>
+        handle.signal(stripeEvent, stripeEventOf(type, invoiceId, 'sub_burst'));
+      // The run is busy reading another invoice while the burst's first two events queue.
+      await send('invoice.created', 'in_busy');
+      await eventually(
+        async () => reads(),
+        (r) => r.length === 1,
+      );
+      await send('invoice.created', 'in_burst');
+      await send('invoice.finalized', 'in_burst');
+      release();
+      // The burst's read is under way: an event queued now changed Stripe after it began.
+      await eventually(
+        async () => reads(),
+        (r) => r.length === 2,
+      );
+      await send('invoice.finalized', 'in_burst');
+      releaseBurst();
+      await eventually(
+        async () => reads(),
+        (r) => r.length >= 3,
+      );
+      await env.sleep(HOUR);
+    });
+    expect(reads()).toEqual(['in_busy', 'in_burst', 'in_burst']);
   });
 
   it('continues as new when its history grows, keeping its state and the events it already applied', async () => {

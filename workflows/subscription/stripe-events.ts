@@ -16,10 +16,37 @@ export const INVOICE_PAID_CHECKS_STATUS = 'invoice-paid-checks-status';
 /** The patch that hands a new dunning run a card announced before its failure's event. */
 export const DUNNING_TAKES_EARLIER_CARD = 'dunning-takes-earlier-card';
 
+/** The patch after which one read of an invoice also answers the mirror-only events of it already queued. */
+export const INVOICE_READ_ANSWERS_QUEUED = 'invoice-read-answers-queued';
+
+/** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
+const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
+
+/**
+ * The mirror-only events of an invoice already queued as its read starts: the read answers them, as Stripe's
+ * invoice at the read holds their change. One queued during the read is not among them, so no read older
+ * than an event is its final word. Synchronous, with `answered` after the read's own await, as an extra
+ * await around the read would reorder commands on replay.
+ */
+function answeredByRead(run: Run, invoiceId: string): StripeEventSignal[] {
+  if (!patched(INVOICE_READ_ANSWERS_QUEUED)) return [];
+  return run.inbox.filter((q) => MIRROR_ONLY_INVOICE_EVENTS.has(q.type) && q.objectId === invoiceId);
+}
+
+function answered(run: Run, events: StripeEventSignal[]): void {
+  for (const q of events) {
+    const at = run.inbox.indexOf(q);
+    if (at >= 0) run.inbox.splice(at, 1);
+    run.applied.add(q.id);
+  }
+}
+
 /** What each Stripe event does to the subscription; any other event re-reads the subscription. */
 const handlers: Record<string, Handler> = {
   'invoice.payment_failed': async (run, e) => {
+    const queued = answeredByRead(run, e.objectId);
     const inv = await stripe.fetchInvoice(e.objectId);
+    answered(run, queued);
     // A late failure for an invoice that has since been paid or voided starts nothing.
     if (inv.status === 'open' && !run.state.dunningInvoices.includes(inv.stripeInvoiceId)) {
       run.state.dunningInvoices.push(inv.stripeInvoiceId);
@@ -50,7 +77,9 @@ const handlers: Record<string, Handler> = {
   },
   'invoice.paid': async (run, e) => {
     const { state } = run;
+    const queued = answeredByRead(run, e.objectId);
     const inv = await stripe.fetchInvoice(e.objectId);
+    answered(run, queued);
     // Only Stripe's own word that the invoice is paid ends its dunning: a stale, replayed or forged event
     // for an invoice still open must not restore access. (Runs recorded before this check replay without it.)
     if (
@@ -91,8 +120,10 @@ const handlers: Record<string, Handler> = {
   'invoice.finalized': mirrorInvoice,
 };
 
-async function mirrorInvoice(_run: Run, e: StripeEventSignal): Promise<void> {
+async function mirrorInvoice(run: Run, e: StripeEventSignal): Promise<void> {
+  const queued = answeredByRead(run, e.objectId);
   await stripe.fetchInvoice(e.objectId);
+  answered(run, queued);
 }
 
 /**
