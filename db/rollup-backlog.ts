@@ -14,26 +14,19 @@ export async function rollupBacklog(
   return backlog[0];
 }
 
+/** One row: the rollup's progress columns as the database returns them. */
+interface RollupProgressRow {
+  last_rollup: unknown;
+  pending: unknown;
+  oldest: unknown;
+  stripe: unknown;
+  lago: unknown;
+  oldest_unreported: unknown;
+}
+
 /** The rollup's stored progress (last rollup, what waits, since when): how far behind it is. */
-export async function rollupProgress(sql: Sql): Promise<
-  | {
-      last_rollup: unknown;
-      pending: unknown;
-      oldest: unknown;
-      stripe: unknown;
-      lago: unknown;
-      oldest_unreported: unknown;
-    }
-  | undefined
-> {
-  const stored = await sql.run<{
-    last_rollup: unknown;
-    pending: unknown;
-    oldest: unknown;
-    stripe: unknown;
-    lago: unknown;
-    oldest_unreported: unknown;
-  }>(
+export async function rollupProgress(sql: Sql): Promise<RollupProgressRow | undefined> {
+  const stored = await sql.run<RollupProgressRow>(
     `select
          (select max(created_at) from usage_rollups) as last_rollup,
          (select count(*) from usage_events where rollup_id is null) as pending,
