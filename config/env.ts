@@ -12,6 +12,22 @@ export class ConfigError extends Error {
 
 const optionalUrl = z.url().optional();
 
+/**
+ * A Temporal worker setting: a whole number in [min, max], optional. The least is the SDK's own (it turns a
+ * cache of 1 into 2, and two workflow-task slots and polls are the fewest it runs); the most is far above
+ * what one worker process can use, so a typo of an extra digit or two is caught.
+ */
+const workerTuning = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .optional();
+
+/** What the Temporal SDK (1.24) uses where a WORKER_MAX_CONCURRENT_* variable is unset. */
+export const SDK_DEFAULT_SLOTS = { workflowTasks: 40, activities: 100, localActivities: 100 } as const;
+
 const databaseUrl = z.string().refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), {
   message: 'must be sqlite:<path> or postgres://user:pass@host:port/db',
 });
@@ -181,6 +197,20 @@ const fields = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     /** The worker's /metrics (the Temporal SDK's and the engine's own); unset, the worker serves none. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /**
+     * The worker's share of Temporal's work (docs/operations.md, "Tuning Temporal for the billing day").
+     * Each unset is the Temporal SDK's default, which is what the worker ran with before these existed:
+     * 40 workflow tasks, 100 activities and 100 local activities at once; a sticky cache sized from the
+     * heap limit (2,310 runs for a 4 GiB one); at most min(10, slots) polls of each kind.
+     */
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: workerTuning(2, 1000),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: workerTuning(1, 5000),
+    WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: workerTuning(1, 5000),
+    /** Runs kept in memory between tasks (a miss replays the whole history); about 0.33 MB each measured. */
+    WORKER_MAX_CACHED_WORKFLOWS: workerTuning(2, 100_000),
+    /** Sticky and normal workflow-task polls together (the SDK keeps one of every five for the normal queue). */
+    WORKER_WORKFLOW_POLLERS: workerTuning(2, 200),
+    WORKER_ACTIVITY_POLLERS: workerTuning(1, 200),
     /**
      * The interface METRICS_PORT and WORKER_METRICS_PORT listen on: loopback unless a scraper elsewhere
      * must reach them (0.0.0.0 in docker-compose.yml, where Prometheus scrapes over the compose network).
@@ -359,6 +389,46 @@ const RULES: readonly Rule[] = [
         : [],
   },
   { reads: TEMPORAL_TLS_NAMES, issues: (env) => temporalTlsIssues(env) },
+  {
+    // The SDK needs a workflow's run in the cache while its task runs, and a poll waits on a free slot:
+    // a worker given more of either than it has room for would not start, or would never use the extra.
+    reads: [
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+      'WORKER_MAX_CACHED_WORKFLOWS',
+      'WORKER_WORKFLOW_POLLERS',
+      'WORKER_MAX_CONCURRENT_ACTIVITIES',
+      'WORKER_ACTIVITY_POLLERS',
+    ],
+    issues: (env) => {
+      const out: Issue[] = [];
+      const workflowTasks = env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
+      const cached = env.WORKER_MAX_CACHED_WORKFLOWS;
+      if (workflowTasks !== undefined && cached !== undefined && workflowTasks > cached)
+        out.push(
+          issue(
+            'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+            `cannot exceed WORKER_MAX_CACHED_WORKFLOWS (${cached}): a workflow task runs with its workflow cached`,
+          ),
+        );
+      const workflowSlots = workflowTasks ?? SDK_DEFAULT_SLOTS.workflowTasks;
+      if (env.WORKER_WORKFLOW_POLLERS !== undefined && env.WORKER_WORKFLOW_POLLERS > workflowSlots)
+        out.push(
+          issue(
+            'WORKER_WORKFLOW_POLLERS',
+            `cannot exceed the workflow tasks run at once (${workflowSlots}, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS)`,
+          ),
+        );
+      const activitySlots = env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? SDK_DEFAULT_SLOTS.activities;
+      if (env.WORKER_ACTIVITY_POLLERS !== undefined && env.WORKER_ACTIVITY_POLLERS > activitySlots)
+        out.push(
+          issue(
+            'WORKER_ACTIVITY_POLLERS',
+            `cannot exceed the activities run at once (${activitySlots}, WORKER_MAX_CONCURRENT_ACTIVITIES)`,
+          ),
+        );
+      return out;
+    },
+  },
 ];
 
 function refineWith(rules: readonly Rule[]) {

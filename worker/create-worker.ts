@@ -1,5 +1,6 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { WorkerTuningOptions } from './tuning';
 
 export interface WorkerSettings {
   connection: NativeConnection;
@@ -10,6 +11,8 @@ export interface WorkerSettings {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Interceptors and sinks (tracing). */
   extra?: Pick<WorkerOptions, 'interceptors' | 'sinks'>;
+  /** Slots, sticky cache and pollers (worker/tuning.ts); each one left out keeps the SDK's default. */
+  tuning?: WorkerTuningOptions;
 }
 
 /** A worker that runs every workflow of the engine with the activities built from `deps`. */
@@ -19,6 +22,7 @@ export function createWorker(s: WorkerSettings): Promise<Worker> {
     namespace: s.namespace,
     taskQueue: s.taskQueue,
     activities: createActivities(s.deps),
+    ...s.tuning,
     ...s.extra,
     ...(s.workflowBundle
       ? { workflowBundle: s.workflowBundle }

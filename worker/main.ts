@@ -20,6 +20,7 @@ import { activityLogContext } from '../activities/activity-context';
 import { createWorker } from './create-worker';
 import { startTracing } from '../telemetry/tracing';
 import { installRuntime, tracingWorkerOptions } from './telemetry';
+import { describeWorkerTuning, workerTuningOptions } from './tuning';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+    tuning: workerTuningOptions(config),
     deps: {
       orm,
       logger,
@@ -71,6 +73,8 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       namespace: config.TEMPORAL_NAMESPACE,
       temporal: describeTemporalConnection(temporalOptions),
+      // What it runs with, the SDK's defaults filled in for the WORKER_* tuning variables left unset.
+      tuning: describeWorkerTuning(worker.options),
     },
     'worker running',
   );

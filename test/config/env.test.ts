@@ -212,6 +212,76 @@ describe('configuration', () => {
       );
   });
 
+  describe("the worker's Temporal tuning", () => {
+    const names = [
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+      'WORKER_MAX_CONCURRENT_ACTIVITIES',
+      'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES',
+      'WORKER_MAX_CACHED_WORKFLOWS',
+      'WORKER_WORKFLOW_POLLERS',
+      'WORKER_ACTIVITY_POLLERS',
+    ] as const;
+    const tuning = (env: Record<string, string>) => {
+      const config = loadConfig({ NODE_ENV: 'development', ...env });
+      return Object.fromEntries(names.map((n) => [n, config[n]]));
+    };
+
+    it('leaves every setting unset when no variable is given, so the SDK keeps its defaults', () => {
+      expect(tuning({})).toEqual(Object.fromEntries(names.map((n) => [n, undefined])));
+      // `NAME=` in a shell or compose's `${NAME:-}` is unset too.
+      expect(tuning(Object.fromEntries(names.map((n) => [n, ''])))).toEqual(
+        Object.fromEntries(names.map((n) => [n, undefined])),
+      );
+    });
+
+    it('takes whole numbers within each range', () => {
+      expect(
+        tuning({
+          WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '80',
+          WORKER_MAX_CONCURRENT_ACTIVITIES: '200',
+          WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '50',
+          WORKER_MAX_CACHED_WORKFLOWS: '6000',
+          WORKER_WORKFLOW_POLLERS: '20',
+          WORKER_ACTIVITY_POLLERS: '16',
+        }),
+      ).toEqual({
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 80,
+        WORKER_MAX_CONCURRENT_ACTIVITIES: 200,
+        WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: 50,
+        WORKER_MAX_CACHED_WORKFLOWS: 6000,
+        WORKER_WORKFLOW_POLLERS: 20,
+        WORKER_ACTIVITY_POLLERS: 16,
+      });
+    });
+
+    it.each(names)('refuses a %s that is not a sane whole number, naming it', (name) => {
+      for (const value of ['lots', '1.5', '-4', '0', '1000000'])
+        expect(() => tuning({ [name]: value })).toThrow(
+          new RegExp(`^  ${name}: must be (a whole number|at least \\d+|at most \\d+)$`, 'm'),
+        );
+    });
+
+    it('refuses more workflow tasks at once than the sticky cache holds, and more pollers than slots', () => {
+      expect(() =>
+        tuning({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100', WORKER_MAX_CACHED_WORKFLOWS: '50' }),
+      ).toThrow(/WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: cannot exceed WORKER_MAX_CACHED_WORKFLOWS \(50\)/);
+      // Against the SDK's 40 workflow-task and 100 activity slots when those are unset.
+      expect(() => tuning({ WORKER_WORKFLOW_POLLERS: '41' })).toThrow(
+        /WORKER_WORKFLOW_POLLERS: cannot exceed the workflow tasks run at once \(40/,
+      );
+      expect(() => tuning({ WORKER_ACTIVITY_POLLERS: '101' })).toThrow(
+        /WORKER_ACTIVITY_POLLERS: cannot exceed the activities run at once \(100/,
+      );
+      expect(tuning({ WORKER_WORKFLOW_POLLERS: '40', WORKER_ACTIVITY_POLLERS: '100' })).toMatchObject({
+        WORKER_WORKFLOW_POLLERS: 40,
+        WORKER_ACTIVITY_POLLERS: 100,
+      });
+      expect(
+        tuning({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100', WORKER_WORKFLOW_POLLERS: '60' }),
+      ).toMatchObject({ WORKER_WORKFLOW_POLLERS: 60 });
+    });
+  });
+
   it('believes no proxy unless TRUST_PROXY names one', () => {
     const trust = (value?: string) =>
       loadConfig({ NODE_ENV: 'development', ...(value === undefined ? {} : { TRUST_PROXY: value }) })

@@ -1,0 +1,70 @@
+import type { Worker, WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../config/env';
+
+/** The variables that tune the worker (docs/operations.md, "Tuning Temporal for the billing day"). */
+export const WORKER_TUNING_NAMES = [
+  'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+  'WORKER_MAX_CONCURRENT_ACTIVITIES',
+  'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES',
+  'WORKER_MAX_CACHED_WORKFLOWS',
+  'WORKER_WORKFLOW_POLLERS',
+  'WORKER_ACTIVITY_POLLERS',
+] as const;
+
+export type WorkerTuningConfig = Pick<Config, (typeof WORKER_TUNING_NAMES)[number]>;
+
+export type WorkerTuningOptions = Pick<
+  WorkerOptions,
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'maxCachedWorkflows'
+  | 'workflowTaskPollerBehavior'
+  | 'activityTaskPollerBehavior'
+>;
+
+/**
+ * The Worker.create options the tuning variables set. An unset variable adds no option, so the SDK's
+ * default applies exactly as it did before the variable existed. Pollers are given as a poller behaviour:
+ * the SDK (1.24) declares maxConcurrentWorkflowTaskPolls and maxConcurrentActivityTaskPolls but no longer
+ * reads them.
+ */
+export function workerTuningOptions(c: WorkerTuningConfig): WorkerTuningOptions {
+  const out: WorkerTuningOptions = {};
+  if (c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS !== undefined)
+    out.maxConcurrentWorkflowTaskExecutions = c.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
+  if (c.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined)
+    out.maxConcurrentActivityTaskExecutions = c.WORKER_MAX_CONCURRENT_ACTIVITIES;
+  if (c.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES !== undefined)
+    out.maxConcurrentLocalActivityExecutions = c.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES;
+  if (c.WORKER_MAX_CACHED_WORKFLOWS !== undefined) out.maxCachedWorkflows = c.WORKER_MAX_CACHED_WORKFLOWS;
+  if (c.WORKER_WORKFLOW_POLLERS !== undefined)
+    out.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: c.WORKER_WORKFLOW_POLLERS };
+  if (c.WORKER_ACTIVITY_POLLERS !== undefined)
+    out.activityTaskPollerBehavior = { type: 'simple-maximum', maximum: c.WORKER_ACTIVITY_POLLERS };
+  return out;
+}
+
+/** What a slot supplier gives: its fixed number of slots, or its kind when the number is not fixed. */
+function slots(supplier: Worker['options']['tuner']['workflowTaskSlotSupplier']): number | string {
+  return supplier.type === 'fixed-size' ? supplier.numSlots : supplier.type;
+}
+
+function pollers(behavior: Worker['options']['workflowTaskPollerBehavior']): number | string {
+  return behavior.type === 'simple-maximum' ? behavior.maximum : `autoscaling to ${behavior.maximum}`;
+}
+
+/**
+ * The tuning a worker actually runs with, the SDK's defaults filled in, for its start-up line: an operator
+ * reading the log sees the cache size the heap limit chose without working it out.
+ */
+export function describeWorkerTuning(options: Worker['options']): Record<string, number | string> {
+  return {
+    workflowTasks: slots(options.tuner.workflowTaskSlotSupplier),
+    activities: slots(options.tuner.activityTaskSlotSupplier),
+    localActivities: slots(options.tuner.localActivityTaskSlotSupplier),
+    cachedWorkflows: options.maxCachedWorkflows,
+    workflowPollers: pollers(options.workflowTaskPollerBehavior),
+    activityPollers: pollers(options.activityTaskPollerBehavior),
+  };
+}
