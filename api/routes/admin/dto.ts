@@ -1,12 +1,29 @@
 import type { operationsView } from '../../../services/operations/operations-view';
+import type { RenewalRun } from '../../../services/operations/renewal-run';
 
 type Operations = Awaited<ReturnType<typeof operationsView>>;
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-/** What an operator checks when something looks stuck: Stripe's events, payments in dunning, the outbox. */
-export function operationsDto(o: Operations) {
+/**
+ * What an operator checks when something looks stuck: the renewal run, Stripe's events, payments in
+ * dunning, the outbox.
+ */
+export function operationsDto(o: Operations, r: RenewalRun) {
   return {
+    renewals: {
+      since: r.since.toISOString(),
+      until: r.until.toISOString(),
+      due: r.due,
+      invoiced: r.invoiced,
+      paid: r.paid,
+      failed: r.failed,
+      waiting: r.waiting,
+      stripe_events: {
+        unforwarded: r.intake.unforwarded,
+        oldest_unforwarded_age_seconds: r.intake.oldestAgeSeconds,
+      },
+    },
     webhooks: {
       unforwarded: o.webhooks.unforwarded,
       events: o.webhooks.events.map((e) => ({

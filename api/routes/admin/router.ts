@@ -41,10 +41,14 @@ export const adminRoutes = [
     method: 'get',
     path: '/admin/operations',
     summary:
-      'Stripe events newest first (received, forwarded to which workflows; a page at a time), the invoices in dunning and the notification outbox',
+      'The renewal run (renewals whose period boundary fell since `since`, default the last 24 hours, at ' +
+      'most 7 days: due, invoiced, paid, failed, waiting, and the Stripe events not yet forwarded with the ' +
+      "oldest one's age), Stripe events newest first (received, forwarded to which workflows; a page at a " +
+      'time), the invoices in dunning and the notification outbox',
     tags: ['admin'],
     access: 'admin',
     query: operationsQuery,
+    fields: { since: 'query.since' },
     response: operationsResponse,
     handler: getOperations,
   }),

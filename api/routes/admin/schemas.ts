@@ -52,10 +52,29 @@ export const operationsQuery = z
       .string()
       .regex(/^[a-z_.]{1,80}$/, 'must be a Stripe event type such as invoice.paid')
       .optional(),
+    /** The renewal run's window opens here (renewals whose period boundary fell since); default 24 hours ago. */
+    since: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 
 export const operationsResponse = z.object({
+  /** The billing day: renewals due in the window and how far each got (paid + failed + waiting = due). */
+  renewals: z.object({
+    since: timestamp,
+    until: timestamp,
+    due: count,
+    /** Due renewals whose invoice for the new period is in the mirror, whatever became of it. */
+    invoiced: count,
+    paid: count,
+    /** A payment attempt failed, the invoice is uncollectible, or the subscription is in dunning. */
+    failed: count,
+    waiting: count,
+    stripe_events: z.object({
+      unforwarded: count,
+      /** How long the oldest unforwarded Stripe event has waited: the forward lag as it stands. */
+      oldest_unforwarded_age_seconds: count.nullable(),
+    }),
+  }),
   webhooks: z.object({
     unforwarded: count,
     events: z.array(
