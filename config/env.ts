@@ -390,8 +390,8 @@ const RULES: readonly Rule[] = [
   },
   { reads: TEMPORAL_TLS_NAMES, issues: (env) => temporalTlsIssues(env) },
   {
-    // The SDK needs a workflow's run in the cache while its task runs, and a poll waits on a free slot:
-    // a worker given more of either than it has room for would not start, or would never use the extra.
+    // A workflow task runs on its workflow's cached run, and a poll waits for a free slot: the SDK's
+    // documentation allows neither more tasks than the cache holds nor more polls than slots.
     reads: [
       'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
       'WORKER_MAX_CACHED_WORKFLOWS',

@@ -45,6 +45,7 @@ import {
   type ClusterRole,
 } from './keycloak-realm';
 import { service, TOPOLOGY, type ServiceSpec } from './topology';
+import { WORKER_TUNING_NAMES } from '../../worker/tuning';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startPostgres, ensurePostgres } = require('../postgres') as {
@@ -614,8 +615,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ['worker-1', ports.workerMetrics1],
       ['worker-2', ports.workerMetrics2],
     ] as const;
+    // The worker's Temporal tuning, for a benchmark to try settings (`WORKER_MAX_CACHED_WORKFLOWS=6000 npm
+    // run bench:scale`): the one engine configuration taken from the caller's environment, as compose
+    // takes it from the operator's .env; engineEnv still has the last word.
+    const tuning: NodeJS.ProcessEnv = {};
+    for (const key of WORKER_TUNING_NAMES) if (process.env[key]) tuning[key] = process.env[key];
+    if (Object.keys(tuning).length) log(`workers tuned: ${JSON.stringify(tuning)}`);
     for (const [name, metrics] of workers)
-      supervise(name, ...engineCommand(service(name)), { ...engine, WORKER_METRICS_PORT: String(metrics) });
+      supervise(name, ...engineCommand(service(name)), {
+        ...tuning,
+        ...engine,
+        WORKER_METRICS_PORT: String(metrics),
+      });
 
     const nginxDir = join(dir, 'nginx');
     const nginxConf = writeNginxConfig(nginxDir, {

@@ -6,6 +6,8 @@
  * TypeScript directly where the image runs its compiled `dist/`.
  */
 
+import { WORKER_TUNING_NAMES } from '../../worker/tuning';
+
 export type Image = 'postgres' | 'temporal' | 'engine' | 'nginx' | 'keycloak';
 
 export interface ServiceSpec {
@@ -51,7 +53,9 @@ export const ENGINE_ENV = [
   'KEYCLOAK_CLIENT_SECRET',
 ];
 const API_ENV = [...ENGINE_ENV, 'PORT', 'METRICS_PORT', 'TRUST_PROXY'];
-const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT'];
+// The tuning (WORKER_MAX_CACHED_WORKFLOWS…): compose sets it from the operator's .env, the cluster from
+// the environment it is started in; unset, the SDK's defaults.
+const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_TUNING_NAMES];
 
 export const TOPOLOGY: readonly ServiceSpec[] = [
   {
