@@ -3,6 +3,7 @@ import type { SqlEntityManager } from '@mikro-orm/knex';
 import { Gauge } from 'prom-client';
 import { num, sqlFor } from '../db/raw-sql';
 import { registry } from './registry';
+import { readRenewalFiguresFrom, refreshRenewalFigures } from './renewal-gauges';
 
 /** Business figures an operator alerts on are read at most this often, however often Prometheus scrapes. */
 const BUSINESS_REFRESH_MS = 15_000;
@@ -23,11 +24,13 @@ export const BYOK_READ_WINDOW_MS = 5 * 60_000;
 export function readGaugesFrom(orm: MikroORM): void {
   source = orm;
   business = null;
+  readRenewalFiguresFrom(orm);
 }
 
 /** The next scrape reads the business figures afresh (a test that just changed them). */
 export function refreshBusinessFigures(): void {
   business = null;
+  refreshRenewalFigures();
 }
 
 interface PoolLike {

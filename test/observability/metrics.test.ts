@@ -253,6 +253,7 @@ describe('metrics an operator scrapes from the API and the worker', () => {
     expect(rules.map((r) => r.alert)).toEqual(
       expect.arrayContaining([
         'BillingWebhookForwardLagHigh',
+        'BillingStripeEventsStuck',
         'BillingStripeErrorRateHigh',
         'BillingUsageRollupStuck',
         'BillingWorkerDown',
