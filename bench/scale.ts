@@ -48,6 +48,7 @@ import { workflowIds } from '../workflows/ids';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
 import { percentile, spread } from './load';
+import { cpuByPart, cpuSpent } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli } = require('../tools/temporal-cli') as {
@@ -805,6 +806,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const { made } = holding;
   log(`renewal run: advancing ${fmt(made.length)} test clocks past their period end`);
   const t0 = Date.now();
+  const cpu0 = cpuNow(cluster);
   const before = await probe(cluster, orm, t0);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const samples: Probe[] = [];
@@ -855,6 +857,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
     log(String(err));
   }
   const end = elapsed(t0);
+  const cpu = cpuSpent(cpuNow(cluster), cpu0);
   sampling = false;
   await sampler;
   const after = await probe(cluster, orm, t0);
@@ -930,12 +933,51 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       ` (${fmt(events / Math.max(1, invoiced), 1)} webhooks each), so ${fmt(s.subscriptions)} due in the same minute are all invoiced` +
       ` ${duration(done)} later, of which the emulator renewing them in Stripe took ${duration(stripeDone)}.`,
   );
+  printCpu(print, cpu, invoiced, end);
   const restarts = ['api-1', 'api-2', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
     .map((n) => [n, cluster.process(n).restarts] as const)
     .filter(([, n]) => n > 0);
   if (restarts.length)
     print(`   Restarted during the run: ${restarts.map(([n, k]) => `${n} ×${k}`).join(', ')}.`);
   print();
+}
+
+const CLUSTER_PARTS = [
+  'api-1',
+  'api-2',
+  'worker-1',
+  'worker-2',
+  'temporal',
+  'stripe',
+  'balancer',
+  'keycloak',
+];
+
+/** The cluster's processes and this one (its sampling and polling), in CPU seconds so far. */
+function cpuNow(cluster: Cluster) {
+  const parts = cpuByPart(Object.fromEntries(CLUSTER_PARTS.map((n) => [n, cluster.process(n).pid])));
+  const own = process.cpuUsage();
+  parts.set('this benchmark', (own.user + own.system) / 1e6);
+  return parts;
+}
+
+/** Where the run's CPU went, per renewal: the figure that says which process to make cheaper. */
+function printCpu(print: (l?: string) => void, cpu: Map<string, number>, renewals: number, seconds: number) {
+  const all = [...cpu.values()].reduce((a, b) => a + b, 0);
+  const rows = [...cpu.entries()]
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([part, s]) => [
+      part,
+      fmt(s, 1),
+      fmt((1000 * s) / Math.max(1, renewals), 1),
+      `${fmt((100 * s) / all, 0)} %`,
+    ]);
+  rows.push(['all', fmt(all, 1), fmt((1000 * all) / Math.max(1, renewals), 1), '100 %']);
+  print(
+    `   CPU by process over the ${duration(seconds)} of the run (${fmt(all / seconds, 2)} cores busy on average):`,
+  );
+  for (const line of table([['process', 'CPU s', 'CPU ms a renewal', 'share'], ...rows])) print(`   ${line}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
