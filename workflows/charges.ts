@@ -1,17 +1,38 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ChargeSyncResult, RefundRequest, RefundResult } from '../activities/stripe/charges';
 import type { CreditNoteRequest, CreditNoteResult } from '../activities/stripe/credit-notes';
 import { stripeCallOptions } from './activity-options';
+import { mirrorAgain } from './messages';
 
 const stripe = proxyActivities<Activities>(stripeCallOptions);
 
 /**
- * Mirrors one charge as Stripe has it now (id `charge-sync-<event>`, one run per charge event), or the
- * charge that paid an invoice when given the invoice's id (`in_…`, from invoice.paid).
+ * Reads until no event of the object came in during the last read. The first read is unconditional, so
+ * runs recorded before `mirrorAgain` existed replay as they were. A signal delivered with the read's
+ * completion is handled before the loop looks again, and one arriving as the run completes makes Temporal
+ * refuse the completion and run the task again with it.
+ */
+async function readUntilQuiet<T>(read: () => Promise<T>): Promise<T> {
+  let again = false;
+  setHandler(mirrorAgain, () => {
+    again = true;
+  });
+  let last: T;
+  do {
+    again = false;
+    last = await read();
+  } while (again);
+  return last;
+}
+
+/**
+ * Mirrors one charge as Stripe has it now, or the charge that paid an invoice when given the invoice's id
+ * (`in_…`, from invoice.paid). One run per charge at a time (`charge-mirror-<charge>`); runs of
+ * `charge-sync-<event>` were one per event.
  */
 export async function syncChargeWorkflow(stripeChargeId: string): Promise<ChargeSyncResult> {
-  return stripe.syncCharge(stripeChargeId);
+  return readUntilQuiet(() => stripe.syncCharge(stripeChargeId));
 }
 
 /**
@@ -32,11 +53,13 @@ export async function creditInvoiceWorkflow(req: CreditNoteRequest): Promise<Cre
 }
 
 /**
- * Mirrors one invoice as Stripe has it now (id `invoice-sync-<event>`): for invoice events of a
- * subscription whose workflow has ended, such as a refused trial's $1.00, paid and then refunded.
+ * Mirrors one invoice as Stripe has it now (`invoice-mirror-<invoice>`, one run per invoice at a time): the
+ * events that only keep the mirror current (created, finalized, paid), and every event of an invoice whose
+ * subscription's workflow has ended, such as a refused trial's $1.00, paid and then refunded. Runs of
+ * `invoice-sync-<event>` were one per event.
  */
 export async function syncInvoiceWorkflow(stripeInvoiceId: string): Promise<{ status: string }> {
-  const invoice = await stripe.fetchInvoice(stripeInvoiceId);
+  const invoice = await readUntilQuiet(() => stripe.fetchInvoice(stripeInvoiceId));
   return { status: invoice.status };
 }
 

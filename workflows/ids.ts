@@ -9,8 +9,15 @@ export const workflowIds = {
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
   catalogSync: () => 'catalog-sync',
-  /** One mirror run per Stripe event. */
+  /** One mirror run per Stripe event (before runs per object). */
   chargeSync: (eventId: string) => `charge-sync-${eventId}`,
+  /**
+   * One mirror run per Stripe object at a time: the events of a burst (a charge's succeeded and its
+   * invoice's paid; an invoice's created and finalized) signal the run in progress instead of starting
+   * one each. Given an invoice's id, the charge run looks up the charge that paid it.
+   */
+  chargeMirror: (chargeOrInvoiceId: string) => `charge-mirror-${chargeOrInvoiceId}`,
+  invoiceMirror: (invoiceId: string) => `invoice-mirror-${invoiceId}`,
   creditNoteSync: (eventId: string) => `credit-note-sync-${eventId}`,
   /** An invoice event no live subscription took (its subscription has ended): one run per event. */
   invoiceSync: (eventId: string) => `invoice-sync-${eventId}`,

@@ -15,6 +15,13 @@ export interface StripeEventSignal {
 
 export const stripeEvent = defineSignal<[StripeEventSignal]>('stripeEvent');
 
+/**
+ * Told to a mirror run of one Stripe object (a charge, an invoice) when another event of that object
+ * arrives: the run reads the object once more after the read in progress, so no read older than the
+ * event is the mirror's final word.
+ */
+export const mirrorAgain = defineSignal('mirrorAgain');
+
 export interface CheckoutResult {
   sessionId: string;
   url: string;

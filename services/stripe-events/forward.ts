@@ -5,7 +5,7 @@ import { Customer, Subscription, StripeEvent } from '../../db/entities';
 import { markStripeEventsForwarded, type StripeEventMark } from '../../db/stripe-events';
 import { isFinal } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
-import { stripeEvent, type StripeEventSignal } from '../../workflows/messages';
+import { mirrorAgain, stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { workflowType } from '../temporal/workflow-type';
 import { cardsRun, routeOf, subscriptionSignal, type MirrorRun } from './route';
@@ -62,7 +62,7 @@ export async function forwardStripeEvent(
     if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
   }
   // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
-  if (!taken && route.invoiceOf) routed.push(await startMirrorRun(deps, route.invoiceOf));
+  if (route.invoiceOf && (!taken || route.always)) routed.push(await startMirrorRun(deps, route.invoiceOf));
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }
@@ -73,8 +73,21 @@ export async function markForwarded(orm: CoreDeps['orm'], marks: ForwardedMark[]
   await markStripeEventsForwarded(orm.em.fork(), marks, now);
 }
 
-/** Starts a mirror run; a run already started is left to finish. Returns its workflow id. */
+/**
+ * Starts a mirror run; a run per event already started is left to finish, and a run per object in progress
+ * is told to read again. Returns its workflow id.
+ */
 async function startMirrorRun(deps: CoreDeps, run: MirrorRun): Promise<string> {
+  if (run.perObject) {
+    await deps.temporal.workflow.signalWithStart(workflowType(run.workflow), {
+      workflowId: run.workflowId,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [run.objectId],
+      signal: mirrorAgain,
+      signalArgs: [],
+    });
+    return run.workflowId;
+  }
   try {
     await deps.temporal.workflow.start(workflowType(run.workflow), {
       workflowId: run.workflowId,

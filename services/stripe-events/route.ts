@@ -45,6 +45,12 @@ const IGNORED_EVENT_PREFIXES = [
   'invoice.payment_succeeded',
 ];
 
+/**
+ * Events whose only work is to keep the invoice's mirror current (its subscription's workflow has nothing
+ * to decide from them): they go to the invoice's mirror run, not to the workflow.
+ */
+const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
+
 /** Whether the engine ignores this type of event on purpose (so it is not reported as unrouted). */
 export function isIgnoredEventType(type: string): boolean {
   return IGNORED_EVENT_PREFIXES.some((p) => (p.endsWith('.') ? type.startsWith(p) : type === p));
@@ -65,6 +71,11 @@ export interface MirrorRun {
     | 'creditPurchaseWorkflow';
   workflowId: string;
   objectId: string;
+  /**
+   * One run per object at a time (charges and invoices): a run in progress is told to read once more
+   * (signal-with-start), so a burst of the object's events costs one or two reads, not one each.
+   */
+  perObject?: true;
 }
 
 /** Where an event belongs: the Stripe subscription and, when Stripe carries it, our subscription id. */
@@ -76,7 +87,7 @@ export interface EventOwner {
 
 export type StripeEventRoute =
   | { kind: 'ignored' }
-  /** Mirrored only: charges (with their refunds and disputes) and credit notes. */
+  /** Mirrored only: charges (with their refunds and disputes), credit notes, an invoice's created and finalized. */
   | { kind: 'mirror'; run: MirrorRun }
   /**
    * Signalled to the subscriptions it concerns. A paid invoice also mirrors its charge; a card attached
@@ -87,19 +98,24 @@ export type StripeEventRoute =
       owner: EventOwner;
       paidInvoiceCharge: MirrorRun | null;
       cardsOf: string | null;
-      /** An invoice no live subscription takes gets a run of its own that mirrors it. */
+      /** The invoice's mirror run: started when no live subscription takes the event, or `always`. */
       invoiceOf: MirrorRun | null;
+      /**
+       * invoice.paid: the subscription's workflow reads the invoice only when it is in dunning, so the
+       * mirror run records every paid invoice.
+       */
+      always: boolean;
     };
 
 export function routeOf(event: Stripe.Event): StripeEventRoute {
   if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
   const o = eventObject(event);
   if (event.type.startsWith('charge.') && o.object === 'charge') {
-    return { kind: 'mirror', run: chargeRun(event, o.id ?? '') };
+    return { kind: 'mirror', run: chargeRun(o.id ?? '') };
   }
   if (isDisputeEvent(event.type, o) || isRefundEvent(event.type, o)) {
     // Disputes and refunds are mirrored with their charge: the charge's run re-reads them all.
-    return { kind: 'mirror', run: chargeRun(event, expandableId(o.charge) ?? '') };
+    return { kind: 'mirror', run: chargeRun(expandableId(o.charge) ?? '') };
   }
   if (isCreditPurchase(event.type, o)) {
     // One run per session, whichever of its events comes first: it grants once.
@@ -109,6 +125,9 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
       objectId: o.id ?? '',
     };
     return { kind: 'mirror', run };
+  }
+  if (MIRROR_ONLY_INVOICE_EVENTS.has(event.type) && o.object === 'invoice' && o.id) {
+    return { kind: 'mirror', run: invoiceRun(o.id) };
   }
   if (event.type.startsWith('credit_note.')) {
     const run: MirrorRun = {
@@ -124,10 +143,8 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     owner,
     paidInvoiceCharge: paidInvoiceCharge(event, o),
     cardsOf: event.type === 'payment_method.attached' ? owner.stripeCustomerId : null,
-    invoiceOf:
-      event.type.startsWith('invoice.') && o.object === 'invoice' && o.id
-        ? { workflow: 'syncInvoiceWorkflow', workflowId: workflowIds.invoiceSync(event.id), objectId: o.id }
-        : null,
+    invoiceOf: event.type.startsWith('invoice.') && o.object === 'invoice' && o.id ? invoiceRun(o.id) : null,
+    always: event.type === 'invoice.paid',
   };
 }
 
@@ -161,8 +178,22 @@ export function subscriptionIdOfForeign(stripeSubscriptionId: string): string {
   return `subs_stripe_${stripeSubscriptionId.replace(/^sub_/, '')}`;
 }
 
-function chargeRun(event: Stripe.Event, chargeId: string): MirrorRun {
-  return { workflow: 'syncChargeWorkflow', workflowId: workflowIds.chargeSync(event.id), objectId: chargeId };
+function chargeRun(chargeId: string): MirrorRun {
+  return {
+    workflow: 'syncChargeWorkflow',
+    workflowId: workflowIds.chargeMirror(chargeId),
+    objectId: chargeId,
+    perObject: true,
+  };
+}
+
+function invoiceRun(invoiceId: string): MirrorRun {
+  return {
+    workflow: 'syncInvoiceWorkflow',
+    workflowId: workflowIds.invoiceMirror(invoiceId),
+    objectId: invoiceId,
+    perObject: true,
+  };
 }
 
 /**
@@ -195,7 +226,7 @@ function paidInvoiceCharge(event: Stripe.Event, invoice: StripeObject): MirrorRu
   if (event.type !== 'invoice.paid') return null;
   if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
   const target = expandableId(invoice.charge) ?? invoice.id;
-  return target ? chargeRun(event, target) : null;
+  return target ? chargeRun(target) : null;
 }
 
 function ownerOf(type: string, o: StripeObject): EventOwner {

@@ -197,7 +197,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
       (row) => row?.forwardedAt != null,
       'the charge.succeeded event forwarded',
     );
-    const run = env.client.workflow.getHandle<typeof syncChargeWorkflow>(`charge-sync-${succeeded?.id}`);
+    const run = env.client.workflow.getHandle<typeof syncChargeWorkflow>(`charge-mirror-${stripeCharge?.id}`);
     expect((await run.result()).mirrored).toBe(false);
     expect(await db.orm.em.fork().count(Charge, { stripeChargeId: stripeCharge?.id })).toBe(0);
 

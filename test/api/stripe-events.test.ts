@@ -173,9 +173,9 @@ describe('Stripe event intake', () => {
     await api.stripeEventsDrained();
 
     const row = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_cat_invoice');
-    expect(row.workflowId).toBe('invoice-sync-evt_cat_invoice');
+    expect(row.workflowId).toBe('invoice-mirror-in_x');
     const paid = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_cat_paid');
-    expect(paid.workflowId).toBe('charge-sync-evt_cat_paid,invoice-sync-evt_cat_paid');
+    expect(paid.workflowId).toBe('charge-mirror-ch_y,invoice-mirror-in_y');
     const unrouted = logLines.filter((l) => l.msg === 'stripe event not routed').map((l) => l.type);
     expect(unrouted).toEqual(['payment_method.detached']);
     const ignored = logLines.filter((l) => l.type?.match(/^(price|product|billing\.meter)\./));

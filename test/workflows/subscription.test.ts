@@ -1194,6 +1194,72 @@ describe('subscription workflow', () => {
     expect(reads()).toEqual(['in_busy', 'in_burst', 'in_burst']);
   });
 
+  it("leaves a paid invoice that is not in dunning to the invoice's mirror run: no invoice read, no re-read", async () => {
+    const { fake, run } = await activeMonthly('paid-apart');
+    await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_paid-apart', 'sub_paid-apart'),
+      );
+      const reads = await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n >= 2,
+      );
+      await handle.signal(stripeEvent, stripeEventOf('invoice.paid', 'in_renewal', 'sub_paid-apart'));
+      // A later event proves the loop went past the paid invoice.
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_paid-apart', 'sub_paid-apart'),
+      );
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n > reads,
+      );
+      await env.sleep(HOUR);
+      expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(reads + 1);
+    });
+    expect(fake.activities.fetchInvoice).not.toHaveBeenCalled();
+  });
+
+  it("answers the subscription updates queued behind a failed invoice with the failure's own re-read", async () => {
+    const { fake, run } = await activeMonthly('failed-burst');
+    const invoice = openInvoice('in_failed_burst', 'sub_failed-burst');
+    let release = () => {};
+    const queued = new Promise<void>((resolve) => (release = resolve));
+    fake.activities.fetchInvoice.mockImplementation(async () => {
+      await queued;
+      return invoice;
+    });
+    await run(async (handle) => {
+      // The run's own first read, as it starts.
+      const reads = await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n >= 1,
+      );
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('invoice.payment_failed', invoice.stripeInvoiceId, null),
+      );
+      await eventually(
+        async () => fake.activities.fetchInvoice.mock.calls.length,
+        (n) => n === 1,
+      );
+      // A failed renewal's two updates (the new period, then past_due) arrive while the invoice is read.
+      for (let i = 0; i < 2; i++)
+        await handle.signal(
+          stripeEvent,
+          stripeEventOf('customer.subscription.updated', 'sub_failed-burst', 'sub_failed-burst'),
+        );
+      release();
+      await eventually(
+        async () => fake.activities.fetchSubscription.mock.calls.length,
+        (n) => n > reads,
+      );
+      await env.sleep(HOUR);
+      expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(reads + 1);
+    });
+  });
+
   it('continues as new when its history grows, keeping its state and the events it already applied', async () => {
     const { fake, run, subscriptionId } = await scenario(
       'long-life',

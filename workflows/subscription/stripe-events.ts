@@ -19,6 +19,13 @@ export const DUNNING_TAKES_EARLIER_CARD = 'dunning-takes-earlier-card';
 /** The patch after which one read of an invoice also answers the mirror-only events of it already queued. */
 export const INVOICE_READ_ANSWERS_QUEUED = 'invoice-read-answers-queued';
 
+/**
+ * The patch after which invoice.paid for an invoice not in dunning is left to the invoice's mirror run,
+ * which the intake starts for every paid invoice: no read here, and no subscription re-read, as a status
+ * the payment moves comes with its own customer.subscription.updated.
+ */
+export const INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART = 'invoice-paid-outside-dunning-mirrored-apart';
+
 /** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
 const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
 
@@ -73,10 +80,12 @@ const handlers: Record<string, Handler> = {
         await signalDunning(inv.stripeInvoiceId, paymentMethodAttached, { paymentMethodId: card });
       }
     }
-    await refresh(run);
+    await rereadAfterHandler(run);
   },
   'invoice.paid': async (run, e) => {
     const { state } = run;
+    if (!state.dunningInvoices.includes(e.objectId) && patched(INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART))
+      return;
     const queued = answeredByRead(run, e.objectId);
     const inv = await stripe.fetchInvoice(e.objectId);
     answered(run, queued);
@@ -90,7 +99,7 @@ const handlers: Record<string, Handler> = {
       state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
       state.status = statusAfterInvoicePaid(state.status);
     }
-    await refresh(run);
+    await rereadAfterHandler(run);
   },
   'invoice.payment_action_required': async ({ state }, e) => {
     await db.queueNotification({
@@ -112,7 +121,7 @@ const handlers: Record<string, Handler> = {
   },
   'checkout.session.completed': async (run) => {
     await stripe.syncPaymentMethods(run.state.customerId);
-    await refresh(run);
+    await rereadAfterHandler(run);
   },
   // A preview of the next invoice: it has no id yet and nothing to mirror.
   'invoice.upcoming': async () => undefined,
@@ -131,6 +140,11 @@ async function mirrorInvoice(run: Run, e: StripeEventSignal): Promise<void> {
  * every such event already waiting in the inbox as well.
  */
 async function rereadSubscription(run: Run): Promise<void> {
+  answerQueuedSubscriptionEvents(run);
+  await refresh(run);
+}
+
+function answerQueuedSubscriptionEvents(run: Run): void {
   const { inbox, applied } = run;
   for (let i = inbox.length - 1; i >= 0; i--) {
     const queued = inbox[i] as StripeEventSignal;
@@ -139,7 +153,17 @@ async function rereadSubscription(run: Run): Promise<void> {
       inbox.splice(i, 1);
     }
   }
-  await refresh(run);
+}
+
+/**
+ * The re-read a handler ends with answers the customer.subscription.* events already queued too (a failed
+ * renewal's two updates wait behind its invoice.payment_failed), as the plain re-read always did.
+ */
+export const HANDLER_REREAD_ANSWERS_QUEUED = 'handler-reread-answers-queued';
+
+function rereadAfterHandler(run: Run): Promise<void> {
+  if (patched(HANDLER_REREAD_ANSWERS_QUEUED)) answerQueuedSubscriptionEvents(run);
+  return refresh(run);
 }
 
 /** Not async: the handler's own promise is the answer, so replay takes the same turns as before the split. */

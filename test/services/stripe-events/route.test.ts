@@ -34,7 +34,7 @@ describe('where a Stripe event goes', () => {
       'charge.succeeded',
       { id: 'ch_1', object: 'charge' },
       'syncChargeWorkflow',
-      'charge-sync-evt_1',
+      'charge-mirror-ch_1',
       'ch_1',
     ],
     [
@@ -42,7 +42,7 @@ describe('where a Stripe event goes', () => {
       'charge.dispute.created',
       { id: 'dp_1', object: 'dispute', charge: 'ch_2' },
       'syncChargeWorkflow',
-      'charge-sync-evt_1',
+      'charge-mirror-ch_2',
       'ch_2',
     ],
     [
@@ -50,8 +50,24 @@ describe('where a Stripe event goes', () => {
       'refund.updated',
       { id: 're_1', object: 'refund', charge: { id: 'ch_3' } },
       'syncChargeWorkflow',
-      'charge-sync-evt_1',
+      'charge-mirror-ch_3',
       'ch_3',
+    ],
+    [
+      'a new invoice (nothing for its subscription to decide)',
+      'invoice.created',
+      { id: 'in_1', object: 'invoice', customer: 'cus_1', parent },
+      'syncInvoiceWorkflow',
+      'invoice-mirror-in_1',
+      'in_1',
+    ],
+    [
+      'a finalized invoice',
+      'invoice.finalized',
+      { id: 'in_2', object: 'invoice', customer: 'cus_1', parent },
+      'syncInvoiceWorkflow',
+      'invoice-mirror-in_2',
+      'in_2',
     ],
     [
       'a credit note',
@@ -62,7 +78,12 @@ describe('where a Stripe event goes', () => {
       'cn_1',
     ],
   ])('%s is mirrored', (_what, type, object, workflow, workflowId, objectId) => {
-    expect(routeOf(event(type, object))).toEqual({ kind: 'mirror', run: { workflow, workflowId, objectId } });
+    // Charges and invoices have one run per object at a time; a credit note's run is one per event.
+    const perObject = workflow === 'syncCreditNoteWorkflow' ? {} : { perObject: true };
+    expect(routeOf(event(type, object))).toEqual({
+      kind: 'mirror',
+      run: { workflow, workflowId, objectId, ...perObject },
+    });
   });
 
   const checkout = { subscription: { id: 'sub_2' }, customer: 'cus_2', client_reference_id: 'subs_2' };
@@ -101,18 +122,27 @@ describe('where a Stripe event goes', () => {
         paidInvoiceCharge: null,
         cardsOf: null,
         invoiceOf: null,
+        always: false,
       });
     },
   );
 
-  it('gives an invoice event a run that mirrors the invoice, for when no live subscription takes it', () => {
-    const route = routeOf(
+  it("gives an invoice event the invoice's mirror run, for when no live subscription takes it", () => {
+    const invoiceOf = {
+      workflow: 'syncInvoiceWorkflow',
+      workflowId: 'invoice-mirror-in_7',
+      objectId: 'in_7',
+      perObject: true,
+    };
+    const failed = routeOf(
+      event('invoice.payment_failed', { id: 'in_7', object: 'invoice', customer: 'cus_7' }),
+    );
+    expect(failed).toMatchObject({ kind: 'subscriptions', invoiceOf, always: false });
+    // The workflow reads a paid invoice only when it is in dunning: the mirror run records every one.
+    const paid = routeOf(
       event('invoice.paid', { id: 'in_7', object: 'invoice', amount_paid: 100, customer: 'cus_7' }),
     );
-    expect(route).toMatchObject({
-      kind: 'subscriptions',
-      invoiceOf: { workflow: 'syncInvoiceWorkflow', workflowId: 'invoice-sync-evt_1', objectId: 'in_7' },
-    });
+    expect(paid).toMatchObject({ kind: 'subscriptions', invoiceOf, always: true });
     expect(
       routeOf(event('customer.subscription.updated', { id: 'sub_7', object: 'subscription' })),
     ).toMatchObject({
@@ -131,7 +161,12 @@ describe('where a Stripe event goes', () => {
   ])('a paid invoice mirrors %s', (_what, object, objectId) => {
     const route = routeOf(event('invoice.paid', object));
     expect(route.kind === 'subscriptions' && route.paidInvoiceCharge).toEqual(
-      objectId && { workflow: 'syncChargeWorkflow', workflowId: 'charge-sync-evt_1', objectId },
+      objectId && {
+        workflow: 'syncChargeWorkflow',
+        workflowId: `charge-mirror-${objectId}`,
+        objectId,
+        perObject: true,
+      },
     );
   });
 
