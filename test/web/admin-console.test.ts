@@ -557,6 +557,30 @@ describe("the operator's console acting on a live subscription", () => {
       30_000,
       200,
     );
+    // Two renewals of this morning's billing day, written into the mirror: one paid, one whose invoice
+    // the mirror has not seen yet. (The Checkout subscription above is a sign-up, not a renewal.)
+    const em = stack.db.orm.em.fork();
+    const book = bookWriter(em);
+    for (const paid of [true, false]) {
+      const customer = book.customer();
+      const sub = book.subscription(customer, {
+        amountCents: 4900,
+        status: 'active',
+        createdAt: new Date(Date.now() - 45 * DAY),
+      });
+      sub.currentPeriodStart = new Date(Date.now() - 3 * 3_600_000);
+      sub.currentPeriodEnd = new Date(sub.currentPeriodStart.getTime() + 30 * DAY);
+      if (paid) {
+        const invoice = book.invoice(customer, {
+          amountCents: 4900,
+          createdAt: sub.currentPeriodStart,
+          subscription: sub,
+        });
+        invoice.billingReason = 'subscription_cycle';
+        invoice.periodEnd = sub.currentPeriodStart;
+      }
+    }
+    await em.flush();
   }, 120_000);
 
   afterAll(async () => {
@@ -689,6 +713,22 @@ describe("the operator's console acting on a live subscription", () => {
         .textContent(),
     ).toMatch(/subs_/);
     await page.getByText('No payment is being retried.').waitFor();
+    // The billing day at the top: the two renewals, one of them paid, and Stripe's events all forwarded.
+    const renewals = page.getByRole('region', { name: 'Renewals' });
+    const progress = renewals.getByRole('progressbar', { name: '1 of 2 paid or failed (50 %)' });
+    expect(await progress.getAttribute('value')).toBe('1');
+    expect(await progress.getAttribute('max')).toBe('2');
+    const figure = (key: string) => renewals.getByTestId(`renewals-${key}`).textContent();
+    expect(
+      Object.fromEntries(
+        await Promise.all(
+          ['due', 'invoiced', 'paid', 'failed', 'waiting'].map(async (k) => [k, await figure(k)]),
+        ),
+      ),
+    ).toEqual({ due: '2', invoiced: '1', paid: '1', failed: '0', waiting: '1' });
+    expect(await renewals.getByTestId('intake').textContent()).toBe(
+      'Stripe events: every one received has reached its workflow.',
+    );
     // Asked of Temporal itself: no dunning run is in flight for this book.
     await page.getByText('No dunning run is in flight.').waitFor();
     expect({ violations: await seriousA11yViolations(page) }).toEqual({ violations: [] });

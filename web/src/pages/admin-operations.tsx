@@ -5,8 +5,9 @@ import { useLoad } from '../data';
 import { count, date, dateTime, money } from '../format';
 import { Pager, useCursorPages } from '../cursor-pages';
 import { DunningRuns } from './admin-dunning-runs';
+import { RenewalRun } from './admin-renewal-run';
 
-/** Where to look when something seems stuck: Stripe's events, payments in dunning, notifications. */
+/** Where to look when something seems stuck: the renewal run, Stripe's events, payments in dunning, notifications. */
 export function AdminOperations() {
   const [onlyStuck, setOnlyStuck] = useState(false);
   const [typed, setTyped] = useState('');
@@ -32,8 +33,9 @@ export function AdminOperations() {
   return (
     <Page title="Operations" wide>
       <Loaded state={ops} what="operations">
-        {({ webhooks, dunning, outbox }) => (
+        {({ renewals, webhooks, dunning, outbox }) => (
           <>
+            <RenewalRun renewals={renewals} />
             <Card id="webhooks" title="Stripe events">
               <p data-testid="unforwarded">
                 {webhooks.unforwarded === 0
