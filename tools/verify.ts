@@ -11,6 +11,7 @@ import { ConfigError } from '../config/env';
 import { openDatabase } from '../db/orm';
 import { formatChecklist, verifyIntegration } from '../services/setup/verify-integration';
 import { listeningAddresses } from '../services/setup/listening-sockets';
+import { workerTuningCheck } from '../worker/tuning';
 
 const TIMEOUT_MS = 10_000;
 
@@ -40,8 +41,13 @@ async function main(): Promise<number> {
       env: process.env,
       machine: { listeningAddresses },
     });
+    // The workers' tuning joins the deployment items: a value they would refuse shows here, before a start.
+    const tuning = workerTuningCheck(process.env);
+    const afterDeployment = report.checks.filter((c) => c.system === 'Deployment').length;
+    report.checks.splice(afterDeployment, 0, tuning);
+    const ok = report.ok && tuning.status !== 'fail';
     console.log(formatChecklist(report));
-    return report.ok ? 0 : 1;
+    return ok ? 0 : 1;
   } finally {
     await orm.close();
   }

@@ -1,5 +1,6 @@
 import type { Worker, WorkerOptions } from '@temporalio/worker';
-import type { Config } from '../config/env';
+import { ConfigError, loadConfigFor, type Config } from '../config/env';
+import type { CheckResult } from '../services/setup/check-result';
 
 /** The variables that tune the worker (docs/operations.md, "Tuning Temporal for the billing day"). */
 export const WORKER_TUNING_NAMES = [
@@ -66,5 +67,37 @@ export function describeWorkerTuning(options: Worker['options']): Record<string,
     cachedWorkflows: options.maxCachedWorkflows,
     workflowPollers: pollers(options.workflowTaskPollerBehavior),
     activityPollers: pollers(options.activityTaskPollerBehavior),
+  };
+}
+
+/**
+ * `npm run verify`'s item for the workers' tuning: a value the workers would refuse at start fails here
+ * first, with the same message; otherwise it says what the workers will run with.
+ */
+export function workerTuningCheck(env: Record<string, string | undefined>): CheckResult {
+  const item = { system: 'Deployment', name: 'Temporal worker tuning' } as const;
+  let config: WorkerTuningConfig;
+  try {
+    config = loadConfigFor(WORKER_TUNING_NAMES, { source: env, what: 'the workers' });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return {
+      ...item,
+      status: 'fail',
+      detail: err.message
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim())
+        .join('; '),
+      fix: 'correct the variable named: the workers refuse to start with it (docs/operations.md, "Tuning Temporal for the billing day")',
+    };
+  }
+  const set = WORKER_TUNING_NAMES.filter((name) => config[name] !== undefined);
+  return {
+    ...item,
+    status: 'pass',
+    detail: set.length
+      ? `${set.map((name) => `${name}=${config[name]}`).join(', ')}; the SDK's defaults for the rest`
+      : "the Temporal SDK's defaults (none of the WORKER_* tuning variables is set)",
   };
 }

@@ -5,7 +5,7 @@ import { DefaultLogger, type Worker, type WorkerOptions } from '@temporalio/work
 // with without a server to connect to.
 import { compileWorkerOptions } from '@temporalio/worker/lib/worker-options';
 import { loadConfig, SDK_DEFAULT_SLOTS } from '../../config/env';
-import { describeWorkerTuning, workerTuningOptions } from '../../worker/tuning';
+import { describeWorkerTuning, workerTuningCheck, workerTuningOptions } from '../../worker/tuning';
 
 /** The options a worker of this configuration runs with, as the SDK compiles them. */
 function compiled(env: Record<string, string>): Worker['options'] {
@@ -62,5 +62,30 @@ describe("the worker's Temporal tuning", () => {
       compiled({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '4', WORKER_MAX_CONCURRENT_ACTIVITIES: '200' }),
     );
     expect([options.workflowPollers, options.activityPollers]).toEqual([4, 10]);
+  });
+});
+
+describe("npm run verify's item for the workers' tuning", () => {
+  it('passes naming what is set, or saying the SDK defaults apply', () => {
+    expect(workerTuningCheck({})).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining("the Temporal SDK's defaults"),
+    });
+    expect(workerTuningCheck({ WORKER_MAX_CACHED_WORKFLOWS: '6000', PATH: '/bin' })).toMatchObject({
+      status: 'pass',
+      detail: "WORKER_MAX_CACHED_WORKFLOWS=6000; the SDK's defaults for the rest",
+    });
+  });
+
+  it('fails with the message the workers would stop with, whatever else the environment lacks', () => {
+    // No OIDC_ISSUER and NODE_ENV unset: the API's production requirements are not this item's business.
+    const check = workerTuningCheck({ WORKER_WORKFLOW_POLLERS: '41' });
+    expect(check.status).toBe('fail');
+    expect(check.detail).toContain('WORKER_WORKFLOW_POLLERS: cannot exceed the workflow tasks run at once');
+    expect(workerTuningCheck({ WORKER_ACTIVITY_POLLERS: 'many' })).toMatchObject({
+      status: 'fail',
+      detail: 'WORKER_ACTIVITY_POLLERS: must be a whole number',
+    });
+    expect(check.detail).not.toContain('OIDC');
   });
 });
