@@ -46,25 +46,29 @@ const DUNNING = sqlList(['past_due', 'suspended']);
  * renewal closes, is in the window. Invoiced: that invoice is mirrored. Paid: its status is `paid`.
  * Failed: not paid, and a payment attempt failed (`attempt_count > 0`), it was marked uncollectible, or
  * the subscription is in dunning. Waiting: the rest (not invoiced yet, not attempted yet, or voided).
+ * Should a subscription have two cycle invoices in the window, one paid is enough.
  */
 export async function renewalCounts(sql: Sql, w: RenewalWindow): Promise<RenewalCounts> {
   const since = sql.date(w.since);
   const until = sql.date(w.until);
+  // The window's cycle invoices are gathered once and joined by hash, not looked up per subscription:
+  // PostgreSQL has no index on invoices.subscription_id, and a billing day has thousands due.
   const [row] = await sql.run<Record<keyof RenewalCounts, unknown>>(
     `select
        count(*) as due,
-       sum(case when i.id is not null then 1 else 0 end) as invoiced,
-       sum(case when i.status = 'paid' then 1 else 0 end) as paid,
-       sum(case when coalesce(i.status, '') <> 'paid'
-                 and (i.attempt_count > 0 or i.status = 'uncollectible' or s.status in ${DUNNING})
+       sum(case when c.subscription_id is not null then 1 else 0 end) as invoiced,
+       sum(case when c.paid = 1 then 1 else 0 end) as paid,
+       sum(case when coalesce(c.paid, 0) = 0 and (c.attempted = 1 or s.status in ${DUNNING})
                 then 1 else 0 end) as failed
      from subscriptions s
-     left join invoices i on i.id = (
-       select c.id from invoices c
-        where c.subscription_id = s.id and c.billing_reason = 'subscription_cycle'
-          and c.period_end > ? and c.period_end <= ?
-        order by c.period_end desc, c.id desc
-        limit 1)
+     left join (
+       select subscription_id,
+              max(case when status = 'paid' then 1 else 0 end) as paid,
+              max(case when attempt_count > 0 or status = 'uncollectible' then 1 else 0 end) as attempted
+         from invoices
+        where billing_reason = 'subscription_cycle' and period_end > ? and period_end <= ?
+          and subscription_id is not null
+        group by subscription_id) c on c.subscription_id = s.id
      where s.created_at < ?
        and ((s.current_period_start > ? and s.current_period_start <= ? and s.status not in ${NOT_RENEWED})
          or (s.current_period_end > ? and s.current_period_end <= ? and s.status in ${RENEWING}
