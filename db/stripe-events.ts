@@ -48,3 +48,19 @@ export function markStripeEventsForwarded(
     }
   });
 }
+
+/**
+ * Whether a payment of this invoice was ever reported failed. Only such an invoice can be in dunning: a
+ * subscription's workflow starts dunning from invoice.payment_failed, which is recorded before it is
+ * forwarded, and Stripe events are never pruned.
+ */
+export async function invoicePaymentFailureRecorded(
+  em: EntityManager,
+  stripeInvoiceId: string,
+): Promise<boolean> {
+  const rows = await sqlFor(em).read(
+    `select id from webhook_events where object_id = ? and type = 'invoice.payment_failed' limit 1`,
+    [stripeInvoiceId],
+  );
+  return rows.length > 0;
+}

@@ -18,7 +18,8 @@ export const StripeEventSchema = new EntitySchema<StripeEvent>({
   class: StripeEvent,
   // The table keeps its first name: renaming it is a migration on live data for a word.
   tableName: 'webhook_events',
-  indexes: [{ properties: ['forwardedAt', 'receivedAt'] }],
+  // By object: whether an invoice's payment ever failed decides if its invoice.paid concerns dunning.
+  indexes: [{ properties: ['forwardedAt', 'receivedAt'] }, { properties: ['objectId', 'type'] }],
   properties: {
     id: { type: 'string', primary: true },
     type: { type: 'string' },

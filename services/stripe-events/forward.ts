@@ -2,7 +2,11 @@ import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
 import { Customer, Subscription, StripeEvent } from '../../db/entities';
-import { markStripeEventsForwarded, type StripeEventMark } from '../../db/stripe-events';
+import {
+  invoicePaymentFailureRecorded,
+  markStripeEventsForwarded,
+  type StripeEventMark,
+} from '../../db/stripe-events';
 import { isFinal } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
 import { mirrorAgain, stripeEvent, type StripeEventSignal } from '../../workflows/messages';
@@ -48,7 +52,11 @@ export async function forwardStripeEvent(
     return { eventId: event.id, workflowIds: await startMirrorRun(deps, route.run) };
   const { owner } = route;
   const routed: string[] = [];
-  for (const t of await targetsOf(em, event, owner, routes)) {
+  // A paid invoice that never failed cannot be in dunning: its workflow has nothing to do with the event.
+  const concerns =
+    route.signalIfFailedBefore === null ||
+    (await invoicePaymentFailureRecorded(em, route.signalIfFailedBefore));
+  for (const t of concerns ? await targetsOf(em, event, owner, routes) : []) {
     const signal = subscriptionSignal(event, t.stripeSubscriptionId);
     if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }

@@ -105,6 +105,11 @@ export type StripeEventRoute =
        * mirror run records every paid invoice.
        */
       always: boolean;
+      /**
+       * invoice.paid matters to a subscription's workflow only for an invoice in dunning, which needs a
+       * payment of it reported failed first: the invoice to ask that of, or null to signal whatever.
+       */
+      signalIfFailedBefore: string | null;
     };
 
 export function routeOf(event: Stripe.Event): StripeEventRoute {
@@ -145,6 +150,7 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     cardsOf: event.type === 'payment_method.attached' ? owner.stripeCustomerId : null,
     invoiceOf: event.type.startsWith('invoice.') && o.object === 'invoice' && o.id ? invoiceRun(o.id) : null,
     always: event.type === 'invoice.paid',
+    signalIfFailedBefore: event.type === 'invoice.paid' && o.id ? o.id : null,
   };
 }
 

@@ -221,6 +221,34 @@ describe('Stripe event intake', () => {
     expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_dash_1' })).toBe(1);
   });
 
+  it("signals a paid invoice to its subscription's workflow only after a payment of it failed, and mirrors it either way", async () => {
+    const sub = await dashboardSubscription('paid-apart@example.com');
+    const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    const started = event('evt_paid_apart_0', 'customer.subscription.created', sub);
+    await post(started, signed(started));
+    await api.stripeEventsDrained();
+    const invoice = (id: string) => ({
+      id,
+      object: 'invoice',
+      customer: sub.customer,
+      amount_paid: 0,
+      parent: { subscription_details: { subscription: sub.id, metadata: {} } },
+    });
+    const deliver = async (id: string, type: string, object: Record<string, unknown>) => {
+      const payload = event(id, type, object);
+      expect((await post(payload, signed(payload))).status).toBe(200);
+    };
+    // Paid at the first try: no dunning can hold it, so only its mirror run hears of it.
+    await deliver('evt_paid_apart_1', 'invoice.paid', invoice('in_paid_first_try'));
+    // Failed once (the failure's own event is recorded first), then paid: its workflow may be dunning it.
+    await deliver('evt_paid_apart_2', 'invoice.payment_failed', invoice('in_paid_after_failure'));
+    await deliver('evt_paid_apart_3', 'invoice.paid', invoice('in_paid_after_failure'));
+    await api.stripeEventsDrained();
+    const routedTo = async (id: string) => (await db.orm.em.fork().findOneOrFail(StripeEvent, id)).workflowId;
+    expect(await routedTo('evt_paid_apart_1')).toBe('invoice-mirror-in_paid_first_try');
+    expect(await routedTo('evt_paid_apart_3')).toBe(`${subscriptionId},invoice-mirror-in_paid_after_failure`);
+  });
+
   it('never moves state backwards when an old event arrives after a newer one', async () => {
     const sub = await dashboardSubscription('order@example.com');
     const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;

@@ -28,6 +28,7 @@ import { Migration20261125031000_Coupons } from './Migration20261125031000_Coupo
 import { Migration20261125040000_Currencies } from './Migration20261125040000_Currencies';
 import { Migration20261125050000_Tax } from './Migration20261125050000_Tax';
 import { Migration20261125060000_NetRecurring } from './Migration20261125060000_NetRecurring';
+import { Migration20261126010000_StripeEventsByObject } from './Migration20261126010000_StripeEventsByObject';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -60,4 +61,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261125040000_Currencies', class: Migration20261125040000_Currencies },
   { name: 'Migration20261125050000_Tax', class: Migration20261125050000_Tax },
   { name: 'Migration20261125060000_NetRecurring', class: Migration20261125060000_NetRecurring },
+  { name: 'Migration20261126010000_StripeEventsByObject', class: Migration20261126010000_StripeEventsByObject },
 ];

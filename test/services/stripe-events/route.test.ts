@@ -123,6 +123,7 @@ describe('where a Stripe event goes', () => {
         cardsOf: null,
         invoiceOf: null,
         always: false,
+        signalIfFailedBefore: null,
       });
     },
   );
@@ -143,6 +144,9 @@ describe('where a Stripe event goes', () => {
       event('invoice.paid', { id: 'in_7', object: 'invoice', amount_paid: 100, customer: 'cus_7' }),
     );
     expect(paid).toMatchObject({ kind: 'subscriptions', invoiceOf, always: true });
+    // And it concerns the workflow only if a payment of the invoice failed before (dunning needs one).
+    expect(paid).toMatchObject({ signalIfFailedBefore: 'in_7' });
+    expect(failed).toMatchObject({ signalIfFailedBefore: null });
     expect(
       routeOf(event('customer.subscription.updated', { id: 'sub_7', object: 'subscription' })),
     ).toMatchObject({
