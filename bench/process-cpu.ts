@@ -91,3 +91,23 @@ export function cpuSpent(after: CpuByPart, before: CpuByPart): CpuByPart {
   }
   return out;
 }
+
+/** The machine's CPU time so far, in seconds of all cores: busy, idle, and (apart from idle) waiting on the disk. */
+export function machineCpu(): { busy: number; idle: number; iowait: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] as string;
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number) as number[];
+    const s = (n: number | undefined) => (n ?? 0) / TICKS_PER_SECOND;
+    return {
+      busy: s(user) + s(nice) + s(system) + s(irq) + s(softirq) + s(steal),
+      idle: s(idle),
+      iowait: s(iowait),
+    };
+  } catch {
+    return { busy: NaN, idle: NaN, iowait: NaN };
+  }
+}

@@ -48,7 +48,7 @@ import { workflowIds } from '../workflows/ids';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
 import { percentile, spread } from './load';
-import { cpuByPart, cpuSpent } from './process-cpu';
+import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli } = require('../tools/temporal-cli') as {
@@ -807,6 +807,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   log(`renewal run: advancing ${fmt(made.length)} test clocks past their period end`);
   const t0 = Date.now();
   const cpu0 = cpuNow(cluster);
+  const machine0 = machineCpu();
   const before = await probe(cluster, orm, t0);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const samples: Probe[] = [];
@@ -858,6 +859,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   }
   const end = elapsed(t0);
   const cpu = cpuSpent(cpuNow(cluster), cpu0);
+  const machine1 = machineCpu();
   sampling = false;
   await sampler;
   const after = await probe(cluster, orm, t0);
@@ -934,6 +936,11 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       ` ${duration(done)} later, of which the emulator renewing them in Stripe took ${duration(stripeDone)}.`,
   );
   printCpu(print, cpu, invoiced, end);
+  const spent = (k: 'busy' | 'idle' | 'iowait') => machine1[k] - machine0[k];
+  print(
+    `   The machine over the same time: ${fmt(spent('busy') / end, 2)} cores busy (anything running, this run's or not), ` +
+      `${fmt(spent('idle') / end, 2)} idle and ${fmt(spent('iowait') / end, 2)} idle waiting on the disk.`,
+  );
   const restarts = ['api-1', 'api-2', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
     .map((n) => [n, cluster.process(n).restarts] as const)
     .filter(([, n]) => n > 0);
