@@ -88,6 +88,11 @@ const fields = z
     TEMPORAL_API_KEY: z.string().optional(),
     STRIPE_SECRET_KEY: z.string().startsWith('sk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
+    /**
+     * How many Stripe events one API process hands to Temporal at once (events of one object always share
+     * a lane, in order). More lanes drain a billing day's backlog sooner while Temporal keeps up.
+     */
+    STRIPE_EVENT_FORWARD_LANES: z.coerce.number().int().min(1).max(256).default(8),
     STRIPE_API_BASE: optionalUrl,
     /**
      * Stripe Tax on checkouts: Checkout collects the billing address and tax ids and Stripe adds tax to the

@@ -7,7 +7,6 @@ import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
 import { RouteCache } from './targets';
 
-const LANES = 8;
 const SWEEP_MS = 2_000;
 /** An event not forwarded this long after it arrived is retried by the sweep (crash, Temporal outage). */
 const STALE_MS = 5_000;
@@ -23,7 +22,7 @@ const MARK_BATCH = 500;
  * workflow ignores an event id it has applied.
  */
 export class StripeEventForwarder {
-  private readonly lanes: Promise<void>[] = Array.from({ length: LANES }, () => Promise.resolve());
+  private readonly lanes: Promise<void>[];
   private readonly timer: NodeJS.Timeout;
   private readonly routes = new RouteCache();
   /** Events queued or being forwarded here: a sweep during a backlog must not queue them twice. */
@@ -37,6 +36,7 @@ export class StripeEventForwarder {
     private readonly deps: CoreDeps,
     private readonly logger: Logger = deps.logger,
   ) {
+    this.lanes = Array.from({ length: deps.config.STRIPE_EVENT_FORWARD_LANES }, () => Promise.resolve());
     this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
     this.timer.unref();
   }
@@ -50,7 +50,7 @@ export class StripeEventForwarder {
   ): Promise<void> {
     if (this.inFlight.has(eventId)) return Promise.resolve();
     this.inFlight.add(eventId);
-    const lane = laneOf(objectId ?? eventId);
+    const lane = laneOf(objectId ?? eventId, this.lanes.length);
     const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event, receivedAt));
     this.lanes[lane] = next;
     return next;
@@ -131,8 +131,8 @@ export class StripeEventForwarder {
   }
 }
 
-function laneOf(key: string): number {
+function laneOf(key: string, lanes: number): number {
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-  return Math.abs(h) % LANES;
+  return Math.abs(h) % lanes;
 }
