@@ -604,8 +604,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ['api-1', ports.api1, ports.apiMetrics1],
       ['api-2', ports.api2, ports.apiMetrics2],
     ] as const;
+    // The intake's lanes, likewise for a benchmark to try (`STRIPE_EVENT_FORWARD_LANES=32`).
+    const lanes = process.env.STRIPE_EVENT_FORWARD_LANES;
+    if (lanes) log(`APIs forward Stripe events in ${lanes} lanes`);
     for (const [name, port, metrics] of apis)
       supervise(name, ...engineCommand(service(name)), {
+        ...(lanes ? { STRIPE_EVENT_FORWARD_LANES: lanes } : {}),
         ...engine,
         PORT: String(port),
         METRICS_PORT: String(metrics),
