@@ -58,3 +58,16 @@ export const stripeReadLocalOptions: LocalActivityOptions = {
   localRetryThreshold: '10 seconds',
   retry: stripeCallOptions.retry,
 };
+
+/**
+ * Recording the subscription's state after a re-read: one short transaction, run as a local activity in
+ * the same workflow task as the read, which spares the server an activity task and the workflow a task
+ * on every renewal. Retried as database work is; past the local threshold on workflow timers, so a
+ * database outage is ridden out for the same hour.
+ */
+export const dbLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: dbActivityOptions.retry,
+  scheduleToCloseTimeout: '1 hour',
+};

@@ -1221,6 +1221,36 @@ describe('subscription workflow', () => {
     expect(fake.activities.fetchInvoice).not.toHaveBeenCalled();
   });
 
+  it('records a renewal in the same workflow task as the read that saw it: no activity task of its own', async () => {
+    const { fake, run, periodEnd } = await activeMonthly('renewal-local');
+    const scheduled: string[] = [];
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      const recorded = fake.activities.recordSubscriptionState.mock.calls.length;
+      fake.renew();
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_renewal-local', 'sub_renewal-local'),
+      );
+      await eventually(
+        async () => fake.activities.recordSubscriptionState.mock.calls.length,
+        (n) => n > recorded,
+      );
+      for (const e of (await handle.fetchHistory()).events ?? [])
+        if (e.activityTaskScheduledEventAttributes?.activityType?.name)
+          scheduled.push(e.activityTaskScheduledEventAttributes.activityType.name);
+    });
+    expect(scheduled).not.toContain('recordSubscriptionState');
+    expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        snapshot: expect.objectContaining({ currentPeriodStart: periodEnd }),
+      }),
+    );
+  });
+
   it("answers the subscription updates queued behind a failed invoice with the failure's own re-read", async () => {
     const { fake, run } = await activeMonthly('failed-burst');
     const invoice = openInvoice('in_failed_burst', 'sub_failed-burst');

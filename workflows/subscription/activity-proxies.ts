@@ -2,6 +2,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import {
   dbActivityOptions,
+  dbLocalOptions,
   stripeCallOptions,
   accessSyncOptions,
   stripeReadLocalOptions,
@@ -10,4 +11,5 @@ import {
 export const stripe = proxyActivities<Activities>(stripeCallOptions);
 export const stripeRead = proxyLocalActivities<Activities>(stripeReadLocalOptions);
 export const db = proxyActivities<Activities>(dbActivityOptions);
+export const dbLocal = proxyLocalActivities<Activities>(dbLocalOptions);
 export const accessSync = proxyActivities<Activities>(accessSyncOptions);
