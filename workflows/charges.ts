@@ -63,6 +63,19 @@ export async function syncInvoiceWorkflow(stripeInvoiceId: string): Promise<{ st
   return { status: invoice.status };
 }
 
+/**
+ * Mirrors one invoice and the charge of its latest payment (`invoice-mirror-<invoice>`, one run per invoice
+ * at a time): a renewal's created, finalized, paid and its charge's succeeded or failed, which would
+ * otherwise be a run of the invoice and a run of the charge. Later events of the charge alone (refunds,
+ * disputes) keep the charge's own run; both only ever move the charge's mirror forwards.
+ */
+export async function mirrorInvoiceWorkflow(
+  stripeInvoiceId: string,
+): Promise<{ status: string; charge: ChargeSyncResult | null }> {
+  const { invoice, charge } = await readUntilQuiet(() => stripe.mirrorInvoiceAndCharge(stripeInvoiceId));
+  return { status: invoice.status, charge };
+}
+
 /** Mirrors one credit note as Stripe has it now (id `credit-note-sync-<event>`, one run per event). */
 export async function syncCreditNoteWorkflow(
   stripeCreditNoteId: string,

@@ -1,6 +1,7 @@
 export { catalogSyncWorkflow } from './catalog-sync';
 export {
   creditInvoiceWorkflow,
+  mirrorInvoiceWorkflow,
   refundInvoiceWorkflow,
   syncChargeWorkflow,
   syncCreditNoteWorkflow,

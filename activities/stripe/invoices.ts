@@ -2,6 +2,8 @@ import type Stripe from 'stripe';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { upsertInvoice } from '../db/mirror';
+import { mirrorCharge, type ChargeSyncResult } from './charges';
+import { chargeIdOfInvoice } from './invoice-money';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
@@ -55,5 +57,21 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     return invoiceSnapshot(inv);
   }
 
-  return { fetchInvoice, payInvoice };
+  /**
+   * An invoice's mirror run's one step: the invoice as Stripe has it now and, once a payment of it was
+   * attempted, the charge of that payment, from one read of the invoice (no second read to find it).
+   */
+  async function mirrorInvoiceAndCharge(
+    stripeInvoiceId: string,
+  ): Promise<{ invoice: InvoiceSnapshot; charge: ChargeSyncResult | null }> {
+    const stripe = requireStripe(deps);
+    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId, { expand: ['discounts'] }));
+    const em = deps.orm.em.fork();
+    await upsertInvoice(em, inv, clockOf(deps));
+    const attempted = inv.attempt_count > 0 || inv.amount_paid > 0;
+    const chargeId = attempted ? await chargeIdOfInvoice(stripe, em, stripeInvoiceId, inv) : null;
+    return { invoice: invoiceSnapshot(inv), charge: chargeId ? await mirrorCharge(deps, chargeId) : null };
+  }
+
+  return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge };
 }

@@ -60,10 +60,7 @@ export async function forwardStripeEvent(
     const signal = subscriptionSignal(event, t.stripeSubscriptionId);
     if (await signalOwner(deps, em, t, signal, owner.stripeCustomerId, event)) routed.push(t.subscriptionId);
   }
-  // Whether a live subscription took it, before any mirror run is counted: a paid invoice's charge run
-  // must not hide that the invoice itself went nowhere.
   const taken = routed.length > 0;
-  if (route.paidInvoiceCharge) routed.push(await startMirrorRun(deps, route.paidInvoiceCharge));
   if (!taken && route.cardsOf) {
     // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
     const customer = await em.findOne(Customer, { stripeCustomerId: route.cardsOf }, LINK_ONLY);

@@ -51,6 +51,13 @@ const IGNORED_EVENT_PREFIXES = [
  */
 const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
 
+/**
+ * A charge's events that an invoice's payment makes (a renewal's): mirrored by the invoice's run with the
+ * invoice. Its later events (refunds, captures, disputes) keep the charge's own run, where a credit
+ * purchase's credits are taken back.
+ */
+const INVOICE_PAYMENT_CHARGE_EVENTS = new Set(['charge.succeeded', 'charge.failed', 'charge.pending']);
+
 /** Whether the engine ignores this type of event on purpose (so it is not reported as unrouted). */
 export function isIgnoredEventType(type: string): boolean {
   return IGNORED_EVENT_PREFIXES.some((p) => (p.endsWith('.') ? type.startsWith(p) : type === p));
@@ -67,6 +74,7 @@ export interface MirrorRun {
     | 'syncChargeWorkflow'
     | 'syncCreditNoteWorkflow'
     | 'syncInvoiceWorkflow'
+    | 'mirrorInvoiceWorkflow'
     | 'syncPaymentMethodsWorkflow'
     | 'creditPurchaseWorkflow';
   workflowId: string;
@@ -87,16 +95,19 @@ export interface EventOwner {
 
 export type StripeEventRoute =
   | { kind: 'ignored' }
-  /** Mirrored only: charges (with their refunds and disputes), credit notes, an invoice's created and finalized. */
+  /**
+   * Mirrored only: charges (with their refunds and disputes), credit notes, an invoice's created and
+   * finalized and its payment's charge.
+   */
   | { kind: 'mirror'; run: MirrorRun }
   /**
-   * Signalled to the subscriptions it concerns. A paid invoice also mirrors its charge; a card attached
-   * while no live subscription takes the event gets a run of its own (`cardsOf`, the Stripe customer).
+   * Signalled to the subscriptions it concerns. A paid invoice also goes to its invoice's run, which
+   * mirrors its charge; a card attached while no live subscription takes the event gets a run of its own
+   * (`cardsOf`, the Stripe customer).
    */
   | {
       kind: 'subscriptions';
       owner: EventOwner;
-      paidInvoiceCharge: MirrorRun | null;
       cardsOf: string | null;
       /** The invoice's mirror run: started when no live subscription takes the event, or `always`. */
       invoiceOf: MirrorRun | null;
@@ -116,6 +127,10 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
   if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
   const o = eventObject(event);
   if (event.type.startsWith('charge.') && o.object === 'charge') {
+    // An invoice's payment: its invoice's run mirrors the charge with the invoice, one run for the renewal.
+    const invoiceId = expandableId(o.invoice);
+    if (invoiceId && INVOICE_PAYMENT_CHARGE_EVENTS.has(event.type))
+      return { kind: 'mirror', run: invoiceRun(invoiceId) };
     return { kind: 'mirror', run: chargeRun(o.id ?? '') };
   }
   if (isDisputeEvent(event.type, o) || isRefundEvent(event.type, o)) {
@@ -146,7 +161,6 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
   return {
     kind: 'subscriptions',
     owner,
-    paidInvoiceCharge: paidInvoiceCharge(event, o),
     cardsOf: event.type === 'payment_method.attached' ? owner.stripeCustomerId : null,
     invoiceOf: event.type.startsWith('invoice.') && o.object === 'invoice' && o.id ? invoiceRun(o.id) : null,
     always: event.type === 'invoice.paid',
@@ -195,7 +209,7 @@ function chargeRun(chargeId: string): MirrorRun {
 
 function invoiceRun(invoiceId: string): MirrorRun {
   return {
-    workflow: 'syncInvoiceWorkflow',
+    workflow: 'mirrorInvoiceWorkflow',
     workflowId: workflowIds.invoiceMirror(invoiceId),
     objectId: invoiceId,
     perObject: true,
@@ -221,18 +235,6 @@ function isRefundEvent(type: string, o: StripeObject): boolean {
 /** `charge.dispute.created|updated|closed|funds_withdrawn|funds_reinstated`, whose object is the dispute. */
 function isDisputeEvent(type: string, o: StripeObject): boolean {
   return type.startsWith('charge.dispute.') && o.object === 'dispute' && expandableId(o.charge) !== null;
-}
-
-/**
- * A paid invoice's charge is mirrored from the invoice's own event too: an endpoint may not be sent charge
- * events, or one may be lost. The run is given the invoice's charge when the payload names it (older API
- * versions), else the invoice, whose charge it asks Stripe for. An invoice nothing was charged for has none.
- */
-function paidInvoiceCharge(event: Stripe.Event, invoice: StripeObject): MirrorRun | null {
-  if (event.type !== 'invoice.paid') return null;
-  if (typeof invoice.amount_paid !== 'number' || invoice.amount_paid <= 0) return null;
-  const target = expandableId(invoice.charge) ?? invoice.id;
-  return target ? chargeRun(target) : null;
 }
 
 function ownerOf(type: string, o: StripeObject): EventOwner {

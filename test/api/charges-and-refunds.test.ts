@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { AuditEntry, Charge, Customer, Invoice, Refund, StripeEvent } from '../../db/entities';
-import type { syncChargeWorkflow } from '../../workflows';
+import type { mirrorInvoiceWorkflow } from '../../workflows';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { waitUntil } from '../helpers/eventually';
@@ -197,8 +197,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charges mirrored and admin ref
       (row) => row?.forwardedAt != null,
       'the charge.succeeded event forwarded',
     );
-    const run = env.client.workflow.getHandle<typeof syncChargeWorkflow>(`charge-mirror-${stripeCharge?.id}`);
-    expect((await run.result()).mirrored).toBe(false);
+    // An invoice's charge is mirrored by the invoice's run, with the invoice.
+    const run = env.client.workflow.getHandle<typeof mirrorInvoiceWorkflow>(`invoice-mirror-${invoice.id}`);
+    expect((await run.result()).charge?.mirrored).toBe(false);
     expect(await db.orm.em.fork().count(Charge, { stripeChargeId: stripeCharge?.id })).toBe(0);
 
     const em = db.orm.em.fork();

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { syncChargeWorkflow, syncInvoiceWorkflow } from '../../workflows';
+import { mirrorInvoiceWorkflow, syncChargeWorkflow, syncInvoiceWorkflow } from '../../workflows';
 import { mirrorAgain } from '../../workflows/messages';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 
@@ -110,6 +110,39 @@ describe('mirror runs, one per Stripe object at a time', () => {
       return [first, second];
     });
     expect(results).toEqual([{ status: 'draft' }, { status: 'void' }]);
+  });
+
+  it("mirrors a renewal's invoice and its payment's charge in one run, one step a read", async () => {
+    const steps: string[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'mirror-renewal',
+      workflowBundle: workflowBundle(),
+      activities: {
+        async mirrorInvoiceAndCharge(id: string) {
+          steps.push(id);
+          return {
+            invoice: { stripeInvoiceId: id, status: 'paid' },
+            charge: { mirrored: true, status: 'succeeded' },
+          };
+        },
+      },
+    });
+    const tell = () =>
+      env.client.workflow.signalWithStart(mirrorInvoiceWorkflow, {
+        workflowId: 'invoice-mirror-in_renewal',
+        taskQueue: 'mirror-renewal',
+        args: ['in_renewal'],
+        signal: mirrorAgain,
+      });
+    // invoice.created, invoice.finalized, charge.succeeded and invoice.paid, before the first read.
+    const handles = [await tell(), await tell(), await tell(), await tell()];
+    const result = await worker.runUntil(() => handles[0]!.result());
+    expect(new Set(handles.map((h) => h.signaledRunId)).size).toBe(1);
+    expect({ result, steps }).toEqual({
+      result: { status: 'paid', charge: { mirrored: true, status: 'succeeded' } },
+      steps: ['in_renewal'],
+    });
   });
 
   it("gives a charge's events one run at a time too", async () => {

@@ -57,7 +57,7 @@ describe('where a Stripe event goes', () => {
       'a new invoice (nothing for its subscription to decide)',
       'invoice.created',
       { id: 'in_1', object: 'invoice', customer: 'cus_1', parent },
-      'syncInvoiceWorkflow',
+      'mirrorInvoiceWorkflow',
       'invoice-mirror-in_1',
       'in_1',
     ],
@@ -65,7 +65,7 @@ describe('where a Stripe event goes', () => {
       'a finalized invoice',
       'invoice.finalized',
       { id: 'in_2', object: 'invoice', customer: 'cus_1', parent },
-      'syncInvoiceWorkflow',
+      'mirrorInvoiceWorkflow',
       'invoice-mirror-in_2',
       'in_2',
     ],
@@ -119,7 +119,6 @@ describe('where a Stripe event goes', () => {
       expect(routeOf(event(type, object))).toEqual({
         kind: 'subscriptions',
         owner,
-        paidInvoiceCharge: null,
         cardsOf: null,
         invoiceOf: null,
         always: false,
@@ -130,7 +129,7 @@ describe('where a Stripe event goes', () => {
 
   it("gives an invoice event the invoice's mirror run, for when no live subscription takes it", () => {
     const invoiceOf = {
-      workflow: 'syncInvoiceWorkflow',
+      workflow: 'mirrorInvoiceWorkflow',
       workflowId: 'invoice-mirror-in_7',
       objectId: 'in_7',
       perObject: true,
@@ -155,23 +154,27 @@ describe('where a Stripe event goes', () => {
   });
 
   it.each([
-    ['its charge when named', { id: 'in_1', object: 'invoice', amount_paid: 500, charge: 'ch_9' }, 'ch_9'],
-    ['the invoice otherwise', { id: 'in_1', object: 'invoice', amount_paid: 500 }, 'in_1'],
-    [
-      'nothing when nothing was charged',
-      { id: 'in_1', object: 'invoice', amount_paid: 0, charge: 'ch_9' },
-      null,
-    ],
-  ])('a paid invoice mirrors %s', (_what, object, objectId) => {
-    const route = routeOf(event('invoice.paid', object));
-    expect(route.kind === 'subscriptions' && route.paidInvoiceCharge).toEqual(
-      objectId && {
-        workflow: 'syncChargeWorkflow',
-        workflowId: `charge-mirror-${objectId}`,
-        objectId,
+    ['succeeded', 'charge.succeeded'],
+    ['failed', 'charge.failed'],
+  ])("mirrors a charge an invoice's payment %s with its invoice, in the invoice's run", (_what, type) => {
+    expect(routeOf(event(type, { id: 'ch_9', object: 'charge', invoice: 'in_9' }))).toEqual({
+      kind: 'mirror',
+      run: {
+        workflow: 'mirrorInvoiceWorkflow',
+        workflowId: 'invoice-mirror-in_9',
+        objectId: 'in_9',
         perObject: true,
       },
-    );
+    });
+    // Its refunds and disputes, and a charge of no invoice (a credit pack's), keep the charge's own run.
+    expect(
+      routeOf(event('charge.refunded', { id: 'ch_9', object: 'charge', invoice: 'in_9' })),
+    ).toMatchObject({
+      run: { workflowId: 'charge-mirror-ch_9' },
+    });
+    expect(routeOf(event(type, { id: 'ch_8', object: 'charge', invoice: null }))).toMatchObject({
+      run: { workflowId: 'charge-mirror-ch_8' },
+    });
   });
 
   it('an attached card names the customer whose cards a run of its own re-reads', () => {
