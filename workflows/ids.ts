@@ -9,18 +9,16 @@ export const workflowIds = {
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
   catalogSync: () => 'catalog-sync',
-  /** One mirror run per Stripe event (before runs per object). */
-  chargeSync: (eventId: string) => `charge-sync-${eventId}`,
   /**
-   * One mirror run per Stripe object at a time: the events of a burst (a charge's succeeded and its
-   * invoice's paid; an invoice's created and finalized) signal the run in progress instead of starting
-   * one each. Given an invoice's id, the charge run looks up the charge that paid it.
+   * One mirror run per Stripe object at a time: the events of a burst (an invoice's created, finalized
+   * and paid, and its payment's charge) signal the run in progress instead of starting one each. Given an
+   * invoice's id, the charge run looks up the charge that paid it. (Runs started before were one per
+   * event: `charge-sync-<event>`, `invoice-sync-<event>`.)
    */
   chargeMirror: (chargeOrInvoiceId: string) => `charge-mirror-${chargeOrInvoiceId}`,
   invoiceMirror: (invoiceId: string) => `invoice-mirror-${invoiceId}`,
+  /** One mirror run per Stripe event. */
   creditNoteSync: (eventId: string) => `credit-note-sync-${eventId}`,
-  /** An invoice event no live subscription took (its subscription has ended): one run per event. */
-  invoiceSync: (eventId: string) => `invoice-sync-${eventId}`,
   paymentMethodsSync: (eventId: string) => `payment-methods-sync-${eventId}`,
   /**
    * Attaching a card happens once per customer and card. Not per card alone: Stripe's test shortcuts
