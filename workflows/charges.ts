@@ -53,10 +53,9 @@ export async function creditInvoiceWorkflow(req: CreditNoteRequest): Promise<Cre
 }
 
 /**
- * Mirrors one invoice as Stripe has it now (`invoice-mirror-<invoice>`, one run per invoice at a time): the
- * events that only keep the mirror current (created, finalized, paid), and every event of an invoice whose
- * subscription's workflow has ended, such as a refused trial's $1.00, paid and then refunded. Runs of
- * `invoice-sync-<event>` were one per event.
+ * Mirrors one invoice as Stripe has it now, without its charge: the type of the invoice runs started before
+ * mirrorInvoiceWorkflow (`invoice-sync-<event>`, one per event), kept for those still open and for replay.
+ * It reads again when told, as the newer type does.
  */
 export async function syncInvoiceWorkflow(stripeInvoiceId: string): Promise<{ status: string }> {
   const invoice = await readUntilQuiet(() => stripe.fetchInvoice(stripeInvoiceId));
