@@ -193,11 +193,6 @@ export function subscriptionSignal(
   };
 }
 
-/** Made outside the engine: a stable id derived from Stripe's, so every later event finds the same run. */
-export function subscriptionIdOfForeign(stripeSubscriptionId: string): string {
-  return `subs_stripe_${stripeSubscriptionId.replace(/^sub_/, '')}`;
-}
-
 function chargeRun(chargeId: string): MirrorRun {
   return {
     workflow: 'syncChargeWorkflow',

@@ -5,7 +5,8 @@ import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { planItem } from '../../integrations/stripe/plan-item';
 import type { SubscriptionInput } from '../../workflows/subscription';
-import { subscriptionIdOfForeign, type EventOwner } from './route';
+import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
+import type { EventOwner } from './route';
 
 /** A subscription an event concerns: our id and, when known, Stripe's. */
 export interface EventTarget {

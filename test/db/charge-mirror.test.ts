@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { upsertCharge, upsertInvoice } from '../../activities/db/mirror';
-import { Charge, Customer } from '../../db/entities';
+import { Charge, Customer, Invoice, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
@@ -117,6 +117,57 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
       disputeStatus: 'needs_response',
       disputedAmountCents: 4900,
     });
+  });
+
+  it("links a subscription's first invoice before its workflow has recorded the Stripe id, and never another's", async () => {
+    const em = db.orm.em.fork();
+    const mine = await em.findOneOrFail(Customer, { stripeCustomerId: 'cus_mirror' });
+    const theirs = em.create(Customer, { id: newId('cust'), userId: 'kc-other', email: 'o@example.com' });
+    const row = (id: string, customer: Customer, stripeSubscriptionId: string | null = null) =>
+      em.create(Subscription, {
+        id,
+        customer,
+        plan: em.getReference(Plan, 'plan_starter_v1'),
+        tier: 'starter',
+        status: 'incomplete',
+        amountCents: 1900,
+        stripeSubscriptionId,
+      });
+    row(`subs_ours_${dialect}`, mine);
+    row(`subs_stripe_made_${dialect}`, mine);
+    row(`subs_theirs_${dialect}`, theirs);
+    row(`subs_other_sub_${dialect}`, mine, `sub_elsewhere_${dialect}`);
+    await em.flush();
+    const invoiceOf = async (n: number, stripeSub: string, metadata: Record<string, string>) => {
+      const inv = await upsertInvoice(db.orm.em.fork(), {
+        id: `in_first_${n}_${dialect}`,
+        customer: 'cus_mirror',
+        status: 'paid',
+        currency: 'usd',
+        subtotal: 1900,
+        total: 1900,
+        amount_due: 1900,
+        amount_paid: 1900,
+        attempt_count: 1,
+        created: 1_790_000_000,
+        parent: { subscription_details: { subscription: stripeSub, metadata } },
+        lines: { data: [] },
+        status_transitions: { paid_at: 1_790_000_000 },
+      } as unknown as Stripe.Invoice);
+      const stored = await db.orm.em.fork().findOneOrFail(Invoice, { id: inv?.id as string });
+      return stored.subscription?.id ?? null;
+    };
+    // The engine's checkout names its subscription in the metadata Stripe copies onto the invoice.
+    expect(await invoiceOf(1, `sub_a_${dialect}`, { subscription_id: `subs_ours_${dialect}` })).toBe(
+      `subs_ours_${dialect}`,
+    );
+    // Made in Stripe's dashboard: the id the engine gives such a subscription.
+    expect(await invoiceOf(2, `sub_made_${dialect}`, {})).toBe(`subs_stripe_made_${dialect}`);
+    // Metadata naming another customer's subscription, or one of another Stripe subscription: not linked.
+    expect(await invoiceOf(3, `sub_b_${dialect}`, { subscription_id: `subs_theirs_${dialect}` })).toBeNull();
+    expect(
+      await invoiceOf(4, `sub_c_${dialect}`, { subscription_id: `subs_other_sub_${dialect}` }),
+    ).toBeNull();
   });
 
   it('does not mirror a charge of a customer the engine does not know', async () => {

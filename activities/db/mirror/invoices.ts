@@ -4,6 +4,7 @@ import { Charge, CreditNote, Customer, Invoice, Subscription } from '../../../db
 import { newId } from '../../../db/ids';
 import { subscriptionIdOfInvoice } from '../../stripe/snapshots';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { subscriptionIdOfForeign } from '../../../integrations/stripe/subscription-owner';
 import { recordBillingEvent } from '../../../db/billing-events';
 import { sqlFor } from '../../../db/raw-sql';
 import { invoiceObject } from '../../../integrations/webhooks/objects';
@@ -52,6 +53,38 @@ function recordTaxDetails(customer: Customer, inv: Stripe.Invoice): void {
   customer.taxIds = (inv.customer_tax_ids ?? []).map((t) => ({ type: t.type, value: t.value ?? '' }));
 }
 
+/**
+ * The subscription an invoice bills. A subscription's first invoice can be mirrored before the subscription's
+ * workflow has recorded its Stripe id (the invoice's own run reads it at once), so the engine's id is tried
+ * too: the one its checkout put in the metadata Stripe copies onto the invoice, or the one a subscription
+ * made outside the engine is given.
+ */
+async function subscriptionOfInvoice(
+  em: EntityManager,
+  inv: Stripe.Invoice,
+  customer: Customer,
+): Promise<Subscription | null> {
+  const stripeSubId = subscriptionIdOfInvoice(inv);
+  if (!stripeSubId) return null;
+  const linked = await em.findOne(Subscription, { stripeSubscriptionId: stripeSubId });
+  if (linked) return linked;
+  const ours = (inv.parent?.subscription_details?.metadata ?? {}) as Record<string, string>;
+  const candidates = [ours.subscription_id, subscriptionIdOfForeign(stripeSubId)].filter(
+    (id): id is string => typeof id === 'string' && id.length > 0,
+  );
+  const row = await em.findOne(Subscription, { id: { $in: candidates } });
+  // Another customer's row, or another Stripe subscription's, is not this invoice's whatever its metadata says.
+  const ownRow =
+    row &&
+    customerIdOf(row) === customer.id &&
+    (!row.stripeSubscriptionId || row.stripeSubscriptionId === stripeSubId);
+  return ownRow ? row : null;
+}
+
+function customerIdOf(row: Subscription): string {
+  return typeof row.customer === 'string' ? row.customer : row.customer.id;
+}
+
 /** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
 export async function upsertInvoice(
   em: EntityManager,
@@ -62,10 +95,7 @@ export async function upsertInvoice(
   const stripeCustomerId = expandableId(inv.customer);
   const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
   if (!customer) return null;
-  const stripeSubId = subscriptionIdOfInvoice(inv);
-  const subscription = stripeSubId
-    ? await em.findOne(Subscription, { stripeSubscriptionId: stripeSubId })
-    : null;
+  const subscription = await subscriptionOfInvoice(em, inv, customer);
   let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string });
   const before = { status: row?.status ?? null, attempts: row?.attemptCount ?? 0 };
   if (!row) {
