@@ -65,12 +65,21 @@ export async function report(
       const answer = await api.retrying<{
         accepted?: number;
         rejected_events?: { index: number; reason: string }[];
+        error?: { details?: { rejected_events?: { index: number; reason: string }[] } };
       } | null>('POST', '/api/v1/billing/report_usage', { token: gatewayToken, body });
       ledger.requests++;
       ledger.events += batch.length;
       const refused = new Map<number, string>();
-      if (answer.status >= 200 && answer.status < 300) {
-        for (const r of answer.body?.rejected_events ?? []) refused.set(r.index, r.reason);
+      // A 429 names each event too: a report sent again after its answer was lost finds the events the
+      // first try stored as duplicates (acknowledged) beside the ones the day's limit now refuses.
+      const perEvent =
+        answer.status >= 200 && answer.status < 300
+          ? answer.body?.rejected_events
+          : answer.status === 429
+            ? answer.body?.error?.details?.rejected_events
+            : undefined;
+      if (perEvent) {
+        for (const r of perEvent) refused.set(r.index, r.reason);
       } else {
         // Refused whole (a daily cap with nothing accepted, a validation error): nothing is stored.
         batch.forEach((_, i) => refused.set(i, `status ${answer.status}`));
