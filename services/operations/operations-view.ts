@@ -1,15 +1,21 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Invoice, Notification, type Subscription, StripeEvent } from '../../db/entities';
 import { encodeCursor, decodeCursor } from '../../db/keyset-pagination';
+import type { Clock } from '../../domain/clock';
+import { renewalRun } from './renewal-run';
 
-/** What an operator checks when something looks stuck: Stripe's events, payments in dunning, the outbox. */
+/**
+ * What an operator checks when something looks stuck: the renewal run, Stripe's events, payments in
+ * dunning, the outbox. The unforwarded count is the renewal run's intake figure, read once.
+ */
 export async function operationsView(
   em: EntityManager,
-  q: { limit: number; cursor?: string; webhooks: 'all' | 'unforwarded'; type?: string },
+  q: { limit: number; cursor?: string; webhooks: 'all' | 'unforwarded'; type?: string; since?: Date },
+  clock: Clock,
 ) {
   const key = { kind: 'date' as const };
   const after = q.cursor ? decodeCursor(q.cursor, key) : null;
-  const [events, unforwarded, dunning, outbox, unsent] = await Promise.all([
+  const [events, renewals, dunning, outbox, unsent] = await Promise.all([
     em.find(
       StripeEvent,
       {
@@ -30,7 +36,7 @@ export async function operationsView(
         fields: ['id', 'type', 'objectId', 'stripeCreatedAt', 'receivedAt', 'workflowId', 'forwardedAt'],
       },
     ),
-    em.count(StripeEvent, { forwardedAt: null }),
+    renewalRun(em, { since: q.since }, clock),
     // Dunning is in flight while a subscription is past due or suspended for an unpaid invoice.
     em.find(
       Invoice,
@@ -47,8 +53,9 @@ export async function operationsView(
   const page = events.slice(0, q.limit);
   const last = page[page.length - 1];
   return {
+    renewals,
     webhooks: {
-      unforwarded,
+      unforwarded: renewals.intake.unforwarded,
       events: page.map((e) => ({
         id: e.id,
         type: e.type,

@@ -1,5 +1,4 @@
 import type { operationsView } from '../../../services/operations/operations-view';
-import type { RenewalRun } from '../../../services/operations/renewal-run';
 
 type Operations = Awaited<ReturnType<typeof operationsView>>;
 
@@ -9,7 +8,8 @@ const iso = (d: Date | null) => d?.toISOString() ?? null;
  * What an operator checks when something looks stuck: the renewal run, Stripe's events, payments in
  * dunning, the outbox.
  */
-export function operationsDto(o: Operations, r: RenewalRun) {
+export function operationsDto(o: Operations) {
+  const r = o.renewals;
   return {
     renewals: {
       since: r.since.toISOString(),

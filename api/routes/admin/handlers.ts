@@ -1,7 +1,6 @@
 import { listAuditLog as listEntries } from '../../../services/audit/list-audit-log';
 import type { HandlerInput } from '../../routing/define-route';
 import { operationsView } from '../../../services/operations/operations-view';
-import { renewalRun } from '../../../services/operations/renewal-run';
 import { clockOf } from '../../../domain/clock';
 import { exportAuditLogCsv } from '../../../services/audit/export-audit-log';
 import { shownImage, type AuditFilter } from '../../../services/audit/list-audit-log';
@@ -54,13 +53,8 @@ export async function getOperations({
   deps,
   query,
 }: HandlerInput<undefined, typeof operationsQuery, undefined, 'admin'>) {
-  const em = deps.orm.em.fork();
   const since = query.since ? new Date(query.since) : undefined;
-  const [view, renewals] = await Promise.all([
-    operationsView(em, query),
-    renewalRun(em, { since }, clockOf(deps)),
-  ]);
-  return operationsDto(view, renewals);
+  return operationsDto(await operationsView(deps.orm.em.fork(), { ...query, since }, clockOf(deps)));
 }
 
 /** The filtered audit log as a CSV download, streamed. */
