@@ -189,6 +189,16 @@ describe('configuration', () => {
       expect(() => loadConfig({ NODE_ENV: 'development', DEV_SIGN_IN: value })).toThrow(/DEV_SIGN_IN/);
   });
 
+  it("takes the intake's lanes as a whole number from 1 to 256, 8 when unset, and names it when refused", () => {
+    const dev = { NODE_ENV: 'development' };
+    expect(loadConfig(dev).STRIPE_EVENT_FORWARD_LANES).toBe(8);
+    expect(loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: '32' }).STRIPE_EVENT_FORWARD_LANES).toBe(32);
+    for (const value of ['0', '-1', '257', '1.5', '1e3', 'eight', ' ', '8\u0000', '\ud800', '9'.repeat(400)])
+      expect(() => loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: value })).toThrow(
+        /STRIPE_EVENT_FORWARD_LANES/,
+      );
+  });
+
   it('takes RETURN_URL_ORIGINS as http(s) origins only', () => {
     expect(
       loadConfig({
