@@ -1,7 +1,7 @@
 import { wrap, type EntityManager, type MikroORM } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Charge, CreditNote, Customer, Invoice, Refund } from '../../db/entities';
-import { upsertCharge, upsertCreditNote, upsertInvoice, upsertRefund } from '../db/mirror';
+import { upsertCharge, upsertCreditNote, upsertInvoice, upsertRefund } from '../../db/mirror';
 import { latestDispute } from './invoice-money';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 

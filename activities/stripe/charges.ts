@@ -1,7 +1,7 @@
 import { Refund } from '../../db/entities';
 import { voidRefundedCredits } from '../credits/refunds';
 import type { ActivityDeps } from '../deps';
-import { upsertCharge, upsertRefund } from '../db/mirror';
+import { upsertCharge, upsertRefund } from '../../db/mirror';
 import { stripeCall } from './errors';
 import { chargeIdOfInvoice, latestDispute } from './invoice-money';
 import { createStripeRefundActivities, refundsOf } from './refunds';

@@ -5,7 +5,7 @@ import { AuditEntry } from '../../db/entities';
 import type { CreditNoteReason } from '../../domain/credit-notes';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { upsertCreditNote } from '../db/mirror';
+import { upsertCreditNote } from '../../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey, requestTag } from './idempotency';
 import {

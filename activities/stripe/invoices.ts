@@ -1,13 +1,13 @@
 import type Stripe from 'stripe';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { upsertInvoice } from '../db/mirror';
+import { upsertInvoice } from '../../db/mirror';
 import { mirrorCharge, type ChargeSyncResult } from './charges';
 import { chargeIdOfInvoice } from './invoice-money';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
-import { invoiceSnapshot, type InvoiceSnapshot } from './snapshots';
+import { invoiceSnapshot, type InvoiceSnapshot } from '../../integrations/stripe/snapshots';
 
 /**
  * The payment request itself. The key names the invoice and the attempt, so a retried activity never

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { upsertPaymentMethod } from '../db/mirror';
+import { upsertPaymentMethod } from '../../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { AuditEntry } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge, upsertRefund } from '../db/mirror';
+import { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge, upsertRefund } from '../../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey, requestTag } from './idempotency';
 import { oneAdjustmentAtATime, readInvoiceMoney, refundableCents, stripeInvoiceIdOf } from './invoice-money';

@@ -3,7 +3,7 @@ import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
-import { subscriptionSnapshot, type SubscriptionSnapshot } from './snapshots';
+import { subscriptionSnapshot, type SubscriptionSnapshot } from '../../integrations/stripe/snapshots';
 
 export interface PriceChange {
   stripeSubscriptionId: string;

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { upsertCharge, upsertInvoice } from '../../activities/db/mirror';
+import { upsertCharge, upsertInvoice } from '../../db/mirror';
 import { Charge, Customer, Invoice, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';

@@ -1,4 +1,4 @@
-import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import type { PendingChange } from '../messages';
 import { stripe } from './activity-proxies';
 import { mirrorPending } from './pending-change';

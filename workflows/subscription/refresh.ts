@@ -1,5 +1,5 @@
 import { log } from '@temporalio/workflow';
-import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { grantsAccess } from '../../domain/subscription-status';
 import { db, stripe, stripeRead } from './activity-proxies';
 import { setPending } from './pending-change';

@@ -1,5 +1,5 @@
 import { ActivityFailure, log, patched } from '@temporalio/workflow';
-import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { statusAfterSnapshot } from '../../domain/subscription';
 import { TRIAL_TIER } from '../../domain/trial';
 import { db, stripe } from './activity-proxies';

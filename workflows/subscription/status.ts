@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import type { SubscriptionSnapshot } from '../../activities/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import { db, dbLocal } from './activity-proxies';
 import { syncAccess } from './access-sync';

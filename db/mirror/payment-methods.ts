@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { type Customer, PaymentMethod } from '../../../db/entities';
-import { newId } from '../../../db/ids';
+import { type Customer, PaymentMethod } from '../entities';
+import { newId } from '../ids';
 import { date } from './shared';
-import { systemClock, type Clock } from '../../../domain/clock';
+import { systemClock, type Clock } from '../../domain/clock';
 
 /** Upserts a card into the mirror; `isDefault` follows the customer's invoice default. */
 export async function upsertPaymentMethod(

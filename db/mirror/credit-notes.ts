@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Customer, CreditNote, Invoice } from '../../../db/entities';
-import { newId } from '../../../db/ids';
-import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { Customer, CreditNote, Invoice } from '../entities';
+import { newId } from '../ids';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 import { date, LINK_ONLY } from './shared';
-import { systemClock, type Clock } from '../../../domain/clock';
+import { systemClock, type Clock } from '../../domain/clock';
 
 /**
  * Upserts the credit note mirror by Stripe id from a credit note read from Stripe; the customer must

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Charge, Customer, Invoice } from '../../../db/entities';
-import { newId } from '../../../db/ids';
-import { expandableId } from '../../../integrations/stripe/expandable-id';
-import { recordBillingEvent } from '../../../db/billing-events';
-import { sqlFor } from '../../../db/raw-sql';
-import { chargeObject } from '../../../integrations/webhooks/objects';
+import { Charge, Customer, Invoice } from '../entities';
+import { newId } from '../ids';
+import { expandableId } from '../../integrations/stripe/expandable-id';
+import { recordBillingEvent } from '../billing-events';
+import { sqlFor } from '../raw-sql';
+import { chargeObject } from '../../integrations/webhooks/objects';
 import { date, LINK_ONLY } from './shared';
-import { systemClock, type Clock } from '../../../domain/clock';
+import { systemClock, type Clock } from '../../domain/clock';
 
 /** Outcomes a charge never leaves: a read made before one of them must not undo it. */
 const SETTLED_CHARGE = new Set(['succeeded', 'failed']);

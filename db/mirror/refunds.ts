@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Charge, Refund } from '../../../db/entities';
-import { newId } from '../../../db/ids';
-import { expandableId } from '../../../integrations/stripe/expandable-id';
+import { Charge, Refund } from '../entities';
+import { newId } from '../ids';
+import { expandableId } from '../../integrations/stripe/expandable-id';
 import { date } from './shared';
-import { systemClock, type Clock } from '../../../domain/clock';
+import { systemClock, type Clock } from '../../domain/clock';
 
 /**
  * How far along a refund is: pending (or waiting on the customer), then succeeded, and a succeeded one may

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { CouponRedemption, CouponRow, PromotionCodeRow, type Subscription } from '../../../db/entities';
-import { newId } from '../../../db/ids';
-import type { SubscriptionStatus } from '../../../domain/subscription-status';
-import type { SubscriptionSnapshot } from '../../stripe/snapshots';
+import { CouponRedemption, CouponRow, PromotionCodeRow, type Subscription } from '../entities';
+import { newId } from '../ids';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
 const dateIso = (s: string | null) => (s ? new Date(s) : null);
 

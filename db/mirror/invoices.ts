@@ -1,16 +1,33 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Charge, CreditNote, Customer, Invoice, Subscription } from '../../../db/entities';
-import { newId } from '../../../db/ids';
-import { subscriptionIdOfInvoice } from '../../stripe/snapshots';
-import { expandableId } from '../../../integrations/stripe/expandable-id';
-import { subscriptionIdOfForeign } from '../../../integrations/stripe/subscription-owner';
-import { recordBillingEvent } from '../../../db/billing-events';
-import { sqlFor } from '../../../db/raw-sql';
-import { invoiceObject } from '../../../integrations/webhooks/objects';
+import { Charge, CreditNote, Customer, Invoice, Subscription } from '../entities';
+import { newId } from '../ids';
+import { subscriptionIdOfInvoice } from '../../integrations/stripe/snapshots';
+import { expandableId } from '../../integrations/stripe/expandable-id';
+import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
+import { recordBillingEvent } from '../billing-events';
+import { sqlFor } from '../raw-sql';
+import { invoiceObject } from '../../integrations/webhooks/objects';
 import { date } from './shared';
-import { systemClock, type Clock } from '../../../domain/clock';
+import { systemClock, type Clock } from '../../domain/clock';
 import { recordRedemption } from './subscriptions';
+import { isBehind, type InvoiceProgress } from '../../domain/invoice-progress';
+
+function progressOf(inv: Stripe.Invoice): InvoiceProgress {
+  return {
+    status: inv.status ?? 'draft',
+    attemptCount: inv.attempt_count ?? 0,
+    amountPaidCents: inv.amount_paid ?? 0,
+  };
+}
+
+function progressOfRow(row: Invoice): InvoiceProgress {
+  return {
+    status: row.status,
+    attemptCount: row.attemptCount ?? 0,
+    amountPaidCents: row.amountPaidCents ?? 0,
+  };
+}
 
 /** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
 const BILLING_PATH = '/api/v1/billing';
@@ -85,7 +102,13 @@ function customerIdOf(row: Subscription): string {
   return typeof row.customer === 'string' ? row.customer : row.customer.id;
 }
 
-/** Upserts the invoice mirror by Stripe id; the customer must already be mirrored. */
+/**
+ * Upserts the invoice mirror by Stripe id; the customer must already be mirrored. The invoice may come from
+ * a read or from an event's payload, in any order and from several processes at once: a copy that shows the
+ * invoice at an earlier point than the mirror (domain/invoice-progress.ts) is not written, and the row is
+ * held for the transaction (PostgreSQL; SQLite has one writer), so a slower write of an older copy cannot
+ * land over a newer one. Returns the row as mirrored, or null when the customer is not mirrored.
+ */
 export async function upsertInvoice(
   em: EntityManager,
   inv: Stripe.Invoice,
@@ -93,10 +116,25 @@ export async function upsertInvoice(
   clock: Clock = systemClock,
 ): Promise<Invoice | null> {
   const stripeCustomerId = expandableId(inv.customer);
-  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null;
-  if (!customer) return null;
+  if (!stripeCustomerId) return null;
+  return em.transactional(async (tx) => {
+    const customer = await tx.findOne(Customer, { stripeCustomerId });
+    return customer ? writeInvoice(tx, inv, customer, clock) : null;
+  });
+}
+
+async function writeInvoice(
+  em: EntityManager,
+  inv: Stripe.Invoice,
+  customer: Customer,
+  clock: Clock,
+): Promise<Invoice> {
+  const sql = sqlFor(em);
+  if (sql.dialect === 'postgresql')
+    await sql.run('select id from invoices where stripe_invoice_id = ? for update', [inv.id]);
+  let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string }, { refresh: true });
+  if (row && isBehind(progressOf(inv), progressOfRow(row))) return row;
   const subscription = await subscriptionOfInvoice(em, inv, customer);
-  let row = await em.findOne(Invoice, { stripeInvoiceId: inv.id as string });
   const before = { status: row?.status ?? null, attempts: row?.attemptCount ?? 0 };
   if (!row) {
     row = em.create(Invoice, {

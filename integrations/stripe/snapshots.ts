@@ -1,43 +1,9 @@
 import type Stripe from 'stripe';
-import { planItem } from '../../integrations/stripe/plan-item';
-import { expandableId } from '../../integrations/stripe/expandable-id';
+import { planItem } from './plan-item';
+import { expandableId } from './expandable-id';
+import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
-/** The few fields of a Stripe subscription a workflow needs (kept small: it goes into history). */
-export interface SubscriptionSnapshot {
-  stripeSubscriptionId: string;
-  stripeCustomerId: string;
-  status: string;
-  pausedCollection: boolean;
-  priceId: string | null;
-  itemId: string | null;
-  /** The metered item billing overage; null when the subscription has none. */
-  usageItemId: string | null;
-  amountCents: number;
-  interval: 'month' | 'year';
-  currentPeriodStart: string | null;
-  currentPeriodEnd: string | null;
-  trialEnd: string | null;
-  cancelAtPeriodEnd: boolean;
-  canceledAt: string | null;
-  hasPaymentMethod: boolean;
-  /** The discount Stripe applies to its invoices (read with `expand: ['discounts']`); absent for none. */
-  discount?: {
-    stripeCouponId: string;
-    stripePromotionCodeId: string | null;
-    start: string;
-    end: string | null;
-  } | null;
-}
-
-export interface InvoiceSnapshot {
-  stripeInvoiceId: string;
-  stripeSubscriptionId: string | null;
-  status: string;
-  amountDueCents: number;
-  amountPaidCents: number;
-  hostedInvoiceUrl: string | null;
-  attemptCount: number;
-}
+export type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 

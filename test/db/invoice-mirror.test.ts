@@ -1,0 +1,105 @@
+import type Stripe from 'stripe';
+import { upsertInvoice } from '../../db/mirror';
+import { BillingEvent, Customer, Invoice } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { openTestDatabase } from '../helpers/db';
+
+/** An invoice as Stripe sends it (a read, or an event's payload), with the fields the mirror reads. */
+function stripeInvoice(id: string, customer: string, over: Partial<Record<string, unknown>>): Stripe.Invoice {
+  return {
+    id,
+    object: 'invoice',
+    customer,
+    status: 'draft',
+    currency: 'usd',
+    subtotal: 4900,
+    total: 4900,
+    amount_due: 4900,
+    amount_paid: 0,
+    attempt_count: 0,
+    created: 1_790_000_000,
+    period_start: 1_790_000_000,
+    period_end: 1_792_600_000,
+    parent: null,
+    lines: { data: [] },
+    status_transitions: {},
+    ...over,
+  } as unknown as Stripe.Invoice;
+}
+
+/** The copies a renewal's events carry, oldest first: created, finalized, a failed attempt, paid. */
+function renewal(id: string, customer: string): Stripe.Invoice[] {
+  return [
+    stripeInvoice(id, customer, {}),
+    stripeInvoice(id, customer, { status: 'open', number: 'N-1', hosted_invoice_url: 'https://pay/1' }),
+    stripeInvoice(id, customer, { status: 'open', number: 'N-1', attempt_count: 1 }),
+    stripeInvoice(id, customer, {
+      status: 'paid',
+      number: 'N-1',
+      attempt_count: 2,
+      amount_paid: 4900,
+      status_transitions: { paid_at: 1_790_000_100 },
+    }),
+  ];
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('invoice mirror on %s', (dialect) => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(dialect);
+  });
+  afterAll(() => db?.close());
+
+  async function customer(): Promise<{ id: string; stripeCustomerId: string }> {
+    const em = db.orm.em.fork();
+    const id = newId('cust');
+    const c = em.create(Customer, {
+      id,
+      userId: `kc-${id}`,
+      email: `${id}@example.com`,
+      stripeCustomerId: `cus_${id}`,
+    });
+    await em.flush();
+    return { id, stripeCustomerId: c.stripeCustomerId as string };
+  }
+
+  it('keeps a paid invoice paid when copies from before its payment land after it, and publishes its payment once', async () => {
+    const c = await customer();
+    const copies = renewal(`in_${c.id}`, c.stripeCustomerId);
+    await upsertInvoice(db.orm.em.fork(), copies[3] as Stripe.Invoice);
+    for (const older of copies.slice(0, 3)) await upsertInvoice(db.orm.em.fork(), older);
+    const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+    expect(row).toMatchObject({ status: 'paid', attemptCount: 2, amountPaidCents: 4900, number: 'N-1' });
+    const events = await db.orm.em.fork().find(BillingEvent, { customerId: c.id });
+    expect(events.map((e) => e.type)).toEqual(['invoice.paid']);
+  });
+
+  it('takes each newer copy in turn, and a failed attempt is published before the payment', async () => {
+    const c = await customer();
+    const copies = renewal(`in_${c.id}`, c.stripeCustomerId);
+    for (const copy of copies) await upsertInvoice(db.orm.em.fork(), copy);
+    const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+    expect(row).toMatchObject({ status: 'paid', attemptCount: 2, amountPaidCents: 4900 });
+    const events = await db.orm.em
+      .fork()
+      .find(BillingEvent, { customerId: c.id }, { orderBy: { createdAt: 'asc' } });
+    expect(events.map((e) => e.type).sort()).toEqual(['invoice.paid', 'invoice.payment_failed']);
+  });
+
+  it('ends at the furthest copy whatever order copies written at once arrive in', async () => {
+    for (let round = 0; round < 6; round++) {
+      const c = await customer();
+      const copies = renewal(`in_${c.id}`, c.stripeCustomerId);
+      // The first write creates the row; the rest race, in a different order each round.
+      await upsertInvoice(db.orm.em.fork(), copies[0] as Stripe.Invoice);
+      const shuffled = copies
+        .slice(1)
+        .sort((a, b) => ((a.attempt_count * 7 + round) % 5) - ((b.attempt_count * 7 + round) % 5));
+      await Promise.all(shuffled.map((copy) => upsertInvoice(db.orm.em.fork(), copy)));
+      const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+      expect(row).toMatchObject({ status: 'paid', attemptCount: 2, amountPaidCents: 4900 });
+    }
+  });
+});
