@@ -884,7 +884,9 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const outcome = (p: Probe, ...outcomes: string[]) =>
     total(p.apis, 'billing_webhook_events_total', (l) => outcomes.includes(l.outcome ?? ''));
   const received = outcome(after, 'received') - outcome(before, 'received');
-  const handed = outcome(after, 'forwarded', 'ignored') - outcome(before, 'forwarded', 'ignored');
+  const handed =
+    outcome(after, 'forwarded', 'ignored', 'mirrored') - outcome(before, 'forwarded', 'ignored', 'mirrored');
+  const mirrored = outcome(after, 'mirrored') - outcome(before, 'mirrored');
   const sum = (ws: WorkerState[], k: keyof WorkerState) => ws.reduce((n, w) => n + w[k], 0);
   const delta = (k: keyof WorkerState) => sum(workers, k) - sum(holding.workers, k);
   const done = marks[100] ?? end;
@@ -914,9 +916,10 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       `${fmt(events)} (${fmt(events / Math.max(1, invoiced), 1)} a renewal)`,
     ],
     [
-      '  handed to workflows by the two APIs, by then',
+      '  handed on by the two APIs (to workflows or the mirror)',
       `${fmt(handed)} for ${fmt(received)} received${handed > received ? ` (${fmt(handed - received)} twice)` : ''}`,
     ],
+    ['    of which mirrored from the payload by the APIs', fmt(mirrored)],
     ['  waiting to be handed over, at most', fmt(Math.max(0, ...samples.map((p) => p.backlog)))],
     ['  forward lag, API to workflow: mean', latency(A, FORWARD_LAG)],
     ['  API RSS MB, before → most (api-1, api-2)', `${apiRss(0)}, ${apiRss(1)}`],

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
 import { RouteCache } from './targets';
+import { MIRRORED_FROM_PAYLOAD } from './mirror-payload';
 
 const SWEEP_MS = 2_000;
 /** An event not forwarded this long after it arrived is retried by the sweep (crash, Temporal outage). */
@@ -72,7 +73,7 @@ export class StripeEventForwarder {
       // Held in flight until its mark is written, so a sweep in between does not send it again.
       if (mark) {
         this.queueMark(mark);
-        stripeEventOutcomes.inc({ outcome: mark.workflowIds ? 'forwarded' : 'ignored' });
+        stripeEventOutcomes.inc({ outcome: outcomeOf(mark) });
         // Lag from the stored arrival time, so read on the clock that stamped it (record.ts), not a stopwatch.
         stripeEventForwardLag.observe((clockOf(this.deps).now().getTime() - receivedAt.getTime()) / 1000);
       } else this.inFlight.delete(eventId);
@@ -129,6 +130,12 @@ export class StripeEventForwarder {
       this.sweeping = false;
     }
   }
+}
+
+/** Mirrored from its payload alone, handed to workflows (and perhaps mirrored too), or neither. */
+function outcomeOf(mark: ForwardedMark): 'mirrored' | 'forwarded' | 'ignored' {
+  if (mark.workflowIds === MIRRORED_FROM_PAYLOAD) return 'mirrored';
+  return mark.workflowIds ? 'forwarded' : 'ignored';
 }
 
 function laneOf(key: string, lanes: number): number {

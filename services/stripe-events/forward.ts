@@ -12,6 +12,7 @@ import { workflowIds } from '../../workflows/ids';
 import { mirrorAgain, stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { workflowType } from '../temporal/workflow-type';
+import { MIRRORED_FROM_PAYLOAD, mirrorFromPayload } from './mirror-payload';
 import { cardsRun, routeOf, subscriptionSignal, type MirrorRun } from './route';
 import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './targets';
 
@@ -48,8 +49,11 @@ export async function forwardStripeEvent(
     );
     return { eventId: event.id, workflowIds: null };
   }
-  if (route.kind === 'mirror')
+  if (route.kind === 'mirror') {
+    if (route.fromPayload && (await mirrorFromPayload(deps, event)))
+      return { eventId: event.id, workflowIds: MIRRORED_FROM_PAYLOAD };
     return { eventId: event.id, workflowIds: await startMirrorRun(deps, route.run) };
+  }
   const { owner } = route;
   const routed: string[] = [];
   // A paid invoice that never failed cannot be in dunning: its workflow has nothing to do with the event.
@@ -67,7 +71,10 @@ export async function forwardStripeEvent(
     if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
   }
   // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
-  if (route.invoiceOf && (!taken || route.always)) routed.push(await startMirrorRun(deps, route.invoiceOf));
+  if (route.invoiceOf && (!taken || route.always)) {
+    const mirrored = route.invoiceFromPayload && (await mirrorFromPayload(deps, event));
+    routed.push(mirrored ? MIRRORED_FROM_PAYLOAD : await startMirrorRun(deps, route.invoiceOf));
+  }
   if (routed.length === 0) deps.logger.info({ type: event.type, id: event.id }, 'stripe event not routed');
   return { eventId: event.id, workflowIds: routed.length ? routed.join(',') : null };
 }

@@ -1,4 +1,4 @@
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { eventObject, type StripeObject } from '../../integrations/stripe/event-object';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { CREDIT_PURCHASE } from '../../integrations/stripe/credit-purchase-metadata';
@@ -99,7 +99,15 @@ export type StripeEventRoute =
    * Mirrored only: charges (with their refunds and disputes), credit notes, an invoice's created and
    * finalized and its payment's charge.
    */
-  | { kind: 'mirror'; run: MirrorRun }
+  | {
+      kind: 'mirror';
+      run: MirrorRun;
+      /**
+       * The event carries all the mirror needs (see `payloadMirrors`): the intake writes it from the payload,
+       * and the run is only started when it cannot (the customer not mirrored yet).
+       */
+      fromPayload?: true;
+    }
   /**
    * Signalled to the subscriptions it concerns. A paid invoice also goes to its invoice's run, which
    * mirrors its charge; a card attached while no live subscription takes the event gets a run of its own
@@ -121,6 +129,8 @@ export type StripeEventRoute =
        * payment of it reported failed first: the invoice to ask that of, or null to signal whatever.
        */
       signalIfFailedBefore: string | null;
+      /** The paid invoice in the payload is all its mirror needs: the intake writes it, not a run. */
+      invoiceFromPayload?: true;
     };
 
 export function routeOf(event: Stripe.Event): StripeEventRoute {
@@ -130,7 +140,7 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     // An invoice's payment: its invoice's run mirrors the charge with the invoice, one run for the renewal.
     const invoiceId = expandableId(o.invoice);
     if (invoiceId && INVOICE_PAYMENT_CHARGE_EVENTS.has(event.type))
-      return { kind: 'mirror', run: invoiceRun(invoiceId) };
+      return { kind: 'mirror', run: invoiceRun(invoiceId), ...fromPayload(event, o) };
     return { kind: 'mirror', run: chargeRun(o.id ?? '') };
   }
   if (isDisputeEvent(event.type, o) || isRefundEvent(event.type, o)) {
@@ -147,7 +157,7 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     return { kind: 'mirror', run };
   }
   if (MIRROR_ONLY_INVOICE_EVENTS.has(event.type) && o.object === 'invoice' && o.id) {
-    return { kind: 'mirror', run: invoiceRun(o.id) };
+    return { kind: 'mirror', run: invoiceRun(o.id), ...fromPayload(event, o) };
   }
   if (event.type.startsWith('credit_note.')) {
     const run: MirrorRun = {
@@ -165,7 +175,32 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
     invoiceOf: event.type.startsWith('invoice.') && o.object === 'invoice' && o.id ? invoiceRun(o.id) : null,
     always: event.type === 'invoice.paid',
     signalIfFailedBefore: event.type === 'invoice.paid' && o.id ? o.id : null,
+    ...(event.type === 'invoice.paid' && payloadMirrors(event, o)
+      ? { invoiceFromPayload: true as const }
+      : {}),
   };
+}
+
+/**
+ * Whether an event's payload is all the mirror needs, so the intake writes it without a read of Stripe or a
+ * run: an invoice's or its payment's charge as Stripe sent it, in the API version the engine reads (another
+ * version's objects have other fields), with nothing the mirror would have to expand (an invoice's
+ * discounts name their coupons only when read expanded) and, for a charge, nothing refunded or disputed
+ * (whose mirror reads the refunds and the dispute). Payloads arrive late and out of order: the mirror's
+ * writes never move an invoice or a charge backwards, so an older payload changes nothing.
+ */
+export function payloadMirrors(event: Stripe.Event, o: StripeObject = eventObject(event)): boolean {
+  if (event.api_version !== Stripe.API_VERSION || typeof o.id !== 'string') return false;
+  if (o.object === 'invoice') {
+    const discounts = (o.discounts ?? []) as unknown[];
+    return Array.isArray(discounts) && discounts.every((d) => typeof d === 'object' && d !== null);
+  }
+  if (o.object === 'charge') return o.disputed === false && o.amount_refunded === 0;
+  return false;
+}
+
+function fromPayload(event: Stripe.Event, o: StripeObject): { fromPayload?: true } {
+  return payloadMirrors(event, o) ? { fromPayload: true } : {};
 }
 
 /** The run that re-reads a customer's cards, for a card no live subscription brought in. */

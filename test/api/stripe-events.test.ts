@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -5,7 +6,7 @@ import Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
-import { Customer, Subscription, StripeEvent } from '../../db/entities';
+import { Charge, Customer, Invoice, Subscription, StripeEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
@@ -231,22 +232,92 @@ describe('Stripe event intake', () => {
       id,
       object: 'invoice',
       customer: sub.customer,
-      amount_paid: 0,
+      status: 'paid',
+      currency: 'usd',
+      total: 900,
+      subtotal: 900,
+      amount_due: 900,
+      amount_paid: 900,
+      attempt_count: 1,
+      created: Math.floor(Date.now() / 1000),
       parent: { subscription_details: { subscription: sub.id, metadata: {} } },
     });
     const deliver = async (id: string, type: string, object: Record<string, unknown>) => {
       const payload = event(id, type, object);
       expect((await post(payload, signed(payload))).status).toBe(200);
     };
-    // Paid at the first try: no dunning can hold it, so only its mirror run hears of it.
+    // Paid at the first try: no dunning can hold it, so only the mirror hears of it (from the payload).
     await deliver('evt_paid_apart_1', 'invoice.paid', invoice('in_paid_first_try'));
     // Failed once (the failure's own event is recorded first), then paid: its workflow may be dunning it.
     await deliver('evt_paid_apart_2', 'invoice.payment_failed', invoice('in_paid_after_failure'));
     await deliver('evt_paid_apart_3', 'invoice.paid', invoice('in_paid_after_failure'));
     await api.stripeEventsDrained();
     const routedTo = async (id: string) => (await db.orm.em.fork().findOneOrFail(StripeEvent, id)).workflowId;
-    expect(await routedTo('evt_paid_apart_1')).toBe('invoice-mirror-in_paid_first_try');
-    expect(await routedTo('evt_paid_apart_3')).toBe(`${subscriptionId},invoice-mirror-in_paid_after_failure`);
+    expect(await routedTo('evt_paid_apart_1')).toBe('payload-mirror');
+    expect(await routedTo('evt_paid_apart_3')).toBe(`${subscriptionId},payload-mirror`);
+  });
+
+  it("mirrors a renewal's invoice and charge from the events' payloads, without a run, and an older payload arriving last changes nothing", async () => {
+    const sub = await dashboardSubscription('payload-mirror@example.com');
+    const paid = await stripe.invoices.retrieve(sub.latest_invoice as string);
+    const charge = (await stripe.charges.list({ customer: paid.customer as string }))
+      .data[0] as Stripe.Charge;
+    expect(paid.status).toBe('paid');
+    const draft = {
+      ...paid,
+      status: 'draft',
+      number: null,
+      amount_paid: 0,
+      attempt_count: 0,
+      hosted_invoice_url: null,
+    };
+    const deliver = async (id: string, type: string, object: unknown) => {
+      const payload = event(id, type, object);
+      expect((await post(payload, signed(payload))).status).toBe(200);
+    };
+    await deliver('evt_payload_1', 'invoice.created', draft);
+    await deliver('evt_payload_2', 'charge.succeeded', charge);
+    await deliver('evt_payload_3', 'invoice.paid', paid);
+    await api.stripeEventsDrained();
+    // Stripe delivers the finalization last, its payload older than the payment.
+    await deliver('evt_payload_4', 'invoice.finalized', { ...draft, status: 'open', number: paid.number });
+    await api.stripeEventsDrained();
+
+    const em = db.orm.em.fork();
+    const row = await em.findOneOrFail(Invoice, { stripeInvoiceId: paid.id as string });
+    expect(row).toMatchObject({ status: 'paid', amountPaidCents: paid.amount_paid, number: paid.number });
+    const mirroredCharge = await em.findOneOrFail(Charge, { stripeChargeId: charge.id });
+    expect(mirroredCharge).toMatchObject({ status: 'succeeded', amountCents: charge.amount });
+    expect(mirroredCharge.invoice?.id).toBe(row.id);
+    for (const id of ['evt_payload_1', 'evt_payload_2', 'evt_payload_3', 'evt_payload_4'])
+      expect((await em.findOneOrFail(StripeEvent, id)).workflowId).toBe('payload-mirror');
+    // No run of the invoice was started: the intake wrote it.
+    const described = await env.client.workflow
+      .getHandle(`invoice-mirror-${paid.id}`)
+      .describe()
+      .catch((err: unknown) => err);
+    expect(described).toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it("leaves to the object's run what a payload cannot mirror: an invoice naming its coupons unexpanded, a refunded charge, another API version", async () => {
+    const sub = await dashboardSubscription('payload-fallback@example.com');
+    const paid = await stripe.invoices.retrieve(sub.latest_invoice as string);
+    const charge = (await stripe.charges.list({ customer: paid.customer as string }))
+      .data[0] as Stripe.Charge;
+    const deliver = async (id: string, type: string, object: unknown, apiVersion?: string) => {
+      const payload = JSON.stringify({
+        ...JSON.parse(event(id, type, object)),
+        ...(apiVersion ? { api_version: apiVersion } : {}),
+      });
+      expect((await post(payload, signed(payload))).status).toBe(200);
+    };
+    await deliver('evt_fallback_1', 'invoice.finalized', { ...paid, discounts: ['di_1'] });
+    await deliver('evt_fallback_2', 'charge.succeeded', { ...charge, amount_refunded: 100 });
+    await deliver('evt_fallback_3', 'invoice.finalized', paid, '2020-08-27');
+    await api.stripeEventsDrained();
+    const em = db.orm.em.fork();
+    for (const id of ['evt_fallback_1', 'evt_fallback_2', 'evt_fallback_3'])
+      expect((await em.findOneOrFail(StripeEvent, id)).workflowId).toBe(`invoice-mirror-${paid.id}`);
   });
 
   it('never moves state backwards when an old event arrives after a newer one', async () => {

@@ -1,6 +1,6 @@
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
-import { routeOf, subscriptionSignal } from '../../../services/stripe-events/route';
+import { payloadMirrors, routeOf, subscriptionSignal } from '../../../services/stripe-events/route';
 
 const event = (type: string, object: Record<string, unknown>): Stripe.Event =>
   ({ id: 'evt_1', type, created: 1_700_000_000, data: { object } }) as unknown as Stripe.Event;
@@ -194,6 +194,59 @@ describe('where a Stripe event goes', () => {
       stripeSubscriptionId: 'sub_1',
       hostedInvoiceUrl: 'https://pay.example/in_1',
     });
+  });
+});
+
+describe("whether an event's payload is all the mirror needs", () => {
+  const current = (type: string, object: Record<string, unknown>, apiVersion: unknown = Stripe.API_VERSION) =>
+    ({ ...event(type, object), api_version: apiVersion }) as Stripe.Event;
+  const invoice = { id: 'in_p', object: 'invoice', customer: 'cus_p', parent };
+  const charge = { id: 'ch_p', object: 'charge', invoice: 'in_p', disputed: false, amount_refunded: 0 };
+
+  it.each([
+    ['an invoice with no discounts', invoice, true],
+    [
+      'an invoice whose discounts are expanded',
+      { ...invoice, discounts: [{ id: 'di_1', source: {} }] },
+      true,
+    ],
+    ['an invoice naming its discounts by id', { ...invoice, discounts: ['di_1'] }, false],
+    ['an invoice with discounts of some other shape', { ...invoice, discounts: 'di_1' }, false],
+    ['an invoice without an id', { ...invoice, id: undefined }, false],
+    ["an invoice's payment, not refunded or disputed", charge, true],
+    ['a charge refunded in part', { ...charge, amount_refunded: 1 }, false],
+    ['a disputed charge', { ...charge, disputed: true }, false],
+    ['a charge that says nothing of disputes', { ...charge, disputed: undefined }, false],
+    ['a subscription', { id: 'sub_p', object: 'subscription' }, false],
+  ])('%s: %s', (_what, object, mirrors) => {
+    expect(payloadMirrors(current('invoice.finalized', object))).toBe(mirrors);
+  });
+
+  it.each([
+    ['another API version', '2020-08-27'],
+    ['no API version', null],
+    ['an API version of another type', 20260225],
+  ])('never for %s, whose objects have other fields', (_what, version) => {
+    expect(payloadMirrors(current('invoice.finalized', invoice, version))).toBe(false);
+  });
+
+  it('is carried by the routes of mirror-only invoice events, a paid invoice and its payment', () => {
+    expect(routeOf(current('invoice.created', invoice))).toMatchObject({ kind: 'mirror', fromPayload: true });
+    expect(routeOf(current('invoice.finalized', invoice))).toMatchObject({
+      kind: 'mirror',
+      fromPayload: true,
+    });
+    expect(routeOf(current('charge.succeeded', charge))).toMatchObject({ kind: 'mirror', fromPayload: true });
+    expect(routeOf(current('invoice.paid', invoice))).toMatchObject({
+      kind: 'subscriptions',
+      invoiceFromPayload: true,
+    });
+    // Refunds and disputes read the charge's refunds and dispute: never from the payload.
+    expect(routeOf(current('charge.refunded', { ...charge, amount_refunded: 5 }))).not.toHaveProperty(
+      'fromPayload',
+    );
+    expect(routeOf(current('invoice.payment_failed', invoice))).not.toHaveProperty('invoiceFromPayload');
+    expect(routeOf(current('invoice.created', invoice, '2020-08-27'))).not.toHaveProperty('fromPayload');
   });
 });
 
