@@ -71,3 +71,15 @@ export const dbLocalOptions: LocalActivityOptions = {
   retry: dbActivityOptions.retry,
   scheduleToCloseTimeout: '1 hour',
 };
+
+/**
+ * Telling Keycloak a subscription's new period or status: one quick call, run as a local activity in the
+ * workflow task that decided it, as every renewal makes one. Retried as access syncs are, past the local
+ * threshold on workflow timers, so a Keycloak outage is still ridden out for as long as it lasts; an attempt
+ * holds the run's next events for at most its ten seconds.
+ */
+export const accessSyncLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  localRetryThreshold: '10 seconds',
+  retry: accessSyncOptions.retry,
+};

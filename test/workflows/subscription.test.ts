@@ -1221,7 +1221,7 @@ describe('subscription workflow', () => {
     expect(fake.activities.fetchInvoice).not.toHaveBeenCalled();
   });
 
-  it('records a renewal in the same workflow task as the read that saw it: no activity task of its own', async () => {
+  it('records a renewal and tells Keycloak its new period in the workflow task of the read that saw it: no activity task of their own', async () => {
     const { fake, run, periodEnd } = await activeMonthly('renewal-local');
     const scheduled: string[] = [];
     await run(async (handle) => {
@@ -1239,11 +1239,17 @@ describe('subscription workflow', () => {
         async () => fake.activities.recordSubscriptionState.mock.calls.length,
         (n) => n > recorded,
       );
+      await eventually(
+        async () =>
+          fake.activities.syncKeycloakUser.mock.calls.at(-1)?.[0].attributes.subscription_start_date,
+        (start) => start === periodEnd,
+      );
       for (const e of (await handle.fetchHistory()).events ?? [])
         if (e.activityTaskScheduledEventAttributes?.activityType?.name)
           scheduled.push(e.activityTaskScheduledEventAttributes.activityType.name);
     });
     expect(scheduled).not.toContain('recordSubscriptionState');
+    expect(scheduled).not.toContain('syncKeycloakUser');
     expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
       expect.objectContaining({
         snapshot: expect.objectContaining({ currentPeriodStart: periodEnd }),

@@ -1,11 +1,14 @@
 import { ActivityFailure, log, metricMeter, patched } from '@temporalio/workflow';
 import { keycloakAttributes, lagoSyncKey, outsideSyncKey } from '../../domain/subscription';
-import { accessSync } from './activity-proxies';
+import { accessSync, accessSyncLocal } from './activity-proxies';
 import type { Run } from './run';
 import { publish } from './visibility';
 
 /** The patch after which Lago is synced only when the plan or the status changes, not on every renewal. */
 export const LAGO_ON_PLAN_OR_STATUS = 'lago-on-plan-or-status';
+
+/** The patch after which Keycloak is synced by a local activity, in the workflow task that decided it. */
+export const KEYCLOAK_SYNCED_LOCALLY = 'keycloak-synced-locally';
 
 /**
  * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
@@ -20,8 +23,11 @@ export function syncAccess(run: Run): void {
     run.syncedKey = key;
     // Each system on its own: Lago refusing a plan code must not keep Keycloak's access stale, nor
     // one failure stop the syncs of later changes (a rejected link would end the whole chain).
+    // Every renewal moves the period Keycloak holds: a local activity spares the server an activity task
+    // and the run a workflow task each time. Runs before this patch used an activity task: kept for replay.
+    const keycloak = patched(KEYCLOAK_SYNCED_LOCALLY) ? accessSyncLocal : accessSync;
     await reportedSync(run, 'keycloak', () =>
-      accessSync.syncKeycloakUser({
+      keycloak.syncKeycloakUser({
         customerId: state.customerId,
         email: state.email,
         attributes: keycloakAttributes(state),

@@ -5,6 +5,7 @@ import {
   dbLocalOptions,
   stripeCallOptions,
   accessSyncOptions,
+  accessSyncLocalOptions,
   stripeReadLocalOptions,
 } from '../activity-options';
 
@@ -13,3 +14,4 @@ export const stripeRead = proxyLocalActivities<Activities>(stripeReadLocalOption
 export const db = proxyActivities<Activities>(dbActivityOptions);
 export const dbLocal = proxyLocalActivities<Activities>(dbLocalOptions);
 export const accessSync = proxyActivities<Activities>(accessSyncOptions);
+export const accessSyncLocal = proxyLocalActivities<Activities>(accessSyncLocalOptions);
