@@ -17,6 +17,7 @@ import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { DEFAULT_PORT as EMULATOR_DEFAULT_PORT } from './stripe-emulator';
 import { Supervisor } from './supervise';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { STRIPE_EVENTS_ACTED_ON } from '../services/stripe-events/subscribed-events';
 
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
@@ -168,6 +169,8 @@ async function main(): Promise<void> {
       ...env,
       STRIPE_EMULATOR_PORT: String(port),
       STRIPE_EMULATOR_WEBHOOK_URL: `http://127.0.0.1:${config.PORT}/api/v1/billing/webhooks/stripe`,
+      // As a production endpoint is set up (docs/stripe.md): only the events the engine acts on.
+      STRIPE_EMULATOR_WEBHOOK_EVENTS: STRIPE_EVENTS_ACTED_ON.join(','),
       STRIPE_WEBHOOK_SECRET: secret,
       STRIPE_EMULATOR_STATE: resolve(config.VAR_DIR, 'stripe-emulator.json'),
       STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',

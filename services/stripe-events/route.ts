@@ -38,6 +38,10 @@ const IGNORED_EVENT_PREFIXES = [
   'customer.discount.',
   'customer.tax_id.',
   'customer.source.',
+  // A checkout that expired or whose delayed payment failed: nothing was made and nothing is granted (a
+  // subscription's own events say what became of it).
+  'checkout.session.expired',
+  'checkout.session.async_payment_failed',
   // A preview of the next invoice: no id yet, nothing to mirror, nothing for the subscription to do.
   'invoice.upcoming',
   // Comes with invoice.paid (a required event) for the same payment, whose re-read and charge run it only

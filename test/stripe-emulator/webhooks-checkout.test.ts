@@ -1,5 +1,13 @@
-import type Stripe from 'stripe';
-import { monthlyPrice, startHarness, type Harness } from './harness';
+import Stripe from 'stripe';
+import { startStripeEmulator } from '../../tools/stripe-emulator';
+import {
+  clientFor,
+  monthlyPrice,
+  startHarness,
+  startReceiver,
+  WEBHOOK_SECRET,
+  type Harness,
+} from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -177,6 +185,45 @@ describe('checkout and webhooks', () => {
       .map((e) => (e.data.object as Stripe.Customer).id)
       .filter((id) => id === a.id || id === b.id);
     expect(order).toEqual([b.id, a.id]);
+  });
+
+  it('sends its forwarding endpoint only the types it was given, as a Stripe endpoint with enabled events', async () => {
+    const verifier = new Stripe('sk_test_verifier');
+    const receiver = await startReceiver(verifier);
+    const emulator = await startStripeEmulator({
+      port: 0,
+      webhook: {
+        url: receiver.url,
+        secret: WEBHOOK_SECRET,
+        events: ['customer.subscription.created', 'invoice.paid'],
+      },
+    });
+    try {
+      const stripe = clientFor(emulator);
+      const customer = await stripe.customers.create({
+        email: 'filtered@example.com',
+        payment_method: 'pm_card_visa',
+        invoice_settings: { default_payment_method: 'pm_card_visa' },
+      });
+      const price = await monthlyPrice(stripe, 700, 'Filtered plan');
+      await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }] });
+      await emulator.waitForWebhooks();
+      expect(receiver.events.map((e) => e.type).sort()).toEqual([
+        'customer.subscription.created',
+        'invoice.paid',
+      ]);
+      // Everything else was made too (customer, payment intents, invoice.created, …), and not sent.
+      const made = await stripe.events.list({ limit: 100 });
+      expect(made.data.length).toBeGreaterThan(2);
+      const listed = await stripe.webhookEndpoints.list();
+      expect(listed.data.map((e) => e.enabled_events)).toContainEqual([
+        'customer.subscription.created',
+        'invoice.paid',
+      ]);
+    } finally {
+      await emulator.stop();
+      await receiver.stop();
+    }
   });
 
   it('registers webhook endpoints through the API with their own secret', async () => {

@@ -46,6 +46,7 @@ import {
 } from './keycloak-realm';
 import { service, TOPOLOGY, type ServiceSpec } from './topology';
 import { WORKER_TUNING_NAMES } from '../../worker/tuning';
+import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startPostgres, ensurePostgres } = require('../postgres') as {
@@ -546,6 +547,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...base,
       STRIPE_EMULATOR_PORT: String(ports.stripe),
       STRIPE_EMULATOR_WEBHOOK_URL: `${balancer}/api/v1/billing/webhooks/stripe`,
+      // As a production endpoint is set up (docs/stripe.md): only the events the engine acts on.
+      STRIPE_EMULATOR_WEBHOOK_EVENTS: STRIPE_EVENTS_ACTED_ON.join(','),
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       ...(opts.stripeEmulator?.stateFile === false
         ? {}

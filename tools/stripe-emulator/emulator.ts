@@ -42,7 +42,7 @@ export class Emulator {
   currentRequest: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null };
 
   constructor(
-    private readonly staticWebhook: { url: string; secret: string } | undefined,
+    private readonly staticWebhook: { url: string; secret: string; events?: string[] } | undefined,
     webhookBehavior: Partial<WebhookBehavior>,
   ) {
     this.webhooks = new WebhookDispatcher(webhookBehavior);
@@ -60,7 +60,7 @@ export class Emulator {
       object: 'webhook_endpoint',
       created: 0,
       url: this.staticWebhook.url,
-      enabled_events: ['*'],
+      enabled_events: this.staticWebhook.events ?? ['*'],
       status: 'enabled',
       livemode: false,
       metadata: {},
@@ -180,7 +180,10 @@ export class Emulator {
 
   webhookTargets(): WebhookTarget[] {
     const targets: WebhookTarget[] = [];
-    if (this.staticWebhook) targets.push({ ...this.staticWebhook, enabledEvents: ['*'] });
+    if (this.staticWebhook) {
+      const { url, secret, events } = this.staticWebhook;
+      targets.push({ url, secret, enabledEvents: events ?? ['*'] });
+    }
     for (const ep of this.store.all<WebhookEndpointRec & BaseRec>('webhook_endpoint')) {
       if (ep.status === 'enabled')
         targets.push({ url: ep.url, secret: ep._secret, enabledEvents: ep.enabled_events });

@@ -36,8 +36,11 @@ export interface StripeEmulatorOptions {
   /** Defaults to STRIPE_EMULATOR_PORT or 12211; 0 picks a free port. */
   port?: number;
   host?: string;
-  /** An endpoint that receives every event, signed with `secret`. */
-  webhook?: { url: string; secret: string };
+  /**
+   * An endpoint that receives every event (or only the types in `events`, as a Stripe endpoint's enabled
+   * events would), signed with `secret`.
+   */
+  webhook?: { url: string; secret: string; events?: string[] };
   /** Webhook retry/ordering behaviour; tests usually shorten `retryDelaysMs`. */
   webhookBehavior?: Partial<WebhookBehavior>;
   /**

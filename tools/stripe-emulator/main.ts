@@ -5,8 +5,18 @@ import { DEFAULT_PORT, startStripeEmulator } from './index';
  * `npm run stripe:emulator [-- --state var/stripe-emulator.json] [--auto-test-clock]`: the emulator for
  * local development, on 127.0.0.1:12211. With a state file (or STRIPE_EMULATOR_STATE) it keeps its objects
  * across restarts; with --auto-test-clock (or STRIPE_EMULATOR_AUTO_TEST_CLOCK=1) each new customer gets a
- * test clock; STRIPE_EMULATOR_WEBHOOK_CONCURRENCY caps the webhook deliveries on the wire at once.
+ * test clock; STRIPE_EMULATOR_WEBHOOK_CONCURRENCY caps the webhook deliveries on the wire at once;
+ * STRIPE_EMULATOR_WEBHOOK_EVENTS (comma-separated types) sends only those, as a Stripe endpoint's enabled
+ * events do (unset: every event, as `stripe listen` does).
  */
+function eventsFromEnv(): { events?: string[] } {
+  const list = (process.env.STRIPE_EMULATOR_WEBHOOK_EVENTS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return list.length > 0 ? { events: list } : {};
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flag = (name: string) => {
@@ -25,7 +35,10 @@ async function main(): Promise<void> {
   const emulator = await startStripeEmulator({
     port,
     host: '127.0.0.1',
-    webhook: webhookUrl && webhookSecret ? { url: webhookUrl, secret: webhookSecret } : undefined,
+    webhook:
+      webhookUrl && webhookSecret
+        ? { url: webhookUrl, secret: webhookSecret, ...eventsFromEnv() }
+        : undefined,
     statePath: statePath ? resolve(statePath) : undefined,
     autoTestClock,
     ...(concurrency > 0 ? { webhookBehavior: { maxInFlight: concurrency } } : {}),
