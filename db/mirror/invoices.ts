@@ -145,7 +145,8 @@ async function writeInvoice(
       createdAt: date(inv.created) ?? clock.now(),
     });
   }
-  row.subscription = subscription;
+  // A link once made stays: a copy read before the subscription was recorded finds none.
+  row.subscription = subscription ?? row.subscription ?? null;
   row.number = inv.number ?? null;
   row.status = inv.status ?? 'draft';
   row.currency = inv.currency;

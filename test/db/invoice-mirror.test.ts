@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { upsertInvoice } from '../../db/mirror';
-import { BillingEvent, Customer, Invoice } from '../../db/entities';
+import { BillingEvent, Customer, Invoice, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
@@ -86,6 +86,28 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('invoice mirror on %s', (dialec
       .fork()
       .find(BillingEvent, { customerId: c.id }, { orderBy: { createdAt: 'asc' } });
     expect(events.map((e) => e.type).sort()).toEqual(['invoice.paid', 'invoice.payment_failed']);
+  });
+
+  it('keeps an invoice linked to its subscription when a later copy names a subscription not found', async () => {
+    const c = await customer();
+    const em = db.orm.em.fork();
+    const subscriptionId = newId('subs');
+    em.create(Subscription, {
+      id: subscriptionId,
+      customer: em.getReference(Customer, c.id),
+      plan: em.getReference(Plan, 'plan_starter_v1'),
+      tier: 'starter',
+      status: 'active',
+      amountCents: 4900,
+      stripeSubscriptionId: `sub_${c.id}`,
+    });
+    await em.flush();
+    const parent = (sub: string) => ({ subscription_details: { subscription: sub, metadata: {} } });
+    const [created, finalized] = renewal(`in_${c.id}`, c.stripeCustomerId);
+    await upsertInvoice(db.orm.em.fork(), { ...created, parent: parent(`sub_${c.id}`) } as Stripe.Invoice);
+    await upsertInvoice(db.orm.em.fork(), { ...finalized, parent: parent('sub_unknown') } as Stripe.Invoice);
+    const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+    expect(row).toMatchObject({ status: 'open', subscription: { id: subscriptionId } });
   });
 
   it('ends at the furthest copy whatever order copies written at once arrive in', async () => {
