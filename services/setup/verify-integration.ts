@@ -9,6 +9,7 @@ import { Plan } from '../../db/entities';
 import { syncCatalogToStripe } from './sync-catalog-to-stripe';
 import { deploymentChecklist, type DeploymentEnv, type DeploymentMachine } from './deployment-checklist';
 import type { CheckResult, CheckStatus } from './check-result';
+import { STRIPE_EVENTS_ACTED_ON } from '../stripe-events/subscribed-events';
 
 /** The engine's Stripe event routes (`/billing/webhook`, a common `stripe listen` target, is an alias of the first). */
 export const STRIPE_EVENT_PATHS = ['/api/v1/billing/webhooks/stripe', '/api/v1/billing/webhook'] as const;
@@ -245,6 +246,15 @@ async function checkStripeEventEndpoint(input: VerifyInput, stripe: Stripe): Pro
         status: 'warn',
         detail: `${best.id} does not send ${optional.join(', ')}: cards and payment confirmations reach the engine only at the next subscription event`,
         fix: `add those events to ${best.id}`,
+      });
+    }
+    if (best.enabled_events.includes('*')) {
+      out.push({
+        system: 'Stripe',
+        name: 'webhook events (all)',
+        status: 'warn',
+        detail: `${best.id} takes every event: the engine acts on ${STRIPE_EVENTS_ACTED_ON.length} types, and each other event (a renewal's payment intents and invoice.payment_succeeded among them) costs a request, a row and a mark for nothing; a renewal is 9 events instead of 5`,
+        fix: `subscribe ${best.id} to the events the engine acts on (docs/stripe.md, STRIPE_EVENTS_ACTED_ON)`,
       });
     }
     if (enabled.length > 1) {

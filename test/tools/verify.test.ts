@@ -13,6 +13,7 @@ import {
 import { startLagoFake, type LagoFake } from '../../tools/lago-fake';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { openTestDatabase } from '../helpers/db';
+import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
 const ROOT = resolve(__dirname, '../..');
 const PUBLIC_BASE_URL = 'https://billing.example.com';
@@ -231,6 +232,32 @@ describe.each(['sqlite', 'postgresql'] as const)('npm run verify against the emu
       expect(events?.detail).toContain('customer.subscription.updated');
     } finally {
       await stripe.webhookEndpoints.del(partial.id);
+    }
+  });
+
+  it('warns when the endpoint takes every event, and not when it takes the ones the engine acts on', async () => {
+    const all = await stripe.webhookEndpoints.create({
+      url: 'https://all.example.com/api/v1/billing/webhooks/stripe',
+      enabled_events: ['*'],
+    });
+    const listed = await stripe.webhookEndpoints.create({
+      url: 'https://listed.example.com/api/v1/billing/webhooks/stripe',
+      enabled_events: [...STRIPE_EVENTS_ACTED_ON],
+    });
+    try {
+      const everything = await verifyIntegration(input({ publicBaseUrl: 'https://all.example.com' }));
+      expect(everything.checks.find((c) => c.name === 'webhook events (all)')).toMatchObject({
+        status: 'warn',
+        detail: expect.stringContaining(`acts on ${STRIPE_EVENTS_ACTED_ON.length} types`),
+      });
+      expect(everything.checks.find((c) => c.name === 'webhook endpoint')?.status).toBe('pass');
+      const some = await verifyIntegration(input({ publicBaseUrl: 'https://listed.example.com' }));
+      expect(some.checks.some((c) => c.name === 'webhook events (all)')).toBe(false);
+      expect(some.checks.find((c) => c.name === 'webhook endpoint')?.status).toBe('pass');
+      expect(some.checks.some((c) => c.name === 'webhook events (recommended)')).toBe(false);
+    } finally {
+      await stripe.webhookEndpoints.del(all.id);
+      await stripe.webhookEndpoints.del(listed.id);
     }
   });
 
