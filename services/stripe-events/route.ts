@@ -108,13 +108,13 @@ export type StripeEventRoute =
       run: MirrorRun;
       /**
        * The event carries all the mirror needs (see `payloadMirrors`): the intake writes it from the payload,
-       * and the run is only started when it cannot (the customer not mirrored yet).
+       * and the run is only started when it cannot (the customer not mirrored yet, or the write failed).
        */
       fromPayload?: true;
     }
   /**
-   * Signalled to the subscriptions it concerns. A paid invoice also goes to its invoice's run, which
-   * mirrors its charge; a card attached while no live subscription takes the event gets a run of its own
+   * Signalled to the subscriptions it concerns. A paid invoice is also mirrored, from the payload or by its
+   * invoice's run (which mirrors its charge too); a card attached while no live subscription takes the event gets a run of its own
    * (`cardsOf`, the Stripe customer).
    */
   | {
