@@ -6,7 +6,7 @@ import { arrCents, recurringAmountCents } from '../../domain/plan-change';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
 import { recordSubscriptionEvents } from './subscription-events';
-import type { SubscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { applySubscriptionSnapshot, settleSubscriptionDiscount } from '../../db/mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';

@@ -7,7 +7,8 @@ import { chargeIdOfInvoice } from './invoice-money';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
-import { invoiceSnapshot, type InvoiceSnapshot } from '../../integrations/stripe/snapshots';
+import { invoiceSnapshot } from '../../integrations/stripe/snapshots';
+import type { InvoiceSnapshot } from '../../domain/stripe-snapshots';
 
 /**
  * The payment request itself. The key names the invoice and the attempt, so a retried activity never

@@ -3,7 +3,8 @@ import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
-import { subscriptionSnapshot, type SubscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import { subscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
 export interface PriceChange {
   stripeSubscriptionId: string;

@@ -3,8 +3,6 @@ import { planItem } from './plan-item';
 import { expandableId } from './expandable-id';
 import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
-export type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
-
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
 export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnapshot {

@@ -2,7 +2,7 @@ import { ApplicationFailure, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Activities, NotificationInput } from '../../activities';
-import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import type { StripeEventSignal } from '../../workflows/messages';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
