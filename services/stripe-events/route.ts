@@ -197,10 +197,30 @@ export function payloadMirrors(event: Stripe.Event, o: StripeObject = eventObjec
   if (event.api_version !== Stripe.API_VERSION || typeof o.id !== 'string') return false;
   if (o.object === 'invoice') {
     const discounts = (o.discounts ?? []) as unknown[];
-    return Array.isArray(discounts) && discounts.every((d) => typeof d === 'object' && d !== null);
+    return (
+      Array.isArray(discounts) &&
+      discounts.every((d) => typeof d === 'object' && d !== null) &&
+      INVOICE_TOTALS.every((k) => isWhole(o[k], -MAX_COLUMN)) &&
+      INVOICE_COUNTS.every((k) => isWhole(o[k], 0))
+    );
   }
-  if (o.object === 'charge') return o.disputed === false && o.amount_refunded === 0;
+  if (o.object === 'charge') return o.disputed === false && o.amount_refunded === 0 && isWhole(o.amount, 0);
   return false;
+}
+
+/** An invoice's totals, negative when its credits exceed its charges (a downgrade's proration). */
+const INVOICE_TOTALS = ['subtotal', 'total'] as const;
+/** What is due, paid and tried: never negative. */
+const INVOICE_COUNTS = ['amount_due', 'amount_paid', 'attempt_count'] as const;
+/** The mirror's money and count columns are 32-bit integers. */
+const MAX_COLUMN = 2_147_483_647;
+
+/**
+ * A whole number from `min` up to what the column holds, as in any payload Stripe sends: anything else
+ * (fractional, too large, a string, absent) is left to a read of Stripe by the object's run.
+ */
+function isWhole(v: unknown, min: number): boolean {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= MAX_COLUMN;
 }
 
 function fromPayload(event: Stripe.Event, o: StripeObject): { fromPayload?: true } {

@@ -200,8 +200,16 @@ describe('where a Stripe event goes', () => {
 describe("whether an event's payload is all the mirror needs", () => {
   const current = (type: string, object: Record<string, unknown>, apiVersion: unknown = Stripe.API_VERSION) =>
     ({ ...event(type, object), api_version: apiVersion }) as Stripe.Event;
-  const invoice = { id: 'in_p', object: 'invoice', customer: 'cus_p', parent };
-  const charge = { id: 'ch_p', object: 'charge', invoice: 'in_p', disputed: false, amount_refunded: 0 };
+  const amounts = { subtotal: 900, total: 900, amount_due: 900, amount_paid: 0, attempt_count: 0 };
+  const invoice = { id: 'in_p', object: 'invoice', customer: 'cus_p', parent, ...amounts };
+  const charge = {
+    id: 'ch_p',
+    object: 'charge',
+    invoice: 'in_p',
+    disputed: false,
+    amount: 900,
+    amount_refunded: 0,
+  };
 
   it.each([
     ['an invoice with no discounts', invoice, true],
@@ -213,6 +221,17 @@ describe("whether an event's payload is all the mirror needs", () => {
     ['an invoice naming its discounts by id', { ...invoice, discounts: ['di_1'] }, false],
     ['an invoice with discounts of some other shape', { ...invoice, discounts: 'di_1' }, false],
     ['an invoice without an id', { ...invoice, id: undefined }, false],
+    ['an invoice with a fractional amount', { ...invoice, total: 900.5 }, false],
+    ['an invoice with a negative amount paid', { ...invoice, amount_paid: -1 }, false],
+    [
+      'a proration invoice whose credits make its total negative',
+      { ...invoice, subtotal: -500, total: -500 },
+      true,
+    ],
+    ['an invoice with an amount past a 32-bit column', { ...invoice, amount_due: 2 ** 31 }, false],
+    ['an invoice with an amount as a string', { ...invoice, subtotal: '900' }, false],
+    ['an invoice with no attempt count', { ...invoice, attempt_count: undefined }, false],
+    ['a charge with an amount that is not a whole number', { ...charge, amount: 1e400 }, false],
     ["an invoice's payment, not refunded or disputed", charge, true],
     ['a charge refunded in part', { ...charge, amount_refunded: 1 }, false],
     ['a disputed charge', { ...charge, disputed: true }, false],
