@@ -114,10 +114,14 @@ export async function backfillCharges(
     const row = await counted(
       report.charges,
       () => em.findOne(Charge, { stripeChargeId: ch.id }),
-      () => upsertCharge(em, ch, dispute),
+      // The row as stored after the write, read as `find` read it before, so the two compare.
+      async () =>
+        (await upsertCharge(em, ch, dispute))
+          ? em.findOne(Charge, { stripeChargeId: ch.id }, { refresh: true })
+          : null,
     );
     if (row && dispute) report.disputes++;
-    if (!row || (ch.amount_refunded === 0 && (await em.count(Refund, { charge: row })) === 0)) return;
+    if (!row || (ch.amount_refunded === 0 && (await em.count(Refund, { charge: row.id })) === 0)) return;
     for await (const r of stripe.refunds.list({ charge: ch.id, limit: 100 })) {
       await counted(
         report.refunds,

@@ -29,7 +29,7 @@ export async function mirrorCharge(deps: ActivityDeps, stripeChargeId: string): 
   const em = deps.orm.em.fork();
   const row = await upsertCharge(em, ch, dispute, clockOf(deps));
   // Refunded, or refunded before and since failed: each refund is kept with its own date and status.
-  if (row && (ch.amount_refunded > 0 || (await em.count(Refund, { charge: row })) > 0)) {
+  if (row && (ch.amount_refunded > 0 || (await em.count(Refund, { charge: row.id })) > 0)) {
     for (const r of await refundsOf(stripe, ch.id)) await upsertRefund(em, r, clockOf(deps));
   }
   const paymentIntentId = typeof ch.payment_intent === 'string' ? ch.payment_intent : ch.payment_intent?.id;

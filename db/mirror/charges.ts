@@ -1,21 +1,99 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Charge, Customer, Invoice } from '../entities';
 import { newId } from '../ids';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { recordBillingEvent } from '../billing-events';
-import { sqlFor } from '../raw-sql';
+import { readBool, readDate, sqlFor, type Sql } from '../raw-sql';
 import { chargeObject } from '../../integrations/webhooks/objects';
-import { date, LINK_ONLY } from './shared';
+import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
+import { mergeCharge, type ChargeCopy, type ChargeState } from '../../domain/charge-progress';
 
-/** Outcomes a charge never leaves: a read made before one of them must not undo it. */
-const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
+/** The mirror's row of a charge as its callers read it after a write. */
+export interface MirroredCharge extends ChargeState {
+  id: string;
+  stripeChargeId: string;
+  customerId: string;
+  createdAt: Date;
+}
+
+const COLUMNS = {
+  status: 'status',
+  amountCents: 'amount_cents',
+  currency: 'currency',
+  paid: 'paid',
+  amountRefundedCents: 'amount_refunded_cents',
+  refunded: 'refunded',
+  stripeInvoiceId: 'stripe_invoice_id',
+  description: 'description',
+  failureCode: 'failure_code',
+  cardBrand: 'card_brand',
+  cardLast4: 'card_last4',
+  stripeDisputeId: 'stripe_dispute_id',
+  disputeStatus: 'dispute_status',
+  disputeReason: 'dispute_reason',
+  disputedAmountCents: 'disputed_amount_cents',
+  disputedAt: 'disputed_at',
+} as const satisfies Record<keyof ChargeState, string>;
+const FIELDS = Object.keys(COLUMNS) as (keyof ChargeState)[];
+
+function copyOf(ch: Stripe.Charge, stripeInvoiceId: string | null): ChargeCopy {
+  return {
+    status: ch.status,
+    amountCents: ch.amount,
+    currency: ch.currency,
+    paid: ch.paid,
+    amountRefundedCents: ch.amount_refunded,
+    refunded: ch.refunded,
+    stripeInvoiceId,
+    description: ch.description ?? null,
+    failureCode: ch.failure_code ?? null,
+    cardBrand: ch.payment_method_details?.card?.brand ?? null,
+    cardLast4: ch.payment_method_details?.card?.last4 ?? null,
+  };
+}
+
+type StoredCharge = ChargeState & { id: string; invoiceId: string | null; createdAt: Date };
+
+/** The row, held for the transaction on PostgreSQL (SQLite has one writer). */
+async function storedCharge(sql: Sql, stripeChargeId: string): Promise<StoredCharge | null> {
+  const rows = await sql.run<Record<string, unknown>>(
+    `select id, invoice_id, created_at, ${Object.values(COLUMNS).join(', ')} from charges where stripe_charge_id = ?${
+      sql.postgres ? ' for update' : ''
+    }`,
+    [stripeChargeId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  const text = (v: unknown) => (v == null ? null : String(v));
+  return {
+    id: String(r.id),
+    invoiceId: text(r.invoice_id),
+    createdAt: readDate(r.created_at),
+    status: String(r.status),
+    amountCents: Number(r.amount_cents),
+    currency: String(r.currency),
+    paid: readBool(r.paid),
+    amountRefundedCents: Number(r.amount_refunded_cents),
+    refunded: readBool(r.refunded),
+    stripeInvoiceId: text(r.stripe_invoice_id),
+    description: text(r.description),
+    failureCode: text(r.failure_code),
+    cardBrand: text(r.card_brand),
+    cardLast4: text(r.card_last4),
+    stripeDisputeId: text(r.stripe_dispute_id),
+    disputeStatus: text(r.dispute_status),
+    disputeReason: text(r.dispute_reason),
+    disputedAmountCents: Number(r.disputed_amount_cents),
+    disputedAt: r.disputed_at == null ? null : readDate(r.disputed_at),
+  };
+}
 
 /**
- * Upserts the charge mirror by Stripe id from a charge read from Stripe; the customer must already be
- * mirrored. Reads may land out of order (two events' re-reads racing), so nothing moves backwards: a
- * settled status stays, and the refunded amount only grows.
+ * Upserts the charge mirror by Stripe id from a charge read from Stripe or carried by an event; the customer
+ * must already be mirrored. Copies may land out of order, so nothing moves backwards (domain/charge-progress.ts).
+ * Returns the row as now stored, or null when the customer is not mirrored. In SQL, as the invoice's: the
+ * intake writes every renewal's charge from its event's payload.
  */
 export async function upsertCharge(
   em: EntityManager,
@@ -24,82 +102,88 @@ export async function upsertCharge(
   dispute?: Stripe.Dispute | null,
   /** Where the time of the mirror's own dates comes from. */
   clock: Clock = systemClock,
-): Promise<Charge | null> {
+): Promise<MirroredCharge | null> {
   const stripeCustomerId = expandableId(ch.customer);
-  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
-  if (!customer) return null;
+  if (!stripeCustomerId) return null;
   // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
-  const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice);
-  const invoice = stripeInvoiceId ? await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY) : null;
-  let row = await em.findOne(Charge, { stripeChargeId: ch.id });
-  const refundedBefore = row?.amountRefundedCents ?? 0;
-  if (!row) {
-    row = em.create(Charge, {
-      id: newId('chg'),
-      stripeChargeId: ch.id,
-      customer,
-      amountCents: ch.amount,
-      status: ch.status,
-      createdAt: date(ch.created) ?? clock.now(),
-    });
-  }
-  if (!(SETTLED_CHARGE.has(row.status) && !SETTLED_CHARGE.has(ch.status))) row.status = ch.status;
-  row.amountCents = ch.amount;
-  row.currency = ch.currency;
-  row.paid = row.paid || ch.paid;
-  row.amountRefundedCents = Math.max(row.amountRefundedCents, ch.amount_refunded);
-  row.refunded = row.refunded || ch.refunded;
-  row.stripeInvoiceId = stripeInvoiceId ?? row.stripeInvoiceId ?? null;
-  row.invoice = invoice ?? row.invoice ?? null;
-  row.description = ch.description ?? null;
-  row.failureCode = ch.failure_code ?? null;
-  row.cardBrand = ch.payment_method_details?.card?.brand ?? row.cardBrand ?? null;
-  row.cardLast4 = ch.payment_method_details?.card?.last4 ?? row.cardLast4 ?? null;
-  if (dispute) applyDispute(row, dispute);
-  // Each refunded total is published once, before the mirror's write (as for invoices).
-  if (row.amountRefundedCents > refundedBefore)
-    await recordBillingEvent(sqlFor(em), {
-      customerId: customer.id,
-      type: 'charge.refunded',
-      payload: {
-        ...chargeObject(row),
-        refunded_now_cents: row.amountRefundedCents - refundedBefore,
-      },
-      dedupeKey: `charge.refunded:${row.stripeChargeId}:${row.amountRefundedCents}`,
-      at: clock.now(),
-    });
-  await em.flush();
-  return row;
+  const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice) ?? null;
+  return em.transactional(async (tx) => {
+    const sql = sqlFor(tx);
+    const found = await sql.run<{ id: string; invoice_id: string | null }>(
+      `select c.id, (select i.id from invoices i where i.stripe_invoice_id = ?) as invoice_id
+         from customers c where c.stripe_customer_id = ?`,
+      [stripeInvoiceId, stripeCustomerId],
+    );
+    const customer = found[0];
+    if (!customer) return null;
+    return writeCharge(sql, ch, customer.id, customer.invoice_id, stripeInvoiceId, dispute ?? null, clock);
+  });
 }
 
-/**
- * How far along a dispute is: an inquiry (`warning_…`) may become a dispute, a dispute goes under review,
- * and it ends won, lost or closed. A read of an earlier stage never undoes a later one.
- */
-const DISPUTE_STAGE: Record<string, number> = {
-  warning_needs_response: 0,
-  warning_under_review: 1,
-  needs_response: 2,
-  under_review: 3,
-  warning_closed: 4,
-  prevented: 4,
-  won: 4,
-  lost: 4,
-};
-/** A dispute at this stage has ended. */
-export const FINAL_DISPUTE_STAGE = 4;
-export const stageOfDispute = (status: string | null | undefined) =>
-  status ? (DISPUTE_STAGE[status] ?? 0) : -1;
-
-/** Copies a dispute onto its charge's row; an older dispute of the charge never replaces a newer one. */
-function applyDispute(row: Charge, d: Stripe.Dispute): void {
-  const at = date(d.created);
-  if (row.stripeDisputeId && row.stripeDisputeId !== d.id && row.disputedAt && at && at < row.disputedAt)
-    return;
-  const same = row.stripeDisputeId === d.id;
-  if (!same || stageOfDispute(d.status) >= stageOfDispute(row.disputeStatus)) row.disputeStatus = d.status;
-  row.stripeDisputeId = d.id;
-  row.disputedAmountCents = d.amount;
-  row.disputeReason = d.reason ?? null;
-  row.disputedAt = at ?? row.disputedAt ?? null;
+async function writeCharge(
+  sql: Sql,
+  ch: Stripe.Charge,
+  customerId: string,
+  invoiceId: string | null,
+  stripeInvoiceId: string | null,
+  dispute: Stripe.Dispute | null,
+  clock: Clock,
+): Promise<MirroredCharge> {
+  let stored = await storedCharge(sql, ch.id);
+  const next = (before: StoredCharge | null) =>
+    mergeCharge(
+      before,
+      copyOf(ch, stripeInvoiceId),
+      dispute && {
+        id: dispute.id,
+        status: dispute.status,
+        amountCents: dispute.amount,
+        reason: dispute.reason ?? null,
+        createdAt: date(dispute.created),
+      },
+    );
+  const values = (row: ChargeState) =>
+    FIELDS.map((f) => {
+      const v = row[f];
+      return v instanceof Date ? sql.date(v) : typeof v === 'boolean' ? sql.bool(v) : v;
+    });
+  let row = next(stored);
+  let id: string | undefined;
+  let createdAt = date(ch.created) ?? clock.now();
+  if (!stored) {
+    const newRowId = newId('chg');
+    const inserted = await sql.run(
+      `insert into charges (id, stripe_charge_id, customer_id, invoice_id, created_at, ${Object.values(COLUMNS).join(', ')})
+       values (?, ?, ?, ?, ?, ${FIELDS.map(() => '?').join(', ')})
+       on conflict (stripe_charge_id) do nothing returning id`,
+      [newRowId, ch.id, customerId, invoiceId, sql.date(createdAt), ...values(row)],
+    );
+    if (inserted.length > 0) id = newRowId;
+    else {
+      // Another process inserted it since: this copy updates that row.
+      stored = await storedCharge(sql, ch.id);
+      if (!stored) throw new Error(`charge ${ch.id} was neither inserted nor found`);
+      row = next(stored);
+    }
+  }
+  if (stored) {
+    id = stored.id;
+    createdAt = stored.createdAt;
+    await sql.run(
+      `update charges set invoice_id = ?, ${FIELDS.map((f) => `${COLUMNS[f]} = ?`).join(', ')} where id = ?`,
+      [invoiceId ?? stored.invoiceId, ...values(row), id],
+    );
+  }
+  const mirrored: MirroredCharge = { ...row, id: id as string, stripeChargeId: ch.id, customerId, createdAt };
+  // Each refunded total is published once, in the mirror's transaction (as for invoices).
+  const refundedBefore = stored?.amountRefundedCents ?? 0;
+  if (row.amountRefundedCents > refundedBefore)
+    await recordBillingEvent(sql, {
+      customerId,
+      type: 'charge.refunded',
+      payload: { ...chargeObject(mirrored), refunded_now_cents: row.amountRefundedCents - refundedBefore },
+      dedupeKey: `charge.refunded:${ch.id}:${row.amountRefundedCents}`,
+      at: clock.now(),
+    });
+  return mirrored;
 }

@@ -2,6 +2,6 @@
 export { applySubscriptionSnapshot, recordRedemption, settleSubscriptionDiscount } from './subscriptions';
 export { upsertInvoice } from './invoices';
 export { upsertPaymentMethod } from './payment-methods';
-export { FINAL_DISPUTE_STAGE, stageOfDispute, upsertCharge } from './charges';
+export { upsertCharge, type MirroredCharge } from './charges';
 export { upsertCreditNote } from './credit-notes';
 export { upsertRefund } from './refunds';

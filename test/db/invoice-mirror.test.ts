@@ -4,6 +4,8 @@ import { BillingEvent, Customer, Invoice, Plan, Subscription } from '../../db/en
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
+import { fixedClock } from '../../domain/clock';
+import { storedInvoiceListVersion } from '../../db/invoice-list-version';
 
 /** An invoice as Stripe sends it (a read, or an event's payload), with the fields the mirror reads. */
 function stripeInvoice(id: string, customer: string, over: Partial<Record<string, unknown>>): Stripe.Invoice {
@@ -122,6 +124,43 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('invoice mirror on %s', (dialec
       await Promise.all(shuffled.map((copy) => upsertInvoice(db.orm.em.fork(), copy)));
       const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
       expect(row).toMatchObject({ status: 'paid', attemptCount: 2, amountPaidCents: 4900 });
+    }
+  });
+
+  it('writes nothing for a copy the row already shows, so the invoice list stays current', async () => {
+    const c = await customer();
+    const copies = renewal(`in_${c.id}`, c.stripeCustomerId);
+    const clock = fixedClock(new Date('2026-11-01T00:00:00Z'));
+    await upsertInvoice(db.orm.em.fork(), copies[1] as Stripe.Invoice, clock);
+    const stored = async () => {
+      const em = db.orm.em.fork();
+      const row = await em.findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+      return { updatedAt: row.updatedAt.toISOString(), version: await storedInvoiceListVersion(em, c.id) };
+    };
+    const before = await stored();
+    clock.set(new Date('2026-11-02T00:00:00Z'));
+    await upsertInvoice(db.orm.em.fork(), copies[1] as Stripe.Invoice, clock);
+    expect(await stored()).toEqual(before);
+    await upsertInvoice(db.orm.em.fork(), copies[2] as Stripe.Invoice, clock);
+    const after = await stored();
+    expect(after.updatedAt).toBe('2026-11-02T00:00:00.000Z');
+    expect(after.version).toBeGreaterThan(before.version as number);
+  });
+
+  it('ends at the furthest copy when copies race to create the row', async () => {
+    for (let round = 0; round < 4; round++) {
+      const c = await customer();
+      const copies = renewal(`in_${c.id}`, c.stripeCustomerId);
+      const shuffled = [...copies].sort(
+        (a, b) => ((a.attempt_count * 7 + round) % 5) - ((b.attempt_count * 7 + round) % 5),
+      );
+      const written = await Promise.all(shuffled.map((copy) => upsertInvoice(db.orm.em.fork(), copy)));
+      const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
+      expect(row).toMatchObject({ status: 'paid', attemptCount: 2, amountPaidCents: 4900 });
+      // Every writer names the one row.
+      expect(new Set(written.map((w) => w?.id))).toEqual(new Set([row.id]));
+      const paid = await db.orm.em.fork().count(BillingEvent, { customerId: c.id, type: 'invoice.paid' });
+      expect(paid).toBe(1);
     }
   });
 });

@@ -271,7 +271,20 @@ function engineCommand(spec: ServiceSpec): [string, string[]] {
   const [program, main] = spec.command ?? [];
   if (program !== 'node' || !main?.startsWith('dist/'))
     throw new Error(`${spec.name}: not an engine command`);
-  return [process.execPath, ['--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')]];
+  // `CLUSTER_CPU_PROFILE_DIR=dir`: each engine process writes its CPU profile there as it stops, to find
+  // where a benchmark's CPU goes (`node --cpu-prof`; open it in Chrome's DevTools).
+  const profileDir = process.env.CLUSTER_CPU_PROFILE_DIR;
+  const profile = profileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${resolve(profileDir)}`,
+        `--cpu-prof-name=${spec.name}.\${pid}.cpuprofile`,
+      ]
+    : [];
+  return [
+    process.execPath,
+    [...profile, '--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')],
+  ];
 }
 
 /** A command of the Temporal image, with its programs found where tools/temporal-server.js built them. */

@@ -86,12 +86,14 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring an invoice from its 
             return;
           }
           mirrored++;
+          // A column keeps −0, a whole number the route accepts, as 0.
+          const stored = (v: unknown) => (v === 0 ? 0 : v);
           expect(row).toMatchObject({
-            subtotalCents: fields.subtotal,
-            totalCents: fields.total,
-            amountDueCents: fields.amount_due,
-            amountPaidCents: fields.amount_paid,
-            attemptCount: fields.attempt_count,
+            subtotalCents: stored(fields.subtotal),
+            totalCents: stored(fields.total),
+            amountDueCents: stored(fields.amount_due),
+            amountPaidCents: stored(fields.amount_paid),
+            attemptCount: stored(fields.attempt_count),
           });
         },
       ),
