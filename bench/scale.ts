@@ -685,6 +685,10 @@ async function measureHolding(x: Context): Promise<Holding> {
     { live: 0, seconds: 0, workers: await workerStates(cluster) },
   ];
   let index = 0;
+  const cpu0 = cpuNow(cluster);
+  const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
+  const tasks0 = await probe(cluster, orm, Date.now());
+  let makingSeconds = 0;
   for (let c = 1; c <= s.checkpoints; c++) {
     const upto = Math.round((s.subscriptions * c) / s.checkpoints);
     const batch = Array.from({ length: upto - index }, () => index++);
@@ -715,10 +719,39 @@ async function measureHolding(x: Context): Promise<Holding> {
       1000,
     );
     const seconds = elapsed(t);
+    makingSeconds += seconds;
     steps.push({ live: upto, seconds, workers: await workerStates(cluster) });
     log(`${fmt(upto)} live (${fmt(batch.length / seconds, 1)} made a second)`);
   }
 
+  // Read before the checkpoints' own work below (RSS readings) adds to it.
+  const makingCpu = cpuSpent(cpuNow(cluster), cpu0);
+  const makingEvents = (await countOf(orm, 'select count(*) as n from webhook_events')) - events0;
+  const tasks1 = await probe(cluster, orm, Date.now());
+  // Where each went: the workflows it was handed to, or the mirror (webhook_events.workflow_id).
+  const byType = await sqlFor(orm.em.fork()).rows<{ type: string; target: string | null; n: unknown }>(
+    `select type, case when workflow_id is null then null
+                       when workflow_id = 'payload-mirror' then 'payload mirror'
+                       else 'workflows' end as target, count(*) as n
+       from webhook_events group by 1, 2 order by 3 desc, 1`,
+  );
+  const tasks = (base: string) => observed(tasks1.workers, tasks0.workers, base).count / s.subscriptions;
+  // Which activities still ran as tasks (each a round trip through the server and a workflow task more).
+  const byActivity = new Map<string, number>();
+  for (const [probe, sign] of [
+    [tasks1, 1],
+    [tasks0, -1],
+  ] as const)
+    for (const x of probe.workers)
+      if (x.name === `${ACTIVITY_LATENCY}_count`) {
+        const type = x.labels.activity_type ?? '?';
+        byActivity.set(type, (byActivity.get(type) ?? 0) + sign * x.value);
+      }
+  const activityTypes = [...byActivity]
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${type} ${fmt(n / s.subscriptions, 2)}`)
+    .join(', ');
   print(`2. Live subscription workflows the workers hold — ${x.machine()}`);
   print(
     `   ${fmt(s.subscriptions)} subscriptions made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer through the onboarding workflow, the subscription`,
@@ -796,6 +829,19 @@ async function measureHolding(x: Context): Promise<Holding> {
         : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(s.subscriptions)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
     } Making them went at ${spread(rates, 1)} a second over the steps (min / median / max).`,
   );
+  print();
+  print(
+    `   Each sign-up brought ${fmt(makingEvents / s.subscriptions, 1)} Stripe webhook events, ${fmt(tasks(WFT_LATENCY), 1)} workflow tasks and ` +
+      `${fmt(tasks(ACTIVITY_LATENCY), 1)} activity tasks${activityTypes ? ` (${activityTypes})` : ''}. The CPU it took (checkpoints' pauses included):`,
+  );
+  printCpu(print, makingCpu, s.subscriptions, makingSeconds, 'a sign-up');
+  print();
+  print('   The Stripe events so far, by type and where the APIs handed them (none: ignored, or not yet):');
+  for (const line of table([
+    ['type', 'handed to', 'events'],
+    ...byType.map((r) => [r.type, r.target ?? 'none', fmt(num(r.n))]),
+  ]))
+    print(`   ${line}`);
   print();
   return { made, workers: last };
 }
@@ -972,7 +1018,13 @@ function cpuNow(cluster: Cluster) {
 }
 
 /** Where the run's CPU went, per renewal: the figure that says which process to make cheaper. */
-function printCpu(print: (l?: string) => void, cpu: Map<string, number>, renewals: number, seconds: number) {
+function printCpu(
+  print: (l?: string) => void,
+  cpu: Map<string, number>,
+  units: number,
+  seconds: number,
+  unit = 'a renewal',
+) {
   const all = [...cpu.values()].reduce((a, b) => a + b, 0);
   const rows = [...cpu.entries()]
     .filter(([, s]) => s >= 0.05)
@@ -980,14 +1032,14 @@ function printCpu(print: (l?: string) => void, cpu: Map<string, number>, renewal
     .map(([part, s]) => [
       part,
       fmt(s, 1),
-      fmt((1000 * s) / Math.max(1, renewals), 1),
+      fmt((1000 * s) / Math.max(1, units), 1),
       `${fmt((100 * s) / all, 0)} %`,
     ]);
-  rows.push(['all', fmt(all, 1), fmt((1000 * all) / Math.max(1, renewals), 1), '100 %']);
+  rows.push(['all', fmt(all, 1), fmt((1000 * all) / Math.max(1, units), 1), '100 %']);
   print(
     `   CPU by process over the ${duration(seconds)} of the run (${fmt(all / seconds, 2)} cores busy on average):`,
   );
-  for (const line of table([['process', 'CPU s', 'CPU ms a renewal', 'share'], ...rows])) print(`   ${line}`);
+  for (const line of table([['process', 'CPU s', `CPU ms ${unit}`, 'share'], ...rows])) print(`   ${line}`);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1150,6 +1150,37 @@ describe('subscription workflow', () => {
     expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
   });
 
+  it('answers the event that started a run for a subscription made in Stripe with its first read', async () => {
+    const { fake, run } = await activeMonthly('made-in-stripe');
+    const created = stripeEventOf(
+      'customer.subscription.created',
+      'sub_made-in-stripe',
+      'sub_made-in-stripe',
+    );
+    await run(
+      async (handle) => {
+        await eventually(
+          () => handle.query(subscriptionState),
+          (s) => s.status === 'active',
+        );
+        // A later event proves the loop went past the one the run started with.
+        await handle.signal(
+          stripeEvent,
+          stripeEventOf('invoice.upcoming', 'in_upcoming', 'sub_made-in-stripe'),
+        );
+        await env.sleep(HOUR);
+      },
+      // As the intake starts it: the run and the event that told of the subscription, together.
+      (o) =>
+        env.client.workflow.signalWithStart(subscriptionWorkflow, {
+          ...o,
+          signal: stripeEvent,
+          signalArgs: [created],
+        }),
+    );
+    expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
+  });
+
   it('reads an invoice once for its mirror-only events queued before the read, and again for one queued during it', async () => {
     const { fake, run } = await scenario('invoice-burst', {
       subscription: subscriptionSnapshot('sub_burst'),
@@ -1364,6 +1395,53 @@ describe('subscription workflow', () => {
       expect(fake.activities.syncLagoSubscription).toHaveBeenLastCalledWith(
         expect.objectContaining({ planCode: 'pro' }),
       );
+    });
+  });
+
+  it('reports a Keycloak sync that fails for good, from its local activity, and keeps running', async () => {
+    const { fake, run } = await activeMonthly('keycloak-fails');
+    fake.activities.syncKeycloakUser.mockImplementationOnce(async () => {
+      throw ApplicationFailure.nonRetryable(
+        'the realm does not declare subscription_tier',
+        'KeycloakMisconfigured',
+      );
+    });
+    await run(async (handle) => {
+      const failed = await eventually(
+        () => handle.query(subscriptionState),
+        (s) => (s.syncFailures ?? []).length > 0,
+      );
+      expect(failed.syncFailures).toEqual([
+        { system: 'keycloak', error: expect.stringContaining('subscription_tier'), at: expect.any(String) },
+      ]);
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    });
+  });
+
+  it('goes on to the next event when Stripe refuses a re-read for good', async () => {
+    const { fake, run } = await activeMonthly('reread-refused');
+    await run(async (handle) => {
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
+      // From now on: a workflow task that failed on it would fail again on every retry.
+      fake.activities.fetchSubscription.mockImplementation(async () => {
+        throw ApplicationFailure.nonRetryable('No such subscription', 'NotFound');
+      });
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.updated', 'sub_reread-refused', 'sub_reread-refused'),
+      );
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('payment_method.attached', 'pm_after', 'sub_reread-refused'),
+      );
+      await eventually(
+        async () => fake.activities.syncPaymentMethods.mock.calls.length,
+        (n) => n > 0,
+      );
+      expect((await handle.describe()).status.name).toBe('RUNNING');
     });
   });
 

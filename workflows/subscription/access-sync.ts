@@ -1,11 +1,15 @@
-import { ActivityFailure, log, metricMeter, patched } from '@temporalio/workflow';
+import { log, metricMeter, patched } from '@temporalio/workflow';
 import { keycloakAttributes, lagoSyncKey, outsideSyncKey } from '../../domain/subscription';
-import { accessSync, accessSyncLocal } from './activity-proxies';
+import { accessSync, accessSyncLocal, lagoSyncLocal } from './activity-proxies';
 import type { Run } from './run';
 import { publish } from './visibility';
+import { activityFailed, failureCause } from '../activity-failed';
 
 /** The patch after which Lago is synced only when the plan or the status changes, not on every renewal. */
 export const LAGO_ON_PLAN_OR_STATUS = 'lago-on-plan-or-status';
+
+/** The patch after which Lago is synced by local activities, as Keycloak is. */
+export const LAGO_SYNCED_LOCALLY = 'lago-synced-locally';
 
 /** The patch after which Keycloak is synced by a local activity, in the workflow task that decided it. */
 export const KEYCLOAK_SYNCED_LOCALLY = 'keycloak-synced-locally';
@@ -37,9 +41,12 @@ export function syncAccess(run: Run): void {
     const lagoKey = lagoSyncKey(state);
     if (lagoKey === run.lagoSyncedKey && patched(LAGO_ON_PLAN_OR_STATUS)) return;
     run.lagoSyncedKey = lagoKey;
+    // Every sign-up moves the status Lago holds: local activities, as for Keycloak, where runs before this
+    // patch used activity tasks (kept for replay).
+    const lago = patched(LAGO_SYNCED_LOCALLY) ? lagoSyncLocal : accessSync;
     await reportedSync(run, 'lago', async () => {
-      await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });
-      await accessSync.syncLagoSubscription({
+      await lago.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      await lago.syncLagoSubscription({
         subscriptionId: state.subscriptionId,
         customerId: state.customerId,
         planCode: state.tier,
@@ -62,8 +69,8 @@ async function reportedSync(
       await publish(state);
     }
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
-    const error = String(err.cause ?? err.message).slice(0, 300);
+    if (!activityFailed(err)) throw err;
+    const error = failureCause(err).slice(0, 300);
     log.warn('sync failed for good', { system, tier: state.tier, status: state.status, error });
     metricMeter
       .createCounter(

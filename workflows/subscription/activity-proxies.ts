@@ -7,6 +7,7 @@ import {
   accessSyncOptions,
   accessSyncLocalOptions,
   stripeReadLocalOptions,
+  lagoSyncLocalOptions,
 } from '../activity-options';
 
 export const stripe = proxyActivities<Activities>(stripeCallOptions);
@@ -15,3 +16,4 @@ export const db = proxyActivities<Activities>(dbActivityOptions);
 export const dbLocal = proxyLocalActivities<Activities>(dbLocalOptions);
 export const accessSync = proxyActivities<Activities>(accessSyncOptions);
 export const accessSyncLocal = proxyLocalActivities<Activities>(accessSyncLocalOptions);
+export const lagoSyncLocal = proxyLocalActivities<Activities>(lagoSyncLocalOptions);

@@ -1,25 +1,35 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import { deadlineKey } from '../../domain/subscription';
 import { isFinal } from '../../domain/subscription-status';
 import { dunningReport, stripeEvent, subscriptionState, type SubscriptionView } from '../messages';
-import { db } from './activity-proxies';
+import { db, dbLocal } from './activity-proxies';
 import { handleDunningReport } from './dunning-reports';
 import { refresh } from './refresh';
 import { startRun, type Run, type SubscriptionInput } from './run';
-import { handleStripeEvent } from './stripe-events';
+import { answerQueuedSubscriptionEvents, handleStripeEvent } from './stripe-events';
 import { nextTimer } from './timers';
 import { acceptRequests } from './updates';
 import { publish } from './visibility';
+import { activityFailed, failureCause } from '../activity-failed';
 
 export type { SubscriptionInput } from './run';
+
+/**
+ * The patch after which the subscription's record is made by a local activity, in the run's first workflow
+ * task: one activity task and one workflow task fewer for every subscription made.
+ */
+export const RECORD_CREATED_LOCALLY = 'record-created-locally';
+
+/** The patch after which a run's first read of its Stripe subscription answers the events queued for it. */
+export const START_READ_ANSWERS_QUEUED = 'start-read-answers-queued';
 
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
@@ -42,7 +52,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   acceptRequests(run);
 
   if (!input.carried) {
-    await db.createSubscriptionRecord({
+    const record = patched(RECORD_CREATED_LOCALLY) ? dbLocal : db;
+    await record.createSubscriptionRecord({
       subscriptionId: state.subscriptionId,
       customerId: state.customerId,
       planId: input.plan.planId,
@@ -50,8 +61,12 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       amountCents: input.plan.amountCents,
       ...(input.plan.currency ? { currency: input.plan.currency } : {}),
     });
-    if (state.stripeSubscriptionId) await exclusive(() => refresh(run));
-    else await publish(state);
+    if (state.stripeSubscriptionId) {
+      // A run the intake started for a subscription made in Stripe holds the event that started it: the
+      // first read is newer than it, so answers it (and any other customer.subscription.* already queued).
+      if (patched(START_READ_ANSWERS_QUEUED)) answerQueuedSubscriptionEvents(run);
+      await exclusive(() => refresh(run));
+    } else await publish(state);
   }
 
   while (!isFinal(state.status)) {
@@ -75,11 +90,11 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
         await exclusive(() => handleStripeEvent(run, e));
       } catch (err) {
         // One event Stripe will not explain (a deleted invoice, say) must not end the subscription's run.
-        if (!(err instanceof ActivityFailure)) throw err;
+        if (!activityFailed(err)) throw err;
         log.warn('stripe event could not be applied', {
           eventId: e.id,
           type: e.type,
-          error: String(err.cause),
+          error: failureCause(err),
         });
       }
       applied.add(e.id);

@@ -1,4 +1,4 @@
-import { ActivityFailure, log, patched } from '@temporalio/workflow';
+import { log, patched } from '@temporalio/workflow';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { statusAfterSnapshot } from '../../domain/subscription';
 import { TRIAL_TIER } from '../../domain/trial';
@@ -7,6 +7,7 @@ import { setPending } from './pending-change';
 import type { Run } from './run';
 import { setStatus } from './status';
 import { publish } from './visibility';
+import { activityFailed, failureCause } from '../activity-failed';
 
 /**
  * The patch that mirrors a refused trial's invoice: its events reach a workflow that is ending, so the
@@ -83,16 +84,16 @@ async function claimTrialCard(run: Run, snap: SubscriptionSnapshot): Promise<boo
       });
     } catch (err) {
       // The trial stays refused; an operator can refund from the admin routes.
-      if (!(err instanceof ActivityFailure)) throw err;
-      log.warn('signup fee of a refused trial not refunded', { error: String(err.cause) });
+      if (!activityFailed(err)) throw err;
+      log.warn('signup fee of a refused trial not refunded', { error: failureCause(err) });
     }
     if (patched(REFUSED_TRIAL_MIRRORS_INVOICE)) {
       try {
         await stripe.fetchInvoice(claim.signupInvoiceId);
       } catch (err) {
         // The trial stays refused; the invoice reaches the mirror with its next event.
-        if (!(err instanceof ActivityFailure)) throw err;
-        log.warn('invoice of a refused trial not mirrored', { error: String(err.cause) });
+        if (!activityFailed(err)) throw err;
+        log.warn('invoice of a refused trial not mirrored', { error: failureCause(err) });
       }
     }
   }

@@ -1,4 +1,4 @@
-import { ActivityFailure, log } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import { nextDeadline, type Deadline } from '../../domain/subscription';
 import type { PendingChange } from '../messages';
 import { db } from './activity-proxies';
@@ -6,6 +6,7 @@ import { setPending } from './pending-change';
 import { switchPrice } from './plan-switch';
 import type { Run } from './run';
 import { endTrial } from './trial-end';
+import { activityFailed, failureCause } from '../activity-failed';
 
 export interface Timer {
   at: number;
@@ -52,10 +53,10 @@ async function applyScheduledChange(run: Run, pending: PendingChange): Promise<v
     await switchPrice(run, pending, 'none');
   } catch (err) {
     // Stripe refusing it (a price since archived) must not end the run nor retry every tick.
-    if (!(err instanceof ActivityFailure)) throw err;
+    if (!activityFailed(err)) throw err;
     log.warn('pending plan change refused by Stripe; withdrawn', {
       tier: pending.planCode,
-      error: String(err.cause),
+      error: failureCause(err),
     });
     await setPending(run, null);
   }

@@ -1,4 +1,4 @@
-import { ActivityFailure, log } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import type { TrialEndAction } from '../../domain/trial';
 import { db, stripe } from './activity-proxies';
 import { setPending } from './pending-change';
@@ -6,6 +6,7 @@ import { switchPrice } from './plan-switch';
 import type { Run } from './run';
 import { applySnapshot } from './snapshots';
 import { setStatus } from './status';
+import { activityFailed, failureCause } from '../activity-failed';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -47,10 +48,10 @@ async function convertTrial(run: Run): Promise<void> {
   try {
     await switchPrice(run, pending, 'none', null, true);
   } catch (err) {
-    if (!(err instanceof ActivityFailure)) throw err;
+    if (!activityFailed(err)) throw err;
     log.warn('trial continuation refused by Stripe; the trial ends', {
       tier: pending.planCode,
-      error: String(err.cause),
+      error: failureCause(err),
     });
     await setPending(run, null);
     await expireTrial(run);
