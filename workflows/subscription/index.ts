@@ -3,7 +3,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -21,15 +20,6 @@ import { publish } from './visibility';
 import { activityFailed, failureCause } from '../activity-failed';
 
 export type { SubscriptionInput } from './run';
-
-/**
- * The patch after which the subscription's record is made by a local activity, in the run's first workflow
- * task: one activity task and one workflow task fewer for every subscription made.
- */
-export const RECORD_CREATED_LOCALLY = 'record-created-locally';
-
-/** The patch after which a run's first read of its Stripe subscription answers the events queued for it. */
-export const START_READ_ANSWERS_QUEUED = 'start-read-answers-queued';
 
 /** Continue-as-new well before Temporal's history limits; the ids of applied events travel along. */
 const HISTORY_EVENTS_BEFORE_CONTINUE = 2_000;
@@ -52,7 +42,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   acceptRequests(run);
 
   if (!input.carried) {
-    const record = patched(RECORD_CREATED_LOCALLY) ? dbLocal : db;
+    const record = run.local.recordCreated ? dbLocal : db;
     await record.createSubscriptionRecord({
       subscriptionId: state.subscriptionId,
       customerId: state.customerId,
@@ -64,7 +54,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
     if (state.stripeSubscriptionId) {
       // A run the intake started for a subscription made in Stripe holds the event that started it: the
       // first read is newer than it, so answers it (and any other customer.subscription.* already queued).
-      if (patched(START_READ_ANSWERS_QUEUED)) answerQueuedSubscriptionEvents(run);
+      if (run.local.startReadAnswersQueued) answerQueuedSubscriptionEvents(run);
       await exclusive(() => refresh(run));
     } else await publish(state);
   }

@@ -26,16 +26,9 @@ export const INVOICE_READ_ANSWERS_QUEUED = 'invoice-read-answers-queued';
  */
 export const INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART = 'invoice-paid-outside-dunning-mirrored-apart';
 
-/**
- * The patch after which the customer's cards are re-read by a local activity, in the workflow task that
- * heard of the change: every sign-up attaches a card, and its activity task was a round trip through the
- * server and a workflow task more.
- */
-export const PAYMENT_METHODS_SYNCED_LOCALLY = 'payment-methods-synced-locally';
-
 /** Not async: an extra await around the call would reorder commands on replay. */
-function syncCards(customerId: string): Promise<{ cards: number }> {
-  return (patched(PAYMENT_METHODS_SYNCED_LOCALLY) ? stripeRead : stripe).syncPaymentMethods(customerId);
+function syncCards(run: Run, customerId: string): Promise<{ cards: number }> {
+  return (run.local.cards ? stripeRead : stripe).syncPaymentMethods(customerId);
 }
 
 /** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
@@ -122,17 +115,18 @@ const handlers: Record<string, Handler> = {
       payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
     });
   },
-  'payment_method.attached': async ({ state }, e) => {
+  'payment_method.attached': async (run, e) => {
+    const { state } = run;
     state.lastCardAttached = { paymentMethodId: e.objectId, attachedAt: e.created };
-    await syncCards(state.customerId);
+    await syncCards(run, state.customerId);
     for (const invoiceId of state.dunningInvoices)
       await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });
   },
-  'payment_method.detached': async ({ state }) => {
-    await syncCards(state.customerId);
+  'payment_method.detached': async (run) => {
+    await syncCards(run, run.state.customerId);
   },
   'checkout.session.completed': async (run) => {
-    await syncCards(run.state.customerId);
+    await syncCards(run, run.state.customerId);
     await rereadAfterHandler(run);
   },
   // A preview of the next invoice: it has no id yet and nothing to mirror.
