@@ -60,17 +60,6 @@ export const stripeReadLocalOptions: LocalActivityOptions = {
 };
 
 /**
- * A Stripe call a caller is waiting on (a sign-in making its Stripe customer), run as a local activity in the
- * workflow task that decided it. Attempts as long as an activity task's; past the local retry threshold,
- * retries wait on workflow timers, so an outage is ridden out as before.
- */
-export const stripeCallLocalOptions: LocalActivityOptions = {
-  startToCloseTimeout: stripeCallOptions.startToCloseTimeout,
-  localRetryThreshold: '10 seconds',
-  retry: stripeCallOptions.retry,
-};
-
-/**
  * Recording the subscription's state after a re-read: one short transaction, run as a local activity in
  * the same workflow task as the read, which spares the server an activity task and the workflow a task
  * on every renewal. Retried as database work is; past the local threshold on workflow timers, so a
@@ -91,18 +80,6 @@ export const dbLocalOptions: LocalActivityOptions = {
  */
 export const accessSyncLocalOptions: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
-  localRetryThreshold: '10 seconds',
-  retry: accessSyncOptions.retry,
-};
-
-/**
- * Telling Lago of a sign-up, a plan or a status change, as a local activity (every sign-up makes one): an
- * attempt as long as the activity task's was, since a Lago call may take its client's twenty seconds; it
- * holds the run's next events that long at most. Retried as access syncs are, on workflow timers past the
- * local threshold.
- */
-export const lagoSyncLocalOptions: LocalActivityOptions = {
-  startToCloseTimeout: accessSyncOptions.startToCloseTimeout,
   localRetryThreshold: '10 seconds',
   retry: accessSyncOptions.retry,
 };

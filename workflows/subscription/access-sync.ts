@@ -1,10 +1,15 @@
 import { log, metricMeter, patched } from '@temporalio/workflow';
 import { keycloakAttributes, lagoSyncKey, outsideSyncKey } from '../../domain/subscription';
-import { accessSync, accessSyncLocal, lagoSyncLocal } from './activity-proxies';
+import { accessSync, accessSyncLocal } from './activity-proxies';
 import type { Run } from './run';
-import { KEYCLOAK_SYNCED_LOCALLY, LAGO_ON_PLAN_OR_STATUS } from './local-steps';
 import { publish } from './visibility';
 import { activityFailed, failureCause } from '../activity-failed';
+
+/** The patch after which Lago is synced only when the plan or the status changes, not on every renewal. */
+export const LAGO_ON_PLAN_OR_STATUS = 'lago-on-plan-or-status';
+
+/** The patch after which Keycloak is synced by a local activity, in the workflow task that decided it. */
+export const KEYCLOAK_SYNCED_LOCALLY = 'keycloak-synced-locally';
 
 /**
  * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
@@ -21,7 +26,7 @@ export function syncAccess(run: Run): void {
     // one failure stop the syncs of later changes (a rejected link would end the whole chain).
     // Every renewal moves the period Keycloak holds: a local activity spares the server an activity task
     // and the run a workflow task each time. Runs before this patch used an activity task: kept for replay.
-    const keycloak = (run.local.keycloak ?? patched(KEYCLOAK_SYNCED_LOCALLY)) ? accessSyncLocal : accessSync;
+    const keycloak = patched(KEYCLOAK_SYNCED_LOCALLY) ? accessSyncLocal : accessSync;
     await reportedSync(run, 'keycloak', () =>
       keycloak.syncKeycloakUser({
         customerId: state.customerId,
@@ -31,15 +36,11 @@ export function syncAccess(run: Run): void {
     );
     // A renewal moves only the period end, which Lago does not hold: runs before this patch told it anyway.
     const lagoKey = lagoSyncKey(state);
-    if (lagoKey === run.lagoSyncedKey && (run.local.lagoOnPlanOrStatus ?? patched(LAGO_ON_PLAN_OR_STATUS)))
-      return;
+    if (lagoKey === run.lagoSyncedKey && patched(LAGO_ON_PLAN_OR_STATUS)) return;
     run.lagoSyncedKey = lagoKey;
-    // Every sign-up moves the status Lago holds: local activities, as for Keycloak, where runs before this
-    // patch used activity tasks (kept for replay).
-    const lago = run.local.lago ? lagoSyncLocal : accessSync;
     await reportedSync(run, 'lago', async () => {
-      await lago.syncLagoCustomer({ customerId: state.customerId, email: state.email });
-      await lago.syncLagoSubscription({
+      await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      await accessSync.syncLagoSubscription({
         subscriptionId: state.subscriptionId,
         customerId: state.customerId,
         planCode: state.tier,

@@ -7,7 +7,6 @@ import {
   accessSyncOptions,
   accessSyncLocalOptions,
   stripeReadLocalOptions,
-  lagoSyncLocalOptions,
 } from '../activity-options';
 
 export const stripe = proxyActivities<Activities>(stripeCallOptions);
@@ -16,4 +15,3 @@ export const db = proxyActivities<Activities>(dbActivityOptions);
 export const dbLocal = proxyLocalActivities<Activities>(dbLocalOptions);
 export const accessSync = proxyActivities<Activities>(accessSyncOptions);
 export const accessSyncLocal = proxyLocalActivities<Activities>(accessSyncLocalOptions);
-export const lagoSyncLocal = proxyLocalActivities<Activities>(lagoSyncLocalOptions);

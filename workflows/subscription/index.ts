@@ -9,11 +9,11 @@ import {
 import { deadlineKey } from '../../domain/subscription';
 import { isFinal } from '../../domain/subscription-status';
 import { dunningReport, stripeEvent, subscriptionState, type SubscriptionView } from '../messages';
-import { db, dbLocal } from './activity-proxies';
+import { db } from './activity-proxies';
 import { handleDunningReport } from './dunning-reports';
 import { refresh } from './refresh';
 import { startRun, type Run, type SubscriptionInput } from './run';
-import { answerQueuedSubscriptionEvents, handleStripeEvent } from './stripe-events';
+import { handleStripeEvent } from './stripe-events';
 import { nextTimer } from './timers';
 import { acceptRequests } from './updates';
 import { publish } from './visibility';
@@ -42,8 +42,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   acceptRequests(run);
 
   if (!input.carried) {
-    const record = run.local.recordCreated ? dbLocal : db;
-    await record.createSubscriptionRecord({
+    await db.createSubscriptionRecord({
       subscriptionId: state.subscriptionId,
       customerId: state.customerId,
       planId: input.plan.planId,
@@ -51,12 +50,8 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       amountCents: input.plan.amountCents,
       ...(input.plan.currency ? { currency: input.plan.currency } : {}),
     });
-    if (state.stripeSubscriptionId) {
-      // A run the intake started for a subscription made in Stripe holds the event that started it: the
-      // first read is newer than it, so answers it (and any other customer.subscription.* already queued).
-      if (run.local.startReadAnswersQueued) answerQueuedSubscriptionEvents(run);
-      await exclusive(() => refresh(run));
-    } else await publish(state);
+    if (state.stripeSubscriptionId) await exclusive(() => refresh(run));
+    else await publish(state);
   }
 
   while (!isFinal(state.status)) {

@@ -1,7 +1,6 @@
 import type { DunningPolicy } from '../../domain/dunning-policy';
 import type { DunningReport, PendingChange, StripeEventSignal, SubscriptionView } from '../messages';
 import { oneAtATime } from '../one-at-a-time';
-import { localSteps, type LocalSteps } from './local-steps';
 
 export interface SubscriptionInput {
   subscriptionId: string;
@@ -54,8 +53,6 @@ export interface Run {
   usageItemChecked: boolean;
   /** Keycloak and Lago syncs, in order, off the main path (see access-sync). */
   syncChain: Promise<void>;
-  /** Which steps this run makes as local activities (see local-steps). */
-  readonly local: LocalSteps;
   syncedKey: string;
   /** What Lago was last told (lagoSyncKey); Keycloak's key above also holds the period end. */
   lagoSyncedKey: string | null;
@@ -94,7 +91,6 @@ export function startRun(input: SubscriptionInput): Run {
     lastApplied: '',
     usageItemChecked: false,
     syncChain: Promise.resolve(),
-    local: localSteps(),
     syncedKey: '',
     lagoSyncedKey: '',
   };

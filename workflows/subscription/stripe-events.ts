@@ -3,7 +3,7 @@ import { cardForNewDunning, statusAfterInvoicePaid } from '../../domain/subscrip
 import { dunningWorkflow } from '../dunning';
 import { workflowIds } from '../ids';
 import { invoicePaid, paymentMethodAttached, type StripeEventSignal } from '../messages';
-import { db, stripe, stripeRead } from './activity-proxies';
+import { db, stripe } from './activity-proxies';
 import { signalDunning } from './dunning-reports';
 import { refresh } from './refresh';
 import type { Run } from './run';
@@ -25,11 +25,6 @@ export const INVOICE_READ_ANSWERS_QUEUED = 'invoice-read-answers-queued';
  * the payment moves comes with its own customer.subscription.updated.
  */
 export const INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART = 'invoice-paid-outside-dunning-mirrored-apart';
-
-/** Not async: an extra await around the call would reorder commands on replay. */
-function syncCards(run: Run, customerId: string): Promise<{ cards: number }> {
-  return (run.local.cards ? stripeRead : stripe).syncPaymentMethods(customerId);
-}
 
 /** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
 const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
@@ -115,18 +110,17 @@ const handlers: Record<string, Handler> = {
       payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
     });
   },
-  'payment_method.attached': async (run, e) => {
-    const { state } = run;
+  'payment_method.attached': async ({ state }, e) => {
     state.lastCardAttached = { paymentMethodId: e.objectId, attachedAt: e.created };
-    await syncCards(run, state.customerId);
+    await stripe.syncPaymentMethods(state.customerId);
     for (const invoiceId of state.dunningInvoices)
       await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });
   },
-  'payment_method.detached': async (run) => {
-    await syncCards(run, run.state.customerId);
+  'payment_method.detached': async ({ state }) => {
+    await stripe.syncPaymentMethods(state.customerId);
   },
   'checkout.session.completed': async (run) => {
-    await syncCards(run, run.state.customerId);
+    await stripe.syncPaymentMethods(run.state.customerId);
     await rereadAfterHandler(run);
   },
   // A preview of the next invoice: it has no id yet and nothing to mirror.
@@ -150,7 +144,7 @@ async function rereadSubscription(run: Run): Promise<void> {
   await refresh(run);
 }
 
-export function answerQueuedSubscriptionEvents(run: Run): void {
+function answerQueuedSubscriptionEvents(run: Run): void {
   const { inbox, applied } = run;
   for (let i = inbox.length - 1; i >= 0; i--) {
     const queued = inbox[i] as StripeEventSignal;
