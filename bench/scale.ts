@@ -744,8 +744,9 @@ async function measureHolding(x: Context): Promise<Holding> {
   ] as const)
     for (const x of probe.workers)
       if (x.name === `${ACTIVITY_LATENCY}_count`) {
-        const type = x.labels.activity_type ?? '?';
-        byActivity.set(type, (byActivity.get(type) ?? 0) + sign * x.value);
+        // The SDK labels the histogram by activity type only in some versions.
+        const type = x.labels.activity_type;
+        if (type) byActivity.set(type, (byActivity.get(type) ?? 0) + sign * x.value);
       }
   const activityTypes = [...byActivity]
     .filter(([, n]) => n > 0)

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeReport, runChaos } from '../../tools/chaos/run';
@@ -14,12 +14,21 @@ jest.setTimeout(900_000);
  */
 describe('a month of chaos on the production topology', () => {
   let dir: string;
+  let passed = false;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'chaos-'));
     // PostgreSQL runs as its own user (the suite may run as root) and must reach its data folder in here.
     chmodSync(dir, 0o755);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    // A failed run keeps each service's log (the APIs' carry the request ids a surprise names); data goes.
+    if (!passed && existsSync(join(dir, 'logs'))) {
+      const kept = mkdtempSync(join(tmpdir(), 'chaos-logs-'));
+      cpSync(join(dir, 'logs'), kept, { recursive: true });
+      console.error(`chaos: the failed run's logs are in ${kept}`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('loses, doubles and strands nothing while every fault strikes', async () => {
     const report = await runChaos({
@@ -54,5 +63,6 @@ describe('a month of chaos on the production topology', () => {
     expect(report.usage.rejected.spend_cap_reached).toBeGreaterThan(0);
     expect(report.renewals).toBe(11);
     expect(report.ok).toBe(true);
+    passed = true;
   });
 });
