@@ -146,3 +146,24 @@ export function sqlList(values: readonly string[]): string {
   }
   return `(${values.map((v) => `'${v}'`).join(', ')})`;
 }
+
+/**
+ * Updates one row by id, and only when it does not already hold `values`: a copy already stored writes
+ * nothing, so no trigger fires and `stamps` (an `updated_at`) move only with a change. Column names are the
+ * caller's constants, never input.
+ */
+export function updateWhenChanged(
+  sql: Sql,
+  table: string,
+  id: string,
+  values: readonly (readonly [column: string, value: unknown])[],
+  stamps: readonly (readonly [column: string, value: unknown])[] = [],
+): Promise<unknown[]> {
+  const same = sql.postgres ? 'is not distinct from' : 'is';
+  const set = [...values, ...stamps];
+  return sql.run(
+    `update ${table} set ${set.map(([c]) => `${c} = ?`).join(', ')}
+      where id = ? and not (${values.map(([c]) => `${c} ${same} ?`).join(' and ')})`,
+    [...set.map(([, v]) => v), id, ...values.map(([, v]) => v)],
+  );
+}

@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import { newId } from '../ids';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { recordBillingEvent } from '../billing-events';
-import { readBool, readDate, sqlFor, type Sql } from '../raw-sql';
+import { readBool, readDate, sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
 import { chargeObject } from '../../integrations/webhooks/objects';
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
@@ -169,10 +169,12 @@ async function writeCharge(
   if (stored) {
     id = stored.id;
     createdAt = stored.createdAt;
-    await sql.run(
-      `update charges set invoice_id = ?, ${FIELDS.map((f) => `${COLUMNS[f]} = ?`).join(', ')} where id = ?`,
-      [invoiceId ?? stored.invoiceId, ...values(row), id],
-    );
+    // A copy the row already shows (a run's re-read after the payload's write) writes nothing.
+    const next = values(row);
+    await updateWhenChanged(sql, 'charges', id, [
+      ['invoice_id', invoiceId ?? stored.invoiceId],
+      ...FIELDS.map((f, i) => [COLUMNS[f], next[i]] as const),
+    ]);
   }
   const mirrored: MirroredCharge = { ...row, id: id as string, stripeChargeId: ch.id, customerId, createdAt };
   // Each refunded total is published once, in the mirror's transaction (as for invoices).

@@ -5,7 +5,7 @@ import { subscriptionIdOfInvoice } from '../../integrations/stripe/snapshots';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
 import { recordBillingEvent } from '../billing-events';
-import { sqlFor, type Sql } from '../raw-sql';
+import { sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
 import { invoiceObject, type InvoiceFields } from '../../integrations/webhooks/objects';
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
@@ -286,16 +286,17 @@ async function writeInvoice(
   }
   if (stored) {
     id = stored.id;
-    // A link once made stays: a copy read before the subscription was recorded finds none.
+    // A link once made stays: a copy read before the subscription was recorded finds none. A copy the row
+    // already shows writes nothing: its `updated_at` and the customer's invoice list version (a trigger) move
+    // only when the invoice did.
     const next = values(subscriptionId ?? stored.subscriptionId);
-    // A copy the row already shows writes nothing: its `updated_at` and the customer's invoice list version
-    // (a trigger) move only when the invoice did.
-    const same = sql.postgres ? 'is not distinct from' : 'is';
-    const compared = COLUMNS.flatMap((c, i) => (c === 'updated_at' ? [] : [[c, next[i]] as const]));
-    await sql.run(
-      `update invoices set ${COLUMNS.map((c) => `${c} = ?`).join(', ')}
-        where id = ? and not (${compared.map(([c]) => `${c} ${same} ?`).join(' and ')})`,
-      [...next, id, ...compared.map(([, v]) => v)],
+    const columns = COLUMNS.map((c, i) => [c, next[i]] as const);
+    await updateWhenChanged(
+      sql,
+      'invoices',
+      id,
+      columns.filter(([c]) => c !== 'updated_at'),
+      columns.filter(([c]) => c === 'updated_at'),
     );
   }
   const rowId = id as string;

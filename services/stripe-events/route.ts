@@ -195,7 +195,11 @@ export function routeOf(event: Stripe.Event): StripeEventRoute {
  */
 export function payloadMirrors(event: Stripe.Event, o: StripeObject = eventObject(event)): boolean {
   if (event.api_version !== Stripe.API_VERSION || typeof o.id !== 'string') return false;
+  // The mirror keeps these as text: anything else in their place, or text that is not well-formed Unicode
+  // (a lone surrogate a column would not keep as sent), is left to a read of Stripe.
+  if (!isText(o.status) || !isText(o.currency)) return false;
   if (o.object === 'invoice') {
+    if (!INVOICE_TEXT.every((k) => o[k] == null || isText(o[k]))) return false;
     const discounts = (o.discounts ?? []) as unknown[];
     return (
       Array.isArray(discounts) &&
@@ -204,9 +208,25 @@ export function payloadMirrors(event: Stripe.Event, o: StripeObject = eventObjec
       INVOICE_COUNTS.every((k) => isWhole(o[k], 0))
     );
   }
-  if (o.object === 'charge') return o.disputed === false && o.amount_refunded === 0 && isWhole(o.amount, 0);
+  if (o.object === 'charge') {
+    const card = (o.payment_method_details as { card?: Record<string, unknown> } | null | undefined)?.card;
+    const text = [o.description, o.failure_code, card?.brand, card?.last4];
+    return (
+      o.disputed === false &&
+      o.amount_refunded === 0 &&
+      isWhole(o.amount, 0) &&
+      text.every((v) => v == null || isText(v))
+    );
+  }
   return false;
 }
+
+/** An invoice's fields the mirror keeps as text, besides its status and currency. */
+const INVOICE_TEXT = ['number', 'hosted_invoice_url', 'invoice_pdf', 'billing_reason'] as const;
+
+/** A lone surrogate, which a column does not keep as sent (a pair is one code point to the `u` flag). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const isText = (v: unknown): v is string => typeof v === 'string' && !LONE_SURROGATE.test(v);
 
 /** An invoice's totals, negative when its credits exceed its charges (a downgrade's proration). */
 const INVOICE_TOTALS = ['subtotal', 'total'] as const;

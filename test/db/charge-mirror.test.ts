@@ -4,6 +4,7 @@ import { Charge, Customer, Invoice, Plan, Subscription } from '../../db/entities
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
+import { sqlFor } from '../../db/raw-sql';
 
 /** A charge as Stripe returns it, with only the fields the mirror reads. */
 function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
@@ -177,5 +178,39 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
     );
     expect(row).toBeNull();
     expect(await db.orm.em.fork().count(Charge, { stripeChargeId: 'ch_mirror_2' })).toBe(0);
+  });
+});
+
+describe('charge mirror writes on postgresql', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase('postgresql');
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'kc-xmin',
+      email: 'x@example.com',
+      stripeCustomerId: 'cus_mirror',
+    });
+    await em.flush();
+  });
+  afterAll(() => db?.close());
+
+  /** The row's version: PostgreSQL writes a new one for every update, changed or not. */
+  const version = async () =>
+    (
+      await sqlFor(db.orm.em.fork()).rows<{ v: string }>(
+        "select xmin::text as v from charges where stripe_charge_id = 'ch_mirror_1'",
+      )
+    )[0]?.v;
+
+  it('writes nothing for a copy the row already shows, and a new version for a change', async () => {
+    await upsertCharge(db.orm.em.fork(), stripeCharge({ status: 'pending', paid: false }));
+    await upsertCharge(db.orm.em.fork(), stripeCharge({}));
+    const before = await version();
+    await upsertCharge(db.orm.em.fork(), stripeCharge({}));
+    expect(await version()).toBe(before);
+    await upsertCharge(db.orm.em.fork(), stripeCharge({ amount_refunded: 900 }));
+    expect(await version()).not.toBe(before);
   });
 });

@@ -201,10 +201,20 @@ describe("whether an event's payload is all the mirror needs", () => {
   const current = (type: string, object: Record<string, unknown>, apiVersion: unknown = Stripe.API_VERSION) =>
     ({ ...event(type, object), api_version: apiVersion }) as Stripe.Event;
   const amounts = { subtotal: 900, total: 900, amount_due: 900, amount_paid: 0, attempt_count: 0 };
-  const invoice = { id: 'in_p', object: 'invoice', customer: 'cus_p', parent, ...amounts };
+  const invoice = {
+    id: 'in_p',
+    object: 'invoice',
+    customer: 'cus_p',
+    status: 'open',
+    currency: 'usd',
+    parent,
+    ...amounts,
+  };
   const charge = {
     id: 'ch_p',
     object: 'charge',
+    status: 'succeeded',
+    currency: 'usd',
     invoice: 'in_p',
     disputed: false,
     amount: 900,
@@ -236,6 +246,16 @@ describe("whether an event's payload is all the mirror needs", () => {
     ['a charge refunded in part', { ...charge, amount_refunded: 1 }, false],
     ['a disputed charge', { ...charge, disputed: true }, false],
     ['a charge that says nothing of disputes', { ...charge, disputed: undefined }, false],
+    ['an invoice whose status is not text', { ...invoice, status: 1 }, false],
+    ['an invoice whose currency holds a lone surrogate', { ...invoice, currency: 'us\ud800' }, false],
+    ['an invoice whose number holds a lone surrogate', { ...invoice, number: 'N-\udc00' }, false],
+    [
+      'an invoice whose number holds an emoji (a surrogate pair)',
+      { ...invoice, number: 'N-\u{1F600}' },
+      true,
+    ],
+    ['a charge whose currency is not text', { ...charge, currency: null }, false],
+    ['a charge whose description holds a lone surrogate', { ...charge, description: '\ud800' }, false],
     ['a subscription', { id: 'sub_p', object: 'subscription' }, false],
   ])('%s: %s', (_what, object, mirrors) => {
     expect(payloadMirrors(current('invoice.finalized', object))).toBe(mirrors);
