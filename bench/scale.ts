@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts]`: how the engine's cost grows
+ * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts] [--growth]`: how the engine's cost grows
  * with the number of subscriptions, on the production topology (tools/cluster: Temporal on PostgreSQL, two APIs behind nginx,
  * two workers, the Stripe emulator in Stripe's place). Loopback only, every wait bounded. Three tables, each
  * with the machine, the date and the load average, and a sentence on what grows with what:
@@ -21,6 +21,8 @@
  *    moved past its period end at once, 16 clocks at a time; then the time until the engine's `invoices`
  *    table holds all N renewal invoices as paid, with the workers' task latencies (schedule-to-start
  *    histograms) and the APIs' webhook forwarding sampled meanwhile.
+ * 4. `--growth`: parts 2 and 3 for a tenth of N, then part 2 for the rest and part 3 for all N at once (the
+ *    first tenth renewing their second period), and the ratio of the two renewal runs' time per renewal.
  *
  * Every figure is a ratio or a min / median / max within the one run: machines, and the same machine from
  * one session to the next, differ several times over. The emulator runs without its state file (rewritten
@@ -51,8 +53,9 @@ import { percentile, spread } from './load';
 import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { ensureTemporalCli } = require('../tools/temporal-cli') as {
+const { ensureTemporalCli, DEV_SERVER_DYNAMIC_CONFIG } = require('../tools/temporal-cli') as {
   ensureTemporalCli(opts?: { log?: (l: string) => void }): string;
+  DEV_SERVER_DYNAMIC_CONFIG: string[];
 };
 const { freePort } = require('../tools/free-port') as { freePort(): Promise<number> };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -69,6 +72,8 @@ interface Settings {
   subscriptions: number;
   quick: boolean;
   starts: boolean;
+  /** Renew a tenth of them first, then all of them, to compare the cost of a renewal at both sizes. */
+  growth: boolean;
   rounds: number;
   roundSeconds: number;
   checkpoints: number;
@@ -79,20 +84,24 @@ function settingsFrom(argv: string[]): Settings {
   let subscriptions: number | undefined;
   let quick = false;
   let starts = true;
+  let growth = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--no-starts') starts = false;
+    else if (arg === '--growth') growth = true;
     else if (arg === '--subscriptions') {
       subscriptions = Number(argv[++i]);
       if (!Number.isInteger(subscriptions) || subscriptions < 10)
         throw new Error('--subscriptions needs a whole number of at least 10');
-    } else throw new Error(`unknown argument ${String(arg)} (--subscriptions N, --quick, --no-starts)`);
+    } else
+      throw new Error(`unknown argument ${String(arg)} (--subscriptions N, --quick, --no-starts, --growth)`);
   }
   return {
     subscriptions: subscriptions ?? (quick ? 200 : 10_000),
     quick,
     starts,
+    growth,
     rounds: quick ? 1 : 3,
     roundSeconds: quick ? 5 : 10,
     checkpoints: quick ? 4 : 5,
@@ -297,6 +306,7 @@ async function startDevServer(dir: string, namespace: string): Promise<{ address
     namespace,
     '--log-level',
     'error',
+    ...DEV_SERVER_DYNAMIC_CONFIG,
   );
   for (const key of ALL_SEARCH_ATTRIBUTES)
     args.push('--search-attribute', `${key.name}=${key.type === 'DATETIME' ? 'Datetime' : 'Keyword'}`);
@@ -665,6 +675,7 @@ async function measureStarts(x: Context): Promise<void> {
 }
 
 interface Made {
+  subscription: string;
   clock: string;
   periodEnd: number;
 }
@@ -675,22 +686,24 @@ interface Holding {
   workers: WorkerState[];
 }
 
-async function measureHolding(x: Context): Promise<Holding> {
+/** Makes subscriptions `from` up to `to` (indices, so a second call adds to the first's). */
+async function measureHolding(x: Context, from: number, to: number): Promise<Holding> {
   const { s, cluster, temporal, orm, price, print, log } = x;
+  const count = to - from;
   const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
   const { heapMiB, cache } = defaultCacheSize(cluster);
-  log(`making ${fmt(s.subscriptions)} subscriptions in Stripe, in ${s.checkpoints} steps`);
+  log(`making ${fmt(count)} subscriptions in Stripe, in ${s.checkpoints} steps`);
   const made: Made[] = [];
   const steps: { live: number; seconds: number; workers: WorkerState[] }[] = [
-    { live: 0, seconds: 0, workers: await workerStates(cluster) },
+    { live: from, seconds: 0, workers: await workerStates(cluster) },
   ];
-  let index = 0;
+  let index = from;
   const cpu0 = cpuNow(cluster);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const tasks0 = await probe(cluster, orm, Date.now());
   let makingSeconds = 0;
   for (let c = 1; c <= s.checkpoints; c++) {
-    const upto = Math.round((s.subscriptions * c) / s.checkpoints);
+    const upto = from + Math.round((count * c) / s.checkpoints);
     const batch = Array.from({ length: upto - index }, () => index++);
     const t = Date.now();
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
@@ -703,7 +716,7 @@ async function measureHolding(x: Context): Promise<Holding> {
       const periodEnd = sub.items.data[0]?.current_period_end;
       if (typeof sub.test_clock !== 'string' || !periodEnd)
         throw new Error(`subscription ${sub.id} has no test clock or period`);
-      made.push({ clock: sub.test_clock, periodEnd });
+      made.push({ subscription: sub.id, clock: sub.test_clock, periodEnd });
       if (made.length % 500 === 0) log(`${fmt(made.length)} made in Stripe`);
     });
     await until(
@@ -735,7 +748,7 @@ async function measureHolding(x: Context): Promise<Holding> {
                        else 'workflows' end as target, count(*) as n
        from webhook_events group by 1, 2 order by 3 desc, 1`,
   );
-  const tasks = (base: string) => observed(tasks1.workers, tasks0.workers, base).count / s.subscriptions;
+  const tasks = (base: string) => observed(tasks1.workers, tasks0.workers, base).count / count;
   // Which activities still ran as tasks (each a round trip through the server and a workflow task more).
   const byActivity = new Map<string, number>();
   for (const [probe, sign] of [
@@ -751,11 +764,11 @@ async function measureHolding(x: Context): Promise<Holding> {
   const activityTypes = [...byActivity]
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
-    .map(([type, n]) => `${type} ${fmt(n / s.subscriptions, 2)}`)
+    .map(([type, n]) => `${type} ${fmt(n / count, 2)}`)
     .join(', ');
   print(`2. Live subscription workflows the workers hold — ${x.machine()}`);
   print(
-    `   ${fmt(s.subscriptions)} subscriptions made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer through the onboarding workflow, the subscription`,
+    `   ${fmt(count)} subscriptions${from > 0 ? ` more (${fmt(from)} live before)` : ''} made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer through the onboarding workflow, the subscription`,
   );
   print(
     "   in the emulator with a card; the engine starts each one's workflow from Stripe's webhooks. Per step, each of the cluster's two workers:",
@@ -827,15 +840,15 @@ async function measureHolding(x: Context): Promise<Holding> {
     `   ${
       evictions > 0
         ? `Memory grows with the workflows cached until the cache is full at ${fmt(cache)} a worker; past that the cache stays full, the least recently used run is evicted (${fmt(evictions)} times here) and its next event costs a replay of its history instead of memory.`
-        : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(s.subscriptions)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
+        : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(to)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
     } Making them went at ${spread(rates, 1)} a second over the steps (min / median / max).`,
   );
   print();
   print(
-    `   Each sign-up brought ${fmt(makingEvents / s.subscriptions, 1)} Stripe webhook events, ${fmt(tasks(WFT_LATENCY), 1)} workflow tasks and ` +
+    `   Each sign-up brought ${fmt(makingEvents / count, 1)} Stripe webhook events, ${fmt(tasks(WFT_LATENCY), 1)} workflow tasks and ` +
       `${fmt(tasks(ACTIVITY_LATENCY), 1)} activity tasks${activityTypes ? ` (${activityTypes})` : ''}. The CPU it took (checkpoints' pauses included):`,
   );
-  printCpu(print, makingCpu, s.subscriptions, makingSeconds, 'a sign-up');
+  printCpu(print, makingCpu, count, makingSeconds, 'a sign-up');
   print();
   print('   The Stripe events so far, by type and where the APIs handed them (none: ignored, or not yet):');
   for (const line of table([
@@ -847,10 +860,30 @@ async function measureHolding(x: Context): Promise<Holding> {
   return { made, workers: last };
 }
 
-async function measureRenewal(x: Context, holding: Holding): Promise<void> {
+/** The renewed subscriptions' next period ends, as Stripe has them now. */
+async function nextPeriods(x: Context, made: Made[]): Promise<Made[]> {
+  const stripe = createStripeClient({ apiBase: x.cluster.urls.stripe, timeoutMs: 120_000 })!;
+  const out: Made[] = [];
+  await inParallel(made, MAKE_CONCURRENCY, async (m) => {
+    const sub = await stripe.subscriptions.retrieve(m.subscription);
+    const periodEnd = sub.items.data[0]?.current_period_end;
+    if (!periodEnd || periodEnd <= m.periodEnd)
+      throw new Error(`subscription ${m.subscription} was not renewed (period end ${String(periodEnd)})`);
+    out.push({ ...m, periodEnd });
+  });
+  return out;
+}
+
+/**
+ * Renews `made` at once (each subscription's next period, whether or not it was renewed before) and returns
+ * the cluster's time per renewal in ms.
+ */
+async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promise<number> {
   const { s, cluster, orm, print, log } = x;
   const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
-  const { made } = holding;
+  const due = made.length;
+  const invoiced0 = await renewalsInvoiced(orm);
+  const invoicedNow = async () => (await renewalsInvoiced(orm)) - invoiced0;
   log(`renewal run: advancing ${fmt(made.length)} test clocks past their period end`);
   const t0 = Date.now();
   const cpu0 = cpuNow(cluster);
@@ -873,10 +906,8 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
       // Read here rather than from the wait below, which starts only once Stripe's part is done.
       if (p.at - loggedAt >= 60) {
         loggedAt = p.at;
-        const n = await renewalsInvoiced(orm).catch(() => NaN);
-        log(
-          `${duration(p.at)}: ${fmt(n)} of ${fmt(s.subscriptions)} invoiced, ${fmt(p.backlog)} webhooks waiting`,
-        );
+        const n = await invoicedNow().catch(() => NaN);
+        log(`${duration(p.at)}: ${fmt(n)} of ${fmt(due)} invoiced, ${fmt(p.backlog)} webhooks waiting`);
       }
     }
   })();
@@ -890,14 +921,14 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   let gaveUp = false;
   try {
     await until(
-      `${s.subscriptions} renewal invoices paid in the engine`,
+      `${due} renewal invoices paid in the engine`,
       async () => {
-        invoiced = await renewalsInvoiced(orm);
+        invoiced = await invoicedNow();
         for (const p of [50, 90, 100])
-          if (marks[p] === undefined && invoiced >= (s.subscriptions * p) / 100) marks[p] = elapsed(t0);
-        return invoiced >= s.subscriptions;
+          if (marks[p] === undefined && invoiced >= (due * p) / 100) marks[p] = elapsed(t0);
+        return invoiced >= due;
       },
-      300_000 + 1_000 * s.subscriptions,
+      300_000 + 1_000 * due,
       250,
     );
   } catch (err) {
@@ -941,7 +972,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   const apiRss = (i: number) =>
     `${fmt(before.apiRssMb[i])} → ${fmt(Math.max(...samples.map((p) => p.apiRssMb[i] ?? NaN)))}`;
 
-  print(`3. The renewal run of ${fmt(s.subscriptions)} subscriptions — ${x.machine()}`);
+  print(`3. The renewal run of ${fmt(due)} subscriptions due at once — ${x.machine()}`);
   print(
     `   each customer's test clock moved past its period end, ${ADVANCE_CONCURRENCY} at a time; the emulator sends the webhooks ${WEBHOOK_CONCURRENCY} at a time`,
   );
@@ -954,7 +985,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
     ['renewal invoices paid in Stripe (every clock advanced)', `after ${duration(stripeDone)}`],
     [
       "renewal invoices paid in the engine's invoices table",
-      `${fmt(invoiced)} of ${fmt(s.subscriptions)}${gaveUp ? `, given up after ${duration(end)}` : ''}`,
+      `${fmt(invoiced)} of ${fmt(due)}${gaveUp ? `, given up after ${duration(end)}` : ''}`,
     ],
     ['  half / 90 % / all of them there after', [50, 90, 100].map((p) => duration(marks[p])).join(' / ')],
     ['  renewals invoiced a second (all ÷ the time until all)', fmt(rate, 1)],
@@ -982,7 +1013,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   print();
   print(
     `   The time to invoice grows with the number due at once: ${fmt(1000 / rate, 0)} ms of the cluster's time per renewal here` +
-      ` (${fmt(events / Math.max(1, invoiced), 1)} webhooks each), so ${fmt(s.subscriptions)} due in the same minute are all invoiced` +
+      ` (${fmt(events / Math.max(1, invoiced), 1)} webhooks each), so ${fmt(due)} due in the same minute are all invoiced` +
       ` ${duration(done)} later, of which the emulator renewing them in Stripe took ${duration(stripeDone)}.`,
   );
   printCpu(print, cpu, invoiced, end);
@@ -997,6 +1028,7 @@ async function measureRenewal(x: Context, holding: Holding): Promise<void> {
   if (restarts.length)
     print(`   Restarted during the run: ${restarts.map(([n, k]) => `${n} ×${k}`).join(', ')}.`);
   print();
+  return 1000 / rate;
 }
 
 const CLUSTER_PARTS = [
@@ -1084,7 +1116,23 @@ async function main(): Promise<void> {
     );
     if (s.starts) await measureStarts(x);
     else log('starts: skipped (--no-starts)');
-    await measureRenewal(x, await measureHolding(x));
+    if (!s.growth) {
+      const holding = await measureHolding(x, 0, s.subscriptions);
+      await measureRenewal(x, holding, holding.made);
+    } else {
+      // One invocation, so the two figures are a ratio of the same machine's minutes.
+      const first = Math.round(s.subscriptions / 10);
+      const small = await measureHolding(x, 0, first);
+      const atFirst = await measureRenewal(x, small, small.made);
+      const renewed = await nextPeriods(x, small.made);
+      const large = await measureHolding(x, first, s.subscriptions);
+      const atAll = await measureRenewal(x, large, [...renewed, ...large.made]);
+      x.print(
+        `4. Growth: ${fmt(atAll, 0)} ms of the cluster's time per renewal with ${fmt(s.subscriptions)} due at once, ` +
+          `${fmt(atFirst, 0)} ms with ${fmt(first)}: ${fmt(atAll / atFirst, 2)} times (the goal: at most 1.2).`,
+      );
+      x.print();
+    }
     log(`done in ${duration(elapsed(t0))}`);
   } finally {
     for (const p of started) await p.stop();

@@ -19,6 +19,9 @@ import { Supervisor } from './supervise';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { STRIPE_EVENTS_ACTED_ON } from '../services/stripe-events/subscribed-events';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DEV_SERVER_DYNAMIC_CONFIG } = require('./temporal-cli') as { DEV_SERVER_DYNAMIC_CONFIG: string[] };
+
 const TEMPORAL_PORT = 7233;
 const UI_PORT = 8233;
 let stopping = false;
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     temporalAddress = `127.0.0.1:${TEMPORAL_PORT}`;
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(TEMPORAL_PORT)];
     args.push('--ui-port', String(UI_PORT), '--db-filename', join(config.VAR_DIR, 'temporal.sqlite'));
-    args.push('--namespace', config.TEMPORAL_NAMESPACE, '--log-level', 'error');
+    args.push('--namespace', config.TEMPORAL_NAMESPACE, '--log-level', 'error', ...DEV_SERVER_DYNAMIC_CONFIG);
     for (const key of ALL_SEARCH_ATTRIBUTES) {
       const type = key.type === 'DATETIME' ? 'Datetime' : 'Keyword';
       args.push('--search-attribute', `${key.name}=${type}`);

@@ -41,6 +41,12 @@ function ensureTemporalCli({ log = console.log } = {}) {
   return bin;
 }
 
-module.exports = { ensureTemporalCli, TEMPORAL_CLI_VERSION: VERSION };
+/**
+ * The production server's dynamic config that changes how the engine's work is served, for the dev
+ * server too (ops/temporal/dynamicconfig/production.yaml says why).
+ */
+const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+
+module.exports = { ensureTemporalCli, TEMPORAL_CLI_VERSION: VERSION, DEV_SERVER_DYNAMIC_CONFIG };
 
 if (require.main === module) console.log(ensureTemporalCli());

@@ -482,6 +482,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       TEMPORAL_WORKER_MEMBERSHIP_PORT: String(ports.temporalWorkerMembership),
       TEMPORAL_FRONTEND_BIND_IP: '127.0.0.1',
       TEMPORAL_METRICS_ADDRESS: `127.0.0.1:${ports.temporalMetrics}`,
+      // Another dynamic config file, for a benchmark to try the server's settings (docs/operations.md).
+      ...(process.env.TEMPORAL_DYNAMIC_CONFIG
+        ? { TEMPORAL_DYNAMIC_CONFIG: process.env.TEMPORAL_DYNAMIC_CONFIG }
+        : {}),
     };
     await runJob('temporal-schema', ...temporalCommand(service('temporal-schema'), tools), temporalEnv);
     supervise('temporal', ...temporalCommand(service('temporal'), tools), {
