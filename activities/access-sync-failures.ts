@@ -45,7 +45,7 @@ export function recordAccessSyncFailures<T extends AccessSyncActivities>(
     system: 'keycloak' | 'lago',
     subjectOf: (input: I) => string,
     fn: (input: I) => Promise<R>,
-    clearsOnSuccess: boolean,
+    clearsOnSuccess: boolean | ((result: R) => boolean),
   ): (input: I) => Promise<R> {
     return async (input) => {
       let result: R;
@@ -55,15 +55,18 @@ export function recordAccessSyncFailures<T extends AccessSyncActivities>(
         await note(system, subjectOf(input), err);
         throw err;
       }
-      if (clearsOnSuccess) await note(system, subjectOf(input), null);
+      if (typeof clearsOnSuccess === 'function' ? clearsOnSuccess(result) : clearsOnSuccess)
+        await note(system, subjectOf(input), null);
       return result;
     };
   }
 
-  // Lago's two calls make one sync of a customer's subscription: only the second one succeeding clears it.
+  // Lago's two calls make one sync of a customer's subscription: only the second one succeeding clears it,
+  // or the first answering that Lago is not configured (the workflow then asks no second time).
+  const skipped = (r: unknown) => (r as { skipped?: unknown } | null)?.skipped === true;
   return {
     syncKeycloakUser: recorded('keycloak', (i) => i.email.trim().toLowerCase(), acts.syncKeycloakUser, true),
-    syncLagoCustomer: recorded('lago', (i) => i.customerId, acts.syncLagoCustomer, false),
+    syncLagoCustomer: recorded('lago', (i) => i.customerId, acts.syncLagoCustomer, skipped),
     syncLagoSubscription: recorded('lago', (i) => i.customerId, acts.syncLagoSubscription, true),
   } as Pick<T, keyof AccessSyncActivities>;
 }

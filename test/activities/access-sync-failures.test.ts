@@ -80,13 +80,31 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('access syncs that fail for goo
     expect(await rows()).toEqual([]);
   });
 
+  it("a Lago failure recorded before Lago's settings were removed clears at the customer's next sync, the only one the workflow then asks", async () => {
+    await acts.syncLagoCustomer({ customerId: 'cus_unset', email: 'unset@example.com' });
+    await acts.syncLagoSubscription(subscription('cus_unset', 'no_such_plan')).catch(() => undefined);
+    await acts.syncLagoCustomer({ customerId: 'cus_other', email: 'other@example.com' });
+    await acts.syncLagoSubscription(subscription('cus_other', 'no_such_plan')).catch(() => undefined);
+    const mine = async () => (await rows()).filter((r) => ['cus_unset', 'cus_other'].includes(r.subject));
+    expect(await mine()).toHaveLength(2);
+
+    const withoutLago = createActivities({ orm: db.orm, logger: pino({ level: 'silent' }) });
+    expect(
+      await withoutLago.syncLagoCustomer({ customerId: 'cus_unset', email: 'unset@example.com' }),
+    ).toEqual({
+      skipped: true,
+    });
+    expect(await mine()).toEqual([expect.objectContaining({ system: 'lago', subject: 'cus_other' })]);
+  });
+
   it('a later failure of the same customer replaces the record instead of adding one', async () => {
     await acts.syncLagoCustomer({ customerId: 'cus_twice', email: 'twice@example.com' });
     await acts.syncLagoSubscription(subscription('cus_twice', 'missing_one')).catch(() => undefined);
-    const [first] = await rows();
+    const mine = async () => (await rows()).filter((r) => r.subject === 'cus_twice');
+    const [first] = await mine();
     await new Promise((r) => setTimeout(r, 20));
     await acts.syncLagoSubscription(subscription('cus_twice', 'missing_two')).catch(() => undefined);
-    const [row, ...more] = await rows();
+    const [row, ...more] = await mine();
     expect(more).toEqual([]);
     expect(row!.failedAt.getTime()).toBeGreaterThan(first!.failedAt.getTime());
   });

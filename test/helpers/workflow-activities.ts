@@ -280,7 +280,11 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       return { queued: true, sent: false };
     }),
     syncPaymentMethods: fake<'syncPaymentMethods'>(async () => ({ cards: 1 })),
-    syncLagoCustomer: fake<'syncLagoCustomer'>(async () => ({ skipped: true as const })),
+    // As a worker with Lago settings answers; a test of a worker without them answers skipped itself.
+    syncLagoCustomer: fake<'syncLagoCustomer'>(async (input) => ({
+      skipped: false as const,
+      lagoCustomerId: `lago_${input.customerId}`,
+    })),
     syncLagoSubscription: fake<'syncLagoSubscription'>(async () => ({ skipped: true as const })),
     syncKeycloakUser: fake<'syncKeycloakUser'>(async () => ({ userId: null, changed: false })),
     planCodeOfPrice: fake<'planCodeOfPrice'>(async (priceId) => {

@@ -1367,6 +1367,31 @@ describe('subscription workflow', () => {
     });
   });
 
+  it('asks a worker without Lago settings once per sync, not for the subscription too, and Keycloak still follows', async () => {
+    const { fake, run } = await activeMonthly('no-lago');
+    fake.activities.syncLagoCustomer.mockImplementation(async () => ({ skipped: true as const }));
+    await run(async (handle) => {
+      await eventually(
+        async () => fake.activities.syncLagoCustomer.mock.calls.length,
+        (n) => n === 1,
+      );
+      await handle.executeUpdate(changePlan, {
+        args: [{ ...PRO_CHANGE, when: 'now', requestId: 'req_no_lago' }],
+      });
+      await eventually(
+        async () => fake.activities.syncLagoCustomer.mock.calls.length,
+        (n) => n === 2,
+      );
+      expect(fake.activities.syncKeycloakUser).toHaveBeenLastCalledWith(
+        expect.objectContaining({ attributes: expect.objectContaining({ subscription_tier: 'pro' }) }),
+      );
+      const state = await handle.query(subscriptionState);
+      expect(state).toMatchObject({ tier: 'pro', status: 'active' });
+      expect(state.syncFailures ?? []).toEqual([]);
+      expect(fake.activities.syncLagoSubscription).not.toHaveBeenCalled();
+    });
+  });
+
   it('reports a Keycloak sync that fails for good, from its local activity, and keeps running', async () => {
     const { fake, run } = await activeMonthly('keycloak-fails');
     fake.activities.syncKeycloakUser.mockImplementationOnce(async () => {

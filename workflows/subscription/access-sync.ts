@@ -11,6 +11,9 @@ export const LAGO_ON_PLAN_OR_STATUS = 'lago-on-plan-or-status';
 /** The patch after which Keycloak is synced by a local activity, in the workflow task that decided it. */
 export const KEYCLOAK_SYNCED_LOCALLY = 'keycloak-synced-locally';
 
+/** The patch after which a Lago sync the worker skipped (no Lago settings) is not asked a second time. */
+export const LAGO_SKIPPED_ONCE = 'lago-skipped-once';
+
 /**
  * Keycloak and Lago follow every change of status or tier. The syncs run in order on a chain of their
  * own, so an outage there (retried until it is back) never holds up Stripe's events; the run waits for
@@ -39,7 +42,13 @@ export function syncAccess(run: Run): void {
     if (lagoKey === run.lagoSyncedKey && patched(LAGO_ON_PLAN_OR_STATUS)) return;
     run.lagoSyncedKey = lagoKey;
     await reportedSync(run, 'lago', async () => {
-      await accessSync.syncLagoCustomer({ customerId: state.customerId, email: state.email });
+      const customer = await accessSync.syncLagoCustomer({
+        customerId: state.customerId,
+        email: state.email,
+      });
+      // A worker without Lago settings answers every Lago call with `skipped`: the subscription's call
+      // would be an activity task and a workflow task for nothing, on every sign-up and status change.
+      if (customer.skipped && patched(LAGO_SKIPPED_ONCE)) return;
       await accessSync.syncLagoSubscription({
         subscriptionId: state.subscriptionId,
         customerId: state.customerId,
