@@ -509,6 +509,15 @@ async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
 }
 
 /** The SDK's default maxCachedWorkflows (the engine sets none): 600 per GiB of V8 heap limit above 200 MiB. */
+/** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the SDK's default. */
+function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boolean } {
+  const { heapMiB, cache } = defaultCacheSize(cluster);
+  const set = Number(process.env.WORKER_MAX_CACHED_WORKFLOWS);
+  return Number.isInteger(set) && set > 0
+    ? { heapMiB, cache: set, set: true }
+    : { heapMiB, cache, set: false };
+}
+
 function defaultCacheSize(cluster: Cluster): { heapMiB: number; cache: number } {
   // Read in a process started as the workers are, so options the benchmark itself runs with do not count.
   const out = spawnSync(
@@ -691,7 +700,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   const { s, cluster, temporal, orm, price, print, log } = x;
   const count = to - from;
   const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
-  const { heapMiB, cache } = defaultCacheSize(cluster);
+  const { heapMiB, cache, set } = cacheSize(cluster);
   log(`making ${fmt(count)} subscriptions in Stripe, in ${s.checkpoints} steps`);
   const made: Made[] = [];
   const steps: { live: number; seconds: number; workers: WorkerState[] }[] = [
@@ -777,7 +786,9 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     `   its sticky cache (the SDK's metric) and RSS (the least of ${RSS_READINGS} readings a second apart). Cache limit per worker:`,
   );
   print(
-    `   maxCachedWorkflows ${fmt(cache)}, the SDK's default for a ${fmt(heapMiB)} MiB heap limit (the engine sets none)`,
+    set
+      ? `   maxCachedWorkflows ${fmt(cache)}, from WORKER_MAX_CACHED_WORKFLOWS (the SDK's default for the ${fmt(heapMiB)} MiB heap limit: ${fmt(defaultCacheSize(cluster).cache)})`
+      : `   maxCachedWorkflows ${fmt(cache)}, the SDK's default for a ${fmt(heapMiB)} MiB heap limit (WORKER_MAX_CACHED_WORKFLOWS unset)`,
   );
   print();
   const rows = [

@@ -782,15 +782,14 @@ export function advanceClock(emu: Emulator, clock: TestClockRec, target: number)
   }
   clock.status = 'advancing';
   for (let guard = 0; guard < 100_000; guard++) {
-    const customers = new Set(
+    // The clock's subscriptions in the order of the whole list, so equal instants break ties as before.
+    const subs = emu.store.newestFirst(
       emu.store
-        .all<CustomerRec>('customer')
-        .filter((c) => c.test_clock === clock.id)
-        .map((c) => c.id),
+        .where<CustomerRec>('customer', 'test_clock', clock.id)
+        .flatMap((c) => emu.store.where<SubscriptionRec>('subscription', 'customer', c.id)),
     );
     let best: Action | null = null;
-    for (const sub of emu.store.all<SubscriptionRec>('subscription')) {
-      if (!customers.has(sub.customer)) continue;
+    for (const sub of subs) {
       const a = nextAction(emu, sub, target);
       if (a && (!best || a.at < best.at || (a.at === best.at && a.order < best.order))) best = a;
     }

@@ -39,10 +39,9 @@ export function registerPlatform(router: Router, emu: Emulator): void {
   });
   router.delete('/v1/test_helpers/test_clocks/:id', ({ pathParams }) => {
     const c = clock(pathParams['id']);
-    for (const cust of emu.store.all<CustomerRec>('customer').filter((x) => x.test_clock === c.id)) {
-      for (const sub of emu.store.all<SubscriptionRec>('subscription')) {
-        if (sub.customer === cust.id && sub.status !== 'canceled')
-          cancelSubscriptionNow(emu, sub, 'cancellation_requested');
+    for (const cust of emu.store.where<CustomerRec>('customer', 'test_clock', c.id)) {
+      for (const sub of emu.store.where<SubscriptionRec>('subscription', 'customer', cust.id)) {
+        if (sub.status !== 'canceled') cancelSubscriptionNow(emu, sub, 'cancellation_requested');
       }
       emu.store.remove(cust.id);
     }
