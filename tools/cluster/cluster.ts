@@ -271,20 +271,21 @@ function engineCommand(spec: ServiceSpec): [string, string[]] {
   const [program, main] = spec.command ?? [];
   if (program !== 'node' || !main?.startsWith('dist/'))
     throw new Error(`${spec.name}: not an engine command`);
-  // `CLUSTER_CPU_PROFILE_DIR=dir`: each engine process writes its CPU profile there as it stops, to find
-  // where a benchmark's CPU goes (`node --cpu-prof`; open it in Chrome's DevTools).
-  const profileDir = process.env.CLUSTER_CPU_PROFILE_DIR;
-  const profile = profileDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${resolve(profileDir)}`,
-        `--cpu-prof-name=${spec.name}.\${pid}.cpuprofile`,
-      ]
-    : [];
   return [
     process.execPath,
-    [...profile, '--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')],
+    [...cpuProfile(spec.name), '--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')],
   ];
+}
+
+/**
+ * `CLUSTER_CPU_PROFILE_DIR=dir`: each engine process and the Stripe emulator write their CPU profile there
+ * as they stop, to find where a benchmark's CPU goes (`node --cpu-prof`; open it in Chrome's DevTools).
+ */
+function cpuProfile(name: string): string[] {
+  const profileDir = process.env.CLUSTER_CPU_PROFILE_DIR;
+  return profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`, `--cpu-prof-name=${name}.\${pid}.cpuprofile`]
+    : [];
 }
 
 /** A command of the Temporal image, with its programs found where tools/temporal-server.js built them. */
@@ -560,21 +561,26 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       () => `whsec_${randomBytes(24).toString('hex')}`,
     );
     const stripeUrl = `http://127.0.0.1:${ports.stripe}`;
-    supervise('stripe', process.execPath, ['--import', 'tsx', 'tools/stripe-emulator/main.ts'], {
-      ...base,
-      STRIPE_EMULATOR_PORT: String(ports.stripe),
-      STRIPE_EMULATOR_WEBHOOK_URL: `${balancer}/api/v1/billing/webhooks/stripe`,
-      // As a production endpoint is set up (docs/stripe.md): only the events the engine acts on.
-      STRIPE_EMULATOR_WEBHOOK_EVENTS: STRIPE_EVENTS_ACTED_ON.join(','),
-      STRIPE_WEBHOOK_SECRET: webhookSecret,
-      ...(opts.stripeEmulator?.stateFile === false
-        ? {}
-        : { STRIPE_EMULATOR_STATE: join(dir, 'stripe-emulator.json') }),
-      ...(opts.stripeEmulator?.webhookConcurrency
-        ? { STRIPE_EMULATOR_WEBHOOK_CONCURRENCY: String(opts.stripeEmulator.webhookConcurrency) }
-        : {}),
-      STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',
-    });
+    supervise(
+      'stripe',
+      process.execPath,
+      [...cpuProfile('stripe'), '--import', 'tsx', 'tools/stripe-emulator/main.ts'],
+      {
+        ...base,
+        STRIPE_EMULATOR_PORT: String(ports.stripe),
+        STRIPE_EMULATOR_WEBHOOK_URL: `${balancer}/api/v1/billing/webhooks/stripe`,
+        // As a production endpoint is set up (docs/stripe.md): only the events the engine acts on.
+        STRIPE_EMULATOR_WEBHOOK_EVENTS: STRIPE_EVENTS_ACTED_ON.join(','),
+        STRIPE_WEBHOOK_SECRET: webhookSecret,
+        ...(opts.stripeEmulator?.stateFile === false
+          ? {}
+          : { STRIPE_EMULATOR_STATE: join(dir, 'stripe-emulator.json') }),
+        ...(opts.stripeEmulator?.webhookConcurrency
+          ? { STRIPE_EMULATOR_WEBHOOK_CONCURRENCY: String(opts.stripeEmulator.webhookConcurrency) }
+          : {}),
+        STRIPE_EMULATOR_AUTO_TEST_CLOCK: '1',
+      },
+    );
     await waitFor('the Stripe emulator', () =>
       fetch(`${stripeUrl}/v1/customers?limit=1`, {
         headers: { authorization: `Bearer ${EMULATOR_KEY}` },
