@@ -754,6 +754,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   const byType = await sqlFor(orm.em.fork()).rows<{ type: string; target: string | null; n: unknown }>(
     `select type, case when workflow_id is null then null
                        when workflow_id = 'payload-mirror' then 'payload mirror'
+                       when workflow_id like 'superseded-by:%' then 'superseded'
                        else 'workflows' end as target, count(*) as n
        from webhook_events group by 1, 2 order by 3 desc, 1`,
   );
@@ -974,8 +975,10 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
     total(p.apis, 'billing_webhook_events_total', (l) => outcomes.includes(l.outcome ?? ''));
   const received = outcome(after, 'received') - outcome(before, 'received');
   const handed =
-    outcome(after, 'forwarded', 'ignored', 'mirrored') - outcome(before, 'forwarded', 'ignored', 'mirrored');
+    outcome(after, 'forwarded', 'ignored', 'mirrored', 'superseded') -
+    outcome(before, 'forwarded', 'ignored', 'mirrored', 'superseded');
   const mirrored = outcome(after, 'mirrored') - outcome(before, 'mirrored');
+  const superseded = outcome(after, 'superseded') - outcome(before, 'superseded');
   const sum = (ws: WorkerState[], k: keyof WorkerState) => ws.reduce((n, w) => n + w[k], 0);
   const delta = (k: keyof WorkerState) => sum(workers, k) - sum(holding.workers, k);
   const done = marks[100] ?? end;
@@ -1009,6 +1012,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
       `${fmt(handed)} for ${fmt(received)} received${handed > received ? ` (${fmt(handed - received)} twice)` : ''}`,
     ],
     ['    of which mirrored from the payload by the APIs', fmt(mirrored)],
+    ['    of which left to a later copy of the invoice, waiting behind', fmt(superseded)],
     ['  waiting to be handed over, at most', fmt(Math.max(0, ...samples.map((p) => p.backlog)))],
     ['  forward lag, API to workflow: mean', latency(A, FORWARD_LAG)],
     ['  API RSS MB, before → most (api-1, api-2)', `${apiRss(0)}, ${apiRss(1)}`],

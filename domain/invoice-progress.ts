@@ -24,3 +24,30 @@ export function isBehind(read: InvoiceProgress, stored: InvoiceProgress): boolea
   if (read.attemptCount !== stored.attemptCount) return read.attemptCount < stored.attemptCount;
   return read.amountPaidCents < stored.amountPaidCents;
 }
+
+/**
+ * What the mirror announces (outgoing webhooks, the customer's activity) when a copy of an invoice lands
+ * on the stored row: paid the first time it is seen paid, and each payment attempt Stripe counted that left
+ * it open. Announcements are named after the invoice (and the attempt), so one is never made twice.
+ */
+export type InvoiceNotice = { type: 'invoice.paid' } | { type: 'invoice.payment_failed'; attempt: number };
+
+export function noticeOf(copy: InvoiceProgress, stored: InvoiceProgress | null): InvoiceNotice | null {
+  if (copy.status === 'paid') return stored?.status === 'paid' ? null : { type: 'invoice.paid' };
+  if (copy.status === 'open' && copy.attemptCount > (stored?.attemptCount ?? 0))
+    return { type: 'invoice.payment_failed', attempt: copy.attemptCount };
+  return null;
+}
+
+/**
+ * Whether writing only `later` leaves the mirror as writing `earlier` and then `later` would, whatever the
+ * mirror held before: `later` is at least as far along, and it announces whatever `earlier` would have. A
+ * failed attempt is its own announcement, so a copy that shows a further attempt does not stand in for it.
+ */
+export function covers(later: InvoiceProgress, earlier: InvoiceProgress): boolean {
+  if (isBehind(later, earlier)) return false;
+  if (earlier.status === 'paid') return later.status === 'paid';
+  if (earlier.status === 'open' && earlier.attemptCount > 0)
+    return later.status === 'open' && later.attemptCount === earlier.attemptCount;
+  return true;
+}

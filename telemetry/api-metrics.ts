@@ -36,7 +36,7 @@ export function httpRequestEnded(start: bigint, method: string, route: string, s
 // The two Stripe event metrics keep their first names: dashboards and alerts query them.
 export const stripeEventOutcomes = new Counter({
   name: 'billing_webhook_events_total',
-  help: 'Stripe events, by what became of them (received, duplicate, ignored, mirrored from the payload, forwarded, failed).',
+  help: 'Stripe events, by what became of them (received, duplicate, ignored, mirrored from the payload, superseded by a later copy, forwarded, failed).',
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

@@ -10,7 +10,7 @@ import { invoiceObject, type InvoiceFields } from '../../integrations/webhooks/o
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { recordRedemption } from './subscriptions';
-import { isBehind, type InvoiceProgress } from '../../domain/invoice-progress';
+import { isBehind, noticeOf, type InvoiceProgress } from '../../domain/invoice-progress';
 
 /** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
 const BILLING_PATH = '/api/v1/billing';
@@ -58,10 +58,7 @@ function columnsOf(inv: Stripe.Invoice): Omit<InvoiceFields, 'stripeInvoiceId' |
   };
 }
 
-/**
- * `invoice.paid` the first time the mirror sees an invoice paid, and `invoice.payment_failed` for each
- * attempt Stripe counted that left it unpaid; each once (named after the invoice and the attempt).
- */
+/** Records what this copy announces (`noticeOf`), once: the dedupe key names the invoice and the attempt. */
 async function recordInvoiceEvents(
   sql: Sql,
   customerId: string,
@@ -69,15 +66,19 @@ async function recordInvoiceEvents(
   before: InvoiceProgress | null,
   clock: Clock,
 ): Promise<void> {
-  const paid = row.status === 'paid' && before?.status !== 'paid';
-  const failed = !paid && row.status === 'open' && row.attemptCount > (before?.attemptCount ?? 0);
-  if (!paid && !failed) return;
-  const type = paid ? 'invoice.paid' : 'invoice.payment_failed';
+  const notice = noticeOf(
+    { status: row.status, attemptCount: row.attemptCount, amountPaidCents: row.amountPaidCents },
+    before,
+  );
+  if (!notice) return;
   await recordBillingEvent(sql, {
     customerId,
-    type,
+    type: notice.type,
     payload: { ...invoiceObject(row, BILLING_PATH), attempt_count: row.attemptCount },
-    dedupeKey: paid ? `${type}:${row.stripeInvoiceId}` : `${type}:${row.stripeInvoiceId}:${row.attemptCount}`,
+    dedupeKey:
+      notice.type === 'invoice.paid'
+        ? `${notice.type}:${row.stripeInvoiceId}`
+        : `${notice.type}:${row.stripeInvoiceId}:${notice.attempt}`,
     at: clock.now(),
   });
 }

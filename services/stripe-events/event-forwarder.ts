@@ -6,6 +6,7 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
 import { RouteCache } from './targets';
+import { SUPERSEDED_BY } from './route';
 import { MIRRORED_FROM_PAYLOAD } from './mirror-payload';
 
 const SWEEP_MS = 2_000;
@@ -28,6 +29,11 @@ export class StripeEventForwarder {
   private readonly routes = new RouteCache();
   /** Events queued or being forwarded here: a sweep during a backlog must not queue them twice. */
   private readonly inFlight = new Set<string>();
+  /**
+   * Each object's events queued here, in the order received: an event still waiting can make an earlier
+   * one's work unnecessary (`routeOf`), which is how a backlog shrinks as it grows.
+   */
+  private readonly queued = new Map<string, { eventId: string; event?: Stripe.Event }[]>();
   private marks: ForwardedMark[] = [];
   private marking: Promise<void> = Promise.resolve();
   private markTimer: NodeJS.Timeout | null = null;
@@ -51,8 +57,14 @@ export class StripeEventForwarder {
   ): Promise<void> {
     if (this.inFlight.has(eventId)) return Promise.resolve();
     this.inFlight.add(eventId);
-    const lane = laneOf(objectId ?? eventId, this.lanes.length);
-    const next = (this.lanes[lane] as Promise<void>).then(() => this.forward(eventId, event, receivedAt));
+    const key = objectId ?? eventId;
+    const queue = this.queued.get(key) ?? [];
+    queue.push({ eventId, event });
+    this.queued.set(key, queue);
+    const lane = laneOf(key, this.lanes.length);
+    const next = (this.lanes[lane] as Promise<void>).then(() =>
+      this.forward(eventId, event, receivedAt, key),
+    );
     this.lanes[lane] = next;
     return next;
   }
@@ -67,9 +79,14 @@ export class StripeEventForwarder {
     clearInterval(this.timer);
   }
 
-  private async forward(eventId: string, event: Stripe.Event | undefined, receivedAt: Date): Promise<void> {
+  private async forward(
+    eventId: string,
+    event: Stripe.Event | undefined,
+    receivedAt: Date,
+    key: string,
+  ): Promise<void> {
     try {
-      const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes);
+      const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes, this.waitingBehind(key));
       // Held in flight until its mark is written, so a sweep in between does not send it again.
       if (mark) {
         this.queueMark(mark);
@@ -81,7 +98,22 @@ export class StripeEventForwarder {
       stripeEventOutcomes.inc({ outcome: 'failed' });
       this.inFlight.delete(eventId);
       this.logger.warn({ err, eventId }, 'stripe event not forwarded yet; the sweep retries it');
+    } finally {
+      this.dequeue(key);
     }
+  }
+
+  /** The events of the object at the head of its queue that came after it (those with their payload). */
+  private waitingBehind(key: string): Stripe.Event[] {
+    const queue = this.queued.get(key) ?? [];
+    return queue.slice(1).flatMap((q) => (q.event ? [q.event] : []));
+  }
+
+  /** A lane takes an object's events in the order queued, so the one done is the head. */
+  private dequeue(key: string): void {
+    const queue = this.queued.get(key);
+    queue?.shift();
+    if (queue?.length === 0) this.queued.delete(key);
   }
 
   private queueMark(mark: ForwardedMark): void {
@@ -133,8 +165,9 @@ export class StripeEventForwarder {
 }
 
 /** Mirrored from its payload alone, handed to workflows (and perhaps mirrored too), or neither. */
-function outcomeOf(mark: ForwardedMark): 'mirrored' | 'forwarded' | 'ignored' {
+function outcomeOf(mark: ForwardedMark): 'mirrored' | 'superseded' | 'forwarded' | 'ignored' {
   if (mark.workflowIds === MIRRORED_FROM_PAYLOAD) return 'mirrored';
+  if (mark.workflowIds?.startsWith(SUPERSEDED_BY)) return 'superseded';
   return mark.workflowIds ? 'forwarded' : 'ignored';
 }
 

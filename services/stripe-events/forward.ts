@@ -13,7 +13,7 @@ import { mirrorAgain, stripeEvent, type StripeEventSignal } from '../../workflow
 import type { CoreDeps } from '../deps';
 import { workflowType } from '../temporal/workflow-type';
 import { MIRRORED_FROM_PAYLOAD, mirrorFromPayload } from './mirror-payload';
-import { cardsRun, routeOf, subscriptionSignal, type MirrorRun } from './route';
+import { cardsRun, routeOf, subscriptionSignal, SUPERSEDED_BY, type MirrorRun } from './route';
 import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './targets';
 
 /** A row read only for its id. */
@@ -33,6 +33,8 @@ export async function forwardStripeEvent(
   eventId: string,
   recorded?: Stripe.Event,
   routes?: RouteCache,
+  /** The object's events received after this one and waiting their turn (see `routeOf`). */
+  waiting: readonly Stripe.Event[] = [],
 ): Promise<ForwardedMark | null> {
   const em = deps.orm.em.fork();
   let event = recorded;
@@ -41,7 +43,8 @@ export async function forwardStripeEvent(
     if (!row || row.forwardedAt || !row.payload) return null;
     event = JSON.parse(row.payload) as Stripe.Event;
   }
-  const route = routeOf(event);
+  const route = routeOf(event, waiting);
+  if (route.kind === 'superseded') return { eventId: event.id, workflowIds: `${SUPERSEDED_BY}${route.by}` };
   if (route.kind === 'ignored') {
     deps.logger.debug(
       { type: event.type, id: event.id },

@@ -4,6 +4,7 @@ import { expandableId } from '../../integrations/stripe/expandable-id';
 import { CREDIT_PURCHASE } from '../../integrations/stripe/credit-purchase-metadata';
 import { workflowIds } from '../../workflows/ids';
 import type { StripeEventSignal } from '../../workflows/messages';
+import { covers, type InvoiceProgress } from '../../domain/invoice-progress';
 
 /**
  * Where a Stripe event goes, decided from the event alone (no lookups, no Temporal): the pure half of
@@ -100,6 +101,11 @@ export interface EventOwner {
 export type StripeEventRoute =
   | { kind: 'ignored' }
   /**
+   * An invoice's copy that a later event of the invoice, already received and waiting behind it, writes
+   * over and announces in full (`supersededBy`): the mirror ends where it would have, one write sooner.
+   */
+  | { kind: 'superseded'; by: string }
+  /**
    * Mirrored only: charges (with their refunds and disputes), credit notes, an invoice's created and
    * finalized and its payment's charge.
    */
@@ -137,7 +143,53 @@ export type StripeEventRoute =
       invoiceFromPayload?: true;
     };
 
-export function routeOf(event: Stripe.Event): StripeEventRoute {
+/**
+ * What a recorded event's row says of an event a later one superseded, followed by that event's id, in place
+ * of the workflow ids it was handed to.
+ */
+export const SUPERSEDED_BY = 'superseded-by:';
+
+/**
+ * Where an event goes. `waiting` are the events of the same Stripe object received after it and not yet
+ * handled: during a backlog a burst of one invoice's events (created, finalized, paid) is then written once.
+ */
+export function routeOf(event: Stripe.Event, waiting: readonly Stripe.Event[] = []): StripeEventRoute {
+  const route = routeAlone(event);
+  if (route.kind !== 'mirror' || !route.fromPayload) return route;
+  const by = waiting.find((later) => supersededBy(event, later));
+  return by ? { kind: 'superseded', by: by.id } : route;
+}
+
+/**
+ * Whether handling `later` leaves nothing for `earlier` to do: both are copies of one invoice the intake
+ * writes from their payloads (an invoice.paid is always mirrored, besides any signal), and the later copy
+ * covers the earlier (domain/invoice-progress.ts). Stripe may deliver out of order, so the order received
+ * proves nothing: a later invoice.finalized does not stand in for an earlier invoice.paid.
+ */
+export function supersededBy(earlier: Stripe.Event, later: Stripe.Event): boolean {
+  const e = eventObject(earlier);
+  const l = eventObject(later);
+  if (e.object !== 'invoice' || l.object !== 'invoice' || typeof e.id !== 'string' || l.id !== e.id)
+    return false;
+  const er = routeAlone(earlier);
+  const lr = routeAlone(later);
+  const writesEarlier = er.kind === 'mirror' && er.fromPayload === true;
+  const writesLater =
+    (lr.kind === 'mirror' && lr.fromPayload === true) ||
+    (lr.kind === 'subscriptions' && lr.always && lr.invoiceFromPayload === true);
+  return writesEarlier && writesLater && covers(progressOf(l), progressOf(e));
+}
+
+/** An invoice's progress from a payload `payloadMirrors` accepted (its counts are whole numbers). */
+function progressOf(o: StripeObject): InvoiceProgress {
+  return {
+    status: o.status as string,
+    attemptCount: o.attempt_count as number,
+    amountPaidCents: o.amount_paid as number,
+  };
+}
+
+function routeAlone(event: Stripe.Event): StripeEventRoute {
   if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
   const o = eventObject(event);
   if (event.type.startsWith('charge.') && o.object === 'charge') {

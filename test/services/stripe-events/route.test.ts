@@ -1,6 +1,13 @@
+import fc from 'fast-check';
 import Stripe from 'stripe';
+import { covers } from '../../../domain/invoice-progress';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
-import { payloadMirrors, routeOf, subscriptionSignal } from '../../../services/stripe-events/route';
+import {
+  payloadMirrors,
+  routeOf,
+  subscriptionSignal,
+  supersededBy,
+} from '../../../services/stripe-events/route';
 
 const event = (type: string, object: Record<string, unknown>): Stripe.Event =>
   ({ id: 'evt_1', type, created: 1_700_000_000, data: { object } }) as unknown as Stripe.Event;
@@ -298,5 +305,118 @@ describe('an expandable Stripe field', () => {
     ['an object without an id', { object: 'customer' }, null],
   ])('%s gives its id', (_what, value, id) => {
     expect(expandableId(value)).toBe(id);
+  });
+});
+
+describe("which of an invoice's waiting events make an earlier one's write unnecessary", () => {
+  const copy = (type: string, id: string, fields: Record<string, unknown>, apiVersion = Stripe.API_VERSION) =>
+    ({
+      id,
+      type,
+      created: 1_700_000_000,
+      api_version: apiVersion,
+      data: {
+        object: {
+          id: 'in_s',
+          object: 'invoice',
+          customer: 'cus_s',
+          currency: 'usd',
+          parent,
+          subtotal: 900,
+          total: 900,
+          amount_due: 900,
+          amount_paid: 0,
+          attempt_count: 0,
+          ...fields,
+        },
+      },
+    }) as unknown as Stripe.Event;
+  const created = copy('invoice.created', 'evt_c', { status: 'draft' });
+  const finalized = copy('invoice.finalized', 'evt_f', { status: 'open' });
+  const paid = copy('invoice.paid', 'evt_p', { status: 'paid', attempt_count: 1, amount_paid: 900 });
+
+  it.each([
+    ['created, by its finalization', created, finalized, true],
+    ['created, by its payment', created, paid, true],
+    ['finalized, by its payment', finalized, paid, true],
+    // Stripe delivers out of order: what came later may show the invoice earlier.
+    ['finalized, by a created that arrived after it', finalized, created, false],
+    ['a payment, by anything after it (invoice.paid is signalled too)', paid, finalized, false],
+    [
+      'finalized, by a payment of another invoice',
+      finalized,
+      { ...paid, data: { object: { ...paid.data.object, id: 'in_other' } } },
+      false,
+    ],
+    [
+      'finalized, by a payment in another API version (its run reads Stripe)',
+      finalized,
+      copy(
+        'invoice.paid',
+        'evt_v',
+        { status: 'paid', attempt_count: 1, amount_paid: 900 },
+        '2020-08-27' as never,
+      ),
+      false,
+    ],
+    [
+      'finalized, by a failed attempt (signalled to the workflow, not written)',
+      finalized,
+      copy('invoice.payment_failed', 'evt_x', { status: 'open', attempt_count: 1 }),
+      false,
+    ],
+    [
+      'finalized, by an invoice.updated (signalled to the workflow)',
+      finalized,
+      copy('invoice.updated', 'evt_u', { status: 'open' }),
+      false,
+    ],
+  ])('%s → %s', (_what, earlier, later, superseded) => {
+    expect(supersededBy(earlier as Stripe.Event, later as Stripe.Event)).toBe(superseded);
+  });
+
+  it('routes an event with a covering copy waiting as superseded, naming that copy, and else as before', () => {
+    expect(routeOf(created, [finalized, paid])).toEqual({ kind: 'superseded', by: 'evt_f' });
+    expect(routeOf(finalized, [created])).toEqual(routeOf(finalized));
+    expect(routeOf(paid, [paid])).toEqual(routeOf(paid));
+    expect(routeOf(finalized, [])).toMatchObject({ kind: 'mirror', fromPayload: true });
+  });
+
+  it('never supersedes a copy by one that is behind it or would not announce what it does', () => {
+    const statuses = ['draft', 'open', 'paid', 'void', 'uncollectible'];
+    const types = ['invoice.created', 'invoice.finalized', 'invoice.paid', 'invoice.updated'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...types),
+        fc.constantFrom(...types),
+        fc.constantFrom(...statuses),
+        fc.constantFrom(...statuses),
+        fc.nat(3),
+        fc.nat(3),
+        (te, tl, se, sl, ae, al) => {
+          const earlier = copy(te, 'evt_e', {
+            status: se,
+            attempt_count: ae,
+            amount_paid: se === 'paid' ? 900 : 0,
+          });
+          const later = copy(tl, 'evt_l', {
+            status: sl,
+            attempt_count: al,
+            amount_paid: sl === 'paid' ? 900 : 0,
+          });
+          if (!supersededBy(earlier, later)) return;
+          const p = (o: typeof earlier) => {
+            const x = o.data.object as unknown as {
+              status: string;
+              attempt_count: number;
+              amount_paid: number;
+            };
+            return { status: x.status, attemptCount: x.attempt_count, amountPaidCents: x.amount_paid };
+          };
+          expect(covers(p(later), p(earlier))).toBe(true);
+          expect(routeOf(earlier).kind).toBe('mirror');
+        },
+      ),
+    );
   });
 });
