@@ -5,6 +5,7 @@ import { AccessSyncFailure } from '../db/entities';
 import { clockOf, type Clock } from '../domain/clock';
 import type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 import type { LagoCustomerInput, LagoSubscriptionInput } from './lago';
+import { wasSkipped } from './lago/types';
 
 interface AccessSyncActivities {
   syncKeycloakUser(input: SyncKeycloakUserInput): Promise<SyncKeycloakUserResult>;
@@ -63,10 +64,9 @@ export function recordAccessSyncFailures<T extends AccessSyncActivities>(
 
   // Lago's two calls make one sync of a customer's subscription: only the second one succeeding clears it,
   // or the first answering that Lago is not configured (the workflow then asks no second time).
-  const skipped = (r: unknown) => (r as { skipped?: unknown } | null)?.skipped === true;
   return {
     syncKeycloakUser: recorded('keycloak', (i) => i.email.trim().toLowerCase(), acts.syncKeycloakUser, true),
-    syncLagoCustomer: recorded('lago', (i) => i.customerId, acts.syncLagoCustomer, skipped),
+    syncLagoCustomer: recorded('lago', (i) => i.customerId, acts.syncLagoCustomer, wasSkipped),
     syncLagoSubscription: recorded('lago', (i) => i.customerId, acts.syncLagoSubscription, true),
   } as Pick<T, keyof AccessSyncActivities>;
 }

@@ -535,7 +535,8 @@ function defaultCacheSize(cluster: Cluster): { heapMiB: number; cache: number } 
 const WFT_LATENCY = 'temporal_workflow_task_schedule_to_start_latency_seconds';
 const ACTIVITY_LATENCY = 'temporal_activity_schedule_to_start_latency_seconds';
 const FORWARD_LAG = 'billing_webhook_forward_lag_seconds';
-const KEPT = [WFT_LATENCY, ACTIVITY_LATENCY, FORWARD_LAG, 'billing_webhook_events_total'];
+const FORWARD_TIME = 'billing_webhook_forward_seconds';
+const KEPT = [WFT_LATENCY, ACTIVITY_LATENCY, FORWARD_LAG, FORWARD_TIME, 'billing_webhook_events_total'];
 
 interface Probe {
   at: number;
@@ -974,6 +975,18 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
   const outcome = (p: Probe, ...outcomes: string[]) =>
     total(p.apis, 'billing_webhook_events_total', (l) => outcomes.includes(l.outcome ?? ''));
   const received = outcome(after, 'received') - outcome(before, 'received');
+  // What the lanes spent on each kind of event: where the forward lag comes from.
+  const laneTime = () =>
+    ['mirrored', 'superseded', 'forwarded', 'ignored', 'failed']
+      .flatMap((o) => {
+        const of = (p: Probe, part: string) =>
+          total(p.apis, `${FORWARD_TIME}_${part}`, (l) => l.outcome === o);
+        const n = of(after, 'count') - of(before, 'count');
+        return n > 0
+          ? [`${o} ${fmt(((of(after, 'sum') - of(before, 'sum')) / n) * 1000, 1)} ms (${fmt(n)})`]
+          : [];
+      })
+      .join(', ') || '-';
   const handed =
     outcome(after, 'forwarded', 'ignored', 'mirrored', 'superseded') -
     outcome(before, 'forwarded', 'ignored', 'mirrored', 'superseded');
@@ -1015,6 +1028,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
     ['    of which left to a later copy of the invoice, waiting behind', fmt(superseded)],
     ['  waiting to be handed over, at most', fmt(Math.max(0, ...samples.map((p) => p.backlog)))],
     ['  forward lag, API to workflow: mean', latency(A, FORWARD_LAG)],
+    ["  a lane's time an event, by what became of it: mean", laneTime()],
     ['  API RSS MB, before → most (api-1, api-2)', `${apiRss(0)}, ${apiRss(1)}`],
     ['workflow task schedule-to-start: mean', latency(W, WFT_LATENCY)],
     ['activity schedule-to-start: mean', latency(W, ACTIVITY_LATENCY)],

@@ -48,6 +48,18 @@ export const stripeEventForwardLag = new Histogram({
   registers: [registry],
 });
 
+/**
+ * The time one event took in its lane, by what became of it: with the lanes and the backlog, what the forward
+ * lag is made of (a payload's write, a signal, or nothing for a superseded copy).
+ */
+export const stripeEventForwardTime = new Histogram({
+  name: 'billing_webhook_forward_seconds',
+  help: 'The time a lane spent handing one Stripe event over, by what became of it.',
+  labelNames: ['outcome'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  registers: [registry],
+});
+
 export const usageEvents = new Counter({
   name: 'billing_usage_events_total',
   help: 'Usage events reported, by outcome (accepted, duplicate, rejected) and the reason of a rejection.',

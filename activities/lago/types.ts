@@ -4,3 +4,8 @@ export interface LagoSkipped {
 }
 
 export const skipped = (): LagoSkipped => ({ skipped: true });
+
+/** Whether a Lago activity's answer says it sent nothing (the worker has no Lago settings). */
+export function wasSkipped(answer: unknown): answer is LagoSkipped {
+  return typeof answer === 'object' && answer !== null && (answer as { skipped?: unknown }).skipped === true;
+}

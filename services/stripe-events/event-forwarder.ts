@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { StripeEvent } from '../../db/entities';
-import { stripeEventOutcomes, stripeEventForwardLag } from '../../telemetry/api-metrics';
+import {
+  secondsSince,
+  stripeEventForwardLag,
+  stripeEventForwardTime,
+  stripeEventOutcomes,
+} from '../../telemetry/api-metrics';
 import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { forwardStripeEvent, markForwarded, type ForwardedMark } from './forward';
@@ -85,17 +90,21 @@ export class StripeEventForwarder {
     receivedAt: Date,
     key: string,
   ): Promise<void> {
+    const start = process.hrtime.bigint();
     try {
       const mark = await forwardStripeEvent(this.deps, eventId, event, this.routes, this.waitingBehind(key));
       // Held in flight until its mark is written, so a sweep in between does not send it again.
       if (mark) {
         this.queueMark(mark);
-        stripeEventOutcomes.inc({ outcome: outcomeOf(mark) });
+        const outcome = outcomeOf(mark);
+        stripeEventOutcomes.inc({ outcome });
+        stripeEventForwardTime.observe({ outcome }, secondsSince(start));
         // Lag from the stored arrival time, so read on the clock that stamped it (record.ts), not a stopwatch.
         stripeEventForwardLag.observe((clockOf(this.deps).now().getTime() - receivedAt.getTime()) / 1000);
       } else this.inFlight.delete(eventId);
     } catch (err) {
       stripeEventOutcomes.inc({ outcome: 'failed' });
+      stripeEventForwardTime.observe({ outcome: 'failed' }, secondsSince(start));
       this.inFlight.delete(eventId);
       this.logger.warn({ err, eventId }, 'stripe event not forwarded yet; the sweep retries it');
     } finally {

@@ -27,19 +27,21 @@ function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
   } as unknown as Stripe.Charge;
 }
 
+/** A database with the charges' customer mirrored. */
+async function withCustomer(dialect: Dialect) {
+  const db = await openTestDatabase(dialect);
+  const em = db.orm.em.fork();
+  const id = newId('cust');
+  em.create(Customer, { id, userId: `kc-${id}`, email: `${id}@example.com`, stripeCustomerId: 'cus_mirror' });
+  await em.flush();
+  return db;
+}
+
 describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect) => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
 
   beforeAll(async () => {
-    db = await openTestDatabase(dialect);
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'kc-mirror',
-      email: 'm@example.com',
-      stripeCustomerId: 'cus_mirror',
-    });
-    await em.flush();
+    db = await withCustomer(dialect);
   });
   afterAll(() => db?.close());
 
@@ -184,15 +186,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
 describe('charge mirror writes on postgresql', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   beforeAll(async () => {
-    db = await openTestDatabase('postgresql');
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'kc-xmin',
-      email: 'x@example.com',
-      stripeCustomerId: 'cus_mirror',
-    });
-    await em.flush();
+    db = await withCustomer('postgresql');
   });
   afterAll(() => db?.close());
 

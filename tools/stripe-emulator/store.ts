@@ -31,8 +31,8 @@ export class Store {
   private readonly byObject = new Map<string, Map<string, BaseRec>>();
   private readonly sorted = new Map<string, BaseRec[]>();
   /**
-   * Per type and field, the records by the field's value, built when first asked for and dropped when a
-   * record of that type is added, replaced or removed: a clock advance looks up its customers and their
+   * Per type and field, the records by the field's value, built when first asked for, kept when a newest
+   * record is added and dropped when one of that type is otherwise added, replaced or removed: a clock advance looks up its customers and their
    * subscriptions at every step, and walking all of them made 10,000 advances quadratic.
    */
   private readonly byField = new Map<string, Map<string, Map<unknown, BaseRec[]>>>();
@@ -50,9 +50,12 @@ export class Store {
       ofType.set(rec.id, rec);
       // A new record is nearly always the newest (and has the highest sequence), so it goes first.
       const list = this.sorted.get(rec.object);
-      if (list && fresh && (list.length === 0 || rec.created >= list[0]!.created)) list.unshift(rec);
+      const newest = fresh && list !== undefined && (list.length === 0 || rec.created >= list[0]!.created);
+      if (newest) list.unshift(rec);
       else this.sorted.delete(rec.object);
-      this.byField.delete(rec.object);
+      // Likewise each index of the type keeps its newest-first lists, so sign-ups do not rebuild them.
+      if (newest) this.indexNewest(rec);
+      else this.byField.delete(rec.object);
     }
     this.objects.set(rec.id, rec);
     return rec;
@@ -110,6 +113,15 @@ export class Store {
   /** `recs` in the order `all` lists records: newest first, then the later made. */
   newestFirst<T extends BaseRec>(recs: T[]): T[] {
     return [...recs].sort((a, b) => b.created - a.created || this.seqOf(b.id) - this.seqOf(a.id));
+  }
+
+  private indexNewest(rec: BaseRec): void {
+    for (const [field, index] of this.byField.get(rec.object) ?? []) {
+      const key = (rec as unknown as Record<string, unknown>)[field];
+      const same = index.get(key);
+      if (same) same.unshift(rec);
+      else index.set(key, [rec]);
+    }
   }
 
   private unindex(rec: BaseRec): void {

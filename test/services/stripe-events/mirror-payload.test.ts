@@ -28,7 +28,7 @@ const amount = fc.oneof(
 const mostly = <T>(valid: T) =>
   fc.oneof({ weight: 4, arbitrary: fc.constant(valid) }, { weight: 1, arbitrary: anyValue });
 
-describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring an invoice from its payload on %s', (dialect) => {
+describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on %s', (dialect) => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let deps: CoreDeps;
   let stripeCustomerId: string;
@@ -44,152 +44,115 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring an invoice from its 
   });
   afterAll(() => db?.close());
 
-  it('writes exactly the payload, or nothing, whatever its fields hold, and never throws', async () => {
+  /**
+   * Feeds generated payloads through the route and the write: a payload the route accepts is written exactly
+   * (`check`) or not at all (`read` finds nothing), and both sides of the route are tried.
+   */
+  async function fuzz<F>(
+    fields: fc.Arbitrary<F>,
+    type: string,
+    object: (id: string, f: F) => Record<string, unknown>,
+    read: (id: string) => Promise<unknown>,
+    check: (row: unknown, f: F) => void,
+  ) {
     let n = 0;
     let mirrored = 0;
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(
-        fc.record({
-          status: fc.oneof(
-            { weight: 4, arbitrary: fc.constantFrom('draft', 'open', 'paid', 'void', 'uncollectible') },
-            { weight: 1, arbitrary: anyValue },
-          ),
-          number: mostly('N-1'),
-          hosted_invoice_url: mostly('https://pay.example/1'),
-          currency: mostly('usd'),
-          subtotal: amount,
-          total: amount,
-          amount_due: amount,
-          amount_paid: amount,
-          attempt_count: amount,
-        }),
-        async (fields) => {
-          const id = `in_fuzz_${dialect}_${n++}`;
-          const object = {
-            id,
-            object: 'invoice',
-            customer: stripeCustomerId,
-            created: 1_790_000_000,
-            ...fields,
-          };
-          const event = {
-            id: `evt_${id}`,
-            object: 'event',
-            type: 'invoice.finalized',
-            api_version: Stripe.API_VERSION,
-            created: 1_790_000_000,
-            data: { object },
-          } as unknown as Stripe.Event;
-          // The intake only mirrors payloads the route accepts; the rest go to the invoice's run.
-          if (!payloadMirrors(event)) {
-            refused++;
-            return;
-          }
-          const written = await mirrorFromPayload(deps, event);
-          const row = await db.orm.em.fork().findOne(Invoice, { stripeInvoiceId: id });
-          if (!written) {
-            expect(row).toBeNull();
-            return;
-          }
-          mirrored++;
-          // A column keeps −0, a whole number the route accepts, as 0.
-          const stored = (v: unknown) => (v === 0 ? 0 : v);
-          expect(row).toMatchObject({
-            subtotalCents: stored(fields.subtotal),
-            totalCents: stored(fields.total),
-            amountDueCents: stored(fields.amount_due),
-            amountPaidCents: stored(fields.amount_paid),
-            attemptCount: stored(fields.attempt_count),
-            status: fields.status,
-            currency: fields.currency,
-          });
-        },
-      ),
-      { numRuns: 60 },
-    );
-    // Both sides of the route were tried, not only the refusals.
-    expect(mirrored).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
-  });
-});
-
-describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring a charge from its payload on %s', (dialect) => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let deps: CoreDeps;
-  let stripeCustomerId: string;
-
-  beforeAll(async () => {
-    db = await openTestDatabase(dialect);
-    deps = { orm: db.orm, logger: pino({ level: 'silent' }) } as unknown as CoreDeps;
-    const em = db.orm.em.fork();
-    const id = newId('cust');
-    stripeCustomerId = `cus_${id}`;
-    em.create(Customer, { id, userId: `kc-${id}`, email: `${id}@example.com`, stripeCustomerId });
-    await em.flush();
-  });
-  afterAll(() => db?.close());
-
-  it('writes exactly the payload, or nothing, whatever its fields hold, and never throws', async () => {
-    let n = 0;
-    let mirrored = 0;
-    let refused = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.record({
-          status: mostly('succeeded'),
-          currency: mostly('usd'),
-          description: mostly('Subscription update'),
-          failure_code: mostly(null),
-          amount: amount,
-          amount_refunded: mostly(0),
-          disputed: mostly(false),
-          paid: mostly(true),
-          card: fc.record({ brand: mostly('visa'), last4: mostly('4242') }),
-        }),
-        async ({ card, ...fields }) => {
-          const id = `ch_fuzz_${dialect}_${n++}`;
-          const event = {
-            id: `evt_${id}`,
-            object: 'event',
-            type: 'charge.succeeded',
-            api_version: Stripe.API_VERSION,
-            created: 1_790_000_000,
-            data: {
-              object: {
-                id,
-                object: 'charge',
-                customer: stripeCustomerId,
-                created: 1_790_000_000,
-                refunded: false,
-                payment_method_details: { type: 'card', card },
-                ...fields,
-              },
-            },
-          } as unknown as Stripe.Event;
-          if (!payloadMirrors(event)) {
-            refused++;
-            return;
-          }
-          const written = await mirrorFromPayload(deps, event);
-          const row = await db.orm.em.fork().findOne(Charge, { stripeChargeId: id });
-          if (!written) {
-            expect(row).toBeNull();
-            return;
-          }
-          mirrored++;
-          // A column keeps −0, a whole number the route accepts, as 0.
-          expect(row).toMatchObject({
-            amountCents: fields.amount === 0 ? 0 : fields.amount,
-            amountRefundedCents: 0,
-          });
-          expect(row?.status).toBe(fields.status);
-          expect(row?.currency).toBe(fields.currency);
-        },
-      ),
+      fc.asyncProperty(fields, async (f) => {
+        const id = `fuzz_${dialect}_${n++}`;
+        const event = {
+          id: `evt_${id}`,
+          object: 'event',
+          type,
+          api_version: Stripe.API_VERSION,
+          created: 1_790_000_000,
+          data: { object: { customer: stripeCustomerId, created: 1_790_000_000, ...object(id, f) } },
+        } as unknown as Stripe.Event;
+        // The intake only mirrors payloads the route accepts; the rest go to the object's run.
+        if (!payloadMirrors(event)) {
+          refused++;
+          return;
+        }
+        const written = await mirrorFromPayload(deps, event);
+        const row = await read(id);
+        if (!written) {
+          expect(row).toBeNull();
+          return;
+        }
+        mirrored++;
+        check(row, f);
+      }),
       { numRuns: 60 },
     );
     expect(mirrored).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
+  }
+
+  /** A column keeps −0, a whole number the route accepts, as 0. */
+  const stored = (v: unknown) => (v === 0 ? 0 : v);
+
+  it('writes exactly an invoice payload, or nothing, whatever its fields hold, and never throws', async () => {
+    await fuzz(
+      fc.record({
+        status: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom('draft', 'open', 'paid', 'void', 'uncollectible') },
+          { weight: 1, arbitrary: anyValue },
+        ),
+        number: mostly('N-1'),
+        hosted_invoice_url: mostly('https://pay.example/1'),
+        currency: mostly('usd'),
+        subtotal: amount,
+        total: amount,
+        amount_due: amount,
+        amount_paid: amount,
+        attempt_count: amount,
+      }),
+      'invoice.finalized',
+      (id, fields) => ({ id: `in_${id}`, object: 'invoice', ...fields }),
+      (id) => db.orm.em.fork().findOne(Invoice, { stripeInvoiceId: `in_${id}` }),
+      (row, fields) =>
+        expect(row).toMatchObject({
+          subtotalCents: stored(fields.subtotal),
+          totalCents: stored(fields.total),
+          amountDueCents: stored(fields.amount_due),
+          amountPaidCents: stored(fields.amount_paid),
+          attemptCount: stored(fields.attempt_count),
+          status: fields.status,
+          currency: fields.currency,
+        }),
+    );
+  });
+
+  it('writes exactly a charge payload, or nothing, whatever its fields hold, and never throws', async () => {
+    await fuzz(
+      fc.record({
+        status: mostly('succeeded'),
+        currency: mostly('usd'),
+        description: mostly('Subscription update'),
+        failure_code: mostly(null),
+        amount: amount,
+        amount_refunded: mostly(0),
+        disputed: mostly(false),
+        paid: mostly(true),
+        card: fc.record({ brand: mostly('visa'), last4: mostly('4242') }),
+      }),
+      'charge.succeeded',
+      (id, { card, ...fields }) => ({
+        id: `ch_${id}`,
+        object: 'charge',
+        refunded: false,
+        payment_method_details: { type: 'card', card },
+        ...fields,
+      }),
+      (id) => db.orm.em.fork().findOne(Charge, { stripeChargeId: `ch_${id}` }),
+      (row, fields) =>
+        expect(row).toMatchObject({
+          amountCents: stored(fields.amount),
+          amountRefundedCents: 0,
+          status: fields.status,
+          currency: fields.currency,
+        }),
+    );
   });
 });
