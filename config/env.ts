@@ -93,6 +93,11 @@ const fields = z
      * a lane, in order). More lanes drain a billing day's backlog sooner while Temporal keeps up.
      */
     STRIPE_EVENT_FORWARD_LANES: z.coerce.number().int().min(1).max(256).default(8),
+    /**
+     * PostgreSQL connections one process keeps at most (SQLite has one). An API process's lanes each hold
+     * one while they write a payload, beside the webhooks' inserts and the requests: more lanes want more.
+     */
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     STRIPE_API_BASE: optionalUrl,
     /**
      * Stripe Tax on checkouts: Checkout collects the billing address and tax ids and Stripe adds tax to the

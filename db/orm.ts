@@ -19,7 +19,7 @@ export function dialectOf(databaseUrl: string): Dialect {
 }
 
 /** MikroORM options for a DATABASE_URL; migrations are listed statically so bundlers and jest find them. */
-export function ormOptions(databaseUrl: string, debug = false): Options {
+export function ormOptions(databaseUrl: string, debug = false, poolMax = DEFAULT_POOL_MAX): Options {
   const dialect = dialectOf(databaseUrl);
   const common = {
     entities,
@@ -49,7 +49,7 @@ export function ormOptions(databaseUrl: string, debug = false): Options {
     ...common,
     driver: PostgreSqlDriver,
     clientUrl: databaseUrl,
-    pool: { min: 0, max: 10 },
+    pool: { min: 0, max: poolMax },
     migrations: {
       migrationsList: postgresMigrations,
       path: 'db/migrations/postgresql',
@@ -60,11 +60,17 @@ export function ormOptions(databaseUrl: string, debug = false): Options {
   };
 }
 
+/** PostgreSQL connections a process keeps at most, unless DATABASE_POOL_MAX says otherwise. */
+export const DEFAULT_POOL_MAX = 10;
+
 /** Connects, applies pending migrations, and tunes SQLite for concurrent readers. */
-export async function openDatabase(databaseUrl: string, opts: { migrate?: boolean } = {}): Promise<MikroORM> {
+export async function openDatabase(
+  databaseUrl: string,
+  opts: { migrate?: boolean; poolMax?: number } = {},
+): Promise<MikroORM> {
   let orm: MikroORM;
   try {
-    orm = await MikroORM.init(ormOptions(databaseUrl));
+    orm = await MikroORM.init(ormOptions(databaseUrl, false, opts.poolMax));
     if (!(await orm.isConnected())) throw new Error('connection check failed');
   } catch (err) {
     const safeUrl = databaseUrl.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   if (metricsAddress)
     logger.info({ metrics: `http://${metricsAddress}/metrics` }, 'worker metrics listening');
   // The API (or `npm run migrate`) owns migrations; two processes migrating one SQLite file would collide.
-  const orm = await openDatabase(config.DATABASE_URL, { migrate: false });
+  const orm = await openDatabase(config.DATABASE_URL, {
+    migrate: false,
+    poolMax: config.DATABASE_POOL_MAX,
+  });
   const temporalOptions = temporalConnectionOptions(config);
   const connection = await NativeConnection.connect(temporalOptions);
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });

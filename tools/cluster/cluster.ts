@@ -630,12 +630,16 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ['api-1', ports.api1, ports.apiMetrics1],
       ['api-2', ports.api2, ports.apiMetrics2],
     ] as const;
-    // The intake's lanes, likewise for a benchmark to try (`STRIPE_EVENT_FORWARD_LANES=32`).
+    // The intake's lanes and the APIs' connections, likewise for a benchmark to try
+    // (`STRIPE_EVENT_FORWARD_LANES=32 API_DATABASE_POOL_MAX=40`).
     const lanes = process.env.STRIPE_EVENT_FORWARD_LANES;
-    if (lanes) log(`APIs forward Stripe events in ${lanes} lanes`);
+    const pool = process.env.API_DATABASE_POOL_MAX;
+    if (lanes || pool)
+      log(`APIs forward Stripe events in ${lanes ?? 'the default'} lanes, ${pool ?? 'default'} connections`);
     for (const [name, port, metrics] of apis)
       supervise(name, ...engineCommand(service(name)), {
         ...(lanes ? { STRIPE_EVENT_FORWARD_LANES: lanes } : {}),
+        ...(pool ? { DATABASE_POOL_MAX: pool } : {}),
         ...engine,
         PORT: String(port),
         METRICS_PORT: String(metrics),
