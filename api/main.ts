@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import { startTracing } from '../telemetry/tracing';
-import { ConfigError, loadConfig } from '../config/env';
+import { apiPoolMax, ConfigError, loadConfig } from '../config/env';
 import { describeTemporalConnection, temporalConnectionOptions } from '../config/temporal-connection';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/orm';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL, 'api');
   // Before the database: a missing or malformed master key should stop start-up at once.
   const byok = createByokRuntime(loadByokKey(config, logger), process.env);
-  const orm = await openDatabase(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX });
+  const orm = await openDatabase(config.DATABASE_URL, { poolMax: apiPoolMax(config) });
   const temporalOptions = temporalConnectionOptions(config);
   // Lazy: the API starts (and /readyz says why it is not ready) even while Temporal is still coming up.
   const connection = Connection.lazy({

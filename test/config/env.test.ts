@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../config/env';
+import { apiPoolMax, ConfigError, loadConfig } from '../../config/env';
 
 const root = join(__dirname, '..', '..');
 
@@ -189,14 +189,24 @@ describe('configuration', () => {
       expect(() => loadConfig({ NODE_ENV: 'development', DEV_SIGN_IN: value })).toThrow(/DEV_SIGN_IN/);
   });
 
-  it("takes the intake's lanes as a whole number from 1 to 256, 8 when unset, and names it when refused", () => {
+  it("takes the intake's lanes as a whole number from 1 to 256, 32 when unset, and names it when refused", () => {
     const dev = { NODE_ENV: 'development' };
-    expect(loadConfig(dev).STRIPE_EVENT_FORWARD_LANES).toBe(8);
-    expect(loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: '32' }).STRIPE_EVENT_FORWARD_LANES).toBe(32);
+    expect(loadConfig(dev).STRIPE_EVENT_FORWARD_LANES).toBe(32);
+    expect(loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: '8' }).STRIPE_EVENT_FORWARD_LANES).toBe(8);
     for (const value of ['0', '-1', '257', '1.5', '1e3', 'eight', ' ', '8\u0000', '\ud800', '9'.repeat(400)])
       expect(() => loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: value })).toThrow(
         /STRIPE_EVENT_FORWARD_LANES/,
       );
+  });
+
+  it('gives an API a connection for each lane and 16 more unless DATABASE_POOL_MAX says, and names it when refused', () => {
+    const dev = { NODE_ENV: 'development' };
+    expect(apiPoolMax(loadConfig(dev))).toBe(48);
+    expect(apiPoolMax(loadConfig({ ...dev, STRIPE_EVENT_FORWARD_LANES: '4' }))).toBe(20);
+    expect(apiPoolMax(loadConfig({ ...dev, DATABASE_POOL_MAX: '12' }))).toBe(12);
+    expect(loadConfig(dev).DATABASE_POOL_MAX).toBeUndefined();
+    for (const value of ['0', '-1', '501', '1.5', 'ten', ' ', '\ud800', '9'.repeat(400)])
+      expect(() => loadConfig({ ...dev, DATABASE_POOL_MAX: value })).toThrow(/DATABASE_POOL_MAX/);
   });
 
   it('takes RETURN_URL_ORIGINS as http(s) origins only', () => {

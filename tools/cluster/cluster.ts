@@ -631,7 +631,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ['api-2', ports.api2, ports.apiMetrics2],
     ] as const;
     // The intake's lanes and the APIs' connections, likewise for a benchmark to try
-    // (`STRIPE_EVENT_FORWARD_LANES=32 API_DATABASE_POOL_MAX=40`).
+    // (`STRIPE_EVENT_FORWARD_LANES=8 API_DATABASE_POOL_MAX=10`, the defaults before 32 and 48).
     const lanes = process.env.STRIPE_EVENT_FORWARD_LANES;
     const pool = process.env.API_DATABASE_POOL_MAX;
     if (lanes || pool)
