@@ -7,8 +7,8 @@ import type { StripeEventSignal } from '../../workflows/messages';
 import { covers, type InvoiceProgress } from '../../domain/invoice-progress';
 
 /**
- * Where a Stripe event goes, decided from the event alone (no lookups, no Temporal): the pure half of
- * forwarding, so forward.ts only carries the decision out.
+ * Where a Stripe event goes, decided from the event and the events of its object waiting behind it (no
+ * lookups, no Temporal): the pure half of forwarding, so forward.ts only carries the decision out.
  */
 
 /**
