@@ -17,6 +17,19 @@ function rankOf(status: string): number {
   return STATUS_RANK[status] ?? 0;
 }
 
+/** How far along a copy of a Stripe invoice (a read or an event's payload) shows it; absent fields as Stripe's defaults. */
+export function progressOfInvoice(inv: {
+  status?: string | null;
+  attempt_count?: number | null;
+  amount_paid?: number | null;
+}): InvoiceProgress {
+  return {
+    status: inv.status ?? 'draft',
+    attemptCount: inv.attempt_count ?? 0,
+    amountPaidCents: inv.amount_paid ?? 0,
+  };
+}
+
 /** Whether `read` shows the invoice at an earlier point than `stored` (equal progress is not behind). */
 export function isBehind(read: InvoiceProgress, stored: InvoiceProgress): boolean {
   const byStatus = rankOf(read.status) - rankOf(stored.status);

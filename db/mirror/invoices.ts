@@ -10,7 +10,7 @@ import { invoiceObject, type InvoiceFields } from '../../integrations/webhooks/o
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { recordRedemption } from './subscriptions';
-import { isBehind, noticeOf, type InvoiceProgress } from '../../domain/invoice-progress';
+import { isBehind, noticeOf, progressOfInvoice, type InvoiceProgress } from '../../domain/invoice-progress';
 
 /** Where the engine's billing routes live, which the invoice objects of outgoing webhooks name. */
 const BILLING_PATH = '/api/v1/billing';
@@ -20,14 +20,6 @@ interface StoredInvoice {
   id: string;
   subscriptionId: string | null;
   progress: InvoiceProgress;
-}
-
-function progressOf(inv: Stripe.Invoice): InvoiceProgress {
-  return {
-    status: inv.status ?? 'draft',
-    attemptCount: inv.attempt_count ?? 0,
-    amountPaidCents: inv.amount_paid ?? 0,
-  };
 }
 
 /** The row's columns a copy of the invoice sets, beside its ids and links. */
@@ -244,7 +236,7 @@ async function writeInvoice(
 ): Promise<MirroredInvoice> {
   const stripeInvoiceId = inv.id as string;
   let stored = await storedInvoice(sql, stripeInvoiceId);
-  if (stored && isBehind(progressOf(inv), stored.progress)) return { id: stored.id };
+  if (stored && isBehind(progressOfInvoice(inv), stored.progress)) return { id: stored.id };
   const subscriptionId = await subscriptionOfInvoice(sql, inv, customerId);
   const cols = columnsOf(inv);
   const createdAt = date(inv.created) ?? clock.now();
@@ -282,7 +274,7 @@ async function writeInvoice(
       // Another process inserted it since: this copy updates that row, unless it is behind it.
       stored = await storedInvoice(sql, stripeInvoiceId);
       if (!stored) throw new Error(`invoice ${stripeInvoiceId} was neither inserted nor found`);
-      if (isBehind(progressOf(inv), stored.progress)) return { id: stored.id };
+      if (isBehind(progressOfInvoice(inv), stored.progress)) return { id: stored.id };
     }
   }
   if (stored) {

@@ -4,7 +4,7 @@ import { expandableId } from '../../integrations/stripe/expandable-id';
 import { CREDIT_PURCHASE } from '../../integrations/stripe/credit-purchase-metadata';
 import { workflowIds } from '../../workflows/ids';
 import type { StripeEventSignal } from '../../workflows/messages';
-import { covers, type InvoiceProgress } from '../../domain/invoice-progress';
+import { covers, progressOfInvoice } from '../../domain/invoice-progress';
 
 /**
  * Where a Stripe event goes, decided from the event and the events of its object waiting behind it (no
@@ -177,16 +177,8 @@ export function supersededBy(earlier: Stripe.Event, later: Stripe.Event): boolea
   const writesLater =
     (lr.kind === 'mirror' && lr.fromPayload === true) ||
     (lr.kind === 'subscriptions' && lr.always && lr.invoiceFromPayload === true);
-  return writesEarlier && writesLater && covers(progressOf(l), progressOf(e));
-}
-
-/** An invoice's progress from a payload `payloadMirrors` accepted (its counts are whole numbers). */
-function progressOf(o: StripeObject): InvoiceProgress {
-  return {
-    status: o.status as string,
-    attemptCount: o.attempt_count as number,
-    amountPaidCents: o.amount_paid as number,
-  };
+  // Both payloads passed `payloadMirrors`: their status is text and their counts whole numbers.
+  return writesEarlier && writesLater && covers(progressOfInvoice(l as never), progressOfInvoice(e as never));
 }
 
 function routeAlone(event: Stripe.Event): StripeEventRoute {
