@@ -5,7 +5,8 @@ export interface LoadState<T> {
   data: T | undefined;
   error: ApiError | null;
   loading: boolean;
-  reload(): void;
+  /** Loads afresh; settles once an answer (or an error) from this load or a later one is in state. */
+  reload(): Promise<void>;
 }
 
 /**
@@ -19,23 +20,33 @@ export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): Lo
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
   const [round, setRound] = useState(0);
+  const rounds = useRef(0);
+  const waiting = useRef<{ round: number; settle: () => void }[]>([]);
   const loader = useRef(load);
   loader.current = load;
 
   useEffect(() => {
     let live = true;
     setLoading(true);
+    // A reload asked for before this round is answered by it; one asked for since waits for its own.
+    const answered = () => {
+      const still = waiting.current.filter((w) => w.round > round);
+      for (const w of waiting.current) if (w.round <= round) w.settle();
+      waiting.current = still;
+    };
     loader.current().then(
       (value) => {
         if (!live) return;
         setHeld({ key, value });
         setError(null);
         setLoading(false);
+        answered();
       },
       (err: unknown) => {
         if (!live) return;
         setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
         setLoading(false);
+        answered();
       },
     );
     return () => {
@@ -43,7 +54,15 @@ export function useLoad<T>(load: () => Promise<T>, key: string, version = 0): Lo
     };
   }, [key, version, round]);
 
-  const reload = useCallback(() => setRound((r) => r + 1), []);
+  const reload = useCallback(
+    () =>
+      new Promise<void>((settle) => {
+        const next = ++rounds.current;
+        waiting.current.push({ round: next, settle });
+        setRound(next);
+      }),
+    [],
+  );
   return { data: held?.key === key ? held.value : undefined, error, loading, reload };
 }
 
@@ -52,7 +71,10 @@ export interface Action {
   error: ApiError | null;
   /** What the last action that succeeded said it did. */
   done: string | null;
-  /** Runs `fn` (which answers what it did, in words), then `after` when it succeeded. */
+  /**
+   * Runs `fn` (which answers what it did, in words), then `after` when it succeeded; what it did is said
+   * once `after` has settled, so the page never announces a change its rows do not show yet.
+   */
   run(fn: () => Promise<string>): Promise<void>;
   clear(): void;
 }
@@ -61,7 +83,7 @@ export interface Action {
  * The state every console form keeps around one action at a time: busy while it runs, its error, or what
  * it did; `after` reloads what the action changed.
  */
-export function useAction(after: () => void): Action {
+export function useAction(after: () => void | Promise<void>): Action {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -72,8 +94,9 @@ export function useAction(after: () => void): Action {
     setError(null);
     setDone(null);
     try {
-      setDone(await fn());
-      then.current();
+      const said = await fn();
+      await then.current();
+      setDone(said);
     } catch (err) {
       setError(err instanceof ApiError ? err : new ApiError(0, 'client_error', String(err)));
     } finally {
