@@ -11,10 +11,7 @@ import { money } from '../format';
 export function CurrencyReport() {
   const rates = useLoad(() => call(api.GET('/api/v1/admin/billing/exchange-rates')), 'exchange-rates');
   const report = useLoad(() => call(api.GET('/api/v1/admin/revenue/reporting')), 'revenue-reporting');
-  const reload = () => {
-    rates.reload();
-    report.reload();
-  };
+  const reload = () => Promise.all([rates.reload(), report.reload()]).then(() => undefined);
   return (
     <Card id="currencies" title="All currencies, in the reporting currency">
       <Loaded state={report} what="the report across currencies">
@@ -78,7 +75,7 @@ function RatesForm({
   onSaved,
 }: {
   rates: { reporting_currency: string; rates: Record<string, string>; currencies: string[] };
-  onSaved(): void;
+  onSaved(): void | Promise<void>;
 }) {
   const { busy, error, done, run } = useAction(onSaved);
   const [reporting, setReporting] = useState(rates.reporting_currency);

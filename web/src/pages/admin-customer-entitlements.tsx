@@ -43,8 +43,8 @@ export function CustomerEntitlements({ email, onChanged }: { email: string; onCh
   );
   const [form, setForm, field] = useForm(blank);
   const { busy, error, done, run } = useAction(() => {
-    view.reload();
     onChanged();
+    return view.reload();
   });
   const add = (e: FormEvent) => {
     e.preventDefault();

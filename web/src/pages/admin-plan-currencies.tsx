@@ -26,7 +26,7 @@ export function PlanCurrencies({
     price_yearly_cents: number | null;
     currency_prices: Record<string, CurrencyPrice>;
   };
-  onSaved(): void;
+  onSaved(): void | Promise<void>;
 }) {
   const { busy, error, done, run } = useAction(onSaved);
   // The currencies prices can be set in, as the engine lists them.
