@@ -289,6 +289,10 @@ export const ERROR_CODES = {
     kinds: ['unavailable'],
     meaning: 'No worker polls the task queue; the request was not started',
   },
+  workflow_unavailable: {
+    kinds: ['unavailable'],
+    meaning: "The subscription's workflow cannot take requests (its task keeps failing); nothing was changed",
+  },
   workflow_timeout: {
     kinds: ['timeout'],
     meaning: 'The workflow did not answer in time; the request may still complete',

@@ -23,8 +23,10 @@ export const PROBE_DEADLINE_MS = 2_000;
 /** How long a worker seen polling is taken as present, so a burst of mutations costs one DescribeTaskQueue. */
 export const WORKER_CHECK_CACHE_MS = 3_000;
 
-// gRPC's UNAVAILABLE; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and TASK_QUEUE_KIND_NORMAL.
+// gRPC's UNAVAILABLE and FAILED_PRECONDITION; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and
+// TASK_QUEUE_KIND_NORMAL.
 const UNAVAILABLE = 14;
+const FAILED_PRECONDITION = 9;
 const WORKFLOW_TASKS = 1;
 const ACTIVITY_TASKS = 2;
 const NORMAL_QUEUE = 1;
@@ -208,6 +210,14 @@ export function toAppError(err: unknown, ms = WORKFLOW_DEADLINE_MS): unknown {
     );
   }
   if (grpcCode(err) === UNAVAILABLE) return temporalUnavailable();
+  // Temporal refuses an Update while the run's workflow task keeps failing: the run is stuck until the
+  // workflow is mended, which is the engine's fault, not the caller's, and nothing was changed.
+  if (grpcCode(err) === FAILED_PRECONDITION) {
+    return unavailable(
+      'workflow_unavailable',
+      "The subscription's workflow cannot take requests right now; nothing was changed",
+    );
+  }
   return err;
 }
 

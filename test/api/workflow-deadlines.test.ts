@@ -1,5 +1,6 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { callWorkflow, PROBE_DEADLINE_MS, retriesWithinDeadline } from '../../services/temporal/gateway';
 import { AppError } from '../../domain/errors';
 import { customerOnboarding } from '../../workflows';
@@ -8,6 +9,7 @@ import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { startDevServer } from '../helpers/temporal';
+import { failingTask, poke } from '../helpers/failing-task-workflow';
 
 // An upper bound only: what matters is that the answer comes instead of a hung connection.
 const SOON_MS = 8000;
@@ -167,4 +169,47 @@ describe('Temporal cannot be reached', () => {
     expect(res.body.checks.temporal).not.toBe('ok');
     expect(res.body.checks.worker).not.toBe('ok');
   });
+});
+
+describe('an Update to a run whose workflow task keeps failing', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await startDevServer();
+  });
+  afterAll(() => env?.teardown());
+
+  it('answers 503 workflow_unavailable, not a bare 500', async () => {
+    const taskQueue = 'failing-task';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace,
+      taskQueue,
+      workflowsPath: require.resolve('../helpers/failing-task-workflow'),
+      // The API checks that both workflow and activity tasks have a poller before it sends an Update.
+      activities: { nothing: async () => undefined },
+    });
+    const deps = { temporal: env.client, config: { TEMPORAL_TASK_QUEUE: taskQueue } } as Parameters<
+      typeof callWorkflow
+    >[0];
+    const err = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(failingTask, {
+        taskQueue,
+        workflowId: 'failing-task-1',
+      });
+      // Until its task has failed a few times: Temporal then refuses Updates with FAILED_PRECONDITION.
+      for (let i = 0; i < 300; i++) {
+        const d = await handle.describe();
+        if ((d.raw.pendingWorkflowTask?.attempt ?? 0) >= 3) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const failure = await failureOf(callWorkflow(deps, () => handle.executeUpdate(poke)));
+      await handle.terminate('test over');
+      return failure;
+    });
+    expect(err).toBeInstanceOf(AppError);
+    expect({ kind: (err as AppError).kind, code: (err as AppError).code }).toEqual({
+      kind: 'unavailable',
+      code: 'workflow_unavailable',
+    });
+  }, 120_000);
 });
