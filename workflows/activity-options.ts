@@ -60,6 +60,17 @@ export const stripeReadLocalOptions: LocalActivityOptions = {
 };
 
 /**
+ * A Stripe call a caller is waiting on (a sign-in making its Stripe customer), run as a local activity in the
+ * workflow task that decided it. Attempts as long as an activity task's; past the local retry threshold,
+ * retries wait on workflow timers, so an outage is ridden out as before.
+ */
+export const stripeCallLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: stripeCallOptions.startToCloseTimeout,
+  localRetryThreshold: '10 seconds',
+  retry: stripeCallOptions.retry,
+};
+
+/**
  * Recording the subscription's state after a re-read: one short transaction, run as a local activity in
  * the same workflow task as the read, which spares the server an activity task and the workflow a task
  * on every renewal. Retried as database work is; past the local threshold on workflow timers, so a
@@ -82,4 +93,32 @@ export const accessSyncLocalOptions: LocalActivityOptions = {
   startToCloseTimeout: '10 seconds',
   localRetryThreshold: '10 seconds',
   retry: accessSyncOptions.retry,
+};
+
+/**
+ * Telling Lago of a sign-up, a plan or a status change, as a local activity (every sign-up makes one): an
+ * attempt as long as the activity task's was, since a Lago call may take its client's twenty seconds; it
+ * holds the run's next events that long at most. Retried as access syncs are, on workflow timers past the
+ * local threshold.
+ */
+export const lagoSyncLocalOptions: LocalActivityOptions = {
+  startToCloseTimeout: accessSyncOptions.startToCloseTimeout,
+  localRetryThreshold: '10 seconds',
+  retry: accessSyncOptions.retry,
+};
+
+/**
+ * The sync chain's local try, once a run's local activities take turns: one attempt and no local retries,
+ * since a retry's backoff would hold the run's turn for as long as Keycloak or Lago is down; a failure goes
+ * on as an activity task, retried there for as long as the outage lasts.
+ */
+export const accessSyncLocalOnceOptions: LocalActivityOptions = {
+  startToCloseTimeout: accessSyncLocalOptions.startToCloseTimeout,
+  retry: { maximumAttempts: 1 },
+};
+
+/** Lago's local try on the same terms, with the activity task's time for an attempt. */
+export const lagoSyncLocalOnceOptions: LocalActivityOptions = {
+  startToCloseTimeout: accessSyncOptions.startToCloseTimeout,
+  retry: { maximumAttempts: 1 },
 };

@@ -1,5 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { ActivityFailure, type ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { CustomerInput } from '../../activities';
@@ -82,15 +82,27 @@ describe.each(['sqlite', 'postgresql'] as const)(
       const { handle, outcome } = await onboard(refusedBy[dialect](`refused-${dialect}`));
 
       expect(outcome).toBeInstanceOf(WorkflowFailedError);
-      const activityFailure = (outcome as WorkflowFailedError).cause;
-      expect(activityFailure).toBeInstanceOf(ActivityFailure);
-      const cause = (activityFailure as ActivityFailure).cause as ApplicationFailure;
+      // A local activity's failure reaches the workflow unwrapped; an activity task's inside an ActivityFailure.
+      const failure = (outcome as WorkflowFailedError).cause;
+      const cause = (failure instanceof ActivityFailure ? failure.cause : failure) as ApplicationFailure;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
       expect(cause.nonRetryable).toBe(true);
       expect(['InvalidData', 'ConstraintViolation']).toContain(cause.type);
-      const started = (await handle.fetchHistory()).events?.filter(
-        (e) => e.activityTaskStartedEventAttributes,
+      // One attempt: the record's local activity left one marker, of its first attempt, and nothing retried it.
+      const markers = (await handle.fetchHistory()).events?.filter(
+        (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity',
       );
-      expect(started?.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+      const attempts = markers?.map(
+        (e) =>
+          (
+            JSON.parse(
+              Buffer.from(
+                e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? [],
+              ).toString(),
+            ) as { attempt: number }
+          ).attempt,
+      );
+      expect(attempts).toEqual([1]);
     });
 
     it('a later call by the same user onboards them once the failed run has ended', async () => {

@@ -1150,6 +1150,37 @@ describe('subscription workflow', () => {
     expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
   });
 
+  it('answers the event that started a run for a subscription made in Stripe with its first read', async () => {
+    const { fake, run } = await activeMonthly('made-in-stripe');
+    const created = stripeEventOf(
+      'customer.subscription.created',
+      'sub_made-in-stripe',
+      'sub_made-in-stripe',
+    );
+    await run(
+      async (handle) => {
+        await eventually(
+          () => handle.query(subscriptionState),
+          (s) => s.status === 'active',
+        );
+        // A later event proves the loop went past the one the run started with.
+        await handle.signal(
+          stripeEvent,
+          stripeEventOf('invoice.upcoming', 'in_upcoming', 'sub_made-in-stripe'),
+        );
+        await env.sleep(HOUR);
+      },
+      // As the intake starts it: the run and the event that told of the subscription, together.
+      (o) =>
+        env.client.workflow.signalWithStart(subscriptionWorkflow, {
+          ...o,
+          signal: stripeEvent,
+          signalArgs: [created],
+        }),
+    );
+    expect(fake.activities.fetchSubscription).toHaveBeenCalledTimes(1);
+  });
+
   it('reads an invoice once for its mirror-only events queued before the read, and again for one queued during it', async () => {
     const { fake, run } = await scenario('invoice-burst', {
       subscription: subscriptionSnapshot('sub_burst'),

@@ -9,11 +9,12 @@ import {
 import { deadlineKey } from '../../domain/subscription';
 import { isFinal } from '../../domain/subscription-status';
 import { dunningReport, stripeEvent, subscriptionState, type SubscriptionView } from '../messages';
-import { db } from './activity-proxies';
+import { db, dbLocal } from './activity-proxies';
 import { handleDunningReport } from './dunning-reports';
 import { refresh } from './refresh';
+import { inTurn } from './local-steps';
 import { startRun, type Run, type SubscriptionInput } from './run';
-import { handleStripeEvent } from './stripe-events';
+import { answerQueuedSubscriptionEvents, handleStripeEvent } from './stripe-events';
 import { nextTimer } from './timers';
 import { acceptRequests } from './updates';
 import { publish } from './visibility';
@@ -42,16 +43,23 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
   acceptRequests(run);
 
   if (!input.carried) {
-    await db.createSubscriptionRecord({
+    const created = {
       subscriptionId: state.subscriptionId,
       customerId: state.customerId,
       planId: input.plan.planId,
       interval: input.plan.interval,
       amountCents: input.plan.amountCents,
       ...(input.plan.currency ? { currency: input.plan.currency } : {}),
-    });
-    if (state.stripeSubscriptionId) await exclusive(() => refresh(run));
-    else await publish(state);
+    };
+    await (run.local.recordCreated
+      ? inTurn(run, () => dbLocal.createSubscriptionRecord(created))
+      : db.createSubscriptionRecord(created));
+    if (state.stripeSubscriptionId) {
+      // A run the intake started for a subscription made in Stripe holds the event that started it: the
+      // first read is newer than it, so answers it (and any other customer.subscription.* already queued).
+      if (run.local.startReadAnswersQueued) answerQueuedSubscriptionEvents(run);
+      await exclusive(() => refresh(run));
+    } else await publish(state);
   }
 
   while (!isFinal(state.status)) {

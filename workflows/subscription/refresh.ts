@@ -3,13 +3,15 @@ import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { grantsAccess } from '../../domain/subscription-status';
 import { db, stripe, stripeRead } from './activity-proxies';
 import { setPending } from './pending-change';
+import { inTurn } from './local-steps';
 import type { Run } from './run';
 import { applySnapshot } from './snapshots';
 
 /** Re-reads the subscription from Stripe and takes what changed there, including a plan chosen there. */
 export async function refresh(run: Run): Promise<void> {
   if (!run.state.stripeSubscriptionId) return;
-  const snap = await stripeRead.fetchSubscription(run.state.stripeSubscriptionId);
+  const id = run.state.stripeSubscriptionId;
+  const snap = await inTurn(run, () => stripeRead.fetchSubscription(id));
   await reconcilePending(run, snap);
   await followPlanChosenInStripe(run, snap);
   await applySnapshot(run, snap);

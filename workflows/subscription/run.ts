@@ -1,6 +1,7 @@
 import type { DunningPolicy } from '../../domain/dunning-policy';
 import type { DunningReport, PendingChange, StripeEventSignal, SubscriptionView } from '../messages';
 import { oneAtATime } from '../one-at-a-time';
+import { localSteps, type LocalSteps } from './local-steps';
 
 export interface SubscriptionInput {
   subscriptionId: string;
@@ -53,6 +54,10 @@ export interface Run {
   usageItemChecked: boolean;
   /** Keycloak and Lago syncs, in order, off the main path (see access-sync). */
   syncChain: Promise<void>;
+  /** Which steps this run makes as local activities (see local-steps). */
+  readonly local: LocalSteps;
+  /** Local activities' turns (see inTurn). */
+  readonly localTurn: <T>(step: () => Promise<T>) => Promise<T>;
   syncedKey: string;
   /** What Lago was last told (lagoSyncKey); Keycloak's key above also holds the period end. */
   lagoSyncedKey: string | null;
@@ -91,6 +96,8 @@ export function startRun(input: SubscriptionInput): Run {
     lastApplied: '',
     usageItemChecked: false,
     syncChain: Promise.resolve(),
+    local: localSteps(),
+    localTurn: oneAtATime(),
     syncedKey: '',
     lagoSyncedKey: '',
   };

@@ -1,19 +1,14 @@
-import { log, patched } from '@temporalio/workflow';
+import { log } from '@temporalio/workflow';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import { statusAfterSnapshot } from '../../domain/subscription';
 import { TRIAL_TIER } from '../../domain/trial';
 import { db, stripe } from './activity-proxies';
 import { setPending } from './pending-change';
+import { askedPatch, REFUSED_TRIAL_MIRRORS_INVOICE } from './local-steps';
 import type { Run } from './run';
 import { setStatus } from './status';
 import { publish } from './visibility';
 import { activityFailed, failureCause } from '../activity-failed';
-
-/**
- * The patch that mirrors a refused trial's invoice: its events reach a workflow that is ending, so the
- * customer and the console would not see the $1.00 charged and refunded (the chaos run found it).
- */
-export const REFUSED_TRIAL_MIRRORS_INVOICE = 'refused-trial-mirrors-invoice';
 
 /** Takes Stripe's view of the subscription as the truth, and starts a trial's own bookkeeping. */
 export async function applySnapshot(run: Run, snap: SubscriptionSnapshot): Promise<void> {
@@ -87,7 +82,7 @@ async function claimTrialCard(run: Run, snap: SubscriptionSnapshot): Promise<boo
       if (!activityFailed(err)) throw err;
       log.warn('signup fee of a refused trial not refunded', { error: failureCause(err) });
     }
-    if (patched(REFUSED_TRIAL_MIRRORS_INVOICE)) {
+    if (askedPatch(run, REFUSED_TRIAL_MIRRORS_INVOICE)) {
       try {
         await stripe.fetchInvoice(claim.signupInvoiceId);
       } catch (err) {

@@ -1,30 +1,30 @@
-import { ParentClosePolicy, patched, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
 import { cardForNewDunning, statusAfterInvoicePaid } from '../../domain/subscription';
 import { dunningWorkflow } from '../dunning';
 import { workflowIds } from '../ids';
 import { invoicePaid, paymentMethodAttached, type StripeEventSignal } from '../messages';
-import { db, stripe } from './activity-proxies';
+import { db, stripe, stripeRead } from './activity-proxies';
 import { signalDunning } from './dunning-reports';
 import { refresh } from './refresh';
+import {
+  inTurn,
+  askedPatch,
+  INVOICE_PAID_CHECKS_STATUS,
+  DUNNING_TAKES_EARLIER_CARD,
+  INVOICE_READ_ANSWERS_QUEUED,
+  INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART,
+  HANDLER_REREAD_ANSWERS_QUEUED,
+} from './local-steps';
 import type { Run } from './run';
 
 type Handler = (run: Run, e: StripeEventSignal) => Promise<void>;
 
-/** The patch that made invoice.paid end dunning only for an invoice Stripe says is paid. */
-export const INVOICE_PAID_CHECKS_STATUS = 'invoice-paid-checks-status';
-
-/** The patch that hands a new dunning run a card announced before its failure's event. */
-export const DUNNING_TAKES_EARLIER_CARD = 'dunning-takes-earlier-card';
-
-/** The patch after which one read of an invoice also answers the mirror-only events of it already queued. */
-export const INVOICE_READ_ANSWERS_QUEUED = 'invoice-read-answers-queued';
-
-/**
- * The patch after which invoice.paid for an invoice not in dunning is left to the invoice's mirror run,
- * which the intake starts for every paid invoice: no read here, and no subscription re-read, as a status
- * the payment moves comes with its own customer.subscription.updated.
- */
-export const INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART = 'invoice-paid-outside-dunning-mirrored-apart';
+/** Not async: an extra await around the call would reorder commands on replay. */
+function syncCards(run: Run, customerId: string): Promise<{ cards: number }> {
+  return run.local.cards
+    ? inTurn(run, () => stripeRead.syncPaymentMethods(customerId))
+    : stripe.syncPaymentMethods(customerId);
+}
 
 /** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
 const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
@@ -36,7 +36,7 @@ const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalize
  * await around the read would reorder commands on replay.
  */
 function answeredByRead(run: Run, invoiceId: string): StripeEventSignal[] {
-  if (!patched(INVOICE_READ_ANSWERS_QUEUED)) return [];
+  if (!askedPatch(run, INVOICE_READ_ANSWERS_QUEUED)) return [];
   return run.inbox.filter((q) => MIRROR_ONLY_INVOICE_EVENTS.has(q.type) && q.objectId === invoiceId);
 }
 
@@ -76,7 +76,7 @@ const handlers: Record<string, Handler> = {
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
       const card = cardForNewDunning(run.state.lastCardAttached, e.created);
-      if (card && patched(DUNNING_TAKES_EARLIER_CARD)) {
+      if (card && askedPatch(run, DUNNING_TAKES_EARLIER_CARD)) {
         await signalDunning(inv.stripeInvoiceId, paymentMethodAttached, { paymentMethodId: card });
       }
     }
@@ -84,7 +84,10 @@ const handlers: Record<string, Handler> = {
   },
   'invoice.paid': async (run, e) => {
     const { state } = run;
-    if (!state.dunningInvoices.includes(e.objectId) && patched(INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART))
+    if (
+      !state.dunningInvoices.includes(e.objectId) &&
+      askedPatch(run, INVOICE_PAID_OUTSIDE_DUNNING_MIRRORED_APART)
+    )
       return;
     const queued = answeredByRead(run, e.objectId);
     const inv = await stripe.fetchInvoice(e.objectId);
@@ -93,7 +96,7 @@ const handlers: Record<string, Handler> = {
     // for an invoice still open must not restore access. (Runs recorded before this check replay without it.)
     if (
       state.dunningInvoices.includes(e.objectId) &&
-      (inv.status === 'paid' || !patched(INVOICE_PAID_CHECKS_STATUS))
+      (inv.status === 'paid' || !askedPatch(run, INVOICE_PAID_CHECKS_STATUS))
     ) {
       await signalDunning(e.objectId, invoicePaid);
       state.dunningInvoices = state.dunningInvoices.filter((id) => id !== e.objectId);
@@ -110,17 +113,18 @@ const handlers: Record<string, Handler> = {
       payload: { invoiceId: e.objectId, hostedInvoiceUrl: e.hostedInvoiceUrl ?? null },
     });
   },
-  'payment_method.attached': async ({ state }, e) => {
+  'payment_method.attached': async (run, e) => {
+    const { state } = run;
     state.lastCardAttached = { paymentMethodId: e.objectId, attachedAt: e.created };
-    await stripe.syncPaymentMethods(state.customerId);
+    await syncCards(run, state.customerId);
     for (const invoiceId of state.dunningInvoices)
       await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });
   },
-  'payment_method.detached': async ({ state }) => {
-    await stripe.syncPaymentMethods(state.customerId);
+  'payment_method.detached': async (run) => {
+    await syncCards(run, run.state.customerId);
   },
   'checkout.session.completed': async (run) => {
-    await stripe.syncPaymentMethods(run.state.customerId);
+    await syncCards(run, run.state.customerId);
     await rereadAfterHandler(run);
   },
   // A preview of the next invoice: it has no id yet and nothing to mirror.
@@ -144,7 +148,7 @@ async function rereadSubscription(run: Run): Promise<void> {
   await refresh(run);
 }
 
-function answerQueuedSubscriptionEvents(run: Run): void {
+export function answerQueuedSubscriptionEvents(run: Run): void {
   const { inbox, applied } = run;
   for (let i = inbox.length - 1; i >= 0; i--) {
     const queued = inbox[i] as StripeEventSignal;
@@ -155,14 +159,8 @@ function answerQueuedSubscriptionEvents(run: Run): void {
   }
 }
 
-/**
- * The re-read a handler ends with answers the customer.subscription.* events already queued too (a failed
- * renewal's two updates wait behind its invoice.payment_failed), as the plain re-read always did.
- */
-export const HANDLER_REREAD_ANSWERS_QUEUED = 'handler-reread-answers-queued';
-
 function rereadAfterHandler(run: Run): Promise<void> {
-  if (patched(HANDLER_REREAD_ANSWERS_QUEUED)) answerQueuedSubscriptionEvents(run);
+  if (askedPatch(run, HANDLER_REREAD_ANSWERS_QUEUED)) answerQueuedSubscriptionEvents(run);
   return refresh(run);
 }
 
