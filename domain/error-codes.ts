@@ -291,7 +291,8 @@ export const ERROR_CODES = {
   },
   workflow_unavailable: {
     kinds: ['unavailable'],
-    meaning: "The subscription's workflow cannot take requests (its task keeps failing); nothing was changed",
+    meaning:
+      'The workflow behind the request cannot take requests (its task keeps failing); nothing was changed',
   },
   workflow_timeout: {
     kinds: ['timeout'],

@@ -215,7 +215,7 @@ export function toAppError(err: unknown, ms = WORKFLOW_DEADLINE_MS): unknown {
   if (grpcCode(err) === FAILED_PRECONDITION) {
     return unavailable(
       'workflow_unavailable',
-      "The subscription's workflow cannot take requests right now; nothing was changed",
+      'The workflow behind this request cannot take requests right now; nothing was changed',
     );
   }
   return err;
