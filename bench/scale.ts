@@ -851,9 +851,11 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   print();
   print(
     `   ${
-      evictions > 0
+      evictions > 0 && whileFull.length > 0
         ? `Memory grows with the workflows cached until the cache is full at ${fmt(cache)} a worker; past that the cache stays full, the least recently used run is evicted (${fmt(evictions)} times here) and its next event costs a replay of its history instead of memory.`
-        : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(to)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
+        : evictions > 0
+          ? `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(to)} stay under the cache limit (${fmt(cache)} a worker), so the ${fmt(evictions)} forced evictions were not for room: the SDK evicts a run whose workflow task failed or timed out, and its next event replays its history.`
+          : `Memory grows with the workflows cached, each live subscription cached on one of the two workers; ${fmt(to)} stay under the cache limit (${fmt(cache)} a worker), so none was evicted and nothing was replayed.`
     } Making them went at ${spread(rates, 1)} a second over the steps (min / median / max).`,
   );
   print();

@@ -16,6 +16,7 @@ export {
   cardSetupSessionWorkflow,
   detachPaymentMethodWorkflow,
   portalSessionWorkflow,
+  readCardsWorkflow,
   setDefaultPaymentMethodWorkflow,
   syncPaymentMethodsWorkflow,
 } from './payment-methods';

@@ -1,9 +1,10 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PaymentMethodSummary } from '../activities/stripe/payment-methods';
-import { stripeCallOptions } from './activity-options';
+import { stripeCallOptions, stripeReadLocalOptions } from './activity-options';
 
 const stripe = proxyActivities<Activities>(stripeCallOptions);
+const stripeLocal = proxyLocalActivities<Activities>(stripeReadLocalOptions);
 
 /** Attaches a card to the customer's Stripe customer (id `payment-method-<pm>`); a decline fails it. */
 export async function attachPaymentMethodWorkflow(req: {
@@ -59,8 +60,15 @@ export async function cardSetupSessionWorkflow(req: {
 
 /**
  * Re-reads a customer's cards into the mirror when a card event has no live subscription to go to (a
- * card added by a customer whose plan has ended); id `payment-methods-sync-<event id>`.
+ * card added by a customer whose plan has ended, or at a sign-up, before Stripe's subscription has its
+ * run); id `payment-methods-sync-<event id>`. The read is a local activity: the run is one workflow task,
+ * where an activity task made it two and a round trip through the server.
  */
+export async function readCardsWorkflow(customerId: string): Promise<{ cards: number }> {
+  return stripeLocal.syncPaymentMethods(customerId);
+}
+
+/** The type of the card runs started before readCardsWorkflow, kept for those still open and for replay. */
 export async function syncPaymentMethodsWorkflow(customerId: string): Promise<{ cards: number }> {
   return stripe.syncPaymentMethods(customerId);
 }

@@ -80,7 +80,7 @@ export interface MirrorRun {
     | 'syncCreditNoteWorkflow'
     | 'syncInvoiceWorkflow'
     | 'mirrorInvoiceWorkflow'
-    | 'syncPaymentMethodsWorkflow'
+    | 'readCardsWorkflow'
     | 'creditPurchaseWorkflow';
   workflowId: string;
   objectId: string;
@@ -294,7 +294,7 @@ function fromPayload(event: Stripe.Event, o: StripeObject): { fromPayload?: true
 /** The run that re-reads a customer's cards, for a card no live subscription brought in. */
 export function cardsRun(event: Stripe.Event, customerId: string): MirrorRun {
   return {
-    workflow: 'syncPaymentMethodsWorkflow',
+    workflow: 'readCardsWorkflow',
     workflowId: workflowIds.paymentMethodsSync(event.id),
     objectId: customerId,
   };

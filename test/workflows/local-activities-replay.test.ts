@@ -45,7 +45,7 @@ describe("a subscription run's local activities", () => {
   });
   afterAll(() => env?.teardown());
 
-  it('take turns while a slow Keycloak sync meets quick card re-reads, and the history replays', async () => {
+  it('take turns while a slow Keycloak sync meets quick card re-reads, the run asks one patch, and the history replays', async () => {
     const name = 'la-overlap';
     const now = Date.now();
     const fake = fakeBilling(env, {
@@ -114,6 +114,19 @@ describe("a subscription run's local activities", () => {
     expect(lanes.calls).toBeGreaterThanOrEqual(7);
     expect(lanes.most).toBe(1);
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    // A new run asks one patch (EARLIER_PATCHES_FOLDED) for all of them: each patch asked is a marker and an
+    // upsert of TemporalChangeVersion, a write of the run's visibility record (a sign-up's run asked 14).
+    const events = history.events ?? [];
+    const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    const versionUpserts = events.filter(
+      (e) =>
+        e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields
+          ?.TemporalChangeVersion,
+    );
+    expect({ patches: patches.length, versionUpserts: versionUpserts.length }).toEqual({
+      patches: 1,
+      versionUpserts: 1,
+    });
     await expect(
       Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId),
     ).resolves.toBeUndefined();

@@ -1,6 +1,12 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
-import { mirrorInvoiceWorkflow, syncChargeWorkflow, syncInvoiceWorkflow } from '../../workflows';
+import {
+  mirrorInvoiceWorkflow,
+  readCardsWorkflow,
+  syncChargeWorkflow,
+  syncInvoiceWorkflow,
+} from '../../workflows';
 import { mirrorAgain } from '../../workflows/messages';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 
@@ -170,5 +176,35 @@ describe('mirror runs, one per Stripe object at a time', () => {
     const result = await worker.runUntil(() => a.result());
     expect(b.signaledRunId).toBe(a.signaledRunId);
     expect({ result, synced }).toEqual({ result: { mirrored: true }, synced: ['ch_1'] });
+  });
+
+  it("re-reads a customer's cards in one workflow task, the read a local activity", async () => {
+    const read: { customerId: string; local: boolean }[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'mirror-cards',
+      workflowBundle: workflowBundle(),
+      activities: {
+        async syncPaymentMethods(customerId: string) {
+          read.push({ customerId, local: Context.current().info.isLocal });
+          return { cards: 1 };
+        },
+      },
+    });
+    const handle = await env.client.workflow.start(readCardsWorkflow, {
+      workflowId: 'payment-methods-sync-evt_card',
+      taskQueue: 'mirror-cards',
+      args: ['cust_cards'],
+    });
+    const result = await worker.runUntil(() => handle.result());
+    const { events } = await handle.fetchHistory();
+    const tasks = (events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+    const activityTasks = (events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
+    expect({ result, read, tasks, activityTasks }).toEqual({
+      result: { cards: 1 },
+      read: [{ customerId: 'cust_cards', local: true }],
+      tasks: 1,
+      activityTasks: 0,
+    });
   });
 });

@@ -278,14 +278,14 @@ function engineCommand(spec: ServiceSpec): [string, string[]] {
 }
 
 /**
- * `CLUSTER_CPU_PROFILE_DIR=dir`: each engine process and the Stripe emulator write their CPU profile there
- * as they stop, to find where a benchmark's CPU goes (`node --cpu-prof`; open it in Chrome's DevTools).
+ * `CLUSTER_CPU_PROFILE_DIR=dir`: each engine process and the Stripe emulator write their CPU profile in a
+ * folder of `dir` named after the process as they stop, to find where a benchmark's CPU goes (`node
+ * --cpu-prof`; open it in Chrome's DevTools). Node's own file names, as a worker's workflow threads and a
+ * restarted process write profiles of their own, which one name would overwrite.
  */
 function cpuProfile(name: string): string[] {
   const profileDir = process.env.CLUSTER_CPU_PROFILE_DIR;
-  return profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`, `--cpu-prof-name=${name}.\${pid}.cpuprofile`]
-    : [];
+  return profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir, name)}`] : [];
 }
 
 /** A command of the Temporal image, with its programs found where tools/temporal-server.js built them. */
