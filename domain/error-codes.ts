@@ -289,6 +289,11 @@ export const ERROR_CODES = {
     kinds: ['unavailable'],
     meaning: 'No worker polls the task queue; the request was not started',
   },
+  overloaded: {
+    kinds: ['unavailable'],
+    meaning:
+      'This API process has as many of these requests in progress as it takes; nothing was recorded; send it again after Retry-After',
+  },
   workflow_unavailable: {
     kinds: ['unavailable'],
     meaning:

@@ -67,6 +67,13 @@ export const usageEvents = new Counter({
   registers: [registry],
 });
 
+export const requestsShed = new Counter({
+  name: 'billing_requests_shed_total',
+  help: 'Requests refused with 503 overloaded because as many were in progress as the route takes, by route.',
+  labelNames: ['route'] as const,
+  registers: [registry],
+});
+
 export const quotaDenials = new Counter({
   name: 'billing_quota_denials_total',
   help: 'Requests refused because the daily quota is spent, by plan and by where (report, check_access).',

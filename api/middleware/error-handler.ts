@@ -21,7 +21,8 @@ export const errorHandler: Middleware = async (ctx, next) => {
       // Maybe done, maybe not (a commit cut off): the caller sends it again, which idempotent calls allow.
       ctx.state.log?.warn({ err }, 'database unreachable');
       ctx.set('Retry-After', '1');
-    } else if (status >= 500) {
+    } else if (status >= 500 && refusal.code !== 'overloaded') {
+      // A shed request (overloaded) is the process protecting itself: a metric counts it, no log line each.
       ctx.state.log?.error({ err }, err instanceof AppError ? err.message : 'unhandled error');
     }
   }

@@ -10,6 +10,8 @@ import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
 import { DEFAULT_BODY_LIMIT, readBody } from '../middleware/body';
 import { validationFailed } from '../errors';
+import { requestsShed } from '../../telemetry/api-metrics';
+import { InFlightLimit } from './in-flight';
 
 /**
  * Who may call a route: anyone; a person with at least this role ('viewer' = any signed-in person); the
@@ -55,6 +57,11 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * Retry-After. Taken after the input is valid, so a malformed request costs the caller nothing.
    */
   rateLimit?: RouteRateLimitClass;
+  /**
+   * The setting that caps this route's requests in progress in one API process (see InFlightLimit): past it,
+   * 503 overloaded with Retry-After, before the body is read. Only for routes a caller may safely repeat.
+   */
+  shedAbove?: 'USAGE_REPORTS_IN_FLIGHT_MAX';
   /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
   bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
@@ -154,36 +161,65 @@ export function mount(
     registry.push({
       ...spec,
       fullPath,
-      ...(spec.rateLimit
-        ? {
-            errors: {
-              429: `Too many requests of this kind by this caller (rate_limited, class ${spec.rateLimit}; Retry-After)`,
-              ...spec.errors,
-            },
-          }
+      ...(spec.rateLimit || spec.shedAbove
+        ? { errors: { ...documentedRefusals(spec), ...spec.errors } }
         : {}),
     });
+    const inFlight = spec.shedAbove ? new InFlightLimit(deps.config[spec.shedAbove]) : null;
     router[spec.method](fullPath, async (ctx) => {
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
       refuseMalformedUrl(ctx);
-      // Only now: an unauthenticated caller has no body read, let alone parsed.
-      await readBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
-      const input = {
-        params: parse(spec.params, guardInput(ctx.params, 'params'), 'params'),
-        query: parse(spec.query, guardInput(ctx.query, 'query'), 'query'),
-        body: spec.body ? parse(spec.body, bodyOf(ctx, spec.bodyGuard), 'body') : undefined,
-        identity,
-        deps,
-        ctx,
-      } as HandlerInput<unknown, unknown, unknown, Access>;
-      if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity, ctx);
-      const result = await runHandler(spec, input);
-      if (result !== undefined) {
-        ctx.status = spec.status ?? 200;
-        ctx.body = result;
+      if (!inFlight) return serve(spec, deps, ctx, identity);
+      if (!inFlight.tryEnter()) throw shed(fullPath, ctx);
+      try {
+        await serve(spec, deps, ctx, identity);
+      } finally {
+        inFlight.leave();
       }
     });
+  }
+}
+
+/** The 429 and 503 a route's rate limit and in-progress ceiling add to its documented answers. */
+function documentedRefusals(spec: AnyRoute): Record<number, string> {
+  const errors: Record<number, string> = {};
+  if (spec.rateLimit)
+    errors[429] = `Too many requests of this kind by this caller (rate_limited, class ${spec.rateLimit}; Retry-After)`;
+  if (spec.shedAbove)
+    errors[503] = `This API process has as many of these in progress as ${spec.shedAbove} allows (overloaded; Retry-After): nothing was recorded, send it again`;
+  return errors;
+}
+
+/** Refused before its body is read: the cheapest answer the process can give while it is saturated. */
+function shed(route: string, ctx: Context): AppError {
+  requestsShed.inc({ route });
+  ctx.set('Retry-After', '1');
+  return new AppError(
+    'unavailable',
+    'overloaded',
+    'Too many of these requests are in progress here; nothing was recorded, send it again after Retry-After',
+    { retry_after_seconds: 1 },
+  );
+}
+
+/** The route's work once admitted: the body read, the input validated, the handler run. */
+async function serve(spec: AnyRoute, deps: AppDeps, ctx: Context, identity: Identity | null): Promise<void> {
+  // Only now: an unauthenticated caller has no body read, let alone parsed.
+  await readBody(ctx, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  const input = {
+    params: parse(spec.params, guardInput(ctx.params, 'params'), 'params'),
+    query: parse(spec.query, guardInput(ctx.query, 'query'), 'query'),
+    body: spec.body ? parse(spec.body, bodyOf(ctx, spec.bodyGuard), 'body') : undefined,
+    identity,
+    deps,
+    ctx,
+  } as HandlerInput<unknown, unknown, unknown, Access>;
+  if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity, ctx);
+  const result = await runHandler(spec, input);
+  if (result !== undefined) {
+    ctx.status = spec.status ?? 200;
+    ctx.body = result;
   }
 }
 

@@ -28,6 +28,8 @@ export const usageRoutes = [
     access: 'viewer|billing-gateway',
     body: reportUsageBody,
     bodyGuard: 'handler',
+    // A flood of reports is refused at the door rather than queued: the gateway retries, access stays fast.
+    shedAbove: 'USAGE_REPORTS_IN_FLIGHT_MAX',
     // A batch of up to 1,000 events, each with up to 4 KB of metadata.
     bodyLimit: LARGE_BODY_LIMIT,
     errors: {
