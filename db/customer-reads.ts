@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { perDatabase } from './per-database';
 import { sqlFor } from './raw-sql';
+import type { CustomerFields } from '../domain/customer-record';
 
 /**
  * Who a caller is, in plain SQL with typed row mapping (no entity manager fork, no hydration): the
@@ -24,6 +25,38 @@ export async function customerIdOf(em: EntityManager, userId: string): Promise<s
   if (cache.size >= CACHED_CUSTOMERS) cache.clear();
   cache.set(userId, row.id);
   return row.id;
+}
+
+/** A caller's record as onboarding left it, by their identity's subject; null before their first sign-in. */
+export async function customerOfUser(
+  em: EntityManager,
+  userId: string,
+): Promise<(CustomerFields & { id: string; stripeCustomerId: string | null }) | null> {
+  const [r] = await sqlFor(em).read<Record<string, unknown>>(
+    'select id, email, name, roles, stripe_customer_id from customers where user_id = ?',
+    [userId],
+  );
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    email: String(r.email),
+    name: r.name == null ? null : String(r.name),
+    roles: rolesOf(r.roles),
+    stripeCustomerId: r.stripe_customer_id == null ? null : String(r.stripe_customer_id),
+  };
+}
+
+/** The roles column: parsed already (PostgreSQL's JSON) or as text (SQLite's). */
+function rolesOf(value: unknown): string[] {
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(list) ? list.map(String) : [];
 }
 
 /** A customer as the reads name it: our id, the identity provider's id and the email. */

@@ -1,3 +1,5 @@
+import { customerOfUser } from '../../db/customer-reads';
+import { needsOnboarding } from '../../domain/customer-record';
 import { workflowIds } from '../../workflows/ids';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
@@ -7,8 +9,21 @@ import { workflowType } from '../temporal/workflow-type';
 
 export const stripeConfigured = (c: Config) => Boolean(c.STRIPE_SECRET_KEY || c.STRIPE_API_BASE);
 
-/** Makes sure the caller has a customer record, through its onboarding workflow; returns its id. */
+/**
+ * Makes sure the caller has a customer record: from the record when a sign-in would change nothing in it,
+ * otherwise through its onboarding workflow.
+ */
 export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: string | null) {
+  const withStripe = stripeConfigured(deps.config);
+  const wanted = { email: identity.email, name: name ?? identity.name, roles: identity.roles };
+  const stored = await customerOfUser(deps.orm.em, identity.sub);
+  if (stored && !needsOnboarding(stored, wanted, withStripe))
+    return {
+      customerId: stored.id,
+      email: stored.email,
+      stripeCustomerId: stored.stripeCustomerId,
+      created: false,
+    };
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('customerOnboarding'), {
       workflowId: workflowIds.customer(identity.sub),
@@ -16,10 +31,7 @@ export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: 
       // A running onboarding is joined; a finished or failed one leaves the id free for the next call.
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      args: [
-        { userId: identity.sub, email: identity.email, name: name ?? identity.name, roles: identity.roles },
-        { withStripe: stripeConfigured(deps.config) },
-      ],
+      args: [{ userId: identity.sub, ...wanted }, { withStripe }],
     }),
   );
 }
