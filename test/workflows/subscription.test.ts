@@ -1228,6 +1228,11 @@ describe('subscription workflow', () => {
   it("leaves a paid invoice that is not in dunning to the invoice's mirror run: no invoice read, no re-read", async () => {
     const { fake, run } = await activeMonthly('paid-apart');
     await run(async (handle) => {
+      // Past the run's first task: an event already waiting at its first read is answered by that read.
+      await eventually(
+        () => handle.query(subscriptionState),
+        (s) => s.status === 'active',
+      );
       await handle.signal(
         stripeEvent,
         stripeEventOf('customer.subscription.updated', 'sub_paid-apart', 'sub_paid-apart'),
