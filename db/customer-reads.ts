@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { perDatabase } from './per-database';
-import { sqlFor } from './raw-sql';
+import { readJsonList, sqlFor } from './raw-sql';
 import type { CustomerFields } from '../domain/customer-record';
 
 /**
@@ -41,22 +41,9 @@ export async function customerOfUser(
     id: String(r.id),
     email: String(r.email),
     name: r.name == null ? null : String(r.name),
-    roles: rolesOf(r.roles),
+    roles: readJsonList(r.roles),
     stripeCustomerId: r.stripe_customer_id == null ? null : String(r.stripe_customer_id),
   };
-}
-
-/** The roles column: parsed already (PostgreSQL's JSON) or as text (SQLite's). */
-function rolesOf(value: unknown): string[] {
-  let list = value;
-  if (typeof value === 'string') {
-    try {
-      list = JSON.parse(value);
-    } catch {
-      return [];
-    }
-  }
-  return Array.isArray(list) ? list.map(String) : [];
 }
 
 /** A customer as the reads name it: our id, the identity provider's id and the email. */

@@ -128,6 +128,19 @@ export function readJsonObject(raw: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+/** A JSON list of text column as read by raw SQL; anything that is not a list, or not JSON, reads as `[]`. */
+export function readJsonList(raw: unknown): string[] {
+  let v = raw;
+  if (typeof raw === 'string') {
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(v) ? v.map(String) : [];
+}
+
 /** `?, ?, ?` groups for a multi-row VALUES list. */
 export function placeholders(rows: number, columns: number): string {
   const row = `(${new Array(columns).fill('?').join(', ')})`;
