@@ -14,6 +14,7 @@ export default tseslint.config(
       'db/migrations/sqlite/**',
       'db/migrations/postgresql/**',
       'web/dist/**',
+      'packages/*/dist/**',
       'web/.generated/**',
       'web/src/api/openapi.gen.ts',
     ],
@@ -73,6 +74,23 @@ export default tseslint.config(
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'setInterval', message: 'Use sleep() in a loop with continue-as-new.' },
         { name: 'process', message: 'Workflows cannot read the process environment.' },
+      ],
+    },
+  },
+  {
+    // The gateway client is published on its own: Node's built-ins and its own files, nothing of the engine.
+    files: ['packages/gateway-client/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!node:|\\./|\\.\\./(?!\\.\\.))',
+              message: 'The gateway client depends on nothing but Node: no packages, no engine code.',
+            },
+          ],
+        },
       ],
     },
   },

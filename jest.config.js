@@ -4,7 +4,7 @@ const ESM_ONLY = '(@keycloak/keycloak-admin-client|@microsoft/kiota-[^/]+|cameli
 
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/packages'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],

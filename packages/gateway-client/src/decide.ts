@@ -1,0 +1,90 @@
+/**
+ * The local decision: may this customer use `quantity` more of a feature, from a verified snapshot and the
+ * usage this gateway recorded that the snapshot may not include yet. It answers as the engine's own check
+ * does (`POST /entitlements/check`), with the same reasons, so a gateway can switch between the two.
+ */
+
+/** One entitlement as the snapshot carries it (the engine's `GET /entitlements` item). */
+export interface EntitlementClaim {
+  feature: string;
+  kind: 'boolean' | 'limit' | 'metered';
+  /** Of a metered allowance: the usage type counted, `*` for every one. */
+  usage_type?: string;
+  per?: 'day' | 'period';
+  overage?: 'block' | 'bill';
+  allowed: boolean;
+  reason: string;
+  /** The limit or allowance; null for a feature that is on, or unlimited. */
+  limit: number | null;
+  used: number | null;
+  remaining: number | null;
+  resets_at: string | null;
+}
+
+export interface SnapshotClaims {
+  tier: string | null;
+  status: string;
+  entitlements: EntitlementClaim[];
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** `ok`, `overage_billed`, `no_subscription`, `subscription_<status>`, `feature_not_in_plan`, `limit_exceeded`, `allowance_exhausted`. */
+  reason: string;
+  limit: number | null;
+  /** What is left after what this gateway counted since the snapshot; null when nothing counts down. */
+  remaining: number | null;
+}
+
+/** Units a gateway recorded that a snapshot may not include: by usage type, and in all. */
+export interface Unincluded {
+  total: number;
+  byType: ReadonlyMap<string, number>;
+}
+
+const GRANTING = new Set(['trialing', 'active', 'past_due']);
+
+const NONE: Unincluded = { total: 0, byType: new Map() };
+
+/** A snapshot's claims made ready to decide from: entitlements by feature, the status refusal once. */
+export class DecisionTable {
+  readonly #byFeature = new Map<string, EntitlementClaim>();
+  /** The reason every question is refused with, when the subscription grants no access. */
+  readonly #refusal: string | null;
+  /** The earliest time an allowance starts again: the snapshot says nothing true after it. */
+  readonly resetsAtMs: number;
+
+  constructor(claims: SnapshotClaims) {
+    let refusal: string | null = null;
+    let resets = Infinity;
+    for (const e of claims.entitlements) {
+      this.#byFeature.set(e.feature, e);
+      if (e.reason === 'no_subscription' || e.reason.startsWith('subscription_')) refusal = e.reason;
+      if (e.kind === 'metered' && e.resets_at) resets = Math.min(resets, Date.parse(e.resets_at));
+    }
+    // With nothing listed, the status alone says whether access is refused (the engine's granting statuses).
+    if (claims.entitlements.length === 0 && !GRANTING.has(claims.status))
+      refusal = claims.status === 'none' ? 'no_subscription' : `subscription_${claims.status}`;
+    this.#refusal = refusal;
+    this.resetsAtMs = resets;
+  }
+
+  decide(feature: string, quantity: number, inUse: number, unincluded: Unincluded = NONE): Decision {
+    if (this.#refusal) return { allowed: false, reason: this.#refusal, limit: null, remaining: null };
+    const e = this.#byFeature.get(feature);
+    if (!e) return { allowed: false, reason: 'feature_not_in_plan', limit: null, remaining: null };
+    if (e.kind === 'boolean' || e.limit === null)
+      return { allowed: true, reason: 'ok', limit: e.limit, remaining: null };
+    const used =
+      e.kind === 'limit'
+        ? Math.max(0, inUse)
+        : (e.used ?? 0) +
+          (e.usage_type === '*' ? unincluded.total : (unincluded.byType.get(e.usage_type ?? '') ?? 0));
+    const remaining = Math.max(0, e.limit - used);
+    if (quantity <= remaining) return { allowed: true, reason: 'ok', limit: e.limit, remaining };
+    if (e.kind === 'limit') return { allowed: false, reason: 'limit_exceeded', limit: e.limit, remaining };
+    return e.overage === 'bill'
+      ? { allowed: true, reason: 'overage_billed', limit: e.limit, remaining }
+      : { allowed: false, reason: 'allowance_exhausted', limit: e.limit, remaining };
+  }
+}

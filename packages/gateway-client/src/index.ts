@@ -1,0 +1,13 @@
+export { GatewayClient, EngineUnavailable } from './client';
+export type { ClientStats, CustomerRef, GatewayClientOptions, UsageInput } from './client';
+export { DecisionTable } from './decide';
+export { CustomerView } from './customer-view';
+export type { Standing, ViewPolicy } from './customer-view';
+export type { Decision, EntitlementClaim, SnapshotClaims } from './decide';
+export { blindWindowSeconds, overspendBound } from './bound';
+export type { BoundInputs } from './bound';
+export { SnapshotRejected, verifySnapshot, keysOf, SNAPSHOT_ISSUER } from './jws';
+export { Spool, SpoolLocked } from './spool';
+export type { SpooledEvent } from './spool';
+export { verifyWebhook, WebhookRejected } from './webhooks';
+export type { EngineWebhook } from './webhooks';
