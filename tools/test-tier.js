@@ -15,6 +15,8 @@ if (tier !== 'integration' && tier !== 'system') {
 const folders = readdirSync(path.join(root, 'test'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && d.name !== 'helpers' && tierOf(`test/${d.name}/x.test.ts`) === tier)
   .map((d) => `<rootDir>/test/${d.name}/`);
+// The packages' own tests (the gateway client's) run against the engine's API: integration.
+if (tier === 'integration') folders.push('<rootDir>/packages/');
 const jest = path.join(root, 'node_modules', '.bin', 'jest');
 const r = spawnSync(jest, ['--ci', '--roots', ...folders, ...process.argv.slice(3)], {
   cwd: root,
