@@ -44,6 +44,8 @@ export interface Ready {
    */
   creditCustomers: string[];
   creditCheckToken: string;
+  /** Customers on a plan with a daily cap (professional: 10,000 calls), untouched by the other phases. */
+  capCustomers: string[];
 }
 
 /** The API process's CPU time, its event loop, and the ledger's group commits so far. */
@@ -69,6 +71,8 @@ export interface Engine {
 }
 
 export const CUSTOMERS = 50;
+/** Capped customers: one a run of the gateway client's overspend benchmark. */
+const CAP_CUSTOMERS = 5;
 /** Paid invoices of each seeded customer: the "handful" a customer's invoice list shows. */
 export const INVOICES_PER_CUSTOMER = 5;
 
@@ -229,6 +233,15 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       );
       creditCustomers.push(sub);
     }
+    const capCustomers: string[] = [];
+    for (let c = 0; c < CAP_CUSTOMERS; c++) {
+      const { sub } = await seedSubscriber(orm, {
+        email: `cap-${c}@bench.local`,
+        plan: 'professional',
+        periodStart,
+      });
+      capCustomers.push(sub);
+    }
     const api = await startApiProcess({
       databaseUrl: url,
       oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
@@ -249,6 +262,7 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       customers,
       customerTokens,
       creditCustomers: creditCustomers.slice(0, CUSTOMERS),
+      capCustomers,
       creditCheckToken: await idp.token({
         sub: creditCustomers[CUSTOMERS] as string,
         email: 'credit-check@bench.local',
