@@ -108,6 +108,8 @@ export class GatewayClient {
   #keys: Map<string, KeyObject> | null = null;
   #keysLoading: Promise<Map<string, KeyObject>> | null = null;
   #token: string | null = null;
+  /** The engine answered 401 to a report: the next token is a renewed one. */
+  #tokenRefused = false;
   #timer: NodeJS.Timeout | null = null;
   #sending: Promise<void> | null = null;
   #retryAtMs = 0;
@@ -283,7 +285,10 @@ export class GatewayClient {
   async #authorization(renew = false): Promise<string> {
     const { token } = this.#opts;
     if (typeof token === 'string') return `Bearer ${token}`;
-    if (renew || !this.#token) this.#token = await token(renew);
+    if (renew || this.#tokenRefused || !this.#token) {
+      this.#token = await token(renew || this.#tokenRefused);
+      this.#tokenRefused = false;
+    }
     return `Bearer ${this.#token}`;
   }
 
@@ -410,7 +415,7 @@ export class GatewayClient {
       this.#failures++;
       this.#stats.retries++;
       this.#retryAtMs = Date.now() + (outcome.retryAfterMs ?? backoffMs(this.#failures));
-      if (outcome.renewToken && typeof this.#opts.token !== 'string') this.#token = null;
+      if (outcome.renewToken) this.#tokenRefused = true;
       this.#opts.onError?.(new EngineUnavailable(`report_usage not taken: ${outcome.why}`));
       return;
     }

@@ -188,6 +188,26 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the gateway client against the
     }
   }, 60_000);
 
+  it('asks for a renewed token after a 401, for snapshots and for reports', async () => {
+    const { email } = await subscriber();
+    const asked: boolean[] = [];
+    const tokenOf = async (renew: boolean) => {
+      asked.push(renew);
+      return renew ? gateway : 'expired-token';
+    };
+    const forSnapshots = await client({ token: tokenOf });
+    expect(await forSnapshots.check({ email }, 'chat')).toMatchObject({ allowed: true });
+    expect(asked).toEqual([false, true]);
+
+    asked.length = 0;
+    const forReports = await client({ token: tokenOf });
+    const id = await forReports.record({ email }, { type: 'inference', quantity: 1 });
+    await forReports.flush();
+    expect(asked).toEqual([false, true]);
+    expect(forReports.stats()).toMatchObject({ pending: 0, retries: 1 });
+    expect(await stored([id])).toBe(1);
+  });
+
   it('drops a snapshot on a signed access.changed, and the next question sees the change', async () => {
     const { email, customerId } = await subscriber();
     const c = await client();
