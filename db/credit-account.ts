@@ -6,7 +6,7 @@ import { num, type Sql } from './raw-sql';
 
 /**
  * The account a customer's next event draws on, read from the ledger and the usage counters in two
- * statements: the period's counted units (every day's counter from the day it starts on, less the units of
+ * statements, issued together: the period's counted units (every day's counter from the day it starts on, less the units of
  * that day that came before the start; see services/usage/period-usage.ts for why that part is final) and
  * what prepaid grants paid this period, then the grants that can be drawn with what left each. Included
  * credits left, drawable grants, and the overage so far (units beyond included, less what prepaid grants
@@ -24,29 +24,32 @@ export async function readUsageAccount(
   // Types the rate card prices by their own lines are outside the pool: they use no included credits.
   const unpooled = terms.unpooledTypes ?? [];
   const notUnpooled = unpooled.length ? ` and type not in (${unpooled.map(() => '?').join(', ')})` : '';
-  const [totals] = await sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown }>(
-    `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
+  // The two reads go out together (one message inside a batched transaction: db/postgres-transaction.ts).
+  const [[totals], { grants, movements }] = await Promise.all([
+    sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown }>(
+      `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
             (select sum(quantity) from usage_events
               where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?${notUnpooled}) as before_n,
             (select sum(amount) from credit_movements
               where customer_id = ? and kind = 'draw' and period_start = ?) as prepaid_n`,
-    [
-      customerId,
-      day,
-      ...unpooled,
-      customerId,
-      sql.date(midnight),
-      sql.date(start),
-      sql.bool(false),
-      ...unpooled,
-      customerId,
-      sql.date(start),
-    ],
-  );
+      [
+        customerId,
+        day,
+        ...unpooled,
+        customerId,
+        sql.date(midnight),
+        sql.date(start),
+        sql.bool(false),
+        ...unpooled,
+        customerId,
+        sql.date(start),
+      ],
+    ),
+    readDrawableLedger(sql, customerId, at),
+  ]);
   const used = num(totals?.days_n) - num(totals?.before_n);
   // Grants drawn earlier this period may have expired since: what they paid still is not overage.
   const prepaid = num(totals?.prepaid_n);
-  const { grants, movements } = await readDrawableLedger(sql, customerId, at);
   return {
     includedLeft: Math.max(0, terms.included - used),
     grants,

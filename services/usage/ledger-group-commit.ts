@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { GroupCommit } from '../../db/group-commit';
+import { inPostgresTransaction } from '../../db/postgres-transaction';
 import { sqlFor } from '../../db/raw-sql';
 import { SqliteWriter } from '../../db/sqlite-writer';
 import {
@@ -34,8 +35,9 @@ function eventKeys(w: LedgerWrite): string[] {
 }
 
 /**
- * How a group reaches the database: on PostgreSQL one transaction from the pool (a single statement when
- * no capped customer is in it); on a SQLite file the writer thread's connection, so neither the statements
+ * How a group reaches the database: on PostgreSQL a single statement when no capped customer is in it,
+ * otherwise one transaction on a connection of the pool whose statements go in bursts, two round trips
+ * (db/postgres-transaction.ts); on a SQLite file the writer thread's connection, so neither the statements
  * nor the commit's fsync hold up the event loop; an in-memory SQLite database (one connection only) in the
  * ORM's own transaction.
  */
@@ -47,7 +49,9 @@ function groupRunner(em: EntityManager): (writes: LedgerWrite[]) => Promise<Ledg
   const file = root.config.get('dbName');
   if (sql.postgres)
     return (writes) =>
-      fitsOneStatement(writes) ? writeUncappedGroup(sql, writes) : inOrmTransaction(writes);
+      fitsOneStatement(writes)
+        ? writeUncappedGroup(sql, writes)
+        : inPostgresTransaction(root, (tsql, deferred) => writeLedgerGroup(tsql, writes, deferred));
   if (!file || file === ':memory:') return inOrmTransaction;
   const thread = new SqliteWriter<LedgerWrite[], LedgerWriteIndexes[]>(file, {
     module: require.resolve('./ledger-transaction'),

@@ -13,7 +13,13 @@ import {
   type NewUsageEvent,
 } from '../../db/usage-ledger';
 import type { CreditMovement } from '../../domain/credit-ledger';
-import { creditResetAt, drawUsage, type CreditTerms, type UsageRefusal } from '../../domain/credit-usage';
+import {
+  creditResetAt,
+  drawUsage,
+  type CreditTerms,
+  type UsageAccount,
+  type UsageRefusal,
+} from '../../domain/credit-usage';
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
 import { usageEventKey, type UsageEntry } from '../../domain/usage-report';
 
@@ -82,17 +88,25 @@ function chunks<T>(list: T[], size: number): T[][] {
 export async function writeLedgerGroup<R extends LedgerRow>(
   sql: Sql,
   writes: LedgerWrite<R>[],
+  /** Takes the last writes unawaited (the caller commits with them); awaited here without it. */
+  deferred?: (writes: Promise<unknown>) => void,
 ): Promise<LedgerWriteResult<R>[]> {
-  await lockCappedDays(sql, writes);
+  // Everything the group's decisions read, issued together (on PostgreSQL one message with the lock
+  // first; see db/postgres-transaction.ts): the capped days' totals and the credit accounts are read after
+  // the insert in the same transaction, and neither moves with it (the counters move last).
   const ids = new Map<LedgerRow, string>();
-  const inserted = await insertEvents(sql, writes, {}, ids);
-
-  // The day totals of capped customers before this group, then each member's effect in order.
   const capped = new Map<string, { customerId: string; day: string }>();
-  writes.forEach((w, m) => {
-    for (const r of inserted[m] as R[]) if (r.counted && w.limits.has(r.customerId)) capped.set(dayKey(r), r);
-  });
-  const running = await dayTotals(sql, [...capped.values()]);
+  for (const w of writes)
+    for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) capped.set(dayKey(r), r);
+  const terms = creditTermsOfGroup(writes);
+  const [, inserted, running, accounts] = await Promise.all([
+    lockCappedDays(sql, writes),
+    insertEvents(sql, writes, {}, ids),
+    dayTotals(sql, [...capped.values()]),
+    readAccounts(sql, terms, (writes[0] as LedgerWrite<R>).receivedAt),
+  ]);
+
+  // Each member's effect in order on the day totals.
   const results = writes.map((w, m): LedgerWriteResult<R> => {
     const mine = inserted[m] as R[];
     for (const r of mine) {
@@ -127,9 +141,8 @@ export async function writeLedgerGroup<R extends LedgerRow>(
     return { inserted: mine, dropped, refused: [], totals, uncheckedDeltas };
   });
 
-  const prepaid = await payWithCredits(sql, writes, results);
+  const { prepaid, draws } = payWithCredits(writes, results, terms, accounts);
   const gone = new Set<LedgerRow>(results.flatMap((r) => [...r.dropped, ...r.refused.map((x) => x.row)]));
-  await deleteEvents(sql, [...gone]);
   for (const r of results) {
     if (r.refused.length === 0) continue;
     // Refused units were counted in the member's deltas as if kept; they are not.
@@ -140,37 +153,54 @@ export async function writeLedgerGroup<R extends LedgerRow>(
       else if (r.totals.has(key)) r.totals.set(key, (r.totals.get(key) as number) - row.quantity);
     }
   }
-  await bumpCounters(
-    sql,
-    results.flatMap((r) => r.inserted.filter((row) => !gone.has(row))),
-  );
-  await markPrepaid(sql, prepaid, ids);
+  // The writes, issued together too, in the order they always went.
+  const last = Promise.all([
+    ...[...draws]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([customerId, list]) =>
+        addDraws(sql, customerId, (terms.get(customerId) as CreditTerms).periodStart, list),
+      ),
+    deleteEvents(sql, [...gone]),
+    bumpCounters(
+      sql,
+      results.flatMap((r) => r.inserted.filter((row) => !gone.has(row))),
+    ),
+    markPrepaid(sql, prepaid, ids),
+  ]);
+  if (deferred) deferred(last);
+  else await last;
   return results;
+}
+
+/** The accounts the group's customers with credit terms draw on, read under their locks. */
+async function readAccounts(
+  sql: Sql,
+  terms: ReadonlyMap<string, CreditTerms>,
+  at: Date,
+): Promise<Map<string, UsageAccount>> {
+  const ids = [...terms.keys()].sort();
+  const read = await Promise.all(
+    ids.map((id) => readUsageAccount(sql, id, terms.get(id) as CreditTerms, at)),
+  );
+  return new Map(ids.map((id, i) => [id, read[i] as UsageAccount]));
 }
 
 /**
  * Pays each new counted event of a customer with credit terms, in the group's order: included credits,
  * then prepaid grants, then overage, or refuses it (domain/credit-usage.ts drawUsage), on the account read
  * under the customer's lock, so the balance never goes below zero and a blocking cap is never passed
- * whichever process writes. Records the draws in the ledger and answers the prepaid units of each row.
+ * whichever process writes. Answers the prepaid units of each row and the draws to record per customer.
  */
-async function payWithCredits<R extends LedgerRow>(
-  sql: Sql,
+function payWithCredits<R extends LedgerRow>(
   writes: LedgerWrite<R>[],
   results: LedgerWriteResult<R>[],
-): Promise<Map<LedgerRow, number>> {
+  terms: ReadonlyMap<string, CreditTerms>,
+  read: ReadonlyMap<string, UsageAccount>,
+): { prepaid: Map<LedgerRow, number>; draws: Map<string, CreditMovement[]> } {
   const prepaid = new Map<LedgerRow, number>();
-  const terms = creditTermsOfGroup(writes);
-  if (terms.size === 0) return prepaid;
-  const accounts = new Map<string, Awaited<ReturnType<typeof readUsageAccount>>>();
   const draws = new Map<string, CreditMovement[]>();
-  for (const [customerId, t] of [...terms.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    accounts.set(
-      customerId,
-      await readUsageAccount(sql, customerId, t, (writes[0] as LedgerWrite<R>).receivedAt),
-    );
-    draws.set(customerId, []);
-  }
+  if (terms.size === 0) return { prepaid, draws };
+  const accounts = new Map(read);
   writes.forEach((w, m) => {
     const result = results[m] as LedgerWriteResult<R>;
     const dropped = new Set(result.dropped);
@@ -186,15 +216,13 @@ async function payWithCredits<R extends LedgerRow>(
       accounts.set(row.customerId, outcome.after);
       if (outcome.draw.prepaid > 0) {
         prepaid.set(row, outcome.draw.prepaid);
-        draws.get(row.customerId)!.push(...outcome.draw.draws);
+        const list = draws.get(row.customerId) ?? [];
+        list.push(...outcome.draw.draws);
+        draws.set(row.customerId, list);
       }
     }
   });
-  for (const [customerId, list] of draws) {
-    if (list.length > 0)
-      await addDraws(sql, customerId, (terms.get(customerId) as CreditTerms).periodStart, list);
-  }
-  return prepaid;
+  return { prepaid, draws };
 }
 
 /** Each customer's credit terms in a group: the first member's that names them holds for the whole group. */

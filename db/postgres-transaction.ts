@@ -1,0 +1,100 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import type { Sql } from './raw-sql';
+
+interface PgResult {
+  rows: unknown[];
+}
+interface PgClient {
+  query(text: string): Promise<PgResult | PgResult[]>;
+}
+interface PoolClient {
+  acquireConnection(): Promise<PgClient>;
+  releaseConnection(c: PgClient): Promise<unknown>;
+}
+
+interface Queued {
+  text: string;
+  resolve: (rows: unknown[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * A transaction on one connection of the ORM's pool whose statements travel together: every statement
+ * issued before the event loop's next turn goes to PostgreSQL in one message (the simple query protocol
+ * runs them in order, as if sent one by one), BEGIN rides with the first of them and COMMIT with the last
+ * writes handed to `deferred`. A transaction of ten statements issued in two bursts is two round trips
+ * instead of twelve:
+ * on a machine where each socket write costs a couple of hundred microseconds, most of a report's cost.
+ * Values are quoted into the text by the ORM's own formatter, exactly as `Sql.run` has it do through the
+ * ORM. A statement that fails fails the rest of its message with it, and the transaction is rolled back.
+ */
+export async function inPostgresTransaction<T>(
+  em: EntityManager,
+  /** `deferred` takes the transaction's last writes unawaited, so COMMIT goes out in the same message. */
+  work: (sql: Sql, deferred: (writes: Promise<unknown>) => void) => Promise<T>,
+): Promise<T> {
+  const platform = em.getPlatform();
+  const pool = (em as unknown as SqlEntityManager).getKnex().client as unknown as PoolClient;
+  const conn = await pool.acquireConnection();
+  let queue: Queued[] = [{ text: 'begin', resolve: () => {}, reject: () => {} }];
+  let scheduled = false;
+  // One message at a time: a connection runs one query, and the next burst may depend on this one's rows.
+  let sending: Promise<void> = Promise.resolve();
+  const send = () => {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    if (batch.length === 0) return;
+    sending = sending.then(async () => {
+      try {
+        const res = await conn.query(batch.map((b) => b.text).join(';\n'));
+        const results = Array.isArray(res) ? res : [res];
+        batch.forEach((b, i) => b.resolve(results[i]?.rows ?? []));
+      } catch (err) {
+        for (const b of batch) b.reject(err);
+      }
+    });
+  };
+  let done = false;
+  const run = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
+    new Promise<unknown[]>((resolve, reject) => {
+      // A branch still running after the transaction ended must not reach a connection back in the pool.
+      if (done) return reject(new Error('the transaction has ended'));
+      // A trailing semicolon would end an empty statement, and shift every later result by one.
+      queue.push({ text: platform.formatQuery(text.trim().replace(/;+$/, ''), params), resolve, reject });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(send);
+      }
+    }) as Promise<R[]>;
+  const sql: Sql = {
+    postgres: true,
+    dialect: 'postgresql',
+    run,
+    read: run,
+    rows: () => Promise.reject(new Error('rows() reads outside a transaction')),
+    date: (d) => d.toISOString(),
+    bool: (b) => b,
+    bucket: (column, interval) =>
+      `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`,
+  };
+  try {
+    const held: Promise<unknown>[] = [];
+    const out = await work(sql, (writes) => held.push(writes));
+    // Still queued (the burst goes out on the loop's next turn): COMMIT joins the last writes' message.
+    await Promise.all([...held, run('commit')]);
+    return out;
+  } catch (err) {
+    // Whatever was still queued goes nowhere; the transaction, aborted or not, is undone.
+    done = true;
+    // Left unsettled rather than rejected: nobody may be waiting on them, and an unhandled rejection ends the process.
+    queue = [];
+    await sending.catch(() => {});
+    await conn.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    done = true;
+    await pool.releaseConnection(conn);
+  }
+}
