@@ -16,7 +16,7 @@ import { metricsEndpoint } from './metrics-endpoint';
 import { readGaugesFrom } from '../telemetry/database-gauges';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
-import { mount, type AnyRoute } from './routing/define-route';
+import { mount, shedEarly, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
@@ -113,6 +113,8 @@ export function createApp(
   const app = new Koa({ proxy: trust !== false, maxIpsCount: typeof trust === 'number' ? trust : 0 });
   app.silent = true;
   // The access log wraps the error handler, so it logs the status the client was actually sent.
+  // Before everything else: a flood past a route's ceiling is answered for next to nothing.
+  app.use(shedEarly(routes));
   app.use(httpMetrics);
   if (deps.config.OTEL_EXPORTER_OTLP_ENDPOINT) app.use(httpTracing());
   app.use(requestContext(deps.logger));

@@ -13,8 +13,10 @@
  * events are counted against the accepted ones.
  *
  *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
- *                          [--phases ceiling,one,credits,ten,batch,fixed,check,mixed]   (which to run; all by
- *                          default; `credits` repeats one, ten and check for customers on the credit ledger)
+ *                          [--phases ceiling,one,credits,ten,batch,fixed,check,mixed,overload]   (which to run;
+ *                          all by default; `credits` repeats one, ten and check for customers on the credit
+ *                          ledger; `overload` sends reports at 1.5 times the one-event rate, past the
+ *                          in-flight ceiling, with check-access at 1,000/s beside them and alone)
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
 import { parseArgs } from 'node:util';
@@ -160,6 +162,37 @@ async function runPhases(
       await phase('  … a customer with credits and a cap', 'req', 1, () =>
         closedLoop(checks(ready.usagePort, ready.creditCheckToken), c),
       );
+    if (on('overload')) {
+      // Reports past what the API can take (1.5 times this run's one-event rate), shed past the in-flight
+      // ceiling, while the gateway asks check-access at a fixed rate: its p99 beside them against alone.
+      const oneRate = table.get('report_usage, 1 event/request')?.rate;
+      const capacity =
+        oneRate?.[oneRate.length - 1] ?? figures(await closedLoop(reports(ready.usagePort, 1), c), 1).rate;
+      await phase('check-access at 1,000/s alone', 'req', 1, () =>
+        openLoop(checks(ready.usagePort), { rate: 1000, seconds }),
+      );
+      const before = await engine.probe();
+      const flood = Math.round(1.5 * capacity);
+      const [beside, ingest] = await Promise.all([
+        openLoop(checks(ready.usagePort), { rate: 1000, seconds }),
+        openLoop(reports(ready.usagePort, 1), { rate: flood, seconds }),
+      ]);
+      keep({
+        label: 'check-access at 1,000/s beside 1.5× capacity',
+        unit: 'req',
+        unitsPerRequest: 1,
+        result: beside,
+        used: null,
+      });
+      keep({
+        label: '  … reports at 1.5× capacity (failed: shed)',
+        unit: 'events',
+        unitsPerRequest: 1,
+        result: ingest,
+        used: since(before, await engine.probe()),
+        cpuRequests: ingest.requests + beside.requests,
+      });
+    }
     if (on('mixed')) {
       // The gateway asks before each model call and reports after it: both at once on one API.
       const before = await engine.probe();
@@ -187,6 +220,15 @@ async function runPhases(
     }
   }
 
+  const alone = table.get('check-access at 1,000/s alone');
+  const beside = table.get('check-access at 1,000/s beside 1.5× capacity');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  if (alone && beside) {
+    const ratio = median(beside.p99) / median(alone.p99);
+    console.log(
+      `\n${engine.dialect}: check-access p99 beside reports at 1.5× capacity ÷ alone (medians): ${ratio.toFixed(2)} (goal ≤ 3)`,
+    );
+  }
   const stored = await engine.stored();
   console.log(`\n${engine.dialect} summary, min / median / max over ${opts.runs} runs`);
   for (const [label, row] of table) {
@@ -207,7 +249,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       dialect: { type: 'string', default: 'sqlite,postgresql' },
       profile: { type: 'string' },
-      phases: { type: 'string', default: 'ceiling,one,credits,ten,batch,fixed,check,mixed' },
+      phases: { type: 'string', default: 'ceiling,one,credits,ten,batch,fixed,check,mixed,overload' },
     },
   });
   const opts = {

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { type z, type ZodType } from 'zod';
 import { AppError, forbidden, unauthorized } from '../../domain/errors';
 import { GATEWAY_ROLE, mayCall, type Access } from '../../domain/roles';
@@ -77,6 +77,8 @@ export interface RouteSpec<P, Q, B, A extends Access> {
 // Erased form kept for the OpenAPI document and the RBAC walk.
 export type AnyRoute = RouteSpec<ZodType | undefined, ZodType | undefined, ZodType | undefined, Access> & {
   fullPath: string;
+  /** The ceiling of a route with `shedAbove`: the route enters it, the app's first middleware reads it. */
+  inFlight?: InFlightLimit;
 };
 
 export function defineRoute<
@@ -158,14 +160,15 @@ export function mount(
 ): void {
   for (const spec of routes as AnyRoute[]) {
     const fullPath = `${prefix}${spec.path}`;
+    const inFlight = spec.shedAbove ? new InFlightLimit(deps.config[spec.shedAbove]) : null;
     registry.push({
       ...spec,
       fullPath,
       ...(spec.rateLimit || spec.shedAbove
         ? { errors: { ...documentedRefusals(spec), ...spec.errors } }
         : {}),
+      ...(inFlight && { inFlight }),
     });
-    const inFlight = spec.shedAbove ? new InFlightLimit(deps.config[spec.shedAbove]) : null;
     router[spec.method](fullPath, async (ctx) => {
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
@@ -191,16 +194,42 @@ function documentedRefusals(spec: AnyRoute): Record<number, string> {
   return errors;
 }
 
-/** Refused before its body is read: the cheapest answer the process can give while it is saturated. */
+const SHED_MESSAGE =
+  'Too many of these requests are in progress here; nothing was recorded, send it again after Retry-After';
+
+/** Refused before its body is read, once past the app's early look (a request that raced others in). */
 function shed(route: string, ctx: Context): AppError {
   requestsShed.inc({ route });
   ctx.set('Retry-After', '1');
-  return new AppError(
-    'unavailable',
-    'overloaded',
-    'Too many of these requests are in progress here; nothing was recorded, send it again after Retry-After',
-    { retry_after_seconds: 1 },
+  return new AppError('unavailable', 'overloaded', SHED_MESSAGE, { retry_after_seconds: 1 });
+}
+
+/**
+ * The app's first middleware: a request to a route whose ceiling is reached is answered 503 `overloaded`
+ * before anything else runs for it (no token checked, no logger, no routing), with a body made once. A
+ * flood past the ceiling then costs the process little more than reading its requests, so the requests
+ * it admits, and the routes with no ceiling, keep their speed. The route still enters its ceiling itself:
+ * this is only the cheap early look.
+ */
+export function shedEarly(routes: readonly AnyRoute[]): Middleware {
+  const limited = new Map(
+    routes.filter((r) => r.inFlight).map((r) => [`${r.method.toUpperCase()} ${r.fullPath}`, r]),
   );
+  const answer = JSON.stringify({
+    error: { code: 'overloaded', message: SHED_MESSAGE, details: { retry_after_seconds: 1 } },
+  });
+  return (ctx, next) => {
+    if (limited.size === 0) return next();
+    const route = limited.get(`${ctx.method} ${ctx.path}`);
+    const limit = route?.inFlight;
+    if (!route || !limit || limit.inProgress < limit.limit) return next();
+    requestsShed.inc({ route: route.fullPath });
+    ctx.status = 503;
+    ctx.set('Retry-After', '1');
+    ctx.type = 'application/json';
+    ctx.body = answer;
+    return Promise.resolve();
+  };
 }
 
 /** The route's work once admitted: the body read, the input validated, the handler run. */

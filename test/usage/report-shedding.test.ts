@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { DailyUsage, UsageEvent } from '../../db/entities';
 import { requestsShed } from '../../telemetry/api-metrics';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
@@ -108,6 +109,71 @@ describe.each(['sqlite', 'postgresql'] as const)(
         body: { id: 'good', type: 'inference', quantity: 1 },
       });
       expect({ status: next.status, accepted: next.body.accepted }).toEqual({ status: 200, accepted: 1 });
+    });
+
+    it('answers a report past a full ceiling before anything else runs for it, its token unchecked', async () => {
+      const email = `shed-early-${dialect}@example.com`;
+      const { customer, sub } = await seedSubscriber(db.orm, {
+        email,
+        plan: 'professional',
+        periodStart: new Date(T0 - DAY),
+      });
+      const token = await idp.token({ sub, email });
+      const url = new URL(`${api.url}${REPORT}`);
+      // A report whose body is still arriving holds the only place.
+      const body = JSON.stringify({ id: 'slow', type: 'inference', quantity: 1 });
+      const slow = request({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      });
+      const slowAnswer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        slow.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        slow.on('error', reject);
+      });
+      slow.write(body.slice(0, 5));
+      const shedBefore = await shedCount(REPORT);
+      // Wait until the slow one is in (its body read has begun), then come past the ceiling.
+      let early: Response | null = null;
+      for (let i = 0; i < 100 && early?.status !== 503; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        early = await fetch(url, {
+          method: 'POST',
+          headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json' },
+          body: '{"id":"early","type":"inference","quantity":1}',
+        });
+      }
+      // Not 401: nothing, not even the token, was looked at.
+      expect(early?.status).toBe(503);
+      expect(early?.headers.get('retry-after')).toBe('1');
+      expect(early?.headers.get('content-type')).toMatch(/application\/json/);
+      expect(await early?.json()).toEqual({
+        error: {
+          code: 'overloaded',
+          message: expect.stringMatching(/nothing was recorded/),
+          details: { retry_after_seconds: 1 },
+        },
+      });
+      expect(await shedCount(REPORT)).toBeGreaterThan(shedBefore);
+      slow.end(body.slice(5));
+      expect(await slowAnswer).toMatchObject({ status: 200 });
+      expect(await db.orm.em.fork().count(UsageEvent, { customer })).toBe(1);
+      // The place is free again: the next report is taken.
+      const next = await api.request('POST', REPORT, {
+        token,
+        body: { id: 'after', type: 'inference', quantity: 1 },
+      });
+      expect(next.status).toBe(200);
     });
 
     it('keeps no ceiling on check-access or usage reads', async () => {
