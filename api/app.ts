@@ -16,7 +16,7 @@ import { metricsEndpoint } from './metrics-endpoint';
 import { readGaugesFrom } from '../telemetry/database-gauges';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
-import { mount, shedEarly, type AnyRoute } from './routing/define-route';
+import { mount, shedEarly, staticRoutes, type AnyRoute } from './routing/define-route';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
@@ -121,6 +121,7 @@ export function createApp(
   app.use(errorHandler);
   app.use(metricsEndpoint(deps.config));
   app.use(authenticate(deps.verifier));
+  app.use(staticRoutes(routes));
   app.use(router.routes());
   app.use(
     router.allowedMethods({
