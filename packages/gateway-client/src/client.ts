@@ -76,6 +76,48 @@ const MAX_UNITS_PER_REPORT = 10_000_000;
 
 const keyOf = (ref: CustomerRef) => ('email' in ref ? `e:${ref.email.toLowerCase()}` : `u:${ref.userId}`);
 
+/** The engine's limits on one event (docs/usage.md): checked here too, before anything is counted. */
+const MAX_QUANTITY_PER_EVENT = 1_000_000;
+const USAGE_TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const MAX_ID_LENGTH = 200;
+
+const wholeNumber = (v: unknown, min: number, max: number): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
+
+/**
+ * A usage event or a question the engine would refuse is refused here, at once: a negative or fractional
+ * quantity counted locally would give the customer room instead of taking it.
+ */
+function checkUsage(ref: CustomerRef, usage: UsageInput): void {
+  if (
+    !ref ||
+    (typeof (ref as { email?: unknown }).email !== 'string' &&
+      typeof (ref as { userId?: unknown }).userId !== 'string')
+  )
+    throw new TypeError('the customer is { email } or { userId }');
+  if (!wholeNumber(usage.quantity, 1, MAX_QUANTITY_PER_EVENT))
+    throw new RangeError(`quantity must be a whole number from 1 to ${MAX_QUANTITY_PER_EVENT}`);
+  if (typeof usage.type !== 'string' || !USAGE_TYPE.test(usage.type))
+    throw new RangeError('type must be a lower-case usage type name');
+  if (
+    usage.id !== undefined &&
+    (typeof usage.id !== 'string' || usage.id.length === 0 || usage.id.length > MAX_ID_LENGTH)
+  )
+    throw new RangeError(`id must be 1 to ${MAX_ID_LENGTH} characters`);
+  if (
+    usage.timestamp !== undefined &&
+    !(usage.timestamp instanceof Date && Number.isFinite(usage.timestamp.getTime()))
+  )
+    throw new RangeError('timestamp must be a valid Date');
+}
+
+function checkWant(want: { quantity?: number; inUse?: number }): void {
+  if (want.quantity !== undefined && !wholeNumber(want.quantity, 1, Number.MAX_SAFE_INTEGER))
+    throw new RangeError('quantity must be a whole number of at least 1');
+  if (want.inUse !== undefined && !wholeNumber(want.inUse, 0, Number.MAX_SAFE_INTEGER))
+    throw new RangeError('inUse must be a whole number of at least 0');
+}
+
 export class EngineUnavailable extends Error {
   constructor(message: string) {
     super(message);
@@ -156,6 +198,7 @@ export class GatewayClient {
     feature: string,
     want: { quantity?: number; inUse?: number } = {},
   ): Decision | null {
+    checkWant(want);
     const state = this.#customers.get(keyOf(ref));
     if (!state) return null;
     const now = this.#now();
@@ -194,6 +237,7 @@ export class GatewayClient {
    */
   async record(ref: CustomerRef, usage: UsageInput): Promise<string> {
     if (this.#closed) throw new Error('the gateway client is closed');
+    checkUsage(ref, usage);
     const id = usage.id ?? `gw_${this.#now().toString(36)}${randomBytes(10).toString('hex')}`;
     const event: SpooledEvent = {
       id,

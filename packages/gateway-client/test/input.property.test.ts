@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayClient } from '../src';
+
+/**
+ * What a careless or hostile caller hands the client: a quantity that is negative, fractional, not a
+ * number or past the engine's limit, a type the engine would refuse, an empty or huge id, an invalid date,
+ * no customer. Each is refused at once, and nothing of it is counted or kept.
+ */
+describe("the gateway client's input", () => {
+  let dir: string;
+  let client: GatewayClient;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-input-'));
+    // Nothing is sent in these tests: the engine's address is never reached.
+    client = await GatewayClient.start({
+      baseUrl: 'http://127.0.0.1:9',
+      token: 't',
+      spoolDir: dir,
+      flushIntervalMs: 60_000,
+    });
+  });
+  afterAll(async () => {
+    await client.close(10);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const valid = (q: unknown) => typeof q === 'number' && Number.isSafeInteger(q) && q >= 1 && q <= 1_000_000;
+
+  it('takes a usage quantity only as a whole number from 1 to 1,000,000', async () => {
+    const customer = { email: 'careless@example.com' };
+    let kept = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.integer({ min: -2_000_000, max: 2_000_000 }),
+          fc.double(),
+          fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 2 ** 53, 1.5, 1_000_001),
+          fc.string(),
+          fc.constant(null),
+          fc.bigInt(),
+        ),
+        async (quantity) => {
+          const p = client.record(customer, { type: 'inference', quantity: quantity as number });
+          if (valid(quantity)) {
+            await expect(p).resolves.toMatch(/^gw_/);
+            kept++;
+          } else await expect(p).rejects.toThrow(RangeError);
+          expect(client.stats().pending).toBe(kept);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a bad type, id, timestamp or customer before counting anything', async () => {
+    const before = client.stats().pending;
+    const customer = { userId: 'kc-1' };
+    const bad: [unknown, Parameters<GatewayClient['record']>[1]][] = [
+      [customer, { type: 'Inference', quantity: 1 }],
+      [customer, { type: 'inference\u0000', quantity: 1 }],
+      [customer, { type: '', quantity: 1 }],
+      [customer, { type: 'inference', quantity: 1, id: '' }],
+      [customer, { type: 'inference', quantity: 1, id: 'x'.repeat(201) }],
+      [customer, { type: 'inference', quantity: 1, timestamp: new Date('nope') }],
+      [{}, { type: 'inference', quantity: 1 }],
+      [null, { type: 'inference', quantity: 1 }],
+      [{ email: 42 }, { type: 'inference', quantity: 1 }],
+    ];
+    for (const [ref, usage] of bad)
+      await expect(client.record(ref as { userId: string }, usage)).rejects.toThrow(
+        /type|id|timestamp|customer/,
+      );
+    expect(client.stats().pending).toBe(before);
+  });
+
+  it('refuses a question of a quantity below 1 or not whole, or a negative count in use', () => {
+    const customer = { email: 'q@example.com' };
+    for (const quantity of [0, -1, 1.5, NaN, Infinity])
+      expect(() => client.decide(customer, 'api_calls', { quantity })).toThrow(RangeError);
+    for (const inUse of [-1, 0.5, NaN])
+      expect(() => client.decide(customer, 'seats', { inUse })).toThrow(RangeError);
+    expect(client.decide(customer, 'api_calls', { quantity: 1, inUse: 0 })).toBeNull();
+  });
+});
