@@ -237,8 +237,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       );
       return row?.stripe_invoice_id;
     };
+    // The renewal's failed invoice reaches the mirror through duplicated, reordered webhooks: on a loaded
+    // machine it may not be there yet when the customer is already seen past due.
+    const openInvoiceSoon = async (c: ChaosCustomer) => {
+      for (const deadline = Date.now() + 120_000; ; await sleep(500)) {
+        const id = await openInvoice(c);
+        if (id || Date.now() > deadline) return id;
+      }
+    };
     const first = dunning[0];
-    const invoice = first ? await openInvoice(first) : undefined;
+    const invoice = first ? await openInvoiceSoon(first) : undefined;
     // Stripe slow to take that payment: the kill lands while the worker waits for it.
     const dunningKill = invoice
       ? strike(async () => {
