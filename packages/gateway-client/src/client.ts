@@ -56,6 +56,8 @@ export interface GatewayClientOptions {
 export interface ClientStats {
   /** Events recorded and not yet answered for. */
   pending: number;
+  /** Customers the client holds a snapshot or uncounted usage for. */
+  customers: number;
   sent: number;
   rejected: number;
   retries: number;
@@ -155,6 +157,7 @@ export class GatewayClient {
   #timer: NodeJS.Timeout | null = null;
   #sending: Promise<void> | null = null;
   #retryAtMs = 0;
+  #sweptAtMs = 0;
   #failures = 0;
   #closed = false;
   readonly #stats = { sent: 0, rejected: 0, retries: 0, maxReportMs: 0, maxFetchMs: 0 };
@@ -295,7 +298,7 @@ export class GatewayClient {
   }
 
   stats(): ClientStats {
-    return { pending: this.#spool.size, ...this.#stats };
+    return { pending: this.#spool.size, customers: this.#customers.size, ...this.#stats };
   }
 
   /** Stops reporting after one last flush (what is still unanswered stays in the spool for the next run). */
@@ -405,8 +408,22 @@ export class GatewayClient {
   }
 
   #tick(): void {
+    this.#forgetIdleCustomers();
     if (this.#sending || this.#spool.size === 0 || Date.now() < this.#retryAtMs) return;
     void this.#send();
+  }
+
+  /**
+   * Once a second, the customers no snapshot can answer for any more let go of what the engine has long
+   * answered for, and are forgotten when nothing is left: a gateway serving many customers holds only the
+   * ones it asks about.
+   */
+  #forgetIdleCustomers(): void {
+    const now = this.#now();
+    if (now - this.#sweptAtMs < 1000) return;
+    this.#sweptAtMs = now;
+    for (const [key, state] of this.#customers)
+      if (!state.refreshing && state.view.forgetAnswered(now)) this.#customers.delete(key);
   }
 
   #send(): Promise<void> {

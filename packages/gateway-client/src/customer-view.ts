@@ -68,6 +68,17 @@ export class CustomerView {
     this.own.rebase(startedAtMs, this.policy.stalenessMs);
   }
 
+  /**
+   * With no snapshot that can ever answer again (none, or expired), the usage the engine answered for more
+   * than C ago is in any snapshot fetched from now on: it need not be held. Answers whether nothing is
+   * held any more, so the client may forget the customer.
+   */
+  forgetAnswered(nowMs: number): boolean {
+    if (this.#table && nowMs < this.#expiresAtMs) return false;
+    this.own.dropAnsweredBefore(nowMs - this.policy.stalenessMs);
+    return this.own.size === 0;
+  }
+
   /** The customer's access changed: nothing is decided from the old snapshot. */
   invalidate(): void {
     this.#table = null;

@@ -43,6 +43,18 @@ export class OwnUsage implements Unincluded {
     }
   }
 
+  /** Drops what the engine answered for at or before `beforeMs`: every snapshot fetched from now on has it. */
+  dropAnsweredBefore(beforeMs: number): void {
+    for (const [id, e] of this.#entries) {
+      if (e.ackedAtMs === null || e.ackedAtMs > beforeMs) continue;
+      this.#entries.delete(id);
+      this.total -= e.units;
+      const left = (this.byType.get(e.type) ?? 0) - e.units;
+      if (left > 0) this.byType.set(e.type, left);
+      else this.byType.delete(e.type);
+    }
+  }
+
   /** Events held: unacknowledged, or acknowledged too recently for the snapshot to be sure to have them. */
   get size(): number {
     return this.#entries.size;

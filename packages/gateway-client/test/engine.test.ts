@@ -208,6 +208,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the gateway client against the
     expect(await stored([id])).toBe(1);
   });
 
+  it('forgets customers it no longer asks about once the engine has answered for their usage', async () => {
+    const asked = await subscriber();
+    const others = await Promise.all([subscriber(), subscriber(), subscriber()]);
+    const c = await client({ engineStalenessSeconds: 0.05 });
+    await c.check({ email: asked.email }, 'chat');
+    for (const o of [asked, ...others])
+      await c.record({ email: o.email }, { type: 'inference', quantity: 1 });
+    expect(c.stats().customers).toBe(4);
+    await c.flush();
+    // The sweep runs once a second: the three never asked about go, the one with a live snapshot stays.
+    for (let i = 0; i < 40 && c.stats().customers > 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(c.stats()).toMatchObject({ customers: 1, pending: 0 });
+    expect(c.decide({ email: asked.email }, 'api_calls')).toMatchObject({ allowed: true, remaining: 999 });
+  });
+
   it('drops a snapshot on a signed access.changed, and the next question sees the change', async () => {
     const { email, customerId } = await subscriber();
     const c = await client();
