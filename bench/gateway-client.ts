@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GatewayClient, overspendBound, type ClientStats } from '../packages/gateway-client/src';
 import { startEngine } from './engine';
+import { spread } from './load';
 
 /** The engine's counter cache: how stale a snapshot's counters may be (C of the bound). */
 const ENGINE_STALENESS_SECONDS = 1;
@@ -91,11 +92,6 @@ function gatewayProcess(job: GatewayJob): Promise<GatewayResult> {
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-const spread = (xs: number[], digits = 2) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[0]!.toFixed(digits)} / ${percentile(s, 0.5).toFixed(digits)} / ${s[s.length - 1]!.toFixed(digits)}`;
-};
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -152,7 +148,7 @@ async function main() {
     rmSync(dir, { recursive: true, force: true });
     console.log(`\nGateway client, local decision (${runs} runs of 200,000; min / median / max, µs):`);
     console.log(
-      `  p50 ${spread(p50s)}   p99 ${spread(p99s)}   max ${spread(maxes, 0)}   (reading the clock twice: ${spread(clockCosts)})`,
+      `  p50 ${spread(p50s, 2)}   p99 ${spread(p99s, 2)}   max ${spread(maxes)}   (reading the clock twice: ${spread(clockCosts, 2)})`,
     );
     console.log(`  goal p99 ≤ 50 µs: ${Math.max(...p99s) <= 50 ? 'met' : 'NOT met'}`);
 
@@ -188,7 +184,7 @@ async function main() {
         `  run ${r + 1}: let through ${admitted} for ${before.remaining} left: overspend ${over} units; bound ${Math.round(bound)} (B ${(B * 1000).toFixed(0)} ms, F ${(F * 1000).toFixed(0)} ms); refused by the engine as over the cap: ${rejected}`,
       );
     }
-    console.log(`  overspend ÷ bound: ${spread(ratios)} (≤ 1 holds the formula)`);
+    console.log(`  overspend ÷ bound: ${spread(ratios, 2)} (≤ 1 holds the formula)`);
   } finally {
     await engine.stop();
   }

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
-import type { Sql } from './raw-sql';
+import { bucketSql, type Sql } from './raw-sql';
 
 interface PgResult {
   rows: unknown[];
@@ -76,8 +76,7 @@ export async function inPostgresTransaction<T>(
     rows: () => Promise.reject(new Error('rows() reads outside a transaction')),
     date: (d) => d.toISOString(),
     bool: (b) => b,
-    bucket: (column, interval) =>
-      `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`,
+    bucket: (column, interval) => bucketSql(true, column, interval),
   };
   try {
     const held: Promise<unknown>[] = [];

@@ -71,11 +71,15 @@ export function sqlFor(em: EntityManager): Sql {
     },
     date: (d) => (postgres ? d.toISOString() : d.getTime()),
     bool: (b) => (postgres ? b : b ? 1 : 0),
-    bucket: (column, interval) =>
-      postgres
-        ? `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`
-        : `strftime('${interval === 'day' ? '%Y-%m-%d' : '%Y-%m'}', ${column} / 1000, 'unixepoch')`,
+    bucket: (column, interval) => bucketSql(postgres, column, interval),
   };
+}
+
+/** SQL turning a datetime column into a UTC 'YYYY-MM-DD' or 'YYYY-MM' label, on either dialect. */
+export function bucketSql(postgres: boolean, column: string, interval: 'day' | 'month'): string {
+  return postgres
+    ? `to_char(${column} at time zone 'UTC', '${interval === 'day' ? 'YYYY-MM-DD' : 'YYYY-MM'}')`
+    : `strftime('${interval === 'day' ? '%Y-%m-%d' : '%Y-%m'}', ${column} / 1000, 'unixepoch')`;
 }
 
 // One query-only connection per SQLite file (every fork of an ORM shares its driver); none in memory.

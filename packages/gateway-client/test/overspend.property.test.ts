@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { overspendBound, type BoundInputs } from '../src/bound';
 import { CustomerView } from '../src/customer-view';
-import type { SnapshotClaims } from '../src/decide';
+import { apiCallsClaims } from './claims';
 
 /**
  * G gateways, each deciding through the client's own CustomerView, against a model of the engine: a
@@ -33,26 +33,6 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const claims = (cap: number, used: number): SnapshotClaims => ({
-  tier: 'pro',
-  status: 'active',
-  entitlements: [
-    {
-      feature: 'api_calls',
-      kind: 'metered',
-      usage_type: '*',
-      per: 'day',
-      overage: 'block',
-      allowed: used < cap,
-      reason: used < cap ? 'ok' : 'allowance_exhausted',
-      limit: cap,
-      used,
-      remaining: Math.max(0, cap - used),
-      resets_at: '2999-01-01T00:00:00.000Z',
-    },
-  ],
-});
 
 type Ev =
   | { at: number; kind: 'call'; g: number }
@@ -120,7 +100,7 @@ function simulate(p: Sim): { admitted: number; stored: number } {
     else if (e.kind === 'fetched') {
       // The engine read its counters somewhere during the fetch, up to C stale.
       const readAt = e.startedAt + (e.at - e.startedAt) * rnd() - ms(p.C) * rnd();
-      views[e.g]!.install(claims(p.cap, storedAsOf(readAt)), e.startedAt, Infinity, 'cust');
+      views[e.g]!.install(apiCallsClaims(p.cap, storedAsOf(readAt)), e.startedAt, Infinity, 'cust');
       fetching[e.g] = false;
       for (const q of waiting[e.g]!.splice(0)) decideAndAdmit(e.g, e.at, q, true);
     } else {

@@ -1,25 +1,5 @@
 import { CustomerView } from '../src/customer-view';
-import type { SnapshotClaims } from '../src/decide';
-
-const claims = (used: number): SnapshotClaims => ({
-  tier: 'pro',
-  status: 'active',
-  entitlements: [
-    {
-      feature: 'api_calls',
-      kind: 'metered',
-      usage_type: '*',
-      per: 'day',
-      overage: 'block',
-      allowed: true,
-      reason: 'ok',
-      limit: 100,
-      used,
-      remaining: 100 - used,
-      resets_at: '2999-01-01T00:00:00.000Z',
-    },
-  ],
-});
+import { apiCallsClaims } from './claims';
 
 /** What one gateway holds of a customer's usage, and when it may let go of it. */
 describe("a customer's own usage, as one gateway holds it", () => {
@@ -27,22 +7,22 @@ describe("a customer's own usage, as one gateway holds it", () => {
 
   it('counts what it let through until a snapshot fetched after the answer, less C, has it', () => {
     const view = new CustomerView(policy);
-    view.install(claims(10), 0, 60_000, 'cust_1');
+    view.install(apiCallsClaims(100, 10), 0, 60_000, 'cust_1');
     view.own.record('a', 'inference', 5);
     view.own.record('a', 'inference', 5);
     view.own.record('b', 'embedding', 3);
     expect(view.decide(100, 'api_calls', 1, 0)).toMatchObject({ remaining: 82 });
     view.own.acked('a', 1000);
     // Fetched 500 ms after the answer: within the counter cache, the snapshot may not have it yet.
-    view.install(claims(15), 1500, 60_000, 'cust_1');
+    view.install(apiCallsClaims(100, 15), 1500, 60_000, 'cust_1');
     expect(view.decide(1600, 'api_calls', 1, 0)).toMatchObject({ remaining: 77 });
-    view.install(claims(15), 2000, 60_000, 'cust_1');
+    view.install(apiCallsClaims(100, 15), 2000, 60_000, 'cust_1');
     expect(view.decide(2100, 'api_calls', 1, 0)).toMatchObject({ remaining: 82 });
   });
 
   it('lets go of answered usage only when no snapshot can answer any more, and says when nothing is left', () => {
     const view = new CustomerView(policy);
-    view.install(claims(0), 0, 10_000, 'cust_1');
+    view.install(apiCallsClaims(100, 0), 0, 10_000, 'cust_1');
     view.own.record('a', 'inference', 2);
     view.own.record('b', 'inference', 3);
     view.own.acked('a', 1000);
