@@ -53,11 +53,34 @@ export async function postgresRead<T>(
     if (named.size < MAX_NAMED) named.set(text, statement);
   }
   const name = named.get(text) === statement ? statement.name : undefined;
+  return bound<T>(em, { name, text: statement.text }, params);
+}
+
+/**
+ * A statement outside any transaction with its values bound rather than quoted into its text, unnamed (a
+ * write's text changes with its row count). Quoting is the ORM's work for every value: for a 1,000-event
+ * report's insert, 11,000 values, about a third of what storing it cost the API on PostgreSQL. Null when a
+ * value is not one to bind as it is.
+ */
+export function postgresWrite<T>(
+  em: EntityManager,
+  text: string,
+  params: readonly unknown[],
+): Promise<T[]> | null {
+  if (!params.every(bindable)) return null;
+  return bound<T>(em, { text: numberedPlaceholders(text) }, params);
+}
+
+async function bound<T>(
+  em: EntityManager,
+  statement: { name?: string; text: string },
+  params: readonly unknown[],
+): Promise<T[]> {
   const pool = (em as unknown as SqlEntityManager).getKnex().client as unknown as PoolClient;
   const conn = await pool.acquireConnection();
   try {
     const values = params.map((v) => (v instanceof Date ? v.toISOString() : v));
-    const res = await conn.query({ name, text: statement.text, values });
+    const res = await conn.query({ ...statement, values });
     return res.rows as T[];
   } finally {
     await pool.releaseConnection(conn);

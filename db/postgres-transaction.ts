@@ -73,6 +73,7 @@ export async function inPostgresTransaction<T>(
     dialect: 'postgresql',
     run,
     read: run,
+    write: run,
     rows: () => Promise.reject(new Error('rows() reads outside a transaction')),
     date: (d) => d.toISOString(),
     bool: (b) => b,

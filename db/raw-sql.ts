@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Knex, SqlEntityManager } from '@mikro-orm/knex';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
-import { postgresRead } from './postgres-reader';
+import { postgresRead, postgresWrite } from './postgres-reader';
 import { SqliteReader } from './sqlite-reader';
 
 /**
@@ -26,6 +26,12 @@ export interface Sql {
    * select list, say) comes back as text, so only reads whose values all meet a column use it.
    */
   read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * A write whose every value meets a column (an insert's values, a comparison with a column): as `run`,
+   * but on PostgreSQL outside a transaction with its values bound instead of quoted into the text, where
+   * a value PostgreSQL cannot type from its place would fail the statement.
+   */
+  write<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** A read with positional (`?`) or named (`:name`) bindings, outside any transaction. */
   rows<T = Record<string, unknown>>(
     sql: string,
@@ -64,6 +70,8 @@ export function sqlFor(em: EntityManager): Sql {
       !postgres || em.getTransactionContext()
         ? run(sql, params)
         : postgresRead<never>(em, sql, params).then((rows) => rows ?? ormRun(sql, params)),
+    write: (sql, params = []) =>
+      (postgres && !em.getTransactionContext() && postgresWrite<never>(em, sql, params)) || run(sql, params),
     async rows<T>(sql: string, bindings: readonly unknown[] | Record<string, unknown> = []) {
       const result = await knex().raw(sql, bindings as Knex.RawBinding[]);
       // pg answers { rows }, better-sqlite3 an array.

@@ -116,6 +116,7 @@ function sqlOver(db: SqliteConnection): Sql {
     dialect: 'sqlite',
     run: (text, params) => exec(text, params),
     read: (text, params) => exec(text, params),
+    write: (text, params) => exec(text, params),
     rows: (text, bindings) => exec(text, bindings),
     date: (d) => d.getTime(),
     bool: (b) => (b ? 1 : 0),

@@ -69,7 +69,8 @@ export function insertNewUsageEvents(
   const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
        values ${placeholders(events.length, EVENT_COLUMNS)}
        on conflict (event_id, customer_id, reporter) do nothing`;
-  return sql.run<StoredEventKey>(
+  // Every value meets a column of the insert: bound, not quoted, on PostgreSQL.
+  return sql.write<StoredEventKey>(
     opts.countInline
       ? `with ins as (${insert} returning customer_id, event_id, reporter, type, quantity, occurred_at, byok),
            bump as (

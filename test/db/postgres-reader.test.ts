@@ -72,3 +72,74 @@ describe('bound reads on PostgreSQL', () => {
     expect(listed.map((r) => r.code)).toEqual(['pg_one']);
   });
 });
+
+/**
+ * Writes whose values all meet a column (`sql.write`) go with their values bound on PostgreSQL outside a
+ * transaction: whatever text a caller sends must be stored exactly as sent, never read as SQL, and inside a
+ * transaction or with a value only the ORM expands the statement goes through the ORM as before.
+ */
+describe('bound writes on PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  beforeAll(async () => {
+    db = await openTestDatabase('postgresql');
+  });
+  afterAll(() => db.close());
+
+  const HOSTILE = [
+    "it's",
+    "'); drop table usage_types; --",
+    'a ? b ?? c',
+    '$1 $2',
+    'back\\slash \\x27',
+    'e\u0301 ﬁ 😀 \u202e',
+    '"quoted"; select 1',
+    ':name :other',
+    'x'.repeat(255),
+  ];
+
+  it('stores every hostile text exactly as sent, and dates and numbers as they are', async () => {
+    const sql = sqlFor(db.orm.em.fork());
+    const at = new Date('2026-03-04T05:06:07.089Z');
+    const rows = HOSTILE.map((d, i) => [`pgw_${i}`, d, 'test', at]);
+    const stored = await sql.write<{ code: string }>(
+      `insert into usage_types (code, description, created_by, created_at)
+         values ${rows.map(() => '(?, ?, ?, ?)').join(', ')} returning code`,
+      rows.flat(),
+    );
+    expect(stored.map((r) => r.code).sort()).toEqual(rows.map((r) => r[0]).sort());
+    const back = await sql.run<{ code: string; description: string; created_at: Date }>(
+      "select code, description, created_at from usage_types where code like 'pgw\\_%' order by code",
+    );
+    expect(new Map(back.map((r) => [r.code, r.description]))).toEqual(new Map(rows.map((r) => [r[0], r[1]])));
+    for (const r of back) expect(new Date(r.created_at).toISOString()).toBe(at.toISOString());
+    // Bound, not quoted: a question mark inside the statement's own literal stays one.
+    expect(
+      await sql.write(
+        "insert into usage_types (code, description, created_by, created_at) values (?, 'what ?', ?, ?) returning description",
+        ['pgw_literal', 'test', at],
+      ),
+    ).toEqual([{ description: 'what ?' }]);
+    expect(await sql.run("select count(*)::int as n from usage_types where code = 'pg_sentinel'")).toEqual([
+      { n: 0 },
+    ]);
+  });
+
+  it('leaves transactions and spread lists to the ORM, which answers the same', async () => {
+    const em = db.orm.em.fork();
+    const inside = await em.transactional(async (tem) => {
+      await sqlFor(tem).write(
+        "insert into usage_types (code, description, created_by, created_at) values (?, ?, 'test', now()), (?, null, 'test', now())",
+        ['pgw_tx', "it's in", 'pgw_tx2'],
+      );
+      return sqlFor(tem).read<{ description: string }>('select description from usage_types where code = ?', [
+        'pgw_tx',
+      ]);
+    });
+    expect(inside).toEqual([{ description: "it's in" }]);
+    const deleted = await sqlFor(em).write<{ code: string }>(
+      'delete from usage_types where code in (?) returning code',
+      [['pgw_tx', 'pgw_tx2']],
+    );
+    expect(deleted.map((r) => r.code).sort()).toEqual(['pgw_tx', 'pgw_tx2']);
+  });
+});
