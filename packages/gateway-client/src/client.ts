@@ -83,6 +83,23 @@ const MAX_QUANTITY_PER_EVENT = 1_000_000;
 const USAGE_TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const MAX_ID_LENGTH = 200;
 
+/**
+ * Text the engine refuses in an identifier (an event id, a user id, an email): a lone UTF-16 surrogate,
+ * which no database stores as sent, and control characters, line breaks and the Unicode line and paragraph
+ * separators. Refused here, an event is never counted locally and then handed back by the engine.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const IDENTIFIER_CONTROLS = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
+const MAX_USER_ID_LENGTH = 200;
+const MAX_EMAIL_LENGTH = 320;
+
+const identifier = (v: unknown, max: number): v is string =>
+  typeof v === 'string' &&
+  v.length > 0 &&
+  v.length <= max &&
+  !LONE_SURROGATE.test(v) &&
+  !IDENTIFIER_CONTROLS.test(v);
+
 const wholeNumber = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max;
 
@@ -91,21 +108,25 @@ const wholeNumber = (v: unknown, min: number, max: number): v is number =>
  * quantity counted locally would give the customer room instead of taking it.
  */
 function checkUsage(ref: CustomerRef, usage: UsageInput): void {
-  if (
-    !ref ||
-    (typeof (ref as { email?: unknown }).email !== 'string' &&
-      typeof (ref as { userId?: unknown }).userId !== 'string')
-  )
+  const { email, userId } = (ref ?? {}) as { email?: unknown; userId?: unknown };
+  if (!ref || (typeof email !== 'string' && typeof userId !== 'string'))
     throw new TypeError('the customer is { email } or { userId }');
+  if (email !== undefined && !identifier(email, MAX_EMAIL_LENGTH))
+    throw new RangeError(
+      `the customer's email must be 1 to ${MAX_EMAIL_LENGTH} characters of well-formed text without control characters`,
+    );
+  if (userId !== undefined && !identifier(userId, MAX_USER_ID_LENGTH))
+    throw new RangeError(
+      `the customer's userId must be 1 to ${MAX_USER_ID_LENGTH} characters of well-formed text without control characters`,
+    );
   if (!wholeNumber(usage.quantity, 1, MAX_QUANTITY_PER_EVENT))
     throw new RangeError(`quantity must be a whole number from 1 to ${MAX_QUANTITY_PER_EVENT}`);
   if (typeof usage.type !== 'string' || !USAGE_TYPE.test(usage.type))
     throw new RangeError('type must be a lower-case usage type name');
-  if (
-    usage.id !== undefined &&
-    (typeof usage.id !== 'string' || usage.id.length === 0 || usage.id.length > MAX_ID_LENGTH)
-  )
-    throw new RangeError(`id must be 1 to ${MAX_ID_LENGTH} characters`);
+  if (usage.id !== undefined && !identifier(usage.id, MAX_ID_LENGTH))
+    throw new RangeError(
+      `id must be 1 to ${MAX_ID_LENGTH} characters of well-formed text without control characters`,
+    );
   if (
     usage.timestamp !== undefined &&
     !(usage.timestamp instanceof Date && Number.isFinite(usage.timestamp.getTime()))

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayClient } from '../src';
+import { textProblem } from '../../../domain/text';
 
 /**
  * What a careless or hostile caller hands the client: a quantity that is negative, fractional, not a
@@ -64,6 +65,9 @@ describe("the gateway client's input", () => {
       [customer, { type: '', quantity: 1 }],
       [customer, { type: 'inference', quantity: 1, id: '' }],
       [customer, { type: 'inference', quantity: 1, id: 'x'.repeat(201) }],
+      [customer, { type: 'inference', quantity: 1, id: 'lone \ud800' }],
+      [customer, { type: 'inference', quantity: 1, id: 'line\nbreak' }],
+      [{ userId: 'kc\u0000' }, { type: 'inference', quantity: 1 }],
       [customer, { type: 'inference', quantity: 1, timestamp: new Date('nope') }],
       [{}, { type: 'inference', quantity: 1 }],
       [null, { type: 'inference', quantity: 1 }],
@@ -74,6 +78,47 @@ describe("the gateway client's input", () => {
         /type|id|timestamp|customer/,
       );
     expect(client.stats().pending).toBe(before);
+  });
+
+  it("refuses an id or a customer's user id or email exactly when the engine would refuse it as an identifier", async () => {
+    // Any UTF-16 code units, lone surrogates and controls included, beside ordinary and tricky text.
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+      fc.constantFrom(
+        '\ud800',
+        'a\udc00b',
+        'x\u2028y',
+        'tab\there',
+        'nul\u0000',
+        'del\u007f',
+        'c1\u0085',
+        'é',
+        '😀',
+        '',
+      ),
+    );
+    const engineTakes = (v: string, max: number) =>
+      v.length >= 1 && v.length <= max && textProblem(v, { kind: 'identifier' }) === null;
+    let kept = client.stats().pending;
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(text, fc.constantFrom('id', 'userId', 'email'), async (v, where) => {
+        // An event id is made unique by a clean prefix (a repeated id is one event, counted once); the
+        // prefix changes neither a lone surrogate nor a control character in what follows it.
+        const sent = where === 'id' ? `${++run}-${v}` : v;
+        const ref =
+          where === 'userId' ? { userId: sent } : where === 'email' ? { email: sent } : { userId: 'kc-ok' };
+        const usage = { type: 'inference', quantity: 1, ...(where === 'id' ? { id: sent } : {}) };
+        const p = client.record(ref, usage);
+        if (engineTakes(sent, where === 'email' ? 320 : 200)) {
+          await expect(p).resolves.toEqual(expect.any(String));
+          kept++;
+        } else await expect(p).rejects.toThrow(RangeError);
+        expect(client.stats().pending).toBe(kept);
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it('refuses a question of a quantity below 1 or not whole, or a negative count in use', () => {
