@@ -6,11 +6,11 @@
  *   npx tsx bench/usage-floor.ts [--rounds 40] [--dialect sqlite,postgresql]
  *
  * Each round writes a group of one 1,000-event report for 50 customers through the engine's own ledger
- * code, as the API's group commit does: on SQLite `ledgerGroupJob` in a transaction on this thread (the
- * API runs the same job in its writer thread), WAL and synchronous=FULL, so each commit is fsynced; on
+ * code, as the API's group commit does: on SQLite `ledgerGroupJob` in the writer thread the API runs it in
+ * (db/sqlite-writer.ts: prepared statements, WAL and synchronous=FULL, so each commit is fsynced); on
  * PostgreSQL `writeUncappedGroup`, the one statement an uncapped group is (the server's own CPU is not
- * counted: it is not the API's). Figures: this process's CPU (user + system) per event, min / median / max
- * over the rounds, beside the wall time.
+ * counted: it is not the API's). Figures: this process's CPU (user + system, every thread) per event, min /
+ * median / max over the rounds, beside the wall time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,9 @@ import { parseArgs } from 'node:util';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { sqlFor } from '../db/raw-sql';
+import { SqliteWriter } from '../db/sqlite-writer';
 import { usageEventKey, type UsageEntry } from '../domain/usage-report';
-import { ledgerGroupJob, writeUncappedGroup, type LedgerWrite } from '../services/usage/ledger-transaction';
+import { writeUncappedGroup, type LedgerWrite } from '../services/usage/ledger-transaction';
 import { seedSubscriber } from '../test/usage/seed-subscriber';
 import { spread } from './load';
 
@@ -74,6 +75,14 @@ async function measure(dialect: 'sqlite' | 'postgresql', rounds: number): Promis
       });
       customers.push(customer.id);
     }
+    const file = orm.config.get('dbName') ?? '';
+    const writer =
+      dialect === 'sqlite'
+        ? new SqliteWriter<LedgerWrite[], unknown>(file, {
+            module: require.resolve('../services/usage/ledger-transaction'),
+            name: 'ledgerGroupJob',
+          })
+        : null;
     const cpu: number[] = [];
     const wall: number[] = [];
     // Two rounds to warm up (statement caches, the JIT), then the measured ones.
@@ -82,13 +91,14 @@ async function measure(dialect: 'sqlite' | 'postgresql', rounds: number): Promis
       const em = orm.em.fork();
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      if (dialect === 'sqlite') await em.transactional((tem) => ledgerGroupJob(sqlFor(tem), [write]));
+      if (writer) await writer.run([write]);
       else await writeUncappedGroup(sqlFor(em), [write]);
       const c = process.cpuUsage(c0);
       if (r < 0) continue;
       cpu.push((c.user + c.system) / EVENTS);
       wall.push(((performance.now() - t0) * 1000) / EVENTS);
     }
+    await writer?.close();
     console.log(
       `  ${dialect.padEnd(10)} CPU ${spread(cpu, 1)} µs/event   wall ${spread(wall, 1)} µs/event   (${rounds} groups of ${EVENTS})`,
     );
