@@ -5,7 +5,7 @@ const RANDOM_CHARS = 10;
 
 /**
  * Random bytes for ids, drawn from the system in blocks: each draw is a call into OpenSSL that cost about
- * 4 µs on the machines measured, once per usage event of a 1,000-event report (Node's randomUUID keeps a
+ * 5 µs on the machine measured, once per usage event of a 1,000-event report (Node's randomUUID keeps a
  * cache for the same reason). Every byte is used once.
  */
 const POOL_IDS = 256;
