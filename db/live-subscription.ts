@@ -46,6 +46,8 @@ export interface LiveSubscriptionRow {
   trialStart: Date | null;
   trialEnd: Date | null;
   cancelAtPeriodEnd: boolean;
+  /** Its trial ended without a card: paused, without access, until one is added. */
+  awaitingCard: boolean;
   pendingTier: string | null;
   pendingInterval: 'month' | 'year' | null;
   pendingAmountCents: number | null;
@@ -67,7 +69,7 @@ export async function liveSubscriptionOf(
 ): Promise<LiveSubscriptionRow | null> {
   const [r] = await sqlFor(em).read<Record<string, unknown>>(
     `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
-            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end,
+            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end, s.awaiting_card,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
             p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
@@ -93,6 +95,7 @@ export async function liveSubscriptionOf(
     trialStart: maybeDate(r.trial_start),
     trialEnd: maybeDate(r.trial_end),
     cancelAtPeriodEnd: Boolean(r.cancel_at_period_end),
+    awaitingCard: Boolean(r.awaiting_card),
     pendingTier: (r.pending_tier as string | null) ?? null,
     pendingInterval: (r.pending_interval as 'month' | 'year' | null) ?? null,
     pendingAmountCents: maybeNumber(r.pending_amount_cents),

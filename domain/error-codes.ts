@@ -142,6 +142,10 @@ export const ERROR_CODES = {
     meaning: 'Too many checkouts are open; finish one or wait for it to expire',
   },
   pause_not_allowed: { kinds: ['conflict'], meaning: 'The plan does not let its customers pause or unpause' },
+  card_required: {
+    kinds: ['conflict'],
+    meaning: 'The trial ended without a card: the subscription resumes once one is added',
+  },
   last_payment_method: { kinds: ['conflict'], meaning: 'The card is the only one paying the plan' },
   default_payment_method: { kinds: ['conflict'], meaning: 'The card is the default paying the plan' },
   no_payment_method: { kinds: ['conflict'], meaning: 'Automatic top-up needs a card on file' },
@@ -215,6 +219,10 @@ export const ERROR_CODES = {
   billing_cycle_unavailable: { kinds: ['invalid'], meaning: 'The plan has no price for this billing cycle' },
   continuation_not_allowed: { kinds: ['invalid'], meaning: 'Only a trial takes a plan to continue with' },
   invalid_continuation: { kinds: ['invalid'], meaning: 'A trial continues with a paid plan' },
+  trial_needs_card: {
+    kinds: ['invalid'],
+    meaning: 'The plan cannot start trials without a card (no trial days, or a price charged at signup)',
+  },
   prepaid_only_bills_usage: {
     kinds: ['invalid'],
     meaning: 'A prepaid-only plan holds something that bills usage afterwards',

@@ -51,3 +51,51 @@ export function isValidContinuation(planCode: string, amountCents: number): bool
 export function signupFeeCents(plan: { code: string; amountCents: number }): number {
   return plan.code === TRIAL_TIER ? plan.amountCents : 0;
 }
+
+/**
+ * A paid plan's trial that starts without a card (Checkout asks for none), and what its end does when no
+ * card came meanwhile: `free` ends the subscription (the customer is back on the free tier, Stripe
+ * cancels), `ask_for_card` keeps it paused, without access, until a card is added (Stripe pauses).
+ */
+export const TRIAL_WITHOUT_CARD = ['free', 'ask_for_card'] as const;
+export type TrialWithoutCard = (typeof TRIAL_WITHOUT_CARD)[number];
+
+/** Stripe's `trial_settings.end_behavior.missing_payment_method` for a trial's end without a card. */
+export function missingCardBehavior(without: TrialWithoutCard | null | undefined): 'cancel' | 'pause' {
+  return without === 'ask_for_card' ? 'pause' : 'cancel';
+}
+
+/**
+ * Why a plan cannot start trials without a card, naming the field; null when it can (or asks for a card).
+ * The trial tier charges its $1.00 at signup, which takes a card; a plan without trial days has no trial.
+ */
+export function trialWithoutCardRefusal(plan: {
+  code: string;
+  trialDays: number;
+  trialWithoutCard?: TrialWithoutCard | null;
+}): { field: 'trial_without_card'; message: string } | null {
+  if (!plan.trialWithoutCard) return null;
+  if (plan.code === TRIAL_TIER)
+    return {
+      field: 'trial_without_card',
+      message: 'The trial tier charges its price at signup, which needs a card',
+    };
+  if (plan.trialDays <= 0)
+    return { field: 'trial_without_card', message: 'A trial without a card needs trial_days above 0' };
+  return null;
+}
+
+/**
+ * What a card added to a subscription whose trial began without one does. While the trial runs it becomes
+ * the subscription's card, so Stripe converts at the end; once the trial ended paused for want of one, it
+ * also resumes the subscription, which bills a fresh period at once. Anything else: nothing.
+ */
+export function cardForCardlessTrial(f: {
+  trialWithoutCard: TrialWithoutCard | null | undefined;
+  status: string;
+  awaitingCard: boolean;
+}): 'none' | 'keep' | 'keep_and_resume' {
+  if (!f.trialWithoutCard) return 'none';
+  if (f.awaitingCard && f.status === 'paused') return 'keep_and_resume';
+  return f.status === 'trialing' ? 'keep' : 'none';
+}

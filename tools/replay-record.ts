@@ -30,6 +30,7 @@ export const SCENARIOS = [
   'test/e2e/subscription-cycle.test.ts',
   'test/e2e/coupons.test.ts',
   'test/e2e/currencies.test.ts',
+  'test/api/trial-without-card.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

@@ -154,6 +154,8 @@ export interface SubscriptionView {
   /** The card Stripe last announced attached: a failure heard of after it may still be retried with it. */
   lastCardAttached?: AttachedCard | null;
   trialReminderSent: boolean;
+  /** Its trial ended without a card and Stripe paused it: a card added resumes it (domain/trial.ts). */
+  awaitingCard?: boolean;
   /** Keycloak or Lago syncs that failed for good, until one of that system succeeds again. */
   syncFailures?: { system: 'keycloak' | 'lago'; error: string; at: string }[];
 }

@@ -1,4 +1,5 @@
 import type { CreditPackTerms } from '../../domain/credit-purchase';
+import { missingCardBehavior, type TrialWithoutCard } from '../../domain/trial';
 import { creditPurchaseMetadata } from '../../integrations/stripe/credit-purchase-metadata';
 import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
@@ -12,6 +13,8 @@ export interface CheckoutRequest {
   /** Bills usage beyond the plan's included credits at each period end; metered lines take no quantity. */
   usagePriceId?: string | null;
   trialDays: number;
+  /** The trial starts without a card (Checkout asks for none while nothing is due), and ends so without one. */
+  trialWithoutCard?: TrialWithoutCard | null;
   /**
    * Charged once, at signup, on the first invoice (a trial tier's $1.00): a one-time line beside the
    * recurring price, which Stripe bills at once even though the trial defers the recurring one.
@@ -42,6 +45,8 @@ function taxCollection(deps: ActivityDeps) {
 export function createStripeCheckoutActivities(deps: ActivityDeps) {
   async function createCheckoutSession(req: CheckoutRequest): Promise<{ sessionId: string; url: string }> {
     const stripe = requireStripe(deps);
+    // Nothing is due at signup (no fee), so Checkout need not ask for a card.
+    const cardless = req.trialDays > 0 && !!req.trialWithoutCard && !req.signupFee?.amountCents;
     const session = await stripeCall(() =>
       stripe.checkout.sessions.create(
         {
@@ -68,13 +73,16 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           cancel_url: req.cancelUrl,
           ...taxCollection(deps),
           ...(req.promotionCodeId ? { discounts: [{ promotion_code: req.promotionCodeId }] } : {}),
+          ...(cardless ? { payment_method_collection: 'if_required' as const } : {}),
           // Our id rides on the Stripe subscription so every later Stripe event finds its workflow.
           subscription_data: {
             metadata: { subscription_id: req.subscriptionId },
             ...(req.trialDays > 0
               ? {
                   trial_period_days: req.trialDays,
-                  trial_settings: { end_behavior: { missing_payment_method: 'cancel' } },
+                  trial_settings: {
+                    end_behavior: { missing_payment_method: missingCardBehavior(req.trialWithoutCard) },
+                  },
                 }
               : {}),
           },

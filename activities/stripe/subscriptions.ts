@@ -4,6 +4,7 @@ import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { subscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import { makeDefaultInStripe } from './card-defaults';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
 export interface PriceChange {
@@ -149,8 +150,38 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
     );
   }
 
+  /**
+   * A card added to a subscription whose trial began without one: it becomes the customer's default and the
+   * subscription's, so Stripe converts the trial at its end. With `resume`, a subscription Stripe paused at
+   * the trial's end for want of a card starts a fresh period now, billed to that card.
+   */
+  async function keepTrialCard(req: {
+    stripeSubscriptionId: string;
+    stripeCustomerId: string;
+    paymentMethodId: string;
+    resume: boolean;
+    changeKey: string;
+  }): Promise<SubscriptionSnapshot> {
+    const stripe = requireStripe(deps);
+    await makeDefaultInStripe(stripe, req.stripeCustomerId, req.paymentMethodId, {
+      customer: `trial-card:${req.changeKey}`,
+      subscription: (id) => `trial-card:${id}:${req.changeKey}`,
+    });
+    const current = await retrieve(stripe, req.stripeSubscriptionId);
+    if (!req.resume || current.status !== 'paused') return subscriptionSnapshot(current);
+    await stripeCall(() =>
+      stripe.subscriptions.resume(
+        req.stripeSubscriptionId,
+        { billing_cycle_anchor: 'now' },
+        { idempotencyKey: idempotencyKey(`trial-resume:${req.changeKey}`) },
+      ),
+    );
+    return subscriptionSnapshot(await retrieve(stripe, req.stripeSubscriptionId));
+  }
+
   return {
     fetchSubscription,
+    keepTrialCard,
     setDiscount,
     changeSubscriptionPrice,
     setCancelAtPeriodEnd,

@@ -2,6 +2,7 @@ import { EntitySchema, type Opt } from '@mikro-orm/core';
 import type { Entitlement } from '../../domain/entitlements';
 import type { RateLine } from '../../domain/rate-card';
 import type { CurrencyPrice } from '../../domain/currency/plan-terms';
+import type { TrialWithoutCard } from '../../domain/trial';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -20,6 +21,8 @@ export class Plan {
   priceMonthlyCents!: number;
   priceYearlyCents?: number | null;
   trialDays: Opt<number> = 0;
+  /** Its trials start without a card, and what their end does without one (domain/trial.ts); null: a card first. */
+  trialWithoutCard?: TrialWithoutCard | null;
   services: Opt<string[]> = [];
   features: Opt<string[]> = [];
   includedCredits: Opt<number> = 0;
@@ -71,6 +74,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     priceMonthlyCents: { type: 'integer' },
     priceYearlyCents: { type: 'integer', nullable: true },
     trialDays: { type: 'integer' },
+    trialWithoutCard: { type: 'string', length: 16, nullable: true },
     services: { type: 'json' },
     features: { type: 'json' },
     includedCredits: { type: 'integer' },

@@ -24,6 +24,8 @@ export class Subscription {
   trialStart?: Date | null;
   trialEnd?: Date | null;
   cancelAtPeriodEnd: Opt<boolean> = false;
+  /** Its trial ended without a card and Stripe paused it: adding one resumes it (domain/trial.ts). */
+  awaitingCard: Opt<boolean> = false;
   /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
   discount?: {
     couponId: string;
@@ -94,6 +96,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     trialStart: { type: 'datetime', nullable: true },
     trialEnd: { type: 'datetime', nullable: true },
     cancelAtPeriodEnd: { type: 'boolean' },
+    awaitingCard: { type: 'boolean', default: false },
     discount: { type: 'json', nullable: true },
     netAmountCents: { type: 'integer', nullable: true },
     canceledAt: { type: 'datetime', nullable: true },

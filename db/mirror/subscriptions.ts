@@ -22,6 +22,8 @@ export function applySubscriptionSnapshot(
   row.currentPeriodEnd = dateIso(snap.currentPeriodEnd);
   row.trialEnd = dateIso(snap.trialEnd);
   row.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
+  // Stripe's own `paused` (not a pause of collection) is a trial that ended without a card.
+  row.awaitingCard = snap.status === 'paused';
   row.canceledAt = dateIso(snap.canceledAt);
   // The engine's coupon ids are Stripe's; a snapshot from before discounts were read leaves it alone.
   if (snap.discount !== undefined)

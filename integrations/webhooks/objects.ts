@@ -26,6 +26,7 @@ export type SubscriptionFields = Pick<
       | 'pendingAmountCents'
       | 'pendingEffectiveAt'
       | 'discount'
+      | 'awaitingCard'
   ]?: LiveSubscriptionRow[K] | undefined;
 };
 
@@ -41,6 +42,7 @@ export function subscriptionObject(sub: SubscriptionFields) {
     current_period_end: iso(sub.currentPeriodEnd),
     trial_end: iso(sub.trialEnd),
     cancel_at_period_end: sub.cancelAtPeriodEnd,
+    awaiting_card: sub.awaitingCard ?? false,
     amount: centsToDollars(sub.amountCents),
     amount_cents: sub.amountCents,
     interval: sub.interval,

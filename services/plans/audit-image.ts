@@ -24,6 +24,7 @@ export function planAuditImage(p: Plan) {
     price_yearly: p.priceYearlyCents == null ? null : centsToDollars(p.priceYearlyCents),
     price_yearly_cents: p.priceYearlyCents ?? null,
     trial_days: p.trialDays,
+    trial_without_card: p.trialWithoutCard ?? null,
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

@@ -11,6 +11,7 @@ import type { RateLine } from '../../domain/rate-card';
 import { currencyPriceRefusal, withCurrencyPrices } from '../../domain/currency/plan-price-changes';
 import type { CurrencyTerms } from '../../domain/currency/plan-terms';
 import { prepaidOnlyRefusal } from '../../domain/credit-usage';
+import { trialWithoutCardRefusal, type TrialWithoutCard } from '../../domain/trial';
 
 export interface PlanChanges {
   name?: string;
@@ -19,6 +20,8 @@ export interface PlanChanges {
   priceMonthlyCents?: number;
   priceYearlyCents?: number | null;
   trialDays?: number;
+  /** Trials without a card and their end without one (domain/trial.ts); null asks for a card. */
+  trialWithoutCard?: TrialWithoutCard | null;
   services?: string[];
   features?: string[];
   includedCredits?: number;
@@ -50,6 +53,12 @@ function checkCurrencyPrices(plan: Plan): void {
 function checkPrepaidOnly(plan: Plan): void {
   const refusal = prepaidOnlyRefusal(plan);
   if (refusal) throw new AppError('invalid', refusal.code, refusal.message, { field: refusal.field });
+}
+
+/** Refuses trials without a card on a plan that has no trial or takes a price at signup. */
+function checkTrialWithoutCard(plan: Plan): void {
+  const refusal = trialWithoutCardRefusal(plan);
+  if (refusal) throw new AppError('invalid', 'trial_needs_card', refusal.message, { field: refusal.field });
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -116,6 +125,7 @@ export async function createPlan(
     priceMonthlyCents: c.priceMonthlyCents,
     priceYearlyCents: c.priceYearlyCents ?? null,
     trialDays: c.trialDays ?? 0,
+    trialWithoutCard: c.trialWithoutCard ?? null,
     services: c.services ?? [],
     features: c.features ?? [],
     includedCredits: c.includedCredits ?? 0,
@@ -130,6 +140,7 @@ export async function createPlan(
   });
   checkCurrencyPrices(plan);
   checkPrepaidOnly(plan);
+  checkTrialWithoutCard(plan);
   audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
@@ -181,6 +192,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);
   checkPrepaidOnly(target);
+  checkTrialWithoutCard(target);
   if (target.priceMonthlyCents !== was.priceMonthlyCents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== was.priceYearlyCents) target.stripePriceYearlyId = null;
   if (target.includedCredits !== was.includedCredits || target.overagePer1kCents !== was.overagePer1kCents) {

@@ -1,3 +1,4 @@
+import { cardRequired } from './pause-own-subscription';
 import { createHash } from 'node:crypto';
 import { billingCycleOf, type BillingCycle } from '../../domain/billing-cycle';
 import { conflict, notFound } from '../../domain/errors';
@@ -182,6 +183,8 @@ export async function changeSubscriptionAsAdmin(
       }),
     );
     await record('subscription.cancel', view);
+  } else if (sub.awaitingCard && (change.status === 'paused' || change.status === 'active')) {
+    throw cardRequired();
   } else if (change.status === 'paused' || (change.status === 'active' && sub.status === 'paused')) {
     const paused = change.status === 'paused';
     const id = step(paused ? 'pause' : 'unpause');

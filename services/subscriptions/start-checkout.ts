@@ -162,6 +162,9 @@ export function subscriptionPlanOf(price: PlanPrice): SubscriptionInput['plan'] 
     amountCents: price.amountCents,
     interval: price.interval,
     trialDays: price.plan.trialDays,
+    ...(price.plan.trialDays > 0 && price.plan.trialWithoutCard
+      ? { trialWithoutCard: price.plan.trialWithoutCard }
+      : {}),
     signupFee: signupFeeOf(price),
     currency: price.currency,
   };

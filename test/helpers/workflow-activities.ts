@@ -150,6 +150,7 @@ type Fakes = Pick<
   | 'claimTrialCard'
   | 'refundInvoiceCharge'
   | 'setCancelAt'
+  | 'keepTrialCard'
 >;
 type Mocked<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? jest.Mock<R, A> : never };
 /** A jest.fn typed as the real activity, so a changed signature breaks the fakes at compile time. */
@@ -307,6 +308,24 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       amountRefundedCents: req.amountCents ?? 100,
       refunded: true,
     })),
+    // The card becomes the subscription's; a subscription paused for want of one starts a billed period now.
+    keepTrialCard: fake<'keepTrialCard'>(async (req) => {
+      sub.hasPaymentMethod = true;
+      if (req.resume && sub.status === 'paused') {
+        const t = await now();
+        Object.assign(sub, {
+          status: 'active',
+          currentPeriodStart: new Date(t).toISOString(),
+          currentPeriodEnd: new Date(t + 30 * DAY).toISOString(),
+        });
+        renewals.push({
+          priceId: sub.priceId,
+          amountCents: sub.amountCents,
+          periodStart: sub.currentPeriodStart,
+        });
+      }
+      return snap();
+    }),
     currentDunningPolicy: fake<'currentDunningPolicy'>(
       async () => opts.dunningPolicy ?? DEFAULT_DUNNING_POLICY,
     ),

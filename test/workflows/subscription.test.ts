@@ -23,6 +23,7 @@ import { SubscriptionStatus } from '../../workflows/search-attributes';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import { workflowBundle } from '../helpers/temporal';
 import { timeSkippingForFile } from '../helpers/time-skipping-file';
+import { waitUntil } from '../helpers/eventually';
 import {
   DAY,
   eventually,
@@ -487,6 +488,73 @@ describe('subscription workflow', () => {
       expect.objectContaining({ status: 'expired' }),
     );
     expect(fake.kinds()).toEqual(['trial_will_end']);
+  });
+
+  it('leaves a trial begun without a card to Stripe when its plan asks for one: paused, never canceled, and resumed with the first card added', async () => {
+    const start = await env.currentTimeMs();
+    const trialEnd = start + 14 * DAY;
+    const { fake, run, subscriptionId } = await scenario(
+      'cardless-ask',
+      {
+        subscription: subscriptionSnapshot('sub_cardless', {
+          status: 'trialing',
+          trialEnd: new Date(trialEnd).toISOString(),
+          currentPeriodStart: new Date(start).toISOString(),
+          currentPeriodEnd: new Date(trialEnd).toISOString(),
+          hasPaymentMethod: false,
+        }),
+        customerHasPaymentMethod: false,
+      },
+      { plan: { ...STARTER, trialDays: 14, trialWithoutCard: 'ask_for_card' } },
+    );
+    /**
+     * The status the mirror was last told, polled without queries: a query while the run's local steps are
+     * under way holds them up on the time-skipping server.
+     */
+    const recorded = (status: string) =>
+      waitUntil(
+        async () => fake.activities.recordSubscriptionState.mock.calls.at(-1)?.[0].status,
+        (s) => s === status,
+        `the mirror to show ${status}`,
+        30_000,
+        200,
+      );
+    await run(async (handle) => {
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.created', 'sub_cardless', 'sub_cardless'),
+      );
+      await recorded('trialing');
+      // Past the end and its grace hour, Stripe has not paused it yet: the workflow waits, canceling nothing.
+      await env.sleep(trialEnd + 2 * HOUR - (await env.currentTimeMs()));
+      expect(fake.activities.fetchSubscription).toHaveBeenCalled();
+      expect(fake.activities.recordSubscriptionState.mock.calls.at(-1)?.[0].status).toBe('trialing');
+
+      fake.subscription.status = 'paused';
+      await handle.signal(
+        stripeEvent,
+        stripeEventOf('customer.subscription.paused', 'sub_cardless', 'sub_cardless'),
+      );
+      await recorded('paused');
+      expect(fake.activities.recordSubscriptionState).toHaveBeenLastCalledWith(
+        expect.objectContaining({ snapshot: expect.objectContaining({ status: 'paused' }) }),
+      );
+
+      await handle.signal(stripeEvent, stripeEventOf('payment_method.attached', 'pm_new', null));
+      await recorded('active');
+    });
+    expect(fake.activities.keepTrialCard).toHaveBeenCalledTimes(1);
+    expect(fake.activities.keepTrialCard).toHaveBeenCalledWith({
+      stripeSubscriptionId: 'sub_cardless',
+      stripeCustomerId: 'cus_sub_cardless',
+      paymentMethodId: 'pm_new',
+      resume: true,
+      changeKey: `${subscriptionId}:pm_new`,
+    });
+    expect(fake.activities.cancelSubscriptionNow).not.toHaveBeenCalled();
+    expect(fake.renewals).toEqual([
+      expect.objectContaining({ priceId: 'price_starter_m', amountCents: 1900 }),
+    ]);
   });
 
   it('upgrades mid-period at once, invoicing the proration', async () => {

@@ -11,7 +11,7 @@ import type {
   PortalSessionRec,
   SubscriptionRec,
 } from './types';
-import { finishCheckoutAuthentication, submitCheckoutCard } from './billing/checkout';
+import { collectsCard, finishCheckoutAuthentication, submitCheckoutCard } from './billing/checkout';
 import { attemptInvoicePayment, completeAuthentication } from './billing/invoices';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './billing/payment-methods';
 
@@ -45,14 +45,20 @@ function checkoutForm(s: CheckoutSessionRec, error?: string): string {
       ? ['Save a card for future payments. Nothing is charged now.', 'Save card']
       : s.mode === 'payment'
         ? [`Pay ${total}`, 'Pay']
-        : [`Subscribe — ${total}`, 'Subscribe'];
+        : collectsCard(s)
+          ? [`Subscribe — ${total}`, 'Subscribe']
+          : ['Start your free trial', 'Start trial'];
   // An explicit action: the form is also drawn in answer to the 3-D Secure step, at that step's address.
   return `${error ? `<p class="error" role="alert">${esc(error)}</p>` : ''}
 <p>${intro}</p>
 <form method="post" action="/checkout/${esc(s.id)}">
 ${setup ? '' : `<label>Email <input name="email" type="email" value="${esc(s.customer_email ?? '')}"></label>`}
-<label>Card number <input name="card_number" value="4242 4242 4242 4242" autocomplete="off"></label>
-<label>Name on card <input name="name"></label>
+${
+  collectsCard(s)
+    ? `<label>Card number <input name="card_number" value="4242 4242 4242 4242" autocomplete="off"></label>
+<label>Name on card <input name="name"></label>`
+    : '<p>No card needed: nothing is charged during the trial.</p>'
+}
 ${taxFields(s)}<button type="submit">${button}</button></form>
 ${s.cancel_url ? `<p><a href="${esc(s.cancel_url)}">Cancel</a></p>` : ''}`;
 }

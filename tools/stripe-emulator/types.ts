@@ -548,7 +548,13 @@ export type CheckoutSessionRec = Pick<
     tax_ids?: { type: string; value: string }[];
   } | null;
   _lineItems: { price: string; quantity: number }[];
-  _subscriptionData: { trialPeriodDays?: number; metadata: Stripe.Metadata; description?: string };
+  _subscriptionData: {
+    trialPeriodDays?: number;
+    /** What the trial does at its end without a card (`subscription_data.trial_settings`). */
+    trialSettings?: Stripe.Subscription.TrialSettings | null;
+    metadata: Stripe.Metadata;
+    description?: string;
+  };
   /** The coupon or promotion code the subscription is made with (Checkout's `discounts`). */
   _discount?: DiscountRef | null;
   /** A card waiting on the hosted page's 3-D Secure step, with what was typed beside it. */

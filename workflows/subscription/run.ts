@@ -1,4 +1,5 @@
 import type { DunningPolicy } from '../../domain/dunning-policy';
+import type { TrialWithoutCard } from '../../domain/trial';
 import type { DunningReport, PendingChange, StripeEventSignal, SubscriptionView } from '../messages';
 import { oneAtATime } from '../one-at-a-time';
 import { localSteps, type LocalSteps } from './local-steps';
@@ -15,6 +16,8 @@ export interface SubscriptionInput {
     amountCents: number;
     interval: 'month' | 'year';
     trialDays: number;
+    /** Its trial starts without a card, and what the end does without one; absent: a card at checkout. */
+    trialWithoutCard?: TrialWithoutCard | null;
     /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
     signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
     /** The currency its prices are in (older histories lack it: the customer's, else the plan's). */

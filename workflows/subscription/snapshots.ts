@@ -33,6 +33,8 @@ export async function applySnapshot(run: Run, snap: SubscriptionSnapshot): Promi
   state.currentPeriodEnd = snap.currentPeriodEnd;
   state.trialEnd = snap.trialEnd;
   state.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
+  // Stripe's own `paused` (not a pause of collection): the trial ended without the card it began without.
+  if (input.plan.trialWithoutCard) state.awaitingCard = snap.status === 'paused';
   await setStatus(run, next, snap);
   // Stripe ends the trial at its end by itself should the engine not decide first (a worker down that
   // hour): the price it would otherwise convert to is the trial's, at trial limits. Converting clears it.

@@ -1,4 +1,7 @@
-import { ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { log, ParentClosePolicy, startChild, workflowInfo } from '@temporalio/workflow';
+import { cardForCardlessTrial } from '../../domain/trial';
+import { activityFailed, failureCause } from '../activity-failed';
+import { applySnapshot } from './snapshots';
 import { cardForNewDunning, statusAfterInvoicePaid } from '../../domain/subscription';
 import { dunningWorkflow } from '../dunning';
 import { workflowIds } from '../ids';
@@ -119,6 +122,7 @@ const handlers: Record<string, Handler> = {
     await syncCards(run, state.customerId);
     for (const invoiceId of state.dunningInvoices)
       await signalDunning(invoiceId, paymentMethodAttached, { paymentMethodId: e.objectId });
+    await keepCardOfCardlessTrial(run, e.objectId);
   },
   'payment_method.detached': async (run) => {
     await syncCards(run, run.state.customerId);
@@ -132,6 +136,34 @@ const handlers: Record<string, Handler> = {
   'invoice.created': mirrorInvoice,
   'invoice.finalized': mirrorInvoice,
 };
+
+/**
+ * A trial begun without a card takes the first card added as its own, so Stripe converts it at its end;
+ * one Stripe paused for want of a card resumes with it. Only runs of such trials get here.
+ */
+async function keepCardOfCardlessTrial(run: Run, paymentMethodId: string): Promise<void> {
+  const { state } = run;
+  const step = cardForCardlessTrial({
+    trialWithoutCard: run.input.plan.trialWithoutCard,
+    status: state.status,
+    awaitingCard: state.awaitingCard ?? false,
+  });
+  if (step === 'none' || !state.stripeSubscriptionId || !state.stripeCustomerId) return;
+  try {
+    const snap = await stripe.keepTrialCard({
+      stripeSubscriptionId: state.stripeSubscriptionId,
+      stripeCustomerId: state.stripeCustomerId,
+      paymentMethodId,
+      resume: step === 'keep_and_resume',
+      changeKey: `${state.subscriptionId}:${paymentMethodId}`,
+    });
+    await applySnapshot(run, snap);
+  } catch (err) {
+    // The card stays on file; the customer can make it the default (or add another) themselves.
+    if (!activityFailed(err)) throw err;
+    log.warn('card added to a trial begun without one not taken', { error: failureCause(err) });
+  }
+}
 
 async function mirrorInvoice(run: Run, e: StripeEventSignal): Promise<void> {
   const queued = answeredByRead(run, e.objectId);

@@ -17,7 +17,10 @@ export function endTrial(run: Run, action: TrialEndAction): Promise<void> {
   return endTrialWithoutCard(run);
 }
 
-/** At a paid plan's trial end with no card on file, access ends and the Stripe subscription is canceled. */
+/**
+ * At a paid plan's trial end with no card on file, access ends and the Stripe subscription is canceled;
+ * a plan whose trials end by asking for a card leaves it to Stripe, which pauses it until one is added.
+ */
 async function endTrialWithoutCard(run: Run): Promise<void> {
   const { state } = run;
   if (state.stripeSubscriptionId) {
@@ -25,6 +28,10 @@ async function endTrialWithoutCard(run: Run): Promise<void> {
     if (snap.status !== 'trialing' && snap.status !== 'canceled') return applySnapshot(run, snap);
     if (snap.hasPaymentMethod || (await db.customerHasPaymentMethod(state.customerId))) {
       // Stripe converts (or fails the first charge) on its own; its event wakes us, else check back.
+      run.trialRecheckAt = Date.now() + HOUR_MS;
+      return applySnapshot(run, snap);
+    }
+    if (run.input.plan.trialWithoutCard === 'ask_for_card' && snap.status === 'trialing') {
       run.trialRecheckAt = Date.now() + HOUR_MS;
       return applySnapshot(run, snap);
     }

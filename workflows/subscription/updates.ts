@@ -46,6 +46,7 @@ export function acceptRequests(run: Run): void {
           priceId: input.plan.priceId,
           usagePriceId: input.plan.usagePriceId ?? null,
           trialDays: input.plan.trialDays,
+          ...(input.plan.trialWithoutCard ? { trialWithoutCard: input.plan.trialWithoutCard } : {}),
           signupFee: input.plan.signupFee ?? null,
           successUrl: urls.successUrl,
           cancelUrl: urls.cancelUrl,

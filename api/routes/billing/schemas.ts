@@ -89,6 +89,8 @@ export const subscriptionResponse = z.object({
   current_period_end: timestamp.nullable(),
   trial_end: timestamp.nullable(),
   cancel_at_period_end: z.boolean(),
+  /** Its trial ended without a card: paused, without access, until one is added (which resumes and bills it). */
+  awaiting_card: z.boolean(),
   amount: dollars,
   amount_cents: cents,
   interval,

@@ -19,6 +19,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     priceMonthlyCents: b.price_monthly_cents ?? b.price_monthly,
     priceYearlyCents: b.price_yearly_cents !== undefined ? b.price_yearly_cents : b.price_yearly,
     trialDays: b.trial_days,
+    trialWithoutCard: b.trial_without_card,
     services: b.services,
     features: b.features,
     includedCredits: b.included_credits,

@@ -28,6 +28,7 @@ export function planDto({ plan: p, currency, terms: t, entitlements, currencies 
     price_yearly: t.priceYearlyCents == null ? null : centsToDollars(t.priceYearlyCents),
     price_yearly_cents: t.priceYearlyCents ?? null,
     trial_days: p.trialDays,
+    trial_without_card: p.trialWithoutCard ?? null,
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
 import { SERVICES } from '../../../domain/plan-catalog';
 import { parseRateCard } from '../../../domain/rate-card-wire';
+import { TRIAL_WITHOUT_CARD } from '../../../domain/trial';
 
 const code = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lower-case letters, digits, - or _');
 
@@ -84,6 +85,11 @@ const currencyPrices = z
   .refine((r) => Object.keys(r).length <= 20, 'at most 20 currencies')
   .meta({ default: {}, description: 'Prices in currencies beside the plan\'s own, e.g. {"eur": {...}}' });
 
+const trialWithoutCard = z.enum(TRIAL_WITHOUT_CARD).nullable().meta({
+  description:
+    'Trials start without a card (Checkout asks for none); at their end without one, `free` ends the subscription (the free tier) and `ask_for_card` pauses it, without access, until a card is added. null: a card at checkout. Needs trial_days above 0; not on the trial tier',
+});
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -93,6 +99,7 @@ const planFields = {
   price_yearly: dollars.nullable().optional(),
   price_yearly_cents: cents.nullable().optional(),
   trial_days: z.number().int().min(0).max(365).default(0),
+  trial_without_card: trialWithoutCard.default(null),
   services: z.array(service).max(50).default([]),
   features: z.array(z.string().min(1).max(200)).max(50).default([]),
   included_credits: count.default(0),
@@ -132,6 +139,7 @@ export const updatePlanBody = z
     price_yearly: planFields.price_yearly,
     price_yearly_cents: planFields.price_yearly_cents,
     trial_days: z.number().int().min(0).max(365).optional(),
+    trial_without_card: trialWithoutCard.optional(),
     services: z.array(service).max(50).optional(),
     features: z.array(z.string().min(1).max(200)).max(50).optional(),
     included_credits: count.optional(),
@@ -168,6 +176,8 @@ export const planResponse = z.object({
   price_yearly: z.number().nullable(),
   price_yearly_cents: z.number().int().nullable(),
   trial_days: z.number().int(),
+  /** Its trials start without a card; what their end does without one (null: a card at checkout). */
+  trial_without_card: z.enum(TRIAL_WITHOUT_CARD).nullable(),
   features: z.array(z.string()),
   services: z.array(z.string()),
   included_credits: z.number().int(),

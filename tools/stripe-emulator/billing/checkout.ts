@@ -68,6 +68,10 @@ export function submitCheckoutCard(
 ): 'authenticate' | 'complete' {
   openSession(session);
   const number = opts.cardNumber ?? '4242424242424242';
+  if (!collectsCard(session)) {
+    completeCheckoutSession(emu, session, opts);
+    return 'complete';
+  }
   const card = cardFromNumber(number, 'card_number');
   if (card.behavior === 'require_action') {
     session._authentication = { ...opts, cardNumber: number };
@@ -102,6 +106,32 @@ export function finishCheckoutAuthentication(
 }
 
 /**
+ * With `payment_method_collection: if_required`, Checkout asks for a card only when something is due now: a
+ * trial with nothing charged at signup starts without one.
+ */
+export function collectsCard(session: CheckoutSessionRec): boolean {
+  return !(
+    session.mode === 'subscription' &&
+    session.payment_method_collection === 'if_required' &&
+    (session.amount_total ?? 0) === 0
+  );
+}
+
+/** The card typed on the hosted page, checked and attached to the customer (a declining one is refused). */
+function takeCard(emu: Emulator, customer: CustomerRec, opts: CheckoutCard) {
+  const card = cardFromNumber(opts.cardNumber ?? '4242424242424242', 'card_number');
+  if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
+  const pm = createCardPaymentMethod(
+    emu,
+    card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
+    { name: opts.name ?? null, email: customer.email },
+  );
+  // The hosted page has already run 3-D Secure with the customer, so later off-session charges go through.
+  attachPaymentMethod(emu, pm, customer);
+  return pm;
+}
+
+/**
  * What the hosted page does once the card is accepted (and authenticated where it must be): the card is
  * checked and must pay the first invoice (a card that fails charges is refused here, as Checkout refuses
  * it), then customer, payment method and subscription are created and `checkout.session.completed` is
@@ -115,21 +145,9 @@ export function completeCheckoutSession(
   openSession(session);
   if (session.mode === 'setup') return completeSetupSession(emu, session, opts);
   if (session.mode === 'payment') return completePaymentSession(emu, session, opts);
-  const number = opts.cardNumber ?? '4242424242424242';
-  const card = cardFromNumber(number, 'card_number');
-  if (card.behavior === 'decline' || card.behavior === 'fail_charges') throw cardDeclined('generic_decline');
   const customer = sessionCustomer(emu, session, opts);
   takeTaxDetails(emu, session, customer, opts);
-  const pm = createCardPaymentMethod(
-    emu,
-    card.behavior === 'require_action' ? { ...card, behavior: 'succeed' } : card,
-    {
-      name: opts.name ?? null,
-      email: customer.email,
-    },
-  );
-  // The hosted page has already run 3-D Secure with the customer, so later off-session charges go through.
-  attachPaymentMethod(emu, pm, customer);
+  const pm = collectsCard(session) ? takeCard(emu, customer, opts) : null;
   const trialDays = session._subscriptionData.trialPeriodDays;
   const now = emu.nowFor(customer.id);
   const isRecurring = (li: { price: string }) => emu.price(li.price).recurring !== null;
@@ -141,9 +159,9 @@ export function completeCheckoutSession(
     addInvoiceItems: session._lineItems
       .filter((li) => !isRecurring(li))
       .map((li) => ({ price: li.price, quantity: li.quantity })),
-    defaultPaymentMethod: pm.id,
+    defaultPaymentMethod: pm?.id ?? null,
     trialEnd: trialDays ? now + trialDays * 86_400 : null,
-    trialSettings: null,
+    trialSettings: session._subscriptionData.trialSettings ?? null,
     metadata: session._subscriptionData.metadata,
     paymentBehavior: 'allow_incomplete',
     cancelAtPeriodEnd: false,

@@ -14,7 +14,7 @@ import {
   stringList,
 } from '../params';
 import type { Router } from '../router';
-import { discountRefOf } from './subscriptions';
+import { discountRefOf, trialSettingsOf } from './subscriptions';
 import type {
   DiscountRef,
   CheckoutSessionRec,
@@ -331,6 +331,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
       _subscriptionData: {
         trialPeriodDays: trialDays,
+        trialSettings: trialSettingsOf(subData),
         metadata: mergeMetadata({}, subData),
         description: optString(subData, 'description'),
       },

@@ -46,7 +46,7 @@ function metadataOf(p: Params): Stripe.Metadata {
   return mergeMetadata({}, p);
 }
 
-function trialSettingsOf(p: Params): Stripe.Subscription.TrialSettings | null {
+export function trialSettingsOf(p: Params): Stripe.Subscription.TrialSettings | null {
   const ts = optObject(p, 'trial_settings');
   const eb = ts ? optObject(ts, 'end_behavior') : undefined;
   const mpm = eb ? optString(eb, 'missing_payment_method') : undefined;
