@@ -84,6 +84,10 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('trials without a card (%s)', (
     const stripeSub = await stack.stripe.subscriptions.retrieve(paused.body.stripe_subscription_id);
     expect(stripeSub.status).toBe('paused');
     expect(await t.charged()).toEqual([]);
+    const checkAccess = () =>
+      stack.api.request('POST', '/api/v1/subscriptions/check-access/chat', { token: t.token });
+    // check-access memoises a caller's access for a couple of seconds.
+    await waitUntil(checkAccess, (r) => r.body?.allowed === false, 'access to stop', 10_000, 200);
     // Only a card resumes it: unpausing is refused, naming why.
     const unpause = await t.call('POST', '/subscription/unpause');
     expect({ status: unpause.status, code: unpause.body.error?.code }).toEqual({
@@ -96,6 +100,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('trials without a card (%s)', (
     expect(active.body).toMatchObject({ tier: `ask-${dialect}`, amount_cents: 2900, awaiting_card: false });
     // The card pays a fresh period at the plan's price, once; the API's invoices say the same.
     expect(await t.charged()).toEqual([2900]);
+    await waitUntil(checkAccess, (r) => r.body?.allowed === true, 'access to come back', 10_000, 200);
     const invoices = await waitUntil(
       () => t.call('GET', '/invoices'),
       (r) => Array.isArray(r.body) && r.body.some((i: { status: string }) => i.status === 'paid'),

@@ -394,6 +394,7 @@ describe("the operator's console in a browser", () => {
       'USD',
       '500',
       'no',
+      'none',
       '1',
       'not synced',
       expect.any(String),

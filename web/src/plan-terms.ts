@@ -20,7 +20,19 @@ export function intervalOf(cycle: Cycle): 'month' | 'year' {
   return cycle === 'yearly' ? 'year' : 'month';
 }
 
-/** The $1 trial: a one-off price and no yearly one (see the catalog). */
+/** The $1 trial: a one-off price and no yearly one (see the catalog); a trial without a card costs nothing. */
 export function isTrialPlan(plan: Plan | undefined): boolean {
-  return Boolean(plan && plan.trial_days > 0 && plan.price_yearly_cents === null);
+  return Boolean(
+    plan && plan.trial_days > 0 && plan.price_yearly_cents === null && plan.trial_without_card === null,
+  );
+}
+
+/** What a plan's trial without a card promises, in the customer's words; null when its trial needs a card. */
+export function cardlessTrialTerms(plan: Plan | undefined): string | null {
+  if (!plan?.trial_without_card || plan.trial_days <= 0) return null;
+  const end =
+    plan.trial_without_card === 'free'
+      ? 'without one you move to the free tier'
+      : 'without one the plan pauses until you add it';
+  return `${plan.trial_days}-day free trial, no card needed: add a card before it ends to keep the plan; ${end}.`;
 }

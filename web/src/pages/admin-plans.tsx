@@ -3,7 +3,16 @@ import { api, call } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
-import { CheckField, CodeField, NumberField, Submit, TextField, useForm, type Bound } from '../form-kit';
+import {
+  CheckField,
+  CodeField,
+  NumberField,
+  SelectField,
+  Submit,
+  TextField,
+  useForm,
+  type Bound,
+} from '../form-kit';
 import { PlanCurrencies } from './admin-plan-currencies';
 
 type Migration = {
@@ -42,6 +51,29 @@ function PrepaidOnlyField({ id, bind }: { id: string; bind: Bound<boolean> }) {
   );
 }
 
+type TrialCard = '' | 'free' | 'ask_for_card';
+
+/** A plan's trial as the table shows it: its days and what it asks of the card. */
+function trialTerms(v: { trial_days: number; trial_without_card: 'free' | 'ask_for_card' | null }): string {
+  if (v.trial_days <= 0) return 'none';
+  if (!v.trial_without_card) return `${v.trial_days} days, card first`;
+  return `${v.trial_days} days, no card (${v.trial_without_card === 'free' ? 'then free tier' : 'then asks for a card'})`;
+}
+
+/** Trial days and whether the trial starts without a card, with what its end does then. */
+function TrialFields({ days, card }: { days: Bound<string>; card: Bound<TrialCard> }) {
+  return (
+    <>
+      <NumberField label="Trial days" bind={days} />
+      <SelectField label="Card for the trial" bind={card}>
+        <option value="">Card at checkout</option>
+        <option value="free">No card; without one at the end, the free tier</option>
+        <option value="ask_for_card">No card; without one at the end, paused until a card is added</option>
+      </SelectField>
+    </>
+  );
+}
+
 /** The plan catalog as an operator runs it: every version with its subscribers and Stripe sync state. */
 export function AdminPlans() {
   const versions = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
@@ -52,10 +84,19 @@ export function AdminPlans() {
     included_credits: '',
     overage_price_per_1k_cents: '',
     prepaid_only: false,
+    trial_days: '',
+    trial_without_card: '' as TrialCard,
   });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
-  const blank = { id: '', display_name: '', price_monthly_cents: '', prepaid_only: false };
+  const blank = {
+    id: '',
+    display_name: '',
+    price_monthly_cents: '',
+    prepaid_only: false,
+    trial_days: '',
+    trial_without_card: '' as TrialCard,
+  };
   const [creating, setCreating, creatingField] = useForm(blank);
 
   const { busy, error, done, run } = useAction(versions.reload);
@@ -74,6 +115,8 @@ export function AdminPlans() {
               ? { overage_price_per_1k_cents: Number(form.overage_price_per_1k_cents) }
               : {}),
             prepaid_only: form.prepaid_only,
+            ...(form.trial_days ? { trial_days: Number(form.trial_days) } : {}),
+            trial_without_card: form.trial_without_card || null,
           },
         }),
       );
@@ -101,6 +144,7 @@ export function AdminPlans() {
                 'Currencies',
                 { label: 'Credits', num: true },
                 'Prepaid only',
+                'Trial',
                 { label: 'Subscribers', num: true },
                 'In Stripe',
                 'Actions',
@@ -120,6 +164,7 @@ export function AdminPlans() {
                   <td>{v.currencies.map((c) => c.toUpperCase()).join(', ')}</td>
                   <td className="num">{count(v.included_credits)}</td>
                   <td>{v.prepaid_only ? 'yes' : 'no'}</td>
+                  <td>{trialTerms(v)}</td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
                   <td className="row-actions">
@@ -136,6 +181,8 @@ export function AdminPlans() {
                               included_credits: String(v.included_credits),
                               overage_price_per_1k_cents: String(v.overage_price_per_1k_cents),
                               prepaid_only: v.prepaid_only,
+                              trial_days: String(v.trial_days),
+                              trial_without_card: v.trial_without_card ?? '',
                             });
                           }}
                         >
@@ -211,6 +258,8 @@ export function AdminPlans() {
                         display_name: creating.display_name,
                         price_monthly_cents: Number(creating.price_monthly_cents),
                         prepaid_only: creating.prepaid_only,
+                        ...(creating.trial_days ? { trial_days: Number(creating.trial_days) } : {}),
+                        trial_without_card: creating.trial_without_card || null,
                       },
                     }),
                   );
@@ -228,6 +277,7 @@ export function AdminPlans() {
                 required
               />
               <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
+              <TrialFields days={creatingField('trial_days')} card={creatingField('trial_without_card')} />
               <Submit disabled={busy}>Create plan</Submit>
             </form>
 
@@ -246,6 +296,7 @@ export function AdminPlans() {
                   bind={field('overage_price_per_1k_cents')}
                 />
                 <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
+                <TrialFields days={field('trial_days')} card={field('trial_without_card')} />
                 <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>
                   Back

@@ -20,15 +20,16 @@ import { statusOf } from '../status';
 const DAY_S = 86_400;
 
 async function loadDashboard() {
-  const [sub, usage, period, access, invoices, plans] = await Promise.all([
+  const [sub, usage, period, access, invoices, plans, cards] = await Promise.all([
     call(api.GET('/api/v1/billing/subscription')),
     call(api.GET('/api/v1/billing/usage')),
     call(api.GET('/api/v1/billing/period_summary')),
     call(api.GET('/api/v1/subscriptions/my-access')),
     call(api.GET('/api/v1/billing/invoices', { params: { query: { limit: 10 } } })),
     call(api.GET('/api/v1/subscriptions/plans')),
+    call(api.GET('/api/v1/billing/payment-methods')),
   ]);
-  return { sub, usage, period, access, invoices, plans };
+  return { sub, usage, period, access, invoices, plans, cards };
 }
 
 /** The engine's days of the period as the chart draws them; a short period still spans a week. */
@@ -69,16 +70,60 @@ function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice
   );
 }
 
+/**
+ * A trial begun without a card: while it runs, a card keeps the plan past its end; once it ended paused for
+ * want of one, adding a card resumes the plan (and charges its first period).
+ */
+function CardNeeded({ sub, plan, hasCard }: { sub: Subscription; plan: Plan | undefined; hasCard: boolean }) {
+  const name = plan?.display_name ?? sub.tier;
+  const price = `${money(sub.amount_cents, sub.currency)} / ${sub.interval}`;
+  if ('awaiting_card' in sub && sub.awaiting_card)
+    return (
+      <Notice kind="warning">
+        <p data-testid="card-needed">
+          <strong>Your free trial has ended.</strong> Add a card to continue {name} at {price}: the card is
+          charged for the first period as soon as it is added.
+        </p>
+        <Link className="button" href="/billing/payment-methods">
+          Add a card
+        </Link>
+      </Notice>
+    );
+  if (sub.status !== 'trialing' || !plan?.trial_without_card || hasCard) return null;
+  return (
+    <Notice kind="info">
+      <p data-testid="card-needed">
+        Your trial started without a card. Add one before {date(sub.trial_end)} to keep {name} at {price};{' '}
+        {plan.trial_without_card === 'free'
+          ? 'without one you move to the free tier then.'
+          : 'without one your plan pauses then until you add it.'}
+      </p>
+      <Link className="button secondary" href="/billing/payment-methods">
+        Add a card
+      </Link>
+    </Notice>
+  );
+}
+
 function PlanSummary({
   sub,
   plan,
+  hasCard,
   onChanged,
 }: {
   sub: Subscription;
   plan: Plan | undefined;
+  hasCard: boolean;
   onChanged(): void;
 }) {
+  const awaitingCard = 'awaiting_card' in sub && sub.awaiting_card;
   const s = statusOf(sub.status);
+  // The status's own words speak of the $1 trial tier and of pauses the customer chose.
+  const text = awaitingCard
+    ? 'Your trial ended without a card: access is off and nothing is billed until you add one.'
+    : sub.status === 'trialing' && !isTrialPlan(plan)
+      ? 'Your trial is running: nothing is billed until it ends.'
+      : s.text;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const act = async (request: () => Promise<unknown>) => {
@@ -106,7 +151,7 @@ function PlanSummary({
           {s.label}
         </span>
       </p>
-      <p className="muted">{s.text}</p>
+      <p className="muted">{text}</p>
       <dl className="facts">
         <dt>Price</dt>
         <dd>
@@ -137,7 +182,8 @@ function PlanSummary({
           </button>
         </Notice>
       )}
-      {sub.status === 'paused' && (
+      <CardNeeded sub={sub} plan={plan} hasCard={hasCard} />
+      {sub.status === 'paused' && !awaitingCard && (
         <Notice kind="info">
           <p data-testid="paused-notice">Your plan is paused. Unpause it to be billed and use it again.</p>
           <button type="button" onClick={() => void unpause()} disabled={busy}>
@@ -376,7 +422,7 @@ export function Dashboard() {
         <Loading what="your billing" />
       </Page>
     );
-  const { sub, usage, period, access, invoices, plans } = d.data;
+  const { sub, usage, period, access, invoices, plans, cards } = d.data;
   if (sub.status === 'none') {
     return (
       <Page title="Billing">
@@ -397,7 +443,7 @@ export function Dashboard() {
       {d.error && <ErrorNotice error={d.error} retry={d.reload} />}
       <DunningBanner sub={sub} invoices={invoices} />
       <div className="grid">
-        <PlanSummary sub={sub} plan={plan} onChanged={d.reload} />
+        <PlanSummary sub={sub} plan={plan} hasCard={cards.length > 0} onChanged={d.reload} />
         <UsageMeter usage={usage} dailyLimit={access.daily_api_calls} currency={sub.currency} />
         <UsageCost usage={usage} currency={sub.currency} />
         <NextInvoice estimate={period.next_invoice} />

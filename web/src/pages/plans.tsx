@@ -4,7 +4,7 @@ import { useAuth } from '../auth';
 import { Empty, Loaded, Page } from '../components';
 import { useLoad } from '../data';
 import { count, money, yearlySaving } from '../format';
-import { type Cycle, isTrialPlan } from '../plan-terms';
+import { type Cycle, cardlessTrialTerms, isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
 
 /**
@@ -111,6 +111,7 @@ function PlanCard({
   hasPlan: boolean;
 }) {
   const trial = isTrialPlan(plan);
+  const cardless = cardlessTrialTerms(plan);
   const price = trial
     ? { cents: plan.price_monthly_cents, per: `${plan.trial_days} days` }
     : priceOf(plan, cycle);
@@ -132,6 +133,11 @@ function PlanCard({
         <strong>{money(price.cents, plan.currency)}</strong> / {price.per}
       </p>
       {trial && <p className="small">Charged once; then continue on the plan you pick, or access ends.</p>}
+      {cardless && (
+        <p className="small" data-testid={`cardless-${plan.id}`}>
+          {cardless}
+        </p>
+      )}
       {!trial && cycle === 'yearly' && saving !== null && (
         <p className="small saving">
           Save {saving}% against {money(plan.price_monthly_cents * 12, plan.currency)} paid monthly
@@ -171,7 +177,9 @@ function PlanCard({
         <Link className="button" href={next} aria-describedby={headingId}>
           {trial
             ? `Start the ${money(plan.price_monthly_cents, plan.currency)} trial`
-            : `Choose ${plan.display_name}`}
+            : cardless
+              ? `Start the free trial of ${plan.display_name}`
+              : `Choose ${plan.display_name}`}
         </Link>
       )}
     </article>

@@ -133,6 +133,17 @@ export function Signup() {
                       </strong>{' '}
                       unless you cancel before.
                     </p>
+                  ) : plan.trial_days > 0 ? (
+                    <p data-testid="trial-summary">
+                      Nothing to pay today: a {plan.trial_days}-day free trial of {plan.display_name}
+                      {plan.trial_without_card ? ', no card needed' : ''}. Then{' '}
+                      <strong>
+                        {money(price.cents, plan.currency)} / {price.per}
+                      </strong>{' '}
+                      {plan.trial_without_card
+                        ? 'once you add a card.'
+                        : 'on the card you give, unless you cancel before.'}
+                    </p>
                   ) : (
                     <p>
                       You pay <strong>{money(price.cents, plan.currency)}</strong> today for{' '}
@@ -142,7 +153,11 @@ export function Signup() {
                 </div>
                 {error && <ErrorNotice error={error} />}
                 <button type="submit" disabled={busy}>
-                  {busy ? 'Opening Checkout…' : 'Continue to payment'}
+                  {busy
+                    ? 'Opening Checkout…'
+                    : plan.trial_without_card && plan.trial_days > 0 && !startsWithTrial
+                      ? 'Start the free trial'
+                      : 'Continue to payment'}
                 </button>
                 <p className="small">
                   Payment happens on Stripe&rsquo;s secure Checkout page.{' '}

@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { webAppBuilt } from '../../api/pages/web-app';
+import { Plan } from '../../db/entities';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { waitUntil } from '../helpers/eventually';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+
+/**
+ * A trial without a card, in real Chromium against the whole engine: the operator makes a plan whose trial
+ * asks for no card, a customer starts it without typing one, the trial ends paused for want of a card, and
+ * adding one on the payment methods page brings the plan back, billed.
+ */
+describe('a trial without a card in the web app', () => {
+  let stack: FullStack;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let varDir: string;
+  const email = 'cardless-web@example.com';
+
+  beforeAll(async () => {
+    if (!webAppBuilt())
+      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
+    varDir = mkdtempSync(join(tmpdir(), 'web-cardless-var-'));
+    const started = await Promise.allSettled([
+      startFullStack({
+        taskQueue: 'web-trial-without-card',
+        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
+      }).then((s) => (stack = s)),
+      launchChromium().then((c) => (chromium = c)),
+    ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+    if (varDir) rmSync(varDir, { recursive: true, force: true });
+  });
+
+  async function expectAccessible(page: Page, name: string) {
+    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
+      page: name,
+      violations: [],
+    });
+  }
+
+  it('lets an operator sell a trial without a card, and a customer start it, lose access at its end and get it back by adding a card', async () => {
+    const admin = await signInAs(chromium.browser, stack.api.url, {
+      email: 'ops@example.com',
+      role: 'admin',
+      next: '/admin/plans',
+    });
+    const form = admin.getByRole('form', { name: 'New plan' });
+    await form.getByLabel('Code').fill('cardless');
+    await form.getByLabel('Name').fill('Cardless');
+    await form.getByLabel('Monthly price (cents)').fill('2900');
+    await form.getByLabel('Trial days').fill('14');
+    await form.getByLabel('Card for the trial').selectOption('ask_for_card');
+    await form.getByRole('button', { name: 'Create plan' }).click();
+    await admin.getByText('cardless is created').waitFor();
+    await admin
+      .getByTestId('plan-cardless-v1')
+      .getByText('14 days, no card (then asks for a card)')
+      .waitFor();
+    await screenshot(admin, 'admin-plans-trial-without-card');
+    await expectAccessible(admin, 'admin plans with a trial without a card');
+    // The catalog sync gives the new plan its Stripe price before anyone can buy it.
+    await waitUntil(
+      () => stack.db.orm.em.fork().findOne(Plan, { code: 'cardless' }),
+      (p) => !!p?.stripePriceMonthlyId,
+      'the plan in Stripe',
+      30_000,
+      250,
+    );
+
+    const page = await signInAs(chromium.browser, stack.api.url, { email, role: 'viewer', next: '/plans' });
+    await page.getByTestId('cardless-cardless').getByText('14-day free trial, no card needed').waitFor();
+    await page.getByRole('link', { name: 'Start the free trial of Cardless' }).click();
+    await page.getByTestId('trial-summary').getByText('no card needed').waitFor();
+    await screenshot(page, 'signup-trial-without-card');
+    await page.getByRole('button', { name: 'Start the free trial' }).click();
+
+    // Stripe's page asks for no card: nothing is due today.
+    await page.waitForURL((u) => u.href.startsWith(stack.emulator.url));
+    await page.getByText('No card needed: nothing is charged during the trial.').waitFor();
+    await expect(page.getByLabel('Card number').count()).resolves.toBe(0);
+    await screenshot(page, 'checkout-trial-without-card');
+    await page.getByRole('button', { name: 'Start trial' }).click();
+    await page.waitForURL((u) => u.pathname === '/billing/success');
+
+    await page.goto(`${stack.api.url}/billing`);
+    await page.getByTestId('status').getByText('Trial').waitFor({ timeout: 30_000 });
+    await page.getByTestId('card-needed').getByText('Your trial started without a card.').waitFor();
+    await screenshot(page, 'dashboard-trial-without-card');
+    await expectAccessible(page, 'dashboard, trial without a card');
+
+    // The trial ends without a card: Stripe pauses the subscription and access stops.
+    const [sub] = (await stack.stripe.subscriptions.list({ status: 'trialing' })).data;
+    await stack.stripe.subscriptions.update(sub!.id, { trial_end: 'now' });
+    await waitUntil(
+      async () => {
+        await page.reload();
+        return page.getByTestId('card-needed').getByText('Your free trial has ended.').count();
+      },
+      (n) => n === 1,
+      'the paused plan on the dashboard',
+      30_000,
+      500,
+    );
+    await page.getByText('Unpause my plan').waitFor({ state: 'detached' });
+    await screenshot(page, 'dashboard-trial-ended-card-needed');
+    await expectAccessible(page, 'dashboard, waiting for a card');
+
+    await page.getByRole('link', { name: 'Add a card' }).click();
+    await page.getByRole('button', { name: 'Add a card' }).click();
+    await page.waitForURL((u) => u.href.startsWith(stack.emulator.url));
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.getByText('VISA •••• 4242 was added.').waitFor({ timeout: 30_000 });
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Billing' }).click();
+    await waitUntil(
+      async () => {
+        await page.reload();
+        return page.getByTestId('status').getByText('Active').count();
+      },
+      (n) => n === 1,
+      'the plan active again',
+      30_000,
+      500,
+    );
+    await expect(page.getByTestId('card-needed').count()).resolves.toBe(0);
+    await screenshot(page, 'dashboard-resumed-after-card');
+    const invoices = await stack.stripe.invoices.list({ subscription: sub!.id });
+    expect(invoices.data.map((i) => i.amount_paid).filter((c) => c > 0)).toEqual([2900]);
+  }, 180_000);
+});
