@@ -93,6 +93,32 @@ export function lineFrom(
   };
 }
 
+/**
+ * What an invoice's lines come to at `at`: the subscription's discount on them, Stripe Tax on what is left
+ * of each (added on top, exclusive), and what the customer's credit balance (negative, e.g. from a credit
+ * note) pays of the total, as in Stripe. Writes the discounts and taxes onto the lines; a `preview` spends
+ * no `once` discount and the caller leaves the balance as it is, so a preview and the invoice then issued
+ * are drawn by the same rules.
+ */
+export function priceLines(
+  emu: Emulator,
+  customer: CustomerRec,
+  subscription: SubscriptionRec | null,
+  lines: InvoiceLineRec[],
+  currency: string,
+  at: number,
+  preview: boolean,
+) {
+  const subtotal = lines.reduce((sum, l) => sum + l.amount, 0);
+  const discount = applyDiscount(emu, subscription, lines, currency, at, preview);
+  const taxed = subscription?.automatic_tax?.enabled ? taxLines(emu, customer, lines) : null;
+  const totalExcludingTax = subtotal - discount.total;
+  const total = totalExcludingTax + (taxed?.total ?? 0);
+  const applied = customer.balance < 0 ? Math.min(-customer.balance, Math.max(0, total)) : 0;
+  const amountDue = Math.max(0, total) - applied;
+  return { subtotal, discount, taxed, totalExcludingTax, total, applied, amountDue };
+}
+
 export function createInvoice(
   emu: Emulator,
   opts: {
@@ -137,16 +163,16 @@ export function createInvoice(
     }
   }
   for (const l of lines) l.invoice = id;
-  const subtotal = lines.reduce((sum, l) => sum + l.amount, 0);
-  const discount = applyDiscount(emu, subscription, lines, opts.currency, now);
-  // Stripe Tax, when the subscription has it: on each line after its discounts, added on top (exclusive).
-  const taxed = subscription?.automatic_tax?.enabled ? taxLines(emu, customer, lines) : null;
-  const totalExcludingTax = subtotal - discount.total;
-  const total = totalExcludingTax + (taxed?.total ?? 0);
-  // A credit balance (negative, e.g. from a credit note) pays what it can of the new invoice, as in Stripe.
-  const applied = customer.balance < 0 ? Math.min(-customer.balance, Math.max(0, total)) : 0;
+  const { subtotal, discount, taxed, totalExcludingTax, total, applied, amountDue } = priceLines(
+    emu,
+    customer,
+    subscription,
+    lines,
+    opts.currency,
+    now,
+    false,
+  );
   customer.balance += applied;
-  const amountDue = Math.max(0, total) - applied;
   const collectionMethod = opts.collectionMethod ?? subscription?.collection_method ?? 'charge_automatically';
   const invoice = emu.store.put<InvoiceRec>({
     id,

@@ -19,13 +19,16 @@ import {
   finalizeInvoice,
   lineFrom,
   markUncollectible,
+  pendingItemsFor,
+  priceLines,
   voidInvoice,
   type LineSpec,
 } from './invoices';
+import { taxIdsOf } from './tax';
 import { addInterval, prorate, SECONDS_PER_DAY } from './periods';
 import { priceAmount } from './tiers';
 import { meterUsage } from './usage';
-import { applyDiscount, redeem } from './discounts';
+import { redeem } from './discounts';
 
 export type ProrationBehavior = 'create_prorations' | 'none' | 'always_invoice';
 export type PaymentBehavior =
@@ -686,49 +689,47 @@ function nextAction(emu: Emulator, sub: SubscriptionRec, upTo: number): Action |
   return actions[0] ?? null;
 }
 
-/** What the next renewal invoice will look like, for `invoice.upcoming` and invoice previews. */
+/**
+ * What the next renewal invoice will look like, for `invoice.upcoming` and invoice previews: the lines
+ * `renew` will bill (this period's metered usage so far, the next period in advance, pending items), priced
+ * by the same rules (priceLines), without spending a `once` discount or the customer's credit balance.
+ */
 export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec {
   const start = sub.current_period_end;
   const end = periodEndFor(emu, sub, start);
   const customer = emu.store.get<CustomerRec>('customer', sub.customer);
+  const wasTrial = sub.status === 'trialing';
   const specs = [
-    ...usageLines(emu, sub, sub.current_period_start, start),
+    ...(wasTrial ? [] : usageLines(emu, sub, sub.current_period_start, start)),
     ...advanceLines(emu, sub, start, end, false),
   ];
-  const pending = emu.store
-    .all<InvoiceItemRec>('invoiceitem')
-    .filter((ii) => ii.invoice === null && ii.subscription === sub.id)
-    .map((ii) => ii.amount);
-  const subtotal = specs.reduce((s, l) => s + l.amount, 0) + pending.reduce((s, a) => s + a, 0);
-  // The discount the next invoice would carry, without spending a `once` discount.
-  const previewLines = [
+  const lines = [
     ...specs.map((l) => lineFrom(emu, l, sub.currency, sub.id)),
-    ...pending.map((amount) =>
+    ...pendingItemsFor(emu, customer.id, sub.id).map((ii) =>
       lineFrom(
         emu,
         {
-          amount,
-          description: '',
-          quantity: 1,
-          price: null,
-          proration: true,
-          period: { start, end: start },
-          subscriptionItem: null,
-          invoiceItem: null,
+          amount: ii.amount,
+          description: ii.description ?? '',
+          quantity: ii.quantity,
+          price: ii.price,
+          proration: ii.proration,
+          period: ii.period,
+          subscriptionItem: ii.subscription_item,
+          invoiceItem: ii.id,
         },
-        sub.currency,
-        sub.id,
+        ii.currency,
+        ii.subscription,
       ),
     ),
   ];
-  const discount = applyDiscount(emu, sub, previewLines, sub.currency, start, true);
-  const total = subtotal - discount.total;
+  const priced = priceLines(emu, customer, sub, lines, sub.currency, start, true);
   return {
     id: `upcoming_${sub.id}`,
     object: 'invoice',
-    amount_due: Math.max(0, total),
+    amount_due: priced.amountDue,
     amount_paid: 0,
-    amount_remaining: Math.max(0, total),
+    amount_remaining: priced.amountDue,
     attempt_count: 0,
     attempted: false,
     auto_advance: true,
@@ -745,7 +746,7 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
     due_date: null,
     hosted_invoice_url: null,
     invoice_pdf: null,
-    lines: [],
+    lines,
     livemode: false,
     metadata: {},
     next_payment_attempt: start,
@@ -761,11 +762,25 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
     status: 'draft',
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
     subscription: sub.id,
-    subtotal,
+    subtotal: priced.subtotal,
     test_clock: sub.test_clock,
-    total,
-    discounts: discount.discounts,
-    total_discount_amounts: discount.totalDiscountAmounts,
+    total: priced.total,
+    discounts: priced.discount.discounts,
+    total_discount_amounts: priced.discount.totalDiscountAmounts,
+    ...(priced.taxed
+      ? {
+          automatic_tax: {
+            enabled: true,
+            status: 'complete' as const,
+            disabled_reason: null,
+            liability: null,
+          },
+          total_taxes: priced.taxed.totalTaxes,
+          total_excluding_tax: priced.totalExcludingTax,
+          customer_address: customer.address ?? null,
+          customer_tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
+        }
+      : {}),
   };
 }
 

@@ -141,6 +141,20 @@ export function registerCustomers(router: Router, emu: Emulator): void {
         c.invoice_settings.default_payment_method = pm.id;
       }
     }
+    const address = optObject(params, 'address');
+    if (address) {
+      // The billing address Stripe Tax reads its rate from (Checkout sets it from the page).
+      previous['address'] = c.address ?? null;
+      const field = (k: string) => optString(address, k) || null;
+      c.address = {
+        country: field('country')?.toUpperCase() ?? null,
+        line1: field('line1'),
+        line2: field('line2'),
+        city: field('city'),
+        postal_code: field('postal_code'),
+        state: field('state'),
+      };
+    }
     if (Object.keys(previous).length > 0) emu.emit('customer.updated', c, previous);
     return emu.present(c);
   });

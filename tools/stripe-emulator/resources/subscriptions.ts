@@ -46,6 +46,12 @@ function metadataOf(p: Params): Stripe.Metadata {
   return mergeMetadata({}, p);
 }
 
+/** `automatic_tax[enabled]`: Stripe Tax computes the subscription's invoices' tax. */
+function automaticTaxOf(p: Params): boolean {
+  const at = optObject(p, 'automatic_tax');
+  return at ? (optBool(at, 'enabled') ?? false) : false;
+}
+
 export function trialSettingsOf(p: Params): Stripe.Subscription.TrialSettings | null {
   const ts = optObject(p, 'trial_settings');
   const eb = ts ? optObject(ts, 'end_behavior') : undefined;
@@ -112,6 +118,7 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
       daysUntilDue: optInt(params, 'days_until_due') ?? (collection === 'send_invoice' ? 30 : null),
       description: optString(params, 'description') || null,
       discount: discountRefOf(params),
+      automaticTax: automaticTaxOf(params),
     });
     return emu.present(sub);
   });
