@@ -94,6 +94,10 @@ export const ERROR_CODES = {
   user_not_found: { kinds: ['not_found'], meaning: 'No such user' },
   subscription_not_found: { kinds: ['not_found'], meaning: 'No such (live) subscription' },
   invoice_not_found: { kinds: ['not_found'], meaning: 'No such invoice among those the caller may see' },
+  no_upcoming_invoice: {
+    kinds: ['not_found'],
+    meaning: 'No subscription of the caller renews, so no invoice is coming',
+  },
   invoice_pdf_not_found: {
     kinds: ['not_found'],
     meaning: 'The invoice has no PDF yet (it is still a draft)',

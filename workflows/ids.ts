@@ -34,6 +34,9 @@ export const workflowIds = {
   paymentMethodSetup: (customerId: string, requestId: string) =>
     `payment-method-setup-${customerId}-${requestId}`,
   portalSession: (customerId: string, requestId: string) => `portal-${customerId}-${requestId}`,
+  /** A preview changes nothing: each request is its own short run. */
+  upcomingInvoice: (subscriptionId: string, requestId: string) =>
+    `upcoming-invoice-${subscriptionId}-${requestId}`,
   /** A credit pack's Checkout page: one run per request, as for a card. */
   creditCheckout: (customerId: string, requestId: string) => `credit-checkout-${customerId}-${requestId}`,
   /** A paid Checkout session grants once: every event of it finds this run, or its result. */

@@ -22,5 +22,6 @@ export {
 } from './payment-methods';
 export { retentionWorkflow } from './retention';
 export { subscriptionWorkflow } from './subscription';
+export { upcomingInvoiceWorkflow } from './upcoming-invoice';
 export { usageRollupWorkflow } from './usage-rollup';
 export { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from './webhooks';

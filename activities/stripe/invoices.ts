@@ -9,6 +9,8 @@ import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { invoiceSnapshot } from '../../integrations/stripe/snapshots';
 import type { InvoiceSnapshot } from '../../domain/stripe-snapshots';
+import type { UpcomingInvoice } from '../../domain/upcoming-invoice';
+import { upcomingInvoiceOf } from '../../integrations/stripe/upcoming-invoice';
 
 /**
  * The payment request itself. The key names the invoice and the attempt, so a retried activity never
@@ -29,6 +31,25 @@ export function requestInvoicePayment(
 
 /** Invoice activities: read (and mirror) an invoice, and attempt its payment. */
 export function createStripeInvoiceActivities(deps: ActivityDeps) {
+  /**
+   * Stripe's preview of the subscription's next invoice (nothing is created): its lines, coupon, tax and
+   * what the credit balance pays, with each line told apart by the price it bills.
+   */
+  async function previewUpcomingInvoice(stripeSubscriptionId: string): Promise<UpcomingInvoice> {
+    const stripe = requireStripe(deps);
+    const [sub, inv] = await Promise.all([
+      stripeCall(() => stripe.subscriptions.retrieve(stripeSubscriptionId)),
+      stripeCall(() => stripe.invoices.createPreview({ subscription: stripeSubscriptionId })),
+    ]);
+    const prices = new Map(
+      sub.items.data.map((item) => [
+        item.price.id,
+        { metered: item.price.recurring?.usage_type === 'metered', recurring: item.price.recurring !== null },
+      ]),
+    );
+    return upcomingInvoiceOf(inv, prices);
+  }
+
   async function fetchInvoice(stripeInvoiceId: string): Promise<InvoiceSnapshot> {
     const stripe = requireStripe(deps);
     const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId, { expand: ['discounts'] }));
@@ -74,5 +95,5 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     return { invoice: invoiceSnapshot(inv), charge: chargeId ? await mirrorCharge(deps, chargeId) : null };
   }
 
-  return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge };
+  return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge, previewUpcomingInvoice };
 }

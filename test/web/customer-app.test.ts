@@ -175,6 +175,10 @@ describe('the customer web app in a browser', () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
     await page.getByRole('heading', { name: 'Invoices' }).waitFor();
     await page.getByRole('cell').filter({ hasText: '$49.00' }).first().waitFor();
+    // The next invoice as Stripe would issue it, line by line, above the list.
+    const upcoming = page.getByRole('region', { name: /Upcoming invoice/ });
+    await upcoming.getByRole('rowheader', { name: /Plan/ }).waitFor({ timeout: 30_000 });
+    await upcoming.getByTestId('upcoming-totals').getByText('Due').waitFor();
     await screenshot(page, 'invoices');
     await expectAccessible('invoices');
     const [download] = await Promise.all([

@@ -2,7 +2,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import { attachPaymentMethodWorkflow, catalogSyncWorkflow, portalSessionWorkflow } from '../../workflows';
+import {
+  attachPaymentMethodWorkflow,
+  catalogSyncWorkflow,
+  portalSessionWorkflow,
+  upcomingInvoiceWorkflow,
+} from '../../workflows';
+import type { UpcomingInvoice } from '../../domain/upcoming-invoice';
 import { catalogChanged } from '../../workflows/messages';
 import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
 
@@ -94,5 +100,58 @@ describe('catalog sync and payment-method workflows', () => {
     });
     // The decline was not retried.
     expect(calls.filter((c) => c === 'attach pm_card_chargeDeclined')).toHaveLength(1);
+  });
+
+  it('previews the next invoice with one Stripe read, and fails at once when Stripe refuses it', async () => {
+    const preview: UpcomingInvoice = {
+      currency: 'usd',
+      issuedAt: '2026-12-27T00:00:00.000Z',
+      lines: [
+        {
+          kind: 'plan',
+          description: '1 × Starter',
+          quantity: 1,
+          amountCents: 1900,
+          discountCents: 0,
+          taxCents: 0,
+          periodStart: '2026-12-27T00:00:00.000Z',
+          periodEnd: '2027-01-27T00:00:00.000Z',
+        },
+      ],
+      subtotalCents: 1900,
+      discountCents: 0,
+      taxCents: 0,
+      totalCents: 1900,
+      amountDueCents: 1900,
+    };
+    const asked: string[] = [];
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: 'upcoming',
+      workflowBundle: workflowBundle(),
+      activities: {
+        async previewUpcomingInvoice(stripeSubscriptionId: string) {
+          asked.push(stripeSubscriptionId);
+          if (stripeSubscriptionId === 'sub_gone')
+            throw ApplicationFailure.nonRetryable('No such subscription', 'InvalidRequest');
+          return preview;
+        },
+      },
+    });
+    await worker.runUntil(async () => {
+      const answer = await env.client.workflow.execute(upcomingInvoiceWorkflow, {
+        workflowId: 'upcoming-invoice-subs_1-req_1',
+        taskQueue: 'upcoming',
+        args: [{ stripeSubscriptionId: 'sub_1' }],
+      });
+      expect(answer).toEqual(preview);
+      const refused = env.client.workflow.execute(upcomingInvoiceWorkflow, {
+        workflowId: 'upcoming-invoice-subs_2-req_2',
+        taskQueue: 'upcoming',
+        args: [{ stripeSubscriptionId: 'sub_gone' }],
+      });
+      await expect(refused).rejects.toBeInstanceOf(WorkflowFailedError);
+    });
+    expect(asked).toEqual(['sub_1', 'sub_gone']);
   });
 });

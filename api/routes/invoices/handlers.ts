@@ -1,6 +1,7 @@
 import type { HandlerInput } from '../../routing/define-route';
 import { listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
-import { invoiceDto } from './dto';
+import { invoiceDto, upcomingInvoiceDto } from './dto';
+import { ownUpcomingInvoice } from '../../../services/invoices/upcoming-invoice';
 import type { invoicePdfParams, invoicesQuery } from './schemas';
 
 /**
@@ -38,4 +39,11 @@ export async function invoicePdf({
   if (pdf.length) ctx.length = pdf.length;
   ctx.body = pdf.body;
   return undefined;
+}
+
+export async function upcomingInvoice({
+  deps,
+  identity,
+}: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
+  return upcomingInvoiceDto(await ownUpcomingInvoice(deps, identity));
 }

@@ -1,6 +1,12 @@
 import { defineRoute } from '../../routing/define-route';
-import { invoicePdf, listInvoices } from './handlers';
-import { invoicePdfParams, invoicesQuery, invoicesResponse, invoicePdfResponse } from './schemas';
+import { invoicePdf, listInvoices, upcomingInvoice } from './handlers';
+import {
+  invoicePdfParams,
+  invoicesQuery,
+  invoicesResponse,
+  invoicePdfResponse,
+  upcomingInvoiceResponse,
+} from './schemas';
 
 const tags = ['billing'];
 
@@ -18,6 +24,19 @@ export const invoiceRoutes = [
     errors: { 400: 'Invalid limit or cursor' },
     response: invoicesResponse,
     handler: listInvoices,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/invoices/upcoming',
+    rateLimit: 'stripe',
+    summary:
+      "The caller's next invoice as Stripe would issue it now (its preview; nothing is created): the plan's " +
+      'next period, the usage reported so far, pending prorations, the coupon and the tax, line by line',
+    tags,
+    access: 'viewer',
+    errors: { 404: 'No subscription of the caller renews (no_upcoming_invoice)' },
+    response: upcomingInvoiceResponse,
+    handler: upcomingInvoice,
   }),
   defineRoute({
     method: 'get',

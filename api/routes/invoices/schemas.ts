@@ -54,3 +54,31 @@ export const invoicesResponse = z.array(
 
 /** The PDF's bytes (Content-Type application/pdf), not JSON. */
 export const invoicePdfResponse = z.string().meta({ format: 'binary' });
+
+const upcomingLine = z.object({
+  /** plan: the next period's fee; usage: the metered usage so far; proration: a plan change's; one_time. */
+  kind: z.enum(['plan', 'usage', 'proration', 'one_time']),
+  description: z.string(),
+  quantity: z.number().int(),
+  amount_cents: cents,
+  /** What the coupon takes off this line. */
+  discount_cents: cents,
+  /** The tax on this line after its discount (Stripe Tax). */
+  tax_cents: cents,
+  period_start: timestamp,
+  period_end: timestamp,
+});
+
+export const upcomingInvoiceResponse = z.object({
+  currency: currencyCode,
+  /** When Stripe issues the invoice and takes the payment. */
+  issued_at: timestamp,
+  lines: z.array(upcomingLine),
+  subtotal_cents: cents,
+  discount_cents: cents,
+  tax_cents: cents,
+  total_cents: cents,
+  /** The total less what the customer's credit balance pays: what the card is charged. */
+  amount_due_cents: cents,
+  amount_due: dollars,
+});

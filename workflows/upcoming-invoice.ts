@@ -1,0 +1,13 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { UpcomingInvoice } from '../domain/upcoming-invoice';
+import { stripeCallOptions } from './activity-options';
+
+const stripe = proxyActivities<Activities>(stripeCallOptions);
+
+/** Stripe's preview of a subscription's next invoice, for the API (id `upcoming-invoice-<sub>-<request>`). */
+export async function upcomingInvoiceWorkflow(req: {
+  stripeSubscriptionId: string;
+}): Promise<UpcomingInvoice> {
+  return stripe.previewUpcomingInvoice(req.stripeSubscriptionId);
+}
