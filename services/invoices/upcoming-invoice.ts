@@ -4,7 +4,9 @@ import type { Identity } from '../../domain/identity';
 import { hasUpcomingInvoice, type UpcomingInvoice } from '../../domain/upcoming-invoice';
 import { workflowIds } from '../../workflows/ids';
 import type { CoreDeps } from '../deps';
-import { ownLiveSubscription } from '../subscriptions/live-subscription';
+import type { Subscription } from '../../db/entities';
+import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
+import { findLiveSubscription, ownLiveSubscription } from '../subscriptions/live-subscription';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 
@@ -14,12 +16,19 @@ import { workflowType } from '../temporal/workflow-type';
  */
 export async function ownUpcomingInvoice(deps: CoreDeps, identity: Identity): Promise<UpcomingInvoice> {
   const { sub } = await ownLiveSubscription(deps, identity);
+  return previewOf(deps, sub);
+}
+
+/** A customer's next invoice as the console shows it (404 for no such customer, as the other reads). */
+export async function customerUpcomingInvoice(deps: CoreDeps, email: string): Promise<UpcomingInvoice> {
+  const em = deps.orm.em.fork();
+  const sub = await findLiveSubscription(em, await customerByEmailAnyCase(em, email));
+  return previewOf(deps, sub);
+}
+
+async function previewOf(deps: CoreDeps, sub: Subscription | null): Promise<UpcomingInvoice> {
   if (!sub || !hasUpcomingInvoice(sub)) {
-    throw new AppError(
-      'not_found',
-      'no_upcoming_invoice',
-      'You have no subscription that renews, so no invoice is coming',
-    );
+    throw new AppError('not_found', 'no_upcoming_invoice', 'No subscription renews, so no invoice is coming');
   }
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('upcomingInvoiceWorkflow'), {

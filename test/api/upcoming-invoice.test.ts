@@ -16,7 +16,8 @@ describe('the upcoming invoice', () => {
   let seq = 0;
   /** A starter subscriber on a test clock, paid through Checkout. */
   async function subscriber() {
-    const who = await customerOnClock(stack, `upcoming-${++seq}-${Date.now()}`);
+    const name = `upcoming-${++seq}-${Date.now()}`;
+    const who = await customerOnClock(stack, name);
     const call = (method: string, path: string, body?: unknown) =>
       stack.api.request(method, `/api/v1${path}`, { token: who.token, body });
     const checkout = await call('POST', '/billing/checkout/create', {
@@ -31,7 +32,7 @@ describe('the upcoming invoice', () => {
       'the subscription',
       60_000,
     );
-    return { ...who, call, sub: active.body };
+    return { ...who, call, sub: active.body, email: `${name}@example.com` };
   }
 
   /** The usage rollup's one pass: closed windows folded and the rated cost sent to Stripe's meter. */
@@ -134,6 +135,37 @@ describe('the upcoming invoice', () => {
       { numRuns: 5 },
     );
   }, 300_000);
+
+  it("shows an admin a customer's upcoming invoice as the customer sees it, and no one else", async () => {
+    const s = await subscriber();
+    const admin = await stack.idp.token({
+      sub: 'admin-upcoming',
+      email: 'ops@example.com',
+      roles: ['admin'],
+    });
+    const own = await s.call('GET', '/billing/invoices/upcoming');
+    const email = encodeURIComponent(s.email);
+    const seen = await stack.api.request(
+      'GET',
+      `/api/v1/admin/billing/customers/${email}/invoices/upcoming`,
+      {
+        token: admin,
+      },
+    );
+    expect(seen.status).toBe(200);
+    expect(seen.body).toEqual(own.body);
+    const refused = await s.call('GET', `/admin/billing/customers/${email}/invoices/upcoming`);
+    expect(refused.status).toBe(403);
+    const nobody = await stack.api.request(
+      'GET',
+      '/api/v1/admin/billing/customers/nobody%40example.com/invoices/upcoming',
+      { token: admin },
+    );
+    expect({ status: nobody.status, code: nobody.body.error?.code }).toEqual({
+      status: 404,
+      code: 'customer_not_found',
+    });
+  }, 120_000);
 
   it('answers 404 no_upcoming_invoice to a caller with no plan or one set to end', async () => {
     const s = await subscriber();

@@ -135,5 +135,13 @@ describe('a trial without a card in the web app', () => {
     await screenshot(page, 'dashboard-resumed-after-card');
     const invoices = await stack.stripe.invoices.list({ subscription: sub!.id });
     expect(invoices.data.map((i) => i.amount_paid).filter((c) => c > 0)).toEqual([2900]);
+
+    // The operator sees the customer's next invoice as the customer does: the plan's next month.
+    await admin.goto(`${stack.api.url}/admin/customer?email=${encodeURIComponent(email)}`);
+    const upcoming = admin.getByRole('region', { name: /Upcoming invoice/ });
+    await upcoming.getByRole('rowheader', { name: /Plan/ }).waitFor({ timeout: 30_000 });
+    await upcoming.getByTestId('upcoming-totals').getByText('$29.00').first().waitFor();
+    await screenshot(admin, 'admin-customer-upcoming-invoice');
+    await expectAccessible(admin, 'admin customer with the upcoming invoice');
   }, 180_000);
 });

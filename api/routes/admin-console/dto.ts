@@ -137,3 +137,6 @@ export function dunningRunsDto(d: DunningRuns) {
 export function customerProviderKeysDto(k: Awaited<ReturnType<typeof customerProviderKeys>>) {
   return { email: k.email, keys: k.keys.map(providerKeyDto) };
 }
+
+/** A customer's next invoice, in the shape the customer reads their own. */
+export { upcomingInvoiceDto as customerUpcomingInvoiceDto } from '../invoices/dto';

@@ -5,11 +5,13 @@ import {
   customerUsage,
 } from '../../../services/admin-lists/customer-detail';
 import { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
+import { customerUpcomingInvoice } from '../../../services/invoices/upcoming-invoice';
 import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import { usageRollupState } from '../../../services/operations/rollup-status';
 import {
   customerInvoicesDto,
   customerProviderKeysDto,
+  customerUpcomingInvoiceDto,
   customerUsageDto,
   dunningRunsDto,
   quotaDenialsDto,
@@ -25,6 +27,9 @@ export const getCustomerInvoices = async ({
   query,
 }: Read<typeof customerParams, typeof customerInvoicesQuery>) =>
   customerInvoicesDto(await customerInvoices(deps.orm.em.fork(), params.email, query));
+
+export const getCustomerUpcomingInvoice = async ({ deps, params }: Read<typeof customerParams>) =>
+  customerUpcomingInvoiceDto(await customerUpcomingInvoice(deps, params.email));
 
 export const getCustomerUsage = async ({ deps, params }: Read<typeof customerParams>) =>
   customerUsageDto(await customerUsage(deps.orm.em.fork(), params.email, new Date()));

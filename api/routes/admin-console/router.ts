@@ -2,6 +2,7 @@ import { defineRoute } from '../../routing/define-route';
 import {
   getCustomerInvoices,
   getCustomerKeys,
+  getCustomerUpcomingInvoice,
   getCustomerUsage,
   getDunningRuns,
   getQuotaDenials,
@@ -18,6 +19,7 @@ import {
   quotaDenialsResponse,
   rollupStatusResponse,
 } from './schemas';
+import { upcomingInvoiceResponse } from '../invoices/schemas';
 
 const tags = ['admin'];
 const noCustomer = { 404: 'No customer with that email' };
@@ -37,6 +39,20 @@ export const adminConsoleRoutes = [
     errors: noCustomer,
     response: customerInvoicesResponse,
     handler: getCustomerInvoices,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/billing/customers/:email/invoices/upcoming',
+    rateLimit: 'stripe',
+    summary:
+      "A customer's next invoice as Stripe would issue it now (its preview), line by line, as the customer " +
+      'reads it at /billing/invoices/upcoming',
+    tags,
+    access: 'admin',
+    params: customerParams,
+    errors: { 404: 'No customer with that email, or no subscription of theirs renews (no_upcoming_invoice)' },
+    response: upcomingInvoiceResponse,
+    handler: getCustomerUpcomingInvoice,
   }),
   defineRoute({
     method: 'get',

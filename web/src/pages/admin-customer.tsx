@@ -8,6 +8,7 @@ import { CustomerActions } from './admin-customer-actions';
 import { CustomerCredits } from './admin-customer-credits';
 import { CustomerEntitlements } from './admin-customer-entitlements';
 import { CustomerMoney } from './admin-customer-money';
+import { UpcomingInvoice } from '../upcoming-invoice';
 import { CustomerAudit, CustomerKeys, CustomerUsage } from './admin-customer-records';
 
 interface Change {
@@ -162,6 +163,16 @@ export function AdminCustomer() {
           </ol>
         )}
       </Card>
+      <UpcomingInvoice
+        loadKey={`admin-upcoming-${email}-${round}`}
+        load={async () => {
+          const { data, response } = await api.GET(
+            '/api/v1/admin/billing/customers/{email}/invoices/upcoming',
+            { params: { path: { email } } },
+          );
+          return response.status === 404 ? null : (data ?? null);
+        }}
+      />
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerCredits email={email} onChanged={changed} />
       <CustomerEntitlements email={email} onChanged={changed} />

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, type ApiError, call, download, type Invoice } from '../api/client';
-import { Card, Empty, ErrorNotice, Loaded, Page, Table } from '../components';
+import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
+import { UpcomingInvoice } from '../upcoming-invoice';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { saveFile } from '../save-file';
@@ -45,65 +46,6 @@ function PdfButton({ invoice }: { invoice: Invoice }) {
   );
 }
 
-const KIND: Record<string, string> = {
-  plan: 'Plan',
-  usage: 'Usage so far',
-  proration: 'Plan change',
-  one_time: 'One-time',
-};
-
-/**
- * The next invoice as Stripe would issue it now, line by line; nothing when no plan renews (the API's
- * 404 `no_upcoming_invoice`), so a customer without one sees only their invoices.
- */
-function UpcomingInvoice() {
-  const upcoming = useLoad(async () => {
-    const { data, response } = await api.GET('/api/v1/billing/invoices/upcoming');
-    return response.status === 404 ? null : (data ?? null);
-  }, 'upcoming');
-  const u = upcoming.data;
-  if (!u) return null;
-  return (
-    <Card id="upcoming" title={`Upcoming invoice, ${date(u.issued_at)}`} wide>
-      <Table label="Upcoming invoice" columns={['Line', 'Period', { label: 'Amount', num: true }]}>
-        {u.lines.map((l, i) => (
-          <tr key={i}>
-            <th scope="row">
-              {KIND[l.kind] ?? l.kind}
-              <span className="small block">{l.description}</span>
-            </th>
-            <td>
-              {date(l.period_start)} – {date(l.period_end)}
-            </td>
-            <td className="num">{money(l.amount_cents, u.currency)}</td>
-          </tr>
-        ))}
-      </Table>
-      <dl className="facts" data-testid="upcoming-totals">
-        <dt>Subtotal</dt>
-        <dd>{money(u.subtotal_cents, u.currency)}</dd>
-        {u.discount_cents > 0 && (
-          <>
-            <dt>Coupon</dt>
-            <dd>−{money(u.discount_cents, u.currency)}</dd>
-          </>
-        )}
-        {u.tax_cents > 0 && (
-          <>
-            <dt>Tax</dt>
-            <dd>{money(u.tax_cents, u.currency)}</dd>
-          </>
-        )}
-        <dt>Due</dt>
-        <dd>
-          <strong>{money(u.amount_due_cents, u.currency)}</strong>
-        </dd>
-      </dl>
-      <p className="small muted">Usage is what was reported so far; more usage before then adds to it.</p>
-    </Card>
-  );
-}
-
 /** The invoices, newest first, a page at a time (the API's cursor). */
 export function Invoices() {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -117,7 +59,13 @@ export function Invoices() {
   }, cursor ?? '');
   return (
     <Page title="Invoices">
-      <UpcomingInvoice />
+      <UpcomingInvoice
+        loadKey="upcoming"
+        load={async () => {
+          const { data, response } = await api.GET('/api/v1/billing/invoices/upcoming');
+          return response.status === 404 ? null : (data ?? null);
+        }}
+      />
       <Loaded state={page} what="invoices">
         {(data) =>
           data.list.length === 0 ? (
