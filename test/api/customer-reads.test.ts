@@ -171,6 +171,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       current_period_end: stored.currentPeriodEnd!.toISOString(),
       trial_end: null,
       cancel_at_period_end: true,
+      awaiting_card: false,
       amount: 49,
       amount_cents: 4900,
       interval: 'month',

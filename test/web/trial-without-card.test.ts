@@ -90,8 +90,17 @@ describe('a trial without a card in the web app', () => {
     await page.getByRole('button', { name: 'Start trial' }).click();
     await page.waitForURL((u) => u.pathname === '/billing/success');
 
-    await page.goto(`${stack.api.url}/billing`);
-    await page.getByTestId('status').getByText('Trial').waitFor({ timeout: 30_000 });
+    // The dashboard reads the mirror, which Stripe's events fill a moment after Checkout.
+    await waitUntil(
+      async () => {
+        await page.goto(`${stack.api.url}/billing`);
+        return page.getByTestId('status').getByText('Trial').count();
+      },
+      (n) => n === 1,
+      'the trial on the dashboard',
+      60_000,
+      1_000,
+    );
     await page.getByTestId('card-needed').getByText('Your trial started without a card.').waitFor();
     await screenshot(page, 'dashboard-trial-without-card');
     await expectAccessible(page, 'dashboard, trial without a card');

@@ -525,8 +525,9 @@ describe('subscription workflow', () => {
         stripeEventOf('customer.subscription.created', 'sub_cardless', 'sub_cardless'),
       );
       await recorded('trialing');
-      // Past the end and its grace hour, Stripe has not paused it yet: the workflow waits, canceling nothing.
-      await env.sleep(trialEnd + 2 * HOUR - (await env.currentTimeMs()));
+      // Past the end and its grace hour, Stripe has not paused it yet: the workflow waits, canceling nothing
+      // (and looks again an hour after its first look).
+      await env.sleep(trialEnd + 90 * 60_000 - (await env.currentTimeMs()));
       expect(fake.activities.fetchSubscription).toHaveBeenCalled();
       expect(fake.activities.recordSubscriptionState.mock.calls.at(-1)?.[0].status).toBe('trialing');
 

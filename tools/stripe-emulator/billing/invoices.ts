@@ -42,6 +42,25 @@ export function pendingItemsFor(
     .reverse();
 }
 
+/** The line a pending invoice item becomes on the next invoice (or its preview). */
+export function pendingItemLine(emu: Emulator, ii: InvoiceItemRec): InvoiceLineRec {
+  return lineFrom(
+    emu,
+    {
+      amount: ii.amount,
+      description: ii.description ?? '',
+      quantity: ii.quantity,
+      price: ii.price,
+      proration: ii.proration,
+      period: ii.period,
+      subscriptionItem: ii.subscription_item,
+      invoiceItem: ii.id,
+    },
+    ii.currency,
+    ii.subscription,
+  );
+}
+
 export function lineFrom(
   emu: Emulator,
   spec: LineSpec,
@@ -143,23 +162,7 @@ export function createInvoice(
   if (opts.includePending) {
     for (const ii of pendingItemsFor(emu, customer.id, subscription?.id ?? null)) {
       ii.invoice = id;
-      lines.push(
-        lineFrom(
-          emu,
-          {
-            amount: ii.amount,
-            description: ii.description ?? '',
-            quantity: ii.quantity,
-            price: ii.price,
-            proration: ii.proration,
-            period: ii.period,
-            subscriptionItem: ii.subscription_item,
-            invoiceItem: ii.id,
-          },
-          ii.currency,
-          ii.subscription,
-        ),
-      );
+      lines.push(pendingItemLine(emu, ii));
     }
   }
   for (const l of lines) l.invoice = id;

@@ -19,6 +19,7 @@ import {
   finalizeInvoice,
   lineFrom,
   markUncollectible,
+  pendingItemLine,
   pendingItemsFor,
   priceLines,
   voidInvoice,
@@ -705,23 +706,7 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
   ];
   const lines = [
     ...specs.map((l) => lineFrom(emu, l, sub.currency, sub.id)),
-    ...pendingItemsFor(emu, customer.id, sub.id).map((ii) =>
-      lineFrom(
-        emu,
-        {
-          amount: ii.amount,
-          description: ii.description ?? '',
-          quantity: ii.quantity,
-          price: ii.price,
-          proration: ii.proration,
-          period: ii.period,
-          subscriptionItem: ii.subscription_item,
-          invoiceItem: ii.id,
-        },
-        ii.currency,
-        ii.subscription,
-      ),
-    ),
+    ...pendingItemsFor(emu, customer.id, sub.id).map((ii) => pendingItemLine(emu, ii)),
   ];
   const priced = priceLines(emu, customer, sub, lines, sub.currency, start, true);
   return {
