@@ -1,3 +1,5 @@
+import { grantsAccess, type SubscriptionStatus } from './subscription-status';
+
 /**
  * The next invoice of a subscription as it stands now, in the engine's terms: what Stripe's preview of it
  * says, line by line, in integer cents. Usage is what the usage meter holds (the rated cost the rollup last
@@ -44,17 +46,13 @@ export function upcomingLineKind(line: {
 }
 
 /**
- * Whether a subscription has a next invoice to preview: one that renews (trialing, active, or past due with
- * Stripe still billing) and is not set to end at its period's end.
+ * Whether a subscription has a next invoice to preview: one that renews (the states that grant access:
+ * trialing, active, or past due with Stripe still billing) and is not set to end at its period's end.
  */
 export function hasUpcomingInvoice(sub: {
-  status: string;
+  status: SubscriptionStatus;
   cancelAtPeriodEnd: boolean;
   stripeSubscriptionId?: string | null;
 }): boolean {
-  return (
-    !!sub.stripeSubscriptionId &&
-    !sub.cancelAtPeriodEnd &&
-    ['trialing', 'active', 'past_due'].includes(sub.status)
-  );
+  return !!sub.stripeSubscriptionId && !sub.cancelAtPeriodEnd && grantsAccess(sub.status);
 }

@@ -138,6 +138,22 @@ export function priceLines(
   return { subtotal, discount, taxed, totalExcludingTax, total, applied, amountDue };
 }
 
+/** What an invoice with Stripe Tax adds to its fields: the taxes, the total before them and what decided them. */
+export function taxFieldsOf(
+  emu: Emulator,
+  customer: CustomerRec,
+  priced: Pick<ReturnType<typeof priceLines>, 'taxed' | 'totalExcludingTax'>,
+) {
+  if (!priced.taxed) return {};
+  return {
+    automatic_tax: { enabled: true, status: 'complete' as const, disabled_reason: null, liability: null },
+    total_taxes: priced.taxed.totalTaxes,
+    total_excluding_tax: priced.totalExcludingTax,
+    customer_address: customer.address ?? null,
+    customer_tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
+  };
+}
+
 export function createInvoice(
   emu: Emulator,
   opts: {
@@ -225,20 +241,7 @@ export function createInvoice(
     total,
     discounts: discount.discounts,
     total_discount_amounts: discount.totalDiscountAmounts,
-    ...(taxed
-      ? {
-          automatic_tax: {
-            enabled: true,
-            status: 'complete' as const,
-            disabled_reason: null,
-            liability: null,
-          },
-          total_taxes: taxed.totalTaxes,
-          total_excluding_tax: totalExcludingTax,
-          customer_address: customer.address ?? null,
-          customer_tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
-        }
-      : {}),
+    ...taxFieldsOf(emu, customer, { taxed, totalExcludingTax }),
   });
   emu.emit('invoice.created', invoice);
   return invoice;

@@ -22,10 +22,10 @@ import {
   pendingItemLine,
   pendingItemsFor,
   priceLines,
+  taxFieldsOf,
   voidInvoice,
   type LineSpec,
 } from './invoices';
-import { taxIdsOf } from './tax';
 import { addInterval, prorate, SECONDS_PER_DAY } from './periods';
 import { priceAmount } from './tiers';
 import { meterUsage } from './usage';
@@ -752,20 +752,7 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
     total: priced.total,
     discounts: priced.discount.discounts,
     total_discount_amounts: priced.discount.totalDiscountAmounts,
-    ...(priced.taxed
-      ? {
-          automatic_tax: {
-            enabled: true,
-            status: 'complete' as const,
-            disabled_reason: null,
-            liability: null,
-          },
-          total_taxes: priced.taxed.totalTaxes,
-          total_excluding_tax: priced.totalExcludingTax,
-          customer_address: customer.address ?? null,
-          customer_tax_ids: taxIdsOf(emu, customer).map((t) => ({ type: t.type, value: t.value })),
-        }
-      : {}),
+    ...taxFieldsOf(emu, customer, priced),
   };
 }
 

@@ -74,10 +74,20 @@ function DunningBanner({ sub, invoices }: { sub: Subscription; invoices: Invoice
  * A trial begun without a card: while it runs, a card keeps the plan past its end; once it ended paused for
  * want of one, adding a card resumes the plan (and charges its first period).
  */
-function CardNeeded({ sub, plan, hasCard }: { sub: Subscription; plan: Plan | undefined; hasCard: boolean }) {
+function CardNeeded({
+  sub,
+  plan,
+  hasCard,
+  awaitingCard,
+}: {
+  sub: Subscription;
+  plan: Plan | undefined;
+  hasCard: boolean;
+  awaitingCard: boolean;
+}) {
   const name = plan?.display_name ?? sub.tier;
   const price = `${money(sub.amount_cents, sub.currency)} / ${sub.interval}`;
-  if ('awaiting_card' in sub && sub.awaiting_card)
+  if (awaitingCard)
     return (
       <Notice kind="warning">
         <p data-testid="card-needed">
@@ -182,7 +192,7 @@ function PlanSummary({
           </button>
         </Notice>
       )}
-      <CardNeeded sub={sub} plan={plan} hasCard={hasCard} />
+      <CardNeeded sub={sub} plan={plan} hasCard={hasCard} awaitingCard={awaitingCard} />
       {sub.status === 'paused' && !awaitingCard && (
         <Notice kind="info">
           <p data-testid="paused-notice">Your plan is paused. Unpause it to be billed and use it again.</p>
