@@ -33,10 +33,28 @@ function cardNumber(seq: number): string {
 }
 let cards = 0;
 
+/** A promise awaited later by its test: its failure is that test's, not an unhandled rejection now. */
+function settled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialect) => {
   let stack: FullStack;
+  const trialists: Record<string, ReturnType<typeof trialist>> = {};
+  type Trialist = Awaited<ReturnType<typeof trialist>>;
+  let signupPick: Promise<Trialist & { shown: Awaited<ReturnType<Trialist['getSub']>> }>;
   beforeAll(async () => {
     stack = await startFullStack({ taskQueue: `trial-continuation-${dialect}`, dialect });
+    // Each trial is decided LEAD_S real seconds after it starts: starting them together waits that out once.
+    for (const name of ['continues', 'lapses'] as const) trialists[name] = settled(trialist(name));
+    // What the trial shows of the pick is read while it lasts, before the later test's turn comes.
+    signupPick = settled(
+      trialist('signup-pick', { tier_id: 'professional', billing_cycle: 'monthly' }).then(async (t) => ({
+        ...t,
+        shown: await eventually(t.getSub, (r) => r.body?.pending_change !== null, 'the pick to show'),
+      })),
+    );
   }, 120_000);
   afterAll(() => stack?.stop());
 
@@ -110,11 +128,18 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
       'cancel_at on the trial',
     );
     expect(ends.cancel_at).toBe(frozen + 7 * DAY_S);
-    return { call, getSub, trialEnd: trialing.body.trial_end as string, stripeCustomer, invoicedCents };
+    return {
+      call,
+      getSub,
+      trialEnd: trialing.body.trial_end as string,
+      stripeCustomer,
+      stripeSubId,
+      invoicedCents,
+    };
   }
 
   it('charges $1.00 at signup and becomes the plan picked during the trial on day 7, billed at that plan’s price without a new checkout', async () => {
-    const { call, getSub, trialEnd, invoicedCents } = await trialist('continues');
+    const { call, getSub, trialEnd, invoicedCents } = await trialists.continues!;
     expect((await getSub()).body.pending_change).toBeNull();
     const picked = await call('POST', '/trial/continuation', {
       tier_id: 'starter',
@@ -147,11 +172,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
   }, 120_000);
 
   it('becomes the plan picked at signup on day 7, billed at that plan’s price without a new checkout', async () => {
-    const { getSub, trialEnd, invoicedCents } = await trialist('signup-pick', {
-      tier_id: 'professional',
-      billing_cycle: 'monthly',
-    });
-    const shown = await eventually(getSub, (r) => r.body?.pending_change !== null, 'the pick to show');
+    const { getSub, trialEnd, invoicedCents, shown } = await signupPick;
     expect(shown.body).toMatchObject({
       status: 'trialing',
       tier: 'trial',
@@ -226,8 +247,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the trial tier on %s', (dialec
   }, 120_000);
 
   it('ends on day 7 when no plan was picked, card on file or not: expired, nothing billed past the $1.00 signup, no second trial', async () => {
-    const { call, getSub, stripeCustomer, invoicedCents } = await trialist('lapses');
-    const stripeSubId = (await getSub()).body.stripe_subscription_id as string;
+    const { call, getSub, stripeCustomer, stripeSubId, invoicedCents } = await trialists.lapses!;
     await eventually(getSub, (r) => r.body?.status === 'none', 'access to end');
     const sub = await stack.stripe.subscriptions.retrieve(stripeSubId);
     expect(sub.status).toBe('canceled');
