@@ -227,6 +227,19 @@ export const ERROR_CODES = {
     kinds: ['invalid'],
     meaning: 'The plan cannot start trials without a card (no trial days, or a price charged at signup)',
   },
+  anchor_not_supported: {
+    kinds: ['invalid'],
+    meaning:
+      'Calendar billing cannot hold its anchor on this plan (the trial tier, or a trial paused for want of a card)',
+  },
+  anchor_needs_period_end: {
+    kinds: ['conflict'],
+    meaning: 'On calendar billing a change between monthly and yearly waits for the period end, the next 1st',
+  },
+  checkout_too_close_to_anchor: {
+    kinds: ['conflict'],
+    meaning: 'Calendar billing starts on the 1st, less than half an hour away: check out after midnight UTC',
+  },
   prepaid_only_bills_usage: {
     kinds: ['invalid'],
     meaning: 'A prepaid-only plan holds something that bills usage afterwards',

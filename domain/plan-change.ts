@@ -1,3 +1,4 @@
+import { calendarKeepsAnchor, type BillingAnchor } from './billing-anchor';
 import { divRound, type Cents } from './money';
 import { countsTowardMrr, type SubscriptionStatus } from './subscription-status';
 import { lineDiscounts, type DiscountTerms } from './coupons';
@@ -86,11 +87,34 @@ export function isUpgrade(from: PriceTerms, to: PriceTerms): boolean {
   return annualizedCents(to) >= annualizedCents(from);
 }
 
-/** Upgrades apply now (prorated), downgrades at period end, unless the caller says when. */
+/** A subscription's price and anchor, as a plan change reads them. */
+export interface SubscriptionTerms extends PriceTerms {
+  billingAnchor?: BillingAnchor;
+}
+
+/**
+ * Upgrades apply now (prorated), downgrades at period end, unless the caller says when. On calendar
+ * billing a change between monthly and yearly waits for the period's end (calendarKeepsAnchor).
+ */
 export function planChangeTiming(
-  from: PriceTerms,
+  from: SubscriptionTerms,
   to: PriceTerms,
   asked?: 'now' | 'period_end',
 ): 'now' | 'period_end' {
-  return asked ?? (isUpgrade(from, to) ? 'now' : 'period_end');
+  if (asked) return asked;
+  if (calendarKeepsAnchor(from.billingAnchor ?? 'anniversary', from.interval, to.interval))
+    return 'period_end';
+  return isUpgrade(from, to) ? 'now' : 'period_end';
+}
+
+/** Why a change asked for now cannot be made now; null when it can. */
+export function planChangeNowRefusal(
+  from: SubscriptionTerms,
+  to: PriceTerms,
+  asked?: 'now' | 'period_end',
+): string | null {
+  if (asked !== 'now') return null;
+  return calendarKeepsAnchor(from.billingAnchor ?? 'anniversary', from.interval, to.interval)
+    ? 'On calendar billing a change between monthly and yearly takes effect at the period end, on the 1st'
+    : null;
 }

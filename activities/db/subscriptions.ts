@@ -12,6 +12,7 @@ import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
 import { termsFor } from '../../domain/currency/plan-terms';
 import { clockOf } from '../../domain/clock';
+import type { BillingAnchor } from '../../domain/billing-anchor';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -21,6 +22,8 @@ export interface NewSubscription {
   amountCents: number;
   /** The currency it is billed in; absent from older workflows, which billed their plan's own. */
   currency?: string;
+  /** Calendar billing chosen at checkout; absent: anniversary. */
+  billingAnchor?: BillingAnchor;
 }
 
 /** The subscription mirror, written only by the subscription's own workflow. */
@@ -43,6 +46,7 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       interval: input.interval,
       amountCents: input.amountCents,
       currency: input.currency ?? plan.currency,
+      billingAnchor: input.billingAnchor ?? 'anniversary',
     });
     await em.flush();
   }

@@ -3,6 +3,7 @@ import type { Entitlement } from '../../domain/entitlements';
 import type { RateLine } from '../../domain/rate-card';
 import type { CurrencyPrice } from '../../domain/currency/plan-terms';
 import type { TrialWithoutCard } from '../../domain/trial';
+import type { BillingAnchor } from '../../domain/billing-anchor';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -23,6 +24,8 @@ export class Plan {
   trialDays: Opt<number> = 0;
   /** Its trials start without a card, and what their end does without one (domain/trial.ts); null: a card first. */
   trialWithoutCard?: TrialWithoutCard | null;
+  /** When its subscribers' periods turn over unless they choose otherwise at checkout (domain/billing-anchor.ts). */
+  billingAnchor: Opt<BillingAnchor> = 'anniversary';
   services: Opt<string[]> = [];
   features: Opt<string[]> = [];
   includedCredits: Opt<number> = 0;
@@ -75,6 +78,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     priceYearlyCents: { type: 'integer', nullable: true },
     trialDays: { type: 'integer' },
     trialWithoutCard: { type: 'string', length: 16, nullable: true },
+    billingAnchor: { type: 'string', length: 16, default: 'anniversary' },
     services: { type: 'json' },
     features: { type: 'json' },
     includedCredits: { type: 'integer' },

@@ -3,6 +3,7 @@ import { Customer } from './customer';
 import { Plan } from './plan';
 
 import type { SubscriptionStatus } from '../../domain/subscription-status';
+import type { BillingAnchor } from '../../domain/billing-anchor';
 
 export type { SubscriptionStatus };
 
@@ -26,6 +27,8 @@ export class Subscription {
   cancelAtPeriodEnd: Opt<boolean> = false;
   /** Its trial ended without a card and Stripe paused it: adding one resumes it (domain/trial.ts). */
   awaitingCard: Opt<boolean> = false;
+  /** Anniversary, or calendar: its periods turn over on the 1st (domain/billing-anchor.ts). */
+  billingAnchor: Opt<BillingAnchor> = 'anniversary';
   /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
   discount?: {
     couponId: string;
@@ -97,6 +100,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     trialEnd: { type: 'datetime', nullable: true },
     cancelAtPeriodEnd: { type: 'boolean' },
     awaitingCard: { type: 'boolean', default: false },
+    billingAnchor: { type: 'string', length: 16, default: 'anniversary' },
     discount: { type: 'json', nullable: true },
     netAmountCents: { type: 'integer', nullable: true },
     canceledAt: { type: 'datetime', nullable: true },

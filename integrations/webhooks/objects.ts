@@ -27,6 +27,7 @@ export type SubscriptionFields = Pick<
       | 'pendingEffectiveAt'
       | 'discount'
       | 'awaitingCard'
+      | 'billingAnchor'
   ]?: LiveSubscriptionRow[K] | undefined;
 };
 
@@ -43,6 +44,7 @@ export function subscriptionObject(sub: SubscriptionFields) {
     trial_end: iso(sub.trialEnd),
     cancel_at_period_end: sub.cancelAtPeriodEnd,
     awaiting_card: sub.awaitingCard ?? false,
+    billing_anchor: sub.billingAnchor ?? 'anniversary',
     amount: centsToDollars(sub.amountCents),
     amount_cents: sub.amountCents,
     interval: sub.interval,

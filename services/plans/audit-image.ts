@@ -25,6 +25,7 @@ export function planAuditImage(p: Plan) {
     price_yearly_cents: p.priceYearlyCents ?? null,
     trial_days: p.trialDays,
     trial_without_card: p.trialWithoutCard ?? null,
+    billing_anchor: p.billingAnchor ?? 'anniversary',
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

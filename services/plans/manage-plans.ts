@@ -12,6 +12,7 @@ import { currencyPriceRefusal, withCurrencyPrices } from '../../domain/currency/
 import type { CurrencyTerms } from '../../domain/currency/plan-terms';
 import { prepaidOnlyRefusal } from '../../domain/credit-usage';
 import { trialWithoutCardRefusal, type TrialWithoutCard } from '../../domain/trial';
+import { billingAnchorRefusal, type BillingAnchor } from '../../domain/billing-anchor';
 
 export interface PlanChanges {
   name?: string;
@@ -22,6 +23,8 @@ export interface PlanChanges {
   trialDays?: number;
   /** Trials without a card and their end without one (domain/trial.ts); null asks for a card. */
   trialWithoutCard?: TrialWithoutCard | null;
+  /** Its subscribers' default anchor (domain/billing-anchor.ts); existing subscriptions keep theirs. */
+  billingAnchor?: BillingAnchor;
   services?: string[];
   features?: string[];
   includedCredits?: number;
@@ -59,6 +62,12 @@ function checkPrepaidOnly(plan: Plan): void {
 function checkTrialWithoutCard(plan: Plan): void {
   const refusal = trialWithoutCardRefusal(plan);
   if (refusal) throw new AppError('invalid', 'trial_needs_card', refusal.message, { field: refusal.field });
+}
+
+/** Refuses calendar billing where the plan's trial would restart the cycle off the 1st. */
+function checkBillingAnchor(plan: Plan): void {
+  const message = billingAnchorRefusal(plan);
+  if (message) throw new AppError('invalid', 'anchor_not_supported', message, { field: 'billing_anchor' });
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -126,6 +135,7 @@ export async function createPlan(
     priceYearlyCents: c.priceYearlyCents ?? null,
     trialDays: c.trialDays ?? 0,
     trialWithoutCard: c.trialWithoutCard ?? null,
+    billingAnchor: c.billingAnchor ?? 'anniversary',
     services: c.services ?? [],
     features: c.features ?? [],
     includedCredits: c.includedCredits ?? 0,
@@ -141,6 +151,7 @@ export async function createPlan(
   checkCurrencyPrices(plan);
   checkPrepaidOnly(plan);
   checkTrialWithoutCard(plan);
+  checkBillingAnchor(plan);
   audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
@@ -193,6 +204,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   checkCurrencyPrices(target);
   checkPrepaidOnly(target);
   checkTrialWithoutCard(target);
+  checkBillingAnchor(target);
   if (target.priceMonthlyCents !== was.priceMonthlyCents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== was.priceYearlyCents) target.stripePriceYearlyId = null;
   if (target.includedCredits !== was.includedCredits || target.overagePer1kCents !== was.overagePer1kCents) {

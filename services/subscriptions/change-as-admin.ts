@@ -4,7 +4,7 @@ import { billingCycleOf, type BillingCycle } from '../../domain/billing-cycle';
 import { conflict, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { centsToDollars } from '../../domain/money';
-import { mrrCents, planChangeTiming } from '../../domain/plan-change';
+import { mrrCents } from '../../domain/plan-change';
 import { SubscriptionChange, type Subscription } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
 import { workflowIds } from '../../workflows/ids';
@@ -20,7 +20,7 @@ import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { prorationPreview, refuseCouponNotForPlan } from './change-plan';
 import { findLiveSubscription } from './live-subscription';
-import { planChangeRequest, resolvePlanPrice } from './plan-price';
+import { changeTiming, planChangeRequest, resolvePlanPrice } from './plan-price';
 
 type When = 'now' | 'period_end';
 
@@ -43,7 +43,7 @@ export async function previewAdminPlanChange(
     'tierId',
     sub.currency,
   );
-  const when = planChangeTiming(sub, price, ask.when);
+  const when = changeTiming(sub, price, ask.when);
   const now = clockOf(deps).now();
   await refuseCouponNotForPlan(em, sub, price.plan.code, when, now);
   return prorationPreview(sub, price, when, now);
@@ -164,7 +164,7 @@ export async function changeSubscriptionAsAdmin(
       'tierId',
       sub.currency,
     );
-    const when = planChangeTiming(sub, price, change.when);
+    const when = changeTiming(sub, price, change.when);
     // As for the customer: the coupon stays with the subscription, so it must be for the new plan.
     await refuseCouponNotForPlan(em, sub, price.plan.code, when, clockOf(deps).now());
     const id = step('change-plan');

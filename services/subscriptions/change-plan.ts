@@ -1,5 +1,4 @@
 import type { Identity } from '../../domain/identity';
-import { planChangeTiming } from '../../domain/plan-change';
 import { previewProration } from '../../domain/proration';
 import type { EntityManager } from '@mikro-orm/core';
 import { lineDiscounts, planChangeCouponRefusal, type Coupon } from '../../domain/coupons';
@@ -11,7 +10,7 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
+import { changeTiming, planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
 import { CouponRow, type Subscription } from '../../db/entities';
 
 export interface PlanChangeAsk {
@@ -34,7 +33,7 @@ async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const now = clockOf(deps).now();
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
   const price = await resolvePlanPrice(em, ask.tierId, ask.billingCycle, 'tierId', sub.currency);
-  const when = planChangeTiming(sub, price, ask.when);
+  const when = changeTiming(sub, price, ask.when);
   let code: Awaited<ReturnType<typeof promotionCodeFor>> | null = null;
   if (ask.promotionCode) {
     if (when !== 'now')

@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 import { intervalOf, type BillingCycle, type BillingInterval } from '../../domain/billing-cycle';
-import { AppError } from '../../domain/errors';
+import { AppError, conflict } from '../../domain/errors';
+import { planChangeNowRefusal, planChangeTiming, type SubscriptionTerms } from '../../domain/plan-change';
 import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
 
 export interface PlanPrice {
@@ -80,4 +81,18 @@ export async function resolvePlanPrice(
 /** The billing cycle's field beside the plan code's: `tierId` → `billingCycle` (also under `continuation.`). */
 function cycleFieldBeside(field: string): string {
   return field.replace(/tierId$/, 'billingCycle');
+}
+
+/**
+ * When a plan change takes effect (domain/plan-change.ts planChangeTiming); asked for now where calendar
+ * billing makes it wait for the 1st, it is refused (409 `anchor_needs_period_end`) rather than moved.
+ */
+export function changeTiming(
+  sub: SubscriptionTerms,
+  price: PlanPrice,
+  asked: 'now' | 'period_end' | undefined,
+): 'now' | 'period_end' {
+  const refusal = planChangeNowRefusal(sub, price, asked);
+  if (refusal) throw conflict('anchor_needs_period_end', refusal, { field: 'when' });
+  return planChangeTiming(sub, price, asked);
 }

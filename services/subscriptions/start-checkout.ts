@@ -21,6 +21,12 @@ import { ownLiveSubscription } from './live-subscription';
 import { resolvePlanPrice, type PlanPrice } from './plan-price';
 import { promotionCodeFor } from '../coupons/coupons';
 import { checkoutCurrency } from '../../domain/currency/checkout';
+import {
+  billingAnchorRefusal,
+  checkoutWindow,
+  nextCalendarAnchor,
+  type BillingAnchor,
+} from '../../domain/billing-anchor';
 
 export interface CheckoutRequest {
   tierId: string;
@@ -33,6 +39,8 @@ export interface CheckoutRequest {
   promotionCode?: string | null;
   /** The currency to pay in; fixed once a first checkout went through, and then only that one is taken. */
   currency?: string | null;
+  /** Calendar or anniversary billing; without it, the plan's. */
+  billingAnchor?: BillingAnchor | null;
 }
 
 /**
@@ -65,6 +73,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
       field: 'tierId',
     });
   }
+  const billingAnchor = checkoutAnchor(price, req.billingAnchor ?? null, now);
   const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
   const promotion = req.promotionCode
     ? await promotionCodeFor(em, req.promotionCode, {
@@ -85,7 +94,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
         subscriptionId,
         customerId: customer.customerId,
         email: identity.email,
-        plan: subscriptionPlanOf(price),
+        plan: { ...subscriptionPlanOf(price), ...(billingAnchor === 'calendar' ? { billingAnchor } : {}) },
         ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
       },
     ],
@@ -103,6 +112,27 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     }),
   );
   return { checkoutUrl: session.url, sessionId: session.sessionId, subscriptionId };
+}
+
+/**
+ * The anchor the customer asked for, or the plan's, refused where calendar billing cannot hold (400
+ * `anchor_not_supported`) or the 1st is too near for a Checkout session to close before it (409).
+ */
+function checkoutAnchor(price: PlanPrice, asked: BillingAnchor | null, now: Date): BillingAnchor {
+  const anchor = asked ?? price.plan.billingAnchor ?? 'anniversary';
+  const refusal = billingAnchorRefusal({ ...price.plan, billingAnchor: anchor });
+  if (refusal) throw new AppError('invalid', 'anchor_not_supported', refusal, { field: 'billingAnchor' });
+  if (anchor === 'calendar' && price.plan.trialDays === 0) {
+    const nowS = Math.floor(now.getTime() / 1000);
+    const window = checkoutWindow(nowS, nextCalendarAnchor(nowS));
+    if (!window.ok)
+      throw conflict(
+        'checkout_too_close_to_anchor',
+        'Calendar billing starts on the 1st, less than half an hour away: check out after midnight UTC',
+        { field: 'billingAnchor', retry_after_seconds: window.retryAfterS },
+      );
+  }
+  return anchor;
 }
 
 /**

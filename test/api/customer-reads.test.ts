@@ -172,6 +172,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       trial_end: null,
       cancel_at_period_end: true,
       awaiting_card: false,
+      billing_anchor: 'anniversary',
       amount: 49,
       amount_cents: 4900,
       interval: 'month',

@@ -112,9 +112,13 @@ export async function startFullStack(opts: {
  * A customer in the engine's database and in Stripe, on a Stripe test clock so renewals can be made to
  * happen now; with a token of theirs and a read of their subscription.
  */
-export async function customerOnClock(stack: Pick<FullStack, 'stripe' | 'db' | 'idp' | 'api'>, name: string) {
+export async function customerOnClock(
+  stack: Pick<FullStack, 'stripe' | 'db' | 'idp' | 'api'>,
+  name: string,
+  frozenTime = Math.floor(Date.now() / 1000),
+) {
   const { stripe, db, idp, api } = stack;
-  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+  const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozenTime });
   const email = `${name}@example.com`;
   const stripeCustomer = await stripe.customers.create({ email, test_clock: clock.id });
   const em = db.orm.em.fork();

@@ -115,6 +115,30 @@ describe('stripe-mock contract', () => {
     expect(session.object).toBe('checkout.session');
   });
 
+  it('accepts calendar billing: a billing_cycle_anchor and proration_behavior, and a Checkout expires_at', async () => {
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: 'cus_123',
+      line_items: [{ price: 'price_123', quantity: 1 }],
+      success_url: 'https://example.com/ok',
+      expires_at: 1767225540,
+      subscription_data: {
+        metadata: { subscription_id: 'sub_local_1' },
+        billing_cycle_anchor: 1767225600,
+        proration_behavior: 'create_prorations',
+      },
+    });
+    expect(session.object).toBe('checkout.session');
+    const sub = await stripe.subscriptions.create({
+      customer: 'cus_123',
+      items: [{ price: 'price_123' }],
+      trial_period_days: 7,
+      billing_cycle_anchor: 1767225600,
+      proration_behavior: 'none',
+    });
+    expect(sub.object).toBe('subscription');
+  });
+
   it('accepts a setup-mode checkout session and the card changes a customer makes', async () => {
     const session = await stripe.checkout.sessions.create(
       {

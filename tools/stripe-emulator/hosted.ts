@@ -11,7 +11,12 @@ import type {
   PortalSessionRec,
   SubscriptionRec,
 } from './types';
-import { collectsCard, finishCheckoutAuthentication, submitCheckoutCard } from './billing/checkout';
+import {
+  collectsCard,
+  finishCheckoutAuthentication,
+  refreshCheckoutSession,
+  submitCheckoutCard,
+} from './billing/checkout';
 import { attemptInvoicePayment, completeAuthentication } from './billing/invoices';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './billing/payment-methods';
 
@@ -125,7 +130,8 @@ export async function handleHosted(
   const field = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : undefined);
 
   if (kind === 'checkout' && rec?.object === 'checkout.session') {
-    const s = rec as CheckoutSessionRec;
+    // Past its `expires_at` the page says the session has expired; an anchored one shows today's stub.
+    const s = refreshCheckoutSession(emu, rec as CheckoutSessionRec);
     const message = (e: unknown) => (e instanceof StripeApiError ? e.message : String(e));
     if (extra === 'authenticate') {
       if (req.method === 'POST' && s.status === 'open' && s._authentication) {

@@ -206,6 +206,11 @@ export type SubscriptionRec = Pick<
   automatic_tax?: { enabled: boolean; disabled_reason: null; liability: null };
   /** The discount applied to the subscription's invoices (a `discount` record's id); absent for none. */
   _discount?: string | null;
+  /**
+   * How the stub before a future `billing_cycle_anchor` is billed (`proration_behavior` at creation): `none`
+   * makes it free. Absent on subscriptions made without an anchor, and before this existed: prorated.
+   */
+  _prorationBehavior?: 'create_prorations' | 'none' | 'always_invoice';
 };
 
 /** A coupon or promotion code a request names in `discounts[0]`. */
@@ -552,11 +557,19 @@ export type CheckoutSessionRec = Pick<
     trialPeriodDays?: number;
     /** What the trial does at its end without a card (`subscription_data.trial_settings`). */
     trialSettings?: Stripe.Subscription.TrialSettings | null;
+    /** `subscription_data.trial_end`: when the trial ends (at least 48 hours after the session is made). */
+    trialEnd?: number | null;
+    /** `subscription_data.billing_cycle_anchor`: the future instant the first full period starts. */
+    billingCycleAnchor?: number | null;
+    /** `subscription_data.proration_behavior`: whether the stub before the anchor is charged. */
+    prorationBehavior?: 'create_prorations' | 'none';
     metadata: Stripe.Metadata;
     description?: string;
   };
   /** The coupon or promotion code the subscription is made with (Checkout's `discounts`). */
   _discount?: DiscountRef | null;
+  /** When `amount_subtotal`/`amount_total` were last worked out (an anchored stub shrinks as time passes). */
+  _amountsAt?: number;
   /** A card waiting on the hosted page's 3-D Secure step, with what was typed beside it. */
   _authentication?: {
     cardNumber: string;

@@ -50,6 +50,7 @@ export async function subscriptionWorkflow(input: SubscriptionInput): Promise<Su
       interval: input.plan.interval,
       amountCents: input.plan.amountCents,
       ...(input.plan.currency ? { currency: input.plan.currency } : {}),
+      ...(input.plan.billingAnchor ? { billingAnchor: input.plan.billingAnchor } : {}),
     };
     await (run.local.recordCreated
       ? inTurn(run, () => dbLocal.createSubscriptionRecord(created))

@@ -1,5 +1,6 @@
 import type { DunningPolicy } from '../../domain/dunning-policy';
 import type { TrialWithoutCard } from '../../domain/trial';
+import type { BillingAnchor } from '../../domain/billing-anchor';
 import type { DunningReport, PendingChange, StripeEventSignal, SubscriptionView } from '../messages';
 import { oneAtATime } from '../one-at-a-time';
 import { localSteps, type LocalSteps } from './local-steps';
@@ -18,6 +19,8 @@ export interface SubscriptionInput {
     trialDays: number;
     /** Its trial starts without a card, and what the end does without one; absent: a card at checkout. */
     trialWithoutCard?: TrialWithoutCard | null;
+    /** Calendar billing, chosen at checkout: periods turn over on the 1st. Absent: anniversary. */
+    billingAnchor?: BillingAnchor;
     /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
     signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
     /** The currency its prices are in (older histories lack it: the customer's, else the plan's). */

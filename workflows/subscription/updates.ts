@@ -51,6 +51,7 @@ export function acceptRequests(run: Run): void {
           successUrl: urls.successUrl,
           cancelUrl: urls.cancelUrl,
           ...(urls.promotionCodeId ? { promotionCodeId: urls.promotionCodeId } : {}),
+          ...(input.plan.billingAnchor === 'calendar' ? { billingAnchor: 'calendar' as const } : {}),
         });
       }),
     { validator: (_urls) => refuse(checkoutRefusal(state)) },

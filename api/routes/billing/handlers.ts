@@ -55,6 +55,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
     cancelUrl: returnUrl(input, 'cancel_url', body.cancel_url, '/billing/canceled'),
     promotionCode: body.promotion_code ?? null,
     currency: body.currency ?? null,
+    billingAnchor: body.billing_anchor ?? null,
   });
   return {
     checkout_url: session.checkoutUrl,

@@ -65,6 +65,7 @@ export const billingRoutes = [
       'continuation.billingCycle': 'body.continuation.billing_cycle',
       promotionCode: 'body.promotion_code',
       currency: 'body.currency',
+      billingAnchor: 'body.billing_anchor',
     },
     errors: {
       400:
@@ -72,9 +73,9 @@ export const billingRoutes = [
         'promotion_code_inactive, promotion_code_expired, promotion_code_used_up, ' +
         'promotion_code_first_time_only, promotion_code_minimum_not_met, coupon_inactive, coupon_expired, ' +
         'coupon_used_up, coupon_not_for_plan, coupon_not_for_currency; a currency not priced in ' +
-        '(currency_not_supported) or one the plan is not sold in (plan_not_in_currency)',
+        '(currency_not_supported) or one the plan is not sold in (plan_not_in_currency); calendar billing on a plan that cannot hold it (anchor_not_supported)',
       404: 'No such plan',
-      409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), has 3 checkouts open (too_many_open_checkouts), or pays in another currency (currency_fixed)',
+      409: 'The caller already has a subscription (subscription_exists), already had its trial (trial_already_used), has 3 checkouts open (too_many_open_checkouts), pays in another currency (currency_fixed), or asks for calendar billing in the last half hour before the 1st (checkout_too_close_to_anchor)',
       503: promotionNotSynced,
     },
     response: checkoutResponse,
@@ -122,6 +123,7 @@ export const billingRoutes = [
       tierId: 'body.tier_id',
       billingCycle: 'body.billing_cycle',
       promotionCode: 'body.promotion_code',
+      when: 'body.when',
     },
     errors: {
       400:
@@ -130,7 +132,7 @@ export const billingRoutes = [
       402: 'The card was declined for the prorated charge',
       404: 'No subscription or plan',
       409:
-        'The subscription is not in a state that allows this, or its coupon is not for the new plan ' +
+        'The subscription is not in a state that allows this, a switch between monthly and yearly asked for now on calendar billing (anchor_needs_period_end, details.field body.when), or its coupon is not for the new plan ' +
         '(coupon_not_for_plan, details.field body.tier_id; the preview too): type a promotion code for ' +
         'the new plan with a change made now, which replaces it',
       503: promotionNotSynced,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { returnPageUrl } from '../../validation/return-url';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
+import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
 import { identifierText } from '../../validation/text-fields';
 import { cents, currencyCode, dollars, interval, subscriptionStatus, timestamp } from '../response-types';
 
@@ -35,6 +36,11 @@ export const checkoutBody = z
      * Fixed by the first checkout that goes through.
      */
     currency: z.string().max(8).optional(),
+    /**
+     * `calendar`: periods turn over on the 1st of the month, 00:00 UTC, the first one prorated;
+     * `anniversary`: on the day the subscription starts. Without it, the plan's.
+     */
+    billing_anchor: z.enum(BILLING_ANCHORS).optional(),
   })
   .strict();
 
@@ -91,6 +97,8 @@ export const subscriptionResponse = z.object({
   cancel_at_period_end: z.boolean(),
   /** Its trial ended without a card: paused, without access, until one is added (which resumes and bills it). */
   awaiting_card: z.boolean(),
+  /** `calendar`: its periods turn over on the 1st of the month, 00:00 UTC; else `anniversary`. */
+  billing_anchor: z.enum(BILLING_ANCHORS),
   amount: dollars,
   amount_cents: cents,
   interval,

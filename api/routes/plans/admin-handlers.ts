@@ -20,6 +20,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     priceYearlyCents: b.price_yearly_cents !== undefined ? b.price_yearly_cents : b.price_yearly,
     trialDays: b.trial_days,
     trialWithoutCard: b.trial_without_card,
+    billingAnchor: b.billing_anchor,
     services: b.services,
     features: b.features,
     includedCredits: b.included_credits,

@@ -29,6 +29,7 @@ export function planDto({ plan: p, currency, terms: t, entitlements, currencies 
     price_yearly_cents: t.priceYearlyCents ?? null,
     trial_days: p.trialDays,
     trial_without_card: p.trialWithoutCard ?? null,
+    billing_anchor: p.billingAnchor ?? 'anniversary',
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

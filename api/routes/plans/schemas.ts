@@ -1,3 +1,4 @@
+import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
 import { SERVICES } from '../../../domain/plan-catalog';
@@ -90,6 +91,11 @@ const trialWithoutCard = z.enum(TRIAL_WITHOUT_CARD).nullable().meta({
     'Trials start without a card (Checkout asks for none); at their end without one, `free` ends the subscription (the free tier) and `ask_for_card` pauses it, without access, until a card is added. null: a card at checkout. Needs trial_days above 0; not on the trial tier',
 });
 
+const billingAnchor = z.enum(BILLING_ANCHORS).meta({
+  description:
+    "When its subscribers' periods turn over: `anniversary` (the day they started, or their trial ended) or `calendar` (the 1st of the month, 00:00 UTC, the first period prorated). A customer may choose the other at checkout. Not on the trial tier, nor with trial_without_card `ask_for_card`",
+});
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -100,6 +106,7 @@ const planFields = {
   price_yearly_cents: cents.nullable().optional(),
   trial_days: z.number().int().min(0).max(365).default(0),
   trial_without_card: trialWithoutCard.default(null),
+  billing_anchor: billingAnchor.default('anniversary'),
   services: z.array(service).max(50).default([]),
   features: z.array(z.string().min(1).max(200)).max(50).default([]),
   included_credits: count.default(0),
@@ -140,6 +147,7 @@ export const updatePlanBody = z
     price_yearly_cents: planFields.price_yearly_cents,
     trial_days: z.number().int().min(0).max(365).optional(),
     trial_without_card: trialWithoutCard.optional(),
+    billing_anchor: billingAnchor.optional(),
     services: z.array(service).max(50).optional(),
     features: z.array(z.string().min(1).max(200)).max(50).optional(),
     included_credits: count.optional(),
@@ -178,6 +186,8 @@ export const planResponse = z.object({
   trial_days: z.number().int(),
   /** Its trials start without a card; what their end does without one (null: a card at checkout). */
   trial_without_card: z.enum(TRIAL_WITHOUT_CARD).nullable(),
+  /** When its subscribers' periods turn over unless they choose otherwise at checkout. */
+  billing_anchor: z.enum(BILLING_ANCHORS),
   features: z.array(z.string()),
   services: z.array(z.string()),
   included_credits: z.number().int(),

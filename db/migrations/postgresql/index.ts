@@ -30,6 +30,7 @@ import { Migration20261125050000_Tax } from './Migration20261125050000_Tax';
 import { Migration20261125060000_NetRecurring } from './Migration20261125060000_NetRecurring';
 import { Migration20261126010000_StripeEventsByObject } from './Migration20261126010000_StripeEventsByObject';
 import { Migration20261127050000_TrialWithoutCard } from './Migration20261127050000_TrialWithoutCard';
+import { Migration20261127090000_BillingAnchor } from './Migration20261127090000_BillingAnchor';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -64,4 +65,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261125060000_NetRecurring', class: Migration20261125060000_NetRecurring },
   { name: 'Migration20261126010000_StripeEventsByObject', class: Migration20261126010000_StripeEventsByObject },
   { name: 'Migration20261127050000_TrialWithoutCard', class: Migration20261127050000_TrialWithoutCard },
+  { name: 'Migration20261127090000_BillingAnchor', class: Migration20261127090000_BillingAnchor },
 ];

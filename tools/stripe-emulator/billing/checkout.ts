@@ -4,6 +4,7 @@ import { newId } from '../ids';
 import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec, TaxAddress } from '../types';
 import { attachPaymentMethod, cardFromNumber, createCardPaymentMethod } from './payment-methods';
 import { confirmPayment, newPaymentIntent } from './payments';
+import { prorate, subtractInterval } from './periods';
 import { createSubscription } from './subscriptions';
 import { clockForNewCustomer } from './test-clocks';
 import { addTaxId, blankAddress, taxIdsOf, taxOn, taxTreatment } from './tax';
@@ -51,7 +52,58 @@ const customerDetails = (emu: Emulator, customer: CustomerRec, name: string | nu
 export const AUTHENTICATION_FAILED =
   'We are unable to authenticate your payment method. Please choose a different payment method and try again.';
 
-function openSession(session: CheckoutSessionRec): void {
+/**
+ * What one line of a subscription-mode session charges when the customer pays at `now`: a one-time price in
+ * full; a recurring one nothing during a trial (or when metered), prorated over the stub before a future
+ * `billing_cycle_anchor` (nothing with `proration_behavior: none`), and in full otherwise, including once
+ * the anchor has passed (Checkout then charges the full period starting on it).
+ */
+export function checkoutLineAmount(
+  emu: Emulator,
+  session: CheckoutSessionRec,
+  li: { price: string; quantity: number },
+  now: number,
+): { subtotal: number; total: number } {
+  const price = emu.price(li.price);
+  const full = price.recurring?.usage_type === 'metered' ? 0 : (price.unit_amount ?? 0) * li.quantity;
+  const data = session._subscriptionData;
+  if (session.mode !== 'subscription' || !price.recurring) return { subtotal: full, total: full };
+  if (data.trialPeriodDays || data.trialEnd) return { subtotal: full, total: 0 };
+  const anchor = data.billingCycleAnchor ?? null;
+  if (anchor === null || anchor <= now) return { subtotal: full, total: full };
+  if (data.prorationBehavior === 'none') return { subtotal: 0, total: 0 };
+  const whole = anchor - subtractInterval(anchor, price.recurring.interval, price.recurring.interval_count);
+  const stub = prorate(full, Math.min(anchor - now, whole), whole);
+  return { subtotal: stub, total: stub };
+}
+
+/**
+ * Brings an open session up to its clock: past `expires_at` it is expired (`checkout.session.expired`),
+ * and a session anchoring its subscription's cycle shows what paying now would charge, since the stub
+ * shrinks as time passes (and becomes the full period once the anchor has passed). Run before a session is
+ * read or completed.
+ */
+export function refreshCheckoutSession(emu: Emulator, session: CheckoutSessionRec): CheckoutSessionRec {
+  if (session.status !== 'open') return session;
+  const now = emu.nowFor(session.customer);
+  if (session.expires_at !== null && now >= session.expires_at) {
+    session.status = 'expired';
+    session.url = null;
+    session._authentication = null;
+    emu.emit('checkout.session.expired', session);
+    return session;
+  }
+  if (session.mode === 'subscription' && session._subscriptionData.billingCycleAnchor) {
+    const amounts = session._lineItems.map((li) => checkoutLineAmount(emu, session, li, now));
+    session.amount_subtotal = amounts.reduce((sum, a) => sum + a.subtotal, 0);
+    session.amount_total = amounts.reduce((sum, a) => sum + a.total, 0);
+    session._amountsAt = now;
+  }
+  return session;
+}
+
+function openSession(emu: Emulator, session: CheckoutSessionRec): void {
+  refreshCheckoutSession(emu, session);
   if (session.status !== 'open')
     throw invalidRequest(`This Checkout Session is ${session.status ?? 'not open'}.`);
 }
@@ -66,7 +118,7 @@ export function submitCheckoutCard(
   session: CheckoutSessionRec,
   opts: CheckoutCard,
 ): 'authenticate' | 'complete' {
-  openSession(session);
+  openSession(emu, session);
   const number = opts.cardNumber ?? '4242424242424242';
   if (!collectsCard(session)) {
     completeCheckoutSession(emu, session, opts);
@@ -91,7 +143,7 @@ export function finishCheckoutAuthentication(
   session: CheckoutSessionRec,
   succeed: boolean,
 ): CheckoutSessionRec {
-  openSession(session);
+  openSession(emu, session);
   const held = session._authentication;
   if (!held) throw invalidRequest('This Checkout Session has no payment waiting for authentication.');
   session._authentication = null;
@@ -142,13 +194,14 @@ export function completeCheckoutSession(
   session: CheckoutSessionRec,
   opts: CheckoutCard = {},
 ): CheckoutSessionRec {
-  openSession(session);
+  openSession(emu, session);
   if (session.mode === 'setup') return completeSetupSession(emu, session, opts);
   if (session.mode === 'payment') return completePaymentSession(emu, session, opts);
   const customer = sessionCustomer(emu, session, opts);
   takeTaxDetails(emu, session, customer, opts);
   const pm = collectsCard(session) ? takeCard(emu, customer, opts) : null;
-  const trialDays = session._subscriptionData.trialPeriodDays;
+  const data = session._subscriptionData;
+  const trialDays = data.trialPeriodDays;
   const now = emu.nowFor(customer.id);
   const isRecurring = (li: { price: string }) => emu.price(li.price).recurring !== null;
   const sub = createSubscription(emu, {
@@ -160,7 +213,7 @@ export function completeCheckoutSession(
       .filter((li) => !isRecurring(li))
       .map((li) => ({ price: li.price, quantity: li.quantity })),
     defaultPaymentMethod: pm?.id ?? null,
-    trialEnd: trialDays ? now + trialDays * 86_400 : null,
+    trialEnd: data.trialEnd ?? (trialDays ? now + trialDays * 86_400 : null),
     trialSettings: session._subscriptionData.trialSettings ?? null,
     metadata: session._subscriptionData.metadata,
     paymentBehavior: 'allow_incomplete',
@@ -171,6 +224,10 @@ export function completeCheckoutSession(
     discount: session._discount ?? null,
     checkoutSession: session.id,
     automaticTax: session.automatic_tax?.enabled ?? false,
+    billingCycleAnchor: data.billingCycleAnchor ?? null,
+    prorationBehavior: data.prorationBehavior ?? 'create_prorations',
+    anchorParam: 'subscription_data[billing_cycle_anchor]',
+    passedAnchor: 'full_period',
   });
   if (sub.status !== 'active' && sub.status !== 'trialing') {
     throw new StripeApiError(402, {

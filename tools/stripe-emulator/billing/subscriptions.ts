@@ -26,7 +26,7 @@ import {
   voidInvoice,
   type LineSpec,
 } from './invoices';
-import { addInterval, prorate, SECONDS_PER_DAY } from './periods';
+import { addInterval, prorate, SECONDS_PER_DAY, subtractInterval } from './periods';
 import { priceAmount } from './tiers';
 import { meterUsage } from './usage';
 import { redeem } from './discounts';
@@ -111,6 +111,62 @@ function advanceLines(
     });
 }
 
+/**
+ * The stub before a future `billing_cycle_anchor`, from `start` (now, or the trial's end) to the anchor: each
+ * licensed item at its price times the share of the full period ending on the anchor that the stub covers,
+ * by the second (Stripe's proration), on a proration line. Free (no line) with `proration_behavior: none`.
+ */
+function anchorStubLines(emu: Emulator, sub: SubscriptionRec, start: number, anchor: number): LineSpec[] {
+  if (sub._prorationBehavior === 'none') return [];
+  const after = new Date(start * 1000).toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+  return sub.items
+    .filter((it) => !isMetered(emu.price(it.price)))
+    .map((it) => {
+      const price = emu.price(it.price);
+      const r = recurringOf(price, 'items');
+      const whole = anchor - subtractInterval(anchor, r.interval, r.interval_count, anchor);
+      return {
+        amount: prorate(priceAmount(price, it.quantity), Math.min(anchor - start, whole), whole),
+        description: `Remaining time on ${it.quantity} × ${productName(emu, price)} after ${after}`,
+        quantity: it.quantity,
+        price: price.id,
+        proration: true,
+        period: { start, end: anchor },
+        subscriptionItem: it.id,
+        invoiceItem: null,
+      };
+    });
+}
+
+/**
+ * Stripe's rules for a `billing_cycle_anchor` given at creation: a timestamp in the future, not before the
+ * trial's end, and no later than the natural end of the first period (the start, or the trial's end, plus
+ * one interval of the price). Refused as Stripe refuses it, naming `param`.
+ */
+export function checkBillingCycleAnchor(
+  anchor: number,
+  at: { now: number; trialEnd: number | null; recurring: Stripe.Price.Recurring; param: string },
+): void {
+  if (anchor <= at.now)
+    throw invalidRequest('Invalid timestamp: must be an integer Unix timestamp in the future.', at.param);
+  if (at.trialEnd !== null && anchor < at.trialEnd)
+    throw invalidRequest(
+      `billing_cycle_anchor cannot be earlier than the trial's end (trial_end ${at.trialEnd}).`,
+      at.param,
+    );
+  const natural = addInterval(at.trialEnd ?? at.now, at.recurring.interval, at.recurring.interval_count);
+  if (anchor > natural)
+    throw invalidRequest(
+      `billing_cycle_anchor cannot be later than next natural billing date (${natural}) for plan`,
+      at.param,
+    );
+}
+
 function oneTimeLines(emu: Emulator, items: { price: string; quantity: number }[], at: number): LineSpec[] {
   return items.map((it) => {
     const price = emu.price(it.price);
@@ -182,6 +238,20 @@ export function createSubscription(
     checkoutSession?: string | null;
     /** Stripe Tax computes its invoices' tax (Checkout's `automatic_tax`, or the API's). */
     automaticTax?: boolean;
+    /**
+     * A future instant the first full period starts at (Stripe's `billing_cycle_anchor` at creation): the
+     * period until then (after the trial, if any) is a stub, charged prorated unless `prorationBehavior`
+     * is `none`; every later period is a full one on the anchor's day.
+     */
+    billingCycleAnchor?: number | null;
+    prorationBehavior?: ProrationBehavior;
+    /** The request's name for the anchor, in errors (Checkout's is `subscription_data[billing_cycle_anchor]`). */
+    anchorParam?: string;
+    /**
+     * An anchor that has passed by now: refused (the API), or, as Checkout does when the customer pays
+     * after it, the full period starting on the anchor is charged instead of the stub.
+     */
+    passedAnchor?: 'refuse' | 'full_period';
   },
 ): SubscriptionRec {
   if (opts.items.length === 0)
@@ -200,6 +270,32 @@ export function createSubscription(
     if (p.currency !== first.currency)
       throw invalidParam(`items[${i}][price]`, 'All prices on a subscription must have the same currency.');
   }
+  const now = emu.nowFor(opts.customer.id);
+  const trialEnd = opts.trialEnd !== null && opts.trialEnd > now ? opts.trialEnd : null;
+  const asked = opts.billingCycleAnchor ?? null;
+  // A future anchor ends a stub period; a passed one (Checkout only) starts a full period in the past.
+  let anchor: number | null = null;
+  let passedAnchor: number | null = null;
+  if (asked !== null) {
+    if (asked <= now && trialEnd === null && opts.passedAnchor === 'full_period') passedAnchor = asked;
+    else {
+      checkBillingCycleAnchor(asked, {
+        now,
+        trialEnd,
+        recurring: interval,
+        param: opts.anchorParam ?? 'billing_cycle_anchor',
+      });
+      anchor = asked;
+    }
+  }
+  const prorationBehavior = opts.prorationBehavior ?? 'create_prorations';
+  // Nothing to charge at signup: a free stub (`proration_behavior: none`) and no one-time price. Stripe then
+  // makes no invoice at all (unlike a trial's $0 one) and the subscription is active at once.
+  const freeStub =
+    trialEnd === null &&
+    anchor !== null &&
+    prorationBehavior === 'none' &&
+    (opts.addInvoiceItems ?? []).length === 0;
   // Stripe's rule: once a customer is billed in a currency, everything billed to them is in it.
   const held = opts.customer.currency;
   if (held && held !== first.currency)
@@ -210,8 +306,6 @@ export function createSubscription(
       'currency_mismatch',
     );
   opts.customer.currency = first.currency;
-  const now = emu.nowFor(opts.customer.id);
-  const trialEnd = opts.trialEnd !== null && opts.trialEnd > now ? opts.trialEnd : null;
   const id = newId('sub', 24);
   // Redeemed before anything is stored, so a refused code leaves no subscription behind.
   const discount = opts.discount
@@ -234,7 +328,7 @@ export function createSubscription(
   const sub = emu.store.put<SubscriptionRec>({
     id,
     object: 'subscription',
-    billing_cycle_anchor: trialEnd ?? now,
+    billing_cycle_anchor: anchor ?? passedAnchor ?? trialEnd ?? now,
     cancel_at: null,
     cancel_at_period_end: opts.cancelAtPeriodEnd,
     canceled_at: null,
@@ -266,7 +360,7 @@ export function createSubscription(
     metadata: opts.metadata,
     pause_collection: null,
     start_date: now,
-    status: trialEnd ? 'trialing' : 'incomplete',
+    status: trialEnd ? 'trialing' : freeStub ? 'active' : 'incomplete',
     test_clock: opts.customer.test_clock,
     trial_end: trialEnd,
     trial_settings: opts.trialSettings ?? { end_behavior: { missing_payment_method: 'create_invoice' } },
@@ -274,15 +368,27 @@ export function createSubscription(
     _trialWillEndSent: false,
     _upcomingSentFor: null,
     _discount: discount?.id ?? null,
+    ...(anchor !== null ? { _prorationBehavior: prorationBehavior } : {}),
   });
-  setPeriod(sub, now, trialEnd ?? periodEndFor(emu, sub, now));
+  if (trialEnd !== null) setPeriod(sub, now, trialEnd);
+  else if (anchor !== null) setPeriod(sub, now, anchor);
+  else if (passedAnchor !== null) {
+    // The period the anchor started, or a later one should a whole interval have gone by since.
+    let start = passedAnchor;
+    let end = periodEndFor(emu, sub, start);
+    while (end <= now) [start, end] = [end, periodEndFor(emu, sub, end)];
+    setPeriod(sub, start, end);
+  } else setPeriod(sub, now, periodEndFor(emu, sub, now));
   emu.emit('customer.subscription.created', sub);
+  if (freeStub) return sub;
   const inv = createInvoice(emu, {
     customer: opts.customer,
     subscription: sub,
     billingReason: 'subscription_create',
     lines: [
-      ...advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, trialEnd !== null),
+      ...(trialEnd === null && anchor !== null
+        ? anchorStubLines(emu, sub, now, anchor)
+        : advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, trialEnd !== null)),
       ...oneTimeLines(emu, opts.addInvoiceItems ?? [], now),
     ],
     includePending: false,
@@ -568,16 +674,29 @@ function renew(
   const customer = emu.store.get<CustomerRec>('customer', sub.customer);
   const previous: Record<string, unknown> = { current_period_start: prevStart, current_period_end: at };
   const usage = wasTrial ? [] : usageLines(emu, sub, prevStart, at);
-  setPeriod(sub, at, periodEndFor(emu, sub, at));
+  // A trial that ends before the anchor runs into the stub up to it; every other period is a full one.
+  const stubTo = sub.billing_cycle_anchor > at ? sub.billing_cycle_anchor : null;
+  setPeriod(sub, at, stubTo ?? periodEndFor(emu, sub, at));
   if (wasTrial) {
     previous['status'] = 'trialing';
     sub.status = 'active';
+  }
+  const lines = [
+    ...usage,
+    ...(stubTo !== null
+      ? anchorStubLines(emu, sub, at, stubTo)
+      : advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, false)),
+  ];
+  if (stubTo !== null && lines.length === 0 && pendingItemsFor(emu, customer.id, sub.id).length === 0) {
+    // A free stub (`proration_behavior: none`) has nothing to bill: no invoice until the anchor.
+    emu.emit('customer.subscription.updated', sub, previous);
+    return;
   }
   const inv = createInvoice(emu, {
     customer,
     subscription: sub,
     billingReason: reason,
-    lines: [...usage, ...advanceLines(emu, sub, sub.current_period_start, sub.current_period_end, false)],
+    lines,
     includePending: true,
     currency: sub.currency,
     periodStart: prevStart,
@@ -697,12 +816,13 @@ function nextAction(emu: Emulator, sub: SubscriptionRec, upTo: number): Action |
  */
 export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec {
   const start = sub.current_period_end;
-  const end = periodEndFor(emu, sub, start);
+  const stubTo = sub.billing_cycle_anchor > start ? sub.billing_cycle_anchor : null;
+  const end = stubTo ?? periodEndFor(emu, sub, start);
   const customer = emu.store.get<CustomerRec>('customer', sub.customer);
   const wasTrial = sub.status === 'trialing';
   const specs = [
     ...(wasTrial ? [] : usageLines(emu, sub, sub.current_period_start, start)),
-    ...advanceLines(emu, sub, start, end, false),
+    ...(stubTo !== null ? anchorStubLines(emu, sub, start, end) : advanceLines(emu, sub, start, end, false)),
   ];
   const lines = [
     ...specs.map((l) => lineFrom(emu, l, sub.currency, sub.id)),

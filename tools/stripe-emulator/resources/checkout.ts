@@ -15,6 +15,8 @@ import {
 } from '../params';
 import type { Router } from '../router';
 import { discountRefOf, trialSettingsOf } from './subscriptions';
+import { checkoutLineAmount, refreshCheckoutSession } from '../billing/checkout';
+import { checkBillingCycleAnchor } from '../billing/subscriptions';
 import type {
   DiscountRef,
   CheckoutSessionRec,
@@ -24,6 +26,8 @@ import type {
   ProductRec,
   SetupIntentRec,
 } from '../types';
+
+const DAY = 86_400;
 
 export function registerCheckout(router: Router, emu: Emulator): void {
   /** Checkout's `discounts`: the coupon or promotion code must exist now; it is redeemed on completion. */
@@ -35,7 +39,70 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     return ref;
   }
 
-  const session = (id: string | undefined) => emu.store.get<CheckoutSessionRec>('checkout.session', id ?? '');
+  const session = (id: string | undefined) =>
+    refreshCheckoutSession(emu, emu.store.get<CheckoutSessionRec>('checkout.session', id ?? ''));
+
+  /** `expires_at`: from half an hour to a day after the session is made (a day when not given), as in Stripe. */
+  function expiresAtOf(params: Params, now: number): number {
+    const at = optInt(params, 'expires_at');
+    if (at === undefined) return now + DAY;
+    if (at < now + 30 * 60)
+      throw invalidRequest(
+        'The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.',
+        'expires_at',
+      );
+    if (at > now + DAY)
+      throw invalidRequest(
+        'The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.',
+        'expires_at',
+      );
+    return at;
+  }
+
+  /**
+   * `subscription_data`'s trial and billing cycle anchor, checked as Stripe checks them. Checkout takes an
+   * anchor or a trial, never both (Stripe: "You may only specify one of these parameters: billing_cycle_anchor,
+   * trial_end."); the anchor must be in the future and no later than the first period's natural end; a
+   * `trial_end` at least two days away.
+   */
+  function anchorAndTrial(subData: Params, recurring: NonNullable<PriceRec['recurring']>, now: number) {
+    const trialPeriodDays = optInt(subData, 'trial_period_days');
+    const trialEnd = optInt(subData, 'trial_end');
+    const anchor = optInt(subData, 'billing_cycle_anchor');
+    const behavior = optString(subData, 'proration_behavior') || undefined;
+    if (behavior !== undefined && behavior !== 'create_prorations' && behavior !== 'none')
+      throw invalidParam('subscription_data[proration_behavior]');
+    if (trialEnd !== undefined && trialPeriodDays !== undefined)
+      throw invalidRequest(
+        'You may only specify one of these parameters: trial_end, trial_period_days.',
+        'subscription_data[trial_end]',
+      );
+    if (anchor !== undefined && (trialEnd !== undefined || trialPeriodDays)) {
+      const trial = trialEnd !== undefined ? 'trial_end' : 'trial_period_days';
+      throw invalidRequest(
+        `You may only specify one of these parameters: billing_cycle_anchor, ${trial}.`,
+        'subscription_data[billing_cycle_anchor]',
+      );
+    }
+    if (trialEnd !== undefined && trialEnd < now + 2 * DAY)
+      throw invalidRequest(
+        'The `trial_end` date has to be at least 2 days in the future.',
+        'subscription_data[trial_end]',
+      );
+    if (anchor !== undefined)
+      checkBillingCycleAnchor(anchor, {
+        now,
+        trialEnd: null,
+        recurring,
+        param: 'subscription_data[billing_cycle_anchor]',
+      });
+    return {
+      trialPeriodDays,
+      trialEnd: trialEnd ?? null,
+      billingCycleAnchor: anchor ?? null,
+      prorationBehavior: behavior as 'create_prorations' | 'none' | undefined,
+    };
+  }
 
   /**
    * Stripe Tax on a session: `automatic_tax[enabled]` needs a location, so with a customer who has no
@@ -171,7 +238,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       customer: customer?.id ?? null,
       customer_details: null,
       customer_email: customer ? null : optString(params, 'customer_email') || null,
-      expires_at: now + 24 * 3600,
+      expires_at: expiresAtOf(params, now),
       invoice: null,
       livemode: false,
       metadata: mergeMetadata({}, params),
@@ -305,23 +372,20 @@ export function registerCheckout(router: Router, emu: Emulator): void {
         // Metered usage is billed at the end of each period, never up front.
         unit: metered ? 0 : (price.unit_amount ?? 0),
         currency: price.currency,
-        recurring: price.recurring !== null,
+        recurring: price.recurring,
       };
     });
     if (lineItems.length === 0) throw missingParam('line_items');
     // One-time prices ride along on the subscription's first invoice; the subscription itself needs one
     // recurring price.
-    if (!lineItems.some((li) => li.recurring))
-      throw invalidParam('line_items', 'Subscription mode needs at least one recurring price.');
+    const recurring = lineItems.find((li) => li.recurring !== null)?.recurring;
+    if (!recurring) throw invalidParam('line_items', 'Subscription mode needs at least one recurring price.');
     const subData = optObject(params, 'subscription_data') ?? {};
-    const total = lineItems.reduce((s, li) => s + li.unit * li.quantity, 0);
-    const trialDays = optInt(subData, 'trial_period_days');
-    // A trial defers the recurring prices only: one-time prices are charged at once, on the first invoice.
-    const oneTime = lineItems.reduce((s, li) => s + (li.recurring ? 0 : li.unit * li.quantity), 0);
     const now = emu.nowFor(customer?.id ?? null);
+    const terms = anchorAndTrial(subData, recurring, now);
     const s = putSession(params, customer, now, {
-      amount_subtotal: total,
-      amount_total: trialDays ? oneTime : total,
+      amount_subtotal: 0,
+      amount_total: 0,
       currency: lineItems[0]?.currency ?? 'usd',
       mode: 'subscription',
       payment_method_collection:
@@ -330,7 +394,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       setup_intent: null,
       _lineItems: lineItems.map((li) => ({ price: li.price, quantity: li.quantity })),
       _subscriptionData: {
-        trialPeriodDays: trialDays,
+        ...terms,
         trialSettings: trialSettingsOf(subData),
         metadata: mergeMetadata({}, subData),
         description: optString(subData, 'description'),
@@ -338,6 +402,12 @@ export function registerCheckout(router: Router, emu: Emulator): void {
       _discount: checkoutDiscount(params),
       ...taxFields(params, customer),
     });
+    // What the card pays now: a trial defers the recurring prices (one-time ones are charged at once, on the
+    // first invoice), an anchor prorates them over the stub before it.
+    const amounts = s._lineItems.map((li) => checkoutLineAmount(emu, s, li, now));
+    s.amount_subtotal = amounts.reduce((sum, a) => sum + a.subtotal, 0);
+    s.amount_total = amounts.reduce((sum, a) => sum + a.total, 0);
+    s._amountsAt = now;
     return emu.present(s);
   });
   router.get('/v1/checkout/sessions/:id', ({ pathParams }) => emu.present(session(pathParams['id'])));
@@ -349,12 +419,17 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     return listOf(
       s._lineItems.map((li) => {
         const price = emu.price(li.price);
-        const amount = price.recurring?.usage_type === 'metered' ? 0 : (price.unit_amount ?? 0) * li.quantity;
+        // An anchored session's line shows the stub it charges (0 when not prorated), as of when the
+        // session was last brought up to date (its completion, once complete); any other line its price.
+        const full = price.recurring?.usage_type === 'metered' ? 0 : (price.unit_amount ?? 0) * li.quantity;
+        const amounts = s._subscriptionData.billingCycleAnchor
+          ? checkoutLineAmount(emu, s, li, s._amountsAt ?? s.created)
+          : { subtotal: full, total: full };
         return {
           id: newId('li', 24),
           object: 'item',
-          amount_subtotal: amount,
-          amount_total: amount,
+          amount_subtotal: amounts.subtotal,
+          amount_total: amounts.total,
           currency: price.currency,
           description: (emu.store.find(price.product) as { name?: string } | undefined)?.name ?? null,
           price: emu.present(price),
@@ -369,6 +444,7 @@ export function registerCheckout(router: Router, emu: Emulator): void {
     const subscription = optString(params, 'subscription');
     const items = emu.store
       .all<CheckoutSessionRec>('checkout.session')
+      .map((s) => refreshCheckoutSession(emu, s))
       .filter(
         (s) => (!customer || s.customer === customer) && (!subscription || s.subscription === subscription),
       );

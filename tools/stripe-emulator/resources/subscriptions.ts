@@ -119,6 +119,9 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
       description: optString(params, 'description') || null,
       discount: discountRefOf(params),
       automaticTax: automaticTaxOf(params),
+      // At creation only a timestamp (`now` and `unchanged` are for updates).
+      billingCycleAnchor: optInt(params, 'billing_cycle_anchor') ?? null,
+      prorationBehavior: prorationBehaviorOf(params),
     });
     return emu.present(sub);
   });
@@ -138,6 +141,19 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
     }
     const customer = emu.store.get<CustomerRec>('customer', sub.customer);
     const now = emu.nowFor(customer.id);
+    const newTrialEnd = timestampOrNow(params, 'trial_end', now);
+    // A trial may not run past an anchor given at creation (refused before anything changes).
+    if (
+      typeof newTrialEnd === 'number' &&
+      sub.status === 'trialing' &&
+      sub.billing_cycle_anchor !== sub.trial_end &&
+      newTrialEnd > sub.billing_cycle_anchor
+    )
+      throw invalidRequest(
+        `trial_end cannot be later than the subscription's billing_cycle_anchor (${sub.billing_cycle_anchor}).`,
+        'trial_end',
+        'subscription_update_trial_after_billing_cycle_anchor',
+      );
     const previous: Record<string, unknown> = {};
     if (params['metadata'] !== undefined) {
       previous['metadata'] = sub.metadata;
@@ -221,11 +237,13 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
       );
       previous['items'] = previousItems;
     }
-    const trialEnd = timestampOrNow(params, 'trial_end', now);
+    const trialEnd = newTrialEnd;
     if (trialEnd === 'now') {
       previous['trial_end'] = sub.trial_end;
       endTrialNow(emu, sub);
     } else if (trialEnd !== undefined && sub.status === 'trialing') {
+      // The cycle is anchored on the trial's end, unless it was given an anchor of its own (checked above).
+      if (sub.billing_cycle_anchor === sub.trial_end) sub.billing_cycle_anchor = trialEnd;
       previous['trial_end'] = sub.trial_end;
       sub.trial_end = trialEnd;
       sub.current_period_end = trialEnd;

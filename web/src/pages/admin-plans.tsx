@@ -74,6 +74,18 @@ function TrialFields({ days, card }: { days: Bound<string>; card: Bound<TrialCar
   );
 }
 
+type Anchor = 'anniversary' | 'calendar';
+
+/** When the plan's subscribers renew unless they choose otherwise at checkout. */
+function AnchorField({ bind }: { bind: Bound<Anchor> }) {
+  return (
+    <SelectField label="Billing date" bind={bind}>
+      <option value="anniversary">The day each subscription started</option>
+      <option value="calendar">The 1st of the month (first period prorated)</option>
+    </SelectField>
+  );
+}
+
 /** The plan catalog as an operator runs it: every version with its subscribers and Stripe sync state. */
 export function AdminPlans() {
   const versions = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
@@ -86,6 +98,7 @@ export function AdminPlans() {
     prepaid_only: false,
     trial_days: '',
     trial_without_card: '' as TrialCard,
+    billing_anchor: 'anniversary' as Anchor,
   });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
@@ -96,6 +109,7 @@ export function AdminPlans() {
     prepaid_only: false,
     trial_days: '',
     trial_without_card: '' as TrialCard,
+    billing_anchor: 'anniversary' as Anchor,
   };
   const [creating, setCreating, creatingField] = useForm(blank);
 
@@ -117,6 +131,7 @@ export function AdminPlans() {
             prepaid_only: form.prepaid_only,
             ...(form.trial_days ? { trial_days: Number(form.trial_days) } : {}),
             trial_without_card: form.trial_without_card || null,
+            billing_anchor: form.billing_anchor,
           },
         }),
       );
@@ -145,6 +160,7 @@ export function AdminPlans() {
                 { label: 'Credits', num: true },
                 'Prepaid only',
                 'Trial',
+                'Renews',
                 { label: 'Subscribers', num: true },
                 'In Stripe',
                 'Actions',
@@ -165,6 +181,7 @@ export function AdminPlans() {
                   <td className="num">{count(v.included_credits)}</td>
                   <td>{v.prepaid_only ? 'yes' : 'no'}</td>
                   <td>{trialTerms(v)}</td>
+                  <td>{v.billing_anchor === 'calendar' ? 'on the 1st' : 'on the start day'}</td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
                   <td className="row-actions">
@@ -183,6 +200,7 @@ export function AdminPlans() {
                               prepaid_only: v.prepaid_only,
                               trial_days: String(v.trial_days),
                               trial_without_card: v.trial_without_card ?? '',
+                              billing_anchor: v.billing_anchor,
                             });
                           }}
                         >
@@ -260,6 +278,7 @@ export function AdminPlans() {
                         prepaid_only: creating.prepaid_only,
                         ...(creating.trial_days ? { trial_days: Number(creating.trial_days) } : {}),
                         trial_without_card: creating.trial_without_card || null,
+                        billing_anchor: creating.billing_anchor,
                       },
                     }),
                   );
@@ -278,6 +297,7 @@ export function AdminPlans() {
               />
               <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
               <TrialFields days={creatingField('trial_days')} card={creatingField('trial_without_card')} />
+              <AnchorField bind={creatingField('billing_anchor')} />
               <Submit disabled={busy}>Create plan</Submit>
             </form>
 
@@ -297,6 +317,7 @@ export function AdminPlans() {
                 />
                 <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
                 <TrialFields days={field('trial_days')} card={field('trial_without_card')} />
+                <AnchorField bind={field('billing_anchor')} />
                 <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>
                   Back

@@ -173,6 +173,12 @@ function PlanSummary({
         <dd>
           {date(sub.current_period_start)} – {date(sub.current_period_end)}
         </dd>
+        <dt>Billing date</dt>
+        <dd data-testid="billing-anchor">
+          {'billing_anchor' in sub && sub.billing_anchor === 'calendar'
+            ? 'The 1st of the month'
+            : 'The day your subscription started'}
+        </dd>
         {sub.status === 'trialing' && sub.trial_end && (
           <>
             <dt>Trial</dt>

@@ -30,6 +30,8 @@ export function Signup() {
   const [planId, setPlanId] = useState(query.get('plan') ?? 'professional');
   const [trial, setTrial] = useState(query.get('trial') === '1');
   const [code, setCode] = useState(query.get('code') ?? '');
+  // null: the plan's own billing date; set once the customer ticks or unticks "on the 1st".
+  const [onFirst, setOnFirst] = useState<boolean | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -50,6 +52,9 @@ export function Signup() {
               </>
             );
           const price = priceOf(plan, cycle);
+          // Calendar billing is for a plan taken directly; the trial tier restarts the cycle on day 7.
+          const mayBillOnFirst = !startsWithTrial && plan.trial_without_card !== 'ask_for_card';
+          const billsOnFirst = mayBillOnFirst && (onFirst ?? plan.billing_anchor === 'calendar');
 
           const pay = async () => {
             setBusy(true);
@@ -72,7 +77,14 @@ export function Signup() {
                       continuation: { tier_id: plan.id, billing_cycle: cycle },
                       ...promotion,
                     }
-                  : { tier_id: plan.id, billing_cycle: cycle, ...promotion };
+                  : {
+                      tier_id: plan.id,
+                      billing_cycle: cycle,
+                      ...promotion,
+                      ...(mayBillOnFirst
+                        ? { billing_anchor: billsOnFirst ? ('calendar' as const) : ('anniversary' as const) }
+                        : {}),
+                    };
               const session = await call(api.POST('/api/v1/billing/checkout/create', { body }));
               location.assign(session.checkout_url);
             } catch (err) {
@@ -114,6 +126,16 @@ export function Signup() {
                     {trialPlan.trial_days} days, {trialPlan.daily_api_calls ?? 'unlimited'} API calls a day)
                   </label>
                 )}
+                {mayBillOnFirst && (
+                  <label className="check">
+                    <input
+                      type="checkbox"
+                      checked={billsOnFirst}
+                      onChange={(e) => setOnFirst(e.target.checked)}
+                    />
+                    Bill on the 1st of the month (the days until then are charged on their own)
+                  </label>
+                )}
                 <label htmlFor="promotion-code">Promotion code (optional)</label>
                 <input
                   id="promotion-code"
@@ -143,6 +165,18 @@ export function Signup() {
                       {plan.trial_without_card
                         ? 'once you add a card.'
                         : 'on the card you give, unless you cancel before.'}
+                      {billsOnFirst
+                        ? ' On calendar billing the trial runs on to the first 1st after its days.'
+                        : ''}
+                    </p>
+                  ) : billsOnFirst ? (
+                    <p data-testid="calendar-summary">
+                      You pay today for the days until the 1st (a share of{' '}
+                      <strong>{money(price.cents, plan.currency)}</strong>), then{' '}
+                      <strong>
+                        {money(price.cents, plan.currency)} / {price.per}
+                      </strong>{' '}
+                      on the 1st until you cancel.
                     </p>
                   ) : (
                     <p>
