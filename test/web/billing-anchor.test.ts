@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { webAppBuilt } from '../../api/pages/web-app';
+import { Plan } from '../../db/entities';
+import { checkoutWindow, nextCalendarAnchor } from '../../domain/billing-anchor';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { waitUntil } from '../helpers/eventually';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+
+/**
+ * Calendar billing in real Chromium against the whole engine: the operator makes a plan that bills on the
+ * 1st, a customer signs up for it, pays the days until the 1st on Stripe's page, and the dashboard says
+ * the plan renews on the 1st.
+ */
+describe('calendar billing in the web app', () => {
+  let stack: FullStack;
+  let chromium: Awaited<ReturnType<typeof launchChromium>>;
+  let varDir: string;
+
+  beforeAll(async () => {
+    if (!webAppBuilt())
+      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
+    varDir = mkdtempSync(join(tmpdir(), 'web-anchor-var-'));
+    const started = await Promise.allSettled([
+      startFullStack({
+        taskQueue: 'web-billing-anchor',
+        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
+      }).then((s) => (stack = s)),
+      launchChromium().then((c) => (chromium = c)),
+    ]);
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+  }, 120_000);
+
+  afterAll(async () => {
+    await chromium?.close();
+    await stack?.stop();
+    if (varDir) rmSync(varDir, { recursive: true, force: true });
+  });
+
+  async function expectAccessible(page: Page, name: string) {
+    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
+      page: name,
+      violations: [],
+    });
+  }
+
+  it('lets an operator sell a plan billed on the 1st, and a customer pay the days until it, then see it renew on the 1st', async () => {
+    const admin = await signInAs(chromium.browser, stack.api.url, {
+      email: 'ops-anchor@example.com',
+      role: 'admin',
+      next: '/admin/plans',
+    });
+    const form = admin.getByRole('form', { name: 'New plan' });
+    await form.getByLabel('Code').fill('monthly-first');
+    await form.getByLabel('Name').fill('On the first');
+    await form.getByLabel('Monthly price (cents)').fill('3000');
+    await form.getByLabel('Billing date').selectOption('calendar');
+    await form.getByRole('button', { name: 'Create plan' }).click();
+    await admin.getByText('monthly-first is created').waitFor();
+    await admin.getByTestId('plan-monthly-first-v1').getByText('on the 1st').waitFor();
+    await screenshot(admin, 'admin-plans-billing-anchor');
+    await expectAccessible(admin, 'admin plans with calendar billing');
+    await waitUntil(
+      () => stack.db.orm.em.fork().findOne(Plan, { code: 'monthly-first' }),
+      (p) => !!p?.stripePriceMonthlyId,
+      'the plan in Stripe',
+      30_000,
+      250,
+    );
+
+    const page = await signInAs(chromium.browser, stack.api.url, {
+      email: 'first-of-month@example.com',
+      role: 'viewer',
+      next: '/signup?plan=monthly-first',
+    });
+    // The plan's own billing date is ticked; the customer may untick it.
+    await expect(page.getByLabel(/Bill on the 1st of the month/).isChecked()).resolves.toBe(true);
+    await page.getByTestId('calendar-summary').getByText('until the 1st').waitFor();
+    await screenshot(page, 'signup-billing-anchor');
+    await expectAccessible(page, 'sign-up with calendar billing');
+    const nowS = Math.floor(Date.now() / 1000);
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    if (!checkoutWindow(nowS, nextCalendarAnchor(nowS)).ok) {
+      // The last half hour of a month: no Checkout session could close before the 1st.
+      await page.getByText('check out after midnight UTC').waitFor();
+      return;
+    }
+
+    // Stripe's page charges the share of a month until the 1st, not the month.
+    await page.waitForURL((u) => u.href.startsWith(stack.emulator.url));
+    const sessionId = new URL(page.url()).pathname.split('/').pop() as string;
+    const session = await stack.stripe.checkout.sessions.retrieve(sessionId);
+    const due = session.amount_total ?? 0;
+    expect(due).toBeGreaterThan(0);
+    expect(due).toBeLessThanOrEqual(3000);
+    await page.getByText(/^Subscribe — \d+\.\d\d USD$/).waitFor();
+    await screenshot(page, 'checkout-billing-anchor');
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByRole('button', { name: 'Subscribe' }).click();
+    await page.waitForURL((u) => u.pathname === '/billing/success');
+
+    await waitUntil(
+      async () => {
+        await page.goto(`${stack.api.url}/billing`);
+        return page.getByTestId('status').getByText('Active').count();
+      },
+      (n) => n === 1,
+      'the plan on the dashboard',
+      60_000,
+      1_000,
+    );
+    await page.getByTestId('billing-anchor').getByText('The 1st of the month').waitFor();
+    await screenshot(page, 'dashboard-billing-anchor');
+    await expectAccessible(page, 'dashboard with calendar billing');
+    // What the card paid is the first invoice's one line, which runs to the 1st.
+    const [sub] = (await stack.stripe.subscriptions.list({ status: 'active' })).data.filter(
+      (s) => s.items.data[0]?.price.unit_amount === 3000,
+    );
+    const anchor = sub!.billing_cycle_anchor;
+    expect(new Date(anchor * 1000).toISOString()).toMatch(/-01T00:00:00\.000Z$/);
+    const [invoice] = (await stack.stripe.invoices.list({ subscription: sub!.id })).data;
+    expect({ paid: invoice!.amount_paid, end: invoice!.lines.data[0]!.period.end }).toEqual({
+      paid: invoice!.lines.data[0]!.amount,
+      end: anchor,
+    });
+    expect(invoice!.amount_paid).toBeLessThanOrEqual(due);
+  }, 180_000);
+});
