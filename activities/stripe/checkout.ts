@@ -1,17 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
-import type Stripe from 'stripe';
-import {
-  calendarTrialEnd,
-  checkoutWindow,
-  nextCalendarAnchor,
-  type BillingAnchor,
-} from '../../domain/billing-anchor';
-import { clockOf } from '../../domain/clock';
+import type { BillingAnchor } from '../../domain/billing-anchor';
 import type { CreditPackTerms } from '../../domain/credit-purchase';
-import { FAILURE } from '../../domain/failure-types';
 import { missingCardBehavior, type TrialWithoutCard } from '../../domain/trial';
 import { creditPurchaseMetadata } from '../../integrations/stripe/credit-purchase-metadata';
 import type { ActivityDeps } from '../deps';
+import { calendarTerms } from './calendar-checkout';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
@@ -36,41 +28,6 @@ export interface CheckoutRequest {
   promotionCodeId?: string | null;
   /** Calendar billing: periods turn over on the 1st, the first one prorated. Absent: anniversary. */
   billingAnchor?: BillingAnchor | null;
-}
-
-/**
- * Now as Stripe bills this customer: a customer on a test clock lives at the clock's time, anyone else at
- * ours. Asked only for calendar billing, whose anchor must lie ahead of Stripe's now and within a period.
- */
-async function stripeNowFor(deps: ActivityDeps, stripe: Stripe, customerId: string): Promise<number> {
-  const customer = await stripeCall(() => stripe.customers.retrieve(customerId, { expand: ['test_clock'] }));
-  const clock = 'deleted' in customer && customer.deleted ? null : (customer as Stripe.Customer).test_clock;
-  if (clock && typeof clock !== 'string') return clock.frozen_time;
-  return Math.floor(clockOf(deps).now().getTime() / 1000);
-}
-
-/**
- * Checkout's terms for calendar billing. With a trial, the trial ends on a 1st (Checkout takes no anchor
- * beside a trial). Without one, the anchor is the next 1st, the days until it are prorated, and the
- * session closes before it passes.
- */
-async function calendarTerms(
-  deps: ActivityDeps,
-  stripe: Stripe,
-  req: CheckoutRequest,
-): Promise<{ trialEndS: number } | { anchorS: number; expiresAtS: number | null } | null> {
-  if (req.billingAnchor !== 'calendar') return null;
-  const nowS = await stripeNowFor(deps, stripe, req.stripeCustomerId);
-  if (req.trialDays > 0) return { trialEndS: calendarTrialEnd(nowS, req.trialDays) };
-  const anchorS = nextCalendarAnchor(nowS);
-  const window = checkoutWindow(nowS, anchorS);
-  if (!window.ok)
-    throw ApplicationFailure.create({
-      message: 'Calendar billing starts on the 1st, less than half an hour away',
-      type: FAILURE.invalidRequest,
-      nonRetryable: true,
-    });
-  return { anchorS, expiresAtS: window.expiresAtS };
 }
 
 /**
@@ -122,25 +79,21 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           ...taxCollection(deps),
           ...(req.promotionCodeId ? { discounts: [{ promotion_code: req.promotionCodeId }] } : {}),
           ...(cardless ? { payment_method_collection: 'if_required' as const } : {}),
-          ...(calendar && 'expiresAtS' in calendar && calendar.expiresAtS
-            ? { expires_at: calendar.expiresAtS }
-            : {}),
+          ...calendar.session,
           // Our id rides on the Stripe subscription so every later Stripe event finds its workflow.
           subscription_data: {
             metadata: { subscription_id: req.subscriptionId },
             ...(req.trialDays > 0
               ? {
-                  ...(calendar && 'trialEndS' in calendar
-                    ? { trial_end: calendar.trialEndS }
+                  ...(calendar.trialEnd
+                    ? { trial_end: calendar.trialEnd }
                     : { trial_period_days: req.trialDays }),
                   trial_settings: {
                     end_behavior: { missing_payment_method: missingCardBehavior(req.trialWithoutCard) },
                   },
                 }
               : {}),
-            ...(calendar && 'anchorS' in calendar
-              ? { billing_cycle_anchor: calendar.anchorS, proration_behavior: 'create_prorations' as const }
-              : {}),
+            ...calendar.subscription,
           },
           metadata: { subscription_id: req.subscriptionId },
         },

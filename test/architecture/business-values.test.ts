@@ -38,6 +38,7 @@ const ALLOWED: Record<string, string> = {
   'services/rate-limits/rate-limiter.ts (RateLimited)': DETAILS,
   'services/subscriptions/change-as-admin.ts (auditImage)': AUDIT,
   'services/subscriptions/change-plan.ts (refuseCouponNotForPlan)': DETAILS,
+  'services/subscriptions/start-checkout.ts (checkoutAnchor)': DETAILS,
   'services/subscriptions/start-checkout.ts (refuseTooManyOpenCheckouts)': DETAILS,
   'services/usage/report-usage.ts (WHOLE_REFUSALS)': CODES,
   'services/webhooks/endpoints.ts (imageOf)': AUDIT,

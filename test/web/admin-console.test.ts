@@ -395,6 +395,7 @@ describe("the operator's console in a browser", () => {
       '500',
       'no',
       'none',
+      'on the start day',
       '1',
       'not synced',
       expect.any(String),
