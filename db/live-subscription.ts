@@ -51,6 +51,8 @@ export interface LiveSubscriptionRow {
   awaitingCard: boolean;
   /** Anniversary, or calendar: its periods turn over on the 1st. */
   billingAnchor: BillingAnchor;
+  /** The units its price is billed for: the seats on a plan priced per seat, else 1. */
+  seats: number;
   pendingTier: string | null;
   pendingInterval: 'month' | 'year' | null;
   pendingAmountCents: number | null;
@@ -72,7 +74,7 @@ export async function liveSubscriptionOf(
 ): Promise<LiveSubscriptionRow | null> {
   const [r] = await sqlFor(em).read<Record<string, unknown>>(
     `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
-            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end, s.awaiting_card, s.billing_anchor,
+            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end, s.awaiting_card, s.billing_anchor, s.seats,
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
             p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
@@ -100,6 +102,7 @@ export async function liveSubscriptionOf(
     cancelAtPeriodEnd: Boolean(r.cancel_at_period_end),
     awaitingCard: Boolean(r.awaiting_card),
     billingAnchor: r.billing_anchor === 'calendar' ? 'calendar' : 'anniversary',
+    seats: r.seats == null ? 1 : Number(r.seats),
     pendingTier: (r.pending_tier as string | null) ?? null,
     pendingInterval: (r.pending_interval as 'month' | 'year' | null) ?? null,
     pendingAmountCents: maybeNumber(r.pending_amount_cents),

@@ -240,6 +240,18 @@ export const ERROR_CODES = {
     kinds: ['conflict'],
     meaning: 'Calendar billing starts on the 1st, less than half an hour away: check out after midnight UTC',
   },
+  seats_not_offered: {
+    kinds: ['invalid', 'conflict'],
+    meaning: 'The plan is not priced per seat (or a change would move seats onto, or off, such a plan)',
+  },
+  seats_out_of_range: {
+    kinds: ['invalid', 'conflict'],
+    meaning: "The seats are outside the plan's minimum and maximum; the message names them",
+  },
+  seats_invalid: {
+    kinds: ['invalid'],
+    meaning: "A plan's seat range cannot be sold (min above max, or beyond the ceiling)",
+  },
   prepaid_only_bills_usage: {
     kinds: ['invalid'],
     meaning: 'A prepaid-only plan holds something that bills usage afterwards',

@@ -30,7 +30,8 @@ export interface ProrationPreview {
 export function previewProration(p: ProrationInput): ProrationPreview {
   const period = Math.max(1, Math.floor((p.periodEndMs - p.periodStartMs) / 1000));
   const remaining = Math.min(period, Math.max(0, Math.floor((p.periodEndMs - p.atMs) / 1000)));
-  const creditCents = -divRound(p.oldAmountCents * remaining, period);
+  // `0 -` rather than unary minus: a credit that rounds to nothing is 0, never -0.
+  const creditCents = 0 - divRound(p.oldAmountCents * remaining, period);
   const chargeCents = p.intervalChanges ? p.newAmountCents : divRound(p.newAmountCents * remaining, period);
   return {
     creditCents,

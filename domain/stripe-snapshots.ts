@@ -14,6 +14,8 @@ export interface SubscriptionSnapshot {
   /** The metered item billing overage; null when the subscription has none. */
   usageItemId: string | null;
   amountCents: number;
+  /** The plan item's quantity: the seats on a plan priced per seat. Absent from older snapshots. */
+  quantity?: number;
   interval: 'month' | 'year';
   currentPeriodStart: string | null;
   currentPeriodEnd: string | null;

@@ -31,6 +31,8 @@ export const SCENARIOS = [
   'test/e2e/coupons.test.ts',
   'test/e2e/currencies.test.ts',
   'test/api/trial-without-card.test.ts',
+  'test/api/billing-anchor.test.ts',
+  'test/api/seats.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

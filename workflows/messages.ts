@@ -57,6 +57,14 @@ export interface PlanChangeResult {
 }
 export const changePlan = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('changePlan');
 
+/** A new count of seats; more are invoiced now (`invoiceNow`), fewer credited on the next invoice. */
+export interface SeatChangeRequest {
+  seats: number;
+  invoiceNow: boolean;
+  requestId: string;
+}
+export const changeSeats = defineUpdate<SubscriptionView, [SeatChangeRequest]>('changeSeats');
+
 export interface CancelRequest {
   atPeriodEnd: boolean;
   requestId: string;

@@ -28,6 +28,8 @@ export interface CheckoutRequest {
   promotionCodeId?: string | null;
   /** Calendar billing: periods turn over on the 1st, the first one prorated. Absent: anniversary. */
   billingAnchor?: BillingAnchor | null;
+  /** The plan price's quantity: the seats on a plan priced per seat. Absent: one. */
+  quantity?: number | null;
 }
 
 /**
@@ -59,7 +61,7 @@ export function createStripeCheckoutActivities(deps: ActivityDeps) {
           customer: req.stripeCustomerId,
           client_reference_id: req.subscriptionId,
           line_items: [
-            { price: req.priceId, quantity: 1 },
+            { price: req.priceId, quantity: req.quantity ?? 1 },
             ...(req.usagePriceId ? [{ price: req.usagePriceId }] : []),
             ...(req.signupFee && req.signupFee.amountCents > 0
               ? [

@@ -7,6 +7,7 @@ import { createStripeCustomerActivities } from './customers';
 import { createStripeInvoiceActivities } from './invoices';
 import { createStripePaymentMethodActivities } from './payment-methods';
 import { createStripeSubscriptionActivities } from './subscriptions';
+import { createStripeSeatActivities } from './seats';
 import { createStripeTrialActivities } from './trials';
 
 export function createStripeActivities(deps: ActivityDeps) {
@@ -15,6 +16,7 @@ export function createStripeActivities(deps: ActivityDeps) {
     ...createStripeCustomerActivities(deps),
     ...createStripeCheckoutActivities(deps),
     ...createStripeSubscriptionActivities(deps),
+    ...createStripeSeatActivities(deps),
     ...createStripeInvoiceActivities(deps),
     ...createStripePaymentMethodActivities(deps),
     ...createStripeChargeActivities(deps),

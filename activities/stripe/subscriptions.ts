@@ -38,23 +38,27 @@ function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[]
   return c.usagePriceId ? [{ price: c.usagePriceId }] : [];
 }
 
+/** One update of the subscription under a key naming the business change, so a retry applies it once. */
+export async function updateSubscription(
+  deps: ActivityDeps,
+  id: string,
+  params: Stripe.SubscriptionUpdateParams,
+  key: string,
+): Promise<SubscriptionSnapshot> {
+  const stripe = requireStripe(deps);
+  const sub = await stripeCall(() =>
+    stripe.subscriptions.update(id, params, { idempotencyKey: idempotencyKey(key) }),
+  );
+  return subscriptionSnapshot(sub);
+}
+
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
 export function createStripeSubscriptionActivities(deps: ActivityDeps) {
   const retrieve = (stripe: Stripe, id: string) =>
     stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method', 'discounts'] }));
 
-  /** One update of the subscription under a key naming the business change, so a retry applies it once. */
-  async function update(
-    id: string,
-    params: Stripe.SubscriptionUpdateParams,
-    key: string,
-  ): Promise<SubscriptionSnapshot> {
-    const stripe = requireStripe(deps);
-    const sub = await stripeCall(() =>
-      stripe.subscriptions.update(id, params, { idempotencyKey: idempotencyKey(key) }),
-    );
-    return subscriptionSnapshot(sub);
-  }
+  const update = (id: string, params: Stripe.SubscriptionUpdateParams, key: string) =>
+    updateSubscription(deps, id, params, key);
 
   /** Re-reads the subscription: Stripe events arrive late and out of order, Stripe's current object does not. */
   async function fetchSubscription(stripeSubscriptionId: string): Promise<SubscriptionSnapshot> {

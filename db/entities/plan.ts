@@ -26,6 +26,10 @@ export class Plan {
   trialWithoutCard?: TrialWithoutCard | null;
   /** When its subscribers' periods turn over unless they choose otherwise at checkout (domain/billing-anchor.ts). */
   billingAnchor: Opt<BillingAnchor> = 'anniversary';
+  /** Priced per seat from this many seats (domain/seats.ts); null: not priced per seat. */
+  seatMin?: number | null;
+  /** The most seats a subscriber may hold; null: the engine's ceiling. */
+  seatMax?: number | null;
   services: Opt<string[]> = [];
   features: Opt<string[]> = [];
   includedCredits: Opt<number> = 0;
@@ -79,6 +83,8 @@ export const PlanSchema = new EntitySchema<Plan>({
     trialDays: { type: 'integer' },
     trialWithoutCard: { type: 'string', length: 16, nullable: true },
     billingAnchor: { type: 'string', length: 16, default: 'anniversary' },
+    seatMin: { type: 'integer', nullable: true },
+    seatMax: { type: 'integer', nullable: true },
     services: { type: 'json' },
     features: { type: 'json' },
     includedCredits: { type: 'integer' },

@@ -29,6 +29,8 @@ export class Subscription {
   awaitingCard: Opt<boolean> = false;
   /** Anniversary, or calendar: its periods turn over on the 1st (domain/billing-anchor.ts). */
   billingAnchor: Opt<BillingAnchor> = 'anniversary';
+  /** The units its price is billed for (Stripe's item quantity): the seats, on a plan priced per seat. */
+  seats: Opt<number> = 1;
   /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
   discount?: {
     couponId: string;
@@ -101,6 +103,7 @@ export const SubscriptionSchema = new EntitySchema<Subscription>({
     cancelAtPeriodEnd: { type: 'boolean' },
     awaitingCard: { type: 'boolean', default: false },
     billingAnchor: { type: 'string', length: 16, default: 'anniversary' },
+    seats: { type: 'integer', default: 1 },
     discount: { type: 'json', nullable: true },
     netAmountCents: { type: 'integer', nullable: true },
     canceledAt: { type: 'datetime', nullable: true },

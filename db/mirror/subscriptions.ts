@@ -17,6 +17,7 @@ export function applySubscriptionSnapshot(
   row.stripeSubscriptionItemId = snap.itemId;
   row.stripePriceId = snap.priceId;
   row.amountCents = snap.amountCents;
+  if (snap.quantity !== undefined) row.seats = snap.quantity;
   row.interval = snap.interval;
   row.currentPeriodStart = dateIso(snap.currentPeriodStart);
   row.currentPeriodEnd = dateIso(snap.currentPeriodEnd);

@@ -18,6 +18,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     usageItemId:
       sub.items.data.find((i) => i !== item && i.price.recurring?.usage_type === 'metered')?.id ?? null,
     amountCents: (item?.price.unit_amount ?? 0) * (item?.quantity ?? 1),
+    quantity: item?.quantity ?? 1,
     interval: item?.price.recurring?.interval === 'year' ? 'year' : 'month',
     currentPeriodStart: iso(item?.current_period_start),
     currentPeriodEnd: iso(item?.current_period_end),

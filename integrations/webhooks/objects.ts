@@ -28,6 +28,7 @@ export type SubscriptionFields = Pick<
       | 'discount'
       | 'awaitingCard'
       | 'billingAnchor'
+      | 'seats'
   ]?: LiveSubscriptionRow[K] | undefined;
 };
 
@@ -45,6 +46,8 @@ export function subscriptionObject(sub: SubscriptionFields) {
     cancel_at_period_end: sub.cancelAtPeriodEnd,
     awaiting_card: sub.awaitingCard ?? false,
     billing_anchor: sub.billingAnchor ?? 'anniversary',
+    // The units the price is billed for: the seats on a plan priced per seat.
+    seats: sub.seats ?? 1,
     amount: centsToDollars(sub.amountCents),
     amount_cents: sub.amountCents,
     interval: sub.interval,

@@ -13,6 +13,7 @@ import type { CurrencyTerms } from '../../domain/currency/plan-terms';
 import { prepaidOnlyRefusal } from '../../domain/credit-usage';
 import { trialWithoutCardRefusal, type TrialWithoutCard } from '../../domain/trial';
 import { billingAnchorRefusal, type BillingAnchor } from '../../domain/billing-anchor';
+import { seatTermsOf, seatTermsProblem, type SeatTerms } from '../../domain/seats';
 
 export interface PlanChanges {
   name?: string;
@@ -25,6 +26,8 @@ export interface PlanChanges {
   trialWithoutCard?: TrialWithoutCard | null;
   /** Its subscribers' default anchor (domain/billing-anchor.ts); existing subscriptions keep theirs. */
   billingAnchor?: BillingAnchor;
+  /** Priced per seat within this range (domain/seats.ts); null: one unit. */
+  seats?: SeatTerms | null;
   services?: string[];
   features?: string[];
   includedCredits?: number;
@@ -70,6 +73,12 @@ function checkBillingAnchor(plan: Plan): void {
   if (message) throw new AppError('invalid', 'anchor_not_supported', message, { field: 'billing_anchor' });
 }
 
+/** Refuses a seat range that cannot be sold, naming the field. */
+function checkSeats(plan: Plan): void {
+  const problem = seatTermsProblem(seatTermsOf(plan));
+  if (problem) throw new AppError('invalid', 'seats_invalid', problem, { field: 'seats' });
+}
+
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
 function checkEntitlements(list: Entitlement[] | undefined): void {
   for (const [i, e] of (list ?? []).entries()) {
@@ -82,7 +91,7 @@ function checkEntitlements(list: Entitlement[] | undefined): void {
 }
 
 /** Changes that alter what a subscriber pays or gets; only these make a new version for grandfathering. */
-const TERMS: (keyof PlanChanges)[] = [
+const TERMS: Exclude<keyof PlanChanges, 'seats'>[] = [
   'priceMonthlyCents',
   'priceYearlyCents',
   'trialDays',
@@ -136,6 +145,8 @@ export async function createPlan(
     trialDays: c.trialDays ?? 0,
     trialWithoutCard: c.trialWithoutCard ?? null,
     billingAnchor: c.billingAnchor ?? 'anniversary',
+    seatMin: c.seats?.min ?? null,
+    seatMax: c.seats?.max ?? null,
     services: c.services ?? [],
     features: c.features ?? [],
     includedCredits: c.includedCredits ?? 0,
@@ -152,6 +163,7 @@ export async function createPlan(
   checkPrepaidOnly(plan);
   checkTrialWithoutCard(plan);
   checkBillingAnchor(plan);
+  checkSeats(plan);
   audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
@@ -170,9 +182,10 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
     plan: current,
     status: { $nin: [...FINAL_STATUSES] },
   });
-  const touchesTerms = TERMS.some(
-    (k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k]),
-  );
+  // Seats are terms too: per seat or per unit, and how many, is what a subscriber pays.
+  const touchesTerms =
+    TERMS.some((k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k])) ||
+    (c.seats !== undefined && JSON.stringify(c.seats) !== JSON.stringify(seatTermsOf(current)));
   const before = planAuditImage(current);
   // What the Stripe prices were made for, read before the change may write onto this same version.
   const was = {
@@ -197,14 +210,19 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
       currencyPrices: withCurrencyPrices({}, current.currencyPrices),
     });
   }
-  const { currencyPrices, ...rest } = c;
+  const { currencyPrices, seats, ...rest } = c;
   for (const [k, v] of Object.entries(rest))
     if (v !== undefined) (target as unknown as Record<string, unknown>)[k] = v;
+  if (seats !== undefined) {
+    target.seatMin = seats?.min ?? null;
+    target.seatMax = seats?.max ?? null;
+  }
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);
   checkPrepaidOnly(target);
   checkTrialWithoutCard(target);
   checkBillingAnchor(target);
+  checkSeats(target);
   if (target.priceMonthlyCents !== was.priceMonthlyCents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== was.priceYearlyCents) target.stripePriceYearlyId = null;
   if (target.includedCredits !== was.includedCredits || target.overagePer1kCents !== was.overagePer1kCents) {

@@ -20,7 +20,7 @@ import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { prorationPreview, refuseCouponNotForPlan } from './change-plan';
 import { findLiveSubscription } from './live-subscription';
-import { changeTiming, planChangeRequest, resolvePlanPrice } from './plan-price';
+import { changeTiming, planChangeRequest, priceForSeats, resolvePlanPrice } from './plan-price';
 
 type When = 'now' | 'period_end';
 
@@ -36,12 +36,15 @@ export async function previewAdminPlanChange(
   const em = deps.orm.em.fork();
   const sub = await findLiveSubscription(em, await customerByEmailAnyCase(em, email));
   if (!sub) throw notFound('subscription');
-  const price = await resolvePlanPrice(
-    em,
-    ask.tierId,
-    ask.billingCycle ?? billingCycleOf(sub.interval),
-    'tierId',
-    sub.currency,
+  const price = priceForSeats(
+    await resolvePlanPrice(
+      em,
+      ask.tierId,
+      ask.billingCycle ?? billingCycleOf(sub.interval),
+      'tierId',
+      sub.currency,
+    ),
+    sub,
   );
   const when = changeTiming(sub, price, ask.when);
   const now = clockOf(deps).now();
@@ -157,12 +160,15 @@ export async function changeSubscriptionAsAdmin(
   };
 
   if (change.tierId) {
-    const price = await resolvePlanPrice(
-      em,
-      change.tierId,
-      change.billingCycle ?? billingCycleOf(sub.interval),
-      'tierId',
-      sub.currency,
+    const price = priceForSeats(
+      await resolvePlanPrice(
+        em,
+        change.tierId,
+        change.billingCycle ?? billingCycleOf(sub.interval),
+        'tierId',
+        sub.currency,
+      ),
+      sub,
     );
     const when = changeTiming(sub, price, change.when);
     // As for the customer: the coupon stays with the subscription, so it must be for the new plan.

@@ -10,7 +10,13 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { changeTiming, planChangeRequest, resolvePlanPrice, type PlanPrice } from './plan-price';
+import {
+  changeTiming,
+  planChangeRequest,
+  priceForSeats,
+  resolvePlanPrice,
+  type PlanPrice,
+} from './plan-price';
 import { CouponRow, type Subscription } from '../../db/entities';
 
 export interface PlanChangeAsk {
@@ -32,7 +38,10 @@ async function target(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const em = deps.orm.em.fork();
   const now = clockOf(deps).now();
   const sub = requireLive((await ownLiveSubscription(deps, identity)).sub);
-  const price = await resolvePlanPrice(em, ask.tierId, ask.billingCycle, 'tierId', sub.currency);
+  const price = priceForSeats(
+    await resolvePlanPrice(em, ask.tierId, ask.billingCycle, 'tierId', sub.currency),
+    sub,
+  );
   const when = changeTiming(sub, price, ask.when);
   let code: Awaited<ReturnType<typeof promotionCodeFor>> | null = null;
   if (ask.promotionCode) {

@@ -7,7 +7,7 @@ import { changePlan } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { planChangeRequest, resolvePlanPrice } from './plan-price';
+import { planChangeRequest, priceForSeats, resolvePlanPrice } from './plan-price';
 
 /**
  * Picks the plan a trial-tier trial becomes on day 7. The workflow keeps it as the subscription's pending
@@ -24,12 +24,9 @@ export async function chooseTrialContinuation(
       status: sub.status,
     });
   }
-  const price = await resolvePlanPrice(
-    deps.orm.em.fork(),
-    pick.tierId,
-    pick.billingCycle,
-    'tierId',
-    sub.currency,
+  const price = priceForSeats(
+    await resolvePlanPrice(deps.orm.em.fork(), pick.tierId, pick.billingCycle, 'tierId', sub.currency),
+    sub,
   );
   if (!isValidContinuation(price.plan.code, price.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {

@@ -6,6 +6,7 @@ import { intervalOf, type BillingCycle, type BillingInterval } from '../../domai
 import { AppError, conflict } from '../../domain/errors';
 import { planChangeNowRefusal, planChangeTiming, type SubscriptionTerms } from '../../domain/plan-change';
 import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
+import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../../domain/seats';
 
 export interface PlanPrice {
   plan: Plan;
@@ -95,4 +96,19 @@ export function changeTiming(
   const refusal = planChangeNowRefusal(sub, price, asked);
   if (refusal) throw conflict('anchor_needs_period_end', refusal, { field: 'when' });
   return planChangeTiming(sub, price, asked);
+}
+
+/**
+ * The plan's price for the seats the subscription holds: a plan priced per seat bills its price for each.
+ * A change between a plan priced per seat and one that is not, or to a range the seats do not fit, is
+ * refused (409, the reason's code, field `tierId`).
+ */
+export function priceForSeats(
+  price: PlanPrice,
+  sub: { seats: number; plan: { seatMin?: number | null; seatMax?: number | null } },
+): PlanPrice {
+  const to = seatTermsOf(price.plan);
+  const problem = seatPlanChangeProblem(seatTermsOf(sub.plan), to, sub.seats);
+  if (problem) throw conflict(problem.code, problem.message, { field: 'tierId', seats: sub.seats });
+  return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats) } : price;
 }

@@ -22,6 +22,13 @@ import { resolvePlanPrice, type PlanPrice } from './plan-price';
 import { promotionCodeFor } from '../coupons/coupons';
 import { checkoutCurrency } from '../../domain/currency/checkout';
 import {
+  seatAmountCents,
+  seatCountProblem,
+  seatPlanChangeProblem,
+  seatsAtCheckout,
+  seatTermsOf,
+} from '../../domain/seats';
+import {
   billingAnchorRefusal,
   checkoutWindow,
   nextCalendarAnchor,
@@ -41,6 +48,8 @@ export interface CheckoutRequest {
   currency?: string | null;
   /** Calendar or anniversary billing; without it, the plan's. */
   billingAnchor?: BillingAnchor | null;
+  /** Seats, on a plan priced per seat; without it, the plan's minimum. */
+  seats?: number | null;
 }
 
 /**
@@ -74,13 +83,14 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     });
   }
   const billingAnchor = checkoutAnchor(price, req.billingAnchor ?? null, now);
+  const seats = checkoutSeats(price, req.seats ?? null);
   const continuation = req.continuation ? await signupContinuation(em, price, req.continuation) : null;
   const promotion = req.promotionCode
     ? await promotionCodeFor(em, req.promotionCode, {
         customerId: customer.customerId,
         planCode: price.plan.code,
         currency: price.currency,
-        amountCents: price.amountCents,
+        amountCents: seatAmountCents(price.amountCents, seats),
         now,
       })
     : null;
@@ -94,7 +104,13 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
         subscriptionId,
         customerId: customer.customerId,
         email: identity.email,
-        plan: { ...subscriptionPlanOf(price), ...(billingAnchor === 'calendar' ? { billingAnchor } : {}) },
+        plan: {
+          ...subscriptionPlanOf(price),
+          ...(billingAnchor === 'calendar' ? { billingAnchor } : {}),
+          ...(seatTermsOf(price.plan)
+            ? { seats, amountCents: seatAmountCents(price.amountCents, seats) }
+            : {}),
+        },
         ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),
       },
     ],
@@ -112,6 +128,15 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
     }),
   );
   return { checkoutUrl: session.url, sessionId: session.sessionId, subscriptionId };
+}
+
+/** The seats checkout sells: the plan's minimum unless named, refused outside its range (400). */
+function checkoutSeats(price: PlanPrice, asked: number | null): number {
+  const terms = seatTermsOf(price.plan);
+  const seats = seatsAtCheckout(terms, asked);
+  const problem = asked === null && !terms ? null : seatCountProblem(terms, seats);
+  if (problem) throw new AppError('invalid', problem.code, problem.message, { field: 'seats' });
+  return seats;
 }
 
 /**
@@ -232,6 +257,10 @@ async function signupContinuation(
     'continuation.tierId',
     trial.currency,
   );
+  // A trial converts one unit: a plan priced per seat is bought at checkout instead.
+  const seatProblem = seatPlanChangeProblem(null, seatTermsOf(next.plan), 1);
+  if (seatProblem)
+    throw new AppError('invalid', seatProblem.code, seatProblem.message, { field: 'continuation.tierId' });
   if (!isValidContinuation(next.plan.code, next.amountCents)) {
     throw new AppError('invalid', 'invalid_continuation', 'A trial continues with a paid plan', {
       field: 'continuation.tierId',

@@ -173,6 +173,7 @@ describe.each(['sqlite', 'postgresql'] as const)('customer reads on %s', (dialec
       cancel_at_period_end: true,
       awaiting_card: false,
       billing_anchor: 'anniversary',
+      seats: 1,
       amount: 49,
       amount_cents: 4900,
       interval: 'month',

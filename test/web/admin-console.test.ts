@@ -396,6 +396,7 @@ describe("the operator's console in a browser", () => {
       'no',
       'none',
       'on the start day',
+      'per unit',
       '1',
       'not synced',
       expect.any(String),

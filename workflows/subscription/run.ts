@@ -21,6 +21,8 @@ export interface SubscriptionInput {
     trialWithoutCard?: TrialWithoutCard | null;
     /** Calendar billing, chosen at checkout: periods turn over on the 1st. Absent: anniversary. */
     billingAnchor?: BillingAnchor;
+    /** Seats bought at checkout, on a plan priced per seat (amountCents is then for all of them). */
+    seats?: number;
     /** Charged once at checkout (the trial tier's $1.00); absent on runs started before it existed. */
     signupFee?: { amountCents: number; currency: string; stripeProductId: string } | null;
     /** The currency its prices are in (older histories lack it: the customer's, else the plan's). */

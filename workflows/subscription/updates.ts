@@ -14,6 +14,7 @@ import {
   cancelPendingChange,
   cancelSubscription,
   changePlan,
+  changeSeats,
   pauseSubscription,
   resumeSubscription,
   setDiscount,
@@ -52,6 +53,7 @@ export function acceptRequests(run: Run): void {
           cancelUrl: urls.cancelUrl,
           ...(urls.promotionCodeId ? { promotionCodeId: urls.promotionCodeId } : {}),
           ...(input.plan.billingAnchor === 'calendar' ? { billingAnchor: 'calendar' as const } : {}),
+          ...(input.plan.seats ? { quantity: input.plan.seats } : {}),
         });
       }),
     { validator: (_urls) => refuse(checkoutRefusal(state)) },
@@ -83,6 +85,23 @@ export function acceptRequests(run: Run): void {
         };
       }),
     { validator: (req) => refuse(planChangeRefusal(state, req)) },
+  );
+
+  setHandler(
+    changeSeats,
+    async (req) =>
+      exclusive(async () => {
+        const snap = await stripe.changeSubscriptionQuantity({
+          stripeSubscriptionId: state.stripeSubscriptionId as string,
+          itemId: state.itemId as string,
+          quantity: req.seats,
+          invoiceNow: req.invoiceNow,
+          changeKey: req.requestId,
+        });
+        await applySnapshot(run, snap);
+        return state;
+      }),
+    { validator: (_req) => refuse(liveRefusal(state)) },
   );
 
   setHandler(

@@ -56,6 +56,7 @@ export async function createCheckout(input: In<typeof checkoutBody>) {
     promotionCode: body.promotion_code ?? null,
     currency: body.currency ?? null,
     billingAnchor: body.billing_anchor ?? null,
+    seats: body.seats ?? null,
   });
   return {
     checkout_url: session.checkoutUrl,

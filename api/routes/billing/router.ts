@@ -66,6 +66,7 @@ export const billingRoutes = [
       promotionCode: 'body.promotion_code',
       currency: 'body.currency',
       billingAnchor: 'body.billing_anchor',
+      seats: 'body.seats',
     },
     errors: {
       400:

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { returnPageUrl } from '../../validation/return-url';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
+import { MAX_SEATS } from '../../../domain/seats';
 import { identifierText } from '../../validation/text-fields';
 import { cents, currencyCode, dollars, interval, subscriptionStatus, timestamp } from '../response-types';
 
@@ -41,6 +42,8 @@ export const checkoutBody = z
      * `anniversary`: on the day the subscription starts. Without it, the plan's.
      */
     billing_anchor: z.enum(BILLING_ANCHORS).optional(),
+    /** On a plan priced per seat: how many (the plan's minimum when absent). Refused on any other plan. */
+    seats: z.number().int().min(1).max(MAX_SEATS).optional(),
   })
   .strict();
 
@@ -99,6 +102,8 @@ export const subscriptionResponse = z.object({
   awaiting_card: z.boolean(),
   /** `calendar`: its periods turn over on the 1st of the month, 00:00 UTC; else `anniversary`. */
   billing_anchor: z.enum(BILLING_ANCHORS),
+  /** The units its price is billed for: the seats on a plan priced per seat, else 1. */
+  seats: z.number().int(),
   amount: dollars,
   amount_cents: cents,
   interval,

@@ -21,6 +21,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     trialDays: b.trial_days,
     trialWithoutCard: b.trial_without_card,
     billingAnchor: b.billing_anchor,
+    seats: b.seats,
     services: b.services,
     features: b.features,
     includedCredits: b.included_credits,

@@ -30,6 +30,7 @@ export function planDto({ plan: p, currency, terms: t, entitlements, currencies 
     trial_days: p.trialDays,
     trial_without_card: p.trialWithoutCard ?? null,
     billing_anchor: p.billingAnchor ?? 'anniversary',
+    seats: p.seatMin == null ? null : { min: p.seatMin, max: p.seatMax ?? null },
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

@@ -1,3 +1,4 @@
+import { MAX_SEATS } from '../../../domain/seats';
 import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
@@ -96,6 +97,18 @@ const billingAnchor = z.enum(BILLING_ANCHORS).meta({
     "When its subscribers' periods turn over: `anniversary` (the day they started, or their trial ended) or `calendar` (the 1st of the month, 00:00 UTC, the first period prorated). A customer may choose the other at checkout. Not on the trial tier, nor with trial_without_card `ask_for_card`",
 });
 
+const seatTerms = z
+  .object({
+    min: z.number().int().min(1).max(MAX_SEATS),
+    max: z.number().int().min(1).max(MAX_SEATS).nullable().default(null),
+  })
+  .strict()
+  .nullable()
+  .meta({
+    description:
+      "Priced per seat: the monthly and yearly prices are per seat, and a subscriber holds from `min` to `max` seats (null: up to the engine's ceiling), chosen at checkout and changed later, prorated. null: one unit, not per seat",
+  });
+
 const planFields = {
   name: z.string().min(1).max(100).optional(),
   display_name: z.string().min(1).max(200),
@@ -107,6 +120,7 @@ const planFields = {
   trial_days: z.number().int().min(0).max(365).default(0),
   trial_without_card: trialWithoutCard.default(null),
   billing_anchor: billingAnchor.default('anniversary'),
+  seats: seatTerms.default(null),
   services: z.array(service).max(50).default([]),
   features: z.array(z.string().min(1).max(200)).max(50).default([]),
   included_credits: count.default(0),
@@ -148,6 +162,7 @@ export const updatePlanBody = z
     trial_days: z.number().int().min(0).max(365).optional(),
     trial_without_card: trialWithoutCard.optional(),
     billing_anchor: billingAnchor.optional(),
+    seats: seatTerms.optional(),
     services: z.array(service).max(50).optional(),
     features: z.array(z.string().min(1).max(200)).max(50).optional(),
     included_credits: count.optional(),
@@ -188,6 +203,8 @@ export const planResponse = z.object({
   trial_without_card: z.enum(TRIAL_WITHOUT_CARD).nullable(),
   /** When its subscribers' periods turn over unless they choose otherwise at checkout. */
   billing_anchor: z.enum(BILLING_ANCHORS),
+  /** Priced per seat, from `min` to `max` seats; null: one unit. */
+  seats: z.object({ min: z.number().int(), max: z.number().int().nullable() }).nullable(),
   features: z.array(z.string()),
   services: z.array(z.string()),
   included_credits: z.number().int(),

@@ -32,6 +32,7 @@ import { Migration20261125060000_NetRecurring } from './Migration20261125060000_
 import { Migration20261126010000_StripeEventsByObject } from './Migration20261126010000_StripeEventsByObject';
 import { Migration20261127050000_TrialWithoutCard } from './Migration20261127050000_TrialWithoutCard';
 import { Migration20261127090000_BillingAnchor } from './Migration20261127090000_BillingAnchor';
+import { Migration20261127100000_Seats } from './Migration20261127100000_Seats';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -68,4 +69,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261126010000_StripeEventsByObject', class: Migration20261126010000_StripeEventsByObject },
   { name: 'Migration20261127050000_TrialWithoutCard', class: Migration20261127050000_TrialWithoutCard },
   { name: 'Migration20261127090000_BillingAnchor', class: Migration20261127090000_BillingAnchor },
+  { name: 'Migration20261127100000_Seats', class: Migration20261127100000_Seats },
 ];

@@ -86,6 +86,21 @@ function AnchorField({ bind }: { bind: Bound<Anchor> }) {
   );
 }
 
+/** Seat terms from the form: a minimum makes the plan priced per seat; an empty one, per unit. */
+function seatsOf(f: { seats_min: string; seats_max: string }) {
+  return f.seats_min ? { min: Number(f.seats_min), max: f.seats_max ? Number(f.seats_max) : null } : null;
+}
+
+/** A plan priced per seat from a minimum to a maximum of seats. */
+function SeatFields({ min, max }: { min: Bound<string>; max: Bound<string> }) {
+  return (
+    <>
+      <NumberField label="Seats from (empty: not priced per seat)" bind={min} />
+      <NumberField label="Seats up to (empty: no maximum)" bind={max} />
+    </>
+  );
+}
+
 /** The plan catalog as an operator runs it: every version with its subscribers and Stripe sync state. */
 export function AdminPlans() {
   const versions = useLoad(() => call(api.GET('/api/v1/admin/plans')), 'admin-plans');
@@ -99,6 +114,8 @@ export function AdminPlans() {
     trial_days: '',
     trial_without_card: '' as TrialCard,
     billing_anchor: 'anniversary' as Anchor,
+    seats_min: '',
+    seats_max: '',
   });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
@@ -110,6 +127,8 @@ export function AdminPlans() {
     trial_days: '',
     trial_without_card: '' as TrialCard,
     billing_anchor: 'anniversary' as Anchor,
+    seats_min: '',
+    seats_max: '',
   };
   const [creating, setCreating, creatingField] = useForm(blank);
 
@@ -132,6 +151,7 @@ export function AdminPlans() {
             ...(form.trial_days ? { trial_days: Number(form.trial_days) } : {}),
             trial_without_card: form.trial_without_card || null,
             billing_anchor: form.billing_anchor,
+            seats: seatsOf(form),
           },
         }),
       );
@@ -161,6 +181,7 @@ export function AdminPlans() {
                 'Prepaid only',
                 'Trial',
                 'Renews',
+                'Seats',
                 { label: 'Subscribers', num: true },
                 'In Stripe',
                 'Actions',
@@ -182,6 +203,7 @@ export function AdminPlans() {
                   <td>{v.prepaid_only ? 'yes' : 'no'}</td>
                   <td>{trialTerms(v)}</td>
                   <td>{v.billing_anchor === 'calendar' ? 'on the 1st' : 'on the start day'}</td>
+                  <td>{v.seats ? `${v.seats.min} to ${v.seats.max ?? 'any'}` : 'per unit'}</td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
                   <td className="row-actions">
@@ -201,6 +223,8 @@ export function AdminPlans() {
                               trial_days: String(v.trial_days),
                               trial_without_card: v.trial_without_card ?? '',
                               billing_anchor: v.billing_anchor,
+                              seats_min: v.seats ? String(v.seats.min) : '',
+                              seats_max: v.seats?.max ? String(v.seats.max) : '',
                             });
                           }}
                         >
@@ -279,6 +303,7 @@ export function AdminPlans() {
                         ...(creating.trial_days ? { trial_days: Number(creating.trial_days) } : {}),
                         trial_without_card: creating.trial_without_card || null,
                         billing_anchor: creating.billing_anchor,
+                        seats: seatsOf(creating),
                       },
                     }),
                   );
@@ -298,6 +323,7 @@ export function AdminPlans() {
               <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
               <TrialFields days={creatingField('trial_days')} card={creatingField('trial_without_card')} />
               <AnchorField bind={creatingField('billing_anchor')} />
+              <SeatFields min={creatingField('seats_min')} max={creatingField('seats_max')} />
               <Submit disabled={busy}>Create plan</Submit>
             </form>
 
@@ -318,6 +344,7 @@ export function AdminPlans() {
                 <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
                 <TrialFields days={field('trial_days')} card={field('trial_without_card')} />
                 <AnchorField bind={field('billing_anchor')} />
+                <SeatFields min={field('seats_min')} max={field('seats_max')} />
                 <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>
                   Back

@@ -15,6 +15,7 @@ import { useLoad } from '../data';
 import { count, date, dateTime, daysUntil, money } from '../format';
 import { isTrialPlan } from '../plan-terms';
 import { Link } from '../router';
+import { SeatsEditor } from '../seats';
 import { statusOf } from '../status';
 
 const DAY_S = 86_400;
@@ -173,6 +174,14 @@ function PlanSummary({
         <dd>
           {date(sub.current_period_start)} – {date(sub.current_period_end)}
         </dd>
+        {plan?.seats && 'seats' in sub && (
+          <>
+            <dt>Seats</dt>
+            <dd data-testid="seats">
+              {sub.seats} × {money(sub.amount_cents / sub.seats, sub.currency ?? 'usd')}
+            </dd>
+          </>
+        )}
         <dt>Billing date</dt>
         <dd data-testid="billing-anchor">
           {'billing_anchor' in sub && sub.billing_anchor === 'calendar'
@@ -197,6 +206,14 @@ function PlanSummary({
             {busy ? 'Resuming…' : 'Resume my plan'}
           </button>
         </Notice>
+      )}
+      {plan?.seats && 'seats' in sub && sub.status !== 'incomplete' && (
+        <SeatsEditor
+          seats={sub.seats}
+          range={plan.seats}
+          currency={sub.currency ?? 'usd'}
+          onChanged={onChanged}
+        />
       )}
       <CardNeeded sub={sub} plan={plan} hasCard={hasCard} awaitingCard={awaitingCard} />
       {sub.status === 'paused' && !awaitingCard && (

@@ -32,6 +32,7 @@ export function Signup() {
   const [code, setCode] = useState(query.get('code') ?? '');
   // null: the plan's own billing date; set once the customer ticks or unticks "on the 1st".
   const [onFirst, setOnFirst] = useState<boolean | null>(null);
+  const [seatsAsked, setSeatsAsked] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
 
@@ -55,6 +56,9 @@ export function Signup() {
           // Calendar billing is for a plan taken directly; the trial tier restarts the cycle on day 7.
           const mayBillOnFirst = !startsWithTrial && plan.trial_without_card !== 'ask_for_card';
           const billsOnFirst = mayBillOnFirst && (onFirst ?? plan.billing_anchor === 'calendar');
+          // A plan priced per seat: its price is per seat, bought for as many as the customer names.
+          const seats = plan.seats && !startsWithTrial ? Number(seatsAsked ?? plan.seats.min) : null;
+          const total = seats ? price.cents * seats : price.cents;
 
           const pay = async () => {
             setBusy(true);
@@ -84,6 +88,7 @@ export function Signup() {
                       ...(mayBillOnFirst
                         ? { billing_anchor: billsOnFirst ? ('calendar' as const) : ('anniversary' as const) }
                         : {}),
+                      ...(seats ? { seats } : {}),
                     };
               const session = await call(api.POST('/api/v1/billing/checkout/create', { body }));
               location.assign(session.checkout_url);
@@ -125,6 +130,22 @@ export function Signup() {
                     Start with the {money(trialPlan.price_monthly_cents, trialPlan.currency)} trial (
                     {trialPlan.trial_days} days, {trialPlan.daily_api_calls ?? 'unlimited'} API calls a day)
                   </label>
+                )}
+                {plan.seats && !startsWithTrial && (
+                  <>
+                    <label htmlFor="seats">
+                      Seats ({money(price.cents, plan.currency)} / {price.per} each)
+                    </label>
+                    <input
+                      id="seats"
+                      type="number"
+                      inputMode="numeric"
+                      min={plan.seats.min}
+                      max={plan.seats.max ?? undefined}
+                      value={seatsAsked ?? String(plan.seats.min)}
+                      onChange={(e) => setSeatsAsked(e.target.value)}
+                    />
+                  </>
                 )}
                 {mayBillOnFirst && (
                   <label className="check">
@@ -180,8 +201,8 @@ export function Signup() {
                     </p>
                   ) : (
                     <p>
-                      You pay <strong>{money(price.cents, plan.currency)}</strong> today for{' '}
-                      {plan.display_name}, then every {price.per} until you cancel.
+                      You pay <strong>{money(total, plan.currency)}</strong> today for {plan.display_name}
+                      {seats ? ` (${seats} seats)` : ''}, then every {price.per} until you cancel.
                     </p>
                   )}
                 </div>

@@ -1,0 +1,21 @@
+import type { HandlerInput } from '../../routing/define-route';
+import { changeOwnSeats, changeSeatsAsAdmin } from '../../../services/subscriptions/change-seats';
+import { seatChangeDto } from './dto';
+import type { customerSeatsParams, seatsBody } from './schemas';
+
+export async function changeSeats({
+  deps,
+  identity,
+  body,
+}: HandlerInput<undefined, undefined, typeof seatsBody, 'viewer'>) {
+  return seatChangeDto(await changeOwnSeats(deps, identity, body));
+}
+
+export async function changeCustomerSeats({
+  deps,
+  identity,
+  params,
+  body,
+}: HandlerInput<typeof customerSeatsParams, undefined, typeof seatsBody, 'admin'>) {
+  return seatChangeDto(await changeSeatsAsAdmin(deps, identity, params.email, body));
+}

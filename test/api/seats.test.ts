@@ -1,0 +1,210 @@
+import { AuditEntry } from '../../db/entities';
+import type { Dialect } from '../../db/orm';
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
+import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import { waitUntil } from '../helpers/eventually';
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
+  let stack: FullStack;
+  let admin: string;
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: `seats-${dialect}`, dialect });
+    admin = await stack.idp.token({ sub: 'admin-seats', email: 'admin-seats@example.com', roles: ['admin'] });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  const adminCall = (method: string, path: string, body?: unknown) =>
+    stack.api.request(method, `/api/v1${path}`, { token: admin, body });
+
+  /** A plan at $15.00 a seat a month, from `min` to `max` seats, synced to Stripe. */
+  async function seatPlan(code: string, min: number, max: number | null) {
+    const created = await adminCall('POST', '/subscriptions/plans', {
+      id: code,
+      display_name: `Team ${code}`,
+      price_monthly_cents: 1500,
+      seats: { min, max },
+      services: ['chat'],
+    });
+    expect({ status: created.status, error: created.body.error }).toEqual({ status: 201, error: undefined });
+    expect(created.body.seats).toEqual({ min, max });
+    await syncCatalog(stack.stripe, stack.db.orm);
+  }
+
+  /** A customer who bought `seats` seats (or the plan's minimum) at Checkout with 4242. */
+  async function team(name: string, plan: string, seats?: number) {
+    const who = await customerOnClock(stack, `${name}-${dialect}`);
+    const call = (method: string, path: string, body?: unknown) =>
+      stack.api.request(method, `/api/v1/billing${path}`, { token: who.token, body });
+    const checkout = await call('POST', '/checkout/create', {
+      tier_id: plan,
+      billing_cycle: 'monthly',
+      ...(seats ? { seats } : {}),
+    });
+    expect({ status: checkout.status, error: checkout.body.error }).toEqual({
+      status: 200,
+      error: undefined,
+    });
+    const session = await stack.stripe.checkout.sessions.retrieve(checkout.body.session_id);
+    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+    const active = await waitUntil(who.getSub, (r) => r.body?.status === 'active', 'the plan', 60_000);
+    /** Every invoice Stripe made for this customer, oldest first: what it came to and what was paid. */
+    const stripeInvoices = async () =>
+      (await stack.stripe.invoices.list({ customer: who.stripeCustomer.id, limit: 100 })).data
+        .map((i) => ({ id: i.id, total: i.total, paid: i.amount_paid }))
+        .reverse();
+    return { ...who, call, session, active: active.body, stripeInvoices };
+  }
+
+  it('sells seats at checkout and changes them prorated: more invoiced at once, fewer credited on the next invoice; the API, the mirror and Stripe agree', async () => {
+    await seatPlan(`team-${dialect}`, 2, 50);
+    const t = await team('team', `team-${dialect}`, 5);
+    expect(t.session.amount_total).toBe(7500);
+    expect(t.active).toMatchObject({ seats: 5, amount_cents: 7500, tier: `team-${dialect}` });
+    const items = await stack.stripe.subscriptions.retrieve(t.active.stripe_subscription_id);
+    expect(items.items.data.map((i) => i.quantity)).toContain(5);
+
+    // Three more seats: the preview says what the card pays now, and Stripe charges that.
+    const preview = await t.call('POST', '/subscription/seats', { seats: 8, preview: true });
+    expect(preview.body).toMatchObject({
+      seats: 8,
+      previous_seats: 5,
+      amount_cents: 12_000,
+      invoiced_now: true,
+      applied: false,
+    });
+    expect(preview.body.due_now_cents).toBe(preview.body.credit_cents + preview.body.charge_cents);
+    const more = await t.call('POST', '/subscription/seats', { seats: 8 });
+    expect(more.body).toMatchObject({ seats: 8, applied: true });
+    const eight = await waitUntil(t.getSub, (r) => r.body?.seats === 8, 'eight seats', 60_000);
+    expect(eight.body.amount_cents).toBe(12_000);
+    const afterMore = await t.stripeInvoices();
+    expect(afterMore).toHaveLength(2);
+    // Between the answer and Stripe's invoice a second or two passes: each line may move by a cent.
+    expect(Math.abs(afterMore[1]!.paid - more.body.due_now_cents)).toBeLessThanOrEqual(2);
+    // What the engine stores of each invoice is what Stripe billed.
+    const listed = await waitUntil(
+      () => t.call('GET', '/invoices'),
+      (r) => Array.isArray(r.body) && r.body.length === 2,
+      'both invoices in the mirror',
+      60_000,
+    );
+    expect(
+      listed.body
+        .map((i: { id: string; amount_paid_cents: number }) => ({ id: i.id, paid: i.amount_paid_cents }))
+        .reverse(),
+    ).toEqual(afterMore.map((i) => ({ id: i.id, paid: i.paid })));
+
+    // Down to three: nothing is charged now; the credit waits in Stripe for the next invoice.
+    const fewer = await t.call('POST', '/subscription/seats', { seats: 3 });
+    expect(fewer.body).toMatchObject({ seats: 3, invoiced_now: false, due_now_cents: 0, applied: true });
+    expect(fewer.body.credit_cents + fewer.body.charge_cents).toBeLessThan(0);
+    await waitUntil(t.getSub, (r) => r.body?.seats === 3, 'three seats', 60_000);
+    expect(await t.stripeInvoices()).toHaveLength(2);
+    const pending = await stack.stripe.invoiceItems.list({ customer: t.stripeCustomer.id, pending: true });
+    const credit = pending.data.reduce((s, i) => s + i.amount, 0);
+    expect(Math.abs(credit - (fewer.body.credit_cents + fewer.body.charge_cents))).toBeLessThanOrEqual(2);
+    // The same number again changes nothing.
+    const same = await t.call('POST', '/subscription/seats', { seats: 3 });
+    expect(same.body).toMatchObject({ seats: 3, applied: false, due_now_cents: 0 });
+  }, 180_000);
+
+  it('lets an admin change a customer’s seats, audited, within the plan’s range', async () => {
+    await seatPlan(`admin-team-${dialect}`, 1, 10);
+    const t = await team('admin-team', `admin-team-${dialect}`);
+    expect(t.active).toMatchObject({ seats: 1, amount_cents: 1500 });
+    const email = encodeURIComponent(`admin-team-${dialect}@example.com`);
+    const tooMany = await adminCall('PUT', `/admin/billing/customers/${email}/seats`, { seats: 11 });
+    expect({
+      status: tooMany.status,
+      code: tooMany.body.error?.code,
+      field: tooMany.body.error?.details?.field,
+    }).toEqual({
+      status: 400,
+      code: 'seats_out_of_range',
+      field: 'body.seats',
+    });
+    const changed = await adminCall('PUT', `/admin/billing/customers/${email}/seats`, { seats: 4 });
+    expect(changed.body).toMatchObject({ seats: 4, applied: true, invoiced_now: true });
+    await waitUntil(t.getSub, (r) => r.body?.seats === 4, 'four seats', 60_000);
+    const audited = await stack.db.orm.em
+      .fork()
+      .find(AuditEntry, { action: 'subscription.change_seats', entityId: t.active.subscription_id });
+    expect(audited.map((a) => ({ by: a.actorEmail, before: a.before, after: a.after }))).toEqual([
+      { by: 'admin-seats@example.com', before: { seats: 1 }, after: { seats: 4 } },
+    ]);
+    const viewer = await stack.idp.token({ sub: 'kc-nosy', email: 'nosy@example.com' });
+    const refused = await stack.api.request('PUT', `/api/v1/admin/billing/customers/${email}/seats`, {
+      token: viewer,
+      body: { seats: 9 },
+    });
+    expect(refused.status).toBe(403);
+  }, 180_000);
+
+  it('refuses seats outside the range, on a plan not priced per seat, and of the wrong kind, naming the field', async () => {
+    await seatPlan(`small-team-${dialect}`, 3, 5);
+    const who = await customerOnClock(stack, `refused-seats-${dialect}`);
+    const checkout = (body: Record<string, unknown>) =>
+      stack.api.request('POST', '/api/v1/billing/checkout/create', { token: who.token, body });
+    const plan = `small-team-${dialect}`;
+    const cases: [Record<string, unknown>, number, string, string | undefined][] = [
+      [{ tier_id: plan, seats: 2 }, 400, 'seats_out_of_range', 'body.seats'],
+      [{ tier_id: plan, seats: 6 }, 400, 'seats_out_of_range', 'body.seats'],
+      [{ tier_id: 'starter', seats: 2 }, 400, 'seats_not_offered', 'body.seats'],
+      [{ tier_id: plan, seats: 0 }, 400, 'validation_failed', undefined],
+      [{ tier_id: plan, seats: 3.5 }, 400, 'validation_failed', undefined],
+      [{ tier_id: plan, seats: '4' }, 400, 'validation_failed', undefined],
+      [{ tier_id: plan, seats: 1e9 }, 400, 'validation_failed', undefined],
+      [{ tier_id: plan, seats: -1 }, 400, 'validation_failed', undefined],
+    ];
+    for (const [body, status, code, field] of cases) {
+      const r = await checkout(body);
+      expect({
+        body,
+        status: r.status,
+        code: r.body.error?.code,
+        field: field && r.body.error?.details?.field,
+      }).toEqual({ body, status, code, field });
+    }
+    // A plan whose seat range cannot be sold.
+    const bad = await adminCall('POST', '/subscriptions/plans', {
+      id: `bad-seats-${dialect}`,
+      display_name: 'Bad seats',
+      price_monthly_cents: 1500,
+      seats: { min: 5, max: 4 },
+    });
+    expect({ status: bad.status, code: bad.body.error?.code, field: bad.body.error?.details?.field }).toEqual(
+      {
+        status: 400,
+        code: 'seats_invalid',
+        field: 'seats',
+      },
+    );
+    // A customer on a plan not priced per seat cannot change seats; one without a plan has none to change.
+    const none = await stack.api.request('POST', '/api/v1/billing/subscription/seats', {
+      token: who.token,
+      body: { seats: 2 },
+    });
+    expect(none.status).toBe(404);
+  }, 120_000);
+
+  it('keeps seats through a change between plans priced per seat, and refuses one onto a plan that is not', async () => {
+    await seatPlan(`seat-a-${dialect}`, 1, 20);
+    await seatPlan(`seat-b-${dialect}`, 2, 20);
+    const t = await team('mover', `seat-a-${dialect}`, 6);
+    const perUnit = await t.call('POST', '/subscription/upgrade', {
+      new_tier_id: 'professional',
+      billing_cycle: 'monthly',
+    });
+    expect({ status: perUnit.status, code: perUnit.body.error?.code }).toEqual({
+      status: 409,
+      code: 'seats_not_offered',
+    });
+    const moved = await t.call('POST', '/subscription/upgrade', {
+      new_tier_id: `seat-b-${dialect}`,
+      billing_cycle: 'monthly',
+    });
+    expect(moved.status).toBe(200);
+    const after = await waitUntil(t.getSub, (r) => r.body?.tier === `seat-b-${dialect}`, 'the move', 60_000);
+    expect(after.body).toMatchObject({ seats: 6, amount_cents: 9000 });
+  }, 180_000);
+});
