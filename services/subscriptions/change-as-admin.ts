@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/core';
 import { cardRequired } from './pause-own-subscription';
 import { createHash } from 'node:crypto';
 import { billingCycleOf, type BillingCycle } from '../../domain/billing-cycle';
@@ -24,6 +25,18 @@ import { changeTiming, planChangeRequest, priceForSeats, resolvePlanPrice } from
 
 type When = 'now' | 'period_end';
 
+/** The plan's price an admin moves `sub` to: in its currency, on its cycle unless named, for its seats. */
+async function targetPrice(em: EntityManager, sub: Subscription, tierId: string, cycle?: BillingCycle) {
+  const price = await resolvePlanPrice(
+    em,
+    tierId,
+    cycle ?? billingCycleOf(sub.interval),
+    'tierId',
+    sub.currency,
+  );
+  return priceForSeats(price, sub);
+}
+
 /**
  * What moving the customer's live subscription to `tierId` would cost now; nothing is changed. Refused
  * as the change is onto a plan the subscription's coupon is not for.
@@ -36,16 +49,7 @@ export async function previewAdminPlanChange(
   const em = deps.orm.em.fork();
   const sub = await findLiveSubscription(em, await customerByEmailAnyCase(em, email));
   if (!sub) throw notFound('subscription');
-  const price = priceForSeats(
-    await resolvePlanPrice(
-      em,
-      ask.tierId,
-      ask.billingCycle ?? billingCycleOf(sub.interval),
-      'tierId',
-      sub.currency,
-    ),
-    sub,
-  );
+  const price = await targetPrice(em, sub, ask.tierId, ask.billingCycle);
   const when = changeTiming(sub, price, ask.when);
   const now = clockOf(deps).now();
   await refuseCouponNotForPlan(em, sub, price.plan.code, when, now);
@@ -160,16 +164,7 @@ export async function changeSubscriptionAsAdmin(
   };
 
   if (change.tierId) {
-    const price = priceForSeats(
-      await resolvePlanPrice(
-        em,
-        change.tierId,
-        change.billingCycle ?? billingCycleOf(sub.interval),
-        'tierId',
-        sub.currency,
-      ),
-      sub,
-    );
+    const price = await targetPrice(em, sub, change.tierId, change.billingCycle);
     const when = changeTiming(sub, price, change.when);
     // As for the customer: the coupon stays with the subscription, so it must be for the new plan.
     await refuseCouponNotForPlan(em, sub, price.plan.code, when, clockOf(deps).now());

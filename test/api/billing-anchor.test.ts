@@ -3,6 +3,7 @@ import { firstPeriodCents, nextCalendarAnchor } from '../../domain/billing-ancho
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
+import { expectRefusals, type Refusal } from '../helpers/refusals';
 
 const DAY_S = 86_400;
 const iso = (s: number) => new Date(s * 1000).toISOString();
@@ -168,7 +169,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('calendar billing (%s)', (diale
     const who = await customerOnClock(stack, `refused-${dialect}`);
     const checkout = (body: Record<string, unknown>) =>
       stack.api.request('POST', '/api/v1/billing/checkout/create', { token: who.token, body });
-    const cases: [Record<string, unknown>, number, string, string | undefined][] = [
+    const cases: Refusal[] = [
       [{ tier_id: 'trial', billing_anchor: 'calendar' }, 400, 'anchor_not_supported', 'body.billing_anchor'],
       [{ tier_id: 'starter', billing_anchor: 'weekly' }, 400, 'validation_failed', undefined],
       [{ tier_id: 'starter', billing_anchor: 'Calendar' }, 400, 'validation_failed', undefined],
@@ -176,15 +177,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('calendar billing (%s)', (diale
       [{ tier_id: 'starter', billing_anchor: null }, 400, 'validation_failed', undefined],
       [{ tier_id: 'starter', billing_anchor: 'calendar\u0000' }, 400, 'validation_failed', undefined],
     ];
-    for (const [body, status, code, field] of cases) {
-      const r = await checkout(body);
-      expect({
-        body,
-        status: r.status,
-        code: r.body.error?.code,
-        field: field && r.body.error?.details?.field,
-      }).toEqual({ body, status, code, field });
-    }
+    await expectRefusals(checkout, cases);
     const askForCard = await adminCall('POST', '/subscriptions/plans', {
       id: `ask-cal-${dialect}`,
       display_name: 'Ask and calendar',

@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/orm';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
+import { expectRefusals, type Refusal } from '../helpers/refusals';
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
   let stack: FullStack;
@@ -146,7 +147,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
     const checkout = (body: Record<string, unknown>) =>
       stack.api.request('POST', '/api/v1/billing/checkout/create', { token: who.token, body });
     const plan = `small-team-${dialect}`;
-    const cases: [Record<string, unknown>, number, string, string | undefined][] = [
+    const cases: Refusal[] = [
       [{ tier_id: plan, seats: 2 }, 400, 'seats_out_of_range', 'body.seats'],
       [{ tier_id: plan, seats: 6 }, 400, 'seats_out_of_range', 'body.seats'],
       [{ tier_id: 'starter', seats: 2 }, 400, 'seats_not_offered', 'body.seats'],
@@ -156,15 +157,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
       [{ tier_id: plan, seats: 1e9 }, 400, 'validation_failed', undefined],
       [{ tier_id: plan, seats: -1 }, 400, 'validation_failed', undefined],
     ];
-    for (const [body, status, code, field] of cases) {
-      const r = await checkout(body);
-      expect({
-        body,
-        status: r.status,
-        code: r.body.error?.code,
-        field: field && r.body.error?.details?.field,
-      }).toEqual({ body, status, code, field });
-    }
+    await expectRefusals(checkout, cases);
     // A plan whose seat range cannot be sold.
     const bad = await adminCall('POST', '/subscriptions/plans', {
       id: `bad-seats-${dialect}`,

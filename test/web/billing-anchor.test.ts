@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { webAppBuilt } from '../../api/pages/web-app';
 import { Plan } from '../../db/entities';
 import { checkoutWindow, nextCalendarAnchor } from '../../domain/billing-anchor';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
-import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+import { screenshot, signInAs } from './browser';
+import { expectAccessible, useWebStack } from './web-stack';
 
 /**
  * Calendar billing in real Chromium against the whole engine: the operator makes a plan that bills on the
@@ -15,39 +10,11 @@ import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './b
  * the plan renews on the 1st.
  */
 describe('calendar billing in the web app', () => {
-  let stack: FullStack;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let varDir: string;
-
-  beforeAll(async () => {
-    if (!webAppBuilt())
-      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    varDir = mkdtempSync(join(tmpdir(), 'web-anchor-var-'));
-    const started = await Promise.allSettled([
-      startFullStack({
-        taskQueue: 'web-billing-anchor',
-        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
-      }).then((s) => (stack = s)),
-      launchChromium().then((c) => (chromium = c)),
-    ]);
-    for (const r of started) if (r.status === 'rejected') throw r.reason;
-  }, 120_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-    if (varDir) rmSync(varDir, { recursive: true, force: true });
-  });
-
-  async function expectAccessible(page: Page, name: string) {
-    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
-      page: name,
-      violations: [],
-    });
-  }
+  const web = useWebStack('web-billing-anchor');
 
   it('lets an operator sell a plan billed on the 1st, and a customer pay the days until it, then see it renew on the 1st', async () => {
-    const admin = await signInAs(chromium.browser, stack.api.url, {
+    const { stack } = web;
+    const admin = await signInAs(web.browser, stack.api.url, {
       email: 'ops-anchor@example.com',
       role: 'admin',
       next: '/admin/plans',
@@ -70,7 +37,7 @@ describe('calendar billing in the web app', () => {
       250,
     );
 
-    const page = await signInAs(chromium.browser, stack.api.url, {
+    const page = await signInAs(web.browser, stack.api.url, {
       email: 'first-of-month@example.com',
       role: 'viewer',
       next: '/signup?plan=monthly-first',

@@ -1,51 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { webAppBuilt } from '../../api/pages/web-app';
 import { Plan } from '../../db/entities';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
-import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+import { screenshot, signInAs } from './browser';
+import { expectAccessible, useWebStack } from './web-stack';
 
 /**
  * Seats in real Chromium against the whole engine: the operator makes a plan priced per seat, a customer
  * buys three seats, and later prices and confirms two more from the dashboard.
  */
 describe('seats in the web app', () => {
-  let stack: FullStack;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let varDir: string;
-
-  beforeAll(async () => {
-    if (!webAppBuilt())
-      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    varDir = mkdtempSync(join(tmpdir(), 'web-seats-var-'));
-    const started = await Promise.allSettled([
-      startFullStack({
-        taskQueue: 'web-seats',
-        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
-      }).then((s) => (stack = s)),
-      launchChromium().then((c) => (chromium = c)),
-    ]);
-    for (const r of started) if (r.status === 'rejected') throw r.reason;
-  }, 120_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-    if (varDir) rmSync(varDir, { recursive: true, force: true });
-  });
-
-  async function expectAccessible(page: Page, name: string) {
-    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
-      page: name,
-      violations: [],
-    });
-  }
+  const web = useWebStack('web-seats');
 
   it('lets an operator sell seats, and a customer buy three and then add two, priced before confirming', async () => {
-    const admin = await signInAs(chromium.browser, stack.api.url, {
+    const { stack } = web;
+    const admin = await signInAs(web.browser, stack.api.url, {
       email: 'ops-seats@example.com',
       role: 'admin',
       next: '/admin/plans',
@@ -69,7 +36,7 @@ describe('seats in the web app', () => {
       250,
     );
 
-    const page = await signInAs(chromium.browser, stack.api.url, {
+    const page = await signInAs(web.browser, stack.api.url, {
       email: 'team-lead@example.com',
       role: 'viewer',
       next: '/signup?plan=team',

@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { webAppBuilt } from '../../api/pages/web-app';
 import { Plan } from '../../db/entities';
-import { startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
-import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
+import { screenshot, signInAs } from './browser';
+import { expectAccessible, useWebStack } from './web-stack';
 
 /**
  * A trial without a card, in real Chromium against the whole engine: the operator makes a plan whose trial
@@ -14,40 +9,12 @@ import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './b
  * adding one on the payment methods page brings the plan back, billed.
  */
 describe('a trial without a card in the web app', () => {
-  let stack: FullStack;
-  let chromium: Awaited<ReturnType<typeof launchChromium>>;
-  let varDir: string;
+  const web = useWebStack('web-trial-without-card');
   const email = 'cardless-web@example.com';
 
-  beforeAll(async () => {
-    if (!webAppBuilt())
-      throw new Error('web/dist is missing: `node tools/web.js` builds it (npm test runs it)');
-    varDir = mkdtempSync(join(tmpdir(), 'web-cardless-var-'));
-    const started = await Promise.allSettled([
-      startFullStack({
-        taskQueue: 'web-trial-without-card',
-        apiEnv: () => ({ OIDC_ISSUER: '', OIDC_JWKS_URL: '', VAR_DIR: varDir, DEV_SIGN_IN: 'true' }),
-      }).then((s) => (stack = s)),
-      launchChromium().then((c) => (chromium = c)),
-    ]);
-    for (const r of started) if (r.status === 'rejected') throw r.reason;
-  }, 120_000);
-
-  afterAll(async () => {
-    await chromium?.close();
-    await stack?.stop();
-    if (varDir) rmSync(varDir, { recursive: true, force: true });
-  });
-
-  async function expectAccessible(page: Page, name: string) {
-    expect({ page: name, violations: await seriousA11yViolations(page) }).toEqual({
-      page: name,
-      violations: [],
-    });
-  }
-
   it('lets an operator sell a trial without a card, and a customer start it, lose access at its end and get it back by adding a card', async () => {
-    const admin = await signInAs(chromium.browser, stack.api.url, {
+    const { stack } = web;
+    const admin = await signInAs(web.browser, stack.api.url, {
       email: 'ops@example.com',
       role: 'admin',
       next: '/admin/plans',
@@ -75,7 +42,7 @@ describe('a trial without a card in the web app', () => {
       250,
     );
 
-    const page = await signInAs(chromium.browser, stack.api.url, { email, role: 'viewer', next: '/plans' });
+    const page = await signInAs(web.browser, stack.api.url, { email, role: 'viewer', next: '/plans' });
     await page.getByTestId('cardless-cardless').getByText('14-day free trial, no card needed').waitFor();
     await page.getByRole('link', { name: 'Start the free trial of Cardless' }).click();
     await page.getByTestId('trial-summary').getByText('no card needed').waitFor();

@@ -181,7 +181,7 @@ export function Signup() {
                       Nothing to pay today: a {plan.trial_days}-day free trial of {plan.display_name}
                       {plan.trial_without_card ? ', no card needed' : ''}. Then{' '}
                       <strong>
-                        {money(price.cents, plan.currency)} / {price.per}
+                        {money(total, plan.currency)} / {price.per}
                       </strong>{' '}
                       {plan.trial_without_card
                         ? 'once you add a card.'
@@ -193,9 +193,9 @@ export function Signup() {
                   ) : billsOnFirst ? (
                     <p data-testid="calendar-summary">
                       You pay today for the days until the 1st (a share of{' '}
-                      <strong>{money(price.cents, plan.currency)}</strong>), then{' '}
+                      <strong>{money(total, plan.currency)}</strong>), then{' '}
                       <strong>
-                        {money(price.cents, plan.currency)} / {price.per}
+                        {money(total, plan.currency)} / {price.per}
                       </strong>{' '}
                       on the 1st until you cancel.
                     </p>
