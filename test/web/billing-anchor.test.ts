@@ -1,8 +1,7 @@
-import { Plan } from '../../db/entities';
 import { checkoutWindow, nextCalendarAnchor } from '../../domain/billing-anchor';
 import { waitUntil } from '../helpers/eventually';
 import { screenshot, signInAs } from './browser';
-import { expectAccessible, useWebStack } from './web-stack';
+import { expectAccessible, operatorCreatesPlan, useWebStack } from './web-stack';
 
 /**
  * Calendar billing in real Chromium against the whole engine: the operator makes a plan that bills on the
@@ -14,27 +13,20 @@ describe('calendar billing in the web app', () => {
 
   it('lets an operator sell a plan billed on the 1st, and a customer pay the days until it, then see it renew on the 1st', async () => {
     const { stack } = web;
-    const admin = await signInAs(web.browser, stack.api.url, {
-      email: 'ops-anchor@example.com',
-      role: 'admin',
-      next: '/admin/plans',
-    });
-    const form = admin.getByRole('form', { name: 'New plan' });
-    await form.getByLabel('Code').fill('monthly-first');
-    await form.getByLabel('Name').fill('On the first');
-    await form.getByLabel('Monthly price (cents)').fill('3000');
-    await form.getByLabel('Billing date').selectOption('calendar');
-    await form.getByRole('button', { name: 'Create plan' }).click();
-    await admin.getByText('monthly-first is created').waitFor();
-    await admin.getByTestId('plan-monthly-first-v1').getByText('on the 1st').waitFor();
-    await screenshot(admin, 'admin-plans-billing-anchor');
-    await expectAccessible(admin, 'admin plans with calendar billing');
-    await waitUntil(
-      () => stack.db.orm.em.fork().findOne(Plan, { code: 'monthly-first' }),
-      (p) => !!p?.stripePriceMonthlyId,
-      'the plan in Stripe',
-      30_000,
-      250,
+    await operatorCreatesPlan(
+      web,
+      {
+        code: 'monthly-first',
+        name: 'On the first',
+        monthlyCents: 3000,
+        shows: 'on the 1st',
+        shot: 'admin-plans-billing-anchor',
+      },
+      (form) =>
+        form
+          .getByLabel('Billing date')
+          .selectOption('calendar')
+          .then(() => undefined),
     );
 
     const page = await signInAs(web.browser, stack.api.url, {

@@ -1,7 +1,6 @@
-import { Plan } from '../../db/entities';
 import { waitUntil } from '../helpers/eventually';
 import { screenshot, signInAs } from './browser';
-import { expectAccessible, useWebStack } from './web-stack';
+import { expectAccessible, operatorCreatesPlan, useWebStack } from './web-stack';
 
 /**
  * Seats in real Chromium against the whole engine: the operator makes a plan priced per seat, a customer
@@ -12,28 +11,13 @@ describe('seats in the web app', () => {
 
   it('lets an operator sell seats, and a customer buy three and then add two, priced before confirming', async () => {
     const { stack } = web;
-    const admin = await signInAs(web.browser, stack.api.url, {
-      email: 'ops-seats@example.com',
-      role: 'admin',
-      next: '/admin/plans',
-    });
-    const form = admin.getByRole('form', { name: 'New plan' });
-    await form.getByLabel('Code').fill('team');
-    await form.getByLabel('Name').fill('Team');
-    await form.getByLabel('Monthly price (cents)').fill('1500');
-    await form.getByLabel('Seats from (empty: not priced per seat)').fill('2');
-    await form.getByLabel('Seats up to (empty: no maximum)').fill('25');
-    await form.getByRole('button', { name: 'Create plan' }).click();
-    await admin.getByText('team is created').waitFor();
-    await admin.getByTestId('plan-team-v1').getByText('2 to 25').waitFor();
-    await screenshot(admin, 'admin-plans-seats');
-    await expectAccessible(admin, 'admin plans with seats');
-    await waitUntil(
-      () => stack.db.orm.em.fork().findOne(Plan, { code: 'team' }),
-      (p) => !!p?.stripePriceMonthlyId,
-      'the plan in Stripe',
-      30_000,
-      250,
+    await operatorCreatesPlan(
+      web,
+      { code: 'team', name: 'Team', monthlyCents: 1500, shows: '2 to 25', shot: 'admin-plans-seats' },
+      async (form) => {
+        await form.getByLabel('Seats from (empty: not priced per seat)').fill('2');
+        await form.getByLabel('Seats up to (empty: no maximum)').fill('25');
+      },
     );
 
     const page = await signInAs(web.browser, stack.api.url, {

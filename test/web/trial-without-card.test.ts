@@ -1,7 +1,6 @@
-import { Plan } from '../../db/entities';
 import { waitUntil } from '../helpers/eventually';
 import { screenshot, signInAs } from './browser';
-import { expectAccessible, useWebStack } from './web-stack';
+import { expectAccessible, operatorCreatesPlan, useWebStack } from './web-stack';
 
 /**
  * A trial without a card, in real Chromium against the whole engine: the operator makes a plan whose trial
@@ -14,32 +13,19 @@ describe('a trial without a card in the web app', () => {
 
   it('lets an operator sell a trial without a card, and a customer start it, lose access at its end and get it back by adding a card', async () => {
     const { stack } = web;
-    const admin = await signInAs(web.browser, stack.api.url, {
-      email: 'ops@example.com',
-      role: 'admin',
-      next: '/admin/plans',
-    });
-    const form = admin.getByRole('form', { name: 'New plan' });
-    await form.getByLabel('Code').fill('cardless');
-    await form.getByLabel('Name').fill('Cardless');
-    await form.getByLabel('Monthly price (cents)').fill('2900');
-    await form.getByLabel('Trial days').fill('14');
-    await form.getByLabel('Card for the trial').selectOption('ask_for_card');
-    await form.getByRole('button', { name: 'Create plan' }).click();
-    await admin.getByText('cardless is created').waitFor();
-    await admin
-      .getByTestId('plan-cardless-v1')
-      .getByText('14 days, no card (then asks for a card)')
-      .waitFor();
-    await screenshot(admin, 'admin-plans-trial-without-card');
-    await expectAccessible(admin, 'admin plans with a trial without a card');
-    // The catalog sync gives the new plan its Stripe price before anyone can buy it.
-    await waitUntil(
-      () => stack.db.orm.em.fork().findOne(Plan, { code: 'cardless' }),
-      (p) => !!p?.stripePriceMonthlyId,
-      'the plan in Stripe',
-      30_000,
-      250,
+    const admin = await operatorCreatesPlan(
+      web,
+      {
+        code: 'cardless',
+        name: 'Cardless',
+        monthlyCents: 2900,
+        shows: '14 days, no card (then asks for a card)',
+        shot: 'admin-plans-trial-without-card',
+      },
+      async (form) => {
+        await form.getByLabel('Trial days').fill('14');
+        await form.getByLabel('Card for the trial').selectOption('ask_for_card');
+      },
     );
 
     const page = await signInAs(web.browser, stack.api.url, { email, role: 'viewer', next: '/plans' });

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
-import { launchChromium, seriousA11yViolations } from './browser';
+import { Plan } from '../../db/entities';
+import { waitUntil } from '../helpers/eventually';
+import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
 
 /**
  * The whole engine (dev sign-in, its own task queue and VAR_DIR) and a Chromium, started together before
@@ -54,4 +56,41 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
     page: name,
     violations: [],
   });
+}
+
+/**
+ * An operator creates a plan on the console's Plans page: code, name and monthly price, then `terms` fills
+ * the plan's other fields. Waits for the catalog's row to show `shows` and for the plan's Stripe price;
+ * screenshots the page as `shot`. Returns the operator's page.
+ */
+export async function operatorCreatesPlan(
+  web: ReturnType<typeof useWebStack>,
+  plan: { code: string; name: string; monthlyCents: number; shows: string; shot: string },
+  terms: (form: Locator) => Promise<void>,
+): Promise<Page> {
+  const { stack } = web;
+  const admin = await signInAs(web.browser, stack.api.url, {
+    email: `ops-${plan.code}@example.com`,
+    role: 'admin',
+    next: '/admin/plans',
+  });
+  const form = admin.getByRole('form', { name: 'New plan' });
+  await form.getByLabel('Code').fill(plan.code);
+  await form.getByLabel('Name').fill(plan.name);
+  await form.getByLabel('Monthly price (cents)').fill(String(plan.monthlyCents));
+  await terms(form);
+  await form.getByRole('button', { name: 'Create plan' }).click();
+  await admin.getByText(`${plan.code} is created`).waitFor();
+  await admin.getByTestId(`plan-${plan.code}-v1`).getByText(plan.shows).waitFor();
+  await screenshot(admin, plan.shot);
+  await expectAccessible(admin, `admin plans, ${plan.shot}`);
+  // The catalog sync gives the new plan its Stripe price before anyone can buy it.
+  await waitUntil(
+    () => stack.db.orm.em.fork().findOne(Plan, { code: plan.code }),
+    (p) => !!p?.stripePriceMonthlyId,
+    'the plan in Stripe',
+    30_000,
+    250,
+  );
+  return admin;
 }
