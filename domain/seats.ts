@@ -76,7 +76,12 @@ export function seatChangeProration(p: {
     periodEndMs: p.periodEndMs,
     atMs: p.atMs,
   });
-  return { ...preview, invoicedNow: p.to > p.from };
+  return { ...preview, invoicedNow: seatChangeInvoicesNow(p.from, p.to) };
+}
+
+/** More seats are invoiced at once; fewer (or the same) leave what they owe or credit to the next invoice. */
+export function seatChangeInvoicesNow(held: number, asked: number): boolean {
+  return asked > held;
 }
 
 /**

@@ -57,13 +57,22 @@ export interface PlanChangeResult {
 }
 export const changePlan = defineUpdate<PlanChangeResult, [PlanChangeRequest]>('changePlan');
 
-/** A new count of seats; more are invoiced now (`invoiceNow`), fewer credited on the next invoice. */
+/**
+ * A new count of seats. The run decides against the seats Stripe last showed it whether the change is
+ * invoiced now (more) or credited on the next invoice (fewer); `invoiceNow` is what callers before that
+ * sent, read only when the run has no count of its own yet.
+ */
 export interface SeatChangeRequest {
   seats: number;
-  invoiceNow: boolean;
+  invoiceNow?: boolean;
   requestId: string;
 }
-export const changeSeats = defineUpdate<SubscriptionView, [SeatChangeRequest]>('changeSeats');
+/** The view after the change, with the seats it was made against and whether it was invoiced now. */
+export interface SeatChangeResult extends SubscriptionView {
+  previousSeats?: number;
+  invoicedNow?: boolean;
+}
+export const changeSeats = defineUpdate<SeatChangeResult, [SeatChangeRequest]>('changeSeats');
 
 export interface CancelRequest {
   atPeriodEnd: boolean;
@@ -149,6 +158,8 @@ export interface SubscriptionView {
   stripeSubscriptionId: string | null;
   stripeCustomerId: string | null;
   itemId: string | null;
+  /** The plan item's quantity as Stripe last showed it: the seats on a plan priced per seat. */
+  seats?: number;
   /** The metered item that bills overage, when the subscription has one. */
   usageItemId?: string | null;
   /** The Stripe price the subscription is on (a plan version and cycle). */

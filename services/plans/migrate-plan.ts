@@ -6,7 +6,7 @@ import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { workflowIds } from '../../workflows/ids';
 import { changePlan } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
-import { planChangeRequest } from '../subscriptions/plan-price';
+import { planChangeRequest, priceForSeats } from '../subscriptions/plan-price';
 import { callWorkflow } from '../temporal/gateway';
 import { recordAudit } from '../../db/audit';
 
@@ -42,22 +42,14 @@ export async function migratePlan(
       continue;
     }
     try {
+      // On a plan priced per seat the subscription's seats move with it (refused when they no longer fit).
+      const price = priceForSeats(
+        { plan: current, priceId, usagePriceId, amountCents, interval: sub.interval, currency: sub.currency },
+        sub,
+      );
       await callWorkflow(deps, () =>
         deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
-          args: [
-            planChangeRequest(
-              {
-                plan: current,
-                priceId,
-                usagePriceId,
-                amountCents,
-                interval: sub.interval,
-                currency: sub.currency,
-              },
-              body.when,
-              `migrate:${sub.id}:v${current.version}`,
-            ),
-          ],
+          args: [planChangeRequest(price, body.when, `migrate:${sub.id}:v${current.version}`)],
         }),
       );
       migrated.push(sub.id);

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Subscription } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
+import { pricesFor } from '../../db/plan-prices';
 import { clockOf } from '../../domain/clock';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { seatAmountCents, seatCountProblem, seatTermsOf } from '../../domain/seats';
+import { seatAmountCents, seatChangeInvoicesNow, seatCountProblem, seatTermsOf } from '../../domain/seats';
 import { workflowIds } from '../../workflows/ids';
 import { changeSeats as changeSeatsUpdate } from '../../workflows/messages';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
@@ -17,6 +18,8 @@ export interface SeatChangeAsk {
   seats: number;
   /** Only work out what it would cost; nothing changes. */
   preview?: boolean;
+  /** The caller's key for this change: a retry with the same key is answered as the first was. */
+  idempotencyKey?: string;
 }
 
 /** The seats a subscription goes to, what it then recurs at, and what the change costs now. */
@@ -34,16 +37,27 @@ export interface SeatChange {
 }
 
 /**
- * What moving `sub` to `seats` seats costs, as Stripe prorates a quantity change (the subscription's
- * discount included), refused outside the plan's range or on a plan not priced per seat (400).
+ * One seat's price: the plan version's, in the subscription's currency and interval, while the subscription
+ * is on that version's Stripe price; on a price set in Stripe, what Stripe bills for the seats held.
  */
-function seatChangeOf(sub: Subscription, seats: number, at: Date): Omit<SeatChange, 'applied'> {
+function perSeatCentsOf(sub: Subscription): number {
+  const planPrice = pricesFor(sub.plan, sub.interval, sub.currency);
+  if (planPrice.amountCents !== null && planPrice.priceId === sub.stripePriceId) return planPrice.amountCents;
+  return Math.round(sub.amountCents / Math.max(1, sub.seats));
+}
+
+/**
+ * What moving `sub` from `held` seats to `seats` costs, as Stripe prorates a quantity change (the
+ * subscription's discount included), refused outside the plan's range or on a plan not priced per seat
+ * (400).
+ */
+function seatChangeOf(sub: Subscription, held: number, seats: number, at: Date): Omit<SeatChange, 'applied'> {
   const problem = seatCountProblem(seatTermsOf(sub.plan), seats);
   if (problem) throw new AppError('invalid', problem.code, problem.message, { field: 'seats' });
-  const perSeatCents = sub.amountCents / sub.seats;
+  const perSeatCents = perSeatCentsOf(sub);
   const amountCents = seatAmountCents(perSeatCents, seats);
   const p = prorationPreview(
-    sub,
+    { ...termsOf(sub), amountCents: seatAmountCents(perSeatCents, held) },
     {
       plan: sub.plan,
       priceId: sub.stripePriceId ?? '',
@@ -55,10 +69,10 @@ function seatChangeOf(sub: Subscription, seats: number, at: Date): Omit<SeatChan
     'now',
     at,
   );
-  const invoicedNow = seats > sub.seats;
+  const invoicedNow = seatChangeInvoicesNow(held, seats);
   return {
     seats,
-    previousSeats: sub.seats,
+    previousSeats: held,
     amountCents,
     invoicedNow,
     creditCents: p.creditCents,
@@ -69,15 +83,36 @@ function seatChangeOf(sub: Subscription, seats: number, at: Date): Omit<SeatChan
   };
 }
 
+function termsOf(sub: Subscription) {
+  const { tier, interval, currentPeriodStart, currentPeriodEnd, discount } = sub;
+  return { tier, interval, currentPeriodStart, currentPeriodEnd, discount };
+}
+
+/** With the caller's key, the same id for a retry (Temporal answers it once); without one, a new change. */
+function seatRequestId(sub: Subscription, seats: number, key: string | undefined): string {
+  if (key === undefined) return randomUUID();
+  const digest = createHash('sha256')
+    .update(JSON.stringify([sub.id, seats, key]))
+    .digest('hex');
+  return `seats-${digest.slice(0, 40)}`;
+}
+
 async function change(deps: CoreDeps, sub: Subscription, ask: SeatChangeAsk): Promise<SeatChange> {
-  const planned = seatChangeOf(sub, ask.seats, clockOf(deps).now());
-  if (ask.preview || planned.seats === planned.previousSeats) return { ...planned, applied: false };
-  await callWorkflow(deps, () =>
+  const at = clockOf(deps).now();
+  const planned = seatChangeOf(sub, sub.seats, ask.seats, at);
+  if (ask.preview) return { ...planned, applied: false };
+  const requestId = seatRequestId(sub, ask.seats, ask.idempotencyKey);
+  const done = await callWorkflow(deps, () =>
     deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changeSeatsUpdate, {
-      args: [{ seats: planned.seats, invoiceNow: planned.invoicedNow, requestId: randomUUID() }],
+      args: [{ seats: ask.seats, invoiceNow: planned.invoicedNow, requestId }],
+      updateId: requestId,
     }),
   );
-  return { ...planned, applied: true };
+  // The run judged the change against the seats Stripe last showed it, which another change may have
+  // moved since the mirror was read: the answer is worked out against those.
+  const held = done.previousSeats ?? sub.seats;
+  const made = held === sub.seats ? planned : seatChangeOf(sub, held, ask.seats, at);
+  return { ...made, invoicedNow: done.invoicedNow ?? made.invoicedNow, applied: held !== ask.seats };
 }
 
 /** The caller changes the seats of their own subscription (or previews the change). */

@@ -109,6 +109,94 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
     expect(same.body).toMatchObject({ seats: 3, applied: false, due_now_cents: 0 });
   }, 180_000);
 
+  it('judges two seat changes asked at once each against the seats the other left: an increase then a decrease is invoiced then credited', async () => {
+    await seatPlan(`race-team-${dialect}`, 1, 20);
+    const t = await team('race-team', `race-team-${dialect}`, 5);
+    const seatsCall = (seats: number) => t.call('POST', '/subscription/seats', { seats });
+    // The second is asked while the first is still with Stripe: both read five seats from the mirror.
+    const [up, down] = await Promise.all([
+      seatsCall(8),
+      new Promise((r) => setTimeout(r, 50)).then(() => seatsCall(6)),
+    ]);
+    const answers = [up.body, down.body].sort((a, b) =>
+      a.previous_seats === 5 ? -1 : b.previous_seats === 5 ? 1 : 0,
+    );
+    // Whichever ran first moved from five; the other from the seats the first left.
+    expect(answers.map((a) => a.previous_seats)).toEqual([5, answers[0].seats]);
+    for (const a of answers) {
+      expect(a).toMatchObject({ applied: true, invoiced_now: a.seats > a.previous_seats });
+      if (!a.invoiced_now) expect(a.due_now_cents).toBe(0);
+    }
+    const last = answers[1];
+    await waitUntil(t.getSub, (r) => r.body?.seats === last.seats, 'the last change mirrored', 60_000);
+    // Stripe invoiced exactly the increases; a decrease left its credit pending for the next invoice.
+    const invoiced = answers.filter((a) => a.invoiced_now).length;
+    expect(await t.stripeInvoices()).toHaveLength(1 + invoiced);
+    const pending = await stack.stripe.invoiceItems.list({ customer: t.stripeCustomer.id, pending: true });
+    const credited = answers.filter((a) => !a.invoiced_now);
+    const pendingCents = pending.data.reduce((sum, i) => sum + i.amount, 0);
+    const answeredCents = credited.reduce((sum, a) => sum + a.credit_cents + a.charge_cents, 0);
+    expect(Math.abs(pendingCents - answeredCents)).toBeLessThanOrEqual(2 * credited.length);
+  }, 180_000);
+
+  it('answers a retried seat change with the same Idempotency-Key as the first, changing Stripe once', async () => {
+    await seatPlan(`retry-team-${dialect}`, 1, 20);
+    const t = await team('retry-team', `retry-team-${dialect}`, 2);
+    const withKey = (seats: number, key: string) =>
+      stack.api.request('POST', '/api/v1/billing/subscription/seats', {
+        token: t.token,
+        body: { seats },
+        headers: { 'Idempotency-Key': key },
+      });
+    const first = await withKey(4, 'seats-retry-1');
+    expect(first.body).toMatchObject({ seats: 4, previous_seats: 2, applied: true, invoiced_now: true });
+    await waitUntil(t.getSub, (r) => r.body?.seats === 4, 'four seats', 60_000);
+    const again = await withKey(4, 'seats-retry-1');
+    expect(again.body).toMatchObject({ seats: 4, previous_seats: 2, applied: true, invoiced_now: true });
+    expect(await t.stripeInvoices()).toHaveLength(2);
+    // Without a key, asking for the seats already held changes nothing either.
+    const same = await t.call('POST', '/subscription/seats', { seats: 4 });
+    expect(same.body).toMatchObject({ seats: 4, previous_seats: 4, applied: false, due_now_cents: 0 });
+    expect(await t.stripeInvoices()).toHaveLength(2);
+    // A key the API refuses is named; the seats stay as they were.
+    await expectRefusals(
+      (ask) => withKey(5, String(ask.key)),
+      [
+        [{ key: 'has space' }, 400, 'invalid_request', 'headers.idempotency-key'],
+        [{ key: 'k'.repeat(201) }, 400, 'invalid_request', 'headers.idempotency-key'],
+        [{ key: 'caf\u00e9' }, 400, 'invalid_request', 'headers.idempotency-key'],
+      ],
+    );
+    expect((await t.getSub()).body.seats).toBe(4);
+  }, 180_000);
+
+  it('migrates a team to a new price per seat for all its seats, and reports a team whose seats no longer fit', async () => {
+    const code = `grand-team-${dialect}`;
+    await seatPlan(code, 1, 20);
+    const fits = await team('grand-fits', code, 3);
+    const tooMany = await team('grand-big', code, 12);
+    const v2 = await adminCall('PUT', `/subscriptions/plans/${code}`, {
+      price_monthly_cents: 2000,
+      seats: { min: 1, max: 10 },
+    });
+    expect(v2.body).toMatchObject({ version: 2, grandfathered_subscribers: 2 });
+    await syncCatalog(stack.stripe, stack.db.orm);
+    const migrated = await adminCall('POST', `/subscriptions/plans/${code}/migrate`, { when: 'period_end' });
+    expect(migrated.body).toMatchObject({ version: 2, migrated: [fits.active.subscription_id] });
+    expect(migrated.body.failed).toEqual([
+      { subscription_id: tooMany.active.subscription_id, reason: expect.stringMatching(/seat/i) },
+    ]);
+    // The change waiting for the period end prices every seat, not one.
+    const pending = await waitUntil(
+      fits.getSub,
+      (r) => r.body?.pending_change !== null,
+      'the pending change',
+      60_000,
+    );
+    expect(pending.body.pending_change).toMatchObject({ tier: code, amount_cents: 6000 });
+    expect(pending.body).toMatchObject({ seats: 3, amount_cents: 4500 });
+  }, 180_000);
+
   it('lets an admin change a customer’s seats, audited, within the plan’s range', async () => {
     await seatPlan(`admin-team-${dialect}`, 1, 10);
     const t = await team('admin-team', `admin-team-${dialect}`);

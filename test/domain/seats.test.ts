@@ -1,6 +1,7 @@
 import {
   MAX_SEATS,
   seatAmountCents,
+  seatChangeInvoicesNow,
   seatChangeProration,
   seatCountProblem,
   seatPlanChangeProblem,
@@ -36,6 +37,15 @@ describe('seats', () => {
     [null, 1, 'seats_not_offered'],
   ])('holds %j with %d seats: %s', (terms, seats, code) => {
     expect(seatCountProblem(terms, seats)?.code ?? null).toBe(code);
+  });
+
+  it.each([
+    [5, 8, true],
+    [8, 6, false],
+    [6, 6, false],
+    [1, MAX_SEATS, true],
+  ])('with %d seats held, a change to %d is invoiced now: %s', (held, asked, now) => {
+    expect(seatChangeInvoicesNow(held, asked)).toBe(now);
   });
 
   it('sells the plan minimum at checkout unless told, and one unit on a plan not priced per seat', () => {

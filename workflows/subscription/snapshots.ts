@@ -25,6 +25,7 @@ export async function applySnapshot(run: Run, snap: SubscriptionSnapshot): Promi
   state.stripeSubscriptionId = snap.stripeSubscriptionId;
   state.stripeCustomerId = snap.stripeCustomerId;
   state.itemId = snap.itemId;
+  if (snap.quantity !== undefined) state.seats = snap.quantity;
   state.usageItemId = snap.usageItemId;
   state.priceId = snap.priceId;
   state.amountCents = snap.amountCents;

@@ -19,6 +19,7 @@ import {
   resumeSubscription,
   setDiscount,
 } from '../messages';
+import { seatChangeInvoicesNow } from '../../domain/seats';
 import { stripe } from './activity-proxies';
 import { setPending } from './pending-change';
 import { switchPrice } from './plan-switch';
@@ -91,15 +92,21 @@ export function acceptRequests(run: Run): void {
     changeSeats,
     async (req) =>
       exclusive(async () => {
+        // Decided here, in turn, against what Stripe last showed: two changes asked at once are each
+        // judged against the seats the other left, never against a count both read before either ran.
+        const held = state.seats ?? input.plan.seats;
+        if (held === req.seats) return { ...state, previousSeats: held, invoicedNow: false };
+        const invoiceNow =
+          held === undefined ? (req.invoiceNow ?? false) : seatChangeInvoicesNow(held, req.seats);
         const snap = await stripe.changeSubscriptionQuantity({
           stripeSubscriptionId: state.stripeSubscriptionId as string,
           itemId: state.itemId as string,
           quantity: req.seats,
-          invoiceNow: req.invoiceNow,
+          invoiceNow,
           changeKey: req.requestId,
         });
         await applySnapshot(run, snap);
-        return state;
+        return { ...state, ...(held === undefined ? {} : { previousSeats: held }), invoicedNow: invoiceNow };
       }),
     { validator: (_req) => refuse(liveRefusal(state)) },
   );

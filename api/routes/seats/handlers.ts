@@ -1,5 +1,6 @@
 import type { HandlerInput } from '../../routing/define-route';
 import { changeOwnSeats, changeSeatsAsAdmin } from '../../../services/subscriptions/change-seats';
+import { headerIdempotencyKey } from '../../validation/idempotency-key';
 import { seatChangeDto } from './dto';
 import type { customerSeatsParams, seatsBody } from './schemas';
 
@@ -7,8 +8,11 @@ export async function changeSeats({
   deps,
   identity,
   body,
+  ctx,
 }: HandlerInput<undefined, undefined, typeof seatsBody, 'viewer'>) {
-  return seatChangeDto(await changeOwnSeats(deps, identity, body));
+  return seatChangeDto(
+    await changeOwnSeats(deps, identity, { ...body, idempotencyKey: headerIdempotencyKey(ctx) }),
+  );
 }
 
 export async function changeCustomerSeats({
@@ -16,6 +20,12 @@ export async function changeCustomerSeats({
   identity,
   params,
   body,
+  ctx,
 }: HandlerInput<typeof customerSeatsParams, undefined, typeof seatsBody, 'admin'>) {
-  return seatChangeDto(await changeSeatsAsAdmin(deps, identity, params.email, body));
+  return seatChangeDto(
+    await changeSeatsAsAdmin(deps, identity, params.email, {
+      ...body,
+      idempotencyKey: headerIdempotencyKey(ctx),
+    }),
+  );
 }

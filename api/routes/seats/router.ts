@@ -3,7 +3,9 @@ import { changeCustomerSeats, changeSeats } from './handlers';
 import { customerSeatsParams, seatsBody, seatsResponse } from './schemas';
 
 const errors = {
-  400: "Seats outside the plan's range (seats_out_of_range), or a plan not priced per seat (seats_not_offered); details.field body.seats",
+  400:
+    "Seats outside the plan's range (seats_out_of_range), or a plan not priced per seat (seats_not_offered); details.field body.seats; " +
+    'an Idempotency-Key header that is not 1-200 printable ASCII characters',
   409: 'The subscription is not live (incomplete, or ended)',
 };
 
@@ -14,7 +16,8 @@ export const seatRoutes = [
     path: '/billing/subscription/seats',
     rateLimit: 'stripe',
     summary:
-      "Change the seats of the caller's plan (priced per seat), prorated as Stripe does: more are invoiced now, fewer credited on the next invoice; preview: true only answers the cost",
+      "Change the seats of the caller's plan (priced per seat), prorated as Stripe does: more are invoiced now, fewer credited on the next invoice; preview: true only answers the cost. A retry with the same " +
+      'Idempotency-Key header (optional) is answered as the first was; asking for the seats already held changes nothing',
     tags: ['billing'],
     access: 'viewer',
     body: seatsBody,
@@ -27,7 +30,9 @@ export const seatRoutes = [
     method: 'put',
     path: '/admin/billing/customers/:email/seats',
     rateLimit: 'stripe',
-    summary: "Change a customer's seats (or preview the change), as the customer would; audited",
+    summary:
+      "Change a customer's seats (or preview the change), as the customer would, with the same optional " +
+      'Idempotency-Key header; audited',
     tags: ['admin'],
     access: 'admin',
     params: customerSeatsParams,
