@@ -1,4 +1,5 @@
 import { recordAccessSyncFailures } from './access-sync-failures';
+import { createCommitmentActivities } from './commitments';
 import { createCreditActivities } from './credits';
 import { createCreditHousekeepingActivities } from './credits/housekeeping';
 import { createCustomerActivities } from './db/customers';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStripeActivities(deps),
     ...createCreditActivities(deps),
     ...createCreditHousekeepingActivities(deps),
+    ...createCommitmentActivities(deps),
     ...createRetentionActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),

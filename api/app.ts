@@ -20,6 +20,7 @@ import { mount, shedEarly, staticRoutes, type AnyRoute } from './routing/define-
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
+import { commitmentRoutes } from './routes/commitments/router';
 import { seatRoutes } from './routes/seats/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminCouponRoutes } from './routes/admin-coupons/router';
@@ -93,6 +94,7 @@ export function createApp(
       ...adminWebhookRoutes,
       ...dunningRoutes,
       ...seatRoutes,
+      ...commitmentRoutes,
     ],
     deps,
     routes,

@@ -106,6 +106,7 @@ export const ERROR_CODES = {
   entitlement_override_not_found: { kinds: ['not_found'], meaning: 'No such entitlement override' },
   provider_key_not_found: { kinds: ['not_found'], meaning: 'No provider key stored for this provider' },
   coupon_not_found: { kinds: ['not_found'], meaning: 'No such coupon' },
+  commitment_not_found: { kinds: ['not_found'], meaning: 'The customer has no live minimum commitment' },
   promotion_code_not_found: { kinds: ['not_found'], meaning: 'No such promotion code' },
   webhook_endpoint_not_found: { kinds: ['not_found'], meaning: 'No such webhook endpoint' },
   webhook_delivery_not_found: { kinds: ['not_found'], meaning: 'No such webhook delivery' },
@@ -116,6 +117,14 @@ export const ERROR_CODES = {
   plan_exists: { kinds: ['conflict'], meaning: 'A plan with this code exists' },
   usage_type_exists: { kinds: ['conflict'], meaning: 'A usage type with this code exists' },
   coupon_exists: { kinds: ['conflict'], meaning: 'A coupon with this id exists' },
+  commitment_exists: {
+    kinds: ['conflict'],
+    meaning: 'The subscription already has a live minimum commitment; end it before setting another',
+  },
+  commitment_needs_period: {
+    kinds: ['conflict'],
+    meaning: 'The subscription has no billing period yet (its checkout is not finished)',
+  },
   promotion_code_exists: { kinds: ['conflict'], meaning: 'A promotion code with this code exists' },
   pack_code_exists: {
     kinds: ['conflict'],

@@ -33,6 +33,7 @@ export const SCENARIOS = [
   'test/api/trial-without-card.test.ts',
   'test/api/billing-anchor.test.ts',
   'test/api/seats.test.ts',
+  'test/api/commitments.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import {
+  ensureCommitments,
   ensureCreditHousekeeping,
   ensureRetention,
   ensureUsageRollup,
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   await ensureCreditHousekeeping(client, config.TEMPORAL_TASK_QUEUE, {
     topUpRetryAfterSeconds: config.CREDIT_TOP_UP_RETRY_SECONDS,
   });
+  await ensureCommitments(client, config.TEMPORAL_TASK_QUEUE);
   await ensureWebhookDispatch(client, config.TEMPORAL_TASK_QUEUE);
   await ensureRetention(client, config.TEMPORAL_TASK_QUEUE, { retentionDays: config.RETENTION_DAYS });
   await client.connection.close();

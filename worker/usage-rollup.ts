@@ -1,4 +1,5 @@
 import { WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
+import type { CommitmentsLoopInput } from '../workflows/commitments';
 import type { CreditHousekeepingInput } from '../workflows/credit-housekeeping';
 import type { RetentionInput } from '../workflows/retention';
 import type { UsageRollupInput } from '../workflows/usage-rollup';
@@ -51,3 +52,7 @@ export const ensureWebhookDispatch = (client: Client, taskQueue: string, input: 
 /** The retention loop (`retention`). */
 export const ensureRetention = (client: Client, taskQueue: string, input: RetentionInput = {}) =>
   ensureLoop(client, taskQueue, { workflowType: 'retentionWorkflow', workflowId: 'retention' }, input);
+
+/** The minimum commitments' loop (`commitments`), which settles each period once it has ended. */
+export const ensureCommitments = (client: Client, taskQueue: string, input: CommitmentsLoopInput = {}) =>
+  ensureLoop(client, taskQueue, { workflowType: 'commitmentsWorkflow', workflowId: 'commitments' }, input);

@@ -8,6 +8,9 @@ export const workflowIds = {
   subscription: (subscriptionId: string) => `subscription-${subscriptionId}`,
   dunning: (invoiceId: string) => `dunning-${invoiceId}`,
   usageRollup: () => 'usage-rollup',
+  /** One settlement per commitment and period, never started twice. */
+  commitmentTrueUp: (commitmentId: string, periodStart: string) =>
+    `commitment-true-up-${commitmentId}-${periodStart}`,
   catalogSync: () => 'catalog-sync',
   /**
    * One mirror run per Stripe object at a time: the events of a burst (an invoice's created, finalized

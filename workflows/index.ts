@@ -7,6 +7,7 @@ export {
   syncCreditNoteWorkflow,
   syncInvoiceWorkflow,
 } from './charges';
+export { commitmentsWorkflow, commitmentTrueUpWorkflow } from './commitments';
 export { creditHousekeepingWorkflow } from './credit-housekeeping';
 export { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from './credits';
 export { customerOnboarding } from './customer-onboarding';

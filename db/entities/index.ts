@@ -7,6 +7,7 @@ import { CreditTopUpSchema } from './credit-top-up';
 import { AccessSyncFailureSchema } from './access-sync-failure';
 import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
+import { CommitmentPeriodSchema, CommitmentSchema } from './commitment';
 import { CreditNoteSchema } from './credit-note';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
@@ -40,6 +41,7 @@ export * from './credit-settings';
 export * from './credit-top-up';
 export * from './audit-entry';
 export * from './charge';
+export * from './commitment';
 export * from './credit-note';
 export * from './customer';
 export * from './daily-usage';
@@ -101,4 +103,6 @@ export const entities = [
   CouponSchema,
   PromotionCodeSchema,
   CouponRedemptionSchema,
+  CommitmentSchema,
+  CommitmentPeriodSchema,
 ];

@@ -81,6 +81,8 @@ describe('replay of recorded workflow histories', () => {
       expect.arrayContaining([
         'attachPaymentMethodWorkflow',
         'catalogSyncWorkflow',
+        'commitmentTrueUpWorkflow',
+        'commitmentsWorkflow',
         'creditCheckoutWorkflow',
         'creditHousekeepingWorkflow',
         'creditPurchaseWorkflow',

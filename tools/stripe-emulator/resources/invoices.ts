@@ -2,7 +2,8 @@ import type { Emulator } from '../emulator';
 import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { paginate } from '../list';
-import { mergeMetadata, optBool, optInt, optString, reqString } from '../params';
+import { mergeMetadata, optBool, optInt, optObject, optString, reqString } from '../params';
+import type { Params } from '../form';
 import type { Router } from '../router';
 import type {
   ChargeRec,
@@ -31,13 +32,15 @@ export function registerInvoices(router: Router, emu: Emulator): void {
     const customer = optString(params, 'customer');
     const subscription = optString(params, 'subscription');
     const status = optString(params, 'status');
+    const created = createdRange(params);
     const items = emu.store
       .all<InvoiceRec>('invoice')
       .filter(
         (i) =>
           (!customer || i.customer === customer) &&
           (!subscription || i.subscription === subscription) &&
-          (!status || i.status === status),
+          (!status || i.status === status) &&
+          created(i.created),
       );
     const page = paginate(items, params, '/v1/invoices');
     return { ...page, data: page.data.map((i) => emu.present(i)) };
@@ -138,7 +141,7 @@ export function registerInvoices(router: Router, emu: Emulator): void {
       invoice: optString(params, 'invoice') || null,
       livemode: false,
       metadata: mergeMetadata({}, params),
-      period: { start: now, end: now },
+      period: itemPeriod(params, now),
       price: price?.id ?? null,
       proration: false,
       quantity,
@@ -262,4 +265,29 @@ export function registerInvoices(router: Router, emu: Emulator): void {
     });
     return emu.present(pi);
   });
+}
+
+/** `created[gt|gte|lt|lte]` of a list, as Stripe filters by the object's creation time. */
+function createdRange(params: Params): (created: number) => boolean {
+  const c = optObject(params, 'created');
+  if (!c) return () => true;
+  const bound = (k: string) => optInt(c, k);
+  const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
+  return (t) =>
+    (gt === undefined || t > gt) &&
+    (gte === undefined || t >= gte) &&
+    (lt === undefined || t < lt) &&
+    (lte === undefined || t <= lte);
+}
+
+/** An invoice item's service period: `period[start]` and `period[end]` together, else now. */
+function itemPeriod(params: Params, now: number): { start: number; end: number } {
+  const p = optObject(params, 'period');
+  if (!p) return { start: now, end: now };
+  const start = optInt(p, 'start');
+  const end = optInt(p, 'end');
+  if (start === undefined) throw missingParam('period[start]');
+  if (end === undefined) throw missingParam('period[end]');
+  if (end < start) throw invalidParam('period[end]', 'The period end must be after its start.');
+  return { start, end };
 }

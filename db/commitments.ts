@@ -1,0 +1,137 @@
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import { Commitment, CommitmentPeriod, Customer, Invoice, PaymentMethod, Subscription } from './entities';
+import { newId } from './ids';
+
+/** A customer's commitments, newest first, with the periods each was settled for (oldest first). */
+export async function commitmentsOf(em: EntityManager, customerId: string) {
+  const [commitments, periods] = await Promise.all([
+    em.find(Commitment, { customerId }, { orderBy: { createdAt: 'desc', id: 'desc' } }),
+    em.find(CommitmentPeriod, { customerId }, { orderBy: { periodStart: 'asc', id: 'asc' } }),
+  ]);
+  return { commitments, periods };
+}
+
+/** The subscription's live commitment, or null. */
+export function liveCommitment(em: EntityManager, subscriptionId: string): Promise<Commitment | null> {
+  return em.findOne(Commitment, { liveFor: subscriptionId });
+}
+
+/**
+ * Writes a new live commitment; null when the subscription already has one (its unique `liveFor` refused
+ * the second of two made at once).
+ */
+export async function insertCommitment(
+  em: EntityManager,
+  c: Omit<Commitment, 'id' | 'createdAt' | 'liveFor' | 'endedAt'>,
+  now: Date,
+): Promise<Commitment | null> {
+  const row = em.create(Commitment, {
+    ...c,
+    id: newId('cmt'),
+    liveFor: c.subscriptionId,
+    endedAt: null,
+    createdAt: now,
+  });
+  try {
+    await em.flush();
+    return row;
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    em.clear();
+    return null;
+  }
+}
+
+/** Ends a live commitment at `at`: periods that start then or later owe nothing. */
+export async function endCommitment(em: EntityManager, c: Commitment, at: Date): Promise<Commitment> {
+  c.endedAt = at;
+  c.liveFor = null;
+  await em.flush();
+  return c;
+}
+
+/** A period a commitment covers whose renewal invoice the mirror has and which is not settled yet. */
+export interface DueTrueUp {
+  commitmentId: string;
+  periodStart: string;
+  periodEnd: string;
+}
+
+/**
+ * The periods due a true-up: for each commitment, every renewal invoice of its subscription (Stripe's
+ * `subscription_cycle`, whose period is the one that ended) of a period it covers, not yet settled.
+ * Commitments ended more than a year ago are not looked at again.
+ */
+export async function dueTrueUps(em: EntityManager, now: Date, limit = 100): Promise<DueTrueUp[]> {
+  const since = new Date(now.getTime() - 366 * 86_400_000);
+  const commitments = await em.find(Commitment, { $or: [{ endedAt: null }, { endedAt: { $gte: since } }] });
+  if (commitments.length === 0) return [];
+  const subscriptionIds = [...new Set(commitments.map((c) => c.subscriptionId))];
+  const [renewals, settled] = await Promise.all([
+    em.find(
+      Invoice,
+      {
+        subscription: { $in: subscriptionIds },
+        billingReason: 'subscription_cycle',
+        status: { $ne: 'draft' },
+      },
+      { fields: ['subscription', 'periodStart', 'periodEnd'], orderBy: { periodStart: 'asc' } },
+    ),
+    em.find(
+      CommitmentPeriod,
+      { commitmentId: { $in: commitments.map((c) => c.id) } },
+      { fields: ['commitmentId', 'periodStart'] },
+    ),
+  ]);
+  const done = new Set(settled.map((p) => `${p.commitmentId}:${p.periodStart.getTime()}`));
+  const due: DueTrueUp[] = [];
+  for (const c of commitments) {
+    for (const inv of renewals) {
+      if (inv.subscription?.id !== c.subscriptionId || !inv.periodStart || !inv.periodEnd) continue;
+      const start = inv.periodStart.getTime();
+      if (start < c.startsAt.getTime() || (c.endedAt && start >= c.endedAt.getTime())) continue;
+      if (inv.periodEnd.getTime() <= start || done.has(`${c.id}:${start}`)) continue;
+      due.push({
+        commitmentId: c.id,
+        periodStart: inv.periodStart.toISOString(),
+        periodEnd: inv.periodEnd.toISOString(),
+      });
+      if (due.length >= limit) return due;
+    }
+  }
+  return due;
+}
+
+/** What settling one period needs: the commitment's terms and the Stripe ids of its customer and subscription. */
+export async function trueUpContext(em: EntityManager, commitmentId: string, periodStart: Date) {
+  const c = await em.findOneOrFail(Commitment, commitmentId);
+  const [settled, sub, customer, cards] = await Promise.all([
+    em.findOne(CommitmentPeriod, { commitmentId, periodStart }),
+    em.findOneOrFail(Subscription, c.subscriptionId, { fields: ['stripeSubscriptionId'] }),
+    em.findOneOrFail(Customer, c.customerId, { fields: ['stripeCustomerId'] }),
+    // The card the subscription is charged on: the default, else the newest (Checkout pins its card on
+    // the subscription, not on the customer, so Stripe would find none for an invoice of the customer's).
+    em.find(
+      PaymentMethod,
+      { customer: c.customerId, detachedAt: null },
+      { orderBy: { isDefault: 'desc', createdAt: 'desc' }, limit: 1, fields: ['stripePaymentMethodId'] },
+    ),
+  ]);
+  return { commitment: c, settled, sub, customer, card: cards[0]?.stripePaymentMethodId ?? null };
+}
+
+/** Writes a settled period once: a second write of the same commitment and period keeps the first. */
+export async function recordCommitmentPeriod(
+  em: EntityManager,
+  p: Omit<CommitmentPeriod, 'id' | 'createdAt'>,
+  now: Date,
+): Promise<CommitmentPeriod> {
+  em.create(CommitmentPeriod, { ...p, id: newId('cmp'), createdAt: now });
+  try {
+    await em.flush();
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    em.clear();
+  }
+  return em.findOneOrFail(CommitmentPeriod, { commitmentId: p.commitmentId, periodStart: p.periodStart });
+}

@@ -1,0 +1,68 @@
+import type { Cents } from './money';
+
+/**
+ * A minimum commitment: the customer agrees to be billed at least `minimumCents` for each billing period
+ * of their subscription from `startsAt`. What Stripe billed for a period (its fees, prorations and usage,
+ * after discounts, before tax) counts towards it; a shortfall is billed once the period has ended, as a
+ * true-up line on an invoice of its own.
+ */
+export interface MinimumCommitment {
+  minimumCents: Cents;
+  currency: string;
+  /** The start of the first period it applies to (a period start of the subscription). */
+  startsAt: Date;
+  /** When it was ended: periods that start at or after it owe nothing. */
+  endedAt: Date | null;
+}
+
+/** The largest minimum an admin may set: ten million in major units, far below a safe integer. */
+export const MAX_MINIMUM_CENTS = 1_000_000_000;
+
+/** The metadata key Stripe carries on a true-up line, so it never counts towards its own period. */
+export const TRUE_UP_METADATA_KEY = 'commitment_true_up';
+
+/** An invoice line as the period's consumption reads it: Stripe's amount, discounts and service period. */
+export interface BilledLine {
+  amountCents: Cents;
+  discountCents: Cents;
+  /** Unix seconds, Stripe's `period.start` / `period.end`. */
+  periodStart: number;
+  periodEnd: number;
+  /** A true-up line this engine billed (its metadata). */
+  trueUp: boolean;
+}
+
+/**
+ * What Stripe billed for the period [start, end) (unix seconds): every line whose service period lies
+ * within it, after its discounts; credits for unused time count negative. A line of the next period (the
+ * renewal's fee in advance) or of an earlier one is left out, as is a true-up line.
+ */
+export function periodConsumptionCents(lines: BilledLine[], start: number, end: number): Cents {
+  let sum = 0;
+  for (const l of lines) {
+    if (l.trueUp || l.periodStart < start || l.periodEnd > end) continue;
+    sum += l.amountCents - l.discountCents;
+  }
+  return sum;
+}
+
+/** The true-up a period owes: what its consumption leaves short of the minimum, never negative. */
+export function trueUpCents(minimumCents: Cents, consumedCents: Cents): Cents {
+  return Math.max(0, minimumCents - consumedCents);
+}
+
+/** Whether the commitment covers the period that starts at `periodStart`. */
+export function commitmentCovers(
+  c: Pick<MinimumCommitment, 'startsAt' | 'endedAt'>,
+  periodStart: Date,
+): boolean {
+  const t = periodStart.getTime();
+  return t >= c.startsAt.getTime() && (c.endedAt === null || t < c.endedAt.getTime());
+}
+
+/** Why a minimum cannot be set (an amount of whole cents from 1 to MAX_MINIMUM_CENTS), or null. */
+export function minimumProblem(minimumCents: number): string | null {
+  if (!Number.isSafeInteger(minimumCents) || minimumCents < 1 || minimumCents > MAX_MINIMUM_CENTS)
+    return `minimum_cents must be a whole number of cents from 1 to ${MAX_MINIMUM_CENTS}`;
+  return null;
+}

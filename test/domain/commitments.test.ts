@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import {
+  commitmentCovers,
+  MAX_MINIMUM_CENTS,
+  minimumProblem,
+  periodConsumptionCents,
+  trueUpCents,
+  type BilledLine,
+} from '../../domain/commitments';
+
+const NOV = Date.UTC(2026, 10, 1) / 1000;
+const DEC = Date.UTC(2026, 11, 1) / 1000;
+const JAN = Date.UTC(2027, 0, 1) / 1000;
+const line = (
+  amountCents: number,
+  periodStart: number,
+  periodEnd: number,
+  more: Partial<BilledLine> = {},
+) => ({
+  amountCents,
+  discountCents: 0,
+  periodStart,
+  periodEnd,
+  trueUp: false,
+  ...more,
+});
+
+describe('minimum commitments', () => {
+  it.each([
+    [
+      'the fee billed in advance and the usage billed at the end',
+      [line(2000, NOV, DEC), line(1500, NOV, DEC)],
+      3500,
+    ],
+    [
+      'the next period’s fee on the renewal invoice left out',
+      [line(1500, NOV, DEC), line(2000, DEC, JAN)],
+      1500,
+    ],
+    ['an earlier period’s usage left out', [line(900, NOV - 30 * 86_400, NOV), line(2000, NOV, DEC)], 2000],
+    ['a discount taken off its line', [line(2000, NOV, DEC, { discountCents: 500 })], 1500],
+    [
+      'a credit for unused time counted negative',
+      [line(2000, NOV, DEC), line(-1000, NOV + 15 * 86_400, DEC)],
+      1000,
+    ],
+    ['a proration inside the period counted', [line(2000, NOV, DEC), line(700, NOV + 86_400, DEC)], 2700],
+    [
+      'the engine’s own true-up line left out',
+      [line(2000, NOV, DEC), line(8000, NOV, DEC, { trueUp: true })],
+      2000,
+    ],
+  ])('counts towards November %s', (_why, lines, consumed) => {
+    expect(periodConsumptionCents(lines, NOV, DEC)).toBe(consumed);
+  });
+
+  it.each([
+    [10_000, 3_500, 6_500],
+    [10_000, 10_000, 0],
+    [10_000, 12_000, 0],
+    [10_000, -2_000, 12_000],
+  ])('with a minimum of %d and %d consumed, the true-up is %d', (minimum, consumed, owed) => {
+    expect(trueUpCents(minimum, consumed)).toBe(owed);
+  });
+
+  it('bills at least the minimum for every period, and exactly the minimum when consumption falls short', () => {
+    const lineArb = fc.record({
+      amountCents: fc.integer({ min: -50_000, max: 200_000 }),
+      discountCents: fc.integer({ min: 0, max: 10_000 }),
+      periodStart: fc.integer({ min: NOV - 40 * 86_400, max: JAN }),
+      length: fc.integer({ min: 0, max: 40 * 86_400 }),
+      trueUp: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: MAX_MINIMUM_CENTS }),
+        fc.array(lineArb, { maxLength: 30 }),
+        (minimum, raw) => {
+          const lines = raw.map((l) => ({ ...l, periodEnd: l.periodStart + l.length }));
+          // The model: a line belongs to November when its whole service period lies inside it.
+          const inside = lines.filter(
+            (l) => !l.trueUp && l.periodStart >= NOV && l.periodStart + l.length <= DEC,
+          );
+          const consumed = inside.reduce((s, l) => s + l.amountCents - l.discountCents, 0);
+          expect(periodConsumptionCents(lines, NOV, DEC)).toBe(consumed);
+          const owed = trueUpCents(minimum, consumed);
+          expect(Number.isSafeInteger(owed) && owed >= 0).toBe(true);
+          expect(consumed + owed).toBe(Math.max(minimum, consumed));
+        },
+      ),
+    );
+  });
+
+  it('covers the periods that start from its start until it was ended', () => {
+    const c = { startsAt: new Date(NOV * 1000), endedAt: new Date(JAN * 1000) };
+    expect(commitmentCovers(c, new Date((NOV - 1) * 1000))).toBe(false);
+    expect(commitmentCovers(c, new Date(NOV * 1000))).toBe(true);
+    expect(commitmentCovers(c, new Date(DEC * 1000))).toBe(true);
+    expect(commitmentCovers(c, new Date(JAN * 1000))).toBe(false);
+    expect(commitmentCovers({ ...c, endedAt: null }, new Date(JAN * 1000 * 2))).toBe(true);
+  });
+
+  it.each([
+    [1, null],
+    [MAX_MINIMUM_CENTS, null],
+    [0, 'minimum_cents'],
+    [-100, 'minimum_cents'],
+    [10.5, 'minimum_cents'],
+    [MAX_MINIMUM_CENTS + 1, 'minimum_cents'],
+    [Number.NaN, 'minimum_cents'],
+    [Number.POSITIVE_INFINITY, 'minimum_cents'],
+  ])('takes a minimum of %d: %s', (cents, problem) => {
+    const found = minimumProblem(cents);
+    expect(found === null ? null : found.split(' ')[0]).toBe(problem);
+  });
+});

@@ -1,0 +1,154 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  sleep,
+  startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { periodConsumptionCents, trueUpCents } from '../domain/commitments';
+import { FAILURE } from '../domain/failure-types';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
+import { workflowIds } from './ids';
+
+const db = proxyActivities<Activities>(dbActivityOptions);
+const stripe = proxyActivities<Activities>(stripeCallOptions);
+
+export interface CommitmentTrueUpInput {
+  commitmentId: string;
+  /** ISO instants of the period settled: its renewal invoice's period. */
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface CommitmentTrueUpResult {
+  consumedCents: number;
+  trueUpCents: number;
+  stripeInvoiceId: string | null;
+  /** False when the card declined (or an earlier run settled it): the invoice stays open until paid. */
+  paid: boolean;
+}
+
+/**
+ * Settles one period of a minimum commitment: what Stripe billed for it is read, the shortfall (if any)
+ * is invoiced on its own and charged to the card on file, and the period is recorded once. Named after
+ * the commitment and period and never started twice, so a period is settled once.
+ */
+export async function commitmentTrueUpWorkflow(
+  input: CommitmentTrueUpInput,
+): Promise<CommitmentTrueUpResult> {
+  const terms = await db.loadTrueUpTerms({
+    commitmentId: input.commitmentId,
+    periodStart: input.periodStart,
+  });
+  if (terms.settled) return { ...terms.settled, paid: terms.settled.trueUpCents === 0 };
+  if (!terms.stripeSubscriptionId || !terms.stripeCustomerId)
+    throw ApplicationFailure.nonRetryable('The commitment’s subscription has no Stripe subscription');
+  const start = Date.parse(input.periodStart) / 1000;
+  const end = Date.parse(input.periodEnd) / 1000;
+  const lines = await stripe.billedLinesSince({
+    stripeSubscriptionId: terms.stripeSubscriptionId,
+    periodStart: input.periodStart,
+  });
+  const consumedCents = periodConsumptionCents(lines, start, end);
+  const owed = trueUpCents(terms.minimumCents, consumedCents);
+  let stripeInvoiceId: string | null = null;
+  let paid = true;
+  if (owed > 0) {
+    ({ stripeInvoiceId } = await stripe.invoiceTrueUp({
+      commitmentId: input.commitmentId,
+      stripeCustomerId: terms.stripeCustomerId,
+      amountCents: owed,
+      currency: terms.currency,
+      periodStart: input.periodStart,
+      periodEnd: input.periodEnd,
+    }));
+  }
+  await db.recordTrueUp({
+    commitmentId: input.commitmentId,
+    customerId: terms.customerId,
+    periodStart: input.periodStart,
+    periodEnd: input.periodEnd,
+    minimumCents: terms.minimumCents,
+    consumedCents,
+    trueUpCents: owed,
+    currency: terms.currency,
+    stripeInvoiceId,
+  });
+  if (stripeInvoiceId) paid = await payOnce(stripeInvoiceId, terms.paymentMethodId);
+  return { consumedCents, trueUpCents: owed, stripeInvoiceId, paid };
+}
+
+/** One charge of the true-up invoice; a decline leaves it open, where Stripe's hosted page takes a card. */
+async function payOnce(stripeInvoiceId: string, paymentMethodId: string | null): Promise<boolean> {
+  try {
+    const inv = await stripe.payInvoice({
+      stripeInvoiceId,
+      attempt: 1,
+      ...(paymentMethodId ? { paymentMethodId } : {}),
+    });
+    return inv.status === 'paid';
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    if (
+      err instanceof ActivityFailure &&
+      cause instanceof ApplicationFailure &&
+      cause.type === FAILURE.cardDeclined
+    )
+      return false;
+    throw err;
+  }
+}
+
+export interface CommitmentsLoopInput {
+  /** Pause between looks (default 60 s). */
+  intervalSeconds?: number;
+  /** Looks per run before continue-as-new (default 60). */
+  cyclesPerRun?: number;
+  /** Stop after this many looks (tests). */
+  maxCycles?: number;
+  cycles?: number;
+}
+
+/** The workflow id of the one loop: a second start finds the running one. */
+export const COMMITMENTS_WORKFLOW_ID = 'commitments';
+
+/**
+ * Every minute: starts the settlement of each period a commitment covers whose renewal invoice has come
+ * (the period is over and Stripe billed its usage), once per period.
+ */
+export async function commitmentsWorkflow(input: CommitmentsLoopInput = {}): Promise<number> {
+  const cyclesPerRun = input.cyclesPerRun ?? 60;
+  let cycles = input.cycles ?? 0;
+  for (let run = 0; run < cyclesPerRun; run++) {
+    try {
+      for (const due of await db.dueCommitmentPeriods({})) await startTrueUp(due);
+    } catch (err) {
+      // A look that fails for good is logged and the next one tries again: the loop must not end.
+      if (!(err instanceof ActivityFailure)) throw err;
+      log.warn('commitments look failed', { error: err.message });
+    }
+    cycles++;
+    if (input.maxCycles !== undefined && cycles >= input.maxCycles) return cycles;
+    await sleep((input.intervalSeconds ?? 60) * 1000);
+  }
+  return continueAsNew<typeof commitmentsWorkflow>({ ...input, cycles });
+}
+
+async function startTrueUp(due: CommitmentTrueUpInput): Promise<void> {
+  try {
+    await startChild(commitmentTrueUpWorkflow, {
+      workflowId: workflowIds.commitmentTrueUp(due.commitmentId, due.periodStart),
+      args: [due],
+      // A run that failed may be started again; one that settled the period may not.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
