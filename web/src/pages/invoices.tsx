@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, type ApiError, call, download, type Invoice } from '../api/client';
 import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
 import { UpcomingInvoice } from '../upcoming-invoice';
+import { OwnCommitment } from '../own-commitment';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { saveFile } from '../save-file';
@@ -66,6 +67,7 @@ export function Invoices() {
           return response.status === 404 ? null : (data ?? null);
         }}
       />
+      <OwnCommitment />
       <Loaded state={page} what="invoices">
         {(data) =>
           data.list.length === 0 ? (
