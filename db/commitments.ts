@@ -135,3 +135,37 @@ export async function recordCommitmentPeriod(
   }
   return em.findOneOrFail(CommitmentPeriod, { commitmentId: p.commitmentId, periodStart: p.periodStart });
 }
+
+/**
+ * Commitments for revenue, in one currency: the live ones with their subscription's interval, and the
+ * periods that ended within [start, end) with their customer's email.
+ */
+export async function commitmentBook(em: EntityManager, currency: string, start: Date, end: Date) {
+  const [live, periods] = await Promise.all([
+    em.find(Commitment, { liveFor: { $ne: null }, currency }),
+    em.find(
+      CommitmentPeriod,
+      { currency, periodEnd: { $gte: start, $lt: end } },
+      { orderBy: { periodEnd: 'asc', id: 'asc' } },
+    ),
+  ]);
+  const subs = await em.find(
+    Subscription,
+    { id: { $in: live.map((c) => c.subscriptionId) } },
+    { fields: ['interval'] },
+  );
+  const customers = await em.find(
+    Customer,
+    { id: { $in: [...new Set(periods.map((p) => p.customerId))] } },
+    { fields: ['email'] },
+  );
+  const interval = new Map(subs.map((s) => [s.id, s.interval]));
+  const email = new Map(customers.map((c) => [c.id, c.email]));
+  return {
+    live: live.map((c) => ({
+      minimumCents: c.minimumCents,
+      interval: interval.get(c.subscriptionId) === 'year' ? ('year' as const) : ('month' as const),
+    })),
+    periods: periods.map((p) => ({ ...p, email: email.get(p.customerId) ?? null })),
+  };
+}

@@ -66,3 +66,34 @@ export function minimumProblem(minimumCents: number): string | null {
     return `minimum_cents must be a whole number of cents from 1 to ${MAX_MINIMUM_CENTS}`;
   return null;
 }
+
+/** A settled period as revenue totals it. */
+export interface SettledPeriod {
+  minimumCents: Cents;
+  consumedCents: Cents;
+  trueUpCents: Cents;
+}
+
+/**
+ * Committed against consumed over settled periods: what the minimums promised, what the periods billed,
+ * the true-ups that made up the difference, and how many periods fell short. What was billed for the
+ * periods in all is the larger of each period's consumption and its minimum.
+ */
+export function commitmentTotals(periods: SettledPeriod[]) {
+  let minimumCents = 0;
+  let consumedCents = 0;
+  let trueUpCents = 0;
+  let short = 0;
+  for (const p of periods) {
+    minimumCents += p.minimumCents;
+    consumedCents += p.consumedCents;
+    trueUpCents += p.trueUpCents;
+    if (p.trueUpCents > 0) short++;
+  }
+  return { periods: periods.length, short, minimumCents, consumedCents, trueUpCents };
+}
+
+/** A minimum per billing period as a monthly figure: a yearly one is a twelfth (rounded half up). */
+export function monthlyMinimumCents(minimumCents: Cents, interval: 'month' | 'year'): Cents {
+  return interval === 'year' ? Math.round(minimumCents / 12) : minimumCents;
+}

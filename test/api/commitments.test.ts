@@ -167,6 +167,38 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       amount_paid_cents: 3100,
     });
 
+    // Revenue: committed against consumed for the month the period ended in.
+    const month = period.period_end.slice(0, 7);
+    const revenue = await adminCall('GET', `/admin/revenue/commitments?month=${month}&currency=usd`);
+    expect(revenue.status).toBe(200);
+    expect(revenue.body.periods).toContainEqual({
+      email: s.email,
+      period_start: period.period_start,
+      period_end: period.period_end,
+      minimum_cents: 5000,
+      consumed_cents: 1900,
+      true_up_cents: 3100,
+      invoice_id: invoice.id,
+    });
+    const listed2 = revenue.body.periods as {
+      minimum_cents: number;
+      consumed_cents: number;
+      true_up_cents: number;
+    }[];
+    expect(revenue.body.settled).toEqual({
+      periods: listed2.length,
+      short: listed2.filter((p) => p.true_up_cents > 0).length,
+      minimum_cents: listed2.reduce((t, p) => t + p.minimum_cents, 0),
+      consumed_cents: listed2.reduce((t, p) => t + p.consumed_cents, 0),
+      true_up_cents: listed2.reduce((t, p) => t + p.true_up_cents, 0),
+    });
+    expect(revenue.body.live.monthly_minimum_cents).toBeGreaterThanOrEqual(5000);
+    const badMonth = await adminCall('GET', '/admin/revenue/commitments?month=2026-13');
+    expect({ status: badMonth.status, field: badMonth.body.error?.details?.field }).toEqual({
+      status: 400,
+      field: 'query.month',
+    });
+
     // Another look settles nothing twice.
     await settle(s.email, 1);
     const trueUps = (

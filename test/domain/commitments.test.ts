@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import {
   commitmentCovers,
+  commitmentTotals,
+  monthlyMinimumCents,
   MAX_MINIMUM_CENTS,
   minimumProblem,
   periodConsumptionCents,
@@ -112,5 +114,37 @@ describe('minimum commitments', () => {
   ])('takes a minimum of %d: %s', (cents, problem) => {
     const found = minimumProblem(cents);
     expect(found === null ? null : found.split(' ')[0]).toBe(problem);
+  });
+});
+
+describe('committed against consumed', () => {
+  it('totals settled periods: minimums, consumption, true-ups and the periods that fell short', () => {
+    const totals = commitmentTotals([
+      { minimumCents: 5000, consumedCents: 2500, trueUpCents: 2500 },
+      { minimumCents: 5000, consumedCents: 7900, trueUpCents: 0 },
+      { minimumCents: 12_000, consumedCents: 0, trueUpCents: 12_000 },
+    ]);
+    expect(totals).toEqual({
+      periods: 3,
+      short: 2,
+      minimumCents: 22_000,
+      consumedCents: 10_400,
+      trueUpCents: 14_500,
+    });
+    expect(commitmentTotals([])).toEqual({
+      periods: 0,
+      short: 0,
+      minimumCents: 0,
+      consumedCents: 0,
+      trueUpCents: 0,
+    });
+  });
+
+  it.each([
+    [5000, 'month', 5000],
+    [60_000, 'year', 5000],
+    [100, 'year', 8],
+  ] as const)('counts a minimum of %d a %s as %d a month', (cents, interval, monthly) => {
+    expect(monthlyMinimumCents(cents, interval)).toBe(monthly);
   });
 });

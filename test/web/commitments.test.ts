@@ -93,6 +93,11 @@ describe('minimum commitments in the web app', () => {
     expect(await row.textContent()).toContain('$19.00');
     await screenshot(console, 'admin-customer-commitment-settled');
 
+    // The Revenue page counts the commitment live.
+    await console.goto(`${stack.api.url}/admin`);
+    await console.getByTestId('commitment-totals').getByText('1, $50.00 a month').waitFor();
+    await screenshot(console, 'admin-revenue-commitments');
+
     const own = await signInAs(web.browser, stack.api.url, {
       email,
       role: 'viewer',

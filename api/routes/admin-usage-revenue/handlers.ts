@@ -1,6 +1,7 @@
 import type { HandlerInput } from '../../routing/define-route';
 import { usageRevenue } from '../../../services/revenue/usage-revenue';
-import type { usageRevenueQuery } from './schemas';
+import { commitmentRevenue } from '../../../services/revenue/commitments';
+import type { commitmentRevenueQuery, usageRevenueQuery } from './schemas';
 
 export async function getUsageRevenue({
   deps,
@@ -25,5 +26,37 @@ export async function getUsageRevenue({
       customers: l.customers,
     })),
     total_cents: r.totalCents,
+  };
+}
+
+export async function getCommitmentRevenue({
+  deps,
+  query,
+}: HandlerInput<undefined, typeof commitmentRevenueQuery, undefined, 'admin'>) {
+  const r = await commitmentRevenue(deps.orm.em.fork(), {
+    now: new Date(),
+    month: query.month,
+    currency: query.currency,
+  });
+  return {
+    month: r.month,
+    currency: r.currency,
+    live: { commitments: r.live.commitments, monthly_minimum_cents: r.live.monthlyMinimumCents },
+    settled: {
+      periods: r.settled.periods,
+      short: r.settled.short,
+      minimum_cents: r.settled.minimumCents,
+      consumed_cents: r.settled.consumedCents,
+      true_up_cents: r.settled.trueUpCents,
+    },
+    periods: r.periods.map((p) => ({
+      email: p.email,
+      period_start: p.periodStart.toISOString(),
+      period_end: p.periodEnd.toISOString(),
+      minimum_cents: p.minimumCents,
+      consumed_cents: p.consumedCents,
+      true_up_cents: p.trueUpCents,
+      invoice_id: p.stripeInvoiceId ?? null,
+    })),
   };
 }

@@ -1,6 +1,11 @@
 import { defineRoute } from '../../routing/define-route';
-import { getUsageRevenue } from './handlers';
-import { usageRevenueQuery, usageRevenueResponse } from './schemas';
+import { getCommitmentRevenue, getUsageRevenue } from './handlers';
+import {
+  commitmentRevenueQuery,
+  commitmentRevenueResponse,
+  usageRevenueQuery,
+  usageRevenueResponse,
+} from './schemas';
 
 /** What usage billed per type and model, as the rollup rates it for Stripe (docs/pricing.md). */
 export const adminUsageRevenueRoutes = [
@@ -16,5 +21,18 @@ export const adminUsageRevenueRoutes = [
     fields: { month: 'query.month' },
     response: usageRevenueResponse,
     handler: getUsageRevenue,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/revenue/commitments',
+    summary:
+      'Minimum commitments committed against consumed: what live ones promise a month, and for the periods ' +
+      'that ended in ?month (default: this month), the minimums, what they billed and the true-ups, in one currency',
+    tags: ['admin', 'revenue'],
+    access: 'admin',
+    query: commitmentRevenueQuery,
+    fields: { month: 'query.month' },
+    response: commitmentRevenueResponse,
+    handler: getCommitmentRevenue,
   }),
 ];

@@ -34,3 +34,32 @@ export const usageRevenueResponse = z.object({
   ),
   total_cents: cents,
 });
+
+export const commitmentRevenueQuery = usageRevenueQuery;
+
+export const commitmentRevenueResponse = z.object({
+  month: z.string(),
+  currency: z.string(),
+  /** The commitments live now, and what they promise a month (a yearly minimum counts a twelfth). */
+  live: z.object({ commitments: count, monthly_minimum_cents: cents }),
+  /** The periods that ended in the month: committed (minimums) against consumed, and the true-ups. */
+  settled: z.object({
+    periods: count,
+    /** Periods billed less than their minimum. */
+    short: count,
+    minimum_cents: cents,
+    consumed_cents: cents,
+    true_up_cents: cents,
+  }),
+  periods: z.array(
+    z.object({
+      email: z.string().nullable(),
+      period_start: z.string(),
+      period_end: z.string(),
+      minimum_cents: cents,
+      consumed_cents: cents,
+      true_up_cents: cents,
+      invoice_id: z.string().nullable(),
+    }),
+  ),
+});

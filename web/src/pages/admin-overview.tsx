@@ -1,4 +1,5 @@
 import { CurrencyReport } from './admin-currency-report';
+import { CommitmentRevenue } from './admin-commitment-revenue';
 import { UsageRevenue } from './admin-usage-revenue';
 import { useEffect, useMemo, useState } from 'react';
 import { api, call } from '../api/client';
@@ -327,6 +328,7 @@ export function AdminOverview() {
         </Loaded>
       </Card>
       <UsageRevenue currency={cur} />
+      <CommitmentRevenue currency={cur} />
       <CurrencyReport />
     </Page>
   );
