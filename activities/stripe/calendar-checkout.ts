@@ -6,6 +6,7 @@ import { FAILURE } from '../../domain/failure-types';
 import type { ActivityDeps } from '../deps';
 import type { BillingAnchor } from '../../domain/billing-anchor';
 import { stripeCall } from './errors';
+import { requireStripe } from './require-stripe';
 
 /**
  * Now as Stripe bills this customer: a customer on a test clock lives at the clock's time, anyone else at
@@ -34,10 +35,16 @@ export interface CalendarCheckout {
 export async function calendarTerms(
   deps: ActivityDeps,
   stripe: Stripe,
-  req: { billingAnchor?: BillingAnchor | null; trialDays: number; stripeCustomerId: string },
+  req: {
+    billingAnchor?: BillingAnchor | null;
+    trialDays: number;
+    stripeCustomerId: string;
+    /** Stripe's now for the customer, read by the workflow beforehand; runs from before read it here. */
+    stripeNowS?: number | null;
+  },
 ): Promise<CalendarCheckout> {
   if (req.billingAnchor !== 'calendar') return { session: {}, trialEnd: null, subscription: {} };
-  const nowS = await stripeNowFor(deps, stripe, req.stripeCustomerId);
+  const nowS = req.stripeNowS ?? (await stripeNowFor(deps, stripe, req.stripeCustomerId));
   if (req.trialDays > 0)
     return { session: {}, trialEnd: calendarTrialEnd(nowS, req.trialDays), subscription: {} };
   const anchorS = nextCalendarAnchor(nowS);
@@ -53,4 +60,12 @@ export async function calendarTerms(
     trialEnd: null,
     subscription: { billing_cycle_anchor: anchorS, proration_behavior: 'create_prorations' },
   };
+}
+
+/** The read calendar billing needs before its Checkout session: now as Stripe bills the customer. */
+export function createStripeClockActivities(deps: ActivityDeps) {
+  async function stripeNowForCustomer(stripeCustomerId: string): Promise<number> {
+    return stripeNowFor(deps, requireStripe(deps), stripeCustomerId);
+  }
+  return { stripeNowForCustomer };
 }

@@ -30,6 +30,8 @@ export interface CheckoutRequest {
   billingAnchor?: BillingAnchor | null;
   /** The plan price's quantity: the seats on a plan priced per seat. Absent: one. */
   quantity?: number | null;
+  /** Calendar billing: Stripe's now for the customer (a test clock's time), read by its own activity. */
+  stripeNowS?: number | null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ActivityDeps } from '../deps';
 import { createStripeCatalogActivities } from './catalog';
 import { createStripeChargeActivities } from './charges';
+import { createStripeClockActivities } from './calendar-checkout';
 import { createStripeCheckoutActivities } from './checkout';
 import { createStripeCreditNoteActivities } from './credit-notes';
 import { createStripeCustomerActivities } from './customers';
@@ -15,6 +16,7 @@ export function createStripeActivities(deps: ActivityDeps) {
     ...createStripeCatalogActivities(deps),
     ...createStripeCustomerActivities(deps),
     ...createStripeCheckoutActivities(deps),
+    ...createStripeClockActivities(deps),
     ...createStripeSubscriptionActivities(deps),
     ...createStripeSeatActivities(deps),
     ...createStripeInvoiceActivities(deps),

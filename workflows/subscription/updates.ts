@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import {
   checkoutRefusal,
   isTrialTierTrial,
@@ -27,6 +27,9 @@ import type { Run } from './run';
 import { applySnapshot } from './snapshots';
 import { publish } from './visibility';
 
+/** Calendar checkouts read Stripe's now in an activity of its own, before the session is created. */
+export const CALENDAR_NOW_READ_APART = 'calendar-now-read-apart';
+
 /** Validators refuse with the domain's reason; Temporal answers the caller and nothing is recorded. */
 function refuse(reason: string | null): void {
   if (reason) throw new Error(reason);
@@ -42,6 +45,13 @@ export function acceptRequests(run: Run): void {
       exclusive(async () => {
         const stripeCustomerId = await stripe.ensureStripeCustomer(state.customerId);
         state.stripeCustomerId = stripeCustomerId;
+        // Calendar billing needs Stripe's now (a test clock's time) to place the 1st: a read of its own,
+        // before the call that creates the session. Runs from before read it inside that call.
+        const calendar = input.plan.billingAnchor === 'calendar';
+        const stripeNowS =
+          calendar && patched(CALENDAR_NOW_READ_APART)
+            ? await stripe.stripeNowForCustomer(stripeCustomerId)
+            : null;
         return stripe.createCheckoutSession({
           subscriptionId: state.subscriptionId,
           stripeCustomerId,
@@ -55,6 +65,7 @@ export function acceptRequests(run: Run): void {
           ...(urls.promotionCodeId ? { promotionCodeId: urls.promotionCodeId } : {}),
           ...(input.plan.billingAnchor === 'calendar' ? { billingAnchor: 'calendar' as const } : {}),
           ...(input.plan.seats ? { quantity: input.plan.seats } : {}),
+          ...(stripeNowS !== null ? { stripeNowS } : {}),
         });
       }),
     { validator: (_urls) => refuse(checkoutRefusal(state)) },
