@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
+import { recordBillingEvent } from '../db/billing-events';
 import { dueTrueUps, recordCommitmentPeriod, trueUpContext } from '../db/commitments';
+import { sqlFor } from '../db/raw-sql';
 import { TRUE_UP_METADATA_KEY, type BilledLine } from '../domain/commitments';
 import { clockOf } from '../domain/clock';
 import type { ActivityDeps } from './deps';
@@ -145,11 +147,31 @@ export function createCommitmentActivities(deps: ActivityDeps) {
     currency: string;
     stripeInvoiceId: string | null;
   }): Promise<void> {
+    const em = deps.orm.em.fork();
+    const now = clockOf(deps).now();
     await recordCommitmentPeriod(
-      deps.orm.em.fork(),
+      em,
       { ...req, periodStart: new Date(req.periodStart), periodEnd: new Date(req.periodEnd) },
-      clockOf(deps).now(),
+      now,
     );
+    if (req.trueUpCents === 0) return;
+    // For the outgoing webhooks, once per commitment and period whatever retries.
+    await recordBillingEvent(sqlFor(em), {
+      customerId: req.customerId,
+      type: 'commitment.trued_up',
+      payload: {
+        commitment_id: req.commitmentId,
+        period_start: req.periodStart,
+        period_end: req.periodEnd,
+        minimum_cents: req.minimumCents,
+        consumed_cents: req.consumedCents,
+        true_up_cents: req.trueUpCents,
+        currency: req.currency,
+        invoice_id: req.stripeInvoiceId,
+      },
+      dedupeKey: `commitment.trued_up:${req.commitmentId}:${req.periodStart}`,
+      at: now,
+    });
   }
 
   return { dueCommitmentPeriods, loadTrueUpTerms, billedLinesSince, invoiceTrueUp, recordTrueUp };

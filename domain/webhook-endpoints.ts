@@ -18,6 +18,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'spend_cap.reached',
   'credits.low',
   'credits.purchased',
+  'commitment.trued_up',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AuditEntry } from '../../db/entities';
+import { AuditEntry, BillingEvent } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
@@ -62,7 +62,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
               i.status === 'paid' && i.period_end === new Date(end).toISOString(),
           ),
         'the renewal in the mirror',
-        60_000,
+        120_000,
       );
     };
     return { ...who, call, sub: active.body, email, renew };
@@ -80,7 +80,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       () => adminCall('GET', commitmentPath(email)),
       (r) => r.body?.periods?.length === periods,
       `${periods} periods settled`,
-      60_000,
+      120_000,
     );
     // A period is recorded before its true-up is charged: wait for each settlement to finish.
     for (const p of settled.body.periods as { commitment_id: string; period_start: string }[])
@@ -167,6 +167,24 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       amount_paid_cents: 3100,
     });
 
+    // The outgoing webhooks are told once: the period settled, with its true-up invoice.
+    const events = await stack.db.orm.em.fork().find(BillingEvent, { type: 'commitment.trued_up' });
+    const mine = events.filter(
+      (e) => (e.payload as { commitment_id?: string }).commitment_id === period.commitment_id,
+    );
+    expect(mine.map((e) => e.payload)).toEqual([
+      {
+        commitment_id: period.commitment_id,
+        period_start: period.period_start,
+        period_end: period.period_end,
+        minimum_cents: 5000,
+        consumed_cents: 1900,
+        true_up_cents: 3100,
+        currency: 'usd',
+        invoice_id: invoice.id,
+      },
+    ]);
+
     // Revenue: committed against consumed for the month the period ended in.
     const month = period.period_end.slice(0, 7);
     const revenue = await adminCall('GET', `/admin/revenue/commitments?month=${month}&currency=usd`);
@@ -205,7 +223,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 100 })
     ).data.filter((i) => i.metadata?.['commitment_true_up']);
     expect(trueUps.map((i) => i.id)).toEqual([invoice.id]);
-  }, 180_000);
+  }, 300_000);
 
   it('counts usage and fees towards the minimum, to the cent, over random usage and minimums', async () => {
     await fc.assert(
@@ -254,7 +272,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       ),
       { numRuns: dialect === 'sqlite' ? 6 : 3 },
     );
-  }, 300_000);
+  }, 600_000);
 
   it('lets an admin set one commitment at a time and end it at the period end, audited; refuses bad minimums naming the field', async () => {
     const s = await subscriber();
@@ -313,5 +331,5 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       minimum_cents: 5000,
     });
     expect(nobody.status).toBe(404);
-  }, 180_000);
+  }, 300_000);
 });
