@@ -3,17 +3,15 @@ import {
   ApplicationFailure,
   continueAsNew,
   log,
-  ParentClosePolicy,
   proxyActivities,
   sleep,
-  startChild,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { periodConsumptionCents, trueUpCents } from '../domain/commitments';
 import { FAILURE } from '../domain/failure-types';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
+import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
 const stripe = proxyActivities<Activities>(stripeCallOptions);
@@ -140,15 +138,10 @@ export async function commitmentsWorkflow(input: CommitmentsLoopInput = {}): Pro
 }
 
 async function startTrueUp(due: CommitmentTrueUpInput): Promise<void> {
-  try {
-    await startChild(commitmentTrueUpWorkflow, {
-      workflowId: workflowIds.commitmentTrueUp(due.commitmentId, due.periodStart),
-      args: [due],
-      // A run that failed may be started again; one that settled the period may not.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  await startDetached(commitmentTrueUpWorkflow, {
+    workflowId: workflowIds.commitmentTrueUp(due.commitmentId, due.periodStart),
+    args: [due],
+    // A run that failed may be started again; one that settled the period may not.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+  });
 }

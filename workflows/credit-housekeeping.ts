@@ -1,17 +1,9 @@
-import {
-  ActivityFailure,
-  continueAsNew,
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  sleep,
-  startChild,
-} from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ActivityFailure, continueAsNew, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { dbActivityOptions } from './activity-options';
 import { creditTopUpWorkflow } from './credits';
 import { workflowIds } from './ids';
+import { startDetached } from './start-detached';
 
 export interface CreditHousekeepingInput {
   /** Pause between cycles (default 60 s). */
@@ -64,15 +56,10 @@ export async function creditHousekeepingWorkflow(input: CreditHousekeepingInput 
 }
 
 async function startTopUp(c: { customerId: string; crossingKey: string }, retryAfterSeconds: number) {
-  try {
-    await startChild(creditTopUpWorkflow, {
-      workflowId: workflowIds.creditTopUp(c.crossingKey),
-      args: [{ customerId: c.customerId, crossingKey: c.crossingKey, retryAfterSeconds }],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      // The top-up outlives this loop's continue-as-new.
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  // The top-up outlives this loop's continue-as-new.
+  await startDetached(creditTopUpWorkflow, {
+    workflowId: workflowIds.creditTopUp(c.crossingKey),
+    args: [{ customerId: c.customerId, crossingKey: c.crossingKey, retryAfterSeconds }],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+  });
 }

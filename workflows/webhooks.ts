@@ -1,16 +1,8 @@
-import {
-  ActivityFailure,
-  continueAsNew,
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  sleep,
-  startChild,
-} from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ActivityFailure, continueAsNew, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities, AttemptOutcome, WebhookQueue } from '../activities';
 import { dbActivityOptions } from './activity-options';
 import { workflowIds } from './ids';
+import { startDetached } from './start-detached';
 
 /** The workflow id of the one dispatcher: a second start finds the running one. */
 export const WEBHOOK_DISPATCH_WORKFLOW_ID = 'webhook-dispatch';
@@ -78,17 +70,12 @@ export async function webhookDispatchWorkflow(input: WebhookDispatchInput = {}):
 
 /** Starts a queue's workflow unless it runs already (it will find the new delivery itself). */
 async function startQueue(q: WebhookQueue): Promise<void> {
-  try {
-    await startChild(webhookQueueWorkflow, {
-      workflowId: workflowIds.webhookQueue(q.endpointId, q.queueKey),
-      args: [q],
-      // A queue that ended may start again; a running one refuses the second start.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
+  await startDetached(webhookQueueWorkflow, {
+    workflowId: workflowIds.webhookQueue(q.endpointId, q.queueKey),
+    args: [q],
+    // A queue that ended may start again; a running one refuses the second start.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+  });
 }
 
 export interface WebhookQueueInput extends WebhookQueue {
