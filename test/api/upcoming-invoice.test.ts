@@ -1,6 +1,11 @@
 import fc from 'fast-check';
-import { usageRollupWorkflow } from '../../workflows/usage-rollup';
-import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import {
+  customerOnClock,
+  rollUpOnce,
+  starterOnClock,
+  startFullStack,
+  type FullStack,
+} from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
 
 const DAY_S = 86_400;
@@ -15,35 +20,10 @@ describe('the upcoming invoice', () => {
 
   let seq = 0;
   /** A starter subscriber on a test clock, paid through Checkout. */
-  async function subscriber() {
-    const name = `upcoming-${++seq}-${Date.now()}`;
-    const who = await customerOnClock(stack, name);
-    const call = (method: string, path: string, body?: unknown) =>
-      stack.api.request(method, `/api/v1${path}`, { token: who.token, body });
-    const checkout = await call('POST', '/billing/checkout/create', {
-      tier_id: 'starter',
-      billing_cycle: 'monthly',
-    });
-    expect(checkout.status).toBe(200);
-    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    const active = await waitUntil(
-      who.getSub,
-      (r) => r.body?.status === 'active',
-      'the subscription',
-      60_000,
-    );
-    return { ...who, call, sub: active.body, email: `${name}@example.com` };
-  }
+  const subscriber = () => starterOnClock(stack, `upcoming-${++seq}-${Date.now()}`);
 
   /** The usage rollup's one pass: closed windows folded and the rated cost sent to Stripe's meter. */
-  async function rollUp() {
-    await new Promise((r) => setTimeout(r, 1100));
-    await stack.env.client.workflow.execute(usageRollupWorkflow, {
-      workflowId: `usage-rollup-upcoming-${Date.now()}-${seq}`,
-      taskQueue: TASK_QUEUE,
-      args: [{ windowSeconds: 1, maxCycles: 1 }],
-    });
-  }
+  const rollUp = () => rollUpOnce(stack, TASK_QUEUE, `usage-rollup-upcoming-${Date.now()}-${seq}`);
 
   it('answers, to the cent and line by line, the invoice Stripe then issues and the mirror stores: plan, usage, coupon', async () => {
     await fc.assert(

@@ -17,6 +17,7 @@ import type { MailSettings } from '../../activities/notify/email';
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { waitUntil } from './eventually';
+import { usageRollupWorkflow } from '../../workflows/usage-rollup';
 
 export interface FullStack {
   env: TestWorkflowEnvironment;
@@ -189,4 +190,32 @@ export async function starterSubscriber(stack: FullStack, name: string, opts: { 
     customerId: customer.id,
     stripeCustomerId: stripeCustomer.id,
   };
+}
+
+/**
+ * A starter subscriber (monthly, metered usage) on a Stripe test clock who paid at Checkout with 4242,
+ * acting through the API with their own token; `name` names the email and the identity.
+ */
+export async function starterOnClock(stack: FullStack, name: string) {
+  const who = await customerOnClock(stack, name);
+  const call = (method: string, path: string, body?: unknown) =>
+    stack.api.request(method, `/api/v1${path}`, { token: who.token, body });
+  const checkout = await call('POST', '/billing/checkout/create', {
+    tier_id: 'starter',
+    billing_cycle: 'monthly',
+  });
+  expect(checkout.status).toBe(200);
+  stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+  const active = await waitUntil(who.getSub, (r) => r.body?.status === 'active', 'the subscription', 60_000);
+  return { ...who, call, sub: active.body, email: `${name}@example.com` };
+}
+
+/** The usage rollup's one pass, once the current one-second window has closed: the rated cost sent to Stripe's meter. */
+export async function rollUpOnce(stack: FullStack, taskQueue: string, workflowId: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1100));
+  await stack.env.client.workflow.execute(usageRollupWorkflow, {
+    workflowId,
+    taskQueue,
+    args: [{ windowSeconds: 1, maxCycles: 1 }],
+  });
 }
