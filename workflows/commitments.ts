@@ -81,7 +81,10 @@ export async function commitmentTrueUpWorkflow(
   return { consumedCents, trueUpCents: owed, stripeInvoiceId, paid };
 }
 
-/** One charge of the true-up invoice; a decline leaves it open, where Stripe's hosted page takes a card. */
+/**
+ * One charge of the true-up invoice. A decline, or a customer with no card Stripe can charge, leaves it
+ * open, where Stripe's hosted page takes a card: the period is settled either way.
+ */
 async function payOnce(stripeInvoiceId: string, paymentMethodId: string | null): Promise<boolean> {
   try {
     const inv = await stripe.payInvoice({
@@ -92,12 +95,10 @@ async function payOnce(stripeInvoiceId: string, paymentMethodId: string | null):
     return inv.status === 'paid';
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause;
-    if (
-      err instanceof ActivityFailure &&
+    const leftOpen =
       cause instanceof ApplicationFailure &&
-      cause.type === FAILURE.cardDeclined
-    )
-      return false;
+      (cause.type === FAILURE.cardDeclined || cause.type === FAILURE.invalidRequest);
+    if (err instanceof ActivityFailure && leftOpen) return false;
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AuditEntry, BillingEvent } from '../../db/entities';
+import { AuditEntry, BillingEvent, PaymentMethod } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
@@ -208,6 +208,30 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
       await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 100 })
     ).data.filter((i) => i.metadata?.['commitment_true_up']);
     expect(trueUps.map((i) => i.id)).toEqual([invoice.id]);
+  }, 300_000);
+
+  it('settles a period whose true-up cannot be charged, leaving its invoice open to be paid', async () => {
+    const s = await subscriber();
+    await adminCall('POST', commitmentPath(s.email), { minimum_cents: 4000, from: 'current_period' });
+    await s.renew();
+    // The card is gone by the time the period is settled.
+    const cards = await stack.stripe.paymentMethods.list({ customer: s.stripeCustomer.id });
+    for (const c of cards.data) await stack.stripe.paymentMethods.detach(c.id);
+    await stack.db.orm.em
+      .fork()
+      .nativeDelete(PaymentMethod, { stripePaymentMethodId: { $in: cards.data.map((c) => c.id) } });
+    const [period] = (await settle(s.email, 1)).body.periods;
+    expect(period).toMatchObject({ consumed_cents: 1900, true_up_cents: 2100 });
+    const result = await stack.env.client.workflow
+      .getHandle(workflowIds.commitmentTrueUp(period.commitment_id, period.period_start))
+      .result();
+    expect(result).toMatchObject({ trueUpCents: 2100, paid: false });
+    const invoice = await stack.stripe.invoices.retrieve(period.invoice_id);
+    expect({ status: invoice.status, due: invoice.amount_due, paid: invoice.amount_paid }).toEqual({
+      status: 'open',
+      due: 2100,
+      paid: 0,
+    });
   }, 300_000);
 
   it('counts usage and fees towards the minimum, to the cent, over random usage and minimums', async () => {

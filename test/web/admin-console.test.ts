@@ -275,6 +275,7 @@ describe("the operator's console in a browser", () => {
     const paths = asked.map((u) => new URL(u).pathname).sort();
     expect(paths).toEqual([
       '/api/v1/admin/revenue',
+      '/api/v1/admin/revenue/commitments',
       '/api/v1/admin/revenue/movements',
       '/api/v1/admin/revenue/timeseries',
       '/api/v1/admin/revenue/usage',
