@@ -19,6 +19,14 @@ async function stripeNowFor(deps: ActivityDeps, stripe: Stripe, customerId: stri
   return Math.floor(clockOf(deps).now().getTime() / 1000);
 }
 
+/** What a Checkout session asks of calendar billing. */
+export interface CalendarAsk {
+  /** Calendar billing: periods turn over on the 1st, the first one prorated. Absent: anniversary. */
+  billingAnchor?: BillingAnchor | null;
+  /** Stripe's now for the customer (a test clock's time), read by its own activity; runs from before read it here. */
+  stripeNowS?: number | null;
+}
+
 /** What calendar billing adds to a Checkout session and its subscription; all empty on anniversary billing. */
 export interface CalendarCheckout {
   session: { expires_at?: number };
@@ -35,13 +43,7 @@ export interface CalendarCheckout {
 export async function calendarTerms(
   deps: ActivityDeps,
   stripe: Stripe,
-  req: {
-    billingAnchor?: BillingAnchor | null;
-    trialDays: number;
-    stripeCustomerId: string;
-    /** Stripe's now for the customer, read by the workflow beforehand; runs from before read it here. */
-    stripeNowS?: number | null;
-  },
+  req: CalendarAsk & { trialDays: number; stripeCustomerId: string },
 ): Promise<CalendarCheckout> {
   if (req.billingAnchor !== 'calendar') return { session: {}, trialEnd: null, subscription: {} };
   const nowS = req.stripeNowS ?? (await stripeNowFor(deps, stripe, req.stripeCustomerId));

@@ -1,14 +1,13 @@
-import type { BillingAnchor } from '../../domain/billing-anchor';
 import type { CreditPackTerms } from '../../domain/credit-purchase';
 import { missingCardBehavior, type TrialWithoutCard } from '../../domain/trial';
 import { creditPurchaseMetadata } from '../../integrations/stripe/credit-purchase-metadata';
 import type { ActivityDeps } from '../deps';
-import { calendarTerms } from './calendar-checkout';
+import { calendarTerms, type CalendarAsk } from './calendar-checkout';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 
-export interface CheckoutRequest {
+export interface CheckoutRequest extends CalendarAsk {
   subscriptionId: string;
   stripeCustomerId: string;
   priceId: string;
@@ -26,12 +25,8 @@ export interface CheckoutRequest {
   cancelUrl: string;
   /** A promotion code Stripe redeems onto the subscription (the API checked it first). */
   promotionCodeId?: string | null;
-  /** Calendar billing: periods turn over on the 1st, the first one prorated. Absent: anniversary. */
-  billingAnchor?: BillingAnchor | null;
   /** The plan price's quantity: the seats on a plan priced per seat. Absent: one. */
   quantity?: number | null;
-  /** Calendar billing: Stripe's now for the customer (a test clock's time), read by its own activity. */
-  stripeNowS?: number | null;
 }
 
 /**
