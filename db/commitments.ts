@@ -74,6 +74,8 @@ export async function dueTrueUps(em: EntityManager, now: Date, limit = 100): Pro
         subscription: { $in: subscriptionIds },
         billingReason: 'subscription_cycle',
         status: { $ne: 'draft' },
+        // Only periods some commitment may cover, not every renewal of a long-lived subscription.
+        periodStart: { $gte: new Date(Math.min(...commitments.map((c) => c.startsAt.getTime()))) },
       },
       { fields: ['subscription', 'periodStart', 'periodEnd'], orderBy: { periodStart: 'asc' } },
     ),

@@ -109,3 +109,27 @@ export function useAction(after: () => void | Promise<void>): Action {
   }, []);
   return { busy, error, done, run, clear };
 }
+
+/**
+ * One action at a time on a page (grant, void, set, end): busy while it runs, the API's refusal as
+ * `error`, and the notice it answers as `done`; `after` runs once it succeeded (reload what it changed).
+ */
+export function useAttempt(after: () => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const attempt = async (fn: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      setDone(await fn());
+      after();
+    } catch (err) {
+      setError(err as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, done, attempt };
+}

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { CommitmentPeriods, commitmentTerms } from '../commitment';
 import { Card, ErrorNotice, Loaded, Notice } from '../components';
-import { useLoad } from '../data';
+import { useAttempt, useLoad } from '../data';
 import { date, fractionDigits, money } from '../format';
 
 /**
@@ -26,25 +26,12 @@ export function CustomerCommitment({
   );
   const [amount, setAmount] = useState('');
   const [from, setFrom] = useState<'next_period' | 'current_period'>('next_period');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const digits = fractionDigits(currency);
 
-  const attempt = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await fn());
-      state.reload();
-      onChanged();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, done, attempt } = useAttempt(() => {
+    state.reload();
+    onChanged();
+  });
   const set = (e: FormEvent) => {
     e.preventDefault();
     const minimumCents = Math.round(Number(amount) * 10 ** digits);

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import { api, type ApiError, call } from '../api/client';
+import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
-import { useLoad } from '../data';
+import { useAttempt, useLoad } from '../data';
 import { count, date, dateTime, fractionDigits } from '../format';
 import { RowAction } from '../form-kit';
 
@@ -148,26 +148,12 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
   const [reason, setReason] = useState('');
   const [expires, setExpires] = useState('');
   const [key, setKey] = useState(newKey);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<string | null>(null);
   const [extending, setExtending] = useState<string | null>(null);
 
-  /** Runs one action; what it answers is the notice shown after it. */
-  const attempt = async (fn: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
-      setDone(await fn());
-      ledger.reload();
-      onChanged();
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, done, attempt } = useAttempt(() => {
+    ledger.reload();
+    onChanged();
+  });
   const grant = (e: FormEvent) => {
     e.preventDefault();
     void attempt(async () => {
