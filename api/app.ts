@@ -21,6 +21,7 @@ import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { commitmentRoutes } from './routes/commitments/router';
+import { budgetRoutes } from './routes/budgets/router';
 import { seatRoutes } from './routes/seats/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminCouponRoutes } from './routes/admin-coupons/router';
@@ -95,6 +96,7 @@ export function createApp(
       ...dunningRoutes,
       ...seatRoutes,
       ...commitmentRoutes,
+      ...budgetRoutes,
     ],
     deps,
     routes,

@@ -134,6 +134,9 @@ export class UsageCounters {
 /** The memo of which provider keys a customer stored; dropped by this process when it changes them. */
 export const byokKeysMemo = (customerId: string) => `byok:${customerId}`;
 
+/** The snapshot key of a customer's subject budgets. */
+export const budgetsMemo = (customerId: string) => `budgets:${customerId}`;
+
 export async function readUsedOn(em: EntityManager, customerId: string, day: string): Promise<number> {
   const rows = await sqlFor(em).read<{ n: number | string | null }>(
     // An operator's reset forgave part of the day's units: they stay stored and billed, off the quota.

@@ -15,6 +15,8 @@ export interface NewUsageEvent {
   metadata: unknown;
   byok: boolean;
   rollupId: string | null;
+  /** What inside the account it was for, when the reporter named it. */
+  subject?: string | null;
 }
 
 /** An event's idempotency key as usage_events holds it. */
@@ -24,7 +26,7 @@ export interface StoredEventKey {
   reporter: string;
 }
 
-const EVENT_COLUMNS = 11;
+const EVENT_COLUMNS = 12;
 
 /** `(event_id = ? and …) or (…)` matching these events by their unique key, with its bound values. */
 function matchingEvents(rows: { eventId: string; customerId: string; reporter: string }[]): {
@@ -63,10 +65,11 @@ export function insertNewUsageEvents(
       e.metadata,
       sql.bool(e.byok),
       e.rollupId,
+      e.subject ?? null,
     );
   }
   // With `countInline` (PostgreSQL) the same statement bumps `daily_usage`: one round trip, one commit.
-  const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id)
+  const insert = `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at, metadata, byok, rollup_id, subject)
        values ${placeholders(events.length, EVENT_COLUMNS)}
        on conflict (event_id, customer_id, reporter) do nothing`;
   // Every value meets a column of the insert: bound, not quoted, on PostgreSQL.
@@ -130,6 +133,34 @@ export function addToDailyUsage(
        on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
          byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity`,
     deltas.flatMap((d) => [d.customerId, d.day, d.type, d.counted, d.byok]),
+  );
+}
+
+/** A subject's counter in one window (domain/subject-budgets.ts subjectWindowKeys). */
+export interface SubjectWindow {
+  customerId: string;
+  subject: string;
+  windowKey: string;
+}
+
+/** The units counted so far in these subjects' windows, which their budgets are checked against. */
+export function subjectUsageTotals(
+  sql: Sql,
+  windows: SubjectWindow[],
+): Promise<{ customer_id: string; subject: string; window_key: string; units: number | string }[]> {
+  return sql.run(
+    `select customer_id, subject, window_key, units from subject_usage
+       where ${windows.map(() => '(customer_id = ? and subject = ? and window_key = ?)').join(' or ')}`,
+    windows.flatMap((w) => [w.customerId, w.subject, w.windowKey]),
+  );
+}
+
+/** Adds kept events' counted units to their subjects' windows, in the order given. */
+export function addToSubjectUsage(sql: Sql, deltas: (SubjectWindow & { units: number })[]): Promise<unknown> {
+  return sql.run(
+    `insert into subject_usage (customer_id, subject, window_key, units) values ${placeholders(deltas.length, 4)}
+       on conflict (customer_id, subject, window_key) do update set units = subject_usage.units + excluded.units`,
+    deltas.flatMap((d) => [d.customerId, d.subject, d.windowKey, d.units]),
   );
 }
 

@@ -72,7 +72,7 @@ export function needsTodaysUsage(e: Entitlement, service: string): boolean {
 
 export interface AccessDecision {
   allowed: boolean;
-  reason: AccessRefusal | 'ok' | 'daily_quota_exhausted' | UsageRefusal;
+  reason: AccessRefusal | 'ok' | 'daily_quota_exhausted' | UsageRefusal | 'budget_reached';
   /** Null while the customer has no tier (no subscription). */
   tier: string | null;
   /** Null: no daily cap applies. */

@@ -107,6 +107,7 @@ export const ERROR_CODES = {
   provider_key_not_found: { kinds: ['not_found'], meaning: 'No provider key stored for this provider' },
   coupon_not_found: { kinds: ['not_found'], meaning: 'No such coupon' },
   commitment_not_found: { kinds: ['not_found'], meaning: 'The customer has no live minimum commitment' },
+  budget_not_found: { kinds: ['not_found'], meaning: 'The customer set no budget for this subject' },
   promotion_code_not_found: { kinds: ['not_found'], meaning: 'No such promotion code' },
   webhook_endpoint_not_found: { kinds: ['not_found'], meaning: 'No such webhook endpoint' },
   webhook_delivery_not_found: { kinds: ['not_found'], meaning: 'No such webhook delivery' },
@@ -117,6 +118,10 @@ export const ERROR_CODES = {
   plan_exists: { kinds: ['conflict'], meaning: 'A plan with this code exists' },
   usage_type_exists: { kinds: ['conflict'], meaning: 'A usage type with this code exists' },
   coupon_exists: { kinds: ['conflict'], meaning: 'A coupon with this id exists' },
+  too_many_budgets: {
+    kinds: ['conflict'],
+    meaning: 'The customer keeps the most budgets allowed; remove one before adding another',
+  },
   commitment_exists: {
     kinds: ['conflict'],
     meaning: 'The subscription already has a live minimum commitment; end it before setting another',
@@ -308,6 +313,11 @@ export const ERROR_CODES = {
   },
   spend_cap_reached: { kinds: ['rate_limited'], meaning: 'The spend cap of this billing period is reached' },
   credits_exhausted: { kinds: ['rate_limited'], meaning: "A prepaid-only customer's credits are used up" },
+  budget_reached: {
+    kinds: ['rate_limited'],
+    meaning:
+      'The budget the customer set for this subject (project, key or end user) is used up for its window',
+  },
 
   // Stripe and its webhooks.
   card_declined: { kinds: ['payment_required'], meaning: 'The card was declined' },

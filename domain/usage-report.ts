@@ -1,5 +1,6 @@
 import { accountNamed, type AccountRef, type NamedAccount } from './access';
 import type { CreditTerms, UsageRefusal } from './credit-usage';
+import { subjectWindowKeys, type SubjectBudget } from './subject-budgets';
 import type { Identity } from './identity';
 import { GATEWAY_ROLE, type Principal } from './roles';
 import { MAX_FUTURE_SKEW_MS, secondsUntil, utcDay } from './usage';
@@ -34,6 +35,8 @@ export interface IncomingEvent {
   byok: boolean;
   customerEmail: string | null;
   userId: string | null;
+  /** What inside the account the usage was for (a project, key or end user); null for the account. */
+  subject?: string | null;
 }
 
 export interface EventRejection {
@@ -62,6 +65,9 @@ export interface UsageEntry {
   counted: boolean;
   /** BYOK usage the plan's rate card prices (a platform fee): rolled up and billed though not counted. */
   billedByok?: boolean;
+  /** The subject the event named, and its period counter's key (domain/subject-budgets.ts). */
+  subject?: string;
+  subjectPeriodKey?: string | null;
 }
 
 /**
@@ -81,8 +87,11 @@ export interface ReportPlan {
   resetsAt: Date;
   /** Each event's target key, by position: `self`, `none` (the gateway named no one), or the reference. */
   eventTargets: string[];
-  /** Each target once, in the order first named: whose it is, how to look it up, whether BYOK keys matter. */
-  targets: Map<string, { whose: NamedAccount; ref: AccountRef; byok: boolean }>;
+  /**
+   * Each target once, in the order first named: whose it is, how to look it up, whether BYOK keys matter,
+   * and whether an event names a subject (its budgets matter).
+   */
+  targets: Map<string, { whose: NamedAccount; ref: AccountRef; byok: boolean; subjects: boolean }>;
 }
 
 /**
@@ -114,8 +123,11 @@ export function planReport(
     const key = whose === 'self' ? 'self' : whose === 'unnamed' ? 'none' : refKey;
     plan.eventTargets.push(key);
     const seen = plan.targets.get(key);
-    if (seen) seen.byok ||= e.byok;
-    else plan.targets.set(key, { whose, ref, byok: e.byok });
+    const subjects = !!e.subject;
+    if (seen) {
+      seen.byok ||= e.byok;
+      seen.subjects ||= subjects;
+    } else plan.targets.set(key, { whose, ref, byok: e.byok, subjects });
   }
   return plan;
 }
@@ -127,6 +139,10 @@ export interface UsageTarget {
   grantsUsage: boolean;
   /** The open billing period's start: older events belong to a closed period. */
   periodStart: Date | null;
+  /** When it ends (a period budget resets then); null when unknown. */
+  periodEnd?: Date | null;
+  /** The budgets the customer set, by subject (read only when an event of the report names a subject). */
+  budgets?: ReadonlyMap<string, SubjectBudget>;
   /** The plan's cap on units per UTC day; null for none. */
   dailyLimit: number | null;
   byokInPlan: boolean;
@@ -265,6 +281,9 @@ export function decideReport(
       day: occurredAt.toISOString().slice(0, 10),
       counted: !ev.byok,
       ...(ev.byok && target.byokPriced ? { billedByok: true } : {}),
+      ...(ev.subject
+        ? { subject: ev.subject, subjectPeriodKey: subjectWindowKeys(occurredAt, target.periodStart).period }
+        : {}),
     };
     const uniqueKey = usageEventKey(entry);
     if (seen.has(uniqueKey)) {
@@ -292,8 +311,14 @@ export interface ReportOutcome {
   quota: { limit: number; usedToday: number; remainingToday: number; resetsAt: Date } | null;
 }
 
-/** Why a report was refused whole: its daily quota, its spend cap, or a prepaid-only balance at zero. */
-export type ReportRefusal = 'daily_quota_exceeded' | UsageRefusal;
+/** Why the ledger took a new event back out: the credit ledger's refusals, or the subject's budget. */
+export type LedgerRefusal = UsageRefusal | 'budget_reached';
+
+/**
+ * Why a report was refused whole: its daily quota, its spend cap, a prepaid-only balance at zero, or the
+ * budget of the subject it named.
+ */
+export type ReportRefusal = 'daily_quota_exceeded' | LedgerRefusal;
 
 export interface ReportSettlement {
   outcome: ReportOutcome;
@@ -304,10 +329,11 @@ export interface ReportSettlement {
   refusedWhole: { reason: ReportRefusal; resetsAt: Date; retryAfterSeconds: number } | null;
 }
 
-/** Why the credit ledger refused an event, in the answer's words. */
-const CREDIT_REFUSALS: Record<UsageRefusal, string> = {
+/** Why the ledger refused an event, in the answer's words. */
+const LEDGER_REFUSALS: Record<LedgerRefusal, string> = {
   spend_cap_reached: 'The spend cap of this billing period is reached',
   credits_exhausted: 'The prepaid credits are used up and the plan bills no overage',
+  budget_reached: "The subject's budget is used up",
 };
 
 /**
@@ -324,7 +350,7 @@ export function settleReport(input: {
     inserted: number;
     dropped: readonly UsageEntry[];
     /** New events the credit ledger refused (taken back out), with why and when their period resets. */
-    refused: readonly { entry: UsageEntry; reason: UsageRefusal; resetsAt: Date }[];
+    refused: readonly { entry: UsageEntry; reason: LedgerRefusal; resetsAt: Date }[];
   } | null;
   ownQuota: { limit: number; usedToday: number } | null;
 }): ReportSettlement {
@@ -355,7 +381,7 @@ export function settleReport(input: {
         index: r.entry.index,
         id: r.entry.eventId,
         reason: r.reason,
-        message: `${CREDIT_REFUSALS[r.reason]} until ${r.resetsAt.toISOString()}`,
+        message: `${LEDGER_REFUSALS[r.reason]} until ${r.resetsAt.toISOString()}`,
       });
     }
     accepted = written.inserted - written.dropped.length - written.refused.length;

@@ -19,6 +19,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'credits.low',
   'credits.purchased',
   'commitment.trued_up',
+  'budget.threshold_reached',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

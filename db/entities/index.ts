@@ -25,6 +25,7 @@ import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
 import { TableCountSchema } from './table-count';
 import { UsageEventSchema } from './usage-event';
+import { SubjectBudgetSchema, SubjectUsageSchema } from './subject-budget';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
 import { StripeEventSchema } from './stripe-event';
@@ -59,6 +60,7 @@ export * from './subscription';
 export * from './subscription-change';
 export * from './table-count';
 export * from './usage-event';
+export * from './subject-budget';
 export * from './usage-rollup';
 export * from './usage-type';
 export * from './stripe-event';
@@ -75,6 +77,8 @@ export const entities = [
   ChargeSchema,
   PaymentMethodSchema,
   UsageEventSchema,
+  SubjectBudgetSchema,
+  SubjectUsageSchema,
   UsageRollupSchema,
   UsageTypeSchema,
   DailyUsageSchema,

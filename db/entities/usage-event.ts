@@ -23,6 +23,8 @@ export class UsageEvent {
   prepaid: Opt<number> = 0;
   /** Set once the event is folded into a rollup. */
   rollupId?: string | null;
+  /** What inside the account it was for (a project, key or end user), when the reporter named one. */
+  subject?: string | null;
 }
 
 export const UsageEventSchema = new EntitySchema<UsageEvent>({
@@ -49,5 +51,6 @@ export const UsageEventSchema = new EntitySchema<UsageEvent>({
     byok: { type: 'boolean' },
     prepaid: { type: 'integer', default: 0 },
     rollupId: { type: 'string', nullable: true, length: 40 },
+    subject: { type: 'string', nullable: true, length: 100 },
   },
 });

@@ -26,6 +26,8 @@ import {
   type UsageRefusal,
 } from '../../domain/credit-usage';
 import { creditAccountMemo, creditTermsOf } from '../usage/credit-terms';
+import { subjectStanding } from '../budgets/stored-budgets';
+import type { BudgetStanding, SubjectBudget } from '../../domain/subject-budgets';
 
 export interface Access {
   customerId: string | null;
@@ -139,7 +141,9 @@ export async function checkAccess(
   identity: Identity,
   ref: AccountRef,
   service: string,
-): Promise<AccessDecision> {
+  /** A subject of the customer's usage: its budget, if it has one, must have room too. */
+  subject?: string,
+): Promise<SubjectAccessDecision> {
   const access = await accessToCheck(em, identity, ref);
   const counters = countersFor(em);
   const now = new Date(counters.now());
@@ -151,13 +155,34 @@ export async function checkAccess(
   }
   let terms = access.live ? creditTermsOf(em, counters, access, periodStartOf(access), now) : null;
   if (terms instanceof Promise) terms = await terms;
-  return decideAccess(
+  const decision = decideAccess(
     entitlement,
     access.tier,
     service,
     today,
     terms && access.customerId ? await creditRefusal(em, access.customerId, terms, now) : null,
   );
+  if (subject === undefined || !access.customerId) return decision;
+  const period = { start: periodStartOf(access), end: access.subscription?.currentPeriodEnd ?? null };
+  const budget = await subjectStanding(em, counters, access.customerId, subject, period, now);
+  return withBudget(decision, subject, budget);
+}
+
+/** check-access's answer, with where the subject it named stands against its budget (if it has one). */
+export type SubjectAccessDecision = AccessDecision & {
+  budget?: (BudgetStanding & { subject: string; budget: SubjectBudget }) | null;
+};
+
+/** A subject whose budget is used up is refused, even where the account would be allowed. */
+function withBudget(
+  decision: AccessDecision,
+  subject: string,
+  standing: Awaited<ReturnType<typeof subjectStanding>>,
+): SubjectAccessDecision {
+  if (!standing) return { ...decision, budget: null };
+  const budget = { ...standing, subject };
+  if (!decision.allowed || !standing.reached) return { ...decision, budget };
+  return { ...decision, allowed: false, reason: 'budget_reached', resetsAt: standing.resetsAt, budget };
 }
 
 /** The open billing period's start, as report_usage takes it. */

@@ -13,15 +13,16 @@ import {
   type NewUsageEvent,
 } from '../../db/usage-ledger';
 import type { CreditMovement } from '../../domain/credit-ledger';
-import {
-  creditResetAt,
-  drawUsage,
-  type CreditTerms,
-  type UsageAccount,
-  type UsageRefusal,
-} from '../../domain/credit-usage';
+import { creditResetAt, drawUsage, type CreditTerms, type UsageAccount } from '../../domain/credit-usage';
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
-import { usageEventKey, type UsageEntry } from '../../domain/usage-report';
+import { usageEventKey, type LedgerRefusal, type UsageEntry } from '../../domain/usage-report';
+import {
+  budgetLockKeys,
+  budgetTotals,
+  bumpSubjectUsage,
+  holdToBudgets,
+  type CustomerBudgets,
+} from './ledger-budgets';
 
 // Imports stay light: this module also runs in the SQLite writer thread (see ledger-group-commit.ts).
 
@@ -37,13 +38,15 @@ export interface LedgerWrite<R extends LedgerRow = LedgerRow> {
   limits: ReadonlyMap<string, number>;
   /** How each customer's usage is paid for, for those whose credits or cap can pay or refuse it. */
   credits?: ReadonlyMap<string, CreditTerms>;
+  /** The budgets of customers whose rows name a subject they set one for (see ledger-budgets.ts). */
+  budgets?: ReadonlyMap<string, CustomerBudgets>;
   receivedAt: Date;
 }
 
-/** A new row the credit ledger refused, why, and when the customer's period resets. */
+/** A new row the credit ledger or a subject's budget refused, why, and when it resets. */
 export interface CreditRefusal<R extends LedgerRow = LedgerRow> {
   row: R;
-  reason: UsageRefusal;
+  reason: LedgerRefusal;
   resetsAt: Date;
 }
 
@@ -52,7 +55,7 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
   inserted: R[];
   /** New rows taken back out because they would have passed a daily cap. */
   dropped: R[];
-  /** New rows taken back out because no credit paid for them and overage was not allowed. */
+  /** New rows taken back out: no credit paid for them and overage was not allowed, or a budget was used up. */
   refused: CreditRefusal<R>[];
   /** Committed totals of capped customers' touched days, keyed `<customerId>|<day>`. */
   totals: Map<string, number>;
@@ -60,7 +63,7 @@ export interface LedgerWriteResult<R extends LedgerRow = LedgerRow> {
   uncheckedDeltas: Map<string, number>;
 }
 
-// Eleven bound values a row keep each statement under SQLite's 32,766-variable limit.
+// Twelve bound values a row keep each statement under SQLite's 32,766-variable limit.
 const ROWS_PER_INSERT = 1000;
 // Three bound values a row keep each lookup far under SQLite's 32,766-variable limit.
 const ROWS_PER_LOOKUP = 1000;
@@ -99,11 +102,12 @@ export async function writeLedgerGroup<R extends LedgerRow>(
   for (const w of writes)
     for (const r of w.rows) if (r.counted && w.limits.has(r.customerId)) capped.set(dayKey(r), r);
   const terms = creditTermsOfGroup(writes);
-  const [, inserted, running, accounts] = await Promise.all([
+  const [, inserted, running, accounts, subjectsRunning] = await Promise.all([
     lockCappedDays(sql, writes),
     insertEvents(sql, writes, {}, ids),
     dayTotals(sql, [...capped.values()]),
     readAccounts(sql, terms, (writes[0] as LedgerWrite<R>).receivedAt),
+    budgetTotals(sql, writes),
   ]);
 
   // Each member's effect in order on the day totals.
@@ -138,7 +142,10 @@ export async function writeLedgerGroup<R extends LedgerRow>(
       totals.set(key, total);
     }
     dropped.sort((a, b) => a.index - b.index);
-    return { inserted: mine, dropped, refused: [], totals, uncheckedDeltas };
+    // A subject's budget holds what the account's daily cap let through.
+    const left = dropped.length === 0 ? mine : mine.filter((r) => !dropped.includes(r));
+    const refused = w.budgets ? holdToBudgets(left, w.budgets, subjectsRunning) : [];
+    return { inserted: mine, dropped, refused, totals, uncheckedDeltas };
   });
 
   const { prepaid, draws } = payWithCredits(writes, results, terms, accounts);
@@ -153,6 +160,7 @@ export async function writeLedgerGroup<R extends LedgerRow>(
       else if (r.totals.has(key)) r.totals.set(key, (r.totals.get(key) as number) - row.quantity);
     }
   }
+  const kept = results.flatMap((r) => r.inserted.filter((row) => !gone.has(row)));
   // The writes, issued together too, in the order they always went.
   const last = Promise.all([
     ...[...draws]
@@ -161,10 +169,8 @@ export async function writeLedgerGroup<R extends LedgerRow>(
         addDraws(sql, customerId, (terms.get(customerId) as CreditTerms).periodStart, list),
       ),
     deleteEvents(sql, [...gone]),
-    bumpCounters(
-      sql,
-      results.flatMap((r) => r.inserted.filter((row) => !gone.has(row))),
-    ),
+    bumpCounters(sql, kept),
+    bumpSubjectUsage(sql, kept),
     markPrepaid(sql, prepaid, ids),
   ]);
   if (deferred) deferred(last);
@@ -203,7 +209,7 @@ function payWithCredits<R extends LedgerRow>(
   const accounts = new Map(read);
   writes.forEach((w, m) => {
     const result = results[m] as LedgerWriteResult<R>;
-    const dropped = new Set(result.dropped);
+    const dropped = new Set([...result.dropped, ...result.refused.map((r) => r.row)]);
     for (const row of result.inserted) {
       const t = terms.get(row.customerId);
       // A type the rate card prices by its own lines is billed by them: credits never pay it.
@@ -258,6 +264,7 @@ async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
       // One writer at a time draws a customer's credits and checks their cap (see payWithCredits).
       if (r.counted && credits.has(r.customerId)) keys.add(`credits:${r.customerId}`);
     }
+  for (const k of budgetLockKeys(writes)) keys.add(k);
   if (keys.size === 0) return;
   await lockUsageKeys(sql, [...keys].sort());
 }
@@ -270,8 +277,11 @@ export function fitsOneStatement(writes: LedgerWrite[]): boolean {
   let rows = 0;
   for (const w of writes) {
     rows += w.rows.length;
-    for (const r of w.rows)
+    for (const r of w.rows) {
       if (r.counted && (w.limits.has(r.customerId) || w.credits?.has(r.customerId))) return false;
+      // A subject's counters are kept by the general path (bumpSubjectUsage).
+      if (r.subject) return false;
+    }
   }
   return rows <= ROWS_PER_INSERT;
 }
@@ -331,6 +341,7 @@ async function insertEvents<R extends LedgerRow>(
         metadata: r.metadata,
         byok: !r.counted,
         rollupId: r.counted || r.billedByok ? null : BYOK_ROLLUP_MARK,
+        subject: r.subject ?? null,
       });
     }
     const got = await insertNewUsageEvents(sql, events, opts);
@@ -395,7 +406,7 @@ async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
 export interface LedgerWriteIndexes {
   inserted: number[];
   dropped: number[];
-  refused: { row: number; reason: UsageRefusal; resetsAt: Date }[];
+  refused: { row: number; reason: LedgerRefusal; resetsAt: Date }[];
   totals: Map<string, number>;
   uncheckedDeltas: Map<string, number>;
 }

@@ -12,6 +12,8 @@ import type { LoadedReport } from './load-report';
 import { creditAccountMemo } from './credit-terms';
 import { checkAlertsSoon } from '../credits/alerts';
 import type { CreditTerms } from '../../domain/credit-usage';
+import type { CustomerBudgets } from './ledger-budgets';
+import { alertingSubjects, recordBudgetAlerts } from '../budgets/budget-alerts';
 
 /**
  * Writes what decideReport let through and settles the quota: events of a customer whose day was already
@@ -34,15 +36,19 @@ export async function recordReport(
   if (decision.toStore.length > 0) {
     const limits = new Map<string, number>();
     const credits = new Map<string, CreditTerms>();
+    const budgets = new Map<string, CustomerBudgets>();
     for (const t of ctx.targets.values()) {
       if (t?.dailyLimit != null) limits.set(t.customerId, t.dailyLimit);
       if (t?.credit) credits.set(t.customerId, t.credit);
+      if (t?.budgets?.size)
+        budgets.set(t.customerId, { bySubject: t.budgets, periodEnd: t.periodEnd ?? null });
     }
     const result = await writeLedger(em, {
       rows: decision.toStore,
       keys: decision.toStoreKeys,
       limits,
       credits,
+      ...(budgets.size > 0 ? { budgets } : {}),
       receivedAt: ctx.now,
     });
     todaysTotals = ctx.counters.settle(result.totals, result.uncheckedDeltas, ctx.today);
@@ -58,6 +64,11 @@ export async function recordReport(
       (err) => process.emitWarning(`credit alerts: ${(err as Error).message}`),
       afterUsage,
     );
+    const alerting = budgets.size > 0 ? alertingSubjects(result.inserted, (id) => budgets.get(id)) : [];
+    if (alerting.length > 0)
+      void recordBudgetAlerts(em, alerting, ctx.now).catch((err: unknown) =>
+        process.emitWarning(`budget alerts: ${(err as Error).message}`),
+      );
     written = {
       inserted: result.inserted.length,
       dropped: result.dropped,

@@ -39,6 +39,7 @@ const WHOLE_REFUSALS: Record<ReportRefusal, string> = {
   daily_quota_exceeded: 'The daily usage limit is reached',
   spend_cap_reached: 'The spend cap of this billing period is reached',
   credits_exhausted: 'The prepaid credits are used up',
+  budget_reached: "The subject's budget is used up",
 };
 
 /**

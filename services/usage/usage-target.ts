@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { customerByRef } from '../../db/customer-reads';
 import { providersWithKeys } from '../../db/provider-key-list';
 import { byokKeysMemo, type UsageCounters } from '../../db/usage-counters';
+import { storedBudgets } from '../budgets/stored-budgets';
 import type { NamedAccount, AccountRef } from '../../domain/access';
 import { forbidden, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -20,12 +21,12 @@ export async function usageTarget(
   em: EntityManager,
   counters: UsageCounters,
   identity: Identity,
-  named: { key: string; whose: NamedAccount; ref: AccountRef; byok: boolean },
+  named: { key: string; whose: NamedAccount; ref: AccountRef; byok: boolean; subjects: boolean },
   today: string,
   now: Date,
 ): Promise<UsageTarget | null> {
   const access = await accessNamed(em, counters, identity, named.key, named.whose, named.ref);
-  return access?.customerId ? targetOf(em, counters, access, named.byok, today, now) : null;
+  return access?.customerId ? targetOf(em, counters, access, named, today, now) : null;
 }
 
 /** The access of the account an event names; null when the gateway named no one or no one is found. */
@@ -59,7 +60,7 @@ async function targetOf(
   em: EntityManager,
   counters: UsageCounters,
   access: Access,
-  byokEvents: boolean,
+  named: { byok: boolean; subjects: boolean },
   today: string,
   now: Date,
 ): Promise<UsageTarget> {
@@ -76,8 +77,11 @@ async function targetOf(
     dailyLimit,
     byokInPlan,
     byokPriced: pricesByok(access.plan?.rateCard ?? []),
-    byokProviders: byokEvents && byokInPlan ? await storedProviders(em, counters, customerId) : new Set(),
+    byokProviders: named.byok && byokInPlan ? await storedProviders(em, counters, customerId) : new Set(),
     usedToday: dailyLimit !== null ? await counters.usedOn(em, customerId, today) : 0,
+    ...(named.subjects
+      ? { budgets: await storedBudgets(em, counters, customerId), periodEnd: sub?.currentPeriodEnd ?? null }
+      : {}),
   };
 }
 

@@ -26,6 +26,7 @@ const ALLOWED: Record<string, string> = {
   'services/byok/provider-keys.ts (auditView)': AUDIT,
   'services/byok/read-key-for-gateway.ts (view)': AUDIT,
   'services/byok/read-key-for-gateway.ts (KeyReadsLimited)': DETAILS,
+  'services/budgets/budget-alerts.ts (recordBudgetAlerts)': EVENT,
   'services/credits/alerts.ts (added)': EVENT,
   'services/credits/credit-settings.ts (REFUSAL_KIND)': CODES,
   'services/entitlements/overrides.ts (publishChange)': EVENT,

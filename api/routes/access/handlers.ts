@@ -17,7 +17,7 @@ export async function checkAccess({
 }: HandlerInput<typeof serviceParams, typeof checkAccessQuery, undefined, 'viewer|billing-gateway'>) {
   const start = process.hrtime.bigint();
   const ref = { email: query.customer_email ?? null, userId: query.user_id ?? null };
-  const decision = await decide(deps.orm.em, identity, ref, params.service);
+  const decision = await decide(deps.orm.em, identity, ref, params.service, query.subject);
   checkAccessDuration.observe({ allowed: String(decision.allowed) }, secondsSince(start));
   if (decision.reason === 'daily_quota_exhausted') {
     quotaDenials.inc({ plan: decision.tier ?? 'none', where: 'check_access' });

@@ -7,6 +7,7 @@ import {
   USAGE_TYPE_PATTERN,
 } from '../../../domain/usage';
 import { USAGE_REPORTERS } from '../../../domain/usage-report';
+import { SUBJECT_PATTERN } from '../../../domain/subject-budgets';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
 import { validationFailed } from '../../errors';
 import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
@@ -25,6 +26,10 @@ const customerRef = {
   customer_email: z.email().max(320).optional(),
   user_id: identifierText(200).optional(),
 };
+/** A subject of the customer's usage, as budgets name it (domain/subject-budgets.ts). */
+export const subjectText = z
+  .string()
+  .regex(SUBJECT_PATTERN, 'must be 1 to 100 letters, digits or ._:@+- characters');
 const quantity = z.number().int('must be a whole number of units').min(1).max(MAX_QUANTITY_PER_EVENT);
 
 /**
@@ -41,6 +46,8 @@ export const usageEvent = z
     metadata: metadata.optional(),
     /** Ran on the customer's own provider key (also accepted as metadata.byok). */
     byok: z.boolean().optional(),
+    /** What inside the account it was for (a project, key or end user): held to that subject's budget. */
+    subject: subjectText.optional(),
     ...customerRef,
   })
   .strict();
@@ -166,6 +173,7 @@ function parseOne(
       byok: r.data.byok === true || metadata.byok === true,
       customerEmail: r.data.customer_email?.toLowerCase() ?? defaults.email ?? null,
       userId: r.data.user_id ?? defaults.userId ?? null,
+      subject: r.data.subject ?? null,
     },
   };
 }

@@ -33,6 +33,7 @@ import { Migration20261127050000_TrialWithoutCard } from './Migration20261127050
 import { Migration20261127090000_BillingAnchor } from './Migration20261127090000_BillingAnchor';
 import { Migration20261127100000_Seats } from './Migration20261127100000_Seats';
 import { Migration20261127110000_Commitments } from './Migration20261127110000_Commitments';
+import { Migration20261127140000_SubjectBudgets } from './Migration20261127140000_SubjectBudgets';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -70,4 +71,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261127090000_BillingAnchor', class: Migration20261127090000_BillingAnchor },
   { name: 'Migration20261127100000_Seats', class: Migration20261127100000_Seats },
   { name: 'Migration20261127110000_Commitments', class: Migration20261127110000_Commitments },
+  { name: 'Migration20261127140000_SubjectBudgets', class: Migration20261127140000_SubjectBudgets },
 ];

@@ -20,6 +20,11 @@ export interface UsageInput {
   metadata?: Record<string, unknown>;
   /** Ran on the customer's own provider key: stored, not counted against allowances. */
   byok?: boolean;
+  /**
+   * What inside the customer's account it was for (a project, key or end user): the engine holds it to that
+   * subject's budget, and refuses it `budget_reached` (onRejected) past it.
+   */
+  subject?: string;
 }
 
 export interface GatewayClientOptions {
@@ -81,6 +86,8 @@ const keyOf = (ref: CustomerRef) => ('email' in ref ? `e:${ref.email.toLowerCase
 /** The engine's limits on one event (docs/usage.md): checked here too, before anything is counted. */
 const MAX_QUANTITY_PER_EVENT = 1_000_000;
 const USAGE_TYPE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+/** A subject as the engine takes it (its domain/subject-budgets.ts SUBJECT_PATTERN). */
+const SUBJECT = /^[A-Za-z0-9._:@+-]{1,100}$/;
 const MAX_ID_LENGTH = 200;
 
 /**
@@ -132,6 +139,8 @@ function checkUsage(ref: CustomerRef, usage: UsageInput): void {
     !(usage.timestamp instanceof Date && Number.isFinite(usage.timestamp.getTime()))
   )
     throw new RangeError('timestamp must be a valid Date');
+  if (usage.subject !== undefined && (typeof usage.subject !== 'string' || !SUBJECT.test(usage.subject)))
+    throw new RangeError('subject must be 1 to 100 letters, digits or ._:@+- characters');
 }
 
 function checkWant(want: { quantity?: number; inUse?: number }): void {
@@ -271,6 +280,7 @@ export class GatewayClient {
       timestamp: (usage.timestamp ?? new Date(this.#now())).toISOString(),
       ...(usage.metadata !== undefined && { metadata: usage.metadata }),
       ...(usage.byok !== undefined && { byok: usage.byok }),
+      ...(usage.subject !== undefined && { subject: usage.subject }),
     };
     // Counted before the write: a decision made meanwhile must not let the same units through twice.
     if (!usage.byok) this.#state(ref).view.own.record(id, usage.type, usage.quantity);

@@ -35,6 +35,7 @@ export function batchBody(events: readonly SpooledEvent[]): string {
         : { user_id: e.customer.userId }),
       ...(e.metadata !== undefined && { metadata: e.metadata }),
       ...(e.byok !== undefined && { byok: e.byok }),
+      ...(e.subject !== undefined && { subject: e.subject }),
     })),
   });
 }

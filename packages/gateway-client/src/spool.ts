@@ -12,6 +12,7 @@ export interface SpooledEvent {
   timestamp: string;
   metadata?: Record<string, unknown>;
   byok?: boolean;
+  subject?: string;
 }
 
 export class SpoolLocked extends Error {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayClient } from '../src';
 import { textProblem } from '../../../domain/text';
+import { SUBJECT_PATTERN } from '../../../domain/subject-budgets';
 
 /**
  * What a careless or hostile caller hands the client: a quantity that is negative, fractional, not a
@@ -118,6 +119,26 @@ describe("the gateway client's input", () => {
         expect(client.stats().pending).toBe(kept);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('takes exactly the subjects the engine takes, and sends them', async () => {
+    const subject = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._:@+-]{1,100}$/),
+      fc.string({ maxLength: 120, unit: 'binary' }),
+      fc.constantFrom('a b', 'a/b', 'x'.repeat(101), '', 'é', 'nul\u0000', 'key_1', 'user:ann@example.com'),
+    );
+    let kept = client.stats().pending;
+    await fc.assert(
+      fc.asyncProperty(subject, async (v) => {
+        const p = client.record({ userId: 'kc-ok' }, { type: 'inference', quantity: 1, subject: v });
+        if (SUBJECT_PATTERN.test(v)) {
+          await expect(p).resolves.toEqual(expect.any(String));
+          kept++;
+        } else await expect(p).rejects.toThrow(RangeError);
+        expect(client.stats().pending).toBe(kept);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -109,6 +109,13 @@ describe("reading the engine's answer to a report", () => {
     });
   });
 
+  it('carries an event’s subject when it has one', () => {
+    const [first] = events;
+    const body = JSON.parse(batchBody([{ ...first!, subject: 'project-a' }]));
+    expect(body.events[0]).toMatchObject({ id: 'a', subject: 'project-a' });
+    expect(JSON.parse(batchBody(events)).events[0]).not.toHaveProperty('subject');
+  });
+
   it('backs off from a quarter second, doubling to half a minute, with jitter', () => {
     expect(backoffMs(0, () => 1)).toBe(250);
     expect(backoffMs(0, () => 0)).toBe(125);

@@ -6,6 +6,7 @@ import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
 import { CustomerActions } from './admin-customer-actions';
 import { CustomerCommitment } from './admin-customer-commitment';
+import { CustomerBudgets } from '../budgets';
 import { CustomerCredits } from './admin-customer-credits';
 import { CustomerEntitlements } from './admin-customer-entitlements';
 import { CustomerMoney } from './admin-customer-money';
@@ -177,6 +178,7 @@ export function AdminCustomer() {
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerCredits email={email} onChanged={changed} />
       <CustomerCommitment email={email} currency={s.currency} onChanged={changed} />
+      <CustomerBudgets email={email} />
       <CustomerEntitlements email={email} onChanged={changed} />
       <CustomerUsage email={email} round={round} />
       <CustomerKeys email={email} />

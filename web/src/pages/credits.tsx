@@ -5,6 +5,7 @@ import { useLoad } from '../data';
 import { count, date, money } from '../format';
 import { navigate, useLocation } from '../router';
 import { AutoTopUpForm, BuyCredits } from './credit-purchase';
+import { OwnBudgets } from '../budgets';
 
 const SOURCE: Record<string, string> = {
   purchase: 'Bought',
@@ -282,6 +283,7 @@ export function CreditsPage() {
                 {(a) => <AlertsForm alerts={a} currency={c.currency} onSaved={alerts.reload} />}
               </Loaded>
             </Card>
+            <OwnBudgets />
           </>
         )}
       </Loaded>
