@@ -29,6 +29,9 @@ import type { Target } from './load';
 
 export type Dialect = 'sqlite' | 'postgresql';
 
+/** The subject the subjects phase's events name, each seeded customer holding a budget for it. */
+export const BENCH_SUBJECT = 'bench-project';
+
 export interface Ready {
   usagePort: number;
   ceilingPort: number;
@@ -202,6 +205,13 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
         createdAt: periodStart,
       });
       await em.flush();
+      // A budget far from reached: the subjects phase's reports take the budget's path, never refused.
+      const sql = sqlFor(orm.em.fork());
+      await sql.run(
+        `insert into subject_budgets (customer_id, subject, per, limit_units, alert_percent, created_at, updated_at)
+           values (?, ?, 'period', ?, null, ?, ?)`,
+        [customer.id, BENCH_SUBJECT, 1_000_000_000, sql.date(periodStart), sql.date(periodStart)],
+      );
       customers.push(sub);
       customerTokens.push(await idp.token({ sub, email }));
     }
@@ -210,6 +220,14 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       plan: 'professional',
       periodStart,
     });
+    {
+      const sql = sqlFor(orm.em.fork());
+      await sql.run(
+        `insert into subject_budgets (customer_id, subject, per, limit_units, alert_percent, created_at, updated_at)
+           values (?, ?, 'day', ?, null, ?, ?)`,
+        [check.customer.id, BENCH_SUBJECT, 1_000_000_000, sql.date(periodStart), sql.date(periodStart)],
+      );
+    }
     const creditCustomers: string[] = [];
     for (let c = 0; c <= CUSTOMERS; c++) {
       const email = c < CUSTOMERS ? `credit-${c}@bench.local` : 'credit-check@bench.local';
@@ -309,6 +327,8 @@ export function reportTarget(
   tag: string,
   accepted: (count: number) => void = () => {},
   customers: readonly string[] = ready.customers,
+  /** A subject each event names: the seeded customers each hold a budget for BENCH_SUBJECT. */
+  subject?: string,
 ): Target {
   const customerOf = (i: number) => customers[i % customers.length] as string;
   return {
@@ -317,7 +337,13 @@ export function reportTarget(
     headers: { authorization: `Bearer ${ready.gatewayToken}` },
     body: (i) =>
       n === 1
-        ? JSON.stringify({ id: `${tag}-${i}`, type: 'inference', quantity: 1, user_id: customerOf(i) })
+        ? JSON.stringify({
+            id: `${tag}-${i}`,
+            type: 'inference',
+            quantity: 1,
+            user_id: customerOf(i),
+            ...(subject !== undefined && { subject }),
+          })
         : JSON.stringify({
             user_id: customerOf(i),
             events: Array.from({ length: n }, (_, k) => ({

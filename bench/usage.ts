@@ -13,14 +13,14 @@
  * events are counted against the accepted ones.
  *
  *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
- *                          [--phases ceiling,one,credits,ten,batch,fixed,check,mixed,overload]   (which to run;
+ *                          [--phases ceiling,one,credits,subjects,ten,batch,fixed,check,mixed,overload]   (which to run;
  *                          all by default; `credits` repeats one, ten and check for customers on the credit
  *                          ledger; `overload` sends reports at 1.5 times the one-event rate, past the
  *                          in-flight ceiling, with check-access at 1,000/s beside them and alone)
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
 import { parseArgs } from 'node:util';
-import { reportTarget, startEngine, type Dialect, type Engine, type Probe } from './engine';
+import { BENCH_SUBJECT, reportTarget, startEngine, type Dialect, type Engine, type Probe } from './engine';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
 
 const CHECK = '/api/v1/subscriptions/check-access/api';
@@ -71,10 +71,10 @@ async function runPhases(
   let acceptedTotal = 0;
   const reports = (port: number, n: number, customers = ready.customers) =>
     reportTarget(ready, port, n, `r${runTag++}`, (count) => (acceptedTotal += count), customers);
-  const checks = (port: number, token = ready.checkToken): Target => ({
+  const checks = (port: number, token = ready.checkToken, path = CHECK): Target => ({
     port,
     method: 'POST',
-    path: () => CHECK,
+    path: () => path,
     headers: { authorization: `Bearer ${token}` },
   });
 
@@ -132,6 +132,21 @@ async function runPhases(
       await phase('  … credits and a cap, 1 event/request', 'events', 1, () =>
         closedLoop(reports(ready.usagePort, 1, ready.creditCustomers), c),
       );
+    if (on('subjects'))
+      await phase('  … naming a budgeted subject, 1 event/request', 'events', 1, () =>
+        closedLoop(
+          reportTarget(
+            ready,
+            ready.usagePort,
+            1,
+            `s${runTag++}`,
+            (n) => (acceptedTotal += n),
+            ready.customers,
+            BENCH_SUBJECT,
+          ),
+          c,
+        ),
+      );
     if (on('ten'))
       await phase('report_usage, 10 events/request', 'events', 10, () =>
         closedLoop(reports(ready.usagePort, 10), c),
@@ -158,6 +173,10 @@ async function runPhases(
       );
       await phase('check-access alone', 'req', 1, () => closedLoop(checks(ready.usagePort), c));
     }
+    if (on('check') && on('subjects'))
+      await phase('  … naming a budgeted subject', 'req', 1, () =>
+        closedLoop(checks(ready.usagePort, ready.checkToken, `${CHECK}?subject=${BENCH_SUBJECT}`), c),
+      );
     if (on('check') && on('credits'))
       await phase('  … a customer with credits and a cap', 'req', 1, () =>
         closedLoop(checks(ready.usagePort, ready.creditCheckToken), c),
@@ -249,7 +268,10 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       dialect: { type: 'string', default: 'sqlite,postgresql' },
       profile: { type: 'string' },
-      phases: { type: 'string', default: 'ceiling,one,credits,ten,batch,fixed,check,mixed,overload' },
+      phases: {
+        type: 'string',
+        default: 'ceiling,one,credits,subjects,ten,batch,fixed,check,mixed,overload',
+      },
     },
   });
   const opts = {
