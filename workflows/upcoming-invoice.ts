@@ -8,6 +8,10 @@ const stripe = proxyActivities<Activities>(stripeCallOptions);
 /** Stripe's preview of a subscription's next invoice, for the API (id `upcoming-invoice-<sub>-<request>`). */
 export async function upcomingInvoiceWorkflow(req: {
   stripeSubscriptionId: string;
+  /** Lines to preview on top: an admin's what-if usage, rated by the engine. */
+  extraItems?: { amountCents: number; currency: string; description: string }[];
 }): Promise<UpcomingInvoice> {
-  return stripe.previewUpcomingInvoice(req.stripeSubscriptionId);
+  return req.extraItems?.length
+    ? stripe.previewUpcomingInvoice(req.stripeSubscriptionId, req.extraItems)
+    : stripe.previewUpcomingInvoice(req.stripeSubscriptionId);
 }

@@ -35,11 +35,26 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
    * Stripe's preview of the subscription's next invoice (nothing is created): its lines, coupon, tax and
    * what the credit balance pays, with each line told apart by the price it bills.
    */
-  async function previewUpcomingInvoice(stripeSubscriptionId: string): Promise<UpcomingInvoice> {
+  async function previewUpcomingInvoice(
+    stripeSubscriptionId: string,
+    /** Lines to preview on top (an admin's what-if usage), in the subscription's currency. */
+    extraItems: readonly { amountCents: number; currency: string; description: string }[] = [],
+  ): Promise<UpcomingInvoice> {
     const stripe = requireStripe(deps);
     const [sub, inv] = await Promise.all([
       stripeCall(() => stripe.subscriptions.retrieve(stripeSubscriptionId)),
-      stripeCall(() => stripe.invoices.createPreview({ subscription: stripeSubscriptionId })),
+      stripeCall(() =>
+        stripe.invoices.createPreview({
+          subscription: stripeSubscriptionId,
+          ...(extraItems.length > 0 && {
+            invoice_items: extraItems.map((i) => ({
+              amount: i.amountCents,
+              currency: i.currency,
+              description: i.description,
+            })),
+          }),
+        }),
+      ),
     ]);
     const prices = new Map(
       sub.items.data.map((item) => [

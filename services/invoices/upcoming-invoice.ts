@@ -26,7 +26,12 @@ export async function customerUpcomingInvoice(deps: CoreDeps, email: string): Pr
   return previewOf(deps, sub);
 }
 
-async function previewOf(deps: CoreDeps, sub: Subscription | null): Promise<UpcomingInvoice> {
+/** Stripe's preview of the subscription's next invoice, with `extraItems` on top (an admin's what-if). */
+export async function previewOf(
+  deps: CoreDeps,
+  sub: Subscription | null,
+  extraItems: { amountCents: number; currency: string; description: string }[] = [],
+): Promise<UpcomingInvoice> {
   if (!sub || !hasUpcomingInvoice(sub)) {
     throw new AppError('not_found', 'no_upcoming_invoice', 'No subscription renews, so no invoice is coming');
   }
@@ -34,7 +39,12 @@ async function previewOf(deps: CoreDeps, sub: Subscription | null): Promise<Upco
     deps.temporal.workflow.execute(workflowType('upcomingInvoiceWorkflow'), {
       workflowId: workflowIds.upcomingInvoice(sub.id, randomUUID()),
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      args: [{ stripeSubscriptionId: sub.stripeSubscriptionId as string }],
+      args: [
+        {
+          stripeSubscriptionId: sub.stripeSubscriptionId as string,
+          ...(extraItems.length > 0 && { extraItems }),
+        },
+      ],
     }),
   );
 }

@@ -53,7 +53,16 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
   const now = new Date(countersFor(em).now());
   // What the subscription grants as check-access sees it (memoised a couple of seconds): on PostgreSQL a
   // round trip is most of a read's cost, and the gateway and the dashboard read this view very often.
-  const access = await cachedAccessFor(em, identity);
+  const {
+    lines: _lines,
+    prepaid: _prepaid,
+    ...summary
+  } = await usageSummaryOf(em, await cachedAccessFor(em, identity), now);
+  return summary;
+}
+
+/** A customer's usage summary from their access (see usageSummary), with their effective rate card. */
+export async function usageSummaryOf(em: EntityManager, access: Access, now: Date) {
   const period = periodOf(access, now);
   const today = zeroes();
   const month = zeroes();
@@ -81,10 +90,11 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     used: sum(Object.fromEntries(Object.entries(month).filter(([type]) => !unpooled.has(type)))),
     prepaid,
   });
+  const lines = effectiveRateCard(plan?.rateCard ?? [], included, plan?.overagePer1kCents ?? 0);
   const cost = await periodCost(
     em,
     customerId,
-    effectiveRateCard(plan?.rateCard ?? [], included, plan?.overagePer1kCents ?? 0),
+    lines,
     period.start,
     // The pool line is rated on what prepaid credits left, as the credits arithmetic: the same cents.
     Math.max(0, credits.used - prepaid),
@@ -96,6 +106,9 @@ export async function usageSummary(em: EntityManager, identity: Identity) {
     // The subscription's currency: the cost and the credits' overage are in it.
     currency: access.subscription?.currency ?? 'usd',
     tier: access.tier,
+    lines,
+    /** Pool units prepaid credits paid this period. */
+    prepaid,
   };
 }
 

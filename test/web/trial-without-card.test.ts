@@ -105,5 +105,20 @@ describe('a trial without a card in the web app', () => {
     await upcoming.getByTestId('upcoming-totals').getByText('$29.00').first().waitFor();
     await screenshot(admin, 'admin-customer-upcoming-invoice');
     await expectAccessible(admin, 'admin customer with the upcoming invoice');
+
+    // What if they used 20,000 inference units more: the console shows Stripe's preview of it, as answered.
+    const whatIf = admin.getByRole('region', { name: 'What if they use more' });
+    await whatIf.getByLabel('Units').fill('20000');
+    const answered = admin.waitForResponse((r) => r.url().endsWith('/invoices/upcoming/what-if'));
+    await whatIf.getByRole('button', { name: 'Preview' }).click();
+    const body = (await (await answered).json()) as {
+      invoice: { amount_due_cents: number; subtotal_cents: number };
+      extra_cents: number;
+    };
+    expect(body.invoice.subtotal_cents).toBe(2900 + body.extra_cents);
+    const due = `$${(body.invoice.amount_due_cents / 100).toFixed(2)}`;
+    await whatIf.getByTestId('what-if-totals').getByText(due, { exact: false }).first().waitFor();
+    expect(await whatIf.getByTestId('what-if-totals').textContent()).toContain('20,000 more units');
+    await screenshot(admin, 'admin-customer-what-if');
   }, 180_000);
 });

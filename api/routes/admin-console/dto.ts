@@ -140,3 +140,20 @@ export function customerProviderKeysDto(k: Awaited<ReturnType<typeof customerPro
 
 /** A customer's next invoice, in the shape the customer reads their own. */
 export { upcomingInvoiceDto as customerUpcomingInvoiceDto } from '../invoices/dto';
+import { upcomingInvoiceDto } from '../invoices/dto';
+import type { WhatIfInvoice } from '../../../services/invoices/what-if-invoice';
+
+/** An admin's what-if on a customer's next invoice. */
+export function whatIfDto(w: WhatIfInvoice) {
+  return {
+    invoice: upcomingInvoiceDto(w.invoice),
+    usage: w.usage.map((u) => ({
+      type: u.type,
+      units: u.units,
+      ...(u.model !== undefined && { model: u.model }),
+    })),
+    usage_cost_before_cents: w.beforeCents,
+    usage_cost_after_cents: w.afterCents,
+    extra_cents: w.extraCents,
+  };
+}

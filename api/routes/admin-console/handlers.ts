@@ -6,6 +6,7 @@ import {
 } from '../../../services/admin-lists/customer-detail';
 import { dunningRunsInFlight } from '../../../services/operations/dunning-runs';
 import { customerUpcomingInvoice } from '../../../services/invoices/upcoming-invoice';
+import { customerWhatIfInvoice } from '../../../services/invoices/what-if-invoice';
 import { quotaDenialsByDay } from '../../../services/operations/quota-denials';
 import { usageRollupState } from '../../../services/operations/rollup-status';
 import {
@@ -16,8 +17,9 @@ import {
   dunningRunsDto,
   quotaDenialsDto,
   rollupStatusDto,
+  whatIfDto,
 } from './dto';
-import type { customerInvoicesQuery, customerParams, quotaDenialsQuery } from './schemas';
+import type { customerInvoicesQuery, customerParams, quotaDenialsQuery, whatIfBody } from './schemas';
 
 type Read<P, Q = undefined> = HandlerInput<P, Q, undefined, 'admin'>;
 
@@ -45,3 +47,11 @@ export const getRollupStatus = async ({ deps }: Read<undefined>) =>
 
 export const getDunningRuns = async ({ deps }: Read<undefined>) =>
   dunningRunsDto(await dunningRunsInFlight(deps));
+
+export async function postCustomerWhatIf({
+  deps,
+  params,
+  body,
+}: HandlerInput<typeof customerParams, undefined, typeof whatIfBody, 'admin'>) {
+  return whatIfDto(await customerWhatIfInvoice(deps, params.email, body.usage));
+}

@@ -3,6 +3,7 @@ import {
   getCustomerInvoices,
   getCustomerKeys,
   getCustomerUpcomingInvoice,
+  postCustomerWhatIf,
   getCustomerUsage,
   getDunningRuns,
   getQuotaDenials,
@@ -20,6 +21,7 @@ import {
   rollupStatusResponse,
 } from './schemas';
 import { upcomingInvoiceResponse } from '../invoices/schemas';
+import { whatIfBody, whatIfResponse } from './schemas';
 
 const tags = ['admin'];
 const noCustomer = { 404: 'No customer with that email' };
@@ -53,6 +55,24 @@ export const adminConsoleRoutes = [
     errors: { 404: 'No customer with that email, or no subscription of theirs renews (no_upcoming_invoice)' },
     response: upcomingInvoiceResponse,
     handler: getCustomerUpcomingInvoice,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/billing/customers/:email/invoices/upcoming/what-if',
+    rateLimit: 'stripe',
+    summary:
+      "What if: a customer's next invoice as Stripe would issue it were this usage reported on top of theirs " +
+      '(rated as the rollup rates it, credits first), with its coupon and tax; nothing is stored or billed',
+    tags,
+    access: 'admin',
+    params: customerParams,
+    body: whatIfBody,
+    errors: {
+      400: 'An unknown usage type, or units that are not a whole number from 1 to 10,000,000',
+      404: 'No customer with that email, or no subscription of theirs renews (no_upcoming_invoice)',
+    },
+    response: whatIfResponse,
+    handler: postCustomerWhatIf,
   }),
   defineRoute({
     method: 'get',

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { cents, count, currencyCode, timestamp } from '../response-types';
+import { MAX_WHAT_IF_LINES, MAX_WHAT_IF_UNITS } from '../../../domain/what-if-usage';
+import { USAGE_TYPE_PATTERN } from '../../../domain/usage';
+import { identifierText } from '../../validation/text-fields';
+import { upcomingInvoiceResponse } from '../invoices/schemas';
 
 export const customerParams = z.object({ email: z.email() }).strict();
 
@@ -145,4 +149,28 @@ export const dunningRunsResponse = z.object({
       suspended: z.boolean().nullable(),
     }),
   ),
+});
+
+const whatIfUsage = z
+  .object({
+    /** A usage type the engine knows. */
+    type: z.string().regex(USAGE_TYPE_PATTERN, 'must be a lower-case usage type name'),
+    /** Units more than the customer has used this period. */
+    units: z.number().int('must be a whole number of units').min(1).max(MAX_WHAT_IF_UNITS),
+    /** The model, when the plan's rate card prices this type by model. */
+    model: identifierText(200).optional(),
+  })
+  .strict();
+
+export const whatIfBody = z.object({ usage: z.array(whatIfUsage).min(1).max(MAX_WHAT_IF_LINES) }).strict();
+
+export const whatIfResponse = z.object({
+  invoice: upcomingInvoiceResponse,
+  usage: z.array(whatIfUsage),
+  /** The period's usage cost as it stands, in the subscription's currency's minor units. */
+  usage_cost_before_cents: cents,
+  /** The same with the what-if usage on top (credits first, each line on its period total). */
+  usage_cost_after_cents: cents,
+  /** What the invoice bills more: the preview's "What if" line, before its discount and tax. */
+  extra_cents: cents,
 });

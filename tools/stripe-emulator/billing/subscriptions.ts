@@ -814,7 +814,7 @@ function nextAction(emu: Emulator, sub: SubscriptionRec, upTo: number): Action |
  * `renew` will bill (this period's metered usage so far, the next period in advance, pending items), priced
  * by the same rules (priceLines), without spending a `once` discount or the customer's credit balance.
  */
-export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec {
+export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec, extra: LineSpec[] = []): InvoiceRec {
   const start = sub.current_period_end;
   const stubTo = sub.billing_cycle_anchor > start ? sub.billing_cycle_anchor : null;
   const end = stubTo ?? periodEndFor(emu, sub, start);
@@ -827,6 +827,7 @@ export function upcomingInvoice(emu: Emulator, sub: SubscriptionRec): InvoiceRec
   const lines = [
     ...specs.map((l) => lineFrom(emu, l, sub.currency, sub.id)),
     ...pendingItemsFor(emu, customer.id, sub.id).map((ii) => pendingItemLine(emu, ii)),
+    ...extra.map((l) => lineFrom(emu, l, sub.currency, sub.id)),
   ];
   const priced = priceLines(emu, customer, sub, lines, sub.currency, start, true);
   return {

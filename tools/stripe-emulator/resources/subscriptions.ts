@@ -304,6 +304,24 @@ export function registerSubscriptions(router: Router, emu: Emulator): void {
   router.post('/v1/invoices/create_preview', ({ params }) => {
     const subId = reqString(params, 'subscription');
     const sub = emu.store.get<SubscriptionRec>('subscription', subId, 'subscription');
-    return emu.present(upcomingInvoice(emu, sub));
+    // Invoice items to preview on top, as new pending items of the current period would be billed.
+    const extra = objectList(params, 'invoice_items').map((item, i) => {
+      const amount = optInt(item, 'amount');
+      if (amount === undefined) throw invalidParam(`invoice_items[${i}][amount]`, 'Missing required param.');
+      const currency = optString(item, 'currency') ?? sub.currency;
+      if (currency !== sub.currency)
+        throw invalidParam(`invoice_items[${i}][currency]`, "The currency must be the subscription's.");
+      return {
+        amount,
+        description: optString(item, 'description') ?? '',
+        quantity: 1,
+        price: null,
+        proration: false,
+        period: { start: sub.current_period_start, end: sub.current_period_end },
+        subscriptionItem: null,
+        invoiceItem: null,
+      };
+    });
+    return emu.present(upcomingInvoice(emu, sub, extra));
   });
 }

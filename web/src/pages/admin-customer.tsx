@@ -11,6 +11,7 @@ import { CustomerCredits } from './admin-customer-credits';
 import { CustomerEntitlements } from './admin-customer-entitlements';
 import { CustomerMoney } from './admin-customer-money';
 import { UpcomingInvoice } from '../upcoming-invoice';
+import { WhatIfInvoice } from '../what-if-invoice';
 import { CustomerAudit, CustomerKeys, CustomerUsage } from './admin-customer-records';
 
 interface Change {
@@ -175,6 +176,7 @@ export function AdminCustomer() {
           return response.status === 404 ? null : (data ?? null);
         }}
       />
+      <WhatIfInvoice email={email} />
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerCredits email={email} onChanged={changed} />
       <CustomerCommitment email={email} currency={s.currency} onChanged={changed} />
