@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { UpcomingInvoice as Upcoming } from './api/client';
 import { Card, Table } from './components';
 import { useLoad } from './data';
@@ -41,27 +42,51 @@ export function UpcomingInvoice({
           </tr>
         ))}
       </Table>
-      <dl className="facts" data-testid="upcoming-totals">
-        <dt>Subtotal</dt>
-        <dd>{money(u.subtotal_cents, u.currency)}</dd>
-        {u.discount_cents > 0 && (
-          <>
-            <dt>Coupon</dt>
-            <dd>−{money(u.discount_cents, u.currency)}</dd>
-          </>
-        )}
-        {u.tax_cents > 0 && (
-          <>
-            <dt>Tax</dt>
-            <dd>{money(u.tax_cents, u.currency)}</dd>
-          </>
-        )}
-        <dt>Due</dt>
-        <dd>
-          <strong>{money(u.amount_due_cents, u.currency)}</strong>
-        </dd>
-      </dl>
+      <InvoiceTotals invoice={u} testId="upcoming-totals" />
       <p className="small muted">Usage is what was reported so far; more usage before then adds to it.</p>
     </Card>
+  );
+}
+
+/** A previewed invoice's totals: subtotal, the coupon and tax when there are any, what is due. */
+export function InvoiceTotals({
+  invoice: u,
+  testId,
+  dueNote,
+  children,
+}: {
+  invoice: Pick<
+    Upcoming,
+    'currency' | 'subtotal_cents' | 'discount_cents' | 'tax_cents' | 'amount_due_cents'
+  >;
+  testId: string;
+  /** Said after the amount due. */
+  dueNote?: string;
+  /** Facts shown before the subtotal. */
+  children?: ReactNode;
+}) {
+  return (
+    <dl className="facts" data-testid={testId}>
+      {children}
+      <dt>Subtotal</dt>
+      <dd>{money(u.subtotal_cents, u.currency)}</dd>
+      {u.discount_cents > 0 && (
+        <>
+          <dt>Coupon</dt>
+          <dd>−{money(u.discount_cents, u.currency)}</dd>
+        </>
+      )}
+      {u.tax_cents > 0 && (
+        <>
+          <dt>Tax</dt>
+          <dd>{money(u.tax_cents, u.currency)}</dd>
+        </>
+      )}
+      <dt>Due</dt>
+      <dd>
+        <strong>{money(u.amount_due_cents, u.currency)}</strong>
+        {dueNote && <> ({dueNote})</>}
+      </dd>
+    </dl>
   );
 }

@@ -3,6 +3,7 @@ import { api, call } from './api/client';
 import { Card, ErrorNotice } from './components';
 import { useAttempt } from './data';
 import { count, money } from './format';
+import { InvoiceTotals } from './upcoming-invoice';
 
 type Answer = Awaited<ReturnType<typeof ask>>;
 const ask = (email: string, usage: { type: string; units: number; model?: string }) =>
@@ -72,34 +73,20 @@ export function WhatIfInvoice({ email }: { email: string }) {
         </button>
       </form>
       {answer && u && (
-        <dl className="facts" data-testid="what-if-totals">
+        <InvoiceTotals
+          invoice={u}
+          testId="what-if-totals"
+          dueNote={
+            answer.extra_cents > 0 ? `+${money(answer.extra_cents, u.currency)} of usage` : 'no more to pay'
+          }
+        >
           <dt>Usage this period</dt>
           <dd>
             {money(answer.usage_cost_before_cents, u.currency)} now,{' '}
             {money(answer.usage_cost_after_cents, u.currency)} with{' '}
             {count(answer.usage.reduce((n, x) => n + x.units, 0))} more units
           </dd>
-          <dt>Next invoice, subtotal</dt>
-          <dd>{money(u.subtotal_cents, u.currency)}</dd>
-          {u.discount_cents > 0 && (
-            <>
-              <dt>Coupon</dt>
-              <dd>−{money(u.discount_cents, u.currency)}</dd>
-            </>
-          )}
-          {u.tax_cents > 0 && (
-            <>
-              <dt>Tax</dt>
-              <dd>{money(u.tax_cents, u.currency)}</dd>
-            </>
-          )}
-          <dt>Due</dt>
-          <dd>
-            <strong>{money(u.amount_due_cents, u.currency)}</strong> (
-            {answer.extra_cents > 0 ? `+${money(answer.extra_cents, u.currency)} of usage` : 'no more to pay'}
-            )
-          </dd>
-        </dl>
+        </InvoiceTotals>
       )}
     </Card>
   );
