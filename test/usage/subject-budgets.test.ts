@@ -174,6 +174,13 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('budgets inside an account (%s)
     expect((await c.report([{ id: 'p4', quantity: 5, subject: 'user:ann@example.com' }])).body.accepted).toBe(
       1,
     );
+    // The customer's usage records say which subject each kept event was for.
+    const records = await c.own('GET', '/billing/usage_records');
+    expect(
+      (records.body.records as { event_id: string; subject: string | null }[])
+        .filter((r) => ['p1', 'p4'].includes(r.event_id))
+        .map((r) => r.subject),
+    ).toEqual(['user:ann@example.com', 'user:ann@example.com']);
 
     const removed = await c.own('DELETE', '/billing/budgets/user%3Aann%40example.com');
     expect(removed.status).toBe(200);

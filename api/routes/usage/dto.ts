@@ -94,6 +94,7 @@ export function usageRecordsDto(r: UsageRecords) {
       reported_at: e.receivedAt.toISOString(),
       metadata: e.metadata,
       byok: e.byok,
+      subject: e.subject ?? null,
       status: where.status,
       rollup_id: where.rollupId,
       stripe_report_id: where.stripeReportId,

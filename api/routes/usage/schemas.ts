@@ -321,6 +321,8 @@ export const usageRecordsResponse = z.object({
       reported_at: timestamp,
       metadata: z.record(z.string(), z.unknown()),
       byok: z.boolean(),
+      /** What inside the account it was for (a project, key or end user), when the reporter named one. */
+      subject: z.string().nullable(),
       status: z.enum(['not_billed_byok', 'pending', 'rolled_up', 'reported']),
       rollup_id: z.string().nullable(),
       stripe_report_id: z.string().nullable(),
