@@ -82,7 +82,6 @@ const { ensureKeycloakForPostgres, keycloakOnPostgresCommand } = require('../key
     admin: { user: string; password: string };
   }): { command: string; args: string[]; env: Record<string, string> };
 };
-const { freePort } = require('../free-port') as { freePort(): Promise<number> };
 const { installDebianPackage } = require('../debian-package') as {
   installDebianPackage(pkg: string, what: string, opts?: { log?: (l: string) => void }): void;
 };
@@ -211,12 +210,12 @@ async function allocatePorts(kind: 'fixed' | 'free'): Promise<Ports> {
   const taken = new Set<number>();
   const entries: [string, number][] = [];
   for (const key of Object.keys(FIXED_PORTS)) {
-    // Temporal keeps membership ports in a smallint column: the OS's ephemeral ports (32768 and up) fail
-    // its first heartbeat.
-    const pick = key.endsWith('Membership') ? lowFreePort : freePort;
-    let port = await pick();
-    // The OS may hand the same free port out twice in a row.
-    while (taken.has(port)) port = await pick();
+    // Every port below the OS's ephemeral range (32768 and up): a port found free there can be taken by any
+    // outgoing connection before its server binds it (a test beside this one took Temporal's matching
+    // port, and every restart then failed to bind), and Temporal keeps membership ports in a smallint
+    // column, which ephemeral ports fail at its first heartbeat.
+    let port = await lowFreePort();
+    while (taken.has(port)) port = await lowFreePort();
     taken.add(port);
     entries.push([key, port]);
   }
