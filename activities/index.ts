@@ -1,5 +1,6 @@
 import { recordAccessSyncFailures } from './access-sync-failures';
 import { createCommitmentActivities } from './commitments';
+import { createPrepaidCommitActivities } from './prepaid-commits';
 import { createCreditActivities } from './credits';
 import { createCreditHousekeepingActivities } from './credits/housekeeping';
 import { createCustomerActivities } from './db/customers';
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCreditActivities(deps),
     ...createCreditHousekeepingActivities(deps),
     ...createCommitmentActivities(deps),
+    ...createPrepaidCommitActivities(deps),
     ...createRetentionActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),

@@ -21,6 +21,7 @@ import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
 import { commitmentRoutes } from './routes/commitments/router';
+import { prepaidCommitRoutes } from './routes/prepaid-commits/router';
 import { budgetRoutes } from './routes/budgets/router';
 import { seatRoutes } from './routes/seats/router';
 import { adminCreditRoutes } from './routes/admin-credits/router';
@@ -96,6 +97,7 @@ export function createApp(
       ...dunningRoutes,
       ...seatRoutes,
       ...commitmentRoutes,
+      ...prepaidCommitRoutes,
       ...budgetRoutes,
     ],
     deps,

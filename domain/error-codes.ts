@@ -126,6 +126,10 @@ export const ERROR_CODES = {
     kinds: ['conflict'],
     meaning: 'The subscription already has a live minimum commitment; end it before setting another',
   },
+  prepaid_commit_exists: {
+    kinds: ['conflict'],
+    meaning: 'The subscription already has a prepaid commit being charged or in its term',
+  },
   commitment_needs_period: {
     kinds: ['conflict'],
     meaning: 'The subscription has no billing period yet (its checkout is not finished)',

@@ -34,6 +34,7 @@ export const SCENARIOS = [
   'test/api/billing-anchor.test.ts',
   'test/api/seats.test.ts',
   'test/api/commitments.test.ts',
+  'test/api/prepaid-commits.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   sleep,
 } from '@temporalio/workflow';
@@ -11,6 +12,7 @@ import { periodConsumptionCents, trueUpCents } from '../domain/commitments';
 import { FAILURE } from '../domain/failure-types';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
+import { settleEndedCommits } from './prepaid-commits';
 import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
@@ -118,7 +120,8 @@ export const COMMITMENTS_WORKFLOW_ID = 'commitments';
 
 /**
  * Every minute: starts the settlement of each period a commitment covers whose renewal invoice has come
- * (the period is over and Stripe billed its usage), once per period.
+ * (the period is over and Stripe billed its usage), once per period, and of each prepaid commit whose
+ * term has ended, once per commit.
  */
 export async function commitmentsWorkflow(input: CommitmentsLoopInput = {}): Promise<number> {
   const cyclesPerRun = input.cyclesPerRun ?? 60;
@@ -126,6 +129,8 @@ export async function commitmentsWorkflow(input: CommitmentsLoopInput = {}): Pro
   for (let run = 0; run < cyclesPerRun; run++) {
     try {
       for (const due of await db.dueCommitmentPeriods({})) await startTrueUp(due);
+      // Loops recorded before prepaid commits existed replay without this look.
+      if (patched('prepaid-commits')) await settleEndedCommits();
     } catch (err) {
       // A look that fails for good is logged and the next one tries again: the loop must not end.
       if (!(err instanceof ActivityFailure)) throw err;

@@ -11,6 +11,9 @@ export const workflowIds = {
   /** One settlement per commitment and period, never started twice. */
   commitmentTrueUp: (commitmentId: string, periodStart: string) =>
     `commitment-true-up-${commitmentId}-${periodStart}`,
+  /** A prepaid commit is funded once and settled once. */
+  prepaidCommitFunding: (commitId: string) => `prepaid-commit-funding-${commitId}`,
+  prepaidCommitSettlement: (commitId: string) => `prepaid-commit-settlement-${commitId}`,
   catalogSync: () => 'catalog-sync',
   /**
    * One mirror run per Stripe object at a time: the events of a burst (an invoice's created, finalized

@@ -8,6 +8,7 @@ export {
   syncInvoiceWorkflow,
 } from './charges';
 export { commitmentsWorkflow, commitmentTrueUpWorkflow } from './commitments';
+export { prepaidCommitFundingWorkflow, prepaidCommitSettlementWorkflow } from './prepaid-commits';
 export { creditHousekeepingWorkflow } from './credit-housekeeping';
 export { creditCheckoutWorkflow, creditPurchaseWorkflow, creditTopUpWorkflow } from './credits';
 export { customerOnboarding } from './customer-onboarding';

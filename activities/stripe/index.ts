@@ -8,6 +8,7 @@ import { createStripeCustomerActivities } from './customers';
 import { createStripeInvoiceActivities } from './invoices';
 import { createStripePaymentMethodActivities } from './payment-methods';
 import { createStripeSubscriptionActivities } from './subscriptions';
+import { createStripePrepaidCommitActivities } from './prepaid-commits';
 import { createStripeSeatActivities } from './seats';
 import { createStripeTrialActivities } from './trials';
 
@@ -24,5 +25,6 @@ export function createStripeActivities(deps: ActivityDeps) {
     ...createStripeChargeActivities(deps),
     ...createStripeCreditNoteActivities(deps),
     ...createStripeTrialActivities(deps),
+    ...createStripePrepaidCommitActivities(deps),
   };
 }

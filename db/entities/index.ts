@@ -8,6 +8,7 @@ import { AccessSyncFailureSchema } from './access-sync-failure';
 import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
 import { CommitmentPeriodSchema, CommitmentSchema } from './commitment';
+import { PrepaidCommitSchema } from './prepaid-commit';
 import { CreditNoteSchema } from './credit-note';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
@@ -43,6 +44,7 @@ export * from './credit-top-up';
 export * from './audit-entry';
 export * from './charge';
 export * from './commitment';
+export * from './prepaid-commit';
 export * from './credit-note';
 export * from './customer';
 export * from './daily-usage';
@@ -109,4 +111,5 @@ export const entities = [
   CouponRedemptionSchema,
   CommitmentSchema,
   CommitmentPeriodSchema,
+  PrepaidCommitSchema,
 ];

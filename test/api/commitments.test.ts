@@ -3,11 +3,15 @@ import { AuditEntry, BillingEvent, PaymentMethod } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
-import { rollUpOnce, starterOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import {
+  renewOnClock,
+  rollUpOnce,
+  starterOnClock,
+  startFullStack,
+  type FullStack,
+} from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
 import { expectRefusals } from '../helpers/refusals';
-
-const HOUR_S = 3600;
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (dialect) => {
   const taskQueue = `commitments-${dialect}`;
@@ -32,32 +36,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
   /** A starter subscriber ($19.00 a month and metered usage) on a test clock, paid through Checkout. */
   async function subscriber() {
     const who = await starterOnClock(stack, `commit-${dialect}-${++seq}-${Date.now()}`);
-    const { call } = who;
-    /** Moves the customer's clock past the current period's end and waits for the renewal in the mirror. */
-    const renew = async () => {
-      const end = Date.parse((await who.getSub()).body.current_period_end);
-      await stack.stripe.testHelpers.testClocks.advance(who.clock.id, { frozen_time: end / 1000 + HOUR_S });
-      await waitUntil(
-        () => call('GET', '/billing/invoices'),
-        (r) =>
-          Array.isArray(r.body) &&
-          r.body.some(
-            (i: { period_end: string | null; status: string }) =>
-              i.status === 'paid' && i.period_end === new Date(end).toISOString(),
-          ),
-        'the renewal in the mirror',
-        120_000,
-      );
-      // The subscription's row catches up apart from its invoice's: the next period must show before the
-      // clock can be moved past its end.
-      await waitUntil(
-        who.getSub,
-        (r) => r.body?.current_period_start === new Date(end).toISOString(),
-        'the next period in the mirror',
-        120_000,
-      );
-    };
-    return { ...who, renew };
+    return { ...who, renew: () => renewOnClock(stack, who) };
   }
 
   let loops = 0;

@@ -210,6 +210,33 @@ export async function starterOnClock(stack: FullStack, name: string) {
   return { ...who, call, sub: active.body, email: `${name}@example.com` };
 }
 
+/**
+ * Moves a subscriber's test clock past the current period's end and waits for the renewal invoice, paid,
+ * in the mirror, and for the next period on the subscription's row (before the clock can be moved past
+ * its end).
+ */
+export async function renewOnClock(stack: FullStack, who: Awaited<ReturnType<typeof starterOnClock>>) {
+  const end = Date.parse((await who.getSub()).body.current_period_end);
+  await stack.stripe.testHelpers.testClocks.advance(who.clock.id, { frozen_time: end / 1000 + 3600 });
+  await waitUntil(
+    () => who.call('GET', '/billing/invoices'),
+    (r) =>
+      Array.isArray(r.body) &&
+      r.body.some(
+        (i: { period_end: string | null; status: string }) =>
+          i.status === 'paid' && i.period_end === new Date(end).toISOString(),
+      ),
+    'the renewal in the mirror',
+    120_000,
+  );
+  await waitUntil(
+    who.getSub,
+    (r) => r.body?.current_period_start === new Date(end).toISOString(),
+    'the next period in the mirror',
+    120_000,
+  );
+}
+
 /** The usage rollup's one pass, once the current one-second window has closed: the rated cost sent to Stripe's meter. */
 export async function rollUpOnce(stack: FullStack, taskQueue: string, workflowId: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 1100));

@@ -89,6 +89,8 @@ describe('replay of recorded workflow histories', () => {
         'creditTopUpWorkflow',
         'customerOnboarding',
         'dunningWorkflow',
+        'prepaidCommitFundingWorkflow',
+        'prepaidCommitSettlementWorkflow',
         'subscriptionWorkflow',
         'usageRollupWorkflow',
       ]),

@@ -167,6 +167,71 @@ describe('credit notes', () => {
   });
 });
 
+describe("the customer's balance", () => {
+  it('takes a credit that pays the next invoices, each recording what it drew when finalized', async () => {
+    const { clock, customer } = await paidInvoice();
+    const credit = await h.stripe.customers.createBalanceTransaction(customer.id, {
+      amount: -2500,
+      currency: 'usd',
+      metadata: { prepaid_commit: 'ppc_1' },
+    });
+    expect(credit).toMatchObject({ type: 'adjustment', amount: -2500, ending_balance: -2500 });
+
+    await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: JAN_1_2025 + 32 * DAY });
+    const first = (await h.stripe.invoices.list({ customer: customer.id })).data[0] as Stripe.Invoice;
+    expect(first).toMatchObject({
+      total: 2000,
+      amount_due: 0,
+      starting_balance: -2500,
+      ending_balance: -500,
+    });
+    await h.stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: JAN_1_2025 + 60 * DAY });
+    const second = (await h.stripe.invoices.list({ customer: customer.id })).data[0] as Stripe.Invoice;
+    expect(second).toMatchObject({
+      total: 2000,
+      amount_due: 1500,
+      starting_balance: -500,
+      ending_balance: 0,
+    });
+
+    const moves = await h.stripe.customers.listBalanceTransactions(customer.id);
+    expect(moves.data.map((t) => [t.type, t.amount, t.invoice])).toEqual([
+      ['applied_to_invoice', 500, second.id],
+      ['applied_to_invoice', 2000, first.id],
+      ['adjustment', -2500, null],
+    ]);
+  });
+
+  it('gets back what a voided invoice drew, and a manual invoice draws when finalized, not as a draft', async () => {
+    const { customer } = await paidInvoice();
+    await h.stripe.customers.createBalanceTransaction(customer.id, { amount: -700, currency: 'usd' });
+    const draft = await h.stripe.invoices.create({ customer: customer.id, auto_advance: false });
+    await h.stripe.invoiceItems.create({
+      customer: customer.id,
+      invoice: draft.id,
+      amount: 1000,
+      currency: 'usd',
+    });
+    expect(((await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance).toBe(-700);
+    const open = await h.stripe.invoices.finalizeInvoice(draft.id);
+    expect(open).toMatchObject({ amount_due: 300, starting_balance: -700, ending_balance: 0 });
+    await h.stripe.invoices.voidInvoice(draft.id);
+    expect(((await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer).balance).toBe(-700);
+    const [back] = (await h.stripe.customers.listBalanceTransactions(customer.id)).data;
+    expect(back).toMatchObject({ type: 'unapplied_from_invoice', amount: -700, invoice: draft.id });
+  });
+
+  it('refuses a move in another currency than the balance holds, or without an amount', async () => {
+    const { customer } = await paidInvoice();
+    await expect(
+      h.stripe.customers.createBalanceTransaction(customer.id, { amount: -100, currency: 'eur' }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'currency' });
+    await expect(
+      h.stripe.customers.createBalanceTransaction(customer.id, { currency: 'usd' } as never),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'amount' });
+  });
+});
+
 describe('disputes', () => {
   it('open and close with their events; an open dispute blocks refunds', async () => {
     const { charge } = await paidInvoice();

@@ -171,6 +171,24 @@ describe('stripe-mock contract', () => {
     expect(detached.object).toBe('payment_method');
   });
 
+  it("accepts a prepaid commit's balance moves as the engine sends them", async () => {
+    const txn = await stripe.customers.createBalanceTransaction(
+      'cus_123',
+      {
+        amount: -5000,
+        currency: 'usd',
+        description: 'Prepaid commit',
+        metadata: { prepaid_commit: 'ppc_1' },
+      },
+      { idempotencyKey: 'contract-commit-1' },
+    );
+    expect(txn.object).toBe('customer_balance_transaction');
+    const list = await stripe.customers.listBalanceTransactions('cus_123', { limit: 100 });
+    expect(list.object).toBe('list');
+    const voided = await stripe.invoices.voidInvoice('in_123');
+    expect(voided.object).toBe('invoice');
+  });
+
   it('accepts meter events and rejects an unknown parameter', async () => {
     const event = await stripe.billing.meterEvents.create({
       event_name: 'api_calls',

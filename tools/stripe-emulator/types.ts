@@ -370,7 +370,27 @@ export type InvoiceRec = Pick<
   total_excluding_tax?: number;
   customer_address?: TaxAddress | null;
   customer_tax_ids?: { type: string; value: string }[];
+  /** The customer's balance before and after the invoice drew on it, set when it is finalized (Stripe's). */
+  starting_balance?: number;
+  ending_balance?: number | null;
 };
+
+/** A move of a customer's credit balance (negative: a credit to the customer), as Stripe records it. */
+export interface CustomerBalanceTransactionRec {
+  id: string;
+  object: 'customer_balance_transaction';
+  amount: number;
+  created: number;
+  credit_note: string | null;
+  currency: string;
+  customer: string;
+  description: string | null;
+  ending_balance: number;
+  invoice: string | null;
+  livemode: false;
+  metadata: Record<string, string>;
+  type: 'adjustment' | 'applied_to_invoice' | 'unapplied_from_invoice' | 'credit_note';
+}
 
 export type PaymentIntentRec = Pick<
   Stripe.PaymentIntent,

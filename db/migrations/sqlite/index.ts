@@ -35,6 +35,7 @@ import { Migration20261127090000_BillingAnchor } from './Migration20261127090000
 import { Migration20261127100000_Seats } from './Migration20261127100000_Seats';
 import { Migration20261127110000_Commitments } from './Migration20261127110000_Commitments';
 import { Migration20261127140000_SubjectBudgets } from './Migration20261127140000_SubjectBudgets';
+import { Migration20261127180000_PrepaidCommits } from './Migration20261127180000_PrepaidCommits';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -74,4 +75,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261127100000_Seats', class: Migration20261127100000_Seats },
   { name: 'Migration20261127110000_Commitments', class: Migration20261127110000_Commitments },
   { name: 'Migration20261127140000_SubjectBudgets', class: Migration20261127140000_SubjectBudgets },
+  { name: 'Migration20261127180000_PrepaidCommits', class: Migration20261127180000_PrepaidCommits },
 ];

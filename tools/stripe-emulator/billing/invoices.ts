@@ -1,5 +1,6 @@
 import { taxIdsOf, taxLines } from './tax';
 import type Stripe from 'stripe';
+import { moveBalance } from './balance';
 import type { Emulator } from '../emulator';
 import { invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
@@ -182,7 +183,8 @@ export function createInvoice(
     }
   }
   for (const l of lines) l.invoice = id;
-  const { subtotal, discount, taxed, totalExcludingTax, total, applied, amountDue } = priceLines(
+  // The customer's credit balance is drawn when the invoice is finalized, as Stripe does.
+  const { subtotal, discount, taxed, totalExcludingTax, total } = priceLines(
     emu,
     customer,
     subscription,
@@ -191,7 +193,7 @@ export function createInvoice(
     now,
     false,
   );
-  customer.balance += applied;
+  const amountDue = Math.max(0, total);
   const collectionMethod = opts.collectionMethod ?? subscription?.collection_method ?? 'charge_automatically';
   const invoice = emu.store.put<InvoiceRec>({
     id,
@@ -234,6 +236,8 @@ export function createInvoice(
     period_end: opts.periodEnd,
     period_start: opts.periodStart,
     status: 'draft',
+    starting_balance: 0,
+    ending_balance: null,
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
     subscription: subscription?.id ?? null,
     subtotal,
@@ -258,6 +262,18 @@ function markPaid(emu: Emulator, inv: InvoiceRec, at: number): void {
   emu.emit('invoice.payment_succeeded', inv);
 }
 
+/** What the customer's credit balance (negative) pays of the invoice, recorded on both. */
+function drawBalance(emu: Emulator, customer: CustomerRec, inv: InvoiceRec): void {
+  inv.starting_balance = customer.balance;
+  const applied = customer.balance < 0 ? Math.min(-customer.balance, inv.amount_due) : 0;
+  if (applied > 0) {
+    inv.amount_due -= applied;
+    inv.amount_remaining = Math.max(0, inv.amount_remaining - applied);
+    moveBalance(emu, customer, applied, 'applied_to_invoice', { currency: inv.currency, invoice: inv.id });
+  }
+  inv.ending_balance = customer.balance;
+}
+
 export function finalizeInvoice(emu: Emulator, inv: InvoiceRec): InvoiceRec {
   if (inv.status !== 'draft') {
     throw invalidRequest(`This invoice is already finalized.`, undefined, 'invoice_not_editable');
@@ -268,6 +284,7 @@ export function finalizeInvoice(emu: Emulator, inv: InvoiceRec): InvoiceRec {
   inv.number = `${customer.invoice_prefix ?? 'INV'}-${String(customer._invoiceSeq).padStart(4, '0')}`;
   inv.status = 'open';
   inv.status_transitions.finalized_at = now;
+  drawBalance(emu, customer, inv);
   inv.hosted_invoice_url = `${emu.baseUrl}/invoice/${inv.id}`;
   inv.invoice_pdf = `${emu.baseUrl}/invoice/${inv.id}/pdf`;
   if (inv.collection_method === 'charge_automatically' && inv.amount_due > 0) {
@@ -311,6 +328,15 @@ export function voidInvoice(emu: Emulator, inv: InvoiceRec): InvoiceRec {
       undefined,
       'invoice_not_editable',
     );
+  }
+  const applied = (inv.ending_balance ?? 0) - (inv.starting_balance ?? 0);
+  if (applied > 0) {
+    // What the balance paid goes back to it.
+    const customer = emu.store.get<CustomerRec>('customer', inv.customer);
+    moveBalance(emu, customer, -applied, 'unapplied_from_invoice', {
+      currency: inv.currency,
+      invoice: inv.id,
+    });
   }
   inv.status = 'void';
   inv.amount_remaining = 0;

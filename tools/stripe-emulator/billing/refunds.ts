@@ -1,3 +1,4 @@
+import { moveBalance } from './balance';
 import type Stripe from 'stripe';
 import type { Emulator } from '../emulator';
 import { invalidParam, invalidRequest } from '../errors';
@@ -188,7 +189,12 @@ export function createCreditNote(emu: Emulator, inv: InvoiceRec, spec: CreditNot
     cn._refunds.push(createRefund(emu, charge, { amount: cn.refund_amount }).id);
   }
   const customer = emu.store.get<CustomerRec>('customer', inv.customer);
-  if (cn.credit_amount > 0) customer.balance -= cn.credit_amount;
+  if (cn.credit_amount > 0)
+    moveBalance(emu, customer, -cn.credit_amount, 'credit_note', {
+      currency: cn.currency,
+      invoice: inv.id,
+      creditNote: cn.id,
+    });
   const previous: Record<string, unknown> = {};
   if (cn.type === 'post_payment') {
     previous['post_payment_credit_notes_amount'] = inv.post_payment_credit_notes_amount ?? 0;

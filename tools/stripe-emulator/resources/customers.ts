@@ -1,10 +1,11 @@
 import type { Emulator } from '../emulator';
-import { invalidRequest } from '../errors';
+import { invalidParam, invalidRequest, missingParam } from '../errors';
 import { newId } from '../ids';
 import { paginate } from '../list';
-import { mergeMetadata, optObject, optString, reqString } from '../params';
+import { mergeMetadata, optInt, optObject, optString, reqString } from '../params';
 import type { Router } from '../router';
-import type { CustomerRec, TestClockRec } from '../types';
+import type { CustomerBalanceTransactionRec, CustomerRec, TestClockRec } from '../types';
+import { moveBalance } from '../billing/balance';
 import { attachPaymentMethod, resolvePaymentMethod } from '../billing/payment-methods';
 import { cancelSubscriptionNow } from '../billing/subscriptions';
 import { clockForNewCustomer } from '../billing/test-clocks';
@@ -103,6 +104,34 @@ export function registerCustomers(router: Router, emu: Emulator): void {
       next_page: null,
       url: page.url,
     };
+  });
+
+  /** A credit (negative) or debit (positive) of the customer's balance, which pays their next invoices. */
+  router.post('/v1/customers/:id/balance_transactions', ({ pathParams, params }) => {
+    const c = emu.store.get<CustomerRec>('customer', pathParams['id'] ?? '');
+    if (c.deleted) throw invalidRequest(`No such customer: '${c.id}'`, 'id', 'resource_missing');
+    const amount = optInt(params, 'amount');
+    if (amount === undefined) throw missingParam('amount');
+    const currency = reqString(params, 'currency').toLowerCase();
+    if (c.currency && c.currency !== currency)
+      throw invalidParam('currency', `The customer's balance is in ${c.currency}.`);
+    const previous = { balance: c.balance };
+    const txn = moveBalance(emu, c, amount, 'adjustment', {
+      currency,
+      description: optString(params, 'description') || null,
+      metadata: mergeMetadata({}, params),
+    });
+    emu.emit('customer.updated', c, previous);
+    return emu.present(txn);
+  });
+
+  router.get('/v1/customers/:id/balance_transactions', ({ pathParams, params }) => {
+    const c = emu.store.get<CustomerRec>('customer', pathParams['id'] ?? '');
+    const items = emu.store
+      .all<CustomerBalanceTransactionRec>('customer_balance_transaction')
+      .filter((t) => t.customer === c.id);
+    const page = paginate(items, params, `/v1/customers/${c.id}/balance_transactions`);
+    return { ...page, data: page.data.map((t) => emu.present(t)) };
   });
 
   router.get('/v1/customers/:id', ({ pathParams }) =>

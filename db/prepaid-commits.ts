@@ -1,0 +1,161 @@
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { CommitSettlement } from '../domain/prepaid-commits';
+import { Customer, Invoice, PaymentMethod, PrepaidCommit, Subscription } from './entities';
+import { newId } from './ids';
+
+/** A customer's prepaid commits, newest first. */
+export function prepaidCommitsOf(em: EntityManager, customerId: string): Promise<PrepaidCommit[]> {
+  return em.find(PrepaidCommit, { customerId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+}
+
+/**
+ * Writes a new commit, funding; null when the subscription already has one funding or active (its unique
+ * `liveFor` refused the second of two made at once).
+ */
+export async function insertPrepaidCommit(
+  em: EntityManager,
+  c: Pick<
+    PrepaidCommit,
+    | 'customerId'
+    | 'subscriptionId'
+    | 'amountCents'
+    | 'currency'
+    | 'periods'
+    | 'unused'
+    | 'startsAt'
+    | 'createdBy'
+  >,
+  now: Date,
+): Promise<PrepaidCommit | null> {
+  const row = em.create(PrepaidCommit, {
+    ...c,
+    id: newId('ppc'),
+    status: 'funding',
+    liveFor: c.subscriptionId,
+    createdAt: now,
+  });
+  try {
+    await em.flush();
+    return row;
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    em.clear();
+    return null;
+  }
+}
+
+/** What funding or settling a commit needs: its terms, the Stripe customer and the card to charge. */
+export async function prepaidCommitContext(em: EntityManager, commitId: string) {
+  const commit = await em.findOneOrFail(PrepaidCommit, commitId);
+  const [customer, cards] = await Promise.all([
+    em.findOneOrFail(Customer, commit.customerId, { fields: ['stripeCustomerId'] }),
+    // As for a true-up: the default card, else the newest (Checkout pins its card on the subscription).
+    em.find(
+      PaymentMethod,
+      { customer: commit.customerId, detachedAt: null },
+      { orderBy: { isDefault: 'desc', createdAt: 'desc' }, limit: 1, fields: ['stripePaymentMethodId'] },
+    ),
+  ]);
+  return {
+    commit,
+    stripeCustomerId: customer.stripeCustomerId ?? null,
+    card: cards[0]?.stripePaymentMethodId ?? null,
+  };
+}
+
+/** Moves a commit on: its invoice, its funding, its refusal or its settlement. Each write is idempotent. */
+export async function updatePrepaidCommit(
+  em: EntityManager,
+  commitId: string,
+  change:
+    | { stripeInvoiceId: string }
+    | { funded: { creditTransactionId: string; at: Date } }
+    | { declined: true }
+    | { settled: CommitSettlement & { termEndsAt: Date; at: Date } },
+): Promise<PrepaidCommit> {
+  const c = await em.findOneOrFail(PrepaidCommit, commitId);
+  if ('stripeInvoiceId' in change) c.stripeInvoiceId = change.stripeInvoiceId;
+  else if ('funded' in change) {
+    if (c.status !== 'funding') return c;
+    c.status = 'active';
+    c.creditTransactionId = change.funded.creditTransactionId;
+    c.fundedAt = change.funded.at;
+  } else if ('declined' in change) {
+    if (c.status !== 'funding') return c;
+    c.status = 'declined';
+    c.liveFor = null;
+  } else {
+    if (c.status === 'settled') return c;
+    const s = change.settled;
+    Object.assign(c, {
+      status: 'settled',
+      liveFor: null,
+      termEndsAt: s.termEndsAt,
+      drawnCents: s.drawnCents,
+      expiredCents: s.expiredCents,
+      rolledOverCents: s.rolledOverCents,
+      settledAt: s.at,
+    });
+  }
+  await em.flush();
+  return c;
+}
+
+/** A commit whose term has ended: the end of its last period. */
+export interface DueCommitSettlement {
+  commitId: string;
+  termEndsAt: string;
+}
+
+/**
+ * Active commits whose term has ended: the mirror has the renewal invoice (Stripe's `subscription_cycle`)
+ * of the term's last period, the `periods`-th from the term's start.
+ */
+export async function dueCommitSettlements(em: EntityManager, limit = 100): Promise<DueCommitSettlement[]> {
+  const active = await em.find(PrepaidCommit, { status: 'active' }, { limit: 1000 });
+  if (active.length === 0) return [];
+  const renewals = await em.find(
+    Invoice,
+    {
+      subscription: { $in: [...new Set(active.map((c) => c.subscriptionId))] },
+      billingReason: 'subscription_cycle',
+      status: { $ne: 'draft' },
+      periodStart: { $gte: new Date(Math.min(...active.map((c) => c.startsAt.getTime()))) },
+    },
+    { fields: ['subscription', 'periodStart', 'periodEnd'], orderBy: { periodStart: 'asc' } },
+  );
+  const due: DueCommitSettlement[] = [];
+  for (const c of active) {
+    const closing = renewals.filter(
+      (inv) => inv.subscription?.id === c.subscriptionId && inv.periodStart && inv.periodStart >= c.startsAt,
+    )[c.periods - 1];
+    if (closing?.periodEnd) due.push({ commitId: c.id, termEndsAt: closing.periodEnd.toISOString() });
+    if (due.length >= limit) break;
+  }
+  return due;
+}
+
+/**
+ * What the mirror shows invoices drew from the customer's balance since the commit was funded (each
+ * finalized invoice's total less what it asked of the card), its own invoice left out: the figure of a
+ * term still running. The settlement reads Stripe's balance moves instead.
+ */
+export async function balanceDrawnSince(em: EntityManager, c: PrepaidCommit): Promise<number> {
+  if (!c.fundedAt) return 0;
+  const invoices = await em.find(
+    Invoice,
+    {
+      customer: c.customerId,
+      createdAt: { $gte: c.fundedAt },
+      status: { $nin: ['draft', 'void'] },
+      ...(c.stripeInvoiceId ? { stripeInvoiceId: { $ne: c.stripeInvoiceId } } : {}),
+    },
+    { fields: ['totalCents', 'amountDueCents'] },
+  );
+  return invoices.reduce((sum, inv) => sum + Math.max(0, inv.totalCents - inv.amountDueCents), 0);
+}
+
+/** The subscription a commit is set on, with its period, for the service. */
+export function subscriptionPeriod(em: EntityManager, subscriptionId: string) {
+  return em.findOneOrFail(Subscription, subscriptionId, { fields: ['currentPeriodStart', 'currency'] });
+}

@@ -1,0 +1,255 @@
+import type Stripe from 'stripe';
+import { AuditEntry, BillingEvent, PaymentMethod } from '../../db/entities';
+import type { Dialect } from '../../db/orm';
+import { commitmentsWorkflow } from '../../workflows/commitments';
+import { workflowIds } from '../../workflows/ids';
+import { renewOnClock, starterOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import { waitUntil } from '../helpers/eventually';
+import { expectRefusals } from '../helpers/refusals';
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialect) => {
+  const taskQueue = `prepaid-commits-${dialect}`;
+  let stack: FullStack;
+  let admin: string;
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue, dialect });
+    admin = await stack.idp.token({
+      sub: 'admin-prepaid',
+      email: 'admin-prepaid@example.com',
+      roles: ['admin'],
+    });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  const adminCall = (method: string, path: string, body?: unknown) =>
+    stack.api.request(method, `/api/v1${path}`, { token: admin, body });
+  const commitsPath = (email: string) =>
+    `/admin/billing/customers/${encodeURIComponent(email)}/prepaid-commits`;
+
+  let seq = 0;
+  /** A starter subscriber ($19.00 a month) on a test clock, paid through Checkout. */
+  async function subscriber() {
+    const who = await starterOnClock(stack, `prepaid-${dialect}-${++seq}-${Date.now()}`);
+    return { ...who, renew: () => renewOnClock(stack, who) };
+  }
+  const balanceOf = async (customerId: string) =>
+    ((await stack.stripe.customers.retrieve(customerId)) as Stripe.Customer).balance;
+
+  let loops = 0;
+  /** One look of the loop, then the settlement of the commit it started. */
+  async function settle(email: string, commitId: string) {
+    await stack.env.client.workflow.execute(commitmentsWorkflow, {
+      workflowId: `prepaid-loop-${dialect}-${++loops}`,
+      taskQueue,
+      args: [{ maxCycles: 1 }],
+    });
+    await stack.env.client.workflow.getHandle(workflowIds.prepaidCommitSettlement(commitId)).result();
+    return (await adminCall('GET', commitsPath(email))).body.commits[0];
+  }
+
+  it('charges the commit, credits the balance that pays the renewals, and expires what is left when the term ends; the API, the mirror and Stripe agree', async () => {
+    const s = await subscriber();
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 5000,
+      periods: 2,
+      unused: 'expire',
+    });
+    expect(sold.status).toBe(201);
+    expect(sold.body.commit).toMatchObject({
+      amount_cents: 5000,
+      amount: 50,
+      currency: 'usd',
+      periods: 2,
+      unused: 'expire',
+      status: 'active',
+      starts_at: s.sub.current_period_start,
+      drawn_cents: 0,
+      remaining_cents: 5000,
+      term_ends_at: null,
+    });
+    const commitId: string = sold.body.commit.id;
+    const bought = await stack.stripe.invoices.retrieve(sold.body.commit.invoice_id);
+    expect({ total: bought.total, paid: bought.amount_paid, status: bought.status }).toEqual({
+      total: 5000,
+      paid: 5000,
+      status: 'paid',
+    });
+    expect(bought.metadata).toEqual({ prepaid_commit: commitId });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(-5000);
+
+    // Two renewals of $19.00, each paid from the balance: the card is not charged.
+    await s.renew();
+    const midTerm = await waitUntil(
+      () => s.call('GET', '/billing/prepaid-commits'),
+      (r) => r.body?.commits?.[0]?.drawn_cents === 1900,
+      'the first renewal drawn',
+      60_000,
+    );
+    expect(midTerm.body.commits[0]).toMatchObject({
+      status: 'active',
+      drawn_cents: 1900,
+      remaining_cents: 3100,
+    });
+    // The term is not over after one period: the loop settles nothing.
+    await stack.env.client.workflow.execute(commitmentsWorkflow, {
+      workflowId: `prepaid-loop-${dialect}-${++loops}`,
+      taskQueue,
+      args: [{ maxCycles: 1 }],
+    });
+    expect((await adminCall('GET', commitsPath(s.email))).body.commits[0].status).toBe('active');
+    await s.renew();
+    const renewals = (
+      await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 100 })
+    ).data.filter((i) => i.billing_reason === 'subscription_cycle');
+    expect(renewals.map((i) => [i.total, i.amount_paid])).toEqual([
+      [1900, 0],
+      [1900, 0],
+    ]);
+
+    const settled = await settle(s.email, commitId);
+    expect(settled).toMatchObject({
+      status: 'settled',
+      drawn_cents: 3800,
+      expired_cents: 1200,
+      rolled_over_cents: 0,
+      remaining_cents: 0,
+      term_ends_at: (await s.getSub()).body.current_period_start,
+    });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
+    expect((await s.call('GET', '/billing/prepaid-commits')).body.commits).toEqual([settled]);
+
+    // A second look settles nothing again, and the event went out once.
+    await stack.env.client.workflow.execute(commitmentsWorkflow, {
+      workflowId: `prepaid-loop-${dialect}-${++loops}`,
+      taskQueue,
+      args: [{ maxCycles: 1 }],
+    });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
+    const events = (
+      await stack.db.orm.em.fork().find(BillingEvent, { type: 'prepaid_commit.settled' })
+    ).filter((e) => (e.payload as { commit_id?: string }).commit_id === commitId);
+    expect(events.map((e) => e.payload)).toEqual([
+      {
+        commit_id: commitId,
+        amount_cents: 5000,
+        currency: 'usd',
+        term_ends_at: settled.term_ends_at,
+        drawn_cents: 3800,
+        expired_cents: 1200,
+        rolled_over_cents: 0,
+      },
+    ]);
+    // The next renewal is the card's again.
+    await s.renew();
+    const next = (await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 1 })).data[0];
+    expect({ total: next?.total, paid: next?.amount_paid }).toEqual({ total: 1900, paid: 1900 });
+  }, 300_000);
+
+  it('leaves what is left on the balance when it rolls over, paying the next invoices', async () => {
+    const s = await subscriber();
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 3000,
+      periods: 1,
+      unused: 'roll_over',
+    });
+    expect(sold.body.commit.status).toBe('active');
+    await s.renew();
+    const settled = await settle(s.email, sold.body.commit.id);
+    expect(settled).toMatchObject({ drawn_cents: 1900, expired_cents: 0, rolled_over_cents: 1100 });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(-1100);
+    await s.renew();
+    const next = (await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 1 })).data[0];
+    expect({ total: next?.total, paid: next?.amount_paid }).toEqual({ total: 1900, paid: 800 });
+    // A new commit may be sold once the last has settled.
+    const again = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 100,
+      periods: 1,
+      unused: 'expire',
+    });
+    expect(again.status).toBe(201);
+  }, 300_000);
+
+  it('credits nothing and voids its invoice when the card cannot be charged', async () => {
+    const s = await subscriber();
+    const cards = await stack.stripe.paymentMethods.list({ customer: s.stripeCustomer.id });
+    for (const c of cards.data) await stack.stripe.paymentMethods.detach(c.id);
+    await stack.db.orm.em
+      .fork()
+      .nativeDelete(PaymentMethod, { stripePaymentMethodId: { $in: cards.data.map((c) => c.id) } });
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 5000,
+      periods: 3,
+      unused: 'expire',
+    });
+    expect(sold.status).toBe(201);
+    expect(sold.body.commit).toMatchObject({ status: 'declined', drawn_cents: 0, remaining_cents: 0 });
+    const inv = await stack.stripe.invoices.retrieve(sold.body.commit.invoice_id);
+    expect({ status: inv.status, paid: inv.amount_paid }).toEqual({ status: 'void', paid: 0 });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
+    // A declined commit does not hold the place of the next.
+    const retry = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 5000,
+      periods: 3,
+      unused: 'expire',
+    });
+    expect(retry.status).toBe(201);
+  }, 300_000);
+
+  it('sells one commit at a time to an admin only, audited, and refuses bad terms naming the field', async () => {
+    const s = await subscriber();
+    await expectRefusals(
+      (body) => adminCall('POST', commitsPath(s.email), body),
+      [
+        [{}, 400, 'validation_failed', 'body.amount_cents'],
+        [{ amount_cents: 0, periods: 1, unused: 'expire' }, 400, 'validation_failed', 'body.amount_cents'],
+        [{ amount_cents: 10.5, periods: 1, unused: 'expire' }, 400, 'validation_failed', 'body.amount_cents'],
+        [
+          { amount_cents: '5000', periods: 1, unused: 'expire' },
+          400,
+          'validation_failed',
+          'body.amount_cents',
+        ],
+        [{ amount_cents: 1e12, periods: 1, unused: 'expire' }, 400, 'validation_failed', 'body.amount_cents'],
+        [{ amount_cents: 5000, periods: 0, unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
+        [{ amount_cents: 5000, periods: 37, unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
+        [{ amount_cents: 5000, periods: 1, unused: 'refund' }, 400, 'validation_failed', 'body.unused'],
+        [{ amount_cents: 5000, periods: 1, unused: 'expire\u0000' }, 400, 'validation_failed', 'body.unused'],
+        [
+          { amount_cents: 5000, periods: 1, unused: 'expire', currency: 'eur' },
+          400,
+          'validation_failed',
+          undefined,
+        ],
+      ],
+    );
+    const both = await Promise.all([
+      adminCall('POST', commitsPath(s.email), { amount_cents: 2000, periods: 1, unused: 'expire' }),
+      adminCall('POST', commitsPath(s.email), { amount_cents: 3000, periods: 1, unused: 'expire' }),
+    ]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(both.find((r) => r.status === 409)?.body.error.code).toBe('prepaid_commit_exists');
+    // Only one was charged and credited.
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(
+      -both.find((r) => r.status === 201)?.body.commit.amount_cents,
+    );
+
+    const audited = await stack.db.orm.em
+      .fork()
+      .find(AuditEntry, { action: 'prepaid_commit.sell', entityId: s.sub.subscription_id });
+    expect(audited.map((a) => a.actorEmail)).toEqual(['admin-prepaid@example.com']);
+    const refused = await s.call('POST', commitsPath(s.email), {
+      amount_cents: 5000,
+      periods: 1,
+      unused: 'expire',
+    });
+    expect(refused.status).toBe(403);
+    const other = await subscriber();
+    expect((await other.call('GET', '/billing/prepaid-commits')).body).toEqual({ commits: [] });
+    const nobody = await adminCall('POST', commitsPath('nobody-prepaid@example.com'), {
+      amount_cents: 5000,
+      periods: 1,
+      unused: 'expire',
+    });
+    expect(nobody.status).toBe(404);
+  }, 300_000);
+});

@@ -1,0 +1,120 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FAILURE } from '../domain/failure-types';
+import { settleCommit } from '../domain/prepaid-commits';
+import { dbActivityOptions, stripeCallOptions } from './activity-options';
+import { workflowIds } from './ids';
+import { startDetached } from './start-detached';
+
+const db = proxyActivities<Activities>(dbActivityOptions);
+const stripe = proxyActivities<Activities>(stripeCallOptions);
+
+export interface PrepaidCommitFunding {
+  status: 'active' | 'declined';
+  stripeInvoiceId: string;
+}
+
+/**
+ * Funds a prepaid commit: its invoice is charged to the card on file and, once paid, the amount becomes
+ * credit on the customer's Stripe balance, which pays their next invoices. A decline voids the invoice and
+ * credits nothing. Named after the commit, so it is funded once.
+ */
+export async function prepaidCommitFundingWorkflow(input: {
+  commitId: string;
+}): Promise<PrepaidCommitFunding> {
+  const terms = await db.loadPrepaidCommit(input);
+  if (!terms.stripeCustomerId)
+    throw ApplicationFailure.nonRetryable('The commit’s customer has no Stripe customer');
+  const { stripeInvoiceId } = await stripe.invoicePrepaidCommit({
+    commitId: input.commitId,
+    stripeCustomerId: terms.stripeCustomerId,
+    amountCents: terms.amountCents,
+    currency: terms.currency,
+    periods: terms.periods,
+  });
+  await db.recordCommitInvoice({ commitId: input.commitId, stripeInvoiceId });
+  if (!(await paid(stripeInvoiceId, terms.paymentMethodId))) {
+    await stripe.voidCommitInvoice({ stripeInvoiceId });
+    await db.recordCommitDeclined(input);
+    return { status: 'declined', stripeInvoiceId };
+  }
+  const credit = await stripe.moveCommitBalance({
+    commitId: input.commitId,
+    stripeCustomerId: terms.stripeCustomerId,
+    amountCents: -terms.amountCents,
+    currency: terms.currency,
+    purpose: 'credit',
+  });
+  await db.recordCommitFunded({
+    commitId: input.commitId,
+    creditTransactionId: credit.transactionId,
+    fundedAt: credit.at,
+  });
+  return { status: 'active', stripeInvoiceId };
+}
+
+/** One charge of the commit's invoice: paid, or refused (a decline, or no card Stripe can charge). */
+async function paid(stripeInvoiceId: string, paymentMethodId: string | null): Promise<boolean> {
+  try {
+    const inv = await stripe.payInvoice({
+      stripeInvoiceId,
+      attempt: 1,
+      ...(paymentMethodId ? { paymentMethodId } : {}),
+    });
+    return inv.status === 'paid';
+  } catch (err) {
+    const cause = (err as { cause?: unknown }).cause;
+    const refused =
+      cause instanceof ApplicationFailure &&
+      (cause.type === FAILURE.cardDeclined || cause.type === FAILURE.invalidRequest);
+    if (err instanceof ActivityFailure && refused) return false;
+    throw err;
+  }
+}
+
+/**
+ * Settles a commit whose term has ended: what its customer's invoices drew from the balance since it was
+ * credited is read from Stripe, and what is left expires (taken off the balance) or rolls over (stays on
+ * it), as agreed. Named after the commit and never started twice once it succeeded.
+ */
+export async function prepaidCommitSettlementWorkflow(input: {
+  commitId: string;
+  termEndsAt: string;
+}): Promise<{ drawnCents: number; expiredCents: number; rolledOverCents: number }> {
+  const terms = await db.loadPrepaidCommit({ commitId: input.commitId });
+  if (terms.status !== 'active' || !terms.stripeCustomerId || !terms.creditTransactionId)
+    throw ApplicationFailure.nonRetryable(`The commit is ${terms.status}, not active`);
+  const { balanceCents, moves } = await stripe.balanceMovesSince({
+    commitId: input.commitId,
+    stripeCustomerId: terms.stripeCustomerId,
+    creditTransactionId: terms.creditTransactionId,
+  });
+  const settlement = settleCommit(terms.amountCents, moves, balanceCents, terms.unused);
+  if (settlement.expiredCents > 0)
+    await stripe.moveCommitBalance({
+      commitId: input.commitId,
+      stripeCustomerId: terms.stripeCustomerId,
+      amountCents: settlement.expiredCents,
+      currency: terms.currency,
+      purpose: 'expire',
+    });
+  await db.recordCommitSettled({
+    commitId: input.commitId,
+    customerId: terms.customerId,
+    amountCents: terms.amountCents,
+    currency: terms.currency,
+    termEndsAt: input.termEndsAt,
+    settlement,
+  });
+  return settlement;
+}
+
+/** Starts the settlement of each commit whose term has ended, once per commit. */
+export async function settleEndedCommits(): Promise<void> {
+  for (const due of await db.duePrepaidCommits({}))
+    await startDetached(prepaidCommitSettlementWorkflow, {
+      workflowId: workflowIds.prepaidCommitSettlement(due.commitId),
+      args: [due],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+}
