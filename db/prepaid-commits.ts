@@ -101,6 +101,11 @@ export async function updatePrepaidCommit(
   return c;
 }
 
+/** The commit an invoice bought, if it bought one that was paid (funding, active or settled). */
+export function commitBoughtBy(em: EntityManager, stripeInvoiceId: string): Promise<PrepaidCommit | null> {
+  return em.findOne(PrepaidCommit, { stripeInvoiceId, status: { $ne: 'declined' } });
+}
+
 /** A commit whose term has ended: the end of its last period. */
 export interface DueCommitSettlement {
   commitId: string;

@@ -130,6 +130,11 @@ export const ERROR_CODES = {
     kinds: ['conflict'],
     meaning: 'The subscription already has a prepaid commit being charged or in its term',
   },
+  prepaid_commit_invoice: {
+    kinds: ['conflict'],
+    meaning:
+      'The invoice paid for a prepaid commit credited to the balance: it cannot be refunded or credited',
+  },
   commitment_needs_period: {
     kinds: ['conflict'],
     meaning: 'The subscription has no billing period yet (its checkout is not finished)',

@@ -3,7 +3,8 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Workflo
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import type { EntityManager } from '@mikro-orm/core';
 import { Invoice } from '../../db/entities';
-import { AppError } from '../../domain/errors';
+import { commitBoughtBy } from '../../db/prepaid-commits';
+import { AppError, conflict } from '../../domain/errors';
 import { FAILURE } from '../../domain/failure-types';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
@@ -101,7 +102,17 @@ export async function moneyBackOncePerKey<R extends { stripeInvoiceId: string },
   req: Q,
   refusal: (failure: ApplicationFailure) => AppError | null,
 ): Promise<R & { idempotencyKey: string }> {
-  const stripeInvoiceId = await stripeInvoiceIdFor(deps.orm.em.fork(), req.invoiceId);
+  const em = deps.orm.em.fork();
+  const stripeInvoiceId = await stripeInvoiceIdFor(em, req.invoiceId);
+  // Its payment sits on the customer's balance as credit that pays their invoices: money back on the
+  // invoice too would give it twice.
+  const commit = await commitBoughtBy(em, stripeInvoiceId);
+  if (commit)
+    throw conflict(
+      'prepaid_commit_invoice',
+      'This invoice paid for a prepaid commit, credited to the customer’s balance; it cannot be refunded or credited',
+      { field: 'invoiceId', commit_id: commit.id },
+    );
   const result = await runOncePerKey<R>(
     deps,
     workflow,

@@ -1,9 +1,16 @@
+import fc from 'fast-check';
 import type Stripe from 'stripe';
 import { AuditEntry, BillingEvent, PaymentMethod } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
-import { renewOnClock, starterOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import {
+  renewOnClock,
+  rollUpOnce,
+  starterOnClock,
+  startFullStack,
+  type FullStack,
+} from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
 import { expectRefusals } from '../helpers/refusals';
 
@@ -76,6 +83,22 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
     });
     expect(bought.metadata).toEqual({ prepaid_commit: commitId });
     expect(await balanceOf(s.stripeCustomer.id)).toBe(-5000);
+    // Its payment is credit on the balance: money back on the invoice as well would pay it twice.
+    for (const path of ['refund', 'credit-notes']) {
+      const back = await stack.api.request('POST', `/api/v1/admin/billing/invoices/${bought.id}/${path}`, {
+        token: admin,
+        body: { reason: 'order_change', idempotency_key: `back-${path}-${commitId}` },
+      });
+      expect({
+        status: back.status,
+        code: back.body.error?.code,
+        field: back.body.error?.details?.field,
+      }).toEqual({
+        status: 409,
+        code: 'prepaid_commit_invoice',
+        field: 'params.id',
+      });
+    }
 
     // Two renewals of $19.00, each paid from the balance: the card is not charged.
     await s.renew();
@@ -144,6 +167,54 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
     const next = (await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 1 })).data[0];
     expect({ total: next?.total, paid: next?.amount_paid }).toEqual({ total: 1900, paid: 1900 });
   }, 300_000);
+
+  it('draws the commit by what Stripe billed in the term, to the cent, and expires or rolls over the rest (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6000 }),
+        fc.integer({ min: 1, max: 2 }),
+        // Starter's daily limit is 1,000 calls, and both periods are reported on the same day.
+        fc.integer({ min: 0, max: 500 }),
+        fc.constantFrom('expire' as const, 'roll_over' as const),
+        async (amount, periods, units, unused) => {
+          const s = await subscriber();
+          const sold = await adminCall('POST', commitsPath(s.email), {
+            amount_cents: amount,
+            periods,
+            unused,
+          });
+          expect(sold.body.commit.status).toBe('active');
+          for (let p = 0; p < periods; p++) {
+            if (units > 0) {
+              const reported = await s.call('POST', '/billing/report_usage', {
+                events: [{ id: `u-${s.email}-${p}`, type: 'inference', quantity: units }],
+              });
+              expect(reported.body).toMatchObject({ accepted: 1 });
+              await rollUpOnce(stack, taskQueue, `rollup-prepaid-${dialect}-${++loops}`);
+            }
+            await s.renew();
+          }
+          const settled = await settle(s.email, sold.body.commit.id);
+          const renewals = (
+            await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 100 })
+          ).data.filter((i) => i.billing_reason === 'subscription_cycle');
+          expect(renewals).toHaveLength(periods);
+          const billed = renewals.reduce((t, i) => t + i.total, 0);
+          const byCard = renewals.reduce((t, i) => t + i.amount_paid, 0);
+          const drawn = Math.min(amount, billed);
+          expect(settled).toMatchObject({
+            drawn_cents: drawn,
+            expired_cents: unused === 'expire' ? amount - drawn : 0,
+            rolled_over_cents: unused === 'roll_over' ? amount - drawn : 0,
+          });
+          // What the renewals billed was paid once: from the commit or by the card.
+          expect(drawn + byCard).toBe(billed);
+          expect(await balanceOf(s.stripeCustomer.id)).toBe(unused === 'roll_over' ? drawn - amount : 0);
+        },
+      ),
+      { numRuns: dialect === 'sqlite' ? 5 : 3 },
+    );
+  }, 600_000);
 
   it('leaves what is left on the balance when it rolls over, paying the next invoices', async () => {
     const s = await subscriber();

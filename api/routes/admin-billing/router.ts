@@ -123,7 +123,7 @@ export const adminBillingRoutes = [
       404: 'No such invoice',
       409:
         'refund_exceeds_charge: more than is left to refund; invoice_not_paid: no charge to refund; ' +
-        'charge_disputed: a dispute of the charge is open',
+        'charge_disputed: a dispute of the charge is open; prepaid_commit_invoice: it paid for a prepaid commit',
     },
     response: refundResponse,
     handler: refundInvoice,
@@ -145,7 +145,8 @@ export const adminBillingRoutes = [
       404: 'No such invoice',
       409:
         'credit_exceeds_invoice: more than is left once refunds and credit notes are counted ' +
-        '(details.amount_left_cents); invoice_not_creditable: neither open nor paid',
+        '(details.amount_left_cents); invoice_not_creditable: neither open nor paid; prepaid_commit_invoice: it ' +
+        'paid for a prepaid commit',
     },
     response: creditNoteResponse,
     handler: postCreditNote,
