@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { CommitSettlement } from '../domain/prepaid-commits';
-import { Customer, Invoice, PaymentMethod, PrepaidCommit, Subscription } from './entities';
+import { Customer, Invoice, PaymentMethod, PrepaidCommit } from './entities';
 import { newId } from './ids';
 
 /** A customer's prepaid commits, newest first. */
@@ -160,7 +160,35 @@ export async function balanceDrawnSince(em: EntityManager, c: PrepaidCommit): Pr
   return invoices.reduce((sum, inv) => sum + Math.max(0, inv.totalCents - inv.amountDueCents), 0);
 }
 
-/** The subscription a commit is set on, with its period, for the service. */
-export function subscriptionPeriod(em: EntityManager, subscriptionId: string) {
-  return em.findOneOrFail(Subscription, subscriptionId, { fields: ['currentPeriodStart', 'currency'] });
+/**
+ * Prepaid commits for revenue, in one currency: those in their term now, and those whose term ended in
+ * [start, end), oldest first, with their customer's email.
+ */
+export async function prepaidCommitBook(em: EntityManager, currency: string, start: Date, end: Date) {
+  const [active, settled] = await Promise.all([
+    em.find(PrepaidCommit, { status: 'active', currency }, { fields: ['amountCents'] }),
+    em.find(
+      PrepaidCommit,
+      { status: 'settled', currency, termEndsAt: { $gte: start, $lt: end } },
+      { orderBy: { termEndsAt: 'asc', id: 'asc' } },
+    ),
+  ]);
+  const customers = await em.find(
+    Customer,
+    { id: { $in: [...new Set(settled.map((c) => c.customerId))] } },
+    { fields: ['email'] },
+  );
+  const email = new Map(customers.map((c) => [c.id, c.email]));
+  return {
+    active: active.map((c) => c.amountCents),
+    settled: settled.map((c) => ({
+      email: email.get(c.customerId) ?? null,
+      commitId: c.id,
+      amountCents: c.amountCents,
+      termEndsAt: c.termEndsAt as Date,
+      drawnCents: c.drawnCents ?? 0,
+      expiredCents: c.expiredCents ?? 0,
+      rolledOverCents: c.rolledOverCents ?? 0,
+    })),
+  };
 }

@@ -11,6 +11,11 @@ export type UnusedCommit = 'expire' | 'roll_over';
 
 export const UNUSED_COMMIT: readonly UnusedCommit[] = ['expire', 'roll_over'];
 
+/**
+ * The smallest commit: Stripe charges no less than 50 minor units in most currencies, and settles a smaller
+ * invoice by debiting the customer's balance, so the commit's credit would then be paid for by itself.
+ */
+export const MIN_COMMIT_CENTS = 50;
 /** The largest commit: ten million in major units, as for a minimum. */
 export const MAX_COMMIT_CENTS = 1_000_000_000;
 /** The longest term: three years of monthly periods. */
@@ -25,10 +30,14 @@ export function prepaidCommitProblem(ask: {
   periods: number;
   unused: string;
 }): { field: 'amountCents' | 'periods' | 'unused'; message: string } | null {
-  if (!Number.isSafeInteger(ask.amountCents) || ask.amountCents < 1 || ask.amountCents > MAX_COMMIT_CENTS)
+  if (
+    !Number.isSafeInteger(ask.amountCents) ||
+    ask.amountCents < MIN_COMMIT_CENTS ||
+    ask.amountCents > MAX_COMMIT_CENTS
+  )
     return {
       field: 'amountCents',
-      message: `amount_cents must be a whole number of cents from 1 to ${MAX_COMMIT_CENTS}`,
+      message: `amount_cents must be a whole number of cents from ${MIN_COMMIT_CENTS} to ${MAX_COMMIT_CENTS}`,
     };
   if (!Number.isSafeInteger(ask.periods) || ask.periods < 1 || ask.periods > MAX_COMMIT_PERIODS)
     return { field: 'periods', message: `periods must be a whole number from 1 to ${MAX_COMMIT_PERIODS}` };

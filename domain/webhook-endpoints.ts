@@ -20,6 +20,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'credits.purchased',
   'commitment.trued_up',
   'budget.threshold_reached',
+  'prepaid_commit.settled',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

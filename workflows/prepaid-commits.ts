@@ -33,7 +33,9 @@ export async function prepaidCommitFundingWorkflow(input: {
     periods: terms.periods,
   });
   await db.recordCommitInvoice({ commitId: input.commitId, stripeInvoiceId });
-  if (!(await paid(stripeInvoiceId, terms.paymentMethodId))) {
+  const card =
+    terms.paymentMethodId ?? (await stripe.subscriptionCard({ stripeCustomerId: terms.stripeCustomerId }));
+  if (!(await paid(stripeInvoiceId, card))) {
     await stripe.voidCommitInvoice({ stripeInvoiceId });
     await db.recordCommitDeclined(input);
     return { status: 'declined', stripeInvoiceId };

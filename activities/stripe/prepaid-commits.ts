@@ -1,5 +1,6 @@
 import { PREPAID_COMMIT_METADATA_KEY, type BalanceMove } from '../../domain/prepaid-commits';
 import type { ActivityDeps } from '../deps';
+import { pinnedCard } from './card-defaults';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
@@ -53,6 +54,14 @@ export function createStripePrepaidCommitActivities(deps: ActivityDeps) {
         stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: idempotencyKey(`${key}:finalize`) }),
       );
     return { stripeInvoiceId: id };
+  }
+
+  /**
+   * The card the customer's live subscription is charged with, as Stripe has it: for a customer whose card
+   * the mirror does not show yet (just after Checkout).
+   */
+  async function subscriptionCard(req: { stripeCustomerId: string }): Promise<string | null> {
+    return pinnedCard(requireStripe(deps), req.stripeCustomerId);
   }
 
   /** A declined commit's invoice is voided: nobody can pay for a commit that was never credited. */
@@ -112,5 +121,5 @@ export function createStripePrepaidCommitActivities(deps: ActivityDeps) {
     return { balanceCents: 'deleted' in customer && customer.deleted ? 0 : customer.balance, moves };
   }
 
-  return { invoicePrepaidCommit, voidCommitInvoice, moveCommitBalance, balanceMovesSince };
+  return { invoicePrepaidCommit, subscriptionCard, voidCommitInvoice, moveCommitBalance, balanceMovesSince };
 }

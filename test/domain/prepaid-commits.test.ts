@@ -3,6 +3,7 @@ import {
   drawnCents,
   MAX_COMMIT_CENTS,
   MAX_COMMIT_PERIODS,
+  MIN_COMMIT_CENTS,
   prepaidCommitProblem,
   prepaidCommitTotals,
   settleCommit,
@@ -29,6 +30,12 @@ describe('prepaid commits', () => {
       null,
     ],
     ['nothing', { amountCents: 0, periods: 1, unused: 'expire' }, 'amountCents'],
+    [
+      'less than Stripe charges',
+      { amountCents: MIN_COMMIT_CENTS - 1, periods: 1, unused: 'expire' },
+      'amountCents',
+    ],
+    ['the least Stripe charges', { amountCents: MIN_COMMIT_CENTS, periods: 1, unused: 'expire' }, null],
     ['a fraction of a cent', { amountCents: 10.5, periods: 1, unused: 'expire' }, 'amountCents'],
     [
       'more than the largest',

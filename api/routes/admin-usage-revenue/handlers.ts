@@ -58,5 +58,24 @@ export async function getCommitmentRevenue({
       true_up_cents: p.trueUpCents,
       invoice_id: p.stripeInvoiceId ?? null,
     })),
+    prepaid: {
+      live: { commits: r.prepaid.live.commits, amount_cents: r.prepaid.live.amountCents },
+      settled: {
+        commits: r.prepaid.settled.commits,
+        amount_cents: r.prepaid.settled.amountCents,
+        drawn_cents: r.prepaid.settled.drawnCents,
+        expired_cents: r.prepaid.settled.expiredCents,
+        rolled_over_cents: r.prepaid.settled.rolledOverCents,
+      },
+      commits: r.prepaid.commits.map((c) => ({
+        email: c.email,
+        commit_id: c.commitId,
+        amount_cents: c.amountCents,
+        term_ends_at: c.termEndsAt.toISOString(),
+        drawn_cents: c.drawnCents,
+        expired_cents: c.expiredCents,
+        rolled_over_cents: c.rolledOverCents,
+      })),
+    },
   };
 }

@@ -27,7 +27,9 @@ export const adminUsageRevenueRoutes = [
     path: '/admin/revenue/commitments',
     summary:
       'Minimum commitments committed against consumed: what live ones promise a month, and for the periods ' +
-      'that ended in ?month (default: this month), the minimums, what they billed and the true-ups, in one currency',
+      'that ended in ?month (default: this month), the minimums, what they billed and the true-ups, in one currency; ' +
+      'and prepaid commits: those in their term, and for those whose term ended in the month, paid against drawn, ' +
+      'expired and rolled over',
     tags: ['admin', 'revenue'],
     access: 'admin',
     query: commitmentRevenueQuery,

@@ -62,4 +62,28 @@ export const commitmentRevenueResponse = z.object({
       invoice_id: z.string().nullable(),
     }),
   ),
+  /** Prepaid commits: paid up front, drawn by invoices over their term, then expired or rolled over. */
+  prepaid: z.object({
+    /** Those in their term now, and what was paid for them. */
+    live: z.object({ commits: count, amount_cents: cents }),
+    /** Those whose term ended in the month: paid up front against drawn, expired and rolled over. */
+    settled: z.object({
+      commits: count,
+      amount_cents: cents,
+      drawn_cents: cents,
+      expired_cents: cents,
+      rolled_over_cents: cents,
+    }),
+    commits: z.array(
+      z.object({
+        email: z.string().nullable(),
+        commit_id: z.string(),
+        amount_cents: cents,
+        term_ends_at: z.string(),
+        drawn_cents: cents,
+        expired_cents: cents,
+        rolled_over_cents: cents,
+      }),
+    ),
+  }),
 });

@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { MAX_COMMIT_CENTS, MAX_COMMIT_PERIODS, UNUSED_COMMIT } from '../../../domain/prepaid-commits';
+import {
+  MAX_COMMIT_CENTS,
+  MIN_COMMIT_CENTS,
+  MAX_COMMIT_PERIODS,
+  UNUSED_COMMIT,
+} from '../../../domain/prepaid-commits';
 import { cents, currencyCode, dollars, timestamp } from '../response-types';
 
 export const prepaidCommitBody = z
   .object({
     /** Paid up front and credited to the balance, in the subscription's currency's minor units. */
-    amount_cents: z.number().int().min(1).max(MAX_COMMIT_CENTS),
+    amount_cents: z.number().int().min(MIN_COMMIT_CENTS).max(MAX_COMMIT_CENTS),
     /** The term in billing periods, the current one first. */
     periods: z.number().int().min(1).max(MAX_COMMIT_PERIODS),
     /** What happens to what is left when the term ends: taken off the balance, or left on it. */

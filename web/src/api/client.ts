@@ -89,6 +89,7 @@ export type Subscription = Json<'/api/v1/billing/subscription', 'get'>;
 export type Usage = Json<'/api/v1/billing/usage', 'get'>;
 export type UpcomingInvoice = Json<'/api/v1/billing/invoices/upcoming', 'get'>;
 export type Commitments = Json<'/api/v1/billing/commitment', 'get'>;
+export type PrepaidCommit = Json<'/api/v1/billing/prepaid-commits', 'get'>['commits'][number];
 export type UsageRecords = Json<'/api/v1/billing/usage_records', 'get'>;
 export type PeriodSummary = Json<'/api/v1/billing/period_summary', 'get'>;
 export type Invoice = Json<'/api/v1/billing/invoices', 'get'>[number];

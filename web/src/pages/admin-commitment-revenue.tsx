@@ -3,14 +3,17 @@ import { Card, Empty, Loaded, Table } from '../components';
 import { useLoad } from '../data';
 import { count, date, money } from '../format';
 
-/** Minimum commitments this month, committed against consumed, in the currency chosen. */
+/**
+ * Commitments this month, committed against consumed, in the currency chosen: minimums with their
+ * true-ups, and prepaid commits with what their terms drew, expired and rolled over.
+ */
 export function CommitmentRevenue({ currency }: { currency: string }) {
   const state = useLoad(
     () => call(api.GET('/api/v1/admin/revenue/commitments', { params: { query: { currency } } })),
     `commitment-revenue-${currency}`,
   );
   return (
-    <Card id="commitment-revenue" title="Minimum commitments">
+    <Card id="commitment-revenue" title="Commitments">
       <Loaded state={state} what="commitments">
         {(c) => (
           <>
@@ -27,6 +30,19 @@ export function CommitmentRevenue({ currency }: { currency: string }) {
               <dd>
                 {money(c.settled.true_up_cents, c.currency)} ({count(c.settled.short)} of{' '}
                 {count(c.settled.periods)} periods short)
+              </dd>
+            </dl>
+            <dl className="facts" data-testid="prepaid-commit-totals">
+              <dt>Prepaid commits in their term</dt>
+              <dd>
+                {count(c.prepaid.live.commits)}, {money(c.prepaid.live.amount_cents, c.currency)} paid
+              </dd>
+              <dt>Terms ended in {c.month}</dt>
+              <dd>
+                {count(c.prepaid.settled.commits)}: {money(c.prepaid.settled.amount_cents, c.currency)} paid,{' '}
+                {money(c.prepaid.settled.drawn_cents, c.currency)} drawn,{' '}
+                {money(c.prepaid.settled.expired_cents, c.currency)} expired,{' '}
+                {money(c.prepaid.settled.rolled_over_cents, c.currency)} rolled over
               </dd>
             </dl>
             {c.periods.length === 0 ? (

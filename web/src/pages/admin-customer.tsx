@@ -6,6 +6,7 @@ import { date, dateTime, money } from '../format';
 import { Link, useLocation } from '../router';
 import { CustomerActions } from './admin-customer-actions';
 import { CustomerCommitment } from './admin-customer-commitment';
+import { CustomerPrepaidCommits } from './admin-customer-prepaid';
 import { CustomerBudgets } from '../budgets';
 import { CustomerCredits } from './admin-customer-credits';
 import { CustomerEntitlements } from './admin-customer-entitlements';
@@ -180,6 +181,7 @@ export function AdminCustomer() {
       <CustomerMoney email={email} onChanged={changed} />
       <CustomerCredits email={email} onChanged={changed} />
       <CustomerCommitment email={email} currency={s.currency} onChanged={changed} />
+      <CustomerPrepaidCommits email={email} currency={s.currency} onChanged={changed} />
       <CustomerBudgets email={email} />
       <CustomerEntitlements email={email} onChanged={changed} />
       <CustomerUsage email={email} round={round} />

@@ -3,6 +3,7 @@ import { api, type ApiError, call, download, type Invoice } from '../api/client'
 import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
 import { UpcomingInvoice } from '../upcoming-invoice';
 import { OwnCommitment } from '../own-commitment';
+import { OwnPrepaidCommits } from '../own-prepaid-commits';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { saveFile } from '../save-file';
@@ -68,6 +69,7 @@ export function Invoices() {
         }}
       />
       <OwnCommitment />
+      <OwnPrepaidCommits />
       <Loaded state={page} what="invoices">
         {(data) =>
           data.list.length === 0 ? (
