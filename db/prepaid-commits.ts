@@ -1,11 +1,16 @@
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import type { CommitSettlement } from '../domain/prepaid-commits';
-import { Customer, Invoice, PaymentMethod, PrepaidCommit } from './entities';
+import { Customer, Invoice, PaymentMethod, PrepaidCommit, Subscription } from './entities';
 import { newId } from './ids';
 
 /** A customer's prepaid commits, newest first. */
 export function prepaidCommitsOf(em: EntityManager, customerId: string): Promise<PrepaidCommit[]> {
   return em.find(PrepaidCommit, { customerId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+}
+
+/** The subscription's commit being funded or in its term, or null. */
+export function livePrepaidCommit(em: EntityManager, subscriptionId: string): Promise<PrepaidCommit | null> {
+  return em.findOne(PrepaidCommit, { liveFor: subscriptionId });
 }
 
 /**
@@ -114,11 +119,18 @@ export interface DueCommitSettlement {
 
 /**
  * Active commits whose term has ended: the mirror has the renewal invoice (Stripe's `subscription_cycle`)
- * of the term's last period, the `periods`-th from the term's start.
+ * of the term's last period, the `periods`-th from the term's start, or the subscription ended first (its
+ * last invoice is final by then: Stripe draws the balance when it cancels).
  */
 export async function dueCommitSettlements(em: EntityManager, limit = 100): Promise<DueCommitSettlement[]> {
   const active = await em.find(PrepaidCommit, { status: 'active' }, { limit: 1000 });
   if (active.length === 0) return [];
+  const ended = await em.find(
+    Subscription,
+    { id: { $in: [...new Set(active.map((c) => c.subscriptionId))] }, endedAt: { $ne: null } },
+    { fields: ['endedAt'] },
+  );
+  const endedAt = new Map(ended.map((s) => [s.id, s.endedAt as Date]));
   const renewals = await em.find(
     Invoice,
     {
@@ -134,7 +146,8 @@ export async function dueCommitSettlements(em: EntityManager, limit = 100): Prom
     const closing = renewals.filter(
       (inv) => inv.subscription?.id === c.subscriptionId && inv.periodStart && inv.periodStart >= c.startsAt,
     )[c.periods - 1];
-    if (closing?.periodEnd) due.push({ commitId: c.id, termEndsAt: closing.periodEnd.toISOString() });
+    const end = closing?.periodEnd ?? endedAt.get(c.subscriptionId);
+    if (end) due.push({ commitId: c.id, termEndsAt: end.toISOString() });
     if (due.length >= limit) break;
   }
   return due;

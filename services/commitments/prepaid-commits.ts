@@ -1,6 +1,13 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { recordAudit } from '../../db/audit';
 import type { PrepaidCommit } from '../../db/entities';
-import { balanceDrawnSince, insertPrepaidCommit, prepaidCommitsOf } from '../../db/prepaid-commits';
+import {
+  balanceDrawnSince,
+  insertPrepaidCommit,
+  livePrepaidCommit,
+  prepaidCommitsOf,
+} from '../../db/prepaid-commits';
 import { clockOf } from '../../domain/clock';
 import { AppError, conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -11,7 +18,6 @@ import type { CoreDeps } from '../deps';
 import { findLiveSubscription, ownLiveSubscription, requireLive } from '../subscriptions/live-subscription';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
-import type { EntityManager } from '@mikro-orm/core';
 
 /** A commit with what its term has drawn so far (while active, from the mirror; once settled, Stripe's). */
 export interface PrepaidCommitView {
@@ -83,13 +89,22 @@ export async function sellPrepaidCommit(
     },
     clockOf(deps).now(),
   );
-  if (!made)
+  // A retry of a sale whose funding never finished (the API stopped, Temporal was away) finishes it.
+  const commit = made ?? (await unfundedSale(em, sub.id, ask));
+  if (!commit)
     throw conflict('prepaid_commit_exists', 'The subscription already has a prepaid commit in its term');
+  if (made) await auditSale(em, actor, sub.id, made);
+  await fund(deps, commit.id);
+  const views = await viewsOf(deps.orm.em.fork(), customer.id);
+  return views.find((v) => v.commit.id === commit.id) as PrepaidCommitView;
+}
+
+async function auditSale(em: EntityManager, actor: Identity, subscriptionId: string, made: PrepaidCommit) {
   recordAudit(em, {
     actor,
     action: 'prepaid_commit.sell',
     entityType: 'subscription',
-    entityId: sub.id,
+    entityId: subscriptionId,
     before: null,
     after: {
       commitId: made.id,
@@ -100,13 +115,41 @@ export async function sellPrepaidCommit(
     },
   });
   await em.flush();
-  await callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(workflowType('prepaidCommitFundingWorkflow'), {
-      workflowId: workflowIds.prepaidCommitFunding(made.id),
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      args: [{ commitId: made.id }],
-    }),
-  );
-  const views = await viewsOf(deps.orm.em.fork(), customer.id);
-  return views.find((v) => v.commit.id === made.id) as PrepaidCommitView;
+}
+
+/** The subscription's commit still being funded on the same terms as `ask`, or null. */
+async function unfundedSale(
+  em: EntityManager,
+  subscriptionId: string,
+  ask: { amountCents: number; periods: number; unused: UnusedCommit },
+): Promise<PrepaidCommit | null> {
+  const live = await livePrepaidCommit(em, subscriptionId);
+  const same =
+    live?.status === 'funding' &&
+    live.amountCents === ask.amountCents &&
+    live.periods === ask.periods &&
+    live.unused === ask.unused;
+  return same ? live : null;
+}
+
+/**
+ * Runs the commit's funding once: a second call joins the run in progress or reads the result of the one
+ * that finished; only a failed run is started again.
+ */
+async function fund(deps: CoreDeps, commitId: string): Promise<void> {
+  const workflowId = workflowIds.prepaidCommitFunding(commitId);
+  await callWorkflow(deps, async () => {
+    try {
+      await deps.temporal.workflow.start(workflowType('prepaidCommitFundingWorkflow'), {
+        workflowId,
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        args: [{ commitId }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+    return deps.temporal.workflow.getHandle(workflowId).result();
+  });
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type Stripe from 'stripe';
-import { AuditEntry, BillingEvent } from '../../db/entities';
+import { AuditEntry, BillingEvent, Customer, PrepaidCommit } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
@@ -238,7 +238,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
           expect(await balanceOf(s.stripeCustomer.id)).toBe(unused === 'roll_over' ? drawn - amount : 0);
         },
       ),
-      { numRuns: dialect === 'sqlite' ? 5 : 3 },
+      { numRuns: dialect === 'sqlite' ? 4 : 2 },
     );
   }, 600_000);
 
@@ -264,6 +264,30 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
       unused: 'expire',
     });
     expect(again.status).toBe(201);
+  }, 300_000);
+
+  it('ends the term when the subscription ends first, and expires what is left', async () => {
+    const s = await subscriber();
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 4000,
+      periods: 6,
+      unused: 'expire',
+    });
+    expect(sold.body.commit.status).toBe('active');
+    const canceled = await s.call('POST', '/billing/subscription/cancel', { at_period_end: false });
+    expect(canceled.status).toBe(200);
+    // The caller no longer has a subscription once the end is mirrored.
+    await waitUntil(
+      () => s.call('GET', '/billing/subscription'),
+      (r) => r.body?.status === 'none',
+      'the subscription ended in the mirror',
+      60_000,
+    );
+    const settled = await settle(s.email, sold.body.commit.id);
+    // Whatever the final invoice drew is drawn; the rest expired, and the balance holds nothing of it.
+    expect(settled.status).toBe('settled');
+    expect(settled.drawn_cents + settled.expired_cents).toBe(4000);
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
   }, 300_000);
 
   it('credits nothing and voids its invoice when the card cannot be charged', async () => {
@@ -296,6 +320,51 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
       unused: 'expire',
     });
     expect(retry.status).toBe(201);
+  }, 300_000);
+
+  it('finishes a sale whose charge never started when the same sale is asked again, charging once', async () => {
+    const s = await subscriber();
+    // The commit is written but the API stopped before its funding started.
+    const em = stack.db.orm.em.fork();
+    const stuck = em.create(PrepaidCommit, {
+      id: `ppc_stuck_${dialect}_${Date.now()}`,
+      customerId: (await em.findOneOrFail(Customer, { email: s.email })).id,
+      subscriptionId: s.sub.subscription_id,
+      amountCents: 2500,
+      currency: 'usd',
+      periods: 2,
+      unused: 'roll_over',
+      status: 'funding',
+      startsAt: new Date(s.sub.current_period_start),
+      liveFor: s.sub.subscription_id,
+      createdBy: 'admin-prepaid@example.com',
+      createdAt: new Date(),
+    });
+    await em.flush();
+    const other = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 9000,
+      periods: 2,
+      unused: 'roll_over',
+    });
+    expect(other.body.error?.code).toBe('prepaid_commit_exists');
+    const again = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 2500,
+      periods: 2,
+      unused: 'roll_over',
+    });
+    expect(again.status).toBe(201);
+    expect(again.body.commit).toMatchObject({ id: stuck.id, status: 'active', amount_cents: 2500 });
+    const twice = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 2500,
+      periods: 2,
+      unused: 'roll_over',
+    });
+    expect(twice.body.error?.code).toBe('prepaid_commit_exists');
+    const bought = (
+      await stack.stripe.invoices.list({ customer: s.stripeCustomer.id, limit: 100 })
+    ).data.filter((i) => i.metadata?.['prepaid_commit'] === stuck.id);
+    expect(bought.map((i) => [i.total, i.status])).toEqual([[2500, 'paid']]);
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(-2500);
   }, 300_000);
 
   it('sells one commit at a time to an admin only, audited, and refuses bad terms naming the field', async () => {

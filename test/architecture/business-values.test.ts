@@ -32,6 +32,7 @@ const ALLOWED: Record<string, string> = {
   'services/entitlements/overrides.ts (publishChange)': EVENT,
   'services/entitlements/overrides.ts (addOverride)': AUDIT,
   'services/invoices/issue-credit-note.ts (issueCreditNoteAsAdmin)': DETAILS,
+  'services/invoices/once-per-key.ts (moneyBackOncePerKey)': DETAILS,
   'services/invoices/refund-invoice.ts (refundInvoiceAsAdmin)': DETAILS,
   'services/payment-methods/manage-cards.ts (removeCard)': DETAILS,
   'services/plans/audit-image.ts (planAuditImage)': AUDIT,

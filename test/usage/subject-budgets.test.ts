@@ -247,6 +247,12 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('budgets inside an account (%s)
       });
       expect(res.body.error.field ?? res.body.error.details?.field).toContain(field);
     }
+    // Paths a careless or hostile client sends as they are: a lone surrogate, a NUL, an overlong or
+    // invalid UTF-8 byte, an encoded slash, a stray percent. None becomes a budget, none is a 500.
+    for (const raw of ['%ED%A0%80', '%00', '%C0%AF', '%FF', 'a%2Fb', '%', 'ok%20']) {
+      const res = await c.own('PUT', `/billing/budgets/${raw}`, { per: 'day', limit_units: 5 });
+      expect({ raw, status: res.status }).toEqual({ raw, status: 400 });
+    }
     // An event naming a subject that is not one is refused on its own, the rest of the batch kept.
     const res = await apis[0]!.request('POST', REPORT, {
       token: gateway,

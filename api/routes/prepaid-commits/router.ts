@@ -45,7 +45,7 @@ export const prepaidCommitRoutes = [
     body: prepaidCommitBody,
     fields: { amountCents: 'body.amount_cents', periods: 'body.periods', unused: 'body.unused' },
     errors: {
-      400: 'The amount is not a whole number of cents from 50 to 1,000,000,000, the term not 1 to 36 periods, or unused neither expire nor roll_over (validation_failed)',
+      400: 'The amount is not a whole number of cents from 50 to 1,000,000,000, the term not 1 to 36 periods, or what is left at the end neither expires nor rolls over (validation_failed)',
       404: 'No customer with that email, or no live subscription',
       409: 'A prepaid commit funding or in its term already (prepaid_commit_exists), or no billing period yet (commitment_needs_period)',
     },
