@@ -33,15 +33,45 @@ export async function otherBudgetCount(sql: Sql, customerId: string, subject: st
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Sets a subject's budget, replacing the one it had. */
-export function putBudget(sql: Sql, customerId: string, b: SubjectBudget, at: Date): Promise<unknown> {
-  return sql.run(
+/**
+ * Sets a subject's budget, replacing the one it had, unless the customer keeps `maxOthers` budgets for
+ * other subjects already: the count and the write are one statement (SQLite's one writer runs it whole;
+ * on PostgreSQL the caller holds lockBudgets), so two set at once cannot pass the limit together. Answers
+ * whether it was written.
+ */
+export async function putBudgetWithin(
+  sql: Sql,
+  customerId: string,
+  b: SubjectBudget,
+  at: Date,
+  maxOthers: number,
+): Promise<boolean> {
+  const rows = await sql.run(
     `insert into subject_budgets (customer_id, subject, per, limit_units, alert_percent, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?)
+       select ?, ?, ?, ?, ?, ?, ?
+       where (select count(*) from subject_budgets where customer_id = ? and subject <> ?) < ?
        on conflict (customer_id, subject) do update set per = excluded.per, limit_units = excluded.limit_units,
-         alert_percent = excluded.alert_percent, updated_at = excluded.updated_at`,
-    [customerId, b.subject, b.per, b.limitUnits, b.alertPercent, sql.date(at), sql.date(at)],
+         alert_percent = excluded.alert_percent, updated_at = excluded.updated_at
+       returning subject`,
+    [
+      customerId,
+      b.subject,
+      b.per,
+      b.limitUnits,
+      b.alertPercent,
+      sql.date(at),
+      sql.date(at),
+      customerId,
+      b.subject,
+      maxOthers,
+    ],
   );
+  return rows.length > 0;
+}
+
+/** Holds the customer's budgets lock until the transaction ends (PostgreSQL; SQLite has one writer). */
+export async function lockBudgets(sql: Sql, customerId: string): Promise<void> {
+  if (sql.postgres) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`budgets:${customerId}`]);
 }
 
 /** Removes a subject's budget; answers whether there was one. */

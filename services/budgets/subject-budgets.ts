@@ -5,8 +5,9 @@ import { sqlFor } from '../../db/raw-sql';
 import {
   budgetsOf,
   deleteBudget,
+  lockBudgets,
   otherBudgetCount,
-  putBudget,
+  putBudgetWithin,
   subjectUsageIn,
 } from '../../db/subject-budgets';
 import { budgetsMemo, countersFor } from '../../db/usage-counters';
@@ -15,6 +16,7 @@ import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import {
   budgetRefusal,
+  MAX_BUDGETS_PER_CUSTOMER,
   budgetStanding,
   subjectWindowKeys,
   type BudgetStanding,
@@ -84,29 +86,34 @@ export async function setOwnBudget(
   const em = deps.orm.em.fork();
   const customerId = await ownCustomerId(em, identity);
   if (!customerId) throw notFound('customer');
-  const sql = sqlFor(em);
-  const refusal = budgetRefusal(budget, await otherBudgetCount(sql, customerId, budget.subject));
-  if (refusal)
-    throw new AppError(
-      refusal.code === 'too_many_budgets' ? 'conflict' : 'invalid',
-      refusal.code,
-      refusal.message,
-      {
-        field: refusal.field,
-      },
-    );
+  const refuse = (held: number) => {
+    const refusal = budgetRefusal(budget, held);
+    if (refusal)
+      throw new AppError(
+        refusal.code === 'too_many_budgets' ? 'conflict' : 'invalid',
+        refusal.code,
+        refusal.message,
+        { field: refusal.field },
+      );
+  };
+  refuse(await otherBudgetCount(sqlFor(em), customerId, budget.subject));
   const now = clockOf(deps).now();
-  await putBudget(sql, customerId, budget, now);
-  countersFor(em).forgetSnapshot(budgetsMemo(customerId));
-  recordAudit(em, {
-    actor: identity,
-    action: 'budget.set',
-    entityType: 'customer',
-    entityId: customerId,
-    before: null,
-    after: { ...budget },
+  await em.transactional(async (tem) => {
+    const sql = sqlFor(tem);
+    await lockBudgets(sql, customerId);
+    // Counted again with the write: another request may have added one since.
+    if (!(await putBudgetWithin(sql, customerId, budget, now, MAX_BUDGETS_PER_CUSTOMER)))
+      refuse(MAX_BUDGETS_PER_CUSTOMER);
+    recordAudit(tem, {
+      actor: identity,
+      action: 'budget.set',
+      entityType: 'customer',
+      entityId: customerId,
+      before: null,
+      after: { ...budget },
+    });
   });
-  await em.flush();
+  countersFor(em).forgetSnapshot(budgetsMemo(customerId));
   return budgetViews(em, customerId, now);
 }
 

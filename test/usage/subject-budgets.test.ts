@@ -52,8 +52,11 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('budgets inside an account (%s)
       id: row.id,
       own: (method: string, path: string, body?: unknown) =>
         api.request(method, `/api/v1${path}`, { token, body }),
-      setBudget: (subject: string, body: Record<string, unknown>) =>
-        api.request('PUT', `/api/v1/billing/budgets/${encodeURIComponent(subject)}`, { token, body }),
+      setBudget: (subject: string, body: Record<string, unknown>, via = 0) =>
+        (apis[via] as UsageApi).request('PUT', `/api/v1/billing/budgets/${encodeURIComponent(subject)}`, {
+          token,
+          body,
+        }),
       report: (events: Sent[], via = 0) =>
         (apis[via] as UsageApi).request('POST', REPORT, {
           token: gateway,
@@ -291,6 +294,13 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('budgets inside an account (%s)
     expect(over.body.error.code).toBe('too_many_budgets');
     // Changing one already kept is not one more.
     expect((await a.setBudget('s-1', { per: 'period', limit_units: 9 })).status).toBe(200);
+    // Ten places free, twenty new budgets at once through both processes: ten are kept, never more.
+    for (let i = 1; i <= 10; i++) expect((await a.own('DELETE', `/billing/budgets/s-${i}`)).status).toBe(200);
+    const raced = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.setBudget(`race-${i}`, { per: 'day', limit_units: 5 }, i % 2)),
+    );
+    expect(raced.map((r) => r.status).sort()).toEqual([...Array(10).fill(200), ...Array(10).fill(409)]);
+    expect((await a.own('GET', '/billing/budgets')).body.budgets).toHaveLength(MAX_BUDGETS_PER_CUSTOMER);
   });
 
   it('32 reporters through two API processes never pass a budget, and the counters equal the stored events', async () => {
