@@ -6,7 +6,7 @@ import { TRUE_UP_METADATA_KEY, type BilledLine } from '../domain/commitments';
 import { clockOf } from '../domain/clock';
 import type { ActivityDeps } from './deps';
 import { stripeCall } from './stripe/errors';
-import { idempotencyKey } from './stripe/idempotency';
+import { oneLineInvoice } from './stripe/one-line-invoice';
 import { requireStripe } from './stripe/require-stripe';
 
 /** What settling a period needs to know, read once. */
@@ -92,48 +92,19 @@ export function createCommitmentActivities(deps: ActivityDeps) {
     periodStart: string;
     periodEnd: string;
   }): Promise<{ stripeInvoiceId: string }> {
-    const stripe = requireStripe(deps);
-    const key = `true-up:${req.commitmentId}:${req.periodStart}`;
-    const period = {
-      start: Math.floor(Date.parse(req.periodStart) / 1000),
-      end: Math.floor(Date.parse(req.periodEnd) / 1000),
-    };
-    const metadata = { [TRUE_UP_METADATA_KEY]: req.commitmentId };
-    const draft = await stripeCall(() =>
-      stripe.invoices.create(
-        {
-          customer: req.stripeCustomerId,
-          currency: req.currency,
-          pending_invoice_items_behavior: 'exclude',
-          auto_advance: false,
-          description: 'Minimum commitment true-up',
-          metadata,
-        },
-        { idempotencyKey: idempotencyKey(`${key}:invoice`) },
-      ),
-    );
-    const id = draft.id as string;
-    {
-      await stripeCall(() =>
-        stripe.invoiceItems.create(
-          {
-            customer: req.stripeCustomerId,
-            invoice: id,
-            amount: req.amountCents,
-            currency: req.currency,
-            period,
-            description: `Minimum commitment true-up, ${req.periodStart.slice(0, 10)} to ${req.periodEnd.slice(0, 10)}`,
-            metadata,
-          },
-          { idempotencyKey: idempotencyKey(`${key}:item`) },
-        ),
-      );
-    }
-    if (draft.status === 'draft')
-      await stripeCall(() =>
-        stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: idempotencyKey(`${key}:finalize`) }),
-      );
-    return { stripeInvoiceId: id };
+    return oneLineInvoice(requireStripe(deps), {
+      key: `true-up:${req.commitmentId}:${req.periodStart}`,
+      stripeCustomerId: req.stripeCustomerId,
+      currency: req.currency,
+      amountCents: req.amountCents,
+      description: 'Minimum commitment true-up',
+      lineDescription: `Minimum commitment true-up, ${req.periodStart.slice(0, 10)} to ${req.periodEnd.slice(0, 10)}`,
+      metadata: { [TRUE_UP_METADATA_KEY]: req.commitmentId },
+      period: {
+        start: Math.floor(Date.parse(req.periodStart) / 1000),
+        end: Math.floor(Date.parse(req.periodEnd) / 1000),
+      },
+    });
   }
 
   async function recordTrueUp(req: {

@@ -9,10 +9,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { periodConsumptionCents, trueUpCents } from '../domain/commitments';
-import { FAILURE } from '../domain/failure-types';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
 import { settleEndedCommits } from './prepaid-commits';
+import { chargeOnce } from './charge-once';
 import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
@@ -79,30 +79,9 @@ export async function commitmentTrueUpWorkflow(
     currency: terms.currency,
     stripeInvoiceId,
   });
-  if (stripeInvoiceId) paid = await payOnce(stripeInvoiceId, terms.paymentMethodId);
+  // A decline, or no card Stripe can charge, leaves it open on Stripe's hosted page: settled either way.
+  if (stripeInvoiceId) paid = await chargeOnce(stripeInvoiceId, terms.paymentMethodId);
   return { consumedCents, trueUpCents: owed, stripeInvoiceId, paid };
-}
-
-/**
- * One charge of the true-up invoice. A decline, or a customer with no card Stripe can charge, leaves it
- * open, where Stripe's hosted page takes a card: the period is settled either way.
- */
-async function payOnce(stripeInvoiceId: string, paymentMethodId: string | null): Promise<boolean> {
-  try {
-    const inv = await stripe.payInvoice({
-      stripeInvoiceId,
-      attempt: 1,
-      ...(paymentMethodId ? { paymentMethodId } : {}),
-    });
-    return inv.status === 'paid';
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    const leftOpen =
-      cause instanceof ApplicationFailure &&
-      (cause.type === FAILURE.cardDeclined || cause.type === FAILURE.invalidRequest);
-    if (err instanceof ActivityFailure && leftOpen) return false;
-    throw err;
-  }
 }
 
 export interface CommitmentsLoopInput {

@@ -1,9 +1,9 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FAILURE } from '../domain/failure-types';
 import { settleCommit } from '../domain/prepaid-commits';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
+import { chargeOnce } from './charge-once';
 import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
@@ -35,7 +35,7 @@ export async function prepaidCommitFundingWorkflow(input: {
   await db.recordCommitInvoice({ commitId: input.commitId, stripeInvoiceId });
   const card =
     terms.paymentMethodId ?? (await stripe.subscriptionCard({ stripeCustomerId: terms.stripeCustomerId }));
-  if (!(await paid(stripeInvoiceId, card))) {
+  if (!(await chargeOnce(stripeInvoiceId, card))) {
     await stripe.voidCommitInvoice({ stripeInvoiceId });
     await db.recordCommitDeclined(input);
     return { status: 'declined', stripeInvoiceId };
@@ -53,25 +53,6 @@ export async function prepaidCommitFundingWorkflow(input: {
     fundedAt: credit.at,
   });
   return { status: 'active', stripeInvoiceId };
-}
-
-/** One charge of the commit's invoice: paid, or refused (a decline, or no card Stripe can charge). */
-async function paid(stripeInvoiceId: string, paymentMethodId: string | null): Promise<boolean> {
-  try {
-    const inv = await stripe.payInvoice({
-      stripeInvoiceId,
-      attempt: 1,
-      ...(paymentMethodId ? { paymentMethodId } : {}),
-    });
-    return inv.status === 'paid';
-  } catch (err) {
-    const cause = (err as { cause?: unknown }).cause;
-    const refused =
-      cause instanceof ApplicationFailure &&
-      (cause.type === FAILURE.cardDeclined || cause.type === FAILURE.invalidRequest);
-    if (err instanceof ActivityFailure && refused) return false;
-    throw err;
-  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ActivityDeps } from '../deps';
 import { pinnedCard } from './card-defaults';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
+import { oneLineInvoice } from './one-line-invoice';
 import { requireStripe } from './require-stripe';
 
 /**
@@ -19,41 +20,15 @@ export function createStripePrepaidCommitActivities(deps: ActivityDeps) {
     currency: string;
     periods: number;
   }): Promise<{ stripeInvoiceId: string }> {
-    const stripe = requireStripe(deps);
-    const key = `prepaid-commit:${req.commitId}`;
-    const metadata = { [PREPAID_COMMIT_METADATA_KEY]: req.commitId };
-    const draft = await stripeCall(() =>
-      stripe.invoices.create(
-        {
-          customer: req.stripeCustomerId,
-          currency: req.currency,
-          pending_invoice_items_behavior: 'exclude',
-          auto_advance: false,
-          description: 'Prepaid commit',
-          metadata,
-        },
-        { idempotencyKey: idempotencyKey(`${key}:invoice`) },
-      ),
-    );
-    const id = draft.id as string;
-    await stripeCall(() =>
-      stripe.invoiceItems.create(
-        {
-          customer: req.stripeCustomerId,
-          invoice: id,
-          amount: req.amountCents,
-          currency: req.currency,
-          description: `Prepaid commit for ${req.periods} billing period${req.periods === 1 ? '' : 's'}`,
-          metadata,
-        },
-        { idempotencyKey: idempotencyKey(`${key}:item`) },
-      ),
-    );
-    if (draft.status === 'draft')
-      await stripeCall(() =>
-        stripe.invoices.finalizeInvoice(id, {}, { idempotencyKey: idempotencyKey(`${key}:finalize`) }),
-      );
-    return { stripeInvoiceId: id };
+    return oneLineInvoice(requireStripe(deps), {
+      key: `prepaid-commit:${req.commitId}`,
+      stripeCustomerId: req.stripeCustomerId,
+      currency: req.currency,
+      amountCents: req.amountCents,
+      description: 'Prepaid commit',
+      lineDescription: `Prepaid commit for ${req.periods} billing period${req.periods === 1 ? '' : 's'}`,
+      metadata: { [PREPAID_COMMIT_METADATA_KEY]: req.commitId },
+    });
   }
 
   /**

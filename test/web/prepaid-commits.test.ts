@@ -1,10 +1,8 @@
-import { Customer } from '../../db/entities';
-import { newId } from '../../db/ids';
 import { commitmentsWorkflow } from '../../workflows/commitments';
 import { workflowIds } from '../../workflows/ids';
 import { waitUntil } from '../helpers/eventually';
 import { screenshot, signInAs } from './browser';
-import { expectAccessible, useWebStack } from './web-stack';
+import { expectAccessible, starterOnClockForWeb, useWebStack } from './web-stack';
 
 /**
  * A prepaid commit in real Chromium against the whole engine: the operator sells one on a customer's page
@@ -17,34 +15,7 @@ describe('prepaid commits in the web app', () => {
   it('lets an operator sell a commit, and shows the operator and the customer what it drew and what expired', async () => {
     const { stack } = web;
     const email = 'prepaid@example.com';
-    const clock = await stack.stripe.testHelpers.testClocks.create({
-      frozen_time: Math.floor(Date.now() / 1000),
-    });
-    const stripeCustomer = await stack.stripe.customers.create({ email, test_clock: clock.id });
-    const em = stack.db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: `local-${email}`,
-      email,
-      stripeCustomerId: stripeCustomer.id,
-    });
-    await em.flush();
-    const token = (
-      await stack.api.request('POST', '/api/v1/auth/dev-token', { body: { email, role: 'viewer' } })
-    ).body.access_token as string;
-    const call = (method: string, path: string, body?: unknown) =>
-      stack.api.request(method, `/api/v1${path}`, { token, body });
-    const checkout = await call('POST', '/billing/checkout/create', {
-      tier_id: 'starter',
-      billing_cycle: 'monthly',
-    });
-    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    const sub = await waitUntil(
-      () => call('GET', '/billing/subscription'),
-      (r) => r.body?.status === 'active',
-      'the plan',
-      60_000,
-    );
+    const { clock, call, sub } = await starterOnClockForWeb(stack, email);
 
     const console = await signInAs(web.browser, stack.api.url, {
       email: 'boss@example.com',

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { webAppBuilt } from '../../api/pages/web-app';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
-import { Plan } from '../../db/entities';
+import { Customer, Plan } from '../../db/entities';
+import { newId } from '../../db/ids';
 import { waitUntil } from '../helpers/eventually';
 import { launchChromium, screenshot, seriousA11yViolations, signInAs } from './browser';
 
@@ -93,4 +94,40 @@ export async function operatorCreatesPlan(
     250,
   );
   return admin;
+}
+
+/**
+ * A Starter subscriber for the dev sign-in (`local-<email>`) on a Stripe test clock, so their period can be
+ * made to end, paid through Checkout: their calls, their clock and their subscription as the API shows it.
+ */
+export async function starterOnClockForWeb(stack: FullStack, email: string) {
+  const clock = await stack.stripe.testHelpers.testClocks.create({
+    frozen_time: Math.floor(Date.now() / 1000),
+  });
+  const stripeCustomer = await stack.stripe.customers.create({ email, test_clock: clock.id });
+  const em = stack.db.orm.em.fork();
+  em.create(Customer, {
+    id: newId('cust'),
+    userId: `local-${email}`,
+    email,
+    stripeCustomerId: stripeCustomer.id,
+  });
+  await em.flush();
+  const token = (
+    await stack.api.request('POST', '/api/v1/auth/dev-token', { body: { email, role: 'viewer' } })
+  ).body.access_token as string;
+  const call = (method: string, path: string, body?: unknown) =>
+    stack.api.request(method, `/api/v1${path}`, { token, body });
+  const checkout = await call('POST', '/billing/checkout/create', {
+    tier_id: 'starter',
+    billing_cycle: 'monthly',
+  });
+  stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+  const sub = await waitUntil(
+    () => call('GET', '/billing/subscription'),
+    (r) => r.body?.status === 'active',
+    'the plan',
+    60_000,
+  );
+  return { clock, call, sub };
 }
