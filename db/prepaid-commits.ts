@@ -123,7 +123,12 @@ export interface DueCommitSettlement {
  * last invoice is final by then: Stripe draws the balance when it cancels).
  */
 export async function dueCommitSettlements(em: EntityManager, limit = 100): Promise<DueCommitSettlement[]> {
-  const active = await em.find(PrepaidCommit, { status: 'active' }, { limit: 1000 });
+  // Every active commit is looked at (no page of them: one page of long terms would starve the rest).
+  const active = await em.find(
+    PrepaidCommit,
+    { status: 'active' },
+    { fields: ['subscriptionId', 'startsAt', 'periods'], orderBy: { startsAt: 'asc', id: 'asc' } },
+  );
   if (active.length === 0) return [];
   const ended = await em.find(
     Subscription,
