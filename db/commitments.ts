@@ -1,5 +1,6 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import { Commitment, CommitmentPeriod, Customer, Invoice, PaymentMethod, Subscription } from './entities';
+import { flushUnlessTaken } from './flush-unless-taken';
 import { newId } from './ids';
 
 /** A customer's commitments, newest first, with the periods each was settled for (oldest first). */
@@ -32,14 +33,7 @@ export async function insertCommitment(
     endedAt: null,
     createdAt: now,
   });
-  try {
-    await em.flush();
-    return row;
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintViolationException)) throw err;
-    em.clear();
-    return null;
-  }
+  return (await flushUnlessTaken(em)) ? row : null;
 }
 
 /** Ends a live commitment at `at`: periods that start then or later owe nothing. */
@@ -129,12 +123,7 @@ export async function recordCommitmentPeriod(
   now: Date,
 ): Promise<CommitmentPeriod> {
   em.create(CommitmentPeriod, { ...p, id: newId('cmp'), createdAt: now });
-  try {
-    await em.flush();
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintViolationException)) throw err;
-    em.clear();
-  }
+  await flushUnlessTaken(em);
   return em.findOneOrFail(CommitmentPeriod, { commitmentId: p.commitmentId, periodStart: p.periodStart });
 }
 

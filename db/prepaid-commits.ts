@@ -1,6 +1,7 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import type { CommitSettlement } from '../domain/prepaid-commits';
 import { Customer, Invoice, PaymentMethod, PrepaidCommit, Subscription } from './entities';
+import { flushUnlessTaken } from './flush-unless-taken';
 import { newId } from './ids';
 
 /** A customer's prepaid commits, newest first. */
@@ -39,14 +40,7 @@ export async function insertPrepaidCommit(
     liveFor: c.subscriptionId,
     createdAt: now,
   });
-  try {
-    await em.flush();
-    return row;
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintViolationException)) throw err;
-    em.clear();
-    return null;
-  }
+  return (await flushUnlessTaken(em)) ? row : null;
 }
 
 /** What funding or settling a commit needs: its terms, the Stripe customer and the card to charge. */

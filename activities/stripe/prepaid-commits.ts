@@ -43,7 +43,14 @@ export function createStripePrepaidCommitActivities(deps: ActivityDeps) {
   async function voidCommitInvoice(req: { stripeInvoiceId: string }): Promise<void> {
     const stripe = requireStripe(deps);
     const inv = await stripeCall(() => stripe.invoices.retrieve(req.stripeInvoiceId));
-    if (inv.status === 'open') await stripeCall(() => stripe.invoices.voidInvoice(req.stripeInvoiceId));
+    if (inv.status === 'open')
+      await stripeCall(() =>
+        stripe.invoices.voidInvoice(
+          req.stripeInvoiceId,
+          {},
+          { idempotencyKey: idempotencyKey(`void:${req.stripeInvoiceId}`) },
+        ),
+      );
   }
 
   /** Moves the customer's balance by the commit (negative: a credit, positive: a debit). */

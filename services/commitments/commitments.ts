@@ -40,7 +40,8 @@ export async function customerCommitments(deps: CoreDeps, email: string): Promis
   return viewOf(em, customer.id);
 }
 
-async function liveSubscriptionOf(em: EntityManager, customer: Customer) {
+/** The customer's live subscription, once it has a billing period (409 `commitment_needs_period` before). */
+export async function liveSubscriptionOf(em: EntityManager, customer: Customer) {
   const sub = requireLive(await findLiveSubscription(em, customer));
   if (!sub.currentPeriodEnd || !sub.currentPeriodStart)
     throw conflict('commitment_needs_period', 'The subscription has no billing period yet', {});

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { recordAudit } from '../../db/audit';
 import type { PrepaidCommit } from '../../db/entities';
 import {
@@ -15,8 +14,9 @@ import { prepaidCommitProblem, type UnusedCommit } from '../../domain/prepaid-co
 import { workflowIds } from '../../workflows/ids';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
 import type { CoreDeps } from '../deps';
-import { findLiveSubscription, ownLiveSubscription, requireLive } from '../subscriptions/live-subscription';
-import { callWorkflow } from '../temporal/gateway';
+import { ownLiveSubscription } from '../subscriptions/live-subscription';
+import { runOncePerKey } from '../invoices/once-per-key';
+import { liveSubscriptionOf } from './commitments';
 import { workflowType } from '../temporal/workflow-type';
 
 /** A commit with what its term has drawn so far (while active, from the mirror; once settled, Stripe's). */
@@ -72,9 +72,7 @@ export async function sellPrepaidCommit(
   if (problem) throw new AppError('invalid', 'validation_failed', problem.message, { field: problem.field });
   const em = deps.orm.em.fork();
   const customer = await customerByEmailAnyCase(em, email);
-  const sub = requireLive(await findLiveSubscription(em, customer));
-  if (!sub.currentPeriodStart)
-    throw conflict('commitment_needs_period', 'The subscription has no billing period yet', {});
+  const sub = await liveSubscriptionOf(em, customer);
   const made = await insertPrepaidCommit(
     em,
     {
@@ -84,7 +82,7 @@ export async function sellPrepaidCommit(
       currency: sub.currency,
       periods: ask.periods,
       unused: ask.unused,
-      startsAt: sub.currentPeriodStart,
+      startsAt: sub.currentPeriodStart as Date,
       createdBy: actor.email ?? actor.sub,
     },
     clockOf(deps).now(),
@@ -134,22 +132,14 @@ async function unfundedSale(
 
 /**
  * Runs the commit's funding once: a second call joins the run in progress or reads the result of the one
- * that finished; only a failed run is started again.
+ * that finished.
  */
-async function fund(deps: CoreDeps, commitId: string): Promise<void> {
-  const workflowId = workflowIds.prepaidCommitFunding(commitId);
-  await callWorkflow(deps, async () => {
-    try {
-      await deps.temporal.workflow.start(workflowType('prepaidCommitFundingWorkflow'), {
-        workflowId,
-        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-        args: [{ commitId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    return deps.temporal.workflow.getHandle(workflowId).result();
-  });
+function fund(deps: CoreDeps, commitId: string): Promise<unknown> {
+  return runOncePerKey(
+    deps,
+    workflowType('prepaidCommitFundingWorkflow'),
+    workflowIds.prepaidCommitFunding(commitId),
+    { commitId },
+    () => null,
+  );
 }

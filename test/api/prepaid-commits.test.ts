@@ -386,6 +386,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
         [{ amount_cents: 5000, periods: 0, unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
         [{ amount_cents: 5000, periods: 37, unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
         [{ amount_cents: 5000, periods: 1, unused: 'refund' }, 400, 'validation_failed', 'body.unused'],
+        [{ amount_cents: 5000, periods: 1, unused: '\ud800' }, 400, 'validation_failed', 'body.unused'],
+        [{ amount_cents: 5000, periods: '3', unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
+        [{ amount_cents: 5000, periods: 1.5, unused: 'expire' }, 400, 'validation_failed', 'body.periods'],
         [{ amount_cents: 5000, periods: 1, unused: 'expire\u0000' }, 400, 'validation_failed', 'body.unused'],
         [
           { amount_cents: 5000, periods: 1, unused: 'expire', currency: 'eur' },

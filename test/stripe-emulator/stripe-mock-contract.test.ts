@@ -185,7 +185,7 @@ describe('stripe-mock contract', () => {
     expect(txn.object).toBe('customer_balance_transaction');
     const list = await stripe.customers.listBalanceTransactions('cus_123', { limit: 100 });
     expect(list.object).toBe('list');
-    const voided = await stripe.invoices.voidInvoice('in_123');
+    const voided = await stripe.invoices.voidInvoice('in_123', {}, { idempotencyKey: 'contract-void-1' });
     expect(voided.object).toBe('invoice');
   });
 
