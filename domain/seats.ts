@@ -9,11 +9,52 @@ export interface SeatTerms {
   min: number;
   /** null: no maximum but the engine's own ceiling. */
   max: number | null;
+  /** Volume discounts on the per-seat price; absent or null: every seat at the plan's price. */
+  tiers?: SeatTiers | null;
 }
 
+/**
+ * `graduated`: each seat is priced at the band it falls in (seats 1–10 full, the 11th on at the discount).
+ * `volume`: every seat is priced at the band the count lands in (11 seats: all eleven at the discount).
+ */
+export const SEAT_TIER_MODES = ['graduated', 'volume'] as const;
+export type SeatTierMode = (typeof SEAT_TIER_MODES)[number];
+
+/** From seat `fromSeat` on, a seat costs the plan's price less `percentOff` percent (until the next band). */
+export interface SeatBand {
+  fromSeat: number;
+  percentOff: number;
+}
+
+/**
+ * Seat tiers as discount bands of the plan's per-seat price, so one set of bands prices every cycle and
+ * currency the plan is sold in; seats below the first band pay the full price.
+ */
+export interface SeatTiers {
+  mode: SeatTierMode;
+  bands: SeatBand[];
+}
+
+export const MAX_SEAT_BANDS = 10;
+
 /** A plan's seat terms as stored (a null minimum: not priced per seat). */
-export function seatTermsOf(plan: { seatMin?: number | null; seatMax?: number | null }): SeatTerms | null {
-  return plan.seatMin == null ? null : { min: plan.seatMin, max: plan.seatMax ?? null };
+export function seatTermsOf(plan: {
+  seatMin?: number | null;
+  seatMax?: number | null;
+  seatTiers?: SeatTiers | null;
+}): SeatTerms | null {
+  if (plan.seatMin == null) return null;
+  return {
+    min: plan.seatMin,
+    max: plan.seatMax ?? null,
+    ...(plan.seatTiers ? { tiers: plan.seatTiers } : {}),
+  };
+}
+
+/** Whether two seat terms bill the same: tiers absent and null are the same thing. */
+export function sameSeatTerms(a: SeatTerms | null, b: SeatTerms | null): boolean {
+  const norm = (t: SeatTerms | null) => (t ? { min: t.min, max: t.max, tiers: t.tiers ?? null } : null);
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
 /** No subscription holds more seats than this, whatever its plan says: Stripe's quantities are bounded too. */
@@ -34,6 +75,62 @@ export function seatTermsProblem(terms: SeatTerms | null): string | null {
   return null;
 }
 
+/** Why a plan's seat tiers cannot be sold, naming the field at fault; null when they can. */
+export function seatTiersProblem(terms: SeatTerms | null): { field: string; message: string } | null {
+  const tiers = terms?.tiers;
+  if (!terms || !tiers) return null;
+  if (!SEAT_TIER_MODES.includes(tiers.mode))
+    return {
+      field: 'seats.tiers.mode',
+      message: `seats.tiers.mode must be one of ${SEAT_TIER_MODES.join(', ')}`,
+    };
+  if (!Array.isArray(tiers.bands) || tiers.bands.length < 1 || tiers.bands.length > MAX_SEAT_BANDS)
+    return {
+      field: 'seats.tiers.bands',
+      message: `seats.tiers.bands takes from 1 to ${MAX_SEAT_BANDS} bands`,
+    };
+  const max = Math.min(terms.max ?? MAX_SEATS, MAX_SEATS);
+  let previous = 1;
+  for (const [i, b] of tiers.bands.entries()) {
+    const at = `seats.tiers.bands.${i}`;
+    if (!Number.isSafeInteger(b.fromSeat) || b.fromSeat <= previous)
+      return {
+        field: `${at}.from_seat`,
+        message: `${at}.from_seat must be a whole number above ${previous} (bands ascend; seat 1 pays the full price)`,
+      };
+    if (b.fromSeat > max)
+      return {
+        field: `${at}.from_seat`,
+        message: `${at}.from_seat is beyond the ${max} seats the plan allows`,
+      };
+    if (!Number.isSafeInteger(b.percentOff) || b.percentOff < 1 || b.percentOff > 100)
+      return {
+        field: `${at}.percent_off`,
+        message: `${at}.percent_off must be a whole number from 1 to 100`,
+      };
+    previous = b.fromSeat;
+  }
+  return null;
+}
+
+/** One seat's price in a band: the price less the band's discount, rounded half up to the cent. */
+export function bandSeatCents(perSeatCents: Cents, percentOff: number): Cents {
+  return Math.floor((perSeatCents * (100 - percentOff) + 50) / 100);
+}
+
+/**
+ * The price's tiers as Stripe takes them (`up_to` null: the last, unbounded), each with its per-seat
+ * amount: the full price below the first band, then each band's.
+ */
+export function stripeSeatTiers(
+  perSeatCents: Cents,
+  tiers: SeatTiers,
+): { upTo: number | null; unitCents: Cents }[] {
+  const units = [perSeatCents, ...tiers.bands.map((b) => bandSeatCents(perSeatCents, b.percentOff))];
+  const bounds = [...tiers.bands.map((b) => b.fromSeat - 1), null];
+  return units.map((unitCents, i) => ({ upTo: bounds[i] as number | null, unitCents }));
+}
+
 /** Why `seats` cannot be held on a plan with these terms; null when it can. */
 export function seatCountProblem(terms: SeatTerms | null, seats: number): SeatProblem | null {
   if (!terms) return { code: 'seats_not_offered', message: 'This plan is not priced per seat' };
@@ -51,9 +148,34 @@ export function seatsAtCheckout(terms: SeatTerms | null, asked: number | null): 
   return asked ?? terms?.min ?? 1;
 }
 
-/** What the subscription recurs at for `seats` seats of `perSeatCents`. */
-export function seatAmountCents(perSeatCents: Cents, seats: number): Cents {
-  return perSeatCents * seats;
+/**
+ * What the subscription recurs at for `seats` seats of `perSeatCents`, as Stripe prices a tiered quantity:
+ * graduated sums each seat at its band, volume prices every seat at the band the count lands in.
+ */
+export function seatAmountCents(perSeatCents: Cents, seats: number, tiers?: SeatTiers | null): Cents {
+  if (!tiers) return perSeatCents * seats;
+  return tieredAmountCents(stripeSeatTiers(perSeatCents, tiers), tiers.mode, seats);
+}
+
+/** What `quantity` units cost on a tiered price's table (`upTo` null: the last tier), as Stripe bills it. */
+export function tieredAmountCents(
+  table: { upTo: number | null; unitCents: Cents }[],
+  mode: SeatTierMode,
+  quantity: number,
+): Cents {
+  if (mode === 'volume') {
+    const tier = table.find((t) => t.upTo === null || quantity <= t.upTo) ?? table[table.length - 1];
+    return (tier?.unitCents ?? 0) * quantity;
+  }
+  let total = 0;
+  let floor = 0;
+  for (const t of table) {
+    const ceiling = t.upTo ?? Infinity;
+    total += t.unitCents * Math.max(0, Math.min(quantity, ceiling) - floor);
+    if (quantity <= ceiling) break;
+    floor = ceiling;
+  }
+  return total;
 }
 
 /**
@@ -63,6 +185,7 @@ export function seatAmountCents(perSeatCents: Cents, seats: number): Cents {
  */
 export function seatChangeProration(p: {
   perSeatCents: Cents;
+  tiers?: SeatTiers | null;
   from: number;
   to: number;
   periodStartMs: number;
@@ -70,8 +193,8 @@ export function seatChangeProration(p: {
   atMs: number;
 }): ProrationPreview & { invoicedNow: boolean } {
   const preview = previewProration({
-    oldAmountCents: seatAmountCents(p.perSeatCents, p.from),
-    newAmountCents: seatAmountCents(p.perSeatCents, p.to),
+    oldAmountCents: seatAmountCents(p.perSeatCents, p.from, p.tiers),
+    newAmountCents: seatAmountCents(p.perSeatCents, p.to, p.tiers),
     periodStartMs: p.periodStartMs,
     periodEndMs: p.periodEndMs,
     atMs: p.atMs,

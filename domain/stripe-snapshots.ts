@@ -13,7 +13,8 @@ export interface SubscriptionSnapshot {
   itemId: string | null;
   /** The metered item billing overage; null when the subscription has none. */
   usageItemId: string | null;
-  amountCents: number;
+  /** What the plan item recurs at; null when Stripe's answer did not carry a tiered price's tiers. */
+  amountCents: number | null;
   /** The plan item's quantity: the seats on a plan priced per seat. Absent from older snapshots. */
   quantity?: number;
   interval: 'month' | 'year';

@@ -1,6 +1,6 @@
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 import type { ActivityDeps } from '../deps';
-import { updateSubscription } from './subscriptions';
+import { updateSubscription } from './update-subscription';
 
 /** Seats on a plan priced per seat: the quantity of the subscription's plan item. */
 export function createStripeSeatActivities(deps: ActivityDeps) {

@@ -4,6 +4,7 @@ import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { subscriptionSnapshot } from '../../integrations/stripe/snapshots';
+import { PRICE_TIERS, updateSubscription } from './update-subscription';
 import { makeDefaultInStripe } from './card-defaults';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
@@ -38,24 +39,12 @@ function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[]
   return c.usagePriceId ? [{ price: c.usagePriceId }] : [];
 }
 
-/** One update of the subscription under a key naming the business change, so a retry applies it once. */
-export async function updateSubscription(
-  deps: ActivityDeps,
-  id: string,
-  params: Stripe.SubscriptionUpdateParams,
-  key: string,
-): Promise<SubscriptionSnapshot> {
-  const stripe = requireStripe(deps);
-  const sub = await stripeCall(() =>
-    stripe.subscriptions.update(id, params, { idempotencyKey: idempotencyKey(key) }),
-  );
-  return subscriptionSnapshot(sub);
-}
-
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
 export function createStripeSubscriptionActivities(deps: ActivityDeps) {
   const retrieve = (stripe: Stripe, id: string) =>
-    stripeCall(() => stripe.subscriptions.retrieve(id, { expand: ['default_payment_method', 'discounts'] }));
+    stripeCall(() =>
+      stripe.subscriptions.retrieve(id, { expand: ['default_payment_method', 'discounts', ...PRICE_TIERS] }),
+    );
 
   const update = (id: string, params: Stripe.SubscriptionUpdateParams, key: string) =>
     updateSubscription(deps, id, params, key);
@@ -119,7 +108,7 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
     const sub = await stripeCall(() =>
       stripe.subscriptions.cancel(
         req.stripeSubscriptionId,
-        {},
+        { expand: PRICE_TIERS },
         { idempotencyKey: idempotencyKey(`cancel:${req.changeKey}`) },
       ),
     );

@@ -4,6 +4,7 @@ import type { RateLine } from '../../domain/rate-card';
 import type { CurrencyPrice } from '../../domain/currency/plan-terms';
 import type { TrialWithoutCard } from '../../domain/trial';
 import type { BillingAnchor } from '../../domain/billing-anchor';
+import type { SeatTiers } from '../../domain/seats';
 
 /**
  * One version of a plan. A change to a plan that has subscribers creates a new version (grandfathering);
@@ -30,6 +31,8 @@ export class Plan {
   seatMin?: number | null;
   /** The most seats a subscriber may hold; null: the engine's ceiling. */
   seatMax?: number | null;
+  /** Volume discounts on the per-seat price (domain/seats.ts); null: every seat at the price. */
+  seatTiers?: SeatTiers | null;
   services: Opt<string[]> = [];
   features: Opt<string[]> = [];
   includedCredits: Opt<number> = 0;
@@ -85,6 +88,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     billingAnchor: { type: 'string', length: 16, default: 'anniversary' },
     seatMin: { type: 'integer', nullable: true },
     seatMax: { type: 'integer', nullable: true },
+    seatTiers: { type: 'json', nullable: true },
     services: { type: 'json' },
     features: { type: 'json' },
     includedCredits: { type: 'integer' },

@@ -16,7 +16,7 @@ export function applySubscriptionSnapshot(
   row.stripeSubscriptionId = snap.stripeSubscriptionId;
   row.stripeSubscriptionItemId = snap.itemId;
   row.stripePriceId = snap.priceId;
-  row.amountCents = snap.amountCents;
+  if (snap.amountCents !== null) row.amountCents = snap.amountCents;
   if (snap.quantity !== undefined) row.seats = snap.quantity;
   row.interval = snap.interval;
   row.currentPeriodStart = dateIso(snap.currentPeriodStart);

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { Plan } from '../../db/entities';
 import { billsUsage } from '../../domain/rate-card';
 import { offeredCurrencies, termsIn, type CurrencyPrice } from '../../domain/currency/plan-terms';
+import { seatTermsOf, stripeSeatTiers } from '../../domain/seats';
 import { syncCoupons } from './coupon-sync';
 import type { SyncStep } from './sync-step';
 
@@ -41,7 +42,12 @@ const pickIds = (x: CurrencyPriceIds): CurrencyPriceIds => ({
 async function pricesByLookupKey(stripe: Stripe, keys: string[]): Promise<Map<string, Stripe.Price>> {
   const found = new Map<string, Stripe.Price>();
   for (let i = 0; i < keys.length; i += 10) {
-    const page = await stripe.prices.list({ lookup_keys: keys.slice(i, i + 10), limit: 100 });
+    // A tiered price's tiers come only when asked for: the plan's seat tiers are checked against them.
+    const page = await stripe.prices.list({
+      lookup_keys: keys.slice(i, i + 10),
+      limit: 100,
+      expand: ['data.tiers'],
+    });
     for (const p of page.data) if (p.lookup_key) found.set(p.lookup_key, p);
   }
   return found;
@@ -88,6 +94,23 @@ async function syncUsagePrice(
   return price.id;
 }
 
+/** Whether a Stripe price already bills `amount` (per seat, in these tiers when the plan has them). */
+function pricesAlike(
+  price: Stripe.Price,
+  amount: number,
+  mode: string | null,
+  tiers: { upTo: number | null; unitCents: number }[] | null,
+): boolean {
+  if (!tiers) return price.billing_scheme !== 'tiered' && price.unit_amount === amount;
+  if (price.billing_scheme !== 'tiered' || price.tiers_mode !== mode || !price.tiers) return false;
+  return (
+    price.tiers.length === tiers.length &&
+    price.tiers.every(
+      (t, i) => t.up_to === tiers[i]!.upTo && t.unit_amount === tiers[i]!.unitCents && !t.flat_amount,
+    )
+  );
+}
+
 /**
  * A plan version's prices in one currency: the plan price per cycle (found by lookup key and amount) and
  * the metered usage price beside it. Writes the ids found or made into `ids`.
@@ -105,28 +128,40 @@ async function syncCurrencyPrices(
 ): Promise<void> {
   const terms = termsIn(plan, currency);
   if (!terms) return;
+  const seatTiers = seatTermsOf(plan)?.tiers ?? null;
   const label = `plan ${plan.code} v${plan.version}${suffix(plan, currency).replace('_', ' ')}`;
   for (const cycle of ['monthly', 'yearly'] as const) {
     const amount = cycle === 'monthly' ? terms.priceMonthlyCents : terms.priceYearlyCents;
     if (amount == null) continue;
     const key = lookupKey(plan, cycle, currency);
     const existing = prices.get(key);
-    let priceId = existing && existing.unit_amount === amount ? existing.id : null;
+    const tiers = seatTiers && stripeSeatTiers(amount, seatTiers);
+    let priceId =
+      existing && pricesAlike(existing, amount, seatTiers?.mode ?? null, tiers) ? existing.id : null;
     if (priceId) step({ action: 'keep', what: `price ${key}` });
     else {
-      step({ action: 'create', what: `price ${key} (${amount} ${currency})` });
+      const shape = tiers
+        ? `${seatTiers.mode} ${tiers.map((t) => `${t.upTo ?? 'inf'}@${t.unitCents}`).join(',')}`
+        : '';
+      step({ action: 'create', what: `price ${key} (${amount} ${currency}${shape ? `, ${shape}` : ''})` });
       if (!dryRun && product) {
         const price = await stripe.prices.create(
           {
             product: product.id,
             currency,
-            unit_amount: amount,
+            ...(tiers
+              ? {
+                  billing_scheme: 'tiered',
+                  tiers_mode: seatTiers.mode,
+                  tiers: tiers.map((t) => ({ up_to: t.upTo ?? 'inf', unit_amount: t.unitCents })),
+                }
+              : { unit_amount: amount }),
             recurring: { interval: cycle === 'monthly' ? 'month' : 'year' },
             lookup_key: key,
             transfer_lookup_key: true,
             metadata: { plan_code: plan.code, plan_version: String(plan.version) },
           },
-          { idempotencyKey: `billing-engine:price:${key}:${amount}` },
+          { idempotencyKey: `billing-engine:price:${key}:${amount}${shape ? `:${shape}` : ''}` },
         );
         priceId = price.id;
       }

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { planItem } from './plan-item';
 import { expandableId } from './expandable-id';
+import { tieredAmountCents } from '../../domain/seats';
 import type { InvoiceSnapshot, SubscriptionSnapshot } from '../../domain/stripe-snapshots';
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
@@ -17,7 +18,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     itemId: item?.id ?? null,
     usageItemId:
       sub.items.data.find((i) => i !== item && i.price.recurring?.usage_type === 'metered')?.id ?? null,
-    amountCents: (item?.price.unit_amount ?? 0) * (item?.quantity ?? 1),
+    amountCents: item ? itemAmountCents(item) : 0,
     quantity: item?.quantity ?? 1,
     interval: item?.price.recurring?.interval === 'year' ? 'year' : 'month',
     currentPeriodStart: iso(item?.current_period_start),
@@ -28,6 +29,20 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     hasPaymentMethod: Boolean(sub.default_payment_method),
     discount: discountOf(sub),
   };
+}
+
+/**
+ * What the plan item recurs at: its unit price times its quantity, or on a tiered price (seat tiers) what
+ * the tiers make of the quantity; null when Stripe sent a tiered price without its tiers (not expanded),
+ * which leaves the mirror's amount as it was.
+ */
+function itemAmountCents(item: Stripe.SubscriptionItem): number | null {
+  const quantity = item.quantity ?? 1;
+  const { price } = item;
+  if (price.billing_scheme !== 'tiered') return (price.unit_amount ?? 0) * quantity;
+  if (!price.tiers) return null;
+  const table = price.tiers.map((t) => ({ upTo: t.up_to, unitCents: t.unit_amount ?? 0 }));
+  return tieredAmountCents(table, price.tiers_mode === 'volume' ? 'volume' : 'graduated', quantity);
 }
 
 /**

@@ -13,7 +13,13 @@ import type { CurrencyTerms } from '../../domain/currency/plan-terms';
 import { prepaidOnlyRefusal } from '../../domain/credit-usage';
 import { trialWithoutCardRefusal, type TrialWithoutCard } from '../../domain/trial';
 import { billingAnchorRefusal, type BillingAnchor } from '../../domain/billing-anchor';
-import { seatTermsOf, seatTermsProblem, type SeatTerms } from '../../domain/seats';
+import {
+  sameSeatTerms,
+  seatTermsOf,
+  seatTermsProblem,
+  seatTiersProblem,
+  type SeatTerms,
+} from '../../domain/seats';
 
 export interface PlanChanges {
   name?: string;
@@ -77,6 +83,12 @@ function checkBillingAnchor(plan: Plan): void {
 function checkSeats(plan: Plan): void {
   const problem = seatTermsProblem(seatTermsOf(plan));
   if (problem) throw new AppError('invalid', 'seats_invalid', problem, { field: 'seats' });
+  const tiers = seatTiersProblem(seatTermsOf(plan));
+  if (tiers) throw new AppError('invalid', 'seats_invalid', tiers.message, { field: tiers.field });
+  if (plan.seatTiers && plan.seatMin == null)
+    throw new AppError('invalid', 'seats_invalid', 'Seat tiers need a plan priced per seat', {
+      field: 'seats.tiers',
+    });
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */
@@ -147,6 +159,7 @@ export async function createPlan(
     billingAnchor: c.billingAnchor ?? 'anniversary',
     seatMin: c.seats?.min ?? null,
     seatMax: c.seats?.max ?? null,
+    seatTiers: c.seats?.tiers ?? null,
     services: c.services ?? [],
     features: c.features ?? [],
     includedCredits: c.includedCredits ?? 0,
@@ -185,7 +198,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   // Seats are terms too: per seat or per unit, and how many, is what a subscriber pays.
   const touchesTerms =
     TERMS.some((k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k])) ||
-    (c.seats !== undefined && JSON.stringify(c.seats) !== JSON.stringify(seatTermsOf(current)));
+    (c.seats !== undefined && !sameSeatTerms(c.seats, seatTermsOf(current)));
   const before = planAuditImage(current);
   // What the Stripe prices were made for, read before the change may write onto this same version.
   const was = {
@@ -193,6 +206,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
     priceYearlyCents: current.priceYearlyCents ?? null,
     includedCredits: current.includedCredits,
     overagePer1kCents: current.overagePer1kCents,
+    seatTiers: JSON.stringify(current.seatTiers ?? null),
   };
   let target = current;
   if (subscribers > 0 && touchesTerms) {
@@ -216,6 +230,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   if (seats !== undefined) {
     target.seatMin = seats?.min ?? null;
     target.seatMax = seats?.max ?? null;
+    target.seatTiers = seats?.tiers ?? null;
   }
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);
@@ -223,6 +238,17 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   checkTrialWithoutCard(target);
   checkBillingAnchor(target);
   checkSeats(target);
+  if (JSON.stringify(target.seatTiers ?? null) !== was.seatTiers) {
+    // The plan's prices carry the tiers, in every currency: new tiers need new prices before a sale.
+    target.stripePriceMonthlyId = null;
+    target.stripePriceYearlyId = null;
+    target.currencyPrices = Object.fromEntries(
+      Object.entries(target.currencyPrices).map(([c, p]) => [
+        c,
+        { ...p, stripePriceMonthlyId: null, stripePriceYearlyId: null },
+      ]),
+    );
+  }
   if (target.priceMonthlyCents !== was.priceMonthlyCents) target.stripePriceMonthlyId = null;
   if ((target.priceYearlyCents ?? null) !== was.priceYearlyCents) target.stripePriceYearlyId = null;
   if (target.includedCredits !== was.includedCredits || target.overagePer1kCents !== was.overagePer1kCents) {

@@ -5,7 +5,13 @@ import { pricesFor } from '../../db/plan-prices';
 import { clockOf } from '../../domain/clock';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { seatAmountCents, seatChangeInvoicesNow, seatCountProblem, seatTermsOf } from '../../domain/seats';
+import {
+  seatAmountCents,
+  seatChangeInvoicesNow,
+  seatCountProblem,
+  seatTermsOf,
+  type SeatTiers,
+} from '../../domain/seats';
 import { workflowIds } from '../../workflows/ids';
 import { changeSeats as changeSeatsUpdate } from '../../workflows/messages';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
@@ -37,13 +43,15 @@ export interface SeatChange {
 }
 
 /**
- * One seat's price: the plan version's, in the subscription's currency and interval, while the subscription
- * is on that version's Stripe price; on a price set in Stripe, what Stripe bills for the seats held.
+ * One seat's price and the plan's seat tiers: the plan version's, in the subscription's currency and
+ * interval, while the subscription is on that version's Stripe price; on a price set in Stripe, the
+ * average of what Stripe bills for the seats held, untiered.
  */
-function perSeatCentsOf(sub: Subscription): number {
+function seatPriceOf(sub: Subscription): { perSeatCents: number; tiers: SeatTiers | null } {
   const planPrice = pricesFor(sub.plan, sub.interval, sub.currency);
-  if (planPrice.amountCents !== null && planPrice.priceId === sub.stripePriceId) return planPrice.amountCents;
-  return Math.round(sub.amountCents / Math.max(1, sub.seats));
+  if (planPrice.amountCents !== null && planPrice.priceId === sub.stripePriceId)
+    return { perSeatCents: planPrice.amountCents, tiers: seatTermsOf(sub.plan)?.tiers ?? null };
+  return { perSeatCents: Math.round(sub.amountCents / Math.max(1, sub.seats)), tiers: null };
 }
 
 /**
@@ -54,10 +62,10 @@ function perSeatCentsOf(sub: Subscription): number {
 function seatChangeOf(sub: Subscription, held: number, seats: number, at: Date): Omit<SeatChange, 'applied'> {
   const problem = seatCountProblem(seatTermsOf(sub.plan), seats);
   if (problem) throw new AppError('invalid', problem.code, problem.message, { field: 'seats' });
-  const perSeatCents = perSeatCentsOf(sub);
-  const amountCents = seatAmountCents(perSeatCents, seats);
+  const { perSeatCents, tiers } = seatPriceOf(sub);
+  const amountCents = seatAmountCents(perSeatCents, seats, tiers);
   const p = prorationPreview(
-    { ...termsOf(sub), amountCents: seatAmountCents(perSeatCents, held) },
+    { ...termsOf(sub), amountCents: seatAmountCents(perSeatCents, held, tiers) },
     {
       plan: sub.plan,
       priceId: sub.stripePriceId ?? '',

@@ -105,10 +105,10 @@ export function changeTiming(
  */
 export function priceForSeats(
   price: PlanPrice,
-  sub: { seats: number; plan: { seatMin?: number | null; seatMax?: number | null } },
+  sub: { seats: number; plan: Parameters<typeof seatTermsOf>[0] },
 ): PlanPrice {
   const to = seatTermsOf(price.plan);
   const problem = seatPlanChangeProblem(seatTermsOf(sub.plan), to, sub.seats);
   if (problem) throw conflict(problem.code, problem.message, { field: 'tierId', seats: sub.seats });
-  return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats) } : price;
+  return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats, to.tiers) } : price;
 }

@@ -90,7 +90,7 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
         customerId: customer.customerId,
         planCode: price.plan.code,
         currency: price.currency,
-        amountCents: seatAmountCents(price.amountCents, seats),
+        amountCents: seatAmountCents(price.amountCents, seats, seatTermsOf(price.plan)?.tiers),
         now,
       })
     : null;
@@ -108,7 +108,10 @@ export async function startCheckout(deps: CoreDeps, identity: Identity, req: Che
           ...subscriptionPlanOf(price),
           ...(billingAnchor === 'calendar' ? { billingAnchor } : {}),
           ...(seatTermsOf(price.plan)
-            ? { seats, amountCents: seatAmountCents(price.amountCents, seats) }
+            ? {
+                seats,
+                amountCents: seatAmountCents(price.amountCents, seats, seatTermsOf(price.plan)?.tiers),
+              }
             : {}),
         },
         ...(continuation ? { continuation: { ...continuation, requestId: `signup:${subscriptionId}` } } : {}),

@@ -270,6 +270,19 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     );
     await syncCatalog(stripe, db.orm);
     expect(seen.filter((r) => r.method === 'POST' && r.path === '/v1/prices').length).toBeGreaterThan(0);
+    // A plan priced per seat with volume discounts: its prices are tiered, in every cycle and currency.
+    const pricesBefore = seen.filter((r) => r.method === 'POST' && r.path === '/v1/prices').length;
+    await db.orm.em
+      .fork()
+      .nativeUpdate(
+        Plan,
+        { code: 'professional' },
+        { seatMin: 1, seatTiers: { mode: 'graduated', bands: [{ fromSeat: 11, percentOff: 20 }] } },
+      );
+    await syncCatalog(stripe, db.orm);
+    expect(seen.filter((r) => r.method === 'POST' && r.path === '/v1/prices').length).toBeGreaterThan(
+      pricesBefore,
+    );
     // A coupon for some plans only is made with those plans' products (applies_to), a percentage and an
     // amount in two currencies alike. (stripe-mock finds every coupon id, so the sync keeps them: sent here.)
     const restricted = (over: Partial<CouponRow>): CouponRow =>

@@ -17,17 +17,23 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
   const adminCall = (method: string, path: string, body?: unknown) =>
     stack.api.request(method, `/api/v1${path}`, { token: admin, body });
 
-  /** A plan at $15.00 a seat a month, from `min` to `max` seats, synced to Stripe. */
-  async function seatPlan(code: string, min: number, max: number | null) {
+  /** A plan at $15.00 a seat a month, from `min` to `max` seats (on tiers when given), synced to Stripe. */
+  async function seatPlan(
+    code: string,
+    min: number,
+    max: number | null,
+    tiers: { mode: string; bands: { from_seat: number; percent_off: number }[] } | null = null,
+  ) {
     const created = await adminCall('POST', '/subscriptions/plans', {
       id: code,
       display_name: `Team ${code}`,
       price_monthly_cents: 1500,
-      seats: { min, max },
+      ...(tiers ? { price_yearly_cents: 15_000 } : {}),
+      seats: { min, max, tiers },
       services: ['chat'],
     });
     expect({ status: created.status, error: created.body.error }).toEqual({ status: 201, error: undefined });
-    expect(created.body.seats).toEqual({ min, max });
+    expect(created.body.seats).toMatchObject({ min, max, tiers: tiers && { mode: tiers.mode } });
     await syncCatalog(stack.stripe, stack.db.orm);
   }
 
@@ -82,18 +88,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
     expect(afterMore).toHaveLength(2);
     // Between the answer and Stripe's invoice a second or two passes: each line may move by a cent.
     expect(Math.abs(afterMore[1]!.paid - more.body.due_now_cents)).toBeLessThanOrEqual(2);
-    // What the engine stores of each invoice is what Stripe billed.
+    // What the engine stores of each invoice is what Stripe billed. The mirror learns an invoice
+    // exists (invoice.created) before it learns it was paid (invoice.paid), so wait for both.
+    const mirrored = (r: { body: unknown }) =>
+      Array.isArray(r.body)
+        ? (r.body as { id: string; amount_paid_cents: number }[])
+            .map((i) => ({ id: i.id, paid: i.amount_paid_cents }))
+            .reverse()
+        : [];
     const listed = await waitUntil(
       () => t.call('GET', '/invoices'),
-      (r) => Array.isArray(r.body) && r.body.length === 2,
-      'both invoices in the mirror',
+      (r) => mirrored(r).length === 2 && mirrored(r).every((i) => i.paid > 0),
+      'both invoices paid in the mirror',
       60_000,
     );
-    expect(
-      listed.body
-        .map((i: { id: string; amount_paid_cents: number }) => ({ id: i.id, paid: i.amount_paid_cents }))
-        .reverse(),
-    ).toEqual(afterMore.map((i) => ({ id: i.id, paid: i.paid })));
+    expect(mirrored(listed)).toEqual(afterMore.map((i) => ({ id: i.id, paid: i.paid })));
 
     // Down to three: nothing is charged now; the credit waits in Stripe for the next invoice.
     const fewer = await t.call('POST', '/subscription/seats', { seats: 3 });
@@ -107,6 +116,53 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
     // The same number again changes nothing.
     const same = await t.call('POST', '/subscription/seats', { seats: 3 });
     expect(same.body).toMatchObject({ seats: 3, applied: false, due_now_cents: 0 });
+  }, 180_000);
+
+  it('prices seats on tiers as Stripe bills them: at checkout, on a change across bands, and in the mirror', async () => {
+    // $15.00 a seat; 20% off from the 11th seat, 40% off from the 21st.
+    const bands = [
+      { from_seat: 11, percent_off: 20 },
+      { from_seat: 21, percent_off: 40 },
+    ];
+    await seatPlan(`tiered-${dialect}`, 1, 100, { mode: 'graduated', bands });
+    const listed = await stack.api.request('GET', '/api/v1/subscriptions/plans');
+    const plan = listed.body.find((p: { id: string }) => p.id === `tiered-${dialect}`);
+    expect(plan.seats.tiers.bands).toEqual([
+      { from_seat: 11, percent_off: 20, price_monthly_cents: 1200, price_yearly_cents: 12_000 },
+      { from_seat: 21, percent_off: 40, price_monthly_cents: 900, price_yearly_cents: 9000 },
+    ]);
+    // The yearly price is tiered by the same bands.
+    const yearly = await stack.stripe.prices.list({
+      lookup_keys: [`tiered-${dialect}_v1_yearly`],
+      expand: ['data.tiers'],
+    });
+    expect(yearly.data[0]?.tiers?.map((t) => [t.up_to, t.unit_amount])).toEqual([
+      [10, 15_000],
+      [20, 12_000],
+      [null, 9000],
+    ]);
+
+    // Twelve seats: ten at 15.00 and two at 12.00.
+    const t = await team('tiered', `tiered-${dialect}`, 12);
+    expect(t.session.amount_total).toBe(17_400);
+    expect(t.active).toMatchObject({ seats: 12, amount_cents: 17_400 });
+
+    // Twenty-five: 10 × 15.00 + 10 × 12.00 + 5 × 9.00; the preview says so and Stripe charges it.
+    const preview = await t.call('POST', '/subscription/seats', { seats: 25, preview: true });
+    expect(preview.body).toMatchObject({ seats: 25, amount_cents: 31_500, invoiced_now: true });
+    const more = await t.call('POST', '/subscription/seats', { seats: 25 });
+    expect(more.body).toMatchObject({ seats: 25, amount_cents: 31_500, applied: true });
+    const after = await waitUntil(t.getSub, (r) => r.body?.seats === 25, 'twenty-five seats', 60_000);
+    expect(after.body.amount_cents).toBe(31_500);
+    const invoices = await t.stripeInvoices();
+    expect(invoices.map((i) => i.total)).toEqual([17_400, expect.any(Number)]);
+    expect(Math.abs(invoices[1]!.paid - more.body.due_now_cents)).toBeLessThanOrEqual(2);
+
+    // On volume tiers every seat costs what the band the count lands in says: 12 × 12.00.
+    await seatPlan(`volume-${dialect}`, 1, 100, { mode: 'volume', bands });
+    const v = await team('volume', `volume-${dialect}`, 12);
+    expect(v.session.amount_total).toBe(14_400);
+    expect(v.active).toMatchObject({ seats: 12, amount_cents: 14_400 });
   }, 180_000);
 
   it('judges two seat changes asked at once each against the seats the other left: an increase then a decrease is invoiced then credited', async () => {
@@ -260,6 +316,77 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
         field: 'seats',
       },
     );
+    // Seat tiers that cannot be sold, each naming the band at fault.
+    const tiered = (n: number, tiers: unknown, seats: Record<string, unknown> = { min: 1, max: 50 }) =>
+      adminCall('POST', '/subscriptions/plans', {
+        id: `bad-tiers-${n}-${dialect}`,
+        display_name: 'Bad tiers',
+        price_monthly_cents: 1500,
+        seats: { ...seats, tiers },
+      });
+    const band = (from_seat: unknown, percent_off: unknown) => ({ from_seat, percent_off });
+    const tierCases: [unknown, number, string, string | undefined][] = [
+      [
+        { mode: 'graduated', bands: [band(11, 20), band(11, 30)] },
+        400,
+        'seats_invalid',
+        'seats.tiers.bands.1.from_seat',
+      ],
+      [
+        { mode: 'volume', bands: [band(21, 20), band(11, 30)] },
+        400,
+        'seats_invalid',
+        'seats.tiers.bands.1.from_seat',
+      ],
+      [{ mode: 'graduated', bands: [band(51, 20)] }, 400, 'seats_invalid', 'seats.tiers.bands.0.from_seat'],
+      [
+        { mode: 'graduated', bands: [band(1, 20)] },
+        400,
+        'validation_failed',
+        'body.seats.tiers.bands.0.from_seat',
+      ],
+      [
+        { mode: 'graduated', bands: [band(11, 101)] },
+        400,
+        'validation_failed',
+        'body.seats.tiers.bands.0.percent_off',
+      ],
+      [
+        { mode: 'graduated', bands: [band('11', 20)] },
+        400,
+        'validation_failed',
+        'body.seats.tiers.bands.0.from_seat',
+      ],
+      [
+        { mode: 'graduated', bands: [band(11, 2.5)] },
+        400,
+        'validation_failed',
+        'body.seats.tiers.bands.0.percent_off',
+      ],
+      [{ mode: 'stepped', bands: [band(11, 20)] }, 400, 'validation_failed', 'body.seats.tiers.mode'],
+      [{ mode: 'graduated', bands: [] }, 400, 'validation_failed', 'body.seats.tiers.bands'],
+      [
+        { mode: 'graduated', bands: [{ ...band(11, 20), flat_cents: 5 }] },
+        400,
+        'validation_failed',
+        'body.seats.tiers.bands.0',
+      ],
+      [[band(11, 20)], 400, 'validation_failed', 'body.seats.tiers'],
+    ];
+    for (const [i, [tiers, status, code, field]] of tierCases.entries()) {
+      const r = await tiered(i, tiers);
+      expect({
+        tiers,
+        status: r.status,
+        code: r.body.error?.code,
+        field: r.body.error?.details?.field,
+      }).toEqual({
+        tiers,
+        status,
+        code,
+        field,
+      });
+    }
     // A customer on a plan not priced per seat cannot change seats; one without a plan has none to change.
     const none = await stack.api.request('POST', '/api/v1/billing/subscription/seats', {
       token: who.token,

@@ -214,7 +214,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
         });
         renewals.push({
           priceId: sub.priceId,
-          amountCents: sub.amountCents,
+          amountCents: sub.amountCents ?? 0,
           periodStart: sub.currentPeriodStart,
         });
       }
@@ -320,7 +320,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
         });
         renewals.push({
           priceId: sub.priceId,
-          amountCents: sub.amountCents,
+          amountCents: sub.amountCents ?? 0,
           periodStart: sub.currentPeriodStart,
         });
       }
@@ -346,7 +346,7 @@ export function fakeBilling(env: TestWorkflowEnvironment, opts: FakeStripeOption
       currentPeriodStart: start,
       currentPeriodEnd: new Date(Date.parse(start) + 30 * DAY).toISOString(),
     });
-    renewals.push({ priceId: sub.priceId, amountCents: sub.amountCents, periodStart: start });
+    renewals.push({ priceId: sub.priceId, amountCents: sub.amountCents ?? 0, periodStart: start });
   }
 
   return {

@@ -69,6 +69,8 @@ describe('tiered metered prices', () => {
       tiers,
       recurring: { interval: 'month', usage_type: 'metered', meter: meter.id },
       product_data: { name: 'Credits' },
+      // Stripe sends a price's tiers only when asked.
+      expand: ['tiers'],
     });
     const { clock, customer } = await customerOnClock(h.stripe);
     const sub = await h.stripe.subscriptions.create({

@@ -73,4 +73,39 @@ describe('seats in the web app', () => {
     );
     expect(sub!.items.data[0]!.quantity).toBe(5);
   }, 180_000);
+
+  it('lets an operator give seats volume discounts, and a customer see the bands and pay the tiered total at checkout', async () => {
+    const { stack } = web;
+    await operatorCreatesPlan(
+      web,
+      {
+        code: 'crew',
+        name: 'Crew',
+        monthlyCents: 1500,
+        shows: 'graduated: 11:20, 21:40',
+        shot: 'admin-plans-seat-tiers',
+      },
+      async (form) => {
+        await form.getByLabel('Seats from (empty: not priced per seat)').fill('1');
+        await form.getByLabel(/^Seat discounts \(from seat/).fill('11:20, 21:40');
+      },
+    );
+    const page = await signInAs(web.browser, stack.api.url, {
+      email: 'crew-lead@example.com',
+      role: 'viewer',
+      next: '/signup?plan=crew',
+    });
+    const bands = page.getByRole('list', { name: 'Seat discounts' });
+    await bands.getByText('From seat 11: $12.00 / month (20% off)').waitFor();
+    await bands.getByText('From seat 21: $9.00 / month (40% off)').waitFor();
+    // Ten seats at 15.00 and two at 12.00.
+    await page.getByLabel(/^Seats/).fill('12');
+    await page.getByText('You pay $174.00 today for Crew (12 seats)').waitFor();
+    await screenshot(page, 'signup-seat-tiers');
+    await expectAccessible(page, 'sign-up with seat tiers');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await page.waitForURL((u) => u.href.startsWith(stack.emulator.url));
+    // What the page said is what Stripe charges.
+    await page.getByText('Subscribe — 174.00 USD').waitFor();
+  }, 180_000);
 });

@@ -1,5 +1,6 @@
 import { newId } from './ids';
 import { listOf } from './list';
+import { holdUntilExpanded } from './expand';
 import { Store } from './store';
 import type {
   BaseRec,
@@ -138,6 +139,8 @@ export class Emulator {
       out['issuer'] = { type: 'self' };
       out['pre_payment_credit_notes_amount'] = inv.pre_payment_credit_notes_amount ?? 0;
       out['post_payment_credit_notes_amount'] = inv.post_payment_credit_notes_amount ?? 0;
+    } else if (rec.object === 'price') {
+      holdUntilExpanded(out, 'tiers', (rec as PriceRec).tiers ?? null);
     } else if (rec.object === 'discount') {
       // The store orders records by `created`; Stripe's discount has only `start`.
       delete out['created'];

@@ -2,6 +2,17 @@ import { invalidRequest } from './errors';
 
 type Lookup = (id: string) => unknown;
 
+/** Fields Stripe leaves out of an object unless `expand[]` names them (a price's `tiers`). */
+const INCLUDABLE = Symbol('includable');
+type WithIncludable = Record<string, unknown> & { [INCLUDABLE]?: Record<string, unknown> };
+
+/** Leaves `key` out of a rendered object until an expansion asks for it. */
+export function holdUntilExpanded(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const o = obj as WithIncludable;
+  o[INCLUDABLE] = { ...o[INCLUDABLE], [key]: value };
+  delete o[key];
+}
+
 /**
  * Applies `expand[]` paths (`latest_invoice.payment_intent`, `data.default_payment_method`) to a rendered
  * response: a string id found on the path is replaced by the rendered object it names, and arrays fan out.
@@ -22,6 +33,8 @@ function expandPath(node: unknown, parts: string[], lookup: Lookup, full: string
   const [head, ...rest] = parts;
   if (head === undefined) return node;
   const obj = node as Record<string, unknown>;
+  const held = (obj as WithIncludable)[INCLUDABLE];
+  if (!(head in obj) && held && head in held) obj[head] = held[head];
   if (!(head in obj)) {
     throw invalidRequest(`This property cannot be expanded (${head}).`, 'expand');
   }

@@ -28,7 +28,7 @@ export async function applySnapshot(run: Run, snap: SubscriptionSnapshot): Promi
   if (snap.quantity !== undefined) state.seats = snap.quantity;
   state.usageItemId = snap.usageItemId;
   state.priceId = snap.priceId;
-  state.amountCents = snap.amountCents;
+  if (snap.amountCents !== null) state.amountCents = snap.amountCents;
   state.interval = snap.interval;
   state.currentPeriodStart = snap.currentPeriodStart;
   state.currentPeriodEnd = snap.currentPeriodEnd;

@@ -21,7 +21,14 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
     trialDays: b.trial_days,
     trialWithoutCard: b.trial_without_card,
     billingAnchor: b.billing_anchor,
-    seats: b.seats,
+    seats: b.seats && {
+      min: b.seats.min,
+      max: b.seats.max,
+      tiers: b.seats.tiers && {
+        mode: b.seats.tiers.mode,
+        bands: b.seats.tiers.bands.map((x) => ({ fromSeat: x.from_seat, percentOff: x.percent_off })),
+      },
+    },
     services: b.services,
     features: b.features,
     includedCredits: b.included_credits,

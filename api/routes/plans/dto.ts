@@ -1,4 +1,6 @@
 import { centsToDollars } from '../../../domain/money';
+import { bandSeatCents, seatTermsOf } from '../../../domain/seats';
+import type { CurrencyTerms } from '../../../domain/currency/plan-terms';
 import type { EntitlementChange } from '../../../domain/entitlements';
 import { rateCardView } from '../../../domain/rate-card-wire';
 import { entitlementObject } from '../../../integrations/webhooks/objects';
@@ -9,6 +11,35 @@ import type { listPlanVersions, migrationPreview } from '../../../services/plans
 type PlanVersion = Awaited<ReturnType<typeof listPlanVersions>>[number];
 type MigrationPreview = Awaited<ReturnType<typeof migrationPreview>>;
 type Migration = Awaited<ReturnType<typeof migratePlan>>;
+
+/**
+ * A plan's seat terms as clients read them: each tier band with what one seat in it costs, in the
+ * currency the plan is shown in, so a page can price a count without knowing the discount rule.
+ */
+function seatsView(
+  p: PricedPlan['plan'],
+  t: Pick<CurrencyTerms, 'priceMonthlyCents'> & { priceYearlyCents?: number | null },
+) {
+  const terms = seatTermsOf(p);
+  if (!terms) return null;
+  const tiers = terms.tiers;
+  return {
+    min: terms.min,
+    max: terms.max,
+    tiers: tiers
+      ? {
+          mode: tiers.mode,
+          bands: tiers.bands.map((b) => ({
+            from_seat: b.fromSeat,
+            percent_off: b.percentOff,
+            price_monthly_cents: bandSeatCents(t.priceMonthlyCents, b.percentOff),
+            price_yearly_cents:
+              t.priceYearlyCents == null ? null : bandSeatCents(t.priceYearlyCents, b.percentOff),
+          })),
+        }
+      : null,
+  };
+}
 
 /**
  * A plan as clients read it, priced in the currency it is shown in: money in dollars for clients that read
@@ -30,7 +61,7 @@ export function planDto({ plan: p, currency, terms: t, entitlements, currencies 
     trial_days: p.trialDays,
     trial_without_card: p.trialWithoutCard ?? null,
     billing_anchor: p.billingAnchor ?? 'anniversary',
-    seats: p.seatMin == null ? null : { min: p.seatMin, max: p.seatMax ?? null },
+    seats: seatsView(p, t),
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

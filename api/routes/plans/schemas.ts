@@ -1,4 +1,4 @@
-import { MAX_SEATS } from '../../../domain/seats';
+import { MAX_SEAT_BANDS, MAX_SEATS, SEAT_TIER_MODES } from '../../../domain/seats';
 import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
@@ -97,10 +97,43 @@ const billingAnchor = z.enum(BILLING_ANCHORS).meta({
     "When its subscribers' periods turn over: `anniversary` (the day they started, or their trial ended) or `calendar` (the 1st of the month, 00:00 UTC, the first period prorated). A customer may choose the other at checkout. Not on the trial tier, nor with trial_without_card `ask_for_card`",
 });
 
+const seatTiers = z
+  .object({
+    mode: z.enum(SEAT_TIER_MODES).meta({
+      description:
+        '`graduated`: each seat costs what its band says (seats below the first band the full price); `volume`: every seat costs what the band the count lands in says',
+    }),
+    bands: z
+      .array(
+        z
+          .object({
+            from_seat: z
+              .number()
+              .int()
+              .min(2)
+              .max(MAX_SEATS)
+              .meta({ description: 'The first seat the band prices' }),
+            percent_off: z.number().int().min(1).max(100).meta({
+              description: "Off the plan's per-seat price, in every cycle and currency it is sold in",
+            }),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_SEAT_BANDS),
+  })
+  .strict()
+  .nullable()
+  .meta({
+    description:
+      'Volume discounts on the per-seat price, as bands in ascending `from_seat`. null: every seat at the price',
+  });
+
 const seatTerms = z
   .object({
     min: z.number().int().min(1).max(MAX_SEATS),
     max: z.number().int().min(1).max(MAX_SEATS).nullable().default(null),
+    tiers: seatTiers.default(null),
   })
   .strict()
   .nullable()
@@ -204,7 +237,26 @@ export const planResponse = z.object({
   /** When its subscribers' periods turn over unless they choose otherwise at checkout. */
   billing_anchor: z.enum(BILLING_ANCHORS),
   /** Priced per seat, from `min` to `max` seats; null: one unit. */
-  seats: z.object({ min: z.number().int(), max: z.number().int().nullable() }).nullable(),
+  seats: z
+    .object({
+      min: z.number().int(),
+      max: z.number().int().nullable(),
+      /** Volume discounts: each band with one seat's price in it, in the currency shown. */
+      tiers: z
+        .object({
+          mode: z.enum(SEAT_TIER_MODES),
+          bands: z.array(
+            z.object({
+              from_seat: z.number().int(),
+              percent_off: z.number().int(),
+              price_monthly_cents: z.number().int(),
+              price_yearly_cents: z.number().int().nullable(),
+            }),
+          ),
+        })
+        .nullable(),
+    })
+    .nullable(),
   features: z.array(z.string()),
   services: z.array(z.string()),
   included_credits: z.number().int(),

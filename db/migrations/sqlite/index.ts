@@ -36,6 +36,7 @@ import { Migration20261127100000_Seats } from './Migration20261127100000_Seats';
 import { Migration20261127110000_Commitments } from './Migration20261127110000_Commitments';
 import { Migration20261127140000_SubjectBudgets } from './Migration20261127140000_SubjectBudgets';
 import { Migration20261127180000_PrepaidCommits } from './Migration20261127180000_PrepaidCommits';
+import { Migration20261127200000_SeatTiers } from './Migration20261127200000_SeatTiers';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -76,4 +77,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261127110000_Commitments', class: Migration20261127110000_Commitments },
   { name: 'Migration20261127140000_SubjectBudgets', class: Migration20261127140000_SubjectBudgets },
   { name: 'Migration20261127180000_PrepaidCommits', class: Migration20261127180000_PrepaidCommits },
+  { name: 'Migration20261127200000_SeatTiers', class: Migration20261127200000_SeatTiers },
 ];

@@ -1,4 +1,5 @@
 import type { Emulator } from '../emulator';
+import { priceAmount } from './tiers';
 import { cardDeclined, invalidRequest, StripeApiError } from '../errors';
 import { newId } from '../ids';
 import type { CheckoutSessionRec, CustomerRec, InvoiceRec, SetupIntentRec, TaxAddress } from '../types';
@@ -65,7 +66,7 @@ export function checkoutLineAmount(
   now: number,
 ): { subtotal: number; total: number } {
   const price = emu.price(li.price);
-  const full = price.recurring?.usage_type === 'metered' ? 0 : (price.unit_amount ?? 0) * li.quantity;
+  const full = price.recurring?.usage_type === 'metered' ? 0 : priceAmount(price, li.quantity);
   const data = session._subscriptionData;
   if (session.mode !== 'subscription' || !price.recurring) return { subtotal: full, total: full };
   if (data.trialPeriodDays || data.trialEnd) return { subtotal: full, total: 0 };

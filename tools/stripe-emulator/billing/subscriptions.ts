@@ -317,8 +317,7 @@ export function createSubscription(
         at: now,
         amount: opts.items.reduce(
           (sum, it, i) =>
-            sum +
-            (isMetered(prices[i] as PriceRec) ? 0 : ((prices[i] as PriceRec).unit_amount ?? 0) * it.quantity),
+            sum + (isMetered(prices[i] as PriceRec) ? 0 : priceAmount(prices[i] as PriceRec, it.quantity)),
           0,
         ),
         currency: first.currency,

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, call } from '../api/client';
+import { api, call, type Plan } from '../api/client';
 import { ErrorNotice, Loaded, Notice, Page, Table } from '../components';
 import { useAction, useLoad } from '../data';
 import { count, money } from '../format';
@@ -86,17 +86,65 @@ function AnchorField({ bind }: { bind: Bound<Anchor> }) {
   );
 }
 
-/** Seat terms from the form: a minimum makes the plan priced per seat; an empty one, per unit. */
-function seatsOf(f: { seats_min: string; seats_max: string }) {
-  return f.seats_min ? { min: Number(f.seats_min), max: f.seats_max ? Number(f.seats_max) : null } : null;
+type TierMode = 'graduated' | 'volume';
+
+/**
+ * Seat discounts as typed: `11:20, 21:40` is 20% off from the 11th seat and 40% off from the 21st. What
+ * does not read as two numbers goes to the engine as it is, which names the band at fault.
+ */
+function bandsOf(text: string) {
+  return text
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
+    .map((b) => {
+      const [from, off] = b.split(':');
+      return { from_seat: Number(from), percent_off: Number(off) };
+    });
 }
 
-/** A plan priced per seat from a minimum to a maximum of seats. */
-function SeatFields({ min, max }: { min: Bound<string>; max: Bound<string> }) {
+/** Seat terms from the form: a minimum makes the plan priced per seat; an empty one, per unit. */
+function seatsOf(f: {
+  seats_min: string;
+  seats_max: string;
+  seats_tiers: string;
+  seats_tier_mode: TierMode;
+}) {
+  if (!f.seats_min) return null;
+  const bands = bandsOf(f.seats_tiers);
+  return {
+    min: Number(f.seats_min),
+    max: f.seats_max ? Number(f.seats_max) : null,
+    tiers: bands.length > 0 ? { mode: f.seats_tier_mode, bands } : null,
+  };
+}
+
+/** The form's text for a plan's seat discounts. */
+function tiersText(seats: Plan['seats']): string {
+  return seats?.tiers?.bands.map((b) => `${b.from_seat}:${b.percent_off}`).join(', ') ?? '';
+}
+
+/** A plan priced per seat from a minimum to a maximum of seats, with volume discounts. */
+function SeatFields({
+  min,
+  max,
+  tiers,
+  mode,
+}: {
+  min: Bound<string>;
+  max: Bound<string>;
+  tiers: Bound<string>;
+  mode: Bound<TierMode>;
+}) {
   return (
     <>
       <NumberField label="Seats from (empty: not priced per seat)" bind={min} />
       <NumberField label="Seats up to (empty: no maximum)" bind={max} />
+      <TextField label="Seat discounts (from seat : % off, e.g. 11:20, 21:40)" bind={tiers} maxLength={200} />
+      <SelectField label="Seat discounts apply" bind={mode}>
+        <option value="graduated">Graduated: each seat at its band's price</option>
+        <option value="volume">Volume: every seat at the band the count reaches</option>
+      </SelectField>
     </>
   );
 }
@@ -116,6 +164,8 @@ export function AdminPlans() {
     billing_anchor: 'anniversary' as Anchor,
     seats_min: '',
     seats_max: '',
+    seats_tiers: '',
+    seats_tier_mode: 'graduated' as TierMode,
   });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
@@ -129,6 +179,8 @@ export function AdminPlans() {
     billing_anchor: 'anniversary' as Anchor,
     seats_min: '',
     seats_max: '',
+    seats_tiers: '',
+    seats_tier_mode: 'graduated' as TierMode,
   };
   const [creating, setCreating, creatingField] = useForm(blank);
 
@@ -203,7 +255,10 @@ export function AdminPlans() {
                   <td>{v.prepaid_only ? 'yes' : 'no'}</td>
                   <td>{trialTerms(v)}</td>
                   <td>{v.billing_anchor === 'calendar' ? 'on the 1st' : 'on the start day'}</td>
-                  <td>{v.seats ? `${v.seats.min} to ${v.seats.max ?? 'any'}` : 'per unit'}</td>
+                  <td>
+                    {v.seats ? `${v.seats.min} to ${v.seats.max ?? 'any'}` : 'per unit'}
+                    {v.seats?.tiers ? ` (${v.seats.tiers.mode}: ${tiersText(v.seats)})` : ''}
+                  </td>
                   <td className="num">{count(v.live_subscriptions)}</td>
                   <td>{syncState(v.stripe_sync)}</td>
                   <td className="row-actions">
@@ -225,6 +280,8 @@ export function AdminPlans() {
                               billing_anchor: v.billing_anchor,
                               seats_min: v.seats ? String(v.seats.min) : '',
                               seats_max: v.seats?.max ? String(v.seats.max) : '',
+                              seats_tiers: tiersText(v.seats),
+                              seats_tier_mode: v.seats?.tiers?.mode ?? 'graduated',
                             });
                           }}
                         >
@@ -323,7 +380,12 @@ export function AdminPlans() {
               <PrepaidOnlyField id="new-prepaid-only" bind={creatingField('prepaid_only')} />
               <TrialFields days={creatingField('trial_days')} card={creatingField('trial_without_card')} />
               <AnchorField bind={creatingField('billing_anchor')} />
-              <SeatFields min={creatingField('seats_min')} max={creatingField('seats_max')} />
+              <SeatFields
+                min={creatingField('seats_min')}
+                max={creatingField('seats_max')}
+                tiers={creatingField('seats_tiers')}
+                mode={creatingField('seats_tier_mode')}
+              />
               <Submit disabled={busy}>Create plan</Submit>
             </form>
 
@@ -344,7 +406,12 @@ export function AdminPlans() {
                 <PrepaidOnlyField id="edit-prepaid-only" bind={field('prepaid_only')} />
                 <TrialFields days={field('trial_days')} card={field('trial_without_card')} />
                 <AnchorField bind={field('billing_anchor')} />
-                <SeatFields min={field('seats_min')} max={field('seats_max')} />
+                <SeatFields
+                  min={field('seats_min')}
+                  max={field('seats_max')}
+                  tiers={field('seats_tiers')}
+                  mode={field('seats_tier_mode')}
+                />
                 <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>
                   Back

@@ -178,7 +178,9 @@ function PlanSummary({
           <>
             <dt>Seats</dt>
             <dd data-testid="seats">
-              {sub.seats} × {money(sub.amount_cents / sub.seats, sub.currency ?? 'usd')}
+              {plan.seats.tiers
+                ? `${sub.seats} seats, ${money(Math.round(sub.amount_cents / sub.seats), sub.currency ?? 'usd')} a seat on average with seat discounts`
+                : `${sub.seats} × ${money(sub.amount_cents / sub.seats, sub.currency ?? 'usd')}`}
             </dd>
           </>
         )}

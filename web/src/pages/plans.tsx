@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, call, type Plan } from '../api/client';
+import { SeatBands } from '../seat-price';
 import { useAuth } from '../auth';
 import { Empty, Loaded, Page } from '../components';
 import { useLoad } from '../data';
@@ -131,7 +132,9 @@ function PlanCard({
       {plan.description && <p className="muted">{plan.description}</p>}
       <p className="price">
         <strong>{money(price.cents, plan.currency)}</strong> / {price.per}
+        {plan.seats && !trial ? ' per seat' : ''}
       </p>
+      {!trial && <SeatBands plan={plan} cycle={cycle} per={price.per} />}
       {trial && <p className="small">Charged once; then continue on the plan you pick, or access ends.</p>}
       {cardless && (
         <p className="small" data-testid={`cardless-${plan.id}`}>

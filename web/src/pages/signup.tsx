@@ -5,6 +5,7 @@ import { money } from '../format';
 import { type Cycle, cycleParam, isTrialPlan } from '../plan-terms';
 import { Link, useLocation } from '../router';
 import { CurrencySwitch, CycleSwitch, priceOf, useCatalog } from './plans';
+import { SeatBands, seatTotalCents } from '../seat-price';
 
 /** What the customer picked, kept while Checkout runs so a cancel can bring them back to it. */
 export const CHOICE = 'billing.checkout-choice';
@@ -58,7 +59,7 @@ export function Signup() {
           const billsOnFirst = mayBillOnFirst && (onFirst ?? plan.billing_anchor === 'calendar');
           // A plan priced per seat: its price is per seat, bought for as many as the customer names.
           const seats = plan.seats && !startsWithTrial ? Number(seatsAsked ?? plan.seats.min) : null;
-          const total = seats ? price.cents * seats : price.cents;
+          const total = seats ? seatTotalCents(plan, cycle, price.cents, seats) : price.cents;
 
           const pay = async () => {
             setBusy(true);
@@ -145,6 +146,7 @@ export function Signup() {
                       value={seatsAsked ?? String(plan.seats.min)}
                       onChange={(e) => setSeatsAsked(e.target.value)}
                     />
+                    <SeatBands plan={plan} cycle={cycle} per={price.per} />
                   </>
                 )}
                 {mayBillOnFirst && (
