@@ -140,10 +140,20 @@ export async function dueCommitSettlements(em: EntityManager, limit = 100): Prom
     },
     { fields: ['subscription', 'periodStart', 'periodEnd'], orderBy: { periodStart: 'asc' } },
   );
+  // Each subscription's renewals, oldest first, found by key: a scan of every renewal for each commit
+  // would grow with the square of the book.
+  const renewalsOf = new Map<string, typeof renewals>();
+  for (const inv of renewals) {
+    const id = inv.subscription?.id;
+    if (!id || !inv.periodStart) continue;
+    const list = renewalsOf.get(id);
+    if (list) list.push(inv);
+    else renewalsOf.set(id, [inv]);
+  }
   const due: DueCommitSettlement[] = [];
   for (const c of active) {
-    const closing = renewals.filter(
-      (inv) => inv.subscription?.id === c.subscriptionId && inv.periodStart && inv.periodStart >= c.startsAt,
+    const closing = (renewalsOf.get(c.subscriptionId) ?? []).filter(
+      (inv) => (inv.periodStart as Date) >= c.startsAt,
     )[c.periods - 1];
     const end = closing?.periodEnd ?? endedAt.get(c.subscriptionId);
     if (end) due.push({ commitId: c.id, termEndsAt: end.toISOString() });

@@ -1,7 +1,7 @@
 /**
  * How long the engine keeps the records that only explain the past (outgoing webhook deliveries and their
- * attempts, published billing events, customer mails, finished top-up tries). Money records (ledger,
- * invoices, charges, refunds, the audit log) are never pruned.
+ * attempts, published billing events, customer mails, finished top-up tries, the per-subject usage counters
+ * of windows long over). Money records (ledger, invoices, charges, refunds, the audit log) are never pruned.
  */
 
 /** The default window, in days: long enough to answer a dispute or a support ticket about a period. */
@@ -27,5 +27,23 @@ export const RETAINED_KINDS = [
   'billing_events',
   'notifications',
   'credit_top_ups',
+  'subject_usage',
 ] as const;
 export type RetainedKind = (typeof RETAINED_KINDS)[number];
+
+/** Kinds a retention run pruned before `subject_usage` joined them (runs begun then replay with these). */
+export const RETAINED_KINDS_BEFORE_SUBJECT_USAGE: readonly RetainedKind[] = RETAINED_KINDS.filter(
+  (k) => k !== 'subject_usage',
+);
+
+/**
+ * The last window keys of a subject's usage counters that may go (domain/subject-budgets.ts
+ * subjectWindowKeys): days before the cutoff's, and periods that began over a year before it, which have
+ * all ended since (no billing period is longer than a year). Keys of one kind sort as their dates do.
+ */
+export function subjectUsagePruneKeys(cutoff: Date): { dayBefore: string; periodBefore: string } {
+  return {
+    dayBefore: `d:${cutoff.toISOString().slice(0, 10)}`,
+    periodBefore: `p:${new Date(cutoff.getTime() - 366 * DAY_MS).toISOString()}`,
+  };
+}

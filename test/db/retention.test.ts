@@ -131,6 +131,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('pruning finished records on %s
     topUp('old_at_stripe', old, 'pending');
     topUp('recent', recent, 'succeeded');
     await em.flush();
+    // A subject's counters: days and periods. A period that began over a year before the cutoff (600 days
+    // ago) has ended, and goes; one that began 200 days ago may be a yearly one still running.
+    const day = (d: Date) => `d:${d.toISOString().slice(0, 10)}`;
+    const period = (d: Date) => `p:${d.toISOString()}`;
+    for (const key of [
+      day(old),
+      day(recent),
+      period(new Date(now.getTime() - 600 * DAY)),
+      period(old),
+      period(recent),
+    ])
+      await sqlFor(em).run(
+        'insert into subject_usage (customer_id, subject, window_key, units) values (?, ?, ?, ?)',
+        [customerId, 'team-a', key, 5],
+      );
     return { customerId, endpointId };
   }
 
@@ -146,14 +161,25 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('pruning finished records on %s
       events: await ids(em, 'billing_events', customerId),
       mails: await ids(em, 'notifications', customerId),
       topUps: await ids(em, 'credit_top_ups', customerId),
+      subjectWindows: (
+        await sqlFor(em).run<{ window_key: string }>(
+          'select window_key from subject_usage where customer_id = ? order by window_key',
+          [customerId],
+        )
+      ).map((r) => r.window_key),
     }).toEqual({
       attempts: [`wha_${t}_of_pending`, `wha_${t}_of_recent`],
       deliveries: [`whd_${t}_old_pending`, `whd_${t}_recent`],
       events: [`evt_${t}_old_still_delivering`, `evt_${t}_old_unpublished`, `evt_${t}_recent`],
       mails: [`ntf_${t}_recent`],
       topUps: [`ctu_${t}_old_at_stripe`, `ctu_${t}_recent`],
+      subjectWindows: [
+        `d:${recent.toISOString().slice(0, 10)}`,
+        `p:${old.toISOString()}`,
+        `p:${recent.toISOString()}`,
+      ],
     });
-    expect(pruned).toBe(1 + 2 + 2 + 2 + 2);
+    expect(pruned).toBe(1 + 2 + 2 + 2 + 2 + 2);
     // A second pass finds nothing more.
     let again = 0;
     for (const kind of RETAINED_KINDS) again += await pruneBefore(db.orm.em, kind, cutoff, 100);
