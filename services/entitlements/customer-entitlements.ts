@@ -8,6 +8,7 @@ import { utcDay } from '../../domain/usage';
 import { accessOf, accessToCheck, periodStartOf, type Access } from '../access/check-access';
 import { customerByEmail } from '../admin-lists/customer-detail';
 import { effectiveEntitlements } from './effective';
+import { budgetStandings } from '../budgets/budget-snapshot';
 
 /** One entitlement with what is used of it now (limits are counted by the caller, so show none used). */
 export interface EntitlementStanding {
@@ -70,6 +71,28 @@ export async function customerEntitlements(
   ref: AccountRef,
 ): Promise<CustomerEntitlements> {
   return entitlementsOfAccess(em, await accessToCheck(em, identity, ref));
+}
+
+/**
+ * What a gateway's signed snapshot carries: the entitlements, and every budget inside the account with
+ * where its subject stands, so the gateway can decide both locally.
+ */
+export async function entitlementSnapshot(em: EntityManager, identity: Identity, ref: AccountRef) {
+  const access = await accessToCheck(em, identity, ref);
+  const counters = countersFor(em);
+  const [view, budgets] = await Promise.all([
+    entitlementsOfAccess(em, access),
+    access.customerId
+      ? budgetStandings(
+          em.fork(),
+          counters,
+          access.customerId,
+          { start: periodStartOf(access), end: periodEndOf(access) },
+          new Date(counters.now()),
+        )
+      : [],
+  ]);
+  return { view, budgets };
 }
 
 /** A customer's entitlements as an admin reads them, by email. */

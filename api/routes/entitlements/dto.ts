@@ -2,6 +2,7 @@ import type { EntitlementOverrideRow } from '../../../db/entities';
 import type { EntitlementCheck } from '../../../domain/entitlements';
 import { entitlementObject } from '../../../integrations/webhooks/objects';
 import type { CustomerEntitlements } from '../../../services/entitlements/customer-entitlements';
+import type { budgetStandings } from '../../../services/budgets/budget-snapshot';
 
 /** The answer to one entitlement check. */
 export function checkDto(c: EntitlementCheck) {
@@ -36,5 +37,17 @@ export function overrideDto(o: EntitlementOverrideRow, now: Date) {
     removed_at: o.removedAt?.toISOString() ?? null,
     removed_by: o.removedBy ?? null,
     active: !o.removedAt && (!o.expiresAt || o.expiresAt.getTime() > now.getTime()),
+  };
+}
+
+/** One budget inside the account as a snapshot carries it: the subject's limit, what it used and when it resets. */
+export function budgetClaimDto(b: Awaited<ReturnType<typeof budgetStandings>>[number]) {
+  return {
+    subject: b.budget.subject,
+    per: b.budget.per,
+    limit: b.budget.limitUnits,
+    used: b.used,
+    remaining: b.remaining,
+    resets_at: b.resetsAt.toISOString(),
   };
 }

@@ -4,11 +4,12 @@ import { SnapshotSigner } from '../../../integrations/entitlements/snapshot';
 import {
   checkFeature,
   customerEntitlements,
+  entitlementSnapshot,
   entitlementsByEmail,
 } from '../../../services/entitlements/customer-entitlements';
 import { addOverride, listOverrides, removeOverride } from '../../../services/entitlements/overrides';
 import type { HandlerInput } from '../../routing/define-route';
-import { checkDto, entitlementsDto, overrideDto } from './dto';
+import { budgetClaimDto, checkDto, entitlementsDto, overrideDto } from './dto';
 import type {
   checkBody,
   checkQuery,
@@ -61,11 +62,12 @@ export const postCheck = (input: Caller<typeof customerRefQuery, typeof checkBod
 export const getCheck = (input: Caller<typeof checkQuery>) => answerCheck(input, input.query, input.query);
 
 export async function getSnapshot({ deps, identity, query }: Caller<typeof customerRefQuery>) {
-  const view = await customerEntitlements(deps.orm.em, identity, refOf(query));
+  const { view, budgets } = await entitlementSnapshot(deps.orm.em, identity, refOf(query));
   const signer = signerOf(deps.byok.keyring);
   const now = new Date();
   const ttl = deps.config.ENTITLEMENT_SNAPSHOT_TTL_SECONDS;
-  const token = await signer.sign(view.customerId ?? 'none', entitlementsDto(view), now, ttl);
+  const claims = { ...entitlementsDto(view), budgets: budgets.map(budgetClaimDto) };
+  const token = await signer.sign(view.customerId ?? 'none', claims, now, ttl);
   return {
     token,
     expires_at: new Date(Math.floor(now.getTime() / 1000) * 1000 + ttl * 1000).toISOString(),

@@ -27,6 +27,16 @@ export interface UsageInput {
   subject?: string;
 }
 
+/** A question for `decide` and `check`. */
+export interface Want {
+  /** Units the call would use (1 when absent). */
+  quantity?: number;
+  /** For a numeric limit: how many the product has in use. */
+  inUse?: number;
+  /** The subject the call is for: its budget (in the snapshot) refuses it `budget_reached` past its limit. */
+  subject?: string;
+}
+
 export interface GatewayClientOptions {
   /** The engine's address, e.g. `https://billing.example.com` (no trailing `/api/v1`). */
   baseUrl: string;
@@ -143,11 +153,13 @@ function checkUsage(ref: CustomerRef, usage: UsageInput): void {
     throw new RangeError('subject must be 1 to 100 letters, digits or ._:@+- characters');
 }
 
-function checkWant(want: { quantity?: number; inUse?: number }): void {
+function checkWant(want: Want): void {
   if (want.quantity !== undefined && !wholeNumber(want.quantity, 1, Number.MAX_SAFE_INTEGER))
     throw new RangeError('quantity must be a whole number of at least 1');
   if (want.inUse !== undefined && !wholeNumber(want.inUse, 0, Number.MAX_SAFE_INTEGER))
     throw new RangeError('inUse must be a whole number of at least 0');
+  if (want.subject !== undefined && (typeof want.subject !== 'string' || !SUBJECT.test(want.subject)))
+    throw new RangeError('subject must be 1 to 100 letters, digits or ._:@+- characters');
 }
 
 export class EngineUnavailable extends Error {
@@ -210,7 +222,8 @@ export class GatewayClient {
     // What an earlier run recorded and the engine never answered for counts against its customers here too.
     for (const e of spool.pending()) {
       this.#recordedAt.set(e.id, now);
-      if (!e.byok) this.#state(e.customer as CustomerRef).view.own.record(e.id, e.type, e.quantity);
+      if (!e.byok)
+        this.#state(e.customer as CustomerRef).view.own.record(e.id, e.type, e.quantity, e.subject);
     }
   }
 
@@ -226,26 +239,18 @@ export class GatewayClient {
    * The local decision, or null when there is no snapshot to decide from (call `check`). A snapshot past its
    * refresh age still answers while a fresh one is fetched in the background.
    */
-  decide(
-    ref: CustomerRef,
-    feature: string,
-    want: { quantity?: number; inUse?: number } = {},
-  ): Decision | null {
+  decide(ref: CustomerRef, feature: string, want: Want = {}): Decision | null {
     checkWant(want);
     const state = this.#customers.get(keyOf(ref));
     if (!state) return null;
     const now = this.#now();
     if (state.view.standing(now) === 'refresh')
       this.#refresh(state).catch((err) => this.#opts.onError?.(err));
-    return state.view.decide(now, feature, want.quantity ?? 1, want.inUse ?? 0);
+    return state.view.decide(now, feature, want.quantity ?? 1, want.inUse ?? 0, false, want.subject);
   }
 
   /** The decision, fetching a snapshot first when none can answer. */
-  async check(
-    ref: CustomerRef,
-    feature: string,
-    want: { quantity?: number; inUse?: number } = {},
-  ): Promise<Decision> {
+  async check(ref: CustomerRef, feature: string, want: Want = {}): Promise<Decision> {
     const now = this.decide(ref, feature, want);
     if (now) return now;
     const state = this.#state(ref);
@@ -255,7 +260,7 @@ export class GatewayClient {
       this.#opts.onError?.(err as Error);
     }
     return (
-      state.view.decide(this.#now(), feature, want.quantity ?? 1, want.inUse ?? 0, true) ?? {
+      state.view.decide(this.#now(), feature, want.quantity ?? 1, want.inUse ?? 0, true, want.subject) ?? {
         allowed: this.#opts.whenUnavailable === 'allow',
         reason: 'engine_unavailable',
         limit: null,
@@ -283,7 +288,7 @@ export class GatewayClient {
       ...(usage.subject !== undefined && { subject: usage.subject }),
     };
     // Counted before the write: a decision made meanwhile must not let the same units through twice.
-    if (!usage.byok) this.#state(ref).view.own.record(id, usage.type, usage.quantity);
+    if (!usage.byok) this.#state(ref).view.own.record(id, usage.type, usage.quantity, usage.subject);
     if (!this.#recordedAt.has(id)) this.#recordedAt.set(id, this.#now());
     await this.#spool.append([event]);
     if (this.#spool.size >= this.#opts.maxBatch) this.#tick();

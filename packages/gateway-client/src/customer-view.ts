@@ -48,6 +48,7 @@ export class CustomerView {
     quantity: number,
     inUse: number,
     justFetched = false,
+    subject?: string,
   ): Decision | null {
     const standing = this.standing(nowMs);
     const table = this.#table;
@@ -56,7 +57,7 @@ export class CustomerView {
       (standing === 'fetch' && !(justFetched && nowMs < this.#expiresAtMs && nowMs < table.resetsAtMs))
     )
       return null;
-    return table.decide(feature, quantity, inUse, this.own);
+    return table.decide(feature, quantity, inUse, this.own, subject);
   }
 
   /** A snapshot fetched from `startedAtMs` on: decisions use it, and own usage it surely has is dropped. */

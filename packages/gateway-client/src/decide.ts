@@ -21,25 +21,38 @@ export interface EntitlementClaim {
   resets_at: string | null;
 }
 
+/** A budget inside the account (a project, key or end user) as the snapshot carries it. */
+export interface BudgetClaim {
+  subject: string;
+  per: 'day' | 'period';
+  limit: number;
+  used: number;
+  remaining: number;
+  resets_at: string;
+}
+
 export interface SnapshotClaims {
   tier: string | null;
   status: string;
   entitlements: EntitlementClaim[];
+  /** Absent from an engine older than budgets: then no subject is refused here (the engine still refuses). */
+  budgets?: BudgetClaim[];
 }
 
 export interface Decision {
   allowed: boolean;
-  /** `ok`, `overage_billed`, `no_subscription`, `subscription_<status>`, `feature_not_in_plan`, `limit_exceeded`, `allowance_exhausted`. */
+  /** `ok`, `overage_billed`, `no_subscription`, `subscription_<status>`, `feature_not_in_plan`, `limit_exceeded`, `allowance_exhausted`, `budget_reached`. */
   reason: string;
   limit: number | null;
   /** What is left after what this gateway counted since the snapshot; null when nothing counts down. */
   remaining: number | null;
 }
 
-/** Units a gateway recorded that a snapshot may not include: by usage type, and in all. */
+/** Units a gateway recorded that a snapshot may not include: by usage type, by subject, and in all. */
 export interface Unincluded {
   total: number;
   byType: ReadonlyMap<string, number>;
+  bySubject?: ReadonlyMap<string, number>;
 }
 
 const GRANTING = new Set(['trialing', 'active', 'past_due']);
@@ -49,6 +62,7 @@ const NONE: Unincluded = { total: 0, byType: new Map() };
 /** A snapshot's claims made ready to decide from: entitlements by feature, the status refusal once. */
 export class DecisionTable {
   readonly #byFeature = new Map<string, EntitlementClaim>();
+  readonly #budgets = new Map<string, BudgetClaim>();
   /** The reason every question is refused with, when the subscription grants no access. */
   readonly #refusal: string | null;
   /** The earliest time an allowance starts again: the snapshot says nothing true after it. */
@@ -62,6 +76,10 @@ export class DecisionTable {
       if (e.reason === 'no_subscription' || e.reason.startsWith('subscription_')) refusal = e.reason;
       if (e.kind === 'metered' && e.resets_at) resets = Math.min(resets, Date.parse(e.resets_at));
     }
+    for (const b of claims.budgets ?? []) {
+      this.#budgets.set(b.subject, b);
+      resets = Math.min(resets, Date.parse(b.resets_at));
+    }
     // With nothing listed, the status alone says whether access is refused (the engine's granting statuses).
     if (claims.entitlements.length === 0 && !GRANTING.has(claims.status))
       refusal = claims.status === 'none' ? 'no_subscription' : `subscription_${claims.status}`;
@@ -69,7 +87,28 @@ export class DecisionTable {
     this.resetsAtMs = resets;
   }
 
-  decide(feature: string, quantity: number, inUse: number, unincluded: Unincluded = NONE): Decision {
+  /**
+   * The account's decision, and then, for a `subject` with a budget, the budget's: a subject is refused
+   * `budget_reached` when its quantity would take it past its limit, as the engine's report refuses it,
+   * even where the account would be allowed.
+   */
+  decide(
+    feature: string,
+    quantity: number,
+    inUse: number,
+    unincluded: Unincluded = NONE,
+    subject?: string,
+  ): Decision {
+    const account = this.#decideAccount(feature, quantity, inUse, unincluded);
+    const budget = subject === undefined ? undefined : this.#budgets.get(subject);
+    if (!account.allowed || !budget) return account;
+    const used = budget.used + (unincluded.bySubject?.get(budget.subject) ?? 0);
+    const remaining = Math.max(0, budget.limit - used);
+    if (quantity <= remaining) return account;
+    return { allowed: false, reason: 'budget_reached', limit: budget.limit, remaining };
+  }
+
+  #decideAccount(feature: string, quantity: number, inUse: number, unincluded: Unincluded): Decision {
     if (this.#refusal) return { allowed: false, reason: this.#refusal, limit: null, remaining: null };
     const e = this.#byFeature.get(feature);
     if (!e) return { allowed: false, reason: 'feature_not_in_plan', limit: null, remaining: null };

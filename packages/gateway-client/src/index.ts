@@ -1,9 +1,9 @@
 export { GatewayClient, EngineUnavailable } from './client';
-export type { ClientStats, CustomerRef, GatewayClientOptions, UsageInput } from './client';
+export type { ClientStats, CustomerRef, GatewayClientOptions, UsageInput, Want } from './client';
 export { DecisionTable } from './decide';
 export { CustomerView } from './customer-view';
 export type { Standing, ViewPolicy } from './customer-view';
-export type { Decision, EntitlementClaim, SnapshotClaims } from './decide';
+export type { BudgetClaim, Decision, EntitlementClaim, SnapshotClaims } from './decide';
 export { blindWindowSeconds, overspendBound } from './bound';
 export type { BoundInputs } from './bound';
 export { SnapshotRejected, verifySnapshot, keysOf, SNAPSHOT_ISSUER } from './jws';

@@ -3,6 +3,8 @@ import type { Unincluded } from './decide';
 interface Entry {
   type: string;
   units: number;
+  /** The subject it named, whose budget it counts against. */
+  subject: string | undefined;
   /** When the engine acknowledged it; null while it is unsent or unanswered. */
   ackedAtMs: number | null;
 }
@@ -18,12 +20,13 @@ export class OwnUsage implements Unincluded {
   readonly #entries = new Map<string, Entry>();
   total = 0;
   readonly byType = new Map<string, number>();
+  readonly bySubject = new Map<string, number>();
 
   /** An event this gateway let through; a repeat of an id is one event. */
-  record(id: string, type: string, units: number): void {
+  record(id: string, type: string, units: number, subject?: string): void {
     if (this.#entries.has(id)) return;
-    this.#entries.set(id, { type, units, ackedAtMs: null });
-    this.#add(type, units);
+    this.#entries.set(id, { type, units, subject, ackedAtMs: null });
+    this.#add(type, units, subject);
   }
 
   /** The engine stored (or refused) the event at `atMs`: a snapshot fetched after atMs + staleness has it. */
@@ -37,9 +40,10 @@ export class OwnUsage implements Unincluded {
     const includedBefore = fetchStartedAtMs - stalenessMs;
     this.total = 0;
     this.byType.clear();
+    this.bySubject.clear();
     for (const [id, e] of this.#entries) {
       if (e.ackedAtMs !== null && e.ackedAtMs <= includedBefore) this.#entries.delete(id);
-      else this.#add(e.type, e.units);
+      else this.#add(e.type, e.units, e.subject);
     }
   }
 
@@ -49,9 +53,8 @@ export class OwnUsage implements Unincluded {
       if (e.ackedAtMs === null || e.ackedAtMs > beforeMs) continue;
       this.#entries.delete(id);
       this.total -= e.units;
-      const left = (this.byType.get(e.type) ?? 0) - e.units;
-      if (left > 0) this.byType.set(e.type, left);
-      else this.byType.delete(e.type);
+      take(this.byType, e.type, e.units);
+      if (e.subject !== undefined) take(this.bySubject, e.subject, e.units);
     }
   }
 
@@ -60,8 +63,16 @@ export class OwnUsage implements Unincluded {
     return this.#entries.size;
   }
 
-  #add(type: string, units: number): void {
+  #add(type: string, units: number, subject: string | undefined): void {
     this.total += units;
     this.byType.set(type, (this.byType.get(type) ?? 0) + units);
+    if (subject !== undefined) this.bySubject.set(subject, (this.bySubject.get(subject) ?? 0) + units);
   }
+}
+
+/** Takes `units` off a key's count, forgetting the key at zero. */
+function take(counts: Map<string, number>, key: string, units: number): void {
+  const left = (counts.get(key) ?? 0) - units;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }

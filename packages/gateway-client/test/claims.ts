@@ -20,3 +20,37 @@ export const apiCallsClaims = (limit: number, used: number): SnapshotClaims => (
     },
   ],
 });
+
+/**
+ * An active customer whose account allows every call (`api_calls` unlimited) and whose subject `proj`
+ * has a budget of `limit` units a day, `used` of them used.
+ */
+export const budgetClaims = (limit: number, used: number): SnapshotClaims => ({
+  tier: 'pro',
+  status: 'active',
+  entitlements: [
+    {
+      feature: 'api_calls',
+      kind: 'metered',
+      usage_type: '*',
+      per: 'day',
+      overage: 'block',
+      allowed: true,
+      reason: 'ok',
+      limit: null,
+      used,
+      remaining: null,
+      resets_at: '2999-01-01T00:00:00.000Z',
+    },
+  ],
+  budgets: [
+    {
+      subject: 'proj',
+      per: 'day',
+      limit,
+      used,
+      remaining: Math.max(0, limit - used),
+      resets_at: '2999-01-01T00:00:00.000Z',
+    },
+  ],
+});

@@ -4,6 +4,8 @@ import { checkEntitlement, type Entitlement } from '../../../domain/entitlements
 import { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../../domain/subscription-status';
 import { entitlementObject } from '../../../integrations/webhooks/objects';
 import { DecisionTable, type SnapshotClaims } from '../src/decide';
+import { trimToBudget } from '../../../domain/subject-budgets';
+import { budgetClaims } from './claims';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const PERIOD_END = new Date('2026-12-10T00:00:00.000Z');
@@ -112,5 +114,51 @@ describe("the gateway client's local decision", () => {
       allowed: false,
       reason: 'no_subscription',
     });
+  });
+
+  it("refuses a subject past its budget as the engine's report does, counting its own usage of the subject", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          limit: fc.integer({ min: 1, max: 1000 }),
+          used: fc.nat(1200),
+          own: fc.nat(300),
+          otherSubject: fc.nat(300),
+          quantity: fc.integer({ min: 1, max: 400 }),
+          // Often the quantity that just fits what is left, or one either side of it.
+          nearFit: fc.option(fc.integer({ min: -1, max: 1 }), { freq: 2 }),
+          accountAllows: fc.boolean(),
+          asks: fc.constantFrom('proj', 'other', undefined),
+        }),
+        (c) => {
+          if (c.nearFit !== null) c.quantity = Math.max(1, c.limit - c.used - c.own + c.nearFit);
+          const claims = budgetClaims(c.limit, c.used);
+          if (!c.accountAllows) claims.status = 'canceled';
+          if (!c.accountAllows) claims.entitlements = [];
+          const table = new DecisionTable(claims);
+          const unincluded = {
+            total: c.own + c.otherSubject,
+            byType: new Map([['inference', c.own + c.otherSubject]]),
+            bySubject: new Map([
+              ['proj', c.own],
+              ['other', c.otherSubject],
+            ]),
+          };
+          const d = table.decide('api_calls', c.quantity, 0, unincluded, c.asks);
+          // The engine's report takes the event back out when the subject's window would pass its limit.
+          const engineRefuses = trimToBudget(c.used + c.own, c.limit, [c.quantity]).out.length > 0;
+          if (!c.accountAllows) expect(d.reason).toBe('subscription_canceled');
+          else if (c.asks === 'proj' && engineRefuses)
+            expect(d).toEqual({
+              allowed: false,
+              reason: 'budget_reached',
+              limit: c.limit,
+              remaining: Math.max(0, c.limit - c.used - c.own),
+            });
+          else expect(d).toMatchObject({ allowed: true, reason: 'ok' });
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

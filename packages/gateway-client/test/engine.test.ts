@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageEvent } from '../../../db/entities';
+import { Customer, UsageEvent } from '../../../db/entities';
 import type { Dialect } from '../../../db/orm';
 import { signDelivery } from '../../../integrations/webhooks/standard-webhooks';
 import { startTestApi, type TestApi } from '../../../test/helpers/api';
@@ -102,6 +102,47 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('the gateway client against the
     expect(c.stats()).toMatchObject({ pending: 0, sent: 30, rejected: 0 });
     expect(await stored(ids)).toBe(30);
     expect(await engineCheck(email, 'api_calls')).toMatchObject({ remaining: 940 });
+  });
+
+  it("refuses a subject past its budget from the snapshot, counting what it recorded, as the engine's report does", async () => {
+    const { email } = await subscriber();
+    const customer = await db.orm.em.fork().findOneOrFail(Customer, { email });
+    const own = await idp.token({ sub: customer.userId, email });
+    const put = await api.request('PUT', '/api/v1/billing/budgets/proj-a', {
+      token: own,
+      body: { per: 'day', limit_units: 10 },
+    });
+    expect(put.status).toBe(200);
+    const refused: string[] = [];
+    const c = await client({ flushIntervalMs: 60_000, onRejected: (_e, reason) => refused.push(reason) });
+    const proj = (quantity: number, subject = 'proj-a') => ({ quantity, subject });
+    expect(await c.check({ email }, 'api_calls', proj(10))).toMatchObject({ allowed: true, reason: 'ok' });
+    await c.record({ email }, { type: 'inference', quantity: 8, subject: 'proj-a' });
+    // Counted here before it is sent: two units are left of proj-a's ten, and other subjects are not held.
+    expect(c.decide({ email }, 'api_calls', proj(3))).toEqual({
+      allowed: false,
+      reason: 'budget_reached',
+      limit: 10,
+      remaining: 2,
+    });
+    expect(c.decide({ email }, 'api_calls', proj(2))).toMatchObject({ allowed: true, reason: 'ok' });
+    expect(c.decide({ email }, 'api_calls', proj(3, 'proj-b'))).toMatchObject({
+      allowed: true,
+      reason: 'ok',
+    });
+    // Past the budget anyway (another gateway's share): the engine refuses it at the report.
+    await c.record({ email }, { type: 'inference', quantity: 3, subject: 'proj-a' });
+    await c.flush();
+    expect(refused).toEqual(['budget_reached']);
+    // A fresh snapshot carries the engine's count.
+    const fresh = await client();
+    expect(await fresh.check({ email }, 'api_calls', proj(3))).toEqual({
+      allowed: false,
+      reason: 'budget_reached',
+      limit: 10,
+      remaining: 2,
+    });
+    expect(() => c.decide({ email }, 'api_calls', { subject: 'no spaces' })).toThrow(RangeError);
   });
 
   it('sends after a restart what the engine never answered, and an event sent twice is stored once', async () => {

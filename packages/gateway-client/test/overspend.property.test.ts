@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 import { overspendBound, type BoundInputs } from '../src/bound';
 import { CustomerView } from '../src/customer-view';
-import { apiCallsClaims } from './claims';
+import { apiCallsClaims, budgetClaims } from './claims';
 
 /**
  * G gateways, each deciding through the client's own CustomerView, against a model of the engine: a
- * daily cap of L units, events committed some time before the engine answers for them (within B), a
+ * daily cap of L units (or a subject's budget of L units inside an account that allows every call), events committed some time before the engine answers for them (within B), a
  * snapshot fetch that takes up to F and reads counters up to C stale. Everything happens at adversarial
  * but legal times drawn from a seed. What the gateways let through in all never passes L by more than
  * the published bound, and one gateway alone never passes it at all.
  */
 
 interface Sim {
+  /** What blocks: the account's daily cap, or one subject's budget inside an account that allows all. */
+  limitBy: 'cap' | 'budget';
   gateways: number;
   ratePerGateway: number[];
   qMax: number;
@@ -73,16 +75,18 @@ function simulate(p: Sim): { admitted: number; stored: number } {
   let seq = 0;
   const horizon = ms((2 * p.cap) / p.ratePerGateway.reduce((a, b) => a + b, 0) + 3 * (p.S + p.F + p.B + p.C));
 
+  const subject = p.limitBy === 'budget' ? 'proj' : undefined;
+  const claimsAt = p.limitBy === 'budget' ? budgetClaims : apiCallsClaims;
   const startFetch = (g: number, at: number) => {
     fetching[g] = true;
     push({ at: at + ms(p.F) * rnd(), kind: 'fetched', g, startedAt: at });
   };
   const decideAndAdmit = (g: number, at: number, q: number, justFetched: boolean) => {
-    const d = views[g]!.decide(at, 'api_calls', q, 0, justFetched);
+    const d = views[g]!.decide(at, 'api_calls', q, 0, justFetched, subject);
     if (!d?.allowed) return;
     admitted += q;
     const id = `g${g}-${seq++}`;
-    views[g]!.own.record(id, 'inference', q);
+    views[g]!.own.record(id, 'inference', q, subject);
     const answerIn = ms(p.B) * rnd();
     push({ at: at + answerIn * rnd(), kind: 'commit', units: q });
     push({ at: at + answerIn, kind: 'ack', g, id });
@@ -93,14 +97,14 @@ function simulate(p: Sim): { admitted: number; stored: number } {
     const e = queue.shift() as Ev;
     if (e.at > horizon) break;
     if (e.kind === 'commit') {
-      // The engine refuses what would pass the cap: it stores at most L.
+      // The engine refuses what would pass the cap (or the budget): it stores at most L.
       if (stored + e.units <= p.cap) stored += e.units;
       commits.push({ at: e.at, total: stored });
     } else if (e.kind === 'ack') views[e.g]!.own.acked(e.id, e.at);
     else if (e.kind === 'fetched') {
       // The engine read its counters somewhere during the fetch, up to C stale.
       const readAt = e.startedAt + (e.at - e.startedAt) * rnd() - ms(p.C) * rnd();
-      views[e.g]!.install(apiCallsClaims(p.cap, storedAsOf(readAt)), e.startedAt, Infinity, 'cust');
+      views[e.g]!.install(claimsAt(p.cap, storedAsOf(readAt)), e.startedAt, Infinity, 'cust');
       fetching[e.g] = false;
       for (const q of waiting[e.g]!.splice(0)) decideAndAdmit(e.g, e.at, q, true);
     } else {
@@ -125,6 +129,7 @@ function simulate(p: Sim): { admitted: number; stored: number } {
 
 const scenario = fc
   .record({
+    limitBy: fc.constantFrom<Sim['limitBy']>('cap', 'budget'),
     gateways: fc.integer({ min: 1, max: 5 }),
     rate: fc.integer({ min: 5, max: 300 }),
     qMax: fc.integer({ min: 1, max: 8 }),
@@ -153,9 +158,10 @@ const boundOf = (p: Sim): BoundInputs => ({
 });
 
 describe('the overspend bound', () => {
-  it('holds for every number of gateways, rate, refresh, fetch, report and counter delay', () => {
+  it('holds for every number of gateways, rate, refresh, fetch, report and counter delay, on a cap and on a budget', () => {
     let tightest = 0;
     let overspent = 0;
+    let overspentOnBudget = 0;
     fc.assert(
       fc.property(scenario, (p) => {
         const { admitted } = simulate(p);
@@ -164,12 +170,14 @@ describe('the overspend bound', () => {
         expect(over).toBeLessThanOrEqual(bound);
         if (p.gateways === 1) expect(over).toBe(0);
         if (over > 0) overspent++;
+        if (over > 0 && p.limitBy === 'budget') overspentOnBudget++;
         if (bound > 0) tightest = Math.max(tightest, over / bound);
       }),
       { numRuns: 300 },
     );
     // Not vacuous: gateways do overspend, and by a fair share of what the bound allows.
     expect(overspent).toBeGreaterThan(10);
+    expect(overspentOnBudget).toBeGreaterThan(3);
     expect(tightest).toBeGreaterThan(0.3);
   });
 
