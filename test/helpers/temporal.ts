@@ -26,10 +26,28 @@ function withReplayRecording(env: TestWorkflowEnvironment): TestWorkflowEnvironm
   return env;
 }
 
+/**
+ * `createLocal` without its 10 s limit on the client's first connection: on a loaded two-core machine the
+ * server can be up (the worker's connection made) and the client's connection still miss those 10 s.
+ * The SDK keeps that option off `createLocal`, so this calls the `create` it wraps.
+ */
+type CreateEnvironment = (opts: {
+  server: NonNullable<Parameters<typeof TestWorkflowEnvironment.createLocal>[0]>['server'] & {
+    type: 'dev-server';
+  };
+  namespace: string;
+  supportsTimeSkipping: false;
+  connectionOptions: { connectTimeout: number };
+}) => Promise<TestWorkflowEnvironment>;
+
 /** A real Temporal dev server (the CLI built from the Go module proxy) on free loopback ports. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createLocal({
+  const create = (TestWorkflowEnvironment as unknown as { create: CreateEnvironment }).create.bind(
+    TestWorkflowEnvironment,
+  );
+  const env = await create({
     server: {
+      type: 'dev-server',
       executable: { type: 'existing-path', path: required('TEMPORAL_CLI_PATH') },
       ip: '127.0.0.1',
       namespace: TEST_NAMESPACE,
@@ -37,6 +55,9 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
       ui: false,
       log: { format: 'pretty', level: 'error' },
     },
+    namespace: TEST_NAMESPACE,
+    supportsTimeSkipping: false,
+    connectionOptions: { connectTimeout: 60_000 },
   });
   return withReplayRecording(env);
 }
