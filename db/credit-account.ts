@@ -1,4 +1,5 @@
-import type { CreditTerms, UsageAccount } from '../domain/credit-usage';
+import { seatPaid, type CreditTerms, type SeatPool, type UsageAccount } from '../domain/credit-usage';
+import { seatWindowKey } from '../domain/subject-budgets';
 import { readDrawableLedger } from './credit-ledger';
 import { num, type Sql } from './raw-sql';
 
@@ -24,8 +25,8 @@ export async function readUsageAccount(
   // Types the rate card prices by their own lines are outside the pool: they use no included credits.
   const unpooled = terms.unpooledTypes ?? [];
   const notUnpooled = unpooled.length ? ` and type not in (${unpooled.map(() => '?').join(', ')})` : '';
-  // The two reads go out together (one message inside a batched transaction: db/postgres-transaction.ts).
-  const [[totals], { grants, movements }] = await Promise.all([
+  // The reads go out together (one message inside a batched transaction: db/postgres-transaction.ts).
+  const [[totals], { grants, movements }, seatPool] = await Promise.all([
     sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown }>(
       `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
             (select sum(quantity) from usage_events
@@ -46,8 +47,10 @@ export async function readUsageAccount(
       ],
     ),
     readDrawableLedger(sql, customerId, at),
+    readSeatPool(sql, customerId, terms),
   ]);
-  const used = num(totals?.days_n) - num(totals?.before_n);
+  // What seats paid is not the account's: it uses none of the included credits.
+  const used = num(totals?.days_n) - num(totals?.before_n) - seatPaid(seatPool);
   // Grants drawn earlier this period may have expired since: what they paid still is not overage.
   const prepaid = num(totals?.prepaid_n);
   return {
@@ -58,5 +61,20 @@ export async function readUsageAccount(
     overagePer1kCents: terms.overagePer1kCents,
     cap: terms.cap,
     prepaidOnly: terms.prepaidOnly,
+    seatPool,
   };
+}
+
+/** The period's seat credits and what each holder drew of them (one row per holder, at most the seats). */
+export async function readSeatPool(
+  sql: Sql,
+  customerId: string,
+  terms: Pick<CreditTerms, 'periodStart' | 'seatPool'>,
+): Promise<SeatPool | null> {
+  if (!terms.seatPool) return null;
+  const rows = await sql.run<{ subject: string; units: unknown }>(
+    `select subject, units from subject_usage where customer_id = ? and window_key = ?`,
+    [customerId, seatWindowKey(terms.periodStart)],
+  );
+  return { ...terms.seatPool, drawn: new Map(rows.map((r) => [r.subject, num(r.units)])) };
 }

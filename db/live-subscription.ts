@@ -31,6 +31,8 @@ export interface PlanTermsRow {
   entitlements: Entitlement[];
   /** Its rate card's own lines (domain/rate-card.ts); the pool line comes from the fields above. */
   rateCard: RateLine[];
+  /** Each seat's own credits a month, drawn before the account's (0: none). */
+  seatCredits: number;
 }
 
 /** A customer's live subscription with its plan's terms. */
@@ -78,7 +80,7 @@ export async function liveSubscriptionOf(
             s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
             p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
             p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
-            p.rate_card, p.currency as plan_currency, p.currency_prices
+            p.rate_card, p.currency as plan_currency, p.currency_prices, p.seat_credits
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
@@ -127,6 +129,7 @@ export async function liveSubscriptionOf(
         ? JSON.parse(r.entitlements)
         : (r.entitlements ?? [])) as Entitlement[],
       rateCard: usage.rateCard,
+      seatCredits: r.seat_credits == null ? 0 : Number(r.seat_credits),
     },
   };
 }

@@ -24,6 +24,8 @@ export interface CreditTerms {
   prepaidOnly: boolean;
   /** Usage types the plan's rate card prices by their own lines: outside the credit pool. */
   unpooledTypes?: readonly string[];
+  /** Each seat's own credits for the period (domain/seats.ts); absent or null: none. */
+  seatPool?: { perSeat: number; seats: number } | null;
 }
 
 /**
@@ -46,12 +48,16 @@ export interface UsageAccount {
   cap: SpendCap | null;
   /** Usage beyond included and prepaid credits is refused rather than billed. */
   prepaidOnly: boolean;
+  /** The period's seat credits and what each seat's holder drew of them; absent or null: none. */
+  seatPool?: SeatPool | null;
 }
 
 export type UsageRefusal = 'spend_cap_reached' | 'credits_exhausted';
 
 /** How one event's units were paid for. */
 export interface UsageDraw {
+  /** Units its subject's seat paid (seatDraw). */
+  fromSeat: number;
   fromIncluded: number;
   /** Prepaid draws, in draw order. */
   draws: CreditMovement[];
@@ -76,7 +82,8 @@ export function overageFitsCap(units: number, per1kCents: Cents, capCents: Cents
 }
 
 /**
- * Pays for one event of `units` at `at`, whole or not at all: the period's included credits first, then
+ * Pays for one event of `units` at `at`, whole or not at all: its subject's seat credits first (seatDraw),
+ * then the period's included credits, then
  * prepaid grants in draw order (domain/credit-ledger.ts), then overage. A prepaid-only customer's event
  * that would need overage is refused (`credits_exhausted`), as is one whose overage would take the
  * period's exact (unrounded) overage cost past a blocking cap (`spend_cap_reached`, see overageFitsCap):
@@ -87,10 +94,17 @@ export function drawUsage(
   account: UsageAccount,
   units: number,
   at: Date,
+  subject?: string | null,
 ): { ok: true; draw: UsageDraw; after: UsageAccount } | { ok: false; reason: UsageRefusal } {
   if (!Number.isSafeInteger(units) || units < 0) throw new RangeError('units must be a non-negative integer');
-  const fromIncluded = Math.min(units, Math.max(0, account.includedLeft));
-  const { draws, uncovered } = drawCredits(account.grants, account.movements, units - fromIncluded, at);
+  const fromSeat = account.seatPool ? seatDraw(account.seatPool, subject ?? null, units) : 0;
+  const fromIncluded = Math.min(units - fromSeat, Math.max(0, account.includedLeft));
+  const { draws, uncovered } = drawCredits(
+    account.grants,
+    account.movements,
+    units - fromSeat - fromIncluded,
+    at,
+  );
   if (uncovered > 0 && account.prepaidOnly) return { ok: false, reason: 'credits_exhausted' };
   const overageUnits = account.overageUnits + uncovered;
   if (
@@ -102,15 +116,59 @@ export function drawUsage(
   const prepaid = draws.reduce((sum, d) => sum + d.amount, 0);
   return {
     ok: true,
-    draw: { fromIncluded, draws, prepaid, overage: uncovered },
+    draw: { fromSeat, fromIncluded, draws, prepaid, overage: uncovered },
     after: {
       ...account,
+      seatPool:
+        fromSeat > 0
+          ? withSeatDraw(account.seatPool as SeatPool, subject as string, fromSeat)
+          : account.seatPool,
       includedLeft: account.includedLeft - fromIncluded,
       movements: [...account.movements, ...draws],
       overageUnits,
     },
   };
 }
+
+/**
+ * A period's per-seat credits: each of `seats` subjects draws its own `perSeat` units before the account's
+ * pool. A subject holds a seat from its first draw; seats go first come, first served, and a seat once
+ * held stays held until the period ends (even if the count is lowered), so what a draw paid never moves.
+ */
+export interface SeatPool {
+  perSeat: number;
+  seats: number;
+  /** Units each holder drew this period, by subject. */
+  drawn: ReadonlyMap<string, number>;
+}
+
+/** A period's seat credits: a plan's monthly credits per seat times the months, for the seats held; or null. */
+export function seatPoolTerms(
+  creditsPerSeatMonthly: number,
+  interval: 'month' | 'year',
+  seats: number,
+): { perSeat: number; seats: number } | null {
+  const perSeat = Math.max(0, creditsPerSeatMonthly) * (interval === 'year' ? 12 : 1);
+  return perSeat > 0 && seats > 0 ? { perSeat, seats } : null;
+}
+
+/** Units of `units` a subject's seat pays: none without a subject, a seat free or its own, or credits left. */
+export function seatDraw(pool: SeatPool, subject: string | null, units: number): number {
+  if (subject === null || units <= 0 || pool.perSeat <= 0) return 0;
+  const drawn = pool.drawn.get(subject);
+  if (drawn === undefined && pool.drawn.size >= pool.seats) return 0;
+  return Math.min(units, Math.max(0, pool.perSeat - (drawn ?? 0)));
+}
+
+function withSeatDraw(pool: SeatPool, subject: string, units: number): SeatPool {
+  const drawn = new Map(pool.drawn);
+  drawn.set(subject, (drawn.get(subject) ?? 0) + units);
+  return { ...pool, drawn };
+}
+
+/** Units all seats paid this period. */
+export const seatPaid = (pool: SeatPool | null | undefined): number =>
+  pool ? [...pool.drawn.values()].reduce((sum, n) => sum + n, 0) : 0;
 
 /** The prepaid balance of an account at `at`. */
 export const prepaidBalance = (account: UsageAccount, at: Date): number =>
@@ -120,8 +178,12 @@ export const prepaidBalance = (account: UsageAccount, at: Date): number =>
  * Whether a blocking cap or a prepaid-only plan refuses the next unit, as check-access answers it: no
  * included or prepaid credit is left and one more unit of overage is not allowed.
  */
-export function nextUnitRefusal(account: UsageAccount, at: Date): UsageRefusal | null {
-  const outcome = drawUsage(account, 1, at);
+export function nextUnitRefusal(
+  account: UsageAccount,
+  at: Date,
+  subject?: string | null,
+): UsageRefusal | null {
+  const outcome = drawUsage(account, 1, at, subject);
   return outcome.ok ? null : outcome.reason;
 }
 

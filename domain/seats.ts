@@ -11,6 +11,8 @@ export interface SeatTerms {
   max: number | null;
   /** Volume discounts on the per-seat price; absent or null: every seat at the plan's price. */
   tiers?: SeatTiers | null;
+  /** Units each seat draws a month before the account's pool (domain/credit-usage.ts SeatPool); absent: 0. */
+  creditsPerSeat?: number;
 }
 
 /**
@@ -42,20 +44,26 @@ export function seatTermsOf(plan: {
   seatMin?: number | null;
   seatMax?: number | null;
   seatTiers?: SeatTiers | null;
+  seatCredits?: number;
 }): SeatTerms | null {
   if (plan.seatMin == null) return null;
   return {
     min: plan.seatMin,
     max: plan.seatMax ?? null,
     ...(plan.seatTiers ? { tiers: plan.seatTiers } : {}),
+    ...(plan.seatCredits ? { creditsPerSeat: plan.seatCredits } : {}),
   };
 }
 
 /** Whether two seat terms bill the same: tiers absent and null are the same thing. */
 export function sameSeatTerms(a: SeatTerms | null, b: SeatTerms | null): boolean {
-  const norm = (t: SeatTerms | null) => (t ? { min: t.min, max: t.max, tiers: t.tiers ?? null } : null);
+  const norm = (t: SeatTerms | null) =>
+    t ? { min: t.min, max: t.max, tiers: t.tiers ?? null, credits: t.creditsPerSeat ?? 0 } : null;
   return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
+
+/** The most units a seat may carry a month: a year's worth times the seats stays a safe integer. */
+export const MAX_SEAT_CREDITS = 1_000_000_000;
 
 /** No subscription holds more seats than this, whatever its plan says: Stripe's quantities are bounded too. */
 export const MAX_SEATS = 10_000;
@@ -72,6 +80,9 @@ export function seatTermsProblem(terms: SeatTerms | null): string | null {
     if (terms.max > MAX_SEATS) return `seats.max must be at most ${MAX_SEATS}`;
   }
   if (terms.min > MAX_SEATS) return `seats.min must be at most ${MAX_SEATS}`;
+  const credits = terms.creditsPerSeat ?? 0;
+  if (!Number.isSafeInteger(credits) || credits < 0 || credits > MAX_SEAT_CREDITS)
+    return `seats.credits_per_seat must be a whole number from 0 to ${MAX_SEAT_CREDITS}`;
   return null;
 }
 

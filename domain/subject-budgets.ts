@@ -84,6 +84,12 @@ export function subjectWindowKeys(
   };
 }
 
+/**
+ * The counter of what a subject's seat paid in the period that began at `periodStart` (domain/credit-usage.ts
+ * SeatPool). It sorts with the period's own key, so retention prunes it with the period.
+ */
+export const seatWindowKey = (periodStart: Date): string => `p:${periodStart.toISOString()}#seat`;
+
 /** When a budget's window ends and its units come back: the next UTC midnight, or the period's end. */
 export function budgetResetsAt(window: BudgetWindow, at: Date, periodEnd: Date | null): Date {
   const nextMidnight = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1));

@@ -33,6 +33,8 @@ export class Plan {
   seatMax?: number | null;
   /** Volume discounts on the per-seat price (domain/seats.ts); null: every seat at the price. */
   seatTiers?: SeatTiers | null;
+  /** Units each seat draws a month before the account's pool (domain/credit-usage.ts SeatPool); 0: none. */
+  seatCredits: Opt<number> = 0;
   services: Opt<string[]> = [];
   features: Opt<string[]> = [];
   includedCredits: Opt<number> = 0;
@@ -89,6 +91,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     seatMin: { type: 'integer', nullable: true },
     seatMax: { type: 'integer', nullable: true },
     seatTiers: { type: 'json', nullable: true },
+    seatCredits: { type: 'integer', default: 0 },
     services: { type: 'json' },
     features: { type: 'json' },
     includedCredits: { type: 'integer' },

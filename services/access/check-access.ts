@@ -160,7 +160,7 @@ export async function checkAccess(
     access.tier,
     service,
     today,
-    terms && access.customerId ? await creditRefusal(em, access.customerId, terms, now) : null,
+    terms && access.customerId ? await creditRefusal(em, access.customerId, terms, now, subject) : null,
   );
   if (subject === undefined || !access.customerId) return decision;
   const period = { start: periodStartOf(access), end: access.subscription?.currentPeriodEnd ?? null };
@@ -200,10 +200,12 @@ async function creditRefusal(
   customerId: string,
   terms: CreditTerms,
   now: Date,
+  /** Whose seat credits come first, if it holds or can take a seat. */
+  subject?: string,
 ): Promise<{ refusal: UsageRefusal; resetsAt: Date } | null> {
   const account = await countersFor(em).snapshot(creditAccountMemo(customerId), () =>
     readUsageAccount(sqlFor(em), customerId, terms, now),
   );
-  const refusal = nextUnitRefusal(account, now);
+  const refusal = nextUnitRefusal(account, now, subject);
   return refusal && { refusal, resetsAt: creditResetAt(terms, now) };
 }

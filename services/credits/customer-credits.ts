@@ -7,6 +7,7 @@ import {
   creditResetAt,
   nextUnitRefusal,
   overageCost,
+  seatPoolTerms,
   type CreditTerms,
   type UsageRefusal,
 } from '../../domain/credit-usage';
@@ -37,6 +38,11 @@ export interface CustomerCredits {
     periodStart: Date;
     periodEnd: Date | null;
   } | null;
+  /**
+   * This period's seat credits (a plan priced per seat with credits of its own): units per seat, the seats
+   * held, and what each holder (a subject) drew, by subject. Units a seat paid use no included credits.
+   */
+  seats: { perSeat: number; seats: number; holders: { subject: string; used: number }[] } | null;
   /** This period's overage so far (units beyond included and prepaid credits) and its cost. */
   overage: { units: number; costCents: number; resetsAt: Date } | null;
   /** Why one more unit of usage would be refused now (a reached blocking cap, no prepaid credit left). */
@@ -81,6 +87,7 @@ export async function customerCredits(
   let included: CustomerCredits['included'] = null;
   let overage: CustomerCredits['overage'] = null;
   let refusal: UsageRefusal | null = null;
+  let seats: CustomerCredits['seats'] = null;
   if (period && plan) {
     const terms: CreditTerms = {
       periodStart: period.start,
@@ -91,8 +98,20 @@ export async function customerCredits(
       prepaidOnly: plan.prepaidOnly,
       // Types the plan's rate card prices by their own lines use no included or prepaid credits.
       unpooledTypes: [...unpooledTypes(plan.rateCard)],
+      seatPool: access.subscription
+        ? seatPoolTerms(plan.seatCredits, access.subscription.interval, access.subscription.seats)
+        : null,
     };
     const account = await readUsageAccount(sql, customerId, terms, now);
+    seats = account.seatPool
+      ? {
+          perSeat: account.seatPool.perSeat,
+          seats: account.seatPool.seats,
+          holders: [...account.seatPool.drawn]
+            .map(([subject, used]) => ({ subject, used }))
+            .sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0)),
+        }
+      : null;
     const used = terms.included - account.includedLeft;
     included = {
       credits: terms.included,
@@ -114,6 +133,7 @@ export async function customerCredits(
     grants: [...drawable, ...spent],
     included,
     overage,
+    seats,
     refusal,
     settings,
     currency: access.subscription?.currency ?? 'usd',

@@ -26,7 +26,15 @@ export function planAuditImage(p: Plan) {
     trial_days: p.trialDays,
     trial_without_card: p.trialWithoutCard ?? null,
     billing_anchor: p.billingAnchor ?? 'anniversary',
-    seats: p.seatMin == null ? null : { min: p.seatMin, max: p.seatMax ?? null, tiers: p.seatTiers ?? null },
+    seats:
+      p.seatMin == null
+        ? null
+        : {
+            min: p.seatMin,
+            max: p.seatMax ?? null,
+            tiers: p.seatTiers ?? null,
+            creditsPerSeat: p.seatCredits ?? 0,
+          },
     features: p.features,
     services: p.services,
     included_credits: p.includedCredits,

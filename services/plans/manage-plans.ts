@@ -160,6 +160,7 @@ export async function createPlan(
     seatMin: c.seats?.min ?? null,
     seatMax: c.seats?.max ?? null,
     seatTiers: c.seats?.tiers ?? null,
+    seatCredits: c.seats?.creditsPerSeat ?? 0,
     services: c.services ?? [],
     features: c.features ?? [],
     includedCredits: c.includedCredits ?? 0,
@@ -231,6 +232,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
     target.seatMin = seats?.min ?? null;
     target.seatMax = seats?.max ?? null;
     target.seatTiers = seats?.tiers ?? null;
+    target.seatCredits = seats?.creditsPerSeat ?? 0;
   }
   if (currencyPrices) target.currencyPrices = withCurrencyPrices(target.currencyPrices, currencyPrices);
   checkCurrencyPrices(target);

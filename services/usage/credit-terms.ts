@@ -4,7 +4,7 @@ import { sqlFor } from '../../db/raw-sql';
 import { spendCapSettings } from '../../db/spend-cap-settings';
 import type { UsageCounters } from '../../db/usage-counters';
 import { creditBalance } from '../../domain/credit-ledger';
-import type { CreditTerms, SpendCap } from '../../domain/credit-usage';
+import { seatPoolTerms, type CreditTerms, type SpendCap } from '../../domain/credit-usage';
 import { enforcedSpendCap } from '../../domain/spend-cap';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { unpooledTypes, type RateLine } from '../../domain/rate-card';
@@ -17,8 +17,15 @@ interface CreditAccess {
     overagePer1kCents: number;
     prepaidOnly: boolean;
     rateCard: RateLine[];
+    /** Each seat's own credits a month (0: none). */
+    seatCredits: number;
   } | null;
-  subscription: { currentPeriodEnd: Date | null; trialEnd: Date | null; interval: 'month' | 'year' } | null;
+  subscription: {
+    currentPeriodEnd: Date | null;
+    trialEnd: Date | null;
+    interval: 'month' | 'year';
+    seats: number;
+  } | null;
 }
 
 /** The memo of a customer's credit standing: dropped by whatever in this process changes it. */
@@ -54,8 +61,8 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
 
 /**
  * How a customer's usage must be paid for, or null when it is simply counted and billed as overage: only
- * customers with prepaid credits left, a blocking spend cap, or a prepaid-only plan take the ledger's
- * locked path. Memoised like access (two seconds): a grant or cap set in another process is followed
+ * customers with prepaid credits left, a blocking spend cap, a prepaid-only plan, or seats with credits of
+ * their own take the ledger's locked path. Memoised like access (two seconds): a grant or cap set in another process is followed
  * within that time, and until then usage is billed as overage, never refused wrongly or drawn twice.
  * Answers at once, without a promise, while the memo is fresh (check-access runs on every gateway call).
  */
@@ -80,8 +87,9 @@ function termsOf(access: CreditAccess, standing: CreditStanding, periodStart: Da
   const plan = access.plan;
   if (!plan) return null;
   const blocking = standing.cap?.mode === 'block';
-  if (!plan.prepaidOnly && !blocking && !standing.hasPrepaid) return null;
   const sub = access.subscription;
+  const seatPool = sub ? seatPoolTerms(plan.seatCredits, sub.interval, sub.seats) : null;
+  if (!plan.prepaidOnly && !blocking && !standing.hasPrepaid && !seatPool) return null;
   return {
     periodStart,
     periodEnd: sub?.currentPeriodEnd ?? sub?.trialEnd ?? null,
@@ -90,5 +98,6 @@ function termsOf(access: CreditAccess, standing: CreditStanding, periodStart: Da
     cap: standing.cap,
     prepaidOnly: plan.prepaidOnly,
     unpooledTypes: [...unpooledTypes(plan.rateCard)],
+    seatPool,
   };
 }

@@ -4,6 +4,7 @@ import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
 import {
   addToDailyUsage,
+  addToSubjectUsage,
   deleteUsageEvents,
   insertNewUsageEvents,
   lockUsageKeys,
@@ -11,10 +12,12 @@ import {
   setPrepaidUnits,
   storedUsageEvents,
   type NewUsageEvent,
+  type SubjectWindow,
 } from '../../db/usage-ledger';
 import type { CreditMovement } from '../../domain/credit-ledger';
 import { creditResetAt, drawUsage, type CreditTerms, type UsageAccount } from '../../domain/credit-usage';
 import { BYOK_ROLLUP_MARK } from '../../domain/usage';
+import { seatWindowKey } from '../../domain/subject-budgets';
 import { usageEventKey, type LedgerRefusal, type UsageEntry } from '../../domain/usage-report';
 import {
   budgetLockKeys,
@@ -148,7 +151,7 @@ export async function writeLedgerGroup<R extends LedgerRow>(
     return { inserted: mine, dropped, refused, totals, uncheckedDeltas };
   });
 
-  const { prepaid, draws } = payWithCredits(writes, results, terms, accounts);
+  const { prepaid, draws, seatDraws } = payWithCredits(writes, results, terms, accounts);
   const gone = new Set<LedgerRow>(results.flatMap((r) => [...r.dropped, ...r.refused.map((x) => x.row)]));
   for (const r of results) {
     if (r.refused.length === 0) continue;
@@ -172,6 +175,7 @@ export async function writeLedgerGroup<R extends LedgerRow>(
     bumpCounters(sql, kept),
     bumpSubjectUsage(sql, kept),
     markPrepaid(sql, prepaid, ids),
+    seatDraws.length ? addToSubjectUsage(sql, seatDraws) : null,
   ]);
   if (deferred) deferred(last);
   else await last;
@@ -192,20 +196,27 @@ async function readAccounts(
 }
 
 /**
- * Pays each new counted event of a customer with credit terms, in the group's order: included credits,
- * then prepaid grants, then overage, or refuses it (domain/credit-usage.ts drawUsage), on the account read
- * under the customer's lock, so the balance never goes below zero and a blocking cap is never passed
- * whichever process writes. Answers the prepaid units of each row and the draws to record per customer.
+ * Pays each new counted event of a customer with credit terms, in the group's order: its subject's seat,
+ * included credits, then prepaid grants, then overage, or refuses it (domain/credit-usage.ts drawUsage), on
+ * the account read under the customer's lock, so the balance never goes below zero, a blocking cap is never
+ * passed and no seat pays twice whichever process writes. Answers the units of each row paid ahead (by a
+ * seat or a prepaid grant: the rollup bills the rest), the draws to record per customer, and what each
+ * subject's seat paid.
  */
 function payWithCredits<R extends LedgerRow>(
   writes: LedgerWrite<R>[],
   results: LedgerWriteResult<R>[],
   terms: ReadonlyMap<string, CreditTerms>,
   read: ReadonlyMap<string, UsageAccount>,
-): { prepaid: Map<LedgerRow, number>; draws: Map<string, CreditMovement[]> } {
+): {
+  prepaid: Map<LedgerRow, number>;
+  draws: Map<string, CreditMovement[]>;
+  seatDraws: (SubjectWindow & { units: number })[];
+} {
   const prepaid = new Map<LedgerRow, number>();
   const draws = new Map<string, CreditMovement[]>();
-  if (terms.size === 0) return { prepaid, draws };
+  const seats = new Map<string, SubjectWindow & { units: number }>();
+  if (terms.size === 0) return { prepaid, draws, seatDraws: [] };
   const accounts = new Map(read);
   writes.forEach((w, m) => {
     const result = results[m] as LedgerWriteResult<R>;
@@ -214,21 +225,33 @@ function payWithCredits<R extends LedgerRow>(
       const t = terms.get(row.customerId);
       // A type the rate card prices by its own lines is billed by them: credits never pay it.
       if (!t || !row.counted || dropped.has(row) || t.unpooledTypes?.includes(row.type)) continue;
-      const outcome = drawUsage(accounts.get(row.customerId)!, row.quantity, w.receivedAt);
+      const outcome = drawUsage(accounts.get(row.customerId)!, row.quantity, w.receivedAt, row.subject);
       if (!outcome.ok) {
         result.refused.push({ row, reason: outcome.reason, resetsAt: creditResetAt(t, w.receivedAt) });
         continue;
       }
       accounts.set(row.customerId, outcome.after);
+      const { fromSeat } = outcome.draw;
+      if (fromSeat > 0) {
+        const window = {
+          customerId: row.customerId,
+          subject: row.subject as string,
+          windowKey: seatWindowKey(t.periodStart),
+        };
+        const id = `${window.customerId}|${window.subject}`;
+        seats.set(id, { ...window, units: (seats.get(id)?.units ?? 0) + fromSeat });
+      }
+      if (outcome.draw.prepaid + fromSeat > 0) prepaid.set(row, outcome.draw.prepaid + fromSeat);
       if (outcome.draw.prepaid > 0) {
-        prepaid.set(row, outcome.draw.prepaid);
         const list = draws.get(row.customerId) ?? [];
         list.push(...outcome.draw.draws);
         draws.set(row.customerId, list);
       }
     }
   });
-  return { prepaid, draws };
+  // In a fixed order, as every counter's writes: two writers never wait on each other's rows crosswise.
+  const seatDraws = [...seats.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
+  return { prepaid, draws, seatDraws };
 }
 
 /** Each customer's credit terms in a group: the first member's that names them holds for the whole group. */
@@ -238,7 +261,7 @@ function creditTermsOfGroup(writes: LedgerWrite[]): Map<string, CreditTerms> {
   return terms;
 }
 
-/** Stamps on each kept event the units prepaid credits paid, so the rollup bills only the rest. */
+/** Stamps on each kept event the units paid ahead (a seat, prepaid credits), so the rollup bills only the rest. */
 async function markPrepaid(
   sql: Sql,
   prepaid: Map<LedgerRow, number>,

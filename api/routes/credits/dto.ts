@@ -49,6 +49,15 @@ export const creditsDto = (c: CustomerCredits) => ({
     period_start: c.included.periodStart.toISOString(),
     period_end: c.included.periodEnd?.toISOString() ?? null,
   },
+  seats: c.seats && {
+    credits_per_seat: c.seats.perSeat,
+    seats: c.seats.seats,
+    holders: c.seats.holders.map((h) => ({
+      subject: h.subject,
+      used: h.used,
+      remaining: Math.max(0, c.seats!.perSeat - h.used),
+    })),
+  },
   spend_cap: spendCapDto(c),
   auto_top_up: autoTopUpDto(c),
   currency: c.currency,

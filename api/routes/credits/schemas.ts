@@ -56,6 +56,18 @@ export const creditsResponse = z.object({
       period_end: timestamp.nullable(),
     })
     .nullable(),
+  /**
+   * This period's seat credits, on a plan whose seats carry their own: units per seat for the period, the
+   * seats, and each holder (the subject that took the seat by reporting first) with what it drew. A seat's
+   * units are drawn before the included credits above. null: none.
+   */
+  seats: z
+    .object({
+      credits_per_seat: count,
+      seats: count,
+      holders: z.array(z.object({ subject: z.string(), used: count, remaining: count })),
+    })
+    .nullable(),
   spend_cap: spendCapResponse,
   auto_top_up: autoTopUpResponse,
   /** The currency the overage, the spend cap and the overage alert are in: the subscription's. */

@@ -28,6 +28,7 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
         mode: b.seats.tiers.mode,
         bands: b.seats.tiers.bands.map((x) => ({ fromSeat: x.from_seat, percentOff: x.percent_off })),
       },
+      creditsPerSeat: b.seats.credits_per_seat,
     },
     services: b.services,
     features: b.features,

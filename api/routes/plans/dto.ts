@@ -38,6 +38,7 @@ function seatsView(
           })),
         }
       : null,
+    credits_per_seat: terms.creditsPerSeat ?? 0,
   };
 }
 

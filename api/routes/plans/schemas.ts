@@ -1,4 +1,4 @@
-import { MAX_SEAT_BANDS, MAX_SEATS, SEAT_TIER_MODES } from '../../../domain/seats';
+import { MAX_SEAT_BANDS, MAX_SEAT_CREDITS, MAX_SEATS, SEAT_TIER_MODES } from '../../../domain/seats';
 import { BILLING_ANCHORS } from '../../../domain/billing-anchor';
 import { z } from 'zod';
 import { dollarsToCents } from '../../../domain/money';
@@ -134,6 +134,10 @@ const seatTerms = z
     min: z.number().int().min(1).max(MAX_SEATS),
     max: z.number().int().min(1).max(MAX_SEATS).nullable().default(null),
     tiers: seatTiers.default(null),
+    credits_per_seat: z.number().int().min(0).max(MAX_SEAT_CREDITS).default(0).meta({
+      description:
+        "Units each seat draws a month before the account's included credits, prepaid credits or overage: the first subjects to report usage in a period hold the seats, one each (0: none)",
+    }),
   })
   .strict()
   .nullable()
@@ -255,6 +259,8 @@ export const planResponse = z.object({
           ),
         })
         .nullable(),
+      /** Units each seat draws a month before the account's pool. */
+      credits_per_seat: z.number().int(),
     })
     .nullable(),
   features: z.array(z.string()),

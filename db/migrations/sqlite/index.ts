@@ -37,6 +37,7 @@ import { Migration20261127110000_Commitments } from './Migration20261127110000_C
 import { Migration20261127140000_SubjectBudgets } from './Migration20261127140000_SubjectBudgets';
 import { Migration20261127180000_PrepaidCommits } from './Migration20261127180000_PrepaidCommits';
 import { Migration20261127200000_SeatTiers } from './Migration20261127200000_SeatTiers';
+import { Migration20261127230000_SeatCredits } from './Migration20261127230000_SeatCredits';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -78,4 +79,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261127140000_SubjectBudgets', class: Migration20261127140000_SubjectBudgets },
   { name: 'Migration20261127180000_PrepaidCommits', class: Migration20261127180000_PrepaidCommits },
   { name: 'Migration20261127200000_SeatTiers', class: Migration20261127200000_SeatTiers },
+  { name: 'Migration20261127230000_SeatCredits', class: Migration20261127230000_SeatCredits },
 ];

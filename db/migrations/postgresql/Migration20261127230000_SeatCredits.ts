@@ -1,0 +1,14 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** Seat credits: units each seat of a plan priced per seat draws before the account's pool (none: 0). */
+export class Migration20261127230000_SeatCredits extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table "plans" add column "seat_credits" int not null default 0;`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`alter table "plans" drop column "seat_credits";`);
+  }
+
+}
