@@ -109,6 +109,7 @@ function seatsOf(f: {
   seats_max: string;
   seats_tiers: string;
   seats_tier_mode: TierMode;
+  seats_credits: string;
 }) {
   if (!f.seats_min) return null;
   const bands = bandsOf(f.seats_tiers);
@@ -116,6 +117,7 @@ function seatsOf(f: {
     min: Number(f.seats_min),
     max: f.seats_max ? Number(f.seats_max) : null,
     tiers: bands.length > 0 ? { mode: f.seats_tier_mode, bands } : null,
+    credits_per_seat: f.seats_credits ? Number(f.seats_credits) : 0,
   };
 }
 
@@ -130,11 +132,13 @@ function SeatFields({
   max,
   tiers,
   mode,
+  credits,
 }: {
   min: Bound<string>;
   max: Bound<string>;
   tiers: Bound<string>;
   mode: Bound<TierMode>;
+  credits: Bound<string>;
 }) {
   return (
     <>
@@ -145,6 +149,7 @@ function SeatFields({
         <option value="graduated">Graduated: each seat at its band's price</option>
         <option value="volume">Volume: every seat at the band the count reaches</option>
       </SelectField>
+      <NumberField label="Credits per seat a month (drawn before the account's)" bind={credits} />
     </>
   );
 }
@@ -166,6 +171,7 @@ export function AdminPlans() {
     seats_max: '',
     seats_tiers: '',
     seats_tier_mode: 'graduated' as TierMode,
+    seats_credits: '',
   });
   const [migration, setMigration] = useState<Migration | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
@@ -181,6 +187,7 @@ export function AdminPlans() {
     seats_max: '',
     seats_tiers: '',
     seats_tier_mode: 'graduated' as TierMode,
+    seats_credits: '',
   };
   const [creating, setCreating, creatingField] = useForm(blank);
 
@@ -282,6 +289,9 @@ export function AdminPlans() {
                               seats_max: v.seats?.max ? String(v.seats.max) : '',
                               seats_tiers: tiersText(v.seats),
                               seats_tier_mode: v.seats?.tiers?.mode ?? 'graduated',
+                              seats_credits: v.seats?.credits_per_seat
+                                ? String(v.seats.credits_per_seat)
+                                : '',
                             });
                           }}
                         >
@@ -385,6 +395,7 @@ export function AdminPlans() {
                 max={creatingField('seats_max')}
                 tiers={creatingField('seats_tiers')}
                 mode={creatingField('seats_tier_mode')}
+                credits={creatingField('seats_credits')}
               />
               <Submit disabled={busy}>Create plan</Submit>
             </form>
@@ -411,6 +422,7 @@ export function AdminPlans() {
                   max={field('seats_max')}
                   tiers={field('seats_tiers')}
                   mode={field('seats_tier_mode')}
+                  credits={field('seats_credits')}
                 />
                 <Submit disabled={busy}>Save {editing}</Submit>{' '}
                 <button type="button" className="secondary" onClick={() => setEditing(null)}>

@@ -243,6 +243,30 @@ export function CreditsPage() {
                 </p>
               </Card>
             </div>
+            {c.seats && (
+              <Card id="seat-credits" title="Seat credits this period" wide>
+                <p className="muted">
+                  Each of your {count(c.seats.seats)} seats carries {count(c.seats.credits_per_seat)} credits,
+                  used before the included ones. A seat goes to the first user (subject) your usage names.
+                </p>
+                {c.seats.holders.length === 0 ? (
+                  <Empty>No seat has been used this period.</Empty>
+                ) : (
+                  <Table
+                    label="Seat credits"
+                    columns={['Seat holder', { label: 'Used', num: true }, { label: 'Left', num: true }]}
+                  >
+                    {c.seats.holders.map((h) => (
+                      <tr key={h.subject}>
+                        <td>{h.subject}</td>
+                        <td className="num">{count(h.used)}</td>
+                        <td className="num">{count(h.remaining)}</td>
+                      </tr>
+                    ))}
+                  </Table>
+                )}
+              </Card>
+            )}
             <Card id="grants" title="Your credits, in the order they are used" wide>
               {c.grants.length === 0 ? (
                 <Empty>No prepaid credits yet.</Empty>
