@@ -2,7 +2,15 @@ import type { EntityManager } from '@mikro-orm/core';
 import { allowanceUsedSince } from '../../db/daily-usage';
 import { countersFor } from '../../db/usage-counters';
 import type { AccountRef } from '../../domain/access';
-import { checkEntitlement, type Entitlement, type EntitlementCheck } from '../../domain/entitlements';
+import { readSeatPool } from '../../db/credit-account';
+import { sqlFor } from '../../db/raw-sql';
+import { seatPaid, seatPoolTerms } from '../../domain/credit-usage';
+import {
+  checkEntitlement,
+  INCLUDED_CREDITS,
+  type Entitlement,
+  type EntitlementCheck,
+} from '../../domain/entitlements';
 import type { Identity } from '../../domain/identity';
 import { utcDay } from '../../domain/usage';
 import { accessOf, accessToCheck, periodStartOf, type Access } from '../access/check-access';
@@ -35,9 +43,19 @@ async function usedOf(em: EntityManager, access: Access, e: Entitlement, now: Da
   const today = utcDay(now).day;
   if (e.per === 'day' && e.usageType === '*') return counters.usedOn(em, customerId, today);
   const from = e.per === 'day' ? today : utcDay(periodStartOf(access) ?? now).day;
-  return counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, () =>
+  const used = await counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, () =>
     allowanceUsedSince(em, customerId, from, e.usageType),
   );
+  return e.feature === INCLUDED_CREDITS ? used - (await seatsPaid(em, access)) : used;
+}
+
+/** What the period's seats paid (domain/credit-usage.ts SeatPool): none of it uses the included credits. */
+async function seatsPaid(em: EntityManager, access: Access): Promise<number> {
+  const sub = access.subscription;
+  const periodStart = periodStartOf(access);
+  const terms = sub && access.plan ? seatPoolTerms(access.plan.seatCredits, sub.interval, sub.seats) : null;
+  if (!terms || !periodStart || !access.customerId) return 0;
+  return seatPaid(await readSeatPool(sqlFor(em), access.customerId, { periodStart, seatPool: terms }));
 }
 
 const periodEndOf = (access: Access): Date | null =>

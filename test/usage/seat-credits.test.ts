@@ -136,6 +136,11 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats with credits of their ow
     expect(credits.body.included).toMatchObject({ credits: 1000, used: 110, remaining: 890 });
     const usage = await c.own('GET', '/billing/usage');
     expect(usage.body.credits).toMatchObject({ used: 110, remaining: 890 });
+    // The included-credits entitlement (what the gateway decides from) counts the account's share too.
+    const entitlements = await c.own('GET', '/entitlements');
+    expect(
+      (entitlements.body.entitlements as { feature: string }[]).find((e) => e.feature === 'credits'),
+    ).toMatchObject({ used: 110, limit: 1000 });
   });
 
   it('on a prepaid-only plan a seat lets its holder through after the account is spent, and no one else', async () => {
