@@ -2,7 +2,9 @@ import type { MikroORM } from '@mikro-orm/core';
 import { UsageCounters, setCountersFor } from '../../db/usage-counters';
 import { Plan, type Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
-import type { TestIdp } from '../helpers/auth';
+import { openDatabase, type Dialect } from '../../db/orm';
+import { startTestIdp, type TestIdp } from '../helpers/auth';
+import { openTestDatabase } from '../helpers/db';
 import { storeProviderKey } from '../../services/byok/provider-keys';
 import type { ByokProviderId } from '../../domain/byok-providers';
 import { testKeyring } from '../helpers/byok-keys';
@@ -76,4 +78,30 @@ export async function seedCreditPlans(orm: MikroORM, prefix: string, includedCre
     });
   }
   await em.flush();
+}
+
+/**
+ * A database, the test identity provider, and two API processes on it (the second through a pool of its
+ * own, as another process has), with a gateway token: for what must hold across processes.
+ */
+export async function startTwoUsageApis(dialect: Dialect) {
+  const [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
+  const otherOrm = await openDatabase(db.url, { migrate: false });
+  const apis = [await startUsageApi(db.orm, idp), await startUsageApi(otherOrm, idp)];
+  const gateway = await idp.token({
+    sub: 'svc-gateway',
+    email: 'gw@example.com',
+    roles: ['billing-gateway'],
+  });
+  return {
+    db,
+    idp,
+    apis,
+    gateway,
+    async stop() {
+      await Promise.all(apis.map((a) => a.stop()));
+      await otherOrm.close();
+      await Promise.all([db.close(), idp.stop()]);
+    },
+  };
 }

@@ -1,11 +1,9 @@
-import type { MikroORM } from '@mikro-orm/core';
 import fc from 'fast-check';
-import { openDatabase, type Dialect } from '../../db/orm';
+import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 import { MAX_BUDGETS_PER_CUSTOMER } from '../../domain/subject-budgets';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
-import { seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import type { TestIdp } from '../helpers/auth';
+import { seedSubscriber, startTwoUsageApis, type UsageApi } from './fixtures';
 
 const DAY = 86_400_000;
 const REPORT = '/api/v1/billing/report_usage';
@@ -17,25 +15,18 @@ interface Sent {
 }
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('budgets inside an account (%s)', (dialect) => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  /** The same database through a pool of its own, as a second API process has. */
-  let otherOrm: MikroORM;
+  let stack: Awaited<ReturnType<typeof startTwoUsageApis>>;
+  let db: Awaited<ReturnType<typeof startTwoUsageApis>>['db'];
   let idp: TestIdp;
   let apis: UsageApi[];
   let gateway: string;
   let n = 0;
 
   beforeAll(async () => {
-    [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
-    otherOrm = await openDatabase(db.url, { migrate: false });
-    apis = [await startUsageApi(db.orm, idp), await startUsageApi(otherOrm, idp)];
-    gateway = await idp.token({ sub: 'svc-gateway', email: 'gw@example.com', roles: ['billing-gateway'] });
+    stack = await startTwoUsageApis(dialect);
+    ({ db, idp, apis, gateway } = stack);
   });
-  afterAll(async () => {
-    await Promise.all(apis?.map((a) => a.stop()) ?? []);
-    await otherOrm?.close();
-    await Promise.all([db?.close(), idp?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   /** A new subscriber, their calls, and the gateway's reports and checks for them. */
   async function customer(plan = 'professional') {
