@@ -4,7 +4,7 @@ import { countersFor } from '../../db/usage-counters';
 import type { AccountRef } from '../../domain/access';
 import { readSeatPool } from '../../db/credit-account';
 import { sqlFor } from '../../db/raw-sql';
-import { seatPaid, seatPoolTerms } from '../../domain/credit-usage';
+import { seatPaid, seatPoolTerms, type SeatPool } from '../../domain/credit-usage';
 import {
   checkEntitlement,
   INCLUDED_CREDITS,
@@ -46,16 +46,17 @@ async function usedOf(em: EntityManager, access: Access, e: Entitlement, now: Da
   const used = await counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, () =>
     allowanceUsedSince(em, customerId, from, e.usageType),
   );
-  return e.feature === INCLUDED_CREDITS ? used - (await seatsPaid(em, access)) : used;
+  // What the period's seats paid uses none of the included credits.
+  return e.feature === INCLUDED_CREDITS ? used - seatPaid(await seatPoolOf(em, access)) : used;
 }
 
-/** What the period's seats paid (domain/credit-usage.ts SeatPool): none of it uses the included credits. */
-async function seatsPaid(em: EntityManager, access: Access): Promise<number> {
+/** The period's seat credits and what each holder drew (domain/credit-usage.ts SeatPool), or null. */
+async function seatPoolOf(em: EntityManager, access: Access): Promise<SeatPool | null> {
   const sub = access.subscription;
   const periodStart = periodStartOf(access);
   const terms = sub && access.plan ? seatPoolTerms(access.plan.seatCredits, sub.interval, sub.seats) : null;
-  if (!terms || !periodStart || !access.customerId) return 0;
-  return seatPaid(await readSeatPool(sqlFor(em), access.customerId, { periodStart, seatPool: terms }));
+  if (!terms || !periodStart || !access.customerId) return null;
+  return readSeatPool(sqlFor(em), access.customerId, { periodStart, seatPool: terms });
 }
 
 const periodEndOf = (access: Access): Date | null =>
@@ -92,13 +93,13 @@ export async function customerEntitlements(
 }
 
 /**
- * What a gateway's signed snapshot carries: the entitlements, and every budget inside the account with
- * where its subject stands, so the gateway can decide both locally.
+ * What a gateway's signed snapshot carries: the entitlements, every budget inside the account with where
+ * its subject stands, and the period's seat credits by holder, so the gateway can decide all locally.
  */
 export async function entitlementSnapshot(em: EntityManager, identity: Identity, ref: AccountRef) {
   const access = await accessToCheck(em, identity, ref);
   const counters = countersFor(em);
-  const [view, budgets] = await Promise.all([
+  const [view, budgets, seats] = await Promise.all([
     entitlementsOfAccess(em, access),
     access.customerId
       ? budgetStandings(
@@ -109,8 +110,9 @@ export async function entitlementSnapshot(em: EntityManager, identity: Identity,
           new Date(counters.now()),
         )
       : [],
+    seatPoolOf(em, access),
   ]);
-  return { view, budgets };
+  return { view, budgets, seats };
 }
 
 /** A customer's entitlements as an admin reads them, by email. */

@@ -82,6 +82,16 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats with credits of their ow
           token: gateway,
           body: { customer_email: email, events: events.map((e) => ({ type: 'inference', ...e })) },
         }),
+      /** The claims of the gateway's signed snapshot (its signature is the gateway client's to check). */
+      snapshot: async () => {
+        const res = await (apis[0] as UsageApi).request(
+          'GET',
+          `/api/v1/entitlements/snapshot?customer_email=${encodeURIComponent(email)}`,
+          { token: gateway },
+        );
+        const payload = (res.body.token as string).split('.')[1] as string;
+        return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      },
       check: (subject?: string) =>
         (apis[0] as UsageApi).request(
           'POST',
@@ -157,6 +167,18 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats with credits of their ow
     expect((await c.check('user:bob')).body).toMatchObject({ allowed: true });
     for (const subject of ['user:ann', 'user:cy', undefined])
       expect((await c.check(subject)).body).toMatchObject({ allowed: false, reason: 'credits_exhausted' });
+
+    // The gateway's signed snapshot carries the seats, for its local decision (packages/gateway-client).
+    const snapshot = await c.snapshot();
+    expect(snapshot.seat_credits).toEqual({
+      feature: 'credits',
+      per_seat: 100,
+      seats: 2,
+      holders: expect.arrayContaining([
+        { subject: 'user:ann', used: 100 },
+        { subject: 'user:bob', used: 10 },
+      ]),
+    });
   });
 
   it('two API processes reporting at once never hand out more seats, nor more than a seat holds', async () => {

@@ -35,10 +35,7 @@ describe('seat credits in the browser', () => {
     });
     sub.seats = 2;
     await em.flush();
-  });
-  afterAll(() => web?.close());
-
-  it("shows each seat holder's credits, used before the included ones", async () => {
+    // Three users' usage: Ann and Bob take the two seats, Cy draws on the account.
     const token = (await api.request('POST', '/api/v1/auth/dev-token', { body: { email, role: 'viewer' } }))
       .body.access_token as string;
     const reported = await api.request('POST', '/api/v1/billing/report_usage', {
@@ -52,14 +49,32 @@ describe('seat credits in the browser', () => {
       },
     });
     expect(reported.body).toMatchObject({ accepted: 3 });
+  });
+  afterAll(() => web?.close());
 
+  it("shows each seat holder's credits, used before the included ones", async () => {
     const page = await signInAs(browser, api.url, { email, role: 'viewer', next: '/billing/credits' });
     const card = page.getByRole('region', { name: 'Seat credits this period', exact: true });
     await card.getByRole('table').waitFor();
     const rows = (await card.getByRole('row').allTextContents()).slice(1);
     expect(rows).toEqual(['user:ann3020', 'user:bob500']);
-    expect(await card.textContent()).toContain('Each of your 2 seats carries 50 credits');
+    expect(await card.textContent()).toContain('Each of 2 seats carries 50 credits');
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'seat-credits');
+  });
+
+  it('shows an operator the same seat holders on the console', async () => {
+    const page = await signInAs(browser, api.url, {
+      email: 'boss@example.com',
+      role: 'admin',
+      next: `/admin/customer?email=${encodeURIComponent(email)}`,
+    });
+    const section = page.getByRole('region', { name: 'Seat credits this period', exact: true });
+    await section.getByRole('table').waitFor();
+    expect((await section.getByRole('row').allTextContents()).slice(1)).toEqual([
+      'user:ann3020',
+      'user:bob500',
+    ]);
+    expect(await seriousA11yViolations(page)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { EntitlementOverrideRow } from '../../../db/entities';
-import type { EntitlementCheck } from '../../../domain/entitlements';
+import type { SeatPool } from '../../../domain/credit-usage';
+import { INCLUDED_CREDITS, type EntitlementCheck } from '../../../domain/entitlements';
 import { entitlementObject } from '../../../integrations/webhooks/objects';
 import type { CustomerEntitlements } from '../../../services/entitlements/customer-entitlements';
 import type { budgetStandings } from '../../../services/budgets/budget-snapshot';
@@ -50,4 +51,19 @@ export function budgetClaimDto(b: Awaited<ReturnType<typeof budgetStandings>>[nu
     remaining: b.remaining,
     resets_at: b.resetsAt.toISOString(),
   };
+}
+
+/**
+ * The period's seat credits as a snapshot carries them: the feature they pay before (the included
+ * credits), each seat's credits, the seats, and what each holder used; null without any.
+ */
+export function seatCreditsClaimDto(pool: SeatPool | null) {
+  return (
+    pool && {
+      feature: INCLUDED_CREDITS,
+      per_seat: pool.perSeat,
+      seats: pool.seats,
+      holders: [...pool.drawn].map(([subject, used]) => ({ subject, used })),
+    }
+  );
 }

@@ -9,7 +9,7 @@ import {
 } from '../../../services/entitlements/customer-entitlements';
 import { addOverride, listOverrides, removeOverride } from '../../../services/entitlements/overrides';
 import type { HandlerInput } from '../../routing/define-route';
-import { budgetClaimDto, checkDto, entitlementsDto, overrideDto } from './dto';
+import { budgetClaimDto, checkDto, entitlementsDto, overrideDto, seatCreditsClaimDto } from './dto';
 import type {
   checkBody,
   checkQuery,
@@ -62,11 +62,15 @@ export const postCheck = (input: Caller<typeof customerRefQuery, typeof checkBod
 export const getCheck = (input: Caller<typeof checkQuery>) => answerCheck(input, input.query, input.query);
 
 export async function getSnapshot({ deps, identity, query }: Caller<typeof customerRefQuery>) {
-  const { view, budgets } = await entitlementSnapshot(deps.orm.em, identity, refOf(query));
+  const { view, budgets, seats } = await entitlementSnapshot(deps.orm.em, identity, refOf(query));
   const signer = signerOf(deps.byok.keyring);
   const now = new Date();
   const ttl = deps.config.ENTITLEMENT_SNAPSHOT_TTL_SECONDS;
-  const claims = { ...entitlementsDto(view), budgets: budgets.map(budgetClaimDto) };
+  const claims = {
+    ...entitlementsDto(view),
+    budgets: budgets.map(budgetClaimDto),
+    seat_credits: seatCreditsClaimDto(seats),
+  };
   const token = await signer.sign(view.customerId ?? 'none', claims, now, ttl);
   return {
     token,

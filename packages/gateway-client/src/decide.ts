@@ -31,12 +31,25 @@ export interface BudgetClaim {
   resets_at: string;
 }
 
+/**
+ * The period's seat credits as the snapshot carries them: a seat pays its holder's usage of `feature` (the
+ * included credits) before the account does. The first subjects to use them take the seats, one each.
+ */
+export interface SeatCreditsClaim {
+  feature: string;
+  per_seat: number;
+  seats: number;
+  holders: { subject: string; used: number }[];
+}
+
 export interface SnapshotClaims {
   tier: string | null;
   status: string;
   entitlements: EntitlementClaim[];
   /** Absent from an engine older than budgets: then no subject is refused here (the engine still refuses). */
   budgets?: BudgetClaim[];
+  /** Absent or null: no seat carries credits (or an engine older than them: a holder may be refused here). */
+  seat_credits?: SeatCreditsClaim | null;
 }
 
 export interface Decision {
@@ -63,6 +76,7 @@ const NONE: Unincluded = { total: 0, byType: new Map() };
 export class DecisionTable {
   readonly #byFeature = new Map<string, EntitlementClaim>();
   readonly #budgets = new Map<string, BudgetClaim>();
+  readonly #seats: { claim: SeatCreditsClaim; used: Map<string, number> } | null;
   /** The reason every question is refused with, when the subscription grants no access. */
   readonly #refusal: string | null;
   /** The earliest time an allowance starts again: the snapshot says nothing true after it. */
@@ -85,6 +99,10 @@ export class DecisionTable {
       refusal = claims.status === 'none' ? 'no_subscription' : `subscription_${claims.status}`;
     this.#refusal = refusal;
     this.resetsAtMs = resets;
+    const seats = claims.seat_credits;
+    this.#seats = seats
+      ? { claim: seats, used: new Map(seats.holders.map((h) => [h.subject, h.used])) }
+      : null;
   }
 
   /**
@@ -99,13 +117,46 @@ export class DecisionTable {
     unincluded: Unincluded = NONE,
     subject?: string,
   ): Decision {
-    const account = this.#decideAccount(feature, quantity, inUse, unincluded);
+    const account = this.#withSeat(
+      this.#decideAccount(feature, quantity, inUse, unincluded),
+      feature,
+      quantity,
+      unincluded,
+      subject,
+    );
     const budget = subject === undefined ? undefined : this.#budgets.get(subject);
     if (!account.allowed || !budget) return account;
     const used = budget.used + (unincluded.bySubject?.get(budget.subject) ?? 0);
     const remaining = Math.max(0, budget.limit - used);
     if (quantity <= remaining) return account;
     return { allowed: false, reason: 'budget_reached', limit: budget.limit, remaining };
+  }
+
+  /**
+   * An allowance the account has spent may still be paid by the subject's seat: the engine draws the seat
+   * first and the account for the rest (domain/credit-usage.ts drawUsage). Counted here with care: this
+   * gateway's own units of the subject count against both its seat and the account, and subjects it saw
+   * that hold no seat in the snapshot may have taken the free ones.
+   */
+  #withSeat(
+    account: Decision,
+    feature: string,
+    quantity: number,
+    unincluded: Unincluded,
+    subject: string | undefined,
+  ): Decision {
+    const seats = this.#seats;
+    if (account.allowed || account.reason !== 'allowance_exhausted' || subject === undefined) return account;
+    if (!seats || seats.claim.feature !== feature) return account;
+    const own = unincluded.bySubject ?? new Map<string, number>();
+    const held = seats.used.get(subject);
+    if (held === undefined) {
+      const newcomers = [...own.keys()].filter((s) => s !== subject && !seats.used.has(s)).length;
+      if (seats.used.size + newcomers >= seats.claim.seats) return account;
+    }
+    const seatLeft = Math.max(0, seats.claim.per_seat - (held ?? 0) - (own.get(subject) ?? 0));
+    if (quantity > seatLeft + (account.remaining ?? 0)) return account;
+    return { ...account, allowed: true, reason: 'ok' };
   }
 
   #decideAccount(feature: string, quantity: number, inUse: number, unincluded: Unincluded): Decision {

@@ -3,7 +3,7 @@ export type { ClientStats, CustomerRef, GatewayClientOptions, UsageInput, Want }
 export { DecisionTable } from './decide';
 export { CustomerView } from './customer-view';
 export type { Standing, ViewPolicy } from './customer-view';
-export type { BudgetClaim, Decision, EntitlementClaim, SnapshotClaims } from './decide';
+export type { BudgetClaim, Decision, EntitlementClaim, SeatCreditsClaim, SnapshotClaims } from './decide';
 export { blindWindowSeconds, overspendBound } from './bound';
 export type { BoundInputs } from './bound';
 export { SnapshotRejected, verifySnapshot, keysOf, SNAPSHOT_ISSUER } from './jws';

@@ -54,3 +54,39 @@ export const budgetClaims = (limit: number, used: number): SnapshotClaims => ({
     },
   ],
 });
+
+/**
+ * A prepaid-only customer: `included` credits a period, `used` of them by the account, and seats of
+ * `perSeat` credits each, `seats` of them, held as `holders` says (subject → units used).
+ */
+export const seatCreditsClaims = (
+  included: number,
+  used: number,
+  perSeat: number,
+  seats: number,
+  holders: Record<string, number>,
+): SnapshotClaims => ({
+  tier: 'team',
+  status: 'active',
+  entitlements: [
+    {
+      feature: 'credits',
+      kind: 'metered',
+      usage_type: '*',
+      per: 'period',
+      overage: 'block',
+      allowed: used < included,
+      reason: used < included ? 'ok' : 'allowance_exhausted',
+      limit: included,
+      used,
+      remaining: Math.max(0, included - used),
+      resets_at: '2999-01-01T00:00:00.000Z',
+    },
+  ],
+  seat_credits: {
+    feature: 'credits',
+    per_seat: perSeat,
+    seats,
+    holders: Object.entries(holders).map(([subject, n]) => ({ subject, used: n })),
+  },
+});

@@ -5,7 +5,8 @@ import { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../../domain/
 import { entitlementObject } from '../../../integrations/webhooks/objects';
 import { DecisionTable, type SnapshotClaims } from '../src/decide';
 import { trimToBudget } from '../../../domain/subject-budgets';
-import { budgetClaims } from './claims';
+import { drawUsage, type UsageAccount } from '../../../domain/credit-usage';
+import { budgetClaims, seatCreditsClaims } from './claims';
 
 const NOW = new Date('2026-11-26T10:00:00.000Z');
 const PERIOD_END = new Date('2026-12-10T00:00:00.000Z');
@@ -159,6 +160,60 @@ describe("the gateway client's local decision", () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+  it("lets a seat holder through a spent allowance as the engine's report would, and never more", () => {
+    const subjects = ['ann', 'bob', 'cy'] as const;
+    fc.assert(
+      fc.property(
+        fc.record({
+          included: fc.nat(300),
+          accountUsed: fc.nat(400),
+          perSeat: fc.integer({ min: 1, max: 200 }),
+          seats: fc.integer({ min: 1, max: 3 }),
+          holders: fc.dictionary(fc.constantFrom(...subjects), fc.nat(250), { maxKeys: 3 }),
+          // This gateway's own units since the snapshot, by subject.
+          own: fc.dictionary(fc.constantFrom(...subjects), fc.integer({ min: 1, max: 100 }), { maxKeys: 2 }),
+          asks: fc.constantFrom(...subjects, undefined),
+          quantity: fc.integer({ min: 1, max: 400 }),
+        }),
+        (c) => {
+          const holders = Object.fromEntries(Object.entries(c.holders).slice(0, c.seats));
+          const claims = seatCreditsClaims(c.included, c.accountUsed, c.perSeat, c.seats, holders);
+          const ownTotal = Object.values(c.own).reduce((a, b) => a + b, 0);
+          const d = new DecisionTable(claims).decide(
+            'credits',
+            c.quantity,
+            0,
+            {
+              total: ownTotal,
+              byType: new Map([['inference', ownTotal]]),
+              bySubject: new Map(Object.entries(c.own)),
+            },
+            c.asks,
+          );
+          // The engine: the snapshot's account, then this gateway's own events (refused ones dropped), then the ask.
+          let account: UsageAccount = {
+            includedLeft: Math.max(0, c.included - c.accountUsed),
+            grants: [],
+            movements: [],
+            overageUnits: 0,
+            overagePer1kCents: 0,
+            cap: null,
+            prepaidOnly: true,
+            seatPool: { perSeat: c.perSeat, seats: c.seats, drawn: new Map(Object.entries(holders)) },
+          };
+          for (const [subject, units] of Object.entries(c.own)) {
+            const drawn = drawUsage(account, units, NOW, subject);
+            if (drawn.ok) account = drawn.after;
+          }
+          const engine = drawUsage(account, c.quantity, NOW, c.asks);
+          // Never allowed here when the engine would refuse; with no own usage, exactly the engine's answer.
+          if (d.allowed) expect(engine.ok).toBe(true);
+          if (ownTotal === 0) expect(d.allowed).toBe(engine.ok);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

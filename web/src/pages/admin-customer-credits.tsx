@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
+import { SeatCreditsTable } from '../seat-credits';
 import { useAttempt, useLoad } from '../data';
 import { count, date, dateTime, fractionDigits } from '../format';
 import { RowAction } from '../form-kit';
@@ -246,6 +247,12 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
                 </>
               )}
             </p>
+            {l.credits.seats && (
+              <section aria-label="Seat credits this period">
+                <h3>Seat credits this period</h3>
+                <SeatCreditsTable seats={l.credits.seats} />
+              </section>
+            )}
             {l.credits.grants.length === 0 ? (
               <Empty>No grants yet.</Empty>
             ) : (

@@ -6,6 +6,7 @@ import { count, date, money } from '../format';
 import { navigate, useLocation } from '../router';
 import { AutoTopUpForm, BuyCredits } from './credit-purchase';
 import { OwnBudgets } from '../budgets';
+import { SeatCreditsTable } from '../seat-credits';
 
 const SOURCE: Record<string, string> = {
   purchase: 'Bought',
@@ -245,26 +246,7 @@ export function CreditsPage() {
             </div>
             {c.seats && (
               <Card id="seat-credits" title="Seat credits this period" wide>
-                <p className="muted">
-                  Each of your {count(c.seats.seats)} seats carries {count(c.seats.credits_per_seat)} credits,
-                  used before the included ones. A seat goes to the first user (subject) your usage names.
-                </p>
-                {c.seats.holders.length === 0 ? (
-                  <Empty>No seat has been used this period.</Empty>
-                ) : (
-                  <Table
-                    label="Seat credits"
-                    columns={['Seat holder', { label: 'Used', num: true }, { label: 'Left', num: true }]}
-                  >
-                    {c.seats.holders.map((h) => (
-                      <tr key={h.subject}>
-                        <td>{h.subject}</td>
-                        <td className="num">{count(h.used)}</td>
-                        <td className="num">{count(h.remaining)}</td>
-                      </tr>
-                    ))}
-                  </Table>
-                )}
+                <SeatCreditsTable seats={c.seats} />
               </Card>
             )}
             <Card id="grants" title="Your credits, in the order they are used" wide>
