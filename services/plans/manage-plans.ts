@@ -85,10 +85,6 @@ function checkSeats(plan: Plan): void {
   if (problem) throw new AppError('invalid', 'seats_invalid', problem, { field: 'seats' });
   const tiers = seatTiersProblem(seatTermsOf(plan));
   if (tiers) throw new AppError('invalid', 'seats_invalid', tiers.message, { field: tiers.field });
-  if (plan.seatTiers && plan.seatMin == null)
-    throw new AppError('invalid', 'seats_invalid', 'Seat tiers need a plan priced per seat', {
-      field: 'seats.tiers',
-    });
 }
 
 /** Refuses an explicit entitlement whose terms are wrong, naming the field in the list. */

@@ -6,8 +6,8 @@ import {
   nextUnitRefusal,
   overageCost,
   prepaidBalance,
-  type UsageAccount,
 } from '../../domain/credit-usage';
+import { usageAccount } from './usage-account';
 
 const AT = new Date('2026-03-10T10:00:00.000Z');
 const grant = (id: string, amount: number, over: Partial<CreditGrant> = {}): CreditGrant => ({
@@ -20,16 +20,7 @@ const grant = (id: string, amount: number, over: Partial<CreditGrant> = {}): Cre
   createdAt: new Date('2026-03-01T00:00:00.000Z'),
   ...over,
 });
-const account = (over: Partial<UsageAccount> = {}): UsageAccount => ({
-  includedLeft: 0,
-  grants: [],
-  movements: [],
-  overageUnits: 0,
-  overagePer1kCents: 200,
-  cap: null,
-  prepaidOnly: false,
-  ...over,
-});
+const account = usageAccount;
 
 describe('paying for one event of usage', () => {
   it.each`

@@ -6,8 +6,8 @@ import {
   seatPaid,
   seatPoolTerms,
   type SeatPool,
-  type UsageAccount,
 } from '../../domain/credit-usage';
+import { usageAccount } from './usage-account';
 
 const AT = new Date('2026-03-10T10:00:00.000Z');
 const pool = (perSeat: number, seats: number, drawn: [string, number][] = []): SeatPool => ({
@@ -15,16 +15,7 @@ const pool = (perSeat: number, seats: number, drawn: [string, number][] = []): S
   seats,
   drawn: new Map(drawn),
 });
-const account = (over: Partial<UsageAccount> = {}): UsageAccount => ({
-  includedLeft: 0,
-  grants: [],
-  movements: [],
-  overageUnits: 0,
-  overagePer1kCents: 200,
-  cap: null,
-  prepaidOnly: false,
-  ...over,
-});
+const account = usageAccount;
 
 describe("what a subject's seat pays of an event", () => {
   it.each`
