@@ -83,11 +83,10 @@ export function overageFitsCap(units: number, per1kCents: Cents, capCents: Cents
 
 /**
  * Pays for one event of `units` at `at`, whole or not at all: its subject's seat credits first (seatDraw),
- * then the period's included credits, then
- * prepaid grants in draw order (domain/credit-ledger.ts), then overage. A prepaid-only customer's event
- * that would need overage is refused (`credits_exhausted`), as is one whose overage would take the
- * period's exact (unrounded) overage cost past a blocking cap (`spend_cap_reached`, see overageFitsCap):
- * nothing past a blocking cap is billed.
+ * then the period's included credits, then prepaid grants in draw order (domain/credit-ledger.ts), then
+ * overage. A prepaid-only customer's event that would need overage is refused (`credits_exhausted`), as
+ * is one whose overage would take the period's exact (unrounded) overage cost past a blocking cap
+ * (`spend_cap_reached`, see overageFitsCap): nothing past a blocking cap is billed.
  * Answers the account as it stands after the event, so a report's events are paid one after the other.
  */
 export function drawUsage(

@@ -17,8 +17,9 @@ export class UsageEvent {
   /** Ran on the customer's own provider key: shown in BYOK stats, not counted against credits. */
   byok: Opt<boolean> = false;
   /**
-   * Units of it paid from prepaid credit grants (not the period's included credits): the rollup reports
-   * only the rest to Stripe and Lago, so what the ledger covered is never billed again.
+   * Units of it paid ahead: from prepaid credit grants or its subject's seat credits (not the period's
+   * included credits). The rollup reports only the rest to Stripe and Lago, so what the ledger covered is
+   * never billed again.
    */
   prepaid: Opt<number> = 0;
   /** Set once the event is folded into a rollup. */
