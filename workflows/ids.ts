@@ -43,6 +43,9 @@ export const workflowIds = {
   /** A preview changes nothing: each request is its own short run. */
   upcomingInvoice: (subscriptionId: string, requestId: string) =>
     `upcoming-invoice-${subscriptionId}-${requestId}`,
+  /** An invoice's lines read for its explanation: a read, each request its own short run. */
+  invoiceLines: (stripeInvoiceId: string, requestId: string) =>
+    `invoice-lines-${stripeInvoiceId}-${requestId}`,
   /** A credit pack's Checkout page: one run per request, as for a card. */
   creditCheckout: (customerId: string, requestId: string) => `credit-checkout-${customerId}-${requestId}`,
   /** A paid Checkout session grants once: every event of it finds this run, or its result. */

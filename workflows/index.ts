@@ -25,5 +25,6 @@ export {
 export { retentionWorkflow } from './retention';
 export { subscriptionWorkflow } from './subscription';
 export { upcomingInvoiceWorkflow } from './upcoming-invoice';
+export { invoiceLinesWorkflow } from './invoice-lines';
 export { usageRollupWorkflow } from './usage-rollup';
 export { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from './webhooks';

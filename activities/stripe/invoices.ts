@@ -11,6 +11,8 @@ import { invoiceSnapshot } from '../../integrations/stripe/snapshots';
 import type { InvoiceSnapshot } from '../../domain/stripe-snapshots';
 import type { UpcomingInvoice } from '../../domain/upcoming-invoice';
 import { upcomingInvoiceOf } from '../../integrations/stripe/upcoming-invoice';
+import { issuedLinesOf, paymentOf } from '../../integrations/stripe/invoice-lines';
+import type { IssuedLine } from '../../domain/invoice-explain';
 
 /**
  * The payment request itself. The key names the invoice and the attempt, so a retried activity never
@@ -110,5 +112,19 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     return { invoice: invoiceSnapshot(inv), charge: chargeId ? await mirrorCharge(deps, chargeId) : null };
   }
 
-  return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge, previewUpcomingInvoice };
+  /** An issued invoice's lines, every page of them, and the payment that paid it (nothing is written). */
+  async function fetchInvoiceLines(
+    stripeInvoiceId: string,
+  ): Promise<{ lines: IssuedLine[]; paymentIntentId: string | null }> {
+    const stripe = requireStripe(deps);
+    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId));
+    const lines = inv.lines.has_more
+      ? await stripeCall(() =>
+          stripe.invoices.listLineItems(stripeInvoiceId, { limit: 100 }).autoPagingToArray({ limit: 10_000 }),
+        )
+      : inv.lines.data;
+    return { lines: issuedLinesOf(lines), ...paymentOf(inv) };
+  }
+
+  return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge, previewUpcomingInvoice, fetchInvoiceLines };
 }

@@ -2,17 +2,18 @@ import type Stripe from 'stripe';
 import { upcomingLineKind, type UpcomingInvoice } from '../../domain/upcoming-invoice';
 import { expandableId } from './expandable-id';
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-const sum = (xs: { amount: number }[] | null | undefined) => (xs ?? []).reduce((s, x) => s + x.amount, 0);
+export const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+export const sum = (xs: { amount: number }[] | null | undefined) =>
+  (xs ?? []).reduce((s, x) => s + x.amount, 0);
 
 /** The price a preview line bills, whichever of Stripe's shapes names it. */
-function priceOf(line: Stripe.InvoiceLineItem): string | null {
+export function priceOf(line: Stripe.InvoiceLineItem): string | null {
   const legacy = (line as unknown as { price?: string | { id: string } | null }).price;
   return expandableId(line.pricing?.price_details?.price ?? legacy ?? null);
 }
 
 /** Whether Stripe marks the line a proration (on its subscription item or its invoice item). */
-function isProration(line: Stripe.InvoiceLineItem): boolean {
+export function isProration(line: Stripe.InvoiceLineItem): boolean {
   const parent = line.parent;
   return Boolean(
     parent?.subscription_item_details?.proration ??

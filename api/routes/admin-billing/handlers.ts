@@ -30,7 +30,11 @@ import {
 import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
 import { creditNoteDto, refundDto } from './money-back-dto';
 import { headerIdempotencyKey, idempotencyKeyOf } from '../../validation/idempotency-key';
+import { explainAnyInvoice } from '../../../services/invoices/explain-invoice';
+import { invoiceExplanationCsv } from '../invoices/explain-dto';
+import { adminInvoiceExplanationDto } from './explain-dto';
 import type {
+  adminExplainQuery,
   creditNoteBody,
   invoiceParams,
   refundBody,
@@ -168,4 +172,24 @@ export async function previewPlanChangeForCustomer({
     when: query.when,
   });
   return planChangePreviewDto(p);
+}
+
+/** Any invoice explained with its ids and links, as JSON, or the customer's CSV when asked. */
+export async function explainInvoiceForAdmin({
+  deps,
+  params,
+  query,
+  ctx,
+}: Read<typeof adminExplainQuery, typeof invoiceParams>) {
+  const explanation = await explainAnyInvoice(deps, params.id);
+  if (query.format === 'json') return adminInvoiceExplanationDto(explanation, deps.config);
+  ctx.status = 200;
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set(
+    'Content-Disposition',
+    `attachment; filename="${explanation.invoice.stripeInvoiceId}-explained.csv"`,
+  );
+  ctx.set('Cache-Control', 'private, no-store');
+  ctx.body = invoiceExplanationCsv(explanation);
+  return undefined;
 }

@@ -16,6 +16,7 @@ import {
   postCreditNote,
   previewPlanChangeForCustomer,
   exportCustomers,
+  explainInvoiceForAdmin,
 } from './handlers';
 import {
   chargesQuery,
@@ -46,6 +47,8 @@ import {
   creditNoteResponse,
   planChangePreviewQuery,
   planChangePreviewResponse,
+  adminExplainQuery,
+  adminInvoiceExplanationResponse,
 } from './schemas';
 
 const tags = ['admin'];
@@ -106,6 +109,23 @@ export const adminBillingRoutes = [
     query: chargesQuery,
     response: chargesResponse,
     handler: getCharges,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/admin/billing/invoices/:id/explain',
+    rateLimit: 'stripe',
+    summary:
+      "Any invoice explained line by line (by Stripe's in_… id or the engine's inv_…): what the customer's " +
+      'explanation says, with the Stripe ids behind each line (line, price, item), the plan version, a usage ' +
+      "line's rollups and meter event identifiers, the payment, and the workflows, linked to Stripe's " +
+      'dashboard and the Temporal UI. `?format=csv` answers the CSV the customer gets',
+    tags,
+    access: 'admin',
+    params: invoiceParams,
+    query: adminExplainQuery,
+    errors: { 404: 'No such invoice' },
+    response: adminInvoiceExplanationResponse,
+    handler: explainInvoiceForAdmin,
   }),
   defineRoute({
     method: 'post',

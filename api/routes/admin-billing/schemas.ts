@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idempotencyKeyField } from '../../validation/idempotency-key';
+import { explainedInvoice, explainQuery, invoiceExplanationResponse } from '../invoices/schemas';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
@@ -492,4 +493,54 @@ export const creditNoteResponse = z.object({
   /** What a further credit note could still give back. */
   amount_left_cents: cents,
   idempotency_key: z.string(),
+});
+
+export const adminExplainQuery = explainQuery;
+
+const adminExplainedLine = invoiceExplanationResponse.shape.lines.element.extend({
+  stripe_line_id: z.string(),
+  stripe_price_id: z.string().nullable(),
+  stripe_subscription_item_id: z.string().nullable(),
+  stripe_invoice_item_id: z.string().nullable(),
+  plan_id: z.string().nullable(),
+  /** A usage line's rollups: each window's units and the meter event identifier its period's cost went under. */
+  rollups: z
+    .array(
+      z.object({
+        id: z.string(),
+        type: z.string(),
+        line_key: z.string(),
+        window_start: timestamp,
+        window_end: timestamp,
+        units: z.number().int(),
+        meter_event_identifier: z.string(),
+        stripe_reported_at: timestamp.nullable(),
+      }),
+    )
+    .nullable(),
+});
+
+export const adminInvoiceExplanationResponse = z.object({
+  invoice: explainedInvoice.extend({ engine_id: z.string() }),
+  customer: z.object({ id: z.string(), email: z.string() }),
+  subscription_id: z.string().nullable(),
+  all_match: z.boolean(),
+  lines: z.array(adminExplainedLine),
+  stripe: z.object({
+    /** The invoice in Stripe's dashboard. */
+    invoice_url: z.string(),
+    payment_intent_id: z.string().nullable(),
+    payment_intent_url: z.string().nullable(),
+    charges: z.array(
+      z.object({ id: z.string(), amount_cents: cents, refunded_cents: cents, status: z.string() }),
+    ),
+  }),
+  /** The workflows whose work the invoice bills, each with its page in the Temporal UI when configured. */
+  workflows: z.array(
+    z.object({
+      role: z.enum(['subscription', 'usage_rollup']),
+      id: z.string(),
+      temporal_ui_url: z.string().nullable(),
+    }),
+  ),
 });

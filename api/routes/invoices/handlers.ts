@@ -2,7 +2,9 @@ import type { HandlerInput } from '../../routing/define-route';
 import { listOwnInvoices, openOwnInvoicePdf } from '../../../services/invoices/own-invoices';
 import { invoiceDto, upcomingInvoiceDto } from './dto';
 import { ownUpcomingInvoice } from '../../../services/invoices/upcoming-invoice';
-import type { invoicePdfParams, invoicesQuery } from './schemas';
+import type { explainParams, explainQuery, invoicePdfParams, invoicesQuery } from './schemas';
+import { explainOwnInvoice } from '../../../services/invoices/explain-invoice';
+import { invoiceExplanationCsv, invoiceExplanationDto } from './explain-dto';
 
 /**
  * The body is a bare array of invoices, as clients already read it; the next page is announced in
@@ -46,4 +48,22 @@ export async function upcomingInvoice({
   identity,
 }: HandlerInput<undefined, undefined, undefined, 'viewer'>) {
   return upcomingInvoiceDto(await ownUpcomingInvoice(deps, identity));
+}
+
+/** The explanation as JSON, or as CSV when asked (`?format=csv`), a download named after the invoice. */
+export async function explainInvoice({
+  deps,
+  identity,
+  params,
+  query,
+  ctx,
+}: HandlerInput<typeof explainParams, typeof explainQuery, undefined, 'viewer'>) {
+  const explanation = await explainOwnInvoice(deps, identity, params.id);
+  if (query.format === 'json') return invoiceExplanationDto(explanation);
+  ctx.status = 200;
+  ctx.type = 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', `attachment; filename="${params.id}-explained.csv"`);
+  ctx.set('Cache-Control', 'private, no-store');
+  ctx.body = invoiceExplanationCsv(explanation);
+  return undefined;
 }

@@ -1,6 +1,9 @@
 import { defineRoute } from '../../routing/define-route';
-import { invoicePdf, listInvoices, upcomingInvoice } from './handlers';
+import { explainInvoice, invoicePdf, listInvoices, upcomingInvoice } from './handlers';
 import {
+  explainParams,
+  explainQuery,
+  invoiceExplanationResponse,
   invoicePdfParams,
   invoicesQuery,
   invoicesResponse,
@@ -37,6 +40,23 @@ export const invoiceRoutes = [
     errors: { 404: 'No subscription of the caller renews (no_upcoming_invoice)' },
     response: upcomingInvoiceResponse,
     handler: upcomingInvoice,
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/billing/invoices/:id/explain',
+    rateLimit: 'stripe',
+    summary:
+      "One of the caller's invoices explained line by line: the plan version and price each line bills, a " +
+      "usage line's rating by rate-card line and the events it summed (ids and a checksum), a proration's " +
+      "plan change, and each line recomputed with the engine's rules beside what was issued. `?format=csv` " +
+      'answers the same as CSV',
+    tags,
+    access: 'viewer',
+    params: explainParams,
+    query: explainQuery,
+    errors: { 404: "No such invoice among the caller's (another customer's invoice is a 404 too)" },
+    response: invoiceExplanationResponse,
+    handler: explainInvoice,
   }),
   defineRoute({
     method: 'get',

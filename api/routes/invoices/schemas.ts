@@ -82,3 +82,102 @@ export const upcomingInvoiceResponse = z.object({
   amount_due_cents: cents,
   amount_due: dollars,
 });
+
+export const explainParams = z
+  .object({ id: z.string().regex(/^in_[A-Za-z0-9_]{1,120}$/, 'must be a Stripe invoice id') })
+  .strict();
+
+export const explainQuery = z
+  .object({
+    /** json (the default) or csv: a row a line, then a row for each rate-card line a usage line was rated by. */
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+
+const explainedLine = z.object({
+  /** plan: a period's fee; usage: metered usage; proration: a change's share of a period; one_time: an item. */
+  kind: z.enum(['plan', 'usage', 'proration', 'one_time']),
+  description: z.string(),
+  quantity: z.number().int(),
+  amount_cents: cents,
+  discount_cents: cents,
+  tax_cents: cents,
+  period_start: timestamp,
+  period_end: timestamp,
+  /** The plan version whose price the line bills; null for a one-off item. */
+  plan: z
+    .object({
+      name: z.string(),
+      interval: z.enum(['month', 'year']),
+      currency: currencyCode,
+      unit_cents: cents.nullable(),
+    })
+    .nullable(),
+  /** A usage line's rating: each rate-card line's units, the included ones, those priced, and their cents. */
+  rated: z
+    .array(
+      z.object({
+        line_key: z.string(),
+        units: z.number().int(),
+        included_units: z.number().int(),
+        priced_units: z.number().int(),
+        cents,
+      }),
+    )
+    .nullable(),
+  /** The usage a usage line bills: the period's rollups and the events they summed. */
+  usage: z
+    .object({
+      period_start: timestamp,
+      rollups: z.number().int(),
+      events: z.object({
+        count: z.number().int(),
+        units: z.number().int(),
+        /** Paid ahead by prepaid credits or a seat's pool: reported, not billed on this line. */
+        paid_ahead_units: z.number().int(),
+        first_at: timestamp.nullable(),
+        last_at: timestamp.nullable(),
+        /** The first 100 event ids (the reporter's own), in id order. */
+        ids: z.array(z.string()),
+        /** SHA-256 (hex) of every event id in id order, each followed by a line feed. */
+        ids_sha256: z.string(),
+      }),
+    })
+    .nullable(),
+  /** A proration's cause: the subscription's plan changes inside the line's period. */
+  changes: z.array(
+    z.object({
+      at: timestamp,
+      from_tier: z.string().nullable(),
+      to_tier: z.string(),
+      from_cents: cents.nullable(),
+      to_cents: cents,
+    }),
+  ),
+  /** The line recomputed with the engine's rules from the same inputs; null when not recomputed. */
+  recomputed_cents: cents.nullable(),
+  /** Whether the recomputation came to the issued amount; null when not recomputed. */
+  matches: z.boolean().nullable(),
+  not_recomputed_because: z.string().nullable(),
+});
+
+export const explainedInvoice = z.object({
+  id: z.string(),
+  number: z.string().nullable(),
+  status: z.string(),
+  currency: currencyCode,
+  subtotal_cents: cents,
+  discount_cents: cents,
+  tax_cents: cents,
+  total_cents: cents,
+  amount_paid_cents: cents,
+  period_start: timestamp.nullable(),
+  period_end: timestamp.nullable(),
+});
+
+export const invoiceExplanationResponse = z.object({
+  invoice: explainedInvoice,
+  /** Every recomputed line came to the cents issued. */
+  all_match: z.boolean(),
+  lines: z.array(explainedLine),
+});

@@ -1,0 +1,117 @@
+import type { Cents } from './money';
+import { rateUsage, type RatedLine } from './rate-card-rating';
+import type { RateLine } from './rate-card';
+import { seatAmountCents, type SeatTiers } from './seats';
+
+/**
+ * An issued invoice explained line by line: what each amount bills, by which rule of which plan version,
+ * from which usage, and whether the engine's rules, run again on the same inputs, come to the same cents.
+ * The lines are Stripe's (it issued the invoice); the rules are the ones in `domain/`, so a line whose
+ * recomputation differs is a regression in the billing code or an input changed after the fact.
+ */
+
+/** One line of an issued invoice as Stripe has it, with the ids it names. */
+export interface IssuedLine {
+  stripeLineId: string;
+  description: string;
+  quantity: number;
+  amountCents: Cents;
+  discountCents: Cents;
+  taxCents: Cents;
+  periodStart: string;
+  periodEnd: string;
+  proration: boolean;
+  /** The price it bills; null for an item priced by amount alone. */
+  priceId: string | null;
+  /** The subscription item it bills, or the one-off invoice item it is. */
+  subscriptionItemId: string | null;
+  invoiceItemId: string | null;
+}
+
+/** The price a line bills, as the engine's catalogue knows it: a plan version's fee or its metered usage. */
+export interface LinePrice {
+  planId: string;
+  planName: string;
+  interval: 'month' | 'year';
+  currency: string;
+  role: 'plan' | 'usage';
+  /** The plan's fee a cycle (a seat's, on a plan priced per seat); null when the plan has none in it. */
+  unitCents: Cents | null;
+  seatTiers: SeatTiers | null;
+  /** The plan version's rate card in the currency, which rates a period's usage. */
+  rateCard: RateLine[];
+}
+
+/** What the engine recorded of a period's usage: units by rate-card line, as rolled up. */
+export interface PeriodUsage {
+  unitsByLine: ReadonlyMap<string, number>;
+}
+
+export type ExplainedKind = 'plan' | 'usage' | 'proration' | 'one_time';
+
+export type Recomputation =
+  | { recomputedCents: Cents; matches: boolean }
+  /** Stripe's own arithmetic or an amount the engine sent as is: shown, not recomputed. */
+  | { recomputedCents: null; matches: null; why: string };
+
+export interface ExplainedLine {
+  line: IssuedLine;
+  kind: ExplainedKind;
+  price: LinePrice | null;
+  /** The usage line's rating: each rate-card line's units and cents. */
+  rated: RatedLine[] | null;
+  recomputation: Recomputation;
+}
+
+/** What a line bills, from its price's role in the catalogue (no price: a one-off item). */
+export function explainedKind(line: Pick<IssuedLine, 'proration'>, price: LinePrice | null): ExplainedKind {
+  if (line.proration) return 'proration';
+  if (!price) return 'one_time';
+  return price.role;
+}
+
+/**
+ * One line recomputed from its inputs:
+ * - a plan fee is the plan version's price for the quantity (seat tiers applied as Stripe applies them);
+ * - usage is the period's rolled-up units rated by the version's rate card, which the meter carried in
+ *   cents, so the line's amount is that rating;
+ * - a proration is Stripe's share of a period by the second, and a one-off item an amount the engine sent
+ *   (a top-up, a true-up): both shown as issued.
+ */
+export function explainLine(
+  line: IssuedLine,
+  price: LinePrice | null,
+  usage: PeriodUsage | null,
+): ExplainedLine {
+  const kind = explainedKind(line, price);
+  if (kind === 'plan' && price) {
+    if (price.unitCents === null)
+      return { line, kind, price, rated: null, recomputation: notRecomputed('the plan has no price in it') };
+    const cents = seatAmountCents(price.unitCents, line.quantity, price.seatTiers);
+    return { line, kind, price, rated: null, recomputation: compared(cents, line.amountCents) };
+  }
+  if (kind === 'usage' && price) {
+    const rated = rateUsage(price.rateCard, usage?.unitsByLine ?? new Map());
+    return { line, kind, price, rated: rated.lines, recomputation: compared(rated.cents, line.amountCents) };
+  }
+  if (kind === 'proration')
+    return {
+      line,
+      kind,
+      price,
+      rated: null,
+      recomputation: notRecomputed("Stripe's share of the period by the second"),
+    };
+  return { line, kind, price, rated: null, recomputation: notRecomputed('an amount the engine sent as is') };
+}
+
+const compared = (recomputedCents: Cents, issuedCents: Cents): Recomputation => ({
+  recomputedCents,
+  matches: recomputedCents === issuedCents,
+});
+const notRecomputed = (why: string): Recomputation => ({ recomputedCents: null, matches: null, why });
+
+/** Whether every recomputed line came to what was issued (lines not recomputed do not count against). */
+export function allMatch(lines: readonly ExplainedLine[]): boolean {
+  return lines.every((l) => l.recomputation.matches !== false);
+}

@@ -1,0 +1,29 @@
+import type Stripe from 'stripe';
+import type { IssuedLine } from '../../domain/invoice-explain';
+import { expandableId } from './expandable-id';
+import { iso, isProration, priceOf, sum } from './upcoming-invoice';
+
+/** An issued invoice's lines as the engine explains them, with the Stripe ids each names. */
+export function issuedLinesOf(lines: readonly Stripe.InvoiceLineItem[]): IssuedLine[] {
+  return lines.map((line) => ({
+    stripeLineId: line.id,
+    description: line.description ?? '',
+    quantity: line.quantity ?? 1,
+    amountCents: line.amount,
+    discountCents: sum(line.discount_amounts),
+    taxCents: sum(line.taxes),
+    periodStart: iso(line.period.start),
+    periodEnd: iso(line.period.end),
+    proration: isProration(line),
+    priceId: priceOf(line),
+    subscriptionItemId: expandableId(line.parent?.subscription_item_details?.subscription_item ?? null),
+    invoiceItemId: expandableId(line.parent?.invoice_item_details?.invoice_item ?? null),
+  }));
+}
+
+/** The payment that paid an invoice, as Stripe names it (none before one is attempted). */
+export function paymentOf(inv: Stripe.Invoice): { paymentIntentId: string | null } {
+  const legacy = (inv as unknown as { payment_intent?: string | { id: string } | null }).payment_intent;
+  const fromPayments = inv.payments?.data?.[0]?.payment?.payment_intent;
+  return { paymentIntentId: expandableId(fromPayments ?? legacy ?? null) };
+}

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import {
+  changesBetween,
+  chargesOfInvoice,
+  invoiceByEitherId,
+  linePriceOf,
+  periodUsageLineage,
+  type EventLineage,
+  type RollupLineage,
+} from '../../db/invoice-lineage';
+import { sqlFor } from '../../db/raw-sql';
+import { notFound } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import {
+  allMatch,
+  explainLine,
+  type ExplainedLine,
+  type IssuedLine,
+  type LinePrice,
+} from '../../domain/invoice-explain';
+import type { Invoice } from '../../db/entities';
+import { workflowIds } from '../../workflows/ids';
+import type { CoreDeps } from '../deps';
+import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
+
+/** A usage line's inputs: the period's rollups and the events they summed. */
+export interface UsageLineage {
+  periodStart: Date;
+  rollups: RollupLineage[];
+  events: EventLineage;
+}
+
+export interface LineWithLineage extends ExplainedLine {
+  usage: UsageLineage | null;
+  /** A proration's cause: the subscription's changes of price or state inside the line's period. */
+  changes: { at: Date; fromTier: string | null; toTier: string; fromCents: number | null; toCents: number }[];
+}
+
+/** An issued invoice explained: each line with its rule, inputs and recomputation, and who produced it. */
+export interface InvoiceExplanation {
+  invoice: Invoice;
+  lines: LineWithLineage[];
+  /** Every recomputed line came to the cents Stripe issued. */
+  allMatch: boolean;
+  paymentIntentId: string | null;
+  charges: { stripeChargeId: string; amountCents: number; refundedCents: number; status: string }[];
+  /** The workflows whose work the invoice bills: the subscription's run and the usage rollup. */
+  workflows: { subscription: string | null; usageRollup: string };
+}
+
+/** One of the caller's own invoices explained (another customer's invoice is a 404, as for its PDF). */
+export async function explainOwnInvoice(
+  deps: CoreDeps,
+  identity: Identity,
+  stripeInvoiceId: string,
+): Promise<InvoiceExplanation> {
+  const em = deps.orm.em.fork();
+  const invoice = await invoiceByEitherId(em, stripeInvoiceId);
+  if (!invoice || invoice.customer.userId !== identity.sub) throw notFound('invoice', stripeInvoiceId);
+  return explain(deps, em, invoice);
+}
+
+/** Any invoice explained, for an admin, by Stripe's id or the engine's. */
+export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Promise<InvoiceExplanation> {
+  const em = deps.orm.em.fork();
+  const invoice = await invoiceByEitherId(em, invoiceId);
+  if (!invoice) throw notFound('invoice', invoiceId);
+  return explain(deps, em, invoice);
+}
+
+async function explain(deps: CoreDeps, em: EntityManager, invoice: Invoice): Promise<InvoiceExplanation> {
+  const issued = await issuedLines(deps, invoice.stripeInvoiceId);
+  const prices = new Map<string, LinePrice | null>();
+  for (const id of new Set(issued.lines.flatMap((l) => (l.priceId ? [l.priceId] : []))))
+    prices.set(id, await linePriceOf(em, id));
+  const sql = sqlFor(em);
+  const lines: LineWithLineage[] = [];
+  for (const line of issued.lines) {
+    const price = line.priceId ? (prices.get(line.priceId) ?? null) : null;
+    const usage = price?.role === 'usage' && !line.proration ? await usageOf(sql, invoice, line) : null;
+    const explained = explainLine(line, price, usage && { unitsByLine: usage.unitsByLine });
+    lines.push({
+      ...explained,
+      usage: usage && { periodStart: usage.periodStart, rollups: usage.rollups, events: usage.events },
+      changes: explained.kind === 'proration' ? await prorationCauses(em, invoice, line) : [],
+    });
+  }
+  const charges = await chargesOfInvoice(em, invoice.id);
+  return {
+    invoice,
+    lines,
+    allMatch: allMatch(lines),
+    paymentIntentId: issued.paymentIntentId,
+    charges: charges.map((c) => ({
+      stripeChargeId: c.stripeChargeId,
+      amountCents: c.amountCents,
+      refundedCents: c.amountRefundedCents,
+      status: c.status,
+    })),
+    workflows: {
+      subscription: invoice.subscription ? workflowIds.subscription(invoice.subscription.id) : null,
+      usageRollup: workflowIds.usageRollup(),
+    },
+  };
+}
+
+/** Stripe's lines of the invoice, read by a short workflow (the API never calls Stripe itself). */
+function issuedLines(
+  deps: CoreDeps,
+  stripeInvoiceId: string,
+): Promise<{ lines: IssuedLine[]; paymentIntentId: string | null }> {
+  return callWorkflow(deps, () =>
+    deps.temporal.workflow.execute(workflowType('invoiceLinesWorkflow'), {
+      workflowId: workflowIds.invoiceLines(stripeInvoiceId, randomUUID()),
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: [{ stripeInvoiceId }],
+    }),
+  );
+}
+
+/** The usage a metered line bills: the rollups of the period it covers (its start names the period). */
+async function usageOf(sql: ReturnType<typeof sqlFor>, invoice: Invoice, line: IssuedLine) {
+  const periodStart = new Date(line.periodStart);
+  return { periodStart, ...(await periodUsageLineage(sql, invoice.customer.id, periodStart)) };
+}
+
+async function prorationCauses(em: EntityManager, invoice: Invoice, line: IssuedLine) {
+  if (!invoice.subscription) return [];
+  // A change is recorded when the mirror sees it, a moment after the proration's start.
+  const from = new Date(Date.parse(line.periodStart) - 60_000);
+  const to = new Date(line.periodEnd);
+  const changes = await changesBetween(em, invoice.subscription.id, from, to);
+  return changes.map((c) => ({
+    at: c.at,
+    fromTier: c.oldTier ?? null,
+    toTier: c.newTier,
+    fromCents: c.oldAmountCents ?? null,
+    toCents: c.newAmountCents,
+  }));
+}

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { UsageRollup } from '../../db/entities';
+import {
+  renewOnClock,
+  rollUpOnce,
+  starterOnClock,
+  startFullStack,
+  type FullStack,
+} from '../helpers/full-stack';
+
+const TASK_QUEUE = 'invoice-explain';
+
+interface Line {
+  kind: string;
+  amount_cents: number;
+  recomputed_cents: number | null;
+  matches: boolean | null;
+  rated:
+    { line_key: string; units: number; included_units: number; priced_units: number; cents: number }[] | null;
+  usage: { events: { count: number; units: number; ids: string[]; ids_sha256: string } } | null;
+  plan: { name: string; unit_cents: number | null } | null;
+}
+
+/**
+ * A renewal invoice explained: Stripe issues it from the plan's price and the usage cost the rollup sent
+ * its meter; the explanation names the plan version, rates the period's rolled-up units again with the
+ * engine's rules and lists the events, and a line whose inputs were changed after the fact is flagged.
+ */
+describe('an invoice explained line by line', () => {
+  let stack: FullStack;
+  beforeAll(async () => {
+    stack = await startFullStack({ taskQueue: TASK_QUEUE });
+  }, 120_000);
+  afterAll(() => stack?.stop());
+
+  let seq = 0;
+  /** A starter subscriber who used `units` (in three events) and was renewed: their renewal invoice. */
+  async function renewedWithUsage(units: number[]) {
+    const s = await starterOnClock(stack, `explain-${++seq}-${Date.now()}`);
+    const ids = units.map((_, i) => `call-${seq}-${i}`);
+    const reported = await s.call('POST', '/billing/report_usage', {
+      events: units.map((quantity, i) => ({ id: ids[i], type: 'inference', quantity })),
+    });
+    expect(reported.body).toMatchObject({ accepted: units.length });
+    await rollUpOnce(stack, TASK_QUEUE, `usage-rollup-explain-${seq}-${Date.now()}`);
+    await renewOnClock(stack, s);
+    const invoices = (await s.call('GET', '/billing/invoices')).body as { id: string; period_end: string }[];
+    const renewal = invoices.find((i) => i.period_end === s.sub.current_period_end)!;
+    return { s, ids, renewal };
+  }
+
+  it('names the plan and the usage each line bills, recomputes both to the cent, and lists the events', async () => {
+    const { s, ids, renewal } = await renewedWithUsage([400, 300, 200]);
+    const res = await s.call('GET', `/billing/invoices/${renewal.id}/explain`);
+    expect(res.status).toBe(200);
+    const lines = res.body.lines as Line[];
+    expect(res.body.all_match).toBe(true);
+    expect(res.body.invoice).toMatchObject({ id: renewal.id, status: 'paid' });
+
+    const plan = lines.find((l) => l.kind === 'plan')!;
+    expect(plan).toMatchObject({ amount_cents: 1900, recomputed_cents: 1900, matches: true });
+    expect(plan.plan).toMatchObject({ name: 'Starter', unit_cents: 1900 });
+
+    // 900 units: the 100 included are free, 800 at $3 a thousand.
+    const usage = lines.find((l) => l.kind === 'usage')!;
+    expect(usage).toMatchObject({ amount_cents: 240, recomputed_cents: 240, matches: true });
+    expect(usage.rated).toEqual([
+      { line_key: '*', units: 900, included_units: 100, priced_units: 800, cents: 240 },
+    ]);
+    const sorted = [...ids].sort();
+    expect(usage.usage!.events).toMatchObject({ count: 3, units: 900, ids: sorted });
+    expect(usage.usage!.events.ids_sha256).toBe(
+      createHash('sha256')
+        .update(sorted.map((id) => `${id}\n`).join(''))
+        .digest('hex'),
+    );
+    // The lines add up to what the invoice says.
+    expect(lines.reduce((t, l) => t + l.amount_cents, 0)).toBe(res.body.invoice.subtotal_cents);
+
+    // As CSV: a row a line, and a row for the rate-card line the usage was rated by.
+    const csv = await stack.api.request('GET', `/api/v1/billing/invoices/${renewal.id}/explain?format=csv`, {
+      token: s.token,
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const rows = String(csv.body).trim().split('\r\n');
+    expect(rows[0]).toMatch(/^kind,description,/);
+    expect(rows.filter((r) => r.startsWith('rated,'))).toHaveLength(1);
+    expect(rows.some((r) => r.startsWith('usage,') && r.includes(',240,') && r.endsWith(',240,true'))).toBe(
+      true,
+    );
+  }, 300_000);
+
+  it("answers 404 for another customer's invoice, 400 for what is not an invoice id, and gives an admin the ids and links", async () => {
+    const { renewal } = await renewedWithUsage([150]);
+    const other = await starterOnClock(stack, `explain-other-${Date.now()}`);
+    const theirs = await other.call('GET', `/billing/invoices/${renewal.id}/explain`);
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.error.code).toBe('invoice_not_found');
+    const own = `/billing/invoices/${renewal.id}/explain`;
+    for (const bad of [
+      ...['inv_x', 'in_a%2Fb', 'in_%E2%80%AE', 'in_%00', 'in_' + 'a'.repeat(200)].map(
+        (id) => `/billing/invoices/${id}/explain`,
+      ),
+      `${own}?format=pdf`,
+      `${own}?format=csv&format=json`,
+      `${own}?extra=1`,
+    ]) {
+      const r = await other.call('GET', bad);
+      expect([bad, r.status]).toEqual([bad, 400]);
+    }
+
+    const admin = await stack.idp.token({ sub: 'admin-explain', email: 'ops@example.com', roles: ['admin'] });
+    const res = await stack.api.request('GET', `/api/v1/admin/billing/invoices/${renewal.id}/explain`, {
+      token: admin,
+    });
+    expect(res.status).toBe(200);
+    const usage = res.body.lines.find((l: { kind: string }) => l.kind === 'usage');
+    expect(usage).toMatchObject({ matches: true, stripe_line_id: expect.stringMatching(/^il_/) });
+    expect(usage.stripe_price_id).toMatch(/^price_/);
+    expect(usage.rollups[0]).toMatchObject({
+      units: 150,
+      meter_event_identifier: `cost:${usage.rollups[0].id}`,
+    });
+    expect(res.body.stripe.invoice_url).toBe(`https://dashboard.stripe.com/test/invoices/${renewal.id}`);
+    expect(res.body.stripe.charges[0]).toMatchObject({ status: 'succeeded' });
+    expect(res.body.workflows.map((w: { role: string }) => w.role)).toEqual(['subscription', 'usage_rollup']);
+    expect(res.body.workflows[0].id).toBe(`subscription-${res.body.subscription_id}`);
+    // A customer may not call the admin's route.
+    const refused = await stack.api.request('GET', `/api/v1/admin/billing/invoices/${renewal.id}/explain`, {
+      token: (await starterOnClock(stack, `explain-nosy-${Date.now()}`)).token,
+    });
+    expect(refused.status).toBe(403);
+  }, 300_000);
+
+  it('flags a usage line whose inputs no longer give the cents issued', async () => {
+    const { s, renewal } = await renewedWithUsage([500]);
+    // The stored usage changes after Stripe billed it: 500 units become 600.
+    const em = stack.db.orm.em.fork();
+    const customerRollups = await em.find(UsageRollup, { customer: { email: s.email } });
+    expect(customerRollups).toHaveLength(1);
+    customerRollups[0]!.quantity = 600;
+    await em.flush();
+
+    const res = await s.call('GET', `/billing/invoices/${renewal.id}/explain`);
+    expect(res.body.all_match).toBe(false);
+    // 400 priced units ($1.20) issued; 500 priced ($1.50) by the rollup as it stands.
+    expect(res.body.lines.find((l: Line) => l.kind === 'usage')).toMatchObject({
+      amount_cents: 120,
+      recomputed_cents: 150,
+      matches: false,
+    });
+    expect(res.body.lines.find((l: Line) => l.kind === 'plan')).toMatchObject({ matches: true });
+  }, 300_000);
+});

@@ -1,0 +1,106 @@
+import { allMatch, explainLine, type IssuedLine, type LinePrice } from '../../domain/invoice-explain';
+import { effectiveRateCard } from '../../domain/rate-card';
+
+const line = (over: Partial<IssuedLine> = {}): IssuedLine => ({
+  stripeLineId: 'il_1',
+  description: 'a line',
+  quantity: 1,
+  amountCents: 1900,
+  discountCents: 0,
+  taxCents: 0,
+  periodStart: '2026-10-01T00:00:00.000Z',
+  periodEnd: '2026-11-01T00:00:00.000Z',
+  proration: false,
+  priceId: 'price_1',
+  subscriptionItemId: 'si_1',
+  invoiceItemId: null,
+  ...over,
+});
+
+const price = (over: Partial<LinePrice> = {}): LinePrice => ({
+  planId: 'plan_1',
+  planName: 'Starter',
+  interval: 'month',
+  currency: 'usd',
+  role: 'plan',
+  unitCents: 1900,
+  seatTiers: null,
+  // 100 units included, then $3 a thousand.
+  rateCard: effectiveRateCard([], 100, 300),
+  ...over,
+});
+
+const units = (n: number) => ({ unitsByLine: new Map([['*', n]]) });
+
+describe('explaining an issued line', () => {
+  it.each([
+    ['a plan fee at the price', line(), price(), null, 'plan', 1900, true],
+    ['a plan fee off the price', line({ amountCents: 2000 }), price(), null, 'plan', 1900, false],
+    ['five seats', line({ quantity: 5, amountCents: 9500 }), price(), null, 'plan', 9500, true],
+    [
+      'seats past a volume band, every seat at the band',
+      line({ quantity: 12, amountCents: 12 * 1710 }),
+      price({ seatTiers: { mode: 'volume', bands: [{ fromSeat: 11, percentOff: 10 }] } }),
+      null,
+      'plan',
+      12 * 1710,
+      true,
+    ],
+    [
+      'usage within the included units',
+      line({ amountCents: 0 }),
+      price({ role: 'usage' }),
+      units(100),
+      'usage',
+      0,
+      true,
+    ],
+    ['usage past them', line({ amountCents: 240 }), price({ role: 'usage' }), units(900), 'usage', 240, true],
+    [
+      'usage billed on units the rollups no longer hold',
+      line({ amountCents: 240 }),
+      price({ role: 'usage' }),
+      units(1000),
+      'usage',
+      270,
+      false,
+    ],
+    [
+      'usage with no rollups at all',
+      line({ amountCents: 0 }),
+      price({ role: 'usage' }),
+      null,
+      'usage',
+      0,
+      true,
+    ],
+  ] as const)('%s', (_, l, p, u, kind, recomputed, matches) => {
+    const explained = explainLine(l, p, u);
+    expect(explained.kind).toBe(kind);
+    expect(explained.recomputation).toEqual({ recomputedCents: recomputed, matches });
+  });
+
+  it.each([
+    ['a proration', line({ proration: true, amountCents: -950 }), price(), 'proration'],
+    ['an item the engine sent (a top-up)', line({ priceId: null, invoiceItemId: 'ii_1' }), null, 'one_time'],
+    ['a price the engine did not make', line({ priceId: 'price_other' }), null, 'one_time'],
+    ['a plan with no price in the cycle', line(), price({ unitCents: null }), 'plan'],
+  ] as const)('shows %s as issued, not recomputed', (_, l, p, kind) => {
+    const explained = explainLine(l, p, null);
+    expect(explained.kind).toBe(kind);
+    expect(explained.recomputation).toMatchObject({
+      recomputedCents: null,
+      matches: null,
+      why: expect.any(String),
+    });
+  });
+
+  it('says the invoice matches only when no recomputed line differs', () => {
+    const good = explainLine(line(), price(), null);
+    const shown = explainLine(line({ proration: true }), price(), null);
+    const bad = explainLine(line({ amountCents: 1 }), price(), null);
+    expect(allMatch([good, shown])).toBe(true);
+    expect(allMatch([good, shown, bad])).toBe(false);
+    expect(allMatch([])).toBe(true);
+  });
+});
