@@ -31,6 +31,10 @@ export const COMMANDS = {
     reads: ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE'],
     requires: [STRIPE],
   }),
+  'billing:reverify': command({
+    reads: ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE'],
+    requires: [STRIPE],
+  }),
   'byok:rotate': command({
     reads: ['DATABASE_URL', 'BYOK_ENCRYPTION_KEY', 'BYOK_ENCRYPTION_KEY_PREVIOUS', 'LOG_LEVEL', 'VAR_DIR'],
     requires: [

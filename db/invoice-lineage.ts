@@ -184,3 +184,23 @@ export function changesBetween(
     { orderBy: { at: 'asc' } },
   );
 }
+
+/** Issued invoices (drafts left out) created in [from, to), oldest first, a keyset page after `after`. */
+export function invoicesIssuedBetween(
+  em: EntityManager,
+  span: { from: Date; to: Date },
+  after: { createdAt: Date; id: string } | null,
+  limit: number,
+): Promise<Invoice[]> {
+  return em.find(
+    Invoice,
+    {
+      status: { $ne: 'draft' },
+      createdAt: { $gte: span.from, $lt: span.to },
+      ...(after && {
+        $or: [{ createdAt: { $gt: after.createdAt } }, { createdAt: after.createdAt, id: { $gt: after.id } }],
+      }),
+    },
+    { orderBy: { createdAt: 'asc', id: 'asc' }, limit, populate: ['subscription', 'customer'] },
+  );
+}

@@ -115,3 +115,19 @@ const notRecomputed = (why: string): Recomputation => ({ recomputedCents: null, 
 export function allMatch(lines: readonly ExplainedLine[]): boolean {
   return lines.every((l) => l.recomputation.matches !== false);
 }
+
+/** A calendar month written `YYYY-MM` as the span [first instant, first instant of the next) in UTC; null if not one. */
+export function monthSpan(text: string): { from: Date; to: Date } | null {
+  const m = /^(\d{4})-(\d{2})$/.exec(text);
+  if (!m) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  if (month < 1 || month > 12 || year < 1970) return null;
+  return { from: new Date(Date.UTC(year, month - 1, 1)), to: new Date(Date.UTC(year, month, 1)) };
+}
+
+/** The calendar month before the one `at` falls in, as `YYYY-MM` (UTC). */
+export function previousMonth(at: Date): string {
+  const d = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}

@@ -11,7 +11,7 @@ import { invoiceSnapshot } from '../../integrations/stripe/snapshots';
 import type { InvoiceSnapshot } from '../../domain/stripe-snapshots';
 import type { UpcomingInvoice } from '../../domain/upcoming-invoice';
 import { upcomingInvoiceOf } from '../../integrations/stripe/upcoming-invoice';
-import { issuedLinesOf, paymentOf } from '../../integrations/stripe/invoice-lines';
+import { readIssuedLines } from '../../integrations/stripe/invoice-lines';
 import type { IssuedLine } from '../../domain/invoice-explain';
 
 /**
@@ -117,13 +117,7 @@ export function createStripeInvoiceActivities(deps: ActivityDeps) {
     stripeInvoiceId: string,
   ): Promise<{ lines: IssuedLine[]; paymentIntentId: string | null }> {
     const stripe = requireStripe(deps);
-    const inv = await stripeCall(() => stripe.invoices.retrieve(stripeInvoiceId));
-    const lines = inv.lines.has_more
-      ? await stripeCall(() =>
-          stripe.invoices.listLineItems(stripeInvoiceId, { limit: 100 }).autoPagingToArray({ limit: 10_000 }),
-        )
-      : inv.lines.data;
-    return { lines: issuedLinesOf(lines), ...paymentOf(inv) };
+    return stripeCall(() => readIssuedLines(stripe, stripeInvoiceId));
   }
 
   return { fetchInvoice, payInvoice, mirrorInvoiceAndCharge, previewUpcomingInvoice, fetchInvoiceLines };

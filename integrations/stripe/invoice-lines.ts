@@ -27,3 +27,17 @@ export function paymentOf(inv: Stripe.Invoice): { paymentIntentId: string | null
   const fromPayments = inv.payments?.data?.[0]?.payment?.payment_intent;
   return { paymentIntentId: expandableId(fromPayments ?? legacy ?? null) };
 }
+
+/** An issued invoice's lines, every page of them, and the payment that paid it, read from Stripe. */
+export async function readIssuedLines(
+  stripe: Stripe,
+  stripeInvoiceId: string,
+): Promise<{ lines: IssuedLine[]; paymentIntentId: string | null }> {
+  const inv = await stripe.invoices.retrieve(stripeInvoiceId);
+  const lines = inv.lines.has_more
+    ? await stripe.invoices
+        .listLineItems(stripeInvoiceId, { limit: 100 })
+        .autoPagingToArray({ limit: 10_000 })
+    : inv.lines.data;
+  return { lines: issuedLinesOf(lines), ...paymentOf(inv) };
+}

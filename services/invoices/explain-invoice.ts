@@ -71,7 +71,15 @@ export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Prom
 }
 
 async function explain(deps: CoreDeps, em: EntityManager, invoice: Invoice): Promise<InvoiceExplanation> {
-  const issued = await issuedLines(deps, invoice.stripeInvoiceId);
+  return explainFromLines(em, invoice, await issuedLines(deps, invoice.stripeInvoiceId));
+}
+
+/** An invoice explained from Stripe's lines of it, however they were read. */
+export async function explainFromLines(
+  em: EntityManager,
+  invoice: Invoice,
+  issued: IssuedInvoiceLines,
+): Promise<InvoiceExplanation> {
   const prices = new Map<string, LinePrice | null>();
   for (const id of new Set(issued.lines.flatMap((l) => (l.priceId ? [l.priceId] : []))))
     prices.set(id, await linePriceOf(em, id));
@@ -106,11 +114,14 @@ async function explain(deps: CoreDeps, em: EntityManager, invoice: Invoice): Pro
   };
 }
 
+/** Stripe's lines of an invoice and the payment that paid it. */
+export interface IssuedInvoiceLines {
+  lines: IssuedLine[];
+  paymentIntentId: string | null;
+}
+
 /** Stripe's lines of the invoice, read by a short workflow (the API never calls Stripe itself). */
-function issuedLines(
-  deps: CoreDeps,
-  stripeInvoiceId: string,
-): Promise<{ lines: IssuedLine[]; paymentIntentId: string | null }> {
+function issuedLines(deps: CoreDeps, stripeInvoiceId: string): Promise<IssuedInvoiceLines> {
   return callWorkflow(deps, () =>
     deps.temporal.workflow.execute(workflowType('invoiceLinesWorkflow'), {
       workflowId: workflowIds.invoiceLines(stripeInvoiceId, randomUUID()),

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { UsageRollup } from '../../db/entities';
 import {
   renewOnClock,
@@ -9,6 +11,29 @@ import {
 } from '../helpers/full-stack';
 
 const TASK_QUEUE = 'invoice-explain';
+const ROOT = resolve(__dirname, '../..');
+
+/** `npm run billing:reverify` as an operator runs it: its own process, against the stack's database and Stripe. */
+function reverify(stack: FullStack, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'tools/billing-reverify.ts', ...args],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'test',
+          LOG_LEVEL: 'silent',
+          DATABASE_URL: stack.db.url,
+          STRIPE_API_BASE: stack.emulator.url,
+        },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+  });
+}
 
 interface Line {
   kind: string;
@@ -44,7 +69,11 @@ describe('an invoice explained line by line', () => {
     expect(reported.body).toMatchObject({ accepted: units.length });
     await rollUpOnce(stack, TASK_QUEUE, `usage-rollup-explain-${seq}-${Date.now()}`);
     await renewOnClock(stack, s);
-    const invoices = (await s.call('GET', '/billing/invoices')).body as { id: string; period_end: string }[];
+    const invoices = (await s.call('GET', '/billing/invoices')).body as {
+      id: string;
+      period_end: string;
+      created: string;
+    }[];
     const renewal = invoices.find((i) => i.period_end === s.sub.current_period_end)!;
     return { s, ids, renewal };
   }
@@ -133,8 +162,15 @@ describe('an invoice explained line by line', () => {
     expect(refused.status).toBe(403);
   }, 300_000);
 
-  it('flags a usage line whose inputs no longer give the cents issued', async () => {
+  it('flags a usage line whose inputs no longer give the cents issued, in its explanation and in the reverification of its month', async () => {
     const { s, renewal } = await renewedWithUsage([500]);
+    const month = renewal.created.slice(0, 7);
+    const before = await reverify(stack, ['--month', month]);
+    expect(before).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(new RegExp(`^${month}: \\d+ invoices, .* all match$`, 'm')),
+    });
+
     // The stored usage changes after Stripe billed it: 500 units become 600.
     const em = stack.db.orm.em.fork();
     const customerRollups = await em.find(UsageRollup, { customer: { email: s.email } });
@@ -151,5 +187,20 @@ describe('an invoice explained line by line', () => {
       matches: false,
     });
     expect(res.body.lines.find((l: Line) => l.kind === 'plan')).toMatchObject({ matches: true });
+
+    const after = await reverify(stack, ['--month', month]);
+    expect(after.code).toBe(1);
+    expect(after.out).toContain(`DIFFERS ${renewal.id}`);
+    expect(after.out).toMatch(/issued 120, recomputed 150 \(cents\)/);
+    expect(after.out).toMatch(/ 1 differ$/m);
+    for (const bad of [
+      ['--month', '2026-13'],
+      ['--month', '26-1'],
+      ['--month', '2026-1\u202e'],
+      ['--nope'],
+    ]) {
+      const r = await reverify(stack, bad);
+      expect([bad, r.code]).toEqual([bad, 2]);
+    }
   }, 300_000);
 });

@@ -1,4 +1,11 @@
-import { allMatch, explainLine, type IssuedLine, type LinePrice } from '../../domain/invoice-explain';
+import {
+  allMatch,
+  explainLine,
+  monthSpan,
+  previousMonth,
+  type IssuedLine,
+  type LinePrice,
+} from '../../domain/invoice-explain';
 import { effectiveRateCard } from '../../domain/rate-card';
 
 const line = (over: Partial<IssuedLine> = {}): IssuedLine => ({
@@ -103,4 +110,33 @@ describe('explaining an issued line', () => {
     expect(allMatch([good, shown, bad])).toBe(false);
     expect(allMatch([])).toBe(true);
   });
+});
+
+describe('the month a reverification covers', () => {
+  it.each([
+    ['2026-10', '2026-10-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z'],
+    ['2026-12', '2026-12-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
+    ['2024-02', '2024-02-01T00:00:00.000Z', '2024-03-01T00:00:00.000Z'],
+  ])('%s is a UTC calendar month', (text, from, to) => {
+    expect(monthSpan(text)).toEqual({ from: new Date(from), to: new Date(to) });
+  });
+
+  it.each([
+    '2026-13',
+    '2026-00',
+    '2026-1',
+    '26-10',
+    '2026-10-01',
+    ' 2026-10',
+    '2026-10\n',
+    '１９７０-01',
+    '1969-12',
+    '',
+  ])('refuses %j', (text) => expect(monthSpan(text)).toBeNull());
+
+  it.each([
+    ['2026-11-28T12:00:00Z', '2026-10'],
+    ['2026-01-01T00:00:00Z', '2025-12'],
+    ['2026-03-31T23:59:59Z', '2026-02'],
+  ])('before %s is %s', (at, month) => expect(previousMonth(new Date(at))).toBe(month));
 });

@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { api, type ApiError, call } from '../api/client';
 import { Card, Empty, ErrorNotice, Loaded, Notice, Table } from '../components';
 import { useLoad } from '../data';
 import { date, money } from '../format';
 import { RowAction } from '../form-kit';
 import { Pager, useCursorPages } from '../cursor-pages';
+import { ExplainedInvoice } from '../invoice-explanation';
 
 const CREDIT_REASONS = ['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory'] as const;
 type CreditReason = (typeof CREDIT_REASONS)[number];
@@ -50,6 +51,7 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
     `admin-customer-invoices-${email}-${cursor ?? ''}`,
   );
   const [target, setTarget] = useState<Target | null>(null);
+  const [explaining, setExplaining] = useState<string | null>(null);
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [creditReason, setCreditReason] = useState<CreditReason>('order_change');
@@ -135,64 +137,92 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
                 ]}
               >
                 {data.invoices.map((i) => (
-                  <tr key={i.id} data-testid={`invoice-${i.id}`}>
-                    <th scope="row">
-                      <code>{i.number ?? i.id}</code>
-                    </th>
-                    <td>{date(i.created)}</td>
-                    <td>{i.status}</td>
-                    <td className="num">{money(i.amount_paid_cents, i.currency)}</td>
-                    <td className="num">{money(i.amount_refunded_cents, i.currency)}</td>
-                    <td className="num">{money(i.amount_credited_cents, i.currency)}</td>
-                    <td>
-                      {i.charges.length === 0
-                        ? '—'
-                        : i.charges.map((c) => (
-                            <div key={c.id} className="small">
-                              <code>{c.id}</code> {c.status} {money(c.amount_cents, i.currency)}
-                              {c.card ? `, ${c.card}` : ''}
-                              {c.dispute_status ? `, disputed (${c.dispute_status})` : ''}
-                              {c.failure_code ? `, ${c.failure_code}` : ''}
-                            </div>
-                          ))}
-                    </td>
-                    <td>
-                      <div className="row-actions">
-                        {i.refundable_cents > 0 && (
+                  <Fragment key={i.id}>
+                    <tr data-testid={`invoice-${i.id}`}>
+                      <th scope="row">
+                        <code>{i.number ?? i.id}</code>
+                      </th>
+                      <td>{date(i.created)}</td>
+                      <td>{i.status}</td>
+                      <td className="num">{money(i.amount_paid_cents, i.currency)}</td>
+                      <td className="num">{money(i.amount_refunded_cents, i.currency)}</td>
+                      <td className="num">{money(i.amount_credited_cents, i.currency)}</td>
+                      <td>
+                        {i.charges.length === 0
+                          ? '—'
+                          : i.charges.map((c) => (
+                              <div key={c.id} className="small">
+                                <code>{c.id}</code> {c.status} {money(c.amount_cents, i.currency)}
+                                {c.card ? `, ${c.card}` : ''}
+                                {c.dispute_status ? `, disputed (${c.dispute_status})` : ''}
+                                {c.failure_code ? `, ${c.failure_code}` : ''}
+                              </div>
+                            ))}
+                      </td>
+                      <td>
+                        <div className="row-actions">
                           <RowAction
                             className="secondary small"
-                            label={`Refund ${i.number ?? i.id}`}
-                            onClick={() =>
-                              open({
-                                kind: 'refund',
-                                invoice: i.id,
-                                currency: i.currency,
-                                left: i.refundable_cents,
-                              })
-                            }
+                            expanded={explaining === i.id}
+                            label={`Explain invoice ${i.number ?? i.id}`}
+                            onClick={() => setExplaining((open) => (open === i.id ? null : i.id))}
                           >
-                            Refund
+                            Explain
                           </RowAction>
-                        )}
-                        {i.creditable_cents > 0 && (
-                          <RowAction
-                            className="secondary small"
-                            label={`Credit note on ${i.number ?? i.id}`}
-                            onClick={() =>
-                              open({
-                                kind: 'credit',
-                                invoice: i.id,
-                                currency: i.currency,
-                                left: i.creditable_cents,
-                              })
+                          {i.refundable_cents > 0 && (
+                            <RowAction
+                              className="secondary small"
+                              label={`Refund ${i.number ?? i.id}`}
+                              onClick={() =>
+                                open({
+                                  kind: 'refund',
+                                  invoice: i.id,
+                                  currency: i.currency,
+                                  left: i.refundable_cents,
+                                })
+                              }
+                            >
+                              Refund
+                            </RowAction>
+                          )}
+                          {i.creditable_cents > 0 && (
+                            <RowAction
+                              className="secondary small"
+                              label={`Credit note on ${i.number ?? i.id}`}
+                              onClick={() =>
+                                open({
+                                  kind: 'credit',
+                                  invoice: i.id,
+                                  currency: i.currency,
+                                  left: i.creditable_cents,
+                                })
+                              }
+                            >
+                              Credit note
+                            </RowAction>
+                          )}
+                        </div>
+                      </td>
+                    </tr>
+                    {explaining === i.id && (
+                      <tr>
+                        <td colSpan={8}>
+                          <ExplainedInvoice
+                            loadKey={`admin-explain-${i.id}`}
+                            load={() =>
+                              call(
+                                api.GET('/api/v1/admin/billing/invoices/{id}/explain', {
+                                  params: { path: { id: i.id } },
+                                }),
+                              )
                             }
-                          >
-                            Credit note
-                          </RowAction>
-                        )}
-                      </div>
-                    </td>
-                  </tr>
+                            csvPath={`/api/v1/admin/billing/invoices/${encodeURIComponent(i.id)}/explain?format=csv`}
+                            level={3}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
                 ))}
               </Table>
               <Pager pages={pages} next={data.next_cursor} />

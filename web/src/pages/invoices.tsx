@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { api, type ApiError, call, download, type Invoice } from '../api/client';
 import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
+import { RowAction } from '../form-kit';
+import { ExplainedInvoice } from '../invoice-explanation';
 import { UpcomingInvoice } from '../upcoming-invoice';
 import { OwnCommitment } from '../own-commitment';
 import { OwnPrepaidCommits } from '../own-prepaid-commits';
@@ -50,6 +52,7 @@ function PdfButton({ invoice }: { invoice: Invoice }) {
 
 /** The invoices, newest first, a page at a time (the API's cursor). */
 export function Invoices() {
+  const [explaining, setExplaining] = useState<string | null>(null);
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const page = useLoad(async () => {
@@ -88,45 +91,79 @@ export function Invoices() {
                 ]}
               >
                 {data.list.map((i) => (
-                  <tr key={i.id}>
-                    <th scope="row">{i.number ?? i.id}</th>
-                    <td>{date(i.created)}</td>
-                    <td>{i.period_start ? `${date(i.period_start)} – ${date(i.period_end)}` : '—'}</td>
-                    <td>
-                      <span
-                        className={`badge ${i.status === 'paid' ? 'good' : i.status === 'open' ? 'bad' : ''}`}
-                      >
-                        {LABEL[i.status] ?? i.status}
-                      </span>
-                      {i.amount_refunded_cents > 0 && (
-                        <span className="small"> {money(i.amount_refunded_cents, i.currency)} refunded</span>
-                      )}
-                      {i.amount_credited_cents > 0 && (
-                        <span className="small"> {money(i.amount_credited_cents, i.currency)} credited</span>
-                      )}
-                    </td>
-                    <td className="num">
-                      {money(i.total_cents, i.currency)}
-                      {i.discount_cents > 0 && (
-                        <span className="small block">{money(i.discount_cents, i.currency)} off</span>
-                      )}
-                      {i.tax_cents > 0 && (
-                        <span className="small block">incl. {money(i.tax_cents, i.currency)} tax</span>
-                      )}
-                      {i.reverse_charge && <span className="small block">VAT reverse charged</span>}
-                    </td>
-                    <td>
-                      <div className="row-actions">
-                        <PdfButton invoice={i} />
-                        {i.hosted_invoice_url && (
-                          <a href={i.hosted_invoice_url} className="small">
-                            {i.status === 'open' ? 'Pay' : 'View'}
-                            <span className="visually-hidden"> invoice {i.number ?? i.id}</span>
-                          </a>
+                  <Fragment key={i.id}>
+                    <tr>
+                      <th scope="row">{i.number ?? i.id}</th>
+                      <td>{date(i.created)}</td>
+                      <td>{i.period_start ? `${date(i.period_start)} – ${date(i.period_end)}` : '—'}</td>
+                      <td>
+                        <span
+                          className={`badge ${i.status === 'paid' ? 'good' : i.status === 'open' ? 'bad' : ''}`}
+                        >
+                          {LABEL[i.status] ?? i.status}
+                        </span>
+                        {i.amount_refunded_cents > 0 && (
+                          <span className="small">
+                            {' '}
+                            {money(i.amount_refunded_cents, i.currency)} refunded
+                          </span>
                         )}
-                      </div>
-                    </td>
-                  </tr>
+                        {i.amount_credited_cents > 0 && (
+                          <span className="small">
+                            {' '}
+                            {money(i.amount_credited_cents, i.currency)} credited
+                          </span>
+                        )}
+                      </td>
+                      <td className="num">
+                        {money(i.total_cents, i.currency)}
+                        {i.discount_cents > 0 && (
+                          <span className="small block">{money(i.discount_cents, i.currency)} off</span>
+                        )}
+                        {i.tax_cents > 0 && (
+                          <span className="small block">incl. {money(i.tax_cents, i.currency)} tax</span>
+                        )}
+                        {i.reverse_charge && <span className="small block">VAT reverse charged</span>}
+                      </td>
+                      <td>
+                        <div className="row-actions">
+                          <PdfButton invoice={i} />
+                          <RowAction
+                            className="secondary small"
+                            expanded={explaining === i.id}
+                            label={`Explain invoice ${i.number ?? i.id}`}
+                            onClick={() => setExplaining((open) => (open === i.id ? null : i.id))}
+                          >
+                            Explain
+                          </RowAction>
+                          {i.hosted_invoice_url && (
+                            <a href={i.hosted_invoice_url} className="small">
+                              {i.status === 'open' ? 'Pay' : 'View'}
+                              <span className="visually-hidden"> invoice {i.number ?? i.id}</span>
+                            </a>
+                          )}
+                        </div>
+                      </td>
+                    </tr>
+                    {explaining === i.id && (
+                      <tr>
+                        <td colSpan={6}>
+                          <ExplainedInvoice
+                            loadKey={`explain-${i.id}`}
+                            load={() =>
+                              call(
+                                api.GET('/api/v1/billing/invoices/{id}/explain', {
+                                  params: { path: { id: i.id } },
+                                }),
+                              )
+                            }
+                            csvPath={`/api/v1/billing/invoices/${encodeURIComponent(i.id)}/explain?format=csv`}
+                            level={2}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
                 ))}
               </Table>
               <p className="pager">
