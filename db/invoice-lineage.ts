@@ -204,3 +204,34 @@ export function invoicesIssuedBetween(
     { orderBy: { createdAt: 'asc', id: 'asc' }, limit, populate: ['subscription', 'customer'] },
   );
 }
+
+/** Every event a period's rollups summed, in id order: the list an evidence pack carries whole. */
+export async function periodEvents(
+  sql: Sql,
+  customerId: string,
+  periodStart: Date,
+): Promise<
+  {
+    eventId: string;
+    type: string;
+    quantity: number;
+    paidAhead: number;
+    occurredAt: Date;
+    subject: string | null;
+  }[]
+> {
+  const rows = await sql.read<Record<string, unknown>>(
+    `select e.event_id, e.type, e.quantity, e.prepaid, e.occurred_at, e.subject from usage_events e
+        join usage_rollups r on r.id = e.rollup_id
+        where r.customer_id = ? and r.period_start = ? order by e.event_id, e.id`,
+    [customerId, sql.date(periodStart)],
+  );
+  return rows.map((e) => ({
+    eventId: String(e.event_id),
+    type: String(e.type),
+    quantity: num(e.quantity),
+    paidAhead: num(e.prepaid),
+    occurredAt: readDate(e.occurred_at),
+    subject: e.subject == null ? null : String(e.subject),
+  }));
+}

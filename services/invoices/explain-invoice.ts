@@ -5,6 +5,7 @@ import {
   chargesOfInvoice,
   invoiceByEitherId,
   linePriceOf,
+  periodEvents,
   periodUsageLineage,
   type EventLineage,
   type RollupLineage,
@@ -150,4 +151,13 @@ async function prorationCauses(em: EntityManager, invoice: Invoice, line: Issued
     fromCents: c.oldAmountCents ?? null,
     toCents: c.newAmountCents,
   }));
+}
+
+/** Every event behind an explanation's usage lines, whole (the explanation lists the first hundred). */
+export async function eventsBehind(deps: CoreDeps, e: InvoiceExplanation) {
+  const sql = sqlFor(deps.orm.em.fork());
+  const periods = e.lines.flatMap((l) => (l.usage ? [l.usage.periodStart] : []));
+  const out = [];
+  for (const p of periods) out.push(...(await periodEvents(sql, e.invoice.customer.id, p)));
+  return out;
 }

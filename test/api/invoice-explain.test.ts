@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { UsageRollup } from '../../db/entities';
+import { unzip } from '../helpers/unzip';
 import {
   renewOnClock,
   rollUpOnce,
@@ -155,6 +156,36 @@ describe('an invoice explained line by line', () => {
     expect(res.body.stripe.charges[0]).toMatchObject({ status: 'succeeded' });
     expect(res.body.workflows.map((w: { role: string }) => w.role)).toEqual(['subscription', 'usage_rollup']);
     expect(res.body.workflows[0].id).toBe(`subscription-${res.body.subscription_id}`);
+    // The evidence pack: the explanation as JSON and CSV, and every event, whose ids give the line's checksum.
+    const pack = await stack.api.raw(
+      `/api/v1/admin/billing/invoices/${renewal.id}/explain?format=zip`,
+      admin,
+    );
+    expect(pack.status).toBe(200);
+    expect(pack.headers.get('content-type')).toBe('application/zip');
+    expect(pack.headers.get('content-disposition')).toBe(`attachment; filename="${renewal.id}-evidence.zip"`);
+    const files = new Map(
+      unzip(Buffer.from(await pack.arrayBuffer())).map((f) => [f.name, f.data.toString('utf8')]),
+    );
+    expect([...files.keys()]).toEqual(['README.txt', 'explanation.json', 'explanation.csv', 'events.csv']);
+    expect(JSON.parse(files.get('explanation.json')!)).toMatchObject({
+      invoice: { id: renewal.id },
+      all_match: true,
+    });
+    const events = files.get('events.csv')!.trim().split('\r\n');
+    expect(events[0]).toBe('event_id,type,units,paid_ahead_units,occurred_at,subject');
+    expect(events.slice(1).map((r) => r.split(',').slice(0, 3))).toEqual([
+      [expect.stringMatching(/^call-/), 'inference', '150'],
+    ]);
+    const idsSum = createHash('sha256')
+      .update(
+        events
+          .slice(1)
+          .map((r) => `${r.split(',')[0]}\n`)
+          .join(''),
+      )
+      .digest('hex');
+    expect(idsSum).toBe(usage.usage.events.ids_sha256);
     // A customer may not call the admin's route.
     const refused = await stack.api.request('GET', `/api/v1/admin/billing/invoices/${renewal.id}/explain`, {
       token: (await starterOnClock(stack, `explain-nosy-${Date.now()}`)).token,

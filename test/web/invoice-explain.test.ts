@@ -1,3 +1,4 @@
+import { unzip } from '../helpers/unzip';
 import { readFileSync } from 'node:fs';
 import { UsageRollup } from '../../db/entities';
 import { rollUpOnce } from '../helpers/full-stack';
@@ -122,6 +123,20 @@ describe('an invoice explained in the web app', () => {
     const stripeLink = links.getByRole('link', { name: `Invoice ${renewal.id} in Stripe` });
     expect(await stripeLink.getAttribute('href')).toBe(expected.stripe.invoice_url);
     for (const w of expected.workflows) await links.getByText(w.id, { exact: true }).waitFor();
+    // The evidence pack for a dispute: the explanation and every event, in one archive.
+    const [pack] = await Promise.all([
+      console.waitForEvent('download'),
+      console.getByRole('button', { name: `Evidence pack of invoice ${label}` }).click(),
+    ]);
+    expect(pack.suggestedFilename()).toBe(`invoice-${label}-evidence.zip`);
+    const packed = unzip(readFileSync((await pack.path())!));
+    expect(packed.map((f) => f.name)).toEqual([
+      'README.txt',
+      'explanation.json',
+      'explanation.csv',
+      'events.csv',
+    ]);
+    expect(packed[3]!.data.toString('utf8')).toContain('call-c,inference,200,');
     await screenshot(console, 'admin-invoice-explain');
     await expectAccessible(console, 'console customer with an invoice explained');
 

@@ -149,7 +149,18 @@ function Summary({ explanation: e }: { explanation: Explanation }) {
   );
 }
 
-function CsvButton({ path, name, label }: { path: string; name: string; label: string }) {
+/** A file the API makes, saved under `name`; `text` is what the button says, `label` what it says to a reader. */
+function DownloadButton({
+  path,
+  name,
+  text,
+  label,
+}: {
+  path: string;
+  name: string;
+  text: string;
+  label: string;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const save = async () => {
@@ -170,9 +181,9 @@ function CsvButton({ path, name, label }: { path: string; name: string; label: s
         className="secondary small"
         onClick={() => void save()}
         disabled={busy}
-        aria-label={`Download CSV explaining invoice ${label}`}
+        aria-label={label}
       >
-        {busy ? 'Downloading…' : 'Download CSV'}
+        {busy ? 'Downloading…' : text}
       </button>
       {error && <ErrorNotice error={error} />}
     </>
@@ -249,7 +260,20 @@ export function InvoiceExplanationView({
     <section className="explanation" aria-labelledby={headingId}>
       <div className="row-actions">
         <Heading id={headingId}>Invoice {label} explained</Heading>
-        <CsvButton path={csvPath} name={`invoice-${label}-explained.csv`} label={label} />
+        <DownloadButton
+          path={csvPath}
+          name={`invoice-${label}-explained.csv`}
+          text="Download CSV"
+          label={`Download CSV explaining invoice ${label}`}
+        />
+        {admin && (
+          <DownloadButton
+            path={csvPath.replace(/format=csv$/, 'format=zip')}
+            name={`invoice-${label}-evidence.zip`}
+            text="Evidence pack"
+            label={`Evidence pack of invoice ${label}`}
+          />
+        )}
       </div>
       <Summary explanation={e} />
       {admin && <AdminLinks explanation={admin} />}

@@ -30,7 +30,8 @@ import {
 import { chargePageDto, customerPageDto, subscriptionPageDto } from './lists-dto';
 import { creditNoteDto, refundDto } from './money-back-dto';
 import { headerIdempotencyKey, idempotencyKeyOf } from '../../validation/idempotency-key';
-import { explainAnyInvoice } from '../../../services/invoices/explain-invoice';
+import { eventsBehind, explainAnyInvoice } from '../../../services/invoices/explain-invoice';
+import { evidencePack } from './evidence-pack';
 import { invoiceExplanationCsv } from '../invoices/explain-dto';
 import { adminInvoiceExplanationDto } from './explain-dto';
 import type {
@@ -174,7 +175,7 @@ export async function previewPlanChangeForCustomer({
   return planChangePreviewDto(p);
 }
 
-/** Any invoice explained with its ids and links, as JSON, or the customer's CSV when asked. */
+/** Any invoice explained with its ids and links, as JSON; the customer's CSV, or the evidence pack, when asked. */
 export async function explainInvoiceForAdmin({
   deps,
   params,
@@ -183,13 +184,14 @@ export async function explainInvoiceForAdmin({
 }: Read<typeof adminExplainQuery, typeof invoiceParams>) {
   const explanation = await explainAnyInvoice(deps, params.id);
   if (query.format === 'json') return adminInvoiceExplanationDto(explanation, deps.config);
+  const name = `${explanation.invoice.stripeInvoiceId}-${query.format === 'zip' ? 'evidence.zip' : 'explained.csv'}`;
   ctx.status = 200;
-  ctx.type = 'text/csv; charset=utf-8';
-  ctx.set(
-    'Content-Disposition',
-    `attachment; filename="${explanation.invoice.stripeInvoiceId}-explained.csv"`,
-  );
+  ctx.type = query.format === 'zip' ? 'application/zip' : 'text/csv; charset=utf-8';
+  ctx.set('Content-Disposition', `attachment; filename="${name}"`);
   ctx.set('Cache-Control', 'private, no-store');
-  ctx.body = invoiceExplanationCsv(explanation);
+  ctx.body =
+    query.format === 'zip'
+      ? evidencePack(explanation, await eventsBehind(deps, explanation), deps.config)
+      : invoiceExplanationCsv(explanation);
   return undefined;
 }

@@ -118,7 +118,8 @@ export const adminBillingRoutes = [
       "Any invoice explained line by line (by Stripe's in_… id or the engine's inv_…): what the customer's " +
       'explanation says, with the Stripe ids behind each line (line, price, item), the plan version, a usage ' +
       "line's rollups and meter event identifiers, the payment, and the workflows, linked to Stripe's " +
-      'dashboard and the Temporal UI. `?format=csv` answers the CSV the customer gets',
+      'dashboard and the Temporal UI. `?format=csv` answers the CSV the customer gets; `?format=zip` a ' +
+      "dispute's evidence pack: the explanation as JSON and CSV and every event behind it",
     tags,
     access: 'admin',
     params: invoiceParams,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idempotencyKeyField } from '../../validation/idempotency-key';
-import { explainedInvoice, explainQuery, invoiceExplanationResponse } from '../invoices/schemas';
+import { explainedInvoice, invoiceExplanationResponse } from '../invoices/schemas';
 import { BILLING_CYCLES } from '../../../domain/billing-cycle';
 import { CREDIT_NOTE_REASONS } from '../../../domain/credit-notes';
 import { SUBSCRIPTION_STATUSES } from '../../../domain/subscription-status';
@@ -495,7 +495,12 @@ export const creditNoteResponse = z.object({
   idempotency_key: z.string(),
 });
 
-export const adminExplainQuery = explainQuery;
+export const adminExplainQuery = z
+  .object({
+    /** json (the default), csv (the customer's CSV), or zip: a dispute's evidence pack (JSON, CSV, every event). */
+    format: z.enum(['json', 'csv', 'zip']).default('json'),
+  })
+  .strict();
 
 const adminExplainedLine = invoiceExplanationResponse.shape.lines.element.extend({
   stripe_line_id: z.string(),
