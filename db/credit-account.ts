@@ -1,4 +1,4 @@
-import { seatPaid, type CreditTerms, type SeatPool, type UsageAccount } from '../domain/credit-usage';
+import { type CreditTerms, type SeatPool, type UsageAccount } from '../domain/credit-usage';
 import { seatWindowKey } from '../domain/subject-budgets';
 import { readDrawableLedger } from './credit-ledger';
 import { num, type Sql } from './raw-sql';
@@ -27,12 +27,13 @@ export async function readUsageAccount(
   const notUnpooled = unpooled.length ? ` and type not in (${unpooled.map(() => '?').join(', ')})` : '';
   // The reads go out together (one message inside a batched transaction: db/postgres-transaction.ts).
   const [[totals], { grants, movements }, seatPool] = await Promise.all([
-    sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown }>(
+    sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown; seat_n: unknown }>(
       `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
             (select sum(quantity) from usage_events
               where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?${notUnpooled}) as before_n,
             (select sum(amount) from credit_movements
-              where customer_id = ? and kind = 'draw' and period_start = ?) as prepaid_n`,
+              where customer_id = ? and kind = 'draw' and period_start = ?) as prepaid_n,
+            (select sum(units) from subject_usage where customer_id = ? and window_key = ?) as seat_n`,
       [
         customerId,
         day,
@@ -44,13 +45,16 @@ export async function readUsageAccount(
         ...unpooled,
         customerId,
         sql.date(start),
+        customerId,
+        seatWindowKey(start),
       ],
     ),
     readDrawableLedger(sql, customerId, at),
     readSeatPool(sql, customerId, terms),
   ]);
-  // What seats paid is not the account's: it uses none of the included credits.
-  const used = num(totals?.days_n) - num(totals?.before_n) - seatPaid(seatPool);
+  // What seats paid is not the account's: it uses none of the included credits. Read from the period's
+  // seat counter whatever the plan is now, so a change to a plan whose seats carry none moves nothing back.
+  const used = num(totals?.days_n) - num(totals?.before_n) - num(totals?.seat_n);
   // Grants drawn earlier this period may have expired since: what they paid still is not overage.
   const prepaid = num(totals?.prepaid_n);
   return {
@@ -77,4 +81,16 @@ export async function readSeatPool(
     [customerId, seatWindowKey(terms.periodStart)],
   );
   return { ...terms.seatPool, drawn: new Map(rows.map((r) => [r.subject, num(r.units)])) };
+}
+
+/**
+ * What the period's seats paid, whatever the plan is now: a change to a plan whose seats carry no credits
+ * mid-period leaves what they paid out of the account's pool all the same.
+ */
+export async function seatPaidInPeriod(sql: Sql, customerId: string, periodStart: Date): Promise<number> {
+  const [row] = await sql.run<{ n: unknown }>(
+    `select sum(units) as n from subject_usage where customer_id = ? and window_key = ?`,
+    [customerId, seatWindowKey(periodStart)],
+  );
+  return num(row?.n);
 }

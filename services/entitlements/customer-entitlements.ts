@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/core';
 import { allowanceUsedSince } from '../../db/daily-usage';
 import { countersFor } from '../../db/usage-counters';
 import type { AccountRef } from '../../domain/access';
-import { readSeatPool } from '../../db/credit-account';
+import { readSeatPool, seatPaidInPeriod } from '../../db/credit-account';
 import { sqlFor } from '../../db/raw-sql';
-import { seatPaid, seatPoolTerms, type SeatPool } from '../../domain/credit-usage';
+import { seatPoolTerms, type SeatPool } from '../../domain/credit-usage';
 import {
   checkEntitlement,
   INCLUDED_CREDITS,
@@ -46,8 +46,14 @@ async function usedOf(em: EntityManager, access: Access, e: Entitlement, now: Da
   const used = await counters.snapshot(`allowance:${customerId}:${e.usageType}:${from}`, () =>
     allowanceUsedSince(em, customerId, from, e.usageType),
   );
-  // What the period's seats paid uses none of the included credits.
-  return e.feature === INCLUDED_CREDITS ? used - seatPaid(await seatPoolOf(em, access)) : used;
+  if (e.feature !== INCLUDED_CREDITS) return used;
+  // What the period's seats paid uses none of the included credits (memoised as the allowance is).
+  const periodStart = periodStartOf(access);
+  if (!periodStart) return used;
+  const seatPaid = await counters.snapshot(`seat-paid:${customerId}:${periodStart.toISOString()}`, () =>
+    seatPaidInPeriod(sqlFor(em), customerId, periodStart),
+  );
+  return used - seatPaid;
 }
 
 /** The period's seat credits and what each holder drew (domain/credit-usage.ts SeatPool), or null. */

@@ -1,9 +1,8 @@
 import { effectiveRateCard, unpooledTypes } from '../../domain/rate-card';
 import { periodCost } from '../rate-cards/period-cost';
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { readSeatPool } from '../../db/credit-account';
+import { seatPaidInPeriod } from '../../db/credit-account';
 import { prepaidDrawnSince } from '../../db/credit-ledger';
-import { seatPaid, seatPoolTerms } from '../../domain/credit-usage';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
 import {
@@ -84,22 +83,18 @@ export async function usageSummaryOf(em: EntityManager, access: Access, now: Dat
   );
   // Types the plan's rate card prices by their own lines are outside the credit pool.
   const unpooled = unpooledTypes(plan?.rateCard ?? []);
-  const sub = access.subscription;
-  const seatTerms = plan && sub ? seatPoolTerms(plan.seatCredits, sub.interval, sub.seats) : null;
-  const [prepaid, seats] = customerId
+  const [prepaid, seatPaid] = customerId
     ? await Promise.all([
         prepaidDrawnSince(sqlFor(em), customerId, period.start),
-        readSeatPool(sqlFor(em), customerId, { periodStart: period.start, seatPool: seatTerms }),
+        seatPaidInPeriod(sqlFor(em), customerId, period.start),
       ])
-    : [0, null];
+    : [0, 0];
   const credits = creditsFor({
     tier: access.tier,
     includedCredits: included,
     overagePer1kCents: plan?.overagePer1kCents ?? 0,
     // What seats paid is not the account's: it used none of the included credits.
-    used:
-      sum(Object.fromEntries(Object.entries(month).filter(([type]) => !unpooled.has(type)))) -
-      seatPaid(seats),
+    used: sum(Object.fromEntries(Object.entries(month).filter(([type]) => !unpooled.has(type)))) - seatPaid,
     prepaid,
   });
   const lines = effectiveRateCard(plan?.rateCard ?? [], included, plan?.overagePer1kCents ?? 0);

@@ -145,6 +145,34 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats with credits of their ow
     ).toMatchObject({ used: 110, limit: 1000 });
   });
 
+  it("keeps what seats paid out of the account's pool after a change to a plan whose seats carry none", async () => {
+    const c = await team(await seatPlan({ perSeat: 100, included: 1000, prepaidOnly: false }), 2);
+    expect((await c.report([{ id: 'a1', quantity: 60, subject: 'user:ann' }])).body).toMatchObject({
+      accepted: 1,
+    });
+    // Mid-period, the subscription moves to a plan whose seats carry no credits (a new version, say).
+    const plain = await seatPlan({ perSeat: 0, included: 1000, prepaidOnly: false });
+    const em = db.orm.em.fork();
+    const to = await em.findOneOrFail(Plan, { code: plain });
+    await em.nativeUpdate(Subscription, { customer: c.id }, { plan: to.id, tier: plain });
+    // Written behind the APIs' backs, as another process would: their two-second memos of access lapse.
+    await new Promise((r) => setTimeout(r, 2_100));
+    expect((await c.report([{ id: 'a2', quantity: 10, subject: 'user:ann' }])).body).toMatchObject({
+      accepted: 1,
+    });
+
+    // The seat paid the first 60 this period: only the 10 since are the account's.
+    expect(await paidAhead(c.id)).toEqual({ a1: 60, a2: 0 });
+    const credits = await c.own('GET', '/billing/credits');
+    expect(credits.body.seats).toBeNull();
+    expect(credits.body.included).toMatchObject({ credits: 1000, used: 10, remaining: 990 });
+    expect((await c.own('GET', '/billing/usage')).body.credits).toMatchObject({ used: 10, remaining: 990 });
+    const entitlements = await c.own('GET', '/entitlements');
+    expect(
+      (entitlements.body.entitlements as { feature: string }[]).find((e) => e.feature === 'credits'),
+    ).toMatchObject({ used: 10, limit: 1000 });
+  });
+
   it('on a prepaid-only plan a seat lets its holder through after the account is spent, and no one else', async () => {
     const c = await team(await seatPlan({ perSeat: 100, included: 0, prepaidOnly: true }), 2);
     const res = await c.report([
