@@ -205,21 +205,18 @@ export function invoicesIssuedBetween(
   );
 }
 
+/** One usage event as an evidence pack lists it. */
+export interface PeriodEvent {
+  eventId: string;
+  type: string;
+  quantity: number;
+  paidAhead: number;
+  occurredAt: Date;
+  subject: string | null;
+}
+
 /** Every event a period's rollups summed, in id order: the list an evidence pack carries whole. */
-export async function periodEvents(
-  sql: Sql,
-  customerId: string,
-  periodStart: Date,
-): Promise<
-  {
-    eventId: string;
-    type: string;
-    quantity: number;
-    paidAhead: number;
-    occurredAt: Date;
-    subject: string | null;
-  }[]
-> {
+export async function periodEvents(sql: Sql, customerId: string, periodStart: Date): Promise<PeriodEvent[]> {
   const rows = await sql.read<Record<string, unknown>>(
     `select e.event_id, e.type, e.quantity, e.prepaid, e.occurred_at, e.subject from usage_events e
         join usage_rollups r on r.id = e.rollup_id

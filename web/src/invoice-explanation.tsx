@@ -1,9 +1,8 @@
-import { useState } from 'react';
-import { type AdminInvoiceExplanation, type ApiError, download, type InvoiceExplanation } from './api/client';
-import { ErrorNotice, Loaded, Notice, Table } from './components';
+import { type AdminInvoiceExplanation, type InvoiceExplanation } from './api/client';
+import { Loaded, Notice, Table } from './components';
 import { useLoad } from './data';
 import { count, date, money } from './format';
-import { saveFile } from './save-file';
+import { DownloadButton } from './download-button';
 
 type Explanation = InvoiceExplanation | AdminInvoiceExplanation;
 type Line = InvoiceExplanation['lines'][number];
@@ -146,47 +145,6 @@ function Summary({ explanation: e }: { explanation: Explanation }) {
         ? 'Every line recomputes to what was billed.'
         : `Every line recomputed comes to what was billed; ${plural(asIssued, 'line is', 'lines are')} shown as issued.`}
     </p>
-  );
-}
-
-/** A file the API makes, saved under `name`; `text` is what the button says, `label` what it says to a reader. */
-function DownloadButton({
-  path,
-  name,
-  text,
-  label,
-}: {
-  path: string;
-  name: string;
-  text: string;
-  label: string;
-}) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      saveFile(await download(path), name);
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      <button
-        type="button"
-        className="secondary small"
-        onClick={() => void save()}
-        disabled={busy}
-        aria-label={label}
-      >
-        {busy ? 'Downloading…' : text}
-      </button>
-      {error && <ErrorNotice error={error} />}
-    </>
   );
 }
 

@@ -1,20 +1,12 @@
 import type { Config } from '../../../config/env';
+import type { PeriodEvent } from '../../../db/invoice-lineage';
 import type { InvoiceExplanation } from '../../../services/invoices/explain-invoice';
 import { zipArchive } from '../../../services/invoices/zip-archive';
 import { csvCell } from '../../../services/admin-lists/export-customers';
 import { invoiceExplanationCsv } from '../invoices/explain-dto';
 import { adminInvoiceExplanationDto } from './explain-dto';
 
-type Event = {
-  eventId: string;
-  type: string;
-  quantity: number;
-  paidAhead: number;
-  occurredAt: Date;
-  subject: string | null;
-};
-
-function eventsCsv(events: readonly Event[]): string {
+function eventsCsv(events: readonly PeriodEvent[]): string {
   const rows = events.map((e) =>
     [e.eventId, e.type, String(e.quantity), String(e.paidAhead), e.occurredAt.toISOString(), e.subject]
       .map(csvCell)
@@ -44,7 +36,7 @@ function readme(e: InvoiceExplanation): string {
  * A dispute's evidence pack: the explanation as JSON and CSV and every event behind it, in one ZIP whose
  * files are stamped with the invoice's date (the same invoice gives the same bytes until it changes).
  */
-export function evidencePack(e: InvoiceExplanation, events: readonly Event[], config: Config): Buffer {
+export function evidencePack(e: InvoiceExplanation, events: readonly PeriodEvent[], config: Config): Buffer {
   const json = JSON.stringify(adminInvoiceExplanationDto(e, config), null, 2);
   return zipArchive(
     [

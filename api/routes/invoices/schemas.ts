@@ -94,16 +94,8 @@ export const explainQuery = z
   })
   .strict();
 
-const explainedLine = z.object({
-  /** plan: a period's fee; usage: metered usage; proration: a change's share of a period; one_time: an item. */
-  kind: z.enum(['plan', 'usage', 'proration', 'one_time']),
-  description: z.string(),
-  quantity: z.number().int(),
-  amount_cents: cents,
-  discount_cents: cents,
-  tax_cents: cents,
-  period_start: timestamp,
-  period_end: timestamp,
+/** An issued line: what the upcoming invoice's lines say, with what bills it, its inputs and the check. */
+const explainedLine = upcomingLine.extend({
   /** The plan version whose price the line bills; null for a one-off item. */
   plan: z
     .object({

@@ -1,6 +1,6 @@
 import { Fragment, useState } from 'react';
-import { api, type ApiError, call, download, type Invoice } from '../api/client';
-import { Empty, ErrorNotice, Loaded, Page, Table } from '../components';
+import { api, call, type Invoice } from '../api/client';
+import { Empty, Loaded, Page, Table } from '../components';
 import { RowAction } from '../form-kit';
 import { ExplainedInvoice } from '../invoice-explanation';
 import { UpcomingInvoice } from '../upcoming-invoice';
@@ -8,7 +8,7 @@ import { OwnCommitment } from '../own-commitment';
 import { OwnPrepaidCommits } from '../own-prepaid-commits';
 import { useLoad } from '../data';
 import { date, money } from '../format';
-import { saveFile } from '../save-file';
+import { DownloadButton } from '../download-button';
 
 const LABEL: Record<string, string> = {
   paid: 'Paid',
@@ -19,34 +19,14 @@ const LABEL: Record<string, string> = {
 };
 
 function PdfButton({ invoice }: { invoice: Invoice }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-  const name = `invoice-${invoice.number ?? invoice.id}.pdf`;
-  const save = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const blob = await download(`/api/v1/billing/invoice/${encodeURIComponent(invoice.id)}/pdf`);
-      saveFile(blob, name);
-    } catch (err) {
-      setError(err as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const label = invoice.number ?? invoice.id;
   return (
-    <>
-      <button
-        type="button"
-        className="secondary small"
-        onClick={() => void save()}
-        disabled={busy}
-        aria-label={`Download PDF of invoice ${invoice.number ?? invoice.id}`}
-      >
-        {busy ? 'Downloading…' : 'PDF'}
-      </button>
-      {error && <ErrorNotice error={error} />}
-    </>
+    <DownloadButton
+      path={`/api/v1/billing/invoice/${encodeURIComponent(invoice.id)}/pdf`}
+      name={`invoice-${label}.pdf`}
+      text="PDF"
+      label={`Download PDF of invoice ${label}`}
+    />
   );
 }
 
