@@ -1,7 +1,26 @@
 import type Stripe from 'stripe';
 import type { IssuedLine } from '../../domain/invoice-explain';
 import { expandableId } from './expandable-id';
-import { iso, isProration, priceOf, sum } from './upcoming-invoice';
+
+export const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+export const sum = (xs: { amount: number }[] | null | undefined) =>
+  (xs ?? []).reduce((s, x) => s + x.amount, 0);
+
+/** The price a preview line bills, whichever of Stripe's shapes names it. */
+function priceOf(line: Stripe.InvoiceLineItem): string | null {
+  const legacy = (line as unknown as { price?: string | { id: string } | null }).price;
+  return expandableId(line.pricing?.price_details?.price ?? legacy ?? null);
+}
+
+/** Whether Stripe marks the line a proration (on its subscription item or its invoice item). */
+function isProration(line: Stripe.InvoiceLineItem): boolean {
+  const parent = line.parent;
+  return Boolean(
+    parent?.subscription_item_details?.proration ??
+    parent?.invoice_item_details?.proration ??
+    (line as unknown as { proration?: boolean }).proration,
+  );
+}
 
 /** An issued invoice's lines as the engine explains them, with the Stripe ids each names. */
 export function issuedLinesOf(lines: readonly Stripe.InvoiceLineItem[]): IssuedLine[] {
