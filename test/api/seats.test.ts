@@ -387,6 +387,31 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
         field,
       });
     }
+    // Credits per seat: a whole number of units a month, from none up to a billion; the field at fault named.
+    const creditCases: [unknown, number, string | undefined][] = [
+      [-1, 400, 'body.seats.credits_per_seat'],
+      [1.5, 400, 'body.seats.credits_per_seat'],
+      [1e10, 400, 'body.seats.credits_per_seat'],
+      ['10', 400, 'body.seats.credits_per_seat'],
+      [null, 400, 'body.seats.credits_per_seat'],
+      [Number.MAX_SAFE_INTEGER + 2, 400, 'body.seats.credits_per_seat'],
+      [1_000_000_000, 201, undefined],
+      [0, 201, undefined],
+    ];
+    for (const [i, [credits, status, field]] of creditCases.entries()) {
+      const r = await adminCall('POST', '/subscriptions/plans', {
+        id: `seat-credits-${i}-${dialect}`,
+        display_name: 'Seat credits',
+        price_monthly_cents: 1500,
+        seats: { min: 1, max: 50, credits_per_seat: credits },
+      });
+      expect({ credits, status: r.status, field: r.body.error?.details?.field }).toEqual({
+        credits,
+        status,
+        field,
+      });
+      if (status === 201) expect(r.body.seats).toMatchObject({ credits_per_seat: credits });
+    }
     // A customer on a plan not priced per seat cannot change seats; one without a plan has none to change.
     const none = await stack.api.request('POST', '/api/v1/billing/subscription/seats', {
       token: who.token,
