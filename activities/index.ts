@@ -1,6 +1,7 @@
 import { recordAccessSyncFailures } from './access-sync-failures';
 import { createCommitmentActivities } from './commitments';
 import { createPrepaidCommitActivities } from './prepaid-commits';
+import { createPlanMigrationActivities } from './plan-migration';
 import { createCreditActivities } from './credits';
 import { createCreditHousekeepingActivities } from './credits/housekeeping';
 import { createCustomerActivities } from './db/customers';
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCreditHousekeepingActivities(deps),
     ...createCommitmentActivities(deps),
     ...createPrepaidCommitActivities(deps),
+    ...createPlanMigrationActivities(deps),
     ...createRetentionActivities(deps),
     ...lago,
     ...createKeycloakActivities(deps),

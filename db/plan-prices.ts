@@ -1,7 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from './entities';
 import { billsUsage, type RateLine } from '../domain/rate-card';
 import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency/plan-terms';
+import type { BillingInterval } from '../domain/billing-cycle';
+import { conflict } from '../domain/errors';
+import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../domain/seats';
 import { sqlFor } from './raw-sql';
 
 export interface PlanCyclePrices {
@@ -32,6 +36,55 @@ export function pricesFor(plan: Plan, interval: 'month' | 'year', currency = pla
     amountCents: (yearly ? terms.priceYearlyCents : terms.priceMonthlyCents) ?? null,
     synced: priceId !== null && (!billsUsage(terms) || usagePriceId !== null),
   };
+}
+
+export interface PlanPrice {
+  plan: Plan;
+  priceId: string;
+  /** The metered price billing overage for this cycle; null when the plan bills none. */
+  usagePriceId: string | null;
+  amountCents: number;
+  interval: BillingInterval;
+  /** The currency `amountCents` and both prices are in. */
+  currency: string;
+}
+
+/**
+ * The changePlan Update's arguments for moving a subscription onto `price` now or at period end. A
+ * repeatable action (a migration) passes its own request id, so a second run changes nothing twice.
+ */
+export function planChangeRequest(
+  price: PlanPrice,
+  when: 'now' | 'period_end',
+  requestId: string = randomUUID(),
+  promotionCodeId: string | null = null,
+) {
+  return {
+    ...(promotionCodeId ? { promotionCodeId } : {}),
+    planCode: price.plan.code,
+    planId: price.plan.id,
+    priceId: price.priceId,
+    usagePriceId: price.usagePriceId,
+    amountCents: price.amountCents,
+    interval: price.interval,
+    when,
+    requestId,
+  };
+}
+
+/**
+ * The plan's price for the seats the subscription holds: a plan priced per seat bills its price for each.
+ * A change between a plan priced per seat and one that is not, or to a range the seats do not fit, is
+ * refused (409, the reason's code, field `tierId`).
+ */
+export function priceForSeats(
+  price: PlanPrice,
+  sub: { seats: number; plan: Parameters<typeof seatTermsOf>[0] },
+): PlanPrice {
+  const to = seatTermsOf(price.plan);
+  const problem = seatPlanChangeProblem(seatTermsOf(sub.plan), to, sub.seats);
+  if (problem) throw conflict(problem.code, problem.message, { field: 'tierId', seats: sub.seats });
+  return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats, to.tiers) } : price;
 }
 
 /** The plan version a Stripe plan price belongs to, the interval it bills and its currency. */

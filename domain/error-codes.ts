@@ -92,6 +92,7 @@ export const ERROR_CODES = {
     meaning: 'No such customer, or the caller is not a customer yet',
   },
   user_not_found: { kinds: ['not_found'], meaning: 'No such user' },
+  migration_not_found: { kinds: ['not_found'], meaning: 'No such plan migration' },
   subscription_not_found: { kinds: ['not_found'], meaning: 'No such (live) subscription' },
   invoice_not_found: { kinds: ['not_found'], meaning: 'No such invoice among those the caller may see' },
   no_upcoming_invoice: {
@@ -254,6 +255,10 @@ export const ERROR_CODES = {
     kinds: ['invalid'],
     meaning:
       'Calendar billing cannot hold its anchor on this plan (the trial tier, or a trial paused for want of a card)',
+  },
+  migration_in_progress: {
+    kinds: ['conflict'],
+    meaning: 'A migration of this plan is still running: one at a time',
   },
   anchor_needs_period_end: {
     kinds: ['conflict'],

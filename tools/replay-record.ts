@@ -35,6 +35,7 @@ export const SCENARIOS = [
   'test/api/seats.test.ts',
   'test/api/commitments.test.ts',
   'test/api/prepaid-commits.test.ts',
+  'test/api/plan-migration.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

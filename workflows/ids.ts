@@ -46,6 +46,8 @@ export const workflowIds = {
   /** An invoice's lines read for its explanation: a read, each request its own short run. */
   invoiceLines: (stripeInvoiceId: string, requestId: string) =>
     `invoice-lines-${stripeInvoiceId}-${requestId}`,
+  /** One migration of a plan at a time: a second start while one runs is refused. */
+  planMigration: (planCode: string) => `plan-migration-${planCode}`,
   /** A credit pack's Checkout page: one run per request, as for a card. */
   creditCheckout: (customerId: string, requestId: string) => `credit-checkout-${customerId}-${requestId}`,
   /** A paid Checkout session grants once: every event of it finds this run, or its result. */

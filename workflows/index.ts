@@ -26,5 +26,6 @@ export { retentionWorkflow } from './retention';
 export { subscriptionWorkflow } from './subscription';
 export { upcomingInvoiceWorkflow } from './upcoming-invoice';
 export { invoiceLinesWorkflow } from './invoice-lines';
+export { planMigrationWorkflow } from './plan-migration';
 export { usageRollupWorkflow } from './usage-rollup';
 export { webhookDispatchWorkflow, webhookQueueWorkflow, webhookRedeliveryWorkflow } from './webhooks';

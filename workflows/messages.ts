@@ -197,3 +197,12 @@ export interface UsageRollupTotals {
   lastError?: string;
 }
 export const usageRollupStatus = defineQuery<UsageRollupTotals>('usageRollupStatus');
+
+/** Where a plan migration has got to (its `planMigrationProgress` query), counted over all its runs. */
+export interface PlanMigrationTotals {
+  moved: number;
+  failed: number;
+  /** The last subscription id handled: the next page starts after it. */
+  afterId: string | null;
+}
+export const planMigrationProgress = defineQuery<PlanMigrationTotals>('planMigrationProgress');

@@ -9,6 +9,7 @@ import { AuditEntrySchema } from './audit-entry';
 import { ChargeSchema } from './charge';
 import { CommitmentPeriodSchema, CommitmentSchema } from './commitment';
 import { PrepaidCommitSchema } from './prepaid-commit';
+import { PlanMigrationItemSchema, PlanMigrationSchema } from './plan-migration';
 import { CreditNoteSchema } from './credit-note';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
@@ -45,6 +46,7 @@ export * from './audit-entry';
 export * from './charge';
 export * from './commitment';
 export * from './prepaid-commit';
+export * from './plan-migration';
 export * from './credit-note';
 export * from './customer';
 export * from './daily-usage';
@@ -112,4 +114,6 @@ export const entities = [
   CommitmentSchema,
   CommitmentPeriodSchema,
   PrepaidCommitSchema,
+  PlanMigrationSchema,
+  PlanMigrationItemSchema,
 ];

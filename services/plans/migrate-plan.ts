@@ -1,21 +1,23 @@
-import { Plan, Subscription } from '../../db/entities';
-import { pricesFor } from '../../db/plan-prices';
-import { AppError, notFound } from '../../domain/errors';
-import type { Identity } from '../../domain/identity';
-import { FINAL_STATUSES } from '../../domain/subscription-status';
-import { workflowIds } from '../../workflows/ids';
-import { changePlan } from '../../workflows/messages';
-import type { CoreDeps } from '../deps';
-import { planChangeRequest, priceForSeats } from '../subscriptions/plan-price';
-import { callWorkflow } from '../temporal/gateway';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Plan, PlanMigration } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
+import { newId } from '../../db/ids';
+import { countMigrationCandidates, migrationCounts, migrationItems } from '../../db/plan-migrations';
+import { AppError, conflict, notFound } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import { migrationProgress } from '../../domain/plan-migration';
+import { workflowIds } from '../../workflows/ids';
+import type { CoreDeps } from '../deps';
+import { callWorkflow } from '../temporal/gateway';
+import { workflowType } from '../temporal/workflow-type';
 
 /**
- * Moves grandfathered subscribers of older versions onto the current one, through each subscription's
- * workflow (at their period end unless asked otherwise). Repeatable: a subscriber already on the current
- * price is rejected by its workflow's validator and reported, not changed twice. Audited as one entry.
+ * Starts moving a plan's subscribers of older versions onto its current version, as a durable workflow
+ * (workflows/plan-migration.ts): batched, paced for Stripe, resumable, each subscription moved through its
+ * own workflow (at period end unless asked otherwise). One migration of a plan runs at a time; a
+ * subscriber already on the current price is refused by its workflow and reported, never changed twice.
  */
-export async function migratePlan(
+export async function startPlanMigration(
   deps: CoreDeps,
   identity: Identity,
   planCode: string,
@@ -24,55 +26,80 @@ export async function migratePlan(
   const em = deps.orm.em.fork();
   const current = await em.findOne(Plan, { code: planCode, isCurrent: true });
   if (!current) throw notFound('plan', planCode);
-  const subs = await em.find(
-    Subscription,
-    {
-      tier: planCode,
-      plan: { version: { $lt: current.version } },
-      status: { $nin: [...FINAL_STATUSES] },
-    },
-    { populate: ['plan'] },
-  );
-  const migrated: string[] = [];
-  const failed: { subscriptionId: string; reason: string }[] = [];
-  for (const sub of subs) {
-    const { priceId, usagePriceId, amountCents, synced } = pricesFor(current, sub.interval, sub.currency);
-    if (!synced || !priceId || amountCents == null) {
-      failed.push({ subscriptionId: sub.id, reason: 'plan_not_synced' });
-      continue;
-    }
-    try {
-      // On a plan priced per seat the subscription's seats move with it (refused when they no longer fit).
-      const price = priceForSeats(
-        { plan: current, priceId, usagePriceId, amountCents, interval: sub.interval, currency: sub.currency },
-        sub,
-      );
-      await callWorkflow(deps, () =>
-        deps.temporal.workflow.getHandle(workflowIds.subscription(sub.id)).executeUpdate(changePlan, {
-          args: [planChangeRequest(price, body.when, `migrate:${sub.id}:v${current.version}`)],
-        }),
-      );
-      migrated.push(sub.id);
-    } catch (err) {
-      failed.push({
-        subscriptionId: sub.id,
-        reason: err instanceof AppError ? err.message : 'workflow_unreachable',
-      });
-    }
-  }
+  const migration = em.create(PlanMigration, {
+    id: newId('pmig'),
+    planCode,
+    toVersion: current.version,
+    when: body.when,
+    status: 'running',
+    candidates: await countMigrationCandidates(em, planCode, current.version),
+    startedById: identity.sub,
+    startedByEmail: identity.email,
+  });
   recordAudit(em, {
     actor: identity,
     action: 'plan.migrate',
     entityType: 'plan',
-    entityId: current.code,
-    before: { subscriptions: subs.map((s) => ({ id: s.id, version: s.plan.version })) },
-    after: { version: current.version, when: body.when, migrated, failed: failed.map(failureImage) },
+    entityId: planCode,
+    after: {
+      migration_id: migration.id,
+      version: current.version,
+      when: body.when,
+      candidates: migration.candidates,
+    },
   });
+  // Stored before the start, so the run's last step always finds it; taken back if the start is refused.
   await em.flush();
-  return { planCode: current.code, version: current.version, when: body.when, migrated, failed };
+  try {
+    await callWorkflow(deps, () =>
+      deps.temporal.workflow.start(workflowType('planMigrationWorkflow'), {
+        workflowId: workflowIds.planMigration(planCode),
+        taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+        args: [{ migrationId: migration.id, planCode, toVersion: current.version, when: body.when }],
+      }),
+    );
+  } catch (err) {
+    // Refused or never sent (Temporal or the worker missing): nothing runs, so nothing is kept. A start
+    // that timed out may have happened, and keeps its row for the run to finish.
+    const nothingStarted =
+      err instanceof WorkflowExecutionAlreadyStartedError ||
+      (err instanceof AppError && err.kind === 'unavailable');
+    if (nothingStarted) await em.nativeDelete(PlanMigration, { id: migration.id });
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw conflict('migration_in_progress', `A migration of "${planCode}" is still running`, {
+        field: 'plan_id',
+      });
+    }
+    throw err;
+  }
+  return { ...migration, progress: migrationProgress(migration.candidates, 0, 0) };
 }
 
-/** A subscription the migration could not move, as the audit entry has always stored it. */
-function failureImage(f: { subscriptionId: string; reason: string }) {
-  return { subscription_id: f.subscriptionId, reason: f.reason };
+/**
+ * A migration's progress and report: how many moved and failed of how many, and a page of its
+ * subscriptions (each with its versions, prices and, for a failure, why).
+ */
+export async function planMigrationReport(
+  deps: Pick<CoreDeps, 'orm'>,
+  migrationId: string,
+  page: { outcome?: 'moved' | 'failed'; after?: string; limit: number },
+) {
+  const em = deps.orm.em.fork();
+  const migration = await em.findOne(PlanMigration, migrationId);
+  if (!migration) throw notFound('migration', migrationId);
+  const [counts, items] = await Promise.all([
+    migrationCounts(em, migrationId),
+    migrationItems(em, migrationId, {
+      ...(page.outcome ? { outcome: page.outcome } : {}),
+      afterId: page.after ?? null,
+      limit: page.limit + 1,
+    }),
+  ]);
+  const more = items.length > page.limit;
+  return {
+    ...migration,
+    progress: migrationProgress(migration.candidates, counts.moved, counts.failed),
+    items: items.slice(0, page.limit),
+    nextCursor: more ? (items[page.limit - 1]?.subscriptionId ?? null) : null,
+  };
 }

@@ -21,7 +21,8 @@ import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { prorationPreview, refuseCouponNotForPlan } from './change-plan';
 import { findLiveSubscription } from './live-subscription';
-import { changeTiming, planChangeRequest, priceForSeats, resolvePlanPrice } from './plan-price';
+import { planChangeRequest, priceForSeats } from '../../db/plan-prices';
+import { changeTiming, resolvePlanPrice } from './plan-price';
 
 type When = 'now' | 'period_end';
 

@@ -10,13 +10,8 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import {
-  changeTiming,
-  planChangeRequest,
-  priceForSeats,
-  resolvePlanPrice,
-  type PlanPrice,
-} from './plan-price';
+import { planChangeRequest, priceForSeats, type PlanPrice } from '../../db/plan-prices';
+import { changeTiming, resolvePlanPrice } from './plan-price';
 import { CouponRow, type Subscription } from '../../db/entities';
 
 export interface PlanChangeAsk {

@@ -7,7 +7,8 @@ import { changePlan } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { planChangeRequest, priceForSeats, resolvePlanPrice } from './plan-price';
+import { planChangeRequest, priceForSeats } from '../../db/plan-prices';
+import { resolvePlanPrice } from './plan-price';
 
 /**
  * Picks the plan a trial-tier trial becomes on day 7. The workflow keeps it as the subscription's pending

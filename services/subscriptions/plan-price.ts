@@ -1,46 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { Plan } from '../../db/entities';
-import { pricesFor } from '../../db/plan-prices';
-import { intervalOf, type BillingCycle, type BillingInterval } from '../../domain/billing-cycle';
+import { pricesFor, type PlanPrice } from '../../db/plan-prices';
+import { intervalOf, type BillingCycle } from '../../domain/billing-cycle';
 import { AppError, conflict } from '../../domain/errors';
 import { planChangeNowRefusal, planChangeTiming, type SubscriptionTerms } from '../../domain/plan-change';
 import { offeredCurrencies, termsIn } from '../../domain/currency/plan-terms';
-import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../../domain/seats';
-
-export interface PlanPrice {
-  plan: Plan;
-  priceId: string;
-  /** The metered price billing overage for this cycle; null when the plan bills none. */
-  usagePriceId: string | null;
-  amountCents: number;
-  interval: BillingInterval;
-  /** The currency `amountCents` and both prices are in. */
-  currency: string;
-}
-
-/**
- * The changePlan Update's arguments for moving a subscription onto `price` now or at period end. A
- * repeatable action (a migration) passes its own request id, so a second run changes nothing twice.
- */
-export function planChangeRequest(
-  price: PlanPrice,
-  when: 'now' | 'period_end',
-  requestId: string = randomUUID(),
-  promotionCodeId: string | null = null,
-) {
-  return {
-    ...(promotionCodeId ? { promotionCodeId } : {}),
-    planCode: price.plan.code,
-    planId: price.plan.id,
-    priceId: price.priceId,
-    usagePriceId: price.usagePriceId,
-    amountCents: price.amountCents,
-    interval: price.interval,
-    when,
-    requestId,
-  };
-}
 
 /** The current version of a plan and its Stripe price for the billing cycle, in a currency it is sold in. */
 export async function resolvePlanPrice(
@@ -96,19 +60,4 @@ export function changeTiming(
   const refusal = planChangeNowRefusal(sub, price, asked);
   if (refusal) throw conflict('anchor_needs_period_end', refusal, { field: 'when' });
   return planChangeTiming(sub, price, asked);
-}
-
-/**
- * The plan's price for the seats the subscription holds: a plan priced per seat bills its price for each.
- * A change between a plan priced per seat and one that is not, or to a range the seats do not fit, is
- * refused (409, the reason's code, field `tierId`).
- */
-export function priceForSeats(
-  price: PlanPrice,
-  sub: { seats: number; plan: Parameters<typeof seatTermsOf>[0] },
-): PlanPrice {
-  const to = seatTermsOf(price.plan);
-  const problem = seatPlanChangeProblem(seatTermsOf(sub.plan), to, sub.seats);
-  if (problem) throw conflict(problem.code, problem.message, { field: 'tierId', seats: sub.seats });
-  return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats, to.tiers) } : price;
 }

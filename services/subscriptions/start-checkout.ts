@@ -18,7 +18,8 @@ import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 import { ownLiveSubscription } from './live-subscription';
-import { resolvePlanPrice, type PlanPrice } from './plan-price';
+import type { PlanPrice } from '../../db/plan-prices';
+import { resolvePlanPrice } from './plan-price';
 import { promotionCodeFor } from '../coupons/coupons';
 import { checkoutCurrency } from '../../domain/currency/checkout';
 import {

@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/orm';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
 import { waitUntil } from '../helpers/eventually';
+import { migrateAndWait } from '../helpers/plan-migration';
 import { expectRefusals, type Refusal } from '../helpers/refusals';
 
 describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
@@ -237,11 +238,27 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('seats (%s)', (dialect) => {
     });
     expect(v2.body).toMatchObject({ version: 2, grandfathered_subscribers: 2 });
     await syncCatalog(stack.stripe, stack.db.orm);
-    const migrated = await adminCall('POST', `/subscriptions/plans/${code}/migrate`, { when: 'period_end' });
-    expect(migrated.body).toMatchObject({ version: 2, migrated: [fits.active.subscription_id] });
-    expect(migrated.body.failed).toEqual([
-      { subscription_id: tooMany.active.subscription_id, reason: expect.stringMatching(/seat/i) },
-    ]);
+    const report = await migrateAndWait(adminCall, code, { when: 'period_end' });
+    expect(report).toMatchObject({
+      version: 2,
+      progress: { candidates: 2, moved: 1, failed: 1, percent: 100 },
+    });
+    expect(report.subscriptions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          subscription_id: fits.active.subscription_id,
+          outcome: 'moved',
+          result: 'scheduled',
+          amount_cents: 4500,
+          new_amount_cents: 6000,
+        }),
+        expect.objectContaining({
+          subscription_id: tooMany.active.subscription_id,
+          outcome: 'failed',
+          reason: expect.stringMatching(/seat/i),
+        }),
+      ]),
+    );
     // The change waiting for the period end prices every seat, not one.
     const pending = await waitUntil(
       fits.getSub,

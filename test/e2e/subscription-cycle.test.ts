@@ -1,3 +1,4 @@
+import { migrateAndWait } from '../helpers/plan-migration';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type Stripe from 'stripe';
 import { Notification, Plan } from '../../db/entities';
@@ -248,15 +249,13 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     expect((await getSub()).body.amount_cents).toBe(4900);
 
     // Migrating now (period-end switches run on the workflow's timer, covered by the time-skipping tests).
-    const migrated = await api.request('POST', '/api/v1/subscriptions/plans/professional/migrate', {
-      token: admin,
-      body: { when: 'now' },
-    });
-    expect(migrated.body).toMatchObject({
-      version: 2,
-      migrated: [checkout.body.subscription_id],
-      failed: [],
-    });
+    const adminCall = (method: string, path: string, body?: unknown) =>
+      api.request(method, `/api/v1${path}`, { token: admin, body });
+    const migrated = await migrateAndWait(adminCall, 'professional', { when: 'now' });
+    expect(migrated).toMatchObject({ version: 2, progress: { candidates: 1, moved: 1, failed: 0 } });
+    expect(migrated.subscriptions).toEqual([
+      expect.objectContaining({ subscription_id: checkout.body.subscription_id, result: 'applied' }),
+    ]);
     const moved = await eventually(
       getSub,
       (r) => r.body?.amount_cents === 5900,
@@ -267,11 +266,8 @@ describe('checkout → payment → subscription → renewal → failed payment, 
     expect((await handle.query(subscriptionState)).priceId).toBe(v2.stripePriceMonthlyId);
 
     // A second migration finds nobody left on the old version.
-    const again = await api.request('POST', '/api/v1/subscriptions/plans/professional/migrate', {
-      token: admin,
-      body: {},
-    });
-    expect(again.body).toMatchObject({ migrated: [], failed: [] });
+    const again = await migrateAndWait(adminCall, 'professional', {});
+    expect(again).toMatchObject({ progress: { candidates: 0, moved: 0, failed: 0, percent: 100 } });
   });
 
   it('invoices usage beyond the included credits on the renewal, through the metered price', async () => {

@@ -3,13 +3,20 @@ import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
 import { pricedIn } from '../../../services/plans/list-plans';
-import { migratePlan } from '../../../services/plans/migrate-plan';
+import { planMigrationReport, startPlanMigration } from '../../../services/plans/migrate-plan';
 import { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
 import { requestCatalogSync } from '../../../services/plans/sync-catalog';
 import { migrationDto, migrationPreviewDto, planDto, planVersionDto } from './dto';
-import type { createPlanBody, migratePlanBody, planParams, updatePlanBody } from './schemas';
+import type {
+  createPlanBody,
+  migratePlanBody,
+  migrationParams,
+  migrationQuery,
+  planParams,
+  updatePlanBody,
+} from './schemas';
 
-type Admin<P, B> = HandlerInput<P, undefined, B, 'admin'>;
+type Admin<P, B, Q = undefined> = HandlerInput<P, Q, B, 'admin'>;
 
 function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
   return {
@@ -107,7 +114,21 @@ export async function migratePlanHandler({
   params,
   body,
 }: Admin<typeof planParams, typeof migratePlanBody>) {
-  return migrationDto(await migratePlan(deps, identity, params.plan_id, body));
+  return migrationDto(await startPlanMigration(deps, identity, params.plan_id, body));
+}
+
+export async function planMigrationHandler({
+  deps,
+  params,
+  query,
+}: Admin<typeof migrationParams, undefined, typeof migrationQuery>) {
+  return migrationDto(
+    await planMigrationReport(deps, params.migration_id, {
+      ...(query.outcome ? { outcome: query.outcome } : {}),
+      ...(query.after ? { after: query.after } : {}),
+      limit: query.limit,
+    }),
+  );
 }
 
 export const listPlanVersionsHandler = async ({ deps }: Admin<undefined, undefined>) =>

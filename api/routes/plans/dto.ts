@@ -5,12 +5,13 @@ import type { EntitlementChange } from '../../../domain/entitlements';
 import { rateCardView } from '../../../domain/rate-card-wire';
 import { entitlementObject } from '../../../integrations/webhooks/objects';
 import type { PricedPlan } from '../../../services/plans/list-plans';
-import type { migratePlan } from '../../../services/plans/migrate-plan';
+import type { planMigrationReport, startPlanMigration } from '../../../services/plans/migrate-plan';
 import type { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
 
 type PlanVersion = Awaited<ReturnType<typeof listPlanVersions>>[number];
 type MigrationPreview = Awaited<ReturnType<typeof migrationPreview>>;
-type Migration = Awaited<ReturnType<typeof migratePlan>>;
+type Migration = Awaited<ReturnType<typeof startPlanMigration>>;
+type MigrationReport = Awaited<ReturnType<typeof planMigrationReport>>;
 
 /**
  * A plan's seat terms as clients read them: each tier band with what one seat in it costs, in the
@@ -124,13 +125,27 @@ export function migrationPreviewDto(m: MigrationPreview) {
   };
 }
 
-/** What a migration moved, and each subscription it could not move with why. */
-export function migrationDto(m: Migration) {
+/** A migration's progress and, from the report, a page of what it did to each subscription. */
+export function migrationDto(m: Migration | MigrationReport) {
   return {
+    migration_id: m.id,
     plan_id: m.planCode,
-    version: m.version,
+    version: m.toVersion,
     when: m.when,
-    migrated: m.migrated,
-    failed: m.failed.map((f) => ({ subscription_id: f.subscriptionId, reason: f.reason })),
+    status: m.status,
+    started_at: m.createdAt.toISOString(),
+    finished_at: m.finishedAt ? m.finishedAt.toISOString() : null,
+    started_by: m.startedByEmail ?? null,
+    progress: m.progress,
+    subscriptions: ('items' in m ? m.items : []).map((i) => ({
+      subscription_id: i.subscriptionId,
+      from_version: i.fromVersion,
+      outcome: i.outcome,
+      result: i.result ?? null,
+      reason: i.reason ?? null,
+      amount_cents: i.amountCents,
+      new_amount_cents: i.newAmountCents ?? null,
+    })),
+    next_cursor: 'nextCursor' in m ? m.nextCursor : null,
   };
 }

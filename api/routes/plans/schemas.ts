@@ -308,12 +308,55 @@ export const updatePlanResponse = planResponse.extend({
 
 export const archivePlanResponse = planResponse.extend({ archived: z.literal(true) });
 
+const migrationId = z
+  .string()
+  .max(40)
+  .regex(/^pmig_[0-9a-z]+$/, 'a migration id (pmig_…)');
+export const migrationParams = z.object({ migration_id: migrationId }).strict();
+
+/** A page of a migration's subscriptions: all, or only those moved or failed, by subscription id. */
+export const migrationQuery = z
+  .object({
+    outcome: z.enum(['moved', 'failed']).optional(),
+    after: z
+      .string()
+      .max(40)
+      .regex(/^[A-Za-z0-9_]+$/, 'a subscription id')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+/** A durable migration: its progress, and (from the report) a page of what it did to each subscription. */
 export const migratePlanResponse = z.object({
+  migration_id: z.string(),
   plan_id: z.string(),
   version: z.number().int().positive(),
   when: z.enum(['period_end', 'now']),
-  migrated: z.array(z.string()),
-  failed: z.array(z.object({ subscription_id: z.string(), reason: z.string() })),
+  status: z.enum(['running', 'completed']),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  started_by: z.string().nullable(),
+  progress: z.object({
+    /** The live subscribers of older versions when it began. */
+    candidates: count,
+    moved: count,
+    failed: count,
+    percent: z.number().int().min(0).max(100),
+  }),
+  subscriptions: z.array(
+    z.object({
+      subscription_id: z.string(),
+      from_version: z.number().int().positive(),
+      outcome: z.enum(['moved', 'failed']),
+      /** A move's result: at period end (`scheduled`) or at once (`applied`). */
+      result: z.enum(['scheduled', 'applied']).nullable(),
+      reason: z.string().nullable(),
+      amount_cents: z.number().int(),
+      new_amount_cents: z.number().int().nullable(),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
 });
 
 export const planVersionsResponse = z.array(

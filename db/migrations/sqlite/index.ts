@@ -38,6 +38,7 @@ import { Migration20261127140000_SubjectBudgets } from './Migration2026112714000
 import { Migration20261127180000_PrepaidCommits } from './Migration20261127180000_PrepaidCommits';
 import { Migration20261127200000_SeatTiers } from './Migration20261127200000_SeatTiers';
 import { Migration20261127230000_SeatCredits } from './Migration20261127230000_SeatCredits';
+import { Migration20261128060000_PlanMigrations } from './Migration20261128060000_PlanMigrations';
 
 /** Applied in this order; add each generated migration here. */
 export const sqliteMigrations: MigrationObject[] = [
@@ -80,4 +81,5 @@ export const sqliteMigrations: MigrationObject[] = [
   { name: 'Migration20261127180000_PrepaidCommits', class: Migration20261127180000_PrepaidCommits },
   { name: 'Migration20261127200000_SeatTiers', class: Migration20261127200000_SeatTiers },
   { name: 'Migration20261127230000_SeatCredits', class: Migration20261127230000_SeatCredits },
+  { name: 'Migration20261128060000_PlanMigrations', class: Migration20261128060000_PlanMigrations },
 ];

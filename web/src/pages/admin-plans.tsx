@@ -14,6 +14,7 @@ import {
   type Bound,
 } from '../form-kit';
 import { PlanCurrencies } from './admin-plan-currencies';
+import { MigrationRun } from './admin-plan-migration';
 
 type Migration = {
   plan_id: string;
@@ -174,6 +175,7 @@ export function AdminPlans() {
     seats_credits: '',
   });
   const [migration, setMigration] = useState<Migration | null>(null);
+  const [runningMigration, setRunningMigration] = useState<string | null>(null);
   const [archiving, setArchiving] = useState<string | null>(null);
   const blank = {
     id: '',
@@ -435,6 +437,14 @@ export function AdminPlans() {
                 .filter((v) => v.id === editing && v.is_current)
                 .map((v) => <PlanCurrencies key={v.plan_version_id} plan={v} onSaved={versions.reload} />)}
 
+            {runningMigration && (
+              <MigrationRun
+                key={runningMigration}
+                migrationId={runningMigration}
+                onFinished={versions.reload}
+              />
+            )}
+
             {migration && (
               <section className="card" aria-labelledby="migration-heading">
                 <h2 id="migration-heading">
@@ -508,7 +518,8 @@ export function AdminPlans() {
                             }),
                           );
                           setMigration(null);
-                          return `${r.migrated.length} moved at their period end, ${r.failed.length} could not be.`;
+                          setRunningMigration(r.migration_id);
+                          return `Migration started: ${count(r.progress.candidates)} subscriber(s) to move at their period end.`;
                         })
                       }
                     >

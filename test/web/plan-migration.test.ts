@@ -1,0 +1,58 @@
+import { syncCatalog } from '../../integrations/stripe/catalog-sync';
+import { workflowIds } from '../../workflows/ids';
+import { screenshot, signInAs } from './browser';
+import { expectAccessible, starterOnClockForWeb, useWebStack } from './web-stack';
+
+/**
+ * A price change migrated from the console in real Chromium against the whole engine: three Starter
+ * subscribers, a new version of Starter, the preview, then the durable migration followed to its end, with
+ * the one subscriber whose workflow no longer runs listed with the reason.
+ */
+describe('a plan migration run from the console', () => {
+  const web = useWebStack('web-plan-migration');
+
+  it('starts the migration, follows its progress to the end and lists who could not be moved', async () => {
+    const { stack } = web;
+    const subs = [];
+    for (const name of ['mig-web-a', 'mig-web-b', 'mig-web-c'])
+      subs.push((await starterOnClockForWeb(stack, `${name}@example.com`)).sub.body);
+    // One subscription's workflow is gone (an operator ended it by hand): it cannot be moved.
+    const gone = subs[2].subscription_id as string;
+    await stack.env.client.workflow.getHandle(workflowIds.subscription(gone)).terminate('test: gone');
+
+    const page = await signInAs(web.browser, stack.api.url, {
+      email: 'boss-mig@example.com',
+      role: 'admin',
+      next: '/admin/plans',
+    });
+    await page.getByRole('heading', { level: 1, name: 'Plans' }).waitFor();
+    await page.getByRole('button', { name: 'Edit starter' }).click();
+    await page.getByRole('form', { name: 'Edit starter' }).getByLabel('Monthly price (cents)').fill('2400');
+    await page.getByRole('button', { name: 'Save starter' }).click();
+    await page
+      .getByText('starter is now version 2; 3 subscribers keep their version until migrated.')
+      .waitFor();
+    await syncCatalog(stack.stripe, stack.db.orm);
+
+    await page.getByRole('button', { name: 'Preview migration of starter' }).click();
+    await page.getByRole('button', { name: 'Migrate 3 at their period end' }).click();
+    await page.getByText('Migration started: 3 subscriber(s) to move at their period end.').waitFor();
+    const progress = page.getByTestId('migration-progress');
+    await progress.getByText(/^Finished: /).waitFor({ timeout: 60_000 });
+    expect(await progress.textContent()).toContain('3 of 3 handled (100 %): 2 moved, 1 could not be moved');
+    const failures = page.getByRole('region', { name: 'Subscriptions the migration could not move' });
+    expect(await failures.getByRole('row', { name: new RegExp(gone) }).textContent()).toBe(
+      `${gone}1$19.00The subscription has no running workflow`,
+    );
+    await screenshot(page, 'plan-migration');
+    await expectAccessible(page, 'plan migration finished');
+
+    // The two moved wait for their period end at the new price.
+    for (const s of subs.slice(0, 2)) {
+      const view = await stack.env.client.workflow
+        .getHandle(workflowIds.subscription(s.subscription_id))
+        .query<{ pendingChange: { amountCents: number } | null }>('subscriptionState');
+      expect(view.pendingChange).toMatchObject({ amountCents: 2400 });
+    }
+  }, 180_000);
+});
