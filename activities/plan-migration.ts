@@ -5,11 +5,16 @@ import {
   finishMigration,
   migrationCandidates,
   recordMigrationItems,
+  rehearsalContexts,
   type CandidatePage,
+  type MigrationCandidate,
 } from '../db/plan-migrations';
+import { priceChangeParams } from '../integrations/stripe/price-change';
+import { prorationPreview } from '../domain/plan-change-proration';
+import { planChangeRefusal } from '../domain/subscription';
 import { clockOf } from '../domain/clock';
-import type { MigrationItemResult } from '../domain/plan-migration';
-import type { PlanChangeRequest, PlanChangeResult } from '../workflows/messages';
+import { rehearseMove, type MigrationItemResult, type RehearsalDetail } from '../domain/plan-migration';
+import type { PlanChangeRequest, PlanChangeResult, SubscriptionView } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
 
 /** What moving one subscription came to: moved (and how), or refused with the reason. */
@@ -58,8 +63,93 @@ export function createPlanMigrationActivities(deps: ActivityDeps) {
     }
   }
 
+  /**
+   * Works out what moving each subscription of a page would do, changing nothing: the workflow's own
+   * state (read by its query) judged by the rule its validator applies, the proration Stripe would
+   * invoice, the call the change would send, and the credits and entitlements it would change.
+   */
+  async function rehearsePlanMoves(input: {
+    planCode: string;
+    toVersion: number;
+    when: 'now' | 'period_end';
+    /** The subscription workflow's state query, by name. */
+    stateQuery: string;
+    candidates: (MigrationCandidate & { workflowId: string })[];
+  }): Promise<(MigrationItemResult & { detail: RehearsalDetail })[]> {
+    const now = clock.now();
+    const contexts = await rehearsalContexts(
+      orm.em.fork(),
+      input.candidates.map((c) => c.subscriptionId),
+      input,
+      now,
+    );
+    const client = Context.current().client;
+    return Promise.all(
+      input.candidates.map(async (c) => {
+        const ctx = contexts.get(c.subscriptionId);
+        if (!ctx) throw new Error(`subscription ${c.subscriptionId} vanished from the mirror`);
+        const state = await client.workflow
+          .getHandle(c.workflowId)
+          .query<SubscriptionView>(input.stateQuery)
+          .catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) return null;
+            throw err;
+          });
+        const req = c.request;
+        const refusal = !state
+          ? 'The subscription has no running workflow'
+          : (c.reason ?? (req ? planChangeRefusal(state, req) : 'no price to move onto'));
+        const price = {
+          plan: { code: input.planCode },
+          amountCents: c.newAmountCents ?? 0,
+          interval: ctx.terms.interval,
+          currency: ctx.currency,
+        };
+        const p = prorationPreview(ctx.terms, price, 'now', now);
+        return rehearseMove({
+          subscriptionId: c.subscriptionId,
+          fromVersion: c.fromVersion,
+          when: input.when,
+          currency: ctx.currency,
+          interval: ctx.terms.interval,
+          amountCents: c.amountCents,
+          newAmountCents: c.newAmountCents,
+          refusal,
+          periodEnd: ctx.periodEnd,
+          proration: {
+            creditCents: p.creditCents,
+            chargeCents: p.chargeCents,
+            discountCents: p.discountCents,
+            dueNowCents: p.dueNowCents,
+          },
+          includedCredits: ctx.includedCredits,
+          entitlementChanges: ctx.entitlementChanges,
+          creditsCarriedOver: ctx.creditsCarriedOver,
+          stripeCall:
+            state && req
+              ? {
+                  path: `/v1/subscriptions/${state.stripeSubscriptionId}`,
+                  params: priceChangeParams({
+                    stripeSubscriptionId: state.stripeSubscriptionId as string,
+                    itemId: state.itemId as string,
+                    priceId: req.priceId,
+                    usageItemId: state.usageItemId ?? null,
+                    usagePriceId: req.usagePriceId,
+                    prorationBehavior: input.when === 'now' ? 'always_invoice' : 'none',
+                    changeKey: req.requestId,
+                  }) as Record<string, unknown>,
+                }
+              : null,
+        });
+      }),
+    );
+  }
+
   /** Records a batch's outcomes; a retried batch records nothing twice. */
-  async function recordPlanMigrationItems(input: { migrationId: string; items: MigrationItemResult[] }) {
+  async function recordPlanMigrationItems(input: {
+    migrationId: string;
+    items: (MigrationItemResult & { detail?: RehearsalDetail | null })[];
+  }) {
     return recordMigrationItems(orm.em.fork(), input.migrationId, input.items, clock.now());
   }
 
@@ -68,5 +158,11 @@ export function createPlanMigrationActivities(deps: ActivityDeps) {
     return finishMigration(orm.em.fork(), input.migrationId, clock.now());
   }
 
-  return { planMigrationBatch, movePlanSubscription, recordPlanMigrationItems, finishPlanMigration };
+  return {
+    planMigrationBatch,
+    movePlanSubscription,
+    rehearsePlanMoves,
+    recordPlanMigrationItems,
+    finishPlanMigration,
+  };
 }

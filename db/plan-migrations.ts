@@ -1,9 +1,14 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../domain/errors';
 import { recordAudit } from './audit';
-import type { MigrationItemResult } from '../domain/plan-migration';
+import { rehearsalSummary, type MigrationItemResult, type RehearsalDetail } from '../domain/plan-migration';
+import type { ProratedSubscription } from '../domain/plan-change-proration';
+import { creditBalance } from '../domain/credit-ledger';
+import { readLedger } from './credit-ledger';
+import { sqlFor } from './raw-sql';
 import { FINAL_STATUSES } from '../domain/subscription-status';
-import { Plan, PlanMigration, PlanMigrationItem, Subscription } from './entities';
+import { applyOverrides, entitlementChanges, planEntitlements } from '../domain/entitlements';
+import { EntitlementOverrideRow, Plan, PlanMigration, PlanMigrationItem, Subscription } from './entities';
 import { planChangeRequest, priceForSeats, pricesFor } from './plan-prices';
 
 /** A subscription a migration would move: the Update's request, or why it cannot be moved. */
@@ -87,7 +92,7 @@ export async function migrationCandidates(
 export async function recordMigrationItems(
   em: EntityManager,
   migrationId: string,
-  items: MigrationItemResult[],
+  items: (MigrationItemResult & { detail?: RehearsalDetail | null })[],
   now: Date,
 ): Promise<number> {
   if (items.length === 0) return 0;
@@ -121,9 +126,21 @@ export async function finishMigration(
   if (m.status === 'completed') return counts;
   m.status = 'completed';
   m.finishedAt = now;
+  if (m.kind === 'rehearsal') {
+    const moves = await em.find(
+      PlanMigrationItem,
+      { migrationId },
+      { fields: ['subscriptionId', 'outcome', 'detail'], orderBy: { subscriptionId: 'asc' } },
+    );
+    m.summary = rehearsalSummary(
+      moves.flatMap((i) =>
+        i.detail ? [{ subscriptionId: i.subscriptionId, outcome: i.outcome, detail: i.detail }] : [],
+      ),
+    );
+  }
   recordAudit(em, {
     actor: { sub: m.startedById, email: m.startedByEmail ?? null },
-    action: 'plan.migrate.finish',
+    action: m.kind === 'rehearsal' ? 'plan.rehearse.finish' : 'plan.migrate.finish',
     entityType: 'plan',
     entityId: m.planCode,
     after: { migration_id: m.id, version: m.toVersion, ...counts },
@@ -167,4 +184,126 @@ function olderSubscribers(code: string, toVersion: number) {
     plan: { version: { $lt: toVersion } },
     status: { $nin: [...FINAL_STATUSES] },
   };
+}
+
+/**
+ * For the customers given, what moving from a plan version onto `to` gains and loses them, their
+ * entitlement overrides in force at `now` counted: one read of the overrides, then a pure decision each.
+ */
+export async function entitlementChangesOf(em: EntityManager, customerIds: string[], to: Plan, now: Date) {
+  const overrides = await em.find(EntitlementOverrideRow, {
+    customerId: { $in: customerIds },
+    removedAt: null,
+  });
+  const entitled = (plan: Plan, customerId: string) =>
+    applyOverrides(
+      planEntitlements({ ...plan, dailyApiCalls: plan.dailyApiCalls ?? null }),
+      overrides
+        .filter((o) => o.customerId === customerId)
+        .map((o) => ({
+          feature: o.feature,
+          ...o.change,
+          expiresAt: o.expiresAt ?? null,
+          createdAt: o.createdAt,
+        })),
+      now,
+    );
+  return (from: Plan, customerId: string) =>
+    entitlementChanges(entitled(from, customerId), entitled(to, customerId));
+}
+
+/** What a rehearsal reads of one subscription beside its workflow's state. */
+export interface RehearsalContext {
+  terms: ProratedSubscription;
+  currency: string;
+  periodEnd: string | null;
+  includedCredits: { before: number; after: number };
+  creditsCarriedOver: number;
+  entitlementChanges: { feature: string; change: string }[];
+}
+
+/**
+ * For each subscription of a rehearsal's page: its terms as the mirror holds them (for the proration),
+ * the included credits of its version and of `to`, the prepaid credits its customer holds (which a
+ * change leaves alone), and the entitlements it would gain and lose.
+ */
+export async function rehearsalContexts(
+  em: EntityManager,
+  subscriptionIds: string[],
+  to: { planCode: string; toVersion: number },
+  now: Date,
+): Promise<Map<string, RehearsalContext>> {
+  const plan = await em.findOneOrFail(Plan, { code: to.planCode, version: to.toVersion });
+  const subs = await em.find(Subscription, { id: { $in: subscriptionIds } }, { populate: ['plan'] });
+  const changesOf = await entitlementChangesOf(
+    em,
+    subs.map((s) => s.customer.id),
+    plan,
+    now,
+  );
+  const sql = sqlFor(em);
+  const out = new Map<string, RehearsalContext>();
+  for (const sub of subs) {
+    const ledger = await readLedger(sql, sub.customer.id);
+    const prepaid = ledger.grants.filter((g) => g.source !== 'included');
+    out.set(sub.id, {
+      terms: {
+        tier: sub.tier,
+        amountCents: sub.amountCents,
+        interval: sub.interval,
+        currentPeriodStart: sub.currentPeriodStart ?? null,
+        currentPeriodEnd: sub.currentPeriodEnd ?? null,
+        discount: sub.discount ?? null,
+      },
+      currency: sub.currency,
+      periodEnd: sub.currentPeriodEnd ? sub.currentPeriodEnd.toISOString() : null,
+      includedCredits: { before: sub.plan.includedCredits, after: plan.includedCredits },
+      creditsCarriedOver: creditBalance(prepaid, ledger.movements, now),
+      entitlementChanges: changesOf(sub.plan, sub.customer.id).map((c) => ({
+        feature: c.feature,
+        change: c.change,
+      })),
+    });
+  }
+  return out;
+}
+
+/**
+ * How a migration approved from a rehearsal compares with it, subscription by subscription: the same
+ * outcome, result and price, or not. Subscriptions only one of them reached count as differing.
+ */
+export async function rehearsalComparison(
+  em: EntityManager,
+  migrationId: string,
+  rehearsalId: string,
+): Promise<{ matched: number; differed: number; differing: string[] }> {
+  const fields = ['subscriptionId', 'outcome', 'result', 'newAmountCents'] as const;
+  const [real, rehearsed] = await Promise.all([
+    em.find(PlanMigrationItem, { migrationId }, { fields: [...fields] }),
+    em.find(PlanMigrationItem, { migrationId: rehearsalId }, { fields: [...fields] }),
+  ]);
+  const expected = new Map(rehearsed.map((i) => [i.subscriptionId, i]));
+  let matched = 0;
+  const differing: string[] = [];
+  for (const i of real) {
+    if (sameMove(i, expected.get(i.subscriptionId))) matched++;
+    else differing.push(i.subscriptionId);
+  }
+  const reached = new Set(real.map((i) => i.subscriptionId));
+  for (const i of rehearsed) if (!reached.has(i.subscriptionId)) differing.push(i.subscriptionId);
+  differing.sort();
+  return { matched, differed: differing.length, differing: differing.slice(0, 100) };
+}
+
+/** Whether a move came out as rehearsed: same outcome, same result, same new price. */
+export function sameMove(
+  real: Pick<PlanMigrationItem, 'outcome' | 'result' | 'newAmountCents'>,
+  rehearsed: Pick<PlanMigrationItem, 'outcome' | 'result' | 'newAmountCents'> | undefined,
+): boolean {
+  return (
+    rehearsed !== undefined &&
+    real.outcome === rehearsed.outcome &&
+    (real.result ?? null) === (rehearsed.result ?? null) &&
+    (real.newAmountCents ?? null) === (rehearsed.newAmountCents ?? null)
+  );
 }

@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   },
   user_not_found: { kinds: ['not_found'], meaning: 'No such user' },
   migration_not_found: { kinds: ['not_found'], meaning: 'No such plan migration' },
+  rehearsal_not_found: { kinds: ['not_found'], meaning: 'No such rehearsal of a plan migration' },
   subscription_not_found: { kinds: ['not_found'], meaning: 'No such (live) subscription' },
   invoice_not_found: { kinds: ['not_found'], meaning: 'No such invoice among those the caller may see' },
   no_upcoming_invoice: {
@@ -258,7 +259,15 @@ export const ERROR_CODES = {
   },
   migration_in_progress: {
     kinds: ['conflict'],
-    meaning: 'A migration of this plan is still running: one at a time',
+    meaning: 'A migration (or a rehearsal) of this plan is still running: one of each at a time',
+  },
+  rehearsal_not_finished: {
+    kinds: ['conflict'],
+    meaning: 'The rehearsal is still running: approve it once it ends',
+  },
+  rehearsal_outdated: {
+    kinds: ['conflict'],
+    meaning: 'The plan has a newer version than the one the rehearsal moved subscribers to: rehearse again',
   },
   anchor_needs_period_end: {
     kinds: ['conflict'],

@@ -47,3 +47,156 @@ export function migrationProgress(candidates: number, moved: number, failed: num
   const percent = candidates <= 0 ? 100 : Math.min(100, Math.floor((done * 100) / candidates));
   return { candidates, moved, failed, percent };
 }
+
+/** A Stripe call a move would make, and when: now, or at the period end when the change applies. */
+export interface RehearsedCall {
+  at: 'now' | 'period_end';
+  method: 'POST';
+  path: string;
+  params: Record<string, unknown>;
+}
+
+/** What a move would do to one subscription, worked out without doing it. */
+export interface RehearsalDetail {
+  currency: string;
+  interval: 'month' | 'year';
+  /** The renewal at the period end: its recurring fee before and after (before discounts and tax). */
+  nextInvoice: { at: string | null; beforeCents: number; afterCents: number };
+  /** A move made now: what Stripe invoices at once for the rest of the period. */
+  proration: { creditCents: number; chargeCents: number; discountCents: number; dueNowCents: number } | null;
+  /** Its monthly recurring revenue before and after (a yearly price counts a twelfth). */
+  mrr: { beforeCents: number; afterCents: number };
+  includedCredits: { before: number; after: number };
+  entitlementChanges: { feature: string; change: string }[];
+  /** Prepaid credits the customer holds: a plan change leaves them as they are. */
+  creditsCarriedOver: number;
+  stripeCalls: RehearsedCall[];
+}
+
+export interface RehearsalFacts {
+  subscriptionId: string;
+  fromVersion: number;
+  when: 'now' | 'period_end';
+  currency: string;
+  interval: 'month' | 'year';
+  amountCents: number;
+  newAmountCents: number | null;
+  /** Why the move would be refused: the candidate's reason, or the workflow's validator on its state. */
+  refusal: string | null;
+  periodEnd: string | null;
+  proration: RehearsalDetail['proration'];
+  includedCredits: { before: number; after: number };
+  entitlementChanges: { feature: string; change: string }[];
+  creditsCarriedOver: number;
+  /** The Stripe update the change would send (integrations/stripe/price-change.ts). */
+  stripeCall: { path: string; params: Record<string, unknown> } | null;
+}
+
+/** A monthly figure of a price: a yearly one counts a twelfth, rounded to the cent. */
+export function monthlyCents(amountCents: number, interval: 'month' | 'year'): number {
+  return interval === 'year' ? Math.round(amountCents / 12) : amountCents;
+}
+
+/**
+ * The rehearsed move: refused as the real one would be, or moved with the result the real one would
+ * answer, the renewal's fee and the monthly revenue before and after, and the Stripe call it would make.
+ */
+export function rehearseMove(f: RehearsalFacts): MigrationItemResult & { detail: RehearsalDetail } {
+  const moves = f.refusal === null && f.newAmountCents !== null;
+  const after = moves ? (f.newAmountCents as number) : f.amountCents;
+  return {
+    subscriptionId: f.subscriptionId,
+    fromVersion: f.fromVersion,
+    outcome: moves ? 'moved' : 'failed',
+    result: moves ? (f.when === 'now' ? 'applied' : 'scheduled') : null,
+    reason: moves ? null : (f.refusal ?? 'no price to move onto'),
+    amountCents: f.amountCents,
+    newAmountCents: f.newAmountCents,
+    detail: {
+      currency: f.currency,
+      interval: f.interval,
+      nextInvoice: { at: f.periodEnd, beforeCents: f.amountCents, afterCents: after },
+      proration: moves && f.when === 'now' ? f.proration : null,
+      mrr: {
+        beforeCents: monthlyCents(f.amountCents, f.interval),
+        afterCents: monthlyCents(after, f.interval),
+      },
+      includedCredits: moves
+        ? f.includedCredits
+        : { before: f.includedCredits.before, after: f.includedCredits.before },
+      entitlementChanges: moves ? f.entitlementChanges : [],
+      creditsCarriedOver: f.creditsCarriedOver,
+      stripeCalls:
+        moves && f.stripeCall
+          ? [{ at: f.when, method: 'POST', path: f.stripeCall.path, params: f.stripeCall.params }]
+          : [],
+    },
+  };
+}
+
+/** A rehearsal in total, per currency and overall. */
+export interface RehearsalSummary {
+  mrr: { currency: string; beforeCents: number; afterCents: number }[];
+  payMore: number;
+  payLess: number;
+  paySame: number;
+  failed: number;
+  /** Due at once for moves made now, per currency. */
+  dueNow: { currency: string; cents: number }[];
+  /** The ten largest changes of monthly revenue, largest first (ties by subscription id). */
+  largest: { subscriptionId: string; currency: string; beforeCents: number; afterCents: number }[];
+}
+
+/** Totals a rehearsal's moves: revenue before and after, who pays more, less or the same, the largest changes. */
+export function rehearsalSummary(
+  moves: readonly { subscriptionId: string; outcome: MigrationOutcome; detail: RehearsalDetail }[],
+): RehearsalSummary {
+  const mrr = new Map<string, { beforeCents: number; afterCents: number }>();
+  const dueNow = new Map<string, number>();
+  let payMore = 0;
+  let payLess = 0;
+  let paySame = 0;
+  let failed = 0;
+  for (const m of moves) {
+    const d = m.detail;
+    const sum = mrr.get(d.currency) ?? { beforeCents: 0, afterCents: 0 };
+    sum.beforeCents += d.mrr.beforeCents;
+    sum.afterCents += d.mrr.afterCents;
+    mrr.set(d.currency, sum);
+    if (d.proration) dueNow.set(d.currency, (dueNow.get(d.currency) ?? 0) + d.proration.dueNowCents);
+    if (m.outcome === 'failed') failed++;
+    else if (d.mrr.afterCents > d.mrr.beforeCents) payMore++;
+    else if (d.mrr.afterCents < d.mrr.beforeCents) payLess++;
+    else paySame++;
+  }
+  const largest = moves
+    .filter((m) => m.outcome === 'moved' && m.detail.mrr.afterCents !== m.detail.mrr.beforeCents)
+    .map((m) => ({
+      subscriptionId: m.subscriptionId,
+      currency: m.detail.currency,
+      beforeCents: m.detail.mrr.beforeCents,
+      afterCents: m.detail.mrr.afterCents,
+    }))
+    .sort((a, b) => {
+      const by = Math.abs(b.afterCents - b.beforeCents) - Math.abs(a.afterCents - a.beforeCents);
+      return by !== 0
+        ? by
+        : a.subscriptionId < b.subscriptionId
+          ? -1
+          : a.subscriptionId > b.subscriptionId
+            ? 1
+            : 0;
+    })
+    .slice(0, 10);
+  const byCurrency = <T>(m: Map<string, T>) =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    mrr: byCurrency(mrr).map(([currency, s]) => ({ currency, ...s })),
+    payMore,
+    payLess,
+    paySame,
+    failed,
+    dueNow: byCurrency(dueNow).map(([currency, cents]) => ({ currency, cents })),
+    largest,
+  };
+}

@@ -36,6 +36,7 @@ export const SCENARIOS = [
   'test/api/commitments.test.ts',
   'test/api/prepaid-commits.test.ts',
   'test/api/plan-migration.test.ts',
+  'test/api/plan-rehearsal.test.ts',
 ];
 
 rmSync(corpus, { recursive: true, force: true });

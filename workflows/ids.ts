@@ -48,6 +48,8 @@ export const workflowIds = {
     `invoice-lines-${stripeInvoiceId}-${requestId}`,
   /** One migration of a plan at a time: a second start while one runs is refused. */
   planMigration: (planCode: string) => `plan-migration-${planCode}`,
+  /** A plan's rehearsal, one at a time too, beside (never instead of) its migration. */
+  planRehearsal: (planCode: string) => `plan-rehearsal-${planCode}`,
   /** A credit pack's Checkout page: one run per request, as for a card. */
   creditCheckout: (customerId: string, requestId: string) => `credit-checkout-${customerId}-${requestId}`,
   /** A paid Checkout session grants once: every event of it finds this run, or its result. */

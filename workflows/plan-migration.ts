@@ -9,7 +9,7 @@ import {
 } from '../domain/plan-migration';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
-import { changePlan, planMigrationProgress, type PlanMigrationTotals } from './messages';
+import { changePlan, planMigrationProgress, subscriptionState, type PlanMigrationTotals } from './messages';
 
 type MigrationCandidate = Awaited<ReturnType<Activities['planMigrationBatch']>>['candidates'][number];
 
@@ -22,6 +22,11 @@ export interface PlanMigrationInput {
   planCode: string;
   toVersion: number;
   when: 'now' | 'period_end';
+  /**
+   * Works out every move and makes none: the same pages, candidates and records, with each move
+   * rehearsed from its workflow's state instead of asked of it. Nothing is paced, as nothing calls Stripe.
+   */
+  rehearsal?: boolean;
   /** Subscriptions moved at once (default MIGRATION_BATCH). */
   batchSize?: number;
   /** Moves a second at most (default MIGRATION_PER_SECOND). */
@@ -31,14 +36,14 @@ export interface PlanMigrationInput {
 }
 
 /**
- * Moves a plan's subscribers of older versions onto `toVersion`, a batch at a time at a pace Stripe
+ * Moves (or, as a rehearsal, works out moving) a plan's subscribers of older versions onto `toVersion`, a batch at a time at a pace Stripe
  * allows, each through its own subscription's workflow, recording who moved and who could not and why.
  * Crash-safe: a restarted worker picks up at the batch in flight, and each subscription is moved and
  * recorded once. Continues as new every few batches, so any book size keeps a short history.
  */
 export async function planMigrationWorkflow(input: PlanMigrationInput): Promise<PlanMigrationTotals> {
   const size = input.batchSize ?? MIGRATION_BATCH;
-  const perSecond = input.perSecond ?? MIGRATION_PER_SECOND;
+  const perSecond = input.rehearsal ? 0 : (input.perSecond ?? MIGRATION_PER_SECOND);
   const totals: PlanMigrationTotals = input.totals ?? { moved: 0, failed: 0, afterId: null };
   setHandler(planMigrationProgress, () => totals);
 
@@ -55,7 +60,18 @@ export async function planMigrationWorkflow(input: PlanMigrationInput): Promise<
       await db.finishPlanMigration({ migrationId: input.migrationId });
       return totals;
     }
-    const items = await Promise.all(page.candidates.map(move));
+    const items = input.rehearsal
+      ? await db.rehearsePlanMoves({
+          planCode: input.planCode,
+          toVersion: input.toVersion,
+          when: input.when,
+          stateQuery: subscriptionState.name,
+          candidates: page.candidates.map((c) => ({
+            ...c,
+            workflowId: workflowIds.subscription(c.subscriptionId),
+          })),
+        })
+      : await Promise.all(page.candidates.map(move));
     await db.recordPlanMigrationItems({ migrationId: input.migrationId, items });
     for (const i of items) totals[i.outcome] += 1;
     totals.afterId = page.lastId;

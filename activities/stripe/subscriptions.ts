@@ -7,37 +7,7 @@ import { subscriptionSnapshot } from '../../integrations/stripe/snapshots';
 import { PRICE_TIERS, updateSubscription } from './update-subscription';
 import { makeDefaultInStripe } from './card-defaults';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
-
-export interface PriceChange {
-  stripeSubscriptionId: string;
-  itemId: string;
-  priceId: string;
-  /** The subscription's metered overage item, if it has one. */
-  usageItemId?: string | null;
-  /**
-   * The new plan's metered overage price: swapped onto the usage item, added, or (null) the item removed.
-   * Undefined leaves the usage item as it is.
-   */
-  usagePriceId?: string | null;
-  /** `always_invoice` charges the proration now (upgrades); `none` switches at renewal (downgrades). */
-  prorationBehavior: 'always_invoice' | 'create_prorations' | 'none';
-  /** Names this change, so a retry does not apply it twice. */
-  changeKey: string;
-  /** Ends a trial with the change (a trial's chosen continuation): Stripe bills the new price's period now. */
-  endTrialNow?: boolean;
-  /** A promotion code redeemed with the change, before its prorations (which it then discounts). */
-  promotionCodeId?: string | null;
-}
-
-/** How the metered overage item follows a plan change. */
-function usageItemChange(c: PriceChange): Stripe.SubscriptionUpdateParams.Item[] {
-  if (c.usagePriceId === undefined) return [];
-  if (c.usageItemId)
-    return [
-      c.usagePriceId ? { id: c.usageItemId, price: c.usagePriceId } : { id: c.usageItemId, deleted: true },
-    ];
-  return c.usagePriceId ? [{ price: c.usagePriceId }] : [];
-}
+import { priceChangeParams, type PriceChange } from '../../integrations/stripe/price-change';
 
 /** Subscription mutations; each returns Stripe's fresh view so the workflow never trusts a stale one. */
 export function createStripeSubscriptionActivities(deps: ActivityDeps) {
@@ -55,19 +25,7 @@ export function createStripeSubscriptionActivities(deps: ActivityDeps) {
   }
 
   async function changeSubscriptionPrice(c: PriceChange): Promise<SubscriptionSnapshot> {
-    return update(
-      c.stripeSubscriptionId,
-      {
-        items: [{ id: c.itemId, price: c.priceId }, ...usageItemChange(c)],
-        proration_behavior: c.prorationBehavior,
-        // The trial's own end (cancel_at) stops applying once it has become a paid plan.
-        ...(c.endTrialNow ? { trial_end: 'now' as const, cancel_at: '' as const } : {}),
-        ...(c.promotionCodeId
-          ? { discounts: [{ promotion_code: c.promotionCodeId }], expand: ['discounts'] }
-          : {}),
-      },
-      `price-change:${c.changeKey}`,
-    );
+    return update(c.stripeSubscriptionId, priceChangeParams(c), `price-change:${c.changeKey}`);
   }
 
   async function setCancelAtPeriodEnd(req: {

@@ -1,5 +1,5 @@
 import { centsToDollars } from '../../domain/money';
-import type { prorationPreview } from '../../services/subscriptions/change-plan';
+import type { prorationPreview } from '../../domain/plan-change-proration';
 
 /** A plan change's cost now, as the customer's and the admin's previews both answer it. */
 export function planChangePreviewDto(p: ReturnType<typeof prorationPreview>) {

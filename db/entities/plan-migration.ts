@@ -1,4 +1,5 @@
 import { EntitySchema, type Opt } from '@mikro-orm/core';
+import type { RehearsalDetail, RehearsalSummary } from '../../domain/plan-migration';
 
 /**
  * One run of a plan's migration onto its current version (workflows/plan-migration.ts): who started it,
@@ -7,6 +8,12 @@ import { EntitySchema, type Opt } from '@mikro-orm/core';
  */
 export class PlanMigration {
   id!: string;
+  /** A rehearsal works out every move and makes none; a migration makes them. */
+  kind: Opt<'migration' | 'rehearsal'> = 'migration';
+  /** The rehearsal an admin approved into this migration, whose moves it is compared with. */
+  rehearsalId?: string | null;
+  /** A finished rehearsal's totals (domain/plan-migration.ts rehearsalSummary). */
+  summary?: RehearsalSummary | null;
   planCode!: string;
   toVersion!: number;
   when!: 'now' | 'period_end';
@@ -31,6 +38,8 @@ export class PlanMigrationItem {
   reason?: string | null;
   amountCents!: number;
   newAmountCents?: number | null;
+  /** A rehearsal's worked-out move: invoices, proration, revenue, credits, entitlements, Stripe calls. */
+  detail?: RehearsalDetail | null;
   recordedAt: Opt<Date> = new Date();
 }
 
@@ -40,6 +49,9 @@ export const PlanMigrationSchema = new EntitySchema<PlanMigration>({
   indexes: [{ properties: ['planCode', 'createdAt'] }],
   properties: {
     id: { type: 'string', primary: true, length: 40 },
+    kind: { type: 'string', length: 16 },
+    rehearsalId: { type: 'string', length: 40, nullable: true },
+    summary: { type: 'json', nullable: true },
     planCode: { type: 'string' },
     toVersion: { type: 'integer' },
     when: { type: 'string', length: 16 },
@@ -64,6 +76,7 @@ export const PlanMigrationItemSchema = new EntitySchema<PlanMigrationItem>({
     reason: { type: 'string', length: 500, nullable: true },
     amountCents: { type: 'integer' },
     newAmountCents: { type: 'integer', nullable: true },
+    detail: { type: 'json', nullable: true },
     recordedAt: { type: 'datetime' },
   },
 });

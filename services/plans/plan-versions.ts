@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { EntitlementOverrideRow, Plan, Subscription } from '../../db/entities';
-import { applyOverrides, entitlementChanges, planEntitlements } from '../../domain/entitlements';
+import { Plan, Subscription } from '../../db/entities';
 import { pricesFor } from '../../db/plan-prices';
 import { liveSubscriptionsPerPlan } from '../../db/plan-subscribers';
+import { entitlementChangesOf } from '../../db/plan-migrations';
 import { notFound } from '../../domain/errors';
 import { FINAL_STATUSES } from '../../domain/subscription-status';
 import { pricedIn } from './list-plans';
@@ -39,26 +39,15 @@ export async function migrationPreview(em: EntityManager, code: string, now: Dat
     { tier: code, plan: { version: { $lt: current.version } }, status: { $nin: [...FINAL_STATUSES] } },
     { populate: ['plan', 'customer'], orderBy: { createdAt: 'asc', id: 'asc' } },
   );
-  const overrides = await em.find(EntitlementOverrideRow, {
-    customerId: { $in: subs.map((s) => s.customer.id) },
-    removedAt: null,
-  });
-  const entitled = (plan: Plan, customerId: string) =>
-    applyOverrides(
-      planEntitlements({ ...plan, dailyApiCalls: plan.dailyApiCalls ?? null }),
-      overrides
-        .filter((o) => o.customerId === customerId)
-        .map((o) => ({
-          feature: o.feature,
-          ...o.change,
-          expiresAt: o.expiresAt ?? null,
-          createdAt: o.createdAt,
-        })),
-      now,
-    );
+  const changesOf = await entitlementChangesOf(
+    em,
+    subs.map((s) => s.customer.id),
+    current,
+    now,
+  );
   const summary = new Map<string, { feature: string; change: string; subscribers: number }>();
   const subscriptions = subs.map((s) => {
-    const changes = entitlementChanges(entitled(s.plan, s.customer.id), entitled(current, s.customer.id));
+    const changes = changesOf(s.plan, s.customer.id);
     for (const c of changes) {
       const key = `${c.feature}\0${c.change}`;
       const row = summary.get(key) ?? { feature: c.feature, change: c.change, subscribers: 0 };

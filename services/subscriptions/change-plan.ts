@@ -1,7 +1,7 @@
 import type { Identity } from '../../domain/identity';
-import { previewProration } from '../../domain/proration';
+import { prorationPreview } from '../../domain/plan-change-proration';
 import type { EntityManager } from '@mikro-orm/core';
-import { lineDiscounts, planChangeCouponRefusal, type Coupon } from '../../domain/coupons';
+import { planChangeCouponRefusal } from '../../domain/coupons';
 import { AppError } from '../../domain/errors';
 import { couponOf, promotionCodeFor } from '../coupons/coupons';
 import { workflowIds } from '../../workflows/ids';
@@ -10,7 +10,7 @@ import type { CoreDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
 import { callWorkflow } from '../temporal/gateway';
 import { ownLiveSubscription, requireLive } from './live-subscription';
-import { planChangeRequest, priceForSeats, type PlanPrice } from '../../db/plan-prices';
+import { planChangeRequest, priceForSeats } from '../../db/plan-prices';
 import { changeTiming, resolvePlanPrice } from './plan-price';
 import { CouponRow, type Subscription } from '../../db/entities';
 
@@ -95,55 +95,6 @@ export async function refuseCouponNotForPlan(
 export async function previewPlanChange(deps: CoreDeps, identity: Identity, ask: PlanChangeAsk) {
   const { sub, price, when, code, now } = await target(deps, identity, ask);
   return prorationPreview(sub, price, when, now, code?.coupon ?? null);
-}
-
-/**
- * The proration Stripe will invoice for moving `sub` onto `price` at `at` (now), or nothing now at period
- * end; under the subscription's discount, or `typed`, the coupon of a code redeemed with the change.
- */
-export function prorationPreview(
-  sub: Pick<
-    Subscription,
-    'tier' | 'amountCents' | 'interval' | 'currentPeriodStart' | 'currentPeriodEnd' | 'discount'
-  >,
-  price: PlanPrice,
-  when: 'now' | 'period_end',
-  at: Date,
-  typed: Coupon | null = null,
-) {
-  const atMs = at.getTime();
-  const p = previewProration({
-    oldAmountCents: sub.amountCents,
-    newAmountCents: price.amountCents,
-    periodStartMs: sub.currentPeriodStart?.getTime() ?? atMs,
-    periodEndMs: sub.currentPeriodEnd?.getTime() ?? atMs,
-    atMs,
-    intervalChanges: sub.interval !== price.interval,
-  });
-  // A change at period end charges nothing now: the renewal bills the new price.
-  const now = when === 'now';
-  // The discount takes its share of both lines, as Stripe discounts the proration invoice; a typed code's
-  // coupon for some plans only leaves the old plan's credit alone (Stripe has it as applies_to).
-  const d = sub.discount;
-  const live = typed
-    ? true
-    : d && (d.end === null || atMs < Date.parse(d.end)) && d.percentOffBp !== undefined;
-  const terms = typed
-    ? { percentOffBp: typed.percentOffBp, amountOffCents: typed.amountOff?.[price.currency] ?? null }
-    : { percentOffBp: d?.percentOffBp ?? null, amountOffCents: d?.amountOffCents ?? null };
-  const creditCovered = !typed?.plans || typed.plans.includes(sub.tier);
-  const [creditOff, chargeOff] =
-    live && now ? lineDiscounts(terms, [creditCovered ? p.creditCents : 0, p.chargeCents]) : [0, 0];
-  const discountCents = (creditOff ?? 0) + (chargeOff ?? 0);
-  return {
-    when,
-    tier: price.plan.code,
-    creditCents: now ? p.creditCents : 0,
-    chargeCents: now ? p.chargeCents : 0,
-    discountCents,
-    dueNowCents: now ? Math.max(0, p.netCents - discountCents) : 0,
-    nextAmountCents: price.amountCents,
-  };
 }
 
 /**

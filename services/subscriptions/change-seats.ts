@@ -17,7 +17,7 @@ import { changeSeats as changeSeatsUpdate } from '../../workflows/messages';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
-import { prorationPreview } from './change-plan';
+import { prorationPreview } from '../../domain/plan-change-proration';
 import { findLiveSubscription, ownLiveSubscription, requireLive } from './live-subscription';
 
 export interface SeatChangeAsk {
@@ -66,14 +66,7 @@ function seatChangeOf(sub: Subscription, held: number, seats: number, at: Date):
   const amountCents = seatAmountCents(perSeatCents, seats, tiers);
   const p = prorationPreview(
     { ...termsOf(sub), amountCents: seatAmountCents(perSeatCents, held, tiers) },
-    {
-      plan: sub.plan,
-      priceId: sub.stripePriceId ?? '',
-      usagePriceId: null,
-      amountCents,
-      interval: sub.interval,
-      currency: sub.currency,
-    },
+    { plan: sub.plan, amountCents, interval: sub.interval, currency: sub.currency },
     'now',
     at,
   );

@@ -70,6 +70,8 @@ describe('plan migration as a durable run', () => {
           reason: null,
           amount_cents: 1500,
           new_amount_cents: 2000,
+          rehearsal: null,
+          as_rehearsed: null,
         })),
     );
     // Each subscription's workflow holds the change for its period end.

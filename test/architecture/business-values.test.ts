@@ -36,7 +36,7 @@ const ALLOWED: Record<string, string> = {
   'services/invoices/refund-invoice.ts (refundInvoiceAsAdmin)': DETAILS,
   'services/payment-methods/manage-cards.ts (removeCard)': DETAILS,
   'services/plans/audit-image.ts (planAuditImage)': AUDIT,
-  'services/plans/migrate-plan.ts (startPlanMigration)': AUDIT,
+  'services/plans/migrate-plan.ts (startRun)': AUDIT,
   'services/rate-limits/rate-limiter.ts (RateLimited)': DETAILS,
   'services/subscriptions/change-as-admin.ts (auditImage)': AUDIT,
   'services/subscriptions/change-plan.ts (refuseCouponNotForPlan)': DETAILS,

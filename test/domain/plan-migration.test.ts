@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { batchPauseMs, migrationProgress } from '../../domain/plan-migration';
+import { batchPauseMs, migrationProgress, rehearsalSummary, rehearseMove } from '../../domain/plan-migration';
 
 describe('a plan migration’s pace', () => {
   it.each`
@@ -56,4 +56,122 @@ describe('a plan migration’s progress', () => {
       expect(migrationProgress(candidates, moved, failed)).toEqual({ candidates, moved, failed, percent });
     },
   );
+});
+
+describe('a rehearsed move', () => {
+  const facts = {
+    subscriptionId: 'subs_a',
+    fromVersion: 1,
+    when: 'now' as const,
+    currency: 'usd',
+    interval: 'month' as const,
+    amountCents: 1500,
+    newAmountCents: 2000,
+    refusal: null,
+    periodEnd: '2026-12-28T00:00:00.000Z',
+    proration: { creditCents: -1400, chargeCents: 1867, discountCents: 0, dueNowCents: 467 },
+    includedCredits: { before: 100, after: 300 },
+    entitlementChanges: [{ feature: 'ops-center', change: 'gained' }],
+    creditsCarriedOver: 250,
+    stripeCall: { path: '/v1/subscriptions/sub_1', params: { proration_behavior: 'always_invoice' } },
+  };
+
+  it.each`
+    case                            | change                                                             | outcome     | result         | renewal  | mrrAfter | proration | calls
+    ${'moved now'}                  | ${{}}                                                              | ${'moved'}  | ${'applied'}   | ${2000}  | ${2000}  | ${467}    | ${1}
+    ${'moved at period end'}        | ${{ when: 'period_end' }}                                          | ${'moved'}  | ${'scheduled'} | ${2000}  | ${2000}  | ${null}   | ${1}
+    ${'refused by the validator'}   | ${{ refusal: 'already on rehearsed (month)' }}                     | ${'failed'} | ${null}        | ${1500}  | ${1500}  | ${null}   | ${0}
+    ${'with no price to move onto'} | ${{ newAmountCents: null }}                                        | ${'failed'} | ${null}        | ${1500}  | ${1500}  | ${null}   | ${0}
+    ${'yearly, counted a twelfth'}  | ${{ interval: 'year', amountCents: 15000, newAmountCents: 20000 }} | ${'moved'}  | ${'applied'}   | ${20000} | ${1667}  | ${467}    | ${1}
+  `('$case', ({ change, outcome, result, renewal, mrrAfter, proration, calls }) => {
+    const m = rehearseMove({ ...facts, ...change });
+    expect(m).toMatchObject({ outcome, result });
+    expect(m.detail.nextInvoice.afterCents).toBe(renewal);
+    expect(m.detail.mrr.afterCents).toBe(mrrAfter);
+    expect(m.detail.proration?.dueNowCents ?? null).toBe(proration);
+    expect(m.detail.stripeCalls).toHaveLength(calls);
+    expect(m.detail.creditsCarriedOver).toBe(250);
+    // A refused move changes neither credits nor entitlements.
+    if (outcome === 'failed') {
+      expect(m.reason).toEqual(expect.any(String));
+      expect(m.detail.includedCredits).toEqual({ before: 100, after: 100 });
+      expect(m.detail.entitlementChanges).toEqual([]);
+    }
+  });
+
+  it('totals revenue per currency, who pays more, less or the same, and the ten largest changes', () => {
+    const moves = [
+      ...Array.from({ length: 12 }, (_, i) =>
+        rehearseMove({
+          ...facts,
+          subscriptionId: `subs_${String(i).padStart(2, '0')}`,
+          newAmountCents: 1500 + i * 100,
+        }),
+      ),
+      rehearseMove({ ...facts, subscriptionId: 'subs_eur', currency: 'eur', newAmountCents: 1000 }),
+      rehearseMove({ ...facts, subscriptionId: 'subs_no', refusal: 'no' }),
+    ];
+    const s = rehearsalSummary(moves);
+    expect(s.mrr).toEqual([
+      { currency: 'eur', beforeCents: 1500, afterCents: 1000 },
+      { currency: 'usd', beforeCents: 13 * 1500, afterCents: 12 * 1500 + 6600 + 1500 },
+    ]);
+    expect(s).toMatchObject({ payMore: 11, payLess: 1, paySame: 1, failed: 1 });
+    expect(s.dueNow).toEqual([
+      { currency: 'eur', cents: 467 },
+      { currency: 'usd', cents: 12 * 467 },
+    ]);
+    expect(s.largest.map((l) => l.subscriptionId)).toEqual([
+      'subs_11',
+      'subs_10',
+      'subs_09',
+      'subs_08',
+      'subs_07',
+      'subs_06',
+      'subs_05',
+      'subs_eur',
+      'subs_04',
+      'subs_03',
+    ]);
+  });
+
+  it('keeps the totals equal to the sum of the moves, whatever the moves', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            amountCents: fc.integer({ min: 0, max: 10_000_000 }),
+            newAmountCents: fc.option(fc.integer({ min: 0, max: 10_000_000 })),
+            refused: fc.boolean(),
+            interval: fc.constantFrom('month' as const, 'year' as const),
+            currency: fc.constantFrom('usd', 'eur'),
+          }),
+          { maxLength: 40 },
+        ),
+        (rows) => {
+          const moves = rows.map((r, i) =>
+            rehearseMove({
+              ...facts,
+              subscriptionId: `subs_${i}`,
+              amountCents: r.amountCents,
+              newAmountCents: r.newAmountCents,
+              refusal: r.refused ? 'no' : null,
+              interval: r.interval,
+              currency: r.currency,
+            }),
+          );
+          const s = rehearsalSummary(moves);
+          expect(s.payMore + s.payLess + s.paySame + s.failed).toBe(moves.length);
+          for (const { currency, beforeCents, afterCents } of s.mrr) {
+            const mine = moves.filter((m) => m.detail.currency === currency);
+            expect(beforeCents).toBe(mine.reduce((a, m) => a + m.detail.mrr.beforeCents, 0));
+            expect(afterCents).toBe(mine.reduce((a, m) => a + m.detail.mrr.afterCents, 0));
+          }
+          // A refused move's revenue stays what it was.
+          for (const m of moves.filter((x) => x.outcome === 'failed'))
+            expect(m.detail.mrr.afterCents).toBe(m.detail.mrr.beforeCents);
+        },
+      ),
+    );
+  });
 });

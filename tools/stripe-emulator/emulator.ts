@@ -41,6 +41,11 @@ export class Emulator {
   /** Development: every new customer gets a test clock of its own (see billing/test-clocks.ts). */
   autoTestClock = false;
   currentRequest: { id: string | null; idempotencyKey: string | null } = { id: null, idempotencyKey: null };
+  /**
+   * Every API request's method and path, oldest first, the last 10,000 kept: what tests read to prove a
+   * step made no call that changes Stripe.
+   */
+  readonly requestLog: { method: string; path: string }[] = [];
 
   constructor(
     private readonly staticWebhook: { url: string; secret: string; events?: string[] } | undefined,
@@ -72,6 +77,7 @@ export class Emulator {
   }
 
   reset(): void {
+    this.requestLog.length = 0;
     this.store.clear();
     this.idempotency.clear();
     this.faults.clear();

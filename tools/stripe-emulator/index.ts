@@ -65,6 +65,8 @@ export interface StripeEmulator {
   faults(): ActiveFault[];
   setWebhookBehavior(behavior: Partial<WebhookBehavior>): void;
   webhookDeliveries(): DeliveryRecord[];
+  /** The API requests received so far (method and path), oldest first; the last 10,000. */
+  requests(): { method: string; path: string }[];
   /** Resolves when every webhook delivery (retries included) has finished. */
   waitForWebhooks(): Promise<void>;
   /** Events emitted so far, oldest first, optionally of one type. */
@@ -156,6 +158,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions = {}): Pro
     injectFault: (rule) => emu.faults.add(rule),
     clearFaults: () => emu.faults.clear(),
     faults: () => emu.faults.list(),
+    requests: () => [...emu.requestLog],
     setWebhookBehavior: (b) => {
       emu.webhooks.behavior = { ...emu.webhooks.behavior, ...b };
     },

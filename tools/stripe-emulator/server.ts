@@ -70,6 +70,8 @@ export async function handleApi(
   body: string,
 ): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
+  emu.requestLog.push({ method, path: url.pathname });
+  if (emu.requestLog.length > 10_000) emu.requestLog.splice(0, emu.requestLog.length - 10_000);
   const requestId = newId('req', 14);
   const baseHeaders: Record<string, string> = {
     'request-id': requestId,

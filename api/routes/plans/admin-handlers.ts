@@ -3,7 +3,11 @@ import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import { archivePlan, createPlan, updatePlan, type PlanChanges } from '../../../services/plans/manage-plans';
 import { pricedIn } from '../../../services/plans/list-plans';
-import { planMigrationReport, startPlanMigration } from '../../../services/plans/migrate-plan';
+import {
+  approveRehearsal,
+  planMigrationReport,
+  startPlanMigration,
+} from '../../../services/plans/migrate-plan';
 import { listPlanVersions, migrationPreview } from '../../../services/plans/plan-versions';
 import { requestCatalogSync } from '../../../services/plans/sync-catalog';
 import { migrationDto, migrationPreviewDto, planDto, planVersionDto } from './dto';
@@ -136,3 +140,10 @@ export const listPlanVersionsHandler = async ({ deps }: Admin<undefined, undefin
 
 export const migrationPreviewHandler = async ({ deps, params }: Admin<typeof planParams, undefined>) =>
   migrationPreviewDto(await migrationPreview(deps.orm.em.fork(), params.plan_id, clockOf(deps).now()));
+
+export const approveRehearsalHandler = async ({
+  deps,
+  identity,
+  params,
+}: Admin<typeof migrationParams, undefined>) =>
+  migrationDto(await approveRehearsal(deps, identity, params.migration_id));

@@ -1,3 +1,4 @@
+import type { RehearsalDetail, RehearsalSummary } from '../../../domain/plan-migration';
 import { centsToDollars } from '../../../domain/money';
 import { bandSeatCents, seatTermsOf } from '../../../domain/seats';
 import type { CurrencyTerms } from '../../../domain/currency/plan-terms';
@@ -129,6 +130,8 @@ export function migrationPreviewDto(m: MigrationPreview) {
 export function migrationDto(m: Migration | MigrationReport) {
   return {
     migration_id: m.id,
+    kind: m.kind,
+    rehearsal_id: m.rehearsalId ?? null,
     plan_id: m.planCode,
     version: m.toVersion,
     when: m.when,
@@ -137,7 +140,9 @@ export function migrationDto(m: Migration | MigrationReport) {
     finished_at: m.finishedAt ? m.finishedAt.toISOString() : null,
     started_by: m.startedByEmail ?? null,
     progress: m.progress,
-    subscriptions: ('items' in m ? m.items : []).map((i) => ({
+    summary: m.summary ? rehearsalSummaryDto(m.summary) : null,
+    comparison: m.comparison,
+    subscriptions: m.items.map((i) => ({
       subscription_id: i.subscriptionId,
       from_version: i.fromVersion,
       outcome: i.outcome,
@@ -145,7 +150,49 @@ export function migrationDto(m: Migration | MigrationReport) {
       reason: i.reason ?? null,
       amount_cents: i.amountCents,
       new_amount_cents: i.newAmountCents ?? null,
+      rehearsal: i.detail ? rehearsalDetailDto(i.detail) : null,
+      as_rehearsed: i.asRehearsed ?? null,
     })),
-    next_cursor: 'nextCursor' in m ? m.nextCursor : null,
+    next_cursor: m.nextCursor,
+  };
+}
+
+function rehearsalSummaryDto(s: RehearsalSummary) {
+  return {
+    mrr: s.mrr.map((m) => ({ currency: m.currency, before_cents: m.beforeCents, after_cents: m.afterCents })),
+    pay_more: s.payMore,
+    pay_less: s.payLess,
+    pay_same: s.paySame,
+    failed: s.failed,
+    due_now: s.dueNow,
+    largest: s.largest.map((l) => ({
+      subscription_id: l.subscriptionId,
+      currency: l.currency,
+      before_cents: l.beforeCents,
+      after_cents: l.afterCents,
+    })),
+  };
+}
+
+function rehearsalDetailDto(d: RehearsalDetail) {
+  return {
+    currency: d.currency,
+    interval: d.interval,
+    next_invoice: {
+      at: d.nextInvoice.at,
+      before_cents: d.nextInvoice.beforeCents,
+      after_cents: d.nextInvoice.afterCents,
+    },
+    proration: d.proration && {
+      credit_cents: d.proration.creditCents,
+      charge_cents: d.proration.chargeCents,
+      discount_cents: d.proration.discountCents,
+      due_now_cents: d.proration.dueNowCents,
+    },
+    mrr: { before_cents: d.mrr.beforeCents, after_cents: d.mrr.afterCents },
+    included_credits: d.includedCredits,
+    entitlement_changes: d.entitlementChanges,
+    credits_carried_over: d.creditsCarriedOver,
+    stripe_calls: d.stripeCalls,
   };
 }

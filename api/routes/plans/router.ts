@@ -5,6 +5,7 @@ import {
   createPlanHandler,
   migratePlanHandler,
   planMigrationHandler,
+  approveRehearsalHandler,
   updatePlanHandler,
   listPlanVersionsHandler,
   migrationPreviewHandler,
@@ -125,7 +126,7 @@ export const planRoutes = [
     method: 'post',
     path: '/subscriptions/plans/:plan_id/migrate',
     summary:
-      "Start moving grandfathered subscribers onto the plan's current version (at their period end by default), as a durable migration; 202 with its id and progress",
+      "Start moving grandfathered subscribers onto the plan's current version (at their period end by default), as a durable migration, or (rehearse) work out every move and make none; 202 with its id and progress",
     tags: ['plans', 'admin'],
     access: 'admin',
     params: planParams,
@@ -148,5 +149,22 @@ export const planRoutes = [
     errors: { 404: 'No such migration' },
     response: migratePlanResponse,
     handler: planMigrationHandler,
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/admin/plan-migrations/:migration_id/approve',
+    summary:
+      'Approve a finished rehearsal into the migration it rehearsed (same plan, version and timing); each move is then compared with its rehearsal',
+    tags: ['plans', 'admin'],
+    access: 'admin',
+    params: migrationParams,
+    status: 202,
+    rateLimit: 'stripe',
+    errors: {
+      404: 'No such rehearsal',
+      409: 'The rehearsal is still running, the plan has moved on to a newer version, or a migration of the plan is running',
+    },
+    response: migratePlanResponse,
+    handler: approveRehearsalHandler,
   }),
 ];

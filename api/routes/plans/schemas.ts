@@ -218,7 +218,11 @@ export const updatePlanBody = z
 export const plansQuery = z.object({ currency: z.string().max(8).optional() }).strict();
 
 export const migratePlanBody = z
-  .object({ when: z.enum(['period_end', 'now']).default('period_end') })
+  .object({
+    when: z.enum(['period_end', 'now']).default('period_end'),
+    /** Works out every move and makes none: a rehearsal, approved later into the migration. */
+    rehearse: z.boolean().default(false),
+  })
   .strict();
 
 // Responses. The plan's money fields are dollars, for clients that read dollars, beside integer cents.
@@ -311,7 +315,7 @@ export const archivePlanResponse = planResponse.extend({ archived: z.literal(tru
 const migrationId = z
   .string()
   .max(40)
-  .regex(/^pmig_[0-9a-z]+$/, 'a migration id (pmig_…)');
+  .regex(/^(pmig|prh)_[0-9a-z]+$/, 'a migration id (pmig_…) or a rehearsal id (prh_…)');
 export const migrationParams = z.object({ migration_id: migrationId }).strict();
 
 /** A page of a migration's subscriptions: all, or only those moved or failed, by subscription id. */
@@ -327,9 +331,49 @@ export const migrationQuery = z
   })
   .strict();
 
-/** A durable migration: its progress, and (from the report) a page of what it did to each subscription. */
+const centsByCurrency = z.array(z.object({ currency: z.string(), cents: z.number().int() }));
+
+/** What a rehearsed move would do to one subscription. */
+const rehearsalDetail = z.object({
+  currency: z.string(),
+  interval: z.enum(['month', 'year']),
+  /** The renewal at the period end: its recurring fee before and after (before discounts and tax). */
+  next_invoice: z.object({
+    at: z.string().nullable(),
+    before_cents: z.number().int(),
+    after_cents: z.number().int(),
+  }),
+  /** For a move made now: what Stripe invoices at once. */
+  proration: z
+    .object({
+      credit_cents: z.number().int(),
+      charge_cents: z.number().int(),
+      discount_cents: z.number().int(),
+      due_now_cents: z.number().int(),
+    })
+    .nullable(),
+  mrr: z.object({ before_cents: z.number().int(), after_cents: z.number().int() }),
+  included_credits: z.object({ before: count, after: count }),
+  entitlement_changes: z.array(z.object({ feature: z.string(), change: z.string() })),
+  /** Prepaid credits the customer holds, which the move leaves as they are. */
+  credits_carried_over: z.number().int(),
+  /** The Stripe calls the move would make, and when. */
+  stripe_calls: z.array(
+    z.object({
+      at: z.enum(['now', 'period_end']),
+      method: z.literal('POST'),
+      path: z.string(),
+      params: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+/** A durable migration or rehearsal: its progress and (from the report) a page of its subscriptions. */
 export const migratePlanResponse = z.object({
   migration_id: z.string(),
+  kind: z.enum(['migration', 'rehearsal']),
+  /** The rehearsal this migration was approved from; null otherwise. */
+  rehearsal_id: z.string().nullable(),
   plan_id: z.string(),
   version: z.number().int().positive(),
   when: z.enum(['period_end', 'now']),
@@ -344,6 +388,29 @@ export const migratePlanResponse = z.object({
     failed: count,
     percent: z.number().int().min(0).max(100),
   }),
+  /** A finished rehearsal's totals; null for a migration or a rehearsal still running. */
+  summary: z
+    .object({
+      mrr: z.array(
+        z.object({ currency: z.string(), before_cents: z.number().int(), after_cents: z.number().int() }),
+      ),
+      pay_more: count,
+      pay_less: count,
+      pay_same: count,
+      failed: count,
+      due_now: centsByCurrency,
+      largest: z.array(
+        z.object({
+          subscription_id: z.string(),
+          currency: z.string(),
+          before_cents: z.number().int(),
+          after_cents: z.number().int(),
+        }),
+      ),
+    })
+    .nullable(),
+  /** A finished migration approved from a rehearsal: the moves that came out as rehearsed, and those that did not. */
+  comparison: z.object({ matched: count, differed: count, differing: z.array(z.string()) }).nullable(),
   subscriptions: z.array(
     z.object({
       subscription_id: z.string(),
@@ -354,6 +421,10 @@ export const migratePlanResponse = z.object({
       reason: z.string().nullable(),
       amount_cents: z.number().int(),
       new_amount_cents: z.number().int().nullable(),
+      /** A rehearsal's worked-out move; null in a migration. */
+      rehearsal: rehearsalDetail.nullable(),
+      /** In a migration approved from a rehearsal: whether this move came out as rehearsed. */
+      as_rehearsed: z.boolean().nullable(),
     }),
   ),
   next_cursor: z.string().nullable(),
