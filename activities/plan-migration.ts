@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure } from '@temporalio/common';
 import {
   finishMigration,
@@ -16,6 +16,24 @@ import { clockOf } from '../domain/clock';
 import { rehearseMove, type MigrationItemResult, type RehearsalDetail } from '../domain/plan-migration';
 import type { PlanChangeRequest, PlanChangeResult, SubscriptionView } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
+
+/**
+ * The state of a subscription's workflow while it runs; null when it has ended or never was. A query
+ * answers for an ended workflow too (from its history), but an Update is refused there, so a rehearsal
+ * must not count on one.
+ */
+async function runningState(handle: WorkflowHandle, stateQuery: string): Promise<SubscriptionView | null> {
+  try {
+    const [described, state] = await Promise.all([
+      handle.describe(),
+      handle.query<SubscriptionView>(stateQuery),
+    ]);
+    return described.status.name === 'RUNNING' ? state : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
 
 /** What moving one subscription came to: moved (and how), or refused with the reason. */
 export type MoveOutcome = Pick<MigrationItemResult, 'outcome' | 'result' | 'reason'>;
@@ -88,13 +106,7 @@ export function createPlanMigrationActivities(deps: ActivityDeps) {
       input.candidates.map(async (c) => {
         const ctx = contexts.get(c.subscriptionId);
         if (!ctx) throw new Error(`subscription ${c.subscriptionId} vanished from the mirror`);
-        const state = await client.workflow
-          .getHandle(c.workflowId)
-          .query<SubscriptionView>(input.stateQuery)
-          .catch((err: unknown) => {
-            if (err instanceof WorkflowNotFoundError) return null;
-            throw err;
-          });
+        const state = await runningState(client.workflow.getHandle(c.workflowId), input.stateQuery);
         const req = c.request;
         const refusal = !state
           ? 'The subscription has no running workflow'

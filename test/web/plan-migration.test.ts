@@ -1,12 +1,14 @@
+import { Subscription } from '../../db/entities';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { workflowIds } from '../../workflows/ids';
 import { screenshot, signInAs } from './browser';
 import { expectAccessible, starterOnClockForWeb, useWebStack } from './web-stack';
 
 /**
- * A price change migrated from the console in real Chromium against the whole engine: three Starter
- * subscribers, a new version of Starter, the preview, then the durable migration followed to its end, with
- * the one subscriber whose workflow no longer runs listed with the reason.
+ * A price change rehearsed and migrated from the console in real Chromium against the whole engine: three
+ * Starter subscribers, a new version of Starter, the preview, the rehearsal's totals and moves, then its
+ * approval into the durable migration followed to its end, with the one subscriber whose workflow no
+ * longer runs listed with the reason.
  */
 describe('a plan migration run from the console', () => {
   const web = useWebStack('web-plan-migration');
@@ -35,11 +37,36 @@ describe('a plan migration run from the console', () => {
     await syncCatalog(stack.stripe, stack.db.orm);
 
     await page.getByRole('button', { name: 'Preview migration of starter' }).click();
-    await page.getByRole('button', { name: 'Migrate 3 at their period end' }).click();
-    await page.getByText('Migration started: 3 subscriber(s) to move at their period end.').waitFor();
+    await page.getByRole('button', { name: 'Rehearse 3 at their period end' }).click();
+    await page.getByText('Rehearsal started: 3 subscriber(s), nothing changed.').waitFor();
+    const summary = page.getByTestId('rehearsal-summary');
+    await summary.waitFor({ timeout: 60_000 });
+    expect(await summary.getByRole('listitem').allTextContents()).toEqual([
+      'Monthly revenue $57.00 → $67.00',
+      '2 pay more, 0 pay less, 0 the same, 1 could not be moved',
+    ]);
+    const moves = page.getByRole('region', { name: 'Each move as rehearsed' });
+    const moved = await moves.getByRole('row', { name: new RegExp(subs[0].subscription_id) }).textContent();
+    expect(moved).toContain('$19.00$24.00—100 → 100Nothing');
+    expect(moved).toMatch(/POST \/v1\/subscriptions\/sub_\w+ \(at period end\)/);
+    expect(await moves.getByRole('row', { name: new RegExp(gone) }).textContent()).toContain(
+      'not moved: The subscription has no running workflow',
+    );
+    await screenshot(page, 'plan-rehearsal');
+    await expectAccessible(page, 'plan migration rehearsed');
+    // Nothing moved yet: every subscriber is still on version 1 without a pending change.
+    for (const s of subs)
+      expect(
+        (await stack.db.orm.em.fork().findOneOrFail(Subscription, s.subscription_id)).pendingTier ?? null,
+      ).toBeNull();
+
+    await page.getByRole('button', { name: 'Approve and migrate 3' }).click();
     const progress = page.getByTestId('migration-progress');
     await progress.getByText(/^Finished: /).waitFor({ timeout: 60_000 });
     expect(await progress.textContent()).toContain('3 of 3 handled (100 %): 2 moved, 1 could not be moved');
+    expect(await page.getByTestId('migration-comparison').textContent()).toBe(
+      '3 moved as rehearsed; none differed from the rehearsal',
+    );
     const failures = page.getByRole('region', { name: 'Subscriptions the migration could not move' });
     expect(await failures.getByRole('row', { name: new RegExp(gone) }).textContent()).toBe(
       `${gone}1$19.00The subscription has no running workflow`,

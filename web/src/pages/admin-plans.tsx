@@ -514,6 +514,25 @@ export function AdminPlans() {
                           const r = await call(
                             api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
                               params: { path: { plan_id: migration.plan_id } },
+                              body: { when: 'period_end', rehearse: true },
+                            }),
+                          );
+                          setMigration(null);
+                          setRunningMigration(r.migration_id);
+                          return `Rehearsal started: ${count(r.progress.candidates)} subscriber(s), nothing changed.`;
+                        })
+                      }
+                    >
+                      Rehearse {count(migration.subscriptions.length)} at their period end
+                    </button>{' '}
+                    <button
+                      type="button"
+                      disabled={busy}
+                      onClick={() =>
+                        void run(async () => {
+                          const r = await call(
+                            api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
+                              params: { path: { plan_id: migration.plan_id } },
                               body: { when: 'period_end' },
                             }),
                           );
