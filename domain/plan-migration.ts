@@ -6,8 +6,9 @@
 /** Subscriptions moved at once: each is one Update on its own workflow, so a batch is that many in flight. */
 export const MIGRATION_BATCH = 20;
 /**
- * Moves a second. A move now is one Stripe subscription update (Stripe's live limit is 100 writes a second
- * for the whole account, 25 in test mode); a move at period end writes nothing to Stripe until renewal.
+ * Moves made now, a second: each is one Stripe subscription update, and Stripe's live limit is 100 writes
+ * a second for the whole account (25 in test mode), which the rest of the engine shares. A move at period
+ * end writes nothing to Stripe until its renewal, so those are not paced (only the batch bounds them).
  */
 export const MIGRATION_PER_SECOND = 10;
 /** Batches per run before the workflow continues as new, so its history stays short at any book size. */

@@ -29,7 +29,7 @@ export interface PlanMigrationInput {
   rehearsal?: boolean;
   /** Subscriptions moved at once (default MIGRATION_BATCH). */
   batchSize?: number;
-  /** Moves a second at most (default MIGRATION_PER_SECOND). */
+  /** Moves a second at most (default MIGRATION_PER_SECOND for moves made now; none otherwise). */
   perSecond?: number;
   /** Carried across continue-as-new. */
   totals?: PlanMigrationTotals;
@@ -43,7 +43,9 @@ export interface PlanMigrationInput {
  */
 export async function planMigrationWorkflow(input: PlanMigrationInput): Promise<PlanMigrationTotals> {
   const size = input.batchSize ?? MIGRATION_BATCH;
-  const perSecond = input.rehearsal ? 0 : (input.perSecond ?? MIGRATION_PER_SECOND);
+  // Only moves made now write to Stripe as they go; a rehearsal and moves at period end are not paced.
+  const perSecond =
+    input.perSecond ?? (input.rehearsal || input.when === 'period_end' ? 0 : MIGRATION_PER_SECOND);
   const totals: PlanMigrationTotals = input.totals ?? { moved: 0, failed: 0, afterId: null };
   setHandler(planMigrationProgress, () => totals);
 
@@ -75,7 +77,8 @@ export async function planMigrationWorkflow(input: PlanMigrationInput): Promise<
     await db.recordPlanMigrationItems({ migrationId: input.migrationId, items });
     for (const i of items) totals[i.outcome] += 1;
     totals.afterId = page.lastId;
-    await sleep(batchPauseMs(items.length, perSecond, Date.now() - started));
+    const pause = batchPauseMs(items.length, perSecond, Date.now() - started);
+    if (pause > 0) await sleep(pause);
   }
   return continueAsNew<typeof planMigrationWorkflow>({ ...input, totals });
 }
