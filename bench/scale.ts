@@ -1,5 +1,5 @@
 /**
- * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts] [--growth]`: how the engine's cost grows
+ * `npm run bench:scale [-- --subscriptions 10000] [--quick] [--no-starts] [--growth] [--migration]`: how the engine's cost grows
  * with the number of subscriptions, on the production topology (tools/cluster: Temporal on PostgreSQL, two APIs behind nginx,
  * two workers, the Stripe emulator in Stripe's place). Loopback only, every wait bounded. Three tables, each
  * with the machine, the date and the load average, and a sentence on what grows with what:
@@ -23,6 +23,8 @@
  *    histograms) and the APIs' webhook forwarding sampled meanwhile.
  * 4. `--growth`: parts 2 and 3 for a tenth of N, then part 2 for the rest and part 3 for all N at once (the
  *    first tenth renewing their second period), and the ratio of the two renewal runs' time per renewal.
+ * 5. `--migration`: part 2, then instead of the renewal run a price change on the whole book, rehearsed and
+ *    then migrated (bench/scale-migration.ts).
  *
  * Every figure is a ratio or a min / median / max within the one run: machines, and the same machine from
  * one session to the next, differ several times over. The emulator runs without its state file (rewritten
@@ -51,6 +53,7 @@ import { workflowIds } from '../workflows/ids';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
 import { percentile, spread } from './load';
+import { measureMigration } from './scale-migration';
 import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -75,6 +78,8 @@ interface Settings {
   starts: boolean;
   /** Renew a tenth of them first, then all of them, to compare the cost of a renewal at both sizes. */
   growth: boolean;
+  /** Instead of the renewal run: a price change rehearsed and migrated on the whole book (part 5). */
+  migration: boolean;
   rounds: number;
   roundSeconds: number;
   checkpoints: number;
@@ -86,23 +91,28 @@ function settingsFrom(argv: string[]): Settings {
   let quick = false;
   let starts = true;
   let growth = false;
+  let migration = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') quick = true;
     else if (arg === '--no-starts') starts = false;
     else if (arg === '--growth') growth = true;
+    else if (arg === '--migration') migration = true;
     else if (arg === '--subscriptions') {
       subscriptions = Number(argv[++i]);
       if (!Number.isInteger(subscriptions) || subscriptions < 10)
         throw new Error('--subscriptions needs a whole number of at least 10');
     } else
-      throw new Error(`unknown argument ${String(arg)} (--subscriptions N, --quick, --no-starts, --growth)`);
+      throw new Error(
+        `unknown argument ${String(arg)} (--subscriptions N, --quick, --no-starts, --growth, --migration)`,
+      );
   }
   return {
     subscriptions: subscriptions ?? (quick ? 200 : 10_000),
     quick,
     starts,
     growth,
+    migration,
     rounds: quick ? 1 : 3,
     roundSeconds: quick ? 5 : 10,
     checkpoints: quick ? 4 : 5,
@@ -1148,7 +1158,10 @@ async function main(): Promise<void> {
     );
     if (s.starts) await measureStarts(x);
     else log('starts: skipped (--no-starts)');
-    if (!s.growth) {
+    if (s.migration) {
+      await measureHolding(x, 0, s.subscriptions);
+      await measureMigration(x);
+    } else if (!s.growth) {
       const holding = await measureHolding(x, 0, s.subscriptions);
       await measureRenewal(x, holding, holding.made);
     } else {
