@@ -54,6 +54,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
 import { percentile, spread } from './load';
 import { measureMigration } from './scale-migration';
+import { makeSubscriber } from '../services/setup/seed-book';
 import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -728,12 +729,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     const batch = Array.from({ length: upto - index }, () => index++);
     const t = Date.now();
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
-      const customer = await onboard(temporal, cluster.taskQueue, `scale-${i}`, true);
-      const sub = await stripe.subscriptions.create({
-        customer: customer.stripeCustomerId!,
-        items: [{ price: price.priceId }, ...(price.usagePriceId ? [{ price: price.usagePriceId }] : [])],
-        default_payment_method: 'pm_card_visa',
-      });
+      const sub = await makeSubscriber({ temporal, taskQueue: cluster.taskQueue, stripe }, `scale-${i}`, price);
       const periodEnd = sub.items.data[0]?.current_period_end;
       if (typeof sub.test_clock !== 'string' || !periodEnd)
         throw new Error(`subscription ${sub.id} has no test clock or period`);

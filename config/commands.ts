@@ -1,4 +1,4 @@
-import { loadConfigFor, type Config, type ConfigName, type Requirement } from './env';
+import { loadConfigFor, TEMPORAL_TLS_NAMES, type Config, type ConfigName, type Requirement } from './env';
 
 interface CommandSpec<K extends ConfigName = ConfigName> {
   /** Every variable the command reads; it gets these (and NODE_ENV) and nothing else. */
@@ -35,6 +35,18 @@ export const COMMANDS = {
     reads: ['DATABASE_URL', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE'],
     requires: [STRIPE],
   }),
+  'seed:book': command({
+    reads: [
+      'DATABASE_URL',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_API_BASE',
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_TASK_QUEUE',
+      ...TEMPORAL_TLS_NAMES,
+    ],
+    requires: [STRIPE],
+  }),
   'byok:rotate': command({
     reads: ['DATABASE_URL', 'BYOK_ENCRYPTION_KEY', 'BYOK_ENCRYPTION_KEY_PREVIOUS', 'LOG_LEVEL', 'VAR_DIR'],
     requires: [
@@ -52,16 +64,7 @@ export const COMMANDS = {
     ],
   }),
   'temporal:namespace': command({
-    reads: [
-      'TEMPORAL_ADDRESS',
-      'TEMPORAL_NAMESPACE',
-      'TEMPORAL_TLS',
-      'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
-      'TEMPORAL_TLS_SERVER_NAME',
-      'TEMPORAL_TLS_CLIENT_CERT_PATH',
-      'TEMPORAL_TLS_CLIENT_KEY_PATH',
-      'TEMPORAL_API_KEY',
-    ],
+    reads: ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', ...TEMPORAL_TLS_NAMES],
   }),
   // verify reports the API's and worker's production requirements as checklist items instead of refusing.
   verify: command({

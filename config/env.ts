@@ -289,7 +289,8 @@ interface Rule {
 }
 
 const KEYCLOAK = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
-const TEMPORAL_TLS_NAMES = [
+/** How the engine reaches Temporal beside its address: TLS, mutual TLS, or an API key. */
+export const TEMPORAL_TLS_NAMES = [
   'TEMPORAL_TLS',
   'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
   'TEMPORAL_TLS_SERVER_NAME',

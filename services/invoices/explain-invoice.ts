@@ -25,6 +25,7 @@ import { workflowIds } from '../../workflows/ids';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
+import { runsAt } from '../temporal/runs';
 
 /** A usage line's inputs: the period's rollups and the events they summed. */
 export interface UsageLineage {
@@ -49,6 +50,8 @@ export interface InvoiceExplanation {
   charges: { stripeChargeId: string; amountCents: number; refundedCents: number; status: string }[];
   /** The workflows whose work the invoice bills: the subscription's run and the usage rollup. */
   workflows: { subscription: string | null; usageRollup: string };
+  /** For an admin: each of those workflows' run that was open when it did the work (null: not found). */
+  runs?: Map<string, string | null>;
 }
 
 /** One of the caller's own invoices explained (another customer's invoice is a 404, as for its PDF). */
@@ -68,7 +71,19 @@ export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Prom
   const em = deps.orm.em.fork();
   const invoice = await invoiceByEitherId(em, invoiceId);
   if (!invoice) throw notFound('invoice', invoiceId);
-  return explain(deps, em, invoice);
+  const e = await explain(deps, em, invoice);
+  // The subscription's run open when Stripe issued the invoice; the rollup's run open when it reported the
+  // last of the usage the invoice bills.
+  const reported = e.lines
+    .flatMap((l) => l.usage?.rollups ?? [])
+    .flatMap((r) => (r.stripeReportedAt ? [r.stripeReportedAt.getTime()] : []));
+  const wanted = [
+    ...(e.workflows.subscription ? [{ workflowId: e.workflows.subscription, at: invoice.createdAt }] : []),
+    ...(reported.length
+      ? [{ workflowId: e.workflows.usageRollup, at: new Date(Math.max(...reported)) }]
+      : []),
+  ];
+  return { ...e, runs: await runsAt(deps, wanted) };
 }
 
 async function explain(deps: CoreDeps, em: EntityManager, invoice: Invoice): Promise<InvoiceExplanation> {

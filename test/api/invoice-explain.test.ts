@@ -156,6 +156,9 @@ describe('an invoice explained line by line', () => {
     expect(res.body.stripe.charges[0]).toMatchObject({ status: 'succeeded' });
     expect(res.body.workflows.map((w: { role: string }) => w.role)).toEqual(['subscription', 'usage_rollup']);
     expect(res.body.workflows[0].id).toBe(`subscription-${res.body.subscription_id}`);
+    // The run that was open when Stripe issued the invoice: this subscription's one run so far.
+    const described = await stack.env.client.workflow.getHandle(res.body.workflows[0].id).describe();
+    expect(res.body.workflows[0].run_id).toBe(described.runId);
     // The evidence pack: the explanation as JSON and CSV, and every event, whose ids give the line's checksum.
     const pack = await stack.api.raw(
       `/api/v1/admin/billing/invoices/${renewal.id}/explain?format=zip`,

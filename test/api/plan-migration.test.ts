@@ -2,8 +2,8 @@ import type { TestResponse } from '../helpers/api';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { AuditEntry, PlanMigration } from '../../db/entities';
 import { waitUntil } from '../helpers/eventually';
-import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
-import { migrateAndWait } from '../helpers/plan-migration';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { migrateAndWait, subscribeTo } from '../helpers/plan-migration';
 import { expectRefusals } from '../helpers/refusals';
 
 describe('plan migration as a durable run', () => {
@@ -23,7 +23,7 @@ describe('plan migration as a durable run', () => {
     });
     expect(created.status).toBe(201);
     await syncCatalog(stack.stripe, stack.db.orm);
-    for (const name of ['mig-a', 'mig-b', 'mig-c']) subscribers.push(await subscribe(name));
+    for (const name of ['mig-a', 'mig-b', 'mig-c']) subscribers.push(await subscribeTo(stack, name, code));
     const v2 = await adminCall('PUT', `/subscriptions/plans/${code}`, { price_monthly_cents: 2000 });
     expect(v2.body).toMatchObject({ version: 2, grandfathered_subscribers: 3 });
     await syncCatalog(stack.stripe, stack.db.orm);
@@ -32,18 +32,6 @@ describe('plan migration as a durable run', () => {
 
   function adminCall(method: string, path: string, body?: unknown) {
     return stack.api.request(method, `/api/v1${path}`, { token: admin, body });
-  }
-
-  async function subscribe(name: string) {
-    const who = await customerOnClock(stack, name);
-    const checkout = await stack.api.request('POST', '/api/v1/billing/checkout/create', {
-      token: who.token,
-      body: { tier_id: code, billing_cycle: 'monthly' },
-    });
-    expect(checkout.status).toBe(200);
-    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    await waitUntil(who.getSub, (r) => r.body?.status === 'active', `${name} active`, 60_000);
-    return { id: checkout.body.subscription_id as string, getSub: who.getSub };
   }
 
   it('moves every subscriber of an older version through its workflow, reports each, and audits start and finish', async () => {

@@ -4,7 +4,8 @@ import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { workflowIds } from '../../workflows/ids';
 import type { TestResponse } from '../helpers/api';
 import { waitUntil } from '../helpers/eventually';
-import { customerOnClock, startFullStack, type FullStack } from '../helpers/full-stack';
+import { startFullStack, type FullStack } from '../helpers/full-stack';
+import { subscribeTo } from '../helpers/plan-migration';
 
 /** Tables a rehearsal writes by design (its own report and audit) or that any API call touches. */
 const OWN_TABLES = new Set(['plan_migrations', 'plan_migration_items', 'audit_log', 'rate_limit_buckets']);
@@ -38,7 +39,7 @@ describe('a plan migration rehearsed, then approved', () => {
     });
     expect(created.status).toBe(201);
     await syncCatalog(stack.stripe, stack.db.orm);
-    for (const name of ['reh-a', 'reh-b', 'reh-c']) subscribers.push(await subscribe(name));
+    for (const name of ['reh-a', 'reh-b', 'reh-c']) subscribers.push(await subscribeTo(stack, name, code));
     const granted = await stack.api.request(
       'POST',
       `/api/v1/admin/billing/customers/reh-a@example.com/credits`,
@@ -62,23 +63,6 @@ describe('a plan migration rehearsed, then approved', () => {
 
   function adminCall(method: string, path: string, body?: unknown) {
     return stack.api.request(method, `/api/v1${path}`, { token: admin, body });
-  }
-
-  async function subscribe(name: string) {
-    const who = await customerOnClock(stack, name);
-    const checkout = await stack.api.request('POST', '/api/v1/billing/checkout/create', {
-      token: who.token,
-      body: { tier_id: code, billing_cycle: 'monthly' },
-    });
-    expect(checkout.status).toBe(200);
-    stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
-    await waitUntil(who.getSub, (r) => r.body?.status === 'active', `${name} active`, 60_000);
-    return {
-      id: checkout.body.subscription_id as string,
-      email: `${name}@example.com`,
-      stripeCustomerId: who.stripeCustomer.id,
-      getSub: who.getSub,
-    };
   }
 
   /** Every row of every table but the rehearsal's own, in a stable order. */

@@ -1,5 +1,6 @@
 import type { TestResponse } from './api';
 import { waitUntil } from './eventually';
+import { customerOnClock, type FullStack } from './full-stack';
 
 type Call = (method: string, path: string, body?: unknown) => Promise<TestResponse>;
 
@@ -18,4 +19,26 @@ export async function migrateAndWait(call: Call, planCode: string, body: { when?
     200,
   );
   return done.body;
+}
+
+/**
+ * A customer on a Stripe test clock who bought `plan` monthly at Checkout with 4242, once the engine shows
+ * the subscription active: its id, the customer's email and Stripe id, and a read of the subscription.
+ */
+export async function subscribeTo(stack: FullStack, name: string, plan: string) {
+  const who = await customerOnClock(stack, name);
+  const checkout = await stack.api.request('POST', '/api/v1/billing/checkout/create', {
+    token: who.token,
+    body: { tier_id: plan, billing_cycle: 'monthly' },
+  });
+  if (checkout.status !== 200)
+    throw new Error(`checkout: ${checkout.status} ${JSON.stringify(checkout.body)}`);
+  stack.emulator.completeCheckoutSession(checkout.body.session_id, { cardNumber: '4242424242424242' });
+  await waitUntil(who.getSub, (r) => r.body?.status === 'active', `${name} active`, 60_000);
+  return {
+    id: checkout.body.subscription_id as string,
+    email: `${name}@example.com`,
+    stripeCustomerId: who.stripeCustomer.id,
+    getSub: who.getSub,
+  };
 }

@@ -13,6 +13,7 @@ const ONLY_WHAT_IT_NEEDS: Record<Command, Record<string, string>> = {
   'stripe:sync': { STRIPE_SECRET_KEY: 'sk_live_operator' },
   'stripe:backfill-charges': { STRIPE_SECRET_KEY: 'sk_live_operator' },
   'billing:reverify': { STRIPE_SECRET_KEY: 'sk_live_operator' },
+  'seed:book': { STRIPE_SECRET_KEY: 'sk_test_operator' },
   'byok:rotate': { BYOK_ENCRYPTION_KEY: 'a'.repeat(64), BYOK_ENCRYPTION_KEY_PREVIOUS: 'b'.repeat(64) },
   'keycloak:setup': {
     KEYCLOAK_URL: 'https://sso.example.com',

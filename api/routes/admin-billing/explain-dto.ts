@@ -8,11 +8,12 @@ function stripeDashboardUrl(config: Config, path: string): string {
   return `https://dashboard.stripe.com/${test ? 'test/' : ''}${path}`;
 }
 
-/** The Temporal UI's page of a workflow's runs, when the UI's address is configured. */
-function temporalUiUrl(config: Config, workflowId: string): string | null {
+/** The Temporal UI's page of a workflow's run (or of its runs), when the UI's address is configured. */
+function temporalUiUrl(config: Config, workflowId: string, runId: string | null): string | null {
   if (!config.TEMPORAL_UI_URL) return null;
   const base = config.TEMPORAL_UI_URL.replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  const workflow = `${base}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${workflow}/${encodeURIComponent(runId)}/history` : workflow;
 }
 
 /** Everything the customer's explanation has, with the ids and links behind each line, for an admin. */
@@ -58,6 +59,9 @@ export function adminInvoiceExplanationDto(e: InvoiceExplanation, config: Config
         status: c.status,
       })),
     },
-    workflows: workflows.map((w) => ({ ...w, temporal_ui_url: temporalUiUrl(config, w.id) })),
+    workflows: workflows.map((w) => {
+      const runId = e.runs?.get(w.id) ?? null;
+      return { ...w, run_id: runId, temporal_ui_url: temporalUiUrl(config, w.id, runId) };
+    }),
   };
 }

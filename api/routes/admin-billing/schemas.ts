@@ -540,11 +540,16 @@ export const adminInvoiceExplanationResponse = z.object({
       z.object({ id: z.string(), amount_cents: cents, refunded_cents: cents, status: z.string() }),
     ),
   }),
-  /** The workflows whose work the invoice bills, each with its page in the Temporal UI when configured. */
+  /**
+   * The workflows whose work the invoice bills: each one's run that did it (the subscription's run open
+   * when Stripe issued the invoice, the rollup's when it reported the usage; null when Temporal no longer
+   * lists it) and its page in the Temporal UI when configured.
+   */
   workflows: z.array(
     z.object({
       role: z.enum(['subscription', 'usage_rollup']),
       id: z.string(),
+      run_id: z.string().nullable(),
       temporal_ui_url: z.string().nullable(),
     }),
   ),

@@ -194,6 +194,21 @@ export function AdminPlans() {
   const [creating, setCreating, creatingField] = useForm(blank);
 
   const { busy, error, done, run } = useAction(versions.reload);
+  /** Rehearses, or makes, the migration of a plan's older versions at their period end, and follows it. */
+  const startRun = (planId: string, rehearse: boolean) =>
+    void run(async () => {
+      const r = await call(
+        api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
+          params: { path: { plan_id: planId } },
+          body: { when: 'period_end', rehearse },
+        }),
+      );
+      setMigration(null);
+      setRunningMigration(r.migration_id);
+      return rehearse
+        ? `Rehearsal started: ${count(r.progress.candidates)} subscriber(s), nothing changed.`
+        : `Migration started: ${count(r.progress.candidates)} subscriber(s) to move at their period end.`;
+    });
   const save = (e: FormEvent) => {
     e.preventDefault();
     const code = editing as string;
@@ -506,42 +521,10 @@ export function AdminPlans() {
                         ))}
                       </ul>
                     )}
-                    <button
-                      type="button"
-                      disabled={busy}
-                      onClick={() =>
-                        void run(async () => {
-                          const r = await call(
-                            api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
-                              params: { path: { plan_id: migration.plan_id } },
-                              body: { when: 'period_end', rehearse: true },
-                            }),
-                          );
-                          setMigration(null);
-                          setRunningMigration(r.migration_id);
-                          return `Rehearsal started: ${count(r.progress.candidates)} subscriber(s), nothing changed.`;
-                        })
-                      }
-                    >
+                    <button type="button" disabled={busy} onClick={() => startRun(migration.plan_id, true)}>
                       Rehearse {count(migration.subscriptions.length)} at their period end
                     </button>{' '}
-                    <button
-                      type="button"
-                      disabled={busy}
-                      onClick={() =>
-                        void run(async () => {
-                          const r = await call(
-                            api.POST('/api/v1/subscriptions/plans/{plan_id}/migrate', {
-                              params: { path: { plan_id: migration.plan_id } },
-                              body: { when: 'period_end' },
-                            }),
-                          );
-                          setMigration(null);
-                          setRunningMigration(r.migration_id);
-                          return `Migration started: ${count(r.progress.candidates)} subscriber(s) to move at their period end.`;
-                        })
-                      }
-                    >
+                    <button type="button" disabled={busy} onClick={() => startRun(migration.plan_id, false)}>
                       Migrate {count(migration.subscriptions.length)} at their period end
                     </button>
                   </>

@@ -1,0 +1,79 @@
+/**
+ * `npm run seed:book -- [--subscriptions 1000] [--plan starter] [--prefix book]`: a book of live
+ * subscriptions in a development engine (`npm run dev`, or any engine on Stripe's test mode), for trying
+ * what acts on the whole book (a plan's rehearsal and migration, revenue, the billing day). Customers
+ * `book-1` to `book-N` through the onboarding workflow, each subscribed in Stripe with a card on file;
+ * Stripe's webhooks make the engine start each subscription's workflow. A second run makes only what is
+ * missing. Refuses a live Stripe key. Exits 2 on bad input.
+ */
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { commandConfig } from '../config/commands';
+import { ConfigError } from '../config/env';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { openDatabase } from '../db/orm';
+import { createStripeClient } from '../integrations/stripe/client';
+import { seedBook } from '../services/setup/seed-book';
+
+class UsageError extends Error {}
+
+const USAGE = 'usage: npm run seed:book -- [--subscriptions 1..100000] [--plan CODE] [--prefix NAME]';
+
+export function bookArguments(argv: string[]): { subscriptions: number; plan: string; prefix: string } {
+  let values: { subscriptions?: string; plan?: string; prefix?: string };
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { subscriptions: { type: 'string' }, plan: { type: 'string' }, prefix: { type: 'string' } },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; ${USAGE}`);
+  }
+  const subscriptions = Number(values.subscriptions ?? '1000');
+  if (!/^\d+$/.test(values.subscriptions ?? '1000') || subscriptions < 1 || subscriptions > 100_000)
+    throw new UsageError(`--subscriptions must be a whole number from 1 to 100000; ${USAGE}`);
+  const plan = values.plan ?? 'starter';
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(plan)) throw new UsageError(`--plan must be a plan code; ${USAGE}`);
+  const prefix = values.prefix ?? 'book';
+  if (!/^[a-z][a-z0-9-]{0,19}$/.test(prefix))
+    throw new UsageError(`--prefix must be 1 to 20 lowercase letters, digits or dashes; ${USAGE}`);
+  return { subscriptions, plan, prefix };
+}
+
+async function main(): Promise<void> {
+  const args = bookArguments(process.argv.slice(2));
+  const config = commandConfig('seed:book');
+  if (/^(sk|rk)_live_/.test(config.STRIPE_SECRET_KEY ?? ''))
+    throw new ConfigError('seed:book makes test subscriptions: it refuses a live Stripe key');
+  const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+  if (!stripe) throw new ConfigError('STRIPE_SECRET_KEY (or STRIPE_API_BASE for the emulator) is required');
+  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const orm = await openDatabase(config.DATABASE_URL);
+  const started = Date.now();
+  try {
+    const r = await seedBook(
+      {
+        orm,
+        temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        stripe,
+      },
+      { ...args, onProgress: (made) => console.error(`… ${made} made`) },
+    );
+    console.log(
+      `${args.subscriptions} subscriptions of ${args.plan} live (${args.prefix}-1 to ${args.prefix}-${args.subscriptions}): ` +
+        `${r.made} made now, ${r.already} there before, in ${Math.round((Date.now() - started) / 1000)} s`,
+    );
+  } finally {
+    await orm.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error((err as Error).message);
+    process.exit(err instanceof UsageError || err instanceof ConfigError ? 2 : 1);
+  });
+}
