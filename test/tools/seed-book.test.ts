@@ -16,7 +16,7 @@ describe('npm run seed:book', () => {
     ${['--subscriptions', '0']}      | ${'--subscriptions must be a whole number from 1 to 100000'}
     ${['--subscriptions', '100001']} | ${'--subscriptions must be a whole number from 1 to 100000'}
     ${['--subscriptions', '1e3']}    | ${'--subscriptions must be a whole number from 1 to 100000'}
-    ${['--subscriptions', '-5']}     | ${'--subscriptions must be a whole number from 1 to 100000'}
+    ${['--subscriptions=-5']}        | ${'--subscriptions must be a whole number from 1 to 100000'}
     ${['--subscriptions', '12.5']}   | ${'--subscriptions must be a whole number from 1 to 100000'}
     ${['--plan', 'Star ter']}        | ${'--plan must be a plan code'}
     ${['--prefix', 'Book']}          | ${'--prefix must be 1 to 20'}
