@@ -729,7 +729,11 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     const batch = Array.from({ length: upto - index }, () => index++);
     const t = Date.now();
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
-      const sub = await makeSubscriber({ temporal, taskQueue: cluster.taskQueue, stripe }, `scale-${i}`, price);
+      const sub = await makeSubscriber(
+        { temporal, taskQueue: cluster.taskQueue, stripe },
+        `scale-${i}`,
+        price,
+      );
       const periodEnd = sub.items.data[0]?.current_period_end;
       if (typeof sub.test_clock !== 'string' || !periodEnd)
         throw new Error(`subscription ${sub.id} has no test clock or period`);
