@@ -36,10 +36,11 @@ export interface PlanMigrationInput {
 }
 
 /**
- * Moves (or, as a rehearsal, works out moving) a plan's subscribers of older versions onto `toVersion`, a batch at a time at a pace Stripe
- * allows, each through its own subscription's workflow, recording who moved and who could not and why.
- * Crash-safe: a restarted worker picks up at the batch in flight, and each subscription is moved and
- * recorded once. Continues as new every few batches, so any book size keeps a short history.
+ * Moves (or, as a rehearsal, works out moving) a plan's subscribers of older versions onto `toVersion`,
+ * a batch at a time at a pace Stripe allows, each through its own subscription's workflow, recording who
+ * moved and who could not and why. Crash-safe: a restarted worker picks up at the batch in flight, and
+ * each subscription is moved and recorded once. Continues as new every few batches, so any book size
+ * keeps a short history.
  */
 export async function planMigrationWorkflow(input: PlanMigrationInput): Promise<PlanMigrationTotals> {
   const size = input.batchSize ?? MIGRATION_BATCH;
