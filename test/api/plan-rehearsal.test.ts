@@ -99,7 +99,9 @@ describe('a plan migration rehearsed, then approved', () => {
   }
 
   it('works out each move without making it, then moves everyone as rehearsed but the one whose state changed', async () => {
-    // Stripe's events of the catalog sync have all reached the engine before the picture is taken.
+    // The catalog sync the new version started has ended, and Stripe's events of it have all reached the
+    // engine, before the picture is taken.
+    await stack.env.client.workflow.getHandle(workflowIds.catalogSync()).result();
     await waitUntil(
       () =>
         sqlFor(stack.db.orm.em.fork()).rows<{ n: number }>(
