@@ -373,6 +373,11 @@ export const ERROR_CODES = {
     meaning:
       'This API process has as many of these requests in progress as it takes; nothing was recorded; send it again after Retry-After',
   },
+  workflow_busy: {
+    kinds: ['unavailable'],
+    meaning:
+      'Temporal is shedding load (a busy workflow, a rate limit); retry shortly; the request may still complete',
+  },
   workflow_unavailable: {
     kinds: ['unavailable'],
     meaning:

@@ -23,8 +23,9 @@ export const PROBE_DEADLINE_MS = 2_000;
 /** How long a worker seen polling is taken as present, so a burst of mutations costs one DescribeTaskQueue. */
 export const WORKER_CHECK_CACHE_MS = 3_000;
 
-// gRPC's UNAVAILABLE and FAILED_PRECONDITION; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and
+// gRPC's RESOURCE_EXHAUSTED, UNAVAILABLE and FAILED_PRECONDITION; Temporal's TASK_QUEUE_TYPE_WORKFLOW, _ACTIVITY and
 // TASK_QUEUE_KIND_NORMAL.
+const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 const FAILED_PRECONDITION = 9;
 const WORKFLOW_TASKS = 1;
@@ -210,6 +211,14 @@ export function toAppError(err: unknown, ms = WORKFLOW_DEADLINE_MS): unknown {
     );
   }
   if (grpcCode(err) === UNAVAILABLE) return temporalUnavailable();
+  // Temporal sheds load it cannot take now ("Workflow is busy", a namespace's rate limit): a moment
+  // later the same request goes through, so the caller is told to retry, not that the engine broke.
+  if (grpcCode(err) === RESOURCE_EXHAUSTED) {
+    return unavailable(
+      'workflow_busy',
+      'The workflow service is too busy to answer now; try again shortly (the request may still complete)',
+    );
+  }
   // Temporal refuses an Update while the run's workflow task keeps failing: the run is stuck until the
   // workflow is mended, which is the engine's fault, not the caller's, and nothing was changed.
   if (grpcCode(err) === FAILED_PRECONDITION) {
