@@ -106,10 +106,18 @@ export async function recordMigrationItems(
   if (fresh.length > 0) {
     await em.insertMany(
       PlanMigrationItem,
-      fresh.map((i) => ({ migrationId, ...i, recordedAt: now })),
+      fresh.map((i) => ({ migrationId, ...i, reason: storedReason(i.reason), recordedAt: now })),
     );
   }
   return fresh.length;
+}
+
+/** The column holds 500 characters; a longer refusal (a workflow's own text) is cut, by whole characters. */
+const REASON_CHARS = 500;
+function storedReason(reason: string | null): string | null {
+  if (reason === null) return null;
+  const chars = Array.from(reason);
+  return chars.length <= REASON_CHARS ? reason : `${chars.slice(0, REASON_CHARS - 1).join('')}…`;
 }
 
 /**

@@ -125,4 +125,46 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a plan migration’s store on 
       audit.filter((a) => (a.after as { migration_id: string }).migration_id === migration.id),
     ).toHaveLength(1);
   });
+
+  it('keeps a refusal of any length and script, cut to the column by whole characters', async () => {
+    const [subscriptionId] = await bookOnOldVersion(1);
+    const em = db.orm.em.fork();
+    const id = `pmig_${dialect}1111111111111`;
+    em.create(PlanMigration, {
+      id,
+      planCode: 'professional',
+      toVersion: 2,
+      when: 'now',
+      status: 'running',
+      candidates: 1,
+      startedById: 'admin-1',
+    });
+    await em.flush();
+    // Astral characters (two UTF-16 units each) across the cut, and a control character.
+    const reason = `refused\u0007 ${'💳'.repeat(600)}`;
+    await recordMigrationItems(
+      em,
+      id,
+      [
+        {
+          subscriptionId: subscriptionId!,
+          fromVersion: 1,
+          outcome: 'failed',
+          result: null,
+          reason,
+          amountCents: 4900,
+          newAmountCents: null,
+        },
+      ],
+      now,
+    );
+    const stored = await db.orm.em
+      .fork()
+      .findOneOrFail(PlanMigrationItem, { migrationId: id, subscriptionId });
+    const chars = Array.from(stored.reason!);
+    expect(chars).toHaveLength(500);
+    expect(stored.reason!.startsWith('refused\u0007 💳')).toBe(true);
+    expect(chars.at(-1)).toBe('…');
+    expect(chars.slice(-2, -1)).toEqual(['💳']);
+  });
 });
