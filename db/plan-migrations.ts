@@ -157,6 +157,19 @@ export async function finishMigration(
   return counts;
 }
 
+/**
+ * Whether a run of the plan, of this kind and other than `exceptId`, has yet to record its end. None while
+ * the workflow that holds the plan's id is still open means that run is past its last step and closing.
+ */
+export async function otherRunOpen(
+  em: EntityManager,
+  planCode: string,
+  kind: PlanMigration['kind'],
+  exceptId: string,
+): Promise<boolean> {
+  return (await em.count(PlanMigration, { planCode, kind, status: 'running', id: { $ne: exceptId } })) > 0;
+}
+
 /** How many subscriptions the migration moved and could not move so far. */
 export async function migrationCounts(
   em: EntityManager,

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { Plan, PlanMigration, PlanMigrationItem } from '../../db/entities';
 import { recordAudit } from '../../db/audit';
 import { newId } from '../../db/ids';
@@ -6,6 +6,7 @@ import {
   countMigrationCandidates,
   migrationCounts,
   migrationItems,
+  otherRunOpen,
   rehearsalComparison,
   sameMove,
 } from '../../db/plan-migrations';
@@ -107,12 +108,13 @@ async function startRun(deps: CoreDeps, identity: Identity, ask: RunAsk) {
   // Stored before the start, so the run's last step always finds it; taken back if the start is refused.
   await em.flush();
   const rehearsal = ask.kind === 'rehearsal';
-  try {
-    await callWorkflow(deps, () =>
+  const workflowId = rehearsal
+    ? workflowIds.planRehearsal(ask.planCode)
+    : workflowIds.planMigration(ask.planCode);
+  const start = () =>
+    callWorkflow(deps, () =>
       deps.temporal.workflow.start(workflowType('planMigrationWorkflow'), {
-        workflowId: rehearsal
-          ? workflowIds.planRehearsal(ask.planCode)
-          : workflowIds.planMigration(ask.planCode),
+        workflowId,
         taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
         args: [
           {
@@ -125,6 +127,28 @@ async function startRun(deps: CoreDeps, identity: Identity, ask: RunAsk) {
         ],
       }),
     );
+  try {
+    try {
+      await start();
+    } catch (err) {
+      // The last run shows completed a moment before its workflow closes: an admin who starts the next
+      // one in that moment waits for the close instead of being told a finished run is still running.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (await otherRunOpen(em, ask.planCode, ask.kind, run.id)) throw err;
+      await callWorkflow(deps, () =>
+        deps.temporal.workflow
+          .getHandle(workflowId)
+          .result()
+          .then(
+            () => undefined,
+            // However it closed (terminated by an operator too), the plan is free again.
+            (closed) => {
+              if (!(closed instanceof WorkflowFailedError)) throw closed;
+            },
+          ),
+      );
+      await start();
+    }
   } catch (err) {
     // Refused or never sent (Temporal or the worker missing): nothing runs, so nothing is kept. A start
     // that timed out may have happened, and keeps its row for the run to finish.

@@ -5,6 +5,8 @@ import { waitUntil } from '../helpers/eventually';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
 import { migrateAndWait, subscribeTo } from '../helpers/plan-migration';
 import { expectRefusals } from '../helpers/refusals';
+import { workflowIds } from '../../workflows/ids';
+import { workflowType } from '../../services/temporal/workflow-type';
 
 describe('plan migration as a durable run', () => {
   let stack: FullStack;
@@ -123,6 +125,57 @@ describe('plan migration as a durable run', () => {
     expect(done.body.progress).toMatchObject({ candidates: 3, percent: 100 });
     for (const s of subscribers) {
       expect((await s.getSub()).body.pending_change).toMatchObject({ tier: code, amount_cents: 2000 });
+    }
+  }, 120_000);
+
+  it('starts the next migration once the last one closes, when it shows completed before its workflow has closed', async () => {
+    // A workflow holding the plan's migration id on a queue no worker reads stands for a run that has
+    // recorded its end and not yet closed; no migration row of the plan is open.
+    const workflowId = workflowIds.planMigration(code);
+    const closing = await stack.env.client.workflow.start(workflowType('planMigrationWorkflow'), {
+      workflowId,
+      taskQueue: 'plan-migration-nobody-home',
+      args: [{ migrationId: 'pmig_closing', planCode: code, toVersion: 2, when: 'period_end' }],
+    });
+    const asked = adminCall('POST', `/subscriptions/plans/${code}/migrate`, { when: 'period_end' });
+    await new Promise((r) => setTimeout(r, 1_000));
+    await closing.terminate('the last run closing');
+    const started = await asked;
+    expect(started.status).toBe(202);
+    await waitUntil(
+      () => adminCall('GET', `/admin/plan-migrations/${started.body.migration_id}`),
+      (r) => r.body?.status === 'completed',
+      'the migration after the close',
+      60_000,
+    );
+
+    // A run still open in the engine's records is running indeed: refused at once, nothing kept.
+    const blocker = await stack.env.client.workflow.start(workflowType('planMigrationWorkflow'), {
+      workflowId,
+      taskQueue: 'plan-migration-nobody-home',
+      args: [{ migrationId: 'pmig_open', planCode: code, toVersion: 2, when: 'period_end' }],
+    });
+    const em = stack.db.orm.em.fork();
+    em.create(PlanMigration, {
+      id: 'pmig_open',
+      kind: 'migration',
+      planCode: code,
+      toVersion: 2,
+      when: 'period_end',
+      status: 'running',
+      candidates: 0,
+      startedById: 'admin-mig',
+    });
+    await em.flush();
+    const before = await em.count(PlanMigration, { planCode: code });
+    try {
+      const refused = await adminCall('POST', `/subscriptions/plans/${code}/migrate`, { when: 'period_end' });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('migration_in_progress');
+      expect(await em.count(PlanMigration, { planCode: code })).toBe(before);
+    } finally {
+      await blocker.terminate('test over');
+      await em.nativeDelete(PlanMigration, { id: 'pmig_open' });
     }
   }, 120_000);
 
