@@ -28,6 +28,7 @@ import { adminCreditRoutes } from './routes/admin-credits/router';
 import { adminCouponRoutes } from './routes/admin-coupons/router';
 import { adminCurrencyRoutes } from './routes/admin-currencies/router';
 import { adminUsageRevenueRoutes } from './routes/admin-usage-revenue/router';
+import { adminMarginRoutes } from './routes/admin-margins/router';
 import { adminWebhookRoutes } from './routes/admin-webhooks/router';
 import { entitlementRoutes } from './routes/entitlements/router';
 import { adminRoutes } from './routes/admin/router';
@@ -93,6 +94,7 @@ export function createApp(
       ...adminCouponRoutes,
       ...adminCurrencyRoutes,
       ...adminUsageRevenueRoutes,
+      ...adminMarginRoutes,
       ...adminWebhookRoutes,
       ...dunningRoutes,
       ...seatRoutes,

@@ -29,6 +29,9 @@ const BY_NAME: [RegExp, unknown][] = [
   [/email/, 'ada@example.com'],
   [/^(tier|tier_id|new_tier_id|new_tier|plan_id|plan_code|code|id)$/, 'professional'],
   [/billing_cycle/, 'monthly'],
+  // A model's cost per million tokens of a kind, in cents.
+  [/^(input|cached|output|reasoning)$/, '250'],
+  [/^model$/, 'gpt-4o'],
   // `currencies` too, whose items are named `currencie`.
   [/currenc/, 'usd'],
   [/(^|_)url$/, 'https://billing.example.com/billing'],

@@ -261,6 +261,11 @@ export const ERROR_CODES = {
     kinds: ['conflict'],
     meaning: 'A migration (or a rehearsal) of this plan is still running: one of each at a time',
   },
+  cost_history_fixed: {
+    kinds: ['conflict'],
+    meaning:
+      'A model cost takes effect from a day not yet begun: usage already costed keeps its cost (history is never rewritten)',
+  },
   rehearsal_not_finished: {
     kinds: ['conflict'],
     meaning: 'The rehearsal is still running: approve it once it ends',

@@ -10,6 +10,7 @@ import { ChargeSchema } from './charge';
 import { CommitmentPeriodSchema, CommitmentSchema } from './commitment';
 import { PrepaidCommitSchema } from './prepaid-commit';
 import { PlanMigrationItemSchema, PlanMigrationSchema } from './plan-migration';
+import { ModelCostOverrideSchema } from './model-cost-override';
 import { CreditNoteSchema } from './credit-note';
 import { CustomerSchema } from './customer';
 import { DailyUsageSchema } from './daily-usage';
@@ -36,6 +37,7 @@ import { CouponRedemptionSchema, CouponSchema, PromotionCodeSchema } from './cou
 import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } from './webhook-endpoint';
 
 export * from './access-sync-failure';
+export * from './model-cost-override';
 export * from './billing-event';
 export * from './credit-grant';
 export * from './credit-movement';
@@ -116,4 +118,5 @@ export const entities = [
   PrepaidCommitSchema,
   PlanMigrationSchema,
   PlanMigrationItemSchema,
+  ModelCostOverrideSchema,
 ];

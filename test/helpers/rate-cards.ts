@@ -9,7 +9,7 @@ import { parseRateCard } from '../../domain/rate-card-wire';
  * - everything else (tts…): the plan's own credits, the pool.
  */
 export function aiRateCard(): RateLine[] {
-  return card([
+  return rateCard([
     { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.1' } },
     {
       usage_type: 'inference',
@@ -39,7 +39,7 @@ export function aiRateCard(): RateLine[] {
 
 /** The same lines in euros, at about nine tenths of the dollar prices (the EUR scenarios check by hand). */
 export function aiRateCardEur(): RateLine[] {
-  return card([
+  return rateCard([
     { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.09' } },
     {
       usage_type: 'inference',
@@ -67,7 +67,8 @@ export function aiRateCardEur(): RateLine[] {
   ]);
 }
 
-function card(lines: unknown[]): RateLine[] {
+/** A card from its wire form; a malformed one fails the test that wrote it. */
+export function rateCard(lines: unknown[]): RateLine[] {
   const parsed = parseRateCard(lines);
   if ('field' in parsed) throw new Error(`${parsed.field}: ${parsed.message}`);
   return parsed.lines;

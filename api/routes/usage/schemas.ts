@@ -8,6 +8,7 @@ import {
 } from '../../../domain/usage';
 import { USAGE_REPORTERS } from '../../../domain/usage-report';
 import { SUBJECT_PATTERN } from '../../../domain/subject-budgets';
+import { tokenCountsProblem } from '../../../domain/model-costs/costs';
 import { guardInput, InputRejected } from '../../validation/untrusted-input';
 import { validationFailed } from '../../errors';
 import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
@@ -20,6 +21,13 @@ const metadata = z
   .record(z.string(), z.unknown())
   .refine((m) => JSON.stringify(m).length <= MAX_METADATA_CHARS, {
     message: `must serialize to at most ${MAX_METADATA_CHARS} characters of JSON`,
+  })
+  // Token counts by kind are what the provider cost catalogue costs (docs/margins.md): held to shape here,
+  // so a report never meets a count it cannot add.
+  .superRefine((m, ctx) => {
+    if (!('tokens' in m)) return;
+    const problem = tokenCountsProblem(m.tokens, MAX_QUANTITY_PER_EVENT);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['tokens'], message: problem });
   });
 const customerRef = {
   /** The gateway (billing-gateway role) reports for a customer by email or identity-provider id. */

@@ -38,6 +38,7 @@ import { Migration20261127180000_PrepaidCommits } from './Migration2026112718000
 import { Migration20261127200000_SeatTiers } from './Migration20261127200000_SeatTiers';
 import { Migration20261127230000_SeatCredits } from './Migration20261127230000_SeatCredits';
 import { Migration20261128060000_PlanMigrations } from './Migration20261128060000_PlanMigrations';
+import { Migration20261128090000_ModelCostOverrides } from './Migration20261128090000_ModelCostOverrides';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -80,4 +81,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261127200000_SeatTiers', class: Migration20261127200000_SeatTiers },
   { name: 'Migration20261127230000_SeatCredits', class: Migration20261127230000_SeatCredits },
   { name: 'Migration20261128060000_PlanMigrations', class: Migration20261128060000_PlanMigrations },
+  { name: 'Migration20261128090000_ModelCostOverrides', class: Migration20261128090000_ModelCostOverrides },
 ];

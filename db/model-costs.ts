@@ -1,0 +1,171 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { ModelCostOverride } from './entities';
+import { recordAudit } from './audit';
+import { newId } from './ids';
+import { num, readBool, readDate, type Sql } from './raw-sql';
+import type { Identity } from '../domain/identity';
+import {
+  noTokens,
+  TOKEN_KINDS,
+  type ModelRate,
+  type TokenKind,
+  type UsageCostGroup,
+} from '../domain/model-costs/costs';
+
+/** The admins' overrides, as rates beside the catalogue's. */
+export async function modelCostOverrides(em: EntityManager): Promise<ModelRate[]> {
+  const rows = await em.find(ModelCostOverride, {}, { orderBy: { model: 'asc', validFrom: 'asc' } });
+  return rows.map((r) => ({
+    model: r.model,
+    provider: r.provider,
+    validFrom: r.validFrom,
+    rates: { input: r.input, cached: r.cached, output: r.output, reasoning: r.reasoning },
+    source: 'override' as const,
+    reason: r.reason,
+  }));
+}
+
+/**
+ * Stores an override, audited. One not yet in force for the same model and day is replaced (its audit entry
+ * keeps what it was); the caller has checked the day has not begun, so no usage was costed at it.
+ */
+export async function saveModelCostOverride(
+  em: EntityManager,
+  actor: Identity,
+  rate: Omit<ModelRate, 'source'> & { reason: string },
+): Promise<void> {
+  const before = await em.findOne(ModelCostOverride, { model: rate.model, validFrom: rate.validFrom });
+  const image = (
+    r: Pick<ModelCostOverride, 'provider' | 'input' | 'cached' | 'output' | 'reasoning' | 'reason'>,
+  ) => ({
+    provider: r.provider,
+    input: r.input,
+    cached: r.cached,
+    output: r.output,
+    reasoning: r.reasoning,
+    reason: r.reason,
+  });
+  const previous = before ? { model: before.model, valid_from: before.validFrom, ...image(before) } : null;
+  const row =
+    before ??
+    em.create(ModelCostOverride, {
+      id: newId('mco'),
+      model: rate.model,
+      validFrom: rate.validFrom,
+      provider: rate.provider,
+      ...rate.rates,
+      reason: rate.reason,
+      createdById: actor.sub,
+      createdByEmail: actor.email,
+    });
+  Object.assign(row, { provider: rate.provider, ...rate.rates, reason: rate.reason });
+  recordAudit(em, {
+    actor,
+    action: 'model_cost.override',
+    entityType: 'model',
+    entityId: rate.model,
+    before: previous,
+    after: { model: rate.model, valid_from: rate.validFrom, ...image(row) },
+  });
+  await em.flush();
+}
+
+/** A text field of the events' metadata, on either dialect. */
+function metaText(sql: Sql, key: string): string {
+  return sql.postgres ? `e.metadata->>'${key}'` : `json_extract(e.metadata, '$.${key}')`;
+}
+
+/** One kind's token count of an event's metadata.tokens, or 0 when it is not a number. */
+function tokenCount(sql: Sql, kind: TokenKind): string {
+  return sql.postgres
+    ? `case when jsonb_typeof(e.metadata->'tokens'->'${kind}') = 'number' then (e.metadata->'tokens'->>'${kind}')::numeric else 0 end`
+    : `case when json_type(e.metadata, '$.tokens.${kind}') in ('integer', 'real') then json_extract(e.metadata, '$.tokens.${kind}') else 0 end`;
+}
+
+/**
+ * The usage events that happened in [from, to), summed by customer, UTC day, BYOK, model and direction: the
+ * units of events without token counts, and the token counts by kind of those with them.
+ */
+export async function usageCostGroups(sql: Sql, from: Date, to: Date): Promise<UsageCostGroup[]> {
+  const hasTokens = sql.postgres
+    ? `jsonb_typeof(e.metadata->'tokens') = 'object'`
+    : `json_type(e.metadata, '$.tokens') = 'object'`;
+  const day = sql.bucket('e.occurred_at', 'day');
+  const rows = await sql.rows<Record<string, unknown>>(
+    `select e.customer_id, ${day} as day, e.byok, ${metaText(sql, 'model')} as model,
+            ${metaText(sql, 'direction')} as direction,
+            sum(case when ${hasTokens} then 0 else e.quantity end) as untokened,
+            ${TOKEN_KINDS.map((k) => `sum(case when ${hasTokens} then ${tokenCount(sql, k)} else 0 end) as t_${k}`).join(', ')}
+       from usage_events e
+      where e.occurred_at >= :from and e.occurred_at < :to
+      group by e.customer_id, ${day}, e.byok, ${metaText(sql, 'model')}, ${metaText(sql, 'direction')}`,
+    { from: sql.date(from), to: sql.date(to) },
+  );
+  return rows.map((r) => {
+    const tokens = noTokens();
+    for (const k of TOKEN_KINDS) tokens[k] = Math.round(num(r[`t_${k}`]));
+    return {
+      customerId: String(r.customer_id),
+      day: String(r.day),
+      byok: readBool(r.byok),
+      model: r.model == null ? null : String(r.model),
+      direction: r.direction == null ? null : String(r.direction),
+      untokened: num(r.untokened),
+      tokens,
+    };
+  });
+}
+
+/** Units rolled up per customer, billing period, rate card line and model, for periods begun in [from, to). */
+export async function rolledUnitsByModel(sql: Sql, from: Date, to: Date) {
+  const rows = await sql.rows<Record<string, unknown>>(
+    `select r.customer_id, r.period_start, r.line_key, ${metaText(sql, 'model')} as model, sum(e.quantity) as n
+       from usage_rollups r join usage_events e on e.rollup_id = r.id
+      where r.period_start >= :from and r.period_start < :to
+      group by r.customer_id, r.period_start, r.line_key, ${metaText(sql, 'model')}`,
+    { from: sql.date(from), to: sql.date(to) },
+  );
+  return rows.map((r) => ({
+    customerId: String(r.customer_id),
+    periodStart: readDate(r.period_start),
+    lineKey: String(r.line_key),
+    model: r.model == null ? null : String(r.model),
+    units: num(r.n),
+  }));
+}
+
+/** What each customer's invoices issued in [from, to) billed in `currency`, net of discounts and tax. */
+export async function invoicedByCustomer(sql: Sql, from: Date, to: Date, currency: string) {
+  const rows = await sql.rows<Record<string, unknown>>(
+    `select customer_id, sum(subtotal_cents - discount_cents) as net, count(*) as n
+       from invoices
+      where created_at >= :from and created_at < :to and currency = :currency and status in ('open', 'paid')
+      group by customer_id`,
+    { from: sql.date(from), to: sql.date(to), currency },
+  );
+  return new Map(rows.map((r) => [String(r.customer_id), { netCents: num(r.net), invoices: num(r.n) }]));
+}
+
+/** Each customer's email, currency and plan (their newest subscription's), for the ids given. */
+export async function customerPlans(sql: Sql, customerIds: readonly string[]) {
+  const out = new Map<string, { email: string; plan: string | null; currency: string }>();
+  const ids = [...new Set(customerIds)];
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    const rows = await sql.run<Record<string, unknown>>(
+      `select c.id, c.email, s.tier, s.currency
+         from customers c left join subscriptions s on s.customer_id = c.id
+        where c.id in (${chunk.map(() => '?').join(', ')})
+        order by s.created_at asc, s.id asc`,
+      chunk,
+    );
+    for (const r of rows) {
+      out.set(String(r.id), {
+        email: String(r.email),
+        plan: r.tier == null ? null : String(r.tier),
+        currency: r.currency == null ? 'usd' : String(r.currency),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+import type { Cents } from '../money';
+import type { RatedLine } from '../rate-card-rating';
+import {
+  allocate,
+  marginPercent,
+  noTokens,
+  picoToCents,
+  TOKEN_KINDS,
+  type ModelUsageCost,
+  type TokenCounts,
+} from './costs';
+
+/** The name a report gives usage that named no model. */
+export const NO_MODEL = '(no model)';
+
+/** One customer's billing period of rolled-up usage: what each line billed and its units by model. */
+export interface RatedPeriod {
+  customerId: string;
+  lines: readonly RatedLine[];
+  /** Units by line key, then by model (NO_MODEL for none). */
+  unitsByLine: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+/**
+ * What the usage each model served was billed: each rated line's cents split over the models of its
+ * units in proportion (exact to the cent), summed per customer and model.
+ */
+export function usageRevenueByModel(periods: readonly RatedPeriod[]): Map<string, Map<string, Cents>> {
+  const out = new Map<string, Map<string, Cents>>();
+  for (const p of periods) {
+    const mine = out.get(p.customerId) ?? new Map<string, Cents>();
+    out.set(p.customerId, mine);
+    for (const line of p.lines) {
+      const units = p.unitsByLine.get(line.key);
+      if (!units || line.cents === 0) continue;
+      for (const [model, cents] of allocate(line.cents, units))
+        mine.set(model, (mine.get(model) ?? 0) + cents);
+    }
+  }
+  return out;
+}
+
+export interface MarginFigures {
+  revenueCents: Cents;
+  costCents: Cents;
+  marginCents: Cents;
+  marginPercent: number | null;
+}
+
+export interface ModelMargin extends MarginFigures {
+  model: string;
+  provider: string | null;
+  tokens: TokenCounts;
+  uncostedUnits: number;
+  byokUnits: number;
+  customers: number;
+}
+
+export interface CustomerMargin extends MarginFigures {
+  customerId: string;
+  email: string;
+  plan: string | null;
+  usageRevenueCents: Cents;
+  invoices: number;
+}
+
+export interface PlanMargin extends MarginFigures {
+  plan: string | null;
+  customers: number;
+}
+
+export interface MarginReport {
+  totals: MarginFigures & { uncostedUnits: number; byokUnits: number };
+  byModel: ModelMargin[];
+  byPlan: PlanMargin[];
+  byCustomer: CustomerMargin[];
+}
+
+const figures = (revenueCents: Cents, costCents: Cents): MarginFigures => ({
+  revenueCents,
+  costCents,
+  marginCents: revenueCents - costCents,
+  marginPercent: marginPercent(revenueCents, costCents),
+});
+
+/**
+ * A month's margins. A model's revenue is what its usage was billed (usageRevenueByModel) and its cost
+ * what the platform paid for it; a customer's revenue is their whole bill (plan fees and usage, from the
+ * invoices), against the cost of all their usage; a plan's, its customers'. Costs are summed exactly and
+ * rounded once per row, so a model's or customer's cost is the rounded sum of its own usage, and the
+ * total the rounded sum of all of it.
+ */
+export function marginReport(input: {
+  costs: readonly ModelUsageCost[];
+  usageRevenue: ReadonlyMap<string, ReadonlyMap<string, Cents>>;
+  invoiced: ReadonlyMap<string, { netCents: Cents; invoices: number }>;
+  customers: ReadonlyMap<string, { email: string; plan: string | null }>;
+}): MarginReport {
+  const models = new Map<
+    string,
+    Omit<ModelMargin, keyof MarginFigures> & { pico: bigint; revenue: Cents; who: Set<string> }
+  >();
+  const model = (name: string) => {
+    let m = models.get(name);
+    if (!m) {
+      m = {
+        model: name,
+        provider: null,
+        tokens: noTokens(),
+        uncostedUnits: 0,
+        byokUnits: 0,
+        customers: 0,
+        pico: 0n,
+        revenue: 0,
+        who: new Set(),
+      };
+      models.set(name, m);
+    }
+    return m;
+  };
+  const customerPico = new Map<string, bigint>();
+  let totalPico = 0n;
+  let uncosted = 0;
+  let byok = 0;
+  for (const c of input.costs) {
+    const m = model(c.model ?? NO_MODEL);
+    m.provider ??= c.provider;
+    for (const k of TOKEN_KINDS) m.tokens[k] += c.tokens[k];
+    m.pico += c.pico;
+    m.uncostedUnits += c.uncosted;
+    m.byokUnits += c.byok;
+    m.who.add(c.customerId);
+    customerPico.set(c.customerId, (customerPico.get(c.customerId) ?? 0n) + c.pico);
+    totalPico += c.pico;
+    uncosted += c.uncosted;
+    byok += c.byok;
+  }
+  const usageOf = new Map<string, Cents>();
+  for (const [customerId, byModel] of input.usageRevenue) {
+    for (const [name, cents] of byModel) {
+      const m = model(name);
+      m.revenue += cents;
+      m.who.add(customerId);
+      usageOf.set(customerId, (usageOf.get(customerId) ?? 0) + cents);
+    }
+  }
+  const byModel = [...models.values()]
+    .map(({ pico, revenue, who, ...m }) => ({
+      ...m,
+      customers: who.size,
+      ...figures(revenue, picoToCents(pico)),
+    }))
+    .sort((a, b) => a.marginCents - b.marginCents || a.model.localeCompare(b.model));
+
+  const ids = new Set([...customerPico.keys(), ...input.invoiced.keys(), ...usageOf.keys()]);
+  const byCustomer = [...ids]
+    .map((customerId) => {
+      const who = input.customers.get(customerId);
+      const billed = input.invoiced.get(customerId);
+      return {
+        customerId,
+        email: who?.email ?? customerId,
+        plan: who?.plan ?? null,
+        usageRevenueCents: usageOf.get(customerId) ?? 0,
+        invoices: billed?.invoices ?? 0,
+        ...figures(billed?.netCents ?? 0, picoToCents(customerPico.get(customerId) ?? 0n)),
+      };
+    })
+    .sort((a, b) => a.marginCents - b.marginCents || a.email.localeCompare(b.email));
+
+  const plans = new Map<string, { plan: string | null; revenue: Cents; pico: bigint; customers: number }>();
+  for (const c of byCustomer) {
+    const key = c.plan ?? '';
+    const p = plans.get(key) ?? { plan: c.plan, revenue: 0, pico: 0n, customers: 0 };
+    p.revenue += c.revenueCents;
+    p.pico += customerPico.get(c.customerId) ?? 0n;
+    p.customers += 1;
+    plans.set(key, p);
+  }
+  const byPlan = [...plans.values()]
+    .map((p) => ({ plan: p.plan, customers: p.customers, ...figures(p.revenue, picoToCents(p.pico)) }))
+    .sort((a, b) => a.marginCents - b.marginCents || (a.plan ?? '').localeCompare(b.plan ?? ''));
+
+  const revenue = byCustomer.reduce((s, c) => s + c.revenueCents, 0);
+  return {
+    totals: { ...figures(revenue, picoToCents(totalPico)), uncostedUnits: uncosted, byokUnits: byok },
+    byModel,
+    byPlan,
+    byCustomer,
+  };
+}

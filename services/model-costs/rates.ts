@@ -1,0 +1,80 @@
+import type { EntityManager } from '@mikro-orm/core';
+import catalogue from '../../domain/model-costs/catalogue.json';
+import { modelCostOverrides, saveModelCostOverride } from '../../db/model-costs';
+import { AppError } from '../../domain/errors';
+import type { Identity } from '../../domain/identity';
+import {
+  catalogueRates,
+  dayOf,
+  ratesInEffect,
+  type ModelRate,
+  type RateText,
+  type TokenKind,
+} from '../../domain/model-costs/costs';
+
+/** The repository's catalogue, checked once (a malformed row fails the engine's start, not a report). */
+export const CATALOGUE: readonly ModelRate[] = catalogueRates(catalogue);
+export const COST_CURRENCY: string = catalogue.currency;
+
+/** Every rate: the catalogue's rows and the admins' overrides. */
+export async function allModelRates(em: EntityManager): Promise<ModelRate[]> {
+  return [...CATALOGUE, ...(await modelCostOverrides(em))];
+}
+
+/** Each model's rate in force today and those scheduled, with the whole history of rows. */
+export async function modelCosts(em: EntityManager, now: Date) {
+  const rates = await allModelRates(em);
+  return { today: dayOf(now), currency: COST_CURRENCY, models: ratesInEffect(rates, dayOf(now)), rates };
+}
+
+export interface OverrideAsk {
+  model: string;
+  provider?: string;
+  validFrom?: string;
+  rates: Partial<Record<TokenKind, RateText>> & { input: RateText; output: RateText };
+  reason: string;
+}
+
+/**
+ * Sets an admin's negotiated rate for a model from a day to come (tomorrow, UTC, unless later is asked):
+ * a day already begun has usage costed at its rate, which an override must never change. Cached tokens
+ * default to the input rate, reasoning tokens to the output rate; the provider to the catalogue's.
+ */
+export async function overrideModelCost(em: EntityManager, actor: Identity, ask: OverrideAsk, now: Date) {
+  const today = dayOf(now);
+  const validFrom = ask.validFrom ?? dayOf(new Date(now.getTime() + 86_400_000));
+  if (validFrom <= today) {
+    throw new AppError(
+      'conflict',
+      'cost_history_fixed',
+      `valid_from must be after ${today}: usage up to today is already costed, and history is never rewritten`,
+      { field: 'valid_from' },
+    );
+  }
+  const rates = await allModelRates(em);
+  const provider = ask.provider ?? rates.find((r) => r.model === ask.model)?.provider;
+  if (!provider) {
+    throw new AppError(
+      'invalid',
+      'validation_failed',
+      'provider: required for a model the catalogue does not list',
+      {
+        field: 'provider',
+      },
+    );
+  }
+  const full = {
+    input: ask.rates.input,
+    cached: ask.rates.cached ?? ask.rates.input,
+    output: ask.rates.output,
+    reasoning: ask.rates.reasoning ?? ask.rates.output,
+  } satisfies Record<TokenKind, RateText>;
+  await saveModelCostOverride(em, actor, {
+    model: ask.model,
+    provider,
+    validFrom,
+    rates: full,
+    reason: ask.reason,
+  });
+  return modelCosts(em, now);
+}

@@ -1,0 +1,290 @@
+import fc from 'fast-check';
+import catalogue from '../../domain/model-costs/catalogue.json';
+import {
+  allocate,
+  catalogueRates,
+  costUsage,
+  isDay,
+  marginPercent,
+  noTokens,
+  parseRate,
+  picoToCents,
+  rateOn,
+  ratesInEffect,
+  tokenCountsProblem,
+  type ModelRate,
+  type UsageCostGroup,
+} from '../../domain/model-costs/costs';
+import { marginReport, usageRevenueByModel } from '../../domain/model-costs/margins';
+
+const rate = (over: Partial<ModelRate> & Pick<ModelRate, 'model' | 'validFrom'>): ModelRate => ({
+  provider: 'openai',
+  rates: { input: '100', cached: '50', output: '400', reasoning: '400' },
+  source: 'catalogue',
+  reason: null,
+  ...over,
+});
+
+const group = (over: Partial<UsageCostGroup>): UsageCostGroup => ({
+  customerId: 'c1',
+  day: '2026-10-05',
+  byok: false,
+  model: 'm',
+  direction: null,
+  untokened: 0,
+  tokens: noTokens(),
+  ...over,
+});
+
+describe('model costs', () => {
+  it.each([
+    ['250', 250_000_000n],
+    ['7.5', 7_500_000n],
+    ['0', 0n],
+    ['0.000001', 1n],
+    ['99999999.999999', 99_999_999_999_999n],
+  ])('reads the rate %s as micro-cents per million tokens', (text, micro) => {
+    expect(parseRate(text)).toBe(micro);
+  });
+
+  it.each([['-1'], ['1e3'], ['01'], ['1.'], ['.5'], ['1.1234567'], ['100000000'], [''], [' 1'], [5], [null]])(
+    'refuses the rate %p',
+    (text) => {
+      expect(parseRate(text)).toBeNull();
+    },
+  );
+
+  it('keeps the repository catalogue well formed: every row parses, no model has two rows for one day', () => {
+    const rows = catalogueRates(catalogue);
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows.every((r) => r.source === 'catalogue' && isDay(r.validFrom))).toBe(true);
+    expect(() => catalogueRates({ models: [catalogue.models[0], { ...catalogue.models[0] }] })).toThrow(
+      /two rows/,
+    );
+    expect(() => catalogueRates({ models: [{ ...catalogue.models[0], input: '1e3' }] })).toThrow(
+      /input rate/,
+    );
+    expect(() => catalogueRates({ models: [{ ...catalogue.models[0], valid_from: '2025-02-30' }] })).toThrow(
+      /valid_from/,
+    );
+    expect(() => catalogueRates({})).toThrow(/no models/);
+  });
+
+  it('costs a day at the row in force that day, an override winning from its own day', () => {
+    const rates = [
+      rate({ model: 'm', validFrom: '2026-01-01' }),
+      rate({
+        model: 'm',
+        validFrom: '2026-06-01',
+        rates: { input: '80', cached: '40', output: '300', reasoning: '300' },
+      }),
+      rate({ model: 'm', validFrom: '2026-09-15', source: 'override', reason: 'deal' }),
+      rate({ model: 'other', validFrom: '2026-01-01' }),
+    ];
+    const table: [string, string | null, string | null][] = [
+      ['2025-12-31', null, null],
+      ['2026-01-01', '2026-01-01', 'catalogue'],
+      ['2026-05-31', '2026-01-01', 'catalogue'],
+      ['2026-06-01', '2026-06-01', 'catalogue'],
+      ['2026-09-14', '2026-06-01', 'catalogue'],
+      ['2026-09-15', '2026-09-15', 'override'],
+      ['2027-01-01', '2026-09-15', 'override'],
+    ];
+    for (const [day, from, source] of table) {
+      const r = rateOn(rates, 'm', day);
+      expect([day, r?.validFrom ?? null, r?.source ?? null]).toEqual([day, from, source]);
+    }
+    // A catalogue row later than the override does not undo a negotiated rate.
+    const later = [...rates, rate({ model: 'm', validFrom: '2026-12-01' })];
+    expect(rateOn(later, 'm', '2026-12-02')?.source).toBe('override');
+    expect(rateOn(rates, 'unknown', '2026-10-01')).toBeNull();
+    const effect = ratesInEffect(rates, '2026-09-01');
+    expect(effect.find((m) => m.model === 'm')).toMatchObject({
+      current: { validFrom: '2026-06-01' },
+      scheduled: [{ validFrom: '2026-09-15' }],
+    });
+  });
+
+  it('costs tokens by kind, direction-only units as their kind, own-key usage at nothing, and never guesses', () => {
+    const rates = [rate({ model: 'm', validFrom: '2026-01-01' })];
+    const costs = costUsage(
+      [
+        group({ tokens: { input: 1_000_000, cached: 2_000_000, output: 10_000, reasoning: 5_000 } }),
+        group({ direction: 'output', untokened: 1_000 }),
+        group({ direction: 'sideways', untokened: 300 }),
+        group({ byok: true, untokened: 7_000, tokens: { ...noTokens(), input: 1 } }),
+        group({ model: null, untokened: 11 }),
+        group({ model: 'unknown', untokened: 13 }),
+        group({ day: '2025-12-31', direction: 'input', untokened: 17 }),
+      ],
+      rates,
+    );
+    const m = costs.find((c) => c.model === 'm')!;
+    // 1M × 100 + 2M × 50 + 10,000 × 400 + 5,000 × 400 + 1,000 × 400, per million: 100 + 100 + 4 + 2 + 0.4.
+    expect(picoToCents(m.pico)).toBe(206);
+    expect(m.pico).toBe(206_400_000_000_000n);
+    expect(m.tokens).toEqual({ input: 1_000_000, cached: 2_000_000, output: 11_000, reasoning: 5_000 });
+    // 300 of no kind, 17 on a day before the model's first rate; 7,001 on the customer's own key.
+    expect(m).toMatchObject({ uncosted: 317, byok: 7_001, provider: 'openai' });
+    expect(costs.find((c) => c.model === null)).toMatchObject({ uncosted: 11, pico: 0n });
+    expect(costs.find((c) => c.model === 'unknown')).toMatchObject({ uncosted: 13, pico: 0n });
+  });
+
+  it.each([
+    [0n, 0],
+    [499_999_999_999n, 0],
+    [500_000_000_000n, 1],
+    [1_500_000_000_000n, 2],
+    [-500_000_000_000n, -1],
+    [61_250_000_000_000n, 61],
+  ])('rounds %p picocents to %p cents, half away from zero', (pico, cents) => {
+    expect(picoToCents(pico)).toBe(cents);
+  });
+
+  it.each<[unknown, string | null]>([
+    [{ input: 5 }, null],
+    [{ input: 0, output: 0, cached: 0, reasoning: 0 }, null],
+    [{}, 'must name at least one kind of token'],
+    [[], 'must be an object of token counts by kind (input, cached, output, reasoning)'],
+    [null, 'must be an object of token counts by kind (input, cached, output, reasoning)'],
+    ['5', 'must be an object of token counts by kind (input, cached, output, reasoning)'],
+    [{ input: -1 }, 'input must be a whole number of tokens from 0 to 1000'],
+    [{ output: 1.5 }, 'output must be a whole number of tokens from 0 to 1000'],
+    [{ output: 1001 }, 'output must be a whole number of tokens from 0 to 1000'],
+    [{ output: '5' }, 'output must be a whole number of tokens from 0 to 1000'],
+    [{ prompt: 5 }, 'has an unknown kind "prompt": the kinds are input, cached, output and reasoning'],
+    [
+      { ['x'.repeat(500)]: 5 },
+      `has an unknown kind "${'x'.repeat(40)}": the kinds are input, cached, output and reasoning`,
+    ],
+  ])('judges the token counts %p', (value, problem) => {
+    expect(tokenCountsProblem(value, 1000)).toBe(problem);
+  });
+
+  it('splits cents over weights exactly, each share within a cent of its proportion', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 1_000_000 }), {
+          minKeys: 1,
+          maxKeys: 6,
+        }),
+        (cents, dict) => {
+          const weights = new Map(Object.entries(dict));
+          const shares = allocate(cents, weights);
+          const total = [...weights.values()].reduce((s, w) => s + w, 0);
+          expect([...shares.values()].reduce((s, c) => s + c, 0)).toBe(cents);
+          for (const [name, w] of weights) {
+            expect(Math.abs((shares.get(name) ?? 0) - (cents * w) / total)).toBeLessThan(1);
+          }
+        },
+      ),
+    );
+    expect(allocate(10, new Map([['a', 0]])).size).toBe(0);
+  });
+
+  it.each([
+    [100, 25, 75],
+    [100, 150, -50],
+    [3, 1, 66.7],
+    [0, 10, null],
+  ])('gives revenue %p against cost %p a margin of %p %', (revenue, cost, percent) => {
+    expect(marginPercent(revenue, cost)).toBe(percent);
+  });
+});
+
+describe('the margin report', () => {
+  it('adds each model, customer and plan from its own usage, the totals from all of it', () => {
+    const usageRevenue = usageRevenueByModel([
+      {
+        customerId: 'a',
+        lines: [
+          { key: '*', units: 30, includedUsed: 0, priced: 30, cents: 10 },
+          { key: 'byok:*', units: 5, includedUsed: 0, priced: 5, cents: 0 },
+        ],
+        unitsByLine: new Map([
+          [
+            '*',
+            new Map([
+              ['x', 10],
+              ['y', 20],
+            ]),
+          ],
+          ['byok:*', new Map([['x', 5]])],
+        ]),
+      },
+    ]);
+    // 10 split 1:2 → 3.33 and 6.67: the spare cent to the larger remainder.
+    expect(usageRevenue.get('a')).toEqual(
+      new Map([
+        ['x', 3],
+        ['y', 7],
+      ]),
+    );
+    const pico = (cents: number) => BigInt(Math.round(cents * 1000)) * 1_000_000_000n;
+    const r = marginReport({
+      costs: [
+        {
+          customerId: 'a',
+          model: 'x',
+          provider: 'p',
+          tokens: noTokens(),
+          pico: pico(0.4),
+          uncosted: 1,
+          byok: 5,
+        },
+        {
+          customerId: 'b',
+          model: 'x',
+          provider: 'p',
+          tokens: noTokens(),
+          pico: pico(0.4),
+          uncosted: 0,
+          byok: 0,
+        },
+        {
+          customerId: 'b',
+          model: 'y',
+          provider: 'p',
+          tokens: noTokens(),
+          pico: pico(2),
+          uncosted: 0,
+          byok: 0,
+        },
+      ],
+      usageRevenue,
+      invoiced: new Map([
+        ['a', { netCents: 500, invoices: 1 }],
+        ['c', { netCents: 100, invoices: 2 }],
+      ]),
+      customers: new Map([
+        ['a', { email: 'a@x', plan: 'pro' }],
+        ['b', { email: 'b@x', plan: 'pro' }],
+        ['c', { email: 'c@x', plan: null }],
+      ]),
+    });
+    // Model x: 0.4 + 0.4 = 0.8 → 1 (rounded once), not 0 + 0.
+    expect(r.byModel.find((m) => m.model === 'x')).toMatchObject({
+      costCents: 1,
+      revenueCents: 3,
+      customers: 2,
+    });
+    expect(r.byCustomer.map((c) => [c.email, c.revenueCents, c.costCents, c.marginCents])).toEqual([
+      ['b@x', 0, 2, -2],
+      ['c@x', 100, 0, 100],
+      ['a@x', 500, 0, 500],
+    ]);
+    expect(r.byPlan).toEqual([
+      { plan: null, customers: 1, revenueCents: 100, costCents: 0, marginCents: 100, marginPercent: 100 },
+      { plan: 'pro', customers: 2, revenueCents: 500, costCents: 3, marginCents: 497, marginPercent: 99.4 },
+    ]);
+    expect(r.totals).toEqual({
+      revenueCents: 600,
+      costCents: 3,
+      marginCents: 597,
+      marginPercent: 99.5,
+      uncostedUnits: 1,
+      byokUnits: 5,
+    });
+  });
+});
