@@ -33,6 +33,7 @@ export const APP_PATHS = [
   '/admin/coupons',
   '/admin/webhooks',
   '/admin/usage',
+  '/admin/margins',
   '/admin/operations',
 ];
 

@@ -23,6 +23,7 @@ import { AdminCoupons } from './pages/admin-coupons';
 import { AdminWebhooks } from './pages/admin-webhooks';
 import { AdminUsage } from './pages/admin-usage';
 import { AdminOperations } from './pages/admin-operations';
+import { AdminMargins } from './pages/admin-margins';
 
 const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[] = [
   { href: '/plans', label: 'Plans' },
@@ -38,6 +39,7 @@ const NAV: { href: string; label: string; signedIn?: boolean; admin?: boolean }[
   { href: '/admin/credit-packs', label: 'Credit packs', admin: true },
   { href: '/admin/coupons', label: 'Coupons', admin: true },
   { href: '/admin/usage', label: 'Usage', admin: true },
+  { href: '/admin/margins', label: 'Margins', admin: true },
   { href: '/admin/webhooks', label: 'Webhooks', admin: true },
   { href: '/admin/operations', label: 'Operations', admin: true },
   { href: '/admin/audit', label: 'Audit log', admin: true },
@@ -96,6 +98,7 @@ function route(path: string): ReactNode {
     '/admin/credit-packs': () => <AdminCreditPacks />,
     '/admin/coupons': () => <AdminCoupons />,
     '/admin/usage': () => <AdminUsage />,
+    '/admin/margins': () => <AdminMargins />,
     '/admin/webhooks': () => <AdminWebhooks />,
     '/admin/operations': () => <AdminOperations />,
   };
