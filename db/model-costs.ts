@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { ModelCostOverride } from './entities';
+import { EngineSetting, ModelCostOverride } from './entities';
 import { recordAudit } from './audit';
 import { newId } from './ids';
 import { num, readBool, readDate, type Sql } from './raw-sql';
@@ -168,4 +168,40 @@ export async function customerPlans(sql: Sql, customerIds: readonly string[]) {
     }
   }
   return out;
+}
+
+const FLOOR_KEY = 'margin_floor';
+
+/** The least margin, in percent of the price, a rate card may sell a model's tokens at (0 unless set). */
+export async function readMarginFloor(
+  em: EntityManager,
+): Promise<{ percent: number; updatedBy: string | null }> {
+  const row = await em.fork().findOne(EngineSetting, { key: FLOOR_KEY });
+  const percent = (row?.value as { percent?: unknown } | undefined)?.percent;
+  return { percent: typeof percent === 'number' ? percent : 0, updatedBy: row?.updatedBy ?? null };
+}
+
+/** Sets the margin floor, audited with the one it replaced. */
+export async function saveMarginFloor(
+  em: EntityManager,
+  actor: Identity,
+  percent: number,
+  now: Date,
+): Promise<void> {
+  const before = await readMarginFloor(em);
+  const row =
+    (await em.findOne(EngineSetting, { key: FLOOR_KEY })) ??
+    em.create(EngineSetting, { key: FLOOR_KEY, value: {}, updatedBy: actor.sub });
+  row.value = { percent };
+  row.updatedBy = actor.email ?? actor.sub;
+  row.updatedAt = now;
+  recordAudit(em, {
+    actor,
+    action: 'model_cost.margin_floor',
+    entityType: 'setting',
+    entityId: FLOOR_KEY,
+    before: { percent: before.percent },
+    after: { percent },
+  });
+  await em.flush();
 }

@@ -261,6 +261,11 @@ export const ERROR_CODES = {
     kinds: ['conflict'],
     meaning: 'A migration (or a rehearsal) of this plan is still running: one of each at a time',
   },
+  margin_below_floor: {
+    kinds: ['conflict'],
+    meaning:
+      "A rate card line sells a model's tokens below its cost plus the margin floor; `details` names the model, the margin and every line at fault. An admin may publish it anyway with `margin_override_reason` (audited)",
+  },
   cost_history_fixed: {
     kinds: ['conflict'],
     meaning:

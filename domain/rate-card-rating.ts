@@ -13,7 +13,8 @@ import { lineKey, POOL_LINE_KEY, type PriceModel, type RateLine, type Tier } fro
 /** Fixed-point scale of decimal prices: 12 places. */
 const SCALE = 10n ** 12n;
 
-function decimalToScaled(decimal: string): bigint {
+/** A unit price as decimal text in cents, as cents × 10¹² (picocents). */
+export function decimalToScaled(decimal: string): bigint {
   const [whole, frac = ''] = decimal.split('.');
   return BigInt(whole as string) * SCALE + BigInt(frac.padEnd(12, '0'));
 }

@@ -1,6 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import catalogue from '../../domain/model-costs/catalogue.json';
-import { modelCostOverrides, saveModelCostOverride } from '../../db/model-costs';
+import {
+  modelCostOverrides,
+  readMarginFloor,
+  saveMarginFloor,
+  saveModelCostOverride,
+} from '../../db/model-costs';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import {
@@ -23,8 +28,20 @@ export async function allModelRates(em: EntityManager): Promise<ModelRate[]> {
 
 /** Each model's rate in force today and those scheduled, with the whole history of rows. */
 export async function modelCosts(em: EntityManager, now: Date) {
-  const rates = await allModelRates(em);
-  return { today: dayOf(now), currency: COST_CURRENCY, models: ratesInEffect(rates, dayOf(now)), rates };
+  const [rates, floor] = await Promise.all([allModelRates(em), readMarginFloor(em)]);
+  return {
+    today: dayOf(now),
+    currency: COST_CURRENCY,
+    marginFloorPercent: floor.percent,
+    models: ratesInEffect(rates, dayOf(now)),
+    rates,
+  };
+}
+
+/** Sets the least margin a rate card may sell a model's tokens at, in percent of the price (audited). */
+export async function setMarginFloor(em: EntityManager, actor: Identity, percent: number, now: Date) {
+  await saveMarginFloor(em, actor, percent, now);
+  return modelCosts(em, now);
 }
 
 export interface OverrideAsk {

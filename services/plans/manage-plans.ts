@@ -7,6 +7,7 @@ import type { Identity } from '../../domain/identity';
 import { planAuditImage } from './audit-image';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
+import { checkMarginFloor, type Publishing } from '../model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
 import { currencyPriceRefusal, withCurrencyPrices } from '../../domain/currency/plan-price-changes';
 import type { CurrencyTerms } from '../../domain/currency/plan-terms';
@@ -136,6 +137,8 @@ export async function createPlan(
   actor: Identity,
   code: string,
   c: Required<Pick<PlanChanges, 'displayName' | 'priceMonthlyCents'>> & PlanChanges,
+  /** From the API: the margin floor is held (a tool or a test seeding plans passes none). */
+  publishing?: Publishing,
 ) {
   checkEntitlements(c.entitlements);
   if (await em.count(Plan, { code }))
@@ -174,6 +177,7 @@ export async function createPlan(
   checkTrialWithoutCard(plan);
   checkBillingAnchor(plan);
   checkSeats(plan);
+  if (publishing) await checkMarginFloor(em, actor, code, plan.rateCard, publishing);
   audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
@@ -183,7 +187,13 @@ export async function createPlan(
  * Applies a change to a plan. When the current version has subscribers and the change touches their
  * terms, a new version becomes current and the subscribers keep theirs (grandfathered) until migrated.
  */
-export async function updatePlan(em: EntityManager, actor: Identity, code: string, c: PlanChanges) {
+export async function updatePlan(
+  em: EntityManager,
+  actor: Identity,
+  code: string,
+  c: PlanChanges,
+  publishing?: Publishing,
+) {
   checkEntitlements(c.entitlements);
   const current = await em.findOne(Plan, { code, isCurrent: true });
   if (!current) throw notFound('plan', code);
@@ -197,6 +207,7 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
     TERMS.some((k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k])) ||
     (c.seats !== undefined && !sameSeatTerms(c.seats, seatTermsOf(current)));
   const before = planAuditImage(current);
+  const rateCardBefore = [...current.rateCard];
   // What the Stripe prices were made for, read before the change may write onto this same version.
   const was = {
     priceMonthlyCents: current.priceMonthlyCents,
@@ -236,6 +247,9 @@ export async function updatePlan(em: EntityManager, actor: Identity, code: strin
   checkTrialWithoutCard(target);
   checkBillingAnchor(target);
   checkSeats(target);
+  // Only a card sent is judged: a later cost or floor never blocks an unrelated edit.
+  if (publishing && c.rateCard !== undefined)
+    await checkMarginFloor(em, actor, code, target.rateCard, publishing, rateCardBefore);
   if (JSON.stringify(target.seatTiers ?? null) !== was.seatTiers) {
     // The plan's prices carry the tiers, in every currency: new tiers need new prices before a sale.
     target.stripePriceMonthlyId = null;

@@ -35,6 +35,8 @@ const ALLOWED: Record<string, string> = {
   'services/invoices/once-per-key.ts (moneyBackOncePerKey)': DETAILS,
   'services/invoices/refund-invoice.ts (refundInvoiceAsAdmin)': DETAILS,
   'services/payment-methods/manage-cards.ts (removeCard)': DETAILS,
+  'services/model-costs/margin-floor.ts (breachImage)': DETAILS,
+  'services/model-costs/margin-floor.ts (checkMarginFloor)': DETAILS,
   'services/plans/audit-image.ts (planAuditImage)': AUDIT,
   'services/plans/migrate-plan.ts (startRun)': AUDIT,
   'services/rate-limits/rate-limiter.ts (RateLimited)': DETAILS,

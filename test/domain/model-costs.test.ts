@@ -16,6 +16,8 @@ import {
   type UsageCostGroup,
 } from '../../domain/model-costs/costs';
 import { marginReport, usageRevenueByModel } from '../../domain/model-costs/margins';
+import { describeBreach, marginFloorBreaches } from '../../domain/model-costs/margin-floor';
+import type { RateLine } from '../../domain/rate-card';
 
 const rate = (over: Partial<ModelRate> & Pick<ModelRate, 'model' | 'validFrom'>): ModelRate => ({
   provider: 'openai',
@@ -286,5 +288,135 @@ describe('the margin report', () => {
       uncostedUnits: 1,
       byokUnits: 5,
     });
+  });
+});
+
+describe('the margin floor', () => {
+  const rates = [
+    rate({
+      model: 'm',
+      validFrom: '2026-01-01',
+      rates: { input: '100', cached: '50', output: '400', reasoning: '800' },
+    }),
+    // Dearer from a day to come: a card sold today must still hold then.
+    rate({
+      model: 'm',
+      validFrom: '2026-12-01',
+      rates: { input: '300', cached: '50', output: '400', reasoning: '800' },
+    }),
+  ];
+  const line = (
+    match: Record<string, string>,
+    price: RateLine['price'],
+    over: Partial<RateLine> = {},
+  ): RateLine => ({
+    usageType: 'inference',
+    match,
+    byok: false,
+    included: 0,
+    price,
+    ...over,
+  });
+  const perUnit = (d: string): RateLine['price'] => ({ model: 'per_unit', unitAmountDecimal: d });
+  // 0.0004¢ a token is 400¢ a million.
+  const judge = (card: RateLine[], floor = 0) =>
+    marginFloorBreaches(card, rates, '2026-11-28', floor).map((b) => [
+      b.index,
+      b.kind,
+      b.pricePerMillionCents,
+      b.costPerMillionCents,
+      b.costFrom,
+      b.marginPercent,
+    ]);
+
+  it.each<[string, RateLine[], number, unknown[]]>([
+    ['output at its cost', [line({ model: 'm', direction: 'output' }, perUnit('0.0004'))], 0, []],
+    [
+      'output a hair below',
+      [line({ model: 'm', direction: 'output' }, perUnit('0.000399'))],
+      0,
+      [[0, 'output', 399, 400, '2026-01-01', -0.3]],
+    ],
+    [
+      'input fine today, below from December',
+      [line({ model: 'm', direction: 'input' }, perUnit('0.0002'))],
+      0,
+      [[0, 'input', 200, 300, '2026-12-01', -50]],
+    ],
+    [
+      'no direction: the dearest kind',
+      [line({ model: 'm' }, perUnit('0.0005'))],
+      0,
+      [[0, 'reasoning', 500, 800, '2026-01-01', -60]],
+    ],
+    [
+      'a floor of 20 %: 25 % passes',
+      [line({ model: 'm', direction: 'output' }, perUnit('0.000533334'))],
+      20,
+      [],
+    ],
+    [
+      'a floor of 20 %: 16.7 % does not',
+      [line({ model: 'm', direction: 'output' }, perUnit('0.00048'))],
+      20,
+      [[0, 'output', 480, 400, '2026-01-01', 16.7]],
+    ],
+    [
+      'graduated: judged at its cheapest tier',
+      [
+        line(
+          { model: 'm', direction: 'output' },
+          {
+            model: 'graduated',
+            tiers: [
+              { upTo: 1000, unitAmountDecimal: '0.01', flatAmountCents: 0 },
+              { upTo: null, unitAmountDecimal: '0.0003', flatAmountCents: 500 },
+            ],
+          },
+        ),
+      ],
+      0,
+      [[0, 'output', 300, 400, '2026-01-01', -33.3]],
+    ],
+    [
+      'a package: per unit',
+      [
+        line(
+          { model: 'm', direction: 'output' },
+          { model: 'package', packageSize: 1_000_000, amountCents: 350 },
+        ),
+      ],
+      0,
+      [[0, 'output', 350, 400, '2026-01-01', -14.3]],
+    ],
+    [
+      'free: no margin at all',
+      [line({ model: 'm', direction: 'cached' }, perUnit('0'))],
+      0,
+      [[0, 'cached', 0, 50, '2026-01-01', null]],
+    ],
+    ['a model the catalogue does not know', [line({ model: 'other' }, perUnit('0'))], 0, []],
+    ['a line of no model', [line({ direction: 'output' }, perUnit('0'))], 0, []],
+    ['BYOK: the platform pays nothing', [line({ model: 'm' }, perUnit('0'), { byok: true })], 0, []],
+    [
+      'the second line of two',
+      [line({}, perUnit('1')), line({ model: 'm', direction: 'output' }, perUnit('0.0001'))],
+      0,
+      [[1, 'output', 100, 400, '2026-01-01', -300]],
+    ],
+  ])('%s', (_name, card, floor, expected) => {
+    expect(judge(card, floor)).toEqual(expected);
+  });
+
+  it('says what is wrong in words', () => {
+    const [b] = marginFloorBreaches(
+      [line({ model: 'm', direction: 'output' }, perUnit('0.0002'))],
+      rates,
+      '2026-11-28',
+      10,
+    );
+    expect(describeBreach(b!)).toBe(
+      'inference[direction=output,model=m] sells m output tokens at 200¢ per million against a cost of 400¢ (from 2026-01-01): a margin of -100 %, below the floor of 10 %',
+    );
   });
 });

@@ -323,6 +323,105 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a m
     expect((await get('/admin/model-costs', customer)).status).toBe(403);
   });
 
+  it('refuses a card that sells a model below its cost plus the floor, unless an admin says why', async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      api.request(method, `/api/v1${path}`, { token: adminToken, body });
+    const code = `floor-${dialect}`;
+    // gpt-4o output costs 1,000¢ a million: 0.0008¢ a token is 800¢ a million, a margin of −25 %.
+    const card = [
+      { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.01' } },
+      {
+        usage_type: 'inference',
+        match: { model: 'gpt-4o', direction: 'output' },
+        price: { model: 'per_unit', unit_amount_decimal: '0.0008' },
+      },
+    ];
+    const plan = {
+      id: code,
+      display_name: 'Floor',
+      price_monthly_cents: 1000,
+      services: ['api'],
+      rate_card: card,
+    };
+    const refused = await send('POST', '/subscriptions/plans', plan);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'margin_below_floor',
+      message:
+        'inference[direction=output,model=gpt-4o] sells gpt-4o output tokens at 800¢ per million against a cost of 1000¢ (from 2024-10-01): a margin of -25 %, below the floor of 0 %',
+      details: {
+        field: 'rate_card.1',
+        model: 'gpt-4o',
+        margin_percent: -25,
+        floor_percent: 0,
+        breaches: [
+          expect.objectContaining({ line: 'inference[direction=output,model=gpt-4o]', kind: 'output' }),
+        ],
+      },
+    });
+    expect((await get(`/subscriptions/plans/${code}`)).status).toBe(404);
+
+    const overridden = await send('POST', '/subscriptions/plans', {
+      ...plan,
+      margin_override_reason: 'Launch promotion, priced as a loss leader',
+    });
+    expect(overridden.status).toBe(201);
+    const [audit] = await db.orm.em
+      .fork()
+      .find(AuditEntry, { action: 'plan.margin_override', entityId: code });
+    expect(audit?.after).toMatchObject({
+      reason: 'Launch promotion, priced as a loss leader',
+      floor_percent: 0,
+      breaches: [
+        { model: 'gpt-4o', kind: 'output', price_per_million_cents: 800, cost_per_million_cents: 1000 },
+      ],
+    });
+
+    // A floor of 50 %: 1,500¢ a million (a margin of 33.3 %) is refused on a new card; an edit that sends
+    // no card is not judged.
+    const floor = await send('PUT', '/admin/model-costs/margin-floor', { percent: 50 });
+    expect(floor.status).toBe(200);
+    expect(floor.body.margin_floor_percent).toBe(50);
+    card[1]!.price.unit_amount_decimal = '0.0015';
+    const below = await send('PUT', `/subscriptions/plans/${code}`, { rate_card: card });
+    expect(below.status).toBe(409);
+    expect(below.body.error.details).toMatchObject({
+      field: 'rate_card.1',
+      margin_percent: 33.3,
+      floor_percent: 50,
+    });
+    expect((await send('PUT', `/subscriptions/plans/${code}`, { display_name: 'Floor plan' })).status).toBe(
+      200,
+    );
+    card[1]!.price.unit_amount_decimal = '0.002';
+    expect((await send('PUT', `/subscriptions/plans/${code}`, { rate_card: card })).status).toBe(200);
+    await send('PUT', '/admin/model-costs/margin-floor', { percent: 0 });
+
+    for (const [body, field] of [
+      [{ percent: 96 }, 'body.percent'],
+      [{ percent: -1 }, 'body.percent'],
+      [{ percent: 1.25 }, 'body.percent'],
+      [{ percent: '10' }, 'body.percent'],
+      [{}, 'body.percent'],
+    ] as const) {
+      const r = await send('PUT', '/admin/model-costs/margin-floor', body);
+      expect({ body, status: r.status, field: r.body.error?.details?.field }).toEqual({
+        body,
+        status: 400,
+        field,
+      });
+    }
+    const blank = await send('POST', '/subscriptions/plans', {
+      ...plan,
+      id: `${code}-2`,
+      margin_override_reason: '  ',
+    });
+    expect(blank.body.error).toMatchObject({
+      code: 'validation_failed',
+      details: { field: 'body.margin_override_reason' },
+    });
+  });
+
   it('refuses a bad month or limit, and token counts it could not cost, naming the field', async () => {
     for (const [query, field] of [
       ['month=2026-13', 'query.month'],

@@ -1,9 +1,10 @@
+import { clockOf } from '../../../domain/clock';
 import type { HandlerInput } from '../../routing/define-route';
 import { monthMargins } from '../../../services/revenue/margins';
-import { modelCosts, overrideModelCost } from '../../../services/model-costs/rates';
+import { modelCosts, overrideModelCost, setMarginFloor } from '../../../services/model-costs/rates';
 import type { ModelRate } from '../../../domain/model-costs/costs';
 import type { MarginFigures } from '../../../domain/model-costs/margins';
-import type { marginsQuery, modelCostOverrideBody } from './schemas';
+import type { marginFloorBody, marginsQuery, modelCostOverrideBody } from './schemas';
 
 type Admin<Q, B> = HandlerInput<undefined, Q, B, 'admin'>;
 
@@ -15,7 +16,7 @@ const figures = (f: MarginFigures) => ({
 });
 
 export async function getMargins({ deps, query }: Admin<typeof marginsQuery, undefined>) {
-  const r = await monthMargins(deps.orm.em.fork(), { now: new Date(), month: query.month });
+  const r = await monthMargins(deps.orm.em.fork(), { now: clockOf(deps).now(), month: query.month });
   return {
     month: r.month,
     currency: r.currency,
@@ -55,6 +56,7 @@ function costsDto(c: Awaited<ReturnType<typeof modelCosts>>) {
   return {
     today: c.today,
     currency: c.currency,
+    margin_floor_percent: c.marginFloorPercent,
     models: c.models.map((m) => ({
       model: m.model,
       current: m.current ? rateRow(m.current) : null,
@@ -67,7 +69,7 @@ function costsDto(c: Awaited<ReturnType<typeof modelCosts>>) {
 }
 
 export async function getModelCosts({ deps }: Admin<undefined, undefined>) {
-  return costsDto(await modelCosts(deps.orm.em.fork(), new Date()));
+  return costsDto(await modelCosts(deps.orm.em.fork(), clockOf(deps).now()));
 }
 
 export async function postModelCostOverride({
@@ -85,7 +87,11 @@ export async function postModelCostOverride({
       rates: { input: body.input, output: body.output, cached: body.cached, reasoning: body.reasoning },
       reason: body.reason,
     },
-    new Date(),
+    clockOf(deps).now(),
   );
   return costsDto(costs);
+}
+
+export async function putMarginFloor({ deps, identity, body }: Admin<undefined, typeof marginFloorBody>) {
+  return costsDto(await setMarginFloor(deps.orm.em.fork(), identity, body.percent, clockOf(deps).now()));
 }

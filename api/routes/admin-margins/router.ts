@@ -1,6 +1,12 @@
 import { defineRoute } from '../../routing/define-route';
-import { getMargins, getModelCosts, postModelCostOverride } from './handlers';
-import { marginsQuery, marginsResponse, modelCostOverrideBody, modelCostsResponse } from './schemas';
+import { getMargins, getModelCosts, postModelCostOverride, putMarginFloor } from './handlers';
+import {
+  marginFloorBody,
+  marginsQuery,
+  marginsResponse,
+  modelCostOverrideBody,
+  modelCostsResponse,
+} from './schemas';
 
 const tags = ['admin', 'revenue'];
 
@@ -46,5 +52,18 @@ export const adminMarginRoutes = [
     },
     response: modelCostsResponse,
     handler: postModelCostOverride,
+  }),
+
+  defineRoute({
+    method: 'put',
+    path: '/admin/model-costs/margin-floor',
+    summary:
+      "Set the least margin, in percent of the price, a plan's rate card may sell a model's tokens at; a card " +
+      'below it is refused (409 margin_below_floor) unless published with margin_override_reason; audited',
+    tags,
+    access: 'admin',
+    body: marginFloorBody,
+    response: modelCostsResponse,
+    handler: putMarginFloor,
   }),
 ];

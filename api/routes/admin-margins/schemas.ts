@@ -75,6 +75,8 @@ const rateRow = z.object({
 export const modelCostsResponse = z.object({
   today: z.string(),
   currency: z.string(),
+  /** The least margin, in percent of the price, a rate card may sell a model's tokens at. */
+  margin_floor_percent: z.number(),
   models: z.array(
     z.object({
       model: z.string(),
@@ -101,5 +103,16 @@ export const modelCostOverrideBody = z
     cached: rateText.optional(),
     reasoning: rateText.optional(),
     reason: z.string().trim().min(1, 'must say why').max(500),
+  })
+  .strict();
+
+export const marginFloorBody = z
+  .object({
+    /** Percent of the price, 0 (never below cost) to 95, to one decimal place. */
+    percent: z
+      .number()
+      .min(0)
+      .max(95)
+      .refine((p) => Math.round(p * 10) === p * 10, 'must have at most one decimal place'),
   })
   .strict();

@@ -80,11 +80,13 @@ function changesOf(b: Partial<z.output<typeof updatePlanBody>>): PlanChanges {
 export async function createPlanHandler({ deps, identity, body }: Admin<undefined, typeof createPlanBody>) {
   const c = changesOf(body);
   const priceMonthlyCents = c.priceMonthlyCents ?? 0;
-  const plan = await createPlan(deps.orm.em.fork(), identity, body.id, {
-    ...c,
-    displayName: body.display_name,
-    priceMonthlyCents,
-  });
+  const plan = await createPlan(
+    deps.orm.em.fork(),
+    identity,
+    body.id,
+    { ...c, displayName: body.display_name, priceMonthlyCents },
+    { now: clockOf(deps).now(), marginOverrideReason: body.margin_override_reason },
+  );
   return { ...planDto(pricedIn(plan)), stripe_sync: await requestCatalogSync(deps) };
 }
 
@@ -99,6 +101,7 @@ export async function updatePlanHandler({
     identity,
     params.plan_id,
     changesOf(body),
+    { now: clockOf(deps).now(), marginOverrideReason: body.margin_override_reason },
   );
   return {
     ...planDto(pricedIn(plan)),

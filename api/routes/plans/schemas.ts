@@ -87,6 +87,12 @@ const currencyPrices = z
   .refine((r) => Object.keys(r).length <= 20, 'at most 20 currencies')
   .meta({ default: {}, description: 'Prices in currencies beside the plan\'s own, e.g. {"eur": {...}}' });
 
+/** Publishes a rate card below the margin floor anyway; kept in the audit log with the lines it let through. */
+const marginOverrideReason = z.string().trim().min(1, 'must say why').max(500).optional().meta({
+  description:
+    "Why a rate card may sell a model's tokens below the margin floor (docs/margins.md); without it such a card is refused with 409 margin_below_floor",
+});
+
 const trialWithoutCard = z.enum(TRIAL_WITHOUT_CARD).nullable().meta({
   description:
     'Trials start without a card (Checkout asks for none); at their end without one, `free` ends the subscription (the free tier) and `ask_for_card` pauses it, without access, until a card is added. null: a card at checkout. Needs trial_days above 0; not on the trial tier',
@@ -172,6 +178,7 @@ const planFields = {
   entitlements: entitlements.default([]),
   rate_card: rateCard.optional(),
   currency_prices: currencyPrices.optional(),
+  margin_override_reason: marginOverrideReason,
 };
 
 export const createPlanBody = z
@@ -211,6 +218,7 @@ export const updatePlanBody = z
     entitlements: entitlements.optional(),
     rate_card: rateCard.optional(),
     currency_prices: currencyPrices.optional(),
+    margin_override_reason: marginOverrideReason,
   })
   .strict();
 
