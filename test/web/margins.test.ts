@@ -96,6 +96,15 @@ describe('margins in the console', () => {
     expect(await page.getByTestId('model-cost-claude-opus-4').textContent()).toContain(
       `1200¢ / 6000¢ from ${tomorrow}`,
     );
+    // The floor, set from the page.
+    const floorForm = page.getByRole('form', { name: 'Margin floor' });
+    await floorForm.getByLabel('Least margin (percent of the price)').fill('20');
+    await floorForm.getByRole('button', { name: 'Set the floor' }).click();
+    await page.getByText('The margin floor is 20 %.').waitFor();
+    await page
+      .getByTestId('margin-floor-now')
+      .getByText(/less than 20 % above their cost/)
+      .waitFor();
     // A day already begun is refused, with the reason.
     await form.getByLabel('Model', { exact: true }).fill('gpt-4o');
     await form.getByLabel('From (UTC day)').fill('2026-01-01');

@@ -65,6 +65,18 @@ export function AdminMargins() {
     });
   };
 
+  const [floor, setFloorForm, floorField] = useForm({ percent: '' });
+  const setFloor = (e: FormEvent) => {
+    e.preventDefault();
+    void action.run(async () => {
+      const set = await call(
+        api.PUT('/api/v1/admin/model-costs/margin-floor', { body: { percent: Number(floor.percent) } }),
+      );
+      setFloorForm({ percent: '' });
+      return `The margin floor is ${set.margin_floor_percent} %.`;
+    });
+  };
+
   return (
     <ActionPage title="Margins" action={action}>
       <Card id="margins-month" title="Month">
@@ -233,6 +245,20 @@ export function AdminMargins() {
           )}
         </Loaded>
       </Card>
+      <FormCard id="margin-floor" title="Margin floor" onSubmit={setFloor}>
+        <p className="muted" data-testid="margin-floor-now">
+          {costs.data
+            ? `A plan's rate card may not sell a model's tokens at less than ${costs.data.margin_floor_percent} % above their cost, unless published with a reason.`
+            : ' '}
+        </p>
+        <NumberField
+          label="Least margin (percent of the price)"
+          decimals={1}
+          required
+          bind={floorField('percent')}
+        />
+        <Submit disabled={action.busy}>Set the floor</Submit>
+      </FormCard>
       <FormCard id="model-cost-override" title="Set a negotiated rate" onSubmit={override}>
         <p className="muted">
           Cents per million tokens. It applies from a day to come (tomorrow unless later): usage already
