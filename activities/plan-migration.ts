@@ -137,6 +137,7 @@ export function createPlanMigrationActivities(deps: ActivityDeps) {
           includedCredits: ctx.includedCredits,
           entitlementChanges: ctx.entitlementChanges,
           creditsCarriedOver: ctx.creditsCarriedOver,
+          usage: ctx.usage,
           stripeCall:
             state && req
               ? {

@@ -4,6 +4,7 @@ import { recordAudit } from './audit';
 import { newId } from './ids';
 import { num, readBool, readDate, type Sql } from './raw-sql';
 import type { Identity } from '../domain/identity';
+import { CATALOGUE } from '../domain/model-costs/catalogue';
 import {
   noTokens,
   TOKEN_KINDS,
@@ -11,6 +12,11 @@ import {
   type TokenKind,
   type UsageCostGroup,
 } from '../domain/model-costs/costs';
+
+/** Every rate: the repository catalogue's rows and the admins' overrides. */
+export async function allModelRates(em: EntityManager): Promise<ModelRate[]> {
+  return [...CATALOGUE, ...(await modelCostOverrides(em))];
+}
 
 /** The admins' overrides, as rates beside the catalogue's. */
 export async function modelCostOverrides(em: EntityManager): Promise<ModelRate[]> {
@@ -83,23 +89,36 @@ function tokenCount(sql: Sql, kind: TokenKind): string {
 }
 
 /**
- * The usage events that happened in [from, to), summed by customer, UTC day, BYOK, model and direction: the
- * units of events without token counts, and the token counts by kind of those with them.
+ * The usage events that happened in [from, to) (of the customers given, or all), summed by customer, UTC
+ * day, BYOK, type, model and direction: all their units, the units of events without token counts, and
+ * the token counts by kind of those with them.
  */
-export async function usageCostGroups(sql: Sql, from: Date, to: Date): Promise<UsageCostGroup[]> {
+export async function usageCostGroups(
+  sql: Sql,
+  from: Date,
+  to: Date,
+  customerIds?: readonly string[],
+): Promise<UsageCostGroup[]> {
   const hasTokens = sql.postgres
     ? `jsonb_typeof(e.metadata->'tokens') = 'object'`
     : `json_type(e.metadata, '$.tokens') = 'object'`;
   const day = sql.bucket('e.occurred_at', 'day');
+  const ids = customerIds ? [...new Set(customerIds)] : null;
+  if (ids?.length === 0) return [];
   const rows = await sql.rows<Record<string, unknown>>(
-    `select e.customer_id, ${day} as day, e.byok, ${metaText(sql, 'model')} as model,
-            ${metaText(sql, 'direction')} as direction,
+    `select e.customer_id, ${day} as day, e.byok, e.type, ${metaText(sql, 'model')} as model,
+            ${metaText(sql, 'direction')} as direction, sum(e.quantity) as quantity,
             sum(case when ${hasTokens} then 0 else e.quantity end) as untokened,
             ${TOKEN_KINDS.map((k) => `sum(case when ${hasTokens} then ${tokenCount(sql, k)} else 0 end) as t_${k}`).join(', ')}
        from usage_events e
       where e.occurred_at >= :from and e.occurred_at < :to
-      group by e.customer_id, ${day}, e.byok, ${metaText(sql, 'model')}, ${metaText(sql, 'direction')}`,
-    { from: sql.date(from), to: sql.date(to) },
+            ${ids ? `and e.customer_id in (${ids.map((_, i) => `:c${i}`).join(', ')})` : ''}
+      group by e.customer_id, ${day}, e.byok, e.type, ${metaText(sql, 'model')}, ${metaText(sql, 'direction')}`,
+    {
+      from: sql.date(from),
+      to: sql.date(to),
+      ...Object.fromEntries((ids ?? []).map((id, i) => [`c${i}`, id])),
+    },
   );
   return rows.map((r) => {
     const tokens = noTokens();
@@ -108,8 +127,10 @@ export async function usageCostGroups(sql: Sql, from: Date, to: Date): Promise<U
       customerId: String(r.customer_id),
       day: String(r.day),
       byok: readBool(r.byok),
+      type: String(r.type),
       model: r.model == null ? null : String(r.model),
       direction: r.direction == null ? null : String(r.direction),
+      quantity: num(r.quantity),
       untokened: num(r.untokened),
       tokens,
     };

@@ -1,7 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { AppError } from '../domain/errors';
 import { recordAudit } from './audit';
-import { rehearsalSummary, type MigrationItemResult, type RehearsalDetail } from '../domain/plan-migration';
+import {
+  MARGIN_WINDOW_DAYS,
+  rehearsalSummary,
+  type MigrationItemResult,
+  type RehearsalDetail,
+} from '../domain/plan-migration';
 import type { ProratedSubscription } from '../domain/plan-change-proration';
 import { creditBalance } from '../domain/credit-ledger';
 import { readLedger } from './credit-ledger';
@@ -10,6 +15,11 @@ import { FINAL_STATUSES } from '../domain/subscription-status';
 import { applyOverrides, entitlementChanges, planEntitlements } from '../domain/entitlements';
 import { EntitlementOverrideRow, Plan, PlanMigration, PlanMigrationItem, Subscription } from './entities';
 import { planChangeRequest, priceForSeats, pricesFor } from './plan-prices';
+import { allModelRates, usageCostGroups } from './model-costs';
+import { COST_CURRENCY } from '../domain/model-costs/catalogue';
+import { usageUnderCards, type UsageUnderCards } from '../domain/model-costs/margins';
+import { termsFor } from '../domain/currency/plan-terms';
+import { effectiveRateCard } from '../domain/rate-card';
 
 /** A subscription a migration would move: the Update's request, or why it cannot be moved. */
 export interface MigrationCandidate {
@@ -241,6 +251,14 @@ export interface RehearsalContext {
   includedCredits: { before: number; after: number };
   creditsCarriedOver: number;
   entitlementChanges: { feature: string; change: string }[];
+  /** Its customer's last MARGIN_WINDOW_DAYS of usage under both cards, and its cost; null if not costed. */
+  usage: UsageUnderCards | null;
+}
+
+/** A plan version's card in `currency` as a month rates with it: the pool (a month's credits) first. */
+function monthCard(plan: Plan, currency: string) {
+  const t = termsFor(plan, currency);
+  return effectiveRateCard(t.rateCard, plan.includedCredits, t.overagePer1kCents);
 }
 
 /**
@@ -263,6 +281,15 @@ export async function rehearsalContexts(
     now,
   );
   const sql = sqlFor(em);
+  const [usage, rates] = await Promise.all([
+    usageCostGroups(
+      sql,
+      new Date(now.getTime() - MARGIN_WINDOW_DAYS * 86_400_000),
+      now,
+      subs.map((s) => s.customer.id),
+    ),
+    allModelRates(em),
+  ]);
   const out = new Map<string, RehearsalContext>();
   for (const sub of subs) {
     const ledger = await readLedger(sql, sub.customer.id);
@@ -280,6 +307,14 @@ export async function rehearsalContexts(
       periodEnd: sub.currentPeriodEnd ? sub.currentPeriodEnd.toISOString() : null,
       includedCredits: { before: sub.plan.includedCredits, after: plan.includedCredits },
       creditsCarriedOver: creditBalance(prepaid, ledger.movements, now),
+      usage:
+        sub.currency === COST_CURRENCY
+          ? usageUnderCards(
+              usage.filter((g) => g.customerId === sub.customer.id),
+              { before: monthCard(sub.plan, sub.currency), after: monthCard(plan, sub.currency) },
+              rates,
+            )
+          : null,
       entitlementChanges: changesOf(sub.plan, sub.customer.id).map((c) => ({
         feature: c.feature,
         change: c.change,

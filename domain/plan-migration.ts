@@ -72,7 +72,16 @@ export interface RehearsalDetail {
   /** Prepaid credits the customer holds: a plan change leaves them as they are. */
   creditsCarriedOver: number;
   stripeCalls: RehearsedCall[];
+  /**
+   * The monthly margin before and after: MRR, plus what the last MARGIN_WINDOW_DAYS of the customer's
+   * usage is billed under each card, less what it cost the platform. Null where usage is not costed (a
+   * currency other than the cost catalogue's); absent from rehearsals made before margins.
+   */
+  margin?: { costCents: number; beforeCents: number; afterCents: number } | null;
 }
+
+/** The days of usage, up to the rehearsal, whose margin a rehearsal compares under both cards. */
+export const MARGIN_WINDOW_DAYS = 30;
 
 export interface RehearsalFacts {
   subscriptionId: string;
@@ -91,6 +100,8 @@ export interface RehearsalFacts {
   creditsCarriedOver: number;
   /** The Stripe update the change would send (integrations/stripe/price-change.ts). */
   stripeCall: { path: string; params: Record<string, unknown> } | null;
+  /** The customer's recent usage billed under the old card and the new, and its cost; null if not costed. */
+  usage: { costCents: number; beforeCents: number; afterCents: number } | null;
 }
 
 /** A monthly figure of a price: a yearly one counts a twelfth, rounded to the cent. */
@@ -131,6 +142,14 @@ export function rehearseMove(f: RehearsalFacts): MigrationItemResult & { detail:
         moves && f.stripeCall
           ? [{ at: f.when, method: 'POST', path: f.stripeCall.path, params: f.stripeCall.params }]
           : [],
+      margin: f.usage && {
+        costCents: f.usage.costCents,
+        beforeCents: monthlyCents(f.amountCents, f.interval) + f.usage.beforeCents - f.usage.costCents,
+        afterCents:
+          monthlyCents(after, f.interval) +
+          (moves ? f.usage.afterCents : f.usage.beforeCents) -
+          f.usage.costCents,
+      },
     },
   };
 }
@@ -146,6 +165,8 @@ export interface RehearsalSummary {
   dueNow: { currency: string; cents: number }[];
   /** The ten largest changes of monthly revenue, largest first (ties by subscription id). */
   largest: { subscriptionId: string; currency: string; beforeCents: number; afterCents: number }[];
+  /** The monthly margin before and after, per currency costed (absent from rehearsals made before margins). */
+  margin?: { currency: string; costCents: number; beforeCents: number; afterCents: number }[];
 }
 
 /** Totals a rehearsal's moves: revenue before and after, who pays more, less or the same, the largest changes. */
@@ -154,6 +175,7 @@ export function rehearsalSummary(
 ): RehearsalSummary {
   const mrr = new Map<string, { beforeCents: number; afterCents: number }>();
   const dueNow = new Map<string, number>();
+  const margin = new Map<string, { costCents: number; beforeCents: number; afterCents: number }>();
   let payMore = 0;
   let payLess = 0;
   let paySame = 0;
@@ -165,6 +187,13 @@ export function rehearsalSummary(
     sum.afterCents += d.mrr.afterCents;
     mrr.set(d.currency, sum);
     if (d.proration) dueNow.set(d.currency, (dueNow.get(d.currency) ?? 0) + d.proration.dueNowCents);
+    if (d.margin) {
+      const sum = margin.get(d.currency) ?? { costCents: 0, beforeCents: 0, afterCents: 0 };
+      sum.costCents += d.margin.costCents;
+      sum.beforeCents += d.margin.beforeCents;
+      sum.afterCents += d.margin.afterCents;
+      margin.set(d.currency, sum);
+    }
     if (m.outcome === 'failed') failed++;
     else if (d.mrr.afterCents > d.mrr.beforeCents) payMore++;
     else if (d.mrr.afterCents < d.mrr.beforeCents) payLess++;
@@ -199,5 +228,6 @@ export function rehearsalSummary(
     failed,
     dueNow: byCurrency(dueNow).map(([currency, cents]) => ({ currency, cents })),
     largest,
+    margin: byCurrency(margin).map(([currency, m]) => ({ currency, ...m })),
   };
 }

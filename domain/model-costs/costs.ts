@@ -153,6 +153,9 @@ export interface UsageCostGroup {
   customerId: string;
   day: string;
   byok: boolean;
+  /** The usage type, and all the units of the events (what a rate card prices). */
+  type: string;
+  quantity: number;
   model: string | null;
   /** metadata.direction, which names the kind of an event's units when it carries no token counts. */
   direction: string | null;

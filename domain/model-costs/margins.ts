@@ -1,12 +1,16 @@
 import type { Cents } from '../money';
-import type { RatedLine } from '../rate-card-rating';
+import { lineFor, lineKey, type RateLine } from '../rate-card';
+import { rateUsage, type RatedLine } from '../rate-card-rating';
 import {
   allocate,
+  costUsage,
   marginPercent,
   noTokens,
   picoToCents,
   TOKEN_KINDS,
+  type ModelRate,
   type ModelUsageCost,
+  type UsageCostGroup,
   type TokenCounts,
 } from './costs';
 
@@ -188,4 +192,37 @@ export function marginReport(input: {
     byPlan,
     byCustomer,
   };
+}
+
+/** A customer's usage of a window under two rate cards, and what it cost the platform. */
+export interface UsageUnderCards {
+  costCents: Cents;
+  beforeCents: Cents;
+  afterCents: Cents;
+}
+
+/**
+ * What the usage `groups` hold is billed under the card `before` and the card `after` (each group placed
+ * on its line by its type, BYOK flag, model and direction, rated on the window's total per line as a
+ * period is), and what it cost the platform. Credits that paid for units are not subtracted: the two
+ * figures compare the cards, not an invoice.
+ */
+export function usageUnderCards(
+  groups: readonly UsageCostGroup[],
+  cards: { before: readonly RateLine[]; after: readonly RateLine[] },
+  rates: readonly ModelRate[],
+): UsageUnderCards {
+  const billed = (card: readonly RateLine[]) => {
+    const units = new Map<string, number>();
+    for (const g of groups) {
+      const metadata: Record<string, string> = {};
+      if (g.model !== null) metadata.model = g.model;
+      if (g.direction !== null) metadata.direction = g.direction;
+      const line = lineFor(card, { type: g.type, byok: g.byok, metadata });
+      if (line) units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + g.quantity);
+    }
+    return rateUsage(card, units).cents;
+  };
+  const pico = costUsage(groups, rates).reduce((s, c) => s + c.pico, 0n);
+  return { costCents: picoToCents(pico), beforeCents: billed(cards.before), afterCents: billed(cards.after) };
 }

@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
-import { readMarginFloor } from '../../db/model-costs';
+import { allModelRates, readMarginFloor } from '../../db/model-costs';
 import { conflict } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { dayOf } from '../../domain/model-costs/costs';
 import { describeBreach, marginFloorBreaches, type FloorBreach } from '../../domain/model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
-import { allModelRates } from './rates';
 
 /** How a plan's rate card is being published: when, and an admin's reason to sell below the floor. */
 export interface Publishing {

@@ -1,30 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
-import catalogue from '../../domain/model-costs/catalogue.json';
-import {
-  modelCostOverrides,
-  readMarginFloor,
-  saveMarginFloor,
-  saveModelCostOverride,
-} from '../../db/model-costs';
+import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
+import { allModelRates, readMarginFloor, saveMarginFloor, saveModelCostOverride } from '../../db/model-costs';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import {
-  catalogueRates,
-  dayOf,
-  ratesInEffect,
-  type ModelRate,
-  type RateText,
-  type TokenKind,
-} from '../../domain/model-costs/costs';
-
-/** The repository's catalogue, checked once (a malformed row fails the engine's start, not a report). */
-export const CATALOGUE: readonly ModelRate[] = catalogueRates(catalogue);
-export const COST_CURRENCY: string = catalogue.currency;
-
-/** Every rate: the catalogue's rows and the admins' overrides. */
-export async function allModelRates(em: EntityManager): Promise<ModelRate[]> {
-  return [...CATALOGUE, ...(await modelCostOverrides(em))];
-}
+import { dayOf, ratesInEffect, type RateText, type TokenKind } from '../../domain/model-costs/costs';
 
 /** Each model's rate in force today and those scheduled, with the whole history of rows. */
 export async function modelCosts(em: EntityManager, now: Date) {

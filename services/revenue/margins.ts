@@ -1,5 +1,11 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { customerPlans, invoicedByCustomer, rolledUnitsByModel, usageCostGroups } from '../../db/model-costs';
+import {
+  allModelRates,
+  customerPlans,
+  invoicedByCustomer,
+  rolledUnitsByModel,
+  usageCostGroups,
+} from '../../db/model-costs';
 import { sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
 import { AppError } from '../../domain/errors';
@@ -13,7 +19,7 @@ import {
 import { lineKey, POOL_LINE_KEY } from '../../domain/rate-card';
 import { rateUsage } from '../../domain/rate-card-rating';
 import { monthBounds, monthOf } from '../../domain/revenue-periods';
-import { allModelRates, COST_CURRENCY } from '../model-costs/rates';
+import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
 
 /**
  * A month's revenue, cost and margin per model, plan and customer, in the catalogue's currency (customers

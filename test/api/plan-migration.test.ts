@@ -132,6 +132,11 @@ describe('plan migration as a durable run', () => {
     // A workflow holding the plan's migration id on a queue no worker reads stands for a run that has
     // recorded its end and not yet closed; no migration row of the plan is open.
     const workflowId = workflowIds.planMigration(code);
+    // The earlier tests' last run may still be closing.
+    await stack.env.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch(() => undefined);
     const closing = await stack.env.client.workflow.start(workflowType('planMigrationWorkflow'), {
       workflowId,
       taskQueue: 'plan-migration-nobody-home',
@@ -148,6 +153,9 @@ describe('plan migration as a durable run', () => {
       'the migration after the close',
       60_000,
     );
+
+    // Its workflow closes a moment after it shows completed.
+    await stack.env.client.workflow.getHandle(workflowId).result();
 
     // A run still open in the engine's records is running indeed: refused at once, nothing kept.
     const blocker = await stack.env.client.workflow.start(workflowType('planMigrationWorkflow'), {

@@ -1,4 +1,5 @@
 import { Plan, PlanMigration } from '../../db/entities';
+import { newId } from '../../db/ids';
 import { sqlFor } from '../../db/raw-sql';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { workflowIds } from '../../workflows/ids';
@@ -50,6 +51,25 @@ describe('a plan migration rehearsed, then approved', () => {
       },
     );
     expect(granted.status).toBe(201);
+    // reh-b's last day: a million gpt-4o tokens, 600,000 in and 400,000 out, 150¢ + 400¢ of provider cost.
+    const sql = sqlFor(stack.db.orm.em.fork());
+    const [b] = await sql.rows<{ id: string }>('select id from customers where email = ?', [
+      'reh-b@example.com',
+    ]);
+    const at = new Date(Date.now() - 86_400_000);
+    await sql.run(
+      `insert into usage_events (id, customer_id, event_id, reporter, type, quantity, occurred_at, received_at,
+         metadata, byok, prepaid)
+       values (?, ?, 'reh-b-tokens', 'gateway', 'inference', 1000000, ?, ?, ?, ?, 0)`,
+      [
+        newId('uevt'),
+        b!.id,
+        sql.date(at),
+        sql.date(at),
+        JSON.stringify({ model: 'gpt-4o', tokens: { input: 600_000, output: 400_000 } }),
+        sql.bool(false),
+      ],
+    );
     const v2 = await adminCall('PUT', `/subscriptions/plans/${code}`, {
       price_monthly_cents: 2000,
       included_credits: 300,
@@ -155,6 +175,11 @@ describe('a plan migration rehearsed, then approved', () => {
           { feature: 'credits', change: 'raised' },
         ]),
         credits_carried_over: who.email === 'reh-a@example.com' ? 250 : 0,
+        // The fee plus usage billed (none: neither version prices overage), less its cost.
+        margin:
+          who.email === 'reh-b@example.com'
+            ? { cost_cents: 550, before_cents: 950, after_cents: 1450 }
+            : { cost_cents: 0, before_cents: 1500, after_cents: 2000 },
       });
       expect(d.proration.due_now_cents).toBe(
         d.proration.credit_cents + d.proration.charge_cents - d.proration.discount_cents,
@@ -190,6 +215,7 @@ describe('a plan migration rehearsed, then approved', () => {
         before_cents: 1500,
         after_cents: 2000,
       })),
+      margin: [{ currency: 'usd', cost_cents: 550, before_cents: 3950, after_cents: 5450 }],
     });
 
     // In between, one subscription's workflow ends: its move can no longer be made as rehearsed.

@@ -15,7 +15,7 @@ import {
   type ModelRate,
   type UsageCostGroup,
 } from '../../domain/model-costs/costs';
-import { marginReport, usageRevenueByModel } from '../../domain/model-costs/margins';
+import { marginReport, usageRevenueByModel, usageUnderCards } from '../../domain/model-costs/margins';
 import { describeBreach, marginFloorBreaches } from '../../domain/model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
 
@@ -31,6 +31,8 @@ const group = (over: Partial<UsageCostGroup>): UsageCostGroup => ({
   customerId: 'c1',
   day: '2026-10-05',
   byok: false,
+  type: 'inference',
+  quantity: 0,
   model: 'm',
   direction: null,
   untokened: 0,
@@ -418,5 +420,39 @@ describe('the margin floor', () => {
     expect(describeBreach(b!)).toBe(
       'inference[direction=output,model=m] sells m output tokens at 200¢ per million against a cost of 400¢ (from 2026-01-01): a margin of -100 %, below the floor of 10 %',
     );
+  });
+});
+
+describe('usage under two cards', () => {
+  it('bills the same usage under each card, line by line, and costs it once', () => {
+    const rates = [rate({ model: 'm', validFrom: '2026-01-01' })];
+    const perUnit = (d: string) => ({ model: 'per_unit' as const, unitAmountDecimal: d });
+    const pool = (included: number, per1k: string): RateLine => ({
+      usageType: '*',
+      match: {},
+      byok: false,
+      included,
+      price: perUnit(per1k),
+    });
+    const modelLine: RateLine = {
+      usageType: 'inference',
+      match: { model: 'm' },
+      byok: false,
+      included: 0,
+      price: perUnit('0.001'),
+    };
+    const groups = [
+      group({ direction: 'input', untokened: 100_000, quantity: 100_000 }),
+      group({ model: null, type: 'tts', untokened: 5_000, quantity: 5_000 }),
+      group({ byok: true, untokened: 9_000, quantity: 9_000 }),
+    ];
+    const r = usageUnderCards(
+      groups,
+      { before: [pool(1000, '0.01')], after: [pool(0, '0.01'), modelLine] },
+      rates,
+    );
+    // Before: 105,000 pooled, 1,000 included, 104,000 × 0.01 = 1,040. After: 5,000 × 0.01 + 100,000 × 0.001 = 150.
+    // BYOK is priced by neither card. Cost: 100,000 input at 100 per million = 10.
+    expect(r).toEqual({ beforeCents: 1040, afterCents: 150, costCents: 10 });
   });
 });

@@ -74,7 +74,31 @@ describe('a rehearsed move', () => {
     entitlementChanges: [{ feature: 'ops-center', change: 'gained' }],
     creditsCarriedOver: 250,
     stripeCall: { path: '/v1/subscriptions/sub_1', params: { proration_behavior: 'always_invoice' } },
+    usage: null,
   };
+
+  it('gives the monthly margin before and after: the fee, the usage under each card, less its cost', () => {
+    const usage = { costCents: 700, beforeCents: 300, afterCents: 500 };
+    // 1,500 + 300 − 700 before; 2,000 + 500 − 700 after.
+    expect(rehearseMove({ ...facts, usage }).detail.margin).toEqual({
+      costCents: 700,
+      beforeCents: 1100,
+      afterCents: 1800,
+    });
+    // Refused: nothing changes, the margin neither.
+    expect(rehearseMove({ ...facts, usage, refusal: 'no' }).detail.margin).toEqual({
+      costCents: 700,
+      beforeCents: 1100,
+      afterCents: 1100,
+    });
+    expect(rehearseMove(facts).detail.margin).toBeNull();
+    const s = rehearsalSummary([
+      rehearseMove({ ...facts, usage, subscriptionId: 'a' }),
+      rehearseMove({ ...facts, usage, subscriptionId: 'b', when: 'period_end' }),
+      rehearseMove({ ...facts, subscriptionId: 'c', currency: 'eur' }),
+    ]);
+    expect(s.margin).toEqual([{ currency: 'usd', costCents: 1400, beforeCents: 2200, afterCents: 3600 }]);
+  });
 
   it.each`
     case                            | change                                                             | outcome     | result         | renewal  | mrrAfter | proration | calls

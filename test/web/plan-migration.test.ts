@@ -44,6 +44,8 @@ describe('a plan migration run from the console', () => {
     expect(await summary.getByRole('listitem').allTextContents()).toEqual([
       'Monthly revenue $57.00 → $67.00',
       '2 pay more, 0 pay less, 0 the same, 1 could not be moved',
+      // No usage in the last 30 days: the margin is the fees.
+      'Monthly margin $57.00 → $67.00 (fees and the last 30 days of usage, less its provider cost of $0.00)',
     ]);
     const moves = page.getByRole('region', { name: 'Each move as rehearsed' });
     const moved = await moves.getByRole('row', { name: new RegExp(subs[0].subscription_id) }).textContent();

@@ -171,6 +171,12 @@ function rehearsalSummaryDto(s: RehearsalSummary) {
       before_cents: l.beforeCents,
       after_cents: l.afterCents,
     })),
+    margin: (s.margin ?? []).map((m) => ({
+      currency: m.currency,
+      cost_cents: m.costCents,
+      before_cents: m.beforeCents,
+      after_cents: m.afterCents,
+    })),
   };
 }
 
@@ -194,5 +200,12 @@ function rehearsalDetailDto(d: RehearsalDetail) {
     entitlement_changes: d.entitlementChanges,
     credits_carried_over: d.creditsCarriedOver,
     stripe_calls: d.stripeCalls,
+    margin: d.margin
+      ? {
+          cost_cents: d.margin.costCents,
+          before_cents: d.margin.beforeCents,
+          after_cents: d.margin.afterCents,
+        }
+      : null,
   };
 }

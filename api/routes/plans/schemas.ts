@@ -374,6 +374,13 @@ const rehearsalDetail = z.object({
       params: z.record(z.string(), z.unknown()),
     }),
   ),
+  /**
+   * The monthly margin before and after: MRR plus the last 30 days of usage billed under each card, less
+   * what that usage cost the platform (docs/margins.md); null where usage is not costed.
+   */
+  margin: z
+    .object({ cost_cents: z.number().int(), before_cents: z.number().int(), after_cents: z.number().int() })
+    .nullable(),
 });
 
 /** A durable migration or rehearsal: its progress and (from the report) a page of its subscriptions. */
@@ -411,6 +418,15 @@ export const migratePlanResponse = z.object({
         z.object({
           subscription_id: z.string(),
           currency: z.string(),
+          before_cents: z.number().int(),
+          after_cents: z.number().int(),
+        }),
+      ),
+      /** The monthly margin before and after, per currency whose usage is costed. */
+      margin: z.array(
+        z.object({
+          currency: z.string(),
+          cost_cents: z.number().int(),
           before_cents: z.number().int(),
           after_cents: z.number().int(),
         }),

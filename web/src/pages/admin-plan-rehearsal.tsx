@@ -87,6 +87,12 @@ export function RehearsalReport({ r, onApprove, busy }: { r: Report; onApprove()
         {s.due_now.map((d) => (
           <li key={d.currency}>Invoiced at once for the rest of the period: {money(d.cents, d.currency)}</li>
         ))}
+        {s.margin.map((m) => (
+          <li key={`margin-${m.currency}`}>
+            Monthly margin {money(m.before_cents, m.currency)} → {money(m.after_cents, m.currency)} (fees and
+            the last 30 days of usage, less its provider cost of {money(m.cost_cents, m.currency)})
+          </li>
+        ))}
       </ul>
       <RevenueBars mrr={s.mrr} />
       <Table
@@ -99,6 +105,7 @@ export function RehearsalReport({ r, onApprove, busy }: { r: Report; onApprove()
           'Included credits',
           'Entitlements',
           'Stripe',
+          { label: 'Margin a month', num: true },
         ]}
       >
         {r.subscriptions.map((i) => {
@@ -129,6 +136,11 @@ export function RehearsalReport({ r, onApprove, busy }: { r: Report; onApprove()
                       .map((c) => `${c.method} ${c.path} (${c.at === 'now' ? 'now' : 'at period end'})`)
                       .join('; ')
                   : 'none'}
+              </td>
+              <td className="num">
+                {d?.margin
+                  ? `${money(d.margin.before_cents, d.currency)} → ${money(d.margin.after_cents, d.currency)}`
+                  : '—'}
               </td>
             </tr>
           );
