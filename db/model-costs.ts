@@ -99,42 +99,70 @@ export async function usageCostGroups(
   to: Date,
   customerIds?: readonly string[],
 ): Promise<UsageCostGroup[]> {
-  const hasTokens = sql.postgres
-    ? `jsonb_typeof(e.metadata->'tokens') = 'object'`
-    : `json_type(e.metadata, '$.tokens') = 'object'`;
-  const day = sql.bucket('e.occurred_at', 'day');
   const ids = customerIds ? [...new Set(customerIds)] : null;
   if (ids?.length === 0) return [];
+  const day = sql.bucket('e.occurred_at', 'day');
   const rows = await sql.rows<Record<string, unknown>>(
-    `select e.customer_id, ${day} as day, e.byok, e.type, ${metaText(sql, 'model')} as model,
-            ${metaText(sql, 'direction')} as direction, sum(e.quantity) as quantity,
-            sum(case when ${hasTokens} then 0 else e.quantity end) as untokened,
-            ${TOKEN_KINDS.map((k) => `sum(case when ${hasTokens} then ${tokenCount(sql, k)} else 0 end) as t_${k}`).join(', ')}
+    `select e.customer_id, ${day} as day, ${costColumns(sql)}
        from usage_events e
       where e.occurred_at >= :from and e.occurred_at < :to
             ${ids ? `and e.customer_id in (${ids.map((_, i) => `:c${i}`).join(', ')})` : ''}
-      group by e.customer_id, ${day}, e.byok, e.type, ${metaText(sql, 'model')}, ${metaText(sql, 'direction')}`,
+      group by e.customer_id, ${day}, ${costGroupBy(sql)}`,
     {
       from: sql.date(from),
       to: sql.date(to),
       ...Object.fromEntries((ids ?? []).map((id, i) => [`c${i}`, id])),
     },
   );
-  return rows.map((r) => {
-    const tokens = noTokens();
-    for (const k of TOKEN_KINDS) tokens[k] = Math.round(num(r[`t_${k}`]));
-    return {
-      customerId: String(r.customer_id),
-      day: String(r.day),
-      byok: readBool(r.byok),
-      type: String(r.type),
-      model: r.model == null ? null : String(r.model),
-      direction: r.direction == null ? null : String(r.direction),
-      quantity: num(r.quantity),
-      untokened: num(r.untokened),
-      tokens,
-    };
-  });
+  return rows.map(costGroupOf);
+}
+
+/**
+ * The events a customer's billing period rolled up, as usage_cost_groups sums them, and by the rate card
+ * line each was billed on: what an invoice's usage line cost the platform, line by line.
+ */
+export async function periodCostGroups(
+  sql: Sql,
+  customerId: string,
+  periodStart: Date,
+): Promise<(UsageCostGroup & { lineKey: string })[]> {
+  const day = sql.bucket('e.occurred_at', 'day');
+  const rows = await sql.rows<Record<string, unknown>>(
+    `select e.customer_id, ${day} as day, r.line_key, ${costColumns(sql)}
+       from usage_events e join usage_rollups r on r.id = e.rollup_id
+      where r.customer_id = :customer and r.period_start = :start
+      group by e.customer_id, ${day}, r.line_key, ${costGroupBy(sql)}`,
+    { customer: customerId, start: sql.date(periodStart) },
+  );
+  return rows.map((r) => ({ ...costGroupOf(r), lineKey: String(r.line_key) }));
+}
+
+/** The columns a cost group sums, beside its customer and day. */
+function costColumns(sql: Sql): string {
+  const hasTokens = sql.postgres
+    ? `jsonb_typeof(e.metadata->'tokens') = 'object'`
+    : `json_type(e.metadata, '$.tokens') = 'object'`;
+  return `e.byok, e.type, ${metaText(sql, 'model')} as model, ${metaText(sql, 'direction')} as direction,
+          sum(e.quantity) as quantity, sum(case when ${hasTokens} then 0 else e.quantity end) as untokened,
+          ${TOKEN_KINDS.map((k) => `sum(case when ${hasTokens} then ${tokenCount(sql, k)} else 0 end) as t_${k}`).join(', ')}`;
+}
+
+const costGroupBy = (sql: Sql) => `e.byok, e.type, ${metaText(sql, 'model')}, ${metaText(sql, 'direction')}`;
+
+function costGroupOf(r: Record<string, unknown>): UsageCostGroup {
+  const tokens = noTokens();
+  for (const k of TOKEN_KINDS) tokens[k] = Math.round(num(r[`t_${k}`]));
+  return {
+    customerId: String(r.customer_id),
+    day: String(r.day),
+    byok: readBool(r.byok),
+    type: String(r.type),
+    model: r.model == null ? null : String(r.model),
+    direction: r.direction == null ? null : String(r.direction),
+    quantity: num(r.quantity),
+    untokened: num(r.untokened),
+    tokens,
+  };
 }
 
 /** Units rolled up per customer, billing period, rate card line and model, for periods begun in [from, to). */

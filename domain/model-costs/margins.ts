@@ -226,3 +226,34 @@ export function usageUnderCards(
   const pico = costUsage(groups, rates).reduce((s, c) => s + c.pico, 0n);
   return { costCents: picoToCents(pico), beforeCents: billed(cards.before), afterCents: billed(cards.after) };
 }
+
+/** What an invoice's usage line cost the platform, in all and per rate card line it billed on. */
+export interface LineCost {
+  costCents: Cents;
+  uncostedUnits: number;
+  byokUnits: number;
+  lines: { key: string; costCents: Cents }[];
+}
+
+/** The cost of a period's rolled-up usage, per rate card line, each rounded once, the total too. */
+export function costByLine(
+  groups: readonly (UsageCostGroup & { lineKey: string })[],
+  rates: readonly ModelRate[],
+): LineCost {
+  const keys = [...new Set(groups.map((g) => g.lineKey))].sort();
+  let total = 0n;
+  let uncostedUnits = 0;
+  let byokUnits = 0;
+  const lines = keys.map((key) => {
+    const costs = costUsage(
+      groups.filter((g) => g.lineKey === key),
+      rates,
+    );
+    const pico = costs.reduce((s, c) => s + c.pico, 0n);
+    total += pico;
+    uncostedUnits += costs.reduce((s, c) => s + c.uncosted, 0);
+    byokUnits += costs.reduce((s, c) => s + c.byok, 0);
+    return { key, costCents: picoToCents(pico) };
+  });
+  return { costCents: picoToCents(total), uncostedUnits, byokUnits, lines };
+}

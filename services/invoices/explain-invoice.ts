@@ -11,6 +11,9 @@ import {
   type RollupLineage,
 } from '../../db/invoice-lineage';
 import { sqlFor } from '../../db/raw-sql';
+import { allModelRates, periodCostGroups } from '../../db/model-costs';
+import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
+import { costByLine, type LineCost } from '../../domain/model-costs/margins';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import {
@@ -52,6 +55,8 @@ export interface InvoiceExplanation {
   workflows: { subscription: string | null; usageRollup: string };
   /** For an admin: each of those workflows' run that was open when it did the work (null: not found). */
   runs?: Map<string, string | null>;
+  /** For an admin: what each line's usage cost the platform, by line (null: not usage, or not costed). */
+  costs?: (LineCost | null)[];
 }
 
 /** One of the caller's own invoices explained (another customer's invoice is a 404, as for its PDF). */
@@ -83,7 +88,26 @@ export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Prom
       ? [{ workflowId: e.workflows.usageRollup, at: new Date(Math.max(...reported)) }]
       : []),
   ];
-  return { ...e, runs: await runsAt(deps, wanted) };
+  return { ...e, runs: await runsAt(deps, wanted), costs: await usageCosts(em, e) };
+}
+
+/**
+ * What each usage line cost the platform (for an admin: a customer never sees the platform's costs), in
+ * an invoice of the cost catalogue's currency; null for other lines.
+ */
+async function usageCosts(em: EntityManager, e: InvoiceExplanation): Promise<(LineCost | null)[]> {
+  if (e.invoice.currency !== COST_CURRENCY) return e.lines.map(() => null);
+  const rates = await allModelRates(em);
+  const sql = sqlFor(em);
+  const out: (LineCost | null)[] = [];
+  for (const l of e.lines) {
+    out.push(
+      l.usage
+        ? costByLine(await periodCostGroups(sql, e.invoice.customer.id, l.usage.periodStart), rates)
+        : null,
+    );
+  }
+  return out;
 }
 
 async function explain(deps: CoreDeps, em: EntityManager, invoice: Invoice): Promise<InvoiceExplanation> {

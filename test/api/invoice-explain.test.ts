@@ -61,11 +61,11 @@ describe('an invoice explained line by line', () => {
 
   let seq = 0;
   /** A starter subscriber who used `units` (in three events) and was renewed: their renewal invoice. */
-  async function renewedWithUsage(units: number[]) {
+  async function renewedWithUsage(units: number[], metadata?: Record<string, unknown>) {
     const s = await starterOnClock(stack, `explain-${++seq}-${Date.now()}`);
     const ids = units.map((_, i) => `call-${seq}-${i}`);
     const reported = await s.call('POST', '/billing/report_usage', {
-      events: units.map((quantity, i) => ({ id: ids[i], type: 'inference', quantity })),
+      events: units.map((quantity, i) => ({ id: ids[i], type: 'inference', quantity, metadata })),
     });
     expect(reported.body).toMatchObject({ accepted: units.length });
     await rollUpOnce(stack, TASK_QUEUE, `usage-rollup-explain-${seq}-${Date.now()}`);
@@ -122,7 +122,12 @@ describe('an invoice explained line by line', () => {
   }, 300_000);
 
   it("answers 404 for another customer's invoice, 400 for what is not an invoice id, and gives an admin the ids and links", async () => {
-    const { renewal } = await renewedWithUsage([150]);
+    // 150 units billed (50 past the included 100 at $3 a thousand: 15¢) for calls of 200,000 gpt-4o input
+    // and 50,000 output tokens, which cost the platform 50¢ + 50¢.
+    const { s, renewal } = await renewedWithUsage([150], {
+      model: 'gpt-4o',
+      tokens: { input: 200_000, output: 50_000 },
+    });
     const other = await starterOnClock(stack, `explain-other-${Date.now()}`);
     const theirs = await other.call('GET', `/billing/invoices/${renewal.id}/explain`);
     expect(theirs.status).toBe(404);
@@ -152,6 +157,18 @@ describe('an invoice explained line by line', () => {
       units: 150,
       meter_event_identifier: `cost:${usage.rollups[0].id}`,
     });
+    // The line's cost beside its price, for an admin only.
+    expect(usage.amount_cents).toBe(15);
+    expect(usage.cost).toEqual({
+      cost_cents: 100,
+      margin_cents: -85,
+      uncosted_units: 0,
+      byok_units: 0,
+      lines: [{ key: '*', cost_cents: 100 }],
+    });
+    expect(res.body.lines.find((l: { kind: string }) => l.kind === 'plan').cost).toBeNull();
+    const ownView = await s.call('GET', own);
+    expect(ownView.body.lines.some((l: object) => 'cost' in l)).toBe(false);
     expect(res.body.stripe.invoice_url).toBe(`https://dashboard.stripe.com/test/invoices/${renewal.id}`);
     expect(res.body.stripe.charges[0]).toMatchObject({ status: 'succeeded' });
     expect(res.body.workflows.map((w: { role: string }) => w.role)).toEqual(['subscription', 'usage_rollup']);
@@ -171,10 +188,10 @@ describe('an invoice explained line by line', () => {
       unzip(Buffer.from(await pack.arrayBuffer())).map((f) => [f.name, f.data.toString('utf8')]),
     );
     expect([...files.keys()]).toEqual(['README.txt', 'explanation.json', 'explanation.csv', 'events.csv']);
-    expect(JSON.parse(files.get('explanation.json')!)).toMatchObject({
-      invoice: { id: renewal.id },
-      all_match: true,
-    });
+    const packed = JSON.parse(files.get('explanation.json')!);
+    expect(packed).toMatchObject({ invoice: { id: renewal.id }, all_match: true });
+    // What the platform pays its providers is not evidence for the customer's bank.
+    expect(packed.lines.some((l: object) => 'cost' in l)).toBe(false);
     const events = files.get('events.csv')!.trim().split('\r\n');
     expect(events[0]).toBe('event_id,type,units,paid_ahead_units,occurred_at,subject');
     expect(events.slice(1).map((r) => r.split(',').slice(0, 3))).toEqual([

@@ -263,6 +263,12 @@ export function InvoiceExplanationView({
                   <span className="small block">−{money(l.discount_cents, currency)} off</span>
                 )}
                 {l.tax_cents > 0 && <span className="small block">+{money(l.tax_cents, currency)} tax</span>}
+                {adminLine?.cost && (
+                  <span className="small block" data-testid="line-cost">
+                    cost {money(adminLine.cost.cost_cents, currency)}, margin{' '}
+                    {money(adminLine.cost.margin_cents, currency)}
+                  </span>
+                )}
               </td>
               <td>
                 <Check line={l} currency={currency} />

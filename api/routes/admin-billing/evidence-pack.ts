@@ -37,7 +37,9 @@ function readme(e: InvoiceExplanation): string {
  * files are stamped with the invoice's date (the same invoice gives the same bytes until it changes).
  */
 export function evidencePack(e: InvoiceExplanation, events: readonly PeriodEvent[], config: Config): Buffer {
-  const json = JSON.stringify(adminInvoiceExplanationDto(e, config), null, 2);
+  const dto = adminInvoiceExplanationDto(e, config);
+  // A dispute's evidence goes to the customer's bank: what the platform pays its providers stays home.
+  const json = JSON.stringify({ ...dto, lines: dto.lines.map(({ cost: _cost, ...line }) => line) }, null, 2);
   return zipArchive(
     [
       { name: 'README.txt', data: Buffer.from(readme(e)) },

@@ -1,5 +1,6 @@
 import type { Config } from '../../../config/env';
 import type { InvoiceExplanation } from '../../../services/invoices/explain-invoice';
+import type { LineCost } from '../../../domain/model-costs/margins';
 import { explainedInvoiceDto, explainedLineDto } from '../invoices/explain-dto';
 
 /** Stripe's dashboard page of an object (its test-mode pages while the engine runs on a test key). */
@@ -16,6 +17,19 @@ function temporalUiUrl(config: Config, workflowId: string, runId: string | null)
   return runId ? `${workflow}/${encodeURIComponent(runId)}/history` : workflow;
 }
 
+/** A usage line's cost to the platform beside its price: the margin it left. */
+function costDto(c: LineCost | null, amountCents: number) {
+  return (
+    c && {
+      cost_cents: c.costCents,
+      margin_cents: amountCents - c.costCents,
+      uncosted_units: c.uncostedUnits,
+      byok_units: c.byokUnits,
+      lines: c.lines.map((x) => ({ key: x.key, cost_cents: x.costCents })),
+    }
+  );
+}
+
 /** Everything the customer's explanation has, with the ids and links behind each line, for an admin. */
 export function adminInvoiceExplanationDto(e: InvoiceExplanation, config: Config) {
   const workflows = [
@@ -27,8 +41,9 @@ export function adminInvoiceExplanationDto(e: InvoiceExplanation, config: Config
     customer: { id: e.invoice.customer.id, email: e.invoice.customer.email },
     subscription_id: e.invoice.subscription?.id ?? null,
     all_match: e.allMatch,
-    lines: e.lines.map((l) => ({
+    lines: e.lines.map((l, i) => ({
       ...explainedLineDto(l),
+      cost: costDto(e.costs?.[i] ?? null, l.line.amountCents),
       stripe_line_id: l.line.stripeLineId,
       stripe_price_id: l.line.priceId,
       stripe_subscription_item_id: l.line.subscriptionItemId,

@@ -508,6 +508,20 @@ const adminExplainedLine = invoiceExplanationResponse.shape.lines.element.extend
   stripe_subscription_item_id: z.string().nullable(),
   stripe_invoice_item_id: z.string().nullable(),
   plan_id: z.string().nullable(),
+  /**
+   * A usage line's cost to the platform, at the model cost catalogue's rates of each event's day, beside
+   * its price (docs/margins.md): in all, the margin it left, and per rate card line. Null for other lines
+   * and for an invoice in another currency than the catalogue's.
+   */
+  cost: z
+    .object({
+      cost_cents: cents,
+      margin_cents: z.number().int(),
+      uncosted_units: z.number().int(),
+      byok_units: z.number().int(),
+      lines: z.array(z.object({ key: z.string(), cost_cents: cents })),
+    })
+    .nullable(),
   /** A usage line's rollups: each window's units and the meter event identifier its period's cost went under. */
   rollups: z
     .array(
