@@ -7,13 +7,35 @@ import { ActionPage, FormCard, NumberField, Submit, TextField, useForm } from '.
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 const pct = (p: number | null) => (p === null ? '—' : `${p.toFixed(1)} %`);
-/** A margin below zero is money lost on every call: the row says so beside its figure. */
-const marginCell = (cents: number, currency: string) => (
-  <td className={cents < 0 ? 'num negative' : 'num'}>
-    {money(cents, currency)}
-    {cents < 0 ? ' (loss)' : ''}
-  </td>
-);
+interface Figures {
+  revenue_cents: number;
+  cost_cents: number;
+  margin_cents: number;
+  margin_percent: number | null;
+}
+
+/** A row's last four cells: revenue, cost, margin (a loss marked as one, beside its figure) and percent. */
+function FigureCells({ f, currency }: { f: Figures; currency: string }) {
+  return (
+    <>
+      <td className="num">{money(f.revenue_cents, currency)}</td>
+      <td className="num">{money(f.cost_cents, currency)}</td>
+      <td className={f.margin_cents < 0 ? 'num negative' : 'num'}>
+        {money(f.margin_cents, currency)}
+        {f.margin_cents < 0 ? ' (loss)' : ''}
+      </td>
+      <td className="num">{pct(f.margin_percent)}</td>
+    </>
+  );
+}
+
+/** The four columns FigureCells fills, the first named `revenue`. */
+const figureColumns = (revenue: string) => [
+  { label: revenue, num: true },
+  { label: 'Cost', num: true },
+  { label: 'Margin', num: true },
+  { label: '%', num: true },
+];
 
 const blank = {
   model: '',
@@ -124,10 +146,7 @@ export function AdminMargins() {
                     'Model',
                     { label: 'Tokens in / cached / out', num: true },
                     { label: 'Own keys', num: true },
-                    { label: 'Usage billed', num: true },
-                    { label: 'Cost', num: true },
-                    { label: 'Margin', num: true },
-                    { label: '%', num: true },
+                    ...figureColumns('Usage billed'),
                   ]}
                 >
                   {m.models.map((row) => (
@@ -144,10 +163,7 @@ export function AdminMargins() {
                         {count(row.tokens.output + row.tokens.reasoning)}
                       </td>
                       <td className="num">{count(row.byok_units)}</td>
-                      <td className="num">{money(row.revenue_cents, m.currency)}</td>
-                      <td className="num">{money(row.cost_cents, m.currency)}</td>
-                      {marginCell(row.margin_cents, m.currency)}
-                      <td className="num">{pct(row.margin_percent)}</td>
+                      <FigureCells f={row} currency={m.currency} />
                     </tr>
                   ))}
                 </Table>
@@ -156,23 +172,13 @@ export function AdminMargins() {
             <Card id="margin-plans" title="By plan">
               <Table
                 label="Margin by plan"
-                columns={[
-                  'Plan',
-                  { label: 'Customers', num: true },
-                  { label: 'Revenue', num: true },
-                  { label: 'Cost', num: true },
-                  { label: 'Margin', num: true },
-                  { label: '%', num: true },
-                ]}
+                columns={['Plan', { label: 'Customers', num: true }, ...figureColumns('Revenue')]}
               >
                 {m.plans.map((p) => (
                   <tr key={p.plan ?? ''}>
                     <th scope="row">{p.plan ?? 'no plan'}</th>
                     <td className="num">{count(p.customers)}</td>
-                    <td className="num">{money(p.revenue_cents, m.currency)}</td>
-                    <td className="num">{money(p.cost_cents, m.currency)}</td>
-                    {marginCell(p.margin_cents, m.currency)}
-                    <td className="num">{pct(p.margin_percent)}</td>
+                    <FigureCells f={p} currency={m.currency} />
                   </tr>
                 ))}
               </Table>
@@ -181,25 +187,12 @@ export function AdminMargins() {
               id="margin-customers"
               title={`By customer, least margin first (${count(m.customer_count)} in all)`}
             >
-              <Table
-                label="Margin by customer"
-                columns={[
-                  'Customer',
-                  'Plan',
-                  { label: 'Revenue', num: true },
-                  { label: 'Cost', num: true },
-                  { label: 'Margin', num: true },
-                  { label: '%', num: true },
-                ]}
-              >
+              <Table label="Margin by customer" columns={['Customer', 'Plan', ...figureColumns('Revenue')]}>
                 {m.customers.map((c) => (
                   <tr key={c.email}>
                     <th scope="row">{c.email}</th>
                     <td>{c.plan ?? '—'}</td>
-                    <td className="num">{money(c.revenue_cents, m.currency)}</td>
-                    <td className="num">{money(c.cost_cents, m.currency)}</td>
-                    {marginCell(c.margin_cents, m.currency)}
-                    <td className="num">{pct(c.margin_percent)}</td>
+                    <FigureCells f={c} currency={m.currency} />
                   </tr>
                 ))}
               </Table>
