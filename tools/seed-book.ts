@@ -1,10 +1,12 @@
 /**
- * `npm run seed:book -- [--subscriptions 1000] [--plan starter] [--prefix book]`: a book of live
+ * `npm run seed:book -- [--subscriptions 1000] [--plan starter] [--prefix book] [--usage 0]`: a book of live
  * subscriptions in a development engine (`npm run dev`, or any engine on Stripe's test mode), for trying
  * what acts on the whole book (a plan's rehearsal and migration, revenue, the billing day). Customers
  * `book-1` to `book-N` through the onboarding workflow, each subscribed in Stripe with a card on file;
  * Stripe's webhooks make the engine start each subscription's workflow. A second run makes only what is
- * missing. Refuses a live Stripe key. Exits 2 on bad input.
+ * missing. `--usage N` then reports N model calls of each subscriber as their usage now, each with its
+ * model and token counts (a month's margins to look at), again only once. Refuses a live Stripe key.
+ * Exits 2 on bad input.
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -13,18 +15,29 @@ import { ConfigError } from '../config/env';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { openDatabase } from '../db/orm';
 import { createStripeClient } from '../integrations/stripe/client';
-import { seedBook } from '../services/setup/seed-book';
+import { seedBook, seedUsage } from '../services/setup/seed-book';
 
 class UsageError extends Error {}
 
-const USAGE = 'usage: npm run seed:book -- [--subscriptions 1..100000] [--plan CODE] [--prefix NAME]';
+const USAGE =
+  'usage: npm run seed:book -- [--subscriptions 1..100000] [--plan CODE] [--prefix NAME] [--usage 0..100]';
 
-export function bookArguments(argv: string[]): { subscriptions: number; plan: string; prefix: string } {
-  let values: { subscriptions?: string; plan?: string; prefix?: string };
+export function bookArguments(argv: string[]): {
+  subscriptions: number;
+  plan: string;
+  prefix: string;
+  usage: number;
+} {
+  let values: { subscriptions?: string; plan?: string; prefix?: string; usage?: string };
   try {
     values = parseArgs({
       args: argv,
-      options: { subscriptions: { type: 'string' }, plan: { type: 'string' }, prefix: { type: 'string' } },
+      options: {
+        subscriptions: { type: 'string' },
+        plan: { type: 'string' },
+        prefix: { type: 'string' },
+        usage: { type: 'string' },
+      },
       strict: true,
     }).values;
   } catch (err) {
@@ -38,7 +51,10 @@ export function bookArguments(argv: string[]): { subscriptions: number; plan: st
   const prefix = values.prefix ?? 'book';
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(prefix))
     throw new UsageError(`--prefix must be 1 to 20 lowercase letters, digits or dashes; ${USAGE}`);
-  return { subscriptions, plan, prefix };
+  const usage = Number(values.usage ?? '0');
+  if (!/^\d+$/.test(values.usage ?? '0') || usage > 100)
+    throw new UsageError(`--usage must be a whole number of calls from 0 to 100; ${USAGE}`);
+  return { subscriptions, plan, prefix, usage };
 }
 
 async function main(): Promise<void> {
@@ -65,6 +81,12 @@ async function main(): Promise<void> {
       `${args.subscriptions} subscriptions of ${args.plan} live (${args.prefix}-1 to ${args.prefix}-${args.subscriptions}): ` +
         `${r.made} made now, ${r.already} there before, in ${Math.round((Date.now() - started) / 1000)} s`,
     );
+    if (args.usage > 0) {
+      const u = await seedUsage(orm, { ...args, perSubscriber: args.usage });
+      console.log(
+        `model calls: ${u.accepted} reported now, ${u.duplicate} there before, ${u.rejected} refused`,
+      );
+    }
   } finally {
     await orm.close();
     await connection.close();

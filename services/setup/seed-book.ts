@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { PlanPrice } from '../../db/plan-prices';
 import { activeSubscriptionsOf, subscribedAlready } from '../../db/seeded-book';
 import { workflowIds } from '../../workflows/ids';
+import type { Identity } from '../../domain/identity';
+import { reportUsage } from '../usage/report-usage';
 import { resolvePlanPrice } from '../subscriptions/plan-price';
 import { workflowType } from '../temporal/workflow-type';
 
@@ -81,4 +84,87 @@ export async function seedBook(
     active = await activeSubscriptionsOf(deps.orm.em.fork(), opts.prefix);
   }
   return { made, already: opts.subscriptions - todo.length, active };
+}
+
+/** The models a seeded book's calls go to, with the share of calls each gets (out of 10). */
+const SEEDED_MODELS: [string, number][] = [
+  ['gpt-4o', 3],
+  ['gpt-4o-mini', 3],
+  ['claude-sonnet-4', 2],
+  ['claude-haiku-3.5', 1],
+  ['gemini-2.5-flash', 1],
+];
+
+/**
+ * The `n`th model call of a subscriber, the same on every run: a model, 1 to 10 credits of usage and its
+ * token counts (500 to 5,499 in, up to a fifth of them cached, 100 to 1,599 out).
+ */
+export function seededCall(userId: string, n: number) {
+  const h = createHash('sha256').update(`${userId}:${n}`).digest();
+  const pick = h.readUInt8(0) % 10;
+  let model = SEEDED_MODELS[0]![0];
+  for (let left = pick, i = 0; i < SEEDED_MODELS.length; i++) {
+    const [name, share] = SEEDED_MODELS[i]!;
+    if (left < share) {
+      model = name;
+      break;
+    }
+    left -= share;
+  }
+  const input = 500 + (h.readUInt16BE(1) % 5000);
+  return {
+    model,
+    quantity: 1 + (h.readUInt8(3) % 10),
+    tokens: {
+      input,
+      cached: h.readUInt16BE(4) % Math.floor(input / 5),
+      output: 100 + (h.readUInt16BE(6) % 1500),
+    },
+  };
+}
+
+/**
+ * `perSubscriber` model calls of each subscriber of the book, reported as their own usage now (each with
+ * its model and token counts, so a month's margins have something to show). Event ids are fixed, so a
+ * second run adds nothing.
+ */
+export async function seedUsage(
+  orm: MikroORM,
+  opts: { subscriptions: number; prefix: string; perSubscriber: number; concurrency?: number },
+): Promise<{ accepted: number; duplicate: number; rejected: number }> {
+  const totals = { accepted: 0, duplicate: 0, rejected: 0 };
+  let next = 1;
+  const worker = async () => {
+    while (next <= opts.subscriptions) {
+      const userId = `${opts.prefix}-${next++}`;
+      const identity: Identity = {
+        sub: userId,
+        email: `${userId}@example.com`,
+        name: null,
+        roles: [],
+        role: 'viewer',
+        expMs: 0,
+      };
+      const events = Array.from({ length: opts.perSubscriber }, (_, i) => {
+        const call = seededCall(userId, i);
+        return {
+          index: i,
+          eventId: `seed-call-${i}`,
+          type: 'inference',
+          quantity: call.quantity,
+          timestamp: null,
+          metadata: { model: call.model, tokens: call.tokens },
+          byok: false,
+          customerEmail: null,
+          userId: null,
+        };
+      });
+      const r = await reportUsage(orm.em.fork(), identity, { events, rejections: [] });
+      totals.accepted += r.accepted;
+      totals.duplicate += r.duplicate;
+      totals.rejected += r.rejected;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));
+  return totals;
 }

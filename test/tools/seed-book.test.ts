@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Subscription } from '../../db/entities';
-import { seedBook } from '../../services/setup/seed-book';
+import { seedBook, seededCall, seedUsage } from '../../services/setup/seed-book';
 import { bookArguments } from '../../tools/seed-book';
 import { workflowIds } from '../../workflows/ids';
 import { startFullStack, type FullStack } from '../helpers/full-stack';
@@ -23,13 +23,16 @@ describe('npm run seed:book', () => {
     ${['--prefix', 'b\u0000k']}      | ${'--prefix must be 1 to 20'}
     ${['--prefix', 'x'.repeat(21)]}  | ${'--prefix must be 1 to 20'}
     ${['--books', '3']}              | ${"Unknown option '--books'"}
+    ${['--usage', '101']}            | ${'--usage must be a whole number of calls from 0 to 100'}
+    ${['--usage=-1']}                | ${'--usage must be a whole number of calls from 0 to 100'}
+    ${['--usage', 'some']}           | ${'--usage must be a whole number of calls from 0 to 100'}
     ${['extra']}                     | ${'Unexpected argument'}
   `('refuses $args', ({ args, problem }) => {
     expect(() => bookArguments(args)).toThrow(problem);
   });
 
   it('takes the defaults: a thousand Starter subscribers named book-N', () => {
-    expect(bookArguments([])).toEqual({ subscriptions: 1000, plan: 'starter', prefix: 'book' });
+    expect(bookArguments([])).toEqual({ subscriptions: 1000, plan: 'starter', prefix: 'book', usage: 0 });
   });
 
   it('exits 2 on a bad argument and on a live Stripe key, before touching anything', async () => {
@@ -77,6 +80,35 @@ describe('npm run seed:book', () => {
       expect(await stack.db.orm.em.fork().count(Subscription, { tier: 'starter', status: 'active' })).toBe(
         10,
       );
+
+      // Model calls for the month's margins, once however often it runs.
+      const usage = await seedUsage(stack.db.orm, { subscriptions: 10, prefix: 'seeded', perSubscriber: 3 });
+      expect(usage).toEqual({ accepted: 30, duplicate: 0, rejected: 0 });
+      expect(
+        await seedUsage(stack.db.orm, { subscriptions: 10, prefix: 'seeded', perSubscriber: 3 }),
+      ).toEqual({
+        accepted: 0,
+        duplicate: 30,
+        rejected: 0,
+      });
+      const admin = await stack.idp.token({
+        sub: 'admin-seed',
+        email: 'admin-seed@example.com',
+        roles: ['admin'],
+      });
+      const margins = await stack.api.request('GET', '/api/v1/admin/revenue/margins', { token: admin });
+      expect(margins.status).toBe(200);
+      const tokens = margins.body.models.reduce(
+        (s: number, m: { tokens: { input: number } }) => s + m.tokens.input,
+        0,
+      );
+      const expected = Array.from({ length: 10 }, (_, i) =>
+        [0, 1, 2].reduce((s, n) => s + seededCall(`seeded-${i + 1}`, n).tokens.input, 0),
+      ).reduce((a, b) => a + b, 0);
+      expect(tokens).toBe(expected);
+      expect(margins.body.totals.cost_cents).toBeGreaterThan(0);
+      expect(margins.body.totals.uncosted_units).toBe(0);
+      expect(margins.body.customer_count).toBe(10);
     }, 120_000);
   });
 });
