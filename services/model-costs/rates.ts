@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
 import { allModelRates, readMarginFloor, saveMarginFloor, saveModelCostOverride } from '../../db/model-costs';
 import { AppError } from '../../domain/errors';
@@ -65,12 +65,14 @@ export async function overrideModelCost(em: EntityManager, actor: Identity, ask:
     output: ask.rates.output,
     reasoning: ask.rates.reasoning ?? ask.rates.output,
   } satisfies Record<TokenKind, RateText>;
-  await saveModelCostOverride(em, actor, {
-    model: ask.model,
-    provider,
-    validFrom,
-    rates: full,
-    reason: ask.reason,
-  });
+  const rate = { model: ask.model, provider, validFrom, rates: full, reason: ask.reason };
+  try {
+    await saveModelCostOverride(em.fork(), actor, rate);
+  } catch (err) {
+    // Two overrides of one model and day raced past the lookup: the later replaces the first, as it would
+    // one after the other.
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    await saveModelCostOverride(em.fork(), actor, rate);
+  }
   return modelCosts(em, now);
 }

@@ -1,6 +1,6 @@
 import { createUsageActivities } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
-import { AuditEntry, Customer, Invoice, Subscription } from '../../db/entities';
+import { AuditEntry, Customer, Invoice, ModelCostOverride, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Identity } from '../../domain/identity';
 import { createPlan } from '../../services/plans/manage-plans';
@@ -274,6 +274,15 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a m
       [true, '150'],
       [false, '140'],
     ]);
+    // Two for one day at the same instant: both are taken, one after the other, never a 500.
+    const raced = await Promise.all(
+      ['Race one', 'Race two'].map((reason) =>
+        send({ model: 'gpt-4.1', valid_from: later, input: '150', output: '600', reason }),
+      ),
+    );
+    expect(raced.map((r) => r.status)).toEqual([201, 201]);
+    const kept = await db.orm.em.fork().find(ModelCostOverride, { model: 'gpt-4.1', validFrom: later });
+    expect(kept).toHaveLength(1);
     const listed = await get('/admin/model-costs');
     expect(listed.status).toBe(200);
     expect(listed.body.history.filter((h: { model: string }) => h.model === 'o3')).toHaveLength(3);
