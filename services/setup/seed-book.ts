@@ -165,6 +165,8 @@ export async function seedUsage(
       totals.rejected += r.rejected;
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency ?? 8 }, worker));
+  // Two at a time: more only queue on SQLite's one writer, and the alerts each report checks after it
+  // then wait out the pool (a warning, nothing lost).
+  await Promise.all(Array.from({ length: opts.concurrency ?? 2 }, worker));
   return totals;
 }
