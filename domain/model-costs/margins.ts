@@ -1,5 +1,5 @@
 import type { Cents } from '../money';
-import { lineFor, lineKey, type RateLine } from '../rate-card';
+import { lineFor, lineKey, POOL_LINE_KEY, type RateLine } from '../rate-card';
 import { rateUsage, type RatedLine } from '../rate-card-rating';
 import {
   allocate,
@@ -23,6 +23,46 @@ export interface RatedPeriod {
   lines: readonly RatedLine[];
   /** Units by line key, then by model (NO_MODEL for none). */
   unitsByLine: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+/** Units rolled up for a customer's billing period on one rate card line, of one model (null: none named). */
+export interface RolledUnits {
+  customerId: string;
+  periodStart: Date;
+  lineKey: string;
+  model: string | null;
+  units: number;
+}
+
+/**
+ * Each customer's billing periods rated as the rollup rates them for Stripe, with each line's units by
+ * model. Units of a line the customer's card no longer has are the pool's, as rateUsage counts them; a
+ * customer with no card (`cardOf` null) is left out.
+ */
+export function ratedPeriods(
+  rolled: readonly RolledUnits[],
+  cardOf: (customerId: string) => readonly RateLine[] | null,
+): RatedPeriod[] {
+  const periods = new Map<
+    string,
+    { customerId: string; card: readonly RateLine[]; units: Map<string, Map<string, number>> }
+  >();
+  for (const r of rolled) {
+    const card = cardOf(r.customerId);
+    if (!card) continue;
+    const key = `${r.customerId}|${r.periodStart.getTime()}`;
+    const p = periods.get(key) ?? { customerId: r.customerId, card, units: new Map() };
+    periods.set(key, p);
+    const line = card.some((l) => lineKey(l) === r.lineKey) ? r.lineKey : POOL_LINE_KEY;
+    const byModel = p.units.get(line) ?? new Map<string, number>();
+    p.units.set(line, byModel);
+    const model = r.model ?? NO_MODEL;
+    byModel.set(model, (byModel.get(model) ?? 0) + r.units);
+  }
+  return [...periods.values()].map((p) => {
+    const totals = new Map([...p.units].map(([k, m]) => [k, [...m.values()].reduce((s, n) => s + n, 0)]));
+    return { customerId: p.customerId, lines: rateUsage(p.card, totals).lines, unitsByLine: p.units };
+  });
 }
 
 /**

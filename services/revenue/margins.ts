@@ -10,14 +10,7 @@ import { sqlFor } from '../../db/raw-sql';
 import { ratingContexts } from '../../db/rating-context';
 import { AppError } from '../../domain/errors';
 import { costUsage } from '../../domain/model-costs/costs';
-import {
-  marginReport,
-  NO_MODEL,
-  usageRevenueByModel,
-  type RatedPeriod,
-} from '../../domain/model-costs/margins';
-import { lineKey, POOL_LINE_KEY } from '../../domain/rate-card';
-import { rateUsage } from '../../domain/rate-card-rating';
+import { marginReport, ratedPeriods, usageRevenueByModel } from '../../domain/model-costs/margins';
 import { monthBounds, monthOf } from '../../domain/revenue-periods';
 import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
 
@@ -44,25 +37,10 @@ export async function monthMargins(em: EntityManager, opts: { now: Date; month?:
   const [customers, contexts] = await Promise.all([customerPlans(sql, ids), ratingContexts(sql, ids)]);
   const inCurrency = (id: string) => (customers.get(id)?.currency ?? COST_CURRENCY) === COST_CURRENCY;
 
-  const periods = new Map<string, { customerId: string; units: Map<string, Map<string, number>> }>();
-  for (const r of rolled) {
-    const ctx = contexts.get(r.customerId);
-    if (!ctx || !inCurrency(r.customerId)) continue;
-    const key = `${r.customerId}|${r.periodStart.getTime()}`;
-    const p = periods.get(key) ?? { customerId: r.customerId, units: new Map() };
-    periods.set(key, p);
-    // As rateUsage does: units of a line the card no longer has are the pool's.
-    const line = ctx.lines.some((l) => lineKey(l) === r.lineKey) ? r.lineKey : POOL_LINE_KEY;
-    const byModel = p.units.get(line) ?? new Map<string, number>();
-    p.units.set(line, byModel);
-    const model = r.model ?? NO_MODEL;
-    byModel.set(model, (byModel.get(model) ?? 0) + r.units);
-  }
-  const rated: RatedPeriod[] = [...periods.values()].map((p) => {
-    const ctx = contexts.get(p.customerId)!;
-    const totals = new Map([...p.units].map(([k, m]) => [k, [...m.values()].reduce((s, n) => s + n, 0)]));
-    return { customerId: p.customerId, lines: rateUsage(ctx.lines, totals).lines, unitsByLine: p.units };
-  });
+  const rated = ratedPeriods(
+    rolled.filter((r) => inCurrency(r.customerId)),
+    (id) => contexts.get(id)?.lines ?? null,
+  );
   const report = marginReport({
     costs: costUsage(
       groups.filter((g) => inCurrency(g.customerId)),

@@ -15,7 +15,12 @@ import {
   type ModelRate,
   type UsageCostGroup,
 } from '../../domain/model-costs/costs';
-import { marginReport, usageRevenueByModel, usageUnderCards } from '../../domain/model-costs/margins';
+import {
+  marginReport,
+  ratedPeriods,
+  usageRevenueByModel,
+  usageUnderCards,
+} from '../../domain/model-costs/margins';
 import { describeBreach, marginFloorBreaches } from '../../domain/model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
 
@@ -454,5 +459,49 @@ describe('usage under two cards', () => {
     // Before: 105,000 pooled, 1,000 included, 104,000 × 0.01 = 1,040. After: 5,000 × 0.01 + 100,000 × 0.001 = 150.
     // BYOK is priced by neither card. Cost: 100,000 input at 100 per million = 10.
     expect(r).toEqual({ beforeCents: 1040, afterCents: 150, costCents: 10 });
+  });
+});
+
+describe('rated periods', () => {
+  it("rates each customer's period by their card, units by model, a line the card lost on the pool", () => {
+    const card: RateLine[] = [
+      {
+        usageType: '*',
+        match: {},
+        byok: false,
+        included: 0,
+        price: { model: 'per_unit', unitAmountDecimal: '1' },
+      },
+      {
+        usageType: 'inference',
+        match: { model: 'x' },
+        byok: false,
+        included: 0,
+        price: { model: 'per_unit', unitAmountDecimal: '2' },
+      },
+    ];
+    const start = new Date('2026-10-01T00:00:00Z');
+    const periods = ratedPeriods(
+      [
+        { customerId: 'a', periodStart: start, lineKey: 'inference[model=x]', model: 'x', units: 5 },
+        { customerId: 'a', periodStart: start, lineKey: '*', model: null, units: 3 },
+        // A line of an older card: billed on the pool, as the rollup's rating does.
+        { customerId: 'a', periodStart: start, lineKey: 'inference[model=gone]', model: 'gone', units: 4 },
+        { customerId: 'nobody', periodStart: start, lineKey: '*', model: 'x', units: 9 },
+      ],
+      (id) => (id === 'a' ? card : null),
+    );
+    expect(periods).toHaveLength(1);
+    expect(periods[0]!.lines.map((l) => [l.key, l.units, l.cents])).toEqual([
+      ['*', 7, 7],
+      ['inference[model=x]', 5, 10],
+    ]);
+    expect(usageRevenueByModel(periods).get('a')).toEqual(
+      new Map([
+        ['x', 10],
+        ['(no model)', 3],
+        ['gone', 4],
+      ]),
+    );
   });
 });
