@@ -51,6 +51,16 @@ export function isDay(day: unknown): day is string {
 export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 /**
+ * Why a negotiated rate cannot take effect on `validFrom`, or null when it can: a day already begun (today
+ * included) has usage costed at its rate, and history is never rewritten.
+ */
+export function costDayRefusal(validFrom: string, today: string): string | null {
+  return validFrom <= today
+    ? `valid_from must be after ${today}: usage up to today is already costed, and history is never rewritten`
+    : null;
+}
+
+/**
  * The catalogue's rows, checked: a malformed row is an error in the repository, not something to cost
  * with. Rows of one model must not share a day (which would be in force is then unclear).
  */

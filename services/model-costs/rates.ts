@@ -3,7 +3,13 @@ import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
 import { allModelRates, readMarginFloor, saveMarginFloor, saveModelCostOverride } from '../../db/model-costs';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
-import { dayOf, ratesInEffect, type RateText, type TokenKind } from '../../domain/model-costs/costs';
+import {
+  costDayRefusal,
+  dayOf,
+  ratesInEffect,
+  type RateText,
+  type TokenKind,
+} from '../../domain/model-costs/costs';
 
 /** Each model's rate in force today and those scheduled, with the whole history of rows. */
 export async function modelCosts(em: EntityManager, now: Date) {
@@ -19,7 +25,13 @@ export async function modelCosts(em: EntityManager, now: Date) {
 
 /** Sets the least margin a rate card may sell a model's tokens at, in percent of the price (audited). */
 export async function setMarginFloor(em: EntityManager, actor: Identity, percent: number, now: Date) {
-  await saveMarginFloor(em, actor, percent, now);
+  try {
+    await saveMarginFloor(em.fork(), actor, percent, now);
+  } catch (err) {
+    // Two first settings raced past the lookup: the later one replaces the first.
+    if (!(err instanceof UniqueConstraintViolationException)) throw err;
+    await saveMarginFloor(em.fork(), actor, percent, now);
+  }
   return modelCosts(em, now);
 }
 
@@ -39,14 +51,8 @@ export interface OverrideAsk {
 export async function overrideModelCost(em: EntityManager, actor: Identity, ask: OverrideAsk, now: Date) {
   const today = dayOf(now);
   const validFrom = ask.validFrom ?? dayOf(new Date(now.getTime() + 86_400_000));
-  if (validFrom <= today) {
-    throw new AppError(
-      'conflict',
-      'cost_history_fixed',
-      `valid_from must be after ${today}: usage up to today is already costed, and history is never rewritten`,
-      { field: 'valid_from' },
-    );
-  }
+  const refusal = costDayRefusal(validFrom, today);
+  if (refusal) throw new AppError('conflict', 'cost_history_fixed', refusal, { field: 'valid_from' });
   const rates = await allModelRates(em);
   const provider = ask.provider ?? rates.find((r) => r.model === ask.model)?.provider;
   if (!provider) {

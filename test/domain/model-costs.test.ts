@@ -3,6 +3,7 @@ import catalogue from '../../domain/model-costs/catalogue.json';
 import {
   allocate,
   catalogueRates,
+  costDayRefusal,
   costUsage,
   isDay,
   marginPercent,
@@ -503,5 +504,22 @@ describe('rated periods', () => {
         ['gone', 4],
       ]),
     );
+  });
+});
+
+describe('the day a negotiated rate may take effect', () => {
+  it.each([
+    ['2026-11-29', null],
+    ['2027-01-01', null],
+    [
+      '2026-11-28',
+      'valid_from must be after 2026-11-28: usage up to today is already costed, and history is never rewritten',
+    ],
+    [
+      '2020-01-01',
+      'valid_from must be after 2026-11-28: usage up to today is already costed, and history is never rewritten',
+    ],
+  ])('%s', (day, refusal) => {
+    expect(costDayRefusal(day, '2026-11-28')).toBe(refusal);
   });
 });

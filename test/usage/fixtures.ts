@@ -1,3 +1,4 @@
+import type { Identity } from '../../domain/identity';
 import type { MikroORM } from '@mikro-orm/core';
 import { UsageCounters, setCountersFor } from '../../db/usage-counters';
 import { Plan, type Customer } from '../../db/entities';
@@ -42,6 +43,16 @@ export async function storeCustomerKey(
     now: new Date(),
   });
 }
+
+/** An admin of the engine, for use cases a test calls directly (plans, rate cards). */
+export const billingAdmin: Identity = {
+  sub: 'admin',
+  email: 'admin@example.com',
+  name: null,
+  roles: ['billing-admin'],
+  role: 'admin',
+  expMs: 0,
+};
 
 /** Puts the usage clock of this database under the test's control. */
 export function controlClock(orm: MikroORM, start: number): { set(ms: number): void; now(): number } {

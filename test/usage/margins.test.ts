@@ -2,25 +2,24 @@ import { createUsageActivities } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
 import { AuditEntry, Customer, Invoice, ModelCostOverride, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
-import type { Identity } from '../../domain/identity';
 import { createPlan } from '../../services/plans/manage-plans';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { expectRefusals } from '../helpers/refusals';
 import { rateCard } from '../helpers/rate-cards';
-import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
+import {
+  billingAdmin,
+  controlClock,
+  seedSubscriber,
+  startUsageApi,
+  storeCustomerKey,
+  type UsageApi,
+} from './fixtures';
 
 jest.setTimeout(120_000);
 
 const MIN = 60_000;
-const admin: Identity = {
-  sub: 'admin',
-  email: 'admin@example.com',
-  name: null,
-  roles: ['billing-admin'],
-  role: 'admin',
-  expMs: 0,
-};
+const admin = billingAdmin;
 
 describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a month (%s)', (dialect) => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
@@ -388,6 +387,11 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a m
 
     // A floor of 50 %: 1,500¢ a million (a margin of 33.3 %) is refused on a new card; an edit that sends
     // no card is not judged.
+    // Set twice at the same instant, the first time: both taken, never a 500.
+    const first = await Promise.all(
+      [50, 50].map((percent) => send('PUT', '/admin/model-costs/margin-floor', { percent })),
+    );
+    expect(first.map((r) => r.status)).toEqual([200, 200]);
     const floor = await send('PUT', '/admin/model-costs/margin-floor', { percent: 50 });
     expect(floor.status).toBe(200);
     expect(floor.body.margin_floor_percent).toBe(50);

@@ -2,7 +2,6 @@ import type Stripe from 'stripe';
 import { createUsageActivities } from '../../activities/usage';
 import { createLogger } from '../../config/logger';
 import { Subscription } from '../../db/entities';
-import type { Identity } from '../../domain/identity';
 import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { createPlan } from '../../services/plans/manage-plans';
@@ -10,21 +9,21 @@ import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emu
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { aiRateCard, aiRateCardEur } from '../helpers/rate-cards';
-import { controlClock, seedSubscriber, startUsageApi, storeCustomerKey, type UsageApi } from './fixtures';
+import {
+  billingAdmin,
+  controlClock,
+  seedSubscriber,
+  startUsageApi,
+  storeCustomerKey,
+  type UsageApi,
+} from './fixtures';
 
 jest.setTimeout(120_000);
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-const admin: Identity = {
-  sub: 'admin',
-  email: 'admin@example.com',
-  name: null,
-  roles: ['billing-admin'],
-  role: 'admin',
-  expMs: 0,
-};
+const admin = billingAdmin;
 
 describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
   'usage rated by a rate card, billed to the cent (%s)',
