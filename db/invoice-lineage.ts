@@ -93,6 +93,21 @@ export interface EventLineage {
 
 export const EVENT_IDS_SHOWN = 100;
 
+/**
+ * The events a customer's period rolled up, once each, in event id order: those folded whole into a rollup,
+ * and those whose token kinds went into several (usage_event_parts). Binds the customer and the period's
+ * start twice.
+ */
+const periodEventsQuery = (columns: string) => {
+  const select = `select e.id as row_id, e.event_id as event_id, ${columns} from usage_events e`;
+  return `${select} join usage_rollups r on r.id = e.rollup_id
+      where r.customer_id = ? and r.period_start = ?
+   union
+   ${select} join usage_event_parts p on p.event_id = e.id join usage_rollups r on r.id = p.rollup_id
+      where r.customer_id = ? and r.period_start = ?
+   order by event_id, row_id`;
+};
+
 /** A customer's usage of one period as its rollups hold it: units by rate-card line, the rollups, the events. */
 export async function periodUsageLineage(
   sql: Sql,
@@ -106,12 +121,12 @@ export async function periodUsageLineage(
           where customer_id = ? and period_start = ? order by window_start, id`,
       [customerId, at],
     ),
-    sql.read<Record<string, unknown>>(
-      `select e.event_id, e.quantity, e.prepaid, e.occurred_at from usage_events e
-          join usage_rollups r on r.id = e.rollup_id
-          where r.customer_id = ? and r.period_start = ? order by e.event_id, e.id`,
-      [customerId, at],
-    ),
+    sql.read<Record<string, unknown>>(periodEventsQuery('e.quantity, e.prepaid, e.occurred_at'), [
+      customerId,
+      at,
+      customerId,
+      at,
+    ]),
   ]);
   const unitsByLine = new Map<string, number>();
   const rollups = rollupRows.map((r) => {
@@ -217,11 +232,10 @@ export interface PeriodEvent {
 
 /** Every event a period's rollups summed, in id order: the list an evidence pack carries whole. */
 export async function periodEvents(sql: Sql, customerId: string, periodStart: Date): Promise<PeriodEvent[]> {
+  const at = sql.date(periodStart);
   const rows = await sql.read<Record<string, unknown>>(
-    `select e.event_id, e.type, e.quantity, e.prepaid, e.occurred_at, e.subject from usage_events e
-        join usage_rollups r on r.id = e.rollup_id
-        where r.customer_id = ? and r.period_start = ? order by e.event_id, e.id`,
-    [customerId, sql.date(periodStart)],
+    periodEventsQuery('e.type, e.quantity, e.prepaid, e.occurred_at, e.subject'),
+    [customerId, at, customerId, at],
   );
   return rows.map((e) => ({
     eventId: String(e.event_id),

@@ -119,7 +119,8 @@ export async function usageCostGroups(
 
 /**
  * The events a customer's billing period rolled up, as usage_cost_groups sums them, and by the rate card
- * line each was billed on: what an invoice's usage line cost the platform, line by line.
+ * line each was billed on: what an invoice's usage line cost the platform, line by line. An event whose token
+ * kinds were billed on lines of their own counts each kind on its line.
  */
 export async function periodCostGroups(
   sql: Sql,
@@ -127,14 +128,32 @@ export async function periodCostGroups(
   periodStart: Date,
 ): Promise<(UsageCostGroup & { lineKey: string })[]> {
   const day = sql.bucket('e.occurred_at', 'day');
-  const rows = await sql.rows<Record<string, unknown>>(
-    `select e.customer_id, ${day} as day, r.line_key, ${costColumns(sql)}
-       from usage_events e join usage_rollups r on r.id = e.rollup_id
-      where r.customer_id = :customer and r.period_start = :start
-      group by e.customer_id, ${day}, r.line_key, ${costGroupBy(sql)}`,
-    { customer: customerId, start: sql.date(periodStart) },
-  );
-  return rows.map((r) => ({ ...costGroupOf(r), lineKey: String(r.line_key) }));
+  const params = { customer: customerId, start: sql.date(periodStart) };
+  const [whole, parts] = await Promise.all([
+    sql.rows<Record<string, unknown>>(
+      `select e.customer_id, ${day} as day, r.line_key, ${costColumns(sql)}
+         from usage_events e join usage_rollups r on r.id = e.rollup_id
+        where r.customer_id = :customer and r.period_start = :start
+        group by e.customer_id, ${day}, r.line_key, ${costGroupBy(sql)}`,
+      params,
+    ),
+    sql.rows<Record<string, unknown>>(
+      `select e.customer_id, ${day} as day, r.line_key, ${partColumns(sql)}
+         from usage_events e join usage_event_parts p on p.event_id = e.id
+              join usage_rollups r on r.id = p.rollup_id
+        where r.customer_id = :customer and r.period_start = :start
+        group by e.customer_id, ${day}, r.line_key, ${costGroupBy(sql)}`,
+      params,
+    ),
+  ]);
+  return [...whole, ...parts].map((r) => ({ ...costGroupOf(r), lineKey: String(r.line_key) }));
+}
+
+/** The columns of a cost group of event parts: each part's units are tokens of its kind. */
+function partColumns(sql: Sql): string {
+  return `e.byok, e.type, ${metaText(sql, 'model')} as model, ${metaText(sql, 'direction')} as direction,
+          sum(p.units) as quantity, 0 as untokened,
+          ${TOKEN_KINDS.map((k) => `sum(case when p.kind = '${k}' then p.units else 0 end) as t_${k}`).join(', ')}`;
 }
 
 /** The columns a cost group sums, beside its customer and day. */
@@ -167,14 +186,27 @@ function costGroupOf(r: Record<string, unknown>): UsageCostGroup {
 
 /** Units rolled up per customer, billing period, rate card line and model, for periods begun in [from, to). */
 export async function rolledUnitsByModel(sql: Sql, from: Date, to: Date) {
-  const rows = await sql.rows<Record<string, unknown>>(
-    `select r.customer_id, r.period_start, r.line_key, ${metaText(sql, 'model')} as model, sum(e.quantity) as n
-       from usage_rollups r join usage_events e on e.rollup_id = r.id
-      where r.period_start >= :from and r.period_start < :to
-      group by r.customer_id, r.period_start, r.line_key, ${metaText(sql, 'model')}`,
-    { from: sql.date(from), to: sql.date(to) },
-  );
-  return rows.map((r) => ({
+  const params = { from: sql.date(from), to: sql.date(to) };
+  const model = metaText(sql, 'model');
+  // An event billed whole counts its quantity on its rollup's line; one billed kind by kind, each part's.
+  const [whole, parts] = await Promise.all([
+    sql.rows<Record<string, unknown>>(
+      `select r.customer_id, r.period_start, r.line_key, ${model} as model, sum(e.quantity) as n
+         from usage_rollups r join usage_events e on e.rollup_id = r.id
+        where r.period_start >= :from and r.period_start < :to
+        group by r.customer_id, r.period_start, r.line_key, ${model}`,
+      params,
+    ),
+    sql.rows<Record<string, unknown>>(
+      `select r.customer_id, r.period_start, r.line_key, ${model} as model, sum(p.units) as n
+         from usage_rollups r join usage_event_parts p on p.rollup_id = r.id
+              join usage_events e on e.id = p.event_id
+        where r.period_start >= :from and r.period_start < :to
+        group by r.customer_id, r.period_start, r.line_key, ${model}`,
+      params,
+    ),
+  ]);
+  return [...whole, ...parts].map((r) => ({
     customerId: String(r.customer_id),
     periodStart: readDate(r.period_start),
     lineKey: String(r.line_key),

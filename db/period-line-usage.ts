@@ -19,9 +19,9 @@ export function unrolledEventsSince(
   sql: Sql,
   customerId: string,
   periodStart: Date,
-): Promise<{ type: string; byok: unknown; metadata: unknown; q: unknown }[]> {
-  return sql.read<{ type: string; byok: unknown; metadata: unknown; q: unknown }>(
-    `select type, byok, metadata, quantity - prepaid as q from usage_events
+): Promise<{ type: string; byok: unknown; metadata: unknown; q: unknown; prepaid: unknown }[]> {
+  return sql.read<{ type: string; byok: unknown; metadata: unknown; q: unknown; prepaid: unknown }>(
+    `select type, byok, metadata, quantity - prepaid as q, prepaid from usage_events
         where customer_id = ? and rollup_id is null and occurred_at >= ?`,
     [customerId, sql.date(periodStart)],
   );

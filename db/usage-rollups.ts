@@ -9,6 +9,8 @@ export interface UnrolledEventRow {
   occurred_at: unknown;
   metadata: unknown;
   byok: unknown;
+  /** Units of it credits paid (`quantity` is already net of them). */
+  prepaid: number;
 }
 
 /** A rollup as the reporters read it. */
@@ -44,7 +46,7 @@ const ID_CHUNK = 1000;
 export function unrolledEvents(sql: Sql, closedBefore: Date, limit: number): Promise<UnrolledEventRow[]> {
   return sql.run<UnrolledEventRow>(
     // What prepaid credits paid is in the ledger already: Stripe and Lago are told only the rest.
-    `select id, customer_id, type, quantity - prepaid as quantity, occurred_at, metadata, byok from usage_events
+    `select id, customer_id, type, quantity - prepaid as quantity, prepaid, occurred_at, metadata, byok from usage_events
          where rollup_id is null and occurred_at < ? order by occurred_at limit ?`,
     [sql.date(closedBefore), limit],
   );
@@ -105,6 +107,43 @@ export async function insertRollups(sql: Sql, rows: NewRollup[], createdAt: Date
       ]),
     );
   }
+}
+
+/** One token kind of an event priced on its own line: which rollup its units went into. */
+export interface NewEventPart {
+  eventId: string;
+  kind: string;
+  rollupId: string;
+  units: number;
+}
+
+/** Records where each kind of events priced kind by kind went, five hundred a statement. */
+export async function insertEventParts(sql: Sql, parts: NewEventPart[]): Promise<void> {
+  for (let i = 0; i < parts.length; i += 500) {
+    const chunk = parts.slice(i, i + 500);
+    await sql.run(
+      `insert into usage_event_parts (event_id, kind, rollup_id, units) values ${placeholders(chunk.length, 4)}`,
+      chunk.flatMap((p) => [p.eventId, p.kind, p.rollupId, p.units]),
+    );
+  }
+}
+
+/** The rollups each event priced kind by kind went into, in kind order, for the event ids given. */
+export async function eventPartRollups(
+  sql: Sql,
+  eventIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < eventIds.length; i += ID_CHUNK) {
+    const chunk = eventIds.slice(i, i + ID_CHUNK);
+    const rows = await sql.read<{ event_id: string; rollup_id: string }>(
+      `select event_id, rollup_id from usage_event_parts
+          where event_id in (${chunk.map(() => '?').join(', ')}) order by event_id, kind`,
+      chunk,
+    );
+    for (const r of rows) out.set(r.event_id, [...(out.get(r.event_id) ?? []), r.rollup_id]);
+  }
+  return out;
 }
 
 /** Stamps rollups as reported to one system. */

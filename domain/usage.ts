@@ -28,6 +28,12 @@ export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
  */
 export const BYOK_ROLLUP_MARK = 'byok';
 
+/**
+ * `rollup_id` of an event whose token kinds were priced on lines of their own (domain/token-parts.ts): its
+ * units went into several rollups, each kind's recorded in usage_event_parts.
+ */
+export const PARTS_ROLLUP_MARK = 'parts';
+
 export interface CreditsInput {
   tier: string | null;
   includedCredits: number;

@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto';
 import { newId } from '../../db/ids';
 import { readBool, readDate, readJsonObject, sqlFor } from '../../db/raw-sql';
 import { NO_PLAN_RATING, ratingContexts } from '../../db/rating-context';
-import { insertRollups, linkEventsToRollup, rollupsPerWindow, unrolledEvents } from '../../db/usage-rollups';
+import {
+  insertEventParts,
+  insertRollups,
+  linkEventsToRollup,
+  rollupsPerWindow,
+  unrolledEvents,
+} from '../../db/usage-rollups';
 import { periodHolding } from '../../domain/billing-cycle';
-import { lineFor, lineKey, POOL_LINE_KEY } from '../../domain/rate-card';
-import { BYOK_ROLLUP_MARK, rollupIdentifier, windowStartOf } from '../../domain/usage';
+import { lineKey, POOL_LINE_KEY } from '../../domain/rate-card';
+import { pricedParts } from '../../domain/token-parts';
+import { BYOK_ROLLUP_MARK, PARTS_ROLLUP_MARK, rollupIdentifier, windowStartOf } from '../../domain/usage';
 import { activityMeter } from '../activity-context';
 import { usageClock, type UsageActivityDeps } from './deps';
 
@@ -23,7 +30,10 @@ interface RollupGroup {
   periodStart: Date;
   start: number;
   qty: number;
+  /** Events whose whole quantity it sums. */
   ids: string[];
+  /** Token kinds of events priced kind by kind that it sums. */
+  parts: { eventId: string; kind: string; units: number }[];
 }
 
 /**
@@ -74,30 +84,46 @@ export function createRollupActivities(deps: UsageActivityDeps) {
       );
       const groups = new Map<string, RollupGroup>();
       const unpriced: string[] = [];
+      const inParts: string[] = [];
       for (const e of events) {
         const ctx = contexts.get(e.customer_id) ?? NO_PLAN_RATING;
-        const line = lineFor(ctx.lines, {
+        const parts = pricedParts(ctx.lines, {
           type: e.type,
           byok: readBool(e.byok),
           metadata: readJsonObject(e.metadata),
+          quantity: Number(e.quantity),
+          paidAhead: Number(e.prepaid),
         });
         // BYOK usage whose plan no longer prices it (changed since it was stored) is free, as any BYOK usage.
-        if (!line) {
+        if (parts.length === 0) {
           unpriced.push(e.id);
           continue;
         }
         const at = readDate(e.occurred_at);
         const start = windowStartOf(at.getTime(), windowMs);
         const periodStart = periodHolding(at, ctx.current).start;
-        const key = lineKey(line);
-        const groupKey = `${e.customer_id}|${e.type}|${key}|${periodStart.getTime()}|${start}`;
-        let g = groups.get(groupKey);
-        if (!g) {
-          g = { customerId: e.customer_id, type: e.type, lineKey: key, periodStart, start, qty: 0, ids: [] };
-          groups.set(groupKey, g);
+        if (parts[0]?.kind !== null) inParts.push(e.id);
+        for (const part of parts) {
+          const key = lineKey(part.line);
+          const groupKey = `${e.customer_id}|${e.type}|${key}|${periodStart.getTime()}|${start}`;
+          let g = groups.get(groupKey);
+          if (!g) {
+            g = {
+              customerId: e.customer_id,
+              type: e.type,
+              lineKey: key,
+              periodStart,
+              start,
+              qty: 0,
+              ids: [],
+              parts: [],
+            };
+            groups.set(groupKey, g);
+          }
+          g.qty += part.units;
+          if (part.kind === null) g.ids.push(e.id);
+          else g.parts.push({ eventId: e.id, kind: part.kind, units: part.units });
         }
-        g.qty += Number(e.quantity);
-        g.ids.push(e.id);
       }
       await linkEventsToRollup(sql, BYOK_ROLLUP_MARK, unpriced);
       if (groups.size === 0) return { rollups: 0, events: events.length, more: events.length === maxEvents };
@@ -144,6 +170,11 @@ export function createRollupActivities(deps: UsageActivityDeps) {
         clock.now(),
       );
       for (const r of rows) await linkEventsToRollup(sql, r.id, r.g.ids);
+      await linkEventsToRollup(sql, PARTS_ROLLUP_MARK, inParts);
+      await insertEventParts(
+        sql,
+        rows.flatMap((r) => r.g.parts.map((p) => ({ ...p, rollupId: r.id }))),
+      );
       return { rollups: rows.length, events: events.length, more: events.length === maxEvents };
     });
   }

@@ -28,6 +28,7 @@ import { SubscriptionSchema } from './subscription';
 import { SubscriptionChangeSchema } from './subscription-change';
 import { TableCountSchema } from './table-count';
 import { UsageEventSchema } from './usage-event';
+import { UsageEventPartSchema } from './usage-event-part';
 import { SubjectBudgetSchema, SubjectUsageSchema } from './subject-budget';
 import { UsageRollupSchema } from './usage-rollup';
 import { UsageTypeSchema } from './usage-type';
@@ -38,6 +39,7 @@ import { WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema } fr
 
 export * from './access-sync-failure';
 export * from './model-cost-override';
+export * from './usage-event-part';
 export * from './billing-event';
 export * from './credit-grant';
 export * from './credit-movement';
@@ -119,4 +121,5 @@ export const entities = [
   PlanMigrationSchema,
   PlanMigrationItemSchema,
   ModelCostOverrideSchema,
+  UsageEventPartSchema,
 ];

@@ -1,6 +1,7 @@
 import type { Cents } from '../money';
 import { lineFor, lineKey, POOL_LINE_KEY, type RateLine } from '../rate-card';
 import { rateUsage, type RatedLine } from '../rate-card-rating';
+import { kindsPricedApart } from '../token-parts';
 import {
   allocate,
   costUsage,
@@ -243,8 +244,9 @@ export interface UsageUnderCards {
 
 /**
  * What the usage `groups` hold is billed under the card `before` and the card `after` (each group placed
- * on its line by its type, BYOK flag, model and direction, rated on the window's total per line as a
- * period is), and what it cost the platform. Credits that paid for units are not subtracted: the two
+ * on its line by its type, BYOK flag, model and direction, its token counts on their kinds' lines where the
+ * card prices kinds apart, judged on the group's sums; rated on the window's total per line as a period is),
+ * and what it cost the platform. Credits that paid for units are not subtracted: the two
  * figures compare the cards, not an invoice.
  */
 export function usageUnderCards(
@@ -254,12 +256,21 @@ export function usageUnderCards(
 ): UsageUnderCards {
   const billed = (card: readonly RateLine[]) => {
     const units = new Map<string, number>();
+    const add = (line: RateLine | null, n: number) => {
+      if (line) units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + n);
+    };
     for (const g of groups) {
-      const metadata: Record<string, string> = {};
+      const metadata: Record<string, unknown> = {};
       if (g.model !== null) metadata.model = g.model;
       if (g.direction !== null) metadata.direction = g.direction;
-      const line = lineFor(card, { type: g.type, byok: g.byok, metadata });
-      if (line) units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + g.quantity);
+      const event = { type: g.type, byok: g.byok, metadata };
+      const apart = kindsPricedApart(card, { ...event, metadata: { ...metadata, tokens: g.tokens } });
+      if (!apart) {
+        add(lineFor(card, event), g.quantity);
+        continue;
+      }
+      add(lineFor(card, event), g.untokened);
+      for (const [kind, line] of apart.lines) add(line, g.tokens[kind]);
     }
     return rateUsage(card, units).cents;
   };

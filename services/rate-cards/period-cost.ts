@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { rolledUnitsByLine, unrolledEventsSince } from '../../db/period-line-usage';
 import { num, readBool, readJsonObject, sqlFor } from '../../db/raw-sql';
-import { lineFor, lineKey, POOL_LINE_KEY, type RateLine } from '../../domain/rate-card';
+import { lineKey, POOL_LINE_KEY, type RateLine } from '../../domain/rate-card';
+import { pricedParts } from '../../domain/token-parts';
 import { rateUsage, type RatedLine } from '../../domain/rate-card-rating';
 import type { Cents } from '../../domain/money';
 
@@ -19,7 +20,8 @@ export interface PeriodCost {
  * A customer's usage cost of the period starting at `periodStart`, per line of their effective card
  * (pool first). The pool's units are what the credits arithmetic counts (`poolUnits`: used less prepaid);
  * the other lines' units are their rollups of the period and the events not yet rolled up, each placed on
- * its line as the rollup would place it. Only a plan with lines of its own reads anything.
+ * its line (or its token kinds on theirs) as the rollup would place it. Only a plan with lines of its own
+ * reads anything.
  */
 export async function periodCost(
   em: EntityManager,
@@ -35,13 +37,17 @@ export async function periodCost(
     for (const r of rolled) units.set(r.line_key, (units.get(r.line_key) ?? 0) + num(r.n));
     const pending = await unrolledEventsSince(sql, customerId, periodStart);
     for (const e of pending) {
-      const line = lineFor(lines, {
+      const parts = pricedParts(lines, {
         type: e.type,
         byok: readBool(e.byok),
         metadata: readJsonObject(e.metadata),
+        quantity: num(e.q),
+        paidAhead: num(e.prepaid),
       });
-      if (!line || lineKey(line) === POOL_LINE_KEY) continue;
-      units.set(lineKey(line), (units.get(lineKey(line)) ?? 0) + num(e.q));
+      for (const part of parts) {
+        const key = lineKey(part.line);
+        if (key !== POOL_LINE_KEY) units.set(key, (units.get(key) ?? 0) + part.units);
+      }
     }
   }
   const rated = rateUsage(lines, units);

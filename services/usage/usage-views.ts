@@ -8,6 +8,7 @@ import { notFound } from '../../domain/errors';
 import {
   BYOK_ROLLUP_MARK,
   creditsFor,
+  PARTS_ROLLUP_MARK,
   DEFAULT_USAGE_TYPES,
   includedCreditsPerPeriod,
   utcDay,
@@ -20,6 +21,7 @@ import { periodUsage } from './period-usage';
 import { readDate, sqlFor } from '../../db/raw-sql';
 import { forgiveDay, quotaUsedByType, quotaUsedPerDaySince, topCustomersOn } from '../../db/daily-usage';
 import { rollupBacklog } from '../../db/rollup-backlog';
+import { eventPartRollups } from '../../db/usage-rollups';
 import { recordAudit } from '../../db/audit';
 import { NEWEST_ID_FIRST, seekRows } from '../../db/keyset-pagination';
 
@@ -121,6 +123,10 @@ export async function usageSummaryOf(em: EntityManager, access: Access, now: Dat
 
 export type UsageSummary = Awaited<ReturnType<typeof usageSummary>>;
 
+/** A rollup's id, not one of the marks an event's rollup_id may hold. */
+const isRollupId = (id: string | null | undefined): id is string =>
+  !!id && id !== BYOK_ROLLUP_MARK && id !== PARTS_ROLLUP_MARK;
+
 /** Where an event stands on its way to the bill. */
 export type UsageRecordStatus = 'not_billed_byok' | 'pending' | 'reported' | 'rolled_up';
 
@@ -141,12 +147,23 @@ export async function usageRecords(
     limit: q.limit,
     cursor: q.cursor,
   });
-  const rollupIds = [...new Set(events.map((e) => e.rollupId).filter((id): id is string => !!id))];
+  // An event whose token kinds were billed on lines of their own went into a rollup per line: it shows the
+  // first, and the page lists them all.
+  const partsOf = await eventPartRollups(
+    sqlFor(em),
+    events.filter((e) => e.rollupId === PARTS_ROLLUP_MARK).map((e) => e.id),
+  );
+  const rollupOf = (e: UsageEvent) =>
+    e.rollupId === PARTS_ROLLUP_MARK ? (partsOf.get(e.id)?.[0] ?? null) : (e.rollupId ?? null);
+  const rollupIds = [
+    ...new Set([...events.map((e) => e.rollupId), ...[...partsOf.values()].flat()].filter(isRollupId)),
+  ];
   const rollups = rollupIds.length ? await em.find(UsageRollup, { id: { $in: rollupIds } }) : [];
   const byId = new Map(rollups.map((r) => [r.id, r]));
   return {
     records: events.map((e) => {
-      const rollup = e.rollupId ? byId.get(e.rollupId) : undefined;
+      const rollupId = rollupOf(e);
+      const rollup = rollupId ? byId.get(rollupId) : undefined;
       const status: UsageRecordStatus = e.byok
         ? 'not_billed_byok'
         : !rollup
@@ -157,7 +174,7 @@ export async function usageRecords(
       return {
         event: e,
         status,
-        rollupId: e.rollupId && e.rollupId !== BYOK_ROLLUP_MARK ? e.rollupId : null,
+        rollupId: isRollupId(rollupId) ? rollupId : null,
         stripeReportId: rollup?.stripeReportedAt ? rollup.identifier : null,
         lagoTransactionId: rollup?.lagoReportedAt ? rollup.identifier : null,
       };

@@ -461,6 +461,28 @@ describe('usage under two cards', () => {
     // BYOK is priced by neither card. Cost: 100,000 input at 100 per million = 10.
     expect(r).toEqual({ beforeCents: 1040, afterCents: 150, costCents: 10 });
   });
+
+  it('bills token counts on the lines of their kinds where the card prices kinds apart', () => {
+    const rates = [rate({ model: 'm', validFrom: '2026-01-01' })];
+    const line = (match: Record<string, string>, d: string): RateLine => ({
+      usageType: 'inference',
+      match,
+      byok: false,
+      included: 0,
+      price: { model: 'per_unit', unitAmountDecimal: d },
+    });
+    const whole = [line({}, '0.001')];
+    const apart = [...whole, line({ model: 'm', direction: 'output' }, '0.01')];
+    // Calls of 7 units each reported with their counts, and 1,000 units reported as input.
+    const groups = [
+      group({ quantity: 7, tokens: { input: 30_000, cached: 0, output: 5_000, reasoning: 1_000 } }),
+      group({ direction: 'input', untokened: 1_000, quantity: 1_000 }),
+    ];
+    const r = usageUnderCards(groups, { before: whole, after: apart }, rates);
+    // Before: 1,007 units × 0.001 = 1.007 → 1. After: output and reasoning 6,000 × 0.01 = 60, input 30,000 +
+    // 1,000 × 0.001 = 31. Cost: 31,000 input × 100 + 6,000 × 400 per million = 3.1 + 2.4 = 5.5 → 6.
+    expect(r).toEqual({ beforeCents: 1, afterCents: 91, costCents: 6 });
+  });
 });
 
 describe('rated periods', () => {

@@ -39,6 +39,7 @@ import { Migration20261127200000_SeatTiers } from './Migration20261127200000_Sea
 import { Migration20261127230000_SeatCredits } from './Migration20261127230000_SeatCredits';
 import { Migration20261128060000_PlanMigrations } from './Migration20261128060000_PlanMigrations';
 import { Migration20261128090000_ModelCostOverrides } from './Migration20261128090000_ModelCostOverrides';
+import { Migration20261128120000_UsageEventParts } from './Migration20261128120000_UsageEventParts';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -82,4 +83,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261127230000_SeatCredits', class: Migration20261127230000_SeatCredits },
   { name: 'Migration20261128060000_PlanMigrations', class: Migration20261128060000_PlanMigrations },
   { name: 'Migration20261128090000_ModelCostOverrides', class: Migration20261128090000_ModelCostOverrides },
+  { name: 'Migration20261128120000_UsageEventParts', class: Migration20261128120000_UsageEventParts },
 ];
