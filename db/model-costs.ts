@@ -5,6 +5,7 @@ import { newId } from './ids';
 import { num, readBool, readDate, type Sql } from './raw-sql';
 import type { Identity } from '../domain/identity';
 import { CATALOGUE } from '../domain/model-costs/catalogue';
+import type { InvoicedInCurrency } from '../domain/model-costs/margins';
 import {
   noTokens,
   TOKEN_KINDS,
@@ -215,16 +216,21 @@ export async function rolledUnitsByModel(sql: Sql, from: Date, to: Date) {
   }));
 }
 
-/** What each customer's invoices issued in [from, to) billed in `currency`, net of discounts and tax. */
-export async function invoicedByCustomer(sql: Sql, from: Date, to: Date, currency: string) {
+/** What each customer's invoices issued in [from, to) billed per currency, net of discounts and tax. */
+export async function invoicedByCustomer(sql: Sql, from: Date, to: Date): Promise<InvoicedInCurrency[]> {
   const rows = await sql.rows<Record<string, unknown>>(
-    `select customer_id, sum(subtotal_cents - discount_cents) as net, count(*) as n
+    `select customer_id, currency, sum(subtotal_cents - discount_cents) as net, count(*) as n
        from invoices
-      where created_at >= :from and created_at < :to and currency = :currency and status in ('open', 'paid')
-      group by customer_id`,
-    { from: sql.date(from), to: sql.date(to), currency },
+      where created_at >= :from and created_at < :to and status in ('open', 'paid')
+      group by customer_id, currency`,
+    { from: sql.date(from), to: sql.date(to) },
   );
-  return new Map(rows.map((r) => [String(r.customer_id), { netCents: num(r.net), invoices: num(r.n) }]));
+  return rows.map((r) => ({
+    customerId: String(r.customer_id),
+    currency: String(r.currency),
+    netCents: num(r.net),
+    invoices: num(r.n),
+  }));
 }
 
 /** Each customer's email, currency and plan (their newest subscription's), for the ids given. */

@@ -17,6 +17,8 @@ import { EntitlementOverrideRow, Plan, PlanMigration, PlanMigrationItem, Subscri
 import { planChangeRequest, priceForSeats, pricesFor } from './plan-prices';
 import { allModelRates, usageCostGroups } from './model-costs';
 import { COST_CURRENCY } from '../domain/model-costs/catalogue';
+import { conversion } from '../domain/currency/exchange-rates';
+import { readExchangeRates } from './exchange-rates';
 import { usageUnderCards, type UsageUnderCards } from '../domain/model-costs/margins';
 import { termsFor } from '../domain/currency/plan-terms';
 import { effectiveRateCard } from '../domain/rate-card';
@@ -281,7 +283,7 @@ export async function rehearsalContexts(
     now,
   );
   const sql = sqlFor(em);
-  const [usage, rates] = await Promise.all([
+  const [usage, rates, exchange] = await Promise.all([
     usageCostGroups(
       sql,
       new Date(now.getTime() - MARGIN_WINDOW_DAYS * 86_400_000),
@@ -289,7 +291,10 @@ export async function rehearsalContexts(
       subs.map((s) => s.customer.id),
     ),
     allModelRates(em),
+    readExchangeRates(em),
   ]);
+  // The usage's cost in each subscriber's currency; none for a currency the admin's rates cannot convert.
+  const costInto = (currency: string) => conversion(exchange, COST_CURRENCY, currency);
   const out = new Map<string, RehearsalContext>();
   for (const sub of subs) {
     const ledger = await readLedger(sql, sub.customer.id);
@@ -307,14 +312,14 @@ export async function rehearsalContexts(
       periodEnd: sub.currentPeriodEnd ? sub.currentPeriodEnd.toISOString() : null,
       includedCredits: { before: sub.plan.includedCredits, after: plan.includedCredits },
       creditsCarriedOver: creditBalance(prepaid, ledger.movements, now),
-      usage:
-        sub.currency === COST_CURRENCY
-          ? usageUnderCards(
-              usage.filter((g) => g.customerId === sub.customer.id),
-              { before: monthCard(sub.plan, sub.currency), after: monthCard(plan, sub.currency) },
-              rates,
-            )
-          : null,
+      usage: costInto(sub.currency)
+        ? usageUnderCards(
+            usage.filter((g) => g.customerId === sub.customer.id),
+            { before: monthCard(sub.plan, sub.currency), after: monthCard(plan, sub.currency) },
+            rates,
+            costInto(sub.currency) ?? undefined,
+          )
+        : null,
       entitlementChanges: changesOf(sub.plan, sub.customer.id).map((c) => ({
         feature: c.feature,
         change: c.change,

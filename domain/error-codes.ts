@@ -266,6 +266,11 @@ export const ERROR_CODES = {
     meaning:
       "A rate card line sells a model's tokens below its cost plus the margin floor; `details` names the model, the margin and every line at fault. An admin may publish it anyway with `margin_override_reason` (audited)",
   },
+  exchange_rate_missing: {
+    kinds: ['conflict'],
+    meaning:
+      "A figure in the reporting currency needs a rate the admin has not set; `details.field` names the currency's rate",
+  },
   cost_history_fixed: {
     kinds: ['conflict'],
     meaning:

@@ -28,3 +28,35 @@ export function convertCents(cents: number, rate: bigint): number {
   const q = abs / RATE_SCALE + ((abs % RATE_SCALE) * 2n >= RATE_SCALE ? 1n : 0n);
   return Number(product < 0n ? -q : q);
 }
+
+/** Amounts of one currency in another: multiply by `num`, divide by `den`. */
+export interface Conversion {
+  from: string;
+  to: string;
+  num: bigint;
+  den: bigint;
+}
+
+/**
+ * How `from` converts into `to` through the admin's rates into the reporting currency (which is worth one of
+ * itself); null when either has no rate.
+ */
+export function conversion(
+  rates: { reportingCurrency: string; rates: Readonly<Record<string, string>> },
+  from: string,
+  to: string,
+): Conversion | null {
+  if (from === to) return { from, to, num: 1n, den: 1n };
+  const worth = (c: string) => (c === rates.reportingCurrency ? RATE_SCALE : parseRate(rates.rates[c]));
+  const num = worth(from);
+  const den = worth(to);
+  return num === null || den === null ? null : { from, to, num, den };
+}
+
+/** An integer amount converted, rounded half away from zero (picocents or cents alike). */
+export function convertAmount(amount: bigint, c: Conversion): bigint {
+  const product = amount * c.num;
+  const abs = product < 0n ? -product : product;
+  const q = abs / c.den + ((abs % c.den) * 2n >= c.den ? 1n : 0n);
+  return product < 0n ? -q : q;
+}

@@ -1,5 +1,7 @@
 import { lineKey, POOL_LINE_KEY, type PriceModel, type RateLine } from '../rate-card';
 import { decimalToScaled } from '../rate-card-rating';
+import { convertAmount, type Conversion } from '../currency/exchange-rates';
+import { COST_CURRENCY } from './catalogue';
 import { parseRate, rateOn, TOKEN_KINDS, type ModelRate, type TokenKind } from './costs';
 
 /**
@@ -25,6 +27,8 @@ export interface FloorBreach {
   costFrom: string;
   marginPercent: number | null;
   floorPercent: number;
+  /** The card's currency, which the price and the (converted) cost are in. */
+  currency: string;
 }
 
 /** The line's cheapest price of one unit, in picocents. */
@@ -48,6 +52,8 @@ export function marginFloorBreaches(
   rates: readonly ModelRate[],
   today: string,
   floorPercent: number,
+  /** A card in another currency than the catalogue's: its costs converted at the admin's rate. */
+  into?: Conversion,
 ): FloorBreach[] {
   const breaches: FloorBreach[] = [];
   card.forEach((line, index) => {
@@ -65,7 +71,8 @@ export function marginFloorBreaches(
     let worst: { cost: bigint; kind: TokenKind; from: string } | null = null;
     for (const rate of judged) {
       for (const kind of direction ? [direction] : TOKEN_KINDS) {
-        const cost = parseRate(rate.rates[kind]) ?? 0n;
+        const usd = parseRate(rate.rates[kind]) ?? 0n;
+        const cost = into ? convertAmount(usd, into) : usd;
         // margin = (price − cost) ÷ price, below the floor when (price − cost) × 100 < floor × price.
         const below =
           price === 0n
@@ -86,6 +93,7 @@ export function marginFloorBreaches(
         marginPercent:
           price === 0n ? null : Math.round((Number(price - worst.cost) / Number(price)) * 1000) / 10,
         floorPercent,
+        currency: into?.to ?? COST_CURRENCY,
       });
     }
   });
@@ -95,8 +103,11 @@ export function marginFloorBreaches(
 /** A breach in words, for the refusal and the audit log. */
 export function describeBreach(b: FloorBreach): string {
   const margin = b.marginPercent === null ? 'no margin' : `a margin of ${b.marginPercent} %`;
+  const inCatalogue = b.currency === COST_CURRENCY;
+  const cents = (n: number) => (inCatalogue ? `${n}¢` : `${n} ${b.currency.toUpperCase()} cents`);
+  const at = inCatalogue ? '' : ', at the exchange rate';
   return (
-    `${b.line} sells ${b.model} ${b.kind} tokens at ${b.pricePerMillionCents}¢ per million against a cost of ` +
-    `${b.costPerMillionCents}¢ (from ${b.costFrom}): ${margin}, below the floor of ${b.floorPercent} %`
+    `${b.line} sells ${b.model} ${b.kind} tokens at ${cents(b.pricePerMillionCents)} per million against a cost of ` +
+    `${cents(b.costPerMillionCents)} (from ${b.costFrom}${at}): ${margin}, below the floor of ${b.floorPercent} %`
   );
 }

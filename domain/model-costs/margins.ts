@@ -1,4 +1,5 @@
 import type { Cents } from '../money';
+import { convertAmount, type Conversion } from '../currency/exchange-rates';
 import { lineFor, lineKey, POOL_LINE_KEY, type RateLine } from '../rate-card';
 import { rateUsage, type RatedLine } from '../rate-card-rating';
 import { kindsPricedApart } from '../token-parts';
@@ -235,6 +236,62 @@ export function marginReport(input: {
   };
 }
 
+/** What a customer's invoices issued in a month billed in one currency, net of discounts and tax. */
+export interface InvoicedInCurrency {
+  customerId: string;
+  currency: string;
+  netCents: Cents;
+  invoices: number;
+}
+
+/**
+ * The month's figures in the report's currency: the costs (in the catalogue's currency) converted by
+ * `costs`, each customer's billing (in their own) by theirs, each figure once and rounded half away from
+ * zero. A customer whose currency has no rate is left out, and named by its currency in `missingRates`.
+ */
+export function convertedMarginInputs(input: {
+  costs: readonly ModelUsageCost[];
+  usageRevenue: ReadonlyMap<string, ReadonlyMap<string, Cents>>;
+  invoiced: readonly InvoicedInCurrency[];
+  currencyOf: (customerId: string) => string;
+  costConversion: Conversion;
+  into: (currency: string) => Conversion | null;
+}) {
+  const missing = new Set<string>();
+  const leftOut = new Set<string>();
+  const convertible = (customerId: string, currency: string) => {
+    if (input.into(currency)) return true;
+    missing.add(currency);
+    leftOut.add(customerId);
+    return false;
+  };
+  for (const i of input.invoiced) convertible(i.customerId, i.currency);
+  for (const id of new Set([...input.costs.map((c) => c.customerId), ...input.usageRevenue.keys()]))
+    convertible(id, input.currencyOf(id));
+  const cents = (amount: Cents, currency: string) =>
+    Number(convertAmount(BigInt(amount), input.into(currency) as Conversion));
+
+  const invoiced = new Map<string, { netCents: Cents; invoices: number }>();
+  for (const i of input.invoiced) {
+    if (leftOut.has(i.customerId)) continue;
+    const had = invoiced.get(i.customerId) ?? { netCents: 0, invoices: 0 };
+    invoiced.set(i.customerId, {
+      netCents: had.netCents + cents(i.netCents, i.currency),
+      invoices: had.invoices + i.invoices,
+    });
+  }
+  const usageRevenue = new Map<string, Map<string, Cents>>();
+  for (const [customerId, byModel] of input.usageRevenue) {
+    if (leftOut.has(customerId)) continue;
+    const currency = input.currencyOf(customerId);
+    usageRevenue.set(customerId, new Map([...byModel].map(([m, c]) => [m, cents(c, currency)])));
+  }
+  const costs = input.costs
+    .filter((c) => !leftOut.has(c.customerId))
+    .map((c) => ({ ...c, pico: convertAmount(c.pico, input.costConversion) }));
+  return { costs, usageRevenue, invoiced, leftOut, missingRates: [...missing].sort() };
+}
+
 /** A customer's usage of a window under two rate cards, and what it cost the platform. */
 export interface UsageUnderCards {
   costCents: Cents;
@@ -253,6 +310,8 @@ export function usageUnderCards(
   groups: readonly UsageCostGroup[],
   cards: { before: readonly RateLine[]; after: readonly RateLine[] },
   rates: readonly ModelRate[],
+  /** Into the cards' currency, when not the catalogue's. */
+  into?: Conversion,
 ): UsageUnderCards {
   const billed = (card: readonly RateLine[]) => {
     const units = new Map<string, number>();
@@ -275,7 +334,11 @@ export function usageUnderCards(
     return rateUsage(card, units).cents;
   };
   const pico = costUsage(groups, rates).reduce((s, c) => s + c.pico, 0n);
-  return { costCents: picoToCents(pico), beforeCents: billed(cards.before), afterCents: billed(cards.after) };
+  return {
+    costCents: picoToCents(into ? convertAmount(pico, into) : pico),
+    beforeCents: billed(cards.before),
+    afterCents: billed(cards.after),
+  };
 }
 
 /** What an invoice's usage line cost the platform, in all and per rate card line it billed on. */
@@ -290,7 +353,10 @@ export interface LineCost {
 export function costByLine(
   groups: readonly (UsageCostGroup & { lineKey: string })[],
   rates: readonly ModelRate[],
+  /** Into the invoice's currency, when not the catalogue's. */
+  into?: Conversion,
 ): LineCost {
+  const inCurrency = (pico: bigint) => (into ? convertAmount(pico, into) : pico);
   const keys = [...new Set(groups.map((g) => g.lineKey))].sort();
   let total = 0n;
   let uncostedUnits = 0;
@@ -300,7 +366,7 @@ export function costByLine(
       groups.filter((g) => g.lineKey === key),
       rates,
     );
-    const pico = costs.reduce((s, c) => s + c.pico, 0n);
+    const pico = inCurrency(costs.reduce((s, c) => s + c.pico, 0n));
     total += pico;
     uncostedUnits += costs.reduce((s, c) => s + c.uncosted, 0);
     byokUnits += costs.reduce((s, c) => s + c.byok, 0);

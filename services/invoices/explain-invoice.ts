@@ -13,6 +13,8 @@ import {
 import { sqlFor } from '../../db/raw-sql';
 import { allModelRates, periodCostGroups } from '../../db/model-costs';
 import { COST_CURRENCY } from '../../domain/model-costs/catalogue';
+import { conversion } from '../../domain/currency/exchange-rates';
+import { readExchangeRates } from '../../db/exchange-rates';
 import { costByLine, type LineCost } from '../../domain/model-costs/margins';
 import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -93,17 +95,19 @@ export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Prom
 
 /**
  * What each usage line cost the platform (for an admin: a customer never sees the platform's costs), in
- * an invoice of the cost catalogue's currency; null for other lines.
+ * the invoice's currency (converted at the admin's exchange rates when not the catalogue's); null for other
+ * lines, and for all of them when the rates cannot convert.
  */
 async function usageCosts(em: EntityManager, e: InvoiceExplanation): Promise<(LineCost | null)[]> {
-  if (e.invoice.currency !== COST_CURRENCY) return e.lines.map(() => null);
+  const into = conversion(await readExchangeRates(em), COST_CURRENCY, e.invoice.currency);
+  if (!into) return e.lines.map(() => null);
   const rates = await allModelRates(em);
   const sql = sqlFor(em);
   const out: (LineCost | null)[] = [];
   for (const l of e.lines) {
     out.push(
       l.usage
-        ? costByLine(await periodCostGroups(sql, e.invoice.customer.id, l.usage.periodStart), rates)
+        ? costByLine(await periodCostGroups(sql, e.invoice.customer.id, l.usage.periodStart), rates, into)
         : null,
     );
   }

@@ -7,7 +7,7 @@ import type { Identity } from '../../domain/identity';
 import { planAuditImage } from './audit-image';
 import { entitlementRefusal, type Entitlement } from '../../domain/entitlements';
 import { recordAudit } from '../../db/audit';
-import { checkMarginFloor, type Publishing } from '../model-costs/margin-floor';
+import { checkMarginFloor, type PublishedCard, type Publishing } from '../model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
 import { currencyPriceRefusal, withCurrencyPrices } from '../../domain/currency/plan-price-changes';
 import type { CurrencyTerms } from '../../domain/currency/plan-terms';
@@ -177,10 +177,25 @@ export async function createPlan(
   checkTrialWithoutCard(plan);
   checkBillingAnchor(plan);
   checkSeats(plan);
-  if (publishing) await checkMarginFloor(em, actor, code, plan.rateCard, publishing);
+  if (publishing) await checkMarginFloor(em, actor, code, publishedCards(plan), publishing);
   audit(em, actor, 'plan.create', code, null, planAuditImage(plan));
   await em.flush();
   return plan;
+}
+
+/**
+ * A plan version's rate cards as the margin floor judges them: its own in its currency, then each of its
+ * other currencies' (each line unchanged from `before`'s card of that currency is not judged again).
+ */
+function publishedCards(plan: Plan, before: readonly PublishedCard[] = []): PublishedCard[] {
+  const was = (field: string) => before.find((b) => b.field === field)?.card ?? [];
+  return [
+    { currency: plan.currency, card: [...plan.rateCard], field: 'rate_card', published: was('rate_card') },
+    ...Object.entries(plan.currencyPrices).map(([currency, p]) => {
+      const field = `currency_prices.${currency}.rate_card`;
+      return { currency, card: [...(p.rateCard ?? [])], field, published: was(field) };
+    }),
+  ];
 }
 
 /**
@@ -207,7 +222,7 @@ export async function updatePlan(
     TERMS.some((k) => c[k] !== undefined && JSON.stringify(c[k]) !== JSON.stringify(current[k])) ||
     (c.seats !== undefined && !sameSeatTerms(c.seats, seatTermsOf(current)));
   const before = planAuditImage(current);
-  const rateCardBefore = [...current.rateCard];
+  const cardsBefore = publishedCards(current);
   // What the Stripe prices were made for, read before the change may write onto this same version.
   const was = {
     priceMonthlyCents: current.priceMonthlyCents,
@@ -248,8 +263,8 @@ export async function updatePlan(
   checkBillingAnchor(target);
   checkSeats(target);
   // Only a card sent is judged: a later cost or floor never blocks an unrelated edit.
-  if (publishing && c.rateCard !== undefined)
-    await checkMarginFloor(em, actor, code, target.rateCard, publishing, rateCardBefore);
+  if (publishing && (c.rateCard !== undefined || currencyPrices !== undefined))
+    await checkMarginFloor(em, actor, code, publishedCards(target, cardsBefore), publishing);
   if (JSON.stringify(target.seatTiers ?? null) !== was.seatTiers) {
     // The plan's prices carry the tiers, in every currency: new tiers need new prices before a sale.
     target.stripePriceMonthlyId = null;

@@ -1,35 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { EngineSetting } from '../../db/entities';
+import { EXCHANGE_RATES_KEY, readExchangeRates, type ExchangeRates } from '../../db/exchange-rates';
 import { recordAudit } from '../../db/audit';
-import { BASE_CURRENCY, isCurrency } from '../../domain/currency/codes';
+import { isCurrency } from '../../domain/currency/codes';
 import { parseRate, rateText } from '../../domain/currency/exchange-rates';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 
-const KEY = 'exchange_rates';
-
-/**
- * The currency revenue is reported in across currencies, and what one unit of each other currency is worth
- * in it. Set by an admin: the engine never fetches rates, so a report is reproducible from its inputs.
- */
-export interface ExchangeRates {
-  reportingCurrency: string;
-  /** Canonical decimal text by currency ("1.08"). */
-  rates: Record<string, string>;
-  updatedBy: string | null;
-  updatedAt: Date | null;
-}
-
-export async function readExchangeRates(em: EntityManager): Promise<ExchangeRates> {
-  const row = await em.fork().findOne(EngineSetting, { key: KEY });
-  const v = (row?.value ?? {}) as { reportingCurrency?: string; rates?: Record<string, string> };
-  return {
-    reportingCurrency: v.reportingCurrency ?? BASE_CURRENCY,
-    rates: v.rates ?? {},
-    updatedBy: row?.updatedBy ?? null,
-    updatedAt: row?.updatedAt ?? null,
-  };
-}
+export { readExchangeRates, type ExchangeRates };
 
 /**
  * Replaces the reporting currency and the rates into it; each rate is refused by its currency when it is
@@ -70,12 +48,12 @@ export async function setExchangeRates(
   const before = await readExchangeRates(em);
   const value = { reportingCurrency: next.reportingCurrency, rates };
   // One atomic insert-or-update: two first saves at once both succeed (the later wins), never a key clash.
-  await em.upsert(EngineSetting, { key: KEY, value, updatedBy: actor.sub, updatedAt: now });
+  await em.upsert(EngineSetting, { key: EXCHANGE_RATES_KEY, value, updatedBy: actor.sub, updatedAt: now });
   recordAudit(em, {
     actor,
     action: 'exchange_rates.update',
     entityType: 'engine_setting',
-    entityId: KEY,
+    entityId: EXCHANGE_RATES_KEY,
     before: { reportingCurrency: before.reportingCurrency, rates: before.rates },
     after: value,
   });

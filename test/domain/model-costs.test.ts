@@ -17,6 +17,8 @@ import {
   type UsageCostGroup,
 } from '../../domain/model-costs/costs';
 import {
+  convertedMarginInputs,
+  costByLine,
   marginReport,
   ratedPeriods,
   usageRevenueByModel,
@@ -24,6 +26,7 @@ import {
 } from '../../domain/model-costs/margins';
 import { describeBreach, marginFloorBreaches } from '../../domain/model-costs/margin-floor';
 import type { RateLine } from '../../domain/rate-card';
+import { conversion } from '../../domain/currency/exchange-rates';
 
 const rate = (over: Partial<ModelRate> & Pick<ModelRate, 'model' | 'validFrom'>): ModelRate => ({
   provider: 'openai',
@@ -482,6 +485,9 @@ describe('usage under two cards', () => {
     // Before: 1,007 units × 0.001 = 1.007 → 1. After: output and reasoning 6,000 × 0.01 = 60, input 30,000 +
     // 1,000 × 0.001 = 31. Cost: 31,000 input × 100 + 6,000 × 400 per million = 3.1 + 2.4 = 5.5 → 6.
     expect(r).toEqual({ beforeCents: 1, afterCents: 91, costCents: 6 });
+    // In the cards' currency, a dollar worth 0.9 of it: 5.5 × 0.9 = 4.95 → 5, converted before rounding.
+    const inEuros = conversion({ reportingCurrency: 'eur', rates: { usd: '0.9' } }, 'usd', 'eur')!;
+    expect(usageUnderCards(groups, { before: whole, after: apart }, rates, inEuros).costCents).toBe(5);
   });
 });
 
@@ -543,5 +549,88 @@ describe('the day a negotiated rate may take effect', () => {
     ],
   ])('%s', (day, refusal) => {
     expect(costDayRefusal(day, '2026-11-28')).toBe(refusal);
+  });
+});
+
+describe('margin figures in the reporting currency', () => {
+  it("converts costs and each customer's bills once, leaving out a currency without a rate", () => {
+    const rates = { reportingCurrency: 'eur', rates: { usd: '0.9' } };
+    const cost = (customerId: string, pico: bigint) => ({
+      customerId,
+      model: 'm',
+      provider: 'openai',
+      tokens: noTokens(),
+      pico,
+      uncosted: 0,
+      byok: 0,
+    });
+    const currencies: Record<string, string> = { us: 'usd', eu: 'eur', uk: 'gbp' };
+    const r = convertedMarginInputs({
+      // 10.5 US cents and 2 US cents of provider cost.
+      costs: [cost('us', 10_500_000_000_000n), cost('eu', 2_000_000_000_000n), cost('uk', 1n)],
+      usageRevenue: new Map([
+        ['us', new Map([['m', 1000]])],
+        ['eu', new Map([['m', 500]])],
+        ['uk', new Map([['m', 700]])],
+      ]),
+      invoiced: [
+        { customerId: 'us', currency: 'usd', netCents: 2500, invoices: 1 },
+        { customerId: 'eu', currency: 'eur', netCents: 1800, invoices: 2 },
+        { customerId: 'uk', currency: 'gbp', netCents: 1600, invoices: 1 },
+      ],
+      currencyOf: (id) => currencies[id] as string,
+      costConversion: conversion(rates, 'usd', 'eur')!,
+      into: (from) => conversion(rates, from, 'eur'),
+    });
+    // Costs exact until rounded by the report: 10.5 × 0.9 = 9.45 and 2 × 0.9 = 1.8 euro cents.
+    expect(r.costs.map((c) => [c.customerId, c.pico])).toEqual([
+      ['us', 9_450_000_000_000n],
+      ['eu', 1_800_000_000_000n],
+    ]);
+    expect(Object.fromEntries(r.invoiced)).toEqual({
+      us: { netCents: 2250, invoices: 1 },
+      eu: { netCents: 1800, invoices: 2 },
+    });
+    expect([...r.usageRevenue].map(([id, m]) => [id, Object.fromEntries(m)])).toEqual([
+      ['us', { m: 900 }],
+      ['eu', { m: 500 }],
+    ]);
+    expect({ leftOut: [...r.leftOut], missing: r.missingRates }).toEqual({
+      leftOut: ['uk'],
+      missing: ['gbp'],
+    });
+  });
+});
+
+describe("an invoice's usage cost by line", () => {
+  it('rounds each line once and the total once, in the invoice currency when converted', () => {
+    const rates = [rate({ model: 'm', validFrom: '2026-01-01' })];
+    // 15,000 input tokens (1.5¢) on one line, 5,000 output tokens (2¢) and 1,000 units of no kind on another.
+    const groups = [
+      {
+        ...group({ tokens: { input: 15_000, cached: 0, output: 0, reasoning: 0 }, quantity: 15_000 }),
+        lineKey: 'a',
+      },
+      { ...group({ direction: 'output', untokened: 5_000, quantity: 5_000 }), lineKey: 'b' },
+      { ...group({ untokened: 1_000, quantity: 1_000 }), lineKey: 'b' },
+    ];
+    expect(costByLine(groups, rates)).toEqual({
+      costCents: 4,
+      uncostedUnits: 1_000,
+      byokUnits: 0,
+      lines: [
+        { key: 'a', costCents: 2 },
+        { key: 'b', costCents: 2 },
+      ],
+    });
+    // At 0.9: 1.35 → 1 and 1.8 → 2 on the lines, 3.15 → 3 in all.
+    const inEuros = conversion({ reportingCurrency: 'eur', rates: { usd: '0.9' } }, 'usd', 'eur')!;
+    expect(costByLine(groups, rates, inEuros)).toMatchObject({
+      costCents: 3,
+      lines: [
+        { key: 'a', costCents: 1 },
+        { key: 'b', costCents: 2 },
+      ],
+    });
   });
 });

@@ -435,6 +435,124 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a m
     });
   });
 
+  it("converts a euro customer's month at the admin's exchange rates, and holds a euro card to the floor", async () => {
+    const send = (method: string, path: string, body: unknown) =>
+      api.request(method, `/api/v1${path}`, { token: adminToken, body });
+    const code = `margin-eu-${dialect}`;
+    const card = (generic: string, gpt4oOutput: string) => [
+      { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: generic } },
+      {
+        usage_type: 'inference',
+        match: { model: 'gpt-4o', direction: 'output' },
+        price: { model: 'per_unit', unit_amount_decimal: gpt4oOutput },
+      },
+    ];
+    const created = await send('POST', '/subscriptions/plans', {
+      id: code,
+      display_name: 'Margin EU',
+      price_monthly_cents: 2000,
+      services: ['api'],
+      rate_card: card('0.001', '0.003'),
+      currency_prices: { eur: { price_monthly_cents: 1800, rate_card: card('0.0009', '0.0027') } },
+    });
+    expect(created.status).toBe(201);
+    const august = Date.UTC(2026, 7, 1);
+    const email = `margins-eur-${dialect}@example.com`;
+    const { customer, sub } = await seedSubscriber(db.orm, {
+      email,
+      plan: code,
+      periodStart: new Date(august),
+      currency: 'eur',
+    });
+    const token = await idp.token({ sub, email });
+    const clock = controlClock(db.orm, august + 10 * MIN);
+    const usage = await api.request('POST', '/api/v1/billing/report_usage', {
+      token,
+      body: {
+        id: 'eu-out',
+        type: 'inference',
+        quantity: 100_000,
+        metadata: { model: 'gpt-4o', direction: 'output' },
+      },
+    });
+    expect(usage.body).toMatchObject({ accepted: 1 });
+    clock.set(august + 30 * MIN);
+    await createUsageActivities({
+      orm: db.orm,
+      logger: createLogger('silent', 'test'),
+      now: () => clock.now(),
+    }).rollupUsage({ windowSeconds: 300 });
+    const em = db.orm.em.fork();
+    em.create(Invoice, {
+      id: newId('inv'),
+      stripeInvoiceId: `in_margin_eur_${dialect}`,
+      customer: em.getReference(Customer, customer.id),
+      status: 'paid',
+      currency: 'eur',
+      subtotalCents: 1800,
+      discountCents: 0,
+      taxCents: 0,
+      totalCents: 1800,
+      createdAt: new Date(august + 86_400_000),
+    });
+    await em.flush();
+
+    // No rate for euros yet: the customer is left out, and the answer says which rate is missing.
+    const without = await get('/admin/revenue/margins?month=2026-08');
+    expect(without.body).toMatchObject({
+      currency: 'usd',
+      other_currency_customers: 1,
+      missing_rates: ['eur'],
+      customers: [],
+      totals: { revenue_cents: 0, cost_cents: 0 },
+    });
+
+    // Reported in euros, a dollar worth 0.9 of one. Cost: 100,000 output tokens at 1,000¢ a million = 100
+    // US cents = 90 euro cents. Revenue: the euro card's 100,000 × 0.0027 = 270 for the model; the invoice's
+    // 1,800 for the customer.
+    const rates = await send('PUT', '/admin/billing/exchange-rates', {
+      reporting_currency: 'eur',
+      rates: { usd: '0.9' },
+    });
+    expect(rates.status).toBe(200);
+    try {
+      const inEuros = await get('/admin/revenue/margins?month=2026-08');
+      expect(inEuros.body).toMatchObject({ currency: 'eur', other_currency_customers: 0, missing_rates: [] });
+      expect(inEuros.body.models).toEqual([
+        expect.objectContaining({ model: 'gpt-4o', revenue_cents: 270, cost_cents: 90, margin_cents: 180 }),
+      ]);
+      expect(inEuros.body.customers).toEqual([
+        expect.objectContaining({
+          email,
+          revenue_cents: 1800,
+          cost_cents: 90,
+          margin_cents: 1710,
+          margin_percent: 95,
+        }),
+      ]);
+
+      // The euro card is held to the floor at the rate: 0.0008 euro cents a token is 800 a million against
+      // 1,000 US cents = 900 euro cents, a margin of −12.5 %.
+      const below = await send('PUT', `/subscriptions/plans/${code}`, {
+        currency_prices: { eur: { price_monthly_cents: 1800, rate_card: card('0.0009', '0.0008') } },
+      });
+      expect(below.status).toBe(409);
+      expect(below.body.error).toMatchObject({
+        code: 'margin_below_floor',
+        message:
+          'inference[direction=output,model=gpt-4o] sells gpt-4o output tokens at 800 EUR cents per million against a cost of 900 EUR cents (from 2024-10-01, at the exchange rate): a margin of -12.5 %, below the floor of 0 %',
+        details: { field: 'currency_prices.eur.rate_card.1', margin_percent: -12.5 },
+      });
+    } finally {
+      await send('PUT', '/admin/billing/exchange-rates', { reporting_currency: 'usd', rates: {} });
+    }
+    // Without a rate the euro card cannot be judged, and is published.
+    const unjudged = await send('PUT', `/subscriptions/plans/${code}`, {
+      currency_prices: { eur: { price_monthly_cents: 1800, rate_card: card('0.0009', '0.0008') } },
+    });
+    expect(unjudged.status).toBe(200);
+  });
+
   it('refuses a bad month or limit, and token counts it could not cost, naming the field', async () => {
     for (const [query, field] of [
       ['month=2026-13', 'query.month'],

@@ -21,6 +21,7 @@ export async function getMargins({ deps, query }: Admin<typeof marginsQuery, und
     month: r.month,
     currency: r.currency,
     other_currency_customers: r.otherCurrencyCustomers,
+    missing_rates: r.missingRates,
     totals: { ...figures(r.totals), uncosted_units: r.totals.uncostedUnits, byok_units: r.totals.byokUnits },
     models: r.byModel.map((m) => ({
       model: m.model,

@@ -30,9 +30,15 @@ const figures = {
 
 export const marginsResponse = z.object({
   month: z.string(),
-  /** The currency of the catalogue's costs; customers billed in another are left out. */
+  /**
+   * The revenue reports' currency: costs and each customer's billing converted into it at the admin's
+   * exchange rates (the catalogue's currency, USD, unless set).
+   */
   currency: z.string(),
+  /** Customers left out: billed in a currency with no exchange rate. */
   other_currency_customers: count,
+  /** The currencies without a rate that left customers out. */
+  missing_rates: z.array(z.string()),
   totals: z.object({ ...figures, uncosted_units: count, byok_units: count }),
   /** What each model's usage was billed against what it cost; worst margin first. */
   models: z.array(

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { convertCents, parseRate, rateText } from '../../../domain/currency/exchange-rates';
+import {
+  conversion,
+  convertAmount,
+  convertCents,
+  parseRate,
+  rateText,
+} from '../../../domain/currency/exchange-rates';
 
 describe('exchange rates', () => {
   it.each([
@@ -38,5 +44,51 @@ describe('exchange rates', () => {
         },
       ),
     );
+  });
+
+  describe('between two currencies, through the reporting one', () => {
+    const rates = { reportingCurrency: 'eur', rates: { usd: '0.9', gbp: '1.15' } };
+    it.each<[string, string, bigint | null]>([
+      ['usd', 'eur', 90n],
+      ['eur', 'usd', 111n],
+      ['usd', 'gbp', 78n],
+      ['gbp', 'usd', 128n],
+      ['usd', 'usd', 100n],
+      ['chf', 'eur', null],
+      ['usd', 'chf', null],
+    ])('100 %s is %s %s', (from, to, amount) => {
+      const c = conversion(rates, from, to);
+      expect(c === null ? null : convertAmount(100n, c)).toBe(amount);
+    });
+
+    it('rounds half away from zero, either sign', () => {
+      const half = conversion({ reportingCurrency: 'usd', rates: { eur: '0.5' } }, 'eur', 'usd')!;
+      expect([convertAmount(1n, half), convertAmount(-1n, half), convertAmount(2n, half)]).toEqual([
+        1n,
+        -1n,
+        1n,
+      ]);
+    });
+
+    it('agrees with exact rational arithmetic for any amount and pair of rates', () => {
+      fc.assert(
+        fc.property(
+          fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }),
+          fc.integer({ min: 1, max: 99_999_999_999 }),
+          fc.integer({ min: 1, max: 99_999_999_999 }),
+          (amount, from, to) => {
+            const c = conversion(
+              { reportingCurrency: 'usd', rates: { eur: rateText(BigInt(from)), gbp: rateText(BigInt(to)) } },
+              'eur',
+              'gbp',
+            )!;
+            const num = amount * BigInt(from);
+            const sign = num < 0n ? -1n : 1n;
+            const exact = (2n * num + sign * BigInt(to)) / (2n * BigInt(to));
+            expect(convertAmount(amount, c)).toBe(exact);
+          },
+        ),
+      );
+    });
   });
 });

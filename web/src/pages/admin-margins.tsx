@@ -125,10 +125,16 @@ export function AdminMargins() {
                 <dt>Not costed</dt>
                 <dd>{count(m.totals.uncosted_units)} units (no model, no rate, or no token kind)</dd>
               </dl>
+              <p className="muted">
+                In {m.currency.toUpperCase()}, the revenue reports&rsquo; currency: model costs (in USD) and
+                bills in other currencies are converted at the exchange rates set on the{' '}
+                <a href="/admin">Revenue</a> page.
+              </p>
               {m.other_currency_customers > 0 && (
-                <p className="muted">
-                  {count(m.other_currency_customers)} customers billed in other currencies are left out: costs
-                  are in {m.currency.toUpperCase()}.
+                <p className="muted" data-testid="margin-missing-rates">
+                  {count(m.other_currency_customers)} customers billed in{' '}
+                  {m.missing_rates.map((c) => c.toUpperCase()).join(', ')} are left out: set{' '}
+                  {m.missing_rates.length > 1 ? 'their rates' : 'its rate'} on the Revenue page.
                 </p>
               )}
             </Card>
