@@ -1,6 +1,7 @@
 import type { Cents } from './money';
 import { rateUsage, type RatedLine } from './rate-card-rating';
 import type { RateLine } from './rate-card';
+import { previewProration } from './proration';
 import { seatAmountCents, type SeatTiers } from './seats';
 
 /**
@@ -75,13 +76,17 @@ export function explainedKind(line: Pick<IssuedLine, 'proration'>, price: LinePr
  * - a plan fee is the plan version's price for the quantity (seat tiers applied as Stripe applies them);
  * - usage is the period's rolled-up units rated by the version's rate card, which the meter carried in
  *   cents, so the line's amount is that rating;
- * - a proration is Stripe's share of a period by the second, and a one-off item an amount the engine sent
- *   (a top-up, a true-up): both shown as issued.
+ * - a proration of a plan's fee is that fee's share of the billing period by the second, from the change
+ *   (the line's start) to the period's end, rounded on its own line as Stripe rounds it (domain/proration.ts);
+ *   a credit for unused time is negative. It needs the whole period the change fell in (`period`): without
+ *   it, or for another price, it is shown as issued;
+ * - a one-off item is an amount the engine sent (a top-up, a true-up): shown as issued.
  */
 export function explainLine(
   line: IssuedLine,
   price: LinePrice | null,
   usage: PeriodUsage | null,
+  period: BillingPeriod | null = null,
 ): ExplainedLine {
   const kind = explainedKind(line, price);
   if (kind === 'plan' && price) {
@@ -94,15 +99,44 @@ export function explainLine(
     const rated = rateUsage(price.rateCard, usage?.unitsByLine ?? new Map());
     return { line, kind, price, rated: rated.lines, recomputation: compared(rated.cents, line.amountCents) };
   }
-  if (kind === 'proration')
+  if (kind === 'proration') {
+    const recomputed = price?.role === 'plan' && period ? proratedFee(line, price, period) : null;
     return {
       line,
       kind,
       price,
       rated: null,
-      recomputation: notRecomputed("Stripe's share of the period by the second"),
+      recomputation:
+        recomputed === null
+          ? notRecomputed("Stripe's share of the period by the second")
+          : compared(recomputed, line.amountCents),
     };
+  }
   return { line, kind, price, rated: null, recomputation: notRecomputed('an amount the engine sent as is') };
+}
+
+/** The billing period a proration's change fell in. */
+export interface BillingPeriod {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * A plan fee's proration from the line's start (the change) to the end of the period it fell in, as a
+ * charge or, on a line Stripe issued negative, the credit of unused time; null when the line is not of
+ * that period or its plan has no fee in the price.
+ */
+function proratedFee(line: IssuedLine, price: LinePrice, period: BillingPeriod): Cents | null {
+  if (price.unitCents === null || Date.parse(line.periodEnd) !== period.end.getTime()) return null;
+  const fee = seatAmountCents(price.unitCents, line.quantity, price.seatTiers);
+  const share = previewProration({
+    oldAmountCents: fee,
+    newAmountCents: fee,
+    periodStartMs: period.start.getTime(),
+    periodEndMs: period.end.getTime(),
+    atMs: Date.parse(line.periodStart),
+  });
+  return line.amountCents < 0 ? share.creditCents : share.chargeCents;
 }
 
 const compared = (recomputedCents: Cents, issuedCents: Cents): Recomputation => ({

@@ -21,12 +21,14 @@ import type { Identity } from '../../domain/identity';
 import {
   allMatch,
   explainLine,
+  type BillingPeriod,
   type ExplainedLine,
   type IssuedLine,
   type LinePrice,
 } from '../../domain/invoice-explain';
 import type { Invoice } from '../../db/entities';
 import { workflowIds } from '../../workflows/ids';
+import { periodHolding } from '../../domain/billing-cycle';
 import type { CoreDeps } from '../deps';
 import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
@@ -132,7 +134,12 @@ export async function explainFromLines(
   for (const line of issued.lines) {
     const price = line.priceId ? (prices.get(line.priceId) ?? null) : null;
     const usage = price?.role === 'usage' && !line.proration ? await usageOf(sql, invoice, line) : null;
-    const explained = explainLine(line, price, usage && { unitsByLine: usage.unitsByLine });
+    const explained = explainLine(
+      line,
+      price,
+      usage && { unitsByLine: usage.unitsByLine },
+      line.proration ? periodOfChange(invoice, line) : null,
+    );
     lines.push({
       ...explained,
       usage: usage && { periodStart: usage.periodStart, rollups: usage.rollups, events: usage.events },
@@ -156,6 +163,20 @@ export async function explainFromLines(
       usageRollup: workflowIds.usageRollup(),
     },
   };
+}
+
+/**
+ * The billing period a proration's change fell in, stepped back from the subscription's current one as the
+ * mirror holds it; null without one. A proration line of another period is then not recomputed.
+ */
+function periodOfChange(invoice: Invoice, line: IssuedLine): BillingPeriod | null {
+  const sub = invoice.subscription;
+  if (!sub?.currentPeriodStart || !sub.currentPeriodEnd) return null;
+  const held = periodHolding(new Date(line.periodStart), {
+    start: sub.currentPeriodStart,
+    interval: sub.interval,
+  });
+  return { start: held.start, end: held.end ?? sub.currentPeriodEnd };
 }
 
 /** Stripe's lines of an invoice and the payment that paid it. */

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { UsageRollup } from '../../db/entities';
+import { waitUntil } from '../helpers/eventually';
 import { unzip } from '../helpers/unzip';
 import {
   renewOnClock,
@@ -119,6 +120,38 @@ describe('an invoice explained line by line', () => {
     expect(rows.some((r) => r.startsWith('usage,') && r.includes(',240,') && r.endsWith(',240,true'))).toBe(
       true,
     );
+  }, 300_000);
+
+  it("recomputes an upgrade's prorations: the old fee's unused time and the new fee's remaining time, by the second", async () => {
+    const s = await starterOnClock(stack, `explain-upgrade-${Date.now()}`);
+    const start = Date.parse(s.sub.current_period_start);
+    const end = Date.parse(s.sub.current_period_end);
+    // Ten and a half days in (an odd second, so each line's rounding is its own).
+    const at = Math.floor((start + 10.5 * 86_400_000) / 1000) + 7;
+    await stack.stripe.testHelpers.testClocks.advance(s.clock.id, { frozen_time: at });
+    const upgraded = await s.call('POST', '/billing/subscription/upgrade', { new_tier_id: 'professional' });
+    expect(upgraded.body).toMatchObject({ status: 'applied', new_tier: 'professional' });
+    const invoices = await waitUntil(
+      () => s.call('GET', '/billing/invoices'),
+      (r) => Array.isArray(r.body) && r.body.length >= 2,
+      'the proration invoice in the mirror',
+      120_000,
+    );
+    const checkout = invoices.body.find(
+      (i: { period_start: string }) => Date.parse(i.period_start) === start,
+    );
+    const proration = invoices.body.find((i: { id: string }) => i.id !== checkout?.id)!;
+    const res = await s.call('GET', `/billing/invoices/${proration.id}/explain`);
+    expect(res.status).toBe(200);
+    const lines = res.body.lines as Line[];
+    // Stripe's share of the period, by the second, each line rounded on its own.
+    const share = (cents: number) =>
+      Math.round((cents * Math.floor(end / 1000 - at)) / Math.floor((end - start) / 1000));
+    expect(lines.map((l) => [l.kind, l.amount_cents, l.recomputed_cents, l.matches])).toEqual([
+      ['proration', -share(1900), -share(1900), true],
+      ['proration', share(4900), share(4900), true],
+    ]);
+    expect(res.body.all_match).toBe(true);
   }, 300_000);
 
   it("answers 404 for another customer's invoice, 400 for what is not an invoice id, and gives an admin the ids and links", async () => {

@@ -87,6 +87,50 @@ describe('explaining an issued line', () => {
     expect(explained.recomputation).toEqual({ recomputedCents: recomputed, matches });
   });
 
+  describe('a proration of the plan fee', () => {
+    // October has 31 days; a change at noon on the 21st leaves 10.5 of them: 2,678,400 s of which 907,200.
+    const october = { start: new Date('2026-10-01T00:00:00Z'), end: new Date('2026-11-01T00:00:00Z') };
+    const fromChange = { periodStart: '2026-10-21T12:00:00.000Z', proration: true };
+    it.each([
+      // 1,900 × 907,200 ÷ 2,678,400 = 643.5 → 644, credited.
+      [
+        'the unused time of the old price, credited',
+        line({ ...fromChange, amountCents: -644 }),
+        price(),
+        -644,
+        true,
+      ],
+      // 4,900 × 907,200 ÷ 2,678,400 = 1,659.7 → 1,660.
+      [
+        'the remaining time of the new price, charged',
+        line({ ...fromChange, amountCents: 1660 }),
+        price({ unitCents: 4900 }),
+        1660,
+        true,
+      ],
+      ['three seats of it', line({ ...fromChange, quantity: 3, amountCents: 1931 }), price(), 1931, true],
+      ['a cent off', line({ ...fromChange, amountCents: 1661 }), price({ unitCents: 4900 }), 1660, false],
+    ] as const)('recomputes %s', (_, l, p, recomputed, matches) => {
+      expect(explainLine(l, p, null, october).recomputation).toEqual({
+        recomputedCents: recomputed,
+        matches,
+      });
+    });
+
+    it.each([
+      ['without the period it fell in', line(fromChange), price(), null],
+      [
+        'of another period than the one given',
+        line({ ...fromChange, periodEnd: '2026-12-01T00:00:00.000Z' }),
+        price(),
+        october,
+      ],
+      ['of metered usage', line(fromChange), price({ role: 'usage' }), october],
+    ] as const)('shows one %s as issued', (_, l, p, period) => {
+      expect(explainLine(l, p, null, period).recomputation).toMatchObject({ recomputedCents: null });
+    });
+  });
+
   it.each([
     ['a proration', line({ proration: true, amountCents: -950 }), price(), 'proration'],
     ['an item the engine sent (a top-up)', line({ priceId: null, invoiceItemId: 'ii_1' }), null, 'one_time'],
