@@ -172,6 +172,39 @@ export async function periodUsageLineage(
   };
 }
 
+/** What one prepaid credit grant paid of a period's usage: its draws, a row a UTC day. */
+export interface CreditDrawLineage {
+  grantId: string;
+  units: number;
+  movementIds: string[];
+  firstAt: Date;
+  lastAt: Date;
+}
+
+/** The ledger's draws on prepaid grants for a customer's billing period, per grant, oldest grant first. */
+export async function periodCreditDraws(
+  sql: Sql,
+  customerId: string,
+  periodStart: Date,
+): Promise<CreditDrawLineage[]> {
+  const rows = await sql.read<Record<string, unknown>>(
+    `select id, grant_id, amount, at from credit_movements
+        where customer_id = ? and period_start = ? and kind = 'draw' order by at, id`,
+    [customerId, sql.date(periodStart)],
+  );
+  const byGrant = new Map<string, CreditDrawLineage>();
+  for (const r of rows) {
+    const at = readDate(r.at);
+    const grantId = String(r.grant_id);
+    const g = byGrant.get(grantId) ?? { grantId, units: 0, movementIds: [], firstAt: at, lastAt: at };
+    g.units += num(r.amount);
+    g.movementIds.push(String(r.id));
+    g.lastAt = at;
+    byGrant.set(grantId, g);
+  }
+  return [...byGrant.values()];
+}
+
 /** The mirror's invoice by its Stripe id (`in_…`) or the engine's (`inv_…`), or null. */
 export function invoiceByEitherId(em: EntityManager, id: string): Promise<Invoice | null> {
   return em.findOne(

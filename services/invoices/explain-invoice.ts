@@ -5,8 +5,10 @@ import {
   chargesOfInvoice,
   invoiceByEitherId,
   linePriceOf,
+  periodCreditDraws,
   periodEvents,
   periodUsageLineage,
+  type CreditDrawLineage,
   type EventLineage,
   type RollupLineage,
 } from '../../db/invoice-lineage';
@@ -34,11 +36,13 @@ import { callWorkflow } from '../temporal/gateway';
 import { workflowType } from '../temporal/workflow-type';
 import { runsAt } from '../temporal/runs';
 
-/** A usage line's inputs: the period's rollups and the events they summed. */
+/** A usage line's inputs: the period's rollups, the events they summed and the prepaid credits drawn. */
 export interface UsageLineage {
   periodStart: Date;
   rollups: RollupLineage[];
   events: EventLineage;
+  /** The ledger's draws on prepaid grants in the period: usage they paid is not billed on the line. */
+  creditDraws: CreditDrawLineage[];
 }
 
 export interface LineWithLineage extends ExplainedLine {
@@ -142,7 +146,12 @@ export async function explainFromLines(
     );
     lines.push({
       ...explained,
-      usage: usage && { periodStart: usage.periodStart, rollups: usage.rollups, events: usage.events },
+      usage: usage && {
+        periodStart: usage.periodStart,
+        rollups: usage.rollups,
+        events: usage.events,
+        creditDraws: usage.creditDraws,
+      },
       changes: explained.kind === 'proration' ? await prorationCauses(em, invoice, line) : [],
     });
   }
@@ -199,7 +208,11 @@ function issuedLines(deps: CoreDeps, stripeInvoiceId: string): Promise<IssuedInv
 /** The usage a metered line bills: the rollups of the period it covers (its start names the period). */
 async function usageOf(sql: ReturnType<typeof sqlFor>, invoice: Invoice, line: IssuedLine) {
   const periodStart = new Date(line.periodStart);
-  return { periodStart, ...(await periodUsageLineage(sql, invoice.customer.id, periodStart)) };
+  const [lineage, creditDraws] = await Promise.all([
+    periodUsageLineage(sql, invoice.customer.id, periodStart),
+    periodCreditDraws(sql, invoice.customer.id, periodStart),
+  ]);
+  return { periodStart, ...lineage, creditDraws };
 }
 
 async function prorationCauses(em: EntityManager, invoice: Invoice, line: IssuedLine) {

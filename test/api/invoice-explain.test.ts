@@ -62,8 +62,13 @@ describe('an invoice explained line by line', () => {
 
   let seq = 0;
   /** A starter subscriber who used `units` (in three events) and was renewed: their renewal invoice. */
-  async function renewedWithUsage(units: number[], metadata?: Record<string, unknown>) {
+  async function renewedWithUsage(
+    units: number[],
+    metadata?: Record<string, unknown>,
+    before?: (s: Awaited<ReturnType<typeof starterOnClock>>) => Promise<void>,
+  ) {
     const s = await starterOnClock(stack, `explain-${++seq}-${Date.now()}`);
+    await before?.(s);
     const ids = units.map((_, i) => `call-${seq}-${i}`);
     const reported = await s.call('POST', '/billing/report_usage', {
       events: units.map((quantity, i) => ({ id: ids[i], type: 'inference', quantity, metadata })),
@@ -120,6 +125,39 @@ describe('an invoice explained line by line', () => {
     expect(rows.some((r) => r.startsWith('usage,') && r.includes(',240,') && r.endsWith(',240,true'))).toBe(
       true,
     );
+  }, 300_000);
+
+  it('names the prepaid credits that paid for usage: the grant and its ledger movements', async () => {
+    const admin = await stack.idp.token({ sub: 'admin-explain', email: 'ops@example.com', roles: ['admin'] });
+    let grantId = '';
+    const { s, renewal } = await renewedWithUsage([400, 300, 200], undefined, async (who) => {
+      const granted = await stack.api.request(
+        'POST',
+        `/api/v1/admin/billing/customers/${encodeURIComponent(who.email)}/credits`,
+        {
+          token: admin,
+          body: { amount: 500, reason: 'goodwill' },
+          headers: { 'Idempotency-Key': who.email },
+        },
+      );
+      expect(granted.status).toBe(201);
+      grantId = granted.body.id;
+    });
+    const res = await s.call('GET', `/billing/invoices/${renewal.id}/explain`);
+    expect(res.status).toBe(200);
+    // 900 units: 100 included, 500 paid by the grant, 300 at $3 a thousand.
+    const usage = (res.body.lines as Line[]).find((l) => l.kind === 'usage')!;
+    expect(usage).toMatchObject({ amount_cents: 90, recomputed_cents: 90, matches: true });
+    expect(usage.usage!.events).toMatchObject({ count: 3, units: 900, paid_ahead_units: 500 });
+    expect(res.body.lines.find((l: Line) => l.kind === 'usage').usage.credit_draws).toEqual([
+      {
+        grant_id: grantId,
+        units: 500,
+        movement_ids: [expect.any(String)],
+        first_at: expect.any(String),
+        last_at: expect.any(String),
+      },
+    ]);
   }, 300_000);
 
   it("recomputes an upgrade's prorations: the old fee's unused time and the new fee's remaining time, by the second", async () => {

@@ -65,6 +65,12 @@ function How({ line: l, currency }: { line: Line; currency: string }) {
         {events && events.paid_ahead_units > 0 && (
           <span className="small block">{count(events.paid_ahead_units)} paid ahead by credits</span>
         )}
+        {l.usage?.credit_draws.map((d) => (
+          <span key={d.grant_id} className="small block" data-testid="credit-draw">
+            {plural(d.units, 'unit')} from prepaid credits <code>{d.grant_id}</code>
+            {d.movement_ids.length > 1 ? `, drawn on ${plural(d.movement_ids.length, 'day')}` : ''}
+          </span>
+        ))}
         {events && rated.length > 0 && ratedUnits !== events.units - events.paid_ahead_units && (
           <span className="small block">The rollups hold {plural(ratedUnits, 'unit')}</span>
         )}

@@ -42,6 +42,13 @@ export function explainedLineDto(l: LineWithLineage) {
         ids: l.usage.events.ids,
         ids_sha256: l.usage.events.idsSha256,
       },
+      credit_draws: l.usage.creditDraws.map((d) => ({
+        grant_id: d.grantId,
+        units: d.units,
+        movement_ids: d.movementIds,
+        first_at: d.firstAt.toISOString(),
+        last_at: d.lastAt.toISOString(),
+      })),
     },
     changes: l.changes.map((c) => ({
       at: c.at.toISOString(),

@@ -134,6 +134,17 @@ const explainedLine = upcomingLine.extend({
         /** SHA-256 (hex) of every event id in id order, each followed by a line feed. */
         ids_sha256: z.string(),
       }),
+      /** The ledger's draws on prepaid credit grants in the period, per grant: the usage they paid. */
+      credit_draws: z.array(
+        z.object({
+          grant_id: z.string(),
+          units: z.number().int(),
+          /** The ledger movements, one a UTC day of drawing. */
+          movement_ids: z.array(z.string()),
+          first_at: timestamp,
+          last_at: timestamp,
+        }),
+      ),
     })
     .nullable(),
   /** A proration's cause: the subscription's plan changes inside the line's period. */
