@@ -14,7 +14,7 @@ type CurrencyPrice = {
 
 /**
  * A plan's prices in other currencies, each added, changed or taken off sale. Amounts are the currency's
- * cents; a plan with a rate card needs its card in each currency too, which only the API sets.
+ * cents; a plan with a rate card needs its card in each currency too (the Rate card section edits them).
  */
 export function PlanCurrencies({
   plan,

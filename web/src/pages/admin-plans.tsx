@@ -14,6 +14,7 @@ import {
   type Bound,
 } from '../form-kit';
 import { PlanCurrencies } from './admin-plan-currencies';
+import { PlanRateCard } from './admin-plan-rate-card';
 import { MigrationRun } from './admin-plan-migration';
 
 type Migration = {
@@ -450,7 +451,12 @@ export function AdminPlans() {
             {editing &&
               data
                 .filter((v) => v.id === editing && v.is_current)
-                .map((v) => <PlanCurrencies key={v.plan_version_id} plan={v} onSaved={versions.reload} />)}
+                .map((v) => (
+                  <div key={v.plan_version_id}>
+                    <PlanRateCard plan={v} onSaved={versions.reload} />
+                    <PlanCurrencies plan={v} onSaved={versions.reload} />
+                  </div>
+                ))}
 
             {runningMigration && (
               <MigrationRun
