@@ -6,11 +6,15 @@ import { rateUsage } from './rate-card-rating';
 export const MAX_WHAT_IF_LINES = 20;
 export const MAX_WHAT_IF_UNITS = 10_000_000;
 
-/** Hypothetical usage an admin asks about: units of a type, of a model when the rate card prices by it. */
+/**
+ * Hypothetical usage an admin asks about: units of a type, of a model and a direction (a token kind) when
+ * the rate card prices by them.
+ */
 export interface WhatIfUsage {
   type: string;
   units: number;
   model?: string;
+  direction?: string;
 }
 
 /** Where the customer's period stands, as the usage view computes it. */
@@ -43,7 +47,10 @@ export function whatIfCost(
     const line = lineFor(standing.lines, {
       type: u.type,
       byok: false,
-      metadata: u.model !== undefined ? { model: u.model } : {},
+      metadata: {
+        ...(u.model !== undefined && { model: u.model }),
+        ...(u.direction !== undefined && { direction: u.direction }),
+      },
     });
     if (!line) continue;
     const key = lineKey(line);

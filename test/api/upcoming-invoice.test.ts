@@ -209,6 +209,9 @@ describe('the upcoming invoice', () => {
       [{ usage: [{ type: 'inference', units: 1e12 }] }, 'usage.0.units'],
       [{ usage: [] }, 'usage'],
       [{ usage: [{ type: 'inference', units: 5, extra: 1 }] }, 'usage.0'],
+      [{ usage: [{ type: 'inference', units: 5, direction: 'out\u0000put' }] }, 'usage.0.direction'],
+      [{ usage: [{ type: 'inference', units: 5, direction: 7 }] }, 'usage.0.direction'],
+      [{ usage: [{ type: 'inference', units: 5, direction: 'x'.repeat(201) }] }, 'usage.0.direction'],
     ];
     for (const [body, field] of cases) {
       const res = await ask(body);

@@ -69,6 +69,23 @@ describe('what extra usage would add to the next invoice', () => {
     expect(got.afterCents - got.beforeCents).toBe(got.extraCents);
   });
 
+  it("prices a token kind on the card's line for it, and the other kinds on the model's", () => {
+    const output: RateLine = { ...gpt4o, match: { model: 'gpt-4o', direction: 'output' }, included: 0 };
+    const card = effectiveRateCard(
+      [gpt4o, { ...output, price: { model: 'per_unit', unitAmountDecimal: '4' } }],
+      100,
+      300,
+    );
+    const s = { ...standing({ model: 10 }), lines: card };
+    // 10 output tokens at 4¢; 10 input tokens on gpt-4o's own line, past its 10 free, at 1¢.
+    expect(
+      whatIfCost(s, [{ type: 'inference', units: 10, model: 'gpt-4o', direction: 'output' }]).extraCents,
+    ).toBe(40);
+    expect(
+      whatIfCost(s, [{ type: 'inference', units: 10, model: 'gpt-4o', direction: 'input' }]).extraCents,
+    ).toBe(10);
+  });
+
   it('rates the period on its total, so the what-if is the difference of two rounded totals', () => {
     // 1 unit beyond included is 0.3¢ (0¢ rounded); 2 units 0.6¢ (1¢): the second unit alone adds 1¢.
     expect(whatIfCost(standing({ pool: 101 }), [{ type: 'inference', units: 1 }])).toEqual({

@@ -119,6 +119,16 @@ describe('a trial without a card in the web app', () => {
     const due = `$${(body.invoice.amount_due_cents / 100).toFixed(2)}`;
     await whatIf.getByTestId('what-if-totals').getByText(due, { exact: false }).first().waitFor();
     expect(await whatIf.getByTestId('what-if-totals').textContent()).toContain('20,000 more units');
+    // Of one model's output tokens: the form names both, for a card that prices token kinds apart.
+    await whatIf.getByLabel('Model').fill('gpt-4o');
+    await whatIf.getByLabel('Tokens').selectOption('output');
+    const asked = admin.waitForRequest((r) => r.url().endsWith('/invoices/upcoming/what-if'));
+    const again = admin.waitForResponse((r) => r.url().endsWith('/invoices/upcoming/what-if'));
+    await whatIf.getByRole('button', { name: 'Preview' }).click();
+    expect((await asked).postDataJSON()).toEqual({
+      usage: [{ type: 'inference', units: 20000, model: 'gpt-4o', direction: 'output' }],
+    });
+    expect((await again).status()).toBe(200);
     await screenshot(admin, 'admin-customer-what-if');
   }, 180_000);
 });

@@ -6,7 +6,7 @@ import { count, money } from './format';
 import { InvoiceTotals } from './upcoming-invoice';
 
 type Answer = Awaited<ReturnType<typeof ask>>;
-const ask = (email: string, usage: { type: string; units: number; model?: string }) =>
+const ask = (email: string, usage: { type: string; units: number; model?: string; direction?: string }) =>
   call(
     api.POST('/api/v1/admin/billing/customers/{email}/invoices/upcoming/what-if', {
       params: { path: { email } },
@@ -15,22 +15,31 @@ const ask = (email: string, usage: { type: string; units: number; model?: string
   );
 
 const TYPES = ['inference', 'embedding', 'tts', 'stt'];
+/** The token kinds a rate card may price apart (its lines matching `direction`). */
+const DIRECTIONS = ['input', 'cached', 'output', 'reasoning'];
 
 /**
- * The console's what-if on a customer's next invoice: units of a type (and model) on top of what they used,
- * rated as the rollup rates them and previewed by Stripe with the coupon and tax. Nothing is stored.
+ * The console's what-if on a customer's next invoice: units of a type (a model, a token kind) on top of what
+ * they used, rated as the rollup rates them and previewed by Stripe with the coupon and tax. Nothing is
+ * stored.
  */
 export function WhatIfInvoice({ email }: { email: string }) {
   const [units, setUnits] = useState('');
   const [type, setType] = useState('inference');
   const [model, setModel] = useState('');
+  const [direction, setDirection] = useState('');
   const [answer, setAnswer] = useState<Answer | null>(null);
   const { busy, error, attempt } = useAttempt(() => {});
   const submit = (e: FormEvent) => {
     e.preventDefault();
     void attempt(async () => {
       setAnswer(
-        await ask(email, { type, units: Number(units), ...(model.trim() ? { model: model.trim() } : {}) }),
+        await ask(email, {
+          type,
+          units: Number(units),
+          ...(model.trim() ? { model: model.trim() } : {}),
+          ...(direction ? { direction } : {}),
+        }),
       );
       return '';
     });
@@ -67,6 +76,15 @@ export function WhatIfInvoice({ email }: { email: string }) {
             onChange={(e) => setModel(e.target.value)}
             placeholder="any"
           />
+        </label>
+        <label>
+          Tokens{' '}
+          <select name="what-if-direction" value={direction} onChange={(e) => setDirection(e.target.value)}>
+            <option value="">any kind</option>
+            {DIRECTIONS.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
         </label>
         <button type="submit" disabled={busy || !units.trim()}>
           Preview

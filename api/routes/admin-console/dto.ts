@@ -151,6 +151,7 @@ export function whatIfDto(w: WhatIfInvoice) {
       type: u.type,
       units: u.units,
       ...(u.model !== undefined && { model: u.model }),
+      ...(u.direction !== undefined && { direction: u.direction }),
     })),
     usage_cost_before_cents: w.beforeCents,
     usage_cost_after_cents: w.afterCents,

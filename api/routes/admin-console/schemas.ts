@@ -159,6 +159,8 @@ const whatIfUsage = z
     units: z.number().int('must be a whole number of units').min(1).max(MAX_WHAT_IF_UNITS),
     /** The model, when the plan's rate card prices this type by model. */
     model: identifierText(200).optional(),
+    /** The direction, when the card prices it: a token kind (input, cached, output, reasoning) or its own. */
+    direction: identifierText(200).optional(),
   })
   .strict();
 
