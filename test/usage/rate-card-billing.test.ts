@@ -1,22 +1,9 @@
-import type Stripe from 'stripe';
-import { createUsageActivities } from '../../activities/usage';
-import { createLogger } from '../../config/logger';
 import { Subscription } from '../../db/entities';
-import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
-import { createStripeClient } from '../../integrations/stripe/client';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { createPlan } from '../../services/plans/manage-plans';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
 import { aiRateCard, aiRateCardEur } from '../helpers/rate-cards';
-import {
-  billingAdmin,
-  controlClock,
-  seedSubscriber,
-  startUsageApi,
-  storeCustomerKey,
-  type UsageApi,
-} from './fixtures';
+import { billingAdmin, controlClock, seedSubscriber, storeCustomerKey } from './fixtures';
+import { startMeteredStack, type MeteredStack } from './metered-stack';
 
 jest.setTimeout(120_000);
 
@@ -28,44 +15,31 @@ const admin = billingAdmin;
 describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
   'usage rated by a rate card, billed to the cent (%s)',
   (dialect) => {
-    let db: Awaited<ReturnType<typeof openTestDatabase>>;
-    let idp: TestIdp;
-    let emulator: StripeEmulator;
-    let stripe: Stripe;
-    let api: UsageApi;
-
+    let stack: MeteredStack;
     beforeAll(async () => {
-      [db, idp, emulator] = await Promise.all([
-        openTestDatabase(dialect),
-        startTestIdp(),
-        startStripeEmulator({ port: 0 }),
-      ]);
-      stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-      await createPlan(db.orm.em.fork(), admin, 'ai-pro', {
-        displayName: 'AI Pro',
-        priceMonthlyCents: 4900,
-        services: ['api', 'embeddings', 'tts', 'byok'],
-        includedCredits: 1000,
-        overagePer1kCents: 200,
-        rateCard: aiRateCard(),
-        currencyPrices: {
-          eur: {
-            priceMonthlyCents: 4500,
-            priceYearlyCents: null,
-            overagePer1kCents: 180,
-            rateCard: aiRateCardEur(),
+      stack = await startMeteredStack(dialect, async (db) => {
+        await createPlan(db.orm.em.fork(), admin, 'ai-pro', {
+          displayName: 'AI Pro',
+          priceMonthlyCents: 4900,
+          services: ['api', 'embeddings', 'tts', 'byok'],
+          includedCredits: 1000,
+          overagePer1kCents: 200,
+          rateCard: aiRateCard(),
+          currencyPrices: {
+            eur: {
+              priceMonthlyCents: 4500,
+              priceYearlyCents: null,
+              overagePer1kCents: 180,
+              rateCard: aiRateCardEur(),
+            },
           },
-        },
+        });
       });
-      await syncCatalog(stripe, db.orm);
-      api = await startUsageApi(db.orm, idp);
     });
-    afterAll(async () => {
-      await api?.stop();
-      await Promise.all([emulator?.stop(), db?.close(), idp?.stop()]);
-    });
+    afterAll(() => stack?.stop());
 
     it('bills each line of two periods exactly, and the usage view answers what Stripe bills', async () => {
+      const { db, idp, emulator, stripe, api } = stack;
       // Period 1 ended two hours ago; period 2 is the open one.
       const now = Date.now();
       const p1 = now - 2 * HOUR - 30 * 86_400_000;
@@ -80,12 +54,7 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
       await storeCustomerKey(db.orm, customer);
       const token = await idp.token({ sub, email });
       const clock = controlClock(db.orm, p1);
-      const activities = createUsageActivities({
-        orm: db.orm,
-        logger: createLogger('silent', 'test'),
-        stripe,
-        now: () => clock.now(),
-      });
+      const activities = stack.usageActivities(clock);
       type Ev = { id: string; type: string; quantity: number; metadata?: object; byok?: boolean };
       const report = async (at: number, events: Ev[]) => {
         clock.set(at);
@@ -215,6 +184,7 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
     });
 
     it('rates a euro subscriber by the card in euros, and Stripe bills the cents in euros', async () => {
+      const { db, idp, emulator, stripe, api } = stack;
       const now = Date.now();
       const start = now - 2 * HOUR;
       const email = `rated-eur-${dialect}@example.com`;
@@ -229,12 +199,7 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
       await storeCustomerKey(db.orm, customer);
       const token = await idp.token({ sub, email });
       const clock = controlClock(db.orm, start);
-      const activities = createUsageActivities({
-        orm: db.orm,
-        logger: createLogger('silent', 'test'),
-        stripe,
-        now: () => clock.now(),
-      });
+      const activities = stack.usageActivities(clock);
       clock.set(start + 10 * MIN);
       const events = [
         { id: 'eo1', type: 'inference', quantity: 1200, metadata: { model: 'gpt-4o', direction: 'output' } },

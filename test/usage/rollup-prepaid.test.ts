@@ -1,40 +1,20 @@
-import type Stripe from 'stripe';
-import { createUsageActivities } from '../../activities/usage';
-import { createLogger } from '../../config/logger';
 import { addGrant } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
-import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
-import { createStripeClient } from '../../integrations/stripe/client';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
-import { controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
+import { controlClock, seedSubscriber } from './fixtures';
+import { startMeteredStack, type MeteredStack } from './metered-stack';
 
 const MIN = 60_000;
 
 describe('what Stripe is told of usage prepaid credits paid', () => {
-  let db: Awaited<ReturnType<typeof openTestDatabase>>;
-  let idp: TestIdp;
-  let emulator: StripeEmulator;
-  let stripe: Stripe;
-  let api: UsageApi;
-
+  let stack: MeteredStack;
   beforeAll(async () => {
-    [db, idp, emulator] = await Promise.all([
-      openTestDatabase('sqlite'),
-      startTestIdp(),
-      startStripeEmulator({ port: 0 }),
-    ]);
-    stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-    await syncCatalog(stripe, db.orm);
-    api = await startUsageApi(db.orm, idp);
+    stack = await startMeteredStack('sqlite');
   });
-  afterAll(async () => {
-    await api?.stop();
-    await Promise.all([emulator?.stop(), db?.close(), idp?.stop()]);
-  });
+  afterAll(() => stack?.stop());
 
   it('reports to the meter only the units no credit paid for, and nothing for a window credits paid whole', async () => {
+    const { db, idp, emulator, stripe, api } = stack;
     const start = Date.now() - 60 * MIN;
     const clock = controlClock(db.orm, start);
     const email = 'prepaid-meter@example.com';
@@ -75,12 +55,7 @@ describe('what Stripe is told of usage prepaid credits paid', () => {
     ]);
     await report(start + 20 * MIN, [{ id: 'e', quantity: 150 }]);
 
-    const activities = createUsageActivities({
-      orm: db.orm,
-      logger: createLogger('silent', 'test'),
-      stripe,
-      now: () => start + 40 * MIN,
-    });
+    const activities = stack.usageActivities({ now: () => start + 40 * MIN });
     await activities.rollupUsage({ windowSeconds: 300 });
     const rollups = await sql.run<{ quantity: unknown; stripe_reported_at: unknown }>(
       'select quantity, stripe_reported_at from usage_rollups where customer_id = ? order by window_start',
@@ -102,6 +77,7 @@ describe('what Stripe is told of usage prepaid credits paid', () => {
   });
 
   it('marks a window credits paid whole as reported at once; Stripe hears the period cost nothing', async () => {
+    const { db, idp, emulator, stripe, api } = stack;
     const start = Date.now() - 60 * MIN;
     const clock = controlClock(db.orm, start);
     const email = 'prepaid-whole@example.com';
@@ -134,12 +110,7 @@ describe('what Stripe is told of usage prepaid credits paid', () => {
       body: { events: [{ id: 'y', type: 'inference', quantity: 30 }] },
     });
     expect(res.body).toMatchObject({ accepted: 1 });
-    const activities = createUsageActivities({
-      orm: db.orm,
-      logger: createLogger('silent', 'test'),
-      stripe,
-      now: () => start + 40 * MIN,
-    });
+    const activities = stack.usageActivities({ now: () => start + 40 * MIN });
     await activities.rollupUsage({ windowSeconds: 300 });
     const rollups = await sql.run<{ quantity: unknown; stripe_reported_at: unknown }>(
       'select quantity, stripe_reported_at from usage_rollups where customer_id = ? order by window_start',

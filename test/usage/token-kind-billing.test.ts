@@ -1,19 +1,13 @@
-import type Stripe from 'stripe';
-import { createUsageActivities } from '../../activities/usage';
-import { createLogger } from '../../config/logger';
 import { periodUsageLineage } from '../../db/invoice-lineage';
 import { periodCostGroups } from '../../db/model-costs';
 import { sqlFor } from '../../db/raw-sql';
 import { CATALOGUE } from '../../domain/model-costs/catalogue';
 import { costByLine } from '../../domain/model-costs/margins';
-import { syncCatalog, USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
-import { createStripeClient } from '../../integrations/stripe/client';
+import { USAGE_METER_EVENT } from '../../integrations/stripe/catalog-sync';
 import { createPlan } from '../../services/plans/manage-plans';
-import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
-import { startTestIdp, type TestIdp } from '../helpers/auth';
-import { openTestDatabase } from '../helpers/db';
 import { rateCard } from '../helpers/rate-cards';
-import { billingAdmin, controlClock, seedSubscriber, startUsageApi, type UsageApi } from './fixtures';
+import { billingAdmin, controlClock, seedSubscriber } from './fixtures';
+import { startMeteredStack, type MeteredStack } from './metered-stack';
 
 jest.setTimeout(120_000);
 
@@ -72,62 +66,44 @@ const BILLED = 40 + 390 + 3;
 describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])(
   'token kinds of one event priced on lines of their own (%s)',
   (dialect) => {
-    let db: Awaited<ReturnType<typeof openTestDatabase>>;
-    let idp: TestIdp;
-    let emulator: StripeEmulator;
-    let stripe: Stripe;
-    let api: UsageApi;
-
+    let stack: MeteredStack;
     beforeAll(async () => {
-      [db, idp, emulator] = await Promise.all([
-        openTestDatabase(dialect),
-        startTestIdp(),
-        startStripeEmulator({ port: 0 }),
-      ]);
-      stripe = createStripeClient({ apiBase: emulator.url }) as Stripe;
-      await createPlan(db.orm.em.fork(), billingAdmin, 'tok-pro', {
-        displayName: 'Tokens Pro',
-        priceMonthlyCents: 2000,
-        services: ['api'],
-        includedCredits: 0,
-        overagePer1kCents: 100,
-        rateCard: rateCard([
-          { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.0001' } },
-          {
-            usage_type: 'inference',
-            match: { model: 'gpt-4o', direction: 'input' },
-            price: { model: 'per_unit', unit_amount_decimal: '0.0004' },
-          },
-          {
-            usage_type: 'inference',
-            match: { model: 'gpt-4o', direction: 'output' },
-            price: {
-              model: 'graduated',
-              tiers: [
-                { up_to: 100_000, unit_amount_decimal: '0.003' },
-                { up_to: null, unit_amount_decimal: '0.0015' },
-              ],
+      stack = await startMeteredStack(dialect, async (db) => {
+        await createPlan(db.orm.em.fork(), billingAdmin, 'tok-pro', {
+          displayName: 'Tokens Pro',
+          priceMonthlyCents: 2000,
+          services: ['api'],
+          includedCredits: 0,
+          overagePer1kCents: 100,
+          rateCard: rateCard([
+            { usage_type: 'inference', price: { model: 'per_unit', unit_amount_decimal: '0.0001' } },
+            {
+              usage_type: 'inference',
+              match: { model: 'gpt-4o', direction: 'input' },
+              price: { model: 'per_unit', unit_amount_decimal: '0.0004' },
             },
-          },
-        ]),
+            {
+              usage_type: 'inference',
+              match: { model: 'gpt-4o', direction: 'output' },
+              price: {
+                model: 'graduated',
+                tiers: [
+                  { up_to: 100_000, unit_amount_decimal: '0.003' },
+                  { up_to: null, unit_amount_decimal: '0.0015' },
+                ],
+              },
+            },
+          ]),
+        });
       });
-      await syncCatalog(stripe, db.orm);
-      api = await startUsageApi(db.orm, idp);
     });
-    afterAll(async () => {
-      await api?.stop();
-      await Promise.all([emulator?.stop(), db?.close(), idp?.stop()]);
-    });
+    afterAll(() => stack?.stop());
 
     it('bills one event a call exactly as one event a kind, before and after the rollup, to Stripe', async () => {
       const start = Date.now() - 2 * HOUR;
+      const { db, idp, emulator, stripe, api } = stack;
       const clock = controlClock(db.orm, start);
-      const activities = createUsageActivities({
-        orm: db.orm,
-        logger: createLogger('silent', 'test'),
-        stripe,
-        now: () => clock.now(),
-      });
+      const activities = stack.usageActivities(clock);
       const gateways = await Promise.all(
         (['call', 'kind'] as const).map(async (how) => {
           const email = `tokens-${how}-${dialect}@example.com`;
