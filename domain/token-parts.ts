@@ -1,4 +1,4 @@
-import { TOKEN_KINDS, tokenCountsProblem, type TokenCounts, type TokenKind } from './model-costs/costs';
+import { TOKEN_KINDS, type TokenCounts, type TokenKind } from './model-costs/costs';
 import { lineFor, type RateLine, type RatedEvent } from './rate-card';
 
 /**
@@ -22,27 +22,42 @@ export interface PricedPart {
   kind: TokenKind | null;
 }
 
-/** A stored event's token counts (validated when it was reported), or null when it carries none. */
+/**
+ * A stored event's token counts, or null when it carries none. They were checked when it was reported
+ * (domain/model-costs/costs.ts tokenCountsProblem); as the costing reads them, a kind that is not a whole
+ * number counts as none.
+ */
 export function tokenCountsOf(metadata: Readonly<Record<string, unknown>>): TokenCounts | null {
   const value = metadata.tokens;
-  if (tokenCountsProblem(value, Number.MAX_SAFE_INTEGER) !== null) return null;
-  const counts = value as Partial<TokenCounts>;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
+  const t = value as Record<string, unknown>;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : 0);
   return {
-    input: counts.input ?? 0,
-    cached: counts.cached ?? 0,
-    output: counts.output ?? 0,
-    reasoning: counts.reasoning ?? 0,
+    input: count(t.input),
+    cached: count(t.cached),
+    output: count(t.output),
+    reasoning: count(t.reasoning),
   };
 }
 
 /** Whether a line prices one token kind (it matches `direction` on the kind). */
 const namesKind = (line: RateLine | null, kind: TokenKind): boolean => line?.match.direction === kind;
 
-/** The line that prices `kind` tokens of an event with no direction of its own (null: free BYOK usage). */
-export function kindLine(lines: readonly RateLine[], event: RatedEvent, kind: TokenKind): RateLine | null {
-  const line = lineFor(lines, { ...event, metadata: { ...event.metadata, direction: kind } });
+/**
+ * The line that prices `kind` tokens of an event with no direction of its own (null: free BYOK usage).
+ * `probe` is the event with a metadata object of its own, whose direction this sets: a rollup asks this of
+ * every kind of every event, so no copy is made per kind.
+ */
+function kindLine(
+  lines: readonly RateLine[],
+  probe: RatedEvent & { metadata: Record<string, unknown> },
+  kind: TokenKind,
+) {
+  probe.metadata.direction = kind;
+  const line = lineFor(lines, probe);
   if (kind !== 'reasoning' || namesKind(line, 'reasoning')) return line;
-  return lineFor(lines, { ...event, metadata: { ...event.metadata, direction: 'output' } });
+  probe.metadata.direction = 'output';
+  return lineFor(lines, probe);
 }
 
 /** The kinds an event is priced by, kind by kind: null when its quantity is priced whole. */
@@ -53,11 +68,12 @@ export function kindsPricedApart(
   if (typeof event.metadata.direction === 'string') return null;
   const counts = tokenCountsOf(event.metadata);
   if (!counts) return null;
+  const probe = { type: event.type, byok: event.byok, metadata: { ...event.metadata } };
   const byKind = new Map<TokenKind, RateLine | null>();
   let apart = false;
   for (const kind of TOKEN_KINDS) {
     if (counts[kind] === 0) continue;
-    const line = kindLine(lines, event, kind);
+    const line = kindLine(lines, probe, kind);
     byKind.set(kind, line);
     if (namesKind(line, kind) || (kind === 'reasoning' && namesKind(line, 'output'))) apart = true;
   }
