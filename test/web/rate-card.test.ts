@@ -76,6 +76,34 @@ describe('a rate card in the console', () => {
       'inference[direction=input,model=gpt-4o]',
       'inference[direction=output,model=gpt-4o]',
     ]);
+
+    // Sold in euros too: the euro card starts as a copy, and the two are edited and published together.
+    const currencies = page.getByRole('form', { name: 'Price professional in a currency' });
+    await currencies.getByLabel('Currency').selectOption('eur');
+    await currencies.getByLabel('Monthly price (cents)').fill('4500');
+    await currencies.getByLabel('Yearly price (cents)').fill('45000');
+    await currencies.getByRole('button', { name: 'Sell professional in EUR' }).click();
+    await page
+      .getByText('Its rate card is a copy of the USD one: reprice it in the Rate card section.')
+      .waitFor();
+    const both = section.getByLabel('The cards by currency (JSON)');
+    await both.waitFor();
+    const cards = JSON.parse(await both.inputValue()) as Record<
+      string,
+      { price: { unit_amount_decimal: string } }[]
+    >;
+    expect(Object.keys(cards)).toEqual(['usd', 'eur']);
+    // About nine tenths of the dollar prices, in euro cents.
+    ['0.00009', '0.00036', '0.00045'].forEach((d, i) => (cards.eur![i]!.price.unit_amount_decimal = d));
+    await both.fill(JSON.stringify(cards));
+    await form.getByRole('button', { name: 'Publish the cards' }).click();
+    await section.getByText('The rate cards of professional in USD, EUR are published.').waitFor();
+    const priced = await web.api.request('GET', '/api/v1/subscriptions/plans/professional');
+    expect(
+      priced.body.currency_prices.eur.rate_card.map(
+        (l: { price: { unit_amount_decimal: string } }) => l.price.unit_amount_decimal,
+      ),
+    ).toEqual(['0.00009', '0.00036', '0.00045']);
     expect(await seriousA11yViolations(page)).toEqual([]);
     // The section alone: the page around it is the plan forms.
     await section.screenshot({ path: join(SCREENSHOT_DIR, 'admin-plan-rate-card.png') });

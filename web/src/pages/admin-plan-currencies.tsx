@@ -14,7 +14,8 @@ type CurrencyPrice = {
 
 /**
  * A plan's prices in other currencies, each added, changed or taken off sale. Amounts are the currency's
- * cents; a plan with a rate card needs its card in each currency too (the Rate card section edits them).
+ * cents. A plan with a rate card needs one in each currency, pricing the same lines: a new currency's starts
+ * as a copy of the plan's own, its amounts taken as the currency's, to be repriced in the Rate card section (admin-plan-rate-card.tsx).
  */
 export function PlanCurrencies({
   plan,
@@ -24,6 +25,7 @@ export function PlanCurrencies({
     id: string;
     currency: string;
     price_yearly_cents: number | null;
+    rate_card: Record<string, unknown>[];
     currency_prices: Record<string, CurrencyPrice>;
   };
   onSaved(): void | Promise<void>;
@@ -56,10 +58,13 @@ export function PlanCurrencies({
           price_yearly_cents:
             plan.price_yearly_cents === null || form.yearly === '' ? null : Number(form.yearly),
           overage_price_per_1k_cents: Number(form.overage || 0),
-          rate_card: existing?.rate_card ?? [],
+          rate_card: existing?.rate_card ?? plan.rate_card,
         },
       },
-      `${plan.id} is sold in ${form.currency.toUpperCase()}; Stripe gets its prices at the next catalog sync.`,
+      `${plan.id} is sold in ${form.currency.toUpperCase()}; Stripe gets its prices at the next catalog sync.` +
+        (!existing && plan.rate_card.length > 0
+          ? ` Its rate card is a copy of the ${plan.currency.toUpperCase()} one: reprice it in the Rate card section.`
+          : ''),
     );
   };
 

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Notice, Table } from '../components';
 import { useAction } from '../data';
@@ -48,9 +48,38 @@ function priceText(price: unknown): string {
   }
 }
 
+/** What the editor holds: the card, or with other currencies the cards by currency (all published at once). */
+const editable = (cards: Record<string, Line[]>, base: string) =>
+  JSON.stringify(Object.keys(cards).length > 1 ? cards : cards[base], null, 2);
+
+/** The cards written in the editor, by currency, or why they are not cards of the plan's currencies. */
+function readCards(text: string, currencies: string[]): Record<string, Line[]> | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (currencies.length === 1) {
+    return Array.isArray(parsed)
+      ? { [currencies[0] as string]: parsed as Line[] }
+      : 'the card is a list of lines: [ … ]';
+  }
+  const byCurrency = parsed as Record<string, unknown>;
+  const named = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  if (
+    !named ||
+    currencies.some((c) => !Array.isArray(byCurrency[c])) ||
+    Object.keys(byCurrency).length !== currencies.length
+  )
+    return `give a card for each of ${currencies.map((c) => c.toUpperCase()).join(', ')}: {"${currencies[0]}": [ … ], …}`;
+  return byCurrency as Record<string, Line[]>;
+}
+
 /**
- * A plan's rate card in each currency it is sold in: its lines, and the card as JSON to edit and publish
- * (the API's own shape, so a card read back can be sent again). The engine checks it: a line at fault is
+ * A plan's rate card in each currency it is sold in: its lines, and the cards as JSON to edit and publish
+ * (the API's own shape, so a card read back can be sent again). A plan sold in several currencies has its
+ * cards edited together, as they must price the same lines. The engine checks them: a line at fault is
  * named, and one selling a model below its cost plus the margin floor is refused unless a reason is given.
  */
 export function PlanRateCard({
@@ -69,48 +98,44 @@ export function PlanRateCard({
     [plan.currency]: plan.rate_card,
     ...Object.fromEntries(Object.entries(plan.currency_prices).map(([c, p]) => [c, p.rate_card])),
   };
+  const currencies = Object.keys(cards);
   const [currency, setCurrency] = useState(plan.currency);
-  const [text, setText] = useState(JSON.stringify(cards[currency] ?? [], null, 2));
+  const [text, setText] = useState(editable(cards, plan.currency));
   const [reason, setReason] = useState('');
   const [parseError, setParseError] = useState<string | null>(null);
   const { busy, error, done, run } = useAction(onSaved);
   const lines = cards[currency] ?? [];
-
-  const choose = (c: string) => {
-    setCurrency(c);
-    setText(JSON.stringify(cards[c] ?? [], null, 2));
-    setParseError(null);
-  };
+  // The plan read again (a card published, a currency added): the editor starts from what is stored.
+  const stored = editable(cards, plan.currency);
+  useEffect(() => setText(stored), [stored]);
 
   const save = (e: FormEvent) => {
     e.preventDefault();
-    let card: Line[];
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (!Array.isArray(parsed)) throw new Error('the card is a list of lines: [ … ]');
-      card = parsed as Line[];
-    } catch (err) {
-      setParseError(`Not a card: ${(err as Error).message}`);
+    const written = readCards(text, currencies);
+    if (typeof written === 'string') {
+      setParseError(`Not a card: ${written}`);
       return;
     }
     setParseError(null);
     const override = reason.trim() ? { margin_override_reason: reason.trim() } : {};
-    const other = plan.currency_prices[currency];
+    const others = Object.fromEntries(
+      Object.entries(plan.currency_prices).map(([c, p]) => [c, { ...p, rate_card: written[c] ?? [] }]),
+    );
     void run(async () => {
       await call(
         api.PUT('/api/v1/subscriptions/plans/{plan_id}', {
           params: { path: { plan_id: plan.id } },
-          body:
-            currency === plan.currency || !other
-              ? { rate_card: card, ...override }
-              : {
-                  currency_prices: { ...plan.currency_prices, [currency]: { ...other, rate_card: card } },
-                  ...override,
-                },
+          body: {
+            rate_card: written[plan.currency] ?? [],
+            ...(currencies.length > 1 && { currency_prices: others }),
+            ...override,
+          },
         }),
       );
       setReason('');
-      return `The rate card of ${plan.id} in ${currency.toUpperCase()} is published.`;
+      return currencies.length > 1
+        ? `The rate cards of ${plan.id} in ${currencies.map((c) => c.toUpperCase()).join(', ')} are published.`
+        : `The rate card of ${plan.id} in ${plan.currency.toUpperCase()} is published.`;
     });
   };
 
@@ -131,11 +156,11 @@ export function PlanRateCard({
           At fault: <code>{field}</code>
         </p>
       )}
-      {Object.keys(cards).length > 1 && (
+      {currencies.length > 1 && (
         <label>
-          Currency{' '}
-          <select value={currency} onChange={(e) => choose(e.target.value)}>
-            {Object.keys(cards).map((c) => (
+          Lines in{' '}
+          <select value={currency} onChange={(e) => setCurrency(e.target.value)}>
+            {currencies.map((c) => (
               <option key={c} value={c}>
                 {c.toUpperCase()}
               </option>
@@ -165,7 +190,7 @@ export function PlanRateCard({
       )}
       <form className="form" onSubmit={save} aria-label={`Edit the rate card of ${plan.id}`}>
         <label>
-          The card (JSON)
+          {currencies.length > 1 ? 'The cards by currency (JSON)' : 'The card (JSON)'}
           <textarea
             className="code"
             rows={Math.min(24, Math.max(6, text.split('\n').length + 1))}
@@ -183,7 +208,9 @@ export function PlanRateCard({
           Why sell below the margin floor (only if you mean to; kept in the audit log)
           <input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
         </label>
-        <Submit disabled={busy}>Publish the card in {currency.toUpperCase()}</Submit>
+        <Submit disabled={busy}>
+          {currencies.length > 1 ? 'Publish the cards' : `Publish the card in ${plan.currency.toUpperCase()}`}
+        </Submit>
       </form>
     </section>
   );
