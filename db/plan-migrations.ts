@@ -294,7 +294,14 @@ export async function rehearsalContexts(
     readExchangeRates(em),
   ]);
   // The usage's cost in each subscriber's currency; none for a currency the admin's rates cannot convert.
-  const costInto = (currency: string) => conversion(exchange, COST_CURRENCY, currency);
+  const usageIn = (sub: (typeof subs)[number]) => {
+    const into = conversion(exchange, COST_CURRENCY, sub.currency);
+    if (!into) return null;
+    const before = monthCard(sub.plan, sub.currency);
+    const after = monthCard(plan, sub.currency);
+    const own = usage.filter((g) => g.customerId === sub.customer.id);
+    return usageUnderCards(own, { before, after }, rates, into);
+  };
   const out = new Map<string, RehearsalContext>();
   for (const sub of subs) {
     const ledger = await readLedger(sql, sub.customer.id);
@@ -312,14 +319,7 @@ export async function rehearsalContexts(
       periodEnd: sub.currentPeriodEnd ? sub.currentPeriodEnd.toISOString() : null,
       includedCredits: { before: sub.plan.includedCredits, after: plan.includedCredits },
       creditsCarriedOver: creditBalance(prepaid, ledger.movements, now),
-      usage: costInto(sub.currency)
-        ? usageUnderCards(
-            usage.filter((g) => g.customerId === sub.customer.id),
-            { before: monthCard(sub.plan, sub.currency), after: monthCard(plan, sub.currency) },
-            rates,
-            costInto(sub.currency) ?? undefined,
-          )
-        : null,
+      usage: usageIn(sub),
       entitlementChanges: changesOf(sub.plan, sub.customer.id).map((c) => ({
         feature: c.feature,
         change: c.change,

@@ -24,8 +24,8 @@ export interface PricedPart {
 
 /**
  * A stored event's token counts, or null when it carries none. They were checked when it was reported
- * (domain/model-costs/costs.ts tokenCountsProblem); as the costing reads them, a kind that is not a whole
- * number counts as none.
+ * (domain/model-costs/costs.ts tokenCountsProblem), so each is a whole number; anything else, which no
+ * report since that check can store, counts as none rather than failing a rollup.
  */
 export function tokenCountsOf(metadata: Readonly<Record<string, unknown>>): TokenCounts | null {
   const value = metadata.tokens;

@@ -21,12 +21,17 @@ export function rateText(scaled: bigint): string {
   return frac ? `${whole}.${frac}` : `${whole}`;
 }
 
+/** `amount × num ÷ den`, rounded half away from zero: every conversion's one rounding. */
+function scaleHalfAway(amount: bigint, num: bigint, den: bigint): bigint {
+  const product = amount * num;
+  const abs = product < 0n ? -product : product;
+  const q = abs / den + ((abs % den) * 2n >= den ? 1n : 0n);
+  return product < 0n ? -q : q;
+}
+
 /** Cents of another currency in the reporting currency's cents at `rate`, rounded half away from zero. */
 export function convertCents(cents: number, rate: bigint): number {
-  const product = BigInt(cents) * rate;
-  const abs = product < 0n ? -product : product;
-  const q = abs / RATE_SCALE + ((abs % RATE_SCALE) * 2n >= RATE_SCALE ? 1n : 0n);
-  return Number(product < 0n ? -q : q);
+  return Number(scaleHalfAway(BigInt(cents), rate, RATE_SCALE));
 }
 
 /** Amounts of one currency in another: multiply by `num`, divide by `den`. */
@@ -55,8 +60,5 @@ export function conversion(
 
 /** An integer amount converted, rounded half away from zero (picocents or cents alike). */
 export function convertAmount(amount: bigint, c: Conversion): bigint {
-  const product = amount * c.num;
-  const abs = product < 0n ? -product : product;
-  const q = abs / c.den + ((abs % c.den) * 2n >= c.den ? 1n : 0n);
-  return product < 0n ? -q : q;
+  return scaleHalfAway(amount, c.num, c.den);
 }

@@ -105,8 +105,12 @@ export async function explainAnyInvoice(deps: CoreDeps, invoiceId: string): Prom
  * lines, and for all of them when the rates cannot convert.
  */
 async function usageCosts(em: EntityManager, e: InvoiceExplanation): Promise<(LineCost | null)[]> {
-  const into = conversion(await readExchangeRates(em), COST_CURRENCY, e.invoice.currency);
-  if (!into) return e.lines.map(() => null);
+  // Rates are read only for an invoice that needs converting (undefined: none needed; null: none set).
+  const into =
+    e.invoice.currency === COST_CURRENCY
+      ? undefined
+      : conversion(await readExchangeRates(em), COST_CURRENCY, e.invoice.currency);
+  if (into === null) return e.lines.map(() => null);
   const rates = await allModelRates(em);
   const sql = sqlFor(em);
   const out: (LineCost | null)[] = [];

@@ -54,10 +54,12 @@ export async function checkMarginFloor(
   publishing: Publishing,
 ): Promise<void> {
   if (cards.every((c) => c.card.length === 0)) return;
+  // Rates are read only when a card is in another currency than the catalogue's.
+  const foreign = cards.some((c) => c.currency !== COST_CURRENCY && c.card.length > 0);
   const [rates, floor, exchange] = await Promise.all([
     allModelRates(em),
     readMarginFloor(em),
-    readExchangeRates(em),
+    foreign ? readExchangeRates(em) : { reportingCurrency: COST_CURRENCY, rates: {} },
   ]);
   const today = dayOf(publishing.now);
   const breaches = cards.flatMap((c) => {

@@ -510,12 +510,22 @@ describe.each<'sqlite' | 'postgresql'>(['sqlite', 'postgresql'])('margins of a m
     // Reported in euros, a dollar worth 0.9 of one. Cost: 100,000 output tokens at 1,000¢ a million = 100
     // US cents = 90 euro cents. Revenue: the euro card's 100,000 × 0.0027 = 270 for the model; the invoice's
     // 1,800 for the customer.
-    const rates = await send('PUT', '/admin/billing/exchange-rates', {
-      reporting_currency: 'eur',
-      rates: { usd: '0.9' },
-    });
-    expect(rates.status).toBe(200);
     try {
+      // Reported in euros with no rate for the dollar: the costs cannot be converted, and the answer says so.
+      await send('PUT', '/admin/billing/exchange-rates', {
+        reporting_currency: 'eur',
+        rates: { gbp: '1.15' },
+      });
+      const noDollar = await get('/admin/revenue/margins?month=2026-08');
+      expect({ status: noDollar.status, error: noDollar.body.error }).toMatchObject({
+        status: 409,
+        error: { code: 'exchange_rate_missing', details: { field: 'rates.usd' } },
+      });
+      const rates = await send('PUT', '/admin/billing/exchange-rates', {
+        reporting_currency: 'eur',
+        rates: { usd: '0.9' },
+      });
+      expect(rates.status).toBe(200);
       const inEuros = await get('/admin/revenue/margins?month=2026-08');
       expect(inEuros.body).toMatchObject({ currency: 'eur', other_currency_customers: 0, missing_rates: [] });
       expect(inEuros.body.models).toEqual([

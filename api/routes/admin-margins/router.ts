@@ -17,11 +17,14 @@ export const adminMarginRoutes = [
     path: '/admin/revenue/margins',
     summary:
       "A month's revenue, provider cost and margin per model, per plan and per customer (worst first), in " +
-      "the catalogue's currency: usage costed at the rate of its day, customers' own keys at nothing",
+      "the revenue reports' currency: usage costed at the rate of its day, customers' own keys at nothing",
     tags,
     access: 'admin',
     query: marginsQuery,
     fields: { month: 'query.month' },
+    errors: {
+      409: 'The reporting currency is not USD and no rate converts USD into it (exchange_rate_missing)',
+    },
     response: marginsResponse,
     handler: getMargins,
   }),
