@@ -61,7 +61,10 @@ export function createApp(
   openapi: Record<string, unknown>;
   stripeEventForwarder: StripeEventForwarder;
 } {
+  const accessLane = input.config.API_SERVES === 'access';
   const stripeEventForwarder = new StripeEventForwarder(input);
+  // An access lane takes no Stripe events: nothing for its forwarder to sweep.
+  if (accessLane) stripeEventForwarder.close();
   const deps: AppDeps = {
     ...input,
     stripeEventForwarder,
@@ -70,51 +73,48 @@ export function createApp(
   const routes: AnyRoute[] = [];
   const router = new Router();
   mount(router, '', healthRoutes, deps, routes);
-  mount(
-    router,
-    API_PREFIX,
-    [
-      ...authRoutes,
-      ...planRoutes,
-      ...accessRoutes,
-      ...entitlementRoutes,
-      ...customerRoutes,
-      ...billingRoutes,
-      ...trialRoutes,
-      ...stripeEventRoutes,
-      ...byokRoutes,
-      ...usageRoutes,
-      ...billingSummaryRoutes,
-      ...creditRoutes,
-      ...adminRoutes,
-      ...invoiceRoutes,
-      ...adminBillingRoutes,
-      ...adminConsoleRoutes,
-      ...adminCreditRoutes,
-      ...adminCouponRoutes,
-      ...adminCurrencyRoutes,
-      ...adminUsageRevenueRoutes,
-      ...adminMarginRoutes,
-      ...adminWebhookRoutes,
-      ...dunningRoutes,
-      ...seatRoutes,
-      ...commitmentRoutes,
-      ...prepaidCommitRoutes,
-      ...budgetRoutes,
-    ],
-    deps,
-    routes,
-  );
+  const apiRoutes = [
+    ...authRoutes,
+    ...planRoutes,
+    ...accessRoutes,
+    ...entitlementRoutes,
+    ...customerRoutes,
+    ...billingRoutes,
+    ...trialRoutes,
+    ...stripeEventRoutes,
+    ...byokRoutes,
+    ...usageRoutes,
+    ...billingSummaryRoutes,
+    ...creditRoutes,
+    ...adminRoutes,
+    ...invoiceRoutes,
+    ...adminBillingRoutes,
+    ...adminConsoleRoutes,
+    ...adminCreditRoutes,
+    ...adminCouponRoutes,
+    ...adminCurrencyRoutes,
+    ...adminUsageRevenueRoutes,
+    ...adminMarginRoutes,
+    ...adminWebhookRoutes,
+    ...dunningRoutes,
+    ...seatRoutes,
+    ...commitmentRoutes,
+    ...prepaidCommitRoutes,
+    ...budgetRoutes,
+  ];
+  mount(router, API_PREFIX, accessLane ? apiRoutes.filter((r) => r.accessLane) : apiRoutes, deps, routes);
 
   const openapi = buildOpenApi(routes, VERSION);
   const docs = renderDocsPage(openapi as never);
   router.get('/openapi.json', (ctx) => {
     ctx.body = openapi;
   });
-  // The web app draws Checkout's return pages once built; without it, small pages of the engine's do.
-  if (webAppBuilt()) mountWebApp(router, { oidcIssuer: deps.config.OIDC_ISSUER });
-  else mountReturnPages(router);
-  mountDocs(router, docs);
+  if (!accessLane) {
+    // The web app draws Checkout's return pages once built; without it, small pages of the engine's do.
+    if (webAppBuilt()) mountWebApp(router, { oidcIssuer: deps.config.OIDC_ISSUER });
+    else mountReturnPages(router);
+    mountDocs(router, docs);
+  }
 
   readGaugesFrom(deps.orm);
   // X-Forwarded-* are anyone's to write: believed only behind the proxies TRUST_PROXY names, which
@@ -131,6 +131,7 @@ export function createApp(
   app.use(errorHandler);
   app.use(metricsEndpoint(deps.config));
   app.use(authenticate(deps.verifier));
+  if (accessLane) app.use(notInAccessLane);
   app.use(staticRoutes(routes));
   app.use(router.routes());
   app.use(
@@ -145,3 +146,15 @@ export function createApp(
   );
   return { app, routes, openapi, stripeEventForwarder };
 }
+
+/** A request an access lane does not serve is told so, and where it belongs. */
+const notInAccessLane: Koa.Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.status === 404 && ctx.body === undefined)
+    throw new AppError(
+      'not_found',
+      'route_not_found',
+      `No route for ${ctx.method} ${ctx.path} here: this API serves only the access lane (API_SERVES=access), ` +
+        'check-access and the entitlements; send other requests to an API serving all',
+    );
+};

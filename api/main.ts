@@ -48,7 +48,12 @@ async function main(): Promise<void> {
   });
   const server: Server = createApiServer(app.callback()).listen(config.PORT, () => {
     logger.info(
-      { port: config.PORT, issuer: verifier.issuer, temporal: describeTemporalConnection(temporalOptions) },
+      {
+        port: config.PORT,
+        serves: config.API_SERVES,
+        issuer: verifier.issuer,
+        temporal: describeTemporalConnection(temporalOptions),
+      },
       'api listening',
     );
   });

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { withoutTemporalTls } from '../config/temporal-tls';
 
@@ -32,6 +32,8 @@ export interface ApiReading {
 
 export interface ApiProcess {
   port: number;
+  /** The niceness asked for, when the system allowed it (a negative one needs the right to raise it). */
+  nice: number | null;
   read(): Promise<ApiReading>;
   stop(): Promise<void>;
 }
@@ -48,12 +50,30 @@ function sample(text: string, name: string): number {
   return sum;
 }
 
+/** Sets a process's niceness; null (with a word on stderr) when the system refuses. */
+export function renice(pid: number | undefined, nice: number): number | null {
+  try {
+    if (pid === undefined) return null;
+    setPriority(pid, nice);
+    return nice;
+  } catch (err) {
+    console.error(
+      `could not set niceness ${nice} (${(err as Error).message}): it runs at the usual priority`,
+    );
+    return null;
+  }
+}
+
 export async function startApiProcess(opts: {
   databaseUrl: string;
   /** The identity provider whose tokens the benchmark sends. */
   oidc: { issuer: string; jwksUrl: string };
   /** A folder for the API process's CPU profile (node --cpu-prof), written when it stops. */
   profile?: string | null;
+  /** What the process serves (API_SERVES): everything, or only the gateway's access lane. */
+  serves?: 'all' | 'access';
+  /** A niceness for the process (lower runs first), standing in for CPU of its own. */
+  nice?: number;
 }): Promise<ApiProcess> {
   const varDir = mkdtempSync(join(tmpdir(), 'bench-api-'));
   const port = await freePort();
@@ -71,10 +91,12 @@ export async function startApiProcess(opts: {
       OIDC_ISSUER: opts.oidc.issuer,
       OIDC_JWKS_URL: opts.oidc.jwksUrl,
       VAR_DIR: varDir,
+      API_SERVES: opts.serves ?? 'all',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const nice = opts.nice !== undefined ? renice(child.pid, opts.nice) : null;
   const base = `http://127.0.0.1:${port}`;
   const cleanUp = () => rmSync(varDir, { recursive: true, force: true });
   try {
@@ -97,6 +119,7 @@ export async function startApiProcess(opts: {
   }
   return {
     port,
+    nice,
     async read() {
       const res = await fetch(`${base}/metrics`);
       const text = await res.text();

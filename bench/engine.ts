@@ -34,6 +34,10 @@ export const BENCH_SUBJECT = 'bench-project';
 
 export interface Ready {
   usagePort: number;
+  /** A second API process serving only the access lane (API_SERVES=access), when asked for. */
+  accessPort: number | null;
+  /** The niceness it runs at, when it could be set. */
+  accessNice: number | null;
   ceilingPort: number;
   /** The AI gateway's token (billing-gateway role). */
   gatewayToken: string;
@@ -67,7 +71,7 @@ export interface Engine {
   dialect: Dialect;
   ready: Ready;
   /** The API's figures so far, or the ceiling server's. */
-  probe(server?: 'api' | 'ceiling'): Promise<Probe>;
+  probe(server?: 'api' | 'ceiling' | 'access'): Promise<Probe>;
   /** Usage events stored. */
   stored(): Promise<number>;
   stop(): Promise<void>;
@@ -148,7 +152,10 @@ async function startCeiling(): Promise<{ port: number; probe(): Promise<Probe>; 
 }
 
 /** Starts the engine on a fresh database of `dialect`; `profile` names a folder for its CPU profile. */
-export async function startEngine(dialect: Dialect, opts: { profile?: string | null } = {}): Promise<Engine> {
+export async function startEngine(
+  dialect: Dialect,
+  opts: { profile?: string | null; accessLane?: { nice: number } | null } = {},
+): Promise<Engine> {
   let stopPg: (() => void) | null = null;
   let dir: string | null = null;
   let url: string;
@@ -266,10 +273,21 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       profile: opts.profile,
     });
     stops.push(() => api.stop());
+    const access = opts.accessLane
+      ? await startApiProcess({
+          databaseUrl: url,
+          oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
+          serves: 'access',
+          nice: opts.accessLane.nice,
+        })
+      : null;
+    if (access) stops.push(() => access.stop());
     const ceiling = await startCeiling();
     stops.push(() => ceiling.stop());
     const ready: Ready = {
       usagePort: api.port,
+      accessPort: access?.port ?? null,
+      accessNice: access?.nice ?? null,
       ceilingPort: ceiling.port,
       gatewayToken: await idp.token({
         sub: 'svc-gateway',
@@ -291,7 +309,8 @@ export async function startEngine(dialect: Dialect, opts: { profile?: string | n
       ready,
       async probe(server = 'api') {
         if (server === 'ceiling') return ceiling.probe();
-        const r = await api.read();
+        if (server === 'access' && !access) throw new Error('no access lane was started');
+        const r = await (server === 'access' && access ? access : api).read();
         return {
           cpuMicros: r.cpuMicros,
           loopBusyMs: r.loopBusyMs,

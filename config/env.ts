@@ -162,6 +162,11 @@ const fields = z
      * Retry-After (reports are idempotent by event id, so the gateway sends it again). Kept under the
      * process's database pool (DATABASE_POOL_MAX), so check-access still finds a connection during a flood.
      */
+    /**
+     * `all`, or `access`: only the gateway's questions before a model call (check-access, the entitlements
+     * check and snapshot), so a process of their own answers them while reports flood the others.
+     */
+    API_SERVES: z.enum(['all', 'access']).default('all'),
     USAGE_REPORTS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(32),
     /** Per caller (token subject) a minute: requests that call Stripe or start or signal a workflow. */
     RATE_LIMIT_STRIPE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),

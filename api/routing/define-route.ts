@@ -62,6 +62,11 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * 503 overloaded with Retry-After, before the body is read. Only for routes a caller may safely repeat.
    */
   shedAbove?: 'USAGE_REPORTS_IN_FLIGHT_MAX';
+  /**
+   * Served by an access-lane API too (API_SERVES=access): a question the gateway asks before each model
+   * call, which must stay fast while reports flood the APIs that take them.
+   */
+  accessLane?: true;
   /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
   bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */

@@ -35,6 +35,7 @@ export const entitlementRoutes = [
   defineRoute({
     method: 'get',
     path: '/entitlements',
+    accessLane: true,
     summary:
       "The caller's entitlements (or, for the gateway, those of the customer named by customer_email or user_id), each with what is used and left",
     tags,
@@ -48,6 +49,7 @@ export const entitlementRoutes = [
   defineRoute({
     method: 'post',
     path: '/entitlements/check',
+    accessLane: true,
     summary:
       'May the caller (or the customer the gateway names) use `quantity` more of `feature` now: allowed, why, limit, used, remaining, resets_at',
     tags,
@@ -62,6 +64,7 @@ export const entitlementRoutes = [
   defineRoute({
     method: 'get',
     path: '/entitlements/check',
+    accessLane: true,
     summary:
       'The same check with feature, quantity and in_use in the query string: nothing to read from the body, the quickest form for the gateway',
     tags,
@@ -75,6 +78,7 @@ export const entitlementRoutes = [
   defineRoute({
     method: 'get',
     path: '/entitlements/snapshot',
+    accessLane: true,
     summary:
       'The entitlements as a signed token (EdDSA JWS) the gateway may cache until it expires or an access.changed webhook arrives',
     tags,
@@ -88,6 +92,7 @@ export const entitlementRoutes = [
   defineRoute({
     method: 'get',
     path: '/entitlements/jwks.json',
+    accessLane: true,
     summary: 'The public key that checks entitlement snapshots',
     tags,
     access: 'public',

@@ -7,7 +7,9 @@ const TIMEOUT_MS = 2000;
  * What /readyz says about a check: a fixed word. The route is public, and an error's text names hosts,
  * ports, database users and server versions; the detail goes to the log instead.
  */
-export type CheckOutcome = 'ok' | 'unavailable' | 'timeout' | 'no pollers';
+export type CheckOutcome = 'ok' | 'unavailable' | 'timeout' | 'no pollers' | 'not_needed';
+
+const NOT_NEEDED: CheckOutcome = 'not_needed';
 
 class TimedOut extends Error {}
 
@@ -41,20 +43,27 @@ async function probe(
  */
 export async function checkReadiness({ deps, ctx }: HandlerInput<unknown, unknown, unknown, 'public'>) {
   const log = (check: string, err: unknown) => ctx.state.log?.warn({ check, err }, 'readiness check failed');
+  // An access lane's answers never reach Temporal: it is ready while its database answers.
+  const needsTemporal = deps.config.API_SERVES === 'all';
   const [database, temporal, worker] = await Promise.all([
     probe('database', () => deps.orm.em.fork().getConnection().execute('select 1'), log),
     // A deadline on the call itself, so a slow server leaves no call retrying after the answer.
-    probe(
-      'temporal',
-      () =>
-        deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () =>
-          deps.temporal.workflowService.getSystemInfo({}),
-        ),
-      log,
-    ),
-    probe('worker', () => workerState(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, TIMEOUT_MS), log),
+    needsTemporal
+      ? probe(
+          'temporal',
+          () =>
+            deps.temporal.withDeadline(Date.now() + TIMEOUT_MS, () =>
+              deps.temporal.workflowService.getSystemInfo({}),
+            ),
+          log,
+        )
+      : NOT_NEEDED,
+    needsTemporal
+      ? probe('worker', () => workerState(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, TIMEOUT_MS), log)
+      : NOT_NEEDED,
   ]);
-  const ready = database === 'ok' && temporal === 'ok' && worker === 'ok';
+  const fine = (c: CheckOutcome) => c === 'ok' || c === 'not_needed';
+  const ready = fine(database) && fine(temporal) && fine(worker);
   ctx.status = ready ? 200 : 503;
   ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { database, temporal, worker } };
   return undefined;

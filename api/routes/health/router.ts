@@ -15,7 +15,8 @@ export const healthRoutes = [
   defineRoute({
     method: 'get',
     path: '/readyz',
-    summary: 'The database and Temporal are reachable and a worker polls (503 when not)',
+    summary:
+      'The database and Temporal are reachable and a worker polls (503 when not); an access lane needs the database alone',
     tags: ['health'],
     access: 'public',
     errors: { 503: 'A dependency is unreachable' },
@@ -25,9 +26,10 @@ export const healthRoutes = [
       // Fixed words only: the error behind a failed check is logged, never answered to the public.
       checks: z.object({
         database: z.enum(['ok', 'unavailable', 'timeout']),
-        temporal: z.enum(['ok', 'unavailable', 'timeout']),
+        /** `not_needed`: an access lane (API_SERVES=access) answers from the database alone. */
+        temporal: z.enum(['ok', 'unavailable', 'timeout', 'not_needed']),
         /** `no pollers`: Temporal answers, but no worker polls the task queue. */
-        worker: z.enum(['ok', 'unavailable', 'timeout', 'no pollers']),
+        worker: z.enum(['ok', 'unavailable', 'timeout', 'no pollers', 'not_needed']),
       }),
     }),
     handler: checkReadiness,
