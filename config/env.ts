@@ -158,15 +158,15 @@ const fields = z
     /** Set only while `npm run byok:rotate` moves stored keys from this key to BYOK_ENCRYPTION_KEY. */
     BYOK_ENCRYPTION_KEY_PREVIOUS: z.string().optional(),
     /**
-     * Usage reports one API process takes at once; past it, report_usage answers 503 overloaded with
-     * Retry-After (reports are idempotent by event id, so the gateway sends it again). Kept under the
-     * process's database pool (DATABASE_POOL_MAX), so check-access still finds a connection during a flood.
-     */
-    /**
      * `all`, or `access`: only the gateway's questions before a model call (check-access, the entitlements
      * check and snapshot), so a process of their own answers them while reports flood the others.
      */
     API_SERVES: z.enum(['all', 'access']).default('all'),
+    /**
+     * Usage reports one API process takes at once; past it, report_usage answers 503 overloaded with
+     * Retry-After (reports are idempotent by event id, so the gateway sends it again). Kept under the
+     * process's database pool (DATABASE_POOL_MAX), so check-access still finds a connection during a flood.
+     */
     USAGE_REPORTS_IN_FLIGHT_MAX: z.coerce.number().int().min(1).max(100_000).default(32),
     /** Per caller (token subject) a minute: requests that call Stripe or start or signal a workflow. */
     RATE_LIMIT_STRIPE_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),

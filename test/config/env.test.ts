@@ -44,6 +44,14 @@ describe('configuration', () => {
     expect(message).toMatch(/OIDC_ISSUER/);
   });
 
+  it('serves all unless told to serve the access lane alone, and refuses any other word', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).API_SERVES).toBe('all');
+    expect(loadConfig({ NODE_ENV: 'development', API_SERVES: 'access' }).API_SERVES).toBe('access');
+    for (const word of ['Access', 'access ', 'reports', 'all,access', '\u0000access', 'аccess']) {
+      expect(() => loadConfig({ NODE_ENV: 'development', API_SERVES: word })).toThrow(/API_SERVES/);
+    }
+  });
+
   it('names every variable production requires in the production checklist of docs/operations.md', () => {
     let message = '';
     try {
