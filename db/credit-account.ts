@@ -25,9 +25,10 @@ export async function readUsageAccount(
   // Types the rate card prices by their own lines are outside the pool: they use no included credits.
   const unpooled = terms.unpooledTypes ?? [];
   const notUnpooled = unpooled.length ? ` and type not in (${unpooled.map(() => '?').join(', ')})` : '';
-  // The reads go out together (one message inside a batched transaction: db/postgres-transaction.ts).
+  // The reads go out together (one message inside a batched transaction: db/postgres-transaction.ts), as
+  // statements PostgreSQL plans once (every value meets a column).
   const [[totals], { grants, movements }, seatPool] = await Promise.all([
-    sql.run<{ days_n: unknown; before_n: unknown; prepaid_n: unknown; seat_n: unknown }>(
+    sql.read<{ days_n: unknown; before_n: unknown; prepaid_n: unknown; seat_n: unknown }>(
       `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
             (select sum(quantity) from usage_events
               where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?${notUnpooled}) as before_n,
@@ -76,7 +77,7 @@ export async function readSeatPool(
   terms: Pick<CreditTerms, 'periodStart' | 'seatPool'>,
 ): Promise<SeatPool | null> {
   if (!terms.seatPool) return null;
-  const rows = await sql.run<{ subject: string; units: unknown }>(
+  const rows = await sql.read<{ subject: string; units: unknown }>(
     `select subject, units from subject_usage where customer_id = ? and window_key = ?`,
     [customerId, seatWindowKey(terms.periodStart)],
   );

@@ -139,7 +139,7 @@ export async function readDrawableLedger(
   customerId: string,
   at: Date,
 ): Promise<{ grants: StoredGrant[]; movements: CreditMovement[] }> {
-  const rows = await sql.run<GrantRow & { moved: unknown }>(
+  const rows = await sql.read<GrantRow & { moved: unknown }>(
     `select ${GRANT_COLUMNS.split(',')
       .map((c) => `g.${c.trim()}`)
       .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as moved

@@ -14,6 +14,11 @@ interface PoolClient {
 const MAX_NAMED = 500;
 const statementsOf = perDatabase(() => new Map<string, { name: string; text: string }>());
 
+/** A statement that only reads (a select, or a with whose statement is a select). */
+export function isRead(text: string): boolean {
+  return /^\s*(select|with)\s/i.test(text);
+}
+
 /** `?` placeholders as PostgreSQL's `$1, $2…`, leaving any inside a quoted literal alone. */
 export function numberedPlaceholders(text: string): string {
   let n = 0;
@@ -27,7 +32,7 @@ export function numberedPlaceholders(text: string): string {
 }
 
 /** What goes to the driver as it is; anything else (an array to spread, an object) is left to the ORM. */
-function bindable(v: unknown): boolean {
+export function bindable(v: unknown): boolean {
   const t = typeof v;
   return (
     v === null || t === 'string' || t === 'number' || t === 'boolean' || t === 'bigint' || v instanceof Date
@@ -44,7 +49,7 @@ export async function postgresRead<T>(
   text: string,
   params: readonly unknown[],
 ): Promise<T[] | null> {
-  if (!/^\s*(select|with)\s/i.test(text) || !params.every(bindable)) return null;
+  if (!isRead(text) || !params.every(bindable)) return null;
   const named = statementsOf(em);
   // A named statement's numbered text is worked out once, with its name.
   let statement = named.get(text);

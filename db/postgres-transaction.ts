@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { bucketSql, type Sql } from './raw-sql';
+import { bindable, isRead, numberedPlaceholders } from './postgres-reader';
+import { perDatabase } from './per-database';
 
 interface PgResult {
   rows: unknown[];
@@ -20,6 +22,16 @@ interface Queued {
 }
 
 /**
+ * Reads a transaction makes often, prepared once on each connection: planning the credit account's read
+ * took PostgreSQL 0.6 ms where running it took 0.14, on every draw-down. Few names, as each holds a plan in
+ * every connection of the pool; a read past them is sent as it is.
+ */
+const MAX_PREPARED = 32;
+const preparedNames = perDatabase(() => new Map<string, { name: string; text: string }>());
+/** The statements prepared on each connection, as far as this process knows; null when it cannot know. */
+const preparedOn = new WeakMap<PgClient, Set<string> | null>();
+
+/**
  * A transaction on one connection of the ORM's pool whose statements travel together: every statement
  * issued before the event loop's next turn goes to PostgreSQL in one message (the simple query protocol
  * runs them in order, as if sent one by one), BEGIN rides with the first of them and COMMIT with the last
@@ -37,6 +49,12 @@ export async function inPostgresTransaction<T>(
   const platform = em.getPlatform();
   const pool = (em as unknown as SqlEntityManager).getKnex().client as unknown as PoolClient;
   const conn = await pool.acquireConnection();
+  if (!preparedOn.has(conn)) preparedOn.set(conn, new Set());
+  const prepared = preparedOn.get(conn) ?? null;
+  const names = preparedNames(em);
+  // Prepared in this transaction: known once it has ended well (a PREPARE outlives a rollback, but one
+  // after a failed statement never ran).
+  const preparing = new Set<string>();
   let queue: Queued[] = [{ text: 'begin', resolve: () => {}, reject: () => {} }];
   let scheduled = false;
   // One message at a time: a connection runs one query, and the next burst may depend on this one's rows.
@@ -57,22 +75,45 @@ export async function inPostgresTransaction<T>(
     });
   };
   let done = false;
-  const run = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
+  const enqueue = <R>(text: string): Promise<R[]> =>
     new Promise<unknown[]>((resolve, reject) => {
       // A branch still running after the transaction ended must not reach a connection back in the pool.
       if (done) return reject(new Error('the transaction has ended'));
-      // A trailing semicolon would end an empty statement, and shift every later result by one.
-      queue.push({ text: platform.formatQuery(text.trim().replace(/;+$/, ''), params), resolve, reject });
+      queue.push({ text, resolve, reject });
       if (!scheduled) {
         scheduled = true;
         setImmediate(send);
       }
     }) as Promise<R[]>;
+  // A trailing semicolon would end an empty statement, and shift every later result by one.
+  const run = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
+    enqueue<R>(platform.formatQuery(text.trim().replace(/;+$/, ''), params));
+  // A read whose values all meet a column, as EXECUTE of a statement prepared on this connection: the
+  // simple protocol still carries it in the burst, and PostgreSQL plans it once, not on every call.
+  const read = <R>(text: string, params: unknown[] = []): Promise<R[]> => {
+    if (!prepared || !isRead(text) || !params.every(bindable)) return run<R>(text, params);
+    let statement = names.get(text);
+    if (!statement) {
+      if (names.size >= MAX_PREPARED) return run<R>(text, params);
+      statement = {
+        name: `engine_tx_${names.size + 1}`,
+        text: numberedPlaceholders(text.trim().replace(/;+$/, '')),
+      };
+      names.set(text, statement);
+    }
+    const { name } = statement;
+    if (!prepared.has(name) && !preparing.has(name)) {
+      preparing.add(name);
+      void enqueue(`prepare ${name} as ${statement.text}`).catch(() => {});
+    }
+    const args = params.length ? `(${params.map(() => '?').join(', ')})` : '';
+    return enqueue<R>(platform.formatQuery(`execute ${name}${args}`, params));
+  };
   const sql: Sql = {
     postgres: true,
     dialect: 'postgresql',
     run,
-    read: run,
+    read,
     write: run,
     rows: () => Promise.reject(new Error('rows() reads outside a transaction')),
     date: (d) => d.toISOString(),
@@ -84,6 +125,7 @@ export async function inPostgresTransaction<T>(
     const out = await work(sql, (writes) => held.push(writes));
     // Still queued (the burst goes out on the loop's next turn): COMMIT joins the last writes' message.
     await Promise.all([...held, run('commit')]);
+    for (const name of preparing) prepared?.add(name);
     return out;
   } catch (err) {
     // Whatever was still queued goes nowhere; the transaction, aborted or not, is undone.
@@ -92,9 +134,23 @@ export async function inPostgresTransaction<T>(
     queue = [];
     await sending.catch(() => {});
     await conn.query('rollback').catch(() => {});
+    // Which of this transaction's PREPAREs ran is the session's to say.
+    if (preparing.size > 0) preparedOn.set(conn, await preparedStatementsOf(conn));
     throw err;
   } finally {
     done = true;
     await pool.releaseConnection(conn);
+  }
+}
+
+/** The engine's statements prepared on a connection, as its session has them; null when it cannot say. */
+async function preparedStatementsOf(conn: PgClient): Promise<Set<string> | null> {
+  try {
+    const res = await conn.query(`select name from pg_prepared_statements where name like 'engine_tx_%'`);
+    const rows = (Array.isArray(res) ? res[0]?.rows : res.rows) as { name: string }[] | undefined;
+    return new Set((rows ?? []).map((r) => r.name));
+  } catch {
+    // Not knowing, preparing again could fail on a name that exists: this connection's reads go unprepared.
+    return null;
   }
 }

@@ -22,7 +22,8 @@ export interface Sql {
   run<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /**
    * A hot-path read (positional `?`): as `run`, but on PostgreSQL outside a transaction a named statement
-   * with bound values (postgresRead). Bound, a value PostgreSQL cannot type from its place (one in the
+   * with bound values (postgresRead), and inside a batched one (db/postgres-transaction.ts) a statement
+   * prepared once on the connection. Bound, a value PostgreSQL cannot type from its place (one in the
    * select list, say) comes back as text, so only reads whose values all meet a column use it.
    */
   read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import type { MikroORM } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
+import { openDatabase } from '../../db/orm';
 import { inPostgresTransaction } from '../../db/postgres-transaction';
 import { sqlFor } from '../../db/raw-sql';
 import { openTestDatabase } from '../helpers/db';
@@ -100,5 +102,105 @@ describe('a PostgreSQL transaction sent in bursts', () => {
       late = (text) => sql.run(text);
     });
     await expect(late!('select 1')).rejects.toThrow(/ended/);
+  });
+});
+
+/**
+ * Reads in such a transaction (sql.read) are prepared once on each connection and executed after, so
+ * PostgreSQL plans them once; whatever happened to an earlier transaction on the connection.
+ */
+describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+  let orm: MikroORM;
+  const messages: string[] = [];
+  const READ = 'select k, n from prep_t where k = ? and n >= ?';
+
+  beforeAll(async () => {
+    db = await openTestDatabase('postgresql', { migrate: false });
+    // One connection: every transaction finds the statements the ones before it prepared (or not).
+    orm = await openDatabase(db.url, { migrate: false, poolMax: 1 });
+    await sqlFor(orm.em.fork()).run('create table prep_t (k text primary key, n integer not null)');
+    const pool = (orm.em as unknown as SqlEntityManager).getKnex().client as unknown as {
+      acquireConnection(): Promise<{ query: (...a: unknown[]) => unknown; spied?: boolean }>;
+    };
+    const acquire = pool.acquireConnection.bind(pool);
+    pool.acquireConnection = async () => {
+      const conn = await acquire();
+      if (!conn.spied) {
+        conn.spied = true;
+        const query = conn.query.bind(conn);
+        conn.query = (q: unknown, ...rest: unknown[]) => {
+          if (typeof q === 'string') messages.push(q);
+          return query(q, ...rest);
+        };
+      }
+      return conn;
+    };
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await db?.close();
+  });
+
+  const prepared = async () =>
+    (
+      await sqlFor(orm.em.fork()).run<{ name: string }>(
+        "select name from pg_prepared_statements where name like 'engine_tx_%' order by name",
+      )
+    ).map((r) => r.name);
+
+  it('prepares a read in the burst that first makes it, then only executes it, with the same answers', async () => {
+    await sqlFor(orm.em.fork()).run("insert into prep_t (k, n) values ('a', 1), ('b', 2)");
+    messages.length = 0;
+    const first = await inPostgresTransaction(orm.em, (sql) => sql.read(READ, ['a', 0]));
+    const second = await inPostgresTransaction(orm.em, (sql) =>
+      Promise.all([sql.read(READ, ['b', 2]), sql.read(READ, ['b', 3])]),
+    );
+    expect(first).toEqual([{ k: 'a', n: 1 }]);
+    expect(second).toEqual([[{ k: 'b', n: 2 }], []]);
+    expect(messages[0]).toMatch(
+      /^begin;\nprepare engine_tx_\d+ as select k, n from prep_t where k = \$1 and n >= \$2;\nexecute engine_tx_\d+\('a', 0\)/,
+    );
+    expect(messages.slice(1).join('\n')).not.toMatch(/prepare/);
+    expect(await prepared()).toHaveLength(1);
+  });
+
+  it('answers each value exactly as stored, whatever text it holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((k) => !k.includes('\u0000')),
+        fc.integer({ min: -1000, max: 1000 }),
+        async (k, n) => {
+          await sqlFor(orm.em.fork()).run('delete from prep_t');
+          await sqlFor(orm.em.fork()).run('insert into prep_t (k, n) values (?, ?)', [k, n]);
+          const found = await inPostgresTransaction(orm.em, (sql) => sql.read(READ, [k, n]));
+          expect(found).toEqual([{ k, n }]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('knows what a failed transaction left prepared on its connection, and the next one still reads', async () => {
+    // The PREPARE ran, then a statement after it failed: the statement exists, though the transaction did not.
+    const another = 'select k from prep_t where n = ?';
+    await expect(
+      inPostgresTransaction(orm.em, async (sql) => {
+        await Promise.all([sql.read(another, [1]), sql.run('select 1 / 0')]);
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await prepared()).toHaveLength(2);
+    await expect(inPostgresTransaction(orm.em, (sql) => sql.read(another, [5]))).resolves.toEqual([]);
+    // A failure before the PREPARE: it never ran, and the next transaction prepares the read again.
+    const third = 'select n from prep_t where k = ?';
+    await expect(
+      inPostgresTransaction(orm.em, async (sql) => {
+        await Promise.all([sql.run('select 1 / 0'), sql.read(third, ['x'])]);
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await prepared()).toHaveLength(2);
+    await sqlFor(orm.em.fork()).run("insert into prep_t (k, n) values ('x', 7) on conflict do nothing");
+    await expect(inPostgresTransaction(orm.em, (sql) => sql.read(third, ['x']))).resolves.toEqual([{ n: 7 }]);
+    expect(await prepared()).toHaveLength(3);
   });
 });
