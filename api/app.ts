@@ -17,6 +17,7 @@ import { readGaugesFrom } from '../telemetry/database-gauges';
 import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, shedEarly, staticRoutes, type AnyRoute } from './routing/define-route';
+import { rememberMatches } from './routing/remembered-matches';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
@@ -133,6 +134,7 @@ export function createApp(
   app.use(authenticate(deps.verifier));
   if (accessLane) app.use(notInAccessLane);
   app.use(staticRoutes(routes));
+  rememberMatches(router);
   app.use(router.routes());
   app.use(
     router.allowedMethods({

@@ -109,8 +109,12 @@ export function perUnitCentsDecimal(per1kCents: number): string {
   return frac ? `${whole}.${frac}` : String(whole);
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** Usage days are UTC days: the quota resets at 00:00 UTC. */
 export function utcDay(at = new Date()): { day: string; resetsAt: Date } {
-  const day = at.toISOString().slice(0, 10);
-  return { day, resetsAt: new Date(Date.parse(`${day}T00:00:00.000Z`) + 24 * 60 * 60 * 1000) };
+  // A Date counts no leap seconds: every UTC day is DAY_MS long, so its midnight is arithmetic.
+  const ms = at.getTime();
+  const midnight = ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS);
+  return { day: at.toISOString().slice(0, 10), resetsAt: new Date(midnight + DAY_MS) };
 }

@@ -6,6 +6,7 @@ import { AppError } from '../../domain/errors';
 export const DEFAULT_BODY_LIMIT = 256 * 1024;
 /** The most any route reads: a batch of 1,000 usage events, a Stripe event. */
 export const LARGE_BODY_LIMIT = 2 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 // Fatal: bytes that are not UTF-8 are refused, not silently turned into U+FFFD.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -17,8 +18,13 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function readBody(ctx: Context, limit: number): Promise<void> {
   if (ctx.method === 'GET' || ctx.method === 'HEAD' || ctx.method === 'DELETE') return;
   // A declared length over the limit is refused before a byte is read.
-  if (Number(ctx.get('content-length')) > limit) throw tooLarge(limit);
-  const raw = await readAll(ctx.req, limit);
+  const length = ctx.get('content-length');
+  if (Number(length) > limit) throw tooLarge(limit);
+  // Neither a length nor chunks: HTTP/1.1 says the request has no body, so nothing waits for one.
+  const raw =
+    (length === '' || length === '0') && ctx.get('transfer-encoding') === ''
+      ? EMPTY
+      : await readAll(ctx.req, limit);
   ctx.state.rawBody = raw;
   // Asked once: the route's guard reads the answer instead of parsing the header again.
   const json = raw.length > 0 && typeof ctx.is('application/json', '+json') === 'string';
