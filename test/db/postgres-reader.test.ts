@@ -1,5 +1,6 @@
 import { openTestDatabase } from '../helpers/db';
 import { numberedPlaceholders } from '../../db/postgres-reader';
+import { openDatabase } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 
 describe('numbered placeholders for PostgreSQL', () => {
@@ -141,5 +142,41 @@ describe('bound writes on PostgreSQL', () => {
       [['pgw_tx', 'pgw_tx2']],
     );
     expect(deleted.map((r) => r.code).sort()).toEqual(['pgw_tx', 'pgw_tx2']);
+  });
+
+  it('names the first texts it writes, prepared once a connection, and sends the rest unnamed', async () => {
+    // One connection: what it has prepared is what the pool has.
+    const orm = await openDatabase(db.url, { migrate: false, poolMax: 1 });
+    try {
+      const sql = sqlFor(orm.em.fork());
+      const prepared = async () =>
+        (
+          await sql.run<{ n: number }>(
+            "select count(*)::int as n from pg_prepared_statements where name like 'engine_write_%'",
+          )
+        )[0]?.n;
+      const insert = (codes: string[]) =>
+        sql.write<{ code: string }>(
+          `insert into usage_types (code, description, created_by, created_at)
+             values ${codes.map(() => "(?, ?, 'test', now())").join(', ')} returning code`,
+          codes.flatMap((c) => [c, `${c}'s`]),
+        );
+      for (const i of [1, 2, 3]) await insert([`pgn_same_${i}`]);
+      expect(await prepared()).toBe(1);
+      // Sixty texts (one to sixty rows): the first ones named, the rest sent unnamed, every row stored.
+      const written: string[] = [];
+      for (let rows = 1; rows <= 60; rows++) {
+        const codes = Array.from({ length: rows }, (_, i) => `pgn_${rows}_${i}`);
+        written.push(...(await insert(codes)).map((r) => r.code));
+      }
+      expect(await prepared()).toBe(48);
+      expect(written).toHaveLength((60 * 61) / 2);
+      const back = await sql.run<{ n: number }>(
+        "select count(*)::int as n from usage_types where code like 'pgn\\_%' and description = code || '''s'",
+      );
+      expect(back).toEqual([{ n: 3 + (60 * 61) / 2 }]);
+    } finally {
+      await orm.close();
+    }
   });
 });
