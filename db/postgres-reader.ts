@@ -10,12 +10,33 @@ interface PoolClient {
   releaseConnection(c: PgClient): Promise<unknown>;
 }
 
-/** Named statements per database at most; past that, reads still bind their values, unnamed. */
-const MAX_NAMED = 500;
-const statementsOf = perDatabase(() => new Map<string, { name: string; text: string }>());
-/** Named writes per database at most: each holds a plan on every connection of the pool. */
-const MAX_NAMED_WRITES = 48;
-const writeStatementsOf = perDatabase(() => new Map<string, { name: string; text: string }>());
+/**
+ * Names for the statements a process sends, per database: the first `max` texts each get one, with their
+ * numbered text worked out once; a text past them comes back unnamed (each name holds a plan on every
+ * connection of the pool, so they are counted).
+ */
+export function statementNames(
+  prefix: string,
+  max: number,
+): (em: EntityManager, text: string) => { name?: string; text: string } {
+  const namesOf = perDatabase(() => new Map<string, { name: string; text: string }>());
+  return (em, text) => {
+    const names = namesOf(em);
+    const known = names.get(text);
+    if (known) return known;
+    // A trailing semicolon would end an empty statement after it.
+    const numbered = numberedPlaceholders(text.trim().replace(/;+$/, ''));
+    if (names.size >= max) return { text: numbered };
+    const statement = { name: `${prefix}_${names.size + 1}`, text: numbered };
+    names.set(text, statement);
+    return statement;
+  };
+}
+
+/** Reads named per database at most; past that, reads still bind their values, unnamed. */
+const readStatement = statementNames('engine_read', 500);
+/** Writes named per database at most: a write's text changes with its row count. */
+const writeStatement = statementNames('engine_write', 48);
 
 /** A statement that only reads (a select, or a with whose statement is a select). */
 export function isRead(text: string): boolean {
@@ -53,15 +74,7 @@ export async function postgresRead<T>(
   params: readonly unknown[],
 ): Promise<T[] | null> {
   if (!isRead(text) || !params.every(bindable)) return null;
-  const named = statementsOf(em);
-  // A named statement's numbered text is worked out once, with its name.
-  let statement = named.get(text);
-  if (!statement) {
-    statement = { name: `engine_read_${named.size + 1}`, text: numberedPlaceholders(text) };
-    if (named.size < MAX_NAMED) named.set(text, statement);
-  }
-  const name = named.get(text) === statement ? statement.name : undefined;
-  return bound<T>(em, { name, text: statement.text }, params);
+  return bound<T>(em, readStatement(em, text), params);
 }
 
 /**
@@ -78,14 +91,7 @@ export function postgresWrite<T>(
   params: readonly unknown[],
 ): Promise<T[]> | null {
   if (!params.every(bindable)) return null;
-  const named = writeStatementsOf(em);
-  let statement = named.get(text);
-  if (!statement) {
-    statement = { name: `engine_write_${named.size + 1}`, text: numberedPlaceholders(text) };
-    if (named.size < MAX_NAMED_WRITES) named.set(text, statement);
-  }
-  const name = named.get(text) === statement ? statement.name : undefined;
-  return bound<T>(em, { name, text: statement.text }, params);
+  return bound<T>(em, writeStatement(em, text), params);
 }
 
 async function bound<T>(

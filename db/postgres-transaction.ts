@@ -1,8 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { bucketSql, type Sql } from './raw-sql';
-import { bindable, isRead, numberedPlaceholders } from './postgres-reader';
-import { perDatabase } from './per-database';
+import { bindable, isRead, statementNames } from './postgres-reader';
 
 interface PgResult {
   rows: unknown[];
@@ -26,8 +25,7 @@ interface Queued {
  * as long to plan the credit account's reads as to run them, on every draw-down. Few names, as each holds
  * a plan in every connection of the pool; a read past them is sent as it is.
  */
-const MAX_PREPARED = 32;
-const preparedNames = perDatabase(() => new Map<string, { name: string; text: string }>());
+const preparedStatement = statementNames('engine_tx', 32);
 /** The statements prepared on each connection, as far as this process knows; null when it cannot know. */
 const preparedOn = new WeakMap<PgClient, Set<string> | null>();
 
@@ -51,7 +49,6 @@ export async function inPostgresTransaction<T>(
   const conn = await pool.acquireConnection();
   if (!preparedOn.has(conn)) preparedOn.set(conn, new Set());
   const prepared = preparedOn.get(conn) ?? null;
-  const names = preparedNames(em);
   // Prepared in this transaction: known once it has ended well (a PREPARE outlives a rollback, but one
   // after a failed statement never ran).
   const preparing = new Set<string>();
@@ -92,19 +89,11 @@ export async function inPostgresTransaction<T>(
   // simple protocol still carries it in the burst, and PostgreSQL plans it once, not on every call.
   const read = <R>(text: string, params: unknown[] = []): Promise<R[]> => {
     if (!prepared || !isRead(text) || !params.every(bindable)) return run<R>(text, params);
-    let statement = names.get(text);
-    if (!statement) {
-      if (names.size >= MAX_PREPARED) return run<R>(text, params);
-      statement = {
-        name: `engine_tx_${names.size + 1}`,
-        text: numberedPlaceholders(text.trim().replace(/;+$/, '')),
-      };
-      names.set(text, statement);
-    }
-    const { name } = statement;
+    const { name, text: numbered } = preparedStatement(em, text);
+    if (!name) return run<R>(text, params);
     if (!prepared.has(name) && !preparing.has(name)) {
       preparing.add(name);
-      void enqueue(`prepare ${name} as ${statement.text}`).catch(() => {});
+      void enqueue(`prepare ${name} as ${numbered}`).catch(() => {});
     }
     const args = params.length ? `(${params.map(() => '?').join(', ')})` : '';
     return enqueue<R>(platform.formatQuery(`execute ${name}${args}`, params));
