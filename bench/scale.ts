@@ -1064,7 +1064,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
     `   The machine over the same time: ${fmt(spent('busy') / end, 2)} cores busy (anything running, this run's or not), ` +
       `${fmt(spent('idle') / end, 2)} idle and ${fmt(spent('iowait') / end, 2)} idle waiting on the disk.`,
   );
-  const restarts = ['api-1', 'api-2', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
+  const restarts = ['api-1', 'api-2', 'api-access', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
     .map((n) => [n, cluster.process(n).restarts] as const)
     .filter(([, n]) => n > 0);
   if (restarts.length)
@@ -1076,6 +1076,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
 const CLUSTER_PARTS = [
   'api-1',
   'api-2',
+  'api-access',
   'worker-1',
   'worker-2',
   'temporal',

@@ -9,8 +9,9 @@ jest.setTimeout(900_000);
 
 /**
  * The short chaos run (`npm run chaos` is the long one): one customer of each persona through a month on
- * the production topology while an API is killed mid-ingestion and mid-webhook-burst, a worker mid-rollup
- * and mid-dunning, Temporal and PostgreSQL restart, and Stripe fails, throttles and slows down.
+ * the production topology while an API is killed mid-ingestion and mid-webhook-burst, the access lane
+ * mid-checks, a worker mid-rollup and mid-dunning, Temporal and PostgreSQL restart, and Stripe fails,
+ * throttles and slows down.
  */
 describe('a month of chaos on the production topology', () => {
   let dir: string;
@@ -50,6 +51,7 @@ describe('a month of chaos on the production topology', () => {
     expect(report.faults.map((f) => f.fault)).toEqual(
       expect.arrayContaining([
         'SIGKILL api-1 mid-ingestion',
+        'SIGKILL api-access mid-checks',
         'SIGKILL api-2 mid-webhook-burst',
         'Temporal server killed and restarted',
         'PostgreSQL crashed and restarted',
@@ -59,6 +61,10 @@ describe('a month of chaos on the production topology', () => {
       report.faults.filter((f) => /^SIGKILL worker-\d mid-(rollup|dunning)$/.test(f.fault)),
     ).toHaveLength(2);
     expect(report.usage.acknowledged).toBeGreaterThan(0);
+    // The gateway asked while it reported, through the lane's death.
+    expect(report.invariants.find((i) => i.name.startsWith("the gateway's checks"))?.checked).toMatch(
+      /^[1-9]\d* checks$/,
+    );
     // The capped customer's usage past its plan's included credits was refused, not stored.
     expect(report.usage.rejected.spend_cap_reached).toBeGreaterThan(0);
     expect(report.renewals).toBe(11);

@@ -279,6 +279,61 @@ describe('the production topology on one machine', () => {
     expect(cluster.process('temporal').restarts).toBe(1);
   });
 
+  it("answers the gateway's checks from the access lane, and from the APIs while the lane is down", async () => {
+    const gateway = await cluster.token({ email: 'gateway@example.com', role: 'billing-gateway' });
+    const check = () =>
+      call('POST', '/subscriptions/check-access/api?customer_email=topology%40example.com', gateway);
+    /** check-access's requests a process has answered, by its request metrics. */
+    const checksServed = async (metricsUrl: string) => {
+      const text = await fetch(metricsUrl, {
+        headers: { authorization: `Bearer ${cluster.metricsToken}` },
+      }).then((r) => r.text());
+      let n = 0;
+      for (const m of text.matchAll(
+        /^billing_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/subscriptions\/check-access\/:service"[^}]*\} (\d+)$/gm,
+      ))
+        n += Number(m[1]);
+      return n;
+    };
+    const served = async () => ({
+      lane: await checksServed(cluster.urls.accessLaneMetrics),
+      apis: (await Promise.all(cluster.urls.apiMetrics.map(checksServed))).reduce((a, b) => a + b, 0),
+    });
+    const lane = await fetch(`${cluster.urls.accessLane}/readyz`).then((r) => r.json());
+    expect(lane).toMatchObject({ status: 'ready', checks: { database: 'ok', temporal: 'not_needed' } });
+
+    const before = await served();
+    const answers = await Promise.all(Array.from({ length: 10 }, check));
+    expect(answers.map((a) => [a.status, a.body?.allowed])).toEqual(Array(10).fill([200, true]));
+    // The balancer sent every check to the lane, and a report, which the lane refuses, to the APIs.
+    expect(await served()).toEqual({ lane: before.lane + 10, apis: before.apis });
+    const report = await call('POST', '/billing/report_usage', gateway, {
+      id: 'topology-lane-1',
+      type: 'inference',
+      quantity: 1,
+      customer_email: 'topology@example.com',
+    });
+    expect(report.status).toBe(200);
+
+    // The lane killed: the APIs answer its paths, and the gateway sees no gap.
+    const laneProcess = cluster.process('api-access');
+    cluster.kill('api-access');
+    const during = await Promise.all(Array.from({ length: 10 }, check));
+    expect(during.map((a) => [a.status, a.body?.allowed])).toEqual(Array(10).fill([200, true]));
+    await waitUntil(
+      () =>
+        fetch(`${cluster.urls.accessLane}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      'the access lane to be back',
+      60_000,
+      200,
+    );
+    expect(laneProcess.restarts).toBe(1);
+  });
+
   it('lets an operator sign in through Keycloak at the balancer and open the console', async () => {
     const operator = await cluster.person({ email: 'operator@example.com', role: 'admin' });
     const chromium = await launchChromium();
@@ -308,6 +363,7 @@ describe('the production topology on one machine', () => {
     const ports = [
       cluster.urls.api,
       ...cluster.urls.apis,
+      cluster.urls.accessLane,
       cluster.urls.stripe,
       cluster.urls.temporalUi,
       cluster.urls.keycloak,

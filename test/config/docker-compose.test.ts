@@ -121,6 +121,8 @@ describe('docker-compose.yml', () => {
     }
     for (const name of ['api-2', 'worker-1', 'worker-2', 'migrate', 'temporal-namespace'])
       expect(compose.services[name]?.environment).toEqual(env);
+    // The access lane is the same API told to serve the gateway's checks alone.
+    expect(compose.services['api-access']?.environment).toEqual({ ...env, API_SERVES: 'access' });
     expect(readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8')).toMatch(/^FROM node:20/m);
   });
 
@@ -150,7 +152,15 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the engine compiled, as the unprivileged user, with metrics reachable only on the compose network', () => {
-    for (const name of ['api-1', 'api-2', 'worker-1', 'worker-2', 'migrate', 'temporal-namespace']) {
+    for (const name of [
+      'api-1',
+      'api-2',
+      'api-access',
+      'worker-1',
+      'worker-2',
+      'migrate',
+      'temporal-namespace',
+    ]) {
       const service = compose.services[name];
       expect(service?.user).toBe('node');
       expect(service?.command?.[0]).toBe('node');
@@ -185,7 +195,7 @@ describe('docker-compose.yml', () => {
     it('is filled in from the example .env, which names every variable compose requires', () => {
       expect(requiredVariables(composeText()).filter((name) => !dotEnv[name])).toEqual([]);
       expect(engineServices.sort()).toEqual(
-        ['api-1', 'api-2', 'migrate', 'temporal-namespace', 'worker-1', 'worker-2'].sort(),
+        ['api-1', 'api-2', 'api-access', 'migrate', 'temporal-namespace', 'worker-1', 'worker-2'].sort(),
       );
     });
 

@@ -37,9 +37,15 @@ export class Faults {
     );
   }
 
-  /** SIGKILL an API; recovered when it answers /readyz again (the balancer served the rest meanwhile). */
-  async killApi(name: 'api-1' | 'api-2', why: string): Promise<void> {
-    const url = this.cluster.urls.apis[name === 'api-1' ? 0 : 1]!;
+  /**
+   * SIGKILL an API or the access lane; recovered when it answers /readyz again (the balancer served the
+   * rest meanwhile).
+   */
+  async killApi(name: 'api-1' | 'api-2' | 'api-access', why: string): Promise<void> {
+    const url =
+      name === 'api-access'
+        ? this.cluster.urls.accessLane
+        : this.cluster.urls.apis[name === 'api-1' ? 0 : 1]!;
     const t0 = Date.now();
     this.cluster.kill(name);
     await sleep(300);
@@ -125,7 +131,8 @@ export class Faults {
   }
 
   private async readyBehindBalancer(what: string): Promise<void> {
-    for (const url of this.cluster.urls.apis) await ready(url, `${what} back for ${url}`);
+    for (const url of [...this.cluster.urls.apis, this.cluster.urls.accessLane])
+      await ready(url, `${what} back for ${url}`);
   }
 }
 

@@ -23,7 +23,7 @@ import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './custom
 import { Faults, type FaultRecord } from './faults';
 import { checkAll, creditsBalanced, keycloakInStep, webhooksApplied, type Invariant } from './invariants';
 import { Random } from './random';
-import { newLedger, report, usageBatches } from './usage';
+import { askAccess, newLedger, report, usageBatches } from './usage';
 
 export interface ChaosOptions {
   dir: string;
@@ -149,8 +149,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // starts once both know, so nothing past a cap of nothing may be stored.
     if (customers.some((c) => c.persona === 'capped')) await sleep(2500);
 
-    // Usage from four reporters at once; an API killed mid-ingestion, PostgreSQL crashed, a worker
-    // killed while it rolls up.
+    // Usage from four reporters at once, and the gateway's checks before its calls beside them; an API
+    // killed mid-ingestion, the access lane mid-checks, PostgreSQL crashed, a worker killed while it
+    // rolls up.
     const usage = newLedger();
     const using = customers.filter((c) => c.surprises.length === 0 && !c.secondTrial);
     const batches = usageBatches(
@@ -161,7 +162,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     log(`reporting ${batches.flat().length} usage events in ${batches.length} requests`);
     const pending: Promise<unknown>[] = [];
     let killedApi = false;
+    let killedLane = false;
     let crashedDb = false;
+    let reported = false;
+    // Its own random source: the checks' timing must not change the run's other choices.
+    const checking = askAccess(
+      api,
+      gateway,
+      using.map((c) => c.email),
+      new Random(opts.seed + 1),
+      () => reported,
+    );
     await report(api, gateway, batches, usage, {
       reporters: opts.reporters ?? 4,
       onProgress: (answered, total) => {
@@ -169,12 +180,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           killedApi = true;
           pending.push(strike(() => faults.killApi('api-1', 'mid-ingestion')));
         }
+        if (!killedLane && answered >= total * 0.45) {
+          killedLane = true;
+          pending.push(strike(() => faults.killApi('api-access', 'mid-checks')));
+        }
         if (!crashedDb && answered >= total * 0.6) {
           crashedDb = true;
           pending.push(strike(() => faults.restartPostgres()));
         }
       },
-    });
+    }).finally(() => (reported = true));
+    const checks = await checking;
     await strike(() => faults.killWorkerRunning('usage-rollup', 'mid-rollup'));
     await Promise.all(pending);
     const sql = () => sqlFor(orm.em.fork());
@@ -322,6 +338,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       2000,
     ).catch(() => undefined);
     const invariants = await checkAll(inputs);
+    // Through the lane, the APIs while it was down, and PostgreSQL's crash: the gateway always got a yes or no.
+    invariants.push({
+      name: "the gateway's checks were each answered with a decision",
+      checked: `${checks.asked} checks`,
+      breaches: checks.undecided,
+    });
     // What each customer is told about their credits, beside what the ledger holds.
     const balances = new Map<string, number | null>();
     for (const c of customers) {
@@ -346,6 +368,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (const name of [
       'api-1',
       'api-2',
+      'api-access',
       'worker-1',
       'worker-2',
       'temporal',

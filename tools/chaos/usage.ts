@@ -98,3 +98,38 @@ export async function report(
   };
   await Promise.all(Array.from({ length: opts.reporters }, sender));
 }
+
+/** The gateway's checks before model calls, as the chaos run sent them and the engine answered. */
+export interface AccessChecks {
+  asked: number;
+  /** A check whose last answer was not a decision (200 with `allowed`): the gateway could not decide. */
+  undecided: string[];
+}
+
+/**
+ * What a gateway asks before each model call, while it reports: check-access for one of `emails` at a
+ * time, through the balancer (which sends it to the access lane), until `done()`. A check that goes
+ * unanswered is asked again, as a gateway would.
+ */
+export async function askAccess(
+  api: Client,
+  gatewayToken: string,
+  emails: string[],
+  random: Random,
+  done: () => boolean,
+): Promise<AccessChecks> {
+  const checks: AccessChecks = { asked: 0, undecided: [] };
+  while (!done() && emails.length > 0) {
+    const email = emails[random.int(0, emails.length - 1)]!;
+    const answer = await api.retrying<{ allowed?: unknown } | null>(
+      'POST',
+      `/api/v1/subscriptions/check-access/api?customer_email=${encodeURIComponent(email)}`,
+      { token: gatewayToken },
+    );
+    checks.asked++;
+    if (answer.status !== 200 || typeof answer.body?.allowed !== 'boolean')
+      checks.undecided.push(`${email}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return checks;
+}

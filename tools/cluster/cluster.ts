@@ -1,7 +1,7 @@
 /**
  * The production topology (./topology.ts) on one machine, without containers: PostgreSQL with its own
  * databases, a Temporal server on it with its schema tool and UI, Keycloak on it with the engine's realm
- * (./keycloak-realm.ts), two API processes behind nginx, two workers, and the Stripe emulator in place of
+ * (./keycloak-realm.ts), two API processes and an access lane behind nginx, two workers, and the Stripe emulator in place of
  * Stripe. The engine runs in production mode, taking Keycloak's tokens only. Every long-running process
  * is supervised (one that dies is started again), so a test or the chaos run can kill any of them and
  * watch the rest hold.
@@ -122,6 +122,8 @@ export interface ClusterUrls {
   api: string;
   /** Each API process directly. */
   apis: string[];
+  /** The access lane directly (API_SERVES=access): the balancer sends it the gateway's checks. */
+  accessLane: string;
   /** Temporal's frontend (host:port): mTLS, with `Cluster.temporalConnection` or a certificate alike. */
   temporal: string;
   /** The frontend's HTTP API (host:port), behind the same mTLS. */
@@ -138,6 +140,7 @@ export interface ClusterUrls {
   keycloak: string;
   /** Each API's and each worker's Prometheus metrics (scraped with `metricsToken`), in name order. */
   apiMetrics: string[];
+  accessLaneMetrics: string;
   workerMetrics: string[];
   /** The Temporal server's own Prometheus metrics. */
   temporalMetrics: string;
@@ -170,7 +173,10 @@ export interface Cluster {
   person: ClusterRealm['person'];
   /** The attributes Keycloak holds for a person the cluster signed in; null when there is none. */
   keycloakAttributes(email: string): Promise<Record<string, string[]> | null>;
-  /** A supervised process by service name (api-1, worker-2, temporal, temporal-ui, keycloak, stripe, balancer). */
+  /**
+   * A supervised process by service name (api-1, api-access, worker-2, temporal, temporal-ui, keycloak,
+   * stripe, balancer).
+   */
   process(name: string): SupervisedChild;
   /** Sends a signal to a service's current process; the supervisor starts it again once it has exited. */
   kill(name: string, signal?: NodeJS.Signals): number;
@@ -185,8 +191,10 @@ const FIXED_PORTS = {
   balancer: 4000,
   api1: 4001,
   api2: 4002,
+  apiAccess: 4003,
   apiMetrics1: 9101,
   apiMetrics2: 9102,
+  apiAccessMetrics: 9103,
   workerMetrics1: 9465,
   workerMetrics2: 9466,
   temporal: 17233,
@@ -644,6 +652,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         METRICS_PORT: String(metrics),
         TRUST_PROXY: '1',
       });
+    supervise('api-access', ...engineCommand(service('api-access')), {
+      ...engine,
+      API_SERVES: 'access',
+      PORT: String(ports.apiAccess),
+      METRICS_PORT: String(ports.apiAccessMetrics),
+      TRUST_PROXY: '1',
+    });
     const workers = [
       ['worker-1', ports.workerMetrics1],
       ['worker-2', ports.workerMetrics2],
@@ -665,19 +680,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const nginxConf = writeNginxConfig(nginxDir, {
       API_1_ADDRESS: `127.0.0.1:${ports.api1}`,
       API_2_ADDRESS: `127.0.0.1:${ports.api2}`,
+      API_ACCESS_ADDRESS: `127.0.0.1:${ports.apiAccess}`,
       BALANCER_LISTEN: `127.0.0.1:${ports.balancer}`,
       PUBLIC_BASE_URL: balancer,
     });
     supervise('balancer', nginx, ['-p', nginxDir, '-c', nginxConf], base);
 
     const apiUrls = apis.map(([, port]) => `http://127.0.0.1:${port}`);
-    for (const url of [...apiUrls, balancer])
+    const accessLane = `http://127.0.0.1:${ports.apiAccess}`;
+    for (const url of [...apiUrls, accessLane, balancer])
       await waitFor(`${url}/readyz`, () => fetch(`${url}/readyz`).then((r) => r.ok), 180_000);
     log(`cluster ready: ${balancer}`);
     return {
       urls: {
         api: balancer,
         apis: apiUrls,
+        accessLane,
         temporal: temporalAddress,
         temporalHttp: `127.0.0.1:${ports.temporalHttp}`,
         temporalInternal: [ports.temporalHistory, ports.temporalMatching].map((port) => `127.0.0.1:${port}`),
@@ -687,6 +705,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         postgres: pg.url,
         keycloak: keycloakUrl,
         apiMetrics: apis.map(([, , port]) => `http://127.0.0.1:${port}/metrics`),
+        accessLaneMetrics: `http://127.0.0.1:${ports.apiAccessMetrics}/metrics`,
         workerMetrics: workers.map(([, port]) => `http://127.0.0.1:${port}/metrics`),
         temporalMetrics: `http://127.0.0.1:${ports.temporalMetrics}/metrics`,
       },

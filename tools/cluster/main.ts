@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   console.log(`
   The production topology is running (ready in ${Math.round((Date.now() - started) / 1000)} s).
     Web app and API    ${urls.api}/   (through nginx; each API: ${urls.apis.join(', ')})
+    Access lane        ${urls.accessLane}  (the gateway's checks, which nginx sends there)
     Temporal           ${urls.temporal} (on PostgreSQL, mTLS only); UI ${urls.temporalUi}
                        CLI: temporal … --address ${urls.temporal} --tls-server-name temporal \\
                          --tls-ca-path ${admin}/ca.pem --tls-cert-path ${admin}/temporal-client.pem \\

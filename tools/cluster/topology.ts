@@ -53,6 +53,8 @@ export const ENGINE_ENV = [
   'KEYCLOAK_CLIENT_SECRET',
 ];
 const API_ENV = [...ENGINE_ENV, 'PORT', 'METRICS_PORT', 'TRUST_PROXY'];
+/** The access lane is an API told to serve only the gateway's checks. */
+const ACCESS_LANE_ENV = [...API_ENV, 'API_SERVES'];
 // The tuning (WORKER_MAX_CACHED_WORKFLOWS…): compose sets it from the operator's .env, the cluster from
 // the environment it is started in; unset, the SDK's defaults.
 const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_TUNING_NAMES];
@@ -160,6 +162,15 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
     env: API_ENV,
     dependsOn: ['migrate', 'temporal-namespace'],
   })),
+  {
+    name: 'api-access',
+    role: "the engine's access lane: the gateway's checks, apart from the reports (API_SERVES=access)",
+    image: 'engine',
+    command: ['node', 'dist/api/main.js'],
+    env: ACCESS_LANE_ENV,
+    // It reads the database alone: it starts, and answers, while Temporal is away.
+    dependsOn: ['migrate'],
+  },
   ...(['worker-1', 'worker-2'] as const).map((name): ServiceSpec => ({
     name,
     role: "the engine's worker",
@@ -170,11 +181,11 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
   })),
   {
     name: 'balancer',
-    role: 'nginx: one address for both APIs, passing a request a dead one could not take to the other',
+    role: 'nginx: one address for both APIs and the access lane, passing a request a dead one could not take to another',
     image: 'nginx',
     // PUBLIC_BASE_URL: the host nginx sends the APIs, whatever Host the client sent.
-    env: ['API_1_ADDRESS', 'API_2_ADDRESS', 'BALANCER_LISTEN', 'PUBLIC_BASE_URL'],
-    dependsOn: ['api-1', 'api-2'],
+    env: ['API_1_ADDRESS', 'API_2_ADDRESS', 'API_ACCESS_ADDRESS', 'BALANCER_LISTEN', 'PUBLIC_BASE_URL'],
+    dependsOn: ['api-1', 'api-2', 'api-access'],
   },
 ];
 
