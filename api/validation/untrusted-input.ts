@@ -49,24 +49,43 @@ export function guardInput(value: unknown, field: string): unknown {
 
 function visit(value: unknown, field: string, depth: number): unknown {
   if (typeof value === 'string') {
+    if (isPlain(value, INPUT_LIMITS.maxStringLength)) return value;
     const problem = textProblem(value, { kind: 'free', maxLength: INPUT_LIMITS.maxStringLength });
     if (problem) throw new InputRejected(field, problem);
     return canonicalText(value);
   }
   if (value === null || typeof value !== 'object') return value;
   if (depth >= INPUT_LIMITS.maxDepth) throw new InputRejected(field, 'too_deep');
-  if (Array.isArray(value)) return value.map((v, i) => visit(v, `${field}.${i}`, depth + 1));
+  if (Array.isArray(value))
+    return value.map((v, i) => (settled(v) ? v : visit(v, `${field}.${i}`, depth + 1)));
   const entries: [string, unknown][] = [];
   for (const [key, v] of Object.entries(value)) {
-    const at = `${field}.${key}`;
-    const problem = textProblem(key, { kind: 'identifier', maxLength: INPUT_LIMITS.maxKeyLength });
-    if (problem) throw new InputRejected(`${field}.${printable(key)}`, problem);
-    if (key === '__proto__') throw new InputRejected(at, 'forbidden_key');
-    entries.push([canonicalText(key), visit(v, at, depth + 1)]);
+    const plainKey = isPlain(key, INPUT_LIMITS.maxKeyLength);
+    if (!plainKey) {
+      const problem = textProblem(key, { kind: 'identifier', maxLength: INPUT_LIMITS.maxKeyLength });
+      if (problem) throw new InputRejected(`${field}.${printable(key)}`, problem);
+    }
+    if (key === '__proto__') throw new InputRejected(`${field}.${key}`, 'forbidden_key');
+    // The field's path is spelt out only when the value needs a look of its own.
+    entries.push([
+      plainKey ? key : canonicalText(key),
+      settled(v) ? v : visit(v, `${field}.${key}`, depth + 1),
+    ]);
   }
   // fromEntries defines own properties, so no key can reach a prototype.
   return Object.fromEntries(entries);
 }
+
+/**
+ * Printable ASCII: no lone surrogate, no control character of either kind, and already in NFC, so there is
+ * nothing to refuse or change. Most of what a gateway sends (ids, types, emails) is; the rest is checked
+ * in full.
+ */
+const PLAIN = /^[\x20-\x7e]*$/;
+const isPlain = (text: string, maxLength: number) => text.length <= maxLength && PLAIN.test(text);
+/** A value nothing is left to check in: a number, a boolean, or a plain string. */
+const settled = (v: unknown) =>
+  typeof v === 'string' ? isPlain(v, INPUT_LIMITS.maxStringLength) : typeof v !== 'object';
 
 /** A key as it can be named back to the caller (the raw key may be what is wrong with it). */
 function printable(key: string): string {
