@@ -47,6 +47,19 @@ describe('the production topology on one machine', () => {
       body: (await res.json().catch(() => null)) as Record<string, unknown> | null,
     };
   };
+  /** Until the process at `url` answers /readyz with 200 (a refused connection counts as not yet). */
+  const readyAgain = (url: string, what: string, timeoutMs: number, everyMs: number) =>
+    waitUntil(
+      () =>
+        fetch(`${url}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      what,
+      timeoutMs,
+      everyMs,
+    );
   const psql = (database: string, sql: string) =>
     execFileSync('psql', [cluster.urls.postgres.replace(/\/postgres$/, `/${database}`), '-Atc', sql], {
       encoding: 'utf8',
@@ -217,32 +230,12 @@ describe('the production topology on one machine', () => {
     cluster.kill('api-1');
     const during = await Promise.all(Array.from({ length: 20 }, () => getSub()));
     expect(during.map((r) => r.status)).toEqual(Array(20).fill(200));
-    await waitUntil(
-      () =>
-        fetch(`${cluster.urls.apis[0]}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        ),
-      (s) => s === 200,
-      'api-1 to be back',
-      60_000,
-      200,
-    );
+    await readyAgain(cluster.urls.apis[0]!, 'api-1 to be back', 60_000, 200);
     expect(api1.restarts).toBe(1);
 
     // Temporal killed and started again on its PostgreSQL: the workflow takes a signal as before.
     cluster.kill('temporal');
-    await waitUntil(
-      () =>
-        fetch(`${cluster.urls.api}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        ),
-      (s) => s === 200,
-      'Temporal to be back',
-      120_000,
-      500,
-    );
+    await readyAgain(cluster.urls.api, 'Temporal to be back', 120_000, 500);
     const cancel = await waitUntil(
       () => call('POST', '/billing/subscription/cancel', token, {}),
       (r) => r.status !== 503 && r.status !== 504,
@@ -320,17 +313,7 @@ describe('the production topology on one machine', () => {
     cluster.kill('api-access');
     const during = await Promise.all(Array.from({ length: 10 }, check));
     expect(during.map((a) => [a.status, a.body?.allowed])).toEqual(Array(10).fill([200, true]));
-    await waitUntil(
-      () =>
-        fetch(`${cluster.urls.accessLane}/readyz`).then(
-          (r) => r.status,
-          () => 0,
-        ),
-      (s) => s === 200,
-      'the access lane to be back',
-      60_000,
-      200,
-    );
+    await readyAgain(cluster.urls.accessLane, 'the access lane to be back', 60_000, 200);
     expect(laneProcess.restarts).toBe(1);
   });
 
