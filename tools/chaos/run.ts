@@ -173,6 +173,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       new Random(opts.seed + 1),
       () => reported,
     );
+    // Awaited below; marked handled so a failed report leaves no rejection unhandled meanwhile.
+    checking.catch(() => undefined);
     await report(api, gateway, batches, usage, {
       reporters: opts.reporters ?? 4,
       onProgress: (answered, total) => {
