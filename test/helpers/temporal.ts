@@ -40,8 +40,21 @@ type CreateEnvironment = (opts: {
   connectionOptions: { connectTimeout: number };
 }) => Promise<TestWorkflowEnvironment>;
 
-/** A real Temporal dev server (the CLI built from the Go module proxy) on free loopback ports. */
+/**
+ * A real Temporal dev server (the CLI built from the Go module proxy) on free loopback ports. The SDK's
+ * core gives the server a fixed 5 s to open its port; on a loaded two-core machine (a cluster's test
+ * starting beside this one) the CLI can take longer, so a server that missed it is started once more.
+ */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  try {
+    return await startDevServerOnce();
+  } catch (err) {
+    if (!/did not start within/.test(String((err as Error)?.message))) throw err;
+    return startDevServerOnce();
+  }
+}
+
+async function startDevServerOnce(): Promise<TestWorkflowEnvironment> {
   const create = (TestWorkflowEnvironment as unknown as { create: CreateEnvironment }).create.bind(
     TestWorkflowEnvironment,
   );
