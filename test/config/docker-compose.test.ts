@@ -152,15 +152,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the engine compiled, as the unprivileged user, with metrics reachable only on the compose network', () => {
-    for (const name of [
-      'api-1',
-      'api-2',
-      'api-access',
-      'worker-1',
-      'worker-2',
-      'migrate',
-      'temporal-namespace',
-    ]) {
+    for (const name of TOPOLOGY.filter((s) => s.image === 'engine').map((s) => s.name)) {
       const service = compose.services[name];
       expect(service?.user).toBe('node');
       expect(service?.command?.[0]).toBe('node');

@@ -17,6 +17,7 @@ import { openDatabase } from '../../db/orm';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { advanceCustomerClock } from '../stripe-advance';
 import { startCluster } from '../cluster/cluster';
+import { TOPOLOGY } from '../cluster/topology';
 import { startLagoFake } from '../lago-fake';
 import { Client, sleep, until } from './client';
 import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
@@ -367,19 +368,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const personas: Record<string, number> = {};
     for (const c of customers) personas[c.persona] = (personas[c.persona] ?? 0) + 1;
     const restarts: Record<string, number> = {};
-    for (const name of [
-      'api-1',
-      'api-2',
-      'api-access',
-      'worker-1',
-      'worker-2',
-      'temporal',
-      'temporal-ui',
-      'keycloak',
-      'stripe',
-      'balancer',
-    ])
-      restarts[name] = cluster.process(name).restarts;
+    // Every long-running service of the topology (PostgreSQL the cluster restarts itself), and the emulator.
+    const supervised = TOPOLOGY.filter((s) => !s.job && s.image !== 'postgres').map((s) => s.name);
+    for (const name of [...supervised, 'stripe']) restarts[name] = cluster.process(name).restarts;
     return {
       seed: opts.seed,
       customers: customers.length,
