@@ -22,7 +22,7 @@ import { addGrant } from '../db/credit-ledger';
 import { openDatabase } from '../db/orm';
 import { sqlFor } from '../db/raw-sql';
 import { startTestIdp } from '../test/helpers/auth';
-import { seedSubscriber } from '../test/usage/seed-subscriber';
+import { seedSubscriber, seedSubscribers } from '../test/usage/seed-subscriber';
 import { startApiProcess } from './api-process';
 import { seedPaidInvoices } from './seed-invoices';
 import type { Target } from './load';
@@ -53,6 +53,8 @@ export interface Ready {
   creditCheckToken: string;
   /** Customers on a plan with a daily cap (professional: 10,000 calls), untouched by the other phases. */
   capCustomers: string[];
+  /** Many more customers (enterprise, nothing else), for a gateway whose customers each report seldom. */
+  manyCustomers: string[];
 }
 
 /** The API process's CPU time, its event loop, and the ledger's group commits so far. */
@@ -154,7 +156,12 @@ async function startCeiling(): Promise<{ port: number; probe(): Promise<Probe>; 
 /** Starts the engine on a fresh database of `dialect`; `profile` names a folder for its CPU profile. */
 export async function startEngine(
   dialect: Dialect,
-  opts: { profile?: string | null; accessLane?: { nice: number } | null } = {},
+  opts: {
+    profile?: string | null;
+    accessLane?: { nice: number } | null;
+    /** How many of `Ready.manyCustomers` to seed (none unless asked: seeding them takes a while). */
+    manyCustomers?: number;
+  } = {},
 ): Promise<Engine> {
   let stopPg: (() => void) | null = null;
   let dir: string | null = null;
@@ -267,6 +274,11 @@ export async function startEngine(
       });
       capCustomers.push(sub);
     }
+    const manyCustomers = await seedSubscribers(orm, opts.manyCustomers ?? 0, {
+      emailOf: (i) => `many-${i}@bench.local`,
+      plan: 'enterprise',
+      periodStart,
+    });
     const api = await startApiProcess({
       databaseUrl: url,
       oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
@@ -299,6 +311,7 @@ export async function startEngine(
       customerTokens,
       creditCustomers: creditCustomers.slice(0, CUSTOMERS),
       capCustomers,
+      manyCustomers,
       creditCheckToken: await idp.token({
         sub: creditCustomers[CUSTOMERS] as string,
         email: 'credit-check@bench.local',

@@ -13,12 +13,15 @@
  * events are counted against the accepted ones.
  *
  *   npx tsx bench/usage.ts [--seconds 8] [--runs 3] [--concurrency 16] [--dialect sqlite,postgresql]
- *                          [--phases ceiling,one,credits,subjects,ten,batch,fixed,check,mixed,overload]   (which to run;
- *                          all by default; `credits` repeats one, ten and check for customers on the credit
- *                          ledger; `overload` sends reports at 1.5 times the one-event rate, past the
- *                          in-flight ceiling, with check-access at 1,000/s beside them and alone, asked
- *                          first of the flooded API, then of an access lane: a second API process with
- *                          API_SERVES=access; the checks are sent and timed by a process of their own)
+ *                          [--phases ceiling,one,credits,many,subjects,ten,batch,fixed,check,mixed,overload]
+ *                          (which to run; all by default; `credits` repeats one, ten and check for customers
+ *                          on the credit ledger; `many` repeats one over --many customers (10,000), each then
+ *                          reporting every few seconds, as a gateway with many customers sends; `overload`
+ *                          sends reports at 1.5 times the one-event rate, past the in-flight ceiling, with
+ *                          check-access at 1,000/s beside them and alone, asked first of the flooded API,
+ *                          then of an access lane: a second API process with API_SERVES=access; the checks
+ *                          are sent and timed by a process of their own)
+ *                          [--many 10000]   (how many customers the `many` phase reports for)
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  *                          [--access-nice -10]   (the niceness of the access lane and of the checks' process)
  */
@@ -166,6 +169,7 @@ async function runPhases(
     keep({ label, unit, unitsPerRequest, result, used: since(before, await engine.probe(server)) });
   };
   const c = { concurrency, seconds };
+  const many = ready.manyCustomers.length.toLocaleString('en-US');
   const on = (name: string) => opts.phases.includes(name);
   console.log(
     `\n${engine.dialect}: ${opts.runs} runs, ${seconds} s per phase, ${concurrency} in flight, keep-alive`,
@@ -187,6 +191,10 @@ async function runPhases(
     if (on('credits'))
       await phase('  … credits and a cap, 1 event/request', 'events', 1, () =>
         closedLoop(reports(ready.usagePort, 1, ready.creditCustomers), c),
+      );
+    if (on('many'))
+      await phase(`  … one of ${many} customers in turn, 1 event/request`, 'events', 1, () =>
+        closedLoop(reports(ready.usagePort, 1, ready.manyCustomers), c),
       );
     if (on('subjects'))
       await phase('  … naming a budgeted subject, 1 event/request', 'events', 1, () =>
@@ -341,9 +349,10 @@ async function main(): Promise<void> {
       // The access lane and the gateway's timed checks go first for the CPU, standing in for the cores of
       // their own they have in production (on two cores, the flood's load and API would otherwise take them).
       'access-nice': { type: 'string', default: '-10' },
+      many: { type: 'string', default: '10000' },
       phases: {
         type: 'string',
-        default: 'ceiling,one,credits,subjects,ten,batch,fixed,check,mixed,overload',
+        default: 'ceiling,one,credits,many,subjects,ten,batch,fixed,check,mixed,overload',
       },
     },
   });
@@ -361,6 +370,7 @@ async function main(): Promise<void> {
     const engine = await startEngine(d as Dialect, {
       profile: values.profile ?? null,
       accessLane: opts.phases.includes('overload') ? { nice: Number(values['access-nice']) } : null,
+      manyCustomers: opts.phases.includes('many') ? Number(values.many) : 0,
     });
     try {
       await runPhases(engine, opts);

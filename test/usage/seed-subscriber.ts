@@ -1,25 +1,57 @@
-import type { MikroORM } from '@mikro-orm/core';
+import type { EntityManager, MikroORM } from '@mikro-orm/core';
 import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { pricesFor } from '../../db/plan-prices';
 import { arrCents } from '../../domain/plan-change';
 
+interface SubscriberOptions {
+  email: string;
+  plan: string;
+  periodStart: Date;
+  stripeCustomerId?: string;
+  status?: 'active' | 'trialing';
+  interval?: 'month' | 'year';
+  /** The currency it is billed in (the customer's then too); the plan's own by default. */
+  currency?: string;
+}
+
 /** A customer with a live subscription to a catalog plan, its period opened `periodStart`. */
 export async function seedSubscriber(
   orm: MikroORM,
-  opts: {
-    email: string;
-    plan: string;
-    periodStart: Date;
-    stripeCustomerId?: string;
-    status?: 'active' | 'trialing';
-    interval?: 'month' | 'year';
-    /** The currency it is billed in (the customer's then too); the plan's own by default. */
-    currency?: string;
-  },
+  opts: SubscriberOptions,
 ): Promise<{ customer: Customer; subscription: Subscription; sub: string }> {
   const em = orm.em.fork();
   const plan = await em.findOneOrFail(Plan, { code: opts.plan, isCurrent: true });
+  const made = createSubscriber(em, plan, opts);
+  await em.flush();
+  return made;
+}
+
+/**
+ * Many subscribers to one plan, a thousand to a flush (a benchmark's thousands of customers); answers
+ * their user ids.
+ */
+export async function seedSubscribers(
+  orm: MikroORM,
+  count: number,
+  opts: Omit<SubscriberOptions, 'email'> & { emailOf: (i: number) => string },
+): Promise<string[]> {
+  const subs: string[] = [];
+  for (let from = 0; from < count; from += 1000) {
+    const em = orm.em.fork();
+    const plan = await em.findOneOrFail(Plan, { code: opts.plan, isCurrent: true });
+    for (let i = from; i < Math.min(count, from + 1000); i++)
+      subs.push(createSubscriber(em, plan, { ...opts, email: opts.emailOf(i) }).sub);
+    await em.flush();
+  }
+  return subs;
+}
+
+function createSubscriber(
+  em: EntityManager,
+  plan: Plan,
+  opts: SubscriberOptions,
+): { customer: Customer; subscription: Subscription; sub: string } {
   const sub = `kc-${opts.email}`;
   const customer = em.create(Customer, {
     id: newId('cust'),
@@ -47,6 +79,5 @@ export async function seedSubscriber(
     createdAt: new Date(opts.periodStart.getTime() - 1000),
     currency: opts.currency ?? plan.currency,
   });
-  await em.flush();
   return { customer, subscription, sub };
 }
