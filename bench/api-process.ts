@@ -28,6 +28,8 @@ export interface ApiReading {
   commits: number;
   commitMs: number;
   reports: number;
+  /** Looks at customers' credit alerts after their reports. */
+  alertLooks: number;
 }
 
 export interface ApiProcess {
@@ -134,6 +136,7 @@ export async function startApiProcess(opts: {
         commits: sample(text, 'billing_usage_ledger_commits_total'),
         commitMs: sample(text, 'billing_usage_ledger_commit_seconds_total') * 1000,
         reports: sample(text, 'billing_usage_ledger_reports_total'),
+        alertLooks: sample(text, 'billing_credit_alert_looks_total'),
       };
     },
     async stop() {

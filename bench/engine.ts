@@ -67,6 +67,8 @@ export interface Probe {
   commits: number;
   commitMs: number;
   reports: number;
+  /** Looks at customers' credit alerts after their reports. */
+  alertLooks: number;
 }
 
 export interface Engine {
@@ -119,6 +121,7 @@ function serveCeiling(): void {
       commits: 0,
       commitMs: 0,
       reports: 0,
+      alertLooks: 0,
     };
     process.send?.({ probe });
   });
@@ -332,6 +335,7 @@ export async function startEngine(
           commits: r.commits,
           commitMs: r.commitMs,
           reports: r.reports,
+          alertLooks: r.alertLooks,
         };
       },
       stored: () => orm.em.fork().count(UsageEvent, {}),

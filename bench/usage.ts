@@ -16,7 +16,8 @@
  *                          [--phases ceiling,one,credits,many,subjects,ten,batch,fixed,check,mixed,overload]
  *                          (which to run; all by default; `credits` repeats one, ten and check for customers
  *                          on the credit ledger; `many` repeats one over --many customers (10,000), each then
- *                          reporting every few seconds, as a gateway with many customers sends; `overload`
+ *                          reporting every few seconds, as a gateway with many customers sends, after a first
+ *                          pass in which each customer reports once; `overload`
  *                          sends reports at 1.5 times the one-event rate, past the in-flight ceiling, with
  *                          check-access at 1,000/s beside them and alone, asked first of the flooded API,
  *                          then of an access lane: a second API process with API_SERVES=access; the checks
@@ -55,8 +56,12 @@ function line(p: Phase): string {
     p.used && p.used.commits > 0
       ? `, ${(p.used.reports / p.used.commits).toFixed(1)} reports/commit of ${(p.used.commitMs / p.used.commits).toFixed(2)} ms`
       : '';
+  const looks =
+    p.used && p.used.reports > 0
+      ? `, ${(p.used.alertLooks / p.used.reports).toFixed(2)} alert looks/report`
+      : '';
   const failed = p.result.failureSamples.length ? `\n    e.g. ${p.result.failureSamples[0]}` : '';
-  return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed${cpu}${loop}${grouping})${failed}`;
+  return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed${cpu}${loop}${grouping}${looks})${failed}`;
 }
 
 const since = (a: Probe, b: Probe): Probe => ({
@@ -66,6 +71,7 @@ const since = (a: Probe, b: Probe): Probe => ({
   commits: b.commits - a.commits,
   commitMs: b.commitMs - a.commitMs,
   reports: b.reports - a.reports,
+  alertLooks: b.alertLooks - a.alertLooks,
 });
 
 type Table = Map<string, { unit: string; rate: number[]; p50: number[]; p99: number[]; cpu: number[] }>;
@@ -191,6 +197,15 @@ async function runPhases(
     if (on('credits'))
       await phase('  … credits and a cap, 1 event/request', 'events', 1, () =>
         closedLoop(reports(ready.usagePort, 1, ready.creditCustomers), c),
+      );
+    // Each customer's first report to the API process reads what the later ones find remembered.
+    if (on('many') && run === 1)
+      await phase(`  … the first report of each of ${many} customers`, 'events', 1, () =>
+        closedLoop(reports(ready.usagePort, 1, ready.manyCustomers), {
+          concurrency,
+          seconds: 600,
+          maxRequests: ready.manyCustomers.length,
+        }),
       );
     if (on('many'))
       await phase(`  … one of ${many} customers in turn, 1 event/request`, 'events', 1, () =>

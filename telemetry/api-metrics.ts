@@ -107,6 +107,13 @@ export const usageLedgerReports = new Counter({
   registers: [registry],
 });
 
+export const creditAlertLooks = new Counter({
+  name: 'billing_credit_alert_looks_total',
+  help: 'Looks at where a customer stands after a report (their credit alerts and automatic top-up), by outcome (done, failed); a report looks only when its units may have crossed a threshold.',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 // Node's default figures give the event loop's delay, not how busy it is; its rate is the utilization.
 let eventLoopBusySeconds = 0;
 export const eventLoopBusy = new Counter({

@@ -9,13 +9,12 @@ import {
   type StoredGrant,
 } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
-import { countersFor } from '../../db/usage-counters';
 import { extensionRefusal, grantRefusal } from '../../domain/credit-admin';
 import { remainingByGrant } from '../../domain/credit-ledger';
 import { AppError, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { customerByEmail } from '../admin-lists/customer-detail';
-import { creditAccountMemo, creditStandingMemo } from '../usage/credit-terms';
+import { forgetCreditStanding } from '../usage/credit-terms';
 import { customerCredits, type CustomerCredits } from './customer-credits';
 
 /** A customer's credits as the console shows them: the account and every movement of the ledger. */
@@ -26,12 +25,6 @@ export async function customerLedger(em: EntityManager, email: string, now: Date
     readLedger(sqlFor(em), customer.id),
   ]);
   return { email: customer.email, credits, movements: ledger.movements.reverse() };
-}
-
-function forget(em: EntityManager, customerId: string): void {
-  const counters = countersFor(em);
-  counters.forgetSnapshot(creditStandingMemo(customerId));
-  counters.forgetSnapshot(creditAccountMemo(customerId));
 }
 
 const auditImage = (g: StoredGrant, remaining?: number) => ({
@@ -86,7 +79,7 @@ export async function grantCreditsAsAdmin(
     }
     return made;
   });
-  forget(em, customer.id);
+  forgetCreditStanding(em, customer.id);
   return out;
 }
 
@@ -136,7 +129,7 @@ export async function voidGrantAsAdmin(
     }
     return grant;
   });
-  forget(em, customer.id);
+  forgetCreditStanding(em, customer.id);
   return grant;
 }
 
@@ -166,7 +159,7 @@ export async function extendGrantAsAdmin(
     });
     return after;
   });
-  forget(em, customer.id);
+  forgetCreditStanding(em, customer.id);
   return grant;
 }
 

@@ -7,13 +7,16 @@ import {
   ALERT_NOTIFICATION_KIND,
   crossedAlerts,
   effectiveAlerts,
+  unitsToNextAlert,
   type AlertEvent,
   type AlertThresholds,
 } from '../../domain/credit-alerts';
 import { AppError } from '../../domain/errors';
-import { accessOf } from '../access/check-access';
-import { customerCredits, type CustomerCredits } from './customer-credits';
+import { accessOf, type Access } from '../access/check-access';
+import { readCustomerCredits, type CustomerCredits } from './customer-credits';
 import { settingsRow } from './credit-settings';
+import { beginLook, forgetAlertLook, mayCross } from './alert-count';
+import { creditAlertLooks } from '../../telemetry/api-metrics';
 
 /** What an alert event's threshold and value count, as its webhook says. */
 const ALERT_UNITS: Record<AlertEvent, { threshold: string; value: string }> = {
@@ -29,7 +32,11 @@ export async function alertSettings(em: EntityManager, customerId: string) {
     em.fork().findOne(CreditSettings, { customerId }),
     accessOf(em, customerId),
   ]);
-  return effectiveAlerts(
+  return thresholdsOf(row, access);
+}
+
+const thresholdsOf = (row: CreditSettings | null, access: Access) =>
+  effectiveAlerts(
     {
       includedPercent: row?.alertIncludedPercent ?? null,
       balanceBelow: row?.alertBalanceBelow ?? null,
@@ -37,7 +44,6 @@ export async function alertSettings(em: EntityManager, customerId: string) {
     },
     access.plan?.alertDefaults ?? {},
   );
-}
 
 /** Sets the customer's own thresholds; null puts one back to the plan's (or the engine's) default. */
 export async function setAlertSettings(
@@ -55,15 +61,9 @@ export async function setAlertSettings(
   if (change.balanceBelow !== undefined) row.alertBalanceBelow = change.balanceBelow;
   if (change.overageCents !== undefined) row.alertOverageCents = change.overageCents;
   await em.flush();
+  forgetAlertLook(customerId);
   return alertSettings(em, customerId);
 }
-
-/** How often one process looks at a customer's alerts at most, however often they report usage. */
-const CHECK_EVERY_MS = 2000;
-const MAX_REMEMBERED = 50_000;
-/** When each customer's alerts were last looked at (this process's monotonic clock), and a look to come. */
-const lastChecked = new Map<string, number>();
-const trailing = new Set<string>();
 
 /**
  * Records the alerts a customer has crossed this period: a row in the notifications outbox (the mail) and
@@ -78,36 +78,78 @@ export async function recordCrossedAlerts(
   /** Given the credits read for the look, for another decision made from them (an automatic top-up). */
   alsoWith?: (credits: CustomerCredits) => Promise<unknown> | undefined,
 ): Promise<AlertEvent[]> {
-  const credits = await customerCredits(em, customerId, now);
+  return (await lookAtAlerts(em, customerId, now, alsoWith)).recorded;
+}
+
+/** What a look found: the alerts it recorded, and how far the next one is (see unitsToNextAlert). */
+interface Look {
+  recorded: AlertEvent[];
+  unitsToNext: number | null;
+  /** When time alone may move where they stand: the period's end, a live grant's expiry (or never). */
+  changesAt: number;
+}
+
+const MAX_REMEMBERED = 50_000;
+/** Crossings this process knows are recorded (by their key): asking the database again would change nothing. */
+const knownRecorded = new Set<string>();
+
+async function lookAtAlerts(
+  em: EntityManager,
+  customerId: string,
+  now: Date,
+  alsoWith?: (credits: CustomerCredits) => Promise<unknown> | undefined,
+): Promise<Look> {
+  const { credits, access, settingsRow: row } = await readCustomerCredits(em, customerId, now);
   await alsoWith?.(credits);
-  if (!credits.included) return [];
-  const thresholds = await alertSettings(em, customerId);
-  const crossed = crossedAlerts(
-    {
-      included: credits.included.credits,
-      includedUsed: credits.included.used,
-      prepaidBalance: credits.grants.length > 0 ? credits.balance : null,
-      overageCents: credits.overage?.costCents ?? 0,
-      cap: credits.settings.spendCap && {
-        ...credits.settings.spendCap,
-        refusing: credits.refusal === 'spend_cap_reached',
-      },
-    },
-    {
-      includedPercent: thresholds.includedPercent.value,
-      balanceBelow: thresholds.balanceBelow.value,
-      overageCents: thresholds.overageCents.value,
-    },
+  const topUp = credits.settings.autoTopUp;
+  const topUpBelow = topUp.enabled && topUp.packId !== null ? topUp.threshold : null;
+  const changesAt = Math.min(
+    credits.included?.periodEnd?.getTime() ?? Infinity,
+    ...credits.grants.filter((g) => g.live && g.expiresAt).map((g) => (g.expiresAt as Date).getTime()),
   );
-  if (crossed.length === 0) return [];
-  const customer = await em.fork().findOneOrFail(Customer, { id: customerId }, { fields: ['email'] });
+  if (!credits.included) {
+    const unitsToNext =
+      topUpBelow !== null && topUpBelow > 0 ? Math.max(0, credits.balance - topUpBelow + 1) : null;
+    return { recorded: [], unitsToNext, changesAt };
+  }
+  const set = thresholdsOf(row, access);
+  const thresholds = {
+    includedPercent: set.includedPercent.value,
+    balanceBelow: set.balanceBelow.value,
+    overageCents: set.overageCents.value,
+  };
+  const state = {
+    included: credits.included.credits,
+    includedUsed: credits.included.used,
+    prepaidBalance: credits.grants.length > 0 ? credits.balance : null,
+    overageCents: credits.overage?.costCents ?? 0,
+    cap: credits.settings.spendCap && {
+      ...credits.settings.spendCap,
+      refusing: credits.refusal === 'spend_cap_reached',
+    },
+  };
+  const unitsToNext = unitsToNextAlert(
+    {
+      ...state,
+      overageUnits: credits.overage?.units ?? 0,
+      overagePer1kCents: access.plan?.overagePer1kCents ?? 0,
+      topUpBelow,
+      balance: credits.balance,
+    },
+    thresholds,
+  );
   const period = credits.included.periodStart.toISOString();
   const newestGrant = credits.grants.reduce<string>((a, g) => (g.id > a ? g.id : a), '');
-  return em.fork().transactional(async (tem) => {
+  const keyOf = (event: AlertEvent) =>
+    `${event}:${customerId}:${event === 'credits.low' ? newestGrant : period}`;
+  const crossed = crossedAlerts(state, thresholds).filter((c) => !knownRecorded.has(keyOf(c.event)));
+  if (crossed.length === 0) return { recorded: [], unitsToNext, changesAt };
+  const customer = await em.fork().findOneOrFail(Customer, { id: customerId }, { fields: ['email'] });
+  const recorded = await em.fork().transactional(async (tem) => {
     const sql = sqlFor(tem);
-    const recorded: AlertEvent[] = [];
+    const recordedNow: AlertEvent[] = [];
     for (const c of crossed) {
-      const dedupeKey = `${c.event}:${customerId}:${c.event === 'credits.low' ? newestGrant : period}`;
+      const dedupeKey = keyOf(c.event);
       const facts = { customerId, periodStart: period, threshold: c.threshold, value: c.value };
       const added = await recordBillingEvent(sql, {
         customerId,
@@ -131,21 +173,33 @@ export async function recordCrossedAlerts(
         payload: facts,
         at: now,
       });
-      recorded.push(c.event);
+      recordedNow.push(c.event);
     }
-    return recorded;
+    return recordedNow;
   });
+  if (knownRecorded.size >= MAX_REMEMBERED) knownRecorded.clear();
+  for (const c of crossed) knownRecorded.add(keyOf(c.event));
+  return { recorded, unitsToNext, changesAt };
 }
 
+/** How often one process looks at a customer's alerts at most, however often they report usage. */
+const CHECK_EVERY_MS = 2000;
+/** When each customer's alerts were last looked at (this process's monotonic clock), and a look to come. */
+const lastChecked = new Map<string, number>();
+const trailing = new Set<string>();
+
 /**
- * recordCrossedAlerts (and `also`) after a report, never in the report's way: it runs after the answer, at most once per
- * customer every two seconds in this process, and a report inside that window gets one look at its end,
- * so the report that crossed a threshold is always looked at. A failure goes to `onError`; the next report
- * looks again (alerts are levels, not edges).
+ * recordCrossedAlerts (and `also`) after a report, never in the report's way: it runs after the answer.
+ * It looks only when the units reported since a customer's last look may have crossed something (see
+ * unitsToNextAlert), or when that count is no longer trusted; then at most once per customer every two
+ * seconds in this process, and a report inside that window gets one look at its end, so the report that
+ * crossed a threshold is always looked at. A failure goes to `onError`; the next report looks again
+ * (alerts are levels, not edges).
  */
 export function checkAlertsSoon(
   em: EntityManager,
-  customerIds: Iterable<string>,
+  /** Each customer the report was for, with the units it added (0 for one refused). */
+  usage: ReadonlyMap<string, number>,
   now: Date,
   onError: (err: unknown) => void,
   /** Looks the same way at the same moments (an automatic top-up due: services/credits/top-up.ts). */
@@ -156,9 +210,23 @@ export function checkAlertsSoon(
     also && ((c: CustomerCredits) => (c.settings.autoTopUp.enabled ? also(c.customerId) : undefined));
   const run = (id: string) => {
     lastChecked.set(id, performance.now());
-    recordCrossedAlerts(em.fork(), id, now, topUp).catch(onError);
+    const look = beginLook(id);
+    lookAtAlerts(em.fork(), id, now, topUp).then(
+      (found) => {
+        creditAlertLooks.inc({ outcome: 'done' });
+        // Units told of while it looked may already be past the count it found.
+        if (look.found(found.unitsToNext, found.changesAt, now))
+          checkAlertsSoon(em, new Map([[id, 0]]), now, onError, also);
+      },
+      (err: unknown) => {
+        creditAlertLooks.inc({ outcome: 'failed' });
+        look.failed();
+        onError(err);
+      },
+    );
   };
-  for (const id of customerIds) {
+  for (const [id, units] of usage) {
+    if (!mayCross(id, units, now)) continue;
     const last = lastChecked.get(id);
     const wait = last === undefined ? 0 : last + CHECK_EVERY_MS - performance.now();
     if (wait <= 0) {

@@ -3,13 +3,12 @@ import { recordAudit } from '../../db/audit';
 import { CreditPack, CreditSettings, PaymentMethod } from '../../db/entities';
 import { autoTopUpRefusal, type AutoTopUp } from '../../domain/credit-purchase';
 import { ensureCreditSettingsRow } from '../../db/credit-settings';
-import { countersFor } from '../../db/usage-counters';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { autoTopUpChanged } from '../../domain/top-up-policy';
 import { enforcedSpendCap, spendCapRefusal } from '../../domain/spend-cap';
-import { creditAccountMemo, creditStandingMemo } from '../usage/credit-terms';
+import { forgetCreditStanding } from '../usage/credit-terms';
 
 /** A customer's credit settings, with the defaults of a customer who never set any. */
 export interface CreditSettingsView {
@@ -23,7 +22,8 @@ export interface CreditSettingsView {
 const storedCap = (row: CreditSettings | null): SpendCap | null =>
   row?.spendCapCents != null ? { cents: row.spendCapCents, mode: row.spendCapMode } : null;
 
-const viewOf = (row: CreditSettings | null): CreditSettingsView => ({
+/** The settings a customer's stored row (or none) says. */
+export const creditSettingsView = (row: CreditSettings | null): CreditSettingsView => ({
   spendCap: enforcedSpendCap(storedCap(row), row?.spendCapMaxCents ?? null),
   spendCapMaxCents: row?.spendCapMaxCents ?? null,
   autoTopUp: {
@@ -34,10 +34,6 @@ const viewOf = (row: CreditSettings | null): CreditSettingsView => ({
   },
 });
 
-export async function readCreditSettings(em: EntityManager, customerId: string): Promise<CreditSettingsView> {
-  return viewOf(await em.fork().findOne(CreditSettings, { customerId }));
-}
-
 /**
  * The customer's settings row, made first if they have none. The insert is one atomic statement that does
  * nothing when the row exists, so two first changes at once both find it instead of one failing on the key.
@@ -45,13 +41,6 @@ export async function readCreditSettings(em: EntityManager, customerId: string):
 export async function settingsRow(em: EntityManager, customerId: string, now: Date): Promise<CreditSettings> {
   await ensureCreditSettingsRow(em, customerId, now);
   return em.findOneOrFail(CreditSettings, { customerId }, { refresh: true });
-}
-
-/** This process sees the change at once; others within the memo's two seconds (docs/credits.md). */
-function forgetStanding(em: EntityManager, customerId: string): void {
-  const counters = countersFor(em);
-  counters.forgetSnapshot(creditStandingMemo(customerId));
-  counters.forgetSnapshot(creditAccountMemo(customerId));
 }
 
 /** Sets or lifts the customer's own spend cap, within the maximum an admin set for them (and blocking). */
@@ -67,8 +56,8 @@ export async function setSpendCap(
   row.spendCapCents = cap?.cents ?? null;
   row.spendCapMode = cap?.mode ?? 'block';
   await em.flush();
-  forgetStanding(em, customerId);
-  return viewOf(row);
+  forgetCreditStanding(em, customerId);
+  return creditSettingsView(row);
 }
 
 /**
@@ -98,8 +87,8 @@ export async function setSpendCapMax(
     after: { spendCapMaxCents: row.spendCapMaxCents, spendCap: storedCap(row) },
   });
   await em.flush();
-  forgetStanding(em, customerId);
-  return viewOf(row);
+  forgetCreditStanding(em, customerId);
+  return creditSettingsView(row);
 }
 
 const REFUSAL_KIND = {
@@ -130,7 +119,7 @@ export async function setAutoTopUp(
   if (refusal)
     throw new AppError(REFUSAL_KIND[refusal.code], refusal.code, refusal.message, { field: refusal.field });
   const row = await settingsRow(em, customerId, now);
-  const before = viewOf(row).autoTopUp;
+  const before = creditSettingsView(row).autoTopUp;
   // The time of the last change names the crossing: an unchanged save starts no other top-up, though it
   // still clears the engine's note (the customer has read it and decided again).
   if (!autoTopUpChanged(before, want)) {
@@ -138,7 +127,7 @@ export async function setAutoTopUp(
       row.autoTopUpNote = null;
       await em.flush();
     }
-    return viewOf(row);
+    return creditSettingsView(row);
   }
   row.autoTopUpEnabled = want.enabled;
   row.autoTopUpThreshold = want.threshold;
@@ -146,5 +135,5 @@ export async function setAutoTopUp(
   row.autoTopUpNote = null;
   row.updatedAt = now;
   await em.flush();
-  return viewOf(row);
+  return creditSettingsView(row);
 }

@@ -15,7 +15,8 @@ import { notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { accessOf, ownAccess, type Access } from '../access/check-access';
-import { readCreditSettings, type CreditSettingsView } from './credit-settings';
+import { creditSettingsView, type CreditSettingsView } from './credit-settings';
+import { CreditSettings } from '../../db/entities';
 import { unpooledTypes } from '../../domain/rate-card';
 
 /** A grant as the customer sees it: what is left of it now, and whether it can still be drawn. */
@@ -68,12 +69,22 @@ export async function customerCredits(
   customerId: string,
   now: Date,
 ): Promise<CustomerCredits> {
+  return (await readCustomerCredits(em, customerId, now)).credits;
+}
+
+/** customerCredits with what they were read from: the customer's access and their settings row. */
+export async function readCustomerCredits(
+  em: EntityManager,
+  customerId: string,
+  now: Date,
+): Promise<{ credits: CustomerCredits; access: Access; settingsRow: CreditSettings | null }> {
   const sql = sqlFor(em);
-  const [{ grants, movements }, access, settings] = await Promise.all([
+  const [{ grants, movements }, access, settingsRow] = await Promise.all([
     readLedger(sql, customerId),
     accessOf(em, customerId),
-    readCreditSettings(em, customerId),
+    em.fork().findOne(CreditSettings, { customerId }),
   ]);
+  const settings = creditSettingsView(settingsRow);
   const left = remainingByGrant(grants, movements);
   const views: GrantView[] = grants.map((g) => ({
     ...g,
@@ -127,7 +138,7 @@ export async function customerCredits(
     };
     refusal = access.live ? nextUnitRefusal(account, now) : null;
   }
-  return {
+  const credits: CustomerCredits = {
     customerId,
     balance: creditBalance(grants, movements, now),
     grants: [...drawable, ...spent],
@@ -138,6 +149,7 @@ export async function customerCredits(
     settings,
     currency: access.subscription?.currency ?? 'usd',
   };
+  return { credits, access, settingsRow };
 }
 
 /** The caller's own credits. */

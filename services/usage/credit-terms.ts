@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import { readDrawableLedger } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
 import { spendCapSettings } from '../../db/spend-cap-settings';
-import type { UsageCounters } from '../../db/usage-counters';
+import { countersFor, type UsageCounters } from '../../db/usage-counters';
+import { forgetAlertLook } from '../credits/alert-count';
 import { creditBalance } from '../../domain/credit-ledger';
 import { seatPoolTerms, type CreditTerms, type SpendCap } from '../../domain/credit-usage';
 import { enforcedSpendCap } from '../../domain/spend-cap';
@@ -33,6 +34,18 @@ export const creditStandingMemo = (customerId: string): string => `credit-standi
 
 /** The memo of the account check-access reads (see creditRefusal in services/access/check-access.ts). */
 export const creditAccountMemo = (customerId: string): string => `credit-account:${customerId}`;
+
+/**
+ * This process changed a customer's credits or their settings (a grant, a cap, a threshold): what it
+ * remembers of where they stand is read again at their next call; other processes follow within their
+ * memos' time.
+ */
+export function forgetCreditStanding(em: EntityManager, customerId: string): void {
+  const counters = countersFor(em);
+  counters.forgetSnapshot(creditStandingMemo(customerId));
+  counters.forgetSnapshot(creditAccountMemo(customerId));
+  forgetAlertLook(customerId);
+}
 
 interface CreditStanding {
   /** The cap enforced: an admin's maximum blocks whatever mode is stored (enforcedSpendCap). */

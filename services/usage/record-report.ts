@@ -58,8 +58,7 @@ export async function recordReport(
     // Alerts look at where the customers stand once the report is answered (services/credits/alerts.ts).
     checkAlertsSoon(
       em,
-      // Refused customers too: a prepaid-only customer at zero adds no usage, and may be due a top-up.
-      new Set([...result.inserted, ...result.refused.map((r) => r.row)].map((r) => r.customerId)),
+      unitsByCustomer(result.inserted, result.refused),
       ctx.now,
       (err) => process.emitWarning(`credit alerts: ${(err as Error).message}`),
       afterUsage,
@@ -85,4 +84,19 @@ export async function recordReport(
         }
       : null;
   return settleReport({ ctx, decision, earlier, storedOverCap, written, ownQuota });
+}
+
+/**
+ * The units a report added for each customer, as the alerts count them: every stored event's quantity,
+ * whether credits paid it or not (a count that runs ahead only looks sooner). Refused customers too, with
+ * none: a prepaid-only customer at zero adds no usage, and may be due a top-up.
+ */
+function unitsByCustomer(
+  inserted: readonly { customerId: string; quantity: number }[],
+  refused: readonly { row: { customerId: string } }[],
+): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const r of refused) units.set(r.row.customerId, 0);
+  for (const r of inserted) units.set(r.customerId, (units.get(r.customerId) ?? 0) + r.quantity);
+  return units;
 }

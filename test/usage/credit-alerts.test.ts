@@ -2,6 +2,7 @@ import { addGrant } from '../../db/credit-ledger';
 import { BillingEvent, Notification } from '../../db/entities';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
+import { alertCount } from '../../services/credits/alert-count';
 import { recordCrossedAlerts } from '../../services/credits/alerts';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
@@ -16,12 +17,14 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('usage alerts (%s)', (dialect) 
   let idp: TestIdp;
   let api: UsageApi;
   let n = 0;
+  let clock: ReturnType<typeof controlClock>;
 
   beforeAll(async () => {
     [db, idp] = await Promise.all([openTestDatabase(dialect), startTestIdp()]);
     api = await startUsageApi(db.orm, idp);
-    controlClock(db.orm, T0);
+    clock = controlClock(db.orm, T0);
   });
+  afterEach(() => clock.set(T0));
   afterAll(async () => {
     await api?.stop();
     await Promise.all([db?.close(), idp?.stop()]);
@@ -105,5 +108,79 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('usage alerts (%s)', (dialect) 
     });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.field).toBe('body.included_percent');
+  });
+
+  /** Usage another API process stored for the customer today: this one is not told of it. */
+  async function usageElsewhere(customerId: string, quantity: number) {
+    const sql = sqlFor(db.orm.em.fork());
+    await sql.run(
+      `insert into daily_usage (customer_id, day, type, quantity, byok_quantity) values (?, ?, 'elsewhere', ?, 0)`,
+      [customerId, new Date(T0).toISOString().slice(0, 10), quantity],
+    );
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('looks again only once the units reported since its last look reach the next threshold', async () => {
+    const c = await subscriber();
+    expect((await c.report('a', 1)).status).toBe(200);
+    // 80 % of 500 included is 400: 399 units away.
+    await waitUntil(
+      async () => alertCount(c.customer.id),
+      (k) => k?.unitsToNext === 399,
+      'the first look',
+    );
+    // Another process takes the customer past 80 %; this one's next report is far short of its count.
+    await usageElsewhere(c.customer.id, 450);
+    expect((await c.report('b', 1)).status).toBe(200);
+    // A look would come at the latest two seconds after the first one.
+    await sleep(2500);
+    expect(await c.events()).toEqual([]);
+    expect(alertCount(c.customer.id)).toEqual({ unitsToNext: 399, since: 1 });
+    // The report that reaches the count is looked at, and finds the crossing whoever made it.
+    expect((await c.report('c', 398)).status).toBe(200);
+    await waitUntil(c.events, (e) => e.length === 1, 'the alert to be recorded', 10_000, 50);
+    expect(await c.events()).toEqual(['usage.threshold_reached']);
+  });
+
+  it('compares a threshold the customer changes at their next report, however far the old one was', async () => {
+    const c = await subscriber();
+    expect((await c.report('a', 1)).status).toBe(200);
+    await waitUntil(
+      async () => alertCount(c.customer.id),
+      (k) => k?.unitsToNext === 399,
+      'the first look',
+    );
+    const put = await api.request('PUT', '/api/v1/billing/alerts', {
+      token: c.token,
+      body: { included_percent: 1 },
+    });
+    expect(put.status).toBe(200);
+    expect((await c.report('b', 10)).status).toBe(200);
+    await waitUntil(c.events, (e) => e.length === 1, 'the alert to be recorded', 10_000, 50);
+    expect(await c.events()).toEqual(['usage.threshold_reached']);
+  });
+
+  it('looks again once a grant it counted has expired, though the units since are few', async () => {
+    const c = await subscriber();
+    await api.request('PUT', '/api/v1/billing/alerts', { token: c.token, body: { balance_below: 100 } });
+    await addGrant(sqlFor(db.orm.em.fork()), {
+      customerId: c.customer.id,
+      amount: 150,
+      source: 'admin',
+      effectiveAt: new Date(T0 - DAY),
+      expiresAt: new Date(T0 + 3_600_000),
+      sourceKey: `admin:${c.customer.id}:expiring`,
+    });
+    expect((await c.report('a', 1)).status).toBe(200);
+    // The balance of 150 is 51 units above the line; 80 % of included 399 away.
+    await waitUntil(
+      async () => alertCount(c.customer.id),
+      (k) => k?.unitsToNext === 51,
+      'the first look',
+    );
+    clock.set(T0 + 3_600_001);
+    expect((await c.report('b', 1)).status).toBe(200);
+    await waitUntil(c.events, (e) => e.length === 1, 'the alert to be recorded', 10_000, 50);
+    expect(await c.events()).toEqual(['credits.low']);
   });
 });
