@@ -140,18 +140,70 @@ export async function readDrawableLedger(
   at: Date,
 ): Promise<{ grants: StoredGrant[]; movements: CreditMovement[] }> {
   const rows = await sql.read<GrantRow & { moved: unknown }>(
-    `select ${GRANT_COLUMNS.split(',')
-      .map((c) => `g.${c.trim()}`)
-      .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as moved
+    `select ${DRAWABLE_COLUMNS}
      from credit_grants g
      where g.customer_id = ? and g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)`,
     [customerId, sql.date(at), sql.date(at)],
   );
+  return drawableOf(rows, at);
+}
+
+/** A drawable grant's columns, with what left it so far (`moved`). */
+const DRAWABLE_COLUMNS = `${GRANT_COLUMNS.split(',')
+  .map((c) => `g.${c.trim()}`)
+  .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as moved`;
+
+function drawableOf(
+  rows: (GrantRow & { moved: unknown })[],
+  at: Date,
+): { grants: StoredGrant[]; movements: CreditMovement[] } {
   return {
     grants: rows.map(grantOf),
     movements: rows
       .filter((r) => num(r.moved) > 0)
       .map((r) => ({ grantId: r.id, kind: 'draw' as const, amount: num(r.moved), at })),
+  };
+}
+
+/** A customer's stored spend cap columns, as credit_settings holds them. */
+export interface SpendCapColumns {
+  spend_cap_cents: unknown;
+  spend_cap_mode: string;
+  spend_cap_max_cents: unknown;
+}
+
+/**
+ * readDrawableLedger with the customer's spend cap columns (null without a settings row), in one read:
+ * what decides whether a report takes the credit ledger's path (services/usage/credit-terms.ts).
+ */
+export async function readCapAndDrawableLedger(
+  sql: Sql,
+  customerId: string,
+  at: Date,
+): Promise<{ cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] }> {
+  const rows = await sql.read<(GrantRow & { moved: unknown }) & SpendCapColumns & { has_settings: unknown }>(
+    `select cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
+            ${DRAWABLE_COLUMNS}
+     from (select cast(? as varchar(255)) as customer_id) k
+     left join credit_settings cs on cs.customer_id = k.customer_id
+     left join credit_grants g on g.customer_id = k.customer_id and g.effective_at <= ?
+       and (g.expires_at is null or g.expires_at > ?)`,
+    [customerId, sql.date(at), sql.date(at)],
+  );
+  const first = rows[0];
+  return {
+    cap:
+      first && first.has_settings != null
+        ? {
+            spend_cap_cents: first.spend_cap_cents,
+            spend_cap_mode: first.spend_cap_mode,
+            spend_cap_max_cents: first.spend_cap_max_cents,
+          }
+        : null,
+    ...drawableOf(
+      rows.filter((r) => r.id != null),
+      at,
+    ),
   };
 }
 

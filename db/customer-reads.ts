@@ -81,3 +81,25 @@ export async function customerByRef(
     ? { id: r.id as string, userId: (r.user_id as string | null) ?? null, email: r.email as string }
     : null;
 }
+
+/**
+ * The customer id a gateway's reference names, or null. One named by user id is cached per database, as
+ * customerIdOf is (an id and a user id never change); one named by email is read each time, since an email
+ * can move to another customer.
+ */
+const customerIdsOfRef = perDatabase(() => new Map<string, string>());
+
+export async function customerIdOfRef(
+  em: EntityManager,
+  ref: { email?: string; userId?: string },
+): Promise<string | null> {
+  if (ref.email !== undefined || ref.userId === undefined) return (await customerByRef(em, ref))?.id ?? null;
+  const cache = customerIdsOfRef(em);
+  const hit = cache.get(ref.userId);
+  if (hit !== undefined) return hit;
+  const customer = await customerByRef(em, { userId: ref.userId });
+  if (!customer) return null;
+  if (cache.size >= CACHED_CUSTOMERS) cache.clear();
+  cache.set(ref.userId, customer.id);
+  return customer.id;
+}

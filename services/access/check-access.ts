@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { customerByRef, customerIdOf, type CustomerRef } from '../../db/customer-reads';
+import { customerByRef, customerIdOf, customerIdOfRef, type CustomerRef } from '../../db/customer-reads';
 import { liveSubscriptionOf, type LiveSubscriptionRow, type PlanTermsRow } from '../../db/live-subscription';
 import { AppError, forbidden } from '../../domain/errors';
 import { GATEWAY_ROLE } from '../../domain/roles';
@@ -113,11 +113,11 @@ export function accessToCheck(em: EntityManager, identity: Identity, ref: Accoun
     case 'customer': {
       const key = ref.email !== null ? `email:${ref.email}` : `user:${ref.userId}`;
       return countersFor(em).snapshot(`ref-access:${key}`, async () => {
-        const customer = await customerByRef(em, {
+        const id = await customerIdOfRef(em, {
           email: ref.email ?? undefined,
           userId: ref.userId ?? undefined,
         });
-        return accessOf(em, customer?.id ?? null);
+        return accessOf(em, id);
       });
     }
   }

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { readDrawableLedger } from '../../db/credit-ledger';
+import { readCapAndDrawableLedger } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
-import { spendCapSettings } from '../../db/spend-cap-settings';
 import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import { forgetAlertLook } from '../credits/alert-count';
 import { creditBalance } from '../../domain/credit-ledger';
@@ -55,9 +54,7 @@ interface CreditStanding {
 }
 
 async function readStanding(em: EntityManager, customerId: string, now: Date): Promise<CreditStanding> {
-  const sql = sqlFor(em);
-  const [settings] = await spendCapSettings(sql, customerId);
-  const { grants, movements } = await readDrawableLedger(sql, customerId, now);
+  const { cap: settings, grants, movements } = await readCapAndDrawableLedger(sqlFor(em), customerId, now);
   const stored: SpendCap | null =
     settings && settings.spend_cap_cents != null
       ? {

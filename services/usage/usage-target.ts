@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { customerByRef } from '../../db/customer-reads';
+import { customerIdOfRef } from '../../db/customer-reads';
 import { providersWithKeys } from '../../db/provider-key-list';
 import { byokKeysMemo, type UsageCounters } from '../../db/usage-counters';
 import { storedBudgets } from '../budgets/stored-budgets';
@@ -50,8 +50,8 @@ async function accessNamed(
       throw forbidden(`Only the gateway (${GATEWAY_ROLE} role) reports usage for other customers`);
     case 'customer':
       return counters.snapshot(`ref:${key}`, async () => {
-        const customer = await customerByRef(em, ref.email ? { email: ref.email } : { userId: ref.userId! });
-        return customer ? accessOf(em, customer.id) : null;
+        const id = await customerIdOfRef(em, ref.email ? { email: ref.email } : { userId: ref.userId! });
+        return id ? accessOf(em, id) : null;
       });
   }
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { customerByRef, customerIdOf } from '../../db/customer-reads';
+import { readCapAndDrawableLedger } from '../../db/credit-ledger';
 import { invoicesOfCustomer } from '../../db/invoice-reads';
 import { liveSubscriptionOf } from '../../db/live-subscription';
 import { paymentMethodsOfCustomer } from '../../db/payment-method-reads';
@@ -87,6 +88,7 @@ describe('the hot reads on PostgreSQL, as planned on empty tables', () => {
         '2026-03-06',
       ]);
       await usageTypes(em);
+      await readCapAndDrawableLedger(sqlFor(em), 'cust_a', new Date());
 
       const plans = await genericPlansOfHotReads(em);
       expect(plans.length).toBeGreaterThanOrEqual(10);
