@@ -93,26 +93,28 @@ export async function readLedger(
   sql: Sql,
   customerId: string,
 ): Promise<{ grants: StoredGrant[]; movements: StoredMovement[] }> {
-  const grants = await sql.run<GrantRow>(
-    `select ${GRANT_COLUMNS} from credit_grants where customer_id = ? order by created_at, id`,
-    [customerId],
-  );
-  const movements = await sql.run<{
-    id: string;
-    customer_id: string;
-    grant_id: string;
-    kind: MovementKind;
-    amount: number | string;
-    at: unknown;
-    period_start: unknown;
-    source_key: string | null;
-    reason: string | null;
-    actor: string | null;
-  }>(
-    `select id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor
+  const [grants, movements] = await Promise.all([
+    sql.read<GrantRow>(
+      `select ${GRANT_COLUMNS} from credit_grants where customer_id = ? order by created_at, id`,
+      [customerId],
+    ),
+    sql.read<{
+      id: string;
+      customer_id: string;
+      grant_id: string;
+      kind: MovementKind;
+      amount: number | string;
+      at: unknown;
+      period_start: unknown;
+      source_key: string | null;
+      reason: string | null;
+      actor: string | null;
+    }>(
+      `select id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor
      from credit_movements where customer_id = ? order by at, id`,
-    [customerId],
-  );
+      [customerId],
+    ),
+  ]);
   return {
     grants: grants.map(grantOf),
     movements: movements.map((m) => ({

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { sqlFor } from './raw-sql';
+import type { CreditSettings } from './entities';
 
 /**
  * Makes sure the customer has a settings row to change: one atomic statement that does nothing when the
@@ -15,4 +16,47 @@ export async function ensureCreditSettingsRow(
     'insert into credit_settings (customer_id, updated_at) values (?, ?) on conflict (customer_id) do nothing',
     [customerId, sql.date(now)],
   );
+}
+
+/** A customer's stored credit settings, as the reads on a report's path take them. */
+export type CreditSettingsFields = Pick<
+  CreditSettings,
+  | 'autoTopUpEnabled'
+  | 'autoTopUpThreshold'
+  | 'autoTopUpPackId'
+  | 'autoTopUpNote'
+  | 'spendCapCents'
+  | 'spendCapMode'
+  | 'spendCapMaxCents'
+  | 'alertIncludedPercent'
+  | 'alertBalanceBelow'
+  | 'alertOverageCents'
+>;
+
+const maybeNumber = (v: unknown): number | null => (v == null ? null : Number(v));
+
+/** The customer's settings row in one plain read (no entity manager fork, no hydration), or null. */
+export async function readCreditSettingsRow(
+  em: EntityManager,
+  customerId: string,
+): Promise<CreditSettingsFields | null> {
+  const [r] = await sqlFor(em).read<Record<string, unknown>>(
+    `select auto_top_up_enabled, auto_top_up_threshold, auto_top_up_pack_id, auto_top_up_note, spend_cap_cents,
+            spend_cap_mode, spend_cap_max_cents, alert_included_percent, alert_balance_below, alert_overage_cents
+       from credit_settings where customer_id = ?`,
+    [customerId],
+  );
+  if (!r) return null;
+  return {
+    autoTopUpEnabled: Boolean(r.auto_top_up_enabled),
+    autoTopUpThreshold: maybeNumber(r.auto_top_up_threshold),
+    autoTopUpPackId: (r.auto_top_up_pack_id as string | null) ?? null,
+    autoTopUpNote: (r.auto_top_up_note as string | null) ?? null,
+    spendCapCents: maybeNumber(r.spend_cap_cents),
+    spendCapMode: r.spend_cap_mode === 'notify' ? 'notify' : 'block',
+    spendCapMaxCents: maybeNumber(r.spend_cap_max_cents),
+    alertIncludedPercent: maybeNumber(r.alert_included_percent),
+    alertBalanceBelow: maybeNumber(r.alert_balance_below),
+    alertOverageCents: maybeNumber(r.alert_overage_cents),
+  };
 }

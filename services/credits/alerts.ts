@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { CreditSettings, Customer } from '../../db/entities';
+import { Customer } from '../../db/entities';
+import { readCreditSettingsRow, type CreditSettingsFields } from '../../db/credit-settings';
 import { recordBillingEvent } from '../../db/billing-events';
 import { queueNotification } from '../../db/notifications';
 import { sqlFor } from '../../db/raw-sql';
@@ -28,14 +29,11 @@ const ALERT_UNITS: Record<AlertEvent, { threshold: string; value: string }> = {
 
 /** The customer's thresholds in force, each with whose it is. */
 export async function alertSettings(em: EntityManager, customerId: string) {
-  const [row, access] = await Promise.all([
-    em.fork().findOne(CreditSettings, { customerId }),
-    accessOf(em, customerId),
-  ]);
+  const [row, access] = await Promise.all([readCreditSettingsRow(em, customerId), accessOf(em, customerId)]);
   return thresholdsOf(row, access);
 }
 
-const thresholdsOf = (row: CreditSettings | null, access: Access) =>
+const thresholdsOf = (row: CreditSettingsFields | null, access: Access) =>
   effectiveAlerts(
     {
       includedPercent: row?.alertIncludedPercent ?? null,

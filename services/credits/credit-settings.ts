@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
 import { CreditPack, CreditSettings, PaymentMethod } from '../../db/entities';
 import { autoTopUpRefusal, type AutoTopUp } from '../../domain/credit-purchase';
-import { ensureCreditSettingsRow } from '../../db/credit-settings';
+import { ensureCreditSettingsRow, type CreditSettingsFields } from '../../db/credit-settings';
 import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
@@ -19,11 +19,11 @@ export interface CreditSettingsView {
 }
 
 /** The cap as stored, which a row written before a maximum forced `block` may hold as `notify`. */
-const storedCap = (row: CreditSettings | null): SpendCap | null =>
+const storedCap = (row: CreditSettingsFields | null): SpendCap | null =>
   row?.spendCapCents != null ? { cents: row.spendCapCents, mode: row.spendCapMode } : null;
 
 /** The settings a customer's stored row (or none) says. */
-export const creditSettingsView = (row: CreditSettings | null): CreditSettingsView => ({
+export const creditSettingsView = (row: CreditSettingsFields | null): CreditSettingsView => ({
   spendCap: enforcedSpendCap(storedCap(row), row?.spendCapMaxCents ?? null),
   spendCapMaxCents: row?.spendCapMaxCents ?? null,
   autoTopUp: {

@@ -16,7 +16,7 @@ import type { Identity } from '../../domain/identity';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { accessOf, ownAccess, type Access } from '../access/check-access';
 import { creditSettingsView, type CreditSettingsView } from './credit-settings';
-import { CreditSettings } from '../../db/entities';
+import { readCreditSettingsRow, type CreditSettingsFields } from '../../db/credit-settings';
 import { unpooledTypes } from '../../domain/rate-card';
 
 /** A grant as the customer sees it: what is left of it now, and whether it can still be drawn. */
@@ -77,12 +77,12 @@ export async function readCustomerCredits(
   em: EntityManager,
   customerId: string,
   now: Date,
-): Promise<{ credits: CustomerCredits; access: Access; settingsRow: CreditSettings | null }> {
+): Promise<{ credits: CustomerCredits; access: Access; settingsRow: CreditSettingsFields | null }> {
   const sql = sqlFor(em);
   const [{ grants, movements }, access, settingsRow] = await Promise.all([
     readLedger(sql, customerId),
     accessOf(em, customerId),
-    em.fork().findOne(CreditSettings, { customerId }),
+    readCreditSettingsRow(em, customerId),
   ]);
   const settings = creditSettingsView(settingsRow);
   const left = remainingByGrant(grants, movements);
