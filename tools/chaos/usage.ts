@@ -4,7 +4,7 @@
  * what the engine answered is the ledger the run checks against: an event it acknowledged (accepted, or a
  * duplicate of one stored before) must be stored once and billed once, one it rejected never.
  */
-import type { Client } from './client';
+import { sleep, type Client } from './client';
 import type { Random } from './random';
 
 export interface UsageLedger {
@@ -129,7 +129,7 @@ export async function askAccess(
     checks.asked++;
     if (answer.status !== 200 || typeof answer.body?.allowed !== 'boolean')
       checks.undecided.push(`${email}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   return checks;
 }
