@@ -150,13 +150,19 @@ export async function readDrawableLedger(
   return drawableOf(rows, at);
 }
 
-/** A drawable grant's columns, with what left it so far (`moved`). */
-const DRAWABLE_COLUMNS = `${GRANT_COLUMNS.split(',')
-  .map((c) => `g.${c.trim()}`)
-  .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as moved`;
+/** A drawable grant's columns (of `g`), with what left it so far (`moved`), each named with `prefix`. */
+export const drawableColumns = (prefix = '') =>
+  `${GRANT_COLUMNS.split(',')
+    .map((c) => `g.${c.trim()}${prefix ? ` as ${prefix}${c.trim()}` : ''}`)
+    .join(', ')}, (select sum(m.amount) from credit_movements m where m.grant_id = g.id) as ${prefix}moved`;
+const DRAWABLE_COLUMNS = drawableColumns();
 
-function drawableOf(
-  rows: (GrantRow & { moved: unknown })[],
+/** A drawable grant's row, its columns named as drawableColumns without a prefix. */
+export type DrawableRow = GrantRow & { moved: unknown };
+
+/** The grants and their movement so far of drawable rows, as the draw-down takes them. */
+export function drawableOf(
+  rows: DrawableRow[],
   at: Date,
 ): { grants: StoredGrant[]; movements: CreditMovement[] } {
   return {

@@ -69,24 +69,36 @@ export interface LiveSubscriptionRow {
 const jsonList = (v: unknown): string[] =>
   typeof v === 'string' ? (JSON.parse(v) as string[]) : (v as string[]);
 
+/** The columns of a live subscription (`s`) and its plan (`p`), as liveSubscriptionFrom maps them. */
+export const LIVE_SUBSCRIPTION_COLUMNS = `s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
+            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end, s.awaiting_card, s.billing_anchor, s.seats,
+            s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
+            p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
+            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
+            p.rate_card, p.currency as plan_currency, p.currency_prices, p.seat_credits`;
+
+/** The customer's current subscription: the newest of theirs that has not ended, as a statement's id. */
+export const LIVE_SUBSCRIPTION_ID = (customerColumn: string) =>
+  `(select s2.id from subscriptions s2 where s2.customer_id = ${customerColumn}
+      and s2.status not in ${sqlList(FINAL_STATUSES)} order by s2.created_at desc limit 1)`;
+
 /** The customer's current subscription (the newest that has not ended) and its plan, or null. */
 export async function liveSubscriptionOf(
   em: EntityManager,
   customerId: string,
 ): Promise<LiveSubscriptionRow | null> {
   const [r] = await sqlFor(em).read<Record<string, unknown>>(
-    `select s.id, s.tier, s.status, s.interval, s.amount_cents, s.currency, s.stripe_subscription_id,
-            s.current_period_start, s.current_period_end, s.trial_start, s.trial_end, s.cancel_at_period_end, s.awaiting_card, s.billing_anchor, s.seats,
-            s.pending_tier, s.pending_interval, s.pending_amount_cents, s.pending_effective_at, s.created_at, s.discount,
-            p.id as plan_id, p.code as plan_code, p.services, p.features, p.daily_api_calls, p.included_credits,
-            p.overage_per1k_cents, p.prepaid_only, p.alert_defaults, p.entitlements,
-            p.rate_card, p.currency as plan_currency, p.currency_prices, p.seat_credits
+    `select ${LIVE_SUBSCRIPTION_COLUMNS}
        from subscriptions s join plans p on p.id = s.plan_id
       where s.customer_id = ? and s.status not in ${sqlList(FINAL_STATUSES)}
       order by s.created_at desc limit 1`,
     [customerId],
   );
-  if (!r) return null;
+  return r ? liveSubscriptionFrom(r) : null;
+}
+
+/** A row of LIVE_SUBSCRIPTION_COLUMNS. */
+export function liveSubscriptionFrom(r: Record<string, unknown>): LiveSubscriptionRow {
   // Usage is priced in the subscription's currency, whichever the plan's own is.
   const usage = rowUsageTermsIn(r, r.currency as string);
   return {

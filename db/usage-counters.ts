@@ -116,6 +116,11 @@ export class UsageCounters {
     return value;
   }
 
+  /** Memoises `value` under `key` now, read by a load made for another memo as well. */
+  rememberSnapshot<T>(key: string, value: T): void {
+    this.snapshots.set(key, value, this.now());
+  }
+
   /** The memo under `key` if it is fresh, without loading it: for paths that must not wait for a load. */
   peekSnapshot<T>(key: string): T | undefined {
     return this.snapshots.get(key, this.now()) as T | undefined;

@@ -57,7 +57,11 @@ const NO_ACCESS: Access = {
 /** What a customer's subscription grants right now (nothing while it does not grant access). */
 export async function accessOf(em: EntityManager, customerId: string | null): Promise<Access> {
   if (!customerId) return NO_ACCESS;
-  const sub = await liveSubscriptionOf(em, customerId);
+  return accessFrom(customerId, await liveSubscriptionOf(em, customerId));
+}
+
+/** What a customer's live subscription (or none) grants right now. */
+export function accessFrom(customerId: string, sub: LiveSubscriptionRow | null): Access {
   if (!sub) return { ...NO_ACCESS, customerId };
   const live = grantsAccess(sub.status);
   return {

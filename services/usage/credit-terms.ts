@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { readCapAndDrawableLedger } from '../../db/credit-ledger';
+import { readCapAndDrawableLedger, type SpendCapColumns, type StoredGrant } from '../../db/credit-ledger';
+import type { CreditMovement } from '../../domain/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
 import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import { forgetAlertLook } from '../credits/alert-count';
@@ -54,7 +55,14 @@ interface CreditStanding {
 }
 
 async function readStanding(em: EntityManager, customerId: string, now: Date): Promise<CreditStanding> {
-  const { cap: settings, grants, movements } = await readCapAndDrawableLedger(sqlFor(em), customerId, now);
+  return standingOf(await readCapAndDrawableLedger(sqlFor(em), customerId, now), now);
+}
+
+function standingOf(
+  read: { cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] },
+  now: Date,
+): CreditStanding {
+  const settings = read.cap;
   const stored: SpendCap | null =
     settings && settings.spend_cap_cents != null
       ? {
@@ -65,8 +73,21 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
   const max = settings && settings.spend_cap_max_cents != null ? Number(settings.spend_cap_max_cents) : null;
   return {
     cap: enforcedSpendCap(stored, max),
-    hasPrepaid: creditBalance(grants, movements, now) > 0,
+    hasPrepaid: creditBalance(read.grants, read.movements, now) > 0,
   };
+}
+
+/**
+ * Memoises a customer's credit standing from a read made for something else as well (readReportStanding),
+ * so creditTermsOf finds it without reading it again.
+ */
+export function rememberCreditStanding(
+  counters: UsageCounters,
+  customerId: string,
+  read: { cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] },
+  now: Date,
+): void {
+  counters.rememberSnapshot(creditStandingMemo(customerId), standingOf(read, now));
 }
 
 /**

@@ -8,8 +8,9 @@ import { forbidden, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import type { UsageTarget } from '../../domain/usage-report';
-import { accessOf, cachedAccessFor, type Access } from '../access/check-access';
-import { creditTermsOf } from './credit-terms';
+import { accessFrom, cachedAccessFor, type Access } from '../access/check-access';
+import { readReportStanding } from '../../db/report-standing';
+import { creditTermsOf, rememberCreditStanding } from './credit-terms';
 import { pricesByok } from '../../domain/rate-card';
 
 /**
@@ -25,7 +26,7 @@ export async function usageTarget(
   today: string,
   now: Date,
 ): Promise<UsageTarget | null> {
-  const access = await accessNamed(em, counters, identity, named.key, named.whose, named.ref);
+  const access = await accessNamed(em, counters, identity, named.key, named.whose, named.ref, now);
   return access?.customerId ? targetOf(em, counters, access, named, today, now) : null;
 }
 
@@ -37,6 +38,7 @@ async function accessNamed(
   key: string,
   whose: NamedAccount,
   ref: AccountRef,
+  now: Date,
 ): Promise<Access | null> {
   switch (whose) {
     case 'unnamed':
@@ -51,7 +53,11 @@ async function accessNamed(
     case 'customer':
       return counters.snapshot(`ref:${key}`, async () => {
         const id = await customerIdOfRef(em, ref.email ? { email: ref.email } : { userId: ref.userId! });
-        return id ? accessOf(em, id) : null;
+        if (!id) return null;
+        // Their credit standing comes in the same read: creditTermsOf then finds it memoised.
+        const read = await readReportStanding(em, id, now);
+        rememberCreditStanding(counters, id, read, now);
+        return accessFrom(id, read.subscription);
       });
   }
 }

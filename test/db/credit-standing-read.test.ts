@@ -1,4 +1,7 @@
 import { addGrant, addMovement, readCapAndDrawableLedger, readDrawableLedger } from '../../db/credit-ledger';
+import { liveSubscriptionOf } from '../../db/live-subscription';
+import { readReportStanding } from '../../db/report-standing';
+import { seedSubscriber } from '../usage/seed-subscriber';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
 import { openTestDatabase } from '../helpers/db';
@@ -76,6 +79,39 @@ describe.each<Dialect>(['sqlite', 'postgresql'])(
         expect(together.grants.some((g) => g.id === live.grant.id)).toBe(true);
         expect(together.cap === null).toBe(customerId === 'cust_grants');
       }
+    });
+
+    it('answers, for a report, the live subscription beside the cap and grants, as the reads apart do', async () => {
+      const subscriber = (email: string) =>
+        seedSubscriber(db.orm, {
+          email,
+          plan: 'professional',
+          periodStart: new Date(NOW.getTime() - 86_400_000),
+        });
+      const plain = await subscriber(`plain-${dialect}@example.com`);
+      const full = await subscriber(`full-${dialect}@example.com`);
+      await settings(full.customer.id, 700);
+      await grant(full.customer.id, 'one', 30, -HOUR, null);
+      await grant(full.customer.id, 'two', 60, -HOUR, 5 * HOUR);
+      const ended = await subscriber(`ended-${dialect}@example.com`);
+      await sql().run(`update subscriptions set status = 'canceled' where id = ?`, [ended.subscription.id]);
+      for (const customerId of [plain.customer.id, full.customer.id, ended.customer.id, 'cust_nobody']) {
+        const together = await readReportStanding(db.orm.em.fork(), customerId, NOW);
+        const apart = await readCapAndDrawableLedger(sql(), customerId, NOW);
+        expect(together.subscription).toEqual(await liveSubscriptionOf(db.orm.em.fork(), customerId));
+        expect(together.cap).toEqual(apart.cap);
+        const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
+        expect(byId(together.grants)).toEqual(byId(apart.grants));
+        expect(together.movements).toEqual(apart.movements);
+      }
+      const both = await readReportStanding(db.orm.em.fork(), full.customer.id, NOW);
+      expect(both.subscription?.id).toBe(full.subscription.id);
+      expect(both.grants).toHaveLength(2);
+      expect(both.cap).not.toBeNull();
+      expect((await readReportStanding(db.orm.em.fork(), ended.customer.id, NOW)).subscription).toBeNull();
+      expect((await readReportStanding(db.orm.em.fork(), plain.customer.id, NOW)).subscription?.id).toBe(
+        plain.subscription.id,
+      );
     });
   },
 );

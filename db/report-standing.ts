@@ -1,0 +1,75 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { CreditMovement } from '../domain/credit-ledger';
+import {
+  drawableColumns,
+  drawableOf,
+  type DrawableRow,
+  type SpendCapColumns,
+  type StoredGrant,
+} from './credit-ledger';
+import {
+  LIVE_SUBSCRIPTION_COLUMNS,
+  LIVE_SUBSCRIPTION_ID,
+  liveSubscriptionFrom,
+  type LiveSubscriptionRow,
+} from './live-subscription';
+import { sqlFor } from './raw-sql';
+
+/** What a report needs to know of a customer it has not seen lately. */
+export interface ReportStanding {
+  subscription: LiveSubscriptionRow | null;
+  /** Their spend cap columns; null without a settings row. */
+  cap: SpendCapColumns | null;
+  /** Their grants drawable at the time asked, with what left each so far. */
+  grants: StoredGrant[];
+  movements: CreditMovement[];
+}
+
+const PREFIX = 'g_';
+
+/**
+ * liveSubscriptionOf and readCapAndDrawableLedger in one read: a gateway's report for a customer it has not
+ * seen in the memos' time needs both, and each read is a round trip to the database.
+ */
+export async function readReportStanding(
+  em: EntityManager,
+  customerId: string,
+  at: Date,
+): Promise<ReportStanding> {
+  const sql = sqlFor(em);
+  const rows = await sql.read<Record<string, unknown>>(
+    `select ${LIVE_SUBSCRIPTION_COLUMNS},
+            cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
+            ${drawableColumns(PREFIX)}
+       from (select cast(? as varchar(255)) as customer_id) k
+       left join subscriptions s on s.id = ${LIVE_SUBSCRIPTION_ID('k.customer_id')}
+       left join plans p on p.id = s.plan_id
+       left join credit_settings cs on cs.customer_id = k.customer_id
+       left join credit_grants g on g.customer_id = k.customer_id and g.effective_at <= ?
+         and (g.expires_at is null or g.expires_at > ?)`,
+    [customerId, sql.date(at), sql.date(at)],
+  );
+  const first = rows[0];
+  const grantRows = rows
+    .filter((r) => r[`${PREFIX}id`] != null)
+    .map(
+      (r) =>
+        Object.fromEntries(
+          Object.entries(r)
+            .filter(([k]) => k.startsWith(PREFIX))
+            .map(([k, v]) => [k.slice(PREFIX.length), v]),
+        ) as DrawableRow,
+    );
+  return {
+    subscription: first && first.id != null ? liveSubscriptionFrom(first) : null,
+    cap:
+      first && first.has_settings != null
+        ? {
+            spend_cap_cents: first.spend_cap_cents,
+            spend_cap_mode: first.spend_cap_mode as string,
+            spend_cap_max_cents: first.spend_cap_max_cents,
+          }
+        : null,
+    ...drawableOf(grantRows, at),
+  };
+}
