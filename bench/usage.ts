@@ -211,6 +211,17 @@ async function runPhases(
       await phase(`  … one of ${many} customers in turn, 1 event/request`, 'events', 1, () =>
         closedLoop(reports(ready.usagePort, 1, ready.manyCustomers), c),
       );
+    if (on('many') && on('check'))
+      await phase(`check-access, the gateway naming one of ${many} in turn`, 'req', 1, () =>
+        closedLoop(
+          {
+            ...checks(ready.usagePort, ready.gatewayToken),
+            path: (i) =>
+              `${CHECK}?user_id=${encodeURIComponent(ready.manyCustomers[i % ready.manyCustomers.length] as string)}`,
+          },
+          c,
+        ),
+      );
     if (on('subjects'))
       await phase('  … naming a budgeted subject, 1 event/request', 'events', 1, () =>
         closedLoop(

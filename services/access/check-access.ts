@@ -16,7 +16,7 @@ import { accessTermsOf, type Entitlement as EntitlementDef } from '../../domain/
 import { effectiveEntitlements } from '../entitlements/effective';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
-import { countersFor } from '../../db/usage-counters';
+import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import { readUsageAccount } from '../../db/credit-account';
 import { sqlFor } from '../../db/raw-sql';
 import {
@@ -25,7 +25,8 @@ import {
   type CreditTerms,
   type UsageRefusal,
 } from '../../domain/credit-usage';
-import { creditAccountMemo, creditTermsOf } from '../usage/credit-terms';
+import { creditAccountMemo, creditTermsOf, rememberCreditStanding } from '../usage/credit-terms';
+import { readReportStanding } from '../../db/report-standing';
 import { subjectStanding } from '../budgets/stored-budgets';
 import type { BudgetStanding, SubjectBudget } from '../../domain/subject-budgets';
 
@@ -58,6 +59,22 @@ const NO_ACCESS: Access = {
 export async function accessOf(em: EntityManager, customerId: string | null): Promise<Access> {
   if (!customerId) return NO_ACCESS;
   return accessFrom(customerId, await liveSubscriptionOf(em, customerId));
+}
+
+/**
+ * A customer's access, read with their credit standing in one statement (readReportStanding) and that
+ * standing memoised, so creditTermsOf finds it: what a gateway's call for a customer whose memos have
+ * lapsed reads.
+ */
+export async function accessWithStanding(
+  em: EntityManager,
+  counters: UsageCounters,
+  customerId: string,
+  now: Date,
+): Promise<Access> {
+  const read = await readReportStanding(em, customerId, now);
+  rememberCreditStanding(counters, customerId, read, now);
+  return accessFrom(customerId, read.subscription);
 }
 
 /** What a customer's live subscription (or none) grants right now. */
@@ -116,12 +133,13 @@ export function accessToCheck(em: EntityManager, identity: Identity, ref: Accoun
       });
     case 'customer': {
       const key = ref.email !== null ? `email:${ref.email}` : `user:${ref.userId}`;
-      return countersFor(em).snapshot(`ref-access:${key}`, async () => {
+      const counters = countersFor(em);
+      return counters.snapshot(`ref-access:${key}`, async () => {
         const id = await customerIdOfRef(em, {
           email: ref.email ?? undefined,
           userId: ref.userId ?? undefined,
         });
-        return accessOf(em, id);
+        return id ? accessWithStanding(em, counters, id, new Date(counters.now())) : NO_ACCESS;
       });
     }
   }

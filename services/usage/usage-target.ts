@@ -8,9 +8,8 @@ import { forbidden, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { GATEWAY_ROLE } from '../../domain/roles';
 import type { UsageTarget } from '../../domain/usage-report';
-import { accessFrom, cachedAccessFor, type Access } from '../access/check-access';
-import { readReportStanding } from '../../db/report-standing';
-import { creditTermsOf, rememberCreditStanding } from './credit-terms';
+import { accessWithStanding, cachedAccessFor, type Access } from '../access/check-access';
+import { creditTermsOf } from './credit-terms';
 import { pricesByok } from '../../domain/rate-card';
 
 /**
@@ -53,11 +52,7 @@ async function accessNamed(
     case 'customer':
       return counters.snapshot(`ref:${key}`, async () => {
         const id = await customerIdOfRef(em, ref.email ? { email: ref.email } : { userId: ref.userId! });
-        if (!id) return null;
-        // Their credit standing comes in the same read: creditTermsOf then finds it memoised.
-        const read = await readReportStanding(em, id, now);
-        rememberCreditStanding(counters, id, read, now);
-        return accessFrom(id, read.subscription);
+        return id ? accessWithStanding(em, counters, id, now) : null;
       });
   }
 }
