@@ -130,15 +130,19 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('usage alerts (%s)', (dialect) 
       50,
     );
 
+  /** Waits for the look after a customer's first report, which found the next threshold `units` away. */
+  const firstLook = (c: { customer: { id: string } }, units: number) =>
+    waitUntil(
+      async () => alertCount(c.customer.id),
+      (k) => k?.unitsToNext === units,
+      'the first look',
+    );
+
   it('looks again only once the units reported since its last look reach the next threshold', async () => {
     const c = await subscriber();
     expect((await c.report('a', 1)).status).toBe(200);
     // 80 % of 500 included is 400: 399 units away.
-    await waitUntil(
-      async () => alertCount(c.customer.id),
-      (k) => k?.unitsToNext === 399,
-      'the first look',
-    );
+    await firstLook(c, 399);
     // Another process takes the customer past 80 %; this one's next report is far short of its count.
     await usageElsewhere(c.customer.id, 450);
     expect((await c.report('b', 1)).status).toBe(200);
@@ -155,11 +159,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('usage alerts (%s)', (dialect) 
   it('compares a threshold the customer changes at their next report, however far the old one was', async () => {
     const c = await subscriber();
     expect((await c.report('a', 1)).status).toBe(200);
-    await waitUntil(
-      async () => alertCount(c.customer.id),
-      (k) => k?.unitsToNext === 399,
-      'the first look',
-    );
+    await firstLook(c, 399);
     const put = await api.request('PUT', '/api/v1/billing/alerts', {
       token: c.token,
       body: { included_percent: 1 },
@@ -183,11 +183,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('usage alerts (%s)', (dialect) 
     });
     expect((await c.report('a', 1)).status).toBe(200);
     // The balance of 150 is 51 units above the line; 80 % of included 399 away.
-    await waitUntil(
-      async () => alertCount(c.customer.id),
-      (k) => k?.unitsToNext === 51,
-      'the first look',
-    );
+    await firstLook(c, 51);
     clock.set(T0 + 3_600_001);
     expect((await c.report('b', 1)).status).toBe(200);
     await recorded(c, 1);
