@@ -180,6 +180,26 @@ export interface SpendCapColumns {
   spend_cap_max_cents: unknown;
 }
 
+/** A customer's spend cap columns (null without a settings row) and their drawable grants. */
+export interface CapAndDrawable {
+  cap: SpendCapColumns | null;
+  grants: StoredGrant[];
+  movements: CreditMovement[];
+}
+
+/** The spend cap columns of a read joined to credit_settings (`cs`, its key as `has_settings`), or null. */
+export function capColumnsOf(
+  row: (Partial<SpendCapColumns> & { has_settings?: unknown }) | undefined,
+): SpendCapColumns | null {
+  return row && row.has_settings != null
+    ? {
+        spend_cap_cents: row.spend_cap_cents,
+        spend_cap_mode: row.spend_cap_mode as string,
+        spend_cap_max_cents: row.spend_cap_max_cents,
+      }
+    : null;
+}
+
 /**
  * readDrawableLedger with the customer's spend cap columns (null without a settings row), in one read:
  * what decides whether a report takes the credit ledger's path (services/usage/credit-terms.ts).
@@ -188,7 +208,7 @@ export async function readCapAndDrawableLedger(
   sql: Sql,
   customerId: string,
   at: Date,
-): Promise<{ cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] }> {
+): Promise<CapAndDrawable> {
   const rows = await sql.read<(GrantRow & { moved: unknown }) & SpendCapColumns & { has_settings: unknown }>(
     `select cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
             ${DRAWABLE_COLUMNS}
@@ -198,16 +218,8 @@ export async function readCapAndDrawableLedger(
        and (g.expires_at is null or g.expires_at > ?)`,
     [customerId, sql.date(at), sql.date(at)],
   );
-  const first = rows[0];
   return {
-    cap:
-      first && first.has_settings != null
-        ? {
-            spend_cap_cents: first.spend_cap_cents,
-            spend_cap_mode: first.spend_cap_mode,
-            spend_cap_max_cents: first.spend_cap_max_cents,
-          }
-        : null,
+    cap: capColumnsOf(rows[0]),
     ...drawableOf(
       rows.filter((r) => r.id != null),
       at,

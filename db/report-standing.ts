@@ -1,11 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { CreditMovement } from '../domain/credit-ledger';
 import {
+  capColumnsOf,
   drawableColumns,
   drawableOf,
+  type CapAndDrawable,
   type DrawableRow,
-  type SpendCapColumns,
-  type StoredGrant,
 } from './credit-ledger';
 import {
   LIVE_SUBSCRIPTION_COLUMNS,
@@ -16,13 +15,8 @@ import {
 import { sqlFor } from './raw-sql';
 
 /** What a report needs to know of a customer it has not seen lately. */
-export interface ReportStanding {
+export interface ReportStanding extends CapAndDrawable {
   subscription: LiveSubscriptionRow | null;
-  /** Their spend cap columns; null without a settings row. */
-  cap: SpendCapColumns | null;
-  /** Their grants drawable at the time asked, with what left each so far. */
-  grants: StoredGrant[];
-  movements: CreditMovement[];
 }
 
 const PREFIX = 'g_';
@@ -62,14 +56,7 @@ export async function readReportStanding(
     );
   return {
     subscription: first && first.id != null ? liveSubscriptionFrom(first) : null,
-    cap:
-      first && first.has_settings != null
-        ? {
-            spend_cap_cents: first.spend_cap_cents,
-            spend_cap_mode: first.spend_cap_mode as string,
-            spend_cap_max_cents: first.spend_cap_max_cents,
-          }
-        : null,
+    cap: capColumnsOf(first),
     ...drawableOf(grantRows, at),
   };
 }

@@ -101,9 +101,9 @@ async function lookAtAlerts(
   await alsoWith?.(credits);
   const topUp = credits.settings.autoTopUp;
   const topUpBelow = topUp.enabled && topUp.packId !== null ? topUp.threshold : null;
-  const changesAt = Math.min(
+  const changesAt = credits.grants.reduce(
+    (soonest, g) => (g.live && g.expiresAt ? Math.min(soonest, g.expiresAt.getTime()) : soonest),
     credits.included?.periodEnd?.getTime() ?? Infinity,
-    ...credits.grants.filter((g) => g.live && g.expiresAt).map((g) => (g.expiresAt as Date).getTime()),
   );
   if (!credits.included) {
     const unitsToNext =

@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { readCapAndDrawableLedger, type SpendCapColumns, type StoredGrant } from '../../db/credit-ledger';
-import type { CreditMovement } from '../../domain/credit-ledger';
+import { readCapAndDrawableLedger, type CapAndDrawable } from '../../db/credit-ledger';
 import { sqlFor } from '../../db/raw-sql';
 import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import { forgetAlertLook } from '../credits/alert-count';
@@ -58,10 +57,7 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
   return standingOf(await readCapAndDrawableLedger(sqlFor(em), customerId, now), now);
 }
 
-function standingOf(
-  read: { cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] },
-  now: Date,
-): CreditStanding {
+function standingOf(read: CapAndDrawable, now: Date): CreditStanding {
   const settings = read.cap;
   const stored: SpendCap | null =
     settings && settings.spend_cap_cents != null
@@ -84,7 +80,7 @@ function standingOf(
 export function rememberCreditStanding(
   counters: UsageCounters,
   customerId: string,
-  read: { cap: SpendCapColumns | null; grants: StoredGrant[]; movements: CreditMovement[] },
+  read: CapAndDrawable,
   now: Date,
 ): void {
   counters.rememberSnapshot(creditStandingMemo(customerId), standingOf(read, now));
