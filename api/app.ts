@@ -18,6 +18,8 @@ import { requestContext } from './middleware/request-context';
 import { buildOpenApi } from './openapi';
 import { mount, shedEarly, staticRoutes, type AnyRoute } from './routing/define-route';
 import { rememberMatches } from './routing/remembered-matches';
+import { withBareLane } from './routing/bare-lane';
+import type { RequestListener } from 'node:http';
 import { accessRoutes } from './routes/access/router';
 import { adminBillingRoutes } from './routes/admin-billing/router';
 import { adminConsoleRoutes } from './routes/admin-console/router';
@@ -58,6 +60,8 @@ export function createApp(
   input: Omit<AppDeps, 'stripeEventForwarder' | 'rateLimiter'> & { rateLimiter?: RateLimiter },
 ): {
   app: Koa;
+  /** What the HTTP server serves: the bare lane for the gateway's plain questions, Koa for the rest. */
+  handler: RequestListener;
   routes: AnyRoute[];
   openapi: Record<string, unknown>;
   stripeEventForwarder: StripeEventForwarder;
@@ -146,7 +150,8 @@ export function createApp(
         new AppError('method_not_allowed', 'method_not_allowed', 'Method not allowed on this path'),
     }),
   );
-  return { app, routes, openapi, stripeEventForwarder };
+  const handler = withBareLane(app.callback(), router, routes, deps);
+  return { app, handler, routes, openapi, stripeEventForwarder };
 }
 
 /** A request an access lane does not serve is told so, and where it belongs. */

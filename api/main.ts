@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
   });
   const verifier = await createVerifier(config);
-  const { app, stripeEventForwarder } = createApp({
+  const { handler, stripeEventForwarder } = createApp({
     config,
     orm,
     temporal,
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     byok,
     clock: systemClock,
   });
-  const server: Server = createApiServer(app.callback()).listen(config.PORT, () => {
+  const server: Server = createApiServer(handler).listen(config.PORT, () => {
     logger.info(
       {
         port: config.PORT,

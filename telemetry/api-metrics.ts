@@ -33,6 +33,18 @@ export function httpRequestEnded(start: bigint, method: string, route: string, s
   httpRequestDuration.observe({ method, route, status: String(status) }, secondsSince(start));
 }
 
+/** A request the bare lane began and Koa will serve (and count) instead: out of flight here. */
+export function httpRequestHandedOn(): void {
+  httpRequestsInFlight.dec();
+}
+
+export const bareLaneRequests = new Counter({
+  name: 'billing_http_bare_lane_total',
+  help: "Requests for a bare route (the gateway's questions) by who answered: the bare lane (served) or Koa's chain (handed_on: a refusal, another spelling, a body).",
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 // The two Stripe event metrics keep their first names: dashboards and alerts query them.
 export const stripeEventOutcomes = new Counter({
   name: 'billing_webhook_events_total',

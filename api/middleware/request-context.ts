@@ -4,11 +4,24 @@ import type { Logger } from 'pino';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: the caller's X-Request-Id when sane, else a new one. */
+export const requestIdOf = (given: string | undefined): string =>
+  given !== undefined && SAFE_ID.test(given) ? given : randomUUID();
+
+/** The access log's line for a request, at info. */
+export function logRequest(
+  log: Logger,
+  request: { method: string; path: string; status: number },
+  started: bigint,
+): void {
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  log.info({ ...request, ms: Math.round(ms * 100) / 100 }, 'request');
+}
+
 /** Gives each request an id (the caller's X-Request-Id when sane), a child logger, and one access log line. */
 export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
-    const given = ctx.get('x-request-id');
-    const requestId = SAFE_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(ctx.get('x-request-id'));
     ctx.state.requestId = requestId;
     ctx.set('X-Request-Id', requestId);
     // Made when first used: a child logger costs a serialisation of its bindings (through the redaction),
@@ -20,13 +33,8 @@ export function requestContext(logger: Logger): Middleware {
     try {
       await next();
     } finally {
-      if (logger.isLevelEnabled('info')) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        requestLog().info(
-          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 },
-          'request',
-        );
-      }
+      if (logger.isLevelEnabled('info'))
+        logRequest(requestLog(), { method: ctx.method, path: ctx.path, status: ctx.status }, started);
     }
   };
 }

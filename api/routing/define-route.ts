@@ -67,6 +67,12 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    * call, which must stay fast while reports flood the APIs that take them.
    */
   accessLane?: true;
+  /**
+   * Answered beside Koa's chain when the request is plain (api/routing/bare-lane.ts): a question the gateway
+   * asks before each model call. Only for a route that changes nothing and reads no body, whose handler
+   * never touches `ctx`: anything but its answer (a refusal, a thrown error) is served again by Koa.
+   */
+  bare?: true;
   /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
   bodyLimit?: number;
   /** Extra documented responses (e.g. 404 when another customer's object is asked for). */
@@ -97,7 +103,11 @@ export function defineRoute<
   return spec;
 }
 
-function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'query' | 'body'): unknown {
+export function parse(
+  schema: ZodType | undefined,
+  value: unknown,
+  where: 'params' | 'query' | 'body',
+): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
@@ -108,7 +118,7 @@ function parse(schema: ZodType | undefined, value: unknown, where: 'params' | 'q
  * Percent-encoding that does not decode to UTF-8 (a stray `%`, `%FF`, an encoded surrogate) is refused:
  * Node's query parser and the router would otherwise pass it on raw or as U+FFFD.
  */
-function refuseMalformedUrl(ctx: Context): void {
+export function refuseMalformedUrl(path: string, querystring: string): void {
   const check = (text: string, field: string) => {
     try {
       decodeURIComponent(text.replace(/\+/g, ' '));
@@ -116,8 +126,8 @@ function refuseMalformedUrl(ctx: Context): void {
       throw new InputRejected(field, 'malformed_percent_encoding');
     }
   };
-  check(ctx.path, 'path');
-  for (const pair of ctx.querystring ? ctx.querystring.split('&') : []) {
+  check(path, 'path');
+  for (const pair of querystring ? querystring.split('&') : []) {
     const [key = '', value = ''] = pair.split('=', 2);
     check(key, 'query');
     check(value, `query.${key}`);
@@ -146,7 +156,7 @@ function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
   return bodyGuard === 'handler' ? body : guardInput(body, 'body');
 }
 
-function authorize(access: Access, identity: Identity | null): void {
+export function authorize(access: Access, identity: Identity | null): void {
   if (access === 'public') return;
   if (!identity) throw unauthorized();
   if (mayCall(identity.role, access)) return;
@@ -167,11 +177,12 @@ export function mount(
 ): void {
   for (const spec of routes as AnyRoute[]) {
     const fullPath = `${prefix}${spec.path}`;
+    if (spec.bare) mayServeBare(spec, fullPath);
     const inFlight = spec.shedAbove ? new InFlightLimit(deps.config[spec.shedAbove]) : null;
     const handle = async (ctx: Context) => {
       const identity = (ctx.state.identity as Identity | undefined) ?? null;
       authorize(spec.access, identity);
-      refuseMalformedUrl(ctx);
+      refuseMalformedUrl(ctx.path, ctx.querystring);
       if (!inFlight) return serve(spec, deps, ctx, identity);
       if (!inFlight.tryEnter()) throw shed(fullPath, ctx);
       try {
@@ -191,6 +202,21 @@ export function mount(
     });
     router[spec.method](fullPath, handle);
   }
+}
+
+/** A route the bare lane could not serve as Koa does is a mistake in its definition, found at start-up. */
+function mayServeBare(spec: AnyRoute, fullPath: string): void {
+  const why =
+    spec.method !== 'get' && spec.method !== 'post'
+      ? `its method is ${spec.method}`
+      : spec.body || spec.bodyGuard
+        ? 'it reads a body'
+        : spec.rateLimit || spec.shedAbove
+          ? 'it takes a rate-limit token or enters an in-flight ceiling'
+          : spec.produces || spec.status
+            ? 'it answers other than 200 JSON'
+            : null;
+  if (why) throw new Error(`${spec.method.toUpperCase()} ${fullPath} cannot be bare: ${why}`);
 }
 
 /** A route path's pattern as the router matches it (parameters match one segment; case-insensitive). */
@@ -293,7 +319,7 @@ async function serve(spec: AnyRoute, deps: AppDeps, ctx: Context, identity: Iden
   }
 }
 
-async function runHandler(spec: AnyRoute, input: HandlerInput<unknown, unknown, unknown, Access>) {
+export async function runHandler(spec: AnyRoute, input: HandlerInput<unknown, unknown, unknown, Access>) {
   try {
     return await spec.handler(input as never);
   } catch (err) {

@@ -21,6 +21,8 @@ export interface TestResponse {
 
 export interface TestApi {
   url: string;
+  /** With `koaAlone`: the same app served by Koa's chain alone, without the bare lane in front. */
+  koaUrl?: string;
   config: Config;
   routes: ReturnType<typeof createApp>['routes'];
   byok: ByokRuntime;
@@ -104,6 +106,8 @@ export async function startTestApi(opts: {
   keyring?: ByokKeyring;
   /** The rate limiter's clock (ms since the epoch); the real one by default. */
   now?: () => number;
+  /** Also serve the app by Koa's chain alone (koaUrl), to hold the bare lane to it. */
+  koaAlone?: true;
 }): Promise<TestApi> {
   const env = {
     NODE_ENV: 'test',
@@ -118,7 +122,7 @@ export async function startTestApi(opts: {
   const config = loadConfig(env);
   const temporal = opts.temporal ?? unreachableTemporal();
   const byok = createByokRuntime(opts.keyring ?? testKeyring(), env);
-  const { app, routes, stripeEventForwarder } = createApp({
+  const { app, handler, routes, stripeEventForwarder } = createApp({
     config,
     orm: opts.orm,
     temporal,
@@ -128,14 +132,20 @@ export async function startTestApi(opts: {
     rateLimiter: new RateLimiter(opts.orm, opts.now),
   });
   const server: Server = opts.listener
-    ? opts.listener.on('request', app.callback())
+    ? opts.listener.on('request', handler)
     : await new Promise((resolve, reject) => {
-        const s = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
+        const s = createServer(handler).listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
         s.once('error', reject);
       });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const koaServer = opts.koaAlone
+    ? await new Promise<Server>((resolve) => {
+        const s = createServer(app.callback()).listen(0, '127.0.0.1', () => resolve(s));
+      })
+    : null;
   return {
     url,
+    ...(koaServer && { koaUrl: `http://127.0.0.1:${(koaServer.address() as AddressInfo).port}` }),
     config,
     routes,
     byok,
@@ -159,10 +169,11 @@ export async function startTestApi(opts: {
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      for (const s of koaServer ? [server, koaServer] : [server])
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
       stripeEventForwarder.close();
       await stripeEventForwarder.drain();
       if (!opts.temporal) await temporal.connection.close();

@@ -23,6 +23,7 @@ export const accessRoutes = [
     method: 'post',
     path: '/subscriptions/check-access/:service',
     accessLane: true,
+    bare: true,
     summary:
       'May the caller (or, for the gateway, the customer named by customer_email or user_id) use this service now, and why not; ' +
       'with subject, whether that subject of their usage (a project, key or end user) has room in its budget',

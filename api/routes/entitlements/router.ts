@@ -36,6 +36,7 @@ export const entitlementRoutes = [
     method: 'get',
     path: '/entitlements',
     accessLane: true,
+    bare: true,
     summary:
       "The caller's entitlements (or, for the gateway, those of the customer named by customer_email or user_id), each with what is used and left",
     tags,
@@ -65,6 +66,7 @@ export const entitlementRoutes = [
     method: 'get',
     path: '/entitlements/check',
     accessLane: true,
+    bare: true,
     summary:
       'The same check with feature, quantity and in_use in the query string: nothing to read from the body, the quickest form for the gateway',
     tags,
@@ -79,6 +81,7 @@ export const entitlementRoutes = [
     method: 'get',
     path: '/entitlements/snapshot',
     accessLane: true,
+    bare: true,
     summary:
       'The entitlements as a signed token (EdDSA JWS) the gateway may cache until it expires or an access.changed webhook arrives',
     tags,
