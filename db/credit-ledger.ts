@@ -1,6 +1,7 @@
 import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../domain/credit-ledger';
 import { newId } from './ids';
 import { num, readDate, type Sql } from './raw-sql';
+import { spendCapFieldsOf, type SpendCapFields } from './credit-settings';
 
 // Imports stay light: the usage ledger's writer thread (services/usage/ledger-transaction.ts) loads this module.
 
@@ -173,32 +174,16 @@ export function drawableOf(
   };
 }
 
-/** A customer's stored spend cap columns, as credit_settings holds them. */
-export interface SpendCapColumns {
-  spend_cap_cents: unknown;
-  spend_cap_mode: string;
-  spend_cap_max_cents: unknown;
-}
-
 /** A customer's spend cap columns (null without a settings row) and their drawable grants. */
 export interface CapAndDrawable {
-  cap: SpendCapColumns | null;
+  cap: SpendCapFields | null;
   grants: StoredGrant[];
   movements: CreditMovement[];
 }
 
-/** The spend cap columns of a read joined to credit_settings (`cs`, its key as `has_settings`), or null. */
-export function capColumnsOf(
-  row: (Partial<SpendCapColumns> & { has_settings?: unknown }) | undefined,
-): SpendCapColumns | null {
-  return row && row.has_settings != null
-    ? {
-        spend_cap_cents: row.spend_cap_cents,
-        spend_cap_mode: row.spend_cap_mode as string,
-        spend_cap_max_cents: row.spend_cap_max_cents,
-      }
-    : null;
-}
+/** The spend cap of a read joined to credit_settings (`cs`, its key as `has_settings`), or null. */
+export const capColumnsOf = (row: Record<string, unknown> | undefined): SpendCapFields | null =>
+  row && row.has_settings != null ? spendCapFieldsOf(row) : null;
 
 /**
  * readDrawableLedger with the customer's spend cap columns (null without a settings row), in one read:
@@ -209,7 +194,7 @@ export async function readCapAndDrawableLedger(
   customerId: string,
   at: Date,
 ): Promise<CapAndDrawable> {
-  const rows = await sql.read<(GrantRow & { moved: unknown }) & SpendCapColumns & { has_settings: unknown }>(
+  const rows = await sql.read<GrantRow & { moved: unknown } & Record<string, unknown>>(
     `select cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
             ${DRAWABLE_COLUMNS}
      from (select cast(? as varchar(255)) as customer_id) k

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { sqlFor } from './raw-sql';
+import { numOrNull, sqlFor } from './raw-sql';
 import type { CreditSettings } from './entities';
 
 /**
@@ -33,7 +33,18 @@ export type CreditSettingsFields = Pick<
   | 'alertOverageCents'
 >;
 
-const maybeNumber = (v: unknown): number | null => (v == null ? null : Number(v));
+/** What credit_settings stores of a customer's spend cap. */
+export type SpendCapFields = Pick<
+  CreditSettingsFields,
+  'spendCapCents' | 'spendCapMode' | 'spendCapMaxCents'
+>;
+
+/** The spend cap's columns of a row read from credit_settings, as business values. */
+export const spendCapFieldsOf = (r: Record<string, unknown>): SpendCapFields => ({
+  spendCapCents: numOrNull(r.spend_cap_cents),
+  spendCapMode: r.spend_cap_mode === 'notify' ? 'notify' : 'block',
+  spendCapMaxCents: numOrNull(r.spend_cap_max_cents),
+});
 
 /** The customer's settings row in one plain read (no entity manager fork, no hydration), or null. */
 export async function readCreditSettingsRow(
@@ -49,14 +60,12 @@ export async function readCreditSettingsRow(
   if (!r) return null;
   return {
     autoTopUpEnabled: Boolean(r.auto_top_up_enabled),
-    autoTopUpThreshold: maybeNumber(r.auto_top_up_threshold),
+    autoTopUpThreshold: numOrNull(r.auto_top_up_threshold),
     autoTopUpPackId: (r.auto_top_up_pack_id as string | null) ?? null,
     autoTopUpNote: (r.auto_top_up_note as string | null) ?? null,
-    spendCapCents: maybeNumber(r.spend_cap_cents),
-    spendCapMode: r.spend_cap_mode === 'notify' ? 'notify' : 'block',
-    spendCapMaxCents: maybeNumber(r.spend_cap_max_cents),
-    alertIncludedPercent: maybeNumber(r.alert_included_percent),
-    alertBalanceBelow: maybeNumber(r.alert_balance_below),
-    alertOverageCents: maybeNumber(r.alert_overage_cents),
+    ...spendCapFieldsOf(r),
+    alertIncludedPercent: numOrNull(r.alert_included_percent),
+    alertBalanceBelow: numOrNull(r.alert_balance_below),
+    alertOverageCents: numOrNull(r.alert_overage_cents),
   };
 }

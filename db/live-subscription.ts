@@ -1,7 +1,7 @@
 import type { BillingAnchor } from '../domain/billing-anchor';
 import type { EntityManager } from '@mikro-orm/core';
 import { FINAL_STATUSES, type SubscriptionStatus } from '../domain/subscription-status';
-import { readDate, sqlFor, sqlList } from './raw-sql';
+import { numOrNull, readDate, sqlFor, sqlList } from './raw-sql';
 import { rowUsageTermsIn } from './plan-prices';
 import type { Entitlement } from '../domain/entitlements';
 import type { RateLine } from '../domain/rate-card';
@@ -13,7 +13,6 @@ import type { Subscription } from './entities';
  */
 
 const maybeDate = (v: unknown): Date | null => (v == null ? null : readDate(v));
-const maybeNumber = (v: unknown): number | null => (v == null ? null : Number(v));
 
 /** What a plan grants and charges, as access checks and usage views read it. */
 export interface PlanTermsRow {
@@ -119,7 +118,7 @@ export function liveSubscriptionFrom(r: Record<string, unknown>): LiveSubscripti
     seats: r.seats == null ? 1 : Number(r.seats),
     pendingTier: (r.pending_tier as string | null) ?? null,
     pendingInterval: (r.pending_interval as 'month' | 'year' | null) ?? null,
-    pendingAmountCents: maybeNumber(r.pending_amount_cents),
+    pendingAmountCents: numOrNull(r.pending_amount_cents),
     pendingEffectiveAt: maybeDate(r.pending_effective_at),
     createdAt: readDate(r.created_at),
     discount: (typeof r.discount === 'string'
@@ -130,7 +129,7 @@ export function liveSubscriptionFrom(r: Record<string, unknown>): LiveSubscripti
       code: r.plan_code as string,
       services: jsonList(r.services),
       features: jsonList(r.features),
-      dailyApiCalls: maybeNumber(r.daily_api_calls),
+      dailyApiCalls: numOrNull(r.daily_api_calls),
       includedCredits: Number(r.included_credits),
       overagePer1kCents: usage.overagePer1kCents,
       prepaidOnly: Boolean(r.prepaid_only),

@@ -115,6 +115,9 @@ export function closeReaderOf(em: EntityManager): void {
 /** A numeric aggregate as a number: pg returns SUM/COUNT of integers as strings, and NULL for no rows. */
 export const num = (v: unknown): number => (v == null ? 0 : Number(v));
 
+/** A nullable numeric column (PostgreSQL's bigint comes as text): null stays null. */
+export const numOrNull = (v: unknown): number | null => (v == null ? null : Number(v));
+
 /** A datetime column as read by raw SQL: a Date from PostgreSQL, epoch milliseconds from SQLite. */
 export function readDate(value: unknown): Date {
   if (value instanceof Date) return value;

@@ -50,3 +50,17 @@ export function enforcedSpendCap(stored: SpendCap | null, maxCents: number | nul
   if (maxCents === null) return stored;
   return { cents: Math.min(stored?.cents ?? maxCents, maxCents), mode: 'block' };
 }
+
+/** What a customer's settings hold of their cap: their own (no amount: none) and an admin's maximum. */
+export interface StoredSpendCap {
+  spendCapCents?: number | null;
+  spendCapMode: SpendCap['mode'];
+  spendCapMaxCents?: number | null;
+}
+
+/** The cap enforced for what a customer's settings row stores (none without a row). */
+export function spendCapInForce(stored: StoredSpendCap | null): SpendCap | null {
+  const own =
+    stored?.spendCapCents != null ? { cents: stored.spendCapCents, mode: stored.spendCapMode } : null;
+  return enforcedSpendCap(own, stored?.spendCapMaxCents ?? null);
+}

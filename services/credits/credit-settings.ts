@@ -7,7 +7,7 @@ import type { SpendCap } from '../../domain/credit-usage';
 import { AppError } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { autoTopUpChanged } from '../../domain/top-up-policy';
-import { enforcedSpendCap, spendCapRefusal } from '../../domain/spend-cap';
+import { enforcedSpendCap, spendCapInForce, spendCapRefusal } from '../../domain/spend-cap';
 import { forgetCreditStanding } from '../usage/credit-terms';
 
 /** A customer's credit settings, with the defaults of a customer who never set any. */
@@ -24,7 +24,7 @@ const storedCap = (row: CreditSettingsFields | null): SpendCap | null =>
 
 /** The settings a customer's stored row (or none) says. */
 export const creditSettingsView = (row: CreditSettingsFields | null): CreditSettingsView => ({
-  spendCap: enforcedSpendCap(storedCap(row), row?.spendCapMaxCents ?? null),
+  spendCap: spendCapInForce(row),
   spendCapMaxCents: row?.spendCapMaxCents ?? null,
   autoTopUp: {
     enabled: row?.autoTopUpEnabled ?? false,

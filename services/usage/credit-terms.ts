@@ -5,7 +5,7 @@ import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import { forgetAlertLook } from '../credits/alert-count';
 import { creditBalance } from '../../domain/credit-ledger';
 import { seatPoolTerms, type CreditTerms, type SpendCap } from '../../domain/credit-usage';
-import { enforcedSpendCap } from '../../domain/spend-cap';
+import { spendCapInForce } from '../../domain/spend-cap';
 import { includedCreditsPerPeriod } from '../../domain/usage';
 import { unpooledTypes, type RateLine } from '../../domain/rate-card';
 
@@ -58,17 +58,8 @@ async function readStanding(em: EntityManager, customerId: string, now: Date): P
 }
 
 function standingOf(read: CapAndDrawable, now: Date): CreditStanding {
-  const settings = read.cap;
-  const stored: SpendCap | null =
-    settings && settings.spend_cap_cents != null
-      ? {
-          cents: Number(settings.spend_cap_cents),
-          mode: settings.spend_cap_mode === 'notify' ? 'notify' : 'block',
-        }
-      : null;
-  const max = settings && settings.spend_cap_max_cents != null ? Number(settings.spend_cap_max_cents) : null;
   return {
-    cap: enforcedSpendCap(stored, max),
+    cap: spendCapInForce(read.cap),
     hasPrepaid: creditBalance(read.grants, read.movements, now) > 0,
   };
 }

@@ -1,5 +1,10 @@
 import type { SpendCap } from '../../domain/credit-usage';
-import { enforcedSpendCap, MAX_SPEND_CAP_CENTS, spendCapRefusal } from '../../domain/spend-cap';
+import {
+  enforcedSpendCap,
+  MAX_SPEND_CAP_CENTS,
+  spendCapInForce,
+  spendCapRefusal,
+} from '../../domain/spend-cap';
 
 const block = (cents: number): SpendCap => ({ cents, mode: 'block' });
 const notify = (cents: number): SpendCap => ({ cents, mode: 'notify' });
@@ -42,5 +47,21 @@ describe('the spend cap the engine enforces', () => {
   it('is a cap the customer could have chosen under that maximum', () => {
     for (const stored of [null, block(0), block(999), notify(0), notify(5000), block(5000)])
       for (const max of [0, 1, 1000]) expect(spendCapRefusal(enforcedSpendCap(stored, max), max)).toBeNull();
+  });
+});
+
+describe('the spend cap in force for what a settings row stores', () => {
+  it.each`
+    case                                                 | stored                                                                    | inForce
+    ${'no settings row'}                                 | ${null}                                                                   | ${null}
+    ${'a row without a cap or a maximum'}                | ${{ spendCapCents: null, spendCapMode: 'block', spendCapMaxCents: null }} | ${null}
+    ${'a row whose fields were never set'}               | ${{ spendCapMode: 'notify' }}                                             | ${null}
+    ${'a notifying cap, no maximum'}                     | ${{ spendCapCents: 500, spendCapMode: 'notify', spendCapMaxCents: null }} | ${notify(500)}
+    ${'a cap of nothing'}                                | ${{ spendCapCents: 0, spendCapMode: 'block', spendCapMaxCents: null }}    | ${block(0)}
+    ${'a maximum without a cap of their own'}            | ${{ spendCapCents: null, spendCapMode: 'notify', spendCapMaxCents: 900 }} | ${block(900)}
+    ${'a notifying cap under a maximum, stored earlier'} | ${{ spendCapCents: 500, spendCapMode: 'notify', spendCapMaxCents: 900 }}  | ${block(500)}
+    ${'a cap above the maximum'}                         | ${{ spendCapCents: 1500, spendCapMode: 'block', spendCapMaxCents: 900 }}  | ${block(900)}
+  `('$case', ({ stored, inForce }) => {
+    expect(spendCapInForce(stored)).toEqual(inForce);
   });
 });
