@@ -12,18 +12,21 @@ import {
   liveSubscriptionFrom,
   type LiveSubscriptionRow,
 } from './live-subscription';
-import { sqlFor } from './raw-sql';
+import { readBool, sqlFor } from './raw-sql';
 
 /** What a report needs to know of a customer it has not seen lately. */
 export interface ReportStanding extends CapAndDrawable {
   subscription: LiveSubscriptionRow | null;
+  /** Whether an admin's override (not removed) changes what the customer's plan entitles them to. */
+  hasOverrides: boolean;
 }
 
 const PREFIX = 'g_';
 
 /**
- * liveSubscriptionOf and readCapAndDrawableLedger in one read: a gateway's report for a customer it has not
- * seen in the memos' time needs both, and each read is a round trip to the database.
+ * liveSubscriptionOf and readCapAndDrawableLedger in one read, with whether the customer has overrides: a
+ * gateway's report or check for a customer it has not seen in the memos' time needs all three, and each
+ * read is a round trip to the database.
  */
 export async function readReportStanding(
   em: EntityManager,
@@ -34,6 +37,9 @@ export async function readReportStanding(
   const rows = await sql.read<Record<string, unknown>>(
     `select ${LIVE_SUBSCRIPTION_COLUMNS},
             cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
+            case when exists (select 1 from entitlement_overrides o
+                               where o.customer_id = k.customer_id and o.removed_at is null)
+                 then 1 else 0 end as has_overrides,
             ${drawableColumns(PREFIX)}
        from (select cast(? as varchar(255)) as customer_id) k
        left join subscriptions s on s.id = ${LIVE_SUBSCRIPTION_ID('k.customer_id')}
@@ -57,6 +63,7 @@ export async function readReportStanding(
   return {
     subscription: first && first.id != null ? liveSubscriptionFrom(first) : null,
     cap: capColumnsOf(first),
+    hasOverrides: readBool(first?.has_overrides),
     ...drawableOf(grantRows, at),
   };
 }

@@ -13,7 +13,7 @@ import {
 } from '../../domain/access';
 import { utcDay } from '../../domain/usage';
 import { accessTermsOf, type Entitlement as EntitlementDef } from '../../domain/entitlements';
-import { effectiveEntitlements } from '../entitlements/effective';
+import { effectiveEntitlements, rememberPlanEntitlements } from '../entitlements/effective';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { Identity } from '../../domain/identity';
 import { countersFor, type UsageCounters } from '../../db/usage-counters';
@@ -74,7 +74,9 @@ export async function accessWithStanding(
 ): Promise<Access> {
   const read = await readReportStanding(em, customerId, now);
   rememberCreditStanding(counters, customerId, read, now);
-  return accessFrom(customerId, read.subscription);
+  const access = accessFrom(customerId, read.subscription);
+  if (!read.hasOverrides) rememberPlanEntitlements(counters, access);
+  return access;
 }
 
 /** What a customer's live subscription (or none) grants right now. */

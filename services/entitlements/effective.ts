@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { unremovedOverrides } from '../../db/entitlement-overrides-in-force';
 import { readDate } from '../../db/raw-sql';
-import { countersFor } from '../../db/usage-counters';
+import { countersFor, type UsageCounters } from '../../db/usage-counters';
 import {
   applyOverrides,
   planEntitlements,
@@ -12,6 +12,15 @@ import type { OverrideChange } from '../../db/entities';
 
 /** The memo of a customer's entitlements: dropped by this process when an admin changes their overrides. */
 export const entitlementsMemo = (customerId: string): string => `entitlements:${customerId}`;
+
+/**
+ * Memoises the entitlements of a customer a read made for something else found without overrides
+ * (readReportStanding): they are exactly their plan's, so effectiveEntitlements needs no read of its own.
+ */
+export function rememberPlanEntitlements(counters: UsageCounters, access: EntitledAccess): void {
+  if (access.plan && access.customerId)
+    counters.rememberSnapshot(entitlementsMemo(access.customerId), planEntitlements(access.plan));
+}
 
 /** What entitlements are computed from: a customer's access as check-access loads it. */
 interface EntitledAccess {

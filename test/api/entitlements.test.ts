@@ -134,6 +134,25 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('entitlements on %s', (dialect)
     expect(unnamed.status).toBe(400);
   });
 
+  it('answers the gateway naming a customer by their overrides, and one without any by their plan', async () => {
+    const granted = await subscriber();
+    const plain = await subscriber();
+    const grant = await api.request('POST', overrides(granted.email), {
+      token: admin,
+      body: { feature: 'byok', grant: true, reason: 'pilot' },
+    });
+    expect(grant.status).toBe(201);
+    const ask = (userId: string) =>
+      api.request('POST', `/api/v1/subscriptions/check-access/byok?user_id=${encodeURIComponent(userId)}`, {
+        token: gateway,
+      });
+    // The first check of each reads their standing in one statement, which says whether overrides exist.
+    expect((await ask(granted.customer.userId)).body).toMatchObject({ allowed: true });
+    expect((await ask(plain.customer.userId)).body).toMatchObject({ allowed: false });
+    expect((await ask(granted.customer.userId)).body).toMatchObject({ allowed: true });
+    expect((await ask(plain.customer.userId)).body).toMatchObject({ allowed: false });
+  });
+
   it('lets an admin grant a feature for a while and raise a cap, audited and published; removing ends it', async () => {
     const { token, email, customer } = await subscriber();
     const grant = await api.request('POST', overrides(email), {

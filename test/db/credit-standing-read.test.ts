@@ -1,6 +1,7 @@
 import { addGrant, addMovement, readCapAndDrawableLedger, readDrawableLedger } from '../../db/credit-ledger';
 import { liveSubscriptionOf } from '../../db/live-subscription';
 import { readReportStanding } from '../../db/report-standing';
+import { unremovedOverrides } from '../../db/entitlement-overrides-in-force';
 import { seedSubscriber } from '../usage/seed-subscriber';
 import type { Dialect } from '../../db/orm';
 import { sqlFor } from '../../db/raw-sql';
@@ -93,6 +94,22 @@ describe.each<Dialect>(['sqlite', 'postgresql'])(
       await grant(full.customer.id, 'two', 60, -HOUR, 5 * HOUR);
       const ended = await subscriber(`ended-${dialect}@example.com`);
       await sql().run(`update subscriptions set status = 'canceled' where id = ?`, [ended.subscription.id]);
+      const override = (customerId: string, feature: string, removed: boolean) =>
+        sql().run(
+          `insert into entitlement_overrides (id, customer_id, feature, change, reason, actor, created_at, removed_at)
+           values (?, ?, ?, ?, 'test', 'admin@example.com', ?, ?)`,
+          [
+            `ov_${customerId}_${feature}`,
+            customerId,
+            feature,
+            '{"limit":5}',
+            sql().date(NOW),
+            removed ? sql().date(NOW) : null,
+          ],
+        );
+      // One in force, and one an admin removed, which no longer counts.
+      await override(full.customer.id, 'seats', false);
+      await override(plain.customer.id, 'seats', true);
       for (const customerId of [plain.customer.id, full.customer.id, ended.customer.id, 'cust_nobody']) {
         const together = await readReportStanding(db.orm.em.fork(), customerId, NOW);
         const apart = await readCapAndDrawableLedger(sql(), customerId, NOW);
@@ -101,11 +118,16 @@ describe.each<Dialect>(['sqlite', 'postgresql'])(
         const byId = <T extends { id: string }>(xs: T[]) => [...xs].sort((a, b) => a.id.localeCompare(b.id));
         expect(byId(together.grants)).toEqual(byId(apart.grants));
         expect(together.movements).toEqual(apart.movements);
+        expect(together.hasOverrides).toBe(
+          (await unremovedOverrides(db.orm.em.fork(), customerId)).length > 0,
+        );
       }
       const both = await readReportStanding(db.orm.em.fork(), full.customer.id, NOW);
       expect(both.subscription?.id).toBe(full.subscription.id);
       expect(both.grants).toHaveLength(2);
       expect(both.cap).not.toBeNull();
+      expect(both.hasOverrides).toBe(true);
+      expect((await readReportStanding(db.orm.em.fork(), plain.customer.id, NOW)).hasOverrides).toBe(false);
       expect((await readReportStanding(db.orm.em.fork(), ended.customer.id, NOW)).subscription).toBeNull();
       expect((await readReportStanding(db.orm.em.fork(), plain.customer.id, NOW)).subscription?.id).toBe(
         plain.subscription.id,
