@@ -17,29 +17,35 @@ import { readBool, sqlFor } from './raw-sql';
 /** What a report needs to know of a customer it has not seen lately. */
 export interface ReportStanding extends CapAndDrawable {
   subscription: LiveSubscriptionRow | null;
-  /** Whether an admin's override (not removed) changes what the customer's plan entitles them to. */
-  hasOverrides: boolean;
+  /**
+   * Whether an admin's override (not removed) changes what the customer's plan entitles them to; null when
+   * not asked (a report does not look at entitlements).
+   */
+  hasOverrides: boolean | null;
 }
 
 const PREFIX = 'g_';
 
+const HAS_OVERRIDES = `case when exists (select 1 from entitlement_overrides o
+                                         where o.customer_id = k.customer_id and o.removed_at is null)
+                           then 1 else 0 end as has_overrides`;
+
 /**
- * liveSubscriptionOf and readCapAndDrawableLedger in one read, with whether the customer has overrides: a
- * gateway's report or check for a customer it has not seen in the memos' time needs all three, and each
- * read is a round trip to the database.
+ * liveSubscriptionOf and readCapAndDrawableLedger in one read, and for a check whether the customer has
+ * overrides: a gateway's report or check for a customer it has not seen in the memos' time needs them all,
+ * and each read is a round trip to the database.
  */
 export async function readReportStanding(
   em: EntityManager,
   customerId: string,
   at: Date,
+  ask: { overrides: boolean },
 ): Promise<ReportStanding> {
   const sql = sqlFor(em);
   const rows = await sql.read<Record<string, unknown>>(
     `select ${LIVE_SUBSCRIPTION_COLUMNS},
             cs.customer_id as has_settings, cs.spend_cap_cents, cs.spend_cap_mode, cs.spend_cap_max_cents,
-            case when exists (select 1 from entitlement_overrides o
-                               where o.customer_id = k.customer_id and o.removed_at is null)
-                 then 1 else 0 end as has_overrides,
+            ${ask.overrides ? HAS_OVERRIDES : 'null as has_overrides'},
             ${drawableColumns(PREFIX)}
        from (select cast(? as varchar(255)) as customer_id) k
        left join subscriptions s on s.id = ${LIVE_SUBSCRIPTION_ID('k.customer_id')}
@@ -63,7 +69,7 @@ export async function readReportStanding(
   return {
     subscription: first && first.id != null ? liveSubscriptionFrom(first) : null,
     cap: capColumnsOf(first),
-    hasOverrides: readBool(first?.has_overrides),
+    hasOverrides: ask.overrides ? readBool(first?.has_overrides) : null,
     ...drawableOf(grantRows, at),
   };
 }

@@ -71,11 +71,13 @@ export async function accessWithStanding(
   counters: UsageCounters,
   customerId: string,
   now: Date,
+  /** For a check, which decides from entitlements: a report does not read them. */
+  forCheck = false,
 ): Promise<Access> {
-  const read = await readReportStanding(em, customerId, now);
+  const read = await readReportStanding(em, customerId, now, { overrides: forCheck });
   rememberCreditStanding(counters, customerId, read, now);
   const access = accessFrom(customerId, read.subscription);
-  if (!read.hasOverrides) rememberPlanEntitlements(counters, access);
+  if (read.hasOverrides === false) rememberPlanEntitlements(counters, access);
   return access;
 }
 
@@ -141,7 +143,7 @@ export function accessToCheck(em: EntityManager, identity: Identity, ref: Accoun
           email: ref.email ?? undefined,
           userId: ref.userId ?? undefined,
         });
-        return id ? accessWithStanding(em, counters, id, new Date(counters.now())) : NO_ACCESS;
+        return id ? accessWithStanding(em, counters, id, new Date(counters.now()), true) : NO_ACCESS;
       });
     }
   }

@@ -2,6 +2,8 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { customerByRef, customerIdOf } from '../../db/customer-reads';
 import { readCapAndDrawableLedger } from '../../db/credit-ledger';
+import { readCreditSettingsRow } from '../../db/credit-settings';
+import { readReportStanding } from '../../db/report-standing';
 import { invoicesOfCustomer } from '../../db/invoice-reads';
 import { liveSubscriptionOf } from '../../db/live-subscription';
 import { paymentMethodsOfCustomer } from '../../db/payment-method-reads';
@@ -89,6 +91,9 @@ describe('the hot reads on PostgreSQL, as planned on empty tables', () => {
       ]);
       await usageTypes(em);
       await readCapAndDrawableLedger(sqlFor(em), 'cust_a', new Date());
+      await readReportStanding(em, 'cust_a', new Date(), { overrides: false });
+      await readReportStanding(em, 'cust_a', new Date(), { overrides: true });
+      await readCreditSettingsRow(em, 'cust_a');
 
       const plans = await genericPlansOfHotReads(em);
       expect(plans.length).toBeGreaterThanOrEqual(10);
