@@ -42,7 +42,8 @@ export function withBareLane(
     const begun = httpRequestBegan();
     answer(found, req, res, deps, begun).then(
       (served) => served || handOn(koa, req, res),
-      () => handOn(koa, req, res),
+      // Thrown before the answer was written: Koa serves it. After (the metrics, the log line): it was served.
+      () => res.headersSent || handOn(koa, req, res),
     );
   };
 }
