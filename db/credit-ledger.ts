@@ -182,7 +182,7 @@ export interface CapAndDrawable {
 }
 
 /** The spend cap of a read joined to credit_settings (`cs`, its key as `has_settings`), or null. */
-export const capColumnsOf = (row: Record<string, unknown> | undefined): SpendCapFields | null =>
+export const spendCapOfJoin = (row: Record<string, unknown> | undefined): SpendCapFields | null =>
   row && row.has_settings != null ? spendCapFieldsOf(row) : null;
 
 /**
@@ -204,7 +204,7 @@ export async function readCapAndDrawableLedger(
     [customerId, sql.date(at), sql.date(at)],
   );
   return {
-    cap: capColumnsOf(rows[0]),
+    cap: spendCapOfJoin(rows[0]),
     ...drawableOf(
       rows.filter((r) => r.id != null),
       at,

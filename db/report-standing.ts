@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import {
-  capColumnsOf,
+  spendCapOfJoin,
   drawableColumns,
   drawableOf,
   type CapAndDrawable,
@@ -68,7 +68,7 @@ export async function readReportStanding(
     );
   return {
     subscription: first && first.id != null ? liveSubscriptionFrom(first) : null,
-    cap: capColumnsOf(first),
+    cap: spendCapOfJoin(first),
     hasOverrides: ask.overrides ? readBool(first?.has_overrides) : null,
     ...drawableOf(grantRows, at),
   };
