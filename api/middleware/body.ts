@@ -29,19 +29,22 @@ export async function readBody(ctx: Context, limit: number): Promise<void> {
   // Asked once: the route's guard reads the answer instead of parsing the header again.
   const json = raw.length > 0 && typeof ctx.is('application/json', '+json') === 'string';
   ctx.state.jsonBody = json;
-  if (json) {
-    let text: string;
-    try {
-      text = utf8.decode(raw);
-    } catch {
-      throw new AppError('invalid', 'invalid_json', 'The request body is not valid UTF-8', { field: 'body' });
-    }
-    try {
-      ctx.request.body = JSON.parse(text);
-    } catch {
-      // Also what nesting deep enough to exhaust the parser's stack ends in.
-      throw new AppError('invalid', 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
-    }
+  if (json) ctx.request.body = parseJson(raw);
+}
+
+/** A JSON body's bytes as a value; bytes that are not UTF-8 or text that is not JSON are refused. */
+export function parseJson(raw: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new AppError('invalid', 'invalid_json', 'The request body is not valid UTF-8', { field: 'body' });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Also what nesting deep enough to exhaust the parser's stack ends in.
+    throw new AppError('invalid', 'invalid_json', 'The request body is not valid JSON', { field: 'body' });
   }
 }
 
@@ -49,7 +52,7 @@ export async function readBody(ctx: Context, limit: number): Promise<void> {
  * The request's bytes, refused past `limit`. Listeners rather than `for await`: the async iterator costs a
  * promise per chunk, and every report and check the gateway makes comes through here.
  */
-function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readAll(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -3,6 +3,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Identity } from '../../domain/identity';
 import type { AppDeps } from '../deps';
+import { DEFAULT_BODY_LIMIT, parseJson, readAll } from '../middleware/body';
+import { answerFailure } from '../middleware/error-handler';
 import { logRequest, requestIdOf } from '../middleware/request-context';
 import { guardInput } from '../validation/untrusted-input';
 import {
@@ -11,18 +13,28 @@ import {
   httpRequestEnded,
   httpRequestHandedOn,
 } from '../../telemetry/api-metrics';
-import { authorize, parse, refuseMalformedUrl, runHandler, type AnyRoute } from './define-route';
+import {
+  authorize,
+  bodyToValidate,
+  parse,
+  refuseMalformedUrl,
+  runHandler,
+  type AnyRoute,
+} from './define-route';
 
 /**
- * The gateway asks check-access (and the entitlements) before every model call, so what Koa's chain costs
- * around the answer is most of such a request: building the context, eight middleware, the router's
- * dispatch. A request for a route marked `bare` is answered here, on Node's server, by the same steps the
- * chain takes for it: the route the router matches, the token, the role, the URL and input checks, the
- * route's own schemas and handler, the request id, the access log line and the request metrics.
+ * The gateway asks check-access (and the entitlements) before every model call and reports its usage after,
+ * so what Koa's chain costs around the work is a large part of such a request: building the context, eight
+ * middleware, the router's dispatch. A request for a route marked `bare` is answered here, on Node's server,
+ * by the same steps the chain takes for it: the route the router matches, the in-flight ceiling's early
+ * look, the token, the role, the URL checks, the body, the route's own schemas and handler, the request id,
+ * the access log line and the request metrics.
  *
- * Only its 200 answer is written here. Anything else (a refusal, an error thrown anywhere, a body sent, a
- * path the router would give to more than one route, another spelling) is handed to Koa untouched, which
- * serves it as it always did: a bare route changes nothing, so running it again there is harmless.
+ * Until a route's body is read, anything but its 200 answer (a refusal, an error thrown, a path the router
+ * would give to more than one route, another spelling, a body in another form) is handed to Koa untouched,
+ * which serves it as it always did: nothing has changed yet, so running it again there is harmless. Once a
+ * body is read it cannot be handed on, and a handler that may have written must not run twice: the lane
+ * answers a failure itself, by the rule Koa's error handler follows (answerFailure).
  */
 export function withBareLane(
   koa: RequestListener,
@@ -34,8 +46,8 @@ export function withBareLane(
   // Tracing spans are made by Koa's middleware: with tracing on, every request goes through it.
   if (byHandle.size === 0 || deps.config.OTEL_EXPORTER_OTLP_ENDPOINT) return koa;
   return (req, res) => {
-    const found = plainRequest(req) ? matchBare(router, byHandle, req) : null;
-    if (!found) {
+    const found = mayBeBare(req) ? matchBare(router, byHandle, req) : null;
+    if (!found || !bodyFits(found.route, req)) {
       koa(req, res);
       return;
     }
@@ -56,11 +68,25 @@ function handOn(koa: RequestListener, req: IncomingMessage, res: ServerResponse)
 
 type Found = { route: AnyRoute; path: string; querystring: string; params: Record<string, string> };
 
-/** A request with no body, as a gateway asks: one with a body (even an empty JSON object) goes to Koa. */
-function plainRequest(req: IncomingMessage): boolean {
-  if (req.method !== 'GET' && req.method !== 'POST') return false;
+/** GET or POST: the only methods a bare route is mounted for, so the only ones worth matching. */
+const mayBeBare = (req: IncomingMessage) => req.method === 'GET' || req.method === 'POST';
+
+/**
+ * A body the lane reads as Koa would: none at all, or, for a route that reads JSON, a declared length within
+ * the route's limit and JSON's own media type. Anything else (chunks, another type or charset, too many
+ * bytes) is Koa's to read or refuse.
+ */
+function bodyFits(route: AnyRoute, req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
-  return (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined;
+  if (req.headers['transfer-encoding'] !== undefined) return false;
+  if (length === undefined || length === '0') return true;
+  if (!route.body) return false;
+  const type = req.headers['content-type'];
+  return (
+    /^[1-9][0-9]{0,9}$/.test(length) &&
+    Number(length) <= (route.bodyLimit ?? DEFAULT_BODY_LIMIT) &&
+    (type === 'application/json' || type === 'application/json; charset=utf-8')
+  );
 }
 
 /**
@@ -94,7 +120,7 @@ const NO_CONTEXT = new Proxy(
   },
 ) as Context;
 
-/** Serves the request if it is answered 200; false when Koa must serve it. */
+/** Serves the request; false when Koa must serve it (nothing of it has been read or done then). */
 async function answer(
   { route, path, querystring, params }: Found,
   req: IncomingMessage,
@@ -102,32 +128,76 @@ async function answer(
   deps: AppDeps,
   begun: bigint,
 ): Promise<boolean> {
+  const ceiling = route.inFlight;
+  // Koa's first look (shedEarly): a full ceiling is answered 503 there before the token is read.
+  if (ceiling && ceiling.inProgress >= ceiling.limit) return false;
   const identity = await identityOf(req, deps);
   if (identity === undefined) return false;
   authorize(route.access, identity);
   refuseMalformedUrl(path, querystring);
-  const input = {
+  const inputs = {
     params: parse(route.params, guardInput(params, 'params'), 'params'),
     query: parse(route.query, guardInput(queryOf(querystring), 'query'), 'query'),
-    body: undefined,
     identity,
     deps,
     ctx: NO_CONTEXT,
   };
-  const result = await runHandler(route, input as never);
-  if (typeof result !== 'object' || result === null || res.headersSent) return false;
-  const json = JSON.stringify(result);
+  if (!route.body) {
+    const result = await runHandler(route, { ...inputs, body: undefined } as never);
+    if (typeof result !== 'object' || result === null || res.headersSent) return false;
+    send(req, res, deps, begun, route, path, 200, JSON.stringify(result));
+    return true;
+  }
+  // The ceiling filled since the first look: Koa's route refuses it with 503, before the body is read.
+  if (ceiling && !ceiling.tryEnter()) return false;
   const requestId = requestIdOf(req.headers['x-request-id'] as string | undefined);
-  res.statusCode = 200;
+  try {
+    const result = await runHandler(route, { ...inputs, body: await bodyOf(route, req) } as never);
+    send(req, res, deps, begun, route, path, 200, JSON.stringify(result), requestId);
+  } catch (err) {
+    const failure = answerFailure(err, requestId, () => deps.logger.child({ requestId }));
+    if (failure.retryAfter !== undefined) res.setHeader('Retry-After', failure.retryAfter);
+    send(req, res, deps, begun, route, path, failure.status, JSON.stringify(failure.body), requestId);
+  } finally {
+    ceiling?.leave();
+  }
+  return true;
+}
+
+/**
+ * The body as Koa's chain gives it to the route's schema: read within the route's limit, parsed as JSON,
+ * guarded unless the handler guards it (bodyFits let through only JSON with a declared length).
+ */
+async function bodyOf(route: AnyRoute, req: IncomingMessage): Promise<unknown> {
+  const length = req.headers['content-length'];
+  const raw = length === undefined || length === '0' ? EMPTY : await readAll(req, Number(length));
+  const body = bodyToValidate(raw.length > 0 ? parseJson(raw) : undefined, route.bodyGuard);
+  return parse(route.body, body, 'body');
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Writes the answer, then counts it and logs its line as Koa's chain would. */
+function send(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: AppDeps,
+  begun: bigint,
+  route: AnyRoute,
+  path: string,
+  status: number,
+  json: string,
+  requestId = requestIdOf(req.headers['x-request-id'] as string | undefined),
+): void {
+  res.statusCode = status;
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(json));
   res.end(json);
   bareLaneRequests.inc({ outcome: 'served' });
-  httpRequestEnded(begun, req.method as string, route.fullPath, 200);
+  httpRequestEnded(begun, req.method as string, route.fullPath, status);
   if (deps.logger.isLevelEnabled('info'))
-    logRequest(deps.logger.child({ requestId }), { method: req.method as string, path, status: 200 }, begun);
-  return true;
+    logRequest(deps.logger.child({ requestId }), { method: req.method as string, path, status }, begun);
 }
 
 /** The caller as Koa's authenticate finds them; undefined for a header it would refuse. */

@@ -68,9 +68,10 @@ export interface RouteSpec<P, Q, B, A extends Access> {
    */
   accessLane?: true;
   /**
-   * Answered beside Koa's chain when the request is plain (api/routing/bare-lane.ts): a question the gateway
-   * asks before each model call. Only for a route that changes nothing and reads no body, whose handler
-   * never touches `ctx`: anything but its answer (a refusal, a thrown error) is served again by Koa.
+   * Answered beside Koa's chain when the request is plain (api/routing/bare-lane.ts): what the gateway sends
+   * around each model call. The handler must never touch `ctx`. A route without a body is answered there
+   * only when it answers 200 (anything else is served again by Koa); one with a JSON body, once the body
+   * is read, is answered there whatever happens, by the same rules as Koa's chain.
    */
   bare?: true;
   /** The largest body the route reads, in bytes (DEFAULT_BODY_LIMIT unless it needs more). */
@@ -151,8 +152,13 @@ function bodyOf(ctx: Context, bodyGuard: 'handler' | undefined): unknown {
       },
     );
   }
+  return bodyToValidate(ctx.request.body, bodyGuard);
+}
+
+/** What a route's body schema is given: no body is an empty object, guarded unless the handler guards it. */
+export function bodyToValidate(parsed: unknown, bodyGuard: 'handler' | undefined): unknown {
   // A JSON `null` is a body, and not an object: the schema refuses it rather than taking it as empty.
-  const body = ctx.request.body === undefined ? {} : ctx.request.body;
+  const body = parsed === undefined ? {} : parsed;
   return bodyGuard === 'handler' ? body : guardInput(body, 'body');
 }
 
@@ -184,7 +190,7 @@ export function mount(
       authorize(spec.access, identity);
       refuseMalformedUrl(ctx.path, ctx.querystring);
       if (!inFlight) return serve(spec, deps, ctx, identity);
-      if (!inFlight.tryEnter()) throw shed(fullPath, ctx);
+      if (!inFlight.tryEnter()) throw shed(fullPath);
       try {
         await serve(spec, deps, ctx, identity);
       } finally {
@@ -209,10 +215,10 @@ function mayServeBare(spec: AnyRoute, fullPath: string): void {
   const why =
     spec.method !== 'get' && spec.method !== 'post'
       ? `its method is ${spec.method}`
-      : spec.body || spec.bodyGuard
-        ? 'it reads a body'
-        : spec.rateLimit || spec.shedAbove
-          ? 'it takes a rate-limit token or enters an in-flight ceiling'
+      : spec.bodyGuard && !spec.body
+        ? 'it guards a body it does not read'
+        : spec.rateLimit
+          ? 'it takes a rate-limit token'
           : spec.produces || spec.status
             ? 'it answers other than 200 JSON'
             : null;
@@ -265,9 +271,8 @@ const SHED_MESSAGE =
   'Too many of these requests are in progress here; nothing was recorded, send it again after Retry-After';
 
 /** Refused before its body is read, once past the app's early look (a request that raced others in). */
-function shed(route: string, ctx: Context): AppError {
+function shed(route: string): AppError {
   requestsShed.inc({ route });
-  ctx.set('Retry-After', '1');
   return new AppError('unavailable', 'overloaded', SHED_MESSAGE, { retry_after_seconds: 1 });
 }
 

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -10,7 +10,8 @@ import { defineRoute, mount, type AnyRoute, type RouteSpec } from '../../api/rou
 import { createLogger } from '../../config/logger';
 import { authenticate } from '../../api/middleware/authenticate';
 import { GATEWAY_ROLE } from '../../domain/roles';
-import { bareLaneRequests, httpRequestDuration, httpRequestsInFlight } from '../../telemetry/api-metrics';
+import { bareLaneRequests, httpRequestsInFlight } from '../../telemetry/api-metrics';
+import { comparable, sendCounted, type Sent } from '../helpers/koa-alone';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { startTestApi, type TestApi } from '../helpers/api';
@@ -54,82 +55,10 @@ describe('the bare lane answers as Koa does', () => {
     await Promise.all([db?.close(), idp?.stop()]);
   });
 
-  type Sent = { method: string; path: string; headers: Record<string, string>; body?: string };
-  type Answer = { status: number; headers: Record<string, string>; body: string; routes: string[] };
-
-  /** Every (method, route, status) the request metrics counted while `send` ran. */
-  async function counted(send: () => Promise<Omit<Answer, 'routes'>>): Promise<Answer> {
-    const before = await countsByLabels();
-    const answer = await send();
-    const after = await countsByLabels();
-    const routes = [...after].filter(([k, n]) => n !== (before.get(k) ?? 0)).map(([k]) => k);
-    return { ...answer, routes };
-  }
-
-  async function countsByLabels(): Promise<Map<string, number>> {
-    const metric = await httpRequestDuration.get();
-    return new Map(
-      metric.values
-        .filter((v) => v.metricName?.endsWith('_count'))
-        .map((v) => [`${v.labels.method} ${v.labels.route} ${v.labels.status}`, v.value]),
-    );
-  }
-
-  /** The request exactly as written (no URL normalisation), its answer as received. */
-  function send(base: string, sent: Sent): Promise<Omit<Answer, 'routes'>> {
-    const { port } = new URL(base);
-    return new Promise((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          method: sent.method,
-          path: sent.path,
-          headers: sent.headers,
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers as Record<string, string>,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(sent.body);
-    });
-  }
-
   const bothWays = async (sent: Sent) => ({
-    bare: await counted(() => send(api.url, sent)),
-    koa: await counted(() => send(api.koaUrl as string, sent)),
+    bare: await sendCounted(api.url, sent),
+    koa: await sendCounted(api.koaUrl as string, sent),
   });
-
-  /** What must be equal: the answer less its date, and with a signed snapshot's time-bound parts set aside. */
-  function comparable(a: Answer, sentId: string | undefined) {
-    const { date, ...headers } = a.headers;
-    if (date === undefined) throw new Error(`no Date: ${JSON.stringify(a)}`);
-    const requestId = headers['x-request-id'];
-    // A sane id the caller sent is echoed; otherwise each server makes its own.
-    if (sentId !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(sentId)) expect(requestId).toBe(sentId);
-    else expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
-    let body: unknown = a.body;
-    if (headers['content-type']?.includes('json') && a.body) {
-      body = JSON.parse(a.body, (key, value: unknown) =>
-        (key === 'token' || key === 'expires_at' || key === 'request_id') && typeof value === 'string'
-          ? `<${key}>`
-          : value,
-      );
-    }
-    const { 'x-request-id': _id, 'content-length': length, ...rest } = headers;
-    if (a.body) expect(Number(length)).toBe(Buffer.byteLength(a.body));
-    return { status: a.status, headers: Object.keys(rest).sort(), rest, body, routes: a.routes };
-  }
 
   const services = [
     'api',
@@ -388,16 +317,24 @@ describe('what the bare lane leaves to Koa', () => {
     }
   });
 
-  it('refuses at start-up to make bare a route that reads a body or is limited', async () => {
+  it('refuses at start-up to make bare a route it could not serve as Koa does', async () => {
     const base = { path: '/x', summary: 's', tags: [], access: 'viewer' as const, handler: async () => ({}) };
-    await expect(serve([{ ...base, method: 'post', bare: true, body: z.object({}) }])).rejects.toThrow(
-      'POST /x cannot be bare: it reads a body',
-    );
     await expect(serve([{ ...base, method: 'delete', bare: true }])).rejects.toThrow(
       'DELETE /x cannot be bare: its method is delete',
     );
-    await expect(
-      serve([{ ...base, method: 'post', bare: true, shedAbove: 'USAGE_REPORTS_IN_FLIGHT_MAX' }]),
-    ).rejects.toThrow('it takes a rate-limit token or enters an in-flight ceiling');
+    await expect(serve([{ ...base, method: 'post', bare: true, bodyGuard: 'handler' }])).rejects.toThrow(
+      'POST /x cannot be bare: it guards a body it does not read',
+    );
+    await expect(serve([{ ...base, method: 'post', bare: true, rateLimit: 'stripe' }])).rejects.toThrow(
+      'POST /x cannot be bare: it takes a rate-limit token',
+    );
+    await expect(serve([{ ...base, method: 'post', bare: true, status: 201 }])).rejects.toThrow(
+      'POST /x cannot be bare: it answers other than 200 JSON',
+    );
+    // A JSON body and an in-flight ceiling it can take as Koa does.
+    const taken = await serve([
+      { ...base, method: 'post', bare: true, body: z.object({}), shedAbove: 'USAGE_REPORTS_IN_FLIGHT_MAX' },
+    ]);
+    await new Promise((r) => taken.server.close(r));
   });
 });

@@ -24,7 +24,6 @@ export async function postReportUsage({
   deps,
   identity,
   body,
-  ctx,
 }: HandlerInput<undefined, undefined, typeof reportUsageBody, 'viewer'>) {
   try {
     const outcome = await reportUsage(deps.orm.em, identity, parseReport(body), (customerId) =>
@@ -34,8 +33,7 @@ export async function postReportUsage({
     return reportOutcomeDto(outcome);
   } catch (err) {
     if (!(err instanceof QuotaExceeded)) throw err;
-    // The one error shape carries the body; only the header has to be set here.
-    ctx.set('Retry-After', String(err.retryAfterSeconds));
+    // Its details say when to come back, which the answer's Retry-After repeats (answerFailure).
     const refusal = quotaExceededError(err);
     const tier = (refusal.details as { tier?: unknown } | undefined)?.tier;
     quotaDenials.inc({ plan: typeof tier === 'string' ? tier : 'unknown', where: 'report' });

@@ -30,6 +30,8 @@ export const usageRoutes = [
     bodyGuard: 'handler',
     // A flood of reports is refused at the door rather than queued: the gateway retries, access stays fast.
     shedAbove: 'USAGE_REPORTS_IN_FLIGHT_MAX',
+    // What the gateway sends after every model call: answered beside Koa's chain (api/routing/bare-lane.ts).
+    bare: true,
     // A batch of up to 1,000 events, each with up to 4 KB of metadata.
     bodyLimit: LARGE_BODY_LIMIT,
     errors: {
