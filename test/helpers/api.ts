@@ -4,6 +4,7 @@ import type { MikroORM } from '@mikro-orm/core';
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createApp } from '../../api/app';
+import { API_SERVER_TIMEOUTS, createApiServer } from '../../api/http-server';
 import { createVerifier } from '../../api/auth/verifier';
 import { createByokRuntime, type ByokRuntime } from '../../services/byok/runtime';
 import { loadConfig, type Config } from '../../config/env';
@@ -134,13 +135,15 @@ export async function startTestApi(opts: {
   const server: Server = opts.listener
     ? opts.listener.on('request', handler)
     : await new Promise((resolve, reject) => {
-        const s = createServer(handler).listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
+        // The engine's own server and timeouts: with Node's 5 s keep-alive, a client reusing a socket as the
+        // server closes it is reset (ECONNRESET), which a loaded machine makes likely.
+        const s = createApiServer(handler).listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve(s));
         s.once('error', reject);
       });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const koaServer = opts.koaAlone
     ? await new Promise<Server>((resolve) => {
-        const s = createServer(app.callback()).listen(0, '127.0.0.1', () => resolve(s));
+        const s = createApiServer(app.callback()).listen(0, '127.0.0.1', () => resolve(s));
       })
     : null;
   return {
@@ -191,6 +194,7 @@ export const { freePort } = require('../../tools/free-port') as { freePort: () =
  */
 export async function reservePort(): Promise<{ port: number; listener: Server }> {
   const listener = createServer();
+  listener.keepAliveTimeout = API_SERVER_TIMEOUTS.keepAliveTimeout;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(0, '127.0.0.1', () => resolve());
