@@ -176,6 +176,16 @@ describe('the bare lane takes usage reports as Koa does', () => {
     return { method: 'POST', path: `${r.path}${r.query}`, headers, body: r.body };
   }
 
+  type Compared = ReturnType<typeof comparable>;
+  const secondsToWait = (c: Compared) => Number(c.rest['retry-after'] ?? 0);
+  const withoutSeconds = (c: Compared): Compared => {
+    if (c.rest['retry-after'] === undefined) return c;
+    const body = JSON.parse(JSON.stringify(c.body), (key, value: unknown) =>
+      key === 'retry_after_seconds' ? '<seconds>' : value,
+    ) as unknown;
+    return { ...c, rest: { ...c.rest, 'retry-after': '<seconds>' }, body };
+  };
+
   it('answers every report, well-formed or hostile, as Koa alone does, and stores the same', async () => {
     const served = await laneCount('served');
     const statuses = new Set<number>();
@@ -184,7 +194,10 @@ describe('the bare lane takes usage reports as Koa does', () => {
         const sent = toSent(r);
         const { bare, koa: alone } = await bothWays(sent);
         const id = sent.headers['x-request-id'];
-        expect(comparable(bare, id)).toEqual(comparable(alone, id));
+        const [a, b] = [comparable(bare, id), comparable(alone, id)];
+        // The seconds to midnight are counted when each answer is made, which may be a second apart.
+        expect(Math.abs(secondsToWait(a) - secondsToWait(b))).toBeLessThanOrEqual(1);
+        expect(withoutSeconds(a)).toEqual(withoutSeconds(b));
         statuses.add(bare.status);
       }),
       { numRuns: 300 },

@@ -13,6 +13,7 @@ import { guardInput, InputRejected } from '../../validation/untrusted-input';
 import { validationFailed } from '../../errors';
 import { cents, count, currencyCode, dollars, timestamp } from '../response-types';
 import { identifierText } from '../../validation/text-fields';
+import { plainEvent } from './plain-event';
 import type { EventRejection, IncomingEvent } from '../../../services/usage/report-usage';
 
 /** Metadata is stored with every event: kept small so a batch cannot bloat the ledger. */
@@ -112,7 +113,8 @@ function parseMetadataString(text: string): Record<string, unknown> | null {
 
 type Parsed = { ok: true; event: IncomingEvent } | { ok: false; issues: z.core.$ZodIssue[] };
 
-function parseOne(
+/** One event as the schema reads it (plainEvent takes the common form without it). */
+export function parseOne(
   input: unknown,
   index: number,
   defaults: { email?: string; userId?: string },
@@ -195,6 +197,8 @@ export function parseReport(body: Record<string, unknown>): {
   rejections: EventRejection[];
 } {
   if (!('events' in body)) {
+    const plain = plainEvent(body, 0, {});
+    if (plain) return { events: [plain], rejections: [] };
     // One event alone is refused whole, with the reason the edge guard gives.
     const one = parseOne(guardInput(body, 'body'), 0, {}, 'body');
     if (!one.ok) throw validationFailed(one.issues, 'body');
@@ -207,6 +211,11 @@ export function parseReport(body: Record<string, unknown>): {
   const events: IncomingEvent[] = [];
   const rejections: EventRejection[] = [];
   batch.data.events.forEach((raw, index) => {
+    const plain = plainEvent(raw, index, defaults);
+    if (plain) {
+      events.push(plain);
+      return;
+    }
     const one = parseOne(raw, index, defaults, `body.events.${index}`);
     if (one.ok) events.push(one.event);
     else {
