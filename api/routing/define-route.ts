@@ -5,7 +5,7 @@ import { AppError, forbidden, unauthorized } from '../../domain/errors';
 import { GATEWAY_ROLE, mayCall, type Access } from '../../domain/roles';
 import type { Identity } from '../../domain/identity';
 import type { RouteRateLimitClass } from '../../domain/rate-limit';
-import { RateLimited, routeLimitPerMinute } from '../../services/rate-limits/rate-limiter';
+import { routeLimitPerMinute } from '../../services/rate-limits/rate-limiter';
 import { guardInput, InputRejected } from '../validation/untrusted-input';
 import type { AppDeps } from '../deps';
 import { DEFAULT_BODY_LIMIT, readBody } from '../middleware/body';
@@ -316,7 +316,7 @@ async function serve(spec: AnyRoute, deps: AppDeps, ctx: Context, identity: Iden
     deps,
     ctx,
   } as HandlerInput<unknown, unknown, unknown, Access>;
-  if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity, ctx);
+  if (spec.rateLimit && identity) await takeRouteToken(deps, spec.rateLimit, identity);
   const result = await runHandler(spec, input);
   if (result !== undefined) {
     ctx.status = spec.status ?? 200;
@@ -346,17 +346,14 @@ export function onTheWire(err: unknown, fields: Record<string, string>): unknown
   return renamed;
 }
 
-/** One token of the route's class for the caller, or 429 with Retry-After (whole seconds). */
+/**
+ * One token of the route's class for the caller, or 429 (RateLimited, whose details say when to come back:
+ * the answer's Retry-After, answerFailure).
+ */
 async function takeRouteToken(
   deps: AppDeps,
   limitClass: RouteRateLimitClass,
   identity: Identity,
-  ctx: Context,
 ): Promise<void> {
-  try {
-    await deps.rateLimiter.enforce(limitClass, identity.sub, routeLimitPerMinute(deps.config, limitClass));
-  } catch (err) {
-    if (err instanceof RateLimited) ctx.set('Retry-After', String(err.retryAfterSeconds));
-    throw err;
-  }
+  await deps.rateLimiter.enforce(limitClass, identity.sub, routeLimitPerMinute(deps.config, limitClass));
 }

@@ -12,7 +12,7 @@ import {
 } from '../../../services/byok/provider-keys';
 import { byokRuntime } from '../../../services/byok/runtime';
 import { byokStats } from '../../../services/byok/key-stats';
-import { KeyReadsLimited, readKeyForGateway } from '../../../services/byok/read-key-for-gateway';
+import { readKeyForGateway } from '../../../services/byok/read-key-for-gateway';
 import { byokStatsDto, providerKeyDto } from './dto';
 import type { addKeyBody, gatewayKeyQuery, providerParams } from './schemas';
 
@@ -93,30 +93,24 @@ export async function readKeyAsGateway({
 }: HandlerInput<typeof providerParams, typeof gatewayKeyQuery, undefined, 'billing-gateway'>) {
   ctx.set('Cache-Control', 'no-store');
   ctx.set('Pragma', 'no-cache');
-  try {
-    const { customer, row, apiKey } = await readKeyForGateway(
-      deps.orm.em.fork(),
-      byokRuntime(deps),
-      deps.rateLimiter,
-      identity,
-      query,
-      params.provider,
-    );
-    ctx.state.log?.info(
-      { provider: row.provider, customerId: customer.id },
-      'provider key read by the gateway',
-    );
-    return {
-      provider: row.provider as ByokProviderId,
-      api_key: apiKey,
-      key_hint: `…${row.keyHint}`,
-      customer_id: customer.id,
-      user_id: customer.userId,
-      updated_at: row.updatedAt.toISOString(),
-    };
-  } catch (err) {
-    // The one error shape carries the body; only the header has to be set here.
-    if (err instanceof KeyReadsLimited) ctx.set('Retry-After', String(err.retryAfterSeconds));
-    throw err;
-  }
+  const { customer, row, apiKey } = await readKeyForGateway(
+    deps.orm.em.fork(),
+    byokRuntime(deps),
+    deps.rateLimiter,
+    identity,
+    query,
+    params.provider,
+  );
+  ctx.state.log?.info(
+    { provider: row.provider, customerId: customer.id },
+    'provider key read by the gateway',
+  );
+  return {
+    provider: row.provider as ByokProviderId,
+    api_key: apiKey,
+    key_hint: `…${row.keyHint}`,
+    customer_id: customer.id,
+    user_id: customer.userId,
+    updated_at: row.updatedAt.toISOString(),
+  };
 }
