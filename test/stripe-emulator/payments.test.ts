@@ -210,6 +210,60 @@ describe('one-off payments', () => {
   });
 });
 
+describe('a card the customer has detached', () => {
+  /** An open invoice of 1,000 cents for the customer, finalized without an attempt. */
+  async function openInvoice(customer: string): Promise<string> {
+    const draft = await h.stripe.invoices.create({ customer, auto_advance: false });
+    await h.stripe.invoiceItems.create({ customer, invoice: draft.id, amount: 1000, currency: 'usd' });
+    return (await h.stripe.invoices.finalizeInvoice(draft.id)).id;
+  }
+
+  it('cannot pay an invoice, named or as the default, nor can another customer’s card', async () => {
+    const { customer, pm } = await customerWithCard('detached-card@example.com', 'pm_card_visa');
+    const other = await customerWithCard('detached-other@example.com', 'pm_card_visa');
+    const invoice = await openInvoice(customer);
+    await expect(h.stripe.invoices.pay(invoice, { payment_method: other.pm })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'payment_method',
+      code: 'payment_method_unexpected_state',
+    });
+    await h.stripe.paymentMethods.detach(pm);
+    await expect(h.stripe.invoices.pay(invoice, { payment_method: pm })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'payment_method',
+    });
+    // Nothing is left to charge it: the detached card was the default.
+    await expect(h.stripe.invoices.pay(invoice)).rejects.toMatchObject({ statusCode: 400 });
+    expect(await h.stripe.invoices.retrieve(invoice)).toMatchObject({ status: 'open', amount_paid: 0 });
+    expect((await h.stripe.charges.list({ customer })).data.filter((c) => c.status === 'succeeded')).toEqual(
+      [],
+    );
+    // A card attached again pays it.
+    const again = await h.stripe.paymentMethods.attach('pm_card_visa', { customer });
+    expect(await h.stripe.invoices.pay(invoice, { payment_method: again.id })).toMatchObject({
+      status: 'paid',
+      amount_paid: 1000,
+    });
+  });
+
+  it('is not charged for a subscription that still names it as its default', async () => {
+    const { customer, pm } = await customerWithCard('detached-sub@example.com', 'pm_card_visa');
+    const price = await monthlyPrice(h.stripe, 1900);
+    const sub = await h.stripe.subscriptions.create({
+      customer,
+      items: [{ price: price.id }],
+      default_payment_method: pm,
+    });
+    expect(sub.status).toBe('active');
+    await h.stripe.paymentMethods.detach(pm);
+    const invoice = await h.stripe.invoices.create({ customer, subscription: sub.id, auto_advance: false });
+    await h.stripe.invoiceItems.create({ customer, invoice: invoice.id, amount: 500, currency: 'usd' });
+    await h.stripe.invoices.finalizeInvoice(invoice.id);
+    await expect(h.stripe.invoices.pay(invoice.id)).rejects.toMatchObject({ statusCode: 400 });
+    expect(await h.stripe.invoices.retrieve(invoice.id)).toMatchObject({ status: 'open', amount_paid: 0 });
+  });
+});
+
 /** Bank debits (SEPA, ACH): accepted at once, paid or returned by the bank days later. */
 describe('delayed-notification payment methods', () => {
   async function debitCustomer(email: string, method: Stripe.PaymentMethodCreateParams) {

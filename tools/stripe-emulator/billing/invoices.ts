@@ -384,7 +384,9 @@ function paymentMethodFor(emu: Emulator, inv: InvoiceRec, override?: string): Pa
     sub?.default_payment_method ??
     customer.invoice_settings.default_payment_method;
   if (!id) return null;
-  return emu.store.get<PaymentMethodRec>('payment_method', id, 'payment_method');
+  const pm = emu.store.get<PaymentMethodRec>('payment_method', id, 'payment_method');
+  // A default the customer has since detached (a subscription's stays named on it) charges nothing.
+  return override || pm.customer === inv.customer ? pm : null;
 }
 
 /** What a charge pays: an invoice, or a payment intent of its own (a credit pack, a top-up). */

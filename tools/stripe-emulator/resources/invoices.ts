@@ -23,6 +23,7 @@ import {
   voidInvoice,
 } from '../billing/invoices';
 import { resolvePaymentMethod } from '../billing/payment-methods';
+import { cardForToken } from '../cards';
 import { confirmPayment, newPaymentIntent } from '../billing/payments';
 
 export function registerInvoices(router: Router, emu: Emulator): void {
@@ -105,6 +106,13 @@ export function registerInvoices(router: Router, emu: Emulator): void {
       throw invalidRequest('Invoice is already paid', undefined, 'invoice_already_paid' as string);
     const pmRef = optString(params, 'payment_method');
     const pm = pmRef ? resolvePaymentMethod(emu, pmRef) : null;
+    // Stripe charges an invoice only to a method of its customer's (a test card's token makes one anew).
+    if (pm && pmRef && !cardForToken(pmRef) && pm.customer !== inv.customer)
+      throw invalidRequest(
+        `The PaymentMethod ${pm.id} does not belong to the Customer ${inv.customer}.`,
+        'payment_method',
+        'payment_method_unexpected_state',
+      );
     attemptInvoicePayment(emu, inv, { paymentMethod: pm?.id, raise: true });
     return emu.present(inv);
   });
