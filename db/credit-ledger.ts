@@ -1,6 +1,6 @@
 import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../domain/credit-ledger';
 import { newId } from './ids';
-import { num, readDate, type Sql } from './raw-sql';
+import { num, postgresTextArray, readDate, type Sql } from './raw-sql';
 import { spendCapFieldsOf, type SpendCapFields } from './credit-settings';
 
 // Imports stay light: the usage ledger's writer thread (services/usage/ledger-transaction.ts) loads this module.
@@ -149,6 +149,30 @@ export async function readDrawableLedger(
     [customerId, sql.date(at), sql.date(at)],
   );
   return drawableOf(rows, at);
+}
+
+/**
+ * readDrawableLedger for several customers in one statement (their ids as a PostgreSQL array; see
+ * readUsageAccounts in credit-account.ts), by customer; a customer with no drawable grant is absent.
+ */
+export async function readDrawableLedgers(
+  sql: Sql,
+  customerIds: readonly string[],
+  at: Date,
+): Promise<Map<string, { grants: StoredGrant[]; movements: CreditMovement[] }>> {
+  const rows = await sql.read<GrantRow & { moved: unknown }>(
+    `select ${DRAWABLE_COLUMNS}
+     from credit_grants g
+     where g.customer_id = any(cast(? as varchar[])) and g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)`,
+    [postgresTextArray(customerIds), sql.date(at), sql.date(at)],
+  );
+  const byCustomer = new Map<string, (GrantRow & { moved: unknown })[]>();
+  for (const r of rows) {
+    const list = byCustomer.get(r.customer_id) ?? [];
+    list.push(r);
+    byCustomer.set(r.customer_id, list);
+  }
+  return new Map([...byCustomer].map(([id, list]) => [id, drawableOf(list, at)]));
 }
 
 /** A drawable grant's columns (of `g`), with what left it so far (`moved`), each named with `prefix`. */

@@ -176,6 +176,11 @@ export function sqlList(values: readonly string[]): string {
   return `(${values.map((v) => `'${v}'`).join(', ')})`;
 }
 
+/** PostgreSQL's array literal of these texts, each element quoted: one value to bind, cast to an array. */
+export function postgresTextArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
+
 /**
  * Updates one row by id, and only when it does not already hold `values`: a copy already stored writes
  * nothing, so no trigger fires and `stamps` (an `updated_at`) move only with a change. Column names are the

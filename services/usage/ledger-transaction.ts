@@ -1,4 +1,4 @@
-import { readUsageAccount } from '../../db/credit-account';
+import { readUsageAccounts } from '../../db/credit-account';
 import { addDraws } from '../../db/credit-ledger';
 import { newId } from '../../db/ids';
 import type { Sql } from '../../db/raw-sql';
@@ -183,16 +183,16 @@ export async function writeLedgerGroup<R extends LedgerRow>(
 }
 
 /** The accounts the group's customers with credit terms draw on, read under their locks. */
-async function readAccounts(
+function readAccounts(
   sql: Sql,
   terms: ReadonlyMap<string, CreditTerms>,
   at: Date,
 ): Promise<Map<string, UsageAccount>> {
-  const ids = [...terms.keys()].sort();
-  const read = await Promise.all(
-    ids.map((id) => readUsageAccount(sql, id, terms.get(id) as CreditTerms, at)),
-  );
-  return new Map(ids.map((id, i) => [id, read[i] as UsageAccount]));
+  const customers = [...terms.keys()].sort().map((customerId) => ({
+    customerId,
+    terms: terms.get(customerId) as CreditTerms,
+  }));
+  return readUsageAccounts(sql, customers, at);
 }
 
 /**

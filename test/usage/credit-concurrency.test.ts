@@ -41,7 +41,7 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
     });
 
     /** Every reporter sends its reports one after another, all reporters at once, alternating processes. */
-    async function race(email: string, sub: string) {
+    async function race(email: string, sub: string, reporters = REPORTERS) {
       const gateway = await idp.token({
         sub: 'svc-gateway',
         email: 'gw@example.com',
@@ -51,7 +51,7 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
       let accepted = 0;
       let acceptedUnits = 0;
       await Promise.all(
-        Array.from({ length: REPORTERS }, async (_, r) => {
+        Array.from({ length: reporters }, async (_, r) => {
           for (let k = 0; k < REPORTS_EACH; k++) {
             const quantities = quantitiesOf(r, k);
             const events = quantities.map((quantity, i) => ({
@@ -137,6 +137,62 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
       expect(overage * 150).toBeLessThanOrEqual(30 * 1000);
       // Refusal is per event: the last few units under the cap may stay unused when no event fits them.
       expect(overage).toBeGreaterThan(200 - 23);
+    });
+
+    it('several customers at once: each one’s credits and cap hold for its own usage only, each unit drawn once', async () => {
+      // Reports of different customers share a commit, and each customer's account is read with the others'.
+      const sql = sqlFor(db.orm.em.fork());
+      const prepaid = await Promise.all(
+        [700, 300].map(async (amount, i) => {
+          const email = `race-many-${i}-${dialect}@example.com`;
+          const made = await seedSubscriber(db.orm, {
+            email,
+            plan: 'race-prepaid',
+            periodStart: new Date(T0 - 5 * DAY),
+          });
+          await addGrant(sql, {
+            customerId: made.customer.id,
+            amount,
+            source: 'admin',
+            effectiveAt: new Date(T0 - DAY),
+            expiresAt: null,
+            sourceKey: `admin:race-many-${i}:${dialect}`,
+          });
+          return { email, amount, ...made };
+        }),
+      );
+      const cappedEmail = `race-many-cap-${dialect}@example.com`;
+      const capped = await seedSubscriber(db.orm, {
+        email: cappedEmail,
+        plan: 'race-overage',
+        periodStart: new Date(T0 - 5 * DAY),
+      });
+      await sql.run(
+        `insert into credit_settings (customer_id, spend_cap_cents, spend_cap_mode, updated_at) values (?, 30, 'block', ?)`,
+        [capped.customer.id, sql.date(new Date())],
+      );
+      const [results, cappedResult] = await Promise.all([
+        // Ten reporters each, 30 in flight: within each process's ceiling of reports in flight.
+        Promise.all(prepaid.map((c) => race(c.email, c.sub, 10))),
+        race(cappedEmail, capped.sub, 10),
+      ]);
+      for (const [i, c] of prepaid.entries()) {
+        const after = await stored(c.customer.id);
+        const { accepted, acceptedUnits } = results[i] as { accepted: number; acceptedUnits: number };
+        expect(after).toMatchObject({ events: accepted, units: acceptedUnits, prepaid: after.drawn });
+        expect(after.units).toBe(50 + after.drawn);
+        expect(after.balance).toBe(c.amount - after.drawn);
+        expect(after.balance).toBeGreaterThanOrEqual(0);
+        expect(after.balance).toBeLessThan(23);
+      }
+      const after = await stored(capped.customer.id);
+      expect(after).toMatchObject({
+        events: cappedResult.accepted,
+        units: cappedResult.acceptedUnits,
+        prepaid: 0,
+      });
+      expect((after.units - 50) * 150).toBeLessThanOrEqual(30 * 1000);
+      expect(after.units - 50).toBeGreaterThan(200 - 23);
     });
   },
 );
