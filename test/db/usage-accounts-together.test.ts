@@ -228,7 +228,7 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
 
     it('reads a customer with no usage, grants or seats as an untouched account', async () => {
       await clear();
-      const terms = await write(customers[0] as string, {
+      const none: Ledger = {
         days: [],
         early: [],
         grants: [],
@@ -237,16 +237,11 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
         startMinutesAgo: 600,
         unpooled: false,
         seatPool: false,
-      });
+      };
+      const terms = await write(customers[0] as string, none);
       const other = await write(customers[1] as string, {
+        ...none,
         days: [{ ago: 0, type: 'inference', n: 700 }],
-        early: [],
-        grants: [],
-        seats: [],
-        included: 500,
-        startMinutesAgo: 600,
-        unpooled: false,
-        seatPool: false,
       });
       const read = await readUsageAccounts(
         sql(),
