@@ -121,6 +121,8 @@ export function parse(
  */
 export function refuseMalformedUrl(path: string, querystring: string): void {
   const check = (text: string, field: string) => {
+    // Only a `%` sequence can fail to decode: most URLs have none to look at.
+    if (!text.includes('%')) return;
     try {
       decodeURIComponent(text.replace(/\+/g, ' '));
     } catch {
