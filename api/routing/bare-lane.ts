@@ -85,9 +85,16 @@ function bodyFits(route: AnyRoute, req: IncomingMessage): boolean {
   return (
     /^[1-9][0-9]{0,9}$/.test(length) &&
     Number(length) <= (route.bodyLimit ?? DEFAULT_BODY_LIMIT) &&
-    (type === 'application/json' || type === 'application/json; charset=utf-8')
+    type !== undefined &&
+    (type === 'application/json' || JSON_UTF8.test(type))
   );
 }
+
+/**
+ * JSON's media type as clients spell it, in any letter case, with or without a UTF-8 charset: a subset of
+ * what Koa's chain reads as JSON, so nothing the lane takes would have been refused there.
+ */
+const JSON_UTF8 = /^application\/json(?:[ \t]*;[ \t]*charset=(?:utf-8|"utf-8"))?$/i;
 
 /**
  * The bare route this request's path reaches, split as Koa splits it (parseurl's fast path: a URL that

@@ -142,6 +142,11 @@ describe('the bare lane takes usage reports as Koa does', () => {
       'application/json',
       'application/json; charset=utf-8',
       'application/JSON',
+      'Application/Json;charset=UTF-8',
+      'application/json; charset="utf-8"',
+      'application/json ; charset=utf-8',
+      'application/json; charset=utf-8; x=y',
+      'application/json; charset = utf-8',
       'application/json; charset=latin1',
       'text/plain',
       'none',
@@ -185,6 +190,33 @@ describe('the bare lane takes usage reports as Koa does', () => {
     ) as unknown;
     return { ...c, rest: { ...c.rest, 'retry-after': '<seconds>' }, body };
   };
+
+  it('serves JSON in the spellings clients send itself, and leaves any other media type or charset to Koa', async () => {
+    // Sent to both, as every request of this suite, so the two databases stay alike.
+    const send = async (type: string, i: number) => {
+      const body = json({ id: `spelling-${i}`, type: 'inference', quantity: 1 });
+      const served = await laneCount('served');
+      const { bare, koa: alone } = await bothWays({
+        method: 'POST',
+        path: REPORT,
+        headers: {
+          authorization: `Bearer ${tokens.pro}`,
+          'content-type': type,
+          'content-length': String(Buffer.byteLength(body)),
+        },
+        body,
+      });
+      expect(comparable(bare, undefined)).toEqual(comparable(alone, undefined));
+      return { type, status: bare.status, served: (await laneCount('served')) - served };
+    };
+    const taken = ['application/json', 'Application/Json;charset=UTF-8', 'application/json; charset="utf-8"'];
+    for (const [i, type] of taken.entries())
+      expect(await send(type, i)).toEqual({ type, status: 200, served: 1 });
+    // Koa reads the first two as JSON too (a charset is not honoured); the lane keeps to the plain spellings.
+    const others = ['application/json; charset=latin1', 'application/json; charset=utf-8; x=y', 'text/plain'];
+    for (const [i, type] of others.entries())
+      expect(await send(type, 10 + i)).toMatchObject({ type, served: 0 });
+  });
 
   it('answers every report, well-formed or hostile, as Koa alone does, and stores the same', async () => {
     const served = await laneCount('served');
