@@ -30,12 +30,7 @@ export async function readUsageAccount(
   // statements PostgreSQL plans once (every value meets a column).
   const [[totals], { grants, movements }, seatPool] = await Promise.all([
     sql.read<{ days_n: unknown; before_n: unknown; prepaid_n: unknown; seat_n: unknown }>(
-      `select (select sum(quantity) from daily_usage where customer_id = ? and day >= ?${notUnpooled}) as days_n,
-            (select sum(quantity) from usage_events
-              where customer_id = ? and occurred_at >= ? and occurred_at < ? and byok = ?${notUnpooled}) as before_n,
-            (select sum(amount) from credit_movements
-              where customer_id = ? and kind = 'draw' and period_start = ?) as prepaid_n,
-            (select sum(units) from subject_usage where customer_id = ? and window_key = ?) as seat_n`,
+      `select ${periodSums(ONE_CUSTOMER, notUnpooled)}`,
       [
         customerId,
         day,
@@ -56,6 +51,49 @@ export async function readUsageAccount(
   ]);
   return accountOf(terms, totals, grants, movements, seatPool);
 }
+
+/** Where periodSums finds a customer's key values: SQL expressions, bound values (`?`) or a row's columns. */
+interface SumsKey {
+  customer: string;
+  day: string;
+  midnight: string;
+  start: string;
+  window: string;
+  counted: string;
+}
+
+/** One customer's values bound, in the order periodSums names them. */
+const ONE_CUSTOMER: SumsKey = {
+  customer: '?',
+  day: '?',
+  midnight: '?',
+  start: '?',
+  window: '?',
+  counted: 'byok = ?',
+};
+/** The values of each row of the group's key table `k`. */
+const EACH_OF_K: SumsKey = {
+  customer: 'k.customer_id',
+  day: 'k.day',
+  midnight: 'k.midnight',
+  start: 'k.start',
+  window: 'k.window_key',
+  counted: 'byok = false',
+};
+
+/**
+ * The period's four sums (AccountTotals), written once for the reads of one customer and of a group: the
+ * counted units of the period's days, those of its first day before it began, what prepaid grants paid in
+ * it, and what its seats paid.
+ */
+const periodSums = (k: SumsKey, notUnpooled = '') =>
+  `(select sum(quantity) from daily_usage where customer_id = ${k.customer} and day >= ${k.day}${notUnpooled}) as days_n,
+   (select sum(quantity) from usage_events
+     where customer_id = ${k.customer} and occurred_at >= ${k.midnight} and occurred_at < ${k.start}
+       and ${k.counted}${notUnpooled}) as before_n,
+   (select sum(amount) from credit_movements
+     where customer_id = ${k.customer} and kind = 'draw' and period_start = ${k.start}) as prepaid_n,
+   (select sum(units) from subject_usage where customer_id = ${k.customer} and window_key = ${k.window}) as seat_n`;
 
 /** The period's sums an account is made from, as the reads name them. */
 interface AccountTotals {
@@ -122,14 +160,7 @@ async function readTogether(
   const days = starts.map((s) => s.toISOString().slice(0, 10));
   const [totals, grantRows, seatPools] = await Promise.all([
     sql.read<AccountTotals & { customer_id: string }>(
-      `select k.customer_id,
-            (select sum(quantity) from daily_usage where customer_id = k.customer_id and day >= k.day) as days_n,
-            (select sum(quantity) from usage_events
-              where customer_id = k.customer_id and occurred_at >= k.midnight and occurred_at < k.start
-                and byok = false) as before_n,
-            (select sum(amount) from credit_movements
-              where customer_id = k.customer_id and kind = 'draw' and period_start = k.start) as prepaid_n,
-            (select sum(units) from subject_usage where customer_id = k.customer_id and window_key = k.window_key) as seat_n
+      `select k.customer_id, ${periodSums(EACH_OF_K)}
        from unnest(cast(? as varchar[]), cast(? as varchar[]), cast(? as timestamptz[]), cast(? as timestamptz[]),
                    cast(? as varchar[])) as k(customer_id, day, midnight, start, window_key)`,
       [

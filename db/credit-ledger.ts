@@ -133,6 +133,9 @@ export async function readLedger(
   };
 }
 
+/** A grant `g` that can be drawn at the instant bound twice after it: in effect and not yet expired. */
+const DRAWABLE_AT = 'g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)';
+
 /**
  * A customer's grants that can still be drawn at `at`, each with one movement standing for everything
  * that left it so far: what the draw-down needs, in two short reads whatever the ledger's age.
@@ -145,7 +148,7 @@ export async function readDrawableLedger(
   const rows = await sql.read<GrantRow & { moved: unknown }>(
     `select ${DRAWABLE_COLUMNS}
      from credit_grants g
-     where g.customer_id = ? and g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)`,
+     where g.customer_id = ? and ${DRAWABLE_AT}`,
     [customerId, sql.date(at), sql.date(at)],
   );
   return drawableOf(rows, at);
@@ -163,7 +166,7 @@ export async function readDrawableLedgers(
   const rows = await sql.read<GrantRow & { moved: unknown }>(
     `select ${DRAWABLE_COLUMNS}
      from credit_grants g
-     where g.customer_id = any(cast(? as varchar[])) and g.effective_at <= ? and (g.expires_at is null or g.expires_at > ?)`,
+     where g.customer_id = any(cast(? as varchar[])) and ${DRAWABLE_AT}`,
     [postgresTextArray(customerIds), sql.date(at), sql.date(at)],
   );
   const byCustomer = new Map<string, (GrantRow & { moved: unknown })[]>();
