@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
@@ -10,10 +10,9 @@ import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
 import { subscriptionState } from '../../workflows/messages';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { freePort, startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
-import { TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 
 const SECRET = 'whsec_forwarding';
 const signer = new Stripe('sk_test_signer');
@@ -111,17 +110,7 @@ describe('Stripe event forwarding while Temporal is down', () => {
     expect(pending.forwardedAt ?? null).toBeNull();
 
     // Temporal comes up on that address; the forwarder's sweep delivers the event.
-    env = await TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: { type: 'existing-path', path: process.env.TEMPORAL_CLI_PATH as string },
-        ip: '127.0.0.1',
-        port: temporalPort,
-        namespace: TEST_NAMESPACE,
-        searchAttributes: ALL_SEARCH_ATTRIBUTES,
-        ui: false,
-        log: { format: 'pretty', level: 'error' },
-      },
-    });
+    env = await startDevServer({ port: temporalPort });
     worker = await createWorker({
       connection: env.nativeConnection,
       namespace: TEST_NAMESPACE,

@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { watchForReplayCorpus } from './replay-recorder';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { freePort } = require('../../tools/free-port') as { freePort: () => Promise<number> };
 
 function required(name: string): string {
   const value = process.env[name];
@@ -27,52 +33,113 @@ function withReplayRecording(env: TestWorkflowEnvironment): TestWorkflowEnvironm
 }
 
 /**
- * `createLocal` without its 10 s limit on the client's first connection: on a loaded two-core machine the
- * server can be up (the worker's connection made) and the client's connection still miss those 10 s.
- * The SDK keeps that option off `createLocal`, so this calls the `create` it wraps.
+ * A real Temporal dev server (the CLI built from the Go module proxy) on a free loopback port, started
+ * here rather than by the SDK: the SDK's core gives the CLI a fixed 5 s to open its port, which a loaded
+ * two-core machine missed twice in a row (a cluster's test starting beside this one). Here the CLI has a
+ * minute, and one that exits before it listens (its port taken between the pick and the bind) is started
+ * again (on another port, unless the test asked for one). The arguments are those the SDK's core passes.
  */
-type CreateEnvironment = (opts: {
-  server: NonNullable<Parameters<typeof TestWorkflowEnvironment.createLocal>[0]>['server'] & {
-    type: 'dev-server';
-  };
-  namespace: string;
-  supportsTimeSkipping: false;
-  connectionOptions: { connectTimeout: number };
-}) => Promise<TestWorkflowEnvironment>;
-
-/**
- * A real Temporal dev server (the CLI built from the Go module proxy) on free loopback ports. The SDK's
- * core gives the server a fixed 5 s to open its port; on a loaded two-core machine (a cluster's test
- * starting beside this one) the CLI can take longer, so a server that missed it is started once more.
- */
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
-  try {
-    return await startDevServerOnce();
-  } catch (err) {
-    if (!/did not start within/.test(String((err as Error)?.message))) throw err;
-    return startDevServerOnce();
+export async function startDevServer(opts: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await spawnDevServer(opts.port ?? (await freePort()));
+    try {
+      await server.listening;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      continue;
+    }
+    try {
+      const env = await TestWorkflowEnvironment.createFromExistingServer({
+        address: server.address,
+        namespace: TEST_NAMESPACE,
+      });
+      const teardown = env.teardown.bind(env);
+      env.teardown = async () => {
+        try {
+          await teardown();
+        } finally {
+          await server.stop();
+        }
+      };
+      return withReplayRecording(env);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
   }
 }
 
-async function startDevServerOnce(): Promise<TestWorkflowEnvironment> {
-  const create = (TestWorkflowEnvironment as unknown as { create: CreateEnvironment }).create.bind(
-    TestWorkflowEnvironment,
-  );
-  const env = await create({
-    server: {
-      type: 'dev-server',
-      executable: { type: 'existing-path', path: required('TEMPORAL_CLI_PATH') },
-      ip: '127.0.0.1',
-      namespace: TEST_NAMESPACE,
-      searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      ui: false,
-      log: { format: 'pretty', level: 'error' },
-    },
-    namespace: TEST_NAMESPACE,
-    supportsTimeSkipping: false,
-    connectionOptions: { connectTimeout: 60_000 },
+const DEV_SERVER_START_MS = 60_000;
+// As the SDK's core starts the dev server: version checks off, workflow updates on.
+const SDK_DYNAMIC_CONFIG = [
+  'frontend.enableServerVersionCheck=false',
+  'frontend.enableUpdateWorkflowExecution=true',
+  'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true',
+].flatMap((value) => ['--dynamic-config-value', value]);
+
+interface SpawnedDevServer {
+  address: string;
+  /** Settles once the port takes connections; rejects if the CLI exits first or misses the minute. */
+  listening: Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
+  const address = `127.0.0.1:${port}`;
+  const args = ['server', 'start-dev', '--port', String(port), '--namespace', TEST_NAMESPACE];
+  args.push('--ip', '127.0.0.1', '--headless', '--log-format', 'pretty', '--log-level', 'error');
+  args.push(...SDK_DYNAMIC_CONFIG);
+  for (const { name, type } of ALL_SEARCH_ATTRIBUTES)
+    args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
+  const child = spawn(required('TEMPORAL_CLI_PATH'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
-  return withReplayRecording(env);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A jest worker that ends without the test's teardown takes its server with it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const stop = async () => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const listening = (async () => {
+    const deadline = Date.now() + DEV_SERVER_START_MS;
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      if (await connects(port)) return;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(
+          `the Temporal dev server at ${address} did not listen within ${DEV_SERVER_START_MS} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    process.removeListener('exit', killOnExit);
+    throw new Error(
+      `the Temporal dev server at ${address} exited (${child.exitCode}) before it listened: ${stderr}`,
+    );
+  })();
+  return { address, listening, stop };
+}
+
+function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 /** Temporal's Java time-skipping test server: days-long timers pass in milliseconds. */
