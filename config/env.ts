@@ -235,6 +235,17 @@ const fields = z
     WORKER_WORKFLOW_POLLERS: workerTuning(2, 200),
     WORKER_ACTIVITY_POLLERS: workerTuning(1, 200),
     /**
+     * Frames each stack trace of a workflow's promises shows (worker/stack-frames.ts): the SDK records one
+     * for every promise a workflow makes, for its stack-trace query, and at Node's default depth that was
+     * the largest part of a workflow task's own CPU. 0 records none.
+     */
+    WORKER_WORKFLOW_STACK_FRAMES: z.coerce
+      .number({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(0, 'must be at least 0')
+      .max(100, 'must be at most 100')
+      .default(2),
+    /**
      * The interface METRICS_PORT and WORKER_METRICS_PORT listen on: loopback unless a scraper elsewhere
      * must reach them (0.0.0.0 in docker-compose.yml, where Prometheus scrapes over the compose network).
      */

@@ -22,6 +22,7 @@ import { createWorker } from './create-worker';
 import { startTracing } from '../telemetry/tracing';
 import { installRuntime, tracingWorkerOptions } from './telemetry';
 import { describeWorkerTuning, workerTuningOptions } from './tuning';
+import { limitWorkflowStackFrames } from './stack-frames';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   if (stripe) meterStripeCalls(stripe, Runtime.instance().metricMeter);
   const tracing = startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, 'billing-worker');
+  // Before the worker makes its workflow threads: their contexts take the limit when made.
+  limitWorkflowStackFrames(config.WORKER_WORKFLOW_STACK_FRAMES);
   const worker = await createWorker({
     ...(tracing ? { extra: tracingWorkerOptions(tracing) } : {}),
     connection,
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
       temporal: describeTemporalConnection(temporalOptions),
       // What it runs with, the SDK's defaults filled in for the WORKER_* tuning variables left unset.
       tuning: describeWorkerTuning(worker.options),
+      workflowStackFrames: config.WORKER_WORKFLOW_STACK_FRAMES,
     },
     'worker running',
   );
