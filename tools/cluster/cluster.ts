@@ -45,7 +45,7 @@ import {
   type ClusterRole,
 } from './keycloak-realm';
 import { service, TOPOLOGY, type ServiceSpec } from './topology';
-import { WORKER_TUNING_NAMES } from '../../worker/tuning';
+import { WORKER_SETTINGS } from './topology';
 import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -667,7 +667,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // run bench:scale`): the one engine configuration taken from the caller's environment, as compose
     // takes it from the operator's .env; engineEnv still has the last word.
     const tuning: NodeJS.ProcessEnv = {};
-    for (const key of WORKER_TUNING_NAMES) if (process.env[key]) tuning[key] = process.env[key];
+    for (const key of WORKER_SETTINGS) if (process.env[key]) tuning[key] = process.env[key];
     if (Object.keys(tuning).length) log(`workers tuned: ${JSON.stringify(tuning)}`);
     for (const [name, metrics] of workers)
       supervise(name, ...engineCommand(service(name)), {

@@ -55,9 +55,13 @@ export const ENGINE_ENV = [
 const API_ENV = [...ENGINE_ENV, 'PORT', 'METRICS_PORT', 'TRUST_PROXY'];
 /** The access lane is an API told to serve only the gateway's checks. */
 const ACCESS_LANE_ENV = [...API_ENV, 'API_SERVES'];
-// The tuning (WORKER_MAX_CACHED_WORKFLOWS…): compose sets it from the operator's .env, the cluster from
-// the environment it is started in; unset, the SDK's defaults.
-const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_TUNING_NAMES];
+/**
+ * What a worker reads beside the engine's settings: its tuning (WORKER_MAX_CACHED_WORKFLOWS…) and its
+ * workflows' stack-trace depth. Compose sets them from the operator's .env, the cluster from the
+ * environment it is started in; unset, their defaults.
+ */
+export const WORKER_SETTINGS = [...WORKER_TUNING_NAMES, 'WORKER_WORKFLOW_STACK_FRAMES'] as const;
+const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_SETTINGS];
 
 export const TOPOLOGY: readonly ServiceSpec[] = [
   {
