@@ -44,8 +44,7 @@ import {
   type ClusterRealm,
   type ClusterRole,
 } from './keycloak-realm';
-import { service, TOPOLOGY, type ServiceSpec } from './topology';
-import { WORKER_SETTINGS } from './topology';
+import { service, TOPOLOGY, WORKER_SETTINGS, type ServiceSpec } from './topology';
 import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
