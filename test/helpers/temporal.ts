@@ -36,35 +36,56 @@ function withReplayRecording(env: TestWorkflowEnvironment): TestWorkflowEnvironm
  * A real Temporal dev server (the CLI built from the Go module proxy) on a free loopback port, started
  * here rather than by the SDK: the SDK's core gives the CLI a fixed 5 s to open its port, which a loaded
  * two-core machine missed twice in a row (a cluster's test starting beside this one). Here the CLI has a
- * minute, and one that exits before it listens (its port taken between the pick and the bind) is started
- * again (on another port, unless the test asked for one). The arguments are those the SDK's core passes.
+ * minute to listen and answer, and one that fails to (its port taken between the pick and the bind) is
+ * started again, on another port unless the test asked for one. The arguments are the SDK core's.
  */
 export async function startDevServer(opts: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
   for (let attempt = 1; ; attempt++) {
     const server = await spawnDevServer(opts.port ?? (await freePort()));
+    let env: TestWorkflowEnvironment;
     try {
       await server.listening;
+      env = await connectWhenServing(server);
     } catch (err) {
+      await server.stop();
       if (attempt >= 3) throw err;
       continue;
     }
+    const teardown = env.teardown.bind(env);
+    env.teardown = async () => {
+      try {
+        await teardown();
+      } finally {
+        await server.stop();
+      }
+    };
+    return withReplayRecording(env);
+  }
+}
+
+/**
+ * The environment on a dev server whose port is open: the frontend answers "not healthy yet" for a while
+ * after it listens, so this tries until the server's namespace answers (or the CLI exits, or the minute
+ * is up).
+ */
+async function connectWhenServing(server: SpawnedDevServer): Promise<TestWorkflowEnvironment> {
+  const deadline = Date.now() + DEV_SERVER_START_MS;
+  for (;;) {
     try {
       const env = await TestWorkflowEnvironment.createFromExistingServer({
         address: server.address,
         namespace: TEST_NAMESPACE,
       });
-      const teardown = env.teardown.bind(env);
-      env.teardown = async () => {
-        try {
-          await teardown();
-        } finally {
-          await server.stop();
-        }
-      };
-      return withReplayRecording(env);
+      try {
+        await env.connection.workflowService.describeNamespace({ namespace: TEST_NAMESPACE });
+        return env;
+      } catch (err) {
+        await env.teardown();
+        throw err;
+      }
     } catch (err) {
-      await server.stop();
-      throw err;
+      if (server.exited() || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 }
@@ -81,6 +102,7 @@ interface SpawnedDevServer {
   address: string;
   /** Settles once the port takes connections; rejects if the CLI exits first or misses the minute. */
   listening: Promise<void>;
+  exited(): boolean;
   stop(): Promise<void>;
 }
 
@@ -97,7 +119,13 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
     process.stderr.write(chunk);
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let done = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      done = true;
+      resolve(code);
+    }),
+  );
   // A jest worker that ends without the test's teardown takes its server with it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -111,8 +139,6 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
   };
   const listening = (async () => {
     const deadline = Date.now() + DEV_SERVER_START_MS;
-    let done = false;
-    void exited.then(() => (done = true));
     while (!done) {
       if (await connects(port)) return;
       if (Date.now() > deadline) {
@@ -128,7 +154,7 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
       `the Temporal dev server at ${address} exited (${child.exitCode}) before it listened: ${stderr}`,
     );
   })();
-  return { address, listening, stop };
+  return { address, listening, exited: () => done, stop };
 }
 
 function connects(port: number): Promise<boolean> {
