@@ -7,26 +7,13 @@
  * per workflow task replayed, min / median / max over the rounds.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { historyFromJson } from '../test/helpers/history-json';
+import { corpus } from '../test/replay/corpus';
 import { limitWorkflowStackFrames } from '../worker/stack-frames';
 
-const CORPUS = join(__dirname, '..', 'test', 'replay', 'histories');
 const QUIET = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-
-function corpus() {
-  return readdirSync(CORPUS)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((file) => ({
-      workflowId: file.replace(/\.json$/, ''),
-      history: historyFromJson(JSON.parse(readFileSync(join(CORPUS, file), 'utf8'))),
-    }));
-}
 
 const completedTasks = (h: temporal.api.history.v1.IHistory) =>
   (h.events ?? []).filter(

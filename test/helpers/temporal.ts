@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -44,7 +43,6 @@ export async function startDevServer(opts: { port?: number } = {}): Promise<Test
     const server = await spawnDevServer(opts.port ?? (await freePort()));
     let env: TestWorkflowEnvironment;
     try {
-      await server.listening;
       env = await connectWhenServing(server);
     } catch (err) {
       await server.stop();
@@ -63,10 +61,12 @@ export async function startDevServer(opts: { port?: number } = {}): Promise<Test
   }
 }
 
+const DEV_SERVER_START_MS = 60_000;
+
 /**
- * The environment on a dev server whose port is open: the frontend answers "not healthy yet" for a while
- * after it listens, so this tries until the server's namespace answers (or the CLI exits, or the minute
- * is up).
+ * The environment on a dev server once its namespace answers: a closed port fails a connection at once,
+ * and the frontend answers "not healthy yet" for a while after it listens, so this tries again until the
+ * namespace answers, the CLI exits or the minute is up.
  */
 async function connectWhenServing(server: SpawnedDevServer): Promise<TestWorkflowEnvironment> {
   const deadline = Date.now() + DEV_SERVER_START_MS;
@@ -84,13 +84,18 @@ async function connectWhenServing(server: SpawnedDevServer): Promise<TestWorkflo
         throw err;
       }
     } catch (err) {
-      if (server.exited() || Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const exited = server.exited();
+      if (exited !== null)
+        throw new Error(`the Temporal dev server at ${server.address} exited before it served: ${exited}`);
+      if (Date.now() > deadline)
+        throw new Error(`the Temporal dev server at ${server.address} did not serve within a minute`, {
+          cause: err,
+        });
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 }
 
-const DEV_SERVER_START_MS = 60_000;
 // As the SDK's core starts the dev server: version checks off, workflow updates on.
 const SDK_DYNAMIC_CONFIG = [
   'frontend.enableServerVersionCheck=false',
@@ -100,14 +105,12 @@ const SDK_DYNAMIC_CONFIG = [
 
 interface SpawnedDevServer {
   address: string;
-  /** Settles once the port takes connections; rejects if the CLI exits first or misses the minute. */
-  listening: Promise<void>;
-  exited(): boolean;
+  /** Null while the CLI runs; once it has exited, its exit code and the end of what it wrote. */
+  exited(): string | null;
   stop(): Promise<void>;
 }
 
 async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
-  const address = `127.0.0.1:${port}`;
   const args = ['server', 'start-dev', '--port', String(port), '--namespace', TEST_NAMESPACE];
   args.push('--ip', '127.0.0.1', '--headless', '--log-format', 'pretty', '--log-level', 'error');
   args.push(...SDK_DYNAMIC_CONFIG);
@@ -119,11 +122,11 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
     process.stderr.write(chunk);
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
-  let done = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      done = true;
-      resolve(code);
+  let exitedWith: string | null = null;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitedWith = `${code ?? signal}: ${stderr}`;
+      resolve();
     }),
   );
   // A jest worker that ends without the test's teardown takes its server with it.
@@ -131,41 +134,13 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
   process.once('exit', killOnExit);
   const stop = async () => {
     process.removeListener('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (exitedWith !== null) return;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
   };
-  const listening = (async () => {
-    const deadline = Date.now() + DEV_SERVER_START_MS;
-    while (!done) {
-      if (await connects(port)) return;
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(
-          `the Temporal dev server at ${address} did not listen within ${DEV_SERVER_START_MS} ms`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    process.removeListener('exit', killOnExit);
-    throw new Error(
-      `the Temporal dev server at ${address} exited (${child.exitCode}) before it listened: ${stderr}`,
-    );
-  })();
-  return { address, listening, exited: () => done, stop };
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  return { address: `127.0.0.1:${port}`, exited: () => exitedWith, stop };
 }
 
 /** Temporal's Java time-skipping test server: days-long timers pass in milliseconds. */
