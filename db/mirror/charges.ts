@@ -5,7 +5,7 @@ import { expandableId } from '../../integrations/stripe/expandable-id';
 import { recordBillingEvent } from '../billing-events';
 import { readBool, readDate, sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
 import { chargeObject } from '../../integrations/webhooks/objects';
-import { date } from './shared';
+import { date, lockInvoiceLinks } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { mergeCharge, type ChargeCopy, type ChargeState } from '../../domain/charge-progress';
 
@@ -109,6 +109,7 @@ export async function upsertCharge(
   const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice) ?? null;
   return em.transactional(async (tx) => {
     const sql = sqlFor(tx);
+    if (stripeInvoiceId) await lockInvoiceLinks(sql, stripeInvoiceId);
     const found = await sql.run<{ id: string; invoice_id: string | null }>(
       `select c.id, (select i.id from invoices i where i.stripe_invoice_id = ?) as invoice_id
          from customers c where c.stripe_customer_id = ?`,

@@ -3,7 +3,8 @@ import type Stripe from 'stripe';
 import { Customer, CreditNote, Invoice } from '../entities';
 import { newId } from '../ids';
 import { expandableId } from '../../integrations/stripe/expandable-id';
-import { date, LINK_ONLY } from './shared';
+import { date, LINK_ONLY, lockInvoiceLinks } from './shared';
+import { sqlFor } from '../raw-sql';
 import { systemClock, type Clock } from '../../domain/clock';
 
 /**
@@ -18,9 +19,22 @@ export async function upsertCreditNote(
   clock: Clock = systemClock,
 ): Promise<CreditNote | null> {
   const stripeCustomerId = expandableId(cn.customer);
-  const customer = stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }, LINK_ONLY) : null;
   const stripeInvoiceId = expandableId(cn.invoice);
-  if (!customer || !stripeInvoiceId) return null;
+  if (!stripeCustomerId || !stripeInvoiceId) return null;
+  return em.transactional(async (tx) => {
+    await lockInvoiceLinks(sqlFor(tx), stripeInvoiceId);
+    const customer = await tx.findOne(Customer, { stripeCustomerId }, LINK_ONLY);
+    return customer ? writeCreditNote(tx, cn, customer, stripeInvoiceId, clock) : null;
+  });
+}
+
+async function writeCreditNote(
+  em: EntityManager,
+  cn: Stripe.CreditNote,
+  customer: Customer,
+  stripeInvoiceId: string,
+  clock: Clock,
+): Promise<CreditNote> {
   const invoice = await em.findOne(Invoice, { stripeInvoiceId }, LINK_ONLY);
   const refundedCents = (cn.refunds ?? []).reduce((sum, r) => sum + (r.amount_refunded ?? 0), 0);
   let row = await em.findOne(CreditNote, { stripeCreditNoteId: cn.id });

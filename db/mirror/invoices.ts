@@ -7,7 +7,7 @@ import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-
 import { recordBillingEvent } from '../billing-events';
 import { sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
 import { invoiceObject, type InvoiceFields } from '../../integrations/webhooks/objects';
-import { date } from './shared';
+import { date, lockInvoiceLinks } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { recordRedemption } from './subscriptions';
 import { isBehind, noticeOf, progressOfInvoice, type InvoiceProgress } from '../../domain/invoice-progress';
@@ -319,11 +319,13 @@ async function writeInvoice(
     }
   // A charge or credit note mirrored before its invoice points at it from now on. A draft has neither:
   // Stripe charges an invoice, and credits it, only once it is finalized.
-  if (cols.status !== 'draft')
+  if (cols.status !== 'draft') {
+    await lockInvoiceLinks(sql, stripeInvoiceId);
     for (const table of ['charges', 'credit_notes'])
       await sql.run(`update ${table} set invoice_id = ? where stripe_invoice_id = ? and invoice_id is null`, [
         rowId,
         stripeInvoiceId,
       ]);
+  }
   return { id: rowId };
 }

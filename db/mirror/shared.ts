@@ -1,3 +1,5 @@
+import type { Sql } from '../raw-sql';
+
 /** Stripe's epoch seconds as a Date (null when absent). */
 export const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : null);
 
@@ -7,3 +9,14 @@ export const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : 
  * unchanged invoice or customer would get a new `updated_at` each time one of its charges is mirrored.
  */
 export const LINK_ONLY = { fields: ['id'] as never[] };
+
+/**
+ * One writer at a time links a Stripe invoice with what points at it (its charges and credit notes). The
+ * invoice's write links the rows already stored, and a charge's write looks for the invoice: on PostgreSQL
+ * two such transactions at once each miss the other's uncommitted row, and the charge stayed unlinked for
+ * good. Under this lock the second waits for the first to commit, then sees its row. SQLite has one writer.
+ */
+export async function lockInvoiceLinks(sql: Sql, stripeInvoiceId: string): Promise<void> {
+  if (sql.postgres)
+    await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`invoice-links:${stripeInvoiceId}`]);
+}

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { upsertCharge, upsertInvoice } from '../../db/mirror';
+import { upsertCharge, upsertCreditNote, upsertInvoice } from '../../db/mirror';
 import { Charge, Customer, Invoice, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
@@ -171,6 +171,66 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
     expect(
       await invoiceOf(4, `sub_c_${dialect}`, { subscription_id: `subs_other_sub_${dialect}` }),
     ).toBeNull();
+  });
+
+  it('links a charge and a credit note to their invoice when all three are mirrored at the same moment', async () => {
+    const paidInvoice = (id: string) =>
+      ({
+        id,
+        customer: 'cus_mirror',
+        status: 'paid',
+        currency: 'usd',
+        subtotal: 4900,
+        total: 4900,
+        amount_due: 4900,
+        amount_paid: 4900,
+        attempt_count: 1,
+        created: 1_790_000_000,
+        period_start: 1_790_000_000,
+        period_end: 1_790_000_000,
+        parent: null,
+        lines: { data: [] },
+        status_transitions: { paid_at: 1_790_000_000 },
+      }) as unknown as Stripe.Invoice;
+    const creditNote = (id: string, invoice: string) =>
+      ({
+        id,
+        object: 'credit_note',
+        customer: 'cus_mirror',
+        invoice,
+        amount: 900,
+        currency: 'usd',
+        type: 'pre_payment',
+        status: 'issued',
+        created: 1_790_000_000,
+        number: null,
+        refunds: [],
+        voided_at: null,
+        reason: null,
+        memo: null,
+      }) as unknown as Stripe.CreditNote;
+    // Each round mirrors the three from separate connections at once, so on PostgreSQL the charge's and the
+    // credit note's transactions run beside the invoice's; either order must end linked.
+    const ids = Array.from({ length: 30 }, (_, i) => `race_${i}`);
+    for (const id of ids)
+      await Promise.all([
+        upsertCharge(db.orm.em.fork(), stripeCharge({ id: `ch_${id}`, invoice: `in_${id}` })),
+        upsertInvoice(db.orm.em.fork(), paidInvoice(`in_${id}`)),
+        upsertCreditNote(db.orm.em.fork(), creditNote(`cn_${id}`, `in_${id}`)),
+      ]);
+    const sql = sqlFor(db.orm.em.fork());
+    const unlinked = await sql.rows<{ n: unknown }>(
+      `select (select count(*) from charges where stripe_charge_id like 'ch_race_%' and invoice_id is null)
+            + (select count(*) from credit_notes where stripe_credit_note_id like 'cn_race_%' and invoice_id is null) as n`,
+    );
+    const linked = await sql.rows<{ n: unknown }>(
+      `select count(*) as n from charges c join invoices i on i.id = c.invoice_id
+        where c.stripe_charge_id like 'ch_race_%' and i.stripe_invoice_id = c.stripe_invoice_id`,
+    );
+    expect({ unlinked: Number(unlinked[0]?.n), linked: Number(linked[0]?.n) }).toEqual({
+      unlinked: 0,
+      linked: ids.length,
+    });
   });
 
   it('does not mirror a charge of a customer the engine does not know', async () => {
