@@ -72,10 +72,14 @@ export async function inPostgresTransaction<T>(
     });
   };
   let done = false;
+  // Once COMMIT is queued: a statement after it would run on its own, outside the transaction.
+  let committing = false;
   const enqueue = <R>(text: string): Promise<R[]> =>
     new Promise<unknown[]>((resolve, reject) => {
       // A branch still running after the transaction ended must not reach a connection back in the pool.
       if (done) return reject(new Error('the transaction has ended'));
+      if (committing)
+        return reject(new Error(`issued after COMMIT, outside the transaction: ${text.slice(0, 80)}`));
       queue.push({ text, resolve, reject });
       if (!scheduled) {
         scheduled = true;
@@ -112,8 +116,11 @@ export async function inPostgresTransaction<T>(
   try {
     const held: Promise<unknown>[] = [];
     const out = await work(sql, (writes) => held.push(writes));
-    // Still queued (the burst goes out on the loop's next turn): COMMIT joins the last writes' message.
-    await Promise.all([...held, run('commit')]);
+    // Still queued (the burst goes out on the loop's next turn): COMMIT joins the last writes' message, so
+    // every deferred write must have issued all of its statements by now.
+    const commit = run('commit');
+    committing = true;
+    await Promise.all([...held, commit]);
     for (const name of preparing) prepared?.add(name);
     return out;
   } catch (err) {

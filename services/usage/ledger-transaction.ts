@@ -164,7 +164,9 @@ export async function writeLedgerGroup<R extends LedgerRow>(
     }
   }
   const kept = results.flatMap((r) => r.inserted.filter((row) => !gone.has(row)));
-  // The writes, issued together too, in the order they always went.
+  // The writes, issued together too, in the order they always went. Every statement of them, each chunk of a
+  // long list included, is issued before this returns: COMMIT follows them in the same message, and a
+  // statement issued after it would run outside the transaction (db/postgres-transaction.ts refuses one).
   const last = Promise.all([
     ...[...draws]
       .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -268,7 +270,7 @@ async function markPrepaid(
   ids: Map<LedgerRow, string>,
 ): Promise<void> {
   const rows = [...prepaid.entries()].map(([row, units]) => ({ id: ids.get(row) as string, units }));
-  for (const chunk of chunks(rows, 400)) await setPrepaidUnits(sql, chunk);
+  await Promise.all(chunks(rows, 400).map((chunk) => setPrepaidUnits(sql, chunk)));
 }
 
 /**
@@ -394,7 +396,7 @@ async function dayTotals(
 }
 
 async function deleteEvents(sql: Sql, rows: LedgerRow[]): Promise<void> {
-  for (const chunk of chunks(rows, 500)) await deleteUsageEvents(sql, chunk);
+  await Promise.all(chunks(rows, 500).map((chunk) => deleteUsageEvents(sql, chunk)));
 }
 
 /** Which of these events are stored already (read without taking the write lock), by usageEventKey. */
@@ -422,7 +424,7 @@ async function bumpCounters(sql: Sql, rows: LedgerRow[]): Promise<void> {
     deltas.set(key, d);
   }
   const list = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
-  for (const chunk of chunks(list, ROWS_PER_INSERT)) await addToDailyUsage(sql, chunk);
+  await Promise.all(chunks(list, ROWS_PER_INSERT).map((chunk) => addToDailyUsage(sql, chunk)));
 }
 
 /** A member's answer as positions in its rows, for the answer to cross from the writer thread. */

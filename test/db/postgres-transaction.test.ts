@@ -96,6 +96,22 @@ describe('a PostgreSQL transaction sent in bursts', () => {
     expect(await rows()).toEqual(['w=3']);
   });
 
+  it('refuses a deferred write issued after COMMIT went out, rather than run it outside the transaction', async () => {
+    await sqlFor(orm.em.fork()).run('delete from burst_t');
+    await expect(
+      inPostgresTransaction(orm.em, async (sql, deferred) => {
+        deferred(
+          (async () => {
+            await sql.run('insert into burst_t (k, n) values (?, ?)', ['first', 1]);
+            // Issued only once the first write's message (COMMIT with it) has been answered.
+            await sql.run('insert into burst_t (k, n) values (?, ?)', ['late', 2]);
+          })(),
+        );
+      }),
+    ).rejects.toThrow(/after COMMIT/);
+    expect(await rows()).toEqual(['first=1']);
+  });
+
   it('refuses a statement issued after the transaction ended', async () => {
     let late: ((text: string) => Promise<unknown>) | null = null;
     await inPostgresTransaction(orm.em, async (sql) => {

@@ -6,6 +6,8 @@ import { ledgerWriterFor } from '../../services/usage/ledger-group-commit';
 import { usageEventKey } from '../../domain/usage-report';
 import { openTestDatabase } from '../helpers/db';
 import { seedSubscriber } from './fixtures';
+import { addGrant } from '../../db/credit-ledger';
+import { sqlFor } from '../../db/raw-sql';
 
 const DAY = 86_400_000;
 const CAP = 100; // the trial plan's daily calls
@@ -194,6 +196,57 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     expect(big.dropped.map((r) => r.eventId)).toEqual(['e']);
     expect([small.inserted.length, small.dropped.length]).toEqual([1, 0]);
     expect(await stored(db.orm, c)).toEqual({ events: ['e:2', `fill:${CAP - 2}`], counted: CAP });
+  });
+
+  it('pays and stamps every event of a 1,000-event report a grant pays, and takes out every one it refuses, in one transaction', async () => {
+    const c = await customer('enterprise');
+    const sql = sqlFor(db.orm.em.fork());
+    const periodStart = new Date(Date.now() - DAY);
+    await addGrant(sql, {
+      customerId: c,
+      amount: 450,
+      source: 'admin',
+      effectiveAt: periodStart,
+      expiresAt: null,
+      sourceKey: `big-report:${c}`,
+    });
+    // Prepaid only: past the grant every event is refused. 450 stamps and 550 deletions each take more
+    // than one statement, and every one of them must be inside the transaction.
+    const rows = Array.from({ length: 1000 }, (_, i) => row(c, `big-${i}`, 1, i));
+    const result = await writer().submit({
+      ...write(rows),
+      credits: new Map([
+        [
+          c,
+          {
+            periodStart,
+            periodEnd: null,
+            included: 0,
+            overagePer1kCents: 0,
+            cap: null,
+            prepaidOnly: true,
+          },
+        ],
+      ]),
+    });
+    expect({ inserted: result.inserted.length, refused: result.refused.length }).toEqual({
+      inserted: 1000,
+      refused: 550,
+    });
+    const [events] = await sql.run<{ n: unknown; prepaid: unknown }>(
+      'select count(*) as n, sum(prepaid) as prepaid from usage_events where customer_id = ?',
+      [c],
+    );
+    const [draws] = await sql.run<{ n: unknown }>(
+      "select sum(amount) as n from credit_movements where customer_id = ? and kind = 'draw'",
+      [c],
+    );
+    expect({ events: Number(events?.n), prepaid: Number(events?.prepaid), drawn: Number(draws?.n) }).toEqual({
+      events: 450,
+      prepaid: 450,
+      drawn: 450,
+    });
+    expect((await stored(db.orm, c)).counted).toBe(450);
   });
 
   it('fails only the member whose write the database refuses; the others of its group are stored', async () => {
