@@ -27,6 +27,27 @@ function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
   } as unknown as Stripe.Charge;
 }
 
+/** A paid invoice of the charges' customer as Stripe sends it, with only the fields the mirror reads. */
+function paidInvoice(id: string): Stripe.Invoice {
+  return {
+    id,
+    customer: 'cus_mirror',
+    status: 'paid',
+    currency: 'usd',
+    subtotal: 4900,
+    total: 4900,
+    amount_due: 4900,
+    amount_paid: 4900,
+    attempt_count: 1,
+    created: 1_790_000_000,
+    period_start: 1_790_000_000,
+    period_end: 1_790_000_000,
+    parent: null,
+    lines: { data: [] },
+    status_transitions: { paid_at: 1_790_000_000 },
+  } as unknown as Stripe.Invoice;
+}
+
 /** A database with the charges' customer mirrored. */
 async function withCustomer(dialect: Dialect) {
   const db = await openTestDatabase(dialect);
@@ -61,23 +82,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
       stripeInvoiceId: 'in_mirror_1',
       invoice: null,
     });
-    const invoice = await upsertInvoice(db.orm.em.fork(), {
-      id: 'in_mirror_1',
-      customer: 'cus_mirror',
-      status: 'paid',
-      currency: 'usd',
-      subtotal: 4900,
-      total: 4900,
-      amount_due: 4900,
-      amount_paid: 4900,
-      attempt_count: 1,
-      created: 1_790_000_000,
-      period_start: 1_790_000_000,
-      period_end: 1_790_000_000,
-      parent: null,
-      lines: { data: [] },
-      status_transitions: { paid_at: 1_790_000_000 },
-    } as unknown as Stripe.Invoice);
+    const invoice = await upsertInvoice(db.orm.em.fork(), paidInvoice('in_mirror_1'));
     const linked = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_mirror_1' });
     expect(linked.invoice?.id).toBe(invoice?.id);
   });
@@ -174,24 +179,6 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
   });
 
   it('links a charge and a credit note to their invoice when all three are mirrored at the same moment', async () => {
-    const paidInvoice = (id: string) =>
-      ({
-        id,
-        customer: 'cus_mirror',
-        status: 'paid',
-        currency: 'usd',
-        subtotal: 4900,
-        total: 4900,
-        amount_due: 4900,
-        amount_paid: 4900,
-        attempt_count: 1,
-        created: 1_790_000_000,
-        period_start: 1_790_000_000,
-        period_end: 1_790_000_000,
-        parent: null,
-        lines: { data: [] },
-        status_transitions: { paid_at: 1_790_000_000 },
-      }) as unknown as Stripe.Invoice;
     const creditNote = (id: string, invoice: string) =>
       ({
         id,
