@@ -1,6 +1,6 @@
 import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../domain/credit-ledger';
 import { newId } from './ids';
-import { num, postgresTextArray, readDate, type Sql } from './raw-sql';
+import { lockKeys, num, postgresTextArray, readDate, type Sql } from './raw-sql';
 import { spendCapFieldsOf, type SpendCapFields } from './credit-settings';
 
 // Imports stay light: the usage ledger's writer thread (services/usage/ledger-transaction.ts) loads this module.
@@ -354,8 +354,8 @@ export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStar
  * before drawing (services/usage/ledger-transaction.ts), so a void or an expiry never races a draw below zero.
  * SQLite has one writer already.
  */
-export async function lockCredits(sql: Sql, customerId: string): Promise<void> {
-  if (sql.postgres) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`credits:${customerId}`]);
+export function lockCredits(sql: Sql, customerId: string): Promise<void> {
+  return lockKeys(sql, [`credits:${customerId}`]);
 }
 
 /** Moves a grant's expiry (an admin's extension); the caller audits it. */

@@ -157,6 +157,23 @@ export function readJsonList(raw: unknown): string[] {
   return Array.isArray(v) ? v.map(String) : [];
 }
 
+/**
+ * Holds these keys until the transaction ends, waiting first for any other transaction that holds one
+ * (PostgreSQL's transaction-level advisory locks, one select taking them left to right, so writers that
+ * take several pass them sorted and cannot deadlock). SQLite has one writer, so there it does nothing.
+ */
+export async function lockKeys(sql: Sql, keys: readonly string[]): Promise<void> {
+  if (!sql.postgres || keys.length === 0) return;
+  await sql.run(`select ${keys.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, [...keys]);
+}
+
+/** A list cut into lists of at most `size`, for statements whose bound values have a ceiling. */
+export function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
 /** `?, ?, ?` groups for a multi-row VALUES list. */
 export function placeholders(rows: number, columns: number): string {
   const row = `(${new Array(columns).fill('?').join(', ')})`;

@@ -1,5 +1,5 @@
 import type { SubjectBudget } from '../domain/subject-budgets';
-import type { Sql } from './raw-sql';
+import { lockKeys, type Sql } from './raw-sql';
 
 interface BudgetRow {
   subject: string;
@@ -70,8 +70,8 @@ export async function putBudgetWithin(
 }
 
 /** Holds the customer's budgets lock until the transaction ends (PostgreSQL; SQLite has one writer). */
-export async function lockBudgets(sql: Sql, customerId: string): Promise<void> {
-  if (sql.postgres) await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`budgets:${customerId}`]);
+export function lockBudgets(sql: Sql, customerId: string): Promise<void> {
+  return lockKeys(sql, [`budgets:${customerId}`]);
 }
 
 /** Removes a subject's budget; answers whether there was one. */

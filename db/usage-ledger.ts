@@ -39,12 +39,6 @@ function matchingEvents(rows: { eventId: string; customerId: string; reporter: s
   };
 }
 
-/** Waits for the other writers of these keys (in this order) to commit, so two cannot pass a cap together. */
-export function lockUsageKeys(sql: Sql, sorted: string[]): Promise<unknown> {
-  // The select list is evaluated left to right, so the locks are taken in this order.
-  return sql.run(`select ${sorted.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, sorted);
-}
-
 /** Which of these events were new (customer, reporter and event id are the idempotency key), storing them. */
 export function insertNewUsageEvents(
   sql: Sql,

@@ -1,4 +1,4 @@
-import type { Sql } from '../raw-sql';
+import { lockKeys, type Sql } from '../raw-sql';
 
 /** Stripe's epoch seconds as a Date (null when absent). */
 export const date = (s: number | null | undefined) => (s ? new Date(s * 1000) : null);
@@ -16,7 +16,6 @@ export const LINK_ONLY = { fields: ['id'] as never[] };
  * two such transactions at once each miss the other's uncommitted row, and the charge stayed unlinked for
  * good. Under this lock the second waits for the first to commit, then sees its row. SQLite has one writer.
  */
-export async function lockInvoiceLinks(sql: Sql, stripeInvoiceId: string): Promise<void> {
-  if (sql.postgres)
-    await sql.run('select pg_advisory_xact_lock(hashtext(?))', [`invoice-links:${stripeInvoiceId}`]);
+export function lockInvoiceLinks(sql: Sql, stripeInvoiceId: string): Promise<void> {
+  return lockKeys(sql, [`invoice-links:${stripeInvoiceId}`]);
 }

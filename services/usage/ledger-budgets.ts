@@ -1,4 +1,4 @@
-import type { Sql } from '../../db/raw-sql';
+import { chunks, type Sql } from '../../db/raw-sql';
 import { addToSubjectUsage, subjectUsageTotals, type SubjectWindow } from '../../db/usage-ledger';
 import {
   budgetResetsAt,
@@ -128,8 +128,6 @@ export async function bumpSubjectUsage(sql: Sql, rows: readonly UsageEntry[]): P
   }
   if (deltas.size === 0) return;
   const list = [...deltas.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d);
-  const slices: (typeof list)[] = [];
-  for (let i = 0; i < list.length; i += 1000) slices.push(list.slice(i, i + 1000));
   // Issued together: these are among the transaction's last writes, which COMMIT follows in one message.
-  await Promise.all(slices.map((slice) => addToSubjectUsage(sql, slice)));
+  await Promise.all(chunks(list, 1000).map((slice) => addToSubjectUsage(sql, slice)));
 }

@@ -1,13 +1,12 @@
 import { readUsageAccounts } from '../../db/credit-account';
 import { addDraws } from '../../db/credit-ledger';
 import { newId } from '../../db/ids';
-import type { Sql } from '../../db/raw-sql';
+import { chunks, lockKeys, type Sql } from '../../db/raw-sql';
 import {
   addToDailyUsage,
   addToSubjectUsage,
   deleteUsageEvents,
   insertNewUsageEvents,
-  lockUsageKeys,
   quotaTotalsOfDays,
   setPrepaidUnits,
   storedUsageEvents,
@@ -76,12 +75,6 @@ const dayKey = (r: { customerId: string; day: string }) => `${r.customerId}|${r.
 /** The key of an event as usage_events returns it. */
 const storedEventKey = (g: { customer_id: string; event_id: string; reporter: string }) =>
   usageEventKey({ customerId: g.customer_id, reporter: g.reporter, eventId: g.event_id });
-
-function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
 
 /**
  * Writes the reports of a group in one transaction, each as if it had its own transaction after the ones
@@ -291,7 +284,7 @@ async function lockCappedDays(sql: Sql, writes: LedgerWrite[]): Promise<void> {
     }
   for (const k of budgetLockKeys(writes)) keys.add(k);
   if (keys.size === 0) return;
-  await lockUsageKeys(sql, [...keys].sort());
+  await lockKeys(sql, [...keys].sort());
 }
 
 /**
