@@ -23,7 +23,7 @@ import { openDatabase } from '../db/orm';
 import { sqlFor } from '../db/raw-sql';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber, seedSubscribers } from '../test/usage/seed-subscriber';
-import { startApiProcess } from './api-process';
+import { startApiProcess, type Priority } from './api-process';
 import { seedPaidInvoices } from './seed-invoices';
 import type { Target } from './load';
 
@@ -36,8 +36,8 @@ export interface Ready {
   usagePort: number;
   /** A second API process serving only the access lane (API_SERVES=access), when asked for. */
   accessPort: number | null;
-  /** The niceness it runs at, when it could be set. */
-  accessNice: number | null;
+  /** The priority it runs at, when it could be set. */
+  accessPriority: Priority | null;
   ceilingPort: number;
   /** The AI gateway's token (billing-gateway role). */
   gatewayToken: string;
@@ -161,7 +161,7 @@ export async function startEngine(
   dialect: Dialect,
   opts: {
     profile?: string | null;
-    accessLane?: { nice: number } | null;
+    accessLane?: { priority: Priority } | null;
     /** How many of `Ready.manyCustomers` to seed (none unless asked: seeding them takes a while). */
     manyCustomers?: number;
   } = {},
@@ -293,7 +293,7 @@ export async function startEngine(
           databaseUrl: url,
           oidc: { issuer: idp.issuer, jwksUrl: idp.jwksUrl },
           serves: 'access',
-          nice: opts.accessLane.nice,
+          priority: opts.accessLane.priority,
         })
       : null;
     if (access) stops.push(() => access.stop());
@@ -302,7 +302,7 @@ export async function startEngine(
     const ready: Ready = {
       usagePort: api.port,
       accessPort: access?.port ?? null,
-      accessNice: access?.nice ?? null,
+      accessPriority: access?.priority ?? null,
       ceilingPort: ceiling.port,
       gatewayToken: await idp.token({
         sub: 'svc-gateway',

@@ -5,7 +5,7 @@
  * the same method, path, headers and body every time, which is what crosses the process boundary.
  */
 import { fork } from 'node:child_process';
-import { renice } from './api-process';
+import { prioritize, type Priority } from './api-process';
 import { openLoop, type LoadResult } from './load';
 
 export interface FixedTarget {
@@ -27,11 +27,11 @@ export interface LoadProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the process (at `nice`, when given) and waits until it is ready to send, so its loop starts when asked. */
-export async function startLoadProcess(nice: number | null = null): Promise<LoadProcess> {
+/** Starts the process (at `priority`, when given) and waits until it is ready to send, so its loop starts when asked. */
+export async function startLoadProcess(priority: Priority | null = null): Promise<LoadProcess> {
   const child = fork(__filename, ['--apart'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (nice !== null) renice(child.pid, nice);
+  if (priority !== null) prioritize(child.pid, priority);
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`the load process exited with ${code} at start`)));
