@@ -6,6 +6,7 @@
  * v0.203.0 is the newest version on the proxy and installs with `go install pkg@version`.
  */
 const { freePort } = require('./free-port');
+const { tiedToParent } = require('./tied-child');
 const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -97,9 +98,12 @@ async function startOnce({ log, timeoutMs }) {
   const bin = ensureStripeMock({ log });
   const httpPort = await freePort();
   const httpsPort = await freePort();
-  const child = spawn(bin, ['-http-addr', `127.0.0.1:${httpPort}`, '-https-addr', `127.0.0.1:${httpsPort}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    ...tiedToParent(bin, ['-http-addr', `127.0.0.1:${httpPort}`, '-https-addr', `127.0.0.1:${httpsPort}`]),
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   let exited = null;

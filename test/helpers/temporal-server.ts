@@ -13,6 +13,10 @@ import type { TemporalConnectionOptions } from '../../config/temporal-connection
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../../tools/free-port') as { freePort: () => Promise<number> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { tiedToParent } = require('../../tools/tied-child') as {
+  tiedToParent: (command: string, args: string[]) => [string, string[]];
+};
 
 export interface TlsServerOptions {
   /** Where the config file goes (a test's temporary folder). */
@@ -120,7 +124,7 @@ export async function startTlsTemporalServer(opts: TlsServerOptions): Promise<Ru
   const args = ['--root', opts.dir, '--config', 'temporal-config', '--env', 'test'];
   if (!opts.jwksUrl) args.push('--allow-no-auth');
   args.push('start', '--service', 'frontend', '--service', 'history', '--service', 'matching');
-  const child: ChildProcess = spawn(required('TEMPORAL_SERVER_PATH'), args, {
+  const child: ChildProcess = spawn(...tiedToParent(required('TEMPORAL_SERVER_PATH'), args), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -7,6 +7,10 @@ import { watchForReplayCorpus } from './replay-recorder';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../../tools/free-port') as { freePort: () => Promise<number> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { tiedToParent } = require('../../tools/tied-child') as {
+  tiedToParent: (command: string, args: string[]) => [string, string[]];
+};
 
 function required(name: string): string {
   const value = process.env[name];
@@ -116,7 +120,9 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
   args.push(...SDK_DYNAMIC_CONFIG);
   for (const { name, type } of ALL_SEARCH_ATTRIBUTES)
     args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
-  const child = spawn(required('TEMPORAL_CLI_PATH'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(...tiedToParent(required('TEMPORAL_CLI_PATH'), args), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);
@@ -129,7 +135,7 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
       resolve();
     }),
   );
-  // A jest worker that ends without the test's teardown takes its server with it.
+  // A jest worker that ends without the test's teardown takes its server with it (a killed one too: tiedToParent).
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const stop = async () => {
