@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { isAlive } from '../../tools/process-alive';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isAlive } = require('../../tools/process-alive') as { isAlive: (pid: number) => boolean };
 
 const TIED_CHILD = join(__dirname, '../../tools/tied-child.js');
 
