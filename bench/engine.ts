@@ -156,6 +156,34 @@ async function startCeiling(): Promise<{ port: number; probe(): Promise<Probe>; 
   };
 }
 
+/**
+ * An empty database of `dialect` for one benchmark: a SQLite file in a folder of its own, or a database on a
+ * throwaway PostgreSQL cluster. `stops` removes it; push what else the benchmark starts, and `stopAll`
+ * stops everything, the last started first.
+ */
+export async function freshDatabase(
+  dialect: Dialect,
+  name: string,
+): Promise<{ url: string; stops: (() => Promise<void> | void)[]; stopAll: () => Promise<void> }> {
+  const stops: (() => Promise<void> | void)[] = [];
+  let url: string;
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+    stops.push(() => rmSync(dir, { recursive: true, force: true }));
+    url = `sqlite:${join(dir, 'billing.sqlite')}`;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
+    const pg = await startThrowawayCluster({ durable: true });
+    stops.push(() => pg.stop());
+    url = createDatabase(pg.url, name);
+  }
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+  return { url, stops, stopAll };
+}
+
 /** Starts the engine on a fresh database of `dialect`; `profile` names a folder for its CPU profile. */
 export async function startEngine(
   dialect: Dialect,
@@ -166,28 +194,7 @@ export async function startEngine(
     manyCustomers?: number;
   } = {},
 ): Promise<Engine> {
-  let stopPg: (() => void) | null = null;
-  let dir: string | null = null;
-  let url: string;
-  if (dialect === 'sqlite') {
-    dir = mkdtempSync(join(tmpdir(), 'bench-engine-'));
-    url = `sqlite:${join(dir, 'billing.sqlite')}`;
-  } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
-    const pg = await startThrowawayCluster({ durable: true });
-    stopPg = pg.stop;
-    url = createDatabase(pg.url, 'bench_engine');
-  }
-  const stops: (() => Promise<void> | void)[] = [
-    () => stopPg?.(),
-    () => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-  ];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
-  };
+  const { url, stops, stopAll } = await freshDatabase(dialect, 'bench_engine');
   try {
     const orm = await openDatabase(url);
     stops.push(() => orm.close());

@@ -16,9 +16,6 @@
  *                          [--reads bare,invoices,subscription,usage,payment-methods,my-access,check-access,entitlements-check,entitlements-check-get]
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PaymentMethod } from '../db/entities';
 import { newId } from '../db/ids';
@@ -26,10 +23,9 @@ import { openDatabase } from '../db/orm';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber } from '../test/usage/seed-subscriber';
 import { startApiProcess } from './api-process';
+import { freshDatabase, type Dialect } from './engine';
 import { seedPaidInvoices } from './seed-invoices';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
-
-type Dialect = 'sqlite' | 'postgresql';
 
 interface Ready {
   port: number;
@@ -86,28 +82,7 @@ interface Api {
 
 /** Seeds one reader (a live subscription, paid invoices, two cards), then starts the API on that database. */
 async function startApi(dialect: Dialect, profile: string | null): Promise<Api> {
-  let stopPg: (() => void) | null = null;
-  let dir: string | null = null;
-  let url: string;
-  if (dialect === 'sqlite') {
-    dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
-    url = `sqlite:${join(dir, 'billing.sqlite')}`;
-  } else {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
-    const pg = await startThrowawayCluster({ durable: true });
-    stopPg = pg.stop;
-    url = createDatabase(pg.url, 'bench_reads');
-  }
-  const stops: (() => Promise<void> | void)[] = [
-    () => stopPg?.(),
-    () => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-  ];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop();
-  };
+  const { url, stops, stopAll } = await freshDatabase(dialect, 'bench_reads');
   try {
     const orm = await openDatabase(url);
     stops.push(() => orm.close());
