@@ -1,6 +1,6 @@
 import type { CreditGrant, CreditMovement, GrantSource, MovementKind } from '../domain/credit-ledger';
 import { newId } from './ids';
-import { lockKeys, num, postgresTextArray, readDate, type Sql } from './raw-sql';
+import { chunks, lockKeys, num, postgresTextArray, readDate, type Sql } from './raw-sql';
 import { spendCapFieldsOf, type SpendCapFields } from './credit-settings';
 
 // Imports stay light: the usage ledger's writer thread (services/usage/ledger-transaction.ts) loads this module.
@@ -298,42 +298,54 @@ export async function addMovement(sql: Sql, m: NewMovement): Promise<boolean> {
   return inserted.length > 0;
 }
 
+/** One customer's draws of a usage group, in the billing period that began at `periodStart`. */
+export interface CustomerDraws {
+  customerId: string;
+  periodStart: Date;
+  draws: readonly { grantId: string; amount: number; at: Date }[];
+}
+
 /**
- * Adds usage draws to the day's row of each grant (one per grant, billing period and UTC day), in a fixed
- * order so two writers cannot deadlock, in one statement.
+ * Adds usage draws to the day's row of each grant (one per grant, billing period and UTC day), for every
+ * customer of a group in one statement (a statement a customer had been PostgreSQL's work to parse, bind
+ * and start each), in the order of their keys, so two writers cannot deadlock. A grant is one customer's,
+ * so no two rows of the statement share a key. The statements of a long list are issued together: the
+ * ledger's transaction commits in the message that follows its last writes.
  */
-export async function addDraws(
-  sql: Sql,
-  customerId: string,
-  periodStart: Date,
-  draws: readonly { grantId: string; amount: number; at: Date }[],
-): Promise<void> {
-  const byKey = new Map<string, { grantId: string; amount: number; at: Date; day: string }>();
-  for (const d of draws) {
-    if (d.amount <= 0) continue;
-    const day = d.at.toISOString().slice(0, 10);
-    const key = `draw:${d.grantId}:${periodStart.toISOString()}:${day}`;
-    const seen = byKey.get(key);
-    if (seen) seen.amount += d.amount;
-    else byKey.set(key, { ...d, day });
-  }
+export async function addDraws(sql: Sql, customers: readonly CustomerDraws[]): Promise<void> {
+  const byKey = new Map<
+    string,
+    { customerId: string; periodStart: Date; grantId: string; amount: number; at: Date }
+  >();
+  for (const { customerId, periodStart, draws } of customers)
+    for (const d of draws) {
+      if (d.amount <= 0) continue;
+      const key = `draw:${d.grantId}:${periodStart.toISOString()}:${d.at.toISOString().slice(0, 10)}`;
+      const seen = byKey.get(key);
+      if (seen) seen.amount += d.amount;
+      else byKey.set(key, { customerId, periodStart, ...d });
+    }
   if (byKey.size === 0) return;
   const now = sql.date(new Date());
   const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  await sql.run(
-    `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
-     values ${rows.map(() => "(?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)").join(', ')}
-     on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,
-    rows.flatMap(([key, d]) => [
-      newId('cmv'),
-      customerId,
-      d.grantId,
-      d.amount,
-      sql.date(d.at),
-      sql.date(periodStart),
-      key,
-      now,
-    ]),
+  await Promise.all(
+    chunks(rows, 1000).map((chunk) =>
+      sql.run(
+        `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
+         values ${chunk.map(() => "(?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)").join(', ')}
+         on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,
+        chunk.flatMap(([key, d]) => [
+          newId('cmv'),
+          d.customerId,
+          d.grantId,
+          d.amount,
+          sql.date(d.at),
+          sql.date(d.periodStart),
+          key,
+          now,
+        ]),
+      ),
+    ),
   );
 }
 

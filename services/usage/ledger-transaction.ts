@@ -161,11 +161,14 @@ export async function writeLedgerGroup<R extends LedgerRow>(
   // long list included, is issued before this returns: COMMIT follows them in the same message, and a
   // statement issued after it would run outside the transaction (db/postgres-transaction.ts refuses one).
   const last = Promise.all([
-    ...[...draws]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([customerId, list]) =>
-        addDraws(sql, customerId, (terms.get(customerId) as CreditTerms).periodStart, list),
-      ),
+    addDraws(
+      sql,
+      [...draws].map(([customerId, list]) => ({
+        customerId,
+        periodStart: (terms.get(customerId) as CreditTerms).periodStart,
+        draws: list,
+      })),
+    ),
     deleteEvents(sql, [...gone]),
     bumpCounters(sql, kept),
     bumpSubjectUsage(sql, kept),

@@ -157,11 +157,17 @@ describe.each<Dialect>(['postgresql', 'sqlite'])(
           sourceKey: `${customerId}:grant-${i}`,
         });
         for (let k = 0; k < g.drawn; k++)
-          await addDraws(s, customerId, periodStart, [
+          await addDraws(s, [
             {
-              grantId: made.grant.id,
-              amount: 1 + ((g.amount * (k + 1)) % 97),
-              at: new Date(NOW.getTime() - k * DAY),
+              customerId,
+              periodStart,
+              draws: [
+                {
+                  grantId: made.grant.id,
+                  amount: 1 + ((g.amount * (k + 1)) % 97),
+                  at: new Date(NOW.getTime() - k * DAY),
+                },
+              ],
             },
           ]);
         // A movement of another kind stamped with the period, which the engine never writes: both reads

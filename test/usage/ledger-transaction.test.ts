@@ -249,6 +249,52 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     expect((await stored(db.orm, c)).counted).toBe(450);
   });
 
+  it("records each customer's draws of a group on its own grant and billing period, in one statement", async () => {
+    const sql = sqlFor(db.orm.em.fork());
+    const members = [];
+    for (const [i, days] of [1, 2, 3].entries()) {
+      const c = await customer('enterprise');
+      const periodStart = new Date(Date.now() - days * DAY);
+      const { grant } = await addGrant(sql, {
+        customerId: c,
+        amount: 100,
+        source: 'admin',
+        effectiveAt: periodStart,
+        expiresAt: null,
+        sourceKey: `group-draws:${c}`,
+      });
+      const terms = {
+        periodStart,
+        periodEnd: null,
+        included: 0,
+        overagePer1kCents: 0,
+        cap: null,
+        prepaidOnly: true,
+      };
+      members.push({ c, grantId: grant.id, periodStart, units: 10 * (i + 1), terms });
+    }
+    const before = writer().stats.groups;
+    await Promise.all(
+      members.map((m) =>
+        writer().submit({ ...write([row(m.c, 'draw', m.units)]), credits: new Map([[m.c, m.terms]]) }),
+      ),
+    );
+    expect(writer().stats.groups - before).toBe(1);
+    for (const m of members) {
+      const draws = await sql.run<{ grant_id: string; period_start: unknown; amount: unknown }>(
+        "select grant_id, period_start, amount from credit_movements where customer_id = ? and kind = 'draw'",
+        [m.c],
+      );
+      expect(
+        draws.map((d) => ({
+          grant: d.grant_id,
+          period: new Date(d.period_start as string).getTime(),
+          amount: Number(d.amount),
+        })),
+      ).toEqual([{ grant: m.grantId, period: m.periodStart.getTime(), amount: m.units }]);
+    }
+  });
+
   it('fails only the member whose write the database refuses; the others of its group are stored', async () => {
     const c = await customer('enterprise');
     const before = { ...writer().stats };
