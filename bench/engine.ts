@@ -19,6 +19,7 @@ import Koa from 'koa';
 import { PaymentMethod, UsageEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { addGrant } from '../db/credit-ledger';
+import { PLAN_CATALOG } from '../domain/plan-catalog';
 import { openDatabase } from '../db/orm';
 import { sqlFor } from '../db/raw-sql';
 import { startTestIdp } from '../test/helpers/auth';
@@ -82,6 +83,13 @@ export interface Engine {
 }
 
 export const CUSTOMERS = 50;
+
+/** A catalog plan's included credits a period. */
+const includedCredits = (code: string): number => {
+  const plan = PLAN_CATALOG.find((p) => p.code === code);
+  if (!plan) throw new Error(`no plan ${code} in the catalog`);
+  return plan.includedCredits;
+};
 /** Capped customers: one a run of the gateway client's overspend benchmark. */
 const CAP_CUSTOMERS = 5;
 /** Paid invoices of each seeded customer: the "handful" a customer's invoice list shows. */
@@ -273,6 +281,13 @@ export async function startEngine(
         `insert into credit_settings (customer_id, spend_cap_cents, spend_cap_mode, updated_at) values (?, ?, 'block', ?)`,
         [customer.id, 1_000_000_000, sql.date(periodStart)],
       );
+      // The plan's included credits already used this period: every report draws on the prepaid grant, as
+      // a credit customer's do for the rest of a period, not only once a few runs have used them up.
+      if (c < CUSTOMERS)
+        await sql.run(
+          `insert into daily_usage (customer_id, day, type, quantity, forgiven, byok_quantity) values (?, ?, ?, ?, 0, 0)`,
+          [customer.id, periodStart.toISOString().slice(0, 10), 'inference', includedCredits('enterprise')],
+        );
       creditCustomers.push(sub);
     }
     const capCustomers: string[] = [];
