@@ -75,8 +75,8 @@ export const describePriority = (p: Priority | null): string =>
 
 /**
  * Gives a process (every thread it has; the ones it starts later inherit the policy) a priority; null, with
- * a word on stderr, when the system refuses. A refused real-time policy falls back to the niceness of the
- * same strength in name, so a run without the right still raises the lane.
+ * a word on stderr, when the system refuses. A refused real-time policy (no chrt, or no right to it) falls
+ * back to nice -10, so the lane still goes first where the run may raise it at all.
  */
 export function prioritize(pid: number | undefined, priority: Priority): Priority | null {
   if (pid === undefined) return null;
