@@ -55,6 +55,26 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     receivedAt: now,
   });
   const writer = () => ledgerWriterFor(db.orm.em);
+  /** A grant from an admin, drawable from the period's start, and credit terms with nothing else to draw on. */
+  async function prepaidOnly(customerId: string, amount: number, periodStart: Date) {
+    const { grant } = await addGrant(sqlFor(db.orm.em.fork()), {
+      customerId,
+      amount,
+      source: 'admin',
+      effectiveAt: periodStart,
+      expiresAt: null,
+      sourceKey: `prepaid-only:${customerId}`,
+    });
+    const terms = {
+      periodStart,
+      periodEnd: null,
+      included: 0,
+      overagePer1kCents: 0,
+      cap: null,
+      prepaidOnly: true,
+    };
+    return { grantId: grant.id, credits: new Map([[customerId, terms]]) };
+  }
   async function stored(orm: MikroORM, customerId: string) {
     const em = orm.em.fork();
     const events = await em.find(UsageEvent, { customer: customerId }, { orderBy: { eventId: 'asc' } });
@@ -202,33 +222,11 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     const c = await customer('enterprise');
     const sql = sqlFor(db.orm.em.fork());
     const periodStart = new Date(Date.now() - DAY);
-    await addGrant(sql, {
-      customerId: c,
-      amount: 450,
-      source: 'admin',
-      effectiveAt: periodStart,
-      expiresAt: null,
-      sourceKey: `big-report:${c}`,
-    });
+    const { credits } = await prepaidOnly(c, 450, periodStart);
     // Prepaid only: past the grant every event is refused. 450 stamps and 550 deletions each take more
     // than one statement, and every one of them must be inside the transaction.
     const rows = Array.from({ length: 1000 }, (_, i) => row(c, `big-${i}`, 1, i));
-    const result = await writer().submit({
-      ...write(rows),
-      credits: new Map([
-        [
-          c,
-          {
-            periodStart,
-            periodEnd: null,
-            included: 0,
-            overagePer1kCents: 0,
-            cap: null,
-            prepaidOnly: true,
-          },
-        ],
-      ]),
-    });
+    const result = await writer().submit({ ...write(rows), credits });
     expect({ inserted: result.inserted.length, refused: result.refused.length }).toEqual({
       inserted: 1000,
       refused: 550,
@@ -255,29 +253,11 @@ describe.each(['sqlite', 'postgresql'] as const)('the usage ledger group commit 
     for (const [i, days] of [1, 2, 3].entries()) {
       const c = await customer('enterprise');
       const periodStart = new Date(Date.now() - days * DAY);
-      const { grant } = await addGrant(sql, {
-        customerId: c,
-        amount: 100,
-        source: 'admin',
-        effectiveAt: periodStart,
-        expiresAt: null,
-        sourceKey: `group-draws:${c}`,
-      });
-      const terms = {
-        periodStart,
-        periodEnd: null,
-        included: 0,
-        overagePer1kCents: 0,
-        cap: null,
-        prepaidOnly: true,
-      };
-      members.push({ c, grantId: grant.id, periodStart, units: 10 * (i + 1), terms });
+      members.push({ c, periodStart, units: 10 * (i + 1), ...(await prepaidOnly(c, 100, periodStart)) });
     }
     const before = writer().stats.groups;
     await Promise.all(
-      members.map((m) =>
-        writer().submit({ ...write([row(m.c, 'draw', m.units)]), credits: new Map([[m.c, m.terms]]) }),
-      ),
+      members.map((m) => writer().submit({ ...write([row(m.c, 'draw', m.units)]), credits: m.credits })),
     );
     expect(writer().stats.groups - before).toBe(1);
     for (const m of members) {
