@@ -3,8 +3,12 @@
  * `node --cpu-prof`) and attributes every sample to the part of the engine or of Node it was spent in.
  * A sample counts for the innermost frame that belongs to a part of our own or a library's, so the Buffer
  * and stream work a driver asks Node for is the driver's; the kernel's socket writes stand apart, being on
- * some machines the largest single cost of a request. Idle time and start-up (everything before the first
- * request's middleware ran) are left out: shares are of busy time serving requests.
+ * some machines the largest single cost of a request. The profiler samples by the clock, so those writes
+ * also hold the time the process spent taken off the CPU inside them: a write to PostgreSQL on the same
+ * cores wakes its backend, which may run first (on the credits path a third of the busy time, where a
+ * loopback write cost the client 11-20 us of the kernel's CPU measured alone). Idle time and start-up
+ * (everything before the first request's middleware ran) are left out: shares are of busy time serving
+ * requests.
  *
  *   npx tsx bench/profile-parts.ts <file.cpuprofile> [--requests N]   (N: µs a request beside each share)
  */
