@@ -22,6 +22,7 @@ import { addGrant } from '../db/credit-ledger';
 import { PLAN_CATALOG } from '../domain/plan-catalog';
 import { openDatabase } from '../db/orm';
 import { sqlFor } from '../db/raw-sql';
+import { addToDailyUsage } from '../db/usage-ledger';
 import { startTestIdp } from '../test/helpers/auth';
 import { seedSubscriber, seedSubscribers } from '../test/usage/seed-subscriber';
 import { startApiProcess, type Priority } from './api-process';
@@ -284,10 +285,15 @@ export async function startEngine(
       // The plan's included credits already used this period: every report draws on the prepaid grant, as
       // a credit customer's do for the rest of a period, not only once a few runs have used them up.
       if (c < CUSTOMERS)
-        await sql.run(
-          `insert into daily_usage (customer_id, day, type, quantity, forgiven, byok_quantity) values (?, ?, ?, ?, 0, 0)`,
-          [customer.id, periodStart.toISOString().slice(0, 10), 'inference', includedCredits('enterprise')],
-        );
+        await addToDailyUsage(sql, [
+          {
+            customerId: customer.id,
+            day: periodStart.toISOString().slice(0, 10),
+            type: 'inference',
+            counted: includedCredits('enterprise'),
+            byok: 0,
+          },
+        ]);
       creditCustomers.push(sub);
     }
     const capCustomers: string[] = [];
