@@ -18,6 +18,7 @@ import { Customer, StripeEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { withoutTemporalTls } from '../config/temporal-tls';
+import { compiledEngine } from './api-process';
 import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { startStripeEmulator } from '../tools/stripe-emulator';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
@@ -109,10 +110,12 @@ async function main(): Promise<void> {
     STRIPE_WEBHOOK_SECRET: SECRET,
     VAR_DIR: dir,
   };
-  const tsx = require.resolve('tsx/cli');
   const children = [
-    spawn(process.execPath, [tsx, 'api/main.ts'], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] }),
-    spawn(...background(process.execPath, [tsx, 'worker/main.ts']), {
+    spawn(process.execPath, [compiledEngine('api/main')], {
+      env: childEnv,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+    spawn(...background(process.execPath, [compiledEngine('worker/main')]), {
       env: childEnv,
       stdio: ['ignore', 'ignore', 'inherit'],
     }),
