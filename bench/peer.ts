@@ -6,11 +6,12 @@
  * when asked. Every customer and account has the same handful of paid invoices on both sides. The engine's
  * other reads of a customer's own billing (subscription, usage, payment methods, access), which Kill Bill
  * has no one call for, run in the same run and are set beside Kill Bill's invoice read. Each phase runs
- * `--runs` times after a warm-up; the table prints min / median / max for both and the ratio of the medians
+ * `--runs` times after a warm-up that lasts until its rate is steady; the table prints min / median / max for both and the ratio of the medians
  * (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time (see
  * bench/killbill.ts); when it cannot start, the error is printed and the engine's figures still are.
  *
- *   npm run bench:peer [-- --seconds 15 --runs 3 --concurrency 16 --engine postgresql,sqlite --skip-killbill]
+ *   npm run bench:peer [-- --seconds 15 --runs 3 --concurrency 16 --warmup 10 --warmup-rounds 8
+ *                         --engine postgresql,sqlite --skip-killbill]
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -64,17 +65,51 @@ interface Figures {
 
 type System = { name: string; figures: Map<Shape['key'], Figures> } | { name: string; error: string };
 
-/** Warm-up, then `runs` rounds of every shape, one after the other. */
+/** A warm-up round's rate within this share of the round before it counts as steady. */
+const STEADY_WITHIN = 0.1;
+
+/**
+ * How many warm-up rounds a shape takes: rounds go on until one's rate is within `within` of the round
+ * before (at least two rounds), or `most` have run. A JVM compiles its hot code over its first minutes, so
+ * a fixed warm-up let Kill Bill's rate still rise run after run and the ratios flattered the engine.
+ */
+function warmedAfter(rates: number[], most: number, within = STEADY_WITHIN): boolean {
+  if (rates.length >= most) return true;
+  if (rates.length < 2) return false;
+  const [before, last] = rates.slice(-2) as [number, number];
+  return Math.abs(last - before) <= within * before;
+}
+
+/** Warm-up until steady, then `runs` rounds of every shape, one after the other. */
 async function measure(
   name: string,
   target: (shape: Shape, tag: string) => Target,
-  opts: { seconds: number; runs: number; concurrency: number; warmup: number; engine?: boolean },
+  opts: {
+    seconds: number;
+    runs: number;
+    concurrency: number;
+    warmup: number;
+    warmupRounds: number;
+    engine?: boolean;
+  },
 ): Promise<System> {
   let tag = 0;
   const next = () => `${name.replace(/\W+/g, '')}${Date.now().toString(36)}x${tag++}`;
   const shapes = SHAPES.filter((s) => !s.engineOnly || opts.engine);
-  for (const shape of shapes)
-    await closedLoop(target(shape, next()), { concurrency: opts.concurrency, seconds: opts.warmup });
+  for (const shape of shapes) {
+    const rates: number[] = [];
+    while (!warmedAfter(rates, opts.warmupRounds)) {
+      const result = await closedLoop(target(shape, next()), {
+        concurrency: opts.concurrency,
+        seconds: opts.warmup,
+      });
+      rates.push(figures(result, shape.unitsPerRequest).rate);
+    }
+    const steady = rates.length < opts.warmupRounds || warmedAfter(rates, Infinity);
+    console.log(
+      `  ${name.padEnd(22)} warm-up ${shape.label.padEnd(30)} ${rates.map((r) => Math.round(r).toLocaleString('en-US')).join(' → ')} ${shape.unit}${steady ? '' : '  (not steady within the rounds allowed)'}`,
+    );
+  }
   const out = new Map<Shape['key'], Figures>();
   for (let run = 1; run <= opts.runs; run++) {
     for (const shape of shapes) {
@@ -127,6 +162,7 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '10' },
+      'warmup-rounds': { type: 'string', default: '8' },
       runs: { type: 'string', default: '3' },
       concurrency: { type: 'string', default: '16' },
       engine: { type: 'string', default: 'postgresql' },
@@ -136,12 +172,15 @@ async function main(): Promise<void> {
   const opts = {
     seconds: Number(values.seconds),
     warmup: Number(values.warmup),
+    warmupRounds: Number(values['warmup-rounds']),
     runs: Number(values.runs),
     concurrency: Number(values.concurrency),
   };
+  if (!Number.isInteger(opts.warmupRounds) || opts.warmupRounds < 1)
+    throw new Error(`--warmup-rounds: a whole number of at least 1, not ${values['warmup-rounds']}`);
   console.log(
     `peer benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
-      `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after ${opts.warmup} s of warm-up; ` +
+      `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after warm-up rounds of ${opts.warmup} s until a round is within ${STEADY_WITHIN * 100} % of the one before (at most ${opts.warmupRounds}); ` +
       `${CUSTOMERS} customers with ${INVOICES_PER_CUSTOMER} paid invoices each on both sides`,
   );
   const systems: System[] = [];
