@@ -68,19 +68,20 @@ type System = { name: string; figures: Map<Shape['key'], Figures> } | { name: st
 /** A warm-up round's rate within this share of the round before it counts as steady. */
 const STEADY_WITHIN = 0.1;
 
-/**
- * How many warm-up rounds a shape takes: rounds go on until one's rate is within `within` of the round
- * before (at least two rounds), or `most` have run. A JVM compiles its hot code over its first minutes, so
- * a fixed warm-up let Kill Bill's rate still rise run after run and the ratios flattered the engine.
- */
-function warmedAfter(rates: number[], most: number, within = STEADY_WITHIN): boolean {
-  if (rates.length >= most) return true;
+/** Whether the last of a shape's warm-up rates is within `STEADY_WITHIN` of the one before it. */
+function steady(rates: number[]): boolean {
   if (rates.length < 2) return false;
   const [before, last] = rates.slice(-2) as [number, number];
-  return Math.abs(last - before) <= within * before;
+  return Math.abs(last - before) <= STEADY_WITHIN * before;
 }
 
-/** Warm-up until steady, then `runs` rounds of every shape, one after the other. */
+/**
+ * Warm-up rounds, each running every shape once, until a round in which every shape's rate is within a
+ * tenth of the round before (or `warmupRounds` have run), then `runs` rounds of every shape. A JVM compiles
+ * its hot code over its first minutes, and code one shape warms serves the others: with a fixed 10 s a
+ * shape, or rounds of one shape at a time, Kill Bill's one-event rate still doubled and tripled over the
+ * measured runs, and the ratios flattered the engine.
+ */
 async function measure(
   name: string,
   target: (shape: Shape, tag: string) => Target,
@@ -96,20 +97,24 @@ async function measure(
   let tag = 0;
   const next = () => `${name.replace(/\W+/g, '')}${Date.now().toString(36)}x${tag++}`;
   const shapes = SHAPES.filter((s) => !s.engineOnly || opts.engine);
-  for (const shape of shapes) {
-    const rates: number[] = [];
-    while (!warmedAfter(rates, opts.warmupRounds)) {
+  const warming = new Map<Shape['key'], number[]>(shapes.map((s) => [s.key, []]));
+  const rates = (shape: Shape) => warming.get(shape.key) as number[];
+  for (let round = 1; round <= opts.warmupRounds; round++) {
+    for (const shape of shapes) {
       const result = await closedLoop(target(shape, next()), {
         concurrency: opts.concurrency,
         seconds: opts.warmup,
       });
-      rates.push(figures(result, shape.unitsPerRequest).rate);
+      rates(shape).push(figures(result, shape.unitsPerRequest).rate);
     }
-    const steady = rates.length < opts.warmupRounds || warmedAfter(rates, Infinity);
-    console.log(
-      `  ${name.padEnd(22)} warm-up ${shape.label.padEnd(30)} ${rates.map((r) => Math.round(r).toLocaleString('en-US')).join(' → ')} ${shape.unit}${steady ? '' : '  (not steady within the rounds allowed)'}`,
-    );
+    if (shapes.every((shape) => steady(rates(shape)))) break;
   }
+  for (const shape of shapes)
+    console.log(
+      `  ${name.padEnd(22)} warm-up ${shape.label.padEnd(30)} ${rates(shape)
+        .map((r) => Math.round(r).toLocaleString('en-US'))
+        .join(' → ')} ${shape.unit}${steady(rates(shape)) ? '' : '  (not steady within the rounds allowed)'}`,
+    );
   const out = new Map<Shape['key'], Figures>();
   for (let run = 1; run <= opts.runs; run++) {
     for (const shape of shapes) {
@@ -180,7 +185,7 @@ async function main(): Promise<void> {
     throw new Error(`--warmup-rounds: a whole number of at least 1, not ${values['warmup-rounds']}`);
   console.log(
     `peer benchmark — ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB; ` +
-      `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after warm-up rounds of ${opts.warmup} s until a round is within ${STEADY_WITHIN * 100} % of the one before (at most ${opts.warmupRounds}); ` +
+      `${opts.concurrency} in flight, keep-alive, ${opts.runs} runs of ${opts.seconds} s per shape after warm-up rounds (every shape for ${opts.warmup} s) until each shape is within ${STEADY_WITHIN * 100} % of the round before (at most ${opts.warmupRounds} rounds); ` +
       `${CUSTOMERS} customers with ${INVOICES_PER_CUSTOMER} paid invoices each on both sides`,
   );
   const systems: System[] = [];
