@@ -354,12 +354,16 @@ export async function addDraws(sql: Sql, customers: readonly CustomerDraws[]): P
  * open period's, the units its overage did not have to pay.
  */
 export async function prepaidDrawnSince(sql: Sql, customerId: string, periodStart: Date): Promise<number> {
-  const [row] = await sql.run<{ n: number | string | null }>(
-    `select sum(amount) as n from credit_movements where customer_id = ? and kind = 'draw' and period_start >= ?`,
-    [customerId, sql.date(periodStart)],
-  );
+  const [row] = await sql.run<{ n: number | string | null }>(`select (${PREPAID_DRAWN_SQL}) as n`, [
+    customerId,
+    sql.date(periodStart),
+  ]);
   return num(row?.n);
 }
+
+/** The sum prepaidDrawnSince reads, as a scalar subquery; values: the customer, the period's start. */
+export const PREPAID_DRAWN_SQL = `select sum(amount) from credit_movements
+   where customer_id = ? and kind = 'draw' and period_start >= ?`;
 
 /**
  * Holds the customer's credit lock until the transaction ends: the one the usage ledger's writer takes

@@ -1,8 +1,7 @@
 import { effectiveRateCard, unpooledTypes } from '../../domain/rate-card';
 import { periodCost } from '../rate-cards/period-cost';
 import type { EntityManager, FilterQuery } from '@mikro-orm/core';
-import { seatPaidInPeriod } from '../../db/credit-account';
-import { prepaidDrawnSince } from '../../db/credit-ledger';
+import { paidAheadInPeriod } from '../../db/credit-account';
 import { Customer, UsageEvent, UsageRollup } from '../../db/entities';
 import { notFound } from '../../domain/errors';
 import {
@@ -71,12 +70,17 @@ export async function usageSummaryOf(em: EntityManager, access: Access, now: Dat
   const month = zeroes();
   const byokMonth = zeroes();
   const customerId = access.customerId;
-  if (customerId) {
-    for (const t of await periodUsage(em, customerId, period.start)) {
-      today[t.type] = (today[t.type] ?? 0) + t.today;
-      month[t.type] = (month[t.type] ?? 0) + t.counted;
-      byokMonth[t.type] = (byokMonth[t.type] ?? 0) + t.byok;
-    }
+  // Both reads at once: on PostgreSQL each is a round trip, and neither needs the other.
+  const [typeUnits, { prepaid, seatPaid }] = customerId
+    ? await Promise.all([
+        periodUsage(em, customerId, period.start),
+        paidAheadInPeriod(sqlFor(em), customerId, period.start),
+      ])
+    : [[], { prepaid: 0, seatPaid: 0 }];
+  for (const t of typeUnits) {
+    today[t.type] = (today[t.type] ?? 0) + t.today;
+    month[t.type] = (month[t.type] ?? 0) + t.counted;
+    byokMonth[t.type] = (byokMonth[t.type] ?? 0) + t.byok;
   }
   const plan = access.plan;
   const included = includedCreditsPerPeriod(
@@ -85,12 +89,6 @@ export async function usageSummaryOf(em: EntityManager, access: Access, now: Dat
   );
   // Types the plan's rate card prices by their own lines are outside the credit pool.
   const unpooled = unpooledTypes(plan?.rateCard ?? []);
-  const [prepaid, seatPaid] = customerId
-    ? await Promise.all([
-        prepaidDrawnSince(sqlFor(em), customerId, period.start),
-        seatPaidInPeriod(sqlFor(em), customerId, period.start),
-      ])
-    : [0, 0];
   const credits = creditsFor({
     tier: access.tier,
     includedCredits: included,
