@@ -1,9 +1,9 @@
 /**
  * The API as production runs it, for the benchmarks: the engine compiled as its image runs it (`npm run
  * build` into dist/, then `node dist/api/main.js`) in a process of its own, on a database the benchmark has
- * seeded, Temporal out of reach (the reads and usage reports measured never call it). What the benchmarks read of it while it
- * runs comes from its /metrics: the process's CPU time, how busy its event loop was, and the usage ledger's
- * commits.
+ * seeded, Temporal out of reach (the reads and usage reports measured never call it). What the benchmarks
+ * read of it while it runs comes from its /metrics: the process's CPU time, how busy its event loop was, and
+ * the usage ledger's commits.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,9 +6,9 @@
  * when asked. Every customer and account has the same handful of paid invoices on both sides. The engine's
  * other reads of a customer's own billing (subscription, usage, payment methods, access), which Kill Bill
  * has no one call for, run in the same run and are set beside Kill Bill's invoice read. Each phase runs
- * `--runs` times after a warm-up that lasts until its rate is steady; the table prints min / median / max for both and the ratio of the medians
- * (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time (see
- * bench/killbill.ts); when it cannot start, the error is printed and the engine's figures still are.
+ * `--runs` times after a warm-up that lasts until no rate still rises; the table prints min / median / max
+ * for both and the ratio of the medians (engine ÷ Kill Bill). Kill Bill is fetched with Maven at run time
+ * (see bench/killbill.ts); when it cannot start, the error is printed and the engine's figures still are.
  *
  *   npm run bench:peer [-- --seconds 15 --runs 3 --concurrency 16 --warmup 10 --warmup-rounds 8
  *                         --engine postgresql,sqlite --skip-killbill]
@@ -83,8 +83,8 @@ function steady(rates: number[]): boolean {
  * Warm-up rounds, each running every shape once, until a round in which no shape's rate rose by more than a
  * tenth over its best before (or `warmupRounds` have run), then `runs` rounds of every shape. A JVM compiles
  * its hot code over its first minutes, and code one shape warms serves the others: with a fixed 10 s a
- * shape, or rounds of one shape at a time, Kill Bill's one-event rate still doubled and tripled over the
- * measured runs, and the ratios flattered the engine.
+ * shape, or rounds of one shape at a time, Kill Bill's one-event rate still rose by up to three times over
+ * the measured runs, and the ratios flattered the engine.
  */
 async function measure(
   name: string,
