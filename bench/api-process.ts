@@ -10,33 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { withoutTemporalTls } from '../config/temporal-tls';
+import { compiledEngine } from '../tools/compiled-engine';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort } = require('../tools/free-port') as { freePort: () => Promise<number> };
 
 const ROOT = join(__dirname, '..');
-
-let compiled = false;
-
-/**
- * The path of `script` (`api/main`, `worker/main`) in the engine compiled as its image runs it, compiling it
- * first, once a benchmark. Under tsx, the loader the tests use, a one-event report cost the API a fifth more
- * CPU than compiled (163–179 against 137–141 µs, PostgreSQL, alternating runs), so a benchmark of the API
- * through tsx measured something production never runs.
- */
-export function compiledEngine(script: 'api/main' | 'worker/main'): string {
-  if (!compiled) {
-    process.stderr.write(
-      'compiling the engine as its image runs it (tsc -p tsconfig.build.json into dist/)\n',
-    );
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-    compiled = true;
-  }
-  return join(ROOT, 'dist', `${script}.js`);
-}
 
 /** Counters read from the API's /metrics at one moment; differences between two readings are the figures. */
 export interface ApiReading {

@@ -25,7 +25,12 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
   // PostgreSQL runs as its own user when this runs as root, and must reach its data folder.
   chmodSync(dir, 0o755);
-  const cluster = await startCluster({ dir, ports: 'free', log: (l) => console.error(`[cluster] ${l}`) });
+  const cluster = await startCluster({
+    dir,
+    ports: 'free',
+    compiled: true,
+    log: (l) => console.error(`[cluster] ${l}`),
+  });
   try {
     const api = new Client(cluster.urls.api);
     const actions = new CustomerActions(api, new Client(cluster.urls.stripe));

@@ -1137,6 +1137,7 @@ async function main(): Promise<void> {
     dir,
     ports: 'free',
     stripeEmulator: { stateFile: false, webhookConcurrency: WEBHOOK_CONCURRENCY },
+    compiled: true,
     log: (l) => console.error(`[cluster] ${l}`),
   });
   const connection = await Connection.connect(cluster.temporalConnection);

@@ -18,7 +18,7 @@ import { Customer, StripeEvent } from '../db/entities';
 import { newId } from '../db/ids';
 import { openDatabase } from '../db/orm';
 import { withoutTemporalTls } from '../config/temporal-tls';
-import { compiledEngine } from './api-process';
+import { compiledEngine } from '../tools/compiled-engine';
 import { syncCatalogToStripe } from '../services/setup/sync-catalog-to-stripe';
 import { startStripeEmulator } from '../tools/stripe-emulator';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';

@@ -45,6 +45,7 @@ import {
   type ClusterRole,
 } from './keycloak-realm';
 import { service, TOPOLOGY, WORKER_SETTINGS, type ServiceSpec } from './topology';
+import { compiledEngine } from '../compiled-engine';
 import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -107,6 +108,8 @@ export interface ClusterOptions {
    * up every few seconds where production waits five minutes.
    */
   usageRollup?: UsageRollupInput;
+  /** The engine's processes run compiled, as in its image (a benchmark), rather than from source. */
+  compiled?: boolean;
   /**
    * The emulator's state file (default on) and a cap on its webhook deliveries at once (default none).
    * A benchmark of thousands of subscriptions turns the file off: the emulator rewrites it whole after
@@ -272,14 +275,26 @@ function temporalClientTls(tlsDir: string, folder: string) {
   };
 }
 
-/** The engine's image runs compiled JavaScript; on this machine the same entry point runs from source. */
-function engineCommand(spec: ServiceSpec): [string, string[]] {
+/**
+ * The engine's image runs compiled JavaScript. Here the same entry point runs from source (tsx), unless the
+ * caller measures the cluster (`compiled`): then from dist/, as the image does, since tsx costs the API a
+ * fifth more CPU a request.
+ */
+function engineCommand(
+  spec: ServiceSpec,
+  compiled: boolean,
+  log: (line: string) => void,
+): [string, string[]] {
   const [program, main] = spec.command ?? [];
   if (program !== 'node' || !main?.startsWith('dist/'))
     throw new Error(`${spec.name}: not an engine command`);
+  const script = main.replace(/^dist\//, '').replace(/\.js$/, '');
   return [
     process.execPath,
-    [...cpuProfile(spec.name), '--import', 'tsx', main.replace(/^dist\//, '').replace(/\.js$/, '.ts')],
+    [
+      ...cpuProfile(spec.name),
+      ...(compiled ? [compiledEngine(script, log)] : ['--import', 'tsx', `${script}.ts`]),
+    ],
   ];
 }
 
@@ -306,6 +321,7 @@ function temporalCommand(spec: ServiceSpec, tools: { server: string; sqlTool: st
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? (() => {});
+  const engineOf = (spec: ServiceSpec) => engineCommand(spec, opts.compiled ?? false, log);
   const dir = resolve(opts.dir);
   const logs = join(dir, 'logs');
   const varDir = join(dir, 'var');
@@ -544,7 +560,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
       VAR_DIR: varDir,
     };
-    await runJob('temporal-namespace', ...engineCommand(service('temporal-namespace')), {
+    await runJob('temporal-namespace', ...engineOf(service('temporal-namespace')), {
       ...engine,
       TEMPORAL_RETENTION_DAYS: '7',
     });
@@ -558,7 +574,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       TEMPORAL_UI_PORT: String(ports.ui),
       TEMPORAL_UI_PUBLIC_URL: `http://127.0.0.1:${ports.ui}`,
     });
-    await runJob('migrate', ...engineCommand(service('migrate')), engine);
+    await runJob('migrate', ...engineOf(service('migrate')), engine);
 
     // Stripe: the emulator, its webhooks sent to the balancer as Stripe's would be.
     const webhookSecret = keptSecret(
@@ -643,7 +659,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (lanes || pool)
       log(`APIs forward Stripe events in ${lanes ?? 'the default'} lanes, ${pool ?? 'default'} connections`);
     for (const [name, port, metrics] of apis)
-      supervise(name, ...engineCommand(service(name)), {
+      supervise(name, ...engineOf(service(name)), {
         ...(lanes ? { STRIPE_EVENT_FORWARD_LANES: lanes } : {}),
         ...(pool ? { DATABASE_POOL_MAX: pool } : {}),
         ...engine,
@@ -651,7 +667,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         METRICS_PORT: String(metrics),
         TRUST_PROXY: '1',
       });
-    supervise('api-access', ...engineCommand(service('api-access')), {
+    supervise('api-access', ...engineOf(service('api-access')), {
       ...engine,
       API_SERVES: 'access',
       PORT: String(ports.apiAccess),
@@ -669,7 +685,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (const key of WORKER_SETTINGS) if (process.env[key]) tuning[key] = process.env[key];
     if (Object.keys(tuning).length) log(`workers tuned: ${JSON.stringify(tuning)}`);
     for (const [name, metrics] of workers)
-      supervise(name, ...engineCommand(service(name)), {
+      supervise(name, ...engineOf(service(name)), {
         ...tuning,
         ...engine,
         WORKER_METRICS_PORT: String(metrics),
