@@ -12,7 +12,7 @@ import { workflowIds } from '../../workflows/ids';
 import { mirrorAgain, stripeEvent, type StripeEventSignal } from '../../workflows/messages';
 import type { CoreDeps } from '../deps';
 import { workflowType } from '../temporal/workflow-type';
-import { MIRRORED_FROM_PAYLOAD, mirrorFromPayload } from './mirror-payload';
+import { MIRRORED_FROM_PAYLOAD, mirrorCardFromPayload, mirrorFromPayload } from './mirror-payload';
 import { cardsRun, routeOf, subscriptionSignal, SUPERSEDED_BY, type MirrorRun } from './route';
 import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './targets';
 
@@ -69,9 +69,12 @@ export async function forwardStripeEvent(
   }
   const taken = routed.length > 0;
   if (!taken && route.cardsOf) {
-    // No live subscription to bring the card in (its run re-reads the cards): a run of its own does.
+    // No live subscription to bring the card in (its run re-reads the cards): the intake writes a first
+    // card from the payload (at a sign-up, before Stripe's subscription has its run), a run does the rest.
     const customer = await em.findOne(Customer, { stripeCustomerId: route.cardsOf }, LINK_ONLY);
-    if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
+    if (customer && route.cardFromPayload && (await mirrorCardFromPayload(deps, event, customer.id)))
+      routed.push(MIRRORED_FROM_PAYLOAD);
+    else if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
   }
   // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
   if (route.invoiceOf && (!taken || route.always)) {

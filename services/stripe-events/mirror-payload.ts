@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { upsertCharge, upsertInvoice } from '../../db/mirror';
+import { mirrorFirstCard, upsertCharge, upsertInvoice } from '../../db/mirror';
 import { clockOf } from '../../domain/clock';
 import { eventObject } from '../../integrations/stripe/event-object';
 import type { CoreDeps } from '../deps';
@@ -28,4 +28,27 @@ export async function mirrorFromPayload(deps: CoreDeps, event: Stripe.Event): Pr
     deps.logger.warn({ err, eventId: event.id, type: event.type }, 'payload not mirrored; its run reads it');
   }
   return false;
+}
+
+/**
+ * Writes an attached card into the mirror from the event's payload when it is the customer's first
+ * (`mirrorFirstCard`); says whether it was written. False for any other card, or when the write failed (a
+ * second process writing the same card first, the database away): the customer's card run then reads them.
+ */
+export async function mirrorCardFromPayload(
+  deps: CoreDeps,
+  event: Stripe.Event,
+  customerId: string,
+): Promise<boolean> {
+  try {
+    return await mirrorFirstCard(
+      deps.orm.em.fork(),
+      customerId,
+      eventObject(event) as unknown as Stripe.PaymentMethod,
+      clockOf(deps),
+    );
+  } catch (err) {
+    deps.logger.warn({ err, eventId: event.id, type: event.type }, 'card not mirrored; its run reads it');
+    return false;
+  }
 }

@@ -120,8 +120,9 @@ export type StripeEventRoute =
     }
   /**
    * Signalled to the subscriptions it concerns. A paid invoice is also mirrored, from the payload or by its
-   * invoice's run (which mirrors its charge too); a card attached while no live subscription takes the event gets a run of its own
-   * (`cardsOf`, the Stripe customer).
+   * invoice's run (which mirrors its charge too); a card attached while no live subscription takes the event
+   * is mirrored from its payload when it is the customer's first (`cardFromPayload`), else by a run of its
+   * own (`cardsOf`, the Stripe customer).
    */
   | {
       kind: 'subscriptions';
@@ -141,6 +142,8 @@ export type StripeEventRoute =
       signalIfFailedBefore: string | null;
       /** The paid invoice in the payload is all its mirror needs: the intake writes it, not a run. */
       invoiceFromPayload?: true;
+      /** The attached card in the payload is well-formed (`cardPayloadMirrors`): a first card is written from it. */
+      cardFromPayload?: true;
     };
 
 /**
@@ -226,8 +229,39 @@ function routeAlone(event: Stripe.Event): StripeEventRoute {
     ...(event.type === 'invoice.paid' && payloadMirrors(event, o)
       ? { invoiceFromPayload: true as const }
       : {}),
+    ...(event.type === 'payment_method.attached' && cardPayloadMirrors(event, o)
+      ? { cardFromPayload: true as const }
+      : {}),
   };
 }
+
+/**
+ * Whether an attached card's payload holds all a new card's row needs, in the API version the engine reads:
+ * its customer, type, brand, last four digits, expiry and fingerprint, each of the kind the row keeps.
+ * Whether it is the card that pays is not in it (the customer's invoice default is not), so only a card the
+ * mirror does not know yet, of a customer with no other card, is written from it (db/mirror/payment-methods.ts).
+ */
+export function cardPayloadMirrors(event: Stripe.Event, o: StripeObject = eventObject(event)): boolean {
+  if (event.api_version !== Stripe.API_VERSION || o.object !== 'payment_method') return false;
+  if (!fits(o.id, 255) || !fits(o.customer, 255) || !fits(o.type, 32)) return false;
+  if (o.card == null) return true;
+  if (typeof o.card !== 'object' || Array.isArray(o.card)) return false;
+  const card = o.card as Record<string, unknown>;
+  return (
+    Object.entries(CARD_TEXT).every(([k, max]) => card[k] == null || fits(card[k], max)) &&
+    CARD_NUMBERS.every((k) => card[k] == null || isWhole(card[k], 0))
+  );
+}
+
+/**
+ * Text a column of `max` characters keeps as sent. PostgreSQL's text holds no NUL: a card with one is read
+ * from Stripe, whose cards have none.
+ */
+const fits = (v: unknown, max: number): v is string => isText(v) && v.length <= max && !v.includes('\u0000');
+
+/** A card's fields the mirror keeps as text, with their columns' lengths, and as whole numbers. */
+const CARD_TEXT: Record<string, number> = { brand: 255, last4: 4, fingerprint: 64 };
+const CARD_NUMBERS = ['exp_month', 'exp_year'] as const;
 
 /**
  * Whether an event's payload is all the mirror needs, so the intake writes it without a read of Stripe or a

@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { syncCatalog } from '../../integrations/stripe/catalog-sync';
 import { createLogger } from '../../config/logger';
-import { Charge, Customer, Invoice, Subscription, StripeEvent } from '../../db/entities';
+import { Charge, Customer, Invoice, PaymentMethod, Subscription, StripeEvent } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
 import { createWorker } from '../../worker/create-worker';
@@ -297,6 +297,86 @@ describe('Stripe event intake', () => {
       .describe()
       .catch((err: unknown) => err);
     expect(described).toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it("writes a customer's first card from the attached event's payload, without a run; a second card, or one reported detached first, is read by a run", async () => {
+    const sc = await stripe.customers.create({ email: 'first-card@example.com' });
+    const em = db.orm.em.fork();
+    const customerId = newId('cust');
+    em.create(Customer, {
+      id: customerId,
+      userId: 'u-first-card',
+      email: 'first-card@example.com',
+      stripeCustomerId: sc.id,
+    });
+    await em.flush();
+    const newCard = async (token: string) =>
+      stripe.paymentMethods.attach(
+        (await stripe.paymentMethods.create({ type: 'card', card: { token } })).id,
+        {
+          customer: sc.id,
+        },
+      );
+    const deliver = async (id: string, type: string, object: unknown) => {
+      const payload = event(id, type, object);
+      expect((await post(payload, signed(payload))).status).toBe(200);
+      await api.stripeEventsDrained();
+    };
+    const routedTo = async (id: string) => (await db.orm.em.fork().findOneOrFail(StripeEvent, id)).workflowId;
+    const cardRun = (id: string) => env.client.workflow.getHandle(`payment-methods-sync-${id}`);
+
+    const first = await newCard('tok_visa');
+    await deliver('evt_first_card', 'payment_method.attached', first);
+    expect(await routedTo('evt_first_card')).toBe('payload-mirror');
+    expect(
+      await cardRun('evt_first_card')
+        .describe()
+        .catch((err: unknown) => err),
+    ).toBeInstanceOf(WorkflowNotFoundError);
+    const row = await db.orm.em.fork().findOneOrFail(PaymentMethod, { stripePaymentMethodId: first.id });
+    expect(row).toMatchObject({
+      customer: { id: customerId },
+      type: 'card',
+      brand: first.card?.brand,
+      last4: first.card?.last4,
+      expMonth: first.card?.exp_month,
+      expYear: first.card?.exp_year,
+      fingerprint: first.card?.fingerprint,
+      // Stripe's customer has no invoice default, and the payload could not have said so either way.
+      isDefault: false,
+      detachedAt: null,
+    });
+
+    // A second card: which one pays is Stripe's customer's to say, so a run reads them.
+    const second = await newCard('tok_mastercard');
+    await deliver('evt_second_card', 'payment_method.attached', second);
+    expect(await routedTo('evt_second_card')).toBe('payment-methods-sync-evt_second_card');
+    await cardRun('evt_second_card').result();
+    const cards = await db.orm.em
+      .fork()
+      .find(PaymentMethod, { customer: customerId }, { orderBy: { last4: 'asc' } });
+    expect(cards.map((c) => c.stripePaymentMethodId).sort()).toEqual([first.id, second.id].sort());
+
+    // Another customer's first card, its detachment received before its attachment: only Stripe knows.
+    const other = await stripe.customers.create({ email: 'detached-first@example.com' });
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'u-detached-first',
+      email: 'detached-first@example.com',
+      stripeCustomerId: other.id,
+    });
+    await em.flush();
+    const gone = await stripe.paymentMethods.attach(
+      (await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } })).id,
+      { customer: other.id },
+    );
+    await stripe.paymentMethods.detach(gone.id);
+    await deliver('evt_gone_detached', 'payment_method.detached', { ...gone, customer: null });
+    await deliver('evt_gone_attached', 'payment_method.attached', gone);
+    expect(await routedTo('evt_gone_attached')).toBe('payment-methods-sync-evt_gone_attached');
+    await cardRun('evt_gone_attached').result();
+    const goneRow = await db.orm.em.fork().findOne(PaymentMethod, { stripePaymentMethodId: gone.id });
+    expect(goneRow === null || goneRow.detachedAt !== null).toBe(true);
   });
 
   it("leaves to the object's run what a payload cannot mirror: an invoice naming its coupons unexpanded, a refunded charge, another API version", async () => {

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import pino from 'pino';
 import Stripe from 'stripe';
-import { Charge, Customer, Invoice } from '../../../db/entities';
+import { Charge, Customer, Invoice, PaymentMethod } from '../../../db/entities';
 import { newId } from '../../../db/ids';
 import type { Dialect } from '../../../db/orm';
 import type { CoreDeps } from '../../../services/deps';
-import { mirrorFromPayload } from '../../../services/stripe-events/mirror-payload';
-import { payloadMirrors } from '../../../services/stripe-events/route';
+import { mirrorCardFromPayload, mirrorFromPayload } from '../../../services/stripe-events/mirror-payload';
+import { cardPayloadMirrors, payloadMirrors } from '../../../services/stripe-events/route';
 import { openTestDatabase } from '../../helpers/db';
 
 /** Values a careless or hostile sender could put where Stripe puts numbers and strings. */
@@ -154,5 +154,73 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
           currency: fields.currency,
         }),
     );
+  });
+
+  it("writes a customer's first card exactly as its payload has it, whatever its fields hold, and no card after it", async () => {
+    let n = 0;
+    let mirrored = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          type: mostly('card'),
+          brand: mostly('visa'),
+          last4: mostly('4242'),
+          fingerprint: mostly('Xt5EWLLDS7FJjR1c'),
+          exp_month: mostly(12),
+          exp_year: mostly(2031),
+        }),
+        async ({ type, ...card }) => {
+          const id = `card_${dialect}_${n++}`;
+          const em = db.orm.em.fork();
+          const customer = em.create(Customer, {
+            id: newId('cust'),
+            userId: `kc-${id}`,
+            email: `${id}@example.com`,
+            stripeCustomerId: `cus_${id}`,
+          });
+          await em.flush();
+          const attached = (pm: string, fields: Record<string, unknown>) =>
+            ({
+              id: `evt_${pm}`,
+              type: 'payment_method.attached',
+              api_version: Stripe.API_VERSION,
+              data: {
+                object: {
+                  id: pm,
+                  object: 'payment_method',
+                  customer: `cus_${id}`,
+                  created: 1_790_000_000,
+                  ...fields,
+                },
+              },
+            }) as unknown as Stripe.Event;
+          const event = attached(`pm_${id}`, { type, card });
+          if (!cardPayloadMirrors(event)) return;
+          expect(await mirrorCardFromPayload(deps, event, customer.id)).toBe(true);
+          mirrored++;
+          const row = await db.orm.em
+            .fork()
+            .findOneOrFail(PaymentMethod, { stripePaymentMethodId: `pm_${id}` });
+          expect(row).toMatchObject({
+            type,
+            brand: card.brand ?? null,
+            last4: card.last4 ?? null,
+            fingerprint: card.fingerprint ?? null,
+            expMonth: stored(card.exp_month) ?? null,
+            expYear: stored(card.exp_year) ?? null,
+            isDefault: false,
+            detachedAt: null,
+          });
+          // Its second card, and the same card told again, are left to a read of Stripe.
+          expect(
+            await mirrorCardFromPayload(deps, attached(`pm_${id}_2`, { type: 'card' }), customer.id),
+          ).toBe(false);
+          expect(await mirrorCardFromPayload(deps, event, customer.id)).toBe(false);
+          expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id })).toBe(1);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    expect(mirrored).toBeGreaterThan(0);
   });
 });

@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { covers } from '../../../domain/invoice-progress';
 import { expandableId } from '../../../integrations/stripe/expandable-id';
 import {
+  cardPayloadMirrors,
   payloadMirrors,
   routeOf,
   subscriptionSignal,
@@ -293,6 +294,99 @@ describe("whether an event's payload is all the mirror needs", () => {
     );
     expect(routeOf(current('invoice.payment_failed', invoice))).not.toHaveProperty('invoiceFromPayload');
     expect(routeOf(current('invoice.created', invoice, '2020-08-27'))).not.toHaveProperty('fromPayload');
+  });
+});
+
+describe("whether an attached card's payload is all a new card's row needs", () => {
+  const card = { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2031, fingerprint: 'fp_1' };
+  const attached = (fields: Record<string, unknown> = {}, apiVersion: string = Stripe.API_VERSION) =>
+    ({
+      id: 'evt_pm',
+      type: 'payment_method.attached',
+      created: 1_700_000_000,
+      api_version: apiVersion,
+      data: {
+        object: { id: 'pm_1', object: 'payment_method', customer: 'cus_1', type: 'card', card, ...fields },
+      },
+    }) as unknown as Stripe.Event;
+
+  it('accepts a card as Stripe sends it, and a payment method with no card details', () => {
+    expect(cardPayloadMirrors(attached())).toBe(true);
+    expect(cardPayloadMirrors(attached({ type: 'sepa_debit', card: null }))).toBe(true);
+    expect(routeOf(attached())).toMatchObject({
+      kind: 'subscriptions',
+      cardsOf: 'cus_1',
+      cardFromPayload: true,
+    });
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['a customer that is not an id', { customer: { id: 'cus_1' } }],
+    ['no customer', { customer: null }],
+    ['another object', { object: 'source' }],
+    ['a type that is not text', { type: 7 }],
+    ['a type longer than its column', { type: 'x'.repeat(33) }],
+    ['a type longer than its column, with no card details', { type: 'x'.repeat(33), card: null }],
+    ['last four digits with a NUL', { card: { ...card, last4: '4\u00002' } }],
+    ['card details that are a list', { card: [card] }],
+    ['card details that are text', { card: 'visa' }],
+    ['last four digits longer than four', { card: { ...card, last4: '42424' } }],
+    ['a brand with a lone surrogate', { card: { ...card, brand: 'vi\ud800sa' } }],
+    ['a fingerprint that is a number', { card: { ...card, fingerprint: 7 } }],
+    ['a fingerprint longer than its column', { card: { ...card, fingerprint: 'f'.repeat(65) } }],
+    ['an expiry month that is text', { card: { ...card, exp_month: '12' } }],
+    ['a fractional expiry year', { card: { ...card, exp_year: 2031.5 } }],
+    ['a negative expiry month', { card: { ...card, exp_month: -1 } }],
+    ['an expiry year past what the column holds', { card: { ...card, exp_year: 2 ** 31 } }],
+  ])('leaves to a read of Stripe %s', (_what, fields) => {
+    expect(cardPayloadMirrors(attached(fields))).toBe(false);
+    expect(routeOf(attached(fields))).not.toHaveProperty('cardFromPayload');
+  });
+
+  it('leaves to a read of Stripe another API version, and any other event of the card', () => {
+    expect(cardPayloadMirrors(attached({}, '2020-08-27'))).toBe(false);
+    const updated = { ...attached(), type: 'payment_method.updated' } as Stripe.Event;
+    expect(routeOf(updated)).not.toHaveProperty('cardFromPayload');
+  });
+
+  it('never accepts a payload a column would not keep as sent, whatever its fields hold', () => {
+    const anything = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      fc.double(),
+      fc.constantFrom(null, undefined, [], {}, '\ud800', 'a\u0000b'),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          brand: anything,
+          last4: anything,
+          fingerprint: anything,
+          exp_month: anything,
+          exp_year: anything,
+        }),
+        (fields) => {
+          if (!cardPayloadMirrors(attached({ card: fields }))) return;
+          for (const [k, max] of [
+            ['brand', 255],
+            ['last4', 4],
+            ['fingerprint', 64],
+          ] as const) {
+            const v = fields[k];
+            expect(
+              v == null || (typeof v === 'string' && v.length <= max && !/[\p{Cs}\u0000]/u.test(v)),
+            ).toBe(true);
+          }
+          for (const k of ['exp_month', 'exp_year'] as const) {
+            const v = fields[k];
+            expect(
+              v == null || (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 31),
+            ).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
