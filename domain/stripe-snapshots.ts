@@ -24,6 +24,8 @@ export interface SubscriptionSnapshot {
   cancelAtPeriodEnd: boolean;
   canceledAt: string | null;
   hasPaymentMethod: boolean;
+  /** The card the subscription is charged with (Stripe's `default_payment_method`); absent from older snapshots. */
+  paymentMethodId?: string | null;
   /** The discount Stripe applies to its invoices (read with `expand: ['discounts']`); absent for none. */
   discount?: {
     stripeCouponId: string;

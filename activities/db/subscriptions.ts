@@ -7,7 +7,11 @@ import { isFinal, type SubscriptionStatus } from '../../domain/subscription-stat
 import type { ActivityDeps } from '../deps';
 import { recordSubscriptionEvents } from './subscription-events';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
-import { applySubscriptionSnapshot, settleSubscriptionDiscount } from '../../db/mirror';
+import {
+  applySubscriptionSnapshot,
+  markChargedCardDefault,
+  settleSubscriptionDiscount,
+} from '../../db/mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { billsUsage } from '../../domain/rate-card';
 import { termsFor } from '../../domain/currency/plan-terms';
@@ -92,6 +96,9 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       before.interval !== row.interval ||
       before.status !== row.status ||
       before.tier !== row.tier;
+    const chargedCard = req.snapshot?.paymentMethodId;
+    if (chargedCard && before.status !== row.status && !isFinal(row.status))
+      await markChargedCardDefault(em, row.customer.id, chargedCard);
     if (changed) {
       // The history revenue's MRR movements are computed from; a retried activity finds nothing changed.
       const changeId = newId('sch');

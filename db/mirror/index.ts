@@ -1,7 +1,7 @@
 // The database mirror of Stripe's objects, one file per object.
 export { applySubscriptionSnapshot, recordRedemption, settleSubscriptionDiscount } from './subscriptions';
 export { upsertInvoice } from './invoices';
-export { mirrorFirstCard, upsertPaymentMethod } from './payment-methods';
+export { markChargedCardDefault, mirrorFirstCard, upsertPaymentMethod } from './payment-methods';
 export { upsertCharge, type MirroredCharge } from './charges';
 export { upsertCreditNote } from './credit-notes';
 export { upsertRefund } from './refunds';

@@ -48,8 +48,9 @@ export async function upsertPaymentMethod(
  * Writes a card from the payload of the event that attached it, when that is all its row can be: a card the
  * mirror does not know, of a customer with no other card on file, never reported detached. Whether it is the
  * card that pays is Stripe's customer's to say (its invoice default), which the payload does not carry: the
- * row says not, as it would until the customer picks one, and the customer's next card event or checkout
- * reads it from Stripe. False, writing nothing, for any other card (a run reads the customer's cards then).
+ * row says not, until a subscription comes to life charging it (`markChargedCardDefault`) or the
+ * customer's checkout or next card event reads the cards from Stripe. False, writing nothing, for any
+ * other card (a run reads the customer's cards then).
  */
 export async function mirrorFirstCard(
   em: EntityManager,
@@ -79,4 +80,24 @@ export async function mirrorFirstCard(
   });
   await em.flush();
   return true;
+}
+
+/**
+ * Marks the card a live subscription is charged with as the customer's default, unless one already is: a
+ * first card written from its payload says not (`mirrorFirstCard`), and when a subscription comes to
+ * life charging it, that card is the one that pays (as `syncPaymentMethods` would read it: the customer's
+ * invoice default, else the card a live subscription is charged with).
+ */
+export async function markChargedCardDefault(
+  em: EntityManager,
+  customerId: string,
+  stripePaymentMethodId: string,
+): Promise<void> {
+  if ((await em.count(PaymentMethod, { customer: customerId, isDefault: true, detachedAt: null })) > 0)
+    return;
+  await em.nativeUpdate(
+    PaymentMethod,
+    { customer: customerId, stripePaymentMethodId, detachedAt: null },
+    { isDefault: true },
+  );
 }

@@ -27,6 +27,7 @@ export function subscriptionSnapshot(sub: Stripe.Subscription): SubscriptionSnap
     cancelAtPeriodEnd: sub.cancel_at_period_end,
     canceledAt: iso(sub.canceled_at),
     hasPaymentMethod: Boolean(sub.default_payment_method),
+    paymentMethodId: expandableId(sub.default_payment_method),
     discount: discountOf(sub),
   };
 }

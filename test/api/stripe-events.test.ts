@@ -379,6 +379,47 @@ describe('Stripe event intake', () => {
     expect(goneRow === null || goneRow.detachedAt !== null).toBe(true);
   });
 
+  it('shows a first card written from its payload as the default once a subscription comes to life charging it', async () => {
+    const sc = await stripe.customers.create({ email: 'charged-card@example.com' });
+    const em = db.orm.em.fork();
+    em.create(Customer, {
+      id: newId('cust'),
+      userId: 'u-charged-card',
+      email: 'charged-card@example.com',
+      stripeCustomerId: sc.id,
+    });
+    await em.flush();
+    const card = await stripe.paymentMethods.attach(
+      (await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } })).id,
+      { customer: sc.id },
+    );
+    const deliver = async (id: string, type: string, object: unknown) => {
+      const payload = event(id, type, object);
+      expect((await post(payload, signed(payload))).status).toBe(200);
+      await api.stripeEventsDrained();
+    };
+    const row = () => db.orm.em.fork().findOneOrFail(PaymentMethod, { stripePaymentMethodId: card.id });
+    await deliver('evt_charged_card', 'payment_method.attached', card);
+    expect(await row()).toMatchObject({ isDefault: false });
+
+    const price = (await stripe.prices.list({ lookup_keys: ['starter_v1_monthly'] })).data[0] as Stripe.Price;
+    const sub = await stripe.subscriptions.create({
+      customer: sc.id,
+      items: [{ price: price.id }],
+      default_payment_method: card.id,
+    });
+    await deliver('evt_charged_card_sub', 'customer.subscription.created', sub);
+    const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    for (
+      let i = 0;
+      i < 100 && (await db.orm.em.fork().findOne(Subscription, subscriptionId))?.status !== 'active';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId)).status).toBe('active');
+    expect(await row()).toMatchObject({ isDefault: true, detachedAt: null });
+  });
+
   it("leaves to the object's run what a payload cannot mirror: an invoice naming its coupons unexpanded, a refunded charge, another API version", async () => {
     const sub = await dashboardSubscription('payload-fallback@example.com');
     const paid = await stripe.invoices.retrieve(sub.latest_invoice as string);

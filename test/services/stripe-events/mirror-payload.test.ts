@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import Stripe from 'stripe';
 import { Charge, Customer, Invoice, PaymentMethod } from '../../../db/entities';
+import { markChargedCardDefault } from '../../../db/mirror';
 import { newId } from '../../../db/ids';
 import type { Dialect } from '../../../db/orm';
 import type { CoreDeps } from '../../../services/deps';
@@ -217,6 +218,21 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
           ).toBe(false);
           expect(await mirrorCardFromPayload(deps, event, customer.id)).toBe(false);
           expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id })).toBe(1);
+          // The card a live subscription is charged with is the default, unless another card already is.
+          await markChargedCardDefault(db.orm.em.fork(), customer.id, `pm_${id}`);
+          const other = db.orm.em.fork();
+          other.create(PaymentMethod, {
+            id: newId('pmt'),
+            stripePaymentMethodId: `pm_${id}_2`,
+            customer: other.getReference(Customer, customer.id),
+            createdAt: new Date(),
+          });
+          await other.flush();
+          await markChargedCardDefault(db.orm.em.fork(), customer.id, `pm_${id}_2`);
+          const marked = await db.orm.em
+            .fork()
+            .find(PaymentMethod, { customer: customer.id, isDefault: true });
+          expect(marked.map((c) => c.stripePaymentMethodId)).toEqual([`pm_${id}`]);
         },
       ),
       { numRuns: 40 },
