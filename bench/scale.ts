@@ -32,6 +32,10 @@
  * WEBHOOK_CONCURRENCY webhooks at once. `--quick`: 200 subscriptions, one round of starts, to try it.
  * `--no-starts`: parts 2 and 3 only; the start rate does not depend on N, and at 10,000 every minute of the
  * run counts. Each part logs its progress to stderr, so a run stopped early still says how far it got.
+ * Of the caller's environment, the engine's processes get only the workers' Temporal settings
+ * (`WORKER_MAX_CACHED_WORKFLOWS=6000 npm run bench:scale`, tools/cluster/topology.ts WORKER_SETTINGS) and the
+ * APIs' STRIPE_EVENT_FORWARD_LANES and API_DATABASE_POOL_MAX (tools/cluster/cluster.ts): any other setting
+ * exported for an experiment does not reach them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';

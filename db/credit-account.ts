@@ -205,6 +205,9 @@ export async function readSeatPool(
   return { ...terms.seatPool, drawn: new Map(rows.map((r) => [r.subject, num(r.units)])) };
 }
 
+/** What a customer's seats paid in a seat window: one holder's row each (subject_usage). */
+const SEAT_PAID_SQL = `select sum(units) from subject_usage where customer_id = ? and window_key = ?`;
+
 /**
  * What the period's seats paid, whatever the plan is now: a change to a plan whose seats carry no credits
  * mid-period leaves what they paid out of the account's pool all the same.
@@ -216,8 +219,6 @@ export async function seatPaidInPeriod(sql: Sql, customerId: string, periodStart
   ]);
   return num(row?.n);
 }
-
-const SEAT_PAID_SQL = `select sum(units) from subject_usage where customer_id = ? and window_key = ?`;
 
 /**
  * What prepaid grants and the seats paid of the period starting at `periodStart` (prepaidDrawnSince and

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Customer, PaymentMethod, StripeEvent } from '../entities';
+import { type Customer, PaymentMethod } from '../entities';
+import { lockKeys, sqlFor, type Sql } from '../raw-sql';
+import { chargedCardToMarkDefault } from '../../domain/card-default';
 import { newId } from '../ids';
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
@@ -45,10 +47,18 @@ export async function upsertPaymentMethod(
 }
 
 /**
+ * One writer at a time decides a customer's cards from the mirror's own rows (a first card written from its
+ * payload, a charged card marked default): on PostgreSQL two such statements at once each miss the other's
+ * uncommitted row, and a customer would get two first cards, or two defaults. SQLite has one writer.
+ */
+const lockCustomerCards = (sql: Sql, customerId: string) => lockKeys(sql, [`cards:${customerId}`]);
+
+/**
  * Writes a card from the payload of the event that attached it, when that is all its row can be: a card the
- * mirror does not know, of a customer with no other card on file, never reported detached. Whether it is the
- * card that pays is Stripe's customer's to say (its invoice default), which the payload does not carry: the
- * row says not, until a subscription comes to life charging it (`markChargedCardDefault`) or the
+ * mirror does not know, of a customer with no other card on file, never reported detached (Stripe's events
+ * come out of order: a detachment received first means this payload is not the card's last word). Whether
+ * it is the card that pays is Stripe's customer's to say (its invoice default), which the payload does not
+ * carry: the row says not, until a subscription comes to life charging it (`markChargedCardDefault`) or the
  * customer's checkout or next card event reads the cards from Stripe. False, writing nothing, for any
  * other card (a run reads the customer's cards then).
  */
@@ -58,46 +68,72 @@ export async function mirrorFirstCard(
   pm: Stripe.PaymentMethod,
   clock: Clock = systemClock,
 ): Promise<boolean> {
-  const customer = em.getReference(Customer, customerId);
-  const cards = await em.count(PaymentMethod, {
-    $or: [{ stripePaymentMethodId: pm.id }, { customer, detachedAt: null }],
+  const row = [
+    newId('pmt'),
+    pm.id,
+    customerId,
+    pm.type,
+    pm.card?.brand ?? null,
+    pm.card?.last4 ?? null,
+    pm.card?.exp_month ?? null,
+    pm.card?.exp_year ?? null,
+    pm.card?.fingerprint ?? null,
+  ];
+  // A fork of its own: the caller's pending changes are not this transaction's to flush.
+  return em.fork().transactional(async (tx) => {
+    const sql = sqlFor(tx);
+    await lockCustomerCards(sql, customerId);
+    const [taken] = await sql.run(
+      `select exists (select 1 from payment_methods
+                      where stripe_payment_method_id = ? or (customer_id = ? and detached_at is null))
+           or exists (select 1 from webhook_events where object_id = ? and type = 'payment_method.detached')
+         as taken`,
+      [pm.id, customerId, pm.id],
+    );
+    if (Boolean(taken?.taken)) return false;
+    const inserted = await sql.run(
+      `insert into payment_methods
+         (id, stripe_payment_method_id, customer_id, type, brand, last4, exp_month, exp_year, fingerprint,
+          is_default, created_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (stripe_payment_method_id) do nothing
+       returning id`,
+      [...row, sql.bool(false), sql.date(date(pm.created) ?? clock.now())],
+    );
+    return inserted.length > 0;
   });
-  if (cards > 0) return false;
-  // Stripe's events come out of order: a detachment received first means this payload is not the card's last word.
-  if ((await em.count(StripeEvent, { objectId: pm.id, type: 'payment_method.detached' })) > 0) return false;
-  em.create(PaymentMethod, {
-    id: newId('pmt'),
-    stripePaymentMethodId: pm.id,
-    customer,
-    type: pm.type,
-    brand: pm.card?.brand ?? null,
-    last4: pm.card?.last4 ?? null,
-    expMonth: pm.card?.exp_month ?? null,
-    expYear: pm.card?.exp_year ?? null,
-    fingerprint: pm.card?.fingerprint ?? null,
-    isDefault: false,
-    createdAt: date(pm.created) ?? clock.now(),
-  });
-  await em.flush();
-  return true;
 }
 
 /**
- * Marks the card a live subscription is charged with as the customer's default, unless one already is: a
- * first card written from its payload says not (`mirrorFirstCard`), and when a subscription comes to
- * life charging it, that card is the one that pays (as `syncPaymentMethods` would read it: the customer's
- * invoice default, else the card a live subscription is charged with).
+ * Marks the card a live subscription is charged with as the customer's default, unless one already is
+ * (`chargedCardToMarkDefault`): a first card written from its payload says not (`mirrorFirstCard`), and
+ * when a subscription comes to life charging it, that card is the one that pays.
  */
 export async function markChargedCardDefault(
   em: EntityManager,
   customerId: string,
   stripePaymentMethodId: string,
 ): Promise<void> {
-  if ((await em.count(PaymentMethod, { customer: customerId, isDefault: true, detachedAt: null })) > 0)
-    return;
-  await em.nativeUpdate(
-    PaymentMethod,
-    { customer: customerId, stripePaymentMethodId, detachedAt: null },
-    { isDefault: true },
-  );
+  // A fork of its own: the caller's pending changes (the subscription's new status) are flushed by the caller.
+  await em.fork().transactional(async (tx) => {
+    const sql = sqlFor(tx);
+    await lockCustomerCards(sql, customerId);
+    const cards = await sql.run<{ stripe_payment_method_id: string; is_default: unknown }>(
+      `select stripe_payment_method_id, is_default from payment_methods
+       where customer_id = ? and detached_at is null`,
+      [customerId],
+    );
+    const mark = chargedCardToMarkDefault(
+      cards.map((c) => ({
+        stripePaymentMethodId: c.stripe_payment_method_id,
+        isDefault: Boolean(c.is_default),
+      })),
+      stripePaymentMethodId,
+    );
+    if (mark)
+      await sql.run(
+        `update payment_methods set is_default = ? where stripe_payment_method_id = ? and customer_id = ?`,
+        [sql.bool(true), mark, customerId],
+      );
+  });
 }

@@ -5,6 +5,7 @@ import { CREDIT_PURCHASE } from '../../integrations/stripe/credit-purchase-metad
 import { workflowIds } from '../../workflows/ids';
 import type { StripeEventSignal } from '../../workflows/messages';
 import { covers, progressOfInvoice } from '../../domain/invoice-progress';
+import { PAYMENT_METHOD_TEXT } from '../../db/entities/payment-method';
 
 /**
  * Where a Stripe event goes, decided from the event and the events of its object waiting behind it (no
@@ -243,7 +244,7 @@ function routeAlone(event: Stripe.Event): StripeEventRoute {
  */
 export function cardPayloadMirrors(event: Stripe.Event, o: StripeObject = eventObject(event)): boolean {
   if (event.api_version !== Stripe.API_VERSION || o.object !== 'payment_method') return false;
-  if (!fits(o.id, 255) || !fits(o.customer, 255) || !fits(o.type, 32)) return false;
+  if (!fits(o.id, 255) || !fits(o.customer, 255) || !fits(o.type, PAYMENT_METHOD_TEXT.type)) return false;
   if (o.card == null) return true;
   if (typeof o.card !== 'object' || Array.isArray(o.card)) return false;
   const card = o.card as Record<string, unknown>;
@@ -260,7 +261,11 @@ export function cardPayloadMirrors(event: Stripe.Event, o: StripeObject = eventO
 const fits = (v: unknown, max: number): v is string => isText(v) && v.length <= max && !v.includes('\u0000');
 
 /** A card's fields the mirror keeps as text, with their columns' lengths, and as whole numbers. */
-const CARD_TEXT: Record<string, number> = { brand: 255, last4: 4, fingerprint: 64 };
+const CARD_TEXT: Record<string, number> = {
+  brand: PAYMENT_METHOD_TEXT.brand,
+  last4: PAYMENT_METHOD_TEXT.last4,
+  fingerprint: PAYMENT_METHOD_TEXT.fingerprint,
+};
 const CARD_NUMBERS = ['exp_month', 'exp_year'] as const;
 
 /**

@@ -1,14 +1,35 @@
 'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { tierOf } = require('../tiers');
 
 const SLOWEST = 8;
 
+/** The machine's CPU time so far, busy and all, in clock ticks (Linux; null elsewhere). */
+function machineTicks() {
+  try {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const n = fields.map(Number);
+    const idle = (n[3] ?? 0) + (n[4] ?? 0);
+    const all = n.reduce((a, b) => a + b, 0);
+    return { busy: all - idle, all };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Ends the run with each tier's time (the sum of its files' run times, so a slow file shows where it
- * belongs), the slowest files, and one plain line CI can read: "jest: N passed, N failed, N skipped".
+ * belongs), the slowest files, how busy the machine's cores were (a suite that leaves them idle would go
+ * faster with more workers; one that keeps them busy would not), and one plain line CI can read: "jest: N
+ * passed, N failed, N skipped".
  */
 class SummaryReporter {
+  onRunStart() {
+    this.ticks = machineTicks();
+  }
+
   onRunComplete(_contexts, results) {
     const { numPassedTests, numFailedTests, numPendingTests, numTodoTests, numRuntimeErrorTestSuites } =
       results;
@@ -34,6 +55,14 @@ class SummaryReporter {
         slowest.map((f) => `  ${f.seconds.toFixed(1).padStart(7)} s  ${f.file}`).join('\n') +
         '\n',
     );
+    const now = machineTicks();
+    if (this.ticks && now && now.all > this.ticks.all) {
+      const share = (now.busy - this.ticks.busy) / (now.all - this.ticks.all);
+      const cores = os.cpus().length;
+      process.stdout.write(
+        `The machine's ${cores} cores were ${(share * 100).toFixed(0)} % busy over the run (anything running, the suite's or not).\n`,
+      );
+    }
     const failed = numFailedTests + numRuntimeErrorTestSuites;
     process.stdout.write(
       `\njest: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped\n`,

@@ -239,4 +239,43 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
     );
     expect(mirrored).toBeGreaterThan(0);
   });
+
+  it("writes one first card and marks one default when a customer's cards arrive at once", async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `race_${dialect}_${round}`;
+      const em = db.orm.em.fork();
+      const customer = em.create(Customer, {
+        id: newId('cust'),
+        userId: `kc-${id}`,
+        email: `${id}@example.com`,
+        stripeCustomerId: `cus_${id}`,
+      });
+      await em.flush();
+      const cards = Array.from({ length: 6 }, (_, i) => `pm_${id}_${i}`);
+      const attached = (pm: string) =>
+        ({
+          id: `evt_${pm}`,
+          type: 'payment_method.attached',
+          api_version: Stripe.API_VERSION,
+          data: { object: { id: pm, object: 'payment_method', customer: `cus_${id}`, type: 'card' } },
+        }) as unknown as Stripe.Event;
+      const written = await Promise.all(
+        cards.map((pm) => mirrorCardFromPayload(deps, attached(pm), customer.id)),
+      );
+      expect(written.filter(Boolean)).toHaveLength(1);
+      expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id })).toBe(1);
+      // Every card on file, none default; each of several subscriptions coming to life at once marks its own.
+      const other = db.orm.em.fork();
+      for (const pm of cards.filter((_, i) => !written[i]))
+        other.create(PaymentMethod, {
+          id: newId('pmt'),
+          stripePaymentMethodId: pm,
+          customer: other.getReference(Customer, customer.id),
+          createdAt: new Date(),
+        });
+      await other.flush();
+      await Promise.all(cards.map((pm) => markChargedCardDefault(db.orm.em.fork(), customer.id, pm)));
+      expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id, isDefault: true })).toBe(1);
+    }
+  });
 });
