@@ -524,7 +524,6 @@ async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
   );
 }
 
-/** The SDK's default maxCachedWorkflows (the engine sets none): 600 per GiB of V8 heap limit above 200 MiB. */
 /** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the SDK's default. */
 function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boolean } {
   const { heapMiB, cache } = defaultCacheSize(cluster);
@@ -534,6 +533,7 @@ function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boo
     : { heapMiB, cache, set: false };
 }
 
+/** The SDK's default maxCachedWorkflows (the engine sets none): 600 per GiB of V8 heap limit above 200 MiB. */
 function defaultCacheSize(cluster: Cluster): { heapMiB: number; cache: number } {
   // Read in a process started as the workers are, so options the benchmark itself runs with do not count.
   const out = spawnSync(

@@ -235,6 +235,12 @@ const fields = z
     WORKER_WORKFLOW_POLLERS: workerTuning(2, 200),
     WORKER_ACTIVITY_POLLERS: workerTuning(1, 200),
     /**
+     * How long a workflow task waits on its worker's sticky queue (the worker holding the run in memory)
+     * before the server hands it to the shared queue, where a worker without the run replays its history.
+     * The SDK's default is 10 s.
+     */
+    WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: workerTuning(1, 3600),
+    /**
      * Frames each stack trace of a workflow's promises shows (worker/stack-frames.ts): the SDK records one
      * for every promise a workflow makes, for its stack-trace query, and at Node's default depth that was
      * the largest part of a workflow task's own CPU. 0 records none.

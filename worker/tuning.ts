@@ -10,6 +10,7 @@ export const WORKER_TUNING_NAMES = [
   'WORKER_MAX_CACHED_WORKFLOWS',
   'WORKER_WORKFLOW_POLLERS',
   'WORKER_ACTIVITY_POLLERS',
+  'WORKER_STICKY_QUEUE_TIMEOUT_SECONDS',
 ] as const;
 
 export type WorkerTuningConfig = Pick<Config, (typeof WORKER_TUNING_NAMES)[number]>;
@@ -22,6 +23,7 @@ export type WorkerTuningOptions = Pick<
   | 'maxCachedWorkflows'
   | 'workflowTaskPollerBehavior'
   | 'activityTaskPollerBehavior'
+  | 'stickyQueueScheduleToStartTimeout'
 >;
 
 /**
@@ -43,6 +45,8 @@ export function workerTuningOptions(c: WorkerTuningConfig): WorkerTuningOptions 
     out.workflowTaskPollerBehavior = { type: 'simple-maximum', maximum: c.WORKER_WORKFLOW_POLLERS };
   if (c.WORKER_ACTIVITY_POLLERS !== undefined)
     out.activityTaskPollerBehavior = { type: 'simple-maximum', maximum: c.WORKER_ACTIVITY_POLLERS };
+  if (c.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS !== undefined)
+    out.stickyQueueScheduleToStartTimeout = c.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS * 1000;
   return out;
 }
 
@@ -67,6 +71,7 @@ export function describeWorkerTuning(options: Worker['options']): Record<string,
     cachedWorkflows: options.maxCachedWorkflows,
     workflowPollers: pollers(options.workflowTaskPollerBehavior),
     activityPollers: pollers(options.activityTaskPollerBehavior),
+    stickyQueueTimeoutSeconds: options.stickyQueueScheduleToStartTimeoutMs / 1000,
   };
 }
 

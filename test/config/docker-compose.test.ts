@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { TOPOLOGY } from '../../tools/cluster/topology';
+import { TOPOLOGY, WORKER_DEPLOYMENT_DEFAULTS } from '../../tools/cluster/topology';
 import { loadConfig } from '../../config/env';
 import { deploymentChecklist } from '../../services/setup/deployment-checklist';
 import {
@@ -189,6 +189,17 @@ describe('docker-compose.yml', () => {
       expect(engineServices.sort()).toEqual(
         ['api-1', 'api-2', 'api-access', 'migrate', 'temporal-namespace', 'worker-1', 'worker-2'].sort(),
       );
+    });
+
+    it("gives its workers the deployment's defaults the cluster gives its own, the operator's .env aside", () => {
+      for (const worker of ['worker-1', 'worker-2']) {
+        const env = environmentOf(filled, worker);
+        for (const [name, value] of Object.entries(WORKER_DEPLOYMENT_DEFAULTS))
+          expect({ worker, name, value: env[name] }).toEqual({ worker, name, value });
+        expect(
+          environmentOf(loadCompose({ ...dotEnv, WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '60' }), worker),
+        ).toMatchObject({ WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '60' });
+      }
     });
 
     it('gives the engine, Temporal and Keycloak a PostgreSQL role each, with a password each, and the superuser to none', () => {

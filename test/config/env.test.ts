@@ -248,6 +248,7 @@ describe('configuration', () => {
       'WORKER_MAX_CACHED_WORKFLOWS',
       'WORKER_WORKFLOW_POLLERS',
       'WORKER_ACTIVITY_POLLERS',
+      'WORKER_STICKY_QUEUE_TIMEOUT_SECONDS',
     ] as const;
     const tuning = (env: Record<string, string>) => {
       const config = loadConfig({ NODE_ENV: 'development', ...env });
@@ -271,6 +272,7 @@ describe('configuration', () => {
           WORKER_MAX_CACHED_WORKFLOWS: '6000',
           WORKER_WORKFLOW_POLLERS: '20',
           WORKER_ACTIVITY_POLLERS: '16',
+          WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '120',
         }),
       ).toEqual({
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 80,
@@ -279,6 +281,7 @@ describe('configuration', () => {
         WORKER_MAX_CACHED_WORKFLOWS: 6000,
         WORKER_WORKFLOW_POLLERS: 20,
         WORKER_ACTIVITY_POLLERS: 16,
+        WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: 120,
       });
     });
 

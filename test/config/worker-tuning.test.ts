@@ -32,6 +32,7 @@ describe("the worker's Temporal tuning", () => {
       cachedWorkflows: Math.max(Math.floor(((heapMiB - 200) * 600) / 1024), 10),
       workflowPollers: 10,
       activityPollers: 10,
+      stickyQueueTimeoutSeconds: 10,
     });
   });
 
@@ -45,6 +46,7 @@ describe("the worker's Temporal tuning", () => {
           WORKER_MAX_CACHED_WORKFLOWS: '6000',
           WORKER_WORKFLOW_POLLERS: '20',
           WORKER_ACTIVITY_POLLERS: '16',
+          WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '120',
         }),
       ),
     ).toEqual({
@@ -54,6 +56,7 @@ describe("the worker's Temporal tuning", () => {
       cachedWorkflows: 6000,
       workflowPollers: 20,
       activityPollers: 16,
+      stickyQueueTimeoutSeconds: 120,
     });
   });
 

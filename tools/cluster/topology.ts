@@ -61,6 +61,16 @@ const ACCESS_LANE_ENV = [...API_ENV, 'API_SERVES'];
  * environment it is started in; unset, their defaults.
  */
 export const WORKER_SETTINGS = [...WORKER_TUNING_NAMES, 'WORKER_WORKFLOW_STACK_FRAMES'] as const;
+/**
+ * The settings a deployment of two or more workers gives them where the engine leaves the SDK's default,
+ * compose (its `${NAME:-default}`) and the cluster alike. A workflow task waits 300 s, not the SDK's 10 s,
+ * for the worker holding its run: on a billing day the workers' backlog outlasts 10 s, and each task then
+ * moved to the shared queue was replayed by the other worker, which made the next tasks wait longer still
+ * (10,000 renewals due at once: 72 against 48 ms of the cluster's time a renewal, docs/operations.md).
+ */
+export const WORKER_DEPLOYMENT_DEFAULTS: Partial<Record<(typeof WORKER_SETTINGS)[number], string>> = {
+  WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '300',
+};
 const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_SETTINGS];
 
 export const TOPOLOGY: readonly ServiceSpec[] = [
