@@ -93,6 +93,36 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
   /** A column keeps −0, a whole number the route accepts, as 0. */
   const stored = (v: unknown) => (v === 0 ? 0 : v);
 
+  /** A customer of its own for a test's cards, its Stripe id `cus_<id>`. */
+  async function customerNamed(id: string): Promise<Customer> {
+    const em = db.orm.em.fork();
+    const customer = em.create(Customer, {
+      id: newId('cust'),
+      userId: `kc-${id}`,
+      email: `${id}@example.com`,
+      stripeCustomerId: `cus_${id}`,
+    });
+    await em.flush();
+    return customer;
+  }
+
+  /** Stripe's payment_method.attached for card `pm` of customer `cus_<id>`, with the payload's fields. */
+  const attachedEvent = (id: string, pm: string, fields: Record<string, unknown>) =>
+    ({
+      id: `evt_${pm}`,
+      type: 'payment_method.attached',
+      api_version: Stripe.API_VERSION,
+      data: {
+        object: {
+          id: pm,
+          object: 'payment_method',
+          customer: `cus_${id}`,
+          created: 1_790_000_000,
+          ...fields,
+        },
+      },
+    }) as unknown as Stripe.Event;
+
   it('writes exactly an invoice payload, or nothing, whatever its fields hold, and never throws', async () => {
     await fuzz(
       fc.record({
@@ -172,29 +202,8 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
         }),
         async ({ type, ...card }) => {
           const id = `card_${dialect}_${n++}`;
-          const em = db.orm.em.fork();
-          const customer = em.create(Customer, {
-            id: newId('cust'),
-            userId: `kc-${id}`,
-            email: `${id}@example.com`,
-            stripeCustomerId: `cus_${id}`,
-          });
-          await em.flush();
-          const attached = (pm: string, fields: Record<string, unknown>) =>
-            ({
-              id: `evt_${pm}`,
-              type: 'payment_method.attached',
-              api_version: Stripe.API_VERSION,
-              data: {
-                object: {
-                  id: pm,
-                  object: 'payment_method',
-                  customer: `cus_${id}`,
-                  created: 1_790_000_000,
-                  ...fields,
-                },
-              },
-            }) as unknown as Stripe.Event;
+          const customer = await customerNamed(id);
+          const attached = (pm: string, fields: Record<string, unknown>) => attachedEvent(id, pm, fields);
           const event = attached(`pm_${id}`, { type, card });
           if (!cardPayloadMirrors(event)) return;
           expect(await mirrorCardFromPayload(deps, event, customer.id)).toBe(true);
@@ -243,22 +252,9 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
   it("writes one first card and marks one default when a customer's cards arrive at once", async () => {
     for (let round = 0; round < 5; round++) {
       const id = `race_${dialect}_${round}`;
-      const em = db.orm.em.fork();
-      const customer = em.create(Customer, {
-        id: newId('cust'),
-        userId: `kc-${id}`,
-        email: `${id}@example.com`,
-        stripeCustomerId: `cus_${id}`,
-      });
-      await em.flush();
+      const customer = await customerNamed(id);
       const cards = Array.from({ length: 6 }, (_, i) => `pm_${id}_${i}`);
-      const attached = (pm: string) =>
-        ({
-          id: `evt_${pm}`,
-          type: 'payment_method.attached',
-          api_version: Stripe.API_VERSION,
-          data: { object: { id: pm, object: 'payment_method', customer: `cus_${id}`, type: 'card' } },
-        }) as unknown as Stripe.Event;
+      const attached = (pm: string) => attachedEvent(id, pm, { type: 'card' });
       const written = await Promise.all(
         cards.map((pm) => mirrorCardFromPayload(deps, attached(pm), customer.id)),
       );
