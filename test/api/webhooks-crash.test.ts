@@ -133,8 +133,16 @@ describe('outgoing webhooks across a killed worker', () => {
     expect(receiver.received.slice(0, failedBefore).every((r) => r.id === firstId)).toBe(true);
     expect(new Set(receiver.delivered().map((r) => r.id)).size).toBe(3);
 
-    const deliveries = await db.orm.em.fork().find(WebhookDelivery, { endpointId: view.endpoint.id });
-    expect(deliveries.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    // The receiver's 200 reaches it before the worker records the success, so the test waits for the record.
+    const statuses = await waitUntil(
+      async () =>
+        (await db.orm.em.fork().find(WebhookDelivery, { endpointId: view.endpoint.id })).map((d) => d.status),
+      (s) => s.every((status) => status !== 'pending'),
+      'the three deliveries recorded as no longer pending',
+      20_000,
+      100,
+    );
+    expect(statuses).toEqual(['succeeded', 'succeeded', 'succeeded']);
     const successes = await db.orm.em
       .fork()
       .count(WebhookAttempt, { endpointId: view.endpoint.id, ok: true });
