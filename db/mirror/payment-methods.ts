@@ -7,7 +7,19 @@ import { newId } from '../ids';
 import { date } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 
-/** Upserts a card into the mirror; `isDefault` follows the customer's invoice default. */
+/**
+ * One writer at a time decides a customer's cards from the mirror's own rows (a first card written from its
+ * payload, a charged card marked default, a card made default): on PostgreSQL two such statements at once
+ * each miss the other's uncommitted row, and a customer would get two first cards, or two defaults. SQLite
+ * has one writer.
+ */
+const lockCustomerCards = (sql: Sql, customerId: string) => lockKeys(sql, [`cards:${customerId}`]);
+
+/**
+ * Upserts a card into the mirror; `isDefault` follows the customer's invoice default. A default is written
+ * under the lock of the customer's cards, the others' cleared in the same transaction: a subscription coming
+ * to life at that moment (`markChargedCardDefault`) then either sees this default or is undone by it.
+ */
 export async function upsertPaymentMethod(
   em: EntityManager,
   customer: Customer,
@@ -15,6 +27,33 @@ export async function upsertPaymentMethod(
   isDefault: boolean,
   /** Dates a card Stripe sent without its own date. */
   clock: Clock = systemClock,
+): Promise<PaymentMethod> {
+  if (!isDefault) {
+    const row = await writeCard(em, customer, pm, clock);
+    await em.flush();
+    return row;
+  }
+  return em.transactional(async (tx) => {
+    await lockCustomerCards(sqlFor(tx), customer.id);
+    const row = await writeCard(tx, customer, pm, clock);
+    // The row itself is left out: had it been default already, the update would clear it in the database
+    // while the loaded row, unchanged, would not be written back.
+    await tx.nativeUpdate(
+      PaymentMethod,
+      { customer, isDefault: true, stripePaymentMethodId: { $ne: pm.id } },
+      { isDefault: false },
+    );
+    row.isDefault = true;
+    await tx.flush();
+    return row;
+  });
+}
+
+async function writeCard(
+  em: EntityManager,
+  customer: Customer,
+  pm: Stripe.PaymentMethod,
+  clock: Clock,
 ): Promise<PaymentMethod> {
   let row = await em.findOne(PaymentMethod, { stripePaymentMethodId: pm.id });
   if (!row) {
@@ -32,26 +71,8 @@ export async function upsertPaymentMethod(
   row.expYear = pm.card?.exp_year ?? null;
   row.fingerprint = pm.card?.fingerprint ?? null;
   row.detachedAt = null;
-  if (isDefault) {
-    // The row itself is left out: had it been default already, the update would clear it in the database
-    // while the loaded row, unchanged, would not be written back.
-    await em.nativeUpdate(
-      PaymentMethod,
-      { customer, isDefault: true, stripePaymentMethodId: { $ne: pm.id } },
-      { isDefault: false },
-    );
-    row.isDefault = true;
-  }
-  await em.flush();
   return row;
 }
-
-/**
- * One writer at a time decides a customer's cards from the mirror's own rows (a first card written from its
- * payload, a charged card marked default): on PostgreSQL two such statements at once each miss the other's
- * uncommitted row, and a customer would get two first cards, or two defaults. SQLite has one writer.
- */
-const lockCustomerCards = (sql: Sql, customerId: string) => lockKeys(sql, [`cards:${customerId}`]);
 
 /**
  * Writes a card from the payload of the event that attached it, when that is all its row can be: a card the

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import Stripe from 'stripe';
 import { Charge, Customer, Invoice, PaymentMethod } from '../../../db/entities';
-import { markChargedCardDefault } from '../../../db/mirror';
+import { markChargedCardDefault, upsertPaymentMethod } from '../../../db/mirror';
 import { newId } from '../../../db/ids';
 import type { Dialect } from '../../../db/orm';
 import type { CoreDeps } from '../../../services/deps';
@@ -272,6 +272,35 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
       await other.flush();
       await Promise.all(cards.map((pm) => markChargedCardDefault(db.orm.em.fork(), customer.id, pm)));
       expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id, isDefault: true })).toBe(1);
+    }
+  });
+
+  it('keeps the card a customer made default when subscriptions coming to life at that moment mark theirs', async () => {
+    for (let round = 0; round < 5; round++) {
+      const id = `chosen_${dialect}_${round}`;
+      const customer = await customerNamed(id);
+      const cards = Array.from({ length: 6 }, (_, i) => `pm_${id}_${i}`);
+      const em = db.orm.em.fork();
+      for (const pm of cards)
+        em.create(PaymentMethod, {
+          id: newId('pmt'),
+          stripePaymentMethodId: pm,
+          customer: em.getReference(Customer, customer.id),
+          createdAt: new Date(),
+        });
+      await em.flush();
+      const chosen = cards[round % cards.length]!;
+      const mine = db.orm.em.fork();
+      const owner = await mine.findOneOrFail(Customer, customer.id);
+      const card = { id: chosen, type: 'card', created: 1_790_000_000 } as unknown as Stripe.PaymentMethod;
+      await Promise.all([
+        upsertPaymentMethod(mine, owner, card, true),
+        ...cards
+          .filter((pm) => pm !== chosen)
+          .map((pm) => markChargedCardDefault(db.orm.em.fork(), customer.id, pm)),
+      ]);
+      const defaults = await db.orm.em.fork().find(PaymentMethod, { customer: customer.id, isDefault: true });
+      expect(defaults.map((d) => d.stripePaymentMethodId)).toEqual([chosen]);
     }
   });
 });
