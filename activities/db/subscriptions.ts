@@ -13,6 +13,7 @@ import {
   settleSubscriptionDiscount,
 } from '../../db/mirror';
 import { FAILURE } from '../../domain/failure-types';
+import { statusChangeMarksCard } from '../../domain/card-default';
 import { billsUsage } from '../../domain/rate-card';
 import { termsFor } from '../../domain/currency/plan-terms';
 import { clockOf } from '../../domain/clock';
@@ -97,7 +98,7 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       before.status !== row.status ||
       before.tier !== row.tier;
     const chargedCard = req.snapshot?.paymentMethodId;
-    if (chargedCard && before.status !== row.status && !isFinal(row.status))
+    if (chargedCard && statusChangeMarksCard(before.status, row.status))
       await markChargedCardDefault(em, row.customer.id, chargedCard);
     if (changed) {
       // The history revenue's MRR movements are computed from; a retried activity finds nothing changed.

@@ -13,6 +13,7 @@ import { createWorker } from '../../worker/create-worker';
 import { subscriptionState } from '../../workflows/messages';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { openTestDatabase } from '../helpers/db';
+import { waitUntil } from '../helpers/eventually';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
 
 const SECRET = 'whsec_webhook_tests';
@@ -74,6 +75,32 @@ describe('Stripe event intake', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
       body: payload,
     });
+
+  /** Posts one signed event, which the intake takes (200); `deliver` also waits for it to be handed over. */
+  async function accept(id: string, type: string, object: unknown): Promise<void> {
+    const payload = event(id, type, object);
+    expect((await post(payload, signed(payload))).status).toBe(200);
+  }
+  async function deliver(id: string, type: string, object: unknown): Promise<void> {
+    await accept(id, type, object);
+    await api.stripeEventsDrained();
+  }
+
+  /** A customer of ours and theirs in Stripe, with no card on file. */
+  async function customerInStripe(email: string): Promise<{ customerId: string; stripeCustomerId: string }> {
+    const sc = await stripe.customers.create({ email });
+    const em = db.orm.em.fork();
+    const customerId = newId('cust');
+    em.create(Customer, { id: customerId, userId: `u-${email}`, email, stripeCustomerId: sc.id });
+    await em.flush();
+    return { customerId, stripeCustomerId: sc.id };
+  }
+
+  /** A card made from a test token and attached to the Stripe customer. */
+  async function attachedCard(stripeCustomerId: string, token = 'tok_visa'): Promise<Stripe.PaymentMethod> {
+    const card = await stripe.paymentMethods.create({ type: 'card', card: { token } });
+    return stripe.paymentMethods.attach(card.id, { customer: stripeCustomerId });
+  }
 
   /** A customer of ours with a Stripe subscription made outside the engine (as in Stripe's dashboard). */
   async function dashboardSubscription(email: string) {
@@ -152,25 +179,21 @@ describe('Stripe event intake', () => {
   });
 
   it('logs catalog events it ignores at debug, not as unrouted events', async () => {
-    const deliver = async (id: string, type: string, object: unknown) => {
-      const payload = event(id, type, object);
-      expect((await post(payload, signed(payload))).status).toBe(200);
-    };
-    await deliver('evt_cat_price', 'price.updated', { id: 'price_x', object: 'price' });
-    await deliver('evt_cat_product', 'product.created', { id: 'prod_x', object: 'product' });
-    await deliver('evt_cat_meter', 'billing.meter.created', { id: 'mtr_x', object: 'billing.meter' });
+    await accept('evt_cat_price', 'price.updated', { id: 'price_x', object: 'price' });
+    await accept('evt_cat_product', 'product.created', { id: 'prod_x', object: 'product' });
+    await accept('evt_cat_meter', 'billing.meter.created', { id: 'mtr_x', object: 'billing.meter' });
     // An invoice no live subscription takes is mirrored by a run of its own (its subscription may have
     // ended, as a refused trial's has); an event the engine acts on but cannot place is still reported.
-    await deliver('evt_cat_invoice', 'invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_x' });
+    await accept('evt_cat_invoice', 'invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_x' });
     // Paid, its run mirrors its charge with it.
-    await deliver('evt_cat_paid', 'invoice.paid', {
+    await accept('evt_cat_paid', 'invoice.paid', {
       id: 'in_y',
       object: 'invoice',
       customer: 'cus_x',
       amount_paid: 100,
       charge: 'ch_y',
     });
-    await deliver('evt_cat_card', 'payment_method.detached', { id: 'pm_x', object: 'payment_method' });
+    await accept('evt_cat_card', 'payment_method.detached', { id: 'pm_x', object: 'payment_method' });
     await api.stripeEventsDrained();
 
     const row = await db.orm.em.fork().findOneOrFail(StripeEvent, 'evt_cat_invoice');
@@ -242,15 +265,11 @@ describe('Stripe event intake', () => {
       created: Math.floor(Date.now() / 1000),
       parent: { subscription_details: { subscription: sub.id, metadata: {} } },
     });
-    const deliver = async (id: string, type: string, object: Record<string, unknown>) => {
-      const payload = event(id, type, object);
-      expect((await post(payload, signed(payload))).status).toBe(200);
-    };
     // Paid at the first try: no dunning can hold it, so only the mirror hears of it (from the payload).
-    await deliver('evt_paid_apart_1', 'invoice.paid', invoice('in_paid_first_try'));
+    await accept('evt_paid_apart_1', 'invoice.paid', invoice('in_paid_first_try'));
     // Failed once (the failure's own event is recorded first), then paid: its workflow may be dunning it.
-    await deliver('evt_paid_apart_2', 'invoice.payment_failed', invoice('in_paid_after_failure'));
-    await deliver('evt_paid_apart_3', 'invoice.paid', invoice('in_paid_after_failure'));
+    await accept('evt_paid_apart_2', 'invoice.payment_failed', invoice('in_paid_after_failure'));
+    await accept('evt_paid_apart_3', 'invoice.paid', invoice('in_paid_after_failure'));
     await api.stripeEventsDrained();
     const routedTo = async (id: string) => (await db.orm.em.fork().findOneOrFail(StripeEvent, id)).workflowId;
     expect(await routedTo('evt_paid_apart_1')).toBe('payload-mirror');
@@ -271,16 +290,12 @@ describe('Stripe event intake', () => {
       attempt_count: 0,
       hosted_invoice_url: null,
     };
-    const deliver = async (id: string, type: string, object: unknown) => {
-      const payload = event(id, type, object);
-      expect((await post(payload, signed(payload))).status).toBe(200);
-    };
-    await deliver('evt_payload_1', 'invoice.created', draft);
-    await deliver('evt_payload_2', 'charge.succeeded', charge);
-    await deliver('evt_payload_3', 'invoice.paid', paid);
+    await accept('evt_payload_1', 'invoice.created', draft);
+    await accept('evt_payload_2', 'charge.succeeded', charge);
+    await accept('evt_payload_3', 'invoice.paid', paid);
     await api.stripeEventsDrained();
     // Stripe delivers the finalization last, its payload older than the payment.
-    await deliver('evt_payload_4', 'invoice.finalized', { ...draft, status: 'open', number: paid.number });
+    await accept('evt_payload_4', 'invoice.finalized', { ...draft, status: 'open', number: paid.number });
     await api.stripeEventsDrained();
 
     const em = db.orm.em.fork();
@@ -300,32 +315,11 @@ describe('Stripe event intake', () => {
   });
 
   it("writes a customer's first card from the attached event's payload, without a run; a second card, or one reported detached first, is read by a run", async () => {
-    const sc = await stripe.customers.create({ email: 'first-card@example.com' });
-    const em = db.orm.em.fork();
-    const customerId = newId('cust');
-    em.create(Customer, {
-      id: customerId,
-      userId: 'u-first-card',
-      email: 'first-card@example.com',
-      stripeCustomerId: sc.id,
-    });
-    await em.flush();
-    const newCard = async (token: string) =>
-      stripe.paymentMethods.attach(
-        (await stripe.paymentMethods.create({ type: 'card', card: { token } })).id,
-        {
-          customer: sc.id,
-        },
-      );
-    const deliver = async (id: string, type: string, object: unknown) => {
-      const payload = event(id, type, object);
-      expect((await post(payload, signed(payload))).status).toBe(200);
-      await api.stripeEventsDrained();
-    };
+    const { customerId, stripeCustomerId } = await customerInStripe('first-card@example.com');
     const routedTo = async (id: string) => (await db.orm.em.fork().findOneOrFail(StripeEvent, id)).workflowId;
     const cardRun = (id: string) => env.client.workflow.getHandle(`payment-methods-sync-${id}`);
 
-    const first = await newCard('tok_visa');
+    const first = await attachedCard(stripeCustomerId);
     await deliver('evt_first_card', 'payment_method.attached', first);
     expect(await routedTo('evt_first_card')).toBe('payload-mirror');
     expect(
@@ -348,7 +342,7 @@ describe('Stripe event intake', () => {
     });
 
     // A second card: which one pays is Stripe's customer's to say, so a run reads them.
-    const second = await newCard('tok_mastercard');
+    const second = await attachedCard(stripeCustomerId, 'tok_mastercard');
     await deliver('evt_second_card', 'payment_method.attached', second);
     expect(await routedTo('evt_second_card')).toBe('payment-methods-sync-evt_second_card');
     await cardRun('evt_second_card').result();
@@ -358,18 +352,8 @@ describe('Stripe event intake', () => {
     expect(cards.map((c) => c.stripePaymentMethodId).sort()).toEqual([first.id, second.id].sort());
 
     // Another customer's first card, its detachment received before its attachment: only Stripe knows.
-    const other = await stripe.customers.create({ email: 'detached-first@example.com' });
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'u-detached-first',
-      email: 'detached-first@example.com',
-      stripeCustomerId: other.id,
-    });
-    await em.flush();
-    const gone = await stripe.paymentMethods.attach(
-      (await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } })).id,
-      { customer: other.id },
-    );
+    const other = await customerInStripe('detached-first@example.com');
+    const gone = await attachedCard(other.stripeCustomerId);
     await stripe.paymentMethods.detach(gone.id);
     await deliver('evt_gone_detached', 'payment_method.detached', { ...gone, customer: null });
     await deliver('evt_gone_attached', 'payment_method.attached', gone);
@@ -380,43 +364,26 @@ describe('Stripe event intake', () => {
   });
 
   it('shows a first card written from its payload as the default once a subscription comes to life charging it', async () => {
-    const sc = await stripe.customers.create({ email: 'charged-card@example.com' });
-    const em = db.orm.em.fork();
-    em.create(Customer, {
-      id: newId('cust'),
-      userId: 'u-charged-card',
-      email: 'charged-card@example.com',
-      stripeCustomerId: sc.id,
-    });
-    await em.flush();
-    const card = await stripe.paymentMethods.attach(
-      (await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_visa' } })).id,
-      { customer: sc.id },
-    );
-    const deliver = async (id: string, type: string, object: unknown) => {
-      const payload = event(id, type, object);
-      expect((await post(payload, signed(payload))).status).toBe(200);
-      await api.stripeEventsDrained();
-    };
+    const { stripeCustomerId } = await customerInStripe('charged-card@example.com');
+    const card = await attachedCard(stripeCustomerId);
     const row = () => db.orm.em.fork().findOneOrFail(PaymentMethod, { stripePaymentMethodId: card.id });
     await deliver('evt_charged_card', 'payment_method.attached', card);
     expect(await row()).toMatchObject({ isDefault: false });
 
     const price = (await stripe.prices.list({ lookup_keys: ['starter_v1_monthly'] })).data[0] as Stripe.Price;
     const sub = await stripe.subscriptions.create({
-      customer: sc.id,
+      customer: stripeCustomerId,
       items: [{ price: price.id }],
       default_payment_method: card.id,
     });
     await deliver('evt_charged_card_sub', 'customer.subscription.created', sub);
     const subscriptionId = `subs_stripe_${sub.id.replace(/^sub_/, '')}`;
-    for (
-      let i = 0;
-      i < 100 && (await db.orm.em.fork().findOne(Subscription, subscriptionId))?.status !== 'active';
-      i++
-    )
-      await new Promise((r) => setTimeout(r, 100));
-    expect((await db.orm.em.fork().findOneOrFail(Subscription, subscriptionId)).status).toBe('active');
+    await waitUntil(
+      async () => (await db.orm.em.fork().findOne(Subscription, subscriptionId))?.status,
+      (status) => status === 'active',
+      'the subscription to come to life',
+      10_000,
+    );
     expect(await row()).toMatchObject({ isDefault: true, detachedAt: null });
   });
 

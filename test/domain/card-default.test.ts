@@ -1,4 +1,5 @@
-import { chargedCardToMarkDefault, type LiveCard } from '../../domain/card-default';
+import { chargedCardToMarkDefault, statusChangeMarksCard, type LiveCard } from '../../domain/card-default';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
 
 const card = (id: string, isDefault = false): LiveCard => ({ stripePaymentMethodId: id, isDefault });
 
@@ -12,5 +13,21 @@ describe('the card a subscription coming to life marks default', () => {
     ['nothing, for a customer with no card on file', [], 'pm_a', null],
   ])('%s', (_name, cards, charged, expected) => {
     expect(chargedCardToMarkDefault(cards, charged)).toBe(expected);
+  });
+});
+
+describe('the changes of status that mark the charged card', () => {
+  it.each<[SubscriptionStatus, SubscriptionStatus, boolean]>([
+    ['incomplete', 'active', true],
+    ['incomplete', 'trialing', true],
+    ['trialing', 'active', true],
+    ['active', 'past_due', true],
+    ['past_due', 'active', true],
+    ['active', 'active', false],
+    ['incomplete', 'incomplete', false],
+    ['active', 'canceled', false],
+    ['incomplete', 'expired', false],
+  ])('%s to %s: %s', (before, after, marks) => {
+    expect(statusChangeMarksCard(before, after)).toBe(marks);
   });
 });
