@@ -154,13 +154,21 @@ async function startPostgres({ dir, port, log = () => {}, durable = true, superu
   };
 }
 
-/** Creates a fresh database in the cluster (each suite gets its own) and returns its URL. */
-function createDatabase(clusterUrl, name) {
+/**
+ * Creates a fresh database in the cluster (each suite gets its own) and returns its URL; with `template`, a
+ * copy of that database (which nothing may be connected to).
+ */
+function createDatabase(clusterUrl, name, template) {
   const u = new URL(clusterUrl);
   const bin = ensurePostgres();
-  execFileSync(path.join(bin, 'createdb'), ['-h', u.hostname, '-p', u.port, '-U', 'postgres', name], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const copy = template ? ['-T', template] : [];
+  execFileSync(
+    path.join(bin, 'createdb'),
+    ['-h', u.hostname, '-p', u.port, '-U', 'postgres', ...copy, name],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   u.pathname = `/${name}`;
   return u.toString();
 }

@@ -107,9 +107,16 @@ describe('automatic top-ups that cannot lose money', () => {
     expect(intents[0]!.payment_method).not.toBe(debitId);
 
     // The crossing's try is marked as charged, so it no longer holds back the customer's next top-up.
-    const tries = await sqlFor(stack.db.orm.em.fork()).run<{ status: string; payment_intent_id: string }>(
-      'select status, payment_intent_id from credit_top_ups where customer_id = ?',
-      [s.customerId],
+    // The grant commits first and the try is marked after it, so the test waits for the mark.
+    const tries = await waitUntil(
+      () =>
+        sqlFor(stack.db.orm.em.fork()).run<{ status: string; payment_intent_id: string }>(
+          'select status, payment_intent_id from credit_top_ups where customer_id = ?',
+          [s.customerId],
+        ),
+      (rows) => rows.every((r) => r.status !== 'pending'),
+      "the top-up's try marked",
+      10_000,
     );
     expect(tries).toEqual([{ status: 'succeeded', payment_intent_id: intents[0]!.id }]);
     // The bank answering later changes nothing: no credits were granted on a debit.

@@ -1,12 +1,14 @@
 /**
  * Once per `jest` run: the tools the suites need (built once into the user cache), one throwaway
- * PostgreSQL cluster (each suite makes its own database in it), and one workflow bundle that every
- * test worker reuses instead of bundling again.
+ * PostgreSQL cluster (each suite makes its own database in it), a migrated database of each dialect that
+ * suites' databases are copied from, and one workflow bundle that every test worker reuses instead of
+ * bundling again.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { migratedTemplates } from './db';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startThrowawayCluster } = require('../../tools/postgres');
@@ -22,6 +24,9 @@ export default async function globalSetup(): Promise<void> {
   const pg = await startThrowawayCluster();
   (globalThis as { __billingPg?: { stop(): void } }).__billingPg = pg;
   process.env.TEST_POSTGRES_URL = pg.url;
+  const templates = mkdtempSync(join(tmpdir(), 'billing-templates-'));
+  (globalThis as { __billingTemplates?: string }).__billingTemplates = templates;
+  await migratedTemplates(pg.url, templates);
 
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
