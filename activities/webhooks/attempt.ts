@@ -107,6 +107,8 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
         e.enabled = false;
         e.disabledAt = now;
         e.disabledReason = `${AUTO_DISABLED} ${e.failingSince!.toISOString()}`;
+        // Each turn-off is mailed about: a stamp left from an earlier one must not stand for this one.
+        e.disabledMailSentAt = null;
         disable = true;
       }
     });
@@ -132,8 +134,8 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Mails the operators that an endpoint was turned off, once: the stamp is set after the send, and a
-   * failed send fails the activity, whose retry finds the stamp unset and sends again.
+   * Mails the operators that an endpoint was turned off, once a turn-off: the stamp is set after the send,
+   * and a failed send fails the activity, whose retry finds the stamp unset and sends again.
    */
   async function tellOperators(endpointId: string): Promise<void> {
     const settings = settingsOf(deps);
@@ -158,8 +160,13 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
         'Its events wait for it: turn it back on in the console (Webhooks) once it answers again.',
       ].join('\n'),
     });
-    endpoint.disabledMailSentAt = clock.now();
-    await em.flush();
+    // Stamped only on the turn-off the mail told of: an admin may have turned the endpoint on again (which
+    // clears the stamp) while the mail was being sent, and writing it then would stand for the next one.
+    await em.nativeUpdate(
+      WebhookEndpoint,
+      { id: endpoint.id, enabled: false, disabledAt: endpoint.disabledAt, disabledMailSentAt: null },
+      { disabledMailSentAt: clock.now() },
+    );
   }
 
   return { attemptWebhookDelivery };

@@ -6,14 +6,22 @@ export interface Received {
   data: string;
 }
 
-/** A real SMTP server on loopback that keeps what it receives (and can refuse, to act as an outage). */
+/**
+ * A real SMTP server on loopback that keeps what it receives (and can refuse, to act as an outage). A test
+ * can do something of its own while a mail waits for the answer (`beforeAnswer`).
+ */
 export async function startSmtp(): Promise<{
   url: string;
   received: Received[];
   refuse: boolean;
+  beforeAnswer: (() => Promise<void>) | null;
   stop(): Promise<void>;
 }> {
-  const state = { received: [] as Received[], refuse: false };
+  const state = {
+    received: [] as Received[],
+    refuse: false,
+    beforeAnswer: null as (() => Promise<void>) | null,
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -21,9 +29,11 @@ export async function startSmtp(): Promise<{
       let data = '';
       stream.on('data', (c: Buffer) => (data += c.toString()));
       stream.on('end', () => {
-        if (state.refuse) return callback(new Error('mailbox unavailable'));
-        state.received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
-        callback();
+        void (state.beforeAnswer?.() ?? Promise.resolve()).then(() => {
+          if (state.refuse) return callback(new Error('mailbox unavailable'));
+          state.received.push({ to: session.envelope.rcptTo.map((r) => r.address), data });
+          callback();
+        });
       });
     },
   });
