@@ -273,7 +273,20 @@ async function ensureKeycloak({ log = defaultLog } = {}) {
  * @param {{ log?: (msg: string) => void, port?: number }} [opts]
  * @returns {Promise<{ url: string, port: number, adminUser: string, adminPassword: string, stop: () => Promise<void> }>}
  */
-async function startKeycloak({ log = defaultLog, port } = {}) {
+async function startKeycloak(opts = {}) {
+  const { ready, ...kc } = await launchKeycloak(opts);
+  await ready;
+  return kc;
+}
+
+/**
+ * Launches a fresh Keycloak as `startKeycloak` does, resolving with its address and administrator at once;
+ * `ready` settles when it answers (or rejects, with its log's tail, when it does not).
+ *
+ * @param {{ log?: (msg: string) => void, port?: number }} [opts]
+ * @returns {Promise<{ url: string, port: number, adminUser: string, adminPassword: string, ready: Promise<void>, stop: () => Promise<void> }>}
+ */
+async function launchKeycloak({ log = defaultLog, port } = {}) {
   const home = await ensureKeycloak({ log });
   const admin = JSON.parse(fs.readFileSync(path.join(home, SEED_ADMIN), 'utf8'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-keycloak-'));
@@ -283,17 +296,18 @@ async function startKeycloak({ log = defaultLog, port } = {}) {
   const url = `http://127.0.0.1:${httpPort}`;
   const server = launch(home, dataDir, httpPort, {});
   const cleanUp = () => fs.rmSync(dataDir, { recursive: true, force: true });
-  try {
-    await waitUntilAnswering(url, server, START_TIMEOUT_MS);
-  } catch (err) {
+  const ready = waitUntilAnswering(url, server, START_TIMEOUT_MS).catch((err) => {
     cleanUp();
     throw err;
-  }
+  });
+  // Whoever awaits `ready` hears of a failure; the launch itself must not end the process over it.
+  ready.catch(() => undefined);
   return {
     url,
     port: httpPort,
     adminUser: admin.username,
     adminPassword: admin.password,
+    ready,
     stop: async () => {
       await server.stop();
       cleanUp();
@@ -391,6 +405,7 @@ module.exports = {
   ensureKeycloak,
   ensureKeycloakForPostgres,
   keycloakOnPostgresCommand,
+  launchKeycloak,
   startKeycloak,
   KEYCLOAK_VERSION: VERSION,
 };

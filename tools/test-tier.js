@@ -18,8 +18,10 @@ const folders = readdirSync(path.join(root, 'test'), { withFileTypes: true })
 // The packages' own tests (the gateway client's) run against the engine's API: integration.
 if (tier === 'integration') folders.push('<rootDir>/packages/');
 const jest = path.join(root, 'node_modules', '.bin', 'jest');
+// A tier's Keycloak suites share one Keycloak, as the whole suite's do (test/helpers/keycloak.ts).
 const r = spawnSync(jest, ['--ci', '--roots', ...folders, ...process.argv.slice(3)], {
   cwd: root,
   stdio: 'inherit',
+  env: { TEST_SHARED_KEYCLOAK: '1', ...process.env },
 });
 process.exit(r.status ?? 1);

@@ -1,14 +1,15 @@
 /**
  * Once per `jest` run: the tools the suites need (built once into the user cache), one throwaway
  * PostgreSQL cluster (each suite makes its own database in it), a migrated database of each dialect that
- * suites' databases are copied from, and one workflow bundle that every test worker reuses instead of
- * bundling again.
+ * suites' databases are copied from, for the whole suite a Keycloak the suites share (launched, not awaited),
+ * and one workflow bundle that every test worker reuses instead of bundling again.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { migratedTemplates } from './db';
+import { launchSharedKeycloak } from './keycloak';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { startThrowawayCluster } = require('../../tools/postgres');
@@ -24,6 +25,8 @@ export default async function globalSetup(): Promise<void> {
   const pg = await startThrowawayCluster();
   (globalThis as { __billingPg?: { stop(): void } }).__billingPg = pg;
   process.env.TEST_POSTGRES_URL = pg.url;
+  (globalThis as { __billingKeycloak?: { stop(): Promise<void> } | null }).__billingKeycloak =
+    await launchSharedKeycloak();
   const templates = mkdtempSync(join(tmpdir(), 'billing-templates-'));
   (globalThis as { __billingTemplates?: string }).__billingTemplates = templates;
   await migratedTemplates(pg.url, templates);

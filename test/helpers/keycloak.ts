@@ -16,11 +16,49 @@ interface StartedKeycloak {
   stop(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startKeycloak } = require('../../tools/keycloak') as {
+const { launchKeycloak, startKeycloak } = require('../../tools/keycloak') as {
   startKeycloak(options: { log?: (msg: string) => void; port?: number }): Promise<StartedKeycloak>;
+  launchKeycloak(options: { log?: (msg: string) => void }): Promise<StartedKeycloak>;
 };
 
 export const KEYCLOAK_START_TIMEOUT_MS = 240_000;
+
+/** Where the global setup tells the test workers of the run's shared Keycloak. */
+const SHARED_ENV = 'TEST_SHARED_KEYCLOAK_SERVER';
+
+/**
+ * For the whole suite (`npm test` with no file named sets `TEST_SHARED_KEYCLOAK=1`): one Keycloak that the
+ * suites share, each making realms of its own in it, launched by the global setup so that its start-up
+ * (a JVM's, 10-20 s of both cores) overlaps the first suites instead of repeating in every Keycloak suite.
+ * A suite run alone starts its own.
+ */
+export async function launchSharedKeycloak(): Promise<{ stop(): Promise<void> } | null> {
+  if (process.env.TEST_SHARED_KEYCLOAK !== '1') return null;
+  const kc = await launchKeycloak({ log: () => {} });
+  const { url, adminUser, adminPassword } = kc;
+  process.env[SHARED_ENV] = JSON.stringify({ url, adminUser, adminPassword });
+  return kc;
+}
+
+/** The run's shared Keycloak once it answers, or null when the run has none. */
+async function sharedKeycloak(): Promise<StartedKeycloak | null> {
+  const shared = process.env[SHARED_ENV];
+  if (!shared) return null;
+  const { url, adminUser, adminPassword } = JSON.parse(shared) as Omit<StartedKeycloak, 'stop'>;
+  const deadline = Date.now() + KEYCLOAK_START_TIMEOUT_MS;
+  for (;;) {
+    const answered = await fetch(`${url}/realms/master`, { signal: AbortSignal.timeout(2000) }).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (answered) break;
+    if (Date.now() > deadline)
+      throw new Error(`the run's shared Keycloak (${url}) did not answer: see the global setup's output`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // The run's, not the suite's: the global teardown stops it.
+  return { url, adminUser, adminPassword, stop: async () => undefined };
+}
 
 export interface RealmOptions {
   /** Declare the billing attributes in the user profile (what the setup tool does). Default true. */
@@ -49,8 +87,11 @@ export interface TestKeycloak {
   stop(): Promise<void>;
 }
 
+/** A Keycloak for a suite: the run's shared one, unless the suite needs its own port or the run has none. */
 export async function startTestKeycloak(options: { port?: number } = {}): Promise<TestKeycloak> {
-  const kc = await startKeycloak({ log: () => {}, port: options.port });
+  const kc =
+    (options.port === undefined ? await sharedKeycloak() : null) ??
+    (await startKeycloak({ log: () => {}, port: options.port }));
   const admin = new KeycloakAdminClient({ baseUrl: kc.url, realmName: 'master' });
   try {
     await admin.auth({
