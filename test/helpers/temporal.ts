@@ -141,10 +141,10 @@ async function spawnDevServer(port: number): Promise<SpawnedDevServer> {
   const stop = async () => {
     process.removeListener('exit', killOnExit);
     if (exitedWith !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    // Killed, not asked to stop: its state is in memory and goes with it either way, and its graceful
+    // shutdown took 1.3 s of every suite's teardown.
+    child.kill('SIGKILL');
     await exited;
-    clearTimeout(timer);
   };
   return { address: `127.0.0.1:${port}`, exited: () => exitedWith, stop };
 }
