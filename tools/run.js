@@ -113,7 +113,7 @@ async function main() {
     ]);
     step('Format (prettier --check)', bin('prettier'), ['--check', '.', '--log-level=warn']);
     // The whole suite shares one Keycloak (test/helpers/keycloak.ts); a run of chosen files starts its own.
-    if (rest.length === 0) env.TEST_SHARED_KEYCLOAK ??= '1';
+    if (rest.every((arg) => arg.startsWith('-'))) env.TEST_SHARED_KEYCLOAK ??= '1';
     step('Tests (jest)', bin('jest'), ['--ci', ...rest]);
     log(`all green in ${Math.round((Date.now() - started) / 1000)} s`);
     return;
