@@ -19,6 +19,8 @@ module.exports = {
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],
   testTimeout: 60_000,
-  maxWorkers: 2,
+  // Three on the two-core machine: with two the cores were 80 % busy, the rest spent waiting on servers,
+  // timers and child processes; with three, 91 %, and the whole suite took 1,037 s against 1,458 s that day.
+  maxWorkers: 3,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
