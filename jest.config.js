@@ -20,7 +20,8 @@ module.exports = {
   setupFiles: ['<rootDir>/test/helpers/quiet-runtime.ts'],
   testTimeout: 60_000,
   // Three on the two-core machine: with two the cores were 80 % busy, the rest spent waiting on servers,
-  // timers and child processes; with three, 91 %, and the whole suite took 1,037 s against 1,458 s that day.
+  // timers and child processes; with three, 91-92 % (2026-11-30, a fresh clone: 1,085 s of jest's wall,
+  // against 1,458 s with two that morning, before the shared Keycloak and the template databases too).
   maxWorkers: 3,
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
