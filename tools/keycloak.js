@@ -177,10 +177,14 @@ function launch(home, dataDir, port, env) {
   return { exited, hasExited: () => exitCode !== undefined, exitCode: () => exitCode, stop, tail };
 }
 
+/**
+ * Resolves once the Keycloak at `url` answers; with the `server` this process launched, fails as soon as it
+ * exits and stops it on timeout, each with its log's tail.
+ */
 async function waitUntilAnswering(url, server, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (server.hasExited()) {
+    if (server?.hasExited()) {
       throw new Error(`Keycloak exited during start-up (${server.exitCode()}):\n${server.tail()}`);
     }
     try {
@@ -190,8 +194,8 @@ async function waitUntilAnswering(url, server, timeoutMs) {
       // not listening yet
     }
     if (Date.now() > deadline) {
-      await server.stop();
-      throw new Error(`Keycloak did not answer within ${timeoutMs / 1000} s:\n${server.tail()}`);
+      await server?.stop();
+      throw new Error(`Keycloak did not answer within ${timeoutMs / 1000} s:\n${server?.tail() ?? ''}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -407,6 +411,7 @@ module.exports = {
   keycloakOnPostgresCommand,
   launchKeycloak,
   startKeycloak,
+  waitUntilAnswering,
   KEYCLOAK_VERSION: VERSION,
 };
 

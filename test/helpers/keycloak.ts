@@ -16,9 +16,10 @@ interface StartedKeycloak {
   stop(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { launchKeycloak, startKeycloak } = require('../../tools/keycloak') as {
+const { launchKeycloak, startKeycloak, waitUntilAnswering } = require('../../tools/keycloak') as {
   startKeycloak(options: { log?: (msg: string) => void; port?: number }): Promise<StartedKeycloak>;
   launchKeycloak(options: { log?: (msg: string) => void }): Promise<StartedKeycloak>;
+  waitUntilAnswering(url: string, server: null, timeoutMs: number): Promise<void>;
 };
 
 export const KEYCLOAK_START_TIMEOUT_MS = 240_000;
@@ -45,17 +46,9 @@ async function sharedKeycloak(): Promise<StartedKeycloak | null> {
   const shared = process.env[SHARED_ENV];
   if (!shared) return null;
   const { url, adminUser, adminPassword } = JSON.parse(shared) as Omit<StartedKeycloak, 'stop'>;
-  const deadline = Date.now() + KEYCLOAK_START_TIMEOUT_MS;
-  for (;;) {
-    const answered = await fetch(`${url}/realms/master`, { signal: AbortSignal.timeout(2000) }).then(
-      (res) => res.ok,
-      () => false,
-    );
-    if (answered) break;
-    if (Date.now() > deadline)
-      throw new Error(`the run's shared Keycloak (${url}) did not answer: see the global setup's output`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntilAnswering(url, null, KEYCLOAK_START_TIMEOUT_MS).catch((err: Error) => {
+    throw new Error(`the run's shared Keycloak (${url}), launched by the global setup: ${err.message}`);
+  });
   // The run's, not the suite's: the global teardown stops it.
   return { url, adminUser, adminPassword, stop: async () => undefined };
 }
