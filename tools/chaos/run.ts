@@ -24,6 +24,7 @@ import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './custom
 import { Faults, type FaultRecord } from './faults';
 import { checkAll, creditsBalanced, keycloakInStep, webhooksApplied, type Invariant } from './invariants';
 import { Random } from './random';
+import { dunningTrace } from './trace';
 import { askAccess, newLedger, report, usageBatches } from './usage';
 
 export interface ChaosOptions {
@@ -278,7 +279,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await inParallel(dunning, 4, (c) => actions.recover(c));
     await dunningKill;
     await inParallel(dunning, 4, async (c) => {
-      await actions.recovered(c).catch((err: Error) => void c.surprises.push(err.message));
+      await actions.recovered(c).catch(async (err: Error) => {
+        // The money's trail instead of the subscription's last body: what a printout of CI can show.
+        const trace = await dunningTrace({ sql: sql(), temporal: temporalClient, stripe }, c.email).catch(
+          (e: unknown) => `no trace: ${String(e)}`,
+        );
+        c.surprises.push(`${err.message.split('; last: ')[0]}; ${trace}`);
+      });
     });
 
     log('cancellations, pauses and departures');
