@@ -165,8 +165,10 @@ export class CustomerActions {
     if (answer.status !== 200) c.surprises.push(`attaching a working card answered ${answer.status}`);
   }
 
-  async recovered(c: ChaosCustomer): Promise<void> {
-    if (c.persona === 'dunning') await this.waitFor(c, 'active after dunning', (s) => s?.status === 'active');
+  /** `extraMs`: what a fault struck just before may add to the customer's wait (the caller says why). */
+  async recovered(c: ChaosCustomer, extraMs = 0): Promise<void> {
+    if (c.persona === 'dunning')
+      await this.waitFor(c, 'active after dunning', (s) => s?.status === 'active', 180_000 + extraMs);
   }
 
   /**

@@ -17,7 +17,7 @@ import { openDatabase } from '../../db/orm';
 import { createStripeClient } from '../../integrations/stripe/client';
 import { advanceCustomerClock } from '../stripe-advance';
 import { startCluster } from '../cluster/cluster';
-import { TOPOLOGY } from '../cluster/topology';
+import { TOPOLOGY, WORKER_DEPLOYMENT_DEFAULTS } from '../cluster/topology';
 import { startLagoFake } from '../lago-fake';
 import { Client, sleep, until } from './client';
 import { CustomerActions, PERSONAS, planFor, type ChaosCustomer } from './customers';
@@ -268,18 +268,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const first = dunning[0];
     const invoice = first ? await openInvoiceSoon(first) : undefined;
     // Stripe slow to take that payment: the kill lands while the worker waits for it.
+    let dunningKilled = false;
     const dunningKill = invoice
       ? strike(async () => {
           await faults.stripeFault('latency', 1, `/v1/invoices/${invoice}/pay`);
           // The retry waits on the card's Stripe event, which comes through duplicated, reordered webhooks
           // on a loaded machine: wait for it as long as the customers' own recovery may take.
-          await faults.killWorkerRunning(`dunning-${invoice}`, 'mid-dunning', 180_000);
+          dunningKilled = await faults.killWorkerRunning(`dunning-${invoice}`, 'mid-dunning', 180_000);
         })
       : Promise.resolve();
     await inParallel(dunning, 4, (c) => actions.recover(c));
     await dunningKill;
+    // The worker killed held runs in its cache, the paying customer's subscription run among them at times.
+    // A task for such a run in the 10 s before the server sees the worker gone (the payment's own events)
+    // waits on the dead worker's sticky queue for the whole sticky timeout (docs/operations.md).
+    const stickySeconds =
+      process.env.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS ??
+      WORKER_DEPLOYMENT_DEFAULTS.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS ??
+      10;
+    const stickyMs = Number(stickySeconds) * 1000;
     await inParallel(dunning, 4, async (c) => {
-      await actions.recovered(c).catch(async (err: Error) => {
+      await actions.recovered(c, dunningKilled ? stickyMs : 0).catch(async (err: Error) => {
         // The money's trail instead of the subscription's last body: what a printout of CI can show.
         const trace = await dunningTrace({ sql: sql(), temporal: temporalClient, stripe }, c.email).catch(
           (e: unknown) => `no trace: ${String(e)}`,

@@ -43,11 +43,21 @@ export async function dunningTrace(
   const subscriptionRun = workflowIds.subscription(sub.id);
   await step('subscription run', () => describeRun(deps.temporal, subscriptionRun));
   await step('events', async () => {
-    const events = await deps.sql.run<{ type: string; forwarded_at: unknown }>(
-      `select type, forwarded_at from webhook_events where workflow_id = ? order by received_at desc limit 10`,
-      [subscriptionRun],
+    // A forwarded event names where it went: subscriptions by id, mirror runs by workflow id (one or more).
+    const events = await deps.sql.run<{ type: string; workflow_id: string | null; forwarded_at: unknown }>(
+      `select type, workflow_id, forwarded_at from webhook_events
+        where workflow_id like ? or object_id = ? order by received_at desc limit 12`,
+      [`%${sub.id}%`, invoice?.stripe_invoice_id ?? ''],
     );
-    return `its last events (newest first): ${events.map((e) => `${e.type}${e.forwarded_at ? '' : ' (not forwarded)'}`).join(', ') || 'none'}`;
+    const shown = events.map((e) => {
+      const route = !e.forwarded_at
+        ? 'waiting'
+        : e.workflow_id?.includes(sub.id)
+          ? 'to its run'
+          : 'elsewhere';
+      return `${e.type} (${route})`;
+    });
+    return `events of the run and the invoice, newest first: ${shown.join(', ') || 'none'}`;
   });
   return `trace: ${parts.join('; ')}`;
 }
@@ -58,5 +68,10 @@ async function describeRun(temporal: TemporalClient, workflowId: string): Promis
     (a) =>
       `${a.activityType?.name} attempt ${a.attempt}${a.lastFailure?.message ? ` (${a.lastFailure.message.slice(0, 120)})` : ''}`,
   );
-  return `${workflowId} ${d.status.name}${pending.length ? `, pending ${pending.join(', ')}` : ''}`;
+  // A workflow task scheduled long ago sits on a queue no worker takes from (a dead worker's sticky queue).
+  const task = d.raw.pendingWorkflowTask;
+  const scheduled = task?.scheduledTime?.seconds
+    ? `, a workflow task waiting ${Math.round(Date.now() / 1000 - Number(task.scheduledTime.seconds))} s`
+    : '';
+  return `${workflowId} ${d.status.name}${pending.length ? `, pending ${pending.join(', ')}` : ''}${scheduled}`;
 }
