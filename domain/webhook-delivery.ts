@@ -74,3 +74,61 @@ export function responseExcerpt(body: string): string {
 export function endpointWants(endpoint: { enabled: boolean; eventTypes: readonly string[] }, type: string) {
   return endpoint.enabled && endpoint.eventTypes.includes(type);
 }
+
+/** A delivery as recorded before an attempt's result is written, with its endpoint's state. */
+export interface DeliveryRecord {
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  firstAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+  deliveredAt: Date | null;
+  /** Null when the endpoint has been deleted meanwhile: its streak and switch are then left alone. */
+  endpoint: { enabled: boolean; failingSince: Date | null } | null;
+}
+
+/** What one attempt makes of the delivery and its endpoint's failure streak, and whether the endpoint goes off. */
+export interface AttemptResult {
+  outcome: 'delivered' | 'retry' | 'given_up';
+  delivery: Omit<DeliveryRecord, 'endpoint'>;
+  failingSince: Date | null;
+  turnOff: boolean;
+}
+
+/**
+ * An attempt's result, decided from the records as they stand in the transaction that writes it. A success
+ * ends the delivery and the endpoint's streak. A failure starts the streak; an admin's redelivery
+ * (`manual`) changes nothing else, while a try of the queue counts, is scheduled again with backoff or
+ * given up past the window, and turns the endpoint off once it has failed for the whole disable window.
+ */
+export function attemptResult(
+  record: DeliveryRecord,
+  attempt: { ok: boolean; at: Date; now: Date; manual: boolean; random: number },
+  policy: { retry: RetryPolicy; disableAfterMs: number },
+): AttemptResult {
+  const { endpoint, ...delivery } = record;
+  if (attempt.ok) {
+    return {
+      outcome: 'delivered',
+      delivery: { ...delivery, status: 'succeeded', deliveredAt: attempt.now, nextAttemptAt: null },
+      failingSince: null,
+      turnOff: false,
+    };
+  }
+  const failingSince = endpoint ? (endpoint.failingSince ?? attempt.at) : null;
+  if (attempt.manual) return { outcome: 'retry', delivery, failingSince, turnOff: false };
+  const attempts = delivery.attempts + 1;
+  const firstAttemptAt = delivery.firstAttemptAt ?? attempt.at;
+  const next = nextAttemptAt(policy.retry, attempts, firstAttemptAt, attempt.now, attempt.random);
+  return {
+    outcome: next ? 'retry' : 'given_up',
+    delivery: {
+      ...delivery,
+      status: next ? delivery.status : 'failed',
+      attempts,
+      firstAttemptAt,
+      nextAttemptAt: next,
+    },
+    failingSince,
+    turnOff: (endpoint?.enabled ?? false) && shouldDisable(failingSince, attempt.now, policy.disableAfterMs),
+  };
+}

@@ -1,8 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { BillingEvent, Customer, WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../../db/entities';
 import { newId } from '../../db/ids';
+import {
+  deliveryToTry,
+  eventWithCustomer,
+  markTurnOffMailed,
+  recordAttempt,
+  turnedOffUnmailed,
+} from '../../db/webhook-attempts';
 import { FAILURE } from '../../domain/failure-types';
-import { nextAttemptAt, shouldDisable } from '../../domain/webhook-delivery';
+import { attemptResult } from '../../domain/webhook-delivery';
 import { redactedEndpointUrl } from '../../domain/webhook-endpoints';
 import { sendWebhook } from '../../integrations/webhooks/send';
 import { openEndpointSecret } from '../../integrations/webhooks/settings';
@@ -20,13 +26,9 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
 
   /** The body of an event as endpoints receive it, with the customer it is about. */
   async function bodyOf(eventId: string): Promise<{ body: string; eventId: string } | null> {
-    const em = orm.em.fork();
-    const event = await em.findOne(BillingEvent, { id: eventId });
-    if (!event) return null;
-    const customer = event.customerId
-      ? await em.findOne(Customer, { id: event.customerId }, { fields: ['email', 'userId'] })
-      : null;
-    return { body: JSON.stringify(eventEnvelope(event, customer)), eventId: event.id };
+    const found = await eventWithCustomer(orm.em.fork(), eventId);
+    if (!found) return null;
+    return { body: JSON.stringify(eventEnvelope(found.event, found.customer)), eventId: found.event.id };
   }
 
   /**
@@ -42,13 +44,12 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
   }): Promise<AttemptOutcome> {
     const settings = settingsOf(deps);
     const manual = req.manual ?? false;
-    const em = orm.em.fork();
-    const delivery = await em.findOne(WebhookDelivery, { id: req.deliveryId });
-    if (!delivery)
+    const found = await deliveryToTry(orm.em.fork(), req.deliveryId);
+    if (!found)
       throw ApplicationFailure.nonRetryable(`delivery ${req.deliveryId} not found`, FAILURE.notFound);
+    const { delivery, endpoint } = found;
     const none = { retryInMs: null, attemptId: null, statusCode: null, error: null };
     if (!manual && delivery.status !== 'pending') return { outcome: 'already_done', ...none };
-    const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpointId });
     if (!endpoint || (!manual && !endpoint.enabled)) {
       // A retry after the mail failed: the endpoint was turned off by the try before, the mail not sent.
       if (endpoint) await tellOperators(endpoint.id);
@@ -67,11 +68,9 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
     const sent = await sendWebhook(endpoint.url, { ...headers }, content.body, settings);
     const now = clock.now();
     const attemptId = newId('wha');
-    let outcome: AttemptOutcome['outcome'] = sent.ok ? 'delivered' : 'retry';
-    let retryAt: Date | null = null;
-    let disable = false;
-    await em.transactional(async (tx) => {
-      tx.create(WebhookAttempt, {
+    const result = await recordAttempt(
+      orm.em.fork(),
+      {
         id: attemptId,
         deliveryId: delivery.id,
         endpointId: endpoint.id,
@@ -82,37 +81,15 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
         latencyMs: sent.latencyMs,
         error: sent.error,
         responseExcerpt: sent.excerpt,
-      });
-      const d = await tx.findOneOrFail(WebhookDelivery, { id: delivery.id });
-      const e = await tx.findOne(WebhookEndpoint, { id: endpoint.id });
-      d.lastAttemptAt = at;
-      if (sent.ok) {
-        d.status = 'succeeded';
-        d.deliveredAt = now;
-        d.nextAttemptAt = null;
-        if (e) e.failingSince = null;
-        return;
-      }
-      if (e && !e.failingSince) e.failingSince = at;
-      if (manual) return;
-      d.attempts += 1;
-      d.firstAttemptAt ??= at;
-      retryAt = nextAttemptAt(settings.retry, d.attempts, d.firstAttemptAt, now, Math.random());
-      d.nextAttemptAt = retryAt;
-      if (!retryAt) {
-        d.status = 'failed';
-        outcome = 'given_up';
-      }
-      if (e?.enabled && shouldDisable(e.failingSince ?? null, now, settings.disableAfterMs)) {
-        e.enabled = false;
-        e.disabledAt = now;
-        e.disabledReason = `${AUTO_DISABLED} ${e.failingSince!.toISOString()}`;
-        // Each turn-off is mailed about: a stamp left from an earlier one must not stand for this one.
-        e.disabledMailSentAt = null;
-        disable = true;
-      }
-    });
-    if (disable) {
+      },
+      (record) => attemptResult(record, { ok: sent.ok, at, now, manual, random: Math.random() }, settings),
+      (failingSince) => `${AUTO_DISABLED} ${failingSince.toISOString()}`,
+      now,
+    );
+    let outcome: AttemptOutcome['outcome'] = result.outcome;
+    // An admin's redelivery schedules nothing: the queue's own next try, if any, stays where it was.
+    const retryAt = result.outcome === 'retry' && !manual ? result.delivery.nextAttemptAt : null;
+    if (result.turnOff) {
       logger.warn(
         { endpointId: endpoint.id, url: redactedEndpointUrl(endpoint.url) },
         'webhook endpoint turned off after failing',
@@ -120,13 +97,10 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
       await tellOperators(endpoint.id);
       outcome = 'endpoint_off';
     }
-    const retryAtTime = retryAt as Date | null;
     return {
       outcome,
       retryInMs:
-        outcome === 'retry' && retryAtTime
-          ? Math.max(0, retryAtTime.getTime() - clock.now().getTime())
-          : null,
+        outcome === 'retry' && retryAt ? Math.max(0, retryAt.getTime() - clock.now().getTime()) : null,
       attemptId,
       statusCode: sent.statusCode,
       error: sent.error,
@@ -139,17 +113,10 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
    */
   async function tellOperators(endpointId: string): Promise<void> {
     const settings = settingsOf(deps);
+    if (settings.operatorEmails.length === 0 || !deps.mail) return;
     const em = orm.em.fork();
-    const endpoint = await em.findOne(WebhookEndpoint, { id: endpointId });
-    if (
-      !endpoint ||
-      endpoint.enabled ||
-      !endpoint.disabledReason?.startsWith(AUTO_DISABLED) ||
-      endpoint.disabledMailSentAt ||
-      settings.operatorEmails.length === 0 ||
-      !deps.mail
-    )
-      return;
+    const endpoint = await turnedOffUnmailed(em, endpointId, AUTO_DISABLED);
+    if (!endpoint) return;
     await transportFor(deps.mail.url).sendMail({
       from: deps.mail.from,
       to: settings.operatorEmails.join(', '),
@@ -160,13 +127,7 @@ export function createWebhookAttemptActivities(deps: ActivityDeps) {
         'Its events wait for it: turn it back on in the console (Webhooks) once it answers again.',
       ].join('\n'),
     });
-    // Stamped only on the turn-off the mail told of: an admin may have turned the endpoint on again (which
-    // clears the stamp) while the mail was being sent, and writing it then would stand for the next one.
-    await em.nativeUpdate(
-      WebhookEndpoint,
-      { id: endpoint.id, enabled: false, disabledAt: endpoint.disabledAt, disabledMailSentAt: null },
-      { disabledMailSentAt: clock.now() },
-    );
+    await markTurnOffMailed(em, endpoint, clock.now());
   }
 
   return { attemptWebhookDelivery };

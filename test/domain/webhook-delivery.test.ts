@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  attemptResult,
   DEFAULT_RETRY_POLICY,
   deliveredStatus,
   endpointWants,
@@ -102,5 +103,101 @@ describe('which endpoints receive an event', () => {
     ['a disabled endpoint', false, ['invoice.paid'], 'invoice.paid', false],
   ])('%s', (_name, enabled, eventTypes, type, wanted) => {
     expect(endpointWants({ enabled, eventTypes }, type)).toBe(wanted);
+  });
+});
+
+describe("what one attempt makes of a delivery and its endpoint's streak", () => {
+  const rules = { retry: policy, disableAfterMs: 86_400_000 };
+  const pending = {
+    status: 'pending' as const,
+    attempts: 2,
+    firstAttemptAt: t0,
+    nextAttemptAt: after(4000),
+    deliveredAt: null,
+    endpoint: { enabled: true, failingSince: t0 },
+  };
+  const at = after(5000);
+  const tried = (ok: boolean, manual = false, now = at) => ({ ok, at, now, manual, random: 1 });
+
+  it('a success ends the delivery and the streak, and counts no try', () => {
+    expect(attemptResult(pending, tried(true), rules)).toEqual({
+      outcome: 'delivered',
+      delivery: {
+        status: 'succeeded',
+        attempts: 2,
+        firstAttemptAt: t0,
+        nextAttemptAt: null,
+        deliveredAt: at,
+      },
+      failingSince: null,
+      turnOff: false,
+    });
+  });
+
+  it('a failed try of the queue counts and is scheduled again with backoff', () => {
+    const r = attemptResult(pending, tried(false), rules);
+    expect(r).toMatchObject({ outcome: 'retry', failingSince: t0, turnOff: false });
+    expect(r.delivery).toEqual({
+      status: 'pending',
+      attempts: 3,
+      firstAttemptAt: t0,
+      nextAttemptAt: after(5000 + 4000),
+      deliveredAt: null,
+    });
+  });
+
+  it("the first failure starts the delivery's window and the endpoint's streak at the attempt", () => {
+    const fresh = {
+      ...pending,
+      attempts: 0,
+      firstAttemptAt: null,
+      nextAttemptAt: null,
+      endpoint: { enabled: true, failingSince: null },
+    };
+    const r = attemptResult(fresh, tried(false), rules);
+    expect(r.delivery).toMatchObject({ attempts: 1, firstAttemptAt: at, nextAttemptAt: after(5000 + 1000) });
+    expect(r.failingSince).toEqual(at);
+  });
+
+  it('a failure past the retry window gives the delivery up', () => {
+    const r = attemptResult(pending, tried(false, false, after(3_600_000)), rules);
+    expect(r).toMatchObject({
+      outcome: 'given_up',
+      delivery: { status: 'failed', attempts: 3, nextAttemptAt: null },
+    });
+  });
+
+  it.each([
+    ['turns the endpoint off once it has failed for the whole window', true, after(86_400_000), true],
+    ['leaves it on a moment before', true, after(86_399_999), false],
+    ['never turns off an endpoint already off', false, after(86_400_000), false],
+  ])('%s', (_name, enabled, now, turnOff) => {
+    const record = { ...pending, endpoint: { enabled, failingSince: t0 } };
+    const longWindow = { ...rules, retry: { ...policy, retryForMs: 10 * 86_400_000 } };
+    expect(attemptResult(record, tried(false, false, now), longWindow).turnOff).toBe(turnOff);
+  });
+
+  it("an admin's failed redelivery starts the streak and changes nothing else", () => {
+    const done = {
+      ...pending,
+      status: 'failed' as const,
+      nextAttemptAt: null,
+      endpoint: { enabled: true, failingSince: null },
+    };
+    const r = attemptResult(done, tried(false, true, after(10 * 86_400_000)), rules);
+    expect(r).toEqual({
+      outcome: 'retry',
+      delivery: { status: 'failed', attempts: 2, firstAttemptAt: t0, nextAttemptAt: null, deliveredAt: null },
+      failingSince: at,
+      turnOff: false,
+    });
+  });
+
+  it('an endpoint deleted meanwhile gets no streak and is not turned off', () => {
+    const r = attemptResult({ ...pending, endpoint: null }, tried(false, false, after(86_400_000)), {
+      ...rules,
+      retry: { ...policy, retryForMs: 10 * 86_400_000 },
+    });
+    expect(r).toMatchObject({ failingSince: null, turnOff: false, outcome: 'retry' });
   });
 });
