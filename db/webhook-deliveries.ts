@@ -1,5 +1,8 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { EventToFanOut, Fanned } from '../domain/webhook-delivery';
+import { BillingEvent, WebhookDelivery, WebhookEndpoint } from './entities';
 import { newId } from './ids';
-import type { Sql } from './raw-sql';
+import { sqlFor, type Sql } from './raw-sql';
 
 /**
  * A pending delivery of an event to an endpoint, in the customer's queue; the unique (event, endpoint)
@@ -48,4 +51,70 @@ export function strandedDeliveryQueues(
        limit 500`,
     [sql.bool(true), at, at],
   );
+}
+
+/**
+ * One pass of handing events out, in one transaction: the oldest `limit` unpublished events and the enabled
+ * endpoints are read, `decide` says which deliveries they make, those are added (a retried pass adds none
+ * twice) and the events marked published. Answers what `decide` answered and how many events it saw.
+ */
+export async function fanOutPass<Q>(
+  em: EntityManager,
+  limit: number,
+  now: Date,
+  decide: (
+    events: EventToFanOut[],
+    endpoints: { id: string; enabled: boolean; eventTypes: string[] }[],
+  ) => { deliveries: Fanned[]; queues: Q[] },
+): Promise<{ queues: Q[]; events: number }> {
+  return em.transactional(async (tx) => {
+    const events = await tx.find(
+      BillingEvent,
+      { publishedAt: null },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit, fields: ['id', 'customerId', 'type', 'createdAt'] },
+    );
+    if (events.length === 0) return { queues: [], events: 0 };
+    const endpoints = await tx.find(
+      WebhookEndpoint,
+      { enabled: true },
+      { fields: ['id', 'enabled', 'eventTypes'] },
+    );
+    const fanned = decide(
+      events.map((e) => ({
+        id: e.id,
+        customerId: e.customerId ?? null,
+        type: e.type,
+        createdAt: e.createdAt,
+      })),
+      endpoints.map((e) => ({ id: e.id, enabled: e.enabled, eventTypes: e.eventTypes })),
+    );
+    const sql = sqlFor(tx);
+    for (const d of fanned.deliveries) {
+      await addDelivery(sql, {
+        eventId: d.event.id,
+        endpointId: d.endpointId,
+        queueKey: d.queueKey,
+        eventType: d.event.type,
+        eventCreatedAt: d.event.createdAt,
+        now,
+      });
+    }
+    await tx.nativeUpdate(BillingEvent, { id: { $in: events.map((e) => e.id) } }, { publishedAt: now });
+    return { queues: fanned.queues, events: events.length };
+  });
+}
+
+/** The oldest pending delivery of a queue, or null when there is none or its endpoint is off or gone. */
+export async function queueHead(
+  em: EntityManager,
+  q: { endpointId: string; queueKey: string },
+): Promise<{ id: string; nextAttemptAt: Date | null } | null> {
+  const endpoint = await em.findOne(WebhookEndpoint, { id: q.endpointId }, { fields: ['enabled'] });
+  if (!endpoint?.enabled) return null;
+  const head = await em.findOne(
+    WebhookDelivery,
+    { endpointId: q.endpointId, queueKey: q.queueKey, status: 'pending' },
+    { orderBy: { eventCreatedAt: 'asc', eventId: 'asc' }, fields: ['id', 'nextAttemptAt'] },
+  );
+  return head ? { id: head.id, nextAttemptAt: head.nextAttemptAt ?? null } : null;
 }

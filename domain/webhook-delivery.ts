@@ -132,3 +132,37 @@ export function attemptResult(
     turnOff: (endpoint?.enabled ?? false) && shouldDisable(failingSince, attempt.now, policy.disableAfterMs),
   };
 }
+
+/** An event to hand out, and one delivery of it to an endpoint in its customer's queue ('' for none). */
+export interface EventToFanOut {
+  id: string;
+  customerId: string | null;
+  type: string;
+  createdAt: Date;
+}
+export interface Fanned {
+  event: EventToFanOut;
+  endpointId: string;
+  queueKey: string;
+}
+
+/**
+ * Which endpoints receive which events, in the events' order, and the queues that so get new work (each
+ * once): an endpoint's deliveries line up per customer, so one customer's slow receiver holds no other's.
+ */
+export function fanOut(
+  events: readonly EventToFanOut[],
+  endpoints: readonly { id: string; enabled: boolean; eventTypes: readonly string[] }[],
+): { deliveries: Fanned[]; queues: { endpointId: string; queueKey: string }[] } {
+  const deliveries: Fanned[] = [];
+  const queues = new Map<string, { endpointId: string; queueKey: string }>();
+  for (const event of events) {
+    for (const endpoint of endpoints) {
+      if (!endpointWants(endpoint, event.type)) continue;
+      const queueKey = event.customerId ?? '';
+      deliveries.push({ event, endpointId: endpoint.id, queueKey });
+      queues.set(`${endpoint.id}\0${queueKey}`, { endpointId: endpoint.id, queueKey });
+    }
+  }
+  return { deliveries, queues: [...queues.values()] };
+}

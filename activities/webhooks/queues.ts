@@ -1,9 +1,8 @@
 import { Context } from '@temporalio/activity';
-import { BillingEvent, WebhookDelivery, WebhookEndpoint } from '../../db/entities';
 import { sqlFor } from '../../db/raw-sql';
-import { addDelivery, strandedDeliveryQueues } from '../../db/webhook-deliveries';
+import { fanOutPass, queueHead, strandedDeliveryQueues } from '../../db/webhook-deliveries';
 import { clockOf } from '../../domain/clock';
-import { endpointWants } from '../../domain/webhook-delivery';
+import { fanOut } from '../../domain/webhook-delivery';
 import type { ActivityDeps } from '../deps';
 import type { WebhookQueue } from './shared';
 
@@ -23,45 +22,8 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
   const clock = clockOf(deps);
 
   /** One pass: the unpublished events, oldest first, become deliveries to the endpoints that want them. */
-  async function fanOutOnce(limit: number): Promise<{ queues: WebhookQueue[]; events: number }> {
-    return orm.em.fork().transactional(async (tx) => {
-      const events = await tx.find(
-        BillingEvent,
-        { publishedAt: null },
-        {
-          orderBy: { createdAt: 'asc', id: 'asc' },
-          limit,
-          fields: ['id', 'customerId', 'type', 'createdAt'],
-        },
-      );
-      if (events.length === 0) return { queues: [], events: 0 };
-      const endpoints = await tx.find(
-        WebhookEndpoint,
-        { enabled: true },
-        { fields: ['id', 'enabled', 'eventTypes'] },
-      );
-      const sql = sqlFor(tx);
-      const queues = new Map<string, WebhookQueue>();
-      const now = clock.now();
-      for (const event of events) {
-        for (const endpoint of endpoints) {
-          if (!endpointWants(endpoint, event.type)) continue;
-          const queueKey = event.customerId ?? '';
-          // The unique (event, endpoint) pair makes a retried pass add nothing.
-          await addDelivery(sql, {
-            eventId: event.id,
-            endpointId: endpoint.id,
-            queueKey,
-            eventType: event.type,
-            eventCreatedAt: event.createdAt,
-            now,
-          });
-          queues.set(`${endpoint.id}\0${queueKey}`, { endpointId: endpoint.id, queueKey });
-        }
-      }
-      await tx.nativeUpdate(BillingEvent, { id: { $in: events.map((e) => e.id) } }, { publishedAt: now });
-      return { queues: [...queues.values()], events: events.length };
-    });
+  function fanOutOnce(limit: number): Promise<{ queues: WebhookQueue[]; events: number }> {
+    return fanOutPass(orm.em.fork(), limit, clock.now(), fanOut);
   }
 
   /**
@@ -102,14 +64,7 @@ export function createWebhookQueueActivities(deps: ActivityDeps) {
   async function nextWebhookDelivery(
     q: WebhookQueue,
   ): Promise<{ deliveryId: string; waitMs: number } | null> {
-    const em = orm.em.fork();
-    const endpoint = await em.findOne(WebhookEndpoint, { id: q.endpointId }, { fields: ['enabled'] });
-    if (!endpoint?.enabled) return null;
-    const head = await em.findOne(
-      WebhookDelivery,
-      { endpointId: q.endpointId, queueKey: q.queueKey, status: 'pending' },
-      { orderBy: { eventCreatedAt: 'asc', eventId: 'asc' }, fields: ['id', 'nextAttemptAt'] },
-    );
+    const head = await queueHead(orm.em.fork(), q);
     if (!head) return null;
     const waitMs = head.nextAttemptAt ? Math.max(0, head.nextAttemptAt.getTime() - clock.now().getTime()) : 0;
     return { deliveryId: head.id, waitMs };

@@ -4,6 +4,7 @@ import {
   DEFAULT_RETRY_POLICY,
   deliveredStatus,
   endpointWants,
+  fanOut,
   nextAttemptAt,
   responseExcerpt,
   shouldDisable,
@@ -199,5 +200,47 @@ describe("what one attempt makes of a delivery and its endpoint's streak", () =>
       retry: { ...policy, retryForMs: 10 * 86_400_000 },
     });
     expect(r).toMatchObject({ failingSince: null, turnOff: false, outcome: 'retry' });
+  });
+});
+
+describe('which deliveries a pass of events makes', () => {
+  const event = (id: string, customerId: string | null, type: string) => ({
+    id,
+    customerId,
+    type,
+    createdAt: t0,
+  });
+  const all = { id: 'we_all', enabled: true, eventTypes: ['invoice.paid', 'subscription.updated'] };
+  const paidOnly = { id: 'we_paid', enabled: true, eventTypes: ['invoice.paid'] };
+  const off = { id: 'we_off', enabled: false, eventTypes: ['invoice.paid'] };
+
+  it("lines each endpoint's deliveries up per customer, in the events' order, each queue named once", () => {
+    const events = [
+      event('ev1', 'cust_a', 'invoice.paid'),
+      event('ev2', 'cust_a', 'subscription.updated'),
+      event('ev3', null, 'invoice.paid'),
+    ];
+    const { deliveries, queues } = fanOut(events, [all, paidOnly, off]);
+    expect(deliveries.map((d) => `${d.event.id}>${d.endpointId}/${d.queueKey}`)).toEqual([
+      'ev1>we_all/cust_a',
+      'ev1>we_paid/cust_a',
+      'ev2>we_all/cust_a',
+      'ev3>we_all/',
+      'ev3>we_paid/',
+    ]);
+    expect(queues).toEqual([
+      { endpointId: 'we_all', queueKey: 'cust_a' },
+      { endpointId: 'we_paid', queueKey: 'cust_a' },
+      { endpointId: 'we_all', queueKey: '' },
+      { endpointId: 'we_paid', queueKey: '' },
+    ]);
+  });
+
+  it('makes nothing of events no enabled endpoint asked for', () => {
+    expect(fanOut([event('ev1', 'cust_a', 'customer.created')], [all, paidOnly, off])).toEqual({
+      deliveries: [],
+      queues: [],
+    });
+    expect(fanOut([event('ev1', 'cust_a', 'invoice.paid')], [off])).toEqual({ deliveries: [], queues: [] });
   });
 });
