@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { numOrNull, sqlFor } from './raw-sql';
-import type { CreditSettings } from './entities';
+import { CreditSettings } from './entities';
 
 /**
  * Makes sure the customer has a settings row to change: one atomic statement that does nothing when the
@@ -68,4 +68,23 @@ export async function readCreditSettingsRow(
     alertBalanceBelow: numOrNull(r.alert_balance_below),
     alertOverageCents: numOrNull(r.alert_overage_cents),
   };
+}
+
+/**
+ * Turns a customer's automatic top-up off with the note their dashboard shows; false when they have no
+ * settings (nothing to turn off). A repeat with the same note writes nothing.
+ */
+export async function turnAutoTopUpOff(
+  em: EntityManager,
+  customerId: string,
+  note: string,
+): Promise<boolean> {
+  const settings = await em.findOne(CreditSettings, { customerId });
+  if (!settings) return false;
+  if (settings.autoTopUpEnabled || settings.autoTopUpNote !== note) {
+    settings.autoTopUpEnabled = false;
+    settings.autoTopUpNote = note;
+    await em.flush();
+  }
+  return true;
 }

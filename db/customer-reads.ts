@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { Customer } from './entities';
 import { perDatabase } from './per-database';
 import { readJsonList, sqlFor } from './raw-sql';
 import type { CustomerFields } from '../domain/customer-record';
@@ -102,4 +103,9 @@ export async function customerIdOfRef(
   if (cache.size >= CACHED_CUSTOMERS) cache.clear();
   cache.set(ref.userId, customer.id);
   return customer.id;
+}
+
+/** A customer's email, or null when there is no such customer. */
+export async function emailOfCustomer(em: EntityManager, customerId: string): Promise<string | null> {
+  return (await em.findOne(Customer, { id: customerId }, { fields: ['email'] }))?.email ?? null;
 }

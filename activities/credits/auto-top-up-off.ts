@@ -1,11 +1,7 @@
-import type { EntityManager } from '@mikro-orm/core';
-import { CreditSettings, Customer } from '../../db/entities';
+import { turnAutoTopUpOff } from '../../db/credit-settings';
+import { emailOfCustomer } from '../../db/customer-reads';
 import type { ActivityDeps } from '../deps';
 import type { NotificationInput } from '../notify/outbox';
-
-async function emailOf(em: EntityManager, customerId: string): Promise<string | null> {
-  return (await em.findOne(Customer, { id: customerId }, { fields: ['email'] }))?.email ?? null;
-}
 
 /** Turning automatic top-ups off. */
 export function createAutoTopUpOffActivities(deps: ActivityDeps) {
@@ -16,15 +12,9 @@ export function createAutoTopUpOffActivities(deps: ActivityDeps) {
     reason: string;
   }): Promise<{ disabled: boolean; notice: NotificationInput | null }> {
     const em = deps.orm.em.fork();
-    const settings = await em.findOne(CreditSettings, { customerId: req.customerId });
-    if (!settings) return { disabled: false, notice: null };
     const note = `Automatic top-up was turned off: ${req.reason.slice(0, 300)}`;
-    if (settings.autoTopUpEnabled || settings.autoTopUpNote !== note) {
-      settings.autoTopUpEnabled = false;
-      settings.autoTopUpNote = note;
-      await em.flush();
-    }
-    const email = await emailOf(em, req.customerId);
+    if (!(await turnAutoTopUpOff(em, req.customerId, note))) return { disabled: false, notice: null };
+    const email = await emailOfCustomer(em, req.customerId);
     return {
       disabled: true,
       notice: email

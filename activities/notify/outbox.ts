@@ -1,6 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { Notification } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { queueNotificationOnce, recordSend, unsentNotification } from '../../db/notifications';
 import { clockOf } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import { messageFor, transportFor } from './email';
@@ -24,34 +22,21 @@ export function createOutboxActivities(deps: ActivityDeps) {
   const clock = clockOf(deps);
   async function queueNotification(input: NotificationInput): Promise<{ queued: boolean; sent: boolean }> {
     const em = orm.em.fork();
-    let queued = true;
-    try {
-      await em.insert(Notification, {
-        id: newId('ntf'),
-        customerId: input.customerId,
-        email: input.email,
-        kind: input.kind,
-        dedupeKey: input.dedupeKey,
-        payload: input.payload ?? {},
-        createdAt: clock.now(),
-      });
-    } catch (err) {
-      if (!(err instanceof UniqueConstraintViolationException)) throw err;
-      queued = false;
-    }
+    const queued = await queueNotificationOnce(em, {
+      ...input,
+      payload: input.payload ?? {},
+      at: clock.now(),
+    });
     if (!mail) return { queued, sent: false };
-    const row = await em.findOneOrFail(Notification, { dedupeKey: input.dedupeKey });
-    if (row.sentAt) return { queued, sent: false };
+    const row = await unsentNotification(em, input.dedupeKey);
+    if (!row) return { queued, sent: false };
     try {
       await transportFor(mail.url).sendMail(messageFor(row, mail.from));
     } catch (err) {
-      row.error = (err as Error).message.slice(0, 500);
-      await em.flush();
+      await recordSend(em, row, { error: (err as Error).message });
       throw err;
     }
-    row.sentAt = clock.now();
-    row.error = null;
-    await em.flush();
+    await recordSend(em, row, { sentAt: clock.now() });
     return { queued, sent: true };
   }
 
