@@ -39,9 +39,14 @@ describe('a month of chaos on the production topology', () => {
       seed: 25,
       faults: true,
       workflowBundle: process.env.TEST_WORKFLOW_BUNDLE,
+      // A customer whose run was cached on the worker killed mid-dunning waits out this timeout, 300 s in
+      // the cluster, which would then be most of this test's time: a minute proves the same recovery.
+      stickyQueueTimeoutSeconds: 60,
     });
     // The whole report on failure: which invariant, which customer, which fault.
     const summary = describeReport(report);
+    // Passing too: the faults' recoveries and the dunning customers' waits are what a slow CI run is read by.
+    console.log(summary);
     const broken = report.invariants.filter((i) => i.breaches.length > 0);
     expect({ surprises: report.surprises, broken, summary }).toEqual({ surprises: [], broken: [], summary });
     // Keycloak's attributes were compared for the customers who got that far, not skipped.

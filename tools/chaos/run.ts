@@ -36,6 +36,11 @@ export interface ChaosOptions {
   faults: boolean;
   reporters?: number;
   workflowBundle?: string;
+  /**
+   * The workers' sticky-queue timeout, where not the cluster's (300 s): how long a run's task queued to a
+   * worker killed meanwhile waits before another worker takes it, so how long a customer may wait then.
+   */
+  stickyQueueTimeoutSeconds?: number;
   log?: (line: string) => void;
 }
 
@@ -51,6 +56,8 @@ export interface ChaosReport {
   /** Calls a client had to send again (no answer, 502/503/504). */
   retriedCalls: number;
   surprises: string[];
+  /** How long each dunning customer took to be seen active after adding a working card. */
+  dunningRecoveries: { email: string; seconds: number | null }[];
   invariants: Invariant[];
   durationMs: number;
   ok: boolean;
@@ -80,7 +87,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     workflowBundle: opts.workflowBundle,
     // Roll up every 2 s, windows of 4 s: the month's usage is billed within seconds of being reported.
     usageRollup: { intervalSeconds: 2, windowSeconds: 4 },
-    engineEnv: { LAGO_API_URL: lago.url, LAGO_API_KEY: lago.apiKey },
+    engineEnv: {
+      LAGO_API_URL: lago.url,
+      LAGO_API_KEY: lago.apiKey,
+      ...(opts.stickyQueueTimeoutSeconds
+        ? { WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: String(opts.stickyQueueTimeoutSeconds) }
+        : {}),
+    },
     log: (line) => log(`cluster: ${line}`),
   }).catch(async (err: unknown) => {
     await lago.stop();
@@ -278,23 +291,30 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         })
       : Promise.resolve();
     await inParallel(dunning, 4, (c) => actions.recover(c));
+    const cardsAdded = Date.now();
     await dunningKill;
     // The worker killed held runs in its cache, the paying customer's subscription run among them at times.
     // A task for such a run in the 10 s before the server sees the worker gone (the payment's own events)
     // waits on the dead worker's sticky queue for the whole sticky timeout (docs/operations.md).
     const stickySeconds =
+      opts.stickyQueueTimeoutSeconds ??
       process.env.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS ??
       WORKER_DEPLOYMENT_DEFAULTS.WORKER_STICKY_QUEUE_TIMEOUT_SECONDS ??
       10;
     const stickyMs = Number(stickySeconds) * 1000;
+    const recoveries: ChaosReport['dunningRecoveries'] = [];
     await inParallel(dunning, 4, async (c) => {
-      await actions.recovered(c, dunningKilled ? stickyMs : 0).catch(async (err: Error) => {
-        // The money's trail instead of the subscription's last body: what a printout of CI can show.
-        const trace = await dunningTrace({ sql: sql(), temporal: temporalClient, stripe }, c.email).catch(
-          (e: unknown) => `no trace: ${String(e)}`,
-        );
-        c.surprises.push(`${err.message.split('; last: ')[0]}; ${trace}`);
-      });
+      await actions.recovered(c, dunningKilled ? stickyMs : 0).then(
+        () => void recoveries.push({ email: c.email, seconds: Math.round((Date.now() - cardsAdded) / 1000) }),
+        async (err: Error) => {
+          recoveries.push({ email: c.email, seconds: null });
+          // The money's trail instead of the subscription's last body: what a printout of CI can show.
+          const trace = await dunningTrace({ sql: sql(), temporal: temporalClient, stripe }, c.email).catch(
+            (e: unknown) => `no trace: ${String(e)}`,
+          );
+          c.surprises.push(`${err.message.split('; last: ')[0]}; ${trace}`);
+        },
+      );
     });
 
     log('cancellations, pauses and departures');
@@ -406,6 +426,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       retriedCalls: api.counters.retried + emulator.counters.retried,
       surprises,
       invariants,
+      dunningRecoveries: recoveries,
       durationMs: Date.now() - started,
       ok:
         surprises.length === 0 &&
@@ -432,6 +453,11 @@ export function describeReport(r: ChaosReport): string {
         .join(', ') || 'none'
     }`,
     `  renewals: ${r.renewals}; calls sent again after no answer: ${r.retriedCalls}`,
+    `  dunning customers seen active after a working card: ${
+      r.dunningRecoveries
+        .map((d) => `${d.email} ${d.seconds === null ? 'never' : `in ${d.seconds} s`}`)
+        .join(', ') || 'none'
+    }`,
     `  faults (${r.faults.length}):`,
     ...r.faults.map(
       (f) =>
