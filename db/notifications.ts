@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/core';
 import { Notification } from './entities';
 import { newId } from './ids';
 import type { Sql } from './raw-sql';
@@ -14,32 +14,17 @@ export interface NewNotification {
   at: Date;
 }
 
-/** Queues the mail unless one with its dedupe key is queued already (each fact is told once). */
-export async function queueNotification(sql: Sql, n: NewNotification): Promise<void> {
-  await sql.run(
+/**
+ * Queues the mail unless one with its dedupe key is queued already (each fact is told once); says whether
+ * this call queued it.
+ */
+export async function queueNotification(sql: Sql, n: NewNotification): Promise<boolean> {
+  const rows = await sql.run<{ id: string }>(
     `insert into notifications (id, customer_id, email, kind, dedupe_key, payload, created_at)
-     values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing`,
+     values (?, ?, ?, ?, ?, ?, ?) on conflict (dedupe_key) do nothing returning id`,
     [newId('ntf'), n.customerId, n.email, n.kind, n.dedupeKey, JSON.stringify(n.payload), sql.date(n.at)],
   );
-}
-
-/** The same as `queueNotification`, through the ORM, saying whether this call queued it. */
-export async function queueNotificationOnce(em: EntityManager, n: NewNotification): Promise<boolean> {
-  try {
-    await em.insert(Notification, {
-      id: newId('ntf'),
-      customerId: n.customerId,
-      email: n.email,
-      kind: n.kind,
-      dedupeKey: n.dedupeKey,
-      payload: n.payload,
-      createdAt: n.at,
-    });
-    return true;
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintViolationException)) throw err;
-    return false;
-  }
+  return rows.length > 0;
 }
 
 /** The queued mail of a fact, or null once it has been sent. */

@@ -1,4 +1,5 @@
-import { queueNotificationOnce, recordSend, unsentNotification } from '../../db/notifications';
+import { queueNotification as queueOnce, recordSend, unsentNotification } from '../../db/notifications';
+import { sqlFor } from '../../db/raw-sql';
 import { clockOf } from '../../domain/clock';
 import type { ActivityDeps } from '../deps';
 import { messageFor, transportFor } from './email';
@@ -22,7 +23,7 @@ export function createOutboxActivities(deps: ActivityDeps) {
   const clock = clockOf(deps);
   async function queueNotification(input: NotificationInput): Promise<{ queued: boolean; sent: boolean }> {
     const em = orm.em.fork();
-    const queued = await queueNotificationOnce(em, {
+    const queued = await queueOnce(sqlFor(em), {
       ...input,
       payload: input.payload ?? {},
       at: clock.now(),
