@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { upsertPaymentMethod } from '../../db/mirror';
+import { cardsOnFile, mirrorCustomerCards, upsertPaymentMethod } from '../../db/mirror';
+import { sqlFor } from '../../db/raw-sql';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
@@ -17,6 +18,9 @@ export interface PaymentMethodSummary {
   last4: string | null;
   isDefault: boolean;
 }
+
+/** Reads of Stripe's cards a sync makes before giving up while the mirror's cards keep changing under it. */
+const CARD_READS = 5;
 
 /** Attaching a card (a declined card fails here with type CardDeclined) and making it the default. */
 export function createStripePaymentMethodActivities(deps: ActivityDeps) {
@@ -111,30 +115,35 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     return { paymentMethodId: row.stripePaymentMethodId };
   }
 
-  /** Mirrors the customer's payment methods as Stripe has them (those added in Checkout or the portal included). */
+  /**
+   * Mirrors the customer's payment methods as Stripe has them (those added in Checkout or the portal
+   * included). A read that a card made default meanwhile may predate is read again (`mirrorCustomerCards`).
+   */
   async function syncPaymentMethods(customerId: string): Promise<{ cards: number }> {
     const stripe = requireStripe(deps);
     const em = deps.orm.em.fork();
-    const customer = await em.findOne(Customer, customerId);
+    const customer = await em.findOne(Customer, customerId, { fields: ['stripeCustomerId'] });
     if (!customer?.stripeCustomerId) return { cards: 0 };
     const stripeCustomerId = customer.stripeCustomerId;
-    const [stripeCustomer, cards] = await Promise.all([
-      stripeCall(() => stripe.customers.retrieve(stripeCustomerId)),
-      // Every type: a bank debit on file is shown too (and never charged off-session), not marked removed.
-      stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, limit: 100 })),
-    ]);
-    const defaultPm =
-      'deleted' in stripeCustomer ? null : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
-    // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
-    // customer picks one, the card their live subscription is charged with is the one shown as default.
-    const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
-    for (const pm of cards.data)
-      await upsertPaymentMethod(em, customer, pm, pm.id === defaultId, clockOf(deps));
-    const present = new Set(cards.data.map((pm) => pm.id));
-    const rows = await em.find(PaymentMethod, { customer, detachedAt: null });
-    for (const row of rows) if (!present.has(row.stripePaymentMethodId)) row.detachedAt = clockOf(deps).now();
-    await em.flush();
-    return { cards: cards.data.length };
+    for (let attempt = 1; attempt <= CARD_READS; attempt++) {
+      const seen = await cardsOnFile(sqlFor(em), customerId);
+      const [stripeCustomer, cards] = await Promise.all([
+        stripeCall(() => stripe.customers.retrieve(stripeCustomerId)),
+        // Every type: a bank debit on file is shown too (and never charged off-session), not marked removed.
+        stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, limit: 100 })),
+      ]);
+      const defaultPm =
+        'deleted' in stripeCustomer
+          ? null
+          : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
+      // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
+      // customer picks one, the card their live subscription is charged with is the one shown as default.
+      const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
+      const read = { cards: cards.data, defaultId, seen };
+      if (await mirrorCustomerCards(em, customerId, read, clockOf(deps))) return { cards: cards.data.length };
+    }
+    // Retried by the activity's policy, by when the customer's cards have settled.
+    throw new Error(`the cards of customer ${customerId} kept changing during ${CARD_READS} reads of Stripe`);
   }
 
   return { attachPaymentMethod, setDefaultPaymentMethod, detachPaymentMethod, syncPaymentMethods };

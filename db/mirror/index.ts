@@ -1,7 +1,13 @@
 // The database mirror of Stripe's objects, one file per object.
 export { applySubscriptionSnapshot, recordRedemption, settleSubscriptionDiscount } from './subscriptions';
 export { upsertInvoice } from './invoices';
-export { markChargedCardDefault, mirrorFirstCard, upsertPaymentMethod } from './payment-methods';
+export {
+  cardsOnFile,
+  markChargedCardDefault,
+  mirrorCustomerCards,
+  mirrorFirstCard,
+  upsertPaymentMethod,
+} from './payment-methods';
 export { upsertCharge, type MirroredCharge } from './charges';
 export { upsertCreditNote } from './credit-notes';
 export { upsertRefund } from './refunds';

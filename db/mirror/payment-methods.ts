@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { type Customer, PaymentMethod } from '../entities';
-import { lockKeys, sqlFor, type Sql } from '../raw-sql';
+import { Customer, PaymentMethod } from '../entities';
+import { lockKeys, readBool, sqlFor, type Sql } from '../raw-sql';
 import { chargedCardToMarkDefault } from '../../domain/card-default';
 import { newId } from '../ids';
 import { date } from './shared';
@@ -46,6 +46,54 @@ export async function upsertPaymentMethod(
     row.isDefault = true;
     await tx.flush();
     return row;
+  });
+}
+
+/**
+ * The customer's cards on file and which of them pays, as the mirror has them now: what a read of Stripe's
+ * cards is checked against before it is written (`mirrorCustomerCards`).
+ */
+export async function cardsOnFile(sql: Sql, customerId: string): Promise<string> {
+  const rows = await sql.run<{ stripe_payment_method_id: string; is_default: unknown }>(
+    `select stripe_payment_method_id, is_default from payment_methods
+     where customer_id = ? and detached_at is null`,
+    [customerId],
+  );
+  return rows
+    .map((r) => `${r.stripe_payment_method_id}${readBool(r.is_default) ? '*' : ''}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * Writes a customer's cards as one read of Stripe found them, in one transaction under the lock of their
+ * cards: each card, the one that pays (`defaultId`; null leaves the mirror's choice as it is) and those no
+ * longer on file. Unless the mirror's cards changed since `seen` (`cardsOnFile`) was taken, before that read:
+ * a card made the default meanwhile was written to Stripe first, so the read may predate it and would undo
+ * the customer's choice (the card their next invoice is charged with). False then, writing nothing; the
+ * caller reads Stripe again.
+ */
+export async function mirrorCustomerCards(
+  em: EntityManager,
+  customerId: string,
+  read: { cards: readonly Stripe.PaymentMethod[]; defaultId: string | null; seen: string },
+  clock: Clock = systemClock,
+): Promise<boolean> {
+  return em.fork().transactional(async (tx) => {
+    const sql = sqlFor(tx);
+    await lockCustomerCards(sql, customerId);
+    if ((await cardsOnFile(sql, customerId)) !== read.seen) return false;
+    const customer = tx.getReference(Customer, customerId);
+    const pays = read.cards.some((pm) => pm.id === read.defaultId) ? read.defaultId : null;
+    for (const pm of read.cards) {
+      const row = await writeCard(tx, customer, pm, clock);
+      if (pays) row.isDefault = pm.id === pays;
+    }
+    const present = new Set(read.cards.map((pm) => pm.id));
+    for (const row of await tx.find(PaymentMethod, { customer, detachedAt: null }))
+      if (!present.has(row.stripePaymentMethodId)) row.detachedAt = clock.now();
+    await tx.flush();
+    return true;
   });
 }
 

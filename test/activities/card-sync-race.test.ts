@@ -1,0 +1,134 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import Stripe from 'stripe';
+import { createActivities } from '../../activities';
+import { createLogger } from '../../config/logger';
+import { Customer, PaymentMethod } from '../../db/entities';
+import { newId } from '../../db/ids';
+import type { Dialect } from '../../db/orm';
+import { EMULATOR_KEY } from '../../integrations/stripe/client';
+import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
+import { openTestDatabase } from '../helpers/db';
+
+/**
+ * A Stripe client whose next list of a customer's cards, once `hold` is called, is answered by Stripe at
+ * once but handed to the engine only when the returned release is called: a read of Stripe that lands
+ * in the mirror after later changes.
+ */
+function clientWithHeldCardList(url: string) {
+  const http = Stripe.createNodeHttpClient();
+  let held: { reached(): void; released: Promise<void> } | null = null;
+  const makeRequest: typeof http.makeRequest = async (...args) => {
+    const res = await http.makeRequest(...args);
+    const [, , path, method] = args;
+    const gate = held;
+    if (gate && method === 'GET' && path.startsWith('/v1/payment_methods?')) {
+      held = null;
+      gate.reached();
+      await gate.released;
+    }
+    return res;
+  };
+  const base = new URL(url);
+  const stripe = new Stripe(EMULATOR_KEY, {
+    host: base.hostname,
+    port: Number(base.port),
+    protocol: 'http',
+    maxNetworkRetries: 0,
+    httpClient: Object.assign(Object.create(http) as typeof http, { makeRequest }),
+  });
+  /** Holds the next card list; resolves `read` once Stripe has answered it. */
+  function hold() {
+    let release!: () => void;
+    let reached!: () => void;
+    const read = new Promise<void>((r) => (reached = r));
+    held = { reached, released: new Promise<void>((r) => (release = r)) };
+    return { read, release };
+  }
+  return { stripe, hold };
+}
+
+describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards on %s', (dialect) => {
+  let emulator: StripeEmulator;
+  let db: Awaited<ReturnType<typeof openTestDatabase>>;
+
+  beforeAll(async () => {
+    [emulator, db] = await Promise.all([startStripeEmulator({ port: 0 }), openTestDatabase(dialect)]);
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    await db?.close();
+  });
+
+  /** A customer with two cards in Stripe and the mirror, the first paying. */
+  async function customerWithTwoCards(stripe: Stripe) {
+    const sc = await stripe.customers.create({ email: `cards-${dialect}@example.com` });
+    const first = await stripe.paymentMethods.attach('pm_card_visa', { customer: sc.id });
+    const second = await stripe.paymentMethods.attach('pm_card_mastercard', { customer: sc.id });
+    await stripe.customers.update(sc.id, { invoice_settings: { default_payment_method: first.id } });
+    const em = db.orm.em.fork();
+    const customerId = newId('cust');
+    em.create(Customer, {
+      id: customerId,
+      userId: `kc-${customerId}`,
+      email: `${customerId}@example.com`,
+      stripeCustomerId: sc.id,
+    });
+    await em.flush();
+    return { customerId, stripeCustomerId: sc.id, first: first.id, second: second.id };
+  }
+
+  async function payingCard(customerId: string): Promise<string[]> {
+    const rows = await db.orm.em
+      .fork()
+      .find(PaymentMethod, { customer: customerId, detachedAt: null, isDefault: true });
+    return rows.map((r) => r.stripePaymentMethodId);
+  }
+
+  it('keeps the card the customer made default while an older read of their cards was in flight', async () => {
+    const { stripe, hold } = clientWithHeldCardList(emulator.url);
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const c = await customerWithTwoCards(stripe);
+    await env.run(acts.syncPaymentMethods, c.customerId);
+    expect(await payingCard(c.customerId)).toEqual([c.first]);
+
+    // A card event's read of Stripe, answered while the first card still pays, reaches the mirror late...
+    const gate = hold();
+    const sync = env.run(acts.syncPaymentMethods, c.customerId);
+    await gate.read;
+    // ...after the customer made the second card the one that pays, in Stripe and then in the mirror.
+    await env.run(acts.setDefaultPaymentMethod, {
+      customerId: c.customerId,
+      paymentMethodId: c.second,
+      requestId: newId('req'),
+    });
+    gate.release();
+    await expect(sync).resolves.toEqual({ cards: 2 });
+
+    const inStripe = (await stripe.customers.retrieve(c.stripeCustomerId)) as Stripe.Customer;
+    expect(inStripe.invoice_settings.default_payment_method).toBe(c.second);
+    expect(await payingCard(c.customerId)).toEqual([c.second]);
+  });
+
+  it('writes a read of the cards whole, a card detached in Stripe marked removed', async () => {
+    const { stripe } = clientWithHeldCardList(emulator.url);
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const c = await customerWithTwoCards(stripe);
+    await env.run(acts.syncPaymentMethods, c.customerId);
+    await stripe.customers.update(c.stripeCustomerId, {
+      invoice_settings: { default_payment_method: c.second },
+    });
+    await stripe.paymentMethods.detach(c.first);
+
+    await expect(env.run(acts.syncPaymentMethods, c.customerId)).resolves.toEqual({ cards: 1 });
+    const rows = await db.orm.em
+      .fork()
+      .find(PaymentMethod, { customer: c.customerId }, { orderBy: { id: 'asc' } });
+    const byCard = Object.fromEntries(
+      rows.map((r) => [r.stripePaymentMethodId, { removed: r.detachedAt != null, pays: r.isDefault }]),
+    );
+    expect(byCard[c.first]?.removed).toBe(true);
+    expect(byCard[c.second]).toEqual({ removed: false, pays: true });
+  });
+});
