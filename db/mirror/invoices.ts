@@ -235,10 +235,17 @@ async function writeInvoice(
   clock: Clock,
 ): Promise<MirroredInvoice> {
   const stripeInvoiceId = inv.id as string;
+  const cols = columnsOf(inv);
+  // A charge or credit note mirrored before its invoice points at it from now on (below). A draft has
+  // neither: Stripe charges an invoice, and credits it, only once it is finalized. The lock comes before
+  // any row, as in a charge's write: that write holds it while its row checks the invoice's (a foreign
+  // key) and moves the customer's invoice list version (a trigger), rows this write holds until it commits.
+  // Taken after them, each transaction waited on the other until PostgreSQL killed one.
+  const linksCharges = cols.status !== 'draft';
+  if (linksCharges) await lockInvoiceLinks(sql, stripeInvoiceId);
   let stored = await storedInvoice(sql, stripeInvoiceId);
   if (stored && isBehind(progressOfInvoice(inv), stored.progress)) return { id: stored.id };
   const subscriptionId = await subscriptionOfInvoice(sql, inv, customerId);
-  const cols = columnsOf(inv);
   const createdAt = date(inv.created) ?? clock.now();
   const values = (link: string | null) => [
     cols.number,
@@ -317,10 +324,7 @@ async function writeInvoice(
           at: date(d.start) ?? clock.now(),
         });
     }
-  // A charge or credit note mirrored before its invoice points at it from now on. A draft has neither:
-  // Stripe charges an invoice, and credits it, only once it is finalized.
-  if (cols.status !== 'draft') {
-    await lockInvoiceLinks(sql, stripeInvoiceId);
+  if (linksCharges) {
     for (const table of ['charges', 'credit_notes'])
       await sql.run(`update ${table} set invoice_id = ? where stripe_invoice_id = ? and invoice_id is null`, [
         rowId,

@@ -5,6 +5,7 @@ import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
 import { sqlFor } from '../../db/raw-sql';
+import { lockInvoiceLinks } from '../../db/mirror/shared';
 
 /** A charge as Stripe returns it, with only the fields the mirror reads. */
 function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
@@ -253,5 +254,38 @@ describe('charge mirror writes on postgresql', () => {
     expect(await version()).toBe(before);
     await upsertCharge(db.orm.em.fork(), stripeCharge({ amount_refunded: 900 }));
     expect(await version()).not.toBe(before);
+  });
+  it('writes an invoice and a charge of it at once without deadlocking on the customer’s invoice list', async () => {
+    // The invoice is mirrored as a draft first; its finalized copy and its charge then arrive together.
+    await upsertInvoice(db.orm.em.fork(), {
+      ...paidInvoice('in_mirror_race'),
+      status: 'draft',
+    } as Stripe.Invoice);
+    const waitingOnLinks = async () =>
+      (
+        await sqlFor(db.orm.em.fork()).rows<{ n: number }>(
+          `select count(*)::int as n from pg_locks
+           where locktype = 'advisory' and not granted
+             and database = (select oid from pg_database where datname = current_database())`,
+        )
+      )[0]?.n ?? 0;
+    let finalized: Promise<unknown> = Promise.resolve();
+    await db.orm.em.fork().transactional(async (tx) => {
+      // The charge's write holds the invoice's links...
+      await lockInvoiceLinks(sqlFor(tx), 'in_mirror_race');
+      // ...while the invoice's copy waits for them, having written nothing the charge's write needs.
+      finalized = upsertInvoice(db.orm.em.fork(), paidInvoice('in_mirror_race'));
+      while ((await waitingOnLinks()) === 0) await new Promise((r) => setTimeout(r, 10));
+      // Linked to the invoice, the charge moves its customer's invoice list version (a trigger).
+      await sqlFor(tx).run('set local lock_timeout = 10000');
+      await upsertCharge(tx, stripeCharge({ id: 'ch_mirror_race', invoice: 'in_mirror_race' }));
+    });
+    await finalized;
+    const charge = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_mirror_race' });
+    const invoice = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: 'in_mirror_race' });
+    expect({ status: invoice.status, linked: charge.invoice?.id }).toEqual({
+      status: 'paid',
+      linked: invoice.id,
+    });
   });
 });
