@@ -52,6 +52,11 @@ export async function forwardStripeEvent(
     );
     return { eventId: event.id, workflowIds: null };
   }
+  if (route.kind === 'cards') {
+    const customer = await em.findOne(Customer, { stripeCustomerId: route.stripeCustomerId }, LINK_ONLY);
+    if (!customer) return { eventId: event.id, workflowIds: null };
+    return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customer.id)) };
+  }
   if (route.kind === 'mirror') {
     if (route.fromPayload && (await mirrorFromPayload(deps, event)))
       return { eventId: event.id, workflowIds: MIRRORED_FROM_PAYLOAD };

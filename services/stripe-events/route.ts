@@ -102,6 +102,12 @@ export interface EventOwner {
 export type StripeEventRoute =
   | { kind: 'ignored' }
   /**
+   * The card that pays changed in Stripe (the customer's invoice default, as the billing portal sets it):
+   * a run reads the customer's cards, so the mirror, and the card the engine's own invoices are charged
+   * with, follow. No card event comes with it.
+   */
+  | { kind: 'cards'; stripeCustomerId: string }
+  /**
    * An invoice's copy that a later event of the invoice, already received and waiting behind it, writes
    * over and announces in full (`supersededBy`): the mirror ends where it would have, one write sooner.
    */
@@ -186,8 +192,10 @@ export function supersededBy(earlier: Stripe.Event, later: Stripe.Event): boolea
 }
 
 function routeAlone(event: Stripe.Event): StripeEventRoute {
-  if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
   const o = eventObject(event);
+  if (event.type === 'customer.updated' && o.object === 'customer' && o.id && changesPayingCard(event, o))
+    return { kind: 'cards', stripeCustomerId: o.id };
+  if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
   if (event.type.startsWith('charge.') && o.object === 'charge') {
     // An invoice's payment: its invoice's run mirrors the charge with the invoice, one run for the renewal.
     const invoiceId = expandableId(o.invoice);
@@ -234,6 +242,16 @@ function routeAlone(event: Stripe.Event): StripeEventRoute {
       ? { cardFromPayload: true as const }
       : {}),
   };
+}
+
+/** Whether a customer's update moved their invoice default (what else changed, their balance say, is not the engine's). */
+function changesPayingCard(event: Stripe.Event, o: StripeObject): boolean {
+  const previous = (event.data.previous_attributes as { invoice_settings?: unknown } | undefined)
+    ?.invoice_settings;
+  if (typeof previous !== 'object' || previous === null || !('default_payment_method' in previous))
+    return false;
+  const now = (o as { invoice_settings?: { default_payment_method?: unknown } | null }).invoice_settings;
+  return expandableId(previous.default_payment_method) !== expandableId(now?.default_payment_method);
 }
 
 /**

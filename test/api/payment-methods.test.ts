@@ -134,6 +134,30 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('a customer managing their card
     expect(again.body.error.code).toBe('payment_method_not_found');
   }, 120_000);
 
+  it('shows the card the customer made the default in Stripe’s billing portal, which sends no card event', async () => {
+    const { cards, addCard, stripeCustomer } = await customer('portal', 'starter');
+    const [first] = await waitUntil(cards, (list) => list.length === 1, 'the Checkout card');
+    const { card: second } = await addCard('5555555555554444');
+    expect(second.is_default).toBe(false);
+    // What the portal does when the customer picks another card: only the customer's update is sent.
+    await stripe.customers.update(stripeCustomer.id, {
+      invoice_settings: { default_payment_method: second.id },
+    });
+    const listed = await waitUntil(
+      cards,
+      (list) => list.find((c) => c.id === second.id)?.is_default === true,
+      'the portal’s default in the mirror',
+      30_000,
+      200,
+    );
+    expect(listed.map((c) => [c.id, c.is_default])).toEqual(
+      expect.arrayContaining([
+        [first!.id, false],
+        [second.id, true],
+      ]),
+    );
+  }, 120_000);
+
   it("answers 404 for another customer's card, and lets a customer without a live plan add and remove their only card", async () => {
     const owner = await customer('owner', 'starter');
     const [ownersCard] = await waitUntil(owner.cards, (list) => list.length === 1, "the owner's card");

@@ -192,6 +192,48 @@ describe('where a Stripe event goes', () => {
     expect(route).toMatchObject({ kind: 'subscriptions', cardsOf: 'cus_5' });
   });
 
+  it.each([
+    ['a new default card', 'pm_old', 'pm_new', { kind: 'cards', stripeCustomerId: 'cus_6' }],
+    ['a first default card', null, 'pm_new', { kind: 'cards', stripeCustomerId: 'cus_6' }],
+    ['the default card cleared', 'pm_old', null, { kind: 'cards', stripeCustomerId: 'cus_6' }],
+    [
+      'an expanded default card',
+      { id: 'pm_old' },
+      { id: 'pm_new' },
+      { kind: 'cards', stripeCustomerId: 'cus_6' },
+    ],
+    ['the same default card named again', 'pm_same', 'pm_same', { kind: 'ignored' }],
+    ['the same card, once expanded', { id: 'pm_same' }, 'pm_same', { kind: 'ignored' }],
+  ])(
+    'a customer update moving their invoice default (%s) reads their cards',
+    (_what, before, after, route) => {
+      const update = {
+        ...event('customer.updated', {
+          id: 'cus_6',
+          object: 'customer',
+          invoice_settings: { default_payment_method: after },
+        }),
+      } as Stripe.Event;
+      update.data.previous_attributes = { invoice_settings: { default_payment_method: before } } as never;
+      expect(routeOf(update)).toEqual(route);
+    },
+  );
+
+  it.each([
+    ['its balance', { balance: 0 }],
+    ['another invoice setting', { invoice_settings: { footer: null } }],
+    ['a malformed previous value', { invoice_settings: 'pm_old' }],
+  ])('a customer update of %s is ignored', (_what, previous) => {
+    const update = event('customer.updated', {
+      id: 'cus_6',
+      object: 'customer',
+      balance: -500,
+      invoice_settings: { default_payment_method: 'pm_1', footer: 'Thanks' },
+    });
+    update.data.previous_attributes = previous as never;
+    expect(routeOf(update)).toEqual({ kind: 'ignored' });
+  });
+
   it("tells the subscription's workflow the event's object and hosted invoice page", () => {
     const e = event('invoice.finalized', { id: 'in_1', hosted_invoice_url: 'https://pay.example/in_1' });
     expect(subscriptionSignal(e, 'sub_1')).toEqual({
