@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { cardsOnFile, mirrorCustomerCards, upsertPaymentMethod } from '../../db/mirror';
+import { cardsOnFile, markCardRemoved, mirrorCustomerCards, upsertPaymentMethod } from '../../db/mirror';
 import { sqlFor } from '../../db/raw-sql';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
@@ -109,9 +109,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
         { idempotencyKey: idempotencyKey(`pm-detach:${req.paymentMethodId}`) },
       ),
     );
-    row.detachedAt ??= clockOf(deps).now();
-    row.isDefault = false;
-    await em.flush();
+    await markCardRemoved(em, req.customerId, row.stripePaymentMethodId, clockOf(deps));
     return { paymentMethodId: row.stripePaymentMethodId };
   }
 

@@ -3,6 +3,7 @@ export { applySubscriptionSnapshot, recordRedemption, settleSubscriptionDiscount
 export { upsertInvoice } from './invoices';
 export {
   cardsOnFile,
+  markCardRemoved,
   markChargedCardDefault,
   mirrorCustomerCards,
   mirrorFirstCard,

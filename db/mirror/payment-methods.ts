@@ -13,7 +13,7 @@ import { systemClock, type Clock } from '../../domain/clock';
  * each miss the other's uncommitted row, and a customer would get two first cards, or two defaults. SQLite
  * has one writer.
  */
-const lockCustomerCards = (sql: Sql, customerId: string) => lockKeys(sql, [`cards:${customerId}`]);
+export const lockCustomerCards = (sql: Sql, customerId: string) => lockKeys(sql, [`cards:${customerId}`]);
 
 /**
  * Upserts a card into the mirror; `isDefault` follows the customer's invoice default. A default is written
@@ -94,6 +94,28 @@ export async function mirrorCustomerCards(
       if (!present.has(row.stripePaymentMethodId)) row.detachedAt = clock.now();
     await tx.flush();
     return true;
+  });
+}
+
+/**
+ * Marks a card the customer removed in Stripe as removed, under the lock of their cards: a read of their
+ * cards taken before the removal then either sees it (`mirrorCustomerCards` reads Stripe again) or is
+ * written first and undone by this.
+ */
+export async function markCardRemoved(
+  em: EntityManager,
+  customerId: string,
+  stripePaymentMethodId: string,
+  clock: Clock = systemClock,
+): Promise<void> {
+  await em.fork().transactional(async (tx) => {
+    const sql = sqlFor(tx);
+    await lockCustomerCards(sql, customerId);
+    await sql.run(
+      `update payment_methods set detached_at = coalesce(detached_at, ?), is_default = ?
+       where stripe_payment_method_id = ? and customer_id = ?`,
+      [sql.date(clock.now()), sql.bool(false), stripePaymentMethodId, customerId],
+    );
   });
 }
 

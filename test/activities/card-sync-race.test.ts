@@ -4,6 +4,8 @@ import { createActivities } from '../../activities';
 import { createLogger } from '../../config/logger';
 import { Customer, PaymentMethod } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { lockCustomerCards } from '../../db/mirror/payment-methods';
+import { sqlFor } from '../../db/raw-sql';
 import type { Dialect } from '../../db/orm';
 import { EMULATOR_KEY } from '../../integrations/stripe/client';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
@@ -131,4 +133,38 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
     expect(byCard[c.first]?.removed).toBe(true);
     expect(byCard[c.second]).toEqual({ removed: false, pays: true });
   });
+
+  it('keeps a removed card removed when a read of the cards from before its removal is being written', async () => {
+    const { stripe } = clientWithHeldCardList(emulator.url);
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const c = await customerWithTwoCards(stripe);
+    await env.run(acts.syncPaymentMethods, c.customerId);
+    let removal: Promise<unknown> = Promise.resolve();
+    await db.orm.em.fork().transactional(async (tx) => {
+      const sql = sqlFor(tx);
+      // A read of the cards taken while the second was on file is being written...
+      await lockCustomerCards(sql, c.customerId);
+      // ...as the customer removes that card: Stripe forgets it, then the mirror is told.
+      removal = env.run(acts.detachPaymentMethod, { customerId: c.customerId, paymentMethodId: c.second });
+      for (let i = 0; i < 200 && !(await removalWaits()); i++) await new Promise((r) => setTimeout(r, 25));
+      await sql.run('update payment_methods set detached_at = null where stripe_payment_method_id = ?', [
+        c.second,
+      ]);
+    });
+    await removal;
+    const rows = await db.orm.em.fork().find(PaymentMethod, { customer: c.customerId, detachedAt: null });
+    expect(rows.map((r) => r.stripePaymentMethodId)).toEqual([c.first]);
+  });
+
+  /** Whether a transaction waits for a customer's cards (SQLite has one writer: the removal waits there). */
+  async function removalWaits(): Promise<boolean> {
+    if (dialect === 'sqlite') return true;
+    const [row] = await sqlFor(db.orm.em.fork()).rows<{ n: number }>(
+      `select count(*)::int as n from pg_locks
+       where locktype = 'advisory' and not granted
+         and database = (select oid from pg_database where datname = current_database())`,
+    );
+    return (row?.n ?? 0) > 0;
+  }
 });
