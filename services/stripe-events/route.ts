@@ -35,7 +35,6 @@ const IGNORED_EVENT_PREFIXES = [
   'invoiceitem.',
   'test_helpers.test_clock.',
   'customer.created',
-  'customer.updated',
   'customer.deleted',
   'customer.discount.',
   'customer.tax_id.',
@@ -192,10 +191,13 @@ export function supersededBy(earlier: Stripe.Event, later: Stripe.Event): boolea
 }
 
 function routeAlone(event: Stripe.Event): StripeEventRoute {
-  const o = eventObject(event);
-  if (event.type === 'customer.updated' && o.object === 'customer' && o.id && changesPayingCard(event, o))
-    return { kind: 'cards', stripeCustomerId: o.id };
   if (isIgnoredEventType(event.type)) return { kind: 'ignored' };
+  const o = eventObject(event);
+  // Of a customer's changes, only the card that pays is the engine's (their balance, address and the rest not).
+  if (event.type === 'customer.updated')
+    return o.object === 'customer' && o.id && changesPayingCard(event, o)
+      ? { kind: 'cards', stripeCustomerId: o.id }
+      : { kind: 'ignored' };
   if (event.type.startsWith('charge.') && o.object === 'charge') {
     // An invoice's payment: its invoice's run mirrors the charge with the invoice, one run for the renewal.
     const invoiceId = expandableId(o.invoice);

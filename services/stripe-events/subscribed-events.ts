@@ -43,7 +43,7 @@ export const STRIPE_EVENTS_ACTED_ON = [
   'charge.dispute.closed',
   'charge.dispute.funds_withdrawn',
   'charge.dispute.funds_reinstated',
-  // Credit notes and cards.
+  // Credit notes and cards: a customer's update when it moves the card that pays (the billing portal's).
   'credit_note.created',
   'credit_note.updated',
   'credit_note.voided',
@@ -51,4 +51,5 @@ export const STRIPE_EVENTS_ACTED_ON = [
   'payment_method.detached',
   'payment_method.updated',
   'payment_method.automatically_updated',
+  'customer.updated',
 ] as const;
