@@ -19,6 +19,6 @@ export const AccessSyncFailureSchema = new EntitySchema<AccessSyncFailure>({
     system: { type: 'string', primary: true, length: 16 },
     subject: { type: 'string', primary: true, length: 255 },
     error: { type: 'text' },
-    failedAt: { type: 'datetime' },
+    failedAt: { type: 'Date' },
   },
 });

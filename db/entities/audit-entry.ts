@@ -26,6 +26,6 @@ export const AuditEntrySchema = new EntitySchema<AuditEntry>({
     entityId: { type: 'string' },
     before: { type: 'json', nullable: true },
     after: { type: 'json', nullable: true },
-    createdAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
   },
 });

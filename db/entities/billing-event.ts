@@ -25,7 +25,7 @@ export const BillingEventSchema = new EntitySchema<BillingEvent>({
     type: { type: 'string', length: 48 },
     payload: { type: 'json' },
     dedupeKey: { type: 'string', length: 200, unique: true },
-    createdAt: { type: 'datetime' },
-    publishedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    publishedAt: { type: 'Date', nullable: true },
   },
 });

@@ -55,7 +55,7 @@ export const ChargeSchema = new EntitySchema<Charge>({
     disputeStatus: { type: 'string', length: 32, nullable: true },
     disputeReason: { type: 'string', length: 64, nullable: true },
     disputedAmountCents: { type: 'integer' },
-    disputedAt: { type: 'datetime', nullable: true },
-    createdAt: { type: 'datetime' },
+    disputedAt: { type: 'Date', nullable: true },
+    createdAt: { type: 'Date' },
   },
 });

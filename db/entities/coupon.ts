@@ -34,11 +34,11 @@ export const CouponSchema = new EntitySchema<CouponRow>({
     durationInMonths: { type: 'integer', nullable: true },
     plans: { type: 'json', nullable: true },
     maxRedemptions: { type: 'integer', nullable: true },
-    redeemBy: { type: 'datetime', nullable: true },
+    redeemBy: { type: 'Date', nullable: true },
     active: { type: 'boolean', default: true },
     stripeCouponId: { type: 'string', nullable: true },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
   },
 });
 
@@ -68,11 +68,11 @@ export const PromotionCodeSchema = new EntitySchema<PromotionCodeRow>({
     firstTimeOnly: { type: 'boolean', default: false },
     minimumAmountCents: { type: 'integer', nullable: true },
     minimumCurrency: { type: 'string', length: 3, nullable: true },
-    expiresAt: { type: 'datetime', nullable: true },
+    expiresAt: { type: 'Date', nullable: true },
     maxRedemptions: { type: 'integer', nullable: true },
     active: { type: 'boolean', default: true },
     stripePromotionCodeId: { type: 'string', nullable: true },
-    createdAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
   },
 });
 
@@ -97,6 +97,6 @@ export const CouponRedemptionSchema = new EntitySchema<CouponRedemption>({
     promotionCodeId: { type: 'string', length: 40, nullable: true },
     customerId: { type: 'string', length: 40 },
     subscriptionId: { type: 'string', length: 40 },
-    redeemedAt: { type: 'datetime' },
+    redeemedAt: { type: 'Date' },
   },
 });

@@ -50,7 +50,7 @@ export const CreditNoteSchema = new EntitySchema<CreditNote>({
     status: { type: 'string', length: 16 },
     reason: { type: 'string', length: 32, nullable: true },
     memo: { type: 'text', nullable: true },
-    createdAt: { type: 'datetime' },
-    voidedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    voidedAt: { type: 'Date', nullable: true },
   },
 });

@@ -36,7 +36,7 @@ export const CreditPackSchema = new EntitySchema<CreditPack>({
     expiresAfterDays: { type: 'integer', nullable: true },
     active: { type: 'boolean', default: true },
     sortOrder: { type: 'integer', default: 0 },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
   },
 });

@@ -43,6 +43,6 @@ export const CreditSettingsSchema = new EntitySchema<CreditSettings>({
     alertIncludedPercent: { type: 'integer', nullable: true },
     alertBalanceBelow: { type: 'integer', nullable: true },
     alertOverageCents: { type: 'integer', nullable: true },
-    updatedAt: { type: 'datetime' },
+    updatedAt: { type: 'Date' },
   },
 });

@@ -40,7 +40,7 @@ export const CreditTopUpSchema = new EntitySchema<CreditTopUp>({
     paymentIntentId: { type: 'string', length: 100, nullable: true },
     grantId: { type: 'string', length: 40, nullable: true },
     error: { type: 'text', nullable: true },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
   },
 });

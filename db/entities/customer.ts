@@ -53,8 +53,8 @@ export const CustomerSchema = new EntitySchema<Customer>({
     currency: { type: 'string', length: 3, nullable: true },
     billingAddress: { type: 'json', nullable: true },
     taxIds: { type: 'json', default: '[]' },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
     invoiceListVersion: { type: 'integer', default: 0 },
   },
 });

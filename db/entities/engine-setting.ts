@@ -15,6 +15,6 @@ export const EngineSettingSchema = new EntitySchema<EngineSetting>({
     key: { type: 'string', primary: true, length: 64 },
     value: { type: 'json' },
     updatedBy: { type: 'string' },
-    updatedAt: { type: 'datetime' },
+    updatedAt: { type: 'Date' },
   },
 });

@@ -16,6 +16,6 @@ export const LeaseSchema = new EntitySchema<Lease>({
   properties: {
     name: { type: 'string', primary: true, length: 200 },
     holder: { type: 'string', length: 300 },
-    expiresAt: { type: 'datetime' },
+    expiresAt: { type: 'Date' },
   },
 });

@@ -35,6 +35,6 @@ export const ModelCostOverrideSchema = new EntitySchema<ModelCostOverride>({
     reason: { type: 'string', length: 500 },
     createdById: { type: 'string', length: 320 },
     createdByEmail: { type: 'string', length: 320, nullable: true },
-    createdAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
   },
 });

@@ -24,8 +24,8 @@ export const NotificationSchema = new EntitySchema<Notification>({
     kind: { type: 'string', length: 48 },
     dedupeKey: { type: 'string', unique: true },
     payload: { type: 'json' },
-    createdAt: { type: 'datetime' },
-    sentAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    sentAt: { type: 'Date', nullable: true },
     error: { type: 'text', nullable: true },
   },
 });

@@ -38,7 +38,7 @@ export const PaymentMethodSchema = new EntitySchema<PaymentMethod>({
     expYear: { type: 'integer', nullable: true },
     fingerprint: { type: 'string', length: PAYMENT_METHOD_TEXT.fingerprint, nullable: true, index: true },
     isDefault: { type: 'boolean' },
-    detachedAt: { type: 'datetime', nullable: true },
-    createdAt: { type: 'datetime' },
+    detachedAt: { type: 'Date', nullable: true },
+    createdAt: { type: 'Date' },
   },
 });

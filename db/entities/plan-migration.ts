@@ -59,8 +59,8 @@ export const PlanMigrationSchema = new EntitySchema<PlanMigration>({
     candidates: { type: 'integer' },
     startedById: { type: 'string', length: 320 },
     startedByEmail: { type: 'string', length: 320, nullable: true },
-    createdAt: { type: 'datetime' },
-    finishedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'Date' },
+    finishedAt: { type: 'Date', nullable: true },
   },
 });
 
@@ -77,6 +77,6 @@ export const PlanMigrationItemSchema = new EntitySchema<PlanMigrationItem>({
     amountCents: { type: 'integer' },
     newAmountCents: { type: 'integer', nullable: true },
     detail: { type: 'json', nullable: true },
-    recordedAt: { type: 'datetime' },
+    recordedAt: { type: 'Date' },
   },
 });

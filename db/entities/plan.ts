@@ -109,7 +109,7 @@ export const PlanSchema = new EntitySchema<Plan>({
     stripePriceYearlyId: { type: 'string', nullable: true },
     stripeUsagePriceMonthlyId: { type: 'string', nullable: true },
     stripeUsagePriceYearlyId: { type: 'string', nullable: true },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
   },
 });

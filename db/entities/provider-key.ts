@@ -30,9 +30,9 @@ export const ProviderKeySchema = new EntitySchema<ProviderKey>({
     keyHint: { type: 'string', length: 8 },
     label: { type: 'string', length: 100, nullable: true },
     keyVersion: { type: 'integer' },
-    lastTestedAt: { type: 'datetime', nullable: true },
+    lastTestedAt: { type: 'Date', nullable: true },
     lastTestResult: { type: 'string', nullable: true },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime', onUpdate: () => new Date() },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date', onUpdate: () => new Date() },
   },
 });

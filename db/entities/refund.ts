@@ -32,6 +32,6 @@ export const RefundSchema = new EntitySchema<Refund>({
     currency: { type: 'string', length: 3 },
     status: { type: 'string', length: 16 },
     reason: { type: 'string', length: 64, nullable: true },
-    createdAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
   },
 });

@@ -24,10 +24,10 @@ export const StripeEventSchema = new EntitySchema<StripeEvent>({
     id: { type: 'string', primary: true },
     type: { type: 'string' },
     objectId: { type: 'string', nullable: true },
-    stripeCreatedAt: { type: 'datetime' },
-    receivedAt: { type: 'datetime' },
+    stripeCreatedAt: { type: 'Date' },
+    receivedAt: { type: 'Date' },
     workflowId: { type: 'string', nullable: true },
     payload: { type: 'text', nullable: true },
-    forwardedAt: { type: 'datetime', nullable: true },
+    forwardedAt: { type: 'Date', nullable: true },
   },
 });

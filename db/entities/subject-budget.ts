@@ -33,8 +33,8 @@ export const SubjectBudgetSchema = new EntitySchema<SubjectBudgetRow>({
     per: { type: 'string', length: 8 },
     limitUnits: { type: 'integer' },
     alertPercent: { type: 'integer', nullable: true },
-    createdAt: { type: 'datetime' },
-    updatedAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
+    updatedAt: { type: 'Date' },
   },
 });
 

@@ -50,7 +50,7 @@ export const SubscriptionChangeSchema = new EntitySchema<SubscriptionChange>({
     subscription: { kind: 'm:1', entity: () => Subscription, index: true },
     customerId: { type: 'string', length: 40 },
     currency: { type: 'string', length: 3 },
-    at: { type: 'datetime' },
+    at: { type: 'Date' },
     oldAmountCents: { type: 'integer', nullable: true },
     newAmountCents: { type: 'integer' },
     oldInterval: { type: 'string', length: 8, nullable: true },

@@ -15,6 +15,6 @@ export const UsageTypeSchema = new EntitySchema<UsageType>({
     code: { type: 'string', primary: true, length: 32 },
     description: { type: 'string', nullable: true },
     createdBy: { type: 'string' },
-    createdAt: { type: 'datetime' },
+    createdAt: { type: 'Date' },
   },
 });

@@ -18,6 +18,56 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     expect(await db.orm.getSchemaGenerator().getUpdateSchemaSQL()).toBe('');
   });
 
+  it('writes back none of a loaded row’s dates when it flushes, so a stale copy cannot undo another writer', async () => {
+    const em = db.orm.em.fork();
+    const sub = em.create(Subscription, {
+      id: newId('subs'),
+      customer: em.create(Customer, {
+        id: newId('cust'),
+        userId: `u-stale-${dialect}`,
+        email: `stale-${dialect}@example.com`,
+      }),
+      plan: em.getReference(Plan, 'plan_starter_v1'),
+      tier: 'starter',
+      status: 'active',
+      amountCents: 1900,
+      currentPeriodStart: new Date('2026-01-01T00:00:00.000Z'),
+      currentPeriodEnd: new Date('2026-02-01T00:00:00.000Z'),
+    });
+    await em.flush();
+    // A request loads the row, then its subscription's workflow moves the period on...
+    const request = db.orm.em.fork();
+    const stale = await request.findOneOrFail(Subscription, sub.id);
+    const workflow = db.orm.em.fork();
+    const current = await workflow.findOneOrFail(Subscription, sub.id);
+    current.currentPeriodStart = new Date('2026-02-01T00:00:00.000Z');
+    current.currentPeriodEnd = new Date('2026-03-01T00:00:00.000Z');
+    await workflow.flush();
+    // ...and the request flushes for a change of its own (an audit entry, another field).
+    stale.cancelAtPeriodEnd = true;
+    await request.flush();
+    const read = await db.orm.em.fork().findOneOrFail(Subscription, sub.id);
+    expect({
+      start: read.currentPeriodStart?.toISOString(),
+      end: read.currentPeriodEnd?.toISOString(),
+      cancelAtPeriodEnd: read.cancelAtPeriodEnd,
+    }).toEqual({
+      start: '2026-02-01T00:00:00.000Z',
+      end: '2026-03-01T00:00:00.000Z',
+      cancelAtPeriodEnd: true,
+    });
+  });
+
+  it("declares every date as a Date: as 'datetime', MikroORM on SQLite takes every loaded date for a change", () => {
+    const declared = Object.values(db.orm.getMetadata().getAll()).flatMap((meta) =>
+      Object.values(meta.properties)
+        .filter((p) => p.runtimeType === 'Date' || /date|time/i.test(String(p.type)))
+        .map((p) => `${meta.className}.${p.name}: ${String(p.type)}`),
+    );
+    expect(declared.length).toBeGreaterThan(90);
+    expect(declared.filter((d) => !d.endsWith(': Date'))).toEqual([]);
+  });
+
   it('seeds the plan catalog with prices in integer cents', async () => {
     const plans = await db.orm.em.fork().find(Plan, {}, { orderBy: { sortOrder: 'asc' } });
     expect(plans.map((p) => [p.code, p.priceMonthlyCents, p.priceYearlyCents])).toEqual(
