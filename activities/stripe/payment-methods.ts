@@ -47,14 +47,12 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
         { idempotencyKey: idempotencyKey(`pm-attach:${req.paymentMethodId}:${stripeCustomerId}`) },
       ),
     );
-    if (req.makeDefault) {
-      await makeDefaultInStripe(stripe, stripeCustomerId, pm.id, {
-        customer: `pm-default:${stripeCustomerId}:${pm.id}`,
-        subscription: (subId) => `sub-default-pm:${subId}:${pm.id}`,
-      });
-    }
-    const row = await upsertPaymentMethod(em, customer, pm, req.makeDefault, clockOf(deps));
-    return summaryOf(row);
+    if (!req.makeDefault) return summaryOf(await upsertPaymentMethod(em, customer, pm, false, clockOf(deps)));
+    await makeDefaultInStripe(stripe, stripeCustomerId, pm.id, {
+      customer: `pm-default:${stripeCustomerId}:${pm.id}`,
+      subscription: (subId) => `sub-default-pm:${subId}:${pm.id}`,
+    });
+    return cardAsMirrored(em, req.customerId, stripeCustomerId, pm.id);
   }
 
   /**
@@ -74,7 +72,24 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       customer: `pm-default:${req.requestId}:customer`,
       subscription: (subId) => `pm-default:${req.requestId}:${subId}`,
     });
-    return summaryOf(await upsertPaymentMethod(em, customer, pm, true, clockOf(deps)));
+    return cardAsMirrored(em, customer.id, stripeCustomerId, pm.id);
+  }
+
+  /**
+   * The card as the mirror has it once Stripe's cards are read back into it. Not the choice just made
+   * written as such: a retry whose Stripe calls replayed their first answers, or two choices made at once,
+   * would write a card that no longer pays; what Stripe says now is written instead.
+   */
+  async function cardAsMirrored(
+    em: EntityManager,
+    customerId: string,
+    stripeCustomerId: string,
+    paymentMethodId: string,
+  ): Promise<PaymentMethodSummary> {
+    await readCardsIntoMirror(em, customerId, stripeCustomerId);
+    return summaryOf(
+      await em.fork().findOneOrFail(PaymentMethod, { stripePaymentMethodId: paymentMethodId }),
+    );
   }
 
   /**
@@ -118,11 +133,19 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
    * included). A read that a card made default meanwhile may predate is read again (`mirrorCustomerCards`).
    */
   async function syncPaymentMethods(customerId: string): Promise<{ cards: number }> {
-    const stripe = requireStripe(deps);
     const em = deps.orm.em.fork();
     const customer = await em.findOne(Customer, customerId, { fields: ['stripeCustomerId'] });
     if (!customer?.stripeCustomerId) return { cards: 0 };
-    const stripeCustomerId = customer.stripeCustomerId;
+    return { cards: await readCardsIntoMirror(em, customerId, customer.stripeCustomerId) };
+  }
+
+  /** Writes the customer's cards as Stripe has them into the mirror; answers how many Stripe has. */
+  async function readCardsIntoMirror(
+    em: EntityManager,
+    customerId: string,
+    stripeCustomerId: string,
+  ): Promise<number> {
+    const stripe = requireStripe(deps);
     for (let attempt = 1; attempt <= CARD_READS; attempt++) {
       const seen = await cardsOnFile(sqlFor(em), customerId);
       const [stripeCustomer, cards] = await Promise.all([
@@ -138,7 +161,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       // customer picks one, the card their live subscription is charged with is the one shown as default.
       const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
       const read = { cards: cards.data, defaultId, seen };
-      if (await mirrorCustomerCards(em, customerId, read, clockOf(deps))) return { cards: cards.data.length };
+      if (await mirrorCustomerCards(em, customerId, read, clockOf(deps))) return cards.data.length;
     }
     // Retried by the activity's policy, by when the customer's cards have settled.
     throw new Error(`the cards of customer ${customerId} kept changing during ${CARD_READS} reads of Stripe`);

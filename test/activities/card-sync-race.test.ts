@@ -112,6 +112,30 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
     expect(await payingCard(c.customerId)).toEqual([c.second]);
   });
 
+  it('leaves the later choice paying when an earlier choice of card is retried after it', async () => {
+    const { stripe } = clientWithHeldCardList(emulator.url);
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const c = await customerWithTwoCards(stripe);
+    await env.run(acts.syncPaymentMethods, c.customerId);
+    const first = { customerId: c.customerId, paymentMethodId: c.second, requestId: newId('req') };
+    await env.run(acts.setDefaultPaymentMethod, first);
+    await env.run(acts.setDefaultPaymentMethod, {
+      customerId: c.customerId,
+      paymentMethodId: c.first,
+      requestId: newId('req'),
+    });
+    // The first request's activity again, as Temporal retries it after its mirror write failed: its Stripe
+    // calls replay their first answers and change nothing there.
+    await expect(env.run(acts.setDefaultPaymentMethod, first)).resolves.toMatchObject({
+      paymentMethodId: c.second,
+      isDefault: false,
+    });
+    const inStripe = (await stripe.customers.retrieve(c.stripeCustomerId)) as Stripe.Customer;
+    expect(inStripe.invoice_settings.default_payment_method).toBe(c.first);
+    expect(await payingCard(c.customerId)).toEqual([c.first]);
+  });
+
   it('writes a read of the cards whole, a card detached in Stripe marked removed', async () => {
     const { stripe } = clientWithHeldCardList(emulator.url);
     const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
