@@ -71,20 +71,26 @@ export async function readCreditSettingsRow(
 }
 
 /**
- * Turns a customer's automatic top-up off with the note their dashboard shows; false when they have no
- * settings (nothing to turn off). A repeat with the same note writes nothing.
+ * Turns a customer's automatic top-up off with the note their dashboard shows, unless they changed their
+ * choice since `choiceOf` (when the settings the declined crossing was named after last changed): a
+ * customer who turned it on again with another card or pack meanwhile keeps it on. False when nothing was
+ * turned off for that reason, or they have no settings. A repeat with the same note writes nothing.
  */
 export async function turnAutoTopUpOff(
   em: EntityManager,
   customerId: string,
   note: string,
+  choiceOf: Date | null,
 ): Promise<boolean> {
   const settings = await em.findOne(CreditSettings, { customerId });
   if (!settings) return false;
-  if (settings.autoTopUpEnabled || settings.autoTopUpNote !== note) {
-    settings.autoTopUpEnabled = false;
-    settings.autoTopUpNote = note;
-    await em.flush();
-  }
-  return true;
+  if (choiceOf && settings.updatedAt.getTime() !== choiceOf.getTime()) return false;
+  if (!settings.autoTopUpEnabled && settings.autoTopUpNote === note) return true;
+  // Guarded by the choice's time too: one saved between this read and this write is left as saved.
+  const written = await em.nativeUpdate(
+    CreditSettings,
+    { customerId, updatedAt: settings.updatedAt },
+    { autoTopUpEnabled: false, autoTopUpNote: note },
+  );
+  return written > 0;
 }

@@ -108,6 +108,15 @@ export function topUpCrossingKey(
   return `${customerId}:${newestGrantId ?? 'none'}:${settingsChangedAt.getTime()}`;
 }
 
+/**
+ * When the settings a crossing was named after last changed (`topUpCrossingKey`), in epoch milliseconds;
+ * null for a key that does not end with one.
+ */
+export function settingsChangedAtOfCrossing(crossingKey: string): number | null {
+  const last = crossingKey.slice(crossingKey.lastIndexOf(':') + 1);
+  return crossingKey.includes(':') && /^\d{1,15}$/.test(last) ? Number(last) : null;
+}
+
 /** After a declined top-up: one more try, then auto top-up is turned off until the customer turns it on. */
 export function afterDecline(attempt: number): 'retry' | 'disable' {
   return attempt < 2 ? 'retry' : 'disable';

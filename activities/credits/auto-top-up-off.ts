@@ -1,3 +1,4 @@
+import { settingsChangedAtOfCrossing } from '../../domain/credit-purchase';
 import { turnAutoTopUpOff } from '../../db/credit-settings';
 import { emailOfCustomer } from '../../db/customer-reads';
 import type { ActivityDeps } from '../deps';
@@ -13,7 +14,10 @@ export function createAutoTopUpOffActivities(deps: ActivityDeps) {
   }): Promise<{ disabled: boolean; notice: NotificationInput | null }> {
     const em = deps.orm.em.fork();
     const note = `Automatic top-up was turned off: ${req.reason.slice(0, 300)}`;
-    if (!(await turnAutoTopUpOff(em, req.customerId, note))) return { disabled: false, notice: null };
+    const choiceAt = settingsChangedAtOfCrossing(req.crossingKey);
+    const choiceOf = choiceAt === null ? null : new Date(choiceAt);
+    if (!(await turnAutoTopUpOff(em, req.customerId, note, choiceOf)))
+      return { disabled: false, notice: null };
     const email = await emailOfCustomer(em, req.customerId);
     return {
       disabled: true,

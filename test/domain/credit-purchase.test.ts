@@ -5,6 +5,7 @@ import {
   purchasedExpiry,
   lostToDispute,
   refundVoid,
+  settingsChangedAtOfCrossing,
   takenBackCredits,
   topUpCrossingKey,
   topUpDue,
@@ -100,6 +101,23 @@ describe('automatic top-up', () => {
     expect(topUpCrossingKey('cust_1', null, at)).not.toBe(
       topUpCrossingKey('cust_1', null, new Date(at.getTime() + 1)),
     );
+  });
+
+  it('reads back from a crossing’s name when the settings it was named after last changed', () => {
+    const at = new Date('2026-11-24T10:00:00.123Z');
+    expect(settingsChangedAtOfCrossing(topUpCrossingKey('cust_1', 'cgr_2', at))).toBe(at.getTime());
+    expect(settingsChangedAtOfCrossing(topUpCrossingKey('cust_1', null, new Date(0)))).toBe(0);
+  });
+
+  it.each([
+    ['crossing-1'],
+    [''],
+    ['cust_1:cgr_2:'],
+    ['cust_1:cgr_2:12a'],
+    ['cust_1:cgr_2:-5'],
+    ['cust_1:x:1e3'],
+  ])('finds no settings’ time in a crossing named otherwise (%j)', (key) => {
+    expect(settingsChangedAtOfCrossing(key)).toBeNull();
   });
 
   it('retries one decline and turns itself off at the second', () => {
