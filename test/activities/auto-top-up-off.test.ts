@@ -32,7 +32,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])(
       return { customerId, crossingKey: topUpCrossingKey(customerId, null, chosenAt) };
     }
 
-    const settingsOf = (customerId: string) => db.orm.em.fork().findOneOrFail(CreditSettings, customerId);
+    const settingsOf = (customerId: string) => db.orm.em.fork().findOneOrFail(CreditSettings, { customerId });
 
     function disable(req: { customerId: string; crossingKey: string }) {
       const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test') });
@@ -61,7 +61,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])(
       const c = await customerWithAutoTopUp(new Date('2026-11-20T09:00:00.250Z'));
       // The customer saves a new pack (or card) before the workflow turns the old choice off.
       const em = db.orm.em.fork();
-      const settings = await em.findOneOrFail(CreditSettings, c.customerId);
+      const settings = await em.findOneOrFail(CreditSettings, { customerId: c.customerId });
       settings.autoTopUpPackId = 'cpk_large';
       settings.updatedAt = new Date('2026-11-20T09:00:07.000Z');
       await em.flush();
