@@ -9,6 +9,7 @@ import {
 import type { KeycloakSession } from '../../integrations/keycloak/session';
 import { FAILURE } from '../../domain/failure-types';
 import { Customer } from '../../db/entities';
+import { liveSubscriptionOf } from '../../db/live-subscription';
 
 export interface SyncKeycloakUserInput {
   /** The subscription's customer, whose stored user id (their token's sub) is their Keycloak user id. */
@@ -22,7 +23,7 @@ export interface SyncKeycloakUserResult {
   userId: string | null;
   changed: boolean;
   /** Why nothing was written, when nothing could be. */
-  skipped?: 'keycloak_not_configured' | 'user_not_found';
+  skipped?: 'keycloak_not_configured' | 'user_not_found' | 'superseded';
 }
 
 // Keycloak's ids are UUIDs (or an importer's ids): nothing that could step out of the admin API's path.
@@ -32,12 +33,29 @@ const KEYCLOAK_ID = /^[A-Za-z0-9_-]{1,255}$/;
  * The customer's user id, as stored when their token created the record. A sync never looks a Keycloak
  * user up by email: anyone can register an address they do not own, and would receive the subscription.
  */
-async function storedUserId(orm: MikroORM, input: SyncKeycloakUserInput): Promise<string | null> {
+async function storedCustomer(orm: MikroORM, input: SyncKeycloakUserInput) {
   const em = orm.em.fork();
   const customer = input.customerId
-    ? await em.findOne(Customer, { id: input.customerId })
-    : await em.findOne(Customer, { email: input.email.trim().toLowerCase() });
-  return customer?.userId ?? null;
+    ? await em.findOne(Customer, { id: input.customerId }, { fields: ['userId'] })
+    : await em.findOne(Customer, { email: input.email.trim().toLowerCase() }, { fields: ['userId'] });
+  return customer ? { id: customer.id, userId: customer.userId } : null;
+}
+
+/**
+ * Whether another of the customer's subscriptions now holds their access: their newest live one, past its
+ * checkout, is not the one these attributes describe. A sync of an ended subscription that lands late (its
+ * retries outlasting an outage) would otherwise take the access of the one that followed it.
+ */
+async function supersededBy(
+  orm: MikroORM,
+  customerId: string,
+  attributes: SubscriptionAttributes,
+): Promise<string | null> {
+  const ours = attributes.stripe_subscription_id;
+  if (!ours) return null;
+  const live = await liveSubscriptionOf(orm.em.fork(), customerId);
+  if (!live?.stripeSubscriptionId || live.status === 'incomplete') return null;
+  return live.stripeSubscriptionId === ours ? null : live.stripeSubscriptionId;
 }
 
 export async function syncUser(
@@ -53,7 +71,8 @@ export async function syncUser(
       nonRetryable: true,
     });
   }
-  const storedId = await storedUserId(orm, input);
+  const customer = await storedCustomer(orm, input);
+  const storedId = customer?.userId ?? null;
   const found =
     storedId && KEYCLOAK_ID.test(storedId)
       ? await session.call((admin) => admin.users.findOne({ id: storedId }))
@@ -69,6 +88,14 @@ export async function syncUser(
   }
   const user = found;
   const userId = user.id!;
+  const current = customer ? await supersededBy(orm, customer.id, input.attributes) : null;
+  if (current) {
+    logger.info(
+      { userId, ours: input.attributes.stripe_subscription_id, current },
+      'keycloak sync: another subscription of the customer holds their access now, skipped',
+    );
+    return { userId, changed: false, skipped: 'superseded' };
+  }
   const { merged, changed } = mergeAttributes(user.attributes, input.attributes);
   if (!changed) return { userId, changed: false };
 

@@ -11,7 +11,7 @@ import { createLogger } from '../../config/logger';
 import { createKeycloakActivities, type SubscriptionAttributes } from '../../activities/keycloak';
 import { ensureKeycloakUserProfile } from '../../integrations/keycloak/user-profile';
 import { setupKeycloakRealm } from '../../services/setup/set-up-keycloak-realm';
-import { Customer } from '../../db/entities';
+import { Customer, Plan, Subscription } from '../../db/entities';
 import { newId } from '../../db/ids';
 import { openTestDatabase } from '../helpers/db';
 import {
@@ -105,6 +105,48 @@ describe('syncKeycloakUser against a real Keycloak', () => {
       subscription_start_date: ['2025-01-01T00:00:00.000Z'],
     });
     expect(stored.attributes).not.toHaveProperty('subscription_end_date');
+  });
+
+  it('leaves the access of a customer’s newer subscription alone when an ended one’s sync lands after it', async () => {
+    const user = await realm.createUser();
+    const { syncKeycloakUser } = createKeycloakActivities({ orm: db.orm, logger, keycloak: realm.settings });
+    const input = await inputFor(user);
+    // The customer's second subscription is live and has written their access...
+    const em = db.orm.em.fork();
+    const row = (id: string, status: 'active' | 'canceled', stripeSubscriptionId: string, createdAt: Date) =>
+      em.create(Subscription, {
+        id,
+        customer: em.getReference(Customer, input.customerId),
+        plan: em.getReference(Plan, 'plan_starter_v1'),
+        tier: 'starter',
+        status,
+        amountCents: 1900,
+        stripeSubscriptionId,
+        createdAt,
+      });
+    row(newId('subs'), 'canceled', 'sub_first', new Date('2026-01-01T00:00:00.000Z'));
+    row(newId('subs'), 'active', 'sub_second', new Date('2026-03-01T00:00:00.000Z'));
+    await em.flush();
+    const second = { ...proAttributes, subscription_tier: 'starter', stripe_subscription_id: 'sub_second' };
+    await syncKeycloakUser({ ...input, attributes: second });
+    // ...when the first's end, retried through an outage, finally lands.
+    const ended = { ...proAttributes, subscription_status: 'canceled', stripe_subscription_id: 'sub_first' };
+    expect(await syncKeycloakUser({ ...input, attributes: ended })).toEqual({
+      userId: user.id,
+      changed: false,
+      skipped: 'superseded',
+    });
+    expect((await realm.getUser(user.id)).attributes).toMatchObject({
+      subscription_status: ['active'],
+      subscription_tier: ['starter'],
+      stripe_subscription_id: ['sub_second'],
+    });
+    // The live one's own changes still go through.
+    const canceled = { ...second, subscription_status: 'canceled' };
+    expect(await syncKeycloakUser({ ...input, attributes: canceled })).toEqual({
+      userId: user.id,
+      changed: true,
+    });
   });
 
   it("keeps the user's other attributes and profile fields", async () => {
