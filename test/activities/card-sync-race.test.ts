@@ -79,6 +79,16 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
     return { customerId, stripeCustomerId: sc.id, first: first.id, second: second.id };
   }
 
+  /** The activities on a client whose card list can be held, and a customer whose two cards are mirrored. */
+  async function mirroredCustomer() {
+    const { stripe, hold } = clientWithHeldCardList(emulator.url);
+    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
+    const env = new MockActivityEnvironment();
+    const c = await customerWithTwoCards(stripe);
+    await env.run(acts.syncPaymentMethods, c.customerId);
+    return { stripe, hold, acts, env, c };
+  }
+
   async function payingCard(customerId: string): Promise<string[]> {
     const rows = await db.orm.em
       .fork()
@@ -87,11 +97,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
   }
 
   it('keeps the card the customer made default while an older read of their cards was in flight', async () => {
-    const { stripe, hold } = clientWithHeldCardList(emulator.url);
-    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
-    const env = new MockActivityEnvironment();
-    const c = await customerWithTwoCards(stripe);
-    await env.run(acts.syncPaymentMethods, c.customerId);
+    const { stripe, hold, acts, env, c } = await mirroredCustomer();
     expect(await payingCard(c.customerId)).toEqual([c.first]);
 
     // A card event's read of Stripe, answered while the first card still pays, reaches the mirror late...
@@ -113,11 +119,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
   });
 
   it('leaves the later choice paying when an earlier choice of card is retried after it', async () => {
-    const { stripe } = clientWithHeldCardList(emulator.url);
-    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
-    const env = new MockActivityEnvironment();
-    const c = await customerWithTwoCards(stripe);
-    await env.run(acts.syncPaymentMethods, c.customerId);
+    const { stripe, acts, env, c } = await mirroredCustomer();
     const first = { customerId: c.customerId, paymentMethodId: c.second, requestId: newId('req') };
     await env.run(acts.setDefaultPaymentMethod, first);
     await env.run(acts.setDefaultPaymentMethod, {
@@ -137,11 +139,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
   });
 
   it('writes a read of the cards whole, a card detached in Stripe marked removed', async () => {
-    const { stripe } = clientWithHeldCardList(emulator.url);
-    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
-    const env = new MockActivityEnvironment();
-    const c = await customerWithTwoCards(stripe);
-    await env.run(acts.syncPaymentMethods, c.customerId);
+    const { stripe, acts, env, c } = await mirroredCustomer();
     await stripe.customers.update(c.stripeCustomerId, {
       invoice_settings: { default_payment_method: c.second },
     });
@@ -159,11 +157,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('reading a customer’s cards o
   });
 
   it('keeps a removed card removed when a read of the cards from before its removal is being written', async () => {
-    const { stripe } = clientWithHeldCardList(emulator.url);
-    const acts = createActivities({ orm: db.orm, logger: createLogger('silent', 'test'), stripe });
-    const env = new MockActivityEnvironment();
-    const c = await customerWithTwoCards(stripe);
-    await env.run(acts.syncPaymentMethods, c.customerId);
+    const { acts, env, c } = await mirroredCustomer();
     let removal: Promise<unknown> = Promise.resolve();
     await db.orm.em.fork().transactional(async (tx) => {
       const sql = sqlFor(tx);
