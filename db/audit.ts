@@ -31,3 +31,13 @@ export function recordAudit(em: EntityManager, r: AuditRecord): AuditEntry {
     after: r.after ?? null,
   });
 }
+
+/** How many entries of these actions an entity has: the number of such changes made to it so far. */
+export function countAudits(
+  em: EntityManager,
+  entityType: string,
+  entityId: string,
+  actions: readonly string[],
+): Promise<number> {
+  return em.count(AuditEntry, { entityType, entityId, action: { $in: [...actions] } });
+}

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { recordAudit } from '../../db/audit';
+import { countAudits, recordAudit } from '../../db/audit';
 import { redemptionCounts } from '../../db/coupon-redemptions';
 import {
   CouponRedemption,
@@ -287,6 +287,9 @@ export async function promotionCodeFor(
   return { promo, coupon, stripePromotionCodeId: row.stripePromotionCodeId };
 }
 
+/** The audit log's actions of a subscription's coupon changes. */
+const COUPON_CHANGES = ['subscription.coupon_applied', 'subscription.coupon_removed'] as const;
+
 /**
  * An admin puts a coupon on a customer's live subscription, or takes it off (null), through its workflow:
  * Stripe discounts its invoices from the next one on. The coupon's own conditions apply (archived, expired,
@@ -316,8 +319,11 @@ export async function setSubscriptionCoupon(
       throw new AppError('unavailable', 'coupon_not_synced', `The coupon ${couponId} is not in Stripe yet`);
   }
   const before = sub.discount?.couponId ?? null;
-  // One request per change asked of this subscription's state: a retry is the same workflow update.
-  const requestId = `discount:${sub.id}:${before ?? 'none'}:${couponId ?? 'none'}`;
+  // One request per change asked of this subscription's state: a retry is the same workflow update (and
+  // Stripe call). The changes made before it are part of the state: taking a coupon off, putting it back and
+  // taking it off again is a third request, not the first one replayed with its old answer.
+  const earlier = await countAudits(em, 'subscription', sub.id, COUPON_CHANGES);
+  const requestId = `discount:${sub.id}:${earlier}:${before ?? 'none'}:${couponId ?? 'none'}`;
   await callWorkflow(deps, () =>
     deps.temporal.workflow
       .getHandle(workflowIds.subscription(sub.id))

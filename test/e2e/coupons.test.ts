@@ -366,7 +366,7 @@ describe('an admin puts a coupon on a subscription and takes it off', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('discounts the next renewal, refuses a coupon for another plan, and stops when removed', async () => {
+  it('discounts the next renewal, refuses a coupon for another plan, stops when removed, and goes on and off again', async () => {
     const { api, stripe, emulator, db } = stack;
     for (const body of [
       { id: 'loyal25', name: 'Loyalty', percent_off: 25, duration: 'forever', plans: ['professional'] },
@@ -437,6 +437,25 @@ describe('an admin puts a coupon on a subscription and takes it off', () => {
     const removed = await api.request('DELETE', path, { token: admin });
     expect(removed.status).toBe(200);
     expect(removed.body.discount).toBeNull();
+    // On again and off again: each a change of its own, none an earlier one's answer replayed.
+    for (const [method, coupon] of [
+      ['PUT', 'loyal25'],
+      ['DELETE', null],
+    ] as const) {
+      const res = await api.request(method, path, {
+        token: admin,
+        ...(coupon ? { body: { coupon_id: coupon } } : {}),
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.discount?.coupon_id ?? null).toBe(coupon);
+      const inStripe = await stripe.subscriptions.retrieve(active.body.stripe_subscription_id, {
+        expand: ['discounts'],
+      });
+      const stripeCoupons = (inStripe.discounts ?? []).map((d) =>
+        typeof d === 'string' ? d : (d.source?.coupon as { id?: string } | string | null),
+      );
+      expect(stripeCoupons.map((c) => (typeof c === 'string' ? c : c?.id))).toEqual(coupon ? [coupon] : []);
+    }
     const audit = await api.request('GET', '/api/v1/admin/audit-log?entity_type=subscription', {
       token: admin,
     });
