@@ -12,6 +12,11 @@ export async function commitmentsOf(em: EntityManager, customerId: string) {
   return { commitments, periods };
 }
 
+/** Every commitment of the subscription, ended ones included. */
+export function commitmentsOfSubscription(em: EntityManager, subscriptionId: string): Promise<Commitment[]> {
+  return em.find(Commitment, { subscriptionId });
+}
+
 /** The subscription's live commitment, or null. */
 export function liveCommitment(em: EntityManager, subscriptionId: string): Promise<Commitment | null> {
   return em.findOne(Commitment, { liveFor: subscriptionId });

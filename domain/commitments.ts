@@ -60,6 +60,23 @@ export function commitmentCovers(
   return t >= c.startsAt.getTime() && (c.endedAt === null || t < c.endedAt.getTime());
 }
 
+/**
+ * The first of a subscription's commitments that still covers a period starting at or after `startsAt`,
+ * where a new one would begin: that period would owe both minimums. Null when none does (one ended at that
+ * start or before it, or never covering a period).
+ */
+export function commitmentOwingFrom<C extends { startsAt: Date; endedAt?: Date | null }>(
+  commitments: readonly C[],
+  startsAt: Date,
+): C | null {
+  const from = startsAt.getTime();
+  for (const c of commitments) {
+    const end = c.endedAt ?? null;
+    if (end === null || end.getTime() > Math.max(c.startsAt.getTime(), from)) return c;
+  }
+  return null;
+}
+
 /** Why a minimum cannot be set (an amount of whole cents from 1 to MAX_MINIMUM_CENTS), or null. */
 export function minimumProblem(minimumCents: number): string | null {
   if (!Number.isSafeInteger(minimumCents) || minimumCents < 1 || minimumCents > MAX_MINIMUM_CENTS)

@@ -126,7 +126,8 @@ export const ERROR_CODES = {
   },
   commitment_exists: {
     kinds: ['conflict'],
-    meaning: 'The subscription already has a live minimum commitment; end it before setting another',
+    meaning:
+      'The subscription already has a live minimum commitment (end it first), or an ended one still owes the period a new one would start from',
   },
   prepaid_commit_exists: {
     kinds: ['conflict'],

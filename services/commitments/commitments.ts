@@ -1,9 +1,15 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { recordAudit } from '../../db/audit';
-import { commitmentsOf, endCommitment, insertCommitment, liveCommitment } from '../../db/commitments';
+import {
+  commitmentsOf,
+  commitmentsOfSubscription,
+  endCommitment,
+  insertCommitment,
+  liveCommitment,
+} from '../../db/commitments';
 import type { Commitment, CommitmentPeriod, Customer } from '../../db/entities';
 import { clockOf } from '../../domain/clock';
-import { minimumProblem } from '../../domain/commitments';
+import { commitmentOwingFrom, minimumProblem } from '../../domain/commitments';
 import { AppError, conflict, notFound } from '../../domain/errors';
 import type { Identity } from '../../domain/identity';
 import { customerByEmailAnyCase } from '../admin-lists/subscription-detail';
@@ -64,6 +70,15 @@ export async function setCommitment(
   const em = deps.orm.em.fork();
   const customer = await customerByEmailAnyCase(em, email);
   const sub = await liveSubscriptionOf(em, customer);
+  const startsAt = (ask.fromCurrentPeriod ? sub.currentPeriodStart : sub.currentPeriodEnd) as Date;
+  // One ended at the end of this period still owes it: a second minimum from its start would bill it twice.
+  const owing = commitmentOwingFrom(await commitmentsOfSubscription(em, sub.id), startsAt);
+  if (owing?.endedAt)
+    throw conflict(
+      'commitment_exists',
+      `The commitment ${owing.id} covers the periods until ${owing.endedAt.toISOString()}: start the new one from the next period`,
+      { field: 'fromCurrentPeriod' },
+    );
   const made = await insertCommitment(
     em,
     {
@@ -71,7 +86,7 @@ export async function setCommitment(
       subscriptionId: sub.id,
       minimumCents: ask.minimumCents,
       currency: sub.currency,
-      startsAt: (ask.fromCurrentPeriod ? sub.currentPeriodStart : sub.currentPeriodEnd) as Date,
+      startsAt,
       createdBy: actor.email ?? actor.sub,
     },
     clockOf(deps).now(),

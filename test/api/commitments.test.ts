@@ -320,4 +320,29 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('minimum commitments (%s)', (di
     });
     expect(nobody.status).toBe(404);
   }, 300_000);
+
+  it('refuses a new minimum from a period an ended commitment still owes, and takes it from the next one', async () => {
+    const s = await subscriber();
+    const first = await adminCall('POST', commitmentPath(s.email), {
+      minimum_cents: 5000,
+      from: 'current_period',
+    });
+    expect(first.status).toBe(201);
+    // Ended at the end of this period, which it still owes...
+    const ended = await adminCall('DELETE', commitmentPath(s.email));
+    expect(ended.body).toMatchObject({ commitment: null, ended: [{ ended_at: s.sub.current_period_end }] });
+    // ...so this period cannot owe a second minimum.
+    const again = await adminCall('POST', commitmentPath(s.email), {
+      minimum_cents: 7000,
+      from: 'current_period',
+    });
+    expect([again.status, again.body.error?.code, again.body.error?.details?.field]).toEqual([
+      409,
+      'commitment_exists',
+      'body.from',
+    ]);
+    const next = await adminCall('POST', commitmentPath(s.email), { minimum_cents: 7000 });
+    expect(next.status).toBe(201);
+    expect(next.body.commitment).toMatchObject({ minimum_cents: 7000, starts_at: s.sub.current_period_end });
+  }, 300_000);
 });

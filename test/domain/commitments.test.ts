@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   commitmentCovers,
+  commitmentOwingFrom,
   commitmentTotals,
   monthlyMinimumCents,
   MAX_MINIMUM_CENTS,
@@ -100,6 +101,18 @@ describe('minimum commitments', () => {
     expect(commitmentCovers(c, new Date(DEC * 1000))).toBe(true);
     expect(commitmentCovers(c, new Date(JAN * 1000))).toBe(false);
     expect(commitmentCovers({ ...c, endedAt: null }, new Date(JAN * 1000 * 2))).toBe(true);
+  });
+
+  it.each([
+    ['a live one', NOV, null, DEC, true],
+    ['one ended at the end of the period the new one starts', NOV, DEC, NOV, true],
+    ['one ended at the new one’s start', NOV, DEC, DEC, false],
+    ['one ended before it', NOV, DEC, JAN, false],
+    ['one ended before it covered any period', DEC, DEC, NOV, false],
+    ['one that starts after the new one and covers a period', DEC, JAN, NOV, true],
+  ])('a new minimum from a period start finds %s owing: %s', (_what, starts, ended, from, owing) => {
+    const c = { startsAt: new Date(starts * 1000), endedAt: ended === null ? null : new Date(ended * 1000) };
+    expect(commitmentOwingFrom([c], new Date(from * 1000))).toBe(owing ? c : null);
   });
 
   it.each([

@@ -43,11 +43,11 @@ export const commitmentRoutes = [
     access: 'admin',
     params: customerCommitmentParams,
     body: commitmentBody,
-    fields: { minimumCents: 'body.minimum_cents' },
+    fields: { minimumCents: 'body.minimum_cents', fromCurrentPeriod: 'body.from' },
     errors: {
       400: 'The minimum is not a whole number of cents from 1 to 1,000,000,000, or the first period is neither the next nor the current one (validation_failed)',
       404: 'No customer with that email, or no live subscription',
-      409: 'A live commitment already (commitment_exists), or no billing period yet (commitment_needs_period)',
+      409: 'A live commitment already, or an ended one that still covers the current period asked for (commitment_exists), or no billing period yet (commitment_needs_period)',
     },
     response: commitmentsResponse,
     handler: setCustomerCommitment,
