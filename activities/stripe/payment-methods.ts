@@ -1,3 +1,4 @@
+import type Stripe from 'stripe';
 import type { EntityManager } from '@mikro-orm/core';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
@@ -47,12 +48,13 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
         { idempotencyKey: idempotencyKey(`pm-attach:${req.paymentMethodId}:${stripeCustomerId}`) },
       ),
     );
-    if (!req.makeDefault) return summaryOf(await upsertPaymentMethod(em, customer, pm, false, clockOf(deps)));
+    const row = await upsertPaymentMethod(em, customer, pm, false, clockOf(deps));
+    if (!req.makeDefault) return summaryOf(row);
     await makeDefaultInStripe(stripe, stripeCustomerId, pm.id, {
       customer: `pm-default:${stripeCustomerId}:${pm.id}`,
       subscription: (subId) => `sub-default-pm:${subId}:${pm.id}`,
     });
-    return cardAsMirrored(em, req.customerId, stripeCustomerId, pm.id);
+    return cardAsMirrored(em, req.customerId, stripeCustomerId, pm);
   }
 
   /**
@@ -72,7 +74,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
       customer: `pm-default:${req.requestId}:customer`,
       subscription: (subId) => `pm-default:${req.requestId}:${subId}`,
     });
-    return cardAsMirrored(em, customer.id, stripeCustomerId, pm.id);
+    return cardAsMirrored(em, customer.id, stripeCustomerId, pm);
   }
 
   /**
@@ -84,12 +86,19 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     em: EntityManager,
     customerId: string,
     stripeCustomerId: string,
-    paymentMethodId: string,
+    pm: Stripe.PaymentMethod,
   ): Promise<PaymentMethodSummary> {
     await readCardsIntoMirror(em, customerId, stripeCustomerId);
-    return summaryOf(
-      await em.fork().findOneOrFail(PaymentMethod, { stripePaymentMethodId: paymentMethodId }),
-    );
+    const row = await em.fork().findOne(PaymentMethod, { stripePaymentMethodId: pm.id, detachedAt: null });
+    // Not among the customer's cards in Stripe any more (removed meanwhile): it pays nothing.
+    if (!row)
+      return {
+        paymentMethodId: pm.id,
+        brand: pm.card?.brand ?? null,
+        last4: pm.card?.last4 ?? null,
+        isDefault: false,
+      };
+    return summaryOf(row);
   }
 
   /**
