@@ -90,7 +90,7 @@ export function settleCommit(
 ): CommitSettlement {
   const drawn = drawnCents(amountCents, moves);
   // The balance as it stood before an earlier attempt expired the commit, so a retry decides the same.
-  const expiredBefore = moves.reduce((sum, m) => sum + (m.type === 'commit_expiry' ? m.amountCents : 0), 0);
+  const expiredBefore = expiredEarlier(moves);
   const remaining = Math.max(0, Math.min(amountCents - drawn, -(balanceCents - expiredBefore)));
   return {
     drawnCents: drawn,
@@ -98,6 +98,20 @@ export function settleCommit(
     expiredCents: unused === 'expire' ? remaining : 0,
     rolledOverCents: unused === 'roll_over' ? remaining : 0,
   };
+}
+
+/** What earlier attempts of the settlement already took off the balance (this commit's own expiry moves). */
+function expiredEarlier(moves: BalanceMove[]): Cents {
+  return moves.reduce((sum, m) => sum + (m.type === 'commit_expiry' ? m.amountCents : 0), 0);
+}
+
+/**
+ * What of the settlement's expiry is still to be taken off the balance: none when an earlier attempt of it
+ * already did (a settlement run again after its expiry landed and its record did not), so a credit never
+ * expires twice, whether or not Stripe still remembers the first move's idempotency key.
+ */
+export function expiryStillDue(settlement: CommitSettlement, moves: BalanceMove[]): Cents {
+  return Math.max(0, settlement.expiredCents - expiredEarlier(moves));
 }
 
 /** A commit as revenue totals it. */

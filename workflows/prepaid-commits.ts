@@ -1,6 +1,6 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { settleCommit } from '../domain/prepaid-commits';
+import { expiryStillDue, settleCommit } from '../domain/prepaid-commits';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
 import { chargeOnce } from './charge-once';
@@ -8,6 +8,9 @@ import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
 const stripe = proxyActivities<Activities>(stripeCallOptions);
+
+/** The patch after which a settlement takes off only what an earlier run of it did not. */
+const EXPIRY_ONCE = 'commit-expiry-once';
 
 export interface PrepaidCommitFunding {
   status: 'active' | 'declined';
@@ -73,11 +76,13 @@ export async function prepaidCommitSettlementWorkflow(input: {
     creditTransactionId: terms.creditTransactionId,
   });
   const settlement = settleCommit(terms.amountCents, moves, balanceCents, terms.unused);
-  if (settlement.expiredCents > 0)
+  // Runs from before the patch moved the whole expiry again when an earlier run's had landed.
+  const expiring = patched(EXPIRY_ONCE) ? expiryStillDue(settlement, moves) : settlement.expiredCents;
+  if (expiring > 0)
     await stripe.moveCommitBalance({
       commitId: input.commitId,
       stripeCustomerId: terms.stripeCustomerId,
-      amountCents: settlement.expiredCents,
+      amountCents: expiring,
       currency: terms.currency,
       purpose: 'expire',
     });

@@ -6,6 +6,7 @@ import {
   MIN_COMMIT_CENTS,
   prepaidCommitProblem,
   prepaidCommitTotals,
+  expiryStillDue,
   settleCommit,
   type BalanceMove,
 } from '../../domain/prepaid-commits';
@@ -130,10 +131,14 @@ describe('prepaid commits', () => {
           expect(-(balance + s.expiredCents)).toBeGreaterThanOrEqual(
             Math.max(0, own - Math.max(0, drawnTotal - amount)),
           );
-          // A retry after the expiry was made decides the same.
+          // A retry after the expiry was made decides the same, and takes nothing more off the balance.
+          expect(expiryStillDue(s, moves)).toBe(s.expiredCents);
           const after = [{ amountCents: s.expiredCents, type: 'commit_expiry' }, ...moves];
-          if (s.expiredCents > 0)
-            expect(settleCommit(amount, after, balance + s.expiredCents, unused)).toEqual(s);
+          if (s.expiredCents > 0) {
+            const again = settleCommit(amount, after, balance + s.expiredCents, unused);
+            expect(again).toEqual(s);
+            expect(expiryStillDue(again, after)).toBe(0);
+          }
         },
       ),
     );
