@@ -4,14 +4,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Customer, PaymentMethod } from '../../db/entities';
 import type { ActivityDeps } from '../deps';
 import { clockOf } from '../../domain/clock';
-import { cardsOnFile, markCardRemoved, mirrorCustomerCards, upsertPaymentMethod } from '../../db/mirror';
-import { sqlFor } from '../../db/raw-sql';
+import { markCardRemoved, upsertPaymentMethod } from '../../db/mirror';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { FAILURE } from '../../domain/failure-types';
 import { expandableId } from '../../integrations/stripe/expandable-id';
-import { LIVE, makeDefaultInStripe, pinnedCard } from './card-defaults';
+import { LIVE, makeDefaultInStripe } from './card-defaults';
+import { readCardsIntoMirror } from './card-reads';
 
 export interface PaymentMethodSummary {
   paymentMethodId: string;
@@ -19,9 +19,6 @@ export interface PaymentMethodSummary {
   last4: string | null;
   isDefault: boolean;
 }
-
-/** Reads of Stripe's cards a sync makes before giving up while the mirror's cards keep changing under it. */
-const CARD_READS = 5;
 
 /** Attaching a card (a declined card fails here with type CardDeclined) and making it the default. */
 export function createStripePaymentMethodActivities(deps: ActivityDeps) {
@@ -88,7 +85,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     stripeCustomerId: string,
     pm: Stripe.PaymentMethod,
   ): Promise<PaymentMethodSummary> {
-    await readCardsIntoMirror(em, customerId, stripeCustomerId);
+    await readCardsIntoMirror(deps, em, customerId, stripeCustomerId);
     const row = await em.fork().findOne(PaymentMethod, { stripePaymentMethodId: pm.id, detachedAt: null });
     // Not among the customer's cards in Stripe any more (removed meanwhile): it pays nothing.
     if (!row)
@@ -145,35 +142,7 @@ export function createStripePaymentMethodActivities(deps: ActivityDeps) {
     const em = deps.orm.em.fork();
     const customer = await em.findOne(Customer, customerId, { fields: ['stripeCustomerId'] });
     if (!customer?.stripeCustomerId) return { cards: 0 };
-    return { cards: await readCardsIntoMirror(em, customerId, customer.stripeCustomerId) };
-  }
-
-  /** Writes the customer's cards as Stripe has them into the mirror; answers how many Stripe has. */
-  async function readCardsIntoMirror(
-    em: EntityManager,
-    customerId: string,
-    stripeCustomerId: string,
-  ): Promise<number> {
-    const stripe = requireStripe(deps);
-    for (let attempt = 1; attempt <= CARD_READS; attempt++) {
-      const seen = await cardsOnFile(sqlFor(em), customerId);
-      const [stripeCustomer, cards] = await Promise.all([
-        stripeCall(() => stripe.customers.retrieve(stripeCustomerId)),
-        // Every type: a bank debit on file is shown too (and never charged off-session), not marked removed.
-        stripeCall(() => stripe.paymentMethods.list({ customer: stripeCustomerId, limit: 100 })),
-      ]);
-      const defaultPm =
-        'deleted' in stripeCustomer
-          ? null
-          : (stripeCustomer.invoice_settings?.default_payment_method ?? null);
-      // Checkout pins the card it took on the subscription and leaves the customer's default empty: until the
-      // customer picks one, the card their live subscription is charged with is the one shown as default.
-      const defaultId = expandableId(defaultPm) ?? (await pinnedCard(stripe, stripeCustomerId));
-      const read = { cards: cards.data, defaultId, seen };
-      if (await mirrorCustomerCards(em, customerId, read, clockOf(deps))) return cards.data.length;
-    }
-    // Retried by the activity's policy, by when the customer's cards have settled.
-    throw new Error(`the cards of customer ${customerId} kept changing during ${CARD_READS} reads of Stripe`);
+    return { cards: await readCardsIntoMirror(deps, em, customerId, customer.stripeCustomerId) };
   }
 
   return { attachPaymentMethod, setDefaultPaymentMethod, detachPaymentMethod, syncPaymentMethods };
