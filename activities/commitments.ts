@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { recordBillingEvent } from '../db/billing-events';
 import { dueTrueUps, recordCommitmentPeriod, trueUpContext } from '../db/commitments';
+import { cardToCharge } from '../db/payment-method-reads';
 import { sqlFor } from '../db/raw-sql';
 import { TRUE_UP_METADATA_KEY, type BilledLine } from '../domain/commitments';
 import { clockOf } from '../domain/clock';
@@ -145,7 +146,22 @@ export function createCommitmentActivities(deps: ActivityDeps) {
     });
   }
 
-  return { dueCommitmentPeriods, loadTrueUpTerms, billedLinesSince, invoiceTrueUp, recordTrueUp };
+  /**
+   * The card to charge an invoice of the engine's own with, read as it is charged (a true-up's, a prepaid
+   * commit's): the customer's choice made since the run read its terms is the one followed.
+   */
+  async function chargingCard(req: { customerId: string }): Promise<string | null> {
+    return cardToCharge(deps.orm.em.fork(), req.customerId);
+  }
+
+  return {
+    dueCommitmentPeriods,
+    loadTrueUpTerms,
+    billedLinesSince,
+    invoiceTrueUp,
+    recordTrueUp,
+    chargingCard,
+  };
 }
 
 function billedLine(l: Stripe.InvoiceLineItem): BilledLine {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { Commitment, CommitmentPeriod, Customer, Invoice, PaymentMethod, Subscription } from './entities';
+import { Commitment, CommitmentPeriod, Customer, Invoice, Subscription } from './entities';
+import { cardToCharge } from './payment-method-reads';
 import { flushUnlessTaken } from './flush-unless-taken';
 import { newId } from './ids';
 
@@ -106,19 +107,13 @@ export async function dueTrueUps(em: EntityManager, now: Date, limit = 100): Pro
 /** What settling one period needs: the commitment's terms and the Stripe ids of its customer and subscription. */
 export async function trueUpContext(em: EntityManager, commitmentId: string, periodStart: Date) {
   const c = await em.findOneOrFail(Commitment, commitmentId);
-  const [settled, sub, customer, cards] = await Promise.all([
+  const [settled, sub, customer, card] = await Promise.all([
     em.findOne(CommitmentPeriod, { commitmentId, periodStart }),
     em.findOneOrFail(Subscription, c.subscriptionId, { fields: ['stripeSubscriptionId'] }),
     em.findOneOrFail(Customer, c.customerId, { fields: ['stripeCustomerId'] }),
-    // The card the subscription is charged on: the default, else the newest (Checkout pins its card on
-    // the subscription, not on the customer, so Stripe would find none for an invoice of the customer's).
-    em.find(
-      PaymentMethod,
-      { customer: c.customerId, detachedAt: null },
-      { orderBy: { isDefault: 'desc', createdAt: 'desc' }, limit: 1, fields: ['stripePaymentMethodId'] },
-    ),
+    cardToCharge(em, c.customerId),
   ]);
-  return { commitment: c, settled, sub, customer, card: cards[0]?.stripePaymentMethodId ?? null };
+  return { commitment: c, settled, sub, customer, card };
 }
 
 /** Writes a settled period once: a second write of the same commitment and period keeps the first. */

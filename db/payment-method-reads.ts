@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { PaymentMethod } from './entities';
 import { readDate, sqlFor } from './raw-sql';
 
 /** The card fields a customer's payment method list shows. */
@@ -35,4 +36,18 @@ export async function paymentMethodsOfCustomer(
     isDefault: Boolean(r.is_default),
     createdAt: readDate(r.created_at),
   }));
+}
+
+/**
+ * The card an invoice of the engine's own (a true-up, a prepaid commit) is charged with: the customer's
+ * default, else their newest. Checkout pins its card on the subscription, not on the customer, so for an
+ * invoice of the customer's Stripe would find none.
+ */
+export async function cardToCharge(em: EntityManager, customerId: string): Promise<string | null> {
+  const [card] = await em.find(
+    PaymentMethod,
+    { customer: customerId, detachedAt: null },
+    { orderBy: { isDefault: 'desc', createdAt: 'desc' }, limit: 1, fields: ['stripePaymentMethodId'] },
+  );
+  return card?.stripePaymentMethodId ?? null;
 }

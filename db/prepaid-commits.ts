@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { CommitSettlement } from '../domain/prepaid-commits';
-import { Customer, Invoice, PaymentMethod, PrepaidCommit, Subscription } from './entities';
+import { Customer, Invoice, PrepaidCommit, Subscription } from './entities';
+import { cardToCharge } from './payment-method-reads';
 import { flushUnlessTaken } from './flush-unless-taken';
 import { newId } from './ids';
 
@@ -46,20 +47,11 @@ export async function insertPrepaidCommit(
 /** What funding or settling a commit needs: its terms, the Stripe customer and the card to charge. */
 export async function prepaidCommitContext(em: EntityManager, commitId: string) {
   const commit = await em.findOneOrFail(PrepaidCommit, commitId);
-  const [customer, cards] = await Promise.all([
+  const [customer, card] = await Promise.all([
     em.findOneOrFail(Customer, commit.customerId, { fields: ['stripeCustomerId'] }),
-    // As for a true-up: the default card, else the newest (Checkout pins its card on the subscription).
-    em.find(
-      PaymentMethod,
-      { customer: commit.customerId, detachedAt: null },
-      { orderBy: { isDefault: 'desc', createdAt: 'desc' }, limit: 1, fields: ['stripePaymentMethodId'] },
-    ),
+    cardToCharge(em, commit.customerId),
   ]);
-  return {
-    commit,
-    stripeCustomerId: customer.stripeCustomerId ?? null,
-    card: cards[0]?.stripePaymentMethodId ?? null,
-  };
+  return { commit, stripeCustomerId: customer.stripeCustomerId ?? null, card };
 }
 
 /** Moves a commit on: its invoice, its funding, its refusal or its settlement. Each write is idempotent. */

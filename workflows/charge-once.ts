@@ -6,6 +6,12 @@ import { stripeCallOptions } from './activity-options';
 const stripe = proxyActivities<Activities>(stripeCallOptions);
 
 /**
+ * The patch after which a true-up's or a prepaid commit's run reads the card it charges as it charges
+ * (`chargingCard`), not with its terms at its start.
+ */
+export const CARD_READ_AT_CHARGE = 'card-read-at-charge';
+
+/**
  * One charge of an invoice the engine made (a true-up, a prepaid commit): whether it was paid. A decline,
  * or a customer with no card Stripe can charge, answers false rather than failing the run; the caller
  * decides what an unpaid invoice means.

@@ -12,7 +12,7 @@ import { periodConsumptionCents, trueUpCents } from '../domain/commitments';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
 import { settleEndedCommits } from './prepaid-commits';
-import { chargeOnce } from './charge-once';
+import { CARD_READ_AT_CHARGE, chargeOnce } from './charge-once';
 import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
@@ -80,7 +80,13 @@ export async function commitmentTrueUpWorkflow(
     stripeInvoiceId,
   });
   // A decline, or no card Stripe can charge, leaves it open on Stripe's hosted page: settled either way.
-  if (stripeInvoiceId) paid = await chargeOnce(stripeInvoiceId, terms.paymentMethodId);
+  if (stripeInvoiceId) {
+    // Runs from before the patch charged the card read with the terms, before Stripe's lines were read.
+    const card = patched(CARD_READ_AT_CHARGE)
+      ? await db.chargingCard({ customerId: terms.customerId })
+      : terms.paymentMethodId;
+    paid = await chargeOnce(stripeInvoiceId, card);
+  }
   return { consumedCents, trueUpCents: owed, stripeInvoiceId, paid };
 }
 

@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import { expiryStillDue, settleCommit } from '../domain/prepaid-commits';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
-import { chargeOnce } from './charge-once';
+import { CARD_READ_AT_CHARGE, chargeOnce } from './charge-once';
 import { startDetached } from './start-detached';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
@@ -36,8 +36,11 @@ export async function prepaidCommitFundingWorkflow(input: {
     periods: terms.periods,
   });
   await db.recordCommitInvoice({ commitId: input.commitId, stripeInvoiceId });
-  const card =
-    terms.paymentMethodId ?? (await stripe.subscriptionCard({ stripeCustomerId: terms.stripeCustomerId }));
+  // Runs from before the patch charged the card read with the terms, before the invoice was made.
+  const mirrored = patched(CARD_READ_AT_CHARGE)
+    ? await db.chargingCard({ customerId: terms.customerId })
+    : terms.paymentMethodId;
+  const card = mirrored ?? (await stripe.subscriptionCard({ stripeCustomerId: terms.stripeCustomerId }));
   if (!(await chargeOnce(stripeInvoiceId, card))) {
     await stripe.voidCommitInvoice({ stripeInvoiceId });
     await db.recordCommitDeclined(input);
