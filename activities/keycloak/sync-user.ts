@@ -88,7 +88,11 @@ export async function syncUser(
   }
   const user = found;
   const userId = user.id!;
-  const current = customer ? await supersededBy(orm, customer.id, input.attributes) : null;
+  // Only a user whose access another subscription wrote can have been taken over: a renewal's sync, whose
+  // subscription the user already names, reads nothing more.
+  const named = user.attributes?.['stripe_subscription_id']?.[0] ?? null;
+  const other = customer && named !== null && named !== input.attributes.stripe_subscription_id;
+  const current = other ? await supersededBy(orm, customer.id, input.attributes) : null;
   if (current) {
     logger.info(
       { userId, ours: input.attributes.stripe_subscription_id, current },
