@@ -89,14 +89,21 @@ export async function inPostgresTransaction<T>(
   // A trailing semicolon would end an empty statement, and shift every later result by one.
   const run = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
     enqueue<R>(platform.formatQuery(text.trim().replace(/;+$/, ''), params));
+  // Set before the transaction's first EXECUTE, for the transaction only (see `read`).
+  let genericPlans = false;
   // A read whose values all meet a column, as EXECUTE of a statement prepared on this connection: the
-  // simple protocol still carries it in the burst, and PostgreSQL can keep one plan for it. It does not for
-  // every read: the group's account sums, over parameter arrays, it still plans at each call (EXPLAIN
-  // EXECUTE, 0.15 ms), judging a generic plan dearer than a fresh one (docs/benchmarks.md).
+  // simple protocol still carries it in the burst, and PostgreSQL keeps one plan for it. Left to itself it
+  // does not for every read: the account sums, over parameter arrays or a day's range, it judged dearer as
+  // a generic plan than as a fresh one and planned anew at each call (0.13 ms a group's, twice what running
+  // it took; docs/benchmarks.md), where every plan it made was the same walk of the customer's indexes.
   const read = <R>(text: string, params: unknown[] = []): Promise<R[]> => {
     if (!prepared || !isRead(text) || !params.every(bindable)) return run<R>(text, params);
     const { name, text: numbered } = preparedStatement(em, text);
     if (!name) return run<R>(text, params);
+    if (!genericPlans) {
+      genericPlans = true;
+      void enqueue('set local plan_cache_mode = force_generic_plan').catch(() => {});
+    }
     if (!prepared.has(name) && !preparing.has(name)) {
       preparing.add(name);
       void enqueue(`prepare ${name} as ${numbered}`).catch(() => {});

@@ -175,10 +175,26 @@ describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
     expect(first).toEqual([{ k: 'a', n: 1 }]);
     expect(second).toEqual([[{ k: 'b', n: 2 }], []]);
     expect(messages[0]).toMatch(
-      /^begin;\nprepare engine_tx_\d+ as select k, n from prep_t where k = \$1 and n >= \$2;\nexecute engine_tx_\d+\('a', 0\)/,
+      /^begin;\nset local plan_cache_mode = force_generic_plan;\nprepare engine_tx_\d+ as select k, n from prep_t where k = \$1 and n >= \$2;\nexecute engine_tx_\d+\('a', 0\)/,
     );
     expect(messages.slice(1).join('\n')).not.toMatch(/prepare/);
     expect(await prepared()).toHaveLength(1);
+  });
+
+  it('runs its prepared reads on one plan each, for that transaction only', async () => {
+    const mode = (sql: { run: <R>(t: string) => Promise<R[]> }) =>
+      sql.run<{ plan_cache_mode: string }>('show plan_cache_mode').then((r) => r[0]?.plan_cache_mode);
+    // PostgreSQL would plan this one anew at every call: a generic plan of a range over a parameter looks
+    // dearer to it than a fresh plan of the value's own.
+    const inTransaction = await inPostgresTransaction(orm.em, async (sql) => {
+      const before = await mode(sql);
+      await sql.read(READ, ['a', 0]);
+      return { before, after: await mode(sql) };
+    });
+    expect(inTransaction).toEqual({ before: 'auto', after: 'force_generic_plan' });
+    // The one connection of the pool, after the transaction: as the ORM's own statements find it.
+    expect(await mode(sqlFor(orm.em.fork()))).toBe('auto');
+    expect(await inPostgresTransaction(orm.em, (sql) => mode(sql))).toBe('auto');
   });
 
   it('answers each value exactly as stored, whatever text it holds', async () => {
