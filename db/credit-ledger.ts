@@ -330,7 +330,7 @@ export async function addDraws(sql: Sql, customers: readonly CustomerDraws[]): P
   const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   await Promise.all(
     chunks(rows, 1000).map((chunk) =>
-      sql.run(
+      sql.write(
         `insert into credit_movements (id, customer_id, grant_id, kind, amount, at, period_start, source_key, reason, actor, created_at)
          values ${chunk.map(() => "(?, ?, ?, 'draw', ?, ?, ?, ?, null, null, ?)").join(', ')}
          on conflict (source_key) do update set amount = credit_movements.amount + excluded.amount`,

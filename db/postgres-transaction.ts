@@ -26,6 +26,10 @@ interface Queued {
  * a plan in every connection of the pool; a read past them is sent as it is.
  */
 const preparedStatement = statementNames('engine_tx', 32);
+/** Writes too, named apart (their text changes with their row count) so they never take a read's name. */
+const preparedWrite = statementNames('engine_txw', 64);
+/** Values a write may bind at most to be prepared: about twenty rows of a report's events. */
+const PREPARED_WRITE_VALUES = 240;
 /** The statements prepared on each connection, as far as this process knows; null when it cannot know. */
 const preparedOn = new WeakMap<PgClient, Set<string> | null>();
 
@@ -96,10 +100,13 @@ export async function inPostgresTransaction<T>(
   // does not for every read: the account sums, over parameter arrays or a day's range, it judged dearer as
   // a generic plan than as a fresh one and planned anew at each call (0.13 ms a group's, twice what running
   // it took; docs/benchmarks.md), where every plan it made was the same walk of the customer's indexes.
-  const read = <R>(text: string, params: unknown[] = []): Promise<R[]> => {
-    if (!prepared || !isRead(text) || !params.every(bindable)) return run<R>(text, params);
-    const { name, text: numbered } = preparedStatement(em, text);
-    if (!name) return run<R>(text, params);
+  const execute = <R>(
+    statement: { name?: string; text: string },
+    text: string,
+    params: unknown[],
+  ): Promise<R[]> => {
+    const { name, text: numbered } = statement;
+    if (!prepared || !name) return run<R>(text, params);
     if (!genericPlans) {
       genericPlans = true;
       void enqueue('set local plan_cache_mode = force_generic_plan').catch(() => {});
@@ -111,12 +118,22 @@ export async function inPostgresTransaction<T>(
     const args = params.length ? `(${params.map(() => '?').join(', ')})` : '';
     return enqueue<R>(platform.formatQuery(`execute ${name}${args}`, params));
   };
+  const read = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
+    isRead(text) && params.every(bindable)
+      ? execute<R>(preparedStatement(em, text), text, params)
+      : run<R>(text, params);
+  // A small write (a group of a gateway's reports) as well: parsing and planning its text was about a
+  // tenth of PostgreSQL's work for a credit report. A large one stays as text, its plan not worth holding.
+  const write = <R>(text: string, params: unknown[] = []): Promise<R[]> =>
+    params.length <= PREPARED_WRITE_VALUES && params.every(bindable)
+      ? execute<R>(preparedWrite(em, text), text, params)
+      : run<R>(text, params);
   const sql: Sql = {
     postgres: true,
     dialect: 'postgresql',
     run,
     read,
-    write: run,
+    write,
     rows: () => Promise.reject(new Error('rows() reads outside a transaction')),
     date: (d) => d.toISOString(),
     bool: (b) => b,
@@ -151,7 +168,7 @@ export async function inPostgresTransaction<T>(
 /** The engine's statements prepared on a connection, as its session has them; null when it cannot say. */
 async function preparedStatementsOf(conn: PgClient): Promise<Set<string> | null> {
   try {
-    const res = await conn.query(`select name from pg_prepared_statements where name like 'engine_tx_%'`);
+    const res = await conn.query(`select name from pg_prepared_statements where name like 'engine_tx%'`);
     const rows = (Array.isArray(res) ? res[0]?.rows : res.rows) as { name: string }[] | undefined;
     return new Set((rows ?? []).map((r) => r.name));
   } catch {

@@ -164,7 +164,7 @@ export function readJsonList(raw: unknown): string[] {
  */
 export async function lockKeys(sql: Sql, keys: readonly string[]): Promise<void> {
   if (!sql.postgres || keys.length === 0) return;
-  await sql.run(`select ${keys.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, [...keys]);
+  await sql.write(`select ${keys.map(() => 'pg_advisory_xact_lock(hashtext(?))').join(', ')}`, [...keys]);
 }
 
 /** A list cut into lists of at most `size`, for statements whose bound values have a ceiling. */

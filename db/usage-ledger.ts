@@ -122,7 +122,7 @@ export function addToDailyUsage(
   sql: Sql,
   deltas: { customerId: string; day: string; type: string; counted: number; byok: number }[],
 ): Promise<unknown> {
-  return sql.run(
+  return sql.write(
     `insert into daily_usage (customer_id, day, type, quantity, byok_quantity) values ${placeholders(deltas.length, 5)}
        on conflict (customer_id, day, type) do update set quantity = daily_usage.quantity + excluded.quantity,
          byok_quantity = daily_usage.byok_quantity + excluded.byok_quantity`,
@@ -160,8 +160,8 @@ export function addToSubjectUsage(sql: Sql, deltas: (SubjectWindow & { units: nu
 
 /** Records the units prepaid credits paid on each event, so the rollup bills only the rest. */
 export function setPrepaidUnits(sql: Sql, rows: { id: string; units: number }[]): Promise<unknown> {
-  return sql.run(
-    `update usage_events set prepaid = case id ${rows.map(() => 'when ? then ?').join(' ')} end
+  return sql.write(
+    `update usage_events set prepaid = case id ${rows.map(() => 'when ? then cast(? as integer)').join(' ')} end
        where id in (${rows.map(() => '?').join(', ')})`,
     [...rows.flatMap((r) => [r.id, r.units]), ...rows.map((r) => r.id)],
   );

@@ -161,7 +161,7 @@ describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
   const prepared = async () =>
     (
       await sqlFor(orm.em.fork()).run<{ name: string }>(
-        "select name from pg_prepared_statements where name like 'engine_tx_%' order by name",
+        "select name from pg_prepared_statements where name ~ '^engine_tx_' order by name",
       )
     ).map((r) => r.name);
 
@@ -195,6 +195,35 @@ describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
     // The one connection of the pool, after the transaction: as the ORM's own statements find it.
     expect(await mode(sqlFor(orm.em.fork()))).toBe('auto');
     expect(await inPostgresTransaction(orm.em, (sql) => mode(sql))).toBe('auto');
+  });
+
+  it('prepares a small write once and executes it after, and sends a large one as text', async () => {
+    const WRITE =
+      'insert into prep_t (k, n) values (?, ?) on conflict (k) do update set n = excluded.n returning k, n';
+    messages.length = 0;
+    const first = await inPostgresTransaction(orm.em, (sql) => sql.write(WRITE, ['w1', 1]));
+    const again = await inPostgresTransaction(orm.em, (sql) => sql.write(WRITE, ['w1', 2]));
+    expect([first, again]).toEqual([[{ k: 'w1', n: 1 }], [{ k: 'w1', n: 2 }]]);
+    expect(messages[0]).toMatch(/prepare engine_txw_\d+ as insert into prep_t \(k, n\) values \(\$1, \$2\)/);
+    const second = messages.find((m) => m.includes("'w1', 2"));
+    expect(second).toMatch(/execute engine_txw_\d+\('w1', 2\)/);
+    expect(second).not.toMatch(/prepare/);
+    // 300 rows, 600 values: a text whose plan is not worth keeping on every connection.
+    const keys = Array.from({ length: 300 }, (_, i) => `big${i}`);
+    const big = `insert into prep_t (k, n) values ${keys.map(() => '(?, ?)').join(', ')}`;
+    messages.length = 0;
+    await inPostgresTransaction(orm.em, (sql) =>
+      sql.write(
+        big,
+        keys.flatMap((k, i) => [k, i]),
+      ),
+    );
+    expect(messages.join('\n')).toMatch(/insert into prep_t \(k, n\) values \('big0', 0\)/);
+    expect(messages.join('\n')).not.toMatch(/prepare|execute/);
+    const counted = await sqlFor(orm.em.fork()).run<{ n: string }>(
+      "select count(*) as n from prep_t where k like 'big%'",
+    );
+    expect(Number(counted[0]?.n)).toBe(300);
   });
 
   it('answers each value exactly as stored, whatever text it holds', async () => {
