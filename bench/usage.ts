@@ -31,6 +31,7 @@ import { describePriority, parsePriority } from './api-process';
 import { startLoadProcess } from './load-apart';
 import { BENCH_SUBJECT, reportTarget, startEngine, type Dialect, type Engine, type Probe } from './engine';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
+import { cpuByPart } from './process-cpu';
 
 const CHECK = '/api/v1/subscriptions/check-access/api';
 
@@ -43,15 +44,27 @@ type Phase = {
   used: Probe | null;
   /** Requests the CPU time is divided by, when the phase served more than this row's. */
   cpuRequests?: number;
+  /** PostgreSQL's CPU during the phase, every process of its cluster (on SQLite none). */
+  databaseCpuMicros?: number;
 };
 
 const cpuPerRequest = (p: Phase) =>
   p.used ? p.used.cpuMicros / Math.max(1, p.cpuRequests ?? p.result.requests) : NaN;
+const databaseCpuPerRequest = (p: Phase) =>
+  p.databaseCpuMicros === undefined ? NaN : p.databaseCpuMicros / Math.max(1, p.result.requests);
+
+/** PostgreSQL's CPU so far, in µs: its backends, its own processes and the backends that have ended. */
+const postgresCpuMicros = (): number =>
+  [...cpuByPart({}).entries()]
+    .filter(([part]) => part.startsWith('postgres'))
+    .reduce((sum, [, seconds]) => sum + seconds * 1e6, 0);
 
 function line(p: Phase): string {
   const f = figures(p.result, p.unitsPerRequest);
   const rate = Math.round(f.rate).toLocaleString('en-US');
-  const cpu = p.used ? `; API CPU ${cpuPerRequest(p).toFixed(0)} µs/request` : '';
+  const database =
+    p.databaseCpuMicros === undefined ? '' : `, PostgreSQL ${databaseCpuPerRequest(p).toFixed(0)} µs`;
+  const cpu = p.used ? `; API CPU ${cpuPerRequest(p).toFixed(0)} µs/request${database}` : '';
   const loop = p.used ? `, event loop ${((100 * p.used.loopBusyMs) / p.used.loopMs).toFixed(0)}% busy` : '';
   const grouping =
     p.used && p.used.commits > 0
@@ -75,7 +88,10 @@ const since = (a: Probe, b: Probe): Probe => ({
   alertLooks: b.alertLooks - a.alertLooks,
 });
 
-type Table = Map<string, { unit: string; rate: number[]; p50: number[]; p99: number[]; cpu: number[] }>;
+type Table = Map<
+  string,
+  { unit: string; rate: number[]; p50: number[]; p99: number[]; cpu: number[]; database: number[] }
+>;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
@@ -156,11 +172,12 @@ async function runPhases(
   const table: Table = new Map();
   const keep = (p: Phase) => {
     const f = figures(p.result, p.unitsPerRequest);
-    const row = table.get(p.label) ?? { unit: p.unit, rate: [], p50: [], p99: [], cpu: [] };
+    const row = table.get(p.label) ?? { unit: p.unit, rate: [], p50: [], p99: [], cpu: [], database: [] };
     row.rate.push(f.rate);
     row.p50.push(f.p50);
     row.p99.push(f.p99);
     row.cpu.push(cpuPerRequest(p));
+    if (p.databaseCpuMicros !== undefined) row.database.push(databaseCpuPerRequest(p));
     table.set(p.label, row);
     console.log(line(p));
   };
@@ -172,8 +189,17 @@ async function runPhases(
     server: 'api' | 'ceiling' | 'access' = 'api',
   ) => {
     const before = await engine.probe(server);
+    // Its CPU beside the API's: on the credits path a report costs the database as much as the API.
+    const databaseBefore = engine.dialect === 'postgresql' ? postgresCpuMicros() : null;
     const result = await r();
-    keep({ label, unit, unitsPerRequest, result, used: since(before, await engine.probe(server)) });
+    keep({
+      label,
+      unit,
+      unitsPerRequest,
+      result,
+      used: since(before, await engine.probe(server)),
+      ...(databaseBefore === null ? {} : { databaseCpuMicros: postgresCpuMicros() - databaseBefore }),
+    });
   };
   const c = { concurrency, seconds };
   const many = ready.manyCustomers.length.toLocaleString('en-US');
@@ -378,7 +404,7 @@ async function runPhases(
   console.log(`\n${engine.dialect} summary, min / median / max over ${opts.runs} runs`);
   for (const [label, row] of table) {
     console.log(
-      `  ${label.padEnd(44)} ${spread(row.rate).padStart(24)} ${row.unit}/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms   API CPU ${spread(row.cpu)} µs/req`,
+      `  ${label.padEnd(44)} ${spread(row.rate).padStart(24)} ${row.unit}/s   p50 ${spread(row.p50, 2)} ms   p99 ${spread(row.p99, 2)} ms   API CPU ${spread(row.cpu)} µs/req${row.database.length ? `, PostgreSQL ${spread(row.database)} µs` : ''}`,
     );
   }
   console.log(
