@@ -80,7 +80,50 @@ export interface Engine {
   probe(server?: 'api' | 'ceiling' | 'access'): Promise<Probe>;
   /** Usage events stored. */
   stored(): Promise<number>;
+  /** PostgreSQL's time by statement (`statements: true` on PostgreSQL), else null. */
+  statements: StatementTimes | null;
   stop(): Promise<void>;
+}
+
+/** What pg_stat_statements counted since its last reset: planning and running, by statement. */
+export interface StatementTimes {
+  reset(): Promise<void>;
+  /** The statements that took the most time, with their calls and milliseconds planning and running. */
+  top(n: number): Promise<{ text: string; calls: number; planMs: number; runMs: number }[]>;
+  /** Milliseconds planning and running, every statement together. */
+  total(): Promise<{ planMs: number; runMs: number }>;
+}
+
+function statementsOf(orm: { em: { fork(): Parameters<typeof sqlFor>[0] } }): StatementTimes {
+  const sql = () => sqlFor(orm.em.fork());
+  // A prepared statement's EXECUTEs are counted under its PREPARE's text.
+  const shape = `left(regexp_replace(regexp_replace(query, '^prepare \\S+ as ', ''), '\\s+', ' ', 'g'), 48)`;
+  return {
+    async reset() {
+      await sql().run('select pg_stat_statements_reset()');
+    },
+    async top(n) {
+      const rows = await sql().run<{ text: string; calls: string; plan: number; run: number }>(
+        `select ${shape} as text, sum(calls) as calls, sum(total_plan_time) as plan, sum(total_exec_time) as run
+         from pg_stat_statements where query not like '%pg_stat_statements%'
+         group by 1 order by sum(total_plan_time + total_exec_time) desc limit ?`,
+        [n],
+      );
+      return rows.map((r) => ({
+        text: r.text,
+        calls: Number(r.calls),
+        planMs: Number(r.plan),
+        runMs: Number(r.run),
+      }));
+    },
+    async total() {
+      const [r] = await sql().run<{ plan: number | null; run: number | null }>(
+        `select sum(total_plan_time) as plan, sum(total_exec_time) as run from pg_stat_statements
+         where query not like '%pg_stat_statements%'`,
+      );
+      return { planMs: Number(r?.plan ?? 0), runMs: Number(r?.run ?? 0) };
+    },
+  };
 }
 
 export const CUSTOMERS = 50;
@@ -173,6 +216,8 @@ async function startCeiling(): Promise<{ port: number; probe(): Promise<Probe>; 
 export async function freshDatabase(
   dialect: Dialect,
   name: string,
+  /** PostgreSQL's server settings beyond its durable defaults. */
+  postgresSettings: Record<string, string> = {},
 ): Promise<{ url: string; stops: (() => Promise<void> | void)[]; stopAll: () => Promise<void> }> {
   const stops: (() => Promise<void> | void)[] = [];
   let url: string;
@@ -183,7 +228,7 @@ export async function freshDatabase(
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { startThrowawayCluster, createDatabase } = require('../tools/postgres');
-    const pg = await startThrowawayCluster({ durable: true });
+    const pg = await startThrowawayCluster({ durable: true, settings: postgresSettings });
     stops.push(() => pg.stop());
     url = createDatabase(pg.url, name);
   }
@@ -201,12 +246,22 @@ export async function startEngine(
     accessLane?: { priority: Priority } | null;
     /** How many of `Ready.manyCustomers` to seed (none unless asked: seeding them takes a while). */
     manyCustomers?: number;
+    /** On PostgreSQL, pg_stat_statements loaded, for Engine.statements. */
+    statements?: boolean;
   } = {},
 ): Promise<Engine> {
-  const { url, stops, stopAll } = await freshDatabase(dialect, 'bench_engine');
+  const counting = dialect === 'postgresql' && opts.statements === true;
+  const { url, stops, stopAll } = await freshDatabase(
+    dialect,
+    'bench_engine',
+    counting
+      ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' }
+      : {},
+  );
   try {
     const orm = await openDatabase(url);
     stops.push(() => orm.close());
+    if (counting) await sqlFor(orm.em.fork()).run('create extension if not exists pg_stat_statements');
     const idp = await startTestIdp();
     stops.push(() => idp.stop());
     const periodStart = new Date(Date.now() - 86_400_000);
@@ -367,6 +422,7 @@ export async function startEngine(
         };
       },
       stored: () => orm.em.fork().count(UsageEvent, {}),
+      statements: counting ? statementsOf(orm) : null,
       stop: stopAll,
     };
   } catch (err) {

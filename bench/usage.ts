@@ -24,12 +24,21 @@
  *                          are sent and timed by a process of their own)
  *                          [--many 10000]   (how many customers the `many` phase reports for)
  *                          [--profile <dir>]   (writes the API process's CPU profile, node --cpu-prof)
+ *                          [--statements]      (PostgreSQL: its planning and running a request, by statement)
  *                          [--access-priority fifo:10]   (of the access lane and of the checks' process; or nice:-10)
  */
 import { parseArgs } from 'node:util';
 import { describePriority, parsePriority } from './api-process';
 import { startLoadProcess } from './load-apart';
-import { BENCH_SUBJECT, reportTarget, startEngine, type Dialect, type Engine, type Probe } from './engine';
+import {
+  BENCH_SUBJECT,
+  reportTarget,
+  startEngine,
+  type Dialect,
+  type Engine,
+  type Probe,
+  type StatementTimes,
+} from './engine';
 import { closedLoop, figures, openLoop, spread, type LoadResult, type Target } from './load';
 import { cpuByPart } from './process-cpu';
 
@@ -76,6 +85,19 @@ function line(p: Phase): string {
       : '';
   const failed = p.result.failureSamples.length ? `\n    e.g. ${p.result.failureSamples[0]}` : '';
   return `  ${p.label.padEnd(44)} ${rate.padStart(8)} ${p.unit}/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (${p.result.requests} requests, ${p.result.failures} failed${cpu}${loop}${grouping}${looks})${failed}`;
+}
+
+/** PostgreSQL's planning and running a request, in all and for the statements that took the most. */
+async function printStatements(statements: StatementTimes, requests: number): Promise<void> {
+  const per = (ms: number) => ((ms * 1000) / Math.max(1, requests)).toFixed(1);
+  const total = await statements.total();
+  console.log(
+    `      PostgreSQL's statements a request: planning ${per(total.planMs)} µs, running ${per(total.runMs)} µs`,
+  );
+  for (const t of await statements.top(6))
+    console.log(
+      `        ${per(t.planMs + t.runMs).padStart(7)} µs  ${(t.calls / Math.max(1, requests)).toFixed(2)} calls  ${t.text}`,
+    );
 }
 
 const since = (a: Probe, b: Probe): Probe => ({
@@ -191,6 +213,7 @@ async function runPhases(
     const before = await engine.probe(server);
     // Its CPU beside the API's: on the credits path a report costs the database as much as the API.
     const databaseBefore = engine.dialect === 'postgresql' ? postgresCpuMicros() : null;
+    await engine.statements?.reset();
     const result = await r();
     keep({
       label,
@@ -200,6 +223,7 @@ async function runPhases(
       used: since(before, await engine.probe(server)),
       ...(databaseBefore === null ? {} : { databaseCpuMicros: postgresCpuMicros() - databaseBefore }),
     });
+    if (engine.statements) await printStatements(engine.statements, result.requests);
   };
   const c = { concurrency, seconds };
   const many = ready.manyCustomers.length.toLocaleString('en-US');
@@ -421,6 +445,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       dialect: { type: 'string', default: 'sqlite,postgresql' },
       profile: { type: 'string' },
+      statements: { type: 'boolean', default: false },
       // The access lane and the gateway's timed checks go first for the CPU, standing in for the cores of
       // their own they have in production (on two cores, the flood's load and API would otherwise take them).
       // Real-time, not a niceness: at nice -10 a check woken while the flood ran still waited 3-5 ms at p99.
@@ -445,6 +470,7 @@ async function main(): Promise<void> {
     if (d !== 'sqlite' && d !== 'postgresql') throw new Error(`--dialect: sqlite or postgresql, not ${d}`);
     const engine = await startEngine(d as Dialect, {
       profile: values.profile ?? null,
+      statements: values.statements,
       accessLane: opts.phases.includes('overload')
         ? { priority: parsePriority(values['access-priority']) }
         : null,

@@ -80,11 +80,12 @@ function requirePasswords(bin, dataDir, password) {
  * { url, stop() }.
  * Tuned for tests (fsync off): never a place for data that matters. `durable: true` keeps PostgreSQL's
  * own defaults (fsync, synchronous_commit, full_page_writes on), for benchmarks whose figures claim a
- * commit reached the disk.
+ * commit reached the disk; `settings` adds server settings (bench:usage's `--statements` loads
+ * pg_stat_statements).
  */
-async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
+async function startThrowawayCluster({ log = () => {}, durable = false, settings = {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-pg-'));
-  const server = await startPostgres({ dir, log, durable });
+  const server = await startPostgres({ dir, log, durable, settings });
   const stop = () => {
     try {
       server.stop({ crash: true });
@@ -105,7 +106,14 @@ async function startThrowawayCluster({ log = () => {}, durable = false } = {}) {
  * and the superuser's is set to this one at every start, so a caller that makes one per run leaves none
  * valid behind; the URL carries it. Without, trust as before (the test suite's throwaway clusters).
  */
-async function startPostgres({ dir, port, log = () => {}, durable = true, superuserPassword } = {}) {
+async function startPostgres({
+  dir,
+  port,
+  log = () => {},
+  durable = true,
+  superuserPassword,
+  settings = {},
+} = {}) {
   const bin = ensurePostgres({ log });
   const dataDir = path.join(dir, 'data');
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -134,7 +142,11 @@ async function startPostgres({ dir, port, log = () => {}, durable = true, superu
   if (superuserPassword !== undefined) requirePasswords(bin, dataDir, superuserPassword);
   port ??= await freePort();
   const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200`;
+  // Further server settings a benchmark asks for (`settings`: name to value, values without spaces).
+  const extra = Object.entries(settings)
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200${extra}`;
   const pgCtl = (args) => run(path.join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
   const start = () => pgCtl(['-o', opts, '-l', path.join(dir, 'server.log'), '-w', 'start']);
   start();
