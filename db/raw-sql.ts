@@ -29,8 +29,9 @@ export interface Sql {
   read<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /**
    * A write whose every value meets a column (an insert's values, a comparison with a column): as `run`,
-   * but on PostgreSQL outside a transaction with its values bound instead of quoted into the text, where
-   * a value PostgreSQL cannot type from its place would fail the statement.
+   * but on PostgreSQL outside a transaction with its values bound instead of quoted into the text, and
+   * inside a batched one (db/postgres-transaction.ts), when small, a statement prepared once on the
+   * connection; either way a value PostgreSQL cannot type from its place would fail the statement.
    */
   write<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** A read with positional (`?`) or named (`:name`) bindings, outside any transaction. */
