@@ -53,7 +53,7 @@ type Phase = {
   used: Probe | null;
   /** Requests the CPU time is divided by, when the phase served more than this row's. */
   cpuRequests?: number;
-  /** PostgreSQL's CPU during the phase, every process of its cluster (on SQLite none). */
+  /** PostgreSQL's CPU during the phase, every PostgreSQL process on the machine (on SQLite none). */
   databaseCpuMicros?: number;
 };
 
@@ -62,7 +62,10 @@ const cpuPerRequest = (p: Phase) =>
 const databaseCpuPerRequest = (p: Phase) =>
   p.databaseCpuMicros === undefined ? NaN : p.databaseCpuMicros / Math.max(1, p.result.requests);
 
-/** PostgreSQL's CPU so far, in µs: its backends, its own processes and the backends that have ended. */
+/**
+ * PostgreSQL's CPU so far, in µs: every PostgreSQL process on the machine, the backends that have ended
+ * included. The benchmark's cluster is the only one on a machine left quiet for it.
+ */
 const postgresCpuMicros = (): number =>
   [...cpuByPart({}).entries()]
     .filter(([part]) => part.startsWith('postgres'))

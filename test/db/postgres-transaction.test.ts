@@ -242,6 +242,22 @@ describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
     );
   });
 
+  it('stores each value exactly as sent through a prepared write, whatever text it holds', async () => {
+    const WRITE = 'insert into prep_t (k, n) values (?, ?) on conflict (k) do update set n = excluded.n';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 40 }).filter((k) => !k.includes('\u0000')),
+        fc.integer({ min: -1000, max: 1000 }),
+        async (k, n) => {
+          await sqlFor(orm.em.fork()).run('delete from prep_t');
+          await inPostgresTransaction(orm.em, (sql) => sql.write(WRITE, [k, n]));
+          expect(await sqlFor(orm.em.fork()).run('select k, n from prep_t')).toEqual([{ k, n }]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('knows what a failed transaction left prepared on its connection, and the next one still reads', async () => {
     // The PREPARE ran, then a statement after it failed: the statement exists, though the transaction did not.
     const another = 'select k from prep_t where n = ?';

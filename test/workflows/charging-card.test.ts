@@ -1,7 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { commitmentTrueUpWorkflow, prepaidCommitFundingWorkflow } from '../../workflows';
-import { startTimeSkipping, workflowBundle } from '../helpers/temporal';
+import { startTimeSkipping, withActivities } from '../helpers/temporal';
 
 /**
  * The engine's own invoices (a prepaid commit's, a true-up's) are charged to the card the customer has on
@@ -33,11 +32,10 @@ describe('the card an invoice of the engine’s own is charged with', () => {
 
   it('charges a prepaid commit to the card on file when its invoice is charged, not when its run began', async () => {
     const charged: string[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'charging-card-commit',
-      workflowBundle: workflowBundle(),
-      activities: {
+    const funded = await withActivities(
+      env,
+      'charging-card-commit',
+      {
         ...charging(charged),
         async loadPrepaidCommit() {
           return {
@@ -62,13 +60,12 @@ describe('the card an invoice of the engine’s own is charged with', () => {
         },
         async recordCommitFunded() {},
       },
-    });
-    const funded = await worker.runUntil(
-      env.client.workflow.execute(prepaidCommitFundingWorkflow, {
-        workflowId: 'prepaid-commit-funding-charging-card',
-        taskQueue: 'charging-card-commit',
-        args: [{ commitId: 'ppc_1' }],
-      }),
+      () =>
+        env.client.workflow.execute(prepaidCommitFundingWorkflow, {
+          workflowId: 'prepaid-commit-funding-charging-card',
+          taskQueue: 'charging-card-commit',
+          args: [{ commitId: 'ppc_1' }],
+        }),
     );
     expect(funded).toEqual({ status: 'active', stripeInvoiceId: 'in_commit' });
     expect(charged).toEqual(['in_commit:pm_new']);
@@ -76,11 +73,10 @@ describe('the card an invoice of the engine’s own is charged with', () => {
 
   it('charges a true-up to the card on file when its invoice is charged, not when its run began', async () => {
     const charged: string[] = [];
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: 'charging-card-true-up',
-      workflowBundle: workflowBundle(),
-      activities: {
+    const settled = await withActivities(
+      env,
+      'charging-card-true-up',
+      {
         ...charging(charged),
         async loadTrueUpTerms() {
           return {
@@ -101,19 +97,18 @@ describe('the card an invoice of the engine’s own is charged with', () => {
         },
         async recordTrueUp() {},
       },
-    });
-    const settled = await worker.runUntil(
-      env.client.workflow.execute(commitmentTrueUpWorkflow, {
-        workflowId: 'commitment-true-up-charging-card',
-        taskQueue: 'charging-card-true-up',
-        args: [
-          {
-            commitmentId: 'cmt_2',
-            periodStart: '2026-10-01T00:00:00.000Z',
-            periodEnd: '2026-11-01T00:00:00.000Z',
-          },
-        ],
-      }),
+      () =>
+        env.client.workflow.execute(commitmentTrueUpWorkflow, {
+          workflowId: 'commitment-true-up-charging-card',
+          taskQueue: 'charging-card-true-up',
+          args: [
+            {
+              commitmentId: 'cmt_2',
+              periodStart: '2026-10-01T00:00:00.000Z',
+              periodEnd: '2026-11-01T00:00:00.000Z',
+            },
+          ],
+        }),
     );
     expect(settled).toMatchObject({ trueUpCents: 5000, stripeInvoiceId: 'in_true_up', paid: true });
     expect(charged).toEqual(['in_true_up:pm_new']);
