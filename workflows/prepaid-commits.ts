@@ -1,16 +1,19 @@
-import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { expiryStillDue, settleCommit } from '../domain/prepaid-commits';
 import { dbActivityOptions, stripeCallOptions } from './activity-options';
 import { workflowIds } from './ids';
 import { CARD_READ_AT_CHARGE, chargeOnce } from './charge-once';
 import { startDetached } from './start-detached';
+import { activityFailed, failureCause } from './activity-failed';
 
 const db = proxyActivities<Activities>(dbActivityOptions);
 const stripe = proxyActivities<Activities>(stripeCallOptions);
 
 /** The patch after which a settlement takes off only what an earlier run of it did not. */
 const EXPIRY_ONCE = 'commit-expiry-once';
+/** The patch after which a paid commit whose credit Stripe refuses for good is refunded and declined. */
+const UNCREDITED_REFUNDED = 'commit-uncredited-refunded';
 
 export interface PrepaidCommitFunding {
   status: 'active' | 'declined';
@@ -20,7 +23,8 @@ export interface PrepaidCommitFunding {
 /**
  * Funds a prepaid commit: its invoice is charged to the card on file and, once paid, the amount becomes
  * credit on the customer's Stripe balance, which pays their next invoices. A decline voids the invoice and
- * credits nothing. Named after the commit, so it is funded once.
+ * credits nothing; a paid invoice whose credit Stripe refuses for good is refunded. Named after the commit,
+ * so it is funded once.
  */
 export async function prepaidCommitFundingWorkflow(input: {
   commitId: string;
@@ -46,19 +50,53 @@ export async function prepaidCommitFundingWorkflow(input: {
     await db.recordCommitDeclined(input);
     return { status: 'declined', stripeInvoiceId };
   }
-  const credit = await stripe.moveCommitBalance({
-    commitId: input.commitId,
-    stripeCustomerId: terms.stripeCustomerId,
-    amountCents: -terms.amountCents,
-    currency: terms.currency,
-    purpose: 'credit',
-  });
+  let credit: { transactionId: string; at: string };
+  try {
+    credit = await stripe.moveCommitBalance({
+      commitId: input.commitId,
+      stripeCustomerId: terms.stripeCustomerId,
+      amountCents: -terms.amountCents,
+      currency: terms.currency,
+      purpose: 'credit',
+    });
+  } catch (err) {
+    // Retryable failures are retried for as long as Stripe is away; this one Stripe refused for good (the
+    // customer deleted there, say). Runs from before the patch failed here, the commit left funding.
+    if (!activityFailed(err) || !patched(UNCREDITED_REFUNDED)) throw err;
+    await refundUncredited(input.commitId, stripeInvoiceId);
+    return { status: 'declined', stripeInvoiceId };
+  }
   await db.recordCommitFunded({
     commitId: input.commitId,
     creditTransactionId: credit.transactionId,
     fundedAt: credit.at,
   });
   return { status: 'active', stripeInvoiceId };
+}
+
+/**
+ * A commit paid for and never credited: the customer has its money back, and the commit ends declined,
+ * which also lifts the block on refunding its invoice (a commit's invoice is not refunded while its credit
+ * may be on the balance). Should the refund fail for good too, the commit is declined all the same, so an
+ * admin can refund the invoice from the console.
+ */
+async function refundUncredited(commitId: string, stripeInvoiceId: string): Promise<void> {
+  try {
+    await stripe.refundInvoiceCharge({
+      invoiceId: stripeInvoiceId,
+      reason: 'prepaid_commit_not_credited',
+      idempotencyKey: `commit-not-credited:${commitId}`,
+      actorId: 'billing-engine',
+      actorEmail: null,
+    });
+  } catch (err) {
+    if (!activityFailed(err)) throw err;
+    log.warn('a prepaid commit paid for and not credited was not refunded', {
+      commitId,
+      error: failureCause(err),
+    });
+  }
+  await db.recordCommitDeclined({ commitId });
 }
 
 /**

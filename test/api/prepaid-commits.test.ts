@@ -322,6 +322,84 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('prepaid commits (%s)', (dialec
     expect(retry.status).toBe(201);
   }, 300_000);
 
+  it('refunds the charge and declines the commit when Stripe refuses its credit for good, so nobody pays for a commit never credited', async () => {
+    const s = await subscriber();
+    // The credit's one request is refused (as for a customer deleted in Stripe); nothing else is.
+    stack.emulator.injectFault({
+      method: 'POST',
+      path: '/v1/customers/:id/balance_transactions',
+      kind: 'invalidRequest',
+    });
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 4000,
+      periods: 2,
+      unused: 'expire',
+    });
+    expect(stack.emulator.faults()).toHaveLength(0);
+    expect(sold.status).toBe(201);
+    expect(sold.body.commit).toMatchObject({ status: 'declined', drawn_cents: 0, remaining_cents: 0 });
+    const commitId: string = sold.body.commit.id;
+    const bought = await stack.stripe.invoices.retrieve(sold.body.commit.invoice_id);
+    expect({ total: bought.total, paid: bought.amount_paid, status: bought.status }).toEqual({
+      total: 4000,
+      paid: 4000,
+      status: 'paid',
+    });
+    // Stripe: the whole charge refunded once, nothing on the balance.
+    const charges = await stack.stripe.charges.list({ customer: s.stripeCustomer.id, limit: 100 });
+    const paid = charges.data.filter((c) => c.amount === 4000);
+    expect(paid.map((c) => [c.status, c.amount_refunded, c.refunded])).toEqual([['succeeded', 4000, true]]);
+    const refunds = await stack.stripe.refunds.list({ charge: (paid[0] as Stripe.Charge).id });
+    expect(refunds.data.map((r) => [r.amount, r.metadata?.['reason']])).toEqual([
+      [4000, 'prepaid_commit_not_credited'],
+    ]);
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
+    // The refund is audited as the engine's; the invoice is no longer held as a commit's: nothing is left.
+    const audited = await stack.db.orm.em
+      .fork()
+      .find(AuditEntry, { action: 'invoice.refund', entityId: bought.id });
+    expect(audited.map((a) => a.actorId)).toEqual(['billing-engine']);
+    const again = await stack.api.request('POST', `/api/v1/admin/billing/invoices/${bought.id}/refund`, {
+      token: admin,
+      body: { reason: 'order_change', idempotency_key: `again-${commitId}` },
+    });
+    expect({ status: again.status, code: again.body.error?.code }).toEqual({
+      status: 409,
+      code: 'refund_exceeds_charge',
+    });
+    // A declined commit does not hold the place of the next, which is credited.
+    const next = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 4000,
+      periods: 2,
+      unused: 'expire',
+    });
+    expect(next.body.commit).toMatchObject({ status: 'active' });
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(-4000);
+  }, 300_000);
+
+  it('declines a commit never credited even when its refund is refused too, leaving its invoice to an admin to refund', async () => {
+    const s = await subscriber();
+    for (const path of ['/v1/customers/:id/balance_transactions', '/v1/refunds'])
+      stack.emulator.injectFault({ method: 'POST', path, kind: 'invalidRequest' });
+    const sold = await adminCall('POST', commitsPath(s.email), {
+      amount_cents: 3000,
+      periods: 1,
+      unused: 'roll_over',
+    });
+    expect(stack.emulator.faults()).toHaveLength(0);
+    expect(sold.body.commit).toMatchObject({ status: 'declined', remaining_cents: 0 });
+    const invoiceId: string = sold.body.commit.invoice_id;
+    expect((await stack.stripe.invoices.retrieve(invoiceId)).status).toBe('paid');
+    expect(await balanceOf(s.stripeCustomer.id)).toBe(0);
+    // Not held as a commit's invoice any more: the admin gives the money back.
+    const back = await stack.api.request('POST', `/api/v1/admin/billing/invoices/${invoiceId}/refund`, {
+      token: admin,
+      body: { reason: 'requested_by_customer', idempotency_key: `by-hand-${sold.body.commit.id}` },
+    });
+    expect(back.status).toBe(200);
+    expect(back.body).toMatchObject({ amount_cents: 3000, refunded: true });
+  }, 300_000);
+
   it('finishes a sale whose charge never started when the same sale is asked again, charging once', async () => {
     const s = await subscriber();
     // The commit is written but the API stopped before its funding started.

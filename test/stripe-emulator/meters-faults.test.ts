@@ -173,6 +173,26 @@ describe('fault injection', () => {
     await expect(h.stripe.customers.list()).resolves.toMatchObject({ object: 'list' });
   });
 
+  it('refuses the next request with a 400 that stripe-node does not retry, and only that one', async () => {
+    const stripe = clientFor(h.emulator, { maxNetworkRetries: 2 });
+    const customer = await stripe.customers.create({ email: 'refused400@example.com' });
+    h.emulator.injectFault({
+      method: 'POST',
+      path: '/v1/customers/:id/balance_transactions',
+      kind: 'invalidRequest',
+    });
+    const credit = { amount: -500, currency: 'usd' };
+    await expect(stripe.customers.createBalanceTransaction(customer.id, credit)).rejects.toMatchObject({
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+    });
+    // Nothing was made by the refused request, and the next one goes through.
+    expect((await stripe.customers.listBalanceTransactions(customer.id)).data).toHaveLength(0);
+    await expect(stripe.customers.createBalanceTransaction(customer.id, credit)).resolves.toMatchObject({
+      amount: -500,
+    });
+  });
+
   it('drops connections and adds latency through the control API', async () => {
     const res = await fetch(`${h.emulator.url}/_emulator/faults`, {
       method: 'POST',

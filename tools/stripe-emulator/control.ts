@@ -11,7 +11,7 @@ import { settleDebits } from './billing/payments';
 import { meterUsage } from './billing/usage';
 import type { WebhookBehavior } from './webhooks';
 
-const FAULT_KINDS: FaultKind[] = ['error500', 'rateLimit', 'latency', 'drop'];
+const FAULT_KINDS: FaultKind[] = ['error500', 'rateLimit', 'latency', 'drop', 'invalidRequest'];
 
 export function findMeter(emu: Emulator, ref: string): MeterRec {
   const m = emu.store.all<MeterRec>('billing.meter').find((x) => x.id === ref || x.event_name === ref);

@@ -1,4 +1,5 @@
-export type FaultKind = 'error500' | 'rateLimit' | 'latency' | 'drop';
+/** `invalidRequest`: a 400 Stripe's client does not retry, as Stripe answers a request it refuses for good. */
+export type FaultKind = 'error500' | 'rateLimit' | 'latency' | 'drop' | 'invalidRequest';
 
 export interface FaultRule {
   /** HTTP method, or '*' (the default) for any. */

@@ -98,6 +98,13 @@ export async function handleApi(
     });
     return send(res, 429, JSON.stringify(err.toJSON()), { ...baseHeaders, 'stripe-should-retry': 'true' });
   }
+  if (fault?.kind === 'invalidRequest') {
+    const err = new StripeApiError(400, {
+      type: 'invalid_request_error',
+      message: 'The request was refused (injected by the emulator).',
+    });
+    return send(res, 400, JSON.stringify(err.toJSON()), { ...baseHeaders, 'stripe-should-retry': 'false' });
+  }
 
   let apiKey: string;
   try {
