@@ -144,7 +144,14 @@ async function startPostgres({
   const tuning = durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
   // Further server settings a benchmark asks for (`settings`: name to value, values without spaces).
   const extra = Object.entries(settings)
-    .map(([k, v]) => ` -c ${k}=${v}`)
+    .map(([k, v]) => {
+      // They travel in one option string pg_ctl hands to a shell: nothing that string could split or expand.
+      if (!/^[a-z_.]+$/.test(k) || !/^[\w.:/-]+$/.test(String(v)))
+        throw new Error(
+          `PostgreSQL setting ${JSON.stringify(k)}=${JSON.stringify(v)}: only plain names and values`,
+        );
+      return ` -c ${k}=${v}`;
+    })
     .join('');
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${tuning} -c max_connections=200${extra}`;
   const pgCtl = (args) => run(path.join(bin, 'pg_ctl'), ['-D', dataDir, ...args]);
