@@ -59,6 +59,7 @@ import type { SubscriptionInput } from '../workflows/subscription';
 import { percentile, spread } from './load';
 import { measureMigration } from './scale-migration';
 import { makeSubscriber } from '../services/setup/seed-book';
+import { runOnboarding } from '../services/customers/onboard';
 import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -381,13 +382,7 @@ async function onboard(
   withStripe: boolean,
 ): Promise<{ customerId: string; email: string; stripeCustomerId: string | null }> {
   const email = `${userId}@example.com`;
-  const record = await temporal.workflow.execute(workflowType('customerOnboarding'), {
-    workflowId: workflowIds.customer(userId),
-    taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    args: [{ userId, email, name: userId }, { withStripe }],
-  });
+  const record = await runOnboarding(temporal, taskQueue, { userId, email, name: userId }, withStripe);
   return { customerId: record.customerId, email, stripeCustomerId: record.stripeCustomerId };
 }
 

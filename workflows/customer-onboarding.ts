@@ -18,12 +18,24 @@ const stripeLocal = proxyLocalActivities<Activities>(stripeCallLocalOptions);
  */
 export const ONBOARDING_LOCAL = 'onboarding-local';
 
+/** How a run is asked to onboard: its Stripe customer too, and its steps local from the start. */
+export interface OnboardingOptions {
+  withStripe: boolean;
+  /**
+   * Set by every caller since: the run makes its steps locally without asking ONBOARDING_LOCAL. A patch a
+   * run asks is a marker and an upsert of the TemporalChangeVersion search attribute, a write of the run's
+   * visibility record, and a sign-up waits on this run. Absent in runs begun before, which ask the patch
+   * as their histories have it.
+   */
+  local?: true;
+}
+
 /** Makes sure a signed-in identity has its customer record (and Stripe customer); id `customer-<userId>`. */
 export async function customerOnboarding(
   input: CustomerInput,
-  opts: { withStripe: boolean } = { withStripe: false },
+  opts: OnboardingOptions = { withStripe: false },
 ): Promise<CustomerRecord> {
-  const isLocal = patched(ONBOARDING_LOCAL);
+  const isLocal = opts.local === true || patched(ONBOARDING_LOCAL);
   const record = await (isLocal ? dbLocal.upsertCustomer : upsertCustomer)(input);
   if (!opts.withStripe) return record;
   const stripeCustomerId = await (isLocal ? stripeLocal.ensureStripeCustomer : ensureStripeCustomer)(

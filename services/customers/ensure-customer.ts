@@ -1,11 +1,10 @@
 import { customerOfUser } from '../../db/customer-reads';
 import { needsOnboarding } from '../../domain/customer-record';
-import { workflowIds } from '../../workflows/ids';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
 import type { Config } from '../../config/env';
 import { callWorkflow } from '../temporal/gateway';
-import { workflowType } from '../temporal/workflow-type';
+import { runOnboarding } from './onboard';
 
 export const stripeConfigured = (c: Config) => Boolean(c.STRIPE_SECRET_KEY || c.STRIPE_API_BASE);
 
@@ -25,13 +24,11 @@ export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: 
       created: false,
     };
   return callWorkflow(deps, () =>
-    deps.temporal.workflow.execute(workflowType('customerOnboarding'), {
-      workflowId: workflowIds.customer(identity.sub),
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-      // A running onboarding is joined; a finished or failed one leaves the id free for the next call.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      args: [{ userId: identity.sub, ...wanted }, { withStripe }],
-    }),
+    runOnboarding(
+      deps.temporal,
+      deps.config.TEMPORAL_TASK_QUEUE,
+      { userId: identity.sub, ...wanted },
+      withStripe,
+    ),
   );
 }

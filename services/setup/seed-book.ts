@@ -4,11 +4,10 @@ import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { PlanPrice } from '../../db/plan-prices';
 import { activeSubscriptionsOf, subscribedAlready } from '../../db/seeded-book';
-import { workflowIds } from '../../workflows/ids';
 import type { Identity } from '../../domain/identity';
 import { reportUsage } from '../usage/report-usage';
 import { resolvePlanPrice } from '../subscriptions/plan-price';
-import { workflowType } from '../temporal/workflow-type';
+import { runOnboarding } from '../customers/onboard';
 
 export interface BookDeps {
   orm: MikroORM;
@@ -27,13 +26,12 @@ export async function makeSubscriber(
   userId: string,
   price: Pick<PlanPrice, 'priceId' | 'usagePriceId'>,
 ): Promise<Stripe.Subscription> {
-  const record = await deps.temporal.workflow.execute(workflowType('customerOnboarding'), {
-    workflowId: workflowIds.customer(userId),
-    taskQueue: deps.taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    args: [{ userId, email: `${userId}@example.com`, name: userId }, { withStripe: true }],
-  });
+  const record = await runOnboarding(
+    deps.temporal,
+    deps.taskQueue,
+    { userId, email: `${userId}@example.com`, name: userId },
+    true,
+  );
   if (!record.stripeCustomerId) throw new Error(`customer ${userId} has no Stripe customer`);
   return deps.stripe.subscriptions.create({
     customer: record.stripeCustomerId,

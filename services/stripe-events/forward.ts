@@ -137,17 +137,26 @@ async function signalOwner(
   event: Stripe.Event,
 ): Promise<boolean> {
   const workflowId = workflowIds.subscription(t.subscriptionId);
-  try {
-    await deps.temporal.workflow.getHandle(workflowId).signal(stripeEvent, signal);
-    return true;
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  }
+  const signalled = async () => {
+    try {
+      await deps.temporal.workflow.getHandle(workflowId).signal(stripeEvent, signal);
+      return true;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      return false;
+    }
+  };
+  // A subscription Stripe made has no run before its first event: a plain signal would only be refused
+  // (a round trip through Temporal's frontend and history for nothing), so its start comes first.
+  const startsIt = t.madeInStripe === true && event.type === 'customer.subscription.created';
+  if (!startsIt && (await signalled())) return true;
   const sub = await em.findOne(Subscription, t.subscriptionId);
   if (sub && isFinal(sub.status)) return false;
   const start = t.stripeSubscriptionId
     ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event)
     : null;
+  // Not enough to start one: a run an earlier event started may still take it.
+  if (!start && startsIt && (await signalled())) return true;
   if (!start) {
     deps.logger.warn(
       { eventId: event.id, workflowId },

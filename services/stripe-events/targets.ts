@@ -12,6 +12,11 @@ import type { EventOwner } from './route';
 export interface EventTarget {
   subscriptionId: string;
   stripeSubscriptionId: string | null;
+  /**
+   * Neither the event nor the mirror names our subscription: Stripe made it (its dashboard, its API), and
+   * the id is the one derived from Stripe's. Its run may not exist yet.
+   */
+  madeInStripe?: true;
 }
 
 /**
@@ -59,7 +64,15 @@ export async function targetsOf(
         { fields: ['id'] },
       );
       if (row) routes?.set(owner.stripeSubscriptionId, row.id);
-      subscriptionId = row?.id ?? subscriptionIdOfForeign(owner.stripeSubscriptionId);
+      else
+        return [
+          {
+            subscriptionId: subscriptionIdOfForeign(owner.stripeSubscriptionId),
+            stripeSubscriptionId: owner.stripeSubscriptionId,
+            madeInStripe: true,
+          },
+        ];
+      subscriptionId = row.id;
     }
   }
   return subscriptionId ? [{ subscriptionId, stripeSubscriptionId: owner.stripeSubscriptionId }] : [];

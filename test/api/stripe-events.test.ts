@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -33,6 +33,8 @@ describe('Stripe event intake', () => {
   let running: Promise<void>;
   /** Every line the API logs, down to debug, parsed. */
   const logLines: { level: number; msg: string; type?: string }[] = [];
+  /** What the API asked of Temporal for each workflow, in order: 'signal' or 'signalWithStart'. */
+  const asked: { kind: 'signal' | 'signalWithStart'; workflowId: string }[] = [];
   const apiLogger = pino(
     { level: 'debug' },
     { write: (line: string) => void logLines.push(JSON.parse(line) as (typeof logLines)[number]) },
@@ -54,9 +56,28 @@ describe('Stripe event intake', () => {
       workflowBundle: workflowBundle(),
     });
     running = worker.run();
+    // The SDK's own client, recording each signal the intake sends before passing it on.
+    const temporal = new Client({
+      connection: env.connection,
+      namespace: TEST_NAMESPACE,
+      interceptors: {
+        workflow: [
+          {
+            signal: (input, next) => {
+              asked.push({ kind: 'signal', workflowId: input.workflowExecution.workflowId });
+              return next(input);
+            },
+            signalWithStart: (input, next) => {
+              asked.push({ kind: 'signalWithStart', workflowId: input.options.workflowId });
+              return next(input);
+            },
+          },
+        ],
+      },
+    });
     api = await startTestApi({
       orm: db.orm,
-      temporal: env.client,
+      temporal,
       logger: apiLogger,
       env: { TEMPORAL_TASK_QUEUE: 'webhooks', STRIPE_API_BASE: emulator.url, STRIPE_WEBHOOK_SECRET: SECRET },
     });
@@ -243,6 +264,23 @@ describe('Stripe event intake', () => {
     const items = (await stripe.subscriptions.retrieve(sub.id)).items.data.map((it) => it.price.id);
     expect(items.sort()).toEqual([sub.items.data[0]?.price.id, usage?.id].sort());
     expect(await db.orm.em.fork().count(StripeEvent, { id: 'evt_dash_1' })).toBe(1);
+  });
+
+  it('starts a run for a subscription made in Stripe without first signalling a run that cannot exist, and signals it from then on', async () => {
+    const sub = await dashboardSubscription('dash-once@example.com');
+    const workflowId = `subscription-subs_stripe_${sub.id.replace(/^sub_/, '')}`;
+    await deliver('evt_dash_once_1', 'customer.subscription.created', sub);
+    const handle = env.client.workflow.getHandle(workflowId);
+    await waitUntil(
+      () => handle.query(subscriptionState),
+      (state) => state.status === 'active',
+      'the run started from the created event to be active',
+    );
+    await deliver('evt_dash_once_2', 'customer.subscription.updated', { ...sub, status: 'active' });
+    expect(asked.filter((a) => a.workflowId === workflowId).map((a) => a.kind)).toEqual([
+      'signalWithStart',
+      'signal',
+    ]);
   });
 
   it("signals a paid invoice to its subscription's workflow only after a payment of it failed, and mirrors it either way", async () => {

@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { temporal as proto } from '@temporalio/proto';
 import { createLogger } from '../../config/logger';
 import { Customer } from '../../db/entities';
 import { createWorker } from '../../worker/create-worker';
@@ -8,6 +9,8 @@ import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
 import { openTestDatabase } from '../helpers/db';
 import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/temporal';
+
+const { EventType } = proto.api.enums.v1;
 
 describe('API → workflow → activity → database, on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -61,8 +64,17 @@ describe('API → workflow → activity → database, on a real Temporal dev ser
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ customer_id: row.id, email: 'ada@example.com', name: 'Ada' });
 
-    const history = await env.client.workflow.getHandle(workflowIds.customer('kc-ada')).describe();
-    expect(history.status.name).toBe('COMPLETED');
+    const handle = env.client.workflow.getHandle(workflowIds.customer('kc-ada'));
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    // Its step is a local activity's marker, and the run asks no patch: no patch marker, and so no upsert of
+    // the search attribute that lists a run's patches (a write of its visibility record).
+    const events = (await handle.fetchHistory()).events ?? [];
+    const kinds = events.map((e) => ({
+      type: e.eventType,
+      marker: e.markerRecordedEventAttributes?.markerName ?? null,
+    }));
+    expect(kinds.filter((k) => k.marker !== null).map((k) => k.marker)).toEqual(['core_local_activity']);
+    expect(kinds.some((k) => k.type === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES)).toBe(false);
   });
 
   it('answers a repeated create with the same customer instead of a second one', async () => {
