@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Customer, PaymentMethod, Plan, Subscription, SubscriptionChange } from '../../db/entities';
+import { Customer, PaymentMethod, Subscription, SubscriptionChange } from '../../db/entities';
 import { newId } from '../../db/ids';
+import { insertSubscriptionRow } from '../../db/subscription-records';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
 import { arrCents, recurringAmountCents } from '../../domain/plan-change';
 import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
@@ -36,24 +37,18 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
   const { orm } = deps;
   const clock = clockOf(deps);
   async function createSubscriptionRecord(input: NewSubscription): Promise<void> {
-    const em = orm.em.fork();
-    if (await em.findOne(Subscription, input.subscriptionId)) return;
-    const plan = await em.findOne(Plan, input.planId);
-    const customer = await em.findOne(Customer, input.customerId);
-    if (!plan || !customer)
-      throw ApplicationFailure.nonRetryable('plan or customer not found', FAILURE.notFound);
-    em.create(Subscription, {
+    const made = await insertSubscriptionRow(orm.em.fork(), {
       id: input.subscriptionId,
-      customer,
-      plan,
-      tier: plan.code,
-      status: 'incomplete',
+      customerId: input.customerId,
+      planId: input.planId,
       interval: input.interval,
       amountCents: input.amountCents,
-      currency: input.currency ?? plan.currency,
+      currency: input.currency,
       billingAnchor: input.billingAnchor ?? 'anniversary',
+      at: new Date(),
     });
-    await em.flush();
+    if (made === 'missing')
+      throw ApplicationFailure.nonRetryable('plan or customer not found', FAILURE.notFound);
   }
 
   /** Stripe's view plus the workflow's status; the plan follows the price, so upgrades show at once. */

@@ -60,7 +60,28 @@ describe('Stripe calls of the engine, checked by stripe-mock', () => {
     });
     await em.flush();
 
-    const stripeCustomerId: string = await env.run(acts.ensureStripeCustomer, customer.id);
+    const callsOf = async (run: () => Promise<unknown>) => {
+      const from = seen.length;
+      await run();
+      return seen.slice(from).map((c) => `${c.method} ${c.path}`);
+    };
+    let stripeCustomerId = '';
+    // A customer made within Stripe's day of idempotency keys: the keyed create alone, no look first.
+    expect(
+      await callsOf(async () => (stripeCustomerId = await env.run(acts.ensureStripeCustomer, customer.id))),
+    ).toEqual(['POST /v1/customers']);
+    // One made earlier than that: its key may be forgotten, so it looks for one carrying our id first.
+    const older = em.create(Customer, {
+      id: newId('cust'),
+      userId: 'u-contract-older',
+      email: 'contract-older@example.com',
+      createdAt: new Date(Date.now() - 2 * 24 * 60 * 60 * 1000),
+    });
+    await em.flush();
+    expect(await callsOf(() => env.run(acts.ensureStripeCustomer, older.id))).toEqual([
+      'GET /v1/customers',
+      'POST /v1/customers',
+    ]);
     await env.run(acts.createCheckoutSession, {
       subscriptionId: 'subs_contract',
       stripeCustomerId,
