@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { customerForStripe, linkStripeCustomer } from '../../db/stripe-customer-link';
+import { customerForStripe, linkStripeCustomer } from '../../db/customer-records';
 import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
