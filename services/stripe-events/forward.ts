@@ -153,7 +153,7 @@ async function signalOwner(
   const sub = await em.findOne(Subscription, t.subscriptionId);
   if (sub && isFinal(sub.status)) return false;
   const start = t.stripeSubscriptionId
-    ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event)
+    ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event, sub)
     : null;
   // Not enough to start one: a run an earlier event started may still take it.
   if (!start && startsIt && (await signalled())) return true;

@@ -85,8 +85,13 @@ export async function startInputFor(
   stripeSubscriptionId: string,
   stripeCustomerId: string | null,
   event: Stripe.Event,
+  /** Its row as the caller just read it: null when there is none (not read again), else read here. */
+  known?: Subscription | null,
 ): Promise<SubscriptionInput | null> {
-  const row = await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] });
+  const row =
+    known === null
+      ? null
+      : await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] });
   const customer =
     row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
   if (!customer) return null;
