@@ -1,3 +1,4 @@
+import { postBody } from './post';
 import { signatureHeader } from './signature';
 import type { EventRec } from './types';
 
@@ -124,18 +125,16 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const res = await fetch(target.url, {
-        method: 'POST',
-        headers: {
+      status = await postBody(
+        target.url,
+        {
           'content-type': 'application/json; charset=utf-8',
           'stripe-signature': signature,
           'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
         },
-        body: payload,
-        signal: AbortSignal.timeout(this.behavior.timeoutMs),
-      });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
+        payload,
+        this.behavior.timeoutMs,
+      );
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
