@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/core';
 import type { Logger } from 'pino';
 import { AccessSyncFailure } from '../db/entities';
-import { sqlFor } from '../db/raw-sql';
+import { accessSyncFailureOpen } from '../db/access-sync-failures';
 import { clockOf, type Clock } from '../domain/clock';
 import type { SyncKeycloakUserInput, SyncKeycloakUserResult } from './keycloak';
 import type { LagoCustomerInput, LagoSubscriptionInput } from './lago';
@@ -29,13 +29,8 @@ export function recordAccessSyncFailures<T extends AccessSyncActivities>(
     try {
       const em = deps.orm.em.fork();
       if (failure === null) {
-        // Read first: nearly every sync succeeds with nothing to clear, and a read takes no write lock. A
-        // prepared read, not the entity manager's count: every sign-up and renewal asks it.
-        const [open] = await sqlFor(em).read(
-          'select 1 as open from access_sync_failures where system = ? and subject = ?',
-          [system, subject],
-        );
-        if (open) {
+        // Read first: nearly every sync succeeds with nothing to clear, and a read takes no write lock.
+        if (await accessSyncFailureOpen(em, system, subject)) {
           await em.nativeDelete(AccessSyncFailure, { system, subject });
         }
       } else {

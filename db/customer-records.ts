@@ -19,10 +19,11 @@ export interface CustomerIdentity {
 export async function upsertCustomerRow(
   em: EntityManager,
   input: CustomerIdentity,
-  at: Date,
 ): Promise<{ customerId: string; email: string; stripeCustomerId: string | null; created: boolean }> {
   const sql = sqlFor(em);
   const id = newId('cust');
+  // The row's own timestamps, wall time as the entity stamps them.
+  const at = new Date();
   const [r] = await sql.run<Record<string, unknown>>(
     `insert into customers (id, user_id, email, name, roles, created_at, updated_at, invoice_list_version)
      values (?, ?, ?, ?, ?, ?, ?, 0)
@@ -63,6 +64,24 @@ export interface CustomerForStripe {
   createdAt: Date;
 }
 
+/** The customer's id and identity's user id, by our id or else by their email; null when there is none. */
+export async function customerUserIdOf(
+  em: EntityManager,
+  by: { customerId: string } | { email: string },
+): Promise<{ id: string; userId: string } | null> {
+  const [row] =
+    'customerId' in by
+      ? await sqlFor(em).read<{ id: string; user_id: string }>(
+          'select id, user_id from customers where id = ?',
+          [by.customerId],
+        )
+      : await sqlFor(em).read<{ id: string; user_id: string }>(
+          'select id, user_id from customers where email = ?',
+          [by.email],
+        );
+  return row ? { id: String(row.id), userId: String(row.user_id) } : null;
+}
+
 export async function customerForStripe(em: EntityManager, id: string): Promise<CustomerForStripe | null> {
   const [r] = await sqlFor(em).read<Record<string, unknown>>(
     'select id, user_id, email, name, stripe_customer_id, created_at from customers where id = ?',
@@ -84,9 +103,9 @@ export async function linkStripeCustomer(
   em: EntityManager,
   id: string,
   stripeCustomerId: string,
-  at: Date,
 ): Promise<void> {
   const sql = sqlFor(em);
+  const at = new Date();
   await sql.write('update customers set stripe_customer_id = ?, updated_at = ? where id = ?', [
     stripeCustomerId,
     sql.date(at),

@@ -12,8 +12,6 @@ export interface NewSubscriptionRow {
   /** Absent: its plan's. */
   currency?: string;
   billingAnchor: BillingAnchor;
-  /** The row's own timestamps (wall time, as the entity stamps them). */
-  at: Date;
 }
 
 /**
@@ -27,6 +25,8 @@ export async function insertSubscriptionRow(
   row: NewSubscriptionRow,
 ): Promise<'made' | 'exists' | 'missing'> {
   const sql = sqlFor(em);
+  // The row's own timestamps, wall time as the entity stamps them.
+  const at = new Date();
   const made = await sql.run<{ id: string }>(
     `insert into subscriptions (id, customer_id, plan_id, tier, status, interval, amount_cents, currency,
        cancel_at_period_end, awaiting_card, billing_anchor, seats, arr_cents, created_at, updated_at)
@@ -43,8 +43,8 @@ export async function insertSubscriptionRow(
       sql.bool(false),
       sql.bool(false),
       row.billingAnchor,
-      sql.date(row.at),
-      sql.date(row.at),
+      sql.date(at),
+      sql.date(at),
       row.planId,
       row.customerId,
     ],

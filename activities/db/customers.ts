@@ -19,8 +19,7 @@ export interface CustomerRecord {
 export function createCustomerActivities({ orm }: ActivityDeps) {
   /** Creates the customer for an identity, or refreshes its email/name/roles; safe to retry. */
   async function upsertCustomer(input: CustomerInput): Promise<CustomerRecord> {
-    // The row's own timestamps, wall time as the entity stamped them.
-    return upsertCustomerRow(orm.em.fork(), input, new Date());
+    return upsertCustomerRow(orm.em.fork(), input);
   }
 
   return { upsertCustomer };

@@ -45,7 +45,6 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       amountCents: input.amountCents,
       currency: input.currency,
       billingAnchor: input.billingAnchor ?? 'anniversary',
-      at: new Date(),
     });
     if (made === 'missing')
       throw ApplicationFailure.nonRetryable('plan or customer not found', FAILURE.notFound);

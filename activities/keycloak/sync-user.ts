@@ -8,7 +8,7 @@ import {
 } from '../../integrations/keycloak/attributes';
 import type { KeycloakSession } from '../../integrations/keycloak/session';
 import { FAILURE } from '../../domain/failure-types';
-import { sqlFor } from '../../db/raw-sql';
+import { customerUserIdOf } from '../../db/customer-records';
 import { liveSubscriptionOf } from '../../db/live-subscription';
 
 export interface SyncKeycloakUserInput {
@@ -34,17 +34,10 @@ const KEYCLOAK_ID = /^[A-Za-z0-9_-]{1,255}$/;
  * user up by email: anyone can register an address they do not own, and would receive the subscription.
  */
 async function storedCustomer(orm: MikroORM, input: SyncKeycloakUserInput) {
-  // A prepared read, not an entity: every sign-up and renewal syncs.
-  const [row] = input.customerId
-    ? await sqlFor(orm.em.fork()).read<{ id: string; user_id: string }>(
-        'select id, user_id from customers where id = ?',
-        [input.customerId],
-      )
-    : await sqlFor(orm.em.fork()).read<{ id: string; user_id: string }>(
-        'select id, user_id from customers where email = ?',
-        [input.email.trim().toLowerCase()],
-      );
-  return row ? { id: String(row.id), userId: String(row.user_id) } : null;
+  return customerUserIdOf(
+    orm.em.fork(),
+    input.customerId ? { customerId: input.customerId } : { email: input.email.trim().toLowerCase() },
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';
 import { requireStripe } from './require-stripe';
 import { FAILURE } from '../../domain/failure-types';
+import { clockOf } from '../../domain/clock';
 
 /**
  * How long a customer's create stays answered by its idempotency key: Stripe keeps keys for 24 hours; an
@@ -26,8 +27,8 @@ export function createStripeCustomerActivities(deps: ActivityDeps) {
     if (!customer)
       throw ApplicationFailure.nonRetryable(`customer ${customerId} not found`, FAILURE.notFound);
     if (customer.stripeCustomerId) return customer.stripeCustomerId;
-    // Wall time on both sides: Stripe's day is a day of real time, whatever business time a test runs.
-    const keyMayBeForgotten = Date.now() - customer.createdAt.getTime() >= KEY_KEPT_MS;
+    // Against a business clock running ahead of the row's stamp, it looks first, as it always did.
+    const keyMayBeForgotten = clockOf(deps).now().getTime() - customer.createdAt.getTime() >= KEY_KEPT_MS;
     const found = keyMayBeForgotten
       ? await stripeCall(() => stripe.customers.list({ email: customer.email, limit: 10 }))
       : null;
@@ -44,7 +45,7 @@ export function createStripeCustomerActivities(deps: ActivityDeps) {
           { idempotencyKey: idempotencyKey(`customer-create:${customerId}`) },
         ),
       ));
-    await linkStripeCustomer(em, customerId, stripeCustomer.id, new Date());
+    await linkStripeCustomer(em, customerId, stripeCustomer.id);
     return stripeCustomer.id;
   }
 
