@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { newId } from './ids';
-import { readDate, sqlFor } from './raw-sql';
+import { asDriverError, readDate, sqlFor } from './raw-sql';
 
 /** An identity's details as a sign-in gives them; an absent name or roles leave the stored ones. */
 export interface CustomerIdentity {
@@ -24,8 +24,10 @@ export async function upsertCustomerRow(
   const id = newId('cust');
   // The row's own timestamps, wall time as the entity stamps them.
   const at = new Date();
-  const [r] = await sql.run<Record<string, unknown>>(
-    `insert into customers (id, user_id, email, name, roles, created_at, updated_at, invoice_list_version)
+  const [r] = await asDriverError(
+    em,
+    sql.run<Record<string, unknown>>(
+      `insert into customers (id, user_id, email, name, roles, created_at, updated_at, invoice_list_version)
      values (?, ?, ?, ?, ?, ?, ?, 0)
      on conflict (user_id) do update set
        email = excluded.email,
@@ -33,17 +35,18 @@ export async function upsertCustomerRow(
        roles = case when ? then excluded.roles else customers.roles end,
        updated_at = excluded.updated_at
      returning id, email, stripe_customer_id`,
-    [
-      id,
-      input.userId,
-      input.email,
-      input.name ?? null,
-      JSON.stringify(input.roles ?? []),
-      sql.date(at),
-      sql.date(at),
-      sql.bool(input.name !== undefined),
-      sql.bool(input.roles !== undefined),
-    ],
+      [
+        id,
+        input.userId,
+        input.email,
+        input.name ?? null,
+        JSON.stringify(input.roles ?? []),
+        sql.date(at),
+        sql.date(at),
+        sql.bool(input.name !== undefined),
+        sql.bool(input.roles !== undefined),
+      ],
+    ),
   );
   if (!r) throw new Error(`customer of ${input.userId} neither made nor found`);
   return {
@@ -106,9 +109,12 @@ export async function linkStripeCustomer(
 ): Promise<void> {
   const sql = sqlFor(em);
   const at = new Date();
-  await sql.write('update customers set stripe_customer_id = ?, updated_at = ? where id = ?', [
-    stripeCustomerId,
-    sql.date(at),
-    id,
-  ]);
+  await asDriverError(
+    em,
+    sql.write('update customers set stripe_customer_id = ?, updated_at = ? where id = ?', [
+      stripeCustomerId,
+      sql.date(at),
+      id,
+    ]),
+  );
 }

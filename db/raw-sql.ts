@@ -219,3 +219,13 @@ export function updateWhenChanged(
     [...set.map(([, v]) => v), id, ...values.map(([, v]) => v)],
   );
 }
+
+/**
+ * A raw write that fails as the entity manager's flush would: as its driver exception (a unique or
+ * not-null violation), which activities/failures.ts classifies, rather than the driver's own error.
+ */
+export function asDriverError<T>(em: EntityManager, write: Promise<T>): Promise<T> {
+  return write.catch((err: unknown) => {
+    throw em.getDriver().convertException(err as Error);
+  });
+}

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { BillingAnchor } from '../domain/billing-anchor';
-import { sqlFor } from './raw-sql';
+import { asDriverError, sqlFor } from './raw-sql';
 
 /** A subscription's mirror row as its run makes it, before Stripe has said anything about it. */
 export interface NewSubscriptionRow {
@@ -27,27 +27,30 @@ export async function insertSubscriptionRow(
   const sql = sqlFor(em);
   // The row's own timestamps, wall time as the entity stamps them.
   const at = new Date();
-  const made = await sql.run<{ id: string }>(
-    `insert into subscriptions (id, customer_id, plan_id, tier, status, interval, amount_cents, currency,
+  const made = await asDriverError(
+    em,
+    sql.run<{ id: string }>(
+      `insert into subscriptions (id, customer_id, plan_id, tier, status, interval, amount_cents, currency,
        cancel_at_period_end, awaiting_card, billing_anchor, seats, arr_cents, created_at, updated_at)
      select ?, c.id, p.id, p.code, 'incomplete', ?, ?, coalesce(?, p.currency), ?, ?, ?, 1, 0, ?, ?
        from plans p, customers c
       where p.id = ? and c.id = ?
      on conflict (id) do nothing
      returning id`,
-    [
-      row.id,
-      row.interval,
-      row.amountCents,
-      row.currency ?? null,
-      sql.bool(false),
-      sql.bool(false),
-      row.billingAnchor,
-      sql.date(at),
-      sql.date(at),
-      row.planId,
-      row.customerId,
-    ],
+      [
+        row.id,
+        row.interval,
+        row.amountCents,
+        row.currency ?? null,
+        sql.bool(false),
+        sql.bool(false),
+        row.billingAnchor,
+        sql.date(at),
+        sql.date(at),
+        row.planId,
+        row.customerId,
+      ],
+    ),
   );
   if (made.length > 0) return 'made';
   const [found] = await sql.read<{ id: string }>('select id from subscriptions where id = ?', [row.id]);
