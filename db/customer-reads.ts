@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Customer } from './entities';
 import { perDatabase } from './per-database';
-import { readJsonList, sqlFor } from './raw-sql';
+import { readDate, readJsonList, sqlFor } from './raw-sql';
 import type { CustomerFields } from '../domain/customer-record';
 
 /**
@@ -108,4 +108,45 @@ export async function customerIdOfRef(
 /** A customer's email, or null when there is no such customer. */
 export async function emailOfCustomer(em: EntityManager, customerId: string): Promise<string | null> {
   return (await em.findOne(Customer, { id: customerId }, { fields: ['email'] }))?.email ?? null;
+}
+
+/** What making a customer's Stripe customer reads of them. */
+export interface CustomerForStripe {
+  id: string;
+  userId: string;
+  email: string;
+  name: string | null;
+  stripeCustomerId: string | null;
+  createdAt: Date;
+}
+
+/** The customer's id and identity's user id, by our id or else by their email; null when there is none. */
+export async function customerUserIdOf(
+  em: EntityManager,
+  by: { customerId: string } | { email: string },
+): Promise<{ id: string; userId: string } | null> {
+  // Two fixed texts, one per key: nothing of the caller's reaches the SQL but the bound value.
+  const [row] = await sqlFor(em).read<{ id: string; user_id: string }>(
+    'customerId' in by
+      ? 'select id, user_id from customers where id = ?'
+      : 'select id, user_id from customers where email = ?',
+    ['customerId' in by ? by.customerId : by.email],
+  );
+  return row ? { id: String(row.id), userId: String(row.user_id) } : null;
+}
+
+export async function customerForStripe(em: EntityManager, id: string): Promise<CustomerForStripe | null> {
+  const [r] = await sqlFor(em).read<Record<string, unknown>>(
+    'select id, user_id, email, name, stripe_customer_id, created_at from customers where id = ?',
+    [id],
+  );
+  if (!r) return null;
+  return {
+    id: String(r.id),
+    userId: String(r.user_id),
+    email: String(r.email),
+    name: r.name == null ? null : String(r.name),
+    stripeCustomerId: r.stripe_customer_id == null ? null : String(r.stripe_customer_id),
+    createdAt: readDate(r.created_at),
+  };
 }

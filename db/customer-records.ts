@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { newId } from './ids';
-import { asDriverError, readDate, sqlFor } from './raw-sql';
+import { asDriverError, sqlFor } from './raw-sql';
 
 /** An identity's details as a sign-in gives them; an absent name or roles leave the stored ones. */
 export interface CustomerIdentity {
@@ -54,50 +54,6 @@ export async function upsertCustomerRow(
     email: String(r.email),
     stripeCustomerId: r.stripe_customer_id == null ? null : String(r.stripe_customer_id),
     created: r.id === id,
-  };
-}
-
-/** What making a customer's Stripe customer reads of them. */
-export interface CustomerForStripe {
-  id: string;
-  userId: string;
-  email: string;
-  name: string | null;
-  stripeCustomerId: string | null;
-  createdAt: Date;
-}
-
-/** The customer's id and identity's user id, by our id or else by their email; null when there is none. */
-export async function customerUserIdOf(
-  em: EntityManager,
-  by: { customerId: string } | { email: string },
-): Promise<{ id: string; userId: string } | null> {
-  const [row] =
-    'customerId' in by
-      ? await sqlFor(em).read<{ id: string; user_id: string }>(
-          'select id, user_id from customers where id = ?',
-          [by.customerId],
-        )
-      : await sqlFor(em).read<{ id: string; user_id: string }>(
-          'select id, user_id from customers where email = ?',
-          [by.email],
-        );
-  return row ? { id: String(row.id), userId: String(row.user_id) } : null;
-}
-
-export async function customerForStripe(em: EntityManager, id: string): Promise<CustomerForStripe | null> {
-  const [r] = await sqlFor(em).read<Record<string, unknown>>(
-    'select id, user_id, email, name, stripe_customer_id, created_at from customers where id = ?',
-    [id],
-  );
-  if (!r) return null;
-  return {
-    id: String(r.id),
-    userId: String(r.user_id),
-    email: String(r.email),
-    name: r.name == null ? null : String(r.name),
-    stripeCustomerId: r.stripe_customer_id == null ? null : String(r.stripe_customer_id),
-    createdAt: readDate(r.created_at),
   };
 }
 

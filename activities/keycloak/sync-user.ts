@@ -8,7 +8,7 @@ import {
 } from '../../integrations/keycloak/attributes';
 import type { KeycloakSession } from '../../integrations/keycloak/session';
 import { FAILURE } from '../../domain/failure-types';
-import { customerUserIdOf } from '../../db/customer-records';
+import { customerUserIdOf } from '../../db/customer-reads';
 import { liveSubscriptionOf } from '../../db/live-subscription';
 
 export interface SyncKeycloakUserInput {

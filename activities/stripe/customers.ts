@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { customerForStripe, linkStripeCustomer } from '../../db/customer-records';
+import { linkStripeCustomer } from '../../db/customer-records';
+import { customerForStripe } from '../../db/customer-reads';
 import type { ActivityDeps } from '../deps';
 import { stripeCall } from './errors';
 import { idempotencyKey } from './idempotency';

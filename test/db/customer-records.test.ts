@@ -1,7 +1,8 @@
 import { Customer } from '../../db/entities';
 import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
-import { customerForStripe, linkStripeCustomer, upsertCustomerRow } from '../../db/customer-records';
+import { linkStripeCustomer, upsertCustomerRow } from '../../db/customer-records';
+import { customerForStripe } from '../../db/customer-reads';
 import { openTestDatabase } from '../helpers/db';
 
 describe.each<Dialect>(['sqlite', 'postgresql'])("an identity's customer record on %s", (dialect) => {
