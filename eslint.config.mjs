@@ -267,6 +267,15 @@ export default tseslint.config(
     rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
+    // A promise the app drops is a notice shown before the rows it announces, or an error nobody sees: a
+    // reload is awaited or handed back, and a fire-and-forget call says so with `void`.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  {
     // The web app runs in the browser and talks to the engine over HTTP only, with types generated from
     // /openapi.json (tools/web.js); no engine code reaches the bundle.
     files: ['web/**/*.ts', 'web/**/*.tsx', 'web/**/*.mts'],

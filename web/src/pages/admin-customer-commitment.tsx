@@ -29,7 +29,7 @@ export function CustomerCommitment({
   const digits = fractionDigits(currency);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    state.reload();
+    void state.reload();
     onChanged();
   });
   const set = (e: FormEvent) => {

@@ -152,7 +152,7 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
   const [extending, setExtending] = useState<string | null>(null);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    ledger.reload();
+    void ledger.reload();
     onChanged();
   });
   const grant = (e: FormEvent) => {

@@ -105,7 +105,7 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
         );
       }
       setTarget(null);
-      list.reload();
+      void list.reload();
       onChanged();
     } catch (err) {
       setError(err as ApiError);

@@ -31,7 +31,7 @@ export function CustomerPrepaidCommits({
   const digits = fractionDigits(currency);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    state.reload();
+    void state.reload();
     onChanged();
   });
   const sell = (e: FormEvent) => {

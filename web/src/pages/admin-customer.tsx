@@ -59,7 +59,7 @@ export function AdminCustomer() {
   // Bumped by every action, so the sections that show its effects (usage, audit) load again.
   const [round, setRound] = useState(0);
   const changed = () => {
-    sub.reload();
+    void sub.reload();
     setRound((r) => r + 1);
   };
   const title = email || 'Customer';

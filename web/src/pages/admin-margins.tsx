@@ -61,9 +61,8 @@ export function AdminMargins() {
   );
   const costs = useLoad(() => call(api.GET('/api/v1/admin/model-costs')), 'admin-model-costs');
   const [form, setForm, field] = useForm(blank);
-  const action = useAction(async () => {
-    costs.reload();
-  });
+  // The notice waits for the reloaded rates, so the page never says a rate is set that its table lacks.
+  const action = useAction(() => costs.reload());
   const override = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => {

@@ -75,7 +75,7 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
           ? `Sent again: the endpoint answered ${a?.status_code ?? ''} in ${count(a?.latency_ms ?? 0)} ms.`
           : `Sent again, and it failed: ${a?.status_code ?? a?.error ?? 'no answer'}.`,
       );
-      log.reload();
+      void log.reload();
     } catch (err) {
       setError(err as ApiError);
     } finally {

@@ -166,7 +166,7 @@ export function PaymentMethods() {
 
   const changed = (message: string) => {
     setDone(message);
-    methods.reload();
+    void methods.reload();
   };
 
   const addCard = async () => {
