@@ -15,6 +15,8 @@ interface Proc {
   comm: string;
   /** user + system, own and of children already waited for, in seconds */
   cpu: number;
+  /** When it started (clock ticks after boot): with the pid, names one process even if the pid is reused. */
+  start: number;
 }
 
 function readProcs(): Proc[] {
@@ -34,7 +36,13 @@ function readProcs(): Proc[] {
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const f = stat.slice(close + 2).split(' ');
       const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      out.push({ pid: Number(name), ppid: Number(f[1]), comm, cpu: ticks / TICKS_PER_SECOND });
+      out.push({
+        pid: Number(name),
+        ppid: Number(f[1]),
+        comm,
+        cpu: ticks / TICKS_PER_SECOND,
+        start: Number(f[19]),
+      });
     } catch {
       // Gone between the listing and the read.
     }
@@ -53,8 +61,61 @@ function postgresRole(pid: number): string | null {
   }
 }
 
-/** CPU seconds so far of each root's process tree, plus `postgres (<role>)` and `postgres (itself)`. */
-export function cpuByPart(roots: Record<string, number | undefined>): CpuByPart {
+/**
+ * A backend PostgreSQL ended (its client closed the connection: the engine's pools close idle ones) leaves
+ * its CPU to the postmaster's count of children waited for, which would read as PostgreSQL's own work, and
+ * more so the longer a run lasts. Reading the backends every second keeps each one's role and its CPU so
+ * far, so that once it has ended that CPU goes back to its role (`ended`, CPU seconds by role since the
+ * watch began). What a backend spent after the last reading, and backends that lived less than a second,
+ * stay with PostgreSQL's own.
+ */
+export function watchPostgresBackends(everyMs = 1000): {
+  ended(): Map<string, number>;
+  stop(): void;
+} {
+  const seen = new Map<string, { role: string; cpu: number }>();
+  const ended = new Map<string, number>();
+  const read = () => {
+    const live = new Set<string>();
+    for (const p of readProcs()) {
+      if (p.comm !== 'postgres') continue;
+      const key = `${p.pid}@${p.start}`;
+      live.add(key);
+      const known = seen.get(key);
+      if (known) known.cpu = p.cpu;
+      else {
+        const role = postgresRole(p.pid);
+        if (role) seen.set(key, { role, cpu: p.cpu });
+      }
+    }
+    for (const [key, b] of seen) {
+      if (live.has(key)) continue;
+      ended.set(b.role, (ended.get(b.role) ?? 0) + b.cpu);
+      seen.delete(key);
+    }
+  };
+  read();
+  // The backends that ended before the watch began are PostgreSQL's own to it: count from zero.
+  ended.clear();
+  const timer = setInterval(read, everyMs);
+  timer.unref();
+  return {
+    ended: () => {
+      read();
+      return new Map(ended);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/**
+ * CPU seconds so far of each root's process tree, plus `postgres (<role>)` and `postgres (itself)`; with
+ * `ended` (from watchPostgresBackends), the backends that ended are counted to their role, not itself.
+ */
+export function cpuByPart(
+  roots: Record<string, number | undefined>,
+  ended: ReadonlyMap<string, number> = new Map(),
+): CpuByPart {
   const procs = readProcs();
   const children = new Map<number, Proc[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
@@ -67,6 +128,10 @@ export function cpuByPart(roots: Record<string, number | undefined>): CpuByPart 
     const role = postgresRole(p.pid);
     add(`postgres (${role ?? 'itself'})`, p.cpu);
     counted.add(p.pid);
+  }
+  for (const [role, s] of ended) {
+    add(`postgres (${role})`, s);
+    add('postgres (itself)', -s);
   }
   for (const [name, root] of Object.entries(roots)) {
     if (root === undefined || !byPid.has(root)) continue;

@@ -60,7 +60,7 @@ import { percentile, spread } from './load';
 import { measureMigration } from './scale-migration';
 import { makeSubscriber } from '../services/setup/seed-book';
 import { runOnboarding } from '../services/customers/onboard';
-import { cpuByPart, cpuSpent, machineCpu } from './process-cpu';
+import { cpuByPart, cpuSpent, machineCpu, watchPostgresBackends } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli, DEV_SERVER_DYNAMIC_CONFIG } = require('../tools/temporal-cli') as {
@@ -1084,9 +1084,16 @@ const CLUSTER_PARTS = [
   'keycloak',
 ];
 
+/** Watched from the first reading on, so a backend's CPU stays its role's after its connection closes. */
+let backends: ReturnType<typeof watchPostgresBackends> | undefined;
+
 /** The cluster's processes and this one (its sampling and polling), in CPU seconds so far. */
 function cpuNow(cluster: Cluster) {
-  const parts = cpuByPart(Object.fromEntries(CLUSTER_PARTS.map((n) => [n, cluster.process(n).pid])));
+  backends ??= watchPostgresBackends();
+  const parts = cpuByPart(
+    Object.fromEntries(CLUSTER_PARTS.map((n) => [n, cluster.process(n).pid])),
+    backends.ended(),
+  );
   const own = process.cpuUsage();
   parts.set('this benchmark', (own.user + own.system) / 1e6);
   return parts;
