@@ -112,9 +112,10 @@ export function useAction(after: () => void | Promise<void>): Action {
 
 /**
  * One action at a time on a page (grant, void, set, end): busy while it runs, the API's refusal as
- * `error`, and the notice it answers as `done`; `after` runs once it succeeded (reload what it changed).
+ * `error`, and the notice it answers as `done`; `after` runs once it succeeded (reload what it changed),
+ * and the notice waits for it, as `useAction`'s does, so it never announces rows not yet on the page.
  */
-export function useAttempt(after: () => void) {
+export function useAttempt(after: () => void | Promise<void>) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -123,8 +124,9 @@ export function useAttempt(after: () => void) {
     setError(null);
     setDone(null);
     try {
-      setDone(await fn());
-      after();
+      const said = await fn();
+      await after();
+      setDone(said);
     } catch (err) {
       setError(err as ApiError);
     } finally {

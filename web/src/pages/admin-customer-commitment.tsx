@@ -29,8 +29,8 @@ export function CustomerCommitment({
   const digits = fractionDigits(currency);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    void state.reload();
     onChanged();
+    return state.reload();
   });
   const set = (e: FormEvent) => {
     e.preventDefault();

@@ -152,8 +152,8 @@ export function CustomerCredits({ email, onChanged }: { email: string; onChanged
   const [extending, setExtending] = useState<string | null>(null);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    void ledger.reload();
     onChanged();
+    return ledger.reload();
   });
   const grant = (e: FormEvent) => {
     e.preventDefault();

@@ -31,8 +31,8 @@ export function CustomerPrepaidCommits({
   const digits = fractionDigits(currency);
 
   const { busy, error, done, attempt } = useAttempt(() => {
-    void state.reload();
     onChanged();
+    return state.reload();
   });
   const sell = (e: FormEvent) => {
     e.preventDefault();
