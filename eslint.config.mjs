@@ -4,6 +4,41 @@ import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
+const noApiByDynamicImport = [
+  {
+    selector: 'ImportExpression[source.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]',
+    message:
+      'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
+  },
+  {
+    selector: "CallExpression[callee.name='require'][arguments.0.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]",
+    message:
+      'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
+  },
+];
+
+// A worker evaluates the workflows' modules once and shares them among every workflow it runs
+// (worker/workflow-bundle.ts): state at module scope would pass from one workflow to another.
+const sharedModuleState =
+  'Module scope is shared by every workflow a worker runs: keep state inside the workflow.';
+const noModuleState = [
+  { selector: "Program > VariableDeclaration[kind!='const']", message: sharedModuleState },
+  {
+    selector: "Program > ExportNamedDeclaration > VariableDeclaration[kind!='const']",
+    message: sharedModuleState,
+  },
+  {
+    selector: 'Program > VariableDeclaration > VariableDeclarator > NewExpression.init',
+    message: sharedModuleState,
+  },
+  {
+    selector:
+      'Program > ExportNamedDeclaration > VariableDeclaration > VariableDeclarator > NewExpression.init',
+    message: sharedModuleState,
+  },
+  { selector: 'Program > ClassDeclaration PropertyDefinition[static=true]', message: sharedModuleState },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -233,31 +268,18 @@ export default tseslint.config(
       'bench/**/*.ts',
       'config/**/*.ts',
       'db/**/*.ts',
-      'domain/**/*.ts',
       'integrations/**/*.ts',
       'services/**/*.ts',
       'telemetry/**/*.ts',
       'tools/**/*.ts',
       'tools/**/*.js',
       'worker/**/*.ts',
-      'workflows/**/*.ts',
     ],
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'ImportExpression[source.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]',
-          message:
-            'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
-        },
-        {
-          selector:
-            "CallExpression[callee.name='require'][arguments.0.value=/^\\.{1,2}\\/(.*\\/)?api(\\/|$)/]",
-          message:
-            'Nothing imports the API: call the use case, or start the API as a process (bench/api-process.ts).',
-        },
-      ],
-    },
+    rules: { 'no-restricted-syntax': ['error', ...noApiByDynamicImport] },
+  },
+  {
+    files: ['domain/**/*.ts', 'workflows/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...noApiByDynamicImport, ...noModuleState] },
   },
   {
     // React's rules of hooks for the web app's components (the classic two; the React Compiler's are not

@@ -81,7 +81,7 @@ export interface AccessDecision {
 }
 
 /** Services whose use is never counted against credits: usage on the customer's own provider key. */
-const UNCOUNTED_SERVICES: ReadonlySet<string> = new Set(['byok']);
+const UNCOUNTED_SERVICES: readonly string[] = ['byok'];
 
 /**
  * The check-access answer: allowed or not, and why (serviceEligibility's rule, then withinDailyQuota's,
@@ -108,7 +108,7 @@ export function decideAccess(
   const resetsAt = quota && today ? today.resetsAt : null;
   if (quota && !quota.allowed)
     return { allowed: false, reason: quota.reason, tier, remainingToday, resetsAt };
-  if (credit && !UNCOUNTED_SERVICES.has(service))
+  if (credit && !UNCOUNTED_SERVICES.includes(service))
     return { allowed: false, reason: credit.refusal, tier, remainingToday, resetsAt: credit.resetsAt };
   return { allowed: true, reason: 'ok', tier, remainingToday, resetsAt };
 }

@@ -40,7 +40,7 @@ export interface DisputeCopy {
 }
 
 /** Outcomes a charge never leaves: a read made before one of them must not undo it. */
-const SETTLED_CHARGE = new Set(['succeeded', 'failed']);
+const SETTLED_CHARGE: readonly string[] = ['succeeded', 'failed'];
 
 /**
  * How far along a dispute is: an inquiry (`warning_…`) may become a dispute, a dispute goes under review,
@@ -76,7 +76,8 @@ export function mergeCharge(
   dispute: DisputeCopy | null,
 ): ChargeState {
   // A copy read before the charge settled says nothing of how it settled.
-  const older = stored !== null && SETTLED_CHARGE.has(stored.status) && !SETTLED_CHARGE.has(copy.status);
+  const older =
+    stored !== null && SETTLED_CHARGE.includes(stored.status) && !SETTLED_CHARGE.includes(copy.status);
   const next: ChargeState = {
     ...(stored ?? NO_DISPUTE),
     ...copy,

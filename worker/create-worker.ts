@@ -1,6 +1,7 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { WorkerTuningOptions } from './tuning';
+import { PRELOAD_MODULES, WORKFLOWS_PATH } from './workflow-bundle';
 
 export interface WorkerSettings {
   connection: NativeConnection;
@@ -26,6 +27,6 @@ export function createWorker(s: WorkerSettings): Promise<Worker> {
     ...s.extra,
     ...(s.workflowBundle
       ? { workflowBundle: s.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: PRELOAD_MODULES } }),
   });
 }

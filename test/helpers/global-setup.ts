@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { migratedTemplates } from './db';
 import { launchSharedKeycloak } from './keycloak';
 
@@ -31,9 +31,13 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __billingTemplates?: string }).__billingTemplates = templates;
   await migratedTemplates(pg.url, templates);
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { log() {}, info() {}, warn: console.warn, error: console.error, debug() {}, trace() {} },
+  const code = await bundleWorkflows({
+    log() {},
+    info() {},
+    warn: console.warn,
+    error: console.error,
+    debug() {},
+    trace() {},
   });
   const bundlePath = join(tmpdir(), `billing-workflows-${process.pid}.js`);
   writeFileSync(bundlePath, code);

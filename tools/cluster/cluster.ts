@@ -26,10 +26,10 @@ import {
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { temporalConnectionOptions, type TemporalConnectionOptions } from '../../config/temporal-connection';
 import type { UsageRollupInput } from '../../workflows/usage-rollup';
 import { ensureUsageRollup } from '../../worker/usage-rollup';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { createStripeClient, EMULATOR_KEY } from '../../integrations/stripe/client';
 import { openDatabase } from '../../db/orm';
 import { syncCatalogToStripe } from '../../services/setup/sync-catalog-to-stripe';
@@ -756,9 +756,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 /** The workflows bundled once for both workers: each would otherwise bundle at every (re)start. */
 async function bundleOnce(dir: string): Promise<string> {
   const path = join(dir, 'workflows.js');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { log() {}, info() {}, warn() {}, error: console.error, debug() {}, trace() {} },
+  const code = await bundleWorkflows({
+    log() {},
+    info() {},
+    warn() {},
+    error: console.error,
+    debug() {},
+    trace() {},
   });
   writeFileSync(path, code);
   return path;

@@ -30,7 +30,7 @@ function syncCards(run: Run, customerId: string): Promise<{ cards: number }> {
 }
 
 /** Events of an invoice whose only work is to mirror it, which any read of the invoice does. */
-const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalized']);
+const MIRROR_ONLY_INVOICE_EVENTS: readonly string[] = ['invoice.created', 'invoice.finalized'];
 
 /**
  * The mirror-only events of an invoice already queued as its read starts: the read answers them, as Stripe's
@@ -40,7 +40,7 @@ const MIRROR_ONLY_INVOICE_EVENTS = new Set(['invoice.created', 'invoice.finalize
  */
 function answeredByRead(run: Run, invoiceId: string): StripeEventSignal[] {
   if (!askedPatch(run, INVOICE_READ_ANSWERS_QUEUED)) return [];
-  return run.inbox.filter((q) => MIRROR_ONLY_INVOICE_EVENTS.has(q.type) && q.objectId === invoiceId);
+  return run.inbox.filter((q) => MIRROR_ONLY_INVOICE_EVENTS.includes(q.type) && q.objectId === invoiceId);
 }
 
 function answered(run: Run, events: StripeEventSignal[]): void {
