@@ -76,6 +76,7 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
     try {
       const path = { id: target.invoice };
       const amountPart = cents === undefined ? {} : { amount_cents: cents };
+      let said: string;
       if (target.kind === 'refund') {
         const r = await call(
           api.POST('/api/v1/admin/billing/invoices/{id}/refund', {
@@ -83,10 +84,9 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
             body: { ...amountPart, reason: reason.trim(), idempotency_key: target.key },
           }),
         );
-        setDone(
+        said =
           `Refunded ${money(r.amount_cents, r.currency)} on ${r.invoice} (${r.refund_id}); ` +
-            `${money(r.amount_refunded_cents, r.currency)} of ${money(r.charge_amount_cents, r.currency)} refunded in all.`,
-        );
+          `${money(r.amount_refunded_cents, r.currency)} of ${money(r.charge_amount_cents, r.currency)} refunded in all.`;
       } else {
         const n = await call(
           api.POST('/api/v1/admin/billing/invoices/{id}/credit-notes', {
@@ -99,13 +99,14 @@ export function CustomerMoney({ email, onChanged }: { email: string; onChanged()
             },
           }),
         );
-        setDone(
+        said =
           `Credit note ${n.number ?? n.credit_note_id} for ${money(n.amount_cents, n.currency)} on ${n.invoice}; ` +
-            `${money(n.amount_left_cents, n.currency)} left to credit.`,
-        );
+          `${money(n.amount_left_cents, n.currency)} left to credit.`;
       }
       setTarget(null);
-      void list.reload();
+      // Told once the table shows what was refunded or credited.
+      await list.reload();
+      setDone(said);
       onChanged();
     } catch (err) {
       setError(err as ApiError);

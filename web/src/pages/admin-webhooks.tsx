@@ -70,12 +70,13 @@ function DeliveryLog({ endpointId, url }: { endpointId: string; url: string }) {
         api.POST('/api/v1/admin/billing/webhook-deliveries/{id}/redeliver', { params: { path: { id } } }),
       );
       const a = r.attempt;
+      // Told once the log shows the new attempt.
+      await log.reload();
       setOutcome(
         r.delivered
           ? `Sent again: the endpoint answered ${a?.status_code ?? ''} in ${count(a?.latency_ms ?? 0)} ms.`
           : `Sent again, and it failed: ${a?.status_code ?? a?.error ?? 'no answer'}.`,
       );
-      void log.reload();
     } catch (err) {
       setError(err as ApiError);
     } finally {

@@ -62,7 +62,8 @@ function CardRow({
   m: PaymentMethod;
   /** False for the card that pays while others are on file: another is made the default first. */
   removable: boolean;
-  onChanged(message: string): void;
+  /** Resolves once the list shows the change. */
+  onChanged(message: string): Promise<void>;
 }) {
   const [busy, setBusy] = useState<'default' | 'remove' | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -75,10 +76,10 @@ function CardRow({
       const path = { params: { path: { id: m.id } } };
       if (what === 'default') {
         await call(api.POST('/api/v1/billing/payment-methods/{id}/default', path));
-        onChanged(`${name} now pays your invoices.`);
+        await onChanged(`${name} now pays your invoices.`);
       } else {
         await call(api.DELETE('/api/v1/billing/payment-methods/{id}', path));
-        onChanged(`${name} was removed.`);
+        await onChanged(`${name} was removed.`);
       }
     } catch (err) {
       setError(err as ApiError);
@@ -164,9 +165,11 @@ export function PaymentMethods() {
     if (returned) navigate('/billing/payment-methods', { replace: true });
   }, [returned]);
 
-  const changed = (message: string) => {
+  // The notice waits for the list, so it never announces a card the list does not show yet.
+  const changed = async (message: string) => {
+    setDone(null);
+    await methods.reload();
     setDone(message);
-    void methods.reload();
   };
 
   const addCard = async () => {
