@@ -902,10 +902,6 @@ async function nextPeriods(x: Context, made: Made[]): Promise<Made[]> {
   return out;
 }
 
-/**
- * Renews `made` at once (each subscription's next period, whether or not it was renewed before) and returns
- * the cluster's time per renewal in ms.
- */
 interface Renewal {
   /** The cluster's time per renewal, ms. */
   msPerRenewal: number;
@@ -914,6 +910,10 @@ interface Renewal {
   forwardLagP99: [number, number] | null;
 }
 
+/**
+ * Renews `made` at once (each subscription's next period, whether or not it was renewed before) and returns
+ * what the goals judge of it: the cluster's time per renewal, the wait after Stripe's part, the lag's p99.
+ */
 async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promise<Renewal> {
   const { s, cluster, orm, print, log } = x;
   const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;

@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 
 /** Every workflow type the engine runs, as the worker's bundle imports them. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -14,12 +14,16 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
  */
 export const PRELOAD_MODULES = [WORKFLOWS_PATH];
 
-/** The workflows bundled as every worker runs them (tests and the cluster build the bundle once). */
-export async function bundleWorkflows(logger: BundleOptions['logger']): Promise<string> {
+/**
+ * The workflows bundled as every worker runs them (tests and the cluster build the bundle once). The
+ * bundler's progress is left out; its errors are printed, and its warnings where `warn` is given.
+ */
+export async function bundleWorkflows(warn: (message: string) => void = () => {}): Promise<string> {
+  const quiet = () => {};
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     preloadModules: PRELOAD_MODULES,
-    ...(logger ? { logger } : {}),
+    logger: { log: quiet, info: quiet, debug: quiet, trace: quiet, warn, error: console.error },
   });
   return code;
 }

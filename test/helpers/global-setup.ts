@@ -31,14 +31,7 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __billingTemplates?: string }).__billingTemplates = templates;
   await migratedTemplates(pg.url, templates);
 
-  const code = await bundleWorkflows({
-    log() {},
-    info() {},
-    warn: console.warn,
-    error: console.error,
-    debug() {},
-    trace() {},
-  });
+  const code = await bundleWorkflows(console.warn);
   const bundlePath = join(tmpdir(), `billing-workflows-${process.pid}.js`);
   writeFileSync(bundlePath, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;

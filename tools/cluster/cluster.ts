@@ -756,14 +756,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
 /** The workflows bundled once for both workers: each would otherwise bundle at every (re)start. */
 async function bundleOnce(dir: string): Promise<string> {
   const path = join(dir, 'workflows.js');
-  const code = await bundleWorkflows({
-    log() {},
-    info() {},
-    warn() {},
-    error: console.error,
-    debug() {},
-    trace() {},
-  });
+  const code = await bundleWorkflows();
   writeFileSync(path, code);
   return path;
 }
