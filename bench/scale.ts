@@ -61,7 +61,7 @@ import { measureMigration } from './scale-migration';
 import { scaleGoals } from './scale-goals';
 import { makeSubscriber } from '../services/setup/seed-book';
 import { runOnboarding } from '../services/customers/onboard';
-import { cpuByPart, cpuSpent, machineCpu, watchPostgresBackends } from './process-cpu';
+import { cpuByPart, cpuSpent, machineCpu, watchPostgresBackends, type CpuByPart } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli, DEV_SERVER_DYNAMIC_CONFIG } = require('../tools/temporal-cli') as {
@@ -75,6 +75,8 @@ const ROOT = resolve(__dirname, '..');
 const STARTS_QUEUE = 'scale-starts';
 const START_CONCURRENCY = 32;
 const MAKE_CONCURRENCY = 16;
+/** How many processes the step-by-step CPU table shows, the costliest first. */
+const STEP_CPU_PARTS = 8;
 const ADVANCE_CONCURRENCY = 16;
 /** Unbounded, the emulator opens a connection per event of a renewal burst, past the 1,024 nginx takes. */
 const WEBHOOK_CONCURRENCY = 64;
@@ -718,7 +720,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   const { heapMiB, cache, set } = cacheSize(cluster);
   log(`making ${fmt(count)} subscriptions in Stripe, in ${s.checkpoints} steps`);
   const made: Made[] = [];
-  const steps: { live: number; seconds: number; workers: WorkerState[] }[] = [
+  const steps: { live: number; seconds: number; workers: WorkerState[]; cpu?: CpuByPart }[] = [
     { live: from, seconds: 0, workers: await workerStates(cluster) },
   ];
   let index = from;
@@ -730,6 +732,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     const upto = from + Math.round((count * c) / s.checkpoints);
     const batch = Array.from({ length: upto - index }, () => index++);
     const t = Date.now();
+    const stepCpu0 = cpuNow(cluster);
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
       const sub = await makeSubscriber(
         { temporal, taskQueue: cluster.taskQueue, stripe },
@@ -756,7 +759,9 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     );
     const seconds = elapsed(t);
     makingSeconds += seconds;
-    steps.push({ live: upto, seconds, workers: await workerStates(cluster) });
+    // Read before the step's RSS readings, which are the benchmark's work, not the sign-ups'.
+    const cpu = cpuSpent(cpuNow(cluster), stepCpu0);
+    steps.push({ live: upto, seconds, workers: await workerStates(cluster), cpu });
     log(`${fmt(upto)} live (${fmt(batch.length / seconds, 1)} made a second)`);
   }
 
@@ -877,6 +882,8 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
       `${fmt(tasks(ACTIVITY_LATENCY), 1)} activity tasks${activityTypes ? ` (${activityTypes})` : ''}. The CPU it took (checkpoints' pauses included):`,
   );
   printCpu(print, makingCpu, count, makingSeconds, 'a sign-up');
+  print();
+  printCpuBySteps(print, steps);
   print();
   print('   The Stripe events so far, by type and where the APIs handed them (none: ignored, or not yet):');
   for (const line of table([
@@ -1138,6 +1145,33 @@ function printCpu(
     `   CPU by process over the ${duration(seconds)} of the run (${fmt(all / seconds, 2)} cores busy on average):`,
   );
   for (const line of table([['process', 'CPU s', `CPU ms ${unit}`, 'share'], ...rows])) print(`   ${line}`);
+}
+
+/**
+ * A sign-up's CPU step by step, for the processes that cost most: the process whose share grows with the
+ * subscriptions live is the one that slows sign-ups down as the book grows.
+ */
+function printCpuBySteps(print: (l?: string) => void, steps: { live: number; cpu?: CpuByPart }[]) {
+  const measured = steps.flatMap((st, i) =>
+    st.cpu && i > 0 ? [{ ...st, made: st.live - steps[i - 1]!.live }] : [],
+  );
+  if (measured.length === 0) return;
+  const total = new Map<string, number>();
+  for (const st of measured) for (const [part, s] of st.cpu!) total.set(part, (total.get(part) ?? 0) + s);
+  const parts = [...total.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, STEP_CPU_PARTS)
+    .map(([part]) => part);
+  const msEach = (st: (typeof measured)[number], part?: string) => {
+    const s = part ? (st.cpu!.get(part) ?? 0) : [...st.cpu!.values()].reduce((a, b) => a + b, 0);
+    return fmt((1000 * s) / Math.max(1, st.made), 1);
+  };
+  print(`   CPU ms a sign-up step by step (the ${STEP_CPU_PARTS} processes that cost most, and all):`);
+  const rows = [
+    ['live at the end', ...parts, 'all'],
+    ...measured.map((st) => [fmt(st.live), ...parts.map((p) => msEach(st, p)), msEach(st)]),
+  ];
+  for (const line of table(rows)) print(`   ${line}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
