@@ -1130,7 +1130,7 @@ function printCpu(
   seconds: number,
   unit = 'a renewal',
 ) {
-  const all = [...cpu.values()].reduce((a, b) => a + b, 0);
+  const all = cpuTotal(cpu);
   const rows = [...cpu.entries()]
     .filter(([, s]) => s >= 0.05)
     .sort((a, b) => b[1] - a[1])
@@ -1153,25 +1153,31 @@ function printCpu(
  */
 function printCpuBySteps(print: (l?: string) => void, steps: { live: number; cpu?: CpuByPart }[]) {
   const measured = steps.flatMap((st, i) =>
-    st.cpu && i > 0 ? [{ ...st, made: st.live - steps[i - 1]!.live }] : [],
+    st.cpu && i > 0 ? [{ live: st.live, cpu: st.cpu, made: st.live - steps[i - 1]!.live }] : [],
   );
   if (measured.length === 0) return;
   const total = new Map<string, number>();
-  for (const st of measured) for (const [part, s] of st.cpu!) total.set(part, (total.get(part) ?? 0) + s);
+  for (const st of measured) for (const [part, s] of st.cpu) total.set(part, (total.get(part) ?? 0) + s);
   const parts = [...total.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, STEP_CPU_PARTS)
     .map(([part]) => part);
-  const msEach = (st: (typeof measured)[number], part?: string) => {
-    const s = part ? (st.cpu!.get(part) ?? 0) : [...st.cpu!.values()].reduce((a, b) => a + b, 0);
-    return fmt((1000 * s) / Math.max(1, st.made), 1);
-  };
+  const msEach = (seconds: number, made: number) => fmt((1000 * seconds) / Math.max(1, made), 1);
   print(`   CPU ms a sign-up step by step (the ${STEP_CPU_PARTS} processes that cost most, and all):`);
   const rows = [
     ['live at the end', ...parts, 'all'],
-    ...measured.map((st) => [fmt(st.live), ...parts.map((p) => msEach(st, p)), msEach(st)]),
+    ...measured.map((st) => [
+      fmt(st.live),
+      ...parts.map((p) => msEach(st.cpu.get(p) ?? 0, st.made)),
+      msEach(cpuTotal(st.cpu), st.made),
+    ]),
   ];
   for (const line of table(rows)) print(`   ${line}`);
+}
+
+/** The CPU seconds of every process together. */
+function cpuTotal(cpu: CpuByPart): number {
+  return [...cpu.values()].reduce((a, b) => a + b, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
