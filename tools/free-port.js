@@ -1,17 +1,56 @@
 'use strict';
 
+const fs = require('node:fs');
 const net = require('node:net');
 
-/** A loopback port nobody listens on right now (the OS picks it; the caller binds it soon after). */
-function freePort() {
+// Ports the OS hands out to outgoing connections. A port picked from this range can be taken by any
+// client socket (the suite opens thousands) between our check and a slow server's bind: Keycloak binds
+// seconds after it is told its port, and once failed with "Port already bound" that way.
+function ephemeralRange() {
+  try {
+    const [low, high] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low <= high) return { low, high };
+  } catch {
+    // not Linux: the common default
+  }
+  return { low: 32768, high: 60999 };
+}
+
+// Below the ephemeral range, above the ports services usually claim (PostgreSQL, Temporal, Keycloak).
+const FLOOR = 20000;
+
+function tryListen(port) {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+    srv.once('error', (err) =>
+      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err),
+    );
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = srv.address().port;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/**
+ * A loopback port nobody listens on right now, outside the range the OS gives outgoing connections, so
+ * only another listener can take it before the caller binds it (picked at random, so two callers rarely
+ * meet). Falls back to an OS-chosen port when that range is full or absent.
+ */
+async function freePort() {
+  const { low } = ephemeralRange();
+  if (low - FLOOR >= 1000) {
+    for (let i = 0; i < 50; i++) {
+      const candidate = FLOOR + Math.floor(Math.random() * (low - FLOOR));
+      const port = await tryListen(candidate);
+      if (port !== undefined) return port;
+    }
+  }
+  return tryListen(0);
 }
 
 module.exports = { freePort };
