@@ -61,6 +61,7 @@ import { measureMigration } from './scale-migration';
 import { scaleGoals } from './scale-goals';
 import { makeSubscriber } from '../services/setup/seed-book';
 import { runOnboarding } from '../services/customers/onboard';
+import { watchCoreSpeed, type CoreSpeed } from './core-speed';
 import { cpuByPart, cpuSpent, machineCpu, watchPostgresBackends, type CpuByPart } from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -612,6 +613,8 @@ interface Context {
   print: (line?: string) => void;
   log: (line: string) => void;
   machine: () => string;
+  /** The cores' speed through the run, to tell a slower machine from a costlier engine. */
+  speed: CoreSpeed;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -720,9 +723,8 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   const { heapMiB, cache, set } = cacheSize(cluster);
   log(`making ${fmt(count)} subscriptions in Stripe, in ${s.checkpoints} steps`);
   const made: Made[] = [];
-  const steps: { live: number; seconds: number; workers: WorkerState[]; cpu?: CpuByPart }[] = [
-    { live: from, seconds: 0, workers: await workerStates(cluster) },
-  ];
+  const steps: { live: number; seconds: number; workers: WorkerState[]; cpu?: CpuByPart; jobMs?: number }[] =
+    [{ live: from, seconds: 0, workers: await workerStates(cluster) }];
   let index = from;
   const cpu0 = cpuNow(cluster);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
@@ -761,7 +763,8 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     makingSeconds += seconds;
     // Read before the step's RSS readings, which are the benchmark's work, not the sign-ups'.
     const cpu = cpuSpent(cpuNow(cluster), stepCpu0);
-    steps.push({ live: upto, seconds, workers: await workerStates(cluster), cpu });
+    const jobMs = x.speed.jobMsBetween(t, Date.now());
+    steps.push({ live: upto, seconds, workers: await workerStates(cluster), cpu, jobMs });
     log(`${fmt(upto)} live (${fmt(batch.length / seconds, 1)} made a second)`);
   }
 
@@ -915,6 +918,8 @@ interface Renewal {
   /** From Stripe's part ending to the last renewal paid in the engine. */
   afterStripeSeconds: number;
   forwardLagP99: [number, number] | null;
+  /** The fixed job's CPU ms during the run (the cores' speed). */
+  jobMs: number | undefined;
 }
 
 /**
@@ -981,6 +986,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
   const end = elapsed(t0);
   const cpu = cpuSpent(cpuNow(cluster), cpu0);
   const machine1 = machineCpu();
+  const jobMs = x.speed.jobMsBetween(t0, Date.now());
   sampling = false;
   await sampler;
   const after = await probe(cluster, orm, t0);
@@ -1079,7 +1085,8 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
   const spent = (k: 'busy' | 'idle' | 'iowait') => machine1[k] - machine0[k];
   print(
     `   The machine over the same time: ${fmt(spent('busy') / end, 2)} cores busy (anything running, this run's or not), ` +
-      `${fmt(spent('idle') / end, 2)} idle and ${fmt(spent('iowait') / end, 2)} idle waiting on the disk.`,
+      `${fmt(spent('idle') / end, 2)} idle and ${fmt(spent('iowait') / end, 2)} idle waiting on the disk; ` +
+      `a fixed job took ${jobMs === undefined ? '-' : fmt(jobMs, 1)} ms of CPU (the cores' speed, as in the sign-ups' steps).`,
   );
   const restarts = ['api-1', 'api-2', 'api-access', 'worker-1', 'worker-2', 'temporal', 'stripe', 'balancer']
     .map((n) => [n, cluster.process(n).restarts] as const)
@@ -1092,6 +1099,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
     // A run that gave up never had them all paid.
     afterStripeSeconds: gaveUp ? Infinity : done - stripeDone,
     forwardLagP99: observed(A(after), A(before), FORWARD_LAG).p99,
+    jobMs,
   };
 }
 
@@ -1151,9 +1159,14 @@ function printCpu(
  * A sign-up's CPU step by step, for the processes that cost most: the process whose share grows with the
  * subscriptions live is the one that slows sign-ups down as the book grows.
  */
-function printCpuBySteps(print: (l?: string) => void, steps: { live: number; cpu?: CpuByPart }[]) {
+function printCpuBySteps(
+  print: (l?: string) => void,
+  steps: { live: number; cpu?: CpuByPart; jobMs?: number }[],
+) {
   const measured = steps.flatMap((st, i) =>
-    st.cpu && i > 0 ? [{ live: st.live, cpu: st.cpu, made: st.live - steps[i - 1]!.live }] : [],
+    st.cpu && i > 0
+      ? [{ live: st.live, cpu: st.cpu, jobMs: st.jobMs, made: st.live - steps[i - 1]!.live }]
+      : [],
   );
   if (measured.length === 0) return;
   const total = new Map<string, number>();
@@ -1165,14 +1178,18 @@ function printCpuBySteps(print: (l?: string) => void, steps: { live: number; cpu
   const msEach = (seconds: number, made: number) => fmt((1000 * seconds) / Math.max(1, made), 1);
   print(`   CPU ms a sign-up step by step (the ${STEP_CPU_PARTS} processes that cost most, and all):`);
   const rows = [
-    ['live at the end', ...parts, 'all'],
+    ['live at the end', ...parts, 'all', 'fixed job'],
     ...measured.map((st) => [
       fmt(st.live),
       ...parts.map((p) => msEach(st.cpu.get(p) ?? 0, st.made)),
       msEach(cpuTotal(st.cpu), st.made),
+      st.jobMs === undefined ? '-' : fmt(st.jobMs, 1),
     ]),
   ];
   for (const line of table(rows)) print(`   ${line}`);
+  print(
+    "   (fixed job: the CPU ms of one fixed job done in a process of its own during the step, the cores' speed; when every process's CPU grows with it, the machine slowed down, not the engine)",
+  );
 }
 
 /** The CPU seconds of every process together. */
@@ -1194,6 +1211,7 @@ async function main(): Promise<void> {
   // PostgreSQL runs as its own user when this runs as root, and must reach its data folder.
   chmodSync(dir, 0o755);
   const t0 = Date.now();
+  const speed = await watchCoreSpeed();
   log(`starting the cluster in ${dir}`);
   const cluster = await startCluster({
     dir,
@@ -1216,6 +1234,7 @@ async function main(): Promise<void> {
       print: (line = '') => console.log(line),
       log,
       machine,
+      speed,
     };
     x.print(
       `\nbench:scale — ${s.quick ? 'quick run, ' : ''}${fmt(s.subscriptions)} subscriptions on the production topology (tools/cluster), loopback\n`,
@@ -1238,7 +1257,10 @@ async function main(): Promise<void> {
       const atAll = await measureRenewal(x, large, [...renewed, ...large.made]);
       x.print(
         `4. Growth: ${fmt(atAll.msPerRenewal, 0)} ms of the cluster's time per renewal with ${fmt(s.subscriptions)} due at once, ` +
-          `${fmt(atFirst.msPerRenewal, 0)} ms with ${fmt(first)}: ${fmt(atAll.msPerRenewal / atFirst.msPerRenewal, 2)} times (the goal: at most 1.2).`,
+          `${fmt(atFirst.msPerRenewal, 0)} ms with ${fmt(first)}: ${fmt(atAll.msPerRenewal / atFirst.msPerRenewal, 2)} times (the goal: at most 1.2).` +
+          (atAll.jobMs !== undefined && atFirst.jobMs !== undefined
+            ? ` The fixed job took ${fmt(atAll.jobMs / atFirst.jobMs, 2)} times as much CPU during the large renewal as during the small (the cores' speed).`
+            : ''),
       );
       x.print();
       const goals = scaleGoals({
@@ -1264,6 +1286,7 @@ async function main(): Promise<void> {
     }
     log(`done in ${duration(elapsed(t0))}`);
   } finally {
+    speed.stop();
     for (const p of started) await p.stop();
     await orm.close();
     await connection.close();
