@@ -60,8 +60,11 @@ export async function watchCoreSpeed(everyMs = 10_000): Promise<CoreSpeed> {
   let waiting: ((ms: number) => void) | undefined;
   await new Promise<void>((resolve, reject) => {
     child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the core-speed probe exited at start (${code})`)));
     child.once('message', () => resolve());
   });
+  // A probe that died (killed, out of memory) leaves its steps without a reading, not the run failed.
+  child.on('error', () => undefined);
   child.on('message', (ms) => {
     if (typeof ms === 'number') waiting?.(ms);
   });
