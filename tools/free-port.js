@@ -3,21 +3,25 @@
 const fs = require('node:fs');
 const net = require('node:net');
 
-// Ports the OS hands out to outgoing connections. A port picked from this range can be taken by any
-// client socket (the suite opens thousands) between our check and a slow server's bind: Keycloak binds
-// seconds after it is told its port, and once failed with "Port already bound" that way.
-function ephemeralRange() {
+// The first port the OS hands out to outgoing connections. A port picked from that range can be taken
+// by any client socket (the suite opens thousands) between our check and a slow server's bind: Keycloak
+// binds seconds after it is told its port, and once failed with "Port already bound" that way. Read once:
+// the range is a boot-time setting.
+let ephemeralLow;
+function ephemeralStart() {
+  if (ephemeralLow !== undefined) return ephemeralLow;
+  ephemeralLow = 32768; // not Linux, or unreadable: the common default
   try {
     const [low, high] = fs
       .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
       .trim()
       .split(/\s+/)
       .map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high) && low <= high) return { low, high };
+    if (Number.isInteger(low) && Number.isInteger(high) && low <= high) ephemeralLow = low;
   } catch {
-    // not Linux: the common default
+    // keep the default
   }
-  return { low: 32768, high: 60999 };
+  return ephemeralLow;
 }
 
 // Below the ephemeral range, above the ports services usually claim (PostgreSQL, Temporal, Keycloak).
@@ -42,7 +46,7 @@ function tryListen(port) {
  * meet). Falls back to an OS-chosen port when that range is full or absent.
  */
 async function freePort() {
-  const { low } = ephemeralRange();
+  const low = ephemeralStart();
   if (low - FLOOR >= 1000) {
     for (let i = 0; i < 50; i++) {
       const candidate = FLOOR + Math.floor(Math.random() * (low - FLOOR));
@@ -53,4 +57,4 @@ async function freePort() {
   return tryListen(0);
 }
 
-module.exports = { freePort };
+module.exports = { freePort, ephemeralStart, FLOOR };
