@@ -147,6 +147,46 @@ export function cpuByPart(
   return parts;
 }
 
+/**
+ * CPU seconds so far of the threads named `comm` in the given processes (and their descendants): a thread's
+ * name is what tells one part of a process from another, such as the Temporal SDK core's thread that
+ * handles a worker's every workflow task and activation (`workflow-processing`, cut to the kernel's 15
+ * characters). Threads that have ended are not counted. 0 where none is, or off Linux.
+ */
+export function threadCpu(roots: readonly (number | undefined)[], comm: string): number {
+  const procs = readProcs();
+  const children = new Map<number, number[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const name = comm.slice(0, 15);
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = roots.filter((r): r is number => r !== undefined);
+  while (stack.length) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    stack.push(...(children.get(pid) ?? []));
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
+        const f = stat.slice(close + 2).split(' ');
+        total += (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  }
+  return total;
+}
+
 /** What each part spent between two readings; a part restarted in between counts from zero. */
 export function cpuSpent(after: CpuByPart, before: CpuByPart): CpuByPart {
   const out: CpuByPart = new Map();

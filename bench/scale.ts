@@ -62,7 +62,14 @@ import { scaleGoals } from './scale-goals';
 import { makeSubscriber } from '../services/setup/seed-book';
 import { runOnboarding } from '../services/customers/onboard';
 import { watchCoreSpeed, type CoreSpeed } from './core-speed';
-import { cpuByPart, cpuSpent, machineCpu, watchPostgresBackends, type CpuByPart } from './process-cpu';
+import {
+  cpuByPart,
+  cpuSpent,
+  machineCpu,
+  threadCpu,
+  watchPostgresBackends,
+  type CpuByPart,
+} from './process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensureTemporalCli, DEV_SERVER_DYNAMIC_CONFIG } = require('../tools/temporal-cli') as {
@@ -723,10 +730,17 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   const { heapMiB, cache, set } = cacheSize(cluster);
   log(`making ${fmt(count)} subscriptions in Stripe, in ${s.checkpoints} steps`);
   const made: Made[] = [];
-  const steps: { live: number; seconds: number; workers: WorkerState[]; cpu?: CpuByPart; jobMs?: number }[] =
-    [{ live: from, seconds: 0, workers: await workerStates(cluster) }];
+  const steps: {
+    live: number;
+    seconds: number;
+    workers: WorkerState[];
+    cpu?: CpuByPart;
+    jobMs?: number;
+    coreS?: number;
+  }[] = [{ live: from, seconds: 0, workers: await workerStates(cluster) }];
   let index = from;
   const cpu0 = cpuNow(cluster);
+  const core0 = coreThreadNow(cluster);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
   const tasks0 = await probe(cluster, orm, Date.now());
   let makingSeconds = 0;
@@ -735,6 +749,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     const batch = Array.from({ length: upto - index }, () => index++);
     const t = Date.now();
     const stepCpu0 = cpuNow(cluster);
+    const stepCore0 = coreThreadNow(cluster);
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
       const sub = await makeSubscriber(
         { temporal, taskQueue: cluster.taskQueue, stripe },
@@ -763,13 +778,15 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     makingSeconds += seconds;
     // Read before the step's RSS readings, which are the benchmark's work, not the sign-ups'.
     const cpu = cpuSpent(cpuNow(cluster), stepCpu0);
+    const coreS = coreThreadNow(cluster) - stepCore0;
     const jobMs = x.speed.jobMsBetween(t, Date.now());
-    steps.push({ live: upto, seconds, workers: await workerStates(cluster), cpu, jobMs });
+    steps.push({ live: upto, seconds, workers: await workerStates(cluster), cpu, jobMs, coreS });
     log(`${fmt(upto)} live (${fmt(batch.length / seconds, 1)} made a second)`);
   }
 
   // Read before the checkpoints' own work below (RSS readings) adds to it.
   const makingCpu = cpuSpent(cpuNow(cluster), cpu0);
+  const makingCore = coreThreadNow(cluster) - core0;
   const makingEvents = (await countOf(orm, 'select count(*) as n from webhook_events')) - events0;
   const tasks1 = await probe(cluster, orm, Date.now());
   // Where each went: the workflows it was handed to, or the mirror (webhook_events.workflow_id).
@@ -885,6 +902,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
       `${fmt(tasks(ACTIVITY_LATENCY), 1)} activity tasks${activityTypes ? ` (${activityTypes})` : ''}. The CPU it took (checkpoints' pauses included):`,
   );
   printCpu(print, makingCpu, count, makingSeconds, 'a sign-up');
+  printCoreThread(print, makingCpu, makingCore, count, 'a sign-up');
   print();
   printCpuBySteps(print, steps);
   print();
@@ -935,6 +953,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
   log(`renewal run: advancing ${fmt(made.length)} test clocks past their period end`);
   const t0 = Date.now();
   const cpu0 = cpuNow(cluster);
+  const core0 = coreThreadNow(cluster);
   const machine0 = machineCpu();
   const before = await probe(cluster, orm, t0);
   const events0 = await countOf(orm, 'select count(*) as n from webhook_events');
@@ -985,6 +1004,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
   }
   const end = elapsed(t0);
   const cpu = cpuSpent(cpuNow(cluster), cpu0);
+  const coreS = coreThreadNow(cluster) - core0;
   const machine1 = machineCpu();
   const jobMs = x.speed.jobMsBetween(t0, Date.now());
   sampling = false;
@@ -1082,6 +1102,7 @@ async function measureRenewal(x: Context, holding: Holding, made: Made[]): Promi
       ` ${duration(done)} later, of which the emulator renewing them in Stripe took ${duration(stripeDone)}.`,
   );
   printCpu(print, cpu, invoiced, end);
+  printCoreThread(print, cpu, coreS, invoiced, 'a renewal');
   const spent = (k: 'busy' | 'idle' | 'iowait') => machine1[k] - machine0[k];
   print(
     `   The machine over the same time: ${fmt(spent('busy') / end, 2)} cores busy (anything running, this run's or not), ` +
@@ -1130,6 +1151,34 @@ function cpuNow(cluster: Cluster) {
   return parts;
 }
 
+// The Temporal SDK core's thread that takes every workflow task, activation and completion of a worker. For
+// each of them it walks the whole sticky cache (to count the runs being evicted), so its CPU per unit of work
+// grows with the runs a worker holds, where the rest of the worker's does not.
+const CORE_WORKFLOW_THREAD = 'workflow-processing';
+
+/** The two workers' core workflow threads, CPU seconds so far. */
+function coreThreadNow(cluster: Cluster): number {
+  return threadCpu(
+    ['worker-1', 'worker-2'].map((n) => cluster.process(n).pid),
+    CORE_WORKFLOW_THREAD,
+  );
+}
+
+/** The workers' core workflow thread beside their whole CPU: the part that grows with the runs cached. */
+function printCoreThread(
+  print: (l?: string) => void,
+  cpu: CpuByPart,
+  coreS: number,
+  units: number,
+  unit: string,
+) {
+  const workers = (cpu.get('worker-1') ?? 0) + (cpu.get('worker-2') ?? 0);
+  if (!(workers > 0)) return;
+  print(
+    `   Of the workers' ${fmt((1000 * workers) / Math.max(1, units), 1)} ms ${unit}, the SDK core's workflow thread took ${fmt((1000 * coreS) / Math.max(1, units), 1)} ms (${fmt((100 * coreS) / workers, 0)} %): it walks every cached run for each task and activation.`,
+  );
+}
+
 /** Where the run's CPU went, per renewal: the figure that says which process to make cheaper. */
 function printCpu(
   print: (l?: string) => void,
@@ -1161,11 +1210,19 @@ function printCpu(
  */
 function printCpuBySteps(
   print: (l?: string) => void,
-  steps: { live: number; cpu?: CpuByPart; jobMs?: number }[],
+  steps: { live: number; cpu?: CpuByPart; jobMs?: number; coreS?: number }[],
 ) {
   const measured = steps.flatMap((st, i) =>
     st.cpu && i > 0
-      ? [{ live: st.live, cpu: st.cpu, jobMs: st.jobMs, made: st.live - steps[i - 1]!.live }]
+      ? [
+          {
+            live: st.live,
+            cpu: st.cpu,
+            jobMs: st.jobMs,
+            coreS: st.coreS,
+            made: st.live - steps[i - 1]!.live,
+          },
+        ]
       : [],
   );
   if (measured.length === 0) return;
@@ -1178,15 +1235,19 @@ function printCpuBySteps(
   const msEach = (seconds: number, made: number) => fmt((1000 * seconds) / Math.max(1, made), 1);
   print(`   CPU ms a sign-up step by step (the ${STEP_CPU_PARTS} processes that cost most, and all):`);
   const rows = [
-    ['live at the end', ...parts, 'all', 'fixed job'],
+    ['live at the end', ...parts, 'all', 'workers: core thread', 'fixed job'],
     ...measured.map((st) => [
       fmt(st.live),
       ...parts.map((p) => msEach(st.cpu.get(p) ?? 0, st.made)),
       msEach(cpuTotal(st.cpu), st.made),
+      st.coreS === undefined ? '-' : msEach(st.coreS, st.made),
       st.jobMs === undefined ? '-' : fmt(st.jobMs, 1),
     ]),
   ];
   for (const line of table(rows)) print(`   ${line}`);
+  print(
+    "   (workers: core thread: the part of the two workers' CPU spent in the SDK core's workflow thread, which walks every cached run for each workflow task and activation, so it grows with the runs each worker holds)",
+  );
   print(
     "   (fixed job: the CPU ms of one fixed job done in a process of its own during the step, the cores' speed; when every process's CPU grows with it, the machine slowed down, not the engine)",
   );

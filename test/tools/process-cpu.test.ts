@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cpuByPart, cpuSpent, watchPostgresBackends } from '../../bench/process-cpu';
+import { cpuByPart, cpuSpent, threadCpu, watchPostgresBackends } from '../../bench/process-cpu';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { ensurePostgres } = require('../../tools/postgres') as { ensurePostgres(): string };
@@ -47,5 +48,50 @@ describe('CPU by part of a PostgreSQL whose backends end', () => {
     expect(spent.get(`postgres (${role})`)).toBeCloseTo(worked, 5);
     // Without the watch, the work is no longer anyone's but PostgreSQL's own.
     expect(cpuByPart({}).has(`postgres (${role})`)).toBe(false);
+  });
+});
+
+/** A thread's CPU by its name (bench:scale's core workflow thread of each worker). */
+describe('CPU of the threads of a name', () => {
+  const busy = (ms: number) => {
+    const end = Date.now() + ms;
+    let x = 0;
+    while (Date.now() < end) x += Math.sqrt(x + 1);
+    return x;
+  };
+  // Node names its main thread after the program; its other threads (the platform's, libuv's) too, but
+  // they are all but idle while this test computes.
+  const mainName = readFileSync(`/proc/${process.pid}/task/${process.pid}/comm`, 'utf8').trim();
+
+  it("counts the named threads' CPU, and grows by the work they do", () => {
+    const before = threadCpu([process.pid], mainName);
+    busy(400);
+    const after = threadCpu([process.pid], mainName);
+    expect(after - before).toBeGreaterThan(0.25);
+    expect(after - before).toBeLessThan(2);
+  });
+
+  it('counts nothing for a name no thread has, or for no process', () => {
+    expect(threadCpu([process.pid], 'no-such-thread')).toBe(0);
+    expect(threadCpu([undefined], mainName)).toBe(0);
+  });
+
+  it("finds the named thread in a root's descendants, its name cut to 15 characters as the kernel does", async () => {
+    // A child that names its main thread as the SDK core names its own, works half a second, then waits.
+    const script = `process.title = 'workflow-processing';
+      const end = Date.now() + 500; let x = 0; while (Date.now() < end) x += Math.sqrt(x + 1);
+      process.stdout.write('done'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((r) => child.stdout.once('data', r));
+      const worked = threadCpu([process.pid], 'workflow-processing');
+      expect(worked).toBeGreaterThan(0.3);
+      expect(worked).toBeLessThan(2);
+      // Not this process's own threads: they keep the program's name.
+      expect(threadCpu([process.pid], mainName)).toBeGreaterThan(0);
+      expect(threadCpu([child.pid], 'workflow-processing')).toBeCloseTo(worked, 1);
+    } finally {
+      child.kill();
+    }
   });
 });
