@@ -19,6 +19,12 @@ interface Proc {
   start: number;
 }
 
+/** A `/proc/…/stat` line: the command name, in parentheses and possibly holding spaces, and the fixed fields after it. */
+function parseStat(stat: string): { comm: string; fields: string[] } {
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
 function readProcs(): Proc[] {
   let names: string[];
   try {
@@ -30,11 +36,7 @@ function readProcs(): Proc[] {
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // The command name is in parentheses and may hold spaces; the fields after it are fixed.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const f = stat.slice(close + 2).split(' ');
+      const { comm, fields: f } = parseStat(readFileSync(`/proc/${name}/stat`, 'utf8'));
       const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
       out.push({
         pid: Number(name),
@@ -108,6 +110,33 @@ export function watchPostgresBackends(everyMs = 1000): {
   };
 }
 
+/** Each process's children's pids, by its pid. */
+function childrenOf(procs: readonly Proc[]): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  return children;
+}
+
+/**
+ * Calls `visit` once for each process of the roots' trees (each root and its descendants), skipping and
+ * then marking those already in `seen`, so a process shared by two walks counts for the first.
+ */
+function walkTrees(
+  roots: readonly number[],
+  children: ReadonlyMap<number, readonly number[]>,
+  seen: Set<number>,
+  visit: (pid: number) => void,
+): void {
+  const stack = [...roots];
+  while (stack.length) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    visit(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+}
+
 /**
  * CPU seconds so far of each root's process tree, plus `postgres (<role>)` and `postgres (itself)`; with
  * `ended` (from watchPostgresBackends), the backends that ended are counted to their role, not itself.
@@ -117,9 +146,8 @@ export function cpuByPart(
   ended: ReadonlyMap<string, number> = new Map(),
 ): CpuByPart {
   const procs = readProcs();
-  const children = new Map<number, Proc[]>();
-  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const children = childrenOf(procs);
   const counted = new Set<number>();
   const parts: CpuByPart = new Map();
   const add = (part: string, s: number) => parts.set(part, (parts.get(part) ?? 0) + s);
@@ -135,14 +163,7 @@ export function cpuByPart(
   }
   for (const [name, root] of Object.entries(roots)) {
     if (root === undefined || !byPid.has(root)) continue;
-    const stack = [root];
-    while (stack.length) {
-      const pid = stack.pop() as number;
-      if (counted.has(pid)) continue;
-      counted.add(pid);
-      add(name, byPid.get(pid)?.cpu ?? 0);
-      for (const c of children.get(pid) ?? []) stack.push(c.pid);
-    }
+    walkTrees([root], children, counted, (pid) => add(name, byPid.get(pid)?.cpu ?? 0));
   }
   return parts;
 }
@@ -154,36 +175,27 @@ export function cpuByPart(
  * characters). Threads that have ended are not counted. 0 where none is, or off Linux.
  */
 export function threadCpu(roots: readonly (number | undefined)[], comm: string): number {
-  const procs = readProcs();
-  const children = new Map<number, number[]>();
-  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
   const name = comm.slice(0, 15);
   let total = 0;
-  const seen = new Set<number>();
-  const stack = roots.filter((r): r is number => r !== undefined);
-  while (stack.length) {
-    const pid = stack.pop() as number;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    stack.push(...(children.get(pid) ?? []));
+  const rooted = roots.filter((r): r is number => r !== undefined);
+  walkTrees(rooted, childrenOf(readProcs()), new Set(), (pid) => {
     let tids: string[];
     try {
       tids = readdirSync(`/proc/${pid}/task`);
     } catch {
-      continue;
+      return;
     }
     for (const tid of tids) {
       try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        if (stat.slice(stat.indexOf('(') + 1, close) !== name) continue;
-        const f = stat.slice(close + 2).split(' ');
-        total += (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+        const { comm: threadName, fields: f } = parseStat(
+          readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'),
+        );
+        if (threadName === name) total += (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
       } catch {
         // The thread ended between the listing and the read.
       }
     }
-  }
+  });
   return total;
 }
 
