@@ -131,6 +131,7 @@ export async function inPostgresTransaction<T>(
   const sql: Sql = {
     postgres: true,
     dialect: 'postgresql',
+    pipelined: true,
     run,
     read,
     write,

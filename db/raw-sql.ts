@@ -15,6 +15,11 @@ export interface Sql {
   readonly postgres: boolean;
   readonly dialect: 'sqlite' | 'postgresql';
   /**
+   * Statements issued before the event loop's next turn travel to PostgreSQL in one message
+   * (db/postgres-transaction.ts), so independent ones are worth issuing together (`inTurn`).
+   */
+  readonly pipelined?: boolean;
+  /**
    * Positional (`?`) statement inside the entity manager's transaction, if it has one. Outside one, a
    * pure read of a SQLite file binds its values on the query-only connection (SqliteReader) instead of
    * having the ORM quote them into the text.
@@ -156,6 +161,22 @@ export function readJsonList(raw: unknown): string[] {
     }
   }
   return Array.isArray(v) ? v.map(String) : [];
+}
+
+/**
+ * Independent statements, in this order: on a pipelined transaction all issued at once, so they share one
+ * round trip (PostgreSQL still runs them one after another, each seeing what the ones before it did);
+ * elsewhere one after another, as a connection that queues its queries is not promised to keep their order.
+ * Each step must issue its statement before its first await.
+ */
+export async function inTurn<T extends unknown[]>(
+  sql: Sql,
+  ...steps: { [K in keyof T]: () => Promise<T[K]> }
+): Promise<T> {
+  if (sql.pipelined) return (await Promise.all(steps.map((step) => step()))) as T;
+  const out: unknown[] = [];
+  for (const step of steps) out.push(await step());
+  return out as T;
 }
 
 /**

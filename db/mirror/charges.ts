@@ -3,9 +3,9 @@ import type Stripe from 'stripe';
 import { newId } from '../ids';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { recordBillingEvent } from '../billing-events';
-import { readBool, readDate, sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
+import { inTurn, readBool, readDate, updateWhenChanged, type Sql } from '../raw-sql';
 import { chargeObject } from '../../integrations/webhooks/objects';
-import { date, lockInvoiceLinks } from './shared';
+import { date, inMirrorTransaction, lockInvoiceLinks } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { mergeCharge, type ChargeCopy, type ChargeState } from '../../domain/charge-progress';
 
@@ -102,91 +102,125 @@ export async function upsertCharge(
   dispute?: Stripe.Dispute | null,
   /** Where the time of the mirror's own dates comes from. */
   clock: Clock = systemClock,
+  /** This copy lost a race to insert the row once already. */
+  raced = false,
 ): Promise<MirroredCharge | null> {
   const stripeCustomerId = expandableId(ch.customer);
   if (!stripeCustomerId) return null;
   // Newer API versions drop `invoice` from the charge type; Stripe and the emulator still send it.
   const stripeInvoiceId = expandableId((ch as unknown as { invoice?: unknown }).invoice) ?? null;
-  return em.transactional(async (tx) => {
-    const sql = sqlFor(tx);
-    if (stripeInvoiceId) await lockInvoiceLinks(sql, stripeInvoiceId);
-    const found = await sql.run<{ id: string; invoice_id: string | null }>(
-      `select c.id, (select i.id from invoices i where i.stripe_invoice_id = ?) as invoice_id
-         from customers c where c.stripe_customer_id = ?`,
-      [stripeInvoiceId, stripeCustomerId],
+  const written = await inMirrorTransaction(em, async (sql, _tx, deferred) => {
+    // The lock comes first, and the reads in statements after it, so they see what its last holder committed.
+    const [, found, stored] = await inTurn(
+      sql,
+      () => (stripeInvoiceId ? lockInvoiceLinks(sql, stripeInvoiceId) : Promise.resolve()),
+      () =>
+        sql.run<{ id: string; invoice_id: string | null }>(
+          `select c.id, (select i.id from invoices i where i.stripe_invoice_id = ?) as invoice_id
+             from customers c where c.stripe_customer_id = ?`,
+          [stripeInvoiceId, stripeCustomerId],
+        ),
+      () => storedCharge(sql, ch.id),
     );
     const customer = found[0];
     if (!customer) return null;
-    return writeCharge(sql, ch, customer.id, customer.invoice_id, stripeInvoiceId, dispute ?? null, clock);
+    const write = {
+      sql,
+      ch,
+      customerId: customer.id,
+      invoiceId: customer.invoice_id,
+      stripeInvoiceId,
+      clock,
+    };
+    return writeCharge(write, dispute ?? null, stored, deferred);
   });
+  if (!written) return null;
+  if (await written.inserted) return written.charge;
+  // Another process inserted the row after this one read none: this copy wrote nothing, and is applied
+  // again over that row, as if it had come after it.
+  if (raced) throw new Error(`charge ${ch.id} was neither inserted nor found`);
+  return upsertCharge(em, ch, dispute, clock, true);
 }
 
+interface ChargeWrite {
+  sql: Sql;
+  ch: Stripe.Charge;
+  customerId: string;
+  invoiceId: string | null;
+  stripeInvoiceId: string | null;
+  clock: Clock;
+}
+
+/**
+ * Writes the charge over the row read under the lock, its last writes handed to `deferred` (with COMMIT, on
+ * PostgreSQL). A new row's insert goes with COMMIT too, so whether it was written (`inserted`) is known only
+ * once the transaction has ended.
+ */
 async function writeCharge(
-  sql: Sql,
-  ch: Stripe.Charge,
-  customerId: string,
-  invoiceId: string | null,
-  stripeInvoiceId: string | null,
+  w: ChargeWrite,
   dispute: Stripe.Dispute | null,
-  clock: Clock,
-): Promise<MirroredCharge> {
-  let stored = await storedCharge(sql, ch.id);
-  const next = (before: StoredCharge | null) =>
-    mergeCharge(
-      before,
-      copyOf(ch, stripeInvoiceId),
-      dispute && {
-        id: dispute.id,
-        status: dispute.status,
-        amountCents: dispute.amount,
-        reason: dispute.reason ?? null,
-        createdAt: date(dispute.created),
-      },
-    );
-  const values = (row: ChargeState) =>
-    FIELDS.map((f) => {
-      const v = row[f];
-      return v instanceof Date ? sql.date(v) : typeof v === 'boolean' ? sql.bool(v) : v;
-    });
-  let row = next(stored);
-  let id: string | undefined;
-  let createdAt = date(ch.created) ?? clock.now();
-  if (!stored) {
-    const newRowId = newId('chg');
-    const inserted = await sql.run(
+  stored: StoredCharge | null,
+  deferred: (writes: Promise<unknown>) => void,
+): Promise<{ charge: MirroredCharge; inserted: Promise<boolean> }> {
+  const { sql, ch, customerId, invoiceId, stripeInvoiceId, clock } = w;
+  const row = mergeCharge(
+    stored,
+    copyOf(ch, stripeInvoiceId),
+    dispute && {
+      id: dispute.id,
+      status: dispute.status,
+      amountCents: dispute.amount,
+      reason: dispute.reason ?? null,
+      createdAt: date(dispute.created),
+    },
+  );
+  const values = FIELDS.map((f) => {
+    const v = row[f];
+    return v instanceof Date ? sql.date(v) : typeof v === 'boolean' ? sql.bool(v) : v;
+  });
+  const charge: MirroredCharge = {
+    ...row,
+    id: stored?.id ?? newId('chg'),
+    stripeChargeId: ch.id,
+    customerId,
+    createdAt: stored?.createdAt ?? date(ch.created) ?? clock.now(),
+  };
+  // Each refunded total is published once, in the mirror's transaction (as for invoices).
+  const refundedBefore = stored?.amountRefundedCents ?? 0;
+  const published = () =>
+    row.amountRefundedCents > refundedBefore
+      ? recordBillingEvent(sql, {
+          customerId,
+          type: 'charge.refunded',
+          payload: { ...chargeObject(charge), refunded_now_cents: row.amountRefundedCents - refundedBefore },
+          dedupeKey: `charge.refunded:${ch.id}:${row.amountRefundedCents}`,
+          at: clock.now(),
+        })
+      : Promise.resolve();
+  if (stored) {
+    // A copy the row already shows (a run's re-read after the payload's write) writes nothing.
+    const update = () =>
+      updateWhenChanged(sql, 'charges', stored.id, [
+        ['invoice_id', invoiceId ?? stored.invoiceId],
+        ...FIELDS.map((f, i) => [COLUMNS[f], values[i]] as const),
+      ]);
+    deferred(inTurn(sql, update, published));
+    return { charge, inserted: Promise.resolve(true) };
+  }
+  const inserted = sql
+    .run(
       `insert into charges (id, stripe_charge_id, customer_id, invoice_id, created_at, ${Object.values(COLUMNS).join(', ')})
        values (?, ?, ?, ?, ?, ${FIELDS.map(() => '?').join(', ')})
        on conflict (stripe_charge_id) do nothing returning id`,
-      [newRowId, ch.id, customerId, invoiceId, sql.date(createdAt), ...values(row)],
-    );
-    if (inserted.length > 0) id = newRowId;
-    else {
-      // Another process inserted it since: this copy updates that row.
-      stored = await storedCharge(sql, ch.id);
-      if (!stored) throw new Error(`charge ${ch.id} was neither inserted nor found`);
-      row = next(stored);
-    }
+      [charge.id, ch.id, customerId, invoiceId, sql.date(charge.createdAt), ...values],
+    )
+    .then((rows) => rows.length > 0);
+  // Nothing refunded yet, the usual first copy: nothing else to write, whoever inserted the row.
+  if (row.amountRefundedCents === refundedBefore) {
+    deferred(inserted);
+    return { charge, inserted };
   }
-  if (stored) {
-    id = stored.id;
-    createdAt = stored.createdAt;
-    // A copy the row already shows (a run's re-read after the payload's write) writes nothing.
-    const next = values(row);
-    await updateWhenChanged(sql, 'charges', id, [
-      ['invoice_id', invoiceId ?? stored.invoiceId],
-      ...FIELDS.map((f, i) => [COLUMNS[f], next[i]] as const),
-    ]);
-  }
-  const mirrored: MirroredCharge = { ...row, id: id as string, stripeChargeId: ch.id, customerId, createdAt };
-  // Each refunded total is published once, in the mirror's transaction (as for invoices).
-  const refundedBefore = stored?.amountRefundedCents ?? 0;
-  if (row.amountRefundedCents > refundedBefore)
-    await recordBillingEvent(sql, {
-      customerId,
-      type: 'charge.refunded',
-      payload: { ...chargeObject(mirrored), refunded_now_cents: row.amountRefundedCents - refundedBefore },
-      dedupeKey: `charge.refunded:${ch.id}:${row.amountRefundedCents}`,
-      at: clock.now(),
-    });
-  return mirrored;
+  // Its refund is published only by the copy that wrote the row.
+  if (await inserted) deferred(published());
+  return { charge, inserted: Promise.resolve(await inserted) };
 }

@@ -5,9 +5,9 @@ import { subscriptionIdOfInvoice } from '../../integrations/stripe/snapshots';
 import { expandableId } from '../../integrations/stripe/expandable-id';
 import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
 import { recordBillingEvent } from '../billing-events';
-import { sqlFor, updateWhenChanged, type Sql } from '../raw-sql';
+import { inTurn, updateWhenChanged, type Sql } from '../raw-sql';
 import { invoiceObject, type InvoiceFields } from '../../integrations/webhooks/objects';
-import { date, lockInvoiceLinks } from './shared';
+import { date, inMirrorTransaction, lockInvoiceLinks } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 import { recordRedemption } from './subscriptions';
 import { isBehind, noticeOf, progressOfInvoice, type InvoiceProgress } from '../../domain/invoice-progress';
@@ -79,19 +79,9 @@ async function recordInvoiceEvents(
  * The address and tax ids Stripe taxed by: the customer's as of their newest invoice that carries them. An
  * older invoice mirrored late (a redelivered event) leaves a newer address alone.
  */
-async function recordTaxDetails(
-  sql: Sql,
-  customerId: string,
-  inv: Stripe.Invoice,
-  clock: Clock,
-): Promise<void> {
+function recordTaxDetails(sql: Sql, customerId: string, inv: Stripe.Invoice, clock: Clock): Promise<unknown> {
   const a = inv.customer_address;
-  if (!a) return;
-  const newer = await sql.run(
-    'select 1 as x from invoices where customer_id = ? and created_at > ? limit 1',
-    [customerId, sql.date(date(inv.created) ?? new Date(0))],
-  );
-  if (newer.length > 0) return;
+  if (!a) return Promise.resolve();
   const address = {
     country: a.country ?? null,
     line1: a.line1 ?? null,
@@ -101,32 +91,39 @@ async function recordTaxDetails(
     state: a.state ?? null,
   };
   const taxIds = (inv.customer_tax_ids ?? []).map((t) => ({ type: t.type, value: t.value ?? '' }));
-  await sql.run('update customers set billing_address = ?, tax_ids = ?, updated_at = ? where id = ?', [
-    JSON.stringify(address),
-    JSON.stringify(taxIds),
-    sql.date(clock.now()),
-    customerId,
-  ]);
+  return sql.run(
+    `update customers set billing_address = ?, tax_ids = ?, updated_at = ?
+      where id = ? and not exists (select 1 from invoices where customer_id = ? and created_at > ?)`,
+    [
+      JSON.stringify(address),
+      JSON.stringify(taxIds),
+      sql.date(clock.now()),
+      customerId,
+      customerId,
+      sql.date(date(inv.created) ?? new Date(0)),
+    ],
+  );
+}
+
+/** The subscription whose Stripe id the invoice names, once its workflow has recorded that id. */
+function linkedSubscription(sql: Sql, stripeSubId: string | null): Promise<{ id: string }[]> {
+  return stripeSubId
+    ? sql.run<{ id: string }>('select id from subscriptions where stripe_subscription_id = ?', [stripeSubId])
+    : Promise.resolve([]);
 }
 
 /**
- * The subscription an invoice bills. A subscription's first invoice can be mirrored before the subscription's
- * workflow has recorded its Stripe id (the invoice's own run reads it at once), so the engine's id is tried
- * too: the one its checkout put in the metadata Stripe copies onto the invoice, or the one a subscription
- * made outside the engine is given.
+ * The subscription an invoice bills when no subscription has its Stripe id yet: a subscription's first
+ * invoice can be mirrored before the subscription's workflow has recorded it (the invoice's own run reads it
+ * at once), so the engine's id is tried: the one its checkout put in the metadata Stripe copies onto the
+ * invoice, or the one a subscription made outside the engine is given.
  */
-async function subscriptionOfInvoice(
+async function unlinkedSubscription(
   sql: Sql,
   inv: Stripe.Invoice,
+  stripeSubId: string,
   customerId: string,
 ): Promise<string | null> {
-  const stripeSubId = subscriptionIdOfInvoice(inv);
-  if (!stripeSubId) return null;
-  const linked = await sql.run<{ id: string }>(
-    'select id from subscriptions where stripe_subscription_id = ?',
-    [stripeSubId],
-  );
-  if (linked[0]) return linked[0].id;
   const ours = (inv.parent?.subscription_details?.metadata ?? {}) as Record<string, string>;
   const candidates = [ours.subscription_id, subscriptionIdOfForeign(stripeSubId)].filter(
     (id): id is string => typeof id === 'string' && id.length > 0,
@@ -142,6 +139,27 @@ async function subscriptionOfInvoice(
       r.customer_id === customerId && (!r.stripe_subscription_id || r.stripe_subscription_id === stripeSubId),
   );
   return own?.id ?? null;
+}
+
+/** The coupons an invoice read with `expand: ['discounts']` names; a payload's discounts are ids alone. */
+function redemptionsOf(
+  inv: Stripe.Invoice,
+  clock: Clock,
+): { couponId: string; stripePromotionCodeId: string | null; at: Date }[] {
+  return (inv.discounts ?? []).flatMap((d) => {
+    if (typeof d !== 'object' || d === null || !('source' in d)) return [];
+    const coupon = d.source?.coupon;
+    const couponId = typeof coupon === 'string' ? coupon : coupon?.id;
+    return couponId
+      ? [
+          {
+            couponId,
+            stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
+            at: date(d.start) ?? clock.now(),
+          },
+        ]
+      : [];
+  });
 }
 
 /**
@@ -206,9 +224,9 @@ export interface MirroredInvoice {
  * Upserts the invoice mirror by Stripe id; the customer must already be mirrored. The invoice may come from
  * a read or from an event's payload, in any order and from several processes at once: a copy that shows the
  * invoice at an earlier point than the mirror (domain/invoice-progress.ts) is not written. Returns the row,
- * or null when the customer is not mirrored. In SQL rather than through entities: the intake writes every
- * renewal's invoice three times from the events' payloads, and the entities' bookkeeping was most of the
- * cost (docs/benchmarks.md).
+ * or null when the customer is not mirrored. In SQL rather than through entities, its statements in two or
+ * three round trips on PostgreSQL (`inMirrorTransaction`): the intake writes every renewal's invoice three
+ * times from the events' payloads (docs/benchmarks.md).
  */
 export async function upsertInvoice(
   em: EntityManager,
@@ -218,34 +236,48 @@ export async function upsertInvoice(
 ): Promise<MirroredInvoice | null> {
   const stripeCustomerId = expandableId(inv.customer);
   if (!stripeCustomerId) return null;
-  return em.transactional(async (tx) => {
-    const sql = sqlFor(tx);
-    const customer = await sql.run<{ id: string }>('select id from customers where stripe_customer_id = ?', [
-      stripeCustomerId,
-    ]);
-    return customer[0] ? writeInvoice(tx, sql, inv, customer[0].id, clock) : null;
-  });
+  const redemptions = redemptionsOf(inv, clock);
+  // A redemption is written through the ORM, which only the ORM's transaction has.
+  return inMirrorTransaction(
+    em,
+    (sql, tx, deferred) => writeInvoice(sql, inv, stripeCustomerId, clock, deferred, tx, redemptions),
+    redemptions.length === 0,
+  );
 }
 
 async function writeInvoice(
-  em: EntityManager,
   sql: Sql,
   inv: Stripe.Invoice,
-  customerId: string,
+  stripeCustomerId: string,
   clock: Clock,
-): Promise<MirroredInvoice> {
+  deferred: (writes: Promise<unknown>) => void,
+  em: EntityManager | null,
+  redemptions: ReturnType<typeof redemptionsOf>,
+): Promise<MirroredInvoice | null> {
   const stripeInvoiceId = inv.id as string;
   const cols = columnsOf(inv);
+  const stripeSubId = subscriptionIdOfInvoice(inv);
   // A charge or credit note mirrored before its invoice points at it from now on (below). A draft has
   // neither: Stripe charges an invoice, and credits it, only once it is finalized. The lock comes before
   // any row, as in a charge's write: that write holds it while its row checks the invoice's (a foreign
   // key) and moves the customer's invoice list version (a trigger), rows this write holds until it commits.
-  // Taken after them, each transaction waited on the other until PostgreSQL killed one.
+  // Taken after them, each transaction waited on the other until PostgreSQL killed one. The invoice's row is
+  // read in a statement after the lock's, so it sees what the lock's last holder committed.
   const linksCharges = cols.status !== 'draft';
-  if (linksCharges) await lockInvoiceLinks(sql, stripeInvoiceId);
-  let stored = await storedInvoice(sql, stripeInvoiceId);
+  const [, customers, found, linked] = await inTurn(
+    sql,
+    () => (linksCharges ? lockInvoiceLinks(sql, stripeInvoiceId) : Promise.resolve()),
+    () =>
+      sql.run<{ id: string }>('select id from customers where stripe_customer_id = ?', [stripeCustomerId]),
+    () => storedInvoice(sql, stripeInvoiceId),
+    () => linkedSubscription(sql, stripeSubId),
+  );
+  const customerId = customers[0]?.id;
+  if (!customerId) return null;
+  let stored = found;
   if (stored && isBehind(progressOfInvoice(inv), stored.progress)) return { id: stored.id };
-  const subscriptionId = await subscriptionOfInvoice(sql, inv, customerId);
+  const subscriptionId =
+    linked[0]?.id ?? (stripeSubId ? await unlinkedSubscription(sql, inv, stripeSubId, customerId) : null);
   const createdAt = date(inv.created) ?? clock.now();
   const values = (link: string | null) => [
     cols.number,
@@ -266,15 +298,22 @@ async function writeInvoice(
     link,
     sql.date(clock.now()),
   ];
-  await recordTaxDetails(sql, customerId, inv, clock);
   let id: string | undefined;
+  // The customer's row is written before the invoice's, as it always was: the order row locks are taken in.
+  let taxed = false;
   if (!stored) {
     const newRowId = newId('inv');
-    const inserted = await sql.run(
-      `insert into invoices (id, stripe_invoice_id, customer_id, created_at, ${COLUMNS.join(', ')})
+    taxed = true;
+    const [, inserted] = await inTurn(
+      sql,
+      () => recordTaxDetails(sql, customerId, inv, clock),
+      () =>
+        sql.run(
+          `insert into invoices (id, stripe_invoice_id, customer_id, created_at, ${COLUMNS.join(', ')})
        values (?, ?, ?, ?, ${COLUMNS.map(() => '?').join(', ')})
        on conflict (stripe_invoice_id) do nothing returning id`,
-      [newRowId, stripeInvoiceId, customerId, sql.date(createdAt), ...values(subscriptionId)],
+          [newRowId, stripeInvoiceId, customerId, sql.date(createdAt), ...values(subscriptionId)],
+        ),
     );
     if (inserted.length > 0) id = newRowId;
     else {
@@ -284,52 +323,53 @@ async function writeInvoice(
       if (isBehind(progressOfInvoice(inv), stored.progress)) return { id: stored.id };
     }
   }
-  if (stored) {
-    id = stored.id;
-    // A link once made stays: a copy read before the subscription was recorded finds none. A copy the row
-    // already shows writes nothing: its `updated_at` and the customer's invoice list version (a trigger) move
-    // only when the invoice did.
-    const next = values(subscriptionId ?? stored.subscriptionId);
-    const columns = COLUMNS.map((c, i) => [c, next[i]] as const);
-    await updateWhenChanged(
-      sql,
-      'invoices',
-      id,
-      columns.filter(([c]) => c !== 'updated_at'),
-      columns.filter(([c]) => c === 'updated_at'),
-    );
-  }
-  const rowId = id as string;
-  // In the same transaction as the mirror's write: Stripe's state is already true, and the event is named
-  // after the invoice and the attempt, so a retry after a crash adds it once.
-  await recordInvoiceEvents(
+  const before = stored;
+  const rowId = (before?.id ?? id) as string;
+  // The rest depends on nothing it reads: on PostgreSQL it goes out with COMMIT.
+  const rest = inTurn(
     sql,
-    customerId,
-    { ...cols, stripeInvoiceId, createdAt },
-    stored?.progress ?? null,
-    clock,
-  );
-  // Read with `expand: ['discounts']`, an invoice names the coupons it applied.
-  if (subscriptionId)
-    for (const d of inv.discounts ?? []) {
-      if (typeof d !== 'object' || d === null || !('source' in d)) continue;
-      const coupon = d.source?.coupon;
-      const couponId = typeof coupon === 'string' ? coupon : coupon?.id;
-      if (couponId)
-        await recordRedemption(em, {
-          couponId,
-          stripePromotionCodeId: expandableId(d.promotion_code) ?? null,
-          customerId,
-          subscriptionId,
-          at: date(d.start) ?? clock.now(),
-        });
-    }
-  if (linksCharges) {
-    for (const table of ['charges', 'credit_notes'])
-      await sql.run(`update ${table} set invoice_id = ? where stripe_invoice_id = ? and invoice_id is null`, [
+    () => (taxed ? Promise.resolve() : recordTaxDetails(sql, customerId, inv, clock)),
+    // A link once made stays: a copy read before the subscription was recorded finds none. A copy the row
+    // already shows writes nothing: its `updated_at` and the customer's invoice list version (a trigger)
+    // move only when the invoice did.
+    () => {
+      if (!before) return Promise.resolve();
+      const next = values(subscriptionId ?? before.subscriptionId);
+      const columns = COLUMNS.map((c, i) => [c, next[i]] as const);
+      return updateWhenChanged(
+        sql,
+        'invoices',
         rowId,
-        stripeInvoiceId,
-      ]);
+        columns.filter(([c]) => c !== 'updated_at'),
+        columns.filter(([c]) => c === 'updated_at'),
+      );
+    },
+    // In the same transaction as the mirror's write: Stripe's state is already true, and the event is named
+    // after the invoice and the attempt, so a retry after a crash adds it once.
+    () =>
+      recordInvoiceEvents(
+        sql,
+        customerId,
+        { ...cols, stripeInvoiceId, createdAt },
+        before?.progress ?? null,
+        clock,
+      ),
+    ...(linksCharges
+      ? ['charges', 'credit_notes'].map(
+          (table) => () =>
+            sql.run(`update ${table} set invoice_id = ? where stripe_invoice_id = ? and invoice_id is null`, [
+              rowId,
+              stripeInvoiceId,
+            ]),
+        )
+      : []),
+  );
+  if (!em) {
+    deferred(rest);
+    return { id: rowId };
   }
+  await rest;
+  if (subscriptionId)
+    for (const r of redemptions) await recordRedemption(em, { ...r, customerId, subscriptionId });
   return { id: rowId };
 }

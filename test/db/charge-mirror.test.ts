@@ -6,6 +6,7 @@ import type { Dialect } from '../../db/orm';
 import { openTestDatabase } from '../helpers/db';
 import { sqlFor } from '../../db/raw-sql';
 import { lockInvoiceLinks } from '../../db/mirror/shared';
+import { recordPgMessages } from '../helpers/pg-messages';
 
 /** A charge as Stripe returns it, with only the fields the mirror reads. */
 function stripeCharge(over: Partial<Record<string, unknown>>): Stripe.Charge {
@@ -86,6 +87,32 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
     const invoice = await upsertInvoice(db.orm.em.fork(), paidInvoice('in_mirror_1'));
     const linked = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_mirror_1' });
     expect(linked.invoice?.id).toBe(invoice?.id);
+  });
+
+  it('ends at the furthest copy when copies race to create the row, each refunded total published at most once', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = `ch_race_${round}`;
+      const copies = [
+        stripeCharge({ id, invoice: null, status: 'pending', paid: false }),
+        stripeCharge({ id, invoice: null }),
+        stripeCharge({ id, invoice: null, amount_refunded: 500 }),
+        stripeCharge({ id, invoice: null, amount_refunded: 900 }),
+      ];
+      const shuffled = copies.map((c, i) => ({ c, k: (i * 3 + round) % 4 })).sort((a, b) => a.k - b.k);
+      const written = await Promise.all(shuffled.map(({ c }) => upsertCharge(db.orm.em.fork(), c)));
+      const rows = await db.orm.em.fork().find(Charge, { stripeChargeId: id });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'succeeded', paid: true, amountRefundedCents: 900 });
+      // Every writer names the one row.
+      expect(new Set(written.map((w) => w?.id))).toEqual(new Set([rows[0]?.id]));
+      const events = await sqlFor(db.orm.em.fork()).run<{ dedupe_key: string }>(
+        "select dedupe_key from billing_events where type = 'charge.refunded' and dedupe_key like ?",
+        [`charge.refunded:${id}:%`],
+      );
+      const keys = events.map((e) => e.dedupe_key);
+      expect(keys).toContain(`charge.refunded:${id}:900`);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
   });
 
   it('keeps a dispute at its latest stage when an older read of it lands last, and a newer dispute over an older one', async () => {
@@ -254,6 +281,40 @@ describe('charge mirror writes on postgresql', () => {
     expect(await version()).toBe(before);
     await upsertCharge(db.orm.em.fork(), stripeCharge({ amount_refunded: 900 }));
     expect(await version()).not.toBe(before);
+  });
+  it('writes a renewal from its payloads in two round trips each, three for a new invoice, BEGIN and COMMIT riding along', async () => {
+    const recorder = recordPgMessages(db.orm);
+    const trips = async (write: () => Promise<unknown>) => {
+      recorder.clear();
+      await write();
+      const sent = [...recorder.messages];
+      expect(sent[0]).toMatch(/^begin;/);
+      expect(sent.at(-1)).toMatch(/;\ncommit$/);
+      return sent.length;
+    };
+    try {
+      const open = { ...paidInvoice('in_trips'), status: 'open', amount_paid: 0, status_transitions: {} };
+      expect(await trips(() => upsertInvoice(db.orm.em.fork(), open as Stripe.Invoice))).toBe(3);
+      const charge = stripeCharge({ id: 'ch_trips', invoice: 'in_trips' });
+      expect(await trips(() => upsertCharge(db.orm.em.fork(), charge))).toBe(2);
+      expect(await trips(() => upsertInvoice(db.orm.em.fork(), paidInvoice('in_trips')))).toBe(2);
+      const refunded = stripeCharge({ id: 'ch_trips', invoice: 'in_trips', amount_refunded: 900 });
+      expect(await trips(() => upsertCharge(db.orm.em.fork(), refunded))).toBe(2);
+    } finally {
+      recorder.restore();
+    }
+    const invoice = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: 'in_trips' });
+    const charge = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: 'ch_trips' });
+    expect({ status: invoice.status, paid: invoice.amountPaidCents, linked: charge.invoice?.id }).toEqual({
+      status: 'paid',
+      paid: 4900,
+      linked: invoice.id,
+    });
+    expect(charge.amountRefundedCents).toBe(900);
+    const refunds = await sqlFor(db.orm.em.fork()).rows<{ n: number }>(
+      "select count(*)::int as n from billing_events where dedupe_key = 'charge.refunded:ch_trips:900'",
+    );
+    expect(refunds[0]?.n).toBe(1);
   });
   it('writes an invoice and a charge of it at once without deadlocking on the customer’s invoice list', async () => {
     // The invoice is mirrored as a draft first; its finalized copy and its charge then arrive together.

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { MikroORM } from '@mikro-orm/core';
-import type { SqlEntityManager } from '@mikro-orm/knex';
 import { openDatabase } from '../../db/orm';
 import { inPostgresTransaction } from '../../db/postgres-transaction';
 import { sqlFor } from '../../db/raw-sql';
 import { openTestDatabase } from '../helpers/db';
+import { recordPgMessages } from '../helpers/pg-messages';
 
 /**
  * A PostgreSQL transaction whose statements travel in bursts: one message per burst, BEGIN with the first
@@ -15,6 +15,7 @@ describe('a PostgreSQL transaction sent in bursts', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let orm: MikroORM;
   let messages: string[];
+  let clear: () => void;
   let restore: () => void;
 
   beforeAll(async () => {
@@ -22,29 +23,12 @@ describe('a PostgreSQL transaction sent in bursts', () => {
     orm = db.orm;
     await sqlFor(orm.em.fork()).run('create table burst_t (k text primary key, n integer not null)');
     // Every message the pool's connections receive, as the driver is asked to send it.
-    const pool = (orm.em as unknown as SqlEntityManager).getKnex().client as unknown as {
-      acquireConnection(): Promise<{ query: (...a: unknown[]) => unknown }>;
-    };
-    const acquire = pool.acquireConnection.bind(pool);
-    pool.acquireConnection = async () => {
-      const conn = await acquire();
-      const query = conn.query.bind(conn);
-      if (!(conn as { spied?: boolean }).spied) {
-        (conn as { spied?: boolean }).spied = true;
-        conn.query = (q: unknown, ...rest: unknown[]) => {
-          if (typeof q === 'string') messages.push(q);
-          return query(q, ...rest);
-        };
-      }
-      return conn;
-    };
-    restore = () => {
-      pool.acquireConnection = acquire;
-    };
+    const recorder = recordPgMessages(orm);
+    messages = recorder.messages;
+    clear = recorder.clear;
+    restore = recorder.restore;
   });
-  beforeEach(() => {
-    messages = [];
-  });
+  beforeEach(() => clear());
   afterAll(async () => {
     restore?.();
     await db?.close();
@@ -128,7 +112,7 @@ describe('a PostgreSQL transaction sent in bursts', () => {
 describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let orm: MikroORM;
-  const messages: string[] = [];
+  let messages: string[] = [];
   const READ = 'select k, n from prep_t where k = ? and n >= ?';
 
   beforeAll(async () => {
@@ -136,22 +120,7 @@ describe('prepared reads in a PostgreSQL transaction sent in bursts', () => {
     // One connection: every transaction finds the statements the ones before it prepared (or not).
     orm = await openDatabase(db.url, { migrate: false, poolMax: 1 });
     await sqlFor(orm.em.fork()).run('create table prep_t (k text primary key, n integer not null)');
-    const pool = (orm.em as unknown as SqlEntityManager).getKnex().client as unknown as {
-      acquireConnection(): Promise<{ query: (...a: unknown[]) => unknown; spied?: boolean }>;
-    };
-    const acquire = pool.acquireConnection.bind(pool);
-    pool.acquireConnection = async () => {
-      const conn = await acquire();
-      if (!conn.spied) {
-        conn.spied = true;
-        const query = conn.query.bind(conn);
-        conn.query = (q: unknown, ...rest: unknown[]) => {
-          if (typeof q === 'string') messages.push(q);
-          return query(q, ...rest);
-        };
-      }
-      return conn;
-    };
+    messages = recordPgMessages(orm).messages;
   });
   afterAll(async () => {
     await orm?.close();
