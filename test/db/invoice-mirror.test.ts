@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type Stripe from 'stripe';
 import { upsertInvoice } from '../../db/mirror';
 import { BillingEvent, Customer, Invoice, Plan, Subscription } from '../../db/entities';
@@ -110,6 +111,36 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('invoice mirror on %s', (dialec
     await upsertInvoice(db.orm.em.fork(), { ...finalized, parent: parent('sub_unknown') } as Stripe.Invoice);
     const row = await db.orm.em.fork().findOneOrFail(Invoice, { stripeInvoiceId: `in_${c.id}` });
     expect(row).toMatchObject({ status: 'open', subscription: { id: subscriptionId } });
+  });
+
+  it("keeps any text of a payload exactly, quotes, placeholders, semicolons and all, in the invoice, the customer's address and the notice", async () => {
+    // Graphemes are well-formed text; NUL is the one character PostgreSQL's text refuses.
+    const text = fc.string({ unit: 'grapheme', maxLength: 40 }).map((t) => t.replace(/\u0000/g, ''));
+    const tricky = fc.oneof(
+      text,
+      fc.constantFrom("'; drop table invoices; --", '?', '$1', '\\?', "?'?", ':name'),
+    );
+    await fc.assert(
+      fc.asyncProperty(tricky, tricky, tricky, async (number, url, city) => {
+        const c = await customer();
+        const id = `in_${c.id}`;
+        const paid = {
+          ...(renewal(id, c.stripeCustomerId)[3] as Stripe.Invoice),
+          number,
+          hosted_invoice_url: url,
+          customer_address: { city, country: 'DE', line1: null, line2: null, postal_code: null, state: null },
+        } as Stripe.Invoice;
+        await upsertInvoice(db.orm.em.fork(), paid);
+        const em = db.orm.em.fork();
+        const row = await em.findOneOrFail(Invoice, { stripeInvoiceId: id });
+        expect({ number: row.number, url: row.hostedInvoiceUrl }).toEqual({ number, url });
+        const owner = await em.findOneOrFail(Customer, c.id);
+        expect((owner.billingAddress as { city?: string } | null)?.city).toBe(city);
+        const notice = await em.findOneOrFail(BillingEvent, { customerId: c.id, type: 'invoice.paid' });
+        expect(notice.payload.number).toBe(number);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('ends at the furthest copy whatever order copies written at once arrive in', async () => {
