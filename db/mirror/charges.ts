@@ -102,8 +102,17 @@ export async function upsertCharge(
   dispute?: Stripe.Dispute | null,
   /** Where the time of the mirror's own dates comes from. */
   clock: Clock = systemClock,
+): Promise<MirroredCharge | null> {
+  return mirrorCharge(em, ch, dispute ?? null, clock, false);
+}
+
+async function mirrorCharge(
+  em: EntityManager,
+  ch: Stripe.Charge,
+  dispute: Stripe.Dispute | null,
+  clock: Clock,
   /** This copy lost a race to insert the row once already. */
-  raced = false,
+  raced: boolean,
 ): Promise<MirroredCharge | null> {
   const stripeCustomerId = expandableId(ch.customer);
   if (!stripeCustomerId) return null;
@@ -132,14 +141,14 @@ export async function upsertCharge(
       stripeInvoiceId,
       clock,
     };
-    return writeCharge(write, dispute ?? null, stored, deferred);
+    return writeCharge(write, dispute, stored, deferred);
   });
   if (!written) return null;
   if (await written.inserted) return written.charge;
   // Another process inserted the row after this one read none: this copy wrote nothing, and is applied
   // again over that row, as if it had come after it.
   if (raced) throw new Error(`charge ${ch.id} was neither inserted nor found`);
-  return upsertCharge(em, ch, dispute, clock, true);
+  return mirrorCharge(em, ch, dispute, clock, true);
 }
 
 interface ChargeWrite {

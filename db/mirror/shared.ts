@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { inPostgresTransaction } from '../postgres-transaction';
 import { asDriverError, lockKeys, sqlFor, type Sql } from '../raw-sql';
 
@@ -36,7 +37,7 @@ export async function inMirrorTransaction<T>(
   work: (sql: Sql, tx: EntityManager | null, deferred: (writes: Promise<unknown>) => void) => Promise<T>,
   pipelined = true,
 ): Promise<T> {
-  if (pipelined && sqlFor(em).postgres && !em.getTransactionContext())
+  if (pipelined && em.getPlatform() instanceof PostgreSqlPlatform && !em.getTransactionContext())
     return asDriverError(
       em,
       inPostgresTransaction(em, (sql, deferred) => work(sql, null, deferred)),
