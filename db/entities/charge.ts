@@ -47,7 +47,8 @@ export const ChargeSchema = new EntitySchema<Charge>({
     status: { type: 'string', length: 16 },
     paid: { type: 'boolean' },
     refunded: { type: 'boolean' },
-    description: { type: 'string', nullable: true },
+    // Text, not varchar(255): a payment's description may run to thousands of characters.
+    description: { type: 'text', nullable: true },
     failureCode: { type: 'string', nullable: true },
     cardBrand: { type: 'string', length: 32, nullable: true },
     cardLast4: { type: 'string', length: 4, nullable: true },

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type Stripe from 'stripe';
 import { upsertCharge, upsertCreditNote, upsertInvoice } from '../../db/mirror';
 import { Charge, Customer, Invoice, Plan, Subscription } from '../../db/entities';
@@ -246,6 +247,38 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('charge mirror on %s', (dialect
       unlinked: 0,
       linked: ids.length,
     });
+  });
+
+  it("keeps any text of a charge's payload exactly, a description as long as a payment's 1,000 characters included", async () => {
+    // Graphemes are well-formed text; NUL is the one character PostgreSQL's text refuses.
+    const text = (maxLength: number) =>
+      fc.string({ unit: 'grapheme', maxLength }).map((t) => t.replace(/\u0000/g, ''));
+    const tricky = fc.constantFrom("'; drop table charges; --", '?', '$1', '\\?', "?'?", ':name');
+    const description = fc.oneof(text(40), tricky, fc.string({ minLength: 256, maxLength: 1000 }));
+    const failureCode = fc.oneof(text(40), tricky);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(description, failureCode, async (desc, code) => {
+        const id = `ch_text_${dialect}_${++n}`;
+        await upsertCharge(
+          db.orm.em.fork(),
+          stripeCharge({
+            id,
+            invoice: null,
+            description: desc,
+            failure_code: code,
+            status: 'failed',
+            paid: false,
+          }),
+        );
+        const row = await db.orm.em.fork().findOneOrFail(Charge, { stripeChargeId: id });
+        expect({ description: row.description, failureCode: row.failureCode }).toEqual({
+          description: desc,
+          failureCode: code,
+        });
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('does not mirror a charge of a customer the engine does not know', async () => {

@@ -40,6 +40,7 @@ import { Migration20261127230000_SeatCredits } from './Migration20261127230000_S
 import { Migration20261128060000_PlanMigrations } from './Migration20261128060000_PlanMigrations';
 import { Migration20261128090000_ModelCostOverrides } from './Migration20261128090000_ModelCostOverrides';
 import { Migration20261128120000_UsageEventParts } from './Migration20261128120000_UsageEventParts';
+import { Migration20261201210000_ChargeDescriptionText } from './Migration20261201210000_ChargeDescriptionText';
 
 /** Applied in this order; add each generated migration here. */
 export const postgresMigrations: MigrationObject[] = [
@@ -84,4 +85,5 @@ export const postgresMigrations: MigrationObject[] = [
   { name: 'Migration20261128060000_PlanMigrations', class: Migration20261128060000_PlanMigrations },
   { name: 'Migration20261128090000_ModelCostOverrides', class: Migration20261128090000_ModelCostOverrides },
   { name: 'Migration20261128120000_UsageEventParts', class: Migration20261128120000_UsageEventParts },
+  { name: 'Migration20261201210000_ChargeDescriptionText', class: Migration20261201210000_ChargeDescriptionText },
 ];
