@@ -53,6 +53,7 @@ import { resolvePlanPrice } from '../services/subscriptions/plan-price';
 import { subscriptionPlanOf } from '../services/subscriptions/start-checkout';
 import { workflowType } from '../services/temporal/workflow-type';
 import { startCluster, type Cluster } from '../tools/cluster/cluster';
+import { WORKER_DEPLOYMENT_DEFAULTS } from '../tools/cluster/topology';
 import { workflowIds } from '../workflows/ids';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
@@ -533,13 +534,15 @@ async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
 /** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the SDK's default. */
 function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boolean } {
   const { heapMiB, cache } = defaultCacheSize(cluster);
-  const set = Number(process.env.WORKER_MAX_CACHED_WORKFLOWS);
+  const set = Number(
+    process.env.WORKER_MAX_CACHED_WORKFLOWS || WORKER_DEPLOYMENT_DEFAULTS.WORKER_MAX_CACHED_WORKFLOWS,
+  );
   return Number.isInteger(set) && set > 0
     ? { heapMiB, cache: set, set: true }
     : { heapMiB, cache, set: false };
 }
 
-/** The SDK's default maxCachedWorkflows (the engine sets none): 600 per GiB of V8 heap limit above 200 MiB. */
+/** The SDK's default maxCachedWorkflows (what a worker takes without WORKER_MAX_CACHED_WORKFLOWS): 600 per GiB of V8 heap limit above 200 MiB. */
 function defaultCacheSize(cluster: Cluster): { heapMiB: number; cache: number } {
   // Read in a process started as the workers are, so options the benchmark itself runs with do not count.
   const out = spawnSync(
@@ -827,7 +830,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
   );
   print(
     set
-      ? `   maxCachedWorkflows ${fmt(cache)}, from WORKER_MAX_CACHED_WORKFLOWS (the SDK's default for the ${fmt(heapMiB)} MiB heap limit: ${fmt(defaultCacheSize(cluster).cache)})`
+      ? `   maxCachedWorkflows ${fmt(cache)}, ${process.env.WORKER_MAX_CACHED_WORKFLOWS ? 'from WORKER_MAX_CACHED_WORKFLOWS' : "the deployment's default"} (the SDK's default for the ${fmt(heapMiB)} MiB heap limit: ${fmt(defaultCacheSize(cluster).cache)})`
       : `   maxCachedWorkflows ${fmt(cache)}, the SDK's default for a ${fmt(heapMiB)} MiB heap limit (WORKER_MAX_CACHED_WORKFLOWS unset)`,
   );
   print();

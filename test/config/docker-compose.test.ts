@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { TOPOLOGY, WORKER_DEPLOYMENT_DEFAULTS } from '../../tools/cluster/topology';
+import { TEMPORAL_GOGC_DEFAULT, TOPOLOGY, WORKER_DEPLOYMENT_DEFAULTS } from '../../tools/cluster/topology';
 import { loadConfig } from '../../config/env';
 import { deploymentChecklist } from '../../services/setup/deployment-checklist';
 import {
@@ -200,6 +200,11 @@ describe('docker-compose.yml', () => {
           environmentOf(loadCompose({ ...dotEnv, WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '60' }), worker),
         ).toMatchObject({ WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '60' });
       }
+    });
+
+    it("gives the Temporal server the cluster's garbage collector target, the operator's .env aside", () => {
+      expect(environmentOf(filled, 'temporal').GOGC).toBe(TEMPORAL_GOGC_DEFAULT);
+      expect(environmentOf(loadCompose({ ...dotEnv, TEMPORAL_GOGC: '200' }), 'temporal').GOGC).toBe('200');
     });
 
     it('gives the engine, Temporal and Keycloak a PostgreSQL role each, with a password each, and the superuser to none', () => {

@@ -44,7 +44,14 @@ import {
   type ClusterRealm,
   type ClusterRole,
 } from './keycloak-realm';
-import { service, TOPOLOGY, WORKER_DEPLOYMENT_DEFAULTS, WORKER_SETTINGS, type ServiceSpec } from './topology';
+import {
+  service,
+  TEMPORAL_GOGC_DEFAULT,
+  TOPOLOGY,
+  WORKER_DEPLOYMENT_DEFAULTS,
+  WORKER_SETTINGS,
+  type ServiceSpec,
+} from './topology';
 import { compiledEngine } from '../compiled-engine';
 import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
@@ -509,10 +516,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ...(process.env.TEMPORAL_DYNAMIC_CONFIG
         ? { TEMPORAL_DYNAMIC_CONFIG: process.env.TEMPORAL_DYNAMIC_CONFIG }
         : {}),
+      // Go's profiler on loopback, to find where the server's CPU goes (ops/temporal/config/production.yaml).
+      ...(process.env.TEMPORAL_PPROF_PORT ? { TEMPORAL_PPROF_PORT: process.env.TEMPORAL_PPROF_PORT } : {}),
     };
     await runJob('temporal-schema', ...temporalCommand(service('temporal-schema'), tools), temporalEnv);
     supervise('temporal', ...temporalCommand(service('temporal'), tools), {
       ...temporalEnv,
+      GOGC: process.env.TEMPORAL_GOGC || TEMPORAL_GOGC_DEFAULT,
+      ...(process.env.TEMPORAL_GOMEMLIMIT ? { GOMEMLIMIT: process.env.TEMPORAL_GOMEMLIMIT } : {}),
       // mTLS on the frontend (ops/temporal/config/production.yaml), as compose sets it.
       TEMPORAL_TLS_FRONTEND_CERT_PATH: join(temporalCerts, 'frontend.pem'),
       TEMPORAL_TLS_FRONTEND_KEY_PATH: join(temporalCerts, 'frontend.key'),

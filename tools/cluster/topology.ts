@@ -70,7 +70,21 @@ export const WORKER_SETTINGS = [...WORKER_TUNING_NAMES, 'WORKER_WORKFLOW_STACK_F
  */
 export const WORKER_DEPLOYMENT_DEFAULTS: Partial<Record<(typeof WORKER_SETTINGS)[number], string>> = {
   WORKER_STICKY_QUEUE_TIMEOUT_SECONDS: '300',
+  // A thousand runs cached a worker, not the SDK's 2,310 (from a 4 GiB heap): the SDK core walks the whole
+  // cache on each workflow task, so past a few thousand live subscriptions every sign-up and renewal paid
+  // for the runs cached beside it. At 10,000 live, 1,000 against 2,310 cost the workers 78 against 90 ms
+  // of CPU a sign-up and 574 against 789 MB of RSS each, and a renewal of all 10,000 due at once 37
+  // against 39 ms of the cluster's time, the replays of evicted runs included (docs/operations.md).
+  WORKER_MAX_CACHED_WORKFLOWS: '1000',
 };
+/**
+ * The Go garbage collector's target for the Temporal server, compose and the cluster alike: the heap may
+ * grow to five times what is live (GOGC=400, against Go's 100) before a collection. The server allocates
+ * on every request, so collections were a tenth of its CPU; at 400 a sign-up cost the server 38–39 against
+ * 43–45 ms of CPU, for about twice the memory (docs/operations.md). `TEMPORAL_GOGC` overrides it, and
+ * `TEMPORAL_GOMEMLIMIT` caps the heap where memory is tight.
+ */
+export const TEMPORAL_GOGC_DEFAULT = '400';
 const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_SETTINGS];
 
 export const TOPOLOGY: readonly ServiceSpec[] = [
@@ -112,6 +126,8 @@ export const TOPOLOGY: readonly ServiceSpec[] = [
       'TEMPORAL_FRONTEND_PORT',
       'TEMPORAL_FRONTEND_BIND_IP',
       'TEMPORAL_METRICS_ADDRESS',
+      'GOGC',
+      'GOMEMLIMIT',
       'TEMPORAL_TLS_FRONTEND_CERT_PATH',
       'TEMPORAL_TLS_FRONTEND_KEY_PATH',
       'TEMPORAL_TLS_CLIENT_CA_CERT_PATH',
