@@ -531,7 +531,7 @@ async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
   );
 }
 
-/** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the SDK's default. */
+/** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the deployment's. */
 function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boolean } {
   const { heapMiB, cache } = defaultCacheSize(cluster);
   const set = Number(
