@@ -53,7 +53,7 @@ import { resolvePlanPrice } from '../services/subscriptions/plan-price';
 import { subscriptionPlanOf } from '../services/subscriptions/start-checkout';
 import { workflowType } from '../services/temporal/workflow-type';
 import { startCluster, type Cluster } from '../tools/cluster/cluster';
-import { WORKER_DEPLOYMENT_DEFAULTS } from '../tools/cluster/topology';
+import { workerTuning } from '../tools/cluster/topology';
 import { workflowIds } from '../workflows/ids';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import type { SubscriptionInput } from '../workflows/subscription';
@@ -534,9 +534,7 @@ async function workerStates(cluster: Cluster): Promise<WorkerState[]> {
 /** Each worker's sticky cache: WORKER_MAX_CACHED_WORKFLOWS when the cluster passed it on, else the deployment's. */
 function cacheSize(cluster: Cluster): { heapMiB: number; cache: number; set: boolean } {
   const { heapMiB, cache } = defaultCacheSize(cluster);
-  const set = Number(
-    process.env.WORKER_MAX_CACHED_WORKFLOWS || WORKER_DEPLOYMENT_DEFAULTS.WORKER_MAX_CACHED_WORKFLOWS,
-  );
+  const set = Number(workerTuning(process.env).WORKER_MAX_CACHED_WORKFLOWS);
   return Number.isInteger(set) && set > 0
     ? { heapMiB, cache: set, set: true }
     : { heapMiB, cache, set: false };

@@ -44,14 +44,7 @@ import {
   type ClusterRealm,
   type ClusterRole,
 } from './keycloak-realm';
-import {
-  service,
-  TEMPORAL_GOGC_DEFAULT,
-  TOPOLOGY,
-  WORKER_DEPLOYMENT_DEFAULTS,
-  WORKER_SETTINGS,
-  type ServiceSpec,
-} from './topology';
+import { service, TEMPORAL_GOGC_DEFAULT, TOPOLOGY, workerTuning, type ServiceSpec } from './topology';
 import { compiledEngine } from '../compiled-engine';
 import { STRIPE_EVENTS_ACTED_ON } from '../../services/stripe-events/subscribed-events';
 
@@ -692,8 +685,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // The worker's Temporal tuning, for a benchmark to try settings (`WORKER_MAX_CACHED_WORKFLOWS=6000 npm
     // run bench:scale`): the one engine configuration taken from the caller's environment, as compose
     // takes it from the operator's .env; engineEnv still has the last word.
-    const tuning: NodeJS.ProcessEnv = { ...WORKER_DEPLOYMENT_DEFAULTS };
-    for (const key of WORKER_SETTINGS) if (process.env[key]) tuning[key] = process.env[key];
+    const tuning = workerTuning(process.env);
     if (Object.keys(tuning).length) log(`workers tuned: ${JSON.stringify(tuning)}`);
     for (const [name, metrics] of workers)
       supervise(name, ...engineOf(service(name)), {

@@ -85,6 +85,16 @@ export const WORKER_DEPLOYMENT_DEFAULTS: Partial<Record<(typeof WORKER_SETTINGS)
  * `TEMPORAL_GOMEMLIMIT` caps the heap where memory is tight.
  */
 export const TEMPORAL_GOGC_DEFAULT = '400';
+
+/**
+ * What the cluster's workers are started with: the deployment's defaults, then whichever worker settings
+ * `env` sets, as compose takes them from the operator's .env.
+ */
+export function workerTuning(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tuning: NodeJS.ProcessEnv = { ...WORKER_DEPLOYMENT_DEFAULTS };
+  for (const key of WORKER_SETTINGS) if (env[key]) tuning[key] = env[key];
+  return tuning;
+}
 const WORKER_ENV = [...ENGINE_ENV, 'WORKER_METRICS_PORT', ...WORKER_SETTINGS];
 
 export const TOPOLOGY: readonly ServiceSpec[] = [
