@@ -64,10 +64,13 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
     const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
     const netBefore = row.netAmountCents ?? row.amountCents;
     if (req.snapshot) {
+      // A price belongs to one plan: the price the row already bills names the plan it already has, so only a
+      // new price is looked up (a renewal's read, and most of a sign-up's, bring the same one).
+      const samePrice = req.snapshot.priceId === row.stripePriceId;
       applySubscriptionSnapshot(row, req.snapshot, req.status);
       await settleSubscriptionDiscount(em, row);
       const priceId = req.snapshot.priceId;
-      if (priceId) {
+      if (priceId && !samePrice) {
         const owner = await planOfPrice(em, priceId);
         if (owner) {
           row.plan = owner.plan;

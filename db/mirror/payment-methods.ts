@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, PaymentMethod } from '../entities';
-import { lockKeys, readBool, sqlFor, type Sql } from '../raw-sql';
+import { inTurn, lockKeys, readBool, sqlFor, type Sql } from '../raw-sql';
 import { chargedCardToMarkDefault } from '../../domain/card-default';
 import { newId } from '../ids';
-import { date } from './shared';
+import { date, inMirrorTransaction } from './shared';
 import { systemClock, type Clock } from '../../domain/clock';
 
 /**
@@ -170,19 +170,25 @@ export async function mirrorFirstCard(
     pm.card?.exp_year ?? null,
     pm.card?.fingerprint ?? null,
   ];
-  // A fork of its own: the caller's pending changes are not this transaction's to flush.
-  return em.fork().transactional(async (tx) => {
-    const sql = sqlFor(tx);
-    await lockCustomerCards(sql, customerId);
-    const [taken] = await sql.run(
-      `select exists (select 1 from payment_methods
-                      where stripe_payment_method_id = ? or (customer_id = ? and detached_at is null))
-           or exists (select 1 from webhook_events where object_id = ? and type = 'payment_method.detached')
-         as taken`,
-      [pm.id, customerId, pm.id],
+  // A fork of its own: the caller's pending changes are not this transaction's to flush. On PostgreSQL the
+  // lock and the read ride with BEGIN, the insert with COMMIT: two round trips, where one a statement was
+  // five, and the intake makes one at most sign-ups.
+  const written = await inMirrorTransaction(em.fork(), async (sql, _tx, deferred) => {
+    // The lock comes first, and the read in the statement after it, so it sees what its last holder committed.
+    const [, [taken]] = await inTurn(
+      sql,
+      () => lockCustomerCards(sql, customerId),
+      () =>
+        sql.run(
+          `select exists (select 1 from payment_methods
+                          where stripe_payment_method_id = ? or (customer_id = ? and detached_at is null))
+               or exists (select 1 from webhook_events where object_id = ? and type = 'payment_method.detached')
+             as taken`,
+          [pm.id, customerId, pm.id],
+        ),
     );
-    if (Boolean(taken?.taken)) return false;
-    const inserted = await sql.run(
+    if (readBool(taken?.taken)) return null;
+    const inserted = sql.run(
       `insert into payment_methods
          (id, stripe_payment_method_id, customer_id, type, brand, last4, exp_month, exp_year, fingerprint,
           is_default, created_at)
@@ -191,8 +197,10 @@ export async function mirrorFirstCard(
        returning id`,
       [...row, sql.bool(false), sql.date(date(pm.created) ?? clock.now())],
     );
-    return inserted.length > 0;
+    deferred(inserted);
+    return { inserted };
   });
+  return written ? (await written.inserted).length > 0 : false;
 }
 
 /**
@@ -206,25 +214,32 @@ export async function markChargedCardDefault(
   stripePaymentMethodId: string,
 ): Promise<void> {
   // A fork of its own: the caller's pending changes (the subscription's new status) are flushed by the caller.
-  await em.fork().transactional(async (tx) => {
-    const sql = sqlFor(tx);
-    await lockCustomerCards(sql, customerId);
-    const cards = await sql.run<{ stripe_payment_method_id: string; is_default: unknown }>(
-      `select stripe_payment_method_id, is_default from payment_methods
-       where customer_id = ? and detached_at is null`,
-      [customerId],
+  // On PostgreSQL the lock and the read ride with BEGIN, the mark with COMMIT: two round trips, not five.
+  await inMirrorTransaction(em.fork(), async (sql, _tx, deferred) => {
+    // The lock comes first, and the read in the statement after it, so it sees what its last holder committed.
+    const [, cards] = await inTurn(
+      sql,
+      () => lockCustomerCards(sql, customerId),
+      () =>
+        sql.run<{ stripe_payment_method_id: string; is_default: unknown }>(
+          `select stripe_payment_method_id, is_default from payment_methods
+           where customer_id = ? and detached_at is null`,
+          [customerId],
+        ),
     );
     const mark = chargedCardToMarkDefault(
       cards.map((c) => ({
         stripePaymentMethodId: c.stripe_payment_method_id,
-        isDefault: Boolean(c.is_default),
+        isDefault: readBool(c.is_default),
       })),
       stripePaymentMethodId,
     );
     if (mark)
-      await sql.run(
-        `update payment_methods set is_default = ? where stripe_payment_method_id = ? and customer_id = ?`,
-        [sql.bool(true), mark, customerId],
+      deferred(
+        sql.run(
+          `update payment_methods set is_default = ? where stripe_payment_method_id = ? and customer_id = ?`,
+          [sql.bool(true), mark, customerId],
+        ),
       );
   });
 }

@@ -9,6 +9,7 @@ import type { CoreDeps } from '../../../services/deps';
 import { mirrorCardFromPayload, mirrorFromPayload } from '../../../services/stripe-events/mirror-payload';
 import { cardPayloadMirrors, payloadMirrors } from '../../../services/stripe-events/route';
 import { openTestDatabase } from '../../helpers/db';
+import { recordPgMessages } from '../../helpers/pg-messages';
 
 /** Values a careless or hostile sender could put where Stripe puts numbers and strings. */
 const anyValue = fc.oneof(
@@ -274,6 +275,39 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('mirroring from the payload on 
       expect(await db.orm.em.fork().count(PaymentMethod, { customer: customer.id, isDefault: true })).toBe(1);
     }
   });
+
+  if (dialect === 'postgresql')
+    it("writes a sign-up's first card and marks it default in two round trips each, BEGIN and COMMIT riding along", async () => {
+      const id = `trips_${dialect}`;
+      const customer = await customerNamed(id);
+      const recorder = recordPgMessages(db.orm);
+      const trips = async (write: () => Promise<unknown>) => {
+        recorder.clear();
+        await write();
+        const sent = [...recorder.messages];
+        // The customer's cards locked in the first message, the read after it (a prepared lock's EXECUTE).
+        expect(sent[0]).toMatch(/^begin;\n.*'cards:cust_.*\nselect /s);
+        return sent;
+      };
+      try {
+        const attached = attachedEvent(id, `pm_${id}`, { type: 'card' });
+        const first = await trips(() => mirrorCardFromPayload(deps, attached, customer.id));
+        expect(first).toHaveLength(2);
+        expect(first[1]).toMatch(/^insert into payment_methods\s.*;\ncommit$/s);
+        const marked = await trips(() => markChargedCardDefault(db.orm.em.fork(), customer.id, `pm_${id}`));
+        expect(marked).toHaveLength(2);
+        expect(marked[1]).toMatch(/^update payment_methods set is_default .*;\ncommit$/s);
+        // Told again: nothing to write, so COMMIT goes alone.
+        expect(await trips(() => mirrorCardFromPayload(deps, attached, customer.id))).toEqual([
+          expect.any(String),
+          'commit',
+        ]);
+      } finally {
+        recorder.restore();
+      }
+      const cards = await db.orm.em.fork().find(PaymentMethod, { customer: customer.id });
+      expect(cards.map((c) => [c.stripePaymentMethodId, c.isDefault])).toEqual([[`pm_${id}`, true]]);
+    });
 
   it('keeps the card a customer made default when subscriptions coming to life at that moment mark theirs', async () => {
     for (let round = 0; round < 5; round++) {
