@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type Stripe from 'stripe';
-import { Customer, Subscription, StripeEvent } from '../../db/entities';
+import { StripeEvent } from '../../db/entities';
+import { customerIdOfStripe, subscriptionStatusOf } from '../../db/stripe-event-targets';
 import {
   invoicePaymentFailureRecorded,
   markStripeEventsForwarded,
@@ -15,9 +16,6 @@ import { workflowType } from '../temporal/workflow-type';
 import { MIRRORED_FROM_PAYLOAD, mirrorCardFromPayload, mirrorFromPayload } from './mirror-payload';
 import { cardsRun, routeOf, subscriptionSignal, SUPERSEDED_BY, type MirrorRun } from './route';
 import { startInputFor, targetsOf, type EventTarget, type RouteCache } from './targets';
-
-/** A row read only for its id. */
-const LINK_ONLY = { fields: ['id'] as never[] };
 
 /** A recorded event handed to its workflows, to be marked forwarded. */
 export type ForwardedMark = StripeEventMark;
@@ -53,9 +51,9 @@ export async function forwardStripeEvent(
     return { eventId: event.id, workflowIds: null };
   }
   if (route.kind === 'cards') {
-    const customer = await em.findOne(Customer, { stripeCustomerId: route.stripeCustomerId }, LINK_ONLY);
-    if (!customer) return { eventId: event.id, workflowIds: null };
-    return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customer.id)) };
+    const customerId = await customerIdOfStripe(em, route.stripeCustomerId);
+    if (!customerId) return { eventId: event.id, workflowIds: null };
+    return { eventId: event.id, workflowIds: await startMirrorRun(deps, cardsRun(event, customerId)) };
   }
   if (route.kind === 'mirror') {
     if (route.fromPayload && (await mirrorFromPayload(deps, event)))
@@ -76,10 +74,10 @@ export async function forwardStripeEvent(
   if (!taken && route.cardsOf) {
     // No live subscription to bring the card in (its run re-reads the cards): the intake writes a first
     // card from the payload (at a sign-up, before Stripe's subscription has its run), a run does the rest.
-    const customer = await em.findOne(Customer, { stripeCustomerId: route.cardsOf }, LINK_ONLY);
-    if (customer && route.cardFromPayload && (await mirrorCardFromPayload(deps, event, customer.id)))
+    const customerId = await customerIdOfStripe(em, route.cardsOf);
+    if (customerId && route.cardFromPayload && (await mirrorCardFromPayload(deps, event, customerId)))
       routed.push(MIRRORED_FROM_PAYLOAD);
-    else if (customer) routed.push(await startMirrorRun(deps, cardsRun(event, customer.id)));
+    else if (customerId) routed.push(await startMirrorRun(deps, cardsRun(event, customerId)));
   }
   // Its subscription has ended (a refused trial's $1.00, paid then refunded): the invoice is still mirrored.
   if (route.invoiceOf && (!taken || route.always)) {
@@ -150,10 +148,17 @@ async function signalOwner(
   // (a round trip through Temporal's frontend and history for nothing), so its start comes first.
   const startsIt = t.madeInStripe === true && event.type === 'customer.subscription.created';
   if (!startsIt && (await signalled())) return true;
-  const sub = await em.findOne(Subscription, t.subscriptionId);
-  if (sub && isFinal(sub.status)) return false;
+  const status = await subscriptionStatusOf(em, t.subscriptionId);
+  if (status && isFinal(status)) return false;
   const start = t.stripeSubscriptionId
-    ? await startInputFor(em, t.subscriptionId, t.stripeSubscriptionId, stripeCustomerId, event, sub)
+    ? await startInputFor(
+        em,
+        t.subscriptionId,
+        t.stripeSubscriptionId,
+        stripeCustomerId,
+        event,
+        status !== null,
+      )
     : null;
   // Not enough to start one: a run an earlier event started may still take it.
   if (!start && startsIt && (await signalled())) return true;

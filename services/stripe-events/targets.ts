@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Customer, Subscription } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { FINAL_STATUSES } from '../../domain/subscription-status';
+import { liveSubscriptionsOfStripeCustomer, subscriptionIdOfStripe } from '../../db/stripe-event-targets';
 import { planItem } from '../../integrations/stripe/plan-item';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
@@ -47,23 +47,15 @@ export async function targetsOf(
 ): Promise<EventTarget[]> {
   if (event.type.startsWith('payment_method.')) {
     if (!owner.stripeCustomerId) return [];
-    const subs = await em.find(Subscription, {
-      customer: { stripeCustomerId: owner.stripeCustomerId },
-      status: { $nin: [...FINAL_STATUSES] },
-    });
-    return subs.map((s) => ({ subscriptionId: s.id, stripeSubscriptionId: s.stripeSubscriptionId ?? null }));
+    return liveSubscriptionsOfStripeCustomer(em, owner.stripeCustomerId);
   }
   if (!owner.stripeSubscriptionId && !owner.subscriptionId) return [];
   let subscriptionId = owner.subscriptionId;
   if (!subscriptionId && owner.stripeSubscriptionId) {
     subscriptionId = routes?.get(owner.stripeSubscriptionId) ?? null;
     if (!subscriptionId) {
-      const row = await em.findOne(
-        Subscription,
-        { stripeSubscriptionId: owner.stripeSubscriptionId },
-        { fields: ['id'] },
-      );
-      if (row) routes?.set(owner.stripeSubscriptionId, row.id);
+      const id = await subscriptionIdOfStripe(em, owner.stripeSubscriptionId);
+      if (id) routes?.set(owner.stripeSubscriptionId, id);
       else
         return [
           {
@@ -72,7 +64,7 @@ export async function targetsOf(
             madeInStripe: true,
           },
         ];
-      subscriptionId = row.id;
+      subscriptionId = id;
     }
   }
   return subscriptionId ? [{ subscriptionId, stripeSubscriptionId: owner.stripeSubscriptionId }] : [];
@@ -85,13 +77,12 @@ export async function startInputFor(
   stripeSubscriptionId: string,
   stripeCustomerId: string | null,
   event: Stripe.Event,
-  /** Its row as the caller just read it: null when there is none (not read again), else read here. */
-  known?: Subscription | null,
+  /** False when the caller just found it has no row (not read again); otherwise its row is read here. */
+  stored = true,
 ): Promise<SubscriptionInput | null> {
-  const row =
-    known === null
-      ? null
-      : await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] });
+  const row = stored
+    ? await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] })
+    : null;
   const customer =
     row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
   if (!customer) return null;
