@@ -40,6 +40,19 @@ export async function customerIdOfStripe(
   return row?.id ?? null;
 }
 
+/** Our customer for Stripe's, as a subscription's start names them; null when none is linked to it. */
+export async function customerOfStripe(
+  em: EntityManager,
+  stripeCustomerId: string,
+): Promise<{ id: string; email: string } | null> {
+  if (unstorable(stripeCustomerId)) return null;
+  const [row] = await sqlFor(em).read<{ id: string; email: string }>(
+    'select id, email from customers where stripe_customer_id = ?',
+    [stripeCustomerId],
+  );
+  return row ? { id: row.id, email: row.email } : null;
+}
+
 /** The subscriptions of Stripe's customer that have not ended, ours and Stripe's id (null before it has one). */
 export async function liveSubscriptionsOfStripeCustomer(
   em: EntityManager,

@@ -1,8 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
-import { Customer, Subscription } from '../../db/entities';
+import { Subscription } from '../../db/entities';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { liveSubscriptionsOfStripeCustomer, subscriptionIdOfStripe } from '../../db/stripe-event-targets';
+import {
+  customerOfStripe,
+  liveSubscriptionsOfStripeCustomer,
+  subscriptionIdOfStripe,
+} from '../../db/stripe-event-targets';
 import { planItem } from '../../integrations/stripe/plan-item';
 import type { SubscriptionInput } from '../../workflows/subscription';
 import { subscriptionIdOfForeign } from '../../integrations/stripe/subscription-owner';
@@ -83,8 +87,7 @@ export async function startInputFor(
   const row = stored
     ? await em.findOne(Subscription, subscriptionId, { populate: ['customer', 'plan'] })
     : null;
-  const customer =
-    row?.customer ?? (stripeCustomerId ? await em.findOne(Customer, { stripeCustomerId }) : null);
+  const customer = row?.customer ?? (stripeCustomerId ? await customerOfStripe(em, stripeCustomerId) : null);
   if (!customer) return null;
   const sub = event.data.object as Stripe.Subscription;
   const priceId = row?.stripePriceId ?? (sub.items ? planItem(sub)?.price.id : null) ?? null;

@@ -3,6 +3,7 @@ import { newId } from '../../db/ids';
 import type { Dialect } from '../../db/orm';
 import {
   customerIdOfStripe,
+  customerOfStripe,
   liveSubscriptionsOfStripeCustomer,
   subscriptionIdOfStripe,
   subscriptionStatusOf,
@@ -69,6 +70,7 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('whom a Stripe event concerns, 
     expect(await subscriptionIdOfStripe(em, `sub_${code}_0`)).toBe(subs[0]!.id);
     expect(await subscriptionIdOfStripe(em, `sub_${code}_1`)).toBe(subs[1]!.id);
     expect(await customerIdOfStripe(em, `cus_${code}`)).toBe(customer.id);
+    expect(await customerOfStripe(em, `cus_${code}`)).toEqual({ id: customer.id, email: customer.email });
     expect(await subscriptionStatusOf(em, subs[0]!.id)).toBe('trialing');
     expect(await subscriptionStatusOf(em, subs[1]!.id)).toBe('canceled');
     // Ids a careless or hostile sender could put in an event: quotes, placeholders, wildcards, NUL.
@@ -76,7 +78,8 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('whom a Stripe event concerns, 
       expect([
         await subscriptionIdOfStripe(em, id),
         await customerIdOfStripe(em, id),
+        await customerOfStripe(em, id),
         await subscriptionStatusOf(em, id),
-      ]).toEqual([null, null, null]);
+      ]).toEqual([null, null, null, null]);
   });
 });
