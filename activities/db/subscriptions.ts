@@ -1,24 +1,34 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Customer, PaymentMethod, Subscription, SubscriptionChange } from '../../db/entities';
-import { newId } from '../../db/ids';
+import { PaymentMethod, Subscription } from '../../db/entities';
 import { insertSubscriptionRow } from '../../db/subscription-records';
 import { planOfPrice, pricesFor } from '../../db/plan-prices';
-import { arrCents, recurringAmountCents } from '../../domain/plan-change';
-import { isFinal, type SubscriptionStatus } from '../../domain/subscription-status';
+import type { SubscriptionStatus } from '../../domain/subscription-status';
+import { grantsAccess } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
-import { recordSubscriptionEvents } from './subscription-events';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
-import {
-  applySubscriptionSnapshot,
-  markChargedCardDefault,
-  settleSubscriptionDiscount,
-} from '../../db/mirror';
+import { markChargedCardDefault, settleSubscriptionDiscount } from '../../db/mirror';
 import { FAILURE } from '../../domain/failure-types';
 import { statusChangeMarksCard } from '../../domain/card-default';
 import { billsUsage } from '../../domain/rate-card';
 import { termsFor } from '../../domain/currency/plan-terms';
 import { clockOf } from '../../domain/clock';
 import type { BillingAnchor } from '../../domain/billing-anchor';
+import {
+  changedFields,
+  isRecordedChange,
+  settled,
+  withSnapshot,
+  type SubscriptionStateRow,
+} from '../../domain/subscription-state';
+import { subscriptionEvents } from '../../domain/subscription-events';
+import {
+  loadSubscriptionState,
+  newChangeId,
+  planAccessOf,
+  writeSubscriptionState,
+} from '../../db/subscription-state';
+import type { NewBillingEvent } from '../../db/billing-events';
+import { subscriptionObject } from '../../integrations/webhooks/objects';
 
 export interface NewSubscription {
   subscriptionId: string;
@@ -50,76 +60,95 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       throw ApplicationFailure.nonRetryable('plan or customer not found', FAILURE.notFound);
   }
 
-  /** Stripe's view plus the workflow's status; the plan follows the price, so upgrades show at once. */
+  /**
+   * Stripe's view plus the workflow's status; the plan follows the price, so upgrades show at once. Read,
+   * decided (domain/subscription-state.ts), then written in one transaction (db/subscription-state.ts).
+   */
   async function recordSubscriptionState(req: {
     subscriptionId: string;
     snapshot: SubscriptionSnapshot | null;
     status: SubscriptionStatus;
   }): Promise<void> {
     const em = orm.em.fork();
-    const row = await em.findOne(Subscription, req.subscriptionId);
-    if (!row) {
+    const loaded = await loadSubscriptionState(em, req.subscriptionId);
+    if (!loaded) {
       throw ApplicationFailure.nonRetryable(`subscription ${req.subscriptionId} not found`, FAILURE.notFound);
     }
-    const before = { amount: row.amountCents, interval: row.interval, status: row.status, tier: row.tier };
-    const netBefore = row.netAmountCents ?? row.amountCents;
+    const now = clock.now();
+    const before = loaded.row;
+    let row = withSnapshot(before, req.snapshot, req.status);
+    let plan: { services: string[]; dailyApiCalls: number | null } | null = null;
     if (req.snapshot) {
+      if (row.discount) row = { ...row, discount: await settleSubscriptionDiscount(em, row) };
       // A price belongs to one plan: the price the row already bills names the plan it already has, so only a
       // new price is looked up (a renewal's read, and most of a sign-up's, bring the same one).
-      const samePrice = req.snapshot.priceId === row.stripePriceId;
-      applySubscriptionSnapshot(row, req.snapshot, req.status);
-      await settleSubscriptionDiscount(em, row);
       const priceId = req.snapshot.priceId;
-      if (priceId && !samePrice) {
-        const owner = await planOfPrice(em, priceId);
-        if (owner) {
-          row.plan = owner.plan;
-          row.tier = owner.plan.code;
-          row.currency = owner.currency;
-        }
+      const owner = priceId && priceId !== before.stripePriceId ? await planOfPrice(em, priceId) : null;
+      if (owner) {
+        row = { ...row, planId: owner.plan.id, tier: owner.plan.code, currency: owner.currency };
+        plan = { services: owner.plan.services, dailyApiCalls: owner.plan.dailyApiCalls ?? null };
       }
-    } else {
-      row.status = req.status;
     }
-    if (isFinal(req.status) && !row.endedAt) row.endedAt = clock.now();
-    // Past checkout, Stripe holds the customer to this currency; so does the engine from now on.
-    if (row.status !== 'incomplete')
-      await em.nativeUpdate(Customer, { id: row.customer.id, currency: null }, { currency: row.currency });
-    // Recurring revenue is net of a recurring discount: a coupon starting or ending is a change of it.
-    row.netAmountCents = recurringAmountCents(row.amountCents, row.discount, clock.now());
-    row.arrCents = arrCents(row.status, { interval: row.interval, amountCents: row.netAmountCents });
-    const changed =
-      netBefore !== row.netAmountCents ||
-      before.amount !== row.amountCents ||
-      before.interval !== row.interval ||
-      before.status !== row.status ||
-      before.tier !== row.tier;
+    row = settled(row, now);
     const chargedCard = req.snapshot?.paymentMethodId;
     if (chargedCard && statusChangeMarksCard(before.status, row.status))
-      await markChargedCardDefault(em, row.customer.id, chargedCard);
-    if (changed) {
-      // The history revenue's MRR movements are computed from; a retried activity finds nothing changed.
-      const changeId = newId('sch');
-      em.create(SubscriptionChange, {
-        id: changeId,
-        subscription: row,
-        customerId: row.customer.id,
-        currency: row.currency,
-        at: clock.now(),
-        // What it recurred at before and after, net of recurring discounts: what revenue sums.
-        oldAmountCents: netBefore,
-        newAmountCents: row.netAmountCents,
-        oldInterval: before.interval,
-        newInterval: row.interval,
-        oldStatus: before.status,
-        newStatus: row.status,
-        oldTier: before.tier,
-        newTier: row.tier,
-      });
-      // In the same flush as the change: the outgoing events exist exactly when the change does.
-      await recordSubscriptionEvents(em, row, before, changeId, clock);
+      await markChargedCardDefault(em, row.customerId, chargedCard);
+    const change = isRecordedChange(before, row)
+      ? {
+          id: newChangeId(),
+          before: { ...before, netAmountCents: before.netAmountCents ?? before.amountCents },
+        }
+      : null;
+    const events = change ? await subscriptionEventsOf(before, row, change.id, plan) : [];
+    await writeSubscriptionState(em, {
+      row,
+      fields: changedFields(before, row),
+      // Past checkout, Stripe holds the customer to this currency; so does the engine from now on.
+      customerCurrency: row.status !== 'incomplete' && loaded.customerCurrency === null,
+      change,
+      events,
+      at: now,
+    });
+  }
+
+  /**
+   * The outgoing events of one recorded change: `subscription.*` with the subscription as the API shows it,
+   * and `access.changed` with what the customer may use now. Named after the change, so a change is
+   * published once.
+   */
+  async function subscriptionEventsOf(
+    before: SubscriptionStateRow,
+    row: SubscriptionStateRow,
+    changeId: string,
+    plan: { services: string[]; dailyApiCalls: number | null } | null,
+  ): Promise<Omit<NewBillingEvent, 'at'>[]> {
+    const kinds = subscriptionEvents(before, { status: row.status, tier: row.tier });
+    const event = (type: string, payload: Record<string, unknown>) => ({
+      customerId: row.customerId,
+      type,
+      payload,
+      dedupeKey: `${type}:${changeId}`,
+    });
+    const out: Omit<NewBillingEvent, 'at'>[] = [];
+    if (kinds.subscription) out.push(event(kinds.subscription, subscriptionObject(row)));
+    if (kinds.accessChanged) {
+      const terms = plan ?? (await planAccessOf(orm.em.fork(), row.planId));
+      if (!terms) throw ApplicationFailure.nonRetryable(`plan ${row.planId} not found`, FAILURE.notFound);
+      const allowed = grantsAccess(row.status);
+      out.push(
+        event('access.changed', {
+          cause: 'subscription',
+          subscription_id: row.id,
+          tier: row.tier,
+          status: row.status,
+          allowed,
+          services: allowed ? terms.services : [],
+          daily_api_calls: allowed ? terms.dailyApiCalls : null,
+          previous: { tier: before.tier, status: before.status, allowed: grantsAccess(before.status) },
+        }),
+      );
     }
-    await em.flush();
+    return out;
   }
 
   /** The mirror's copy of the workflow's pending plan change; null clears it (applied, replaced or canceled). */

@@ -1,5 +1,5 @@
 // The database mirror of Stripe's objects, one file per object.
-export { applySubscriptionSnapshot, recordRedemption, settleSubscriptionDiscount } from './subscriptions';
+export { recordRedemption, settleSubscriptionDiscount } from './subscriptions';
 export { upsertInvoice } from './invoices';
 export {
   cardsOnFile,

@@ -1,42 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { CouponRedemption, CouponRow, PromotionCodeRow, type Subscription } from '../entities';
+import { CouponRedemption, CouponRow, PromotionCodeRow } from '../entities';
 import { newId } from '../ids';
-import type { SubscriptionStatus } from '../../domain/subscription-status';
-import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
-
-const dateIso = (s: string | null) => (s ? new Date(s) : null);
-
-/** Copies Stripe's view of a subscription, with the status the workflow decided, into the mirror. */
-export function applySubscriptionSnapshot(
-  row: Subscription,
-  snap: SubscriptionSnapshot,
-  status: SubscriptionStatus,
-): void {
-  row.status = status;
-  row.stripeSubscriptionId = snap.stripeSubscriptionId;
-  row.stripeSubscriptionItemId = snap.itemId;
-  row.stripePriceId = snap.priceId;
-  if (snap.amountCents !== null) row.amountCents = snap.amountCents;
-  if (snap.quantity !== undefined) row.seats = snap.quantity;
-  row.interval = snap.interval;
-  row.currentPeriodStart = dateIso(snap.currentPeriodStart);
-  row.currentPeriodEnd = dateIso(snap.currentPeriodEnd);
-  row.trialEnd = dateIso(snap.trialEnd);
-  row.cancelAtPeriodEnd = snap.cancelAtPeriodEnd;
-  // Stripe's own `paused` (not a pause of collection) is a trial that ended without a card.
-  row.awaitingCard = snap.status === 'paused';
-  row.canceledAt = dateIso(snap.canceledAt);
-  // The engine's coupon ids are Stripe's; a snapshot from before discounts were read leaves it alone.
-  if (snap.discount !== undefined)
-    row.discount = snap.discount
-      ? {
-          couponId: snap.discount.stripeCouponId,
-          promotionCodeId: snap.discount.stripePromotionCodeId,
-          start: snap.discount.start,
-          end: snap.discount.end,
-        }
-      : null;
-}
+import type { StoredDiscount } from '../../domain/subscription-state';
 
 /**
  * Records a coupon as redeemed on a subscription, once, the first time the mirror sees its discount (on the
@@ -70,25 +35,32 @@ export async function recordRedemption(
 
 /**
  * A subscription's discount as the mirror keeps it: with its coupon's terms in the subscription's currency
- * beside it (for the estimate and the proration preview), and its redemption recorded.
+ * beside it (for the estimate and the proration preview), and its redemption recorded (written here).
  */
-export async function settleSubscriptionDiscount(em: EntityManager, row: Subscription): Promise<void> {
+export async function settleSubscriptionDiscount(
+  em: EntityManager,
+  row: { id: string; customerId: string; currency: string; discount: StoredDiscount | null },
+): Promise<StoredDiscount | null> {
   const d = row.discount;
-  if (!d) return;
+  if (!d) return null;
   const coupon = await em.findOne(CouponRow, { id: d.couponId });
-  if (coupon && (d.percentOffBp === undefined || d.recurring === undefined || d.name === undefined))
-    row.discount = {
-      ...d,
-      name: coupon.name,
-      percentOffBp: coupon.percentOffBp ?? null,
-      amountOffCents: coupon.amountOff?.[row.currency] ?? null,
-      recurring: coupon.duration !== 'once',
-    };
+  const settled =
+    coupon && (d.percentOffBp === undefined || d.recurring === undefined || d.name === undefined)
+      ? {
+          ...d,
+          name: coupon.name,
+          percentOffBp: coupon.percentOffBp ?? null,
+          amountOffCents: coupon.amountOff?.[row.currency] ?? null,
+          recurring: coupon.duration !== 'once',
+        }
+      : d;
   await recordRedemption(em, {
     couponId: d.couponId,
     stripePromotionCodeId: d.promotionCodeId,
-    customerId: typeof row.customer === 'string' ? row.customer : row.customer.id,
+    customerId: row.customerId,
     subscriptionId: row.id,
     at: new Date(d.start),
   });
+  await em.flush();
+  return settled;
 }
