@@ -6,7 +6,7 @@ import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency/plan-t
 import type { BillingInterval } from '../domain/billing-cycle';
 import { conflict } from '../domain/errors';
 import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../domain/seats';
-import { sqlFor } from './raw-sql';
+import { numOrNull, readJsonList, readJsonObject, sqlFor } from './raw-sql';
 
 export interface PlanCyclePrices {
   /** Stripe's price for the plan itself; null until the catalog is synced. */
@@ -115,6 +115,53 @@ export async function planOfPrice(
       if (p.stripePriceYearlyId === priceId) return { plan: candidate, interval: 'year', currency };
     }
   }
+  return null;
+}
+
+/** What a subscription's record and its run need of the plan a price belongs to. */
+export interface PlanOfPrice {
+  planId: string;
+  code: string;
+  interval: 'month' | 'year';
+  currency: string;
+  services: string[];
+  dailyApiCalls: number | null;
+}
+
+/**
+ * `planOfPrice` as one prepared read of the columns a subscription's record and its run use, not an entity:
+ * every sign-up asks it, from the intake and the worker. The same answer (a test holds them equal).
+ */
+export async function planBriefOfPrice(em: EntityManager, priceId: string): Promise<PlanOfPrice | null> {
+  // PostgreSQL refuses NUL in text; no price holds one.
+  if (priceId.includes('\u0000')) return null;
+  const sql = sqlFor(em);
+  const brief = (r: Record<string, unknown>, interval: 'month' | 'year', currency: string): PlanOfPrice => ({
+    planId: String(r.id),
+    code: String(r.code),
+    interval,
+    currency,
+    services: readJsonList(r.services),
+    dailyApiCalls: numOrNull(r.daily_api_calls),
+  });
+  const [own] = await sql.read<Record<string, unknown>>(
+    `select id, code, currency, services, daily_api_calls, stripe_price_yearly_id from plans
+      where stripe_price_monthly_id = ? or stripe_price_yearly_id = ? limit 1`,
+    [priceId, priceId],
+  );
+  if (own) return brief(own, own.stripe_price_yearly_id === priceId ? 'year' : 'month', String(own.currency));
+  const rows = await sql.read<Record<string, unknown>>(
+    `select id, code, services, daily_api_calls, currency_prices from plans
+      where cast(currency_prices as text) like ?`,
+    [`%"${priceId.replace(/[^A-Za-z0-9_]/g, '')}"%`],
+  );
+  for (const r of rows)
+    for (const [currency, p] of Object.entries(
+      readJsonObject(r.currency_prices) as Record<string, CurrencyPrice>,
+    )) {
+      if (p.stripePriceMonthlyId === priceId) return brief(r, 'month', currency);
+      if (p.stripePriceYearlyId === priceId) return brief(r, 'year', currency);
+    }
   return null;
 }
 

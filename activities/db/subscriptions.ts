@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { PaymentMethod, Subscription } from '../../db/entities';
 import { insertSubscriptionRow } from '../../db/subscription-records';
-import { planOfPrice, pricesFor } from '../../db/plan-prices';
+import { planBriefOfPrice, planOfPrice, pricesFor } from '../../db/plan-prices';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
@@ -83,10 +83,10 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
       // A price belongs to one plan: the price the row already bills names the plan it already has, so only a
       // new price is looked up (a renewal's read, and most of a sign-up's, bring the same one).
       const priceId = req.snapshot.priceId;
-      const owner = priceId && priceId !== before.stripePriceId ? await planOfPrice(em, priceId) : null;
+      const owner = priceId && priceId !== before.stripePriceId ? await planBriefOfPrice(em, priceId) : null;
       if (owner) {
-        row = { ...row, planId: owner.plan.id, tier: owner.plan.code, currency: owner.currency };
-        plan = { services: owner.plan.services, dailyApiCalls: owner.plan.dailyApiCalls ?? null };
+        row = { ...row, planId: owner.planId, tier: owner.code, currency: owner.currency };
+        plan = { services: owner.services, dailyApiCalls: owner.dailyApiCalls };
       }
     }
     row = settled(row, now);
