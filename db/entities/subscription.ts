@@ -2,6 +2,7 @@ import { EntitySchema, type Opt } from '@mikro-orm/core';
 import { Customer } from './customer';
 import { Plan } from './plan';
 
+import type { StoredDiscount } from '../../domain/subscription-state';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import type { BillingAnchor } from '../../domain/billing-anchor';
 
@@ -32,19 +33,7 @@ export class Subscription {
   /** The units its price is billed for (Stripe's item quantity): the seats, on a plan priced per seat. */
   seats: Opt<number> = 1;
   /** The discount Stripe applies to its invoices (mirrored from `discounts`); null for none. */
-  discount?: {
-    couponId: string;
-    promotionCodeId: string | null;
-    start: string;
-    end: string | null;
-    /** The coupon's terms in the subscription's currency (domain/coupons.ts DiscountTerms), for estimates. */
-    percentOffBp?: number | null;
-    amountOffCents?: number | null;
-    /** False for a `once` coupon, which recurring revenue leaves out (domain/plan-change.ts). */
-    recurring?: boolean;
-    /** The coupon's name, as customers read it ("Launch"). */
-    name?: string;
-  } | null;
+  discount?: StoredDiscount | null;
   /**
    * What it recurs at after a recurring discount (domain/plan-change.ts recurringAmountCents): what
    * `arr_cents` annualizes and the change history records; null on rows written before discounts counted.
