@@ -18,7 +18,9 @@ export interface IncomingStripeEvent {
  */
 export function insertStripeEvent(em: EntityManager, e: IncomingStripeEvent): Promise<{ id: string }[]> {
   const sql = sqlFor(em);
-  return sql.run<{ id: string }>(
+  // Bound, not quoted into the text by the ORM: the payload is a Stripe event of a few kB, every one the
+  // intake receives.
+  return sql.write<{ id: string }>(
     `insert into webhook_events (id, type, object_id, stripe_created_at, received_at, payload)
      values (?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`,
     [e.id, e.type, e.objectId, sql.date(e.stripeCreatedAt), sql.date(e.receivedAt), e.payload],

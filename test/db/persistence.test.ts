@@ -138,4 +138,34 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('persistence on %s', (dialect) 
     expect(marked).toMatchObject({ payload: null, workflowId: 'subs_once' });
     expect(marked.forwardedAt).toBeInstanceOf(Date);
   });
+
+  it('keeps a payload as Stripe signed it, whatever text its strings hold', async () => {
+    // What the ORM would read as its own syntax or escape wrongly, were the values put into the text.
+    const hostile = [
+      "it's",
+      'back\\slash \\u0000 escaped NUL',
+      '? $1 :name ?? $$ dollar',
+      "'); drop table webhook_events; --",
+      '𝔘nicode, astral 😀, line separator \u2028, zero width \u200b',
+      'tab\tnew\nline',
+      // Raw NUL, a control character and a lone surrogate: Stripe's JSON (and JSON.stringify) escapes them.
+      'raw \u0000 NUL, \u0001 and a lone \ud800 surrogate',
+    ];
+    for (const [i, text] of hostile.entries()) {
+      const event = {
+        id: `evt_${dialect}_hostile_${i}`,
+        object: 'event',
+        type: 'invoice.created',
+        created: 1_790_000_000,
+        data: { object: { id: `in_hostile_${i}`, object: 'invoice', description: text } },
+      } as unknown as Stripe.Event;
+      // Stripe's body as signed: its spacing is not JSON.stringify's.
+      const payload = JSON.stringify(event, null, 2);
+      expect(await recordStripeEvent({ orm: db.orm }, event, payload)).toEqual({ duplicate: false });
+      expect(await recordStripeEvent({ orm: db.orm }, event, payload)).toEqual({ duplicate: true });
+      const row = await db.orm.em.fork().findOneOrFail(StripeEvent, event.id);
+      expect(row.payload).toBe(payload);
+      expect(row.objectId).toBe(`in_hostile_${i}`);
+    }
+  });
 });
