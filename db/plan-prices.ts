@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
-import { Plan } from './entities';
+import type { Plan } from './entities';
 import { billsUsage, type RateLine } from '../domain/rate-card';
-import { termsFor, termsIn, type CurrencyPrice } from '../domain/currency/plan-terms';
+import { termsFor, termsIn, type CurrencyPrice, type PricedPlan } from '../domain/currency/plan-terms';
 import type { BillingInterval } from '../domain/billing-cycle';
 import { conflict } from '../domain/errors';
 import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../domain/seats';
@@ -22,8 +22,20 @@ export interface PlanCyclePrices {
   synced: boolean;
 }
 
+/** A plan version's terms and the Stripe prices that bill them: what its prices for a cycle are read from. */
+export interface PlanPriceTerms extends PricedPlan {
+  stripePriceMonthlyId?: string | null;
+  stripePriceYearlyId?: string | null;
+  stripeUsagePriceMonthlyId?: string | null;
+  stripeUsagePriceYearlyId?: string | null;
+}
+
 /** A plan version's Stripe prices and amount for one billing interval, in one of its currencies. */
-export function pricesFor(plan: Plan, interval: 'month' | 'year', currency = plan.currency): PlanCyclePrices {
+export function pricesFor(
+  plan: PlanPriceTerms,
+  interval: 'month' | 'year',
+  currency = plan.currency,
+): PlanCyclePrices {
   const yearly = interval === 'year';
   const terms = termsIn(plan, currency);
   const ids = currency === plan.currency ? plan : terms ? plan.currencyPrices[currency] : undefined;
@@ -87,37 +99,6 @@ export function priceForSeats(
   return to ? { ...price, amountCents: seatAmountCents(price.amountCents, sub.seats, to.tiers) } : price;
 }
 
-/** The plan version a Stripe plan price belongs to, the interval it bills and its currency. */
-export async function planOfPrice(
-  em: EntityManager,
-  priceId: string,
-): Promise<{ plan: Plan; interval: 'month' | 'year'; currency: string } | null> {
-  const plan = await em.findOne(Plan, {
-    $or: [{ stripePriceMonthlyId: priceId }, { stripePriceYearlyId: priceId }],
-  });
-  if (plan)
-    return {
-      plan,
-      interval: plan.stripePriceYearlyId === priceId ? 'year' : 'month',
-      currency: plan.currency,
-    };
-  // A price in another currency lives in the plan's JSON: the text match narrows to a few rows (price ids
-  // are Stripe's `price_…`, whose underscore LIKE reads as any character), and the lookup below decides.
-  const rows = await sqlFor(em).rows<{ id: string }>(
-    `select id from plans where cast(currency_prices as text) like :pattern`,
-    { pattern: `%"${priceId.replace(/[^A-Za-z0-9_]/g, '')}"%` },
-  );
-  for (const { id } of rows) {
-    const candidate = await em.findOne(Plan, id);
-    if (!candidate) continue;
-    for (const [currency, p] of Object.entries(candidate.currencyPrices)) {
-      if (p.stripePriceMonthlyId === priceId) return { plan: candidate, interval: 'month', currency };
-      if (p.stripePriceYearlyId === priceId) return { plan: candidate, interval: 'year', currency };
-    }
-  }
-  return null;
-}
-
 /** What a subscription's record and its run need of the plan a price belongs to. */
 export interface PlanOfPrice {
   planId: string;
@@ -128,41 +109,104 @@ export interface PlanOfPrice {
   dailyApiCalls: number | null;
 }
 
+/** What a subscription's start needs of the plan version a price belongs to: its terms and Stripe prices. */
+export interface PricedPlanRow extends PlanPriceTerms {
+  id: string;
+  code: string;
+  trialDays: number;
+}
+
+/** The columns both reads of a price's plan take: one statement text each, prepared once per connection. */
+const PLAN_OF_PRICE_COLUMNS = `id, code, currency, services, daily_api_calls, trial_days, price_monthly_cents,
+  price_yearly_cents, overage_per1k_cents, rate_card, currency_prices, stripe_price_monthly_id,
+  stripe_price_yearly_id, stripe_usage_price_monthly_id, stripe_usage_price_yearly_id`;
+
 /**
- * `planOfPrice` as one prepared read of the columns a subscription's record and its run use, not an entity:
- * every sign-up asks it, from the intake and the worker. The same answer (a test holds them equal).
+ * The plan row a Stripe plan price belongs to, the interval it bills and its currency, in prepared reads of
+ * plain rows: every sign-up asks, from the intake and the worker, where an entity read built, quoted and
+ * planned its statement each time and made an entity of the row.
  */
-export async function planBriefOfPrice(em: EntityManager, priceId: string): Promise<PlanOfPrice | null> {
+async function planRowOfPrice(
+  em: EntityManager,
+  priceId: string,
+): Promise<{ row: Record<string, unknown>; interval: 'month' | 'year'; currency: string } | null> {
   // PostgreSQL refuses NUL in text; no price holds one.
   if (priceId.includes('\u0000')) return null;
   const sql = sqlFor(em);
-  const brief = (r: Record<string, unknown>, interval: 'month' | 'year', currency: string): PlanOfPrice => ({
-    planId: String(r.id),
-    code: String(r.code),
-    interval,
-    currency,
-    services: readJsonList(r.services),
-    dailyApiCalls: numOrNull(r.daily_api_calls),
-  });
   const [own] = await sql.read<Record<string, unknown>>(
-    `select id, code, currency, services, daily_api_calls, stripe_price_yearly_id from plans
-      where stripe_price_monthly_id = ? or stripe_price_yearly_id = ? limit 1`,
+    `select ${PLAN_OF_PRICE_COLUMNS} from plans where stripe_price_monthly_id = ? or stripe_price_yearly_id = ? limit 1`,
     [priceId, priceId],
   );
-  if (own) return brief(own, own.stripe_price_yearly_id === priceId ? 'year' : 'month', String(own.currency));
+  if (own)
+    return {
+      row: own,
+      interval: own.stripe_price_yearly_id === priceId ? 'year' : 'month',
+      currency: String(own.currency),
+    };
+  // A price in another currency lives in the plan's JSON: the text match narrows to a few rows (price ids
+  // are Stripe's `price_…`, whose underscore LIKE reads as any character), and the lookup below decides.
   const rows = await sql.read<Record<string, unknown>>(
-    `select id, code, services, daily_api_calls, currency_prices from plans
-      where cast(currency_prices as text) like ?`,
+    `select ${PLAN_OF_PRICE_COLUMNS} from plans where cast(currency_prices as text) like ?`,
     [`%"${priceId.replace(/[^A-Za-z0-9_]/g, '')}"%`],
   );
-  for (const r of rows)
-    for (const [currency, p] of Object.entries(
-      readJsonObject(r.currency_prices) as Record<string, CurrencyPrice>,
-    )) {
-      if (p.stripePriceMonthlyId === priceId) return brief(r, 'month', currency);
-      if (p.stripePriceYearlyId === priceId) return brief(r, 'year', currency);
+  for (const row of rows)
+    for (const [currency, p] of Object.entries(currencyPricesOf(row))) {
+      if (p.stripePriceMonthlyId === priceId) return { row, interval: 'month', currency };
+      if (p.stripePriceYearlyId === priceId) return { row, interval: 'year', currency };
     }
   return null;
+}
+
+const currencyPricesOf = (row: Record<string, unknown>) =>
+  readJsonObject(row.currency_prices) as Record<string, CurrencyPrice>;
+
+/** The plan a price belongs to, as a subscription's record and the run's plan code ask it. */
+export async function planBriefOfPrice(em: EntityManager, priceId: string): Promise<PlanOfPrice | null> {
+  const found = await planRowOfPrice(em, priceId);
+  if (!found) return null;
+  const { row, interval, currency } = found;
+  return {
+    planId: String(row.id),
+    code: String(row.code),
+    interval,
+    currency,
+    services: readJsonList(row.services),
+    dailyApiCalls: numOrNull(row.daily_api_calls),
+  };
+}
+
+/**
+ * The plan version a price belongs to with its terms and Stripe prices (enough for `pricesFor` and
+ * `termsFor`), the interval the price bills and its currency: what a Stripe-made subscription's start and a
+ * run's usage price ask.
+ */
+export async function pricedPlanOfPrice(
+  em: EntityManager,
+  priceId: string,
+): Promise<{ plan: PricedPlanRow; interval: 'month' | 'year'; currency: string } | null> {
+  const found = await planRowOfPrice(em, priceId);
+  if (!found) return null;
+  const { row, interval, currency } = found;
+  const text = (v: unknown) => (v == null ? null : String(v));
+  return {
+    plan: {
+      id: String(row.id),
+      code: String(row.code),
+      trialDays: Number(row.trial_days),
+      currency: String(row.currency),
+      priceMonthlyCents: Number(row.price_monthly_cents),
+      priceYearlyCents: numOrNull(row.price_yearly_cents),
+      overagePer1kCents: Number(row.overage_per1k_cents),
+      rateCard: readJsonArray<RateLine>(row.rate_card),
+      currencyPrices: currencyPricesOf(row),
+      stripePriceMonthlyId: text(row.stripe_price_monthly_id),
+      stripePriceYearlyId: text(row.stripe_price_yearly_id),
+      stripeUsagePriceMonthlyId: text(row.stripe_usage_price_monthly_id),
+      stripeUsagePriceYearlyId: text(row.stripe_usage_price_yearly_id),
+    },
+    interval,
+    currency,
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { PaymentMethod, Subscription } from '../../db/entities';
 import { insertSubscriptionRow } from '../../db/subscription-records';
-import { planBriefOfPrice, planOfPrice, pricesFor } from '../../db/plan-prices';
+import { planBriefOfPrice, pricedPlanOfPrice, pricesFor } from '../../db/plan-prices';
 import type { SubscriptionStatus } from '../../domain/subscription-status';
 import { grantsAccess } from '../../domain/subscription-status';
 import type { ActivityDeps } from '../deps';
@@ -178,7 +178,7 @@ export function createSubscriptionDbActivities(deps: ActivityDeps) {
    * the plan bills no usage or the price is not one of ours.
    */
   async function usagePriceFor(priceId: string): Promise<string | null> {
-    const owner = await planOfPrice(orm.em.fork(), priceId);
+    const owner = await pricedPlanOfPrice(orm.em.fork(), priceId);
     if (!owner || !billsUsage(termsFor(owner.plan, owner.currency))) return null;
     return pricesFor(owner.plan, owner.interval, owner.currency).usagePriceId;
   }

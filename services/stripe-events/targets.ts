@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type Stripe from 'stripe';
 import { Subscription } from '../../db/entities';
-import { planOfPrice, pricesFor } from '../../db/plan-prices';
+import { pricedPlanOfPrice, pricesFor } from '../../db/plan-prices';
 import {
   customerOfStripe,
   liveSubscriptionsOfStripeCustomer,
@@ -91,7 +91,7 @@ export async function startInputFor(
   if (!customer) return null;
   const sub = event.data.object as Stripe.Subscription;
   const priceId = row?.stripePriceId ?? (sub.items ? planItem(sub)?.price.id : null) ?? null;
-  const owner = priceId ? await planOfPrice(em, priceId) : null;
+  const owner = priceId ? await pricedPlanOfPrice(em, priceId) : null;
   const plan = row?.plan ?? owner?.plan;
   if (!plan) return null;
   const interval = owner?.interval ?? 'month';
