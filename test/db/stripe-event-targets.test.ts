@@ -73,8 +73,27 @@ describe.each<Dialect>(['sqlite', 'postgresql'])('whom a Stripe event concerns, 
     expect(await customerOfStripe(em, `cus_${code}`)).toEqual({ id: customer.id, email: customer.email });
     expect(await subscriptionStatusOf(em, subs[0]!.id)).toBe('trialing');
     expect(await subscriptionStatusOf(em, subs[1]!.id)).toBe('canceled');
-    // Ids a careless or hostile sender could put in an event: quotes, placeholders, wildcards, NUL.
-    for (const id of ["sub_' or '1'='1", '?', '$1', '%', `sub_${code}_%`, 'a\u0000b', ''])
+    // Ids a careless or hostile sender could put in an event: quotes, placeholders, wildcards, NUL, and each
+    // kind of stored id with a control character or a lone surrogate (the driver sends it as U+FFFD) beside it.
+    const near = (stored: string) => [
+      `${stored}\u0001`,
+      `${stored}\u001b[0m`,
+      `${stored}\ud800`,
+      `\udc00${stored}`,
+      `${stored}\u200b`,
+    ];
+    for (const id of [
+      ...near(`sub_${code}_0`),
+      ...near(`cus_${code}`),
+      ...near(subs[0]!.id),
+      "sub_' or '1'='1",
+      '?',
+      '$1',
+      '%',
+      `sub_${code}_%`,
+      'a\u0000b',
+      '',
+    ])
       expect([
         await subscriptionIdOfStripe(em, id),
         await customerIdOfStripe(em, id),

@@ -1,8 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
+import fc from 'fast-check';
 import {
   changedFields,
   isRecordedChange,
   settled,
   withSnapshot,
+  type StoredDiscount,
   type SubscriptionStateRow,
 } from '../../domain/subscription-state';
 import type { SubscriptionSnapshot } from '../../domain/stripe-snapshots';
@@ -136,5 +139,47 @@ describe("a subscription's recorded state", () => {
     expect(
       changedFields({ ...row, discount: d }, { ...row, discount: { ...d, end: '2026-06-01T00:00:00Z' } }),
     ).toEqual(['discount']);
+  });
+
+  it('writes a discount exactly when it differs, whatever order its keys are in', () => {
+    const optional = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
+    const discount: fc.Arbitrary<StoredDiscount> = fc.record({
+      couponId: fc.constantFrom('C', 'D', 'LAUNCH'),
+      promotionCodeId: fc.option(fc.constantFrom('promo_1', 'promo_2')),
+      start: fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'),
+      end: fc.option(fc.constantFrom('2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z')),
+      percentOffBp: optional(fc.option(fc.constantFrom(1_000, 2_500))),
+      amountOffCents: optional(fc.option(fc.constantFrom(500, 1_000))),
+      recurring: optional(fc.boolean()),
+      name: optional(fc.constantFrom('Launch', 'Launch ✨', '')),
+    });
+    // As the database gives it back: keys in any order, an absent key never stored as undefined.
+    const stored = (d: StoredDiscount, order: number[]): StoredDiscount => {
+      const entries = Object.entries(d).filter(([, v]) => v !== undefined);
+      const shuffled = entries.map((e, i) => ({ e, k: order[i % order.length] ?? 0 }));
+      shuffled.sort((a, b) => a.k - b.k);
+      return Object.fromEntries(shuffled.map(({ e }) => e)) as StoredDiscount;
+    };
+    const withoutUndefined = (d: StoredDiscount | null) =>
+      d && Object.fromEntries(Object.entries(d).filter(([, v]) => v !== undefined));
+    // The model: deep equality once absent and undefined keys are the same thing; null is a value.
+    const differ = (a: StoredDiscount | null, b: StoredDiscount | null) =>
+      !isDeepStrictEqual(withoutUndefined(a), withoutUndefined(b));
+    fc.assert(
+      fc.property(
+        fc.option(discount),
+        fc.option(discount),
+        fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 1, maxLength: 8 }),
+        fc.boolean(),
+        (a, b, order, sameDiscount) => {
+          const before = a && stored(a, order);
+          // Half the cases store the same discount again, reordered: nothing to write.
+          const after = sameDiscount ? a : b;
+          expect(changedFields({ ...row, discount: before }, { ...row, discount: after })).toEqual(
+            differ(a, after) ? ['discount'] : [],
+          );
+        },
+      ),
+    );
   });
 });
