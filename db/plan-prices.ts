@@ -6,7 +6,7 @@ import { termsFor, termsIn, type CurrencyPrice, type PricedPlan } from '../domai
 import type { BillingInterval } from '../domain/billing-cycle';
 import { conflict } from '../domain/errors';
 import { seatAmountCents, seatPlanChangeProblem, seatTermsOf } from '../domain/seats';
-import { numOrNull, readJsonList, readJsonObject, sqlFor } from './raw-sql';
+import { numOrNull, readJsonList, sqlFor } from './raw-sql';
 
 export interface PlanCyclePrices {
   /** Stripe's price for the plan itself; null until the catalog is synced. */
@@ -150,15 +150,12 @@ async function planRowOfPrice(
     [`%"${priceId.replace(/[^A-Za-z0-9_]/g, '')}"%`],
   );
   for (const row of rows)
-    for (const [currency, p] of Object.entries(currencyPricesOf(row))) {
+    for (const [currency, p] of Object.entries(readJsonRecord<CurrencyPrice>(row.currency_prices))) {
       if (p.stripePriceMonthlyId === priceId) return { row, interval: 'month', currency };
       if (p.stripePriceYearlyId === priceId) return { row, interval: 'year', currency };
     }
   return null;
 }
-
-const currencyPricesOf = (row: Record<string, unknown>) =>
-  readJsonObject(row.currency_prices) as Record<string, CurrencyPrice>;
 
 /** The plan a price belongs to, as a subscription's record and the run's plan code ask it. */
 export async function planBriefOfPrice(em: EntityManager, priceId: string): Promise<PlanOfPrice | null> {
@@ -198,7 +195,7 @@ export async function pricedPlanOfPrice(
       priceYearlyCents: numOrNull(row.price_yearly_cents),
       overagePer1kCents: Number(row.overage_per1k_cents),
       rateCard: readJsonArray<RateLine>(row.rate_card),
-      currencyPrices: currencyPricesOf(row),
+      currencyPrices: readJsonRecord<CurrencyPrice>(row.currency_prices),
       stripePriceMonthlyId: text(row.stripe_price_monthly_id),
       stripePriceYearlyId: text(row.stripe_price_yearly_id),
       stripeUsagePriceMonthlyId: text(row.stripe_usage_price_monthly_id),
