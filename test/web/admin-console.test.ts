@@ -718,7 +718,19 @@ describe("the operator's console acting on a live subscription", () => {
     ).toMatch(/subs_/);
     await page.getByText('No payment is being retried.').waitFor();
     // The billing day at the top: the two renewals, one of them paid, and Stripe's events all forwarded.
+    // Events of the steps above may still be arriving from Stripe (the filter's page read four received
+    // that instant), so the card is read again until every one is in.
     const renewals = page.getByRole('region', { name: 'Renewals' });
+    await waitUntil(
+      async () => {
+        await page.reload();
+        return renewals.getByTestId('intake').textContent();
+      },
+      (t) => t === 'Stripe events: every one received has reached its workflow.',
+      "the Renewals card's Stripe events all forwarded",
+      15_000,
+      500,
+    );
     const progress = renewals.getByRole('progressbar', { name: '1 of 2 paid or failed (50 %)' });
     expect(await progress.getAttribute('value')).toBe('1');
     expect(await progress.getAttribute('max')).toBe('2');
