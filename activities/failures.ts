@@ -1,27 +1,16 @@
-import {
-  ConstraintViolationException,
-  ForeignKeyConstraintViolationException,
-  UniqueConstraintViolationException,
-  ValidationError,
-} from '@mikro-orm/core';
+import { ValidationError } from '@mikro-orm/core';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import Stripe from 'stripe';
 import { ZodError } from 'zod';
 import { FAILURE } from '../domain/failure-types';
 import { classifyStripeError } from './stripe/errors';
+import { refusalOf } from '../db/refusals';
 
 /**
  * A unique or foreign-key violation can be a race with a concurrent activity (find-then-insert), which the
  * next attempt resolves by finding the row; past this many attempts it is the data, not the timing.
  */
 export const RACE_ATTEMPTS = 3;
-
-// PostgreSQL SQLSTATE classes 22 (data exception, e.g. 22021 invalid byte sequence) and 23 (integrity).
-const SQLSTATE = /^(2[23])[0-9A-Z]{3}$/;
-// 08P01 (protocol violation): a statement PostgreSQL's wire format cannot carry, e.g. a NUL inside a value.
-const PG_DATA = new Set(['08P01']);
-// better-sqlite3's extended result codes for the same two families.
-const SQLITE_DATA = new Set(['SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE']);
 
 function attempt(): number {
   try {
@@ -59,27 +48,12 @@ export function classifyActivityError(err: unknown): unknown {
   if (err instanceof ZodError || err instanceof ValidationError) {
     return nonRetryable(err, FAILURE.invalidData);
   }
-  const raw: unknown = (err as { code?: unknown }).code;
-  const code = typeof raw === 'string' ? raw : '';
-  const mayBeRace =
-    err instanceof UniqueConstraintViolationException ||
-    err instanceof ForeignKeyConstraintViolationException ||
-    code === '23505' ||
-    code === '23503' ||
-    code.startsWith('SQLITE_CONSTRAINT_UNIQUE') ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-  const constraint =
-    err instanceof ConstraintViolationException ||
-    SQLSTATE.exec(code)?.[1] === '23' ||
-    code.startsWith('SQLITE_CONSTRAINT');
-  if (constraint) {
-    if (mayBeRace && attempt() < RACE_ATTEMPTS) return err;
-    return nonRetryable(err, FAILURE.constraintViolation, code);
+  const refusal = refusalOf(err);
+  if (refusal?.kind === 'constraint') {
+    if (refusal.mayBeRace && attempt() < RACE_ATTEMPTS) return err;
+    return nonRetryable(err, FAILURE.constraintViolation, refusal.code);
   }
-  if (SQLSTATE.exec(code)?.[1] === '22' || PG_DATA.has(code) || SQLITE_DATA.has(code)) {
-    return nonRetryable(err, FAILURE.invalidData, code);
-  }
+  if (refusal?.kind === 'data') return nonRetryable(err, FAILURE.invalidData, refusal.code);
   return err;
 }
 

@@ -12,7 +12,7 @@
  *    accepted a second, and starts carried through that first activity a second (the round ends when the
  *    worker has caught up).
  * 2. Live subscription workflows the cluster's two workers hold. N subscriptions are made the fastest way
- *    that is still the engine's own: each customer through the onboarding workflow a sign-in starts (an
+ *    that is still the engine's own: each customer onboarded as a sign-in onboards them (an
  *    identity with no Keycloak user, so access syncs find no one to write to), its subscription made in
  *    Stripe directly (as in Stripe's dashboard, card on file), whose webhooks make the engine start the
  *    subscription's workflow. At checkpoints, each worker's RSS and sticky cache (the SDK's metrics):
@@ -61,7 +61,7 @@ import { percentile, spread } from './load';
 import { measureMigration } from './scale-migration';
 import { scaleGoals } from './scale-goals';
 import { makeSubscriber } from '../services/setup/seed-book';
-import { runOnboarding } from '../services/customers/onboard';
+import { onboardCustomer } from '../services/customers/onboard';
 import { watchCoreSpeed, type CoreSpeed } from './core-speed';
 import {
   cpuByPart,
@@ -386,16 +386,11 @@ function startEngineWorker(dir: string, cluster: Cluster, name: string, address:
 // ---------------------------------------------------------------------------------------------------
 // The engine's own steps, as its API and webhooks take them.
 
-/** A customer record for an identity, through the onboarding workflow a sign-in starts. */
-async function onboard(
-  temporal: Client,
-  taskQueue: string,
-  userId: string,
-  withStripe: boolean,
-): Promise<{ customerId: string; email: string; stripeCustomerId: string | null }> {
+/** A customer record for an identity, onboarded as a sign-in onboards it (without Stripe here). */
+async function onboard(orm: MikroORM, userId: string): Promise<{ customerId: string; email: string }> {
   const email = `${userId}@example.com`;
-  const record = await runOnboarding(temporal, taskQueue, { userId, email, name: userId }, withStripe);
-  return { customerId: record.customerId, email, stripeCustomerId: record.stripeCustomerId };
+  const record = await onboardCustomer({ orm, stripe: null }, { userId, email, name: userId });
+  return { customerId: record.customerId, email };
 }
 
 /** What checkout starts a subscription's workflow with. */
@@ -649,7 +644,7 @@ async function measureStarts(x: Context): Promise<void> {
     ];
     // A customer of its own for each round, so its subscriptions' rows count that round alone.
     let customers = 0;
-    const customer = () => onboard(temporal, cluster.taskQueue, `starts-${++customers}`, false);
+    const customer = () => onboard(orm, `starts-${++customers}`);
     for (const b of backends) await startRound(orm, b.client, await customer(), price, 2);
     for (let r = 0; r < s.rounds; r++) {
       // Each server goes first in every other round, so a drift of the machine falls on both.
@@ -725,7 +720,7 @@ interface Holding {
 
 /** Makes subscriptions `from` up to `to` (indices, so a second call adds to the first's). */
 async function measureHolding(x: Context, from: number, to: number): Promise<Holding> {
-  const { s, cluster, temporal, orm, price, print, log } = x;
+  const { s, cluster, orm, price, print, log } = x;
   const count = to - from;
   const stripe = createStripeClient({ apiBase: cluster.urls.stripe, timeoutMs: 120_000 })!;
   const { heapMiB, cache, set } = cacheSize(cluster);
@@ -752,11 +747,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     const stepCpu0 = cpuNow(cluster);
     const stepCore0 = coreThreadNow(cluster);
     await inParallel(batch, MAKE_CONCURRENCY, async (i) => {
-      const sub = await makeSubscriber(
-        { temporal, taskQueue: cluster.taskQueue, stripe },
-        `scale-${i}`,
-        price,
-      );
+      const sub = await makeSubscriber({ orm, stripe }, `scale-${i}`, price);
       const periodEnd = sub.items.data[0]?.current_period_end;
       if (typeof sub.test_clock !== 'string' || !periodEnd)
         throw new Error(`subscription ${sub.id} has no test clock or period`);
@@ -818,7 +809,7 @@ async function measureHolding(x: Context, from: number, to: number): Promise<Hol
     .join(', ');
   print(`2. Live subscription workflows the workers hold — ${x.machine()}`);
   print(
-    `   ${fmt(count)} subscriptions${from > 0 ? ` more (${fmt(from)} live before)` : ''} made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer through the onboarding workflow, the subscription`,
+    `   ${fmt(count)} subscriptions${from > 0 ? ` more (${fmt(from)} live before)` : ''} made ${MAKE_CONCURRENCY} at a time in ${s.checkpoints} steps: the customer onboarded as a sign-in, the subscription`,
   );
   print(
     "   in the emulator with a card; the engine starts each one's workflow from Stripe's webhooks. Per step, each of the cluster's two workers:",

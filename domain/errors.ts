@@ -36,3 +36,15 @@ export const conflict = (code: ErrorCode, message: string, details?: Record<stri
   new AppError('conflict', code, message, details);
 
 export const unavailable = (code: ErrorCode, message: string) => new AppError('unavailable', code, message);
+
+/** The database refused a value; its own message names tables and statements, so the caller gets the class. */
+export const unstorableValue = () =>
+  new AppError('invalid', 'invalid_request', 'The request holds a value that cannot be stored');
+
+/** The database refused a write for a constraint: a unique value someone else holds, a missing parent. */
+export const storedConflict = () =>
+  conflict('constraint_violation', 'The request conflicts with data already stored');
+
+/** Stripe refused or failed a call the request needed. */
+export const paymentProviderFailed = () =>
+  new AppError('upstream', 'payment_provider_error', 'The payment provider could not complete the request');

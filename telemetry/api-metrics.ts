@@ -73,6 +73,14 @@ export const stripeEventForwardTime = new Histogram({
   registers: [registry],
 });
 
+/** The API's own Stripe calls (a first sign-in's customer), counted as the workers count theirs. */
+export const apiStripeRequests = new Counter({
+  name: 'billing_stripe_requests_total',
+  help: 'Stripe API calls by method, resource and status.',
+  labelNames: ['method', 'resource', 'status'] as const,
+  registers: [registry],
+});
+
 export const usageEvents = new Counter({
   name: 'billing_usage_events_total',
   help: 'Usage events reported, by outcome (accepted, duplicate, rejected) and the reason of a rejection.',

@@ -2,17 +2,15 @@
  * `npm run seed:book -- [--subscriptions 1000] [--plan starter] [--prefix book] [--usage 0]`: a book of live
  * subscriptions in a development engine (`npm run dev`, or any engine on Stripe's test mode), for trying
  * what acts on the whole book (a plan's rehearsal and migration, revenue, the billing day). Customers
- * `book-1` to `book-N` through the onboarding workflow, each subscribed in Stripe with a card on file;
+ * `book-1` to `book-N` onboarded as a sign-in onboards them, each subscribed in Stripe with a card on file;
  * Stripe's webhooks make the engine start each subscription's workflow. A second run makes only what is
  * missing. `--usage N` then reports N model calls of each subscriber as their usage now, each with its
  * model and token counts (a month's margins to look at), again only once. Refuses a live Stripe key.
  * Exits 2 on bad input.
  */
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import { commandConfig } from '../config/commands';
 import { ConfigError } from '../config/env';
-import { temporalConnectionOptions } from '../config/temporal-connection';
 import { openDatabase } from '../db/orm';
 import { createStripeClient } from '../integrations/stripe/client';
 import { seedBook, seedUsage } from '../services/setup/seed-book';
@@ -64,17 +62,11 @@ async function main(): Promise<void> {
     throw new ConfigError('seed:book makes test subscriptions: it refuses a live Stripe key');
   const stripe = createStripeClient({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   if (!stripe) throw new ConfigError('STRIPE_SECRET_KEY (or STRIPE_API_BASE for the emulator) is required');
-  const connection = await Connection.connect(temporalConnectionOptions(config));
   const orm = await openDatabase(config.DATABASE_URL);
   const started = Date.now();
   try {
     const r = await seedBook(
-      {
-        orm,
-        temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        stripe,
-      },
+      { orm, stripe },
       { ...args, onProgress: (made) => console.error(`… ${made} made`) },
     );
     console.log(
@@ -89,7 +81,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await orm.close();
-    await connection.close();
   }
 }
 

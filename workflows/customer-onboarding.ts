@@ -30,7 +30,11 @@ export interface OnboardingOptions {
   local?: true;
 }
 
-/** Makes sure a signed-in identity has its customer record (and Stripe customer); id `customer-<userId>`. */
+/**
+ * Makes sure a signed-in identity has its customer record (and Stripe customer); id `customer-<userId>`.
+ * A sign-in no longer starts it (`services/customers/onboard.ts` does the same two steps itself); it stays
+ * registered for the runs an API of an earlier version starts while a deployment rolls, and their replays.
+ */
 export async function customerOnboarding(
   input: CustomerInput,
   opts: OnboardingOptions = { withStripe: false },

@@ -12,11 +12,13 @@ export function createStripeClient(opts: {
   secretKey?: string;
   apiBase?: string;
   timeoutMs?: number;
+  /** The SDK's own retries of a failed call (none unless asked): for callers that no activity retries. */
+  networkRetries?: number;
 }): Stripe | null {
   if (!opts.secretKey && !opts.apiBase) return null;
   const base = opts.apiBase ? new URL(opts.apiBase) : null;
   return new Stripe(opts.secretKey ?? EMULATOR_KEY, {
-    maxNetworkRetries: 0,
+    maxNetworkRetries: opts.networkRetries ?? 0,
     timeout: opts.timeoutMs ?? 20_000,
     appInfo: { name: 'billing-engine' },
     ...(base

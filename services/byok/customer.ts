@@ -6,8 +6,8 @@ import type { Identity } from '../../domain/identity';
 
 /**
  * The caller's customer, created on the spot when missing: storing a key needs a customer row, and
- * onboarding (the workflow that also creates the Stripe customer) may not have run yet. It will find
- * this row and complete it.
+ * onboarding (which also creates the Stripe customer) may not have run yet. It will find this row and
+ * complete it.
  */
 export async function findOrCreateCustomer(em: EntityManager, identity: Identity): Promise<Customer> {
   const existing = await em.findOne(Customer, { userId: identity.sub });

@@ -3,14 +3,14 @@ import { needsOnboarding } from '../../domain/customer-record';
 import type { Identity } from '../../domain/identity';
 import type { CoreDeps } from '../deps';
 import type { Config } from '../../config/env';
-import { callWorkflow } from '../temporal/gateway';
-import { runOnboarding } from './onboard';
+import { onboardCustomer } from './onboard';
+import { apiStripeClient } from './stripe-client';
 
 export const stripeConfigured = (c: Config) => Boolean(c.STRIPE_SECRET_KEY || c.STRIPE_API_BASE);
 
 /**
  * Makes sure the caller has a customer record: from the record when a sign-in would change nothing in it,
- * otherwise through its onboarding workflow.
+ * otherwise by onboarding them (`onboardCustomer`).
  */
 export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: string | null) {
   const withStripe = stripeConfigured(deps.config);
@@ -23,12 +23,8 @@ export async function ensureCustomer(deps: CoreDeps, identity: Identity, name?: 
       stripeCustomerId: stored.stripeCustomerId,
       created: false,
     };
-  return callWorkflow(deps, () =>
-    runOnboarding(
-      deps.temporal,
-      deps.config.TEMPORAL_TASK_QUEUE,
-      { userId: identity.sub, ...wanted },
-      withStripe,
-    ),
+  return onboardCustomer(
+    { orm: deps.orm, stripe: withStripe ? apiStripeClient(deps.config) : null, clock: deps.clock },
+    { userId: identity.sub, ...wanted },
   );
 }

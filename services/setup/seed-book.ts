@@ -1,37 +1,29 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/core';
-import type { Client } from '@temporalio/client';
 import type Stripe from 'stripe';
 import type { PlanPrice } from '../../db/plan-prices';
 import { activeSubscriptionsOf, subscribedAlready } from '../../db/seeded-book';
 import type { Identity } from '../../domain/identity';
 import { reportUsage } from '../usage/report-usage';
 import { resolvePlanPrice } from '../subscriptions/plan-price';
-import { runOnboarding } from '../customers/onboard';
+import { onboardCustomer } from '../customers/onboard';
 
 export interface BookDeps {
   orm: MikroORM;
-  temporal: Client;
-  taskQueue: string;
   stripe: Stripe;
 }
 
 /**
- * One subscriber made the engine's own way, fast: the customer through the onboarding workflow a sign-in
- * starts (with its Stripe customer), the subscription made in Stripe directly with a card on file, as in
- * Stripe's dashboard; Stripe's webhooks then make the engine start the subscription's workflow.
+ * One subscriber made the engine's own way, fast: the customer onboarded as a sign-in onboards them (with
+ * their Stripe customer), the subscription made in Stripe directly with a card on file, as in Stripe's
+ * dashboard; Stripe's webhooks then make the engine start the subscription's workflow.
  */
 export async function makeSubscriber(
-  deps: Pick<BookDeps, 'temporal' | 'taskQueue' | 'stripe'>,
+  deps: BookDeps,
   userId: string,
   price: Pick<PlanPrice, 'priceId' | 'usagePriceId'>,
 ): Promise<Stripe.Subscription> {
-  const record = await runOnboarding(
-    deps.temporal,
-    deps.taskQueue,
-    { userId, email: `${userId}@example.com`, name: userId },
-    true,
-  );
+  const record = await onboardCustomer(deps, { userId, email: `${userId}@example.com`, name: userId });
   if (!record.stripeCustomerId) throw new Error(`customer ${userId} has no Stripe customer`);
   return deps.stripe.subscriptions.create({
     customer: record.stripeCustomerId,

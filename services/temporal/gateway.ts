@@ -11,7 +11,14 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import { AppError, conflict, unavailable } from '../../domain/errors';
+import {
+  AppError,
+  conflict,
+  paymentProviderFailed,
+  storedConflict,
+  unavailable,
+  unstorableValue,
+} from '../../domain/errors';
 import type { CoreDeps } from '../deps';
 import { systemClock } from '../../domain/clock';
 import { FAILURE } from '../../domain/failure-types';
@@ -170,13 +177,8 @@ function failureToAppError(err: unknown): AppError | null {
   const type = inner instanceof ApplicationFailure ? inner.type : undefined;
   if (type === FAILURE.cardDeclined)
     return new AppError('payment_required', 'card_declined', inner?.message ?? '');
-  // The database's own message names tables and statements: the caller gets the class, not the text.
-  if (type === FAILURE.invalidData) {
-    return new AppError('invalid', 'invalid_request', 'The request holds a value that cannot be stored');
-  }
-  if (type === FAILURE.constraintViolation) {
-    return conflict('constraint_violation', 'The request conflicts with data already stored');
-  }
+  if (type === FAILURE.invalidData) return unstorableValue();
+  if (type === FAILURE.constraintViolation) return storedConflict();
   if (err instanceof WorkflowUpdateFailedError) {
     if (cause instanceof ActivityFailure) {
       return new AppError('upstream', 'payment_provider_error', 'The payment provider refused the change');
@@ -187,11 +189,7 @@ function failureToAppError(err: unknown): AppError | null {
     return new AppError('not_found', 'payment_method_not_found', inner?.message ?? '');
   if (type === FAILURE.invalidRequest)
     return new AppError('invalid', 'invalid_request', inner?.message ?? '');
-  return new AppError(
-    'upstream',
-    'payment_provider_error',
-    'The payment provider could not complete the request',
-  );
+  return paymentProviderFailed();
 }
 
 /** Any failure of a call to Temporal as the engine's error shape; other errors pass through. */

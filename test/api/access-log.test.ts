@@ -40,7 +40,11 @@ describe('the access log', () => {
       ['POST', '/api/v1/billing/report_usage', { token: user, body: { id: 1 } }],
       ['DELETE', '/api/v1/subscriptions/plans', { token: user }],
       // Temporal is unreachable in this app: the request fails on our side.
-      ['POST', '/api/v1/stripe/create_customer', { token: user, body: {} }],
+      [
+        'POST',
+        '/api/v1/stripe/attach_payment_method',
+        { token: user, body: { payment_method_id: 'pm_card_visa' } },
+      ],
     ];
     const received: number[] = [];
     for (const [method, path, opts] of requests)

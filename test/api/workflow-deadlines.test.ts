@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { callWorkflow, PROBE_DEADLINE_MS, retriesWithinDeadline } from '../../services/temporal/gateway';
 import { AppError } from '../../domain/errors';
+import { Customer } from '../../db/entities';
 import { customerOnboarding } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { freePort, startTestApi, type TestApi } from '../helpers/api';
@@ -66,15 +67,25 @@ describe('Temporal answers but no worker polls the task queue', () => {
   it('answers a mutation 503 no_worker at once and starts no workflow', async () => {
     const token = await idp.token({ sub: 'kc-nobody', email: 'nobody@example.com' });
     const { value: res, ms } = await timed(() =>
-      api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} }),
+      api.request('POST', '/api/v1/stripe/attach_payment_method', {
+        token,
+        body: { payment_method_id: 'pm_card_visa' },
+      }),
     );
 
     expect(ms).toBeLessThan(SOON_MS);
     expect({ status: res.status, code: res.body.error?.code }).toEqual({ status: 503, code: 'no_worker' });
+    const customer = await db.orm.em.fork().findOneOrFail(Customer, { userId: 'kc-nobody' });
     const described = await failureOf(
-      env.client.workflow.getHandle(workflowIds.customer('kc-nobody')).describe(),
+      env.client.workflow.getHandle(workflowIds.paymentMethodAttach(customer.id, 'pm_card_visa')).describe(),
     );
     expect(described).toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('signs a first-time caller in all the same: onboarding needs no worker', async () => {
+    const token = await idp.token({ sub: 'kc-first', email: 'first@example.com' });
+    const res = await api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} });
+    expect({ status: res.status, created: res.body.created }).toEqual({ status: 200, created: true });
   });
 
   it('answers 504 workflow_timeout when a started workflow does not finish by the deadline', async () => {
@@ -150,7 +161,10 @@ describe('Temporal cannot be reached', () => {
   it('answers a mutation 503 temporal_unavailable within seconds', async () => {
     const token = await idp.token({ sub: 'kc-down', email: 'down@example.com' });
     const { value: res, ms } = await timed(() =>
-      api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} }),
+      api.request('POST', '/api/v1/stripe/attach_payment_method', {
+        token,
+        body: { payment_method_id: 'pm_card_visa' },
+      }),
     );
 
     expect(ms).toBeLessThan(SOON_MS);
@@ -158,6 +172,12 @@ describe('Temporal cannot be reached', () => {
       status: 503,
       code: 'temporal_unavailable',
     });
+  });
+
+  it('signs a first-time caller in all the same: onboarding needs no Temporal', async () => {
+    const token = await idp.token({ sub: 'kc-down-first', email: 'down-first@example.com' });
+    const res = await api.request('POST', '/api/v1/stripe/create_customer', { token, body: {} });
+    expect({ status: res.status, created: res.body.created }).toEqual({ status: 200, created: true });
   });
 
   it('is not ready, within seconds', async () => {

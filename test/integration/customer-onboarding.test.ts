@@ -1,9 +1,11 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { temporal as proto } from '@temporalio/proto';
 import { createLogger } from '../../config/logger';
 import { Customer } from '../../db/entities';
 import { createWorker } from '../../worker/create-worker';
+import { customerOnboarding } from '../../workflows';
 import { workflowIds } from '../../workflows/ids';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestIdp, type TestIdp } from '../helpers/auth';
@@ -12,17 +14,17 @@ import { startDevServer, TEST_NAMESPACE, workflowBundle } from '../helpers/tempo
 
 const { EventType } = proto.api.enums.v1;
 
-describe('API → workflow → activity → database, on a real Temporal dev server', () => {
+describe('a sign-in onboards its customer, on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;
   let db: Awaited<ReturnType<typeof openTestDatabase>>;
   let idp: TestIdp;
   let api: TestApi;
   let worker: Worker;
   let running: Promise<void>;
+  const taskQueue = 'onboarding-it';
 
   beforeAll(async () => {
     [env, db, idp] = await Promise.all([startDevServer(), openTestDatabase('sqlite'), startTestIdp()]);
-    const taskQueue = 'onboarding-it';
     worker = await createWorker({
       connection: env.nativeConnection,
       namespace: TEST_NAMESPACE,
@@ -45,7 +47,7 @@ describe('API → workflow → activity → database, on a real Temporal dev ser
     await Promise.all([env?.teardown(), db?.close(), idp?.stop()]);
   });
 
-  it('creates the caller’s customer through the workflow and reads it back from the database', async () => {
+  it('creates the caller’s customer without a workflow run and reads it back from the database', async () => {
     const token = await idp.token({ sub: 'kc-ada', email: 'Ada@Example.com', roles: ['viewer'] });
 
     const created = await api.request('POST', '/api/v1/stripe/create_customer', {
@@ -64,8 +66,31 @@ describe('API → workflow → activity → database, on a real Temporal dev ser
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ customer_id: row.id, email: 'ada@example.com', name: 'Ada' });
 
-    const handle = env.client.workflow.getHandle(workflowIds.customer('kc-ada'));
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    const described = await env.client.workflow
+      .getHandle(workflowIds.customer('kc-ada'))
+      .describe()
+      .catch((err: unknown) => err);
+    expect(described).toBeInstanceOf(WorkflowNotFoundError);
+  });
+
+  it('still onboards through a run an API of the version before starts, while a deployment rolls', async () => {
+    const handle = await env.client.workflow.start(customerOnboarding, {
+      workflowId: workflowIds.customer('kc-ada-run'),
+      taskQueue,
+      args: [
+        { userId: 'kc-ada-run', email: 'ada-run@example.com', name: 'Ada' },
+        { withStripe: false, local: true },
+      ],
+    });
+    const record = await handle.result();
+
+    const row = await db.orm.em.fork().findOneOrFail(Customer, { userId: 'kc-ada-run' });
+    expect(record).toEqual({
+      customerId: row.id,
+      email: 'ada-run@example.com',
+      stripeCustomerId: null,
+      created: true,
+    });
     // Its step is a local activity's marker, and the run asks no patch: no patch marker, and so no upsert of
     // the search attribute that lists a run's patches (a write of its visibility record).
     const events = (await handle.fetchHistory()).events ?? [];

@@ -61,12 +61,7 @@ describe('npm run seed:book', () => {
     afterAll(() => stack?.stop());
 
     it('makes a book of live subscriptions, each with its workflow, and a second run makes only what is missing', async () => {
-      const deps = {
-        orm: stack.db.orm,
-        temporal: stack.env.client,
-        taskQueue: 'seed-book',
-        stripe: stack.stripe,
-      };
+      const deps = { orm: stack.db.orm, stripe: stack.stripe };
       const first = await seedBook(deps, { subscriptions: 8, plan: 'starter', prefix: 'seeded' });
       expect(first).toEqual({ made: 8, already: 0, active: 8 });
       const subs = await stack.db.orm.em.fork().find(Subscription, { tier: 'starter', status: 'active' });
