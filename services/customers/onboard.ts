@@ -27,8 +27,8 @@ export interface OnboardedCustomer {
  *
  * No workflow run: the record is one upsert on the identity and the Stripe customer one create under a
  * key of the customer's, so two sign-ins at once meet at the user id's unique key and at Stripe's
- * idempotency key, and a call that failed halfway is finished by the next (README, "Where the design
- * departs"). A run of the onboarding workflow cost a sign-up a fifth of the cluster's CPU.
+ * idempotency key, and a call that failed halfway is finished by the next. A run of the onboarding workflow
+ * cost a sign-up a fifth of the cluster's CPU (docs/architecture.md, "Rules the code keeps").
  */
 export async function onboardCustomer(
   deps: OnboardDeps,

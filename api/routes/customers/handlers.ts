@@ -4,7 +4,7 @@ import { ensureCustomer } from '../../../services/customers/ensure-customer';
 import { findCustomerFor } from '../../../services/customers/find-customer';
 import type { createCustomerBody } from './schemas';
 
-/** Runs the onboarding workflow for the caller (idempotent: a second call finds the same customer). */
+/** Onboards the caller (idempotent: a second call finds the same customer). */
 export async function createCustomer({
   identity,
   body,

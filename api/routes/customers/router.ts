@@ -11,6 +11,10 @@ export const customerRoutes = [
     tags: ['customers'],
     access: 'viewer',
     body: createCustomerBody,
+    errors: {
+      409: 'Another customer holds the email (constraint_violation)',
+      502: 'Stripe could not make the Stripe customer (payment_provider_error); the record is kept and the next call finishes it',
+    },
     response: customerResponse,
     handler: createCustomer,
   }),
