@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { linkStripeCustomer } from '../../db/customer-records';
 import { customerForStripe } from '../../db/customer-reads';
 
@@ -32,18 +32,29 @@ export async function stripeCustomerOf(
   if (customer.stripeCustomerId) return customer.stripeCustomerId;
   // Against a business clock running ahead of the row's stamp, it looks first, as it always did.
   const keyMayBeForgotten = now.getTime() - customer.createdAt.getTime() >= KEY_KEPT_MS;
-  const found = keyMayBeForgotten ? await stripe.customers.list({ email: customer.email, limit: 10 }) : null;
-  const mine = found?.data.find((c) => c.metadata?.customer_id === customerId);
+  const mineAmong = async () =>
+    (await stripe.customers.list({ email: customer.email, limit: 10 })).data.find(
+      (c) => c.metadata?.customer_id === customerId,
+    );
   const stripeCustomer =
-    mine ??
-    (await stripe.customers.create(
-      {
-        email: customer.email,
-        name: customer.name ?? undefined,
-        metadata: { customer_id: customer.id, user_id: customer.userId },
-      },
-      { idempotencyKey: customerCreateKey(customerId) },
-    ));
+    (keyMayBeForgotten ? await mineAmong() : undefined) ??
+    (await stripe.customers
+      .create(
+        {
+          email: customer.email,
+          name: customer.name ?? undefined,
+          metadata: { customer_id: customer.id, user_id: customer.userId },
+        },
+        { idempotencyKey: customerCreateKey(customerId) },
+      )
+      .catch(async (err: unknown) => {
+        // The key was first used with other details (the customer renamed since a create whose answer was
+        // lost): Stripe refuses it for a day, but the customer it made carries our id.
+        if (!(err instanceof Stripe.errors.StripeIdempotencyError)) throw err;
+        const made = await mineAmong();
+        if (!made) throw err;
+        return made;
+      }));
   await linkStripeCustomer(em, customerId, stripeCustomer.id);
   return stripeCustomer.id;
 }

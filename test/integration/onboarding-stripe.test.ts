@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { Customer } from '../../db/entities';
 import { createStripeClient } from '../../integrations/stripe/client';
+import { customerCreateKey } from '../../integrations/stripe/customer-of';
 import { onboardCustomer } from '../../services/customers/onboard';
 import { AppError } from '../../domain/errors';
 import { startStripeEmulator, type StripeEmulator } from '../../tools/stripe-emulator';
@@ -125,6 +126,28 @@ describe.each(['sqlite', 'postgresql'] as const)('a first sign-in with Stripe co
     expect(inStripe.map((c) => c.id)).toEqual([later.body.stripe_customer_id]);
     const row = await db.orm.em.fork().findOneOrFail(Customer, { userId: sub });
     expect(row.stripeCustomerId).toBe(later.body.stripe_customer_id);
+  });
+
+  it('finds the customer a create whose answer was lost made, when the customer was renamed since', async () => {
+    const sub = `renamed-${dialect}`;
+    const email = `${sub}@example.com`;
+    const token = await idp.token({ sub, email });
+    emulator.injectFault({ method: 'POST', path: '/v1/customers', kind: 'error500', count: 3 });
+    expect((await api.request('POST', CREATE, { token, body: { name: 'Before' } })).status).toBe(502);
+    const row = await db.orm.em.fork().findOneOrFail(Customer, { userId: sub });
+    // Stripe made it under the customer's key, but the engine never heard the answer.
+    const made = await stripe.customers.create(
+      { email, name: 'Before', metadata: { customer_id: row.id, user_id: sub } },
+      { idempotencyKey: customerCreateKey(row.id) },
+    );
+
+    const res = await api.request('POST', CREATE, { token, body: { name: 'After' } });
+
+    expect({ status: res.status, stripe: res.body.stripe_customer_id }).toEqual({
+      status: 200,
+      stripe: made.id,
+    });
+    expect((await stripeCustomersOf(email)).map((c) => c.id)).toEqual([made.id]);
   });
 
   it('answers 409 constraint_violation for an email another user holds, and makes no Stripe customer for it', async () => {
